@@ -1,0 +1,47 @@
+"""proplab: a NumPy-only backpropagation lab.
+
+Build small networks whose backward pass is written by hand, check every
+gradient, train and compare them, and turn experiments into figures and a report.
+"""
+
+from proplab.activations import Identity, LeakyReLU, ReLU, Sigmoid, Tanh
+from proplab.core import Module, Parameter, Sequential
+from proplab.data import generate_linear, generate_xor_easy
+from proplab.gradcheck import GradcheckResult, gradcheck
+from proplab.layers import Flatten, Linear
+from proplab.losses import BCELoss, Loss, MSELoss
+from proplab.models import mlp
+from proplab.optim import SGD, AdaGrad, Adam, Optimizer, RMSProp
+from proplab.train import History, accuracy, evaluate, fit
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "SGD",
+    "AdaGrad",
+    "Adam",
+    "BCELoss",
+    "Flatten",
+    "GradcheckResult",
+    "History",
+    "Identity",
+    "LeakyReLU",
+    "Linear",
+    "Loss",
+    "MSELoss",
+    "Module",
+    "Optimizer",
+    "Parameter",
+    "RMSProp",
+    "ReLU",
+    "Sequential",
+    "Sigmoid",
+    "Tanh",
+    "accuracy",
+    "evaluate",
+    "fit",
+    "generate_linear",
+    "generate_xor_easy",
+    "gradcheck",
+    "mlp",
+]

@@ -1,0 +1,93 @@
+"""Element-wise activations. Shape: any input shape, output of the same shape.
+
+Each forward keeps exactly what its backward needs: sigmoid and tanh keep their
+*output* (their derivatives are written in it), ReLU keeps the input's sign.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from proplab.core import Module
+
+# exp(x) overflows just above log(max float); clamping there keeps every finite
+# input warning-free and changes sigmoid by less than the smallest normal float.
+_EXP_LIMIT = {
+    np.dtype(t): float(np.log(np.finfo(t).max)) - 1.0 for t in (np.float16, np.float32, np.float64)
+}
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    """Logistic function 1 / (1 + exp(-x)), with no overflow warning for any finite x."""
+    x = np.asarray(x, dtype=np.result_type(x, np.float16))
+    out = np.negative(x)
+    np.minimum(out, _EXP_LIMIT.get(out.dtype, 700.0), out=out)
+    np.exp(out, out=out)
+    out += 1.0
+    return np.reciprocal(out, out=out)
+
+
+class Sigmoid(Module):
+    """sigma(x) = 1 / (1 + e^-x);  d sigma / dx = s (1 - s), written in the output s."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.out = sigmoid(x)
+        return self.out
+
+    def backward(self, grad_out: np.ndarray, need_input_grad: bool = True) -> np.ndarray:
+        s = self.out
+        # dL/dx = dL/ds * s * (1 - s)
+        return grad_out * s * (1.0 - s)
+
+
+class Tanh(Module):
+    """tanh(x);  d tanh / dx = 1 - t^2, written in the output t."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.out = np.tanh(x)
+        return self.out
+
+    def backward(self, grad_out: np.ndarray, need_input_grad: bool = True) -> np.ndarray:
+        t = self.out
+        return grad_out * (1.0 - t * t)
+
+
+class ReLU(Module):
+    """max(0, x);  derivative 1 where x > 0, else 0 (PyTorch's choice at x = 0)."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.mask = x > 0
+        return x * self.mask
+
+    def backward(self, grad_out: np.ndarray, need_input_grad: bool = True) -> np.ndarray:
+        return grad_out * self.mask
+
+
+class LeakyReLU(Module):
+    """x if x > 0 else slope * x;  derivative 1 or slope."""
+
+    def __init__(self, negative_slope: float = 0.01) -> None:
+        super().__init__()
+        if not np.isfinite(negative_slope) or negative_slope < 0:
+            raise ValueError(f"negative_slope must be a finite number >= 0, got {negative_slope}")
+        self.negative_slope = float(negative_slope)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.slope = np.where(x > 0, 1.0, self.negative_slope).astype(x.dtype, copy=False)
+        return x * self.slope
+
+    def backward(self, grad_out: np.ndarray, need_input_grad: bool = True) -> np.ndarray:
+        return grad_out * self.slope
+
+    def extra_repr(self) -> str:
+        return f"negative_slope={self.negative_slope}"
+
+
+class Identity(Module):
+    """No activation at all: f(x) = x (the lab's "without activation" experiment)."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return x
+
+    def backward(self, grad_out: np.ndarray, need_input_grad: bool = True) -> np.ndarray:
+        return grad_out

@@ -1,0 +1,228 @@
+"""Run configuration: one dataclass, validated at the boundary, built into objects.
+
+``RunConfig`` holds everything needed to rerun a training run (seed
+included). :meth:`RunConfig.validate` rejects bad values with a message that
+names the field, the value and what is accepted; :func:`build` turns a valid
+config into ``(model, loss, optimizer)``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from proplab.core import Module
+from proplab.losses import Loss
+from proplab.optim import Optimizer
+from proplab.registry import canonical, resolve
+
+
+class ConfigError(ValueError):
+    """A configuration value is invalid; the message names it and what is accepted."""
+
+
+MODELS = ("mlp", "conv")
+
+# Lab defaults (see README "Why these defaults"): 2-10-10-1 sigmoid MLP, MSE,
+# full-batch SGD at lr 1.0 for 20k epochs, Xavier-uniform weights.
+LAB_LR = 1.0
+LAB_EPOCHS = 20000
+
+
+@dataclass
+class RunConfig:
+    """Everything that defines one training run. Field names match the CLI flags."""
+
+    dataset: str = "xor"
+    n: int = 100  # samples for generated datasets ("linear" and the zoo)
+    noise: float = 0.1  # zoo datasets only
+    test_fraction: float = 0.0  # held-out share for evaluation (0: train = test, as in the lab)
+    label: str | None = None  # CSV datasets: the label column
+    model: str = "mlp"
+    hidden: int | list[int] = 10
+    activation: str = "sigmoid"
+    output_activation: str = "sigmoid"
+    bias: bool = True
+    init: str = "xavier"
+    loss: str = "mse"
+    optimizer: str = "sgd"
+    lr: float = LAB_LR
+    momentum: float | None = None  # None: 0.9 for "momentum", else 0
+    weight_decay: float = 0.0
+    epochs: int = LAB_EPOCHS
+    batch_size: int | None = None
+    seed: int = 0
+    tol: float | None = None
+    print_every: int = 5000
+    # convolutional model (``model = "conv"``)
+    filters: int = 4
+    kernel_size: int = 2
+    stride: int = 1
+    padding: int = 1
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any], source: str = "config") -> RunConfig:
+        """Build from a mapping; unknown keys are rejected with the accepted ones listed."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - names)
+        if unknown:
+            raise ConfigError(
+                f"{source}: unknown key {unknown[0]!r} (accepted: {', '.join(sorted(names))})"
+            )
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> RunConfig:
+        return dataclasses.replace(self, **changes)
+
+    @property
+    def hidden_sizes(self) -> list[int]:
+        return [self.hidden, self.hidden] if isinstance(self.hidden, int) else list(self.hidden)
+
+    @property
+    def effective_momentum(self) -> float:
+        if self.momentum is not None:
+            return self.momentum
+        return 0.9 if self.optimizer == "momentum" else 0.0
+
+    def validate(self) -> RunConfig:
+        """Check every field; return a copy with registry names in canonical spelling."""
+        fixed: dict[str, Any] = {}
+        for kind, name in (
+            ("activation", "activation"),
+            ("activation", "output_activation"),
+            ("loss", "loss"),
+            ("optimizer", "optimizer"),
+            ("init", "init"),
+        ):
+            try:
+                fixed[name] = canonical(kind, getattr(self, name))
+            except ValueError as exc:
+                raise ConfigError(f"{name}: {exc}") from None
+        if self.model not in MODELS:
+            raise ConfigError(
+                f"model: unknown model {self.model!r} (accepted: {', '.join(MODELS)})"
+            )
+        _positive_number("lr", self.lr)
+        _positive_int("epochs", self.epochs)
+        _positive_int("n", self.n)
+        for width in self.hidden_sizes:
+            _positive_int("hidden", width)
+        if self.momentum is not None:
+            _number_in("momentum", self.momentum, 0.0, math.inf)
+        _number_in("weight_decay", self.weight_decay, 0.0, math.inf)
+        _number_in("noise", self.noise, 0.0, math.inf)
+        if not (isinstance(self.test_fraction, int | float) and 0.0 <= self.test_fraction < 1.0):
+            raise ConfigError(f"test_fraction: must be in [0, 1), got {self.test_fraction!r}")
+        if self.batch_size is not None:
+            _positive_int("batch_size", self.batch_size)
+        if self.tol is not None:
+            _positive_number("tol", self.tol)
+        _int_in("print_every", self.print_every, 0)
+        _int_in("seed", self.seed, 0)
+        _positive_int("filters", self.filters)
+        _positive_int("kernel_size", self.kernel_size)
+        _positive_int("stride", self.stride)
+        _int_in("padding", self.padding, 0)
+        if fixed["loss"] == "bce" and fixed["output_activation"] != "sigmoid":
+            raise ConfigError(
+                f"loss: 'bce' needs output_activation 'sigmoid' (got {self.output_activation!r})"
+            )
+        return self.replace(**fixed)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int | np.integer) and not isinstance(value, bool)
+
+
+def _positive_int(name: str, value: Any) -> None:
+    if not _is_int(value) or value <= 0:
+        raise ConfigError(f"{name}: must be a positive integer, got {value!r}")
+
+
+def _int_in(name: str, value: Any, low: int) -> None:
+    if not _is_int(value) or value < low:
+        raise ConfigError(f"{name}: must be an integer >= {low}, got {value!r}")
+
+
+def _positive_number(name: str, value: Any) -> None:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not (math.isfinite(value) and value > 0)
+    ):
+        raise ConfigError(f"{name}: must be a finite number > 0, got {value!r}")
+
+
+def _number_in(name: str, value: Any, low: float, high: float) -> None:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not (math.isfinite(value) and low <= value <= high)
+    ):
+        raise ConfigError(f"{name}: must be a finite number in [{low}, {high}], got {value!r}")
+
+
+def build_optimizer(cfg: RunConfig, params: list, lr: Any = None) -> Optimizer:
+    """The optimizer named by ``cfg`` over ``params`` (``lr`` may be a per-replica array)."""
+    cls = resolve("optimizer", cfg.optimizer)
+    lr = cfg.lr if lr is None else lr
+    kwargs: dict[str, Any] = {"lr": lr, "weight_decay": cfg.weight_decay}
+    if cfg.optimizer in ("sgd", "momentum"):
+        kwargs["momentum"] = cfg.effective_momentum
+    elif cfg.optimizer == "rmsprop":
+        kwargs["momentum"] = cfg.effective_momentum
+    return cls(params, **kwargs)
+
+
+def build_model(
+    cfg: RunConfig,
+    in_features: int,
+    out_features: int,
+    rng: np.random.Generator | None = None,
+    seeds: list[int] | None = None,
+) -> Module:
+    """The network ``cfg`` describes (one model, or a stack when ``seeds`` is given)."""
+    from proplab.models import mlp  # local: models imports registry, keep this module light
+
+    if rng is None and seeds is None:
+        rng = np.random.default_rng(cfg.seed)
+    if cfg.model == "conv":
+        from proplab.models import conv_net
+
+        return conv_net(
+            in_features,
+            cfg.filters,
+            cfg.hidden_sizes[-1],
+            out_features,
+            kernel_size=cfg.kernel_size,
+            stride=cfg.stride,
+            padding=cfg.padding,
+            activation=cfg.activation,
+            output_activation=cfg.output_activation,
+            init=cfg.init,
+            rng=rng,
+            seeds=seeds,
+        )
+    return mlp(
+        in_features,
+        cfg.hidden_sizes,
+        out_features,
+        activation=cfg.activation,
+        output_activation=cfg.output_activation,
+        bias=cfg.bias,
+        init=cfg.init,
+        rng=rng,
+        seeds=seeds,
+    )
+
+
+def build_loss(cfg: RunConfig) -> Loss:
+    return resolve("loss", cfg.loss)()

@@ -1,0 +1,208 @@
+"""Parameter, Module and Sequential: the skeleton every layer hangs on.
+
+Backprop in proplab is explicit and local. A module's ``forward(x)`` keeps what
+its backward needs; ``backward(grad_out)`` *adds* the gradient of the loss into
+its parameters' ``.grad`` and returns the gradient with respect to its input.
+
+Every array may carry leading *replica* axes: a stack of ``K`` independent
+models is one model whose weights are ``(K, in, out)`` instead of ``(in, out)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+
+class Parameter:
+    """A trainable array and the gradient of the loss with respect to it.
+
+    ``data`` and ``grad`` have the same shape. ``replica_ndim`` counts the
+    leading replica axes (0 for a single model), so optimizers can broadcast
+    per-replica hyperparameters such as the learning rate.
+
+    Gradients accumulate (``+=``) until ``zero_grad()``. Clearing is lazy: the
+    next accumulation overwrites instead of adding, which saves one NumPy call
+    per parameter per step; reading ``.grad`` always shows the true value.
+    """
+
+    __slots__ = ("data", "_grad", "_grad_is_zero", "replica_ndim", "name")
+
+    def __init__(self, data: np.ndarray, replica_ndim: int = 0, name: str = "") -> None:
+        data = np.asarray(data)
+        if not np.issubdtype(data.dtype, np.floating):
+            data = data.astype(np.float64)
+        if replica_ndim < 0 or replica_ndim > data.ndim:
+            raise ValueError(f"replica_ndim={replica_ndim} must be in 0..{data.ndim}")
+        self.data = data
+        self._grad = np.zeros_like(data)
+        self._grad_is_zero = True
+        self.replica_ndim = replica_ndim
+        self.name = name
+
+    @property
+    def grad(self) -> np.ndarray:
+        """The accumulated gradient, same shape as ``data``."""
+        if self._grad_is_zero:
+            self._grad.fill(0.0)
+            self._grad_is_zero = False
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: np.ndarray) -> None:
+        self._grad[...] = value
+        self._grad_is_zero = False
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def replica_shape(self) -> tuple[int, ...]:
+        """The leading replica axes, ``()`` for a single model."""
+        return self.data.shape[: self.replica_ndim]
+
+    def zero_grad(self) -> None:
+        """Set the gradient to zero (lazily: no NumPy call until it is used)."""
+        self._grad_is_zero = True
+
+    def accumulate(self, value: np.ndarray) -> None:
+        """``grad += value`` (``value`` broadcastable to ``grad``'s shape)."""
+        if self._grad_is_zero:
+            np.copyto(self._grad, value)
+            self._grad_is_zero = False
+        else:
+            self._grad += value
+
+    def accumulate_matmul(self, a: np.ndarray, b: np.ndarray) -> None:
+        """``grad += a @ b`` without a temporary on the first accumulation."""
+        if self._grad_is_zero:
+            np.matmul(a, b, out=self._grad)
+            self._grad_is_zero = False
+        else:
+            self._grad += a @ b
+
+    def accumulate_sum(self, a: np.ndarray, axis: int) -> None:
+        """``grad += a.sum(axis)`` without a temporary on the first accumulation."""
+        if self._grad_is_zero:
+            np.add.reduce(a, axis=axis, out=self._grad)
+            self._grad_is_zero = False
+        else:
+            self._grad += np.add.reduce(a, axis=axis)
+
+    def __repr__(self) -> str:
+        label = f"{self.name} " if self.name else ""
+        return f"Parameter({label}shape={self.data.shape}, dtype={self.data.dtype})"
+
+
+class Module:
+    """Base class: ``forward`` stores what ``backward`` needs; ``backward`` applies the chain rule.
+
+    Subclasses set ``self.params`` (a dict name -> Parameter) for their own
+    parameters; containers override :meth:`children`.
+    """
+
+    params: dict[str, Parameter]
+
+    def __init__(self) -> None:
+        self.params = {}
+        self.training = True
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def backward(self, grad_out: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
+        """Add dLoss/dParam into each parameter's grad; return dLoss/dInput.
+
+        ``need_input_grad=False`` lets the first layer skip the input gradient
+        (nobody uses it during training); it may then return ``None``.
+        """
+        raise NotImplementedError
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return self.forward(x)
+
+    def children(self) -> list[Module]:
+        return []
+
+    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
+        """Yield ``(dotted_name, parameter)`` for this module and its children."""
+        for name, p in self.params.items():
+            yield prefix + name, p
+        for i, child in enumerate(self.children()):
+            yield from child.named_parameters(f"{prefix}{i}.")
+
+    def parameters(self) -> list[Parameter]:
+        return [p for _, p in self.named_parameters()]
+
+    def zero_grad(self) -> None:
+        for p in self.parameters():
+            p.zero_grad()
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Copies of every parameter array, keyed by dotted name."""
+        return {name: p.data.copy() for name, p in self.named_parameters()}
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        """Copy arrays into the parameters in place; names and shapes must match."""
+        own = dict(self.named_parameters())
+        missing = sorted(set(own) - set(state))
+        unexpected = sorted(set(state) - set(own))
+        if missing or unexpected:
+            raise ValueError(
+                f"state does not fit the model: missing {missing}, unexpected {unexpected}"
+            )
+        for name, p in own.items():
+            value = np.asarray(state[name])
+            if value.shape != p.data.shape:
+                raise ValueError(
+                    f"parameter {name!r}: model has shape {p.data.shape}, state has {value.shape}"
+                )
+            p.data[...] = value
+
+    def extra_repr(self) -> str:
+        return ""
+
+    def __repr__(self) -> str:
+        kids = self.children()
+        if not kids:
+            return f"{type(self).__name__}({self.extra_repr()})"
+        inner = "\n".join(f"  ({i}): " + repr(k).replace("\n", "\n  ") for i, k in enumerate(kids))
+        return f"{type(self).__name__}(\n{inner}\n)"
+
+
+class Sequential(Module):
+    """Modules applied in order; backward runs them in reverse.
+
+    Shape: whatever the first module takes to whatever the last returns.
+    """
+
+    def __init__(self, *layers: Module) -> None:
+        super().__init__()
+        if len(layers) == 1 and isinstance(layers[0], list | tuple):
+            layers = tuple(layers[0])
+        for layer in layers:
+            if not isinstance(layer, Module):
+                raise TypeError(f"Sequential takes Modules, got {type(layer).__name__}")
+        self.layers: list[Module] = list(layers)
+
+    def children(self) -> list[Module]:
+        return self.layers
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        for layer in self.layers:
+            x = layer.forward(x)
+        return x
+
+    def backward(self, grad_out: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
+        layers = self.layers
+        for layer in layers[:0:-1]:
+            grad_out = layer.backward(grad_out)
+        return layers[0].backward(grad_out, need_input_grad)
+
+    def __getitem__(self, i: int) -> Module:
+        return self.layers[i]
+
+    def __len__(self) -> int:
+        return len(self.layers)

@@ -1,0 +1,56 @@
+"""The lab's two datasets, with the handout's exact semantics.
+
+Inputs are ``(n, 2)`` float64, labels ``(n, 1)`` int64 of 0/1.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def generate_linear(
+    n: int = 100, rng: np.random.Generator | int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` points uniform in the unit square; label 0 if x0 > x1, else 1.
+
+    ``rng`` is a Generator or a seed (default seed 0, so the data is always
+    reproducible). Returns ``x (n, 2)`` float64 and ``y (n, 1)`` int64.
+    """
+    if int(n) != n or n <= 0:
+        raise ValueError(f"generate_linear needs a positive integer n, got {n!r}")
+    rng = np.random.default_rng(0 if rng is None else rng)
+    x = rng.uniform(0.0, 1.0, size=(int(n), 2))
+    y = np.where(x[:, 0] > x[:, 1], 0, 1).astype(np.int64).reshape(-1, 1)
+    return x, y
+
+
+def generate_xor_easy() -> tuple[np.ndarray, np.ndarray]:
+    """The handout's 21 XOR points, interleaved 0, 1, 0, 1, ...
+
+    For i in 0..10: (0.1 i, 0.1 i) with label 0, then, unless 0.1 i == 0.5,
+    (0.1 i, 1 - 0.1 i) with label 1. Returns ``x (21, 2)``, ``y (21, 1)``.
+    """
+    points: list[tuple[float, float]] = []
+    labels: list[int] = []
+    for i in range(11):
+        points.append((0.1 * i, 0.1 * i))
+        labels.append(0)
+        if 0.1 * i == 0.5:
+            continue
+        points.append((0.1 * i, 1 - 0.1 * i))
+        labels.append(1)
+    return np.array(points, dtype=np.float64), np.array(labels, dtype=np.int64).reshape(-1, 1)
+
+
+LAB_DATASETS = ("linear", "xor")
+
+
+def load_lab_dataset(
+    name: str, n: int = 100, rng: np.random.Generator | int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """``"linear"`` or ``"xor"`` by name (the CLI's ``--dataset``)."""
+    if name == "linear":
+        return generate_linear(n, rng)
+    if name == "xor":
+        return generate_xor_easy()
+    raise ValueError(f"unknown dataset {name!r} (accepted: {', '.join(LAB_DATASETS)})")

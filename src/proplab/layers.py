@@ -1,0 +1,118 @@
+"""Layers with weights: Linear (and, beside it, the shape helpers).
+
+Shapes carry optional leading replica axes ``R`` (``()`` for one model):
+Linear maps ``(*R, n, in)`` (or shared data ``(n, in)``) to ``(*R, n, out)``
+with weight ``(*R, in, out)`` and bias ``(*R, out)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from proplab import init as initializers
+from proplab.core import Module, Parameter
+
+
+class Linear(Module):
+    """y = x @ W + b.
+
+    Args:
+        in_features, out_features: sizes of the last axis of input and output.
+        bias: learn an additive bias (the handout has none; most students add it).
+        rng: the Generator the weights are drawn from (required: no hidden seed).
+        init: an initialiser from :mod:`proplab.init` (default Xavier uniform).
+        replicas: leading replica shape, e.g. ``(K,)`` for a stack of K models.
+        rngs: optional list of K Generators, one per replica, so replica k gets
+            exactly the weights a single model built with ``rngs[k]`` would get.
+
+    Shape:
+        x ``(*R, n, in)`` or ``(n, in)`` -> ``(*R, n, out)``.
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        *,
+        rng: np.random.Generator | None = None,
+        init: initializers.Initializer = initializers.xavier_uniform,
+        replicas: tuple[int, ...] | int = (),
+        rngs: list[np.random.Generator] | None = None,
+        dtype: type = np.float64,
+    ) -> None:
+        super().__init__()
+        for label, value in (("in_features", in_features), ("out_features", out_features)):
+            if int(value) != value or value <= 0:
+                raise ValueError(f"Linear {label} must be a positive integer, got {value!r}")
+        replicas = (replicas,) if isinstance(replicas, int) else tuple(replicas)
+        self.in_features, self.out_features = int(in_features), int(out_features)
+        self.replicas = replicas
+        w_shape = (self.in_features, self.out_features)
+        if rngs is not None:
+            if len(rngs) != int(np.prod(replicas)):
+                raise ValueError(f"got {len(rngs)} generators for replica shape {replicas}")
+            w = np.stack([init(w_shape, r, dtype=dtype) for r in rngs]).reshape(replicas + w_shape)
+        else:
+            if rng is None:
+                raise ValueError("Linear needs rng=np.random.default_rng(seed) (or rngs=...)")
+            w = init(replicas + w_shape, rng, dtype=dtype)
+        self.weight = Parameter(w, replica_ndim=len(replicas), name="weight")
+        self.params = {"weight": self.weight}
+        self.bias: Parameter | None = None
+        if bias:
+            # Zero bias, as most lab solutions and sklearn's MLP do not; PyTorch
+            # draws it uniformly. Zero keeps "same seed -> same weights" simple.
+            self.bias = Parameter(
+                np.zeros(replicas + (self.out_features,), dtype), len(replicas), "bias"
+            )
+            self.params["bias"] = self.bias
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.x = x
+        out = x @ self.weight.data
+        if self.bias is not None:
+            b = self.bias.data
+            # a replica stack's bias (*R, out) must broadcast over the n axis
+            out += b if b.ndim == 1 else b[..., None, :]
+        return out
+
+    def backward(self, grad_out: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
+        x = self.x
+        # dL/dW = x^T g ; dL/db = sum of g over samples ; dL/dx = g W^T
+        if x.ndim < grad_out.ndim:
+            # shared data (n, in) feeding a replica stack: x^T broadcasts over R
+            self.weight.accumulate(x.mT @ grad_out)
+        else:
+            self.weight.accumulate_matmul(x.mT, grad_out)
+        if self.bias is not None:
+            self.bias.accumulate_sum(grad_out, axis=-2)
+        if not need_input_grad:
+            return None
+        return grad_out @ self.weight.data.mT
+
+    def extra_repr(self) -> str:
+        r = f", replicas={self.replicas}" if self.replicas else ""
+        return f"in={self.in_features}, out={self.out_features}, bias={self.bias is not None}{r}"
+
+
+class Flatten(Module):
+    """Merge every axis after the sample axis: ``(*R, n, a, b, ...)`` -> ``(*R, n, a*b*...)``.
+
+    ``sample_axis`` is the position of the sample axis counted from the end of
+    the input's shape before flattening (``-3`` for Conv1d output ``(n, C, L)``).
+    """
+
+    def __init__(self, sample_axis: int = -3) -> None:
+        super().__init__()
+        if sample_axis > -2:
+            raise ValueError(f"sample_axis must be <= -2, got {sample_axis}")
+        self.sample_axis = sample_axis
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.in_shape = x.shape
+        keep = x.ndim + self.sample_axis + 1
+        return x.reshape(x.shape[:keep] + (-1,))
+
+    def backward(self, grad_out: np.ndarray, need_input_grad: bool = True) -> np.ndarray:
+        return grad_out.reshape(self.in_shape)

@@ -1,0 +1,385 @@
+"""Optimizers, following PyTorch's documented update rules (``torch.optim``).
+
+An optimizer receives the parameters once and owns their state (velocity,
+squared-gradient sums, moments), keyed by the parameter. Layers never know
+which optimizer runs. ``step()`` gathers state and hands the arithmetic to a
+small pure function per rule, which the tests check by hand.
+
+Every hyperparameter may be a float or an array of the replica shape ``R``
+(one value per model in a stack); arrays are broadcast over each parameter's
+trailing axes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import numpy as np
+
+from proplab.core import Parameter
+
+Hyper = float | np.ndarray
+
+
+def _check(
+    name: str,
+    value: Hyper,
+    low: float,
+    high: float = math.inf,
+    *,
+    open_low: bool = False,
+    open_high: bool = False,
+) -> Hyper:
+    """Validate a scalar or per-replica hyperparameter against [low, high]."""
+    arr = np.asarray(value, dtype=np.float64)
+    too_low = arr <= low if open_low else arr < low
+    too_high = arr >= high if open_high else arr > high
+    if arr.size == 0 or not np.all(np.isfinite(arr)) or np.any(too_low) or np.any(too_high):
+        lo, hi = ("(" if open_low else "["), (")" if open_high else "]")
+        shown = value if arr.ndim == 0 else arr.tolist()
+        raise ValueError(
+            f"Invalid {name}: {shown} (accepted: a finite number in {lo}{low}, {high}{hi})"
+        )
+    return float(arr) if arr.ndim == 0 else arr
+
+
+class Optimizer:
+    """Base class: holds the parameters, their per-parameter state and the hyperparameters."""
+
+    def __init__(self, params: Iterable[Parameter], **hyper: Hyper) -> None:
+        self.params: list[Parameter] = list(params)
+        if not self.params:
+            raise ValueError("optimizer got an empty parameter list")
+        for p in self.params:
+            if not isinstance(p, Parameter):
+                raise TypeError(f"optimizer takes Parameters, got {type(p).__name__}")
+        self.state: dict[int, dict[str, np.ndarray]] = {id(p): {} for p in self.params}
+        self.steps = 0
+        self._shaped: dict[tuple[str, int], Hyper] = {}
+        self.hyper: dict[str, Hyper] = {}
+        for name, value in hyper.items():
+            self.hyper[name] = value
+
+    @property
+    def lr(self) -> Hyper:
+        return self.hyper["lr"]
+
+    @lr.setter
+    def lr(self, value: Hyper) -> None:
+        self.set_hyper("lr", value)
+
+    def set_hyper(self, name: str, value: Hyper) -> None:
+        """Change a hyperparameter between steps (schedules use this)."""
+        self.hyper[name] = value
+        self._shaped = {k: v for k, v in self._shaped.items() if k[0] != name}
+
+    def shaped(self, name: str, p: Parameter) -> Hyper:
+        """Hyperparameter ``name`` broadcastable against ``p.data`` (cached)."""
+        key = (name, id(p))
+        try:
+            return self._shaped[key]
+        except KeyError:
+            value = self.hyper[name]
+            if isinstance(value, np.ndarray):
+                value = value.reshape(value.shape + (1,) * (p.data.ndim - value.ndim))
+            self._shaped[key] = value
+            return value
+
+    def zero_grad(self) -> None:
+        for p in self.params:
+            p.zero_grad()
+
+    def step(self) -> None:
+        self.steps += 1
+        for p in self.params:
+            self.update(p, self.state[id(p)])
+
+    def update(self, p: Parameter, state: dict[str, np.ndarray]) -> None:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v}" for k, v in self.hyper.items())
+        return f"{type(self).__name__}({args})"
+
+
+def sgd_update(
+    data: np.ndarray,
+    grad: np.ndarray,
+    buf: np.ndarray | None,
+    first: bool,
+    lr: Hyper,
+    momentum: Hyper,
+    dampening: Hyper,
+    nesterov: bool,
+    weight_decay: Hyper,
+) -> None:
+    """One SGD step in place (torch.optim.SGD). ``buf`` is the momentum buffer or None."""
+    g = grad + weight_decay * data if np.any(weight_decay) else grad
+    if buf is not None:
+        if first:
+            buf[...] = g  # PyTorch starts the buffer at the first gradient, undamped
+        else:
+            buf *= momentum
+            buf += (1.0 - dampening) * g
+        g = g + momentum * buf if nesterov else buf
+    data -= lr * g
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent with optional momentum, dampening and Nesterov.
+
+    v <- mu v + (1 - dampening) g  (v = g on the first step);  p <- p - lr v
+    (Nesterov: p <- p - lr (g + mu v)). The seed's momentum ``v = b v + (1 - b) g``
+    is ``SGD(momentum=b, dampening=b)``.
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Parameter],
+        lr: Hyper = 0.1,
+        momentum: Hyper = 0.0,
+        dampening: Hyper = 0.0,
+        nesterov: bool = False,
+        weight_decay: Hyper = 0.0,
+    ) -> None:
+        lr = _check("learning rate", lr, 0.0)
+        momentum = _check("momentum", momentum, 0.0)
+        dampening = _check("dampening", dampening, 0.0, 1.0)
+        weight_decay = _check("weight_decay", weight_decay, 0.0)
+        if nesterov and (np.any(np.asarray(momentum) <= 0) or np.any(np.asarray(dampening) != 0)):
+            raise ValueError("Nesterov momentum requires a momentum > 0 and zero dampening")
+        super().__init__(
+            params, lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay
+        )
+        self.nesterov = bool(nesterov)
+        self.use_momentum = bool(np.any(np.asarray(momentum) != 0))
+
+    def step(self) -> None:
+        self.steps += 1
+        if not self.use_momentum and not np.any(self.hyper["weight_decay"]):
+            # plain gradient descent, the lab's hot path: one multiply, one subtract
+            for p in self.params:
+                p.data -= self.shaped("lr", p) * p.grad
+            return
+        for p in self.params:
+            self.update(p, self.state[id(p)])
+
+    def update(self, p: Parameter, state: dict[str, np.ndarray]) -> None:
+        first = "momentum_buffer" not in state
+        if self.use_momentum and first:
+            state["momentum_buffer"] = np.zeros_like(p.data)
+        sgd_update(
+            p.data,
+            p.grad,
+            state.get("momentum_buffer"),
+            first,
+            self.shaped("lr", p),
+            self.shaped("momentum", p),
+            self.shaped("dampening", p),
+            self.nesterov,
+            self.shaped("weight_decay", p),
+        )
+
+
+def adagrad_update(
+    data: np.ndarray,
+    grad: np.ndarray,
+    state_sum: np.ndarray,
+    step: int,
+    lr: Hyper,
+    lr_decay: Hyper,
+    eps: Hyper,
+    weight_decay: Hyper,
+) -> None:
+    """One AdaGrad step in place (torch.optim.Adagrad)."""
+    g = grad + weight_decay * data if np.any(weight_decay) else grad
+    clr = lr / (1.0 + (step - 1) * lr_decay)
+    state_sum += g * g
+    data -= clr * g / (np.sqrt(state_sum) + eps)
+
+
+class AdaGrad(Optimizer):
+    """AdaGrad: s <- s + g^2;  p <- p - lr / (1 + (t - 1) lr_decay) * g / (sqrt(s) + eps)."""
+
+    def __init__(
+        self,
+        params: Iterable[Parameter],
+        lr: Hyper = 0.01,
+        lr_decay: Hyper = 0.0,
+        weight_decay: Hyper = 0.0,
+        initial_accumulator_value: float = 0.0,
+        eps: Hyper = 1e-10,
+    ) -> None:
+        super().__init__(
+            params,
+            lr=_check("learning rate", lr, 0.0),
+            lr_decay=_check("lr_decay", lr_decay, 0.0),
+            weight_decay=_check("weight_decay", weight_decay, 0.0),
+            eps=_check("epsilon value", eps, 0.0),
+        )
+        self.initial_accumulator_value = float(
+            _check("initial_accumulator_value", initial_accumulator_value, 0.0)
+        )
+
+    def update(self, p: Parameter, state: dict[str, np.ndarray]) -> None:
+        if "sum" not in state:
+            state["sum"] = np.full_like(p.data, self.initial_accumulator_value)
+        adagrad_update(
+            p.data,
+            p.grad,
+            state["sum"],
+            self.steps,
+            self.shaped("lr", p),
+            self.shaped("lr_decay", p),
+            self.shaped("eps", p),
+            self.shaped("weight_decay", p),
+        )
+
+
+def rmsprop_update(
+    data: np.ndarray,
+    grad: np.ndarray,
+    square_avg: np.ndarray,
+    grad_avg: np.ndarray | None,
+    buf: np.ndarray | None,
+    lr: Hyper,
+    alpha: Hyper,
+    eps: Hyper,
+    momentum: Hyper,
+    weight_decay: Hyper,
+) -> None:
+    """One RMSprop step in place (torch.optim.RMSprop; centered when grad_avg is given)."""
+    g = grad + weight_decay * data if np.any(weight_decay) else grad
+    square_avg *= alpha
+    square_avg += (1.0 - alpha) * g * g
+    if grad_avg is not None:
+        grad_avg *= alpha
+        grad_avg += (1.0 - alpha) * g
+        avg = np.sqrt(square_avg - grad_avg * grad_avg) + eps
+    else:
+        avg = np.sqrt(square_avg) + eps
+    if buf is not None:
+        buf *= momentum
+        buf += g / avg
+        data -= lr * buf
+    else:
+        data -= lr * g / avg
+
+
+class RMSProp(Optimizer):
+    """RMSprop: v <- alpha v + (1 - alpha) g^2;  p <- p - lr g / (sqrt(v) + eps)."""
+
+    def __init__(
+        self,
+        params: Iterable[Parameter],
+        lr: Hyper = 0.01,
+        alpha: Hyper = 0.99,
+        eps: Hyper = 1e-8,
+        weight_decay: Hyper = 0.0,
+        momentum: Hyper = 0.0,
+        centered: bool = False,
+    ) -> None:
+        super().__init__(
+            params,
+            lr=_check("learning rate", lr, 0.0),
+            alpha=_check("alpha value", alpha, 0.0, 1.0),
+            eps=_check("epsilon value", eps, 0.0),
+            weight_decay=_check("weight_decay", weight_decay, 0.0),
+            momentum=_check("momentum value", momentum, 0.0),
+        )
+        self.centered = bool(centered)
+        self.use_momentum = bool(np.any(np.asarray(momentum) != 0))
+
+    def update(self, p: Parameter, state: dict[str, np.ndarray]) -> None:
+        if "square_avg" not in state:
+            state["square_avg"] = np.zeros_like(p.data)
+            if self.centered:
+                state["grad_avg"] = np.zeros_like(p.data)
+            if self.use_momentum:
+                state["momentum_buffer"] = np.zeros_like(p.data)
+        rmsprop_update(
+            p.data,
+            p.grad,
+            state["square_avg"],
+            state.get("grad_avg"),
+            state.get("momentum_buffer"),
+            self.shaped("lr", p),
+            self.shaped("alpha", p),
+            self.shaped("eps", p),
+            self.shaped("momentum", p),
+            self.shaped("weight_decay", p),
+        )
+
+
+def adam_update(
+    data: np.ndarray,
+    grad: np.ndarray,
+    exp_avg: np.ndarray,
+    exp_avg_sq: np.ndarray,
+    max_exp_avg_sq: np.ndarray | None,
+    step: int,
+    lr: Hyper,
+    beta1: Hyper,
+    beta2: Hyper,
+    eps: Hyper,
+    weight_decay: Hyper,
+) -> None:
+    """One Adam step in place (torch.optim.Adam, L2 weight decay, optional AMSGrad)."""
+    g = grad + weight_decay * data if np.any(weight_decay) else grad
+    exp_avg *= beta1
+    exp_avg += (1.0 - beta1) * g
+    exp_avg_sq *= beta2
+    exp_avg_sq += (1.0 - beta2) * g * g
+    bias_correction1 = 1.0 - beta1**step
+    bias_correction2_sqrt = np.sqrt(1.0 - beta2**step)
+    if max_exp_avg_sq is not None:
+        np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+        second = max_exp_avg_sq
+    else:
+        second = exp_avg_sq
+    denom = np.sqrt(second) / bias_correction2_sqrt + eps
+    data -= (lr / bias_correction1) * exp_avg / denom
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba): bias-corrected first and second moments of the gradient."""
+
+    def __init__(
+        self,
+        params: Iterable[Parameter],
+        lr: Hyper = 0.001,
+        betas: tuple[Hyper, Hyper] = (0.9, 0.999),
+        eps: Hyper = 1e-8,
+        weight_decay: Hyper = 0.0,
+        amsgrad: bool = False,
+    ) -> None:
+        super().__init__(
+            params,
+            lr=_check("learning rate", lr, 0.0),
+            beta1=_check("beta parameter at index 0", betas[0], 0.0, 1.0, open_high=True),
+            beta2=_check("beta parameter at index 1", betas[1], 0.0, 1.0, open_high=True),
+            eps=_check("epsilon value", eps, 0.0),
+            weight_decay=_check("weight_decay", weight_decay, 0.0),
+        )
+        self.amsgrad = bool(amsgrad)
+
+    def update(self, p: Parameter, state: dict[str, np.ndarray]) -> None:
+        if "exp_avg" not in state:
+            state["exp_avg"] = np.zeros_like(p.data)
+            state["exp_avg_sq"] = np.zeros_like(p.data)
+            if self.amsgrad:
+                state["max_exp_avg_sq"] = np.zeros_like(p.data)
+        adam_update(
+            p.data,
+            p.grad,
+            state["exp_avg"],
+            state["exp_avg_sq"],
+            state.get("max_exp_avg_sq"),
+            self.steps,
+            self.shaped("lr", p),
+            self.shaped("beta1", p),
+            self.shaped("beta2", p),
+            self.shaped("eps", p),
+            self.shaped("weight_decay", p),
+        )

@@ -1,0 +1,72 @@
+"""Names become classes here, and only here (DESIGN principle 4).
+
+The CLI and config files speak in strings (``"sigmoid"``, ``"adagrad"``); they
+call :func:`resolve` once and pass objects everywhere else.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from proplab import activations, init, losses, optim
+
+ACTIVATIONS: dict[str, Any] = {
+    "sigmoid": activations.Sigmoid,
+    "tanh": activations.Tanh,
+    "relu": activations.ReLU,
+    "leaky_relu": activations.LeakyReLU,
+    "identity": activations.Identity,
+}
+ACTIVATION_ALIASES = {
+    "none": "identity",
+    "linear": "identity",
+    "leakyrelu": "leaky_relu",
+    "leaky-relu": "leaky_relu",
+}
+
+LOSSES: dict[str, Any] = {"mse": losses.MSELoss, "bce": losses.BCELoss}
+
+OPTIMIZERS: dict[str, Any] = {
+    "sgd": optim.SGD,
+    "momentum": optim.SGD,  # SGD with momentum (the CLI's --momentum defaults to 0.9 for it)
+    "adagrad": optim.AdaGrad,
+    "rmsprop": optim.RMSProp,
+    "adam": optim.Adam,
+}
+
+INITS: dict[str, Any] = {
+    "xavier": init.xavier_uniform,
+    "xavier_normal": init.xavier_normal,
+    "he": init.he_uniform,
+    "he_normal": init.he_normal,
+    "uniform": init.uniform,
+    "normal": init.normal,
+    "torch": init.torch_default,
+}
+
+REGISTRIES: dict[str, tuple[dict[str, Any], dict[str, str]]] = {
+    "activation": (ACTIVATIONS, ACTIVATION_ALIASES),
+    "loss": (LOSSES, {}),
+    "optimizer": (OPTIMIZERS, {}),
+    "init": (INITS, {"glorot": "xavier", "kaiming": "he"}),
+}
+
+
+def canonical(kind: str, name: str) -> str:
+    """The registered spelling of ``name``, or a ValueError listing what is accepted."""
+    table, aliases = REGISTRIES[kind]
+    key = str(name).strip().lower()
+    key = aliases.get(key, key)
+    if key not in table:
+        raise ValueError(f"unknown {kind} {name!r} (accepted: {', '.join(table)})")
+    return key
+
+
+def resolve(kind: str, name: str) -> Any:
+    """The class or function registered under ``name`` for ``kind``."""
+    return REGISTRIES[kind][0][canonical(kind, name)]
+
+
+def register(kind: str, name: str, obj: Any) -> None:
+    """Add a class to a registry (for extensions such as Conv1d's activation choices)."""
+    REGISTRIES[kind][0][name] = obj

@@ -1,0 +1,246 @@
+"""The training loop: ``fit()`` returns a ``History``; ``evaluate()`` scores a model.
+
+One epoch is: forward -> loss -> backward (every gradient computed first) ->
+optimizer step (every parameter updated afterwards). Full batch by default,
+as in the lab; mini-batches with shuffling on request.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from proplab.core import Module
+from proplab.losses import Loss
+from proplab.optim import Optimizer
+
+
+@dataclass
+class History:
+    """What happened during training, one entry per completed epoch.
+
+    ``loss`` and ``accuracy`` hold floats for one model, arrays of the replica
+    shape for a stack. ``stop_reason`` is one of ``"completed"``,
+    ``"converged"`` (loss below tolerance), ``"diverged"`` (NaN/inf loss) or
+    ``"interrupted"`` (Ctrl-C).
+    """
+
+    epoch: list[int] = field(default_factory=list)
+    loss: list[float | np.ndarray] = field(default_factory=list)
+    accuracy: list[float | np.ndarray] = field(default_factory=list)
+    wall_time: list[float] = field(default_factory=list)
+    stop_reason: str = "completed"
+    message: str = ""
+
+    @property
+    def epochs_run(self) -> int:
+        return len(self.epoch)
+
+    @property
+    def final_loss(self) -> float | np.ndarray:
+        return self.loss[-1] if self.loss else math.nan
+
+    @property
+    def final_accuracy(self) -> float | np.ndarray:
+        return self.accuracy[-1] if self.accuracy else math.nan
+
+    def as_arrays(self) -> dict[str, np.ndarray]:
+        """``{"epoch": (E,), "loss": (E, *R), "accuracy": (E, *R), "wall_time": (E,)}``."""
+        return {
+            "epoch": np.asarray(self.epoch, dtype=np.int64),
+            "loss": np.asarray(self.loss, dtype=np.float64),
+            "accuracy": np.asarray(self.accuracy, dtype=np.float64),
+            "wall_time": np.asarray(self.wall_time, dtype=np.float64),
+        }
+
+
+def accuracy(pred: np.ndarray, target: np.ndarray) -> float | np.ndarray:
+    """Fraction correct, per replica.
+
+    One output column: prediction thresholded at 0.5 against 0/1 labels
+    ``(n, 1)``. Several columns: argmax against integer labels ``(n,)`` or
+    ``(n, 1)`` or one-hot ``(n, C)``. Shape: ``(*R, n, C)`` -> float or ``R``.
+    """
+    if pred.shape[-1] == 1:
+        correct = (pred > 0.5) == (target > 0.5)
+        hits = np.count_nonzero(correct, axis=(-2, -1))
+    else:
+        labels = (
+            target.argmax(-1)
+            if target.shape[-1] == pred.shape[-1] and target.ndim >= 2
+            else target.reshape(
+                target.shape[:-1] if target.ndim >= 2 and target.shape[-1] == 1 else target.shape
+            )
+        )
+        hits = np.count_nonzero(pred.argmax(-1) == labels, axis=-1)
+    acc = hits / pred.shape[-2]
+    return float(acc) if np.ndim(acc) == 0 else acc
+
+
+def evaluate(
+    model: Module, loss_fn: Loss, x: np.ndarray, y: np.ndarray
+) -> tuple[float | np.ndarray, float | np.ndarray, np.ndarray]:
+    """``(loss, accuracy, predictions)`` of the model on ``(x, y)``, without training."""
+    pred = model.forward(x)
+    return loss_fn.forward(pred, y), accuracy(pred, y), pred
+
+
+def format_epoch_line(epoch: int, loss: float) -> str:
+    """The lab's progress line: ``epoch 5000 loss : 0.0123456789``."""
+    return f"epoch {epoch} loss : {loss:.10f}"
+
+
+def format_prediction_lines(pred: np.ndarray, y: np.ndarray) -> list[str]:
+    """One lab line per sample: ``Iter: 7 | Ground truth: 1 | Predict: 0.9999763808``."""
+    return [
+        f"Iter: {i} | Ground truth: {int(t)} | Predict: {float(p):.10f}"
+        for i, (t, p) in enumerate(zip(y.reshape(-1), pred.reshape(-1), strict=True))
+    ]
+
+
+def format_percent(fraction: float) -> str:
+    """``0.99 -> '99.0'``, ``11/21 -> '52.38'``, ``1 -> '100.0'``."""
+    text = f"{100.0 * fraction:.2f}"
+    return text[:-1] if text.endswith("0") else text
+
+
+def format_summary_line(loss: float, acc: float) -> str:
+    """The lab's summary: ``loss=0.0000019285 accuracy=99.0%``."""
+    return f"loss={loss:.10f} accuracy={format_percent(acc)}%"
+
+
+EpochCallback = Callable[[int, "History"], None]
+
+
+def _batches(
+    n: int, batch_size: int | None, shuffle: bool, rng: np.random.Generator | None
+) -> list[slice] | list[np.ndarray]:
+    if batch_size is None or batch_size >= n:
+        return [slice(None)]
+    order = rng.permutation(n) if shuffle else np.arange(n)
+    return [order[i : i + batch_size] for i in range(0, n, batch_size)]
+
+
+def fit(
+    model: Module,
+    loss_fn: Loss,
+    optimizer: Optimizer,
+    x: np.ndarray,
+    y: np.ndarray,
+    epochs: int,
+    *,
+    batch_size: int | None = None,
+    shuffle: bool = True,
+    rng: np.random.Generator | None = None,
+    print_every: int = 0,
+    log: Callable[[str], None] = print,
+    tol: float | None = None,
+    callback: EpochCallback | None = None,
+    callback_every: int = 100,
+) -> History:
+    """Train ``model`` on ``(x, y)`` for up to ``epochs`` epochs; return the History.
+
+    Args:
+        x: ``(n, in)`` shared by every replica, or ``(*R, n, in)``.
+        y: targets ``(n, out)`` or ``(*R, n, out)``.
+        batch_size: ``None`` for full batch (the lab); otherwise mini-batches,
+            reshuffled every epoch with ``rng`` when ``shuffle``.
+        print_every: log ``epoch E loss : L`` every this many epochs (0: never).
+        tol: stop once the epoch loss is below ``tol`` (every replica's, for a stack).
+        callback: called as ``callback(epoch, history)`` every ``callback_every``
+            epochs and at the end (progress bars hook in here).
+
+    A NaN or infinite loss stops training with ``stop_reason="diverged"``;
+    Ctrl-C stops it with ``"interrupted"``. Either way the model and the
+    history so far are kept.
+    """
+    if int(epochs) != epochs or epochs <= 0:
+        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+    if batch_size is not None and (int(batch_size) != batch_size or batch_size <= 0):
+        raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")
+    n = x.shape[-2]
+    if y.shape[-2] != n:
+        raise ValueError(f"x has {n} samples but y has {y.shape[-2]}")
+    if batch_size is not None and batch_size < n and shuffle and rng is None:
+        raise ValueError("mini-batch shuffling needs rng=np.random.default_rng(seed)")
+    history = History()
+    start = time.perf_counter()
+    full_batch = batch_size is None or batch_size >= n
+    try:
+        for epoch in range(1, int(epochs) + 1):
+            if full_batch:
+                # forward -> loss -> backward (all gradients) -> step (all updates)
+                optimizer.zero_grad()
+                pred = model.forward(x)
+                loss = loss_fn.forward(pred, y)
+                model.backward(loss_fn.backward(), need_input_grad=False)
+                optimizer.step()
+                acc = accuracy(pred, y)
+            else:
+                loss, acc = _minibatch_epoch(
+                    model, loss_fn, optimizer, x, y, batch_size, shuffle, rng
+                )
+            history.epoch.append(epoch)
+            history.loss.append(loss)
+            history.accuracy.append(acc)
+            history.wall_time.append(time.perf_counter() - start)
+            if not np.all(np.isfinite(loss)):
+                history.stop_reason = "diverged"
+                history.message = (
+                    f"training diverged at epoch {epoch}: the loss became {_show(loss)}; "
+                    "try a smaller learning rate"
+                )
+                break
+            if print_every and epoch % print_every == 0:
+                log(format_epoch_line(epoch, float(np.mean(loss))))
+            if callback is not None and epoch % callback_every == 0:
+                callback(epoch, history)
+            if tol is not None and np.all(loss < tol):
+                history.stop_reason = "converged"
+                history.message = f"loss below tol={tol} at epoch {epoch}"
+                break
+    except KeyboardInterrupt:
+        history.stop_reason = "interrupted"
+        history.message = f"interrupted after {history.epochs_run} epochs (Ctrl-C)"
+        # the epoch in flight may have half-updated the weights; trim nothing, report it
+    if callback is not None:
+        callback(history.epochs_run, history)
+    return history
+
+
+def _show(loss: float | np.ndarray) -> str:
+    if np.ndim(loss) == 0:
+        return str(float(loss))
+    bad = np.asarray(loss)[~np.isfinite(loss)]
+    return f"{bad.flat[0]} in {bad.size} of {np.size(loss)} replicas"
+
+
+def _minibatch_epoch(
+    model: Module,
+    loss_fn: Loss,
+    optimizer: Optimizer,
+    x: np.ndarray,
+    y: np.ndarray,
+    batch_size: int,
+    shuffle: bool,
+    rng: np.random.Generator | None,
+) -> tuple[float | np.ndarray, float | np.ndarray]:
+    """One pass over shuffled mini-batches; returns the sample-weighted mean loss and accuracy."""
+    n = x.shape[-2]
+    total_loss: float | np.ndarray = 0.0
+    total_hits: float | np.ndarray = 0.0
+    for idx in _batches(n, batch_size, shuffle, rng):
+        xb, yb = x[..., idx, :], y[..., idx, :]
+        m = xb.shape[-2]
+        optimizer.zero_grad()
+        pred = model.forward(xb)
+        loss = loss_fn.forward(pred, yb)
+        model.backward(loss_fn.backward(), need_input_grad=False)
+        optimizer.step()
+        total_loss = total_loss + loss * m
+        total_hits = total_hits + accuracy(pred, yb) * m
+    return total_loss / n, total_hits / n
