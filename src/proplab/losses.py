@@ -73,3 +73,82 @@ class BCELoss(Loss):
     def backward(self) -> np.ndarray:
         p, t = self.pred, self.target
         return (p - t) / (np.maximum(p * (1.0 - p), self._EPS) * self.count)
+
+
+def softmax(z: np.ndarray) -> np.ndarray:
+    """Softmax over the last axis, stable for any finite logits. Shape: ``(..., C)`` -> same."""
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+class CrossEntropyLoss(Loss):
+    """Softmax cross-entropy on raw logits, fused (``torch.nn.CrossEntropyLoss``, mean).
+
+    L = mean_i [ logsumexp(z_i) - z_i[t_i] ];   dL/dz = (softmax(z) - onehot(t)) / n.
+    The logits are shifted by their row maximum before ``exp``, so no finite
+    logit overflows; the model's last layer must therefore have *no*
+    activation (``output_activation="identity"``): the softmax lives here.
+
+    Shapes: ``pred`` (logits) ``(*R, n, C)`` with ``C >= 2``. ``target`` is either
+    integer labels in ``0..C-1`` of shape ``(n,)``, ``(n, 1)``, ``(*R, n)`` or
+    ``(*R, n, 1)``, or one-hot rows / class probabilities ``(n, C)`` or
+    ``(*R, n, C)`` (then ``L = -mean_i sum_c t_ic log p_ic``, as in PyTorch).
+    The loss is a float for one model, an array ``R`` for a stack.
+    """
+
+    def forward(self, pred: np.ndarray, target: np.ndarray) -> float | np.ndarray:
+        if pred.ndim < 2 or pred.shape[-1] < 2:
+            raise ValueError(
+                f"CrossEntropyLoss needs logits (*R, n, C) with C >= 2 classes, got shape {pred.shape}"
+            )
+        n, c = pred.shape[-2], pred.shape[-1]
+        target = np.asarray(target)
+        shifted = pred - pred.max(axis=-1, keepdims=True)
+        exp = np.exp(shifted)
+        sum_exp = exp.sum(axis=-1, keepdims=True)
+        self.probs = exp / sum_exp
+        self.n = n
+        log_probs = shifted - np.log(sum_exp)
+        if target.ndim >= 2 and target.shape[-2:] == (n, c):
+            # one-hot rows or class probabilities
+            self.soft = target
+            self.index = None
+            per_sample = -np.add.reduce(target * log_probs, axis=-1)
+        else:
+            self.soft = None
+            self.index = self._label_index(target, pred.shape)
+            per_sample = -np.take_along_axis(log_probs, self.index, axis=-1)[..., 0]
+        loss = np.add.reduce(per_sample, axis=-1) / n
+        return float(loss) if loss.ndim == 0 else loss
+
+    @staticmethod
+    def _label_index(target: np.ndarray, pred_shape: tuple[int, ...]) -> np.ndarray:
+        """Integer labels broadcast to ``(*R, n, 1)``, checked to lie in ``0..C-1``."""
+        n, c = pred_shape[-2], pred_shape[-1]
+        labels = target
+        if labels.ndim >= 2 and labels.shape[-1] == 1 and labels.shape[-2] == n:
+            labels = labels[..., 0]
+        if labels.ndim == 0 or labels.shape[-1] != n:
+            raise ValueError(
+                f"CrossEntropyLoss: target shape {target.shape} fits neither labels (n,) / (n, 1) "
+                f"nor one-hot (n, C) for logits {pred_shape}"
+            )
+        as_int = labels.astype(np.int64, copy=False)
+        if np.any(as_int != labels) or np.any(as_int < 0) or np.any(as_int >= c):
+            bad = labels[(as_int != labels) | (as_int < 0) | (as_int >= c)].flat[0]
+            raise ValueError(
+                f"CrossEntropyLoss: label {bad} is not a class index (accepted: integers 0..{c - 1})"
+            )
+        return np.broadcast_to(as_int, pred_shape[:-1])[..., None]
+
+    def backward(self) -> np.ndarray:
+        if self.soft is not None:
+            t = self.soft
+            # d/dz of -sum_c t_c log p_c is p * sum_c t_c - t (= p - t for one-hot rows)
+            grad = self.probs * np.add.reduce(t, axis=-1, keepdims=True) - t
+        else:
+            grad = self.probs.copy()
+            picked = np.take_along_axis(grad, self.index, axis=-1)
+            np.put_along_axis(grad, self.index, picked - 1.0, axis=-1)
+        grad /= self.n
+        return grad

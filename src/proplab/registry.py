@@ -24,7 +24,16 @@ ACTIVATION_ALIASES = {
     "leaky-relu": "leaky_relu",
 }
 
-LOSSES: dict[str, Any] = {"mse": losses.MSELoss, "bce": losses.BCELoss}
+LOSSES: dict[str, Any] = {
+    "mse": losses.MSELoss,
+    "bce": losses.BCELoss,
+    "cross_entropy": losses.CrossEntropyLoss,  # softmax fused: the model outputs logits
+}
+LOSS_ALIASES = {
+    "ce": "cross_entropy",
+    "crossentropy": "cross_entropy",
+    "cross-entropy": "cross_entropy",
+}
 
 OPTIMIZERS: dict[str, Any] = {
     "sgd": optim.SGD,
@@ -46,7 +55,7 @@ INITS: dict[str, Any] = {
 
 REGISTRIES: dict[str, tuple[dict[str, Any], dict[str, str]]] = {
     "activation": (ACTIVATIONS, ACTIVATION_ALIASES),
-    "loss": (LOSSES, {}),
+    "loss": (LOSSES, LOSS_ALIASES),
     "optimizer": (OPTIMIZERS, {}),
     "init": (INITS, {"glorot": "xavier", "kaiming": "he"}),
 }
