@@ -1,0 +1,261 @@
+"""Central-difference gradient checks of every module and loss, single and stacked.
+
+All in float64. ReLU and LeakyReLU inputs are kept away from 0, where the
+derivative jumps and central differences straddle the kink.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from proplab import (
+    BCELoss,
+    Flatten,
+    Identity,
+    LeakyReLU,
+    Linear,
+    MSELoss,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    Tanh,
+    gradcheck,
+    mlp,
+)
+from proplab.gradcheck import numeric_gradient, relative_error
+
+TOL = 1e-7  # central differences in float64 reach ~1e-10 on these smooth functions
+
+
+def away_from_zero(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Values in +-[0.1, 2]: far from the kink of ReLU-like functions."""
+    return rng.choice([-1.0, 1.0], size=shape) * rng.uniform(0.1, 2.0, size=shape)
+
+
+def assert_gradcheck(result, names: set[str]) -> None:
+    assert set(result.errors) == names
+    assert result.ok, str(result)
+    assert result.worst < TOL, str(result)
+
+
+# --- modules, one model --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_linear(rng, bias):
+    layer = Linear(3, 4, bias=bias, rng=rng)
+    if bias:
+        layer.bias.data[...] = rng.standard_normal(4)  # zero bias would hide nothing
+    names = {"input", "weight", "bias"} if bias else {"input", "weight"}
+    assert_gradcheck(gradcheck(layer, rng.standard_normal((5, 3))), names)
+
+
+@pytest.mark.parametrize("module", [Sigmoid, Tanh, Identity])
+def test_smooth_activations(rng, module):
+    assert_gradcheck(gradcheck(module(), rng.uniform(-4, 4, size=(6, 3))), {"input"})
+
+
+@pytest.mark.parametrize("module", [ReLU, lambda: LeakyReLU(0.1), LeakyReLU])
+def test_piecewise_activations(rng, module):
+    x = away_from_zero(rng, (6, 3))
+    assert (x > 0).any() and (x < 0).any()  # both branches are exercised
+    assert_gradcheck(gradcheck(module(), x), {"input"})
+
+
+def test_flatten(rng):
+    # Conv1d layout (n, C, L) -> (n, C * L)
+    assert_gradcheck(gradcheck(Flatten(), rng.standard_normal((4, 3, 5))), {"input"})
+
+
+def test_sequential_by_hand(rng):
+    model = Sequential(Linear(2, 3, rng=rng), Tanh(), Linear(3, 2, rng=rng), Sigmoid())
+    names = {"input", "0.weight", "0.bias", "2.weight", "2.bias"}
+    assert_gradcheck(gradcheck(model, rng.standard_normal((7, 2))), names)
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu", "leaky_relu", "identity"])
+def test_mlp(rng, activation):
+    model = mlp(2, (4, 3), 1, activation=activation, rng=rng)
+    for p in model.parameters():
+        if p.name == "bias":
+            p.data[...] = rng.uniform(0.2, 0.5, size=p.shape)
+    names = {"input"} | {f"{i}.{n}" for i in (0, 2, 4) for n in ("weight", "bias")}
+    assert_gradcheck(gradcheck(model, rng.standard_normal((6, 2))), names)
+
+
+def test_mlp_without_bias_or_output_activation(rng):
+    model = mlp(3, 5, 2, activation="tanh", output_activation=None, bias=False, rng=rng)
+    names = {"input", "0.weight", "2.weight", "4.weight"}
+    assert_gradcheck(gradcheck(model, rng.standard_normal((4, 3))), names)
+
+
+# --- losses, one model ---------------------------------------------------------------
+
+
+def test_mse(rng):
+    pred, target = rng.standard_normal((5, 2)), rng.standard_normal((5, 2))
+    assert_gradcheck(gradcheck(MSELoss(), pred, target), {"pred"})
+
+
+def test_bce(rng):
+    pred = rng.uniform(0.05, 0.95, size=(6, 1))
+    target = rng.integers(0, 2, size=(6, 1)).astype(np.float64)
+    assert_gradcheck(gradcheck(BCELoss(), pred, target), {"pred"})
+
+
+def test_bce_soft_targets(rng):
+    pred, target = rng.uniform(0.05, 0.95, size=(4, 3)), rng.uniform(0, 1, size=(4, 3))
+    assert_gradcheck(gradcheck(BCELoss(), pred, target), {"pred"})
+
+
+# --- replica stacks ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("data_shape", [(5, 3), (3, 5, 3)], ids=["shared", "per-replica"])
+def test_linear_replicas(rng, data_shape):
+    layer = Linear(3, 2, rng=rng, replicas=(3,))
+    assert layer.weight.shape == (3, 3, 2) and layer.bias.shape == (3, 2)
+    layer.bias.data[...] = rng.standard_normal((3, 2))
+    x = rng.standard_normal(data_shape)
+    # the input gradient has the input's shape: summed over replicas for shared data
+    assert layer.forward(x).shape == (3, 5, 2)
+    assert layer.backward(np.ones((3, 5, 2))).shape == data_shape
+    assert_gradcheck(gradcheck(layer, x), {"input", "weight", "bias"})
+
+
+@pytest.mark.parametrize("activation", [Sigmoid, Tanh, Identity])
+def test_activation_on_replica_stack(rng, activation):
+    assert_gradcheck(gradcheck(activation(), rng.standard_normal((3, 4, 2))), {"input"})
+
+
+def test_relu_on_replica_stack(rng):
+    assert_gradcheck(gradcheck(ReLU(), away_from_zero(rng, (3, 4, 2))), {"input"})
+    assert_gradcheck(gradcheck(LeakyReLU(0.2), away_from_zero(rng, (3, 4, 2))), {"input"})
+
+
+def test_mlp_stack_with_shared_data(rng):
+    model = mlp(2, 4, 1, activation="tanh", seeds=[1, 2, 3])
+    names = {"input"} | {f"{i}.{n}" for i in (0, 2, 4) for n in ("weight", "bias")}
+    assert_gradcheck(gradcheck(model, rng.standard_normal((5, 2))), names)
+
+
+@pytest.mark.parametrize("target_shape", [(6, 1), (3, 6, 1)], ids=["shared", "per-replica"])
+@pytest.mark.parametrize("loss", [MSELoss, BCELoss])
+def test_losses_on_replica_stack(rng, loss, target_shape):
+    pred = rng.uniform(0.05, 0.95, size=(3, 6, 1))
+    target = rng.integers(0, 2, size=target_shape).astype(np.float64)
+    value = loss()(pred, target)
+    assert isinstance(value, np.ndarray) and value.shape == (3,)
+    assert_gradcheck(gradcheck(loss(), pred, target), {"pred"})
+
+
+# --- gradcheck catches wrong backward passes -----------------------------------------
+
+
+class SigmoidDerivativeOfZ(Sigmoid):
+    """The lab's classic bug: s(1 - s) evaluated at the input z instead of the output s."""
+
+    def forward(self, x):
+        self.z = x
+        return super().forward(x)
+
+    def backward(self, grad_out, need_input_grad=True):
+        return grad_out * self.z * (1.0 - self.z)
+
+
+class ScalarBiasGrad(Linear):
+    """Bias gradient summed to a scalar (over samples *and* units) instead of per unit."""
+
+    def backward(self, grad_out, need_input_grad=True):
+        self.weight.accumulate(self.x.mT @ grad_out)
+        self.bias.accumulate(np.sum(grad_out))
+        return grad_out @ self.weight.data.mT
+
+
+class WrongShapeInputGrad(Identity):
+    """Returns one row of gradient, which broadcasts but is not dL/dx."""
+
+    def backward(self, grad_out, need_input_grad=True):
+        return grad_out.sum(axis=-2, keepdims=True)
+
+
+class SumGradientMSE(MSELoss):
+    """Reports the mean but returns the gradient of the sum (a pitfall in the seed)."""
+
+    def backward(self):
+        return 2.0 * self.diff
+
+
+class MissingFactorTwoMSE(MSELoss):
+    def backward(self):
+        return self.diff / self.count
+
+
+def test_gradcheck_catches_sigmoid_derivative_of_z(rng):
+    result = gradcheck(SigmoidDerivativeOfZ(), rng.uniform(-3, 3, size=(5, 2)))
+    assert not result.ok and result.errors["input"] > 0.1
+    assert "FAILED" in str(result)
+    assert gradcheck(Sigmoid(), rng.uniform(-3, 3, size=(5, 2))).ok  # the honest twin passes
+
+
+def test_gradcheck_catches_scalar_bias_gradient(rng):
+    layer = ScalarBiasGrad(3, 2, rng=rng)
+    result = gradcheck(layer, rng.standard_normal((4, 3)))
+    assert result.errors["weight"] < TOL and result.errors["input"] < TOL
+    assert result.errors["bias"] > 0.1 and not result
+
+
+def test_gradcheck_rejects_wrong_shape(rng):
+    result = gradcheck(WrongShapeInputGrad(), rng.standard_normal((4, 3)))
+    assert result.errors["input"] == np.inf and not result.ok
+
+
+@pytest.mark.parametrize("loss", [SumGradientMSE, MissingFactorTwoMSE])
+def test_gradcheck_catches_wrong_loss_gradient(rng, loss):
+    pred, target = rng.standard_normal((5, 1)), rng.standard_normal((5, 1))
+    assert gradcheck(loss(), pred, target).errors["pred"] > 0.4
+
+
+# --- the helpers themselves ----------------------------------------------------------
+
+
+def test_numeric_gradient_of_cube():
+    a = np.array([[1.0, -2.0], [0.5, 3.0]])
+    before = a.copy()
+    grad = numeric_gradient(lambda: float(np.sum(a**3)), a, eps=1e-5)
+    # d/da sum(a^3) = 3 a^2; central differences err by eps^2 (= 1e-10) exactly for a cubic
+    np.testing.assert_allclose(grad, 3 * before**2, rtol=0, atol=1e-8)
+    np.testing.assert_array_equal(a, before)  # restored after perturbation
+
+
+def test_numeric_gradient_perturbs_a_strided_view_in_place():
+    base = np.array([[1.0, 9.0, -2.0, 9.0], [0.5, 9.0, 3.0, 9.0]])
+    view = base[:, ::2]  # the entries 1, -2, 0.5, 3; the 9s must never move
+    # d/dv sum(v^2) = 2 v
+    grad = numeric_gradient(lambda: float(np.sum(view**2)), view)
+    np.testing.assert_allclose(grad, [[2.0, -4.0], [1.0, 6.0]], rtol=0, atol=1e-8)
+    np.testing.assert_array_equal(base[:, 1::2], 9.0)
+    np.testing.assert_array_equal(view, [[1.0, -2.0], [0.5, 3.0]])
+
+
+def test_relative_error_scales_by_array_magnitude():
+    # max |a - n| = 0.5, largest magnitude 10 -> 0.05
+    assert relative_error(np.array([10.0, 1.0]), np.array([10.0, 1.5])) == pytest.approx(0.05)
+    assert relative_error(np.zeros(3), np.zeros(3)) == 0.0
+    assert relative_error(np.zeros((2, 3)), np.zeros(3)) == np.inf
+
+
+def test_gradcheck_leaves_parameters_unchanged(rng):
+    model = mlp(2, 3, 1, rng=rng)
+    before = model.state_dict()
+    gradcheck(model, rng.standard_normal((4, 2)))
+    for name, value in model.state_dict().items():
+        np.testing.assert_array_equal(value, before[name])
+
+
+def test_gradcheck_argument_errors(rng):
+    with pytest.raises(ValueError, match="pred, target"):
+        gradcheck(MSELoss(), np.ones((2, 1)))
+    with pytest.raises(ValueError, match="one input"):
+        gradcheck(Sigmoid(), np.ones((2, 1)), np.ones((2, 1)))
