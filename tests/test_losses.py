@@ -1,0 +1,99 @@
+"""Losses: hand-worked values and gradients, replica reduction, BCE at p = 0 and 1."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from proplab import BCELoss, MSELoss
+
+# --- MSE -----------------------------------------------------------------------------
+
+
+def test_mse_two_samples_by_hand():
+    pred = np.array([[0.5], [1.0]])
+    target = np.array([[0.0], [1.0]])
+    loss = MSELoss()
+    # L = ((0.5 - 0)^2 + (1 - 1)^2) / 2 = 0.25 / 2 = 0.125
+    value = loss(pred, target)
+    assert isinstance(value, float) and value == 0.125
+    # dL/dp = 2 (p - t) / N = 2 * [0.5, 0] / 2 = [0.5, 0]
+    np.testing.assert_array_equal(loss.backward(), [[0.5], [0.0]])
+
+
+def test_mse_mean_runs_over_samples_and_outputs():
+    pred = np.array([[1.0, 2.0], [3.0, 4.0]])
+    target = np.zeros((2, 2))
+    loss = MSELoss()
+    # (1 + 4 + 9 + 16) / 4 = 7.5 ; gradient 2 p / 4 = p / 2
+    assert loss(pred, target) == 7.5
+    np.testing.assert_array_equal(loss.backward(), pred / 2)
+
+
+def test_mse_accepts_integer_labels():
+    # the lab's labels are int64 (n, 1); predictions float
+    loss = MSELoss()
+    assert loss(np.array([[0.25], [0.75]]), np.array([[0], [1]])) == pytest.approx(0.0625)
+
+
+def test_mse_reduces_per_replica(rng):
+    pred = rng.uniform(0, 1, size=(3, 5, 1))
+    target = rng.integers(0, 2, size=(5, 1))  # shared by the three replicas
+    loss = MSELoss()
+    values = loss(pred, target)
+    grad = loss.backward()
+    assert values.shape == (3,) and grad.shape == (3, 5, 1)
+    for k in range(3):
+        single = MSELoss()
+        assert values[k] == pytest.approx(single(pred[k], target), rel=1e-15)
+        np.testing.assert_array_equal(grad[k], single.backward())
+
+
+# --- BCE -----------------------------------------------------------------------------
+
+
+def test_bce_two_samples_by_hand():
+    pred = np.array([[0.8], [0.4]])
+    target = np.array([[1.0], [0.0]])
+    loss = BCELoss()
+    # L = -(ln 0.8 + ln 0.6) / 2 = (0.22314355131 + 0.51082562377) / 2 = 0.36698458754
+    assert loss(pred, target) == pytest.approx(-(math.log(0.8) + math.log(0.6)) / 2, rel=1e-15)
+    assert loss(pred, target) == pytest.approx(0.36698458754, rel=1e-10)
+    # dL/dp = (p - t) / (p (1 - p)) / N: -0.2 / 0.16 / 2 = -0.625 ; 0.4 / 0.24 / 2 = 5/6
+    np.testing.assert_allclose(loss.backward(), [[-0.625], [5 / 6]], rtol=1e-14)
+
+
+def test_bce_at_zero_and_one_is_finite_like_pytorch():
+    loss = BCELoss()
+    pred = np.array([[0.0], [1.0], [0.0], [1.0]])
+    target = np.array([[1.0], [0.0], [0.0], [1.0]])
+    # PyTorch clamps each log at -100: a confidently wrong sample costs exactly 100,
+    # a confidently right one 0 (0 * log 0 counts as 0). Mean = (100 + 100 + 0 + 0) / 4
+    assert loss(pred, target) == 50.0
+    # gradient (p - t) / max(p (1 - p), 1e-12) / N: -1e12 / 4, 1e12 / 4, 0, 0
+    np.testing.assert_array_equal(loss.backward(), [[-0.25e12], [0.25e12], [0.0], [0.0]])
+
+
+def test_bce_clamp_is_a_floor_on_the_log_not_on_p():
+    # ln(1e-50) = -115.13 -> clamped to -100; ln(1e-40) = -92.1 stays
+    loss = BCELoss()
+    assert loss(np.array([[1e-50]]), np.array([[1.0]])) == 100.0
+    assert loss(np.array([[1e-40]]), np.array([[1.0]])) == pytest.approx(40 * math.log(10))
+
+
+def test_bce_reduces_per_replica(rng):
+    pred = rng.uniform(0.01, 0.99, size=(4, 6, 1))
+    target = rng.integers(0, 2, size=(4, 6, 1)).astype(np.float64)  # per-replica targets
+    loss = BCELoss()
+    values = loss(pred, target)
+    assert values.shape == (4,)
+    for k in range(4):
+        assert values[k] == pytest.approx(BCELoss()(pred[k], target[k]), rel=1e-15)
+
+
+@pytest.mark.parametrize("bad", [-0.1, 1.5])
+def test_bce_rejects_non_probabilities(bad):
+    with pytest.raises(ValueError, match=f"probabilities in \\[0, 1\\], got {bad}.*sigmoid"):
+        BCELoss()(np.array([[0.5], [bad]]), np.array([[0.0], [1.0]]))
