@@ -1,0 +1,323 @@
+"""Optimizers: one and two steps per update rule against values worked out by hand.
+
+Each test sets a parameter's gradient, steps, and compares with the arithmetic
+written in the comments (PyTorch's documented update rules). Visible epsilons
+(0.5 instead of 1e-8) make sure eps sits where PyTorch puts it.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from proplab import SGD, AdaGrad, Adam, Parameter, RMSProp
+
+
+def run(opt_factory, data, grads, replica_ndim=0):
+    """Parameter from ``data``; one step per gradient in ``grads``; the data after each step."""
+    p = Parameter(np.array(data, dtype=np.float64), replica_ndim=replica_ndim)
+    opt = opt_factory([p])
+    seen = []
+    for g in grads:
+        opt.zero_grad()
+        p.grad = np.array(g, dtype=np.float64)
+        opt.step()
+        seen.append(p.data.copy())
+    return seen
+
+
+def close(actual, expected):
+    np.testing.assert_allclose(actual, expected, rtol=1e-14, atol=1e-15)
+
+
+P0 = [1.0, -2.0]
+G = [0.5, -1.0]
+
+# --- SGD -----------------------------------------------------------------------------
+
+
+def test_sgd_plain():
+    # p <- p - lr g: [1, -2] - 0.1 [0.5, -1] = [0.95, -1.9], then [0.9, -1.8]
+    p1, p2 = run(lambda ps: SGD(ps, lr=0.1), P0, [G, G])
+    close(p1, [0.95, -1.9])
+    close(p2, [0.9, -1.8])
+
+
+def test_sgd_step_is_proportional_to_lr():
+    (a,) = run(lambda ps: SGD(ps, lr=0.1), P0, [G])
+    (b,) = run(lambda ps: SGD(ps, lr=0.3), P0, [G])
+    close(np.array(b) - P0, 3 * (np.array(a) - P0))
+
+
+def test_sgd_momentum_first_buffer_is_the_gradient():
+    # step 1: v = g = [0.5, -1]            -> p = [0.95, -1.9]   (no (1 - mu) factor)
+    # step 2: v = 0.9 v + g = [0.95, -1.9] -> p = [0.95 - 0.095, -1.9 + 0.19] = [0.855, -1.71]
+    p1, p2 = run(lambda ps: SGD(ps, lr=0.1, momentum=0.9), P0, [G, G])
+    close(p1, [0.95, -1.9])
+    close(p2, [0.855, -1.71])
+
+
+def test_sgd_dampening():
+    # step 1: v = g, undamped (PyTorch)     -> p = [0.95, -1.9]
+    # step 2: v = 0.9 g + (1 - 0.5) g = 1.4 g = [0.7, -1.4] -> p = [0.88, -1.76]
+    p1, p2 = run(lambda ps: SGD(ps, lr=0.1, momentum=0.9, dampening=0.5), P0, [G, G])
+    close(p1, [0.95, -1.9])
+    close(p2, [0.88, -1.76])
+
+
+def test_sgd_nesterov():
+    # step 1: v = g;         update g + 0.9 v = 1.9 g  = [0.95, -1.9]  -> p = [0.905, -1.81]
+    # step 2: v = 0.9 g + g = 1.9 g; update g + 0.9 * 1.9 g = 2.71 g = [1.355, -2.71]
+    #         -> p = [0.905 - 0.1355, -1.81 + 0.271] = [0.7695, -1.539]
+    p1, p2 = run(lambda ps: SGD(ps, lr=0.1, momentum=0.9, nesterov=True), P0, [G, G])
+    close(p1, [0.905, -1.81])
+    close(p2, [0.7695, -1.539])
+
+
+def test_sgd_weight_decay():
+    # g' = g + 0.1 p = [0.5 + 0.1, -1 - 0.2] = [0.6, -1.2] -> p = [0.94, -1.88]
+    # step 2: g' = [0.5 + 0.094, -1 - 0.188] = [0.594, -1.188] -> p = [0.8806, -1.7612]
+    p1, p2 = run(lambda ps: SGD(ps, lr=0.1, weight_decay=0.1), P0, [G, G])
+    close(p1, [0.94, -1.88])
+    close(p2, [0.8806, -1.7612])
+
+
+def test_sgd_weight_decay_with_momentum():
+    # step 1: v = g' = [0.6, -1.2] -> p = [0.94, -1.88]
+    # step 2: g' = [0.594, -1.188]; v = 0.9 [0.6, -1.2] + g' = [1.134, -2.268]
+    #         -> p = [0.94 - 0.1134, -1.88 + 0.2268] = [0.8266, -1.6532]
+    p1, p2 = run(lambda ps: SGD(ps, lr=0.1, momentum=0.9, weight_decay=0.1), P0, [G, G])
+    close(p1, [0.94, -1.88])
+    close(p2, [0.8266, -1.6532])
+
+
+def test_sgd_seed_style_momentum():
+    # the seed's v = b v + (1 - b) g is SGD(momentum=b, dampening=b); PyTorch starts v at g,
+    # and for a constant g it stays g: both steps are plain SGD steps
+    p1, p2 = run(lambda ps: SGD(ps, lr=0.1, momentum=0.9, dampening=0.9), P0, [G, G])
+    close(p1, [0.95, -1.9])
+    close(p2, [0.9, -1.8])
+
+
+# --- AdaGrad -------------------------------------------------------------------------
+
+
+def test_adagrad():
+    # step 1: s = g^2 = [0.25, 1]; denom = sqrt(s) + 0.5 = [1, 1.5]
+    #         p = [1 - 0.1 * 0.5 / 1, -2 + 0.1 * 1 / 1.5] = [0.95, -1.93333...]
+    # step 2: s = 2 g^2 = [0.5, 2]; denom = [0.70711 + 0.5, 1.41421 + 0.5] = [1.20711, 1.91421]
+    #         p = [0.95 - 0.05 / 1.20711, -1.93333 + 0.1 / 1.91421] = [0.90858, -1.88109]
+    p1, p2 = run(lambda ps: AdaGrad(ps, lr=0.1, eps=0.5), P0, [G, G])
+    close(p1, [0.95, -2 + 0.1 / 1.5])
+    close(p2, [0.95 - 0.05 / (math.sqrt(0.5) + 0.5), -2 + 0.1 / 1.5 + 0.1 / (math.sqrt(2) + 0.5)])
+    np.testing.assert_allclose(p2, [0.9085786438, -1.8810925584], atol=1e-10)
+
+
+def test_adagrad_lr_decay():
+    # clr = lr / (1 + (t - 1) lr_decay): 0.1 at step 1, 0.1 / 1.5 at step 2
+    p1, p2 = run(lambda ps: AdaGrad(ps, lr=0.1, lr_decay=0.5, eps=0.5), P0, [G, G])
+    close(p1, [0.95, -2 + 0.1 / 1.5])
+    clr = 0.1 / 1.5
+    expected = [
+        0.95 - clr * 0.5 / (math.sqrt(0.5) + 0.5),
+        -2 + 0.1 / 1.5 + clr / (math.sqrt(2) + 0.5),
+    ]
+    close(p2, expected)
+    np.testing.assert_allclose(p2, [0.9223857625, -1.8985061611], atol=1e-10)
+
+
+def test_adagrad_initial_accumulator():
+    # s = 0.75 + 0.25 = 1 -> p = 1 - 0.1 * 0.5 / (1 + 0.5) = 0.96666...
+    (p1,) = run(
+        lambda ps: AdaGrad(ps, lr=0.1, eps=0.5, initial_accumulator_value=0.75), [1.0], [[0.5]]
+    )
+    close(p1, [1 - 0.05 / 1.5])
+
+
+# --- RMSProp -------------------------------------------------------------------------
+# p = 1, g = 2, lr = 0.3, alpha = 0.75, eps = 0.5 (numbers chosen so sqrt(v) is 1 at first)
+
+
+def rms(**kw):
+    return lambda ps: RMSProp(ps, lr=0.3, alpha=0.75, eps=0.5, **kw)
+
+
+def test_rmsprop_plain():
+    # step 1: v = 0.25 * 4 = 1;            p = 1 - 0.3 * 2 / (1 + 0.5) = 0.6
+    # step 2: v = 0.75 + 0.25 * 4 = 1.75;  p = 0.6 - 0.6 / (1.32288 + 0.5) = 0.27085
+    p1, p2 = run(rms(), [1.0], [[2.0], [2.0]])
+    close(p1, [0.6])
+    close(p2, [0.6 - 0.6 / (math.sqrt(1.75) + 0.5)])
+    np.testing.assert_allclose(p2, [0.2708497378], atol=1e-10)
+
+
+def test_rmsprop_centered():
+    # step 1: v = 1, m = 0.25 * 2 = 0.5; avg = sqrt(1 - 0.25) + 0.5 = 1.36603
+    #         p = 1 - 0.6 / 1.36603 = 0.56077
+    # step 2: v = 1.75, m = 0.75 * 0.5 + 0.5 = 0.875; v - m^2 = 0.984375
+    #         p = 0.56077 - 0.6 / (0.99216 + 0.5) = 0.15867
+    p1, p2 = run(rms(centered=True), [1.0], [[2.0], [2.0]])
+    close(p1, [1 - 0.6 / (math.sqrt(0.75) + 0.5)])
+    close(p2, [p1[0] - 0.6 / (math.sqrt(0.984375) + 0.5)])
+    np.testing.assert_allclose(p2, [0.1586669985], atol=1e-10)
+
+
+def test_rmsprop_momentum():
+    # step 1: b = g / avg = 2 / 1.5 = 4/3;               p = 1 - 0.3 * 4/3 = 0.6
+    # step 2: b = 0.5 * 4/3 + 2 / (sqrt(1.75) + 0.5) = 0.66667 + 1.09717 = 1.76383
+    #         p = 0.6 - 0.3 * 1.76383 = 0.07085
+    p1, p2 = run(rms(momentum=0.5), [1.0], [[2.0], [2.0]])
+    close(p1, [0.6])
+    close(p2, [0.6 - 0.3 * (0.5 * 4 / 3 + 2 / (math.sqrt(1.75) + 0.5))])
+    np.testing.assert_allclose(p2, [0.0708497378], atol=1e-10)
+
+
+# --- Adam ----------------------------------------------------------------------------
+# p = 1, g = 2, lr = 0.1, eps = 0.5
+
+
+def test_adam_bias_correction():
+    # step 1: m = 0.1 * 2 = 0.2, v = 0.001 * 4 = 0.004; m^ = 0.2 / 0.1 = 2, v^ = 0.004 / 0.001 = 4
+    #         denom = sqrt(v^) + eps = 2.5 (eps after the correction) -> p = 1 - 0.1 * 2 / 2.5 = 0.92
+    # step 2, g = 2:  m^ = 0.38 / 0.19 = 2, v^ = 0.007996 / 0.001999 = 4 -> p = 0.84
+    p1, p2 = run(lambda ps: Adam(ps, lr=0.1, eps=0.5), [1.0], [[2.0], [2.0]])
+    close(p1, [0.92])
+    close(p2, [0.84])
+
+
+def test_adam_changing_gradient():
+    # step 2, g = 1: m = 0.18 + 0.1 = 0.28, v = 0.003996 + 0.001 = 0.004996
+    #         m^ = 0.28 / 0.19 = 1.47368, v^ = 0.004996 / 0.001999 = 2.49925
+    #         p = 0.92 - 0.1 * 1.47368 / (1.58090 + 0.5) = 0.84918
+    _, p2 = run(lambda ps: Adam(ps, lr=0.1, eps=0.5), [1.0], [[2.0], [1.0]])
+    close(p2, [0.92 - 0.1 * (0.28 / 0.19) / (math.sqrt(0.004996 / 0.001999) + 0.5)])
+    np.testing.assert_allclose(p2, [0.8491805270], atol=1e-10)
+
+
+@pytest.mark.parametrize("amsgrad", [False, True])
+def test_adam_amsgrad(amsgrad):
+    # betas (0.9, 0.5). step 1, g = 2: m = 0.2, v = 2; m^ = 2, v^ = 2 / 0.5 = 4 -> p = 0.92
+    # step 2, g = 0: m = 0.18, v = 1 (fell), max(v) = 2; bias corrections 0.19 and 0.75
+    #   amsgrad: p = 0.92 - 0.1 (0.18 / 0.19) / (sqrt(2 / 0.75) + 0.5) = 0.87559
+    #   plain:   p = 0.92 - 0.1 (0.18 / 0.19) / (sqrt(1 / 0.75) + 0.5) = 0.86275 (0.8627468)
+    opt = lambda ps: Adam(ps, lr=0.1, betas=(0.9, 0.5), eps=0.5, amsgrad=amsgrad)  # noqa: E731
+    p1, p2 = run(opt, [1.0], [[2.0], [0.0]])
+    close(p1, [0.92])
+    v_hat = (2.0 if amsgrad else 1.0) / 0.75
+    close(p2, [0.92 - 0.1 * (0.18 / 0.19) / (math.sqrt(v_hat) + 0.5)])
+    np.testing.assert_allclose(p2, [0.8755851 if amsgrad else 0.8627468], atol=1e-7)
+
+
+def test_adam_weight_decay_is_l2():
+    # g' = g + 0.5 p = 1.5 + 0.5 = 2: the same first step as g = 2 -> p = 0.92
+    (p1,) = run(lambda ps: Adam(ps, lr=0.1, eps=0.5, weight_decay=0.5), [1.0], [[1.5]])
+    close(p1, [0.92])
+
+
+def test_adam_first_step_is_lr_times_sign():
+    # m^ / sqrt(v^) = g / |g|: the first step is lr in the gradient's direction, whatever |g|
+    (p1,) = run(lambda ps: Adam(ps, lr=0.01, eps=0.0), [0.0, 0.0, 0.0], [[1e-3, -5.0, 70.0]])
+    close(p1, [-0.01, 0.01, -0.01])
+
+
+# --- hyperparameters: per replica, changed mid-run -----------------------------------
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda ps, lr: SGD(ps, lr=lr),
+        lambda ps, lr: SGD(ps, lr=lr, momentum=0.9, nesterov=True),
+        lambda ps, lr: AdaGrad(ps, lr=lr, lr_decay=0.1),
+        lambda ps, lr: RMSProp(ps, lr=lr, centered=True, momentum=0.5),
+        lambda ps, lr: Adam(ps, lr=lr, amsgrad=True),
+    ],
+    ids=["sgd", "nesterov", "adagrad", "rmsprop", "adam"],
+)
+def test_per_replica_lr_gives_each_replica_its_own_step(rng, make):
+    lrs = np.array([0.1, 0.02, 0.3])
+    data = rng.standard_normal((3, 2, 2))  # a weight of a stack of 3 models
+    grads = [rng.standard_normal((3, 2, 2)) for _ in range(3)]
+    stacked = run(lambda ps: make(ps, lrs), data, grads, replica_ndim=1)[-1]
+    for k in range(3):
+        alone = run(lambda ps, k=k: make(ps, float(lrs[k])), data[k], [g[k] for g in grads])[-1]
+        np.testing.assert_allclose(stacked[k], alone, rtol=1e-14, atol=1e-16)
+    # and the replicas did move differently
+    assert not np.allclose(stacked[0] - data[0], stacked[1] - data[1])
+
+
+def test_per_replica_lr_plain_sgd_by_hand():
+    # weight (K=3, 2): row k moves by -lr_k * 1
+    (p1,) = run(
+        lambda ps: SGD(ps, lr=np.array([0.1, 0.2, 0.3])), np.zeros((3, 2)), [np.ones((3, 2))], 1
+    )
+    close(p1, [[-0.1, -0.1], [-0.2, -0.2], [-0.3, -0.3]])
+
+
+def test_per_replica_momentum():
+    mus = np.array([0.0, 0.5, 0.9])
+    # two steps of g = 1 from 0 with lr 1: v1 = 1, v2 = mu + 1 -> p = -(1 + 1 + mu) = -(2 + mu)
+    _, p2 = run(
+        lambda ps: SGD(ps, lr=1.0, momentum=mus), np.zeros((3, 1)), [np.ones((3, 1))] * 2, 1
+    )
+    close(p2[:, 0], -(2 + mus))
+
+
+def test_lr_changed_between_steps_is_used():
+    p = Parameter(np.array([1.0]))
+    opt = SGD([p], lr=0.1)
+    p.grad = np.array([1.0])
+    opt.step()
+    opt.lr = 0.5  # a schedule does this
+    opt.step()
+    close(p.data, [1.0 - 0.1 - 0.5])
+    assert opt.lr == 0.5
+
+
+# --- validation ----------------------------------------------------------------------
+
+
+def params():
+    return [Parameter(np.zeros(2))]
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda: SGD(params(), lr=-1), "Invalid learning rate: -1"),
+        (lambda: SGD(params(), lr=math.nan), "Invalid learning rate: nan"),
+        (lambda: SGD(params(), lr=np.array([0.1, -0.2])), r"Invalid learning rate: \[0.1, -0.2\]"),
+        (lambda: SGD(params(), momentum=-0.5), "Invalid momentum: -0.5"),
+        (lambda: SGD(params(), weight_decay=-1e-4), "Invalid weight_decay: -0.0001"),
+        (lambda: SGD(params(), momentum=0.9, dampening=0.5, nesterov=True), "dampening=0.5"),
+        (lambda: SGD(params(), momentum=0.0, nesterov=True), "momentum=0.0"),
+        (lambda: Adam(params(), betas=(1.0, 0.999)), "beta parameter at index 0: 1.0"),
+        (lambda: Adam(params(), betas=(0.9, -0.1)), "beta parameter at index 1: -0.1"),
+        (lambda: Adam(params(), betas=(0.9, 1.5)), "beta parameter at index 1: 1.5"),
+        (lambda: Adam(params(), eps=-1e-8), "Invalid epsilon value: -1e-08"),
+        (lambda: Adam(params(), lr=-0.001), "Invalid learning rate: -0.001"),
+        (lambda: RMSProp(params(), eps=-1.0), "Invalid epsilon value: -1.0"),
+        (lambda: RMSProp(params(), alpha=1.5), "Invalid alpha value: 1.5"),
+        (lambda: RMSProp(params(), momentum=-0.1), "Invalid momentum value: -0.1"),
+        (lambda: AdaGrad(params(), eps=-1e-10), "Invalid epsilon value: -1e-10"),
+        (lambda: AdaGrad(params(), lr_decay=-1), "Invalid lr_decay: -1"),
+        (lambda: AdaGrad(params(), lr=-0.01), "Invalid learning rate: -0.01"),
+    ],
+)
+def test_invalid_hyperparameters_name_the_value(build, message):
+    with pytest.raises(ValueError, match=message):
+        build()
+
+
+def test_accepted_range_is_in_the_message():
+    with pytest.raises(ValueError, match=r"accepted: a finite number in \[0.0, 1.0\)"):
+        Adam(params(), betas=(1.0, 0.999))
+
+
+def test_empty_or_foreign_parameters_rejected():
+    with pytest.raises(ValueError, match="empty"):
+        SGD([], lr=0.1)
+    with pytest.raises(TypeError, match="ndarray"):
+        SGD([np.zeros(2)], lr=0.1)
