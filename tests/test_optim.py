@@ -200,8 +200,8 @@ def test_adam_changing_gradient():
 def test_adam_amsgrad(amsgrad):
     # betas (0.9, 0.5). step 1, g = 2: m = 0.2, v = 2; m^ = 2, v^ = 2 / 0.5 = 4 -> p = 0.92
     # step 2, g = 0: m = 0.18, v = 1 (fell), max(v) = 2; bias corrections 0.19 and 0.75
-    #   amsgrad: p = 0.92 - 0.1 (0.18 / 0.19) / (sqrt(2 / 0.75) + 0.5) = 0.87559
-    #   plain:   p = 0.92 - 0.1 (0.18 / 0.19) / (sqrt(1 / 0.75) + 0.5) = 0.86275 (0.8627468)
+    #   amsgrad: p = 0.92 - 0.1 (0.18 / 0.19) / (sqrt(2 / 0.75) + 0.5) = 0.8755851
+    #   plain:   p = 0.92 - 0.1 (0.18 / 0.19) / (sqrt(1 / 0.75) + 0.5) = 0.8627468
     opt = lambda ps: Adam(ps, lr=0.1, betas=(0.9, 0.5), eps=0.5, amsgrad=amsgrad)  # noqa: E731
     p1, p2 = run(opt, [1.0], [[2.0], [0.0]])
     close(p1, [0.92])

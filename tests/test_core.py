@@ -1,0 +1,208 @@
+"""Parameter, Module and Sequential; a tiny Linear example worked out by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from proplab import Linear, Parameter, Sequential, Sigmoid, mlp
+
+# --- Parameter -----------------------------------------------------------------------
+
+
+def test_parameter_converts_to_float_and_starts_with_zero_grad():
+    p = Parameter([[1, 2], [3, 4]], name="w")
+    assert p.data.dtype == np.float64 and p.shape == (2, 2)
+    np.testing.assert_array_equal(p.grad, np.zeros((2, 2)))
+    assert "w" in repr(p) and "(2, 2)" in repr(p)
+
+
+def test_gradients_accumulate_until_zero_grad():
+    p = Parameter(np.zeros(3))
+    p.accumulate(np.array([1.0, 2.0, 3.0]))
+    p.accumulate(np.array([0.5, 0.5, 0.5]))
+    np.testing.assert_array_equal(p.grad, [1.5, 2.5, 3.5])
+    p.zero_grad()
+    np.testing.assert_array_equal(p.grad, [0.0, 0.0, 0.0])  # reading shows the true value
+    p.zero_grad()
+    p.accumulate(np.array([4.0, 5.0, 6.0]))  # lazy clear: overwrite, not add to stale values
+    np.testing.assert_array_equal(p.grad, [4.0, 5.0, 6.0])
+
+
+def test_accumulate_matmul_and_sum():
+    a = np.array([[1.0, 2.0], [3.0, 4.0]])
+    b = np.array([[1.0], [1.0]])
+    p = Parameter(np.zeros((2, 1)))
+    p.accumulate_matmul(a, b)  # [[3], [7]]
+    p.accumulate_matmul(a, b)  # doubled
+    np.testing.assert_array_equal(p.grad, [[6.0], [14.0]])
+    q = Parameter(np.zeros(2))
+    q.accumulate_sum(a, axis=0)  # column sums [4, 6]
+    q.accumulate_sum(a, axis=0)
+    np.testing.assert_array_equal(q.grad, [8.0, 12.0])
+    q.zero_grad()
+    q.accumulate_sum(a, axis=-2)
+    np.testing.assert_array_equal(q.grad, [4.0, 6.0])
+
+
+def test_grad_setter_and_replica_shape():
+    p = Parameter(np.zeros((4, 2, 3)), replica_ndim=1)
+    assert p.replica_shape == (4,)
+    assert Parameter(np.zeros((2, 3))).replica_shape == ()
+    p.grad = np.ones((4, 2, 3))
+    p.accumulate(np.ones((4, 2, 3)))
+    np.testing.assert_array_equal(p.grad, 2.0)
+
+
+@pytest.mark.parametrize("bad", [-1, 3])
+def test_replica_ndim_validated(bad):
+    with pytest.raises(ValueError, match=f"replica_ndim={bad}"):
+        Parameter(np.zeros((2, 2)), replica_ndim=bad)
+
+
+# --- Linear by hand ------------------------------------------------------------------
+
+
+def one_input_linear(w: float, b: float) -> Linear:
+    layer = Linear(1, 1, rng=np.random.default_rng(0))
+    layer.weight.data[...] = w
+    layer.bias.data[...] = b
+    return layer
+
+
+def test_one_input_linear_by_hand():
+    layer = one_input_linear(w=2.0, b=0.5)
+    x = np.array([[1.0], [3.0]])
+    # y = 2 x + 0.5 = [2.5, 6.5]
+    np.testing.assert_array_equal(layer.forward(x), [[2.5], [6.5]])
+    grad_in = layer.backward(np.array([[1.0], [2.0]]))
+    # dL/dW = x^T g = 1*1 + 3*2 = 7;  dL/db = 1 + 2 = 3;  dL/dx = g W^T = [2, 4]
+    np.testing.assert_array_equal(layer.weight.grad, [[7.0]])
+    np.testing.assert_array_equal(layer.bias.grad, [3.0])
+    np.testing.assert_array_equal(grad_in, [[2.0], [4.0]])
+
+
+def test_linear_then_sigmoid_by_hand():
+    # z = 1 * 0 + 0 = 0 -> s = 0.5; ds/dz = s (1 - s) = 0.25
+    # dL/dW = x * 0.25 * g = 1 * 0.25 * 2 = 0.5 ; dL/db = 0.5
+    model = Sequential(one_input_linear(w=0.0, b=0.0), Sigmoid())
+    assert model.forward(np.array([[1.0]]))[0, 0] == 0.5
+    model.backward(np.array([[2.0]]))
+    assert model[0].weight.grad[0, 0] == 0.5 and model[0].bias.grad[0] == 0.5
+
+
+def test_linear_without_bias_and_shapes():
+    layer = Linear(3, 2, bias=False, rng=np.random.default_rng(0))
+    assert layer.bias is None and list(layer.params) == ["weight"]
+    assert layer.weight.shape == (3, 2)  # (in, out): forward is x @ W
+    x = np.arange(6.0).reshape(2, 3)
+    np.testing.assert_array_equal(layer.forward(x), x @ layer.weight.data)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [((0, 2), "in_features must be a positive integer, got 0"), ((2, 1.5), "got 1.5")],
+)
+def test_linear_validates_sizes(args, message):
+    with pytest.raises(ValueError, match=message):
+        Linear(*args, rng=np.random.default_rng(0))
+
+
+def test_linear_needs_a_generator():
+    with pytest.raises(ValueError, match="default_rng"):
+        Linear(2, 2)
+
+
+def test_same_seed_same_weights_different_seed_different():
+    a = Linear(4, 3, rng=np.random.default_rng(7)).weight.data
+    b = Linear(4, 3, rng=np.random.default_rng(7)).weight.data
+    c = Linear(4, 3, rng=np.random.default_rng(8)).weight.data
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a, c)
+
+
+# --- Module / Sequential -------------------------------------------------------------
+
+
+def test_named_parameters_of_mlp():
+    model = mlp(2, 4, 1, rng=np.random.default_rng(0))
+    names = [name for name, _ in model.named_parameters()]
+    assert names == ["0.weight", "0.bias", "2.weight", "2.bias", "4.weight", "4.bias"]
+    shapes = [p.shape for p in model.parameters()]
+    assert shapes == [(2, 4), (4,), (4, 4), (4,), (4, 1), (1,)]
+
+
+def test_sequential_backward_runs_in_reverse():
+    order = []
+
+    class Tap(Sigmoid):
+        def __init__(self, label):
+            super().__init__()
+            self.label = label
+
+        def backward(self, grad_out, need_input_grad=True):
+            order.append(self.label)
+            return super().backward(grad_out)
+
+    model = Sequential([Tap("a"), Tap("b"), Tap("c")])  # a list works too
+    model.forward(np.zeros((1, 1)))
+    # sigma(sigma(sigma(0))) chain: each factor s(1 - s) with s = 0.5, 0.6225, 0.6508
+    grad = model.backward(np.ones((1, 1)))
+    assert order == ["c", "b", "a"]
+    s1 = 0.5
+    s2 = 1 / (1 + np.exp(-s1))
+    s3 = 1 / (1 + np.exp(-s2))
+    expected = s1 * (1 - s1) * s2 * (1 - s2) * s3 * (1 - s3)
+    assert grad[0, 0] == pytest.approx(expected, rel=1e-14)
+
+
+def test_sequential_rejects_non_modules():
+    with pytest.raises(TypeError, match="Sequential takes Modules, got int"):
+        Sequential(Sigmoid(), 3)
+
+
+def test_zero_grad_clears_every_parameter(rng):
+    model = mlp(2, 3, 1, rng=rng)
+    model.forward(rng.standard_normal((4, 2)))
+    model.backward(np.ones((4, 1)))
+    assert all(np.any(p.grad != 0) for p in model.parameters())
+    model.zero_grad()
+    assert all(np.all(p.grad == 0) for p in model.parameters())
+
+
+def test_backward_adds_into_grads(rng):
+    # two backward passes without zero_grad give twice the gradient
+    model = mlp(2, 3, 1, rng=rng)
+    x = rng.standard_normal((4, 2))
+    model.forward(x)
+    model.backward(np.ones((4, 1)))
+    once = [p.grad.copy() for p in model.parameters()]
+    model.forward(x)
+    model.backward(np.ones((4, 1)))
+    for g1, p in zip(once, model.parameters(), strict=True):
+        np.testing.assert_allclose(p.grad, 2 * g1, rtol=1e-15)
+
+
+def test_state_dict_round_trip(rng):
+    a, b = mlp(2, 3, 1, rng=rng), mlp(2, 3, 1, rng=rng)
+    state = a.state_dict()
+    b.load_state_dict(state)
+    x = rng.standard_normal((5, 2))
+    np.testing.assert_array_equal(a.forward(x), b.forward(x))
+    state["0.weight"][...] = 99.0  # a copy: the model is untouched
+    assert not np.any(a[0].weight.data == 99.0)
+
+
+def test_load_state_dict_names_what_does_not_fit(rng):
+    model = mlp(2, 3, 1, rng=rng)
+    state = model.state_dict()
+    del state["2.bias"]
+    state["9.weight"] = np.zeros(1)
+    with pytest.raises(ValueError, match=r"missing \['2.bias'\], unexpected \['9.weight'\]"):
+        model.load_state_dict(state)
+    state = model.state_dict()
+    state["0.weight"] = np.zeros((3, 2))
+    with pytest.raises(
+        ValueError, match=r"'0.weight': model has shape \(2, 3\), state has \(3, 2\)"
+    ):
+        model.load_state_dict(state)
