@@ -1,0 +1,183 @@
+"""Stratified train/validation/test splits and a shuffling mini-batch iterator.
+
+A stratified split keeps each class's share the same in every part, so a
+20 % test set of a 10-class problem holds about 20 % of every digit.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from typing import NamedTuple
+
+import numpy as np
+
+from proplab.metrics import labels_of
+
+
+class Split(NamedTuple):
+    """Arrays of one split; ``x_val``/``y_val`` (or the test pair) are empty when not asked for."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+
+
+class SplitError(ValueError):
+    """The data is too small (or too one-sided) for the split asked for."""
+
+
+def _part_sizes(n: int, val_fraction: float, test_fraction: float) -> tuple[int, int, int]:
+    """scikit-learn's rounding: held-out parts round up, training gets the rest."""
+    for name, f in (("val_fraction", val_fraction), ("test_fraction", test_fraction)):
+        if not (0.0 <= f < 1.0):
+            raise ValueError(f"{name} must be in [0, 1), got {f!r}")
+    n_test = math.ceil(test_fraction * n)
+    n_val = math.ceil(val_fraction * n)
+    return n - n_val - n_test, n_val, n_test
+
+
+def _min_rows(n_classes: int, val_fraction: float, test_fraction: float) -> int:
+    """The fewest rows for which every non-empty part gets at least one row per class."""
+    n = n_classes
+    while True:
+        sizes = _part_sizes(n, val_fraction, test_fraction)
+        fractions = (1.0 - val_fraction - test_fraction, val_fraction, test_fraction)
+        if all(size >= n_classes for size, f in zip(sizes, fractions, strict=True) if f > 0):
+            return n
+        n += 1
+
+
+def _allocate(counts: np.ndarray, total: int) -> np.ndarray:
+    """Split ``total`` over classes proportionally to ``counts`` (largest remainder)."""
+    exact = counts * (total / counts.sum())
+    alloc = np.floor(exact).astype(np.int64)
+    short = total - int(alloc.sum())
+    # ties go to the larger class, then the lower label: deterministic
+    order = np.lexsort((np.arange(len(counts)), -counts, -(exact - alloc)))
+    alloc[order[:short]] += 1
+    return alloc
+
+
+def stratified_indices(
+    y: np.ndarray,
+    val_fraction: float = 0.0,
+    test_fraction: float = 0.2,
+    rng: np.random.Generator | int | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Index arrays ``(train, val, test)`` with every class shared out proportionally.
+
+    ``y``: labels ``(n,)`` / ``(n, 1)`` or one-hot ``(n, C)``. Raises
+    :class:`SplitError` when a non-empty part could not hold every class at
+    least once (too few rows, or a class with too few members).
+    """
+    labels = labels_of(y)
+    n = labels.size
+    if val_fraction + test_fraction >= 1.0:
+        raise ValueError(
+            f"val_fraction + test_fraction must leave rows to train on, got "
+            f"{val_fraction} + {test_fraction}"
+        )
+    sizes = _part_sizes(n, val_fraction, test_fraction)
+    classes, inverse, counts = np.unique(labels, return_inverse=True, return_counts=True)
+    fractions = (1.0 - val_fraction - test_fraction, val_fraction, test_fraction)
+    parts = [
+        (name, size, f)
+        for name, size, f in zip(("train", "validation", "test"), sizes, fractions, strict=True)
+        if f > 0
+    ]
+    for name, size, f in parts:
+        if size < len(classes):
+            raise SplitError(
+                f"{n} rows are too few for a {name} share of {f:g} holding each of the "
+                f"{len(classes)} classes (it would get {size}); need at least "
+                f"{_min_rows(len(classes), val_fraction, test_fraction)} rows"
+            )
+    rare = counts.argmin()
+    if counts[rare] < len(parts):
+        raise SplitError(
+            f"class {classes[rare].item()!r} has {counts[rare]} row(s); a "
+            f"{'/'.join(name for name, _, _ in parts)} split needs at least {len(parts)} of every class"
+        )
+    gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng or 0)
+    # per-class counts for test, then validation: proportional, then every class
+    # gets a member in each non-empty part (taken from the largest allocation),
+    # and keeps enough members for the parts still to fill
+    per_part = []
+    remaining = counts.copy()
+    for size, later_parts in ((sizes[2], 1 + (sizes[1] > 0)), (sizes[1], 1)):
+        alloc = _allocate(counts, size) if size else np.zeros_like(counts)
+        if size:
+            for c in np.flatnonzero(alloc == 0):
+                alloc[alloc.argmax()] -= 1
+                alloc[c] += 1
+        alloc = np.minimum(alloc, remaining - later_parts)
+        remaining -= alloc
+        per_part.append(alloc)
+    test_alloc, val_alloc = per_part
+    train, val, test = [], [], []
+    for c in range(len(classes)):
+        members = gen.permutation(np.flatnonzero(inverse == c))
+        t, v = test_alloc[c], val_alloc[c]
+        test.append(members[:t])
+        val.append(members[t : t + v])
+        train.append(members[t + v :])
+    return tuple(gen.permutation(np.concatenate(p)).astype(np.int64) for p in (train, val, test))
+
+
+def train_val_test_split(
+    x: np.ndarray,
+    y: np.ndarray,
+    val_fraction: float = 0.0,
+    test_fraction: float = 0.2,
+    rng: np.random.Generator | int | None = None,
+) -> Split:
+    """Stratified split of ``x (n, ...)`` and ``y (n, ...)`` into train / validation / test."""
+    if len(x) != len(y):
+        raise ValueError(f"x has {len(x)} rows but y has {len(y)}")
+    tr, va, te = stratified_indices(y, val_fraction, test_fraction, rng)
+    return Split(x[tr], y[tr], x[va], y[va], x[te], y[te])
+
+
+def train_test_split(
+    x: np.ndarray,
+    y: np.ndarray,
+    test_fraction: float = 0.2,
+    rng: np.random.Generator | int | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Stratified ``(x_train, x_test, y_train, y_test)`` (scikit-learn's order)."""
+    s = train_val_test_split(x, y, 0.0, test_fraction, rng)
+    return s.x_train, s.x_test, s.y_train, s.y_test
+
+
+def minibatches(
+    x: np.ndarray,
+    y: np.ndarray,
+    batch_size: int,
+    *,
+    shuffle: bool = True,
+    rng: np.random.Generator | None = None,
+    drop_last: bool = False,
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Yield ``(x_batch, y_batch)`` pairs covering the data once (one epoch).
+
+    The sample axis is ``-2`` (``x (*R, n, in)``, ``y (*R, n, out)``), so a
+    replica stack's data is cut along the same samples for every replica.
+    ``shuffle`` draws a fresh order from ``rng`` on every call; the last batch
+    is smaller unless ``drop_last``.
+    """
+    if isinstance(batch_size, bool) or int(batch_size) != batch_size or batch_size <= 0:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    n = x.shape[-2]
+    if y.shape[-2] != n:
+        raise ValueError(f"x has {n} samples but y has {y.shape[-2]}")
+    if shuffle and rng is None:
+        raise ValueError("shuffling needs rng=np.random.default_rng(seed)")
+    order = rng.permutation(n) if shuffle else np.arange(n)
+    stop = n - n % batch_size if drop_last else n
+    for start in range(0, stop, batch_size):
+        idx = order[start : start + batch_size]
+        yield x[..., idx, :], y[..., idx, :]

@@ -1,0 +1,96 @@
+"""Stratified splits and the mini-batch iterator."""
+
+import numpy as np
+import pytest
+
+from proplab.metrics import one_hot
+from proplab.splits import (
+    SplitError,
+    minibatches,
+    stratified_indices,
+    train_test_split,
+    train_val_test_split,
+)
+
+
+def test_stratified_counts_worked_by_hand() -> None:
+    # 100 rows: 50 / 30 / 20 of classes 0 / 1 / 2. test 20 % -> 10 / 6 / 4,
+    # validation 10 % -> 5 / 3 / 2, train the rest -> 35 / 21 / 14.
+    y = np.repeat(np.arange(3), [50, 30, 20])
+    train, val, test = stratified_indices(y, val_fraction=0.1, test_fraction=0.2, rng=0)
+    assert np.bincount(y[test]).tolist() == [10, 6, 4]
+    assert np.bincount(y[val]).tolist() == [5, 3, 2]
+    assert np.bincount(y[train]).tolist() == [35, 21, 14]
+    # a partition: every row exactly once
+    assert sorted(np.concatenate([train, val, test]).tolist()) == list(range(100))
+
+
+def test_rounding_follows_scikit_learn() -> None:
+    # held-out parts round up (ceil(0.25 * 10) = 3), training keeps the rest
+    y = np.arange(10) % 2
+    train, val, test = stratified_indices(y, 0.0, 0.25, rng=1)
+    assert (len(train), len(val), len(test)) == (7, 0, 3)
+    assert sorted(np.bincount(y[test]).tolist()) == [1, 2]
+
+
+def test_seeded_and_shuffled() -> None:
+    y = np.arange(60) % 3
+    a = stratified_indices(y, 0.2, 0.2, rng=5)
+    b = stratified_indices(y, 0.2, 0.2, rng=np.random.default_rng(5))
+    c = stratified_indices(y, 0.2, 0.2, rng=6)
+    for p, q in zip(a, b, strict=True):
+        np.testing.assert_array_equal(p, q)
+    assert not np.array_equal(a[2], c[2])
+    assert not np.array_equal(np.sort(a[0]), a[0])  # not left in index order
+
+
+def test_split_arrays_follow_indices_and_one_hot_labels() -> None:
+    x = np.arange(40.0).reshape(20, 2)
+    labels = np.arange(20) % 2
+    s = train_val_test_split(x, one_hot(labels), 0.0, 0.2, rng=3)
+    assert s.x_train.shape == (16, 2) and s.x_test.shape == (4, 2) and s.x_val.shape == (0, 2)
+    # each row keeps its label: x[i] = (2i, 2i + 1), label i % 2
+    rows = (s.x_test[:, 0] / 2).astype(int)
+    np.testing.assert_array_equal(s.y_test.argmax(1), rows % 2)
+    x_tr, x_te, y_tr, y_te = train_test_split(x, labels[:, None], 0.2, rng=3)
+    np.testing.assert_array_equal(x_te, s.x_test)
+    np.testing.assert_array_equal(y_tr[:, 0], (x_tr[:, 0] / 2).astype(int) % 2)
+
+
+def test_too_few_rows_are_explained() -> None:
+    with pytest.raises(
+        SplitError, match="5 rows are too few for a test share of 0.2 .* need at least 6 rows"
+    ):
+        stratified_indices(np.arange(5) % 2, 0.0, 0.2)
+    assert len(stratified_indices(np.arange(6) % 2, 0.0, 0.2)[2]) == 2
+    with pytest.raises(SplitError, match="class 1 has 1 row"):
+        stratified_indices(np.array([0] * 20 + [1]), 0.0, 0.2)
+    with pytest.raises(ValueError, match="must leave rows to train on"):
+        stratified_indices(np.arange(10) % 2, 0.5, 0.5)
+
+
+def test_minibatches_cover_each_sample_once() -> None:
+    x = np.arange(10.0)[:, None] * np.ones((1, 3))
+    y = np.arange(10)[:, None]
+    batches = list(minibatches(x, y, 4, rng=np.random.default_rng(0)))
+    assert [len(b[0]) for b in batches] == [4, 4, 2]
+    seen = np.concatenate([yb[:, 0] for _, yb in batches])
+    assert sorted(seen.tolist()) == list(range(10)) and seen.tolist() != list(range(10))
+    for xb, yb in batches:
+        np.testing.assert_array_equal(xb[:, 0], yb[:, 0])  # pairs stay together
+    # a fresh order every epoch from the same generator
+    rng = np.random.default_rng(0)
+    first = [yb[:, 0].tolist() for _, yb in minibatches(x, y, 4, rng=rng)]
+    second = [yb[:, 0].tolist() for _, yb in minibatches(x, y, 4, rng=rng)]
+    assert first != second
+    ordered = [yb[:, 0].tolist() for _, yb in minibatches(x, y, 4, shuffle=False, drop_last=True)]
+    assert ordered == [[0, 1, 2, 3], [4, 5, 6, 7]]
+
+
+def test_minibatches_cut_replica_stacks_along_samples() -> None:
+    x = np.arange(2 * 6 * 1.0).reshape(2, 6, 1)  # 2 replicas, 6 samples
+    y = np.arange(6)[:, None]
+    (xb, yb), *_ = minibatches(x, np.broadcast_to(y, (2, 6, 1)), 3, shuffle=False)
+    np.testing.assert_array_equal(xb[:, :, 0], [[0, 1, 2], [6, 7, 8]])
+    with pytest.raises(ValueError, match="needs rng"):
+        next(minibatches(x, y, 3))

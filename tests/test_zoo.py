@@ -1,0 +1,112 @@
+"""The data zoo: exact geometry without noise, seeding, and learnability by a small MLP."""
+
+import numpy as np
+import pytest
+
+from proplab.losses import CrossEntropyLoss
+from proplab.models import mlp
+from proplab.optim import Adam
+from proplab.splits import train_test_split
+from proplab.train import accuracy, fit
+from proplab.zoo import SPIRAL_R0, ZOO, circle, gauss, load_zoo, moons, spiral, xor_quadrants
+
+
+@pytest.mark.parametrize("name", list(ZOO))
+def test_shapes_balance_and_seeding(name: str) -> None:
+    x, y = ZOO[name](101, 0.1, 7)
+    assert x.shape == (101, 2) and x.dtype == np.float64
+    assert y.shape == (101, 1) and y.dtype == np.int64
+    assert np.bincount(y[:, 0]).tolist() == [50, 51]
+    x2, y2 = ZOO[name](101, 0.1, np.random.default_rng(7))
+    np.testing.assert_array_equal(x, x2)
+    np.testing.assert_array_equal(y, y2)
+    x3, _ = ZOO[name](101, 0.1, 8)
+    assert not np.allclose(x, x3)
+    # shuffled: the classes are not in two blocks
+    assert np.count_nonzero(np.diff(y[:, 0])) > 10
+
+
+def test_noiseless_geometry() -> None:
+    x, y = circle(200, 0.0, 1)
+    r = np.hypot(x[:, 0], x[:, 1])
+    np.testing.assert_allclose(r[y[:, 0] == 0], 1.0)
+    np.testing.assert_allclose(r[y[:, 0] == 1], 0.5)
+
+    x, y = xor_quadrants(400, 0.0, 1)
+    assert np.all(np.abs(x) >= 0.1) and np.all(np.abs(x) <= 1.0)
+    np.testing.assert_array_equal(y[:, 0], (x[:, 0] * x[:, 1] < 0).astype(int))
+    assert len({tuple(np.sign(p)) for p in x}) == 4  # all four quadrants
+
+    x, y = moons(200, 0.0, 1)
+    upper, lower = x[y[:, 0] == 0], x[y[:, 0] == 1]
+    np.testing.assert_allclose(np.hypot(*upper.T), 1.0)
+    np.testing.assert_allclose(np.hypot(lower[:, 0] - 1.0, lower[:, 1] - 0.5), 1.0)
+    assert np.all(upper[:, 1] >= 0) and np.all(lower[:, 1] <= 0.5)
+
+    x, y = spiral(200, 0.0, 1)
+    r = np.hypot(x[:, 0], x[:, 1])
+    assert r.min() >= SPIRAL_R0 and r.max() <= 1.0
+    # arm k sits at angle 2 pi (r - r0) / (1 - r0) + k pi
+    a = 2 * np.pi * (r - SPIRAL_R0) / (1 - SPIRAL_R0) + np.pi * y[:, 0]
+    np.testing.assert_allclose(np.cos(a) * r, x[:, 0], atol=1e-12)
+    np.testing.assert_allclose(np.sin(a) * r, x[:, 1], atol=1e-12)
+
+
+def test_gauss_blob_statistics() -> None:
+    x, y = gauss(20000, 0.3, 2)
+    for label, centre in ((0, 1.0), (1, -1.0)):
+        blob = x[y[:, 0] == label]
+        np.testing.assert_allclose(blob.mean(axis=0), [centre, centre], atol=0.03)
+        np.testing.assert_allclose(blob.std(axis=0), [0.8, 0.8], atol=0.03)
+
+
+def test_noise_is_gaussian_with_the_given_std() -> None:
+    clean, _ = circle(5000, 0.0, 3)
+    noisy, _ = circle(5000, 0.2, 3)
+    # same generator draws up to the noise: the difference is the noise itself
+    assert np.std(noisy - clean) == pytest.approx(0.2, rel=0.03)
+
+
+def test_bad_arguments_and_names() -> None:
+    with pytest.raises(ValueError, match="n must be an integer >= 2"):
+        circle(1)
+    with pytest.raises(ValueError, match="noise must be a finite number >= 0"):
+        moons(10, -0.1)
+    with pytest.raises(ValueError, match="accepted: circle, xor-quadrants, gauss, spiral, moons"):
+        load_zoo("swirl")
+    np.testing.assert_array_equal(load_zoo("xor_quadrants", 20)[0], xor_quadrants(20)[0])
+
+
+# (hidden widths, epochs, required test accuracy): a 2-8-8-2 ReLU net for the
+# simple shapes, a wider 2-64-64-2 one for the spiral
+LEARNABLE = {
+    "circle": ((8, 8), 50, 0.95),
+    "xor-quadrants": ((8, 8), 50, 0.95),
+    "gauss": ((8, 8), 50, 0.95),
+    "moons": ((8, 8), 50, 0.95),
+    "spiral": ((64, 64), 200, 0.90),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(LEARNABLE))
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_learnable_by_a_small_mlp(name: str, seed: int) -> None:
+    hidden, epochs, required = LEARNABLE[name]
+    x, y = load_zoo(name, n=500, noise=0.1, rng=seed)
+    x_train, x_test, y_train, y_test = train_test_split(x, y, 0.2, seed)
+    model = mlp(
+        2, hidden, 2, activation="relu", output_activation=None, rng=np.random.default_rng(seed)
+    )
+    opt = Adam(model.parameters(), lr=0.01)
+    fit(
+        model,
+        CrossEntropyLoss(),
+        opt,
+        x_train,
+        y_train,
+        epochs,
+        batch_size=32,
+        rng=np.random.default_rng(seed),
+    )
+    assert accuracy(model.forward(x_test), y_test) >= required
