@@ -1,0 +1,121 @@
+"""Weight initialisers: bounds and spreads from their formulas, explicit generators."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from proplab import init, mlp
+from proplab.registry import resolve
+
+FAN_IN, FAN_OUT = 200, 300  # large, so sample statistics sit close to their targets
+
+
+def draw(fn, **kw):
+    return fn((FAN_IN, FAN_OUT), np.random.default_rng(0), **kw)
+
+
+def test_xavier_uniform_is_exactly_a_scaled_uniform_draw():
+    # a = sqrt(6 / (200 + 300)) = sqrt(0.012) = 0.10954
+    a = math.sqrt(6.0 / (FAN_IN + FAN_OUT))
+    expected = np.random.default_rng(0).uniform(-a, a, size=(FAN_IN, FAN_OUT))
+    np.testing.assert_array_equal(draw(init.xavier_uniform), expected)
+
+
+@pytest.mark.parametrize(
+    ("fn", "bound"),
+    [
+        (init.xavier_uniform, math.sqrt(6.0 / (FAN_IN + FAN_OUT))),
+        (init.he_uniform, math.sqrt(6.0 / FAN_IN)),
+        (init.torch_default, 1.0 / math.sqrt(FAN_IN)),
+    ],
+)
+def test_uniform_family_bounds_and_spread(fn, bound):
+    w = draw(fn)
+    assert np.max(np.abs(w)) <= bound
+    assert np.max(np.abs(w)) > 0.999 * bound  # 60 000 draws reach the edge
+    # U(-a, a) has standard deviation a / sqrt(3)
+    assert np.std(w) == pytest.approx(bound / math.sqrt(3), rel=0.02)
+    assert abs(np.mean(w)) < 0.01 * bound
+
+
+@pytest.mark.parametrize(
+    ("fn", "std"),
+    [
+        (init.xavier_normal, math.sqrt(2.0 / (FAN_IN + FAN_OUT))),
+        (init.he_normal, math.sqrt(2.0 / FAN_IN)),
+        (lambda s, r: init.normal(s, r, std=0.3), 0.3),
+    ],
+)
+def test_normal_family_spread(fn, std):
+    w = draw(fn)
+    assert np.std(w) == pytest.approx(std, rel=0.02)
+    assert abs(np.mean(w)) < 0.02 * std
+
+
+def test_xavier_gain_scales_the_bound():
+    a = math.sqrt(6.0 / (FAN_IN + FAN_OUT))
+    np.testing.assert_allclose(
+        draw(init.xavier_uniform, gain=2.0), 2.0 * draw(init.xavier_uniform), rtol=1e-15
+    )
+    assert np.max(np.abs(draw(init.xavier_uniform, gain=2.0))) <= 2 * a
+
+
+def test_uniform_range_and_validation():
+    w = init.uniform((1000,), np.random.default_rng(1), low=0.25, high=0.5)
+    assert w.min() >= 0.25 and w.max() < 0.5
+    with pytest.raises(ValueError, match="low < high, got low=1.0, high=1.0"):
+        init.uniform((2,), np.random.default_rng(1), low=1.0, high=1.0)
+
+
+def test_fans_come_from_the_last_two_axes_of_a_replica_stack():
+    # a stack of 40 weights (40, in=3, out=5): a = sqrt(6 / (3 + 5)) = 0.866 for each,
+    # not sqrt(6 / (40 + 3)) = 0.374 as fans read from the first two axes would give
+    w = init.xavier_uniform((40, 3, 5), np.random.default_rng(2))
+    a = math.sqrt(6.0 / (3 + 5))
+    np.testing.assert_array_equal(w, np.random.default_rng(2).uniform(-a, a, size=(40, 3, 5)))
+    assert np.max(np.abs(w)) > 0.8
+
+
+def test_explicit_fans_for_convolution_weights():
+    # Conv1d weight (out_ch, in_ch, k) = (8, 2, 3): fan_in = 2 * 3, fan_out = 8 * 3
+    w = init.he_uniform((8, 2, 3), np.random.default_rng(3), fan_in=6, fan_out=24)
+    assert np.max(np.abs(w)) <= 1.0
+    with pytest.raises(ValueError, match=r"cannot infer fan-in/fan-out of shape \(5,\)"):
+        init.xavier_uniform((5,), np.random.default_rng(3))
+
+
+@pytest.mark.parametrize(
+    "fn", [init.xavier_uniform, init.xavier_normal, init.he_uniform, init.torch_default]
+)
+def test_dtype_and_reproducibility(fn):
+    a = fn((3, 4), np.random.default_rng(5), dtype=np.float32)
+    b = fn((3, 4), np.random.default_rng(5), dtype=np.float32)
+    assert a.dtype == np.float32
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, fn((3, 4), np.random.default_rng(6), dtype=np.float32))
+
+
+@pytest.mark.parametrize(
+    ("name", "bound"),
+    [
+        ("xavier", math.sqrt(6.0 / 12)),
+        ("glorot", math.sqrt(6.0 / 12)),
+        ("he", math.sqrt(6.0 / 2)),
+        ("kaiming", math.sqrt(6.0 / 2)),
+        ("torch", 1 / math.sqrt(2)),
+    ],
+)
+def test_mlp_init_by_name(name, bound):
+    # first layer 2 -> 10: xavier a = sqrt(6 / 12), he a = sqrt(6 / 2), torch 1 / sqrt(2)
+    model = mlp(2, 10, 1, init=name, rng=np.random.default_rng(0))
+    expected = resolve("init", name)((2, 10), np.random.default_rng(0))
+    np.testing.assert_array_equal(model[0].weight.data, expected)
+    assert np.max(np.abs(expected)) <= bound
+
+
+def test_unknown_init_name_lists_the_accepted_ones():
+    with pytest.raises(ValueError, match=r"unknown init 'zeros' \(accepted: xavier, .*he"):
+        mlp(2, 3, 1, init="zeros", rng=np.random.default_rng(0))
