@@ -1,0 +1,439 @@
+"""The training loop: it learns XOR, records a truthful History, stops cleanly, prints the lab's lines.
+
+The last section holds one test per pitfall listed in LAB_SPEC.md.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from proplab import (
+    SGD,
+    Adam,
+    Identity,
+    Linear,
+    MSELoss,
+    ReLU,
+    Sigmoid,
+    Tanh,
+    accuracy,
+    evaluate,
+    fit,
+    gradcheck,
+    mlp,
+)
+from proplab.gradcheck import numeric_gradient
+from proplab.train import (
+    format_epoch_line,
+    format_percent,
+    format_prediction_lines,
+    format_summary_line,
+)
+
+
+def lab_model(seed: int = 0, **kw):
+    """The lab's network: 2 -> 10 -> 10 -> 1, sigmoid everywhere."""
+    return mlp(2, 10, 1, rng=np.random.default_rng(seed), **kw)
+
+
+def lab_fit(model, x, y, epochs, lr=1.0, **kw):
+    return fit(model, MSELoss(), SGD(model.parameters(), lr=lr), x, y, epochs, **kw)
+
+
+# --- it learns -----------------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [0, 4, 7])
+def test_lab_network_learns_xor_to_100_percent(xor, seed):
+    x, y = xor
+    model = lab_model(seed)
+    history = lab_fit(model, x, y, epochs=5000)
+    loss, acc, pred = evaluate(model, MSELoss(), x, y)
+    assert acc == 1.0 and history.final_accuracy == 1.0
+    assert loss < 0.05 and history.stop_reason == "completed"
+    np.testing.assert_array_equal(pred > 0.5, y == 1)
+
+
+def test_xor_stalls_with_a_tiny_learning_rate(xor):
+    # LAB_SPEC: with lr <= 1e-3 XOR stalls at 52.38 % (11/21)... or below: never near 100 %
+    x, y = xor
+    history = lab_fit(lab_model(0), x, y, epochs=300, lr=1e-3)
+    assert max(history.accuracy) <= 11 / 21
+    assert history.loss[-1] > 0.2  # still at the "predict about 0.5" plateau (MSE 0.25)
+
+
+# --- History -------------------------------------------------------------------------
+
+
+def test_history_records_every_epoch(xor):
+    x, y = xor
+    model = lab_model(1)
+    initial_loss = MSELoss()(model.forward(x), y)
+    history = lab_fit(model, x, y, epochs=40)
+    assert history.epochs_run == 40 and history.epoch == list(range(1, 41))
+    assert len(history.loss) == len(history.accuracy) == len(history.wall_time) == 40
+    assert all(b >= a for a, b in zip(history.wall_time, history.wall_time[1:], strict=False))
+    # epoch 1 records the loss of the weights it started from
+    assert history.loss[0] == pytest.approx(initial_loss, rel=1e-14)
+    assert history.final_loss == history.loss[-1] and history.final_accuracy == history.accuracy[-1]
+    arrays = history.as_arrays()
+    assert arrays["loss"].shape == arrays["accuracy"].shape == (40,)
+    assert arrays["epoch"].dtype == np.int64
+
+
+def test_history_equals_epoch_by_epoch_training(xor):
+    # one fit of 60 epochs == 60 fits of one epoch (same optimizer, so the momentum carries)
+    x, y = xor
+    a, b = lab_model(2), lab_model(2)
+    opt_a = SGD(a.parameters(), lr=0.5, momentum=0.9)
+    opt_b = SGD(b.parameters(), lr=0.5, momentum=0.9)
+    whole = fit(a, MSELoss(), opt_a, x, y, 60)
+    pieces = [fit(b, MSELoss(), opt_b, x, y, 1) for _ in range(60)]
+    np.testing.assert_array_equal(whole.loss, [h.loss[0] for h in pieces])
+    np.testing.assert_array_equal(whole.accuracy, [h.accuracy[0] for h in pieces])
+    for pa, pb in zip(a.parameters(), b.parameters(), strict=True):
+        np.testing.assert_array_equal(pa.data, pb.data)
+
+
+def test_recorded_accuracy_is_that_of_the_epoch_start_weights(xor):
+    x, y = xor
+    model = lab_model(3)
+    expected = []
+    for _ in range(25):
+        expected.append(accuracy(model.forward(x), y))
+        lab_fit(model, x, y, epochs=1)
+    history = lab_fit(lab_model(3), x, y, epochs=25)
+    assert history.accuracy == expected
+
+
+def test_stack_history_holds_arrays(xor):
+    x, y = xor
+    stack = mlp(2, 4, 1, seeds=[0, 1, 2])
+    history = fit(stack, MSELoss(), SGD(stack.parameters(), lr=1.0), x, y, 5)
+    assert history.as_arrays()["loss"].shape == (5, 3)
+    assert history.as_arrays()["accuracy"].shape == (5, 3)
+
+
+# --- stopping ------------------------------------------------------------------------
+
+
+def test_tol_stops_early_as_converged(xor):
+    x, y = xor
+    history = lab_fit(lab_model(0), x, y, epochs=1000, tol=0.2495)
+    assert history.stop_reason == "converged" and "tol=0.2495" in history.message
+    assert history.epochs_run < 1000
+    assert history.loss[-1] < 0.2495 <= min(history.loss[:-1])
+
+
+def test_huge_learning_rate_diverges_with_advice(xor):
+    x, y = xor
+    model = lab_model(0, activation="relu", output_activation=None)
+    history = lab_fit(model, x, y, epochs=500, lr=1e6)
+    assert history.stop_reason == "diverged"
+    assert "smaller learning rate" in history.message
+    assert history.epochs_run < 500 and len(history.loss) == history.epochs_run
+    assert not np.isfinite(history.loss[-1]) and np.all(np.isfinite(history.loss[:-1]))
+    assert f"epoch {history.epochs_run}" in history.message
+
+
+def test_nan_in_the_data_diverges_at_once(xor):
+    x, y = xor
+    x = x.copy()
+    x[3, 1] = np.nan
+    history = lab_fit(lab_model(0), x, y, epochs=100)
+    assert history.stop_reason == "diverged" and history.epochs_run == 1
+    assert "nan" in history.message and "smaller learning rate" in history.message
+
+
+def test_one_diverging_replica_stops_the_stack_and_is_named(xor):
+    x, y = xor
+    stack = mlp(2, 10, 1, activation="relu", output_activation=None, seeds=[0, 1])
+    opt = SGD(stack.parameters(), lr=np.array([0.01, 1e6]))
+    history = fit(stack, MSELoss(), opt, x, y, 500)
+    assert history.stop_reason == "diverged" and "1 of 2 replicas" in history.message
+    assert np.isfinite(history.loss[-1][0]) and not np.isfinite(history.loss[-1][1])
+
+
+def test_ctrl_c_from_a_callback_keeps_the_history(xor):
+    x, y = xor
+    calls = []
+
+    def callback(epoch, history):
+        calls.append(epoch)
+        if epoch == 30 and calls.count(30) == 1:
+            raise KeyboardInterrupt
+
+    model = lab_model(0)
+    history = lab_fit(model, x, y, epochs=1000, callback=callback, callback_every=10)
+    assert history.stop_reason == "interrupted" and "30 epochs" in history.message
+    assert history.epochs_run == 30 and history.epoch == list(range(1, 31))
+    assert len(history.loss) == len(history.accuracy) == len(history.wall_time) == 30
+    assert calls == [10, 20, 30, 30]  # and once more at the end, with what was kept
+    # the model keeps its 30 epochs of training
+    assert MSELoss()(model.forward(x), y) < history.loss[0]
+
+
+# --- mini-batches --------------------------------------------------------------------
+
+
+def test_minibatches_are_reproducible_with_the_same_seed(xor):
+    x, y = xor
+    runs = []
+    for seed in (5, 5, 6):
+        model = lab_model(0)
+        h = lab_fit(model, x, y, epochs=20, batch_size=4, rng=np.random.default_rng(seed))
+        runs.append((h.loss, model.state_dict()))
+    assert runs[0][0] == runs[1][0]
+    for name, value in runs[0][1].items():
+        np.testing.assert_array_equal(value, runs[1][1][name])
+    assert runs[0][0] != runs[2][0]  # another seed, another order
+
+
+def test_minibatch_epoch_by_hand(xor):
+    # shuffle=False: batches 0..6, 7..13, 14..20, each one forward/backward/step;
+    # the recorded loss is the sample-weighted mean of the batch losses
+    x, y = xor
+    model, manual = lab_model(0), lab_model(0)
+    history = lab_fit(model, x, y, epochs=3, batch_size=7, shuffle=False)
+    opt, loss_fn = SGD(manual.parameters(), lr=1.0), MSELoss()
+    for epoch in range(3):
+        batch_losses = []
+        for start in (0, 7, 14):
+            opt.zero_grad()
+            batch_losses.append(loss_fn(manual.forward(x[start : start + 7]), y[start : start + 7]))
+            manual.backward(loss_fn.backward())
+            opt.step()
+        assert history.loss[epoch] == pytest.approx(np.mean(batch_losses), rel=1e-14)
+    for pa, pb in zip(model.parameters(), manual.parameters(), strict=True):
+        np.testing.assert_allclose(pa.data, pb.data, rtol=1e-14)
+
+
+def test_batch_as_large_as_the_data_is_full_batch(xor):
+    x, y = xor
+    a, b = lab_model(0), lab_model(0)
+    ha = lab_fit(a, x, y, epochs=10)
+    hb = lab_fit(b, x, y, epochs=10, batch_size=21, rng=np.random.default_rng(0))
+    np.testing.assert_array_equal(ha.loss, hb.loss)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"epochs": 0}, "epochs must be a positive integer, got 0"),
+        ({"epochs": 2.5}, "got 2.5"),
+        ({"epochs": 5, "batch_size": 0}, "batch_size must be a positive integer or None, got 0"),
+        ({"epochs": 5, "batch_size": 4}, "needs rng=np.random.default_rng"),
+    ],
+)
+def test_fit_validates_its_arguments(xor, kwargs, message):
+    x, y = xor
+    model = lab_model(0)
+    with pytest.raises(ValueError, match=message):
+        fit(model, MSELoss(), SGD(model.parameters()), x, y, **kwargs)
+
+
+def test_fit_rejects_mismatched_samples(xor):
+    x, y = xor
+    model = lab_model(0)
+    with pytest.raises(ValueError, match="x has 21 samples but y has 20"):
+        fit(model, MSELoss(), SGD(model.parameters()), x, y[:20], 5)
+
+
+# --- what a run prints ---------------------------------------------------------------
+
+
+def test_lab_line_formats():
+    assert format_epoch_line(5000, 0.0123456789) == "epoch 5000 loss : 0.0123456789"
+    lines = format_prediction_lines(
+        np.array([[0.0000236192], [0.9999763808]]), np.array([[0], [1]])
+    )
+    assert lines == [
+        "Iter: 0 | Ground truth: 0 | Predict: 0.0000236192",
+        "Iter: 1 | Ground truth: 1 | Predict: 0.9999763808",
+    ]
+    assert format_summary_line(0.0000019285, 0.99) == "loss=0.0000019285 accuracy=99.0%"
+    assert format_summary_line(0.25, 11 / 21) == "loss=0.2500000000 accuracy=52.38%"
+
+
+def test_prediction_line_numbering_matches_the_handout():
+    lines = format_prediction_lines(np.linspace(0, 1, 8).reshape(8, 1), np.ones((8, 1), int))
+    assert lines[7] == "Iter: 7 | Ground truth: 1 | Predict: 1.0000000000"
+
+
+@pytest.mark.parametrize(
+    ("fraction", "text"),
+    [
+        (1.0, "100.0"),
+        (0.99, "99.0"),
+        (11 / 21, "52.38"),
+        (1 / 3, "33.33"),
+        (0.5, "50.0"),
+        (0.905, "90.5"),
+    ],
+)
+def test_format_percent(fraction, text):
+    assert format_percent(fraction) == text
+
+
+def test_print_every_logs_the_lab_line(xor):
+    x, y = xor
+    lines: list[str] = []
+    history = lab_fit(lab_model(0), x, y, epochs=12, print_every=5, log=lines.append)
+    assert lines == [format_epoch_line(5, history.loss[4]), format_epoch_line(10, history.loss[9])]
+    assert lines[0].startswith("epoch 5 loss : 0.")
+
+
+# --- accuracy and evaluate -----------------------------------------------------------
+
+
+def test_accuracy_by_hand():
+    # thresholded at 0.5 (0.5 itself is class 0): predictions 0, 1, 0 vs labels 0, 1, 1 -> 2/3
+    pred = np.array([[0.2], [0.7], [0.5]])
+    assert accuracy(pred, np.array([[0], [1], [1]])) == pytest.approx(2 / 3)
+    stack = np.stack([pred, 1 - pred])  # (2, 3, 1): second replica predicts 1, 0, 1 (0.5 -> 0)
+    np.testing.assert_allclose(accuracy(stack, np.array([[0], [1], [1]])), [2 / 3, 0.0])
+    # several columns: argmax against integer labels or one-hot rows
+    logits = np.array([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7]])
+    assert accuracy(logits, np.array([1, 0, 0])) == pytest.approx(2 / 3)
+    assert accuracy(logits, np.array([[0, 1], [1, 0], [0, 1]])) == 1.0
+
+
+def test_evaluate_does_not_train(xor):
+    x, y = xor
+    model = lab_model(0)
+    before = model.state_dict()
+    loss, acc, pred = evaluate(model, MSELoss(), x, y)
+    assert loss == pytest.approx(np.mean((pred - y) ** 2), rel=1e-14)
+    assert acc == accuracy(pred, y)
+    for name, value in model.state_dict().items():
+        np.testing.assert_array_equal(value, before[name])
+
+
+# --- the lab's pitfalls (LAB_SPEC.md), one test each ---------------------------------
+
+
+def test_pitfall_every_gradient_is_computed_before_any_update(xor):
+    # The seed's layers updated their weights inside backward, so lower layers got
+    # gradients through the *new* weights. Here backward changes no weight, and one
+    # epoch moves every parameter by exactly -lr * (gradient at the old weights),
+    # the gradient taken by finite differences of the loss, independent of backward.
+    x, y = xor
+    model = lab_model(0)
+    before = model.state_dict()
+    loss_fn = MSELoss()
+    loss_fn(model.forward(x), y)
+    model.backward(loss_fn.backward())
+    for name, p in model.named_parameters():
+        np.testing.assert_array_equal(p.data, before[name], err_msg=name)
+
+    numeric = {
+        name: numeric_gradient(lambda: MSELoss()(model.forward(x), y), p.data)
+        for name, p in model.named_parameters()
+    }
+    lab_fit(model, x, y, epochs=1, lr=0.5)
+    for name, p in model.named_parameters():
+        np.testing.assert_allclose(p.data, before[name] - 0.5 * numeric[name], rtol=0, atol=1e-9)
+
+
+def test_pitfall_the_learning_rate_reaches_the_update(xor):
+    # plain SGD: the first step is proportional to lr, for every parameter
+    x, y = xor
+    steps = {}
+    for lr in (0.1, 0.3):
+        model = lab_model(0)
+        start = model.state_dict()
+        lab_fit(model, x, y, epochs=1, lr=lr)
+        steps[lr] = {n: p.data - start[n] for n, p in model.named_parameters()}
+    for name in steps[0.1]:
+        assert np.any(steps[0.1][name] != 0), name
+        np.testing.assert_allclose(steps[0.3][name], 3 * steps[0.1][name], rtol=1e-9, atol=1e-15)
+    # and over a run, two learning rates give two different curves
+    slow = lab_fit(lab_model(0), x, y, epochs=200, lr=0.1)
+    fast = lab_fit(lab_model(0), x, y, epochs=200, lr=1.0)
+    assert fast.loss[-1] < slow.loss[-1] and fast.loss[1:] != slow.loss[1:]
+
+
+@pytest.mark.parametrize(
+    ("name", "cls"), [("tanh", Tanh), ("relu", ReLU), ("identity", Identity), ("sigmoid", Sigmoid)]
+)
+def test_pitfall_the_activation_applies_to_every_hidden_layer(name, cls):
+    model = mlp(2, (4, 4, 4), 1, activation=name, rng=np.random.default_rng(0))
+    kinds = [type(layer) for layer in model.layers]
+    assert kinds == [Linear, cls, Linear, cls, Linear, cls, Linear, Sigmoid]
+
+
+def test_pitfall_no_activation_means_an_affine_network(rng):
+    # the lab's "without activation" run: every hidden layer really is linear, so
+    # f(a x1 + (1 - a) x2) = a f(x1) + (1 - a) f(x2)
+    model = mlp(2, (5, 5), 1, activation="identity", output_activation=None, rng=rng)
+    x1, x2 = rng.standard_normal((4, 2)), rng.standard_normal((4, 2))
+    mixed = model.forward(0.3 * x1 + 0.7 * x2)
+    np.testing.assert_allclose(mixed, 0.3 * model.forward(x1) + 0.7 * model.forward(x2), rtol=1e-12)
+
+
+def test_pitfall_the_recorded_loss_is_the_mean_and_the_gradient_is_its_gradient(xor):
+    x, y = xor
+    model = lab_model(0)
+    pred = model.forward(x)
+    mean = float(np.sum((pred - y) ** 2) / 21)
+    lines: list[str] = []
+    history = lab_fit(model, x, y, epochs=1, print_every=1, log=lines.append)
+    assert history.loss[0] == pytest.approx(mean, rel=1e-14)
+    assert lines == [format_epoch_line(1, mean)]
+    # the gradient MSELoss hands to backward is the mean's: 2 (p - t) / n, confirmed numerically
+    loss = MSELoss()
+    loss(pred, y)
+    np.testing.assert_allclose(loss.backward(), 2 * (pred - y) / 21, rtol=1e-15)
+    assert gradcheck(MSELoss(), pred, y).worst < 1e-8
+
+
+def test_pitfall_weights_are_not_zero_initialised(xor):
+    # zero weights make every hidden unit identical forever; the default init does not
+    x, _ = xor
+    model = lab_model(0)
+    w1 = model[0].weight.data
+    assert len({tuple(col) for col in w1.T}) == w1.shape[1]  # 10 distinct hidden units
+    hidden = model[1].forward(model[0].forward(x))  # (21, 10) first-layer activations
+    assert np.min(np.ptp(hidden[:, :, None] - hidden[:, None, :], axis=0) + np.eye(10)) > 1e-3
+
+
+def test_pitfall_zero_init_would_be_caught(xor):
+    # the symmetric network the pitfall produces: all hidden units stay equal under training
+    x, y = xor
+    model = lab_model(0)
+    for p in model.parameters():
+        p.data[...] = 0.0
+    lab_fit(model, x, y, epochs=50)
+    w1 = model[0].weight.data
+    np.testing.assert_array_equal(w1, np.repeat(w1[:, :1], 10, axis=1))
+
+
+def test_pitfall_bias_gradient_has_the_bias_shape(rng):
+    layer = Linear(3, 4, rng=rng)
+    grad_out = rng.standard_normal((6, 4))
+    layer.forward(rng.standard_normal((6, 3)))
+    layer.backward(grad_out)
+    assert layer.bias.grad.shape == (4,)
+    np.testing.assert_allclose(layer.bias.grad, grad_out.sum(axis=0), rtol=1e-14)  # per unit
+    stack = Linear(3, 4, rng=rng, replicas=(2,))
+    stack.forward(rng.standard_normal((6, 3)))
+    stack.backward(np.stack([grad_out, 2 * grad_out]))
+    assert stack.bias.grad.shape == (2, 4)
+    np.testing.assert_allclose(stack.bias.grad, [grad_out.sum(0), 2 * grad_out.sum(0)], rtol=1e-14)
+
+
+def test_pitfall_results_depend_only_on_the_recorded_seed(xor):
+    x, y = xor
+    a = lab_fit(lab_model(9), x, y, epochs=30)
+    b = lab_fit(lab_model(9), x, y, epochs=30)
+    c = lab_fit(lab_model(10), x, y, epochs=30)
+    assert a.loss == b.loss and a.loss != c.loss
+
+
+def test_other_optimizers_train_the_lab_network(xor):
+    x, y = xor
+    model = lab_model(0)
+    history = fit(model, MSELoss(), Adam(model.parameters(), lr=0.05), x, y, 600)
+    assert history.final_accuracy == 1.0 and history.final_loss < 0.05
