@@ -1,0 +1,463 @@
+"""The lab model's time per epoch: proplab against hand-written loops and PyTorch eager.
+
+Model: 2 -> H -> H -> 1, sigmoid after every layer, MSE, full-batch SGD with
+lr 1.0, float64. Every contender starts from the same weights (proplab's
+``mlp(rng=default_rng(0))`` draw) and records the loss of every epoch, as the
+lab's log needs:
+
+- ``proplab fit``: ``proplab.mlp`` + ``proplab.fit(print_every=0)``, the user path
+  (fit also computes the accuracy and a History entry per epoch);
+- ``proplab modules``: the same modules in a bare loop (zero_grad, forward,
+  loss, backward, step), to show what fit's bookkeeping costs;
+- ``plain NumPy``: the obvious student code (``x @ W + b``, ``1/(1+np.exp(-z))``,
+  ``s*(1-s)``, ``W -= lr * dW``);
+- ``tuned NumPy``: preallocated buffers and ``out=`` everywhere, no input
+  gradient for the first layer, ``2 lr / N`` folded into the output delta, each
+  layer updated as soon as its gradient and the delta below it are known;
+- ``torch eager``: ``nn.Sequential(Linear, Sigmoid, ...)``, ``nn.MSELoss``,
+  ``optim.SGD``, float64, ``loss.item()`` each epoch, with 1 thread and with
+  PyTorch's default thread count.
+
+NumPy rows run with BLAS limited to 1 thread; one proplab row keeps the
+default, because on a busy 2-core machine OpenBLAS's 2 spinning threads can
+make these tiny matmuls tens of times slower.
+
+Run: ``python benchmarks/bench_lab.py [--quick]``.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import proplab
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import common  # noqa: E402
+
+LR = 1.0
+SEED = 0
+Weights = list[tuple[np.ndarray, np.ndarray]]
+
+
+# ----------------------------------------------------------------------------- setup
+
+
+def lab_data(dataset: str) -> tuple[np.ndarray, np.ndarray]:
+    """``x (n, 2)``, ``y (n, 1)`` float64: XOR (21 points) or linear (100 points, seed 0)."""
+    if dataset == "xor":
+        x, y = proplab.generate_xor_easy()
+    elif dataset == "linear":
+        x, y = proplab.generate_linear(100, rng=0)
+    else:
+        raise ValueError(f"unknown dataset {dataset!r} (accepted: xor, linear)")
+    # every contender gets float64 targets, so nobody pays an int->float cast per epoch
+    return x, y.astype(np.float64)
+
+
+def lab_model(hidden: int, seed: int = SEED) -> proplab.Sequential:
+    """The lab model 2 -> H -> H -> 1 with sigmoids, weights drawn from ``default_rng(seed)``."""
+    return proplab.mlp(2, hidden, 1, activation="sigmoid", rng=np.random.default_rng(seed))
+
+
+def model_weights(model: proplab.Sequential) -> Weights:
+    """Copies of ``(W (in, out), b (out,))`` for each Linear layer, in order."""
+    return [
+        (layer.weight.data.copy(), layer.bias.data.copy())
+        for layer in model.layers
+        if isinstance(layer, proplab.Linear)
+    ]
+
+
+# ----------------------------------------------------------------------------- contenders
+
+
+class ProplabFit:
+    """The user path: ``fit(model, MSELoss(), SGD(lr), x, y, epochs, print_every=0)``."""
+
+    def __init__(self, hidden: int, x: np.ndarray, y: np.ndarray, lr: float = LR) -> None:
+        self.model = lab_model(hidden)
+        self.loss = proplab.MSELoss()
+        self.opt = proplab.SGD(self.model.parameters(), lr=lr)
+        self.x, self.y = x, y
+
+    def train(self, epochs: int) -> list[float]:
+        h = proplab.fit(self.model, self.loss, self.opt, self.x, self.y, epochs, print_every=0)
+        return [float(v) for v in h.loss]
+
+
+class ProplabModules(ProplabFit):
+    """proplab's modules, loss and optimizer driven by a bare loop (no fit bookkeeping)."""
+
+    def train(self, epochs: int) -> list[float]:
+        model, loss_fn, opt, x, y = self.model, self.loss, self.opt, self.x, self.y
+        losses = []
+        for _ in range(epochs):
+            opt.zero_grad()
+            pred = model.forward(x)
+            losses.append(loss_fn.forward(pred, y))
+            model.backward(loss_fn.backward(), need_input_grad=False)
+            opt.step()
+        return losses
+
+
+class PlainLoop:
+    """The obvious student loop: fresh arrays everywhere, ``W -= lr * dW``."""
+
+    def __init__(self, weights: Weights, x: np.ndarray, y: np.ndarray, lr: float = LR) -> None:
+        (self.W1, self.b1), (self.W2, self.b2), (self.W3, self.b3) = (
+            (w.copy(), b.copy()) for w, b in weights
+        )
+        self.x, self.y, self.lr = x, y, lr
+
+    def train(self, epochs: int) -> list[float]:
+        W1, b1, W2, b2, W3, b3 = self.W1, self.b1, self.W2, self.b2, self.W3, self.b3
+        x, y, lr = self.x, self.y, self.lr
+        n = y.size
+        losses = []
+        for _ in range(epochs):
+            a1 = 1 / (1 + np.exp(-(x @ W1 + b1)))
+            a2 = 1 / (1 + np.exp(-(a1 @ W2 + b2)))
+            a3 = 1 / (1 + np.exp(-(a2 @ W3 + b3)))
+            losses.append(np.mean((a3 - y) ** 2))
+            d3 = 2 * (a3 - y) / n * a3 * (1 - a3)
+            d2 = d3 @ W3.T * a2 * (1 - a2)
+            d1 = d2 @ W2.T * a1 * (1 - a1)
+            W3 -= lr * (a2.T @ d3)
+            b3 -= lr * d3.sum(axis=0)
+            W2 -= lr * (a1.T @ d2)
+            b2 -= lr * d2.sum(axis=0)
+            W1 -= lr * (x.T @ d1)
+            b1 -= lr * d1.sum(axis=0)
+        return [float(v) for v in losses]
+
+
+class TunedLoop:
+    """Preallocated buffers, ``out=`` everywhere, the fewest NumPy calls we could manage.
+
+    The output delta carries ``2 lr / N``, so every gradient below it is
+    already the update step: ``W -= x^T delta`` with no separate scaling. A
+    layer's weights are updated right after the delta for the layer below has
+    been computed with them (same arithmetic as updating all at the end).
+    """
+
+    def __init__(self, weights: Weights, x: np.ndarray, y: np.ndarray, lr: float = LR) -> None:
+        (self.W1, self.b1), (self.W2, self.b2), (self.W3, self.b3) = (
+            (w.copy(), b.copy()) for w, b in weights
+        )
+        self.x, self.y, self.lr = x, y, lr
+        n, h = x.shape[0], self.W1.shape[1]
+        self.a1, self.a2, self.d1, self.d2, self.t1, self.t2 = (np.empty((n, h)) for _ in range(6))
+        self.a3, self.e, self.d3, self.t3 = (np.empty((n, 1)) for _ in range(4))
+        self.gW1, self.gW2, self.gW3 = (np.empty_like(w) for w in (self.W1, self.W2, self.W3))
+        self.gb1, self.gb2, self.gb3 = (np.empty_like(b) for b in (self.b1, self.b2, self.b3))
+
+    def train(self, epochs: int) -> list[float]:
+        W1, b1, W2, b2, W3, b3 = self.W1, self.b1, self.W2, self.b2, self.W3, self.b3
+        x, y = self.x, self.y
+        a1, a2, a3, e, t1, t2, t3 = self.a1, self.a2, self.a3, self.e, self.t1, self.t2, self.t3
+        d1, d2, d3 = self.d1, self.d2, self.d3
+        gW1, gW2, gW3, gb1, gb2, gb3 = self.gW1, self.gW2, self.gW3, self.gb1, self.gb2, self.gb3
+        matmul, exp, neg, recip, sub, mul = (
+            np.matmul,
+            np.exp,
+            np.negative,
+            np.reciprocal,
+            np.subtract,
+            np.multiply,
+        )
+        reduce, vdot = np.add.reduce, np.vdot
+        n = y.size
+        scale = 2.0 * self.lr / n
+        x_t, W2_t, W3_t, a1_t, a2_t = x.T, W2.T, W3.T, a1.T, a2.T  # views, made once
+        losses = []
+        append = losses.append
+        for _ in range(epochs):
+            # forward: a = 1 / (1 + exp(-(x W + b)))
+            for inp, W, b, a in ((x, W1, b1, a1), (a1, W2, b2, a2), (a2, W3, b3, a3)):
+                matmul(inp, W, out=a)
+                a += b
+                neg(a, out=a)
+                exp(a, out=a)
+                a += 1.0
+                recip(a, out=a)
+            # loss (logged every epoch) and the output delta 2 lr/N (a - y) a (1 - a)
+            sub(a3, y, out=e)
+            append(vdot(e, e) / n)
+            sub(1.0, a3, out=t3)
+            t3 *= a3
+            mul(e, t3, out=d3)
+            d3 *= scale
+            # layer 3: delta for layer 2 first (uses W3), then update W3, b3
+            matmul(d3, W3_t, out=d2)
+            sub(1.0, a2, out=t2)
+            t2 *= a2
+            d2 *= t2
+            matmul(a2_t, d3, out=gW3)
+            W3 -= gW3
+            reduce(d3, axis=0, out=gb3)
+            b3 -= gb3
+            # layer 2
+            matmul(d2, W2_t, out=d1)
+            sub(1.0, a1, out=t1)
+            t1 *= a1
+            d1 *= t1
+            matmul(a1_t, d2, out=gW2)
+            W2 -= gW2
+            reduce(d2, axis=0, out=gb2)
+            b2 -= gb2
+            # layer 1: no input gradient needed
+            matmul(x_t, d1, out=gW1)
+            W1 -= gW1
+            reduce(d1, axis=0, out=gb1)
+            b1 -= gb1
+        return [float(v) for v in losses]
+
+
+class TorchEager:
+    """``torch.nn.Sequential`` + ``nn.MSELoss`` + ``optim.SGD`` in float64, as a PyTorch user writes it.
+
+    ``threads``: ``torch.set_num_threads`` value set before training (None: leave as is).
+    """
+
+    def __init__(
+        self,
+        weights: Weights,
+        x: np.ndarray,
+        y: np.ndarray,
+        lr: float = LR,
+        threads: int | None = None,
+    ) -> None:
+        torch = common.optional_torch()
+        if torch is None:
+            raise RuntimeError("PyTorch is not installed")
+        self.torch = torch
+        if threads is not None:
+            torch.set_num_threads(threads)
+        layers = []
+        for w, b in weights:
+            lin = torch.nn.Linear(*w.shape, dtype=torch.float64)
+            with torch.no_grad():
+                lin.weight.copy_(torch.from_numpy(w.T))  # torch stores (out, in)
+                lin.bias.copy_(torch.from_numpy(b))
+            layers += [lin, torch.nn.Sigmoid()]
+        self.model = torch.nn.Sequential(*layers)
+        self.loss_fn = torch.nn.MSELoss()
+        self.opt = torch.optim.SGD(self.model.parameters(), lr=lr)
+        self.x = torch.from_numpy(np.ascontiguousarray(x))
+        self.y = torch.from_numpy(np.ascontiguousarray(y))
+
+    def train(self, epochs: int) -> list[float]:
+        model, loss_fn, opt, x, y = self.model, self.loss_fn, self.opt, self.x, self.y
+        losses = []
+        for _ in range(epochs):
+            opt.zero_grad()
+            loss = loss_fn(model(x), y)
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+        return losses
+
+
+# ----------------------------------------------------------------------------- timing
+
+
+def contenders(
+    dataset: str, hidden: int, torch_threads: list[int], blas_default: int | None
+) -> list[common.Contender]:
+    """One Contender per implementation for one case; each call trains from the start weights.
+
+    NumPy contenders run with BLAS limited to 1 thread (see common.blas_threads);
+    one extra proplab row keeps NumPy's default BLAS thread count.
+    """
+    x, y = lab_data(dataset)
+    weights = model_weights(lab_model(hidden))
+
+    def maker(factory: Any) -> Any:
+        def make(epochs: int) -> Any:
+            impl = factory()
+            return lambda: impl.train(epochs)
+
+        return make
+
+    out = [
+        common.Contender("proplab fit", maker(lambda: ProplabFit(hidden, x, y)), blas=1),
+        common.Contender("proplab modules", maker(lambda: ProplabModules(hidden, x, y)), blas=1),
+        common.Contender("plain NumPy", maker(lambda: PlainLoop(weights, x, y)), blas=1),
+        common.Contender("tuned NumPy", maker(lambda: TunedLoop(weights, x, y)), blas=1),
+    ]
+    if blas_default not in (None, 1):
+        out.append(
+            common.Contender(
+                f"proplab fit (BLAS {blas_default} thr)", maker(lambda: ProplabFit(hidden, x, y))
+            )
+        )
+    for t in torch_threads:
+        out.append(
+            common.Contender(
+                f"torch eager ({t} thr)", maker(lambda t=t: TorchEager(weights, x, y, threads=t))
+            )
+        )
+    return out
+
+
+def phase_breakdown(dataset: str, hidden: int, epochs: int) -> dict[str, float]:
+    """Microseconds per epoch spent in each phase of fit's full-batch epoch.
+
+    Times a hand-driven copy of fit's epoch with ``perf_counter_ns`` between
+    phases (timer cost subtracted); ``fit bookkeeping`` is the rest of fit's
+    measured time (History appends, finiteness check, loop and timers).
+    """
+    x, y = lab_data(dataset)
+    runner = ProplabFit(hidden, x, y)
+    model, loss_fn, opt = runner.model, runner.loss, runner.opt
+    layers = model.layers
+    now = time.perf_counter_ns
+    names = (
+        ["zero_grad"]
+        + [f"forward {type(m).__name__}" for m in layers]
+        + ["loss forward", "loss backward"]
+        + [f"backward {type(m).__name__}" for m in reversed(layers)]
+        + ["step", "accuracy"]
+    )
+    totals = dict.fromkeys(names, 0)
+    # cost of one now() call, to subtract from each phase
+    t0 = now()
+    for _ in range(1000):
+        now()
+    tick = (now() - t0) / 1001
+    for _ in range(epochs):
+        t = now()
+        opt.zero_grad()
+        t2 = now()
+        totals["zero_grad"] += t2 - t
+        h = x
+        for m in layers:
+            t = now()
+            h = m.forward(h)
+            t2 = now()
+            totals[f"forward {type(m).__name__}"] += t2 - t
+        t = now()
+        loss_fn.forward(h, y)
+        t2 = now()
+        g = loss_fn.backward()
+        t3 = now()
+        totals["loss forward"] += t2 - t
+        totals["loss backward"] += t3 - t2
+        for i, m in enumerate(reversed(layers)):
+            t = now()
+            g = m.backward(g, need_input_grad=i < len(layers) - 1)
+            t2 = now()
+            totals[f"backward {type(m).__name__}"] += t2 - t
+        t = now()
+        opt.step()
+        t2 = now()
+        proplab.accuracy(h, y)
+        t3 = now()
+        totals["step"] += t2 - t
+        totals["accuracy"] += t3 - t2
+    calls = {k: names.count(k) for k in totals}
+    per_epoch = {k: max(v / epochs - calls[k] * tick, 0.0) / 1000 for k, v in totals.items()}
+    fit_us = common.time_call(lambda: ProplabFit(hidden, x, y).train(epochs)) / epochs * 1e6
+    per_epoch["fit bookkeeping"] = fit_us - sum(per_epoch.values())
+    per_epoch["fit total"] = fit_us
+    return per_epoch
+
+
+CASES = [("xor", 10), ("xor", 100), ("linear", 10), ("linear", 100)]
+
+
+def run(quick: bool = False) -> dict[str, Any]:
+    """Time every contender on every case; ratios are against the tuned loop of the same run."""
+    torch = common.optional_torch()
+    default_threads = torch.get_num_threads() if torch else None
+    threads = [] if torch is None else sorted({1, default_threads})
+    blas_default = common.default_blas_threads()
+    repeats, target = (3, 0.08) if quick else (7, 0.4)
+    cases: dict[str, Any] = {}
+    rows = []
+    try:
+        for dataset, hidden in CASES:
+            timings = common.measure(
+                contenders(dataset, hidden, threads, blas_default),
+                repeats=repeats,
+                target_seconds=target,
+            )
+            tuned = timings["tuned NumPy"].median
+            case = {
+                name: {**t.as_dict(), "vs_tuned": t.median / tuned} for name, t in timings.items()
+            }
+            cases[f"{dataset} H={hidden}"] = case
+            for name, t in timings.items():
+                rows.append(
+                    [
+                        f"{dataset} H={hidden}",
+                        name,
+                        common.fmt_us(t.median),
+                        common.fmt_ratio(t.median / tuned),
+                        f"{t.spread:.0%}",
+                    ]
+                )
+    finally:
+        if torch is not None:
+            torch.set_num_threads(default_threads)
+    summary_cols = ["case", "proplab fit / tuned", "proplab modules / tuned", "plain / tuned"]
+    summary_cols += [f"torch {t} thr / proplab fit" for t in threads]
+    summary = []
+    for key, case in cases.items():
+        fit_us = case["proplab fit"]["median_us"]
+        row = [
+            key,
+            common.fmt_ratio(case["proplab fit"]["vs_tuned"]),
+            common.fmt_ratio(case["proplab modules"]["vs_tuned"]),
+            common.fmt_ratio(case["plain NumPy"]["vs_tuned"]),
+        ]
+        row += [
+            common.fmt_ratio(case[f"torch eager ({t} thr)"]["median_us"] / fit_us) for t in threads
+        ]
+        summary.append(row)
+    with common.blas_threads(1):
+        breakdown = phase_breakdown("xor", 10, 300 if quick else 3000)
+    tables = [
+        common.table(
+            "Lab model (2-H-H-1 sigmoid, MSE, full-batch SGD lr 1.0, float64): time per epoch",
+            ["case", "implementation", "us/epoch (median)", "vs tuned NumPy", "spread"],
+            rows,
+            note=f"Median of {repeats} interleaved repeats; spread = (max - min) / median.",
+        ),
+        common.table("Ratios (same run)", summary_cols, summary),
+        common.table(
+            "Where proplab fit's epoch goes (XOR, H=10, instrumented loop)",
+            ["phase", "us/epoch"],
+            [[k, f"{v:.2f}"] for k, v in breakdown.items()],
+        ),
+    ]
+    notes = [
+        "Every contender starts from the same weights (proplab's mlp draw, seed 0) and logs the loss of every epoch.",
+        f"NumPy rows run with BLAS limited to 1 thread (threadpoolctl); the '(BLAS {blas_default} thr)' row keeps NumPy's default. On a shared 2-core machine OpenBLAS's spinning worker threads can make tiny matmuls 10-50x slower.",
+        "proplab fit also computes the accuracy and appends a History entry every epoch; 'proplab modules' is the same engine in a bare loop.",
+    ]
+    if torch is None:
+        notes.append("PyTorch is not installed: no torch rows.")
+    return {
+        "name": "lab",
+        "title": "Lab model: time per epoch",
+        "tables": tables,
+        "notes": notes,
+        "data": {
+            "cases": cases,
+            "breakdown_us": breakdown,
+            "repeats": repeats,
+            "torch_threads": threads,
+            "blas_threads": {"numpy rows": 1, "default": blas_default},
+        },
+    }
+
+
+if __name__ == "__main__":
+    result = run(quick="--quick" in sys.argv)
+    print(common.render_markdown(result))
