@@ -1,0 +1,154 @@
+"""Run every benchmark and write a JSON and a Markdown summary.
+
+Usage::
+
+    python benchmarks/run_all.py [--quick] [--only NAME [NAME ...]] [--publish]
+
+Every ``benchmarks/bench_*.py`` with a ``run(quick)`` function is a benchmark;
+``NAME`` is its file name without ``bench_`` (``lab``, ``stack``, ...). A
+benchmark that fails prints its error and the others still run. Results go to
+``benchmarks/results/latest.json`` and ``latest.md`` (plus a time-stamped copy
+of each); ``--publish`` also copies the Markdown to ``benchmarks/RESULTS.md``,
+the file the README quotes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(1, str(HERE.parent))  # so ``import benchmarks.common`` works too
+import common  # noqa: E402
+
+RESULTS = HERE / "results"
+
+
+def discover() -> dict[str, Path]:
+    """``{name: path}`` of every ``bench_*.py`` beside this file, sorted by name."""
+    return {p.stem.removeprefix("bench_"): p for p in sorted(HERE.glob("bench_*.py"))}
+
+
+def load(name: str, path: Path) -> ModuleType:
+    """Import a benchmark file as module ``bench_<name>``."""
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot import {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[path.stem] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write via a temporary file and a rename, so a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def markdown_report(
+    machine: dict[str, Any], runs: dict[str, dict[str, Any]], quick: bool, command: str
+) -> str:
+    parts = [
+        "# proplab benchmarks\n",
+        f"Command: `{command}`{' (quick mode: fewer epochs and repeats)' if quick else ''}\n",
+        common.machine_markdown(machine) + "\n",
+    ]
+    for name, entry in runs.items():
+        if "error" in entry:
+            parts.append(f"### {name}\n\nFAILED: `{entry['error']}`\n")
+        elif "skipped" in entry:
+            parts.append(f"### {name}\n\nskipped: {entry['skipped']}\n")
+        else:
+            parts.append(common.render_markdown(entry["result"]))
+            parts.append(f"_({name}: {entry['seconds']:.0f} s)_\n")
+    return "\n".join(parts)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer epochs and repeats (smoke run)")
+    parser.add_argument(
+        "--only", nargs="+", metavar="NAME", help="run only these benchmarks (e.g. lab stack)"
+    )
+    parser.add_argument("--publish", action="store_true", help="also write benchmarks/RESULTS.md")
+    args = parser.parse_args(argv)
+
+    found = discover()
+    wanted = list(found)
+    if args.only:
+        names = [n.removeprefix("bench_").removesuffix(".py") for n in args.only]
+        unknown = [n for n in names if n not in found]
+        if unknown:
+            print(
+                f"unknown benchmark {', '.join(unknown)} (accepted: {', '.join(found)})",
+                file=sys.stderr,
+            )
+            return 2
+        wanted = names
+
+    command = "python benchmarks/run_all.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    machine = common.machine_info()
+    print("# proplab benchmarks\n\n" + common.machine_markdown(machine) + "\n", flush=True)
+    runs: dict[str, dict[str, Any]] = {}
+    failed = 0
+    try:
+        for name in wanted:
+            start = time.perf_counter()
+            try:
+                module = load(name, found[name])
+                if not callable(getattr(module, "run", None)):
+                    runs[name] = {"skipped": "no run(quick) function"}
+                    print(f"### {name}: skipped (no run(quick) function)\n", flush=True)
+                    continue
+                print(f"running {name} ...", file=sys.stderr, flush=True)
+                result = module.run(quick=args.quick)
+                if not isinstance(result, dict):
+                    result = {"title": name, "value": result}
+                result.setdefault("name", name)
+                seconds = time.perf_counter() - start
+                runs[name] = {"result": result, "seconds": seconds}
+                print(common.render_markdown(result), flush=True)
+                print(f"_({name}: {seconds:.0f} s)_\n", flush=True)
+            except Exception as exc:  # one broken benchmark must not stop the others
+                failed += 1
+                runs[name] = {
+                    "error": f"{type(exc).__name__}: {exc}",
+                    "traceback": traceback.format_exc(),
+                    "seconds": time.perf_counter() - start,
+                }
+                print(f"### {name}: FAILED\n\n```\n{traceback.format_exc()}```\n", flush=True)
+    except KeyboardInterrupt:
+        print("interrupted: writing the results gathered so far", file=sys.stderr)
+
+    payload = {
+        "command": command,
+        "quick": args.quick,
+        "machine": machine,
+        "benchmarks": runs,
+    }
+    text_json = json.dumps(common.to_jsonable(payload), indent=1)
+    text_md = markdown_report(machine, runs, args.quick, command)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    for stem in ("latest", f"run-{stamp}"):
+        write_atomic(RESULTS / f"{stem}.json", text_json)
+        write_atomic(RESULTS / f"{stem}.md", text_md)
+    if args.publish:
+        write_atomic(HERE / "RESULTS.md", text_md)
+    print(f"wrote {RESULTS / 'latest.json'} and {RESULTS / 'latest.md'}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,198 @@
+"""The benchmarks' reference implementations compute the same numbers as proplab.
+
+A speed comparison is only meaningful if every contender does the same work:
+started from the same weights, each reference must produce proplab's loss
+trajectory and final weights to 1e-12 (float64, 10 epochs, lr 1.0). No timing
+is asserted anywhere. Also checks the harness: interleaved repeats, Markdown
+output, and that run_all survives a failing benchmark.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import proplab
+
+BENCH = Path(__file__).resolve().parent.parent / "benchmarks"
+sys.path.insert(0, str(BENCH))
+
+import bench_lab  # noqa: E402
+import bench_stack  # noqa: E402
+import common  # noqa: E402
+import run_all  # noqa: E402
+
+EPOCHS = 10
+TOL = 1e-12
+
+
+def proplab_weights(model) -> list[np.ndarray]:
+    return [a for w, b in bench_lab.model_weights(model) for a in (w, b)]
+
+
+def loop_weights(loop) -> list[np.ndarray]:
+    return [loop.W1, loop.b1, loop.W2, loop.b2, loop.W3, loop.b3]
+
+
+@pytest.mark.parametrize(("dataset", "hidden"), [("xor", 10), ("linear", 10), ("xor", 100)])
+def test_lab_loops_match_proplab_fit(dataset: str, hidden: int) -> None:
+    x, y = bench_lab.lab_data(dataset)
+    start = bench_lab.model_weights(bench_lab.lab_model(hidden))
+    ref = bench_lab.ProplabFit(hidden, x, y)
+    # every contender really starts from the same weights
+    flat_start = [arr for pair in start for arr in pair]
+    for got, want in zip(proplab_weights(ref.model), flat_start, strict=True):
+        np.testing.assert_array_equal(got, want)
+    ref_losses = np.array(ref.train(EPOCHS))
+    assert ref_losses.shape == (EPOCHS,)
+    # the loss moved (down, or up at first for H=100 with lr 1.0), so a wrong update would show
+    assert abs(ref_losses[-1] - ref_losses[0]) > 1e-3
+
+    modules = bench_lab.ProplabModules(hidden, x, y)
+    np.testing.assert_allclose(modules.train(EPOCHS), ref_losses, rtol=0, atol=TOL)
+    for cls in (bench_lab.PlainLoop, bench_lab.TunedLoop):
+        loop = cls(start, x, y)
+        np.testing.assert_allclose(loop.train(EPOCHS), ref_losses, rtol=0, atol=TOL)
+        for got, want in zip(loop_weights(loop), proplab_weights(ref.model), strict=True):
+            np.testing.assert_allclose(got, want, rtol=0, atol=TOL)
+
+
+def test_tuned_loop_continues_like_proplab() -> None:
+    # two calls of train() continue from where the first stopped, like fit does
+    x, y = bench_lab.lab_data("xor")
+    start = bench_lab.model_weights(bench_lab.lab_model(10))
+    ref, tuned = bench_lab.ProplabFit(10, x, y), bench_lab.TunedLoop(start, x, y)
+    ref.train(5)
+    tuned.train(5)
+    np.testing.assert_allclose(tuned.train(5), ref.train(5), rtol=0, atol=TOL)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize(("dataset", "hidden"), [("xor", 10), ("linear", 100)])
+def test_lab_torch_eager_matches_proplab(dataset: str, hidden: int) -> None:
+    torch = pytest.importorskip("torch")
+    threads = torch.get_num_threads()
+    x, y = bench_lab.lab_data(dataset)
+    start = bench_lab.model_weights(bench_lab.lab_model(hidden))
+    ref = bench_lab.ProplabFit(hidden, x, y)
+    try:
+        eager = bench_lab.TorchEager(start, x, y, threads=1)
+        np.testing.assert_allclose(eager.train(EPOCHS), ref.train(EPOCHS), rtol=0, atol=TOL)
+    finally:
+        torch.set_num_threads(threads)
+    linears = [m for m in eager.model if isinstance(m, torch.nn.Linear)]
+    for lin, (w, b) in zip(linears, bench_lab.model_weights(ref.model), strict=True):
+        np.testing.assert_allclose(lin.weight.detach().numpy().T, w, rtol=0, atol=TOL)
+        np.testing.assert_allclose(lin.bias.detach().numpy(), b, rtol=0, atol=TOL)
+
+
+@pytest.mark.parametrize(("k", "hidden", "n"), [(4, 10, None), (3, 6, 30)])
+def test_stack_references_match_sequential_fits(k: int, hidden: int, n: int | None) -> None:
+    x, y = bench_stack.stack_data(n)
+    lrs = bench_stack.replica_lrs(k)
+    assert len(set(lrs)) == k  # the replicas really have different learning rates
+    sequential = bench_stack.ProplabSequential(k, hidden, x, y)
+    ref = sequential.train(EPOCHS)  # (epochs, K)
+    assert ref.shape == (EPOCHS, k)
+    assert np.all(ref[-1] < ref[0])
+    stacked = bench_stack.ProplabStacked(k, hidden, x, y)
+    weights = bench_stack.stacked_weights(stacked.model)
+    # the stack starts from exactly the sequential models' weights
+    for i in range(k):
+        single = proplab.mlp(2, hidden, 1, rng=np.random.default_rng(i))
+        for (ws, bs), (w1, b1) in zip(weights, bench_lab.model_weights(single), strict=True):
+            np.testing.assert_array_equal(ws[i], w1)
+            np.testing.assert_array_equal(bs[i], b1)
+    np.testing.assert_allclose(stacked.train(EPOCHS), ref, rtol=0, atol=TOL)
+    tuned = bench_stack.TunedNumpyStacked(weights, x, y, lrs)
+    np.testing.assert_allclose(tuned.train(EPOCHS), ref, rtol=0, atol=TOL)
+    final = bench_stack.stacked_weights(stacked.model)
+    for got, (w, _) in zip(tuned.W, final, strict=True):
+        np.testing.assert_allclose(got, w, rtol=0, atol=TOL)
+
+
+@pytest.mark.torch
+def test_stack_torch_bmm_matches_proplab_stacked() -> None:
+    torch = pytest.importorskip("torch")
+    threads = torch.get_num_threads()
+    x, y = bench_stack.stack_data(None)
+    k = 5
+    lrs = bench_stack.replica_lrs(k)
+    stacked = bench_stack.ProplabStacked(k, 10, x, y)
+    weights = bench_stack.stacked_weights(stacked.model)
+    ref = stacked.train(EPOCHS)
+    try:
+        for cls in (bench_stack.TorchBmmManual, bench_stack.TorchBmmAutograd):
+            impl = cls(weights, x, y, lrs, 1)
+            np.testing.assert_allclose(impl.train(EPOCHS), ref, rtol=0, atol=TOL)
+            for got, (w, b) in zip(
+                zip(impl.W, impl.B, strict=True),
+                bench_stack.stacked_weights(stacked.model),
+                strict=True,
+            ):
+                np.testing.assert_allclose(got[0].detach().numpy(), w, rtol=0, atol=TOL)
+                np.testing.assert_allclose(got[1].detach().numpy()[:, 0, :], b, rtol=0, atol=TOL)
+    finally:
+        torch.set_num_threads(threads)
+
+
+# ----------------------------------------------------------------------------- harness
+
+
+def test_measure_interleaves_and_normalises() -> None:
+    calls: list[str] = []
+
+    def maker(name: str):
+        def make(units: int):
+            return lambda: calls.append(name)
+
+        return make
+
+    contenders = [common.Contender(n, maker(n), units=4, unit_scale=2) for n in "ABC"]
+    timings = common.measure(contenders, repeats=3, warmup=False)
+    # repeat r starts at contender r: every contender is first once
+    assert calls == list("ABC" + "BCA" + "CAB")
+    assert all(t.units == 8 and len(t.samples) == 3 for t in timings.values())
+    assert timings["A"].median == sorted(timings["A"].samples)[1]
+
+
+def test_render_markdown_table() -> None:
+    result = {
+        "title": "T",
+        "tables": [common.table("speed", ["impl", "us"], [["a", "1.5"], ["b", "30"]])],
+        "notes": ["hello"],
+    }
+    text = common.render_markdown(result)
+    assert "| impl | us |\n|---|---|\n| a | 1.5 |\n| b | 30 |" in text
+    assert "- hello" in text
+    assert common.fmt_us(31.24e-6) == "31.2" and common.fmt_us(350.4e-6) == "350"
+
+
+def test_run_all_reports_a_failure_and_runs_the_rest(tmp_path, monkeypatch, capsys) -> None:
+    (tmp_path / "bench_bad.py").write_text(
+        "def run(quick=False):\n    raise RuntimeError('boom')\n"
+    )
+    (tmp_path / "bench_good.py").write_text(
+        "import common\n"
+        "def run(quick=False):\n"
+        "    return {'title': 'Good', 'tables': [common.table('t', ['x'], [[quick]])]}\n"
+    )
+    (tmp_path / "bench_norun.py").write_text("X = 1\n")
+    monkeypatch.setattr(run_all, "HERE", tmp_path)
+    monkeypatch.setattr(run_all, "RESULTS", tmp_path / "results")
+    assert run_all.main(["--quick"]) == 1  # one failure -> exit 1, after running the others
+    out = capsys.readouterr().out
+    assert "bad: FAILED" in out and "RuntimeError: boom" in out
+    data = json.loads((tmp_path / "results" / "latest.json").read_text())
+    runs = data["benchmarks"]
+    assert runs["bad"]["error"] == "RuntimeError: boom"
+    assert runs["good"]["result"]["tables"][0]["rows"] == [[True]]
+    assert runs["norun"] == {"skipped": "no run(quick) function"}
+    assert data["machine"]["numpy"] == np.__version__
+    md = (tmp_path / "results" / "latest.md").read_text()
+    assert "### Good" in md and "| True |" in md and "FAILED: `RuntimeError: boom`" in md
+    assert run_all.main(["--only", "nope"]) == 2
