@@ -106,24 +106,22 @@ class CrossEntropyLoss(Loss):
         shifted = pred - pred.max(axis=-1, keepdims=True)
         exp = np.exp(shifted)
         sum_exp = exp.sum(axis=-1, keepdims=True)
-        self.probs = exp / sum_exp
-        self.n = n
-        log_probs = shifted - np.log(sum_exp)
+        exp /= sum_exp
+        self.probs, self.n = exp, n
+        log_sum = np.log(sum_exp)[..., 0]  # logsumexp(z) - max(z), per sample
         if target.ndim >= 2 and target.shape[-2:] == (n, c):
-            # one-hot rows or class probabilities
-            self.soft = target
-            self.index = None
-            per_sample = -np.add.reduce(target * log_probs, axis=-1)
+            # one-hot rows or class probabilities: -sum_c t_c (z_c - logsumexp z)
+            self.soft, self.labels = target, None
+            per_sample = log_sum * target.sum(axis=-1) - np.add.reduce(target * shifted, axis=-1)
         else:
-            self.soft = None
-            self.index = self._label_index(target, pred.shape)
-            per_sample = -np.take_along_axis(log_probs, self.index, axis=-1)[..., 0]
+            self.soft, self.labels = None, self._labels(target, pred.shape)
+            per_sample = log_sum - self._pick(shifted, self.labels)
         loss = np.add.reduce(per_sample, axis=-1) / n
         return float(loss) if loss.ndim == 0 else loss
 
     @staticmethod
-    def _label_index(target: np.ndarray, pred_shape: tuple[int, ...]) -> np.ndarray:
-        """Integer labels broadcast to ``(*R, n, 1)``, checked to lie in ``0..C-1``."""
+    def _labels(target: np.ndarray, pred_shape: tuple[int, ...]) -> np.ndarray:
+        """Integer labels ``(n,)`` or ``(*R, n)``, checked to lie in ``0..C-1``."""
         n, c = pred_shape[-2], pred_shape[-1]
         labels = target
         if labels.ndim >= 2 and labels.shape[-1] == 1 and labels.shape[-2] == n:
@@ -133,22 +131,37 @@ class CrossEntropyLoss(Loss):
                 f"CrossEntropyLoss: target shape {target.shape} fits neither labels (n,) / (n, 1) "
                 f"nor one-hot (n, C) for logits {pred_shape}"
             )
-        as_int = labels.astype(np.int64, copy=False)
-        if np.any(as_int != labels) or np.any(as_int < 0) or np.any(as_int >= c):
+        as_int = labels if labels.dtype.kind in "iu" else labels.astype(np.int64)
+        if (
+            as_int.min() < 0
+            or as_int.max() >= c
+            or (as_int is not labels and np.any(as_int != labels))
+        ):
             bad = labels[(as_int != labels) | (as_int < 0) | (as_int >= c)].flat[0]
             raise ValueError(
                 f"CrossEntropyLoss: label {bad} is not a class index (accepted: integers 0..{c - 1})"
             )
-        return np.broadcast_to(as_int, pred_shape[:-1])[..., None]
+        return as_int
+
+    @staticmethod
+    def _pick(a: np.ndarray, labels: np.ndarray) -> np.ndarray:
+        """``a[..., i, labels[i]]``: each sample's entry for its label. Shape ``(*R, n)``."""
+        if a.ndim == 2:
+            return a[np.arange(a.shape[0]), labels]
+        index = np.broadcast_to(labels, a.shape[:-1])[..., None]
+        return np.take_along_axis(a, index, axis=-1)[..., 0]
 
     def backward(self) -> np.ndarray:
+        scale = 1.0 / self.n
         if self.soft is not None:
             t = self.soft
             # d/dz of -sum_c t_c log p_c is p * sum_c t_c - t (= p - t for one-hot rows)
-            grad = self.probs * np.add.reduce(t, axis=-1, keepdims=True) - t
+            return (self.probs * t.sum(axis=-1, keepdims=True) - t) * scale
+        grad = self.probs * scale
+        labels = self.labels
+        if grad.ndim == 2:
+            grad[np.arange(grad.shape[0]), labels] -= scale
         else:
-            grad = self.probs.copy()
-            picked = np.take_along_axis(grad, self.index, axis=-1)
-            np.put_along_axis(grad, self.index, picked - 1.0, axis=-1)
-        grad /= self.n
+            index = np.broadcast_to(labels, grad.shape[:-1])[..., None]
+            np.put_along_axis(grad, index, np.take_along_axis(grad, index, axis=-1) - scale, -1)
         return grad
