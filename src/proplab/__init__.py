@@ -12,6 +12,7 @@ from proplab.layers import Flatten, Linear
 from proplab.losses import BCELoss, Loss, MSELoss
 from proplab.models import mlp
 from proplab.optim import SGD, AdaGrad, Adam, Optimizer, RMSProp
+from proplab.serialize import load, save
 from proplab.train import History, accuracy, evaluate, fit
 
 __version__ = "0.1.0"
@@ -43,5 +44,7 @@ __all__ = [
     "generate_linear",
     "generate_xor_easy",
     "gradcheck",
+    "load",
     "mlp",
+    "save",
 ]

@@ -1,0 +1,151 @@
+"""Atomic file writes and small readers for run folders (DESIGN principle 7: nothing is lost).
+
+Every writer here writes to a temporary file in the target's folder and then
+``os.replace``-s it onto the target, so a reader (or a resumed sweep) sees
+either the old file or the complete new one, never half a file, even when the
+process is killed mid-write.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import math
+import os
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+
+# mkstemp creates files readable by the owner only; give run files the usual
+# permissions (0666 minus the umask), like open() would.
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+_FILE_MODE = 0o666 & ~_UMASK
+
+
+class OutputDirError(ValueError):
+    """An output folder cannot be created or written; the message names it and why."""
+
+
+@contextlib.contextmanager
+def atomic_open(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO[Any]]:
+    """Open a temporary file beside ``path``; on success rename it onto ``path``.
+
+    On any exception (Ctrl-C included) the temporary file is removed and the
+    old ``path``, if any, is left untouched.
+    """
+    if mode not in ("w", "wb"):
+        raise ValueError(f"atomic_open writes only ('w' or 'wb'), got mode {mode!r}")
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.fchmod(fd, _FILE_MODE)
+        kwargs = {"encoding": "utf-8", "newline": ""} if mode == "w" else {}
+        with os.fdopen(fd, mode, **kwargs) as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
+    """Atomically write ``data`` (e.g. a PNG) to ``path``."""
+    with atomic_open(path, "wb") as f:
+        f.write(data)
+    return Path(path)
+
+
+def write_text(path: str | os.PathLike[str], text: str) -> Path:
+    """Atomically write UTF-8 ``text`` to ``path``."""
+    return write_bytes(path, text.encode("utf-8"))
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` with NumPy scalars/arrays made plain and non-finite floats made ``None``.
+
+    Strict JSON has no NaN/Infinity; a diverged run's loss is recorded as
+    ``null`` (its ``stop_reason`` says why).
+    """
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return jsonable(value.tolist())
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    return value
+
+
+def write_json(path: str | os.PathLike[str], obj: Any) -> Path:
+    """Atomically write ``obj`` as indented, strict JSON (NaN/inf become ``null``)."""
+    text = json.dumps(jsonable(obj), indent=2, allow_nan=False) + "\n"
+    return write_text(path, text)
+
+
+def read_json(path: str | os.PathLike[str]) -> Any:
+    """Parse a JSON file."""
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def write_csv(
+    path: str | os.PathLike[str], header: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> Path:
+    """Atomically write a CSV with a header row; floats keep full precision (``repr``)."""
+    buf = io.StringIO(newline="")
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([repr(float(v)) if isinstance(v, float | np.floating) else v for v in row])
+    return write_text(path, buf.getvalue())
+
+
+def read_csv(path: str | os.PathLike[str]) -> list[dict[str, str]]:
+    """Rows of a CSV file as dicts keyed by the header (values stay strings)."""
+    with open(path, encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def write_npz(path: str | os.PathLike[str], arrays: dict[str, np.ndarray]) -> Path:
+    """Atomically write ``arrays`` to an uncompressed ``.npz`` (no object arrays, no pickle)."""
+    for name, a in arrays.items():
+        if np.asarray(a).dtype == object:
+            raise TypeError(f"array {name!r} has dtype object; it would need pickle to load")
+    with atomic_open(path, "wb") as f:
+        # writing to a file object keeps numpy from appending ".npz" to the name
+        np.savez(f, **arrays)
+    return Path(path)
+
+
+def ensure_writable_dir(path: str | os.PathLike[str]) -> Path:
+    """Create ``path`` (and parents) and prove a file can be written in it.
+
+    Raises :class:`OutputDirError` naming the folder and the reason, so the CLI
+    can fail before training rather than after.
+    """
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=path, prefix=".write-test.")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise OutputDirError(
+            f"cannot write to output folder '{path}' ({reason}); choose a writable folder"
+        ) from None
+    return path

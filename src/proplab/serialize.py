@@ -1,0 +1,225 @@
+"""Save and load models as ``.npz`` files that load without pickle.
+
+A model file holds one array per parameter (``param.<dotted name>``, e.g.
+``param.0.weight``) and ``architecture``: a 0-d string array with JSON that
+describes how to rebuild the module tree, e.g.::
+
+    {"format": "proplab-model", "version": 1,
+     "architecture": {"type": "Sequential", "layers": [
+         {"type": "Linear", "in_features": 2, "out_features": 10, "bias": true,
+          "replicas": [], "dtype": "float64"},
+         {"type": "Sigmoid"}, ...]},
+     "metadata": {...}}
+
+:func:`load` rebuilds the modules from that description and copies the
+weights in, reading with ``allow_pickle=False``: a model file cannot run code.
+
+Module types are looked up in :data:`MODULE_TYPES` (name -> ``ModuleType``).
+A new layer joins with :func:`register_module_type`, e.g. for Conv1d::
+
+    register_module_type(
+        Conv1d,
+        to_spec=lambda m, describe: {"in_channels": m.in_channels, ...},
+        from_spec=lambda spec, build: Conv1d(spec["in_channels"], ..., rng=DUMMY_RNG),
+    )
+
+``to_spec`` returns the constructor arguments (JSON values); ``from_spec``
+builds a module with any weights (they are overwritten). Containers use the
+``describe``/``build`` callables they are given to recurse into children.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from proplab import activations
+from proplab.core import Module, Sequential
+from proplab.layers import Flatten, Linear
+from proplab.runio import write_bytes
+
+FORMAT = "proplab-model"
+VERSION = 1
+PARAM_PREFIX = "param."
+ARCH_KEY = "architecture"
+
+Spec = dict[str, Any]
+Describe = Callable[[Module], Spec]
+Build = Callable[[Spec], Module]
+
+
+class ModelFileError(ValueError):
+    """A model file is unreadable, corrupt or does not match its architecture."""
+
+
+@dataclass(frozen=True)
+class ModuleType:
+    """How to turn one module class into constructor arguments and back."""
+
+    cls: type[Module]
+    to_spec: Callable[[Module, Describe], Spec]
+    from_spec: Callable[[Spec, Build], Module]
+
+
+MODULE_TYPES: dict[str, ModuleType] = {}
+
+
+def dummy_rng() -> np.random.Generator:
+    """A Generator for constructors that insist on one; the weights it draws are overwritten."""
+    return np.random.default_rng(0)
+
+
+def register_module_type(
+    cls: type[Module],
+    to_spec: Callable[[Module, Describe], Spec] | None = None,
+    from_spec: Callable[[Spec, Build], Module] | None = None,
+    name: str | None = None,
+) -> None:
+    """Make ``cls`` saveable. Without ``to_spec``/``from_spec`` it must take no arguments."""
+    MODULE_TYPES[name or cls.__name__] = ModuleType(
+        cls,
+        to_spec or (lambda m, describe: {}),
+        from_spec or (lambda spec, build: cls()),
+    )
+
+
+def _linear_to_spec(m: Linear, describe: Describe) -> Spec:
+    return {
+        "in_features": m.in_features,
+        "out_features": m.out_features,
+        "bias": m.bias is not None,
+        "replicas": list(m.replicas),
+        "dtype": m.weight.data.dtype.name,
+    }
+
+
+def _linear_from_spec(spec: Spec, build: Build) -> Linear:
+    return Linear(
+        spec["in_features"],
+        spec["out_features"],
+        bool(spec["bias"]),
+        rng=dummy_rng(),
+        replicas=tuple(spec["replicas"]),
+        dtype=np.dtype(spec["dtype"]).type,
+    )
+
+
+register_module_type(
+    Sequential,
+    lambda m, describe: {"layers": [describe(child) for child in m.layers]},
+    lambda spec, build: Sequential([build(s) for s in spec["layers"]]),
+)
+register_module_type(Linear, _linear_to_spec, _linear_from_spec)
+register_module_type(
+    Flatten,
+    lambda m, describe: {"sample_axis": m.sample_axis},
+    lambda spec, build: Flatten(spec["sample_axis"]),
+)
+for _cls in (activations.Sigmoid, activations.Tanh, activations.ReLU, activations.Identity):
+    register_module_type(_cls)
+register_module_type(
+    activations.LeakyReLU,
+    lambda m, describe: {"negative_slope": m.negative_slope},
+    lambda spec, build: activations.LeakyReLU(spec["negative_slope"]),
+)
+
+
+def describe(module: Module) -> Spec:
+    """The JSON description of ``module`` (recursively for containers)."""
+    for name, mt in MODULE_TYPES.items():
+        if type(module) is mt.cls:
+            return {"type": name, **mt.to_spec(module, describe)}
+    raise TypeError(
+        f"cannot save a {type(module).__name__}: register it with "
+        f"proplab.serialize.register_module_type (known: {', '.join(MODULE_TYPES)})"
+    )
+
+
+def build(spec: Spec) -> Module:
+    """A module rebuilt from :func:`describe`'s output (with placeholder weights)."""
+    name = spec.get("type") if isinstance(spec, dict) else None
+    if name not in MODULE_TYPES:
+        raise ModelFileError(
+            f"unknown module type {name!r} in the architecture (known: {', '.join(MODULE_TYPES)})"
+        )
+    return MODULE_TYPES[name].from_spec(spec, build)
+
+
+def save(
+    model: Module, path: str | os.PathLike[str], metadata: dict[str, Any] | None = None
+) -> Path:
+    """Write ``model`` (weights + architecture, optional JSON ``metadata``) to ``path`` atomically.
+
+    Works for replica stacks too: the replica axes are part of each Linear's
+    description and of its weight arrays.
+    """
+    header = {
+        "format": FORMAT,
+        "version": VERSION,
+        "architecture": describe(model),
+        "metadata": metadata or {},
+    }
+    arrays: dict[str, np.ndarray] = {ARCH_KEY: np.array(json.dumps(header))}
+    for name, p in model.named_parameters():
+        arrays[PARAM_PREFIX + name] = p.data
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    return write_bytes(path, buf.getvalue())
+
+
+def read_header(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The JSON header of a model file (format, version, architecture, metadata)."""
+    return _read(path)[0]
+
+
+def load(path: str | os.PathLike[str]) -> Module:
+    """Rebuild the model saved at ``path`` (read with ``allow_pickle=False``).
+
+    Raises :class:`ModelFileError` with the file name and the problem when the
+    file is not a proplab model, is corrupt, or its weights do not fit its
+    architecture. A missing file raises ``FileNotFoundError``.
+    """
+    header, state = _read(path)
+    try:
+        model = build(header["architecture"])
+    except ModelFileError as exc:
+        raise ModelFileError(f"{path}: {exc}") from None
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelFileError(f"{path}: architecture does not describe a model ({exc})") from None
+    try:
+        model.load_state_dict(state)
+    except ValueError as exc:
+        raise ModelFileError(f"{path}: {exc}") from None
+    return model
+
+
+def _read(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"no model file at {path}")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            if ARCH_KEY not in z.files:
+                raise ModelFileError(f"{path}: not a proplab model file (no '{ARCH_KEY}' entry)")
+            header = json.loads(str(z[ARCH_KEY][()]))
+            state = {k[len(PARAM_PREFIX) :]: z[k] for k in z.files if k.startswith(PARAM_PREFIX)}
+    except ModelFileError:
+        raise
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        # ValueError covers bad JSON, truncated arrays and pickled (object) arrays
+        raise ModelFileError(f"{path}: not a readable proplab model file ({exc})") from None
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        raise ModelFileError(f"{path}: not a proplab model file (format is not '{FORMAT}')")
+    if header.get("version") != VERSION:
+        raise ModelFileError(
+            f"{path}: model file version {header.get('version')!r} is not supported "
+            f"(this proplab reads version {VERSION})"
+        )
+    return header, state
