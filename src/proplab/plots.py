@@ -1,0 +1,177 @@
+"""Figures for a run: the lab's comparison figure and the learning curve.
+
+Uses matplotlib's object API (``Figure`` + the Agg canvas) rather than
+``pyplot``: no global figure state, no GUI backend, nothing left open. The
+core never imports this module. Each function writes its PNG atomically and
+returns the ``Figure`` so callers (and tests) can inspect it.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from proplab.runio import write_bytes
+
+# the handout's colours: class 0 red, class 1 blue
+CLASS_COLORS = ("#d62728", "#1f77b4")
+LOSS_COLOR = "#1f3a93"
+ACCURACY_COLOR = "#e07b00"
+DPI = 120
+
+
+def _save(fig: Figure, path: str | os.PathLike[str]) -> None:
+    buf = io.BytesIO()
+    # a diverged run's loss reaches ~1e308; the log axis' tick maths then overflows harmlessly
+    with np.errstate(over="ignore", invalid="ignore"):
+        fig.savefig(buf, format="png", dpi=DPI)
+    write_bytes(path, buf.getvalue())
+
+
+def _points_2d(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, str, str]:
+    """Two plotting coordinates per sample: the first two features, or (index, feature)."""
+    flat = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
+    if flat.shape[1] >= 2:
+        return flat[:, 0], flat[:, 1], "$x_0$", "$x_1$"
+    return np.arange(len(flat)), flat[:, 0], "sample", "$x_0$"
+
+
+def comparison_figure(
+    x: np.ndarray,
+    y: np.ndarray,
+    pred: np.ndarray,
+    path: str | os.PathLike[str],
+    title: str | None = None,
+) -> Figure:
+    """The handout's figure: "Ground truth" and "Predict result" side by side.
+
+    Args:
+        x: inputs ``(n, 2)`` (extra features are ignored; one feature is plotted
+            against the sample index).
+        y: labels ``(n, 1)`` or ``(n,)`` of 0/1.
+        pred: predicted probabilities ``(n, 1)`` or ``(n,)``, thresholded at 0.5.
+        title: optional figure title (e.g. ``"xor: accuracy 100%"``).
+    """
+    u, v, xlabel, ylabel = _points_2d(x)
+    truth = np.asarray(y).reshape(len(u)) > 0.5
+    guess = np.asarray(pred, dtype=np.float64).reshape(len(u)) > 0.5
+    fig = Figure(figsize=(10.0, 5.0), layout="constrained")
+    fig.get_layout_engine().set(wspace=0.08)  # keep the two panels apart
+    axes = fig.subplots(1, 2, sharex=True, sharey=True)
+    pad_u = 0.06 * max(np.ptp(u), 1e-9)
+    pad_v = 0.06 * max(np.ptp(v), 1e-9)
+    for ax, labels, name in ((axes[0], truth, "Ground truth"), (axes[1], guess, "Predict result")):
+        for cls in (0, 1):
+            mask = labels == bool(cls)
+            ax.scatter(
+                u[mask], v[mask], s=42, c=CLASS_COLORS[cls], edgecolors="white", linewidths=0.6
+            )
+        ax.set_title(name, fontsize=13)
+        ax.set_xlabel(xlabel)
+        ax.set_xlim(u.min() - pad_u, u.max() + pad_u)
+        ax.set_ylim(v.min() - pad_v, v.max() + pad_v)
+        ax.grid(True, color="0.9", linewidth=0.8)
+        ax.set_axisbelow(True)
+    axes[0].set_ylabel(ylabel)
+    wrong = truth != guess
+    n_wrong = int(np.count_nonzero(wrong))
+    # ring the misclassified points so they stand out in the prediction panel
+    axes[1].scatter(
+        u[wrong], v[wrong], s=130, facecolors="none", edgecolors="black", linewidths=1.2
+    )
+    handles = [
+        Line2D([], [], marker="o", linestyle="", color=CLASS_COLORS[c], label=f"class {c}")
+        for c in (0, 1)
+    ]
+    if n_wrong:
+        label = f"misclassified ({n_wrong} of {len(u)})"
+        handles.append(
+            Line2D(
+                [],
+                [],
+                marker="o",
+                linestyle="",
+                markerfacecolor="none",
+                markeredgecolor="black",
+                markersize=9,
+                label=label,
+            )
+        )
+    else:
+        handles.append(Line2D([], [], linestyle="", label=f"all {len(u)} correct"))
+    fig.legend(handles=handles, loc="outside lower center", ncols=3, frameon=False)
+    if title:
+        fig.suptitle(title, fontsize=12)
+    _save(fig, path)
+    return fig
+
+
+def _history_arrays(history: Any) -> dict[str, np.ndarray]:
+    """Epoch, loss, accuracy arrays from a :class:`~proplab.train.History` or a mapping."""
+    if isinstance(history, Mapping):
+        return {k: np.asarray(history[k], dtype=np.float64) for k in ("epoch", "loss", "accuracy")}
+    return {k: np.asarray(v, dtype=np.float64) for k, v in history.as_arrays().items()}
+
+
+def learning_curve(history: Any, path: str | os.PathLike[str], title: str = "") -> Figure:
+    """Loss (log scale) against epoch, accuracy on a twin axis.
+
+    Args:
+        history: a ``History`` or a mapping with ``epoch``, ``loss`` and
+            ``accuracy`` sequences of length E (one model, not a stack).
+    """
+    h = _history_arrays(history)
+    epoch, loss, acc = h["epoch"], h["loss"], h["accuracy"]
+    fig = Figure(figsize=(7.2, 4.4), layout="constrained")
+    ax = fig.subplots()
+    # a log scale cannot show 0, NaN or inf, and its autoscaling overflows near
+    # 1e308 (a diverging run): plot what it can, mark where divergence happened
+    shown = np.isfinite(loss) & (loss > 0) & (loss < 1e100)
+    bad = np.flatnonzero(~np.isfinite(loss))
+    if bad.size:
+        ax.axvline(epoch[bad[0]], color="0.35", linestyle="--", linewidth=1.0)
+        ax.annotate(
+            f"diverged at epoch {int(epoch[bad[0]])}",
+            (epoch[bad[0]], 0.97),
+            xycoords=("data", "axes fraction"),
+            xytext=(-6, 0),
+            textcoords="offset points",
+            ha="right",
+            va="top",
+            fontsize=9,
+            color="0.3",
+        )
+    ax.plot(epoch[shown], loss[shown], color=LOSS_COLOR, linewidth=1.8, label="loss")
+    ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss (log scale)", color=LOSS_COLOR)
+    ax.tick_params(axis="y", colors=LOSS_COLOR)
+    ax.grid(True, which="major", color="0.88", linewidth=0.8)
+    ax.grid(True, which="minor", axis="y", color="0.95", linewidth=0.5)
+    if len(epoch):
+        ax.set_xlim(epoch[0] - 0.5 if len(epoch) == 1 else 0, epoch[-1])
+    twin = ax.twinx()
+    # draw the loss above the accuracy: the twin axes would otherwise cover it
+    ax.set_zorder(twin.get_zorder() + 1)
+    ax.patch.set_visible(False)
+    twin.plot(epoch, 100.0 * acc, color=ACCURACY_COLOR, linewidth=1.1, alpha=0.8)
+    twin.set_ylim(-3, 103)
+    twin.set_ylabel("accuracy (%)", color=ACCURACY_COLOR)
+    twin.tick_params(axis="y", colors=ACCURACY_COLOR)
+    handles = [
+        Line2D([], [], color=LOSS_COLOR, linewidth=1.8, label="loss"),
+        Line2D([], [], color=ACCURACY_COLOR, linewidth=1.1, label="accuracy"),
+    ]
+    # a falling loss leaves the right middle free; a diverging one the bottom right
+    where = "lower right" if bad.size else "center right"
+    ax.legend(handles=handles, loc=where, frameon=True, framealpha=0.9)
+    ax.set_title(title or "Learning curve")
+    _save(fig, Path(path))
+    return fig

@@ -1,0 +1,128 @@
+"""A small terminal progress bar for training (stderr; silent when not a terminal).
+
+No dependency: one line redrawn with ``\\r`` at most ~10 times a second, so
+it costs nothing next to training and never pollutes piped or captured
+output (the lab's printed lines go to stdout, the bar to stderr).
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import sys
+import time
+from collections.abc import Callable
+from typing import Any, TextIO
+
+import numpy as np
+
+
+class ProgressBar:
+    """``epoch 1200/20000 [####------] 6% loss 0.0123 acc 95.2% 12.3k ep/s ETA 0:01``.
+
+    Args:
+        total: number of steps (epochs) at 100 %.
+        stream: where to draw (default ``sys.stderr``).
+        enabled: draw or not; ``None`` means "only if ``stream`` is a terminal".
+    """
+
+    def __init__(
+        self,
+        total: int,
+        desc: str = "",
+        stream: TextIO | None = None,
+        enabled: bool | None = None,
+        min_interval: float = 0.1,
+    ) -> None:
+        self.total = max(int(total), 1)
+        self.desc = desc
+        self.stream = sys.stderr if stream is None else stream
+        if enabled is None:
+            isatty = getattr(self.stream, "isatty", None)
+            enabled = bool(isatty and isatty())
+        self.enabled = enabled
+        self.min_interval = min_interval
+        self.start = time.perf_counter()
+        self._last_draw = -math.inf
+        self._line = ""
+        self.count = 0
+        self.postfix = ""
+
+    def update(self, count: int, postfix: str = "", force: bool = False) -> None:
+        """Set progress to ``count`` steps; redraw if enough time has passed."""
+        self.count, self.postfix = count, postfix
+        if not self.enabled:
+            return
+        now = time.perf_counter()
+        if force or now - self._last_draw >= self.min_interval:
+            self._last_draw = now
+            self._draw(now)
+
+    def _draw(self, now: float) -> None:
+        elapsed = now - self.start
+        frac = min(self.count / self.total, 1.0)
+        rate = self.count / elapsed if elapsed > 0 else 0.0
+        eta = (self.total - self.count) / rate if rate > 0 else math.nan
+        head = f"{self.desc} " if self.desc else ""
+        # fixed-width fields keep the bar from jumping as the numbers change
+        head += f"epoch {self.count:>{len(str(self.total))}}/{self.total}"
+        tail = f" {100 * frac:3.0f}% {self.postfix:<26} {_rate(rate):>10} ETA {_clock(eta)}"
+        width = shutil.get_terminal_size((80, 20)).columns - 1
+        bar_width = max(width - len(head) - len(tail) - 3, 0)
+        filled = int(round(bar_width * frac))
+        bar = f" [{'#' * filled}{'-' * (bar_width - filled)}]" if bar_width >= 5 else ""
+        line = (head + bar + tail)[:width]
+        self.stream.write("\r" + line + " " * max(len(self._line) - len(line), 0))
+        self.stream.flush()
+        self._line = line
+
+    def clear(self) -> None:
+        """Erase the bar's line (before printing something else to the terminal)."""
+        if self.enabled and self._line:
+            self.stream.write("\r" + " " * len(self._line) + "\r")
+            self.stream.flush()
+            self._line = ""
+
+    def close(self) -> None:
+        """Draw the final state and end the line."""
+        if self.enabled:
+            self._draw(time.perf_counter())
+            self.stream.write("\n")
+            self.stream.flush()
+            self.enabled = False
+
+    def wrap_log(self, log: Callable[[str], Any]) -> Callable[[str], Any]:
+        """``log`` that first clears the bar, so printed lines never mix with it."""
+
+        def wrapped(line: str) -> Any:
+            self.clear()
+            result = log(line)
+            if self.enabled:
+                self._draw(time.perf_counter())
+            return result
+
+        return wrapped
+
+    def fit_callback(self) -> Callable[[int, Any], None]:
+        """A ``fit(callback=...)`` hook showing the latest loss and accuracy."""
+
+        def callback(epoch: int, history: Any) -> None:
+            loss = float(np.mean(history.loss[-1])) if history.loss else math.nan
+            acc = float(np.mean(history.accuracy[-1])) if history.accuracy else math.nan
+            self.update(epoch, f"loss {loss:.3g} acc {100 * acc:.1f}%")
+
+        return callback
+
+
+def _rate(per_second: float) -> str:
+    if per_second >= 1000:
+        return f"{per_second / 1000:.1f}k ep/s"
+    return f"{per_second:.0f} ep/s"
+
+
+def _clock(seconds: float) -> str:
+    if not math.isfinite(seconds):
+        return "?"
+    minutes, secs = divmod(int(round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
