@@ -1,0 +1,205 @@
+"""Command line: ``proplab train ...`` and ``proplab lab``.
+
+``main(argv) -> int`` is the whole interface (tests call it directly). Bad
+input never shows a traceback: it prints one line naming the bad value and
+what is accepted, and returns 2. The lab's lines go to stdout; the progress
+bar and notes about files go to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import fields
+from pathlib import Path
+from typing import Any, NoReturn
+
+from proplab.config import MODELS, ConfigError, RunConfig
+from proplab.registry import REGISTRIES
+from proplab.runio import OutputDirError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+CONFIG_FIELDS = {f.name for f in fields(RunConfig)}
+
+
+class UsageError(Exception):
+    """Bad command-line input; the message is the one line to print."""
+
+
+class _Parser(argparse.ArgumentParser):
+    # argparse prints usage + error and exits; we want one line and a return code
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: error: {message}")
+
+
+def _integer(text: str) -> int:
+    """An integer; ``1e5`` and ``20_000`` are accepted when they are whole numbers."""
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if not (math.isfinite(value) and value.is_integer()):
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}")
+    return int(value)
+
+
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+
+
+def _names(kind: str) -> str:
+    return ", ".join(REGISTRIES[kind][0])
+
+
+def _add_training_flags(p: argparse.ArgumentParser) -> None:
+    """Every RunConfig knob as a flag; defaults (None) come from RunConfig, in one place."""
+    d = RunConfig()
+    add = p.add_argument
+    add("--dataset", help=f"linear or xor (default {d.dataset})")
+    add("--n", type=_integer, help=f"samples of the linear dataset (default {d.n})")
+    add("--model", help=f"{' or '.join(MODELS)} (default {d.model})")
+    add(
+        "--hidden",
+        type=_integer,
+        nargs="+",
+        metavar="H",
+        help=f"units per hidden layer: one value H for two layers (H, H), or one per layer (default {d.hidden})",
+    )
+    add("--activation", help=f"hidden activation: {_names('activation')} (default {d.activation})")
+    add("--output-activation", help=f"output activation (default {d.output_activation})")
+    add(
+        "--no-bias",
+        dest="bias",
+        action="store_false",
+        default=None,
+        help="Linear layers without bias",
+    )
+    add("--init", help=f"weight initialiser: {_names('init')} (default {d.init})")
+    add("--loss", help=f"{_names('loss')} (default {d.loss})")
+    add("--optimizer", help=f"{_names('optimizer')} (default {d.optimizer})")
+    add("--lr", type=_number, help=f"learning rate (default {d.lr:g})")
+    add("--momentum", type=_number, help="momentum (default 0.9 for 'momentum', else 0)")
+    add("--weight-decay", type=_number, help=f"L2 weight decay (default {d.weight_decay:g})")
+    add("--epochs", type=_integer, help=f"training epochs (default {d.epochs})")
+    add("--batch-size", type=_integer, help="mini-batch size (default: full batch, as in the lab)")
+    add("--tol", type=_number, help="stop once the loss is below this (default: never)")
+    add("--seed", type=_integer, help=f"seed for weights, data and shuffling (default {d.seed})")
+    add(
+        "--print-every",
+        type=_integer,
+        help=f"log every N epochs, 0 for never (default {d.print_every})",
+    )
+    conv = p.add_argument_group("convolutional model (--model conv)")
+    conv.add_argument(
+        "--filters", type=_integer, help=f"Conv1d output channels (default {d.filters})"
+    )
+    conv.add_argument("--kernel-size", type=_integer, help=f"(default {d.kernel_size})")
+    conv.add_argument("--stride", type=_integer, help=f"(default {d.stride})")
+    conv.add_argument("--padding", type=_integer, help=f"(default {d.padding})")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _config_from(args: argparse.Namespace, **fixed: Any) -> RunConfig:
+    values = {k: v for k, v in vars(args).items() if k in CONFIG_FIELDS and v is not None}
+    if isinstance(values.get("hidden"), list) and len(values["hidden"]) == 1:
+        values["hidden"] = values["hidden"][0]
+    values.update(fixed)
+    return RunConfig(**values)
+
+
+def _default_out(cfg: RunConfig) -> Path:
+    hidden = "x".join(str(h) for h in cfg.hidden_sizes)
+    name = f"{cfg.dataset}-{cfg.model}-h{hidden}-{cfg.activation}-{cfg.optimizer}-lr{cfg.lr:g}-seed{cfg.seed}"
+    return Path("runs") / "train" / name
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """``proplab train``: one run, the lab's printout, a run folder."""
+    from proplab.experiments import run_one  # heavy imports only when training
+
+    cfg = _config_from(args)
+    out = Path(args.out) if args.out else _default_out(cfg)
+    log: Callable[[str], Any] = (lambda line: None) if args.quiet else print
+    summary = run_one(cfg, out, log=log, progress=not args.no_progress)
+    print(f"run saved to {out}", file=sys.stderr)
+    return EXIT_FAILED if summary["stop_reason"] == "diverged" else EXIT_OK
+
+
+def cmd_lab(args: argparse.Namespace) -> int:
+    """``proplab lab``: the lab model on both datasets, into ``<out>/linear`` and ``<out>/xor``."""
+    from proplab.experiments import lab
+
+    results = lab(args.out, _config_from(args), progress=not args.no_progress)
+    where = " and ".join(str(Path(args.out) / name) for name in results)
+    print(f"lab runs saved to {where}")
+    failed = [name for name, s in results.items() if s["stop_reason"] == "diverged"]
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from proplab import __version__
+
+    parser = _Parser(prog="proplab", description="A NumPy-only backpropagation lab.")
+    parser.add_argument("--version", action="version", version=f"proplab {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{train,lab}")
+
+    train = sub.add_parser("train", help="train one model and write its run folder")
+    _add_training_flags(train)
+    train.add_argument("--out", help="run folder (default runs/train/<dataset>-...)")
+    train.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    train.set_defaults(func=cmd_train)
+
+    lab = sub.add_parser("lab", help="train the lab model on linear and xor (the lab defaults)")
+    lab.add_argument("--out", default="runs/lab", help="folder for the runs (default runs/lab)")
+    lab.add_argument("--epochs", type=_integer, help=f"(default {RunConfig().epochs})")
+    lab.add_argument("--lr", type=_number, help=f"(default {RunConfig().lr:g})")
+    lab.add_argument("--seed", type=_integer, help=f"(default {RunConfig().seed})")
+    lab.add_argument("--no-progress", action="store_true", help="no progress bar")
+    lab.set_defaults(func=cmd_lab)
+    return parser
+
+
+def _flag_message(message: str, args: argparse.Namespace | None) -> str:
+    """``"lr: must be > 0"`` -> ``"argument --lr: must be > 0"`` when ``lr`` is a flag here."""
+    field, sep, rest = message.partition(":")
+    if sep and args is not None and field in vars(args):
+        return f"argument --{field.replace('_', '-')}:{rest}"
+    return message
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI with ``argv`` (default ``sys.argv[1:]``); return the exit code."""
+    parser = build_parser()
+    args: argparse.Namespace | None = None
+    prog = "proplab"
+    try:
+        args = parser.parse_args(argv)
+        prog = f"proplab {args.command}"
+        return args.func(args)
+    except UsageError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_USAGE
+    except ConfigError as exc:
+        print(f"{prog}: error: {_flag_message(str(exc), args)}", file=sys.stderr)
+        return EXIT_USAGE
+    except OutputDirError as exc:
+        print(f"{prog}: error: argument --out: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except SystemExit as exc:  # --help / --version
+        return exc.code if isinstance(exc.code, int) else EXIT_OK
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

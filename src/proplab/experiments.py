@@ -1,0 +1,257 @@
+"""Run one configuration into a run folder (DESIGN "Runs on disk").
+
+A run folder holds::
+
+    config.json       {"config": RunConfig.to_dict(), "versions": {...}, "platform": "..."}
+    history.csv       epoch, loss, accuracy, wall_time (one row per epoch run)
+    model.npz         weights + architecture (proplab.load, allow_pickle=False)
+    comparison.png    "Ground truth" vs "Predict result"
+    learning_curve.png
+    summary.json      final metrics; written LAST and only for a finished run
+
+A finished run is one that completed its epochs, converged (``tol``) or
+diverged: rerunning it would give the same result, so a resumed sweep may skip
+it. A run stopped by Ctrl-C writes everything it has but ``interrupted.json``
+(same content as a summary) *instead of* ``summary.json``, so a resumed sweep
+redoes it; :func:`run_one` then re-raises ``KeyboardInterrupt``.
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from proplab import data as datasets
+from proplab import models
+from proplab.config import ConfigError, RunConfig, build_loss, build_model, build_optimizer
+from proplab.progress import ProgressBar
+from proplab.runio import ensure_writable_dir, read_json, write_csv, write_json
+from proplab.serialize import save
+from proplab.train import (
+    History,
+    evaluate,
+    fit,
+    format_prediction_lines,
+    format_summary_line,
+)
+
+CONFIG = "config.json"
+HISTORY = "history.csv"
+MODEL = "model.npz"
+COMPARISON = "comparison.png"
+LEARNING_CURVE = "learning_curve.png"
+SUMMARY = "summary.json"
+INTERRUPTED = "interrupted.json"
+HISTORY_COLUMNS = ("epoch", "loss", "accuracy", "wall_time")
+
+Log = Callable[[str], Any]
+
+# dataset name -> loader(cfg) -> (x, y). Generated data is drawn with the run's seed.
+DATASETS: dict[str, Callable[[RunConfig], tuple[np.ndarray, np.ndarray]]] = {
+    "linear": lambda cfg: datasets.generate_linear(cfg.n, rng=np.random.default_rng(cfg.seed)),
+    "xor": lambda cfg: datasets.generate_xor_easy(),
+}
+
+
+def load_dataset(cfg: RunConfig) -> tuple[np.ndarray, np.ndarray]:
+    """``(x, y)`` for ``cfg.dataset``: inputs ``(n, features)``, labels ``(n, 1)``."""
+    loader = DATASETS.get(str(cfg.dataset).strip().lower())
+    if loader is None:
+        raise ConfigError(
+            f"dataset: unknown dataset {cfg.dataset!r} (accepted: {', '.join(DATASETS)})"
+        )
+    return loader(cfg)
+
+
+def check_available(cfg: RunConfig) -> None:
+    """Fail early, with a clear message, for a model this installation cannot build."""
+    if cfg.model == "conv" and not hasattr(models, "conv_net"):
+        raise ConfigError(
+            "model: 'conv' is not available in this installation "
+            "(proplab.models.conv_net is missing; accepted: mlp)"
+        )
+
+
+def versions() -> dict[str, str]:
+    """Versions that affect results: Python, NumPy, proplab (and matplotlib for figures)."""
+    import matplotlib
+
+    import proplab
+
+    return {
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "proplab": proplab.__version__,
+        "matplotlib": matplotlib.__version__,
+    }
+
+
+def read_run_config(run_dir: str | Path) -> RunConfig:
+    """The :class:`RunConfig` stored in a run folder's ``config.json``."""
+    return RunConfig.from_dict(read_json(Path(run_dir) / CONFIG)["config"], source=CONFIG)
+
+
+def run_one(
+    cfg: RunConfig,
+    run_dir: Path,
+    *,
+    log: Log = print,
+    quiet: bool = False,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Train ``cfg`` and write its run folder; return the summary (as in summary.json).
+
+    Args:
+        log: where the lab's lines go (``epoch E loss : L``, one ``Iter:`` line
+            per sample, ``loss=... accuracy=...%``).
+        quiet: print nothing (sweeps).
+        progress: show a progress bar on stderr when it is a terminal.
+
+    Raises:
+        ConfigError: an invalid configuration (before anything is written).
+        OutputDirError: ``run_dir`` cannot be written (before training).
+        KeyboardInterrupt: after Ctrl-C, once the partial run is saved with
+            ``interrupted.json`` instead of ``summary.json``.
+    """
+    cfg = cfg.validate()
+    check_available(cfg)
+    x, y = load_dataset(cfg)
+    run_dir = ensure_writable_dir(run_dir)
+    # a rerun must not leave an old summary claiming the new run finished
+    for stale in (SUMMARY, INTERRUPTED):
+        (run_dir / stale).unlink(missing_ok=True)
+    write_json(
+        run_dir / CONFIG,
+        {"config": cfg.to_dict(), "versions": versions(), "platform": platform.platform()},
+    )
+
+    model = build_model(cfg, x.shape[-1], y.shape[-1])
+    loss_fn = build_loss(cfg)
+    optimizer = build_optimizer(cfg, model.parameters())
+    bar = ProgressBar(cfg.epochs, desc=cfg.dataset, enabled=None if progress else False)
+    say: Log = (lambda line: None) if quiet else bar.wrap_log(log)
+    history = fit(
+        model,
+        loss_fn,
+        optimizer,
+        x,
+        y,
+        cfg.epochs,
+        batch_size=cfg.batch_size,
+        rng=np.random.default_rng([cfg.seed, 1]),  # shuffling stream, apart from data/weights
+        print_every=cfg.print_every,
+        log=say,
+        tol=cfg.tol,
+        callback=bar.fit_callback() if bar.enabled else None,
+    )
+    bar.close()
+
+    with np.errstate(all="ignore"):  # a diverged model predicts NaN; the summary says so
+        loss, acc, pred = evaluate(model, loss_fn, x, y)
+    summary = _summary(cfg, history, float(loss), float(acc), model, x)
+    if history.stop_reason == "diverged":
+        say(history.message)
+    else:
+        for line in format_prediction_lines(pred, y):
+            say(line)
+        say(format_summary_line(float(loss), float(acc)))
+        if history.stop_reason == "interrupted":
+            say(f"{history.message}; partial run saved to {run_dir} ({INTERRUPTED})")
+
+    _write_outputs(run_dir, cfg, history, model, x, y, pred, summary)
+    if history.stop_reason == "interrupted":
+        write_json(run_dir / INTERRUPTED, summary)
+        raise KeyboardInterrupt
+    write_json(run_dir / SUMMARY, summary)  # last: its presence means "finished"
+    return summary
+
+
+def _summary(
+    cfg: RunConfig, history: History, loss: float, acc: float, model: Any, x: np.ndarray
+) -> dict[str, Any]:
+    finite = bool(np.isfinite(loss))
+    wall = history.wall_time[-1] if history.wall_time else 0.0
+    return {
+        "dataset": cfg.dataset,
+        "model": cfg.model,
+        "hidden": cfg.hidden,
+        "activation": cfg.activation,
+        "optimizer": cfg.optimizer,
+        "lr": cfg.lr,
+        "seed": cfg.seed,
+        "epochs": cfg.epochs,
+        "epochs_run": history.epochs_run,
+        "stop_reason": history.stop_reason,
+        "message": history.message,
+        # loss/accuracy of the final model on the data (what the last lab line prints);
+        # null after divergence, where a NaN prediction's "accuracy" would be meaningless
+        "loss": loss if finite else None,
+        "accuracy": acc if finite else None,
+        "n_samples": int(x.shape[0]),
+        "n_params": int(sum(p.data.size for p in model.parameters())),
+        "wall_time_s": wall,
+        "us_per_epoch": 1e6 * wall / history.epochs_run if history.epochs_run else None,
+        "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+
+
+def _write_outputs(
+    run_dir: Path,
+    cfg: RunConfig,
+    history: History,
+    model: Any,
+    x: np.ndarray,
+    y: np.ndarray,
+    pred: np.ndarray,
+    summary: dict[str, Any],
+) -> None:
+    """Everything but the summary, each file atomically."""
+    from proplab import plots  # matplotlib is slow to import; only runs need it
+
+    h = history.as_arrays()
+    write_csv(
+        run_dir / HISTORY,
+        HISTORY_COLUMNS,
+        zip(*(h[c].tolist() for c in HISTORY_COLUMNS), strict=True),
+    )
+    save(model, run_dir / MODEL, metadata={"config": cfg.to_dict()})
+    acc = summary["accuracy"]
+    shown = "n/a (diverged)" if acc is None else f"{100 * acc:.4g}%"
+    label = f"{cfg.dataset}: {_describe(cfg, x.shape[-1], y.shape[-1])}"
+    plots.comparison_figure(x, y, pred, run_dir / COMPARISON, title=f"{label}, accuracy {shown}")
+    plots.learning_curve(history, run_dir / LEARNING_CURVE, title=label)
+
+
+def _describe(cfg: RunConfig, n_in: int | str = "in", n_out: int | str = "out") -> str:
+    """``2-10-10-1 sigmoid, mse, sgd lr=1``: a short title for figures and logs."""
+    widths = "-".join(str(w) for w in [n_in, *cfg.hidden_sizes, n_out])
+    arch = f"conv({cfg.filters}x{cfg.kernel_size})-{widths}" if cfg.model == "conv" else widths
+    return f"{arch} {cfg.activation}, {cfg.loss}, {cfg.optimizer} lr={cfg.lr:g}"
+
+
+def lab(
+    out: str | Path = "runs/lab",
+    base: RunConfig | None = None,
+    *,
+    log: Log = print,
+    progress: bool = True,
+) -> dict[str, dict[str, Any]]:
+    """The lab: train the lab model on ``linear`` and ``xor`` into ``out/<dataset>``.
+
+    ``base`` holds the settings (default: the lab defaults of :class:`RunConfig`).
+    Returns ``{dataset: summary}``.
+    """
+    base = base or RunConfig()
+    results: dict[str, dict[str, Any]] = {}
+    for name in datasets.LAB_DATASETS:
+        cfg = base.replace(dataset=name)
+        x, y = load_dataset(cfg)
+        arch = _describe(cfg.validate(), x.shape[-1], y.shape[-1])
+        log(f"== {name}: {arch}, {cfg.epochs} epochs, seed {cfg.seed} -> {Path(out) / name}")
+        results[name] = run_one(cfg, Path(out) / name, log=log, progress=progress)
+    return results
