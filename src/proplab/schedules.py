@@ -1,0 +1,180 @@
+"""Learning-rate schedules with PyTorch's semantics (``torch.optim.lr_scheduler``).
+
+A schedule wraps a :class:`proplab.optim.Optimizer`, remembers its learning
+rate at construction as ``base_lr`` and sets ``optimizer.lr`` (through
+``set_hyper``) each time ``step()`` is called, once per epoch *after* the
+epoch's optimizer steps::
+
+    sched = CosineAnnealingLR(opt, T_max=100)
+    for epoch in range(100):
+        train_one_epoch()          # uses opt.lr
+        sched.step()               # lr for the next epoch
+
+As in PyTorch, ``last_epoch`` starts at 0 with the base learning rate and
+counts the ``step()`` calls. StepLR and CosineAnnealingLR use PyTorch's closed
+forms, which equal its recursive updates as long as nothing else changes the
+learning rate. Learning rates may be per-replica arrays ``(K,)``; every formula
+is applied element-wise, and ReduceLROnPlateau then takes one metric per replica.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from proplab.optim import Hyper, Optimizer
+
+
+def _as_hyper(value: np.ndarray | float) -> Hyper:
+    arr = np.asarray(value, dtype=np.float64)
+    return float(arr) if arr.ndim == 0 else arr
+
+
+class LRSchedule:
+    """Base class: ``step()`` advances ``last_epoch`` and writes ``lr_at(last_epoch)``."""
+
+    def __init__(self, optimizer: Optimizer) -> None:
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{type(self).__name__} wraps a proplab Optimizer, got {optimizer!r}")
+        self.optimizer = optimizer
+        self.base_lr: Hyper = _as_hyper(np.array(optimizer.lr, dtype=np.float64, copy=True))
+        self.last_epoch = 0
+
+    def lr_at(self, epoch: int) -> Hyper:
+        raise NotImplementedError
+
+    def step(self) -> None:
+        """Advance one epoch and set the optimizer's learning rate for it."""
+        self.last_epoch += 1
+        self.optimizer.lr = self.lr_at(self.last_epoch)
+
+    def get_last_lr(self) -> Hyper:
+        """The learning rate the optimizer holds now."""
+        return self.optimizer.lr
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(last_epoch={self.last_epoch}, lr={self.optimizer.lr})"
+
+
+class StepLR(LRSchedule):
+    """lr = base_lr * gamma ** (epoch // step_size): decay by ``gamma`` every ``step_size`` epochs."""
+
+    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
+        if isinstance(step_size, bool) or int(step_size) != step_size or step_size <= 0:
+            raise ValueError(f"step_size must be a positive integer, got {step_size!r}")
+        if not (math.isfinite(gamma) and gamma > 0):
+            raise ValueError(f"gamma must be a finite number > 0, got {gamma!r}")
+        super().__init__(optimizer)
+        self.step_size, self.gamma = int(step_size), float(gamma)
+
+    def lr_at(self, epoch: int) -> Hyper:
+        return _as_hyper(self.base_lr * self.gamma ** (epoch // self.step_size))
+
+
+class CosineAnnealingLR(LRSchedule):
+    """lr = eta_min + (base_lr - eta_min) (1 + cos(pi epoch / T_max)) / 2.
+
+    Falls from ``base_lr`` at epoch 0 to ``eta_min`` at ``T_max``; past
+    ``T_max`` it follows the cosine back up, as PyTorch's does.
+    """
+
+    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0) -> None:  # noqa: N803
+        if isinstance(T_max, bool) or int(T_max) != T_max or T_max <= 0:
+            raise ValueError(f"T_max must be a positive integer, got {T_max!r}")
+        if not (math.isfinite(eta_min) and eta_min >= 0):
+            raise ValueError(f"eta_min must be a finite number >= 0, got {eta_min!r}")
+        super().__init__(optimizer)
+        self.T_max, self.eta_min = int(T_max), float(eta_min)
+
+    def lr_at(self, epoch: int) -> Hyper:
+        cos = (1.0 + math.cos(math.pi * epoch / self.T_max)) / 2.0
+        return _as_hyper(self.eta_min + (self.base_lr - self.eta_min) * cos)
+
+
+class ReduceLROnPlateau(LRSchedule):
+    """Multiply lr by ``factor`` once a metric has not improved for ``patience`` epochs.
+
+    ``step(metric)`` after each epoch (e.g. the validation loss). Improvement
+    means ``metric < best * (1 - threshold)`` in ``mode="min"`` with
+    ``threshold_mode="rel"`` (``best - threshold`` for ``"abs"``; mirrored for
+    ``"max"``). After a reduction, ``cooldown`` epochs pass before bad epochs
+    count again; lr never goes below ``min_lr``, and a reduction smaller than
+    ``eps`` is skipped. For a replica stack pass one metric per replica.
+    """
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        mode: str = "min",
+        factor: float = 0.1,
+        patience: int = 10,
+        threshold: float = 1e-4,
+        threshold_mode: str = "rel",
+        cooldown: int = 0,
+        min_lr: float = 0.0,
+        eps: float = 1e-8,
+    ) -> None:
+        if mode not in ("min", "max"):
+            raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
+        if threshold_mode not in ("rel", "abs"):
+            raise ValueError(f"threshold_mode must be 'rel' or 'abs', got {threshold_mode!r}")
+        if not (0.0 <= factor < 1.0):
+            raise ValueError(f"factor must be in [0, 1), got {factor!r}")
+        for name, value in (("patience", patience), ("cooldown", cooldown)):
+            if isinstance(value, bool) or int(value) != value or value < 0:
+                raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
+        super().__init__(optimizer)
+        self.mode, self.threshold_mode = mode, threshold_mode
+        self.factor, self.threshold = float(factor), float(threshold)
+        self.patience, self.cooldown = int(patience), int(cooldown)
+        self.min_lr, self.eps = float(min_lr), float(eps)
+        shape = np.shape(self.base_lr)
+        worst = math.inf if mode == "min" else -math.inf
+        self.best = np.full(shape, worst)
+        self.num_bad_epochs = np.zeros(shape, dtype=np.int64)
+        self.cooldown_counter = np.zeros(shape, dtype=np.int64)
+
+    def is_better(self, a: np.ndarray, best: np.ndarray) -> np.ndarray:
+        if self.mode == "min":
+            bar = (
+                best * (1.0 - self.threshold)
+                if self.threshold_mode == "rel"
+                else best - self.threshold
+            )
+            return a < bar
+        bar = (
+            best * (1.0 + self.threshold) if self.threshold_mode == "rel" else best + self.threshold
+        )
+        return a > bar
+
+    def step(self, metric: float | np.ndarray) -> None:  # type: ignore[override]
+        """Record this epoch's ``metric`` (one per replica for a stack) and maybe cut lr."""
+        current = np.asarray(metric, dtype=np.float64)
+        if current.shape != self.best.shape:
+            raise ValueError(
+                f"ReduceLROnPlateau needs a metric of shape {self.best.shape} (one per replica), "
+                f"got {current.shape}"
+            )
+        self.last_epoch += 1
+        better = self.is_better(current, self.best)
+        self.best = np.where(better, current, self.best)
+        self.num_bad_epochs = np.where(better, 0, self.num_bad_epochs + 1)
+        cooling = self.cooldown_counter > 0
+        self.cooldown_counter = np.where(cooling, self.cooldown_counter - 1, self.cooldown_counter)
+        self.num_bad_epochs = np.where(
+            cooling, 0, self.num_bad_epochs
+        )  # bad epochs in cooldown don't count
+        reduce = self.num_bad_epochs > self.patience
+        if np.any(reduce):
+            old = np.asarray(self.optimizer.lr, dtype=np.float64)
+            new = np.maximum(old * self.factor, self.min_lr)
+            self.optimizer.lr = _as_hyper(np.where(reduce & (old - new > self.eps), new, old))
+            self.cooldown_counter = np.where(reduce, self.cooldown, self.cooldown_counter)
+            self.num_bad_epochs = np.where(reduce, 0, self.num_bad_epochs)
+
+    def lr_at(self, epoch: int) -> Hyper:
+        raise TypeError("ReduceLROnPlateau has no closed form: its lr depends on the metrics seen")
+
+
+SCHEDULES = {"step": StepLR, "cosine": CosineAnnealingLR, "plateau": ReduceLROnPlateau}

@@ -1,0 +1,155 @@
+"""Learning-rate schedules and L2 weight decay: one step by hand, sequences against PyTorch."""
+
+import math
+
+import numpy as np
+import pytest
+
+from proplab.core import Parameter
+from proplab.optim import SGD, Adam
+from proplab.schedules import CosineAnnealingLR, ReduceLROnPlateau, StepLR
+
+
+def _sgd(lr: float | np.ndarray = 0.1) -> SGD:
+    shape = np.shape(lr)
+    return SGD([Parameter(np.zeros(shape + (2,)), replica_ndim=len(shape))], lr=lr)
+
+
+def test_weight_decay_one_step_sgd() -> None:
+    # p = (1, -2), g = (0.5, 0.5), lr 0.1, wd 0.01: p - lr (g + wd p)
+    # = (1 - 0.1 * 0.51, -2 - 0.1 * 0.48) = (0.949, -2.048)
+    p = Parameter(np.array([1.0, -2.0]))
+    p.grad = np.array([0.5, 0.5])
+    SGD([p], lr=0.1, weight_decay=0.01).step()
+    np.testing.assert_allclose(p.data, [0.949, -2.048], rtol=1e-14)
+
+
+def test_weight_decay_one_step_adam() -> None:
+    # Adam's first step moves every entry by lr * sign(g + wd p) (m/sqrt(v) = +-1):
+    # g + wd p = 0.5 + 0.1 * 1 = 0.6 and -0.05 + 0.1 * 2 = 0.15 (the decay flips the sign)
+    p = Parameter(np.array([1.0, 2.0]))
+    p.grad = np.array([0.5, -0.05])
+    Adam([p], lr=0.01, weight_decay=0.1, eps=0.0).step()
+    np.testing.assert_allclose(p.data, [0.99, 1.99], rtol=1e-14)
+
+
+def test_step_lr_by_hand() -> None:
+    opt = _sgd(0.1)
+    sched = StepLR(opt, step_size=2, gamma=0.5)
+    seen = [opt.lr]
+    for _ in range(5):
+        sched.step()
+        seen.append(opt.lr)
+    assert seen == pytest.approx([0.1, 0.1, 0.05, 0.05, 0.025, 0.025], rel=1e-15)
+
+
+def test_cosine_by_hand() -> None:
+    opt = _sgd(1.0)
+    sched = CosineAnnealingLR(opt, T_max=4, eta_min=0.2)
+    seen = [opt.lr]
+    for _ in range(6):
+        sched.step()
+        seen.append(opt.lr)
+    # 0.2 + 0.8 (1 + cos(pi e / 4)) / 2 for e = 0..6: past T_max it climbs back
+    h = math.sqrt(2) / 2
+    expected = [1.0, 0.2 + 0.4 * (1 + h), 0.6, 0.2 + 0.4 * (1 - h), 0.2, 0.2 + 0.4 * (1 - h), 0.6]
+    assert seen == pytest.approx(expected, rel=1e-14)
+
+
+def test_plateau_by_hand() -> None:
+    opt = _sgd(1.0)
+    sched = ReduceLROnPlateau(opt, factor=0.5, patience=1, cooldown=1, threshold=0.1)
+    # epoch      1     2     3       4          5     6       7
+    # metric     1.0   0.95  0.95    0.95       0.95  0.95    0.95  (never < 0.9 * best)
+    # bad        0     1     2 > 1   1, cooled  1     2 > 1   1, cooled
+    #                        cut               to 0        cut        to 0
+    # without the cooldown the second cut would come at epoch 5
+    lrs = []
+    for _ in range(7):
+        sched.step(0.95 if lrs else 1.0)
+        lrs.append(opt.lr)
+    assert lrs == [1.0, 1.0, 0.5, 0.5, 0.5, 0.25, 0.25]
+
+
+def test_plateau_min_lr_and_max_mode() -> None:
+    opt = _sgd(1.0)
+    sched = ReduceLROnPlateau(opt, mode="max", factor=0.1, patience=0, min_lr=0.05)
+    for metric, lr in ((0.5, 1.0), (0.4, 0.1), (0.3, 0.05), (0.2, 0.05)):
+        sched.step(metric)
+        assert opt.lr == pytest.approx(lr)
+
+
+def test_per_replica_learning_rates() -> None:
+    opt = _sgd(np.array([1.0, 0.1]))
+    StepLR(opt, 1, 0.5).step()
+    np.testing.assert_allclose(opt.lr, [0.5, 0.05])
+    opt = _sgd(np.array([1.0, 1.0]))
+    sched = ReduceLROnPlateau(opt, factor=0.5, patience=0)
+    sched.step(np.array([1.0, 1.0]))
+    sched.step(np.array([0.5, 2.0]))  # replica 0 improves, replica 1 does not
+    np.testing.assert_allclose(opt.lr, [1.0, 0.5])
+    with pytest.raises(ValueError, match="one per replica"):
+        sched.step(1.0)
+
+
+def test_schedules_drive_the_optimizer_update() -> None:
+    # the changed lr reaches the update rule: SGD step with g = 1 moves p by -lr
+    p = Parameter(np.zeros(1))
+    opt = SGD([p], lr=1.0)
+    sched = StepLR(opt, 1, 0.1)
+    for _ in range(3):
+        p.grad = np.ones(1)
+        opt.step()
+        sched.step()
+    np.testing.assert_allclose(p.data, [-1.11], rtol=1e-14)
+
+
+def test_validation() -> None:
+    with pytest.raises(ValueError, match="step_size must be a positive integer"):
+        StepLR(_sgd(), 0)
+    with pytest.raises(ValueError, match="T_max must be a positive integer"):
+        CosineAnnealingLR(_sgd(), -3)
+    with pytest.raises(ValueError, match="factor must be in"):
+        ReduceLROnPlateau(_sgd(), factor=1.5)
+    with pytest.raises(TypeError, match="wraps a proplab Optimizer"):
+        StepLR("sgd", 1)  # type: ignore[arg-type]
+
+
+@pytest.mark.torch
+def test_lr_sequences_match_torch() -> None:
+    torch = pytest.importorskip("torch")
+    metrics = [1.0, 0.9, 0.95, 0.95, 0.95, 0.7, 0.71, 0.72, 0.73, 0.74, 0.6, 0.61, 0.62, 0.63]
+    cases = [
+        (lambda o: StepLR(o, 3, 0.3), lambda o: torch.optim.lr_scheduler.StepLR(o, 3, 0.3)),
+        (
+            lambda o: CosineAnnealingLR(o, 5, 0.01),
+            lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, 5, 0.01),
+        ),
+        (
+            lambda o: ReduceLROnPlateau(o, factor=0.5, patience=2, cooldown=1),
+            lambda o: torch.optim.lr_scheduler.ReduceLROnPlateau(
+                o, factor=0.5, patience=2, cooldown=1
+            ),
+        ),
+        (
+            lambda o: ReduceLROnPlateau(
+                o, factor=0.3, patience=1, threshold=0.05, threshold_mode="abs"
+            ),
+            lambda o: torch.optim.lr_scheduler.ReduceLROnPlateau(
+                o, factor=0.3, patience=1, threshold=0.05, threshold_mode="abs"
+            ),
+        ),
+    ]
+    for ours_of, theirs_of in cases:
+        opt = _sgd(0.2)
+        t_opt = torch.optim.SGD([torch.zeros(2, requires_grad=True)], lr=0.2)
+        ours, theirs = ours_of(opt), theirs_of(t_opt)
+        plateau = isinstance(ours, ReduceLROnPlateau)
+        got, want = [opt.lr], [t_opt.param_groups[0]["lr"]]
+        for m in metrics:
+            t_opt.step()  # torch warns when a scheduler steps before its optimizer
+            ours.step(m) if plateau else ours.step()
+            theirs.step(m) if plateau else theirs.step()
+            got.append(opt.lr)
+            want.append(t_opt.param_groups[0]["lr"])
+        assert got == pytest.approx(want, rel=1e-12), type(ours).__name__
