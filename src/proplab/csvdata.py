@@ -1,0 +1,186 @@
+"""Your own data: a CSV file of feature columns and one label column.
+
+``load_csv("data.csv", label="species")`` reads every column but the label as a
+float feature and turns the label column into class indices ``0..C-1`` (the
+sorted distinct labels, numbers or strings). Bad input stops here with a
+:class:`CsvError` whose one-line message names the file, the line and the
+column: a missing file, a ragged row, a cell that is not a number, a missing
+value (empty, NaN or inf), a label column with a single class.
+
+Header: by default the first line is a header when every one of its cells in
+the numeric columns (judged by the second line) is not a number, so
+``x1,x2,label`` is a header and ``5.1,3.5,setosa`` is data. Pass
+``header=True/False`` to decide. Without a header the columns are named by
+their 0-based index (``"0"``, ``"1"``, ...). ``label`` is a column name, an
+index (``-1``, the default, is the last column) or its string form.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+
+class CsvError(ValueError):
+    """The CSV file cannot be used; the message says where and why, in one line."""
+
+
+@dataclass
+class CsvDataset:
+    """A loaded CSV: ``x (n, d)`` float64 features, ``y (n, 1)`` int64 class indices.
+
+    ``classes[k]`` is the label value that index ``k`` stands for.
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    classes: list[float | int | str]
+    feature_names: list[str]
+    label_name: str
+    path: str
+
+
+def _number(cell: str) -> float | None:
+    try:
+        return float(cell)
+    except ValueError:
+        return None
+
+
+def _sniff_delimiter(first_line: str) -> str:
+    counts = {d: first_line.count(d) for d in (",", ";", "\t")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _read_rows(path: Path) -> list[tuple[int, list[str]]]:
+    """Non-blank rows with their 1-based line numbers."""
+    if not path.exists():
+        raise CsvError(f"{path}: no such file")
+    if path.is_dir():
+        raise CsvError(f"{path}: is a directory, not a CSV file")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CsvError(f"{path}: not a UTF-8 text file ({exc.reason} at byte {exc.start})") from None
+    lines = text.splitlines()
+    first = next((line for line in lines if line.strip()), None)
+    if first is None:
+        raise CsvError(f"{path}: the file is empty")
+    reader = csv.reader(lines, delimiter=_sniff_delimiter(first))
+    rows = []
+    for row in reader:
+        if any(cell.strip() for cell in row):
+            rows.append((reader.line_num, [cell.strip() for cell in row]))
+    return rows
+
+
+def _looks_like_header(rows: list[tuple[int, list[str]]]) -> bool:
+    first = rows[0][1]
+    probe = rows[1][1] if len(rows) > 1 else first
+    numeric_columns = [
+        j for j, cell in enumerate(probe) if j < len(first) and _number(cell) is not None
+    ]
+    if not numeric_columns:  # nothing numeric to compare: a header if no cell is a number
+        return all(_number(cell) is None for cell in first)
+    return all(_number(first[j]) is None for j in numeric_columns)
+
+
+def _label_column(label: str | int | None, names: list[str], path: Path) -> int:
+    if label is None:
+        return len(names) - 1
+    text = str(label).strip()
+    if text in names:
+        return names.index(text)
+    try:
+        index = int(text)
+    except ValueError:
+        index = None
+    if index is not None and -len(names) <= index < len(names):
+        return index % len(names)
+    raise CsvError(f"{path}: label column {text!r} not found (columns: {', '.join(names)})")
+
+
+def _class_values(cells: list[str]) -> tuple[list[float | int | str], dict[str, int]]:
+    """Sorted distinct labels (numerically when every label is a number) and a cell -> index map."""
+    numbers = [_number(c) for c in cells]
+    if all(v is not None for v in numbers):
+        distinct = sorted(set(numbers))
+        classes: list[float | int | str] = [int(v) if v.is_integer() else v for v in distinct]
+        position = {v: k for k, v in enumerate(distinct)}
+        return classes, {c: position[v] for c, v in zip(cells, numbers, strict=True)}
+    distinct_text = sorted(set(cells))
+    return list(distinct_text), {c: k for k, c in enumerate(distinct_text)}
+
+
+def load_csv(
+    path: str | Path, label: str | int | None = None, header: bool | None = None
+) -> CsvDataset:
+    """Read ``path`` into features ``x (n, d)`` float64 and class indices ``y (n, 1)`` int64.
+
+    Raises :class:`CsvError` (a ValueError) with the line and column of the
+    first bad cell, or the reason the file as a whole cannot be used.
+    """
+    path = Path(path)
+    rows = _read_rows(path)
+    if header is None:
+        header = _looks_like_header(rows)
+    width = len(rows[0][1])
+    names = rows[0][1] if header else [str(j) for j in range(width)]
+    data = rows[1:] if header else rows
+    if width < 2:
+        raise CsvError(
+            f"{path}: needs at least 2 columns (features and a label), line {rows[0][0]} has {width}"
+        )
+    if not data:
+        raise CsvError(f"{path}: has a header but no data rows")
+    for line, cells in data:
+        if len(cells) != width:
+            raise CsvError(
+                f"{path}: line {line} has {len(cells)} cells, expected {width} "
+                f"(like line {rows[0][0]})"
+            )
+    target = _label_column(label, names, path)
+    features = [j for j in range(width) if j != target]
+    x = np.empty((len(data), len(features)))
+    for i, (line, cells) in enumerate(data):
+        for k, j in enumerate(features):
+            x[i, k] = _feature_value(cells[j], path, line, names[j])
+    label_cells = []
+    for line, cells in data:
+        cell = cells[target]
+        if not cell or cell.lower() in ("nan", "na", "n/a", "null", "none"):
+            raise CsvError(f"{path}: line {line}, column {names[target]!r}: missing label")
+        label_cells.append(cell)
+    classes, index = _class_values(label_cells)
+    if len(classes) < 2:
+        raise CsvError(
+            f"{path}: label column {names[target]!r} has a single class ({classes[0]!r}); "
+            "classification needs at least 2 classes"
+        )
+    y = np.array([index[c] for c in label_cells], dtype=np.int64).reshape(-1, 1)
+    return CsvDataset(
+        x=x,
+        y=y,
+        classes=classes,
+        feature_names=[names[j] for j in features],
+        label_name=names[target],
+        path=str(path),
+    )
+
+
+def _feature_value(cell: str, path: Path, line: int, column: str) -> float:
+    where = f"{path}: line {line}, column {column!r}"
+    if not cell:
+        raise CsvError(f"{where}: missing value (empty cell); fill it in or drop the row")
+    value = _number(cell)
+    if value is None:
+        raise CsvError(f"{where}: {cell!r} is not a number")
+    if not math.isfinite(value):
+        kind = "missing value (NaN)" if math.isnan(value) else "infinite value"
+        raise CsvError(f"{where}: {kind} {cell!r}; fill it in or drop the row")
+    return value
