@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pytest
 
-from proplab import SGD, AdaGrad, Adam, Parameter, RMSProp
+from proplab import SGD, AdaGrad, Adam, MSELoss, Parameter, RMSProp, fit, mlp
 
 
 def run(opt_factory, data, grads, replica_ndim=0):
@@ -321,3 +321,33 @@ def test_empty_or_foreign_parameters_rejected():
         SGD([], lr=0.1)
     with pytest.raises(TypeError, match="ndarray"):
         SGD([np.zeros(2)], lr=0.1)
+
+
+# --- several optimizers on one model -------------------------------------------------
+
+
+def test_an_older_optimizer_still_trains_after_a_new_one_is_made(xor):
+    # building a second optimizer on the same parameters (to compare, or by mistake)
+    # must not leave the first one updating a detached copy of the weights
+    x, y = xor
+    model, reference = (
+        mlp(2, 3, 1, rng=np.random.default_rng(0)),
+        mlp(2, 3, 1, rng=np.random.default_rng(0)),
+    )
+    first = SGD(model.parameters(), lr=0.5)
+    Adam(model.parameters(), lr=0.5)  # made, never stepped
+    ours = fit(model, MSELoss(), first, x, y, 5)
+    alone = fit(reference, MSELoss(), SGD(reference.parameters(), lr=0.5), x, y, 5)
+    assert ours.loss == alone.loss
+    for p, q in zip(model.parameters(), reference.parameters(), strict=True):
+        np.testing.assert_array_equal(p.data, q.data)
+
+
+def test_alternating_optimizers_each_see_the_current_weights():
+    p = Parameter(np.array([1.0]))
+    a, b = SGD([p], lr=0.1), SGD([p], lr=0.2)
+    for opt in (a, b, a):
+        opt.zero_grad()
+        p.grad = np.array([1.0])
+        opt.step()
+    close(p.data, [1.0 - 0.1 - 0.2 - 0.1])
