@@ -87,3 +87,59 @@ def mlp(
         elif output_activation is not None:
             layers.append(make_activation(output_activation))
     return Sequential(layers)
+
+
+def conv_net(
+    in_features: int = 2,
+    filters: int = 4,
+    hidden: int = 10,
+    out_features: int = 1,
+    *,
+    kernel_size: int = 2,
+    stride: int = 1,
+    padding: int = 1,
+    dilation: int = 1,
+    activation: ActivationSpec = "sigmoid",
+    output_activation: ActivationSpec | None = "sigmoid",
+    bias: bool = True,
+    init: str | initializers.Initializer = "xavier",
+    rng: np.random.Generator | None = None,
+    seeds: Sequence[int] | None = None,
+    replicas: int | tuple[int, ...] = (),
+    dtype: type = np.float64,
+) -> Sequential:
+    """The lab's convolutional model: both hidden layers are a transformation + an activation.
+
+    ``in_features`` inputs are read as a one-channel signal of that length;
+    hidden layer 1 is ``Conv1d(1, filters, kernel_size)`` + activation, whose
+    ``(filters, L_out)`` maps are flattened; hidden layer 2 is
+    ``Linear(filters * L_out, hidden)`` + activation; then ``Linear(hidden,
+    out_features)`` + output activation. With the lab's 2 features, padding 1
+    lets a kernel of 2 or 3 fit (``L_out`` 3 or 2). Impossible geometry raises
+    a ValueError naming the numbers. ``rng``/``seeds``/``replicas`` as in :func:`mlp`.
+
+    Shape: ``(*R, n, in_features)`` or ``(n, in_features)`` -> ``(*R, n, out_features)``.
+    """
+    from proplab.conv import Conv1d, Unsqueeze  # local: keeps the MLP path's imports unchanged
+    from proplab.layers import Flatten
+
+    for label, value in (("filters", filters), ("hidden", hidden), ("in_features", in_features)):
+        if isinstance(value, bool) or int(value) != value or value <= 0:
+            raise ValueError(f"conv_net: {label} must be a positive integer, got {value!r}")
+    init_fn = resolve("init", init) if isinstance(init, str) else init
+    shape, rngs = replica_generators(seeds, replicas, rng)
+    common = {"rng": rng, "rngs": rngs, "init": init_fn, "replicas": shape, "dtype": dtype}
+    conv = Conv1d(1, filters, kernel_size, stride, padding, dilation, bias, **common)
+    length_out = conv.output_length(int(in_features))
+    layers: list[Module] = [
+        Unsqueeze(-2),  # (n, F) -> (n, 1, F): one channel of length F
+        conv,
+        make_activation(activation),
+        Flatten(-3),  # (n, filters, L_out) -> (n, filters * L_out)
+        Linear(int(filters) * length_out, int(hidden), bias, **common),
+        make_activation(activation),
+        Linear(int(hidden), out_features, bias, **common),
+    ]
+    if output_activation is not None:
+        layers.append(make_activation(output_activation))
+    return Sequential(layers)
