@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from proplab import activations
+from proplab.conv import Conv1d, Unsqueeze
 from proplab.core import Module, Sequential
 from proplab.layers import Flatten, Linear
 from proplab.runio import write_bytes
@@ -129,6 +130,35 @@ register_module_type(
     activations.LeakyReLU,
     lambda m, describe: {"negative_slope": m.negative_slope},
     lambda spec, build: activations.LeakyReLU(spec["negative_slope"]),
+)
+register_module_type(
+    Conv1d,
+    lambda m, describe: {
+        "in_channels": m.in_channels,
+        "out_channels": m.out_channels,
+        "kernel_size": m.kernel_size,
+        "stride": m.stride,
+        "padding": m.padding,
+        "dilation": m.dilation,
+        "bias": m.bias is not None,
+        "replicas": list(m.replicas),
+        "dtype": m.weight.data.dtype.name,
+    },
+    lambda spec, build: Conv1d(
+        spec["in_channels"],
+        spec["out_channels"],
+        spec["kernel_size"],
+        spec["stride"],
+        spec["padding"],
+        spec["dilation"],
+        bool(spec["bias"]),
+        rng=dummy_rng(),
+        replicas=tuple(spec["replicas"]),
+        dtype=np.dtype(spec["dtype"]).type,
+    ),
+)
+register_module_type(
+    Unsqueeze, lambda m, describe: {"axis": m.axis}, lambda spec, build: Unsqueeze(spec["axis"])
 )
 
 
