@@ -5,12 +5,13 @@ gradient, train and compare them, and turn experiments into figures and a report
 """
 
 from proplab.activations import Identity, LeakyReLU, ReLU, Sigmoid, Tanh
+from proplab.conv import Conv1d, Unsqueeze
 from proplab.core import Module, Parameter, Sequential
 from proplab.data import generate_linear, generate_xor_easy
 from proplab.gradcheck import GradcheckResult, gradcheck
 from proplab.layers import Flatten, Linear
 from proplab.losses import BCELoss, Loss, MSELoss
-from proplab.models import mlp
+from proplab.models import conv_net, mlp
 from proplab.optim import SGD, AdaGrad, Adam, Optimizer, RMSProp
 from proplab.serialize import load, save
 from proplab.train import History, accuracy, evaluate, fit
@@ -22,6 +23,7 @@ __all__ = [
     "AdaGrad",
     "Adam",
     "BCELoss",
+    "Conv1d",
     "Flatten",
     "GradcheckResult",
     "History",
@@ -38,7 +40,9 @@ __all__ = [
     "Sequential",
     "Sigmoid",
     "Tanh",
+    "Unsqueeze",
     "accuracy",
+    "conv_net",
     "evaluate",
     "fit",
     "generate_linear",
