@@ -75,7 +75,9 @@ def test_identity_passes_through():
     np.testing.assert_array_equal(layer.backward(np.array([[3.0, 4.0]])), [[3.0, 4.0]])
 
 
-@pytest.mark.parametrize("make", [Sigmoid, Tanh, ReLU, lambda: LeakyReLU(0.2)])
+@pytest.mark.parametrize(
+    "make", [Sigmoid, Tanh, ReLU, lambda: LeakyReLU(0.2)], ids=["sigmoid", "tanh", "relu", "leaky"]
+)
 def test_replica_axes_pass_through(rng, make):
     # element-wise: a (K, n, d) stack is just a bigger array, replica k as on its own
     x, g = rng.standard_normal((3, 4, 2)), rng.standard_normal((3, 4, 2))

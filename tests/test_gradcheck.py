@@ -56,7 +56,9 @@ def test_smooth_activations(rng, module):
     assert_gradcheck(gradcheck(module(), rng.uniform(-4, 4, size=(6, 3))), {"input"})
 
 
-@pytest.mark.parametrize("module", [ReLU, lambda: LeakyReLU(0.1), LeakyReLU])
+@pytest.mark.parametrize(
+    "module", [ReLU, lambda: LeakyReLU(0.1), LeakyReLU], ids=["relu", "leaky_0.1", "leaky_default"]
+)
 def test_piecewise_activations(rng, module):
     x = away_from_zero(rng, (6, 3))
     assert (x > 0).any() and (x < 0).any()  # both branches are exercised
