@@ -19,9 +19,17 @@ _EXP_LIMIT = {
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
     """Logistic function 1 / (1 + exp(-x)), with no overflow warning for any finite x."""
-    x = np.asarray(x, dtype=np.result_type(x, np.float16))
-    out = np.negative(x)
-    np.minimum(out, _EXP_LIMIT.get(out.dtype, 700.0), out=out)
+    x = np.asarray(x)
+    if not np.issubdtype(x.dtype, np.floating):
+        x = x.astype(np.float64)
+    return _sigmoid(x)
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    """Sigmoid of a float array into a new array, in five in-place NumPy calls."""
+    out = np.negative(x, out=np.empty_like(x))  # out= keeps a 0-d input an array
+    # exp(-x) overflows for x below -log(max float): clamp first, so no warning
+    np.minimum(out, _EXP_LIMIT[out.dtype], out=out)
     np.exp(out, out=out)
     out += 1.0
     return np.reciprocal(out, out=out)
@@ -31,13 +39,16 @@ class Sigmoid(Module):
     """sigma(x) = 1 / (1 + e^-x);  d sigma / dx = s (1 - s), written in the output s."""
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self.out = sigmoid(x)
+        self.out = _sigmoid(x)
         return self.out
 
     def backward(self, grad_out: np.ndarray, need_input_grad: bool = True) -> np.ndarray:
         s = self.out
-        # dL/dx = dL/ds * s * (1 - s)
-        return grad_out * s * (1.0 - s)
+        # dL/dx = dL/ds * s (1 - s), computed in one fresh array
+        local = np.subtract(1.0, s)
+        local *= s
+        local *= grad_out
+        return local
 
 
 class Tanh(Module):
@@ -49,7 +60,11 @@ class Tanh(Module):
 
     def backward(self, grad_out: np.ndarray, need_input_grad: bool = True) -> np.ndarray:
         t = self.out
-        return grad_out * (1.0 - t * t)
+        # dL/dx = dL/dt * (1 - t^2)
+        local = np.multiply(t, t)
+        np.subtract(1.0, local, out=local)
+        local *= grad_out
+        return local
 
 
 class ReLU(Module):

@@ -27,19 +27,49 @@ class Parameter:
     per parameter per step; reading ``.grad`` always shows the true value.
     """
 
-    __slots__ = ("data", "_grad", "_grad_is_zero", "replica_ndim", "name")
+    __slots__ = ("_data", "_grad", "_grad_is_zero", "replica_ndim", "name")
 
     def __init__(self, data: np.ndarray, replica_ndim: int = 0, name: str = "") -> None:
-        data = np.asarray(data)
+        data = np.array(data)
         if not np.issubdtype(data.dtype, np.floating):
             data = data.astype(np.float64)
         if replica_ndim < 0 or replica_ndim > data.ndim:
             raise ValueError(f"replica_ndim={replica_ndim} must be in 0..{data.ndim}")
-        self.data = data
+        self._data = data
         self._grad = np.zeros_like(data)
         self._grad_is_zero = True
         self.replica_ndim = replica_ndim
         self.name = name
+
+    @property
+    def data(self) -> np.ndarray:
+        """The parameter's values."""
+        return self._data
+
+    @data.setter
+    def data(self, value: np.ndarray) -> None:
+        # Assign in place: an optimizer may have packed this array into its
+        # flat buffer, and rebinding would silently detach it from training.
+        value = np.asarray(value)
+        if value.shape != self._data.shape:
+            raise ValueError(
+                f"cannot assign shape {value.shape} to parameter {self.name!r} of shape "
+                f"{self._data.shape}; build a new layer instead"
+            )
+        self._data[...] = value
+
+    def _rebind(self, data: np.ndarray, grad: np.ndarray) -> None:
+        """Move values and gradient into given views (optimizers pack parameters this way)."""
+        data[...] = self._data
+        if not self._grad_is_zero:
+            grad[...] = self._grad
+        self._data, self._grad = data, grad
+
+    def materialize_grad(self) -> None:
+        """Make the stored gradient array hold its true value (zeros after zero_grad)."""
+        if self._grad_is_zero:
+            self._grad.fill(0.0)
+            self._grad_is_zero = False
 
     @property
     def grad(self) -> np.ndarray:

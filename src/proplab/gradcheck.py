@@ -8,6 +8,7 @@ into every parameter's grad. Each entry is perturbed by +-eps and
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -47,6 +48,8 @@ def relative_error(analytic: np.ndarray, numeric: np.ndarray) -> float:
     Scaling by the whole array (not entry by entry) keeps entries that are
     nearly zero from inflating the error with finite-difference round-off.
     """
+    if np.shape(analytic) != np.shape(numeric):
+        return math.inf  # a gradient of the wrong shape is wrong, even if it broadcasts
     if analytic.size == 0:
         return 0.0
     scale = max(float(np.max(np.abs(analytic))), float(np.max(np.abs(numeric))), 1e-12)
@@ -55,18 +58,15 @@ def relative_error(analytic: np.ndarray, numeric: np.ndarray) -> float:
 
 def numeric_gradient(f: Callable[[], float], array: np.ndarray, eps: float = 1e-6) -> np.ndarray:
     """dF/d(array) by central differences, perturbing ``array`` in place and restoring it."""
-    grad = np.zeros_like(array, dtype=np.float64)
-    flat = array.reshape(-1)
-    if not np.shares_memory(flat, array):
-        raise ValueError("numeric_gradient needs a contiguous array it can perturb in place")
-    for i in range(flat.size):
-        old = flat[i]
-        flat[i] = old + eps
+    grad = np.zeros(array.shape, dtype=np.float64)
+    for i in np.ndindex(array.shape):
+        old = array[i]
+        array[i] = old + eps
         plus = f()
-        flat[i] = old - eps
+        array[i] = old - eps
         minus = f()
-        flat[i] = old
-        grad.reshape(-1)[i] = (plus - minus) / (2 * eps)
+        array[i] = old
+        grad[i] = (plus - minus) / (2 * eps)
     return grad
 
 

@@ -38,9 +38,12 @@ class MSELoss(Loss):
     """Mean squared error: L = mean((p - t)^2);  dL/dp = 2 (p - t) / N."""
 
     def forward(self, pred: np.ndarray, target: np.ndarray) -> float | np.ndarray:
-        self.diff = pred - target
-        self.count = pred.shape[-1] * pred.shape[-2]
-        return _mean_last_two(self.diff * self.diff)
+        diff = self.diff = pred - target
+        count = self.count = pred.shape[-1] * pred.shape[-2]
+        if diff.ndim == 2:
+            # one model: a single dot product is the cheapest sum of squares
+            return float(np.vdot(diff, diff)) / count
+        return _mean_last_two(diff * diff)
 
     def backward(self) -> np.ndarray:
         return self.diff * (2.0 / self.count)
