@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import math
 import os
 import platform
 import statistics
@@ -58,15 +59,27 @@ class Contender:
 
 @dataclass
 class Timing:
-    """Seconds per unit of one contender, one sample per repeat."""
+    """Seconds per unit of one contender, one sample per repeat.
+
+    ``samples`` are wall-clock times; ``cpu_samples`` the CPU time of the
+    whole process over the same calls (every thread, spinning BLAS or OpenMP
+    workers included). When other processes share the cores, wall time
+    includes the time we waited for a core; CPU time does not, so it is the
+    steadier measure of an implementation's own cost there.
+    """
 
     name: str
     units: int
     samples: list[float] = field(default_factory=list)
+    cpu_samples: list[float] = field(default_factory=list)
 
     @property
     def median(self) -> float:
         return statistics.median(self.samples)
+
+    @property
+    def cpu_median(self) -> float:
+        return statistics.median(self.cpu_samples) if self.cpu_samples else math.nan
 
     @property
     def spread(self) -> float:
@@ -81,17 +94,26 @@ class Timing:
             "min_us": min(self.samples) * 1e6,
             "spread": self.spread,
             "samples_us": [s * 1e6 for s in self.samples],
+            "cpu_median_us": self.cpu_median * 1e6,
+            "cpu_samples_us": [s * 1e6 for s in self.cpu_samples],
         }
 
 
 def time_call(fn: Callable[[], Any]) -> float:
     """Wall time of one call in seconds, with the garbage collector paused (as timeit does)."""
+    return time_call_cpu(fn)[0]
+
+
+def time_call_cpu(fn: Callable[[], Any]) -> tuple[float, float]:
+    """``(wall, process CPU)`` seconds of one call, with the garbage collector paused."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
+        cpu = time.process_time()
         start = time.perf_counter()
         fn()
-        return time.perf_counter() - start
+        wall = time.perf_counter() - start
+        return wall, time.process_time() - cpu
     finally:
         if was_enabled:
             gc.enable()
@@ -141,8 +163,10 @@ def measure(
         for c in order[shift:] + order[:shift]:
             with blas_threads(c.blas):
                 fn = c.make(units[c.name])
-                elapsed = time_call(fn)
-            timings[c.name].samples.append(elapsed / (units[c.name] * c.unit_scale))
+                wall, cpu = time_call_cpu(fn)
+            count = units[c.name] * c.unit_scale
+            timings[c.name].samples.append(wall / count)
+            timings[c.name].cpu_samples.append(cpu / count)
     return timings
 
 
