@@ -14,10 +14,12 @@ from proplab.zoo import moons
 
 def test_early_stopping_counts_by_hand() -> None:
     stop = EarlyStopping(patience=2, min_delta=0.1)
-    # 1.0 best; 0.95 is not better by > 0.1 (wait 1); 0.85 is (reset); 0.8, 0.9: wait 1, 2 -> stop
-    decisions = [stop.update(e, v) for e, v in enumerate([1.0, 0.95, 0.85, 0.8, 0.9], start=1)]
+    # 1.0 best; 0.95 is no gain of > 0.1 (wait 1) but the new best; 0.8 gains 0.15
+    # (reset); 0.75 gains only 0.05 (wait 1, new best); 0.9 (wait 2) -> stop
+    values = [1.0, 0.95, 0.8, 0.75, 0.9]
+    decisions = [stop.update(e, v) for e, v in enumerate(values, start=1)]
     assert decisions == [False, False, False, False, True]
-    assert (stop.best, stop.best_epoch) == (0.85, 3)
+    assert (stop.best, stop.best_epoch) == (0.75, 4)
 
 
 def _overfitting_problem() -> tuple:

@@ -52,8 +52,9 @@ class EarlyStopping:
 
     ``update(epoch, value, model)`` returns True once ``value`` has failed to
     beat the best so far by more than ``min_delta`` for ``patience`` epochs in
-    a row. :meth:`restore` then loads the weights of the best epoch (copies
-    taken with ``model.state_dict()`` whenever the value improved).
+    a row (scikit-learn's ``tol`` / ``n_iter_no_change``). :meth:`restore`
+    then loads the weights of the lowest value seen (copies taken with
+    ``model.state_dict()`` at every new minimum).
     """
 
     def __init__(self, patience: int = 10, min_delta: float = 0.0, restore_best: bool = True):
@@ -73,12 +74,13 @@ class EarlyStopping:
 
     def update(self, epoch: int, value: float, model: Module | None = None) -> bool:
         """Record ``value`` for ``epoch``; True means "stop now"."""
-        if value < self.best - self.min_delta:
-            self.best, self.best_epoch, self.wait = float(value), epoch, 0
+        # scikit-learn's rule: only a gain of more than min_delta resets the
+        # count, but any new minimum becomes the best (and its weights are kept)
+        self.wait = 0 if value < self.best - self.min_delta else self.wait + 1
+        if value < self.best:
+            self.best, self.best_epoch = float(value), epoch
             if self.restore_best and model is not None:
                 self.best_state = model.state_dict()
-            return False
-        self.wait += 1
         return self.wait >= self.patience
 
     def restore(self, model: Module) -> bool:
