@@ -89,7 +89,11 @@ class Linear(Module):
             self.bias.accumulate_sum(grad_out, axis=-2)
         if not need_input_grad:
             return None
-        return grad_out @ self.weight.data.mT
+        grad_in = grad_out @ self.weight.data.mT
+        if x.ndim < grad_in.ndim:
+            # shared data feeds every replica, so its gradient is the sum over replicas
+            grad_in = grad_in.sum(axis=tuple(range(grad_in.ndim - x.ndim)))
+        return grad_in
 
     def extra_repr(self) -> str:
         r = f", replicas={self.replicas}" if self.replicas else ""
