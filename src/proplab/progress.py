@@ -66,7 +66,7 @@ class ProgressBar:
         head = f"{self.desc} " if self.desc else ""
         # fixed-width fields keep the bar from jumping as the numbers change
         head += f"epoch {self.count:>{len(str(self.total))}}/{self.total}"
-        tail = f" {100 * frac:3.0f}% {self.postfix:<26} {_rate(rate):>10} ETA {_clock(eta)}"
+        tail = f" {100 * frac:3.0f}% {self.postfix:<24} {_rate(rate):>9} ETA {_clock(eta)}"
         width = shutil.get_terminal_size((80, 20)).columns - 1
         bar_width = max(width - len(head) - len(tail) - 3, 0)
         filled = int(round(bar_width * frac))

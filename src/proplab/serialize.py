@@ -235,7 +235,8 @@ def _read(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, np.nd
     if not Path(path).is_file():
         raise FileNotFoundError(f"no model file at {path}")
     try:
-        with np.load(path, allow_pickle=False) as z:
+        # our own file object: np.load leaks its handle when the zip is corrupt
+        with open(path, "rb") as f, np.load(f, allow_pickle=False) as z:
             if ARCH_KEY not in z.files:
                 raise ModelFileError(f"{path}: not a proplab model file (no '{ARCH_KEY}' entry)")
             header = json.loads(str(z[ARCH_KEY][()]))

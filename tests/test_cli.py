@@ -1,0 +1,349 @@
+"""End-to-end CLI: the lab's printout, the run folder read back, one-line errors, the bar."""
+
+from __future__ import annotations
+
+import io
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import proplab
+from proplab import experiments, models, runio, train
+from proplab.cli import main
+from proplab.data import generate_linear, generate_xor_easy
+from proplab.progress import ProgressBar
+
+EPOCH_LINE = re.compile(r"^epoch (\d+) loss : (\d+\.\d{10})$")
+ITER_LINE = re.compile(r"^Iter: (\d+) \| Ground truth: ([01]) \| Predict: (\d+\.\d{10})$")
+SUMMARY_LINE = re.compile(r"^loss=(\d+\.\d{10}) accuracy=(\d+(?:\.\d{1,2})?)%$")
+
+
+def run_cli(capsys, *argv: str) -> tuple[int, list[str], list[str]]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out.splitlines(), err.splitlines()
+
+
+def check_lab_printout(
+    lines: list[str], epochs: int, every: int, y: np.ndarray
+) -> tuple[list[float], np.ndarray, float, float]:
+    """Every line is one of the lab's three kinds, in order; returns what they say."""
+    n_epoch_lines = epochs // every
+    assert len(lines) == n_epoch_lines + len(y) + 1
+    epoch_lines = [EPOCH_LINE.match(s) for s in lines[:n_epoch_lines]]
+    assert all(epoch_lines), lines[:n_epoch_lines]
+    assert [int(m[1]) for m in epoch_lines] == list(range(every, epochs + 1, every))
+    iter_lines = [ITER_LINE.match(s) for s in lines[n_epoch_lines:-1]]
+    assert all(iter_lines), lines[n_epoch_lines:-1]
+    assert [int(m[1]) for m in iter_lines] == list(range(len(y)))
+    assert [int(m[2]) for m in iter_lines] == y.ravel().tolist()
+    summary = SUMMARY_LINE.match(lines[-1])
+    assert summary, lines[-1]
+    predicted = np.array([float(m[3]) for m in iter_lines])
+    return [float(m[2]) for m in epoch_lines], predicted, float(summary[1]), float(summary[2])
+
+
+def check_run_folder(
+    run: Path, lines: list[str], x: np.ndarray, y: np.ndarray, epochs: int
+) -> dict:
+    """Every file exists and reads back, consistent with what was printed."""
+    assert {p.name for p in run.iterdir()} == {
+        "config.json",
+        "history.csv",
+        "model.npz",
+        "comparison.png",
+        "learning_curve.png",
+        "summary.json",
+    }
+    summary = runio.read_json(run / "summary.json")
+    assert summary["stop_reason"] == "completed" and summary["epochs_run"] == epochs
+    # the printed summary line is exactly the stored values
+    assert lines[-1] == train.format_summary_line(summary["loss"], summary["accuracy"])
+
+    rows = runio.read_csv(run / "history.csv")
+    assert list(rows[0]) == ["epoch", "loss", "accuracy", "wall_time"]
+    assert [int(r["epoch"]) for r in rows] == list(range(1, epochs + 1))
+    times = [float(r["wall_time"]) for r in rows]
+    assert times == sorted(times) and times[-1] == summary["wall_time_s"]
+    for line in lines:
+        if m := EPOCH_LINE.match(line):
+            assert line == train.format_epoch_line(int(m[1]), float(rows[int(m[1]) - 1]["loss"]))
+
+    # the model reloads without pickle and predicts what was printed
+    with np.load(run / "model.npz", allow_pickle=False) as z:
+        assert "architecture" in z.files
+    pred = proplab.load(run / "model.npz").forward(x)
+    assert train.format_prediction_lines(pred, y) == [s for s in lines if s.startswith("Iter:")]
+    assert train.accuracy(pred, y) == summary["accuracy"]
+
+    config = experiments.read_run_config(run)
+    assert config.epochs == epochs
+    for png in ("comparison.png", "learning_curve.png"):
+        assert (run / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert (run / png).stat().st_size > 15_000
+    return summary
+
+
+@pytest.mark.slow
+def test_train_xor_end_to_end(tmp_path: Path, capsys) -> None:
+    run = tmp_path / "xor"
+    code, lines, err = run_cli(
+        capsys,
+        *("train", "--dataset", "xor", "--hidden", "10", "--activation", "sigmoid"),
+        *("--optimizer", "sgd", "--lr", "1", "--epochs", "5000", "--seed", "0"),
+        *("--print-every", "1000", "--out", str(run)),
+    )
+    assert code == 0
+    assert err == [f"run saved to {run}"]  # no progress bar when stderr is not a terminal
+    x, y = generate_xor_easy()
+    losses, predicted, loss, acc = check_lab_printout(lines, 5000, 1000, y)
+    assert acc == 100.0
+    assert np.array_equal(predicted > 0.5, y.ravel() == 1)
+    assert losses == sorted(losses, reverse=True)  # the loss falls
+    summary = check_run_folder(run, lines, x, y, 5000)
+    assert summary["accuracy"] == 1.0 and summary["dataset"] == "xor"
+    assert abs(summary["loss"] - loss) < 1e-10
+
+
+@pytest.mark.slow
+def test_train_linear_end_to_end(tmp_path: Path, capsys) -> None:
+    run = tmp_path / "linear"
+    code, lines, _ = run_cli(
+        capsys,
+        *("train", "--dataset", "linear", "--n", "100", "--seed", "3", "--epochs", "2000"),
+        *("--print-every", "500", "--out", str(run), "--no-progress"),
+    )
+    assert code == 0
+    x, y = generate_linear(100, rng=3)  # the data seed is the run seed
+    _, _, _, acc = check_lab_printout(lines, 2000, 500, y)
+    assert acc >= 99.0
+    summary = check_run_folder(run, lines, x, y, 2000)
+    assert summary["accuracy"] >= 0.99 and summary["n_samples"] == 100
+
+
+def test_other_knobs_reach_the_config(tmp_path: Path, capsys) -> None:
+    run = tmp_path / "run"
+    code, lines, _ = run_cli(
+        capsys,
+        *("train", "--dataset", "xor", "--hidden", "6", "4", "--activation", "tanh"),
+        *("--optimizer", "momentum", "--momentum", "0.5", "--loss", "bce", "--init", "he"),
+        *("--lr", "0.05", "--epochs", "30", "--batch-size", "7", "--print-every", "0"),
+        *("--no-bias", "--seed", "5", "--out", str(run)),
+    )
+    assert code == 0
+    assert len(lines) == 21 + 1  # print-every 0: no epoch lines
+    cfg = experiments.read_run_config(run)
+    assert (cfg.hidden, cfg.activation, cfg.optimizer, cfg.momentum) == (
+        [6, 4],
+        "tanh",
+        "momentum",
+        0.5,
+    )
+    assert (cfg.loss, cfg.init, cfg.lr, cfg.batch_size, cfg.bias, cfg.seed) == (
+        "bce",
+        "he",
+        0.05,
+        7,
+        False,
+        5,
+    )
+    model = proplab.load(run / "model.npz")
+    assert [p.data.shape for p in model.parameters()] == [(2, 6), (6, 4), (4, 1)]
+
+
+def test_tol_stops_early(tmp_path: Path, capsys) -> None:
+    code, lines, _ = run_cli(
+        capsys, "train", "--tol", "0.3", "--epochs", "1000", "--out", str(tmp_path), "--quiet"
+    )
+    assert code == 0 and lines == []
+    summary = runio.read_json(tmp_path / "summary.json")
+    assert summary["stop_reason"] == "converged" and summary["epochs_run"] == 1
+
+
+@pytest.mark.slow
+def test_lab_trains_both_datasets(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "lab"
+    code, lines, _ = run_cli(capsys, "lab", "--out", str(out), "--epochs", "4000")
+    assert code == 0
+    assert lines[0].startswith("== linear: 2-10-10-1 sigmoid, mse, sgd lr=1, 4000 epochs, seed 0")
+    assert lines[-1] == f"lab runs saved to {out / 'linear'} and {out / 'xor'}"
+    linear = runio.read_json(out / "linear" / "summary.json")
+    xor = runio.read_json(out / "xor" / "summary.json")
+    assert linear["accuracy"] >= 0.99 and xor["accuracy"] == 1.0
+    assert sum(bool(SUMMARY_LINE.match(s)) for s in lines) == 2
+    assert sum(bool(ITER_LINE.match(s)) for s in lines) == 100 + 21
+
+
+def test_python_dash_m_proplab(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "proplab", "train", "--epochs", "20", "--print-every", "10"]
+        + ["--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert [bool(EPOCH_LINE.match(s)) for s in lines[:2]] == [True, True]
+    assert SUMMARY_LINE.match(lines[-1])
+
+
+def test_help_exits_zero(capsys) -> None:
+    assert main(["train", "--help"]) == 0
+    assert "--activation" in capsys.readouterr().out
+
+
+# --- bad input: exit 2, one line naming the value and what is accepted, no traceback -----
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (
+            ["--activation", "swish"],
+            "--activation: unknown activation 'swish' (accepted: sigmoid, tanh, relu",
+        ),
+        (
+            ["--optimizer", "lbfgs"],
+            "--optimizer: unknown optimizer 'lbfgs' (accepted: sgd, momentum, adagrad",
+        ),
+        (
+            ["--dataset", "no-such-data"],
+            "--dataset: unknown dataset 'no-such-data' (accepted: linear, xor",
+        ),
+        (["--loss", "hinge"], "--loss: unknown loss 'hinge' (accepted: mse, bce"),
+        (["--init", "zeros"], "--init: unknown init 'zeros' (accepted: xavier"),
+        (["--lr", "0"], "--lr: must be a finite number > 0, got 0.0"),
+        (["--lr", "-1"], "--lr: must be a finite number > 0, got -1.0"),
+        (["--lr", "nan"], "--lr: must be a finite number > 0, got nan"),
+        (["--hidden", "0"], "--hidden: must be a positive integer, got 0"),
+        (["--hidden", "10", "-3"], "--hidden: must be a positive integer, got -3"),
+        (["--epochs", "0"], "--epochs: must be a positive integer, got 0"),
+        (["--lr", "fast"], "--lr: expected a number, got 'fast'"),
+        (["--epochs", "ten"], "--epochs: expected an integer, got 'ten'"),
+        (["--epochs", "1.5"], "--epochs: expected an integer, got '1.5'"),
+        (["--hidden", "ten"], "--hidden: expected an integer, got 'ten'"),
+        (["--momentum", "-0.5"], "--momentum: must be a finite number in [0.0, inf], got -0.5"),
+        (
+            ["--loss", "bce", "--output-activation", "relu"],
+            "'bce' needs output_activation 'sigmoid'",
+        ),
+        (["--frobnicate"], "unrecognized arguments: --frobnicate"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, capsys, args, expected) -> None:
+    out = tmp_path / "run"
+    code, lines, err = run_cli(capsys, "train", *args, "--out", str(out))
+    assert code == 2
+    assert lines == []
+    assert len(err) == 1, err
+    assert err[0].startswith("proplab")
+    assert expected in err[0]
+    assert not out.exists()  # nothing trained, nothing written
+
+
+def test_unwritable_output_folder(tmp_path: Path, capsys) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    code, lines, err = run_cli(capsys, "train", "--epochs", "5", "--out", str(blocker / "run"))
+    assert code == 2 and lines == []
+    assert err == [
+        f"proplab train: error: argument --out: cannot write to output folder "
+        f"'{blocker / 'run'}' (Not a directory); choose a writable folder"
+    ]
+
+
+def test_conv_model_without_conv_net(tmp_path: Path, capsys, monkeypatch) -> None:
+    monkeypatch.delattr(models, "conv_net", raising=False)
+    code, _, err = run_cli(capsys, "train", "--model", "conv", "--out", str(tmp_path / "r"))
+    assert code == 2
+    assert err == [
+        "proplab train: error: argument --model: 'conv' is not available in this installation "
+        "(proplab.models.conv_net is missing; accepted: mlp)"
+    ]
+
+
+def test_lab_bad_input(tmp_path: Path, capsys) -> None:
+    code, _, err = run_cli(capsys, "lab", "--epochs", "-5", "--out", str(tmp_path))
+    assert code == 2
+    assert err == ["proplab lab: error: argument --epochs: must be a positive integer, got -5"]
+
+
+def test_no_command(capsys) -> None:
+    code, _, err = run_cli(capsys)
+    assert code == 2 and len(err) == 1 and "train" in err[0]
+
+
+# --- stops: divergence and Ctrl-C ---------------------------------------------------------
+
+
+def test_divergence_exit_1_with_message(tmp_path: Path, capsys) -> None:
+    code, lines, _ = run_cli(
+        capsys,
+        *("train", "--dataset", "linear", "--activation", "relu", "--output-activation"),
+        *("identity", "--lr", "5", "--epochs", "1000", "--out", str(tmp_path)),
+    )
+    assert code == 1
+    assert len(lines) == 1
+    assert re.match(
+        r"training diverged at epoch \d+: the loss became (inf|nan); try a smaller learning rate",
+        lines[0],
+    )
+    assert runio.read_json(tmp_path / "summary.json")["stop_reason"] == "diverged"
+
+
+def test_ctrl_c_saves_the_run_and_exits_130(tmp_path: Path, capsys, monkeypatch) -> None:
+    def fit_with_ctrl_c(*args, **kwargs):
+        pressed = []
+
+        def press(epoch, history):  # Ctrl-C during epoch 7 (fit calls back again at the end)
+            if not pressed and epoch == 7:
+                pressed.append(epoch)
+                raise KeyboardInterrupt
+
+        return train.fit(*args, **{**kwargs, "callback": press, "callback_every": 1})
+
+    monkeypatch.setattr(experiments, "fit", fit_with_ctrl_c)
+    code, lines, err = run_cli(capsys, "train", "--out", str(tmp_path))
+    assert code == 130
+    assert err == ["proplab train: interrupted"]
+    assert lines[-1] == (
+        f"interrupted after 7 epochs (Ctrl-C); partial run saved to {tmp_path} (interrupted.json)"
+    )
+    assert runio.read_json(tmp_path / "interrupted.json")["epochs_run"] == 7
+    assert not (tmp_path / "summary.json").exists()
+
+
+# --- the progress bar ---------------------------------------------------------------------
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_only_on_a_terminal(monkeypatch) -> None:
+    monkeypatch.setenv("COLUMNS", "100")
+    piped = io.StringIO()
+    bar = ProgressBar(100, stream=piped)
+    bar.update(50, force=True)
+    bar.close()
+    assert piped.getvalue() == ""
+
+    tty = FakeTerminal()
+    bar = ProgressBar(200, desc="xor", stream=tty)
+    bar.update(50, "loss 0.1", force=True)
+    assert tty.getvalue().startswith("\rxor epoch  50/200 [")
+    assert " 25% loss 0.1" in tty.getvalue()
+    logged: list[str] = []
+    bar.wrap_log(logged.append)("epoch 100 loss : 0.1000000000")
+    assert logged == ["epoch 100 loss : 0.1000000000"]
+    # the bar's line was blanked before the log line and redrawn after it
+    assert "\r" + " " * 20 in tty.getvalue()
+    bar.update(200, force=True)
+    bar.close()
+    assert tty.getvalue().endswith("\n") and "200/200" in tty.getvalue()

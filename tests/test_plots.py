@@ -1,0 +1,137 @@
+"""Figures: written as real PNGs, with the handout's titles, colours and thresholding."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from matplotlib.colors import to_rgba
+from matplotlib.image import imread
+
+from proplab import plots
+from proplab.data import generate_xor_easy
+from proplab.train import History
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+RED, BLUE = to_rgba(plots.CLASS_COLORS[0]), to_rgba(plots.CLASS_COLORS[1])
+
+
+def _assert_png(path: Path, min_bytes: int = 15_000) -> np.ndarray:
+    data = path.read_bytes()
+    assert data[:8] == PNG_SIGNATURE
+    assert len(data) > min_bytes  # a blank canvas is a few kB
+    assert not [p for p in path.parent.iterdir() if p.name.endswith(".tmp")]
+    return imread(path)
+
+
+def _points_by_colour(ax) -> dict[tuple, np.ndarray]:
+    """Scatter points of one axes grouped by face colour (rings have no face colour)."""
+    out: dict[tuple, list] = {}
+    for coll in ax.collections:
+        faces = coll.get_facecolors()
+        offsets = coll.get_offsets()
+        if len(faces) == 0 or len(offsets) == 0:
+            continue
+        out.setdefault(tuple(np.round(faces[0], 4)), []).extend(np.asarray(offsets).tolist())
+    return {k: np.array(v) for k, v in out.items()}
+
+
+def test_comparison_figure_titles_colours_and_threshold(tmp_path: Path) -> None:
+    x = np.array([[0.1, 0.2], [0.3, 0.4], [0.5, 0.6], [0.7, 0.8]])
+    y = np.array([[0], [1], [0], [1]])
+    # 0.49 -> class 0, 0.51 -> class 1: two of four predictions are wrong
+    pred = np.array([[0.2], [0.49], [0.51], [0.9]])
+    fig = plots.comparison_figure(x, y, pred, tmp_path / "cmp.png", title="demo")
+    truth_ax, pred_ax = fig.axes[:2]
+    assert truth_ax.get_title() == "Ground truth"
+    assert pred_ax.get_title() == "Predict result"
+    assert fig.get_suptitle() == "demo"
+
+    key = lambda c: tuple(np.round(c, 4))  # noqa: E731
+    truth = _points_by_colour(truth_ax)
+    np.testing.assert_array_equal(truth[key(RED)], x[[0, 2]])
+    np.testing.assert_array_equal(truth[key(BLUE)], x[[1, 3]])
+    guess = _points_by_colour(pred_ax)
+    np.testing.assert_array_equal(guess[key(RED)], x[[0, 1]])
+    np.testing.assert_array_equal(guess[key(BLUE)], x[[2, 3]])
+    # the misclassified points are ringed, and the legend counts them
+    rings = [c for c in pred_ax.collections if len(c.get_facecolors()) == 0]
+    np.testing.assert_array_equal(rings[0].get_offsets(), x[[1, 2]])
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert labels == ["class 0", "class 1", "misclassified (2 of 4)"]
+
+    image = _assert_png(tmp_path / "cmp.png")
+    rgb = image[..., :3].reshape(-1, 3)
+    # both class colours really are drawn
+    for colour in (RED, BLUE):
+        assert np.any(np.all(np.abs(rgb - np.array(colour[:3])) < 0.02, axis=1))
+
+
+def test_comparison_figure_on_the_xor_data(tmp_path: Path) -> None:
+    x, y = generate_xor_easy()
+    fig = plots.comparison_figure(x, y, y.astype(float), tmp_path / "xor.png")
+    guess = _points_by_colour(fig.axes[1])
+    assert len(guess[tuple(np.round(RED, 4))]) == 11
+    assert len(guess[tuple(np.round(BLUE, 4))]) == 10
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert labels[-1] == "all 21 correct"
+    _assert_png(tmp_path / "xor.png")
+
+
+def _history(losses: list[float], accs: list[float]) -> History:
+    h = History()
+    for i, (loss, acc) in enumerate(zip(losses, accs, strict=True), start=1):
+        h.epoch.append(i)
+        h.loss.append(loss)
+        h.accuracy.append(acc)
+        h.wall_time.append(i * 1e-4)
+    return h
+
+
+def test_learning_curve_is_log_loss_with_accuracy_twin(tmp_path: Path) -> None:
+    epochs = np.arange(1, 501)
+    losses = (0.25 * np.exp(-epochs / 80)).tolist()
+    accs = np.minimum(0.5 + epochs / 400, 1.0).tolist()
+    fig = plots.learning_curve(_history(losses, accs), tmp_path / "lc.png", "xor: demo")
+    ax, twin = fig.axes
+    assert ax.get_title() == "xor: demo"
+    assert ax.get_yscale() == "log"
+    assert ax.get_xlabel() == "epoch"
+    assert ax.get_ylabel() == "loss (log scale)"
+    assert twin.get_ylabel() == "accuracy (%)"
+    (loss_line,) = ax.get_lines()
+    np.testing.assert_array_equal(loss_line.get_xdata(), epochs)
+    np.testing.assert_allclose(loss_line.get_ydata(), losses)
+    (acc_line,) = twin.get_lines()
+    np.testing.assert_allclose(acc_line.get_ydata(), 100 * np.array(accs))
+    _assert_png(tmp_path / "lc.png")
+
+
+def test_learning_curve_accepts_a_mapping(tmp_path: Path) -> None:
+    fig = plots.learning_curve(
+        {"epoch": [1, 2, 3], "loss": [0.3, 0.2, 0.1], "accuracy": [0.5, 0.6, 1.0]},
+        tmp_path / "lc.png",
+    )
+    assert fig.axes[0].get_title() == "Learning curve"
+    np.testing.assert_allclose(fig.axes[0].get_lines()[0].get_ydata(), [0.3, 0.2, 0.1])
+    _assert_png(tmp_path / "lc.png", min_bytes=10_000)
+
+
+def test_learning_curve_of_a_diverged_run(tmp_path: Path) -> None:
+    # losses up to 1e304 then inf: no warning (warnings are errors here), divergence marked
+    losses = [10.0 ** (8 * i) for i in range(39)] + [math.inf]
+    fig = plots.learning_curve(_history(losses, [0.5] * 40), tmp_path / "div.png")
+    ax = fig.axes[0]
+    shown = np.asarray(ax.get_lines()[0].get_ydata(), dtype=float)
+    assert np.all(np.isfinite(shown)) and shown.max() < 1e100
+    assert "diverged at epoch 40" in [t.get_text() for t in ax.texts]
+    _assert_png(tmp_path / "div.png", min_bytes=10_000)
+
+
+def test_plot_write_failure_leaves_no_partial_file(tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-folder" / "lc.png"
+    with pytest.raises(FileNotFoundError):
+        plots.learning_curve(_history([0.2, 0.1], [0.5, 1.0]), missing)
+    assert not missing.exists()

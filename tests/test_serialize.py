@@ -1,0 +1,224 @@
+"""Model files: weights + architecture in .npz, loaded without pickle, clear errors otherwise."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import proplab
+from proplab import serialize
+from proplab.core import Module, Parameter, Sequential
+from proplab.layers import Flatten, Linear
+from proplab.models import mlp
+from proplab.serialize import ModelFileError
+
+
+def _same_weights(a: Module, b: Module) -> None:
+    sa, sb = a.state_dict(), b.state_dict()
+    assert list(sa) == list(sb)
+    for name in sa:
+        assert sa[name].dtype == sb[name].dtype, name
+        np.testing.assert_array_equal(sa[name], sb[name], err_msg=name)
+
+
+def test_round_trip_lab_model_predicts_the_same(tmp_path: Path, rng: np.random.Generator) -> None:
+    model = mlp(2, 10, 1, rng=rng)
+    x = rng.uniform(size=(7, 2))
+    path = proplab.save(model, tmp_path / "model.npz")
+    loaded = proplab.load(path)
+    _same_weights(model, loaded)
+    # same structure, layer by layer
+    assert [type(m).__name__ for m in loaded.layers] == [
+        "Linear",
+        "Sigmoid",
+        "Linear",
+        "Sigmoid",
+        "Linear",
+        "Sigmoid",
+    ]
+    np.testing.assert_array_equal(loaded.forward(x), model.forward(x))
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"activation": "tanh", "output_activation": None},
+        {"activation": "relu", "output_activation": "identity", "bias": False},
+        {"activation": "leaky_relu", "hidden": (5, 4, 3)},
+    ],
+)
+def test_round_trip_other_architectures(tmp_path: Path, rng: np.random.Generator, kwargs) -> None:
+    kwargs = {"hidden": 6, **kwargs}
+    model = mlp(3, kwargs.pop("hidden"), 2, rng=rng, **kwargs)
+    x = rng.normal(size=(5, 3))
+    loaded = proplab.load(proplab.save(model, tmp_path / "m.npz"))
+    _same_weights(model, loaded)
+    np.testing.assert_array_equal(loaded.forward(x), model.forward(x))
+
+
+def test_leaky_relu_slope_and_flatten_axis_survive(
+    tmp_path: Path, rng: np.random.Generator
+) -> None:
+    model = Sequential(Flatten(-3), Linear(6, 2, rng=rng), proplab.LeakyReLU(0.2))
+    loaded = proplab.load(proplab.save(model, tmp_path / "m.npz"))
+    assert loaded.layers[0].sample_axis == -3
+    assert loaded.layers[2].negative_slope == 0.2
+    x = rng.normal(size=(4, 2, 3))  # (n, C, L) -> flattened to (n, 6)
+    np.testing.assert_array_equal(loaded.forward(x), model.forward(x))
+
+
+def test_replica_stack_round_trip(tmp_path: Path, rng: np.random.Generator) -> None:
+    stack = mlp(2, 4, 1, seeds=[3, 1, 4])
+    loaded = proplab.load(proplab.save(stack, tmp_path / "stack.npz"))
+    assert loaded.layers[0].weight.data.shape == (3, 2, 4)
+    assert loaded.layers[0].weight.replica_ndim == 1
+    _same_weights(stack, loaded)
+    shared = rng.uniform(size=(6, 2))
+    per_replica = rng.uniform(size=(3, 6, 2))
+    np.testing.assert_array_equal(loaded.forward(shared), stack.forward(shared))
+    np.testing.assert_array_equal(loaded.forward(per_replica), stack.forward(per_replica))
+    # replica k still equals the single model built with seed k
+    single = mlp(2, 4, 1, rng=np.random.default_rng(4))
+    np.testing.assert_array_equal(loaded.forward(shared)[2], single.forward(shared))
+
+
+def test_float32_dtype_is_kept(tmp_path: Path, rng: np.random.Generator) -> None:
+    model = mlp(2, 3, 1, rng=rng, dtype=np.float32)
+    loaded = proplab.load(proplab.save(model, tmp_path / "m.npz"))
+    assert loaded.layers[0].weight.data.dtype == np.float32
+    _same_weights(model, loaded)
+
+
+def test_file_is_plain_npz_without_pickle(tmp_path: Path, rng: np.random.Generator) -> None:
+    model = mlp(2, 10, 1, rng=rng)
+    path = proplab.save(model, tmp_path / "model")  # no extension added behind our back
+    assert path == tmp_path / "model" and path.is_file()
+    with np.load(path, allow_pickle=False) as z:
+        assert sorted(z.files) == sorted(
+            ["architecture"] + [f"param.{name}" for name, _ in model.named_parameters()]
+        )
+        header = json.loads(str(z["architecture"][()]))
+        np.testing.assert_array_equal(z["param.2.weight"], model.layers[2].weight.data)
+    assert header["format"] == "proplab-model" and header["version"] == 1
+    assert header["architecture"]["layers"][0] == {
+        "type": "Linear",
+        "in_features": 2,
+        "out_features": 10,
+        "bias": True,
+        "replicas": [],
+        "dtype": "float64",
+    }
+    # every entry is a plain .npy, none is a pickle
+    with zipfile.ZipFile(path) as zf:
+        assert all(name.endswith(".npy") for name in zf.namelist())
+
+
+def test_metadata_is_stored(tmp_path: Path, rng: np.random.Generator) -> None:
+    path = proplab.save(mlp(2, 2, 1, rng=rng), tmp_path / "m.npz", metadata={"seed": 7})
+    assert serialize.read_header(path)["metadata"] == {"seed": 7}
+
+
+def test_register_a_new_module_type(tmp_path: Path, rng: np.random.Generator) -> None:
+    """The extension point other layers (Conv1d) use: constructor args out, module back."""
+
+    class Scale(Module):
+        def __init__(self, size: int) -> None:
+            super().__init__()
+            self.size = size
+            self.params = {"gain": Parameter(np.ones(size), name="gain")}
+
+        def forward(self, x: np.ndarray) -> np.ndarray:
+            return x * self.params["gain"].data
+
+    with pytest.raises(TypeError, match="cannot save a Scale: register it"):
+        proplab.save(Sequential(Scale(2)), tmp_path / "m.npz")
+    serialize.register_module_type(
+        Scale,
+        to_spec=lambda m, describe: {"size": m.size},
+        from_spec=lambda spec, build: Scale(spec["size"]),
+    )
+    try:
+        model = Sequential(Linear(2, 2, rng=rng), Scale(2))
+        model.layers[1].params["gain"].data = np.array([2.0, -3.0])
+        loaded = proplab.load(proplab.save(model, tmp_path / "m.npz"))
+        np.testing.assert_array_equal(loaded.layers[1].params["gain"].data, [2.0, -3.0])
+        x = rng.normal(size=(3, 2))
+        np.testing.assert_array_equal(loaded.forward(x), model.forward(x))
+    finally:
+        del serialize.MODULE_TYPES["Scale"]
+
+
+# --- bad files: one clear error naming the file -----------------------------------------
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="no model file"):
+        proplab.load(tmp_path / "absent.npz")
+
+
+def test_garbage_file(tmp_path: Path) -> None:
+    path = tmp_path / "junk.npz"
+    path.write_bytes(b"this is not a zip file at all")
+    with pytest.raises(ModelFileError, match="junk.npz: not a readable proplab model file"):
+        proplab.load(path)
+
+
+def test_truncated_file(tmp_path: Path, rng: np.random.Generator) -> None:
+    path = proplab.save(mlp(2, 10, 1, rng=rng), tmp_path / "m.npz")
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ModelFileError, match="m.npz"):
+        proplab.load(path)
+
+
+def test_npz_without_architecture(tmp_path: Path) -> None:
+    path = tmp_path / "plain.npz"
+    np.savez(path, w=np.ones(3))
+    with pytest.raises(ModelFileError, match="not a proplab model file .no 'architecture'"):
+        proplab.load(path)
+
+
+def test_pickled_object_array_is_refused(tmp_path: Path, rng: np.random.Generator) -> None:
+    path = tmp_path / "evil.npz"
+    header = serialize.read_header(proplab.save(mlp(2, 2, 1, rng=rng), tmp_path / "ok.npz"))
+    np.savez(path, architecture=np.array(json.dumps(header)), **{"param.0.weight": np.array([{}])})
+    with pytest.raises(ModelFileError, match="evil.npz: not a readable"):
+        proplab.load(path)
+
+
+def test_weights_that_do_not_fit_the_architecture(tmp_path: Path, rng: np.random.Generator) -> None:
+    path = proplab.save(mlp(2, 10, 1, rng=rng), tmp_path / "m.npz")
+    with np.load(path) as z:
+        arrays = {k: z[k] for k in z.files}
+    arrays["param.2.weight"] = np.ones((10, 3))  # a (10, 10) layer in the architecture
+    np.savez(path, **arrays)
+    with pytest.raises(ModelFileError, match=r"parameter '2.weight': model has shape \(10, 10\)"):
+        proplab.load(path)
+    del arrays["param.2.weight"]
+    np.savez(path, **arrays)
+    with pytest.raises(ModelFileError, match=r"missing \['2.weight'\]"):
+        proplab.load(path)
+
+
+def _rewrite_header(path: Path, change) -> None:
+    with np.load(path) as z:
+        arrays = {k: z[k] for k in z.files}
+    header = json.loads(str(arrays["architecture"][()]))
+    change(header)
+    arrays["architecture"] = np.array(json.dumps(header))
+    np.savez(path, **arrays)
+
+
+def test_unknown_module_type_and_version(tmp_path: Path, rng: np.random.Generator) -> None:
+    path = proplab.save(mlp(2, 2, 1, rng=rng), tmp_path / "m.npz")
+    _rewrite_header(path, lambda h: h["architecture"]["layers"][1].update(type="Swish"))
+    with pytest.raises(ModelFileError, match="unknown module type 'Swish'"):
+        proplab.load(path)
+    path = proplab.save(mlp(2, 2, 1, rng=rng), tmp_path / "v.npz")
+    _rewrite_header(path, lambda h: h.update(version=99))
+    with pytest.raises(ModelFileError, match="version 99 is not supported"):
+        proplab.load(path)
