@@ -147,13 +147,18 @@ def test_nan_in_the_data_diverges_at_once(xor):
     assert "nan" in history.message and "smaller learning rate" in history.message
 
 
-def test_one_diverging_replica_stops_the_stack_and_is_named(xor):
+def test_one_diverging_replica_is_recorded_and_does_not_stop_the_others(xor):
     x, y = xor
     stack = mlp(2, 10, 1, activation="relu", output_activation=None, seeds=[0, 1])
     opt = SGD(stack.parameters(), lr=np.array([0.01, 1e6]))
     history = fit(stack, MSELoss(), opt, x, y, 500)
-    assert history.stop_reason == "diverged" and "1 of 2 replicas" in history.message
-    assert np.isfinite(history.loss[-1][0]) and not np.isfinite(history.loss[-1][1])
+    assert history.stop_reason == "completed" and history.epochs_run == 500
+    assert list(history.replica_stop_reason) == ["completed", "diverged"]
+    assert 0 < history.replica_stop_epoch[1] < 500 and history.replica_stop_epoch[0] == 0
+    assert np.isfinite(history.loss[-1][0])
+    alone = history.replica(1)
+    assert alone.stop_reason == "diverged" and "smaller learning rate" in alone.message
+    assert not np.isfinite(alone.loss[-1]) and np.all(np.isfinite(alone.loss[:-1]))
 
 
 def test_ctrl_c_from_a_callback_keeps_the_history(xor):

@@ -35,10 +35,43 @@ class History:
     wall_time: list[float] = field(default_factory=list)
     stop_reason: str = "completed"
     message: str = ""
+    # replica stacks only: the epoch each replica stopped at (0: ran every epoch)
+    # and why ("completed", "converged", "diverged"); shape R
+    replica_stop_epoch: np.ndarray | None = None
+    replica_stop_reason: np.ndarray | None = None
 
     @property
     def epochs_run(self) -> int:
         return len(self.epoch)
+
+    def replica(self, index: int | tuple[int, ...]) -> History:
+        """The history replica ``index`` of a stack would have had, trained alone.
+
+        Epochs after the replica stopped (converged or diverged; it was frozen
+        while the others went on) are cut off, and its own stop reason is kept.
+        """
+        if self.replica_stop_epoch is None:
+            raise ValueError("this History is of a single model, not a replica stack")
+        stop = int(self.replica_stop_epoch[index])
+        end = stop if stop else self.epochs_run
+        reason = str(self.replica_stop_reason[index])
+        if reason == "completed" and self.stop_reason == "interrupted":
+            reason = "interrupted"
+        loss = [float(np.asarray(v)[index]) for v in self.loss[:end]]
+        message = {
+            "converged": "loss below tolerance at epoch {end}",
+            "diverged": f"training diverged at epoch {end}: the loss became "
+            f"{loss[-1] if loss else 'nan'}; try a smaller learning rate",
+            "interrupted": self.message,
+        }.get(reason, "")
+        return History(
+            epoch=list(self.epoch[:end]),
+            loss=loss,
+            accuracy=[float(np.asarray(v)[index]) for v in self.accuracy[:end]],
+            wall_time=list(self.wall_time[:end]),
+            stop_reason=reason,
+            message=message.format(end=end),
+        )
 
     @property
     def final_loss(self) -> float | np.ndarray:
@@ -222,6 +255,7 @@ def fit(
     deferred = None
     if full_batch and _output_width(model, x) == 1:
         deferred = _DeferredAccuracy(y, accuracies, int(np.prod(y.shape)))
+    stops = _ReplicaStops(optimizer, _replica_shape(model, x), tol)
     # bound methods looked up once: this loop may run 100k times
     zero_grad, step = optimizer.zero_grad, optimizer.step
     forward, backward = model.forward, model.backward
@@ -249,6 +283,18 @@ def fit(
             epochs_done.append(epoch)
             losses.append(loss)
             times.append(clock() - start)
+            if stops.shape:
+                # a stack: stopped replicas are frozen, the others go on
+                if stops.check(epoch, loss):
+                    history.stop_reason, history.message = stops.overall(epoch)
+                    break
+                if print_every and epoch % print_every == 0:
+                    log(format_epoch_line(epoch, float(np.mean(loss[stops.active]))))
+                if callback is not None and epoch % callback_every == 0:
+                    if deferred is not None:
+                        deferred.flush()
+                    callback(epoch, history)
+                continue
             if not _finite(loss):
                 history.stop_reason = "diverged"
                 history.message = (
@@ -275,9 +321,65 @@ def fit(
     complete = min(len(epochs_done), len(losses), len(accuracies), len(times))
     for column in (epochs_done, losses, accuracies, times):
         del column[complete:]
+    if stops.shape:
+        history.replica_stop_epoch = stops.stop_epoch
+        history.replica_stop_reason = stops.reason
     if callback is not None:
         callback(history.epochs_run, history)
     return history
+
+
+class _ReplicaStops:
+    """Per-replica early stop and divergence for a stack: finished replicas are masked.
+
+    A replica whose loss falls below ``tol`` or becomes NaN/inf is recorded
+    and frozen (its learning rate set to 0), so it keeps the weights it
+    stopped with while the others train on, exactly as if each ran alone.
+    """
+
+    def __init__(self, optimizer: Optimizer, shape: tuple[int, ...], tol: float | None) -> None:
+        self.shape = shape
+        self.optimizer, self.tol = optimizer, tol
+        if not shape:
+            return
+        self.active = np.ones(shape, dtype=bool)
+        self.stop_epoch = np.zeros(shape, dtype=np.int64)
+        self.reason = np.full(shape, "completed", dtype=object)
+        self.base_lr = np.broadcast_to(np.asarray(optimizer.lr, dtype=np.float64), shape).copy()
+
+    def check(self, epoch: int, loss: np.ndarray) -> bool:
+        """Record replicas that stop at ``epoch``; True once every replica has stopped."""
+        finite = np.isfinite(loss)
+        if finite.all() and (self.tol is None or loss[self.active].min() >= self.tol):
+            return False
+        diverged = self.active & ~finite
+        converged = self.active & finite & (loss < self.tol) if self.tol is not None else False
+        stopped = diverged | converged
+        if not stopped.any():
+            return False
+        self.stop_epoch[stopped] = epoch
+        self.reason[diverged] = "diverged"
+        self.reason[converged] = "converged"
+        self.active &= ~stopped
+        self.optimizer.set_hyper("lr", np.where(self.active, self.base_lr, 0.0))
+        return not self.active.any()
+
+    def overall(self, epoch: int) -> tuple[str, str]:
+        """Stop reason and message once every replica has stopped."""
+        diverged = int(np.count_nonzero(self.reason == "diverged"))
+        if diverged == self.reason.size:
+            return "diverged", (
+                f"every replica diverged by epoch {epoch}; try a smaller learning rate"
+            )
+        return "converged", (
+            f"every replica stopped by epoch {epoch} ({diverged} diverged, "
+            f"{self.reason.size - diverged} below tol={self.tol})"
+        )
+
+
+def _replica_shape(model: Module, x: np.ndarray) -> tuple[int, ...]:
+    """The replica axes of the model's output (``()`` for one model)."""
+    return tuple(model.forward(x[..., :1, :]).shape[:-2])
 
 
 def _output_width(model: Module, x: np.ndarray) -> int:

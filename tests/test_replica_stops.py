@@ -1,0 +1,66 @@
+"""Per-replica early stop and divergence in a stack: each replica behaves as if it ran alone."""
+
+import numpy as np
+import pytest
+
+import proplab as pl
+
+
+def _single(seed: int, lr: float, epochs: int, tol: float | None, **kw):
+    x, y = pl.generate_xor_easy()
+    model = pl.mlp(2, 10, 1, rng=np.random.default_rng(seed), **kw)
+    history = pl.fit(model, pl.MSELoss(), pl.SGD(model.parameters(), lr=lr), x, y, epochs, tol=tol)
+    return model, history
+
+
+@pytest.mark.parametrize(
+    ("lrs", "tol", "kw"),
+    [
+        # replica 2 diverges at once, replica 3 later; 0 and 1 run every epoch
+        ([1.0, 0.5, 1e7, 2.0], 1e-3, {"activation": "relu", "output_activation": "identity"}),
+        # every replica converges below tol, at different epochs
+        ([1.0, 2.0, 4.0], 2e-2, {}),
+    ],
+)
+def test_stack_equals_separate_runs_with_stops(lrs, tol, kw):
+    x, y = pl.generate_xor_easy()
+    seeds = list(range(len(lrs)))
+    stack = pl.mlp(2, 10, 1, seeds=seeds, **kw)
+    opt = pl.SGD(stack.parameters(), lr=np.array(lrs))
+    history = pl.fit(stack, pl.MSELoss(), opt, x, y, 1500, tol=tol)
+    reasons = set()
+    for k, (seed, lr) in enumerate(zip(seeds, lrs, strict=True)):
+        model, alone = _single(seed, lr, 1500, tol, **kw)
+        mine = history.replica(k)
+        reasons.add(mine.stop_reason)
+        assert mine.stop_reason == alone.stop_reason
+        assert mine.epoch == alone.epoch
+        np.testing.assert_allclose(mine.loss, alone.loss, rtol=1e-12, equal_nan=True)
+        assert mine.accuracy == alone.accuracy
+        for p_alone, p_stack in zip(model.parameters(), stack.parameters(), strict=True):
+            np.testing.assert_allclose(p_stack.data[k], p_alone.data, rtol=1e-12, equal_nan=True)
+    assert len(reasons) >= 1 and ("diverged" in reasons or "converged" in reasons)
+
+
+def test_all_replicas_converged_stops_the_loop():
+    x, y = pl.generate_xor_easy()
+    stack = pl.mlp(2, 10, 1, seeds=[0, 1])
+    history = pl.fit(
+        stack,
+        pl.MSELoss(),
+        pl.SGD(stack.parameters(), lr=np.array([2.0, 2.0])),
+        x,
+        y,
+        50000,
+        tol=5e-2,
+    )
+    assert history.stop_reason == "converged"
+    assert history.epochs_run == int(history.replica_stop_epoch.max()) < 50000
+    assert list(history.replica_stop_reason) == ["converged", "converged"]
+
+
+def test_replica_view_of_single_history_is_an_error():
+    x, y = pl.generate_xor_easy()
+    _, history = _single(0, 1.0, 5, None)
+    with pytest.raises(ValueError, match="single model"):
+        history.replica(0)
