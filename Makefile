@@ -1,0 +1,51 @@
+# make lab / make test / make bench / make lint: each target is self-sufficient.
+# It creates .venv if missing and installs what it needs; a stamp file inside
+# .venv makes reinstalling happen only when pyproject.toml changes.
+#
+#   PROPLAB_NO_TORCH=1 make test    skip installing torch (its tests are skipped)
+#   TORCH_PIP_FLAGS="--index-url https://download.pytorch.org/whl/cpu" make test
+#                                   a CPU-only torch wheel instead of PyPI's default
+#   make lab LAB_ARGS="--epochs 5000"
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+TORCH_VERSION := 2.13.0
+TORCH_PIP_FLAGS ?=
+LAB_ARGS ?=
+DEV_STAMP := $(VENV)/.proplab-dev.stamp
+TORCH_STAMP := $(VENV)/.proplab-torch-$(TORCH_VERSION).stamp
+
+ifeq ($(PROPLAB_NO_TORCH),1)
+TORCH_DEP :=
+else
+TORCH_DEP := $(TORCH_STAMP)
+endif
+
+.PHONY: lab test bench lint venv
+
+lab: $(DEV_STAMP)
+	$(BIN)/proplab lab $(LAB_ARGS)
+
+test: $(DEV_STAMP) $(TORCH_DEP)
+	$(BIN)/python -m pytest -q
+
+bench: $(DEV_STAMP) $(TORCH_DEP)
+	$(BIN)/python benchmarks/run_all.py
+
+lint: $(DEV_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+venv: $(DEV_STAMP)
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(DEV_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -e '.[dev]'
+	touch $@
+
+$(TORCH_STAMP): | $(BIN)/python
+	$(BIN)/python -m pip install torch==$(TORCH_VERSION) $(TORCH_PIP_FLAGS)
+	touch $@
