@@ -74,17 +74,14 @@ class Linear(Module):
         if self.bias is not None:
             b = self.bias.data
             # a replica stack's bias (*R, out) must broadcast over the n axis
-            out += b if b.ndim == 1 else b[..., None, :]
+            out += b if b.ndim == 1 else b.reshape(b.shape[:-1] + (1, b.shape[-1]))
         return out
 
     def backward(self, grad_out: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
         x = self.x
         # dL/dW = x^T g ; dL/db = sum of g over samples ; dL/dx = g W^T
-        if x.ndim < grad_out.ndim:
-            # shared data (n, in) feeding a replica stack: x^T broadcasts over R
-            self.weight.accumulate(x.mT @ grad_out)
-        else:
-            self.weight.accumulate_matmul(x.mT, grad_out)
+        # (shared data x (n, in) feeding a replica stack: x^T broadcasts over R)
+        self.weight.accumulate_matmul(x.mT, grad_out)
         if self.bias is not None:
             self.bias.accumulate_sum(grad_out, axis=-2)
         if not need_input_grad:
