@@ -1,5 +1,6 @@
 """CSV datasets: a round trip through a written file, and one clear message per bad input."""
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -84,3 +85,84 @@ def test_missing_file_and_directory(tmp_path: Path) -> None:
         load_csv(tmp_path / "nope.csv")
     with pytest.raises(CsvError, match="is a directory"):
         load_csv(tmp_path)
+
+
+# --- through the CLI: `proplab train --dataset file.csv --label COL` ---------------------
+
+
+def _cli(capsys: pytest.CaptureFixture, *argv: str) -> tuple[int, list[str], list[str]]:
+    from proplab.cli import main
+
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out.splitlines(), err.splitlines()
+
+
+def test_cli_round_trip_reports_train_and_test_accuracy(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    import json
+
+    from proplab.serialize import load
+    from proplab.train import format_summary_line
+    from proplab.zoo import moons
+
+    # the label in the middle column, as strings: the CLI must find it by name
+    x, y = moons(200, 0.1, 4)
+    names = np.array(["lower", "upper"])[1 - y[:, 0]]  # class 0 (upper moon) -> "upper"
+    lines = ["u,kind,v"] + [
+        f"{float(a)!r},{k},{float(b)!r}" for (a, b), k in zip(x, names, strict=True)
+    ]
+    path = _write(tmp_path, "\n".join(lines) + "\n", "moons.csv")
+    run = tmp_path / "run"
+    code, out, err = _cli(
+        capsys, "train", "--dataset", str(path), "--label", "kind", "--test-fraction", "0.25",
+        "--hidden", "16", "--activation", "tanh", "--loss", "cross_entropy",
+        "--optimizer", "adam", "--lr", "0.02", "--epochs", "300", "--print-every", "0",
+        "--no-progress", "--out", str(run),
+    )  # fmt: skip
+    assert code == 0, err
+    assert out[0].startswith("train: loss=") and out[1].startswith("test: loss=")
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["n_samples"] == 150 and summary["n_test"] == 50
+    assert summary["accuracy"] >= 0.97 and summary["test_accuracy"] >= 0.95
+    assert out[1] == f"test: {format_summary_line(summary['test_loss'], summary['test_accuracy'])}"
+    # the saved model reproduces the training accuracy on the file's data
+    data = load_csv(path, label="kind")
+    model = load(run / "model.npz")
+    guess = model.forward(data.x).argmax(axis=1)
+    assert data.classes == ["lower", "upper"]
+    assert np.mean(guess == data.y[:, 0]) >= 0.95
+    assert (run / "decision_boundary.png").stat().st_size > 0
+
+
+@pytest.mark.parametrize(
+    ("text", "extra", "message"),
+    [
+        (None, [], r"argument --dataset: .*missing.csv: no such file"),
+        (
+            "a,b,y\n1,2,0\n1,zz,1\n",
+            [],
+            r"argument --dataset: .*line 3, column 'b': 'zz' is not a number",
+        ),
+        ("a,b,y\n1,2,0\nnan,2,1\n", [], r"line 3, column 'a': missing value \(NaN\)"),
+        ("a,b,y\n1,2,1\n3,4,1\n", [], r"label column 'y' has a single class"),
+        ("a,b,y\n1,2,0\n3,4,1\n", ["--label", "c"], r"label column 'c' not found"),
+        (
+            "a,b,y\n1,2,0\n3,4,1\n5,6,0\n",
+            ["--test-fraction", "0.2"],
+            r"argument --test-fraction: .*3 rows are too few for a test share of 0.2 .* need at least 6 rows",
+        ),
+    ],
+)
+def test_cli_bad_csv_exits_2_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture, text: str | None, extra: list, message: str
+) -> None:
+    path = tmp_path / "missing.csv" if text is None else _write(tmp_path, text)
+    run = tmp_path / "run"
+    code, out, err = _cli(capsys, "train", "--dataset", str(path), *extra, "--out", str(run))
+    assert code == 2
+    assert out == [] and len(err) == 1
+    assert err[0].startswith("proplab train: error: argument --"), err[0]
+    assert re.search(message, err[0]), err[0]
+    assert not run.exists()  # nothing written for bad input

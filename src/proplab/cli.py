@@ -16,6 +16,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any, NoReturn
 
+from proplab import dataload
 from proplab.config import MODELS, ConfigError, RunConfig
 from proplab.registry import REGISTRIES
 from proplab.runio import OutputDirError
@@ -64,8 +65,20 @@ def _add_training_flags(p: argparse.ArgumentParser) -> None:
     """Every RunConfig knob as a flag; defaults (None) come from RunConfig, in one place."""
     d = RunConfig()
     add = p.add_argument
-    add("--dataset", help=f"linear or xor (default {d.dataset})")
-    add("--n", type=_integer, help=f"samples of the linear dataset (default {d.n})")
+    add(
+        "--dataset",
+        help="linear, xor, a zoo set (circle, xor-quadrants, gauss, spiral, moons), digits, "
+        f"or a path to a .csv file (default {d.dataset})",
+    )
+    add("--n", type=_integer, help=f"samples of linear and the zoo sets (default {d.n})")
+    add("--noise", type=_number, help=f"noise of the zoo sets (default {d.noise:g})")
+    add(
+        "--test-fraction",
+        type=_number,
+        help="held-out share for test accuracy, stratified (default 0: train = test, as "
+        "in the lab; 0.2 for digits)",
+    )
+    add("--label", help="CSV label column: a name, or an index (default: the last column)")
     add("--model", help=f"{' or '.join(MODELS)} (default {d.model})")
     add(
         "--hidden",
@@ -113,12 +126,13 @@ def _config_from(args: argparse.Namespace, **fixed: Any) -> RunConfig:
     if isinstance(values.get("hidden"), list) and len(values["hidden"]) == 1:
         values["hidden"] = values["hidden"][0]
     values.update(fixed)
-    return RunConfig(**values)
+    # dataset-specific defaults (digits) for the flags not given; see proplab.dataload
+    return RunConfig(**dataload.with_dataset_defaults(values))
 
 
 def _default_out(cfg: RunConfig) -> Path:
     hidden = "x".join(str(h) for h in cfg.hidden_sizes)
-    name = f"{cfg.dataset}-{cfg.model}-h{hidden}-{cfg.activation}-{cfg.optimizer}-lr{cfg.lr:g}-seed{cfg.seed}"
+    name = f"{Path(str(cfg.dataset)).stem}-{cfg.model}-h{hidden}-{cfg.activation}-{cfg.optimizer}-lr{cfg.lr:g}-seed{cfg.seed}"
     return Path("runs") / "train" / name
 
 

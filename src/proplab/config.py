@@ -135,6 +135,12 @@ class RunConfig:
             raise ConfigError(
                 f"loss: 'bce' needs output_activation 'sigmoid' (got {self.output_activation!r})"
             )
+        if fixed["loss"] == "cross_entropy" and fixed["output_activation"] != "identity":
+            # the loss applies the softmax itself; a second squashing would distort it
+            raise ConfigError(
+                "loss: 'cross_entropy' takes raw logits and needs output_activation 'identity' "
+                f"(got {self.output_activation!r})"
+            )
         return self.replace(**fixed)
 
 

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from proplab import data as datasets
-from proplab import models
+from proplab import dataload, models
 from proplab.config import ConfigError, RunConfig, build_loss, build_model, build_optimizer
 from proplab.progress import ProgressBar
 from proplab.runio import ensure_writable_dir, read_json, write_csv, write_json
@@ -36,8 +36,6 @@ from proplab.train import (
     History,
     evaluate,
     fit,
-    format_prediction_lines,
-    format_summary_line,
 )
 
 CONFIG = "config.json"
@@ -62,8 +60,12 @@ def load_dataset(cfg: RunConfig) -> tuple[np.ndarray, np.ndarray]:
     """``(x, y)`` for ``cfg.dataset``: inputs ``(n, features)``, labels ``(n, 1)``."""
     loader = DATASETS.get(str(cfg.dataset).strip().lower())
     if loader is None:
+        named = dataload.load_named(cfg)  # the zoo, digits, a CSV file
+        if named is not None:
+            return named
         raise ConfigError(
-            f"dataset: unknown dataset {cfg.dataset!r} (accepted: {', '.join(DATASETS)})"
+            f"dataset: unknown dataset {cfg.dataset!r} (accepted: {', '.join(DATASETS)}, "
+            f"{', '.join(dataload.ZOO)}, digits, or a path to a .csv file)"
         )
     return loader(cfg)
 
@@ -121,6 +123,8 @@ def run_one(
     cfg = cfg.validate()
     check_available(cfg)
     x, y = load_dataset(cfg)
+    # hold the test share out; shape targets for the loss (logits per class for cross-entropy)
+    x, y, x_test, y_test, n_out = dataload.prepare(cfg, x, y)
     run_dir = ensure_writable_dir(run_dir)
     # a rerun must not leave an old summary claiming the new run finished
     for stale in (SUMMARY, INTERRUPTED):
@@ -130,7 +134,7 @@ def run_one(
         {"config": cfg.to_dict(), "versions": versions(), "platform": platform.platform()},
     )
 
-    model = build_model(cfg, x.shape[-1], y.shape[-1])
+    model = build_model(cfg, x.shape[-1], n_out)
     loss_fn = build_loss(cfg)
     optimizer = build_optimizer(cfg, model.parameters())
     bar = ProgressBar(cfg.epochs, desc=cfg.dataset, enabled=None if progress else False)
@@ -153,17 +157,19 @@ def run_one(
 
     with np.errstate(all="ignore"):  # a diverged model predicts NaN; the summary says so
         loss, acc, pred = evaluate(model, loss_fn, x, y)
+        test = None if x_test is None else evaluate(model, loss_fn, x_test, y_test)
     summary = _summary(cfg, history, float(loss), float(acc), model, x)
+    summary.update(dataload.test_summary(test, x_test))
     if history.stop_reason == "diverged":
         say(history.message)
     else:
-        for line in format_prediction_lines(pred, y):
+        for line in dataload.result_lines(pred, y, float(loss), float(acc), test):
             say(line)
-        say(format_summary_line(float(loss), float(acc)))
         if history.stop_reason == "interrupted":
             say(f"{history.message}; partial run saved to {run_dir} ({INTERRUPTED})")
 
     _write_outputs(run_dir, cfg, history, model, x, y, pred, summary)
+    dataload.write_figures(run_dir, cfg, model, x, y, x_test, y_test)
     if history.stop_reason == "interrupted":
         write_json(run_dir / INTERRUPTED, summary)
         raise KeyboardInterrupt
@@ -222,8 +228,11 @@ def _write_outputs(
     save(model, run_dir / MODEL, metadata={"config": cfg.to_dict()})
     acc = summary["accuracy"]
     shown = "n/a (diverged)" if acc is None else f"{100 * acc:.4g}%"
-    label = f"{cfg.dataset}: {_describe(cfg, x.shape[-1], y.shape[-1])}"
-    plots.comparison_figure(x, y, pred, run_dir / COMPARISON, title=f"{label}, accuracy {shown}")
+    label = f"{cfg.dataset}: {_describe(cfg, x.shape[-1], pred.shape[-1])}"
+    if pred.shape[-1] <= 2:  # two classes (two logits: the arg-max is the class)
+        shown_pred = pred if pred.shape[-1] == 1 else pred.argmax(-1)
+        title = f"{label}, accuracy {shown}"
+        plots.comparison_figure(x, y, shown_pred, run_dir / COMPARISON, title=title)
     plots.learning_curve(history, run_dir / LEARNING_CURVE, title=label)
 
 

@@ -1,0 +1,182 @@
+"""Figures beyond the lab: decision boundaries, confusion matrices, digit predictions.
+
+matplotlib's object API (``Figure``, no ``pyplot``), as in :mod:`proplab.plots`;
+the core never imports this module. Each function returns the ``Figure``
+and, given a ``path``, writes it as a PNG atomically.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+
+import numpy as np
+from matplotlib.colors import ListedColormap
+from matplotlib.figure import Figure
+
+from proplab.metrics import labels_of, predicted_labels
+from proplab.plots import CLASS_COLORS, _save
+
+# class 0 red, class 1 blue (the handout's), then matplotlib's tab10 for more classes
+PALETTE = (*CLASS_COLORS, "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22")
+
+Predictor = Callable[[np.ndarray], np.ndarray]
+
+
+def decision_boundary(
+    predict: Predictor,
+    x: np.ndarray,
+    y: np.ndarray,
+    path: str | os.PathLike[str] | None = None,
+    *,
+    title: str = "",
+    x_test: np.ndarray | None = None,
+    y_test: np.ndarray | None = None,
+    resolution: int = 200,
+) -> Figure:
+    """Regions each class wins over the plane, with the samples on top.
+
+    Args:
+        predict: model outputs for a batch, ``(m, 2) -> (m, 1)`` probabilities
+            or ``(m, C)`` scores (e.g. ``model.forward``).
+        x, y: training samples ``(n, 2)`` and their labels ``(n, 1)`` / ``(n,)``.
+        x_test, y_test: held-out samples, drawn as hollow markers.
+        resolution: grid points per axis.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim != 2 or x.shape[1] != 2:
+        raise ValueError(f"a decision boundary needs 2-D inputs (n, 2), got shape {x.shape}")
+    everything = x if x_test is None else np.concatenate([x, x_test])
+    lo, hi = everything.min(axis=0), everything.max(axis=0)
+    pad = 0.08 * np.maximum(hi - lo, 1e-9)
+    u = np.linspace(lo[0] - pad[0], hi[0] + pad[0], resolution)
+    v = np.linspace(lo[1] - pad[1], hi[1] + pad[1], resolution)
+    grid_u, grid_v = np.meshgrid(u, v)
+    grid = np.stack([grid_u.ravel(), grid_v.ravel()], axis=1)
+    regions = predicted_labels(predict(grid)).reshape(grid_u.shape)
+    n_classes = int(max(regions.max(), labels_of(y).max())) + 1
+    colors = PALETTE[:n_classes]
+
+    fig = Figure(figsize=(6.0, 5.4), layout="constrained")
+    ax = fig.subplots()
+    ax.contourf(
+        grid_u,
+        grid_v,
+        regions,
+        levels=np.arange(n_classes + 1) - 0.5,
+        cmap=ListedColormap(colors),
+        alpha=0.28,
+    )
+    ax.contour(
+        grid_u, grid_v, regions, levels=np.arange(n_classes) + 0.5, colors="0.25", linewidths=1.0
+    )
+    labels = labels_of(y)
+    for c in range(n_classes):
+        mask = labels == c
+        ax.scatter(
+            x[mask, 0],
+            x[mask, 1],
+            s=22,
+            c=colors[c],
+            edgecolors="white",
+            linewidths=0.5,
+            label=f"class {c} (train)",
+        )
+    if x_test is not None and y_test is not None:
+        test_labels = labels_of(y_test)
+        for c in range(n_classes):
+            mask = test_labels == c
+            ax.scatter(
+                x_test[mask, 0],
+                x_test[mask, 1],
+                s=34,
+                facecolors="none",
+                edgecolors=colors[c],
+                linewidths=1.3,
+                label=f"class {c} (test)",
+            )
+    ax.set_xlim(u[0], u[-1])
+    ax.set_ylim(v[0], v[-1])
+    ax.set_xlabel("$x_0$")
+    ax.set_ylabel("$x_1$")
+    ax.legend(fontsize=8, loc="upper right", framealpha=0.85)
+    if title:
+        ax.set_title(title, fontsize=11)
+    if path is not None:
+        _save(fig, path)
+    return fig
+
+
+def confusion_matrix_figure(
+    matrix: np.ndarray,
+    path: str | os.PathLike[str] | None = None,
+    *,
+    class_names: Sequence[str] | None = None,
+    title: str = "",
+) -> Figure:
+    """A confusion matrix ``(C, C)`` (rows: truth, columns: prediction) with its counts."""
+    matrix = np.asarray(matrix)
+    c = matrix.shape[0]
+    names = [str(k) for k in range(c)] if class_names is None else [str(n) for n in class_names]
+    fig = Figure(figsize=(1.0 + 0.55 * c, 0.6 + 0.55 * c), layout="constrained")
+    ax = fig.subplots()
+    # row-normalised colours, so a rare class's errors show as strongly as a common one's
+    share = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
+    ax.imshow(share, cmap="Blues", vmin=0.0, vmax=1.0)
+    for i in range(c):
+        for j in range(c):
+            if matrix[i, j]:
+                ax.text(
+                    j,
+                    i,
+                    str(int(matrix[i, j])),
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    color="white" if share[i, j] > 0.5 else ("#b00000" if i != j else "black"),
+                )
+    ax.set_xticks(range(c), names)
+    ax.set_yticks(range(c), names)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    accuracy = np.trace(matrix) / max(matrix.sum(), 1)
+    ax.set_title(
+        title or f"accuracy {100 * accuracy:.2f}% ({int(matrix.sum())} samples)", fontsize=10
+    )
+    if path is not None:
+        _save(fig, path)
+    return fig
+
+
+def digit_predictions_figure(
+    images: np.ndarray,
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    path: str | os.PathLike[str] | None = None,
+    *,
+    count: int = 24,
+    columns: int = 8,
+    title: str = "",
+) -> Figure:
+    """A grid of digits, each titled ``true -> predicted``; mistakes in red, shown first.
+
+    ``images`` is ``(n, 64)`` or ``(n, 8, 8)``; labels ``(n,)`` or ``(n, 1)``.
+    """
+    images = np.asarray(images, dtype=np.float64).reshape(len(images), 8, 8)
+    t, p = labels_of(y_true), labels_of(y_pred)
+    wrong = np.flatnonzero(t != p)
+    right = np.flatnonzero(t == p)
+    chosen = np.concatenate([wrong, right])[:count]
+    rows = max(1, -(-len(chosen) // columns))
+    fig = Figure(figsize=(1.15 * columns, 1.3 * rows + 0.4), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(rows, columns)).ravel()
+    for ax in axes:
+        ax.set_axis_off()
+    for ax, i in zip(axes, chosen, strict=False):
+        ax.imshow(images[i], cmap="gray_r", interpolation="nearest")
+        ok = t[i] == p[i]
+        ax.set_title(f"{t[i]} \u2192 {p[i]}", fontsize=9, color="black" if ok else "#d62728")
+    fig.suptitle(title or f"{len(wrong)} mistakes of {len(t)}; mistakes first, in red", fontsize=10)
+    if path is not None:
+        _save(fig, path)
+    return fig
