@@ -22,6 +22,8 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
     x = np.asarray(x)
     if not np.issubdtype(x.dtype, np.floating):
         x = x.astype(np.float64)
+    if x.ndim == 0:  # ufuncs return scalars for 0-d input; keep the in-place steps on arrays
+        return _sigmoid(x.reshape(1)).reshape(())
     return _sigmoid(x)
 
 
@@ -32,8 +34,8 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     (Measured: exp into a fresh array is ~2x faster than exp in place on a
     (64, 21, 10) stack, and divide(1, s) beats reciprocal(s).)
     """
-    t = np.maximum(x, -_EXP_LIMIT[x.dtype])
-    s = np.exp(np.negative(t, out=t))
+    t = np.negative(np.maximum(x, -_EXP_LIMIT[x.dtype]))
+    s = np.exp(t)
     s += 1.0
     return np.divide(1.0, s, out=s)
 
