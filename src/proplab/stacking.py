@@ -1,0 +1,148 @@
+"""Train many compatible runs as one replica stack (DESIGN principle 5).
+
+On the lab's networks an epoch costs a few dozen NumPy calls of ~1 us each,
+whatever the array sizes. Runs that share their structure (data shape,
+architecture, activation, loss, optimizer type, epochs...) and differ only in
+seed and scalar hyperparameters train together when their weights carry a
+leading replica axis: the per-call overhead is paid once for all of them.
+
+Each replica is initialised from its own seed exactly as a lone run would
+be, gets its own learning rate (and momentum, weight decay), and stops on
+its own (tolerance or divergence, see :func:`proplab.train.fit`), so every
+run's history and weights equal those of the same run trained alone, up to
+floating-point summation order in the loss value (see ``tests/test_stacking.py``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from proplab.config import RunConfig, build_loss, build_model
+from proplab.core import Module
+from proplab.registry import resolve
+from proplab.train import History, fit
+
+# Scalars that may differ between the replicas of one stack; everything else
+# in a RunConfig must be equal (print_every only affects logging).
+PER_REPLICA = ("seed", "lr", "momentum", "weight_decay", "print_every")
+
+DEFAULT_MEMORY_BUDGET = 512 * 2**20  # bytes of arrays one stack may hold
+
+
+@dataclass
+class StackedRun:
+    """One run of a stack, unstacked: its config, model, history and data."""
+
+    cfg: RunConfig
+    model: Module
+    history: History
+
+
+def structure_key(cfg: RunConfig) -> str:
+    """Runs with equal keys can share a stack (JSON of every non-per-replica field)."""
+    fields = {k: v for k, v in cfg.to_dict().items() if k not in PER_REPLICA}
+    fields["momentum"] = cfg.effective_momentum != 0  # momentum on/off changes the rule
+    return json.dumps(fields, sort_keys=True, default=str)
+
+
+def stackable(cfg: RunConfig, n_samples: int) -> bool:
+    """Full-batch runs stack; mini-batch runs shuffle with their own seed and do not."""
+    return cfg.batch_size is None or cfg.batch_size >= n_samples
+
+
+def bytes_per_replica(cfg: RunConfig, n_samples: int, n_in: int, n_out: int) -> int:
+    """A generous estimate of one replica's arrays: weights, optimizer state, activations."""
+    widths = [n_in, *cfg.hidden_sizes, n_out]
+    if cfg.model == "conv":
+        widths.append(cfg.filters * (n_in + 2 * cfg.padding) * cfg.kernel_size)
+    n_params = sum(a * b + b for a, b in zip(widths[:-1], widths[1:], strict=False))
+    # weights + grads + up to three optimizer buffers; ~6 arrays of n x width per layer
+    return 8 * (5 * n_params + 6 * n_samples * sum(widths) + 2 * n_samples * (n_in + n_out))
+
+
+def chunk(indices: Sequence[int], per_replica: int, budget: int) -> list[list[int]]:
+    """Split one group into stacks that each fit in ``budget`` bytes (at least one run each)."""
+    size = max(1, budget // max(per_replica, 1))
+    return [list(indices[i : i + size]) for i in range(0, len(indices), size)]
+
+
+def group_runs(
+    cfgs: Sequence[RunConfig],
+    n_samples: Sequence[int],
+    per_replica_bytes: Sequence[int],
+    budget: int = DEFAULT_MEMORY_BUDGET,
+) -> tuple[list[list[int]], list[int]]:
+    """``(stacks, singles)``: index lists of runs to train together, and runs to train alone."""
+    groups: dict[str, list[int]] = {}
+    singles: list[int] = []
+    for i, cfg in enumerate(cfgs):
+        if stackable(cfg, n_samples[i]):
+            groups.setdefault(structure_key(cfg), []).append(i)
+        else:
+            singles.append(i)
+    stacks: list[list[int]] = []
+    for members in groups.values():
+        if len(members) == 1:
+            singles.extend(members)
+            continue
+        stacks.extend(chunk(members, max(per_replica_bytes[i] for i in members), budget))
+    return stacks, sorted(singles)
+
+
+def _stacked(arrays: Sequence[np.ndarray]) -> np.ndarray:
+    """One shared array when every replica has the same data, else a stack ``(K, ...)``."""
+    first = arrays[0]
+    if all(a.shape == first.shape and np.array_equal(a, first) for a in arrays[1:]):
+        return first
+    return np.stack(arrays)
+
+
+def _per_replica(values: Sequence[float]) -> float | np.ndarray:
+    """A float when every replica agrees (keeps the scalar fast path), else an array."""
+    return float(values[0]) if len(set(values)) == 1 else np.asarray(values, dtype=np.float64)
+
+
+def build_stack_optimizer(cfgs: Sequence[RunConfig], params: list):
+    """The optimizer of ``cfgs[0]``'s type with each replica's own lr (and momentum, decay)."""
+    cfg = cfgs[0]
+    kwargs = {
+        "lr": _per_replica([c.lr for c in cfgs]),
+        "weight_decay": _per_replica([c.weight_decay for c in cfgs]),
+    }
+    if cfg.optimizer in ("sgd", "momentum", "rmsprop"):
+        kwargs["momentum"] = _per_replica([c.effective_momentum for c in cfgs])
+    return resolve("optimizer", cfg.optimizer)(params, **kwargs)
+
+
+def train_stack(
+    cfgs: Sequence[RunConfig],
+    xs: Sequence[np.ndarray],
+    ys: Sequence[np.ndarray],
+    n_out: int,
+) -> list[StackedRun]:
+    """Train ``cfgs`` (one structure, see :func:`structure_key`) as one stack.
+
+    ``xs[k]``, ``ys[k]`` are replica k's training data ``(n, in)``, ``(n, out)``.
+    Returns one :class:`StackedRun` per config, with a single (unstacked)
+    model holding that replica's final weights and its own history.
+    """
+    cfg = cfgs[0]
+    keys = {structure_key(c) for c in cfgs}
+    if len(keys) != 1:
+        raise ValueError("train_stack needs runs of one structure (see structure_key)")
+    x, y = _stacked(xs), _stacked(ys)
+    n_in = x.shape[-1]
+    stack = build_model(cfg, n_in, n_out, seeds=[c.seed for c in cfgs])
+    optimizer = build_stack_optimizer(cfgs, stack.parameters())
+    history = fit(stack, build_loss(cfg), optimizer, x, y, cfg.epochs, tol=cfg.tol)
+    runs = []
+    stacked_params = dict(stack.named_parameters())
+    for k, c in enumerate(cfgs):
+        single = build_model(c, n_in, n_out)
+        single.load_state_dict({name: p.data[k] for name, p in stacked_params.items()})
+        runs.append(StackedRun(c, single, history.replica(k)))
+    return runs
