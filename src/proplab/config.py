@@ -203,20 +203,24 @@ def build_model(
     if cfg.model == "conv":
         from proplab.models import conv_net
 
-        return conv_net(
-            in_features,
-            cfg.filters,
-            cfg.hidden_sizes[-1],
-            out_features,
-            kernel_size=cfg.kernel_size,
-            stride=cfg.stride,
-            padding=cfg.padding,
-            activation=cfg.activation,
-            output_activation=cfg.output_activation,
-            init=cfg.init,
-            rng=rng,
-            seeds=seeds,
-        )
+        try:
+            return conv_net(
+                in_features,
+                cfg.filters,
+                cfg.hidden_sizes[-1],
+                out_features,
+                kernel_size=cfg.kernel_size,
+                stride=cfg.stride,
+                padding=cfg.padding,
+                activation=cfg.activation,
+                output_activation=cfg.output_activation,
+                bias=cfg.bias,
+                init=cfg.init,
+                rng=rng,
+                seeds=seeds,
+            )
+        except ValueError as exc:  # a kernel that does not fit this many input features
+            raise ConfigError(f"kernel_size: {exc}") from None
     return mlp(
         in_features,
         cfg.hidden_sizes,
