@@ -1,0 +1,199 @@
+"""Collect a sweep's finished runs and summarise them over seeds.
+
+``results.csv`` has one row per run and experiment (a run shared by two
+experiments, such as the lab's baseline, appears once under each);
+``aggregate.csv`` has one row per experiment, setting and dataset with the
+mean, standard deviation (sample, ddof=1), minimum and maximum over seeds of
+the final accuracy and loss. Everything is read back from the run folders,
+so the tables always describe what is on disk.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from proplab.config import RunConfig
+from proplab.runio import read_json, write_csv
+from proplab.sweep import RUNS_DIR, SweepSpec, format_value, is_finished
+
+RESULTS_CSV = "results.csv"
+AGGREGATE_CSV = "aggregate.csv"
+
+
+@dataclass
+class RunRecord:
+    """One finished run as seen by one experiment."""
+
+    experiment: str
+    setting: str
+    dataset: str
+    seed: int
+    run: str
+    config: RunConfig
+    final_loss: float  # NaN when the run diverged
+    final_accuracy: float  # fraction in [0, 1]; NaN when the run diverged
+    epochs: int
+    stop_reason: str
+    seconds: float
+
+    @property
+    def diverged(self) -> bool:
+        return self.stop_reason == "diverged" or not math.isfinite(self.final_loss)
+
+
+@dataclass
+class Stats:
+    """Mean, sample std (ddof=1; NaN for one value), min and max of some numbers."""
+
+    mean: float
+    std: float
+    min: float
+    max: float
+    n: int
+
+    @classmethod
+    def of(cls, values: Sequence[float]) -> Stats:
+        """Statistics over the finite ``values`` (NaN everywhere when there are none)."""
+        a = np.asarray([v for v in values if math.isfinite(v)], dtype=np.float64)
+        if a.size == 0:
+            return cls(math.nan, math.nan, math.nan, math.nan, 0)
+        std = float(a.std(ddof=1)) if a.size > 1 else math.nan
+        return cls(float(a.mean()), std, float(a.min()), float(a.max()), int(a.size))
+
+
+@dataclass
+class Group:
+    """All seeds of one setting on one dataset in one experiment."""
+
+    experiment: str
+    setting: str
+    dataset: str
+    records: list[RunRecord] = field(default_factory=list)
+
+    @property
+    def accuracy(self) -> Stats:
+        """Final accuracy over the runs that did not diverge (a NaN model has none)."""
+        return Stats.of([r.final_accuracy for r in self.records if not r.diverged])
+
+    @property
+    def loss(self) -> Stats:
+        """Final loss over the runs that did not diverge."""
+        return Stats.of([r.final_loss for r in self.records if not r.diverged])
+
+    @property
+    def n_diverged(self) -> int:
+        return sum(r.diverged for r in self.records)
+
+    @property
+    def seeds(self) -> list[int]:
+        return [r.seed for r in self.records]
+
+
+def _number(summary: dict[str, Any], *keys: str) -> float:
+    for key in keys:
+        if key in summary:
+            value = summary[key]
+            return math.nan if value is None else float(value)
+    return math.nan
+
+
+def read_record(run_dir: Path, cfg: RunConfig, experiment: str, setting: str) -> RunRecord:
+    """The record of a finished run, from its ``summary.json``."""
+    summary = read_json(run_dir / "summary.json")
+    return RunRecord(
+        experiment=experiment,
+        setting=setting,
+        dataset=cfg.dataset,
+        seed=cfg.seed,
+        run=run_dir.name,
+        config=cfg,
+        final_loss=_number(summary, "final_loss", "loss"),
+        final_accuracy=_number(summary, "final_accuracy", "accuracy"),
+        epochs=int(_number(summary, "epochs_run", "epochs")),
+        stop_reason=str(summary.get("stop_reason", "completed")),
+        seconds=_number(summary, "wall_time_s", "train_seconds", "seconds"),
+    )
+
+
+def collect(spec: SweepSpec, out: str | Path) -> list[RunRecord]:
+    """Records of every finished run of every experiment that is not skipped, in spec order."""
+    out = Path(out)
+    cache: dict[str, RunRecord] = {}
+    records = []
+    for exp in spec.experiments:
+        if exp.skipped:
+            continue
+        for name, labels in exp.runs:
+            run_dir = out / RUNS_DIR / name
+            if not is_finished(run_dir):
+                continue
+            if name not in cache:
+                cache[name] = read_record(run_dir, spec.runs[name], "", "")
+            rec = cache[name]
+            records.append(
+                RunRecord(
+                    **{**rec.__dict__, "experiment": exp.name, "setting": exp.setting_label(labels)}
+                )
+            )
+    return records
+
+
+def group(records: Sequence[RunRecord]) -> list[Group]:
+    """Records grouped by (experiment, setting, dataset), in first-seen order."""
+    groups: dict[tuple[str, str, str], Group] = {}
+    for r in records:
+        key = (r.experiment, r.setting, r.dataset)
+        if key not in groups:
+            groups[key] = Group(*key)
+        groups[key].records.append(r)
+    return list(groups.values())
+
+
+def varying_fields(records: Sequence[RunRecord]) -> list[str]:
+    """Config fields (besides dataset and seed) whose value differs between runs."""
+    if not records:
+        return []
+    dicts = [r.config.to_dict() for r in records]
+    return [
+        k
+        for k in dicts[0]
+        if k not in ("dataset", "seed") and any(d[k] != dicts[0][k] for d in dicts[1:])
+    ]
+
+
+RESULT_COLUMNS = ("final_loss", "final_accuracy", "epochs", "stop_reason", "seconds")
+STAT_NAMES = ("mean", "std", "min", "max")
+
+
+def write_tables(spec: SweepSpec, out: str | Path) -> list[RunRecord]:
+    """Write ``results.csv`` and ``aggregate.csv`` into ``out``; return the records."""
+    out = Path(out)
+    records = collect(spec, out)
+    extra = varying_fields(records)
+    header = ["experiment", "setting", "dataset", "seed", "run", *extra, *RESULT_COLUMNS]
+    rows = [
+        [
+            r.experiment, r.setting, r.dataset, r.seed, r.run,
+            *(format_value(getattr(r.config, k)) for k in extra),
+            r.final_loss, r.final_accuracy, r.epochs, r.stop_reason, r.seconds,
+        ]
+        for r in records
+    ]  # fmt: skip
+    write_csv(out / RESULTS_CSV, header, rows)
+    agg_header = ["experiment", "setting", "dataset", "n_seeds", "n_diverged"]
+    agg_header += [f"accuracy_{s}" for s in STAT_NAMES] + [f"loss_{s}" for s in STAT_NAMES]
+    agg_rows = []
+    for g in group(records):
+        acc, loss = g.accuracy, g.loss
+        agg_rows.append(
+            [g.experiment, g.setting, g.dataset, len(g.records), g.n_diverged]
+            + [acc.mean, acc.std, acc.min, acc.max, loss.mean, loss.std, loss.min, loss.max]
+        )
+    write_csv(out / AGGREGATE_CSV, agg_header, agg_rows)
+    return records
