@@ -155,6 +155,30 @@ def test_other_knobs_reach_the_config(tmp_path: Path, capsys) -> None:
     assert [p.data.shape for p in model.parameters()] == [(2, 6), (6, 4), (4, 1)]
 
 
+def test_conv_flags_reach_the_model(tmp_path: Path, capsys) -> None:
+    if not hasattr(models, "conv_net"):
+        pytest.skip("proplab.models.conv_net is not in this installation")
+    run = tmp_path / "conv"
+    code, lines, _ = run_cli(
+        capsys,
+        *("train", "--model", "conv", "--filters", "3", "--kernel-size", "2", "--stride", "1"),
+        *("--padding", "0", "--epochs", "20", "--print-every", "10", "--out", str(run)),
+    )
+    assert code == 0
+    cfg = experiments.read_run_config(run)
+    assert (cfg.model, cfg.filters, cfg.kernel_size, cfg.stride, cfg.padding) == (
+        "conv",
+        3,
+        2,
+        1,
+        0,
+    )
+    x, y = generate_xor_easy()
+    check_lab_printout(lines, 20, 10, y)
+    pred = proplab.load(run / "model.npz").forward(x)
+    assert train.format_prediction_lines(pred, y) == [s for s in lines if s.startswith("Iter:")]
+
+
 def test_tol_stops_early(tmp_path: Path, capsys) -> None:
     code, lines, _ = run_cli(
         capsys, "train", "--tol", "0.3", "--epochs", "1000", "--out", str(tmp_path), "--quiet"
