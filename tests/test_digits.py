@@ -89,6 +89,11 @@ def test_cli_digits_reaches_97_percent(tmp_path: Path, capsys: pytest.CaptureFix
     )
     for figure in ("confusion_matrix.png", "predictions.png", "learning_curve.png"):
         assert (run / figure).stat().st_size > 10_000
+    # benchmarks/bench_digits.py times exactly this recipe: same model, same score
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    import bench_digits
+
+    assert bench_digits.cli_recipe(digits.digits_split(), 0)() == summary["test_accuracy"]
 
 
 @pytest.mark.slow
