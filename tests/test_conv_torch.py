@@ -129,3 +129,18 @@ def test_conv_net_equals_torch_sequential(k, rng) -> None:
     for t, ours in ((tl1, lin1), (tl2, lin2)):
         close(ours.weight.grad, t.weight.grad.numpy().T)
         close(ours.bias.grad, t.bias.grad.numpy())
+
+
+def test_benchmark_contenders_compute_the_same_step() -> None:
+    """benchmarks/bench_conv.py times the same work: naive loops and torch agree with proplab."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    import bench_conv
+
+    worst = bench_conv.check_agreement(bench_conv.problem(1, 8), torch_available=True)
+    assert set(worst) == {"naive loops", "torch float64", "torch float32"}
+    assert worst["naive loops"] < 1e-12
+    assert worst["torch float64"] < 1e-12
+    assert 1e-9 < worst["torch float32"] < 1e-5  # float32 really ran in float32
