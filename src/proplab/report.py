@@ -1,0 +1,428 @@
+"""The lab report from a sweep folder: ``report.md`` (+ PNGs) and a self-contained ``report.html``.
+
+``build_report(DIR)`` reads only finished run folders (no training): the
+sweep file copied into ``DIR/sweep.toml``, every run's ``summary.json``,
+``history.csv`` and ``model.npz``, and the lab runs ``DIR/<dataset>/`` when
+``proplab lab`` made them. Sections follow the lab: setup, results,
+discussion, extras and the lab's questions; each experiment gets a table
+(mean ± std over seeds), learning curves, an accuracy plot, decision
+boundaries and observations computed from its numbers.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from proplab import aggregate
+from proplab.config import RunConfig
+from proplab.report_data import (
+    MOVING,
+    ExperimentView,
+    ViewCache,
+    dataset_name,
+    experiment_views,
+    final_predictions,
+)
+from proplab.report_doc import Bullets, Code, Document, Figure, Heading, Para, Table, to_markdown
+from proplab.report_text import (
+    acc_text,
+    answers,
+    loss_text,
+    observations,
+    range_text,
+    setting_name,
+)
+from proplab.runio import read_csv, read_json, write_text
+from proplab.sweep import (
+    RUNS_DIR,
+    SPEC_COPY,
+    SWEEP_LOG,
+    SweepError,
+    SweepSpec,
+    format_value,
+    load_spec,
+)
+
+FIGURES = "figures"
+SECTION_TITLES = {
+    "results": "Results",
+    "discussion": "Discussion",
+    "extras": "Extras",
+    "other": "Experiments",
+}
+
+
+def build_report(out: str | Path, *, log: Callable[[str], Any] = print) -> tuple[Path, Path]:
+    """Write ``report.md``, ``report.html`` and ``figures/`` into ``out``; return both paths."""
+    out = Path(out)
+    if not (out / SPEC_COPY).is_file():
+        raise SweepError(
+            f"{out}: not a sweep folder (no {SPEC_COPY}); run `proplab sweep FILE.toml --out {out}` "
+            "or `proplab lab` first"
+        )
+    spec = load_spec(out / SPEC_COPY)
+    records = aggregate.write_tables(spec, out)
+    if not records:
+        raise SweepError(f"{out}: no finished runs yet; run the sweep first")
+    views = experiment_views(spec, records, ViewCache(out))
+    (out / FIGURES).mkdir(exist_ok=True)
+    base = RunConfig.from_dict(spec.base).validate()
+
+    doc = Document(f"{spec.title}: report")
+    _setup(doc, out, spec, views, records, base)
+    for section in ("results", "discussion", "extras", "other"):
+        mine = [v for v in views if v.experiment.section == section]
+        if section == "results":
+            doc.add(Heading(2, SECTION_TITLES[section]))
+            _lab_runs(doc, out, views)
+        elif mine:
+            doc.add(Heading(2, SECTION_TITLES[section]))
+        for v in mine:
+            _experiment(doc, out, v)
+    doc.add(Heading(2, "Questions"))
+    for question, paras in answers(views, base, _param_counts(base, records[0].config)):
+        doc.add(Heading(3, question), *(Para(p) for p in paras))
+
+    md = write_text(out / "report.md", to_markdown(doc))
+    from proplab.report_html import to_html
+
+    html = write_text(out / "report.html", to_html(doc, out))
+    log(f"report: {md} and {html} ({len(doc.figures)} figures)")
+    return md, html
+
+
+# ---------------------------------------------------------------- setup
+
+
+def _param_counts(base: RunConfig, cfg: RunConfig) -> tuple[int, int]:
+    """(weights, biases) of the base model on ``cfg``'s data."""
+    from proplab.config import build_model
+    from proplab.experiments import load_dataset
+
+    x, y = load_dataset(cfg)
+    model = build_model(base.replace(dataset=cfg.dataset), x.shape[-1], y.shape[-1])
+    named = list(model.named_parameters())
+    biases = sum(p.data.size for n, p in named if n.endswith("bias"))
+    return sum(p.data.size for _, p in named) - biases, biases
+
+
+def _architecture(cfg: RunConfig, n_in: int, n_out: int) -> str:
+    widths = " → ".join(str(w) for w in [n_in, *cfg.hidden_sizes, n_out])
+    text = f"{widths} ({cfg.model.upper()}), {cfg.activation} after each hidden layer, "
+    text += f"{cfg.output_activation} on the output"
+    return text + (", with biases" if cfg.bias else ", without biases")
+
+
+def _setup(
+    doc: Document,
+    out: Path,
+    spec: SweepSpec,
+    views: list[ExperimentView],
+    records: list[aggregate.RunRecord],
+    base: RunConfig,
+) -> None:
+    from proplab.experiments import load_dataset
+
+    doc.add(Heading(2, "Setup"))
+    if spec.description:
+        doc.add(Para(spec.description))
+    cfg0 = records[0].config
+    x0, y0 = load_dataset(cfg0)
+    weights, biases = _param_counts(base, cfg0)
+    batch = "full batch" if base.batch_size is None else f"mini-batches of {base.batch_size}"
+    items = [
+        f"**Network**: {_architecture(base, x0.shape[-1], y0.shape[-1])}; "
+        f"{weights + biases} parameters ({weights} weights, {biases} biases), "
+        f"`{base.init}` initialisation.",
+        f"**Training**: `{base.loss}` loss, `{base.optimizer}` at learning rate "
+        f"{format_value(base.lr)}, {batch}, {base.epochs:,} epochs per run unless an "
+        "experiment says otherwise; training data = test data, as in the lab.",
+    ]
+    datasets = sorted({r.dataset for r in records}, key=lambda d: (d != "linear", d))
+    for ds in datasets:
+        items.append(f"**Data, {dataset_name(ds)}**: {_describe_data(ds, records)}")
+    seeds = sorted({r.seed for r in records})
+    items.append(
+        f"**Seeds**: {', '.join(map(str, seeds))}. A seed draws the initial weights (and the "
+        "linear dataset's sample); tables give the mean ± sample standard deviation over seeds."
+    )
+    doc.add(Bullets(items))
+    doc.add(
+        Table(
+            ["setting", "value"],
+            [[k, format_value(getattr(base, k))] for k in _SHOWN_FIELDS],
+            caption="Base configuration (every run, unless its experiment varies it)",
+            align="ll",
+        )
+    )
+    rows = []
+    for v in views:
+        exp = v.experiment
+        varies = "; ".join(
+            f"{a.name}: {', '.join(s.label for s in a.settings)}" for a in exp.setting_axes
+        )
+        overrides = ", ".join(
+            f"{k}={format_value(val)}" for k, val in exp.base.items() if spec.base.get(k) != val
+        )
+        done = len(exp.runs) - v.missing if not exp.skipped else 0
+        status = "skipped" if exp.skipped else f"{done}/{len(exp.runs)}"
+        rows.append(
+            [exp.title, SECTION_TITLES[exp.section], varies or "(nothing)", overrides or "", status]
+        )
+    doc.add(
+        Table(
+            ["experiment", "section", "varies", "also changed", "runs finished"],
+            rows,
+            caption="Experiments (every setting on every dataset and seed)",
+            align="lllll",
+        )
+    )
+    doc.add(Para(_epochs_note(views, base)))
+    doc.add(Para(_timing(out, records)))
+    doc.add(Para(_versions(out, records)))
+    doc.add(
+        Para("Rebuild this report from the run folders, or rerun (finished runs are reused):"),
+        Code(f"proplab report {out}\nproplab sweep {out / SPEC_COPY} --out {out} --jobs 2"),
+    )
+
+
+_SHOWN_FIELDS = (
+    "model", "hidden", "activation", "output_activation", "bias", "init", "loss",
+    "optimizer", "lr", "epochs", "batch_size",
+)  # fmt: skip
+
+
+def _describe_data(ds: str, records: list[aggregate.RunRecord]) -> str:
+    from proplab.experiments import load_dataset
+
+    cfgs = {r.seed: r.config for r in records if r.dataset == ds}
+    shares = []
+    for cfg in cfgs.values():
+        _, y = load_dataset(cfg)
+        shares.append(float(np.mean(y > 0.5)))
+    _, y = load_dataset(next(iter(cfgs.values())))
+    n = len(y)
+    if ds == "xor":
+        ones = int(np.sum(y > 0.5))
+        major = max(ones, n - ones) / n
+        return (
+            f"the handout's {n} points on the two diagonals of the unit square "
+            f"({n - ones} of class 0, {ones} of class 1), the same in every run; a model that "
+            f"gives every point the larger class scores {100 * major:.1f} %."
+        )
+    if ds == "linear":
+        return (
+            f"{n} points uniform in the unit square, class 0 if x0 > x1 else 1, drawn anew "
+            f"for each seed; class 1 is {100 * min(shares):.0f}–{100 * max(shares):.0f} % of "
+            "the points across seeds."
+        )
+    return (
+        f"{n} samples; class 1 is {100 * min(shares):.0f}–{100 * max(shares):.0f} % across seeds."
+    )
+
+
+def _epochs_note(views: list[ExperimentView], base: RunConfig) -> str:
+    groups = [g for v in views for g in v.groups]
+    unique = {tuple(r.record.run for r in g.runs): g for g in groups}.values()
+    flat = [g for g in unique if not g.all_perfect and g.median_tail_change > MOVING]
+    settled = sum(1 for g in unique if g.all_perfect or not g.median_tail_change > MOVING)
+    text = (
+        f"**Epochs**: {base.epochs:,} per run (the handout trains up to 100,000). Of the "
+        f"{len(unique)} distinct settings, {settled} have settled by then: they reach 100 % in "
+        "every seed, or their median loss changes by at most "
+        f"{100 * MOVING:.0f} % over the last 10 % of epochs."
+    )
+    if flat:
+        names = [
+            f"{dataset_name(g.dataset)} {g.setting} ({100 * g.median_tail_change:.0f} %)"
+            for g in flat
+        ]
+        text += (
+            " Still moving: " + ", ".join(names) + "; their numbers could change with more epochs."
+        )
+    return text
+
+
+def _timing(out: Path, records: list[aggregate.RunRecord]) -> str:
+    unique = {r.run: r.seconds for r in records if math.isfinite(r.seconds)}
+    text = (
+        f"**Time**: the training loops of the {len(unique)} distinct runs took "
+        f"{sum(unique.values()):,.0f} s in total (median {np.median(list(unique.values())):.1f} s "
+        "per run; figures and files not counted)."
+    )
+    path = out / SWEEP_LOG
+    rows = read_csv(path) if path.is_file() else []
+    if rows:
+        wall = sum(float(r["seconds"]) for r in rows)
+        last = rows[-1]
+        calls = f"{len(rows)} calls" if len(rows) > 1 else "1 call"
+        text += (
+            f" Wall time of the sweep: {wall:,.0f} s over {calls} of `proplab sweep` (the last: "
+            f"--jobs {last['jobs']}, {last['trained']} runs trained, {last['reused']} reused)."
+        )
+    return text
+
+
+def _versions(out: Path, records: list[aggregate.RunRecord]) -> str:
+    try:
+        info = read_json(out / RUNS_DIR / records[0].run / "config.json")
+    except (OSError, ValueError):
+        return ""
+    versions = info.get("versions", {})
+    shown = ", ".join(f"{k} {v}" for k, v in versions.items())
+    return f"**Versions**: {shown}; {info.get('platform', '')}."
+
+
+# ---------------------------------------------------------------- results and experiments
+
+
+def _lab_runs(doc: Document, out: Path, views: list[ExperimentView]) -> None:
+    """The lab's figures: comparison and learning curve of the lab model on each dataset."""
+    from proplab.train import format_summary_line
+
+    baseline = next((v for v in views if v.experiment.section == "results" and v.groups), None)
+    datasets = baseline.datasets if baseline else ["linear", "xor"]
+    for ds in datasets:
+        run_dir, where = out / ds, f"the lab run `{ds}/`"
+        if not (run_dir / "summary.json").is_file():
+            g = baseline.get(baseline.settings[0], ds) if baseline else None
+            if g is None:
+                continue
+            run = min(g.runs, key=lambda r: r.record.seed)
+            run_dir, where = run.run_dir, f"run `{run.run_dir.relative_to(out)}`"
+        summary = read_json(run_dir / "summary.json")
+        loss, acc = summary.get("loss"), summary.get("accuracy")
+        line = (
+            format_summary_line(loss, acc)
+            if loss is not None and acc is not None
+            else f"diverged: {summary.get('message', '')}"
+        )
+        rel = run_dir.relative_to(out).as_posix()
+        doc.add(
+            Heading(3, f"The lab model on {dataset_name(ds)}"),
+            Para(f"From {where} (seed {summary.get('seed')}), after {summary.get('epochs_run', 0):,} epochs: `{line}`"),
+            Figure(f"{rel}/comparison.png", f"{dataset_name(ds)}: ground truth and prediction (the lab's comparison figure)"),
+            Figure(f"{rel}/learning_curve.png", f"{dataset_name(ds)}: learning curve of the lab model"),
+        )  # fmt: skip
+
+
+def _experiment(doc: Document, out: Path, v: ExperimentView) -> None:
+    from proplab import sweep_plots
+
+    exp = v.experiment
+    doc.add(Heading(3, exp.title))
+    if exp.description:
+        doc.add(Para(exp.description))
+    if exp.skipped:
+        doc.add(Para(f"**Skipped**: {exp.skipped}. Nothing was run for this comparison."))
+        return
+    if v.missing:
+        doc.add(
+            Para(
+                f"**Incomplete**: {v.missing} of {len(exp.runs)} runs are not finished; rerun the "
+                "sweep to complete them (finished runs are reused)."
+            )
+        )
+    if not v.groups:
+        return
+    axis = ", ".join(a.name for a in exp.setting_axes) or "setting"
+    header = [axis]
+    for ds in v.datasets:
+        name = dataset_name(ds)
+        header += [f"{name} accuracy", f"{name} min–max %", f"{name} final loss"]
+    rows = []
+    for s in v.settings:
+        row = [s]
+        for ds in v.datasets:
+            g = v.get(s, ds)
+            if g is None:
+                row += ["", "", ""]
+                continue
+            acc = acc_text(g)
+            if g.n_diverged:
+                acc += f" ({g.n_diverged}/{g.n} diverged)"
+            row += [acc, range_text(g), loss_text(g)]
+        rows.append(row)
+    n_seeds = max(g.n for g in v.groups)
+    doc.add(
+        Table(
+            header,
+            rows,
+            caption=f"{exp.title}: final accuracy and loss, mean ± std over {n_seeds} seeds",
+        )
+    )
+    notes = observations(v)
+    if notes:
+        doc.add(Bullets(notes))
+
+    curves = {
+        dataset_name(ds): [
+            sweep_plots.CurveSet(s, [r.loss for r in g.runs])
+            for s in v.settings
+            if (g := v.get(s, ds)) is not None
+        ]
+        for ds in v.datasets
+    }
+    rel = f"{FIGURES}/{exp.name}-curves.png"
+    sweep_plots.learning_curves(
+        curves, out / rel, title=f"{exp.title}: learning curves", legend_title=axis
+    )
+    doc.add(Figure(rel, f"{exp.title}: loss per epoch, median over seeds with the min-max band"))
+
+    dots = [
+        sweep_plots.DotSet(s, dataset_name(ds), [math.nan if r.record.diverged else r.record.final_accuracy for r in g.runs])
+        for s in v.settings
+        for ds in v.datasets
+        if (g := v.get(s, ds)) is not None
+    ]  # fmt: skip
+    rel = f"{FIGURES}/{exp.name}-accuracy.png"
+    sweep_plots.accuracy_dots(dots, out / rel, title=f"{exp.title}: final accuracy")
+    doc.add(Figure(rel, f"{exp.title}: final accuracy of every seed, mean ± std"))
+
+    rows_b = []
+    u, w, points = sweep_plots.boundary_grid()
+    for ds in v.datasets:
+        row = []
+        for s in v.settings:
+            g = v.get(s, ds)
+            if g is None:
+                row.append(None)
+                continue
+            run = min(g.runs, key=lambda r: r.record.seed)
+            x, y, prob = final_predictions(run.run_dir, run.record.config, points)
+            acc = "diverged" if run.record.diverged else f"{100 * run.record.final_accuracy:.1f} %"
+            title = f"{setting_name(v, s)}\n{acc}"
+            row.append(sweep_plots.BoundaryPanel(title, u, w, prob.reshape(u.size, w.size), x, y))
+        rows_b.append(row)
+    rel = f"{FIGURES}/{exp.name}-boundaries.png"
+    seed = min(r.record.seed for g in v.groups for r in g.runs)
+    sweep_plots.decision_boundaries(
+        rows_b,
+        out / rel,
+        title=f"{exp.title}: decision boundaries (seed {seed})",
+        row_labels=[dataset_name(ds) for ds in v.datasets],
+    )
+    doc.add(
+        Figure(
+            rel,
+            f"{exp.title}: the trained model's P(class 1) over the input square (seed {seed}); "
+            "black line: the 0.5 boundary; dots: the data, coloured by true class",
+        )
+    )
+
+
+def main(out: str) -> int:
+    """``proplab report DIR``: rebuild the report from finished runs; returns the exit code."""
+    try:
+        build_report(out, log=lambda m: print(m, file=sys.stderr))
+    except SweepError as exc:
+        print(f"proplab report: error: {exc}", file=sys.stderr)
+        return 2
+    print(f"report written to {Path(out) / 'report.md'} and {Path(out) / 'report.html'}")
+    return 0

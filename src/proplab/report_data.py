@@ -1,0 +1,207 @@
+"""What the report needs from each finished run: its curves, and what its final model does.
+
+Everything here is read back from the run folders (``history.csv``,
+``model.npz``, ``summary.json`` via :mod:`proplab.aggregate`), so a report
+can be rebuilt at any time without training.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from proplab.aggregate import Group, RunRecord, Stats, group
+from proplab.config import RunConfig
+from proplab.sweep import RUNS_DIR, Experiment, SweepSpec
+
+TAIL = 0.1  # "still moving" is judged over the last 10 % of epochs
+MOVING = 0.05  # ... by a relative loss change above 5 %
+PERFECT = 1.0 - 1e-9
+
+DATASET_NAMES = {"xor": "XOR", "linear": "linear"}
+
+
+def dataset_name(name: str) -> str:
+    return DATASET_NAMES.get(name, name)
+
+
+@dataclass
+class RunView:
+    """One finished run: its record, learning curves and the behaviour of its final model."""
+
+    record: RunRecord
+    run_dir: Path
+    loss: np.ndarray  # (E,) loss per epoch
+    accuracy: np.ndarray  # (E,) accuracy per epoch (fraction)
+    single_class: bool = False  # the final model gives every point the same class
+    saturated: bool = False  # every final output within 1e-3 of 0 or 1
+
+    @property
+    def first_perfect(self) -> int | None:
+        """First epoch (1-based) at 100 % accuracy, or None."""
+        hits = np.flatnonzero(self.accuracy >= PERFECT)
+        return int(hits[0]) + 1 if hits.size else None
+
+    @property
+    def tail_change(self) -> float:
+        """Relative change of the loss over the last 10 % of epochs (NaN if undefined)."""
+        n = self.loss.size
+        if n < 10:
+            return math.nan
+        before, last = self.loss[int(round((1 - TAIL) * n)) - 1], self.loss[-1]
+        if not (math.isfinite(before) and math.isfinite(last)) or before == 0:
+            return math.nan
+        return abs(last - before) / abs(before)
+
+    @property
+    def total_change(self) -> float:
+        """Relative change of the loss from the first to the last epoch."""
+        if self.loss.size < 2 or not np.all(np.isfinite(self.loss[[0, -1]])) or self.loss[0] == 0:
+            return math.nan
+        return abs(self.loss[-1] - self.loss[0]) / abs(self.loss[0])
+
+
+@dataclass
+class GroupView:
+    """All seeds of one setting on one dataset."""
+
+    group: Group
+    runs: list[RunView]
+
+    @property
+    def setting(self) -> str:
+        return self.group.setting
+
+    @property
+    def dataset(self) -> str:
+        return self.group.dataset
+
+    @property
+    def n(self) -> int:
+        return len(self.runs)
+
+    @property
+    def accuracy(self) -> Stats:
+        return self.group.accuracy
+
+    @property
+    def loss(self) -> Stats:
+        return self.group.loss
+
+    @property
+    def n_diverged(self) -> int:
+        return self.group.n_diverged
+
+    @property
+    def n_single(self) -> int:
+        return sum(r.single_class and not r.record.diverged for r in self.runs)
+
+    @property
+    def n_perfect(self) -> int:
+        return sum(r.record.final_accuracy >= PERFECT for r in self.runs)
+
+    @property
+    def all_perfect(self) -> bool:
+        return self.n > 0 and self.n_perfect == self.n
+
+    @property
+    def median_first_perfect(self) -> float:
+        """Median first epoch at 100 % over the seeds that got there (NaN if none)."""
+        hits = [r.first_perfect for r in self.runs if r.first_perfect is not None]
+        return float(np.median(hits)) if hits else math.nan
+
+    @property
+    def median_tail_change(self) -> float:
+        values = [r.tail_change for r in self.runs if math.isfinite(r.tail_change)]
+        return float(np.median(values)) if values else math.nan
+
+    @property
+    def config(self) -> RunConfig:
+        """The configuration of the first seed (the others differ only in the seed)."""
+        return self.runs[0].record.config
+
+
+@dataclass
+class ExperimentView:
+    """An experiment's groups, settings in axis order, and how many runs are missing."""
+
+    experiment: Experiment
+    groups: list[GroupView]
+    missing: int = 0
+    settings: list[str] = field(default_factory=list)
+    datasets: list[str] = field(default_factory=list)
+
+    def get(self, setting: str, dataset: str) -> GroupView | None:
+        for g in self.groups:
+            if g.setting == setting and g.dataset == dataset:
+                return g
+        return None
+
+
+def read_history(run_dir: Path) -> tuple[np.ndarray, np.ndarray]:
+    """``(loss, accuracy)`` per epoch from ``history.csv`` (columns epoch,loss,accuracy,wall_time)."""
+    table = np.loadtxt(run_dir / "history.csv", delimiter=",", skiprows=1, ndmin=2)
+    if table.size == 0:
+        return np.zeros(0), np.zeros(0)
+    return table[:, 1], table[:, 2]
+
+
+def final_predictions(
+    run_dir: Path, cfg: RunConfig, points: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(x, y, pred)`` of the saved model on its training data, or on ``points`` when given."""
+    from proplab.experiments import load_dataset
+    from proplab.serialize import load
+
+    x, y = load_dataset(cfg)
+    model = load(run_dir / "model.npz")
+    with np.errstate(all="ignore"):  # a diverged model computes NaN; callers check
+        pred = model.forward(x if points is None else points)
+    return x, y, np.asarray(pred, dtype=np.float64)
+
+
+class ViewCache:
+    """Loads each run folder once, however many experiments share it."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self._runs: dict[str, RunView] = {}
+
+    def run(self, record: RunRecord) -> RunView:
+        if record.run not in self._runs:
+            run_dir = self.out / RUNS_DIR / record.run
+            loss, acc = read_history(run_dir)
+            view = RunView(record, run_dir, loss, acc)
+            if not record.diverged:
+                _, _, pred = final_predictions(run_dir, record.config)
+                if pred.shape[-1] == 1:
+                    classes = pred.reshape(-1) > 0.5
+                    view.single_class = bool(classes.all() or not classes.any())
+                    view.saturated = bool(np.all(np.minimum(pred, 1 - pred) < 1e-3))
+            self._runs[record.run] = view
+        return self._runs[record.run]
+
+
+def experiment_views(
+    spec: SweepSpec, records: list[RunRecord], cache: ViewCache
+) -> list[ExperimentView]:
+    """One view per experiment of ``spec`` (skipped ones included, with no groups)."""
+    views = []
+    for exp in spec.experiments:
+        mine = [r for r in records if r.experiment == exp.name]
+        groups = [GroupView(g, [cache.run(r) for r in g.records]) for g in group(mine)]
+        settings: list[str] = []
+        datasets: list[str] = []
+        for name, labels in exp.runs:
+            s = exp.setting_label(labels)
+            if s not in settings:
+                settings.append(s)
+            d = spec.runs[name].dataset
+            if d not in datasets:
+                datasets.append(d)
+        missing = 0 if exp.skipped else len(exp.runs) - len(mine)
+        views.append(ExperimentView(exp, groups, missing, settings, datasets))
+    return views

@@ -1,0 +1,120 @@
+"""A report Document as one self-contained HTML file: figures embedded, no scripts, no network.
+
+Figures become ``data:image/png;base64,...`` URIs and the style sheet is
+inline, so the file opens offline in any browser and can be mailed as is.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import re
+from pathlib import Path
+
+from proplab.report_doc import Bullets, Code, Document, Figure, Heading, Para, Table
+
+STYLE = """
+body { font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
+       color: #1d1d1f; max-width: 1100px; margin: 2rem auto; padding: 0 1.2rem; }
+h1 { font-size: 1.9rem; margin-bottom: .3rem; }
+h2 { border-bottom: 2px solid #e3e3e8; padding-bottom: .2rem; margin-top: 2.4rem; }
+h3 { margin-top: 1.8rem; }
+nav { background: #f5f5f7; padding: .5rem .9rem; border-radius: 6px; }
+nav a { margin-right: 1rem; }
+table { border-collapse: collapse; margin: .6rem 0 1rem; font-size: .92rem; }
+th, td { border: 1px solid #d8d8de; padding: .25rem .6rem; }
+th { background: #f2f2f5; }
+td.r, th.r { text-align: right; font-variant-numeric: tabular-nums; }
+p.caption { font-style: italic; margin: 1rem 0 .2rem; }
+figure { margin: 1rem 0 1.6rem; }
+figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
+figcaption { font-style: italic; color: #555; font-size: .92rem; }
+code, pre { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: .9em;
+            background: #f5f5f7; border-radius: 4px; }
+code { padding: 0 .2rem; }
+pre { padding: .6rem .8rem; overflow-x: auto; }
+"""
+
+
+def inline(text: str) -> str:
+    """Escape ``text`` for HTML and turn ``**bold**`` and ```code``` into tags."""
+    out = html.escape(text, quote=False)
+    out = re.sub(r"`([^`]+)`", r"<code>\1</code>", out)
+    return re.sub(r"\*\*([^*]+)\*\*", r"<strong>\1</strong>", out)
+
+
+def data_uri(path: Path) -> str:
+    """A PNG file as a ``data:`` URI."""
+    return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+
+
+def to_html(doc: Document, root: Path) -> str:
+    """The document as a standalone HTML page; figure paths are read relative to ``root``."""
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{html.escape(doc.title)}</title>",
+        f"<style>{STYLE}</style>",
+        "</head>",
+        "<body>",
+        f"<h1>{inline(doc.title)}</h1>",
+    ]
+    sections = doc.sections
+    if sections:
+        links = " ".join(f'<a href="#{h.anchor}">{inline(h.text)}</a>' for h in sections)
+        parts.append(f"<nav>Contents: {links}</nav>")
+    open_section = False
+    for b in doc.blocks:
+        if isinstance(b, Heading):
+            if b.level == 2:
+                if open_section:
+                    parts.append("</section>")
+                parts.append(f'<section id="{b.anchor}">')
+                open_section = True
+                parts.append(f"<h2>{inline(b.text)}</h2>")
+            else:
+                parts.append(f'<h{b.level} id="{b.anchor}">{inline(b.text)}</h{b.level}>')
+        elif isinstance(b, Para):
+            parts.append(f"<p>{inline(b.text)}</p>")
+        elif isinstance(b, Bullets):
+            parts.append("<ul>" + "".join(f"<li>{inline(i)}</li>" for i in b.items) + "</ul>")
+        elif isinstance(b, Table):
+            parts.append(_table(b))
+        elif isinstance(b, Figure):
+            src = data_uri(root / b.path)
+            alt = html.escape(b.alt or b.caption)
+            parts.append(
+                f'<figure><img src="{src}" alt="{alt}">'
+                f"<figcaption>{inline(b.caption)}</figcaption></figure>"
+            )
+        elif isinstance(b, Code):
+            parts.append(f"<pre><code>{html.escape(b.text)}</code></pre>")
+    if open_section:
+        parts.append("</section>")
+    parts += ["</body>", "</html>", ""]
+    return "\n".join(parts)
+
+
+def _table(t: Table) -> str:
+    align = t.align or "l" + "r" * (len(t.header) - 1)
+    cls = [' class="r"' if a == "r" else "" for a in align]
+    # the caption goes above as a paragraph: a <caption> wraps to the table's (narrow) width
+    rows = [f'<p class="caption">{inline(t.caption)}</p>'] if t.caption else []
+    rows.append("<table>")
+    rows.append(
+        "<thead><tr>"
+        + "".join(f"<th{c}>{inline(h)}</th>" for c, h in zip(cls, t.header, strict=True))
+        + "</tr></thead>"
+    )
+    rows.append("<tbody>")
+    for row in t.rows:
+        rows.append(
+            "<tr>"
+            + "".join(f"<td{c}>{inline(v)}</td>" for c, v in zip(cls, row, strict=True))
+            + "</tr>"
+        )
+    rows.append("</tbody></table>")
+    return "\n".join(rows)

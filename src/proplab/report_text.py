@@ -1,0 +1,394 @@
+"""Sentences computed from the numbers: observations per experiment and the lab's questions.
+
+Nothing here is canned: every sentence is chosen and filled from the
+measured groups, so when a result changes the text changes with it. The
+explanations (why a linear stack is linear, what a bias shifts) are fixed,
+but which of them is said, and the numbers around them, come from the data.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+
+from proplab.config import RunConfig
+from proplab.report_data import MOVING, ExperimentView, GroupView, dataset_name
+from proplab.sweep import format_value
+
+
+def pct(fraction: float) -> str:
+    """``0.5238 -> '52.4 %'`` (NaN -> 'n/a')."""
+    return "n/a" if not math.isfinite(fraction) else f"{100.0 * fraction:.1f} %"
+
+
+def acc_text(g: GroupView) -> str:
+    """``'52.4 ± 0.0 %'`` over the seeds that did not diverge; ``'n/a'`` when all did."""
+    s = g.accuracy
+    if s.n == 0:
+        return "n/a"
+    if s.n == 1:
+        return pct(s.mean)
+    return f"{100 * s.mean:.1f} ± {100 * s.std:.1f} %"
+
+
+def loss_text(g: GroupView) -> str:
+    s = g.loss
+    if s.n == 0:
+        return "n/a"
+    if s.n == 1:
+        return f"{s.mean:.2e}"
+    return f"{s.mean:.2e} ± {s.std:.1e}"
+
+
+def range_text(g: GroupView) -> str:
+    s = g.accuracy
+    if s.n == 0:
+        return "n/a"
+    return f"{100 * s.min:.1f}–{100 * s.max:.1f}"
+
+
+def epochs_text(value: float) -> str:
+    return "n/a" if not math.isfinite(value) else f"{value:,.0f}"
+
+
+def seeds(k: int, n: int) -> str:
+    return f"{k}/{n} seeds"
+
+
+def listing(items: Sequence[str]) -> str:
+    items = list(items)
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def setting_name(view: ExperimentView, setting: str) -> str:
+    """How a setting reads in a sentence: ``lr 0.001``, ``hidden 4``, or its own label."""
+    axes = view.experiment.setting_axes
+    if len(axes) == 1:
+        try:
+            float(setting)
+        except ValueError:
+            return setting
+        return f"{axes[0].name} {setting}"
+    return setting
+
+
+# ---------------------------------------------------------------- observations
+
+
+def observations(view: ExperimentView) -> list[str]:
+    """Short findings for one experiment, per dataset, from its groups."""
+    notes: list[str] = []
+    for ds in view.datasets:
+        gs = [g for s in view.settings if (g := view.get(s, ds)) is not None]
+        if not gs:
+            continue
+        name = dataset_name(ds)
+
+        def nm(g: GroupView) -> str:
+            return setting_name(view, g.setting)
+
+        notes.append(_headline(name, gs, nm))
+        stalled = [g for g in gs if g.n_single]
+        if len(gs) == 1 and stalled:
+            notes.append(
+                f"On {name}, {seeds(gs[0].n_single, gs[0].n)} end up giving every point "
+                "the same class."
+            )
+        elif stalled:
+            parts = [f"{nm(g)} ({seeds(g.n_single, g.n)}, {acc_text(g)})" for g in stalled]
+            notes.append(
+                f"On {name}, some runs end up giving every point the same class: {listing(parts)}."
+            )
+        for g in gs:
+            if g.n_diverged:
+                notes.append(
+                    f"On {name}, {nm(g)} diverged (the loss became NaN or infinite) "
+                    f"in {seeds(g.n_diverged, g.n)}."
+                )
+        spread = [g for g in gs if g.accuracy.n > 1 and g.accuracy.max - g.accuracy.min >= 0.05]
+        if spread:
+            parts = [f"{nm(g)} ({range_text(g)} %)" for g in spread]
+            notes.append(f"On {name}, the result depends on the seed for {listing(parts)}.")
+        moving = [g for g in gs if not g.all_perfect and g.median_tail_change > MOVING]
+        for g in moving:
+            notes.append(
+                f"On {name}, {nm(g)} is still improving at the end (median loss change "
+                f"{100 * g.median_tail_change:.0f} % over the last 10 % of epochs): "
+                "its accuracy may change with more epochs."
+            )
+    return notes
+
+
+def _headline(name: str, gs: list[GroupView], nm: Callable[[GroupView], str]) -> str:
+    if len(gs) == 1:
+        g = gs[0]
+        text = f"On {name}, {seeds(g.n_perfect, g.n)} reach 100 %"
+        if g.n_perfect:
+            text += f" (median first epoch at 100 %: {epochs_text(g.median_first_perfect)})"
+        return text + f"; accuracy {acc_text(g)}, final loss {loss_text(g)}."
+    perfect = [g for g in gs if g.all_perfect]
+    if perfect:
+        by_speed = sorted(perfect, key=lambda g: g.median_first_perfect)
+        if len(perfect) == len(gs):
+            who = "every setting reaches"
+        elif len(perfect) == 1:
+            who = f"only {nm(perfect[0])} reaches"
+        else:
+            who = f"{listing([nm(g) for g in perfect])} reach"
+        if len(perfect) == 1:
+            speed = f"median epochs to get there: {epochs_text(perfect[0].median_first_perfect)}"
+        else:
+            speeds = [f"{epochs_text(g.median_first_perfect)} for {nm(g)}" for g in by_speed]
+            speed = f"median epochs to get there: {listing(speeds)}"
+        return f"On {name}, {who} 100 % in every seed; {speed}."
+    means = [g.accuracy.mean for g in gs if g.accuracy.n]
+    if means and max(means) - min(means) < 0.005:
+        return f"On {name}, no setting reaches 100 % in every seed; all end at {pct(means[0])}."
+    best = max(gs, key=lambda g: g.accuracy.mean if g.accuracy.n else -1.0)
+    return (
+        f"On {name}, no setting reaches 100 % in every seed; the best is {nm(best)} "
+        f"with {acc_text(best)}."
+    )
+
+
+# ---------------------------------------------------------------- the lab's questions
+
+
+class Finder:
+    """Find groups by how their configuration differs from the sweep's base."""
+
+    def __init__(self, views: Sequence[ExperimentView], base: RunConfig) -> None:
+        self.base = base.to_dict()
+        self.groups = [g for v in views for g in v.groups]
+
+    def diff(self, g: GroupView) -> dict[str, object]:
+        cfg = g.config.to_dict()
+        return {k: v for k, v in cfg.items() if k not in ("dataset", "seed") and v != self.base[k]}
+
+    def find(self, dataset: str, test: Callable[[dict[str, object]], bool]) -> GroupView | None:
+        for g in self.groups:
+            if g.dataset == dataset and test(self.diff(g)):
+                return g
+        return None
+
+    def datasets(self) -> list[str]:
+        out: list[str] = []
+        for g in self.groups:
+            if g.dataset not in out:
+                out.append(g.dataset)
+        return out
+
+
+def answers(
+    views: Sequence[ExperimentView], base: RunConfig, n_params: tuple[int, int]
+) -> list[tuple[str, list[str]]]:
+    """The lab's three questions, each answered in a few paragraphs with the measured numbers."""
+    f = Finder(views, base)
+    return [
+        ("What are activation functions for?", _activation_answer(f)),
+        ("What does a too high or too low learning rate do?", _lr_answer(f)),
+        ("What are weights and biases for?", _bias_answer(f, n_params)),
+    ]
+
+
+def _activation_answer(f: Finder) -> list[str]:
+    paras = [
+        "Each hidden layer applies a nonlinear function after its linear map. Without one, "
+        "the layers collapse: x·W1·W2·W3 is itself a single linear map, so the network can "
+        "draw only one straight boundary through the input square, however many layers it has."
+    ]
+    base = {ds: f.find(ds, lambda d: not d) for ds in f.datasets()}
+    none = {ds: f.find(ds, lambda d: d == {"activation": "identity"}) for ds in f.datasets()}
+    if not any(none.values()):
+        paras.append("This sweep has no run without hidden activations to measure it.")
+        return paras
+    parts = []
+    for ds, g in sorted(none.items(), key=lambda kv: kv[0] != "xor"):
+        if g is None:
+            continue
+        text = f"{dataset_name(ds)} reaches {acc_text(g)}"
+        if g.n_single:
+            text += f" ({seeds(g.n_single, g.n)} give every point the same class)"
+        b = base.get(ds)
+        if b is not None:
+            text += f", against {acc_text(b)} with {b.config.activation}"
+        parts.append(text)
+    paras.append("Measured with the identity in the hidden layers: " + "; ".join(parts) + ".")
+    xor, lin = none.get("xor"), none.get("linear")
+    xor_base = base.get("xor")
+    if xor_base is not None and xor_base.accuracy.mean < 0.9:
+        paras.append(
+            f"With {xor_base.runs[0].loss.size:,} epochs the network with activations does not "
+            f"fit XOR either ({acc_text(xor_base)}), so this run cannot tell the two apart."
+        )
+    elif xor is not None and lin is not None:
+        if xor.accuracy.max < 0.9 <= lin.accuracy.mean:
+            paras.append(
+                "That is exactly what one straight boundary allows: the line x0 = x1 separates "
+                f"the linear dataset, but no line separates XOR (its best seed reaches only "
+                f"{pct(xor.accuracy.max)})."
+            )
+        elif xor.accuracy.mean >= 0.9:
+            paras.append(
+                f"XOR is still fit here ({acc_text(xor)}): the output sigmoid alone bends the "
+                "boundary enough for these 21 points."
+            )
+        else:
+            paras.append(
+                f"Both datasets suffer: linear ends at {acc_text(lin)} and XOR at {acc_text(xor)}."
+            )
+    linear_net = {
+        ds: f.find(
+            ds,
+            lambda d: (
+                d.get("activation") == "identity"
+                and d.get("output_activation") == "identity"
+                and set(d) <= {"activation", "output_activation", "lr"}
+            ),
+        )
+        for ds in f.datasets()
+    }
+    parts = [f"{dataset_name(ds)} {acc_text(g)}" for ds, g in linear_net.items() if g is not None]
+    if parts:
+        g0 = next(g for g in linear_net.values() if g is not None)
+        paras.append(
+            "Without the output sigmoid as well (a purely linear network, lr "
+            f"{format_value(g0.config.lr)}, which fits a least-squares plane): "
+            + listing(parts)
+            + "."
+        )
+    others = {}
+    for ds in f.datasets():
+        for g in f.groups:
+            d = f.diff(g)
+            if g.dataset == ds and set(d) == {"activation"} and d["activation"] != "identity":
+                others.setdefault(ds, []).append(g)
+    if "xor" in others:
+        parts = [f"{g.config.activation} {acc_text(g)}" for g in others["xor"]]
+        paras.append("Other nonlinearities on XOR: " + listing(parts) + ".")
+    return paras
+
+
+def _lr_answer(f: Finder) -> list[str]:
+    paras = [
+        "Each step moves the weights by the learning rate times the gradient. Too large, and "
+        "a step overshoots the valley it aims for; too small, and the weights barely move."
+    ]
+    by_ds: dict[str, list[GroupView]] = {}
+    for ds in f.datasets():
+        seen = {}
+        for g in f.groups:
+            d = f.diff(g)
+            if g.dataset == ds and set(d) <= {"lr"} and g.config.lr not in seen:
+                seen[g.config.lr] = g
+        if len(seen) > 1:
+            by_ds[ds] = [seen[k] for k in sorted(seen)]
+    if not by_ds:
+        paras.append("This sweep has no learning-rate comparison to measure it.")
+        return paras
+    ds0 = "xor" if "xor" in by_ds else next(iter(by_ds))
+    gs = by_ds[ds0]
+    name = dataset_name(ds0)
+    high, low = gs[-1], gs[0]
+    lr = format_value
+    if high.n_diverged:
+        paras.append(
+            f"Too high, measured: at lr {lr(high.config.lr)} the loss overflows to NaN in "
+            f"{seeds(high.n_diverged, high.n)} on {name}."
+        )
+    elif high.n_single and any(r.saturated for r in high.runs):
+        n_sat = sum(r.saturated and r.single_class for r in high.runs)
+        paras.append(
+            f"Too high, measured: at lr {lr(high.config.lr)} on {name}, the first steps are so "
+            f"large that the sigmoids saturate. In {seeds(n_sat, high.n)} every output ends "
+            "within 0.001 of 0 or 1 and every point gets the same class "
+            f"({acc_text(high)}, final loss {loss_text(high)}); where the sigmoid is flat its "
+            "slope s(1 − s) is about 0, so the gradient vanishes and training never recovers."
+        )
+    elif high.accuracy.mean < 0.9:
+        paras.append(
+            f"Too high, measured: lr {lr(high.config.lr)} ends at {acc_text(high)} on {name}."
+        )
+    else:
+        paras.append(
+            f"No tested rate was too high on {name}: even lr {lr(high.config.lr)} reaches "
+            f"{acc_text(high)}."
+        )
+    perfect = [g for g in gs if g.all_perfect]
+    if perfect:
+        fast = min(perfect, key=lambda g: g.median_first_perfect)
+        text = (
+            f"The fastest rate here is lr {lr(fast.config.lr)}: 100 % on {name} after a median "
+            f"of {epochs_text(fast.median_first_perfect)} epochs"
+        )
+        lab = next((g for g in gs if g.config.lr == f.base["lr"]), None)
+        if lab is not None and lab is not fast and lab.all_perfect:
+            text += f", against {epochs_text(lab.median_first_perfect)} at the lab's lr {lr(lab.config.lr)}"
+        paras.append(text + ".")
+    change = [r.total_change for r in low.runs if math.isfinite(r.total_change)]
+    if change:
+        paras.append(
+            f"Too low, measured: at lr {lr(low.config.lr)} the loss changes by a median of only "
+            f"{100 * sorted(change)[len(change) // 2]:.2g} % over {low.runs[0].loss.size:,} epochs "
+            f"and {name} ends at {acc_text(low)}: the steps are so small that the weights stay "
+            "near their random start."
+        )
+    stuck = [g for g in reversed(gs) if g is not high and g is not low and g.n_single == g.n]
+    if stuck:
+        paras.append(
+            f"In between, {listing(['lr ' + lr(g.config.lr) for g in stuck])} still give every "
+            f"{name} point the same class after {stuck[0].runs[0].loss.size:,} epochs in every "
+            "seed: the loss sits on a plateau where the gradient is small, and the smaller the "
+            "rate the more epochs it takes to leave it."
+        )
+    return paras
+
+
+def _bias_answer(f: Finder, n_params: tuple[int, int]) -> list[str]:
+    weights, biases = n_params
+    paras = [
+        f"The lab model has {weights + biases} parameters: {weights} weights and {biases} "
+        "biases. A unit computes σ(w·x + b): its weights set the direction and steepness of "
+        "its boundary and how strongly each input counts; its bias shifts that boundary, "
+        "which without a bias must pass through the origin of the unit's inputs."
+    ]
+    parts = []
+    worse, unfit = [], []
+    for ds in sorted(f.datasets(), key=lambda d: d != "xor"):
+        nob = f.find(ds, lambda d: d == {"bias": False})
+        base = f.find(ds, lambda d: not d)
+        if nob is None or base is None:
+            continue
+        text = f"{dataset_name(ds)} {acc_text(nob)} without biases"
+        if nob.all_perfect and base.all_perfect:
+            text += (
+                f" (median {epochs_text(nob.median_first_perfect)} epochs to 100 %) against "
+                f"{acc_text(base)} with them ({epochs_text(base.median_first_perfect)})"
+            )
+        else:
+            text += f" against {acc_text(base)} with them"
+        parts.append(text)
+        if nob.accuracy.mean < base.accuracy.mean - 0.02:
+            worse.append(dataset_name(ds))
+        if base.accuracy.mean < 0.9 and nob.accuracy.mean < 0.9:
+            unfit.append(dataset_name(ds))
+    if not parts:
+        paras.append("This sweep has no run without biases to measure it.")
+        return paras
+    paras.append("Measured: " + "; ".join(parts) + ".")
+    if worse:
+        paras.append(f"Without biases the network does worse on {listing(worse)}.")
+    elif unfit:
+        paras.append(
+            f"On {listing(unfit)} neither variant fits the data at this budget, so the "
+            "comparison shows no effect of the biases there."
+        )
+    else:
+        paras.append(
+            "Both datasets are still fit without biases: the hidden sigmoids output 0.5 at a "
+            "zero input, a constant that the next layer can use like a bias, and the linear "
+            "dataset's boundary x0 = x1 passes through the origin anyway."
+        )
+    return paras

@@ -1,0 +1,287 @@
+"""Figures for a sweep: learning curves over seeds, accuracy per setting, decision boundaries.
+
+Each function takes plain arrays (no run folders), writes one PNG atomically
+and returns the matplotlib ``Figure`` (object API, Agg canvas, no pyplot
+state), like :mod:`proplab.plots`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from matplotlib.colors import LinearSegmentedColormap
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from proplab.plots import CLASS_COLORS, _save
+
+PALETTE = (
+    "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
+    "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22",
+)  # fmt: skip
+# P(class 1) from 0 (red, class 0) through white to 1 (blue, class 1): the handout's
+# colours, paled so that the data points (full colour, black rim) stay visible on top
+BOUNDARY_CMAP = LinearSegmentedColormap.from_list(
+    "proplab_boundary", ["#eb9293", "#ffffff", "#8fbbe0"]
+)
+MAX_POINTS = 600  # points per curve after thinning: plenty for a 7-inch figure
+
+
+@dataclass
+class CurveSet:
+    """The learning curves of one setting: one loss array per seed (lengths may differ)."""
+
+    label: str
+    losses: list[np.ndarray]
+
+
+def _thin(n: int) -> np.ndarray:
+    """Indices 0..n-1 to plot: all of them when few, else an even spread keeping the ends."""
+    if n <= MAX_POINTS:
+        return np.arange(n)
+    return np.unique(np.linspace(0, n - 1, MAX_POINTS).round().astype(np.int64))
+
+
+def band(losses: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(epochs, median, low, high)`` over seeds, epoch by epoch, thinned for plotting.
+
+    Runs shorter than the longest (diverged or stopped early) count only where
+    they exist; non-finite losses are ignored. Epochs are 1-based.
+    """
+    length = max(len(a) for a in losses)
+    idx = _thin(length)
+    stack = np.full((len(losses), idx.size), np.nan)
+    for i, a in enumerate(losses):
+        a = np.asarray(a, dtype=np.float64)
+        keep = idx < a.size
+        stack[i, keep] = a[idx[keep]]
+    stack[~np.isfinite(stack)] = np.nan
+    has = ~np.all(np.isnan(stack), axis=0)  # nan-reductions warn on all-NaN columns
+    stack, idx = stack[:, has], idx[has]
+    return idx + 1, np.nanmedian(stack, axis=0), np.nanmin(stack, axis=0), np.nanmax(stack, axis=0)
+
+
+def learning_curves(
+    panels: dict[str, list[CurveSet]],
+    path: str | os.PathLike[str],
+    title: str = "",
+    legend_title: str = "",
+) -> Figure:
+    """One panel per dataset: loss against epoch per setting, median line and min-max band over seeds.
+
+    The panels share their loss axis, so the datasets can be compared at a glance.
+    """
+    n = max(1, len(panels))
+    fig = Figure(figsize=(min(5.2 * n, 13.0), 4.2), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, n, squeeze=False, sharey=True)[0])
+    labels: list[str] = []
+    for sets in panels.values():
+        labels += [s.label for s in sets if s.label not in labels]
+    color = {label: PALETTE[i % len(PALETTE)] for i, label in enumerate(labels)}
+    for ax, (dataset, sets) in zip(axes, panels.items(), strict=False):
+        for s in sets:
+            if not s.losses:
+                continue
+            epochs, med, low, high = band(s.losses)
+            positive = (low > 0) & (high < 1e100)  # what a log axis can show
+            if not np.any(positive):
+                continue
+            c = color[s.label]
+            ax.fill_between(
+                epochs[positive], low[positive], high[positive], color=c, alpha=0.18, linewidth=0
+            )
+            ax.plot(epochs[positive], med[positive], color=c, linewidth=1.6)
+        ax.set_yscale("log")
+        ax.set_title(dataset)
+        ax.set_xlabel("epoch")
+        ax.grid(True, which="major", color="0.88", linewidth=0.8)
+        ax.set_xlim(left=0)
+    axes[0].set_ylabel("loss (log scale)")
+    handles = [Line2D([], [], color=color[lab], linewidth=2.0, label=lab) for lab in labels]
+    fig.legend(
+        handles=handles,
+        loc="outside right center",
+        frameon=False,
+        title=(f"{legend_title}\n" if legend_title else "")
+        + "line: median over seeds\nband: min to max",
+        title_fontsize=8,
+        alignment="left",
+    )
+    if title:
+        fig.suptitle(title)
+    _save(fig, path)
+    return fig
+
+
+@dataclass
+class DotSet:
+    """Final accuracies of one setting on one dataset: one value per seed (NaN: diverged)."""
+
+    label: str
+    dataset: str
+    accuracies: list[float]
+
+
+def accuracy_dots(sets: Sequence[DotSet], path: str | os.PathLike[str], title: str = "") -> Figure:
+    """Final accuracy per setting: a dot per seed, the mean with a +-std bar, datasets side by side.
+
+    Diverged runs (NaN accuracy) are drawn as an ``x`` below the axis floor.
+    """
+    settings: list[str] = []
+    datasets: list[str] = []
+    for s in sets:
+        if s.label not in settings:
+            settings.append(s.label)
+        if s.dataset not in datasets:
+            datasets.append(s.dataset)
+    width = max(4.5, min(13.0, 1.1 * len(settings) + 3.0))
+    fig = Figure(figsize=(width, 4.0), layout="constrained")
+    ax = fig.subplots()
+    offsets = np.linspace(-0.18, 0.18, len(datasets)) if len(datasets) > 1 else np.zeros(1)
+    rng = np.random.default_rng(0)  # fixed jitter: the same data always gives the same picture
+    any_diverged = False
+    for s in sets:
+        d = datasets.index(s.dataset)
+        x0 = settings.index(s.label) + offsets[d]
+        acc = 100.0 * np.asarray(s.accuracies, dtype=np.float64)
+        ok = np.isfinite(acc)
+        jitter = rng.uniform(-0.05, 0.05, size=acc.size)
+        c = PALETTE[d % len(PALETTE)]
+        ax.scatter(x0 + jitter[ok], acc[ok], s=18, color=c, alpha=0.55, linewidths=0)
+        if np.any(~ok):
+            any_diverged = True
+            ax.scatter(x0 + jitter[~ok], np.full((~ok).sum(), -6.0), marker="x", s=26, color=c)
+        if np.any(ok):
+            mean = acc[ok].mean()
+            std = acc[ok].std(ddof=1) if ok.sum() > 1 else 0.0
+            ax.errorbar(x0, mean, yerr=std, fmt="D", color=c, markersize=6, capsize=4,
+                        markeredgecolor="black", markeredgewidth=0.6)  # fmt: skip
+    ax.set_xticks(
+        range(len(settings)),
+        settings,
+        rotation=20 if len(settings) > 5 else 0,
+        ha="right" if len(settings) > 5 else "center",
+    )
+    ax.set_xlim(-0.6, len(settings) - 0.4)
+    ax.set_ylim(-10 if any_diverged else -3, 104)
+    ax.set_ylabel("final accuracy (%)")
+    ax.grid(True, axis="y", color="0.88", linewidth=0.8)
+    ax.set_axisbelow(True)
+    handles = [
+        Line2D(
+            [],
+            [],
+            marker="D",
+            linestyle="",
+            color=PALETTE[i % len(PALETTE)],
+            markeredgecolor="black",
+            label=d,
+        )
+        for i, d in enumerate(datasets)
+    ]
+    handles.append(
+        Line2D([], [], marker="o", linestyle="", color="0.5", alpha=0.55, label="one seed")
+    )
+    if any_diverged:
+        handles.append(Line2D([], [], marker="x", linestyle="", color="0.3", label="diverged"))
+    fig.legend(
+        handles=handles,
+        loc="outside right center",
+        frameon=False,
+        title="diamond: mean ± std",
+        title_fontsize=8,
+    )
+    if title:
+        ax.set_title(title)
+    _save(fig, path)
+    return fig
+
+
+@dataclass
+class BoundaryPanel:
+    """One trained model's P(class 1) on a grid, plus the data it was trained on."""
+
+    title: str
+    grid_u: np.ndarray  # (G,) first input coordinate
+    grid_v: np.ndarray  # (G,) second input coordinate
+    prob: np.ndarray  # (G, G): prob[j, i] at (grid_u[i], grid_v[j]); NaN where undefined
+    x: np.ndarray  # (n, 2)
+    y: np.ndarray  # (n, 1) or (n,)
+
+
+def boundary_grid(
+    lo: float = -0.05, hi: float = 1.05, size: int = 121
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(u, v, points)``: a square grid over ``[lo, hi]^2`` and its points ``(size*size, 2)``."""
+    u = np.linspace(lo, hi, size)
+    uu, vv = np.meshgrid(u, u)
+    return u, u.copy(), np.column_stack([uu.ravel(), vv.ravel()])
+
+
+def decision_boundaries(
+    rows: Sequence[Sequence[BoundaryPanel | None]],
+    path: str | os.PathLike[str],
+    title: str = "",
+    row_labels: Sequence[str] = (),
+) -> Figure:
+    """A grid of heatmaps (rows: datasets, columns: settings) of P(class 1), data on top.
+
+    The 0.5 contour is the decision boundary; points are coloured by their
+    true class (red 0, blue 1).
+    """
+    n_rows = max(1, len(rows))
+    n_cols = max(1, max(len(r) for r in rows))
+    fig = Figure(figsize=(min(2.6 * n_cols + 1.2, 16.0), 2.6 * n_rows + 0.6), layout="constrained")
+    axes = fig.subplots(n_rows, n_cols, squeeze=False, sharex=True, sharey=True)
+    image = None
+    for r, row in enumerate(rows):
+        for c in range(n_cols):
+            ax = axes[r][c]
+            panel = row[c] if c < len(row) else None
+            if panel is None:
+                ax.set_axis_off()
+                continue
+            prob = np.ma.masked_invalid(panel.prob)
+            image = ax.pcolormesh(
+                panel.grid_u,
+                panel.grid_v,
+                prob,
+                cmap=BOUNDARY_CMAP,
+                vmin=0.0,
+                vmax=1.0,
+                shading="auto",
+                rasterized=True,
+            )
+            if np.nanmin(panel.prob) < 0.5 < np.nanmax(panel.prob):
+                ax.contour(
+                    panel.grid_u, panel.grid_v, prob, levels=[0.5], colors="black", linewidths=1.0
+                )
+            labels = np.asarray(panel.y).reshape(-1) > 0.5
+            for cls in (0, 1):
+                m = labels == bool(cls)
+                ax.scatter(
+                    panel.x[m, 0],
+                    panel.x[m, 1],
+                    s=14,
+                    c=CLASS_COLORS[cls],
+                    edgecolors="black",
+                    linewidths=0.5,
+                )
+            ax.set_title(panel.title, fontsize=9)
+            ax.set_aspect("equal")
+            ax.set_xlim(panel.grid_u[0], panel.grid_u[-1])
+            ax.set_ylim(panel.grid_v[0], panel.grid_v[-1])
+            ax.tick_params(labelsize=7)
+    for r, label in enumerate(row_labels[:n_rows]):
+        axes[r][0].set_ylabel(label, fontsize=11, fontweight="bold")
+    if image is not None:
+        bar = fig.colorbar(image, ax=axes, shrink=0.8, pad=0.01)
+        bar.set_label("P(class 1)", fontsize=8)
+        bar.ax.tick_params(labelsize=7)
+    if title:
+        fig.suptitle(title, fontsize=11)
+    _save(fig, path)
+    return fig
