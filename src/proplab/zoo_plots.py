@@ -23,6 +23,23 @@ PALETTE = (*CLASS_COLORS, "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
 Predictor = Callable[[np.ndarray], np.ndarray]
 
 
+def class_regions(
+    predict: Predictor, x: np.ndarray, resolution: int = 200
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The predicted class on a grid over the samples' box (8 % margin).
+
+    Returns ``u (resolution,)``, ``v (resolution,)`` and ``regions
+    (resolution, resolution)`` with ``regions[i, j]`` the class at ``(u[j], v[i])``.
+    """
+    lo, hi = x.min(axis=0), x.max(axis=0)
+    pad = 0.08 * np.maximum(hi - lo, 1e-9)
+    u = np.linspace(lo[0] - pad[0], hi[0] + pad[0], resolution)
+    v = np.linspace(lo[1] - pad[1], hi[1] + pad[1], resolution)
+    grid_u, grid_v = np.meshgrid(u, v)
+    grid = np.stack([grid_u.ravel(), grid_v.ravel()], axis=1)
+    return u, v, predicted_labels(predict(grid)).reshape(grid_u.shape)
+
+
 def decision_boundary(
     predict: Predictor,
     x: np.ndarray,
@@ -47,13 +64,8 @@ def decision_boundary(
     if x.ndim != 2 or x.shape[1] != 2:
         raise ValueError(f"a decision boundary needs 2-D inputs (n, 2), got shape {x.shape}")
     everything = x if x_test is None else np.concatenate([x, x_test])
-    lo, hi = everything.min(axis=0), everything.max(axis=0)
-    pad = 0.08 * np.maximum(hi - lo, 1e-9)
-    u = np.linspace(lo[0] - pad[0], hi[0] + pad[0], resolution)
-    v = np.linspace(lo[1] - pad[1], hi[1] + pad[1], resolution)
+    u, v, regions = class_regions(predict, everything, resolution)
     grid_u, grid_v = np.meshgrid(u, v)
-    grid = np.stack([grid_u.ravel(), grid_v.ravel()], axis=1)
-    regions = predicted_labels(predict(grid)).reshape(grid_u.shape)
     n_classes = int(max(regions.max(), labels_of(y).max())) + 1
     colors = PALETTE[:n_classes]
 

@@ -1,0 +1,39 @@
+"""Metrics on labels: confusion matrix, one-hot, predicted labels (worked by hand)."""
+
+import numpy as np
+import pytest
+
+from proplab.metrics import accuracy, confusion_matrix, labels_of, one_hot, predicted_labels
+
+
+def test_confusion_matrix_by_hand() -> None:
+    truth = np.array([0, 0, 1, 2, 2, 2])
+    guess = np.array([0, 1, 1, 2, 0, 2])
+    # row = truth, column = prediction: 0 -> {0, 1}, 1 -> {1}, 2 -> {2, 0, 2}
+    expected = [[1, 1, 0], [0, 1, 0], [1, 0, 2]]
+    np.testing.assert_array_equal(confusion_matrix(truth, guess), expected)
+    np.testing.assert_array_equal(confusion_matrix(truth[:, None], one_hot(guess, 3)), expected)
+    assert confusion_matrix(truth, guess, n_classes=4).shape == (4, 4)
+    with pytest.raises(ValueError, match="6 labels but y_pred has 5"):
+        confusion_matrix(truth, guess[:5])
+
+
+def test_one_hot_and_back() -> None:
+    hot = one_hot(np.array([[2], [0], [1]]))
+    np.testing.assert_array_equal(hot, [[0, 0, 1], [1, 0, 0], [0, 1, 0]])
+    np.testing.assert_array_equal(labels_of(hot), [2, 0, 1])
+    assert one_hot(np.array([1]), 4).tolist() == [[0, 1, 0, 0]]
+    with pytest.raises(ValueError, match="does not fit n_classes=2"):
+        one_hot(np.array([0, 2]), 2)
+    with pytest.raises(ValueError, match="integer labels >= 0"):
+        one_hot(np.array([0.5]))
+
+
+def test_predicted_labels_threshold_or_argmax() -> None:
+    np.testing.assert_array_equal(predicted_labels(np.array([[0.2], [0.7], [0.5]])), [0, 1, 0])
+    scores = np.array([[[1.0, 3.0, 2.0], [5.0, 0.0, 0.0]], [[0.0, 0.0, 9.0], [0.0, 1.0, 0.0]]])
+    np.testing.assert_array_equal(predicted_labels(scores), [[1, 0], [2, 1]])  # replica axis kept
+    # the engine's accuracy agrees: 2 of 3 logit rows pick the label
+    assert (
+        accuracy(np.array([[2.0, 1.0], [0.0, 3.0], [4.0, 0.0]]), np.array([[0], [1], [1]])) == 2 / 3
+    )

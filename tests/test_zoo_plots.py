@@ -1,0 +1,76 @@
+"""Figures beyond the lab: decision regions computed right, PNGs written and read back."""
+
+from pathlib import Path
+
+import numpy as np
+from matplotlib.image import imread
+
+from proplab.zoo_plots import (
+    PALETTE,
+    class_regions,
+    confusion_matrix_figure,
+    decision_boundary,
+    digit_predictions_figure,
+)
+
+
+def threshold_model(grid: np.ndarray) -> np.ndarray:
+    """A stand-in classifier: class 1 (probability 1) right of x0 = 0.25."""
+    return (grid[:, :1] > 0.25).astype(float)
+
+
+def test_class_regions_follow_the_model() -> None:
+    x = np.array([[-1.0, -2.0], [1.0, 2.0]])
+    u, v, regions = class_regions(threshold_model, x, resolution=11)
+    # box [-1, 1] x [-2, 2] widened by 8 % of its size on each side
+    assert (u[0], u[-1], v[0], v[-1]) == (-1.16, 1.16, -2.32, 2.32)
+    np.testing.assert_array_equal(regions, np.broadcast_to(u > 0.25, (11, 11)))
+    # scores of three classes: the arg-max wins (class 2 above x1 = 0)
+    three = lambda g: np.stack([-np.abs(g[:, 0]), g[:, 0], 10 * g[:, 1]], axis=1)  # noqa: E731
+    _, v, regions = class_regions(three, x, resolution=11)
+    assert np.all(regions[v > 0.5] == 2)
+
+
+def test_decision_boundary_png_colours_each_side(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, size=(60, 2))
+    y = (x[:, :1] > 0.25).astype(int)
+    path = tmp_path / "boundary.png"
+    fig = decision_boundary(threshold_model, x, y, path, title="t", x_test=x[:5], y_test=y[:5])
+    ax = fig.axes[0]
+    assert ax.get_title() == "t"
+    # 2 classes x (train, test) scatter layers, every sample drawn once
+    sizes = [len(c.get_offsets()) for c in ax.collections if hasattr(c, "get_offsets")]
+    assert sum(sizes[-4:]) == 65
+    image = imread(path)
+    assert image.shape[2] == 4 and image.shape[0] > 300
+    # background far from any sample: tinted red left of the boundary, blue right of it
+    height = image.shape[0]
+    for (px, py), colour in (((-1.1, 1.05), PALETTE[0]), ((1.1, -1.05), PALETTE[1])):
+        col, row = ax.transData.transform((px, py)) * image.shape[1] / fig.bbox.width
+        rgb = image[int(height - row), int(col), :3]
+        target = np.array([int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)])
+        # 28 % of the class colour over white
+        np.testing.assert_allclose(rgb, 1 - 0.28 * (1 - target), atol=0.03)
+
+
+def test_confusion_matrix_figure_shows_counts(tmp_path: Path) -> None:
+    matrix = np.array([[5, 1], [0, 4]])
+    fig = confusion_matrix_figure(matrix, tmp_path / "cm.png", class_names=["no", "yes"])
+    ax = fig.axes[0]
+    assert sorted(t.get_text() for t in ax.texts) == ["1", "4", "5"]
+    assert ax.get_title() == "accuracy 90.00% (10 samples)"
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["no", "yes"]
+    assert imread(tmp_path / "cm.png").shape[0] > 100
+
+
+def test_digit_grid_puts_mistakes_first(tmp_path: Path) -> None:
+    images = np.zeros((5, 64))
+    truth = np.array([1, 2, 3, 4, 5])
+    guess = np.array([1, 7, 3, 4, 0])
+    fig = digit_predictions_figure(images, truth, guess, tmp_path / "d.png", count=4, columns=2)
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    assert titles == ["2 \u2192 7", "5 \u2192 0", "1 \u2192 1", "3 \u2192 3"]
+    colours = [ax.title.get_color() for ax in fig.axes if ax.get_title()]
+    assert colours[:2] == ["#d62728"] * 2 and colours[2:] == ["black"] * 2
+    assert fig.get_suptitle() == "2 mistakes of 5; mistakes first, in red"
