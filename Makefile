@@ -3,8 +3,7 @@
 # .venv makes reinstalling happen only when pyproject.toml changes.
 #
 #   PROPLAB_NO_TORCH=1 make test    skip installing torch (its tests are skipped)
-#   TORCH_PIP_FLAGS="--index-url https://download.pytorch.org/whl/cpu" make test
-#                                   a CPU-only torch wheel instead of PyPI's default
+#   TORCH_PIP_FLAGS="..." make test extra pip flags for the torch install
 #   make lab LAB_ARGS="--epochs 5000"
 
 PYTHON ?= python3
