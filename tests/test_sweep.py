@@ -1,0 +1,524 @@
+"""Sweeps: grid expansion, validation before running, aggregation, resume, parallel runs."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from proplab import aggregate, sweep
+from proplab.config import ConfigError
+from proplab.sweep import SweepError, format_value, parse_spec, run_sweep
+
+SIMPLE = """
+title = "lr sweep"
+[base]
+epochs = 50
+[vary]
+dataset = ["xor", "linear"]
+lr = [1.0, 0.01]
+seed = [0, 1, 2]
+"""
+
+
+def spec_of(text: str, name: str = "sweep.toml", **kw):
+    return parse_spec(text, Path(name), **kw)
+
+
+def write(tmp_path: Path, text: str, name: str = "sweep.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# ---------------------------------------------------------------- grid expansion
+
+
+def test_single_experiment_grid_is_the_full_product_with_seeds_innermost():
+    spec = spec_of(SIMPLE)
+    (exp,) = spec.experiments
+    assert exp.name == "sweep" and [a.name for a in exp.axes] == ["dataset", "lr", "seed"]
+    assert len(exp.runs) == 2 * 2 * 3 == len(spec.runs)
+    names = [name for name, _ in exp.runs]
+    # lr=1 equals the base, so it is not in the name; dataset and seed always are
+    assert names[:6] == [
+        "dataset=xor,seed=0",
+        "dataset=xor,seed=1",
+        "dataset=xor,seed=2",
+        "dataset=xor,lr=0.01,seed=0",
+        "dataset=xor,lr=0.01,seed=1",
+        "dataset=xor,lr=0.01,seed=2",
+    ]
+    cfg = spec.runs["dataset=xor,lr=0.01,seed=2"]
+    assert (cfg.dataset, cfg.lr, cfg.seed, cfg.epochs) == ("xor", 0.01, 2, 50)
+    labels = dict(exp.runs)["dataset=linear,lr=0.01,seed=1"]
+    assert labels == {"dataset": "linear", "lr": "0.01", "seed": "1"}
+    assert exp.setting_label(labels) == "0.01"
+
+
+def test_names_are_deterministic_and_independent_of_axis_order():
+    a = spec_of(SIMPLE)
+    b = spec_of(
+        SIMPLE.replace(
+            'dataset = ["xor", "linear"]\nlr = [1.0, 0.01]',
+            'lr = [0.01, 1.0]\ndataset = ["linear", "xor"]',
+        )
+    )
+    assert set(a.runs) == set(b.runs)
+    assert all(a.runs[n] == b.runs[n] for n in a.runs)
+
+
+SUITE = """
+title = "suite"
+[base]
+epochs = 40
+[vary]
+dataset = ["xor", "linear"]
+seed = [0, 1]
+
+[[experiment]]
+name = "baseline"
+section = "results"
+
+[[experiment]]
+name = "lr"
+section = "discussion"
+vary.lr = [1.0, 0.1]
+
+[[experiment]]
+name = "opt"
+title = "Optimizers"
+section = "extras"
+base.lr = 0.1
+vary.optimizer = [
+  { optimizer = "sgd" },
+  { optimizer = "momentum", momentum = 0.5 },
+  { optimizer = "adam", lr = 0.01, label = "Adam" },
+]
+"""
+
+
+def test_suite_shares_axes_and_runs_identical_configs_once():
+    spec = spec_of(SUITE)
+    sizes = {e.name: len(e.runs) for e in spec.experiments}
+    assert sizes == {"baseline": 4, "lr": 8, "opt": 12}
+    # baseline == lr 1.0 and lr 0.1 == opt sgd (base.lr = 0.1): 24 memberships, 16 runs
+    assert len(spec.runs) == 4 + 4 + 8 == 16
+    lr_runs = {n for n, _ in spec.experiments[1].runs}
+    assert {n for n, _ in spec.experiments[0].runs} < lr_runs
+    opt = spec.experiments[2]
+    labels = [opt.setting_label(lab) for _, lab in opt.runs[::4]]
+    assert labels == ["sgd", "momentum (momentum=0.5)", "Adam"]
+    adam = spec.runs["dataset=xor,optimizer=adam,lr=0.01,seed=1"]
+    assert (adam.optimizer, adam.lr, adam.seed) == ("adam", 0.01, 1)
+    assert "dataset=linear,lr=0.1,seed=0" in {n for n, _ in opt.runs}  # shared with lr 0.1
+
+
+def test_two_setting_axes_label_both():
+    spec = spec_of("[vary]\nlr = [1.0, 0.5]\nhidden = [2, 4]\nseed = [0]\n")
+    (exp,) = spec.experiments
+    labels = [exp.setting_label(lab) for _, lab in exp.runs]
+    assert labels == ["lr=1, hidden=2", "lr=1, hidden=4", "lr=0.5, hidden=2", "lr=0.5, hidden=4"]
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (1.0, "1"),
+        (0.001, "0.001"),
+        (1e-6, "1e-06"),
+        (10, "10"),
+        (True, "true"),
+        ([8, 4], "8-4"),
+        (None, "none"),
+        ("relu", "relu"),
+    ],
+)
+def test_format_value(value, text):
+    assert format_value(value) == text
+
+
+def test_shipped_lab_suite_covers_the_lab():
+    spec = sweep.load_spec(sweep.suite_path("lab"))
+    by_name = {e.name: e for e in spec.experiments}
+    values = {
+        name: {s.label for a in e.setting_axes for s in a.settings} for name, e in by_name.items()
+    }
+    assert {"1", "0.1", "0.01", "0.001", "1e-06"} <= values["lr"]
+    assert {"2", "4", "10", "32"} <= values["hidden"]
+    assert {"sgd", "momentum", "adagrad", "rmsprop", "adam"} == values["optimizer"]
+    assert {"sigmoid", "tanh", "relu", "leaky_relu"} == values["activation"]
+    assert any(cfg.activation == "identity" for cfg in spec.runs.values())
+    assert {cfg.model for cfg in spec.runs.values()} == {"mlp", "conv"}
+    for exp in spec.experiments:
+        datasets = {spec.runs[n].dataset for n, _ in exp.runs}
+        seeds = {spec.runs[n].seed for n, _ in exp.runs}
+        assert datasets == {"linear", "xor"} and len(seeds) >= 5, exp.name
+    assert {e.section for e in spec.experiments} == {"results", "discussion", "extras"}
+
+
+# ---------------------------------------------------------------- validation
+
+
+def test_malformed_toml_names_file_and_line(tmp_path):
+    path = write(tmp_path, "[base]\nlr = 1.0\nepochs = = 3\n", "bad.toml")
+    with pytest.raises(SweepError) as err:
+        sweep.load_spec(path)
+    msg = str(err.value)
+    assert str(path) in msg and "malformed TOML" in msg and "line 3" in msg
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(SweepError, match="no such sweep file"):
+        sweep.load_spec(tmp_path / "nope.toml")
+
+
+@pytest.mark.parametrize(
+    ("text", "needles"),
+    [
+        # unknown keys, at every level
+        (
+            "[bas]\nlr = 1\n",
+            [
+                "top level",
+                "unknown key 'bas'",
+                "accepted: title, description, base, vary, experiment",
+            ],
+        ),
+        ("[base]\nlearning_rate = 1\n", ["[base]", "unknown key 'learning_rate'", "lr"]),
+        (
+            "[vary]\nlearning_rate = [1, 2]\n",
+            ["[vary] learning_rate[0]", "unknown key 'learning_rate'", "optimizer"],
+        ),
+        (
+            '[vary]\nopt = [{optimizer = "sgd", lrr = 1}]\n',
+            ["opt[0]", "unknown key 'lrr'", "label"],
+        ),
+        (
+            '[[experiment]]\nname = "a"\nsection = "results"\ncolour = 1\n',
+            ["experiment", "unknown key 'colour'", "section"],
+        ),
+        # invalid values: number ranges, registry names, types
+        (
+            "[vary]\nlr = [0.1, -1]\n",
+            ["[vary] lr[1] = -1", "lr: must be a finite number > 0, got -1"],
+        ),
+        (
+            '[vary]\nactivation = ["relu", "swish"]\n',
+            ["activation[1] = 'swish'", "unknown activation 'swish'", "sigmoid, tanh, relu"],
+        ),
+        ("[base]\nepochs = 2.5\n", ["[base]", "epochs: must be a positive integer, got 2.5"]),
+        ('[base]\nlr = "fast"\n', ["[base]", "lr", "'fast'"]),
+        (
+            '[vary]\nmodel = ["mlp", "rnn"]\n',
+            ["model[1]", "unknown model 'rnn'", "accepted: mlp, conv"],
+        ),
+        ('[vary]\ndataset = ["xor", "spiral9"]\n', ["dataset", "spiral9", "accepted"]),
+        # malformed axes
+        ("[vary]\nlr = 0.1\n", ["[vary] lr", "non-empty list"]),
+        ("[vary]\nlr = []\n", ["[vary] lr", "non-empty list"]),
+        ("[vary]\nlr = [0.1, 0.1]\n", ["value '0.1' appears twice"]),
+        (
+            '[vary]\nlr = [0.1]\nopt = [{optimizer = "adam", lr = 0.01}]\n',
+            ["axes 'lr' and 'opt' both set 'lr'"],
+        ),
+        ("vary = 3\n", ["[vary]", "must be a table"]),
+        # experiments
+        ('[[experiment]]\nname = "a b"\n', ["'name' must be letters"]),
+        (
+            '[[experiment]]\nname = "a"\nsection = "appendix"\n',
+            ["section 'appendix' is not accepted", "results, discussion, extras"],
+        ),
+        (
+            '[[experiment]]\nname = "a"\n[[experiment]]\nname = "a"\n',
+            ["duplicate experiment name 'a'"],
+        ),
+        ('[[experiment]]\nname = "a"\noptional = "yes"\n', ["'optional' must be true or false"]),
+        # a combination that is invalid although each value alone is fine
+        (
+            '[vary]\nloss = ["mse", "bce"]\noutput_activation = ["sigmoid", "tanh"]\n',
+            ["run (loss=bce, output_activation=tanh", "'bce' needs output_activation 'sigmoid'"],
+        ),
+    ],
+)
+def test_bad_sweep_files_are_rejected_with_file_key_and_accepted_values(tmp_path, text, needles):
+    path = write(tmp_path, text, "exp.toml")
+    with pytest.raises(SweepError) as err:
+        sweep.load_spec(path)
+    msg = str(err.value)
+    assert msg.startswith(f"{path}:"), msg
+    for needle in needles:
+        assert needle in msg, f"{needle!r} not in {msg!r}"
+    assert isinstance(err.value, ConfigError)  # the CLI's one-line error path handles it
+
+
+def test_a_bad_file_runs_nothing(tmp_path, capsys):
+    path = write(tmp_path, "[vary]\nlr = [0.1, -1]\n")
+    out = tmp_path / "out"
+    assert sweep.main(str(path), str(out)) == 2
+    assert not out.exists()
+    assert "lr: must be a finite number > 0" in capsys.readouterr().err
+
+
+def _conv_unavailable(monkeypatch):
+    import proplab.experiments as experiments
+
+    def check(cfg):
+        if cfg.model == "conv":
+            raise ConfigError("model: 'conv' is not available in this installation (accepted: mlp)")
+
+    monkeypatch.setattr(experiments, "check_available", check)
+
+
+def test_optional_experiment_is_skipped_with_the_reason_when_its_model_is_missing(monkeypatch):
+    _conv_unavailable(monkeypatch)
+    text = (
+        SUITE + '\n[[experiment]]\nname = "conv"\noptional = true\nvary.model = ["mlp", "conv"]\n'
+    )
+    spec = spec_of(text)
+    conv = spec.experiments[-1]
+    assert "'conv' is not available" in conv.skipped
+    assert all(spec.runs[n].model == "mlp" for n in spec.active_runs)
+    with pytest.raises(SweepError, match="experiment 'conv'.*not available"):
+        spec_of(text.replace("optional = true\n", ""))
+
+
+# ---------------------------------------------------------------- aggregation
+
+
+def test_stats_on_known_numbers():
+    s = aggregate.Stats.of([1.0, 2.0, 3.0, 4.0])
+    # mean 2.5; sample variance ((1.5^2 + 0.5^2) * 2) / 3 = 5/3
+    assert (s.mean, s.min, s.max, s.n) == (2.5, 1.0, 4.0, 4)
+    assert s.std == pytest.approx(math.sqrt(5 / 3), rel=1e-15)
+    one = aggregate.Stats.of([0.7, math.nan])
+    assert (one.mean, one.n) == (0.7, 1) and math.isnan(one.std)
+    assert math.isnan(aggregate.Stats.of([]).mean)
+
+
+class FakeTrainer:
+    """Stands in for experiments.run_one: writes a run folder with chosen numbers, counts calls."""
+
+    def __init__(self, log: Path, fail: str = "", interrupt_at: int = 0) -> None:
+        self.log, self.fail, self.interrupt_at = log, fail, interrupt_at
+
+    @staticmethod
+    def accuracy(cfg) -> float:
+        return round(0.5 + 0.1 * cfg.seed + (0.05 if cfg.dataset == "xor" else 0.0), 10)
+
+    def __call__(self, cfg, run_dir):
+        from proplab.runio import write_json
+
+        calls = self.log.read_text().count("\n") if self.log.exists() else 0
+        if self.interrupt_at and calls + 1 == self.interrupt_at:
+            raise KeyboardInterrupt
+        with open(self.log, "a") as f:  # one line per call, from any process
+            f.write(f"{run_dir.name} {os.getpid()}\n")
+        if self.fail and run_dir.name == self.fail:
+            raise ValueError("this run is broken")
+        run_dir.mkdir(parents=True, exist_ok=True)
+        write_json(run_dir / "config.json", {"config": cfg.to_dict()})
+        summary = {
+            "loss": 1.0 - self.accuracy(cfg),
+            "accuracy": self.accuracy(cfg),
+            "epochs_run": cfg.epochs,
+            "stop_reason": "completed",
+            "wall_time_s": 0.25,
+        }
+        write_json(run_dir / "summary.json", summary)
+        return summary
+
+
+def read_rows(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def calls(log: Path) -> list[str]:
+    """Names of the runs trained so far, in order."""
+    return [line.split()[0] for line in log.read_text().splitlines()] if log.exists() else []
+
+
+def pids(log: Path) -> set[int]:
+    return {int(line.split()[1]) for line in log.read_text().splitlines()}
+
+
+def test_results_and_aggregate_csv_on_known_numbers(tmp_path, monkeypatch):
+    log = tmp_path / "calls.txt"
+    monkeypatch.setattr(sweep, "train_one", FakeTrainer(log))
+    spec = spec_of(SIMPLE)
+    result = run_sweep(spec, tmp_path / "out", stream=io.StringIO())
+    assert (result.total, result.ran, result.reused, result.exit_code) == (12, 12, 0, 0)
+    rows = list(read_rows(tmp_path / "out" / "results.csv"))
+    assert len(rows) == 12
+    assert {r["run"] for r in rows} == set(spec.runs)
+    assert rows[0]["lr"] == "1" and rows[3]["lr"] == "0.01"  # the varying field has a column
+    agg = list(read_rows(tmp_path / "out" / "aggregate.csv"))
+    assert [(r["setting"], r["dataset"]) for r in agg] == [
+        ("1", "xor"),
+        ("0.01", "xor"),
+        ("1", "linear"),
+        ("0.01", "linear"),
+    ]
+    # xor: seeds 0, 1, 2 -> accuracies 0.55, 0.65, 0.75: mean 0.65, sample std 0.1
+    xor = agg[0]
+    assert int(xor["n_seeds"]) == 3 and int(xor["n_diverged"]) == 0
+    assert float(xor["accuracy_mean"]) == pytest.approx(0.65, abs=1e-12)
+    assert float(xor["accuracy_std"]) == pytest.approx(0.1, abs=1e-12)
+    assert (float(xor["accuracy_min"]), float(xor["accuracy_max"])) == (0.55, 0.75)
+    assert float(xor["loss_mean"]) == pytest.approx(0.35, abs=1e-12)
+    assert float(agg[2]["accuracy_mean"]) == pytest.approx(0.6, abs=1e-12)
+
+
+def test_diverged_runs_are_counted_and_left_out_of_the_means(tmp_path):
+    from proplab.runio import write_json
+
+    spec = spec_of("[vary]\nseed = [0, 1, 2]\n")
+    for name, cfg in spec.runs.items():
+        run = tmp_path / "runs" / name
+        run.mkdir(parents=True)
+        diverged = cfg.seed == 2
+        write_json(run / "summary.json", {
+            "loss": None if diverged else 0.1 * (cfg.seed + 1),
+            "accuracy": None if diverged else 0.9 + 0.1 * cfg.seed,
+            "epochs_run": 7, "stop_reason": "diverged" if diverged else "completed",
+        })  # fmt: skip
+    (g,) = aggregate.group(aggregate.collect(spec, tmp_path))
+    assert g.n_diverged == 1
+    assert (g.accuracy.n, g.accuracy.mean) == (2, pytest.approx(0.95))
+    assert g.loss.mean == pytest.approx(0.15)
+
+
+# ---------------------------------------------------------------- resume, failures, parallel
+
+
+def test_interrupted_sweep_resumes_without_redoing_finished_runs(tmp_path, monkeypatch):
+    log = tmp_path / "calls.txt"
+    out = tmp_path / "out"
+    spec = spec_of(SIMPLE)
+    monkeypatch.setattr(sweep, "train_one", FakeTrainer(log, interrupt_at=5))
+    first = run_sweep(spec, out, stream=io.StringIO())
+    assert first.interrupted and first.exit_code == 130 and first.ran == 4
+    done = sorted(p.parent.name for p in out.glob("runs/*/summary.json"))
+    assert done == sorted(calls(log)) and len(done) == 4
+    assert len(list(read_rows(out / "results.csv"))) == 4  # written on Ctrl-C too
+    stamps = {n: (out / "runs" / n / "summary.json").stat().st_mtime_ns for n in done}
+
+    monkeypatch.setattr(sweep, "train_one", FakeTrainer(log))
+    second = run_sweep(spec, out, stream=io.StringIO())
+    assert (second.reused, second.ran, second.interrupted) == (4, 8, False)
+    assert len(calls(log)) == 12 and len(set(calls(log))) == 12  # nothing trained twice
+    for n, stamp in stamps.items():
+        assert (out / "runs" / n / "summary.json").stat().st_mtime_ns == stamp
+    rows = list(read_rows(out / "results.csv"))
+    assert sorted(r["run"] for r in rows) == sorted(spec.runs)
+    log_rows = list(read_rows(out / "sweep_log.csv"))
+    assert [(r["trained"], r["reused"], r["interrupted"]) for r in log_rows] == [
+        ("4", "0", "True"),
+        ("8", "4", "False"),
+    ]
+
+
+def test_a_failing_run_is_reported_and_the_others_finish(tmp_path, monkeypatch):
+    log = tmp_path / "calls.txt"
+    bad = "dataset=linear,lr=0.01,seed=1"
+    monkeypatch.setattr(sweep, "train_one", FakeTrainer(log, fail=bad))
+    result = run_sweep(spec_of(SIMPLE), tmp_path / "out", stream=io.StringIO())
+    assert result.exit_code == 1 and result.ran == 11
+    assert result.failed == {bad: "ValueError: this run is broken"}
+    rows = list(read_rows(tmp_path / "out" / "results.csv"))
+    assert len(rows) == 11 and bad not in {r["run"] for r in rows}
+
+
+def test_progress_shows_runs_done_elapsed_and_remaining(tmp_path, monkeypatch):
+    monkeypatch.setattr(sweep, "train_one", FakeTrainer(tmp_path / "calls.txt"))
+    stream = io.StringIO()
+    run_sweep(spec_of(SIMPLE), tmp_path / "out", stream=stream)
+    text = stream.getvalue()
+    assert "sweep: 12/12 runs done, elapsed 0:0" in text and "remaining ~0:00" in text
+
+
+def test_a_folder_holding_another_configuration_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(sweep, "train_one", FakeTrainer(tmp_path / "calls.txt"))
+    out = tmp_path / "out"
+    run_sweep(spec_of(SIMPLE), out, stream=io.StringIO())
+    changed = spec_of(SIMPLE.replace("epochs = 50", "epochs = 60"))
+    with pytest.raises(SweepError, match="holds a run with epochs=50.*epochs=60"):
+        run_sweep(changed, out, stream=io.StringIO())
+
+
+def test_jobs_run_in_processes_with_the_same_results(tmp_path, monkeypatch):
+    log = tmp_path / "calls.txt"
+    monkeypatch.setattr(sweep, "train_one", FakeTrainer(log))  # inherited by forked workers
+    spec = spec_of(SIMPLE)
+    result = run_sweep(spec, tmp_path / "par", jobs=2, stream=io.StringIO())
+    assert (result.ran, result.exit_code) == (12, 0)
+    assert sorted(calls(log)) == sorted(spec.runs)
+    assert os.getpid() not in pids(log)  # every run trained in a worker process
+    assert len(list(read_rows(tmp_path / "par" / "results.csv"))) == 12
+
+
+def _strip_seconds(path: Path) -> list[dict[str, str]]:
+    return [{k: v for k, v in r.items() if k != "seconds"} for r in read_rows(path)]
+
+
+@pytest.mark.slow
+def test_real_sweep_gives_identical_results_with_one_or_two_jobs(tmp_path):
+    spec = spec_of(
+        SIMPLE.replace("epochs = 50", "epochs = 30").replace("seed = [0, 1, 2]", "seed = [0, 1]")
+    )
+    run_sweep(spec, tmp_path / "one", jobs=1, stream=io.StringIO())
+    run_sweep(spec, tmp_path / "two", jobs=2, stream=io.StringIO())
+    one = _strip_seconds(tmp_path / "one" / "results.csv")
+    assert len(one) == 8 and one == _strip_seconds(tmp_path / "two" / "results.csv")
+    for row in one:  # the CSV says what the run folders say
+        summary = json.loads((tmp_path / "one" / "runs" / row["run"] / "summary.json").read_text())
+        assert float(row["final_accuracy"]) == summary["accuracy"]
+        assert float(row["final_loss"]) == summary["loss"]
+
+
+@pytest.mark.slow
+def test_ctrl_c_on_a_parallel_sweep_keeps_finished_runs_and_a_rerun_completes_it(tmp_path):
+    """A real `proplab sweep --jobs 2` in its own process group gets SIGINT (what Ctrl-C sends)."""
+    path = write(tmp_path, SIMPLE.replace("epochs = 50", "epochs = 3000"))
+    out = tmp_path / "out"
+    code = f"import sys; from proplab.sweep import main; sys.exit(main({str(path)!r}, {str(out)!r}, jobs=2))"
+    proc = subprocess.Popen([sys.executable, "-c", code], start_new_session=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        while len(list(out.glob("runs/*/summary.json"))) < 2:
+            assert proc.poll() is None, proc.communicate()
+            time.sleep(0.05)
+        os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=600)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and "Rerun the same command to resume" in err
+    finished = {p.parent.name: p.stat().st_mtime_ns for p in out.glob("runs/*/summary.json")}
+    assert 2 <= len(finished) < 12
+    # runs stopped mid-way left no summary (and so will be redone)
+    for run in out.glob("runs/*"):
+        if run.name not in finished:
+            assert not (run / "summary.json").exists()
+
+    rerun = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=600
+    )
+    assert rerun.returncode == 0, rerun.stderr
+    for name, stamp in finished.items():
+        assert (out / "runs" / name / "summary.json").stat().st_mtime_ns == stamp
+    rows = list(read_rows(out / "results.csv"))
+    assert len(rows) == 12 and all(r["stop_reason"] == "completed" for r in rows)
+    last = list(read_rows(out / "sweep_log.csv"))[-1]
+    assert (int(last["reused"]), int(last["trained"])) == (len(finished), 12 - len(finished))
