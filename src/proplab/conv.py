@@ -282,7 +282,7 @@ class Conv1d(Module):
         # dL/dcols = w^T g, then col2im: tap j sends its rows back to the input
         # positions it read (t * stride + j * dilation), summing where they overlap.
         dcols = w.reshape(w.shape[:-2] + (channels * k,)).mT @ g
-        *lead, n, _, length = self.x_shape
+        n, length = self.x_shape[-3], self.x_shape[-1]
         length_out, s, d, p = self.length_out, self.stride, self.dilation, self.padding
         dcols = dcols.reshape(dcols.shape[:-2] + (channels, k, n, length_out))
         # dxp is laid out (*R, C, n, Lp) like dcols, so each tap's add runs over
