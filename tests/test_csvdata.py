@@ -80,6 +80,15 @@ def test_bad_input_is_named(tmp_path: Path, text: str, kwargs: dict, message: st
     assert str(path) in str(info.value) and "\n" not in str(info.value)
 
 
+def test_not_text(tmp_path: Path) -> None:
+    path = tmp_path / "image.csv"
+    path.write_bytes(b"a,b\n\xff\xd8\xff,1\n")
+    with pytest.raises(
+        CsvError, match=r"image.csv: not a UTF-8 text file \(invalid start byte at byte 4\)"
+    ):
+        load_csv(path)
+
+
 def test_missing_file_and_directory(tmp_path: Path) -> None:
     with pytest.raises(CsvError, match=r"nope.csv: no such file"):
         load_csv(tmp_path / "nope.csv")

@@ -66,7 +66,9 @@ def _read_rows(path: Path) -> list[tuple[int, list[str]]]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise CsvError(f"{path}: not a UTF-8 text file ({exc.reason} at byte {exc.start})") from None
+        raise CsvError(
+            f"{path}: not a UTF-8 text file ({exc.reason} at byte {exc.start})"
+        ) from None
     lines = text.splitlines()
     first = next((line for line in lines if line.strip()), None)
     if first is None:

@@ -32,11 +32,7 @@ from proplab.config import ConfigError, RunConfig, build_loss, build_model, buil
 from proplab.progress import ProgressBar
 from proplab.runio import ensure_writable_dir, read_json, write_csv, write_json
 from proplab.serialize import save
-from proplab.train import (
-    History,
-    evaluate,
-    fit,
-)
+from proplab.train import History, evaluate, fit
 
 CONFIG = "config.json"
 HISTORY = "history.csv"
