@@ -1,0 +1,371 @@
+"""The report: text computed from numbers, Markdown/HTML rendering, and a real sweep end to end."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import re
+import statistics
+from pathlib import Path
+from urllib.parse import unquote
+
+import numpy as np
+import pytest
+
+from proplab import report, report_text
+from proplab.aggregate import Group, RunRecord
+from proplab.config import ConfigError, RunConfig
+from proplab.report_data import ExperimentView, GroupView, RunView
+from proplab.report_doc import Bullets, Document, Figure, Heading, Para, Table, slug, to_markdown
+from proplab.report_html import inline, to_html
+from proplab.sweep import SPEC_COPY, load_spec, parse_spec, run_sweep
+
+# ---------------------------------------------------------------- text from numbers
+
+LR = '[vary]\nlr = [1.0, 0.001]\ndataset = ["xor"]\nseed = [0, 1, 2, 3, 4]\n'
+
+
+def _runs(
+    setting: str,
+    lr: float,
+    accs: list[float],
+    *,
+    single: bool = False,
+    first: int | None = None,
+    end_loss: float = 1e-3,
+) -> list[RunView]:
+    """Synthetic runs of one setting on XOR: final accuracies ``accs``, 1000 epochs each.
+
+    The loss falls linearly from 0.26 to ``end_loss``; accuracy is 0.5 until
+    epoch ``first`` and then its final value.
+    """
+    views = []
+    for seed, acc in enumerate(accs):
+        cfg = RunConfig(dataset="xor", lr=lr, seed=seed, epochs=1000)
+        rec = RunRecord(
+            "lr",
+            setting,
+            "xor",
+            seed,
+            f"r{setting}{seed}",
+            cfg,
+            end_loss,
+            acc,
+            1000,
+            "completed",
+            1.0,
+        )
+        curve = np.full(1000, acc)
+        if first is not None:
+            curve[: first - 1] = 0.5
+        loss = np.linspace(0.26, end_loss, 1000)
+        views.append(RunView(rec, Path("."), loss, curve, single_class=single))
+    return views
+
+
+def _view(groups: dict[str, list[RunView]]) -> ExperimentView:
+    exp = parse_spec(LR, Path("lr.toml"), check_build=False).experiments[0]
+    gvs = [
+        GroupView(Group("lr", s, "xor", [r.record for r in runs]), runs)
+        for s, runs in groups.items()
+    ]
+    return ExperimentView(exp, gvs, 0, list(groups), ["xor"])
+
+
+def test_observations_are_computed_from_the_numbers():
+    stalled = [11 / 21] * 5
+    view = _view(
+        {
+            "1": _runs("1", 1.0, [1.0] * 5, first=300),
+            "0.001": _runs("0.001", 0.001, stalled, single=True),
+        }
+    )
+    notes = report_text.observations(view)
+    assert (
+        notes[0]
+        == "On XOR, only lr 1 reaches 100 % in every seed; median epochs to get there: 300."
+    )
+    assert notes[1] == (
+        "On XOR, some runs end up giving every point the same class: lr 0.001 (5/5 seeds, 52.4 ± 0.0 %)."
+    )
+    # change the numbers, and the sentences change with them
+    view = _view(
+        {
+            "1": _runs("1", 1.0, [1.0] * 5, first=250),
+            "0.001": _runs("0.001", 0.001, [1.0] * 5, first=400),
+        }
+    )
+    notes = report_text.observations(view)
+    assert notes == [
+        "On XOR, every setting reaches 100 % in every seed; median epochs to get there: 250 for lr 1 and 400 for lr 0.001."
+    ]
+    view = _view(
+        {"1": _runs("1", 1.0, [1.0, 1.0, 0.9, 1.0, 0.8]), "0.001": _runs("0.001", 0.001, [0.5] * 5)}
+    )
+    notes = report_text.observations(view)
+    assert (
+        notes[0]
+        == "On XOR, no setting reaches 100 % in every seed; the best is lr 1 with 94.0 ± 8.9 %."
+    )
+    assert "the result depends on the seed for lr 1 (80.0–100.0 %)" in notes[1]
+
+
+def test_lr_answer_uses_the_measured_numbers():
+    high = _runs("100", 100.0, [10 / 21] * 5, single=True)
+    for r in high:
+        r.saturated = True
+    view = _view(
+        {
+            "100": high,
+            "1": _runs("1", 1.0, [1.0] * 5, first=700),
+            "0.001": _runs("0.001", 0.001, [11 / 21] * 5, single=True, end_loss=0.25),
+        }
+    )
+    base = RunConfig(lr=1.0, epochs=1000)
+    (_, lr_paras) = report_text.answers([view], base, (130, 21))[1]
+    text = " ".join(lr_paras)
+    assert (
+        "at lr 100 on XOR, the first steps are so large that the sigmoids saturate. In 5/5 seeds"
+        in text
+    )
+    assert "(47.6 ± 0.0 %" in text
+    assert "The fastest rate here is lr 1: 100 % on XOR after a median of 700 epochs." in text
+    assert "at lr 0.001 the loss changes by a median of only 3.8 % over 1,000 epochs" in text
+    # a high rate that trains fine is reported as such
+    fine = _runs("100", 100.0, [1.0] * 5, first=90)
+    view = _view({"100": fine, "1": _runs("1", 1.0, [1.0] * 5, first=700)})
+    text = " ".join(report_text.answers([view], base, (130, 21))[1][1])
+    assert "No tested rate was too high on XOR: even lr 100 reaches 100.0 ± 0.0 %." in text
+    assert (
+        "The fastest rate here is lr 100: 100 % on XOR after a median of 90 epochs, against 700 at the lab's lr 1."
+        in text
+    )
+
+
+# ---------------------------------------------------------------- rendering
+
+
+def test_markdown_rendering():
+    doc = Document("T")
+    doc.add(Heading(2, "Setup"), Para("a **b** `c`"), Bullets(["x", "y"]))
+    doc.add(
+        Table(["k", "v"], [["a|b", "1"]], caption="cap"),
+        Figure("runs/dataset=xor,seed=0/a b.png", "fig"),
+    )
+    md = to_markdown(doc)
+    assert md.startswith("# T\n\nContents: [Setup](#setup)\n")
+    assert "| k | v |\n|:---|---:|\n| a\\|b | 1 |" in md
+    assert "![fig](runs/dataset=xor,seed=0/a%20b.png)" in md
+    assert slug("Without activation functions?") == "without-activation-functions"
+
+
+def test_html_embeds_figures_and_escapes_text(tmp_path):
+    png = tmp_path / "f.png"
+    png.write_bytes(b"\x89PNG\r\n\x1a\nfake")
+    doc = Document("T <1>")
+    doc.add(Heading(2, "Results"), Para("x < y **bold** `a<b`"), Figure("f.png", "cap & more"))
+    page = to_html(doc, tmp_path)
+    assert '<section id="results">' in page and "<title>T &lt;1&gt;</title>" in page
+    assert "x &lt; y <strong>bold</strong> <code>a&lt;b</code>" in page
+    src = re.search(r'<img src="data:image/png;base64,([^"]+)"', page).group(1)
+    assert base64.b64decode(src) == png.read_bytes()
+    assert "<figcaption>cap &amp; more</figcaption>" in page
+    assert "<script" not in page and "http" not in page.replace("http-equiv", "")
+    assert inline("**a** and **b**") == "<strong>a</strong> and <strong>b</strong>"
+
+
+# ---------------------------------------------------------------- end to end
+
+E2E = """
+title = "Mini lab"
+description = "A small sweep for the report test."
+[base]
+epochs = 300
+[vary]
+dataset = ["linear", "xor"]
+seed = [0, 1, 2]
+
+[[experiment]]
+name = "baseline"
+title = "The lab model"
+section = "results"
+
+[[experiment]]
+name = "lr"
+title = "Learning rate"
+section = "discussion"
+vary.lr = [1.0, 0.01]
+
+[[experiment]]
+name = "no_activation"
+title = "Without activation functions"
+section = "discussion"
+vary.activation = ["sigmoid", "identity"]
+
+[[experiment]]
+name = "optimizer"
+title = "Optimizers"
+section = "extras"
+vary.optimizer = [{ optimizer = "sgd" }, { optimizer = "adam", lr = 0.05 }]
+
+[[experiment]]
+name = "conv"
+title = "Convolution"
+section = "extras"
+optional = true
+vary.model = ["mlp", "conv"]
+"""
+SECTIONS = ("setup", "results", "discussion", "extras", "questions")
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("report") / "sweep"
+    spec = parse_spec(E2E, Path("mini.toml"))
+    result = run_sweep(spec, out, jobs=2, stream=io.StringIO())
+    assert result.exit_code == 0, result.failed
+    report.build_report(out, log=lambda m: None)
+    return out
+
+
+def _tables(md: str) -> dict[str, tuple[list[str], list[list[str]]]]:
+    """Markdown tables keyed by the caption line above them."""
+    tables = {}
+    lines = md.splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith("*") and i + 2 < len(lines) and lines[i + 2].startswith("| "):
+            rows = []
+            j = i + 2
+            while j < len(lines) and lines[j].startswith("|"):
+                rows.append([c.strip() for c in lines[j].strip("|").split(" | ")])
+                j += 1
+            tables[line.strip("*")] = (rows[0], rows[2:])
+    return tables
+
+
+def _expected(out: Path) -> dict[tuple[str, str, str], list[dict]]:
+    """(experiment, setting, dataset) -> the summaries read straight from the run folders."""
+    spec = load_spec(out / SPEC_COPY)
+    found: dict[tuple[str, str, str], list[dict]] = {}
+    for exp in spec.experiments:
+        for name, labels in exp.runs:
+            summary = json.loads((out / "runs" / name / "summary.json").read_text())
+            key = (exp.name, exp.setting_label(labels), spec.runs[name].dataset)
+            found.setdefault(key, []).append(summary)
+    return found
+
+
+@pytest.mark.slow
+def test_report_tables_equal_the_run_folders(built):
+    md = (built / "report.md").read_text()
+    tables = _tables(md)
+    spec = load_spec(built / SPEC_COPY)
+    expected = _expected(built)
+    checked = 0
+    for exp in spec.experiments:
+        header, rows = tables[f"{exp.title}: final accuracy and loss, mean ± std over 3 seeds"]
+        assert header[1:4] == ["linear accuracy", "linear min–max %", "linear final loss"]
+        for row in rows:
+            for k, ds in enumerate(("linear", "xor")):
+                summaries = expected[(exp.name, row[0], ds)]
+                acc = [s["accuracy"] for s in summaries]
+                loss = [s["loss"] for s in summaries]
+                cells = row[1 + 3 * k : 4 + 3 * k]
+                assert (
+                    cells[0]
+                    == f"{100 * statistics.mean(acc):.1f} ± {100 * statistics.stdev(acc):.1f} %"
+                )
+                assert cells[1] == f"{100 * min(acc):.1f}–{100 * max(acc):.1f}"
+                assert cells[2] == f"{statistics.mean(loss):.2e} ± {statistics.stdev(loss):.1e}"
+                checked += 1
+    assert checked == 2 * (1 + 2 + 2 + 2 + 2)
+    # and aggregate.csv holds the same numbers unrounded
+    import csv
+
+    with open(built / "aggregate.csv", newline="") as f:
+        for row in csv.DictReader(f):
+            acc = [
+                s["accuracy"] for s in expected[(row["experiment"], row["setting"], row["dataset"])]
+            ]
+            assert float(row["accuracy_mean"]) == pytest.approx(statistics.mean(acc), rel=1e-12)
+            assert float(row["accuracy_std"]) == pytest.approx(
+                statistics.stdev(acc), rel=1e-9, abs=1e-15
+            )
+
+
+@pytest.mark.slow
+def test_every_image_link_resolves_and_html_has_every_section(built):
+    md = (built / "report.md").read_text()
+    links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", md)
+    # 2 lab figures per dataset + 3 per experiment
+    assert len(links) == 2 * 2 + 3 * 5
+    for link in links:
+        path = built / unquote(link)
+        assert path.is_file(), link
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    page = (built / "report.html").read_text()
+    for section in SECTIONS:
+        assert f'<section id="{section}">' in page
+        assert f"](#{section})" in md
+    embedded = re.findall(r'<img src="data:image/png;base64,([^"]+)"', page)
+    assert [base64.b64decode(e) for e in embedded] == [
+        (built / unquote(u)).read_bytes() for u in links
+    ]
+    assert 'src="http' not in page and "<link" not in page
+
+
+@pytest.mark.slow
+def test_report_text_answers_the_lab_questions_with_numbers(built):
+    md = (built / "report.md").read_text()
+    for question in (
+        "What are activation functions for?",
+        "What does a too high or too low learning rate do?",
+        "What are weights and biases for?",
+    ):
+        assert f"### {question}" in md
+    assert "Measured with the identity in the hidden layers: XOR reaches" in md
+    # the setup states what was run
+    assert "2 → 10 → 10 → 1 (MLP)" in md and "151 parameters (130 weights, 21 biases)" in md
+    assert "**Seeds**: 0, 1, 2." in md and "300 per run" in md
+
+
+@pytest.mark.slow
+def test_report_command_rebuilds_without_training(built, capsys):
+    stamps = {p: p.stat().st_mtime_ns for p in built.glob("runs/*/*")}
+    before = (built / "report.md").read_text()
+    (built / "report.md").unlink()
+    (built / "report.html").unlink()
+    assert report.main(str(built)) == 0
+    assert "report written to" in capsys.readouterr().out
+    assert (built / "report.md").read_text() == before
+    assert (built / "report.html").is_file()
+    assert {p: p.stat().st_mtime_ns for p in built.glob("runs/*/*")} == stamps
+
+
+def test_report_on_a_folder_that_is_not_a_sweep(tmp_path, capsys):
+    assert report.main(str(tmp_path)) == 2
+    err = capsys.readouterr().err
+    assert "not a sweep folder (no sweep.toml)" in err and "proplab sweep" in err
+
+
+@pytest.mark.slow
+def test_a_skipped_optional_experiment_gets_a_note(tmp_path, monkeypatch):
+    import proplab.experiments as experiments
+
+    def check(cfg):
+        if cfg.model == "conv":
+            raise ConfigError("model: 'conv' is not available in this installation (accepted: mlp)")
+
+    monkeypatch.setattr(experiments, "check_available", check)
+    text = '[base]\nepochs = 20\n[vary]\ndataset = ["xor"]\nseed = [0, 1]\n'
+    text += '[[experiment]]\nname = "base"\nsection = "results"\n'
+    text += '[[experiment]]\nname = "conv"\nsection = "extras"\noptional = true\nvary.model = ["mlp", "conv"]\n'
+    spec = parse_spec(text, Path("s.toml"))
+    result = run_sweep(spec, tmp_path, stream=io.StringIO())
+    assert result.skipped_experiments == {"conv": spec.experiments[1].skipped}
+    assert not any("model=conv" in p.name for p in (tmp_path / "runs").iterdir())
+    report.build_report(tmp_path, log=lambda m: None)
+    md = (tmp_path / "report.md").read_text()
+    assert "**Skipped**: model 'conv' is not available in this installation" in md
+    assert "| conv | Extras | model: mlp, conv |  | skipped |" in md
