@@ -256,9 +256,21 @@ class Sequential(Module):
 
     def backward(self, grad_out: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
         layers = self.layers
-        for layer in layers[:0:-1]:
+        # Without an input gradient, backprop stops at the first layer that has
+        # parameters: nothing below it (a reshape, say) needs a gradient.
+        first = 0 if need_input_grad else self._first_with_parameters()
+        if first < 0:
+            return None
+        for layer in layers[:first:-1]:
             grad_out = layer.backward(grad_out)
-        return layers[0].backward(grad_out, need_input_grad)
+        grad_in = layers[first].backward(grad_out, need_input_grad)
+        return grad_in if need_input_grad else None
+
+    def _first_with_parameters(self) -> int:
+        for i, layer in enumerate(self.layers):
+            if layer.params or any(True for _ in layer.named_parameters()):
+                return i
+        return -1
 
     def __getitem__(self, i: int) -> Module:
         return self.layers[i]

@@ -121,6 +121,10 @@ def run_one(
     x, y = load_dataset(cfg)
     # hold the test share out; shape targets for the loss (logits per class for cross-entropy)
     x, y, x_test, y_test, n_out = dataload.prepare(cfg, x, y)
+    # build before touching the folder: an impossible model (conv geometry) writes nothing
+    model = build_model(cfg, x.shape[-1], n_out)
+    loss_fn = build_loss(cfg)
+    optimizer = build_optimizer(cfg, model.parameters())
     run_dir = ensure_writable_dir(run_dir)
     # a rerun must not leave an old summary claiming the new run finished
     for stale in (SUMMARY, INTERRUPTED):
@@ -130,9 +134,6 @@ def run_one(
         {"config": cfg.to_dict(), "versions": versions(), "platform": platform.platform()},
     )
 
-    model = build_model(cfg, x.shape[-1], n_out)
-    loss_fn = build_loss(cfg)
-    optimizer = build_optimizer(cfg, model.parameters())
     bar = ProgressBar(cfg.epochs, desc=cfg.dataset, enabled=None if progress else False)
     say: Log = (lambda line: None) if quiet else bar.wrap_log(log)
     history = fit(
