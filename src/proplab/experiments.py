@@ -116,23 +116,13 @@ def run_one(
         KeyboardInterrupt: after Ctrl-C, once the partial run is saved with
             ``interrupted.json`` instead of ``summary.json``.
     """
-    cfg = cfg.validate()
-    check_available(cfg)
-    x, y = load_dataset(cfg)
-    # hold the test share out; shape targets for the loss (logits per class for cross-entropy)
-    x, y, x_test, y_test, n_out = dataload.prepare(cfg, x, y)
+    cfg, prep = prepare_run(cfg)
+    x, y = prep.x, prep.y
     # build before touching the folder: an impossible model (conv geometry) writes nothing
-    model = build_model(cfg, x.shape[-1], n_out)
+    model = build_model(cfg, x.shape[-1], prep.n_out)
     loss_fn = build_loss(cfg)
     optimizer = build_optimizer(cfg, model.parameters())
-    run_dir = ensure_writable_dir(run_dir)
-    # a rerun must not leave an old summary claiming the new run finished
-    for stale in (SUMMARY, INTERRUPTED):
-        (run_dir / stale).unlink(missing_ok=True)
-    write_json(
-        run_dir / CONFIG,
-        {"config": cfg.to_dict(), "versions": versions(), "platform": platform.platform()},
-    )
+    run_dir = start_run_dir(cfg, run_dir)
 
     bar = ProgressBar(cfg.epochs, desc=cfg.dataset, enabled=None if progress else False)
     say: Log = (lambda line: None) if quiet else bar.wrap_log(log)
@@ -151,12 +141,54 @@ def run_one(
         callback=bar.fit_callback() if bar.enabled else None,
     )
     bar.close()
+    return finish_run(cfg, run_dir, model, loss_fn, history, prep, say)
 
+
+def prepare_run(cfg: RunConfig) -> tuple[RunConfig, dataload.Prepared]:
+    """The validated config and its training/test data, before anything is written."""
+    cfg = cfg.validate()
+    check_available(cfg)
+    x, y = load_dataset(cfg)
+    # hold the test share out; shape targets for the loss (logits per class for cross-entropy)
+    return cfg, dataload.prepare(cfg, x, y)
+
+
+def start_run_dir(cfg: RunConfig, run_dir: Path) -> Path:
+    """Create (or reuse) the run folder, drop stale markers and write ``config.json``."""
+    run_dir = ensure_writable_dir(run_dir)
+    # a rerun must not leave an old summary claiming the new run finished
+    for stale in (SUMMARY, INTERRUPTED):
+        (run_dir / stale).unlink(missing_ok=True)
+    write_json(
+        run_dir / CONFIG,
+        {"config": cfg.to_dict(), "versions": versions(), "platform": platform.platform()},
+    )
+    return run_dir
+
+
+def finish_run(
+    cfg: RunConfig,
+    run_dir: Path,
+    model: Any,
+    loss_fn: Any,
+    history: History,
+    prep: dataload.Prepared,
+    say: Log,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Evaluate a trained model and write the rest of its run folder, summary last.
+
+    Shared by :func:`run_one` and the stacked sweep runner (which trains many
+    runs as one stack and then finishes each as if it had run alone).
+    Raises KeyboardInterrupt after saving an interrupted run.
+    """
+    x, y, x_test, y_test = prep.x, prep.y, prep.x_test, prep.y_test
     with np.errstate(all="ignore"):  # a diverged model predicts NaN; the summary says so
         loss, acc, pred = evaluate(model, loss_fn, x, y)
         test = None if x_test is None else evaluate(model, loss_fn, x_test, y_test)
     summary = _summary(cfg, history, float(loss), float(acc), model, x)
     summary.update(dataload.test_summary(test, x_test))
+    summary.update(extra or {})
     if history.stop_reason == "diverged":
         say(history.message)
     else:
