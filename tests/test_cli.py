@@ -191,7 +191,7 @@ def test_tol_stops_early(tmp_path: Path, capsys) -> None:
 @pytest.mark.slow
 def test_lab_trains_both_datasets(tmp_path: Path, capsys) -> None:
     out = tmp_path / "lab"
-    code, lines, _ = run_cli(capsys, "lab", "--out", str(out), "--epochs", "4000")
+    code, lines, _ = run_cli(capsys, "lab", "--out", str(out), "--epochs", "4000", "--no-suite")
     assert code == 0
     assert lines[0].startswith("== linear: 2-10-10-1 sigmoid, mse, sgd lr=1, 4000 epochs, seed 0")
     assert lines[-1] == f"lab runs saved to {out / 'linear'} and {out / 'xor'}"

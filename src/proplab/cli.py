@@ -1,4 +1,4 @@
-"""Command line: ``proplab train ...`` and ``proplab lab``.
+"""Command line: ``proplab train``, ``proplab lab``, ``proplab sweep`` and ``proplab report``.
 
 ``main(argv) -> int`` is the whole interface (tests call it directly). Bad
 input never shows a traceback: it prints one line naming the bad value and
@@ -149,14 +149,38 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_lab(args: argparse.Namespace) -> int:
-    """``proplab lab``: the lab model on both datasets, into ``<out>/linear`` and ``<out>/xor``."""
-    from proplab.experiments import lab
+    """``proplab lab``: the lab model on both datasets (``<out>/linear``, ``<out>/xor``),
+    then the lab suite into ``<out>/runs`` and the report ``<out>/report.md`` (+ .html)."""
+    import time
 
+    from proplab.experiments import lab
+    from proplab.sweep import lab_suite, load_suite
+
+    started = time.perf_counter()
+    spec = None if args.no_suite else load_suite(args.suite)  # validated before any training
     results = lab(args.out, _config_from(args), progress=not args.no_progress)
     where = " and ".join(str(Path(args.out) / name) for name in results)
     print(f"lab runs saved to {where}")
     failed = [name for name, s in results.items() if s["stop_reason"] == "diverged"]
+    if spec is not None:  # then every experiment of the suite, and the report
+        code = lab_suite(spec, args.out, jobs=args.jobs, started=started)
+        if code:
+            return code
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """``proplab sweep FILE --out DIR [--jobs N]``: every configuration of a TOML file."""
+    from proplab.sweep import main as sweep_main
+
+    return sweep_main(args.file, args.out, args.jobs)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """``proplab report DIR``: report.md + report.html from a sweep folder, no training."""
+    from proplab.report import main as report_main
+
+    return report_main(args.dir)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -164,7 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = _Parser(prog="proplab", description="A NumPy-only backpropagation lab.")
     parser.add_argument("--version", action="version", version=f"proplab {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{train,lab}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{train,lab,sweep,report}")
 
     train = sub.add_parser("train", help="train one model and write its run folder")
     _add_training_flags(train)
@@ -178,7 +202,25 @@ def build_parser() -> argparse.ArgumentParser:
     lab.add_argument("--lr", type=_number, help=f"(default {RunConfig().lr:g})")
     lab.add_argument("--seed", type=_integer, help=f"(default {RunConfig().seed})")
     lab.add_argument("--no-progress", action="store_true", help="no progress bar")
+    lab.add_argument(
+        "--suite",
+        default="lab",
+        help="experiment suite run after the two lab models, a TOML file or a shipped "
+        "suite name (default: lab); it keeps its own settings",
+    )
+    lab.add_argument("--no-suite", action="store_true", help="only train the two lab models")
+    lab.add_argument("--jobs", type=_integer, default=2, help="parallel processes (default 2)")
     lab.set_defaults(func=cmd_lab)
+
+    sweep = sub.add_parser("sweep", help="run every configuration of a TOML experiment file")
+    sweep.add_argument("file", help="experiment file (TOML), or a shipped suite name (lab)")
+    sweep.add_argument("--out", required=True, help="sweep folder (rerun to resume)")
+    sweep.add_argument("--jobs", type=_integer, default=1, help="parallel processes (default 1)")
+    sweep.set_defaults(func=cmd_sweep)
+
+    report = sub.add_parser("report", help="rebuild report.md/.html from a sweep folder")
+    report.add_argument("dir", help="sweep folder (from proplab sweep or proplab lab)")
+    report.set_defaults(func=cmd_report)
     return parser
 
 

@@ -707,20 +707,54 @@ def _append_log(out: Path, result: SweepResult, jobs: int) -> None:
     write_csv(path, header, rows)
 
 
+def load_suite(file: str | os.PathLike[str]) -> SweepSpec:
+    """A sweep file, or the name of a shipped suite (``"lab"``) when no such file exists."""
+    path = Path(file)
+    if not path.exists() and _NAME_OK.match(str(file)):
+        shipped = Path(str(resources.files("proplab") / "suites" / f"{file}.toml"))
+        if shipped.is_file():
+            path = shipped
+    return load_spec(path)
+
+
 def main(file: str, out: str, jobs: int = 1) -> int:
     """``proplab sweep FILE --out DIR [--jobs N]``: returns the exit code (2: bad file)."""
     if jobs < 1:
-        print(f"sweep: --jobs must be a positive integer, got {jobs}", file=sys.stderr)
+        print(f"proplab sweep: error: argument --jobs: must be >= 1, got {jobs}", file=sys.stderr)
         return 2
     try:
-        spec = load_spec(file)
+        spec = load_suite(file)
         result = run_sweep(spec, out, jobs=jobs)
     except SweepError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"proplab sweep: error: {exc}", file=sys.stderr)
         return 2
     print(
         f"sweep: {result.total} runs ({result.reused} reused, {result.ran} trained, "
         f"{len(result.failed)} failed) in {result.seconds:.1f} s; "
         f"results in {Path(out) / 'results.csv'} and {Path(out) / 'aggregate.csv'}"
     )
+    return result.exit_code
+
+
+def lab_suite(
+    spec: SweepSpec, out: str | os.PathLike[str], *, jobs: int = 2, started: float | None = None
+) -> int:
+    """``proplab lab`` after the two lab runs: run the suite into ``out``, write the report.
+
+    Returns the sweep's exit code (0, 1 if runs failed, 130 on Ctrl-C). After
+    Ctrl-C no report is written: rerunning resumes the sweep and then writes it.
+    """
+    from proplab.report import build_report
+
+    started = time.perf_counter() if started is None else started
+    result = run_sweep(spec, out, jobs=jobs)
+    if result.interrupted:
+        return result.exit_code
+    md, html = build_report(out, log=lambda msg: print(msg, file=sys.stderr))
+    minutes, seconds = divmod(int(round(time.perf_counter() - started)), 60)
+    print(
+        f"lab suite: {result.total} runs ({result.reused} reused, {result.ran} trained, "
+        f"{len(result.failed)} failed) with --jobs {jobs}; the lab took {minutes} min {seconds} s"
+    )
+    print(f"report written to {md} and {html}")
     return result.exit_code
