@@ -74,6 +74,15 @@ def test_cli_digits_defaults(capsys: pytest.CaptureFixture) -> None:
     # a flag the user gives wins over the dataset's default
     cfg = _config_from(build_parser().parse_args(["train", "--dataset", "digits", "--lr", "0.01"]))
     assert cfg.lr == 0.01 and cfg.epochs == DIGITS_DEFAULTS["epochs"]
+    # the output activation follows a loss the user picks, unless given too
+    for argv, output in (
+        (["--dataset", "digits", "--loss", "bce"], "sigmoid"),
+        (["--dataset", "spiral", "--loss", "ce"], "identity"),
+        (["--dataset", "spiral", "--loss", "ce", "--output-activation", "tanh"], "tanh"),
+        (["--dataset", "spiral"], "sigmoid"),  # the lab's defaults elsewhere
+    ):
+        cfg = _config_from(build_parser().parse_args(["train", *argv]))
+        assert cfg.output_activation == output, argv
 
 
 @pytest.mark.slow

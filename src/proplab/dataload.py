@@ -23,6 +23,7 @@ import numpy as np
 from proplab.config import ConfigError, RunConfig
 from proplab.data import LAB_DATASETS
 from proplab.metrics import one_hot
+from proplab.registry import canonical
 from proplab.splits import SplitError, stratified_indices
 from proplab.zoo import ZOO
 
@@ -111,13 +112,20 @@ def holdout(
 def with_dataset_defaults(values: dict[str, Any]) -> dict[str, Any]:
     """CLI values completed by the dataset's defaults (flags the user gave always win).
 
-    With ``loss="cross_entropy"`` and no output activation given, the output
-    is ``identity``: the loss applies the softmax to raw logits itself.
+    The output activation follows the loss unless given: ``identity`` (raw
+    logits) for ``cross_entropy``, which applies the softmax itself; the
+    lab's ``sigmoid`` when the user picks ``mse`` or ``bce`` instead.
     """
     out = {**dataset_defaults(values.get("dataset")), **values}
-    loss = str(out.get("loss", "")).strip().lower().replace("-", "_")
-    if loss in ("cross_entropy", "ce", "crossentropy") and "output_activation" not in values:
-        out["output_activation"] = "identity"
+    if "output_activation" not in values:
+        try:
+            loss = canonical("loss", out.get("loss", RunConfig.loss))
+        except ValueError:
+            return out  # RunConfig.validate names the bad loss
+        if loss == "cross_entropy":
+            out["output_activation"] = "identity"
+        elif "loss" in values:
+            out.pop("output_activation", None)
     return out
 
 
