@@ -110,3 +110,36 @@ def test_learnable_by_a_small_mlp(name: str, seed: int) -> None:
         rng=np.random.default_rng(seed),
     )
     assert accuracy(model.forward(x_test), y_test) >= required
+
+
+def test_cli_zoo_run_scores_train_and_test_apart(tmp_path, capsys: pytest.CaptureFixture) -> None:
+    import json
+
+    from proplab.cli import main
+    from proplab.config import RunConfig
+    from proplab.dataload import holdout
+    from proplab.serialize import load
+    from proplab.train import format_summary_line
+
+    run = tmp_path / "moons"
+    argv = ["train", "--dataset", "moons", "--n", "200", "--noise", "0.1", "--test-fraction",
+            "0.2", "--seed", "3", "--hidden", "16", "--activation", "relu", "--loss", "ce",
+            "--optimizer", "adam", "--lr", "0.02", "--batch-size", "32", "--epochs", "100",
+            "--print-every", "0", "--no-progress", "--out", str(run)]  # fmt: skip
+    assert main(argv) == 0
+    out = capsys.readouterr().out.splitlines()
+    summary = json.loads((run / "summary.json").read_text())
+    assert (summary["n_samples"], summary["n_test"]) == (160, 40)
+    assert out == [
+        f"train: {format_summary_line(summary['loss'], summary['accuracy'])}",
+        f"test: {format_summary_line(summary['test_loss'], summary['test_accuracy'])}",
+    ]
+    assert summary["test_accuracy"] >= 0.95
+    # the run drew moons(200, 0.1, seed 3) and held out the same stratified 40 points
+    x, y = load_zoo("moons", 200, 0.1, 3)
+    cfg = RunConfig(dataset="moons", test_fraction=0.2)
+    _, _, x_test, y_test = holdout(cfg, x, y)
+    assert np.bincount(y_test[:, 0]).tolist() == [20, 20]
+    model = load(run / "model.npz")
+    assert accuracy(model.forward(x_test), y_test) == summary["test_accuracy"]
+    assert {"decision_boundary.png", "comparison.png"} <= {p.name for p in run.iterdir()}
