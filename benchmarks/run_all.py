@@ -8,8 +8,10 @@ Every ``benchmarks/bench_*.py`` with a ``run(quick)`` function is a benchmark;
 ``NAME`` is its file name without ``bench_`` (``lab``, ``stack``, ...). A
 benchmark that fails prints its error and the others still run. Results go to
 ``benchmarks/results/latest.json`` and ``latest.md`` (plus a time-stamped copy
-of each); ``--publish`` also copies the Markdown to ``benchmarks/RESULTS.md``,
-the file the README quotes.
+of each); ``--publish`` also writes the benchmarks that ran into
+``benchmarks/RESULTS.md`` (the file the README quotes), replacing only their
+own sections, each with the machine and command it came from, so benchmarks
+run at different times can share the file.
 """
 
 from __future__ import annotations
@@ -74,6 +76,45 @@ def markdown_report(
             parts.append(common.render_markdown(entry["result"]))
             parts.append(f"_({name}: {entry['seconds']:.0f} s)_\n")
     return "\n".join(parts)
+
+
+PUBLISHED_HEADER = (
+    "# proplab benchmark results\n\n"
+    "Written by `python benchmarks/run_all.py --publish` (see README.md for how to\n"
+    "read them). Each section states the command, the machine and the commit it\n"
+    "ran on; ratios are only comparable within one section.\n"
+)
+
+
+def publish_sections(
+    text: str, machine: dict[str, Any], runs: dict[str, dict[str, Any]], quick: bool, command: str
+) -> str:
+    """``text`` (a RESULTS.md) with the sections of the benchmarks in ``runs`` replaced or added.
+
+    A section is delimited by ``<!-- bench:NAME -->`` and ``<!-- /bench:NAME -->``;
+    failed or skipped benchmarks leave their previous section alone.
+    """
+    if not text.strip():
+        text = PUBLISHED_HEADER
+    for name, entry in runs.items():
+        if "result" not in entry:
+            continue
+        body = (
+            f"<!-- bench:{name} -->\n"
+            + common.render_markdown(entry["result"])
+            + f"\nCommand: `{command}`{' (quick mode)' if quick else ''}, "
+            f"{entry['seconds']:.0f} s. Machine:\n\n"
+            + common.machine_markdown(machine)
+            + f"\n<!-- /bench:{name} -->"
+        )
+        start, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
+        if start in text and end in text:
+            before = text[: text.index(start)]
+            after = text[text.index(end) + len(end) :]
+            text = before + body + after
+        else:
+            text = text.rstrip("\n") + "\n\n" + body + "\n"
+    return text
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -145,7 +186,9 @@ def main(argv: list[str] | None = None) -> int:
         write_atomic(RESULTS / f"{stem}.json", text_json)
         write_atomic(RESULTS / f"{stem}.md", text_md)
     if args.publish:
-        write_atomic(HERE / "RESULTS.md", text_md)
+        published = HERE / "RESULTS.md"
+        old = published.read_text() if published.exists() else ""
+        write_atomic(published, publish_sections(old, machine, runs, args.quick, command))
     print(f"wrote {RESULTS / 'latest.json'} and {RESULTS / 'latest.md'}", file=sys.stderr)
     return 1 if failed else 0
 

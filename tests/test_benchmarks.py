@@ -196,3 +196,23 @@ def test_run_all_reports_a_failure_and_runs_the_rest(tmp_path, monkeypatch, caps
     md = (tmp_path / "results" / "latest.md").read_text()
     assert "### Good" in md and "| True |" in md and "FAILED: `RuntimeError: boom`" in md
     assert run_all.main(["--only", "nope"]) == 2
+    assert not (tmp_path / "RESULTS.md").exists()  # only --publish writes it
+
+
+def test_publish_replaces_only_the_benchmarks_that_ran(tmp_path, monkeypatch) -> None:
+    def good(value: str) -> str:
+        return f"import common\ndef run(quick=False):\n    return {{'title': 'G', 'notes': ['{value}']}}\n"
+
+    (tmp_path / "bench_one.py").write_text(good("one-v1"))
+    (tmp_path / "bench_two.py").write_text(good("two-v1"))
+    monkeypatch.setattr(run_all, "HERE", tmp_path)
+    monkeypatch.setattr(run_all, "RESULTS", tmp_path / "results")
+    assert run_all.main(["--quick", "--publish"]) == 0
+    (tmp_path / "bench_one.py").write_text(good("one-v2"))
+    (tmp_path / "bench_two.py").write_text("def run(quick=False):\n    raise ValueError('x')\n")
+    assert run_all.main(["--quick", "--publish"]) == 1
+    text = (tmp_path / "RESULTS.md").read_text()
+    # one's section was replaced, two's failed run kept its previous section
+    assert "one-v2" in text and "one-v1" not in text and "two-v1" in text
+    assert text.count("<!-- bench:one -->") == 1 and text.count("<!-- /bench:two -->") == 1
+    assert text.startswith("# proplab benchmark results")
