@@ -146,3 +146,166 @@ def train_stack(
         single.load_state_dict({name: p.data[k] for name, p in stacked_params.items()})
         runs.append(StackedRun(c, single, history.replica(k)))
     return runs
+
+
+# ---------------------------------------------------------------------------
+# The sweep runner: same signature as proplab.sweep.run_jobs
+
+
+def _discard(_line: str) -> None:
+    pass
+
+
+def _failed(exc: BaseException) -> dict:
+    import traceback
+
+    return {
+        "status": "failed",
+        "error": f"{type(exc).__name__}: {exc}",
+        "traceback": traceback.format_exc(),
+    }
+
+
+def run_stack_unit(members: list) -> list[tuple[str, dict]]:
+    """Train one stack of ``(job, cfg, prep)`` and finish each run's folder.
+
+    Returns ``(job name, outcome)`` per member. A Ctrl-C during training
+    writes nothing (those runs were not finished) and re-raises.
+    """
+    import time
+
+    from proplab.experiments import finish_run, start_run_dir
+
+    start = time.perf_counter()
+    cfgs = [cfg for _, cfg, _ in members]
+    try:
+        runs = train_stack(
+            cfgs, [p.x for _, _, p in members], [p.y for _, _, p in members], members[0][2].n_out
+        )
+    except Exception as exc:  # a broken group fails its runs, not the sweep
+        return [(job.name, _failed(exc)) for job, _, _ in members]
+    if runs and runs[0].history.stop_reason == "interrupted":
+        raise KeyboardInterrupt
+    seconds = time.perf_counter() - start
+    outcomes = []
+    for (job, cfg, prep), run in zip(members, runs, strict=True):
+        try:
+            run_dir = start_run_dir(cfg, job.run_dir)
+            summary = finish_run(
+                cfg,
+                run_dir,
+                run.model,
+                build_loss(cfg),
+                run.history,
+                prep,
+                _discard,
+                extra={"stacked_with": len(members), "stack_wall_time_s": seconds},
+            )
+        except KeyboardInterrupt:
+            raise
+        except Exception as exc:
+            outcomes.append((job.name, _failed(exc)))
+            continue
+        outcomes.append((job.name, {"status": "done", "summary": summary, "seconds": seconds}))
+    return outcomes
+
+
+def _run_unit(unit: tuple[str, list]) -> list[tuple[str, dict]]:
+    from proplab import sweep
+
+    kind, members = unit
+    if sweep._STOP is not None and sweep._STOP.is_set():
+        return [(job.name, {"status": "cancelled"}) for job, _, _ in members]
+    if kind == "stack":
+        try:
+            return run_stack_unit(members)
+        except KeyboardInterrupt:
+            return [(job.name, {"status": "interrupted"}) for job, _, _ in members]
+    job = members[0][0]
+    return [(job.name, sweep.run_job(job))]
+
+
+def plan_units(jobs: Sequence, budget: int = DEFAULT_MEMORY_BUDGET) -> tuple[list, list]:
+    """``(units, failures)``: units are ``("stack", members)`` or ``("single", [member])``.
+
+    Each member is ``(job, validated cfg, prepared data)``; jobs whose data
+    cannot be loaded come back as ``(job, outcome)`` failures.
+    """
+    from proplab.experiments import prepare_run
+
+    members, failures = [], []
+    for job in jobs:
+        try:
+            cfg, prep = prepare_run(job.config)
+        except Exception as exc:
+            failures.append((job, _failed(exc)))
+            continue
+        members.append((job, cfg, prep))
+    cfgs = [cfg for _, cfg, _ in members]
+    sizes = [p.x.shape[-2] for _, _, p in members]
+    per_replica = [
+        bytes_per_replica(cfg, p.x.shape[-2], p.x.shape[-1], p.n_out) for _, cfg, p in members
+    ]
+    stacks, singles = group_runs(cfgs, sizes, per_replica, budget)
+    units = [("stack", [members[i] for i in idx]) for idx in stacks]
+    units += [("single", [members[i]]) for i in singles]
+    # biggest first: with several workers the long stacks should not start last
+    units.sort(key=lambda u: -sum(m[1].epochs for m in u[1]))
+    return units, failures
+
+
+def run_stacked(
+    jobs: Sequence, *, workers: int = 1, on_done, budget: int = DEFAULT_MEMORY_BUDGET
+) -> None:
+    """Sweep runner (``proplab.sweep.Runner``): compatible runs train as replica stacks.
+
+    Runs whose structure matches (see :func:`structure_key`) are trained
+    together, at most ``budget`` bytes of arrays per stack; the rest run one
+    by one as usual. ``workers`` > 1 spreads stacks over processes.
+    Raises KeyboardInterrupt on Ctrl-C after the units in flight stop;
+    finished run folders are never touched again.
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
+
+    from proplab import sweep
+
+    by_name = {job.name: job for job in jobs}
+    units, failures = plan_units(jobs, budget)
+    for job, outcome in failures:
+        on_done(job, outcome)
+
+    def report(results: list[tuple[str, dict]]) -> None:
+        if any(outcome["status"] == "interrupted" for _, outcome in results):
+            for name, outcome in results:
+                if outcome["status"] == "done":
+                    on_done(by_name[name], outcome)
+            raise KeyboardInterrupt
+        for name, outcome in results:
+            on_done(by_name[name], outcome)
+
+    if workers <= 1 or len(units) <= 1:
+        for unit in units:
+            report(_run_unit(unit))
+        return
+    ctx = multiprocessing.get_context()
+    stop = ctx.Event()
+    pool = ProcessPoolExecutor(
+        max_workers=workers, mp_context=ctx, initializer=sweep._init_worker, initargs=(stop,)
+    )
+    futures = {pool.submit(_run_unit, unit): unit for unit in units}
+    try:
+        for fut in as_completed(futures):
+            try:
+                results = fut.result()
+            except BrokenProcessPool as exc:
+                err = {"status": "failed", "error": f"worker process died ({exc})"}
+                results = [(m[0].name, err) for m in futures[fut][1]]
+            report(results)
+    except KeyboardInterrupt:
+        stop.set()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
