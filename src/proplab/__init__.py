@@ -10,11 +10,14 @@ from proplab.core import Module, Parameter, Sequential
 from proplab.data import generate_linear, generate_xor_easy
 from proplab.gradcheck import GradcheckResult, gradcheck
 from proplab.layers import Flatten, Linear
-from proplab.losses import BCELoss, Loss, MSELoss
+from proplab.losses import BCELoss, CrossEntropyLoss, Loss, MSELoss
+from proplab.metrics import confusion_matrix, one_hot
 from proplab.models import conv_net, mlp
 from proplab.optim import SGD, AdaGrad, Adam, Optimizer, RMSProp
+from proplab.schedules import CosineAnnealingLR, ReduceLROnPlateau, StepLR
 from proplab.serialize import load, save
 from proplab.train import History, accuracy, evaluate, fit
+from proplab.zoo import load_zoo
 
 __version__ = "0.1.0"
 
@@ -23,6 +26,13 @@ __all__ = [
     "AdaGrad",
     "Adam",
     "BCELoss",
+    "CosineAnnealingLR",
+    "CrossEntropyLoss",
+    "ReduceLROnPlateau",
+    "StepLR",
+    "confusion_matrix",
+    "load_zoo",
+    "one_hot",
     "Conv1d",
     "Flatten",
     "GradcheckResult",
