@@ -84,7 +84,8 @@ def test_observations_are_computed_from_the_numbers():
     notes = report_text.observations(view)
     assert (
         notes[0]
-        == "On XOR, only lr 1 reaches 100 % in every seed; median epochs to get there: 300."
+        == "On XOR, only lr 1 reaches 100 % in every seed; median epochs to get there: 300; "
+        "lr 0.001 ends at 52.4 ± 0.0 %."
     )
     assert notes[1] == (
         "On XOR, some runs end up giving every point the same class: lr 0.001 (5/5 seeds, 52.4 ± 0.0 %)."
@@ -369,3 +370,32 @@ def test_a_skipped_optional_experiment_gets_a_note(tmp_path, monkeypatch):
     md = (tmp_path / "report.md").read_text()
     assert "**Skipped**: model 'conv' is not available in this installation" in md
     assert "| conv | Extras | model: mlp, conv |  | skipped |" in md
+
+
+@pytest.mark.slow
+def test_lab_command_trains_runs_the_suite_and_writes_the_report(tmp_path, capsys):
+    from proplab.cli import main
+    from proplab.train import format_summary_line
+
+    suite = tmp_path / "suite.toml"
+    suite.write_text(
+        '[base]\nepochs = 200\n[vary]\ndataset = ["linear", "xor"]\nseed = [0, 1]\n'
+        '[[experiment]]\nname = "baseline"\nsection = "results"\n'
+        '[[experiment]]\nname = "lr"\nsection = "discussion"\nvary.lr = [1.0, 0.1]\n'
+    )
+    out = tmp_path / "lab"
+    argv = ["lab", "--out", str(out), "--epochs", "300", "--suite", str(suite), "--no-progress"]
+    assert main(argv) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-1] == f"report written to {out / 'report.md'} and {out / 'report.html'}"
+    assert lines[-2].startswith("lab suite: 8 runs (0 reused, 8 trained, 0 failed) with --jobs 2")
+    md = (out / "report.md").read_text()
+    # the results section shows the two lab runs themselves (300 epochs, not the suite's 200)
+    xor = json.loads((out / "xor" / "summary.json").read_text())
+    assert "From the lab run `xor/` (seed 0), after 300 epochs" in md
+    assert (
+        "![XOR: ground truth and prediction (the lab's comparison figure)](xor/comparison.png)"
+        in md
+    )
+    assert f"`{format_summary_line(xor['loss'], xor['accuracy'])}`" in md
+    assert len(list((out / "runs").iterdir())) == 8

@@ -522,3 +522,39 @@ def test_ctrl_c_on_a_parallel_sweep_keeps_finished_runs_and_a_rerun_completes_it
     assert len(rows) == 12 and all(r["stop_reason"] == "completed" for r in rows)
     last = list(read_rows(out / "sweep_log.csv"))[-1]
     assert (int(last["reused"]), int(last["trained"])) == (len(finished), 12 - len(finished))
+
+
+# ---------------------------------------------------------------- command line
+
+
+def test_cli_sweep_reports_bad_files_in_one_line(tmp_path, capsys):
+    from proplab.cli import main
+
+    path = write(tmp_path, '[vary]\noptimizer = ["sgd", "adamw"]\n')
+    assert main(["sweep", str(path), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"proplab sweep: error: {path}: [vary] optimizer[1]")
+    assert "unknown optimizer 'adamw' (accepted: sgd, momentum, adagrad, rmsprop, adam)" in err[0]
+    assert main(["sweep", str(path), "--out", str(tmp_path), "--jobs", "0"]) == 2
+    assert "--jobs: must be >= 1" in capsys.readouterr().err
+
+
+def test_cli_sweep_runs_and_resumes(tmp_path, monkeypatch, capsys):
+    from proplab.cli import main
+
+    log = tmp_path / "calls.txt"
+    monkeypatch.setattr(sweep, "train_one", FakeTrainer(log))
+    path = write(tmp_path, SIMPLE)
+    out = tmp_path / "out"
+    assert main(["sweep", str(path), "--out", str(out)]) == 0
+    assert "sweep: 12 runs (0 reused, 12 trained, 0 failed)" in capsys.readouterr().out
+    assert main(["sweep", str(path), "--out", str(out), "--jobs", "2"]) == 0
+    assert "sweep: 12 runs (12 reused, 0 trained, 0 failed)" in capsys.readouterr().out
+    assert len(calls(log)) == 12
+    assert (out / "sweep.toml").read_text() == SIMPLE
+
+
+def test_shipped_suite_by_name():
+    assert sweep.load_suite("lab").path == sweep.suite_path("lab")
+    with pytest.raises(SweepError, match="no such sweep file"):
+        sweep.load_suite("no_such_suite")

@@ -24,6 +24,7 @@ from proplab.config import RunConfig
 from proplab.report_data import (
     MOVING,
     ExperimentView,
+    GroupView,
     ViewCache,
     dataset_name,
     experiment_views,
@@ -228,20 +229,24 @@ def _describe_data(ds: str, records: list[aggregate.RunRecord]) -> str:
 
 
 def _epochs_note(views: list[ExperimentView], base: RunConfig) -> str:
-    groups = [g for v in views for g in v.groups]
-    unique = {tuple(r.record.run for r in g.runs): g for g in groups}.values()
-    flat = [g for g in unique if not g.all_perfect and g.median_tail_change > MOVING]
-    settled = sum(1 for g in unique if g.all_perfect or not g.median_tail_change > MOVING)
+    seen: dict[tuple[str, ...], tuple[ExperimentView, GroupView]] = {}
+    for v in views:
+        for g in v.groups:  # a run set shared by two experiments counts once
+            seen.setdefault(tuple(r.record.run for r in g.runs), (v, g))
+    moving = [
+        (v, g) for v, g in seen.values() if not g.all_perfect and g.median_tail_change > MOVING
+    ]
     text = (
         f"**Epochs**: {base.epochs:,} per run (the handout trains up to 100,000). Of the "
-        f"{len(unique)} distinct settings, {settled} have settled by then: they reach 100 % in "
-        "every seed, or their median loss changes by at most "
+        f"{len(seen)} distinct settings, {len(seen) - len(moving)} have settled by then: they "
+        "reach 100 % in every seed, or their median loss changes by at most "
         f"{100 * MOVING:.0f} % over the last 10 % of epochs."
     )
-    if flat:
+    if moving:
         names = [
-            f"{dataset_name(g.dataset)} {g.setting} ({100 * g.median_tail_change:.0f} %)"
-            for g in flat
+            f"{setting_name(v, g.setting)} on {dataset_name(g.dataset)} "
+            f"({100 * g.median_tail_change:.0f} %)"
+            for v, g in moving
         ]
         text += (
             " Still moving: " + ", ".join(names) + "; their numbers could change with more epochs."

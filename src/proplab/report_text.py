@@ -142,7 +142,9 @@ def _headline(name: str, gs: list[GroupView], nm: Callable[[GroupView], str]) ->
         else:
             speeds = [f"{epochs_text(g.median_first_perfect)} for {nm(g)}" for g in by_speed]
             speed = f"median epochs to get there: {listing(speeds)}"
-        return f"On {name}, {who} 100 % in every seed; {speed}."
+        rest = [f"{nm(g)} ends at {acc_text(g)}" for g in gs if not g.all_perfect and g.accuracy.n]
+        others = f"; {listing(rest)}" if rest else ""
+        return f"On {name}, {who} 100 % in every seed; {speed}{others}."
     means = [g.accuracy.mean for g in gs if g.accuracy.n]
     if means and max(means) - min(means) < 0.005:
         return f"On {name}, no setting reaches 100 % in every seed; all end at {pct(means[0])}."

@@ -15,6 +15,7 @@ import numpy as np
 from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from proplab.plots import CLASS_COLORS, _save
 
@@ -36,6 +37,13 @@ class CurveSet:
 
     label: str
     losses: list[np.ndarray]
+
+
+def _epochs_tick(value: float, _pos: int) -> str:
+    """``20000 -> '20k'``, ``2500 -> '2.5k'``, ``300 -> '300'``: epoch ticks that never collide."""
+    if abs(value) >= 1000:
+        return f"{value / 1000:g}k"
+    return f"{value:g}"
 
 
 def _thin(n: int) -> np.ndarray:
@@ -81,6 +89,7 @@ def learning_curves(
     for sets in panels.values():
         labels += [s.label for s in sets if s.label not in labels]
     color = {label: PALETTE[i % len(PALETTE)] for i, label in enumerate(labels)}
+    band_alpha = 0.18 if len(labels) <= 3 else 0.11  # many overlapping bands turn muddy
     for ax, (dataset, sets) in zip(axes, panels.items(), strict=False):
         for s in sets:
             if not s.losses:
@@ -91,12 +100,19 @@ def learning_curves(
                 continue
             c = color[s.label]
             ax.fill_between(
-                epochs[positive], low[positive], high[positive], color=c, alpha=0.18, linewidth=0
+                epochs[positive],
+                low[positive],
+                high[positive],
+                color=c,
+                alpha=band_alpha,
+                linewidth=0,
             )
             ax.plot(epochs[positive], med[positive], color=c, linewidth=1.6)
         ax.set_yscale("log")
         ax.set_title(dataset)
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(5, integer=True))
+        ax.xaxis.set_major_formatter(FuncFormatter(_epochs_tick))
         ax.grid(True, which="major", color="0.88", linewidth=0.8)
         ax.set_xlim(left=0)
     axes[0].set_ylabel("loss (log scale)")
