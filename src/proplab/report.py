@@ -28,9 +28,9 @@ from proplab.report_data import (
     ViewCache,
     dataset_name,
     experiment_views,
-    final_predictions,
 )
 from proplab.report_doc import Bullets, Code, Document, Figure, Heading, Para, Table, to_markdown
+from proplab.report_figures import experiment_figures
 from proplab.report_text import (
     acc_text,
     answers,
@@ -318,7 +318,6 @@ def _lab_runs(doc: Document, out: Path, views: list[ExperimentView]) -> None:
 
 
 def _experiment(doc: Document, out: Path, v: ExperimentView) -> None:
-    from proplab import sweep_plots
 
     exp = v.experiment
     doc.add(Heading(3, exp.title))
@@ -366,60 +365,7 @@ def _experiment(doc: Document, out: Path, v: ExperimentView) -> None:
     if notes:
         doc.add(Bullets(notes))
 
-    curves = {
-        dataset_name(ds): [
-            sweep_plots.CurveSet(s, [r.loss for r in g.runs])
-            for s in v.settings
-            if (g := v.get(s, ds)) is not None
-        ]
-        for ds in v.datasets
-    }
-    rel = f"{FIGURES}/{exp.name}-curves.png"
-    sweep_plots.learning_curves(
-        curves, out / rel, title=f"{exp.title}: learning curves", legend_title=axis
-    )
-    doc.add(Figure(rel, f"{exp.title}: loss per epoch, median over seeds with the min-max band"))
-
-    dots = [
-        sweep_plots.DotSet(s, dataset_name(ds), [math.nan if r.record.diverged else r.record.final_accuracy for r in g.runs])
-        for s in v.settings
-        for ds in v.datasets
-        if (g := v.get(s, ds)) is not None
-    ]  # fmt: skip
-    rel = f"{FIGURES}/{exp.name}-accuracy.png"
-    sweep_plots.accuracy_dots(dots, out / rel, title=f"{exp.title}: final accuracy")
-    doc.add(Figure(rel, f"{exp.title}: final accuracy of every seed, mean ± std"))
-
-    rows_b = []
-    u, w, points = sweep_plots.boundary_grid()
-    for ds in v.datasets:
-        row = []
-        for s in v.settings:
-            g = v.get(s, ds)
-            if g is None:
-                row.append(None)
-                continue
-            run = min(g.runs, key=lambda r: r.record.seed)
-            x, y, prob = final_predictions(run.run_dir, run.record.config, points)
-            acc = "diverged" if run.record.diverged else f"{100 * run.record.final_accuracy:.1f} %"
-            title = f"{setting_name(v, s)}\n{acc}"
-            row.append(sweep_plots.BoundaryPanel(title, u, w, prob.reshape(u.size, w.size), x, y))
-        rows_b.append(row)
-    rel = f"{FIGURES}/{exp.name}-boundaries.png"
-    seed = min(r.record.seed for g in v.groups for r in g.runs)
-    sweep_plots.decision_boundaries(
-        rows_b,
-        out / rel,
-        title=f"{exp.title}: decision boundaries (seed {seed})",
-        row_labels=[dataset_name(ds) for ds in v.datasets],
-    )
-    doc.add(
-        Figure(
-            rel,
-            f"{exp.title}: the trained model's P(class 1) over the input square (seed {seed}); "
-            "black line: the 0.5 boundary; dots: the data, coloured by true class",
-        )
-    )
+    doc.add(*experiment_figures(v, out, FIGURES))
 
 
 def main(out: str) -> int:

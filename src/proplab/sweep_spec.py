@@ -1,0 +1,413 @@
+"""Sweep files: TOML experiments read, validated and expanded into run configurations.
+
+An experiment file is a base configuration plus axes to vary::
+
+    title = "Learning rates"
+    [base]                      # RunConfig fields shared by every run
+    epochs = 20000
+    [vary]                      # axes: every combination runs (seed is an axis too)
+    dataset = ["linear", "xor"]
+    lr = [1.0, 0.1, 0.001]
+    seed = [0, 1, 2, 3, 4]
+
+An axis value may be a table that sets several fields together (a *bundle*),
+e.g. ``optimizer = [{optimizer = "sgd", lr = 1.0}, {optimizer = "adam", lr = 0.01,
+label = "Adam"}]``. A file may instead hold several ``[[experiment]]`` tables
+(each with ``name``, optional ``title``, ``section``, ``description``,
+``optional``, ``base`` and ``vary``); the top-level ``[vary]`` axes (datasets,
+seeds) are then shared by all of them. Identical configurations in different
+experiments run once.
+
+Every run is named from the fields that differ from the file's ``[base]``
+(dataset first, seed last), e.g. ``dataset=xor,lr=0.001,seed=3``, so the same
+file always gives the same run folders. Everything is checked here, before
+anything runs: a malformed file, an unknown key or an invalid value raises
+:class:`SweepError` naming the file, the key and what is accepted.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from proplab.config import ConfigError, RunConfig
+
+SPEC_KEYS = ("title", "description", "base", "vary", "experiment")
+EXPERIMENT_KEYS = ("name", "title", "section", "description", "optional", "base", "vary")
+SECTIONS = ("results", "discussion", "extras", "other")
+SEED_AXIS = "seed"
+DATASET_AXIS = "dataset"
+CONFIG_FIELDS = tuple(f.name for f in fields(RunConfig))
+NAME_OK = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+class SweepError(ConfigError):
+    """A sweep file or folder is unusable; the message names the file, key and accepted values."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One value of an axis: the RunConfig fields it sets and how tables and legends show it."""
+
+    label: str
+    values: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Axis:
+    name: str
+    settings: tuple[Setting, ...]
+
+
+@dataclass
+class Experiment:
+    """One comparison: its axes and, once expanded, its runs as ``(run name, {axis: label})``."""
+
+    name: str
+    title: str
+    section: str
+    description: str
+    optional: bool
+    base: dict[str, Any]
+    axes: list[Axis]
+    runs: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    skipped: str = ""  # why an optional experiment cannot run here ("" when it can)
+
+    @property
+    def setting_axes(self) -> list[Axis]:
+        """The axes compared in this experiment (all but ``dataset`` and ``seed``)."""
+        return [a for a in self.axes if a.name not in (DATASET_AXIS, SEED_AXIS)]
+
+    def setting_label(self, labels: dict[str, str]) -> str:
+        """How a run's setting is shown: its non-dataset, non-seed axis labels joined."""
+        axes = self.setting_axes
+        if len(axes) == 1:
+            return labels[axes[0].name]
+        return ", ".join(f"{a.name}={labels[a.name]}" for a in axes) or "base"
+
+
+@dataclass
+class SweepSpec:
+    """A validated sweep file: its experiments and the unique runs they need, in order."""
+
+    path: Path
+    text: str
+    title: str
+    description: str
+    base: dict[str, Any]
+    shared_axes: list[Axis]
+    experiments: list[Experiment]
+    runs: dict[str, RunConfig]  # run name -> validated config (deduplicated)
+
+    @property
+    def active_runs(self) -> dict[str, RunConfig]:
+        """Runs of the experiments that are not skipped."""
+        wanted = {name for e in self.experiments if not e.skipped for name, _ in e.runs}
+        return {n: c for n, c in self.runs.items() if n in wanted}
+
+
+def suite_path(name: str = "lab") -> Path:
+    """The shipped suite ``proplab/suites/<name>.toml``."""
+    path = Path(str(resources.files("proplab") / "suites" / f"{name}.toml"))
+    if not path.is_file():
+        raise SweepError(f"no shipped suite named {name!r} (looked for {path})")
+    return path
+
+
+def load_spec(path: str | os.PathLike[str], *, check_build: bool = True) -> SweepSpec:
+    """Read, validate and expand a sweep file; raise :class:`SweepError` before anything runs.
+
+    ``check_build`` also builds every distinct model once (cheap), so an
+    architecture that cannot be built is reported now, not mid-sweep; an
+    ``optional = true`` experiment whose models cannot be built is marked
+    ``skipped`` with the reason instead.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SweepError(f"{path}: no such sweep file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SweepError(f"{path}: cannot read sweep file ({exc})") from None
+    return parse_spec(text, path, check_build=check_build)
+
+
+def parse_spec(text: str, path: Path | str = "<sweep>", *, check_build: bool = True) -> SweepSpec:
+    """Validate and expand sweep-file ``text`` (``path`` is used in messages)."""
+    path = Path(path)
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SweepError(f"{path}: malformed TOML: {exc}") from None
+    _check_keys(doc, SPEC_KEYS, f"{path}: top level")
+    base = _table(doc.get("base", {}), f"{path}: [base]")
+    reference = _validated(base, f"{path}: [base]")
+    shared = _axes(doc.get("vary", {}), base, f"{path}: [vary]")
+
+    raw_experiments = doc.get("experiment")
+    if raw_experiments is None:
+        stem = re.sub(r"[^A-Za-z0-9_-]", "_", path.stem) or "sweep"
+        raw_experiments = [{"name": stem, "title": doc.get("title", "")}]
+        shared, own = [], shared  # a single-experiment file: its axes are the experiment's
+    else:
+        own = None
+        if not isinstance(raw_experiments, list) or not raw_experiments:
+            raise SweepError(f"{path}: 'experiment' must be one or more [[experiment]] tables")
+    experiments: list[Experiment] = []
+    runs: dict[str, RunConfig] = {}
+    for i, raw in enumerate(raw_experiments):
+        where = f"{path}: [[experiment]] #{i + 1}"
+        exp = _experiment(raw, base, where, own)
+        if any(e.name == exp.name for e in experiments):
+            raise SweepError(f"{where}: duplicate experiment name {exp.name!r}")
+        _expand(exp, shared, base, reference, runs, f"{path}: experiment {exp.name!r}")
+        experiments.append(exp)
+    spec = SweepSpec(
+        path=path,
+        text=text,
+        title=str(doc.get("title", "") or path.stem),
+        description=str(doc.get("description", "")),
+        base=base,
+        shared_axes=shared,
+        experiments=experiments,
+        runs=runs,
+    )
+    _check_data_and_models(spec, check_build)
+    return spec
+
+
+def _check_keys(table: dict[str, Any], accepted: Sequence[str], where: str) -> None:
+    for key in table:
+        if key not in accepted:
+            raise SweepError(f"{where}: unknown key {key!r} (accepted: {', '.join(accepted)})")
+
+
+def _table(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise SweepError(f"{where}: must be a table of RunConfig fields, got {value!r}")
+    _check_keys(value, CONFIG_FIELDS, where)
+    return dict(value)
+
+
+def _validated(values: dict[str, Any], where: str) -> RunConfig:
+    try:
+        return RunConfig.from_dict(values, source=where).validate()
+    except ConfigError as exc:
+        msg = str(exc)
+        raise SweepError(msg if msg.startswith(where) else f"{where}: {msg}") from None
+    except TypeError as exc:  # e.g. a table where a number belongs
+        raise SweepError(f"{where}: {exc}") from None
+
+
+def _axes(vary: Any, base: dict[str, Any], where: str) -> list[Axis]:
+    if not isinstance(vary, dict):
+        raise SweepError(f"{where}: must be a table of axes (name = [values...]), got {vary!r}")
+    axes = []
+    for name, values in vary.items():
+        at = f"{where} {name}"
+        if not isinstance(values, list) or not values:
+            raise SweepError(f"{at}: an axis must be a non-empty list of values, got {values!r}")
+        settings = []
+        for j, value in enumerate(values):
+            settings.append(_setting(name, value, base, f"{at}[{j}]"))
+        labels = [s.label for s in settings]
+        dup = next((lab for lab in labels if labels.count(lab) > 1), None)
+        if dup is not None:
+            raise SweepError(f"{at}: value {dup!r} appears twice")
+        axes.append(Axis(name, tuple(settings)))
+    return axes
+
+
+def _setting(axis: str, value: Any, base: dict[str, Any], where: str) -> Setting:
+    if isinstance(value, dict):
+        values = dict(value)
+        label = values.pop("label", None)
+        if not values:
+            raise SweepError(f"{where}: a bundle must set at least one RunConfig field")
+        _check_keys(values, (*CONFIG_FIELDS, "label"), where)
+        if label is None:
+            main = values.get(axis)
+            rest = [f"{k}={format_value(v)}" for k, v in values.items() if k != axis]
+            label = format_value(main) if main is not None else ", ".join(rest)
+            if main is not None and rest:
+                label += f" ({', '.join(rest)})"
+    else:
+        if axis not in CONFIG_FIELDS:
+            raise SweepError(
+                f"{where}: unknown key {axis!r} (accepted: {', '.join(CONFIG_FIELDS)}; "
+                "or use tables as values to set several fields under one axis name)"
+            )
+        values = {axis: value}
+        label = format_value(value)
+    _validated({**base, **values}, f"{where} = {_show(value)}")
+    return Setting(str(label), values)
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {v!r}" for k, v in value.items()) + "}"
+    return repr(value)
+
+
+def _experiment(raw: Any, base: dict[str, Any], where: str, own: list[Axis] | None) -> Experiment:
+    if not isinstance(raw, dict):
+        raise SweepError(f"{where}: must be a table, got {raw!r}")
+    _check_keys(raw, EXPERIMENT_KEYS, where)
+    name = raw.get("name")
+    if not isinstance(name, str) or not NAME_OK.match(name):
+        raise SweepError(f"{where}: 'name' must be letters, digits, '_' or '-', got {name!r}")
+    where = f"{where} ({name})"
+    section = raw.get("section", "other")
+    if section not in SECTIONS:
+        raise SweepError(
+            f"{where}: section {section!r} is not accepted (accepted: {', '.join(SECTIONS)})"
+        )
+    optional = raw.get("optional", False)
+    if not isinstance(optional, bool):
+        raise SweepError(f"{where}: 'optional' must be true or false, got {optional!r}")
+    exp_base = {**base, **_table(raw.get("base", {}), f"{where} base")}
+    _validated(exp_base, f"{where} base")
+    axes = own if own is not None else _axes(raw.get("vary", {}), exp_base, f"{where} vary")
+    return Experiment(
+        name=name,
+        title=str(raw.get("title", "") or name),
+        section=section,
+        description=str(raw.get("description", "")),
+        optional=optional,
+        base=exp_base,
+        axes=list(axes),
+    )
+
+
+def _expand(
+    exp: Experiment,
+    shared: list[Axis],
+    base: dict[str, Any],
+    reference: RunConfig,
+    runs: dict[str, RunConfig],
+    where: str,
+) -> None:
+    """Fill ``exp.runs`` with every combination of its axes (seeds innermost) and add to ``runs``."""
+    axes = [a for a in [*exp.axes, *shared] if a.name != SEED_AXIS]
+    axes += [a for a in [*exp.axes, *shared] if a.name == SEED_AXIS]
+    exp.axes = axes
+    if len({a.name for a in axes}) != len(axes):
+        raise SweepError(f"{where}: an axis name appears twice (axes: {[a.name for a in axes]})")
+    for combo in itertools.product(*(a.settings for a in axes)):
+        values = dict(exp.base)
+        owner: dict[str, str] = {}
+        for axis, setting in zip(axes, combo, strict=True):
+            for key, value in setting.values.items():
+                if key in owner:
+                    raise SweepError(
+                        f"{where}: axes {owner[key]!r} and {axis.name!r} both set {key!r}"
+                    )
+                owner[key] = axis.name
+                values[key] = value
+        labels = {a.name: s.label for a, s in zip(axes, combo, strict=True)}
+        shown = ", ".join(f"{k}={v}" for k, v in labels.items())
+        cfg = _validated(values, f"{where} run ({shown})")
+        name = run_name(cfg, reference)
+        if name in runs and runs[name] != cfg:
+            raise SweepError(f"{where}: two different configurations map to folder {name!r}")
+        runs[name] = cfg
+        exp.runs.append((name, labels))
+
+
+def _check_data_and_models(spec: SweepSpec, check_build: bool) -> None:
+    """Load each distinct dataset and build each distinct model once, before any training."""
+    data_cache: dict[tuple[Any, ...], tuple[int, int]] = {}
+    built: dict[tuple[Any, ...], str] = {}
+    for exp in spec.experiments:
+        for name, _ in exp.runs:
+            cfg = spec.runs[name]
+            dkey = (
+                cfg.dataset,
+                cfg.n,
+                cfg.noise,
+                cfg.label,
+                cfg.seed if cfg.dataset != "xor" else 0,
+            )
+            if dkey not in data_cache:
+                try:
+                    x, y = _load_dataset(cfg)
+                except (ValueError, OSError, KeyError) as exc:
+                    raise SweepError(
+                        f"{spec.path}: experiment {exp.name!r}: dataset: {exc}"
+                    ) from None
+                data_cache[dkey] = (int(x.shape[-1]), int(y.shape[-1]))
+            if not check_build:
+                continue
+            arch = (
+                cfg.model, tuple(cfg.hidden_sizes), cfg.activation, cfg.output_activation,
+                cfg.bias, cfg.init, cfg.filters, cfg.kernel_size, cfg.stride, cfg.padding,
+                data_cache[dkey],
+            )  # fmt: skip
+            if arch not in built:
+                built[arch] = _build_problem(cfg, *data_cache[dkey])
+            if built[arch]:
+                if not exp.optional:
+                    raise SweepError(
+                        f"{spec.path}: experiment {exp.name!r}, run {name}: {built[arch]}"
+                    )
+                exp.skipped = exp.skipped or built[arch]
+
+
+def _build_problem(cfg: RunConfig, n_in: int, n_out: int) -> str:
+    """Why ``cfg``'s model cannot be built here ("" when it can)."""
+    from proplab.config import build_model
+
+    try:
+        from proplab.experiments import check_available
+
+        check_available(cfg)
+    except ImportError:
+        pass
+    except ConfigError as exc:
+        return f"model {cfg.model!r} is not available in this installation ({exc})"
+    try:
+        build_model(cfg, n_in, n_out)
+    except (ImportError, AttributeError, NotImplementedError) as exc:
+        return f"model {cfg.model!r} is not available in this installation ({exc})"
+    except (ValueError, TypeError) as exc:
+        return f"model {cfg.model!r} cannot be built: {exc}"
+    return ""
+
+
+def _load_dataset(cfg: RunConfig) -> tuple[Any, Any]:
+    try:
+        from proplab.experiments import load_dataset
+    except ImportError:  # the experiments module is not there yet: the lab's two datasets
+        from proplab.data import load_lab_dataset
+
+        return load_lab_dataset(cfg.dataset, cfg.n, cfg.seed)
+    return load_dataset(cfg)
+
+
+def format_value(value: Any) -> str:
+    """A config value as shown in run names and labels: ``1e-06``, ``0.1``, ``10``, ``8-4``."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, list | tuple):
+        return "-".join(format_value(v) for v in value)
+    if value is None:
+        return "none"
+    return str(value)
+
+
+def run_name(cfg: RunConfig, reference: RunConfig) -> str:
+    """Folder name: ``key=value`` for each field that differs from ``reference``, plus dataset and seed."""
+    mine, ref = cfg.to_dict(), reference.to_dict()
+    keys = ["dataset"] + [k for k in CONFIG_FIELDS if k not in ("dataset", "seed") and mine[k] != ref[k]]
+    keys.append("seed")
+    parts = [f"{k}={format_value(mine[k])}" for k in keys]
+    return re.sub(r"[^A-Za-z0-9._=,+-]", "_", ",".join(parts))
