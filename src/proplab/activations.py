@@ -6,6 +6,9 @@ Each forward keeps exactly what its backward needs: sigmoid and tanh keep their
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import numpy as np
 
 from proplab.core import Module
@@ -15,6 +18,26 @@ from proplab.core import Module
 _EXP_LIMIT = {
     np.dtype(t): float(np.log(np.finfo(t).max)) - 1.0 for t in (np.float16, np.float32, np.float64)
 }
+
+
+# True only inside proplab.train.fit, which runs under np.errstate(over="ignore"):
+# there exp(-x) may overflow to inf harmlessly (1 / (1 + inf) = 0, the right
+# value), so the clamp below, one NumPy call per sigmoid, can be skipped.
+_OVERFLOW_IGNORED = False
+
+
+@contextmanager
+def overflow_ignored() -> Iterator[None]:
+    """Run a block under ``np.errstate(over="ignore", invalid="ignore")`` with the sigmoid's
+    overflow clamp off (training loops use it; results are identical)."""
+    global _OVERFLOW_IGNORED
+    previous = _OVERFLOW_IGNORED
+    with np.errstate(over="ignore", invalid="ignore"):
+        _OVERFLOW_IGNORED = True
+        try:
+            yield
+        finally:
+            _OVERFLOW_IGNORED = previous
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
@@ -34,7 +57,7 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     (Measured: exp into a fresh array is ~2x faster than exp in place on a
     (64, 21, 10) stack, and divide(1, s) beats reciprocal(s).)
     """
-    t = np.negative(np.maximum(x, -_EXP_LIMIT[x.dtype]))
+    t = np.negative(x if _OVERFLOW_IGNORED else np.maximum(x, -_EXP_LIMIT[x.dtype]))
     s = np.exp(t)
     s += 1.0
     return np.divide(1.0, s, out=s)

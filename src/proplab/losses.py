@@ -40,9 +40,12 @@ class MSELoss(Loss):
     def forward(self, pred: np.ndarray, target: np.ndarray) -> float | np.ndarray:
         diff = self.diff = pred - target
         count = self.count = pred.shape[-1] * pred.shape[-2]
+        squares = diff * diff
         # the same pairwise summation for one model and for each replica of a
         # stack, so a stacked run's loss is bit-identical to the run alone
-        return _mean_last_two(diff * diff)
+        if squares.ndim == 2:
+            return float(np.add.reduce(squares.reshape(-1))) / count
+        return _mean_last_two(squares)
 
     def backward(self) -> np.ndarray:
         return self.diff * (2.0 / self.count)

@@ -223,6 +223,9 @@ class SGD(Optimizer):
         self.use_momentum = bool(np.any(np.asarray(momentum) != 0))
 
     def update(self, p: ParamGroup, state: dict[str, np.ndarray]) -> None:
+        if not self.use_momentum and not _nonzero(self.hyper["weight_decay"]):
+            p.data -= self.shaped("lr", p) * p.grad  # plain gradient descent, the lab's rule
+            return
         first = "momentum_buffer" not in state
         if self.use_momentum and first:
             state["momentum_buffer"] = np.zeros_like(p.data)

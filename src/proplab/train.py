@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from proplab.activations import overflow_ignored
 from proplab.core import Module
 from proplab.losses import Loss
 from proplab.optim import Optimizer
@@ -201,7 +202,6 @@ def _batches(
 # Overflow and inf - inf are how divergence shows up; fit detects it itself
 # (stop_reason "diverged"), so NumPy's warnings would only be noise (or, under
 # ``-W error`` as in the tests, an exception instead of the promised History).
-@np.errstate(over="ignore", invalid="ignore")
 def fit(
     model: Module,
     loss_fn: Loss,
@@ -235,6 +235,43 @@ def fit(
     Ctrl-C stops it with ``"interrupted"``. Either way the model and the
     history so far are kept.
     """
+    # overflow on the way to divergence is reported once, as "diverged", not as
+    # a stream of NumPy warnings (and the sigmoid can skip its overflow clamp)
+    with overflow_ignored():
+        return _fit(
+            model,
+            loss_fn,
+            optimizer,
+            x,
+            y,
+            epochs,
+            batch_size,
+            shuffle,
+            rng,
+            print_every,
+            log,
+            tol,
+            callback,
+            callback_every,
+        )
+
+
+def _fit(
+    model: Module,
+    loss_fn: Loss,
+    optimizer: Optimizer,
+    x: np.ndarray,
+    y: np.ndarray,
+    epochs: int,
+    batch_size: int | None,
+    shuffle: bool,
+    rng: np.random.Generator | None,
+    print_every: int,
+    log: Callable[[str], None],
+    tol: float | None,
+    callback: EpochCallback | None,
+    callback_every: int,
+) -> History:
     if int(epochs) != epochs or epochs <= 0:
         raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
     if batch_size is not None and (int(batch_size) != batch_size or batch_size <= 0):
