@@ -20,6 +20,7 @@ from proplab import dataload
 from proplab.config import MODELS, ConfigError, RunConfig
 from proplab.registry import REGISTRIES
 from proplab.runio import OutputDirError
+from proplab.threads import limit_blas_threads
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 CONFIG_FIELDS = {f.name for f in fields(RunConfig)}
@@ -240,6 +241,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
         prog = f"proplab {args.command}"
+        limit_blas_threads()  # small networks: extra BLAS threads only spin (see threads.py)
         return args.func(args)
     except UsageError as exc:
         print(exc, file=sys.stderr)

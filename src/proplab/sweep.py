@@ -84,6 +84,9 @@ _STOP: Any = None  # a multiprocessing.Event in worker processes
 def _init_worker(stop: Any) -> None:
     global _STOP
     _STOP = stop
+    from proplab.threads import limit_blas_threads
+
+    limit_blas_threads()  # --jobs N processes must not each spin N BLAS threads
 
 
 def _discard(_msg: str) -> None:
