@@ -32,12 +32,14 @@ def acc_text(g: GroupView) -> str:
 
 
 def loss_text(g: GroupView) -> str:
+    """``'1.10e-04 ± 2.5e-05'``; a spread below 1e-9 of the mean (rounding noise) shows as 0."""
     s = g.loss
     if s.n == 0:
         return "n/a"
     if s.n == 1:
         return f"{s.mean:.2e}"
-    return f"{s.mean:.2e} ± {s.std:.1e}"
+    std = 0.0 if s.std <= 1e-9 * abs(s.mean) else s.std
+    return f"{s.mean:.2e} ± {std:.1e}"
 
 
 def range_text(g: GroupView) -> str:
