@@ -407,7 +407,9 @@ def format_value(value: Any) -> str:
 def run_name(cfg: RunConfig, reference: RunConfig) -> str:
     """Folder name: ``key=value`` for each field that differs from ``reference``, plus dataset and seed."""
     mine, ref = cfg.to_dict(), reference.to_dict()
-    keys = ["dataset"] + [k for k in CONFIG_FIELDS if k not in ("dataset", "seed") and mine[k] != ref[k]]
+    keys = ["dataset"] + [
+        k for k in CONFIG_FIELDS if k not in ("dataset", "seed") and mine[k] != ref[k]
+    ]
     keys.append("seed")
     parts = [f"{k}={format_value(mine[k])}" for k in keys]
     return re.sub(r"[^A-Za-z0-9._=,+-]", "_", ",".join(parts))
