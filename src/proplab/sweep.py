@@ -25,7 +25,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from proplab.config import RunConfig
 from proplab.sweep_spec import (  # noqa: F401  (re-exported: the sweep API in one place)
@@ -67,10 +67,18 @@ class RunJob:
 
 # on_done(job, outcome): outcome["status"] is "done", "failed" or "cancelled"
 OnDone = Callable[[RunJob, dict[str, Any]], None]
-# A runner trains every job (in any order, in any processes) and calls on_done
-# once per job; on Ctrl-C it raises KeyboardInterrupt after the runs in flight
-# stop. Issue 5's stacked runner has this same signature.
-Runner = Callable[..., None]
+
+
+class Runner(Protocol):
+    """Trains every job, in any order and any processes, calling ``on_done`` once per job.
+
+    ``on_done(job, outcome)`` gets the outcome :func:`run_job` describes. On
+    Ctrl-C a runner raises KeyboardInterrupt once the runs in flight have
+    stopped. :func:`run_jobs` is the default; a stacked runner (many runs as
+    one replica stack) plugs in through :func:`run_sweep`'s ``runner``.
+    """
+
+    def __call__(self, jobs: Sequence[RunJob], *, workers: int, on_done: OnDone) -> None: ...
 
 
 def is_finished(run_dir: Path) -> bool:
@@ -100,13 +108,21 @@ def train_one(cfg: RunConfig, run_dir: Path) -> dict[str, Any]:
     return run_one(cfg, run_dir, log=_discard, quiet=True, progress=False)
 
 
-def run_job(job: RunJob) -> dict[str, Any]:
-    """Train one job with ``experiments.run_one`` (quietly); never raises except on Ctrl-C."""
+def run_job(
+    job: RunJob, train: Callable[[RunConfig, Path], dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """Train one job with ``train`` (default :func:`train_one`); never raises except on Ctrl-C.
+
+    Returns ``{"status": "done", "summary": ..., "seconds": ...}``, ``{"status":
+    "failed", "error": ...}``, ``{"status": "interrupted"}`` or, in a worker
+    told to stop, ``{"status": "cancelled"}``.
+    """
     if _STOP is not None and _STOP.is_set():
         return {"status": "cancelled"}
+    train = train_one if train is None else train
     start = time.perf_counter()
     try:
-        summary = train_one(job.config, job.run_dir)
+        summary = train(job.config, job.run_dir)
     except KeyboardInterrupt:
         return {"status": "interrupted"}
     except Exception as exc:  # one broken run must not stop the sweep
@@ -138,7 +154,8 @@ def run_jobs(jobs: Sequence[RunJob], *, workers: int = 1, on_done: OnDone) -> No
     pool = ProcessPoolExecutor(
         max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(stop,)
     )
-    futures = {pool.submit(run_job, job): job for job in jobs}
+    # hand the trainer over explicitly: workers need not be forks of this process
+    futures = {pool.submit(run_job, job, train_one): job for job in jobs}
     try:
         for fut in as_completed(futures):
             try:
