@@ -113,9 +113,10 @@ def test_observations_are_computed_from_the_numbers():
 
 
 def test_lr_answer_uses_the_measured_numbers():
-    high = _runs("100", 100.0, [10 / 21] * 5, single=True)
+    high = _runs("100", 100.0, [10 / 21] * 5, single=True, end_loss=10 / 21)
     for r in high:
         r.saturated = True
+        r.loss[1:] = 10 / 21  # saturated after one step
     view = _view(
         {
             "100": high,
@@ -127,8 +128,8 @@ def test_lr_answer_uses_the_measured_numbers():
     (_, lr_paras) = report_text.answers([view], base, (130, 21))[1]
     text = " ".join(lr_paras)
     assert (
-        "at lr 100 on XOR, the first steps are so large that the sigmoids saturate. In 5/5 seeds"
-        in text
+        "at lr 100 on XOR, after a single update the loss jumps from 0.260 to 0.476 (median "
+        "over seeds) and the sigmoids saturate. In 5/5 seeds" in text
     )
     assert "(47.6 ± 0.0 %" in text
     assert "The fastest rate here is lr 1: 100 % on XOR after a median of 700 epochs." in text

@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 
+import numpy as np
+
 from proplab.config import RunConfig
 from proplab.report_data import MOVING, ExperimentView, GroupView, dataset_name
 from proplab.sweep import format_value
@@ -304,12 +306,20 @@ def _lr_answer(f: Finder) -> list[str]:
         )
     elif high.n_single and any(r.saturated for r in high.runs):
         n_sat = sum(r.saturated and r.single_class for r in high.runs)
+        starts = [r.loss[:2] for r in high.runs if r.loss.size >= 2]
+        first, second = (float(np.median([a[i] for a in starts])) for i in (0, 1))
+        jump = (
+            f"after a single update the loss jumps from {first:.3f} to {second:.3f} "
+            "(median over seeds) and the sigmoids saturate"
+            if starts and second > first
+            else "the sigmoids saturate"
+        )
         paras.append(
-            f"Too high, measured: at lr {lr(high.config.lr)} on {name}, the first steps are so "
-            f"large that the sigmoids saturate. In {seeds(n_sat, high.n)} every output ends "
-            "within 0.001 of 0 or 1 and every point gets the same class "
-            f"({acc_text(high)}, final loss {loss_text(high)}); where the sigmoid is flat its "
-            "slope s(1 − s) is about 0, so the gradient vanishes and training never recovers."
+            f"Too high, measured: at lr {lr(high.config.lr)} on {name}, {jump}. In "
+            f"{seeds(n_sat, high.n)} every output ends within 0.001 of 0 or 1 and every point "
+            f"gets the same class ({acc_text(high)}, final loss {loss_text(high)}); where the "
+            "sigmoid is flat its slope s(1 − s) is about 0, so the gradient vanishes and "
+            "training never recovers."
         )
     elif high.accuracy.mean < 0.9:
         paras.append(
