@@ -34,6 +34,7 @@ def _runs(
     single: bool = False,
     first: int | None = None,
     end_loss: float = 1e-3,
+    seconds: float = 1.0,
 ) -> list[RunView]:
     """Synthetic runs of one setting on XOR: final accuracies ``accs``, 1000 epochs each.
 
@@ -54,7 +55,7 @@ def _runs(
             acc,
             1000,
             "completed",
-            1.0,
+            seconds,
         )
         curve = np.full(1000, acc)
         if first is not None:
@@ -110,6 +111,19 @@ def test_observations_are_computed_from_the_numbers():
         == "On XOR, no setting reaches 100 % in every seed; the best is lr 1 with 94.0 ± 8.9 %."
     )
     assert "the result depends on the seed for lr 1 (80.0–100.0 %)" in notes[1]
+
+
+def test_cost_note_only_for_a_large_gap():
+    cheap = _runs("1", 1.0, [1.0] * 5, first=10, seconds=0.05)  # 50 us per epoch
+    costly = _runs("0.001", 0.001, [1.0] * 5, first=10, seconds=0.2)  # 200 us
+    notes = report_text.observations(_view({"1": cheap, "0.001": costly}))
+    assert notes[-1] == (
+        "Training time per epoch (median over runs, wall clock): lr 1 50 µs and lr 0.001 200 µs; "
+        "the costliest setting takes 4.0x as long as the cheapest."
+    )
+    similar = _runs("0.001", 0.001, [1.0] * 5, first=10, seconds=0.1)
+    notes = report_text.observations(_view({"1": cheap, "0.001": similar}))
+    assert not any("Training time" in n for n in notes)
 
 
 def test_lr_answer_uses_the_measured_numbers():

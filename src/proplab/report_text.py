@@ -122,7 +122,37 @@ def observations(view: ExperimentView) -> list[str]:
                 f"{100 * g.median_tail_change:.0f} % over the last 10 % of epochs): "
                 "its accuracy may change with more epochs."
             )
+    speed = _cost_note(view)
+    if speed:
+        notes.append(speed)
     return notes
+
+
+def _cost_note(view: ExperimentView) -> str:
+    """Training time per epoch per setting, when the settings differ in cost by over 2.5x.
+
+    Times are wall clock, so whatever else ran on the machine adds noise of a
+    few tens of percent: only a large gap says something about the model.
+    """
+    cost: dict[str, float] = {}
+    for s in view.settings:
+        per_epoch = [
+            r.record.seconds / r.record.epochs
+            for ds in view.datasets
+            if (g := view.get(s, ds)) is not None
+            for r in g.runs
+            if r.record.epochs > 0 and math.isfinite(r.record.seconds)
+        ]
+        if per_epoch:
+            cost[s] = float(np.median(per_epoch))
+    if len(cost) < 2 or max(cost.values()) < 2.5 * min(cost.values()):
+        return ""
+    parts = [f"{setting_name(view, s)} {1e6 * c:.0f} µs" for s, c in cost.items()]
+    ratio = max(cost.values()) / min(cost.values())
+    return (
+        f"Training time per epoch (median over runs, wall clock): {listing(parts)}; the "
+        f"costliest setting takes {ratio:.1f}x as long as the cheapest."
+    )
 
 
 def _headline(name: str, gs: list[GroupView], nm: Callable[[GroupView], str]) -> str:
