@@ -29,7 +29,17 @@ from proplab.report_data import (
     dataset_name,
     experiment_views,
 )
-from proplab.report_doc import Bullets, Code, Document, Figure, Heading, Para, Table, to_markdown
+from proplab.report_doc import (
+    Block,
+    Bullets,
+    Code,
+    Document,
+    Figure,
+    Heading,
+    Para,
+    Table,
+    to_markdown,
+)
 from proplab.report_figures import experiment_figures
 from proplab.report_text import (
     acc_text,
@@ -79,11 +89,9 @@ def build_report(out: str | Path, *, log: Callable[[str], Any] = print) -> tuple
     _setup(doc, out, spec, views, records, base)
     for section in ("results", "discussion", "extras", "other"):
         mine = [v for v in views if v.experiment.section == section]
-        if section == "results":
-            doc.add(Heading(2, SECTION_TITLES[section]))
-            _lab_runs(doc, out, views)
-        elif mine:
-            doc.add(Heading(2, SECTION_TITLES[section]))
+        lab = _lab_runs(out, views) if section == "results" else []
+        if mine or lab:
+            doc.add(Heading(2, SECTION_TITLES[section]), *lab)
         for v in mine:
             _experiment(doc, out, v)
     doc.add(Heading(2, "Questions"))
@@ -287,12 +295,24 @@ def _versions(out: Path, records: list[aggregate.RunRecord]) -> str:
 # ---------------------------------------------------------------- results and experiments
 
 
-def _lab_runs(doc: Document, out: Path, views: list[ExperimentView]) -> None:
-    """The lab's figures: comparison and learning curve of the lab model on each dataset."""
+def _lab_runs(out: Path, views: list[ExperimentView]) -> list[Block]:
+    """The lab's figures: comparison and learning curve of the lab model on each dataset.
+
+    From the lab runs ``out/<dataset>/`` that ``proplab lab`` trains, else from
+    the lowest seed of a one-setting results experiment (the suite's baseline).
+    """
     from proplab.train import format_summary_line
 
-    baseline = next((v for v in views if v.experiment.section == "results" and v.groups), None)
+    baseline = next(
+        (
+            v
+            for v in views
+            if v.experiment.section == "results" and len(v.settings) == 1 and v.groups
+        ),
+        None,
+    )
     datasets = baseline.datasets if baseline else ["linear", "xor"]
+    blocks: list[Block] = []
     for ds in datasets:
         run_dir, where = out / ds, f"the lab run `{ds}/`"
         if not (run_dir / "summary.json").is_file():
@@ -309,12 +329,13 @@ def _lab_runs(doc: Document, out: Path, views: list[ExperimentView]) -> None:
             else f"diverged: {summary.get('message', '')}"
         )
         rel = run_dir.relative_to(out).as_posix()
-        doc.add(
+        blocks += [
             Heading(3, f"The lab model on {dataset_name(ds)}"),
             Para(f"From {where} (seed {summary.get('seed')}), after {summary.get('epochs_run', 0):,} epochs: `{line}`"),
             Figure(f"{rel}/comparison.png", f"{dataset_name(ds)}: ground truth and prediction (the lab's comparison figure)"),
             Figure(f"{rel}/learning_curve.png", f"{dataset_name(ds)}: learning curve of the lab model"),
-        )  # fmt: skip
+        ]  # fmt: skip
+    return blocks
 
 
 def _experiment(doc: Document, out: Path, v: ExperimentView) -> None:

@@ -153,8 +153,8 @@ def parse_spec(text: str, path: Path | str = "<sweep>", *, check_build: bool = T
 
     raw_experiments = doc.get("experiment")
     if raw_experiments is None:
-        stem = re.sub(r"[^A-Za-z0-9_-]", "_", path.stem) or "sweep"
-        raw_experiments = [{"name": stem, "title": doc.get("title", "")}]
+        # named "sweep" whatever the file is called: the copy in the sweep folder must agree
+        raw_experiments = [{"name": "sweep", "title": doc.get("title", ""), "section": "results"}]
         shared, own = [], shared  # a single-experiment file: its axes are the experiment's
     else:
         own = None
@@ -172,7 +172,7 @@ def parse_spec(text: str, path: Path | str = "<sweep>", *, check_build: bool = T
     spec = SweepSpec(
         path=path,
         text=text,
-        title=str(doc.get("title", "") or path.stem),
+        title=str(doc.get("title", "") or "Sweep"),
         description=str(doc.get("description", "")),
         base=base,
         shared_axes=shared,
