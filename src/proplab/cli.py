@@ -155,7 +155,7 @@ def cmd_lab(args: argparse.Namespace) -> int:
     import time
 
     from proplab.experiments import lab
-    from proplab.sweep import lab_suite, load_suite
+    from proplab.sweep import choose_runner, lab_suite, load_suite
 
     started = time.perf_counter()
     spec = None if args.no_suite else load_suite(args.suite)  # validated before any training
@@ -164,7 +164,8 @@ def cmd_lab(args: argparse.Namespace) -> int:
     print(f"lab runs saved to {where}")
     failed = [name for name, s in results.items() if s["stop_reason"] == "diverged"]
     if spec is not None:  # then every experiment of the suite, and the report
-        code = lab_suite(spec, args.out, jobs=args.jobs, started=started)
+        runner = choose_runner(args.stack, args.stack_memory)
+        code = lab_suite(spec, args.out, jobs=args.jobs, started=started, runner=runner)
         if code:
             return code
     return EXIT_FAILED if failed else EXIT_OK
@@ -174,7 +175,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     """``proplab sweep FILE --out DIR [--jobs N]``: every configuration of a TOML file."""
     from proplab.sweep import main as sweep_main
 
-    return sweep_main(args.file, args.out, args.jobs)
+    return sweep_main(args.file, args.out, args.jobs, args.stack, args.stack_memory)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -182,6 +183,23 @@ def cmd_report(args: argparse.Namespace) -> int:
     from proplab.report import main as report_main
 
     return report_main(args.dir)
+
+
+def _add_stack_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--stack",
+        choices=("auto", "off"),
+        default="auto",
+        help="auto (default): train runs that differ only in seed, lr, momentum or weight "
+        "decay as one replica stack, with identical results; off: one run at a time",
+    )
+    parser.add_argument(
+        "--stack-memory",
+        type=_number,
+        default=512,
+        metavar="MB",
+        help="largest stack, in MB of arrays; bigger groups are split (default 512)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -211,12 +229,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     lab.add_argument("--no-suite", action="store_true", help="only train the two lab models")
     lab.add_argument("--jobs", type=_integer, default=2, help="parallel processes (default 2)")
+    _add_stack_flags(lab)
     lab.set_defaults(func=cmd_lab)
 
     sweep = sub.add_parser("sweep", help="run every configuration of a TOML experiment file")
     sweep.add_argument("file", help="experiment file (TOML), or a shipped suite name (lab)")
     sweep.add_argument("--out", required=True, help="sweep folder (rerun to resume)")
     sweep.add_argument("--jobs", type=_integer, default=1, help="parallel processes (default 1)")
+    _add_stack_flags(sweep)
     sweep.set_defaults(func=cmd_sweep)
 
     report = sub.add_parser("report", help="rebuild report.md/.html from a sweep folder")

@@ -14,6 +14,7 @@ Ctrl-C or a crash loses nothing that had finished.
 
 from __future__ import annotations
 
+import functools
 import math
 import multiprocessing
 import os
@@ -358,14 +359,38 @@ def load_suite(file: str | os.PathLike[str]) -> SweepSpec:
     return load_spec(path)
 
 
-def main(file: str, out: str, jobs: int = 1) -> int:
-    """``proplab sweep FILE --out DIR [--jobs N]``: returns the exit code (2: bad file)."""
+STACK_MODES = ("auto", "off")
+
+
+def choose_runner(stack: str = "auto", stack_memory_mb: float = 512) -> Runner:
+    """``run_jobs`` (one run at a time) or the stacked runner (compatible runs as one stack).
+
+    ``stack="auto"`` trains runs that differ only in seed and scalar
+    hyperparameters as replica stacks of at most ``stack_memory_mb`` MB of
+    arrays each (see :mod:`proplab.stacking`); results are the same either way.
+    """
+    if stack not in STACK_MODES:
+        raise SweepError(f"--stack: unknown mode {stack!r} (accepted: {', '.join(STACK_MODES)})")
+    if not stack_memory_mb > 0:
+        raise SweepError(f"--stack-memory: must be a number of MB > 0, got {stack_memory_mb!r}")
+    if stack == "off":
+        return run_jobs
+    from proplab.stacking import run_stacked
+
+    return functools.partial(run_stacked, budget=int(stack_memory_mb * 2**20))
+
+
+def main(
+    file: str, out: str, jobs: int = 1, stack: str = "auto", stack_memory_mb: float = 512
+) -> int:
+    """``proplab sweep FILE --out DIR [--jobs N] [--stack auto|off]``: the exit code (2: bad input)."""
     if jobs < 1:
         print(f"proplab sweep: error: argument --jobs: must be >= 1, got {jobs}", file=sys.stderr)
         return 2
     try:
+        runner = choose_runner(stack, stack_memory_mb)
         spec = load_suite(file)
-        result = run_sweep(spec, out, jobs=jobs)
+        result = run_sweep(spec, out, jobs=jobs, runner=runner)
     except SweepError as exc:
         print(f"proplab sweep: error: {exc}", file=sys.stderr)
         return 2
@@ -378,7 +403,12 @@ def main(file: str, out: str, jobs: int = 1) -> int:
 
 
 def lab_suite(
-    spec: SweepSpec, out: str | os.PathLike[str], *, jobs: int = 2, started: float | None = None
+    spec: SweepSpec,
+    out: str | os.PathLike[str],
+    *,
+    jobs: int = 2,
+    started: float | None = None,
+    runner: Runner | None = None,
 ) -> int:
     """``proplab lab`` after the two lab runs: run the suite into ``out``, write the report.
 
@@ -388,7 +418,7 @@ def lab_suite(
     from proplab.report import build_report
 
     started = time.perf_counter() if started is None else started
-    result = run_sweep(spec, out, jobs=jobs)
+    result = run_sweep(spec, out, jobs=jobs, runner=runner or choose_runner())
     if result.interrupted:
         return result.exit_code
     md, html = build_report(out, log=lambda msg: print(msg, file=sys.stderr))

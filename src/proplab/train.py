@@ -38,6 +38,7 @@ class History:
     message: str = ""
     # replica stacks only: the epoch each replica stopped at (0: ran every epoch)
     # and why ("completed", "converged", "diverged"); shape R
+    tol: float | None = None  # the loss tolerance training stopped at, if any
     replica_stop_epoch: np.ndarray | None = None
     replica_stop_reason: np.ndarray | None = None
 
@@ -60,7 +61,7 @@ class History:
             reason = "interrupted"
         loss = [float(np.asarray(v)[index]) for v in self.loss[:end]]
         message = {
-            "converged": "loss below tolerance at epoch {end}",
+            "converged": f"loss below tol={self.tol} at epoch {{end}}",
             "diverged": f"training diverged at epoch {end}: the loss became "
             f"{loss[-1] if loss else 'nan'}; try a smaller learning rate",
             "interrupted": self.message,
@@ -281,7 +282,7 @@ def _fit(
         raise ValueError(f"x has {n} samples but y has {y.shape[-2]}")
     if batch_size is not None and batch_size < n and shuffle and rng is None:
         raise ValueError("mini-batch shuffling needs rng=np.random.default_rng(seed)")
-    history = History()
+    history = History(tol=tol)
     full_batch = batch_size is None or batch_size >= n
     epochs_done, losses, accuracies, times = (
         history.epoch,
@@ -359,6 +360,7 @@ def _fit(
     for column in (epochs_done, losses, accuracies, times):
         del column[complete:]
     if stops.shape:
+        stops.restore()
         history.replica_stop_epoch = stops.stop_epoch
         history.replica_stop_reason = stops.reason
     if callback is not None:
@@ -382,6 +384,7 @@ class _ReplicaStops:
         self.active = np.ones(shape, dtype=bool)
         self.stop_epoch = np.zeros(shape, dtype=np.int64)
         self.reason = np.full(shape, "completed", dtype=object)
+        self.frozen: list[tuple[np.ndarray, list[np.ndarray]]] = []
         self.base_lr = np.broadcast_to(np.asarray(optimizer.lr, dtype=np.float64), shape).copy()
 
     def check(self, epoch: int, loss: np.ndarray) -> bool:
@@ -399,7 +402,18 @@ class _ReplicaStops:
         self.reason[converged] = "converged"
         self.active &= ~stopped
         self.optimizer.set_hyper("lr", np.where(self.active, self.base_lr, 0.0))
+        # a zero learning rate freezes a replica, except where its gradient is
+        # NaN/inf (0 * inf = NaN): keep its weights as they were when it stopped
+        self.frozen.append((stopped, [p.data[stopped].copy() for p in self.optimizer.params]))
         return not self.active.any()
+
+    def restore(self) -> None:
+        """Put back every stopped replica's weights as they were at its stop."""
+        if not self.shape:
+            return
+        for stopped, values in self.frozen:
+            for p, value in zip(self.optimizer.params, values, strict=True):
+                p.data[stopped] = value
 
     def overall(self, epoch: int) -> tuple[str, str]:
         """Stop reason and message once every replica has stopped."""

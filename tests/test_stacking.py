@@ -1,0 +1,177 @@
+"""Stacked sweeps: compatible runs train as one replica stack, with results equal to running alone.
+
+Equality is exact (bit for bit) for every number the run folders hold: the
+stack does each replica's arithmetic with the same NumPy kernels in the same
+order (matmul per replica, the same pairwise sums in the loss), so histories,
+summaries and weights are identical, not merely close.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from proplab import stacking, sweep
+from proplab.config import RunConfig
+from proplab.sweep_spec import parse_spec
+
+SPEC = """
+title = "stacking check"
+[base]
+epochs = 200
+print_every = 0
+[vary]
+dataset = ["linear", "xor"]
+seed = [0, 1, 2]
+[[experiment]]
+name = "lr"
+title = "lr"
+section = "discussion"
+vary.lr = [1.0, 0.1]
+[[experiment]]
+name = "linear_net"
+title = "no activation at all"
+section = "discussion"
+base.activation = "identity"
+base.output_activation = "identity"
+vary.lr = [1.0, 0.01]               # 1.0 diverges: those replicas must not disturb the others
+[[experiment]]
+name = "tol"
+title = "tol"
+section = "discussion"
+base.tol = 0.2                      # some replicas stop early, at different epochs
+base.lr = 2.0
+vary.hidden = [10]
+[[experiment]]
+name = "optimizer"
+title = "optimizer"
+section = "extras"
+base.lr = 0.1
+vary.optimizer = ["momentum", "adam", "rmsprop"]
+[[experiment]]
+name = "conv"
+title = "conv"
+section = "extras"
+vary.model = ["conv"]
+[[experiment]]
+name = "minibatch"
+title = "minibatch"
+section = "extras"
+base.batch_size = 8                 # shuffled with the run's own seed: trains alone
+vary.hidden = [4]
+"""
+
+VOLATILE = {"wall_time_s", "us_per_epoch", "finished_at", "stacked_with", "stack_wall_time_s"}
+
+
+def _read_history(run_dir: Path) -> list[dict[str, str]]:
+    with open(run_dir / "history.csv", newline="") as fh:
+        return [{k: v for k, v in row.items() if k != "wall_time"} for row in csv.DictReader(fh)]
+
+
+def _summary(run_dir: Path) -> dict:
+    data = json.loads((run_dir / "summary.json").read_text())
+    return {k: v for k, v in data.items() if k not in VOLATILE}
+
+
+@pytest.fixture(scope="module")
+def two_sweeps(tmp_path_factory):
+    spec = parse_spec(SPEC, "stacking.toml")
+    out = tmp_path_factory.mktemp("sweeps")
+    plain = sweep.run_sweep(spec, out / "plain", runner=sweep.choose_runner("off"))
+    stacked = sweep.run_sweep(spec, out / "stacked", runner=sweep.choose_runner("auto"))
+    return spec, out / "plain", out / "stacked", plain, stacked
+
+
+@pytest.mark.slow
+def test_stacked_sweep_equals_unstacked_bit_for_bit(two_sweeps):
+    from proplab import load
+
+    spec, plain, stacked, r_plain, r_stacked = two_sweeps
+    assert r_plain.failed == {} and r_stacked.failed == {}
+    names = sorted(p.name for p in (plain / "runs").iterdir())
+    assert names == sorted(p.name for p in (stacked / "runs").iterdir())
+    assert len(names) == r_plain.total == r_stacked.total
+    reasons, stacked_sizes = set(), set()
+    for name in names:
+        a, b = plain / "runs" / name, stacked / "runs" / name
+        assert _read_history(a) == _read_history(b), name  # every epoch's loss and accuracy
+        assert _summary(a) == _summary(b), name
+        reasons.add(_summary(a)["stop_reason"])
+        stacked_sizes.add(json.loads((b / "summary.json").read_text()).get("stacked_with", 1))
+        ma, mb = load(a / "model.npz"), load(b / "model.npz")
+        for pa, pb in zip(ma.parameters(), mb.parameters(), strict=True):
+            np.testing.assert_array_equal(pa.data, pb.data)
+    # the sweep really exercised stops, divergence and stacks of several sizes
+    assert {"completed", "converged", "diverged"} <= reasons
+    assert 1 in stacked_sizes and max(stacked_sizes) >= 6
+    results = [(plain / "results.csv").read_text(), (stacked / "results.csv").read_text()]
+    assert len(results[0].splitlines()) == len(results[1].splitlines()) == len(names) + 1
+
+
+def _cfgs():
+    base = RunConfig(epochs=10).validate()
+    return [
+        base.replace(seed=0),
+        base.replace(seed=1, lr=0.5),  # same structure: seed and lr are per replica
+        base.replace(seed=2, hidden=4),  # other shape
+        base.replace(seed=3, optimizer="adam"),  # other rule
+        base.replace(seed=4, batch_size=5),  # mini-batches: alone
+        base.replace(seed=5, momentum=0.9),  # momentum on: other rule than plain SGD
+        base.replace(seed=6, momentum=0.5),  # ... but may differ per replica
+    ]
+
+
+def test_group_runs_by_structure():
+    cfgs = _cfgs()
+    sizes = [21] * len(cfgs)
+    stacks, singles = stacking.group_runs(cfgs, sizes, [1000] * len(cfgs), budget=10**6)
+    assert sorted(map(sorted, stacks)) == [[0, 1], [5, 6]]
+    assert singles == [2, 3, 4]
+
+
+def test_group_is_split_to_fit_the_memory_budget():
+    base = RunConfig(epochs=10).validate()
+    cfgs = [base.replace(seed=s) for s in range(10)]
+    stacks, singles = stacking.group_runs(cfgs, [21] * 10, [300] * 10, budget=1000)
+    assert [len(s) for s in stacks] == [3, 3, 3, 1] and singles == []
+    assert sorted(i for s in stacks for i in s) == list(range(10))
+
+
+def test_bad_stack_options_are_rejected():
+    with pytest.raises(sweep.SweepError, match="accepted: auto, off"):
+        sweep.choose_runner("sometimes")
+    with pytest.raises(sweep.SweepError, match="MB > 0"):
+        sweep.choose_runner("auto", 0)
+
+
+def test_ctrl_c_in_a_stack_keeps_finished_runs_and_resumes(tmp_path, monkeypatch):
+    spec = parse_spec(SPEC.replace("epochs = 200", "epochs = 30"), "stacking.toml")
+    calls = {"n": 0}
+    real = stacking.train_stack
+
+    def interrupt_second_stack(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(stacking, "train_stack", interrupt_second_stack)
+    runner = sweep.choose_runner("auto")
+    first = sweep.run_sweep(spec, tmp_path, runner=runner)
+    assert first.interrupted
+    done = {p.parent.name for p in tmp_path.glob("runs/*/summary.json")}
+    assert 0 < len(done) < first.total
+    mtimes = {n: (tmp_path / "runs" / n / "summary.json").stat().st_mtime_ns for n in done}
+
+    monkeypatch.setattr(stacking, "train_stack", real)
+    second = sweep.run_sweep(spec, tmp_path, runner=runner)
+    assert not second.interrupted and second.reused == len(done)
+    assert second.ran == second.total - len(done)
+    for name, mtime in mtimes.items():  # finished runs were not redone
+        assert (tmp_path / "runs" / name / "summary.json").stat().st_mtime_ns == mtime
+    assert len(list(tmp_path.glob("runs/*/summary.json"))) == second.total
