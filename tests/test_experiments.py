@@ -244,3 +244,16 @@ def test_lab_defaults_reach_the_target_for_seeds_0_to_9() -> None:
         acc = np.asarray(history.final_accuracy)
         assert acc.shape == (10,)
         assert np.all(acc >= target), f"{dataset}: {acc}"
+
+
+def test_run_without_figures_then_draw_them_from_the_files(tmp_path):
+    from proplab.experiments import run_one, write_run_figures
+
+    cfg = RunConfig(dataset="xor", epochs=50, print_every=0)
+    summary = run_one(cfg, tmp_path, quiet=True, progress=False, figures=False)
+    assert summary["epochs_run"] == 50
+    assert not list(tmp_path.glob("*.png"))  # a sweep run: files only
+    write_run_figures(tmp_path)
+    for name in ("comparison.png", "learning_curve.png"):
+        data = (tmp_path / name).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000

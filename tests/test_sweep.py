@@ -546,9 +546,10 @@ def test_cli_sweep_runs_and_resumes(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(sweep, "train_one", FakeTrainer(log))
     path = write(tmp_path, SIMPLE)
     out = tmp_path / "out"
-    assert main(["sweep", str(path), "--out", str(out)]) == 0
+    # --stack off: runs go one by one through train_one, which this test counts
+    assert main(["sweep", str(path), "--out", str(out), "--stack", "off"]) == 0
     assert "sweep: 12 runs (0 reused, 12 trained, 0 failed)" in capsys.readouterr().out
-    assert main(["sweep", str(path), "--out", str(out), "--jobs", "2"]) == 0
+    assert main(["sweep", str(path), "--out", str(out), "--jobs", "2", "--stack", "off"]) == 0
     assert "sweep: 12 runs (12 reused, 0 trained, 0 failed)" in capsys.readouterr().out
     assert len(calls(log)) == 12
     assert (out / "sweep.toml").read_text() == SIMPLE

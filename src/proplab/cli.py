@@ -175,7 +175,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     """``proplab sweep FILE --out DIR [--jobs N]``: every configuration of a TOML file."""
     from proplab.sweep import main as sweep_main
 
-    return sweep_main(args.file, args.out, args.jobs, args.stack, args.stack_memory)
+    return sweep_main(
+        args.file, args.out, args.jobs, args.stack, args.stack_memory, figures=args.figures
+    )
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -237,6 +239,11 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--out", required=True, help="sweep folder (rerun to resume)")
     sweep.add_argument("--jobs", type=_integer, default=1, help="parallel processes (default 1)")
     _add_stack_flags(sweep)
+    sweep.add_argument(
+        "--figures",
+        action="store_true",
+        help="also draw every run's PNG figures (slower; the report does not need them)",
+    )
     sweep.set_defaults(func=cmd_sweep)
 
     report = sub.add_parser("report", help="rebuild report.md/.html from a sweep folder")

@@ -101,6 +101,7 @@ def run_one(
     log: Log = print,
     quiet: bool = False,
     progress: bool = True,
+    figures: bool = True,
 ) -> dict[str, Any]:
     """Train ``cfg`` and write its run folder; return the summary (as in summary.json).
 
@@ -109,6 +110,9 @@ def run_one(
             per sample, ``loss=... accuracy=...%``).
         quiet: print nothing (sweeps).
         progress: show a progress bar on stderr when it is a terminal.
+        figures: draw the run's PNG figures (sweeps skip them: matplotlib costs
+            more than training a stacked run; :func:`write_run_figures` draws
+            them later from the saved files).
 
     Raises:
         ConfigError: an invalid configuration (before anything is written).
@@ -141,7 +145,7 @@ def run_one(
         callback=bar.fit_callback() if bar.enabled else None,
     )
     bar.close()
-    return finish_run(cfg, run_dir, model, loss_fn, history, prep, say)
+    return finish_run(cfg, run_dir, model, loss_fn, history, prep, say, figures=figures)
 
 
 def prepare_run(cfg: RunConfig) -> tuple[RunConfig, dataload.Prepared]:
@@ -175,6 +179,7 @@ def finish_run(
     prep: dataload.Prepared,
     say: Log,
     extra: dict[str, Any] | None = None,
+    figures: bool = True,
 ) -> dict[str, Any]:
     """Evaluate a trained model and write the rest of its run folder, summary last.
 
@@ -197,8 +202,9 @@ def finish_run(
         if history.stop_reason == "interrupted":
             say(f"{history.message}; partial run saved to {run_dir} ({INTERRUPTED})")
 
-    _write_outputs(run_dir, cfg, history, model, x, y, pred, summary)
-    dataload.write_figures(run_dir, cfg, model, x, y, x_test, y_test)
+    _write_outputs(run_dir, cfg, history, model, x, y, pred, summary, figures)
+    if figures:
+        dataload.write_figures(run_dir, cfg, model, x, y, x_test, y_test)
     if history.stop_reason == "interrupted":
         write_json(run_dir / INTERRUPTED, summary)
         raise KeyboardInterrupt
@@ -244,10 +250,9 @@ def _write_outputs(
     y: np.ndarray,
     pred: np.ndarray,
     summary: dict[str, Any],
+    figures: bool = True,
 ) -> None:
     """Everything but the summary, each file atomically."""
-    from proplab import plots  # matplotlib is slow to import; only runs need it
-
     h = history.as_arrays()
     write_csv(
         run_dir / HISTORY,
@@ -255,7 +260,22 @@ def _write_outputs(
         zip(*(h[c].tolist() for c in HISTORY_COLUMNS), strict=True),
     )
     save(model, run_dir / MODEL, metadata={"config": cfg.to_dict()})
-    acc = summary["accuracy"]
+    if figures:
+        _lab_figures(run_dir, cfg, history, x, y, pred, summary["accuracy"])
+
+
+def _lab_figures(
+    run_dir: Path,
+    cfg: RunConfig,
+    history: History,
+    x: np.ndarray,
+    y: np.ndarray,
+    pred: np.ndarray,
+    acc: float | None,
+) -> None:
+    """The lab's two figures: comparison (two classes only) and learning curve."""
+    from proplab import plots  # matplotlib is slow to import; only runs need it
+
     shown = "n/a (diverged)" if acc is None else f"{100 * acc:.4g}%"
     label = f"{cfg.dataset}: {_describe(cfg, x.shape[-1], pred.shape[-1])}"
     if pred.shape[-1] <= 2:  # two classes (two logits: the arg-max is the class)
@@ -270,6 +290,32 @@ def _describe(cfg: RunConfig, n_in: int | str = "in", n_out: int | str = "out") 
     widths = "-".join(str(w) for w in [n_in, *cfg.hidden_sizes, n_out])
     arch = f"conv({cfg.filters}x{cfg.kernel_size})-{widths}" if cfg.model == "conv" else widths
     return f"{arch} {cfg.activation}, {cfg.loss}, {cfg.optimizer} lr={cfg.lr:g}"
+
+
+def write_run_figures(run_dir: str | Path) -> None:
+    """Draw a finished run's figures from its files (for runs trained without them).
+
+    Rebuilds the data from ``config.json``, reloads ``model.npz`` and reads
+    ``history.csv``; writes what :func:`run_one` would have drawn.
+    """
+    from proplab.runio import read_csv
+    from proplab.serialize import load
+
+    run_dir = Path(run_dir)
+    cfg, prep = prepare_run(read_run_config(run_dir))
+    model = load(run_dir / MODEL)
+    rows = read_csv(run_dir / HISTORY)
+    history = History(
+        epoch=[int(r["epoch"]) for r in rows],
+        loss=[float(r["loss"]) for r in rows],
+        accuracy=[float(r["accuracy"]) for r in rows],
+        wall_time=[float(r["wall_time"]) for r in rows],
+    )
+    with np.errstate(all="ignore"):
+        pred = model.forward(prep.x)
+    acc = read_json(run_dir / SUMMARY).get("accuracy")
+    _lab_figures(run_dir, cfg, history, prep.x, prep.y, pred, acc)
+    dataload.write_figures(run_dir, cfg, model, prep.x, prep.y, prep.x_test, prep.y_test)
 
 
 def lab(

@@ -329,6 +329,10 @@ def _lab_runs(out: Path, views: list[ExperimentView]) -> list[Block]:
             else f"diverged: {summary.get('message', '')}"
         )
         rel = run_dir.relative_to(out).as_posix()
+        if not (run_dir / "comparison.png").is_file():  # a sweep run, trained without figures
+            from proplab.experiments import write_run_figures
+
+            write_run_figures(run_dir)
         blocks += [
             Heading(3, f"The lab model on {dataset_name(ds)}"),
             Para(f"From {where} (seed {summary.get('seed')}), after {summary.get('epochs_run', 0):,} epochs: `{line}`"),

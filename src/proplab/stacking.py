@@ -200,6 +200,7 @@ def run_stack_unit(members: list) -> list[tuple[str, dict]]:
                 prep,
                 _discard,
                 extra={"stacked_with": len(members), "stack_wall_time_s": seconds},
+                figures=job.figures,
             )
         except KeyboardInterrupt:
             raise

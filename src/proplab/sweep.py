@@ -59,6 +59,7 @@ class RunJob:
     name: str
     config: RunConfig
     run_dir: Path
+    figures: bool = False  # per-run PNGs (the report draws its own figures from the files)
 
     @property
     def cost(self) -> float:
@@ -102,11 +103,11 @@ def _discard(_msg: str) -> None:
     pass
 
 
-def train_one(cfg: RunConfig, run_dir: Path) -> dict[str, Any]:
+def train_one(cfg: RunConfig, run_dir: Path, figures: bool = False) -> dict[str, Any]:
     """Train one configuration into ``run_dir`` quietly (tests replace this to count calls)."""
     from proplab.experiments import run_one
 
-    return run_one(cfg, run_dir, log=_discard, quiet=True, progress=False)
+    return run_one(cfg, run_dir, log=_discard, quiet=True, progress=False, figures=figures)
 
 
 def run_job(
@@ -123,7 +124,10 @@ def run_job(
     train = train_one if train is None else train
     start = time.perf_counter()
     try:
-        summary = train(job.config, job.run_dir)
+        if job.figures:
+            summary = train(job.config, job.run_dir, figures=True)
+        else:
+            summary = train(job.config, job.run_dir)
     except KeyboardInterrupt:
         return {"status": "interrupted"}
     except Exception as exc:  # one broken run must not stop the sweep
@@ -234,7 +238,7 @@ class SweepResult:
         return 130 if self.interrupted else (1 if self.failed else 0)
 
 
-def plan(spec: SweepSpec, out: Path) -> list[RunJob]:
+def plan(spec: SweepSpec, out: Path, figures: bool = False) -> list[RunJob]:
     """The jobs of ``spec`` under ``out/runs``; refuse folders holding a different configuration."""
     jobs = []
     for name, cfg in spec.active_runs.items():
@@ -248,7 +252,7 @@ def plan(spec: SweepSpec, out: Path) -> list[RunJob]:
                     f"{run_dir}: holds a run with {k}={stored[k]!r}, but {spec.path} now asks for "
                     f"{k}={getattr(cfg, k)!r}; use another --out folder or delete that run folder"
                 )
-        jobs.append(RunJob(name, cfg, run_dir))
+        jobs.append(RunJob(name, cfg, run_dir, figures))
     return jobs
 
 
@@ -277,6 +281,7 @@ def run_sweep(
     jobs: int = 1,
     runner: Runner = run_jobs,
     stream: Any = None,
+    figures: bool = False,
 ) -> SweepResult:
     """Run every configuration of ``spec`` into ``out``; write results.csv and aggregate.csv.
 
@@ -288,7 +293,7 @@ def run_sweep(
 
     out = ensure_writable_dir(out)
     (out / RUNS_DIR).mkdir(exist_ok=True)
-    all_jobs = plan(spec, out)
+    all_jobs = plan(spec, out, figures)
     write_text(out / SPEC_COPY, spec.text)
     todo = [j for j in all_jobs if not is_finished(j.run_dir)]
     result = SweepResult(total=len(all_jobs), reused=len(all_jobs) - len(todo))
@@ -381,7 +386,12 @@ def choose_runner(stack: str = "auto", stack_memory_mb: float = 512) -> Runner:
 
 
 def main(
-    file: str, out: str, jobs: int = 1, stack: str = "auto", stack_memory_mb: float = 512
+    file: str,
+    out: str,
+    jobs: int = 1,
+    stack: str = "auto",
+    stack_memory_mb: float = 512,
+    figures: bool = False,
 ) -> int:
     """``proplab sweep FILE --out DIR [--jobs N] [--stack auto|off]``: the exit code (2: bad input)."""
     if jobs < 1:
@@ -390,7 +400,7 @@ def main(
     try:
         runner = choose_runner(stack, stack_memory_mb)
         spec = load_suite(file)
-        result = run_sweep(spec, out, jobs=jobs, runner=runner)
+        result = run_sweep(spec, out, jobs=jobs, runner=runner, figures=figures)
     except SweepError as exc:
         print(f"proplab sweep: error: {exc}", file=sys.stderr)
         return 2
