@@ -30,7 +30,7 @@ from proplab import data as datasets
 from proplab import dataload, models
 from proplab.config import ConfigError, RunConfig, build_loss, build_model, build_optimizer
 from proplab.progress import ProgressBar
-from proplab.runio import ensure_writable_dir, read_json, write_csv, write_json
+from proplab.runio import ensure_writable_dir, read_json, write_columns_csv, write_json
 from proplab.serialize import save
 from proplab.train import History, evaluate, fit
 
@@ -254,11 +254,7 @@ def _write_outputs(
 ) -> None:
     """Everything but the summary, each file atomically."""
     h = history.as_arrays()
-    write_csv(
-        run_dir / HISTORY,
-        HISTORY_COLUMNS,
-        zip(*(h[c].tolist() for c in HISTORY_COLUMNS), strict=True),
-    )
+    write_columns_csv(run_dir / HISTORY, {c: h[c] for c in HISTORY_COLUMNS})
     save(model, run_dir / MODEL, metadata={"config": cfg.to_dict()})
     if figures:
         _lab_figures(run_dir, cfg, history, x, y, pred, summary["accuracy"])

@@ -1,0 +1,109 @@
+"""The whole lab suite (what ``make lab`` runs): wall time with stacking on and off, peak memory.
+
+Each mode runs ``proplab sweep lab --jobs 2 --stack MODE`` in a fresh
+subprocess into a temporary folder, so both pay the same start-up and file
+writing; peak memory is the largest resident set of the sweep and its worker
+processes (``ru_maxrss`` of the children). The two modes are run one after
+the other, alternating when repeated, and their results are checked to be
+identical (every run's final loss and accuracy).
+
+``quick`` runs the suite with 2 000 instead of 20 000 epochs per run.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import common  # noqa: E402
+
+SUITE = common.REPO / "src" / "proplab" / "suites" / "lab.toml"
+
+
+def _suite_file(folder: Path, quick: bool) -> Path:
+    text = SUITE.read_text()
+    if quick:
+        text = text.replace("epochs = 20000", "epochs = 2000")
+    path = folder / "lab.toml"
+    path.write_text(text)
+    return path
+
+
+def _sweep(suite: Path, out: Path, stack: str, jobs: int) -> dict[str, float]:
+    """Run one sweep in a child process: wall seconds and the children's peak RSS (MB)."""
+    cmd = [sys.executable, "-m", "proplab", "sweep", str(suite), "--out", str(out)]
+    cmd += ["--jobs", str(jobs), "--stack", stack]
+    env = dict(os.environ, PROPLAB_BLAS_THREADS="1")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    # ru_maxrss of children is the largest single child so far (KB on Linux)
+    return {"wall_s": wall, "cpu_s": cpu, "peak_rss_mb": after.ru_maxrss / 1024}
+
+
+def _results(out: Path) -> dict[tuple[str, str], tuple[str, str]]:
+    with open(out / "results.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    return {(r["experiment"], r["run"]): (r["final_loss"], r["final_accuracy"]) for r in rows}
+
+
+def run(quick: bool = False, jobs: int = 2) -> dict[str, Any]:
+    """Time the lab suite stacked and unstacked (once each; the suite is minutes long)."""
+    data: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="proplab-suite-") as tmp:
+        folder = Path(tmp)
+        suite = _suite_file(folder, quick)
+        for mode in ("auto", "off"):
+            data[mode] = _sweep(suite, folder / mode, mode, jobs)
+            data[mode]["runs"] = len({run for _, run in _results(folder / mode)})
+        same = _results(folder / "auto") == _results(folder / "off")
+    speedup = data["off"]["wall_s"] / data["auto"]["wall_s"]
+    epochs = 2000 if quick else 20000
+    rows = [
+        [
+            "stacked (--stack auto)" if mode == "auto" else "one run at a time (--stack off)",
+            data[mode]["runs"],
+            f"{data[mode]['wall_s']:.1f}",
+            f"{data[mode]['cpu_s']:.1f}",
+            f"{data[mode]['peak_rss_mb']:.0f}",
+            common.fmt_ratio(data["off"]["wall_s"] / data[mode]["wall_s"]),
+        ]
+        for mode in ("auto", "off")
+    ]
+    return {
+        "name": "suite",
+        "title": f"The lab suite ({epochs} epochs per run, --jobs {jobs})",
+        "tables": [
+            common.table(
+                "Lab suite: `proplab sweep lab` (the sweep part of `make lab`)",
+                ["mode", "runs", "wall s", "CPU s", "peak RSS MB", "speed-up"],
+                rows,
+            )
+        ],
+        "notes": [
+            f"Stacking speed-up (wall): {speedup:.2f}x. Results identical in both modes "
+            f"(final loss and accuracy of every run): {same}.",
+            "Peak RSS is the largest single process (the sweep or one worker).",
+        ],
+        "data": {**data, "speedup": speedup, "identical": same, "epochs": epochs},
+    }
+
+
+if __name__ == "__main__":
+    import json
+
+    quick = "--quick" in sys.argv
+    result = run(quick=quick)
+    print(common.render_markdown(result))
+    print(json.dumps(result["data"], indent=2))
