@@ -13,12 +13,11 @@ identical (every run's final loss and accuracy).
 from __future__ import annotations
 
 import csv
+import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -42,14 +41,21 @@ def _sweep(suite: Path, out: Path, stack: str, jobs: int) -> dict[str, float]:
     cmd = [sys.executable, "-m", "proplab", "sweep", str(suite), "--out", str(out)]
     cmd += ["--jobs", str(jobs), "--stack", stack]
     env = dict(os.environ, PROPLAB_BLAS_THREADS="1")
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
-    # ru_maxrss of children is the largest single child so far (KB on Linux)
-    return {"wall_s": wall, "cpu_s": cpu, "peak_rss_mb": after.ru_maxrss / 1024}
+    # a small wrapper process runs the sweep, so the children's peak memory it
+    # reports belongs to this sweep alone (ru_maxrss of children is a running max)
+    wrapper = (
+        "import json, resource, subprocess, sys, time\n"
+        "t = time.perf_counter()\n"
+        "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL, "
+        "stderr=subprocess.DEVNULL)\n"
+        "r = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+        "print(json.dumps({'wall_s': time.perf_counter() - t, "
+        "'cpu_s': r.ru_utime + r.ru_stime, 'peak_rss_mb': r.ru_maxrss / 1024}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", wrapper, *cmd], check=True, env=env, capture_output=True, text=True
+    )
+    return json.loads(done.stdout)
 
 
 def _results(out: Path) -> dict[tuple[str, str], tuple[str, str]]:
@@ -94,15 +100,13 @@ def run(quick: bool = False, jobs: int = 2) -> dict[str, Any]:
         "notes": [
             f"Stacking speed-up (wall): {speedup:.2f}x. Results identical in both modes "
             f"(final loss and accuracy of every run): {same}.",
-            "Peak RSS is the largest single process (the sweep or one worker).",
+            "Peak RSS is the largest single process of that sweep (the sweep or one worker).",
         ],
         "data": {**data, "speedup": speedup, "identical": same, "epochs": epochs},
     }
 
 
 if __name__ == "__main__":
-    import json
-
     quick = "--quick" in sys.argv
     result = run(quick=quick)
     print(common.render_markdown(result))

@@ -59,7 +59,11 @@ class History:
         reason = str(self.replica_stop_reason[index])
         if reason == "completed" and self.stop_reason == "interrupted":
             reason = "interrupted"
-        loss = [float(np.asarray(v)[index]) for v in self.loss[:end]]
+        # one (epochs, *R) array per column, built once and shared by every replica
+        if getattr(self, "_stacked", None) is None or len(self._stacked[0]) != self.epochs_run:
+            self._stacked = (np.asarray(self.loss), np.asarray(self.accuracy))
+        losses, accuracies = self._stacked
+        loss = losses[(slice(0, end), *np.atleast_1d(index))].tolist()
         message = {
             "converged": f"loss below tol={self.tol} at epoch {{end}}",
             "diverged": f"training diverged at epoch {end}: the loss became "
@@ -69,7 +73,7 @@ class History:
         return History(
             epoch=list(self.epoch[:end]),
             loss=loss,
-            accuracy=[float(np.asarray(v)[index]) for v in self.accuracy[:end]],
+            accuracy=accuracies[(slice(0, end), *np.atleast_1d(index))].tolist(),
             wall_time=list(self.wall_time[:end]),
             stop_reason=reason,
             message=message.format(end=end),
@@ -385,10 +389,18 @@ class _ReplicaStops:
         self.stop_epoch = np.zeros(shape, dtype=np.int64)
         self.reason = np.full(shape, "completed", dtype=object)
         self.frozen: list[tuple[np.ndarray, list[np.ndarray]]] = []
+        self.all_active = True
         self.base_lr = np.broadcast_to(np.asarray(optimizer.lr, dtype=np.float64), shape).copy()
 
     def check(self, epoch: int, loss: np.ndarray) -> bool:
         """Record replicas that stop at ``epoch``; True once every replica has stopped."""
+        if self.all_active:
+            # the common case, in one or two NumPy calls: every loss finite (their sum
+            # is; an overflowing sum just takes the exact path) and none below tol
+            if math.isfinite(np.add.reduce(loss, axis=None)) and (
+                self.tol is None or loss.min() >= self.tol
+            ):
+                return False
         finite = np.isfinite(loss)
         if finite.all() and (self.tol is None or loss[self.active].min() >= self.tol):
             return False
@@ -401,6 +413,7 @@ class _ReplicaStops:
         self.reason[diverged] = "diverged"
         self.reason[converged] = "converged"
         self.active &= ~stopped
+        self.all_active = False
         self.optimizer.set_hyper("lr", np.where(self.active, self.base_lr, 0.0))
         # a zero learning rate freezes a replica, except where its gradient is
         # NaN/inf (0 * inf = NaN): keep its weights as they were when it stopped
