@@ -117,7 +117,9 @@ def read_record(run_dir: Path, cfg: RunConfig, experiment: str, setting: str) ->
         final_accuracy=_number(summary, "final_accuracy", "accuracy"),
         epochs=int(_number(summary, "epochs_run", "epochs")),
         stop_reason=str(summary.get("stop_reason", "completed")),
-        seconds=_number(summary, "wall_time_s", "train_seconds", "seconds"),
+        # a run trained in a replica stack of K shares the stack's time: count 1/K of it
+        seconds=_number(summary, "wall_time_s", "train_seconds", "seconds")
+        / max(int(summary.get("stacked_with") or 1), 1),
     )
 
 

@@ -267,7 +267,8 @@ def _timing(out: Path, records: list[aggregate.RunRecord]) -> str:
     text = (
         f"**Time**: the training loops of the {len(unique)} distinct runs took "
         f"{sum(unique.values()):,.0f} s in total (median {np.median(list(unique.values())):.1f} s "
-        "per run; figures and files not counted)."
+        "per run; figures and files not counted; a run trained in a stack of K counts 1/K "
+        "of the stack's time)."
     )
     path = out / SWEEP_LOG
     rows = read_csv(path) if path.is_file() else []
