@@ -162,7 +162,9 @@ class _DeferredAccuracy:
     epoch on its own would add three more. Holding the (fresh, never reused)
     prediction arrays and thresholding a few thousand epochs in one vectorised
     call gives identical numbers for a fraction of the cost. Memory stays
-    bounded: a chunk holds at most ~8 MB of predictions.
+    bounded: a chunk holds at most ~8 MB of predictions. This relies on the
+    model returning a fresh array from every forward pass, as every proplab
+    module does (a module returning a reused buffer would need a copy here).
     """
 
     def __init__(self, y: np.ndarray, accuracies: list, pred_size: int) -> None:
@@ -295,9 +297,11 @@ def _fit(
         history.wall_time,
     )
     deferred = None
-    if full_batch and _output_width(model, x) == 1:
+    # one forward pass on one sample tells the output width and the replica axes
+    probe_shape = model.forward(x[..., :1, :]).shape
+    if full_batch and probe_shape[-1] == 1:
         deferred = _DeferredAccuracy(y, accuracies, int(np.prod(y.shape)))
-    stops = _ReplicaStops(optimizer, _replica_shape(model, x), tol)
+    stops = _ReplicaStops(optimizer, tuple(probe_shape[:-2]), tol)
     # bound methods looked up once: this loop may run 100k times
     zero_grad, step = optimizer.zero_grad, optimizer.step
     forward, backward = model.forward, model.backward
@@ -439,16 +443,6 @@ class _ReplicaStops:
             f"every replica stopped by epoch {epoch} ({diverged} diverged, "
             f"{self.reason.size - diverged} below tol={self.tol})"
         )
-
-
-def _replica_shape(model: Module, x: np.ndarray) -> tuple[int, ...]:
-    """The replica axes of the model's output (``()`` for one model)."""
-    return tuple(model.forward(x[..., :1, :]).shape[:-2])
-
-
-def _output_width(model: Module, x: np.ndarray) -> int:
-    """Number of output columns, from one forward pass on a single sample."""
-    return int(model.forward(x[..., :1, :]).shape[-1])
 
 
 def _show(loss: float | np.ndarray) -> str:
