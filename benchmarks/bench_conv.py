@@ -52,7 +52,7 @@ def case_name(c_in: int, c_out: int) -> str:
     return f"{c_in} -> {c_out}"
 
 
-def problem(c_in: int, c_out: int, seed: int = 0) -> dict[str, np.ndarray]:
+def problem(c_in: int, c_out: int, seed: int = 0, batch: int = BATCH) -> dict[str, np.ndarray]:
     """Weights, bias, input and upstream gradient shared by every contender (float64)."""
     rng = np.random.default_rng(seed)
     conv = Conv1d(c_in, c_out, KERNEL, padding=PADDING, rng=rng)
@@ -60,9 +60,67 @@ def problem(c_in: int, c_out: int, seed: int = 0) -> dict[str, np.ndarray]:
     return {
         "w": conv.weight.data,
         "b": rng.standard_normal(c_out),
-        "x": rng.standard_normal((BATCH, c_in, LENGTH)),
-        "g": rng.standard_normal((BATCH, c_out, length_out)),
+        "x": rng.standard_normal((batch, c_in, LENGTH)),
+        "g": rng.standard_normal((batch, c_out, length_out)),
     }
+
+
+def growth(quick: bool, torch_available: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+    """How the cost grows: Conv1d step vs batch size, and the lab's conv model vs replicas.
+
+    Returns ``(table, data)``: us per step (batch rows) and us per net-epoch of
+    ``conv_net`` on XOR trained as a stack of K replicas (replica rows).
+    """
+    import proplab
+
+    repeats, target = (3, 0.05) if quick else (5, 0.2)
+    rows, data = [], {}
+    for batch in (10, 100, 1000):
+        case = problem(1, 8, batch=batch)
+        contenders_ = [
+            common.Contender("proplab", lambda u, c=case: ProplabStep(Conv1d, c).steps(u), blas=1)
+        ]
+        if torch_available:
+            contenders_.append(
+                common.Contender("torch", lambda u, c=case: TorchStep(c, "float64", 1).steps(u))
+            )
+        t = common.measure(contenders_, repeats=repeats, target_seconds=target)
+        ours = t["proplab"].median
+        theirs = t["torch"].median if "torch" in t else float("nan")
+        data[f"batch={batch}"] = {"proplab_s": ours, "torch_s": theirs}
+        rows.append(
+            [
+                f"Conv1d 1 -> 8, batch {batch}",
+                common.fmt_us(ours),
+                common.fmt_us(theirs),
+                common.fmt_ratio(theirs / ours) if torch_available else "n/a",
+            ]
+        )
+    x, y = proplab.generate_xor_easy()
+    epochs = 200 if quick else 1000
+    for k in (1, 8, 64):
+
+        def make(units: int, k: int = k) -> Callable[[], None]:
+            model = proplab.conv_net(2, 4, 10, 1, seeds=list(range(k)))
+            opt = proplab.SGD(model.parameters(), lr=np.linspace(0.5, 2.0, k))
+            loss = proplab.MSELoss()
+            return lambda: proplab.fit(model, loss, opt, x, y, units)
+
+        t = common.measure(
+            [common.Contender("stack", make, units=epochs, unit_scale=k, blas=1)],
+            repeats=repeats,
+        )
+        per_net = t["stack"].median
+        data[f"replicas={k}"] = {"proplab_s_per_net_epoch": per_net}
+        rows.append(
+            [f"conv_net on XOR, {k} replicas (per net-epoch)", common.fmt_us(per_net), "", ""]
+        )
+    table = common.table(
+        "How the cost grows: us per step (Conv1d) or per net-epoch (conv_net stacks)",
+        ["case", "proplab us", "torch float64 1 thr us", "torch / proplab"],
+        rows,
+    )
+    return table, data
 
 
 # ----------------------------------------------------------------------------- contenders
@@ -269,6 +327,8 @@ def run(quick: bool = False, json_path: Path | None = RESULTS / "conv.json") -> 
         ),
         common.table("Ratios (same run; > 1 means proplab is faster)", summary_cols, summary),
     ]
+    growth_table, growth_data = growth(quick, torch is not None)
+    tables.append(growth_table)
     notes = [
         "A step = zero the gradients, forward, backward with input, weight and bias gradients; float64 unless the row says float32.",
         "All contenders start from the same weights and data and were checked to agree (float64 to 1e-12, float32 to 1e-5, relative to the largest entry) before timing.",
@@ -283,6 +343,7 @@ def run(quick: bool = False, json_path: Path | None = RESULTS / "conv.json") -> 
         "notes": notes,
         "data": {
             "cases": cases,
+            "growth": growth_data,
             "batch": BATCH,
             "length": LENGTH,
             "kernel_size": KERNEL,
