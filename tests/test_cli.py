@@ -14,6 +14,7 @@ import pytest
 import proplab
 from proplab import experiments, models, runio, train
 from proplab.cli import main
+from proplab.config import RunConfig, data_rng
 from proplab.data import generate_linear, generate_xor_easy
 from proplab.progress import ProgressBar
 
@@ -118,7 +119,7 @@ def test_train_linear_end_to_end(tmp_path: Path, capsys) -> None:
         *("--print-every", "500", "--out", str(run), "--no-progress"),
     )
     assert code == 0
-    x, y = generate_linear(100, rng=3)  # the data seed is the run seed
+    x, y = generate_linear(100, rng=data_rng(RunConfig(seed=3)))  # the run's data stream
     _, _, _, acc = check_lab_printout(lines, 2000, 500, y)
     assert acc >= 99.0
     summary = check_run_folder(run, lines, x, y, 2000)

@@ -86,11 +86,16 @@ def test_unwritable_output_folder(tmp_path: Path) -> None:
 # --- datasets by name -------------------------------------------------------------------
 
 
-def test_load_dataset_uses_the_run_seed_for_data() -> None:
+def test_load_dataset_draws_data_from_the_run_seed_apart_from_the_weights() -> None:
     x, y = experiments.load_dataset(RunConfig(dataset="linear", n=50, seed=7))
-    x_ref, y_ref = generate_linear(50, rng=7)
+    x_ref, y_ref = generate_linear(50, rng=np.random.default_rng([7, 2]))
     np.testing.assert_array_equal(x, x_ref)
     np.testing.assert_array_equal(y, y_ref)
+    # not the weights' stream: the first weights are no rescaled copy of the data
+    assert not np.array_equal(x, generate_linear(50, rng=7)[0])
+    assert not np.array_equal(
+        experiments.load_dataset(RunConfig(dataset="linear", n=50, seed=8))[0], x
+    )
     x, y = experiments.load_dataset(RunConfig(dataset="xor", seed=3))
     np.testing.assert_array_equal(x, generate_xor_easy()[0])
     with pytest.raises(

@@ -176,6 +176,25 @@ def _number_in(name: str, value: Any, low: float, high: float) -> None:
         raise ConfigError(f"{name}: must be a finite number in [{low}, {high}], got {value!r}")
 
 
+# Random streams of one run, all derived from its seed: the weights use
+# default_rng(seed) (so `mlp(rng=default_rng(seed))` is the run's model), the data
+# and the mini-batch shuffling their own streams. Drawing the data from the same
+# stream as the weights would make the first weights a rescaled copy of the first
+# data coordinates.
+DATA_STREAM = 2
+SHUFFLE_STREAM = 1
+
+
+def data_rng(cfg: RunConfig) -> np.random.Generator:
+    """The Generator a run draws its generated dataset (linear, the zoo) from."""
+    return np.random.default_rng([cfg.seed, DATA_STREAM])
+
+
+def shuffle_rng(cfg: RunConfig) -> np.random.Generator:
+    """The Generator a run shuffles its mini-batches with."""
+    return np.random.default_rng([cfg.seed, SHUFFLE_STREAM])
+
+
 def build_optimizer(cfg: RunConfig, params: list, lr: Any = None) -> Optimizer:
     """The optimizer named by ``cfg`` over ``params`` (``lr`` may be a per-replica array)."""
     cls = resolve("optimizer", cfg.optimizer)

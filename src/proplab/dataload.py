@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from proplab.config import ConfigError, RunConfig
+from proplab.config import ConfigError, RunConfig, data_rng
 from proplab.data import LAB_DATASETS
 from proplab.metrics import one_hot
 from proplab.registry import canonical
@@ -72,7 +72,7 @@ def load_named(cfg: RunConfig) -> tuple[np.ndarray, np.ndarray] | None:
     name = str(cfg.dataset).strip()
     key = zoo_key(name)
     if key is not None:
-        return ZOO[key](cfg.n, cfg.noise, np.random.default_rng(cfg.seed))
+        return ZOO[key](cfg.n, cfg.noise, data_rng(cfg))
     if name.lower() == DIGITS:
         from proplab.digits import MissingDependencyError, load_digits
 

@@ -28,7 +28,15 @@ import numpy as np
 
 from proplab import data as datasets
 from proplab import dataload, models
-from proplab.config import ConfigError, RunConfig, build_loss, build_model, build_optimizer
+from proplab.config import (
+    ConfigError,
+    RunConfig,
+    build_loss,
+    build_model,
+    build_optimizer,
+    data_rng,
+    shuffle_rng,
+)
 from proplab.progress import ProgressBar
 from proplab.runio import ensure_writable_dir, read_json, write_columns_csv, write_json
 from proplab.serialize import save
@@ -47,7 +55,7 @@ Log = Callable[[str], Any]
 
 # dataset name -> loader(cfg) -> (x, y). Generated data is drawn with the run's seed.
 DATASETS: dict[str, Callable[[RunConfig], tuple[np.ndarray, np.ndarray]]] = {
-    "linear": lambda cfg: datasets.generate_linear(cfg.n, rng=np.random.default_rng(cfg.seed)),
+    "linear": lambda cfg: datasets.generate_linear(cfg.n, rng=data_rng(cfg)),
     "xor": lambda cfg: datasets.generate_xor_easy(),
 }
 
@@ -138,7 +146,7 @@ def run_one(
         y,
         cfg.epochs,
         batch_size=cfg.batch_size,
-        rng=np.random.default_rng([cfg.seed, 1]),  # shuffling stream, apart from data/weights
+        rng=shuffle_rng(cfg),  # a stream apart from the data's and the weights'
         print_every=cfg.print_every,
         log=say,
         tol=cfg.tol,
