@@ -45,7 +45,13 @@ class StackedRun:
 def structure_key(cfg: RunConfig) -> str:
     """Runs with equal keys can share a stack (JSON of every non-per-replica field)."""
     fields = {k: v for k, v in cfg.to_dict().items() if k not in PER_REPLICA}
-    fields["momentum"] = cfg.effective_momentum != 0  # momentum on/off changes the rule
+    if cfg.optimizer in ("sgd", "momentum"):
+        # one rule: with momentum 0 SGD's momentum path updates bit for bit as
+        # plain SGD does (the buffer is exactly the gradient), so they share stacks
+        fields["optimizer"] = "sgd"
+    else:
+        # RMSprop's momentum path rounds differently from its plain one
+        fields["momentum"] = cfg.effective_momentum != 0
     return json.dumps(fields, sort_keys=True, default=str)
 
 
