@@ -194,15 +194,16 @@ class Conv1d(Module):
         # PyTorch's fans for a conv weight: every output sees C*k inputs, every input feeds O*k outputs
         fans = {"fan_in": self.in_channels * self.kernel_size}
         fans["fan_out"] = self.out_channels * self.kernel_size
-        if rngs is not None:
-            if len(rngs) != int(np.prod(replicas)):
-                raise ValueError(f"got {len(rngs)} generators for replica shape {replicas}")
-            w = np.stack([init(w_shape, r, dtype=dtype, **fans) for r in rngs])
-            w = w.reshape(replicas + w_shape)
-        else:
-            if rng is None:
-                raise ValueError("Conv1d needs rng=np.random.default_rng(seed) (or rngs=...)")
-            w = init(replicas + w_shape, rng, dtype=dtype, **fans)
+        w = initializers.draw_weights(
+            w_shape,
+            init,
+            rng=rng,
+            rngs=rngs,
+            replicas=replicas,
+            owner="Conv1d",
+            dtype=dtype,
+            **fans,
+        )
         self.weight = Parameter(w, replica_ndim=len(replicas), name="weight")
         self.params = {"weight": self.weight}
         self.bias: Parameter | None = None

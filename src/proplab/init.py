@@ -115,3 +115,30 @@ def torch_default(
     fi, _ = _fans(shape, fan_in, fan_out)
     a = 1.0 / math.sqrt(fi)
     return rng.uniform(-a, a, size=shape).astype(dtype, copy=False)
+
+
+def draw_weights(
+    shape: tuple[int, ...],
+    init: Initializer,
+    *,
+    rng: np.random.Generator | None,
+    rngs: list[np.random.Generator] | None,
+    replicas: tuple[int, ...],
+    owner: str,
+    dtype: np.dtype | type = np.float64,
+    **fans: int,
+) -> np.ndarray:
+    """A layer's weights, ``replicas + shape``, drawn with ``init``.
+
+    With ``rngs`` (one Generator per replica) replica k gets exactly the
+    weights a single layer drawn from ``rngs[k]`` would get; otherwise the
+    whole array comes from ``rng``. ``owner`` names the layer in errors.
+    """
+    if rngs is not None:
+        if len(rngs) != int(np.prod(replicas)):
+            raise ValueError(f"got {len(rngs)} generators for replica shape {replicas}")
+        w = np.stack([init(shape, r, dtype=dtype, **fans) for r in rngs])
+        return w.reshape(replicas + shape)
+    if rng is None:
+        raise ValueError(f"{owner} needs rng=np.random.default_rng(seed) (or rngs=...)")
+    return init(replicas + shape, rng, dtype=dtype, **fans)

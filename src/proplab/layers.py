@@ -49,20 +49,15 @@ class Linear(Module):
         self.in_features, self.out_features = int(in_features), int(out_features)
         self.replicas = replicas
         w_shape = (self.in_features, self.out_features)
-        if rngs is not None:
-            if len(rngs) != int(np.prod(replicas)):
-                raise ValueError(f"got {len(rngs)} generators for replica shape {replicas}")
-            w = np.stack([init(w_shape, r, dtype=dtype) for r in rngs]).reshape(replicas + w_shape)
-        else:
-            if rng is None:
-                raise ValueError("Linear needs rng=np.random.default_rng(seed) (or rngs=...)")
-            w = init(replicas + w_shape, rng, dtype=dtype)
+        w = initializers.draw_weights(
+            w_shape, init, rng=rng, rngs=rngs, replicas=replicas, owner="Linear", dtype=dtype
+        )
         self.weight = Parameter(w, replica_ndim=len(replicas), name="weight")
         self.params = {"weight": self.weight}
         self.bias: Parameter | None = None
         if bias:
-            # Zero bias, as most lab solutions and sklearn's MLP do not; PyTorch
-            # draws it uniformly. Zero keeps "same seed -> same weights" simple.
+            # Zero bias, as most lab solutions have (PyTorch and scikit-learn draw
+            # it): the seed then only draws the weights.
             self.bias = Parameter(
                 np.zeros(replicas + (self.out_features,), dtype), len(replicas), "bias"
             )
