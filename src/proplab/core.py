@@ -89,9 +89,7 @@ class Parameter:
     @property
     def grad(self) -> np.ndarray:
         """The accumulated gradient, same shape as ``data``."""
-        if self._grad_is_zero:
-            self._grad.fill(0.0)
-            self._grad_is_zero = False
+        self.materialize_grad()
         return self._grad
 
     @grad.setter

@@ -74,8 +74,3 @@ def canonical(kind: str, name: str) -> str:
 def resolve(kind: str, name: str) -> Any:
     """The class or function registered under ``name`` for ``kind``."""
     return REGISTRIES[kind][0][canonical(kind, name)]
-
-
-def register(kind: str, name: str, obj: Any) -> None:
-    """Add a class to a registry (for extensions such as Conv1d's activation choices)."""
-    REGISTRIES[kind][0][name] = obj
