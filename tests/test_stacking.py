@@ -58,6 +58,17 @@ title = "conv"
 section = "extras"
 vary.model = ["conv"]
 [[experiment]]
+name = "activation"
+title = "activations and biases stacked with the sigmoid runs"
+section = "extras"
+vary.activation = ["tanh", "relu", "leaky_relu", "identity"]
+[[experiment]]
+name = "bias"
+title = "no bias"
+section = "extras"
+base.bias = false
+vary.lr = [1.0, 0.1]
+[[experiment]]
 name = "minibatch"
 title = "minibatch"
 section = "extras"
@@ -108,7 +119,8 @@ def test_stacked_sweep_equals_unstacked_bit_for_bit(two_sweeps):
             np.testing.assert_array_equal(pa.data, pb.data)
     # the sweep really exercised stops, divergence and stacks of several sizes
     assert {"completed", "converged", "diverged"} <= reasons
-    assert 1 in stacked_sizes and max(stacked_sizes) >= 6
+    # ... and stacks that mix activations (PerReplica) and models without bias
+    assert 1 in stacked_sizes and max(stacked_sizes) >= 30
     results = [(plain / "results.csv").read_text(), (stacked / "results.csv").read_text()]
     assert len(results[0].splitlines()) == len(results[1].splitlines()) == len(names) + 1
 
@@ -124,6 +136,17 @@ def _cfgs():
         base.replace(seed=5, momentum=0.9),  # momentum on: other rule than plain SGD
         base.replace(seed=6, momentum=0.5),  # ... but may differ per replica
     ]
+
+
+def test_activation_and_bias_variants_share_a_stack():
+    base = RunConfig(epochs=10).validate()
+    cfgs = [
+        base.replace(seed=0),
+        base.replace(seed=1, activation="tanh"),
+        base.replace(seed=2, bias=False, output_activation="identity"),
+    ]
+    stacks, singles = stacking.group_runs(cfgs, [21] * 3, [1000] * 3, budget=10**6)
+    assert stacks == [[0, 1, 2]] and singles == []
 
 
 def test_group_runs_by_structure():

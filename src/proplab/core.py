@@ -40,9 +40,15 @@ class Parameter:
     Gradients accumulate (``+=``) until ``zero_grad()``. Clearing is lazy: the
     next accumulation overwrites instead of adding, which saves one NumPy call
     per parameter per step; reading ``.grad`` always shows the true value.
+
+    ``grad_mask`` (default ``None``): an array of 0s and 1s broadcastable to
+    ``data``; optimizers multiply the gradient by it before every update, so
+    entries where it is 0 keep their value (with weight decay 0 only while
+    that value is 0). A stack uses it to hold a bias at zero for the replicas
+    of models that have none.
     """
 
-    __slots__ = ("_data", "_grad", "_grad_is_zero", "replica_ndim", "name")
+    __slots__ = ("_data", "_grad", "_grad_is_zero", "_grad_row", "replica_ndim", "name", "grad_mask")
 
     def __init__(self, data: np.ndarray, replica_ndim: int = 0, name: str = "") -> None:
         data = np.array(data)
@@ -53,8 +59,10 @@ class Parameter:
         self._data = data
         self._grad = np.zeros_like(data)
         self._grad_is_zero = True
+        self._grad_row: np.ndarray | None = None
         self.replica_ndim = replica_ndim
         self.name = name
+        self.grad_mask: np.ndarray | None = None
 
     @property
     def data(self) -> np.ndarray:
@@ -79,6 +87,7 @@ class Parameter:
         if not self._grad_is_zero:
             grad[...] = self._grad
         self._data, self._grad = data, grad
+        self._grad_row = None
 
     def materialize_grad(self) -> None:
         """Make the stored gradient array hold its true value (zeros after zero_grad)."""
@@ -135,7 +144,9 @@ class Parameter:
         """
         if axis == -2 and a.ndim >= 2:
             ones = _ones_row(a.shape[-2], a.dtype)
-            out = self._grad[..., None, :]  # view (*R, 1, out) of grad (*R, out)
+            out = self._grad_row
+            if out is None:  # a view (*R, 1, out) of grad (*R, out), made once
+                out = self._grad_row = self._grad[..., None, :]
             if self._grad_is_zero:
                 np.matmul(ones, a, out=out)
                 self._grad_is_zero = False
@@ -256,13 +267,21 @@ class Sequential(Module):
         layers = self.layers
         # Without an input gradient, backprop stops at the first layer that has
         # parameters: nothing below it (a reshape, say) needs a gradient.
-        first = 0 if need_input_grad else self._first_with_parameters()
+        first = 0 if need_input_grad else self._first_with_parameters_cached()
         if first < 0:
             return None
         for layer in layers[:first:-1]:
             grad_out = layer.backward(grad_out)
         grad_in = layers[first].backward(grad_out, need_input_grad)
         return grad_in if need_input_grad else None
+
+    def _first_with_parameters_cached(self) -> int:
+        # computed once per list of layers (a training loop asks every epoch)
+        layers = tuple(self.layers)
+        cached = getattr(self, "_first_cache", None)
+        if cached is None or cached[0] != layers:
+            cached = self._first_cache = (layers, self._first_with_parameters())
+        return cached[1]
 
     def _first_with_parameters(self) -> int:
         for i, layer in enumerate(self.layers):

@@ -262,7 +262,8 @@ def _write_outputs(
 ) -> None:
     """Everything but the summary, each file atomically."""
     h = history.as_arrays()
-    write_columns_csv(run_dir / HISTORY, {c: h[c] for c in HISTORY_COLUMNS})
+    # the clock to the microsecond: its own resolution, and 3x faster to write than repr
+    write_columns_csv(run_dir / HISTORY, {c: h[c] for c in HISTORY_COLUMNS}, {"wall_time": 6})
     save(model, run_dir / MODEL, metadata={"config": cfg.to_dict()})
     if figures:
         _lab_figures(run_dir, cfg, history, x, y, pred, summary["accuracy"])

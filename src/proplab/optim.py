@@ -81,7 +81,8 @@ class ParamGroup:
             offset += size
 
     def sync_grads(self) -> None:
-        """Write true zeros where a gradient was cleared lazily and never accumulated."""
+        """Write true zeros where a gradient was cleared lazily and never accumulated,
+        and apply each parameter's ``grad_mask``."""
         for p, (data_view, grad_view) in zip(self.params, self.views, strict=True):
             if p._data is not data_view:
                 # another optimizer packed p since: take it back, values and gradient
@@ -89,6 +90,8 @@ class ParamGroup:
                 p._rebind(data_view, grad_view)
             if p._grad_is_zero:
                 p.materialize_grad()
+            if p.grad_mask is not None:
+                grad_view *= p.grad_mask
 
 
 def _pack(params: list[Parameter]) -> list[ParamGroup]:
@@ -134,7 +137,11 @@ class Optimizer:
     def set_hyper(self, name: str, value: Hyper) -> None:
         """Change a hyperparameter between steps (schedules use this)."""
         self.hyper[name] = value
-        self._shaped = {k: v for k, v in self._shaped.items() if k[0] != name}
+        self._shaped = {k: v for k, v in self._shaped.items() if k[0].split("#")[0] != name}
+        self._hyper_changed(name)
+
+    def _hyper_changed(self, name: str) -> None:
+        """Hook for subclasses that precompute something from a hyperparameter."""
 
     def shaped(self, name: str, group: ParamGroup) -> Hyper:
         """Hyperparameter ``name`` broadcastable against ``group.data`` (cached)."""
@@ -145,6 +152,21 @@ class Optimizer:
             value = self.hyper[name]
             if isinstance(value, np.ndarray):
                 value = value.reshape(value.shape + (1,) * (group.data.ndim - value.ndim))
+            self._shaped[key] = value
+            return value
+
+    def shaped_array(self, name: str, group: ParamGroup) -> np.ndarray:
+        """Like :meth:`shaped`, but a float comes back as a 0-d array of the group's dtype.
+
+        NumPy converts a Python float operand on every ufunc call (~0.25 us on
+        NumPy 2, as long as a small layer's arithmetic); a 0-d array of the
+        right dtype is used as is and gives the same result.
+        """
+        key = (name + "#array", id(group))
+        try:
+            return self._shaped[key]
+        except KeyError:
+            value = np.asarray(self.shaped(name, group), dtype=group.data.dtype)
             self._shaped[key] = value
             return value
 
@@ -220,11 +242,16 @@ class SGD(Optimizer):
             params, lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay
         )
         self.nesterov = bool(nesterov)
-        self.use_momentum = bool(np.any(np.asarray(momentum) != 0))
+        self._hyper_changed("momentum")
+
+    def _hyper_changed(self, name: str) -> None:
+        if name in ("momentum", "weight_decay"):
+            self.use_momentum = _nonzero(self.hyper["momentum"])
+            self.plain = not self.use_momentum and not _nonzero(self.hyper["weight_decay"])
 
     def update(self, p: ParamGroup, state: dict[str, np.ndarray]) -> None:
-        if not self.use_momentum and not _nonzero(self.hyper["weight_decay"]):
-            p.data -= self.shaped("lr", p) * p.grad  # plain gradient descent, the lab's rule
+        if self.plain:
+            p.data -= self.shaped_array("lr", p) * p.grad  # plain gradient descent, the lab's rule
             return
         first = "momentum_buffer" not in state
         if self.use_momentum and first:

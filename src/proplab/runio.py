@@ -115,20 +115,39 @@ def write_csv(
 
 
 def write_columns_csv(
-    path: str | os.PathLike[str], columns: dict[str, np.ndarray | Sequence[Any]]
+    path: str | os.PathLike[str],
+    columns: dict[str, np.ndarray | Sequence[Any]],
+    decimals: dict[str, int] | None = None,
 ) -> Path:
     """Atomically write numeric columns of equal length as CSV (the header is their names).
 
-    The same text :func:`write_csv` gives (floats as ``repr``, shortest exact
-    form), built column by column: a 20 000-epoch history takes ~20 ms
-    instead of ~100 ms through the ``csv`` module.
+    Floats are written as ``repr`` (shortest exact form; the text
+    :func:`write_csv` gives), or with a fixed number of decimals for the
+    columns named in ``decimals`` (e.g. a clock's ``{"wall_time": 6}``). Built
+    column by column: a 20 000-epoch history takes ~15 ms instead of ~100 ms
+    through the ``csv`` module.
     """
+    decimals = decimals or {}
     texts = []
-    for values in columns.values():
+    for name, values in columns.items():
         items = values.tolist() if isinstance(values, np.ndarray) else list(values)
-        texts.append(map(repr, items) if items and isinstance(items[0], float) else map(str, items))
-    lines = map(",".join, zip(*texts, strict=True))
-    return write_text(path, ",".join(columns) + "\n" + "".join(line + "\n" for line in lines))
+        if not items or not isinstance(items[0], float):
+            texts.append(list(map(str, items)))
+        elif name in decimals:
+            texts.append(list(map(f"{{:.{decimals[name]}f}}".format, items)))
+        else:
+            texts.append(_repr_floats(items))
+    body = "\n".join(map(",".join, zip(*texts, strict=True)))
+    rows = len(texts[0]) if texts else 0
+    return write_text(path, ",".join(columns) + "\n" + body + ("\n" if rows else ""))
+
+
+def _repr_floats(items: list[float]) -> list[str]:
+    """``repr`` of each float; a column of few distinct values (accuracies) formats each once."""
+    if len(set(items[:64])) * 4 > min(len(items), 64):
+        return list(map(repr, items))
+    memo: dict[float, str] = {}
+    return [memo[v] if v in memo else memo.setdefault(v, repr(v)) for v in items]
 
 
 def read_csv(path: str | os.PathLike[str]) -> list[dict[str, str]]:

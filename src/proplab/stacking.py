@@ -23,12 +23,17 @@ import numpy as np
 
 from proplab.config import RunConfig, build_loss, build_model
 from proplab.core import Module
+from proplab.per_replica import PerReplica
 from proplab.registry import resolve
 from proplab.train import History, fit
 
-# Scalars that may differ between the replicas of one stack; everything else
-# in a RunConfig must be equal (print_every only affects logging).
+# Scalars that may differ between the replicas of one stack (print_every only
+# affects logging) ...
 PER_REPLICA = ("seed", "lr", "momentum", "weight_decay", "print_every")
+# ... and choices a stack realises per block of replicas: activations through
+# PerReplica, "no bias" as a bias held at zero by a gradient mask. Everything
+# else in a RunConfig must be equal.
+VARIANTS = ("activation", "output_activation", "bias")
 
 DEFAULT_MEMORY_BUDGET = 512 * 2**20  # bytes of arrays one stack may hold
 
@@ -44,7 +49,7 @@ class StackedRun:
 
 def structure_key(cfg: RunConfig) -> str:
     """Runs with equal keys can share a stack (JSON of every non-per-replica field)."""
-    fields = {k: v for k, v in cfg.to_dict().items() if k not in PER_REPLICA}
+    fields = {k: v for k, v in cfg.to_dict().items() if k not in PER_REPLICA + VARIANTS}
     if cfg.optimizer in ("sgd", "momentum"):
         # one rule: with momentum 0 SGD's momentum path updates bit for bit as
         # plain SGD does (the buffer is exactly the gradient), so they share stacks
@@ -124,6 +129,48 @@ def build_stack_optimizer(cfgs: Sequence[RunConfig], params: list):
     return resolve("optimizer", cfg.optimizer)(params, **kwargs)
 
 
+def _variant(cfg: RunConfig) -> tuple:
+    return tuple(getattr(cfg, name) for name in VARIANTS)
+
+
+def build_stack_model(cfgs: Sequence[RunConfig], n_in: int, n_out: int) -> Module:
+    """One replica stack for ``cfgs`` (one structure; replicas of one variant contiguous).
+
+    Replica k is initialised exactly as ``build_model(cfgs[k], ...)``. Where the
+    configs differ in activations, that layer becomes a :class:`PerReplica`;
+    where some have no bias, every Linear gets a bias, held at zero for those
+    replicas by a ``grad_mask`` (adding 0.0 changes no value).
+    """
+    has_bias = np.array([c.bias for c in cfgs])
+    base = cfgs[0].replace(bias=bool(has_bias.any()))
+    stack = build_model(base, n_in, n_out, seeds=[c.seed for c in cfgs])
+    variants = [_variant(c) for c in cfgs]
+    if len(set(variants)) == 1:
+        return stack
+    # the layers each variant's own model has, block by block of replicas
+    blocks: list[tuple[int, Module]] = []
+    for v in variants:
+        if blocks and _variant(blocks[-1][1]) == v:
+            blocks[-1] = (blocks[-1][0] + 1, blocks[-1][1])
+        else:
+            blocks.append((1, next(c for c in cfgs if _variant(c) == v)))
+    if len({_variant(c) for _, c in blocks}) != len(blocks):
+        raise ValueError("build_stack_model needs the replicas of each variant side by side")
+    models = [(count, build_model(c, n_in, n_out, rng=np.random.default_rng(0))) for count, c in blocks]
+    for i, layer in enumerate(stack.layers):
+        if any(True for _ in layer.named_parameters()):
+            for p in layer.params.values():
+                if p.name == "bias" and not has_bias.all():
+                    # (K, 1, ...) of 0/1: replicas without a bias never move theirs off 0
+                    mask = has_bias.reshape((-1,) + (1,) * (p.data.ndim - 1))
+                    p.grad_mask = mask.astype(p.data.dtype)
+            continue
+        own = [(count, model.layers[i]) for count, model in models]
+        if len({repr(m) for _, m in own}) > 1:
+            stack.layers[i] = PerReplica(own)
+    return stack
+
+
 def train_stack(
     cfgs: Sequence[RunConfig],
     xs: Sequence[np.ndarray],
@@ -133,24 +180,29 @@ def train_stack(
     """Train ``cfgs`` (one structure, see :func:`structure_key`) as one stack.
 
     ``xs[k]``, ``ys[k]`` are replica k's training data ``(n, in)``, ``(n, out)``.
-    Returns one :class:`StackedRun` per config, with a single (unstacked)
-    model holding that replica's final weights and its own history.
+    Returns one :class:`StackedRun` per config, in the order given, with a
+    single (unstacked) model holding that replica's final weights and its own
+    history.
     """
-    cfg = cfgs[0]
     keys = {structure_key(c) for c in cfgs}
     if len(keys) != 1:
         raise ValueError("train_stack needs runs of one structure (see structure_key)")
-    x, y = _stacked(xs), _stacked(ys)
+    # replicas of one variant side by side, so each PerReplica block is one slice
+    order = sorted(range(len(cfgs)), key=lambda k: json.dumps(_variant(cfgs[k])))
+    cfgs = [cfgs[k] for k in order]
+    x, y = _stacked([xs[k] for k in order]), _stacked([ys[k] for k in order])
     n_in = x.shape[-1]
-    stack = build_model(cfg, n_in, n_out, seeds=[c.seed for c in cfgs])
+    cfg = cfgs[0]
+    stack = build_stack_model(cfgs, n_in, n_out)
     optimizer = build_stack_optimizer(cfgs, stack.parameters())
     history = fit(stack, build_loss(cfg), optimizer, x, y, cfg.epochs, tol=cfg.tol)
-    runs = []
+    runs: list[StackedRun | None] = [None] * len(cfgs)
     stacked_params = dict(stack.named_parameters())
     for k, c in enumerate(cfgs):
         single = build_model(c, n_in, n_out)
-        single.load_state_dict({name: p.data[k] for name, p in stacked_params.items()})
-        runs.append(StackedRun(c, single, history.replica(k)))
+        own = dict(single.named_parameters())  # without a bias, fewer than the stack has
+        single.load_state_dict({name: stacked_params[name].data[k] for name in own})
+        runs[order[k]] = StackedRun(c, single, history.replica(k))
     return runs
 
 

@@ -1,0 +1,42 @@
+"""runio.write_columns_csv: exact float text, fixed decimals, repeated values."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from proplab import runio
+
+
+def test_columns_csv_round_trips_floats_exactly_and_rounds_named_columns(tmp_path):
+    rng = np.random.default_rng(0)
+    epochs = np.arange(1, 301)
+    loss = rng.random(300) * 1e-3
+    accuracy = rng.integers(0, 22, 300) / 21  # few distinct values: formatted once each
+    clock = np.cumsum(rng.random(300) * 1e-4)
+    path = runio.write_columns_csv(
+        tmp_path / "h.csv",
+        {"epoch": epochs, "loss": loss, "accuracy": accuracy, "wall_time": clock},
+        {"wall_time": 6},
+    )
+    rows = runio.read_csv(path)
+    assert [int(r["epoch"]) for r in rows] == epochs.tolist()
+    assert [float(r["loss"]) for r in rows] == loss.tolist()
+    assert [float(r["accuracy"]) for r in rows] == accuracy.tolist()
+    assert [r["wall_time"] for r in rows] == [f"{t:.6f}" for t in clock.tolist()]
+    # the same text the csv-module writer gives for the exact columns
+    runio.write_csv(
+        tmp_path / "ref.csv",
+        ["epoch", "loss", "accuracy"],
+        zip(epochs.tolist(), loss.tolist(), accuracy.tolist(), strict=True),
+    )
+    mine = runio.write_columns_csv(
+        tmp_path / "mine.csv", {"epoch": epochs, "loss": loss, "accuracy": accuracy}
+    )
+    assert mine.read_text() == (tmp_path / "ref.csv").read_text()
+
+
+def test_columns_csv_writes_plain_lists_and_an_empty_table(tmp_path):
+    path = runio.write_columns_csv(tmp_path / "a.csv", {"k": [1, 2], "v": [0.5, float("nan")]})
+    assert path.read_text() == "k,v\n1,0.5\n2,nan\n"
+    empty = runio.write_columns_csv(tmp_path / "e.csv", {"k": [], "v": []})
+    assert empty.read_text() == "k,v\n"
