@@ -48,7 +48,15 @@ class Parameter:
     of models that have none.
     """
 
-    __slots__ = ("_data", "_grad", "_grad_is_zero", "_grad_row", "replica_ndim", "name", "grad_mask")
+    __slots__ = (
+        "_data",
+        "_grad",
+        "_grad_is_zero",
+        "_grad_row",
+        "replica_ndim",
+        "name",
+        "grad_mask",
+    )
 
     def __init__(self, data: np.ndarray, replica_ndim: int = 0, name: str = "") -> None:
         data = np.array(data)

@@ -156,7 +156,9 @@ def build_stack_model(cfgs: Sequence[RunConfig], n_in: int, n_out: int) -> Modul
             blocks.append((1, next(c for c in cfgs if _variant(c) == v)))
     if len({_variant(c) for _, c in blocks}) != len(blocks):
         raise ValueError("build_stack_model needs the replicas of each variant side by side")
-    models = [(count, build_model(c, n_in, n_out, rng=np.random.default_rng(0))) for count, c in blocks]
+    models = [
+        (count, build_model(c, n_in, n_out, rng=np.random.default_rng(0))) for count, c in blocks
+    ]
     for i, layer in enumerate(stack.layers):
         if any(True for _ in layer.named_parameters()):
             for p in layer.params.values():
