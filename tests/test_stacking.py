@@ -51,7 +51,7 @@ name = "optimizer"
 title = "optimizer"
 section = "extras"
 base.lr = 0.1
-vary.optimizer = ["momentum", "adam", "rmsprop"]
+vary.optimizer = ["momentum", "adam", "rmsprop", "adagrad"]
 [[experiment]]
 name = "conv"
 title = "conv"
@@ -131,31 +131,56 @@ def _cfgs():
         base.replace(seed=0),
         base.replace(seed=1, lr=0.5),  # same structure: seed and lr are per replica
         base.replace(seed=2, hidden=4),  # other shape
-        base.replace(seed=3, optimizer="adam"),  # other rule
+        base.replace(seed=3, optimizer="adam"),  # other rule: its own block of the stack
         base.replace(seed=4, batch_size=5),  # mini-batches: alone
-        base.replace(seed=5, momentum=0.9),  # momentum on: other rule than plain SGD
-        base.replace(seed=6, momentum=0.5),  # ... but may differ per replica
+        base.replace(seed=5, momentum=0.9),  # SGD with momentum: plain SGD's rule ...
+        base.replace(seed=6, momentum=0.5),  # ... momentum per replica
+        base.replace(seed=7, activation="tanh"),  # activations: blocks of the stack
+        base.replace(seed=8, bias=False, output_activation="identity"),  # no bias: masked
     ]
-
-
-def test_activation_and_bias_variants_share_a_stack():
-    base = RunConfig(epochs=10).validate()
-    cfgs = [
-        base.replace(seed=0),
-        base.replace(seed=1, activation="tanh"),
-        base.replace(seed=2, bias=False, output_activation="identity"),
-    ]
-    stacks, singles = stacking.group_runs(cfgs, [21] * 3, [1000] * 3, budget=10**6)
-    assert stacks == [[0, 1, 2]] and singles == []
 
 
 def test_group_runs_by_structure():
     cfgs = _cfgs()
     sizes = [21] * len(cfgs)
     stacks, singles = stacking.group_runs(cfgs, sizes, [1000] * len(cfgs), budget=10**6)
-    # plain SGD and SGD with momentum share a stack (momentum 0 updates as plain SGD)
-    assert sorted(map(sorted, stacks)) == [[0, 1, 5, 6]]
-    assert singles == [2, 3, 4]
+    assert sorted(map(sorted, stacks)) == [[0, 1, 3, 5, 6, 7, 8]]
+    assert singles == [2, 4]
+
+
+def test_update_rules():
+    base = RunConfig().validate()
+    rules = [
+        stacking.update_rule(base.replace(**changes))
+        for changes in (
+            {},
+            {"optimizer": "momentum"},
+            {"momentum": 0.5},
+            {"optimizer": "rmsprop"},
+            {"optimizer": "rmsprop", "momentum": 0.9},
+            {"optimizer": "adam"},
+        )
+    ]
+    # plain SGD and SGD with momentum share a rule (momentum 0 updates as plain SGD);
+    # RMSprop's momentum path rounds differently from its plain one
+    assert rules == ["sgd", "sgd", "sgd", "rmsprop", "rmsprop+momentum", "adam"]
+
+
+def test_stack_optimizer_has_one_block_per_rule(xor):
+    cfgs = [c for i, c in enumerate(_cfgs()) if i not in (2, 4)]
+    order = sorted(range(len(cfgs)), key=lambda k: stacking.update_rule(cfgs[k]))
+    cfgs = [cfgs[k] for k in order]
+    stack = stacking.build_stack_model(cfgs, 2, 1)
+    opt = stacking.build_stack_optimizer(cfgs, stack.parameters())
+    assert [(b.start, b.stop, type(rule).__name__) for b, rule, _, _ in opt.blocks] == [
+        (0, 1, "Adam"),
+        (1, 7, "SGD"),
+    ]
+    np.testing.assert_array_equal(opt.lr, [c.lr for c in cfgs])
+    opt.set_hyper("lr", np.arange(7.0))
+    np.testing.assert_array_equal(opt.lr, np.arange(7.0))
+    with pytest.raises(ValueError, match=r"lr per replica must have shape \(7,\)"):
+        opt.set_hyper("lr", np.ones(3))
 
 
 def test_group_is_split_to_fit_the_memory_budget():

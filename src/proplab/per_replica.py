@@ -1,21 +1,23 @@
-"""PerReplica: different parameterless modules (activations) on the replicas of one stack.
+"""Blocks of one replica stack that differ: activations (PerReplica), optimizers (PerReplicaOptimizer).
 
 A replica stack trains K models as one, which pays NumPy's per-call cost once
 for all of them. Models that differ only in an activation (sigmoid, tanh,
-ReLU, none) can still share one stack: their Linear layers run as one, and
-at the activation each contiguous block of replicas goes through its own
-module. Each block is computed exactly as it would be alone (element-wise
-functions do not care which other rows sit beside them), so every replica's
-numbers are bit-identical to its model trained on its own.
+ReLU, none) or in their update rule (SGD, Adam, ...) can still share one
+stack: their Linear layers run as one, and at the activation (or the update)
+each contiguous block of replicas goes through its own module (or rule).
+Each block is computed exactly as it would be alone (element-wise functions
+do not care which other rows sit beside them), so every replica's numbers are
+bit-identical to its model trained on its own.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
-from proplab.core import Module
+from proplab.core import Module, Parameter
+from proplab.optim import Hyper, Optimizer, ParamGroup
 
 
 class PerReplica(Module):
@@ -74,3 +76,95 @@ class PerReplica(Module):
 
     def extra_repr(self) -> str:
         return ", ".join(f"{b.start}:{b.stop}={type(m).__name__}" for b, m in self.blocks)
+
+
+class _Rows:
+    """Rows ``block`` (a block of replicas) of a packed ParamGroup: what a rule updates."""
+
+    __slots__ = ("data", "grad")
+
+    def __init__(self, group: ParamGroup, block: slice) -> None:
+        self.data, self.grad = group.data[block], group.grad[block]
+
+
+class PerReplicaOptimizer(Optimizer):
+    """Different optimizers on blocks of a stack's replicas (the first replica axis).
+
+    Args:
+        params: the stack's parameters, each with one replica axis of length
+            ``K`` (the sum of the counts).
+        parts: ``(count, make)`` pairs in replica order; ``make(params)``
+            builds the optimizer (rule and hyperparameters, per-replica arrays
+            of length ``count`` allowed) for the next ``count`` replicas.
+
+    The parameters are packed once, here; each block's optimizer then updates
+    the rows of that flat buffer that belong to its replicas, with its own
+    state. ``lr`` reads as one per-replica array of length ``K``, and
+    ``set_hyper`` hands each block its slice of a per-replica array.
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Parameter],
+        parts: Sequence[tuple[int, Callable[[list[Parameter]], Optimizer]]],
+    ) -> None:
+        super().__init__(params)
+        total = sum(int(count) for count, _ in parts)
+        for group in self.groups:
+            if group.data.ndim != 2 or group.data.shape[0] != total:
+                raise ValueError(
+                    f"PerReplicaOptimizer over {total} replicas needs parameters with one "
+                    f"replica axis of length {total}, got a packed shape {group.data.shape}"
+                )
+        self.blocks: list[tuple[slice, Optimizer, list[_Rows], list[dict]]] = []
+        start = 0
+        for count, make in parts:
+            block = slice(start, start + int(count))
+            rows = [_Rows(group, block) for group in self.groups]
+            # the block's rule and hyperparameters, built on stand-ins of its rows' shapes
+            # (it never sees the real parameters: they stay packed here)
+            rule = make([Parameter(np.zeros_like(r.data), replica_ndim=1) for r in rows])
+            self.blocks.append((block, rule, rows, [{} for _ in rows]))
+            start = block.stop
+        self.replicas = total
+
+    @property
+    def lr(self) -> np.ndarray:
+        return self.hyper_array("lr")
+
+    @lr.setter
+    def lr(self, value: Hyper) -> None:
+        self.set_hyper("lr", value)
+
+    def hyper_array(self, name: str) -> np.ndarray:
+        """Hyperparameter ``name`` of every replica, shape ``(K,)``."""
+        out = np.empty(self.replicas)
+        for block, rule, _, _ in self.blocks:
+            out[block] = rule.hyper[name]
+        return out
+
+    def set_hyper(self, name: str, value: Hyper) -> None:
+        """Set ``name`` for every replica (a float, or an array of shape ``(K,)``)."""
+        per_replica = isinstance(value, np.ndarray) and value.ndim > 0
+        if per_replica and value.shape != (self.replicas,):
+            raise ValueError(
+                f"{name} per replica must have shape ({self.replicas},), got {value.shape}"
+            )
+        for block, rule, _, _ in self.blocks:
+            rule.set_hyper(name, value[block] if per_replica else value)
+
+    def step(self) -> None:
+        self.steps += 1
+        for group in self.groups:
+            group.sync_grads()
+        for _, rule, rows, states in self.blocks:
+            rule.steps += 1
+            for r, state in zip(rows, states, strict=True):
+                rule.update(r, state)
+
+    def update(self, group: ParamGroup, state: dict[str, np.ndarray]) -> None:
+        raise NotImplementedError("PerReplicaOptimizer.step updates each block with its own rule")
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{b.start}:{b.stop}={rule!r}" for b, rule, _, _ in self.blocks)
+        return f"PerReplicaOptimizer({inner})"

@@ -23,7 +23,8 @@ import numpy as np
 
 from proplab.config import RunConfig, build_loss, build_model
 from proplab.core import Module
-from proplab.per_replica import PerReplica
+from proplab.optim import Optimizer
+from proplab.per_replica import PerReplica, PerReplicaOptimizer
 from proplab.registry import resolve
 from proplab.train import History, fit
 
@@ -31,9 +32,9 @@ from proplab.train import History, fit
 # affects logging) ...
 PER_REPLICA = ("seed", "lr", "momentum", "weight_decay", "print_every")
 # ... and choices a stack realises per block of replicas: activations through
-# PerReplica, "no bias" as a bias held at zero by a gradient mask. Everything
-# else in a RunConfig must be equal.
-VARIANTS = ("activation", "output_activation", "bias")
+# PerReplica, "no bias" as a bias held at zero by a gradient mask, the update
+# rule through PerReplicaOptimizer. Everything else in a RunConfig must be equal.
+VARIANTS = ("optimizer", "activation", "output_activation", "bias")
 
 DEFAULT_MEMORY_BUDGET = 512 * 2**20  # bytes of arrays one stack may hold
 
@@ -48,16 +49,20 @@ class StackedRun:
 
 
 def structure_key(cfg: RunConfig) -> str:
-    """Runs with equal keys can share a stack (JSON of every non-per-replica field)."""
+    """Runs with equal keys can share a stack (JSON of every field not per replica or variant)."""
     fields = {k: v for k, v in cfg.to_dict().items() if k not in PER_REPLICA + VARIANTS}
-    if cfg.optimizer in ("sgd", "momentum"):
-        # one rule: with momentum 0 SGD's momentum path updates bit for bit as
-        # plain SGD does (the buffer is exactly the gradient), so they share stacks
-        fields["optimizer"] = "sgd"
-    else:
-        # RMSprop's momentum path rounds differently from its plain one
-        fields["momentum"] = cfg.effective_momentum != 0
     return json.dumps(fields, sort_keys=True, default=str)
+
+
+def update_rule(cfg: RunConfig) -> str:
+    """The optimizer as a stack sees it: replicas with equal rules share one optimizer."""
+    if cfg.optimizer in ("sgd", "momentum"):
+        # with momentum 0 SGD's momentum path updates bit for bit as plain SGD
+        # does (the buffer is exactly the gradient): one rule, momentum per replica
+        return "sgd"
+    if cfg.optimizer == "rmsprop" and cfg.effective_momentum != 0:
+        return "rmsprop+momentum"  # rounds differently from RMSprop's plain path
+    return cfg.optimizer
 
 
 def stackable(cfg: RunConfig, n_samples: int) -> bool:
@@ -117,8 +122,30 @@ def _per_replica(values: Sequence[float]) -> float | np.ndarray:
     return float(values[0]) if len(set(values)) == 1 else np.asarray(values, dtype=np.float64)
 
 
-def build_stack_optimizer(cfgs: Sequence[RunConfig], params: list):
-    """The optimizer of ``cfgs[0]``'s type with each replica's own lr (and momentum, decay)."""
+def _blocks(cfgs: Sequence[RunConfig], key) -> list[list[RunConfig]]:
+    """Consecutive runs with equal ``key(cfg)``, as lists."""
+    blocks: list[list[RunConfig]] = []
+    for c in cfgs:
+        if blocks and key(blocks[-1][0]) == key(c):
+            blocks[-1].append(c)
+        else:
+            blocks.append([c])
+    return blocks
+
+
+def build_stack_optimizer(cfgs: Sequence[RunConfig], params: list) -> Optimizer:
+    """The optimizer for a stack of ``cfgs``, each replica with its own lr (momentum, decay).
+
+    One rule (see :func:`update_rule`): that optimizer with per-replica
+    hyperparameters. Several: a :class:`PerReplicaOptimizer` with one such
+    optimizer per block of consecutive replicas of one rule.
+    """
+    blocks = _blocks(cfgs, update_rule)
+    if len(blocks) > 1:
+        return PerReplicaOptimizer(
+            params,
+            [(len(b), lambda ps, b=b: build_stack_optimizer(b, ps)) for b in blocks],
+        )
     cfg = cfgs[0]
     kwargs = {
         "lr": _per_replica([c.lr for c in cfgs]),
@@ -130,11 +157,15 @@ def build_stack_optimizer(cfgs: Sequence[RunConfig], params: list):
 
 
 def _variant(cfg: RunConfig) -> tuple:
-    return tuple(getattr(cfg, name) for name in VARIANTS)
+    return (update_rule(cfg), *(getattr(cfg, name) for name in VARIANTS[1:]))
+
+
+def _model_variant(cfg: RunConfig) -> tuple:
+    return tuple(getattr(cfg, name) for name in VARIANTS[1:])
 
 
 def build_stack_model(cfgs: Sequence[RunConfig], n_in: int, n_out: int) -> Module:
-    """One replica stack for ``cfgs`` (one structure; replicas of one variant contiguous).
+    """One replica stack for ``cfgs`` (one structure, see :func:`structure_key`).
 
     Replica k is initialised exactly as ``build_model(cfgs[k], ...)``. Where the
     configs differ in activations, that layer becomes a :class:`PerReplica`;
@@ -144,31 +175,29 @@ def build_stack_model(cfgs: Sequence[RunConfig], n_in: int, n_out: int) -> Modul
     has_bias = np.array([c.bias for c in cfgs])
     base = cfgs[0].replace(bias=bool(has_bias.any()))
     stack = build_model(base, n_in, n_out, seeds=[c.seed for c in cfgs])
-    variants = [_variant(c) for c in cfgs]
-    if len(set(variants)) == 1:
+    if not has_bias.all():
+        for p in stack.parameters():
+            if p.name == "bias":
+                # (K, 1, ...) of 0/1: replicas without a bias never move theirs off 0
+                mask = has_bias.reshape((-1,) + (1,) * (p.data.ndim - 1))
+                p.grad_mask = mask.astype(p.data.dtype)
+    blocks = _blocks(cfgs, _model_variant)
+    if len(blocks) == 1:
         return stack
-    # the layers each variant's own model has, block by block of replicas
-    blocks: list[tuple[int, Module]] = []
-    for v in variants:
-        if blocks and _variant(blocks[-1][1]) == v:
-            blocks[-1] = (blocks[-1][0] + 1, blocks[-1][1])
-        else:
-            blocks.append((1, next(c for c in cfgs if _variant(c) == v)))
-    if len({_variant(c) for _, c in blocks}) != len(blocks):
-        raise ValueError("build_stack_model needs the replicas of each variant side by side")
+    # each block's own model (its weights do not matter: only parameterless layers are used)
     models = [
-        (count, build_model(c, n_in, n_out, rng=np.random.default_rng(0))) for count, c in blocks
+        (len(b), build_model(b[0], n_in, n_out, rng=np.random.default_rng(0))) for b in blocks
     ]
     for i, layer in enumerate(stack.layers):
         if any(True for _ in layer.named_parameters()):
-            for p in layer.params.values():
-                if p.name == "bias" and not has_bias.all():
-                    # (K, 1, ...) of 0/1: replicas without a bias never move theirs off 0
-                    mask = has_bias.reshape((-1,) + (1,) * (p.data.ndim - 1))
-                    p.grad_mask = mask.astype(p.data.dtype)
             continue
-        own = [(count, model.layers[i]) for count, model in models]
-        if len({repr(m) for _, m in own}) > 1:
+        own: list[tuple[int, Module]] = []
+        for count, model in models:
+            if own and repr(own[-1][1]) == repr(model.layers[i]):
+                own[-1] = (own[-1][0] + count, own[-1][1])  # same module as the block before
+            else:
+                own.append((count, model.layers[i]))
+        if len(own) > 1:
             stack.layers[i] = PerReplica(own)
     return stack
 
@@ -189,7 +218,7 @@ def train_stack(
     keys = {structure_key(c) for c in cfgs}
     if len(keys) != 1:
         raise ValueError("train_stack needs runs of one structure (see structure_key)")
-    # replicas of one variant side by side, so each PerReplica block is one slice
+    # replicas of one variant side by side: fewest PerReplica blocks and optimizers
     order = sorted(range(len(cfgs)), key=lambda k: json.dumps(_variant(cfgs[k])))
     cfgs = [cfgs[k] for k in order]
     x, y = _stacked([xs[k] for k in order]), _stacked([ys[k] for k in order])
