@@ -45,7 +45,7 @@ title = "tol"
 section = "discussion"
 base.tol = 0.2                      # some replicas stop early, at different epochs
 base.lr = 2.0
-vary.hidden = [10]
+vary.hidden = [10, 32]
 [[experiment]]
 name = "optimizer"
 title = "optimizer"
