@@ -41,11 +41,18 @@ DEFAULT_MEMORY_BUDGET = 512 * 2**20  # bytes of arrays one stack may hold
 
 @dataclass
 class StackedRun:
-    """One run of a stack, unstacked: its config, model, history and data."""
+    """One run of a stack, unstacked: its config, its model and (on demand) its history."""
 
     cfg: RunConfig
     model: Module
-    history: History
+    stack_history: History
+    index: int  # this run's replica in the stack
+
+    @property
+    def history(self) -> History:
+        """The run's own History, built on each access: a stack of 85 runs x 20k
+        epochs would hold ~200 MB of Python floats if every one were kept."""
+        return self.stack_history.replica(self.index)
 
 
 def structure_key(cfg: RunConfig) -> str:
@@ -233,7 +240,7 @@ def train_stack(
         single = build_model(c, n_in, n_out)
         own = dict(single.named_parameters())  # without a bias, fewer than the stack has
         single.load_state_dict({name: stacked_params[name].data[k] for name in own})
-        runs[order[k]] = StackedRun(c, single, history.replica(k))
+        runs[order[k]] = StackedRun(c, single, history, k)
     return runs
 
 
@@ -273,7 +280,7 @@ def run_stack_unit(members: list) -> list[tuple[str, dict]]:
         )
     except Exception as exc:  # a broken group fails its runs, not the sweep
         return [(job.name, _failed(exc)) for job, _, _ in members]
-    if runs and runs[0].history.stop_reason == "interrupted":
+    if runs and runs[0].stack_history.stop_reason == "interrupted":
         raise KeyboardInterrupt
     seconds = time.perf_counter() - start
     outcomes = []
