@@ -164,7 +164,10 @@ def build_stack_optimizer(cfgs: Sequence[RunConfig], params: list) -> Optimizer:
 
 
 def _variant(cfg: RunConfig) -> tuple:
-    return (update_rule(cfg), *(getattr(cfg, name) for name in VARIANTS[1:]))
+    # activations first: one activation's replicas side by side make the fewest
+    # PerReplica blocks, each an extra call and copy on every layer (measured:
+    # a few % faster than grouping by update rule first, which is one call)
+    return (*_model_variant(cfg), update_rule(cfg))
 
 
 def _model_variant(cfg: RunConfig) -> tuple:
