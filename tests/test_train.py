@@ -446,3 +446,22 @@ def test_other_optimizers_train_the_lab_network(xor):
     model = lab_model(0)
     history = fit(model, MSELoss(), Adam(model.parameters(), lr=0.05), x, y, 600)
     assert history.final_accuracy == 1.0 and history.final_loss < 0.05
+
+
+def test_deferred_accuracy_memory_stays_bounded_for_a_stack_with_shared_targets(monkeypatch, xor):
+    # every replica predicts all 21 points: a pending prediction is K times the size of y
+    from proplab import train
+
+    held = []
+
+    class Spy(train._DeferredAccuracy):
+        def add(self, pred):
+            super().add(pred)
+            held.append(len(self.pending) * pred.nbytes)
+
+    monkeypatch.setattr(train, "_DeferredAccuracy", Spy)
+    x, y = xor
+    model = mlp(2, 10, 1, seeds=range(200))
+    history = fit(model, MSELoss(), SGD(model.parameters(), lr=1.0), x, y, 300)
+    assert len(history.accuracy) == 300
+    assert 0 < max(held) <= 8_000_000  # ~8 MB per chunk, as documented (was 10 MB here)

@@ -300,7 +300,8 @@ def _fit(
     # one forward pass on one sample tells the output width and the replica axes
     probe_shape = model.forward(x[..., :1, :]).shape
     if full_batch and probe_shape[-1] == 1:
-        deferred = _DeferredAccuracy(y, accuracies, int(np.prod(y.shape)))
+        # a prediction holds every replica's outputs (y may be shared by all of them)
+        deferred = _DeferredAccuracy(y, accuracies, int(np.prod(probe_shape)) * n)
     stops = _ReplicaStops(optimizer, tuple(probe_shape[:-2]), tol)
     # bound methods looked up once: this loop may run 100k times
     zero_grad, step = optimizer.zero_grad, optimizer.step
