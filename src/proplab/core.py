@@ -53,6 +53,7 @@ class Parameter:
         "_grad",
         "_grad_is_zero",
         "_grad_row",
+        "_ones",
         "replica_ndim",
         "name",
         "grad_mask",
@@ -68,6 +69,7 @@ class Parameter:
         self._grad = np.zeros_like(data)
         self._grad_is_zero = True
         self._grad_row: np.ndarray | None = None
+        self._ones: np.ndarray | None = None  # the (1, n) row of ones accumulate_sum last used
         self.replica_ndim = replica_ndim
         self.name = name
         self.grad_mask: np.ndarray | None = None
@@ -151,7 +153,9 @@ class Parameter:
         is about ten times slower than this one matrix product.
         """
         if axis == -2 and a.ndim >= 2:
-            ones = _ones_row(a.shape[-2], a.dtype)
+            ones = self._ones
+            if ones is None or ones.shape[1] != a.shape[-2] or ones.dtype is not a.dtype:
+                ones = self._ones = _ones_row(a.shape[-2], a.dtype)
             out = self._grad_row
             if out is None:  # a view (*R, 1, out) of grad (*R, out), made once
                 out = self._grad_row = self._grad[..., None, :]

@@ -123,7 +123,7 @@ class Optimizer:
         self.groups = _pack(self.params)
         self.state: list[dict[str, np.ndarray]] = [{} for _ in self.groups]
         self.steps = 0
-        self._shaped: dict[tuple[str, int], Hyper] = {}
+        self._shaped: dict[tuple, Hyper] = {}
         self.hyper: dict[str, Hyper] = dict(hyper)
 
     @property
@@ -137,7 +137,7 @@ class Optimizer:
     def set_hyper(self, name: str, value: Hyper) -> None:
         """Change a hyperparameter between steps (schedules use this)."""
         self.hyper[name] = value
-        self._shaped = {k: v for k, v in self._shaped.items() if k[0].split("#")[0] != name}
+        self._shaped = {k: v for k, v in self._shaped.items() if k[0] != name}
         self._hyper_changed(name)
 
     def _hyper_changed(self, name: str) -> None:
@@ -162,7 +162,7 @@ class Optimizer:
         NumPy 2, as long as a small layer's arithmetic); a 0-d array of the
         right dtype is used as is and gives the same result.
         """
-        key = (name + "#array", id(group))
+        key = (name, id(group), "array")
         try:
             return self._shaped[key]
         except KeyError:
