@@ -192,8 +192,9 @@ def _add_stack_flags(parser: argparse.ArgumentParser) -> None:
         "--stack",
         choices=("auto", "off"),
         default="auto",
-        help="auto (default): train runs that differ only in seed, lr, momentum or weight "
-        "decay as one replica stack, with identical results; off: one run at a time",
+        help="auto (default): train runs of one network shape that differ only in seed, "
+        "lr, momentum, weight decay, activations, bias or optimizer as one replica stack, "
+        "with identical results; off: one run at a time",
     )
     parser.add_argument(
         "--stack-memory",

@@ -370,8 +370,9 @@ STACK_MODES = ("auto", "off")
 def choose_runner(stack: str = "auto", stack_memory_mb: float = 512) -> Runner:
     """``run_jobs`` (one run at a time) or the stacked runner (compatible runs as one stack).
 
-    ``stack="auto"`` trains runs that differ only in seed and scalar
-    hyperparameters as replica stacks of at most ``stack_memory_mb`` MB of
+    ``stack="auto"`` trains runs of one network shape that differ only in
+    seed, scalar hyperparameters, activations, bias or optimizer (see
+    :func:`proplab.stacking.structure_key`) as replica stacks of at most ``stack_memory_mb`` MB of
     arrays each (see :mod:`proplab.stacking`); results are the same either way.
     """
     if stack not in STACK_MODES:
