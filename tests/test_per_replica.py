@@ -11,7 +11,7 @@ from proplab.config import RunConfig, build_model
 from proplab.core import Parameter
 from proplab.gradcheck import gradcheck
 from proplab.layers import Linear
-from proplab.per_replica import PerReplica
+from proplab.per_replica import PerReplica, PerReplicaOptimizer
 from proplab.stacking import build_stack_model
 
 
@@ -101,3 +101,53 @@ def test_mixed_stack_trains_each_replica_as_its_own_model(xor):
             np.testing.assert_array_equal(p.data, dict(stack.named_parameters())[name].data[k])
         if not cfg.bias:  # the stack's bias for this replica never left zero
             assert all(not layer.bias.data[k].any() for layer in stack.layers[::2])
+
+
+def test_mixed_conv_stack_trains_each_replica_as_its_own_model(xor):
+    x, y = xor
+    base = RunConfig(model="conv", epochs=30, lr=0.5).validate()
+    cfgs = [
+        base.replace(seed=0),
+        base.replace(seed=1, activation="relu", bias=False),
+        base.replace(seed=2, activation="tanh"),
+    ]
+    stack = build_stack_model(cfgs, 2, 1)
+    opt = SGD(stack.parameters(), lr=0.5)
+    stacked = fit(stack, MSELoss(), opt, x, y, 30)
+    stacked_params = dict(stack.named_parameters())
+    for k, cfg in enumerate(cfgs):
+        alone = build_model(cfg, 2, 1)
+        history = fit(alone, MSELoss(), SGD(alone.parameters(), lr=0.5), x, y, 30)
+        assert history.loss == stacked.replica(k).loss, cfg
+        for name, p in alone.named_parameters():
+            np.testing.assert_array_equal(p.data, stacked_params[name].data[k])
+    # replica 1 has no bias anywhere: the stack's biases (Conv1d's too) stayed at zero
+    biases = [p for name, p in stacked_params.items() if name.endswith("bias")]
+    assert len(biases) == 3 and all(not b.data[1].any() for b in biases)
+
+
+def test_per_replica_optimizer_rejects_parameters_of_another_replica_count(rng):
+    p = Parameter(rng.standard_normal((4, 3)), replica_ndim=1)
+    with pytest.raises(ValueError, match=r"over 5 replicas needs .* length 5, got .*\(4, 3\)"):
+        PerReplicaOptimizer([p], [(2, lambda ps: SGD(ps)), (3, lambda ps: Adam(ps))])
+
+
+def test_per_replica_optimizer_equals_each_rule_on_its_block(rng):
+    data = rng.standard_normal((5, 3))
+    grads = [rng.standard_normal((5, 3)) for _ in range(4)]
+    mixed = Parameter(data.copy(), replica_ndim=1)
+    opt = PerReplicaOptimizer(
+        [mixed],
+        [(2, lambda ps: Adam(ps, lr=0.1)), (3, lambda ps: SGD(ps, lr=np.array([0.1, 0.2, 0.3])))],
+    )
+    first, second = Parameter(data[:2].copy(), 1), Parameter(data[2:].copy(), 1)
+    adam, sgd = Adam([first], lr=0.1), SGD([second], lr=np.array([0.1, 0.2, 0.3]))
+    for g in grads:
+        for p, o, value in ((mixed, opt, g), (first, adam, g[:2]), (second, sgd, g[2:])):
+            o.zero_grad()
+            p.accumulate(value)
+            o.step()
+    np.testing.assert_array_equal(mixed.data[:2], first.data)
+    np.testing.assert_array_equal(mixed.data[2:], second.data)
+    np.testing.assert_array_equal(opt.lr, [0.1, 0.1, 0.1, 0.2, 0.3])
+    assert "0:2=Adam" in repr(opt) and "2:5=SGD" in repr(opt)
