@@ -35,6 +35,7 @@ def _runs(
     first: int | None = None,
     end_loss: float = 1e-3,
     seconds: float = 1.0,
+    stacked_with: int = 1,
 ) -> list[RunView]:
     """Synthetic runs of one setting on XOR: final accuracies ``accs``, 1000 epochs each.
 
@@ -56,6 +57,7 @@ def _runs(
             1000,
             "completed",
             seconds,
+            stacked_with,
         )
         curve = np.full(1000, acc)
         if first is not None:
@@ -123,6 +125,11 @@ def test_cost_note_only_for_a_large_gap():
     )
     similar = _runs("0.001", 0.001, [1.0] * 5, first=10, seconds=0.1)
     notes = report_text.observations(_view({"1": cheap, "0.001": similar}))
+    assert not any("Training time" in n for n in notes)
+    # runs from replica stacks of different sizes: their shares are not comparable
+    small_stack = _runs("0.001", 0.001, [1.0] * 5, first=10, seconds=0.2, stacked_with=5)
+    big_stack = _runs("1", 1.0, [1.0] * 5, first=10, seconds=0.05, stacked_with=85)
+    notes = report_text.observations(_view({"1": big_stack, "0.001": small_stack}))
     assert not any("Training time" in n for n in notes)
 
 

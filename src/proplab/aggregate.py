@@ -41,6 +41,7 @@ class RunRecord:
     epochs: int
     stop_reason: str
     seconds: float
+    stacked_with: int = 1  # replicas in the stack it trained in (1: alone)
 
     @property
     def diverged(self) -> bool:
@@ -120,6 +121,7 @@ def read_record(run_dir: Path, cfg: RunConfig, experiment: str, setting: str) ->
         # a run trained in a replica stack of K shares the stack's time: count 1/K of it
         seconds=_number(summary, "wall_time_s", "train_seconds", "seconds")
         / max(int(summary.get("stacked_with") or 1), 1),
+        stacked_with=max(int(summary.get("stacked_with") or 1), 1),
     )
 
 

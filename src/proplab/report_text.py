@@ -132,8 +132,19 @@ def _cost_note(view: ExperimentView) -> str:
     """Training time per epoch per setting, when the settings differ in cost by over 2.5x.
 
     Times are wall clock, so whatever else ran on the machine adds noise of a
-    few tens of percent: only a large gap says something about the model.
+    few tens of percent: only a large gap says something about the model. Runs
+    trained in replica stacks of different sizes are not compared: a run's
+    share of a stack of 85 costs far less than one of a stack of 5.
     """
+    sizes = {
+        r.record.stacked_with
+        for s in view.settings
+        for ds in view.datasets
+        if (g := view.get(s, ds)) is not None
+        for r in g.runs
+    }
+    if len(sizes) > 1:
+        return ""
     cost: dict[str, float] = {}
     for s in view.settings:
         per_epoch = [
