@@ -69,6 +69,14 @@ section = "extras"
 base.bias = false
 vary.lr = [1.0, 0.1]
 [[experiment]]
+name = "tol_mixed"
+title = "early stops inside a stack that mixes activations and update rules"
+section = "extras"
+base.tol = 0.2
+base.lr = 0.5
+vary.activation = ["sigmoid", "tanh"]
+vary.optimizer = ["sgd", "adam"]
+[[experiment]]
 name = "minibatch"
 title = "minibatch"
 section = "extras"
