@@ -64,6 +64,37 @@ def _results(out: Path) -> dict[tuple[str, str], tuple[str, str]]:
     return {(r["experiment"], r["run"]): (r["final_loss"], r["final_accuracy"]) for r in rows}
 
 
+def _stacks(out: Path) -> list[dict[str, Any]]:
+    """The stacked sweep's training units, costliest first: what each trained and how long.
+
+    A stack is recognised by the time every one of its runs records
+    (``stack_wall_time_s``, the stack's training time) and its size.
+    """
+    units: dict[tuple[float, int], list[dict]] = {}
+    for path in (out / "runs").glob("*/summary.json"):
+        summary = json.loads(path.read_text())
+        size = int(summary.get("stacked_with") or 1)
+        seconds = float(summary.get("stack_wall_time_s") or summary.get("wall_time_s") or 0.0)
+        units.setdefault((seconds, size), []).append(summary)
+    rows = []
+    for (seconds, size), members in units.items():
+        datasets = sorted({m["dataset"] for m in members})
+        hidden = sorted({str(m["hidden"]) for m in members})
+        models = sorted({m["model"] for m in members})
+        settings = sorted({f"{m['activation']}/{m['optimizer']}" for m in members})
+        rows.append(
+            {
+                "seconds": seconds,
+                "runs": len(members),
+                "size": size,
+                "what": f"{'+'.join(datasets)}, {'+'.join(models)}, hidden {'+'.join(hidden)}, "
+                f"{len(settings)} activation/optimizer pair{'s' if len(settings) > 1 else ''}",
+                "us_per_net_epoch": 1e6 * seconds / size / max(m["epochs_run"] for m in members),
+            }
+        )
+    return sorted(rows, key=lambda r: -r["seconds"])
+
+
 def run(quick: bool = False, jobs: int = 2) -> dict[str, Any]:
     """Time the lab suite stacked and unstacked (once each; the suite is minutes long)."""
     data: dict[str, Any] = {}
@@ -74,6 +105,7 @@ def run(quick: bool = False, jobs: int = 2) -> dict[str, Any]:
             data[mode] = _sweep(suite, folder / mode, mode, jobs)
             data[mode]["runs"] = len({run for _, run in _results(folder / mode)})
         same = _results(folder / "auto") == _results(folder / "off")
+        stacks = _stacks(folder / "auto")
     speedup = data["off"]["wall_s"] / data["auto"]["wall_s"]
     epochs = 2000 if quick else 20000
     rows = [
@@ -95,14 +127,24 @@ def run(quick: bool = False, jobs: int = 2) -> dict[str, Any]:
                 "Lab suite: `proplab sweep lab` (the sweep part of `make lab`)",
                 ["mode", "runs", "wall s", "CPU s", "peak RSS MB", "speed-up"],
                 rows,
-            )
+            ),
+            common.table(
+                "Where the stacked sweep's training time goes (one row per training unit)",
+                ["training unit", "runs", "training s", "us per run-epoch"],
+                [
+                    [u["what"], u["runs"], f"{u['seconds']:.1f}", f"{u['us_per_net_epoch']:.1f}"]
+                    for u in stacks
+                ],
+                note="Training s: the unit's wall time inside its worker (excluding writing "
+                "the run folders); us per run-epoch: that time per replica and epoch.",
+            ),
         ],
         "notes": [
             f"Stacking speed-up (wall): {speedup:.2f}x. Results identical in both modes "
             f"(final loss and accuracy of every run): {same}.",
             "Peak RSS is the largest single process of that sweep (the sweep or one worker).",
         ],
-        "data": {**data, "speedup": speedup, "identical": same, "epochs": epochs},
+        "data": {**data, "speedup": speedup, "identical": same, "epochs": epochs, "stacks": stacks},
     }
 
 
