@@ -41,6 +41,9 @@ class History:
     tol: float | None = None  # the loss tolerance training stopped at, if any
     replica_stop_epoch: np.ndarray | None = None
     replica_stop_reason: np.ndarray | None = None
+    # scratch space a stack's history shares with the replica histories it gives
+    # (writers cache what is the same for all of them there, e.g. the epoch column)
+    shared: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def epochs_run(self) -> int:
@@ -77,6 +80,7 @@ class History:
             wall_time=list(self.wall_time[:end]),
             stop_reason=reason,
             message=message.format(end=end),
+            shared=self.shared,
         )
 
     @property
