@@ -146,3 +146,18 @@ def test_sigmoid_keeps_nan_and_handles_inf():
 def test_tanh_extremes_without_warning():
     t = Tanh().forward(np.array([-1e308, -1000.0, 1000.0, 1e308]))
     np.testing.assert_array_equal(t, [-1.0, -1.0, 1.0, 1.0])
+
+
+@pytest.mark.parametrize("make", [Sigmoid, Tanh, ReLU, lambda: LeakyReLU(0.1)])
+def test_out_argument_writes_the_same_numbers_into_the_given_array(make, rng):
+    x = rng.standard_normal((3, 5, 4))
+    g = rng.standard_normal((3, 5, 4))
+    plain = make()
+    expected_out, expected_grad = plain.forward(x), plain.backward(g)
+    module = make()
+    assert module.supports_out
+    out, grad = np.full_like(x, np.nan), np.full_like(x, np.nan)
+    assert module.forward(x, out=out) is out
+    assert module.backward(g, out=grad) is grad
+    np.testing.assert_array_equal(out, expected_out)
+    np.testing.assert_array_equal(grad, expected_grad)

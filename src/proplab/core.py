@@ -184,6 +184,9 @@ class Module:
     """
 
     params: dict[str, Parameter]
+    # True for modules whose forward and backward also take ``out=`` (an array
+    # of the result's shape to write into), as NumPy's ufuncs do
+    supports_out: bool = False
 
     def __init__(self) -> None:
         self.params = {}

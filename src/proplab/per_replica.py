@@ -64,14 +64,20 @@ class PerReplica(Module):
         self._check(x)
         out = np.empty_like(x)
         for block, module in self.blocks:
-            out[block] = module.forward(x[block])
+            if module.supports_out:  # written straight into its slice, no copy
+                module.forward(x[block], out=out[block])
+            else:
+                out[block] = module.forward(x[block])
         return out
 
     def backward(self, grad_out: np.ndarray, need_input_grad: bool = True) -> np.ndarray:
         self._check(grad_out)
         grad_in = np.empty_like(grad_out)
         for block, module in self.blocks:
-            grad_in[block] = module.backward(grad_out[block])
+            if module.supports_out:
+                module.backward(grad_out[block], out=grad_in[block])
+            else:
+                grad_in[block] = module.backward(grad_out[block])
         return grad_in
 
     def extra_repr(self) -> str:
