@@ -219,6 +219,10 @@ class Module:
     def parameters(self) -> list[Parameter]:
         return [p for _, p in self.named_parameters()]
 
+    def has_parameters(self) -> bool:
+        """True if this module or any child has a Parameter (stops at the first found)."""
+        return bool(self.params) or any(True for _ in self.named_parameters())
+
     def zero_grad(self) -> None:
         for p in self.parameters():
             p.zero_grad()
@@ -282,7 +286,7 @@ class Sequential(Module):
         layers = self.layers
         # Without an input gradient, backprop stops at the first layer that has
         # parameters: nothing below it (a reshape, say) needs a gradient.
-        first = 0 if need_input_grad else self._first_with_parameters_cached()
+        first = 0 if need_input_grad else self._first_with_parameters()
         if first < 0:
             return None
         for layer in layers[:first:-1]:
@@ -290,17 +294,9 @@ class Sequential(Module):
         grad_in = layers[first].backward(grad_out, need_input_grad)
         return grad_in if need_input_grad else None
 
-    def _first_with_parameters_cached(self) -> int:
-        # computed once per list of layers (a training loop asks every epoch)
-        layers = tuple(self.layers)
-        cached = getattr(self, "_first_cache", None)
-        if cached is None or cached[0] != layers:
-            cached = self._first_cache = (layers, self._first_with_parameters())
-        return cached[1]
-
     def _first_with_parameters(self) -> int:
         for i, layer in enumerate(self.layers):
-            if layer.params or any(True for _ in layer.named_parameters()):
+            if layer.has_parameters():
                 return i
         return -1
 

@@ -41,7 +41,7 @@ class PerReplica(Module):
         for count, module in parts:
             if int(count) != count or count <= 0:
                 raise ValueError(f"PerReplica: replica counts must be positive, got {count!r}")
-            if any(True for _ in module.named_parameters()):
+            if module.has_parameters():
                 raise ValueError(
                     f"PerReplica takes parameterless modules, got {type(module).__name__} "
                     "with parameters"
