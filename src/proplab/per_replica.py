@@ -26,7 +26,8 @@ class PerReplica(Module):
     Args:
         parts: ``(count, module)`` pairs in replica order: the first ``count``
             replicas use the first module, the next ones the second, and so on.
-            Modules must have no parameters (activations, reshapes).
+            Modules must have no parameters and keep their input's shape
+            (element-wise activations).
 
     Shape: ``(K, ...)`` -> ``(K, ...)`` with ``K`` the sum of the counts; each
     module sees (and returns) its own block ``(count, ...)``.
