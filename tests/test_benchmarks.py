@@ -216,3 +216,41 @@ def test_publish_replaces_only_the_benchmarks_that_ran(tmp_path, monkeypatch) ->
     assert "one-v2" in text and "one-v1" not in text and "two-v1" in text
     assert text.count("<!-- bench:one -->") == 1 and text.count("<!-- /bench:two -->") == 1
     assert text.startswith("# proplab benchmark results")
+
+
+def test_suite_benchmark_tables_each_training_unit(tmp_path) -> None:
+    import bench_suite
+
+    from proplab import sweep
+    from proplab.sweep_spec import parse_spec
+
+    spec = parse_spec(
+        """
+title = "units"
+[base]
+epochs = 30
+print_every = 0
+[vary]
+dataset = ["xor"]
+seed = [0, 1]
+[[experiment]]
+name = "mix"
+title = "mix"
+section = "extras"
+vary.activation = ["sigmoid", "tanh"]
+[[experiment]]
+name = "wide"
+title = "wide"
+section = "extras"
+vary.hidden = [4]
+""",
+        "units.toml",
+    )
+    sweep.run_sweep(spec, tmp_path, runner=sweep.choose_runner("auto"))
+    units = bench_suite._stacks(tmp_path)
+    # one stack of the 4 hidden-10 runs (two activations), one of the 2 hidden-4 runs
+    assert sorted((u["runs"], u["size"]) for u in units) == [(2, 2), (4, 4)]
+    mixed = next(u for u in units if u["runs"] == 4)
+    assert mixed["what"] == "xor, mlp, hidden 10, 2 activation/optimizer pairs"
+    assert all(u["seconds"] > 0 and u["us_per_net_epoch"] > 0 for u in units)
+    assert units == sorted(units, key=lambda u: -u["seconds"])
