@@ -64,34 +64,45 @@ def _results(out: Path) -> dict[tuple[str, str], tuple[str, str]]:
     return {(r["experiment"], r["run"]): (r["final_loss"], r["final_accuracy"]) for r in rows}
 
 
-def _stacks(out: Path) -> list[dict[str, Any]]:
+def _stacks(out: Path, alone: Path | None = None) -> list[dict[str, Any]]:
     """The stacked sweep's training units, costliest first: what each trained and how long.
 
     A stack is recognised by the time every one of its runs records
-    (``stack_wall_time_s``, the stack's training time) and its size.
+    (``stack_wall_time_s``, the stack's training time) and its size. With
+    ``alone``, the folder of the same sweep run one at a time, each unit also
+    gets ``alone_seconds``, the training time of the same runs trained alone
+    (the sum of their ``wall_time_s``), and ``speedup``, that over ``seconds``.
     """
-    units: dict[tuple[float, int], list[dict]] = {}
+    units: dict[tuple[float, int], list[tuple[str, dict]]] = {}
     for path in (out / "runs").glob("*/summary.json"):
         summary = json.loads(path.read_text())
         size = int(summary.get("stacked_with") or 1)
         seconds = float(summary.get("stack_wall_time_s") or summary.get("wall_time_s") or 0.0)
-        units.setdefault((seconds, size), []).append(summary)
+        units.setdefault((seconds, size), []).append((path.parent.name, summary))
     rows = []
-    for (seconds, size), members in units.items():
+    for (seconds, size), named in units.items():
+        members = [summary for _, summary in named]
         datasets = sorted({m["dataset"] for m in members})
         hidden = sorted({str(m["hidden"]) for m in members})
         models = sorted({m["model"] for m in members})
         settings = sorted({f"{m['activation']}/{m['optimizer']}" for m in members})
-        rows.append(
-            {
-                "seconds": seconds,
-                "runs": len(members),
-                "size": size,
-                "what": f"{'+'.join(datasets)}, {'+'.join(models)}, hidden {'+'.join(hidden)}, "
-                f"{len(settings)} activation/optimizer pair{'s' if len(settings) > 1 else ''}",
-                "us_per_net_epoch": 1e6 * seconds / size / max(m["epochs_run"] for m in members),
-            }
-        )
+        row = {
+            "seconds": seconds,
+            "runs": len(members),
+            "size": size,
+            "what": f"{'+'.join(datasets)}, {'+'.join(models)}, hidden {'+'.join(hidden)}, "
+            f"{len(settings)} activation/optimizer pair{'s' if len(settings) > 1 else ''}",
+            "us_per_net_epoch": 1e6 * seconds / size / max(m["epochs_run"] for m in members),
+        }
+        if alone is not None:
+            row["alone_seconds"] = sum(
+                float(
+                    json.loads((alone / "runs" / name / "summary.json").read_text())["wall_time_s"]
+                )
+                for name, _ in named
+            )
+            row["speedup"] = row["alone_seconds"] / seconds if seconds > 0 else float("nan")
+        rows.append(row)
     return sorted(rows, key=lambda r: -r["seconds"])
 
 
@@ -105,8 +116,10 @@ def run(quick: bool = False, jobs: int = 2) -> dict[str, Any]:
             data[mode] = _sweep(suite, folder / mode, mode, jobs)
             data[mode]["runs"] = len({run for _, run in _results(folder / mode)})
         same = _results(folder / "auto") == _results(folder / "off")
-        stacks = _stacks(folder / "auto")
+        stacks = _stacks(folder / "auto", folder / "off")
     speedup = data["off"]["wall_s"] / data["auto"]["wall_s"]
+    stacked_s = sum(u["seconds"] for u in stacks)
+    alone_s = sum(u["alone_seconds"] for u in stacks)
     epochs = 2000 if quick else 20000
     rows = [
         [
@@ -129,14 +142,40 @@ def run(quick: bool = False, jobs: int = 2) -> dict[str, Any]:
                 rows,
             ),
             common.table(
-                "Where the stacked sweep's training time goes (one row per training unit)",
-                ["training unit", "runs", "training s", "us per run-epoch"],
+                "Where the training time goes (one row per training unit of the stacked sweep)",
                 [
-                    [u["what"], u["runs"], f"{u['seconds']:.1f}", f"{u['us_per_net_epoch']:.1f}"]
-                    for u in stacks
+                    "training unit",
+                    "runs",
+                    "stacked s",
+                    "same runs alone s",
+                    "speed-up",
+                    "stacked us per run-epoch",
                 ],
-                note="Training s: the unit's wall time inside its worker (excluding writing "
-                "the run folders); us per run-epoch: that time per replica and epoch.",
+                [
+                    [
+                        u["what"],
+                        u["runs"],
+                        f"{u['seconds']:.1f}",
+                        f"{u['alone_seconds']:.1f}",
+                        common.fmt_ratio(u["speedup"]),
+                        f"{u['us_per_net_epoch']:.1f}",
+                    ]
+                    for u in stacks
+                ]
+                + [
+                    [
+                        "all units",
+                        sum(u["runs"] for u in stacks),
+                        f"{stacked_s:.1f}",
+                        f"{alone_s:.1f}",
+                        common.fmt_ratio(alone_s / stacked_s),
+                        "",
+                    ]
+                ],
+                note="Stacked s: the unit's training time inside its worker (not writing the "
+                "run folders); same runs alone s: the training time (fit's clock) of the same "
+                "runs in the unstacked sweep, added up. Both are clock time inside one worker; "
+                "the sweeps' wall times above also count start-up, writing and two workers.",
             ),
         ],
         "notes": [

@@ -246,11 +246,23 @@ vary.hidden = [4]
 """,
         "units.toml",
     )
-    sweep.run_sweep(spec, tmp_path, runner=sweep.choose_runner("auto"))
-    units = bench_suite._stacks(tmp_path)
+    sweep.run_sweep(spec, tmp_path / "auto", runner=sweep.choose_runner("auto"))
+    sweep.run_sweep(spec, tmp_path / "off", runner=sweep.choose_runner("off"))
+    units = bench_suite._stacks(tmp_path / "auto", tmp_path / "off")
     # one stack of the 4 hidden-10 runs (two activations), one of the 2 hidden-4 runs
     assert sorted((u["runs"], u["size"]) for u in units) == [(2, 2), (4, 4)]
     mixed = next(u for u in units if u["runs"] == 4)
     assert mixed["what"] == "xor, mlp, hidden 10, 2 activation/optimizer pairs"
     assert all(u["seconds"] > 0 and u["us_per_net_epoch"] > 0 for u in units)
     assert units == sorted(units, key=lambda u: -u["seconds"])
+    # each unit is matched with the same runs trained one at a time
+    alone = {
+        p.parent.name: json.loads(p.read_text())["wall_time_s"]
+        for p in (tmp_path / "off" / "runs").glob("*/summary.json")
+    }
+    wide = next(u for u in units if u["runs"] == 2)
+    wide_runs = [n for n in alone if "hidden=4" in n]
+    assert len(wide_runs) == 2
+    assert wide["alone_seconds"] == pytest.approx(sum(alone[n] for n in wide_runs))
+    assert wide["speedup"] == pytest.approx(wide["alone_seconds"] / wide["seconds"])
+    assert sum(u["alone_seconds"] for u in units) == pytest.approx(sum(alone.values()))

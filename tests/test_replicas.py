@@ -99,3 +99,27 @@ def test_stack_training_follows_separate_trajectories(xor, name):
                 p_stack.data[k], p_one.data, rtol=1e-12, atol=1e-14, err_msg=pname
             )
     # (one shared lr would fail here: the replicas' own lrs are 0.25..2, far beyond rtol)
+
+
+@pytest.mark.parametrize("out_features", [1, 3])
+def test_stacked_linear_input_gradient_has_the_single_models_bits(out_features, rng):
+    """Linear's stacked input gradient (an einsum outer product when out_features == 1,
+    a batched matmul otherwise) equals each single model's matmul bit for bit,
+    signed zeros included: saturated sigmoids make exact zeros of both signs."""
+    from proplab import Linear
+
+    k, n, width = 4, 7, 5
+    stack = Linear(width, out_features, replicas=k, rngs=[np.random.default_rng(s) for s in SEEDS])
+    x = rng.standard_normal((k, n, width))
+    grad_out = rng.standard_normal((k, n, out_features))
+    grad_out[:, :3] = np.array([0.0, -0.0, 0.0])[:, None]  # exact zeros of both signs
+    stack.weight.data[:, 0] = -0.0
+    stack.forward(x)
+    got = stack.backward(grad_out)
+    for r in range(k):
+        one = Linear(width, out_features, rng=np.random.default_rng(0))
+        one.weight.data[...] = stack.weight.data[r]
+        one.forward(x[r])
+        want = one.backward(grad_out[r])
+        assert np.signbit(want).any() and (want == 0).any()
+        np.testing.assert_array_equal(got[r].view(np.uint64), want.view(np.uint64))

@@ -18,6 +18,7 @@ redoes it; :func:`run_one` then re-raises ``KeyboardInterrupt``.
 
 from __future__ import annotations
 
+import functools
 import platform
 import time
 from collections.abc import Callable
@@ -91,15 +92,26 @@ def check_available(cfg: RunConfig) -> None:
 
 def versions() -> dict[str, str]:
     """Versions that affect results: Python, NumPy, proplab (and matplotlib for figures)."""
-    import matplotlib
+    return dict(_versions())
+
+
+@functools.cache
+def _versions() -> dict[str, str]:
+    # looked up once per process, matplotlib's from the package metadata: a
+    # training worker that draws no figure need not import it (~0.2 s)
+    import importlib.metadata
 
     import proplab
 
+    try:
+        matplotlib = importlib.metadata.version("matplotlib")
+    except importlib.metadata.PackageNotFoundError:
+        matplotlib = "not installed"
     return {
         "python": platform.python_version(),
         "numpy": np.__version__,
         "proplab": proplab.__version__,
-        "matplotlib": matplotlib.__version__,
+        "matplotlib": matplotlib,
     }
 
 

@@ -81,10 +81,18 @@ class Linear(Module):
             self.bias.accumulate_sum(grad_out, axis=-2)
         if not need_input_grad:
             return None
-        # W^T as a contiguous copy: NumPy's batched matmul is up to 2x faster on it
-        # than on the transposed view for a stack, and a single model must take
-        # the same BLAS kernel (NN, not NT) for a stacked run to equal it bit for bit
-        grad_in = grad_out @ np.ascontiguousarray(self.weight.data.mT)
+        w = self.weight.data
+        if w.ndim > 2 and self.out_features == 1:
+            # a stack's output layer: g W^T is an outer product per replica, which
+            # einsum does ~2x faster than a batched matmul with k = 1 (on a stack of
+            # 85 x 100 samples); same bits as the single model's matmul, since each
+            # entry is one product accumulated from +0 in both (signed zeros too)
+            grad_in = np.einsum("...n,...i->...ni", grad_out[..., 0], w[..., 0])
+        else:
+            # W^T as a contiguous copy: NumPy's batched matmul is up to 2x faster on
+            # it than on the transposed view for a stack, and a single model must take
+            # the same BLAS kernel (NN, not NT) for a stacked run to equal it bit for bit
+            grad_in = grad_out @ np.ascontiguousarray(w.mT)
         if x.ndim < grad_in.ndim:
             # shared data feeds every replica, so its gradient is the sum over replicas
             grad_in = grad_in.sum(axis=tuple(range(grad_in.ndim - x.ndim)))
