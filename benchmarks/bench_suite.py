@@ -3,11 +3,12 @@
 Each mode runs ``proplab sweep lab --jobs 2 --stack MODE`` in a fresh
 subprocess into a temporary folder, so both pay the same start-up and file
 writing; peak memory is the largest resident set of the sweep and its worker
-processes (``ru_maxrss`` of the children). The two modes are run one after
-the other, alternating when repeated, and their results are checked to be
-identical (every run's final loss and accuracy).
+processes (``ru_maxrss`` of the children). Each mode runs twice, in the order
+auto, off, off, auto (the machine's speed drifts over minutes), times are the
+medians, and every sweep's results are checked to be identical (every run's
+final loss and accuracy).
 
-``quick`` runs the suite with 2 000 instead of 20 000 epochs per run.
+``quick`` runs the suite once per mode with 2 000 instead of 20 000 epochs per run.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -106,17 +109,40 @@ def _stacks(out: Path, alone: Path | None = None) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: -r["seconds"])
 
 
-def run(quick: bool = False, jobs: int = 2) -> dict[str, Any]:
-    """Time the lab suite stacked and unstacked (once each; the suite is minutes long)."""
-    data: dict[str, Any] = {}
+def run(quick: bool = False, jobs: int = 2, repeats: int | None = None) -> dict[str, Any]:
+    """Time the lab suite stacked and unstacked, ``repeats`` times each (default 2, quick 1).
+
+    The modes alternate ABBA (auto, off, off, auto, ...) so a drift in the
+    machine's speed weighs on both alike; times are medians over the repeats.
+    """
+    repeats = repeats or (1 if quick else 2)
+    runs: dict[str, list[dict[str, float]]] = {"auto": [], "off": []}
+    results: list[dict] = []
     with tempfile.TemporaryDirectory(prefix="proplab-suite-") as tmp:
         folder = Path(tmp)
         suite = _suite_file(folder, quick)
-        for mode in ("auto", "off"):
-            data[mode] = _sweep(suite, folder / mode, mode, jobs)
-            data[mode]["runs"] = len({run for _, run in _results(folder / mode)})
-        same = _results(folder / "auto") == _results(folder / "off")
-        stacks = _stacks(folder / "auto", folder / "off")
+        for r in range(repeats):
+            for mode in ("auto", "off") if r % 2 == 0 else ("off", "auto"):
+                out = folder / f"{mode}{r}"
+                runs[mode].append(_sweep(suite, out, mode, jobs))
+                results.append(_results(out))
+                if r > 0:  # keep the first repeat's folders for the unit table
+                    shutil.rmtree(out)
+        same = all(res == results[0] for res in results)
+        stacks = _stacks(folder / "auto0", folder / "off0")
+    data: dict[str, Any] = {
+        mode: {
+            "wall_s": statistics.median(t["wall_s"] for t in times),
+            "cpu_s": statistics.median(t["cpu_s"] for t in times),
+            "peak_rss_mb": max(t["peak_rss_mb"] for t in times),
+            "runs": len({run for _, run in results[0]}),
+            "repeats": times,
+        }
+        for mode, times in runs.items()
+    }
+    ratios = [
+        off["wall_s"] / auto["wall_s"] for auto, off in zip(runs["auto"], runs["off"], strict=True)
+    ]
     speedup = data["off"]["wall_s"] / data["auto"]["wall_s"]
     stacked_s = sum(u["seconds"] for u in stacks)
     alone_s = sum(u["alone_seconds"] for u in stacks)
@@ -138,7 +164,7 @@ def run(quick: bool = False, jobs: int = 2) -> dict[str, Any]:
         "tables": [
             common.table(
                 "Lab suite: `proplab sweep lab` (the sweep part of `make lab`)",
-                ["mode", "runs", "wall s", "CPU s", "peak RSS MB", "speed-up"],
+                ["mode", "runs", "wall s (median)", "CPU s (median)", "peak RSS MB", "speed-up"],
                 rows,
             ),
             common.table(
@@ -179,11 +205,20 @@ def run(quick: bool = False, jobs: int = 2) -> dict[str, Any]:
             ),
         ],
         "notes": [
-            f"Stacking speed-up (wall): {speedup:.2f}x. Results identical in both modes "
-            f"(final loss and accuracy of every run): {same}.",
+            f"Stacking speed-up (wall, medians of {repeats} sweeps per mode, run ABBA): "
+            f"{speedup:.2f}x; per pair of sweeps: "
+            + ", ".join(f"{x:.2f}x" for x in ratios)
+            + f". Results identical in every sweep (final loss and accuracy of every run): {same}.",
             "Peak RSS is the largest single process of that sweep (the sweep or one worker).",
         ],
-        "data": {**data, "speedup": speedup, "identical": same, "epochs": epochs, "stacks": stacks},
+        "data": {
+            **data,
+            "speedup": speedup,
+            "pair_speedups": ratios,
+            "identical": same,
+            "epochs": epochs,
+            "stacks": stacks,
+        },
     }
 
 
