@@ -9,6 +9,7 @@ summaries and weights are identical, not merely close.
 from __future__ import annotations
 
 import csv
+import io
 import json
 from pathlib import Path
 
@@ -232,3 +233,60 @@ def test_ctrl_c_in_a_stack_keeps_finished_runs_and_resumes(tmp_path, monkeypatch
     for name, mtime in mtimes.items():  # finished runs were not redone
         assert (tmp_path / "runs" / name / "summary.json").stat().st_mtime_ns == mtime
     assert len(list(tmp_path.glob("runs/*/summary.json"))) == second.total
+
+
+PROGRESS_SPEC = """
+title = "progress"
+[base]
+epochs = EPOCHS
+print_every = 0
+[vary]
+dataset = ["xor"]
+seed = [0, 1, 2, 3]
+[[experiment]]
+name = "lr"
+title = "lr"
+section = "discussion"
+vary.lr = [1.0, 0.5]
+"""
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_stack_in_training_reports_its_progress(tmp_path, workers):
+    """A stack reports how far it has got while it trains (a stack of long runs
+    reports nothing to on_done until it ends), in RunJob.cost units."""
+    epochs = 400 if workers == 1 else 6000  # with workers, long enough for many polls
+    spec = parse_spec(PROGRESS_SPEC.replace("EPOCHS", str(epochs)), "progress.toml")
+    jobs = sweep.plan(spec, tmp_path)
+    total = sum(job.cost for job in jobs)
+    events: list[tuple[str, float]] = []
+    stacking.run_stacked(
+        jobs,
+        workers=workers,
+        on_done=lambda job, outcome: events.append(("done", job.cost)),
+        on_progress=lambda cost: events.append(("progress", cost)),
+        poll_seconds=0.01,
+    )
+    assert sum(1 for kind, _ in events if kind == "done") == len(jobs) == 8
+    # one stack of 8: its progress comes before its runs finish, rising to the whole cost
+    before = [
+        cost for kind, cost in events[: events.index(("done", jobs[0].cost))] if kind == "progress"
+    ]
+    assert len(before) >= 3
+    assert before == sorted(before) and 0 < before[0] < total
+    assert before[-1] == pytest.approx(total) if workers == 1 else before[-1] <= total
+
+
+def test_sweep_progress_counts_the_work_in_flight():
+    stream = io.StringIO()
+    progress = sweep.Progress(total=4, skipped=0, cost=400.0, stream=stream)
+    progress.partial(100.0)  # a stack of all four runs is a quarter done
+    assert "0/4 runs done, 25 % of the work" in stream.getvalue()
+    progress.partial(400.0)
+    progress.update(100.0)  # its runs finish: in-flight work becomes done work
+    progress.update(100.0)
+    progress.update(100.0)
+    progress.update(100.0)
+    last = stream.getvalue().splitlines()[-1]
+    assert last.startswith("sweep: 4/4 runs done, 100 % of the work") and "remaining ~0:00" in last
+    assert progress.in_flight == 0.0

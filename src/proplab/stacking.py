@@ -16,8 +16,9 @@ floating-point summation order in the loss value (see ``tests/test_stacking.py``
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -217,13 +218,15 @@ def train_stack(
     xs: Sequence[np.ndarray],
     ys: Sequence[np.ndarray],
     n_out: int,
+    on_progress: Callable[[float], None] | None = None,
 ) -> list[StackedRun]:
     """Train ``cfgs`` (one structure, see :func:`structure_key`) as one stack.
 
     ``xs[k]``, ``ys[k]`` are replica k's training data ``(n, in)``, ``(n, out)``.
     Returns one :class:`StackedRun` per config, in the order given, with a
     single (unstacked) model holding that replica's final weights and its own
-    history.
+    history. ``on_progress(fraction)``, if given, hears the fraction of the
+    epochs done about a hundred times during training.
     """
     keys = {structure_key(c) for c in cfgs}
     if len(keys) != 1:
@@ -236,7 +239,23 @@ def train_stack(
     cfg = cfgs[0]
     stack = build_stack_model(cfgs, n_in, n_out)
     optimizer = build_stack_optimizer(cfgs, stack.parameters())
-    history = fit(stack, build_loss(cfg), optimizer, x, y, cfg.epochs, tol=cfg.tol)
+    callback = None
+    if on_progress is not None:
+
+        def callback(epoch: int, _history: History) -> None:
+            on_progress(epoch / cfg.epochs)
+
+    history = fit(
+        stack,
+        build_loss(cfg),
+        optimizer,
+        x,
+        y,
+        cfg.epochs,
+        tol=cfg.tol,
+        callback=callback,
+        callback_every=max(100, cfg.epochs // 100),
+    )
     runs: list[StackedRun | None] = [None] * len(cfgs)
     stacked_params = dict(stack.named_parameters())
     for k, c in enumerate(cfgs):
@@ -265,11 +284,14 @@ def _failed(exc: BaseException) -> dict:
     }
 
 
-def run_stack_unit(members: list) -> list[tuple[str, dict]]:
+def run_stack_unit(
+    members: list, on_progress: Callable[[float], None] | None = None
+) -> list[tuple[str, dict]]:
     """Train one stack of ``(job, cfg, prep)`` and finish each run's folder.
 
     Returns ``(job name, outcome)`` per member. A Ctrl-C during training
     writes nothing (those runs were not finished) and re-raises.
+    ``on_progress(fraction)`` hears how far training has got (see :func:`train_stack`).
     """
     import time
 
@@ -279,7 +301,11 @@ def run_stack_unit(members: list) -> list[tuple[str, dict]]:
     cfgs = [cfg for _, cfg, _ in members]
     try:
         runs = train_stack(
-            cfgs, [p.x for _, _, p in members], [p.y for _, _, p in members], members[0][2].n_out
+            cfgs,
+            [p.x for _, _, p in members],
+            [p.y for _, _, p in members],
+            members[0][2].n_out,
+            on_progress,
         )
     except Exception as exc:  # a broken group fails its runs, not the sweep
         return [(job.name, _failed(exc)) for job, _, _ in members]
@@ -310,15 +336,36 @@ def run_stack_unit(members: list) -> list[tuple[str, dict]]:
     return outcomes
 
 
-def _run_unit(unit: tuple[str, list]) -> list[tuple[str, dict]]:
+# In worker processes: a shared array (one slot per unit) of the fraction of
+# its epochs each stack has trained, which the parent reads for the progress line.
+_PROGRESS: Any = None
+
+
+def _init_stack_worker(stop: Any, progress: Any) -> None:
+    from proplab import sweep
+
+    global _PROGRESS
+    _PROGRESS = progress
+    sweep._init_worker(stop)
+
+
+def _run_unit(
+    index: int, unit: tuple[str, list], on_progress: Callable[[float], None] | None = None
+) -> list[tuple[str, dict]]:
     from proplab import sweep
 
     kind, members = unit
     if sweep._STOP is not None and sweep._STOP.is_set():
         return [(job.name, {"status": "cancelled"}) for job, _, _ in members]
     if kind == "stack":
+        if on_progress is None and _PROGRESS is not None:
+            shared = _PROGRESS
+
+            def on_progress(fraction: float) -> None:
+                shared[index] = fraction
+
         try:
-            return run_stack_unit(members)
+            return run_stack_unit(members, on_progress)
         except KeyboardInterrupt:
             return [(job.name, {"status": "interrupted"}) for job, _, _ in members]
     job = members[0][0]
@@ -355,26 +402,35 @@ def plan_units(jobs: Sequence, budget: int = DEFAULT_MEMORY_BUDGET) -> tuple[lis
 
 
 def run_stacked(
-    jobs: Sequence, *, workers: int = 1, on_done, budget: int = DEFAULT_MEMORY_BUDGET
+    jobs: Sequence,
+    *,
+    workers: int = 1,
+    on_done,
+    on_progress: Callable[[float], None] | None = None,
+    budget: int = DEFAULT_MEMORY_BUDGET,
+    poll_seconds: float = 0.5,
 ) -> None:
     """Sweep runner (``proplab.sweep.Runner``): compatible runs train as replica stacks.
 
     Runs whose structure matches (see :func:`structure_key`) are trained
     together, at most ``budget`` bytes of arrays per stack; the rest run one
     by one as usual. ``workers`` > 1 spreads stacks over processes.
+    ``on_progress(cost)``, if given, hears (every ``poll_seconds`` with
+    workers) how much of the stacks in training is done, in
+    ``RunJob.cost`` units: a stack of many long runs reports nothing to
+    ``on_done`` until it ends, and the progress line should still move.
     Raises KeyboardInterrupt on Ctrl-C after the units in flight stop;
     finished run folders are never touched again.
     """
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
-
-    from proplab import sweep
 
     by_name = {job.name: job for job in jobs}
     units, failures = plan_units(jobs, budget)
     for job, outcome in failures:
         on_done(job, outcome)
+    costs = [sum(m[0].cost for m in members) for _, members in units]
 
     def report(results: list[tuple[str, dict]]) -> None:
         if any(outcome["status"] == "interrupted" for _, outcome in results):
@@ -386,23 +442,45 @@ def run_stacked(
             on_done(by_name[name], outcome)
 
     if workers <= 1 or len(units) <= 1:
-        for unit in units:
-            report(_run_unit(unit))
+        for i, unit in enumerate(units):
+            hook = None
+            if on_progress is not None:
+
+                def hook(fraction: float, cost: float = costs[i]) -> None:
+                    on_progress(cost * fraction)
+
+            report(_run_unit(i, unit, hook))
         return
     ctx = multiprocessing.get_context()
     stop = ctx.Event()
+    fractions = ctx.Array("d", len(units), lock=False)  # written by one worker each
     pool = ProcessPoolExecutor(
-        max_workers=workers, mp_context=ctx, initializer=sweep._init_worker, initargs=(stop,)
+        max_workers=workers,
+        mp_context=ctx,
+        initializer=_init_stack_worker,
+        initargs=(stop, fractions),
     )
-    futures = {pool.submit(_run_unit, unit): unit for unit in units}
+    futures = {pool.submit(_run_unit, i, unit): i for i, unit in enumerate(units)}
+    pending, finished = set(futures), set()
+    reported = 0.0  # the in-flight work last reported (polls that saw no change stay quiet)
     try:
-        for fut in as_completed(futures):
-            try:
-                results = fut.result()
-            except BrokenProcessPool as exc:
-                err = {"status": "failed", "error": f"worker process died ({exc})"}
-                results = [(m[0].name, err) for m in futures[fut][1]]
-            report(results)
+        while pending:
+            done, pending = wait(pending, timeout=poll_seconds, return_when=FIRST_COMPLETED)
+            for fut in done:
+                try:
+                    results = fut.result()
+                except BrokenProcessPool as exc:
+                    err = {"status": "failed", "error": f"worker process died ({exc})"}
+                    results = [(m[0].name, err) for m in units[futures[fut]][1]]
+                finished.add(futures[fut])
+                report(results)
+            if on_progress is not None:
+                in_flight = sum(
+                    costs[i] * fractions[i] for i in range(len(units)) if i not in finished
+                )
+                if in_flight != reported:
+                    on_progress(in_flight)
+                    reported = in_flight
     except KeyboardInterrupt:
         stop.set()
         pool.shutdown(wait=True, cancel_futures=True)

@@ -69,18 +69,30 @@ class RunJob:
 
 # on_done(job, outcome): outcome["status"] is "done", "failed" or "cancelled"
 OnDone = Callable[[RunJob, dict[str, Any]], None]
+# on_progress(cost): how much of the runs in flight is done, in RunJob.cost units
+OnProgress = Callable[[float], None]
 
 
 class Runner(Protocol):
     """Trains every job, in any order and any processes, calling ``on_done`` once per job.
 
-    ``on_done(job, outcome)`` gets the outcome :func:`run_job` describes. On
-    Ctrl-C a runner raises KeyboardInterrupt once the runs in flight have
-    stopped. :func:`run_jobs` is the default; a stacked runner (many runs as
-    one replica stack) plugs in through :func:`run_sweep`'s ``runner``.
+    ``on_done(job, outcome)`` gets the outcome :func:`run_job` describes. A
+    runner may also call ``on_progress(cost)`` with the part of the runs in
+    flight already done (in :attr:`RunJob.cost` units), so the progress line
+    moves while long work has not finished. On Ctrl-C a runner raises
+    KeyboardInterrupt once the runs in flight have stopped. :func:`run_jobs`
+    is the default; a stacked runner (many runs as one replica stack) plugs
+    in through :func:`run_sweep`'s ``runner``.
     """
 
-    def __call__(self, jobs: Sequence[RunJob], *, workers: int, on_done: OnDone) -> None: ...
+    def __call__(
+        self,
+        jobs: Sequence[RunJob],
+        *,
+        workers: int,
+        on_done: OnDone,
+        on_progress: OnProgress | None = None,
+    ) -> None: ...
 
 
 def is_finished(run_dir: Path) -> bool:
@@ -141,8 +153,16 @@ def run_job(
     return {"status": "done", "summary": summary, "seconds": time.perf_counter() - start}
 
 
-def run_jobs(jobs: Sequence[RunJob], *, workers: int = 1, on_done: OnDone) -> None:
+def run_jobs(
+    jobs: Sequence[RunJob],
+    *,
+    workers: int = 1,
+    on_done: OnDone,
+    on_progress: OnProgress | None = None,
+) -> None:
     """Train ``jobs`` (one by one, or in ``workers`` processes) and report each to ``on_done``.
+
+    Each run reports when it ends (``on_progress`` is accepted and not called).
 
     Raises KeyboardInterrupt on Ctrl-C once the runs in flight have stopped;
     queued runs are cancelled. Finished run folders are never touched again.
@@ -183,6 +203,7 @@ class Progress:
 
     def __init__(self, total: int, skipped: int, cost: float, stream: Any = None) -> None:
         self.total, self.done, self.cost_total, self.cost_done = total, skipped, cost, 0.0
+        self.in_flight = 0.0  # the done part of runs not finished yet (stacks in training)
         self.stream = sys.stderr if stream is None else stream
         self.start = time.perf_counter()
         self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
@@ -190,23 +211,40 @@ class Progress:
 
     def line(self) -> str:
         elapsed = time.perf_counter() - self.start
+        done = self.cost_done + self.in_flight
         eta = "?"
-        if self.cost_done > 0:
-            eta = _clock(elapsed / self.cost_done * (self.cost_total - self.cost_done))
-        return f"sweep: {self.done}/{self.total} runs done, elapsed {_clock(elapsed)}, remaining ~{eta}"
+        if done > 0:
+            eta = _clock(elapsed / done * max(self.cost_total - done, 0.0))
+        share = f", {100 * done / self.cost_total:.0f} % of the work" if self.cost_total else ""
+        return (
+            f"sweep: {self.done}/{self.total} runs done{share}, "
+            f"elapsed {_clock(elapsed)}, remaining ~{eta}"
+        )
 
     def update(self, cost: float, note: str = "") -> None:
+        """One run finished; ``cost`` is its :attr:`RunJob.cost`."""
         self.done += 1
         self.cost_done += cost
+        # its share of the work in flight is now done work
+        self.in_flight = max(self.in_flight - cost, 0.0)
+        self._show(self.done == self.total, note, 0.0 if self.tty else 5.0)
+
+    def partial(self, in_flight: float) -> None:
+        """The runs in flight have done ``in_flight`` (in cost units) of their work."""
+        self.in_flight = in_flight
+        self._show(False, "", 0.2 if self.tty else 5.0)
+
+    def _show(self, final: bool, note: str, min_interval: float) -> None:
         now = time.perf_counter()
-        final = self.done == self.total
+        if not final and now - self._last < min_interval:
+            return
         if self.tty:
             self.stream.write("\r\033[K" + self.line() + (f"  {note}" if note else ""))
             if final:
                 self.stream.write("\n")
-        elif final or now - self._last >= 5.0:
+        else:
             self.stream.write(self.line() + "\n")
-            self._last = now
+        self._last = now
         self.stream.flush()
 
     def close(self) -> None:
@@ -316,7 +354,7 @@ def run_sweep(
     start = time.perf_counter()
     try:
         if todo:
-            runner(todo, workers=max(1, int(jobs)), on_done=on_done)
+            runner(todo, workers=max(1, int(jobs)), on_done=on_done, on_progress=progress.partial)
     except KeyboardInterrupt:
         result.interrupted = True
     finally:
