@@ -373,3 +373,8 @@ def test_progress_bar_only_on_a_terminal(monkeypatch) -> None:
     bar.update(200, force=True)
     bar.close()
     assert tty.getvalue().endswith("\n") and "200/200" in tty.getvalue()
+
+
+def test_report_jobs_must_be_positive(tmp_path: Path, capsys) -> None:
+    assert main(["report", str(tmp_path), "--jobs", "0"]) == 2
+    assert "--jobs: must be >= 1, got 0" in capsys.readouterr().err

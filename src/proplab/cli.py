@@ -184,7 +184,13 @@ def cmd_report(args: argparse.Namespace) -> int:
     """``proplab report DIR``: report.md + report.html from a sweep folder, no training."""
     from proplab.report import main as report_main
 
-    return report_main(args.dir)
+    if args.jobs < 1:
+        print(
+            f"proplab report: error: argument --jobs: must be >= 1, got {args.jobs}",
+            file=sys.stderr,
+        )
+        return 2
+    return report_main(args.dir, jobs=args.jobs)
 
 
 def _add_stack_flags(parser: argparse.ArgumentParser) -> None:
@@ -249,6 +255,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = sub.add_parser("report", help="rebuild report.md/.html from a sweep folder")
     report.add_argument("dir", help="sweep folder (from proplab sweep or proplab lab)")
+    report.add_argument(
+        "--jobs", type=_integer, default=2, help="processes drawing the figures (default 2)"
+    )
     report.set_defaults(func=cmd_report)
     return parser
 

@@ -69,8 +69,14 @@ SECTION_TITLES = {
 }
 
 
-def build_report(out: str | Path, *, log: Callable[[str], Any] = print) -> tuple[Path, Path]:
-    """Write ``report.md``, ``report.html`` and ``figures/`` into ``out``; return both paths."""
+def build_report(
+    out: str | Path, *, log: Callable[[str], Any] = print, jobs: int = 1
+) -> tuple[Path, Path]:
+    """Write ``report.md``, ``report.html`` and ``figures/`` into ``out``; return both paths.
+
+    ``jobs`` > 1 draws the experiments' figures in that many processes (the
+    figures are most of the time a report takes; the document is the same).
+    """
     out = Path(out)
     if not (out / SPEC_COPY).is_file():
         raise SweepError(
@@ -84,6 +90,7 @@ def build_report(out: str | Path, *, log: Callable[[str], Any] = print) -> tuple
     views = experiment_views(spec, records, ViewCache(out))
     (out / FIGURES).mkdir(exist_ok=True)
     base = RunConfig.from_dict(spec.base).validate()
+    drawn = _draw_in_processes(views, out, jobs) if jobs > 1 else {}
 
     doc = Document(f"{spec.title}: report")
     _setup(doc, out, spec, views, records, base)
@@ -93,7 +100,7 @@ def build_report(out: str | Path, *, log: Callable[[str], Any] = print) -> tuple
         if mine or lab:
             doc.add(Heading(2, SECTION_TITLES[section]), *lab)
         for v in mine:
-            _experiment(doc, out, v)
+            _experiment(doc, out, v, drawn.get(v.experiment.name))
     doc.add(Heading(2, "Questions"))
     for question, paras in answers(views, base, _param_counts(base, records[0].config)):
         doc.add(Heading(3, question), *(Para(p) for p in paras))
@@ -343,7 +350,27 @@ def _lab_runs(out: Path, views: list[ExperimentView]) -> list[Block]:
     return blocks
 
 
-def _experiment(doc: Document, out: Path, v: ExperimentView) -> None:
+def _draws_figures(v: ExperimentView) -> bool:
+    return not v.experiment.skipped and bool(v.groups)
+
+
+def _draw_in_processes(views: list[ExperimentView], out: Path, jobs: int) -> dict[str, list]:
+    """Each experiment's Figure blocks, drawn (PNGs written) in ``jobs`` processes."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    todo = [v for v in views if _draws_figures(v)]
+    if len(todo) < 2:
+        return {}
+    # the most panels first, so no long figure starts last
+    todo.sort(key=lambda v: -len(v.settings) * len(v.datasets))
+    with ProcessPoolExecutor(max_workers=min(jobs, len(todo))) as pool:
+        futures = {
+            v.experiment.name: pool.submit(experiment_figures, v, out, FIGURES) for v in todo
+        }
+        return {name: fut.result() for name, fut in futures.items()}
+
+
+def _experiment(doc: Document, out: Path, v: ExperimentView, figures: list | None = None) -> None:
 
     exp = v.experiment
     doc.add(Heading(3, exp.title))
@@ -391,13 +418,13 @@ def _experiment(doc: Document, out: Path, v: ExperimentView) -> None:
     if notes:
         doc.add(Bullets(notes))
 
-    doc.add(*experiment_figures(v, out, FIGURES))
+    doc.add(*(experiment_figures(v, out, FIGURES) if figures is None else figures))
 
 
-def main(out: str) -> int:
+def main(out: str, jobs: int = 1) -> int:
     """``proplab report DIR``: rebuild the report from finished runs; returns the exit code."""
     try:
-        build_report(out, log=lambda m: print(m, file=sys.stderr))
+        build_report(out, log=lambda m: print(m, file=sys.stderr), jobs=jobs)
     except SweepError as exc:
         print(f"proplab report: error: {exc}", file=sys.stderr)
         return 2

@@ -470,7 +470,7 @@ def lab_suite(
     result = run_sweep(spec, out, jobs=jobs, runner=runner or choose_runner())
     if result.interrupted:
         return result.exit_code
-    md, html = build_report(out, log=lambda msg: print(msg, file=sys.stderr))
+    md, html = build_report(out, log=lambda msg: print(msg, file=sys.stderr), jobs=jobs)
     minutes, seconds = divmod(int(round(time.perf_counter() - started)), 60)
     print(
         f"lab suite: {result.total} runs ({result.reused} reused, {result.ran} trained, "
