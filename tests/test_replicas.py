@@ -123,3 +123,26 @@ def test_stacked_linear_input_gradient_has_the_single_models_bits(out_features, 
         want = one.backward(grad_out[r])
         assert np.signbit(want).any() and (want == 0).any()
         np.testing.assert_array_equal(got[r].view(np.uint64), want.view(np.uint64))
+
+
+@pytest.mark.parametrize("k, n", [(3, 7), (40, 21)])  # 21 rows: broadcast add; 840: repeated bias
+@pytest.mark.parametrize("shared", [True, False])
+def test_stacked_linear_forward_has_the_single_models_bits(k, n, shared, rng):
+    """A stack's bias is added by broadcasting over few rows and as a repeated copy
+    over many (it is faster there); both give each replica exactly its single model's
+    output, which is what lets a stacked sweep equal the runs trained alone."""
+    from proplab import Linear
+
+    width, out = 6, 10
+    rngs = [np.random.default_rng(s) for s in range(k)]
+    stack = Linear(width, out, replicas=k, rngs=rngs)
+    stack.bias.data[...] = rng.standard_normal((k, out))
+    x = rng.standard_normal((n, width) if shared else (k, n, width))
+    got = stack.forward(x)
+    assert got.shape == (k, n, out)
+    for r in range(k):
+        one = Linear(width, out, rng=np.random.default_rng(0))
+        one.weight.data[...] = stack.weight.data[r]
+        one.bias.data[...] = stack.bias.data[r]
+        want = one.forward(x if shared else x[r])
+        np.testing.assert_array_equal(got[r].view(np.uint64), want.view(np.uint64))
