@@ -398,6 +398,120 @@ def phase_breakdown(dataset: str, hidden: int, epochs: int) -> dict[str, float]:
     return per_epoch
 
 
+def _best_us_pair(a: Any, b: Any, calls: int, repeats: int) -> tuple[float, float]:
+    """Microseconds per call of ``a()`` and of ``b()``: the fastest of ``repeats`` loops of
+    ``calls`` calls each, the loops of the two alternating.
+
+    For per-call overhead the minimum is the right statistic (noise only ever
+    adds time), and alternating exposes both to the same bursts of load.
+    """
+    best = [float("inf"), float("inf")]
+    for r in range(repeats):
+        for i in (0, 1) if r % 2 == 0 else (1, 0):
+            fn = (a, b)[i]
+            start = time.perf_counter()
+            for _ in range(calls):
+                fn()
+            best[i] = min(best[i], time.perf_counter() - start)
+    return best[0] / calls * 1e6, best[1] / calls * 1e6
+
+
+def module_steps(hidden: int = 10) -> list[tuple[str, Any, Any]]:
+    """Steps of fit's epoch on XOR: ``(name, proplab call, inline twin)``, both argument-free.
+
+    The inline twin makes exactly the NumPy calls the module makes, on the
+    same arrays (fresh arrays where the module makes fresh ones), and returns
+    what the module returns (tests check they agree), so timing the two tells
+    what the module costs beyond its arithmetic. Call inside
+    ``overflow_ignored()``, as fit does (no sigmoid overflow clamp).
+    """
+    x, y = lab_data("xor")
+    runner = ProplabFit(hidden, x, y)
+    lin1, sig1, lin2, sig2, lin3, sig3 = runner.model.layers
+    loss_fn, opt = runner.loss, runner.opt
+    w2, b2 = lin2.weight, lin2.bias
+    a1 = sig1.forward(lin1.forward(x))
+    h2 = lin2.forward(a1)
+    a2 = sig2.forward(h2)
+    pred = sig3.forward(lin3.forward(a2))
+    loss_fn.forward(pred, y)
+    g2 = lin3.backward(sig3.backward(loss_fn.backward()))
+    g2s = sig2.backward(g2)
+    one = np.ones(())
+    scale = np.asarray(2.0 / pred.size)
+    ones_row = np.ones((1, x.shape[0]))
+    grad_w, grad_b_row = w2.grad, b2.grad[None, :]
+    lr = opt.shaped_array("lr", opt.groups[0])
+    flat_data, flat_grad = opt.groups[0].data, opt.groups[0].grad
+
+    def linear_forward() -> np.ndarray:
+        out = a1 @ w2.data
+        out += b2.data
+        return out
+
+    def sigmoid_forward() -> np.ndarray:
+        s = np.exp(np.negative(h2))
+        np.add(s, one, out=s)
+        return np.divide(one, s, out=s)
+
+    def mse_forward() -> float:
+        diff = pred - y
+        return float(np.vdot(diff, diff)) / diff.size
+
+    def sigmoid_backward() -> np.ndarray:
+        local = np.subtract(one, a2)
+        local *= a2
+        local *= g2
+        return local
+
+    def cleared_backward(need_input_grad: bool) -> np.ndarray | None:
+        # as in fit: gradients cleared before the backward pass, so the layer
+        # takes its first-accumulation path (written, not added)
+        w2.zero_grad()
+        b2.zero_grad()
+        return lin2.backward(g2s, need_input_grad)
+
+    def linear_backward_first() -> None:
+        w2.zero_grad()
+        b2.zero_grad()
+        np.matmul(a1.mT, g2s, out=grad_w)
+        np.matmul(ones_row, g2s, out=grad_b_row)
+
+    def linear_backward() -> np.ndarray:
+        linear_backward_first()
+        return g2s @ np.ascontiguousarray(w2.data.mT)
+
+    def sgd_step() -> None:
+        flat_data.__isub__(lr * flat_grad)
+
+    return [
+        ("Linear forward (hidden layer)", lambda: lin2.forward(a1), linear_forward),
+        ("Sigmoid forward", lambda: sig2.forward(h2), sigmoid_forward),
+        ("MSE forward", lambda: loss_fn.forward(pred, y), mse_forward),
+        ("MSE backward", loss_fn.backward, lambda: loss_fn.diff * scale),
+        ("Sigmoid backward", lambda: sig2.backward(g2), sigmoid_backward),
+        ("Linear backward (hidden layer)", lambda: cleared_backward(True), linear_backward),
+        (
+            "Linear backward (first layer, no input gradient)",
+            lambda: cleared_backward(False),
+            linear_backward_first,
+        ),
+        ("SGD step (all parameters)", opt.step, sgd_step),
+    ]
+
+
+def module_overhead(hidden: int = 10, calls: int = 2000, repeats: int = 15) -> list[list[str]]:
+    """Rows ``[step, proplab us, inline us, difference]`` for :func:`module_steps`."""
+    from proplab.activations import overflow_ignored
+
+    rows = []
+    with overflow_ignored():
+        for name, module_call, inline in module_steps(hidden):
+            ours, theirs = _best_us_pair(module_call, inline, calls, repeats)
+            rows.append([name, f"{ours:.2f}", f"{theirs:.2f}", f"{ours - theirs:+.2f}"])
+    return rows
+
+
 CASES = [("xor", 10), ("xor", 100), ("linear", 10), ("linear", 100)]
 
 
@@ -455,6 +569,8 @@ def run(quick: bool = False) -> dict[str, Any]:
         summary.append(row)
     with common.blas_threads(1):
         breakdown = phase_breakdown("xor", 10, 500 if quick else 5000)
+        overhead_calls = 200 if quick else 2000
+        overhead = module_overhead(calls=overhead_calls)
     tables = [
         common.table(
             "Lab model (2-H-H-1 sigmoid, MSE, full-batch SGD lr 1.0, float64): time per epoch",
@@ -477,6 +593,12 @@ def run(quick: bool = False) -> dict[str, Any]:
             [[k, f"{v:.2f}"] for k, v in breakdown.items()],
             note="Median over epochs. Phases: the engine's epoch (zero_grad, forward, loss, backward, step) driven by hand with a timer around each phase (timer cost subtracted, ~0.4 us of instrumentation left in each). Bare epoch and fit epoch: CPU time of whole runs / epochs (best of 3).",
         ),
+        common.table(
+            "What each module costs beyond its NumPy calls (XOR, H=10, BLAS 1 thread)",
+            ["step", "proplab us", "same NumPy calls inline us", "difference us"],
+            overhead,
+            note=f"Fastest of 15 loops of {overhead_calls} calls each, the module's and the twin's loops alternating. The inline twin makes exactly the module's NumPy calls on the same arrays, so the difference is the module's own cost: Python dispatch, attribute look-ups, shape and dtype checks.",
+        ),
     ]
     notes = [
         "Every contender starts from the same weights (proplab's mlp draw, seed 0) and logs the loss of every epoch.",
@@ -493,6 +615,7 @@ def run(quick: bool = False) -> dict[str, Any]:
         "data": {
             "cases": cases,
             "breakdown_us": breakdown,
+            "module_overhead_us": overhead,
             "repeats": repeats,
             "torch_threads": threads,
             "blas_threads": {"numpy rows": 1, "default": blas_default},

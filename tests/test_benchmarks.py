@@ -266,3 +266,47 @@ vary.hidden = [4]
     assert wide["alone_seconds"] == pytest.approx(sum(alone[n] for n in wide_runs))
     assert wide["speedup"] == pytest.approx(wide["alone_seconds"] / wide["seconds"])
     assert sum(u["alone_seconds"] for u in units) == pytest.approx(sum(alone.values()))
+
+
+def test_module_overhead_twins_make_the_modules_numbers() -> None:
+    """Each inline twin in bench_lab's overhead table must do the module's work:
+    same return value bit for bit, same gradients written, same update applied."""
+    from proplab.activations import overflow_ignored
+
+    with overflow_ignored():
+        steps = bench_lab.module_steps(10)
+        assert len(steps) == 8
+        for name, module_call, inline in steps:
+            if name.startswith("SGD"):
+                runner_data = module_call.__self__.groups[0].data
+                start = runner_data.copy()
+                module_call()
+                after_module = runner_data.copy()
+                assert not np.array_equal(after_module, start), name
+                runner_data[...] = start
+                inline()
+                np.testing.assert_array_equal(runner_data, after_module, err_msg=name)
+                continue
+            got = module_call()
+            if got is None:  # the first layer's backward: compare the gradients it wrote
+                opt_grad = None
+                for step_name, call, _ in steps:
+                    if step_name.startswith("SGD"):
+                        opt_grad = call.__self__.groups[0].grad
+                written = opt_grad.copy()
+                opt_grad[...] = np.nan
+                inline()
+                changed = ~np.isnan(opt_grad)
+                assert changed.sum() == 10 * 10 + 10, name  # the hidden layer's W and b
+                np.testing.assert_array_equal(opt_grad[changed], written[changed], err_msg=name)
+                continue
+            want = inline()
+            np.testing.assert_array_equal(np.asarray(got), np.asarray(want), err_msg=name)
+
+
+def test_module_overhead_table_has_a_row_per_step() -> None:
+    rows = bench_lab.module_overhead(calls=5, repeats=1)
+    assert [r[0] for r in rows] == [name for name, _, _ in bench_lab.module_steps(10)]
+    for _, ours, theirs, diff in rows:
+        assert float(ours) > 0 and float(theirs) > 0
+        assert abs(float(ours) - float(theirs) - float(diff)) < 0.02
