@@ -254,27 +254,35 @@ vary.lr = [1.0, 0.5]
 @pytest.mark.parametrize("workers", [1, 2])
 def test_a_stack_in_training_reports_its_progress(tmp_path, workers):
     """A stack reports how far it has got while it trains (a stack of long runs
-    reports nothing to on_done until it ends), in RunJob.cost units."""
+    reports nothing to on_done until it ends), in the units it announced through
+    on_plan before training."""
     epochs = 400 if workers == 1 else 6000  # with workers, long enough for many polls
     spec = parse_spec(PROGRESS_SPEC.replace("EPOCHS", str(epochs)), "progress.toml")
     jobs = sweep.plan(spec, tmp_path)
-    total = sum(job.cost for job in jobs)
+    planned: dict[str, float] = {}
     events: list[tuple[str, float]] = []
     stacking.run_stacked(
         jobs,
         workers=workers,
-        on_done=lambda job, outcome: events.append(("done", job.cost)),
+        on_done=lambda job, outcome: events.append(("done", planned[job.name])),
         on_progress=lambda cost: events.append(("progress", cost)),
+        on_plan=lambda costs: (planned.update(costs), events.append(("plan", 0.0))),
         poll_seconds=0.01,
     )
+    assert events[0] == ("plan", 0.0) and set(planned) == {job.name for job in jobs}
+    # one stack of 8 runs: each run carries an equal share of the stack's cost
+    assert len(set(planned.values())) == 1
+    total = sum(planned.values())
     assert sum(1 for kind, _ in events if kind == "done") == len(jobs) == 8
-    # one stack of 8: its progress comes before its runs finish, rising to the whole cost
-    before = [
-        cost for kind, cost in events[: events.index(("done", jobs[0].cost))] if kind == "progress"
-    ]
+    # its progress comes before its runs finish, rising to the whole cost
+    first_done = next(i for i, (kind, _) in enumerate(events) if kind == "done")
+    before = [cost for kind, cost in events[:first_done] if kind == "progress"]
     assert len(before) >= 3
-    assert before == sorted(before) and 0 < before[0] < total
-    assert before[-1] == pytest.approx(total) if workers == 1 else before[-1] <= total
+    # ... up to the cost of its training (writing the 8 run folders comes after)
+    training = total - stacking.write_cost([job.config for job in jobs])
+    assert 0 < training < total
+    assert before == sorted(before) and 0 < before[0] < training
+    assert before[-1] == pytest.approx(training) if workers == 1 else before[-1] <= training
 
 
 def test_sweep_progress_counts_the_work_in_flight():
@@ -290,3 +298,67 @@ def test_sweep_progress_counts_the_work_in_flight():
     last = stream.getvalue().splitlines()[-1]
     assert last.startswith("sweep: 4/4 runs done, 100 % of the work") and "remaining ~0:00" in last
     assert progress.in_flight == 0.0
+
+
+def test_unit_cost_model_orders_the_work_as_measured():
+    """The ETA's time model: per run, a big stack is cheaper than a small one, which
+    is cheaper than running alone; more samples, wider layers, a Conv1d layer, more
+    epochs, mini-batches and extra activation/optimizer blocks all cost more."""
+    base = RunConfig(epochs=1000).validate()
+
+    def per_run(cfgs, n=100, n_in=2):
+        return stacking.unit_cost(cfgs, n, n_in, 1) / len(cfgs)
+
+    alone, five, many = per_run([base]), per_run([base] * 5), per_run([base] * 85)
+    assert many < five < alone
+    assert per_run([base], n=21) < alone  # XOR's 21 points vs the linear data's 100
+    assert per_run([base.replace(hidden=32)]) > alone
+    assert per_run([base.replace(hidden=2)]) < alone
+    assert per_run([base.replace(model="conv")]) > alone
+    assert per_run([base.replace(epochs=2000)]) == pytest.approx(2 * alone, rel=0.1)
+    assert per_run([base.replace(batch_size=10)]) > 5 * alone  # ten batches per epoch
+    mixed = (
+        [base] * 40 + [base.replace(activation="tanh")] * 40 + [base.replace(optimizer="adam")] * 5
+    )
+    assert per_run(mixed) > many
+    # writing the folders is part of the cost, and the whole of it once trained
+    assert 0 < stacking.write_cost([base] * 5) < stacking.unit_cost([base] * 5, 100, 2, 1)
+
+
+def test_a_stacked_sweep_weighs_its_progress_by_the_stacks(tmp_path, monkeypatch):
+    """run_sweep's progress line takes the stacked runner's plan (the stack's cost,
+    shared by its runs) instead of RunJob.cost, and ends at 100 % of that work."""
+    spec = parse_spec(PROGRESS_SPEC.replace("EPOCHS", "50"), "progress.toml")
+    units, _ = stacking.plan_units(sweep.plan(spec, tmp_path / "plan"))
+    assert [len(members) for _, members in units] == [8]
+    expected = stacking.cost_of(units[0][1])
+    replans: list[float] = []
+    real_replan = sweep.Progress.replan
+
+    def spy(self, cost):
+        replans.append(cost)
+        real_replan(self, cost)
+
+    monkeypatch.setattr(sweep.Progress, "replan", spy)
+    stream = io.StringIO()
+    result = sweep.run_sweep(spec, tmp_path, runner=sweep.choose_runner("auto"), stream=stream)
+    assert result.ran == result.total == 8
+    assert replans == [pytest.approx(expected)]
+    assert expected != pytest.approx(sum(job.cost for job in sweep.plan(spec, tmp_path)))
+    last = stream.getvalue().splitlines()[-1]
+    assert last.startswith("sweep: 8/8 runs done, 100 % of the work")
+    # one run at a time: no plan, RunJob.cost weighs the work
+    replans.clear()
+    sweep.run_sweep(spec, tmp_path / "off", runner=sweep.choose_runner("off"), stream=io.StringIO())
+    assert replans == []
+
+
+def test_progress_replan_starts_the_count_in_new_units():
+    stream = io.StringIO()
+    progress = sweep.Progress(total=2, skipped=0, cost=2000.0, stream=stream)
+    progress.replan(10.0)  # the runner's own estimate: 6 + 4
+    progress.partial(3.0)
+    assert "0/2 runs done, 30 % of the work" in stream.getvalue()
+    progress.update(6.0)
+    progress.update(4.0)
+    assert stream.getvalue().splitlines()[-1].startswith("sweep: 2/2 runs done, 100 % of the work")

@@ -70,7 +70,10 @@ class RunJob:
 # on_done(job, outcome): outcome["status"] is "done", "failed" or "cancelled"
 OnDone = Callable[[RunJob, dict[str, Any]], None]
 # on_progress(cost): how much of the runs in flight is done, in RunJob.cost units
+# (or in the runner's own units, once it has announced them through on_plan)
 OnProgress = Callable[[float], None]
+# on_plan(costs): the runner's own estimate of each job's cost, by job name
+OnPlan = Callable[[dict[str, float]], None]
 
 
 class Runner(Protocol):
@@ -79,7 +82,11 @@ class Runner(Protocol):
     ``on_done(job, outcome)`` gets the outcome :func:`run_job` describes. A
     runner may also call ``on_progress(cost)`` with the part of the runs in
     flight already done (in :attr:`RunJob.cost` units), so the progress line
-    moves while long work has not finished. On Ctrl-C a runner raises
+    moves while long work has not finished, and, once before training,
+    ``on_plan(costs)`` with its own estimate of every job's cost (any unit:
+    the ETA uses ratios) when it knows better than ``RunJob.cost`` (a
+    stacked runner does: a run costs less in a big stack); ``on_progress``
+    then speaks in those units. On Ctrl-C a runner raises
     KeyboardInterrupt once the runs in flight have stopped. :func:`run_jobs`
     is the default; a stacked runner (many runs as one replica stack) plugs
     in through :func:`run_sweep`'s ``runner``.
@@ -92,6 +99,7 @@ class Runner(Protocol):
         workers: int,
         on_done: OnDone,
         on_progress: OnProgress | None = None,
+        on_plan: OnPlan | None = None,
     ) -> None: ...
 
 
@@ -159,10 +167,12 @@ def run_jobs(
     workers: int = 1,
     on_done: OnDone,
     on_progress: OnProgress | None = None,
+    on_plan: OnPlan | None = None,
 ) -> None:
     """Train ``jobs`` (one by one, or in ``workers`` processes) and report each to ``on_done``.
 
-    Each run reports when it ends (``on_progress`` is accepted and not called).
+    Each run reports when it ends (``on_progress`` and ``on_plan`` are accepted
+    and not called: ``RunJob.cost`` is this runner's estimate).
 
     Raises KeyboardInterrupt on Ctrl-C once the runs in flight have stopped;
     queued runs are cancelled. Finished run folders are never touched again.
@@ -220,6 +230,10 @@ class Progress:
             f"sweep: {self.done}/{self.total} runs done{share}, "
             f"elapsed {_clock(elapsed)}, remaining ~{eta}"
         )
+
+    def replan(self, cost: float) -> None:
+        """The work still to do is ``cost`` in all, in new units (before any progress)."""
+        self.cost_total, self.cost_done, self.in_flight = cost, 0.0, 0.0
 
     def update(self, cost: float, note: str = "") -> None:
         """One run finished; ``cost`` is its :attr:`RunJob.cost`."""
@@ -341,7 +355,12 @@ def run_sweep(
         stream.write(f"sweep: skipping experiment {name!r}: {why}\n")
     if result.reused:
         stream.write(f"sweep: {result.reused} of {result.total} runs already finished in {out}\n")
-    progress = Progress(len(all_jobs), result.reused, sum(j.cost for j in todo), stream)
+    costs = {j.name: j.cost for j in todo}
+    progress = Progress(len(all_jobs), result.reused, sum(costs.values()), stream)
+
+    def on_plan(planned: dict[str, float]) -> None:
+        costs.update(planned)
+        progress.replan(sum(costs.values()))
 
     def on_done(job: RunJob, outcome: dict[str, Any]) -> None:
         if outcome["status"] == "done":
@@ -349,12 +368,18 @@ def run_sweep(
         elif outcome["status"] == "failed":
             result.failed[job.name] = outcome.get("error", "unknown error")
             stream.write(f"\nsweep: run {job.name} failed: {result.failed[job.name]}\n")
-        progress.update(job.cost, job.name)
+        progress.update(costs[job.name], job.name)
 
     start = time.perf_counter()
     try:
         if todo:
-            runner(todo, workers=max(1, int(jobs)), on_done=on_done, on_progress=progress.partial)
+            runner(
+                todo,
+                workers=max(1, int(jobs)),
+                on_done=on_done,
+                on_progress=progress.partial,
+                on_plan=on_plan,
+            )
     except KeyboardInterrupt:
         result.interrupted = True
     finally:
