@@ -362,3 +362,20 @@ def test_progress_replan_starts_the_count_in_new_units():
     progress.update(6.0)
     progress.update(4.0)
     assert stream.getvalue().splitlines()[-1].startswith("sweep: 2/2 runs done, 100 % of the work")
+
+
+def test_a_run_whose_data_fails_to_load_is_planned_at_no_cost(tmp_path):
+    spec = parse_spec(PROGRESS_SPEC.replace("EPOCHS", "20"), "progress.toml")
+    jobs = sweep.plan(spec, tmp_path)[:2]
+    missing = tmp_path / "no-such-data.csv"
+    bad = sweep.RunJob("bad", jobs[0].config.replace(dataset=str(missing)), tmp_path / "bad")
+    planned: dict[str, float] = {}
+    outcomes: dict[str, dict] = {}
+    stacking.run_stacked(
+        [*jobs, bad],
+        on_done=lambda job, outcome: outcomes.update({job.name: outcome}),
+        on_plan=planned.update,
+    )
+    assert planned["bad"] == 0.0 and outcomes["bad"]["status"] == "failed"
+    assert str(missing.name) in outcomes["bad"]["error"]
+    assert all(planned[job.name] > 0 and outcomes[job.name]["status"] == "done" for job in jobs)
