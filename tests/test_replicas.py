@@ -102,14 +102,18 @@ def test_stack_training_follows_separate_trajectories(xor, name):
 
 
 @pytest.mark.parametrize("out_features", [1, 3])
-def test_stacked_linear_input_gradient_has_the_single_models_bits(out_features, rng):
-    """Linear's stacked input gradient (an einsum outer product when out_features == 1,
-    a batched matmul otherwise) equals each single model's matmul bit for bit,
-    signed zeros included: saturated sigmoids make exact zeros of both signs."""
+@pytest.mark.parametrize("k, n", [(4, 7), (20, 21)])  # 28 rows: matmul; 420: einsum for out 1
+def test_stacked_linear_input_gradient_has_the_single_models_bits(out_features, k, n, rng):
+    """Linear's stacked input gradient (an einsum outer product when out_features == 1
+    and the stack has many rows, a batched matmul otherwise) equals each single model's
+    matmul bit for bit, signed zeros included: saturated sigmoids make exact zeros of
+    both signs."""
     from proplab import Linear
 
-    k, n, width = 4, 7, 5
-    stack = Linear(width, out_features, replicas=k, rngs=[np.random.default_rng(s) for s in SEEDS])
+    width = 5
+    stack = Linear(
+        width, out_features, replicas=k, rngs=[np.random.default_rng(s) for s in range(k)]
+    )
     x = rng.standard_normal((k, n, width))
     grad_out = rng.standard_normal((k, n, out_features))
     grad_out[:, :3] = np.array([0.0, -0.0, 0.0])[:, None]  # exact zeros of both signs

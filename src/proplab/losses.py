@@ -49,12 +49,12 @@ class MSELoss(Loss):
             self._scale_key = (count, diff.dtype)
             self._scale = np.asarray(2.0 / count, dtype=diff.dtype)
         # sum of squares as a dot product: one BLAS call, and the same one
-        # (per replica) for a single model and for a stack, so a stacked
-        # run's loss is bit-identical to the run alone
+        # (ddot, per replica in vecdot) for a single model and for a stack, so a
+        # stacked run's loss is bit-identical to the run alone
         if diff.ndim == 2:
             return float(np.vdot(diff, diff)) / count
-        rows = diff.reshape(diff.shape[:-2] + (1, -1))  # (*R, 1, n*out)
-        return (rows @ rows.mT).reshape(diff.shape[:-2]) / count
+        rows = diff.reshape(diff.shape[:-2] + (-1,))  # (*R, n*out)
+        return np.vecdot(rows, rows) / count
 
     def backward(self) -> np.ndarray:
         return self.diff * self._scale
