@@ -379,3 +379,51 @@ def test_a_run_whose_data_fails_to_load_is_planned_at_no_cost(tmp_path):
     assert planned["bad"] == 0.0 and outcomes["bad"]["status"] == "failed"
     assert str(missing.name) in outcomes["bad"]["error"]
     assert all(planned[job.name] > 0 and outcomes[job.name]["status"] == "done" for job in jobs)
+
+
+def _members(n: int, dataset: str = "xor") -> list:
+    """``n`` plan members of one structure (seed varies), as plan_units makes them."""
+    from proplab.experiments import prepare_run
+
+    out = []
+    for seed in range(n):
+        cfg, prep = prepare_run(RunConfig(dataset=dataset, epochs=1000, seed=seed))
+        out.append((sweep.RunJob(f"r{seed}", cfg, Path("unused")), cfg, prep))
+    return out
+
+
+def test_balance_splits_a_stack_bigger_than_one_workers_share():
+    one_group = [("stack", _members(40))]
+    assert stacking.balance(one_group, workers=1) == one_group
+    halves = stacking.balance(one_group, workers=2)
+    assert [len(m) for _, m in halves] == [20, 20]
+    assert [m[0] for _, part in halves for m in part] == [m[0] for m in one_group[0][1]]
+    assert [len(m) for _, m in stacking.balance(one_group, workers=3)] == [14, 14, 12]
+    # never below min_replicas runs per part
+    assert [len(m) for _, m in stacking.balance([("stack", _members(5))], workers=4)] == [3, 2]
+    # stacks within their share stay whole, and a run alone is never split ...
+    mixed = [("stack", _members(10)), ("stack", _members(10)), ("single", _members(1))]
+    assert [len(m) for _, m in stacking.balance(mixed, workers=2)] == [10, 10, 1]
+    # ... but a stack of 10 on the 100-point data outweighs the other two together
+    mixed[1] = ("stack", _members(10, "linear"))
+    assert [len(m) for _, m in stacking.balance(mixed, workers=2)] == [10, 5, 5, 1]
+    assert [len(m) for _, m in stacking.balance([("single", _members(1))] * 3, 2)] == [1, 1, 1]
+
+
+def test_a_split_stack_trains_the_same_runs(tmp_path):
+    """With 2 workers a sweep of one structure trains as 2 stacks, in parallel, and
+    every run's history equals the run trained alone."""
+    spec = parse_spec(PROGRESS_SPEC.replace("EPOCHS", "300"), "progress.toml")
+    outcomes: dict[str, dict] = {}
+    jobs = sweep.plan(spec, tmp_path / "split")
+    stacking.run_stacked(
+        jobs, workers=2, on_done=lambda job, outcome: outcomes.update({job.name: outcome})
+    )
+    assert all(o["status"] == "done" for o in outcomes.values()) and len(outcomes) == 8
+    sizes = [json.loads((j.run_dir / "summary.json").read_text())["stacked_with"] for j in jobs]
+    assert sizes == [4] * 8
+    alone = sweep.run_sweep(spec, tmp_path / "alone", runner=sweep.choose_runner("off"))
+    assert alone.ran == 8
+    for job in jobs:
+        assert _read_history(job.run_dir) == _read_history(tmp_path / "alone" / "runs" / job.name)
+        assert _summary(job.run_dir) == _summary(tmp_path / "alone" / "runs" / job.name)

@@ -16,6 +16,7 @@ floating-point summation order in the loss value (see ``tests/test_stacking.py``
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -413,11 +414,15 @@ def _run_unit(
     return [(job.name, sweep.run_job(job))]
 
 
-def plan_units(jobs: Sequence, budget: int = DEFAULT_MEMORY_BUDGET) -> tuple[list, list]:
+def plan_units(
+    jobs: Sequence, budget: int = DEFAULT_MEMORY_BUDGET, workers: int = 1
+) -> tuple[list, list]:
     """``(units, failures)``: units are ``("stack", members)`` or ``("single", [member])``.
 
     Each member is ``(job, validated cfg, prepared data)``; jobs whose data
-    cannot be loaded come back as ``(job, outcome)`` failures.
+    cannot be loaded come back as ``(job, outcome)`` failures. With
+    ``workers`` > 1, a stack costing more than one worker's fair share of the
+    work is split (see :func:`balance`), so no worker idles while one trains it.
     """
     from proplab.experiments import prepare_run
 
@@ -437,9 +442,33 @@ def plan_units(jobs: Sequence, budget: int = DEFAULT_MEMORY_BUDGET) -> tuple[lis
     stacks, singles = group_runs(cfgs, sizes, per_replica, budget)
     units = [("stack", [members[i] for i in idx]) for idx in stacks]
     units += [("single", [members[i]]) for i in singles]
+    units = balance(units, workers)
     # biggest first: with several workers the long stacks should not start last
     units.sort(key=lambda u: -cost_of(u[1]))
     return units, failures
+
+
+def balance(units: list, workers: int, min_replicas: int = 2) -> list:
+    """Split every stack that costs more than ``1/workers`` of all the work into equal parts.
+
+    A sweep whose runs all share one structure is one stack, and one process
+    would train it while the others idle; in ``ceil(cost / share)`` parts (at
+    most ``workers``, each of at least ``min_replicas`` runs) the workers share
+    it. Each part pays the per-call cost again, which a stack of tens of
+    replicas hardly notices. Results do not change: replicas never interact.
+    """
+    if workers <= 1:
+        return units
+    share = sum(cost_of(members) for _, members in units) / workers
+    out = []
+    for kind, members in units:
+        parts = min(workers, len(members) // min_replicas, math.ceil(cost_of(members) / share))
+        if kind != "stack" or parts <= 1:
+            out.append((kind, members))
+            continue
+        size = math.ceil(len(members) / parts)
+        out += [("stack", members[i : i + size]) for i in range(0, len(members), size)]
+    return out
 
 
 def cost_of(members: Sequence) -> float:
@@ -479,7 +508,7 @@ def run_stacked(
     from concurrent.futures.process import BrokenProcessPool
 
     by_name = {job.name: job for job in jobs}
-    units, failures = plan_units(jobs, budget)
+    units, failures = plan_units(jobs, budget, workers)
     costs = [cost_of(members) for _, members in units]
     # in-flight progress counts training; writing the folders follows, then on_done
     training = [
