@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from proplab import stacking, sweep
+from proplab import stack_plan, stacking, sweep
 from proplab.config import RunConfig
 from proplab.sweep_spec import parse_spec
 
@@ -152,7 +152,7 @@ def _cfgs():
 def test_group_runs_by_structure():
     cfgs = _cfgs()
     sizes = [21] * len(cfgs)
-    stacks, singles = stacking.group_runs(cfgs, sizes, [1000] * len(cfgs), budget=10**6)
+    stacks, singles = stack_plan.group_runs(cfgs, sizes, [1000] * len(cfgs), budget=10**6)
     assert sorted(map(sorted, stacks)) == [[0, 1, 3, 5, 6, 7, 8]]
     assert singles == [2, 4]
 
@@ -160,7 +160,7 @@ def test_group_runs_by_structure():
 def test_update_rules():
     base = RunConfig().validate()
     rules = [
-        stacking.update_rule(base.replace(**changes))
+        stack_plan.update_rule(base.replace(**changes))
         for changes in (
             {},
             {"optimizer": "momentum"},
@@ -177,7 +177,7 @@ def test_update_rules():
 
 def test_stack_optimizer_has_one_block_per_rule(xor):
     cfgs = [c for i, c in enumerate(_cfgs()) if i not in (2, 4)]
-    order = sorted(range(len(cfgs)), key=lambda k: stacking.update_rule(cfgs[k]))
+    order = sorted(range(len(cfgs)), key=lambda k: stack_plan.update_rule(cfgs[k]))
     cfgs = [cfgs[k] for k in order]
     stack = stacking.build_stack_model(cfgs, 2, 1)
     opt = stacking.build_stack_optimizer(cfgs, stack.parameters())
@@ -195,7 +195,7 @@ def test_stack_optimizer_has_one_block_per_rule(xor):
 def test_group_is_split_to_fit_the_memory_budget():
     base = RunConfig(epochs=10).validate()
     cfgs = [base.replace(seed=s) for s in range(10)]
-    stacks, singles = stacking.group_runs(cfgs, [21] * 10, [300] * 10, budget=1000)
+    stacks, singles = stack_plan.group_runs(cfgs, [21] * 10, [300] * 10, budget=1000)
     assert [len(s) for s in stacks] == [3, 3, 3, 1] and singles == []
     assert sorted(i for s in stacks for i in s) == list(range(10))
 
@@ -279,10 +279,13 @@ def test_a_stack_in_training_reports_its_progress(tmp_path, workers):
     before = [cost for kind, cost in events[:first_done] if kind == "progress"]
     assert len(before) >= 3
     # ... up to the cost of its training (writing the 8 run folders comes after)
-    training = total - stacking.write_cost([job.config for job in jobs])
+    training = total - stack_plan.write_cost([job.config for job in jobs])
     assert 0 < training < total
     assert before == sorted(before) and 0 < before[0] < training
-    assert before[-1] == pytest.approx(training) if workers == 1 else before[-1] <= training
+    if workers == 1:
+        assert before[-1] == pytest.approx(training)
+    else:  # two stacks of 4 in two workers (summed in another order: allow rounding)
+        assert before[-1] <= training * (1 + 1e-12)
 
 
 def test_sweep_progress_counts_the_work_in_flight():
@@ -307,7 +310,7 @@ def test_unit_cost_model_orders_the_work_as_measured():
     base = RunConfig(epochs=1000).validate()
 
     def per_run(cfgs, n=100, n_in=2):
-        return stacking.unit_cost(cfgs, n, n_in, 1) / len(cfgs)
+        return stack_plan.unit_cost(cfgs, n, n_in, 1) / len(cfgs)
 
     alone, five, many = per_run([base]), per_run([base] * 5), per_run([base] * 85)
     assert many < five < alone
@@ -322,16 +325,16 @@ def test_unit_cost_model_orders_the_work_as_measured():
     )
     assert per_run(mixed) > many
     # writing the folders is part of the cost, and the whole of it once trained
-    assert 0 < stacking.write_cost([base] * 5) < stacking.unit_cost([base] * 5, 100, 2, 1)
+    assert 0 < stack_plan.write_cost([base] * 5) < stack_plan.unit_cost([base] * 5, 100, 2, 1)
 
 
 def test_a_stacked_sweep_weighs_its_progress_by_the_stacks(tmp_path, monkeypatch):
     """run_sweep's progress line takes the stacked runner's plan (the stack's cost,
     shared by its runs) instead of RunJob.cost, and ends at 100 % of that work."""
     spec = parse_spec(PROGRESS_SPEC.replace("EPOCHS", "50"), "progress.toml")
-    units, _ = stacking.plan_units(sweep.plan(spec, tmp_path / "plan"))
+    units, _ = stack_plan.plan_units(sweep.plan(spec, tmp_path / "plan"))
     assert [len(members) for _, members in units] == [8]
-    expected = stacking.cost_of(units[0][1])
+    expected = stack_plan.cost_of(units[0][1])
     replans: list[float] = []
     real_replan = sweep.Progress.replan
 
@@ -394,20 +397,20 @@ def _members(n: int, dataset: str = "xor") -> list:
 
 def test_balance_splits_a_stack_bigger_than_one_workers_share():
     one_group = [("stack", _members(40))]
-    assert stacking.balance(one_group, workers=1) == one_group
-    halves = stacking.balance(one_group, workers=2)
+    assert stack_plan.balance(one_group, workers=1) == one_group
+    halves = stack_plan.balance(one_group, workers=2)
     assert [len(m) for _, m in halves] == [20, 20]
     assert [m[0] for _, part in halves for m in part] == [m[0] for m in one_group[0][1]]
-    assert [len(m) for _, m in stacking.balance(one_group, workers=3)] == [14, 14, 12]
+    assert [len(m) for _, m in stack_plan.balance(one_group, workers=3)] == [14, 14, 12]
     # never below min_replicas runs per part
-    assert [len(m) for _, m in stacking.balance([("stack", _members(5))], workers=4)] == [3, 2]
+    assert [len(m) for _, m in stack_plan.balance([("stack", _members(5))], workers=4)] == [3, 2]
     # stacks within their share stay whole, and a run alone is never split ...
     mixed = [("stack", _members(10)), ("stack", _members(10)), ("single", _members(1))]
-    assert [len(m) for _, m in stacking.balance(mixed, workers=2)] == [10, 10, 1]
+    assert [len(m) for _, m in stack_plan.balance(mixed, workers=2)] == [10, 10, 1]
     # ... but a stack of 10 on the 100-point data outweighs the other two together
     mixed[1] = ("stack", _members(10, "linear"))
-    assert [len(m) for _, m in stacking.balance(mixed, workers=2)] == [10, 5, 5, 1]
-    assert [len(m) for _, m in stacking.balance([("single", _members(1))] * 3, 2)] == [1, 1, 1]
+    assert [len(m) for _, m in stack_plan.balance(mixed, workers=2)] == [10, 5, 5, 1]
+    assert [len(m) for _, m in stack_plan.balance([("single", _members(1))] * 3, 2)] == [1, 1, 1]
 
 
 def test_a_split_stack_trains_the_same_runs(tmp_path):

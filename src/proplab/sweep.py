@@ -435,7 +435,7 @@ def choose_runner(stack: str = "auto", stack_memory_mb: float = 512) -> Runner:
 
     ``stack="auto"`` trains runs of one network shape that differ only in
     seed, scalar hyperparameters, activations, bias or optimizer (see
-    :func:`proplab.stacking.structure_key`) as replica stacks of at most ``stack_memory_mb`` MB of
+    :func:`proplab.stack_plan.structure_key`) as replica stacks of at most ``stack_memory_mb`` MB of
     arrays each (see :mod:`proplab.stacking`); results are the same either way.
     """
     if stack not in STACK_MODES:
