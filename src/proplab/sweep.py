@@ -236,7 +236,7 @@ class Progress:
         self.cost_total, self.cost_done, self.in_flight = cost, 0.0, 0.0
 
     def update(self, cost: float, note: str = "") -> None:
-        """One run finished; ``cost`` is its :attr:`RunJob.cost`."""
+        """One run finished; ``cost`` is its :attr:`RunJob.cost` (or the runner's plan for it)."""
         self.done += 1
         self.cost_done += cost
         # its share of the work in flight is now done work
