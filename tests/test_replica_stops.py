@@ -64,3 +64,19 @@ def test_replica_view_of_single_history_is_an_error():
     _, history = _single(0, 1.0, 5, None)
     with pytest.raises(ValueError, match="single model"):
         history.replica(0)
+
+
+def test_stop_check_tells_huge_finite_losses_from_diverged_ones():
+    """The stop check's fast path squares the losses: a finite loss of 1e200 overflows
+    that and must still count as finite (the exact path), while NaN and inf stop."""
+    from proplab.train import _ReplicaStops
+
+    stack = pl.mlp(2, 4, 1, seeds=[0, 1, 2])
+    opt = pl.SGD(stack.parameters(), lr=np.array([1.0, 1.0, 1.0]))
+    stops = _ReplicaStops(opt, (3,), tol=None)
+    assert stops.check(1, np.array([0.25, 1e200, 3.0])) is False
+    assert list(stops.reason) == ["completed"] * 3
+    assert stops.check(2, np.array([0.25, np.inf, np.nan])) is False  # replica 0 goes on
+    assert list(stops.reason) == ["completed", "diverged", "diverged"]
+    assert list(stops.stop_epoch) == [0, 2, 2]
+    assert list(opt.lr) == [1.0, 0.0, 0.0]  # the diverged replicas are frozen

