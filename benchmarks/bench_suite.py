@@ -109,6 +109,47 @@ def _stacks(out: Path, alone: Path | None = None) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: -r["seconds"])
 
 
+ONE_SHAPE = """
+title = "one network shape"
+[base]
+dataset = "linear"
+epochs = EPOCHS
+print_every = 0
+[vary]
+seed = [0, 1, 2, 3, 4, 5, 6, 7]
+[[experiment]]
+name = "lr"
+title = "lr"
+section = "discussion"
+vary.lr = [2.0, 1.0, 0.5, 0.2, 0.1]
+"""
+
+
+def _one_shape(folder: Path, quick: bool, repeats: int) -> dict[str, Any]:
+    """A sweep whose 40 runs share one structure (one stack), stacked, with 1 and 2 workers.
+
+    With 2 workers the stack is split in two (see ``proplab.stack_plan.balance``);
+    before that, the second worker idled. Order ABBA over ``repeats``; medians.
+    """
+    suite = folder / "one_shape.toml"
+    suite.write_text(ONE_SHAPE.replace("EPOCHS", "2000" if quick else "20000"))
+    times: dict[int, list[float]] = {1: [], 2: []}
+    results = []
+    for r in range(repeats):
+        for jobs in (2, 1) if r % 2 == 0 else (1, 2):
+            out = folder / f"one_shape_{jobs}_{r}"
+            times[jobs].append(_sweep(suite, out, "auto", jobs)["wall_s"])
+            results.append(_results(out))
+            shutil.rmtree(out)
+    wall = {jobs: statistics.median(t) for jobs, t in times.items()}
+    return {
+        "wall_s": wall,
+        "speedup": wall[1] / wall[2],
+        "identical": all(res == results[0] for res in results),
+        "runs": len(results[0]),
+    }
+
+
 def run(quick: bool = False, jobs: int = 2, repeats: int | None = None) -> dict[str, Any]:
     """Time the lab suite stacked and unstacked, ``repeats`` times each (default 2, quick 1).
 
@@ -130,6 +171,7 @@ def run(quick: bool = False, jobs: int = 2, repeats: int | None = None) -> dict[
                     shutil.rmtree(out)
         same = all(res == results[0] for res in results)
         stacks = _stacks(folder / "auto0", folder / "off0")
+        one_shape = _one_shape(folder, quick, repeats)
     data: dict[str, Any] = {
         mode: {
             "wall_s": statistics.median(t["wall_s"] for t in times),
@@ -203,6 +245,22 @@ def run(quick: bool = False, jobs: int = 2, repeats: int | None = None) -> dict[
                 "runs in the unstacked sweep, added up. Both are clock time inside one worker; "
                 "the sweeps' wall times above also count start-up, writing and two workers.",
             ),
+            common.table(
+                f"One network shape: {one_shape['runs']} runs of the lab model on the linear "
+                "data (5 learning rates x 8 seeds), stacked",
+                ["--jobs", "wall s (median)", "speed-up"],
+                [
+                    [
+                        n,
+                        f"{one_shape['wall_s'][n]:.1f}",
+                        common.fmt_ratio(one_shape["wall_s"][1] / one_shape["wall_s"][n]),
+                    ]
+                    for n in (1, 2)
+                ],
+                note="One structure makes one stack; with 2 workers it is split in two parts "
+                "that train side by side. Results identical with 1 and 2 workers: "
+                f"{one_shape['identical']}.",
+            ),
         ],
         "notes": [
             f"Stacking speed-up (wall, medians of {repeats} sweeps per mode, run ABBA): "
@@ -218,6 +276,7 @@ def run(quick: bool = False, jobs: int = 2, repeats: int | None = None) -> dict[
             "identical": same,
             "epochs": epochs,
             "stacks": stacks,
+            "one_shape": one_shape,
         },
     }
 

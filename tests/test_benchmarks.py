@@ -310,3 +310,13 @@ def test_module_overhead_table_has_a_row_per_step() -> None:
     for _, ours, theirs, diff in rows:
         assert float(ours) > 0 and float(theirs) > 0
         assert abs(float(ours) - float(theirs) - float(diff)) < 0.02
+
+
+@pytest.mark.slow
+def test_one_shape_benchmark_trains_the_same_runs_with_one_and_two_workers(tmp_path) -> None:
+    import bench_suite
+
+    result = bench_suite._one_shape(tmp_path, quick=True, repeats=1)
+    assert result["runs"] == 40 and result["identical"] is True
+    assert set(result["wall_s"]) == {1, 2} and all(t > 0 for t in result["wall_s"].values())
+    assert result["speedup"] == pytest.approx(result["wall_s"][1] / result["wall_s"][2])
