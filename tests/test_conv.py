@@ -223,6 +223,28 @@ def test_unsqueeze_and_flatten_round_trip(rng) -> None:
         Unsqueeze(0)
 
 
+@pytest.mark.parametrize("axis", [-1, -2, -3, -4])
+def test_unsqueeze_matches_expand_dims_every_axis(rng, axis) -> None:
+    x = rng.standard_normal((2, 5, 3))
+    up = Unsqueeze(axis)
+    out = up(x)
+    expected = np.expand_dims(x, axis)
+    assert out.shape == expected.shape
+    np.testing.assert_array_equal(out, expected)
+    assert np.shares_memory(out, x)  # a view, no copy
+    grad = rng.standard_normal(expected.shape)
+    np.testing.assert_array_equal(up.backward(grad), np.squeeze(grad, axis))
+    assert up.backward(grad, need_input_grad=False) is None
+
+
+def test_unsqueeze_rejects_an_axis_beyond_the_input() -> None:
+    with pytest.raises(
+        ValueError,
+        match=r"Unsqueeze\(axis=-4\) needs an input of at least 3 axes, got shape \(5, 3\)",
+    ):
+        Unsqueeze(-4)(np.zeros((5, 3)))
+
+
 @pytest.mark.parametrize(("k", "length_out"), [(2, 3), (3, 2)])
 def test_conv_net_structure(k, length_out) -> None:
     model = conv_net(2, 5, 7, 1, kernel_size=k, padding=1, rng=np.random.default_rng(0))
