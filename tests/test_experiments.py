@@ -159,6 +159,22 @@ def test_run_one_writes_the_run_folder(tmp_path: Path) -> None:
     assert lines[25:] == [train.format_summary_line(loss, acc)]
 
 
+def test_history_of_numpy_scalars_is_written_as_plain_numbers(tmp_path: Path) -> None:
+    """A loss returning NumPy scalars (not Python floats) must not write "np.float64(...)"."""
+    history = train.History(
+        epoch=[1, 2],
+        loss=[np.float64(0.25), np.float64(0.1)],
+        accuracy=[0.5, 1.0],
+        wall_time=[0.001, 0.002],
+    )
+    cfg = _short().replace(epochs=2)
+    x, y = generate_xor_easy()
+    model = build_model(cfg, 2, 1)
+    experiments._write_outputs(tmp_path, cfg, history, model, x, y, model.forward(x), {}, False)
+    text = (tmp_path / "history.csv").read_text(encoding="utf-8")
+    assert text == "epoch,loss,accuracy,wall_time\n1,0.25,0.5,0.001000\n2,0.1,1.0,0.002000\n"
+
+
 def test_quiet_run_prints_nothing(tmp_path: Path) -> None:
     lines: list[str] = []
     experiments.run_one(_short(), tmp_path, log=lines.append, quiet=True, progress=False)

@@ -279,15 +279,22 @@ def _write_outputs(
     figures: bool = True,
 ) -> None:
     """Everything but the summary, each file atomically."""
-    h = history.as_arrays()
-    columns: dict[str, Any] = {c: h[c] for c in HISTORY_COLUMNS}
-    for name in ("epoch", "wall_time"):
-        # the same for every run of a stack (its epochs, its clock): formatted once;
-        # the clock to the microsecond, its own resolution and 3x faster than repr
-        key = ("history.csv", name, len(columns[name]))
-        if key not in history.shared:
-            history.shared[key] = format_column(columns[name], 6 if name == "wall_time" else None)
-        columns[name] = history.shared[key]
+    columns: dict[str, Any] = {}
+    for name in HISTORY_COLUMNS:
+        values = getattr(history, name)
+        if name in ("epoch", "wall_time"):
+            # the same for every run of a stack (its epochs, its clock): formatted once;
+            # the clock to the microsecond, its own resolution and 3x faster than repr
+            key = ("history.csv", name, len(values))
+            if key not in history.shared:
+                history.shared[key] = format_column(
+                    np.asarray(values), 6 if name == "wall_time" else None
+                )
+            columns[name] = history.shared[key]
+        elif set(map(type, values)) <= {float}:
+            columns[name] = values  # plain Python floats (a stack's replica history): as is
+        else:  # NumPy scalars: plain floats first, or repr would write "np.float64(...)"
+            columns[name] = np.asarray(values, dtype=np.float64)
     write_columns_csv(run_dir / HISTORY, columns)
     save(model, run_dir / MODEL, metadata={"config": cfg.to_dict()})
     if figures:
