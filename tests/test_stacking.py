@@ -350,10 +350,12 @@ def test_a_stacked_sweep_weighs_its_progress_by_the_stacks(tmp_path, monkeypatch
     assert expected != pytest.approx(sum(job.cost for job in sweep.plan(spec, tmp_path)))
     last = stream.getvalue().splitlines()[-1]
     assert last.startswith("sweep: 8/8 runs done, 100 % of the work")
-    # one run at a time: no plan, RunJob.cost weighs the work
+    # one run at a time: each run's cost alone by the same time model
     replans.clear()
+    jobs = sweep.plan(spec, tmp_path / "off")
     sweep.run_sweep(spec, tmp_path / "off", runner=sweep.choose_runner("off"), stream=io.StringIO())
-    assert replans == []
+    alone = sum(stack_plan.alone_costs(jobs).values())
+    assert replans == [pytest.approx(alone)] and alone > expected  # stacked is cheaper
 
 
 def test_progress_replan_starts_the_count_in_new_units():

@@ -448,6 +448,52 @@ def test_progress_shows_runs_done_elapsed_and_remaining(tmp_path, monkeypatch):
     assert "remaining ~0:00" in text
 
 
+def test_one_at_a_time_runner_plans_by_data_size(tmp_path, monkeypatch):
+    """run_jobs announces each run's cost from the time model, which knows the data
+    and the model where RunJob.cost (epochs and widths only) rates these runs the
+    same; a run whose data cannot load costs 0."""
+    monkeypatch.setattr(sweep, "train_one", FakeTrainer(tmp_path / "calls.txt"))
+    jobs = sweep.plan(spec_of(SIMPLE.replace("epochs = 50", "epochs = 20000")), tmp_path / "out")
+    missing = tmp_path / "no-such-data.csv"
+    bad = sweep.RunJob("bad", jobs[0].config.replace(dataset=str(missing)), tmp_path / "bad")
+    planned: dict[str, float] = {}
+    events: list[str] = []
+
+    def on_plan(costs: dict[str, float]) -> None:
+        planned.update(costs)
+        events.append("plan")
+
+    sweep.run_jobs([*jobs, bad], on_done=lambda job, _: events.append(job.name), on_plan=on_plan)
+    assert events[0] == "plan" and len(events) == len(jobs) + 2  # planned before any run
+    assert set(planned) == {job.name for job in jobs} | {"bad"} and planned["bad"] == 0.0
+    by_data = {}
+    for job in jobs:
+        by_data.setdefault(job.config.dataset, set()).add(planned[job.name])
+        assert job.cost == jobs[0].cost  # RunJob.cost cannot tell them apart
+    (xor_cost,), (linear_cost,) = by_data["xor"], by_data["linear"]
+    # measured alone (benchmarks/bench_lab.py): linear H=10 ~1.14x the time of XOR H=10
+    assert 1.05 * xor_cost < linear_cost < 1.5 * xor_cost
+    # a Conv1d model makes about twice the NumPy calls of an MLP: RunJob.cost cannot know
+    conv = sweep.RunJob("conv", jobs[0].config.replace(model="conv"), tmp_path / "conv")
+    sweep.run_jobs([conv], on_done=lambda *_: None, on_plan=planned.update)
+    assert conv.cost == jobs[0].cost and planned["conv"] > 1.5 * planned[jobs[0].name]
+
+
+def test_a_runner_without_the_newer_hooks_still_runs(tmp_path, monkeypatch):
+    """A custom runner written against the first Runner protocol (no on_progress,
+    no on_plan) is called without them, and the sweep completes."""
+    monkeypatch.setattr(sweep, "train_one", FakeTrainer(tmp_path / "calls.txt"))
+    seen: list[str] = []
+
+    def old_runner(jobs, *, workers, on_done):
+        for job in jobs:
+            seen.append(job.name)
+            on_done(job, sweep.run_job(job))
+
+    result = run_sweep(spec_of(SIMPLE), tmp_path / "out", runner=old_runner, stream=io.StringIO())
+    assert (result.ran, result.exit_code) == (12, 0) and len(seen) == 12
+
+
 def test_a_folder_holding_another_configuration_is_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(sweep, "train_one", FakeTrainer(tmp_path / "calls.txt"))
     out = tmp_path / "out"

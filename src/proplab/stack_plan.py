@@ -204,6 +204,27 @@ def cost_of(members: Sequence) -> float:
     return unit_cost([cfg for _, cfg, _ in members], x.shape[-2], x.shape[-1], n_out)
 
 
+def alone_costs(jobs: Sequence) -> dict[str, float]:
+    """:func:`unit_cost` of each job trained on its own, by job name.
+
+    For a sweep run one run at a time: a run on 21 samples costs far less
+    than one on 100, which ``RunJob.cost`` (epochs and widths only) cannot
+    know. Loads each job's data (the lab's take milliseconds); a job whose
+    data cannot be loaded is planned at 0 (it will fail at once).
+    """
+    from proplab.experiments import prepare_run
+
+    costs: dict[str, float] = {}
+    for job in jobs:
+        try:
+            cfg, prep = prepare_run(job.config)
+        except Exception:
+            costs[job.name] = 0.0
+            continue
+        costs[job.name] = cost_of([(job, cfg, prep)])
+    return costs
+
+
 def failed_outcome(exc: BaseException) -> dict:
     """The outcome of a run that raised ``exc`` (what :func:`proplab.sweep.run_job` reports)."""
     return {

@@ -86,7 +86,8 @@ class Runner(Protocol):
     ``on_plan(costs)`` with its own estimate of every job's cost (any unit:
     the ETA uses ratios) when it knows better than ``RunJob.cost`` (a
     stacked runner does: a run costs less in a big stack); ``on_progress``
-    then speaks in those units. On Ctrl-C a runner raises
+    then speaks in those units. Both hooks are optional: :func:`run_sweep`
+    passes only the keywords a runner's signature takes. On Ctrl-C a runner raises
     KeyboardInterrupt once the runs in flight have stopped. :func:`run_jobs`
     is the default; a stacked runner (many runs as one replica stack) plugs
     in through :func:`run_sweep`'s ``runner``.
@@ -171,12 +172,18 @@ def run_jobs(
 ) -> None:
     """Train ``jobs`` (one by one, or in ``workers`` processes) and report each to ``on_done``.
 
-    Each run reports when it ends (``on_progress`` and ``on_plan`` are accepted
-    and not called: ``RunJob.cost`` is this runner's estimate).
+    ``on_plan(costs)``, if given, first hears each run's estimated cost
+    (:func:`proplab.stack_plan.alone_costs`: the time model, which knows the
+    data size, where ``RunJob.cost`` knows only epochs and widths). Each run
+    reports when it ends (``on_progress`` is accepted and not called).
 
     Raises KeyboardInterrupt on Ctrl-C once the runs in flight have stopped;
     queued runs are cancelled. Finished run folders are never touched again.
     """
+    if on_plan is not None:
+        from proplab.stack_plan import alone_costs
+
+        on_plan(alone_costs(jobs))
     if workers <= 1 or len(jobs) <= 1:
         for job in jobs:
             outcome = run_job(job)
@@ -373,12 +380,13 @@ def run_sweep(
     start = time.perf_counter()
     try:
         if todo:
+            hooks = {"on_progress": progress.partial, "on_plan": on_plan}
             runner(
                 todo,
                 workers=max(1, int(jobs)),
                 on_done=on_done,
-                on_progress=progress.partial,
-                on_plan=on_plan,
+                # a runner written before a hook existed need not take it
+                **{k: v for k, v in hooks.items() if _takes(runner, k)},
             )
     except KeyboardInterrupt:
         result.interrupted = True
@@ -394,6 +402,17 @@ def run_sweep(
             "Rerun the same command to resume.\n"
         )
     return result
+
+
+def _takes(function: Callable[..., Any], keyword: str) -> bool:
+    """Whether ``function`` accepts the keyword argument ``keyword`` (or any, via ``**``)."""
+    import inspect
+
+    try:
+        params = inspect.signature(function).parameters
+    except (TypeError, ValueError):  # a builtin without a signature: try it
+        return True
+    return keyword in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
 
 
 def _append_log(out: Path, result: SweepResult, jobs: int) -> None:
