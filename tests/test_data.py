@@ -111,3 +111,20 @@ def test_load_lab_dataset_by_name(xor):
     )
     with pytest.raises(ValueError, match=r"unknown dataset 'circle' \(accepted: linear, xor\)"):
         load_lab_dataset("circle")
+
+
+@pytest.mark.parametrize(
+    ("loss", "dtype", "width"),
+    [("mse", np.float64, 1), ("bce", np.float64, 1), ("cross_entropy", np.int64, 2)],
+)
+def test_prepared_targets_have_the_dtype_their_loss_computes_with(loss, dtype, width):
+    """MSE and BCE subtract the targets from float predictions every epoch: they get
+    float64 (no int-to-float cast per epoch); cross-entropy keeps integer class labels."""
+    from proplab.config import RunConfig
+    from proplab.experiments import prepare_run
+
+    output = "identity" if loss == "cross_entropy" else "sigmoid"  # CE takes raw logits
+    _, prep = prepare_run(RunConfig(dataset="xor", loss=loss, output_activation=output))
+    x, labels = generate_xor_easy()
+    assert prep.y.dtype == dtype and prep.n_out == width
+    np.testing.assert_array_equal(prep.y, labels)  # same values, 0 and 1
