@@ -151,16 +151,7 @@ def plan_units(
     ``workers`` > 1, a stack costing more than one worker's fair share of the
     work is split (see :func:`balance`), so no worker idles while one trains it.
     """
-    from proplab.experiments import prepare_run
-
-    members, failures = [], []
-    for job in jobs:
-        try:
-            cfg, prep = prepare_run(job.config)
-        except Exception as exc:
-            failures.append((job, failed_outcome(exc)))
-            continue
-        members.append((job, cfg, prep))
+    members, failures = prepare_members(jobs)
     cfgs = [cfg for _, cfg, _ in members]
     sizes = [p.x.shape[-2] for _, _, p in members]
     per_replica = [
@@ -204,24 +195,34 @@ def cost_of(members: Sequence) -> float:
     return unit_cost([cfg for _, cfg, _ in members], x.shape[-2], x.shape[-1], n_out)
 
 
-def alone_costs(jobs: Sequence) -> dict[str, float]:
-    """:func:`unit_cost` of each job trained on its own, by job name.
-
-    For a sweep run one run at a time: a run on 21 samples costs far less
-    than one on 100, which ``RunJob.cost`` (epochs and widths only) cannot
-    know. Loads each job's data (the lab's take milliseconds); a job whose
-    data cannot be loaded is planned at 0 (it will fail at once).
-    """
+def prepare_members(jobs: Sequence) -> tuple[list, list]:
+    """``(members, failures)``: ``(job, validated cfg, prepared data)`` for each job
+    whose data loads, ``(job, outcome)`` for each whose data does not."""
     from proplab.experiments import prepare_run
 
-    costs: dict[str, float] = {}
+    members, failures = [], []
     for job in jobs:
         try:
             cfg, prep = prepare_run(job.config)
-        except Exception:
-            costs[job.name] = 0.0
+        except Exception as exc:
+            failures.append((job, failed_outcome(exc)))
             continue
-        costs[job.name] = cost_of([(job, cfg, prep)])
+        members.append((job, cfg, prep))
+    return members, failures
+
+
+def alone_costs(jobs: Sequence) -> dict[str, float]:
+    """:func:`unit_cost` of each job trained on its own, by job name.
+
+    For a sweep run one run at a time: the time model knows the data and
+    the model (a Conv1d run costs about twice an MLP run, a mini-batch
+    epoch several full-batch ones), where ``RunJob.cost`` knows only epochs
+    and widths. Loads each job's data (the lab's take milliseconds); a job
+    whose data cannot be loaded is planned at 0 (it will fail at once).
+    """
+    members, failures = prepare_members(jobs)
+    costs = {job.name: 0.0 for job, _ in failures}
+    costs.update({m[0].name: cost_of([m]) for m in members})
     return costs
 
 
