@@ -516,9 +516,9 @@ CASES = [("xor", 10), ("xor", 100), ("linear", 10), ("linear", 100)]
 
 
 def _ratio_pair(a: dict[str, Any], b: dict[str, Any]) -> str:
-    """``a / b`` on wall time, with the CPU-time ratio in parentheses."""
-    wall = a["median_us"] / b["median_us"]
-    cpu = a["cpu_median_us"] / b["cpu_median_us"]
+    """``a / b`` on wall time, with the CPU-time ratio in parentheses (paired per repeat)."""
+    wall = common.paired_ratio(a["samples_us"], b["samples_us"])
+    cpu = common.paired_ratio(a["cpu_samples_us"], b["cpu_samples_us"])
     return f"{common.fmt_ratio(wall)} ({common.fmt_ratio(cpu)})"
 
 
@@ -547,9 +547,9 @@ def run(quick: bool = False) -> dict[str, Any]:
                         f"{dataset} H={hidden}",
                         name,
                         common.fmt_us(t.median),
-                        common.fmt_ratio(t.median / tuned.median),
+                        common.fmt_ratio(common.paired_ratio(t.samples, tuned.samples)),
                         common.fmt_us(t.cpu_median),
-                        common.fmt_ratio(t.cpu_median / tuned.cpu_median),
+                        common.fmt_ratio(common.paired_ratio(t.cpu_samples, tuned.cpu_samples)),
                         f"{t.spread:.0%}",
                     ]
                 )
@@ -584,7 +584,7 @@ def run(quick: bool = False) -> dict[str, Any]:
                 "spread (wall)",
             ],
             rows,
-            note=f"Medians of {repeats} interleaved repeats; spread = (max - min) / median of the wall times. CPU = process CPU time (all threads).",
+            note=f"Medians of {repeats} interleaved repeats; ratios are the median of the {repeats} per-repeat ratios (each repeat's samples ran seconds apart, so the machine's slow swings cancel); spread = (max - min) / median of the wall times. CPU = process CPU time (all threads).",
         ),
         common.table("Ratios (same run): wall time (CPU time)", summary_cols, summary),
         common.table(

@@ -99,6 +99,21 @@ class Timing:
         }
 
 
+def paired_ratio(a: Sequence[float], b: Sequence[float]) -> float:
+    """Median over repeats of ``a[r] / b[r]``: samples of one repeat ran seconds apart.
+
+    :func:`measure` interleaves the contenders, so repeat r of ``a`` and of
+    ``b`` saw the same machine; dividing within each repeat cancels the
+    machine's slow swings in speed (up to 1.5x over minutes here), which a
+    ratio of two medians taken over the whole run does not.
+    """
+    if len(a) != len(b) or not a:
+        raise ValueError(
+            f"paired_ratio needs two equal, non-empty sample lists, got {len(a)} and {len(b)}"
+        )
+    return statistics.median(x / y for x, y in zip(a, b, strict=True))
+
+
 def time_call(fn: Callable[[], Any]) -> float:
     """Wall time of one call in seconds, with the garbage collector paused (as timeit does)."""
     return time_call_cpu(fn)[0]

@@ -10,6 +10,7 @@ output, and that run_all survives a failing benchmark.
 from __future__ import annotations
 
 import json
+import statistics
 import sys
 from pathlib import Path
 
@@ -158,6 +159,19 @@ def test_measure_interleaves_and_normalises() -> None:
     assert calls == list("ABC" + "BCA" + "CAB")
     assert all(t.units == 8 and len(t.samples) == 3 for t in timings.values())
     assert timings["A"].median == sorted(timings["A"].samples)[1]
+
+
+def test_paired_ratio_cancels_the_machine_slowing_down() -> None:
+    # the machine runs 2x slower in the last two repeats; a is always 1.25x b
+    b = [1.0, 1.0, 1.0, 2.0, 2.0]
+    a = [1.25 * v for v in b]
+    assert common.paired_ratio(a, b) == 1.25
+    # a ratio of medians is fooled when the two shift differently: here 2.5 / 1.0
+    a_late = [1.25, 1.25, 2.5, 2.5, 2.5]  # a hit the slow phase one repeat early
+    assert statistics.median(a_late) / statistics.median(b) == 2.5
+    assert common.paired_ratio(a_late, b) == 1.25
+    with pytest.raises(ValueError, match="equal, non-empty sample lists, got 2 and 3"):
+        common.paired_ratio([1.0, 2.0], [1.0, 2.0, 3.0])
 
 
 def test_render_markdown_table() -> None:
