@@ -365,8 +365,11 @@ def run(quick: bool = False) -> dict[str, Any]:
             torch.set_num_threads(default_threads)
     seq, stacked = timings["proplab sequential"], timings["proplab stacked"]
 
-    def pair(a: float, b: float, a_cpu: float, b_cpu: float) -> str:
-        return f"{common.fmt_ratio(a / b)} ({common.fmt_ratio(a_cpu / b_cpu)})"
+    def pair(a: common.Timing, b: common.Timing) -> str:
+        """``a / b`` paired per repeat, wall (CPU)."""
+        wall = common.paired_ratio(a.samples, b.samples)
+        cpu = common.paired_ratio(a.cpu_samples, b.cpu_samples)
+        return f"{common.fmt_ratio(wall)} ({common.fmt_ratio(cpu)})"
 
     rows = [
         [
@@ -374,8 +377,8 @@ def run(quick: bool = False) -> dict[str, Any]:
             t.units // NETS,
             common.fmt_us(t.median),
             common.fmt_us(t.cpu_median),
-            pair(seq.median, t.median, seq.cpu_median, t.cpu_median),
-            pair(t.median, stacked.median, t.cpu_median, stacked.cpu_median),
+            pair(seq, t),
+            pair(t, stacked),
             f"{t.spread:.0%}",
         ]
         for name, t in timings.items()
@@ -402,7 +405,7 @@ def run(quick: bool = False) -> dict[str, Any]:
                 "spread (wall)",
             ],
             rows,
-            note=f"Medians of {repeats} interleaved repeats. CPU = process CPU time (all threads).",
+            note=f"Medians of {repeats} interleaved repeats; ratios are medians of the per-repeat ratios. CPU = process CPU time (all threads).",
         ),
         common.table(
             "How the stacked cost grows: us per net-epoch, wall (CPU); one factor changed at a time",
