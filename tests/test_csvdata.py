@@ -32,6 +32,34 @@ def test_round_trip_with_header_and_string_labels(tmp_path: Path) -> None:
     assert data.feature_names == ["a", "b", "c"] and data.label_name == "species"
 
 
+def test_an_unchanged_file_is_parsed_once_and_every_caller_gets_its_own_arrays(
+    tmp_path: Path, monkeypatch
+) -> None:
+    import os
+
+    from proplab import csvdata
+
+    parses: list[Path] = []
+    real_parse = csvdata._parse
+    monkeypatch.setattr(csvdata, "_parse", lambda *a: parses.append(a[0]) or real_parse(*a))
+    path = _write(tmp_path, "x1,x2,label\n1,2,a\n3,4,b\n")
+    first = load_csv(path)
+    first.x[0, 0] = 99.0  # the caller's own copy: the next load must not see it
+    first.classes.append("zzz")
+    second = load_csv(path)
+    assert len(parses) == 1
+    np.testing.assert_array_equal(second.x, [[1.0, 2.0], [3.0, 4.0]])
+    assert second.classes == ["a", "b"] and not np.shares_memory(first.x, second.x)
+    load_csv(path, header=True)  # asked another way: parsed again
+    assert len(parses) == 2
+    # the file changes (another size, a later time): parsed again, new values
+    path.write_text("x1,x2,label\n1,2,a\n3,4,b\n5,6,b\n")
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    third = load_csv(path)
+    assert len(parses) == 3 and third.x.shape == (3, 2)
+
+
 def test_headerless_numeric_labels_last_column_by_default(tmp_path: Path) -> None:
     path = _write(tmp_path, "0.5;1.5;2\n\n1.0;-2.0;7\n3.0;4.0;2\n")  # ';' and a blank line
     data = load_csv(path)
