@@ -515,13 +515,6 @@ def module_overhead(hidden: int = 10, calls: int = 2000, repeats: int = 15) -> l
 CASES = [("xor", 10), ("xor", 100), ("linear", 10), ("linear", 100)]
 
 
-def _ratio_pair(a: dict[str, Any], b: dict[str, Any]) -> str:
-    """``a / b`` on wall time, with the CPU-time ratio in parentheses (paired per repeat)."""
-    wall = common.paired_ratio(a["samples_us"], b["samples_us"])
-    cpu = common.paired_ratio(a["cpu_samples_us"], b["cpu_samples_us"])
-    return f"{common.fmt_ratio(wall)} ({common.fmt_ratio(cpu)})"
-
-
 def run(quick: bool = False) -> dict[str, Any]:
     """Time every contender on every case; ratios are against the tuned loop of the same run."""
     torch = common.optional_torch()
@@ -530,6 +523,7 @@ def run(quick: bool = False) -> dict[str, Any]:
     blas_default = common.default_blas_threads()
     repeats, target = (3, 0.05) if quick else (11, 0.2)
     cases: dict[str, Any] = {}
+    timed: dict[str, dict[str, common.Timing]] = {}
     rows = []
     try:
         for dataset, hidden in CASES:
@@ -541,6 +535,7 @@ def run(quick: bool = False) -> dict[str, Any]:
             tuned = timings["tuned NumPy"]
             case = {name: t.as_dict() for name, t in timings.items()}
             cases[f"{dataset} H={hidden}"] = case
+            timed[f"{dataset} H={hidden}"] = timings
             for name, t in timings.items():
                 rows.append(
                     [
@@ -559,13 +554,15 @@ def run(quick: bool = False) -> dict[str, Any]:
     summary_cols = ["case", "proplab fit / tuned", "proplab modules / tuned", "plain / tuned"]
     summary_cols += [f"torch {t} thr / proplab fit" for t in threads]
     summary = []
-    for key, case in cases.items():
+    for key, case in timed.items():
         tuned = case["tuned NumPy"]
         row = [key] + [
-            _ratio_pair(case[name], tuned)
+            common.paired_text(case[name], tuned)
             for name in ("proplab fit", "proplab modules", "plain NumPy")
         ]
-        row += [_ratio_pair(case[f"torch eager ({t} thr)"], case["proplab fit"]) for t in threads]
+        row += [
+            common.paired_text(case[f"torch eager ({t} thr)"], case["proplab fit"]) for t in threads
+        ]
         summary.append(row)
     with common.blas_threads(1):
         breakdown = phase_breakdown("xor", 10, 500 if quick else 5000)

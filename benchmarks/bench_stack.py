@@ -365,20 +365,14 @@ def run(quick: bool = False) -> dict[str, Any]:
             torch.set_num_threads(default_threads)
     seq, stacked = timings["proplab sequential"], timings["proplab stacked"]
 
-    def pair(a: common.Timing, b: common.Timing) -> str:
-        """``a / b`` paired per repeat, wall (CPU)."""
-        wall = common.paired_ratio(a.samples, b.samples)
-        cpu = common.paired_ratio(a.cpu_samples, b.cpu_samples)
-        return f"{common.fmt_ratio(wall)} ({common.fmt_ratio(cpu)})"
-
     rows = [
         [
             name,
             t.units // NETS,
             common.fmt_us(t.median),
             common.fmt_us(t.cpu_median),
-            pair(seq, t),
-            pair(t, stacked),
+            common.paired_text(seq, t),
+            common.paired_text(t, stacked),
             f"{t.spread:.0%}",
         ]
         for name, t in timings.items()

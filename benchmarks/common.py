@@ -114,6 +114,13 @@ def paired_ratio(a: Sequence[float], b: Sequence[float]) -> float:
     return statistics.median(x / y for x, y in zip(a, b, strict=True))
 
 
+def paired_text(a: Timing, b: Timing) -> str:
+    """``a / b`` paired per repeat (:func:`paired_ratio`) on wall time, CPU time in parentheses."""
+    wall = paired_ratio(a.samples, b.samples)
+    cpu = paired_ratio(a.cpu_samples, b.cpu_samples)
+    return f"{fmt_ratio(wall)} ({fmt_ratio(cpu)})"
+
+
 def time_call(fn: Callable[[], Any]) -> float:
     """Wall time of one call in seconds, with the garbage collector paused (as timeit does)."""
     return time_call_cpu(fn)[0]
