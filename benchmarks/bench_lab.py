@@ -11,9 +11,10 @@ lab's log needs:
   loss, backward, step), to show what fit's bookkeeping costs;
 - ``plain NumPy``: the obvious student code (``x @ W + b``, ``1/(1+np.exp(-z))``,
   ``s*(1-s)``, ``W -= lr * dW``);
-- ``tuned NumPy``: preallocated buffers and ``out=`` everywhere, no input
-  gradient for the first layer, ``2 lr / N`` folded into the output delta, each
-  layer updated as soon as its gradient and the delta below it are known;
+- ``tuned NumPy``: preallocated buffers and ``out=`` everywhere, ``np.dot`` for
+  every product (cheaper to call than ``np.matmul``), no input gradient for
+  the first layer, ``2 lr / N`` folded into the output delta, each layer
+  updated as soon as its gradient and the delta below it are known;
 - ``torch eager``: ``nn.Sequential(Linear, Sigmoid, ...)``, ``nn.MSELoss``,
   ``optim.SGD``, float64, ``loss.item()`` each epoch, with 1 thread and with
   PyTorch's default thread count.
@@ -162,8 +163,10 @@ class TunedLoop:
         a1, a2, a3, e, t1, t2, t3 = self.a1, self.a2, self.a3, self.e, self.t1, self.t2, self.t3
         d1, d2, d3 = self.d1, self.d2, self.d3
         gW1, gW2, gW3, gb1, gb2, gb3 = self.gW1, self.gW2, self.gW3, self.gb1, self.gb2, self.gb3
+        # np.dot, not np.matmul: same BLAS call for two matrices, less dispatch
+        # (0.6-1.0 vs 1.2-1.7 us on a (21, 10) layer)
         matmul, exp, neg, recip, sub, mul = (
-            np.matmul,
+            np.dot,
             np.exp,
             np.negative,
             np.reciprocal,

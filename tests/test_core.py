@@ -206,3 +206,74 @@ def test_load_state_dict_names_what_does_not_fit(rng):
         ValueError, match=r"'0.weight': model has shape \(2, 3\), state has \(3, 2\)"
     ):
         model.load_state_dict(state)
+
+
+# ----------------------------------------------------------------------------- core.matmul
+
+
+def _operands(rng, n, k, m, dtype):
+    """Pairs (a (n, k), b (k, m)) in the layouts layers pass: contiguous and transposed views."""
+    a = rng.standard_normal((n, k)).astype(dtype)
+    b = rng.standard_normal((k, m)).astype(dtype)
+    a_t = np.ascontiguousarray(a.T).T  # Fortran-ordered, as x.mT in a weight gradient
+    b_t = np.ascontiguousarray(b.T).T
+    return [(a, b), (a_t, b), (a, b_t), (a_t, b_t)]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_matmul_has_the_bits_of_np_matmul_alone_and_in_a_stack(dtype):
+    # the single model's products go through np.dot; a replica stack's through a
+    # batched np.matmul: a stacked run equals the run alone only if they agree
+    from proplab.core import matmul
+
+    rng = np.random.default_rng(0)
+    checked = 0
+    for n, k, m in [
+        (1, 2, 10),
+        (21, 2, 10),
+        (21, 10, 10),
+        (21, 10, 1),
+        (100, 10, 10),
+        (100, 32, 1),
+        (1, 21, 10),
+        (10, 21, 10),
+        (257, 17, 33),
+        (3, 100, 5),
+    ]:
+        for a, b in _operands(rng, n, k, m, dtype):
+            got = matmul(a, b)
+            want = np.matmul(a, b)
+            stacked = np.matmul(np.stack([a, 2 * a, a]), np.stack([b, b, 3 * b]))
+            assert got.dtype == want.dtype and got.flags.c_contiguous
+            assert np.array_equal(got, want), (n, k, m)
+            assert np.array_equal(got, stacked[0]), (n, k, m)
+            out = np.full((n, m), np.nan, dtype)
+            assert matmul(a, b, out=out) is out and np.array_equal(out, want)
+            checked += 1
+    assert checked == 40
+
+
+def test_matmul_falls_back_to_np_matmul():
+    from proplab.core import matmul
+
+    rng = np.random.default_rng(1)
+    wide = rng.standard_normal((21, 20))
+    b = rng.standard_normal((10, 3))
+    # a strided view: np.matmul skips BLAS there, so must we (np.dot's bits differ
+    # here: one output column, as in the lab's output layer)
+    column = b[:, :1].copy()
+    assert not np.array_equal(np.dot(wide[:, ::2], column), np.matmul(wide[:, ::2], column))
+    assert np.array_equal(matmul(wide[:, ::2], column), np.matmul(wide[:, ::2], column))
+    # an out np.dot refuses (not C-contiguous, other dtype) still gets the product
+    out = np.zeros((3, 21)).T
+    matmul(wide[:, :10].copy(), b, out=out)
+    assert np.array_equal(out, wide[:, :10] @ b)
+    out32 = np.zeros((21, 3), np.float32)
+    matmul(wide[:, :10].copy(), b, out=out32)
+    assert np.array_equal(out32, (wide[:, :10] @ b).astype(np.float32))
+    # stacks and vectors keep np.matmul's broadcasting and errors
+    stack = rng.standard_normal((4, 21, 10))
+    assert np.array_equal(matmul(stack, b), np.matmul(stack, b))
+    assert np.array_equal(matmul(b[:, 0], np.ones((10, 2))), np.matmul(b[:, 0], np.ones((10, 2))))
+    with pytest.raises(ValueError, match="mismatch"):
+        matmul(wide, b)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from proplab import init as initializers
-from proplab.core import Module, Parameter
+from proplab.core import Module, Parameter, matmul
 
 
 class Linear(Module):
@@ -65,7 +65,7 @@ class Linear(Module):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.x = x
-        out = x @ self.weight.data
+        out = matmul(x, self.weight.data)
         if self.bias is not None:
             b = self.bias.data
             if b.ndim == 1:
@@ -101,7 +101,7 @@ class Linear(Module):
             # W^T as a contiguous copy: NumPy's batched matmul is up to 2x faster on
             # it than on the transposed view for a stack, and a single model must take
             # the same BLAS kernel (NN, not NT) for a stacked run to equal it bit for bit
-            grad_in = grad_out @ np.ascontiguousarray(w.mT)
+            grad_in = matmul(grad_out, np.ascontiguousarray(w.mT))
         if x.ndim < grad_in.ndim:
             # shared data feeds every replica, so its gradient is the sum over replicas
             grad_in = grad_in.sum(axis=tuple(range(grad_in.ndim - x.ndim)))
