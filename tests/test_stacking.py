@@ -181,7 +181,7 @@ def test_stack_optimizer_has_one_block_per_rule(xor):
     cfgs = [cfgs[k] for k in order]
     stack = stacking.build_stack_model(cfgs, 2, 1)
     opt = stacking.build_stack_optimizer(cfgs, stack.parameters())
-    assert [(b.start, b.stop, type(rule).__name__) for b, rule, _, _ in opt.blocks] == [
+    assert [(b.start, b.stop, type(rule).__name__) for b, rule, _ in opt.blocks] == [
         (0, 1, "Adam"),
         (1, 7, "SGD"),
     ]

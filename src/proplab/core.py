@@ -41,10 +41,11 @@ def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.nd
     strided view may differ (NumPy's matmul then skips BLAS), so it and every
     replica stack keep ``np.matmul``.
     """
-    # flags.forc: C- or Fortran-contiguous (a transposed matrix is)
+    # flags.forc: C- or Fortran-contiguous (a transposed matrix is). The method
+    # a.dot is np.dot without its __array_function__ dispatcher (~0.07 us less)
     if a.ndim == 2 and b.ndim == 2 and a.flags.forc and b.flags.forc:
         try:
-            return np.dot(a, b, out=out)
+            return a.dot(b, out=out)
         except ValueError:  # out not C-contiguous or not of the result's dtype
             pass
     return np.matmul(a, b, out=out)

@@ -123,7 +123,9 @@ class PerReplicaOptimizer(Optimizer):
                     f"PerReplicaOptimizer over {total} replicas needs parameters with one "
                     f"replica axis of length {total}, got a packed shape {group.data.shape}"
                 )
-        self.blocks: list[tuple[slice, Optimizer, list[_Rows], list[dict]]] = []
+        # (replicas, rule, each row view paired with its state): pairs made once, as
+        # step runs every epoch and zip(strict=True) costs ~0.3 us per loop
+        self.blocks: list[tuple[slice, Optimizer, list[tuple[_Rows, dict]]]] = []
         start = 0
         for count, make in parts:
             block = slice(start, start + int(count))
@@ -131,7 +133,7 @@ class PerReplicaOptimizer(Optimizer):
             # the block's rule and hyperparameters, built on stand-ins of its rows' shapes
             # (it never sees the real parameters: they stay packed here)
             rule = make([Parameter(np.zeros_like(r.data), replica_ndim=1) for r in rows])
-            self.blocks.append((block, rule, rows, [{} for _ in rows]))
+            self.blocks.append((block, rule, [(r, {}) for r in rows]))
             start = block.stop
         self.replicas = total
 
@@ -146,7 +148,7 @@ class PerReplicaOptimizer(Optimizer):
     def hyper_array(self, name: str) -> np.ndarray:
         """Hyperparameter ``name`` of every replica, shape ``(K,)``."""
         out = np.empty(self.replicas)
-        for block, rule, _, _ in self.blocks:
+        for block, rule, _ in self.blocks:
             out[block] = rule.hyper[name]
         return out
 
@@ -157,21 +159,21 @@ class PerReplicaOptimizer(Optimizer):
             raise ValueError(
                 f"{name} per replica must have shape ({self.replicas},), got {value.shape}"
             )
-        for block, rule, _, _ in self.blocks:
+        for block, rule, _ in self.blocks:
             rule.set_hyper(name, value[block] if per_replica else value)
 
     def step(self) -> None:
         self.steps += 1
         for group in self.groups:
             group.sync_grads()
-        for _, rule, rows, states in self.blocks:
+        for _, rule, rows in self.blocks:
             rule.steps += 1
-            for r, state in zip(rows, states, strict=True):
+            for r, state in rows:
                 rule.update(r, state)
 
     def update(self, group: ParamGroup, state: dict[str, np.ndarray]) -> None:
         raise NotImplementedError("PerReplicaOptimizer.step updates each block with its own rule")
 
     def __repr__(self) -> str:
-        inner = ", ".join(f"{b.start}:{b.stop}={rule!r}" for b, rule, _, _ in self.blocks)
+        inner = ", ".join(f"{b.start}:{b.stop}={rule!r}" for b, rule, _ in self.blocks)
         return f"PerReplicaOptimizer({inner})"
