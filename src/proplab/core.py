@@ -307,7 +307,8 @@ class Sequential(Module):
         layers = self.layers
         # Without an input gradient, backprop stops at the first layer that has
         # parameters: nothing below it (a reshape, say) needs a gradient.
-        first = 0 if need_input_grad else self._first_with_parameters()
+        # (the usual first layer has its own parameters: no search then)
+        first = 0 if need_input_grad or layers[0].params else self._first_with_parameters()
         if first < 0:
             return None
         for layer in layers[:first:-1]:
