@@ -535,8 +535,17 @@ def test_real_sweep_gives_identical_results_with_one_or_two_jobs(tmp_path):
 
 @pytest.mark.slow
 def test_ctrl_c_on_a_parallel_sweep_keeps_finished_runs_and_a_rerun_completes_it(tmp_path):
-    """A real `proplab sweep --jobs 2` in its own process group gets SIGINT (what Ctrl-C sends)."""
-    path = write(tmp_path, SIMPLE.replace("epochs = 50", "epochs = 3000"))
+    """A real `proplab sweep --jobs 2` in its own process group gets SIGINT (what Ctrl-C sends).
+
+    Six network shapes make six stacks of two runs, each ~0.5-1 s of training, so
+    the signal (sent within 50 ms of the first finished stack) always finds work
+    left; with one shape per dataset the whole sweep could end before it.
+    """
+    path = write(
+        tmp_path,
+        'title = "ctrl-c"\n[base]\nepochs = 20000\n'
+        '[vary]\ndataset = ["xor"]\nhidden = [2, 3, 4, 5, 6, 7]\nseed = [0, 1]\n',
+    )
     out = tmp_path / "out"
     code = f"import sys; from proplab.sweep import main; sys.exit(main({str(path)!r}, {str(out)!r}, jobs=2))"
     proc = subprocess.Popen([sys.executable, "-c", code], start_new_session=True,
