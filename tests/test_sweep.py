@@ -538,8 +538,8 @@ def test_ctrl_c_on_a_parallel_sweep_keeps_finished_runs_and_a_rerun_completes_it
     """A real `proplab sweep --jobs 2` in its own process group gets SIGINT (what Ctrl-C sends).
 
     Six network shapes make six stacks of two runs, each ~0.5-1 s of training, so
-    the signal (sent within 50 ms of the first finished stack) always finds work
-    left; with one shape per dataset the whole sweep could end before it.
+    the signal (sent within 50 ms of the first finished stack) finds ~3 s of work
+    left (with one shape per dataset, two stacks, much less).
     """
     path = write(
         tmp_path,
@@ -547,7 +547,13 @@ def test_ctrl_c_on_a_parallel_sweep_keeps_finished_runs_and_a_rerun_completes_it
         '[vary]\ndataset = ["xor"]\nhidden = [2, 3, 4, 5, 6, 7]\nseed = [0, 1]\n',
     )
     out = tmp_path / "out"
-    code = f"import sys; from proplab.sweep import main; sys.exit(main({str(path)!r}, {str(out)!r}, jobs=2))"
+    # the default SIGINT handler, as in a terminal: a test run started in the
+    # background by a non-interactive shell inherits SIGINT *ignored*, and the
+    # sweep would then never see the signal
+    code = (
+        "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+        f"from proplab.sweep import main; sys.exit(main({str(path)!r}, {str(out)!r}, jobs=2))"
+    )
     proc = subprocess.Popen([sys.executable, "-c", code], start_new_session=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
     try:
