@@ -60,7 +60,6 @@ class ParamGroup:
 
     def __init__(self, params: list[Parameter]) -> None:
         first = params[0]
-        self.params = params
         self.replica_ndim = first.replica_ndim
         replica_shape = first.replica_shape
         sizes = [int(np.prod(p.shape[self.replica_ndim :], dtype=np.int64)) for p in params]
@@ -81,6 +80,11 @@ class ParamGroup:
             p._rebind(data_view, grad_view)
             self.views.append((p, data_view, grad_view))
             offset += size
+
+    @property
+    def params(self) -> list[Parameter]:
+        """The packed parameters, in buffer order."""
+        return [p for p, _, _ in self.views]
 
     def sync_grads(self) -> None:
         """Write true zeros where a gradient was cleared lazily and never accumulated,
