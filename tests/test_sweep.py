@@ -305,6 +305,18 @@ def test_stats_on_known_numbers():
     assert math.isnan(aggregate.Stats.of([]).mean)
 
 
+def test_stats_of_huge_finite_losses_are_finite_and_warning_free():
+    # a run whose loss grew to 1e200 without overflowing is not diverged; its
+    # group's std must not overflow (pytest turns the RuntimeWarning into an error)
+    s = aggregate.Stats.of([1e200, 3e200, 2e200])
+    assert s.mean == pytest.approx(2e200, rel=1e-15)
+    assert s.std == pytest.approx(1e200, rel=1e-15)  # sample std of 1, 3, 2 is 1
+    assert (s.min, s.max, s.n) == (1e200, 3e200, 3)
+    big = aggregate.Stats.of([1.5e308, 1.7e308])  # even their sum overflows
+    assert big.mean == pytest.approx(1.6e308, rel=1e-15)
+    assert big.std == pytest.approx(math.sqrt(2) * 1e307, rel=1e-14)
+
+
 class FakeTrainer:
     """Stands in for experiments.run_one: writes a run folder with chosen numbers, counts calls."""
 

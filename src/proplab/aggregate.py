@@ -48,6 +48,10 @@ class RunRecord:
         return self.stop_reason == "diverged" or not math.isfinite(self.final_loss)
 
 
+# above this, squares of differences can overflow float64 (max ~1.8e308)
+_HUGE = 1e150
+
+
 @dataclass
 class Stats:
     """Mean, sample std (ddof=1; NaN for one value), min and max of some numbers."""
@@ -64,8 +68,16 @@ class Stats:
         a = np.asarray([v for v in values if math.isfinite(v)], dtype=np.float64)
         if a.size == 0:
             return cls(math.nan, math.nan, math.nan, math.nan, 0)
-        std = float(a.std(ddof=1)) if a.size > 1 else math.nan
-        return cls(float(a.mean()), std, float(a.min()), float(a.max()), int(a.size))
+        scale = float(np.abs(a).max())
+        if scale > _HUGE:
+            # a run whose loss grew huge without overflowing: the squares in the std
+            # (and the sum in the mean) would overflow, so work on a / scale instead
+            a = a / scale
+        else:
+            scale = 1.0
+        std = scale * float(a.std(ddof=1)) if a.size > 1 else math.nan
+        lo, hi = scale * float(a.min()), scale * float(a.max())
+        return cls(scale * float(a.mean()), std, lo, hi, int(a.size))
 
 
 @dataclass
