@@ -134,6 +134,80 @@ def test_stacked_sweep_equals_unstacked_bit_for_bit(two_sweeps):
     assert len(results[0].splitlines()) == len(results[1].splitlines()) == len(names) + 1
 
 
+BEYOND_THE_LAB = """
+title = "stacking beyond the lab"
+[base]
+epochs = 40
+print_every = 0
+[vary]
+seed = [0, 1, 2]
+[[experiment]]
+name = "digits"
+title = "ten classes, softmax cross-entropy, weight decay, a held-out split"
+section = "extras"
+base.dataset = "digits"
+base.loss = "cross_entropy"
+base.output_activation = "identity"
+base.hidden = 8
+base.weight_decay = 1e-3
+base.test_fraction = 0.25
+base.lr = 0.5
+vary.optimizer = ["sgd", "adam"]
+[[experiment]]
+name = "moons"
+title = "two hidden layers of different widths, BCE, He init"
+section = "extras"
+base.dataset = "moons"
+base.n = 64
+base.loss = "bce"
+base.init = "he"
+base.hidden = [6, 4]
+vary.activation = ["relu", "tanh"]
+vary.lr = [0.3, 5.0]
+[[experiment]]
+name = "conv_stride"
+title = "conv with stride 2 and no padding, momentum per replica"
+section = "extras"
+base.dataset = "circle"
+base.n = 40
+base.model = "conv"
+base.filters = 3
+base.kernel_size = 2
+base.stride = 2
+base.padding = 0
+base.optimizer = "rmsprop"
+vary.momentum = [0.0, 0.5]
+"""
+
+
+@pytest.mark.slow
+def test_stacks_beyond_the_lab_equal_their_runs_alone(tmp_path):
+    """Ten classes with a held-out split, two hidden widths, BCE, strided conv: same bits."""
+    from proplab import load
+
+    spec = parse_spec(BEYOND_THE_LAB, "beyond.toml")
+    plain = sweep.run_sweep(spec, tmp_path / "plain", runner=sweep.choose_runner("off"))
+    stacked = sweep.run_sweep(spec, tmp_path / "stacked", runner=sweep.choose_runner("auto"))
+    assert plain.failed == {} and stacked.failed == {}
+    names = sorted(p.name for p in (tmp_path / "plain" / "runs").iterdir())
+    assert len(names) == 24
+    sizes = {}
+    for name in names:
+        a, b = tmp_path / "plain" / "runs" / name, tmp_path / "stacked" / "runs" / name
+        assert _read_history(a) == _read_history(b), name
+        assert _summary(a) == _summary(b), name
+        for pa, pb in zip(
+            load(a / "model.npz").parameters(), load(b / "model.npz").parameters(), strict=True
+        ):
+            np.testing.assert_array_equal(pa.data, pb.data)
+        summary = json.loads((b / "summary.json").read_text())
+        sizes[name.split(",")[0]] = summary["stacked_with"]
+        if name.startswith("dataset=digits"):  # evaluated on its held-out quarter too
+            assert 0.0 <= summary["test_accuracy"] <= 1.0
+    # each experiment trained as one stack (optimizers, activations and momentum as blocks)
+    assert sizes == {"dataset=circle": 6, "dataset=digits": 6, "dataset=moons": 12}
+
+
 def _cfgs():
     base = RunConfig(epochs=10).validate()
     return [
