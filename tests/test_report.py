@@ -429,3 +429,36 @@ def test_lab_command_trains_runs_the_suite_and_writes_the_report(tmp_path, capsy
     )
     assert f"`{format_summary_line(xor['loss'], xor['accuracy'])}`" in md
     assert len(list((out / "runs").iterdir())) == 8
+
+
+def test_report_draws_boundaries_over_any_2d_data_and_names_the_rest(tmp_path):
+    # a zoo dataset spreads beyond the lab's [0, 1] square; digits has 64 inputs and
+    # ten classes, so no boundary: the report used to crash on it (matmul shapes)
+    from proplab.report_data import ViewCache, experiment_views
+    from proplab.report_figures import _boundary_rows
+
+    text = "[base]\nepochs = 20\nhidden = 4\n[vary]\nseed = [0, 1]\n"
+    text += '[[experiment]]\nname = "zoo"\nsection = "extras"\nvary.dataset = ["moons", "xor"]\n'
+    text += '[[experiment]]\nname = "digits"\nsection = "extras"\nbase.dataset = "digits"\n'
+    text += (
+        'base.loss = "cross_entropy"\nbase.output_activation = "identity"\nvary.lr = [0.1, 0.5]\n'
+    )
+    spec = parse_spec(text, Path("s.toml"))
+    assert run_sweep(spec, tmp_path, stream=io.StringIO()).exit_code == 0
+    report.build_report(tmp_path, log=lambda m: None, jobs=2)
+    md = (tmp_path / "report.md").read_text()
+    assert "No decision boundaries for digits: they are drawn over two inputs" in md
+    assert "figures/zoo-boundaries.png" in md and "figures/digits-boundaries.png" not in md
+    assert (tmp_path / "figures" / "zoo-boundaries.png").is_file()
+    assert (tmp_path / "figures" / "digits-curves.png").is_file()
+
+    from proplab.aggregate import write_tables
+
+    views = experiment_views(spec, write_tables(spec, tmp_path), ViewCache(tmp_path))
+    rows, labels, undrawable = _boundary_rows(views[0], single=True)
+    assert undrawable == [] and len(rows) == 1 and len(rows[0]) == 2  # moons and XOR side by side
+    for p in rows[0]:  # each grid holds all of its data and the unit square
+        assert p.grid_u[0] < min(p.x[:, 0].min(), 0) and p.grid_u[-1] > max(p.x[:, 0].max(), 1)
+        assert p.grid_v[0] < min(p.x[:, 1].min(), 0) and p.grid_v[-1] > max(p.x[:, 1].max(), 1)
+    assert rows[0][0].grid_u[0] < -1.0  # moons reaches x0 = -1.1
+    assert _boundary_rows(views[1], single=False) == ([], [], ["digits"])

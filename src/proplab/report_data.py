@@ -150,14 +150,20 @@ def read_history(run_dir: Path) -> tuple[np.ndarray, np.ndarray]:
     return table[:, 0], table[:, 1]
 
 
+def training_data(cfg: RunConfig) -> tuple[np.ndarray, np.ndarray]:
+    """``(x, y)``: the data a run of ``cfg`` trained on, inputs ``(n, features)``."""
+    from proplab.experiments import load_dataset
+
+    return load_dataset(cfg)
+
+
 def final_predictions(
     run_dir: Path, cfg: RunConfig, points: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(x, y, pred)`` of the saved model on its training data, or on ``points`` when given."""
-    from proplab.experiments import load_dataset
     from proplab.serialize import load
 
-    x, y = load_dataset(cfg)
+    x, y = training_data(cfg)
     model = load(run_dir / "model.npz")
     with np.errstate(all="ignore"):  # a diverged model computes NaN; callers check
         pred = model.forward(x if points is None else points)

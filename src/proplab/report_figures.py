@@ -11,12 +11,12 @@ import math
 from pathlib import Path
 
 from proplab import sweep_plots
-from proplab.report_data import ExperimentView, dataset_name, final_predictions
-from proplab.report_doc import Figure
+from proplab.report_data import ExperimentView, dataset_name, final_predictions, training_data
+from proplab.report_doc import Figure, Para
 from proplab.report_text import setting_name
 
 
-def experiment_figures(v: ExperimentView, out: Path, folder: str) -> list[Figure]:
+def experiment_figures(v: ExperimentView, out: Path, folder: str) -> list[Figure | Para]:
     """Curves (median and min-max band over seeds), accuracy dots (when there is more than
     one setting to compare) and decision boundaries of the lowest seed."""
     exp = v.experiment
@@ -61,35 +61,77 @@ def experiment_figures(v: ExperimentView, out: Path, folder: str) -> list[Figure
         sweep_plots.accuracy_dots(dots, out / rel, title=f"{exp.title}: final accuracy")
         figures.append(Figure(rel, f"{exp.title}: final accuracy of every seed, mean ± std"))
 
-    u, w, points = sweep_plots.boundary_grid()
-    rows: list[list[sweep_plots.BoundaryPanel | None]] = []
-    for ds in v.datasets:
-        row: list[sweep_plots.BoundaryPanel | None] = []
-        for s in v.settings:
-            g = v.get(s, ds)
-            if g is None:
-                row.append(None)
-                continue
-            run = min(g.runs, key=lambda r: r.record.seed)
-            x, y, prob = final_predictions(run.run_dir, run.record.config, points)
-            acc = "diverged" if run.record.diverged else f"{100 * run.record.final_accuracy:.1f} %"
-            name = dataset_name(ds) if single else setting_name(v, s)
-            grid = prob.reshape(w.size, u.size)
-            row.append(sweep_plots.BoundaryPanel(f"{name}\n{acc}", u, w, grid, x, y))
-        rows.append(row)
-    labels = [dataset_name(ds) for ds in v.datasets]
-    if single:  # the datasets side by side rather than one per row
-        rows, labels = [[r[0] for r in rows]], []
-    seed = min(r.record.seed for g in v.groups for r in g.runs)
-    rel = f"{folder}/{exp.name}-boundaries.png"
-    sweep_plots.decision_boundaries(
-        rows, out / rel, title=f"{exp.title}: decision boundaries (seed {seed})", row_labels=labels
-    )
-    figures.append(
-        Figure(
-            rel,
-            f"{exp.title}: the trained model's P(class 1) over the input square (seed {seed}); "
-            "black line: the 0.5 boundary; dots: the data, coloured by true class",
+    rows, labels, undrawable = _boundary_rows(v, single)
+    if undrawable:
+        figures.append(
+            Para(
+                f"No decision boundaries for {', '.join(undrawable)}: they are drawn over two "
+                "inputs for models with one output, and this data has other shapes."
+            )
         )
-    )
+    if rows:
+        seed = min(r.record.seed for g in v.groups for r in g.runs)
+        rel = f"{folder}/{exp.name}-boundaries.png"
+        sweep_plots.decision_boundaries(
+            rows,
+            out / rel,
+            title=f"{exp.title}: decision boundaries (seed {seed})",
+            row_labels=labels,
+        )
+        figures.append(
+            Figure(
+                rel,
+                f"{exp.title}: the trained model's P(class 1) over the inputs (seed {seed}); "
+                "black line: the 0.5 boundary; dots: the data, coloured by true class",
+            )
+        )
     return figures
+
+
+Row = list[sweep_plots.BoundaryPanel | None]
+
+
+def _boundary_rows(v: ExperimentView, single: bool) -> tuple[list[Row], list[str], list[str]]:
+    """``(rows, row labels, datasets without a boundary)`` for the lowest seed of each group.
+
+    One row per dataset with a panel per setting (one row of datasets when
+    there is a single setting). A boundary needs two inputs and one output;
+    other datasets (digits' 64 pixels, ten classes) are named, not drawn.
+    """
+    rows: list[Row] = []
+    labels: list[str] = []
+    undrawable: list[str] = []
+    for ds in v.datasets:
+        row = _boundary_row(v, ds, single)
+        if row is None:
+            undrawable.append(dataset_name(ds))
+        else:
+            rows.append(row)
+            labels.append(dataset_name(ds))
+    if single and rows:  # the datasets side by side rather than one per row
+        rows, labels = [[r[0] for r in rows]], []
+    return rows, labels, undrawable
+
+
+def _boundary_row(v: ExperimentView, ds: str, single: bool) -> Row | None:
+    """One panel per setting on dataset ``ds``, or None when its models have no boundary to draw."""
+    groups = [(s, v.get(s, ds)) for s in v.settings]
+    first = next(g for _, g in groups if g is not None)
+    x, _ = training_data(first.runs[0].record.config)
+    if x.ndim != 2 or x.shape[1] != 2:
+        return None
+    u, w, points = sweep_plots.boundary_grid(x)  # the same grid for every setting
+    row: Row = []
+    for s, g in groups:
+        if g is None:
+            row.append(None)
+            continue
+        run = min(g.runs, key=lambda r: r.record.seed)
+        x, y, prob = final_predictions(run.run_dir, run.record.config, points)
+        if prob.shape[-1] != 1:  # several classes: no single P(class 1)
+            return None
+        acc = "diverged" if run.record.diverged else f"{100 * run.record.final_accuracy:.1f} %"
+        name = dataset_name(ds) if single else setting_name(v, s)
+        grid = prob.reshape(w.size, u.size)
+        row.append(sweep_plots.BoundaryPanel(f"{name}\n{acc}", u, w, grid, x, y))
+    return row

@@ -7,6 +7,7 @@ state), like :mod:`proplab.plots`.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,6 +29,10 @@ PALETTE = (
 BOUNDARY_CMAP = LinearSegmentedColormap.from_list(
     "proplab_boundary", ["#eb9293", "#ffffff", "#8fbbe0"]
 )
+CHAR_INCHES = 0.075  # width of an average character of 10 pt text
+MAX_WIDTH = 13.0  # inches: the widest figure a report shows without shrinking it much
+# after the ten colours, the settings repeat them dashed, then dotted
+LINESTYLES = ("-", "--", ":")
 MAX_POINTS = 600  # points per curve after thinning: plenty for a 7-inch figure
 
 
@@ -72,6 +77,33 @@ def band(losses: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarr
     return idx + 1, np.nanmedian(stack, axis=0), np.nanmin(stack, axis=0), np.nanmax(stack, axis=0)
 
 
+@dataclass
+class _LegendLayout:
+    width: float  # figure size, inches
+    height: float
+    below: bool  # legend under the panels (else right of them)
+    columns: int
+
+
+def _legend_layout(labels: Sequence[str], width: float, height: float = 4.2) -> _LegendLayout:
+    """Where a legend of ``labels`` fits: right of the panels when short, else in columns below.
+
+    A long legend at the side squeezes the panels to nothing (matplotlib's
+    constrained layout then gives up), so from 11 labels, or labels over 28
+    characters, it goes under the panels, in as many columns as keep it to ~12
+    rows and fit 13 inches; the figure widens to 9 inches at least.
+    """
+    longest = max((len(label) for label in labels), default=0)
+    if len(labels) <= 10 and longest <= 28:
+        return _LegendLayout(width, height, below=False, columns=1)
+    column = CHAR_INCHES * longest + 0.8  # inches: the text plus the line sample
+    fits = max(1, int((MAX_WIDTH - 0.4) // column))  # columns that fit the widest figure
+    columns = min(fits, math.ceil(len(labels) / 12))  # up to ~12 rows a column
+    width = max(width, 9.0, min(MAX_WIDTH, columns * column + 0.4))
+    rows = math.ceil(len(labels) / columns)
+    return _LegendLayout(width, height + 0.6 + 0.24 * rows, below=True, columns=columns)
+
+
 def learning_curves(
     panels: dict[str, list[CurveSet]],
     path: str | os.PathLike[str],
@@ -83,12 +115,16 @@ def learning_curves(
     The panels share their loss axis, so the datasets can be compared at a glance.
     """
     n = max(1, len(panels))
-    fig = Figure(figsize=(min(5.2 * n, 13.0), 4.2), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(1, n, squeeze=False, sharey=True)[0])
     labels: list[str] = []
     for sets in panels.values():
         labels += [s.label for s in sets if s.label not in labels]
-    color = {label: PALETTE[i % len(PALETTE)] for i, label in enumerate(labels)}
+    style = {
+        label: (PALETTE[i % len(PALETTE)], LINESTYLES[(i // len(PALETTE)) % len(LINESTYLES)])
+        for i, label in enumerate(labels)
+    }
+    legend = _legend_layout(labels, width=min(5.2 * n, MAX_WIDTH))
+    fig = Figure(figsize=(legend.width, legend.height), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, n, squeeze=False, sharey=True)[0])
     band_alpha = 0.18 if len(labels) <= 3 else 0.11  # many overlapping bands turn muddy
     for ax, (dataset, sets) in zip(axes, panels.items(), strict=False):
         for s in sets:
@@ -98,7 +134,7 @@ def learning_curves(
             positive = (low > 0) & (high < 1e100)  # what a log axis can show
             if not np.any(positive):
                 continue
-            c = color[s.label]
+            c, linestyle = style[s.label]
             ax.fill_between(
                 epochs[positive],
                 low[positive],
@@ -107,7 +143,7 @@ def learning_curves(
                 alpha=band_alpha,
                 linewidth=0,
             )
-            ax.plot(epochs[positive], med[positive], color=c, linewidth=1.6)
+            ax.plot(epochs[positive], med[positive], color=c, linestyle=linestyle, linewidth=1.6)
         ax.set_yscale("log")
         ax.set_title(dataset)
         ax.set_xlabel("epoch")
@@ -116,16 +152,18 @@ def learning_curves(
         ax.grid(True, which="major", color="0.88", linewidth=0.8)
         ax.set_xlim(left=0)
     axes[0].set_ylabel("loss (log scale)")
-    handles = [Line2D([], [], color=color[lab], linewidth=2.0, label=lab) for lab in labels]
-    fig.legend(
-        handles=handles,
-        loc="outside right center",
-        frameon=False,
-        title=(f"{legend_title}\n" if legend_title else "")
-        + "line: median over seeds\nband: min to max",
-        title_fontsize=8,
-        alignment="left",
-    )
+    handles = [
+        Line2D([], [], color=style[lab][0], linestyle=style[lab][1], linewidth=2.0, label=lab)
+        for lab in labels
+    ]
+    how = ("line: median over seeds", "band: min to max")
+    if legend.below:  # many or long labels: in columns under the panels
+        title_text = (f"{legend_title}. " if legend_title else "") + ", ".join(how)
+        where = {"loc": "outside lower center", "ncols": legend.columns}
+    else:
+        title_text = "\n".join(((legend_title,) if legend_title else ()) + how)
+        where = {"loc": "outside right center", "alignment": "left"}
+    fig.legend(handles=handles, frameon=False, title=title_text, title_fontsize=8, **where)
     if title:
         fig.suptitle(title)
     _save(fig, path)
@@ -141,6 +179,13 @@ class DotSet:
     accuracies: list[float]
 
 
+def _tick_angle(labels: Sequence[str]) -> float:
+    """Degrees to slant x tick labels: level for a few, 20 for more, 45 for many long ones."""
+    if len(labels) <= 5:
+        return 0.0
+    return 45.0 if len(labels) > 10 and max(len(label) for label in labels) > 20 else 20.0
+
+
 def accuracy_dots(sets: Sequence[DotSet], path: str | os.PathLike[str], title: str = "") -> Figure:
     """Final accuracy per setting: a dot per seed, the mean with a +-std bar, datasets side by side.
 
@@ -153,8 +198,11 @@ def accuracy_dots(sets: Sequence[DotSet], path: str | os.PathLike[str], title: s
             settings.append(s.label)
         if s.dataset not in datasets:
             datasets.append(s.dataset)
-    width = max(4.5, min(13.0, 1.1 * len(settings) + 3.0))
-    fig = Figure(figsize=(width, 4.0), layout="constrained")
+    width = max(4.5, min(MAX_WIDTH, 1.1 * len(settings) + 3.0))
+    angle = _tick_angle(settings)
+    # slanted labels hang below the axis: past ~1 inch, the figure grows by what they take
+    drop = math.sin(math.radians(angle)) * CHAR_INCHES * max(len(s) for s in settings)
+    fig = Figure(figsize=(width, 4.0 + max(0.0, drop - 1.0)), layout="constrained")
     ax = fig.subplots()
     offsets = np.linspace(-0.18, 0.18, len(datasets)) if len(datasets) > 1 else np.zeros(1)
     rng = np.random.default_rng(0)  # fixed jitter: the same data always gives the same picture
@@ -178,8 +226,9 @@ def accuracy_dots(sets: Sequence[DotSet], path: str | os.PathLike[str], title: s
     ax.set_xticks(
         range(len(settings)),
         settings,
-        rotation=20 if len(settings) > 5 else 0,
+        rotation=angle,
         ha="right" if len(settings) > 5 else "center",
+        rotation_mode="anchor",  # each label ends at its tick, lines parallel
     )
     ax.set_xlim(-0.6, len(settings) - 0.4)
     ax.set_ylim(-10 if any_diverged else -3, 104)
@@ -228,13 +277,37 @@ class BoundaryPanel:
     y: np.ndarray  # (n, 1) or (n,)
 
 
-def boundary_grid(
-    lo: float = -0.05, hi: float = 1.05, size: int = 121
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(u, v, points)``: a square grid over ``[lo, hi]^2`` and its points ``(size*size, 2)``."""
-    u = np.linspace(lo, hi, size)
-    uu, vv = np.meshgrid(u, u)
-    return u, u.copy(), np.column_stack([uu.ravel(), vv.ravel()])
+def boundary_grid(x: np.ndarray, size: int = 121) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(u, v, points)``: a grid over the unit square widened to hold every sample of ``x``.
+
+    ``x`` is ``(n, 2)``; the box is the union of ``[0, 1]^2`` and the samples'
+    box, plus 5 % of its span on each side: ``[-0.05, 1.05]^2`` for the lab's
+    data, the whole cloud for a zoo dataset. ``u`` and ``v`` are ``(size,)``,
+    ``points`` is ``(size * size, 2)`` with ``points[j * size + i] = (u[i], v[j])``.
+    """
+    lo = np.minimum(x.min(axis=0), 0.0)
+    hi = np.maximum(x.max(axis=0), 1.0)
+    pad = 0.05 * (hi - lo)
+    u = np.linspace(lo[0] - pad[0], hi[0] + pad[0], size)
+    v = np.linspace(lo[1] - pad[1], hi[1] + pad[1], size)
+    uu, vv = np.meshgrid(u, v)
+    return u, v, np.column_stack([uu.ravel(), vv.ravel()])
+
+
+def _shared_axes(rows: Sequence[Sequence[BoundaryPanel | None]]) -> bool | str:
+    """Share axes between panels drawn on one grid: all of them, or those of each row."""
+
+    def same(panels: list[BoundaryPanel]) -> bool:
+        return all(
+            np.array_equal(p.grid_u, panels[0].grid_u)
+            and np.array_equal(p.grid_v, panels[0].grid_v)
+            for p in panels
+        )
+
+    per_row = [[p for p in row if p is not None] for row in rows]
+    if same([p for row in per_row for p in row]):
+        return True
+    return "row" if all(same(row) for row in per_row if row) else False
 
 
 def decision_boundaries(
@@ -251,7 +324,8 @@ def decision_boundaries(
     n_rows = max(1, len(rows))
     n_cols = max(1, max(len(r) for r in rows))
     fig = Figure(figsize=(min(2.6 * n_cols + 1.2, 16.0), 2.6 * n_rows + 0.6), layout="constrained")
-    axes = fig.subplots(n_rows, n_cols, squeeze=False, sharex=True, sharey=True)
+    share = _shared_axes(rows)  # datasets of different ranges get their own axes
+    axes = fig.subplots(n_rows, n_cols, squeeze=False, sharex=share, sharey=share)
     image = None
     for r, row in enumerate(rows):
         for c in range(n_cols):

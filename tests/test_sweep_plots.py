@@ -1,0 +1,109 @@
+"""Sweep figures that must stay readable whatever the sweep: many settings, long labels, any data range.
+
+pytest turns warnings into errors here (pyproject), so a figure whose
+constrained layout collapses (matplotlib warns) fails its test.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from proplab import sweep_plots
+from proplab.sweep_plots import BoundaryPanel, CurveSet, DotSet
+
+LONG = [
+    f"lr={lr}, optimizer={opt}, activation={act}"
+    for lr in (0.05, 5)
+    for opt in ("momentum", "sgd", "adam")
+    for act in ("identity", "tanh", "leaky_relu")
+]  # 18 settings of up to 50 characters, as a three-axis sweep names them
+
+
+def _renderer(fig):
+    """A renderer for measuring a saved figure (its layout was fixed when it was drawn)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    return FigureCanvasAgg(fig).get_renderer()
+
+
+def _inches(fig, box) -> tuple[float, float]:
+    width, height = fig.get_size_inches()
+    return box.width * width, box.height * height
+
+
+def test_boundary_grid_is_the_lab_square_for_lab_data_and_holds_any_cloud():
+    inside = np.array([[0.0, 0.0], [1.0, 1.0], [0.3, 0.7]])  # the lab's data live in [0, 1]^2
+    u, v, points = sweep_plots.boundary_grid(inside)
+    np.testing.assert_array_equal(u, np.linspace(-0.05, 1.05, 121))
+    np.testing.assert_array_equal(v, u)
+    cloud = np.array([[-1.2, -0.7], [2.1, 1.2], [0.5, 0.0]])  # moons-like: beyond the square
+    u, v, points = sweep_plots.boundary_grid(cloud, size=11)
+    # the box is the data's (it holds [0, 1]^2 too) plus 5 % of its span each side
+    assert u[0] == -1.2 - 0.05 * 3.3 and u[-1] == 2.1 + 0.05 * 3.3
+    assert v[0] == -0.7 - 0.05 * 1.9 and v[-1] == 1.2 + 0.05 * 1.9
+    assert points.shape == (121, 2)
+    np.testing.assert_array_equal(points[3 * 11 + 7], [u[7], v[3]])  # row j, column i
+
+
+def test_learning_curves_with_many_long_labels_keep_their_panel(tmp_path: Path):
+    rng = np.random.default_rng(0)
+    curves = {"digits": [CurveSet(label, [rng.uniform(0.1, 1.0, 50)]) for label in LONG]}
+    fig = sweep_plots.learning_curves(curves, tmp_path / "c.png", legend_title="lr, optimizer")
+    ax = fig.axes[0]
+    width, height = _inches(fig, ax.get_position())
+    assert width > 6.0 and height > 2.5  # the side legend left it ~0 wide (layout collapsed)
+    legend = fig.legends[0]
+    assert legend._ncols == 2  # 18 labels: two columns of 9 under the panel
+    renderer = _renderer(fig)
+    assert legend.get_window_extent(renderer).y1 < ax.get_window_extent(renderer).y0
+    # beyond the ten colours the styles repeat dashed, so no two settings look alike
+    styles = {(h.get_color(), h.get_linestyle()) for h in legend.legend_handles}
+    assert len(styles) == len(LONG)
+    with Image.open(tmp_path / "c.png") as image:
+        assert image.size[1] > 4.2 * 100  # grew to hold the legend
+
+
+def test_learning_curves_with_few_short_labels_keep_the_side_legend(tmp_path: Path):
+    curves = {"XOR": [CurveSet(s, [np.linspace(1, 0.1, 30)]) for s in ("sgd", "adam")]}
+    fig = sweep_plots.learning_curves(curves, tmp_path / "c.png", legend_title="optimizer")
+    ax, legend = fig.axes[0], fig.legends[0]
+    renderer = _renderer(fig)
+    box = legend.get_window_extent(renderer)
+    assert (box.x0 + box.x1) / 2 > ax.get_window_extent(renderer).x1  # right of the panel
+    assert tuple(fig.get_size_inches()) == (5.2, 4.2)
+
+
+def test_accuracy_dots_with_many_long_labels_keep_their_axes(tmp_path: Path):
+    sets = [DotSet(label, "digits", [0.5, 0.6, 0.7]) for label in LONG]
+    fig = sweep_plots.accuracy_dots(sets, tmp_path / "a.png", title="t")
+    ax = fig.axes[0]
+    _, height = _inches(fig, ax.get_position())
+    assert height > 2.0  # the slanted labels got room of their own
+    labels = ax.get_xticklabels()
+    assert {t.get_rotation() for t in labels} == {45.0}
+    # parallel slanted lines of text clear each other when the ticks' spacing, seen
+    # across the slant, is more than a line of text; and they all hang below the axes
+    renderer = _renderer(fig)
+    spacing = ax.transData.transform((1, 0))[0] - ax.transData.transform((0, 0))[0]
+    line = labels[0].get_fontsize() * fig.dpi / 72
+    assert spacing * np.sin(np.radians(45)) > 1.5 * line
+    bottom = ax.get_window_extent(renderer).y0
+    assert all(t.get_window_extent(renderer).y1 <= bottom for t in labels)
+
+
+def test_boundaries_of_datasets_with_different_ranges_get_their_own_axes(tmp_path: Path):
+    def panel(x: np.ndarray) -> BoundaryPanel:
+        u, v, points = sweep_plots.boundary_grid(x, size=21)
+        prob = (points[:, 0] > points[:, 0].mean()).astype(float).reshape(v.size, u.size)
+        return BoundaryPanel("p", u, v, prob, x, np.array([0, 1]))
+
+    lab = panel(np.array([[0.1, 0.2], [0.9, 0.8]]))
+    wide = panel(np.array([[-2.0, -1.0], [3.0, 2.0]]))
+    fig = sweep_plots.decision_boundaries([[lab, lab], [wide, wide]], tmp_path / "b.png")
+    axes = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"][:4]
+    assert axes[0].get_xlim() == axes[1].get_xlim() == (-0.05, 1.05)
+    assert axes[2].get_xlim() == axes[3].get_xlim() == (-2.0 - 0.25, 3.0 + 0.25)
+    assert axes[2].get_ylim() == (-1.0 - 0.15, 2.0 + 0.15)
