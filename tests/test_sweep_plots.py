@@ -107,3 +107,16 @@ def test_boundaries_of_datasets_with_different_ranges_get_their_own_axes(tmp_pat
     assert axes[0].get_xlim() == axes[1].get_xlim() == (-0.05, 1.05)
     assert axes[2].get_xlim() == axes[3].get_xlim() == (-2.0 - 0.25, 3.0 + 0.25)
     assert axes[2].get_ylim() == (-1.0 - 0.15, 2.0 + 0.15)
+
+
+def test_a_diverged_model_gets_an_empty_panel_and_no_warning(tmp_path: Path):
+    x = np.array([[0.1, 0.2], [0.9, 0.8]])
+    u, v, _ = sweep_plots.boundary_grid(x, size=11)
+    nan = BoundaryPanel("diverged", u, v, np.full((11, 11), np.nan), x, np.array([0, 1]))
+    half = np.where(u[None, :] > 0.5, 0.9, 0.1) * np.ones((11, 1))
+    ok = BoundaryPanel("trained", u, v, half, x, np.array([0, 1]))
+    fig = sweep_plots.decision_boundaries([[nan, ok]], tmp_path / "b.png")
+    diverged, trained = fig.axes[:2]
+    assert len(diverged.collections) == 3  # the (blank) mesh and the two classes' dots
+    assert len(trained.collections) == len(diverged.collections) + 1  # + the 0.5 contour
+    assert (tmp_path / "b.png").stat().st_size > 0

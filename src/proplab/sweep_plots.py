@@ -345,7 +345,8 @@ def decision_boundaries(
                 shading="auto",
                 rasterized=True,
             )
-            if np.nanmin(panel.prob) < 0.5 < np.nanmax(panel.prob):
+            finite = panel.prob[np.isfinite(panel.prob)]  # a diverged model's are all NaN
+            if finite.size and finite.min() < 0.5 < finite.max():
                 ax.contour(
                     panel.grid_u, panel.grid_v, prob, levels=[0.5], colors="black", linewidths=1.0
                 )
