@@ -238,6 +238,25 @@ def test_diverged_run_keeps_history_and_says_so(tmp_path: Path) -> None:
     assert {p.name for p in tmp_path.iterdir()} == RUN_FILES
 
 
+def test_a_run_blown_up_by_its_last_update_is_recorded_as_diverged(tmp_path: Path) -> None:
+    # losses 1e26, 1e51, 1e101, 1.7e202 at epochs 27-30: finite, so training ran to the
+    # end; the 30th update then sends the logits to inf and the final model's loss is NaN.
+    # (Printing its softmax probabilities used to emit NumPy's RuntimeWarning.)
+    lines: list[str] = []
+    cfg = RunConfig(
+        dataset="linear", hidden=3, activation="leaky_relu", bias=False,
+        loss="cross_entropy", output_activation="identity",
+        lr=5.0, momentum=0.5, weight_decay=1e-3, epochs=30, seed=2, print_every=0,
+    )  # fmt: skip
+    summary = experiments.run_one(cfg, tmp_path, log=lines.append, progress=False)
+    assert summary["epochs_run"] == 30 and summary["stop_reason"] == "diverged"
+    assert summary["loss"] is None and summary["accuracy"] is None
+    assert summary["message"].startswith("training diverged with its last update (epoch 30)")
+    assert lines == [summary["message"]]
+    rows = runio.read_csv(tmp_path / "history.csv")
+    assert len(rows) == 30 and 1e200 < float(rows[-1]["loss"]) < math.inf
+
+
 def test_bad_config_writes_nothing(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="lr: must be a finite number > 0, got -1"):
         experiments.run_one(RunConfig(lr=-1), tmp_path / "run", progress=False)

@@ -210,7 +210,8 @@ def result_lines(
     if pred.shape[-1] == 1:
         lines = format_prediction_lines(pred, y)
     elif pred.shape[-1] == 2 and y.shape[-1] == 1:
-        lines = format_prediction_lines(softmax(pred)[..., 1:], y)
+        with np.errstate(all="ignore"):  # logits blown up by the last step: NaN, no warning
+            lines = format_prediction_lines(softmax(pred)[..., 1:], y)
     return [*lines, format_summary_line(loss, acc)]
 
 

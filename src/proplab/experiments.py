@@ -217,6 +217,13 @@ def finish_run(
     with np.errstate(all="ignore"):  # a diverged model predicts NaN; the summary says so
         loss, acc, pred = evaluate(model, loss_fn, x, y)
         test = None if x_test is None else evaluate(model, loss_fn, x_test, y_test)
+    if history.stop_reason == "completed" and not np.isfinite(loss):
+        # every epoch's loss was finite (if huge), but the last update blew the model up
+        history.stop_reason = "diverged"
+        history.message = (
+            f"training diverged with its last update (epoch {history.epochs_run}): the final "
+            f"model's loss is {float(loss)}; try a smaller learning rate"
+        )
     summary = _summary(cfg, history, float(loss), float(acc), model, x)
     summary.update(dataload.test_summary(test, x_test))
     summary.update(extra or {})
