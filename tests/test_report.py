@@ -462,3 +462,22 @@ def test_report_draws_boundaries_over_any_2d_data_and_names_the_rest(tmp_path):
         assert p.grid_v[0] < min(p.x[:, 1].min(), 0) and p.grid_v[-1] > max(p.x[:, 1].max(), 1)
     assert rows[0][0].grid_u[0] < -1.0  # moons reaches x0 = -1.1
     assert _boundary_rows(views[1], single=False) == ([], [], ["digits"])
+
+
+@pytest.mark.slow
+def test_histories_read_ahead_in_processes_equal_those_read_one_by_one(built):
+    from proplab.aggregate import write_tables
+    from proplab.report_data import ViewCache
+
+    records = write_tables(load_spec(built / SPEC_COPY), built)
+    runs = {r.run for r in records}  # some runs serve several experiments
+    assert len(runs) >= 8  # enough for preload to use its processes
+    ahead, plain = ViewCache(built), ViewCache(built)
+    ahead.preload(records, jobs=2)
+    assert ahead._histories.keys() == runs  # each read once, waiting for run()
+    for r in records:
+        a, b = ahead.run(r), plain.run(r)
+        np.testing.assert_array_equal(a.loss, b.loss)
+        np.testing.assert_array_equal(a.accuracy, b.accuracy)
+        assert (a.single_class, a.saturated) == (b.single_class, b.saturated)
+    assert ahead._histories == {}  # each handed over once

@@ -87,7 +87,9 @@ def build_report(
     records = aggregate.write_tables(spec, out)
     if not records:
         raise SweepError(f"{out}: no finished runs yet; run the sweep first")
-    views = experiment_views(spec, records, ViewCache(out))
+    cache = ViewCache(out)
+    cache.preload(records, jobs)
+    views = experiment_views(spec, records, cache)
     (out / FIGURES).mkdir(exist_ok=True)
     base = RunConfig.from_dict(spec.base).validate()
     drawn = _draw_in_processes(views, out, jobs) if jobs > 1 else {}

@@ -176,11 +176,31 @@ class ViewCache:
     def __init__(self, out: Path) -> None:
         self.out = out
         self._runs: dict[str, RunView] = {}
+        self._histories: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # read ahead, see preload
+
+    def preload(self, records: list[RunRecord], jobs: int = 1) -> None:
+        """Read the histories of ``records`` in ``jobs`` processes (parsing the CSVs is
+        most of the time a report spends before its figures: ~11 ms per 20k epochs)."""
+        # a run shared by several experiments is read once
+        todo = {r.run for r in records} - self._runs.keys() - self._histories.keys()
+        if jobs < 2 or len(todo) < 8:
+            return
+        from concurrent.futures import ProcessPoolExecutor
+
+        runs = sorted(todo)
+        dirs = [self.out / RUNS_DIR / run for run in runs]
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            chunk = max(1, len(dirs) // (4 * jobs))
+            for run, history in zip(
+                runs, pool.map(read_history, dirs, chunksize=chunk), strict=True
+            ):
+                self._histories[run] = history
 
     def run(self, record: RunRecord) -> RunView:
         if record.run not in self._runs:
             run_dir = self.out / RUNS_DIR / record.run
-            loss, acc = read_history(run_dir)
+            history = self._histories.pop(record.run, None)
+            loss, acc = read_history(run_dir) if history is None else history
             view = RunView(record, run_dir, loss, acc)
             if not record.diverged:
                 _, _, pred = final_predictions(run_dir, record.config)
