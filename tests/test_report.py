@@ -481,3 +481,21 @@ def test_histories_read_ahead_in_processes_equal_those_read_one_by_one(built):
         np.testing.assert_array_equal(a.accuracy, b.accuracy)
         assert (a.single_class, a.saturated) == (b.single_class, b.saturated)
     assert ahead._histories == {}  # each handed over once
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_report_says_what_it_is_doing(built, jobs):
+    lines: list[str] = []
+    report.build_report(built, log=lines.append, jobs=jobs)
+    spec = load_spec(built / SPEC_COPY)
+    names = [e.name for e in spec.experiments]
+    runs = {p.name for p in (built / "runs").iterdir()}
+    assert lines[0] == f"report: reading {len(runs)} runs"
+    assert lines[1] == f"report: drawing the figures of {len(names)} experiments"
+    ticks = lines[2:-1]  # one line per experiment as its figures are written, counting up
+    assert [t.split(" (")[0] for t in ticks] == [
+        f"report: figures {i}/{len(names)}" for i in range(1, len(names) + 1)
+    ]
+    assert sorted(t.split(" (")[1].rstrip(")") for t in ticks) == sorted(names)
+    assert lines[-1].startswith("report: ") and "figures)" in lines[-1]

@@ -87,14 +87,18 @@ def build_report(
     records = aggregate.write_tables(spec, out)
     if not records:
         raise SweepError(f"{out}: no finished runs yet; run the sweep first")
+    log(f"report: reading {len({r.run for r in records})} runs")
     cache = ViewCache(out)
     cache.preload(records, jobs)
     views = experiment_views(spec, records, cache)
     (out / FIGURES).mkdir(exist_ok=True)
     base = RunConfig.from_dict(spec.base).validate()
-    drawn = _draw_in_processes(views, out, jobs) if jobs > 1 else {}
+    drawing = sum(_draws_figures(v) for v in views)
+    log(f"report: drawing the figures of {drawing} experiments")
+    drawn = _draw_in_processes(views, out, jobs, log) if jobs > 1 else {}
 
     doc = Document(f"{spec.title}: report")
+    done = len(drawn)
     _setup(doc, out, spec, views, records, base)
     for section in ("results", "discussion", "extras", "other"):
         mine = [v for v in views if v.experiment.section == section]
@@ -102,7 +106,11 @@ def build_report(
         if mine or lab:
             doc.add(Heading(2, SECTION_TITLES[section]), *lab)
         for v in mine:
-            _experiment(doc, out, v, drawn.get(v.experiment.name))
+            figures = drawn.get(v.experiment.name)
+            _experiment(doc, out, v, figures)
+            if figures is None and _draws_figures(v):  # drawn just now, in this process
+                done += 1
+                log(f"report: figures {done}/{drawing} ({v.experiment.name})")
     doc.add(Heading(2, "Questions"))
     for question, paras in answers(views, base, _param_counts(base, records[0].config)):
         doc.add(Heading(3, question), *(Para(p) for p in paras))
@@ -356,20 +364,27 @@ def _draws_figures(v: ExperimentView) -> bool:
     return not v.experiment.skipped and bool(v.groups)
 
 
-def _draw_in_processes(views: list[ExperimentView], out: Path, jobs: int) -> dict[str, list]:
+def _draw_in_processes(
+    views: list[ExperimentView], out: Path, jobs: int, log: Callable[[str], Any] = print
+) -> dict[str, list]:
     """Each experiment's Figure blocks, drawn (PNGs written) in ``jobs`` processes."""
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import ProcessPoolExecutor, as_completed
 
     todo = [v for v in views if _draws_figures(v)]
     if len(todo) < 2:
         return {}
     # the most panels first, so no long figure starts last
     todo.sort(key=lambda v: -len(v.settings) * len(v.datasets))
+    drawn = {}
     with ProcessPoolExecutor(max_workers=min(jobs, len(todo))) as pool:
         futures = {
-            v.experiment.name: pool.submit(experiment_figures, v, out, FIGURES) for v in todo
+            pool.submit(experiment_figures, v, out, FIGURES): v.experiment.name for v in todo
         }
-        return {name: fut.result() for name, fut in futures.items()}
+        for fut in as_completed(futures):
+            name = futures[fut]
+            drawn[name] = fut.result()
+            log(f"report: figures {len(drawn)}/{len(todo)} ({name})")
+    return drawn
 
 
 def _experiment(doc: Document, out: Path, v: ExperimentView, figures: list | None = None) -> None:
