@@ -499,3 +499,10 @@ def test_report_says_what_it_is_doing(built, jobs):
     ]
     assert sorted(t.split(" (")[1].rstrip(")") for t in ticks) == sorted(names)
     assert lines[-1].startswith("report: ") and "figures)" in lines[-1]
+
+
+def test_dataset_names_read_well_in_the_report():
+    from proplab.report_data import dataset_name
+
+    assert dataset_name("xor") == "XOR" and dataset_name("moons") == "moons"
+    assert dataset_name("/data/exp 3/iris.csv") == "iris.csv"  # the file, not its folders

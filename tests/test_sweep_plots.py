@@ -120,3 +120,40 @@ def test_a_diverged_model_gets_an_empty_panel_and_no_warning(tmp_path: Path):
     assert len(diverged.collections) == 3  # the (blank) mesh and the two classes' dots
     assert len(trained.collections) == len(diverged.collections) + 1  # + the 0.5 contour
     assert (tmp_path / "b.png").stat().st_size > 0
+
+
+def _panels(x: np.ndarray, titles: list[str]) -> list[BoundaryPanel]:
+    u, v, points = sweep_plots.boundary_grid(x, size=21)
+    prob = (points[:, 1] > points[:, 1].mean()).astype(float).reshape(v.size, u.size)
+    return [BoundaryPanel(t, u, v, prob, x, np.arange(len(x)) % 2) for t in titles]
+
+
+def test_many_settings_wrap_into_even_lines_with_the_label_once(tmp_path: Path):
+    x = np.array([[0.1, 0.2], [0.9, 0.8]])
+    panels = _panels(x, [f"lr {i}\n100.0 %" for i in range(12)])
+    fig = sweep_plots.decision_boundaries([panels], tmp_path / "b.png", row_labels=["XOR"])
+    grid = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
+    assert len(grid) == 12  # 12 panels in 2 lines of 6, not 8 + 4 (nor 12 slivers)
+    assert fig.axes[0].get_gridspec().get_geometry() == (2, 6)
+    assert [ax.get_ylabel() for ax in grid if ax.get_ylabel()] == ["XOR"]
+    assert [ax.get_title().split("\n")[0] for ax in grid] == [f"lr {i}" for i in range(12)]
+
+
+def test_long_titles_and_unequal_scales_keep_panels_square_and_clear(tmp_path: Path):
+    # a CSV's two columns on scales 5x apart; three-line panel titles under a suptitle
+    x = np.array([[0.0, -4.0], [5.0, 18.0], [2.0, 3.0]])
+    panels = _panels(x, ["lr=0.05, optimizer=sgd, bias=false\n78.4 %"] * 4)
+    fig = sweep_plots.decision_boundaries([panels], tmp_path / "b.png", title="suptitle")
+    grid = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
+    renderer = _renderer(fig)
+    for ax in grid:
+        assert ax.get_title() == "lr=0.05, optimizer=sgd,\nbias=false\n78.4 %"  # wrapped
+        box = ax.get_window_extent(renderer)
+        assert abs(box.width / box.height - 1) < 0.02  # square, not a sliver
+        assert (
+            ax.title.get_window_extent(renderer).y1 < fig._suptitle.get_window_extent(renderer).y0
+        )
+        assert box.y0 > 0  # the x tick labels below are inside the figure too
+        assert min(t.get_window_extent(renderer).y0 for t in ax.get_xticklabels()) >= 0
+    lab = _panels(np.array([[0.0, 0.0], [1.0, 1.0]]), ["t"])[0]
+    assert sweep_plots._aspect(lab) == 1.0  # same scale on both axes: equal aspect

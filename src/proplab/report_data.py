@@ -15,6 +15,7 @@ import numpy as np
 
 from proplab.aggregate import Group, RunRecord, Stats, group
 from proplab.config import RunConfig
+from proplab.dataload import is_csv
 from proplab.sweep import RUNS_DIR, Experiment, SweepSpec
 
 TAIL = 0.1  # "still moving" is judged over the last 10 % of epochs
@@ -25,7 +26,10 @@ DATASET_NAMES = {"xor": "XOR", "linear": "linear"}
 
 
 def dataset_name(name: str) -> str:
-    return DATASET_NAMES.get(name, name)
+    """How a dataset reads in the report: ``XOR``, ``moons``, a CSV file by its file name."""
+    if name in DATASET_NAMES:
+        return DATASET_NAMES[name]
+    return Path(name).name if is_csv(name) else name
 
 
 @dataclass

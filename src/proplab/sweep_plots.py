@@ -33,6 +33,7 @@ CHAR_INCHES = 0.075  # width of an average character of 10 pt text
 MAX_WIDTH = 13.0  # inches: the widest figure a report shows without shrinking it much
 # after the ten colours, the settings repeat them dashed, then dotted
 LINESTYLES = ("-", "--", ":")
+MAX_PANELS_ACROSS = 8  # decision boundaries: panels per line before wrapping
 MAX_POINTS = 600  # points per curve after thinning: plenty for a 7-inch figure
 
 
@@ -310,6 +311,29 @@ def _shared_axes(rows: Sequence[Sequence[BoundaryPanel | None]]) -> bool | str:
     return "row" if all(same(row) for row in per_row if row) else False
 
 
+def _aspect(panel: BoundaryPanel) -> float:
+    """Equal scales when the inputs' ranges are alike (the lab's square, the zoo's clouds),
+    else a square panel: columns on scales 5x apart (a CSV's) would draw a sliver."""
+    ratio = float(np.ptp(panel.grid_u) / np.ptp(panel.grid_v))
+    return 1.0 if 0.5 <= ratio <= 2.0 else ratio
+
+
+def _wrap(title: str, width: int = 26) -> str:
+    """Break each line of ``title`` longer than ``width`` after its commas (a panel is narrow)."""
+    lines = []
+    for line in title.split("\n"):
+        current = ""
+        for part in line.split(", "):
+            joined = f"{current}, {part}" if current else part
+            if current and len(joined) > width:
+                lines.append(current + ",")
+                current = part
+            else:
+                current = joined
+        lines.append(current)
+    return "\n".join(lines)
+
+
 def decision_boundaries(
     rows: Sequence[Sequence[BoundaryPanel | None]],
     path: str | os.PathLike[str],
@@ -321,9 +345,23 @@ def decision_boundaries(
     The 0.5 contour is the decision boundary; points are coloured by their
     true class (red 0, blue 1).
     """
+    # more settings than fit across: a dataset's panels continue on the next line
+    labels_at = {}  # grid row -> the dataset label it starts
+    wrapped: list[Sequence[BoundaryPanel | None]] = []
+    for r, row in enumerate(rows):
+        if r < len(row_labels):
+            labels_at[len(wrapped)] = row_labels[r]
+        # lines of equal length: 12 panels as 6 + 6, not 8 + 4
+        across = max(1, math.ceil(len(row) / math.ceil(max(len(row), 1) / MAX_PANELS_ACROSS)))
+        wrapped += [row[i : i + across] for i in range(0, max(len(row), 1), across)]
+    rows, row_labels = wrapped, [labels_at.get(r, "") for r in range(len(wrapped))]
     n_rows = max(1, len(rows))
     n_cols = max(1, max(len(r) for r in rows))
-    fig = Figure(figsize=(min(2.6 * n_cols + 1.2, 16.0), 2.6 * n_rows + 0.6), layout="constrained")
+    # titles of more than two lines (long setting names) get their own room
+    lines = max((_wrap(p.title).count("\n") + 1 for row in rows for p in row if p), default=2)
+    extra = 0.18 * max(0, lines - 2)
+    size = (min(2.6 * n_cols + 1.2, 16.0), (2.6 + extra) * n_rows + 0.6 + (0.3 if extra else 0.0))
+    fig = Figure(figsize=size, layout="constrained")
     share = _shared_axes(rows)  # datasets of different ranges get their own axes
     axes = fig.subplots(n_rows, n_cols, squeeze=False, sharex=share, sharey=share)
     image = None
@@ -361,13 +399,14 @@ def decision_boundaries(
                     edgecolors="black",
                     linewidths=0.5,
                 )
-            ax.set_title(panel.title, fontsize=9)
-            ax.set_aspect("equal")
+            ax.set_title(_wrap(panel.title), fontsize=9)
+            ax.set_aspect(_aspect(panel))
             ax.set_xlim(panel.grid_u[0], panel.grid_u[-1])
             ax.set_ylim(panel.grid_v[0], panel.grid_v[-1])
             ax.tick_params(labelsize=7)
     for r, label in enumerate(row_labels[:n_rows]):
-        axes[r][0].set_ylabel(label, fontsize=11, fontweight="bold")
+        if label:
+            axes[r][0].set_ylabel(label, fontsize=11, fontweight="bold")
     if image is not None:
         bar = fig.colorbar(image, ax=axes, shrink=0.8, pad=0.01)
         bar.set_label("P(class 1)", fontsize=8)
