@@ -437,7 +437,7 @@ def test_report_draws_boundaries_over_any_2d_data_and_names_the_rest(tmp_path):
     from proplab.report_data import ViewCache, experiment_views
     from proplab.report_figures import _boundary_rows
 
-    text = "[base]\nepochs = 20\nhidden = 4\n[vary]\nseed = [0, 1]\n"
+    text = "[base]\nepochs = 20\nhidden = 4\ntest_fraction = 0.2\n[vary]\nseed = [0, 1]\n"
     text += '[[experiment]]\nname = "zoo"\nsection = "extras"\nvary.dataset = ["moons", "xor"]\n'
     text += '[[experiment]]\nname = "digits"\nsection = "extras"\nbase.dataset = "digits"\n'
     text += (
@@ -448,6 +448,13 @@ def test_report_draws_boundaries_over_any_2d_data_and_names_the_rest(tmp_path):
     report.build_report(tmp_path, log=lambda m: None, jobs=2)
     md = (tmp_path / "report.md").read_text()
     assert "No decision boundaries for digits: they are drawn over two inputs" in md
+    # the setup describes each dataset as it is: ten classes, not a share of "class 1"
+    assert (
+        "**Data, digits**: 1797 samples of 64 features in 10 classes (the largest is 10 %)." in md
+    )
+    assert "**Data, moons**: 100 samples of 2 features; class 1 is 50 % of them." in md
+    assert "A seed draws the initial weights (and the moons dataset's points);" in md
+    assert "20 % of each dataset held out as its test set." in md
     assert "figures/zoo-boundaries.png" in md and "figures/digits-boundaries.png" not in md
     assert (tmp_path / "figures" / "zoo-boundaries.png").is_file()
     assert (tmp_path / "figures" / "digits-curves.png").is_file()

@@ -59,6 +59,7 @@ from proplab.sweep import (
     format_value,
     load_spec,
 )
+from proplab.zoo import ZOO
 
 FIGURES = "figures"
 SECTION_TITLES = {
@@ -162,21 +163,32 @@ def _setup(
     x0, y0 = load_dataset(cfg0)
     weights, biases = _param_counts(base, cfg0)
     batch = "full batch" if base.batch_size is None else f"mini-batches of {base.batch_size}"
+    split = (
+        f"{100 * base.test_fraction:g} % of each dataset held out as its test set"
+        if base.test_fraction
+        else "training data = test data, as in the lab"
+    )
     items = [
         f"**Network**: {_architecture(base, x0.shape[-1], y0.shape[-1])}; "
         f"{weights + biases} parameters ({weights} weights, {biases} biases), "
         f"`{base.init}` initialisation.",
         f"**Training**: `{base.loss}` loss, `{base.optimizer}` at learning rate "
         f"{format_value(base.lr)}, {batch}, {base.epochs:,} epochs per run unless an "
-        "experiment says otherwise; training data = test data, as in the lab.",
+        f"experiment says otherwise; {split}.",
     ]
     datasets = sorted({r.dataset for r in records}, key=lambda d: (d != "linear", d))
     for ds in datasets:
         items.append(f"**Data, {dataset_name(ds)}**: {_describe_data(ds, records)}")
     seeds = sorted({r.seed for r in records})
+    drawn = [dataset_name(ds) for ds in datasets if ds == "linear" or ds in ZOO]  # generated
+    samples = ""
+    if len(drawn) == 1:
+        samples = f" (and the {drawn[0]} dataset's points)"
+    elif drawn:
+        samples = f" (and the points of {', '.join(drawn[:-1])} and {drawn[-1]})"
     items.append(
-        f"**Seeds**: {', '.join(map(str, seeds))}. A seed draws the initial weights (and the "
-        "linear dataset's sample); tables give the mean ± sample standard deviation over seeds."
+        f"**Seeds**: {', '.join(map(str, seeds))}. A seed draws the initial weights{samples}; "
+        "tables give the mean ± sample standard deviation over seeds."
     )
     doc.add(Bullets(items))
     doc.add(
@@ -232,7 +244,7 @@ def _describe_data(ds: str, records: list[aggregate.RunRecord]) -> str:
     for cfg in cfgs.values():
         _, y = load_dataset(cfg)
         shares.append(float(np.mean(y > 0.5)))
-    _, y = load_dataset(next(iter(cfgs.values())))
+    x, y = load_dataset(next(iter(cfgs.values())))
     n = len(y)
     if ds == "xor":
         ones = int(np.sum(y > 0.5))
@@ -248,9 +260,13 @@ def _describe_data(ds: str, records: list[aggregate.RunRecord]) -> str:
             f"for each seed; class 1 is {100 * min(shares):.0f}–{100 * max(shares):.0f} % of "
             "the points across seeds."
         )
-    return (
-        f"{n} samples; class 1 is {100 * min(shares):.0f}–{100 * max(shares):.0f} % across seeds."
-    )
+    classes, counts = np.unique(y, return_counts=True)
+    what = f"{n} samples of {x.shape[-1]} features"
+    if classes.size > 2:  # digits, a CSV of several classes: no single "class 1"
+        return f"{what} in {classes.size} classes (the largest is {100 * counts.max() / n:.0f} %)."
+    lo, hi = 100 * min(shares), 100 * max(shares)
+    share = f"{lo:.0f} %" if round(lo) == round(hi) else f"{lo:.0f}–{hi:.0f} % across seeds"
+    return f"{what}; class 1 is {share} of them."
 
 
 def _epochs_note(views: list[ExperimentView], base: RunConfig) -> str:
