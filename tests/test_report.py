@@ -164,6 +164,11 @@ def test_lr_answer_uses_the_measured_numbers():
         "The fastest rate here is lr 100: 100 % on XOR after a median of 90 epochs, against 700 at the lab's lr 1."
         in text
     )
+    # ... and so is a low rate whose loss moved well (here by 99.6 %: 0.26 -> 1e-3)
+    assert (
+        "No tested rate was too low on XOR: even lr 1 changes the loss by a median of 100 %" in text
+    )
+    assert "Too low" not in text
 
 
 # ---------------------------------------------------------------- rendering

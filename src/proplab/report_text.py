@@ -318,6 +318,10 @@ def _activation_answer(f: Finder) -> list[str]:
     return paras
 
 
+# a loss that changed by less than this over a whole run has barely moved
+BARELY_MOVED = 0.1
+
+
 def _lr_answer(f: Finder) -> list[str]:
     paras = [
         "Each step moves the weights by the learning rate times the gradient. Too large, and "
@@ -384,12 +388,20 @@ def _lr_answer(f: Finder) -> list[str]:
         paras.append(text + ".")
     change = [r.total_change for r in low.runs if math.isfinite(r.total_change)]
     if change:
-        paras.append(
-            f"Too low, measured: at lr {lr(low.config.lr)} the loss changes by a median of only "
-            f"{100 * sorted(change)[len(change) // 2]:.2g} % over {low.runs[0].loss.size:,} epochs "
-            f"and {name} ends at {acc_text(low)}: the steps are so small that the weights stay "
-            "near their random start."
-        )
+        moved = sorted(change)[len(change) // 2]
+        moved_text = f"{100 * moved:.0f}" if moved >= 0.1 else f"{100 * moved:.2g}"
+        epochs = f"{low.runs[0].loss.size:,} epochs"
+        if moved < BARELY_MOVED:
+            paras.append(
+                f"Too low, measured: at lr {lr(low.config.lr)} the loss changes by a median of "
+                f"only {moved_text} % over {epochs} and {name} ends at {acc_text(low)}: the steps "
+                "are so small that the weights stay near their random start."
+            )
+        else:
+            paras.append(
+                f"No tested rate was too low on {name}: even lr {lr(low.config.lr)} changes the "
+                f"loss by a median of {moved_text} % over {epochs} and ends at {acc_text(low)}."
+            )
     stuck = [g for g in reversed(gs) if g is not high and g is not low and g.n_single == g.n]
     if stuck:
         paras.append(
