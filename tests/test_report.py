@@ -358,6 +358,8 @@ def test_report_text_answers_the_lab_questions_with_numbers(built):
     # the setup states what was run
     assert "2 → 10 → 10 → 1 (MLP)" in md and "151 parameters (130 weights, 21 biases)" in md
     assert "**Seeds**: 0, 1, 2." in md and "300 per run" in md
+    assert "The lab model has 151 parameters: 130 weights and 21 biases." in md
+    assert "(and the linear dataset's points)" in md and "training data = test data" in md
 
 
 @pytest.mark.slow
@@ -460,6 +462,7 @@ def test_report_draws_boundaries_over_any_2d_data_and_names_the_rest(tmp_path):
     assert "**Data, moons**: 100 samples of 2 features; class 1 is 50 % of them." in md
     assert "A seed draws the initial weights (and the moons dataset's points);" in md
     assert "20 % of each dataset held out as its test set." in md
+    assert "The base model has " in md and "The lab model has" not in md  # hidden 4, not 10
     assert "figures/zoo-boundaries.png" in md and "figures/digits-boundaries.png" not in md
     assert (tmp_path / "figures" / "zoo-boundaries.png").is_file()
     assert (tmp_path / "figures" / "digits-curves.png").is_file()

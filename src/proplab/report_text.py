@@ -415,8 +415,12 @@ def _lr_answer(f: Finder) -> list[str]:
 
 def _bias_answer(f: Finder, n_params: tuple[int, int]) -> list[str]:
     weights, biases = n_params
+    # the lab's network (2-10-10-1 sigmoid with biases), or whatever the sweep's base trains
+    lab = RunConfig()
+    shape = ("model", "hidden", "activation", "output_activation", "bias")
+    which = "lab" if all(f.base[k] == getattr(lab, k) for k in shape) else "base"
     paras = [
-        f"The lab model has {weights + biases} parameters: {weights} weights and {biases} "
+        f"The {which} model has {weights + biases} parameters: {weights} weights and {biases} "
         "biases. A unit computes σ(w·x + b): its weights set the direction and steepness of "
         "its boundary and how strongly each input counts; its bias shifts that boundary, "
         "which without a bias must pass through the origin of the unit's inputs."
