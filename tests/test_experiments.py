@@ -297,3 +297,20 @@ def test_run_without_figures_then_draw_them_from_the_files(tmp_path):
     for name in ("comparison.png", "learning_curve.png"):
         data = (tmp_path / name).read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
+
+
+def test_a_network_too_big_for_memory_is_a_clear_config_error(monkeypatch) -> None:
+    import proplab.config as config
+
+    cfg = RunConfig(hidden=100_000_000).validate()
+    with pytest.raises(ConfigError, match=r"widths \[2, 100000000, 100000000, 1\] has 10,000,"):
+        build_model(cfg, 2, 1)  # refused from its size, before allocating anything
+    # where the OS does not report its memory, a failed allocation says the same
+    monkeypatch.setattr(config, "_physical_memory", lambda: None)
+
+    def fail(*args):
+        raise MemoryError
+
+    monkeypatch.setattr(config, "_build_model", fail)
+    with pytest.raises(ConfigError, match="more than this machine can allocate"):
+        build_model(RunConfig(hidden=64).validate(), 2, 1)

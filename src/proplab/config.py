@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -110,9 +111,21 @@ class RunConfig:
             raise ConfigError(
                 f"model: unknown model {self.model!r} (accepted: {', '.join(MODELS)})"
             )
+        if not isinstance(self.dataset, str) or not self.dataset.strip():
+            raise ConfigError(
+                f"dataset: must be a dataset name or a path to a .csv file, got {self.dataset!r}"
+            )
+        if self.label is not None and not isinstance(self.label, str | int):
+            raise ConfigError(f"label: must be a column name or index, got {self.label!r}")
+        if not isinstance(self.bias, bool | np.bool_):
+            raise ConfigError(f"bias: must be true or false, got {self.bias!r}")
         _positive_number("lr", self.lr)
         _positive_int("epochs", self.epochs)
         _positive_int("n", self.n)
+        if not (_is_int(self.hidden) or (isinstance(self.hidden, list | tuple) and self.hidden)):
+            raise ConfigError(
+                f"hidden: must be a positive integer or a non-empty list of them, got {self.hidden!r}"
+            )
         for width in self.hidden_sizes:
             _positive_int("hidden", width)
         if self.momentum is not None:
@@ -214,7 +227,41 @@ def build_model(
     rng: np.random.Generator | None = None,
     seeds: list[int] | None = None,
 ) -> Module:
-    """The network ``cfg`` describes (one model, or a stack when ``seeds`` is given)."""
+    """The network ``cfg`` describes (one model, or a stack when ``seeds`` is given).
+
+    Raises ConfigError, naming the size, for a network whose weights cannot be allocated.
+    """
+    widths = [in_features, *cfg.hidden_sizes, out_features]
+    weights = sum(a * b for a, b in zip(widths[:-1], widths[1:], strict=False))
+    weights *= max(1, len(seeds or ()))
+    too_big = ConfigError(
+        f"hidden: a network of widths {widths} has {weights:,} weights "
+        f"({8 * weights / 2**30:,.0f} GiB in float64), more than this machine can allocate"
+    )
+    memory = _physical_memory()
+    if memory is not None and 8 * weights > memory:  # refused before touching any of it
+        raise too_big
+    try:
+        return _build_model(cfg, in_features, out_features, rng, seeds)
+    except MemoryError:
+        raise too_big from None
+
+
+def _physical_memory() -> int | None:
+    """Bytes of RAM (None where the OS does not say: then allocation failures tell)."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def _build_model(
+    cfg: RunConfig,
+    in_features: int,
+    out_features: int,
+    rng: np.random.Generator | None,
+    seeds: list[int] | None,
+) -> Module:
     from proplab.models import mlp  # local: models imports registry, keep this module light
 
     if rng is None and seeds is None:
