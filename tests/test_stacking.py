@@ -506,3 +506,28 @@ def test_a_split_stack_trains_the_same_runs(tmp_path):
     for job in jobs:
         assert _read_history(job.run_dir) == _read_history(tmp_path / "alone" / "runs" / job.name)
         assert _summary(job.run_dir) == _summary(tmp_path / "alone" / "runs" / job.name)
+
+
+def test_a_huge_jobs_count_starts_no_more_processes_than_there_is_work(tmp_path, monkeypatch):
+    # a forked pool starts all its processes at once: --jobs 1000 took 52 s for 14 runs
+    import concurrent.futures
+
+    sizes = []
+
+    class Recording(concurrent.futures.ProcessPoolExecutor):
+        def __init__(self, max_workers=None, **kwargs):
+            sizes.append(max_workers)
+            super().__init__(max_workers=max_workers, **kwargs)
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", Recording)  # stacked runner
+    monkeypatch.setattr(sweep, "ProcessPoolExecutor", Recording)  # one run at a time
+    text = '[base]\nepochs = 20\n[vary]\ndataset = ["xor"]\nseed = [0, 1, 2, 3]\n'
+    text += '[[experiment]]\nname = "a"\nvary.hidden = [2, 4]\n'
+    spec = parse_spec(text, "s.toml")
+    for mode in ("auto", "off"):
+        sizes.clear()
+        result = sweep.run_sweep(
+            spec, tmp_path / mode, jobs=1000, runner=sweep.choose_runner(mode), stream=io.StringIO()
+        )
+        assert result.failed == {} and result.ran == 8
+        assert sizes and max(sizes) <= 8, (mode, sizes)  # 8 runs: at most 8 workers

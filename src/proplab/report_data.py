@@ -193,8 +193,12 @@ class ViewCache:
 
         runs = sorted(todo)
         dirs = [self.out / RUNS_DIR / run for run in runs]
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            chunk = max(1, len(dirs) // (4 * jobs))
+        import os
+
+        # parsing is CPU work: more processes than CPUs (or files) would only cost start-ups
+        workers = min(jobs, os.cpu_count() or jobs, len(dirs))
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            chunk = max(1, len(dirs) // (4 * workers))
             for run, history in zip(
                 runs, pool.map(read_history, dirs, chunksize=chunk), strict=True
             ):

@@ -360,7 +360,8 @@ def run_stacked(
     stop = ctx.Event()
     fractions = ctx.Array("d", len(units), lock=False)  # written by one worker each
     pool = ProcessPoolExecutor(
-        max_workers=workers,
+        # never more processes than units: a forked pool starts all of them at once
+        max_workers=min(workers, len(units)),
         mp_context=ctx,
         initializer=_init_stack_worker,
         initargs=(stop, fractions),

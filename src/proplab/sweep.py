@@ -194,7 +194,11 @@ def run_jobs(
     ctx = multiprocessing.get_context()
     stop = ctx.Event()
     pool = ProcessPoolExecutor(
-        max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(stop,)
+        # never more processes than runs: a forked pool starts all of them at once
+        max_workers=min(workers, len(jobs)),
+        mp_context=ctx,
+        initializer=_init_worker,
+        initargs=(stop,),
     )
     # hand the trainer over explicitly: workers need not be forks of this process
     futures = {pool.submit(run_job, job, train_one): job for job in jobs}
