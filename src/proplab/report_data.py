@@ -8,6 +8,7 @@ can be rebuilt at any time without training.
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -193,8 +194,6 @@ class ViewCache:
 
         runs = sorted(todo)
         dirs = [self.out / RUNS_DIR / run for run in runs]
-        import os
-
         # parsing is CPU work: more processes than CPUs (or files) would only cost start-ups
         workers = min(jobs, os.cpu_count() or jobs, len(dirs))
         with ProcessPoolExecutor(max_workers=workers) as pool:
