@@ -98,6 +98,25 @@ def _summary(run_dir: Path) -> dict:
     return {k: v for k, v in data.items() if k not in VOLATILE}
 
 
+def assert_same_runs(plain: Path, stacked: Path) -> dict[str, dict]:
+    """Every run folder of sweep ``plain`` equals its twin in ``stacked`` bit for bit (each
+    epoch's loss and accuracy, the summary, the weights); returns the stacked summaries."""
+    from proplab import load
+
+    names = sorted(p.name for p in (plain / "runs").iterdir())
+    assert names == sorted(p.name for p in (stacked / "runs").iterdir())
+    summaries = {}
+    for name in names:
+        a, b = plain / "runs" / name, stacked / "runs" / name
+        assert _read_history(a) == _read_history(b), name
+        assert _summary(a) == _summary(b), name
+        ma, mb = load(a / "model.npz"), load(b / "model.npz")
+        for pa, pb in zip(ma.parameters(), mb.parameters(), strict=True):
+            np.testing.assert_array_equal(pa.data, pb.data)
+        summaries[name] = json.loads((b / "summary.json").read_text())
+    return summaries
+
+
 @pytest.fixture(scope="module")
 def two_sweeps(tmp_path_factory):
     spec = parse_spec(SPEC, "stacking.toml")
@@ -109,23 +128,13 @@ def two_sweeps(tmp_path_factory):
 
 @pytest.mark.slow
 def test_stacked_sweep_equals_unstacked_bit_for_bit(two_sweeps):
-    from proplab import load
-
     spec, plain, stacked, r_plain, r_stacked = two_sweeps
     assert r_plain.failed == {} and r_stacked.failed == {}
-    names = sorted(p.name for p in (plain / "runs").iterdir())
-    assert names == sorted(p.name for p in (stacked / "runs").iterdir())
+    summaries = assert_same_runs(plain, stacked)
+    names = sorted(summaries)
     assert len(names) == r_plain.total == r_stacked.total
-    reasons, stacked_sizes = set(), set()
-    for name in names:
-        a, b = plain / "runs" / name, stacked / "runs" / name
-        assert _read_history(a) == _read_history(b), name  # every epoch's loss and accuracy
-        assert _summary(a) == _summary(b), name
-        reasons.add(_summary(a)["stop_reason"])
-        stacked_sizes.add(json.loads((b / "summary.json").read_text()).get("stacked_with", 1))
-        ma, mb = load(a / "model.npz"), load(b / "model.npz")
-        for pa, pb in zip(ma.parameters(), mb.parameters(), strict=True):
-            np.testing.assert_array_equal(pa.data, pb.data)
+    reasons = {s["stop_reason"] for s in summaries.values()}
+    stacked_sizes = {s.get("stacked_with", 1) for s in summaries.values()}
     # the sweep really exercised stops, divergence and stacks of several sizes
     assert {"completed", "converged", "diverged"} <= reasons
     # ... and stacks that mix activations (PerReplica) and models without bias
@@ -183,24 +192,14 @@ vary.momentum = [0.0, 0.5]
 @pytest.mark.slow
 def test_stacks_beyond_the_lab_equal_their_runs_alone(tmp_path):
     """Ten classes with a held-out split, two hidden widths, BCE, strided conv: same bits."""
-    from proplab import load
-
     spec = parse_spec(BEYOND_THE_LAB, "beyond.toml")
     plain = sweep.run_sweep(spec, tmp_path / "plain", runner=sweep.choose_runner("off"))
     stacked = sweep.run_sweep(spec, tmp_path / "stacked", runner=sweep.choose_runner("auto"))
     assert plain.failed == {} and stacked.failed == {}
-    names = sorted(p.name for p in (tmp_path / "plain" / "runs").iterdir())
-    assert len(names) == 24
+    summaries = assert_same_runs(tmp_path / "plain", tmp_path / "stacked")
+    assert len(summaries) == 24
     sizes = {}
-    for name in names:
-        a, b = tmp_path / "plain" / "runs" / name, tmp_path / "stacked" / "runs" / name
-        assert _read_history(a) == _read_history(b), name
-        assert _summary(a) == _summary(b), name
-        for pa, pb in zip(
-            load(a / "model.npz").parameters(), load(b / "model.npz").parameters(), strict=True
-        ):
-            np.testing.assert_array_equal(pa.data, pb.data)
-        summary = json.loads((b / "summary.json").read_text())
+    for name, summary in summaries.items():
         sizes[name.split(",")[0]] = summary["stacked_with"]
         if name.startswith("dataset=digits"):  # evaluated on its held-out quarter too
             assert 0.0 <= summary["test_accuracy"] <= 1.0

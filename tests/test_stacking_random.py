@@ -14,11 +14,10 @@ import json
 import random
 import warnings
 
-import numpy as np
 import pytest
-from test_stacking import _read_history, _summary
+from test_stacking import assert_same_runs
 
-from proplab import load, report, sweep
+from proplab import report, sweep
 from proplab.sweep_spec import parse_spec
 
 
@@ -70,19 +69,9 @@ def test_a_random_sweep_stacked_equals_it_run_alone(tmp_path, trial):
     plain = sweep.run_sweep(spec, tmp_path / "plain", runner=sweep.choose_runner("off"))
     stacked = sweep.run_sweep(spec, tmp_path / "stacked", runner=sweep.choose_runner("auto"))
     assert plain.failed == {} and stacked.failed == {}
-    names = sorted(p.name for p in (tmp_path / "plain" / "runs").iterdir())
-    assert names == sorted(p.name for p in (tmp_path / "stacked" / "runs").iterdir())
-    assert len(names) == 8
-    sizes = []
-    for name in names:
-        a, b = tmp_path / "plain" / "runs" / name, tmp_path / "stacked" / "runs" / name
-        assert _read_history(a) == _read_history(b), name
-        assert _summary(a) == _summary(b), name
-        for pa, pb in zip(
-            load(a / "model.npz").parameters(), load(b / "model.npz").parameters(), strict=True
-        ):
-            np.testing.assert_array_equal(pa.data, pb.data)
-        sizes.append(json.loads((b / "summary.json").read_text())["stacked_with"])
+    summaries = assert_same_runs(tmp_path / "plain", tmp_path / "stacked")
+    assert len(summaries) == 8
+    sizes = [s["stacked_with"] for s in summaries.values()]
     assert max(sizes) == 8  # one stack (full batch: every drawn variant stacks)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
