@@ -334,6 +334,21 @@ def _wrap(title: str, width: int = 26) -> str:
     return "\n".join(lines)
 
 
+def _wrap_rows(
+    rows: Sequence[Sequence[BoundaryPanel | None]], labels: Sequence[str]
+) -> tuple[list[Sequence[BoundaryPanel | None]], list[str]]:
+    """Each row cut into lines of at most MAX_PANELS_ACROSS panels, as even as possible
+    (12 as 6 + 6, not 8 + 4); a row's label goes to its first line."""
+    out: list[Sequence[BoundaryPanel | None]] = []
+    out_labels: list[str] = []
+    for r, row in enumerate(rows):
+        across = max(1, math.ceil(len(row) / max(1, math.ceil(len(row) / MAX_PANELS_ACROSS))))
+        lines = [row[i : i + across] for i in range(0, len(row), across)] or [row]
+        out += lines
+        out_labels += [labels[r] if r < len(labels) else ""] + [""] * (len(lines) - 1)
+    return out, out_labels
+
+
 def decision_boundaries(
     rows: Sequence[Sequence[BoundaryPanel | None]],
     path: str | os.PathLike[str],
@@ -345,16 +360,7 @@ def decision_boundaries(
     The 0.5 contour is the decision boundary; points are coloured by their
     true class (red 0, blue 1).
     """
-    # more settings than fit across: a dataset's panels continue on the next line
-    labels_at = {}  # grid row -> the dataset label it starts
-    wrapped: list[Sequence[BoundaryPanel | None]] = []
-    for r, row in enumerate(rows):
-        if r < len(row_labels):
-            labels_at[len(wrapped)] = row_labels[r]
-        # lines of equal length: 12 panels as 6 + 6, not 8 + 4
-        across = max(1, math.ceil(len(row) / math.ceil(max(len(row), 1) / MAX_PANELS_ACROSS)))
-        wrapped += [row[i : i + across] for i in range(0, max(len(row), 1), across)]
-    rows, row_labels = wrapped, [labels_at.get(r, "") for r in range(len(wrapped))]
+    rows, row_labels = _wrap_rows(rows, row_labels)
     n_rows = max(1, len(rows))
     n_cols = max(1, max(len(r) for r in rows))
     # titles of more than two lines (long setting names) get their own room
