@@ -163,8 +163,10 @@ def test_missing_file(tmp_path: Path) -> None:
 def test_garbage_file(tmp_path: Path) -> None:
     path = tmp_path / "junk.npz"
     path.write_bytes(b"this is not a zip file at all")
-    with pytest.raises(ModelFileError, match="junk.npz: not a readable proplab model file"):
+    with pytest.raises(ModelFileError, match="junk.npz: not a readable proplab model file") as err:
         proplab.load(path)
+    # not NumPy's advice to load it as a pickle (allow_pickle), no help for a stray file
+    assert "not a .npz archive" in str(err.value) and "pickle" not in str(err.value)
 
 
 def test_truncated_file(tmp_path: Path, rng: np.random.Generator) -> None:

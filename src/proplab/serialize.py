@@ -234,6 +234,13 @@ def load(path: str | os.PathLike[str]) -> Module:
 def _read(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     if not Path(path).is_file():
         raise FileNotFoundError(f"no model file at {path}")
+    with open(path, "rb") as f:
+        if f.read(4) != b"PK\x03\x04":  # np.load reads any other file as a pickle ...
+            # ... and says to pass allow_pickle, which is no help for a text or image file
+            raise ModelFileError(
+                f"{path}: not a readable proplab model file (not a .npz archive, which "
+                "proplab.save writes)"
+            )
     try:
         # our own file object: np.load leaks its handle when the zip is corrupt
         with open(path, "rb") as f, np.load(f, allow_pickle=False) as z:
