@@ -646,3 +646,17 @@ def test_shipped_suite_by_name():
     assert sweep.load_suite("lab").path == sweep.suite_path("lab")
     with pytest.raises(SweepError, match="no such sweep file"):
         sweep.load_suite("no_such_suite")
+
+
+def test_a_folder_is_never_read_as_a_sweep_file(tmp_path, monkeypatch):
+    # `proplab sweep lab --out lab`, rerun to resume, finds the shipped suite again
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "lab").mkdir()
+    assert sweep.load_suite("lab").path == sweep.suite_path("lab")
+    # any other folder is named as such, with the sweep file it holds, if any
+    (tmp_path / "out").mkdir()
+    with pytest.raises(SweepError, match=r"out: is a folder, not a sweep file \(a .toml\)$"):
+        sweep.load_suite("out")
+    (tmp_path / "out" / sweep.SPEC_COPY).write_text("[base]\n")
+    with pytest.raises(SweepError, match=r"it holds the one it ran as out/sweep.toml"):
+        sweep.load_suite("out")

@@ -442,11 +442,20 @@ def _append_log(out: Path, result: SweepResult, jobs: int) -> None:
 def load_suite(file: str | os.PathLike[str]) -> SweepSpec:
     """A sweep file, or the name of a shipped suite (``"lab"``) when no such file exists."""
     path = Path(file)
-    if not path.exists() and NAME_OK.match(str(file)):
+    # a folder is never a sweep file: `proplab sweep lab --out lab` must still find the
+    # shipped suite when it is rerun to resume
+    if not path.is_file() and NAME_OK.match(str(file)):
         try:
             path = suite_path(str(file))
         except SweepError:
             pass  # neither a file nor a shipped suite: load_spec says "no such sweep file"
+    if path.is_dir():
+        hint = (
+            f"; it holds the one it ran as {path / SPEC_COPY}"
+            if (path / SPEC_COPY).is_file()
+            else ""
+        )
+        raise SweepError(f"{path}: is a folder, not a sweep file (a .toml){hint}")
     return load_spec(path)
 
 
