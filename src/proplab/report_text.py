@@ -389,7 +389,8 @@ def _lr_answer(f: Finder) -> list[str]:
     change = [r.total_change for r in low.runs if math.isfinite(r.total_change)]
     if change:
         moved = sorted(change)[len(change) // 2]
-        moved_text = f"{100 * moved:.0f}" if moved >= 0.1 else f"{100 * moved:.2g}"
+        pct = 100 * moved
+        moved_text = f"{pct:.0f}" if pct >= 10 else f"{pct:.2g}"  # 100, not 1e+02
         epochs = f"{low.runs[0].loss.size:,} epochs"
         if moved < BARELY_MOVED:
             paras.append(
