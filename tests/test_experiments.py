@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import proplab
-from proplab import experiments, models, runio, train
+from proplab import dataload, experiments, models, runio, train
 from proplab.config import ConfigError, RunConfig, build_loss, build_model, build_optimizer
 from proplab.data import generate_linear, generate_xor_easy
 
@@ -314,3 +314,17 @@ def test_a_network_too_big_for_memory_is_a_clear_config_error(monkeypatch) -> No
     monkeypatch.setattr(config, "_build_model", fail)
     with pytest.raises(ConfigError, match="more than this machine can allocate"):
         build_model(RunConfig(hidden=64).validate(), 2, 1)
+
+
+@pytest.mark.slow
+def test_a_rerun_into_the_same_folder_leaves_nothing_of_the_run_before(tmp_path: Path) -> None:
+    first = RunConfig(**dataload.with_dataset_defaults({"dataset": "digits", "epochs": 2}))
+    experiments.run_one(first, tmp_path, log=lambda s: None, progress=False)
+    assert (tmp_path / dataload.CONFUSION_MATRIX).is_file()  # digits' own figures
+    assert (tmp_path / dataload.PREDICTIONS).is_file()
+    (tmp_path / "notes.txt").write_text("mine")
+    second = RunConfig(dataset="xor", epochs=50, print_every=0)
+    experiments.run_one(second, tmp_path, log=lambda s: None, progress=False)
+    # the digits figures would pass for this XOR run's; the user's file stays
+    assert {p.name for p in tmp_path.iterdir()} == RUN_FILES | {"notes.txt"}
+    assert set(experiments.RUN_OUTPUTS) >= RUN_FILES

@@ -28,6 +28,10 @@ from proplab.splits import SplitError, stratified_indices
 from proplab.zoo import ZOO
 
 DIGITS = "digits"
+# figures a run folder may get besides the lab's (see write_figures)
+DECISION_BOUNDARY = "decision_boundary.png"
+CONFUSION_MATRIX = "confusion_matrix.png"
+PREDICTIONS = "predictions.png"
 SPLIT_SEED = 0  # the held-out split is fixed: it never depends on --seed
 
 # `proplab train --dataset digits` without other flags: a 64-64-10 ReLU MLP
@@ -241,7 +245,7 @@ def write_figures(
             model.forward,
             x,
             y,
-            run_dir / "decision_boundary.png",
+            run_dir / DECISION_BOUNDARY,
             title=f"{name}: decision boundary",
             x_test=x_test,
             y_test=y_test,
@@ -255,7 +259,7 @@ def write_figures(
         acc = np.trace(matrix) / matrix.sum()
         zoo_plots.confusion_matrix_figure(
             matrix,
-            run_dir / "confusion_matrix.png",
+            run_dir / CONFUSION_MATRIX,
             title=f"{name}, {part}: accuracy {100 * acc:.2f}%",
         )
         if str(cfg.dataset).strip().lower() == DIGITS:
@@ -263,7 +267,7 @@ def write_figures(
                 shown_x,
                 truth,
                 guess,
-                run_dir / "predictions.png",
+                run_dir / PREDICTIONS,
                 title=f"digits, {part}: {int(np.sum(truth != guess))} mistakes of {len(truth)}"
                 " (mistakes first, in red)",
             )

@@ -57,6 +57,11 @@ LEARNING_CURVE = "learning_curve.png"
 SUMMARY = "summary.json"
 INTERRUPTED = "interrupted.json"
 HISTORY_COLUMNS = ("epoch", "loss", "accuracy", "wall_time")
+# every file a run writes into its folder (a rerun clears them all, and nothing else)
+RUN_OUTPUTS = (
+    CONFIG, HISTORY, MODEL, COMPARISON, LEARNING_CURVE, SUMMARY, INTERRUPTED,
+    dataload.DECISION_BOUNDARY, dataload.CONFUSION_MATRIX, dataload.PREDICTIONS,
+)  # fmt: skip
 
 Log = Callable[[str], Any]
 
@@ -184,10 +189,12 @@ def prepare_run(cfg: RunConfig) -> tuple[RunConfig, dataload.Prepared]:
 
 
 def start_run_dir(cfg: RunConfig, run_dir: Path) -> Path:
-    """Create (or reuse) the run folder, drop stale markers and write ``config.json``."""
+    """Create (or reuse) the run folder, remove what an earlier run wrote there (files of
+    the user's stay) and write ``config.json``."""
     run_dir = ensure_writable_dir(run_dir)
-    # a rerun must not leave an old summary claiming the new run finished
-    for stale in (SUMMARY, INTERRUPTED):
+    # a rerun must leave nothing of the run before: no summary claiming the new run
+    # finished, no figure of another dataset (or of a run that did not diverge)
+    for stale in RUN_OUTPUTS:
         (run_dir / stale).unlink(missing_ok=True)
     write_json(
         run_dir / CONFIG,
