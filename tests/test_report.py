@@ -521,3 +521,17 @@ def test_dataset_names_read_well_in_the_report():
 
     assert dataset_name("xor") == "XOR" and dataset_name("moons") == "moons"
     assert dataset_name("/data/exp 3/iris.csv") == "iris.csv"  # the file, not its folders
+
+
+def test_report_on_a_sweep_with_a_dataset_not_yet_run(tmp_path):
+    # an interrupted sweep: every XOR run unfinished (no summary.json), linear done
+    text = '[base]\nepochs = 20\n[vary]\ndataset = ["linear", "xor"]\nseed = [0, 1]\n'
+    text += '[[experiment]]\nname = "lr"\nsection = "discussion"\nvary.lr = [1.0, 0.1]\n'
+    spec = parse_spec(text, Path("s.toml"))
+    assert run_sweep(spec, tmp_path, stream=io.StringIO()).exit_code == 0
+    for run in (tmp_path / "runs").glob("dataset=xor*"):
+        (run / "summary.json").unlink()
+    report.build_report(tmp_path, log=lambda m: None, jobs=1)
+    md = (tmp_path / "report.md").read_text()
+    assert "**Incomplete**: 4 of 8 runs are not finished" in md
+    assert "figures/lr-boundaries.png" in md and "No decision boundaries" not in md

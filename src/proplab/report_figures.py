@@ -102,6 +102,8 @@ def _boundary_rows(v: ExperimentView, single: bool) -> tuple[list[Row], list[str
     labels: list[str] = []
     undrawable: list[str] = []
     for ds in v.datasets:
+        if all(v.get(s, ds) is None for s in v.settings):
+            continue  # none of its runs has finished yet (the report says so above)
         row = _boundary_row(v, ds, single)
         if row is None:
             undrawable.append(dataset_name(ds))
