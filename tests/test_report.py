@@ -359,6 +359,7 @@ def test_report_text_answers_the_lab_questions_with_numbers(built):
     assert "2 → 10 → 10 → 1 (MLP)" in md and "151 parameters (130 weights, 21 biases)" in md
     assert "**Seeds**: 0, 1, 2." in md and "300 per run" in md
     assert "The lab model has 151 parameters: 130 weights and 21 biases." in md
+    assert "A unit computes σ(w·x + b):" in md
     assert "(and the linear dataset's points)" in md and "training data = test data" in md
 
 
@@ -463,6 +464,7 @@ def test_report_draws_boundaries_over_any_2d_data_and_names_the_rest(tmp_path):
     assert "A seed draws the initial weights (and the moons dataset's points);" in md
     assert "20 % of each dataset held out as its test set." in md
     assert "The base model has " in md and "The lab model has" not in md  # hidden 4, not 10
+    assert "A unit computes σ(w·x + b):" in md  # sigmoid units, as in the lab
     assert "figures/zoo-boundaries.png" in md and "figures/digits-boundaries.png" not in md
     assert (tmp_path / "figures" / "zoo-boundaries.png").is_file()
     assert (tmp_path / "figures" / "digits-curves.png").is_file()
@@ -535,3 +537,12 @@ def test_report_on_a_sweep_with_a_dataset_not_yet_run(tmp_path):
     md = (tmp_path / "report.md").read_text()
     assert "**Incomplete**: 4 of 8 runs are not finished" in md
     assert "figures/lr-boundaries.png" in md and "No decision boundaries" not in md
+
+
+def test_bias_answer_names_the_base_models_own_network():
+    view = _view({"1": _runs("1", 1.0, [1.0] * 5, first=700)})
+    lab = report_text.answers([view], RunConfig(), (130, 21))[2][1][0]
+    assert lab.startswith("The lab model has 151 parameters") and "computes σ(w·x + b):" in lab
+    other = report_text.answers([view], RunConfig(activation="tanh", hidden=4), (30, 9))[2][1][0]
+    assert other.startswith("The base model has 39 parameters: 30 weights and 9 biases.")
+    assert "A unit computes f(w·x + b), with f its activation (tanh):" in other

@@ -420,9 +420,11 @@ def _bias_answer(f: Finder, n_params: tuple[int, int]) -> list[str]:
     lab = RunConfig()
     shape = ("model", "hidden", "activation", "output_activation", "bias")
     which = "lab" if all(f.base[k] == getattr(lab, k) for k in shape) else "base"
+    act = f.base["activation"]
+    unit = "σ(w·x + b)" if act == "sigmoid" else f"f(w·x + b), with f its activation ({act})"
     paras = [
         f"The {which} model has {weights + biases} parameters: {weights} weights and {biases} "
-        "biases. A unit computes σ(w·x + b): its weights set the direction and steepness of "
+        f"biases. A unit computes {unit}: its weights set the direction and steepness of "
         "its boundary and how strongly each input counts; its bias shifts that boundary, "
         "which without a bias must pass through the origin of the unit's inputs."
     ]
