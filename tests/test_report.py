@@ -546,3 +546,11 @@ def test_bias_answer_names_the_base_models_own_network():
     other = report_text.answers([view], RunConfig(activation="tanh", hidden=4), (30, 9))[2][1][0]
     assert other.startswith("The base model has 39 parameters: 30 weights and 9 biases.")
     assert "A unit computes f(w·x + b), with f its activation (tanh):" in other
+
+
+def test_activation_answer_writes_the_product_of_the_base_networks_matrices():
+    view = _view({"1": _runs("1", 1.0, [1.0] * 5, first=700)})
+    lab = report_text.answers([view], RunConfig(), (130, 21))[0][1][0]
+    assert "the layers collapse: x·W1·W2·W3 is itself a single linear map" in lab
+    one_hidden = report_text.answers([view], RunConfig(hidden=[5]), (15, 6))[0][1][0]
+    assert "the layers collapse: x·W1·W2 is itself a single linear map" in one_hidden

@@ -241,10 +241,12 @@ def answers(
 
 
 def _activation_answer(f: Finder) -> list[str]:
+    layers = len(RunConfig.from_dict(f.base).hidden_sizes) + 1  # weight matrices of the base
+    product = "·".join(["x", *(f"W{i}" for i in range(1, layers + 1))])
     paras = [
         "Each hidden layer applies a nonlinear function after its linear map. Without one, "
-        "the layers collapse: x·W1·W2·W3 is itself a single linear map, so the network can "
-        "draw only one straight boundary through the input square, however many layers it has."
+        f"the layers collapse: {product} is itself a single linear map, so the network can "
+        "draw only one straight boundary through the input space, however many layers it has."
     ]
     base = {ds: f.find(ds, lambda d: not d) for ds in f.datasets()}
     none = {ds: f.find(ds, lambda d: d == {"activation": "identity"}) for ds in f.datasets()}
