@@ -127,12 +127,18 @@ class Optimizer:
         if len({id(p) for p in self.params}) != len(self.params):
             raise ValueError("optimizer got the same parameter twice")
         self.groups = _pack(self.params)
-        self.state: list[dict[str, np.ndarray]] = [{} for _ in self.groups]
         # each group with its state, paired once (step runs every epoch)
-        self._group_states = list(zip(self.groups, self.state, strict=True))
+        self._group_states: list[tuple[ParamGroup, dict[str, np.ndarray]]] = [
+            (group, {}) for group in self.groups
+        ]
         self.steps = 0
         self._shaped: dict[tuple, Hyper] = {}
         self.hyper: dict[str, Hyper] = dict(hyper)
+
+    @property
+    def state(self) -> list[dict[str, np.ndarray]]:
+        """Each packed group's buffers (momentum, averages...), in group order."""
+        return [state for _, state in self._group_states]
 
     @property
     def lr(self) -> Hyper:
