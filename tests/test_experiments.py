@@ -182,6 +182,20 @@ def test_quiet_run_prints_nothing(tmp_path: Path) -> None:
     assert (tmp_path / "summary.json").is_file()
 
 
+def test_quiet_run_does_not_format_a_line_per_sample(tmp_path: Path, monkeypatch) -> None:
+    """Nobody reads them (a million samples took a second to format), so they are not made."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a quiet run formatted its per-sample lines")
+
+    monkeypatch.setattr(train, "format_prediction_lines", refuse)
+    experiments.run_one(_short(), tmp_path / "quiet", quiet=True, progress=False)
+    summary = json.loads((tmp_path / "quiet" / "summary.json").read_text())
+    assert summary["stop_reason"] == "completed" and summary["epochs_run"] == 400
+    with pytest.raises(AssertionError, match="per-sample"):  # a run that prints still makes them
+        experiments.run_one(_short(), tmp_path / "loud", log=lambda line: None, progress=False)
+
+
 def _interrupt_at(monkeypatch, epoch: int) -> None:
     """Make run_one's fit see a Ctrl-C at ``epoch`` (fit catches it, as with a real one)."""
 

@@ -280,6 +280,23 @@ def test_bad_stack_options_are_rejected():
         sweep.choose_runner("auto", 0)
 
 
+@pytest.mark.parametrize("stack", ["auto", "off"])
+def test_sweep_runs_do_not_format_lines_nobody_reads(tmp_path, monkeypatch, stack):
+    """A sweep prints no run's per-sample lines, so it must not spend time formatting them."""
+    from proplab import train
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a sweep run formatted its per-sample lines")
+
+    monkeypatch.setattr(train, "format_prediction_lines", refuse)
+    spec = parse_spec(SPEC.replace("epochs = 200", "epochs = 5"), "stacking.toml")
+    result = sweep.run_sweep(
+        spec, tmp_path, runner=sweep.choose_runner(stack), stream=io.StringIO()
+    )
+    assert not result.failed
+    assert len(list(tmp_path.glob("runs/*/summary.json"))) == result.total
+
+
 def test_ctrl_c_in_a_stack_keeps_finished_runs_and_resumes(tmp_path, monkeypatch):
     spec = parse_spec(SPEC.replace("epochs = 200", "epochs = 30"), "stacking.toml")
     calls = {"n": 0}

@@ -199,10 +199,6 @@ def train_stack(
 # The sweep runner: same signature as proplab.sweep.run_jobs
 
 
-def _discard(_line: str) -> None:
-    pass
-
-
 def run_stack_unit(
     members: list, on_progress: Callable[[float], None] | None = None
 ) -> list[tuple[str, dict]]:
@@ -242,7 +238,7 @@ def run_stack_unit(
                 build_loss(cfg),
                 run.history,
                 prep,
-                _discard,
+                None,  # print nothing
                 extra={"stacked_with": len(members), "stack_wall_time_s": seconds},
                 figures=job.figures,
             )

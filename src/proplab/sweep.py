@@ -120,15 +120,11 @@ def _init_worker(stop: Any) -> None:
     limit_blas_threads()  # --jobs N processes must not each spin N BLAS threads
 
 
-def _discard(_msg: str) -> None:
-    pass
-
-
 def train_one(cfg: RunConfig, run_dir: Path, figures: bool = False) -> dict[str, Any]:
     """Train one configuration into ``run_dir`` quietly (tests replace this to count calls)."""
     from proplab.experiments import run_one
 
-    return run_one(cfg, run_dir, log=_discard, quiet=True, progress=False, figures=figures)
+    return run_one(cfg, run_dir, quiet=True, progress=False, figures=figures)
 
 
 def run_job(
