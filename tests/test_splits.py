@@ -1,11 +1,15 @@
 """Stratified splits and the mini-batch iterator."""
 
+import signal
+
 import numpy as np
 import pytest
 
 from proplab.metrics import one_hot
 from proplab.splits import (
     SplitError,
+    _min_rows,
+    _part_sizes,
     minibatches,
     stratified_indices,
     train_test_split,
@@ -67,6 +71,45 @@ def test_too_few_rows_are_explained() -> None:
         stratified_indices(np.array([0] * 20 + [1]), 0.0, 0.2)
     with pytest.raises(ValueError, match="must leave rows to train on"):
         stratified_indices(np.arange(10) % 2, 0.5, 0.5)
+
+
+def _min_rows_by_counting(n_classes: int, val: float, test: float) -> int:
+    """The definition of the minimum, counted up one row at a time (slow for tiny shares)."""
+    n = n_classes
+    while True:
+        sizes = _part_sizes(n, val, test)
+        if all(
+            s >= n_classes for s, f in zip(sizes, (1 - val - test, val, test), strict=True) if f > 0
+        ):
+            return n
+        n += 1
+
+
+def test_min_rows_matches_counting_up() -> None:
+    shares = (0.0, 0.001, 0.01, 0.05, 0.1, 0.15, 0.2, 1 / 3, 0.45, 0.5, 0.7, 0.9, 0.97)
+    checked = 0
+    for n_classes in (1, 2, 3, 7, 10):
+        for val in shares:
+            for test in shares:
+                if val + test < 1:
+                    expected = _min_rows_by_counting(n_classes, val, test)
+                    assert _min_rows(n_classes, val, test) == expected, (n_classes, val, test)
+                    checked += 1
+    assert checked > 500
+
+
+def test_min_rows_of_a_tiny_share_is_computed_not_counted() -> None:
+    # counting up to ~1e10 rows one at a time took ~25 minutes: fail after 5 s instead
+    signal.signal(signal.SIGALRM, lambda *_: pytest.fail("_min_rows counted up for too long"))
+    signal.alarm(5)
+    try:
+        n = _min_rows(10, 0.0, 1e-9)
+        with pytest.raises(SplitError, match="need at least 9000000001 rows"):
+            stratified_indices(np.arange(20) % 10, 0.0, 1e-9)
+    finally:
+        signal.alarm(0)
+    assert n == 9_000_000_001  # ceil(1e-9 * n) >= 10 first holds past n = 9e9
+    assert _part_sizes(n, 0.0, 1e-9)[2] == 10 and _part_sizes(n - 1, 0.0, 1e-9)[2] == 9
 
 
 def test_minibatches_cover_each_sample_once() -> None:

@@ -42,7 +42,15 @@ def _part_sizes(n: int, val_fraction: float, test_fraction: float) -> tuple[int,
 
 def _min_rows(n_classes: int, val_fraction: float, test_fraction: float) -> int:
     """The fewest rows for which every non-empty part gets at least one row per class."""
-    n = n_classes
+    # Counting up from n_classes takes ~n_classes / f steps (a hang for f = 1e-9), so start
+    # at a lower bound instead. A held-out part holds ceil(f * n) >= C rows only once
+    # f * n > C - 1; training holds n - ceil(v * n) - ceil(t * n) <= (1 - v - t) * n rows, so
+    # needs n >= C / (1 - v - t). Each bound is lowered by 2 against float rounding, so the
+    # scan below still returns the first n that fits: with one held-out part it is a few
+    # steps, with two at most ~2 / (1 - v - t) (both ceilings may round against training).
+    bounds = [n_classes, math.ceil(n_classes / (1.0 - val_fraction - test_fraction)) - 2]
+    bounds += [math.floor((n_classes - 1) / f) - 2 for f in (val_fraction, test_fraction) if f > 0]
+    n = max(bounds)
     while True:
         sizes = _part_sizes(n, val_fraction, test_fraction)
         fractions = (1.0 - val_fraction - test_fraction, val_fraction, test_fraction)
