@@ -226,25 +226,63 @@ def build_model(
     out_features: int,
     rng: np.random.Generator | None = None,
     seeds: list[int] | None = None,
+    samples: int = 1,
 ) -> Module:
     """The network ``cfg`` describes (one model, or a stack when ``seeds`` is given).
 
-    Raises ConfigError, naming the size, for a network whose weights cannot be allocated.
+    Raises ConfigError, naming the option and the size, for a network whose
+    weights (and, for a conv model, the arrays ``samples`` rows need on their
+    way through the conv layer) cannot be allocated. The check is arithmetic
+    only: it runs before any array exists.
     """
-    widths = [in_features, *cfg.hidden_sizes, out_features]
-    weights = sum(a * b for a, b in zip(widths[:-1], widths[1:], strict=False))
-    weights *= max(1, len(seeds or ()))
+    floats, field, what = _network_size(cfg, in_features, out_features, samples)
+    floats *= max(1, len(seeds or ()))
     too_big = ConfigError(
-        f"hidden: a network of widths {widths} has {weights:,} weights "
-        f"({8 * weights / 2**30:,.0f} GiB in float64), more than this machine can allocate"
+        f"{field}: {what} needs {floats:,} floats "
+        f"({8 * floats / 2**30:,.0f} GiB in float64), more than this machine can allocate"
     )
     memory = _physical_memory()
-    if memory is not None and 8 * weights > memory:  # refused before touching any of it
+    if memory is not None and 8 * floats > memory:  # refused before touching any of it
         raise too_big
     try:
         return _build_model(cfg, in_features, out_features, rng, seeds)
     except MemoryError:
         raise too_big from None
+
+
+def _network_size(
+    cfg: RunConfig, in_features: int, out_features: int, samples: int
+) -> tuple[int, str, str]:
+    """``(floats, option, description)``: a lower bound on what one model needs in memory.
+
+    An MLP counts its weights. A conv model (see :func:`proplab.models.conv_net`)
+    also counts, per sample, the zero-padded input, its im2col copy and the
+    ``(filters, L_out)`` maps: with a huge ``padding`` and ``stride`` these can be
+    far larger than the weights. The option named is the one driving the size.
+    """
+    if cfg.model != "conv":
+        widths = [in_features, *cfg.hidden_sizes, out_features]
+        weights = sum(a * b for a, b in zip(widths[:-1], widths[1:], strict=False))
+        return weights, "hidden", f"a network of widths {widths} has {weights:,} weights and"
+    hidden, k = cfg.hidden_sizes[-1], cfg.kernel_size
+    padded = in_features + 2 * cfg.padding
+    # conv1d_output_length without its checks: impossible geometry is left to the builder
+    length_out = max(0, (padded - k) // cfg.stride + 1)
+    maps = cfg.filters * length_out
+    weights = cfg.filters * (k + 1) + (maps + 1) * hidden + (hidden + 1) * out_features
+    floats = weights + samples * (padded + k * length_out + maps)
+    # the option whose value is out of all proportion (a --padding of 1e9 with a huge
+    # --stride makes few maps but a huge padded input)
+    field = max(
+        ("filters", cfg.filters), ("padding", 2 * cfg.padding), ("hidden", hidden),
+        key=lambda pair: pair[1],
+    )[0]  # fmt: skip
+    what = (
+        f"a conv network of {cfg.filters:,} filters x {length_out:,} positions (kernel "
+        f"{k}, stride {cfg.stride:,}, padding {cfg.padding:,}) into {hidden:,} hidden units "
+        f"has {weights:,} weights and, for {samples:,} sample(s),"
+    )
+    return floats, field, what
 
 
 def _physical_memory() -> int | None:

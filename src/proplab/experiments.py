@@ -159,7 +159,7 @@ def run_one(
     cfg, prep = prepare_run(cfg)
     x, y = prep.x, prep.y
     # build before touching the folder: an impossible model (conv geometry) writes nothing
-    model = build_model(cfg, x.shape[-1], prep.n_out)
+    model = build_model(cfg, x.shape[-1], prep.n_out, samples=x.shape[0])
     loss_fn = build_loss(cfg)
     optimizer = build_optimizer(cfg, model.parameters())
     run_dir = start_run_dir(cfg, run_dir)

@@ -1,0 +1,71 @@
+"""RunConfig.build_model's memory check: refused from arithmetic, naming the option."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import proplab.config as config
+from proplab.cli import main
+from proplab.config import ConfigError, RunConfig, build_model
+
+GIB = 2**30
+
+
+@pytest.fixture
+def four_gib(monkeypatch) -> None:
+    """A machine with 4 GiB of RAM, and no array allowed: the check must refuse first."""
+    monkeypatch.setattr(config, "_physical_memory", lambda: 4 * GIB)
+
+    def no_allocation(*args):
+        raise AssertionError("the model was built although it cannot fit")
+
+    monkeypatch.setattr(config, "_build_model", no_allocation)
+
+
+def conv(**changes) -> RunConfig:
+    return RunConfig(model="conv", **changes).validate()
+
+
+def test_conv_filters_count_toward_the_size(four_gib) -> None:
+    # 1e8 filters x 3 positions x 10 hidden units: 3.3e9 weights (was counted as 2-10-10-1)
+    with pytest.raises(ConfigError, match=r"^filters: a conv network of 100,000,000 filters x 3"):
+        build_model(conv(filters=100_000_000), 2, 1)
+
+
+def test_conv_padding_counts_through_the_per_sample_arrays(four_gib) -> None:
+    # a huge stride leaves one position (a handful of weights), but each sample's padded
+    # input is 2e9 floats: the weights alone would let this through
+    cfg = conv(padding=1_000_000_000, stride=10_000_000_000)
+    floats, field, _ = config._network_size(cfg, 2, 1, samples=1)
+    assert field == "padding" and floats > 2_000_000_000
+    with pytest.raises(
+        ConfigError, match=r"^padding: .* padding 1,000,000,000\) .* \(15 GiB in float64\)"
+    ):
+        build_model(cfg, 2, 1)
+
+
+def test_conv_per_sample_arrays_scale_with_the_samples(four_gib, monkeypatch) -> None:
+    cfg = conv(padding=10_000_000, stride=10_000_000)  # 3 positions: 4 * 3 * 10 weights or so
+    # one sample's padded input is 2e7 floats (160 MB): fits; a hundred samples do not
+    with pytest.raises(ConfigError, match=r"for 100 sample\(s\), needs 2,00\d,\d{3},\d{3} floats"):
+        build_model(cfg, 2, 1, samples=100)
+    monkeypatch.setattr(config, "_build_model", lambda *args: "built")
+    assert build_model(cfg, 2, 1, samples=1) == "built"
+
+
+def test_a_conv_model_that_fits_is_built(monkeypatch) -> None:
+    monkeypatch.setattr(config, "_physical_memory", lambda: 4 * GIB)
+    model = build_model(conv(filters=8, hidden=16), 2, 1, samples=1000)
+    assert sum(p.data.size for p in model.parameters()) == 8 * 3 + (8 * 3 + 1) * 16 + 17
+
+
+def test_cli_names_the_conv_option(tmp_path: Path, capsys, four_gib) -> None:
+    out = tmp_path / "run"
+    code = main(["train", "--model", "conv", "--filters", "100000000", "--out", str(out)])
+    _, err = capsys.readouterr()
+    assert code == 2
+    assert err.startswith("proplab train: error: argument --filters: a conv network of ")
+    assert err.count("\n") == 1 and "more than this machine can allocate" in err
+    assert not out.exists()
