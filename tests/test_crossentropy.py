@@ -104,3 +104,25 @@ def test_matches_torch_forward_and_backward() -> None:
         loss = CrossEntropyLoss()
         assert loss(z, target) == pytest.approx(ref.item(), rel=1e-12)
         np.testing.assert_allclose(loss.backward(), zt.grad.numpy(), rtol=1e-10, atol=1e-15)
+
+
+def test_stacked_integer_labels_stay_labels_when_they_look_one_hot() -> None:
+    """Labels (K, n) with K == n == C have the shape of shared one-hot rows (n, C); an
+    integer array is read as labels, so each replica gets its loss and accuracy alone."""
+    from proplab.train import accuracy
+
+    rng = np.random.default_rng(0)
+    logits = rng.standard_normal((3, 3, 3))
+    labels = np.array([[0, 2, 1], [1, 1, 0], [2, 0, 2]])
+    alone = [CrossEntropyLoss()(logits[k], labels[k]) for k in range(3)]
+    np.testing.assert_allclose(CrossEntropyLoss()(logits, labels), alone, rtol=1e-15)
+    np.testing.assert_array_equal(
+        accuracy(logits, labels), [accuracy(logits[k], labels[k]) for k in range(3)]
+    )
+    # float rows of that shape are still one-hot targets shared by every replica
+    shared = one_hot(np.array([0, 2, 1]), 3)
+    np.testing.assert_allclose(
+        CrossEntropyLoss()(logits, shared),
+        [CrossEntropyLoss()(logits[k], shared) for k in range(3)],
+        rtol=1e-15,
+    )

@@ -97,3 +97,32 @@ def test_bce_reduces_per_replica(rng):
 def test_bce_rejects_non_probabilities(bad):
     with pytest.raises(ValueError, match=f"probabilities in \\[0, 1\\], got {bad}.*sigmoid"):
         BCELoss()(np.array([[0.5], [bad]]), np.array([[0.0], [1.0]]))
+
+
+# --- target shapes -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("loss_cls", [MSELoss, BCELoss])
+@pytest.mark.parametrize(
+    ("pred_shape", "target_shape"),
+    [((21, 1), (21,)), ((21, 1), (1, 21)), ((21, 2), (21, 1)), ((3, 21, 1), (3, 21))],
+)
+def test_a_target_that_only_broadcasts_is_refused(loss_cls, pred_shape, target_shape):
+    """Labels (n,) against predictions (n, 1) broadcast to (n, n): a plausible, wrong loss."""
+    rng = np.random.default_rng(0)
+    pred = rng.uniform(0.1, 0.9, pred_shape)
+    target = rng.integers(0, 2, target_shape).astype(np.float64)
+    with pytest.raises(ValueError, match=rf"{loss_cls.__name__}: target shape \({target_shape[0]}"):
+        loss_cls()(pred, target)
+
+
+@pytest.mark.parametrize("loss_cls", [MSELoss, BCELoss])
+def test_shared_and_stacked_targets_and_lists_are_accepted(loss_cls):
+    rng = np.random.default_rng(1)
+    pred = rng.uniform(0.1, 0.9, (3, 5, 1))
+    target = rng.integers(0, 2, (5, 1)).astype(np.float64)
+    shared = loss_cls()(pred, target)
+    stacked = loss_cls()(pred, np.broadcast_to(target, (3, 5, 1)))
+    alone = [loss_cls()(pred[k], target.tolist()) for k in range(3)]
+    np.testing.assert_array_equal(shared, stacked)
+    np.testing.assert_allclose(shared, alone, rtol=1e-15)

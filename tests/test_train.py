@@ -138,13 +138,20 @@ def test_huge_learning_rate_diverges_with_advice(xor):
     assert f"epoch {history.epochs_run}" in history.message
 
 
-def test_nan_in_the_data_diverges_at_once(xor):
+def test_data_that_is_not_finite_is_refused_before_training(xor):
+    """A NaN in the data is no learning-rate problem: named where it is, nothing trained."""
     x, y = xor
     x = x.copy()
     x[3, 1] = np.nan
-    history = lab_fit(lab_model(0), x, y, epochs=100)
-    assert history.stop_reason == "diverged" and history.epochs_run == 1
-    assert "nan" in history.message and "smaller learning rate" in history.message
+    model = lab_model(0)
+    before = [p.data.copy() for p in model.parameters()]
+    with pytest.raises(ValueError, match=r"x\[3, 1\] is nan: training data must be finite"):
+        lab_fit(model, x, y, epochs=100)
+    assert all(np.array_equal(a, p.data) for a, p in zip(before, model.parameters(), strict=True))
+    y = y.astype(np.float64)
+    y[20, 0] = -np.inf
+    with pytest.raises(ValueError, match=r"y\[20, 0\] is -inf"):
+        lab_fit(lab_model(0), xor[0], y, epochs=100)
 
 
 def test_one_diverging_replica_is_recorded_and_does_not_stop_the_others(xor):
@@ -465,3 +472,37 @@ def test_deferred_accuracy_memory_stays_bounded_for_a_stack_with_shared_targets(
     history = fit(model, MSELoss(), SGD(model.parameters(), lr=1.0), x, y, 300)
     assert len(history.accuracy) == 300
     assert 0 < max(held) <= 8_000_000  # ~8 MB per chunk, as documented (was 10 MB here)
+
+
+def test_accuracy_refuses_labels_that_would_broadcast(xor):
+    x, y = xor
+    pred = lab_model(0).forward(x)
+    assert accuracy(pred, y) == pytest.approx(np.mean((pred > 0.5) == (y > 0.5)))
+    with pytest.raises(ValueError, match=r"accuracy: target shape \(21,\) does not fit"):
+        accuracy(pred, y.ravel())  # was 10.0: a 21 x 21 table of hits over 21 samples
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"y": "ravel"}, r"y must be \(n, columns\).*got shape \(21,\); one column is y.reshape"),
+        ({"x": "ravel"}, r"x must be \(n, columns\)"),
+        ({"x": "empty"}, r"x has no samples \(shape \(0, 2\)\)"),
+        ({"callback_every": 0}, r"callback_every must be a positive integer, got 0"),
+        ({"print_every": -1}, r"print_every must be an integer >= 0 \(0: never\), got -1"),
+    ],
+)
+def test_fit_names_bad_arguments_before_training(xor, change, message):
+    x, y = xor
+    kwargs = {}
+    if change.get("y") == "ravel":
+        y = y.ravel()
+    if change.get("x") == "ravel":
+        x = x.ravel()
+    if change.get("x") == "empty":
+        x, y = x[:0], y[:0]
+    kwargs.update({k: v for k, v in change.items() if k not in ("x", "y")})
+    model = lab_model(0)
+    opt = SGD(model.parameters(), lr=1.0)
+    with pytest.raises(ValueError, match=message):
+        fit(model, MSELoss(), opt, x, y, 10, **kwargs)

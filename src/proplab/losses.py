@@ -27,6 +27,25 @@ class Loss:
         return f"{type(self).__name__}()"
 
 
+def _as_target(loss: Loss, pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """``target`` as an array of the predictions' last two axes ``(n, out)`` (or stacked).
+
+    NumPy would broadcast labels ``(n,)`` against predictions ``(n, 1)`` to an
+    ``(n, n)`` difference and return a plausible but wrong loss, so a target of
+    any other shape is an error. (Runs every epoch: attribute checks only.)
+    """
+    if type(target) is not np.ndarray:
+        target = np.asarray(target)
+    if target.shape[-2:] != pred.shape[-2:]:
+        hint = " (labels (n,) need .reshape(-1, 1))" if target.ndim == 1 else ""
+        raise ValueError(
+            f"{type(loss).__name__}: target shape {target.shape} does not fit predictions "
+            f"{pred.shape}; accepted: (n, out) = {pred.shape[-2:]}, or stacked "
+            f"(*R, n, out){hint}"
+        )
+    return target
+
+
 def _mean_last_two(a: np.ndarray) -> float | np.ndarray:
     """Mean over the sample and output axes; a float when there are no replica axes."""
     total = np.add.reduce(a.reshape(a.shape[:-2] + (-1,)), axis=-1)
@@ -41,6 +60,8 @@ class MSELoss(Loss):
         self._scale_key: tuple[int, np.dtype] | None = None
 
     def forward(self, pred: np.ndarray, target: np.ndarray) -> float | np.ndarray:
+        if type(target) is not np.ndarray or target.shape[-2:] != pred.shape[-2:]:
+            target = _as_target(self, pred, target)  # converts, or names a bad shape
         diff = self.diff = pred - target
         count = self.count = pred.shape[-1] * pred.shape[-2]
         if self._scale_key != (count, diff.dtype):
@@ -72,6 +93,7 @@ class BCELoss(Loss):
     _EPS = 1e-12
 
     def forward(self, pred: np.ndarray, target: np.ndarray) -> float | np.ndarray:
+        target = _as_target(self, pred, target)
         if np.any((pred < 0) | (pred > 1)):
             bad = pred[(pred < 0) | (pred > 1)].flat[0]
             raise ValueError(
@@ -123,7 +145,10 @@ class CrossEntropyLoss(Loss):
         exp /= sum_exp
         self.probs, self.n = exp, n
         log_sum = np.log(sum_exp)[..., 0]  # logsumexp(z) - max(z), per sample
-        if target.ndim >= 2 and target.shape[-2:] == (n, c):
+        # stacked integer labels (*R, n) are labels even when R == n and n == C
+        # would also read as shared one-hot rows (n, C)
+        labels_per_replica = target.shape == pred.shape[:-1] and target.dtype.kind in "iub"
+        if target.ndim >= 2 and target.shape[-2:] == (n, c) and not labels_per_replica:
             # one-hot rows or class probabilities: -sum_c t_c (z_c - logsumexp z)
             self.soft, self.labels = target, None
             per_sample = log_sum * target.sum(axis=-1) - np.add.reduce(target * shifted, axis=-1)

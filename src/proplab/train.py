@@ -109,12 +109,21 @@ def accuracy(pred: np.ndarray, target: np.ndarray) -> float | np.ndarray:
     ``(n, 1)`` or one-hot ``(n, C)``. Shape: ``(*R, n, C)`` -> float or ``R``.
     """
     if pred.shape[-1] == 1:
+        if target.shape[-2:] != pred.shape[-2:]:
+            # labels (n,) against (n, 1) would broadcast to an (n, n) table of hits
+            raise ValueError(
+                f"accuracy: target shape {target.shape} does not fit predictions {pred.shape}; "
+                f"accepted: 0/1 labels (n, 1) = {pred.shape[-2:]}, or stacked (*R, n, 1)"
+            )
         correct = (pred > 0.5) == (target > 0.5)
         hits = np.count_nonzero(correct, axis=(-2, -1))
     else:
+        # integer labels per replica (*R, n) stay labels even when they also look
+        # like one-hot rows (n, C) (R == n == C), as in CrossEntropyLoss
+        labels_per_replica = target.shape == pred.shape[:-1] and target.dtype.kind in "iub"
         labels = (
             target.argmax(-1)
-            if target.shape[-1] == pred.shape[-1] and target.ndim >= 2
+            if target.shape[-1] == pred.shape[-1] and target.ndim >= 2 and not labels_per_replica
             else target.reshape(
                 target.shape[:-1] if target.ndim >= 2 and target.shape[-1] == 1 else target.shape
             )
@@ -287,7 +296,26 @@ def _fit(
         raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
     if batch_size is not None and (int(batch_size) != batch_size or batch_size <= 0):
         raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")
+    if int(callback_every) != callback_every or callback_every <= 0:
+        raise ValueError(f"callback_every must be a positive integer, got {callback_every!r}")
+    if int(print_every) != print_every or print_every < 0:
+        raise ValueError(f"print_every must be an integer >= 0 (0: never), got {print_every!r}")
+    for name, a in (("x", x), ("y", y)):
+        if np.ndim(a) < 2:
+            raise ValueError(
+                f"{name} must be (n, columns) (or stacked (*R, n, columns)), got shape "
+                f"{np.shape(a)}; one column is {name}.reshape(-1, 1)"
+            )
+    for name, a in (("x", x), ("y", y)):
+        if a.dtype.kind in "fc" and not np.isfinite(a).all():
+            # caught here, once: in training it would look like a learning-rate problem
+            where = tuple(int(i) for i in np.argwhere(~np.isfinite(a))[0])
+            raise ValueError(
+                f"{name}{list(where)} is {a[where]}: training data must be finite numbers"
+            )
     n = x.shape[-2]
+    if n == 0:
+        raise ValueError(f"x has no samples (shape {x.shape})")
     if y.shape[-2] != n:
         raise ValueError(f"x has {n} samples but y has {y.shape[-2]}")
     if batch_size is not None and batch_size < n and shuffle and rng is None:
