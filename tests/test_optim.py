@@ -265,6 +265,45 @@ def test_per_replica_momentum():
     close(p2[:, 0], -(2 + mus))
 
 
+def test_per_replica_momentum_with_dampening_leaves_momentum_0_as_plain_sgd():
+    """A replica with momentum 0 is plain SGD, which ignores dampening (alone and in torch)."""
+    mus = np.array([0.0, 0.5])
+    # two steps of g = 1 from 0 with lr 1, dampening 0.5: v1 = g = 1 (undamped);
+    # v2 = mu v1 + (1 - 0.5) g = mu + 0.5 for mu = 0.5 -> p = -(1 + 1) = -2;
+    # momentum 0: no buffer at all, p = -(1 + 1) = -2 (was -(1 + 0.5): the damped g)
+    factory = lambda ps: SGD(ps, lr=1.0, momentum=mus, dampening=0.5)  # noqa: E731
+    _, p2 = run(factory, np.zeros((2, 1)), [np.ones((2, 1))] * 2, 1)
+    close(p2[:, 0], [-2.0, -2.0])
+    alone = run(lambda ps: SGD(ps, lr=1.0, dampening=0.5), [0.0], [[1.0], [3.0]])
+    stacked = run(factory, np.zeros((2, 1)), [np.ones((2, 1)), np.full((2, 1), 3.0)], 1)
+    close(alone[-1], [-4.0])
+    assert stacked[-1][0, 0] == alone[-1][0]
+
+
+@pytest.mark.parametrize(
+    ("replica_ndim", "shape", "lr"),
+    [
+        (1, (3, 2), np.array([0.1, 0.2])),
+        (0, (3,), np.array([0.1, 0.2, 0.3])),
+        (1, (3, 2), np.ones((3, 2))),
+    ],
+)
+def test_a_per_replica_hyperparameter_must_fit_the_replica_shape(replica_ndim, shape, lr):
+    """A length-3 lr on one model with 3 weights was applied entry by entry, silently;
+    now a misfit is refused when the optimizer is made or the value changed."""
+    p = Parameter(np.zeros(shape), replica_ndim=replica_ndim)
+    replicas = shape[:replica_ndim]
+    fits = rf"replica shape \({replicas[0] if replicas else ''}"
+    with pytest.raises(ValueError, match=rf"lr per replica has shape \({lr.shape[0]},.*{fits}"):
+        SGD([p], lr=lr)
+    opt = SGD([p], lr=0.1)
+    with pytest.raises(ValueError, match=rf"lr per replica has shape .*{fits}"):
+        opt.lr = lr  # what a schedule does between steps
+    p.grad = np.ones(shape)
+    opt.step()
+    np.testing.assert_array_equal(p.data, np.full(shape, -0.1))
+
+
 def test_lr_changed_between_steps_is_used():
     p = Parameter(np.array([1.0]))
     opt = SGD([p], lr=0.1)

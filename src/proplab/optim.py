@@ -134,6 +134,24 @@ class Optimizer:
         self.steps = 0
         self._shaped: dict[tuple, Hyper] = {}
         self.hyper: dict[str, Hyper] = dict(hyper)
+        for name, value in self.hyper.items():
+            self._check_fits(name, value)
+
+    def _check_fits(self, name: str, value: Hyper) -> None:
+        """A per-replica hyperparameter must fit every group's replica shape ``R``: checked
+        when set, not at the next step (an array as long as a single model's weight
+        vector would otherwise be applied entry by entry)."""
+        if not isinstance(value, np.ndarray):
+            return
+        for group in self.groups:
+            replicas = group.data.shape[:-1]
+            if value.ndim > len(replicas) or any(
+                v not in (1, r) for v, r in zip(value.shape, replicas, strict=False)
+            ):
+                raise ValueError(
+                    f"{name} per replica has shape {value.shape}, which does not fit the "
+                    f"parameters' replica shape {replicas} (pass a float for one model)"
+                )
 
     @property
     def state(self) -> list[dict[str, np.ndarray]]:
@@ -150,6 +168,7 @@ class Optimizer:
 
     def set_hyper(self, name: str, value: Hyper) -> None:
         """Change a hyperparameter between steps (schedules use this)."""
+        self._check_fits(name, value)
         self.hyper[name] = value
         self._shaped = {k: v for k, v in self._shaped.items() if k[0] != name}
         self._hyper_changed(name)
@@ -221,6 +240,10 @@ def sgd_update(
             buf[...] = g  # PyTorch starts the buffer at the first gradient, undamped
         else:
             buf *= momentum
+            if isinstance(momentum, np.ndarray) and _nonzero(dampening):
+                # a replica with momentum 0 is plain SGD, which (alone, and in torch)
+                # ignores dampening: its buffer must be exactly g, not (1 - dampening) g
+                dampening = np.where(momentum == 0, 0.0, dampening)
             buf += (1.0 - dampening) * g
         g = g + momentum * buf if nesterov else buf
     data -= lr * g
