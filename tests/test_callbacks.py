@@ -105,3 +105,22 @@ def test_early_stopping_needs_validation() -> None:
             3,
             early_stopping=EarlyStopping(),
         )
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"epochs": -3}, r"epochs must be a positive integer, got -3"),
+        ({"epochs": 2.5}, r"epochs must be a positive integer, got 2.5"),
+        ({"tol": -1.0}, r"tol must be a finite number >= 0 or None, got -1.0"),
+        ({"n_iter_no_change": 0}, r"n_iter_no_change must be an integer >= 1, got 0"),
+    ],
+)
+def test_bad_arguments_are_named_as_passed(kwargs, message):
+    """epochs=-3 ran 0 epochs and warned of no convergence; tol and n_iter_no_change were
+    reported as EarlyStopping's min_delta and patience."""
+    x, y = moons(40, rng=np.random.default_rng(0))
+    model = mlp(2, 4, 1, rng=np.random.default_rng(0))
+    args = {"epochs": 5, **kwargs}
+    with pytest.raises(ValueError, match=message):
+        train(model, MSELoss(), SGD(model.parameters(), lr=0.1), x, y, **args)

@@ -177,6 +177,47 @@ def test_truncated_file(tmp_path: Path, rng: np.random.Generator) -> None:
         proplab.load(path)
 
 
+def _patch_central_directory(data: bytes, offset: int, value: int) -> bytes:
+    """Overwrite a 2-byte field of every zip central-directory entry."""
+    patched = bytearray(data)
+    at = patched.find(b"PK\x01\x02")
+    while at != -1:
+        patched[at + offset : at + offset + 2] = value.to_bytes(2, "little")
+        at = patched.find(b"PK\x01\x02", at + 4)
+    return bytes(patched)
+
+
+@pytest.mark.parametrize(
+    ("offset", "value"),
+    [(8, 0x0001), (10, 99), (8, 0x0020)],
+    ids=["encrypted flag", "unknown compression", "patched-data flag"],
+)
+def test_damaged_zip_headers(tmp_path: Path, rng: np.random.Generator, offset, value) -> None:
+    """zipfile raises RuntimeError or NotImplementedError on these, not BadZipFile."""
+    path = proplab.save(mlp(2, 4, 1, rng=rng), tmp_path / "m.npz")
+    path.write_bytes(_patch_central_directory(path.read_bytes(), offset, value))
+    with pytest.raises(ModelFileError, match="m.npz: not a readable proplab model file"):
+        proplab.load(path)
+
+
+def test_absurd_architectures(tmp_path: Path, rng: np.random.Generator) -> None:
+    """Well-formed JSON that no model fits: an infinite width, a nesting deeper than Python's stack."""
+    path = proplab.save(mlp(2, 4, 1, rng=rng), tmp_path / "m.npz")
+    header = serialize.read_header(path)
+    with np.load(path) as z:
+        arrays = {k: z[k] for k in z.files}
+    header["architecture"]["layers"][0]["in_features"] = float("inf")
+    np.savez(tmp_path / "inf.npz", **{**arrays, "architecture": np.array(json.dumps(header))})
+    with pytest.raises(ModelFileError, match="inf.npz: architecture does not describe a model"):
+        proplab.load(tmp_path / "inf.npz")
+    deep = '{"type": "Sequential", "layers": [' * 2000 + "]}" * 2000
+    header["architecture"] = "DEEP"
+    text = json.dumps(header).replace('"DEEP"', deep)
+    np.savez(tmp_path / "deep.npz", **{**arrays, "architecture": np.array(text)})
+    with pytest.raises(ModelFileError, match="deep.npz: "):
+        proplab.load(tmp_path / "deep.npz")
+
+
 def test_npz_without_architecture(tmp_path: Path) -> None:
     path = tmp_path / "plain.npz"
     np.savez(path, w=np.ones(3))

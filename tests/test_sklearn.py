@@ -115,6 +115,15 @@ def test_bad_parameters_are_named_at_fit() -> None:
         MLPClassifier(activation="softplus").fit(x, y)
     with pytest.raises(ValueError, match="only one class"):
         MLPClassifier().fit(x[:10], y[:10])
+    # under scikit-learn's names, not those of the optimizer or the convergence rule
+    for name, bad, accepted in (
+        ("alpha", -1.0, ">= 0"),
+        ("tol", -0.1, ">= 0"),
+        ("learning_rate_init", 0.0, "> 0"),
+        ("momentum", float("nan"), ">= 0"),
+    ):
+        with pytest.raises(ValueError, match=rf"^{name} must be a finite number {accepted}, got"):
+            MLPClassifier(**{name: bad}).fit(x, y)
 
 
 @pytest.mark.slow

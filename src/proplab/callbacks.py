@@ -126,6 +126,16 @@ def train(
         raise ValueError(
             "early stopping watches the validation loss: pass validation=(x_val, y_val)"
         )
+    if isinstance(epochs, bool) or int(epochs) != epochs or epochs <= 0:
+        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+    if tol is not None and not (math.isfinite(tol) and tol >= 0):
+        raise ValueError(f"tol must be a finite number >= 0 or None, got {tol!r}")
+    if (
+        isinstance(n_iter_no_change, bool)
+        or int(n_iter_no_change) != n_iter_no_change
+        or n_iter_no_change < 1
+    ):
+        raise ValueError(f"n_iter_no_change must be an integer >= 1, got {n_iter_no_change!r}")
     history = TrainHistory()
     plateau = EarlyStopping(n_iter_no_change, tol, restore_best=False) if tol is not None else None
     start = time.perf_counter()

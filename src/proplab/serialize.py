@@ -222,7 +222,7 @@ def load(path: str | os.PathLike[str]) -> Module:
         model = build(header["architecture"])
     except ModelFileError as exc:
         raise ModelFileError(f"{path}: {exc}") from None
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, OverflowError, RecursionError) as exc:
         raise ModelFileError(f"{path}: architecture does not describe a model ({exc})") from None
     try:
         model.load_state_dict(state)
@@ -250,7 +250,14 @@ def _read(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, np.nd
             state = {k[len(PARAM_PREFIX) :]: z[k] for k in z.files if k.startswith(PARAM_PREFIX)}
     except ModelFileError:
         raise
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+    except (
+        OSError,
+        ValueError,
+        EOFError,
+        zipfile.BadZipFile,
+        NotImplementedError,  # a damaged header claims an unknown compression method
+        RuntimeError,  # ... or encryption (RecursionError too: absurdly nested JSON)
+    ) as exc:
         # ValueError covers bad JSON, truncated arrays and pickled (object) arrays
         raise ModelFileError(f"{path}: not a readable proplab model file ({exc})") from None
     if not isinstance(header, dict) or header.get("format") != FORMAT:

@@ -146,6 +146,22 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             value = getattr(self, name)
             if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value <= 0:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        # checked here under scikit-learn's names (the optimizer would call alpha
+        # "weight_decay", the convergence rule would call tol "min_delta")
+        for name, low, open_low in (
+            ("alpha", 0.0, False),
+            ("tol", 0.0, False),
+            ("learning_rate_init", 0.0, True),
+            ("momentum", 0.0, False),
+        ):
+            value = getattr(self, name)
+            if (
+                not isinstance(value, numbers.Real)
+                or not np.isfinite(value)
+                or (value <= low if open_low else value < low)
+            ):
+                bound = "> 0" if open_low else ">= 0"
+                raise ValueError(f"{name} must be a finite number {bound}, got {value!r}")
         if not 0.0 < self.validation_fraction < 1.0:
             raise ValueError(
                 f"validation_fraction must be in (0, 1), got {self.validation_fraction!r}"
