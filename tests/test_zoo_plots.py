@@ -5,8 +5,10 @@ from pathlib import Path
 import numpy as np
 from matplotlib.image import imread
 
+from proplab.metrics import one_hot
 from proplab.zoo_plots import (
     PALETTE,
+    class_colors,
     class_regions,
     confusion_matrix_figure,
     decision_boundary,
@@ -74,3 +76,24 @@ def test_digit_grid_puts_mistakes_first(tmp_path: Path) -> None:
     colours = [ax.title.get_color() for ax in fig.axes if ax.get_title()]
     assert colours[:2] == ["#d62728"] * 2 and colours[2:] == ["black"] * 2
     assert fig.get_suptitle() == "2 mistakes of 5; mistakes first, in red"
+
+
+def test_more_classes_than_the_palette_get_distinct_colours(tmp_path: Path) -> None:
+    assert class_colors(2) == list(PALETTE[:2])  # the lab's red and blue stay
+    for n in (9, 20, 40):
+        colours = class_colors(n)
+        assert len(colours) == n and len(set(colours)) == n
+    # nine classes in bands along x0 (the 8-colour palette raised IndexError here)
+    x = np.column_stack([np.repeat(np.arange(9.0), 4) + 0.25, np.tile([0.1, 0.4, 0.6, 0.9], 9)])
+    y = np.repeat(np.arange(9), 4)[:, None]
+
+    def bands(grid: np.ndarray) -> np.ndarray:
+        return one_hot(np.clip(grid[:, 0].astype(int), 0, 8), 9)
+
+    path = tmp_path / "nine.png"
+    fig = decision_boundary(bands, x, y, path)
+    assert imread(path).shape[0] > 300
+    ax = fig.axes[0]
+    assert ax.get_legend() is None or len(ax.get_legend().texts) == 9
+    scatters = [c for c in ax.collections if len(c.get_offsets()) == 4]
+    assert len(scatters) == 9  # every class drawn, four samples each

@@ -11,7 +11,8 @@ import os
 from collections.abc import Callable, Sequence
 
 import numpy as np
-from matplotlib.colors import ListedColormap
+from matplotlib import colormaps
+from matplotlib.colors import ListedColormap, to_hex
 from matplotlib.figure import Figure
 
 from proplab.metrics import labels_of, predicted_labels
@@ -21,6 +22,21 @@ from proplab.plots import CLASS_COLORS, _save
 PALETTE = (*CLASS_COLORS, "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22")
 
 Predictor = Callable[[np.ndarray], np.ndarray]
+LEGEND_CLASSES = 10  # more classes than this: a legend would cover the plot
+
+
+def class_colors(n_classes: int) -> list[str]:
+    """One distinct colour per class: the palette, then tab20, then a sampled colormap.
+
+    A CSV dataset may have any number of classes (a float column taken as the label
+    makes one per row), so running out of colours must not take the run down.
+    """
+    if n_classes <= len(PALETTE):
+        return list(PALETTE[:n_classes])
+    # as "#rrggbb": an RGBA tuple given to scatter(c=...) for 4 points reads as 4 values
+    if n_classes <= 20:
+        return [to_hex(c) for c in colormaps["tab20"].colors[:n_classes]]
+    return [to_hex(c) for c in colormaps["turbo"](np.linspace(0.0, 1.0, n_classes))]
 
 
 def class_regions(
@@ -67,7 +83,7 @@ def decision_boundary(
     u, v, regions = class_regions(predict, everything, resolution)
     grid_u, grid_v = np.meshgrid(u, v)
     n_classes = int(max(regions.max(), labels_of(y).max())) + 1
-    colors = PALETTE[:n_classes]
+    colors = class_colors(n_classes)
 
     fig = Figure(figsize=(6.0, 5.4), layout="constrained")
     ax = fig.subplots()
@@ -111,7 +127,8 @@ def decision_boundary(
     ax.set_ylim(v[0], v[-1])
     ax.set_xlabel("$x_0$")
     ax.set_ylabel("$x_1$")
-    ax.legend(fontsize=8, loc="upper right", framealpha=0.85)
+    if n_classes <= LEGEND_CLASSES:
+        ax.legend(fontsize=8, loc="upper right", framealpha=0.85)
     if title:
         ax.set_title(title, fontsize=11)
     if path is not None:
