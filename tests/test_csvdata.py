@@ -203,3 +203,20 @@ def test_cli_bad_csv_exits_2_with_one_line(
     assert err[0].startswith("proplab train: error: argument --"), err[0]
     assert re.search(message, err[0]), err[0]
     assert not run.exists()  # nothing written for bad input
+
+
+def test_a_duplicated_label_name_is_ambiguous_but_an_index_picks_it(tmp_path: Path) -> None:
+    # 'label' is both a float feature (column 1) and the real 0/1 label (column 2)
+    path = _write(tmp_path, "x,label,label\n0.1,0.7,0\n0.9,0.2,1\n0.3,0.8,0\n0.8,0.1,1\n")
+    with pytest.raises(
+        CsvError,
+        match=re.escape(
+            f"{path}: label column 'label' is ambiguous: columns [1, 2] (0-based) all have that "
+            "name; rename them or give the label as a column index"
+        ),
+    ):
+        load_csv(path, label="label")
+    data = load_csv(path, label=2)
+    assert data.y[:, 0].tolist() == [0, 1, 0, 1] and data.classes == [0, 1]
+    np.testing.assert_array_equal(data.x, [[0.1, 0.7], [0.9, 0.2], [0.3, 0.8], [0.8, 0.1]])
+    assert load_csv(path).label_name == "label"  # the default, the last column, as before

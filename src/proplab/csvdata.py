@@ -96,8 +96,14 @@ def _label_column(label: str | int | None, names: list[str], path: Path) -> int:
     if label is None:
         return len(names) - 1
     text = str(label).strip()
-    if text in names:
-        return names.index(text)
+    matches = [j for j, name in enumerate(names) if name == text]
+    if len(matches) > 1:  # taking the first would silently train on another column
+        raise CsvError(
+            f"{path}: label column {text!r} is ambiguous: columns {matches} (0-based) all have "
+            "that name; rename them or give the label as a column index"
+        )
+    if matches:
+        return matches[0]
     try:
         index = int(text)
     except ValueError:
