@@ -259,6 +259,16 @@ def test_help_exits_zero(capsys) -> None:
             "'bce' needs output_activation 'sigmoid'",
         ),
         (["--frobnicate"], "unrecognized arguments: --frobnicate"),
+        (
+            ["--dataset", "circle", "--n", "1"],
+            "--n: circle: n must be an integer >= 2 (one sample per class), got 1",
+        ),
+        (
+            ["--dataset", "circle", "--n", "1e12"],
+            "--n: 1,000,000,000,000 samples need about 59,605 GiB to generate, more than this "
+            "machine can allocate; use a smaller --n",
+        ),
+        (["--dataset", "linear", "--n", "1e12"], "--n: 1,000,000,000,000 samples need about"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, capsys, args, expected) -> None:
@@ -297,6 +307,50 @@ def test_lab_bad_input(tmp_path: Path, capsys) -> None:
     code, _, err = run_cli(capsys, "lab", "--epochs", "-5", "--out", str(tmp_path))
     assert code == 2
     assert err == ["proplab lab: error: argument --epochs: must be a positive integer, got -5"]
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--seed", "-3"], "argument --seed: must be an integer >= 0, got -3"),
+        (["--jobs", "0"], "argument --jobs: must be >= 1, got 0"),
+        (["--jobs", "-1"], "argument --jobs: must be >= 1, got -1"),
+        (["--stack-memory", "0"], "--stack-memory: must be a number of MB > 0, got 0.0"),
+        (["--stack-memory", "-5"], "--stack-memory: must be a number of MB > 0, got -5.0"),
+        (["--stack-memory", "nan"], "--stack-memory: must be a number of MB > 0, got nan"),
+        (
+            ["--no-suite", "--stack-memory", "0"],
+            "--stack-memory: must be a number of MB > 0, got 0.0",
+        ),
+    ],
+)
+def test_lab_checks_every_input_before_training(
+    tmp_path: Path, capsys, monkeypatch, args, expected
+) -> None:
+    def no_training(*args, **kwargs):
+        raise AssertionError("a lab model trained before the input was checked")
+
+    monkeypatch.setattr(experiments, "run_one", no_training)
+    code, lines, err = run_cli(capsys, "lab", "--epochs", "5", *args, "--out", str(tmp_path))
+    assert code == 2 and lines == []
+    assert err == [f"proplab lab: error: {expected}"]
+
+
+@pytest.mark.parametrize(
+    ("blocker", "args"), [("xor", ["--no-suite"]), ("linear", ["--no-suite"]), ("runs", [])]
+)
+def test_lab_output_folders_in_the_way_are_found_before_training(
+    tmp_path: Path, capsys, monkeypatch, blocker, args
+) -> None:
+    monkeypatch.setattr(experiments, "run_one", lambda *a, **k: pytest.fail("trained"))
+    (tmp_path / blocker).write_text("")
+    code, lines, err = run_cli(capsys, "lab", "--epochs", "5", *args, "--out", str(tmp_path))
+    assert code == 2 and lines == []
+    assert err == [
+        f"proplab lab: error: argument --out: cannot write to output folder "
+        f"'{tmp_path / blocker}' (a file of that name is in the way); choose another folder "
+        "or move the file"
+    ]
 
 
 def test_no_command(capsys) -> None:

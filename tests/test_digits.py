@@ -118,3 +118,24 @@ def test_digits_defaults_hold_for_other_seeds() -> None:
             batch_size=cfg.batch_size, rng=np.random.default_rng([seed, 1]))  # fmt: skip
         accs.append(accuracy(model.forward(s.x_test), s.y_test))
     assert min(accs) >= 0.97
+
+
+@pytest.mark.parametrize(
+    ("fraction", "held_out", "trained_on"), [("0.001", 2, 1795), ("0.995", 1789, 8)]
+)
+def test_cli_digits_split_too_small_for_ten_classes(
+    tmp_path: Path, capsys: pytest.CaptureFixture, fraction: str, held_out: int, trained_on: int
+) -> None:
+    out = tmp_path / "run"
+    argv = ["train", "--dataset", "digits", "--test-fraction", fraction, "--out", str(out)]
+    assert main(argv) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"proplab train: error: argument --test-fraction: digits: {fraction} holds out "
+        f"{held_out} of the 1797 rows and trains on {trained_on}; the stratified split needs "
+        "at least 10 (one per class) in each, so use a value from 0.005565 to 0.9944"
+    ]
+    assert not out.exists()
+    # the ends of that range are accepted
+    for fraction in (0.005565, 0.9944):
+        split = digits.digits_split(fraction)
+        assert min(len(split.y_train), len(split.y_test)) >= 10

@@ -642,6 +642,22 @@ def test_cli_sweep_runs_and_resumes(tmp_path, monkeypatch, capsys):
     assert (out / "sweep.toml").read_text() == SIMPLE
 
 
+def test_cli_sweep_runs_folder_in_the_way_is_one_line(tmp_path, monkeypatch, capsys):
+    from proplab.cli import main
+
+    monkeypatch.setattr(sweep, "train_one", lambda *a: pytest.fail("trained"))
+    path = write(tmp_path, SIMPLE)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "runs").write_text("")
+    assert main(["sweep", str(path), "--out", str(out)]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"proplab sweep: error: argument --out: cannot write to output folder "
+        f"'{out / 'runs'}' (a file of that name is in the way); choose another folder or "
+        "move the file"
+    ]
+
+
 def test_shipped_suite_by_name():
     assert sweep.load_suite("lab").path == sweep.suite_path("lab")
     with pytest.raises(SweepError, match="no such sweep file"):

@@ -155,16 +155,22 @@ def cmd_lab(args: argparse.Namespace) -> int:
     import time
 
     from proplab.experiments import lab
-    from proplab.sweep import choose_runner, lab_suite, load_suite
+    from proplab.runio import ensure_writable_dir
+    from proplab.sweep import RUNS_DIR, choose_runner, lab_suite, load_suite
 
     started = time.perf_counter()
-    spec = None if args.no_suite else load_suite(args.suite)  # validated before any training
+    # every input is checked before any training (lab() checks the settings and its folders)
+    if args.jobs < 1:
+        raise UsageError(f"proplab lab: error: argument --jobs: must be >= 1, got {args.jobs}")
+    runner = choose_runner(args.stack, args.stack_memory)
+    spec = None if args.no_suite else load_suite(args.suite)
+    if spec is not None:
+        ensure_writable_dir(Path(args.out) / RUNS_DIR)
     results = lab(args.out, _config_from(args), progress=not args.no_progress)
     where = " and ".join(str(Path(args.out) / name) for name in results)
     print(f"lab runs saved to {where}")
     failed = [name for name, s in results.items() if s["stop_reason"] == "diverged"]
     if spec is not None:  # then every experiment of the suite, and the report
-        runner = choose_runner(args.stack, args.stack_memory)
         code = lab_suite(spec, args.out, jobs=args.jobs, started=started, runner=runner)
         if code:
             return code

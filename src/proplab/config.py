@@ -285,6 +285,11 @@ def _network_size(
     return floats, field, what
 
 
+def physical_memory() -> int | None:
+    """Bytes of RAM, or None where the OS does not say (for size checks before allocating)."""
+    return _physical_memory()
+
+
 def _physical_memory() -> int | None:
     """Bytes of RAM (None where the OS does not say: then allocation failures tell)."""
     try:

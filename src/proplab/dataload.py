@@ -15,12 +15,13 @@ become one-hot rows and the network has one sigmoid output per class.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from proplab.config import ConfigError, RunConfig, data_rng
+from proplab.config import ConfigError, RunConfig, data_rng, physical_memory
 from proplab.data import LAB_DATASETS
 from proplab.metrics import one_hot
 from proplab.registry import canonical
@@ -76,7 +77,13 @@ def load_named(cfg: RunConfig) -> tuple[np.ndarray, np.ndarray] | None:
     name = str(cfg.dataset).strip()
     key = zoo_key(name)
     if key is not None:
-        return ZOO[key](cfg.n, cfg.noise, data_rng(cfg))
+        check_generated_size(cfg)
+        try:
+            return ZOO[key](cfg.n, cfg.noise, data_rng(cfg))
+        except ValueError as exc:  # the zoo draws one sample per class at least: n >= 2
+            raise ConfigError(f"n: {exc}") from None
+        except MemoryError:
+            raise ConfigError(too_many_samples(cfg.n)) from None
     if name.lower() == DIGITS:
         from proplab.digits import MissingDependencyError, load_digits
 
@@ -95,6 +102,31 @@ def load_named(cfg: RunConfig) -> tuple[np.ndarray, np.ndarray] | None:
     return None
 
 
+# Floats one generated sample (linear, the zoo) takes while it is drawn: its 2
+# features and label plus the generator's temporaries (angles, radii, noise).
+FLOATS_PER_GENERATED_SAMPLE = 8
+
+
+def check_generated_size(cfg: RunConfig) -> None:
+    """Refuse an ``n`` whose samples cannot even be drawn in this machine's memory.
+
+    Arithmetic only, before any array exists: ``--n 1e12`` is a ConfigError, not a
+    MemoryError traceback (or, just below what NumPy refuses outright, an OOM kill).
+    """
+    memory = physical_memory()
+    if memory is not None and 8 * FLOATS_PER_GENERATED_SAMPLE * cfg.n > memory:
+        raise ConfigError(too_many_samples(cfg.n))
+
+
+def too_many_samples(n: int) -> str:
+    """The ConfigError message for an ``n`` too large to generate."""
+    need = 8 * FLOATS_PER_GENERATED_SAMPLE * n / 2**30
+    return (
+        f"n: {n:,} samples need about {need:,.0f} GiB to generate, more than this machine "
+        "can allocate; use a smaller --n"
+    )
+
+
 def holdout(
     cfg: RunConfig, x: np.ndarray, y: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
@@ -104,13 +136,29 @@ def holdout(
     if str(cfg.dataset).strip().lower() == DIGITS:
         from proplab.digits import digits_split
 
-        s = digits_split(cfg.test_fraction, SPLIT_SEED)
+        try:
+            s = digits_split(cfg.test_fraction, SPLIT_SEED)
+        except ValueError as exc:  # scikit-learn's stratified split: a part with < 10 rows
+            raise ConfigError(_digits_split_message(cfg.test_fraction, y, exc)) from None
         return s.x_train, s.y_train, s.x_test, s.y_test
     try:
         train, _, test = stratified_indices(y, 0.0, cfg.test_fraction, rng=SPLIT_SEED)
     except SplitError as exc:
         raise ConfigError(f"test_fraction: {cfg.dataset}: {exc}") from None
     return x[train], y[train], x[test], y[test]
+
+
+def _digits_split_message(test_fraction: float, y: np.ndarray, exc: ValueError) -> str:
+    """Why scikit-learn refused the digits split, and the test fractions it accepts."""
+    n, n_classes = len(y), len(np.unique(y))
+    n_test = math.ceil(test_fraction * n)  # scikit-learn rounds the test share up
+    if min(n_test, n - n_test) >= n_classes:  # refused for another reason: say it as is
+        return f"test_fraction: digits: {exc}"
+    return (
+        f"test_fraction: digits: {test_fraction:g} holds out {n_test} of the {n} rows and "
+        f"trains on {n - n_test}; the stratified split needs at least {n_classes} (one per "
+        f"class) in each, so use a value from {n_classes / n:.4g} to {1 - n_classes / n:.4g}"
+    )
 
 
 def with_dataset_defaults(values: dict[str, Any]) -> dict[str, Any]:

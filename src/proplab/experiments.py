@@ -70,9 +70,17 @@ def _silent(_line: str) -> None:
     """A log that drops every line (a quiet run)."""
 
 
+def _generate_linear(cfg: RunConfig) -> tuple[np.ndarray, np.ndarray]:
+    dataload.check_generated_size(cfg)  # --n 1e12: a ConfigError, not a MemoryError
+    try:
+        return datasets.generate_linear(cfg.n, rng=data_rng(cfg))
+    except MemoryError:  # where the OS does not report its memory
+        raise ConfigError(dataload.too_many_samples(cfg.n)) from None
+
+
 # dataset name -> loader(cfg) -> (x, y). Generated data is drawn with the run's seed.
 DATASETS: dict[str, Callable[[RunConfig], tuple[np.ndarray, np.ndarray]]] = {
-    "linear": lambda cfg: datasets.generate_linear(cfg.n, rng=data_rng(cfg)),
+    "linear": lambda cfg: _generate_linear(cfg),
     "xor": lambda cfg: datasets.generate_xor_easy(),
 }
 
@@ -392,11 +400,15 @@ def lab(
     Returns ``{dataset: summary}``.
     """
     base = base or RunConfig()
+    # every input is checked before the first model trains: the settings (validated
+    # before data_rng ever sees the seed) and both output folders
+    cfgs = {name: base.replace(dataset=name).validate() for name in datasets.LAB_DATASETS}
+    for name in cfgs:
+        ensure_writable_dir(Path(out) / name)
     results: dict[str, dict[str, Any]] = {}
-    for name in datasets.LAB_DATASETS:
-        cfg = base.replace(dataset=name)
+    for name, cfg in cfgs.items():
         x, y = load_dataset(cfg)
-        arch = _describe(cfg.validate(), x.shape[-1], y.shape[-1])
+        arch = _describe(cfg, x.shape[-1], y.shape[-1])
         log(f"== {name}: {arch}, {cfg.epochs} epochs, seed {cfg.seed} -> {Path(out) / name}")
         results[name] = run_one(cfg, Path(out) / name, log=log, progress=progress)
     return results

@@ -177,6 +177,11 @@ def ensure_writable_dir(path: str | os.PathLike[str]) -> Path:
     can fail before training rather than after.
     """
     path = Path(path)
+    if path.exists() and not path.is_dir():  # mkdir would only say "File exists"
+        raise OutputDirError(
+            f"cannot write to output folder '{path}' (a file of that name is in the way); "
+            "choose another folder or move the file"
+        )
     try:
         path.mkdir(parents=True, exist_ok=True)
         fd, probe = tempfile.mkstemp(dir=path, prefix=".write-test.")

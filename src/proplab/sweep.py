@@ -351,7 +351,7 @@ def run_sweep(
     from proplab.runio import ensure_writable_dir, write_text
 
     out = ensure_writable_dir(out)
-    (out / RUNS_DIR).mkdir(exist_ok=True)
+    ensure_writable_dir(out / RUNS_DIR)  # OutputDirError (exit 2), not a traceback, if a file
     all_jobs = plan(spec, out, figures)
     write_text(out / SPEC_COPY, spec.text)
     todo = [j for j in all_jobs if not is_finished(j.run_dir)]
