@@ -554,3 +554,74 @@ def test_activation_answer_writes_the_product_of_the_base_networks_matrices():
     assert "the layers collapse: x·W1·W2·W3 is itself a single linear map" in lab
     one_hidden = report_text.answers([view], RunConfig(hidden=[5]), (15, 6))[0][1][0]
     assert "the layers collapse: x·W1·W2 is itself a single linear map" in one_hidden
+
+
+# ---------------------------------------------------------------- damaged run folders
+
+DAMAGED = (
+    '[base]\nepochs = 20\nprint_every = 0\n[vary]\ndataset = ["linear", "xor"]\nseed = [0, 1]\n'
+)
+VICTIM = "dataset=xor,seed=0"
+
+
+@pytest.fixture(scope="module")
+def small_sweep(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("damaged") / "sweep"
+    assert run_sweep(parse_spec(DAMAGED, Path("s.toml")), out, stream=io.StringIO()).exit_code == 0
+    return out
+
+
+def _cut(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[:300])
+
+
+@pytest.mark.parametrize(
+    ("file", "damage", "problem"),
+    [
+        ("summary.json", lambda p: p.write_text('{"loss": 0.1, '), "not readable JSON"),
+        ("summary.json", lambda p: p.write_text(""), "not readable JSON (Expecting value"),
+        ("summary.json", lambda p: p.write_text('{"loss": "abc"}'), "loss is 'abc', not a number"),
+        ("summary.json", lambda p: p.write_text("[1, 2]"), "holds list, not a JSON object"),
+        ("history.csv", _cut, "cut short (its last row has no end of line)"),
+        ("history.csv", Path.unlink, "missing"),
+        ("model.npz", Path.unlink, "missing"),
+        ("model.npz", lambda p: p.write_text("junk\n"), "not an .npz file"),
+    ],
+)
+def test_a_damaged_run_stops_the_report_and_a_resumed_sweep_redoes_it(
+    small_sweep, tmp_path, capsys, file, damage, problem
+):
+    import shutil
+
+    out = tmp_path / "sweep"
+    shutil.copytree(small_sweep, out)
+    path = out / "runs" / VICTIM / file
+    damage(path)
+    # the report: one line naming the folder and the file, exit 2, no traceback
+    assert report.main(str(out)) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith(f"proplab report: error: {path}: {problem}")
+    assert err[0].endswith("; rerun the sweep on this folder to redo that run")
+    # a resumed sweep counts that run as unfinished, says why in one line and redoes it
+    stream = io.StringIO()
+    result = run_sweep(load_spec(out / SPEC_COPY), out, stream=stream)
+    assert (result.reused, result.ran, result.exit_code) == (3, 1, 0)
+    assert stream.getvalue().splitlines()[0].startswith(f"sweep: redoing run {VICTIM}: {path}: ")
+    summary = json.loads((out / "runs" / VICTIM / "summary.json").read_text())
+    assert summary["epochs_run"] == 20 and summary["dataset"] == "xor"
+    assert report.main(str(out)) == 0
+
+
+def test_a_history_with_junk_rows_is_named_by_the_report(small_sweep, tmp_path, capsys):
+    import shutil
+
+    out = tmp_path / "sweep"
+    shutil.copytree(small_sweep, out)
+    path = out / "runs" / VICTIM / "history.csv"
+    path.write_text("epoch,loss,accuracy,wall_time\n1,abc,0.5,0.1\n")  # whole, but not numbers
+    assert report.main(str(out)) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[-1:] == [  # after the progress line "report: reading 4 runs"
+        f"proplab report: error: {path}: not a readable history (could not convert string "
+        "'abc' to float64 at row 0, column 2.)"
+    ]

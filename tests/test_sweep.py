@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from proplab import aggregate, sweep
@@ -330,6 +331,14 @@ def test_stats_of_huge_finite_losses_are_finite_and_warning_free():
     assert big.std == pytest.approx(math.sqrt(2) * 1e307, rel=1e-14)
 
 
+def write_run_files(run_dir: Path) -> None:
+    """The history and model a finished run has besides its summary (a resume checks them)."""
+    from proplab.runio import write_npz, write_text
+
+    write_text(run_dir / "history.csv", "epoch,loss,accuracy,wall_time\n1,0.5,0.5,0.01\n")
+    write_npz(run_dir / "model.npz", {"w": np.zeros(1)})
+
+
 class FakeTrainer:
     """Stands in for experiments.run_one: writes a run folder with chosen numbers, counts calls."""
 
@@ -352,6 +361,7 @@ class FakeTrainer:
             raise ValueError("this run is broken")
         run_dir.mkdir(parents=True, exist_ok=True)
         write_json(run_dir / "config.json", {"config": cfg.to_dict()})
+        write_run_files(run_dir)
         summary = {
             "loss": 1.0 - self.accuracy(cfg),
             "accuracy": self.accuracy(cfg),
@@ -411,6 +421,7 @@ def test_diverged_runs_are_counted_and_left_out_of_the_means(tmp_path):
     for name, cfg in spec.runs.items():
         run = tmp_path / "runs" / name
         run.mkdir(parents=True)
+        write_run_files(run)
         diverged = cfg.seed == 2
         write_json(run / "summary.json", {
             "loss": None if diverged else 0.1 * (cfg.seed + 1),

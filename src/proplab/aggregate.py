@@ -19,8 +19,16 @@ from typing import Any
 import numpy as np
 
 from proplab.config import RunConfig
-from proplab.runio import read_json, write_csv
-from proplab.sweep import RUNS_DIR, SweepSpec, format_value, is_finished
+from proplab.runio import write_csv
+from proplab.sweep import (
+    RUNS_DIR,
+    DamagedRunError,
+    SweepSpec,
+    format_value,
+    is_finished,
+    read_summary,
+    run_problem,
+)
 
 RESULTS_CSV = "results.csv"
 AGGREGATE_CSV = "aggregate.csv"
@@ -118,7 +126,7 @@ def _number(summary: dict[str, Any], *keys: str) -> float:
 
 def read_record(run_dir: Path, cfg: RunConfig, experiment: str, setting: str) -> RunRecord:
     """The record of a finished run, from its ``summary.json``."""
-    summary = read_json(run_dir / "summary.json")
+    summary = read_summary(run_dir)
     return RunRecord(
         experiment=experiment,
         setting=setting,
@@ -137,8 +145,13 @@ def read_record(run_dir: Path, cfg: RunConfig, experiment: str, setting: str) ->
     )
 
 
-def collect(spec: SweepSpec, out: str | Path) -> list[RunRecord]:
-    """Records of every finished run of every experiment that is not skipped, in spec order."""
+def collect(spec: SweepSpec, out: str | Path, strict: bool = False) -> list[RunRecord]:
+    """Records of every finished run of every experiment that is not skipped, in spec order.
+
+    A damaged run (see :func:`proplab.sweep.run_problem`) is left out like an
+    unfinished one, or with ``strict`` raises DamagedRunError naming the file
+    (the report's choice: it would otherwise fail later on that file).
+    """
     out = Path(out)
     cache: dict[str, RunRecord] = {}
     records = []
@@ -148,6 +161,11 @@ def collect(spec: SweepSpec, out: str | Path) -> list[RunRecord]:
         for name, labels in exp.runs:
             run_dir = out / RUNS_DIR / name
             if not is_finished(run_dir):
+                problem = run_problem(run_dir) if strict else None
+                if problem is not None:
+                    raise DamagedRunError(
+                        f"{problem}; rerun the sweep on this folder to redo that run"
+                    )
                 continue
             if name not in cache:
                 cache[name] = read_record(run_dir, spec.runs[name], "", "")
@@ -187,10 +205,11 @@ RESULT_COLUMNS = ("final_loss", "final_accuracy", "epochs", "stop_reason", "seco
 STAT_NAMES = ("mean", "std", "min", "max")
 
 
-def write_tables(spec: SweepSpec, out: str | Path) -> list[RunRecord]:
-    """Write ``results.csv`` and ``aggregate.csv`` into ``out``; return the records."""
+def write_tables(spec: SweepSpec, out: str | Path, strict: bool = False) -> list[RunRecord]:
+    """Write ``results.csv`` and ``aggregate.csv`` into ``out``; return the records
+    (``strict``: as in :func:`collect`)."""
     out = Path(out)
-    records = collect(spec, out)
+    records = collect(spec, out, strict)
     extra = varying_fields(records)
     header = ["experiment", "setting", "dataset", "seed", "run", *extra, *RESULT_COLUMNS]
     rows = [

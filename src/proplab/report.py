@@ -58,6 +58,7 @@ from proplab.sweep import (
     SweepSpec,
     format_value,
     load_spec,
+    read_summary,
 )
 from proplab.zoo import ZOO
 
@@ -85,7 +86,8 @@ def build_report(
             "or `proplab lab` first"
         )
     spec = load_spec(out / SPEC_COPY)
-    records = aggregate.write_tables(spec, out)
+    # strict: a damaged run stops the report here, named, not later in a figure
+    records = aggregate.write_tables(spec, out, strict=True)
     if not records:
         raise SweepError(f"{out}: no finished runs yet; run the sweep first")
     log(f"report: reading {len({r.run for r in records})} runs")
@@ -355,7 +357,7 @@ def _lab_runs(out: Path, views: list[ExperimentView]) -> list[Block]:
                 continue
             run = min(g.runs, key=lambda r: r.record.seed)
             run_dir, where = run.run_dir, f"run `{run.run_dir.relative_to(out)}`"
-        summary = read_json(run_dir / "summary.json")
+        summary = read_summary(run_dir)
         loss, acc = summary.get("loss"), summary.get("accuracy")
         line = (
             format_summary_line(loss, acc)

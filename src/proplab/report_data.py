@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,7 +18,7 @@ import numpy as np
 from proplab.aggregate import Group, RunRecord, Stats, group
 from proplab.config import RunConfig
 from proplab.dataload import is_csv
-from proplab.sweep import RUNS_DIR, Experiment, SweepSpec
+from proplab.sweep import RUNS_DIR, DamagedRunError, Experiment, SweepSpec
 
 TAIL = 0.1  # "still moving" is judged over the last 10 % of epochs
 MOVING = 0.05  # ... by a relative loss change above 5 %
@@ -149,7 +150,11 @@ class ExperimentView:
 def read_history(run_dir: Path) -> tuple[np.ndarray, np.ndarray]:
     """``(loss, accuracy)`` per epoch from ``history.csv`` (columns epoch,loss,accuracy,wall_time)."""
     # only the two columns used: parsing the epoch and clock columns too takes 1.6x as long
-    table = np.loadtxt(run_dir / "history.csv", delimiter=",", skiprows=1, usecols=(1, 2), ndmin=2)
+    path = run_dir / "history.csv"
+    try:
+        table = np.loadtxt(path, delimiter=",", skiprows=1, usecols=(1, 2), ndmin=2)
+    except (OSError, ValueError) as exc:  # missing, cut short or edited by hand
+        raise DamagedRunError(f"{path}: not a readable history ({exc})") from None
     if table.size == 0:
         return np.zeros(0), np.zeros(0)
     return table[:, 0], table[:, 1]
@@ -169,7 +174,11 @@ def final_predictions(
     from proplab.serialize import load
 
     x, y = training_data(cfg)
-    model = load(run_dir / "model.npz")
+    path = run_dir / "model.npz"
+    try:
+        model = load(path)
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:  # missing or junk
+        raise DamagedRunError(f"{path}: not a readable model ({exc})") from None
     with np.errstate(all="ignore"):  # a diverged model computes NaN; callers check
         pred = model.forward(x if points is None else points)
     return x, y, np.asarray(pred, dtype=np.float64)

@@ -104,9 +104,70 @@ class Runner(Protocol):
     ) -> None: ...
 
 
+class DamagedRunError(SweepError):
+    """A run folder has its ``summary.json`` but a file of the run is unreadable or missing."""
+
+
+# summary.json values the tables and the report compute with (None: a diverged run)
+SUMMARY_NUMBERS = (
+    "loss", "accuracy", "final_loss", "final_accuracy", "epochs_run", "wall_time_s",
+    "stacked_with",
+)  # fmt: skip
+NPZ_MAGIC = b"PK\x03\x04"  # an .npz is a zip archive
+
+
+def read_summary(run_dir: Path) -> dict[str, Any]:
+    """A run's ``summary.json``, checked; DamagedRunError naming the file otherwise."""
+    from proplab.runio import read_json
+
+    path = run_dir / "summary.json"
+    try:
+        summary = read_json(path)
+    except (OSError, ValueError) as exc:  # a bad UTF-8 byte is a ValueError too
+        raise DamagedRunError(f"{path}: not readable JSON ({exc})") from None
+    if not isinstance(summary, dict):
+        raise DamagedRunError(f"{path}: holds {type(summary).__name__}, not a JSON object")
+    for key in SUMMARY_NUMBERS:
+        value = summary.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise DamagedRunError(f"{path}: {key} is {value!r}, not a number")
+    return summary
+
+
+def run_problem(run_dir: Path) -> str | None:
+    """What is wrong with a run folder that has a ``summary.json`` (None: nothing, or no summary).
+
+    Cheap enough to run for every run of a resumed sweep: the small summary is
+    parsed, the other files are only looked at (history.csv must end its last
+    row, model.npz must start like a zip), not read.
+    """
+    if not (run_dir / "summary.json").is_file():
+        return None
+    try:
+        read_summary(run_dir)
+    except DamagedRunError as exc:
+        return str(exc)
+    history, model = run_dir / "history.csv", run_dir / "model.npz"
+    for path in (history, model):
+        if not path.is_file():
+            return f"{path}: missing"
+    with open(history, "rb") as f:
+        f.seek(0, os.SEEK_END)
+        if f.tell() == 0:
+            return f"{history}: empty"
+        f.seek(-1, os.SEEK_END)
+        if f.read(1) != b"\n":  # the file is written whole (atomically): a cut one was damaged
+            return f"{history}: cut short (its last row has no end of line)"
+    with open(model, "rb") as f:
+        if f.read(len(NPZ_MAGIC)) != NPZ_MAGIC:
+            return f"{model}: not an .npz file"
+    return None
+
+
 def is_finished(run_dir: Path) -> bool:
-    """A run is finished when its ``summary.json`` exists (it is written last)."""
-    return (run_dir / "summary.json").is_file()
+    """A run is finished when its ``summary.json`` (written last) and the files before it
+    are in place; a damaged run is not, so a resumed sweep redoes it."""
+    return (run_dir / "summary.json").is_file() and run_problem(run_dir) is None
 
 
 _STOP: Any = None  # a multiprocessing.Event in worker processes
@@ -358,6 +419,10 @@ def run_sweep(
     result = SweepResult(total=len(all_jobs), reused=len(all_jobs) - len(todo))
     result.skipped_experiments = {e.name: e.skipped for e in spec.experiments if e.skipped}
     stream = sys.stderr if stream is None else stream
+    for job in todo:
+        problem = run_problem(job.run_dir)
+        if problem is not None:
+            stream.write(f"sweep: redoing run {job.name}: {problem}\n")
     for name, why in result.skipped_experiments.items():
         stream.write(f"sweep: skipping experiment {name!r}: {why}\n")
     if result.reused:
