@@ -342,3 +342,29 @@ def test_a_rerun_into_the_same_folder_leaves_nothing_of_the_run_before(tmp_path:
     # the digits figures would pass for this XOR run's; the user's file stays
     assert {p.name for p in tmp_path.iterdir()} == RUN_FILES | {"notes.txt"}
     assert set(experiments.RUN_OUTPUTS) >= RUN_FILES
+
+
+def test_a_figure_matplotlib_cannot_draw_is_a_warning_and_the_run_finishes(
+    tmp_path: Path, capsys
+) -> None:
+    # finite features near the float64 limit: training copes, matplotlib's axes do not
+    rng = np.random.default_rng(0)
+    a, b = rng.random(40), rng.random(40)
+    rows = [f"{float(u) * 1.7e308!r},{float(v)!r},{int(u > v)}" for u, v in zip(a, b, strict=True)]
+    csv = tmp_path / "huge.csv"
+    csv.write_text("a,b,label\n" + "\n".join(rows) + "\n")
+    run = tmp_path / "run"
+    cfg = RunConfig(dataset=str(csv), epochs=20, print_every=0)
+    summary = experiments.run_one(cfg, run, log=lambda s: None, progress=False)
+    assert summary["epochs_run"] == 20
+    assert runio.read_json(run / "summary.json") == json.loads(json.dumps(summary))
+    err = capsys.readouterr().err.splitlines()
+    for figure in (experiments.COMPARISON, dataload.DECISION_BOUNDARY):
+        assert not (run / figure).exists()
+        assert any(
+            line.startswith(f"warning: figure {run / figure} not drawn (ValueError: ")
+            and line.endswith("; the run's other files are complete")
+            for line in err
+        ), err
+    assert all(line.startswith("warning: figure ") for line in err)  # no numpy noise
+    assert (run / experiments.LEARNING_CURVE).is_file()  # the figures that can be drawn are

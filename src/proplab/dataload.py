@@ -16,6 +16,8 @@ become one-hot rows and the network has one sigmoid output per class.
 from __future__ import annotations
 
 import math
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -267,6 +269,26 @@ def result_lines(
     return [*lines, format_summary_line(loss, acc)]
 
 
+def draw_figure(path: Path, draw: Callable[[Path], Any]) -> bool:
+    """``draw(path)``; on failure warn on stderr naming the figure and return False.
+
+    A figure is a view of a finished run: matplotlib failing on it (finite but
+    extreme data, ~1e308, overflows its tick and layout arithmetic) must not
+    cost the run its summary.json, which is written after the figures.
+    """
+    try:
+        with np.errstate(all="ignore"):  # such data overflows numpy too: the line below says it
+            draw(path)
+    except Exception as exc:  # whatever matplotlib raises; Ctrl-C still stops the run
+        print(
+            f"warning: figure {path} not drawn ({type(exc).__name__}: {exc}); "
+            "the run's other files are complete",
+            file=sys.stderr,
+        )
+        return False
+    return True
+
+
 def write_figures(
     run_dir: Path,
     cfg: RunConfig,
@@ -289,14 +311,17 @@ def write_figures(
     name = Path(str(cfg.dataset)).stem
     # the lab's own runs keep the lab's files (comparison figure, learning curve)
     if x.shape[-1] == 2 and name.lower() not in LAB_DATASETS:
-        zoo_plots.decision_boundary(
-            model.forward,
-            x,
-            y,
+        draw_figure(
             run_dir / DECISION_BOUNDARY,
-            title=f"{name}: decision boundary",
-            x_test=x_test,
-            y_test=y_test,
+            lambda path: zoo_plots.decision_boundary(
+                model.forward,
+                x,
+                y,
+                path,
+                title=f"{name}: decision boundary",
+                x_test=x_test,
+                y_test=y_test,
+            ),
         )
     shown_x, shown_y = (x, y) if x_test is None else (x_test, y_test)
     shown_pred = model.forward(shown_x)
@@ -305,17 +330,21 @@ def write_figures(
         truth, guess = labels_of(shown_y), predicted_labels(shown_pred)
         matrix = confusion_matrix(truth, guess, shown_pred.shape[-1])
         acc = np.trace(matrix) / matrix.sum()
-        zoo_plots.confusion_matrix_figure(
-            matrix,
+        draw_figure(
             run_dir / CONFUSION_MATRIX,
-            title=f"{name}, {part}: accuracy {100 * acc:.2f}%",
+            lambda path: zoo_plots.confusion_matrix_figure(
+                matrix, path, title=f"{name}, {part}: accuracy {100 * acc:.2f}%"
+            ),
         )
         if str(cfg.dataset).strip().lower() == DIGITS:
-            zoo_plots.digit_predictions_figure(
-                shown_x,
-                truth,
-                guess,
+            mistakes = f"{int(np.sum(truth != guess))} mistakes of {len(truth)}"
+            draw_figure(
                 run_dir / PREDICTIONS,
-                title=f"digits, {part}: {int(np.sum(truth != guess))} mistakes of {len(truth)}"
-                " (mistakes first, in red)",
+                lambda path: zoo_plots.digit_predictions_figure(
+                    shown_x,
+                    truth,
+                    guess,
+                    path,
+                    title=f"digits, {part}: {mistakes} (mistakes first, in red)",
+                ),
             )

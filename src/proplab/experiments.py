@@ -350,8 +350,13 @@ def _lab_figures(
     if pred.shape[-1] <= 2:  # two classes (two logits: the arg-max is the class)
         shown_pred = pred if pred.shape[-1] == 1 else pred.argmax(-1)
         title = f"{label}, accuracy {shown}"
-        plots.comparison_figure(x, y, shown_pred, run_dir / COMPARISON, title=title)
-    plots.learning_curve(history, run_dir / LEARNING_CURVE, title=label)
+        dataload.draw_figure(
+            run_dir / COMPARISON,
+            lambda path: plots.comparison_figure(x, y, shown_pred, path, title=title),
+        )
+    dataload.draw_figure(
+        run_dir / LEARNING_CURVE, lambda path: plots.learning_curve(history, path, title=label)
+    )
 
 
 def _describe(cfg: RunConfig, n_in: int | str = "in", n_out: int | str = "out") -> str:
