@@ -376,6 +376,18 @@ def test_divergence_exit_1_with_message(tmp_path: Path, capsys) -> None:
     assert runio.read_json(tmp_path / "summary.json")["stop_reason"] == "diverged"
 
 
+def test_quiet_divergence_still_says_why_on_stderr(tmp_path: Path, capsys) -> None:
+    code, lines, err = run_cli(
+        capsys,
+        *("train", "--dataset", "linear", "--activation", "relu", "--output-activation"),
+        *("identity", "--lr", "5", "--epochs", "1000", "--quiet", "--out", str(tmp_path)),
+    )
+    assert code == 1 and lines == []  # quiet: nothing on stdout
+    message = runio.read_json(tmp_path / "summary.json")["message"]
+    assert message.startswith("training diverged at epoch ")
+    assert err == [f"proplab train: {message}", f"run saved to {tmp_path}"]
+
+
 def test_ctrl_c_saves_the_run_and_exits_130(tmp_path: Path, capsys, monkeypatch) -> None:
     def fit_with_ctrl_c(*args, **kwargs):
         pressed = []

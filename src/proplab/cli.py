@@ -145,8 +145,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else _default_out(cfg)
     log: Callable[[str], Any] = (lambda line: None) if args.quiet else print
     summary = run_one(cfg, out, log=log, progress=not args.no_progress)
+    diverged = summary["stop_reason"] == "diverged"
+    if diverged and args.quiet:  # exit 1 must say why even when the lab's lines are hidden
+        print(f"proplab train: {summary['message']}", file=sys.stderr)
     print(f"run saved to {out}", file=sys.stderr)
-    return EXIT_FAILED if summary["stop_reason"] == "diverged" else EXIT_OK
+    return EXIT_FAILED if diverged else EXIT_OK
 
 
 def cmd_lab(args: argparse.Namespace) -> int:
