@@ -1,5 +1,6 @@
 """CSV datasets: a round trip through a written file, and one clear message per bad input."""
 
+import json
 import re
 from pathlib import Path
 
@@ -220,3 +221,20 @@ def test_a_duplicated_label_name_is_ambiguous_but_an_index_picks_it(tmp_path: Pa
     assert data.y[:, 0].tolist() == [0, 1, 0, 1] and data.classes == [0, 1]
     np.testing.assert_array_equal(data.x, [[0.1, 0.7], [0.9, 0.2], [0.3, 0.8], [0.8, 0.1]])
     assert load_csv(path).label_name == "label"  # the default, the last column, as before
+
+
+def test_cli_nine_classes_in_two_features_finish_with_their_figures(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    # more classes than the 8-colour palette: the boundary figure raised IndexError and
+    # the run ended without summary.json
+    rng = np.random.default_rng(1)
+    rows = [f"{c + 0.5 * rng.random():.3f},{rng.random():.3f},{c}" for c in np.arange(90) % 9]
+    path = _write(tmp_path, "x0,x1,label\n" + "\n".join(rows) + "\n")
+    run = tmp_path / "run"
+    argv = ["train", "--dataset", str(path), "--loss", "cross_entropy", "--epochs", "30"]
+    code, _, err = _cli(capsys, *argv, "--print-every", "0", "--no-progress", "--out", str(run))
+    assert code == 0 and err == [f"run saved to {run}"]
+    assert json.loads((run / "summary.json").read_text())["epochs_run"] == 30
+    for figure in ("decision_boundary.png", "confusion_matrix.png"):
+        assert (run / figure).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
