@@ -300,6 +300,7 @@ def run(quick: bool = False, json_path: Path | None = RESULTS / "conv.json") -> 
                 for t in threads
             ]
             summary.append(row)
+        growth_table, growth_data = growth(quick, torch is not None)  # torch at 1 thread
     finally:
         if torch is not None:
             torch.set_num_threads(default_threads)
@@ -327,7 +328,6 @@ def run(quick: bool = False, json_path: Path | None = RESULTS / "conv.json") -> 
         ),
         common.table("Ratios (same run; > 1 means proplab is faster)", summary_cols, summary),
     ]
-    growth_table, growth_data = growth(quick, torch is not None)
     tables.append(growth_table)
     notes = [
         "A step = zero the gradients, forward, backward with input, weight and bias gradients; float64 unless the row says float32.",

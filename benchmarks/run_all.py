@@ -17,12 +17,14 @@ run at different times can share the file.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import json
 import os
 import sys
 import time
 import traceback
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -117,6 +119,19 @@ def publish_sections(
     return text
 
 
+@contextlib.contextmanager
+def torch_threads_kept() -> Iterator[None]:
+    """Restore PyTorch's thread count after a benchmark (bench_conv's growth table left it
+    at 1, so the next benchmark, bench_lab, took 1 for the default and lost its 2-thread rows)."""
+    torch = common.optional_torch()
+    threads = torch.get_num_threads() if torch is not None else None
+    try:
+        yield
+    finally:
+        if torch is not None:
+            torch.set_num_threads(threads)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer epochs and repeats (smoke run)")
@@ -154,7 +169,8 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"### {name}: skipped (no run(quick) function)\n", flush=True)
                     continue
                 print(f"running {name} ...", file=sys.stderr, flush=True)
-                result = module.run(quick=args.quick)
+                with torch_threads_kept():  # each benchmark reads PyTorch's default count
+                    result = module.run(quick=args.quick)
                 if not isinstance(result, dict):
                     result = {"title": name, "value": result}
                 result.setdefault("name", name)

@@ -334,3 +334,14 @@ def test_one_shape_benchmark_trains_the_same_runs_with_one_and_two_workers(tmp_p
     assert result["runs"] == 40 and result["identical"] is True
     assert set(result["wall_s"]) == {1, 2} and all(t > 0 for t in result["wall_s"].values())
     assert result["speedup"] == pytest.approx(result["wall_s"][1] / result["wall_s"][2])
+
+
+def test_run_all_gives_each_benchmark_pytorchs_own_thread_count():
+    """bench_conv left PyTorch at 1 thread, so bench_lab (run next) took 1 for the default
+    and published no 2-thread rows."""
+    torch = pytest.importorskip("torch")
+    before = torch.get_num_threads()
+    with run_all.torch_threads_kept():
+        torch.set_num_threads(1 if before != 1 else 2)
+        assert torch.get_num_threads() != before
+    assert torch.get_num_threads() == before
