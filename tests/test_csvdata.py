@@ -69,6 +69,7 @@ def test_headerless_numeric_labels_last_column_by_default(tmp_path: Path) -> Non
     np.testing.assert_array_equal(data.y[:, 0], [0, 1, 0])
     assert data.feature_names == ["0", "1"] and data.label_name == "2"
     # the label chosen by index, negative from the end, or its text
+    path = _write(tmp_path, "1;0.5;2\n0;1.5;7\n", "ints.csv")
     assert load_csv(path, label=0).feature_names == ["1", "2"]
     assert load_csv(path, label="-3").label_name == "0"
 
@@ -238,3 +239,21 @@ def test_cli_nine_classes_in_two_features_finish_with_their_figures(
     assert json.loads((run / "summary.json").read_text())["epochs_run"] == 30
     for figure in ("decision_boundary.png", "confusion_matrix.png"):
         assert (run / figure).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_label_column_of_measurements_is_refused(tmp_path: Path) -> None:
+    """The default label is the last column; a feature there made one class per value."""
+    rows = "\n".join(f"{i % 2},{0.25 + i / 7:.4f}" for i in range(40))
+    path = _write(tmp_path, "species,width\n" + rows + "\n")
+    with pytest.raises(
+        CsvError,
+        match=r"label column 'width' holds non-integer numbers \(0.25 on line 2, 40 distinct "
+        r"such values\).*choose the label column by name or index \(--label\)",
+    ):
+        load_csv(path)
+    data = load_csv(path, label="species")  # the right column works
+    assert data.classes == [0, 1] and data.feature_names == ["width"]
+    path = _write(tmp_path, "a,b\n0.1,1.0\n0.2,2.0\n0.3,inf\n", "inf.csv")
+    with pytest.raises(CsvError, match=r"holds non-integer numbers \(inf on line 4"):
+        load_csv(path)
+    assert load_csv(_write(tmp_path, "a,b\n0.1,1.0\n0.2,2.0\n", "ok.csv")).classes == [1, 2]

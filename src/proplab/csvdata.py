@@ -198,6 +198,21 @@ def _parse(path: Path, label: str | int | None, header: bool | None) -> CsvDatas
             raise CsvError(f"{path}: line {line}, column {names[target]!r}: missing label")
         label_cells.append(cell)
     classes, index = _class_values(label_cells)
+    fractional = [c for c in classes if isinstance(c, float)]
+    if fractional:
+        # the default label is the last column: a measurement there would silently
+        # make one class per distinct value (40 rows, 40 classes, 2.5 % accuracy)
+        line = next(
+            ln
+            for (ln, _), cell in zip(data, label_cells, strict=True)
+            if _number(cell) == fractional[0]
+        )
+        count = "" if len(fractional) == 1 else f", {len(fractional)} distinct such values"
+        raise CsvError(
+            f"{path}: label column {names[target]!r} holds non-integer numbers ({fractional[0]!r} "
+            f"on line {line}{count}): class labels are integers or names; if it is a feature, "
+            "choose the label column by name or index (--label)"
+        )
     if len(classes) < 2:
         raise CsvError(
             f"{path}: label column {names[target]!r} has a single class ({classes[0]!r}); "
