@@ -242,6 +242,11 @@ def test_help_exits_zero(capsys) -> None:
             "--dataset: unknown dataset 'no-such-data' (accepted: linear, xor",
         ),
         (["--loss", "hinge"], "--loss: unknown loss 'hinge' (accepted: mse, bce"),
+        (
+            ["--optimizer", "adam", "--momentum", "0.5"],
+            "--momentum: optimizer 'adam' has no momentum (accepted with: sgd, momentum, rmsprop)",
+        ),
+        (["--label", "y"], "--label: only a CSV dataset has label columns, and 'xor' is not one"),
         (["--init", "zeros"], "--init: unknown init 'zeros' (accepted: xavier"),
         (["--lr", "0"], "--lr: must be a finite number > 0, got 0.0"),
         (["--lr", "-1"], "--lr: must be a finite number > 0, got -1.0"),

@@ -137,11 +137,30 @@ def _default_out(cfg: RunConfig) -> Path:
     return Path("runs") / "train" / name
 
 
+# the optimizers build_optimizer gives a momentum (proplab.config)
+MOMENTUM_OPTIMIZERS = ("sgd", "momentum", "rmsprop")
+
+
+def _refuse_ignored_flags(args: argparse.Namespace, cfg: RunConfig) -> None:
+    """A flag this run would ignore is an error, not silence (``--momentum`` with Adam
+    may be meant as its beta1, and nothing would say it changed nothing)."""
+    if args.momentum is not None and cfg.optimizer not in MOMENTUM_OPTIMIZERS:
+        raise ConfigError(
+            f"momentum: optimizer {cfg.optimizer!r} has no momentum "
+            f"(accepted with: {', '.join(MOMENTUM_OPTIMIZERS)})"
+        )
+    if args.label is not None and not dataload.is_csv(cfg.dataset):
+        raise ConfigError(
+            f"label: only a CSV dataset has label columns, and {cfg.dataset!r} is not one"
+        )
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     """``proplab train``: one run, the lab's printout, a run folder."""
     from proplab.experiments import run_one  # heavy imports only when training
 
     cfg = _config_from(args)
+    _refuse_ignored_flags(args, cfg.validate())
     out = Path(args.out) if args.out else _default_out(cfg)
     log: Callable[[str], Any] = (lambda line: None) if args.quiet else print
     summary = run_one(cfg, out, log=log, progress=not args.no_progress)
