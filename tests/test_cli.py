@@ -287,6 +287,26 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, capsys, args, expected
     assert not out.exists()  # nothing trained, nothing written
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["train", "--out", ""],
+        ["lab", "--out", " ", "--no-suite"],
+        ["lab", "--suite", ""],
+        ["sweep", "", "--out", "x"],
+        ["sweep", "lab", "--out", ""],
+        ["report", ""],
+    ],
+)
+def test_an_empty_path_is_refused(tmp_path: Path, capsys, monkeypatch, argv) -> None:
+    """An empty --out meant the current folder: `lab --out ''` wrote linear/ and xor/ there."""
+    monkeypatch.chdir(tmp_path)
+    code, lines, err = run_cli(capsys, *argv)
+    assert code == 2 and lines == []
+    assert len(err) == 1 and err[0].endswith("expected a path, got an empty string"), err
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_unwritable_output_folder(tmp_path: Path, capsys) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("")

@@ -265,6 +265,10 @@ def test_lab_line_formats():
         "Iter: 0 | Ground truth: 0 | Predict: 0.0000236192",
         "Iter: 1 | Ground truth: 1 | Predict: 0.9999763808",
     ]
+    # a ReLU output's -0.0 is printed as the 0 it is
+    assert format_prediction_lines(np.array([[-0.0]]), np.array([[0]])) == [
+        "Iter: 0 | Ground truth: 0 | Predict: 0.0000000000"
+    ]
     assert format_summary_line(0.0000019285, 0.99) == "loss=0.0000019285 accuracy=99.0%"
     assert format_summary_line(0.25, 11 / 21) == "loss=0.2500000000 accuracy=52.38%"
 

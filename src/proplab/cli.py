@@ -58,6 +58,13 @@ def _number(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
 
 
+def _path(text: str) -> str:
+    """A file or folder argument: an empty one would silently mean the current folder."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a path, got an empty string")
+    return text
+
+
 def _names(kind: str) -> str:
     return ", ".join(REGISTRIES[kind][0])
 
@@ -248,18 +255,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = sub.add_parser("train", help="train one model and write its run folder")
     _add_training_flags(train)
-    train.add_argument("--out", help="run folder (default runs/train/<dataset>-...)")
+    train.add_argument("--out", type=_path, help="run folder (default runs/train/<dataset>-...)")
     train.add_argument("--quiet", action="store_true", help="print nothing but errors")
     train.set_defaults(func=cmd_train)
 
     lab = sub.add_parser("lab", help="train the lab model on linear and xor (the lab defaults)")
-    lab.add_argument("--out", default="runs/lab", help="folder for the runs (default runs/lab)")
+    lab.add_argument(
+        "--out", type=_path, default="runs/lab", help="folder for the runs (default runs/lab)"
+    )
     lab.add_argument("--epochs", type=_integer, help=f"(default {RunConfig().epochs})")
     lab.add_argument("--lr", type=_number, help=f"(default {RunConfig().lr:g})")
     lab.add_argument("--seed", type=_integer, help=f"(default {RunConfig().seed})")
     lab.add_argument("--no-progress", action="store_true", help="no progress bar")
     lab.add_argument(
         "--suite",
+        type=_path,
         default="lab",
         help="experiment suite run after the two lab models, a TOML file or a shipped "
         "suite name (default: lab); it keeps its own settings",
@@ -270,8 +280,10 @@ def build_parser() -> argparse.ArgumentParser:
     lab.set_defaults(func=cmd_lab)
 
     sweep = sub.add_parser("sweep", help="run every configuration of a TOML experiment file")
-    sweep.add_argument("file", help="experiment file (TOML), or a shipped suite name (lab)")
-    sweep.add_argument("--out", required=True, help="sweep folder (rerun to resume)")
+    sweep.add_argument(
+        "file", type=_path, help="experiment file (TOML), or a shipped suite name (lab)"
+    )
+    sweep.add_argument("--out", type=_path, required=True, help="sweep folder (rerun to resume)")
     sweep.add_argument("--jobs", type=_integer, default=1, help="parallel processes (default 1)")
     _add_stack_flags(sweep)
     sweep.add_argument(
@@ -282,7 +294,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.set_defaults(func=cmd_sweep)
 
     report = sub.add_parser("report", help="rebuild report.md/.html from a sweep folder")
-    report.add_argument("dir", help="sweep folder (from proplab sweep or proplab lab)")
+    report.add_argument("dir", type=_path, help="sweep folder (from proplab sweep or proplab lab)")
     report.add_argument(
         "--jobs", type=_integer, default=2, help="processes drawing the figures (default 2)"
     )

@@ -148,8 +148,9 @@ def format_epoch_line(epoch: int, loss: float) -> str:
 
 def format_prediction_lines(pred: np.ndarray, y: np.ndarray) -> list[str]:
     """One lab line per sample: ``Iter: 7 | Ground truth: 1 | Predict: 0.9999763808``."""
+    # + 0.0 turns a ReLU output's -0.0 into 0.0 ("Predict: -0.0000000000" looked negative)
     return [
-        f"Iter: {i} | Ground truth: {int(t)} | Predict: {float(p):.10f}"
+        f"Iter: {i} | Ground truth: {int(t)} | Predict: {float(p) + 0.0:.10f}"
         for i, (t, p) in enumerate(zip(y.reshape(-1), pred.reshape(-1), strict=True))
     ]
 
