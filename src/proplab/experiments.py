@@ -80,7 +80,7 @@ def _generate_linear(cfg: RunConfig) -> tuple[np.ndarray, np.ndarray]:
 
 # dataset name -> loader(cfg) -> (x, y). Generated data is drawn with the run's seed.
 DATASETS: dict[str, Callable[[RunConfig], tuple[np.ndarray, np.ndarray]]] = {
-    "linear": lambda cfg: _generate_linear(cfg),
+    "linear": _generate_linear,
     "xor": lambda cfg: datasets.generate_xor_easy(),
 }
 
