@@ -469,3 +469,14 @@ def test_progress_bar_only_on_a_terminal(monkeypatch) -> None:
 def test_report_jobs_must_be_positive(tmp_path: Path, capsys) -> None:
     assert main(["report", str(tmp_path), "--jobs", "0"]) == 2
     assert "--jobs: must be >= 1, got 0" in capsys.readouterr().err
+
+
+def test_a_default_run_folder_name_stays_short(tmp_path: Path, capsys, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run_cli(capsys, "train", "--hidden", *["10"] * 93, "--epochs", "2", "--quiet")
+    assert code == 0
+    (folder,) = (tmp_path / "runs" / "train").iterdir()
+    assert len(folder.name) <= 120 and folder.name.startswith("xor-mlp-h10x10x")
+    assert (folder / "summary.json").is_file() and err[
+        -1
+    ] == f"run saved to runs/train/{folder.name}"

@@ -687,3 +687,31 @@ def test_a_folder_is_never_read_as_a_sweep_file(tmp_path, monkeypatch):
     (tmp_path / "out" / sweep.SPEC_COPY).write_text("[base]\n")
     with pytest.raises(SweepError, match=r"it holds the one it ran as out/sweep.toml"):
         sweep.load_suite("out")
+
+
+def test_runs_with_very_long_names_get_short_distinct_folders(tmp_path: Path) -> None:
+    """A folder name above 255 bytes was an OSError traceback (90 hidden widths)."""
+    deep = [10] * 93
+    spec = parse_spec(
+        f"""
+title = "names"
+[base]
+epochs = 3
+[vary]
+dataset = ["xor", "linear"]
+hidden = [{deep}, {deep[:-1] + [11]}]
+""",
+        "names.toml",
+    )
+    result = run_sweep(spec, tmp_path, stream=io.StringIO())
+    assert result.total == 4 and not result.failed
+    names = sorted(p.name for p in (tmp_path / "runs").iterdir())
+    assert len(set(names)) == 4
+    assert all(len(n) <= 120 and ",hash=" in n for n in names), names
+    assert all(
+        n.startswith(("dataset=xor,hidden=10-10-", "dataset=linear,hidden=10-")) for n in names
+    )
+    again = run_sweep(spec, tmp_path, stream=io.StringIO())  # the same names on a resume
+    assert again.reused == 4
+    with open(tmp_path / "results.csv", newline="") as f:
+        assert sorted(row["run"] for row in csv.DictReader(f)) == names

@@ -141,7 +141,9 @@ def _config_from(args: argparse.Namespace, **fixed: Any) -> RunConfig:
 def _default_out(cfg: RunConfig) -> Path:
     hidden = "x".join(str(h) for h in cfg.hidden_sizes)
     name = f"{Path(str(cfg.dataset)).stem}-{cfg.model}-h{hidden}-{cfg.activation}-{cfg.optimizer}-lr{cfg.lr:g}-seed{cfg.seed}"
-    return Path("runs") / "train" / name
+    from proplab.runio import short_folder_name
+
+    return Path("runs") / "train" / short_folder_name(name)
 
 
 # the optimizers build_optimizer gives a momentum (proplab.config)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import hashlib
 import io
 import json
 import math
@@ -193,3 +194,17 @@ def ensure_writable_dir(path: str | os.PathLike[str]) -> Path:
             f"cannot write to output folder '{path}' ({reason}); choose a writable folder"
         ) from None
     return path
+
+
+# File systems refuse a folder name above 255 bytes; a sweep varying many fields,
+# or 90 hidden widths, makes longer names than that.
+MAX_FOLDER_NAME = 120
+
+
+def short_folder_name(name: str) -> str:
+    """``name`` itself if at most :data:`MAX_FOLDER_NAME` characters, else its start and
+    ``,hash=`` with a hash of the whole: the same name on every resume, and distinct."""
+    if len(name) <= MAX_FOLDER_NAME:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:16]
+    return f"{name[: MAX_FOLDER_NAME - len(digest) - 6]},hash={digest}"

@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from proplab.config import ConfigError, RunConfig
+from proplab.runio import short_folder_name
 
 SPEC_KEYS = ("title", "description", "base", "vary", "experiment")
 EXPERIMENT_KEYS = ("name", "title", "section", "description", "optional", "base", "vary")
@@ -412,4 +413,4 @@ def run_name(cfg: RunConfig, reference: RunConfig) -> str:
     ]
     keys.append("seed")
     parts = [f"{k}={format_value(mine[k])}" for k in keys]
-    return re.sub(r"[^A-Za-z0-9._=,+-]", "_", ",".join(parts))
+    return short_folder_name(re.sub(r"[^A-Za-z0-9._=,+-]", "_", ",".join(parts)))
