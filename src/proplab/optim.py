@@ -436,6 +436,18 @@ class RMSProp(Optimizer):
         )
 
 
+def _power(base: Hyper, step: int) -> Hyper:
+    """``base ** step`` as Python computes it for each float.
+
+    NumPy's vectorised power rounds differently from Python's (the C library's
+    ``pow``) in ~5 % of cases, so per-replica betas must take Python's, or a
+    replica of a stack would not step exactly as its model alone does.
+    """
+    if isinstance(base, np.ndarray):
+        return np.array([b**step for b in base.ravel().tolist()]).reshape(base.shape)
+    return base**step
+
+
 def adam_update(
     data: np.ndarray,
     grad: np.ndarray,
@@ -455,8 +467,8 @@ def adam_update(
     exp_avg += (1.0 - beta1) * g
     exp_avg_sq *= beta2
     exp_avg_sq += (1.0 - beta2) * g * g
-    bias_correction1 = 1.0 - beta1**step
-    bias_correction2_sqrt = np.sqrt(1.0 - beta2**step)
+    bias_correction1 = 1.0 - _power(beta1, step)
+    bias_correction2_sqrt = np.sqrt(1.0 - _power(beta2, step))
     if max_exp_avg_sq is not None:
         np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
         second = max_exp_avg_sq
