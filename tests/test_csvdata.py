@@ -257,3 +257,17 @@ def test_a_label_column_of_measurements_is_refused(tmp_path: Path) -> None:
     with pytest.raises(CsvError, match=r"holds non-integer numbers \(inf on line 4"):
         load_csv(path)
     assert load_csv(_write(tmp_path, "a,b\n0.1,1.0\n0.2,2.0\n", "ok.csv")).classes == [1, 2]
+
+
+def test_a_header_with_a_number_among_its_names_is_explained(tmp_path: Path) -> None:
+    path = _write(tmp_path, "x1,2,label\n0.5,1.5,0\n1.0,2.0,1\n")
+    with pytest.raises(
+        CsvError,
+        match=r"line 1, column '0': 'x1' is not a number \(line 1 was read as data because "
+        r"some of its cells are numbers; if it is a header, name every column with text\)",
+    ):
+        load_csv(path)
+    # a bad cell further down says only what is wrong there
+    path = _write(tmp_path, "0.5,1.5,0\n1.0,oops,1\n", "b.csv")
+    with pytest.raises(CsvError, match=r"line 2, column '1': 'oops' is not a number$"):
+        load_csv(path)

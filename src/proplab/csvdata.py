@@ -190,7 +190,16 @@ def _parse(path: Path, label: str | int | None, header: bool | None) -> CsvDatas
     x = np.empty((len(data), len(features)))
     for i, (line, cells) in enumerate(data):
         for k, j in enumerate(features):
-            x[i, k] = _feature_value(cells[j], path, line, names[j])
+            try:
+                x[i, k] = _feature_value(cells[j], path, line, names[j])
+            except CsvError as exc:
+                if header or i > 0:
+                    raise
+                # "x1,2,label": a header with a number among its names reads as data
+                raise CsvError(
+                    f"{exc} (line {line} was read as data because some of its cells are "
+                    "numbers; if it is a header, name every column with text)"
+                ) from None
     label_cells = []
     for line, cells in data:
         cell = cells[target]
