@@ -262,6 +262,22 @@ def test_per_replica_betas_step_each_replica_exactly_as_alone(rng):
         np.testing.assert_array_equal(stacked[r], alone, err_msg=f"replica {r}")
 
 
+def test_rmsprop_with_momentum_0_in_a_stack_steps_as_plain_rmsprop_alone(rng):
+    """One stack, momentum [0, 0.5]: the first replica equals RMSprop without momentum
+    bit for bit (so sweeps can stack the two), the second RMSprop with momentum 0.5."""
+    data = rng.standard_normal((2, 4))
+    grads = [rng.standard_normal((2, 4)) for _ in range(20)]
+    mus = np.array([0.0, 0.5])
+    stacked = run(lambda ps: RMSProp(ps, lr=0.05, momentum=mus), data, grads, 1)[-1]
+    for k, mu in enumerate(mus):
+        alone = run(
+            lambda ps, mu=mu: RMSProp(ps, lr=0.05, momentum=float(mu)),
+            data[k],
+            [g[k] for g in grads],
+        )
+        np.testing.assert_array_equal(stacked[k], alone[-1])
+
+
 def test_per_replica_lr_plain_sgd_by_hand():
     # weight (K=3, 2): row k moves by -lr_k * 1
     (p1,) = run(

@@ -388,7 +388,10 @@ def rmsprop_update(
         buf += g / avg
         data -= lr * buf
     else:
-        data -= lr * g / avg
+        # lr * (g / avg), not (lr * g) / avg: the momentum path's buffer of a replica
+        # with momentum 0 is exactly g / avg, so both paths round alike and such a
+        # replica in a stack steps as its model alone does
+        data -= lr * (g / avg)
 
 
 class RMSProp(Optimizer):

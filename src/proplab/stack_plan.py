@@ -40,8 +40,8 @@ def update_rule(cfg: RunConfig) -> str:
         # with momentum 0 SGD's momentum path updates bit for bit as plain SGD
         # does (the buffer is exactly the gradient): one rule, momentum per replica
         return "sgd"
-    if cfg.optimizer == "rmsprop" and cfg.effective_momentum != 0:
-        return "rmsprop+momentum"  # rounds differently from RMSprop's plain path
+    # RMSprop likewise: with momentum 0 its buffer is exactly g / avg, the step
+    # the plain path takes (see proplab.optim.rmsprop_update)
     return cfg.optimizer
 
 
