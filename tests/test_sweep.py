@@ -715,3 +715,104 @@ hidden = [{deep}, {deep[:-1] + [11]}]
     assert again.reused == 4
     with open(tmp_path / "results.csv", newline="") as f:
         assert sorted(row["run"] for row in csv.DictReader(f)) == names
+
+
+# ---------------------------------------------------------------- bundles: labels, columns, groups
+
+CSV_TEXT = "cls,x1,k\n0,0.1,2\n1,0.9,1\n0,0.2,1\n1,0.8,2\n0,0.15,1\n1,0.7,2\n"
+
+
+def test_a_bundle_label_on_a_csv_run_is_refused_and_label_column_sets_the_column(tmp_path):
+    data = write(tmp_path, CSV_TEXT, "d.csv").as_posix()
+    # `label` in a bundle is the display label; on a CSV run it would silently leave the
+    # label column unset (the model then trains on the last column, "k")
+    with pytest.raises(SweepError) as err:
+        spec_of(f'[vary]\ndataset = [{{ dataset = "{data}", label = "cls" }}]\n')
+    msg = str(err.value)
+    assert "a bundle's 'label' = 'cls' is the setting's display label" in msg
+    assert "label_column = 'cls'" in msg and f"CSV file '{data}'" in msg
+    # also when the CSV comes from [base] and the bundle is on another axis
+    with pytest.raises(SweepError, match="label_column"):
+        spec_of(
+            f'[base]\ndataset = "{data}"\nlabel = "cls"\n'
+            '[vary]\nopt = [{ optimizer = "adam", label = "Adam" }]\n'
+        )
+    spec = spec_of(f'[vary]\ndataset = [{{ dataset = "{data}", label_column = "cls" }}]\n')
+    (cfg,) = spec.runs.values()
+    assert cfg.label == "cls" and cfg.dataset == data
+    # the label column means nothing to a generated dataset
+    with pytest.raises(SweepError, match="sets the label column 'cls', but its dataset 'xor'"):
+        spec_of('[vary]\ndataset = [{ dataset = "xor", label_column = "cls" }]\n')
+
+
+def test_an_unknown_bundle_key_lists_each_accepted_key_once():
+    with pytest.raises(SweepError) as err:
+        spec_of('[vary]\nopt = [{ optimizer = "sgd", lrr = 1 }]\n')
+    msg = str(err.value)
+    assert "unknown key 'lrr' in a bundle" in msg
+    assert msg.count("'label'") == 1 and "'label_column' for a CSV file's label column" in msg
+
+
+def test_an_experiment_base_key_that_an_axis_sets_is_refused():
+    text = """
+[base]
+epochs = 50
+[vary]
+dataset = ["linear", "xor"]
+seed = [0, 1]
+[[experiment]]
+name = "xor_only"
+base.dataset = "xor"
+vary.hidden = [4]
+"""
+    with pytest.raises(SweepError) as err:
+        spec_of(text)
+    assert str(err.value) == (
+        "sweep.toml: experiment 'xor_only': base sets 'dataset', but the shared [vary] axis "
+        "'dataset' sets 'dataset' in every run, so the base value is never used; remove one "
+        "of the two"
+    )
+    own = '[[experiment]]\nname = "a"\nbase.lr = 0.1\nvary.lr = [1.0, 0.5]\n'
+    with pytest.raises(SweepError, match="base sets 'lr', but its axis 'lr' sets 'lr' in every"):
+        spec_of(own)
+    # an experiment's default that one bundle overrides is used by the other settings
+    spec_of(own.replace("vary.lr = [1.0, 0.5]", 'vary.o = [{ optimizer = "sgd" }, { lr = 0.5 }]'))
+    # a key of the file's [base] is a default that axes are there to change
+    spec_of('[base]\nlr = 0.5\n[vary]\nlr = [1.0]\n[[experiment]]\nname = "a"\nbase.hidden = 4\n')
+
+
+DATASET_BUNDLES = """
+[base]
+epochs = 50
+[vary]
+dataset = [{ dataset = "linear", n = 20, label = "small" }, { dataset = "linear", n = 200, label = "big" }]
+seed = [0, 1]
+"""
+
+
+def test_dataset_bundles_that_set_other_fields_are_separate_columns(tmp_path, monkeypatch):
+    monkeypatch.setattr(sweep, "train_one", FakeTrainer(tmp_path / "calls.txt"))
+    spec = spec_of(DATASET_BUNDLES)
+    run_sweep(spec, tmp_path / "out", stream=io.StringIO())
+    agg = read_rows(tmp_path / "out" / "aggregate.csv")
+    # before: one row "linear" pooling both sizes, n_seeds 4 for 2 seeds
+    assert [(r["setting"], r["dataset"], r["n_seeds"]) for r in agg] == [
+        ("base", "small", "2"),
+        ("base", "big", "2"),
+    ]
+    # a plain dataset value, or a bundle setting only the dataset, keeps the dataset's name
+    spec = spec_of('[vary]\ndataset = ["xor", { dataset = "linear", label = "lin" }]\n')
+    exp = spec.experiments[0]
+    assert [exp.dataset_label(lab, spec.runs[n].dataset) for n, lab in exp.runs] == [
+        "xor",
+        "linear",
+    ]
+
+
+def test_a_seed_bundle_may_set_only_the_seed():
+    with pytest.raises(SweepError) as err:
+        spec_of("[vary]\nseed = [{ seed = 0 }, { seed = 1, lr = 0.1 }]\n")
+    assert str(err.value) == (
+        "sweep.toml: [vary] seed[1] = {seed = 1, lr = 0.1}: a seed value may set only 'seed' "
+        "(it also sets 'lr'); vary those on an axis of their own"
+    )

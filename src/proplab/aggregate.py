@@ -40,7 +40,7 @@ class RunRecord:
 
     experiment: str
     setting: str
-    dataset: str
+    dataset: str  # config.dataset, or its dataset-axis label (see Experiment.dataset_label)
     seed: int
     run: str
     config: RunConfig
@@ -170,11 +170,12 @@ def collect(spec: SweepSpec, out: str | Path, strict: bool = False) -> list[RunR
             if name not in cache:
                 cache[name] = read_record(run_dir, spec.runs[name], "", "")
             rec = cache[name]
-            records.append(
-                RunRecord(
-                    **{**rec.__dict__, "experiment": exp.name, "setting": exp.setting_label(labels)}
-                )
-            )
+            shown = {
+                "experiment": exp.name,
+                "setting": exp.setting_label(labels),
+                "dataset": exp.dataset_label(labels, rec.dataset),
+            }
+            records.append(RunRecord(**{**rec.__dict__, **shown}))
     return records
 
 

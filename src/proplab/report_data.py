@@ -242,7 +242,7 @@ def experiment_views(
             s = exp.setting_label(labels)
             if s not in settings:
                 settings.append(s)
-            d = spec.runs[name].dataset
+            d = exp.dataset_label(labels, spec.runs[name].dataset)
             if d not in datasets:
                 datasets.append(d)
         missing = 0 if exp.skipped else len(exp.runs) - len(mine)

@@ -12,7 +12,8 @@ An experiment file is a base configuration plus axes to vary::
 
 An axis value may be a table that sets several fields together (a *bundle*),
 e.g. ``optimizer = [{optimizer = "sgd", lr = 1.0}, {optimizer = "adam", lr = 0.01,
-label = "Adam"}]``. A file may instead hold several ``[[experiment]]`` tables
+label = "Adam"}]``; there ``label`` is the setting's display label and
+``label_column`` a CSV file's label column (RunConfig.label). A file may instead hold several ``[[experiment]]`` tables
 (each with ``name``, optional ``title``, ``section``, ``description``,
 ``optional``, ``base`` and ``vary``); the top-level ``[vary]`` axes (datasets,
 seeds) are then shared by all of them. Identical configurations in different
@@ -38,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from proplab.config import ConfigError, RunConfig
+from proplab.dataload import is_csv
 from proplab.runio import short_folder_name
 
 SPEC_KEYS = ("title", "description", "base", "vary", "experiment")
@@ -53,12 +55,18 @@ class SweepError(ConfigError):
     """A sweep file or folder is unusable; the message names the file, key and accepted values."""
 
 
+# in a bundle, ``label`` is the setting's display label; the CSV label column
+# (RunConfig.label, ``label`` in [base]) is set there by this key instead
+LABEL_COLUMN = "label_column"
+
+
 @dataclass(frozen=True)
 class Setting:
     """One value of an axis: the RunConfig fields it sets and how tables and legends show it."""
 
     label: str
     values: dict[str, Any]
+    named: bool = False  # the label was written in the file (a bundle's ``label``)
 
 
 @dataclass(frozen=True)
@@ -80,11 +88,22 @@ class Experiment:
     axes: list[Axis]
     runs: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     skipped: str = ""  # why an optional experiment cannot run here ("" when it can)
+    own_base: tuple[str, ...] = ()  # the keys its own ``base`` sets (not the file's [base])
 
     @property
     def setting_axes(self) -> list[Axis]:
         """The axes compared in this experiment (all but ``dataset`` and ``seed``)."""
         return [a for a in self.axes if a.name not in (DATASET_AXIS, SEED_AXIS)]
+
+    def dataset_label(self, labels: dict[str, str], dataset: str) -> str:
+        """The column a run's results go in: its ``dataset``, or the dataset axis's label when
+        that value is a bundle setting other fields too (``{dataset = "linear", n = 20}``),
+        so two such bundles of one dataset stay apart."""
+        axis = next((a for a in self.axes if a.name == DATASET_AXIS), None)
+        if axis is None:
+            return dataset
+        setting = next(s for s in axis.settings if s.label == labels[DATASET_AXIS])
+        return dataset if set(setting.values) == {DATASET_AXIS} else setting.label
 
     def setting_label(self, labels: dict[str, str]) -> str:
         """How a run's setting is shown: its non-dataset, non-seed axis labels joined."""
@@ -218,6 +237,14 @@ def _axes(vary: Any, base: dict[str, Any], where: str) -> list[Axis]:
         settings = []
         for j, value in enumerate(values):
             settings.append(_setting(name, value, base, f"{at}[{j}]"))
+            other = sorted(set(settings[-1].values) - {SEED_AXIS})
+            if name == SEED_AXIS and other:
+                # tables pool the seeds of a setting: a seed that also changes `other`
+                # would mix two settings in one mean
+                raise SweepError(
+                    f"{at}[{j}] = {_show(value)}: a seed value may set only 'seed' (it also "
+                    f"sets {', '.join(map(repr, other))}); vary those on an axis of their own"
+                )
         labels = [s.label for s in settings]
         dup = next((lab for lab in labels if labels.count(lab) > 1), None)
         if dup is not None:
@@ -230,9 +257,18 @@ def _setting(axis: str, value: Any, base: dict[str, Any], where: str) -> Setting
     if isinstance(value, dict):
         values = dict(value)
         label = values.pop("label", None)
+        if LABEL_COLUMN in values:
+            values["label"] = values.pop(LABEL_COLUMN)
         if not values:
             raise SweepError(f"{where}: a bundle must set at least one RunConfig field")
-        _check_keys(values, (*CONFIG_FIELDS, "label"), where)
+        for key in values:
+            if key not in CONFIG_FIELDS:
+                fields_ = ", ".join(k for k in CONFIG_FIELDS if k != "label")
+                raise SweepError(
+                    f"{where}: unknown key {key!r} in a bundle (accepted: {fields_}; "
+                    f"'label' for the setting's display label, {LABEL_COLUMN!r} for a CSV "
+                    "file's label column)"
+                )
         if label is None:
             main = values.get(axis)
             rest = [f"{k}={format_value(v)}" for k, v in values.items() if k != axis]
@@ -248,7 +284,7 @@ def _setting(axis: str, value: Any, base: dict[str, Any], where: str) -> Setting
         values = {axis: value}
         label = format_value(value)
     _validated({**base, **values}, f"{where} = {_show(value)}")
-    return Setting(str(label), values)
+    return Setting(str(label), values, named=isinstance(value, dict) and "label" in value)
 
 
 def _show(value: Any) -> str:
@@ -273,7 +309,8 @@ def _experiment(raw: Any, base: dict[str, Any], where: str, own: list[Axis] | No
     optional = raw.get("optional", False)
     if not isinstance(optional, bool):
         raise SweepError(f"{where}: 'optional' must be true or false, got {optional!r}")
-    exp_base = {**base, **_table(raw.get("base", {}), f"{where} base")}
+    own_base = _table(raw.get("base", {}), f"{where} base")
+    exp_base = {**base, **own_base}
     _validated(exp_base, f"{where} base")
     axes = own if own is not None else _axes(raw.get("vary", {}), exp_base, f"{where} vary")
     return Experiment(
@@ -284,6 +321,7 @@ def _experiment(raw: Any, base: dict[str, Any], where: str, own: list[Axis] | No
         optional=optional,
         base=exp_base,
         axes=list(axes),
+        own_base=tuple(own_base),
     )
 
 
@@ -301,6 +339,17 @@ def _expand(
     exp.axes = axes
     if len({a.name for a in axes}) != len(axes):
         raise SweepError(f"{where}: an axis name appears twice (axes: {[a.name for a in axes]})")
+    for axis in axes:
+        # an experiment's base key that every value of an axis sets would never be used,
+        # while the report's setup table would still show it (one bundle overriding the
+        # experiment's default, as Adam's lr among optimizers at lr 0.1, is fine)
+        clash = [k for k in exp.own_base if all(k in s.values for s in axis.settings)]
+        if clash:
+            shared_or_own = "the shared [vary] axis" if axis in shared else "its axis"
+            raise SweepError(
+                f"{where}: base sets {clash[0]!r}, but {shared_or_own} {axis.name!r} sets "
+                f"{clash[0]!r} in every run, so the base value is never used; remove one of the two"
+            )
     for combo in itertools.product(*(a.settings for a in axes)):
         values = dict(exp.base)
         owner: dict[str, str] = {}
@@ -315,6 +364,22 @@ def _expand(
         labels = {a.name: s.label for a, s in zip(axes, combo, strict=True)}
         shown = ", ".join(f"{k}={v}" for k, v in labels.items())
         cfg = _validated(values, f"{where} run ({shown})")
+        named = next((s for s in combo if s.named), None)
+        if named is not None and is_csv(cfg.dataset):
+            # `label` means the CSV label column everywhere else (--label, [base]):
+            # taking it silently as a display label would train on the wrong column
+            raise SweepError(
+                f"{where}: a bundle's 'label' = {named.label!r} is the setting's display label, "
+                f"but run ({shown}) reads the CSV file {cfg.dataset!r}, whose label column is "
+                f"also called 'label': set the column with {LABEL_COLUMN} = {named.label!r} in "
+                "the bundle (or label = ... in [base]) and leave out the display label"
+            )
+        column = next((s for s in combo if "label" in s.values), None)
+        if column is not None and not is_csv(cfg.dataset):
+            raise SweepError(
+                f"{where}: run ({shown}) sets the label column {cfg.label!r}, but its dataset "
+                f"{cfg.dataset!r} is not a CSV file (only a .csv file has label columns)"
+            )
         name = run_name(cfg, reference)
         if name in runs and runs[name] != cfg:
             raise SweepError(f"{where}: two different configurations map to folder {name!r}")
