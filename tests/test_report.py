@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import math
 import re
 import statistics
 from pathlib import Path
@@ -110,7 +111,7 @@ def test_observations_are_computed_from_the_numbers():
     notes = report_text.observations(view)
     assert (
         notes[0]
-        == "On XOR, no setting reaches 100 % in every seed; the best is lr 1 with 94.0 ± 8.9 %."
+        == "On XOR, no setting reaches 100 % in every seed; the best is lr 1, at 94.0 ± 8.9 %."
     )
     assert "the result depends on the seed for lr 1 (80.0–100.0 %)" in notes[1]
 
@@ -169,6 +170,119 @@ def test_lr_answer_uses_the_measured_numbers():
         "No tested rate was too low on XOR: even lr 1 changes the loss by a median of 100 %" in text
     )
     assert "Too low" not in text
+
+
+def _diverge(runs: list[RunView], seeds: list[int]) -> list[RunView]:
+    """Mark ``seeds`` of ``runs`` as diverged: NaN loss and accuracy, as a run folder has."""
+    for r in runs:
+        if r.record.seed in seeds:
+            r.record.final_loss = r.record.final_accuracy = math.nan
+            r.record.stop_reason = "diverged"
+            r.loss[-50:] = math.nan
+    return runs
+
+
+def test_a_setting_with_diverged_seeds_is_not_called_the_best():
+    # lr 0.32's two surviving seeds average 95 %, but it diverged in the other three
+    view = _view(
+        {
+            "0.32": _diverge(_runs("0.32", 0.32, [0.95] * 5), [0, 1, 2]),
+            "0.1": _runs("0.1", 0.1, [0.9] * 5),
+        }
+    )
+    notes = report_text.observations(view)
+    assert notes[0] == (
+        "On XOR, no setting reaches 100 % in every seed; the best of the settings with no "
+        "diverged seed is lr 0.1, at 90.0 ± 0.0 %."
+    )
+    assert "On XOR, lr 0.32 diverged (the loss became NaN or infinite) in 3/5 seeds." in notes
+
+
+def test_settings_that_diverged_are_not_all_ending_at_one_accuracy_nor_settled():
+    stalled = [11 / 21] * 5
+    view = _view(
+        {
+            "100": _diverge(_runs("100", 100.0, [0.5] * 5), [0, 1, 2, 3, 4]),
+            "10": _diverge(_runs("10", 10.0, stalled, end_loss=0.25), [0]),
+            "0.1": _runs("0.1", 0.1, stalled, end_loss=0.25),
+        }
+    )
+    # before: "all end at 52.4 %", with lr 100 ending nowhere and lr 10 on 4 seeds
+    assert report_text.observations(view)[0] == (
+        "On XOR, no setting reaches 100 % in every seed; the best of the settings with no "
+        "diverged seed is lr 0.1, at 52.4 ± 0.0 %."
+    )
+    everything = _view({"100": _diverge(_runs("100", 100.0, [0.5] * 5), [0, 1, 2, 3, 4])})
+    assert report_text._headline("XOR", everything.groups * 2, lambda g: g.setting) == (
+        "On XOR, no setting reaches 100 % in every seed, and every setting diverged in some seed."
+    )
+    # before: "Of the 3 distinct settings, 3 have settled" (a NaN tail change is not moving)
+    assert report._epochs_note([view], RunConfig(epochs=1000)) == (
+        "**Epochs**: 1,000 per run (the handout trains up to 100,000). Of the 3 distinct "
+        "settings, 1 has settled by then: it reaches 100 % in every seed, or its median loss "
+        "changes by at most 5 % over the last 10 % of epochs. 2 diverged in at least one seed."
+    )
+    one = _view({"0.1": _runs("0.1", 0.1, stalled, end_loss=0.25)})
+    assert "Of the 1 distinct setting, 1 has settled" in report._epochs_note(
+        [one], RunConfig(epochs=1000)
+    )
+
+
+def test_activation_answer_when_the_base_has_no_hidden_activation():
+    view = _view({"1": _runs("1", 1.0, [1.0] * 5, first=700)})
+    paras = report_text.answers([view], RunConfig(activation="none"), (130, 21))[0][1]
+    # before: "This sweep has no run without hidden activations to measure it."
+    assert paras[1] == (
+        "This sweep's base model itself has no hidden activation (identity), so its runs are "
+        "the network without one; there is no base with activations to set them against."
+    )
+
+
+def test_too_low_rate_reports_the_true_median_change():
+    low = _runs("0.001", 0.001, [11 / 21] * 4, single=True)
+    for r, end in zip(low, [0.26 * 0.99, 0.26 * 0.98, 0.26 * 0.97, 0.26 * 0.96], strict=True):
+        r.loss[:] = np.linspace(0.26, end, r.loss.size)  # the loss moves by 1, 2, 3, 4 %
+    view = _view({"1": _runs("1", 1.0, [1.0] * 4, first=700), "0.001": low})
+    text = " ".join(report_text.answers([view], RunConfig(lr=1.0, epochs=1000), (130, 21))[1][1])
+    # median of 1, 2, 3 and 4 %: 2.5 % (before: the upper middle, 3 %)
+    assert "at lr 0.001 the loss changes by a median of only 2.5 % over 1,000 epochs" in text
+
+
+def test_first_epoch_at_100_counts_only_seeds_that_end_there():
+    runs = _runs("1", 1.0, [1.0, 0.9, 0.9], first=7)
+    for r, touched in zip(runs[1:], [20, 32], strict=True):
+        r.accuracy[:] = 0.5
+        r.accuracy[touched - 1 : touched + 10] = 1.0  # at 100 % for a while, then 90 %
+        r.accuracy[-1] = 0.9
+    notes = report_text.observations(_view({"1": runs}))
+    # before: "median first epoch at 100 %: 20" over all three seeds
+    assert notes[0].startswith(
+        "On XOR, 1/3 seeds reach 100 % (median first epoch at 100 %: 7); accuracy 93.3 ± 5.8 %"
+    )
+
+
+def test_a_rising_loss_is_not_called_improving():
+    rising = _runs("1", 1.0, [0.9] * 3)
+    for r in rising:
+        r.loss[-101:] = np.linspace(0.2, 0.3, 101)  # up by half over the last 10 % of epochs
+    notes = report_text.observations(_view({"1": rising}))
+    assert (
+        "On XOR, lr 1 gets worse at the end (its loss is rising; median change 50 % over the "
+        "last 10 % of epochs): its accuracy may change with more epochs." in notes
+    )
+    falling = _runs("1", 1.0, [0.9] * 3)
+    for r in falling:
+        r.loss[-101:] = np.linspace(0.3, 0.2, 101)
+    notes = report_text.observations(_view({"1": falling}))
+    assert (
+        "On XOR, lr 1 is still improving at the end (its loss is falling; median change 33 %"
+        in (" ".join(notes))
+    )
+    rising[0].loss[-101:] = np.linspace(0.3, 0.2, 101)
+    notes = report_text.observations(_view({"1": rising}))
+    assert "lr 1 is still changing at the end (its loss moves both ways across seeds" in (
+        " ".join(notes)
+    )
 
 
 # ---------------------------------------------------------------- rendering

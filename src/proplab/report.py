@@ -267,8 +267,9 @@ def _describe_data(ds: str, records: list[aggregate.RunRecord]) -> str:
     if classes.size > 2:  # digits, a CSV of several classes: no single "class 1"
         return f"{what} in {classes.size} classes (the largest is {100 * counts.max() / n:.0f} %)."
     lo, hi = 100 * min(shares), 100 * max(shares)
-    share = f"{lo:.0f} %" if round(lo) == round(hi) else f"{lo:.0f}–{hi:.0f} % across seeds"
-    return f"{what}; class 1 is {share} of them."
+    if round(lo) == round(hi):
+        return f"{what}; class 1 is {lo:.0f} % of them."
+    return f"{what}; class 1 is {lo:.0f}–{hi:.0f} % of them across seeds."
 
 
 def _epochs_note(views: list[ExperimentView], base: RunConfig) -> str:
@@ -279,12 +280,21 @@ def _epochs_note(views: list[ExperimentView], base: RunConfig) -> str:
     moving = [
         (v, g) for v, g in seen.values() if not g.all_perfect and g.median_tail_change > MOVING
     ]
+    # a diverged seed has no loss to settle (its tail change is NaN): not counted as settled
+    diverged = [g for _, g in seen.values() if g.n_diverged]
+    still = {id(g) for _, g in moving}
+    settled = sum(1 for _, g in seen.values() if not g.n_diverged and id(g) not in still)
+    n = len(seen)
     text = (
         f"**Epochs**: {base.epochs:,} per run (the handout trains up to 100,000). Of the "
-        f"{len(seen)} distinct settings, {len(seen) - len(moving)} have settled by then: they "
-        "reach 100 % in every seed, or their median loss changes by at most "
+        f"{n} distinct setting{'s' if n != 1 else ''}, {settled} "
+        f"{'has' if settled == 1 else 'have'} settled by then: "
+        f"{'it reaches' if settled == 1 else 'they reach'} 100 % in every seed, or "
+        f"{'its' if settled == 1 else 'their'} median loss changes by at most "
         f"{100 * MOVING:.0f} % over the last 10 % of epochs."
     )
+    if diverged:
+        text += f" {len(diverged)} diverged in at least one seed."
     if moving:
         names = [
             f"{setting_name(v, g.setting)} on {dataset_name(g.dataset)} "

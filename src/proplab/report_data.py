@@ -52,15 +52,21 @@ class RunView:
         return int(hits[0]) + 1 if hits.size else None
 
     @property
-    def tail_change(self) -> float:
-        """Relative change of the loss over the last 10 % of epochs (NaN if undefined)."""
+    def tail_trend(self) -> float:
+        """Signed relative change of the loss over the last 10 % of epochs (< 0: it fell;
+        NaN if undefined)."""
         n = self.loss.size
         if n < 10:
             return math.nan
         before, last = self.loss[int(round((1 - TAIL) * n)) - 1], self.loss[-1]
         if not (math.isfinite(before) and math.isfinite(last)) or before == 0:
             return math.nan
-        return abs(last - before) / abs(before)
+        return float((last - before) / abs(before))
+
+    @property
+    def tail_change(self) -> float:
+        """How much the loss moved over the last 10 % of epochs, either way (NaN if undefined)."""
+        return abs(self.tail_trend)
 
     @property
     def total_change(self) -> float:
@@ -115,14 +121,25 @@ class GroupView:
 
     @property
     def median_first_perfect(self) -> float:
-        """Median first epoch at 100 % over the seeds that got there (NaN if none)."""
-        hits = [r.first_perfect for r in self.runs if r.first_perfect is not None]
+        """Median first epoch at 100 % over the seeds that end there (NaN if none): a seed
+        that touched 100 % and fell back did not get there for good."""
+        hits = [
+            r.first_perfect
+            for r in self.runs
+            if r.first_perfect is not None and r.record.final_accuracy >= PERFECT
+        ]
         return float(np.median(hits)) if hits else math.nan
 
     @property
     def median_tail_change(self) -> float:
         values = [r.tail_change for r in self.runs if math.isfinite(r.tail_change)]
         return float(np.median(values)) if values else math.nan
+
+    @property
+    def trend(self) -> str:
+        """Which way the moving loss goes at the end: ``falling``, ``rising`` or ``mixed``."""
+        signs = {math.copysign(1, r.tail_trend) for r in self.runs if r.tail_change > MOVING}
+        return "falling" if signs == {-1.0} else "rising" if signs == {1.0} else "mixed"
 
     @property
     def config(self) -> RunConfig:

@@ -117,8 +117,14 @@ def observations(view: ExperimentView) -> list[str]:
             notes.append(f"On {name}, the result depends on the seed for {listing(parts)}.")
         moving = [g for g in gs if not g.all_perfect and g.median_tail_change > MOVING]
         for g in moving:
+            # the change is measured either way: a loss going up is not "improving"
+            how = {
+                "falling": "is still improving at the end (its loss is falling",
+                "rising": "gets worse at the end (its loss is rising",
+                "mixed": "is still changing at the end (its loss moves both ways across seeds",
+            }[g.trend]
             notes.append(
-                f"On {name}, {nm(g)} is still improving at the end (median loss change "
+                f"On {name}, {nm(g)} {how}; median change "
                 f"{100 * g.median_tail_change:.0f} % over the last 10 % of epochs): "
                 "its accuracy may change with more epochs."
             )
@@ -190,14 +196,18 @@ def _headline(name: str, gs: list[GroupView], nm: Callable[[GroupView], str]) ->
         rest = [f"{nm(g)} ends at {acc_text(g)}" for g in gs if not g.all_perfect and g.accuracy.n]
         others = f"; {listing(rest)}" if rest else ""
         return f"On {name}, {who} 100 % in every seed; {speed}{others}."
-    means = [g.accuracy.mean for g in gs if g.accuracy.n]
-    if means and max(means) - min(means) < 0.005:
+    # a setting with diverged seeds is averaged over its survivors only: it is neither
+    # "all the same" as the others nor "the best" (its diverged seeds are said elsewhere)
+    clean = [g for g in gs if not g.n_diverged]
+    means = [g.accuracy.mean for g in clean]
+    if len(clean) == len(gs) and max(means) - min(means) < 0.005:
         return f"On {name}, no setting reaches 100 % in every seed; all end at {pct(means[0])}."
-    best = max(gs, key=lambda g: g.accuracy.mean if g.accuracy.n else -1.0)
-    return (
-        f"On {name}, no setting reaches 100 % in every seed; the best is {nm(best)} "
-        f"with {acc_text(best)}."
-    )
+    text = f"On {name}, no setting reaches 100 % in every seed"
+    if not clean:
+        return f"{text}, and every setting diverged in some seed."
+    best = max(clean, key=lambda g: g.accuracy.mean)
+    among = "" if len(clean) == len(gs) else " of the settings with no diverged seed"
+    return f"{text}; the best{among} is {nm(best)}, at {acc_text(best)}."
 
 
 # ---------------------------------------------------------------- the lab's questions
@@ -248,6 +258,13 @@ def _activation_answer(f: Finder) -> list[str]:
         f"the layers collapse: {product} is itself a single linear map, so the network can "
         "draw only one straight boundary through the input space, however many layers it has."
     ]
+    if RunConfig.from_dict(f.base).validate().activation == "identity":
+        paras.append(
+            "This sweep's base model itself has no hidden activation (identity), so its "
+            "runs are the network without one; there is no base with activations to set "
+            "them against."
+        )
+        return paras
     base = {ds: f.find(ds, lambda d: not d) for ds in f.datasets()}
     none = {ds: f.find(ds, lambda d: d == {"activation": "identity"}) for ds in f.datasets()}
     if not any(none.values()):
@@ -390,7 +407,7 @@ def _lr_answer(f: Finder) -> list[str]:
         paras.append(text + ".")
     change = [r.total_change for r in low.runs if math.isfinite(r.total_change)]
     if change:
-        moved = sorted(change)[len(change) // 2]
+        moved = float(np.median(change))
         pct = 100 * moved
         moved_text = f"{pct:.0f}" if pct >= 10 else f"{pct:.2g}"  # 100, not 1e+02
         epochs = f"{low.runs[0].loss.size:,} epochs"
@@ -407,8 +424,9 @@ def _lr_answer(f: Finder) -> list[str]:
             )
     stuck = [g for g in reversed(gs) if g is not high and g is not low and g.n_single == g.n]
     if stuck:
+        verb = "gives" if len(stuck) == 1 else "give"
         paras.append(
-            f"In between, {listing(['lr ' + lr(g.config.lr) for g in stuck])} still give every "
+            f"In between, {listing(['lr ' + lr(g.config.lr) for g in stuck])} still {verb} every "
             f"{name} point the same class after {stuck[0].runs[0].loss.size:,} epochs in every "
             "seed: the loss sits on a plateau where the gradient is small, and the smaller the "
             "rate the more epochs it takes to leave it."
