@@ -302,6 +302,29 @@ def test_markdown_rendering():
     assert slug("Without activation functions?") == "without-activation-functions"
 
 
+def test_titles_and_labels_show_as_written_in_markdown_as_in_html(tmp_path):
+    title = "<i>Weird</i> [link](x.md) _it_ # 2 **bold**"
+    doc = Document("T")
+    doc.add(Heading(2, "Results"), Heading(3, title), Para("Desc with <b>tags</b> & leaky_relu"))
+    doc.add(Heading(3, title), Bullets(["On XOR, line one\nline two", "- dash", "3. three"]))
+    doc.add(Table(["setting", "v"], [["a*b*c", "1"]], caption=title))
+    md = to_markdown(doc)
+    # before: raw tags, a live link and emphasis in report.md, while report.html escaped them
+    shown = "\\<i>Weird\\</i> \\[link\\](x.md) \\_it\\_ \\# 2 **bold**"
+    assert f"### {shown}\n" in md and f"*{shown}*\n" in md
+    assert "Desc with \\<b>tags\\</b> \\& leaky_relu\n" in md
+    # a newline in a label no longer ends the bullet; list and quote marks stay text
+    assert "- On XOR, line one line two\n- \\- dash\n- 3\\. three\n" in md
+    assert "| a\\*b\\*c | 1 |" in md
+    # the same text in HTML: escaped, with the two marks of the Document read alike
+    html = to_html(doc, tmp_path)
+    assert "&lt;i&gt;Weird&lt;/i&gt; [link](x.md) _it_ # 2 <strong>bold</strong>" in html
+    # two experiments with one title: distinct ids, and the second keeps a working link
+    ids = re.findall(r'id="([^"]+)"', html)
+    assert len(ids) == len(set(ids)) == 3
+    assert ids[1:] == ["iweirdi-linkxmd-_it_--2-bold", "iweirdi-linkxmd-_it_--2-bold-1"]
+
+
 def test_html_embeds_figures_and_escapes_text(tmp_path):
     png = tmp_path / "f.png"
     png.write_bytes(b"\x89PNG\r\n\x1a\nfake")

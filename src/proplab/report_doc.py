@@ -62,7 +62,18 @@ class Document:
     blocks: list[Block] = field(default_factory=list)
 
     def add(self, *blocks: Block) -> None:
-        self.blocks.extend(blocks)
+        taken = {b.anchor for b in self.blocks if isinstance(b, Heading)}
+        for b in blocks:
+            if isinstance(b, Heading) and b.anchor in taken:
+                # two experiments may share a title: HTML ids must stay unique (GitHub
+                # numbers repeated headings the same way, so Markdown links agree)
+                n = 1
+                while f"{b.anchor}-{n}" in taken:
+                    n += 1
+                b.anchor = f"{b.anchor}-{n}"
+            if isinstance(b, Heading):
+                taken.add(b.anchor)
+            self.blocks.append(b)
 
     @property
     def sections(self) -> list[Heading]:
@@ -84,8 +95,34 @@ def link_target(path: str) -> str:
     return quote(str(PurePosixPath(path)), safe="/=,.-_")
 
 
-def _md_cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+# the two marks both renderers read; everything else shows as written (see md_text)
+_MARKS = re.compile(r"(`[^`]+`|\*\*[^*]+\*\*)")
+# what Markdown would read as markup: emphasis, links, HTML, headings, tables, math, strike;
+# an underscore only at a word's edge (leaky_relu stays as it is)
+_SPECIAL = re.compile(r"[\\`*\[\]<#|~$&]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+_BLOCK_START = re.compile(r"^(\s*)([-+>]|\d+[.)])(?=\s|$)")
+
+
+def _escape(text: str) -> str:
+    return _SPECIAL.sub(lambda m: "\\" + m.group(0), text)
+
+
+def md_text(text: str) -> str:
+    """Text for Markdown that renders as ``report_html.inline`` shows it: ``**bold**`` and
+    ```code``` are kept, any other markup (tags, links, emphasis) is escaped, and newlines
+    become spaces (a label's newline would otherwise end a bullet or a table row)."""
+    text = text.replace("\r", " ").replace("\n", " ")
+    parts = []
+    for i, part in enumerate(_MARKS.split(text)):
+        if i % 2 == 0:
+            parts.append(_escape(part))
+        elif part.startswith("`"):
+            parts.append(part)
+        else:
+            parts.append("**" + _escape(part[2:-2]) + "**")
+    # "- x", "1. x" or "> x" at the start would become a list or a quote: escape its mark
+    # ("\\-", "1\\.")
+    return _BLOCK_START.sub(lambda m: f"{m[1]}{m[2][:-1]}\\{m[2][-1]}", "".join(parts))
 
 
 def _align(table: Table) -> str:
@@ -94,26 +131,28 @@ def _align(table: Table) -> str:
 
 def to_markdown(doc: Document) -> str:
     """The document as GitHub-flavoured Markdown (figures as relative image links)."""
-    out = [f"# {doc.title}", ""]
+    out = [f"# {md_text(doc.title)}", ""]
     sections = doc.sections
     if sections:
-        out += ["Contents: " + " · ".join(f"[{h.text}](#{slug(h.text)})" for h in sections), ""]
+        links = [f"[{md_text(h.text)}](#{h.anchor})" for h in sections]
+        out += ["Contents: " + " · ".join(links), ""]
     for b in doc.blocks:
         if isinstance(b, Heading):
-            out += [f"{'#' * b.level} {b.text}", ""]
+            out += [f"{'#' * b.level} {md_text(b.text)}", ""]
         elif isinstance(b, Para):
-            out += [b.text, ""]
+            out += [md_text(b.text), ""]
         elif isinstance(b, Bullets):
-            out += [f"- {item}" for item in b.items] + [""]
+            out += [f"- {md_text(item)}" for item in b.items] + [""]
         elif isinstance(b, Table):
             if b.caption:
-                out += [f"*{b.caption}*", ""]
-            out.append("| " + " | ".join(_md_cell(h) for h in b.header) + " |")
+                out += [f"*{md_text(b.caption)}*", ""]
+            out.append("| " + " | ".join(md_text(h) for h in b.header) + " |")
             out.append("|" + "|".join(":---" if a == "l" else "---:" for a in _align(b)) + "|")
-            out += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in b.rows]
+            out += ["| " + " | ".join(md_text(c) for c in row) + " |" for row in b.rows]
             out.append("")
         elif isinstance(b, Figure):
-            out += [f"![{b.alt or b.caption}]({link_target(b.path)})", "", f"*{b.caption}*", ""]
+            alt, caption = md_text(b.alt or b.caption), md_text(b.caption)
+            out += [f"![{alt}]({link_target(b.path)})", "", f"*{caption}*", ""]
         elif isinstance(b, Code):
             out += ["```", b.text.rstrip("\n"), "```", ""]
     return "\n".join(out).rstrip("\n") + "\n"
