@@ -240,7 +240,7 @@ def test_missing_file(tmp_path):
         # malformed axes
         ("[vary]\nlr = 0.1\n", ["[vary] lr", "non-empty list"]),
         ("[vary]\nlr = []\n", ["[vary] lr", "non-empty list"]),
-        ("[vary]\nlr = [0.1, 0.1]\n", ["value '0.1' appears twice"]),
+        ("[vary]\nlr = [0.1, 0.1]\n", ["values '0.1' and '0.1' are the same setting"]),
         (
             '[vary]\nlr = [0.1]\nopt = [{optimizer = "adam", lr = 0.01}]\n',
             ["axes 'lr' and 'opt' both set 'lr'"],
@@ -816,3 +816,31 @@ def test_a_seed_bundle_may_set_only_the_seed():
         "sweep.toml: [vary] seed[1] = {seed = 1, lr = 0.1}: a seed value may set only 'seed' "
         "(it also sets 'lr'); vary those on an axis of their own"
     )
+
+
+def test_duplicate_settings_are_found_by_value_not_by_label():
+    # aliases train one network: before, three rows for one run
+    with pytest.raises(SweepError) as err:
+        spec_of('[vary]\nactivation = ["identity", "none", "linear"]\n')
+    assert str(err.value) == (
+        "sweep.toml: [vary] activation: values 'identity' and 'none' are the same setting "
+        "({activation = 'none'} trains as {activation = 'identity'}); keep one"
+    )
+    # 10 is two layers of 10, [10] one layer: before refused as "appears twice"
+    spec = spec_of("[base]\nhidden = 4\n[vary]\nhidden = [[10], [10, 10]]\n")
+    exp = spec.experiments[0]
+    assert [exp.setting_label(lab) for _, lab in exp.runs] == ["[10]", "10-10"]
+    # run folder names are unchanged (finished runs of existing sweeps are reused)
+    assert list(spec.runs) == ["dataset=xor,hidden=10,seed=0", "dataset=xor,hidden=10-10,seed=0"]
+    spec = spec_of("[vary]\nhidden = [10, [10]]\n")
+    assert [spec.runs[n].hidden for n, _ in spec.experiments[0].runs] == [10, [10]]
+    # labels keep the digits that tell values apart; folder names round, and say so
+    with pytest.raises(SweepError) as err:
+        spec_of("[vary]\nlr = [0.001, 0.0010000001]\n")
+    assert "two different configurations (lr=0.001 and 0.0010000001) map to folder" in str(
+        err.value
+    )
+    spec = spec_of("[vary]\nlr = [0.001, 0.00123456789]\n")
+    exp = spec.experiments[0]
+    assert [exp.setting_label(lab) for _, lab in exp.runs] == ["0.001", "0.00123456789"]
+    assert "dataset=xor,lr=0.00123457,seed=0" in spec.runs

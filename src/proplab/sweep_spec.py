@@ -245,10 +245,22 @@ def _axes(vary: Any, base: dict[str, Any], where: str) -> list[Axis]:
                     f"{at}[{j}] = {_show(value)}: a seed value may set only 'seed' (it also "
                     f"sets {', '.join(map(repr, other))}); vary those on an axis of their own"
                 )
-        labels = [s.label for s in settings]
-        dup = next((lab for lab in labels if labels.count(lab) > 1), None)
-        if dup is not None:
-            raise SweepError(f"{at}: value {dup!r} appears twice")
+        # duplicates by what they train, not by how they print: aliases (identity, none,
+        # linear) are one setting; 10 (two layers) and [10] (one) are two
+        trained = [_validated({**base, **s.values}, at).to_dict() for s in settings]
+        for j, s in enumerate(settings):
+            k = next((k for k in range(j) if trained[k] == trained[j]), None)
+            if k is not None:
+                raise SweepError(
+                    f"{at}: values {settings[k].label!r} and {s.label!r} are the same setting "
+                    f"({_show(s.values)} trains as {_show(settings[k].values)}); keep one"
+                )
+            k = next((k for k in range(j) if settings[k].label == s.label), None)
+            if k is not None:
+                raise SweepError(
+                    f"{at}: values {_show(settings[k].values)} and {_show(s.values)} are both "
+                    f"labelled {s.label!r}; give them distinct labels (label = ...)"
+                )
         axes.append(Axis(name, tuple(settings)))
     return axes
 
@@ -272,7 +284,7 @@ def _setting(axis: str, value: Any, base: dict[str, Any], where: str) -> Setting
         if label is None:
             main = values.get(axis)
             rest = [f"{k}={format_value(v)}" for k, v in values.items() if k != axis]
-            label = format_value(main) if main is not None else ", ".join(rest)
+            label = _label_value(main) if main is not None else ", ".join(rest)
             if main is not None and rest:
                 label += f" ({', '.join(rest)})"
     else:
@@ -282,7 +294,7 @@ def _setting(axis: str, value: Any, base: dict[str, Any], where: str) -> Setting
                 "or use tables as values to set several fields under one axis name)"
             )
         values = {axis: value}
-        label = format_value(value)
+        label = _label_value(value)
     _validated({**base, **values}, f"{where} = {_show(value)}")
     return Setting(str(label), values, named=isinstance(value, dict) and "label" in value)
 
@@ -382,7 +394,15 @@ def _expand(
             )
         name = run_name(cfg, reference)
         if name in runs and runs[name] != cfg:
-            raise SweepError(f"{where}: two different configurations map to folder {name!r}")
+            differ = [k for k, v in cfg.to_dict().items() if runs[name].to_dict()[k] != v]
+            shown_ = ", ".join(
+                f"{k}={getattr(runs[name], k)!r} and {getattr(cfg, k)!r}" for k in differ
+            )
+            raise SweepError(
+                f"{where}: two different configurations ({shown_}) map to folder {name!r}, as "
+                "run names print values rounded (6 digits) and a one-width hidden list like a "
+                "number; use values that differ there"
+            )
         runs[name] = cfg
         exp.runs.append((name, labels))
 
@@ -468,6 +488,19 @@ def format_value(value: Any) -> str:
     if value is None:
         return "none"
     return str(value)
+
+
+def _label_value(value: Any) -> str:
+    """A value as a setting's label: as in run names, but exact where those round or merge.
+
+    ``[10]`` (one layer) is not ``10`` (two), and ``0.0010000001`` is not ``0.001``. Run
+    names keep :func:`format_value`, so finished runs of existing sweeps keep their folders.
+    """
+    if isinstance(value, list | tuple) and len(value) == 1:
+        return f"[{format_value(value[0])}]"
+    if isinstance(value, float) and float(f"{value:g}") != value:
+        return repr(value)
+    return format_value(value)
 
 
 def run_name(cfg: RunConfig, reference: RunConfig) -> str:
