@@ -731,12 +731,19 @@ def test_a_bundle_label_on_a_csv_run_is_refused_and_label_column_sets_the_column
     msg = str(err.value)
     assert "a bundle's 'label' = 'cls' is the setting's display label" in msg
     assert "label_column = 'cls'" in msg and f"CSV file '{data}'" in msg
-    # also when the CSV comes from [base] and the bundle is on another axis
-    with pytest.raises(SweepError, match="label_column"):
-        spec_of(
-            f'[base]\ndataset = "{data}"\nlabel = "cls"\n'
-            '[vary]\nopt = [{ optimizer = "adam", label = "Adam" }]\n'
-        )
+    # a display label on another axis, or with the column set, means only that
+    spec = spec_of(
+        f'[base]\ndataset = "{data}"\nlabel = "cls"\n'
+        '[vary]\nopt = [{ optimizer = "adam", label = "Adam" }]\n'
+    )
+    (cfg,) = spec.runs.values()
+    assert cfg.label == "cls" and cfg.optimizer == "adam"
+    assert [s.label for s in spec.experiments[0].axes[0].settings] == ["Adam"]
+    spec = spec_of(
+        f'[vary]\ndataset = [{{ dataset = "{data}", label_column = "cls", label = "mine" }}]\n'
+    )
+    (cfg,) = spec.runs.values()
+    assert cfg.label == "cls"
     spec = spec_of(f'[vary]\ndataset = [{{ dataset = "{data}", label_column = "cls" }}]\n')
     (cfg,) = spec.runs.values()
     assert cfg.label == "cls" and cfg.dataset == data

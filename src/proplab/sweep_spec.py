@@ -376,10 +376,12 @@ def _expand(
         labels = {a.name: s.label for a, s in zip(axes, combo, strict=True)}
         shown = ", ".join(f"{k}={v}" for k, v in labels.items())
         cfg = _validated(values, f"{where} run ({shown})")
-        named = next((s for s in combo if s.named), None)
-        if named is not None and is_csv(cfg.dataset):
-            # `label` means the CSV label column everywhere else (--label, [base]):
-            # taking it silently as a display label would train on the wrong column
+        named = next((s for s in combo if s.named and "dataset" in s.values), None)
+        if named is not None and is_csv(cfg.dataset) and cfg.label is None:
+            # `label` means the CSV label column everywhere else (--label, [base]), so in
+            # a bundle naming a CSV file with no column set it may well be meant so: taken
+            # silently as a display label, the run would train on the last column. (A
+            # display label on any other bundle, or with the column set, is unambiguous.)
             raise SweepError(
                 f"{where}: a bundle's 'label' = {named.label!r} is the setting's display label, "
                 f"but run ({shown}) reads the CSV file {cfg.dataset!r}, whose label column is "
