@@ -307,7 +307,6 @@ def _fit(
                 f"{name} must be (n, columns) (or stacked (*R, n, columns)), got shape "
                 f"{np.shape(a)}; one column is {name}.reshape(-1, 1)"
             )
-    for name, a in (("x", x), ("y", y)):
         if a.dtype.kind in "fc" and not np.isfinite(a).all():
             # caught here, once: in training it would look like a learning-rate problem
             where = tuple(int(i) for i in np.argwhere(~np.isfinite(a))[0])
