@@ -122,7 +122,7 @@ def build_report(
     from proplab.report_html import to_html
 
     html = write_text(out / "report.html", to_html(doc, out))
-    log(f"report: {md} and {html} ({len(doc.figures)} figures)")
+    log(f"report: done ({len(doc.figures)} figures)")  # the caller names the two files
     return md, html
 
 
