@@ -277,3 +277,59 @@ def test_matmul_falls_back_to_np_matmul():
     assert np.array_equal(matmul(b[:, 0], np.ones((10, 2))), np.matmul(b[:, 0], np.ones((10, 2))))
     with pytest.raises(ValueError, match="mismatch"):
         matmul(wide, b)
+
+
+# ----------------------------------------------------------------------------- bad input
+
+
+def test_load_state_dict_checks_everything_before_copying(rng):
+    """A bad entry late in the state must not leave earlier parameters overwritten."""
+    model = mlp(2, 3, 1, rng=rng)
+    before = model.state_dict()
+    state = model.state_dict()
+    state["0.weight"] = np.zeros((2, 3))  # fits, and comes first
+    state["4.weight"] = np.zeros((1, 3))  # does not fit
+    with pytest.raises(ValueError, match=r"'4.weight': model has shape \(3, 1\), state has"):
+        model.load_state_dict(state)
+    for name, value in model.state_dict().items():
+        np.testing.assert_array_equal(value, before[name])
+    state = model.state_dict()
+    state["0.weight"] = np.zeros((2, 3))
+    state["2.weight"] = np.full((3, 3), "a")
+    with pytest.raises(ValueError, match=r"'2.weight': state holds dtype <U1"):
+        model.load_state_dict(state)
+    np.testing.assert_array_equal(model[0].weight.data, before["0.weight"])
+
+
+@pytest.mark.parametrize("bad", [None, [1, 2]])
+def test_load_state_dict_wants_a_dict(rng, bad):
+    with pytest.raises(TypeError, match="dict of arrays"):
+        mlp(2, 3, 1, rng=rng).load_state_dict(bad)
+
+
+def test_empty_sequential_is_the_identity_both_ways():
+    g = np.ones((2, 3))
+    assert Sequential().backward(g) is g
+    assert Sequential().backward(g, need_input_grad=False) is None
+
+
+@pytest.mark.parametrize("bad", [None, ["a"], np.array([1j]), np.array([object()])])
+def test_parameter_refuses_non_real_data(bad):
+    with pytest.raises(TypeError, match="Parameter 'w' needs real numbers"):
+        Parameter(bad, name="w")
+
+
+@pytest.mark.parametrize("bad", [1.5, None, True])
+def test_replica_ndim_must_be_an_integer(bad):
+    with pytest.raises(ValueError, match="must be an integer in 0..2"):
+        Parameter(np.zeros((2, 2)), replica_ndim=bad)
+
+
+@pytest.mark.parametrize("bad", [None, float("inf"), float("nan"), True, "3", 2.5, 0])
+def test_check_int_names_the_argument(bad):
+    from proplab.core import check_int
+
+    with pytest.raises(ValueError, match=rf"thing must be a positive integer, got {bad!r}"):
+        check_int(bad, "thing")
+    assert check_int(np.int64(3), "thing") == 3
+    assert check_int(2.0, "thing") == 2

@@ -10,6 +10,7 @@ models is one model whose weights are ``(K, in, out)`` instead of ``(in, out)``.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterator
 
 import numpy as np
@@ -28,6 +29,25 @@ def _ones_row(n: int, dtype: np.dtype) -> np.ndarray:
         row.flags.writeable = False
         _ONES_ROWS[key] = row
     return row
+
+
+def check_int(value: object, label: str, low: int = 1) -> int:
+    """``value`` as an int if it is a whole number >= ``low``, else a ValueError naming it.
+
+    ``label`` names the argument in the message (e.g. ``"Linear in_features"``).
+    Whole floats such as ``2.0`` pass; bools, strings, None, NaN, inf and
+    fractions do not.
+    """
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
+    if ok:
+        try:
+            ok = int(value) == value and value >= low
+        except (OverflowError, ValueError):  # inf, nan
+            ok = False
+    if not ok:
+        kind = "a positive integer" if low == 1 else f"an integer >= {low}"
+        raise ValueError(f"{label} must be {kind}, got {value!r}")
+    return int(value)  # type: ignore[call-overload]
 
 
 def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
@@ -82,10 +102,19 @@ class Parameter:
 
     def __init__(self, data: np.ndarray, replica_ndim: int = 0, name: str = "") -> None:
         data = np.array(data)
+        if data.dtype.kind not in "biuf":  # None, strings, objects, complex: no silent cast
+            raise TypeError(
+                f"Parameter {name!r} needs real numbers (a float array; bool or int arrays "
+                f"are cast to float64), got dtype {data.dtype}"
+            )
         if not np.issubdtype(data.dtype, np.floating):
             data = data.astype(np.float64)
-        if replica_ndim < 0 or replica_ndim > data.ndim:
-            raise ValueError(f"replica_ndim={replica_ndim} must be in 0..{data.ndim}")
+        if (
+            isinstance(replica_ndim, bool)
+            or not isinstance(replica_ndim, int | np.integer)
+            or not 0 <= replica_ndim <= data.ndim
+        ):
+            raise ValueError(f"replica_ndim={replica_ndim!r} must be an integer in 0..{data.ndim}")
         self._data = data
         self._grad = np.zeros_like(data)
         self._grad_is_zero = True
@@ -253,21 +282,37 @@ class Module:
         return {name: p.data.copy() for name, p in self.named_parameters()}
 
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
-        """Copy arrays into the parameters in place; names and shapes must match."""
+        """Copy arrays into the parameters in place; names and shapes must match.
+
+        Everything is checked before anything is copied: on a ValueError the
+        model keeps every value it had.
+        """
+        if not hasattr(state, "keys") or not hasattr(state, "__getitem__"):
+            raise TypeError(
+                f"load_state_dict takes a dict of arrays (from state_dict()), got "
+                f"{type(state).__name__}"
+            )
         own = dict(self.named_parameters())
         missing = sorted(set(own) - set(state))
-        unexpected = sorted(set(state) - set(own))
+        unexpected = sorted(set(state) - set(own), key=str)
         if missing or unexpected:
             raise ValueError(
                 f"state does not fit the model: missing {missing}, unexpected {unexpected}"
             )
+        values = {}
         for name, p in own.items():
             value = np.asarray(state[name])
             if value.shape != p.data.shape:
                 raise ValueError(
                     f"parameter {name!r}: model has shape {p.data.shape}, state has {value.shape}"
                 )
-            p.data[...] = value
+            if value.dtype.kind not in "biuf":
+                raise ValueError(
+                    f"parameter {name!r}: state holds dtype {value.dtype}; accepted: real numbers"
+                )
+            values[name] = value
+        for name, p in own.items():
+            p.data[...] = values[name]
 
     def extra_repr(self) -> str:
         return ""
@@ -305,6 +350,8 @@ class Sequential(Module):
 
     def backward(self, grad_out: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
         layers = self.layers
+        if not layers:  # an empty Sequential is the identity
+            return grad_out if need_input_grad else None
         # Without an input gradient, backprop stops at the first layer that has
         # parameters: nothing below it (a reshape, say) needs a gradient.
         # (the usual first layer has its own parameters: no search then)
