@@ -119,3 +119,69 @@ def test_mlp_init_by_name(name, bound):
 def test_unknown_init_name_lists_the_accepted_ones():
     with pytest.raises(ValueError, match=r"unknown init 'zeros' \(accepted: xavier, .*he"):
         mlp(2, 3, 1, init="zeros", rng=np.random.default_rng(0))
+
+
+# --- bad arguments ---------------------------------------------------------------------
+
+FAN_SCALED = [init.xavier_uniform, init.xavier_normal, init.he_uniform, init.he_normal]
+FAN_SCALED.append(init.torch_default)
+
+
+@pytest.mark.parametrize("fn", FAN_SCALED)
+@pytest.mark.parametrize(
+    ("shape", "kw", "message"),
+    [
+        ((0, 3), {}, "fan_in must be a positive integer .*got 0"),
+        ((2, 3), {"fan_in": 0, "fan_out": 3}, "fan_in must be a positive integer"),
+        ((2, 3), {"fan_in": 2, "fan_out": -1}, "fan_out must be a positive integer .*got -1"),
+        (3, {}, r"cannot infer fan-in/fan-out of shape \(3,\)"),
+    ],
+)
+def test_fan_scaled_inits_refuse_empty_or_negative_fans(fn, shape, kw, message):
+    # these used to end in ZeroDivisionError or "math domain error"
+    with pytest.raises(ValueError, match=message):
+        fn(shape, np.random.default_rng(0), **kw)
+
+
+@pytest.mark.parametrize("fn", [init.uniform, init.normal, *FAN_SCALED])
+@pytest.mark.parametrize("bad", [0, None, "seed"])
+def test_inits_want_a_generator(fn, bad):
+    with pytest.raises(TypeError, match=r"rng must be a numpy Generator .*default_rng\(0\)"):
+        fn((2, 3), bad)
+
+
+@pytest.mark.parametrize(
+    ("fn", "kw", "message"),
+    [
+        (init.normal, {"std": -1.0}, "normal: std must be a finite number >= 0, got -1.0"),
+        (init.normal, {"std": float("nan")}, "std must be a finite number >= 0, got nan"),
+        (init.xavier_uniform, {"gain": float("nan")}, "gain must be a finite number >= 0"),
+        (init.xavier_normal, {"gain": -2}, "xavier_normal: gain must be a finite number >= 0"),
+        (init.uniform, {"high": float("inf")}, "finite low < high"),
+    ],
+)
+def test_spread_arguments_are_checked(fn, kw, message):
+    with pytest.raises(ValueError, match=message):
+        fn((2, 3), np.random.default_rng(0), **kw)
+
+
+def test_layers_refuse_integer_weight_dtypes():
+    from proplab import Linear
+
+    # an int dtype used to truncate every drawn weight to 0 or -1
+    with pytest.raises(TypeError, match="dtype must be a float type .*got int64"):
+        Linear(2, 3, rng=np.random.default_rng(0), dtype=np.int64)
+
+
+def test_draw_weights_takes_a_name_and_refuses_non_callables():
+    from proplab import Linear
+
+    a = Linear(2, 3, rng=np.random.default_rng(0), init="he")
+    b = Linear(2, 3, rng=np.random.default_rng(0), init=init.he_uniform)
+    np.testing.assert_array_equal(a.weight.data, b.weight.data)
+    with pytest.raises(ValueError, match="unknown init 'hee'"):
+        Linear(2, 3, rng=np.random.default_rng(0), init="hee")
+    with pytest.raises(TypeError, match="init must be an initialiser from proplab.init"):
+        Linear(2, 3, rng=np.random.default_rng(0), init=None)
+    with pytest.raises(TypeError, match=r"rngs entry: rng must be a numpy Generator"):
+        Linear(2, 3, rngs=[0, 1], replicas=2)
