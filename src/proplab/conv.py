@@ -29,7 +29,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from proplab import init as initializers
-from proplab.core import Module, Parameter
+from proplab.core import Module, Parameter, check_int
 
 
 def _check_geometry_args(kernel_size: int, stride: int, padding: int, dilation: int) -> None:
@@ -39,9 +39,7 @@ def _check_geometry_args(kernel_size: int, stride: int, padding: int, dilation: 
         ("dilation", dilation, 1),
         ("padding", padding, 0),
     ):
-        if isinstance(value, bool) or int(value) != value or value < low:
-            kind = "a positive integer" if low else "an integer >= 0"
-            raise ValueError(f"Conv1d: {label} must be {kind}, got {value!r}")
+        check_int(value, f"Conv1d: {label}", low)
 
 
 def conv1d_output_length(
@@ -53,6 +51,8 @@ def conv1d_output_length(
     2
     """
     _check_geometry_args(kernel_size, stride, padding, dilation)
+    if isinstance(length, bool) or not isinstance(length, int | np.integer):
+        raise ValueError(f"Conv1d: input length must be an integer, got {length!r}")
     padded = length + 2 * padding
     span = dilation * (kernel_size - 1) + 1  # how far one filter reaches
     if length <= 0 or padded < span:
@@ -181,15 +181,18 @@ class Conv1d(Module):
     ) -> None:
         super().__init__()
         for label, value in (("in_channels", in_channels), ("out_channels", out_channels)):
-            if isinstance(value, bool) or int(value) != value or value <= 0:
-                raise ValueError(f"Conv1d: {label} must be a positive integer, got {value!r}")
+            check_int(value, f"Conv1d: {label}")
+        if not isinstance(bias, bool | np.bool_):
+            raise TypeError(f"Conv1d: bias must be True or False, got {bias!r}")
         _check_geometry_args(kernel_size, stride, padding, dilation)
         self.in_channels, self.out_channels = int(in_channels), int(out_channels)
         self.kernel_size, self.stride = int(kernel_size), int(stride)
         self.padding, self.dilation = int(padding), int(dilation)
-        replicas = (replicas,) if isinstance(replicas, int) else tuple(replicas)
+        replicas = initializers.replica_shape(replicas, "Conv1d")
         self.replicas = replicas
         self._length_out: dict[int, int] = {}
+        # the one input length this layer was built for (conv_net sets it), or None for any
+        self.input_length: int | None = None
         w_shape = (self.out_channels, self.in_channels, self.kernel_size)
         # PyTorch's fans for a conv weight: every output sees C*k inputs, every input feeds O*k outputs
         fans = {"fan_in": self.in_channels * self.kernel_size}
@@ -220,7 +223,14 @@ class Conv1d(Module):
         )
 
     def _check_input(self, x: np.ndarray) -> int:
-        if x.ndim < 3 or x.shape[-2] != self.in_channels:
+        try:
+            bad = x.ndim < 3 or x.shape[-2] != self.in_channels
+        except AttributeError:  # a list, say: caught here so valid arrays pay nothing
+            raise TypeError(
+                f"Conv1d takes a NumPy array (n, {self.in_channels}, length), got "
+                f"{type(x).__name__}; pass np.asarray(...)"
+            ) from None
+        if bad:
             raise ValueError(
                 f"Conv1d expects input (*R, n, {self.in_channels}, length) "
                 f"(in_channels={self.in_channels}), got shape {x.shape}"
@@ -234,6 +244,11 @@ class Conv1d(Module):
         length = x.shape[-1]
         known = self._length_out.get(length)
         if known is None:  # validate each new input length once
+            if self.input_length is not None and length != self.input_length:
+                raise ValueError(
+                    f"Conv1d was built for inputs of length {self.input_length} "
+                    f"(in_features={self.input_length}), got length {length} (shape {x.shape})"
+                )
             known = self._length_out[length] = self.output_length(length)
         return known
 

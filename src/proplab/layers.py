@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from proplab import init as initializers
-from proplab.core import Module, Parameter, matmul
+from proplab.core import Module, Parameter, check_int, matmul
 
 
 class Linear(Module):
@@ -42,11 +42,11 @@ class Linear(Module):
         dtype: type = np.float64,
     ) -> None:
         super().__init__()
-        for label, value in (("in_features", in_features), ("out_features", out_features)):
-            if int(value) != value or value <= 0:
-                raise ValueError(f"Linear {label} must be a positive integer, got {value!r}")
-        replicas = (replicas,) if isinstance(replicas, int) else tuple(replicas)
-        self.in_features, self.out_features = int(in_features), int(out_features)
+        self.in_features = check_int(in_features, "Linear in_features")
+        self.out_features = check_int(out_features, "Linear out_features")
+        if not isinstance(bias, bool | np.bool_):
+            raise TypeError(f"Linear bias must be True or False, got {bias!r}")
+        replicas = initializers.replica_shape(replicas, "Linear")
         self.replicas = replicas
         w_shape = (self.in_features, self.out_features)
         w = initializers.draw_weights(
@@ -65,7 +65,10 @@ class Linear(Module):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.x = x
-        out = matmul(x, self.weight.data)
+        try:
+            out = matmul(x, self.weight.data)
+        except (ValueError, TypeError, AttributeError):  # only on failure: no per-call checks
+            raise self._input_error(x) from None
         if self.bias is not None:
             b = self.bias.data
             if b.ndim == 1:
@@ -79,6 +82,27 @@ class Linear(Module):
             else:
                 out += b[..., None, :]  # a replica stack's bias (*R, 1, out) over the n axis
         return out
+
+    def _input_error(self, x: object) -> Exception:
+        """The clear error for an input ``forward`` could not multiply."""
+        expected = f"(*R, n, {self.in_features})" if self.replicas else f"(n, {self.in_features})"
+        if not isinstance(x, np.ndarray):
+            return TypeError(
+                f"Linear(in={self.in_features}, out={self.out_features}) takes a NumPy array "
+                f"{expected}, got {type(x).__name__}; pass np.asarray(...)"
+            )
+        if x.ndim == 0 or x.shape[-1] != self.in_features:
+            got = "a scalar" if x.ndim == 0 else f"{x.shape[-1]} features (shape {x.shape})"
+            return ValueError(
+                f"Linear expects inputs {expected} with in_features={self.in_features}, got {got}"
+            )
+        if x.dtype.kind not in "biuf":
+            return TypeError(f"Linear takes real numbers, got an array of dtype {x.dtype}")
+        return ValueError(
+            f"Linear: input shape {x.shape} does not fit the layer's replicas {self.replicas} "
+            f"(pass shared data as (n, {self.in_features}) or stacked as {expected} "
+            f"with R = {self.replicas})"
+        )
 
     def backward(self, grad_out: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
         x = self.x
@@ -121,13 +145,22 @@ class Flatten(Module):
 
     def __init__(self, sample_axis: int = -3) -> None:
         super().__init__()
-        if sample_axis > -2:
-            raise ValueError(f"sample_axis must be <= -2, got {sample_axis}")
-        self.sample_axis = sample_axis
+        if (
+            isinstance(sample_axis, bool)
+            or not isinstance(sample_axis, int | np.integer)
+            or sample_axis > -2
+        ):
+            raise ValueError(f"sample_axis must be an integer <= -2, got {sample_axis!r}")
+        self.sample_axis = int(sample_axis)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.in_shape = x.shape
         keep = x.ndim + self.sample_axis + 1
+        if keep < 1:  # too few axes: the sample axis itself would be flattened away
+            raise ValueError(
+                f"Flatten(sample_axis={self.sample_axis}) needs inputs of at least "
+                f"{-self.sample_axis} axes, got shape {x.shape}"
+            )
         return x.reshape(x.shape[:keep] + (-1,))
 
     def backward(self, grad_out: np.ndarray, need_input_grad: bool = True) -> np.ndarray:

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from proplab import init as initializers
-from proplab.core import Module, Sequential
+from proplab.core import Module, Sequential, check_int
 from proplab.layers import Linear
 from proplab.registry import resolve
 
@@ -21,7 +21,17 @@ def make_activation(spec: ActivationSpec) -> Module:
     """A fresh activation module from a name, a class or a factory."""
     if isinstance(spec, str):
         return resolve("activation", spec)()
-    return spec()
+    accepted = (
+        "activation must be a name (sigmoid, tanh, relu, leaky_relu, identity), a Module "
+        f"class or a factory returning a Module, got {spec!r}"
+    )
+    try:
+        module = spec() if callable(spec) and not isinstance(spec, Module) else None
+    except TypeError as exc:  # e.g. np.tanh, which wants an argument
+        raise TypeError(f"{accepted} (calling it failed: {exc})") from None
+    if not isinstance(module, Module):
+        raise TypeError(accepted)
+    return module
 
 
 def replica_generators(
@@ -29,7 +39,18 @@ def replica_generators(
 ) -> tuple[tuple[int, ...], list[np.random.Generator] | None]:
     """Replica shape and one Generator per replica when ``seeds`` are given."""
     if seeds is not None:
+        if isinstance(seeds, str) or not hasattr(seeds, "__iter__"):
+            raise TypeError(
+                f"seeds must be a sequence of ints, one per replica, got {seeds!r} "
+                f"(for {seeds!r} models: seeds=range({seeds!r}))"
+            )
         seeds = list(seeds)
+        if not seeds:
+            raise ValueError("seeds is empty: pass one int seed >= 0 per replica")
+        for s in seeds:
+            # None would draw fresh entropy (an unrepeatable model), a bool or float is a typo
+            if isinstance(s, bool | np.bool_) or not isinstance(s, int | np.integer) or s < 0:
+                raise ValueError(f"seeds must be ints >= 0, got {s!r} in {seeds!r}")
         if replicas and int(np.prod(replicas)) != len(seeds):
             raise ValueError(f"replicas={replicas} but {len(seeds)} seeds were given")
         shape = (replicas,) if isinstance(replicas, int) and replicas else tuple(replicas or ())
@@ -67,10 +88,16 @@ def mlp(
 
     Shape: ``(*R, n, in_features)`` or ``(n, in_features)`` -> ``(*R, n, out_features)``.
     """
-    widths = [hidden, hidden] if isinstance(hidden, int | np.integer) else list(hidden)
+    if isinstance(hidden, int | np.integer | float) and not isinstance(hidden, bool):
+        widths = [hidden, hidden]
+    elif isinstance(hidden, str) or not hasattr(hidden, "__iter__"):
+        raise ValueError(f"hidden must be an int or a list of ints, got {hidden!r}")
+    else:
+        widths = list(hidden)
     for w in widths:
-        if int(w) != w or w <= 0:
-            raise ValueError(f"hidden layer widths must be positive integers, got {w!r}")
+        check_int(w, f"hidden layer widths must be positive integers; hidden={hidden!r}: each")
+    for label, value in (("in_features", in_features), ("out_features", out_features)):
+        check_int(value, f"mlp {label}")
     init_fn = resolve("init", init) if isinstance(init, str) else init
     shape, rngs = replica_generators(seeds, replicas, rng)
     sizes = [in_features, *[int(w) for w in widths], out_features]
@@ -129,8 +156,10 @@ def conv_net(
     init_fn = resolve("init", init) if isinstance(init, str) else init
     shape, rngs = replica_generators(seeds, replicas, rng)
     common = {"rng": rng, "rngs": rngs, "init": init_fn, "replicas": shape, "dtype": dtype}
+    check_int(out_features, "conv_net out_features")
     conv = Conv1d(1, filters, kernel_size, stride, padding, dilation, bias, **common)
     length_out = conv.output_length(int(in_features))
+    conv.input_length = int(in_features)  # another width is refused by name, not deep in Linear
     layers: list[Module] = [
         Unsqueeze(-2),  # (n, F) -> (n, 1, F): one channel of length F
         conv,

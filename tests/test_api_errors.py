@@ -1,0 +1,141 @@
+"""Bad arguments to the layer and model builders: a clear error naming the value, never a
+traceback from inside NumPy or a silently wrong model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from proplab import Conv1d, Flatten, Linear, conv_net, mlp
+
+
+def rng():
+    return np.random.default_rng(0)
+
+
+# --- layers.py ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bad", [True, None, float("inf"), float("nan")])
+def test_linear_sizes_name_the_value(bad):
+    with pytest.raises(
+        ValueError, match=rf"Linear in_features must be a positive integer, got {bad!r}"
+    ):
+        Linear(bad, 2, rng=rng())
+
+
+def test_linear_bias_and_rng_and_replicas_are_checked():
+    with pytest.raises(TypeError, match="Linear bias must be True or False, got 'no'"):
+        Linear(2, 2, bias="no", rng=rng())
+    with pytest.raises(TypeError, match="Linear: rng must be a numpy Generator .*got int 0"):
+        Linear(2, 2, rng=0)
+    for bad in (-1, 2.5, (2, 0)):
+        with pytest.raises(ValueError, match="Linear: replicas must be"):
+            Linear(2, 2, rng=rng(), replicas=bad)
+
+
+def test_linear_input_of_the_wrong_width_names_both_widths():
+    layer = Linear(2, 3, rng=rng())
+    with pytest.raises(ValueError, match=r"in_features=2, got 5 features \(shape \(4, 5\)\)"):
+        layer(np.ones((4, 5)))
+    with pytest.raises(TypeError, match="takes a NumPy array .*got list"):
+        layer([[1.0, 2.0]])
+    stack = Linear(2, 3, rng=rng(), replicas=4)
+    with pytest.raises(ValueError, match=r"does not fit the layer's replicas \(4,\)"):
+        stack(np.ones((3, 5, 2)))
+
+
+def test_flatten_checks_its_axis_and_the_input_rank():
+    for bad in (-2.5, "a", True, -1):
+        with pytest.raises(ValueError, match="sample_axis must be an integer <= -2"):
+            Flatten(bad)
+    # these used to flatten the sample axis away and return one long row
+    with pytest.raises(ValueError, match=r"at least 3 axes, got shape \(2, 3\)"):
+        Flatten(-3)(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="at least 10 axes"):
+        Flatten(-10)(np.ones((2, 3, 4)))
+    assert Flatten(-3)(np.ones((2, 3, 4))).shape == (2, 12)
+
+
+# --- conv.py -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bad", [None, float("inf"), float("nan")])
+def test_conv_sizes_name_the_value(bad):
+    with pytest.raises(
+        ValueError, match=rf"Conv1d: in_channels must be a positive integer, got {bad!r}"
+    ):
+        Conv1d(bad, 1, 1, rng=rng())
+    with pytest.raises(
+        ValueError, match=rf"Conv1d: stride must be a positive integer, got {bad!r}"
+    ):
+        Conv1d(1, 1, 1, stride=bad, rng=rng())
+
+
+def test_conv_bias_rng_inputs_and_lengths_are_checked():
+    with pytest.raises(TypeError, match="Conv1d: bias must be True or False"):
+        Conv1d(1, 1, 1, bias="no", rng=rng())
+    with pytest.raises(TypeError, match="Conv1d: rng must be a numpy Generator"):
+        Conv1d(1, 1, 1, rng=0)
+    conv = Conv1d(2, 3, 2, rng=rng())
+    with pytest.raises(TypeError, match="Conv1d takes a NumPy array .*got list"):
+        conv([[[1.0, 2.0], [3.0, 4.0]]])
+    with pytest.raises(ValueError, match="input length must be an integer, got 2.5"):
+        conv.output_length(2.5)
+
+
+def test_conv_net_input_of_the_wrong_width_names_both_widths():
+    model = conv_net(2, rng=rng())
+    with pytest.raises(ValueError, match=r"built for inputs of length 2 .*got length 3"):
+        model(np.ones((5, 3)))
+    assert model(np.ones((5, 2))).shape == (5, 1)
+    with pytest.raises(ValueError, match="conv_net out_features must be a positive integer"):
+        conv_net(2, out_features=0, rng=rng())
+
+
+# --- models.py ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bad", [True, 2.5, "10", None, [None], [True, 3]])
+def test_mlp_hidden_widths_are_checked(bad):
+    with pytest.raises(ValueError, match="hidden"):
+        mlp(2, bad, 1, rng=rng())
+
+
+@pytest.mark.parametrize("label", ["in_features", "out_features"])
+def test_mlp_in_and_out_refuse_bools(label):
+    with pytest.raises(ValueError, match=f"mlp {label} must be a positive integer, got True"):
+        mlp(**{label: True}, rng=rng())
+
+
+@pytest.mark.parametrize(
+    ("seeds", "error", "message"),
+    [
+        ([], ValueError, "seeds is empty"),
+        ([-1], ValueError, "seeds must be ints >= 0, got -1"),
+        ([1.5], ValueError, "got 1.5"),
+        ([None], ValueError, "got None"),  # was fresh entropy: an unrepeatable model
+        ([True], ValueError, "got True"),
+        (5, TypeError, r"seeds=range\(5\)"),
+    ],
+)
+def test_mlp_seeds_are_checked(seeds, error, message):
+    with pytest.raises(error, match=message):
+        mlp(2, 3, 1, seeds=seeds)
+
+
+def test_mlp_duplicate_seeds_give_identical_replicas():
+    # allowed on purpose: one start point, several learning rates
+    w = mlp(2, 3, 1, seeds=[4, 4])[0].weight.data
+    np.testing.assert_array_equal(w[0], w[1])
+
+
+@pytest.mark.parametrize("bad", [None, 5, np.tanh])
+def test_mlp_activation_must_make_a_module(bad):
+    with pytest.raises(TypeError, match="activation must be a name"):
+        mlp(2, 3, 1, activation=bad, rng=rng())
+
+
+def test_mlp_rng_of_the_wrong_type():
+    with pytest.raises(TypeError, match="rng must be a numpy Generator .*got int 0"):
+        mlp(2, 3, 1, rng=0)
