@@ -261,3 +261,29 @@ def test_gradcheck_argument_errors(rng):
         gradcheck(MSELoss(), np.ones((2, 1)))
     with pytest.raises(ValueError, match="one input"):
         gradcheck(Sigmoid(), np.ones((2, 1)), np.ones((2, 1)))
+
+
+# --- bad arguments -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("eps", [0.0, -1e-6, float("nan")])
+def test_gradcheck_eps_must_be_positive(eps):
+    import proplab
+
+    model = proplab.mlp(2, 3, 1, rng=np.random.default_rng(0))
+    with pytest.raises(ValueError, match="eps must be a finite number > 0"):
+        proplab.gradcheck(model, np.ones((3, 2)), eps=eps)
+
+
+def test_gradcheck_refuses_float32_models_and_non_modules():
+    import proplab
+
+    model = proplab.mlp(2, 3, 1, rng=np.random.default_rng(0), dtype=np.float32)
+    with pytest.raises(ValueError, match="needs a float64 model: parameter '0.weight' is float32"):
+        proplab.gradcheck(model, np.ones((3, 2)))
+    with pytest.raises(TypeError, match="Module or Loss, got ufunc"):
+        proplab.gradcheck(np.tanh, np.ones(2))
+    with pytest.raises(TypeError, match="rng must be a numpy Generator"):
+        proplab.gradcheck(
+            proplab.mlp(2, 3, 1, rng=np.random.default_rng(0)), np.ones((3, 2)), rng=0
+        )

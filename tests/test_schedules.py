@@ -153,3 +153,22 @@ def test_lr_sequences_match_torch() -> None:
             got.append(opt.lr)
             want.append(t_opt.param_groups[0]["lr"])
         assert got == pytest.approx(want, rel=1e-12), type(ours).__name__
+
+
+@pytest.mark.parametrize("name", ["threshold", "min_lr", "eps"])
+@pytest.mark.parametrize("bad", [-1.0, float("nan")])
+def test_plateau_refuses_negative_or_nan_settings(name, bad):
+    import proplab
+
+    opt = proplab.SGD(proplab.mlp(2, 3, 1, rng=np.random.default_rng(0)).parameters(), lr=0.1)
+    with pytest.raises(ValueError, match=f"{name} must be a finite number >= 0"):
+        proplab.ReduceLROnPlateau(opt, **{name: bad})
+
+
+@pytest.mark.parametrize("bad", [None, "a"])
+def test_plateau_step_wants_a_number(bad):
+    import proplab
+
+    opt = proplab.SGD(proplab.mlp(2, 3, 1, rng=np.random.default_rng(0)).parameters(), lr=0.1)
+    with pytest.raises(TypeError, match="takes a number per replica"):
+        proplab.ReduceLROnPlateau(opt).step(bad)

@@ -86,6 +86,22 @@ def gradcheck(
     summed over replicas, whose gradients are independent).
     Returns a :class:`GradcheckResult` with the worst relative error per array.
     """
+    if not (isinstance(eps, int | float) and math.isfinite(eps) and eps > 0):
+        raise ValueError(f"gradcheck: eps must be a finite number > 0, got {eps!r}")
+    if not (isinstance(tolerance, int | float) and tolerance >= 0):
+        raise ValueError(f"gradcheck: tolerance must be a number >= 0, got {tolerance!r}")
+    if not isinstance(target, Module | Loss):
+        raise TypeError(f"gradcheck checks a proplab Module or Loss, got {type(target).__name__}")
+    if rng is not None and not isinstance(rng, np.random.Generator):
+        raise TypeError(f"gradcheck: rng must be a numpy Generator, got {rng!r}")
+    if isinstance(target, Module):
+        for name, p in target.named_parameters():
+            if p.data.dtype != np.float64:
+                # a +-eps nudge is lost in float32 round-off: the result would be noise
+                raise ValueError(
+                    f"gradcheck needs a float64 model: parameter {name!r} is {p.data.dtype} "
+                    f"(build the model with dtype=np.float64)"
+                )
     rng = np.random.default_rng(0) if rng is None else rng
     arrays = [np.array(a, dtype=np.float64) for a in inputs]
     result = GradcheckResult(tolerance=tolerance)

@@ -124,6 +124,12 @@ class ReduceLROnPlateau(LRSchedule):
         for name, value in (("patience", patience), ("cooldown", cooldown)):
             if isinstance(value, bool) or int(value) != value or value < 0:
                 raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
+        for name, value in (("threshold", threshold), ("min_lr", min_lr), ("eps", eps)):
+            # a NaN min_lr used to turn the learning rate into NaN at the first cut
+            if isinstance(value, bool) or not (
+                isinstance(value, int | float) and math.isfinite(value) and value >= 0
+            ):
+                raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
         super().__init__(optimizer)
         self.mode, self.threshold_mode = mode, threshold_mode
         self.factor, self.threshold = float(factor), float(threshold)
@@ -150,7 +156,13 @@ class ReduceLROnPlateau(LRSchedule):
 
     def step(self, metric: float | np.ndarray) -> None:  # type: ignore[override]
         """Record this epoch's ``metric`` (one per replica for a stack) and maybe cut lr."""
-        current = np.asarray(metric, dtype=np.float64)
+        try:
+            current = np.asarray(metric if metric is not None else "", dtype=np.float64)
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"ReduceLROnPlateau.step takes a number per replica (e.g. the validation loss), "
+                f"got {metric!r}"
+            ) from None
         if current.shape != self.best.shape:
             raise ValueError(
                 f"ReduceLROnPlateau needs a metric of shape {self.best.shape} (one per replica), "
