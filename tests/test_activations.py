@@ -161,3 +161,20 @@ def test_out_argument_writes_the_same_numbers_into_the_given_array(make, rng):
     assert module.backward(g, out=grad) is grad
     np.testing.assert_array_equal(out, expected_out)
     np.testing.assert_array_equal(grad, expected_grad)
+
+
+def test_integer_inputs_give_the_float_results():
+    """Sigmoid raised KeyError on int64; LeakyReLU cast its slope to int (-2 -> 0)."""
+    ints = np.array([[1, -2], [0, 3]])
+    floats = ints.astype(np.float64)
+    np.testing.assert_array_equal(Sigmoid()(ints), Sigmoid()(floats))
+    np.testing.assert_array_equal(Sigmoid()([[1, -2], [0, 3]]), Sigmoid()(floats))
+    np.testing.assert_array_equal(LeakyReLU(0.1)(ints), [[1.0, -0.2], [0.0, 3.0]])
+
+
+@pytest.mark.parametrize("slope", ["a", True, -1, float("nan")])
+def test_leaky_relu_slope_is_checked(slope):
+    with pytest.raises(
+        ValueError, match=rf"negative_slope must be a finite number >= 0, got {slope!r}"
+    ):
+        LeakyReLU(slope)

@@ -37,3 +37,32 @@ def test_predicted_labels_threshold_or_argmax() -> None:
     assert (
         accuracy(np.array([[2.0, 1.0], [0.0, 3.0], [4.0, 0.0]]), np.array([[0], [1], [1]])) == 2 / 3
     )
+
+
+@pytest.mark.parametrize(
+    ("y_true", "y_pred", "n_classes", "message"),
+    [
+        (
+            [0, 1],
+            [0.2, 0.9],
+            None,
+            r"got 0.2 \(model outputs become labels with predicted_labels\)",
+        ),
+        ([0.5, 1], [0, 1], None, r"labels must be whole numbers 0..C-1, got 0.5"),
+        ([-1, 0], [0, 1], None, r"labels must be whole numbers 0..C-1, got -1"),
+        ([0, np.nan], [0, 1], None, r"got nan"),
+        ([0, 5], [0, 1], 2, r"label 5 does not fit n_classes=2 \(labels 0..1\)"),
+        ([0, 1], [0, 1], 0, r"n_classes must be a positive integer, got 0"),
+    ],
+)
+def test_confusion_matrix_refuses_what_is_not_a_label(y_true, y_pred, n_classes, message):
+    """Probabilities were truncated to class 0 (0.9 counted as a 0), out-of-range labels
+    gave reshape or bincount errors."""
+    with pytest.raises(ValueError, match=message):
+        confusion_matrix(np.array(y_true), np.array(y_pred), n_classes)
+
+
+def test_whole_float_labels_are_labels():
+    np.testing.assert_array_equal(
+        confusion_matrix(np.array([[0.0], [1.0], [1.0]]), np.array([0, 1, 0])), [[1, 0], [1, 1]]
+    )

@@ -92,7 +92,14 @@ class Sigmoid(Module):
     supports_out = True
 
     def forward(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-        self.out = _sigmoid(x, out)
+        try:
+            self.out = _sigmoid(x, out)
+        except (KeyError, TypeError, AttributeError):  # only on failure: no per-call checks
+            # integers, lists (a Linear layer's output is always float): as sigmoid() does
+            floats = np.asarray(x)
+            if np.issubdtype(floats.dtype, np.floating):
+                raise
+            self.out = _sigmoid(floats.astype(np.float64), out)
         return self.out
 
     def backward(
@@ -149,12 +156,20 @@ class LeakyReLU(Module):
 
     def __init__(self, negative_slope: float = 0.01) -> None:
         super().__init__()
-        if not np.isfinite(negative_slope) or negative_slope < 0:
-            raise ValueError(f"negative_slope must be a finite number >= 0, got {negative_slope}")
+        if (
+            isinstance(negative_slope, bool)
+            or not isinstance(negative_slope, int | float | np.number)
+            or not np.isfinite(negative_slope)
+            or negative_slope < 0
+        ):
+            raise ValueError(f"negative_slope must be a finite number >= 0, got {negative_slope!r}")
         self.negative_slope = float(negative_slope)
 
     def forward(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-        self.slope = np.where(x > 0, 1.0, self.negative_slope).astype(x.dtype, copy=False)
+        # the slope in the input's float dtype: cast to an integer input's dtype, 0.01
+        # became 0 and negative inputs came out as 0
+        dtype = x.dtype if x.dtype.kind == "f" else np.float64
+        self.slope = np.where(x > 0, 1.0, self.negative_slope).astype(dtype, copy=False)
         return np.multiply(x, self.slope, out=out)
 
     def backward(

@@ -16,11 +16,29 @@ __all__ = ["accuracy", "confusion_matrix", "labels_of", "one_hot", "predicted_la
 
 
 def labels_of(y: np.ndarray) -> np.ndarray:
-    """Integer class labels ``(n,)`` from labels ``(n,)`` / ``(n, 1)`` or one-hot ``(n, C)``."""
+    """Integer class labels ``(n,)`` from labels ``(n,)`` / ``(n, 1)`` or one-hot ``(n, C)``.
+
+    Raises ValueError for values that are not whole numbers >= 0 (probabilities
+    such as 0.9 would otherwise be truncated to class 0: use predicted_labels).
+    """
     y = np.asarray(y)
     if y.ndim == 2 and y.shape[1] > 1:
         return y.argmax(axis=1)
-    return y.reshape(-1).astype(np.int64)
+    flat = y.reshape(-1)
+    if flat.dtype.kind not in "iub":
+        if flat.dtype.kind != "f" or not np.all(np.isfinite(flat)):
+            bad = flat[0] if flat.dtype.kind != "f" else flat[~np.isfinite(flat)][0]
+            raise ValueError(f"labels must be whole numbers 0..C-1, got {bad.item()!r}")
+        whole = np.round(flat)
+        if np.any(whole != flat):
+            raise ValueError(
+                f"labels must be whole numbers 0..C-1, got {flat[whole != flat][0].item()!r} "
+                "(model outputs become labels with predicted_labels)"
+            )
+    labels = flat.astype(np.int64)
+    if labels.size and labels.min() < 0:
+        raise ValueError(f"labels must be whole numbers 0..C-1, got {int(labels.min())}")
+    return labels
 
 
 def predicted_labels(pred: np.ndarray) -> np.ndarray:
@@ -61,5 +79,13 @@ def confusion_matrix(
     t, p = labels_of(y_true), labels_of(y_pred)
     if t.shape != p.shape:
         raise ValueError(f"y_true has {t.size} labels but y_pred has {p.size}")
-    c = int(max(t.max(initial=-1), p.max(initial=-1))) + 1 if n_classes is None else n_classes
+    largest = int(max(t.max(initial=-1), p.max(initial=-1)))
+    if n_classes is None:
+        c = largest + 1
+    else:
+        if isinstance(n_classes, bool) or int(n_classes) != n_classes or n_classes < 1:
+            raise ValueError(f"n_classes must be a positive integer, got {n_classes!r}")
+        c = int(n_classes)
+        if largest >= c:
+            raise ValueError(f"label {largest} does not fit n_classes={c} (labels 0..{c - 1})")
     return np.bincount(t * c + p, minlength=c * c).reshape(c, c)
