@@ -25,7 +25,7 @@ def test_one_hot_and_back() -> None:
     assert one_hot(np.array([1]), 4).tolist() == [[0, 1, 0, 0]]
     with pytest.raises(ValueError, match="does not fit n_classes=2"):
         one_hot(np.array([0, 2]), 2)
-    with pytest.raises(ValueError, match="integer labels >= 0"):
+    with pytest.raises(ValueError, match="labels must be whole numbers 0..C-1, got 0.5"):
         one_hot(np.array([0.5]))
 
 
@@ -66,3 +66,26 @@ def test_whole_float_labels_are_labels():
     np.testing.assert_array_equal(
         confusion_matrix(np.array([[0.0], [1.0], [1.0]]), np.array([0, 1, 0])), [[1, 0], [1, 1]]
     )
+
+
+@pytest.mark.parametrize(
+    ("labels", "n_classes", "message"),
+    [
+        ([], None, r"one_hot of no labels needs n_classes"),
+        ([0], True, r"one_hot n_classes must be a positive integer, got True"),
+        ([0, 1], 2.5, r"one_hot n_classes must be a positive integer, got 2.5"),
+        ([np.inf], None, r"labels must be whole numbers 0..C-1, got inf"),
+        ([0, 3], 2, r"label 3 does not fit n_classes=2"),
+    ],
+)
+def test_one_hot_names_what_is_wrong(labels, n_classes, message):
+    """[] gave a zero-size reduction error, 2.5 classes were truncated to 2, inf gave
+    'negative dimensions', True counted as 1 class."""
+    with pytest.raises(ValueError, match=message):
+        one_hot(np.array(labels), n_classes)
+
+
+def test_one_hot_of_no_labels_with_n_classes_and_predicted_labels_of_a_scalar():
+    assert one_hot(np.array([], dtype=np.int64), 3).shape == (0, 3)
+    with pytest.raises(ValueError, match=r"model outputs \(n, 1\) or \(n, C\), got shape \(\)"):
+        predicted_labels(0.7)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from proplab.core import check_int
 from proplab.train import accuracy
 
 __all__ = ["accuracy", "confusion_matrix", "labels_of", "one_hot", "predicted_labels"]
@@ -24,7 +25,14 @@ def labels_of(y: np.ndarray) -> np.ndarray:
     y = np.asarray(y)
     if y.ndim == 2 and y.shape[1] > 1:
         return y.argmax(axis=1)
-    flat = y.reshape(-1)
+    return _whole_labels(y.reshape(-1))
+
+
+def _whole_labels(flat: np.ndarray) -> np.ndarray:
+    """``flat`` as int64 labels, or a ValueError naming the first value that is not a
+    whole number >= 0 (a probability such as 0.9 would otherwise be truncated to 0)."""
+    if flat.size == 0:
+        return np.zeros(0, dtype=np.int64)
     if flat.dtype.kind not in "iub":
         if flat.dtype.kind != "f" or not np.all(np.isfinite(flat)):
             bad = flat[0] if flat.dtype.kind != "f" else flat[~np.isfinite(flat)][0]
@@ -47,6 +55,10 @@ def predicted_labels(pred: np.ndarray) -> np.ndarray:
     Shape: ``(*R, n, C)`` -> ``(*R, n)``.
     """
     pred = np.asarray(pred)
+    if pred.ndim < 2:
+        raise ValueError(
+            f"predicted_labels takes model outputs (n, 1) or (n, C), got shape {pred.shape}"
+        )
     if pred.shape[-1] == 1:
         return (pred[..., 0] > 0.5).astype(np.int64)
     return pred.argmax(axis=-1)
@@ -54,13 +66,14 @@ def predicted_labels(pred: np.ndarray) -> np.ndarray:
 
 def one_hot(labels: np.ndarray, n_classes: int | None = None) -> np.ndarray:
     """Rows of zeros with a one at each label. Shape: ``(n,)`` or ``(n, 1)`` -> ``(n, C)`` float64."""
-    labels = np.asarray(labels).reshape(-1)
-    if labels.size and (
-        np.any(labels < 0) or np.any(labels != np.round(labels))
-    ):  # a negative or fractional label would index the wrong column silently
-        raise ValueError(f"one_hot needs integer labels >= 0, got {labels[:5].tolist()}...")
-    labels = labels.astype(np.int64)
-    c = int(labels.max()) + 1 if n_classes is None else int(n_classes)
+    # a negative or fractional label would index the wrong column silently
+    labels = _whole_labels(np.asarray(labels).reshape(-1))
+    if n_classes is not None:
+        c = check_int(n_classes, "one_hot n_classes")
+    elif labels.size:
+        c = int(labels.max()) + 1
+    else:
+        raise ValueError("one_hot of no labels needs n_classes")
     if labels.size and labels.max() >= c:
         raise ValueError(f"label {int(labels.max())} does not fit n_classes={c}")
     out = np.zeros((labels.size, c))
