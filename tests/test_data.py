@@ -49,6 +49,23 @@ def test_linear_rejects_bad_n(n):
         generate_linear(n)
 
 
+@pytest.mark.parametrize("n", [True, None, float("inf"), float("nan")])
+def test_linear_rejects_n_that_only_looks_like_a_number(n):
+    """True made one point; None and inf gave raw int() errors."""
+    with pytest.raises(ValueError, match=f"positive integer n, got {n!r}"):
+        generate_linear(n)
+
+
+@pytest.mark.parametrize("rng", ["a", -1, 1.5, False, [-1]])
+def test_linear_rejects_an_rng_that_is_not_a_generator_or_seed(rng):
+    with pytest.raises(TypeError, match="generate_linear: rng must be a numpy Generator or a seed"):
+        generate_linear(10, rng=rng)
+    # what NumPy takes as a seed still works: an int, a list of them
+    np.testing.assert_array_equal(
+        generate_linear(5, rng=[3, 2])[0], generate_linear(5, rng=np.random.default_rng([3, 2]))[0]
+    )
+
+
 # --- generate_xor_easy ---------------------------------------------------------------
 
 

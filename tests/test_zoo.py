@@ -143,3 +143,37 @@ def test_cli_zoo_run_scores_train_and_test_apart(tmp_path, capsys: pytest.Captur
     model = load(run / "model.npz")
     assert accuracy(model.forward(x_test), y_test) == summary["test_accuracy"]
     assert {"decision_boundary.png", "comparison.png"} <= {p.name for p in run.iterdir()}
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (lambda: moons(10, "a"), ValueError, r"moons: noise must be a finite number >= 0, got 'a'"),
+        (
+            lambda: moons(10, True),
+            ValueError,
+            r"moons: noise must be a finite number >= 0, got True",
+        ),
+        (lambda: moons(float("inf")), ValueError, r"moons: n must be an integer >= 2.*got inf"),
+        (lambda: spiral(None), ValueError, r"spiral: n must be an integer >= 2.*got None"),
+        (
+            lambda: circle(10, 0.1, "a"),
+            TypeError,
+            r"circle: rng must be a numpy Generator or a seed",
+        ),
+        (lambda: circle(10, 0.1, 1.5), TypeError, r"circle: rng must be .*got 1.5"),
+        (lambda: gauss(10, 0.1, False), TypeError, r"gauss: rng must be .*got False"),
+    ],
+)
+def test_generator_arguments_are_named(call, error, message):
+    """noise 'a' was a ufunc error, n inf an OverflowError, rng 'a' a SeedSequence message,
+    and rng 0.0 / [] / False silently meant seed 0."""
+    with pytest.raises(error, match=message):
+        call()
+
+
+def test_a_seed_and_its_generator_draw_the_same_points():
+    x0, _ = moons(10, 0.1, None)
+    np.testing.assert_array_equal(x0, moons(10, 0.1, 0)[0])
+    np.testing.assert_array_equal(x0, moons(10, 0.1, np.random.default_rng(0))[0])
+    assert not np.array_equal(x0, moons(10, 0.1, 1)[0])

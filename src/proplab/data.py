@@ -7,6 +7,29 @@ from __future__ import annotations
 
 import numpy as np
 
+from proplab.core import check_int
+
+
+def generator(rng: np.random.Generator | int | None, owner: str) -> np.random.Generator:
+    """``rng`` as a Generator: itself, a seed NumPy takes (an int >= 0, a list of them,
+    a SeedSequence), or None for seed 0.
+
+    Raises a TypeError naming ``owner`` for anything else: NumPy's own message speaks of
+    SeedSequence entropy, not of the argument, and it takes False and 0.0 as seed 0.
+    """
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if rng is None:
+        return np.random.default_rng(0)
+    try:
+        if isinstance(rng, bool | float | str):
+            raise TypeError
+        return np.random.default_rng(rng)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"{owner}: rng must be a numpy Generator or a seed (an integer >= 0), got {rng!r}"
+        ) from None
+
 
 def generate_linear(
     n: int = 100, rng: np.random.Generator | int | None = None
@@ -16,10 +39,11 @@ def generate_linear(
     ``rng`` is a Generator or a seed (default seed 0, so the data is always
     reproducible). Returns ``x (n, 2)`` float64 and ``y (n, 1)`` int64.
     """
-    if int(n) != n or n <= 0:
-        raise ValueError(f"generate_linear needs a positive integer n, got {n!r}")
-    rng = np.random.default_rng(0 if rng is None else rng)
-    x = rng.uniform(0.0, 1.0, size=(int(n), 2))
+    try:
+        n = check_int(n, "n")  # also refuses bools, None, inf and NaN
+    except ValueError:
+        raise ValueError(f"generate_linear needs a positive integer n, got {n!r}") from None
+    x = generator(rng, "generate_linear").uniform(0.0, 1.0, size=(n, 2))
     y = np.where(x[:, 0] > x[:, 1], 0, 1).astype(np.int64).reshape(-1, 1)
     return x, y
 

@@ -21,9 +21,13 @@ With the default ``noise=0.1`` every set is learnable by a small MLP (see
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable
 
 import numpy as np
+
+from proplab.core import check_int
+from proplab.data import generator
 
 Dataset = tuple[np.ndarray, np.ndarray]
 RngLike = np.random.Generator | int | None
@@ -35,13 +39,19 @@ SPIRAL_R0 = 0.2
 
 
 def _setup(name: str, n: int, noise: float, rng: RngLike) -> tuple[int, int, np.random.Generator]:
-    if isinstance(n, bool) or int(n) != n or n < 2:
-        raise ValueError(f"{name}: n must be an integer >= 2 (one sample per class), got {n!r}")
-    if not (np.isfinite(noise) and noise >= 0):
+    try:
+        n = check_int(n, "n", low=2)  # also refuses bools, None, inf and NaN
+    except ValueError:
+        raise ValueError(
+            f"{name}: n must be an integer >= 2 (one sample per class), got {n!r}"
+        ) from None
+    if (
+        isinstance(noise, bool)
+        or not isinstance(noise, numbers.Real)
+        or not (np.isfinite(noise) and noise >= 0)
+    ):
         raise ValueError(f"{name}: noise must be a finite number >= 0, got {noise!r}")
-    n = int(n)
-    gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng or 0)
-    return n // 2, n - n // 2, gen
+    return n // 2, n - n // 2, generator(rng, name)
 
 
 def _finish(x0: np.ndarray, x1: np.ndarray, noise: float, rng: np.random.Generator) -> Dataset:
