@@ -115,6 +115,28 @@ def test_validation() -> None:
         StepLR("sgd", 1)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda: StepLR(_sgd(), float("inf")), "step_size must be a positive integer, got inf"),
+        (lambda: StepLR(_sgd(), None), "step_size must be a positive integer, got None"),
+        (lambda: StepLR(_sgd(), 2, "a"), "gamma must be a finite number > 0, got 'a'"),
+        (
+            lambda: CosineAnnealingLR(_sgd(), float("inf")),
+            "T_max must be a positive integer, got inf",
+        ),
+        (
+            lambda: CosineAnnealingLR(_sgd(), 5, "a"),
+            "eta_min must be a finite number >= 0, got 'a'",
+        ),
+    ],
+)
+def test_values_that_are_not_numbers_are_named(build, message):
+    """inf was an OverflowError, None a raw int() TypeError, 'a' 'must be real number'."""
+    with pytest.raises(ValueError, match=message):
+        build()
+
+
 @pytest.mark.torch
 def test_lr_sequences_match_torch() -> None:
     torch = pytest.importorskip("torch")

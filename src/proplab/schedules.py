@@ -20,9 +20,11 @@ is applied element-wise, and ReduceLROnPlateau then takes one metric per replica
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 
+from proplab.core import check_int
 from proplab.optim import Hyper, Optimizer
 
 
@@ -57,13 +59,17 @@ class LRSchedule:
         return f"{type(self).__name__}(last_epoch={self.last_epoch}, lr={self.optimizer.lr})"
 
 
+def _is_real(value: object) -> bool:
+    """A real number, not a bool or a string (math.isfinite would raise on those)."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
 class StepLR(LRSchedule):
     """lr = base_lr * gamma ** (epoch // step_size): decay by ``gamma`` every ``step_size`` epochs."""
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
-        if isinstance(step_size, bool) or int(step_size) != step_size or step_size <= 0:
-            raise ValueError(f"step_size must be a positive integer, got {step_size!r}")
-        if not (math.isfinite(gamma) and gamma > 0):
+        step_size = check_int(step_size, "step_size")  # also refuses None, inf, NaN
+        if not (_is_real(gamma) and math.isfinite(gamma) and gamma > 0):
             raise ValueError(f"gamma must be a finite number > 0, got {gamma!r}")
         super().__init__(optimizer)
         self.step_size, self.gamma = int(step_size), float(gamma)
@@ -80,9 +86,8 @@ class CosineAnnealingLR(LRSchedule):
     """
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0) -> None:  # noqa: N803
-        if isinstance(T_max, bool) or int(T_max) != T_max or T_max <= 0:
-            raise ValueError(f"T_max must be a positive integer, got {T_max!r}")
-        if not (math.isfinite(eta_min) and eta_min >= 0):
+        T_max = check_int(T_max, "T_max")  # also refuses None, inf, NaN
+        if not (_is_real(eta_min) and math.isfinite(eta_min) and eta_min >= 0):
             raise ValueError(f"eta_min must be a finite number >= 0, got {eta_min!r}")
         super().__init__(optimizer)
         self.T_max, self.eta_min = int(T_max), float(eta_min)
