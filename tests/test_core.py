@@ -333,3 +333,29 @@ def test_check_int_names_the_argument(bad):
         check_int(bad, "thing")
     assert check_int(np.int64(3), "thing") == 3
     assert check_int(2.0, "thing") == 2
+
+
+def test_backward_before_forward_says_so():
+    """Every module raised a bare AttributeError ('Linear' object has no attribute 'x')."""
+    from proplab import MSELoss, Sigmoid, mlp
+    from proplab.conv import Conv1d
+
+    model = mlp(2, 3, 1, rng=np.random.default_rng(0))
+    cases = [
+        (lambda: model.backward(np.ones((4, 1))), "Sigmoid.backward needs 'out'"),
+        (lambda: model.layers[0].backward(np.ones((4, 3))), "Linear.backward needs 'x'"),
+        (lambda: Sigmoid().backward(np.ones(2)), "Sigmoid.backward needs 'out'"),
+        (
+            lambda: Conv1d(1, 2, 2, rng=np.random.default_rng(0)).backward(np.ones((1, 2, 1))),
+            "Conv1d.backward needs 'cols'",
+        ),
+        (lambda: MSELoss().backward(), "MSELoss.backward needs 'diff'"),
+    ]
+    for call, message in cases:
+        with pytest.raises(AttributeError, match=rf"{message}, which forward saves"):
+            call()
+    with pytest.raises(AttributeError, match="'Sequential' object has no attribute 'weights'"):
+        model.weights  # noqa: B018 (any other missing attribute keeps Python's message)
+    x = np.ones((4, 2))
+    model.forward(x)
+    assert model.backward(np.ones((4, 1))).shape == (4, 2)  # and after forward, it works

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
@@ -226,6 +227,14 @@ class Parameter:
         return f"Parameter({label}shape={self.data.shape}, dtype={self.data.dtype})"
 
 
+# What modules' forward passes keep for backward (Linear x, Sigmoid/Tanh out, ReLU mask,
+# LeakyReLU slope, Flatten in_shape, Conv1d x_shape/cols/length_out): missing, they mean
+# backward ran before any forward.
+SAVED_BY_FORWARD = frozenset(
+    {"x", "out", "mask", "slope", "in_shape", "x_shape", "cols", "length_out"}
+)
+
+
 class Module:
     """Base class: ``forward`` stores what ``backward`` needs; ``backward`` applies the chain rule.
 
@@ -255,6 +264,15 @@ class Module:
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         return self.forward(x)
+
+    def __getattr__(self, name: str) -> Any:
+        # reached only when an attribute is missing, so it costs nothing otherwise
+        if name in SAVED_BY_FORWARD:
+            raise AttributeError(
+                f"{type(self).__name__}.backward needs {name!r}, which forward saves: "
+                "call forward (a model's forward pass) before backward"
+            )
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def children(self) -> list[Module]:
         return []

@@ -8,6 +8,8 @@ replica's gradient is then the gradient of its own loss).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 
@@ -22,6 +24,15 @@ class Loss:
 
     def __call__(self, pred: np.ndarray, target: np.ndarray) -> float | np.ndarray:
         return self.forward(pred, target)
+
+    def __getattr__(self, name: str) -> Any:
+        # reached only when an attribute is missing: what forward keeps for backward
+        if name in ("diff", "pred", "target", "probs", "soft", "labels", "n", "count"):
+            raise AttributeError(
+                f"{type(self).__name__}.backward needs {name!r}, which forward saves: "
+                "compute the loss (forward) before backward"
+            )
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
