@@ -11,7 +11,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from proplab.core import Module
+from proplab.core import Module, forward_first
 
 # exp(x) overflows just above log(max float); clamping there keeps every finite
 # input warning-free and changes sigmoid by less than the smallest normal float.
@@ -105,7 +105,10 @@ class Sigmoid(Module):
     def backward(
         self, grad_out: np.ndarray, need_input_grad: bool = True, out: np.ndarray | None = None
     ) -> np.ndarray:
-        s = self.out
+        try:
+            s = self.out
+        except AttributeError:
+            raise forward_first(self, "out") from None
         # dL/dx = dL/ds * s (1 - s), computed in one fresh array (or in out)
         one = _one(s.dtype)
         local = np.subtract(one, s) if out is None else np.subtract(one, s, out=out)
@@ -126,7 +129,10 @@ class Tanh(Module):
     def backward(
         self, grad_out: np.ndarray, need_input_grad: bool = True, out: np.ndarray | None = None
     ) -> np.ndarray:
-        t = self.out
+        try:
+            t = self.out
+        except AttributeError:
+            raise forward_first(self, "out") from None
         # dL/dx = dL/dt * (1 - t^2)
         local = np.multiply(t, t, out=out)
         np.subtract(_one(t.dtype), local, out=local)
@@ -146,7 +152,10 @@ class ReLU(Module):
     def backward(
         self, grad_out: np.ndarray, need_input_grad: bool = True, out: np.ndarray | None = None
     ) -> np.ndarray:
-        return np.multiply(grad_out, self.mask, out=out)
+        try:
+            return np.multiply(grad_out, self.mask, out=out)
+        except AttributeError:
+            raise forward_first(self, "mask") from None
 
 
 class LeakyReLU(Module):
@@ -175,7 +184,10 @@ class LeakyReLU(Module):
     def backward(
         self, grad_out: np.ndarray, need_input_grad: bool = True, out: np.ndarray | None = None
     ) -> np.ndarray:
-        return np.multiply(grad_out, self.slope, out=out)
+        try:
+            return np.multiply(grad_out, self.slope, out=out)
+        except AttributeError:
+            raise forward_first(self, "slope") from None
 
     def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}"

@@ -29,7 +29,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from proplab import init as initializers
-from proplab.core import Module, Parameter, check_int
+from proplab.core import Module, Parameter, check_int, forward_first
 
 
 def _check_geometry_args(kernel_size: int, stride: int, padding: int, dilation: int) -> None:
@@ -285,6 +285,10 @@ class Conv1d(Module):
         return np.ascontiguousarray(out.reshape(out.shape[:-1] + (n, length_out)).swapaxes(-3, -2))
 
     def backward(self, grad_out: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
+        try:
+            cols = self.cols
+        except AttributeError:
+            raise forward_first(self, "cols") from None
         k, w = self.kernel_size, self.weight.data
         channels, filters = self.in_channels, self.out_channels
         # g[o, (i, t)]: the upstream gradient in the layout of the forward product
@@ -292,7 +296,7 @@ class Conv1d(Module):
         g = grad_out.swapaxes(-3, -2)
         g = g.reshape(g.shape[:-3] + (filters, -1))
         # dL/dw = g cols^T ; dL/db = sum of g over samples and positions
-        self.weight.accumulate((g @ self.cols.mT).reshape(w.shape))
+        self.weight.accumulate((g @ cols.mT).reshape(w.shape))
         if self.bias is not None:
             self.bias.accumulate_sum(g, axis=-1)
         if not need_input_grad:

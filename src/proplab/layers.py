@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from proplab import init as initializers
-from proplab.core import Module, Parameter, check_int, matmul
+from proplab.core import Module, Parameter, check_int, forward_first, matmul
 
 
 class Linear(Module):
@@ -105,7 +105,10 @@ class Linear(Module):
         )
 
     def backward(self, grad_out: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
-        x = self.x
+        try:
+            x = self.x
+        except AttributeError:
+            raise forward_first(self, "x") from None
         # dL/dW = x^T g ; dL/db = sum of g over samples ; dL/dx = g W^T
         # (shared data x (n, in) feeding a replica stack: x^T broadcasts over R)
         self.weight.accumulate_matmul(x.mT, grad_out)
@@ -164,4 +167,7 @@ class Flatten(Module):
         return x.reshape(x.shape[:keep] + (-1,))
 
     def backward(self, grad_out: np.ndarray, need_input_grad: bool = True) -> np.ndarray:
-        return grad_out.reshape(self.in_shape)
+        try:
+            return grad_out.reshape(self.in_shape)
+        except AttributeError:
+            raise forward_first(self, "in_shape") from None

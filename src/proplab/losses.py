@@ -8,9 +8,9 @@ replica's gradient is then the gradient of its own loss).
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
+
+from proplab.core import forward_first
 
 
 class Loss:
@@ -24,15 +24,6 @@ class Loss:
 
     def __call__(self, pred: np.ndarray, target: np.ndarray) -> float | np.ndarray:
         return self.forward(pred, target)
-
-    def __getattr__(self, name: str) -> Any:
-        # reached only when an attribute is missing: what forward keeps for backward
-        if name in ("diff", "pred", "target", "probs", "soft", "labels", "n", "count"):
-            raise AttributeError(
-                f"{type(self).__name__}.backward needs {name!r}, which forward saves: "
-                "compute the loss (forward) before backward"
-            )
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
@@ -89,7 +80,10 @@ class MSELoss(Loss):
         return np.vecdot(rows, rows) / count
 
     def backward(self) -> np.ndarray:
-        return self.diff * self._scale
+        try:
+            return self.diff * self._scale
+        except AttributeError:
+            raise forward_first(self, "diff") from None
 
 
 class BCELoss(Loss):
@@ -118,7 +112,10 @@ class BCELoss(Loss):
         return _mean_last_two(-(target * log_p + (1.0 - target) * log_1mp))
 
     def backward(self) -> np.ndarray:
-        p, t = self.pred, self.target
+        try:
+            p, t = self.pred, self.target
+        except AttributeError:
+            raise forward_first(self, "pred") from None
         return (p - t) / (np.maximum(p * (1.0 - p), self._EPS) * self.count)
 
 
@@ -202,7 +199,10 @@ class CrossEntropyLoss(Loss):
         return np.take_along_axis(a, index, axis=-1)[..., 0]
 
     def backward(self) -> np.ndarray:
-        scale = 1.0 / self.n
+        try:
+            scale = 1.0 / self.n
+        except AttributeError:
+            raise forward_first(self, "probs") from None
         if self.soft is not None:
             t = self.soft
             # d/dz of -sum_c t_c log p_c is p * sum_c t_c - t (= p - t for one-hot rows)
