@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from proplab import SGD, AdaGrad, Adam, MSELoss, RMSProp, fit
+from proplab import SGD, AdaGrad, Adam, MSELoss, RMSProp, fit, mlp
 from proplab.activations import Identity, LeakyReLU, ReLU, Sigmoid, Tanh
 from proplab.config import RunConfig, build_model
 from proplab.core import Parameter
 from proplab.gradcheck import gradcheck
-from proplab.layers import Linear
+from proplab.layers import Flatten, Linear
 from proplab.per_replica import PerReplica, PerReplicaOptimizer
 from proplab.stacking import build_stack_model
 
@@ -41,7 +41,7 @@ def test_gradcheck(rng):
 def test_bad_parts_and_shapes_are_rejected(rng):
     with pytest.raises(ValueError, match="at least one"):
         PerReplica([])
-    with pytest.raises(ValueError, match="positive, got 0"):
+    with pytest.raises(ValueError, match="positive integer, got 0"):
         PerReplica([(0, Sigmoid())])
     with pytest.raises(ValueError, match="parameterless modules, got Linear"):
         PerReplica([(1, Linear(2, 2, rng=rng))])
@@ -151,3 +151,123 @@ def test_per_replica_optimizer_equals_each_rule_on_its_block(rng):
     np.testing.assert_array_equal(mixed.data[2:], second.data)
     np.testing.assert_array_equal(opt.lr, [0.1, 0.1, 0.1, 0.2, 0.3])
     assert "0:2=Adam" in repr(opt) and "2:5=SGD" in repr(opt)
+
+
+@pytest.mark.parametrize("count", [0, -1, 1.5, True, None, "2", float("inf"), float("nan")])
+def test_bad_replica_counts_are_named(count):
+    with pytest.raises(ValueError, match=r"part 1's replica count must be a positive integer"):
+        PerReplica([(2, Sigmoid()), (count, Tanh())])
+    # an optimizer's blocks too: a negative count made blocks overlap (an AssertionError
+    # from packing), True was taken as 1
+    with pytest.raises(ValueError, match=r"part 1's replica count must be a positive integer"):
+        PerReplicaOptimizer(
+            [Parameter(np.zeros((4, 3)), 1)],
+            [(3, lambda ps: SGD(ps)), (count, lambda ps: SGD(ps)), (1, lambda ps: SGD(ps))],
+        )
+
+
+def test_bad_parts_are_named():
+    with pytest.raises(TypeError, match=r"part 0 must be a \(count, module\) pair"):
+        PerReplica([Sigmoid()])
+    with pytest.raises(TypeError, match=r"part 0's module must be a Module"):
+        PerReplica([(2, "sigmoid")])
+    with pytest.raises(ValueError, match="at least one"):
+        PerReplicaOptimizer([Parameter(np.zeros((4, 3)), 1)], [])
+    with pytest.raises(TypeError, match=r"part 0's make returned None"):
+        PerReplicaOptimizer([Parameter(np.zeros((4, 3)), 1)], [(4, lambda ps: None)])
+    other = SGD([Parameter(np.zeros((4, 3)), 1)], lr=np.ones(4))
+    with pytest.raises(ValueError, match="over other parameters"):
+        PerReplicaOptimizer([Parameter(np.zeros((4, 3)), 1)], [(4, lambda ps: other)])
+
+
+def test_one_module_instance_in_two_blocks_is_refused(rng):
+    # its backward would use what its forward saved for the other block: wrong gradients
+    shared = Sigmoid()
+    with pytest.raises(ValueError, match="parts 0 and 1 share one Sigmoid instance"):
+        PerReplica([(2, shared), (2, shared)])
+
+
+def test_a_one_model_array_whose_samples_match_the_replica_count_is_refused(xor):
+    # (21, 4) hidden activations of one model fed to a PerReplica over 21 replicas used
+    # to pass: each *sample* got its own activation
+    x, _ = xor
+    model = mlp(2, 4, 1, rng=np.random.default_rng(0))
+    model.layers[1] = PerReplica([(10, Sigmoid()), (11, Tanh())])
+    with pytest.raises(ValueError, match=r"over 21 replicas got an array of shape \(21, 4\)"):
+        model.forward(x)
+
+
+def test_a_module_that_changes_the_shape_is_named(rng):
+    mixed = PerReplica([(2, Flatten()), (1, Sigmoid())])
+    with pytest.raises(ValueError, match=r"Flatten of replicas 0:2 did not return .* shape"):
+        mixed.forward(rng.standard_normal((3, 4, 5, 2)))
+
+
+def _sgd_adam(k_sgd=2, k_adam=2):
+    params = [Parameter(np.zeros((k_sgd + k_adam, 3)), 1)]
+    return PerReplicaOptimizer(
+        params,
+        [
+            (k_sgd, lambda ps: SGD(ps, lr=0.5, momentum=0.9)),
+            (k_adam, lambda ps: Adam(ps, lr=np.array([0.1, 0.2]))),
+        ],
+    )
+
+
+def test_set_hyper_checks_every_block_before_changing_any():
+    opt = _sgd_adam()
+    before = [dict(rule.hyper) for _, rule, _ in opt.blocks]
+    # a name one rule lacks was silently added to it ('momentum' on Adam)
+    with pytest.raises(ValueError, match=r"'momentum' is not a hyperparameter of replicas 2:4"):
+        opt.set_hyper("momentum", 0.5)
+    with pytest.raises(ValueError, match=r"'beta1' is not .* 0:2 \(SGD\)"):
+        opt.hyper_array("beta1")  # was a bare KeyError
+    # a wrong value for a later block used to leave the earlier ones changed
+    for bad in (-1.0, float("nan"), np.array([1.0, 1.0, -1.0, 1.0]), "a", None):
+        with pytest.raises(ValueError, match="lr must be a finite number >= 0"):
+            opt.set_hyper("lr", bad)
+    with pytest.raises(ValueError, match=r"must have shape \(4,\), got \(3,\)"):
+        opt.set_hyper("lr", np.ones(3))
+    for (_, rule, _), old in zip(opt.blocks, before, strict=True):
+        assert rule.hyper.keys() == old.keys()
+        for name, value in old.items():
+            np.testing.assert_array_equal(rule.hyper[name], value)
+    # a list per replica is taken as an array (it used to reach the first block whole)
+    opt.set_hyper("lr", [1.0, 2.0, 3.0, 4.0])
+    np.testing.assert_array_equal(opt.lr, [1.0, 2.0, 3.0, 4.0])
+    np.testing.assert_array_equal(opt.blocks[0][1].hyper["lr"], [1.0, 2.0])
+    opt.set_hyper("weight_decay", 0.01)
+    np.testing.assert_array_equal(opt.hyper_array("weight_decay"), 0.01)
+
+
+def test_stack_of_mixed_rules_stops_each_replica_alone(xor):
+    # replicas 0-1 SGD with momentum (lr 5 diverges), 2-3 RMSprop (one below tol early):
+    # each stops alone, keeps its weights, and equals its run alone
+    x, y = xor
+    lrs_sgd, lrs_rms = [0.001, 5.0], [0.05, 0.3]
+    kw = {"activation": "identity", "output_activation": "identity"}
+    stack = mlp(2, 4, 1, seeds=range(4), **kw)
+    stack.layers[1] = PerReplica([(2, Identity()), (2, Identity())])
+    opt = PerReplicaOptimizer(
+        stack.parameters(),
+        [
+            (2, lambda ps: SGD(ps, lr=np.array(lrs_sgd), momentum=0.9)),
+            (2, lambda ps: RMSProp(ps, lr=np.array(lrs_rms), momentum=0.9)),
+        ],
+    )
+    stacked = fit(stack, MSELoss(), opt, x, y, 300, tol=0.24945)
+    assert "diverged" in stacked.replica_stop_reason
+    assert "converged" in stacked.replica_stop_reason
+    assert "completed" in stacked.replica_stop_reason
+    for k in range(4):
+        alone = mlp(2, 4, 1, rng=np.random.default_rng(k), **kw)
+        if k < 2:
+            rule = SGD(alone.parameters(), lr=lrs_sgd[k], momentum=0.9)
+        else:
+            rule = RMSProp(alone.parameters(), lr=lrs_rms[k - 2], momentum=0.9)
+        history = fit(alone, MSELoss(), rule, x, y, 300, tol=0.24945)
+        mine = stacked.replica(k)
+        assert (mine.stop_reason, mine.epochs_run) == (history.stop_reason, history.epochs_run)
+        np.testing.assert_array_equal(mine.loss, history.loss)
+        for p, q in zip(alone.parameters(), stack.parameters(), strict=True):
+            np.testing.assert_array_equal(p.data, q.data[k])

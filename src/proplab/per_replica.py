@@ -12,12 +12,33 @@ bit-identical to its model trained on its own.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
-from proplab.core import Module, Parameter
+from proplab.core import Module, Parameter, check_int
 from proplab.optim import Hyper, Optimizer, ParamGroup
+
+
+def _parts(owner: str, parts: object, what: str) -> list[tuple[int, object]]:
+    """``parts`` as ``(count, item)`` pairs with whole positive counts, else a clear error.
+
+    Blocks are given by counts in replica order, so they cannot overlap or come out of
+    order; a count of 0, a negative or fractional one, a bool or None is refused here.
+    """
+    if isinstance(parts, str | bytes) or not isinstance(parts, Sequence | Iterable):
+        raise TypeError(f"{owner} takes a list of (count, {what}) pairs, got {parts!r}")
+    parts = list(parts)
+    if not parts:
+        raise ValueError(f"{owner} needs at least one (count, {what}) part")
+    checked = []
+    for i, part in enumerate(parts):
+        if not isinstance(part, tuple | list) or len(part) != 2:
+            raise TypeError(f"{owner}: part {i} must be a (count, {what}) pair, got {part!r}")
+        count, item = part
+        checked.append((check_int(count, f"{owner}: part {i}'s replica count"), item))
+    return checked
 
 
 class PerReplica(Module):
@@ -29,56 +50,84 @@ class PerReplica(Module):
             Modules must have no parameters and keep their input's shape
             (element-wise activations).
 
-    Shape: ``(K, ...)`` -> ``(K, ...)`` with ``K`` the sum of the counts; each
-    module sees (and returns) its own block ``(count, ...)``.
+    Shape: ``(K, n, ...)`` -> ``(K, n, ...)`` with ``K`` the sum of the counts;
+    each module sees (and returns) its own block ``(count, n, ...)``. A 2-D
+    ``(n, features)`` array is one model's, not a stack's, and is refused.
     """
 
     def __init__(self, parts: Sequence[tuple[int, Module]]) -> None:
         super().__init__()
-        if not parts:
-            raise ValueError("PerReplica needs at least one (count, module) part")
         self.blocks: list[tuple[slice, Module]] = []
         start = 0
-        for count, module in parts:
-            if int(count) != count or count <= 0:
-                raise ValueError(f"PerReplica: replica counts must be positive, got {count!r}")
+        seen: dict[int, int] = {}
+        for i, (count, module) in enumerate(_parts("PerReplica", parts, "module")):
+            if not isinstance(module, Module):
+                raise TypeError(
+                    f"PerReplica: part {i}'s module must be a Module such as Sigmoid(), "
+                    f"got {module!r}"
+                )
             if module.has_parameters():
                 raise ValueError(
                     f"PerReplica takes parameterless modules, got {type(module).__name__} "
                     "with parameters"
                 )
-            self.blocks.append((slice(start, start + int(count)), module))
-            start += int(count)
+            if id(module) in seen:
+                # a module keeps what its forward saw for its backward: one instance in
+                # two blocks would hand the first block the second block's saved values
+                raise ValueError(
+                    f"PerReplica: parts {seen[id(module)]} and {i} share one "
+                    f"{type(module).__name__} instance; give each part its own "
+                    f"({type(module).__name__}() for each)"
+                )
+            seen[id(module)] = i
+            self.blocks.append((slice(start, start + count), module))
+            start += count
         self.replicas = start
 
     def children(self) -> list[Module]:
         return [module for _, module in self.blocks]
 
     def _check(self, a: np.ndarray) -> None:
-        if a.ndim == 0 or a.shape[0] != self.replicas:
+        if a.ndim < 3 or a.shape[0] != self.replicas:
             raise ValueError(
-                f"PerReplica over {self.replicas} replicas got an array of shape {a.shape}; "
-                f"its first axis must be the {self.replicas} replicas"
+                f"PerReplica over {self.replicas} replicas got an array of shape "
+                f"{np.shape(a)}; it takes a stack's ({self.replicas}, samples, ...) arrays, "
+                f"its first axis the {self.replicas} replicas"
+                + (" (a 2-D array is one model's samples)" if np.ndim(a) == 2 else "")
             )
+
+    def _failed(self, module: Module, block: slice, a: np.ndarray, exc: Exception) -> ValueError:
+        """The error for a block's module that does not keep its input's shape (failure path)."""
+        return ValueError(
+            f"PerReplica: {type(module).__name__} of replicas {block.start}:{block.stop} did "
+            f"not return an array of its input's shape {a[block].shape} ({exc}); PerReplica "
+            "takes element-wise modules (activations)"
+        )
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self._check(x)
         out = np.empty_like(x)
         for block, module in self.blocks:
-            if module.supports_out:  # written straight into its slice, no copy
-                module.forward(x[block], out=out[block])
-            else:
-                out[block] = module.forward(x[block])
+            try:
+                if module.supports_out:  # written straight into its slice, no copy
+                    module.forward(x[block], out=out[block])
+                else:
+                    out[block] = module.forward(x[block])
+            except ValueError as exc:
+                raise self._failed(module, block, x, exc) from exc
         return out
 
     def backward(self, grad_out: np.ndarray, need_input_grad: bool = True) -> np.ndarray:
         self._check(grad_out)
         grad_in = np.empty_like(grad_out)
         for block, module in self.blocks:
-            if module.supports_out:
-                module.backward(grad_out[block], out=grad_in[block])
-            else:
-                grad_in[block] = module.backward(grad_out[block])
+            try:
+                if module.supports_out:
+                    module.backward(grad_out[block], out=grad_in[block])
+                else:
+                    grad_in[block] = module.backward(grad_out[block])
+            except ValueError as exc:
+                raise self._failed(module, block, grad_out, exc) from exc
         return grad_in
 
     def extra_repr(self) -> str:
@@ -115,8 +164,15 @@ class PerReplicaOptimizer(Optimizer):
         params: Iterable[Parameter],
         parts: Sequence[tuple[int, Callable[[list[Parameter]], Optimizer]]],
     ) -> None:
+        parts = _parts("PerReplicaOptimizer", parts, "make")
+        for i, (_, make) in enumerate(parts):
+            if not callable(make):
+                raise TypeError(
+                    f"PerReplicaOptimizer: part {i}'s make must be a callable taking the "
+                    f"block's parameters, e.g. lambda ps: SGD(ps, lr=0.1), got {make!r}"
+                )
+        total = sum(count for count, _ in parts)
         super().__init__(params)
-        total = sum(int(count) for count, _ in parts)
         for group in self.groups:
             if group.data.ndim != 2 or group.data.shape[0] != total:
                 raise ValueError(
@@ -127,12 +183,25 @@ class PerReplicaOptimizer(Optimizer):
         # step runs every epoch and zip(strict=True) costs ~0.3 us per loop
         self.blocks: list[tuple[slice, Optimizer, list[tuple[_Rows, dict]]]] = []
         start = 0
-        for count, make in parts:
-            block = slice(start, start + int(count))
+        for i, (count, make) in enumerate(parts):
+            block = slice(start, start + count)
             rows = [_Rows(group, block) for group in self.groups]
             # the block's rule and hyperparameters, built on stand-ins of its rows' shapes
             # (it never sees the real parameters: they stay packed here)
-            rule = make([Parameter(np.zeros_like(r.data), replica_ndim=1) for r in rows])
+            stand_ins = [Parameter(np.zeros_like(r.data), replica_ndim=1) for r in rows]
+            rule = make(stand_ins)
+            if not isinstance(rule, Optimizer) or isinstance(rule, PerReplicaOptimizer):
+                raise TypeError(
+                    f"PerReplicaOptimizer: part {i}'s make returned {rule!r}; it must build "
+                    "one optimizer (SGD, Adam, ...) over the parameters it is given"
+                )
+            if [id(p) for p in rule.params] != [id(p) for p in stand_ins]:
+                # its per-replica hyperparameters were checked against other parameters
+                raise ValueError(
+                    f"PerReplicaOptimizer: part {i}'s make returned a {type(rule).__name__} "
+                    "over other parameters; it must build the optimizer over the parameters "
+                    "it is given (lambda ps: SGD(ps, ...))"
+                )
             self.blocks.append((block, rule, [(r, {}) for r in rows]))
             start = block.stop
         self.replicas = total
@@ -145,22 +214,64 @@ class PerReplicaOptimizer(Optimizer):
     def lr(self, value: Hyper) -> None:
         self.set_hyper("lr", value)
 
+    def _missing(self, name: str) -> ValueError | None:
+        """The error for a hyperparameter some block's rule does not have, else None."""
+        lacking = [(b, rule) for b, rule, _ in self.blocks if name not in rule.hyper]
+        if not lacking:
+            return None
+        common = sorted(set.intersection(*(set(rule.hyper) for _, rule, _ in self.blocks)))
+        where = ", ".join(f"{b.start}:{b.stop} ({type(rule).__name__})" for b, rule in lacking)
+        return ValueError(
+            f"PerReplicaOptimizer: {name!r} is not a hyperparameter of replicas {where} "
+            f"(accepted for every block: {', '.join(common)})"
+        )
+
     def hyper_array(self, name: str) -> np.ndarray:
         """Hyperparameter ``name`` of every replica, shape ``(K,)``."""
         out = np.empty(self.replicas)
-        for block, rule, _ in self.blocks:
-            out[block] = rule.hyper[name]
+        try:
+            for block, rule, _ in self.blocks:
+                out[block] = rule.hyper[name]
+        except KeyError:
+            raise self._missing(name) from None
         return out
 
     def set_hyper(self, name: str, value: Hyper) -> None:
-        """Set ``name`` for every replica (a float, or an array of shape ``(K,)``)."""
+        """Set ``name`` for every replica (a float, or an array of shape ``(K,)``).
+
+        Every block is checked before any changes: a bad value leaves all as they were.
+        """
+        missing = self._missing(name)
+        if missing is not None:
+            raise missing
+        if isinstance(value, list | tuple):
+            value = np.asarray(value, dtype=np.float64)
         per_replica = isinstance(value, np.ndarray) and value.ndim > 0
         if per_replica and value.shape != (self.replicas,):
             raise ValueError(
                 f"{name} per replica must have shape ({self.replicas},), got {value.shape}"
             )
-        for block, rule, _ in self.blocks:
-            rule.set_hyper(name, value[block] if per_replica else value)
+        if isinstance(value, float | int) and not isinstance(value, bool):
+            ok = math.isfinite(value) and value >= 0
+        else:
+            try:
+                arr = np.asarray(value, dtype=np.float64)
+            except (TypeError, ValueError):
+                arr = np.array(np.nan)
+            ok = isinstance(value, np.ndarray | np.floating | np.integer) and bool(
+                np.isfinite(arr).all() and (arr >= 0).all()
+            )
+        if not ok:
+            shown = value.tolist() if isinstance(value, np.ndarray) else value
+            raise ValueError(
+                f"PerReplicaOptimizer: {name} must be a finite number >= 0 or an array of "
+                f"{self.replicas} of them, got {shown!r}"
+            )
+        values = [(rule, value[block] if per_replica else value) for block, rule, _ in self.blocks]
+        for rule, v in values:
+            rule._check_fits(name, v)
+        for rule, v in values:
+            rule.set_hyper(name, v)
 
     def step(self) -> None:
         self.steps += 1
