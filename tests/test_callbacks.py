@@ -113,7 +113,14 @@ def test_early_stopping_needs_validation() -> None:
         ({"epochs": -3}, r"epochs must be a positive integer, got -3"),
         ({"epochs": 2.5}, r"epochs must be a positive integer, got 2.5"),
         ({"tol": -1.0}, r"tol must be a finite number >= 0 or None, got -1.0"),
-        ({"n_iter_no_change": 0}, r"n_iter_no_change must be an integer >= 1, got 0"),
+        ({"n_iter_no_change": 0}, r"n_iter_no_change must be a positive integer, got 0"),
+        # were raw int()/math errors, or (True) taken as tol=1.0
+        ({"epochs": "a"}, r"epochs must be a positive integer, got 'a'"),
+        ({"n_iter_no_change": "a"}, r"n_iter_no_change must be a positive integer, got 'a'"),
+        ({"tol": "a"}, r"tol must be a finite number >= 0 or None, got 'a'"),
+        ({"tol": True}, r"tol must be a finite number >= 0 or None, got True"),
+        ({"schedule": "step"}, r"schedule must be a learning-rate schedule"),
+        ({"early_stopping": 5}, r"early_stopping must be an EarlyStopping, got 5"),
     ],
 )
 def test_bad_arguments_are_named_as_passed(kwargs, message):
@@ -122,5 +129,156 @@ def test_bad_arguments_are_named_as_passed(kwargs, message):
     x, y = moons(40, rng=np.random.default_rng(0))
     model = mlp(2, 4, 1, rng=np.random.default_rng(0))
     args = {"epochs": 5, **kwargs}
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises((ValueError, TypeError), match=message):
         train(model, MSELoss(), SGD(model.parameters(), lr=0.1), x, y, **args)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("a",), r"patience must be a positive integer, got 'a'"),
+        ((None,), r"patience must be a positive integer, got None"),
+        ((3, "a"), r"min_delta must be a finite number >= 0, got 'a'"),
+        ((3, None), r"min_delta must be a finite number >= 0, got None"),
+        ((3, 0.0, "no"), r"restore_best must be True or False, got 'no'"),
+    ],
+)
+def test_early_stopping_arguments_are_named(args, message):
+    with pytest.raises(ValueError, match=message):
+        EarlyStopping(*args)
+
+
+def _xor_run(seed=0, lr=2.0, **kw):
+    x, y = moons(30, 0.3, 0)
+    model = mlp(2, 6, 1, rng=np.random.default_rng(seed), **kw)
+    return model, SGD(model.parameters(), lr=lr), x, y
+
+
+def _validation():
+    return moons(60, 0.3, 1)
+
+
+def _nothing_changed_before_a_refusal(model, before):
+    for name, p in model.named_parameters():
+        np.testing.assert_array_equal(p.data, before[name])
+
+
+def test_bad_validation_is_refused_before_training():
+    """validation=x_val, a wrong width or NaN used to fail after an epoch had trained (raw
+    evaluate() TypeError, NumPy error) or (NaN) to record NaN losses silently."""
+    model, opt, x, y = _xor_run()
+    x_val, y_val = _validation()
+    before = model.state_dict()
+    cases = [
+        (x_val, r"validation must be a pair \(x_val, y_val\), got ndarray"),
+        ((x_val,), r"got tuple of length 1"),
+        ((x_val[:, :1], y_val), r"x_val must be numbers shaped like the training x \(n, 2\)"),
+        ((np.where(x_val > 0.5, np.nan, x_val), y_val), r"x_val\[.*\] is nan: must be finite"),
+        ((x_val, y_val[:5]), r"x_val has 60 samples and y_val 5"),
+        ((x_val, np.zeros((60, 3))), r"validation: MSELoss: target shape \(60, 3\)"),
+    ]
+    for validation, message in cases:
+        with pytest.raises(ValueError, match=message):
+            train(model, MSELoss(), opt, x, y, 5, validation=validation)
+    _nothing_changed_before_a_refusal(model, before)
+
+
+def test_a_replica_stack_is_refused_before_training():
+    # it trained one epoch, then failed with "only 0-dimensional arrays can be converted"
+    x, y = moons(30, 0.3, 0)
+    stack = mlp(2, 4, 1, seeds=range(3))
+    before = stack.state_dict()
+    with pytest.raises(ValueError, match=r"train takes one model, not a replica stack"):
+        train(stack, MSELoss(), SGD(stack.parameters(), lr=1.0), x, y, 5)
+    _nothing_changed_before_a_refusal(stack, before)
+
+
+def test_a_schedule_of_another_optimizer_is_refused():
+    model, opt, x, y = _xor_run()
+    other_model, other, _, _ = _xor_run(1)
+    with pytest.raises(ValueError, match="schedule was built on another optimizer"):
+        train(model, MSELoss(), opt, x, y, 5, schedule=StepLR(other, 1, 0.5))
+    assert other.lr == 2.0  # it used to be halved every epoch, this optimizer's never
+
+
+def _weights_after(epochs, seed=0, lr=2.0, **kw):
+    """The weights of the same run trained exactly ``epochs`` epochs."""
+    model, opt, x, y = _xor_run(seed, lr, **kw)
+    train(model, MSELoss(), opt, x, y, epochs, tol=None)
+    return model.state_dict()
+
+
+def test_restored_weights_are_the_best_epochs_after_ctrl_c():
+    model, opt, x, y = _xor_run()
+    calls = {"n": 0}
+
+    class Interrupting(MSELoss):
+        def forward(self, pred, target):
+            calls["n"] += 1
+            if calls["n"] == 2 * 150 + 1:  # one training + one validation pass per epoch
+                raise KeyboardInterrupt  # during epoch 150's validation (after the probe)
+            return super().forward(pred, target)
+
+    history = train(
+        model,
+        Interrupting(),
+        opt,
+        x,
+        y,
+        1000,
+        validation=_validation(),
+        early_stopping=EarlyStopping(1000),
+    )
+    assert history.stop_reason == "interrupted"
+    # every column one entry per epoch (val_loss was one short); no validation: NaN
+    n = history.epochs_run
+    lengths = {len(c) for c in (history.loss, history.accuracy, history.lr, history.wall_time)}
+    assert lengths == {n} and len(history.val_loss) == len(history.val_accuracy) == n
+    assert np.isnan(history.val_loss[-1]) and history.message.startswith(f"interrupted after {n}")
+    assert history.best_epoch == int(np.nanargmin(history.val_loss)) + 1
+    expected = _weights_after(history.best_epoch)
+    for name, p in model.named_parameters():
+        np.testing.assert_array_equal(p.data, expected[name])
+
+
+def test_divergence_names_its_epoch_and_keeps_columns_aligned():
+    kw = {"activation": "identity", "output_activation": "identity"}
+    model, opt, x, y = _xor_run(0, 0.6, **kw)
+    history = train(
+        model,
+        MSELoss(),
+        opt,
+        x,
+        y,
+        3000,
+        validation=_validation(),
+        early_stopping=EarlyStopping(50),
+    )
+    n = history.epochs_run
+    assert history.stop_reason == "diverged" and n > 1
+    # the message said "at epoch 1": each epoch is a one-epoch fit
+    assert history.message.startswith(f"training diverged at epoch {n}:")
+    assert len(history.val_loss) == len(history.val_accuracy) == len(history.lr) == n
+    assert history.best_epoch == int(np.nanargmin(history.val_loss)) + 1
+    expected = _weights_after(history.best_epoch, 0, 0.6, **kw)
+    for name, p in model.named_parameters():
+        np.testing.assert_array_equal(p.data, expected[name])
+
+
+def test_an_early_stopping_reused_for_a_second_model_starts_afresh():
+    # it kept the first training's best loss and weights: the second stopped after
+    # `patience` epochs without a new best and loaded the first model's weights
+    stop = EarlyStopping(5)
+    x_val, y_val = _validation()
+    first, opt, x, y = _xor_run(0)
+    train(
+        first, MSELoss(), opt, x, y, 400, validation=(x_val, y_val), early_stopping=stop, warn=False
+    )
+    second, opt, _, _ = _xor_run(1, lr=0.01)  # its validation loss stays above the first's
+    history = train(
+        second, MSELoss(), opt, x, y, 20, validation=(x_val, y_val), early_stopping=stop, warn=False
+    )
+    assert history.best_epoch == int(np.argmin(history.val_loss)) + 1
+    expected = _weights_after(history.best_epoch, 1, 0.01)
+    for name, p in second.named_parameters():
+        np.testing.assert_array_equal(p.data, expected[name])

@@ -19,6 +19,7 @@ One model only (no replica axes): early stopping and convergence watch one loss.
 from __future__ import annotations
 
 import math
+import numbers
 import time
 import warnings
 from collections.abc import Callable
@@ -26,11 +27,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from proplab.core import Module
+from proplab.activations import overflow_ignored
+from proplab.core import Module, check_int
 from proplab.losses import Loss
 from proplab.optim import Optimizer
 from proplab.schedules import LRSchedule, ReduceLROnPlateau
 from proplab.train import History, evaluate, fit, format_epoch_line
+
+
+def _is_real(value: object) -> bool:
+    """A real number, not a bool or a string (math.isfinite would raise on those)."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
 
 
 class ConvergenceWarning(UserWarning):
@@ -52,21 +59,28 @@ class EarlyStopping:
 
     ``update(epoch, value, model)`` returns True once ``value`` has failed to
     beat the best so far by more than ``min_delta`` for ``patience`` epochs in
-    a row (scikit-learn's ``tol`` / ``n_iter_no_change``). :meth:`restore`
+    a row (scikit-learn's documented ``tol`` / ``n_iter_no_change`` rule; its code
+    stops one epoch later, once the count exceeds ``n_iter_no_change``, and counts a
+    gain of exactly ``tol`` as improvement). :meth:`restore`
     then loads the weights of the lowest value seen (copies taken with
     ``model.state_dict()`` at every new minimum).
     """
 
     def __init__(self, patience: int = 10, min_delta: float = 0.0, restore_best: bool = True):
-        if isinstance(patience, bool) or int(patience) != patience or patience < 1:
-            raise ValueError(f"patience must be an integer >= 1, got {patience!r}")
-        if not (math.isfinite(min_delta) and min_delta >= 0):
+        patience = check_int(patience, "patience")
+        if not _is_real(min_delta) or not (math.isfinite(min_delta) and min_delta >= 0):
             raise ValueError(f"min_delta must be a finite number >= 0, got {min_delta!r}")
+        if not isinstance(restore_best, bool | np.bool_):
+            raise ValueError(f"restore_best must be True or False, got {restore_best!r}")
         self.patience, self.min_delta, self.restore_best = (
             int(patience),
             float(min_delta),
-            restore_best,
+            bool(restore_best),
         )
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget every value and weight seen (:func:`train` calls it before training)."""
         self.best = math.inf
         self.best_epoch = 0
         self.best_state: dict[str, np.ndarray] | None = None
@@ -122,71 +136,110 @@ def train(
     ``"diverged"`` or ``"interrupted"``; with early stopping the best weights
     are restored whenever training ends, and ``best_epoch`` says which.
     """
+    epochs, n_iter_no_change = (
+        check_int(epochs, "epochs"),
+        check_int(n_iter_no_change, "n_iter_no_change"),
+    )
+    if tol is not None and not (_is_real(tol) and math.isfinite(tol) and tol >= 0):
+        raise ValueError(f"tol must be a finite number >= 0 or None, got {tol!r}")
+    if early_stopping is not None and not isinstance(early_stopping, EarlyStopping):
+        raise TypeError(f"early_stopping must be an EarlyStopping, got {early_stopping!r}")
     if early_stopping is not None and validation is None:
         raise ValueError(
             "early stopping watches the validation loss: pass validation=(x_val, y_val)"
         )
-    if isinstance(epochs, bool) or int(epochs) != epochs or epochs <= 0:
-        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
-    if tol is not None and not (math.isfinite(tol) and tol >= 0):
-        raise ValueError(f"tol must be a finite number >= 0 or None, got {tol!r}")
-    if (
-        isinstance(n_iter_no_change, bool)
-        or int(n_iter_no_change) != n_iter_no_change
-        or n_iter_no_change < 1
-    ):
-        raise ValueError(f"n_iter_no_change must be an integer >= 1, got {n_iter_no_change!r}")
+    if schedule is not None:
+        if not isinstance(schedule, LRSchedule):
+            raise TypeError(
+                "schedule must be a learning-rate schedule (StepLR, CosineAnnealingLR, "
+                f"ReduceLROnPlateau) of this optimizer, got {schedule!r}"
+            )
+        if schedule.optimizer is not optimizer:
+            raise ValueError(
+                "schedule was built on another optimizer: it would change that one's learning "
+                "rate, not this one's; build it on the optimizer passed to train"
+            )
+    _check_one_model(model, x)
+    if validation is not None:
+        validation = _checked_validation(validation, x, y)
+        try:  # once, before any training: targets the loss cannot take fail here, not later
+            evaluate(model, loss_fn, *validation)
+        except ValueError as exc:
+            raise ValueError(f"validation: {exc}") from None
+    if early_stopping is not None:
+        early_stopping.reset()  # nothing of an earlier training: its best weights are another's
     history = TrainHistory()
     plateau = EarlyStopping(n_iter_no_change, tol, restore_best=False) if tol is not None else None
     start = time.perf_counter()
-    try:
-        for epoch in range(1, int(epochs) + 1):
-            one = fit(
-                model, loss_fn, optimizer, x, y, 1, batch_size=batch_size, rng=rng, shuffle=shuffle
-            )
-            if one.epochs_run == 0:  # Ctrl-C before the epoch finished
-                history.stop_reason, history.message = one.stop_reason, one.message
-                break
-            loss = float(one.loss[0])
-            history.epoch.append(epoch)
-            history.loss.append(loss)
-            history.accuracy.append(float(one.accuracy[0]))
-            history.wall_time.append(time.perf_counter() - start)
-            history.lr.append(float(np.mean(optimizer.lr)))
-            if one.stop_reason != "completed":  # diverged or interrupted
-                history.stop_reason, history.message = one.stop_reason, one.message
-                break
-            if print_every and epoch % print_every == 0:
-                log(format_epoch_line(epoch, loss))
-            watched = loss
-            if validation is not None:
-                val_loss, val_acc, _ = evaluate(model, loss_fn, *validation)
-                history.val_loss.append(float(val_loss))
-                history.val_accuracy.append(float(val_acc))
-                watched = float(val_loss)
-            if isinstance(schedule, ReduceLROnPlateau):
-                schedule.step(watched)
-            elif schedule is not None:
-                schedule.step()
-            if early_stopping is not None:
-                if early_stopping.update(epoch, watched, model):
-                    history.stop_reason = "early_stopped"
+    # overflow on the way to divergence (in a validation pass too) is reported once, as
+    # "diverged", as fit does: not as NumPy warnings (exceptions under -W error)
+    with overflow_ignored():
+        try:
+            for epoch in range(1, int(epochs) + 1):
+                one = fit(
+                    model,
+                    loss_fn,
+                    optimizer,
+                    x,
+                    y,
+                    1,
+                    batch_size=batch_size,
+                    rng=rng,
+                    shuffle=shuffle,
+                )
+                if one.epochs_run == 0:  # Ctrl-C before the epoch finished
+                    history.stop_reason = one.stop_reason
+                    history.message = f"interrupted after {epoch - 1} epochs (Ctrl-C)"
+                    break
+                loss = float(one.loss[0])
+                history.epoch.append(epoch)
+                history.loss.append(loss)
+                history.accuracy.append(float(one.accuracy[0]))
+                history.wall_time.append(time.perf_counter() - start)
+                history.lr.append(float(np.mean(optimizer.lr)))
+                if one.stop_reason != "completed":  # diverged or interrupted
+                    # fit ran one epoch: its message counts from 1, these epochs from the start
+                    history.stop_reason = one.stop_reason
                     history.message = (
-                        f"early stopping at epoch {epoch}: the validation loss has not improved for "
-                        f"{early_stopping.patience} epochs (best {early_stopping.best:.6g} at epoch "
-                        f"{early_stopping.best_epoch})"
+                        f"training diverged at epoch {epoch}: the loss became {loss}; "
+                        "try a smaller learning rate"
+                        if one.stop_reason == "diverged"
+                        else f"interrupted after {epoch} epochs (Ctrl-C)"
                     )
                     break
-            elif plateau is not None and plateau.update(epoch, loss):
-                history.stop_reason = "converged"
-                history.message = (
-                    f"converged at epoch {epoch}: the training loss improved by less than tol={tol} "
-                    f"for {n_iter_no_change} epochs"
-                )
-                break
-    except KeyboardInterrupt:  # Ctrl-C during validation or a schedule step
-        history.stop_reason = "interrupted"
-        history.message = f"interrupted after {history.epochs_run} epochs (Ctrl-C)"
+                if print_every and epoch % print_every == 0:
+                    log(format_epoch_line(epoch, loss))
+                watched = loss
+                if validation is not None:
+                    val_loss, val_acc, _ = evaluate(model, loss_fn, *validation)
+                    history.val_loss.append(float(val_loss))
+                    history.val_accuracy.append(float(val_acc))
+                    watched = float(val_loss)
+                if isinstance(schedule, ReduceLROnPlateau):
+                    schedule.step(watched)
+                elif schedule is not None:
+                    schedule.step()
+                if early_stopping is not None:
+                    if early_stopping.update(epoch, watched, model):
+                        history.stop_reason = "early_stopped"
+                        history.message = (
+                            f"early stopping at epoch {epoch}: the validation loss has not improved for "
+                            f"{early_stopping.patience} epochs (best {early_stopping.best:.6g} at epoch "
+                            f"{early_stopping.best_epoch})"
+                        )
+                        break
+                elif plateau is not None and plateau.update(epoch, loss):
+                    history.stop_reason = "converged"
+                    history.message = (
+                        f"converged at epoch {epoch}: the training loss improved by less than tol={tol} "
+                        f"for {n_iter_no_change} epochs"
+                    )
+                    break
+        except KeyboardInterrupt:  # Ctrl-C during validation or a schedule step
+            history.stop_reason = "interrupted"
+            _align(history, validation is not None)
+            history.message = f"interrupted after {history.epochs_run} epochs (Ctrl-C)"
+    _align(history, validation is not None)
     if early_stopping is not None and early_stopping.restore(model):
         history.best_epoch = early_stopping.best_epoch
     if warn and history.stop_reason == "completed" and (plateau is not None or early_stopping):
@@ -194,6 +247,64 @@ def train(
             unconverged_message(history, tol, early_stopping), ConvergenceWarning, stacklevel=2
         )
     return history
+
+
+def _align(history: TrainHistory, validated: bool) -> None:
+    """One entry per epoch in every column: an epoch cut short by Ctrl-C is dropped, and an
+    epoch without a validation score (diverged, or Ctrl-C during it) gets NaN there."""
+    columns = (history.epoch, history.loss, history.accuracy, history.wall_time, history.lr)
+    complete = min(map(len, columns))
+    for column in columns:
+        del column[complete:]
+    for column in (history.val_loss, history.val_accuracy):
+        del column[complete:]
+        if validated:
+            column.extend([math.nan] * (complete - len(column)))
+
+
+def _check_one_model(model: Module, x: np.ndarray) -> None:
+    """train() watches one loss: refuse a replica stack before its first epoch."""
+    stacked = [name for name, p in model.named_parameters() if p.replica_ndim]
+    if stacked or np.ndim(x) > 2:
+        what = f"parameter {stacked[0]!r} has replica axes" if stacked else f"x is {np.shape(x)}"
+        raise ValueError(
+            f"train takes one model, not a replica stack ({what}): early stopping, the "
+            "convergence rule and schedules watch one loss; train a stack with "
+            "proplab.fit(..., tol=...), which stops each replica on its own"
+        )
+
+
+def _checked_validation(
+    validation: object, x: np.ndarray, y: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(x_val, y_val)`` as arrays shaped like the training data, finite, else a clear error."""
+    if not isinstance(validation, tuple | list) or len(validation) != 2:
+        raise ValueError(
+            f"validation must be a pair (x_val, y_val), got {type(validation).__name__}"
+            + (f" of length {len(validation)}" if isinstance(validation, tuple | list) else "")
+        )
+    x_val, y_val = np.asarray(validation[0]), np.asarray(validation[1])
+    if x_val.dtype.kind not in "biuf" or x_val.ndim < 2 or x_val.shape[1:] != np.shape(x)[1:]:
+        raise ValueError(
+            "validation x_val must be numbers shaped like the training x "
+            f"(n, {', '.join(map(str, np.shape(x)[1:]))}), got shape {x_val.shape}, "
+            f"dtype {x_val.dtype}"
+        )
+    if y_val.dtype.kind not in "biuf" or y_val.ndim < 2:
+        raise ValueError(
+            "validation y_val must be numbers (n, columns), as the training y "
+            f"{np.shape(y)}; got shape {y_val.shape}, dtype {y_val.dtype}"
+        )
+    for name, a in (("x_val", x_val), ("y_val", y_val)):
+        if a.dtype.kind == "f" and not np.isfinite(a).all():
+            where = tuple(int(i) for i in np.argwhere(~np.isfinite(a))[0])
+            raise ValueError(f"validation {name}{list(where)} is {a[where]}: must be finite")
+    if len(x_val) == 0 or len(x_val) != len(y_val):
+        raise ValueError(
+            f"validation x_val has {len(x_val)} samples and y_val {len(y_val)}: "
+            "they must be as many, and at least one"
+        )
+    return x_val, y_val
 
 
 def unconverged_message(
