@@ -368,3 +368,72 @@ def test_a_figure_matplotlib_cannot_draw_is_a_warning_and_the_run_finishes(
         ), err
     assert all(line.startswith("warning: figure ") for line in err)  # no numpy noise
     assert (run / experiments.LEARNING_CURVE).is_file()  # the figures that can be drawn are
+
+
+def test_every_config_field_round_trips_and_numpy_values_are_saved(tmp_path: Path) -> None:
+    # np.int64 seed / np.float64 lr trained, then save() failed with "Object of type int64
+    # is not JSON serializable": no model.npz, no summary
+    cfg = RunConfig(
+        dataset="xor",
+        hidden=[5, 3],
+        lr=np.float64(0.1) + 0.2,
+        momentum=None,
+        tol=1e-300,
+        epochs=np.int64(20),
+        batch_size=7,
+        seed=np.int64(3),
+        print_every=0,
+        weight_decay=1e-3,
+        bias=False,
+        label=None,
+        extra={"note": [1, 2.5, None, True, "x"]},
+    )
+    experiments.run_one(cfg, tmp_path, quiet=True, progress=False, figures=False)
+    back = experiments.read_run_config(tmp_path)
+    assert back == cfg.validate()
+    assert (type(back.seed), type(back.epochs), type(back.lr)) == (int, int, float)
+    assert proplab.serialize.read_header(tmp_path / "model.npz")["metadata"]["config"]["seed"] == 3
+
+
+def test_reading_a_folder_without_a_usable_config_is_a_clear_error(tmp_path: Path) -> None:
+    """Each was a raw FileNotFoundError, JSONDecodeError, KeyError, TypeError or
+    UnicodeDecodeError; invalid values were read back without a word."""
+    good = _short().validate().to_dict()
+    cases = {
+        "missing": (None, r"config.json: no such file; .* is not a run folder"),
+        "damaged": (b"{not json", r"not a readable run configuration"),
+        "binary": (b"\xff\xfe\x00", r"not a readable run configuration"),
+        "list": (b"[1, 2]", r"not a run configuration .* got list"),
+        "no-config": (b'{"versions": {}}', r"got dict with keys \['versions'\]"),
+        "null": (b'{"config": null}', r"not a run configuration"),
+        "bad-value": (
+            json.dumps({"config": {**good, "lr": "fast"}}).encode(),
+            r"config.json: lr: must be a finite number > 0, got 'fast'",
+        ),
+        "future": (
+            json.dumps({"config": {**good, "new": 1}, "versions": {"proplab": "9.0"}}).encode(),
+            r"unknown key 'new' .* \(written by proplab 9.0; this is proplab ",
+        ),
+    }
+    for name, (content, message) in cases.items():
+        folder = tmp_path / name
+        folder.mkdir()
+        if content is not None:
+            (folder / "config.json").write_bytes(content)
+        with pytest.raises(ConfigError, match=message):
+            experiments.read_run_config(folder)
+
+
+def test_figures_of_an_interrupted_run_are_drawn_from_its_files(tmp_path: Path, monkeypatch):
+    # write_run_figures read summary.json, which an interrupted run does not have
+    _interrupt_at(monkeypatch, 30)
+    with pytest.raises(KeyboardInterrupt):
+        experiments.run_one(_short(), tmp_path, quiet=True, progress=False, figures=False)
+    monkeypatch.undo()
+    assert not list(tmp_path.glob("*.png"))
+    experiments.write_run_figures(tmp_path)
+    assert (tmp_path / "learning_curve.png").read_bytes()[:4] == b"\x89PNG"
+    assert (tmp_path / "comparison.png").read_bytes()[:4] == b"\x89PNG"
+    (tmp_path / "interrupted.json").unlink()  # a run killed before it wrote its summary
+    with pytest.raises(FileNotFoundError, match="neither summary.json nor interrupted.json"):
+        experiments.write_run_figures(tmp_path)

@@ -134,8 +134,43 @@ def _versions() -> dict[str, str]:
 
 
 def read_run_config(run_dir: str | Path) -> RunConfig:
-    """The :class:`RunConfig` stored in a run folder's ``config.json``."""
-    return RunConfig.from_dict(read_json(Path(run_dir) / CONFIG)["config"], source=CONFIG)
+    """The :class:`RunConfig` stored in a run folder's ``config.json`` (validated).
+
+    Raises ConfigError, naming the file, for a folder without ``config.json``, a file
+    that is not the JSON :func:`run_one` writes, a configuration with keys this
+    proplab does not know (a newer version's, say) or with invalid values.
+    """
+    path = Path(run_dir) / CONFIG
+    if not path.is_file():
+        raise ConfigError(
+            f"{path}: no such file; {run_dir} is not a run folder (run_one writes {CONFIG} "
+            "into every run folder first)"
+        )
+    try:
+        stored = read_json(path)
+    except (ValueError, OSError) as exc:  # bad JSON, not UTF-8 text, unreadable
+        raise ConfigError(f"{path}: not a readable run configuration ({exc})") from None
+    values = stored.get("config") if isinstance(stored, dict) else None
+    if not isinstance(values, dict):
+        raise ConfigError(
+            f'{path}: not a run configuration (expected {{"config": {{...RunConfig fields}}, '
+            f'"versions": ...}}, got {type(stored).__name__}'
+            + (f" with keys {sorted(stored)}" if isinstance(stored, dict) else "")
+            + ")"
+        )
+    written_by = stored.get("versions", {}) if isinstance(stored.get("versions"), dict) else {}
+    try:
+        return RunConfig.from_dict(values, source=str(path)).validate()
+    except ConfigError as exc:
+        import proplab
+
+        message = str(exc) if str(exc).startswith(str(path)) else f"{path}: {exc}"
+        version = written_by.get("proplab")
+        if version is not None and version != proplab.__version__:
+            message += f" (written by proplab {version}; this is proplab {proplab.__version__})"
+        raise ConfigError(message) from None
+    except TypeError as exc:  # from_dict of a key the dataclass cannot take
+        raise ConfigError(f"{path}: not a run configuration ({exc})") from None
 
 
 def run_one(
@@ -377,6 +412,14 @@ def write_run_figures(run_dir: str | Path) -> None:
 
     run_dir = Path(run_dir)
     cfg, prep = prepare_run(read_run_config(run_dir))
+    # a finished run has its summary, one stopped by Ctrl-C the same fields in INTERRUPTED
+    done = next((run_dir / f for f in (SUMMARY, INTERRUPTED) if (run_dir / f).is_file()), None)
+    missing = [f for f in (MODEL, HISTORY) if not (run_dir / f).is_file()]
+    if done is None or missing:
+        raise FileNotFoundError(
+            f"{run_dir}: cannot draw the figures of a run that has not finished: "
+            + (f"no {' or '.join(missing)}" if missing else f"neither {SUMMARY} nor {INTERRUPTED}")
+        )
     model = load(run_dir / MODEL)
     rows = read_csv(run_dir / HISTORY)
     history = History(
@@ -387,7 +430,7 @@ def write_run_figures(run_dir: str | Path) -> None:
     )
     with np.errstate(all="ignore"):
         pred = model.forward(prep.x)
-    acc = read_json(run_dir / SUMMARY).get("accuracy")
+    acc = read_json(done).get("accuracy")
     _lab_figures(run_dir, cfg, history, prep.x, prep.y, pred, acc)
     dataload.write_figures(run_dir, cfg, model, prep.x, prep.y, prep.x_test, prep.y_test)
 

@@ -45,7 +45,7 @@ from proplab import activations
 from proplab.conv import Conv1d, Unsqueeze
 from proplab.core import Module, Sequential
 from proplab.layers import Flatten, Linear
-from proplab.runio import write_bytes
+from proplab.runio import jsonable, write_bytes
 
 FORMAT = "proplab-model"
 VERSION = 1
@@ -195,9 +195,18 @@ def save(
         "format": FORMAT,
         "version": VERSION,
         "architecture": describe(model),
-        "metadata": metadata or {},
+        # NumPy scalars and arrays as plain numbers and lists (a config's np.int64 seed
+        # used to fail here, after training), NaN/inf as null, as in every run file
+        "metadata": jsonable(metadata or {}),
     }
-    arrays: dict[str, np.ndarray] = {ARCH_KEY: np.array(json.dumps(header))}
+    try:
+        text = json.dumps(header, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(
+            f"cannot save {path}: the metadata must be JSON values (numbers, strings, "
+            f"lists, dicts, None) ({exc})"
+        ) from None
+    arrays: dict[str, np.ndarray] = {ARCH_KEY: np.array(text)}
     for name, p in model.named_parameters():
         arrays[PARAM_PREFIX + name] = p.data
     buf = io.BytesIO()
