@@ -30,6 +30,7 @@ builds a module with any weights (they are overwritten). Containers use the
 
 from __future__ import annotations
 
+import inspect
 import io
 import json
 import os
@@ -45,6 +46,7 @@ from proplab import activations
 from proplab.conv import Conv1d, Unsqueeze
 from proplab.core import Module, Sequential
 from proplab.layers import Flatten, Linear
+from proplab.per_replica import PerReplica
 from proplab.runio import jsonable, write_bytes
 
 FORMAT = "proplab-model"
@@ -85,6 +87,24 @@ def register_module_type(
     name: str | None = None,
 ) -> None:
     """Make ``cls`` saveable. Without ``to_spec``/``from_spec`` it must take no arguments."""
+    if not (isinstance(cls, type) and issubclass(cls, Module)):
+        raise TypeError(f"register_module_type takes a Module subclass, got {cls!r}")
+    if from_spec is None:
+        try:  # checked now: a file saved without its arguments could never be loaded
+            signature = inspect.signature(cls)
+            signature.bind()
+        except TypeError:
+            needed = [
+                p.name
+                for p in signature.parameters.values()
+                if p.default is p.empty and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+            ]
+            raise TypeError(
+                f"{cls.__name__} takes arguments ({', '.join(needed)}): register it with "
+                "to_spec (its arguments as JSON values) and from_spec (building it from them)"
+            ) from None
+        except ValueError:  # no signature to inspect (a builtin): trust the caller
+            pass
     MODULE_TYPES[name or cls.__name__] = ModuleType(
         cls,
         to_spec or (lambda m, describe: {}),
@@ -160,6 +180,12 @@ register_module_type(
 register_module_type(
     Unsqueeze, lambda m, describe: {"axis": m.axis}, lambda spec, build: Unsqueeze(spec["axis"])
 )
+# a stack whose replicas differ in activations: each block's module, by its replica count
+register_module_type(
+    PerReplica,
+    lambda m, describe: {"parts": [[b.stop - b.start, describe(mod)] for b, mod in m.blocks]},
+    lambda spec, build: PerReplica([(count, build(s)) for count, s in spec["parts"]]),
+)
 
 
 def describe(module: Module) -> Spec:
@@ -167,9 +193,13 @@ def describe(module: Module) -> Spec:
     for name, mt in MODULE_TYPES.items():
         if type(module) is mt.cls:
             return {"type": name, **mt.to_spec(module, describe)}
+    if not isinstance(module, Module):
+        raise TypeError(f"save takes a proplab Module, got {type(module).__name__} {module!r:.80}")
+    known = [mt.cls for mt in MODULE_TYPES.values() if isinstance(module, mt.cls)]
+    kind = f" (a subclass of {known[0].__name__}, saved only if registered)" if known else ""
     raise TypeError(
-        f"cannot save a {type(module).__name__}: register it with "
-        f"proplab.serialize.register_module_type (known: {', '.join(MODULE_TYPES)})"
+        f"cannot save a {type(module).__name__}{kind}: not a supported module type; register "
+        f"it with proplab.serialize.register_module_type (supported: {', '.join(MODULE_TYPES)})"
     )
 
 
@@ -191,6 +221,10 @@ def save(
     Works for replica stacks too: the replica axes are part of each Linear's
     description and of its weight arrays.
     """
+    if Path(path).is_dir():
+        raise IsADirectoryError(
+            f"{path} is a folder: save takes a file path, e.g. {path}/model.npz"
+        )
     header = {
         "format": FORMAT,
         "version": VERSION,
