@@ -420,3 +420,23 @@ def test_alternating_optimizers_each_see_the_current_weights():
         p.grad = np.array([1.0])
         opt.step()
     close(p.data, [1.0 - 0.1 - 0.2 - 0.1])
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("lr", -0.1, r"lr must be a number >= 0 \(or an array of them\), got -0.1"),
+        ("lr", float("nan"), r"lr must be a number >= 0 .*got nan"),
+        ("lr", np.array([0.1, -1.0]), r"lr must be a number >= 0"),
+        ("beta1", 0.9, r"SGD has no hyperparameter 'beta1' \(accepted: lr, momentum, dampening"),
+    ],
+)
+def test_set_hyper_refuses_what_no_rule_can_use(name, value, message):
+    """A negative lr ascended the loss; an unknown name was stored and never used."""
+    p = Parameter(np.zeros((2, 3)), replica_ndim=1)
+    opt = SGD([p], lr=0.1)
+    with pytest.raises(ValueError, match=message):
+        opt.set_hyper(name, value)
+    assert opt.lr == 0.1 and "beta1" not in opt.hyper
+    opt.set_hyper("lr", np.array([0.0, 0.5]))  # 0 freezes a replica (early stop does this)
+    np.testing.assert_array_equal(opt.lr, [0.0, 0.5])

@@ -167,7 +167,18 @@ class Optimizer:
         self.set_hyper("lr", value)
 
     def set_hyper(self, name: str, value: Hyper) -> None:
-        """Change a hyperparameter between steps (schedules use this)."""
+        """Change a hyperparameter between steps (schedules use this).
+
+        Raises ValueError for a name this optimizer does not have (it would be stored and
+        never used) and for a negative or NaN value (no rule takes one; lr 0 freezes).
+        """
+        if name not in self.hyper:
+            raise ValueError(
+                f"{type(self).__name__} has no hyperparameter {name!r} "
+                f"(accepted: {', '.join(self.hyper)})"
+            )
+        if not np.all(np.asarray(value) >= 0):  # NaN fails >= too
+            raise ValueError(f"{name} must be a number >= 0 (or an array of them), got {value!r}")
         self._check_fits(name, value)
         self.hyper[name] = value
         self._shaped = {k: v for k, v in self._shaped.items() if k[0] != name}
