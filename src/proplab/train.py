@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from proplab.activations import overflow_ignored
-from proplab.core import Module
+from proplab.core import Module, check_int
 from proplab.losses import Loss
 from proplab.optim import Optimizer
 
@@ -293,12 +293,10 @@ def _fit(
     callback: EpochCallback | None,
     callback_every: int,
 ) -> History:
-    if int(epochs) != epochs or epochs <= 0:
-        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+    epochs = check_int(epochs, "epochs")  # also refuses bools, None, inf and NaN
+    callback_every = check_int(callback_every, "callback_every")
     if batch_size is not None and (int(batch_size) != batch_size or batch_size <= 0):
         raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")
-    if int(callback_every) != callback_every or callback_every <= 0:
-        raise ValueError(f"callback_every must be a positive integer, got {callback_every!r}")
     if int(print_every) != print_every or print_every < 0:
         raise ValueError(f"print_every must be an integer >= 0 (0: never), got {print_every!r}")
     for name, a in (("x", x), ("y", y)):
