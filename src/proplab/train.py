@@ -340,7 +340,7 @@ def _fit(
     clock = time.perf_counter
     start = clock()
     try:
-        for epoch in range(1, int(epochs) + 1):
+        for epoch in range(1, epochs + 1):
             if full_batch:
                 # forward -> loss -> backward (every gradient) -> step (every update)
                 zero_grad()
