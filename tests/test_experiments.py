@@ -437,3 +437,11 @@ def test_figures_of_an_interrupted_run_are_drawn_from_its_files(tmp_path: Path, 
     (tmp_path / "interrupted.json").unlink()  # a run killed before it wrote its summary
     with pytest.raises(FileNotFoundError, match="neither summary.json nor interrupted.json"):
         experiments.write_run_figures(tmp_path)
+
+
+def test_a_tuple_of_hidden_widths_reads_back_equal(tmp_path: Path) -> None:
+    """hidden=(4, 4) came back from config.json as [4, 4] and compared unequal."""
+    cfg = RunConfig(hidden=(4, 4), epochs=5)
+    experiments.run_one(cfg, tmp_path, quiet=True, progress=False, figures=False)
+    back = experiments.read_run_config(tmp_path)
+    assert back == cfg.validate() and back.hidden == [4, 4]

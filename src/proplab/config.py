@@ -128,6 +128,9 @@ class RunConfig:
             )
         for width in self.hidden_sizes:
             _positive_int("hidden", width)
+        if isinstance(self.hidden, tuple):
+            # as config.json gives it back, so a run's config reads back equal to itself
+            fixed["hidden"] = list(self.hidden)
         if self.momentum is not None:
             _number_in("momentum", self.momentum, 0.0, math.inf)
         _number_in("weight_decay", self.weight_decay, 0.0, math.inf)
