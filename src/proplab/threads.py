@@ -11,6 +11,7 @@ otherwise. Needs threadpoolctl (a dependency); without it, nothing changes.
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any
 
 _LIMITER: Any = None
@@ -23,11 +24,21 @@ def limit_blas_threads(default: int = 1) -> int | None:
     variable is 0 (meaning: leave BLAS as it is).
     """
     global _LIMITER
-    raw = os.environ.get("PROPLAB_BLAS_THREADS", str(default)).strip()
-    try:
-        limit = int(raw)
-    except ValueError:
-        limit = default
+    raw = os.environ.get("PROPLAB_BLAS_THREADS", "").strip()
+    limit = default
+    if raw:
+        try:
+            limit = int(raw)
+            if limit < 0:
+                raise ValueError
+        except ValueError:
+            # a typo must not pass silently, nor stop a run over a speed setting
+            print(
+                f"proplab: warning: PROPLAB_BLAS_THREADS={raw!r} is not a thread count "
+                f"(accepted: an integer >= 1, or 0 for BLAS's own default); using {default}",
+                file=sys.stderr,
+            )
+            limit = default
     if limit <= 0:
         return None
     try:
