@@ -119,6 +119,15 @@ class BCELoss(Loss):
         return (p - t) / (np.maximum(p * (1.0 - p), self._EPS) * self.count)
 
 
+def are_stacked_labels(pred: np.ndarray, target: np.ndarray) -> bool:
+    """True for integer labels per replica ``(*R, n)`` against logits ``(*R, n, C)``.
+
+    They are labels even when ``R == n == C`` makes them look like shared one-hot
+    rows ``(n, C)``; CrossEntropyLoss and accuracy read targets by this one rule.
+    """
+    return target.shape == pred.shape[:-1] and target.dtype.kind in "iub"
+
+
 def softmax(z: np.ndarray) -> np.ndarray:
     """Softmax over the last axis, stable for any finite logits. Shape: ``(..., C)`` -> same."""
     e = np.exp(z - z.max(axis=-1, keepdims=True))
@@ -153,10 +162,11 @@ class CrossEntropyLoss(Loss):
         exp /= sum_exp
         self.probs, self.n = exp, n
         log_sum = np.log(sum_exp)[..., 0]  # logsumexp(z) - max(z), per sample
-        # stacked integer labels (*R, n) are labels even when R == n and n == C
-        # would also read as shared one-hot rows (n, C)
-        labels_per_replica = target.shape == pred.shape[:-1] and target.dtype.kind in "iub"
-        if target.ndim >= 2 and target.shape[-2:] == (n, c) and not labels_per_replica:
+        if (
+            target.ndim >= 2
+            and target.shape[-2:] == (n, c)
+            and not are_stacked_labels(pred, target)
+        ):
             # one-hot rows or class probabilities: -sum_c t_c (z_c - logsumexp z)
             self.soft, self.labels = target, None
             per_sample = log_sum * target.sum(axis=-1) - np.add.reduce(target * shifted, axis=-1)

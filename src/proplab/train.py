@@ -16,7 +16,7 @@ import numpy as np
 
 from proplab.activations import overflow_ignored
 from proplab.core import Module, check_int
-from proplab.losses import Loss
+from proplab.losses import Loss, are_stacked_labels
 from proplab.optim import Optimizer
 
 
@@ -118,12 +118,11 @@ def accuracy(pred: np.ndarray, target: np.ndarray) -> float | np.ndarray:
         correct = (pred > 0.5) == (target > 0.5)
         hits = np.count_nonzero(correct, axis=(-2, -1))
     else:
-        # integer labels per replica (*R, n) stay labels even when they also look
-        # like one-hot rows (n, C) (R == n == C), as in CrossEntropyLoss
-        labels_per_replica = target.shape == pred.shape[:-1] and target.dtype.kind in "iub"
         labels = (
             target.argmax(-1)
-            if target.shape[-1] == pred.shape[-1] and target.ndim >= 2 and not labels_per_replica
+            if target.shape[-1] == pred.shape[-1]
+            and target.ndim >= 2
+            and not are_stacked_labels(pred, target)
             else target.reshape(
                 target.shape[:-1] if target.ndim >= 2 and target.shape[-1] == 1 else target.shape
             )
