@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import os
+import textwrap
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
 
 from proplab.runio import write_bytes
 
@@ -25,10 +27,36 @@ CLASS_COLORS = ("#d62728", "#1f77b4")
 LOSS_COLOR = "#1f3a93"
 ACCURACY_COLOR = "#e07b00"
 DPI = 120
+CHAR_INCHES = 0.075  # width of an average character of 10 pt text (generous: capitals, digits)
+MARKED_EPOCHS = 30  # runs this short get a marker per epoch: one point alone draws no line
 
 
-def _save(fig: Figure, path: str | os.PathLike[str]) -> None:
+def fit_text(text: str, width: float, fontsize: float = 10.0) -> str:
+    """``text`` broken at spaces into lines of at most ``width`` inches at ``fontsize`` points.
+
+    Line breaks already in ``text`` are kept; a single word longer than the
+    width stays whole. Titles made of a long experiment title and setting
+    names would otherwise run off both edges of the figure.
+    """
+    chars = max(8, int(width / (CHAR_INCHES * fontsize / 10.0)))
+    return "\n".join(
+        textwrap.fill(line, chars, break_long_words=False, break_on_hyphens=False) or line
+        for line in text.split("\n")
+    )
+
+
+def _save(fig: Figure, path: str | os.PathLike[str], settle: bool = False) -> None:
+    """Write ``fig`` as a PNG at :data:`DPI`, atomically.
+
+    ``settle``: lay the figure out once before saving. Constrained layout needs two
+    passes to place titles over fixed-aspect axes (decision boundaries); after one,
+    a panel's title sits on the tick marks of the panel above it.
+    """
     buf = io.BytesIO()
+    if settle:
+        fig.set_dpi(DPI)
+        with np.errstate(over="ignore", invalid="ignore"):
+            fig.draw_without_rendering()
     # a diverged run's loss reaches ~1e308; the log axis' tick maths then overflows harmlessly
     with np.errstate(over="ignore", invalid="ignore"):
         fig.savefig(buf, format="png", dpi=DPI)
@@ -108,7 +136,7 @@ def comparison_figure(
         handles.append(Line2D([], [], linestyle="", label=f"all {len(u)} correct"))
     fig.legend(handles=handles, loc="outside lower center", ncols=3, frameon=False)
     if title:
-        fig.suptitle(title, fontsize=12)
+        fig.suptitle(fit_text(title, 9.6, fontsize=12), fontsize=12)
     _save(fig, path)
     return fig
 
@@ -148,30 +176,37 @@ def learning_curve(history: Any, path: str | os.PathLike[str], title: str = "") 
             fontsize=9,
             color="0.3",
         )
-    ax.plot(epoch[shown], loss[shown], color=LOSS_COLOR, linewidth=1.8, label="loss")
+    # a very short run: a marker per epoch (a single epoch draws no line at all)
+    marker = {"marker": "o", "markersize": 4} if len(epoch) <= MARKED_EPOCHS else {}
+    ax.plot(epoch[shown], loss[shown], color=LOSS_COLOR, linewidth=1.8, label="loss", **marker)
     ax.set_yscale("log")
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss (log scale)", color=LOSS_COLOR)
-    ax.tick_params(axis="y", colors=LOSS_COLOR)
+    # minor labels too: a loss within one decade is labelled by minor ticks only
+    ax.tick_params(axis="y", which="both", colors=LOSS_COLOR)
     ax.grid(True, which="major", color="0.88", linewidth=0.8)
     ax.grid(True, which="minor", axis="y", color="0.95", linewidth=0.5)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # no epoch 0.25
     if len(epoch):
-        ax.set_xlim(epoch[0] - 0.5 if len(epoch) == 1 else 0, epoch[-1])
+        # a little room right of the last epoch, so the divergence line is not the frame
+        right = epoch[-1] + (max(1.0, 0.02 * epoch[-1]) if bad.size else 0.0)
+        ax.set_xlim(
+            0 if len(epoch) > 1 else epoch[0] - 1, right if len(epoch) > 1 else epoch[0] + 1
+        )
     twin = ax.twinx()
     # draw the loss above the accuracy: the twin axes would otherwise cover it
     ax.set_zorder(twin.get_zorder() + 1)
     ax.patch.set_visible(False)
-    twin.plot(epoch, 100.0 * acc, color=ACCURACY_COLOR, linewidth=1.1, alpha=0.8)
+    twin.plot(epoch, 100.0 * acc, color=ACCURACY_COLOR, linewidth=1.1, alpha=0.8, **marker)
     twin.set_ylim(-3, 103)
     twin.set_ylabel("accuracy (%)", color=ACCURACY_COLOR)
     twin.tick_params(axis="y", colors=ACCURACY_COLOR)
     handles = [
-        Line2D([], [], color=LOSS_COLOR, linewidth=1.8, label="loss"),
-        Line2D([], [], color=ACCURACY_COLOR, linewidth=1.1, label="accuracy"),
+        Line2D([], [], color=LOSS_COLOR, linewidth=1.8, label="loss", **marker),
+        Line2D([], [], color=ACCURACY_COLOR, linewidth=1.1, label="accuracy", **marker),
     ]
-    # a falling loss leaves the right middle free; a diverging one the bottom right
-    where = "lower right" if bad.size else "center right"
-    ax.legend(handles=handles, loc=where, frameon=True, framealpha=0.9)
-    ax.set_title(title or "Learning curve")
+    # under the axes, where no curve can run beneath it
+    fig.legend(handles=handles, loc="outside lower center", ncols=2, frameon=False)
+    ax.set_title(fit_text(title or "Learning curve", 6.4, fontsize=12))
     _save(fig, Path(path))
     return fig
