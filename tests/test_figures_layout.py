@@ -7,6 +7,7 @@ overlap, must stay inside the figure, data that must be visible.
 
 from __future__ import annotations
 
+import io
 import math
 from pathlib import Path
 
@@ -14,7 +15,8 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.image import imread
 
-from proplab import plots
+from proplab import plots, sweep_plots
+from proplab.sweep_plots import BoundaryPanel
 from proplab.train import History
 
 
@@ -114,4 +116,66 @@ def test_long_titles_are_wrapped_inside_the_figure(tmp_path: Path):
     y = (x[:, 0] > 0.5).astype(int)
     fig = plots.comparison_figure(x, y, y, tmp_path / "cmp.png", title=title * 2)
     renderer = _renderer(fig)
+    assert _inside(fig, fig._suptitle.get_window_extent(renderer))
+
+
+# --- a sweep's decision boundaries -------------------------------------------------------
+
+
+def _panels(titles: list[str], size: int = 21) -> list[BoundaryPanel]:
+    x = np.random.default_rng(0).uniform(size=(30, 2))
+    y = (x[:, 0] > x[:, 1]).astype(float)
+    u, v, points = sweep_plots.boundary_grid(x, size=size)
+    prob = (points[:, 0] > points[:, 1]).astype(float).reshape(v.size, u.size)
+    return [BoundaryPanel(t, u, v, prob, x, y) for t in titles]
+
+
+def _boundary_axes(fig):
+    return [a for a in fig.axes if a.axison and a.get_label() != "<colorbar>" and a.get_title()]
+
+
+def test_wrapped_boundary_rows_keep_titles_off_the_panel_above(tmp_path: Path):
+    # 12 settings on 2 datasets wrap into 4 lines of 6: each line's titles sat on the
+    # tick marks of the line above (the layout had not settled before saving)
+    rows = [_panels([f"lr {i}\n52.4 %" for i in range(12)]) for _ in range(2)]
+    fig = sweep_plots.decision_boundaries(rows, tmp_path / "b.png", "T", ["XOR", "linear"])
+    saved = np.array([a.get_position().bounds for a in fig.axes])
+    fig.savefig(io.BytesIO(), format="png", dpi=plots.DPI)  # one more layout pass
+    again = np.array([a.get_position().bounds for a in fig.axes])
+    # the rows were saved where they settle (matplotlib keeps nudging columns sideways)
+    assert np.abs(saved[:, [1, 3]] - again[:, [1, 3]]).max() < 1e-3
+
+    renderer = _renderer(fig)
+    axes = _boundary_axes(fig)
+    assert len(axes) == 24
+    gap = 2 * plots.DPI / 72  # 2 points
+    checked = 0
+    for below in axes:
+        title = below.title.get_window_extent(renderer)
+        for above in axes:
+            box = above.get_window_extent(renderer)
+            if box.y0 < title.y1 or not (box.x0 < title.x1 and title.x0 < box.x1):
+                continue
+            ticks = [t.get_window_extent(renderer) for t in above.xaxis.get_ticklines()]
+            lowest = min([box.y0] + [t.y0 for t in ticks if t.height > 0])
+            assert title.y1 + gap <= lowest, (below.get_title(), above.get_title())
+            checked += 1
+    assert checked >= 18  # every panel of lines 2-4 has one above it
+
+
+def test_long_setting_names_without_commas_wrap_and_never_overlap(tmp_path: Path):
+    names = [
+        "sigmoid in every hidden layer, the laboratory default setting",
+        "hyperbolic tangent in every hidden layer instead of the sigmoid",
+        "rectified linear units which may die when the learning rate is high",
+        "leaky rectified linear units with a small negative slope",
+    ]
+    title = "A very long experiment title that goes on and on to see whether it overflows: " * 2
+    fig = sweep_plots.decision_boundaries(
+        [_panels([f"{n}\n100.0 %" for n in names])], tmp_path / "b.png", title, ["XOR"]
+    )
+    renderer = _renderer(fig)
+    titles = [a.title.get_window_extent(renderer) for a in _boundary_axes(fig)]
+    assert len(titles) == 4 and _overlapping(titles) == []
+    assert all(_inside(fig, t) for t in titles)
     assert _inside(fig, fig._suptitle.get_window_extent(renderer))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -18,7 +19,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from proplab.plots import CLASS_COLORS, _save
+from proplab.plots import CLASS_COLORS, _save, fit_text
 
 PALETTE = (
     "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
@@ -319,7 +320,8 @@ def _aspect(panel: BoundaryPanel) -> float:
 
 
 def _wrap(title: str, width: int = 26) -> str:
-    """Break each line of ``title`` longer than ``width`` after its commas (a panel is narrow)."""
+    """Break each line of ``title`` longer than ``width`` after its commas (a panel is narrow),
+    and a part still too long at its spaces."""
     lines = []
     for line in title.split("\n"):
         current = ""
@@ -331,7 +333,10 @@ def _wrap(title: str, width: int = 26) -> str:
             else:
                 current = joined
         lines.append(current)
-    return "\n".join(lines)
+    return "\n".join(
+        textwrap.fill(line, width, break_long_words=False, break_on_hyphens=False) or line
+        for line in lines
+    )
 
 
 def _wrap_rows(
@@ -418,6 +423,7 @@ def decision_boundaries(
         bar.set_label("P(class 1)", fontsize=8)
         bar.ax.tick_params(labelsize=7)
     if title:
-        fig.suptitle(title, fontsize=11)
-    _save(fig, path)
+        fig.suptitle(fit_text(title, size[0] - 0.4, fontsize=11), fontsize=11)
+    # fixed-aspect panels: one layout pass leaves titles on the tick marks of the row above
+    _save(fig, path, settle=True)
     return fig
