@@ -16,7 +16,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.image import imread
 
 from proplab import plots, sweep_plots
-from proplab.sweep_plots import BoundaryPanel
+from proplab.sweep_plots import BoundaryPanel, CurveSet, DotSet
 from proplab.train import History
 
 
@@ -179,3 +179,66 @@ def test_long_setting_names_without_commas_wrap_and_never_overlap(tmp_path: Path
     assert len(titles) == 4 and _overlapping(titles) == []
     assert all(_inside(fig, t) for t in titles)
     assert _inside(fig, fig._suptitle.get_window_extent(renderer))
+
+
+# --- a sweep's final accuracies and learning curves --------------------------------------
+
+
+def _level_boxes(fig, renderer):
+    return [t.get_window_extent(renderer) for t in fig.axes[0].get_xticklabels() if t.get_text()]
+
+
+def test_three_settings_named_as_in_the_lab_keep_level_labels_apart(tmp_path: Path):
+    # the lab's no_activation experiment: "none in hidden layers" ran into its neighbour
+    names = ["sigmoid (lab)", "none in hidden layers", "none anywhere (lr 0.1)"]
+    sets = [DotSet(n, ds, [1.0, 0.98]) for n in names for ds in ("linear", "XOR")]
+    fig = sweep_plots.accuracy_dots(sets, tmp_path / "a.png", title="Without activations")
+    renderer = _renderer(fig)
+    boxes = _level_boxes(fig, renderer)
+    assert len(boxes) == 3 and _overlapping(boxes) == []
+    assert {t.get_rotation() for t in fig.axes[0].get_xticklabels()} == {0.0}
+    assert all(_inside(fig, b) for b in boxes)
+    height, width = imread(tmp_path / "a.png").shape[:2]
+    assert width == round(fig.get_size_inches()[0] * plots.DPI)
+
+
+def test_very_long_names_are_wrapped_not_run_off_the_figure(tmp_path: Path):
+    names = [
+        f"{act} in every hidden layer, a setting with a very long descriptive name {i}"
+        for i, act in enumerate(["sigmoid", "tanh", "relu", "leaky relu", "identity", "none"])
+    ]
+    title = "A very long experiment title that goes on and on: final accuracy " * 2
+    few = [DotSet(n, "XOR", [1.0, 0.5]) for n in names[:3]]
+    many = [DotSet(n, "XOR", [1.0, 0.5]) for n in names]
+    for sets in (few, many):
+        fig = sweep_plots.accuracy_dots(sets, tmp_path / "a.png", title=title)
+        renderer = _renderer(fig)
+        ax = fig.axes[0]
+        assert _inside(fig, ax.title.get_window_extent(renderer))
+        labels = [t for t in ax.get_xticklabels() if t.get_text()]
+        assert all(_inside(fig, t.get_window_extent(renderer)) for t in labels)
+        width, _ = fig.get_size_inches()
+        assert ax.get_position().width * width > 2.0  # the axes kept room for the dots
+        if len(sets) == 3:
+            assert _overlapping([t.get_window_extent(renderer) for t in labels]) == []
+        else:  # slanted: neighbours are apart across the slant by more than a label's depth
+            spacing = ax.transData.transform((1, 0))[0] - ax.transData.transform((0, 0))[0]
+            angle = math.radians(labels[0].get_rotation())
+            lines = max(t.get_text().count("\n") + 1 for t in labels)
+            depth = lines * 1.25 * labels[0].get_fontsize() * fig.dpi / 72
+            assert spacing * math.sin(angle) > depth
+
+
+def test_twelve_short_labels_spread_in_rows_under_the_panels(tmp_path: Path):
+    rng = np.random.default_rng(0)
+    rates = ["100", "30", "10", "3", "1", "0.3", "0.1", "0.03", "0.01", "0.003", "1e-3", "3e-4"]
+    curves = {
+        ds: [CurveSet(r, [rng.uniform(0.1, 1.0, 50)]) for r in rates] for ds in ("XOR", "linear")
+    }
+    fig = sweep_plots.learning_curves(curves, tmp_path / "c.png", "lr: curves", "lr")
+    renderer = _renderer(fig)
+    legend = fig.legends[0].get_window_extent(renderer)
+    ax = fig.axes[0].get_window_extent(renderer)
+    assert legend.height < 0.6 * ax.height  # a 12-row column was taller than the panels
+    assert _inside(fig, legend)
+    assert fig.legends[0]._ncols >= 4

@@ -92,15 +92,16 @@ def _legend_layout(labels: Sequence[str], width: float, height: float = 4.2) -> 
 
     A long legend at the side squeezes the panels to nothing (matplotlib's
     constrained layout then gives up), so from 11 labels, or labels over 28
-    characters, it goes under the panels, in as many columns as keep it to ~12
-    rows and fit 13 inches; the figure widens to 9 inches at least.
+    characters, it goes under the panels, in as few rows as its columns allow
+    within 13 inches (spread evenly); the figure widens to 9 inches at least.
     """
     longest = max((len(label) for label in labels), default=0)
     if len(labels) <= 10 and longest <= 28:
         return _LegendLayout(width, height, below=False, columns=1)
     column = CHAR_INCHES * longest + 0.8  # inches: the text plus the line sample
     fits = max(1, int((MAX_WIDTH - 0.4) // column))  # columns that fit the widest figure
-    columns = min(fits, math.ceil(len(labels) / 12))  # up to ~12 rows a column
+    # as few rows as fit, spread evenly (12 short labels: 2 rows of 6, not 1 column of 12)
+    columns = math.ceil(len(labels) / math.ceil(len(labels) / fits))
     width = max(width, 9.0, min(MAX_WIDTH, columns * column + 0.4))
     rows = math.ceil(len(labels) / columns)
     return _LegendLayout(width, height + 0.6 + 0.24 * rows, below=True, columns=columns)
@@ -149,7 +150,7 @@ def learning_curves(
         ax.set_yscale("log")
         ax.set_title(dataset)
         ax.set_xlabel("epoch")
-        ax.xaxis.set_major_locator(MaxNLocator(5, integer=True))
+        ax.xaxis.set_major_locator(MaxNLocator(5, integer=True, steps=[1, 2, 2.5, 5, 10]))
         ax.xaxis.set_major_formatter(FuncFormatter(_epochs_tick))
         ax.grid(True, which="major", color="0.88", linewidth=0.8)
         ax.set_xlim(left=0)
@@ -167,7 +168,7 @@ def learning_curves(
         where = {"loc": "outside right center", "alignment": "left"}
     fig.legend(handles=handles, frameon=False, title=title_text, title_fontsize=8, **where)
     if title:
-        fig.suptitle(title)
+        fig.suptitle(fit_text(title, legend.width - 0.4, fontsize=12))
     _save(fig, path)
     return fig
 
@@ -188,6 +189,43 @@ def _tick_angle(labels: Sequence[str]) -> float:
     return 45.0 if len(labels) > 10 and max(len(label) for label in labels) > 20 else 20.0
 
 
+SIDE_INCHES = 2.4  # accuracy dots: the y label and the legend beside the axes
+TICK_CHARS = 28  # slanted tick labels longer than this are broken into lines
+
+
+def _wrap_label(label: str, chars: int) -> str:
+    return textwrap.fill(label, chars, break_long_words=False, break_on_hyphens=False) or label
+
+
+def _tick_labels(settings: Sequence[str], width: float) -> tuple[list[str], float, float]:
+    """``(labels, angle, figure width)`` for the accuracy dots' x ticks.
+
+    Up to five labels stay level: the figure widens (to 13 inches) until each fits its
+    slot, and what still does not fit is broken into lines at spaces. More labels are
+    slanted; a long one is broken into as many lines as the ticks' spacing, seen across
+    the slant, has room for (a 60-character name slanted whole runs off the figure).
+    """
+    n = len(settings)
+    longest = max(len(s) for s in settings)
+
+    def needed(chars: int) -> float:
+        return n * (CHAR_INCHES * chars + 0.3) + SIDE_INCHES
+
+    if n <= 5:
+        if needed(longest) <= MAX_WIDTH:
+            return list(settings), 0.0, max(width, needed(longest))
+        chars = max(8, int(((MAX_WIDTH - SIDE_INCHES) / n - 0.3) / CHAR_INCHES))
+        return [_wrap_label(s, chars) for s in settings], 0.0, MAX_WIDTH
+    angle = _tick_angle(settings)
+    if longest <= TICK_CHARS:
+        return list(settings), angle, width
+    angle = 45.0
+    slot = (width - SIDE_INCHES) / n  # inches between ticks
+    lines = max(1, int(slot * math.sin(math.radians(angle)) * 72 / 13))  # 13 pt a line
+    chars = max(TICK_CHARS, math.ceil(longest / lines))
+    return [_wrap_label(s, chars) for s in settings], angle, width
+
+
 def accuracy_dots(sets: Sequence[DotSet], path: str | os.PathLike[str], title: str = "") -> Figure:
     """Final accuracy per setting: a dot per seed, the mean with a +-std bar, datasets side by side.
 
@@ -201,9 +239,10 @@ def accuracy_dots(sets: Sequence[DotSet], path: str | os.PathLike[str], title: s
         if s.dataset not in datasets:
             datasets.append(s.dataset)
     width = max(4.5, min(MAX_WIDTH, 1.1 * len(settings) + 3.0))
-    angle = _tick_angle(settings)
+    tick_labels, angle, width = _tick_labels(settings, width)
     # slanted labels hang below the axis: past ~1 inch, the figure grows by what they take
-    drop = math.sin(math.radians(angle)) * CHAR_INCHES * max(len(s) for s in settings)
+    longest = max(len(line) for label in tick_labels for line in label.split("\n"))
+    drop = math.sin(math.radians(angle)) * CHAR_INCHES * longest
     fig = Figure(figsize=(width, 4.0 + max(0.0, drop - 1.0)), layout="constrained")
     ax = fig.subplots()
     offsets = np.linspace(-0.18, 0.18, len(datasets)) if len(datasets) > 1 else np.zeros(1)
@@ -227,7 +266,7 @@ def accuracy_dots(sets: Sequence[DotSet], path: str | os.PathLike[str], title: s
                         markeredgecolor="black", markeredgewidth=0.6)  # fmt: skip
     ax.set_xticks(
         range(len(settings)),
-        settings,
+        tick_labels,
         rotation=angle,
         ha="right" if len(settings) > 5 else "center",
         rotation_mode="anchor",  # each label ends at its tick, lines parallel
@@ -262,7 +301,7 @@ def accuracy_dots(sets: Sequence[DotSet], path: str | os.PathLike[str], title: s
         title_fontsize=8,
     )
     if title:
-        ax.set_title(title)
+        ax.set_title(fit_text(title, width - SIDE_INCHES, fontsize=12))
     _save(fig, path)
     return fig
 
