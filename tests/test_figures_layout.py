@@ -12,10 +12,11 @@ import math
 from pathlib import Path
 
 import numpy as np
+import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.image import imread
 
-from proplab import plots, sweep_plots
+from proplab import plots, sweep_plots, zoo_plots
 from proplab.sweep_plots import BoundaryPanel, CurveSet, DotSet
 from proplab.train import History
 
@@ -242,3 +243,74 @@ def test_twelve_short_labels_spread_in_rows_under_the_panels(tmp_path: Path):
     assert legend.height < 0.6 * ax.height  # a 12-row column was taller than the panels
     assert _inside(fig, legend)
     assert fig.legends[0]._ncols >= 4
+
+
+# --- a run's decision boundary and confusion matrix (zoo sets, CSV files) ----------------
+
+
+def _moons(n: int = 80) -> tuple[np.ndarray, np.ndarray]:
+    t = np.linspace(0, np.pi, n // 2)
+    upper = np.column_stack([np.cos(t), np.sin(t)])
+    lower = np.column_stack([1 - np.cos(t), 0.5 - np.sin(t)])
+    return np.concatenate([upper, lower]), np.repeat([0, 1], n // 2)
+
+
+def _by_half_plane(grid: np.ndarray) -> np.ndarray:
+    return (grid[:, 1:] < 0.25).astype(float)  # P(class 1): below y = 0.25
+
+
+def test_moons_keep_their_shape_and_the_legend_covers_no_sample(tmp_path: Path):
+    x, y = _moons()  # x0 spans 3 units, x1 1.5: a free aspect stretched them vertically
+    fig = zoo_plots.decision_boundary(_by_half_plane, x, y, tmp_path / "b.png", title="moons")
+    ax = fig.axes[0]
+    renderer = _renderer(fig)
+    box = ax.get_window_extent(renderer)
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    # one unit of x0 is as long on screen as one unit of x1
+    assert box.width / (x1 - x0) == pytest.approx(box.height / (y1 - y0), rel=0.02)
+    legends = fig.legends + [a.get_legend() for a in fig.axes if a.get_legend()]
+    assert len(legends) == 1
+    legend = legends[0].get_window_extent(renderer)
+    points = ax.transData.transform(x)
+    inside = (points[:, 0] >= legend.x0) & (points[:, 0] <= legend.x1)
+    inside &= (points[:, 1] >= legend.y0) & (points[:, 1] <= legend.y1)
+    assert not inside.any()
+    assert _inside(fig, legend)
+    image = imread(tmp_path / "b.png")
+    assert image.shape[:2] == tuple(round(v * plots.DPI) for v in fig.get_size_inches()[::-1])
+
+
+def test_columns_on_far_apart_scales_get_a_square_panel(tmp_path: Path):
+    rng = np.random.default_rng(0)
+    x = np.column_stack([rng.normal(size=60) * 1000, rng.normal(size=60)])
+    y = (x[:, 0] > 0).astype(int)
+    fig = zoo_plots.decision_boundary(lambda g: (g[:, :1] > 0) * 1.0, x, y, tmp_path / "b.png")
+    box = fig.axes[0].get_window_extent(_renderer(fig))
+    assert 0.6 < box.width / box.height < 1.7  # not a sliver
+
+
+def test_twelve_classes_get_a_legend_of_distinct_colours(tmp_path: Path):
+    angle = np.repeat(np.arange(12) * np.pi / 6, 5)
+    x = np.column_stack([np.cos(angle), np.sin(angle)]) * 3
+    y = np.repeat(np.arange(12), 5)
+
+    def sectors(grid: np.ndarray) -> np.ndarray:
+        k = np.round(np.arctan2(grid[:, 1], grid[:, 0]) / (np.pi / 6)).astype(int) % 12
+        return np.eye(12)[k]
+
+    fig = zoo_plots.decision_boundary(sectors, x, y, tmp_path / "b.png")
+    (legend,) = fig.legends
+    assert [t.get_text() for t in legend.get_texts()] == [f"class {c} (train)" for c in range(12)]
+    colours = {tuple(np.round(h.get_facecolor()[0], 3)) for h in legend.legend_handles}
+    assert len(colours) == 12
+    assert _inside(fig, legend.get_window_extent(_renderer(fig)))
+
+
+def test_a_three_class_confusion_matrix_keeps_its_whole_title(tmp_path: Path):
+    matrix = np.array([[43, 0, 0], [0, 52, 0], [0, 0, 55]])
+    title = "three, training set: accuracy 100.00%"
+    fig = zoo_plots.confusion_matrix_figure(matrix, tmp_path / "cm.png", title=title)
+    ax = fig.axes[0]
+    assert ax.get_title().replace("\n", " ") == title
+    # clear of both edges by 3 pixels (it touched them, its first letter cut)
+    assert _inside(fig, ax.title.get_window_extent(_renderer(fig)), slack=-3)

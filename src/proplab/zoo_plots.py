@@ -7,6 +7,7 @@ and, given a ``path``, writes it as a PNG atomically.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Sequence
 
@@ -16,13 +17,15 @@ from matplotlib.colors import ListedColormap, to_hex
 from matplotlib.figure import Figure
 
 from proplab.metrics import labels_of, predicted_labels
-from proplab.plots import CLASS_COLORS, _save
+from proplab.plots import CLASS_COLORS, _save, fit_text
 
 # class 0 red, class 1 blue (the handout's), then matplotlib's tab10 for more classes
 PALETTE = (*CLASS_COLORS, "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22")
 
 Predictor = Callable[[np.ndarray], np.ndarray]
-LEGEND_CLASSES = 10  # more classes than this: a legend would cover the plot
+LEGEND_CLASSES = 20  # more classes than this get no legend (40 entries with a test set)
+LEGEND_ROWS = 20  # a legend column holds this many entries
+PLOT_INCHES = 4.6  # decision boundary: width of the axes
 
 
 def class_colors(n_classes: int) -> list[str]:
@@ -85,8 +88,20 @@ def decision_boundary(
     n_classes = int(max(regions.max(), labels_of(y).max())) + 1
     colors = class_colors(n_classes)
 
-    fig = Figure(figsize=(6.0, 5.4), layout="constrained")
+    # equal scales when the inputs' ranges are alike (moons, spirals keep their shape);
+    # columns on scales far apart (a CSV's) get a square panel instead of a sliver
+    ratio = float((u[-1] - u[0]) / (v[-1] - v[0]))
+    equal = 1 / 3 <= ratio <= 3.0
+    entries = n_classes * (1 if x_test is None else 2) if n_classes <= LEGEND_CLASSES else 0
+    columns = math.ceil(entries / LEGEND_ROWS)
+    height = PLOT_INCHES / ratio if equal else PLOT_INCHES
+    fig = Figure(
+        figsize=(PLOT_INCHES + 0.9 + 1.6 * columns, min(max(height, 2.4), 6.0) + 1.0),
+        layout="constrained",
+    )
     ax = fig.subplots()
+    if equal:
+        ax.set_aspect("equal")
     ax.contourf(
         grid_u,
         grid_v,
@@ -127,12 +142,18 @@ def decision_boundary(
     ax.set_ylim(v[0], v[-1])
     ax.set_xlabel("$x_0$")
     ax.set_ylabel("$x_1$")
-    if n_classes <= LEGEND_CLASSES:
-        ax.legend(fontsize=8, loc="upper right", framealpha=0.85)
+    if columns:  # beside the plot: inside, it hid the samples in its corner
+        fig.legend(
+            *ax.get_legend_handles_labels(),
+            fontsize=8,
+            loc="outside right upper",
+            ncols=columns,
+            frameon=False,
+        )
     if title:
-        ax.set_title(title, fontsize=11)
+        ax.set_title(fit_text(title, PLOT_INCHES, fontsize=11), fontsize=11)
     if path is not None:
-        _save(fig, path)
+        _save(fig, path, settle=equal)
     return fig
 
 
@@ -147,7 +168,9 @@ def confusion_matrix_figure(
     matrix = np.asarray(matrix)
     c = matrix.shape[0]
     names = [str(k) for k in range(c)] if class_names is None else [str(n) for n in class_names]
-    fig = Figure(figsize=(1.0 + 0.55 * c, 0.6 + 0.55 * c), layout="constrained")
+    # a small matrix still leaves its title room (3 classes: 2.65 inches cut it off)
+    width = max(1.0 + 0.55 * c, 3.6)
+    fig = Figure(figsize=(width, 0.6 + 0.55 * c), layout="constrained")
     ax = fig.subplots()
     # row-normalised colours, so a rare class's errors show as strongly as a common one's
     share = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
@@ -169,9 +192,8 @@ def confusion_matrix_figure(
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     accuracy = np.trace(matrix) / max(matrix.sum(), 1)
-    ax.set_title(
-        title or f"accuracy {100 * accuracy:.2f}% ({int(matrix.sum())} samples)", fontsize=10
-    )
+    title = title or f"accuracy {100 * accuracy:.2f}% ({int(matrix.sum())} samples)"
+    ax.set_title(fit_text(title, width - 0.3, fontsize=10), fontsize=10)
     if path is not None:
         _save(fig, path)
     return fig
