@@ -14,8 +14,8 @@ Two implementations of that one formula live here:
   position, channel and tap. They are slow (seconds for a modest batch) and
   exist to be read and to check the fast one against.
 * :class:`Conv1d` is the same computation vectorised ("im2col"): a strided
-  view lays every receptive field out as one row, so the whole convolution is
-  one matrix product ``(n * L_out, C * k) @ (C * k, O)``. Its backward is two
+  view lays every receptive field out as one column, so the whole convolution is
+  one matrix product ``(O, C * k) @ (C * k, n * L_out)``. Its backward is two
   more products plus a scatter-add over the ``k`` taps ("col2im").
 
 Shapes carry optional leading replica axes ``R`` like every proplab module:

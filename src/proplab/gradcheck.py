@@ -20,7 +20,14 @@ from proplab.losses import Loss
 
 @dataclass
 class GradcheckResult:
-    """Worst relative error per checked array (``"input"``, ``"target"``... or a parameter name)."""
+    """Worst relative error per checked array, and whether all are within ``tolerance``.
+
+    ``errors`` maps each checked array to its worst relative error: ``"input"``
+    and every parameter name (``"0.weight"``, ``"0.bias"``...) for a module,
+    ``"pred"`` for a loss. ``worst`` is the largest of them, ``ok`` (and
+    ``bool(result)``) says ``worst <= tolerance``, and ``print(result)`` shows
+    one line per array and then ``gradcheck ok`` or ``gradcheck FAILED``.
+    """
 
     errors: dict[str, float] = field(default_factory=dict)
     tolerance: float = 1e-6
@@ -80,11 +87,22 @@ def gradcheck(
 ) -> GradcheckResult:
     """Compare ``target``'s backward with central differences.
 
-    For a Module pass one input ``x``; its input gradient and every
-    parameter's gradient are checked. For a Loss pass ``(pred, target)``; the
+    For a Module pass one input ``x`` (e.g. ``(n, in)``, or ``(*R, n, in)`` for
+    a stack); its input gradient and every parameter's gradient are checked
+    (``check_inputs=False`` skips the input's). For a Loss pass ``(pred,
+    target)`` with the shapes the loss takes (e.g. ``(n, out)`` each); the
     gradient with respect to ``pred`` is checked (a loss with replica axes is
-    summed over replicas, whose gradients are independent).
-    Returns a :class:`GradcheckResult` with the worst relative error per array.
+    summed over replicas, whose gradients are independent). The model must
+    be float64. Every entry of every checked array is nudged by ``+-eps``, so
+    keep the arrays small (a few samples).
+
+    Returns a :class:`GradcheckResult` with the worst relative error per array;
+    ``rng`` draws the random output weights a module's output is summed with.
+
+    Example:
+        >>> model = mlp(2, 4, 1, rng=np.random.default_rng(0))
+        >>> gradcheck(model, np.random.default_rng(1).normal(size=(5, 2))).ok
+        True
     """
     if not (isinstance(eps, int | float) and math.isfinite(eps) and eps > 0):
         raise ValueError(f"gradcheck: eps must be a finite number > 0, got {eps!r}")

@@ -88,6 +88,11 @@ def confusion_matrix(
 
     Rows are the truth, columns the prediction (scikit-learn's layout), so the
     diagonal holds the correct answers and ``M.sum() == n``. Shape ``(C, C)`` int64.
+
+    ``y_true`` and ``y_pred`` are integer labels ``(n,)`` or ``(n, 1)`` or
+    one-hot rows ``(n, C)`` (turn model outputs into labels with
+    :func:`predicted_labels` first). ``C`` is ``n_classes``, or the largest
+    label + 1 when it is not given.
     """
     t, p = labels_of(y_true), labels_of(y_pred)
     if t.shape != p.shape:

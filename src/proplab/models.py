@@ -1,4 +1,5 @@
-"""Model builders: ``mlp(...)`` for the lab's network (and stacks of it).
+"""Model builders: ``mlp(...)`` for the lab's network, ``conv_net(...)`` for its
+convolutional variant (and stacks of either).
 
 The lab model is ``2 -> H -> H -> 1`` with a sigmoid after every layer.
 """

@@ -105,7 +105,9 @@ class ReduceLROnPlateau(LRSchedule):
     ``threshold_mode="rel"`` (``best - threshold`` for ``"abs"``; mirrored for
     ``"max"``). After a reduction, ``cooldown`` epochs pass before bad epochs
     count again; lr never goes below ``min_lr``, and a reduction smaller than
-    ``eps`` is skipped. For a replica stack pass one metric per replica.
+    ``eps`` is skipped. For a replica stack (learning rates of shape ``(K,)``)
+    pass one metric per replica, an array ``(K,)``; each replica's lr is cut
+    on its own.
     """
 
     def __init__(

@@ -129,7 +129,13 @@ ZOO: dict[str, Callable[..., Dataset]] = {
 
 
 def load_zoo(name: str, n: int = 200, noise: float = 0.1, rng: RngLike = None) -> Dataset:
-    """A zoo dataset by name (the CLI's ``--dataset``); ``xor_quadrants`` is accepted too."""
+    """A zoo dataset by name (the CLI's ``--dataset``); ``xor_quadrants`` is accepted too.
+
+    ``name`` is one of ``circle``, ``xor-quadrants``, ``gauss``, ``spiral``,
+    ``moons``; ``n``, ``noise`` and ``rng`` as described in this module's
+    docstring. Returns ``x (n, 2)`` float64 and ``y (n, 1)`` int64 of 0/1.
+    An unknown name raises ValueError listing the accepted ones.
+    """
     key = name.strip().lower().replace("_", "-")
     if key not in ZOO:
         raise ValueError(f"unknown zoo dataset {name!r} (accepted: {', '.join(ZOO)})")
