@@ -314,3 +314,28 @@ def test_a_three_class_confusion_matrix_keeps_its_whole_title(tmp_path: Path):
     assert ax.get_title().replace("\n", " ") == title
     # clear of both edges by 3 pixels (it touched them, its first letter cut)
     assert _inside(fig, ax.title.get_window_extent(_renderer(fig)), slack=-3)
+
+
+# --- the report's boundary panels -------------------------------------------------------
+
+
+def test_a_diverged_model_is_not_painted_as_a_confident_boundary(tmp_path: Path):
+    from proplab.aggregate import write_tables
+    from proplab.report_data import ViewCache, experiment_views
+    from proplab.report_figures import _boundary_rows
+    from proplab.sweep import parse_spec, run_sweep
+
+    # relu and no output activation at lr 1000: the loss overflows within a few epochs,
+    # while the last weights still give finite (enormous) outputs
+    text = '[base]\nepochs = 30\nhidden = 4\nactivation = "relu"\noutput_activation = "identity"\n'
+    text += '[vary]\nseed = [0]\n[[experiment]]\nname = "lr"\nvary.lr = [1000.0, 0.1]\n'
+    spec = parse_spec(text, Path("s.toml"))
+    assert run_sweep(spec, tmp_path, stream=io.StringIO()).exit_code == 0
+    (view,) = experiment_views(spec, write_tables(spec, tmp_path), ViewCache(tmp_path))
+    rows, _, _ = _boundary_rows(view, single=False)
+    (boom, fine) = rows[0]
+    assert boom.title.endswith("diverged")
+    assert np.isnan(boom.prob).all()  # blank, as a NaN model's panel is
+    assert np.isfinite(fine.prob).all() and not fine.title.endswith("diverged")
+    fig = sweep_plots.decision_boundaries(rows, tmp_path / "b.png")
+    assert not fig.axes[0].collections[0].get_array().count()  # nothing painted

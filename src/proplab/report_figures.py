@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import numpy as np
+
 from proplab import sweep_plots
 from proplab.report_data import ExperimentView, dataset_name, final_predictions, training_data
 from proplab.report_doc import Figure, Para
@@ -135,5 +137,9 @@ def _boundary_row(v: ExperimentView, ds: str, single: bool) -> Row | None:
         acc = "diverged" if run.record.diverged else f"{100 * run.record.final_accuracy:.1f} %"
         name = dataset_name(ds) if single else setting_name(v, s)
         grid = prob.reshape(w.size, u.size)
+        if run.record.diverged:
+            # its last weights are huge, not NaN: their outputs (1e156, say) would paint
+            # the panel as a confident P(class 1) = 1 or 0. Drawn blank, with its data.
+            grid = np.full_like(grid, np.nan, dtype=np.float64)
         row.append(sweep_plots.BoundaryPanel(f"{name}\n{acc}", u, w, grid, x, y))
     return row
