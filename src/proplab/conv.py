@@ -253,6 +253,8 @@ class Conv1d(Module):
         return known
 
     def forward(self, x: np.ndarray) -> np.ndarray:
+        """``(*R, n, C, L)`` or shared ``(n, C, L)`` -> ``(*R, n, O, L_out)``; keeps the im2col
+        matrix for :meth:`backward`."""
         length_out = self._check_input(x)
         p, s, d, k = self.padding, self.stride, self.dilation, self.kernel_size
         if p:
@@ -340,6 +342,7 @@ class Conv1dNaive(Conv1d):
     """
 
     def forward(self, x: np.ndarray) -> np.ndarray:
+        """As :meth:`Conv1d.forward`, computed by :func:`conv1d_naive` per replica."""
         length_out = self._check_input(x)
         w, b = self.weight.data, None if self.bias is None else self.bias.data
         lead = self.replicas
@@ -386,6 +389,7 @@ class Unsqueeze(Module):
         self.axis = int(axis)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
+        """``(*R, n, F)`` -> ``(*R, n, 1, F)`` (with the default ``axis=-2``), a view."""
         if -self.axis > x.ndim + 1:
             raise ValueError(
                 f"Unsqueeze(axis={self.axis}) needs an input of at least {-self.axis - 1} "

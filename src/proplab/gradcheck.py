@@ -34,10 +34,12 @@ class GradcheckResult:
 
     @property
     def worst(self) -> float:
+        """The largest error over every checked array (0.0 when nothing was checked)."""
         return max(self.errors.values(), default=0.0)
 
     @property
     def ok(self) -> bool:
+        """``worst <= tolerance``."""
         return self.worst <= self.tolerance
 
     def __bool__(self) -> bool:

@@ -44,6 +44,7 @@ class LRSchedule:
         self.last_epoch = 0
 
     def lr_at(self, epoch: int) -> Hyper:
+        """The learning rate after ``epoch`` calls of :meth:`step` (a float, or ``(K,)``)."""
         raise NotImplementedError
 
     def step(self) -> None:
@@ -75,6 +76,7 @@ class StepLR(LRSchedule):
         self.step_size, self.gamma = int(step_size), float(gamma)
 
     def lr_at(self, epoch: int) -> Hyper:
+        """``base_lr * gamma ** (epoch // step_size)`` (a float, or ``(K,)`` for a stack)."""
         return _as_hyper(self.base_lr * self.gamma ** (epoch // self.step_size))
 
 
@@ -93,6 +95,7 @@ class CosineAnnealingLR(LRSchedule):
         self.T_max, self.eta_min = int(T_max), float(eta_min)
 
     def lr_at(self, epoch: int) -> Hyper:
+        """The cosine-annealed lr at ``epoch`` (a float, or ``(K,)`` for a stack)."""
         cos = (1.0 + math.cos(math.pi * epoch / self.T_max)) / 2.0
         return _as_hyper(self.eta_min + (self.base_lr - self.eta_min) * cos)
 
@@ -149,6 +152,7 @@ class ReduceLROnPlateau(LRSchedule):
         self.cooldown_counter = np.zeros(shape, dtype=np.int64)
 
     def is_better(self, a: np.ndarray, best: np.ndarray) -> np.ndarray:
+        """Per replica: does metric ``a`` improve on ``best`` (``mode``, ``threshold``)?"""
         if self.mode == "min":
             bar = (
                 best * (1.0 - self.threshold)
@@ -193,6 +197,7 @@ class ReduceLROnPlateau(LRSchedule):
             self.num_bad_epochs = np.where(reduce, 0, self.num_bad_epochs)
 
     def lr_at(self, epoch: int) -> Hyper:
+        """Not available: this schedule's lr depends on the metrics (raises TypeError)."""
         raise TypeError("ReduceLROnPlateau has no closed form: its lr depends on the metrics seen")
 
 
