@@ -339,3 +339,29 @@ def test_a_diverged_model_is_not_painted_as_a_confident_boundary(tmp_path: Path)
     assert np.isfinite(fine.prob).all() and not fine.title.endswith("diverged")
     fig = sweep_plots.decision_boundaries(rows, tmp_path / "b.png")
     assert not fig.axes[0].collections[0].get_array().count()  # nothing painted
+
+
+def test_a_single_seed_is_not_called_a_median_or_1_seeds(tmp_path: Path):
+    from proplab.aggregate import write_tables
+    from proplab.report_data import ViewCache, experiment_views
+    from proplab.report_doc import Figure
+    from proplab.report_figures import experiment_figures
+    from proplab.sweep import parse_spec, run_sweep
+
+    text = '[base]\nepochs = 20\nhidden = 4\n[vary]\nseed = [3]\n[[experiment]]\nname = "one"\n'
+    spec = parse_spec(text, Path("s.toml"))
+    assert run_sweep(spec, tmp_path, stream=io.StringIO()).exit_code == 0
+    (view,) = experiment_views(spec, write_tables(spec, tmp_path), ViewCache(tmp_path))
+    (tmp_path / "figures").mkdir()
+    blocks = experiment_figures(view, tmp_path, "figures")
+    captions = [b.caption for b in blocks if isinstance(b, Figure)]
+    assert "median" not in captions[0] and "one seed" in captions[0]
+    # the figure's legend says what a line is
+    rng = np.random.default_rng(0)
+    fig = sweep_plots.learning_curves(
+        {"XOR": [CurveSet("1 seed", [rng.uniform(0.1, 1, 30)])]}, tmp_path / "c.png"
+    )
+    legend = fig.legends[0]
+    assert legend.get_title().get_text() == "one run per line"
+    assert [t.get_text() for t in legend.get_texts()] == ["1 seed"]
+    assert imread(tmp_path / "figures" / "one-curves.png").shape[0] > 300

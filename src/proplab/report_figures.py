@@ -29,7 +29,7 @@ def experiment_figures(v: ExperimentView, out: Path, folder: str) -> list[Figure
 
     curves = {
         dataset_name(ds): [
-            sweep_plots.CurveSet(f"{g.n} seeds" if single else s, [r.loss for r in g.runs])
+            sweep_plots.CurveSet(_seeds(g.n) if single else s, [r.loss for r in g.runs])
             for s in v.settings
             if (g := v.get(s, ds)) is not None
         ]
@@ -44,7 +44,10 @@ def experiment_figures(v: ExperimentView, out: Path, folder: str) -> list[Figure
     )
     figures.append(
         Figure(
-            rel, f"{exp.title}: loss per epoch, median over {n_seeds} seeds with the min-max band"
+            rel,
+            f"{exp.title}: loss per epoch, median over {n_seeds} seeds with the min-max band"
+            if n_seeds > 1
+            else f"{exp.title}: loss per epoch (one seed)",
         )
     )
 
@@ -91,6 +94,10 @@ def experiment_figures(v: ExperimentView, out: Path, folder: str) -> list[Figure
 
 
 Row = list[sweep_plots.BoundaryPanel | None]
+
+
+def _seeds(n: int) -> str:
+    return "1 seed" if n == 1 else f"{n} seeds"
 
 
 def _boundary_rows(v: ExperimentView, single: bool) -> tuple[list[Row], list[str], list[str]]:

@@ -160,6 +160,8 @@ def learning_curves(
         for lab in labels
     ]
     how = ("line: median over seeds", "band: min to max")
+    if all(len(s.losses) <= 1 for sets in panels.values() for s in sets):
+        how = ("one run per line",)  # a single seed has no median and no band
     if legend.below:  # many or long labels: in columns under the panels
         title_text = (f"{legend_title}. " if legend_title else "") + ", ".join(how)
         where = {"loc": "outside lower center", "ncols": legend.columns}
