@@ -365,3 +365,59 @@ def test_a_single_seed_is_not_called_a_median_or_1_seeds(tmp_path: Path):
     assert legend.get_title().get_text() == "one run per line"
     assert [t.get_text() for t in legend.get_texts()] == ["1 seed"]
     assert imread(tmp_path / "figures" / "one-curves.png").shape[0] > 300
+
+
+# --- report.html ---------------------------------------------------------------------------
+
+
+MEASURE = """<script>
+window.addEventListener("load", function () {
+  var out = Array.prototype.map.call(document.images, function (img) {
+    var r = img.getBoundingClientRect();
+    return [img.naturalWidth, r.left, r.right, r.width];
+  });
+  var pre = document.createElement("pre");
+  pre.id = "measured";
+  pre.textContent = JSON.stringify({images: out, view: document.documentElement.clientWidth});
+  document.body.appendChild(pre);
+});
+</script>"""
+
+
+@pytest.mark.slow
+def test_a_wide_figure_uses_the_window_not_half_its_size(tmp_path: Path):
+    import html as html_module
+    import json
+    import re
+    import shutil
+    import subprocess
+
+    from matplotlib.figure import Figure as MplFigure
+
+    from proplab.report_doc import Document, Figure, Para
+    from proplab.report_html import to_html
+
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        pytest.skip("no chromium here (tests/test_report_browser.py installs it in CI)")
+    for name, inches in (("wide.png", (16.0, 4.0)), ("narrow.png", (7.2, 4.4))):
+        fig = MplFigure(figsize=inches)
+        fig.subplots().plot([0, 1], [0, 1])
+        fig.savefig(tmp_path / name, dpi=plots.DPI)  # 1920 and 864 pixels wide
+    doc = Document("t", [Para("x"), Figure("wide.png", "a grid"), Figure("narrow.png", "a run")])
+    page = to_html(doc, tmp_path).replace("<head>", "<head>\n" + MEASURE, 1)
+    (tmp_path / "r.html").write_text(page, encoding="utf-8")
+    proc = subprocess.run(
+        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--window-size=1600,1000",
+         f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=5000",
+         "--dump-dom", (tmp_path / "r.html").as_uri()],
+        capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    found = re.search(r'<pre id="measured">(.*?)</pre>', proc.stdout, re.S)
+    assert found, proc.stderr[-2000:]
+    measured = json.loads(html_module.unescape(found.group(1)))
+    (wide, narrow), view = measured["images"], measured["view"]
+    assert wide[0] == 1920 and narrow[0] == 864
+    assert wide[3] > 1300  # was squeezed into the 1100-pixel text column
+    assert wide[1] >= 0 and wide[2] <= view  # and stays on screen
+    assert narrow[3] == pytest.approx(866, abs=1)  # a figure that fits keeps its size (+border)

@@ -28,6 +28,9 @@ td.r, th.r { text-align: right; font-variant-numeric: tabular-nums; }
 p.caption { font-style: italic; margin: 1rem 0 .2rem; }
 figure { margin: 1rem 0 1.6rem; }
 figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
+figure.wide { width: max-content; max-width: calc(100vw - 2.4rem);
+              position: relative; left: 50%; transform: translateX(-50%); }
+figure.wide figcaption { max-width: 1100px; margin: 0 auto; }
 figcaption { font-style: italic; color: #555; font-size: .92rem; }
 code, pre { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: .9em;
             background: #f5f5f7; border-radius: 4px; }
@@ -41,6 +44,19 @@ def inline(text: str) -> str:
     out = html.escape(text, quote=False)
     out = re.sub(r"`([^`]+)`", r"<code>\1</code>", out)
     return re.sub(r"\*\*([^*]+)\*\*", r"<strong>\1</strong>", out)
+
+
+COLUMN_PX = 1100  # the text column: the body's max-width
+# a figure wider than 1.25 columns (a grid of decision boundaries, 1920 px) would be
+# shrunk to half size and its 9 pt panel titles to ~5 pt: it may use the window's width
+WIDE_PX = 1.25 * COLUMN_PX
+
+
+def png_width(data: bytes) -> int:
+    """A PNG's width in pixels, from its header (0 if ``data`` is no PNG)."""
+    if data[:8] != b"\x89PNG\r\n\x1a\n" or data[12:16] != b"IHDR":
+        return 0
+    return int.from_bytes(data[16:20], "big")
 
 
 def data_uri(path: Path) -> str:
@@ -86,8 +102,9 @@ def to_html(doc: Document, root: Path) -> str:
         elif isinstance(b, Figure):
             src = data_uri(root / b.path)
             alt = html.escape(b.alt or b.caption)
+            wide = ' class="wide"' if png_width((root / b.path).read_bytes()) > WIDE_PX else ""
             parts.append(
-                f'<figure><img src="{src}" alt="{alt}">'
+                f'<figure{wide}><img src="{src}" alt="{alt}">'
                 f"<figcaption>{inline(b.caption)}</figcaption></figure>"
             )
         elif isinstance(b, Code):
