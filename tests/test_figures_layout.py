@@ -17,6 +17,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.image import imread
 
 from proplab import plots, sweep_plots, zoo_plots
+from proplab.data import generate_xor_easy
 from proplab.sweep_plots import BoundaryPanel, CurveSet, DotSet
 from proplab.train import History
 
@@ -421,3 +422,27 @@ def test_a_wide_figure_uses_the_window_not_half_its_size(tmp_path: Path):
     assert wide[3] > 1300  # was squeezed into the 1100-pixel text column
     assert wide[1] >= 0 and wide[2] <= view  # and stays on screen
     assert narrow[3] == pytest.approx(866, abs=1)  # a figure that fits keeps its size (+border)
+
+
+def test_a_long_run_keeps_round_epoch_ticks(tmp_path: Path):
+    epochs = 20000
+    losses = np.geomspace(0.25, 1e-4, epochs)
+    fig = plots.learning_curve(_history(losses.tolist(), [1.0] * epochs), tmp_path / "lc.png")
+    ax = fig.axes[0]
+    low, high = ax.get_xlim()
+    shown = [t for t in ax.get_xticks() if low <= t <= high]
+    assert 5 <= len(shown) <= 9  # 0, 2500, ..., 20000: not a tick every 2000
+    boxes = [t.get_window_extent(_renderer(fig)) for t in ax.get_xticklabels() if t.get_text()]
+    assert _overlapping(boxes) == []
+
+
+def test_five_inputs_say_which_two_are_drawn(tmp_path: Path):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40, 5))
+    y = (x[:, 0] + x[:, 3] > 0).astype(int)
+    fig = plots.comparison_figure(x, y, y, tmp_path / "cmp.png")
+    assert "of 5" in fig.axes[0].get_xlabel()
+    assert _inside(fig, fig.axes[1].xaxis.label.get_window_extent(_renderer(fig)))
+    x, y = generate_xor_easy()
+    fig = plots.comparison_figure(x, y, y, tmp_path / "xor.png")
+    assert fig.axes[0].get_xlabel() == "$x_0$"  # the lab's two inputs: nothing to say

@@ -66,7 +66,10 @@ def _save(fig: Figure, path: str | os.PathLike[str], settle: bool = False) -> No
 def _points_2d(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, str, str]:
     """Two plotting coordinates per sample: the first two features, or (index, feature)."""
     flat = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
-    if flat.shape[1] >= 2:
+    if flat.shape[1] > 2:  # say so: the classes may be told apart by the inputs not shown
+        note = f" (inputs 0 and 1 of {flat.shape[1]} shown)"
+        return flat[:, 0], flat[:, 1], "$x_0$" + note, "$x_1$"
+    if flat.shape[1] == 2:
         return flat[:, 0], flat[:, 1], "$x_0$", "$x_1$"
     return np.arange(len(flat)), flat[:, 0], "sample", "$x_0$"
 
@@ -186,7 +189,8 @@ def learning_curve(history: Any, path: str | os.PathLike[str], title: str = "") 
     ax.tick_params(axis="y", which="both", colors=LOSS_COLOR)
     ax.grid(True, which="major", color="0.88", linewidth=0.8)
     ax.grid(True, which="minor", axis="y", color="0.95", linewidth=0.5)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # no epoch 0.25
+    if len(epoch) and epoch[-1] < 10:  # a short run: no epoch 0.25
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     if len(epoch):
         # a little room right of the last epoch, so the divergence line is not the frame
         right = epoch[-1] + (max(1.0, 0.02 * epoch[-1]) if bad.size else 0.0)
