@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.contour import ContourSet
 from matplotlib.image import imread
 
 from proplab import plots, sweep_plots, zoo_plots
@@ -446,3 +447,28 @@ def test_five_inputs_say_which_two_are_drawn(tmp_path: Path):
     x, y = generate_xor_easy()
     fig = plots.comparison_figure(x, y, y, tmp_path / "xor.png")
     assert fig.axes[0].get_xlabel() == "$x_0$"  # the lab's two inputs: nothing to say
+
+
+def test_every_class_border_is_drawn_with_the_same_weight(tmp_path: Path):
+    # bands of class 0 | 2 | 1 along x0: contours of the class index drew two lines where
+    # 0 meets 2 and one where 2 meets 1
+    def bands(grid: np.ndarray) -> np.ndarray:
+        k = np.where(grid[:, 0] < 1, 0, np.where(grid[:, 0] < 2, 2, 1))
+        return np.eye(3)[k]
+
+    x = np.array([[0.5, 0.5], [1.5, 0.5], [2.5, 0.5], [0.5, 2.5], [1.5, 2.5], [2.5, 2.5]])
+    y = np.array([0, 2, 1, 0, 2, 1])
+    fig = zoo_plots.decision_boundary(bands, x, y, tmp_path / "b.png")
+    ax = fig.axes[0]
+
+    def lines_at(border: float) -> int:
+        count = 0
+        for artist in ax.collections:
+            if not isinstance(artist, ContourSet) or artist.filled:
+                continue
+            for path in artist.get_paths():
+                for line in path.to_polygons(closed_only=False):
+                    count += len(line) > 1 and bool(np.allclose(line[:, 0], border, atol=0.05))
+        return count
+
+    assert lines_at(1.0) == lines_at(2.0) >= 1
