@@ -762,3 +762,20 @@ def test_a_history_with_junk_rows_is_named_by_the_report(small_sweep, tmp_path, 
         f"proplab report: error: {path}: not a readable history (could not convert string "
         "'abc' to float64 at row 0, column 2.)"
     ]
+
+
+@pytest.mark.slow
+def test_report_on_a_sweep_of_more_than_two_classes(tmp_path):
+    # digits has 10 classes: its runs have a learning curve but no comparison figure
+    text = 'title = "digits"\n[base]\ndataset = "digits"\nepochs = 2\n[vary]\nseed = [0]\n'
+    result = run_sweep(parse_spec(text, Path("d.toml")), tmp_path, stream=io.StringIO())
+    assert not result.failed
+    assert report.main(str(tmp_path)) == 0
+    md = (tmp_path / "report.md").read_text()
+    links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", md)
+    assert any(link.endswith("/learning_curve.png") for link in links)
+    assert not any(link.endswith("/comparison.png") for link in links)
+    for link in links:
+        assert (tmp_path / unquote(link)).is_file(), link
+    page = (tmp_path / "report.html").read_text()
+    assert page.count('<img src="data:image/png;base64,') == len(links)

@@ -21,6 +21,7 @@ import numpy as np
 
 from proplab import aggregate
 from proplab.config import RunConfig
+from proplab.experiments import COMPARISON, LEARNING_CURVE
 from proplab.report_data import (
     MOVING,
     ExperimentView,
@@ -375,16 +376,25 @@ def _lab_runs(out: Path, views: list[ExperimentView]) -> list[Block]:
             else f"diverged: {summary.get('message', '')}"
         )
         rel = run_dir.relative_to(out).as_posix()
-        if not (run_dir / "comparison.png").is_file():  # a sweep run, trained without figures
+        if not (run_dir / LEARNING_CURVE).is_file():  # a sweep run, trained without figures
             from proplab.experiments import write_run_figures
 
             write_run_figures(run_dir)
         blocks += [
             Heading(3, f"The lab model on {dataset_name(ds)}"),
             Para(f"From {where} (seed {summary.get('seed')}), after {summary.get('epochs_run', 0):,} epochs: `{line}`"),
-            Figure(f"{rel}/comparison.png", f"{dataset_name(ds)}: ground truth and prediction (the lab's comparison figure)"),
-            Figure(f"{rel}/learning_curve.png", f"{dataset_name(ds)}: learning curve of the lab model"),
         ]  # fmt: skip
+        figures = (
+            (COMPARISON, "ground truth and prediction (the lab's comparison figure)"),
+            (LEARNING_CURVE, "learning curve of the lab model"),
+        )
+        # only the figures the run has: no comparison for more than two classes, and
+        # none for a figure matplotlib could not draw (the run went on with a warning)
+        blocks += [
+            Figure(f"{rel}/{name}", f"{dataset_name(ds)}: {caption}")
+            for name, caption in figures
+            if (run_dir / name).is_file()
+        ]
     return blocks
 
 
