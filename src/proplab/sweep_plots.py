@@ -303,7 +303,7 @@ def accuracy_dots(sets: Sequence[DotSet], path: str | os.PathLike[str], title: s
         title_fontsize=8,
     )
     if title:
-        ax.set_title(fit_text(title, width - SIDE_INCHES, fontsize=12))
+        ax.set_title(fit_text(title, width - 1.0, fontsize=12))
     _save(fig, path)
     return fig
 
