@@ -630,5 +630,5 @@ def run(quick: bool = False) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    result = run(quick="--quick" in sys.argv)
+    result = run(quick=common.script_args(__doc__).quick)
     print(common.render_markdown(result))

@@ -282,7 +282,6 @@ def run(quick: bool = False, jobs: int = 2, repeats: int | None = None) -> dict[
 
 
 if __name__ == "__main__":
-    quick = "--quick" in sys.argv
-    result = run(quick=quick)
+    result = run(quick=common.script_args(__doc__).quick)
     print(common.render_markdown(result))
     print(json.dumps(result["data"], indent=2))

@@ -18,6 +18,7 @@ holds the raw numbers for the JSON file).
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import gc
 import math
@@ -408,3 +409,20 @@ def to_jsonable(obj: Any) -> Any:
     if isinstance(obj, Timing):
         return obj.as_dict()
     return repr(obj)
+
+
+def script_args(doc: str | None, argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """Parse a ``bench_*.py`` script's command line: ``--quick`` and ``--help``.
+
+    The description is the first paragraph of the script's docstring. Any
+    other argument is refused (exit 2) rather than ignored: ``--help`` used to
+    start the whole benchmark.
+    """
+    parser = argparse.ArgumentParser(
+        description=(doc or "").split("\n\n")[0],
+        epilog="Prints Markdown tables; run_all.py runs every benchmark and writes the files.",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="fewer epochs and repeats: a smoke test in seconds"
+    )
+    return parser.parse_args(argv)

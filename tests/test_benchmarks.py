@@ -345,3 +345,20 @@ def test_run_all_gives_each_benchmark_pytorchs_own_thread_count():
         torch.set_num_threads(1 if before != 1 else 2)
         assert torch.get_num_threads() != before
     assert torch.get_num_threads() == before
+
+
+@pytest.mark.parametrize("script", sorted(p.name for p in BENCH.glob("bench_*.py")))
+def test_bench_scripts_answer_help_and_refuse_unknown_options(script: str) -> None:
+    import subprocess
+
+    def call(*args: str) -> subprocess.CompletedProcess:
+        cmd = [sys.executable, str(BENCH / script), *args]
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+
+    done = call("--help")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("usage:") and "--quick" in done.stdout
+    assert "|" not in done.stdout  # a usage text, not a benchmark's Markdown tables
+    wrong = call("--quik")
+    assert wrong.returncode == 2
+    assert "unrecognized arguments: --quik" in wrong.stderr
