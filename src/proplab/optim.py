@@ -1,9 +1,12 @@
 """Optimizers, following PyTorch's documented update rules (``torch.optim``).
 
 An optimizer receives the parameters once and owns their state (velocity,
-squared-gradient sums, moments), keyed by the parameter. Layers never know
+squared-gradient sums, moments), laid out like the parameters. Layers never know
 which optimizer runs. ``step()`` gathers state and hands the arithmetic to a
-small pure function per rule, which the tests check by hand.
+small pure function per rule (``sgd_update``, ``adagrad_update``,
+``rmsprop_update``, ``adam_update``), which the tests check by hand: each
+updates ``data`` and its state buffers in place, all arrays of one shape, with
+every hyperparameter a float or an array broadcastable against them.
 
 Every hyperparameter may be a float or an array of the replica shape ``R``
 (one value per model in a stack); arrays are broadcast over each parameter's
@@ -115,6 +118,12 @@ class Optimizer:
     moments) is kept per group, in arrays of the same layout, so the state of
     parameter ``p`` is the matching slice. Subclasses implement
     ``update(group, state)`` with ``group.data`` and ``group.grad``.
+
+    Hyperparameters live in ``hyper`` (a dict name -> value); each is a float
+    or, for a replica stack of K models, a per-replica array of shape ``(K,)``
+    (generally: the replica shape ``R``, or one that broadcasts to it). A
+    training loop calls ``zero_grad()``, runs forward and backward (which add
+    into every ``.grad``), then ``step()``; ``steps`` counts the steps taken.
     """
 
     def __init__(self, params: Iterable[Parameter], **hyper: Hyper) -> None:
@@ -160,6 +169,11 @@ class Optimizer:
 
     @property
     def lr(self) -> Hyper:
+        """The learning rate: a float, or a per-replica array ``(K,)`` for a stack.
+
+        Assigning ``opt.lr = value`` goes through :meth:`set_hyper` (checked, takes
+        effect at the next step).
+        """
         return self.hyper["lr"]
 
     @lr.setter
@@ -215,17 +229,29 @@ class Optimizer:
             return value
 
     def zero_grad(self) -> None:
+        """Set the gradient of every parameter this optimizer updates to zero (lazily:
+        the next backward overwrites it instead of adding). Call it before each backward:
+        gradients otherwise accumulate across steps."""
         for p in self.params:
             p._grad_is_zero = True
 
     def step(self) -> None:
-        """Apply one update to every parameter from its current gradient."""
+        """Apply one update to every parameter, in place, from its current ``.grad``.
+
+        Increments ``steps`` first (so the first step is ``t = 1`` in the formulas),
+        applies each parameter's ``grad_mask``, then runs :meth:`update` on each
+        packed group.
+        """
         self.steps += 1
         for group, state in self._group_states:
             group.sync_grads()
             self.update(group, state)
 
     def update(self, group: ParamGroup, state: dict[str, np.ndarray]) -> None:
+        """The rule itself, for one packed group: change ``group.data`` in place from
+        ``group.grad`` (both ``(*R, total)``). ``state`` is the group's dict of buffers,
+        empty before the first step; the rule creates and keeps what it needs there.
+        Called by :meth:`step`; subclasses implement it."""
         raise NotImplementedError
 
     def __repr__(self) -> str:
@@ -261,11 +287,22 @@ def sgd_update(
 
 
 class SGD(Optimizer):
-    """Stochastic gradient descent with optional momentum, dampening and Nesterov.
+    """Stochastic gradient descent with optional momentum, dampening and Nesterov (torch.optim.SGD).
 
-    v <- mu v + (1 - dampening) g  (v = g on the first step);  p <- p - lr v
-    (Nesterov: p <- p - lr (g + mu v)). The seed's momentum ``v = b v + (1 - b) g``
-    is ``SGD(momentum=b, dampening=b)``.
+    With g the gradient (plus ``weight_decay * p`` when weight decay is on):
+    without momentum, p <- p - lr g (the lab's plain gradient descent). With
+    momentum mu: v <- mu v + (1 - dampening) g, except v = g on the first step
+    (as in PyTorch); p <- p - lr v (Nesterov: p <- p - lr (g + mu v)).
+
+    The lab handout's momentum rule ``v = b v + (1 - b) g`` is
+    ``SGD(momentum=b, dampening=b)``, with one difference: here v starts at the
+    first gradient g, where the handout's rule applied to v = 0 would give
+    (1 - b) g, so the first step is larger.
+
+    ``lr``, ``momentum``, ``dampening`` and ``weight_decay`` may each be a float
+    or a per-replica array ``(K,)`` for a stack; ``nesterov`` is one bool for all
+    (it needs every momentum > 0 and every dampening 0). A replica with momentum 0
+    steps as plain SGD, dampening ignored.
     """
 
     def __init__(
@@ -298,6 +335,7 @@ class SGD(Optimizer):
             self.plain = not self.use_momentum and not _nonzero(self.hyper["weight_decay"])
 
     def update(self, p: ParamGroup, state: dict[str, np.ndarray]) -> None:
+        """One SGD step (the class's rule) on packed group ``p``; buffers kept in ``state``."""
         if self.plain:
             p.data -= self.shaped_array("lr", p) * p.grad  # plain gradient descent, the lab's rule
             return
@@ -335,7 +373,18 @@ def adagrad_update(
 
 
 class AdaGrad(Optimizer):
-    """AdaGrad: s <- s + g^2;  p <- p - lr / (1 + (t - 1) lr_decay) * g / (sqrt(s) + eps)."""
+    """AdaGrad (torch.optim.Adagrad): a per-entry step shrinking with the summed squared gradients.
+
+    At step t = 1, 2, ..., with g the gradient (plus ``weight_decay * p`` when
+    weight decay is on)::
+
+        s <- s + g^2                          (s starts at initial_accumulator_value)
+        p <- p - lr / (1 + (t - 1) lr_decay) * g / (sqrt(s) + eps)
+
+    ``lr``, ``lr_decay``, ``weight_decay`` and ``eps`` may each be a float or a
+    per-replica array ``(K,)`` for a stack; ``initial_accumulator_value`` is one
+    float for all.
+    """
 
     def __init__(
         self,
@@ -358,6 +407,7 @@ class AdaGrad(Optimizer):
         )
 
     def update(self, p: ParamGroup, state: dict[str, np.ndarray]) -> None:
+        """One AdaGrad step (the class's rule) on packed group ``p``; buffers kept in ``state``."""
         if "sum" not in state:
             state["sum"] = np.full_like(p.data, self.initial_accumulator_value)
         adagrad_update(
@@ -406,7 +456,22 @@ def rmsprop_update(
 
 
 class RMSProp(Optimizer):
-    """RMSprop: v <- alpha v + (1 - alpha) g^2;  p <- p - lr g / (sqrt(v) + eps)."""
+    """RMSprop (torch.optim.RMSprop): the step divided by a running RMS of the gradient.
+
+    With g the gradient (plus ``weight_decay * p`` when weight decay is on)::
+
+        v <- alpha v + (1 - alpha) g^2                       (v starts at 0)
+        d = sqrt(v) + eps
+        p <- p - lr g / d                                    (momentum 0)
+        b <- mu b + g / d;  p <- p - lr b                    (momentum mu, b starts at 0)
+
+    ``centered=True`` also keeps m <- alpha m + (1 - alpha) g and uses
+    d = sqrt(v - m^2) + eps. ``lr``, ``alpha``, ``eps``, ``weight_decay`` and
+    ``momentum`` may each be a float or a per-replica array ``(K,)`` for a stack;
+    ``centered`` is one bool for all. Whether a momentum buffer is kept is decided
+    from ``momentum`` at construction: with momentum 0 everywhere then, a momentum
+    set later with ``set_hyper`` has no effect.
+    """
 
     def __init__(
         self,
@@ -430,6 +495,7 @@ class RMSProp(Optimizer):
         self.use_momentum = bool(np.any(np.asarray(momentum) != 0))
 
     def update(self, p: ParamGroup, state: dict[str, np.ndarray]) -> None:
+        """One RMSProp step (the class's rule) on packed group ``p``; buffers kept in ``state``."""
         if "square_avg" not in state:
             state["square_avg"] = np.zeros_like(p.data)
             if self.centered:
@@ -493,7 +559,24 @@ def adam_update(
 
 
 class Adam(Optimizer):
-    """Adam (Kingma & Ba): bias-corrected first and second moments of the gradient."""
+    """Adam (Kingma & Ba), as torch.optim.Adam computes it: bias-corrected moments of the gradient.
+
+    At step t = 1, 2, ..., with g the gradient (plus ``weight_decay * p`` when
+    weight decay is on: L2 added to the gradient, not AdamW's decoupled decay),
+    ``(beta1, beta2) = betas`` and m, v starting at 0::
+
+        m <- beta1 m + (1 - beta1) g
+        v <- beta2 v + (1 - beta2) g^2
+        p <- p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+
+    That is ``p - lr m_hat / (sqrt(v_hat) + eps)`` with ``m_hat = m / (1 - beta1^t)``
+    and ``v_hat = v / (1 - beta2^t)``: eps is added after the square root and the
+    bias correction, as in PyTorch. ``amsgrad=True`` keeps ``v_max <- max(v_max, v)``
+    and uses it in place of v in the last line.
+
+    ``lr``, each beta, ``eps`` and ``weight_decay`` may be a float or a per-replica
+    array ``(K,)`` for a stack; ``amsgrad`` is one bool for all.
+    """
 
     def __init__(
         self,
@@ -515,6 +598,7 @@ class Adam(Optimizer):
         self.amsgrad = bool(amsgrad)
 
     def update(self, p: ParamGroup, state: dict[str, np.ndarray]) -> None:
+        """One Adam step (the class's rule) on packed group ``p``; buffers kept in ``state``."""
         if "exp_avg" not in state:
             state["exp_avg"] = np.zeros_like(p.data)
             state["exp_avg_sq"] = np.zeros_like(p.data)
