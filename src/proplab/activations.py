@@ -54,7 +54,10 @@ def overflow_ignored() -> Iterator[None]:
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
-    """Logistic function 1 / (1 + exp(-x)), with no overflow warning for any finite x."""
+    """Logistic function 1 / (1 + exp(-x)), with no overflow warning for any finite x.
+
+    Any shape -> the same shape, a new float array (integers are computed as float64).
+    """
     x = np.asarray(x)
     if not np.issubdtype(x.dtype, np.floating):
         x = x.astype(np.float64)
@@ -87,11 +90,20 @@ def _sigmoid(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
 
 
 class Sigmoid(Module):
-    """sigma(x) = 1 / (1 + e^-x);  d sigma / dx = s (1 - s), written in the output s."""
+    """sigma(x) = 1 / (1 + e^-x);  d sigma / dx = s (1 - s), written in the output s.
+
+    Shape: any shape -> the same shape (element-wise).
+    """
 
     supports_out = True
 
     def forward(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """1 / (1 + exp(-x)), element-wise: ``x`` of any shape -> the same shape.
+
+        Keeps the output s for :meth:`backward`.
+        ``out``: optional array of the result's shape (never ``x`` itself) to write the
+        result into; PerReplica passes its slice of a stack's output so nothing is copied.
+        """
         try:
             self.out = _sigmoid(x, out)
         except (KeyError, TypeError, AttributeError):  # only on failure: no per-call checks
@@ -105,6 +117,11 @@ class Sigmoid(Module):
     def backward(
         self, grad_out: np.ndarray, need_input_grad: bool = True, out: np.ndarray | None = None
     ) -> np.ndarray:
+        """dL/dx = ``grad_out`` * s (1 - s), with ``grad_out``'s (= ``x``'s) shape.
+
+        Uses what the last :meth:`forward` kept. ``need_input_grad`` is ignored (no
+        parameters: the input gradient is all there is). ``out``: as in :meth:`forward`.
+        """
         try:
             s = self.out
         except AttributeError:
@@ -118,17 +135,31 @@ class Sigmoid(Module):
 
 
 class Tanh(Module):
-    """tanh(x);  d tanh / dx = 1 - t^2, written in the output t."""
+    """tanh(x);  d tanh / dx = 1 - t^2, written in the output t.
+
+    Shape: any shape -> the same shape (element-wise).
+    """
 
     supports_out = True
 
     def forward(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """tanh(x), element-wise: ``x`` of any shape -> the same shape.
+
+        Keeps the output t for :meth:`backward`.
+        ``out``: optional array of the result's shape (never ``x`` itself) to write the
+        result into; PerReplica passes its slice of a stack's output so nothing is copied.
+        """
         self.out = np.tanh(x, out=out)
         return self.out
 
     def backward(
         self, grad_out: np.ndarray, need_input_grad: bool = True, out: np.ndarray | None = None
     ) -> np.ndarray:
+        """dL/dx = ``grad_out`` * (1 - t^2), with ``grad_out``'s (= ``x``'s) shape.
+
+        Uses what the last :meth:`forward` kept. ``need_input_grad`` is ignored (no
+        parameters: the input gradient is all there is). ``out``: as in :meth:`forward`.
+        """
         try:
             t = self.out
         except AttributeError:
@@ -141,17 +172,31 @@ class Tanh(Module):
 
 
 class ReLU(Module):
-    """max(0, x);  derivative 1 where x > 0, else 0 (PyTorch's choice at x = 0)."""
+    """max(0, x);  derivative 1 where x > 0, else 0 (PyTorch's choice at x = 0).
+
+    Shape: any shape -> the same shape (element-wise).
+    """
 
     supports_out = True
 
     def forward(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """max(0, x), element-wise: ``x`` of any shape -> the same shape.
+
+        Keeps the mask x > 0 for :meth:`backward`.
+        ``out``: optional array of the result's shape (never ``x`` itself) to write the
+        result into; PerReplica passes its slice of a stack's output so nothing is copied.
+        """
         self.mask = x > 0
         return np.multiply(x, self.mask, out=out)
 
     def backward(
         self, grad_out: np.ndarray, need_input_grad: bool = True, out: np.ndarray | None = None
     ) -> np.ndarray:
+        """dL/dx = ``grad_out`` * (x > 0), with ``grad_out``'s (= ``x``'s) shape.
+
+        Uses what the last :meth:`forward` kept. ``need_input_grad`` is ignored (no
+        parameters: the input gradient is all there is). ``out``: as in :meth:`forward`.
+        """
         try:
             return np.multiply(grad_out, self.mask, out=out)
         except AttributeError:
@@ -159,7 +204,10 @@ class ReLU(Module):
 
 
 class LeakyReLU(Module):
-    """x if x > 0 else slope * x;  derivative 1 or slope."""
+    """x if x > 0 else slope * x;  derivative 1 or slope (``negative_slope``, default 0.01).
+
+    Shape: any shape -> the same shape (element-wise).
+    """
 
     supports_out = True
 
@@ -175,6 +223,12 @@ class LeakyReLU(Module):
         self.negative_slope = float(negative_slope)
 
     def forward(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """x if x > 0 else slope * x, element-wise: ``x`` of any shape -> the same shape.
+
+        Keeps the local slope (1 or slope) for :meth:`backward`.
+        ``out``: optional array of the result's shape (never ``x`` itself) to write the
+        result into; PerReplica passes its slice of a stack's output so nothing is copied.
+        """
         # the slope in the input's float dtype: cast to an integer input's dtype, 0.01
         # became 0 and negative inputs came out as 0
         dtype = x.dtype if x.dtype.kind == "f" else np.float64
@@ -184,6 +238,11 @@ class LeakyReLU(Module):
     def backward(
         self, grad_out: np.ndarray, need_input_grad: bool = True, out: np.ndarray | None = None
     ) -> np.ndarray:
+        """dL/dx = ``grad_out`` * (1 if x > 0 else slope), with ``grad_out``'s (= ``x``'s) shape.
+
+        Uses what the last :meth:`forward` kept. ``need_input_grad`` is ignored (no
+        parameters: the input gradient is all there is). ``out``: as in :meth:`forward`.
+        """
         try:
             return np.multiply(grad_out, self.slope, out=out)
         except AttributeError:
@@ -194,10 +253,15 @@ class LeakyReLU(Module):
 
 
 class Identity(Module):
-    """No activation at all: f(x) = x (the lab's "without activation" experiment)."""
+    """No activation at all: f(x) = x (the lab's "without activation" experiment).
+
+    Shape: any shape -> the same shape. Takes no ``out`` argument.
+    """
 
     def forward(self, x: np.ndarray) -> np.ndarray:
+        """``x`` itself (not a copy)."""
         return x
 
     def backward(self, grad_out: np.ndarray, need_input_grad: bool = True) -> np.ndarray:
+        """``grad_out`` itself: dL/dx = dL/dy. ``need_input_grad`` is ignored."""
         return grad_out

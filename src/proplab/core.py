@@ -168,6 +168,8 @@ class Parameter:
 
     @property
     def shape(self) -> tuple[int, ...]:
+        """``data.shape``, replica axes included: ``(in, out)`` or ``(K, in, out)`` for a
+        Linear weight."""
         return self.data.shape
 
     @property
@@ -242,6 +244,15 @@ def forward_first(owner: object, name: str) -> AttributeError:
 class Module:
     """Base class: ``forward`` stores what ``backward`` needs; ``backward`` applies the chain rule.
 
+    Shape contract: ``forward(x)`` takes one model's ``x`` ``(n, features)``
+    (samples first), or, for a replica stack of K models, ``(K, n, features)`` or
+    shared data ``(n, features)``; it returns ``(n, out)`` or ``(K, n, out)``
+    (more replica axes ``R`` work the same way; Conv1d's ``(n, C, L)`` arrays put
+    theirs in front too). ``backward(grad_out)`` takes dL/doutput with the output's
+    shape, *adds* dL/dparam into each parameter's ``.grad`` and returns dL/dx with
+    ``x``'s shape, or ``None`` when called with ``need_input_grad=False`` (the
+    model's first layer; parameterless modules may still return it).
+
     Subclasses set ``self.params`` (a dict name -> Parameter) for their own
     parameters; containers override :meth:`children`.
     """
@@ -256,30 +267,45 @@ class Module:
         self.training = True
 
     def forward(self, x: np.ndarray) -> np.ndarray:
+        """The module's output for input ``x`` (shapes in the class docstring).
+
+        Also keeps what :meth:`backward` needs (the input, an activation's output...),
+        replacing what the previous call kept.
+        """
         raise NotImplementedError
 
     def backward(self, grad_out: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
         """Add dLoss/dParam into each parameter's grad; return dLoss/dInput.
 
-        ``need_input_grad=False`` lets the first layer skip the input gradient
+        ``grad_out`` is dLoss/doutput for the last :meth:`forward`, with the output's
+        shape; the result has that forward input's shape (shared data ``(n, in)`` feeding
+        a stack gets the sum over replicas). Gradients accumulate: zero them between
+        steps. ``need_input_grad=False`` lets the first layer skip the input gradient
         (nobody uses it during training); it may then return ``None``.
         """
         raise NotImplementedError
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
+        """Same as :meth:`forward`."""
         return self.forward(x)
 
     def children(self) -> list[Module]:
+        """The direct sub-modules, in order (``[]`` for a layer; a Sequential's layers)."""
         return []
 
     def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
-        """Yield ``(dotted_name, parameter)`` for this module and its children."""
+        """Yield ``(dotted_name, parameter)`` for this module, then its children.
+
+        A child's names are prefixed with its index: ``"0.weight"``, ``"2.bias"``.
+        """
         for name, p in self.params.items():
             yield prefix + name, p
         for i, child in enumerate(self.children()):
             yield from child.named_parameters(f"{prefix}{i}.")
 
     def parameters(self) -> list[Parameter]:
+        """Every Parameter of this module and its children, in :meth:`named_parameters` order
+        (what an optimizer takes)."""
         return [p for _, p in self.named_parameters()]
 
     def has_parameters(self) -> bool:
@@ -287,6 +313,7 @@ class Module:
         return bool(self.params) or any(True for _ in self.named_parameters())
 
     def zero_grad(self) -> None:
+        """Set every parameter's gradient to zero (lazily, see :class:`Parameter`)."""
         for p in self.parameters():
             p.zero_grad()
 
@@ -328,6 +355,7 @@ class Module:
             p.data[...] = values[name]
 
     def extra_repr(self) -> str:
+        """What the repr shows between the parentheses (a layer's sizes); ``""`` here."""
         return ""
 
     def __repr__(self) -> str:
@@ -357,11 +385,17 @@ class Sequential(Module):
         return self.layers
 
     def forward(self, x: np.ndarray) -> np.ndarray:
+        """Each layer's forward in order, each taking the previous one's output."""
         for layer in self.layers:
             x = layer.forward(x)
         return x
 
     def backward(self, grad_out: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
+        """Each layer's backward in reverse order; returns dL/dx with the input's shape.
+
+        With ``need_input_grad=False`` it returns ``None`` and stops at the first layer
+        that has parameters (layers below it have nothing to learn).
+        """
         layers = self.layers
         if not layers:  # an empty Sequential is the identity
             return grad_out if need_input_grad else None
@@ -383,7 +417,9 @@ class Sequential(Module):
         return -1
 
     def __getitem__(self, i: int) -> Module:
+        """Layer ``i`` (``model[0]`` is the first Linear of an :func:`~proplab.mlp`)."""
         return self.layers[i]
 
     def __len__(self) -> int:
+        """The number of layers (activations count as layers)."""
         return len(self.layers)

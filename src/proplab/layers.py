@@ -24,9 +24,11 @@ class Linear(Module):
         replicas: leading replica shape, e.g. ``(K,)`` for a stack of K models.
         rngs: optional list of K Generators, one per replica, so replica k gets
             exactly the weights a single model built with ``rngs[k]`` would get.
+        dtype: float type of the weights and bias (default float64).
 
     Shape:
-        x ``(*R, n, in)`` or ``(n, in)`` -> ``(*R, n, out)``.
+        x ``(*R, n, in)`` or ``(n, in)`` -> ``(*R, n, out)``; ``weight`` is
+        ``(*R, in, out)``, ``bias`` ``(*R, out)`` (zeros at first), ``R = replicas``.
     """
 
     def __init__(
@@ -64,6 +66,8 @@ class Linear(Module):
             self.params["bias"] = self.bias
 
     def forward(self, x: np.ndarray) -> np.ndarray:
+        """``x @ W + b``: ``(n, in)`` -> ``(n, out)``; for a stack ``(*R, n, in)`` or shared
+        ``(n, in)`` -> ``(*R, n, out)``. Keeps ``x`` for :meth:`backward`."""
         self.x = x
         try:
             out = matmul(x, self.weight.data)
@@ -105,6 +109,13 @@ class Linear(Module):
         )
 
     def backward(self, grad_out: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
+        """Chain rule for y = x W + b, with ``grad_out`` = dL/dy ``(*R, n, out)``.
+
+        Adds dL/dW = x^T grad_out ``(*R, in, out)`` into ``weight.grad`` and dL/db = the
+        sum of grad_out over the n samples ``(*R, out)`` into ``bias.grad``. Returns
+        dL/dx = grad_out W^T with ``x``'s shape (summed over replicas for shared ``x``
+        ``(n, in)``), or ``None`` when ``need_input_grad`` is False.
+        """
         try:
             x = self.x
         except AttributeError:
@@ -157,6 +168,7 @@ class Flatten(Module):
         self.sample_axis = int(sample_axis)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
+        """``x`` reshaped to ``(*R, n, a*b*...)`` (a view where NumPy can); keeps its shape."""
         self.in_shape = x.shape
         keep = x.ndim + self.sample_axis + 1
         if keep < 1:  # too few axes: the sample axis itself would be flattened away
@@ -167,6 +179,8 @@ class Flatten(Module):
         return x.reshape(x.shape[:keep] + (-1,))
 
     def backward(self, grad_out: np.ndarray, need_input_grad: bool = True) -> np.ndarray:
+        """``grad_out`` reshaped back to the forward input's shape (no parameters; a
+        reshape has derivative 1, and ``need_input_grad`` is ignored)."""
         try:
             return grad_out.reshape(self.in_shape)
         except AttributeError:

@@ -14,15 +14,30 @@ from proplab.core import forward_first
 
 
 class Loss:
-    """Base class. Subclasses keep what ``backward`` needs during ``forward``."""
+    """Base class. Subclasses keep what ``backward`` needs during ``forward``.
+
+    ``loss_fn(pred, target)`` is ``loss_fn.forward(pred, target)``: ``pred``
+    ``(n, out)`` gives a float, ``(*R, n, out)`` (a stack of K models: ``(K, n, out)``)
+    an array ``R`` (``(K,)``). ``backward()`` then returns dL/dpred, shape of ``pred``,
+    which is what the model's ``backward`` takes.
+    """
 
     def forward(self, pred: np.ndarray, target: np.ndarray) -> float | np.ndarray:
+        """The loss of ``pred`` against ``target``: a float, or an array ``R`` for a stack.
+
+        Also keeps what :meth:`backward` needs (each call replaces the last).
+        """
         raise NotImplementedError
 
     def backward(self) -> np.ndarray:
+        """dL/dpred for the last :meth:`forward`, an array of ``pred``'s shape.
+
+        For a stack, replica k's rows are the gradient of replica k's own loss.
+        """
         raise NotImplementedError
 
     def __call__(self, pred: np.ndarray, target: np.ndarray) -> float | np.ndarray:
+        """Same as :meth:`forward`."""
         return self.forward(pred, target)
 
     def __repr__(self) -> str:
@@ -56,12 +71,20 @@ def _mean_last_two(a: np.ndarray) -> float | np.ndarray:
 
 
 class MSELoss(Loss):
-    """Mean squared error: L = mean((p - t)^2);  dL/dp = 2 (p - t) / N."""
+    """Mean squared error: L = mean((p - t)^2);  dL/dp = 2 (p - t) / N.
+
+    The mean runs over samples and outputs, N = n * out (per replica). Shapes:
+    ``pred`` ``(n, out)`` or ``(*R, n, out)``; ``target`` ``(n, out)`` (shared by
+    every replica) or ``(*R, n, out)``; labels ``(n,)`` must be reshaped to
+    ``(n, 1)``. The loss is a float for one model, an array ``R`` (``(K,)``) for
+    a stack.
+    """
 
     def __init__(self) -> None:
         self._scale_key: tuple[int, np.dtype] | None = None
 
     def forward(self, pred: np.ndarray, target: np.ndarray) -> float | np.ndarray:
+        """mean((pred - target)^2) per replica: a float, or an array ``R`` for a stack."""
         if type(target) is not np.ndarray or target.shape[-2:] != pred.shape[-2:]:
             target = _as_target(self, pred, target)  # converts, or names a bad shape
         diff = self.diff = pred - target
@@ -80,6 +103,7 @@ class MSELoss(Loss):
         return np.vecdot(rows, rows) / count
 
     def backward(self) -> np.ndarray:
+        """dL/dpred = 2 (pred - target) / N, N = n * out, with ``pred``'s shape."""
         try:
             return self.diff * self._scale
         except AttributeError:
@@ -92,12 +116,19 @@ class BCELoss(Loss):
     L = -mean(t log p + (1 - t) log(1 - p)). As in PyTorch, each log is clamped
     at -100 so p = 0 or p = 1 give a finite loss, and the gradient
     (p - t) / (p (1 - p)) / N is computed with p (1 - p) floored at 1e-12.
+
+    The mean runs over samples and outputs, N = n * out (per replica). Shapes:
+    ``pred`` ``(n, out)`` or ``(*R, n, out)`` (e.g. a sigmoid output ``(n, 1)``);
+    ``target`` 0/1 labels (or probabilities) ``(n, out)``, shared, or
+    ``(*R, n, out)``. A ``pred`` outside [0, 1] is a ValueError. The loss is a
+    float for one model, an array ``R`` (``(K,)``) for a stack.
     """
 
     _LOG_FLOOR = -100.0
     _EPS = 1e-12
 
     def forward(self, pred: np.ndarray, target: np.ndarray) -> float | np.ndarray:
+        """-mean(t log p + (1 - t) log(1 - p)) per replica: a float, or an array ``R``."""
         target = _as_target(self, pred, target)
         if np.any((pred < 0) | (pred > 1)):
             bad = pred[(pred < 0) | (pred > 1)].flat[0]
@@ -112,6 +143,7 @@ class BCELoss(Loss):
         return _mean_last_two(-(target * log_p + (1.0 - target) * log_1mp))
 
     def backward(self) -> np.ndarray:
+        """dL/dpred = (p - t) / (max(p (1 - p), 1e-12) * N), N = n * out, ``pred``'s shape."""
         try:
             p, t = self.pred, self.target
         except AttributeError:
@@ -150,6 +182,8 @@ class CrossEntropyLoss(Loss):
     """
 
     def forward(self, pred: np.ndarray, target: np.ndarray) -> float | np.ndarray:
+        """Mean over the n samples of -log softmax(z)[label] (of -sum_c t_c log softmax(z)_c
+        for one-hot or probability rows): a float, or an array ``R`` for a stack."""
         if pred.ndim < 2 or pred.shape[-1] < 2:
             raise ValueError(
                 f"CrossEntropyLoss needs logits (*R, n, C) with C >= 2 classes, got shape {pred.shape}"
@@ -209,6 +243,11 @@ class CrossEntropyLoss(Loss):
         return np.take_along_axis(a, index, axis=-1)[..., 0]
 
     def backward(self) -> np.ndarray:
+        """dL/dz = (softmax(z) - onehot(t)) / n, shape ``(*R, n, C)`` like the logits.
+
+        The mean is over the n samples only (classes are summed, as in PyTorch).
+        For class-probability targets: (softmax(z) * sum_c t_c - t) / n.
+        """
         try:
             scale = 1.0 / self.n
         except AttributeError:
