@@ -46,7 +46,13 @@ class ConvergenceWarning(UserWarning):
 
 @dataclass
 class TrainHistory(History):
-    """:class:`History` plus, per epoch, the validation loss/accuracy and the learning rate."""
+    """:class:`History` plus, per epoch, the validation loss/accuracy and the learning rate.
+
+    ``val_loss`` and ``val_accuracy`` are floats measured after the epoch's update (NaN
+    for an epoch that ended before validation: diverged, or Ctrl-C), empty without a
+    validation set; ``lr`` is the learning rate the epoch trained with. One entry per
+    epoch, as ``loss``.
+    """
 
     val_loss: list[float] = field(default_factory=list)
     val_accuracy: list[float] = field(default_factory=list)

@@ -5,6 +5,12 @@ are read from the last two axes ``(..., fan_in, fan_out)`` (PyTorch stores
 Linear weights transposed, ``(out, in)``; proplab stores ``(in, out)`` so the
 forward pass is ``x @ W``). For convolution weights ``(..., out_ch, in_ch, k)``
 pass ``fan_in`` and ``fan_out`` explicitly.
+
+Each returns a new array of ``shape`` and ``dtype`` (float64 by default), e.g.
+``xavier_uniform((2, 10), rng)`` for one Linear(2, 10) weight or
+``xavier_uniform((K, 2, 10), rng)`` for a stack of K. ``uniform`` and ``normal``
+accept and ignore ``fan_in``/``fan_out``, so any initialiser can be called as
+``init(shape, rng, fan_in=..., fan_out=...)``.
 """
 
 from __future__ import annotations

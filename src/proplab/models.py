@@ -82,10 +82,13 @@ def mlp(
         hidden: units per hidden layer; an int ``H`` means the lab's two layers ``(H, H)``.
         activation: hidden activation (name, class or factory); ``"identity"`` for none.
         output_activation: activation after the last Linear (``None`` for raw outputs).
+        bias: give every Linear a bias (``False``: the handout's ``Z = sigma(X W)``).
+        init: weight initialiser from :mod:`proplab.init`, or its name (default Xavier).
         rng: Generator for every weight (one model, or a stack drawn in one go).
         seeds: one seed per replica instead of ``rng``: replica k then holds
             exactly the weights ``mlp(..., rng=np.random.default_rng(seeds[k]))`` has.
         replicas: leading replica shape (default: none, or ``len(seeds)``).
+        dtype: float type of every weight (default float64).
 
     Shape: ``(*R, n, in_features)`` or ``(n, in_features)`` -> ``(*R, n, out_features)``.
     """

@@ -105,6 +105,7 @@ class PerReplica(Module):
         )
 
     def forward(self, x: np.ndarray) -> np.ndarray:
+        """Each block's module on its rows: ``(K, n, ...)`` -> ``(K, n, ...)``."""
         self._check(x)
         out = np.empty_like(x)
         for block, module in self.blocks:
@@ -118,6 +119,8 @@ class PerReplica(Module):
         return out
 
     def backward(self, grad_out: np.ndarray, need_input_grad: bool = True) -> np.ndarray:
+        """Each block's backward on its rows of ``grad_out`` ``(K, n, ...)``; returns dL/dx
+        of the same shape (always: ``need_input_grad`` is ignored, there are no parameters)."""
         self._check(grad_out)
         grad_in = np.empty_like(grad_out)
         for block, module in self.blocks:
@@ -208,6 +211,8 @@ class PerReplicaOptimizer(Optimizer):
 
     @property
     def lr(self) -> np.ndarray:
+        """Every replica's learning rate, shape ``(K,)`` (assigning goes through
+        :meth:`set_hyper`)."""
         return self.hyper_array("lr")
 
     @lr.setter
@@ -274,6 +279,8 @@ class PerReplicaOptimizer(Optimizer):
             rule.set_hyper(name, v)
 
     def step(self) -> None:
+        """One update of every replica: each block's optimizer applies its own rule to its
+        rows of the packed parameters (its step count advances too)."""
         self.steps += 1
         for group in self.groups:
             group.sync_grads()

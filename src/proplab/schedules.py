@@ -101,14 +101,15 @@ class CosineAnnealingLR(LRSchedule):
 
 
 class ReduceLROnPlateau(LRSchedule):
-    """Multiply lr by ``factor`` once a metric has not improved for ``patience`` epochs.
+    """Multiply lr by ``factor`` once a metric has not improved for over ``patience`` epochs.
 
     ``step(metric)`` after each epoch (e.g. the validation loss). Improvement
     means ``metric < best * (1 - threshold)`` in ``mode="min"`` with
     ``threshold_mode="rel"`` (``best - threshold`` for ``"abs"``; mirrored for
     ``"max"``). After a reduction, ``cooldown`` epochs pass before bad epochs
     count again; lr never goes below ``min_lr``, and a reduction smaller than
-    ``eps`` is skipped. For a replica stack (learning rates of shape ``(K,)``)
+    ``eps`` is skipped. With the defaults, the 11th epoch in a row without
+    improvement cuts lr (PyTorch's rule). For a replica stack (learning rates of shape ``(K,)``)
     pass one metric per replica, an array ``(K,)``; each replica's lr is cut
     on its own.
     """

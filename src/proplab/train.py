@@ -24,10 +24,16 @@ from proplab.optim import Optimizer
 class History:
     """What happened during training, one entry per completed epoch.
 
-    ``loss`` and ``accuracy`` hold floats for one model, arrays of the replica
-    shape for a stack. ``stop_reason`` is one of ``"completed"``,
-    ``"converged"`` (loss below tolerance), ``"diverged"`` (NaN/inf loss) or
-    ``"interrupted"`` (Ctrl-C).
+    ``epoch`` holds the epoch numbers 1, 2, ...; ``loss`` and ``accuracy`` hold
+    floats for one model, arrays of the replica shape (``(K,)``) for a stack, each
+    measured on that epoch's forward pass, before its update (with mini-batches:
+    the sample-weighted mean over the epoch's batches); accuracy is a fraction in
+    [0, 1]. ``wall_time`` holds the seconds since training started, at each
+    epoch's end. ``stop_reason`` is one of ``"completed"``, ``"converged"`` (loss
+    below tolerance), ``"diverged"`` (NaN/inf loss) or ``"interrupted"``
+    (Ctrl-C); ``message`` says it in words (``""`` when completed). For a stack,
+    ``replica_stop_epoch`` and ``replica_stop_reason`` (shape ``R``) say when and
+    why each replica stopped, and :meth:`replica` gives one replica's History.
     """
 
     epoch: list[int] = field(default_factory=list)
@@ -36,9 +42,9 @@ class History:
     wall_time: list[float] = field(default_factory=list)
     stop_reason: str = "completed"
     message: str = ""
+    tol: float | None = None  # the loss tolerance fit was given (None: none)
     # replica stacks only: the epoch each replica stopped at (0: ran every epoch)
     # and why ("completed", "converged", "diverged"); shape R
-    tol: float | None = None  # the loss tolerance training stopped at, if any
     replica_stop_epoch: np.ndarray | None = None
     replica_stop_reason: np.ndarray | None = None
     # scratch space a stack's history shares with the replica histories it gives
@@ -47,6 +53,7 @@ class History:
 
     @property
     def epochs_run(self) -> int:
+        """The number of epochs completed (and recorded)."""
         return len(self.epoch)
 
     def replica(self, index: int | tuple[int, ...]) -> History:
@@ -85,10 +92,14 @@ class History:
 
     @property
     def final_loss(self) -> float | np.ndarray:
+        """The last epoch's loss (measured before that epoch's update): a float, or an
+        array ``(K,)`` for a stack; NaN if no epoch ran."""
         return self.loss[-1] if self.loss else math.nan
 
     @property
     def final_accuracy(self) -> float | np.ndarray:
+        """The last epoch's accuracy, a fraction in [0, 1] (measured before that epoch's
+        update): a float, or an array ``(K,)`` for a stack; NaN if no epoch ran."""
         return self.accuracy[-1] if self.accuracy else math.nan
 
     def as_arrays(self) -> dict[str, np.ndarray]:
@@ -135,7 +146,14 @@ def accuracy(pred: np.ndarray, target: np.ndarray) -> float | np.ndarray:
 def evaluate(
     model: Module, loss_fn: Loss, x: np.ndarray, y: np.ndarray
 ) -> tuple[float | np.ndarray, float | np.ndarray, np.ndarray]:
-    """``(loss, accuracy, predictions)`` of the model on ``(x, y)``, without training."""
+    """``(loss, accuracy, predictions)`` of the model on ``(x, y)``, without training.
+
+    ``x`` ``(n, in)`` (a stack's replicas may share it) or ``(*R, n, in)``; ``y`` as
+    ``loss_fn`` and :func:`accuracy` take it. ``loss`` and ``accuracy`` (a fraction in
+    [0, 1]) are floats for one model, arrays ``(K,)`` (``R``) for a stack;
+    ``predictions`` is the model's output ``(n, out)`` or ``(*R, n, out)``. The
+    forward pass replaces what the model and ``loss_fn`` kept for a backward pass.
+    """
     pred = model.forward(x)
     return loss_fn.forward(pred, y), accuracy(pred, y), pred
 
