@@ -17,7 +17,7 @@ import pytest
 from proplab import report, report_text
 from proplab.aggregate import Group, RunRecord
 from proplab.config import ConfigError, RunConfig
-from proplab.report_data import ExperimentView, GroupView, RunView
+from proplab.report_data import ExperimentView, GroupView, RunView, dataset_name
 from proplab.report_doc import Bullets, Document, Figure, Heading, Para, Table, slug, to_markdown
 from proplab.report_html import inline, to_html
 from proplab.sweep import SPEC_COPY, load_spec, parse_spec, run_sweep
@@ -600,7 +600,7 @@ def test_report_draws_boundaries_over_any_2d_data_and_names_the_rest(tmp_path):
     assert "**Data, moons**: 100 samples of 2 features; class 1 is 50 % of them." in md
     assert "A seed draws the initial weights (and the moons dataset's points);" in md
     assert "20 % of each dataset held out as its test set." in md
-    assert "The base model has " in md and "The lab model has" not in md  # hidden 4, not 10
+    assert "The base model on digits has " in md and "The lab model" not in md  # hidden 4, not 10
     assert "A unit computes σ(w·x + b):" in md  # sigmoid units, as in the lab
     assert "figures/zoo-boundaries.png" in md and "figures/digits-boundaries.png" not in md
     assert (tmp_path / "figures" / "zoo-boundaries.png").is_file()
@@ -766,16 +766,29 @@ def test_a_history_with_junk_rows_is_named_by_the_report(small_sweep, tmp_path, 
 
 @pytest.mark.slow
 def test_report_on_a_sweep_of_more_than_two_classes(tmp_path):
-    # digits has 10 classes: its runs have a learning curve but no comparison figure
-    text = 'title = "digits"\n[base]\ndataset = "digits"\nepochs = 2\n[vary]\nseed = [0]\n'
+    # digits: 64 inputs, 10 classes (a learning curve, no comparison figure); xor: 2 -> 1
+    text = 'title = "d"\n[base]\nepochs = 2\n[vary]\ndataset = ["digits", "xor"]\nseed = [0]\n'
     result = run_sweep(parse_spec(text, Path("d.toml")), tmp_path, stream=io.StringIO())
     assert not result.failed
     assert report.main(str(tmp_path)) == 0
     md = (tmp_path / "report.md").read_text()
     links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", md)
-    assert any(link.endswith("/learning_curve.png") for link in links)
-    assert not any(link.endswith("/comparison.png") for link in links)
+    assert "runs/dataset=digits,seed=0/learning_curve.png" in links
+    assert "runs/dataset=digits,seed=0/comparison.png" not in links
+    assert "runs/dataset=xor,seed=0/comparison.png" in links
     for link in links:
         assert (tmp_path / unquote(link)).is_file(), link
     page = (tmp_path / "report.html").read_text()
     assert page.count('<img src="data:image/png;base64,') == len(links)
+    # the Setup describes each dataset's network as trained (its saved weights)
+    for ds, widths in (("digits", "64 → 10 → 10 → 10"), ("xor", "2 → 10 → 10 → 1")):
+        with np.load(tmp_path / "runs" / f"dataset={ds},seed=0" / "model.npz") as saved:
+            sizes = {k: saved[k].size for k in saved.files if k.startswith("param.")}
+        biases = sum(v for k, v in sizes.items() if k.endswith(".bias"))
+        weights = sum(sizes.values()) - biases
+        shown = (
+            f"{widths} on {dataset_name(ds)}: {weights + biases} parameters ({weights} weights, "
+        )
+        assert shown in md
+    assert "inputs → 10 → 10 → outputs (MLP)" in md
+    assert "The lab model on digits has 870 parameters: 840 weights and 30 biases." in md

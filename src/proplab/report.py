@@ -116,7 +116,12 @@ def build_report(
                 done += 1
                 log(f"report: figures {done}/{drawing} ({v.experiment.name})")
     doc.add(Heading(2, "Questions"))
-    for question, paras in answers(views, base, _param_counts(base, records[0].config)):
+    shapes = _base_shapes(base, records)
+    first = min(shapes, key=lambda d: (d != "linear", d))  # the first of the Data lines
+    # with datasets of other shapes, the parameter count is that of the first one's model
+    where = f" on {dataset_name(first)}" if len(set(shapes.values())) > 1 else ""
+    counts = _param_counts(base, *shapes[first])
+    for question, paras in answers(views, base, counts, where):
         doc.add(Heading(3, question), *(Para(p) for p in paras))
 
     md = write_text(out / "report.md", to_markdown(doc))
@@ -130,23 +135,73 @@ def build_report(
 # ---------------------------------------------------------------- setup
 
 
-def _param_counts(base: RunConfig, cfg: RunConfig) -> tuple[int, int]:
-    """(weights, biases) of the base model on ``cfg``'s data."""
-    from proplab.config import build_model
-    from proplab.experiments import load_dataset
+# what a run's data depends on: the rest of the base config is the model and its training
+_DATA_FIELDS = ("dataset", "n", "noise", "test_fraction", "label", "seed")
 
-    x, y = load_dataset(cfg)
-    model = build_model(base.replace(dataset=cfg.dataset), x.shape[-1], y.shape[-1])
+
+def _base_shapes(base: RunConfig, records: list[aggregate.RunRecord]) -> dict[str, tuple[int, int]]:
+    """``{dataset: (inputs, outputs)}`` of the base model on each dataset, in record order.
+
+    The outputs are the network's, as its runs prepare the targets: 10 for the
+    digits' ten classes (one-hot for MSE, logits for cross-entropy), not the
+    width of the label column.
+    """
+    from proplab.experiments import prepare_run
+
+    shapes: dict[str, tuple[int, int]] = {}
+    for rec in records:
+        if rec.dataset in shapes:
+            continue
+        data = {name: getattr(rec.config, name) for name in _DATA_FIELDS}
+        try:
+            _, prep = prepare_run(base.replace(**data))
+        except Exception:  # the base does not fit this data alone: the run's own config did
+            _, prep = prepare_run(rec.config)
+        shapes[rec.dataset] = (prep.x.shape[-1], prep.n_out)
+    return shapes
+
+
+def _param_counts(base: RunConfig, n_in: int, n_out: int) -> tuple[int, int]:
+    """(weights, biases) of the base model with ``n_in`` inputs and ``n_out`` outputs."""
+    from proplab.config import build_model
+
+    model = build_model(base, n_in, n_out)
     named = list(model.named_parameters())
     biases = sum(p.data.size for n, p in named if n.endswith("bias"))
     return sum(p.data.size for _, p in named) - biases, biases
 
 
-def _architecture(cfg: RunConfig, n_in: int, n_out: int) -> str:
+def _architecture(cfg: RunConfig, n_in: int | str, n_out: int | str) -> str:
     widths = " → ".join(str(w) for w in [n_in, *cfg.hidden_sizes, n_out])
     text = f"{widths} ({cfg.model.upper()}), {cfg.activation} after each hidden layer, "
     text += f"{cfg.output_activation} on the output"
     return text + (", with biases" if cfg.bias else ", without biases")
+
+
+def _network_line(base: RunConfig, shapes: dict[str, tuple[int, int]]) -> str:
+    """The Setup's network bullet: one architecture, or one per data shape when the
+    datasets differ in inputs or outputs (digits 64 -> 10, the lab's sets 2 -> 1)."""
+
+    def counted(n_in: int, n_out: int) -> str:
+        weights, biases = _param_counts(base, n_in, n_out)
+        return f"{weights + biases} parameters ({weights} weights, {biases} biases)"
+
+    init = f"`{base.init}` initialisation"
+    if len(set(shapes.values())) == 1:
+        n_in, n_out = next(iter(shapes.values()))
+        return f"**Network**: {_architecture(base, n_in, n_out)}; {counted(n_in, n_out)}, {init}."
+    by_shape: dict[tuple[int, int], list[str]] = {}
+    for ds in sorted(shapes, key=lambda d: (d != "linear", d)):  # as the Data lines
+        by_shape.setdefault(shapes[ds], []).append(dataset_name(ds))
+    parts = [
+        f"{' → '.join(str(w) for w in [n_in, *base.hidden_sizes, n_out])} on "
+        f"{', '.join(names)}: {counted(n_in, n_out)}"
+        for (n_in, n_out), names in by_shape.items()
+    ]
+    return (
+        f"**Network**: {_architecture(base, 'inputs', 'outputs')}, {init}; "
+        f"by dataset: {'; '.join(parts)}."
+    )
 
 
 def _setup(
@@ -157,14 +212,9 @@ def _setup(
     records: list[aggregate.RunRecord],
     base: RunConfig,
 ) -> None:
-    from proplab.experiments import load_dataset
-
     doc.add(Heading(2, "Setup"))
     if spec.description:
         doc.add(Para(spec.description))
-    cfg0 = records[0].config
-    x0, y0 = load_dataset(cfg0)
-    weights, biases = _param_counts(base, cfg0)
     batch = "full batch" if base.batch_size is None else f"mini-batches of {base.batch_size}"
     split = (
         f"{100 * base.test_fraction:g} % of each dataset held out as its test set"
@@ -172,9 +222,7 @@ def _setup(
         else "training data = test data, as in the lab"
     )
     items = [
-        f"**Network**: {_architecture(base, x0.shape[-1], y0.shape[-1])}; "
-        f"{weights + biases} parameters ({weights} weights, {biases} biases), "
-        f"`{base.init}` initialisation.",
+        _network_line(base, _base_shapes(base, records)),
         f"**Training**: `{base.loss}` loss, `{base.optimizer}` at learning rate "
         f"{format_value(base.lr)}, {batch}, {base.epochs:,} epochs per run unless an "
         f"experiment says otherwise; {split}.",

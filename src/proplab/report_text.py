@@ -239,14 +239,21 @@ class Finder:
 
 
 def answers(
-    views: Sequence[ExperimentView], base: RunConfig, n_params: tuple[int, int]
+    views: Sequence[ExperimentView],
+    base: RunConfig,
+    n_params: tuple[int, int],
+    where: str = "",
 ) -> list[tuple[str, list[str]]]:
-    """The lab's three questions, each answered in a few paragraphs with the measured numbers."""
+    """The lab's three questions, each answered in a few paragraphs with the measured numbers.
+
+    ``n_params``: (weights, biases) of the base model; ``where`` (e.g. ``" on digits"``)
+    says which dataset's model that is when the sweep's datasets differ in shape.
+    """
     f = Finder(views, base)
     return [
         ("What are activation functions for?", _activation_answer(f)),
         ("What does a too high or too low learning rate do?", _lr_answer(f)),
-        ("What are weights and biases for?", _bias_answer(f, n_params)),
+        ("What are weights and biases for?", _bias_answer(f, n_params, where)),
     ]
 
 
@@ -434,7 +441,7 @@ def _lr_answer(f: Finder) -> list[str]:
     return paras
 
 
-def _bias_answer(f: Finder, n_params: tuple[int, int]) -> list[str]:
+def _bias_answer(f: Finder, n_params: tuple[int, int], where: str = "") -> list[str]:
     weights, biases = n_params
     # the lab's network (2-10-10-1 sigmoid with biases), or whatever the sweep's base trains
     lab = RunConfig()
@@ -443,7 +450,7 @@ def _bias_answer(f: Finder, n_params: tuple[int, int]) -> list[str]:
     act = f.base["activation"]
     unit = "σ(w·x + b)" if act == "sigmoid" else f"f(w·x + b), with f its activation ({act})"
     paras = [
-        f"The {which} model has {weights + biases} parameters: {weights} weights and {biases} "
+        f"The {which} model{where} has {weights + biases} parameters: {weights} weights and {biases} "
         f"biases. A unit computes {unit}: its weights set the direction and steepness of "
         "its boundary and how strongly each input counts; its bias shifts that boundary, "
         "which without a bias must pass through the origin of the unit's inputs."
