@@ -137,11 +137,12 @@ def _boundary_axes(fig):
     return [a for a in fig.axes if a.axison and a.get_label() != "<colorbar>" and a.get_title()]
 
 
+@pytest.mark.slow  # a figure of 9 panels laid out several times: ~2.5 s
 def test_wrapped_boundary_rows_keep_titles_off_the_panel_above(tmp_path: Path):
-    # 12 settings on 2 datasets wrap into 4 lines of 6: each line's titles sat on the
-    # tick marks of the line above (the layout had not settled before saving)
-    rows = [_panels([f"lr {i}\n52.4 %" for i in range(12)]) for _ in range(2)]
-    fig = sweep_plots.decision_boundaries(rows, tmp_path / "b.png", "T", ["XOR", "linear"])
+    # 9 settings wrap into lines of 5 and 4: the second line's titles sat on the tick
+    # marks of the first (the layout had not settled before saving)
+    rows = [_panels([f"lr {i}\n52.4 %" for i in range(9)], size=5)]
+    fig = sweep_plots.decision_boundaries(rows, tmp_path / "b.png", "T", ["XOR"])
     saved = np.array([a.get_position().bounds for a in fig.axes])
     fig.savefig(io.BytesIO(), format="png", dpi=plots.DPI)  # one more layout pass
     again = np.array([a.get_position().bounds for a in fig.axes])
@@ -150,7 +151,7 @@ def test_wrapped_boundary_rows_keep_titles_off_the_panel_above(tmp_path: Path):
 
     renderer = _renderer(fig)
     axes = _boundary_axes(fig)
-    assert len(axes) == 24
+    assert len(axes) == 9
     gap = 2 * plots.DPI / 72  # 2 points
     checked = 0
     for below in axes:
@@ -163,7 +164,7 @@ def test_wrapped_boundary_rows_keep_titles_off_the_panel_above(tmp_path: Path):
             lowest = min([box.y0] + [t.y0 for t in ticks if t.height > 0])
             assert title.y1 + gap <= lowest, (below.get_title(), above.get_title())
             checked += 1
-    assert checked >= 18  # every panel of lines 2-4 has one above it
+    assert checked >= 3  # every panel of row 2 has one above it
 
 
 def test_long_setting_names_without_commas_wrap_and_never_overlap(tmp_path: Path):

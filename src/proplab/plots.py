@@ -28,6 +28,7 @@ LOSS_COLOR = "#1f3a93"
 ACCURACY_COLOR = "#e07b00"
 DPI = 120
 CHAR_INCHES = 0.075  # width of an average character of 10 pt text (generous: capitals, digits)
+SETTLE_PASSES = 4  # layout passes at most before saving a figure that needs them
 MARKED_EPOCHS = 30  # runs this short get a marker per epoch: one point alone draws no line
 
 
@@ -48,15 +49,22 @@ def fit_text(text: str, width: float, fontsize: float = 10.0) -> str:
 def _save(fig: Figure, path: str | os.PathLike[str], settle: bool = False) -> None:
     """Write ``fig`` as a PNG at :data:`DPI`, atomically.
 
-    ``settle``: lay the figure out once before saving. Constrained layout needs two
-    passes to place titles over fixed-aspect axes (decision boundaries); after one,
-    a panel's title sits on the tick marks of the panel above it.
+    ``settle``: lay the figure out before saving until the axes stop moving (at most
+    SETTLE_PASSES times). Constrained layout needs several passes to place titles over
+    fixed-aspect axes (decision boundaries); after one, a panel's title sits on the
+    tick marks of the panel above it.
     """
     buf = io.BytesIO()
     if settle:
         fig.set_dpi(DPI)
         with np.errstate(over="ignore", invalid="ignore"):
-            fig.draw_without_rendering()
+            before = None
+            for _ in range(SETTLE_PASSES):
+                fig.draw_without_rendering()
+                now = np.array([ax.get_position().bounds for ax in fig.axes])
+                if before is not None and np.abs(now - before).max() < 5e-4:
+                    break
+                before = now
     # a diverged run's loss reaches ~1e308; the log axis' tick maths then overflows harmlessly
     with np.errstate(over="ignore", invalid="ignore"):
         fig.savefig(buf, format="png", dpi=DPI)
