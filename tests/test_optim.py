@@ -174,6 +174,28 @@ def test_rmsprop_momentum():
     np.testing.assert_allclose(p2, [0.0708497378], atol=1e-10)
 
 
+def test_rmsprop_momentum_set_after_the_first_step_takes_effect():
+    # step 1 plain: v = 1, p = 1 - 0.3 * 2 / 1.5 = 0.6
+    # then momentum 0.5: b starts at 0, so b = g / avg = 2 / (sqrt(1.75) + 0.5) = 1.09717
+    #   p = 0.6 - 0.3 * 1.09717 = 0.27085 (as plain RMSprop on this step)
+    # step 3: v = 0.75 * 1.75 + 1 = 2.3125, b = 0.5 * 1.09717 + 2 / (sqrt(2.3125) + 0.5)
+    p = Parameter(np.array([1.0]))
+    opt = rms()([p])
+    seen = []
+    for step in range(3):
+        if step == 1:
+            opt.set_hyper("momentum", 0.5)
+        opt.zero_grad()
+        p.grad = np.array([2.0])
+        opt.step()
+        seen.append(p.data.copy())
+    b2 = 2 / (math.sqrt(1.75) + 0.5)
+    close(seen[0], [0.6])
+    close(seen[1], [0.6 - 0.3 * b2])
+    # a momentum that was ignored would step plain again: p2 - 0.3 * 2 / (sqrt(2.3125) + 0.5)
+    close(seen[2], [seen[1][0] - 0.3 * (0.5 * b2 + 2 / (math.sqrt(2.3125) + 0.5))])
+
+
 # --- Adam ----------------------------------------------------------------------------
 # p = 1, g = 2, lr = 0.1, eps = 0.5
 

@@ -468,9 +468,9 @@ class RMSProp(Optimizer):
     ``centered=True`` also keeps m <- alpha m + (1 - alpha) g and uses
     d = sqrt(v - m^2) + eps. ``lr``, ``alpha``, ``eps``, ``weight_decay`` and
     ``momentum`` may each be a float or a per-replica array ``(K,)`` for a stack;
-    ``centered`` is one bool for all. Whether a momentum buffer is kept is decided
-    from ``momentum`` at construction: with momentum 0 everywhere then, a momentum
-    set later with ``set_hyper`` has no effect.
+    ``centered`` is one bool for all. A momentum first set above 0 later (``set_hyper``,
+    a schedule) starts its buffer b at 0 then; torch.optim.RMSprop cannot do that
+    (its step raises KeyError).
     """
 
     def __init__(
@@ -492,7 +492,11 @@ class RMSProp(Optimizer):
             momentum=_check("momentum value", momentum, 0.0),
         )
         self.centered = bool(centered)
-        self.use_momentum = bool(np.any(np.asarray(momentum) != 0))
+        self._hyper_changed("momentum")
+
+    def _hyper_changed(self, name: str) -> None:
+        if name == "momentum":
+            self.use_momentum = _nonzero(self.hyper["momentum"])
 
     def update(self, p: ParamGroup, state: dict[str, np.ndarray]) -> None:
         """One RMSProp step (the class's rule) on packed group ``p``; buffers kept in ``state``."""
@@ -500,8 +504,9 @@ class RMSProp(Optimizer):
             state["square_avg"] = np.zeros_like(p.data)
             if self.centered:
                 state["grad_avg"] = np.zeros_like(p.data)
-            if self.use_momentum:
-                state["momentum_buffer"] = np.zeros_like(p.data)
+        if self.use_momentum and "momentum_buffer" not in state:
+            # from the first step, or from the step after a momentum was first set
+            state["momentum_buffer"] = np.zeros_like(p.data)
         rmsprop_update(
             p.data,
             p.grad,
