@@ -50,9 +50,9 @@ def _save(fig: Figure, path: str | os.PathLike[str], settle: bool = False) -> No
     """Write ``fig`` as a PNG at :data:`DPI`, atomically.
 
     ``settle``: lay the figure out before saving until the axes stop moving (at most
-    SETTLE_PASSES times). Constrained layout needs several passes to place titles over
-    fixed-aspect axes (decision boundaries); after one, a panel's title sits on the
-    tick marks of the panel above it.
+    SETTLE_PASSES times; layout only, nothing drawn). Constrained layout needs
+    several passes to place titles over fixed-aspect axes (decision boundaries);
+    after one, a panel's title sits on the tick marks of the panel above it.
     """
     buf = io.BytesIO()
     if settle:
@@ -60,7 +60,7 @@ def _save(fig: Figure, path: str | os.PathLike[str], settle: bool = False) -> No
         with np.errstate(over="ignore", invalid="ignore"):
             before = None
             for _ in range(SETTLE_PASSES):
-                fig.draw_without_rendering()
+                fig.get_layout_engine().execute(fig)
                 now = np.array([ax.get_position().bounds for ax in fig.axes])
                 if before is not None and np.abs(now - before).max() < 5e-4:
                     break
