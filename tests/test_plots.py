@@ -69,6 +69,41 @@ def test_comparison_figure_titles_colours_and_threshold(tmp_path: Path) -> None:
         assert np.any(np.all(np.abs(rgb - np.array(colour[:3])) < 0.02, axis=1))
 
 
+def test_comparison_figure_shows_nan_predictions_as_none(tmp_path: Path) -> None:
+    # a diverged model predicts NaN: neither class, and not "misclassified" as class 0
+    x = np.array([[0.1, 0.2], [0.3, 0.4], [0.5, 0.6], [0.7, 0.8]])
+    y = np.array([[0], [1], [0], [1]])
+    pred = np.array([[np.nan], [0.9], [np.inf], [np.nan]])
+    fig = plots.comparison_figure(x, y, pred, tmp_path / "cmp.png")
+    key = lambda c: tuple(np.round(c, 4))  # noqa: E731
+    guess = _points_by_colour(fig.axes[1])
+    assert key(RED) not in guess  # no point predicted as class 0
+    np.testing.assert_array_equal(guess[key(BLUE)], x[[1]])
+    np.testing.assert_array_equal(guess[key(to_rgba("0.6"))], x[[0, 2, 3]])
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert labels == ["class 0", "class 1", "no prediction: NaN/inf (3 of 4)"]
+    _assert_png(tmp_path / "cmp.png")
+
+
+def test_a_diverged_two_logit_model_is_drawn_with_no_class(tmp_path: Path, monkeypatch) -> None:
+    # argmax of NaN logits is 0: the comparison figure would show every point as class 0
+    from proplab import experiments
+    from proplab.config import RunConfig
+
+    seen = {}
+
+    def capture(x, y, pred, path, title=None):
+        seen["pred"] = np.asarray(pred, dtype=np.float64)
+
+    monkeypatch.setattr(plots, "comparison_figure", capture)
+    x, y = generate_xor_easy()
+    logits = np.full((len(x), 2), np.nan)
+    logits[0] = [0.0, 1.0]  # one finite row: class 1
+    cfg = RunConfig(loss="cross_entropy", output_activation="identity")
+    experiments._lab_figures(tmp_path, cfg, History(), x, y, logits, None)
+    assert seen["pred"][0] == 1 and np.isnan(seen["pred"][1:]).all()
+
+
 def test_comparison_figure_on_the_xor_data(tmp_path: Path) -> None:
     x, y = generate_xor_easy()
     fig = plots.comparison_figure(x, y, y.astype(float), tmp_path / "xor.png")

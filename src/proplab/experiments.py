@@ -383,7 +383,12 @@ def _lab_figures(
     shown = "n/a (diverged)" if acc is None else f"{100 * acc:.4g}%"
     label = f"{cfg.dataset}: {_describe(cfg, x.shape[-1], pred.shape[-1])}"
     if pred.shape[-1] <= 2:  # two classes (two logits: the arg-max is the class)
-        shown_pred = pred if pred.shape[-1] == 1 else pred.argmax(-1)
+        # two logits: the arg-max, unless a logit is NaN/inf (a diverged model: no class)
+        shown_pred = (
+            pred
+            if pred.shape[-1] == 1
+            else np.where(np.isfinite(pred).all(-1), pred.argmax(-1), np.nan)
+        )
         title = f"{label}, accuracy {shown}"
         dataload.draw_figure(
             run_dir / COMPARISON,

@@ -95,20 +95,28 @@ def comparison_figure(
         x: inputs ``(n, 2)`` (extra features are ignored; one feature is plotted
             against the sample index).
         y: labels ``(n, 1)`` or ``(n,)`` of 0/1.
-        pred: predicted probabilities ``(n, 1)`` or ``(n,)``, thresholded at 0.5.
+        pred: predicted probabilities ``(n, 1)`` or ``(n,)``, thresholded at 0.5;
+            NaN or inf (a diverged model's) is drawn as "no prediction", grey,
+            neither class and not counted as misclassified.
         title: optional figure title (e.g. ``"xor: accuracy 100%"``).
     """
     u, v, xlabel, ylabel = _points_2d(x)
     truth = np.asarray(y).reshape(len(u)) > 0.5
-    guess = np.asarray(pred, dtype=np.float64).reshape(len(u)) > 0.5
+    prob = np.asarray(pred, dtype=np.float64).reshape(len(u))
+    known = np.isfinite(prob)
+    guess = prob > 0.5
     fig = Figure(figsize=(10.0, 5.0), layout="constrained")
     fig.get_layout_engine().set(wspace=0.08)  # keep the two panels apart
     axes = fig.subplots(1, 2, sharex=True, sharey=True)
     pad_u = 0.06 * max(np.ptp(u), 1e-9)
     pad_v = 0.06 * max(np.ptp(v), 1e-9)
-    for ax, labels, name in ((axes[0], truth, "Ground truth"), (axes[1], guess, "Predict result")):
+    everything = np.ones(len(u), dtype=bool)
+    for ax, labels, shown, name in (
+        (axes[0], truth, everything, "Ground truth"),
+        (axes[1], guess, known, "Predict result"),
+    ):
         for cls in (0, 1):
-            mask = labels == bool(cls)
+            mask = (labels == bool(cls)) & shown
             ax.scatter(
                 u[mask], v[mask], s=42, c=CLASS_COLORS[cls], edgecolors="white", linewidths=0.6
             )
@@ -119,7 +127,11 @@ def comparison_figure(
         ax.grid(True, color="0.9", linewidth=0.8)
         ax.set_axisbelow(True)
     axes[0].set_ylabel(ylabel)
-    wrong = truth != guess
+    if not known.all():
+        axes[1].scatter(
+            u[~known], v[~known], s=42, c="0.6", marker="X", edgecolors="white", linewidths=0.6
+        )
+    wrong = (truth != guess) & known
     n_wrong = int(np.count_nonzero(wrong))
     # ring the misclassified points so they stand out in the prediction panel
     axes[1].scatter(
@@ -143,9 +155,21 @@ def comparison_figure(
                 label=label,
             )
         )
-    else:
+    elif known.all():
         handles.append(Line2D([], [], linestyle="", label=f"all {len(u)} correct"))
-    fig.legend(handles=handles, loc="outside lower center", ncols=3, frameon=False)
+    if not known.all():
+        n_unknown = int(np.count_nonzero(~known))
+        handles.append(
+            Line2D(
+                [],
+                [],
+                marker="X",
+                linestyle="",
+                color="0.6",
+                label=f"no prediction: NaN/inf ({n_unknown} of {len(u)})",
+            )
+        )
+    fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), frameon=False)
     if title:
         fig.suptitle(fit_text(title, 9.6, fontsize=12), fontsize=12)
     _save(fig, path)
