@@ -275,3 +275,13 @@ def test_the_train_example_prints_the_lines_the_readme_shows(tmp_path, capsys):
     printed = out.splitlines()
     assert code == 0
     assert [line for line in shown if line != "..."] == [printed[0], printed[4], printed[-1]]
+
+
+def test_the_gradcheck_example_prints_the_readmes_lines(capsys):
+    block = next(b for _, b in _fenced(README) if b.startswith("$ proplab gradcheck"))
+    command, *shown = block.strip().splitlines()
+    assert cli.main(command.split()[2:]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    kept = [line for line in shown if line != "..."]
+    assert len(kept) >= 10
+    assert [line for line in printed if line in kept] == kept  # same lines, same order

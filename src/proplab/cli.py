@@ -1,4 +1,4 @@
-"""Command line: ``proplab train``, ``proplab lab``, ``proplab sweep`` and ``proplab report``.
+"""Command line: ``proplab train``, ``gradcheck``, ``lab``, ``sweep`` and ``report``.
 
 ``main(argv) -> int`` is the whole interface (tests call it directly). Bad
 input never shows a traceback: it prints one line naming the bad value and
@@ -69,8 +69,7 @@ def _names(kind: str) -> str:
     return ", ".join(REGISTRIES[kind][0])
 
 
-def _add_training_flags(p: argparse.ArgumentParser) -> None:
-    """Every RunConfig knob as a flag; defaults (None) come from RunConfig, in one place."""
+def _add_data_flags(p: argparse.ArgumentParser, test_fraction: bool = True) -> None:
     d = RunConfig()
     add = p.add_argument
     add(
@@ -80,13 +79,20 @@ def _add_training_flags(p: argparse.ArgumentParser) -> None:
     )
     add("--n", type=_integer, help=f"samples of linear and the zoo sets (default {d.n})")
     add("--noise", type=_number, help=f"noise of the zoo sets (default {d.noise:g})")
-    add(
-        "--test-fraction",
-        type=_number,
-        help="held-out share for test accuracy, stratified (default 0: train = test, as "
-        "in the lab; 0.2 for digits)",
-    )
+    if test_fraction:
+        add(
+            "--test-fraction",
+            type=_number,
+            help="held-out share for test accuracy, stratified (default 0: train = test, as "
+            "in the lab; 0.2 for digits)",
+        )
     add("--label", help="CSV label column: a name, or an index (default: the last column)")
+
+
+def _add_model_flags(p: argparse.ArgumentParser) -> None:
+    """The network and its loss (conv flags: :func:`_add_conv_flags`)."""
+    d = RunConfig()
+    add = p.add_argument
     add("--model", help=f"{' or '.join(MODELS)} (default {d.model})")
     add(
         "--hidden",
@@ -106,6 +112,25 @@ def _add_training_flags(p: argparse.ArgumentParser) -> None:
     )
     add("--init", help=f"weight initialiser: {_names('init')} (default {d.init})")
     add("--loss", help=f"{_names('loss')} (default {d.loss})")
+
+
+def _add_conv_flags(p: argparse.ArgumentParser) -> None:
+    d = RunConfig()
+    conv = p.add_argument_group("convolutional model (--model conv)")
+    conv.add_argument(
+        "--filters", type=_integer, help=f"Conv1d output channels (default {d.filters})"
+    )
+    conv.add_argument("--kernel-size", type=_integer, help=f"(default {d.kernel_size})")
+    conv.add_argument("--stride", type=_integer, help=f"(default {d.stride})")
+    conv.add_argument("--padding", type=_integer, help=f"(default {d.padding})")
+
+
+def _add_training_flags(p: argparse.ArgumentParser) -> None:
+    """Every RunConfig knob as a flag; defaults (None) come from RunConfig, in one place."""
+    d = RunConfig()
+    _add_data_flags(p)
+    _add_model_flags(p)
+    add = p.add_argument
     add("--optimizer", help=f"{_names('optimizer')} (default {d.optimizer})")
     add("--lr", type=_number, help=f"learning rate (default {d.lr:g})")
     add("--momentum", type=_number, help="momentum (default 0.9 for 'momentum', else 0)")
@@ -119,13 +144,7 @@ def _add_training_flags(p: argparse.ArgumentParser) -> None:
         type=_integer,
         help=f"log every N epochs, 0 for never (default {d.print_every})",
     )
-    conv = p.add_argument_group("convolutional model (--model conv)")
-    conv.add_argument(
-        "--filters", type=_integer, help=f"Conv1d output channels (default {d.filters})"
-    )
-    conv.add_argument("--kernel-size", type=_integer, help=f"(default {d.kernel_size})")
-    conv.add_argument("--stride", type=_integer, help=f"(default {d.stride})")
-    conv.add_argument("--padding", type=_integer, help=f"(default {d.padding})")
+    _add_conv_flags(p)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -178,6 +197,34 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"proplab train: {summary['message']}", file=sys.stderr)
     print(f"run saved to {out}", file=sys.stderr)
     return EXIT_FAILED if diverged else EXIT_OK
+
+
+def cmd_gradcheck(args: argparse.Namespace) -> int:
+    """``proplab gradcheck``: every backward of the configured network against central
+    differences; exit 1 when one is over the tolerance."""
+    from proplab.model_check import CheckTooLargeError, check_config, format_check
+
+    if args.samples < 1:
+        raise UsageError(
+            f"proplab gradcheck: error: argument --samples: must be >= 1, got {args.samples}"
+        )
+    for flag in ("eps", "tolerance"):
+        value = getattr(args, flag)
+        if not (math.isfinite(value) and value > 0):
+            raise UsageError(
+                f"proplab gradcheck: error: argument --{flag}: must be a number > 0, got {value:g}"
+            )
+    cfg = _config_from(args)
+    if args.label is not None and not dataload.is_csv(cfg.dataset):
+        raise ConfigError(
+            f"label: only a CSV dataset has label columns, and {cfg.dataset!r} is not one"
+        )
+    try:
+        check = check_config(cfg, args.samples, eps=args.eps, tolerance=args.tolerance)
+    except CheckTooLargeError as exc:
+        raise UsageError(f"proplab gradcheck: error: {exc}") from None
+    print(format_check(check))
+    return EXIT_OK if check.ok else EXIT_FAILED
 
 
 def cmd_lab(args: argparse.Namespace) -> int:
@@ -253,13 +300,42 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = _Parser(prog="proplab", description="A NumPy-only backpropagation lab.")
     parser.add_argument("--version", action="version", version=f"proplab {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{train,lab,sweep,report}")
+    sub = parser.add_subparsers(
+        dest="command", required=True, metavar="{train,gradcheck,lab,sweep,report}"
+    )
 
     train = sub.add_parser("train", help="train one model and write its run folder")
     _add_training_flags(train)
     train.add_argument("--out", type=_path, help="run folder (default runs/train/<dataset>-...)")
     train.add_argument("--quiet", action="store_true", help="print nothing but errors")
     train.set_defaults(func=cmd_train)
+
+    check = sub.add_parser(
+        "gradcheck",
+        help="check every gradient of a network against central differences",
+        description="Build the network the options describe (as proplab train would, same "
+        "seed and data) and compare each layer's backward, the whole model's and the loss's "
+        "with central differences in float64, on the first samples of the dataset.",
+    )
+    _add_data_flags(check, test_fraction=False)
+    _add_model_flags(check)
+    check.add_argument(
+        "--seed", type=_integer, help=f"seed for the weights (default {RunConfig().seed})"
+    )
+    _add_conv_flags(check)
+    check.add_argument(
+        "--samples", type=_integer, default=4, help="data rows to check on (default 4)"
+    )
+    check.add_argument(
+        "--eps", type=_number, default=1e-6, help="central-difference step (default 1e-06)"
+    )
+    check.add_argument(
+        "--tolerance",
+        type=_number,
+        default=1e-6,
+        help="largest relative error that passes (default 1e-06)",
+    )
+    check.set_defaults(func=cmd_gradcheck)
 
     lab = sub.add_parser("lab", help="train the lab model on linear and xor (the lab defaults)")
     lab.add_argument(

@@ -1,0 +1,236 @@
+"""Check every gradient of a configured network: each layer, the whole model, the loss.
+
+``proplab gradcheck`` (and :func:`check_config`) builds the network a
+:class:`~proplab.config.RunConfig` describes, exactly as ``proplab train``
+would (same seed, same data preparation), takes the first few samples of its
+dataset and compares each backward pass with central differences in float64
+(:func:`proplab.gradcheck.gradcheck`):
+
+- every layer alone, fed with the activations it sees in the model's forward
+  pass: its input gradient and each of its parameters' gradients;
+- the whole model, input and every parameter (the chain rule put together);
+- the loss, with respect to the predictions, against the prepared targets.
+
+The result is a table a student can read layer by layer: where a backward is
+wrong, the first row over the tolerance names the layer and the array.
+
+ReLU and leaky ReLU have a kink at 0, where the derivative jumps: a central
+difference across it is not the gradient (a point such as XOR's (0, 0) with
+zero biases puts every first-layer input exactly there). The check therefore
+uses the first rows that keep every kinked layer's input at least
+:data:`KINK_MARGIN` steps ``eps`` away from 0, and says which rows it skipped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from proplab.activations import LeakyReLU, ReLU
+from proplab.config import RunConfig, build_loss, build_model
+from proplab.core import Module, Sequential
+from proplab.gradcheck import gradcheck
+
+KINKED = (ReLU, LeakyReLU)  # derivative jumps at 0
+# a sample is used only if every kinked layer's input is this many eps from 0: nudging
+# one weight by eps moves a pre-activation by eps times an input (digits' reach 16)
+KINK_MARGIN = 1000
+
+# central differences run two forward passes per entry: above this many entries the
+# check takes minutes, and a smaller model shows the same backward code at work
+MAX_ENTRIES = 100_000
+
+
+class CheckTooLargeError(ValueError):
+    """The check would nudge more entries than :data:`MAX_ENTRIES`."""
+
+
+@dataclass
+class CheckRow:
+    """One checked array: which module (``index`` in the model, -1 for the whole
+    model, None for the loss), its description, the array's name and size, the error."""
+
+    index: int | None
+    module: str
+    array: str
+    entries: int
+    error: float
+
+
+@dataclass
+class ModelCheck:
+    """Every row of a check, with what was checked and the tolerance it is held to."""
+
+    title: str
+    rows: list[CheckRow] = field(default_factory=list)
+    tolerance: float = 1e-6
+    samples: list[int] = field(default_factory=list)  # the data rows checked on
+    skipped: list[int] = field(default_factory=list)  # rows passed over: a kink within reach
+
+    @property
+    def worst(self) -> float:
+        """The largest relative error over every row (0.0 with no rows)."""
+        return max((r.error for r in self.rows), default=0.0)
+
+    @property
+    def ok(self) -> bool:
+        """Every row within the tolerance."""
+        return self.worst <= self.tolerance
+
+    @property
+    def failed(self) -> list[CheckRow]:
+        """The rows over the tolerance, in model order."""
+        return [r for r in self.rows if not r.error <= self.tolerance]
+
+
+def _layers(model: Module) -> list[Module]:
+    return list(model.layers) if isinstance(model, Sequential) else [model]
+
+
+def _entries(layers: list[Module], inputs: list[np.ndarray], model: Module, x: np.ndarray) -> int:
+    """Entries every check will nudge: each layer's input and parameters, then the model's."""
+    per_layer = sum(
+        inp.size + sum(p.data.size for p in layer.parameters())
+        for layer, inp in zip(layers, inputs, strict=True)
+    )
+    return per_layer + x.size + sum(p.data.size for p in model.parameters())
+
+
+def check_config(
+    cfg: RunConfig,
+    samples: int = 4,
+    eps: float = 1e-6,
+    tolerance: float = 1e-6,
+) -> ModelCheck:
+    """Gradient-check the network and loss ``cfg`` describes on ``samples`` rows of its data.
+
+    The model is built in float64 from ``cfg.seed`` as ``proplab train`` builds
+    it; inputs are the first ``samples`` training rows ``(samples, in)`` and
+    targets the matching prepared rows (one-hot or class indices, as the loss
+    takes them). Raises :class:`CheckTooLargeError` when the check would nudge
+    more than :data:`MAX_ENTRIES` entries, and ConfigError for an invalid config.
+    """
+    from proplab.experiments import prepare_run
+
+    cfg, prep = prepare_run(cfg)
+    model = build_model(cfg, prep.x.shape[-1], prep.n_out)
+    loss = build_loss(cfg)
+    layers = _layers(model)
+    rows, skipped = _rows_clear_of_kinks(layers, prep.x, samples, KINK_MARGIN * eps)
+    x = np.array(prep.x[rows], dtype=np.float64)
+    y = np.array(prep.y[rows])
+    inputs, h = [], x
+    for layer in layers:  # what each layer sees in the model's own forward pass
+        inputs.append(h)
+        h = layer.forward(h)
+    entries = _entries(layers, inputs, model, x)
+    if entries > MAX_ENTRIES:
+        raise CheckTooLargeError(
+            f"gradcheck would nudge {entries:,} entries (two forward passes each; at most "
+            f"{MAX_ENTRIES:,}): use fewer --samples or a smaller network (--hidden, --filters)"
+        )
+    widths = "-".join(str(w) for w in [x.shape[-1], *cfg.hidden_sizes, prep.n_out])
+    conv = f"conv({cfg.filters}x{cfg.kernel_size}) + " if cfg.model == "conv" else ""
+    title = (
+        f"{conv}{widths} {cfg.activation} (output {cfg.output_activation}"
+        f"{'' if cfg.bias else ', no biases'}), {cfg.loss} loss, seed {cfg.seed}; "
+        f"{x.shape[0]} samples of {cfg.dataset}, float64, eps {eps:g}"
+    )
+    check = ModelCheck(title, tolerance=tolerance, samples=rows, skipped=skipped)
+    # the same random output weights for every check: a seeded generator per check
+    for i, (layer, inp) in enumerate(zip(layers, inputs, strict=True)):
+        result = gradcheck(layer, inp, eps=eps, tolerance=tolerance, rng=np.random.default_rng(i))
+        check.rows += _rows(i, repr(layer).split("\n")[0], result.errors, layer, inp)
+    result = gradcheck(model, x, eps=eps, tolerance=tolerance, rng=np.random.default_rng(0))
+    check.rows += _rows(-1, "whole model", result.errors, model, x)
+    pred = model.forward(x)
+    result = gradcheck(loss, pred, y, eps=eps, tolerance=tolerance)
+    check.rows.append(CheckRow(None, type(loss).__name__, "pred", pred.size, result.errors["pred"]))
+    return check
+
+
+def _rows_clear_of_kinks(
+    layers: list[Module], x: np.ndarray, samples: int, margin: float
+) -> tuple[list[int], list[int]]:
+    """``(rows, skipped)``: the first ``samples`` rows of ``x`` whose inputs to every
+    kinked layer are at least ``margin`` from 0, and the rows passed over before them.
+
+    When fewer rows than that are clear, the clearest ones fill up the rest.
+    """
+    if not any(isinstance(layer, KINKED) for layer in layers):
+        return list(range(min(samples, len(x)))), []
+    distance = np.full(len(x), np.inf)
+    h = np.array(x, dtype=np.float64)
+    for layer in layers:
+        if isinstance(layer, KINKED):
+            per_row = np.abs(h.reshape(len(x), -1)).min(axis=1)
+            distance = np.minimum(distance, per_row)
+        h = layer.forward(h)
+    clear = np.flatnonzero(distance >= margin)
+    if len(clear) >= samples:
+        rows = clear[:samples].tolist()
+    else:  # too few clear rows: the farthest of the others make up the number
+        rest = [i for i in np.argsort(-distance, kind="stable") if i not in set(clear)]
+        rows = sorted(clear.tolist() + rest[: samples - len(clear)])
+    chosen = set(rows)
+    skipped = [i for i in range(max(rows) + 1) if i not in chosen] if rows else []
+    return rows, skipped
+
+
+def _rows(
+    index: int, module: str, errors: dict[str, float], target: Module, x: np.ndarray
+) -> list[CheckRow]:
+    sizes = {"input": x.size, **{n: p.data.size for n, p in target.named_parameters()}}
+    return [CheckRow(index, module, name, sizes[name], err) for name, err in errors.items()]
+
+
+def format_check(check: ModelCheck) -> str:
+    """The check as a plain-text table, then one verdict line."""
+    header = ("#", "module", "array", "entries", "rel. error", "")
+    body = []
+    for r in check.rows:
+        index = "" if r.index is None else ("all" if r.index < 0 else str(r.index))
+        mark = "" if r.error <= check.tolerance else "<- FAILED"
+        body.append((index, r.module, r.array, f"{r.entries:,}", f"{r.error:.1e}", mark))
+    widths = [max(len(row[c]) for row in [header, *body]) for c in range(len(header))]
+    right = {0, 3, 4}
+
+    def line(row: tuple[str, ...]) -> str:
+        cells = [
+            cell.rjust(w) if c in right else cell.ljust(w)
+            for c, (cell, w) in enumerate(zip(row, widths, strict=True))
+        ]
+        return "  ".join(cells).rstrip()
+
+    lines = [f"gradcheck: {check.title}"]
+    if check.skipped:
+        shown = ", ".join(map(str, check.skipped[:10])) + (
+            " ..." if len(check.skipped) > 10 else ""
+        )
+        one = len(check.skipped) == 1
+        lines.append(
+            f"data rows {', '.join(map(str, check.samples))}; skipped "
+            f"{'row' if one else 'rows'} {shown}: {'it puts' if one else 'they put'} a ReLU "
+            "input at its kink at 0, where central differences do not give the derivative"
+        )
+    lines.append(line(header))
+    previous = object()
+    for r, row in zip(check.rows, body, strict=True):
+        if r.index == previous:  # one module, several arrays: name it once
+            row = ("", "", *row[2:])
+        previous = r.index
+        lines.append(line(row))
+    arrays, total = len(check.rows), sum(r.entries for r in check.rows)
+    if check.ok:
+        verdict = (
+            f"gradcheck ok: worst relative error {check.worst:.1e} <= {check.tolerance:g} "
+            f"over {arrays} arrays ({total:,} entries)"
+        )
+    else:
+        first = check.failed[0]
+        verdict = (
+            f"gradcheck FAILED: {len(check.failed)} of {arrays} arrays over {check.tolerance:g}, "
+            f"first {first.module} {first.array} ({first.error:.1e})"
+        )
+    return "\n".join([*lines, verdict])

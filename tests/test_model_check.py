@@ -1,0 +1,111 @@
+"""proplab gradcheck: every layer, the whole model and the loss of a configured network."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from proplab import model_check
+from proplab.activations import Sigmoid
+from proplab.cli import main
+from proplab.config import RunConfig, build_model
+from proplab.experiments import prepare_run
+from proplab.model_check import CheckTooLargeError, check_config, format_check
+
+
+def test_the_lab_model_passes_and_every_array_is_checked():
+    check = check_config(RunConfig())
+    assert check.ok and 0 < check.worst < 1e-6
+    cfg, prep = prepare_run(RunConfig())
+    model = build_model(cfg, 2, 1)
+    names = {name for name, _ in model.named_parameters()}
+    whole = {r.array for r in check.rows if r.index == -1}
+    assert whole == names | {"input"}
+    # each Linear alone: input, weight, bias; each activation: its input
+    per_layer = [(r.index, r.array) for r in check.rows if r.index is not None and r.index >= 0]
+    assert per_layer[:4] == [(0, "input"), (0, "weight"), (0, "bias"), (1, "input")]
+    assert {i for i, _ in per_layer} == set(range(len(model.layers)))
+    assert [r.module for r in check.rows if r.index is None] == ["MSELoss"]
+    entries = {r.array: r.entries for r in check.rows if r.index == -1}
+    assert entries["0.weight"] == 20 and entries["input"] == 4 * 2
+    text = format_check(check)
+    assert text.splitlines()[-1].startswith("gradcheck ok: worst relative error")
+    assert "4 samples of xor" in text.splitlines()[0]
+
+
+def test_a_wrong_backward_is_named_by_layer_and_array(monkeypatch):
+    right = Sigmoid.backward
+
+    def off_by_ten_percent(self, grad_out, need_input_grad=True, out=None):
+        return 0.9 * right(self, grad_out, need_input_grad, out)
+
+    monkeypatch.setattr(Sigmoid, "backward", off_by_ten_percent)
+    check = check_config(RunConfig())
+    assert not check.ok
+    first = check.failed[0]
+    assert (first.index, first.module, first.array) == (1, "Sigmoid()", "input")
+    assert first.error == pytest.approx(0.1, rel=1e-6)  # |0.9 g - g| / max(|g|, |0.9 g|)
+    # the Linear layers alone are still right: only Sigmoid rows and the whole model fail
+    assert {r.module for r in check.failed} == {"Sigmoid()", "whole model"}
+    text = format_check(check)
+    assert "<- FAILED" in text and "first Sigmoid() input (1.0e-01)" in text
+
+
+def test_relu_at_its_kink_is_not_reported_as_a_wrong_backward(monkeypatch):
+    # XOR's first point is (0, 0) and biases start at 0: every first-layer ReLU input is 0
+    cfg = RunConfig(activation="relu")
+    check = check_config(cfg)
+    assert check.ok
+    assert check.skipped == [0] and check.samples == [1, 2, 3, 4]
+    assert "skipped row 0: it puts a ReLU input at its kink at 0" in format_check(check)
+    # without skipping such rows the central differences are wrong there, not the backward
+    monkeypatch.setattr(model_check, "KINK_MARGIN", 0)
+    naive = check_config(cfg)
+    assert naive.samples == [0, 1, 2, 3] and not naive.ok
+
+
+def test_other_networks_pass():
+    for cfg in (
+        RunConfig(model="conv", activation="tanh"),
+        RunConfig(dataset="spiral", bias=False, loss="bce", activation="leaky_relu"),
+        RunConfig(dataset="moons", loss="cross_entropy", output_activation="identity"),
+    ):
+        check = check_config(cfg, samples=3)
+        assert check.ok, format_check(check)
+        assert len(check.samples) == 3
+
+
+def test_a_network_too_large_to_check_is_refused():
+    with pytest.raises(CheckTooLargeError, match=r"would nudge 2,026,022 entries"):
+        check_config(RunConfig(hidden=1000))
+
+
+def test_command_line(capsys, monkeypatch):
+    assert main(["gradcheck", "--activation", "tanh", "--samples", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "2-10-10-1 tanh" in out and "2 samples of xor" in out
+    assert out.splitlines()[-1].startswith("gradcheck ok")
+    for argv, message in (
+        (["--samples", "0"], "argument --samples: must be >= 1, got 0"),
+        (["--eps", "0"], "argument --eps: must be a number > 0"),
+        (["--lr", "3"], "unrecognized arguments: --lr 3"),
+        (["--activation", "soft"], "argument --activation: unknown activation 'soft'"),
+        (["--label", "y"], "label: only a CSV dataset has label columns"),
+        (["--hidden", "1000"], "use fewer --samples or a smaller network"),
+    ):
+        assert main(["gradcheck", *argv]) == 2
+        assert message in capsys.readouterr().err
+    # a wrong backward: exit 1 with the table
+    monkeypatch.setattr(Sigmoid, "backward", lambda self, g, need_input_grad=True, out=None: g)
+    assert main(["gradcheck"]) == 1
+    assert "gradcheck FAILED" in capsys.readouterr().out
+
+
+def test_rows_clear_of_kinks_fill_up_with_the_clearest():
+    from proplab.activations import ReLU
+
+    x = np.array([[0.0], [5e-4], [2.0], [1e-7], [3.0]])
+    rows, skipped = model_check._rows_clear_of_kinks([ReLU()], x, 3, 1e-3)
+    assert rows == [1, 2, 4] and skipped == [0, 3]  # 2 clear rows, then the farthest (5e-4)
+    rows, skipped = model_check._rows_clear_of_kinks([ReLU()], x, 2, 1e-3)
+    assert rows == [2, 4] and skipped == [0, 1, 3]
