@@ -287,3 +287,19 @@ def test_gradcheck_refuses_float32_models_and_non_modules():
         proplab.gradcheck(
             proplab.mlp(2, 3, 1, rng=np.random.default_rng(0)), np.ones((3, 2)), rng=0
         )
+
+
+def test_a_failure_at_a_relu_kink_says_so_and_the_model_is_left_as_it_was():
+    from proplab import ReLU, gradcheck, mlp
+    from proplab.data import generate_xor_easy
+
+    x, _ = generate_xor_easy()
+    model = mlp(2, 10, 1, activation="relu", rng=np.random.default_rng(0))
+    # XOR's (0, 0) with zero biases: all 2 x 10 hidden pre-activations are exactly 0
+    assert np.array_equal(x[0], [0.0, 0.0])
+    result = gradcheck(model, x[:4])
+    assert not result.ok and result.near_kinks == 20 and result.kink_margin == 1e-3
+    assert "note: 20 input(s) of ReLU/LeakyReLU lie within 1e-03 of the kink at 0" in str(result)
+    assert not any("forward" in vars(m) for m in model.layers if isinstance(m, ReLU))
+    away = gradcheck(model, x[1:5])  # the same backward, away from the kink
+    assert away.ok and away.near_kinks == 0 and "note:" not in str(away)

@@ -9,11 +9,12 @@ into every parameter's grad. Each entry is perturbed by +-eps and
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from proplab.activations import LeakyReLU, ReLU
 from proplab.core import Module
 from proplab.losses import Loss
 
@@ -31,6 +32,10 @@ class GradcheckResult:
 
     errors: dict[str, float] = field(default_factory=dict)
     tolerance: float = 1e-6
+    # inputs of ReLU-type modules so close to their kink at 0 that a +-eps nudge may
+    # cross it: there a central difference is not the derivative (see __str__)
+    near_kinks: int = 0
+    kink_margin: float = 0.0
 
     @property
     def worst(self) -> float:
@@ -48,7 +53,15 @@ class GradcheckResult:
     def __str__(self) -> str:
         lines = [f"{name:>16}: {err:.2e}" for name, err in self.errors.items()]
         verdict = "ok" if self.ok else f"FAILED (tolerance {self.tolerance:.0e})"
-        return "\n".join(lines + [f"gradcheck {verdict}"])
+        lines.append(f"gradcheck {verdict}")
+        if not self.ok and self.near_kinks:
+            lines.append(
+                f"note: {self.near_kinks} input(s) of ReLU/LeakyReLU lie within "
+                f"{self.kink_margin:.0e} of the kink at 0, where a central difference is not "
+                "the derivative: the failure may be there, not in backward (check again on "
+                "inputs away from it, e.g. random x or non-zero biases)"
+            )
+        return "\n".join(lines)
 
 
 def relative_error(analytic: np.ndarray, numeric: np.ndarray) -> float:
@@ -141,7 +154,8 @@ def gradcheck(
     if len(arrays) != 1:
         raise ValueError("gradcheck of a module takes one input array")
     (x,) = arrays
-    out = target.forward(x)
+    result.kink_margin = 1000 * eps  # a nudge moves a later input by eps times weights
+    out, result.near_kinks = _forward_counting_kinks(target, x, result.kink_margin)
     weights = rng.standard_normal(out.shape)
 
     def scalar() -> float:
@@ -156,3 +170,33 @@ def gradcheck(
     for name, p in target.named_parameters():
         result.errors[name] = relative_error(analytic[name], numeric_gradient(scalar, p.data, eps))
     return result
+
+
+def _modules(module: Module) -> Iterator[Module]:
+    yield module
+    for child in module.children():
+        yield from _modules(child)
+
+
+def _forward_counting_kinks(target: Module, x: np.ndarray, margin: float) -> tuple[np.ndarray, int]:
+    """``target.forward(x)``, and how many inputs of its ReLU-type modules are within
+    ``margin`` of 0 (each such module's forward is wrapped for this one call)."""
+    kinked = [m for m in _modules(target) if isinstance(m, ReLU | LeakyReLU)]
+    count = 0
+
+    def counting(forward: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
+        def wrapped(inp: np.ndarray, *args: object, **kwargs: object) -> np.ndarray:
+            nonlocal count
+            count += int(np.count_nonzero(np.abs(inp) < margin))
+            return forward(inp, *args, **kwargs)
+
+        return wrapped
+
+    for m in kinked:
+        m.forward = counting(m.forward)  # an instance attribute, over the class's method
+    try:
+        out = target.forward(x)
+    finally:
+        for m in kinked:
+            del m.forward
+    return out, count
