@@ -498,6 +498,13 @@ def test_report_text_answers_the_lab_questions_with_numbers(built):
     assert "The lab model has 151 parameters: 130 weights and 21 biases." in md
     assert "A unit computes σ(w·x + b):" in md
     assert "(and the linear dataset's points)" in md and "training data = test data" in md
+    # the gradient check the Setup states, and its command, which passes
+    line = next(x for x in md.splitlines() if x.startswith("- **Gradients**: "))
+    assert "match central differences (float64, 4 samples of linear)" in line
+    command = re.search(r"`(proplab gradcheck [^`]*)`", line).group(1)
+    from proplab import cli
+
+    assert cli.main(command.split()[1:]) == 0
 
 
 @pytest.mark.slow
@@ -792,3 +799,45 @@ def test_report_on_a_sweep_of_more_than_two_classes(tmp_path):
         assert shown in md
     assert "inputs → 10 → 10 → outputs (MLP)" in md
     assert "The lab model on digits has 870 parameters: 840 weights and 30 biases." in md
+
+
+@pytest.mark.parametrize(
+    "cfg",
+    [
+        RunConfig(),
+        RunConfig(dataset="digits"),
+        RunConfig(dataset="digits", loss="cross_entropy", output_activation="identity"),
+        RunConfig(dataset="moons", n=50, hidden=[6, 3], activation="relu", bias=False, seed=3),
+        RunConfig(model="conv", filters=3, kernel_size=3, padding=0, init="he"),
+    ],
+)
+def test_the_gradcheck_command_in_the_report_checks_the_reports_network(cfg):
+    from proplab import cli
+
+    command = report._gradcheck_command(cfg)
+    args = cli.build_parser().parse_args(command.split()[1:])
+    again = cli._config_from(args)
+    for name in report._GRADCHECK_FIELDS:
+        want = getattr(cfg, name)
+        assert getattr(again, name) == want or again.hidden_sizes == cfg.hidden_sizes, name
+
+
+def test_the_gradients_line_reports_a_wrong_backward(monkeypatch):
+    from types import SimpleNamespace
+
+    from proplab.activations import Sigmoid
+
+    records = [SimpleNamespace(dataset="xor", config=RunConfig(dataset="xor"))]
+    line = report._gradients_line(RunConfig(), records, "xor")
+    assert line.startswith("**Gradients**: the base model's backward passes match central")
+    assert "(float64, 4 samples of xor): relative error below 1e-" in line
+    assert "all 20 checked arrays" in line and "`proplab gradcheck --dataset xor`" in line
+    right = Sigmoid.backward
+    monkeypatch.setattr(
+        Sigmoid, "backward", lambda self, g, need_input_grad=True, out=None: 2 * right(self, g)
+    )
+    line = report._gradients_line(RunConfig(), records, "xor")
+    # the 3 Sigmoid layers alone and the 7 arrays of the whole model; Linear and MSE are right
+    assert line.startswith("**Gradients**: FAILED: 10 of the 20 checked arrays")
+    assert "differ from central differences (float64, 4 samples of xor) by more than 1e-06" in line
+    assert "first Sigmoid() input (5.0e-01)" in line

@@ -178,6 +178,69 @@ def _architecture(cfg: RunConfig, n_in: int | str, n_out: int | str) -> str:
     return text + (", with biases" if cfg.bias else ", without biases")
 
 
+def _gradients_line(base: RunConfig, records: list[aggregate.RunRecord], dataset: str) -> str:
+    """The Setup's gradient-check bullet: the base model's backward passes against central
+    differences on ``dataset`` (what ``proplab gradcheck`` prints row by row).
+
+    The error is given as a power of ten it stays below: its last digits depend on the
+    BLAS build, and the report should read the same on every machine.
+    """
+    from proplab.model_check import check_config
+
+    rec = next(r for r in records if r.dataset == dataset)
+    cfg = base.replace(**{name: getattr(rec.config, name) for name in _DATA_FIELDS})
+    check = check_config(cfg)
+    checked = f"{len(check.rows)} checked arrays (each layer alone, the whole model, the loss)"
+    where = check.title.split("; ")[1].split(",")[0]  # "4 samples of xor"
+    if check.ok:
+        bound = 10.0 ** math.ceil(math.log10(check.worst)) if check.worst > 0 else 0.0
+        return (
+            f"**Gradients**: the base model's backward passes match central differences "
+            f"(float64, {where}): relative error below {bound:.0e} in all {checked}; "
+            f"`{_gradcheck_command(cfg)}` prints them one by one."
+        )
+    first = check.failed[0]
+    return (
+        f"**Gradients**: FAILED: {len(check.failed)} of the {checked} differ from central "
+        f"differences (float64, {where}) by more than {check.tolerance:g}, first "
+        f"{first.module} {first.array} ({first.error:.1e}); `{_gradcheck_command(cfg)}` shows where. "
+        "A wrong backward pass makes these results something other than gradient descent."
+    )
+
+
+# the options of proplab gradcheck, as RunConfig fields
+_GRADCHECK_FIELDS = (
+    "dataset", "n", "noise", "label", "model", "hidden", "activation", "output_activation",
+    "bias", "init", "loss", "seed", "filters", "kernel_size", "stride", "padding",
+)  # fmt: skip
+
+
+def _gradcheck_command(cfg: RunConfig) -> str:
+    """The ``proplab gradcheck`` command line that checks ``cfg``'s network: the dataset,
+    and each option whose value the command line would otherwise set differently (its
+    defaults, completed by the dataset's own, such as digits' cross-entropy)."""
+    from proplab.dataload import with_dataset_defaults
+
+    given: dict[str, Any] = {"dataset": cfg.dataset}
+    for _ in range(len(_GRADCHECK_FIELDS)):  # a given loss can change another default
+        cli = RunConfig(**with_dataset_defaults(dict(given)))
+        differ = [f for f in _GRADCHECK_FIELDS if getattr(cli, f) != getattr(cfg, f)]
+        if not differ:
+            break
+        given.update({f: getattr(cfg, f) for f in differ})
+    words = ["proplab gradcheck"]
+    for name in _GRADCHECK_FIELDS:
+        if name not in given:
+            continue
+        value = given[name]
+        if name == "bias":
+            words.append("--no-bias" if not value else "")
+            continue
+        shown = " ".join(map(str, value)) if isinstance(value, list) else format_value(value)
+        words.append(f"--{name.replace('_', '-')} {shown}")
+    return " ".join(w for w in words if w)
+
+
 def _network_line(base: RunConfig, shapes: dict[str, tuple[int, int]]) -> str:
     """The Setup's network bullet: one architecture, or one per data shape when the
     datasets differ in inputs or outputs (digits 64 -> 10, the lab's sets 2 -> 1)."""
@@ -228,6 +291,7 @@ def _setup(
         f"experiment says otherwise; {split}.",
     ]
     datasets = sorted({r.dataset for r in records}, key=lambda d: (d != "linear", d))
+    items.append(_gradients_line(base, records, datasets[0]))
     for ds in datasets:
         items.append(f"**Data, {dataset_name(ds)}**: {_describe_data(ds, records)}")
     seeds = sorted({r.seed for r in records})
