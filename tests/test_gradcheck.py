@@ -303,3 +303,59 @@ def test_a_failure_at_a_relu_kink_says_so_and_the_model_is_left_as_it_was():
     assert not any("forward" in vars(m) for m in model.layers if isinstance(m, ReLU))
     away = gradcheck(model, x[1:5])  # the same backward, away from the kink
     assert away.ok and away.near_kinks == 0 and "note:" not in str(away)
+
+
+def test_a_backward_wrong_only_without_input_gradient_is_caught():
+    from proplab import Module, Parameter, gradcheck
+
+    class Scale(Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.a = Parameter(np.array([0.5, -2.0, 3.0]), name="a")
+            self.params = {"a": self.a}
+
+        def forward(self, x):
+            self.x = x
+            return x * self.a.data
+
+        def backward(self, grad_out, need_input_grad=True):
+            if not need_input_grad:
+                return None  # forgets dL/da on the path fit takes for a first layer
+            self.a.accumulate_sum(grad_out * self.x, axis=-2)
+            return grad_out * self.a.data
+
+    result = gradcheck(Scale(), np.random.default_rng(1).normal(size=(5, 3)))
+    assert not result.ok and result.errors["a"] == 1.0 and result.errors["input"] < 1e-8
+    assert result.notes == [
+        "a: backward(..., need_input_grad=False) gives another gradient (relative error "
+        "1.0e+00); fit calls the first layer that way, so it would learn wrongly there"
+    ]
+
+    class NoFlag(Scale):
+        def backward(self, grad_out):  # fit's first layer gets need_input_grad=False
+            self.a.accumulate_sum(grad_out * self.x, axis=-2)
+            return grad_out * self.a.data
+
+    result = gradcheck(NoFlag(), np.random.default_rng(1).normal(size=(5, 3)))
+    assert result.ok and "NoFlag.backward takes no need_input_grad argument" in result.notes[0]
+
+
+def test_saturated_outputs_fail_by_round_off_and_are_told_apart_from_a_wrong_backward():
+    from proplab import Linear, Sequential, Sigmoid, gradcheck
+
+    x = np.random.default_rng(1).normal(size=(4, 2))
+    lin = Linear(2, 3, rng=np.random.default_rng(0))
+    lin.bias.data[...] = 25.0  # sigmoid(25 + ...) = 1 - 1e-11: derivatives ~1e-11
+    saturated = gradcheck(Sequential(lin, Sigmoid()), x)
+    assert not saturated.ok
+    [note] = saturated.notes
+    assert note.startswith("input, 0.weight, 0.bias: gradients this small (largest entry")
+    assert "likely not a backward error" in note
+
+    class Wrong(Sigmoid):
+        def backward(self, grad_out, need_input_grad=True, out=None):
+            return 1.5 * super().backward(grad_out, need_input_grad, out)
+
+    wrong = gradcheck(Sequential(Linear(2, 3, rng=np.random.default_rng(0)), Wrong()), x)
+    assert not wrong.ok and wrong.notes == []  # a real error gets no excuse
+    assert wrong.errors["input"] == pytest.approx(1 / 3, rel=1e-6)

@@ -109,3 +109,14 @@ def test_rows_clear_of_kinks_fill_up_with_the_clearest():
     assert rows == [1, 2, 4] and skipped == [0, 3]  # 2 clear rows, then the farthest (5e-4)
     rows, skipped = model_check._rows_clear_of_kinks([ReLU()], x, 2, 1e-3)
     assert rows == [2, 4] and skipped == [0, 1, 3]
+
+
+def test_gradchecks_notes_are_shown_under_the_table(monkeypatch):
+    # KINK_MARGIN 0: row 0 (XOR's (0, 0)) is used, and gradcheck's own note explains the failure
+    monkeypatch.setattr(model_check, "KINK_MARGIN", 0)
+    check = check_config(RunConfig(activation="relu"))
+    assert not check.ok
+    lines = format_check(check).splitlines()
+    notes = [line for line in lines if line.startswith("note: ")]
+    assert notes and lines[-len(notes) - 1].startswith("gradcheck FAILED")
+    assert any(n.startswith("note: whole model: 20 input(s) of ReLU/LeakyReLU") for n in notes)

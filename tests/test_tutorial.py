@@ -138,7 +138,7 @@ def test_a_kept_parameter_array_goes_stale_without_a_warning(doc):
     assert not np.allclose(model[1].a.data, 1.0)
 
 
-def test_gradcheck_misses_a_layer_that_skips_its_gradient_when_no_input_gradient_is_asked(doc):
+def test_gradcheck_catches_a_layer_that_skips_its_gradient_when_no_input_gradient_is_asked(doc):
     _, ns, _ = doc
 
     class Skips(ns["Scale"]):
@@ -149,9 +149,14 @@ def test_gradcheck_misses_a_layer_that_skips_its_gradient_when_no_input_gradient
 
     x, y = proplab.generate_xor_easy()
     model = proplab.Sequential(Skips(2), proplab.Linear(2, 1, rng=np.random.default_rng(0)))
-    assert proplab.gradcheck(Skips(3), ns["x"]).ok and proplab.gradcheck(model, x[:4]).ok
+    alone = proplab.gradcheck(Skips(3), ns["x"])
+    assert not alone.ok and alone.errors["a"] == 1.0 and alone.errors["input"] < 1e-8
+    assert "note: a: backward(..., need_input_grad=False) gives another gradient" in str(alone)
+    assert "a: 1.00e+00" in DOC and "note: a: backward(..., need_input_grad=False)" in DOC
+    whole = proplab.gradcheck(model, x[:4])
+    assert not whole.ok and whole.errors["0.a"] == 1.0  # the model's first layer
     proplab.fit(model, proplab.MSELoss(), proplab.SGD(model.parameters(), lr=1.0), x, y, 50)
-    assert np.all(model[0].a.data == 1.0)  # learned nothing
+    assert np.all(model[0].a.data == 1.0)  # and indeed it learns nothing in fit
 
 
 def test_fit_asks_only_the_first_layer_with_parameters_to_skip_its_input_gradient(doc):
@@ -207,9 +212,18 @@ def test_a_trained_model_fails_the_check_from_round_off_only(doc):
     _, ns, _ = doc
     model, x_check = ns["model"], ns["x_check"]
     (quoted,) = re.findall(r"\(worst error (\d\.\de-\d\d)\)", DOC)
-    worst = proplab.gradcheck(model, x_check).worst
+    result = proplab.gradcheck(model, x_check)
+    worst = result.worst
     # round-off: its exact value depends on the BLAS; here it printed the quoted one
     assert float(quoted) / 3 < worst < 3 * float(quoted)
+    # and the failed check says it is round-off, as the doc quotes
+    [note] = result.notes
+    assert note.startswith("input, 0.weight, 0.bias, 1.a, 3.weight, 3.bias: gradients this small")
+    assert note.endswith(
+        "likely not a backward error (check on inputs where the outputs are "
+        "not saturated, or with a larger eps)"
+    )
+    assert "(largest entry 4.7e-06) are no larger than the central differences' own" in DOC
     assert proplab.gradcheck(proplab.Sequential(*model.layers[:4]), x_check).worst < 1e-8
     # on the data the model was trained on, the output is not saturated and it passes
     assert proplab.gradcheck(model, ns["x_xor"]).ok

@@ -27,15 +27,18 @@ class GradcheckResult:
     and every parameter name (``"0.weight"``, ``"0.bias"``...) for a module,
     ``"pred"`` for a loss. ``worst`` is the largest of them, ``ok`` (and
     ``bool(result)``) says ``worst <= tolerance``, and ``print(result)`` shows
-    one line per array and then ``gradcheck ok`` or ``gradcheck FAILED``.
+    one line per array, then ``gradcheck ok`` or ``gradcheck FAILED``, then
+    ``notes``: hints on why a check failed (a ReLU kink within reach, round-off
+    of tiny gradients, a backward that is wrong only with ``need_input_grad=False``).
     """
 
     errors: dict[str, float] = field(default_factory=dict)
     tolerance: float = 1e-6
     # inputs of ReLU-type modules so close to their kink at 0 that a +-eps nudge may
-    # cross it: there a central difference is not the derivative (see __str__)
+    # cross it: there a central difference is not the derivative
     near_kinks: int = 0
     kink_margin: float = 0.0
+    notes: list[str] = field(default_factory=list)
 
     @property
     def worst(self) -> float:
@@ -54,14 +57,7 @@ class GradcheckResult:
         lines = [f"{name:>16}: {err:.2e}" for name, err in self.errors.items()]
         verdict = "ok" if self.ok else f"FAILED (tolerance {self.tolerance:.0e})"
         lines.append(f"gradcheck {verdict}")
-        if not self.ok and self.near_kinks:
-            lines.append(
-                f"note: {self.near_kinks} input(s) of ReLU/LeakyReLU lie within "
-                f"{self.kink_margin:.0e} of the kink at 0, where a central difference is not "
-                "the derivative: the failure may be there, not in backward (check again on "
-                "inputs away from it, e.g. random x or non-zero biases)"
-            )
-        return "\n".join(lines)
+        return "\n".join(lines + [f"note: {n}" for n in self.notes])
 
 
 def relative_error(analytic: np.ndarray, numeric: np.ndarray) -> float:
@@ -165,11 +161,77 @@ def gradcheck(
     target.forward(x)
     grad_x = target.backward(weights)
     analytic = {name: p.grad.copy() for name, p in target.named_parameters()}
+    # fit calls a model's first layer with need_input_grad=False: its parameter
+    # gradients must not depend on that flag
+    without = _gradients_without_input_grad(target, x, weights, result)
+    # round-off of L's sum, magnified by 1/eps in a central difference
+    roundoff = 4 * np.finfo(np.float64).eps * float(np.sum(np.abs(out * weights))) / eps
+    numeric: dict[str, np.ndarray] = {}
     if check_inputs:
-        result.errors["input"] = relative_error(grad_x, numeric_gradient(scalar, x, eps))
+        numeric["input"] = numeric_gradient(scalar, x, eps)
+        result.errors["input"] = relative_error(grad_x, numeric["input"])
     for name, p in target.named_parameters():
-        result.errors[name] = relative_error(analytic[name], numeric_gradient(scalar, p.data, eps))
+        numeric[name] = numeric_gradient(scalar, p.data, eps)
+        result.errors[name] = relative_error(analytic[name], numeric[name])
+        if without is not None and name in without:
+            error = relative_error(without[name], numeric[name])
+            if error > max(tolerance, result.errors[name]):
+                result.notes.append(
+                    f"{name}: backward(..., need_input_grad=False) gives another gradient "
+                    f"(relative error {error:.1e}); fit calls the first layer that way, so it "
+                    "would learn wrongly there"
+                )
+                result.errors[name] = error
+    if not result.ok:
+        _explain_failure(result, numeric, roundoff)
     return result
+
+
+def _gradients_without_input_grad(
+    target: Module, x: np.ndarray, weights: np.ndarray, result: GradcheckResult
+) -> dict[str, np.ndarray] | None:
+    """The parameter gradients of ``backward(weights, need_input_grad=False)``, or None
+    (with a note) when ``target.backward`` takes no such argument."""
+    if not target.params and not target.children():
+        return None  # no parameters: the flag changes nothing to check
+    target.zero_grad()
+    target.forward(x)
+    try:
+        target.backward(weights, need_input_grad=False)
+    except TypeError as exc:
+        if "need_input_grad" not in str(exc) and "positional argument" not in str(exc):
+            raise
+        result.notes.append(
+            f"{type(target).__name__}.backward takes no need_input_grad argument; fit "
+            "passes need_input_grad=False to a model's first layer, so it would fail there"
+        )
+        return None
+    return {name: p.grad.copy() for name, p in target.named_parameters()}
+
+
+def _explain_failure(
+    result: GradcheckResult, numeric: dict[str, np.ndarray], roundoff: float
+) -> None:
+    """Add the notes that say when a failure may not be the backward's fault."""
+    if result.near_kinks:
+        result.notes.append(
+            f"{result.near_kinks} input(s) of ReLU/LeakyReLU lie within "
+            f"{result.kink_margin:.0e} of the kink at 0, where a central difference is not "
+            "the derivative: the failure may be there, not in backward (check again on "
+            "inputs away from it, e.g. random x or non-zero biases)"
+        )
+    tiny: dict[str, float] = {}  # failed arrays whose gradients are at round-off level
+    for name, error in result.errors.items():
+        scale = float(np.max(np.abs(numeric[name]))) if numeric[name].size else 0.0
+        if error > result.tolerance and scale > 0 and error <= 10 * roundoff / scale:
+            tiny[name] = scale
+    if tiny:
+        result.notes.append(
+            f"{', '.join(tiny)}: gradients this small (largest entry {max(tiny.values()):.1e}) "
+            f"are no larger than the central differences' own round-off (~{roundoff:.0e}): "
+            "likely not a backward error (check on inputs where the outputs are not "
+            "saturated, or with a larger eps)"
+        )
 
 
 def _modules(module: Module) -> Iterator[Module]:

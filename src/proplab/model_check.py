@@ -67,6 +67,7 @@ class ModelCheck:
     tolerance: float = 1e-6
     samples: list[int] = field(default_factory=list)  # the data rows checked on
     skipped: list[int] = field(default_factory=list)  # rows passed over: a kink within reach
+    notes: list[str] = field(default_factory=list)  # gradcheck's hints, by module
 
     @property
     def worst(self) -> float:
@@ -141,9 +142,12 @@ def check_config(
     # the same random output weights for every check: a seeded generator per check
     for i, (layer, inp) in enumerate(zip(layers, inputs, strict=True)):
         result = gradcheck(layer, inp, eps=eps, tolerance=tolerance, rng=np.random.default_rng(i))
-        check.rows += _rows(i, repr(layer).split("\n")[0], result.errors, layer, inp)
+        name = repr(layer).split("\n")[0]
+        check.rows += _rows(i, name, result.errors, layer, inp)
+        check.notes += [f"{i} {name}: {note}" for note in result.notes]
     result = gradcheck(model, x, eps=eps, tolerance=tolerance, rng=np.random.default_rng(0))
     check.rows += _rows(-1, "whole model", result.errors, model, x)
+    check.notes += [f"whole model: {note}" for note in result.notes]
     pred = model.forward(x)
     result = gradcheck(loss, pred, y, eps=eps, tolerance=tolerance)
     check.rows.append(CheckRow(None, type(loss).__name__, "pred", pred.size, result.errors["pred"]))
@@ -233,4 +237,4 @@ def format_check(check: ModelCheck) -> str:
             f"gradcheck FAILED: {len(check.failed)} of {arrays} arrays over {check.tolerance:g}, "
             f"first {first.module} {first.array} ({first.error:.1e})"
         )
-    return "\n".join([*lines, verdict])
+    return "\n".join([*lines, verdict, *(f"note: {note}" for note in check.notes)])
