@@ -359,3 +359,40 @@ def test_backward_before_forward_says_so():
     x = np.ones((4, 2))
     model.forward(x)
     assert model.backward(np.ones((4, 1))).shape == (4, 2)  # and after forward, it works
+
+
+def test_a_module_that_skipped_module_init_is_named():
+    from proplab import SGD, Linear, Module, Sequential
+
+    class NoSuper(Module):
+        def __init__(self) -> None:  # forgot super().__init__()
+            self.scale = 2.0
+
+    model = Sequential(Linear(2, 2, rng=np.random.default_rng(0)), NoSuper())
+    with pytest.raises(TypeError, match=r"NoSuper has no params: its __init__ must call super"):
+        SGD(model.parameters())
+
+
+def test_a_parameter_left_out_of_params_is_refused_not_silently_frozen():
+    from proplab import SGD, Linear, Module, Parameter, Sequential
+
+    class Scale(Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.a = Parameter(np.ones(2), name="a")  # never put in self.params
+
+        def forward(self, x):
+            return x * self.a.data
+
+    lin = Linear(2, 2, rng=np.random.default_rng(0))
+    model = Sequential(lin, Scale())
+    with pytest.raises(ValueError, match=r"Scale\.a is a Parameter but not in Scale\.params"):
+        SGD(model.parameters())
+
+    class Tied(Module):  # holds a parameter another module of the tree registers: fine
+        def __init__(self, weight: Parameter) -> None:
+            super().__init__()
+            self.weight = weight
+
+    tied = Sequential(lin, Tied(lin.weight))
+    assert tied.parameters() == [lin.weight, lin.bias]

@@ -251,21 +251,21 @@ def test_the_model_file_round_trips_and_needs_the_registration_to_load(doc, monk
     assert str(err.value) == " ".join(quoted.split()) + f" (known: {known})"
 
 
-def test_a_class_registered_under_a_built_in_name_replaces_it(tmp_path):
+def test_a_class_named_like_a_built_in_is_registered_under_its_own_name(tmp_path):
     class Sigmoid(proplab.Module):  # a student's own sigmoid, same name as the built-in
         pass
 
     with _registry_restored():
-        serialize.register_module_type(Sigmoid)
-        assert serialize.MODULE_TYPES["Sigmoid"].cls is Sigmoid
-        with pytest.raises(TypeError, match="cannot save a Sigmoid: not a supported module"):
-            proplab.save(proplab.mlp(2, 4, 1, rng=np.random.default_rng(0)), tmp_path / "m.npz")
-    assert serialize.MODULE_TYPES["Sigmoid"].cls is proplab.Sigmoid
-    with _registry_restored():  # under a name of its own, both save
-        serialize.register_module_type(Sigmoid, name="MySigmoid")
+        with pytest.raises(ValueError, match=r"'Sigmoid' is proplab's own proplab\.activat"):
+            serialize.register_module_type(Sigmoid)
+        assert serialize.MODULE_TYPES["Sigmoid"].cls is proplab.Sigmoid  # left as it was
+        serialize.register_module_type(Sigmoid, name="MySigmoid")  # as the doc says
         model = proplab.Sequential(proplab.Sigmoid(), Sigmoid())
         loaded = proplab.load(proplab.save(model, tmp_path / "m.npz"))
         assert [type(m) for m in loaded.layers] == [proplab.Sigmoid, Sigmoid]
+        # a class of one's own may be registered again (a notebook cell run twice)
+        serialize.register_module_type(Sigmoid, name="MySigmoid")
+    assert 'register_module_type(Sigmoid, name="MySigmoid")' in DOC
 
 
 def test_the_command_line_paragraph(capsys):

@@ -298,15 +298,43 @@ class Module:
 
         A child's names are prefixed with its index: ``"0.weight"``, ``"2.bias"``.
         """
-        for name, p in self.params.items():
+        try:
+            params = self.params
+        except AttributeError:
+            raise TypeError(
+                f"{type(self).__name__} has no params: its __init__ must call "
+                "super().__init__() first (Module.__init__ creates self.params)"
+            ) from None
+        for name, p in params.items():
             yield prefix + name, p
         for i, child in enumerate(self.children()):
             yield from child.named_parameters(f"{prefix}{i}.")
 
     def parameters(self) -> list[Parameter]:
         """Every Parameter of this module and its children, in :meth:`named_parameters` order
-        (what an optimizer takes)."""
-        return [p for _, p in self.named_parameters()]
+        (what an optimizer takes).
+
+        Raises ValueError for a Parameter kept as an attribute of a module in the tree but
+        in no module's ``params``: no optimizer would ever update it.
+        """
+        found = [p for _, p in self.named_parameters()]
+        registered = {id(p) for p in found}
+        for module in self._tree():
+            for attr, value in vars(module).items():
+                if isinstance(value, Parameter) and id(value) not in registered:
+                    name = type(module).__name__
+                    raise ValueError(
+                        f"{name}.{attr} is a Parameter but not in {name}.params, so no "
+                        f"optimizer would update it: add it in __init__, e.g. "
+                        f"self.params[{attr!r}] = self.{attr}"
+                    )
+        return found
+
+    def _tree(self) -> Iterator[Module]:
+        """This module and every module below it."""
+        yield self
+        for child in self.children():
+            yield from child._tree()
 
     def has_parameters(self) -> bool:
         """True if this module or any child has a Parameter (stops at the first found)."""

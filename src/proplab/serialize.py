@@ -105,11 +105,24 @@ def register_module_type(
             ) from None
         except ValueError:  # no signature to inspect (a builtin): trust the caller
             pass
-    MODULE_TYPES[name or cls.__name__] = ModuleType(
+    key = name or cls.__name__
+    existing = MODULE_TYPES.get(key)
+    if existing is not None and existing.cls is not cls and _is_proplabs(existing.cls):
+        # replacing it would leave proplab's own module unsaveable (and files unloadable)
+        raise ValueError(
+            f"register_module_type: {key!r} is proplab's own {existing.cls.__module__}."
+            f"{existing.cls.__name__}; register {cls.__qualname__} under another name, "
+            f"e.g. register_module_type({cls.__name__}, ..., name='My{key}')"
+        )
+    MODULE_TYPES[key] = ModuleType(
         cls,
         to_spec or (lambda m, describe: {}),
         from_spec or (lambda spec, build: cls()),
     )
+
+
+def _is_proplabs(cls: type) -> bool:
+    return cls.__module__ == "proplab" or cls.__module__.startswith("proplab.")
 
 
 def _linear_to_spec(m: Linear, describe: Describe) -> Spec:
