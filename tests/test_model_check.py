@@ -58,10 +58,13 @@ def test_relu_at_its_kink_is_not_reported_as_a_wrong_backward(monkeypatch):
     assert check.ok
     assert check.skipped == [0] and check.samples == [1, 2, 3, 4]
     assert "skipped row 0: it puts a ReLU input at its kink at 0" in format_check(check)
-    # without skipping such rows the central differences are wrong there, not the backward
+    # with row 0, every nudge of a hidden bias crosses the kink: those arrays of the whole
+    # model cannot be compared (each layer's own check still compares its bias)
     monkeypatch.setattr(model_check, "KINK_MARGIN", 0)
     naive = check_config(cfg)
-    assert naive.samples == [0, 1, 2, 3] and not naive.ok
+    assert naive.samples == [0, 1, 2, 3] and not naive.ok and naive.failed == []
+    assert [(r.index, r.array) for r in naive.uncompared] == [(-1, "0.bias"), (-1, "2.bias")]
+    assert [r.error for r in naive.rows if r.index == 0 and r.array == "bias"][0] < 1e-8
 
 
 def test_other_networks_pass():
@@ -111,12 +114,18 @@ def test_rows_clear_of_kinks_fill_up_with_the_clearest():
     assert rows == [2, 4] and skipped == [0, 1, 3]
 
 
-def test_gradchecks_notes_are_shown_under_the_table(monkeypatch):
-    # KINK_MARGIN 0: row 0 (XOR's (0, 0)) is used, and gradcheck's own note explains the failure
+def test_uncompared_arrays_make_the_check_incomplete_with_notes(monkeypatch, capsys):
+    # KINK_MARGIN 0: row 0 (XOR's (0, 0)) is used; gradcheck says what it could not compare
     monkeypatch.setattr(model_check, "KINK_MARGIN", 0)
     check = check_config(RunConfig(activation="relu"))
-    assert not check.ok
     lines = format_check(check).splitlines()
     notes = [line for line in lines if line.startswith("note: ")]
-    assert notes and lines[-len(notes) - 1].startswith("gradcheck FAILED")
-    assert any(n.startswith("note: whole model: 20 input(s) of ReLU/LeakyReLU") for n in notes)
+    verdict = lines[-len(notes) - 1]
+    assert verdict.startswith(
+        "gradcheck incomplete: whole model 0.bias, whole model 2.bias not compared (worst "
+    )
+    assert sum("<- not compared" in line for line in lines) == 2
+    assert notes[-1].startswith("note: whole model: 22 of 159 entries not compared: nudging")
+    # nothing failed: the command exits 0 and prints the same
+    assert main(["gradcheck", "--activation", "relu"]) == 0
+    assert verdict in capsys.readouterr().out

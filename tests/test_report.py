@@ -841,3 +841,18 @@ def test_the_gradients_line_reports_a_wrong_backward(monkeypatch):
     assert line.startswith("**Gradients**: FAILED: 10 of the 20 checked arrays")
     assert "differ from central differences (float64, 4 samples of xor) by more than 1e-06" in line
     assert "first Sigmoid() input (5.0e-01)" in line
+
+
+def test_the_gradients_line_of_an_incomplete_check(monkeypatch):
+    from types import SimpleNamespace
+
+    from proplab import model_check
+
+    # XOR's (0, 0) kept: two arrays of the whole ReLU model cannot be compared
+    monkeypatch.setattr(model_check, "KINK_MARGIN", 0)
+    records = [SimpleNamespace(dataset="xor", config=RunConfig(dataset="xor"))]
+    line = report._gradients_line(RunConfig(activation="relu"), records, "xor")
+    # the bound is round-off (its power of ten may differ on another BLAS)
+    assert re.search(r"relative error below 1e-(0[7-9]|1\d) in 18 of the 20 checked arrays", line)
+    assert "; 2 could not be compared (ReLU kinks);" in line
+    assert "`proplab gradcheck --dataset xor --activation relu`" in line

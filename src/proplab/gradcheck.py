@@ -26,36 +26,46 @@ class GradcheckResult:
     ``errors`` maps each checked array to its worst relative error: ``"input"``
     and every parameter name (``"0.weight"``, ``"0.bias"``...) for a module,
     ``"pred"`` for a loss. ``worst`` is the largest of them, ``ok`` (and
-    ``bool(result)``) says ``worst <= tolerance``, and ``print(result)`` shows
-    one line per array, then ``gradcheck ok`` or ``gradcheck FAILED``, then
-    ``notes``: hints on why a check failed (a ReLU kink within reach, round-off
-    of tiny gradients, a backward that is wrong only with ``need_input_grad=False``).
+    ``bool(result)``) says every one is within ``tolerance``, and ``print(result)``
+    shows one line per array, then ``gradcheck ok`` or ``FAILED``, then ``notes``.
+
+    Entries whose +-eps nudge moves a ReLU/LeakyReLU input across its kink at 0
+    are not compared (a central difference there is not the derivative); they are
+    counted in ``kink_skipped``. An array none of whose entries could be compared
+    has the error NaN, and the check is then incomplete, not ok.
     """
 
     errors: dict[str, float] = field(default_factory=dict)
     tolerance: float = 1e-6
-    # inputs of ReLU-type modules so close to their kink at 0 that a +-eps nudge may
-    # cross it: there a central difference is not the derivative
-    near_kinks: int = 0
-    kink_margin: float = 0.0
+    kink_skipped: int = 0
     notes: list[str] = field(default_factory=list)
 
     @property
     def worst(self) -> float:
-        """The largest error over every checked array (0.0 when nothing was checked)."""
-        return max(self.errors.values(), default=0.0)
+        """The largest error over the compared arrays (0.0 when nothing was compared)."""
+        return max((e for e in self.errors.values() if not math.isnan(e)), default=0.0)
+
+    @property
+    def uncompared(self) -> list[str]:
+        """The arrays of which no entry could be compared (every nudge crossed a kink)."""
+        return [name for name, e in self.errors.items() if math.isnan(e)]
 
     @property
     def ok(self) -> bool:
-        """``worst <= tolerance``."""
-        return self.worst <= self.tolerance
+        """Every array compared and within ``tolerance``."""
+        return all(e <= self.tolerance for e in self.errors.values())
 
     def __bool__(self) -> bool:
         return self.ok
 
     def __str__(self) -> str:
         lines = [f"{name:>16}: {err:.2e}" for name, err in self.errors.items()]
-        verdict = "ok" if self.ok else f"FAILED (tolerance {self.tolerance:.0e})"
+        if self.ok:
+            verdict = "ok"
+        elif self.worst > self.tolerance:
+            verdict = f"FAILED (tolerance {self.tolerance:.0e})"
+        else:
+            verdict = f"incomplete: {', '.join(self.uncompared)} not compared"
         lines.append(f"gradcheck {verdict}")
         return "\n".join(lines + [f"note: {n}" for n in self.notes])
 
@@ -150,8 +160,7 @@ def gradcheck(
     if len(arrays) != 1:
         raise ValueError("gradcheck of a module takes one input array")
     (x,) = arrays
-    result.kink_margin = 1000 * eps  # a nudge moves a later input by eps times weights
-    out, result.near_kinks = _forward_counting_kinks(target, x, result.kink_margin)
+    out = target.forward(x)
     weights = rng.standard_normal(out.shape)
 
     def scalar() -> float:
@@ -166,25 +175,110 @@ def gradcheck(
     without = _gradients_without_input_grad(target, x, weights, result)
     # round-off of L's sum, magnified by 1/eps in a central difference
     roundoff = 4 * np.finfo(np.float64).eps * float(np.sum(np.abs(out * weights))) / eps
+    checked = [("input", x, grad_x)] if check_inputs else []
+    checked += [(name, p.data, analytic[name]) for name, p in target.named_parameters()]
     numeric: dict[str, np.ndarray] = {}
-    if check_inputs:
-        numeric["input"] = numeric_gradient(scalar, x, eps)
-        result.errors["input"] = relative_error(grad_x, numeric["input"])
-    for name, p in target.named_parameters():
-        numeric[name] = numeric_gradient(scalar, p.data, eps)
-        result.errors[name] = relative_error(analytic[name], numeric[name])
-        if without is not None and name in without:
-            error = relative_error(without[name], numeric[name])
-            if error > max(tolerance, result.errors[name]):
-                result.notes.append(
-                    f"{name}: backward(..., need_input_grad=False) gives another gradient "
-                    f"(relative error {error:.1e}); fit calls the first layer that way, so it "
-                    "would learn wrongly there"
-                )
-                result.errors[name] = error
-    if not result.ok:
+    with _KinkWatch(target) as watch:
+        scalar()
+        base = watch.take()  # which side of each kink every input is on, unnudged
+        for name, array, grad in checked:
+            numeric[name], valid = _numeric_gradient_watched(scalar, array, eps, watch, base)
+            result.kink_skipped += int(np.count_nonzero(~valid))
+            result.errors[name] = _compared_error(grad, numeric[name], valid)
+            if without is not None and name in without:
+                error = _compared_error(without[name], numeric[name], valid)
+                if error > max(tolerance, result.errors[name]):
+                    result.notes.append(
+                        f"{name}: backward(..., need_input_grad=False) gives another gradient "
+                        f"(relative error {error:.1e}); fit calls the first layer that way, "
+                        "so it would learn wrongly there"
+                    )
+                    result.errors[name] = error
+    if result.kink_skipped:
+        total = sum(a.size for _, a, _ in checked)
+        result.notes.append(
+            f"{result.kink_skipped} of {total} entries not compared: nudging them by +-eps "
+            "moves a ReLU/LeakyReLU input across its kink at 0, where a central difference "
+            "is not the derivative"
+            + (
+                f"; nothing of {', '.join(result.uncompared)} could be compared (check on "
+                "other inputs, e.g. random x, or with non-zero biases)"
+                if result.uncompared
+                else ""
+            )
+        )
+    if result.worst > tolerance:
         _explain_failure(result, numeric, roundoff)
     return result
+
+
+def _compared_error(analytic: np.ndarray, numeric: np.ndarray, valid: np.ndarray) -> float:
+    """:func:`relative_error` over the ``valid`` entries; NaN when there are none."""
+    if np.shape(analytic) != np.shape(numeric):
+        return math.inf
+    if valid.all():
+        return relative_error(analytic, numeric)
+    if not valid.any():
+        return math.nan
+    return relative_error(analytic[valid], numeric[valid])
+
+
+class _KinkWatch:
+    """While entered, records which side of 0 every ReLU/LeakyReLU input of ``target``
+    is on, forward pass after forward pass (each such module's forward is wrapped by an
+    instance attribute, removed on exit)."""
+
+    def __init__(self, target: Module) -> None:
+        self.modules = [m for m in _modules(target) if isinstance(m, ReLU | LeakyReLU)]
+        self.sides: list[np.ndarray] = []
+
+    def __enter__(self) -> _KinkWatch:
+        for m in self.modules:
+            m.forward = self._watching(m.forward)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for m in self.modules:
+            del m.forward
+
+    def _watching(self, forward: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
+        def wrapped(inp: np.ndarray, *args: object, **kwargs: object) -> np.ndarray:
+            self.sides.append(np.asarray(inp) > 0)
+            return forward(inp, *args, **kwargs)
+
+        return wrapped
+
+    def take(self) -> list[np.ndarray]:
+        """The sides recorded since the last call."""
+        sides, self.sides = self.sides, []
+        return sides
+
+
+def _crossed(sides: list[np.ndarray], base: list[np.ndarray]) -> bool:
+    return len(sides) != len(base) or any(
+        not np.array_equal(a, b) for a, b in zip(sides, base, strict=True)
+    )
+
+
+def _numeric_gradient_watched(
+    f: Callable[[], float], array: np.ndarray, eps: float, watch: _KinkWatch, base: list
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`numeric_gradient`, and which entries are valid: False where a +-eps nudge
+    put a watched input on the other side of its kink than ``base``."""
+    grad = np.zeros(array.shape, dtype=np.float64)
+    valid = np.ones(array.shape, dtype=bool)
+    for i in np.ndindex(array.shape):
+        old = array[i]
+        array[i] = old + eps
+        plus = f()
+        crossed = _crossed(watch.take(), base)
+        array[i] = old - eps
+        minus = f()
+        crossed = _crossed(watch.take(), base) or crossed
+        array[i] = old
+        grad[i] = (plus - minus) / (2 * eps)
+        valid[i] = not crossed
+    return grad, valid
 
 
 def _gradients_without_input_grad(
@@ -212,18 +306,11 @@ def _gradients_without_input_grad(
 def _explain_failure(
     result: GradcheckResult, numeric: dict[str, np.ndarray], roundoff: float
 ) -> None:
-    """Add the notes that say when a failure may not be the backward's fault."""
-    if result.near_kinks:
-        result.notes.append(
-            f"{result.near_kinks} input(s) of ReLU/LeakyReLU lie within "
-            f"{result.kink_margin:.0e} of the kink at 0, where a central difference is not "
-            "the derivative: the failure may be there, not in backward (check again on "
-            "inputs away from it, e.g. random x or non-zero biases)"
-        )
+    """Add the note that says when a failure may not be the backward's fault."""
     tiny: dict[str, float] = {}  # failed arrays whose gradients are at round-off level
     for name, error in result.errors.items():
         scale = float(np.max(np.abs(numeric[name]))) if numeric[name].size else 0.0
-        if error > result.tolerance and scale > 0 and error <= 10 * roundoff / scale:
+        if result.tolerance < error <= 10 * roundoff / max(scale, 1e-300) and scale > 0:
             tiny[name] = scale
     if tiny:
         result.notes.append(
@@ -238,27 +325,3 @@ def _modules(module: Module) -> Iterator[Module]:
     yield module
     for child in module.children():
         yield from _modules(child)
-
-
-def _forward_counting_kinks(target: Module, x: np.ndarray, margin: float) -> tuple[np.ndarray, int]:
-    """``target.forward(x)``, and how many inputs of its ReLU-type modules are within
-    ``margin`` of 0 (each such module's forward is wrapped for this one call)."""
-    kinked = [m for m in _modules(target) if isinstance(m, ReLU | LeakyReLU)]
-    count = 0
-
-    def counting(forward: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
-        def wrapped(inp: np.ndarray, *args: object, **kwargs: object) -> np.ndarray:
-            nonlocal count
-            count += int(np.count_nonzero(np.abs(inp) < margin))
-            return forward(inp, *args, **kwargs)
-
-        return wrapped
-
-    for m in kinked:
-        m.forward = counting(m.forward)  # an instance attribute, over the class's method
-    try:
-        out = target.forward(x)
-    finally:
-        for m in kinked:
-            del m.forward
-    return out, count

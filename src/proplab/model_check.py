@@ -23,6 +23,7 @@ uses the first rows that keep every kinked layer's input at least
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -71,18 +72,23 @@ class ModelCheck:
 
     @property
     def worst(self) -> float:
-        """The largest relative error over every row (0.0 with no rows)."""
-        return max((r.error for r in self.rows), default=0.0)
+        """The largest relative error over the compared rows (0.0 with none)."""
+        return max((r.error for r in self.rows if not math.isnan(r.error)), default=0.0)
 
     @property
     def ok(self) -> bool:
-        """Every row within the tolerance."""
-        return self.worst <= self.tolerance
+        """Every row compared and within the tolerance."""
+        return all(r.error <= self.tolerance for r in self.rows)
 
     @property
     def failed(self) -> list[CheckRow]:
         """The rows over the tolerance, in model order."""
-        return [r for r in self.rows if not r.error <= self.tolerance]
+        return [r for r in self.rows if r.error > self.tolerance]
+
+    @property
+    def uncompared(self) -> list[CheckRow]:
+        """The rows none of whose entries could be compared (every nudge crossed a kink)."""
+        return [r for r in self.rows if math.isnan(r.error)]
 
 
 def _layers(model: Module) -> list[Module]:
@@ -195,7 +201,8 @@ def format_check(check: ModelCheck) -> str:
     body = []
     for r in check.rows:
         index = "" if r.index is None else ("all" if r.index < 0 else str(r.index))
-        mark = "" if r.error <= check.tolerance else "<- FAILED"
+        mark = "<- not compared" if math.isnan(r.error) else "<- FAILED"
+        mark = "" if r.error <= check.tolerance else mark
         body.append((index, r.module, r.array, f"{r.entries:,}", f"{r.error:.1e}", mark))
     widths = [max(len(row[c]) for row in [header, *body]) for c in range(len(header))]
     right = {0, 3, 4}
@@ -230,6 +237,12 @@ def format_check(check: ModelCheck) -> str:
         verdict = (
             f"gradcheck ok: worst relative error {check.worst:.1e} <= {check.tolerance:g} "
             f"over {arrays} arrays ({total:,} entries)"
+        )
+    elif not check.failed:
+        names = ", ".join(f"{r.module} {r.array}" for r in check.uncompared)
+        verdict = (
+            f"gradcheck incomplete: {names} not compared (worst relative error of the rest "
+            f"{check.worst:.1e} <= {check.tolerance:g})"
         )
     else:
         first = check.failed[0]
