@@ -326,3 +326,40 @@ def test_metadata_with_numpy_values_is_stored_as_plain_json(tmp_path: Path, rng)
     with pytest.raises(TypeError, match="metadata must be JSON values"):
         proplab.save(mlp(2, 4, 1, rng=rng), tmp_path / "n.npz", metadata={"s": {1, 2}})
     assert not (tmp_path / "n.npz").exists()
+
+
+def test_a_stacks_grad_masks_are_saved_and_keep_masked_biases_at_zero(tmp_path):
+    # a stack of runs with and without biases holds the latter's biases at 0 by grad_mask
+    from proplab import SGD, MSELoss, fit
+    from proplab.config import RunConfig
+    from proplab.data import generate_xor_easy
+    from proplab.stacking import build_stack_model
+
+    cfgs = [RunConfig(seed=0), RunConfig(seed=1, bias=False), RunConfig(seed=2)]
+    stack = build_stack_model(cfgs, 2, 1)
+    masked = {n: p.grad_mask for n, p in stack.named_parameters() if p.grad_mask is not None}
+    assert set(masked) == {"0.bias", "2.bias", "4.bias"}
+    again = proplab.load(proplab.save(stack, tmp_path / "stack.npz"))
+    for name, p in again.named_parameters():
+        if name in masked:
+            np.testing.assert_array_equal(p.grad_mask, masked[name])
+            assert p.grad_mask.dtype == p.data.dtype
+        else:
+            assert p.grad_mask is None
+    # training the loaded stack on: replica 1 still has no bias
+    x, y = generate_xor_easy()
+    fit(again, MSELoss(), SGD(again.parameters(), lr=1.0), x, y, 20)
+    for name in masked:
+        bias = dict(again.named_parameters())[name].data
+        assert np.all(bias[1] == 0) and np.any(bias[0] != 0)
+
+
+def test_a_grad_mask_that_fits_no_parameter_is_refused(tmp_path):
+    model = proplab.mlp(2, 3, 1, rng=np.random.default_rng(0))
+    path = proplab.save(model, tmp_path / "m.npz")
+    with np.load(path) as z:
+        arrays = {k: z[k] for k in z.files}
+    arrays["grad_mask.0.bias"] = np.ones((4, 4))
+    np.savez(tmp_path / "bad.npz", **arrays)
+    with pytest.raises(proplab.serialize.ModelFileError, match=r"grad_mask '0.bias' of shape"):
+        proplab.load(tmp_path / "bad.npz")

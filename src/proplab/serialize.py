@@ -52,6 +52,7 @@ from proplab.runio import jsonable, write_bytes
 FORMAT = "proplab-model"
 VERSION = 1
 PARAM_PREFIX = "param."
+MASK_PREFIX = "grad_mask."  # a parameter's grad_mask, when it has one (a stack's biases)
 ARCH_KEY = "architecture"
 
 Spec = dict[str, Any]
@@ -232,7 +233,8 @@ def save(
     """Write ``model`` (weights + architecture, optional JSON ``metadata``) to ``path`` atomically.
 
     Works for replica stacks too: the replica axes are part of each Linear's
-    description and of its weight arrays.
+    description and of its weight arrays, and a parameter's ``grad_mask`` (the
+    biases a stack holds at 0 for runs without them) is saved and loaded with it.
     """
     if Path(path).is_dir():
         raise IsADirectoryError(
@@ -256,6 +258,8 @@ def save(
     arrays: dict[str, np.ndarray] = {ARCH_KEY: np.array(text)}
     for name, p in model.named_parameters():
         arrays[PARAM_PREFIX + name] = p.data
+        if p.grad_mask is not None:  # which entries an optimizer may move
+            arrays[MASK_PREFIX + name] = np.asarray(p.grad_mask)
     buf = io.BytesIO()
     np.savez(buf, **arrays)
     return write_bytes(path, buf.getvalue())
@@ -273,7 +277,7 @@ def load(path: str | os.PathLike[str]) -> Module:
     file is not a proplab model, is corrupt, or its weights do not fit its
     architecture. A missing file raises ``FileNotFoundError``.
     """
-    header, state = _read(path)
+    header, state, masks = _read(path)
     try:
         model = build(header["architecture"])
     except ModelFileError as exc:
@@ -284,10 +288,27 @@ def load(path: str | os.PathLike[str]) -> Module:
         model.load_state_dict(state)
     except ValueError as exc:
         raise ModelFileError(f"{path}: {exc}") from None
+    params = dict(model.named_parameters())
+    for name, mask in masks.items():
+        p = params.get(name)
+        fits = p is not None and mask.dtype.kind in "biuf"
+        try:
+            fits = fits and np.broadcast_shapes(mask.shape, p.data.shape) == p.data.shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ModelFileError(
+                f"{path}: grad_mask {name!r} of shape {mask.shape} fits no parameter "
+                f"of the architecture"
+            )
+        p.grad_mask = mask.astype(p.data.dtype)
     return model
 
 
-def _read(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def _read(
+    path: str | os.PathLike[str],
+) -> tuple[dict[str, Any], dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """``(header, parameter arrays, grad masks)`` of a model file, names without prefixes."""
     if not Path(path).is_file():
         raise FileNotFoundError(f"no model file at {path}")
     with open(path, "rb") as f:
@@ -304,6 +325,7 @@ def _read(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, np.nd
                 raise ModelFileError(f"{path}: not a proplab model file (no '{ARCH_KEY}' entry)")
             header = json.loads(str(z[ARCH_KEY][()]))
             state = {k[len(PARAM_PREFIX) :]: z[k] for k in z.files if k.startswith(PARAM_PREFIX)}
+            masks = {k[len(MASK_PREFIX) :]: z[k] for k in z.files if k.startswith(MASK_PREFIX)}
     except ModelFileError:
         raise
     except (
@@ -323,4 +345,4 @@ def _read(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, np.nd
             f"{path}: model file version {header.get('version')!r} is not supported "
             f"(this proplab reads version {VERSION})"
         )
-    return header, state
+    return header, state, masks
