@@ -373,3 +373,99 @@ def test_saturated_outputs_fail_by_round_off_and_are_told_apart_from_a_wrong_bac
     wrong = gradcheck(Sequential(Linear(2, 3, rng=np.random.default_rng(0)), Wrong()), x)
     assert not wrong.ok and wrong.notes == []  # a real error gets no excuse
     assert wrong.errors["input"] == pytest.approx(1 / 3, rel=1e-6)
+
+
+def test_a_nan_or_inf_gradient_fails_and_is_named():
+    # NaN was the error of an array none of whose entries could be compared, so a
+    # backward returning NaN read "incomplete: input not compared" (exit 0)
+    class Broken(Sigmoid):
+        def __init__(self, bad):
+            super().__init__()
+            self.bad = bad
+
+        def backward(self, grad_out, need_input_grad=True, out=None):
+            grad = super().backward(grad_out)
+            grad[1, 0] = self.bad
+            return grad
+
+    x = np.random.default_rng(0).normal(size=(3, 2))
+    for bad in (np.nan, np.inf):
+        result = gradcheck(Broken(bad), x)
+        assert result.errors["input"] == np.inf and result.worst > result.tolerance
+        assert "FAILED" in str(result) and not result.uncompared
+        assert result.notes == [
+            f"input: the backward gave {bad} at index (1, 0) (1 of 6 entries not finite)"
+        ]
+
+
+def test_a_backward_that_overwrites_the_gradient_instead_of_adding_fails():
+    from proplab import Module, Parameter
+
+    class Overwrite(Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.a = Parameter(np.array([0.5, -2.0, 3.0]), name="a")
+            self.params = {"a": self.a}
+
+        def forward(self, x):
+            self.x = x
+            return x * self.a.data
+
+        def backward(self, grad_out, need_input_grad=True):
+            self.a.grad = np.sum(grad_out * self.x, axis=-2)  # = instead of +=
+            return grad_out * self.a.data if need_input_grad else None
+
+    result = gradcheck(Overwrite(), np.random.default_rng(1).normal(size=(5, 3)))
+    assert not result.ok and result.errors["a"] == 1.0 and result.errors["input"] < 1e-8
+    assert result.notes == [
+        "a: a second backward (no zero_grad between) did not add its gradient to the "
+        "first (relative error 1.0e+00): backward must add into .grad (p.accumulate(...) "
+        "or +=), not overwrite it"
+    ]
+
+
+def test_a_saturated_output_whose_central_differences_are_all_zero_is_explained():
+    # tanh(43.6) is 1.0 in float64: every nudge leaves the loss unchanged (numeric
+    # gradients exactly 0) while the backward gives ~1e-16; the note needed numeric != 0
+    model = mlp(
+        1,
+        [9, 8, 7],
+        1,
+        activation="relu",
+        output_activation="tanh",
+        bias=False,
+        init="normal",
+        rng=np.random.default_rng(344602),
+    )
+    x = np.array([[6.3497147456332925], [15.221730621353672]])
+    result = gradcheck(model, x, rng=np.random.default_rng(344602))
+    assert result.worst > result.tolerance  # FAILED, but for round-off, and said so
+    assert any("likely not a backward error" in note for note in result.notes), str(result)
+
+
+def test_a_loss_nudged_out_of_its_domain_leaves_those_entries_out():
+    # BCELoss refuses 1.000001: a prediction at 1.0 made gradcheck raise about a value
+    # the caller never passed
+    pred = np.array([[1.0], [0.3], [0.0]])
+    target = np.array([[1.0], [0.0], [1.0]])
+    result = gradcheck(BCELoss(), pred, target)
+    assert result.ok and result.errors["pred"] < 1e-8
+    assert result.notes[0].startswith(
+        "2 of 3 entries of pred not compared: BCELoss refuses them nudged by +-eps "
+        "(BCELoss needs probabilities in [0, 1], got 1.000001"
+    )
+    wrong = BCELoss()
+    wrong.backward = lambda: BCELoss.backward(wrong) * 1.01
+    assert gradcheck(wrong, pred, target).errors["pred"] > 1e-3
+
+
+def test_a_sharply_curved_loss_failure_is_explained_and_a_wrong_one_is_not():
+    pred = np.array([[1 - 3e-6], [0.3]])  # BCE with target 0 near p = 1: 1/(1-p) curvature
+    target = np.array([[0.0], [0.0]])
+    result = gradcheck(BCELoss(), pred, target)
+    assert not result.ok and any("likely not a backward error" in n for n in result.notes)
+    pred = np.array([[0.7], [0.3]])
+    wrong = BCELoss()
+    wrong.backward = lambda: BCELoss.backward(wrong) * 1.01
+    result = gradcheck(wrong, pred, target)
+    assert not result.ok and not result.notes

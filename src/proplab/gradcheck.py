@@ -32,7 +32,10 @@ class GradcheckResult:
     Entries whose +-eps nudge moves a ReLU/LeakyReLU input across its kink at 0
     are not compared (a central difference there is not the derivative); they are
     counted in ``kink_skipped``. An array none of whose entries could be compared
-    has the error NaN, and the check is then incomplete, not ok.
+    has the error NaN, and the check is then incomplete, not ok. For a loss, the
+    entries it refuses once nudged (BCELoss at a prediction within eps of 0 or 1) are
+    left out the same way. A NaN or inf gradient has the error inf (FAILED), and so
+    does a backward that overwrites ``.grad`` instead of adding to it.
     """
 
     errors: dict[str, float] = field(default_factory=dict)
@@ -80,6 +83,8 @@ def relative_error(analytic: np.ndarray, numeric: np.ndarray) -> float:
         return math.inf  # a gradient of the wrong shape is wrong, even if it broadcasts
     if analytic.size == 0:
         return 0.0
+    if not (np.isfinite(analytic).all() and np.isfinite(numeric).all()):
+        return math.inf  # NaN would read as "not compared"; a NaN or inf gradient is wrong
     scale = max(float(np.max(np.abs(analytic))), float(np.max(np.abs(numeric))), 1e-12)
     return float(np.max(np.abs(analytic - numeric))) / scale
 
@@ -153,8 +158,18 @@ def gradcheck(
             return float(np.sum(target.forward(pred, tgt)))
 
         loss_value()
-        analytic = target.backward()
-        result.errors["pred"] = relative_error(analytic, numeric_gradient(loss_value, pred, eps))
+        analytic = np.asarray(target.backward())
+        numeric, valid, refused = _numeric_gradient_of_loss(loss_value, pred, eps)
+        result.errors["pred"] = _compared_error(analytic, numeric, valid)
+        if refused:
+            result.notes.append(
+                f"{np.count_nonzero(~valid)} of {pred.size} entries of pred not compared: "
+                f"{type(target).__name__} refuses them nudged by +-eps ({refused}); they are "
+                "within eps of the edge of what it accepts"
+            )
+        _note_non_finite(result, {"pred": analytic})
+        if result.worst > tolerance:
+            _explain_loss_failure(result, loss_value, pred, eps, analytic, numeric, valid)
         return result
 
     if len(arrays) != 1:
@@ -170,6 +185,10 @@ def gradcheck(
     target.forward(x)
     grad_x = target.backward(weights)
     analytic = {name: p.grad.copy() for name, p in target.named_parameters()}
+    # backward must add into .grad: a second backward without zero_grad adds as much again
+    target.forward(x)
+    target.backward(weights)
+    added = {name: p.grad - analytic[name] for name, p in target.named_parameters()}
     # fit calls a model's first layer with need_input_grad=False: its parameter
     # gradients must not depend on that flag
     without = _gradients_without_input_grad(target, x, weights, result)
@@ -178,6 +197,8 @@ def gradcheck(
     checked = [("input", x, grad_x)] if check_inputs else []
     checked += [(name, p.data, analytic[name]) for name, p in target.named_parameters()]
     numeric: dict[str, np.ndarray] = {}
+    valids: dict[str, np.ndarray] = {}
+    analytics: dict[str, np.ndarray] = {}
     with _KinkWatch(target) as watch:
         scalar()
         base = watch.take()  # which side of each kink every input is on, unnudged
@@ -185,6 +206,16 @@ def gradcheck(
             numeric[name], valid = _numeric_gradient_watched(scalar, array, eps, watch, base)
             result.kink_skipped += int(np.count_nonzero(~valid))
             result.errors[name] = _compared_error(grad, numeric[name], valid)
+            valids[name], analytics[name] = valid, grad
+            if name in added:
+                error = _compared_error(added[name], numeric[name], valid)
+                if error > max(tolerance, result.errors[name]):
+                    result.notes.append(
+                        f"{name}: a second backward (no zero_grad between) did not add its "
+                        f"gradient to the first (relative error {error:.1e}): backward must "
+                        "add into .grad (p.accumulate(...) or +=), not overwrite it"
+                    )
+                    result.errors[name], analytics[name] = error, added[name]
             if without is not None and name in without:
                 error = _compared_error(without[name], numeric[name], valid)
                 if error > max(tolerance, result.errors[name]):
@@ -193,7 +224,7 @@ def gradcheck(
                         f"(relative error {error:.1e}); fit calls the first layer that way, "
                         "so it would learn wrongly there"
                     )
-                    result.errors[name] = error
+                    result.errors[name], analytics[name] = error, without[name]
     if result.kink_skipped:
         total = sum(a.size for _, a, _ in checked)
         result.notes.append(
@@ -207,8 +238,9 @@ def gradcheck(
                 else ""
             )
         )
+    _note_non_finite(result, analytics)
     if result.worst > tolerance:
-        _explain_failure(result, numeric, roundoff)
+        _explain_failure(result, analytics, numeric, valids, roundoff)
     return result
 
 
@@ -304,20 +336,95 @@ def _gradients_without_input_grad(
 
 
 def _explain_failure(
-    result: GradcheckResult, numeric: dict[str, np.ndarray], roundoff: float
+    result: GradcheckResult,
+    analytic: dict[str, np.ndarray],
+    numeric: dict[str, np.ndarray],
+    valid: dict[str, np.ndarray],
+    roundoff: float,
 ) -> None:
-    """Add the note that says when a failure may not be the backward's fault."""
+    """Add the note that says when a failure may not be the backward's fault: the
+    backward and the central differences differ by no more than the latter's round-off
+    (also when a saturated output makes every central difference exactly 0)."""
     tiny: dict[str, float] = {}  # failed arrays whose gradients are at round-off level
     for name, error in result.errors.items():
-        scale = float(np.max(np.abs(numeric[name]))) if numeric[name].size else 0.0
-        if result.tolerance < error <= 10 * roundoff / max(scale, 1e-300) and scale > 0:
-            tiny[name] = scale
+        if not result.tolerance < error < math.inf or name not in numeric:
+            continue
+        a, n = analytic[name][valid[name]], numeric[name][valid[name]]
+        if a.size and np.max(np.abs(a - n)) <= 10 * roundoff:
+            tiny[name] = float(max(np.max(np.abs(a)), np.max(np.abs(n))))
     if tiny:
         result.notes.append(
             f"{', '.join(tiny)}: gradients this small (largest entry {max(tiny.values()):.1e}) "
             f"are no larger than the central differences' own round-off (~{roundoff:.0e}): "
             "likely not a backward error (check on inputs where the outputs are not "
             "saturated, or with a larger eps)"
+        )
+
+
+def _note_non_finite(result: GradcheckResult, analytic: dict[str, np.ndarray]) -> None:
+    """Name the arrays whose backward gave NaN or inf (their error is inf: FAILED)."""
+    for name, grad in analytic.items():
+        bad = ~np.isfinite(grad)
+        if bad.any():
+            where = tuple(int(i) for i in np.argwhere(bad)[0])
+            result.notes.append(
+                f"{name}: the backward gave {grad[where]} at index {where} "
+                f"({np.count_nonzero(bad)} of {grad.size} entries not finite)"
+            )
+
+
+def _numeric_gradient_of_loss(
+    f: Callable[[], float], array: np.ndarray, eps: float
+) -> tuple[np.ndarray, np.ndarray, str]:
+    """:func:`numeric_gradient` of a loss, and which entries are valid: False where the
+    loss refused a nudged value with a ValueError (e.g. BCELoss at a prediction within
+    eps of 0 or 1); the first such message, or ``""``."""
+    grad = np.zeros(array.shape, dtype=np.float64)
+    valid = np.ones(array.shape, dtype=bool)
+    refused = ""
+    for i in np.ndindex(array.shape):
+        old = array[i]
+        try:
+            array[i] = old + eps
+            plus = f()
+            array[i] = old - eps
+            minus = f()
+        except ValueError as exc:
+            valid[i], refused = False, refused or str(exc)
+            continue
+        finally:
+            array[i] = old
+        grad[i] = (plus - minus) / (2 * eps)
+    return grad, valid, refused
+
+
+def _explain_loss_failure(
+    result: GradcheckResult,
+    f: Callable[[], float],
+    pred: np.ndarray,
+    eps: float,
+    analytic: np.ndarray,
+    numeric: np.ndarray,
+    valid: np.ndarray,
+) -> None:
+    """Note a loss failure the central differences themselves account for: with eps / 2
+    they move by as much as they differ from the backward (a sharply curved loss, e.g.
+    BCE near 0 or 1, or round-off of large logits), which a wrong backward does not do."""
+    error = result.errors["pred"]
+    if not result.tolerance < error < math.inf:
+        return
+    half, valid_half, _ = _numeric_gradient_of_loss(f, pred, eps / 2)
+    both = valid & valid_half
+    if not both.any():
+        return
+    off = float(np.max(np.abs(analytic[both] - numeric[both])))
+    moved = float(np.max(np.abs(half[both] - numeric[both])))
+    if moved >= off / 4:
+        result.notes.append(
+            f"pred: the central differences change by {moved:.1e} from eps to eps/2, as much "
+            f"as they differ from the backward ({off:.1e}): the loss curves too sharply or "
+            "rounds off too much here (predictions near 0 or 1, large logits) for them; "
+            "likely not a backward error (check on moderate predictions)"
         )
 
 
