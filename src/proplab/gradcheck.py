@@ -32,7 +32,10 @@ class GradcheckResult:
     Entries whose +-eps nudge moves a ReLU/LeakyReLU input across its kink at 0
     are not compared (a central difference there is not the derivative); they are
     counted in ``kink_skipped``. An array none of whose entries could be compared
-    has the error NaN, and the check is then incomplete, not ok. For a loss, the
+    has the error NaN, and the check is then incomplete, not ok; so has an array whose
+    every gradient entry is below the central differences' own round-off (a saturated
+    sigmoid's). Otherwise errors are measured against at least that round-off over the
+    tolerance: a backward within round-off of the central differences passes. For a loss, the
     entries it refuses once nudged (BCELoss at a prediction within eps of 0 or 1) are
     left out the same way. A NaN or inf gradient has the error inf (FAILED), and so
     does a backward that overwrites ``.grad`` instead of adding to it.
@@ -50,7 +53,8 @@ class GradcheckResult:
 
     @property
     def uncompared(self) -> list[str]:
-        """The arrays of which no entry could be compared (every nudge crossed a kink)."""
+        """The arrays of which no entry could be compared (every nudge crossed a kink, or
+        every gradient was below the central differences' round-off)."""
         return [name for name, e in self.errors.items() if math.isnan(e)]
 
     @property
@@ -192,23 +196,29 @@ def gradcheck(
     # fit calls a model's first layer with need_input_grad=False: its parameter
     # gradients must not depend on that flag
     without = _gradients_without_input_grad(target, x, weights, result)
-    # round-off of L's sum, magnified by 1/eps in a central difference
+    # round-off of L's sum, magnified by 1/eps in a central difference; errors are
+    # measured against at least roundoff / tolerance (see _compared_error)
     roundoff = 4 * np.finfo(np.float64).eps * float(np.sum(np.abs(out * weights))) / eps
+    floor = roundoff / tolerance if tolerance > 0 else 0.0
     checked = [("input", x, grad_x)] if check_inputs else []
     checked += [(name, p.data, analytic[name]) for name, p in target.named_parameters()]
     numeric: dict[str, np.ndarray] = {}
     valids: dict[str, np.ndarray] = {}
     analytics: dict[str, np.ndarray] = {}
+    tiny: list[str] = []  # arrays whose gradients are all below the round-off
     with _KinkWatch(target) as watch:
         scalar()
         base = watch.take()  # which side of each kink every input is on, unnudged
         for name, array, grad in checked:
             numeric[name], valid = _numeric_gradient_watched(scalar, array, eps, watch, base)
             result.kink_skipped += int(np.count_nonzero(~valid))
-            result.errors[name] = _compared_error(grad, numeric[name], valid)
+            result.errors[name] = _compared_error(grad, numeric[name], valid, floor)
+            if _below_roundoff(grad, numeric[name], valid, roundoff):
+                tiny.append(name)
+                result.errors[name] = math.nan  # not compared: any tiny value would pass
             valids[name], analytics[name] = valid, grad
             if name in added:
-                error = _compared_error(added[name], numeric[name], valid)
+                error = _compared_error(added[name], numeric[name], valid, floor)
                 if error > max(tolerance, result.errors[name]):
                     result.notes.append(
                         f"{name}: a second backward (no zero_grad between) did not add its "
@@ -217,7 +227,7 @@ def gradcheck(
                     )
                     result.errors[name], analytics[name] = error, added[name]
             if without is not None and name in without:
-                error = _compared_error(without[name], numeric[name], valid)
+                error = _compared_error(without[name], numeric[name], valid, floor)
                 if error > max(tolerance, result.errors[name]):
                     result.notes.append(
                         f"{name}: backward(..., need_input_grad=False) gives another gradient "
@@ -238,21 +248,52 @@ def gradcheck(
                 else ""
             )
         )
+    if tiny:
+        result.notes.append(
+            f"{', '.join(tiny)} not compared: every gradient entry is below the central "
+            f"differences' own round-off (~{roundoff:.0e}), so any tiny value would pass "
+            "(check on inputs where the outputs are not saturated)"
+        )
     _note_non_finite(result, analytics)
     if result.worst > tolerance:
         _explain_failure(result, analytics, numeric, valids, roundoff)
     return result
 
 
-def _compared_error(analytic: np.ndarray, numeric: np.ndarray, valid: np.ndarray) -> float:
-    """:func:`relative_error` over the ``valid`` entries; NaN when there are none."""
+def _compared_error(
+    analytic: np.ndarray, numeric: np.ndarray, valid: np.ndarray, floor: float = 0.0
+) -> float:
+    """:func:`relative_error` over the ``valid`` entries; NaN when there are none.
+
+    ``floor``: the smallest scale an error is measured against (the central
+    differences' round-off over the tolerance), so an array whose backward and
+    central differences differ by no more than that round-off passes: gradients of a
+    few 1e-5 (a deep sigmoid network) are otherwise failed for rounding alone.
+    """
     if np.shape(analytic) != np.shape(numeric):
         return math.inf
-    if valid.all():
-        return relative_error(analytic, numeric)
     if not valid.any():
         return math.nan
-    return relative_error(analytic[valid], numeric[valid])
+    a, n = (analytic, numeric) if valid.all() else (analytic[valid], numeric[valid])
+    error = relative_error(a, n)
+    if floor > 0 and 0 < error < math.inf:
+        scale = max(float(np.max(np.abs(a))), float(np.max(np.abs(n))), 1e-12)
+        error *= scale / max(scale, floor)
+    return error
+
+
+def _below_roundoff(
+    analytic: np.ndarray, numeric: np.ndarray, valid: np.ndarray, roundoff: float
+) -> bool:
+    """Every valid entry of both below the central differences' round-off, and not all
+    exactly zero: such gradients cannot be compared (any wrong tiny value would pass)."""
+    if np.shape(analytic) != np.shape(numeric) or not valid.any():
+        return False
+    a, n = np.asarray(analytic)[valid], numeric[valid]
+    if not np.isfinite(a).all():
+        return False
+    scale = max(float(np.max(np.abs(a))), float(np.max(np.abs(n))))
+    return 0.0 < scale < roundoff
 
 
 class _KinkWatch:
