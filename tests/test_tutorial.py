@@ -4,11 +4,11 @@ print what the doc shows after them, and the claims its prose makes hold."""
 from __future__ import annotations
 
 import contextlib
-import io
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import docblocks
 import numpy as np
 import pytest
 
@@ -21,17 +21,8 @@ ROOT = Path(__file__).resolve().parents[1]
 DOC = (ROOT / "docs" / "own_layer.md").read_text(encoding="utf-8")
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
-# a python block, and the text block right after it (what it prints), if any
-BLOCKS = re.findall(r"```python\n(.*?)```(?:\s*```text\n(.*?)```)?", DOC, flags=re.S)
-
-# gradcheck errors below 1e-8 are central-difference round-off: their digits depend
-# on the BLAS and CPU, so the doc's and the run's are compared as "round-off" only
-# (a run printing 2.00e-07 where the doc shows 5.21e-10 still differs)
-ROUND_OFF = re.compile(r"\b\d\.\d\de-(?:09|[1-9]\d)\b")
-
-
-def _normalized(text: str) -> str:
-    return ROUND_OFF.sub("<round-off>", text)
+BLOCKS = docblocks.blocks(DOC)
+_normalized = docblocks.normalized
 
 
 @contextlib.contextmanager
@@ -49,16 +40,10 @@ def _registry_restored() -> Iterator[None]:
 def doc(tmp_path_factory) -> tuple[Path, dict, list[str]]:
     """Run every block once: (the folder it ran in, its namespace, each block's stdout)."""
     folder = tmp_path_factory.mktemp("own_layer")
-    namespace: dict = {}
-    printed: list[str] = []
     # the doc registers SiLU and Scale: forgotten once it has run, as in a new process
     with _registry_restored(), pytest.MonkeyPatch.context() as mp:
         mp.chdir(folder)  # the doc saves xor_silu.npz where it runs
-        for i, (code, _) in enumerate(BLOCKS):
-            out = io.StringIO()
-            with contextlib.redirect_stdout(out):
-                exec(compile(code, f"docs/own_layer.md block {i + 1}", "exec"), namespace)  # noqa: S102
-            printed.append(out.getvalue())
+        namespace, printed = docblocks.run(BLOCKS, "docs/own_layer.md")
     return folder, namespace, printed
 
 

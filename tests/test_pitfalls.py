@@ -1,0 +1,69 @@
+"""docs/pitfalls.md works as written: each classic mistake fails gradcheck on the array
+the doc names, by the amount it explains, and the zero start passes it yet learns nothing."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import docblocks
+import numpy as np
+import pytest
+
+import proplab
+
+DOC = (Path(__file__).resolve().parents[1] / "docs" / "pitfalls.md").read_text(encoding="utf-8")
+BLOCKS = docblocks.blocks(DOC)
+
+
+@pytest.fixture(scope="module")
+def doc() -> tuple[dict, list[str]]:
+    return docblocks.run(BLOCKS, "docs/pitfalls.md")
+
+
+def test_each_block_prints_what_the_doc_shows_after_it(doc):
+    _, printed = doc
+    assert len(BLOCKS) == 6 and DOC.count("```text\n") == 5
+    for i, ((_, shown), actual) in enumerate(zip(BLOCKS, printed, strict=True)):
+        assert docblocks.normalized(actual) == docblocks.normalized(shown), f"block {i + 1}"
+
+
+def test_each_mistake_is_wrong_by_what_the_doc_says(doc):
+    ns, _ = doc
+    x = ns["x"]
+    # the sigmoid's derivative at z: the right one at these inputs is s (1 - s)
+    wrong = ns["SigmoidOnZ"]()
+    wrong.forward(x)
+    s = 1 / (1 + np.exp(-x))
+    assert not np.allclose(wrong.backward(np.ones_like(x)), s * (1 - s))
+    assert proplab.gradcheck(proplab.Sigmoid(), x).ok  # the module it changes is right
+    # the missing output derivative s (1 - s) <= 1/4: errors of about 0.75
+    result = proplab.gradcheck(ns["NoOutputDerivative"](), x)
+    assert result.errors["input"] > 0.5
+    # the scalar bias: only the bias fails
+    result = proplab.gradcheck(ns["ScalarBias"](3, 2, rng=np.random.default_rng(0)), x)
+    assert [name for name, e in result.errors.items() if e > 1e-6] == ["bias"]
+    # without 2 / N (N = 4): twice the gradient, relative error 1/2, and training still
+    # learns: the same model trains as with lr N / 2
+    assert proplab.gradcheck(ns["MSEWithoutScale"](), ns["pred"], ns["target"]).errors[
+        "pred"
+    ] == pytest.approx(0.5, abs=1e-8)
+    xs, ys = proplab.generate_xor_easy()
+    histories = []
+    for loss, lr in ((ns["MSEWithoutScale"](), 1.0), (proplab.MSELoss(), 21 / 2)):
+        m = proplab.mlp(2, 4, 1, rng=np.random.default_rng(0))
+        histories.append(proplab.fit(m, loss, proplab.SGD(m.parameters(), lr=lr), xs, ys, 50))
+    np.testing.assert_allclose(histories[0].loss, histories[1].loss, rtol=1e-9)
+    assert "lr 1 becomes lr N / 2" in DOC
+
+
+def test_the_zero_start_passes_gradcheck_and_learns_nothing_unlike_a_random_start(doc):
+    ns, _ = doc
+    w = ns["model"].layers[0].weight.data
+    assert np.all(w == w[:, :1])  # every hidden unit the same
+    assert ns["history"].final_accuracy == pytest.approx(0.52)
+    x, y = ns["x_lin"], ns["y_lin"]
+    model = proplab.mlp(2, 4, 1, rng=np.random.default_rng(0))  # its own random start
+    h = proplab.fit(model, proplab.MSELoss(), proplab.SGD(model.parameters(), lr=1.0), x, y, 5000)
+    assert h.final_accuracy == 1.0
+    assert re.search(r"reaches 100 % on it in the same\s+5000 epochs", DOC)
