@@ -16,11 +16,11 @@ import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.contour import ContourSet
 from matplotlib.image import imread
+from test_plots import _history  # a History of given losses and accuracies
 
 from proplab import plots, sweep_plots, zoo_plots
 from proplab.data import generate_xor_easy
 from proplab.sweep_plots import BoundaryPanel, CurveSet, DotSet
-from proplab.train import History
 
 
 def _renderer(fig):
@@ -46,16 +46,6 @@ def _overlapping(boxes) -> list[tuple[int, int]]:
         for j in range(i + 1, len(boxes))
         if boxes[i].width and boxes[j].width and boxes[i].overlaps(boxes[j])
     ]
-
-
-def _history(losses, accs) -> History:
-    h = History()
-    for i, (loss, acc) in enumerate(zip(losses, accs, strict=True), start=1):
-        h.epoch.append(i)
-        h.loss.append(loss)
-        h.accuracy.append(acc)
-        h.wall_time.append(i * 1e-4)
-    return h
 
 
 # --- a run's learning curve --------------------------------------------------------------

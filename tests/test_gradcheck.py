@@ -15,7 +15,9 @@ from proplab import (
     Identity,
     LeakyReLU,
     Linear,
+    Module,
     MSELoss,
+    Parameter,
     ReLU,
     Sequential,
     Sigmoid,
@@ -319,19 +321,21 @@ def test_nudges_across_a_relu_kink_are_not_compared_and_the_model_is_left_as_it_
     assert wrong.worst == pytest.approx(0.5, rel=1e-6) and "FAILED" in str(wrong)
 
 
+class _Scale(Module):
+    """y = x * a, a of shape (3,): the tests below give it wrong backward passes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.a = Parameter(np.array([0.5, -2.0, 3.0]), name="a")
+        self.params = {"a": self.a}
+
+    def forward(self, x):
+        self.x = x
+        return x * self.a.data
+
+
 def test_a_backward_wrong_only_without_input_gradient_is_caught():
-    from proplab import Module, Parameter, gradcheck
-
-    class Scale(Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.a = Parameter(np.array([0.5, -2.0, 3.0]), name="a")
-            self.params = {"a": self.a}
-
-        def forward(self, x):
-            self.x = x
-            return x * self.a.data
-
+    class Scale(_Scale):
         def backward(self, grad_out, need_input_grad=True):
             if not need_input_grad:
                 return None  # forgets dL/da on the path fit takes for a first layer
@@ -402,18 +406,7 @@ def test_a_nan_or_inf_gradient_fails_and_is_named():
 
 
 def test_a_backward_that_overwrites_the_gradient_instead_of_adding_fails():
-    from proplab import Module, Parameter
-
-    class Overwrite(Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.a = Parameter(np.array([0.5, -2.0, 3.0]), name="a")
-            self.params = {"a": self.a}
-
-        def forward(self, x):
-            self.x = x
-            return x * self.a.data
-
+    class Overwrite(_Scale):
         def backward(self, grad_out, need_input_grad=True):
             self.a.grad = np.sum(grad_out * self.x, axis=-2)  # = instead of +=
             return grad_out * self.a.data if need_input_grad else None

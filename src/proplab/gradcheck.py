@@ -217,24 +217,22 @@ def gradcheck(
                 tiny.append(name)
                 result.errors[name] = math.nan  # not compared: any tiny value would pass
             valids[name], analytics[name] = valid, grad
-            if name in added:
-                error = _compared_error(added[name], numeric[name], valid, floor)
+            # the same gradient by the other two ways of calling backward
+            for other, problem in (
+                (added, "a second backward (no zero_grad between) did not add its gradient "
+                 "to the first ({error}): backward must add into .grad (p.accumulate(...) "
+                 "or +=), not overwrite it"),
+                (without or {}, "backward(..., need_input_grad=False) gives another "
+                 "gradient ({error}); fit calls the first layer that way, so it would "
+                 "learn wrongly there"),
+            ):  # fmt: skip
+                if name not in other:
+                    continue
+                error = _compared_error(other[name], numeric[name], valid, floor)
                 if error > max(tolerance, result.errors[name]):
-                    result.notes.append(
-                        f"{name}: a second backward (no zero_grad between) did not add its "
-                        f"gradient to the first (relative error {error:.1e}): backward must "
-                        "add into .grad (p.accumulate(...) or +=), not overwrite it"
-                    )
-                    result.errors[name], analytics[name] = error, added[name]
-            if without is not None and name in without:
-                error = _compared_error(without[name], numeric[name], valid, floor)
-                if error > max(tolerance, result.errors[name]):
-                    result.notes.append(
-                        f"{name}: backward(..., need_input_grad=False) gives another gradient "
-                        f"(relative error {error:.1e}); fit calls the first layer that way, "
-                        "so it would learn wrongly there"
-                    )
-                    result.errors[name], analytics[name] = error, without[name]
+                    shown = f"relative error {error:.1e}"
+                    result.notes.append(f"{name}: " + problem.format(error=shown))
+                    result.errors[name], analytics[name] = error, other[name]
     if result.kink_skipped:
         total = sum(a.size for _, a, _ in checked)
         result.notes.append(
