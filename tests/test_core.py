@@ -396,3 +396,25 @@ def test_a_parameter_left_out_of_params_is_refused_not_silently_frozen():
 
     tied = Sequential(lin, Tied(lin.weight))
     assert tied.parameters() == [lin.weight, lin.bias]
+
+
+def test_collecting_parameters_keeps_the_modules_attribute_storage_fast():
+    # CPython 3.11+ keeps an instance's attributes inline until something asks for its
+    # __dict__ (vars()); after that every self.x in forward and backward is slower.
+    # parameters() once called vars() on every module: the lab model's epoch went
+    # 29.5 -> 30.8 us. A materialized __dict__ shows among gc.get_referents.
+    import gc
+
+    from proplab import SGD, mlp
+
+    def has_instance_dict(module) -> bool:
+        return any(isinstance(r, dict) and "params" in r for r in gc.get_referents(module))
+
+    probe = mlp(2, 10, 1, rng=np.random.default_rng(0)).layers[0]
+    before = has_instance_dict(probe)
+    vars(probe)  # what parameters() must not do
+    if before or not has_instance_dict(probe):  # e.g. Python 3.13 keeps both
+        pytest.skip("on this Python vars() does not change how attributes are stored")
+    model = mlp(2, 10, 1, rng=np.random.default_rng(0))
+    SGD(model.parameters())
+    assert not any(has_instance_dict(m) for m in [model, *model.layers])
