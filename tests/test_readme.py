@@ -15,6 +15,7 @@ from contextlib import redirect_stdout
 from itertools import product
 from pathlib import Path
 
+import docblocks
 import numpy as np
 import pytest
 
@@ -281,7 +282,9 @@ def test_the_gradcheck_example_prints_the_readmes_lines(capsys):
     block = next(b for _, b in _fenced(README) if b.startswith("$ proplab gradcheck"))
     command, *shown = block.strip().splitlines()
     assert cli.main(command.split()[2:]) == 0
-    printed = capsys.readouterr().out.splitlines()
-    kept = [line for line in shown if line != "..."]
+    # errors below 1e-8 are round-off: their digits depend on the machine's BLAS
+    printed = [docblocks.normalized(line) for line in capsys.readouterr().out.splitlines()]
+    kept = [docblocks.normalized(line) for line in shown if line != "..."]
     assert len(kept) >= 10
-    assert [line for line in printed if line in kept] == kept  # same lines, same order
+    lines = iter(printed)
+    assert all(line in lines for line in kept)  # each in order ("in" moves the iterator on)
