@@ -157,6 +157,23 @@ def test_wrapped_boundary_rows_keep_titles_off_the_panel_above(tmp_path: Path):
     assert checked >= 3  # every panel of row 2 has one above it
 
 
+def test_two_dataset_rows_keep_titles_off_the_row_above(tmp_path: Path):
+    # the lab's grids: one row per dataset, no wrapping; with a single layout pass the
+    # second row's titles touched the first row's tick marks
+    settings = [f"hidden {h}\n100.0 %" for h in (2, 4, 10, 32)]
+    rows = [_panels(settings), _panels(settings)]
+    fig = sweep_plots.decision_boundaries(rows, tmp_path / "b.png", "T", ["linear", "XOR"])
+    renderer = _renderer(fig)
+    axes = _boundary_axes(fig)
+    assert len(axes) == 8
+    gap = 2 * plots.DPI / 72  # 2 points
+    for below, above in zip(axes[4:], axes[:4], strict=True):
+        title = below.title.get_window_extent(renderer)
+        ticks = [t.get_window_extent(renderer) for t in above.xaxis.get_ticklines()]
+        lowest = min([above.get_window_extent(renderer).y0] + [t.y0 for t in ticks if t.height])
+        assert title.y1 + gap <= lowest, below.get_title()
+
+
 def test_long_setting_names_without_commas_wrap_and_never_overlap(tmp_path: Path):
     names = [
         "sigmoid in every hidden layer, the laboratory default setting",

@@ -46,11 +46,11 @@ def fit_text(text: str, width: float, fontsize: float = 10.0) -> str:
     )
 
 
-def _save(fig: Figure, path: str | os.PathLike[str], settle: bool = False) -> None:
+def _save(fig: Figure, path: str | os.PathLike[str], settle: bool | int = False) -> None:
     """Write ``fig`` as a PNG at :data:`DPI`, atomically.
 
     ``settle``: lay the figure out before saving until the axes stop moving (at most
-    SETTLE_PASSES times; layout only, nothing drawn). Constrained layout needs
+    SETTLE_PASSES times, or ``settle`` times if it is a number; layout only, nothing drawn). Constrained layout needs
     several passes to place titles over fixed-aspect axes (decision boundaries);
     after one, a panel's title sits on the tick marks of the panel above it.
     """
@@ -59,7 +59,7 @@ def _save(fig: Figure, path: str | os.PathLike[str], settle: bool = False) -> No
         fig.set_dpi(DPI)
         with np.errstate(over="ignore", invalid="ignore"):
             before = None
-            for _ in range(SETTLE_PASSES):
+            for _ in range(SETTLE_PASSES if settle is True else int(settle)):
                 fig.get_layout_engine().execute(fig)
                 now = np.array([ax.get_position().bounds for ax in fig.axes])
                 if before is not None and np.abs(now - before).max() < 5e-4:
