@@ -317,11 +317,15 @@ def build_parser() -> argparse.ArgumentParser:
         description="Build the network the options describe (as proplab train would, same "
         "seed and data) and compare each layer's backward, the whole model's and the loss's "
         "with central differences in float64, on the first samples of the dataset.",
+        epilog="Exit status: 0 when every array passes or could not be compared (a ReLU "
+        "kink, round-off; said under the table), 1 when one fails, 2 on bad input.",
     )
     _add_data_flags(check, test_fraction=False)
     _add_model_flags(check)
     check.add_argument(
-        "--seed", type=_integer, help=f"seed for the weights (default {RunConfig().seed})"
+        "--seed",
+        type=_integer,
+        help=f"seed for the weights and the linear and zoo data (default {RunConfig().seed})",
     )
     _add_conv_flags(check)
     check.add_argument(
