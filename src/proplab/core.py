@@ -320,7 +320,7 @@ class Module:
         """
         found = [p for _, p in self.named_parameters()]
         registered = {id(p) for p in found}
-        for module in self._tree():
+        for module in self.modules():
             stray = _unregistered_parameter(module, registered)
             if stray is not None:
                 name = type(module).__name__
@@ -331,11 +331,11 @@ class Module:
                 )
         return found
 
-    def _tree(self) -> Iterator[Module]:
-        """This module and every module below it."""
+    def modules(self) -> Iterator[Module]:
+        """This module, then every module below it, depth first."""
         yield self
         for child in self.children():
-            yield from child._tree()
+            yield from child.modules()
 
     def has_parameters(self) -> bool:
         """True if this module or any child has a Parameter (stops at the first found)."""

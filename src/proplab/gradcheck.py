@@ -9,7 +9,7 @@ into every parameter's grad. Each entry is perturbed by +-eps and
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -17,6 +17,8 @@ import numpy as np
 from proplab.activations import LeakyReLU, ReLU
 from proplab.core import Module
 from proplab.losses import Loss
+
+KINKED = (ReLU, LeakyReLU)  # modules whose derivative jumps at 0
 
 
 @dataclass
@@ -300,7 +302,7 @@ class _KinkWatch:
     instance attribute, removed on exit)."""
 
     def __init__(self, target: Module) -> None:
-        self.modules = [m for m in _modules(target) if isinstance(m, ReLU | LeakyReLU)]
+        self.modules = [m for m in target.modules() if isinstance(m, KINKED)]
         self.sides: list[np.ndarray] = []
 
     def __enter__(self) -> _KinkWatch:
@@ -465,9 +467,3 @@ def _explain_loss_failure(
             "rounds off too much here (predictions near 0 or 1, large logits) for them; "
             "likely not a backward error (check on moderate predictions)"
         )
-
-
-def _modules(module: Module) -> Iterator[Module]:
-    yield module
-    for child in module.children():
-        yield from _modules(child)

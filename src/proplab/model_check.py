@@ -28,12 +28,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from proplab.activations import LeakyReLU, ReLU
 from proplab.config import RunConfig, build_loss, build_model
 from proplab.core import Module, Sequential
-from proplab.gradcheck import gradcheck
+from proplab.gradcheck import KINKED, gradcheck
 
-KINKED = (ReLU, LeakyReLU)  # derivative jumps at 0
 # a sample is used only if every kinked layer's input is this many eps from 0: nudging
 # one weight by eps moves a pre-activation by eps times an input (digits' reach 16)
 KINK_MARGIN = 1000

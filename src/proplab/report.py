@@ -139,6 +139,19 @@ def build_report(
 _DATA_FIELDS = ("dataset", "n", "noise", "test_fraction", "label", "seed")
 
 
+def _base_on_data_of(base: RunConfig, rec: aggregate.RunRecord) -> tuple[RunConfig, Any]:
+    """``(config, prepared data)`` of the base model on ``rec``'s data (its dataset, size,
+    noise, split, label and seed); the run's own config when the base does not fit that
+    data alone (an experiment's setting made it fit)."""
+    from proplab.experiments import prepare_run
+
+    data = {name: getattr(rec.config, name) for name in _DATA_FIELDS}
+    try:
+        return prepare_run(base.replace(**data))
+    except Exception:
+        return prepare_run(rec.config)
+
+
 def _base_shapes(base: RunConfig, records: list[aggregate.RunRecord]) -> dict[str, tuple[int, int]]:
     """``{dataset: (inputs, outputs)}`` of the base model on each dataset, in record order.
 
@@ -146,18 +159,11 @@ def _base_shapes(base: RunConfig, records: list[aggregate.RunRecord]) -> dict[st
     digits' ten classes (one-hot for MSE, logits for cross-entropy), not the
     width of the label column.
     """
-    from proplab.experiments import prepare_run
-
     shapes: dict[str, tuple[int, int]] = {}
     for rec in records:
-        if rec.dataset in shapes:
-            continue
-        data = {name: getattr(rec.config, name) for name in _DATA_FIELDS}
-        try:
-            _, prep = prepare_run(base.replace(**data))
-        except Exception:  # the base does not fit this data alone: the run's own config did
-            _, prep = prepare_run(rec.config)
-        shapes[rec.dataset] = (prep.x.shape[-1], prep.n_out)
+        if rec.dataset not in shapes:
+            _, prep = _base_on_data_of(base, rec)
+            shapes[rec.dataset] = (prep.x.shape[-1], prep.n_out)
     return shapes
 
 
@@ -187,8 +193,7 @@ def _gradients_line(base: RunConfig, records: list[aggregate.RunRecord], dataset
     """
     from proplab.model_check import check_config
 
-    rec = next(r for r in records if r.dataset == dataset)
-    cfg = base.replace(**{name: getattr(rec.config, name) for name in _DATA_FIELDS})
+    cfg, _ = _base_on_data_of(base, next(r for r in records if r.dataset == dataset))
     check = check_config(cfg)
     checked = f"{len(check.rows)} checked arrays (each layer alone, the whole model, the loss)"
     where = check.title.split("; ")[1].split(",")[0]  # "4 samples of xor"
