@@ -465,8 +465,11 @@ def test_report_tables_equal_the_run_folders(built):
 def test_every_image_link_resolves_and_html_has_every_section(built):
     md = (built / "report.md").read_text()
     links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", md)
-    # 2 lab figures per dataset, 3 per experiment (no accuracy plot for the one-setting baseline)
-    assert len(links) == 2 * 2 + 3 * 5 - 1
+    # 2 lab figures per dataset, 3 per experiment (no accuracy plot for the one-setting
+    # baseline, which instead shows its hidden units on each of the two datasets)
+    assert len(links) == 2 * 2 + 3 * 5 - 1 + 2
+    units = [link for link in links if "-units-" in link]
+    assert units == ["figures/baseline-units-linear.png", "figures/baseline-units-xor.png"]
     for link in links:
         path = built / unquote(link)
         assert path.is_file(), link

@@ -12,7 +12,7 @@ from proplab.gradcheck import GradcheckResult, gradcheck
 from proplab.layers import Flatten, Linear
 from proplab.losses import BCELoss, CrossEntropyLoss, Loss, MSELoss
 from proplab.metrics import confusion_matrix, one_hot
-from proplab.models import conv_net, mlp
+from proplab.models import conv_net, hidden_activations, mlp
 from proplab.optim import SGD, AdaGrad, Adam, Optimizer, RMSProp
 from proplab.schedules import CosineAnnealingLR, ReduceLROnPlateau, StepLR
 from proplab.serialize import load, save
@@ -31,6 +31,7 @@ __all__ = [
     "ReduceLROnPlateau",
     "StepLR",
     "confusion_matrix",
+    "hidden_activations",
     "load_zoo",
     "one_hot",
     "Conv1d",

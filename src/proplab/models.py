@@ -120,6 +120,49 @@ def mlp(
     return Sequential(layers)
 
 
+def hidden_activations(model: Sequential, x: np.ndarray) -> list[np.ndarray]:
+    """What each hidden unit of an MLP computes on ``x``: one ``(n, H_l)`` array per hidden layer.
+
+    ``model`` is a single (unstacked) MLP as :func:`mlp` builds it: Linear,
+    activation, Linear, activation, ..., Linear, then an optional output
+    activation. Hidden layer ``l``'s array is the output of its activation
+    (column ``j`` is unit ``j``); the model's output is not included. ``x`` is
+    ``(n, in_features)``. Raises ValueError for other models (a Conv1d network,
+    a replica stack).
+    """
+    layers = model.layers if isinstance(model, Sequential) else []
+    # an MLP's layers: (Linear, activation) per hidden layer, the output Linear, and
+    # at most one activation after it; activations are parameterless
+    n_pairs = len(layers) - 2 if len(layers) % 2 == 0 else len(layers) - 1
+    pairs = layers[:n_pairs]
+    is_linear = [isinstance(m, Linear) and not m.replicas for m in layers]
+    shape_ok = (
+        n_pairs >= 0
+        and all(is_linear[i] == (i % 2 == 0) for i in range(len(pairs)))
+        and is_linear[n_pairs]
+        and not any(is_linear[n_pairs + 1 :])
+        and not any(m.has_parameters() for m, lin in zip(layers, is_linear, strict=True) if not lin)
+    )
+    stacked = [m.replicas for m in layers if isinstance(m, Linear) and m.replicas]
+    if stacked:
+        raise ValueError(
+            f"hidden_activations takes one model, got a replica stack of {stacked[0]} models "
+            "(build one with mlp(..., rng=...) and load a replica's weights into it)"
+        )
+    if not shape_ok:
+        names = [type(m).__name__ for m in layers] if layers else type(model).__name__
+        raise ValueError(
+            "hidden_activations takes one MLP as mlp() builds it (Linear, activation, ..., "
+            f"Linear, optional activation), got {names}"
+        )
+    outputs = []
+    for i, layer in enumerate(pairs):
+        x = layer.forward(x)
+        if i % 2 == 1:
+            outputs.append(x)
+    return outputs
+
+
 def conv_net(
     in_features: int = 2,
     filters: int = 4,

@@ -12,6 +12,7 @@ import os
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -184,18 +185,23 @@ def training_data(cfg: RunConfig) -> tuple[np.ndarray, np.ndarray]:
     return load_dataset(cfg)
 
 
+def saved_model(run_dir: Path) -> Any:
+    """The model a run saved (``model.npz``); DamagedRunError naming the file if unreadable."""
+    from proplab.serialize import load
+
+    path = run_dir / "model.npz"
+    try:
+        return load(path)
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:  # missing or junk
+        raise DamagedRunError(f"{path}: not a readable model ({exc})") from None
+
+
 def final_predictions(
     run_dir: Path, cfg: RunConfig, points: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(x, y, pred)`` of the saved model on its training data, or on ``points`` when given."""
-    from proplab.serialize import load
-
     x, y = training_data(cfg)
-    path = run_dir / "model.npz"
-    try:
-        model = load(path)
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:  # missing or junk
-        raise DamagedRunError(f"{path}: not a readable model ({exc})") from None
+    model = saved_model(run_dir)
     with np.errstate(all="ignore"):  # a diverged model computes NaN; callers check
         pred = model.forward(x if points is None else points)
     return x, y, np.asarray(pred, dtype=np.float64)

@@ -12,8 +12,15 @@ from pathlib import Path
 
 import numpy as np
 
-from proplab import sweep_plots
-from proplab.report_data import ExperimentView, dataset_name, final_predictions, training_data
+from proplab import sweep_plots, unit_plots
+from proplab.models import hidden_activations
+from proplab.report_data import (
+    ExperimentView,
+    dataset_name,
+    final_predictions,
+    saved_model,
+    training_data,
+)
 from proplab.report_doc import Figure, Para
 from proplab.report_text import setting_name
 
@@ -88,6 +95,49 @@ def experiment_figures(v: ExperimentView, out: Path, folder: str) -> list[Figure
                 rel,
                 f"{exp.title}: the trained model's P(class 1) over the inputs (seed {seed}); "
                 "black line: the 0.5 boundary; dots: the data, coloured by true class",
+            )
+        )
+    if single:
+        figures += _unit_figures(v, out, folder)
+    return figures
+
+
+def _unit_figures(v: ExperimentView, out: Path, folder: str) -> list[Figure | Para]:
+    """For one setting: what each hidden unit of its lowest-seed MLP computes, per 2-D dataset.
+
+    Drawn for models with two inputs, one output and Linear + activation layers
+    (not Conv1d networks), and not for a diverged run (its units are saturated).
+    """
+    figures: list[Figure | Para] = []
+    setting = v.settings[0]
+    for ds in v.datasets:
+        g = v.get(setting, ds)
+        if g is None:
+            continue
+        run = min(g.runs, key=lambda r: r.record.seed)
+        cfg = run.record.config
+        if run.record.diverged or cfg.model != "mlp":
+            continue
+        x, y = training_data(cfg)
+        if x.ndim != 2 or x.shape[1] != 2 or y.ndim != 2 or y.shape[1] != 1:
+            continue
+        model = saved_model(run.run_dir)
+        u, w, points = sweep_plots.boundary_grid(x)
+        with np.errstate(all="ignore"):
+            layers = hidden_activations(model, points)
+        kinds = [type(model[2 * i + 1]).__name__ for i in range(len(layers))]
+        name = dataset_name(ds)
+        rel = f"{folder}/{v.experiment.name}-units-{ds}.png"
+        title = f"{v.experiment.title} on {name}: what each hidden unit computes (seed {cfg.seed})"
+        unit_plots.hidden_units(u, w, layers, x, y, out / rel, title=title, kinds=kinds)
+        lines = {"Sigmoid": "0.5", "Tanh": "0", "ReLU": "0 (where it turns on)"}
+        crossing = lines.get(kinds[0], "0") if kinds else "0.5"
+        figures.append(
+            Figure(
+                rel,
+                f"{v.experiment.title} on {name}: each hidden unit's activation over the "
+                f"inputs (seed {cfg.seed}; axes as in the decision boundaries), one row per "
+                f"layer; black line: where the unit crosses {crossing}; dots: the data",
             )
         )
     return figures
