@@ -176,3 +176,29 @@ def test_a_layer_of_the_wrong_length_is_named(tmp_path):
             u, v, [np.zeros((25, 2)), np.zeros((24, 3))], x, np.zeros(2), tmp_path / "u.png"
         )
     assert not (tmp_path / "u.png").exists()
+
+
+# ---------------------------------------------------------------- the report's sentence
+
+
+def test_the_report_names_hidden_units_that_barely_change_over_the_data():
+    from proplab.report_figures import _constant_units
+
+    rng = np.random.default_rng(0)
+    sigmoid_layer = rng.uniform(0.1, 0.9, size=(20, 4))
+    sigmoid_layer[:, 2] = 0.3 + 0.04 * rng.uniform(size=20)  # spread < 5 % of 1
+    relu_layer = rng.uniform(0.0, 3.0, size=(20, 3))
+    relu_layer[:, 0] = 0.0  # a dead ReLU
+    relu_layer[:, 1] = 1.0 + 0.2 * rng.uniform(size=20)  # 0.2 > 5 % of 3: a feature
+    text = _constant_units("XOR", [sigmoid_layer, relu_layer], ["Sigmoid", "ReLU"])
+    assert text == (
+        "On XOR, 2 of the 7 hidden units change by less than 5 % of their range over the data "
+        "(layer 1 unit 3, layer 2 unit 1): the next layer sees them as (almost) a constant, "
+        "a bias rather than a feature."
+    )
+    tanh_layer = np.column_stack([np.linspace(-0.05, 0.04, 10), np.linspace(-1, 1, 10)])
+    assert "1 of the 2 hidden units" in _constant_units("linear", [tanh_layer], ["Tanh"])
+    assert "sees it as" in _constant_units("linear", [tanh_layer], ["Tanh"])
+    assert _constant_units("XOR", [rng.uniform(size=(20, 3))], ["Sigmoid"]) is None
+    nan_layer = np.full((5, 2), np.nan)  # a unit computing NaN is no feature either
+    assert "2 of the 2" in _constant_units("XOR", [nan_layer], ["Sigmoid"])

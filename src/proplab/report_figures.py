@@ -140,7 +140,42 @@ def _unit_figures(v: ExperimentView, out: Path, folder: str) -> list[Figure | Pa
                 f"layer; black line: where the unit crosses {crossing}; dots: the data",
             )
         )
+        with np.errstate(all="ignore"):
+            on_data = hidden_activations(model, x)
+        sentence = _constant_units(name, on_data, kinds)
+        if sentence:
+            figures.append(Para(sentence))
     return figures
+
+
+FLAT = 0.05  # a unit changing by less than this share of its range over the data is "constant"
+
+
+def _constant_units(dataset: str, layers: list[np.ndarray], kinds: list[str]) -> str | None:
+    """A sentence naming the hidden units that barely change over the data ``(n, H_l)`` per
+    layer, or None when there are none.
+
+    Such a unit gives the next layer (almost) the same number for every sample: it
+    acts as a bias, not as a feature (a dead ReLU, a saturated sigmoid). The range is
+    the activation's (1 for a sigmoid, 2 for tanh), or for unbounded ones (ReLU,
+    identity) the largest magnitude in the layer over the data.
+    """
+    flat = []
+    total = 0
+    for number, (acts, kind) in enumerate(zip(layers, kinds, strict=True), start=1):
+        spread = np.ptp(acts, axis=0)
+        span = {"Sigmoid": 1.0, "Tanh": 2.0}.get(kind, float(np.max(np.abs(acts), initial=0.0)))
+        total += acts.shape[1]
+        for unit in np.flatnonzero(~(spread >= FLAT * (span or 1.0))):  # NaN counts as flat
+            flat.append(f"layer {number} unit {unit + 1}")
+    if not flat:
+        return None
+    return (
+        f"On {dataset}, {len(flat)} of the {total} hidden units change by less than "
+        f"{100 * FLAT:.0f} % of their range over the data ({', '.join(flat)}): the next layer "
+        f"sees {'it' if len(flat) == 1 else 'them'} as (almost) a constant, a bias rather "
+        "than a feature."
+    )
 
 
 Row = list[sweep_plots.BoundaryPanel | None]
