@@ -4,10 +4,11 @@ import numpy as np
 import pytest
 
 from proplab.callbacks import ConvergenceWarning, EarlyStopping, train
+from proplab.data import generate_linear, generate_xor_easy
 from proplab.losses import CrossEntropyLoss, MSELoss
 from proplab.models import mlp
 from proplab.optim import SGD, Adam
-from proplab.schedules import StepLR
+from proplab.schedules import ReduceLROnPlateau, StepLR
 from proplab.train import evaluate
 from proplab.zoo import moons
 
@@ -282,3 +283,83 @@ def test_an_early_stopping_reused_for_a_second_model_starts_afresh():
     expected = _weights_after(history.best_epoch, 1, 0.01)
     for name, p in second.named_parameters():
         np.testing.assert_array_equal(p.data, expected[name])
+
+
+# --- mutation-testing gaps: the exact rules --------------------------------------------
+
+
+def _lab(seed: int = 0):
+    model = mlp(2, 10, 1, rng=np.random.default_rng(seed))
+    return model, SGD(model.parameters(), lr=1.0)
+
+
+def test_a_gain_of_exactly_min_delta_is_no_improvement() -> None:
+    stop = EarlyStopping(patience=2, min_delta=0.5)
+    # 1.0 -> 0.5 gains exactly min_delta: the new best, but the count goes on
+    assert [stop.update(e, v) for e, v in enumerate([1.0, 0.5, 0.5], start=1)] == [
+        False,
+        False,
+        True,
+    ]
+    assert (stop.best, stop.best_epoch, stop.wait) == (0.5, 2, 2)
+
+
+def test_the_convergence_rule_stops_after_n_iter_no_change_epochs_without_gain() -> None:
+    # tol=1.0: only the first epoch (from +inf) improves by more than tol
+    model, opt = _lab()
+    x, y = generate_xor_easy()
+    history = train(model, MSELoss(), opt, x, y, 50, tol=1.0, n_iter_no_change=3, warn=False)
+    assert history.stop_reason == "converged" and history.epochs_run == 4
+    assert history.message == (
+        "converged at epoch 4: the training loss improved by less than tol=1.0 for 3 epochs"
+    )
+
+
+def test_tol_zero_is_accepted_and_stops_only_on_no_gain_at_all() -> None:
+    model, opt = _lab()
+    x, y = generate_xor_easy()
+    history = train(model, MSELoss(), opt, x, y, 5, tol=0, warn=False)
+    assert history.stop_reason == "completed" and history.epochs_run == 5
+
+
+def test_the_convergence_rule_watches_the_training_loss_even_with_a_validation_set() -> None:
+    """The flipped-label validation loss rises from epoch 7 while the training loss
+    keeps gaining more than tol: training runs its 20 epochs, as without validation."""
+    x, y = generate_linear(40, rng=0)
+    runs = []
+    for validation in (None, (x, 1 - y)):
+        model, opt = _lab()
+        runs.append(
+            train(
+                model,
+                MSELoss(),
+                opt,
+                x,
+                y,
+                20,
+                tol=1e-5,
+                n_iter_no_change=3,
+                warn=False,
+                validation=validation,
+            )
+        )
+    alone, validated = runs
+    assert np.all(np.diff(validated.val_loss[6:]) > 0)  # validation gets worse
+    assert validated.stop_reason == alone.stop_reason == "completed"
+    assert validated.epochs_run == alone.epochs_run == 20 and validated.loss == alone.loss
+
+
+def test_reduce_lr_on_plateau_steps_on_the_validation_loss() -> None:
+    x, y = generate_linear(40, rng=0)
+    model, opt = _lab()
+    schedule = ReduceLROnPlateau(opt, factor=0.5, patience=0)
+    history = train(
+        model, MSELoss(), opt, x, y, 12, tol=None, validation=(x, 1 - y), schedule=schedule
+    )
+    # the same schedule fed the recorded validation losses, by hand
+    probe = SGD(mlp(2, 2, 1, rng=np.random.default_rng(0)).parameters(), lr=1.0)
+    by_hand, expected = ReduceLROnPlateau(probe, factor=0.5, patience=0), []
+    for val_loss in history.val_loss:
+        expected.append(float(probe.lr))
+        by_hand.step(val_loss)
+    assert history.lr == expected and history.lr[-1] < 1.0 == history.lr[0]

@@ -80,3 +80,44 @@ def test_stop_check_tells_huge_finite_losses_from_diverged_ones():
     assert list(stops.reason) == ["completed", "diverged", "diverged"]
     assert list(stops.stop_epoch) == [0, 2, 2]
     assert list(opt.lr) == [1.0, 0.0, 0.0]  # the diverged replicas are frozen
+
+
+def _relu_stack(lrs):
+    stack = pl.mlp(
+        2, 10, 1, seeds=list(range(len(lrs))), activation="relu", output_activation="identity"
+    )
+    return stack, pl.SGD(stack.parameters(), lr=np.array(lrs))
+
+
+def test_a_stack_whose_replicas_converged_or_diverged_converged_overall():
+    """Replica 0 falls below tol at epoch 24, replica 1 diverges at 17: not every
+    replica diverged, so the stack's stop reason is "converged" and says both."""
+    x, y = pl.generate_xor_easy()
+    stack, opt = _relu_stack([0.1, 1e7])
+    history = pl.fit(stack, pl.MSELoss(), opt, x, y, 2000, tol=0.2)
+    assert list(history.replica_stop_reason) == ["converged", "diverged"]
+    assert list(history.replica_stop_epoch) == [24, 17]
+    assert history.stop_reason == "converged" and history.epochs_run == 24
+    assert history.message == "every replica stopped by epoch 24 (1 diverged, 1 below tol=0.2)"
+
+
+def test_replicas_of_an_interrupted_stack_say_interrupted_unless_they_had_stopped():
+    x, y = pl.generate_xor_easy()
+    stack, opt = _relu_stack([0.1, 1e-3])
+
+    calls = []
+
+    def callback(epoch, history):
+        calls.append(epoch)
+        if calls == [10, 20, 30, 40]:  # once: fit calls it again at the end
+            raise KeyboardInterrupt
+
+    history = pl.fit(
+        stack, pl.MSELoss(), opt, x, y, 2000, tol=0.2, callback=callback, callback_every=10
+    )
+    assert history.stop_reason == "interrupted" and history.epochs_run == 40
+    done, cut = history.replica(0), history.replica(1)
+    assert (done.stop_reason, done.epochs_run) == ("converged", 24)
+    assert done.message == "loss below tol=0.2 at epoch 24"
+    assert (cut.stop_reason, cut.epochs_run) == ("interrupted", 40)
+    assert cut.message == history.message == "interrupted after 40 epochs (Ctrl-C)"

@@ -510,3 +510,52 @@ def test_fit_names_bad_arguments_before_training(xor, change, message):
     opt = SGD(model.parameters(), lr=1.0)
     with pytest.raises(ValueError, match=message):
         fit(model, MSELoss(), opt, x, y, 10, **kwargs)
+
+
+# --- mutation-testing gaps: exact thresholds and partial epochs ------------------------
+
+
+def test_recorded_accuracy_thresholds_an_output_of_exactly_one_half_as_accuracy_does(xor):
+    """fit scores its epochs in chunks (_DeferredAccuracy): an output of exactly 0.5
+    must count as class 0 there too, as accuracy() says (pred > 0.5)."""
+    x, y = xor
+    model = mlp(2, 4, 1, rng=np.random.default_rng(0))
+    for p in model.parameters():
+        p.data[...] = 0.0  # every output is sigmoid(0) = 0.5 exactly
+    assert accuracy(model.forward(x), y) == 11 / 21  # the 11 points of label 0
+    history = lab_fit(model, x, y, epochs=3)
+    assert history.accuracy[0] == 11 / 21
+
+
+def test_tol_stops_only_once_the_loss_is_strictly_below_it(xor):
+    x, y = xor
+    losses = lab_fit(lab_model(0), x, y, epochs=30).loss
+    assert all(b < a for a, b in zip(losses[:12], losses[1:12], strict=False))  # decreasing
+    tol = losses[9]  # epoch 10's loss exactly: not below tol, epoch 11's is
+    history = lab_fit(lab_model(0), x, y, epochs=30, tol=tol)
+    assert history.stop_reason == "converged" and history.epochs_run == 11
+    assert history.loss == losses[:11] and history.loss[-1] < tol == history.loss[-2]
+
+
+def test_ctrl_c_in_the_middle_of_an_epoch_keeps_only_complete_records(xor, monkeypatch):
+    """Ctrl-C after epoch 4's loss was recorded but before its clock reading: the
+    history keeps epochs 1-3, every column of the same length."""
+    from types import SimpleNamespace
+
+    from proplab import train
+
+    calls = []
+
+    def clock():
+        calls.append(1)
+        if len(calls) == 5:  # the start, then epochs 1, 2, 3; epoch 4's reading is cut
+            raise KeyboardInterrupt
+        return float(len(calls))
+
+    monkeypatch.setattr(train, "time", SimpleNamespace(perf_counter=clock))
+    x, y = xor
+    history = lab_fit(lab_model(0), x, y, epochs=10)
+    full = lab_fit(lab_model(0), x, y, epochs=3)
+    assert history.stop_reason == "interrupted"
+    assert history.epoch == [1, 2, 3] and history.wall_time == [1.0, 2.0, 3.0]
+    assert history.loss == full.loss and history.accuracy == full.accuracy
