@@ -548,3 +548,65 @@ def test_a_huge_jobs_count_starts_no_more_processes_than_there_is_work(tmp_path,
         )
         assert result.failed == {} and result.ran == 8
         assert sizes and max(sizes) <= 8, (mode, sizes)  # 8 runs: at most 8 workers
+
+
+# --- mutation-testing gaps: every per-replica scalar reaches its own replica ------------
+
+
+def _alone(cfg: RunConfig, x: np.ndarray, y: np.ndarray):
+    from proplab.config import build_loss, build_model, build_optimizer
+    from proplab.train import fit
+
+    model = build_model(cfg, x.shape[-1], y.shape[-1])
+    opt = build_optimizer(cfg, model.parameters())
+    history = fit(model, build_loss(cfg), opt, x, y, cfg.epochs, tol=cfg.tol)
+    return model, history
+
+
+def _assert_stack_equals_alone(cfgs, xs, ys):
+    runs = stacking.train_stack(cfgs, xs, ys, 1)
+    for cfg, run, x, y in zip(cfgs, runs, xs, ys, strict=True):
+        model, history = _alone(cfg, x, y)
+        assert run.cfg == cfg
+        mine = run.history
+        assert (mine.stop_reason, mine.epoch) == (history.stop_reason, history.epoch)
+        np.testing.assert_allclose(mine.loss, history.loss, rtol=1e-12)
+        assert mine.accuracy == history.accuracy
+        for name, p in model.named_parameters():
+            np.testing.assert_allclose(
+                dict(run.model.named_parameters())[name].data, p.data, rtol=1e-12
+            )
+    return runs
+
+
+def test_a_stack_gives_each_replica_its_own_weight_decay_momentum_and_lr(xor):
+    base = RunConfig(epochs=30, print_every=0).validate()
+    cfgs = [
+        base.replace(seed=3, weight_decay=0.0),
+        base.replace(seed=1, weight_decay=0.05, lr=0.5),
+        base.replace(seed=2, optimizer="momentum", lr=0.3),  # momentum 0.9 by default
+        base.replace(seed=0, momentum=0.5, weight_decay=0.01),
+        base.replace(seed=4, optimizer="rmsprop", lr=0.01, momentum=0.5),
+    ]
+    x, y = xor[0], xor[1].astype(np.float64)
+    _assert_stack_equals_alone(cfgs, [x] * 5, [y] * 5)
+
+
+def test_a_stack_of_runs_on_different_data_trains_each_on_its_own():
+    from proplab.config import data_rng
+    from proplab.data import generate_linear
+
+    base = RunConfig(dataset="linear", n=30, epochs=30, print_every=0).validate()
+    # the tanh run sorts after the sigmoid ones in the stack: its data must follow it
+    cfgs = [
+        base.replace(seed=s, tol=0.2465, activation=a)
+        for s, a in ((2, "tanh"), (0, "sigmoid"), (1, "sigmoid"))
+    ]
+    data = [generate_linear(30, rng=data_rng(c)) for c in cfgs]
+    xs, ys = [d[0] for d in data], [d[1].astype(np.float64) for d in data]
+    runs = _assert_stack_equals_alone(cfgs, xs, ys)
+    assert [(r.history.stop_reason, r.history.epochs_run) for r in runs] == [
+        ("converged", 3),
+        ("converged", 24),
+        ("converged", 5),
+    ]
