@@ -610,3 +610,42 @@ def test_a_stack_of_runs_on_different_data_trains_each_on_its_own():
         ("converged", 24),
         ("converged", 5),
     ]
+
+
+def test_a_stack_interrupted_in_training_writes_no_run_folder(tmp_path):
+    """Ctrl-C while the stack trains (fit keeps the history as "interrupted"): nothing of
+    those unfinished runs is written, not even the interrupted.json of a run alone."""
+    members = [
+        (job.__class__(job.name, cfg, tmp_path / job.name), cfg, prep)
+        for job, cfg, prep in _members(2)
+    ]
+    heard = []
+
+    def ctrl_c_once(fraction: float) -> None:
+        heard.append(fraction)
+        if len(heard) == 1:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        stacking.run_stack_unit(members, ctrl_c_once)
+    assert heard == [0.1, 0.1] and list(tmp_path.iterdir()) == []
+
+
+def test_runs_differing_in_any_field_but_per_replica_scalars_and_variants_never_stack():
+    base = RunConfig(epochs=10).validate()
+    other = {
+        "dataset": "linear", "n": 50, "noise": 0.2, "test_fraction": 0.25, "model": "conv",
+        "hidden": 4, "init": "he", "loss": "bce", "epochs": 20, "batch_size": 7, "tol": 0.1,
+        "filters": 2, "kernel_size": 3, "stride": 2, "padding": 0, "extra": {"note": "x"},
+        "label": "y",
+    }  # fmt: skip
+    fields = set(base.to_dict()) - set(stack_plan.PER_REPLICA) - set(stack_plan.VARIANTS)
+    assert set(other) == fields  # every field that must be equal in a stack is tried
+    for name, value in other.items():
+        changed = base.replace(**{name: value})
+        assert stack_plan.structure_key(changed) != stack_plan.structure_key(base), name
+    same = base.replace(
+        seed=1, lr=0.5, momentum=0.5, weight_decay=0.1, print_every=7, optimizer="adam",
+        activation="tanh", output_activation="relu", bias=False,
+    )  # fmt: skip
+    assert stack_plan.structure_key(same) == stack_plan.structure_key(base)
