@@ -58,6 +58,7 @@ def check_run_folder(
         "model.npz",
         "comparison.png",
         "learning_curve.png",
+        "boundary_during_training.png",
         "summary.json",
     }
     summary = runio.read_json(run / "summary.json")

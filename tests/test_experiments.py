@@ -21,6 +21,7 @@ RUN_FILES = {
     "model.npz",
     "comparison.png",
     "learning_curve.png",
+    "boundary_during_training.png",
     "summary.json",
 }
 
@@ -249,7 +250,8 @@ def test_diverged_run_keeps_history_and_says_so(tmp_path: Path) -> None:
     rows = runio.read_csv(tmp_path / "history.csv")
     assert len(rows) == summary["epochs_run"] < 1000
     assert not math.isfinite(float(rows[-1]["loss"])) and math.isfinite(float(rows[-2]["loss"]))
-    assert {p.name for p in tmp_path.iterdir()} == RUN_FILES
+    # no boundary during training: a diverged model's weights paint meaningless panels
+    assert {p.name for p in tmp_path.iterdir()} == RUN_FILES - {"boundary_during_training.png"}
 
 
 def test_a_run_blown_up_by_its_last_update_is_recorded_as_diverged(tmp_path: Path) -> None:
@@ -359,7 +361,11 @@ def test_a_figure_matplotlib_cannot_draw_is_a_warning_and_the_run_finishes(
     assert summary["epochs_run"] == 20
     assert runio.read_json(run / "summary.json") == json.loads(json.dumps(summary))
     err = capsys.readouterr().err.splitlines()
-    for figure in (experiments.COMPARISON, dataload.DECISION_BOUNDARY):
+    for figure in (
+        experiments.COMPARISON,
+        dataload.DECISION_BOUNDARY,
+        experiments.BOUNDARY_DURING_TRAINING,
+    ):
         assert not (run / figure).exists()
         assert any(
             line.startswith(f"warning: figure {run / figure} not drawn (ValueError: ")

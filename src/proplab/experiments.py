@@ -7,6 +7,7 @@ A run folder holds::
     model.npz         weights + architecture (proplab.load, allow_pickle=False)
     comparison.png    "Ground truth" vs "Predict result"
     learning_curve.png
+    boundary_during_training.png   (2 inputs, one output) P(class 1) at six epochs
     summary.json      final metrics; written LAST and only for a finished run
 
 A finished run is one that completed its epochs, converged (``tol``) or
@@ -47,19 +48,22 @@ from proplab.runio import (
     write_json,
 )
 from proplab.serialize import save
-from proplab.train import History, evaluate, fit
+from proplab.snapshots import Snapshots, snapshot_epochs
+from proplab.train import History, accuracy, evaluate, fit
 
 CONFIG = "config.json"
 HISTORY = "history.csv"
 MODEL = "model.npz"
 COMPARISON = "comparison.png"
 LEARNING_CURVE = "learning_curve.png"
+BOUNDARY_DURING_TRAINING = "boundary_during_training.png"
 SUMMARY = "summary.json"
 INTERRUPTED = "interrupted.json"
 HISTORY_COLUMNS = ("epoch", "loss", "accuracy", "wall_time")
 # every file a run writes into its folder (a rerun clears them all, and nothing else)
 RUN_OUTPUTS = (
-    CONFIG, HISTORY, MODEL, COMPARISON, LEARNING_CURVE, SUMMARY, INTERRUPTED,
+    CONFIG, HISTORY, MODEL, COMPARISON, LEARNING_CURVE, BOUNDARY_DURING_TRAINING, SUMMARY,
+    INTERRUPTED,
     dataload.DECISION_BOUNDARY, dataload.CONFUSION_MATRIX, dataload.PREDICTIONS,
 )  # fmt: skip
 
@@ -209,6 +213,14 @@ def run_one(
 
     bar = ProgressBar(cfg.epochs, desc=cfg.dataset, enabled=None if progress else False)
     say: Log | None = None if quiet else bar.wrap_log(log)
+    callback = bar.fit_callback() if bar.enabled else None
+    callback_every = 100
+    snapshots = None
+    if figures and x.shape[-1] == 2 and prep.n_out == 1:
+        # the weights at a few epochs, for the decision boundary as it forms
+        snapshots = Snapshots(model, snapshot_epochs(cfg.epochs))
+        snapshots.take(0)
+        callback, callback_every = snapshots.hook(callback), snapshots.every
     history = fit(
         model,
         loss_fn,
@@ -221,10 +233,23 @@ def run_one(
         print_every=cfg.print_every,
         log=say or _silent,
         tol=cfg.tol,
-        callback=bar.fit_callback() if bar.enabled else None,
+        callback=callback,
+        callback_every=callback_every,
     )
     bar.close()
-    return finish_run(cfg, run_dir, model, loss_fn, history, prep, say, figures=figures)
+    if snapshots is not None:
+        snapshots.take(history.epochs_run)  # the final weights (training may stop early)
+    return finish_run(
+        cfg,
+        run_dir,
+        model,
+        loss_fn,
+        history,
+        prep,
+        say,
+        figures=figures,
+        snapshots=snapshots.states if snapshots is not None else None,
+    )
 
 
 def prepare_run(cfg: RunConfig) -> tuple[RunConfig, dataload.Prepared]:
@@ -261,6 +286,7 @@ def finish_run(
     say: Log | None,
     extra: dict[str, Any] | None = None,
     figures: bool = True,
+    snapshots: dict[int, dict[str, np.ndarray]] | None = None,
 ) -> dict[str, Any]:
     """Evaluate a trained model and write the rest of its run folder, summary last.
 
@@ -269,6 +295,8 @@ def finish_run(
 
     Shared by :func:`run_one` and the stacked sweep runner (which trains many
     runs as one stack and then finishes each as if it had run alone).
+    ``snapshots`` (epoch -> ``state_dict()``, from :class:`~proplab.snapshots.Snapshots`)
+    adds the decision boundary at those epochs to the figures.
     Raises KeyboardInterrupt after saving an interrupted run.
     """
     x, y, x_test, y_test = prep.x, prep.y, prep.x_test, prep.y_test
@@ -296,6 +324,8 @@ def finish_run(
             say(f"{history.message}; partial run saved to {run_dir} ({INTERRUPTED})")
 
     _write_outputs(run_dir, cfg, history, model, x, y, pred, summary, figures)
+    if figures and snapshots and history.stop_reason != "diverged":
+        _boundary_during_training(run_dir, cfg, x, y, snapshots)
     if figures:
         dataload.write_figures(run_dir, cfg, model, x, y, x_test, y_test)
     if history.stop_reason == "interrupted":
@@ -397,6 +427,33 @@ def _lab_figures(
     dataload.draw_figure(
         run_dir / LEARNING_CURVE, lambda path: plots.learning_curve(history, path, title=label)
     )
+
+
+def _boundary_during_training(
+    run_dir: Path,
+    cfg: RunConfig,
+    x: np.ndarray,
+    y: np.ndarray,
+    snapshots: dict[int, dict[str, np.ndarray]],
+) -> None:
+    """The decision boundary at each snapshot epoch, side by side (2-D inputs, one output)."""
+    from proplab import sweep_plots  # matplotlib is slow to import; only runs need it
+
+    def draw(path: Path) -> None:
+        # all of it inside draw_figure: extreme data (1e308) overflows the grid itself
+        u, v, points = sweep_plots.boundary_grid(x)
+        model = build_model(cfg, x.shape[-1], 1, samples=x.shape[0])
+        panels = []
+        for epoch, state in sorted(snapshots.items()):
+            model.load_state_dict(state)
+            prob = model.forward(points).reshape(v.size, u.size)
+            acc = accuracy(model.forward(x), y)
+            title = f"epoch {epoch:,}\n{100 * acc:.1f} %"
+            panels.append(sweep_plots.BoundaryPanel(title, u, v, prob, x, y))
+        title = f"{cfg.dataset}: the decision boundary as it forms (P(class 1); black line: 0.5)"
+        sweep_plots.decision_boundaries([panels], path, title=title)
+
+    dataload.draw_figure(run_dir / BOUNDARY_DURING_TRAINING, draw)
 
 
 def _describe(cfg: RunConfig, n_in: int | str = "in", n_out: int | str = "out") -> str:

@@ -21,7 +21,7 @@ import numpy as np
 
 from proplab import aggregate
 from proplab.config import RunConfig
-from proplab.experiments import COMPARISON, LEARNING_CURVE
+from proplab.experiments import BOUNDARY_DURING_TRAINING, COMPARISON, LEARNING_CURVE
 from proplab.report_data import (
     MOVING,
     ExperimentView,
@@ -510,6 +510,10 @@ def _lab_runs(out: Path, views: list[ExperimentView]) -> list[Block]:
         figures = (
             (COMPARISON, "ground truth and prediction (the lab's comparison figure)"),
             (LEARNING_CURVE, "learning curve of the lab model"),
+            (
+                BOUNDARY_DURING_TRAINING,
+                "the decision boundary as it forms, P(class 1) at six epochs of the run",
+            ),
         )
         # only the figures the run has: no comparison for more than two classes, and
         # none for a figure matplotlib could not draw (the run went on with a warning)
