@@ -382,3 +382,13 @@ def test_cli_conv_defaults_solve_xor(tmp_path) -> None:
     x, y = load_lab_dataset("xor")
     pred = serialize.load(out / "model.npz")(x)
     np.testing.assert_array_equal(pred > 0.5, y == 1)  # the reloaded model scores 100 % too
+
+
+def test_an_input_exactly_as_long_as_the_kernel_gives_one_output() -> None:
+    # L + 2p = d (k - 1) + 1: the filter fits once, L_out = 1 (torch.nn.Conv1d agrees)
+    assert conv1d_output_length(3, 3) == 1
+    assert conv1d_output_length(5, 3, dilation=2) == 1
+    assert conv1d_output_length(1, 3, padding=1) == 1
+    conv = Conv1d(1, 1, 3, rng=np.random.default_rng(0))
+    conv.weight.data[...] = [[[1.0, 10.0, 100.0]]]
+    np.testing.assert_array_equal(conv(np.array([[[1.0, 2.0, 3.0]]])), [[[321.0]]])

@@ -126,3 +126,21 @@ def test_stacked_integer_labels_stay_labels_when_they_look_one_hot() -> None:
         [CrossEntropyLoss()(logits[k], shared) for k in range(3)],
         rtol=1e-15,
     )
+
+
+def test_boolean_labels_per_replica_are_labels_even_when_r_n_and_c_agree() -> None:
+    """Labels (R, n) of dtype bool against logits (R, n, C) with R == n == C == 2: read as
+    each replica's labels (as integers would be), not as shared one-hot rows (n, C)."""
+    z = np.array([[[0.0, math.log(3.0)], [0.0, 0.0]], [[1.0, 1.0], [math.log(3.0), 0.0]]])
+    labels = np.array([[True, False], [False, True]])
+    loss = CrossEntropyLoss()
+    # replica 0: -ln(3/4) (label 1), -ln(1/2) (label 0); replica 1: -ln(1/2), -ln(1/4)
+    expected = [
+        (-math.log(0.75) + math.log(2.0)) / 2,
+        (math.log(2.0) - math.log(0.25)) / 2,
+    ]
+    np.testing.assert_allclose(loss(z, labels), expected, rtol=1e-14)
+    np.testing.assert_allclose(loss.backward(), [
+        [[0.125, -0.125], [-0.25, 0.25]],
+        [[-0.25, 0.25], [0.375, -0.375]],
+    ], rtol=1e-14)  # fmt: skip

@@ -489,3 +489,54 @@ def test_a_deep_sigmoid_network_within_round_off_passes_and_a_one_percent_bug_do
     monkeypatch.setattr(Sigmoid, "backward", one_percent_off)
     bugged = check_config(RunConfig(hidden=[4, 4, 4]))
     assert bugged.failed and min(r.error for r in bugged.failed) > 1e-3
+
+
+def test_a_wrong_backward_that_also_overwrites_reports_the_larger_error():
+    """1.5x the gradient, and = instead of +=: the first backward is off by 1/3, the
+    second (no zero_grad between) adds nothing, off by 1: the check reports 1 and why."""
+
+    class WrongOverwrite(_Scale):
+        def backward(self, grad_out, need_input_grad=True):
+            self.a.grad = 1.5 * np.sum(grad_out * self.x, axis=-2)
+            return grad_out * self.a.data if need_input_grad else None
+
+    result = gradcheck(WrongOverwrite(), np.random.default_rng(1).normal(size=(5, 3)))
+    assert result.errors["a"] == pytest.approx(1.0, rel=1e-6)
+    assert result.errors["input"] < 1e-8 and "FAILED" in str(result)
+    assert len(result.notes) == 1 and result.notes[0].startswith(
+        "a: a second backward (no zero_grad between) did not add its gradient"
+    )
+
+
+def test_the_verdict_of_a_result_within_tolerance_with_an_uncompared_array():
+    # worst == tolerance is within it: the verdict is "incomplete", not "FAILED"
+    from proplab.gradcheck import GradcheckResult
+
+    result = GradcheckResult(errors={"input": 1e-6, "0.weight": np.nan}, tolerance=1e-6)
+    assert not result.ok and result.worst == result.tolerance
+    assert str(result).splitlines()[-1] == "gradcheck incomplete: 0.weight not compared"
+    assert GradcheckResult(errors={"input": 1e-6}, tolerance=1e-6).ok
+
+
+def test_a_kinked_module_run_a_varying_number_of_times_marks_the_entries_uncompared():
+    """A module whose ReLU runs only for inputs with a positive sum: at sum 0 every
+    nudge changes how often the ReLU runs; those entries are not compared (no error)."""
+
+    class Gate(Module):
+        def __init__(self):
+            super().__init__()
+            self.relu = ReLU()
+
+        def children(self):
+            return [self.relu]
+
+        def forward(self, x):
+            self.on = x.sum() > 0
+            return self.relu.forward(x) if self.on else 2 * x
+
+        def backward(self, grad_out, need_input_grad=True):
+            return self.relu.backward(grad_out) if self.on else 2 * grad_out
+
+    result = gradcheck(Gate(), np.array([[1.0, -1.0]]))
+    assert result.kink_skipped == 2 and result.uncompared == ["input"]
+    assert gradcheck(Gate(), np.array([[1.0, -0.5]])).ok

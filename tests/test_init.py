@@ -185,3 +185,10 @@ def test_draw_weights_takes_a_name_and_refuses_non_callables():
         Linear(2, 3, rng=np.random.default_rng(0), init=None)
     with pytest.raises(TypeError, match=r"rngs entry: rng must be a numpy Generator"):
         Linear(2, 3, rngs=[0, 1], replicas=2)
+
+
+def test_xavier_normal_gain_scales_the_spread():
+    # std = gain * sqrt(2 / (fan_in + fan_out)): doubling the gain doubles every draw
+    np.testing.assert_array_equal(
+        draw(init.xavier_normal, gain=2.0), 2.0 * draw(init.xavier_normal)
+    )

@@ -126,3 +126,23 @@ def test_shared_and_stacked_targets_and_lists_are_accepted(loss_cls):
     alone = [loss_cls()(pred[k], target.tolist()) for k in range(3)]
     np.testing.assert_array_equal(shared, stacked)
     np.testing.assert_allclose(shared, alone, rtol=1e-15)
+
+
+def test_mse_of_a_stack_means_over_samples_and_outputs_per_replica():
+    # replica 0: (1 + 4 + 9 + 16) / 4 = 7.5; replica 1: (4 * 4) / 4 = 4; gradient 2 p / 4
+    pred = np.array([[[1.0, 2.0], [3.0, 4.0]], [[2.0, -2.0], [2.0, 2.0]]])
+    loss = MSELoss()
+    np.testing.assert_array_equal(loss(pred, np.zeros((2, 2))), [7.5, 4.0])
+    np.testing.assert_array_equal(loss.backward(), pred / 2)
+
+
+def test_mse_gradient_follows_the_batch_size_of_each_call():
+    """One MSELoss on batches of different sizes (a last partial batch, validation):
+    dL/dp = 2 (p - t) / N with each call's own N."""
+    loss = MSELoss()
+    loss(np.ones((4, 1)), np.zeros((4, 1)))
+    np.testing.assert_array_equal(loss.backward(), np.full((4, 1), 0.5))
+    assert loss(np.ones((2, 1)), np.zeros((2, 1))) == 1.0
+    np.testing.assert_array_equal(loss.backward(), np.full((2, 1), 1.0))
+    loss(np.ones((2, 1), dtype=np.float32), np.zeros((2, 1), dtype=np.float32))
+    assert loss.backward().dtype == np.float32

@@ -89,3 +89,11 @@ def test_one_hot_of_no_labels_with_n_classes_and_predicted_labels_of_a_scalar():
     assert one_hot(np.array([], dtype=np.int64), 3).shape == (0, 3)
     with pytest.raises(ValueError, match=r"model outputs \(n, 1\) or \(n, C\), got shape \(\)"):
         predicted_labels(0.7)
+
+
+def test_confusion_matrix_refuses_a_label_equal_to_n_classes() -> None:
+    # label 2 with n_classes=2 would land in row 1 + 1 of a flattened 2 x 2 table
+    with pytest.raises(ValueError, match="label 2 does not fit n_classes=2"):
+        confusion_matrix(np.array([0, 1]), np.array([0, 2]), n_classes=2)
+    with pytest.raises(ValueError, match="label 2 does not fit n_classes=2"):
+        confusion_matrix(np.array([2, 1]), np.array([0, 1]), n_classes=2)

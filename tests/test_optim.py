@@ -462,3 +462,97 @@ def test_set_hyper_refuses_what_no_rule_can_use(name, value, message):
     assert opt.lr == 0.1 and "beta1" not in opt.hyper
     opt.set_hyper("lr", np.array([0.0, 0.5]))  # 0 freezes a replica (early stop does this)
     np.testing.assert_array_equal(opt.lr, [0.0, 0.5])
+
+
+# --- hyperparameters changed mid-run, stale gradients, packing ---------------------------
+
+
+def run_with(opt_factory, data, grads, changes):
+    """Like ``run``, calling ``opt.set_hyper(*changes[i])`` before step ``i`` (from 0)."""
+    p = Parameter(np.array(data, dtype=np.float64))
+    opt = opt_factory([p])
+    seen = []
+    for i, g in enumerate(grads):
+        if i in changes:
+            opt.set_hyper(*changes[i])
+        opt.zero_grad()
+        p.grad = np.array(g, dtype=np.float64)
+        opt.step()
+        seen.append(p.data.copy())
+    return seen
+
+
+def test_sgd_weight_decay_set_after_the_first_step_takes_effect():
+    # plain SGD, then weight decay 0.5: p = 1 - 0.1 * 1 = 0.9, then
+    # p = 0.9 - 0.1 (1 + 0.5 * 0.9) = 0.9 - 0.145 = 0.755
+    p1, p2 = run_with(lambda ps: SGD(ps, lr=0.1), [1.0], [[1.0], [1.0]], {1: ("weight_decay", 0.5)})
+    close(p1, [0.9])
+    close(p2, [0.755])
+
+
+def test_sgd_momentum_set_later_starts_its_buffer_at_the_gradient_undamped():
+    # momentum 0 (dampening 0.5 ignored): p = -1 * 1 = -1; then momentum 0.9 from step 2:
+    # the buffer starts there, as at a first step, at g = 2 (not (1 - 0.5) g = 1): p = -3;
+    # step 3: v = 0.9 * 2 + 0.5 * 1 = 2.3, p = -5.3
+    _, p2, p3 = run_with(
+        lambda ps: SGD(ps, lr=1.0, dampening=0.5),
+        [0.0],
+        [[1.0], [2.0], [1.0]],
+        {1: ("momentum", 0.9)},
+    )
+    close(p2, [-3.0])
+    close(p3, [-5.3])
+
+
+def test_a_step_after_zero_grad_without_backward_uses_zero_gradients():
+    """zero_grad is lazy; step must still see zeros, not the last step's gradient."""
+    p = Parameter(np.array([1.0, 2.0]))
+    opt = SGD([p], lr=0.5)
+    p.accumulate(np.array([1.0, -1.0]))
+    opt.step()
+    close(p.data, [0.5, 2.5])
+    opt.zero_grad()  # nothing accumulates: this step moves nothing
+    opt.step()
+    close(p.data, [0.5, 2.5])
+    np.testing.assert_array_equal(p.grad, [0.0, 0.0])
+
+
+def test_parameters_of_different_replica_shapes_in_one_optimizer():
+    # a stack's weight (2, 3) next to a single model's bias (3,): each steps by -lr g
+    w = Parameter(np.ones((2, 3)), replica_ndim=1)
+    b = Parameter(np.ones(3))
+    opt = SGD([w, b], lr=0.5)
+    w.grad = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    b.grad = np.array([-2.0, 0.0, 2.0])
+    opt.step()
+    close(w.data, [[0.5, 0.0, -0.5], [-1.0, -1.5, -2.0]])
+    close(b.data, [2.0, 1.0, 0.0])
+
+
+def test_float32_stack_with_per_replica_lr_steps_each_replica_bitwise_as_alone(rng):
+    """The plain SGD rule multiplies by lr in the parameters' dtype: a float32 stack with
+    one lr per replica must round as each float32 model with its float lr does."""
+    lrs = np.array([0.1, 0.03, 0.7])
+    data = rng.standard_normal((3, 40)).astype(np.float32)
+    grads = [rng.standard_normal((3, 40)).astype(np.float32) for _ in range(3)]
+    w = Parameter(data.copy(), replica_ndim=1)
+    opt = SGD([w], lr=lrs)
+    for g in grads:
+        w.grad = g
+        opt.step()
+    for k in range(3):
+        alone = Parameter(data[k].copy())
+        opt_k = SGD([alone], lr=float(lrs[k]))
+        for g in grads:
+            alone.grad = g[k]
+            opt_k.step()
+        assert w.data.dtype == alone.data.dtype == np.float32
+        np.testing.assert_array_equal(w.data[k], alone.data)
+
+
+def test_sgd_weight_decay_without_momentum_ignores_dampening():
+    # momentum 0: no buffer, so dampening never scales g. With g = 1 + 0.5 p:
+    # p = 1 - 1 * 1.5 = -0.5, then p = -0.5 - 1 * (1 + 0.5 * -0.5) = -1.25
+    p1, p2 = run(lambda ps: SGD(ps, lr=1.0, dampening=0.5, weight_decay=0.5), [1.0], [[1.0]] * 2)
+    close(p1, [-0.5])
+    close(p2, [-1.25])

@@ -271,3 +271,14 @@ def test_stack_of_mixed_rules_stops_each_replica_alone(xor):
         np.testing.assert_array_equal(mine.loss, history.loss)
         for p, q in zip(alone.parameters(), stack.parameters(), strict=True):
             np.testing.assert_array_equal(p.data, q.data[k])
+
+
+def test_a_stack_with_more_replicas_than_the_blocks_cover_is_refused():
+    # 3 replicas in blocks; a (4, n, f) stack would leave replica 3's rows unwritten
+    # (np.empty garbage) in both passes
+    mix = PerReplica([(1, Sigmoid()), (2, Tanh())])
+    with pytest.raises(ValueError, match=r"over 3 replicas got an array of shape \(4, 2, 1\)"):
+        mix.forward(np.zeros((4, 2, 1)))
+    mix.forward(np.zeros((3, 2, 1)))
+    with pytest.raises(ValueError, match=r"over 3 replicas got an array of shape \(4, 2, 1\)"):
+        mix.backward(np.zeros((4, 2, 1)))

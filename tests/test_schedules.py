@@ -194,3 +194,48 @@ def test_plateau_step_wants_a_number(bad):
     opt = proplab.SGD(proplab.mlp(2, 3, 1, rng=np.random.default_rng(0)).parameters(), lr=0.1)
     with pytest.raises(TypeError, match="takes a number per replica"):
         proplab.ReduceLROnPlateau(opt).step(bad)
+
+
+@pytest.mark.parametrize("threshold_mode", ["rel", "abs"])
+def test_plateau_max_mode_needs_a_rise_beyond_the_threshold(threshold_mode) -> None:
+    # best 1.0; 1.05 is not above 1.0 * (1 + 0.1) (rel) nor 1.0 + 0.1 (abs): a bad epoch,
+    # cut at once (patience 0); 1.2 is above both: no cut
+    opt = _sgd(1.0)
+    sched = ReduceLROnPlateau(
+        opt, mode="max", factor=0.5, patience=0, threshold=0.1, threshold_mode=threshold_mode
+    )
+    lrs = []
+    for metric in (1.0, 1.05, 1.2):
+        sched.step(metric)
+        lrs.append(opt.lr)
+    assert lrs == [1.0, 0.5, 0.5]
+
+
+@pytest.mark.parametrize("mode", ["min", "max"])
+def test_plateau_an_equal_metric_is_no_improvement(mode) -> None:
+    # threshold 0: the same metric again is not better (strictly < or >, as in torch)
+    opt = _sgd(1.0)
+    sched = ReduceLROnPlateau(opt, mode=mode, factor=0.5, patience=0, threshold=0.0)
+    sched.step(1.0)
+    sched.step(1.0)
+    assert opt.lr == 0.5
+
+
+def test_plateau_skips_a_cut_no_larger_than_eps() -> None:
+    # lr 1 -> 0.5 changes it by exactly eps = 0.5: torch cuts only when old - new > eps
+    opt = _sgd(1.0)
+    sched = ReduceLROnPlateau(opt, factor=0.5, patience=0, eps=0.5)
+    sched.step(1.0)
+    sched.step(2.0)
+    assert opt.lr == 1.0
+
+
+def test_plateau_best_moves_only_on_an_improvement_beyond_the_threshold() -> None:
+    # rel threshold 0.1, patience 1: 0.95 is no improvement on 1.0, so best stays 1.0
+    # and 0.89 < 0.9 improves on it (had best followed 0.95, 0.89 would be a second
+    # bad epoch, > patience, and lr would be cut)
+    opt = _sgd(1.0)
+    sched = ReduceLROnPlateau(opt, factor=0.5, patience=1, threshold=0.1)
+    for metric in (1.0, 0.95, 0.89):
+        sched.step(metric)
+    assert opt.lr == 1.0 and sched.best == 0.89 and sched.num_bad_epochs == 0
