@@ -851,3 +851,83 @@ def test_duplicate_settings_are_found_by_value_not_by_label():
     exp = spec.experiments[0]
     assert [exp.setting_label(lab) for _, lab in exp.runs] == ["0.001", "0.00123456789"]
     assert "dataset=xor,lr=0.00123457,seed=0" in spec.runs
+
+
+# ------------------------------------------------ mutation-testing gaps: resume and outcomes
+
+
+def _finished_run(run_dir: Path) -> Path:
+    from proplab.runio import write_json
+
+    run_dir.mkdir(parents=True)
+    write_run_files(run_dir)
+    write_json(run_dir / "summary.json", {"loss": 0.5, "accuracy": 0.5, "epochs_run": 1})
+    return run_dir
+
+
+@pytest.mark.parametrize(
+    ("damage", "problem"),
+    [
+        (lambda d: (d / "history.csv").write_bytes(b""), "history.csv: empty"),
+        (
+            lambda d: (d / "history.csv").write_text("epoch,loss\n1,0.5"),
+            "history.csv: cut short (its last row has no end of line)",
+        ),
+        (lambda d: (d / "model.npz").unlink(), "model.npz: missing"),
+        (lambda d: (d / "history.csv").unlink(), "history.csv: missing"),
+        (lambda d: (d / "model.npz").write_text("not a zip"), "model.npz: not an .npz file"),
+        (
+            lambda d: (d / "summary.json").write_text('{"loss": true}'),
+            "summary.json: loss is True, not a number",
+        ),
+        (
+            lambda d: (d / "summary.json").write_text('{"epochs_run": "12"}'),
+            "summary.json: epochs_run is '12', not a number",
+        ),
+    ],
+)
+def test_each_kind_of_damage_makes_a_run_unfinished_and_is_named(tmp_path, damage, problem):
+    run_dir = _finished_run(tmp_path / "run")
+    assert sweep.run_problem(run_dir) is None and sweep.is_finished(run_dir)
+    damage(run_dir)
+    assert sweep.run_problem(run_dir) == f"{run_dir / problem}"
+    assert not sweep.is_finished(run_dir)
+
+
+def test_a_folder_holding_a_run_of_another_learning_rate_is_refused(tmp_path, monkeypatch):
+    # the run's name does not show the base lr: dataset=xor,seed=0 either way
+    monkeypatch.setattr(sweep, "train_one", FakeTrainer(tmp_path / "calls.txt"))
+    text = '[base]\nepochs = 5\nlr = LR\n[vary]\ndataset = ["xor"]\nseed = [0]\n'
+    run_sweep(spec_of(text.replace("LR", "1.0")), tmp_path / "out", stream=io.StringIO())
+    with pytest.raises(SweepError, match=r"holds a run with lr=1\.0.*now asks for lr=0\.5"):
+        run_sweep(spec_of(text.replace("LR", "0.5")), tmp_path / "out", stream=io.StringIO())
+
+
+def test_a_trainer_that_returns_without_a_summary_is_an_interrupted_run(tmp_path):
+    job = sweep.RunJob("r", spec_of(SIMPLE).runs["dataset=xor,seed=0"], tmp_path / "r")
+    assert sweep.run_job(job, train=lambda cfg, run_dir: {"loss": 0.1}) == {"status": "interrupted"}
+    done = sweep.run_job(job, train=lambda cfg, run_dir: _finished_run(run_dir) and {"a": 1})
+    assert done["status"] == "done" and done["summary"] == {"a": 1}
+
+
+def test_cancelled_runs_are_neither_trained_nor_failed(tmp_path):
+    def cancelling_runner(jobs, *, workers, on_done):
+        for job in jobs:
+            on_done(job, {"status": "cancelled"})
+
+    result = run_sweep(
+        spec_of(SIMPLE), tmp_path / "out", runner=cancelling_runner, stream=io.StringIO()
+    )
+    assert (result.total, result.ran, result.failed, result.exit_code) == (12, 0, {}, 0)
+
+
+def test_a_runner_taking_any_keyword_hears_the_progress_hooks(tmp_path, monkeypatch):
+    monkeypatch.setattr(sweep, "train_one", FakeTrainer(tmp_path / "calls.txt"))
+    heard: list[str] = []
+
+    def runner(jobs, **hooks):
+        heard.extend(sorted(hooks))
+        sweep.run_jobs(jobs, **hooks)
+
+    result = run_sweep(spec_of(SIMPLE), tmp_path / "out", runner=runner, stream=io.StringIO())
+    assert heard == ["on_done", "on_plan", "on_progress", "workers"] and result.ran == 12
