@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -69,3 +70,53 @@ def test_cli_names_the_conv_option(tmp_path: Path, capsys, four_gib) -> None:
     assert err.startswith("proplab train: error: argument --filters: a conv network of ")
     assert err.count("\n") == 1 and "more than this machine can allocate" in err
     assert not out.exists()
+
+
+# --- mutation-testing gaps: validate's bounds and canonical names ------------------------
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"test_fraction": 1.0}, "test_fraction: must be in [0, 1), got 1.0"),
+        ({"momentum": -0.5}, "momentum: must be a finite number in [0.0, inf], got -0.5"),
+        ({"seed": -1}, "seed: must be an integer >= 0, got -1"),
+        ({"batch_size": 0}, "batch_size: must be a positive integer, got 0"),
+        ({"tol": 0.0}, "tol: must be a finite number > 0, got 0.0"),
+        ({"padding": -1}, "padding: must be an integer >= 0, got -1"),
+        ({"lr": 0.0}, "lr: must be a finite number > 0, got 0.0"),
+        ({"weight_decay": -1e-3}, "weight_decay: must be a finite number in [0.0, inf]"),
+        ({"hidden": [10, 0]}, "hidden: must be a positive integer, got 0"),
+        ({"loss": "bce", "output_activation": "identity"}, "loss: 'bce' needs output_activation"),
+    ],
+)
+def test_validate_refuses_each_value_out_of_bounds(changes, message) -> None:
+    with pytest.raises(ConfigError, match="^" + re.escape(message)):
+        RunConfig(**changes).validate()
+
+
+def test_validate_accepts_the_bounds_and_spells_names_canonically() -> None:
+    cfg = RunConfig(
+        test_fraction=0.0, momentum=0.0, seed=0, batch_size=1, tol=1e-300, padding=0,
+        weight_decay=0.0, activation="ReLU", output_activation=" Sigmoid", loss="BCE",
+        optimizer="Adam", init="Glorot",
+    ).validate()  # fmt: skip
+    assert (cfg.activation, cfg.output_activation, cfg.loss, cfg.optimizer, cfg.init) == (
+        "relu",
+        "sigmoid",
+        "bce",
+        "adam",
+        "xavier",
+    )
+
+
+def test_only_the_momentum_optimizer_defaults_to_momentum() -> None:
+    momenta = {
+        name: RunConfig(optimizer=name).validate().effective_momentum
+        for name in ("sgd", "momentum", "rmsprop")
+    }
+    assert momenta == {"sgd": 0.0, "momentum": 0.9, "rmsprop": 0.0}
+    for name, momentum in momenta.items():
+        cfg = RunConfig(optimizer=name).validate()
+        opt = config.build_optimizer(cfg, build_model(cfg, 2, 1).parameters())
+        assert float(opt.hyper["momentum"]) == momentum, name

@@ -451,3 +451,57 @@ def test_a_tuple_of_hidden_widths_reads_back_equal(tmp_path: Path) -> None:
     experiments.run_one(cfg, tmp_path, quiet=True, progress=False, figures=False)
     back = experiments.read_run_config(tmp_path)
     assert back == cfg.validate() and back.hidden == [4, 4]
+
+
+def test_a_final_model_whose_loss_overflows_to_inf_is_recorded_as_diverged(tmp_path: Path):
+    """Every epoch's loss was finite, but the final model predicts 1e200: its squared
+    error is inf (not NaN), and the run is diverged all the same, with no loss."""
+    cfg = RunConfig(output_activation="identity", epochs=2, print_every=0).validate()
+    x, y = generate_xor_easy()
+    prep = dataload.prepare(cfg, x, y)
+    model = build_model(cfg, 2, 1)
+    model.layers[-2].bias.data[...] = 1e200  # the last Linear: every output is 1e200
+    history = train.History(epoch=[1, 2], loss=[0.3, 0.2], accuracy=[0.5, 0.5],
+                            wall_time=[0.1, 0.2])  # fmt: skip
+    run_dir = experiments.start_run_dir(cfg, tmp_path / "run")
+    summary = experiments.finish_run(
+        cfg, run_dir, model, build_loss(cfg), history, prep, None, figures=False
+    )
+    assert summary["stop_reason"] == "diverged" and summary["loss"] is None
+    assert summary["message"] == (
+        "training diverged with its last update (epoch 2): the final model's loss is inf; "
+        "try a smaller learning rate"
+    )
+    assert runio.read_json(run_dir / "summary.json")["stop_reason"] == "diverged"
+
+
+def test_a_mini_batch_run_shuffles_with_its_own_stream_of_the_seed(tmp_path: Path) -> None:
+    """run_one shuffles with default_rng([seed, 1]): neither the weights' stream
+    (default_rng(seed)) nor the data's ([seed, 2])."""
+    cfg = RunConfig(dataset="linear", n=20, batch_size=6, epochs=3, seed=4, print_every=0)
+    summary = experiments.run_one(cfg, tmp_path / "run", quiet=True, progress=False)
+    x, y = generate_linear(20, rng=np.random.default_rng([4, 2]))
+    model = build_model(cfg.validate(), 2, 1)
+    history = train.fit(
+        model, build_loss(cfg), build_optimizer(cfg, model.parameters()), x, y.astype(float),
+        3, batch_size=6, rng=np.random.default_rng([4, 1]),
+    )  # fmt: skip
+    rows = runio.read_csv(tmp_path / "run" / "history.csv")
+    assert [float(r["loss"]) for r in rows] == history.loss
+    assert summary["loss"] == train.evaluate(model, build_loss(cfg), x, y.astype(float))[0]
+
+
+def test_the_summary_times_the_whole_training(tmp_path: Path) -> None:
+    cfg = RunConfig(epochs=3, print_every=0).validate()
+    x, y = generate_xor_easy()
+    history = train.History(epoch=[1, 2, 3], loss=[0.3, 0.2, 0.1], accuracy=[0.5] * 3,
+                            wall_time=[0.25, 0.5, 1.5])  # fmt: skip
+    run_dir = experiments.start_run_dir(cfg, tmp_path / "run")
+    summary = experiments.finish_run(
+        cfg, run_dir, build_model(cfg, 2, 1), build_loss(cfg), history,
+        dataload.prepare(cfg, x, y), None, extra={"stacked_with": 4}, figures=False,
+    )  # fmt: skip
+    assert summary["wall_time_s"] == 1.5 and summary["us_per_epoch"] == 500_000.0
+    assert summary["epochs_run"] == 3 and summary["stacked_with"] == 4
+    rows = runio.read_csv(run_dir / "history.csv")
+    assert [r["wall_time"] for r in rows] == ["0.250000", "0.500000", "1.500000"]
