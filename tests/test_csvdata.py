@@ -271,3 +271,42 @@ def test_a_header_with_a_number_among_its_names_is_explained(tmp_path: Path) -> 
     path = _write(tmp_path, "0.5,1.5,0\n1.0,oops,1\n", "b.csv")
     with pytest.raises(CsvError, match=r"line 2, column '1': 'oops' is not a number$"):
         load_csv(path)
+
+
+# --- mutation-testing gaps: labels, header sniffing and the parse cache -----------------
+
+
+def test_numeric_labels_are_numbered_in_sorted_order(tmp_path: Path) -> None:
+    data = load_csv(_write(tmp_path, "1,9\n2,3\n3,5\n4,3\n5,9\n"))
+    assert data.classes == [3, 5, 9]
+    np.testing.assert_array_equal(data.y[:, 0], [2, 0, 1, 0, 2])
+
+
+def test_a_negative_label_index_leaves_the_other_columns_as_features(tmp_path: Path) -> None:
+    data = load_csv(_write(tmp_path, "a,lab,b\n1,0,10\n2,1,20\n"), label=-2)
+    assert data.label_name == "lab" and data.feature_names == ["a", "b"]
+    np.testing.assert_array_equal(data.x, [[1.0, 10.0], [2.0, 20.0]])
+    np.testing.assert_array_equal(data.y[:, 0], [0, 1])
+
+
+@pytest.mark.parametrize("missing", ["nan", "NaN", "NA", "null", ""])
+def test_a_missing_label_is_refused(tmp_path: Path, missing: str) -> None:
+    path = _write(tmp_path, f"x,y\n1,a\n2,{missing}\n3,b\n")
+    with pytest.raises(CsvError, match=r"line 3, column 'y': missing label$"):
+        load_csv(path)
+
+
+def test_the_header_is_judged_by_the_columns_numeric_on_the_second_line(tmp_path: Path) -> None:
+    # the label column is named "0", but it holds text: the numeric columns (judged by the
+    # second line) have names in line 1, so line 1 is the header
+    data = load_csv(_write(tmp_path, "a,b,0\n1,2,yes\n3,4,no\n"))
+    assert data.feature_names == ["a", "b"] and data.label_name == "0"
+    assert data.classes == ["no", "yes"] and data.x.shape == (2, 2)
+
+
+def test_the_same_file_read_with_another_label_column_is_parsed_again(tmp_path: Path) -> None:
+    path = _write(tmp_path, "p,q,r\n1,0,5\n2,1,5\n3,1,6\n")
+    by_last, by_first = load_csv(path), load_csv(path, label="q")
+    assert by_last.label_name == "r" and by_first.label_name == "q"
+    np.testing.assert_array_equal(by_first.x, [[1.0, 5.0], [2.0, 5.0], [3.0, 6.0]])
+    np.testing.assert_array_equal(by_first.y[:, 0], [0, 1, 1])

@@ -137,3 +137,41 @@ def test_minibatches_cut_replica_stacks_along_samples() -> None:
     np.testing.assert_array_equal(xb[:, :, 0], [[0, 1, 2], [6, 7, 8]])
     with pytest.raises(ValueError, match="needs rng"):
         next(minibatches(x, y, 3))
+
+
+# --- mutation-testing gaps: the allocation rules -----------------------------------------
+
+
+def test_the_largest_remainder_wins_the_leftover_rows_and_ties_go_to_the_larger_class() -> None:
+    from proplab.splits import _allocate
+
+    # exact shares 2.5 / 1.5 / 1.0 of 5: floors 2 / 1 / 1, one row left; remainders tie
+    # at 0.5 for classes 0 and 1: the larger class (0) takes it
+    assert _allocate(np.array([5, 3, 2]), 5).tolist() == [3, 1, 1]
+    # shares 1.2 / 2.7 / 2.1 of 6: floors 1 / 2 / 2, one row left: remainder 0.7 wins
+    assert _allocate(np.array([4, 9, 7]), 6).tolist() == [1, 3, 2]
+    y = np.repeat(np.arange(3), [4, 9, 7])
+    _, _, test = stratified_indices(y, 0.0, 0.3, rng=0)
+    assert np.bincount(y[test]).tolist() == [1, 3, 2]
+
+
+def test_a_rare_class_still_gets_a_test_row() -> None:
+    # 20 % of 20 rows is 4: proportionally 3.6 / 0.4, the rare class would get none
+    y = np.repeat([0, 1], [18, 2])
+    train, _, test = stratified_indices(y, 0.0, 0.2, rng=0)
+    assert np.bincount(y[test]).tolist() == [3, 1]
+    assert np.bincount(y[train]).tolist() == [15, 1]
+
+
+def test_a_class_with_one_row_per_part_is_enough() -> None:
+    y = np.repeat([0, 1, 2], [8, 8, 3])  # class 2: one row for each of three parts
+    train, val, test = stratified_indices(y, 0.2, 0.2, rng=0)
+    assert [int(np.sum(y[p] == 2)) for p in (train, val, test)] == [1, 1, 1]
+
+
+def test_each_part_mixes_the_classes() -> None:
+    """The rows of a part are shuffled together, not left class after class."""
+    y = np.repeat([0, 1], 50)
+    for part in stratified_indices(y, 0.2, 0.2, rng=0):
+        labels = y[part]
+        assert np.count_nonzero(np.diff(labels)) > 2  # a class-by-class order has one change
