@@ -178,3 +178,10 @@ def test_leaky_relu_slope_is_checked(slope):
         ValueError, match=rf"negative_slope must be a finite number >= 0, got {slope!r}"
     ):
         LeakyReLU(slope)
+
+
+def test_leaky_relu_with_slope_0_is_relu():
+    x = np.array([[-2.0, 0.0, 3.0]])
+    act = LeakyReLU(0.0)
+    np.testing.assert_array_equal(act(x), [[0.0, 0.0, 3.0]])
+    np.testing.assert_array_equal(act.backward(np.full((1, 3), 2.0)), [[0.0, 0.0, 2.0]])

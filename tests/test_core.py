@@ -418,3 +418,53 @@ def test_collecting_parameters_keeps_the_modules_attribute_storage_fast():
     model = mlp(2, 10, 1, rng=np.random.default_rng(0))
     SGD(model.parameters())
     assert not any(has_instance_dict(m) for m in [model, *model.layers])
+
+
+# --- found by mutation testing ---------------------------------------------------------
+
+
+def test_assigning_data_copies_the_values_and_keeps_the_dtype():
+    from proplab import SGD
+
+    p = Parameter(np.zeros(2))
+    values = np.array([1, 2])  # integers, and the caller's own array
+    p.data = values
+    values[0] = 99
+    assert p.data.dtype == np.float64
+    np.testing.assert_array_equal(p.data, [1.0, 2.0])
+    # an optimizer that packed p trains the assigned values
+    opt = SGD([p], lr=0.5)
+    p.data = np.array([3.0, 4.0])
+    p.grad = np.ones(2)
+    opt.step()
+    np.testing.assert_array_equal(p.data, [2.5, 3.5])
+
+
+def test_no_input_gradient_still_reaches_a_linear_inside_a_nested_sequential(rng):
+    """backward(need_input_grad=False) skips the layers below the first one with
+    parameters; a Sequential holding a Linear has them, though its own params is empty."""
+    from proplab import Identity
+
+    inner = Linear(2, 1, rng=rng)
+    model = Sequential(Identity(), Sequential(inner))
+    x = np.array([[1.0, 2.0], [3.0, -1.0]])
+    model.forward(x)
+    assert model.backward(np.array([[1.0], [-2.0]]), need_input_grad=False) is None
+    # dL/dW = x^T g = [1 - 6, 2 + 2]; dL/db = 1 - 2
+    np.testing.assert_array_equal(inner.weight.grad, [[-5.0], [4.0]])
+    np.testing.assert_array_equal(inner.bias.grad, [-1.0])
+
+
+def test_a_float32_bias_gradient_is_summed_in_float32_after_a_float64_model(rng):
+    """The sample-axis sum runs as a cached row of ones times the gradient; a float64 row
+    cached for the same batch size must not make a float32 model's sum in float64."""
+    n = 37
+    lin64 = Linear(2, 3, rng=rng)
+    lin64.forward(rng.standard_normal((n, 2)))
+    lin64.backward(rng.standard_normal((n, 3)))
+    lin32 = Linear(2, 3, rng=rng, dtype=np.float32)
+    lin32.forward(rng.standard_normal((n, 2)).astype(np.float32))
+    g = rng.standard_normal((n, 3)).astype(np.float32)
+    lin32.backward(g)
+    assert lin32.bias.grad.dtype == np.float32
+    np.testing.assert_array_equal(lin32.bias.grad, (np.ones((1, n), np.float32) @ g)[0])

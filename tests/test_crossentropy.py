@@ -144,3 +144,14 @@ def test_boolean_labels_per_replica_are_labels_even_when_r_n_and_c_agree() -> No
         [[0.125, -0.125], [-0.25, 0.25]],
         [[-0.25, 0.25], [0.375, -0.375]],
     ], rtol=1e-14)  # fmt: skip
+
+
+def test_per_replica_labels_of_a_one_sample_batch() -> None:
+    # logits (R=3, n=1, C=2), labels (R, n) = (3, 1): one label per replica, not (n, 1)
+    z = np.array([[[0.0, math.log(3.0)]], [[math.log(3.0), 0.0]], [[0.0, 0.0]]])
+    loss = CrossEntropyLoss()
+    value = loss(z, np.array([[1], [1], [0]]))
+    np.testing.assert_allclose(value, [-math.log(0.75), -math.log(0.25), math.log(2.0)])
+    np.testing.assert_allclose(
+        loss.backward(), [[[0.25, -0.25]], [[0.75, -0.75]], [[-0.5, 0.5]]], rtol=1e-14
+    )

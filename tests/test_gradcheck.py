@@ -540,3 +540,21 @@ def test_a_kinked_module_run_a_varying_number_of_times_marks_the_entries_uncompa
     result = gradcheck(Gate(), np.array([[1.0, -1.0]]))
     assert result.kink_skipped == 2 and result.uncompared == ["input"]
     assert gradcheck(Gate(), np.array([[1.0, -0.5]])).ok
+
+
+def test_a_failure_within_ten_times_the_round_off_is_explained():
+    """sigmoid(17.5 + ...) has derivatives ~3e-8: a 1.5x backward then differs from the
+    central differences by 2-7 times their round-off (~6e-9). It fails, with the note
+    that such a difference may be rounding (at bias 0 the same bug gets no note)."""
+
+    class Wrong(Sigmoid):
+        def backward(self, grad_out, need_input_grad=True, out=None):
+            return 1.5 * super().backward(grad_out, need_input_grad, out)
+
+    lin = Linear(2, 3, rng=np.random.default_rng(0))
+    lin.bias.data[...] = 17.5
+    result = gradcheck(Sequential(lin, Wrong()), np.random.default_rng(1).normal(size=(4, 2)))
+    assert not result.ok and "FAILED" in str(result)
+    [note] = result.notes
+    assert note.split(":")[0] in ("input, 0.weight", "input, 0.weight, 0.bias")
+    assert "likely not a backward error" in note

@@ -192,3 +192,16 @@ def test_xavier_normal_gain_scales_the_spread():
     np.testing.assert_array_equal(
         draw(init.xavier_normal, gain=2.0), 2.0 * draw(init.xavier_normal)
     )
+
+
+def test_replicas_0_is_a_single_model_and_rngs_must_match_the_replica_count():
+    from proplab import Linear
+
+    lin = Linear(2, 3, replicas=0, rng=np.random.default_rng(0))
+    assert lin.weight.shape == (2, 3) and lin.bias.shape == (3,)
+    assert init.replica_shape(0, "Linear") == ()
+    rngs = [np.random.default_rng(s) for s in range(3)]
+    with pytest.raises(ValueError, match=r"got 3 generators for replica shape \(2,\)"):
+        Linear(2, 3, replicas=2, rngs=rngs)
+    with pytest.raises(ValueError, match=r"got 3 generators for replica shape \(4,\)"):
+        Linear(2, 3, replicas=4, rngs=rngs)

@@ -97,3 +97,18 @@ def test_confusion_matrix_refuses_a_label_equal_to_n_classes() -> None:
         confusion_matrix(np.array([0, 1]), np.array([0, 2]), n_classes=2)
     with pytest.raises(ValueError, match="label 2 does not fit n_classes=2"):
         confusion_matrix(np.array([2, 1]), np.array([0, 1]), n_classes=2)
+
+
+def test_predicted_labels_threshold_a_stack_of_probability_columns() -> None:
+    # (R=2, n=3, 1) probabilities -> (2, 3) labels, each thresholded at 0.5
+    probs = np.array([[[0.2], [0.7], [0.5]], [[0.9], [0.1], [0.6]]])
+    np.testing.assert_array_equal(predicted_labels(probs), [[0, 1, 0], [1, 0, 1]])
+
+
+def test_confusion_matrix_sizes_itself_by_predictions_too() -> None:
+    # truth only class 0, a prediction of class 1: C = 2
+    np.testing.assert_array_equal(
+        confusion_matrix(np.array([0, 0]), np.array([0, 1])), [[1, 1], [0, 0]]
+    )
+    with pytest.raises(ValueError, match="label 1 does not fit n_classes=1"):
+        confusion_matrix(np.array([0, 0]), np.array([0, 1]), n_classes=1)

@@ -556,3 +556,27 @@ def test_sgd_weight_decay_without_momentum_ignores_dampening():
     p1, p2 = run(lambda ps: SGD(ps, lr=1.0, dampening=0.5, weight_decay=0.5), [1.0], [[1.0]] * 2)
     close(p1, [-0.5])
     close(p2, [-1.25])
+
+
+def test_float32_sgd_steps_in_float32_arithmetic(rng):
+    """lr is applied in the parameters' dtype, as NumPy applies a Python float to a
+    float32 array: data - float32(lr) * grad, rounded in float32 at each operation."""
+    data = rng.standard_normal((2, 100)).astype(np.float32)
+    grad = rng.standard_normal((2, 100)).astype(np.float32)
+    p = Parameter(data[0].copy())
+    opt = SGD([p], lr=0.1)
+    p.grad = grad[0]
+    opt.step()
+    np.testing.assert_array_equal(p.data, data[0] - 0.1 * grad[0])
+    stack = Parameter(data.copy(), replica_ndim=1)
+    opt = SGD([stack], lr=np.array([0.1, 0.3]))
+    stack.grad = grad
+    opt.step()
+    np.testing.assert_array_equal(stack.data[1], data[1] - 0.3 * grad[1])
+    assert p.data.dtype == stack.data.dtype == np.float32
+
+
+def test_the_same_parameter_twice_is_refused():
+    p = Parameter(np.zeros(2))
+    with pytest.raises(ValueError, match="same parameter twice"):
+        SGD([p, Parameter(np.ones(2)), p], lr=0.1)

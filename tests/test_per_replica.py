@@ -282,3 +282,12 @@ def test_a_stack_with_more_replicas_than_the_blocks_cover_is_refused():
     mix.forward(np.zeros((3, 2, 1)))
     with pytest.raises(ValueError, match=r"over 3 replicas got an array of shape \(4, 2, 1\)"):
         mix.backward(np.zeros((4, 2, 1)))
+
+
+def test_per_replica_optimizer_refuses_a_nested_one_and_two_replica_axes():
+    p = Parameter(np.zeros((4, 3)), 1)
+    with pytest.raises(TypeError, match="part 0's make returned PerReplicaOptimizer"):
+        PerReplicaOptimizer([p], [(4, lambda ps: PerReplicaOptimizer(ps, [(4, SGD)]))])
+    two_axes = Parameter(np.zeros((4, 2, 3)), replica_ndim=2)
+    with pytest.raises(ValueError, match=r"one replica axis of length 4, got .*\(4, 2, 3\)"):
+        PerReplicaOptimizer([two_axes], [(4, lambda ps: SGD(ps))])

@@ -239,3 +239,9 @@ def test_plateau_best_moves_only_on_an_improvement_beyond_the_threshold() -> Non
     for metric in (1.0, 0.95, 0.89):
         sched.step(metric)
     assert opt.lr == 1.0 and sched.best == 0.89 and sched.num_bad_epochs == 0
+
+
+def test_plateau_factor_1_is_refused() -> None:
+    # a factor of 1 never cuts the learning rate (torch refuses it too)
+    with pytest.raises(ValueError, match=r"factor must be in \[0, 1\), got 1.0"):
+        ReduceLROnPlateau(_sgd(), factor=1.0)
