@@ -392,3 +392,17 @@ def test_an_input_exactly_as_long_as_the_kernel_gives_one_output() -> None:
     conv = Conv1d(1, 1, 3, rng=np.random.default_rng(0))
     conv.weight.data[...] = [[[1.0, 10.0, 100.0]]]
     np.testing.assert_array_equal(conv(np.array([[[1.0, 2.0, 3.0]]])), [[[321.0]]])
+
+
+def test_inputs_a_conv_layer_cannot_take_are_refused(rng) -> None:
+    with pytest.raises(ValueError, match="sample_axis must be an integer <= -2, got -1"):
+        Flatten(-1)
+    stack = Conv1d(1, 2, 3, rng=rng, replicas=3)
+    # one replica's worth (1, n, C, L) would broadcast over the 3 and get a (3, ...) gradient
+    with pytest.raises(ValueError, match=r"input replica axes \(1,\) do not match .* \(3,\)"):
+        stack(np.zeros((1, 4, 1, 5)))
+    conv = Conv1d(1, 2, 3, rng=rng)
+    conv.input_length = 5  # what conv_net sets
+    conv(np.zeros((2, 1, 5)))
+    with pytest.raises(ValueError, match="built for inputs of length 5"):
+        conv(np.zeros((2, 1, 6)))

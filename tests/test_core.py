@@ -468,3 +468,12 @@ def test_a_float32_bias_gradient_is_summed_in_float32_after_a_float64_model(rng)
     lin32.backward(g)
     assert lin32.bias.grad.dtype == np.float32
     np.testing.assert_array_equal(lin32.bias.grad, (np.ones((1, n), np.float32) @ g)[0])
+
+
+def test_a_parameter_copies_the_array_it_is_made_from():
+    values = np.zeros(2)
+    p = Parameter(values)
+    values += 1.0  # the caller's array is theirs: changing it does not move the weights
+    np.testing.assert_array_equal(p.data, [0.0, 0.0])
+    p.data[0] = 5.0
+    np.testing.assert_array_equal(values, [1.0, 1.0])

@@ -155,3 +155,9 @@ def test_per_replica_labels_of_a_one_sample_batch() -> None:
     np.testing.assert_allclose(
         loss.backward(), [[[0.25, -0.25]], [[0.75, -0.75]], [[-0.5, 0.5]]], rtol=1e-14
     )
+
+
+def test_a_negative_label_is_refused() -> None:
+    # -1 would index the last class (NumPy's negative indexing) and give a plausible loss
+    with pytest.raises(ValueError, match="label -1 is not a class index"):
+        CrossEntropyLoss()(np.zeros((3, 3)), np.array([0, -1, 1]))

@@ -558,3 +558,8 @@ def test_a_failure_within_ten_times_the_round_off_is_explained():
     [note] = result.notes
     assert note.split(":")[0] in ("input, 0.weight", "input, 0.weight, 0.bias")
     assert "likely not a backward error" in note
+
+
+def test_relative_error_of_empty_arrays_is_zero():
+    assert relative_error(np.zeros(0), np.zeros(0)) == 0.0
+    assert relative_error(np.zeros((2, 0)), np.zeros((2, 0))) == 0.0

@@ -580,3 +580,16 @@ def test_the_same_parameter_twice_is_refused():
     p = Parameter(np.zeros(2))
     with pytest.raises(ValueError, match="same parameter twice"):
         SGD([p, Parameter(np.ones(2)), p], lr=0.1)
+
+
+def test_sgd_nesterov_with_weight_decay():
+    # g = G + 0.1 p; buffer v as in test_sgd_nesterov; the step is g + 0.9 v, with the
+    # decayed g in both terms. Step 1: g = [0.6, -1.2] = v, step 1.9 g = [1.14, -2.28]
+    #   -> p = [0.886, -1.772]
+    # step 2: g = [0.5886, -1.1772], v = 0.9 [0.6, -1.2] + g = [1.1286, -2.2572],
+    #   step g + 0.9 v = [1.60434, -3.20868] -> p = [0.725566, -1.451132]
+    p1, p2 = run(
+        lambda ps: SGD(ps, lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.1), P0, [G, G]
+    )
+    close(p1, [0.886, -1.772])
+    close(p2, [0.725566, -1.451132])

@@ -245,3 +245,25 @@ def test_plateau_factor_1_is_refused() -> None:
     # a factor of 1 never cuts the learning rate (torch refuses it too)
     with pytest.raises(ValueError, match=r"factor must be in \[0, 1\), got 1.0"):
         ReduceLROnPlateau(_sgd(), factor=1.0)
+
+
+def test_plateau_cooldown_of_one_replica_survives_another_replicas_cut() -> None:
+    # patience 0, cooldown 2. Epoch 2: replica 0 cut (cooldown 2). Epoch 3: replica 0
+    # cools (1 left) while replica 1 is cut. Epoch 4: replica 0 still cools, no cut.
+    opt = _sgd(np.array([1.0, 1.0]))
+    sched = ReduceLROnPlateau(opt, factor=0.5, patience=0, cooldown=2)
+    for metrics in ([1.0, 1.0], [2.0, 0.5], [2.0, 2.0], [2.0, 2.0]):
+        sched.step(np.array(metrics))
+    np.testing.assert_array_equal(opt.lr, [0.5, 0.5])
+    np.testing.assert_array_equal(sched.cooldown_counter, [0, 1])
+
+
+def test_get_last_lr_is_what_the_optimizer_holds() -> None:
+    opt = _sgd(1.0)
+    sched = ReduceLROnPlateau(opt, factor=0.5, patience=0)
+    sched.step(1.0)
+    sched.step(2.0)
+    assert sched.get_last_lr() == 0.5 == opt.lr
+    step = StepLR(opt, 1, 0.1)  # base lr 0.5
+    step.step()
+    assert step.get_last_lr() == pytest.approx(0.05)
