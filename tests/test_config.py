@@ -120,3 +120,12 @@ def test_only_the_momentum_optimizer_defaults_to_momentum() -> None:
         cfg = RunConfig(optimizer=name).validate()
         opt = config.build_optimizer(cfg, build_model(cfg, 2, 1).parameters())
         assert float(opt.hyper["momentum"]) == momentum, name
+
+
+def test_registry_aliases_name_the_same_things() -> None:
+    from proplab.registry import canonical
+
+    pairs = [("activation", "linear", "identity"), ("activation", "None", "identity"),
+             ("activation", "Leaky-ReLU", "leaky_relu"), ("loss", "CE", "cross_entropy"),
+             ("init", "kaiming", "he"), ("init", "glorot", "xavier")]  # fmt: skip
+    assert [canonical(kind, name) for kind, name, _ in pairs] == [c for _, _, c in pairs]

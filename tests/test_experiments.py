@@ -505,3 +505,28 @@ def test_the_summary_times_the_whole_training(tmp_path: Path) -> None:
     assert summary["epochs_run"] == 3 and summary["stacked_with"] == 4
     rows = runio.read_csv(run_dir / "history.csv")
     assert [r["wall_time"] for r in rows] == ["0.250000", "0.500000", "1.500000"]
+
+
+def test_the_held_out_share_does_not_depend_on_the_seed() -> None:
+    """Runs of different seeds are scored on the same test rows: the split uses seed 0."""
+    x, y = generate_xor_easy()
+    parts = [dataload.holdout(RunConfig(seed=s, test_fraction=0.3), x, y) for s in (0, 5)]
+    for a, b in zip(*parts, strict=True):
+        np.testing.assert_array_equal(a, b)
+    from proplab.splits import stratified_indices
+
+    _, _, test = stratified_indices(y, 0.0, 0.3, rng=0)
+    np.testing.assert_array_equal(parts[1][2], x[test])
+
+
+def test_a_zoo_dataset_is_drawn_with_the_runs_n_noise_and_seed() -> None:
+    from proplab.config import data_rng
+    from proplab.zoo import ZOO
+
+    cfg = RunConfig(dataset="moons", n=40, noise=0.3, seed=2)
+    x, y = experiments.load_dataset(cfg)
+    x_ref, y_ref = ZOO["moons"](40, 0.3, data_rng(cfg))
+    np.testing.assert_array_equal(x, x_ref)
+    np.testing.assert_array_equal(y, y_ref)
+    quiet, _ = experiments.load_dataset(cfg.replace(noise=0.0))
+    assert not np.array_equal(quiet, x)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from proplab import runio
@@ -40,3 +42,17 @@ def test_columns_csv_writes_plain_lists_and_an_empty_table(tmp_path):
     assert path.read_text() == "k,v\n1,0.5\n2,nan\n"
     empty = runio.write_columns_csv(tmp_path / "e.csv", {"k": [], "v": []})
     assert empty.read_text() == "k,v\n"
+
+
+def test_json_writes_every_non_finite_float_as_null(tmp_path):
+    values = {"a": math.inf, "b": -math.inf, "c": [1.5, np.float64(np.inf)], "d": math.nan}
+    path = runio.write_json(tmp_path / "s.json", values)
+    assert runio.read_json(path) == {"a": None, "b": None, "c": [1.5, None], "d": None}
+
+
+def test_folder_names_are_shortened_only_beyond_the_limit():
+    limit = runio.MAX_FOLDER_NAME
+    assert runio.short_folder_name("a" * limit) == "a" * limit
+    longer = runio.short_folder_name("a" * (limit + 1))
+    assert len(longer) == limit and ",hash=" in longer
+    assert longer != runio.short_folder_name("a" * (limit + 2))

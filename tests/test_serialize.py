@@ -363,3 +363,37 @@ def test_a_grad_mask_that_fits_no_parameter_is_refused(tmp_path):
     np.savez(tmp_path / "bad.npz", **arrays)
     with pytest.raises(proplab.serialize.ModelFileError, match=r"grad_mask '0.bias' of shape"):
         proplab.load(tmp_path / "bad.npz")
+
+
+# --- mutation-testing gaps: conv geometry, bias flags and the version --------------------
+
+
+def test_a_strided_unpadded_conv_net_without_biases_round_trips(tmp_path: Path) -> None:
+    from proplab.models import conv_net
+
+    model = conv_net(5, 3, 4, 1, kernel_size=2, stride=2, padding=0, bias=False,
+                     rng=np.random.default_rng(1))  # fmt: skip
+    assert [name for name, _ in model.named_parameters()] == [
+        "1.weight",
+        "4.weight",
+        "6.weight",
+    ]
+    assert model.layers[1].output_length(5) == 2  # (5 - 2) // 2 + 1 positions
+    x = np.random.default_rng(2).normal(size=(6, 5))
+    loaded = proplab.load(proplab.save(model, tmp_path / "conv.npz"))
+    _same_weights(model, loaded)
+    conv = loaded.layers[1]
+    assert (conv.stride, conv.padding, conv.kernel_size, conv.bias) == (2, 0, 2, None)
+    np.testing.assert_array_equal(loaded.forward(x), model.forward(x))
+
+
+def test_a_file_of_an_older_or_unstated_version_is_refused(
+    tmp_path: Path, rng: np.random.Generator
+) -> None:
+    path = proplab.save(mlp(2, 2, 1, rng=rng), tmp_path / "v.npz")
+    _rewrite_header(path, lambda h: h.update(version=0))
+    with pytest.raises(ModelFileError, match="version 0 is not supported"):
+        proplab.load(path)
+    _rewrite_header(path, lambda h: h.pop("version"))
+    with pytest.raises(ModelFileError, match="version None is not supported"):
+        proplab.load(path)

@@ -931,3 +931,76 @@ def test_a_runner_taking_any_keyword_hears_the_progress_hooks(tmp_path, monkeypa
 
     result = run_sweep(spec_of(SIMPLE), tmp_path / "out", runner=runner, stream=io.StringIO())
     assert heard == ["on_done", "on_plan", "on_progress", "workers"] and result.ran == 12
+
+
+# ------------------------------------------- mutation-testing gaps: what the tables count
+
+
+def _record(**changes) -> aggregate.RunRecord:
+    from proplab.config import RunConfig
+
+    values = {
+        "experiment": "e", "setting": "s", "dataset": "xor", "seed": 0, "run": "r",
+        "config": RunConfig(), "final_loss": 0.1, "final_accuracy": 0.9, "epochs": 5,
+        "stop_reason": "completed", "seconds": 1.0,
+    }  # fmt: skip
+    return aggregate.RunRecord(**{**values, **changes})
+
+
+def test_a_diverged_run_counts_among_the_seeds_but_not_in_the_means():
+    group = aggregate.Group("e", "s", "xor")
+    group.records = [
+        _record(seed=0, final_accuracy=0.8, final_loss=0.2),
+        _record(seed=1, final_accuracy=1.0, final_loss=0.0),
+        _record(seed=2, final_accuracy=0.5, final_loss=1e3, stop_reason="diverged"),
+        _record(seed=3, final_accuracy=0.5, final_loss=math.nan),  # a NaN final loss
+    ]
+    assert [r.diverged for r in group.records] == [False, False, True, True]
+    assert group.n_diverged == 2
+    assert (group.accuracy.mean, group.accuracy.n) == (0.9, 2)
+    assert (group.loss.mean, group.loss.n) == (0.1, 2)
+
+
+def test_aggregate_csv_counts_every_seed_and_the_diverged_ones(tmp_path):
+    from proplab.runio import write_json
+
+    spec = spec_of('[base]\nepochs = 5\n[vary]\ndataset = ["xor"]\nseed = [0, 1, 2]\n')
+    for name, cfg in spec.runs.items():
+        run_dir = tmp_path / "runs" / name
+        run_dir.mkdir(parents=True)
+        write_run_files(run_dir)
+        write_json(run_dir / "config.json", {"config": cfg.to_dict()})
+        summary = {"loss": 0.25 * (cfg.seed + 1), "accuracy": 0.5, "stop_reason": "completed"}
+        if cfg.seed == 2:
+            summary = {"loss": None, "accuracy": None, "stop_reason": "diverged"}
+        summary.update(epochs_run=5, wall_time_s=2.0, stacked_with=4)
+        write_json(run_dir / "summary.json", summary)
+    aggregate.write_tables(spec, tmp_path)
+    (row,) = read_rows(tmp_path / "aggregate.csv")
+    assert (row["n_seeds"], row["n_diverged"]) == ("3", "1")
+    assert float(row["loss_mean"]) == 0.375 and float(row["accuracy_mean"]) == 0.5
+    seconds = [float(r["seconds"]) for r in read_rows(tmp_path / "results.csv")]
+    assert seconds == [0.5, 0.5, 0.5]  # a stack of 4 shares its 2 s
+
+
+def test_results_hold_the_accuracy_on_the_training_data_not_the_test_share(tmp_path):
+    from proplab.config import RunConfig
+    from proplab.runio import write_json
+
+    summary = {"loss": 0.2, "accuracy": 0.9, "test_loss": 0.4, "test_accuracy": 0.7}
+    write_json(tmp_path / "summary.json", {**summary, "epochs_run": 3})
+    record = aggregate.read_record(tmp_path, RunConfig(), "e", "s")
+    assert (record.final_loss, record.final_accuracy, record.epochs) == (0.2, 0.9, 3)
+
+
+def test_the_runs_of_a_skipped_experiment_are_left_out_of_the_tables(tmp_path, monkeypatch):
+    monkeypatch.setattr(sweep, "train_one", FakeTrainer(tmp_path / "calls.txt"))
+    spec = spec_of(SUITE)
+    run_sweep(spec, tmp_path / "out", stream=io.StringIO())
+    spec.experiments[2].skipped = "no such optimizer here"
+    records = aggregate.write_tables(spec, tmp_path / "out")
+    assert {r.experiment for r in records} == {"baseline", "lr"} and len(records) == 12
+    assert {r["experiment"] for r in read_rows(tmp_path / "out" / "results.csv")} == {
+        "baseline",
+        "lr",
+    }
