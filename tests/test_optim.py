@@ -593,3 +593,35 @@ def test_sgd_nesterov_with_weight_decay():
     )
     close(p1, [0.886, -1.772])
     close(p2, [0.725566, -1.451132])
+
+
+def test_a_per_replica_rate_is_copied_so_later_writes_to_the_callers_array_do_nothing():
+    # the optimizer kept the caller's array: lr[0] = 5.0 afterwards stepped replica 0 by
+    # -5 instead of -0.1, past every check (a negative or NaN rate would have gone through)
+    lr = np.array([0.1, 0.2])
+    p = Parameter(np.zeros((2, 1)), replica_ndim=1)
+    opt = SGD([p], lr=lr)
+    lr[0] = 5.0
+    p.grad = np.ones((2, 1))
+    opt.step()
+    np.testing.assert_array_equal(p.data, [[-0.1], [-0.2]])
+    later = np.array([0.3, 0.4])
+    opt.set_hyper("lr", later)  # what a schedule does
+    later[1] = -1.0
+    opt.zero_grad()
+    p.grad = np.ones((2, 1))
+    opt.step()
+    np.testing.assert_array_equal(p.data, [[-0.1 - 0.3], [-0.2 - 0.4]])
+    with pytest.raises(ValueError, match="read-only"):  # not a silent, unchecked change
+        opt.lr[0] = -1.0
+
+
+def test_per_replica_optimizer_blocks_do_not_follow_the_callers_array():
+    from proplab.per_replica import PerReplicaOptimizer
+
+    p = Parameter(np.zeros((4, 1)), replica_ndim=1)
+    opt = PerReplicaOptimizer([p], [(2, lambda ps: SGD(ps, lr=0.1)), (2, lambda ps: Adam(ps))])
+    lr = np.array([0.1, 0.2, 0.3, 0.4])
+    opt.set_hyper("lr", lr)
+    lr[:] = 9.0
+    np.testing.assert_array_equal(opt.lr, [0.1, 0.2, 0.3, 0.4])

@@ -34,8 +34,13 @@ def _check(
     open_low: bool = False,
     open_high: bool = False,
 ) -> Hyper:
-    """Validate a scalar or per-replica hyperparameter against [low, high]."""
-    arr = np.asarray(value, dtype=np.float64)
+    """Validate a scalar or per-replica hyperparameter against [low, high].
+
+    A per-replica array comes back as a read-only copy: the optimizer must not
+    follow later writes into the caller's array (they would skip these checks),
+    and writing into its own raises instead of changing a rate unchecked.
+    """
+    arr = np.array(value, dtype=np.float64)  # a copy, even of a float64 array
     too_low = arr <= low if open_low else arr < low
     too_high = arr >= high if open_high else arr > high
     if arr.size == 0 or not np.all(np.isfinite(arr)) or np.any(too_low) or np.any(too_high):
@@ -44,7 +49,10 @@ def _check(
         raise ValueError(
             f"Invalid {name}: {shown} (accepted: a finite number in {lo}{low}, {high}{hi})"
         )
-    return float(arr) if arr.ndim == 0 else arr
+    if arr.ndim == 0:
+        return float(arr)
+    arr.flags.writeable = False
+    return arr
 
 
 def _nonzero(value: Hyper) -> bool:
@@ -193,6 +201,10 @@ class Optimizer:
             )
         if not np.all(np.asarray(value) >= 0):  # NaN fails >= too
             raise ValueError(f"{name} must be a number >= 0 (or an array of them), got {value!r}")
+        if isinstance(value, np.ndarray | list | tuple) and np.ndim(value) > 0:
+            # a read-only copy, as the constructor keeps (see _check)
+            value = np.array(value, dtype=np.float64)
+            value.flags.writeable = False
         self._check_fits(name, value)
         self.hyper[name] = value
         self._shaped = {k: v for k, v in self._shaped.items() if k[0] != name}
