@@ -479,7 +479,7 @@ def test_a_mini_batch_run_shuffles_with_its_own_stream_of_the_seed(tmp_path: Pat
     """run_one shuffles with default_rng([seed, 1]): neither the weights' stream
     (default_rng(seed)) nor the data's ([seed, 2])."""
     cfg = RunConfig(dataset="linear", n=20, batch_size=6, epochs=3, seed=4, print_every=0)
-    summary = experiments.run_one(cfg, tmp_path / "run", quiet=True, progress=False)
+    summary = experiments.run_one(cfg, tmp_path / "run", quiet=True, progress=False, figures=False)
     x, y = generate_linear(20, rng=np.random.default_rng([4, 2]))
     model = build_model(cfg.validate(), 2, 1)
     history = train.fit(
