@@ -480,3 +480,23 @@ def test_every_class_border_is_drawn_with_the_same_weight(tmp_path: Path):
         return count
 
     assert lines_at(1.0) == lines_at(2.0) >= 1
+
+
+def test_a_row_of_wide_panels_gets_a_row_as_short_as_its_panels(tmp_path: Path):
+    # moons spans ~3.5 x 2 at equal scales: in a 2.6-inch row its six panels floated in
+    # white space with the colour bar well above and below them
+    rng = np.random.default_rng(0)
+    x = np.column_stack([rng.uniform(-1.0, 2.0, 60), rng.uniform(-0.6, 1.2, 60)])
+    y = (x[:, 1] > 0.2).astype(float)
+    u, v, points = sweep_plots.boundary_grid(x, size=21)
+    prob = (points[:, 1] > 0.2).astype(float).reshape(v.size, u.size)
+    wide = [[BoundaryPanel(f"epoch {e}\n50.0 %", u, v, prob, x, y) for e in range(6)]]
+    square = [_panels([f"epoch {e}\n50.0 %" for e in range(6)])]
+    fig_wide = sweep_plots.decision_boundaries(wide, tmp_path / "w.png", "T")
+    fig_square = sweep_plots.decision_boundaries(square, tmp_path / "s.png", "T")
+    assert fig_square.get_size_inches()[1] == pytest.approx(2.6 + 0.6)  # as before
+    height = fig_wide.get_size_inches()[1]
+    panel = _boundary_axes(fig_wide)[0]
+    drawn = panel.get_position().height * height  # inches, after the equal-scale aspect
+    assert height < fig_square.get_size_inches()[1]
+    assert height - drawn < 1.5  # titles, ticks and the suptitle; no empty band

@@ -360,6 +360,12 @@ def _aspect(panel: BoundaryPanel) -> float:
     return 1.0 if 0.5 <= ratio <= 2.0 else ratio
 
 
+def _height_share(panel: BoundaryPanel) -> float:
+    """A panel's drawn height over its width (see :func:`_aspect`)."""
+    aspect = _aspect(panel)
+    return float(np.ptp(panel.grid_v) / np.ptp(panel.grid_u)) * aspect
+
+
 def _wrap(title: str, width: int = 26) -> str:
     """Break each line of ``title`` longer than ``width`` after its commas (a panel is narrow),
     and a part still too long at its spaces."""
@@ -413,7 +419,12 @@ def decision_boundaries(
     # titles of more than two lines (long setting names) get their own room
     lines = max((_wrap(p.title).count("\n") + 1 for row in rows for p in row if p), default=2)
     extra = 0.18 * max(0, lines - 2)
-    size = (min(2.6 * n_cols + 1.2, 16.0), (2.6 + extra) * n_rows + 0.6 + (0.3 if extra else 0.0))
+    width = min(2.6 * n_cols + 1.2, 16.0)
+    # a row fits its tallest panel: wide data (moons, 3.5 x 2) drawn at equal scales makes
+    # short panels, and a 2.6-inch row would leave them floating, the colour bar above them
+    tallest = max((_height_share(p) for row in rows for p in row if p), default=1.0)
+    row = min(2.6, (width - 1.2) / n_cols * tallest + 0.75)
+    size = (width, (row + extra) * n_rows + 0.6 + (0.3 if extra else 0.0))
     fig = Figure(figsize=size, layout="constrained")
     share = _shared_axes(rows)  # datasets of different ranges get their own axes
     axes = fig.subplots(n_rows, n_cols, squeeze=False, sharex=share, sharey=share)
