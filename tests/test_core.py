@@ -477,3 +477,20 @@ def test_a_parameter_copies_the_array_it_is_made_from():
     np.testing.assert_array_equal(p.data, [0.0, 0.0])
     p.data[0] = 5.0
     np.testing.assert_array_equal(values, [1.0, 1.0])
+
+
+def test_a_bad_width_passed_as_an_array_is_named_in_one_short_line():
+    # weights passed as `hidden` by mistake printed both 10 x 10 matrices in full, twice
+    import proplab
+
+    with pytest.raises(ValueError) as err:
+        proplab.mlp(2, [np.ones((10, 10)), 3], 1, rng=np.random.default_rng(0))
+    message = str(err.value)
+    assert "\n" not in message and len(message) < 300
+    assert message.startswith("hidden layer widths must be positive integers; hidden=[array(")
+    assert message.endswith("... (shape (10, 10))")
+    # short values are shown whole, as before
+    with pytest.raises(
+        ValueError, match=r"hidden=\[4, 0\]: each must be a positive integer, got 0$"
+    ):
+        proplab.mlp(2, [4, 0], 1, rng=np.random.default_rng(0))

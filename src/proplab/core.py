@@ -47,8 +47,18 @@ def check_int(value: object, label: str, low: int = 1) -> int:
             ok = False
     if not ok:
         kind = "a positive integer" if low == 1 else f"an integer >= {low}"
-        raise ValueError(f"{label} must be {kind}, got {value!r}")
+        raise ValueError(f"{label} must be {kind}, got {short_repr(value)}")
     return int(value)  # type: ignore[call-overload]
+
+
+def short_repr(value: object, limit: int = 80) -> str:
+    """``repr(value)`` cut to about ``limit`` characters: an error message naming a bad
+    value should not print a whole weight matrix passed by mistake."""
+    text = " ".join(repr(value).split())  # an array's repr spans lines
+    if len(text) <= limit:
+        return text
+    shape = f" (shape {value.shape})" if isinstance(value, np.ndarray) else ""
+    return f"{text[:limit].rstrip()} ...{shape}"
 
 
 def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:

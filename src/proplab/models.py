@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from proplab import init as initializers
-from proplab.core import Module, Sequential, check_int
+from proplab.core import Module, Sequential, check_int, short_repr
 from proplab.layers import Linear
 from proplab.registry import resolve
 
@@ -99,7 +99,9 @@ def mlp(
     else:
         widths = list(hidden)
     for w in widths:
-        check_int(w, f"hidden layer widths must be positive integers; hidden={hidden!r}: each")
+        check_int(
+            w, f"hidden layer widths must be positive integers; hidden={short_repr(hidden)}: each"
+        )
     for label, value in (("in_features", in_features), ("out_features", out_features)):
         check_int(value, f"mlp {label}")
     init_fn = resolve("init", init) if isinstance(init, str) else init
