@@ -40,7 +40,7 @@ def _check(
     follow later writes into the caller's array (they would skip these checks),
     and writing into its own raises instead of changing a rate unchecked.
     """
-    arr = np.array(value, dtype=np.float64)  # a copy, even of a float64 array
+    arr = np.asarray(value, dtype=np.float64)
     too_low = arr <= low if open_low else arr < low
     too_high = arr >= high if open_high else arr > high
     if arr.size == 0 or not np.all(np.isfinite(arr)) or np.any(too_low) or np.any(too_high):
@@ -49,8 +49,13 @@ def _check(
         raise ValueError(
             f"Invalid {name}: {shown} (accepted: a finite number in {lo}{low}, {high}{hi})"
         )
-    if arr.ndim == 0:
-        return float(arr)
+    return float(arr) if arr.ndim == 0 else _read_only(arr)
+
+
+def _read_only(value: np.ndarray | list | tuple) -> np.ndarray:
+    """A per-replica hyperparameter as the optimizer keeps it: a float64 copy that cannot be
+    written (later writes into the caller's array would skip every check)."""
+    arr = np.array(value, dtype=np.float64)  # a copy, even of a float64 array
     arr.flags.writeable = False
     return arr
 
@@ -202,9 +207,7 @@ class Optimizer:
         if not np.all(np.asarray(value) >= 0):  # NaN fails >= too
             raise ValueError(f"{name} must be a number >= 0 (or an array of them), got {value!r}")
         if isinstance(value, np.ndarray | list | tuple) and np.ndim(value) > 0:
-            # a read-only copy, as the constructor keeps (see _check)
-            value = np.array(value, dtype=np.float64)
-            value.flags.writeable = False
+            value = _read_only(value)
         self._check_fits(name, value)
         self.hyper[name] = value
         self._shaped = {k: v for k, v in self._shaped.items() if k[0] != name}
