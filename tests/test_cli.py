@@ -481,3 +481,55 @@ def test_a_default_run_folder_name_stays_short(tmp_path: Path, capsys, monkeypat
     assert (folder / "summary.json").is_file() and err[
         -1
     ] == f"run saved to runs/train/{folder.name}"
+
+
+# ---------------------------------------------------------------- from mutation testing
+
+
+def test_gradcheck_options_reach_the_check(capsys) -> None:
+    code, out, _ = run_cli(capsys, "gradcheck", "--tolerance", "0.01")
+    assert code == 0 and "4 samples of xor" in out[0]  # 4 samples unless told
+    from proplab.model_check import check_config
+
+    total = sum(r.entries for r in check_config(RunConfig()).rows)  # the loss's included
+    assert out[-1].startswith("gradcheck ok: worst relative error ") and out[-1].endswith(
+        f" <= 0.01 over 20 arrays ({total:,} entries)"
+    )
+    code, _, err = run_cli(capsys, "gradcheck", "--eps", "inf")
+    assert code == 2
+    assert err == ["proplab gradcheck: error: argument --eps: must be a number > 0, got inf"]
+
+
+def test_one_hidden_value_means_two_layers_of_that_width() -> None:
+    from proplab.cli import _config_from, build_parser
+
+    cfg = _config_from(build_parser().parse_args(["train", "--hidden", "5"]))
+    assert cfg.hidden_sizes == RunConfig(hidden=5).hidden_sizes == [5, 5]
+    cfg = _config_from(build_parser().parse_args(["train", "--hidden", "5", "3"]))
+    assert cfg.hidden_sizes == [5, 3]
+
+
+def test_lab_exits_1_when_a_lab_run_diverges(tmp_path: Path, capsys, monkeypatch) -> None:
+    # the lab's sigmoid network saturates rather than overflow: a diverged run is faked
+    stops = {"linear": "completed", "xor": "diverged"}
+    monkeypatch.setattr(
+        experiments,
+        "lab",
+        lambda out, cfg, progress: {k: {"stop_reason": v} for k, v in stops.items()},
+    )
+    out = tmp_path / "lab"
+    code, lines, _ = run_cli(capsys, "lab", "--out", str(out), "--no-suite", "--no-progress")
+    assert code == 1 and lines == [f"lab runs saved to {out / 'linear'} and {out / 'xor'}"]
+    stops["xor"] = "completed"
+    assert run_cli(capsys, "lab", "--out", str(out), "--no-suite", "--no-progress")[0] == 0
+
+
+def test_momentum_is_refused_for_every_optimizer_without_one(tmp_path: Path, capsys) -> None:
+    for optimizer in ("adagrad", "adam"):
+        argv = ("train", "--optimizer", optimizer, "--momentum", "0.5", "--out", str(tmp_path))
+        code, _, err = run_cli(capsys, *argv)
+        assert code == 2
+        assert err == [
+            f"proplab train: error: argument --momentum: optimizer '{optimizer}' has no momentum "
+            "(accepted with: sgd, momentum, rmsprop)"
+        ]

@@ -129,3 +129,81 @@ def test_uncompared_arrays_make_the_check_incomplete_with_notes(monkeypatch, cap
     # nothing failed: the command exits 0 and prints the same
     assert main(["gradcheck", "--activation", "relu"]) == 0
     assert verdict in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------- from mutation testing
+
+
+def test_an_error_equal_to_the_tolerance_passes_and_the_loss_row_counts():
+    from proplab.model_check import CheckRow, ModelCheck
+
+    rows = [
+        CheckRow(0, "Linear(2, 3)", "input", 8, 1e-6),  # exactly the tolerance: passes
+        CheckRow(-1, "whole model", "input", 8, 1e-9),
+        CheckRow(None, "MSELoss", "pred", 4, 2e-7),  # the worst is the loss's
+    ]
+    check = ModelCheck("t", rows=rows, tolerance=1e-6)
+    assert check.ok and check.failed == [] and check.worst == 1e-6
+    text = format_check(check)
+    assert "<-" not in text
+    assert text.splitlines()[-1] == (
+        "gradcheck ok: worst relative error 1.0e-06 <= 1e-06 over 3 arrays (20 entries)"
+    )
+    check = ModelCheck("t", rows=rows[1:], tolerance=1e-6)
+    assert check.worst == 2e-7
+    check.rows[1].error = 3e-6
+    assert format_check(check).splitlines()[-1] == (
+        "gradcheck FAILED: 1 of 2 arrays over 1e-06, first MSELoss pred (3.0e-06)"
+    )
+
+
+def test_rows_clear_of_kinks_judge_a_row_by_its_closest_input():
+    from proplab.activations import ReLU
+
+    x = np.array([[2.0, 1e-9], [1.0, 1.0], [3.0, 3.0]])  # row 0: one input at the kink
+    assert model_check._rows_clear_of_kinks([ReLU()], x, 2, 1e-3) == ([1, 2], [0])
+    # no kinked layer: the first rows, as many as there are
+    assert model_check._rows_clear_of_kinks([Sigmoid()], x, 5, 1e-3) == ([0, 1, 2], [])
+
+
+def test_a_check_just_over_the_limit_is_refused():
+    # 2-250-250-1: about 128k entries, over 100,000 but well under 10x that
+    with pytest.raises(CheckTooLargeError, match=r"would nudge 1\d\d,\d\d\d entries"):
+        check_config(RunConfig(hidden=250))
+
+
+def test_the_skipped_rows_line_counts_its_rows():
+    from proplab.model_check import CheckRow, ModelCheck
+
+    rows = [CheckRow(-1, "whole model", "input", 8, 1e-9)]
+
+    def skipped_line(skipped, samples):
+        check = ModelCheck("t", rows=rows, samples=samples, skipped=skipped)
+        return format_check(check).splitlines()[1]
+
+    assert skipped_line([0, 3], [1, 2, 4, 5]) == (
+        "data rows 1, 2, 4, 5; skipped rows 0, 3: they put a ReLU input at its kink at 0, "
+        "where central differences do not give the derivative"
+    )
+    ten = list(range(10))
+    assert skipped_line(ten, [10, 11]).startswith(
+        "data rows 10, 11; skipped rows 0, 1, 2, 3, 4, 5, 6, 7, 8, 9: they put"
+    )
+    assert skipped_line([*ten, 10], [11]).startswith(
+        "data rows 11; skipped rows 0, 1, 2, 3, 4, 5, 6, 7, 8, 9 ...: they put"
+    )
+
+
+def test_a_row_within_1000_eps_of_a_relu_kink_is_skipped():
+    # seed 2's ReLU model puts XOR row 2 at 5e-4 from a kink: closer than 1000 * 1e-6
+    from proplab.activations import ReLU
+
+    cfg, prep = prepare_run(RunConfig(activation="relu", seed=2))
+    h, closest = prep.x[2:3], np.inf
+    for layer in build_model(cfg, prep.x.shape[-1], prep.n_out).layers:
+        if isinstance(layer, ReLU):
+            closest = min(closest, np.abs(h).min())
+        h = layer.forward(h)
+    assert 1e-5 < closest < 1e-3
+    check = check_config(RunConfig(activation="relu", seed=2))
+    assert (check.samples, check.skipped) == ([1, 3, 4, 5], [0, 2])

@@ -859,3 +859,413 @@ def test_the_gradients_line_of_an_incomplete_check(monkeypatch):
     assert re.search(r"relative error below 1e-(0[7-9]|1\d) in 18 of the 20 checked arrays", line)
     assert "; 2 could not be compared (ReLU kinks);" in line
     assert "`proplab gradcheck --dataset xor --activation relu`" in line
+
+
+# ---------------------------------------------------------------- from mutation testing the report
+
+
+def _gv(
+    setting: str,
+    accs: list[float],
+    dataset: str = "xor",
+    *,
+    first: int | None = None,
+    end_loss: float = 1e-3,
+    seconds: float | list[float] = 1.0,
+    **cfg: object,
+) -> GroupView:
+    """A group of synthetic runs on any dataset and configuration (see ``_runs``)."""
+    runs = []
+    for seed, acc in enumerate(accs):
+        config = RunConfig(**{"dataset": dataset, "seed": seed, "epochs": 1000, **cfg})
+        secs = seconds[seed] if isinstance(seconds, list) else seconds
+        rec = RunRecord(
+            "x", setting, dataset, seed, f"r{setting}{dataset}{seed}", config, end_loss, acc,
+            1000, "completed", secs, 1,
+        )  # fmt: skip
+        curve = np.full(1000, acc)
+        if first is not None:
+            curve[: first - 1] = 0.5
+        runs.append(RunView(rec, Path("."), np.linspace(0.26, end_loss, 1000), curve))
+    return GroupView(Group("x", setting, dataset, [r.record for r in runs]), runs)
+
+
+def _answers(groups: list[GroupView], base: RunConfig | None = None) -> list[list[str]]:
+    exp = parse_spec(LR, Path("lr.toml"), check_build=False).experiments[0]
+    view = ExperimentView(exp, groups, 0, [], [])
+    base = RunConfig(lr=1.0, epochs=1000) if base is None else base
+    return [paras for _, paras in report_text.answers([view], base, (130, 21))]
+
+
+def test_one_seed_reads_as_a_percentage_and_a_spread_of_rounding_noise_as_zero():
+    one = _view({"1": _runs("1", 1.0, [11 / 21])}).groups[0]
+    assert report_text.acc_text(one) == "52.4 %"  # one seed: no ± (its std is NaN)
+    g = _view({"1": _runs("1", 1.0, [0.5, 0.5])}).groups[0]
+    g.group.records[0].final_loss = 0.1
+    g.group.records[1].final_loss = 0.1 + 2**-56  # the last bits differ: summing order
+    assert 0 < g.loss.std <= 1e-9 * 0.1
+    assert report_text.loss_text(g) == "1.00e-01 ± 0.0e+00"
+    g.group.records[1].final_loss = 0.3
+    assert report_text.loss_text(g) == f"2.00e-01 ± {statistics.stdev([0.1, 0.3]):.1e}"
+
+
+def test_observations_count_single_class_seeds_and_spreads_at_their_edges():
+    runs = _runs("1", 1.0, [0.9, 0.9, 0.9, 11 / 21, 11 / 21])
+    for r in runs[3:]:
+        r.single_class = True
+    other = _runs("0.001", 0.001, [0.1, 0.05])  # a spread of exactly 5 points counts
+    assert 0.1 - 0.05 == 0.05
+    notes = report_text.observations(_view({"1": runs, "0.001": other}))
+    accs = [0.9] * 3 + [11 / 21] * 2
+    assert (
+        "On XOR, some runs end up giving every point the same class: lr 1 (2/5 seeds, "
+        f"{100 * statistics.mean(accs):.1f} ± {100 * statistics.stdev(accs):.1f} %)." in notes
+    )
+    assert (
+        "On XOR, the result depends on the seed for lr 1 (52.4–90.0 %) and lr 0.001 (5.0–10.0 %)."
+        in notes
+    )
+
+
+def test_a_tail_change_of_exactly_5_percent_is_settled():
+    runs = _runs("1", 1.0, [0.9] * 3)
+    for r in runs:
+        r.loss[:] = 20.0
+        r.loss[-1] = 19.0  # (19 - 20) / 20 = -0.05 exactly: at most 5 %, settled
+    assert runs[0].tail_trend == -0.05
+    notes = report_text.observations(_view({"1": runs}))
+    assert not any("at the end" in n for n in notes)
+    assert "Still moving" not in report._epochs_note([_view({"1": runs})], RunConfig())
+
+
+def test_cost_note_uses_the_median_and_its_exact_threshold():
+    # lr 1: 50 us per epoch in four seeds, 1 ms in one (a busy machine): median 50 us
+    cheap = _runs("1", 1.0, [1.0] * 5, first=10, seconds=0.05)
+    cheap[4].record.seconds = 1.0
+    costly = _runs("0.001", 0.001, [1.0] * 5, first=10, seconds=0.15)  # 150 us: 3x
+    notes = report_text.observations(_view({"1": cheap, "0.001": costly}))
+    assert notes[-1] == (
+        "Training time per epoch (median over runs, wall clock): lr 1 50 µs and lr 0.001 150 µs; "
+        "the costliest setting takes 3.0x as long as the cheapest."
+    )
+    # exactly 2.5x is a large gap; a run without a time (NaN) is left out
+    low = _runs("1", 1.0, [1.0] * 3, first=10, seconds=0.2)
+    low[1].record.seconds = math.nan
+    high = _runs("0.001", 0.001, [1.0] * 3, first=10, seconds=0.5)
+    assert 0.5 / 1000 == 2.5 * (0.2 / 1000)
+    notes = report_text.observations(_view({"1": low, "0.001": high}))
+    assert notes[-1] == (
+        "Training time per epoch (median over runs, wall clock): lr 1 200 µs and lr 0.001 500 µs; "
+        "the costliest setting takes 2.5x as long as the cheapest."
+    )
+
+
+def test_headline_orders_speeds_and_skips_settings_with_no_surviving_seed():
+    view = _view(
+        {
+            "1": _runs("1", 1.0, [1.0] * 5, first=400),
+            "0.001": _runs("0.001", 0.001, [1.0] * 5, first=250),
+        }
+    )
+    assert report_text.observations(view)[0] == (
+        "On XOR, every setting reaches 100 % in every seed; median epochs to get there: "
+        "250 for lr 0.001 and 400 for lr 1."
+    )
+    view = _view(
+        {
+            "1": _runs("1", 1.0, [1.0] * 3, first=40),
+            "100": _diverge(_runs("100", 100.0, [0.5] * 3), [0, 1, 2]),
+        }
+    )
+    assert report_text.observations(view)[0] == (
+        "On XOR, only lr 1 reaches 100 % in every seed; median epochs to get there: 40."
+    )
+    # 90 % and 92 %: not "all end at" one accuracy (that is for a gap under 0.5 points)
+    view = _view({"1": _runs("1", 1.0, [0.92] * 3), "0.001": _runs("0.001", 0.001, [0.9] * 3)})
+    assert report_text.observations(view)[0] == (
+        "On XOR, no setting reaches 100 % in every seed; the best is lr 1, at 92.0 ± 0.0 %."
+    )
+
+
+def test_activation_answer_compares_xor_first_and_quotes_its_best_seed():
+    base = RunConfig(lr=1.0, epochs=1000)
+    groups = [
+        _gv("sigmoid", [1.0] * 3, "linear", lr=1.0),
+        _gv("identity", [1.0] * 3, "linear", lr=1.0, activation="identity"),
+        _gv("sigmoid", [1.0] * 3, "xor", lr=1.0),
+        _gv("identity", [0.5, 0.6, 0.7], "xor", lr=1.0, activation="identity"),
+    ]
+    paras = _answers(groups, base)[0]
+    xor = f"{100 * statistics.mean([0.5, 0.6, 0.7]):.1f} ± {100 * statistics.stdev([0.5, 0.6, 0.7]):.1f} %"
+    assert paras[1] == (
+        f"Measured with the identity in the hidden layers: XOR reaches {xor}, against "
+        "100.0 ± 0.0 % with sigmoid; linear reaches 100.0 ± 0.0 %, against 100.0 ± 0.0 % with sigmoid."
+    )
+    assert paras[2].endswith("(its best seed reaches only 70.0 %).")
+    # XOR's best seed at 95 %, its mean below 90 %: neither "no line separates" nor "fit"
+    groups[3] = _gv("identity", [0.52, 0.52, 0.95], "xor", lr=1.0, activation="identity")
+    paras = _answers(groups, base)[0]
+    assert paras[2].startswith("Both datasets suffer: linear ends at 100.0 ± 0.0 % and XOR at ")
+    # the base with activations at 70 % on XOR cannot tell the two apart
+    groups[2] = _gv("sigmoid", [0.7] * 3, "xor", lr=1.0)
+    paras = _answers(groups, base)[0]
+    assert paras[2] == (
+        "With 1,000 epochs the network with activations does not fit XOR either "
+        "(70.0 ± 0.0 %), so this run cannot tell the two apart."
+    )
+    # a network without biases is not "a purely linear network"
+    groups.append(
+        _gv(
+            "lin",
+            [0.5] * 3,
+            "xor",
+            lr=1.0,
+            activation="identity",
+            output_activation="identity",
+            bias=False,
+        )
+    )
+    assert not any("purely linear" in p for p in _answers(groups, base)[0])
+
+
+def test_lr_answer_counts_saturated_single_class_seeds_and_takes_medians():
+    high = _runs("100", 100.0, [10 / 21] * 5, single=True, end_loss=10 / 21)
+    for r, jump in zip(high, [0.3, 0.3, 0.3, 0.3, 0.9], strict=True):
+        r.saturated = True
+        r.loss[1:] = jump
+    high[3].single_class = high[4].single_class = False  # saturated, yet two classes
+    low = _runs("0.001", 0.001, [11 / 21] * 4, single=True)
+    for r, end in zip(low, [0.99, 0.98, 0.97, 0.90], strict=True):
+        r.loss[:] = np.linspace(0.26, 0.26 * end, r.loss.size)  # moves by 1, 2, 3, 10 %
+    view = _view({"100": high, "1": _runs("1", 1.0, [1.0] * 5, first=700), "0.001": low})
+    text = " ".join(report_text.answers([view], RunConfig(lr=1.0, epochs=1000), (130, 21))[1][1])
+    assert "the loss jumps from 0.260 to 0.300 (median over seeds)" in text
+    assert ". In 3/5 seeds every output ends within 0.001 of 0 or 1" in text
+    assert "at lr 0.001 the loss changes by a median of only 2.5 % over 1,000 epochs" in text
+
+
+def test_lr_answer_at_the_edges_of_too_low_and_stuck():
+    # the loss moved by exactly 10 %: not "barely"
+    low = _runs("0.001", 0.001, [0.9] * 3)
+    for r in low:
+        r.loss[:] = 20.0
+        r.loss[-1] = 18.0
+    assert low[0].total_change == 0.1
+    mid = _runs("0.1", 0.1, [11 / 21] * 3, single=True)
+    fast = _runs("100", 100.0, [1.0] * 3, first=90)
+    lab = _runs("1", 1.0, [1.0, 1.0, 0.9], first=700)  # the lab's rate, not 100 % in every seed
+    view = _view({"100": fast, "1": lab, "0.1": mid, "0.001": low})
+    text = " ".join(report_text.answers([view], RunConfig(lr=1.0, epochs=1000), (130, 21))[1][1])
+    assert (
+        "No tested rate was too low on XOR: even lr 0.001 changes the loss by a median of 10 %"
+        in text
+    )
+    assert "The fastest rate here is lr 100: 100 % on XOR after a median of 90 epochs." in text
+    assert (
+        "In between, lr 0.1 still gives every XOR point the same class after 1,000 epochs in "
+        "every seed" in text
+    )
+    # one seed of lr 0.1 away from the plateau: not "in every seed"
+    mid[0].single_class = False
+    text = " ".join(report_text.answers([view], RunConfig(lr=1.0, epochs=1000), (130, 21))[1][1])
+    assert "In between" not in text
+
+
+def test_bias_answer_thresholds():
+    base = RunConfig(lr=1.0, epochs=1000)
+
+    def said(base_accs, nob_accs, **kw):
+        groups = [
+            _gv("b", base_accs, "xor", lr=1.0, **kw),
+            _gv("nob", nob_accs, "xor", lr=1.0, bias=False, **kw),
+        ]
+        return _answers(groups, base)[2]
+
+    # 1 point worse is within the 2-point noise: not "worse"
+    paras = said([1.0] * 3, [0.99] * 3)
+    assert paras[2].startswith("Both datasets are still fit without biases")
+    # base below 90 %, without biases above: not "neither fits"
+    paras = said([0.89] * 3, [0.95] * 3)
+    assert paras[2].startswith("Both datasets are still fit without biases")
+    # only one variant at 100 %: no epochs compared
+    paras = said([0.9] * 3, [1.0] * 3, first=None)
+    assert paras[1] == "Measured: XOR 100.0 ± 0.0 % without biases against 90.0 ± 0.0 % with them."
+
+
+def test_run_and_group_views_compute_their_numbers():
+    short = _runs("1", 1.0, [0.9])[0]
+    short.loss = short.loss[:9]
+    assert math.isnan(short.tail_trend)  # under 10 epochs: no last 10 %
+    runs = _runs("1", 1.0, [1.0] * 3)
+    for r, first in zip(runs, [100, 200, 900], strict=True):
+        r.accuracy[: first - 1] = 0.5
+    for r, end in zip(runs, [0.7, 0.8, 0.99], strict=True):  # tail changes 30, 20, 1 %
+        r.loss[:] = 1.0
+        r.loss[-1] = end
+    g = _view({"1": runs}).groups[0]
+    assert g.median_first_perfect == 200.0
+    assert g.median_tail_change == pytest.approx(0.2)
+    runs[2].loss[-1] = 1.01  # rising by 1 %: not moving, so the trend is the falling seeds'
+    assert g.trend == "falling"
+    # a diverged seed is no "same class" seed, whatever its flag says
+    runs = _diverge(_runs("1", 1.0, [0.5] * 2, single=True), [0])
+    assert _view({"1": runs}).groups[0].n_single == 1
+
+
+def test_a_run_gives_every_point_one_class_when_no_output_is_above_one_half(monkeypatch):
+    from proplab import report_data
+    from proplab.report_data import ViewCache
+
+    rec = _runs("1", 1.0, [0.5])[0].record
+    monkeypatch.setattr(report_data, "read_history", lambda d: (np.ones(3), np.ones(3)))
+
+    def flags(pred):
+        monkeypatch.setattr(
+            report_data, "final_predictions", lambda d, c: (None, None, np.array(pred)[:, None])
+        )
+        v = ViewCache(Path("."))
+        v.run(rec)
+        view = v.run(rec)
+        return view.single_class, view.saturated
+
+    assert flags([0.9, 0.95]) == (True, False)  # all class 1
+    assert flags([0.1, 0.2]) == (True, False)  # all class 0
+    assert flags([0.5, 0.7]) == (False, False)  # 0.5 is class 0: two classes
+    assert flags([0.9999, 0.5]) == (False, False)  # one output not saturated
+    assert flags([0.9999, 0.0001]) == (False, True)
+
+
+def test_gradients_line_bound_is_the_next_power_of_ten_above_the_worst_error():
+    from types import SimpleNamespace
+
+    from proplab.model_check import check_config
+
+    records = [SimpleNamespace(dataset="xor", config=RunConfig(dataset="xor"))]
+    worst = check_config(RunConfig(dataset="xor")).worst
+    bound = 10.0 ** math.ceil(math.log10(worst))
+    assert worst <= bound < 10 * worst
+    line = report._gradients_line(RunConfig(), records, "xor")
+    assert f"relative error below {bound:.0e} in all 20 checked arrays" in line
+
+
+def test_epochs_note_counts_distinct_settings_and_what_still_moves():
+    perfect = _runs("1", 1.0, [1.0] * 3, first=10)
+    for r in perfect:
+        r.loss[-101:] = np.linspace(0.02, 0.01, 101)  # still halving, but at 100 % already
+    moving = _runs("0.001", 0.001, [0.9] * 3)
+    for r in moving:
+        r.loss[-101:] = np.linspace(0.3, 0.2, 101)  # -33 %
+    view = _view({"1": perfect, "0.001": moving})
+    again = _view({"1": perfect})  # a second experiment sharing lr 1's runs
+    assert report._epochs_note([view, again], RunConfig(epochs=1000)) == (
+        "**Epochs**: 1,000 per run (the handout trains up to 100,000). Of the 2 distinct "
+        "settings, 1 has settled by then: it reaches 100 % in every seed, or its median loss "
+        "changes by at most 5 % over the last 10 % of epochs. Still moving: lr 0.001 on XOR "
+        "(33 %); their numbers could change with more epochs."
+    )
+
+
+def test_data_lines_state_the_class_shares(tmp_path):
+    from types import SimpleNamespace
+
+    from proplab.experiments import load_dataset
+
+    def recs(ds, seeds=(0,)):
+        return [
+            SimpleNamespace(dataset=ds, seed=s, config=RunConfig(dataset=ds, seed=s)) for s in seeds
+        ]
+
+    _, y = load_dataset(RunConfig(dataset="xor"))
+    ones = int(np.sum(y > 0.5))
+    assert (ones, len(y)) == (10, 21)
+    assert report._describe_data("xor", recs("xor")) == (
+        "the handout's 21 points on the two diagonals of the unit square (11 of class 0, 10 of "
+        "class 1), the same in every run; a model that gives every point the larger class "
+        "scores 52.4 %."
+    )
+    shares = [
+        float(np.mean(load_dataset(RunConfig(dataset="linear", seed=s))[1] > 0.5)) for s in range(3)
+    ]
+    assert min(shares) < max(shares)
+    assert report._describe_data("linear", recs("linear", range(3))).endswith(
+        f"class 1 is {100 * min(shares):.0f}–{100 * max(shares):.0f} % of the points across seeds."
+    )
+    csv = tmp_path / "three.csv"
+    labels = [0] * 6 + [1] * 3 + [2]
+    csv.write_text("a,b,label\n" + "".join(f"{i},{i % 3},{c}\n" for i, c in enumerate(labels)))
+    assert report._describe_data(str(csv), recs(str(csv))) == (
+        "10 samples of 2 features in 3 classes (the largest is 60 %)."
+    )
+
+
+def test_time_line_counts_each_run_once_and_the_sweep_calls(tmp_path):
+    from types import SimpleNamespace
+
+    records = [
+        SimpleNamespace(run=run, seconds=s)
+        for run, s in [("a", 1.0), ("b", 2.0), ("c", 10.0), ("a", 1.0), ("d", math.nan)]
+    ]
+    (tmp_path / "sweep_log.csv").write_text("seconds,jobs,trained,reused\n40.0,2,3,0\n")
+    assert report._timing(tmp_path, records) == (
+        "**Time**: the training loops of the 3 distinct runs took 13 s in total (median 2.0 s "
+        "per run; figures and files not counted; a run trained in a stack of K counts 1/K of "
+        "the stack's time). Wall time of the sweep: 40 s over 1 call of `proplab sweep` (the "
+        "last: --jobs 2, 3 runs trained, 0 reused)."
+    )
+
+
+def test_experiment_table_counts_seeds_and_diverged_ones(tmp_path):
+    view = _view(
+        {
+            "1": _runs("1", 1.0, [1.0] * 3, first=10),
+            "0.001": _diverge(_runs("0.001", 0.001, [0.5] * 5), [0, 1]),
+        }
+    )
+    doc = Document("T")
+    report._experiment(doc, tmp_path, view, figures=[])
+    header, rows = _tables(to_markdown(doc))[
+        f"{view.experiment.title}: final accuracy and loss, mean ± std over 5 seeds"
+    ]
+    assert rows[1][:3] == ["0.001", "50.0 ± 0.0 % (2/5 diverged)", "50.0–50.0"]
+
+
+@pytest.mark.parametrize(
+    ("cfg", "command"),
+    [
+        (RunConfig(), "proplab gradcheck --dataset xor"),
+        (RunConfig(bias=False), "proplab gradcheck --dataset xor --no-bias"),
+        (
+            RunConfig(dataset="moons", n=50, hidden=[6, 3], activation="relu", bias=False, seed=3),
+            "proplab gradcheck --dataset moons --n 50 --hidden 6 3 --activation relu --no-bias --seed 3",
+        ),
+    ],
+)
+def test_the_gradcheck_command_is_exactly_the_options_that_differ(cfg, command):
+    assert report._gradcheck_command(cfg) == command
+
+
+def test_figures_name_the_lowest_seed_and_skip_a_diverged_runs_units(monkeypatch, tmp_path):
+    from proplab import report_figures, sweep_plots
+
+    drawn = {}
+    for name in ("learning_curves", "accuracy_dots", "decision_boundaries"):
+        monkeypatch.setattr(
+            sweep_plots, name, lambda *a, _n=name, **k: drawn.setdefault(_n, (a, k))
+        )
+    monkeypatch.setattr(report_figures, "_boundary_rows", lambda v, single: ([[None]], [""], []))
+    view = _view(
+        {
+            "1": _diverge(_runs("1", 1.0, [1.0] * 3, first=10), [1]),
+            "0.001": _runs("0.001", 0.001, [0.5] * 3),
+        }
+    )
+    figures = report_figures.experiment_figures(view, tmp_path, "figures")
+    assert figures[-1].caption.startswith(
+        f"{view.experiment.title}: the trained model's P(class 1) over the inputs (seed 0)"
+    )
+    assert drawn["decision_boundaries"][1]["title"].endswith("decision boundaries (seed 0)")
+    dots = drawn["accuracy_dots"][0][0]
+    assert dots[0].accuracies[0] == 1.0 and math.isnan(dots[0].accuracies[1])  # seed 1 diverged
+    # one setting whose lowest seed diverged: no hidden units drawn (nor its model read)
+    single = _view({"1": _diverge(_runs("1", 1.0, [0.5] * 2), [0])})
+    assert report_figures._unit_figures(single, tmp_path, "figures") == []

@@ -139,3 +139,8 @@ def test_no_snapshots_are_taken_for_a_run_without_figures(tmp_path, monkeypatch)
         RunConfig(dataset="xor", epochs=30), tmp_path, quiet=True, progress=False, figures=False
     )
     assert not list(tmp_path.glob("*.png"))
+
+
+def test_snapshot_epochs_round_to_1_2_5_on_a_log_scale():
+    # 680 / 200 = 3.4 is nearer 5 than 2 on a log scale (2 on a linear one)
+    assert snapshot_epochs(680) == [0, 5, 20, 50, 200, 680]

@@ -157,3 +157,27 @@ def test_long_titles_and_unequal_scales_keep_panels_square_and_clear(tmp_path: P
         assert min(t.get_window_extent(renderer).y0 for t in ax.get_xticklabels()) >= 0
     lab = _panels(np.array([[0.0, 0.0], [1.0, 1.0]]), ["t"])[0]
     assert sweep_plots._aspect(lab) == 1.0  # same scale on both axes: equal aspect
+
+
+# ---------------------------------------------------------------- from mutation testing
+
+
+def test_band_is_the_median_and_range_over_the_seeds_that_have_each_epoch():
+    a = np.array([1.0, 2.0, 3.0, 4.0])
+    b = np.array([3.0, 6.0, np.inf])  # diverged at epoch 3: overflowed there
+    c = np.array([2.0, 100.0])  # stopped early
+    epochs, median, low, high = sweep_plots.band([a, b, c])
+    np.testing.assert_array_equal(epochs, [1, 2, 3, 4])
+    np.testing.assert_array_equal(median, [2.0, 6.0, 3.0, 4.0])
+    np.testing.assert_array_equal(low, [1.0, 2.0, 3.0, 4.0])
+    np.testing.assert_array_equal(high, [3.0, 100.0, 3.0, 4.0])  # not the mean, 36
+
+
+def test_thin_keeps_every_epoch_up_to_the_limit_and_both_ends_beyond():
+    limit = sweep_plots.MAX_POINTS
+    np.testing.assert_array_equal(sweep_plots._thin(limit), np.arange(limit))
+    idx = sweep_plots._thin(10 * limit + 7)
+    assert idx[0] == 0 and idx[-1] == 10 * limit + 6 and idx.size == limit
+    np.testing.assert_array_equal(idx, np.linspace(0, 10 * limit + 6, limit).round())
+    epochs, median, _, _ = sweep_plots.band([np.arange(10.0 * limit + 7)])
+    assert epochs[-1] == 10 * limit + 7 and median[-1] == 10 * limit + 6

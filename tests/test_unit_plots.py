@@ -202,3 +202,15 @@ def test_the_report_names_hidden_units_that_barely_change_over_the_data():
     assert _constant_units("XOR", [rng.uniform(size=(20, 3))], ["Sigmoid"]) is None
     nan_layer = np.full((5, 2), np.nan)  # a unit computing NaN is no feature either
     assert "2 of the 2" in _constant_units("XOR", [nan_layer], ["Sigmoid"])
+
+
+# ---------------------------------------------------------------- from mutation testing
+
+
+def test_unit_scale_edges_of_the_guessed_ranges_and_named_kinds():
+    from proplab.unit_plots import unit_scale
+
+    s = unit_scale(np.array([[-1.0, 0.5]]))  # exactly -1: still tanh's range
+    assert (s.vmin, s.vmax, s.level, s.label) == (-1.0, 1.0, 0.0, "activation (-1 to 1)")
+    s = unit_scale(np.array([[0.0, 0.8]]), "leaky_relu")  # named: not guessed as a sigmoid
+    assert (s.vmin, s.vmax, s.level, s.label) == (-0.8, 0.8, 0.0, "activation (around 0)")

@@ -177,3 +177,13 @@ def test_a_seed_and_its_generator_draw_the_same_points():
     np.testing.assert_array_equal(x0, moons(10, 0.1, 0)[0])
     np.testing.assert_array_equal(x0, moons(10, 0.1, np.random.default_rng(0))[0])
     assert not np.array_equal(x0, moons(10, 0.1, 1)[0])
+
+
+def test_spiral_arms_start_at_their_inner_radius_and_noise_must_be_finite():
+    x, _ = spiral(500, noise=0.0, rng=3)
+    r = np.hypot(x[:, 0], x[:, 1])
+    assert r.min() >= SPIRAL_R0 - 1e-12 and r.min() < SPIRAL_R0 + 0.01 and r.max() <= 1.0 + 1e-12
+    assert SPIRAL_R0 == 0.2
+    for bad in (np.inf, np.nan, -0.1):
+        with pytest.raises(ValueError, match="moons: noise must be a finite number >= 0"):
+            moons(20, noise=bad)
