@@ -293,7 +293,7 @@ def _activation_answer(f: Finder) -> list[str]:
     xor_base = base.get("xor")
     if xor_base is not None and xor_base.accuracy.mean < 0.9:
         paras.append(
-            f"With {xor_base.runs[0].loss.size:,} epochs the network with activations does not "
+            f"With {_epochs(xor_base):,} epochs the network with activations does not "
             f"fit XOR either ({acc_text(xor_base)}), so this run cannot tell the two apart."
         )
     elif xor is not None and lin is not None:
@@ -417,7 +417,7 @@ def _lr_answer(f: Finder) -> list[str]:
         moved = float(np.median(change))
         pct = 100 * moved
         moved_text = f"{pct:.0f}" if pct >= 10 else f"{pct:.2g}"  # 100, not 1e+02
-        epochs = f"{low.runs[0].loss.size:,} epochs"
+        epochs = f"{_epochs(low):,} epochs"
         if moved < BARELY_MOVED:
             paras.append(
                 f"Too low, measured: at lr {lr(low.config.lr)} the loss changes by a median of "
@@ -434,7 +434,7 @@ def _lr_answer(f: Finder) -> list[str]:
         verb = "gives" if len(stuck) == 1 else "give"
         paras.append(
             f"In between, {listing(['lr ' + lr(g.config.lr) for g in stuck])} still {verb} every "
-            f"{name} point the same class after {stuck[0].runs[0].loss.size:,} epochs in every "
+            f"{name} point the same class after {_epochs(stuck[0]):,} epochs in every "
             "seed: the loss sits on a plateau where the gradient is small, and the smaller the "
             "rate the more epochs it takes to leave it."
         )
@@ -493,3 +493,8 @@ def _bias_answer(f: Finder, n_params: tuple[int, int], where: str = "") -> list[
             "dataset's boundary x0 = x1 passes through the origin anyway."
         )
     return paras
+
+
+def _epochs(group: GroupView) -> int:
+    """The epochs a setting trained: its longest run's (a seed may stop early at ``tol``)."""
+    return max(r.loss.size for r in group.runs)
