@@ -470,6 +470,12 @@ def test_every_image_link_resolves_and_html_has_every_section(built):
     assert len(links) == 2 * 2 + 3 * 5 - 1 + 2
     units = [link for link in links if "-units-" in link]
     assert units == ["figures/baseline-units-linear.png", "figures/baseline-units-xor.png"]
+    # the first question's answer points to the XOR one
+    answer = md.split("### What are activation functions for?")[1].split("###")[0]
+    assert (
+        "The Results show it unit by unit, in the figure of what each hidden unit computes on "
+        "XOR: every first-layer unit is a soft half-plane, its 0.5 line is straight" in answer
+    )
     for link in links:
         path = built / unquote(link)
         assert path.is_file(), link

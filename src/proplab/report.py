@@ -121,7 +121,10 @@ def build_report(
     # with datasets of other shapes, the parameter count is that of the first one's model
     where = f" on {dataset_name(first)}" if len(set(shapes.values())) > 1 else ""
     counts = _param_counts(base, *shapes[first])
-    for question, paras in answers(views, base, counts, where):
+    units = next((f for f in doc.figures if f.path.endswith("-units-xor.png")), None)
+    for i, (question, paras) in enumerate(answers(views, base, counts, where)):
+        if i == 0 and units is not None:  # what activation functions are for: the picture
+            paras = [*paras, _units_pointer(base)]
         doc.add(Heading(3, question), *(Para(p) for p in paras))
 
     md = write_text(out / "report.md", to_markdown(doc))
@@ -130,6 +133,17 @@ def build_report(
     html = write_text(out / "report.html", to_html(doc, out))
     log(f"report: done ({len(doc.figures)} figures)")  # the caller names the two files
     return md, html
+
+
+def _units_pointer(base: RunConfig) -> str:
+    """Where the report shows it: the hidden-units figure of the base model on XOR."""
+    line = "its 0.5 line is straight" if base.activation == "sigmoid" else "its edge is straight"
+    return (
+        "The Results show it unit by unit, in the figure of what each hidden unit computes "
+        f"on XOR: every first-layer unit is a soft half-plane, {line}, as any function of "
+        "w·x + b must be; only the second layer, which combines those half-planes, draws bent "
+        "lines, and the output combines those into the boundary XOR needs."
+    )
 
 
 # ---------------------------------------------------------------- setup
