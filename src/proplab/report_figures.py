@@ -130,8 +130,8 @@ def _unit_figures(v: ExperimentView, out: Path, folder: str) -> list[Figure | Pa
         rel = f"{folder}/{v.experiment.name}-units-{ds}.png"
         title = f"{v.experiment.title} on {name}: what each hidden unit computes (seed {cfg.seed})"
         unit_plots.hidden_units(u, w, layers, x, y, out / rel, title=title, kinds=kinds)
-        lines = {"Sigmoid": "0.5", "Tanh": "0", "ReLU": "0 (where it turns on)"}
-        crossing = lines.get(kinds[0], "0") if kinds else "0.5"
+        # the level the figure draws as a line, in the words unit_plots gives it
+        crossing = unit_plots.unit_scale(layers[0], kinds[0]).line if layers else "0.5"
         figures.append(
             Figure(
                 rel,

@@ -43,6 +43,7 @@ class UnitScale:
     cmap: LinearSegmentedColormap
     level: float | None  # the unit's "edge": 0.5 of a sigmoid, 0 of tanh, where a ReLU starts
     label: str
+    line: str = "0"  # that level in words, for captions
 
 
 def unit_scale(values: np.ndarray, kind: str = "") -> UnitScale:
@@ -56,7 +57,7 @@ def unit_scale(values: np.ndarray, kind: str = "") -> UnitScale:
     """
     finite = values[np.isfinite(values)]
     if finite.size == 0:
-        return UnitScale(0.0, 1.0, SEQUENTIAL, None, "activation (not finite)")
+        return UnitScale(0.0, 1.0, SEQUENTIAL, None, "activation (not finite)", "its middle")
     lo, hi = float(finite.min()), float(finite.max())
     kind = kind.lower().replace("_", "")
     if kind not in _KINDS:  # read the kind off the values
@@ -67,13 +68,15 @@ def unit_scale(values: np.ndarray, kind: str = "") -> UnitScale:
         else:
             kind = "relu" if lo >= 0.0 else "identity"
     if kind == "sigmoid":
-        return UnitScale(0.0, 1.0, SEQUENTIAL, 0.5, "activation (0 to 1)")
+        return UnitScale(0.0, 1.0, SEQUENTIAL, 0.5, "activation (0 to 1)", "0.5")
     if kind == "tanh":
         return UnitScale(-1.0, 1.0, DIVERGING, 0.0, "activation (-1 to 1)")
     if kind == "relu":
         # a ReLU unit is exactly 0 on one side of its line: draw the line just above 0
         top = hi if hi > 0.0 else 1.0
-        return UnitScale(0.0, top, SEQUENTIAL, 1e-9 * top, "activation (0 to max)")
+        return UnitScale(
+            0.0, top, SEQUENTIAL, 1e-9 * top, "activation (0 to max)", "0 (where it turns on)"
+        )
     top = max(-lo, hi) or 1.0
     return UnitScale(-top, top, DIVERGING, 0.0, "activation (around 0)")
 
