@@ -11,6 +11,7 @@ import pytest
 
 from proplab import (
     BCELoss,
+    CrossEntropyLoss,
     Flatten,
     Identity,
     LeakyReLU,
@@ -563,3 +564,31 @@ def test_a_failure_within_ten_times_the_round_off_is_explained():
 def test_relative_error_of_empty_arrays_is_zero():
     assert relative_error(np.zeros(0), np.zeros(0)) == 0.0
     assert relative_error(np.zeros((2, 0)), np.zeros((2, 0))) == 0.0
+
+
+def test_cross_entropy_at_large_logits_is_judged_against_its_round_off():
+    # log-sum-exp minus the logit: at logits ~1000 the loss is known only to ~1000 ulps,
+    # and its central differences to ~1e-6; a correct backward failed at 1.03e-6
+    rng = np.random.default_rng(9)
+    pred, labels = rng.normal(size=(6, 4)) * 1000, rng.integers(0, 4, size=6)
+    result = gradcheck(CrossEntropyLoss(), pred, labels)
+    assert result.ok and result.worst < 1e-6 and not result.notes, str(result)
+    wrong = CrossEntropyLoss()
+    wrong.backward = lambda: CrossEntropyLoss.backward(wrong) * 1.01
+    caught = gradcheck(wrong, pred, labels)
+    assert not caught.ok and caught.errors["pred"] > 1e-4  # 1 % off, seen through the floor
+
+
+def test_cross_entropy_whose_every_gradient_is_below_round_off_is_not_compared():
+    # one sample classified with a margin of 26: loss and gradient 5.7e-12, lost in the
+    # round-off of 24.4 + 5.7e-12 - 24.4; every central difference is exactly 0, which
+    # read as a relative error of 1.0 (FAILED) for a correct backward
+    pred, labels = np.array([[24.43798786, -1.44962369]]), np.array([0])
+    result = gradcheck(CrossEntropyLoss(), pred, labels)
+    assert not result.ok and result.uncompared == ["pred"]
+    assert str(result).splitlines()[1] == "gradcheck incomplete: pred not compared"
+    assert result.notes == [
+        "pred not compared: every gradient entry is below the central differences' own "
+        "round-off (~2e-08), so any tiny value would pass (check on inputs where the "
+        "outputs are not saturated)"
+    ]

@@ -36,7 +36,7 @@ class GradcheckResult:
     counted in ``kink_skipped``. An array none of whose entries could be compared
     has the error NaN, and the check is then incomplete, not ok; so has an array whose
     every gradient entry is below the central differences' own round-off (a saturated
-    sigmoid's). Otherwise errors are measured against at least that round-off over the
+    sigmoid's; a cross-entropy whose every sample has a wide margin). Otherwise errors are measured against at least that round-off over the
     tolerance: a backward within round-off of the central differences passes. For a loss, the
     entries it refuses once nudged (BCELoss at a prediction within eps of 0 or 1) are
     left out the same way. A NaN or inf gradient has the error inf (FAILED), and so
@@ -163,10 +163,17 @@ def gradcheck(
         def loss_value() -> float:
             return float(np.sum(target.forward(pred, tgt)))
 
-        loss_value()
+        value = loss_value()
         analytic = np.asarray(target.backward())
         numeric, valid, refused = _numeric_gradient_of_loss(loss_value, pred, eps)
-        result.errors["pred"] = _compared_error(analytic, numeric, valid)
+        # as for a module: errors are measured against at least the round-off over the
+        # tolerance, and gradients all below the round-off cannot be compared at all
+        roundoff = _loss_roundoff(value, pred, tgt, eps)
+        floor = roundoff / tolerance if tolerance > 0 else 0.0
+        result.errors["pred"] = _compared_error(analytic, numeric, valid, floor)
+        if _below_roundoff(analytic, numeric, valid, roundoff):
+            result.errors["pred"] = math.nan
+            result.notes.append(_below_roundoff_note(["pred"], roundoff))
         if refused:
             result.notes.append(
                 f"{np.count_nonzero(~valid)} of {pred.size} entries of pred not compared: "
@@ -249,11 +256,7 @@ def gradcheck(
             )
         )
     if tiny:
-        result.notes.append(
-            f"{', '.join(tiny)} not compared: every gradient entry is below the central "
-            f"differences' own round-off (~{roundoff:.0e}), so any tiny value would pass "
-            "(check on inputs where the outputs are not saturated)"
-        )
+        result.notes.append(_below_roundoff_note(tiny, roundoff))
     _note_non_finite(result, analytics)
     if result.worst > tolerance:
         _explain_failure(result, analytics, numeric, valids, roundoff)
@@ -294,6 +297,30 @@ def _below_roundoff(
         return False
     scale = max(float(np.max(np.abs(a))), float(np.max(np.abs(n))))
     return 0.0 < scale < roundoff
+
+
+def _below_roundoff_note(names: list[str], roundoff: float) -> str:
+    return (
+        f"{', '.join(names)} not compared: every gradient entry is below the central "
+        f"differences' own round-off (~{roundoff:.0e}), so any tiny value would pass "
+        "(check on inputs where the outputs are not saturated)"
+    )
+
+
+def _loss_roundoff(value: float, pred: np.ndarray, target: np.ndarray, eps: float) -> float:
+    """The round-off of a loss's central difference: a few ulps of the largest number in
+    the loss's computation (the loss itself, the largest prediction or target), over eps.
+
+    The prediction counts, not only the loss: CrossEntropyLoss at logits (24.4, -1.4)
+    and label 0 is log-sum-exp minus the logit, 24.4 + 5.7e-12 - 24.4, so its value
+    (5.7e-12) is only known to ~24.4 ulps and its change under a 1e-6 nudge is lost.
+    """
+    largest = max(
+        abs(value),
+        float(np.max(np.abs(pred), initial=0.0)),
+        float(np.max(np.abs(target), initial=0.0)),
+    )
+    return 4 * np.finfo(np.float64).eps * largest / eps
 
 
 class _KinkWatch:
