@@ -458,11 +458,32 @@ def test_a_loss_nudged_out_of_its_domain_leaves_those_entries_out():
     assert gradcheck(wrong, pred, target).errors["pred"] > 1e-3
 
 
+RIDDERS_NOTE = (
+    "pred: compared with Ridders' extrapolation of the central differences to step 0 "
+    "(the loss curves too sharply here for a single step eps)"
+)
+
+
+def test_a_sharply_curved_loss_is_compared_by_extrapolation_which_still_catches_a_bug():
+    # BCE with target 0 at p = 1 - 3e-6: a central difference with eps = 1e-6 is off by
+    # ~eps^2 / (3 (1-p)^2) = 4 % (a correct backward FAILED); extrapolated to step 0, 3e-10
+    pred, target = np.array([[1 - 3e-6], [0.3]]), np.array([[0.0], [0.0]])
+    result = gradcheck(BCELoss(), pred, target)
+    assert result.ok and result.worst < 1e-8 and result.notes == [RIDDERS_NOTE]
+    wrong = BCELoss()
+    wrong.backward = lambda: BCELoss.backward(wrong) * 1.01
+    result = gradcheck(wrong, pred, target)
+    assert result.errors["pred"] == pytest.approx(0.01 / 1.01, rel=1e-6)
+    assert not result.ok and result.notes == [RIDDERS_NOTE]  # not "likely not a backward error"
+
+
 def test_a_sharply_curved_loss_failure_is_explained_and_a_wrong_one_is_not():
-    pred = np.array([[1 - 3e-6], [0.3]])  # BCE with target 0 near p = 1: 1/(1-p) curvature
+    # 1.1e-6 from the edge: not even the extrapolation pins the derivative down
+    pred = np.array([[1 - 1.1e-6], [0.3]])
     target = np.array([[0.0], [0.0]])
     result = gradcheck(BCELoss(), pred, target)
     assert not result.ok and any("likely not a backward error" in n for n in result.notes)
+    assert RIDDERS_NOTE not in result.notes
     pred = np.array([[0.7], [0.3]])
     wrong = BCELoss()
     wrong.backward = lambda: BCELoss.backward(wrong) * 1.01
