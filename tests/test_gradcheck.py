@@ -613,3 +613,16 @@ def test_cross_entropy_whose_every_gradient_is_below_round_off_is_not_compared()
         "round-off (~2e-08), so any tiny value would pass (check on inputs where the "
         "outputs are not saturated)"
     ]
+
+
+def test_ridders_extrapolation_finds_a_sharp_derivative_and_restores_the_array():
+    from proplab.gradcheck import _ridders_derivative
+
+    a = np.array([1 - 3e-6, 0.5])
+    before = a.copy()
+    value, error = _ridders_derivative(lambda: float(-np.log1p(-a[0])), a, (0,), 1e-6)
+    exact = 1 / 3e-6
+    assert abs(value - exact) / exact < 1e-8 and 0 <= error < 1e-6 * exact
+    single = float(numeric_gradient(lambda: float(-np.log1p(-a[0])), a)[0])
+    assert abs(single - exact) / exact > 1e-2  # what one step eps gets wrong
+    np.testing.assert_array_equal(a, before)
