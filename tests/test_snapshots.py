@@ -9,7 +9,7 @@ from proplab import experiments, sweep_plots
 from proplab.config import RunConfig, build_loss, build_model, build_optimizer
 from proplab.data import generate_xor_easy
 from proplab.runio import read_csv
-from proplab.snapshots import Snapshots, snapshot_epochs
+from proplab.snapshots import Snapshots, kept_epochs, pick_epochs, snapshot_epochs
 from proplab.train import fit
 
 
@@ -94,6 +94,7 @@ def test_a_run_draws_the_boundary_at_each_snapshot_with_its_accuracy(tmp_path, m
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     ((row,), title) = drawn[0]
     assert "the decision boundary as it forms" in title
+    assert "of its fall" not in title  # 1 000 epochs of XOR's plateau: fixed epochs
     assert [p.title.split("\n")[0] for p in row] == [
         "epoch 0", "epoch 5", "epoch 20", "epoch 100", "epoch 200", "epoch 1,000"
     ]  # fmt: skip
@@ -144,3 +145,85 @@ def test_no_snapshots_are_taken_for_a_run_without_figures(tmp_path, monkeypatch)
 def test_snapshot_epochs_round_to_1_2_5_on_a_log_scale():
     # 680 / 200 = 3.4 is nearer 5 than 2 on a log scale (2 on a linear one)
     assert snapshot_epochs(680) == [0, 5, 20, 50, 200, 680]
+
+
+def test_a_run_keeps_its_weights_every_two_hundredth_of_its_epochs_and_early_on():
+    kept = kept_epochs(20000)
+    assert kept[:8] == [0, 10, 20, 50, 100, 200, 300, 400] and kept[-2:] == [19900, 20000]
+    assert kept[4:] == list(range(100, 20001, 100))
+    model = _xor_model()[1]
+    assert Snapshots(model, kept).every == 10  # fit calls the hook every 10 epochs
+    assert kept_epochs(1000)[:6] == [0, 1, 2, 5, 10, 15] and kept_epochs(3) == [0, 1, 2, 3]
+    # a wide model keeps fewer: most=10 -> every 2 000 epochs
+    assert kept_epochs(20000, most=10) == [0, 200, 400, 1000, *range(2000, 20001, 2000)]
+    for bad in (0, -1, 2.0, True):
+        with pytest.raises(ValueError, match=f"most must be a positive integer, got {bad!r}"):
+            kept_epochs(100, most=bad)
+
+
+def _plateau_then_fall(epochs=5000, start=2005, end=3005):
+    """0.25 until ``start``, then straight down to 0 at ``end`` (the lab's XOR, drawn)."""
+    e = np.arange(epochs)
+    return 0.25 * np.clip((end - e) / (end - start), 0.0, 1.0)
+
+
+def test_the_shown_epochs_are_where_the_loss_made_10_50_90_and_99_percent_of_its_fall():
+    kept = kept_epochs(5000)  # every 20 epochs
+    # fallen by 10 % at 2105 (first kept: 2120), 50 % at 2505, 90 % at 2905, 99 % at 2995
+    assert pick_epochs(kept, _plateau_then_fall()) == [0, 2120, 2520, 2920, 3000, 5000]
+    # the same from the kept states of a Snapshots (the dict's keys)
+    snaps = Snapshots(_xor_model()[1], kept)
+    snaps.states = {e: {"w": np.full(1, float(e))} for e in kept}
+    shown = snaps.shown(list(_plateau_then_fall()))
+    assert list(shown) == [0, 2120, 2520, 2920, 3000, 5000] and shown[2520]["w"][0] == 2520
+    # levels reached by the same kept epoch show it once; a stop at 3 100: the last is 3 100
+    fast = np.where(np.arange(5000) < 10, 0.25, 0.0)
+    assert pick_epochs(kept, fast) == [0, 10, 5000]
+    assert pick_epochs([e for e in kept if e <= 3000] + [3100], _plateau_then_fall()[:3100]) == [
+        0, 2120, 2520, 2920, 3000, 3100
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "losses",
+    [
+        np.linspace(0.25, 0.24, 5000),  # a plateau's drift: 4 % of the first value
+        np.linspace(0.25, 0.30, 5000),  # rising
+        np.r_[_plateau_then_fall()[:4000], [np.nan] * 1000],  # not finite
+    ],
+)
+def test_a_loss_that_does_not_fall_shows_the_fixed_round_epochs(losses):
+    # snapshot_epochs(5000) == [0, 20, 100, 500, 1000, 5000], all kept (every 20)
+    assert pick_epochs(kept_epochs(5000), losses) == snapshot_epochs(5000)
+    # a kept grid without them: each moved to the nearest kept epoch
+    assert pick_epochs([0, 30, 90, 450, 1100, 5000], losses) == [0, 30, 90, 450, 1100, 5000]
+
+
+def test_the_lab_xor_run_shows_its_boundary_forming_where_its_loss_falls(tmp_path, monkeypatch):
+    drawn = []
+    original = sweep_plots.decision_boundaries
+
+    def spy(rows, path, title="", row_labels=()):
+        drawn.append((rows, title))
+        return original(rows, path, title=title, row_labels=row_labels)
+
+    monkeypatch.setattr(sweep_plots, "decision_boundaries", spy)
+    cfg = RunConfig(dataset="xor", epochs=5000, print_every=0)
+    experiments.run_one(cfg, tmp_path, quiet=True, progress=False)
+    (((row,), title),) = drawn
+    assert title.endswith(
+        "\nat the start, where the loss had made 10, 50, 90, 99 % of its fall, and the end"
+    )
+    epochs = [int(p.title.split("\n")[0].removeprefix("epoch ").replace(",", "")) for p in row]
+    history = read_csv(tmp_path / "history.csv")
+    loss = np.array([float(r["loss"]) for r in history])  # loss[e]: after e updates
+    fall = loss[0] - loss.min()
+    assert fall > 0.2  # the run gets past its plateau (52.4 % until ~2 000 epochs)
+    assert epochs[0] == 0 and epochs[-1] == 5000 and len(epochs) == 6
+    kept = kept_epochs(5000)
+    for epoch, level in zip(epochs[1:-1], (0.1, 0.5, 0.9, 0.99), strict=True):
+        before = kept[kept.index(epoch) - 1]  # the kept epoch before had not got there
+        assert loss[epoch] <= loss[0] - level * fall < loss[before]
+    assert 2000 < epochs[1] < epochs[-2] < 5000  # all inside the transition, none on the plateau
+    for panel, epoch in zip(row[:-1], epochs[:-1], strict=True):
+        assert panel.title.split("\n")[1] == f"{100 * float(history[epoch]['accuracy']):.1f} %"

@@ -48,7 +48,7 @@ from proplab.runio import (
     write_json,
 )
 from proplab.serialize import save
-from proplab.snapshots import Snapshots, snapshot_epochs
+from proplab.snapshots import KEPT, LEVELS, Snapshots, kept_epochs, loss_falls
 from proplab.train import History, accuracy, evaluate, fit
 
 CONFIG = "config.json"
@@ -217,8 +217,12 @@ def run_one(
     callback_every = 100
     snapshots = None
     if figures and x.shape[-1] == 2 and prep.n_out == 1:
-        # the weights at a few epochs, for the decision boundary as it forms
-        snapshots = Snapshots(model, snapshot_epochs(cfg.epochs))
+        # the weights every ~1/200 of the run, to show the decision boundary as it
+        # forms at the epochs the loss curve picks; ~200 copies of a lab model are
+        # ~0.2 MB, a wide one keeps fewer (<= ~32 MB)
+        size = max(1, sum(p.data.size for p in model.parameters()))
+        most = min(KEPT, max(10, 4_000_000 // size))
+        snapshots = Snapshots(model, kept_epochs(cfg.epochs, most=most))
         snapshots.take(0)
         callback, callback_every = snapshots.hook(callback), snapshots.every
     history = fit(
@@ -248,7 +252,7 @@ def run_one(
         prep,
         say,
         figures=figures,
-        snapshots=snapshots.states if snapshots is not None else None,
+        snapshots=None if snapshots is None else snapshots.shown(history.loss),
     )
 
 
@@ -325,7 +329,7 @@ def finish_run(
 
     _write_outputs(run_dir, cfg, history, model, x, y, pred, summary, figures)
     if figures and snapshots and history.stop_reason != "diverged":
-        _boundary_during_training(run_dir, cfg, x, y, snapshots)
+        _boundary_during_training(run_dir, cfg, x, y, snapshots, loss_falls(history.loss))
     if figures:
         dataload.write_figures(run_dir, cfg, model, x, y, x_test, y_test)
     if history.stop_reason == "interrupted":
@@ -435,8 +439,12 @@ def _boundary_during_training(
     x: np.ndarray,
     y: np.ndarray,
     snapshots: dict[int, dict[str, np.ndarray]],
+    picked_by_loss: bool,
 ) -> None:
-    """The decision boundary at each snapshot epoch, side by side (2-D inputs, one output)."""
+    """The decision boundary at each snapshot epoch, side by side (2-D inputs, one output).
+
+    ``picked_by_loss``: the epochs are where the loss made shares of its fall
+    (:func:`~proplab.snapshots.pick_epochs`), which the title says."""
     from proplab import sweep_plots  # matplotlib is slow to import; only runs need it
 
     def draw(path: Path) -> None:
@@ -451,6 +459,9 @@ def _boundary_during_training(
             title = f"epoch {epoch:,}\n{100 * acc:.1f} %"
             panels.append(sweep_plots.BoundaryPanel(title, u, v, prob, x, y))
         title = f"{cfg.dataset}: the decision boundary as it forms (P(class 1); black line: 0.5)"
+        if picked_by_loss:
+            levels = ", ".join(f"{100 * level:g}" for level in LEVELS)
+            title += f"\nat the start, where the loss had made {levels} % of its fall, and the end"
         sweep_plots.decision_boundaries([panels], path, title=title)
 
     dataload.draw_figure(run_dir / BOUNDARY_DURING_TRAINING, draw)

@@ -526,7 +526,8 @@ def _lab_runs(out: Path, views: list[ExperimentView]) -> list[Block]:
             (LEARNING_CURVE, "learning curve of the lab model"),
             (
                 BOUNDARY_DURING_TRAINING,
-                "the decision boundary as it forms, P(class 1) at six epochs of the run",
+                "the decision boundary as it forms, P(class 1) from the start of the run to "
+                "its end (the title says which epochs are shown)",
             ),
         )
         # only the figures the run has: no comparison for more than two classes, and

@@ -1,23 +1,27 @@
-"""Copies of a model's weights at a few epochs of its training (for "the boundary as it forms").
+"""Copies of a model's weights during its training (for "the boundary as it forms").
 
-A run with figures keeps its weights at ~6 epochs spread over training (0,
-then roughly geometrically, then the last) and draws its decision boundary at
-each; :func:`snapshot_epochs` picks the epochs, :class:`Snapshots` keeps the
-copies through ``fit``'s callback. NumPy only: the drawing is elsewhere.
+A run with figures keeps its weights every ~1/200 of its epochs
+(:func:`kept_epochs`; :class:`Snapshots` copies them through ``fit``'s
+callback) and afterwards shows ~6 of them, picked from the loss curve by
+:func:`pick_epochs`: the start, the epochs by which the loss had made 10 %,
+50 %, 90 % and 99 % of its fall, and the end. The boundary forms when the loss
+falls, which fixed epochs miss: the lab's XOR model sits on a plateau for
+2 000 epochs and forms its boundary over the next 1 000. NumPy only: the
+drawing is elsewhere.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 from proplab.core import Module
 
-# shares of the run at which to look, between the start and the end: the boundary of
-# the lab's models forms over the first few percent of training, then sharpens
+# shares of the run at which to look, between the start and the end, when the loss
+# curve does not say when to (see pick_epochs)
 SHARES = (1 / 200, 1 / 40, 1 / 10, 1 / 4)
 
 
@@ -30,16 +34,78 @@ def _nice(value: float) -> int:
     return int(min(candidates, key=lambda c: abs(math.log(c / value))))
 
 
+def _check_epochs(epochs: object) -> None:
+    if isinstance(epochs, bool) or not isinstance(epochs, int | np.integer) or epochs < 1:
+        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+
+
 def snapshot_epochs(epochs: int) -> list[int]:
-    """The epochs to keep for a run of ``epochs``: 0, round numbers near :data:`SHARES`
+    """Fixed epochs to show for a run of ``epochs``: 0, round numbers near :data:`SHARES`
     of the run, and ``epochs`` itself, increasing and without repeats.
 
     ``snapshot_epochs(20000) == [0, 100, 500, 2000, 5000, 20000]``.
     """
-    if isinstance(epochs, bool) or not isinstance(epochs, int | np.integer) or epochs < 1:
-        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+    _check_epochs(epochs)
     middle = {_nice(share * epochs) for share in SHARES}
     return [0, *sorted(e for e in middle if 0 < e < epochs), int(epochs)]
+
+
+# shares of the loss's fall (from its first value to its lowest) by which to show the
+# boundary: the first kept epoch at which the loss has fallen that far
+LEVELS = (0.1, 0.5, 0.9, 0.99)
+# a loss that falls by less than this share of its first value is a plateau's drift:
+# the fixed round-number epochs of snapshot_epochs are shown instead
+FLAT = 0.1
+KEPT = 200  # states a run keeps at most (about one every epochs / KEPT)
+
+
+def kept_epochs(epochs: int, most: int = KEPT) -> list[int]:
+    """The epochs whose weights a run keeps, to pick the shown ones from afterwards.
+
+    0, every ``step`` epochs (the 1-2-5 number nearest ``epochs / most``), three
+    earlier ones for the first, fast epochs (``step / 10``, ``step / 5``, ``step / 2``;
+    below 10 the 1-2-5 numbers under ``step``), and ``epochs``: about ``most`` + 5.
+    ``kept_epochs(20000)`` is ``[0, 10, 20, 50, 100, 200, 300, ..., 19900, 20000]``.
+    """
+    _check_epochs(epochs)
+    if isinstance(most, bool) or not isinstance(most, int) or most < 1:
+        raise ValueError(f"most must be a positive integer, got {most!r}")
+    step = _nice(epochs / most)
+    early = [step // 10 * m for m in (1, 2, 5)] if step >= 10 else [m for m in (1, 2) if m < step]
+    return sorted({0, *(e for e in early if e < epochs), *range(step, epochs, step), int(epochs)})
+
+
+def loss_falls(losses: Sequence[float]) -> bool:
+    """Whether a loss curve is finite and falls by more than :data:`FLAT` of its first
+    value (then :func:`pick_epochs` picks from it)."""
+    loss = np.asarray(losses, dtype=np.float64).reshape(-1)
+    if not (loss.size and np.isfinite(loss).all()):
+        return False
+    return bool(loss[0] - loss.min() > FLAT * abs(loss[0]))
+
+
+def pick_epochs(kept: Sequence[int], losses: Sequence[float]) -> list[int]:
+    """The epochs to show, from the ``kept`` ones (0 and the last included).
+
+    0, the first kept epoch by which the loss had made each of :data:`LEVELS` of its
+    fall from ``losses[0]`` to its lowest, and the last kept epoch. ``losses[e]`` is
+    the loss of the weights after ``e`` updates (``History.loss``: each epoch's loss is
+    measured before its update). A loss that falls by less than :data:`FLAT` of its
+    first value, or is not finite, gets :func:`snapshot_epochs`' round numbers
+    instead, each moved to the nearest kept epoch.
+    """
+    kept = sorted(int(e) for e in kept)
+    first, last = kept[0], kept[-1]
+    if not loss_falls(losses):
+        return sorted({min(kept, key=lambda k: abs(k - e)) for e in snapshot_epochs(max(last, 1))})
+    loss = np.asarray(losses, dtype=np.float64).reshape(-1)
+    fall = float(loss[0] - loss.min())
+    picks = {first, last}
+    measured = [e for e in kept if e < loss.size]
+    for level in LEVELS:
+        reached = loss[0] - level * fall
+        picks.update(next(([e] for e in measured if loss[e] <= reached), []))
+    return sorted(picks)
 
 
 class Snapshots:
@@ -57,6 +123,10 @@ class Snapshots:
         positive = [e for e in self.epochs if e > 0]
         # fit calls the hook every `every` epochs: the largest step that meets them all
         self.every = math.gcd(*positive) if positive else 1
+
+    def shown(self, losses: Sequence[float]) -> dict[int, dict[str, np.ndarray]]:
+        """The states at the epochs :func:`pick_epochs` picks from ``losses`` (``History.loss``)."""
+        return {e: self.states[e] for e in pick_epochs(self.states, losses)}
 
     def take(self, epoch: int) -> None:
         """Keep a copy of the model's parameters as they are now, as epoch ``epoch``."""
