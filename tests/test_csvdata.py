@@ -100,6 +100,8 @@ def test_header_detection_and_override(tmp_path: Path) -> None:
         ),
         ("a,b,y\n", {}, r"has a header but no data rows"),
         ("\n\n", {}, r"the file is empty"),
+        ("# only a comment\n\n", {}, r"the file is empty"),
+        ("# made by hand\na,b,y\n1,2,0\n# one more\n1,zz,1\n", {}, r"line 5, column 'b'"),
         ("1\n2\n", {}, r"needs at least 2 columns"),
     ],
 )
@@ -310,3 +312,12 @@ def test_the_same_file_read_with_another_label_column_is_parsed_again(tmp_path: 
     assert by_last.label_name == "r" and by_first.label_name == "q"
     np.testing.assert_array_equal(by_first.x, [[1.0, 5.0], [2.0, 5.0], [3.0, 6.0]])
     np.testing.assert_array_equal(by_first.y[:, 0], [0, 1, 1])
+
+
+def test_comment_lines_are_skipped_wherever_they_are(tmp_path: Path) -> None:
+    # np.loadtxt's convention: a line starting with # (after blanks) is a comment
+    text = "# two features\n# and a label\na;b;y\n1;2;0\n  # halfway\n3;4;1\n#\n5;6;0\n"
+    data = load_csv(_write(tmp_path, text))
+    np.testing.assert_array_equal(data.x, [[1, 2], [3, 4], [5, 6]])
+    np.testing.assert_array_equal(data.y[:, 0], [0, 1, 0])
+    assert data.feature_names == ["a", "b"] and data.label_name == "y"  # ';' found past them

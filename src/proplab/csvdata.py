@@ -12,7 +12,8 @@ the numeric columns (judged by the second line) is not a number, so
 ``x1,x2,label`` is a header and ``5.1,3.5,setosa`` is data. Pass
 ``header=True/False`` to decide. Without a header the columns are named by
 their 0-based index (``"0"``, ``"1"``, ...). ``label`` is a column name, an
-index (``-1``, the default, is the last column) or its string form.
+index (``-1``, the default, is the last column) or its string form. Blank
+lines and lines starting with ``#`` (comments) are skipped.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ def _sniff_delimiter(first_line: str) -> str:
 
 
 def _read_rows(path: Path) -> list[tuple[int, list[str]]]:
-    """Non-blank rows with their 1-based line numbers."""
+    """Non-blank rows that are not comments, with their 1-based line numbers."""
     if not path.exists():
         raise CsvError(f"{path}: no such file")
     if path.is_dir():
@@ -69,7 +70,9 @@ def _read_rows(path: Path) -> list[tuple[int, list[str]]]:
         raise CsvError(
             f"{path}: not a UTF-8 text file ({exc.reason} at byte {exc.start})"
         ) from None
-    lines = text.splitlines()
+    # a line starting with # is a comment (as np.loadtxt reads them); blanked, not
+    # dropped, so the reader's line numbers stay the file's
+    lines = ["" if line.lstrip().startswith("#") else line for line in text.splitlines()]
     first = next((line for line in lines if line.strip()), None)
     if first is None:
         raise CsvError(f"{path}: the file is empty")

@@ -219,7 +219,7 @@ def run_one(
     if figures and x.shape[-1] == 2 and prep.n_out == 1:
         # the weights every ~1/200 of the run, to show the decision boundary as it
         # forms at the epochs the loss curve picks; ~200 copies of a lab model are
-        # ~0.2 MB, a wide one keeps fewer (<= ~32 MB)
+        # ~0.2 MB, a wide one keeps fewer (~32 MB in all, but at least 10 copies)
         size = max(1, sum(p.data.size for p in model.parameters()))
         most = min(KEPT, max(10, 4_000_000 // size))
         snapshots = Snapshots(model, kept_epochs(cfg.epochs, most=most))
