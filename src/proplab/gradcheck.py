@@ -34,14 +34,16 @@ class GradcheckResult:
     Entries whose +-eps nudge moves a ReLU/LeakyReLU input across its kink at 0
     are not compared (a central difference there is not the derivative); they are
     counted in ``kink_skipped``. An array none of whose entries could be compared
-    has the error NaN, and the check is then incomplete, not ok; so has an array whose
-    every gradient entry is below the central differences' own round-off (a saturated
-    sigmoid's; a cross-entropy whose every sample has a wide margin). Otherwise errors are measured against at least that round-off over the
-    tolerance: a backward within round-off of the central differences passes. For a loss, the
-    entries it refuses once nudged (BCELoss at a prediction within eps of 0 or 1) are
-    left out the same way, and where it curves too sharply for one step eps (BCELoss a few
-    eps from 0 or 1) a failure is rechecked against Ridders' extrapolation of the central
-    differences to step 0 (with a note), if that pins every derivative down. A NaN or inf gradient has the error inf (FAILED), and so
+    has the error NaN, and the check is then incomplete, not ok; so has an array
+    whose every gradient entry is below the central differences' own round-off (a
+    saturated sigmoid's; a cross-entropy whose every sample has a wide margin).
+    Otherwise errors are measured against at least that round-off over the
+    tolerance: a backward within round-off of the central differences passes. For a
+    loss, the entries it refuses once nudged (BCELoss at a prediction within eps of
+    0 or 1) are left out the same way, and where it curves too sharply for one step
+    eps (BCELoss a few eps from 0 or 1) a failure is rechecked against Ridders'
+    extrapolation of the central differences to step 0 (with a note), if that pins
+    every derivative down. A NaN or inf gradient has the error inf (FAILED), and so
     does a backward that overwrites ``.grad`` instead of adding to it.
     """
 
