@@ -321,3 +321,13 @@ def test_comment_lines_are_skipped_wherever_they_are(tmp_path: Path) -> None:
     np.testing.assert_array_equal(data.x, [[1, 2], [3, 4], [5, 6]])
     np.testing.assert_array_equal(data.y[:, 0], [0, 1, 0])
     assert data.feature_names == ["a", "b"] and data.label_name == "y"  # ';' found past them
+
+
+# ---------------------------------------------------------------- from mutation testing
+
+
+def test_a_hash_inside_a_line_is_data_not_a_comment(tmp_path: Path) -> None:
+    # only a line that starts with # is a comment: a label "C#" keeps its row
+    path = _write(tmp_path, "a,b,lang\n1,2,C#\n3,4,Go\n")
+    data = load_csv(path)
+    assert data.classes == ["C#", "Go"] and data.x.tolist() == [[1.0, 2.0], [3.0, 4.0]]

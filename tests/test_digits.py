@@ -139,3 +139,22 @@ def test_cli_digits_split_too_small_for_ten_classes(
     for fraction in (0.005565, 0.9944):
         split = digits.digits_split(fraction)
         assert min(len(split.y_train), len(split.y_test)) >= 10
+
+
+# ---------------------------------------------------------------- from mutation testing
+
+
+def test_another_fraction_and_seed_cut_as_scikit_learns_train_test_split() -> None:
+    from sklearn.model_selection import train_test_split
+
+    x, y = digits.load_digits()
+    s = digits.digits_split(0.3, seed=5)
+    x_train, x_test, y_train, y_test = train_test_split(
+        x, y, test_size=0.3, stratify=y[:, 0], random_state=5
+    )
+    # 30 % of 1797 is 539.1: scikit-learn rounds the test part up to 540
+    assert len(s.y_test) == 540 and len(s.y_train) == 1257
+    for mine, theirs in zip(s, (x_train, y_train, x_test, y_test), strict=True):
+        np.testing.assert_array_equal(mine, theirs)
+    # the seed matters: seed 0 at the same fraction holds out other images
+    assert not np.array_equal(s.x_test, digits.digits_split(0.3, seed=0).x_test)

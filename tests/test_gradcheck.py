@@ -626,3 +626,45 @@ def test_ridders_extrapolation_finds_a_sharp_derivative_and_restores_the_array()
     single = float(numeric_gradient(lambda: float(-np.log1p(-a[0])), a)[0])
     assert abs(single - exact) / exact > 1e-2  # what one step eps gets wrong
     np.testing.assert_array_equal(a, before)
+
+
+# ---------------------------------------------------------------- from mutation testing
+
+
+def test_a_loss_far_larger_than_its_inputs_is_judged_against_its_own_round_off():
+    # MSE of 0 against 1e5 is 1e10, known to ~2e-6 (its ulp): a 1e-6 nudge moves it by
+    # 0.2, so the central difference carries ~1e-5 of round-off; the loss's value, not
+    # only its largest input, sets the round-off floor, or the correct backward FAILED
+    result = gradcheck(MSELoss(), np.array([[0.0]]), np.array([[1e5]]))
+    assert result.ok and not result.notes, str(result)
+
+
+def test_ridders_extrapolation_reaches_round_off_on_a_smooth_function():
+    # exp at 0 from a step of 0.1: the tableau removes step^2, step^4, ... in turn, to
+    # within a few ulps of exp'(0) = 1 (one Richardson column alone stops near 1e-14)
+    from proplab.gradcheck import _ridders_derivative
+
+    a = np.array([0.0])
+    value, error = _ridders_derivative(lambda: float(np.exp(a[0])), a, (0,), 0.1)
+    assert abs(value - 1.0) < 2e-15 and error < 2e-15
+
+
+RIDDERS_AT_THE_EDGE = (np.array([[1 - 3e-6], [0.3]]), np.array([[0.0], [0.0]]))
+
+
+def test_a_loss_within_tolerance_is_not_rechecked_by_extrapolation():
+    # the single step's 3.8 % error at 3e-6 from 1 (see above) with a tolerance of
+    # exactly that error: within it, so it stands as measured, with no note
+    pred, target = RIDDERS_AT_THE_EDGE
+    single = gradcheck(BCELoss(), pred, target, tolerance=1.0).errors["pred"]
+    assert 0.03 < single < 0.05
+    result = gradcheck(BCELoss(), pred, target, tolerance=single)
+    assert result.ok and result.errors["pred"] == single and result.notes == []
+
+
+def test_a_loss_backward_of_the_wrong_shape_fails_without_an_extrapolation_note():
+    pred, target = RIDDERS_AT_THE_EDGE
+    wrong = BCELoss()
+    wrong.backward = lambda: BCELoss.backward(wrong).T  # (1, 2) for a (2, 1) pred
+    result = gradcheck(wrong, pred, target)
+    assert not result.ok and result.errors["pred"] == np.inf and result.notes == []

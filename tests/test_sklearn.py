@@ -134,3 +134,159 @@ def test_digits_at_least_as_accurate_as_scikit_learn() -> None:
         warnings.simplefilter("ignore", ConvergenceWarning)
         clf = MLPClassifier(random_state=0).fit(s.x_train, s.y_train[:, 0])
     assert clf.score(s.x_test, s.y_test[:, 0]) >= 0.97
+
+
+# ---------------------------------------------------------------- from mutation testing
+
+
+def _iris() -> tuple[np.ndarray, np.ndarray]:
+    x, y = load_iris(return_X_y=True)
+    return StandardScaler().fit_transform(x), y
+
+
+def _by_hand(x, y, epochs, *, solver, lr, alpha, momentum, hidden, activation, init, rng):
+    """The network the estimator's parameters describe, trained full-batch step by step
+    with the optimizer they name: what fit must do when batch_size covers the data."""
+    from proplab.losses import CrossEntropyLoss
+    from proplab.models import mlp
+    from proplab.optim import SGD, Adam
+
+    labels = np.unique(y, return_inverse=True)[1].reshape(-1, 1)
+    model = mlp(x.shape[1], hidden, 3, activation=activation, output_activation=None,
+                init=init, rng=rng)  # fmt: skip
+    if solver == "sgd":
+        opt = SGD(model.parameters(), lr=lr, momentum=momentum, weight_decay=alpha)
+    else:
+        opt = Adam(model.parameters(), lr=lr, weight_decay=alpha)
+    loss = CrossEntropyLoss()
+    for _ in range(epochs):
+        opt.zero_grad()
+        loss.forward(model.forward(x), labels)
+        model.backward(loss.backward(), need_input_grad=False)
+        opt.step()
+    return model
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        dict(solver="sgd", lr=0.05, alpha=0.1, momentum=0.5, hidden=(5,), activation="tanh",
+             init="xavier"),
+        dict(solver="adam", lr=0.01, alpha=0.5, momentum=0.9, hidden=(6, 4),
+             activation="sigmoid", init="he_normal"),
+    ],
+)  # fmt: skip
+def test_the_parameters_reach_the_network_and_its_optimizer(params) -> None:
+    # three full-batch epochs (batch_size >= n: no shuffling) must equal the same steps
+    # taken by hand: solver, learning rate, alpha as weight decay, momentum (it acts from
+    # the second step on), activation and init all change the weights
+    x, y = _iris()
+    clf = MLPClassifier(
+        hidden_layer_sizes=params["hidden"],
+        activation=params["activation"],
+        solver=params["solver"],
+        alpha=params["alpha"],
+        batch_size=1000,
+        learning_rate_init=params["lr"],
+        max_iter=3,
+        tol=0.0,
+        momentum=params["momentum"],
+        init=params["init"],
+        random_state=np.random.default_rng(7),  # a Generator is used as it is
+    )
+    with pytest.warns(ConvergenceWarning):
+        clf.fit(x, y)
+    expected = _by_hand(x, y, 3, **params, rng=np.random.default_rng(7)).state_dict()
+    got = clf.model_.state_dict()
+    assert list(got) == list(expected)
+    for name in expected:
+        np.testing.assert_allclose(got[name], expected[name], rtol=1e-12, atol=1e-15)
+
+
+def test_random_state_as_a_random_state_or_none() -> None:
+    x, y = _iris()
+
+    def curve(random_state) -> list[float]:
+        clf = MLPClassifier(hidden_layer_sizes=(4,), max_iter=2, tol=0.0, random_state=random_state)
+        with pytest.warns(ConvergenceWarning):
+            return clf.fit(x, y).loss_curve_
+
+    # a RandomState seeds the network: equal seeds, equal runs; other seeds, other runs
+    rs = np.random.RandomState
+    assert curve(rs(0)) == curve(rs(0)) != curve(rs(1))
+    # None draws fresh entropy each fit (never a fixed seed)
+    assert curve(None) != curve(None)
+    with pytest.raises(ValueError, match="random_state must be None, an int or a Generator"):
+        MLPClassifier(random_state="seed").fit(x, y)
+
+
+def test_an_int_hidden_layer_size_is_one_layer_as_in_scikit_learn() -> None:
+    # scikit-learn reads hidden_layer_sizes=5 as one layer of 5 (proplab's mlp would
+    # read the int 5 as the lab's two layers of 5)
+    x, y = _iris()
+    with pytest.warns(ConvergenceWarning):
+        clf = MLPClassifier(hidden_layer_sizes=5, max_iter=1, random_state=0).fit(x, y)
+    shapes = [w.shape for name, w in clf.model_.state_dict().items() if name.endswith("weight")]
+    assert shapes == [(4, 5), (5, 3)]
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"hidden_layer_sizes": (4, 0)}, "hidden_layer_sizes must be positive integers"),
+        ({"max_iter": True}, "max_iter must be a positive integer, got True"),
+        ({"batch_size": 0}, "batch_size must be a positive integer, got 0"),
+        ({"n_iter_no_change": 0}, "n_iter_no_change must be a positive integer, got 0"),
+        ({"alpha": "0.1"}, "alpha must be a finite number >= 0, got '0.1'"),
+        ({"validation_fraction": 0.0}, r"validation_fraction must be in \(0, 1\), got 0.0"),
+        ({"validation_fraction": 1.0}, r"validation_fraction must be in \(0, 1\), got 1.0"),
+    ],
+)
+def test_parameters_at_their_bounds_or_of_the_wrong_type_are_named(params, message) -> None:
+    x, y = _iris()
+    with pytest.raises(ValueError, match=f"^{message}"):
+        MLPClassifier(**params).fit(x, y)
+
+
+def test_tol_and_n_iter_no_change_decide_when_training_stops() -> None:
+    # no epoch can improve a cross-entropy of ~1 by more than tol=100: the first epoch
+    # sets the best and the next n_iter_no_change=3 fail to beat it, so 4 epochs run
+    x, y = _iris()
+    clf = MLPClassifier(tol=100.0, n_iter_no_change=3, random_state=0).fit(x, y)
+    assert clf.n_iter_ == len(clf.loss_curve_) == 4
+    # without early stopping: no validation curve, and the last epoch counts as the best
+    assert clf.validation_loss_curve_ is None and clf.best_epoch_ == 4
+    # the same rule on the validation loss with early stopping
+    clf = MLPClassifier(tol=100.0, n_iter_no_change=3, early_stopping=True, random_state=0)
+    clf.fit(x, y)
+    assert clf.n_iter_ == len(clf.validation_loss_curve_) == 4
+
+
+def test_early_stopping_trains_on_the_rest_and_validates_on_the_held_out_part(monkeypatch):
+    import proplab.sklearn as module
+
+    seen, train = {}, module.train
+
+    def spy(model, loss, opt, x, y, epochs, **kwargs):
+        seen["x"], seen["validation"] = x, kwargs["validation"]
+        return train(model, loss, opt, x, y, epochs, **kwargs)
+
+    monkeypatch.setattr(module, "train", spy)
+    x, y = _iris()
+    clf = MLPClassifier(early_stopping=True, validation_fraction=0.2, tol=100.0, random_state=0)
+    clf.fit(x, y)
+    trained, (held_out, held_labels) = seen["x"], seen["validation"]
+    # 20 % of 150 held out (10 of each class, stratified), the other 120 trained on
+    assert len(trained) == 120 and len(held_out) == 30
+    assert np.bincount(held_labels[:, 0]).tolist() == [10, 10, 10]
+    # together exactly the data, each row once (sorted rows as a multiset)
+    both = np.concatenate([trained, held_out])
+    np.testing.assert_array_equal(both[np.lexsort(both.T)], x[np.lexsort(x.T)])
+
+
+def test_a_diverging_fit_raises_and_names_the_learning_rate() -> None:
+    x, y = _iris()
+    with pytest.raises(
+        ValueError, match=r"^training diverged .*\(learning_rate_init=1000000\.0\)$"
+    ):
+        MLPClassifier(solver="sgd", learning_rate_init=1e6, random_state=0).fit(x * 1e3, y)

@@ -227,3 +227,87 @@ def test_the_lab_xor_run_shows_its_boundary_forming_where_its_loss_falls(tmp_pat
     assert 2000 < epochs[1] < epochs[-2] < 5000  # all inside the transition, none on the plateau
     for panel, epoch in zip(row[:-1], epochs[:-1], strict=True):
         assert panel.title.split("\n")[1] == f"{100 * float(history[epoch]['accuracy']):.1f} %"
+
+
+# ---------------------------------------------------------------- from mutation testing
+
+
+def test_a_step_of_exactly_10_keeps_the_early_epochs_a_tenth_a_fifth_and_half_of_it():
+    # 2 000 epochs / 200 = a step of 10: early 1, 2 and 5 (not the 1-2 of smaller steps)
+    assert kept_epochs(2000)[:6] == [0, 1, 2, 5, 10, 20]
+
+
+def test_a_loss_falls_by_more_than_a_tenth_of_its_first_value_by_its_lowest_point():
+    from proplab.snapshots import loss_falls
+
+    assert not loss_falls([10.0, 9.0])  # exactly 10 %: not more
+    assert loss_falls([10.0, 8.5])
+    assert loss_falls([1.0, 0.5, 1.0])  # it fell, even if it came back up
+    assert not loss_falls([-1.0, -1.05])  # 5 % of the first value's size
+    assert not loss_falls([])
+    assert not loss_falls([1.0, 0.5, np.inf])  # not finite: a diverging run
+
+
+def test_the_levels_are_shares_of_the_fall_to_the_lowest_loss_reached_at_or_below():
+    # a fall from 1.0 to 0.5 (not to 0): 10 % of it reached at 0.95, 50 % at 0.75,
+    # 90 % at 0.55, 99 % at 0.505; losses[e] is the loss after e updates
+    loss = [1.0, 0.9, 0.8, 0.7, 0.6, 0.5]
+    assert pick_epochs(range(7), loss) == [0, 1, 3, 5, 6]
+    # a level met exactly counts as reached: 50 % of a fall from 1 to 0 is 0.5 at epoch 2
+    steps = [1.0, 1.0, 0.5, 0.5, 0.25, 0.25, 0.0, 0.0]
+    assert pick_epochs(range(9), steps) == [0, 2, 6, 8]
+    # the fall is to the lowest loss, not the last: 1 to 0, then back up to 0.5
+    assert pick_epochs(range(5), [1.0, 0.5, 0.0, 0.5]) == [0, 1, 2, 4]
+    # in any order
+    assert pick_epochs(list(range(9))[::-1], steps) == [0, 2, 6, 8]
+
+
+def test_a_fall_after_the_last_measured_kept_epoch_picks_no_level():
+    # kept 0, 10 and 20 (the final weights; the loss has 20 values, 0..19): the loss
+    # falls at epoch 15, between the kept ones, so no kept state shows a level of it
+    loss = [1.0] * 15 + [0.0] * 5
+    assert pick_epochs([0, 10, 20], loss) == [0, 20]
+
+
+def test_a_run_stopped_before_its_first_epoch_shows_its_one_state():
+    # interrupted at once: only the weights at epoch 0 (the loss has one value)
+    assert pick_epochs([0], [0.25]) == [0]
+
+
+def test_shown_picks_from_the_states_taken_not_the_epochs_wanted():
+    # wanted up to 300; training stopped at 15: the last state shown is 15
+    snaps = Snapshots(_xor_model()[1], [0, 10, 20, 300])
+    for epoch in (0, 10, 15):
+        snaps.take(epoch)
+    loss = np.linspace(1.0, 0.0, 15)  # losses of epochs 0..14; the weights at 15 are the last
+    shown = snaps.shown(loss)
+    assert list(shown) == [0, 10, 15]
+
+
+def test_a_wide_model_keeps_fewer_copies_but_at_least_10(tmp_path, monkeypatch):
+    # run_one keeps about 4 000 000 numbers of weights (~32 MB): at most KEPT = 200
+    # states, at least 10. The epochs it asks Snapshots for, before any training:
+    asked = []
+
+    class Stop(Exception):
+        pass
+
+    def spy(model, epochs):
+        asked.append(epochs)
+        raise Stop
+
+    monkeypatch.setattr(experiments, "Snapshots", spy)
+
+    def kept_for(hidden, epochs):
+        cfg = RunConfig(dataset="xor", hidden=hidden, epochs=epochs, print_every=0)
+        with pytest.raises(Stop):
+            experiments.run_one(cfg, tmp_path / f"run{len(asked)}", quiet=True, progress=False)
+        return asked[-1]
+
+    # 2-200-200-1: 600 + 40 200 + 201 = 41 001 numbers: 4e6 // 41 001 = 97 states,
+    # one every 1000 / 97 ~ 10 epochs (not every 5 as for 200 states)
+    assert kept_for([200, 200], 1000) == [0, 1, 2, 5, *range(10, 1001, 10)]
+    # 2-1500-1500-1: 2 257 501 numbers: 4e6 // that = 1, raised to 10: every 2 epochs of 20
+    assert kept_for([1500, 1500], 20) == [0, 1, *range(2, 21, 2)]
+    # the lab's 2-10-10-1 (151 numbers): capped at 200 states, every 5 epochs of 1 000
+    assert kept_for([10, 10], 1000) == kept_epochs(1000) == [0, 1, 2, *range(5, 1001, 5)]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from proplab import threads
@@ -30,3 +32,42 @@ def test_valid_values_apply_quietly(raw, limit, monkeypatch, capsys):
     monkeypatch.setenv("PROPLAB_BLAS_THREADS", raw)
     assert threads.limit_blas_threads() == limit
     assert capsys.readouterr().err == ""
+
+
+# ---------------------------------------------------------------- from mutation testing
+
+
+def test_a_blank_value_means_the_default_quietly(monkeypatch, capsys):
+    # only spaces: as if unset (not a typo to warn about)
+    monkeypatch.setenv("PROPLAB_BLAS_THREADS", "   ")
+    assert threads.limit_blas_threads() == 1
+    assert capsys.readouterr().err == ""
+
+
+def test_the_callers_default_is_used_when_unset_or_unreadable(monkeypatch, capsys):
+    monkeypatch.delenv("PROPLAB_BLAS_THREADS", raising=False)
+    assert threads.limit_blas_threads(default=2) == 2
+    monkeypatch.setenv("PROPLAB_BLAS_THREADS", "many")
+    assert threads.limit_blas_threads(default=3) == 3
+    assert "using 3" in capsys.readouterr().err
+
+
+def test_the_limit_applies_to_blas(monkeypatch):
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+
+    def blas_threads() -> set[int]:
+        return {
+            p["num_threads"] for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas"
+        }
+
+    if not blas_threads():
+        pytest.skip("NumPy's BLAS is not one threadpoolctl knows")
+    monkeypatch.setenv("PROPLAB_BLAS_THREADS", "1")
+    assert threads.limit_blas_threads() == 1
+    assert blas_threads() == {1}
+
+
+def test_without_threadpoolctl_nothing_changes(monkeypatch):
+    monkeypatch.setitem(sys.modules, "threadpoolctl", None)  # makes the import fail
+    monkeypatch.setenv("PROPLAB_BLAS_THREADS", "2")
+    assert threads.limit_blas_threads() is None

@@ -1,0 +1,165 @@
+"""proplab.progress.ProgressBar: the line it draws, when it draws it, and its time helpers.
+
+A fake clock replaces ``time.perf_counter`` in the module (the bar reads it when created
+and at each draw) and ``COLUMNS`` fixes the terminal width, so every line is exact.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+from types import SimpleNamespace
+
+import pytest
+
+from proplab import progress
+from proplab.progress import ProgressBar, _clock, _rate
+
+
+class Clock:
+    """A perf_counter that moves only when the test moves it."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    fake = Clock()
+    monkeypatch.setattr(progress, "time", SimpleNamespace(perf_counter=fake))
+    monkeypatch.setenv("COLUMNS", "80")  # shutil.get_terminal_size reads it first
+    return fake
+
+
+def _bar(total: int, **kwargs) -> tuple[ProgressBar, io.StringIO]:
+    out = io.StringIO()
+    return ProgressBar(total, stream=out, enabled=True, **kwargs), out
+
+
+def test_the_line_fills_the_terminal_but_its_last_column(clock):
+    bar, out = _bar(200, desc="xor")
+    clock.now += 10.0
+    bar.update(58, "loss 0.1", force=True)
+    # 58 of 200 epochs in 10 s: 29 %, 5.8 epochs a second (shown as 6), and the other
+    # 142 take 142 / 5.8 = 24.5 s: ETA 0:24. The tail is " 29% ", the postfix padded
+    # to 24, the rate right-aligned in 10 and " ETA 0:24": 49 columns; the head
+    # "xor epoch  58/200" (the count padded to the total's 3 digits) 17; of the 79
+    # columns (80 less one, so the terminal never wraps) the bar gets 79 - 17 - 49 - 3
+    # = 10, of which 29 % is 2.9: 3 filled
+    tail = "  29% loss 0.1" + " " * 20 + "6 ep/s ETA 0:24"
+    assert out.getvalue() == "\rxor epoch  58/200 [###-------]" + tail
+    assert len(out.getvalue()) == 1 + 79
+
+
+def test_without_a_description_the_line_starts_with_the_epoch(clock):
+    bar, out = _bar(5)
+    bar.update(5, force=True)
+    assert out.getvalue().startswith("\repoch 5/5 [")
+
+
+def test_a_total_of_zero_counts_as_one_step(clock):
+    bar, out = _bar(0)
+    bar.update(0, force=True)  # no ZeroDivisionError
+    assert out.getvalue().startswith("\repoch 0/1 [")
+
+
+def test_a_count_past_the_total_shows_a_full_bar_at_100_percent(clock):
+    bar, out = _bar(10)
+    clock.now += 1.0
+    bar.update(15, force=True)
+    line = out.getvalue()
+    filled = re.search(r"\[([#-]*)\]", line).group(1)
+    assert " 100% " in line and filled and set(filled) == {"#"}
+
+
+def test_updates_redraw_at_most_every_min_interval_unless_forced(clock):
+    bar, out = _bar(100, min_interval=0.5)
+    bar.update(1)  # the first update draws
+    clock.now += 0.25
+    bar.update(2)  # 0.25 s after the last draw: too soon
+    assert out.getvalue().count("\r") == 1
+    clock.now += 0.25  # 0.5 s after it: drawn
+    bar.update(3)
+    assert out.getvalue().count("\r") == 2 and "epoch   3/100" in out.getvalue()
+    bar.update(4, force=True)  # at once, when forced
+    assert out.getvalue().count("\r") == 3
+
+
+def test_a_narrow_terminal_cuts_the_line_and_drops_a_bar_under_5_columns(clock, monkeypatch):
+    # no time has passed: rate 0, ETA "?"; the head "epoch  50/100" is 13 columns and
+    # the tail 46 ("  50% ", 24 for the postfix, 10 for the rate, " ETA ?")
+    monkeypatch.setenv("COLUMNS", "30")
+    bar, out = _bar(100)
+    bar.update(50, force=True)
+    assert len(out.getvalue()) == 1 + 29 and "[" not in out.getvalue()
+    # 68 columns: 67 for the line, 67 - 13 - 46 - 3 = 5 for a bar, still drawn
+    # (half of 5 is 2.5, which rounds to 2)
+    monkeypatch.setenv("COLUMNS", "68")
+    bar, out = _bar(100)
+    bar.update(50, force=True)
+    assert "epoch  50/100 [##---] " in out.getvalue() and len(out.getvalue()) == 1 + 67
+
+
+def test_a_shorter_line_blanks_what_is_left_of_the_longer_one(clock, monkeypatch):
+    bar, out = _bar(100)
+    bar.update(50, force=True)  # 79 columns
+    monkeypatch.setenv("COLUMNS", "40")  # the window shrinks: 39 columns
+    bar.update(60, force=True)
+    last = out.getvalue().split("\r")[-1]
+    assert len(last) == 79 and last.endswith(" " * 40) and last.startswith("epoch  60/100")
+
+
+def test_clear_blanks_the_line_once(clock):
+    bar, out = _bar(100)
+    bar.update(50, force=True)
+    drawn = out.getvalue()
+    bar.clear()
+    assert out.getvalue() == drawn + "\r" + " " * 79 + "\r"
+    bar.clear()  # nothing left to blank
+    assert out.getvalue() == drawn + "\r" + " " * 79 + "\r"
+
+
+def test_close_ends_the_line_once_and_stops_drawing(clock):
+    bar, out = _bar(100)
+    bar.update(100, force=True)
+    bar.close()
+    closed = out.getvalue()
+    assert closed.endswith("\n") and closed.count("\r") == 2  # redrawn once, then ended
+    bar.close()
+    bar.update(100, force=True)
+    assert out.getvalue() == closed
+
+
+def test_a_wrapped_log_blanks_the_bar_redraws_it_after_and_returns_the_result(clock):
+    bar, out = _bar(100)
+    bar.update(10, force=True)
+    drawn = out.getvalue()  # "\r" + the 79-column line
+    logged: list[str] = []
+
+    def log(line: str) -> int:
+        logged.append(line)
+        return len(line)
+
+    assert bar.wrap_log(log)("hello") == 5 and logged == ["hello"]
+    # blanked (the terminal then shows the logged line), then the same state drawn again
+    assert out.getvalue() == drawn + "\r" + " " * 79 + "\r" + drawn
+
+
+def test_the_fit_callback_shows_the_latest_loss_and_accuracy_in_percent(clock):
+    bar, out = _bar(100)
+    history = SimpleNamespace(loss=[0.5, [0.2, 0.4]], accuracy=[0.5, [0.75, 1.0]])
+    bar.fit_callback()(2, history)  # a stack of two replicas: their means
+    assert "epoch   2/100" in out.getvalue() and " loss 0.3 acc 87.5% " in out.getvalue()
+
+
+def test_rates_and_clocks():
+    assert _rate(999.4) == "999 ep/s" and _rate(1000) == "1.0k ep/s"
+    assert _rate(12345) == "12.3k ep/s"
+    assert _clock(math.nan) == "?" and _clock(math.inf) == "?"
+    # seconds rounded to the nearest; hours only when there is one
+    assert _clock(59.6) == "1:00" and _clock(3599.4) == "59:59"
+    assert _clock(3600) == "1:00:00" and _clock(2 * 3600 + 2 * 60 + 5) == "2:02:05"
