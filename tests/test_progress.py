@@ -163,3 +163,10 @@ def test_rates_and_clocks():
     # seconds rounded to the nearest; hours only when there is one
     assert _clock(59.6) == "1:00" and _clock(3599.4) == "59:59"
     assert _clock(3600) == "1:00:00" and _clock(2 * 3600 + 2 * 60 + 5) == "2:02:05"
+
+
+def test_a_count_past_the_total_shows_nothing_left_not_a_negative_time(clock):
+    bar, out = _bar(100)
+    clock.now += 10.0
+    bar.update(150, force=True)  # 15 steps a second, 50 past the end: ETA 0:00, not -0:03
+    assert out.getvalue().endswith("ETA 0:00") and " 100% " in out.getvalue()

@@ -62,7 +62,8 @@ class ProgressBar:
         elapsed = now - self.start
         frac = min(self.count / self.total, 1.0)
         rate = self.count / elapsed if elapsed > 0 else 0.0
-        eta = (self.total - self.count) / rate if rate > 0 else math.nan
+        # a count past the total (a caller's extra steps) has nothing left: ETA 0:00
+        eta = max(self.total - self.count, 0) / rate if rate > 0 else math.nan
         head = f"{self.desc} " if self.desc else ""
         # fixed-width fields keep the bar from jumping as the numbers change
         head += f"epoch {self.count:>{len(str(self.total))}}/{self.total}"
