@@ -308,7 +308,12 @@ def build_parser() -> argparse.ArgumentParser:
     train = sub.add_parser("train", help="train one model and write its run folder")
     _add_training_flags(train)
     train.add_argument("--out", type=_path, help="run folder (default runs/train/<dataset>-...)")
-    train.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    train.add_argument(
+        "--quiet",
+        action="store_true",
+        help="none of the lab's lines on stdout; stderr still says why a run failed and "
+        "where it was saved",
+    )
     train.set_defaults(func=cmd_train)
 
     check = sub.add_parser(
