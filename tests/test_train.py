@@ -559,3 +559,55 @@ def test_ctrl_c_in_the_middle_of_an_epoch_keeps_only_complete_records(xor, monke
     assert history.stop_reason == "interrupted"
     assert history.epoch == [1, 2, 3] and history.wall_time == [1.0, 2.0, 3.0]
     assert history.loss == full.loss and history.accuracy == full.accuracy
+
+
+# --- a student's slips: data typed as lists, an optimizer of another model ------------
+
+
+def test_data_typed_as_lists_trains_as_the_same_arrays_do(xor):
+    x, y = xor
+    as_arrays = lab_fit(lab_model(0), x, y, 50)
+    as_lists = lab_fit(lab_model(0), x.tolist(), y.tolist(), 50)  # was AttributeError: dtype
+    assert as_lists.loss == as_arrays.loss and as_lists.accuracy == as_arrays.accuracy
+
+
+def test_data_that_is_not_numbers_is_refused_with_its_dtype(xor):
+    x, y = xor
+    with pytest.raises(TypeError, match=r"x must hold numbers, got an array of dtype <U1"):
+        lab_fit(lab_model(0), [["a", "b"]] * 21, y, 5)
+    with pytest.raises(TypeError, match=r"y must hold numbers, got an array of dtype object"):
+        lab_fit(lab_model(0), x, np.array([[None]] * 21), 5)
+
+
+def test_an_optimizer_of_another_models_parameters_is_refused_and_a_subset_trains(xor):
+    x, y = xor
+    model, other = lab_model(0), lab_model(0)
+    before = model.state_dict()
+    # the model built again after its optimizer: training would move `other` only
+    with pytest.raises(ValueError, match=r"the optimizer updates 6 of its 6 parameters that"):
+        fit(model, MSELoss(), SGD(other.parameters(), lr=1.0), x, y, 5)
+    mixed = model.parameters()[:2] + other.parameters()[2:3]
+    with pytest.raises(ValueError, match=r"updates 1 of its 3 parameters that are not"):
+        fit(model, MSELoss(), SGD(mixed, lr=1.0), x, y, 5)
+    after = model.state_dict()
+    assert all(np.array_equal(after[k], before[k]) for k in before)  # refused before training
+    # a subset of the model's own parameters is fine: the first layer stays frozen
+    frozen_first = SGD(model.parameters()[2:], lr=1.0)
+    fit(model, MSELoss(), frozen_first, x, y, 5)
+    after = model.state_dict()
+    assert np.array_equal(after["0.weight"], before["0.weight"])
+    assert not np.array_equal(after["2.weight"], before["2.weight"])
+    # checked again for another model (the check remembers only the last pair it passed)
+    with pytest.raises(ValueError, match=r"updates 4 of its 4 parameters that are not"):
+        fit(other, MSELoss(), frozen_first, x, y, 5)
+    fit(model, MSELoss(), frozen_first, x, y, 5)
+
+
+def test_evaluate_and_accuracy_take_lists_as_fit_does(xor):
+    x, y = xor
+    model = lab_model(0)
+    loss, acc, pred = evaluate(model, MSELoss(), x.tolist(), y.tolist())
+    assert (loss, acc) == evaluate(model, MSELoss(), x, y)[:2]
+    assert accuracy(pred.tolist(), y.tolist()) == accuracy(pred, y) == acc
+    three = np.array([[0.1, 0.7, 0.2], [0.5, 0.2, 0.3]])
+    assert accuracy(three.tolist(), [[1], [2]]) == 0.5  # argmax 1 right, argmax 0 wrong

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -118,7 +119,10 @@ def accuracy(pred: np.ndarray, target: np.ndarray) -> float | np.ndarray:
     One output column: prediction thresholded at 0.5 against 0/1 labels
     ``(n, 1)``. Several columns: argmax against integer labels ``(n,)`` or
     ``(n, 1)`` or one-hot ``(n, C)``. Shape: ``(*R, n, C)`` -> float or ``R``.
+    Arrays, or nested lists of numbers.
     """
+    if not isinstance(pred, np.ndarray) or not isinstance(target, np.ndarray):
+        pred, target = np.asarray(pred), np.asarray(target)
     if pred.shape[-1] == 1:
         if target.shape[-2:] != pred.shape[-2:]:
             # labels (n,) against (n, 1) would broadcast to an (n, n) table of hits
@@ -153,7 +157,9 @@ def evaluate(
     [0, 1]) are floats for one model, arrays ``(K,)`` (``R``) for a stack;
     ``predictions`` is the model's output ``(n, out)`` or ``(*R, n, out)``. The
     forward pass replaces what the model and ``loss_fn`` kept for a backward pass.
+    ``x`` and ``y`` may also be nested lists of numbers, as for :func:`fit`.
     """
+    x, y = _as_arrays(x, y)
     pred = model.forward(x)
     return loss_fn.forward(pred, y), accuracy(pred, y), pred
 
@@ -260,7 +266,10 @@ def fit(
     """Train ``model`` on ``(x, y)`` for up to ``epochs`` epochs; return the History.
 
     Args:
-        x: ``(n, in)`` shared by every replica, or ``(*R, n, in)``.
+        optimizer: built on ``model.parameters()`` (or some of them, to freeze the
+            rest); one over another model's parameters is refused.
+        x: ``(n, in)`` shared by every replica, or ``(*R, n, in)``; an array or nested
+            lists of numbers.
         y: targets ``(n, out)`` or ``(*R, n, out)``.
         batch_size: ``None`` for full batch (the lab); otherwise mini-batches,
             reshuffled every epoch with ``rng`` when ``shuffle``.
@@ -294,6 +303,49 @@ def fit(
         )
 
 
+def _as_arrays(*arrays: object) -> tuple[np.ndarray, ...]:
+    """Lists (XOR typed in by hand) as arrays; arrays as they are (strings or objects
+    are refused by fit's checks, naming the dtype)."""
+    return tuple(a if isinstance(a, np.ndarray) else np.asarray(a) for a in arrays)
+
+
+def _check_optimizer_of(model: Module, optimizer: Optimizer) -> None:
+    """Refuse an optimizer over parameters that are not the model's: it would update
+    another model (one built again after the optimizer) while this one never learns.
+    A subset of the model's parameters is fine (the others stay frozen)."""
+    params = getattr(optimizer, "params", None)
+    if not params:
+        return
+    try:
+        if _CHECKED_PAIRS.get(optimizer, _dead)() is model:
+            return  # callbacks.train calls fit every epoch: ~5 us saved each time
+    except TypeError:  # an optimizer that cannot be weakly referenced
+        pass
+    own = {id(p) for _, p in model.named_parameters()}
+    foreign = sum(id(p) not in own for p in params)
+    if foreign:
+        raise ValueError(
+            f"the optimizer updates {foreign} of its {len(params)} parameters that are not "
+            "the model's: build it from model.parameters() of the model passed to fit (a "
+            "model built again after the optimizer is a new model, with new parameters)"
+        )
+    try:
+        _CHECKED_PAIRS[optimizer] = weakref.ref(model)
+    except TypeError:
+        pass
+
+
+# optimizer -> (a weak reference to) the model it was last checked against
+_CHECKED_PAIRS: weakref.WeakKeyDictionary[Optimizer, weakref.ref[Module]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _dead() -> None:
+    """A weak reference to nothing: what an unchecked optimizer is paired with."""
+    return None
+
+
 def _fit(
     model: Module,
     loss_fn: Loss,
@@ -316,7 +368,11 @@ def _fit(
         raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")
     if int(print_every) != print_every or print_every < 0:
         raise ValueError(f"print_every must be an integer >= 0 (0: never), got {print_every!r}")
+    _check_optimizer_of(model, optimizer)
+    x, y = _as_arrays(x, y)
     for name, a in (("x", x), ("y", y)):
+        if a.dtype.kind not in "biuf":
+            raise TypeError(f"{name} must hold numbers, got an array of dtype {a.dtype}")
         if np.ndim(a) < 2:
             raise ValueError(
                 f"{name} must be (n, columns) (or stacked (*R, n, columns)), got shape "
