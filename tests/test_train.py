@@ -494,6 +494,9 @@ def test_accuracy_refuses_labels_that_would_broadcast(xor):
         ({"x": "empty"}, r"x has no samples \(shape \(0, 2\)\)"),
         ({"callback_every": 0}, r"callback_every must be a positive integer, got 0"),
         ({"print_every": -1}, r"print_every must be an integer >= 0 \(0: never\), got -1"),
+        ({"tol": -1.0}, r"tol must be a finite number >= 0 or None, got -1.0"),
+        ({"tol": float("nan")}, r"tol must be a finite number >= 0 or None, got nan"),
+        ({"tol": True}, r"tol must be a finite number >= 0 or None, got True"),
     ],
 )
 def test_fit_names_bad_arguments_before_training(xor, change, message):

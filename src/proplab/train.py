@@ -8,6 +8,7 @@ as in the lab; mini-batches with shuffling on request.
 from __future__ import annotations
 
 import math
+import numbers
 import time
 import weakref
 from collections.abc import Callable
@@ -366,6 +367,14 @@ def _fit(
     callback_every = check_int(callback_every, "callback_every")
     if batch_size is not None and (int(batch_size) != batch_size or batch_size <= 0):
         raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")
+    if tol is not None and not (
+        isinstance(tol, numbers.Real)
+        and not isinstance(tol, bool | np.bool_)
+        and math.isfinite(tol)
+        and tol >= 0
+    ):
+        # a loss is never negative: tol < 0 (or NaN) would silently never stop training
+        raise ValueError(f"tol must be a finite number >= 0 or None, got {tol!r}")
     if int(print_every) != print_every or print_every < 0:
         raise ValueError(f"print_every must be an integer >= 0 (0: never), got {print_every!r}")
     _check_optimizer_of(model, optimizer)
