@@ -79,15 +79,21 @@ def test_the_hook_passes_on_to_a_progress_callback_at_its_own_pace_and_at_a_stop
     assert sorted(snaps.states) == [5, 10]  # 300 never came; run_one takes the final one
 
 
-def test_a_run_draws_the_boundary_at_each_snapshot_with_its_accuracy(tmp_path, monkeypatch):
-    drawn = []
+@pytest.fixture
+def drawn(monkeypatch):
+    """Every (rows, title) sweep_plots.decision_boundaries is called with (it still draws)."""
+    calls = []
     original = sweep_plots.decision_boundaries
 
     def spy(rows, path, title="", row_labels=()):
-        drawn.append((rows, title))
+        calls.append((rows, title))
         return original(rows, path, title=title, row_labels=row_labels)
 
     monkeypatch.setattr(sweep_plots, "decision_boundaries", spy)
+    return calls
+
+
+def test_a_run_draws_the_boundary_at_each_snapshot_with_its_accuracy(tmp_path, drawn):
     cfg = RunConfig(dataset="xor", epochs=1000, print_every=0)
     summary = experiments.run_one(cfg, tmp_path, quiet=True, progress=False)
     path = tmp_path / experiments.BOUNDARY_DURING_TRAINING
@@ -199,15 +205,7 @@ def test_a_loss_that_does_not_fall_shows_the_fixed_round_epochs(losses):
     assert pick_epochs([0, 30, 90, 450, 1100, 5000], losses) == [0, 30, 90, 450, 1100, 5000]
 
 
-def test_the_lab_xor_run_shows_its_boundary_forming_where_its_loss_falls(tmp_path, monkeypatch):
-    drawn = []
-    original = sweep_plots.decision_boundaries
-
-    def spy(rows, path, title="", row_labels=()):
-        drawn.append((rows, title))
-        return original(rows, path, title=title, row_labels=row_labels)
-
-    monkeypatch.setattr(sweep_plots, "decision_boundaries", spy)
+def test_the_lab_xor_run_shows_its_boundary_forming_where_its_loss_falls(tmp_path, drawn):
     cfg = RunConfig(dataset="xor", epochs=5000, print_every=0)
     experiments.run_one(cfg, tmp_path, quiet=True, progress=False)
     (((row,), title),) = drawn

@@ -318,10 +318,11 @@ def _check_optimizer_of(model: Module, optimizer: Optimizer) -> None:
     if not params:
         return
     try:
-        if _CHECKED_PAIRS.get(optimizer, _dead)() is model:
-            return  # callbacks.train calls fit every epoch: ~5 us saved each time
+        checked = _CHECKED_PAIRS.get(optimizer)
     except TypeError:  # an optimizer that cannot be weakly referenced
-        pass
+        checked = None
+    if checked is not None and checked() is model:
+        return  # callbacks.train calls fit every epoch: ~5 us saved each time
     own = {id(p) for _, p in model.named_parameters()}
     foreign = sum(id(p) not in own for p in params)
     if foreign:
@@ -340,11 +341,6 @@ def _check_optimizer_of(model: Module, optimizer: Optimizer) -> None:
 _CHECKED_PAIRS: weakref.WeakKeyDictionary[Optimizer, weakref.ref[Module]] = (
     weakref.WeakKeyDictionary()
 )
-
-
-def _dead() -> None:
-    """A weak reference to nothing: what an unchecked optimizer is paired with."""
-    return None
 
 
 def _fit(
