@@ -243,6 +243,8 @@ def test_help_exits_zero(capsys) -> None:
             "--dataset: unknown dataset 'no-such-data' (accepted: linear, xor",
         ),
         (["--loss", "hinge"], "--loss: unknown loss 'hinge' (accepted: mse, bce"),
+        (["--dataset", "sprial"], "or a path to a .csv file); did you mean 'spiral'?"),
+        (["--activation", "sigmod"], "identity); did you mean 'sigmoid'?"),
         (
             ["--optimizer", "adam", "--momentum", "0.5"],
             "--momentum: optimizer 'adam' has no momentum (accepted with: sgd, momentum, rmsprop)",

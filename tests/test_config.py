@@ -129,3 +129,11 @@ def test_registry_aliases_name_the_same_things() -> None:
              ("activation", "Leaky-ReLU", "leaky_relu"), ("loss", "CE", "cross_entropy"),
              ("init", "kaiming", "he"), ("init", "glorot", "xavier")]  # fmt: skip
     assert [canonical(kind, name) for kind, name, _ in pairs] == [c for _, _, c in pairs]
+
+
+def test_an_unknown_config_key_is_named_with_the_nearest_field() -> None:
+    with pytest.raises(
+        ConfigError,
+        match=r"^config: unknown key 'epoch' \(accepted: .*\); did you mean 'epochs'\?$",
+    ):
+        RunConfig.from_dict({"dataset": "xor", "epoch": 5})

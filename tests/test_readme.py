@@ -170,7 +170,7 @@ def _error_lines(command: str) -> list[str]:
 
 def test_the_train_errors_the_readme_shows_are_what_the_cli_prints(tmp_path, capsys):
     shown = _error_lines("train")
-    assert len(shown) == 2
+    assert len(shown) == 3
     # the flag and the bad value each line names
     for line in shown:
         flag = re.search(r"argument (--[a-z-]+):", line)[1]

@@ -275,6 +275,22 @@ def test_bad_sweep_files_are_rejected_with_file_key_and_accepted_values(tmp_path
     assert isinstance(err.value, ConfigError)  # the CLI's one-line error path handles it
 
 
+@pytest.mark.parametrize(
+    ("text", "suggestion"),
+    [
+        ("[bas]\nlr = 1\n", "; did you mean 'base'?"),  # top level
+        ("[base]\nepoch = 5\n", "; did you mean 'epochs'?"),  # a RunConfig field
+        ("[vary]\nlrr = [1, 2]\n", "; did you mean 'lr'?"),  # an axis
+        ('[vary]\nopt = [{optimizer = "sgd", lrr = 1}]\n', "; did you mean 'lr'?"),  # a bundle
+        ("[base]\nzzz = 5\n", ")"),  # nothing close: the list of accepted keys ends it
+    ],
+)
+def test_a_misspelt_key_ends_with_the_nearest_accepted_one(tmp_path, text, suggestion):
+    with pytest.raises(SweepError) as err:
+        sweep.load_spec(write(tmp_path, text, "exp.toml"))
+    assert str(err.value).endswith(suggestion), str(err.value)
+
+
 def test_a_bad_file_runs_nothing(tmp_path, capsys):
     path = write(tmp_path, "[vary]\nlr = [0.1, -1]\n")
     out = tmp_path / "out"

@@ -110,7 +110,11 @@ def _add_model_flags(p: argparse.ArgumentParser) -> None:
         default=None,
         help="Linear layers without bias",
     )
-    add("--init", help=f"weight initialiser: {_names('init')} (default {d.init})")
+    add(
+        "--init",
+        help=f"weight initialiser: {_names('init')} (default {d.init}; PyTorch's and "
+        "Keras's names too: kaiming_normal, glorot_uniform, ...)",
+    )
     add("--loss", help=f"{_names('loss')} (default {d.loss})")
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from proplab.core import Module
+from proplab.core import Module, did_you_mean
 from proplab.losses import Loss
 from proplab.optim import Optimizer
 from proplab.registry import canonical, resolve
@@ -77,6 +77,7 @@ class RunConfig:
         if unknown:
             raise ConfigError(
                 f"{source}: unknown key {unknown[0]!r} (accepted: {', '.join(sorted(names))})"
+                + did_you_mean(unknown[0], names)
             )
         return cls(**values)
 

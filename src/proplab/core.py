@@ -10,9 +10,10 @@ models is one model whose weights are ``(K, in, out)`` instead of ``(in, out)``.
 
 from __future__ import annotations
 
+import difflib
 import gc
 import numbers
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 
@@ -49,6 +50,14 @@ def check_int(value: object, label: str, low: int = 1) -> int:
         kind = "a positive integer" if low == 1 else f"an integer >= {low}"
         raise ValueError(f"{label} must be {kind}, got {short_repr(value)}")
     return int(value)  # type: ignore[call-overload]
+
+
+def did_you_mean(name: object, choices: Iterable[str]) -> str:
+    """``"; did you mean 'epochs'?"`` for the accepted name nearest a misspelt one (as
+    difflib judges close), or ``""``: the end of an "unknown name" error message."""
+    key = str(name).strip().lower()
+    close = difflib.get_close_matches(key, [str(c) for c in choices], n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def short_repr(value: object, limit: int = 80) -> str:

@@ -39,6 +39,7 @@ from proplab.config import (
     data_rng,
     shuffle_rng,
 )
+from proplab.core import did_you_mean
 from proplab.progress import ProgressBar
 from proplab.runio import (
     ensure_writable_dir,
@@ -96,9 +97,11 @@ def load_dataset(cfg: RunConfig) -> tuple[np.ndarray, np.ndarray]:
         named = dataload.load_named(cfg)  # the zoo, digits, a CSV file
         if named is not None:
             return named
+        known = [*DATASETS, *dataload.ZOO, "digits"]
         raise ConfigError(
             f"dataset: unknown dataset {cfg.dataset!r} (accepted: {', '.join(DATASETS)}, "
             f"{', '.join(dataload.ZOO)}, digits, or a path to a .csv file)"
+            + did_you_mean(cfg.dataset, known)
         )
     return loader(cfg)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from proplab import activations, init, losses, optim
+from proplab.core import did_you_mean
 
 ACTIVATIONS: dict[str, Any] = {
     "sigmoid": activations.Sigmoid,
@@ -53,11 +54,23 @@ INITS: dict[str, Any] = {
     "torch": init.torch_default,
 }
 
+# PyTorch's and Keras's names for the same draws
+INIT_ALIASES: dict[str, str] = {
+    "glorot": "xavier",
+    "kaiming": "he",
+    "xavier_uniform": "xavier",
+    "glorot_uniform": "xavier",
+    "glorot_normal": "xavier_normal",
+    "he_uniform": "he",
+    "kaiming_uniform": "he",
+    "kaiming_normal": "he_normal",
+}
+
 REGISTRIES: dict[str, tuple[dict[str, Any], dict[str, str]]] = {
     "activation": (ACTIVATIONS, ACTIVATION_ALIASES),
     "loss": (LOSSES, LOSS_ALIASES),
     "optimizer": (OPTIMIZERS, {}),
-    "init": (INITS, {"glorot": "xavier", "kaiming": "he"}),
+    "init": (INITS, INIT_ALIASES),
 }
 
 
@@ -67,7 +80,10 @@ def canonical(kind: str, name: str) -> str:
     key = str(name).strip().lower()
     key = aliases.get(key, key)
     if key not in table:
-        raise ValueError(f"unknown {kind} {name!r} (accepted: {', '.join(table)})")
+        raise ValueError(
+            f"unknown {kind} {name!r} (accepted: {', '.join(table)})"
+            + did_you_mean(key, [*table, *aliases])
+        )
     return key
 
 

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from proplab.config import ConfigError, RunConfig
+from proplab.core import did_you_mean
 from proplab.dataload import is_csv
 from proplab.runio import short_folder_name
 
@@ -206,7 +207,10 @@ def parse_spec(text: str, path: Path | str = "<sweep>", *, check_build: bool = T
 def _check_keys(table: dict[str, Any], accepted: Sequence[str], where: str) -> None:
     for key in table:
         if key not in accepted:
-            raise SweepError(f"{where}: unknown key {key!r} (accepted: {', '.join(accepted)})")
+            raise SweepError(
+                f"{where}: unknown key {key!r} (accepted: {', '.join(accepted)})"
+                + did_you_mean(key, accepted)
+            )
 
 
 def _table(value: Any, where: str) -> dict[str, Any]:
@@ -279,7 +283,7 @@ def _setting(axis: str, value: Any, base: dict[str, Any], where: str) -> Setting
                 raise SweepError(
                     f"{where}: unknown key {key!r} in a bundle (accepted: {fields_}; "
                     f"'label' for the setting's display label, {LABEL_COLUMN!r} for a CSV "
-                    "file's label column)"
+                    "file's label column)" + did_you_mean(key, CONFIG_FIELDS)
                 )
         if label is None:
             main = values.get(axis)
@@ -292,6 +296,7 @@ def _setting(axis: str, value: Any, base: dict[str, Any], where: str) -> Setting
             raise SweepError(
                 f"{where}: unknown key {axis!r} (accepted: {', '.join(CONFIG_FIELDS)}; "
                 "or use tables as values to set several fields under one axis name)"
+                + did_you_mean(axis, CONFIG_FIELDS)
             )
         values = {axis: value}
         label = _label_value(value)
