@@ -58,3 +58,13 @@ def test_did_you_mean_picks_the_closest_or_nothing():
     assert did_you_mean("xro", ["linear", "xor", "moons"]) == "; did you mean 'xor'?"
     assert did_you_mean("zzz", ["linear", "xor", "moons"]) == ""
     assert did_you_mean("", []) == ""
+
+
+def test_the_dataset_loaders_suggest_the_nearest_name_too():
+    from proplab.data import load_lab_dataset
+    from proplab.zoo import load_zoo
+
+    with pytest.raises(ValueError, match=r"\(accepted: linear, xor\); did you mean 'xor'\?$"):
+        load_lab_dataset("xro")
+    with pytest.raises(ValueError, match=r"; did you mean 'spiral'\?$"):
+        load_zoo("sprial", rng=np.random.default_rng(0))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from proplab.core import check_int
+from proplab.core import check_int, did_you_mean
 
 
 def generator(rng: np.random.Generator | int | None, owner: str) -> np.random.Generator:
@@ -77,4 +77,7 @@ def load_lab_dataset(
         return generate_linear(n, rng)
     if name == "xor":
         return generate_xor_easy()
-    raise ValueError(f"unknown dataset {name!r} (accepted: {', '.join(LAB_DATASETS)})")
+    raise ValueError(
+        f"unknown dataset {name!r} (accepted: {', '.join(LAB_DATASETS)})"
+        + did_you_mean(name, LAB_DATASETS)
+    )

@@ -26,7 +26,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from proplab.core import check_int
+from proplab.core import check_int, did_you_mean
 from proplab.data import generator
 
 Dataset = tuple[np.ndarray, np.ndarray]
@@ -138,5 +138,7 @@ def load_zoo(name: str, n: int = 200, noise: float = 0.1, rng: RngLike = None) -
     """
     key = name.strip().lower().replace("_", "-")
     if key not in ZOO:
-        raise ValueError(f"unknown zoo dataset {name!r} (accepted: {', '.join(ZOO)})")
+        raise ValueError(
+            f"unknown zoo dataset {name!r} (accepted: {', '.join(ZOO)})" + did_you_mean(key, ZOO)
+        )
     return ZOO[key](n, noise, rng)
