@@ -614,3 +614,29 @@ def test_evaluate_and_accuracy_take_lists_as_fit_does(xor):
     assert accuracy(pred.tolist(), y.tolist()) == accuracy(pred, y) == acc
     three = np.array([[0.1, 0.7, 0.2], [0.5, 0.2, 0.3]])
     assert accuracy(three.tolist(), [[1], [2]]) == 0.5  # argmax 1 right, argmax 0 wrong
+
+
+def test_a_history_prints_as_one_line_not_every_epoch():
+    from proplab.callbacks import TrainHistory
+    from proplab.train import History
+
+    one = History(epoch=[1, 2, 3], loss=[0.3, 0.2, 0.1], accuracy=[0.5, 0.5, 1.0])
+    assert repr(one) == "History(3 epochs, completed: loss 0.3 -> 0.1, accuracy 50.0% -> 100.0%)"
+    stack = History(
+        epoch=[1, 2],
+        loss=[np.array([0.3, 0.4]), np.array([0.1, 0.2])],
+        accuracy=[np.array([0.5, 0.5]), np.array([1.0, 0.5])],
+        stop_reason="converged",
+    )
+    assert repr(stack) == (
+        "History(2 epochs of a stack of 2, converged: loss 0.3 to 0.4 -> 0.1 to 0.2, "
+        "accuracy 50.0% -> 50.0 to 100.0%)"
+    )
+    assert repr(History()) == "History(0 epochs, completed)"
+    long = History(epoch=list(range(1, 20001)), loss=[0.25] * 20000, accuracy=[0.5] * 20000)
+    assert (
+        repr(long) == "History(20000 epochs, completed: loss 0.25 -> 0.25, accuracy 50.0% -> 50.0%)"
+    )
+    assert repr(TrainHistory(epoch=[1], loss=[0.5], accuracy=[0.0])).startswith(
+        "TrainHistory(1 epoch, completed: loss 0.5 -> 0.5"
+    )

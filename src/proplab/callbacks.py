@@ -44,7 +44,7 @@ class ConvergenceWarning(UserWarning):
     """Training used every epoch it was given and had not converged."""
 
 
-@dataclass
+@dataclass(repr=False)  # History's one-line repr, not every epoch's values
 class TrainHistory(History):
     """:class:`History` plus, per epoch, the validation loss/accuracy and the learning rate.
 
