@@ -170,3 +170,36 @@ def test_plot_write_failure_leaves_no_partial_file(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         plots.learning_curve(_history([0.2, 0.1], [0.5, 1.0]), missing)
     assert not missing.exists()
+
+
+def test_a_diverged_epoch_has_no_accuracy_and_a_huge_loss_is_marked(tmp_path: Path) -> None:
+    # a run whose loss reached 2.8e284 (finite, off any log scale) and then NaN: the NaN
+    # model's "accuracy" (its NaN outputs counted as class 0) was drawn at 50 %, and the
+    # huge loss was dropped without a trace
+    losses = [0.3, 0.2, 5.0, 1e40, 2.8e284, math.nan]
+    fig = plots.learning_curve(_history(losses, [0.5] * 6), tmp_path / "lc.png")
+    ax, twin = fig.axes
+    acc = twin.lines[0].get_ydata()
+    assert np.isnan(acc[5]) and np.all(acc[:5] == 50.0)
+    marks = [line for line in ax.lines if line.get_marker() == "^"]
+    assert len(marks) == 1 and list(marks[0].get_xdata()) == [5]
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert labels == ["loss", "accuracy", "loss off the scale (>= 1e+100)"]
+    # drawn losses: the finite ones below the scale's end
+    (loss_line,) = [line for line in ax.lines if line.get_label() == "loss"]
+    assert list(loss_line.get_xdata()) == [1, 2, 3, 4]
+
+
+def test_a_short_run_has_whole_epoch_ticks_and_the_accuracy_says_whose(tmp_path: Path) -> None:
+    # 20 epochs (the digits model) had ticks at 2.5, 7.5, ...
+    fig = plots.learning_curve(
+        _history(np.geomspace(2, 0.1, 20).tolist(), [0.9] * 20),
+        tmp_path / "lc.png",
+        accuracy_label="training accuracy",
+    )
+    ax, twin = fig.axes
+    low, high = ax.get_xlim()
+    ticks = [t for t in ax.get_xticks() if low <= t <= high]
+    assert len(ticks) >= 4 and all(float(t).is_integer() for t in ticks)
+    assert twin.get_ylabel() == "training accuracy (%)"
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["loss", "training accuracy"]

@@ -198,6 +198,64 @@ def test_a_setting_with_diverged_seeds_is_not_called_the_best():
     assert "On XOR, lr 0.32 diverged (the loss became NaN or infinite) in 3/5 seeds." in notes
 
 
+def test_a_tie_for_the_best_names_every_tied_setting():
+    # found by looking at the lab report: lr 1 and lr 0.1 both end at 99.8 ± 0.4 % on the
+    # linear data, and "the best is lr 1" (max() takes the first) hid lr 0.1
+    accs = [1.0, 1.0, 0.99, 1.0, 1.0]
+
+    def first_note(other: list[float]) -> str:
+        low = _runs("0.001", 0.001, [0.5] * 5)
+        view = _view({"1": _runs("1", 1.0, accs), "0.1": _runs("0.1", 0.1, other), "0.001": low})
+        return report_text.observations(view)[0]
+
+    assert first_note(accs) == (
+        "On XOR, no setting reaches 100 % in every seed; the best are lr 1 and lr 0.1, at "
+        "99.8 ± 0.4 % each."
+    )
+    # the same mean with another spread: each named with its own
+    assert first_note([1.0, 0.995, 0.995, 1.0, 1.0]).endswith(
+        "the best are lr 1 (99.8 ± 0.4 %) and lr 0.1 (99.8 ± 0.3 %)."
+    )
+    # a mean 0.1 point lower is not a tie
+    assert first_note([1.0, 1, 0.985, 1, 1]).endswith("the best is lr 1, at 99.8 ± 0.4 %.")
+
+
+def _held_out(runs: list[RunView], test_accs: list[float]) -> list[RunView]:
+    for r, acc in zip(runs, test_accs, strict=True):
+        r.record.test_accuracy, r.record.n_test = acc, 40
+    return runs
+
+
+def test_with_a_held_out_set_the_observations_say_which_accuracy_they_give():
+    view = _view(
+        {
+            "1": _held_out(_runs("1", 1.0, [1.0] * 5, first=300), [0.9, 0.95, 0.9, 0.85, 0.9]),
+            "0.001": _held_out(_runs("0.001", 0.001, [0.8] * 5), [0.8] * 5),
+        }
+    )
+    assert view.has_test
+    notes = report_text.observations(view)
+    assert notes[0].startswith("On XOR (training set), only lr 1 reaches 100 % in every seed")
+    assert notes[1] == (
+        "On the held-out test set of XOR, the best is lr 1, at 90.0 ± 3.5 %; the lowest is "
+        "lr 0.001, at 80.0 ± 0.0 %; training accuracy exceeds it by up to 10.0 points (lr 1)."
+    )
+    # every setting alike on the test set, and no gap worth a word
+    view = _view(
+        {
+            "1": _held_out(_runs("1", 1.0, [0.9] * 5), [0.9] * 5),
+            "0.001": _held_out(_runs("0.001", 0.001, [0.9] * 5), [0.899] * 5),
+        }
+    )
+    assert report_text.observations(view)[1] == (
+        "On XOR, every setting scores 90.0 % on the held-out test set."
+    )
+    # without a held-out set nothing changes
+    view = _view({"1": _runs("1", 1.0, [0.9] * 5), "0.001": _runs("0.001", 0.001, [0.8] * 5)})
+    assert not view.has_test
+    assert not any("test set" in n or "training set" in n for n in report_text.observations(view))
+
+
 def test_settings_that_diverged_are_not_all_ending_at_one_accuracy_nor_settled():
     stalled = [11 / 21] * 5
     view = _view(
@@ -615,7 +673,10 @@ def test_report_draws_boundaries_over_any_2d_data_and_names_the_rest(tmp_path):
     )
     assert "**Data, moons**: 100 samples of 2 features; class 1 is 50 % of them." in md
     assert "A seed draws the initial weights (and the moons dataset's points);" in md
-    assert "20 % of each dataset held out as its test set." in md
+    assert (
+        "20 % of each dataset held out as its test set: the tables and boundary panels give "
+        "the accuracy on both parts, the accuracy figures on the test set." in md
+    )
     assert "The base model on digits has " in md and "The lab model" not in md  # hidden 4, not 10
     assert "A unit computes σ(w·x + b):" in md  # sigmoid units, as in the lab
     assert "figures/zoo-boundaries.png" in md and "figures/digits-boundaries.png" not in md

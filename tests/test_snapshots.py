@@ -102,7 +102,8 @@ def test_a_run_draws_the_boundary_at_each_snapshot_with_its_accuracy(tmp_path, d
     assert "the decision boundary as it forms" in title
     assert "of its fall" not in title  # 1 000 epochs of XOR's plateau: fixed epochs
     assert [p.title.split("\n")[0] for p in row] == [
-        "epoch 0", "epoch 5", "epoch 20", "epoch 100", "epoch 200", "epoch 1,000"
+        "after 0 epochs", "after 5 epochs", "after 20 epochs", "after 100 epochs",
+        "after 200 epochs", "after 1,000 epochs",
     ]  # fmt: skip
     # the weights after e updates score what the history records one epoch later
     # (each epoch's accuracy is measured before its update), the last what the summary says
@@ -212,7 +213,7 @@ def test_the_lab_xor_run_shows_its_boundary_forming_where_its_loss_falls(tmp_pat
     assert title.endswith(
         "\nat the start, where the loss had made 10, 50, 90, 99 % of its fall, and the end"
     )
-    epochs = [int(p.title.split("\n")[0].removeprefix("epoch ").replace(",", "")) for p in row]
+    epochs = [int(p.title.split()[1].replace(",", "")) for p in row]  # "after 2,300 epochs"
     history = read_csv(tmp_path / "history.csv")
     loss = np.array([float(r["loss"]) for r in history])  # loss[e]: after e updates
     fall = loss[0] - loss.min()

@@ -4,7 +4,10 @@
 experiments, such as the lab's baseline, appears once under each);
 ``aggregate.csv`` has one row per experiment, setting and dataset with the
 mean, standard deviation (sample, ddof=1), minimum and maximum over seeds of
-the final accuracy and loss. Everything is read back from the run folders,
+the final accuracy and loss. ``final_accuracy`` is always the accuracy on the
+data the run trained on; a sweep with a held-out set (``test_fraction``) adds
+``test_loss`` and ``test_accuracy`` to ``results.csv`` and the test accuracy's
+statistics to ``aggregate.csv``. Everything is read back from the run folders,
 so the tables always describe what is on disk.
 """
 
@@ -50,6 +53,9 @@ class RunRecord:
     stop_reason: str
     seconds: float
     stacked_with: int = 1  # replicas in the stack it trained in (1: alone)
+    test_loss: float = math.nan  # on the held-out set; NaN without one, or diverged
+    test_accuracy: float = math.nan
+    n_test: int = 0  # held-out samples (0: trained and scored on the same data)
 
     @property
     def diverged(self) -> bool:
@@ -108,6 +114,11 @@ class Group:
         return Stats.of([r.final_loss for r in self.records if not r.diverged])
 
     @property
+    def test_accuracy(self) -> Stats:
+        """Accuracy on the held-out set over the runs that have one and did not diverge."""
+        return Stats.of([r.test_accuracy for r in self.records if not r.diverged])
+
+    @property
     def n_diverged(self) -> int:
         return sum(r.diverged for r in self.records)
 
@@ -142,6 +153,9 @@ def read_record(run_dir: Path, cfg: RunConfig, experiment: str, setting: str) ->
         seconds=_number(summary, "wall_time_s", "train_seconds", "seconds")
         / max(int(summary.get("stacked_with") or 1), 1),
         stacked_with=max(int(summary.get("stacked_with") or 1), 1),
+        test_loss=_number(summary, "test_loss"),
+        test_accuracy=_number(summary, "test_accuracy"),
+        n_test=int(summary.get("n_test") or 0),
     )
 
 
@@ -203,7 +217,13 @@ def varying_fields(records: Sequence[RunRecord]) -> list[str]:
 
 
 RESULT_COLUMNS = ("final_loss", "final_accuracy", "epochs", "stop_reason", "seconds")
+TEST_COLUMNS = ("test_loss", "test_accuracy")  # added when some run has a held-out set
 STAT_NAMES = ("mean", "std", "min", "max")
+
+
+def has_test_set(records: Sequence[RunRecord]) -> bool:
+    """Whether any of ``records`` was scored on a held-out set."""
+    return any(r.n_test > 0 for r in records)
 
 
 def write_tables(spec: SweepSpec, out: str | Path, strict: bool = False) -> list[RunRecord]:
@@ -212,24 +232,29 @@ def write_tables(spec: SweepSpec, out: str | Path, strict: bool = False) -> list
     out = Path(out)
     records = collect(spec, out, strict)
     extra = varying_fields(records)
+    test = has_test_set(records)  # final_accuracy stays the training accuracy, as in summary.json
     header = ["experiment", "setting", "dataset", "seed", "run", *extra, *RESULT_COLUMNS]
+    header += TEST_COLUMNS if test else ()
     rows = [
         [
             r.experiment, r.setting, r.dataset, r.seed, r.run,
             *(format_value(getattr(r.config, k)) for k in extra),
             r.final_loss, r.final_accuracy, r.epochs, r.stop_reason, r.seconds,
+            *((r.test_loss, r.test_accuracy) if test else ()),
         ]
         for r in records
     ]  # fmt: skip
     write_csv(out / RESULTS_CSV, header, rows)
     agg_header = ["experiment", "setting", "dataset", "n_seeds", "n_diverged"]
     agg_header += [f"accuracy_{s}" for s in STAT_NAMES] + [f"loss_{s}" for s in STAT_NAMES]
+    agg_header += [f"test_accuracy_{s}" for s in STAT_NAMES] if test else []
     agg_rows = []
     for g in group(records):
-        acc, loss = g.accuracy, g.loss
+        acc, loss, tacc = g.accuracy, g.loss, g.test_accuracy
         agg_rows.append(
             [g.experiment, g.setting, g.dataset, len(g.records), g.n_diverged]
             + [acc.mean, acc.std, acc.min, acc.max, loss.mean, loss.std, loss.min, loss.max]
+            + ([tacc.mean, tacc.std, tacc.min, tacc.max] if test else [])
         )
     write_csv(out / AGGREGATE_CSV, agg_header, agg_rows)
     return records

@@ -402,7 +402,9 @@ def _write_outputs(
     write_columns_csv(run_dir / HISTORY, columns)
     save(model, run_dir / MODEL, metadata={"config": cfg.to_dict()})
     if figures:
-        _lab_figures(run_dir, cfg, history, x, y, pred, summary["accuracy"])
+        _lab_figures(
+            run_dir, cfg, history, x, y, pred, summary["accuracy"], summary.get("test_accuracy")
+        )
 
 
 def _lab_figures(
@@ -413,11 +415,19 @@ def _lab_figures(
     y: np.ndarray,
     pred: np.ndarray,
     acc: float | None,
+    test_acc: float | None = None,
 ) -> None:
-    """The lab's two figures: comparison (two classes only) and learning curve."""
+    """The lab's two figures: comparison (two classes only) and learning curve.
+
+    With a held-out set (``cfg.test_fraction``), ``acc`` and the history's
+    accuracy are the training data's, and the figures say so (``test_acc``:
+    the held-out accuracy, None after divergence)."""
     from proplab import plots  # matplotlib is slow to import; only runs need it
 
+    held_out = cfg.test_fraction > 0
     shown = "n/a (diverged)" if acc is None else f"{100 * acc:.4g}%"
+    if held_out and acc is not None and test_acc is not None:
+        shown = f"{shown} (training data; test {100 * test_acc:.4g}%)"
     label = f"{cfg.dataset}: {_describe(cfg, x.shape[-1], pred.shape[-1])}"
     if pred.shape[-1] <= 2:  # two classes (two logits: the arg-max is the class)
         # two logits: the arg-max, unless a logit is NaN/inf (a diverged model: no class)
@@ -432,7 +442,13 @@ def _lab_figures(
             lambda path: plots.comparison_figure(x, y, shown_pred, path, title=title),
         )
     dataload.draw_figure(
-        run_dir / LEARNING_CURVE, lambda path: plots.learning_curve(history, path, title=label)
+        run_dir / LEARNING_CURVE,
+        lambda path: plots.learning_curve(
+            history,
+            path,
+            title=label,
+            accuracy_label="training accuracy" if held_out else "accuracy",
+        ),
     )
 
 
@@ -459,7 +475,9 @@ def _boundary_during_training(
             model.load_state_dict(state)
             prob = model.forward(points).reshape(v.size, u.size)
             acc = accuracy(model.forward(x), y)
-            title = f"epoch {epoch:,}\n{100 * acc:.1f} %"
+            # weights after `epoch` updates: history.csv's row epoch + 1 (its loss and
+            # accuracy are measured before each epoch's update)
+            title = f"after {epoch:,} epoch{'' if epoch == 1 else 's'}\n{100 * acc:.1f} %"
             panels.append(sweep_plots.BoundaryPanel(title, u, v, prob, x, y))
         title = f"{cfg.dataset}: the decision boundary as it forms (P(class 1); black line: 0.5)"
         if picked_by_loss:
@@ -506,8 +524,11 @@ def write_run_figures(run_dir: str | Path) -> None:
     )
     with np.errstate(all="ignore"):
         pred = model.forward(prep.x)
-    acc = read_json(done).get("accuracy")
-    _lab_figures(run_dir, cfg, history, prep.x, prep.y, pred, acc)
+    summary = read_json(done)
+    _lab_figures(
+        run_dir, cfg, history, prep.x, prep.y, pred, summary.get("accuracy"),
+        summary.get("test_accuracy"),
+    )  # fmt: skip
     dataload.write_figures(run_dir, cfg, model, prep.x, prep.y, prep.x_test, prep.y_test)
 
 

@@ -30,6 +30,9 @@ DPI = 120
 CHAR_INCHES = 0.075  # width of an average character of 10 pt text (generous: capitals, digits)
 SETTLE_PASSES = 4  # layout passes at most before saving a figure that needs them
 MARKED_EPOCHS = 30  # runs this short get a marker per epoch: one point alone draws no line
+# losses above this are marked at the top edge instead of drawn: a log axis reaching
+# toward 1e308 overflows its autoscaling, and would flatten every other epoch anyway
+OFF_SCALE = 1e100
 
 
 def fit_text(text: str, width: float, fontsize: float = 10.0) -> str:
@@ -183,12 +186,19 @@ def _history_arrays(history: Any) -> dict[str, np.ndarray]:
     return {k: np.asarray(v, dtype=np.float64) for k, v in history.as_arrays().items()}
 
 
-def learning_curve(history: Any, path: str | os.PathLike[str], title: str = "") -> Figure:
+def learning_curve(
+    history: Any,
+    path: str | os.PathLike[str],
+    title: str = "",
+    accuracy_label: str = "accuracy",
+) -> Figure:
     """Loss (log scale) against epoch, accuracy on a twin axis.
 
     Args:
         history: a ``History`` or a mapping with ``epoch``, ``loss`` and
             ``accuracy`` sequences of length E (one model, not a stack).
+        accuracy_label: what the accuracy is called on its axis and in the
+            legend (``"training accuracy"`` when a test set was held out).
     """
     h = _history_arrays(history)
     epoch, loss, acc = h["epoch"], h["loss"], h["accuracy"]
@@ -196,7 +206,8 @@ def learning_curve(history: Any, path: str | os.PathLike[str], title: str = "") 
     ax = fig.subplots()
     # a log scale cannot show 0, NaN or inf, and its autoscaling overflows near
     # 1e308 (a diverging run): plot what it can, mark where divergence happened
-    shown = np.isfinite(loss) & (loss > 0) & (loss < 1e100)
+    shown = np.isfinite(loss) & (loss > 0) & (loss < OFF_SCALE)
+    huge = np.isfinite(loss) & (loss >= OFF_SCALE)
     bad = np.flatnonzero(~np.isfinite(loss))
     if bad.size:
         ax.axvline(epoch[bad[0]], color="0.35", linestyle="--", linewidth=1.0)
@@ -214,6 +225,12 @@ def learning_curve(history: Any, path: str | os.PathLike[str], title: str = "") 
     # a very short run: a marker per epoch (a single epoch draws no line at all)
     marker = {"marker": "o", "markersize": 4} if len(epoch) <= MARKED_EPOCHS else {}
     ax.plot(epoch[shown], loss[shown], color=LOSS_COLOR, linewidth=1.8, label="loss", **marker)
+    off_scale = {"marker": "^", "linestyle": "", "color": LOSS_COLOR, "markersize": 6}
+    if huge.any():  # finite but too large to draw: a mark at the top edge, not nothing
+        ax.plot(
+            epoch[huge], np.full(huge.sum(), 0.985), transform=ax.get_xaxis_transform(),
+            clip_on=False, **off_scale,
+        )  # fmt: skip
     ax.set_yscale("log")
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss (log scale)", color=LOSS_COLOR)
@@ -221,8 +238,8 @@ def learning_curve(history: Any, path: str | os.PathLike[str], title: str = "") 
     ax.tick_params(axis="y", which="both", colors=LOSS_COLOR)
     ax.grid(True, which="major", color="0.88", linewidth=0.8)
     ax.grid(True, which="minor", axis="y", color="0.95", linewidth=0.5)
-    if len(epoch) and epoch[-1] < 10:  # a short run: no epoch 0.25
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    # the default locator's ticks, but never epoch 2.5 of a short run
+    ax.xaxis.set_major_locator(MaxNLocator("auto", steps=[1, 2, 2.5, 5, 10], integer=True))
     if len(epoch):
         # a little room right of the last epoch, so the divergence line is not the frame
         right = epoch[-1] + (max(1.0, 0.02 * epoch[-1]) if bad.size else 0.0)
@@ -233,16 +250,22 @@ def learning_curve(history: Any, path: str | os.PathLike[str], title: str = "") 
     # draw the loss above the accuracy: the twin axes would otherwise cover it
     ax.set_zorder(twin.get_zorder() + 1)
     ax.patch.set_visible(False)
-    twin.plot(epoch, 100.0 * acc, color=ACCURACY_COLOR, linewidth=1.1, alpha=0.8, **marker)
+    # a NaN model's "accuracy" (NaN outputs counted as class 0) is not one: not drawn
+    shown_acc = np.where(np.isfinite(loss), 100.0 * acc, np.nan)
+    twin.plot(epoch, shown_acc, color=ACCURACY_COLOR, linewidth=1.1, alpha=0.8, **marker)
     twin.set_ylim(-3, 103)
-    twin.set_ylabel("accuracy (%)", color=ACCURACY_COLOR)
+    twin.set_ylabel(f"{accuracy_label} (%)", color=ACCURACY_COLOR)
     twin.tick_params(axis="y", colors=ACCURACY_COLOR)
     handles = [
         Line2D([], [], color=LOSS_COLOR, linewidth=1.8, label="loss", **marker),
-        Line2D([], [], color=ACCURACY_COLOR, linewidth=1.1, label="accuracy", **marker),
+        Line2D([], [], color=ACCURACY_COLOR, linewidth=1.1, label=accuracy_label, **marker),
     ]
+    if huge.any():
+        handles.append(
+            Line2D([], [], label=f"loss off the scale (>= {OFF_SCALE:.0e})", **off_scale)
+        )
     # under the axes, where no curve can run beneath it
-    fig.legend(handles=handles, loc="outside lower center", ncols=2, frameon=False)
+    fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), frameon=False)
     ax.set_title(fit_text(title or "Learning curve", 6.4, fontsize=12))
     _save(fig, Path(path))
     return fig

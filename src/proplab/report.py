@@ -305,7 +305,9 @@ def _setup(
         doc.add(Para(spec.description))
     batch = "full batch" if base.batch_size is None else f"mini-batches of {base.batch_size}"
     split = (
-        f"{100 * base.test_fraction:g} % of each dataset held out as its test set"
+        f"{100 * base.test_fraction:g} % of each dataset held out as its test set: the "
+        "tables and boundary panels give the accuracy on both parts, the accuracy figures "
+        "on the test set"
         if base.test_fraction
         else "training data = test data, as in the lab"
     )
@@ -589,7 +591,10 @@ def _experiment(doc: Document, out: Path, v: ExperimentView, figures: list | Non
     header = [axis]
     for ds in v.datasets:
         name = dataset_name(ds)
-        header += [f"{name} accuracy", f"{name} min–max %", f"{name} final loss"]
+        if v.has_test:  # the held-out accuracy takes the min-max column's place
+            header += [f"{name} train accuracy", f"{name} test accuracy", f"{name} final loss"]
+        else:
+            header += [f"{name} accuracy", f"{name} min–max %", f"{name} final loss"]
     rows = []
     for s in v.settings:
         row = [s]
@@ -601,16 +606,15 @@ def _experiment(doc: Document, out: Path, v: ExperimentView, figures: list | Non
             acc = acc_text(g)
             if g.n_diverged:
                 acc += f" ({g.n_diverged}/{g.n} diverged)"
-            row += [acc, range_text(g), loss_text(g)]
+            row += [acc, acc_text(g, test=True) if v.has_test else range_text(g), loss_text(g)]
         rows.append(row)
     n_seeds = max(g.n for g in v.groups)
-    doc.add(
-        Table(
-            header,
-            rows,
-            caption=f"{exp.title}: final accuracy and loss, mean ± std over {n_seeds} seeds",
-        )
+    what = (
+        "final train and test accuracy and training loss"
+        if v.has_test
+        else "final accuracy and loss"
     )
+    doc.add(Table(header, rows, caption=f"{exp.title}: {what}, mean ± std over {n_seeds} seeds"))
     notes = observations(v)
     if notes:
         doc.add(Bullets(notes))

@@ -105,6 +105,10 @@ class GroupView:
         return self.group.loss
 
     @property
+    def test_accuracy(self) -> Stats:
+        return self.group.test_accuracy
+
+    @property
     def n_diverged(self) -> int:
         return self.group.n_diverged
 
@@ -157,6 +161,11 @@ class ExperimentView:
     missing: int = 0
     settings: list[str] = field(default_factory=list)
     datasets: list[str] = field(default_factory=list)
+
+    @property
+    def has_test(self) -> bool:
+        """Whether its runs were scored on a held-out set (then ``accuracy`` is the training one)."""
+        return any(r.record.n_test > 0 for g in self.groups for r in g.runs)
 
     def get(self, setting: str, dataset: str) -> GroupView | None:
         for g in self.groups:

@@ -59,19 +59,28 @@ def experiment_figures(v: ExperimentView, out: Path, folder: str) -> list[Figure
     )
 
     if not single:  # one setting has nothing to compare: its table says it all
+        # with a held-out set, the figure compares the settings where it matters: on it
+        which = "test accuracy" if v.has_test else "accuracy"
         dots = [
             sweep_plots.DotSet(
                 s,
                 dataset_name(ds),
-                [math.nan if r.record.diverged else r.record.final_accuracy for r in g.runs],
+                [
+                    math.nan
+                    if r.record.diverged
+                    else r.record.test_accuracy
+                    if v.has_test
+                    else r.record.final_accuracy
+                    for r in g.runs
+                ],
             )
             for s in v.settings
             for ds in v.datasets
             if (g := v.get(s, ds)) is not None
         ]
         rel = f"{folder}/{exp.name}-accuracy.png"
-        sweep_plots.accuracy_dots(dots, out / rel, title=f"{exp.title}: final accuracy")
-        figures.append(Figure(rel, f"{exp.title}: final accuracy of every seed, mean ± std"))
+        sweep_plots.accuracy_dots(dots, out / rel, title=f"{exp.title}: final {which}")
+        figures.append(Figure(rel, f"{exp.title}: final {which} of every seed, mean ± std"))
 
     rows, labels, undrawable = _boundary_rows(v, single)
     if undrawable:
@@ -227,6 +236,8 @@ def _boundary_row(v: ExperimentView, ds: str, single: bool) -> Row | None:
         if prob.shape[-1] != 1:  # several classes: no single P(class 1)
             return None
         acc = "diverged" if run.record.diverged else f"{100 * run.record.final_accuracy:.1f} %"
+        if v.has_test and not run.record.diverged:
+            acc = f"train {acc}, test {100 * run.record.test_accuracy:.1f} %"
         name = dataset_name(ds) if single else setting_name(v, s)
         grid = prob.reshape(w.size, u.size)
         if run.record.diverged:

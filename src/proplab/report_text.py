@@ -23,9 +23,10 @@ def pct(fraction: float) -> str:
     return "n/a" if not math.isfinite(fraction) else f"{100.0 * fraction:.1f} %"
 
 
-def acc_text(g: GroupView) -> str:
-    """``'52.4 ± 0.0 %'`` over the seeds that did not diverge; ``'n/a'`` when all did."""
-    s = g.accuracy
+def acc_text(g: GroupView, test: bool = False) -> str:
+    """``'52.4 ± 0.0 %'`` over the seeds that did not diverge; ``'n/a'`` when all did
+    (``test``: the accuracy on the held-out set)."""
+    s = g.test_accuracy if test else g.accuracy
     if s.n == 0:
         return "n/a"
     if s.n == 1:
@@ -93,7 +94,11 @@ def observations(view: ExperimentView) -> list[str]:
         def nm(g: GroupView) -> str:
             return setting_name(view, g.setting)
 
-        notes.append(_headline(name, gs, nm))
+        # with a held-out set, accuracy is the training data's: the headline says so and
+        # a second line gives the test set's
+        notes.append(_headline(f"{name} (training set)" if view.has_test else name, gs, nm))
+        if view.has_test:
+            notes.append(_test_line(name, gs, nm))
         stalled = [g for g in gs if g.n_single]
         if len(gs) == 1 and stalled:
             notes.append(
@@ -205,9 +210,54 @@ def _headline(name: str, gs: list[GroupView], nm: Callable[[GroupView], str]) ->
     text = f"On {name}, no setting reaches 100 % in every seed"
     if not clean:
         return f"{text}, and every setting diverged in some seed."
-    best = max(clean, key=lambda g: g.accuracy.mean)
     among = "" if len(clean) == len(gs) else " of the settings with no diverged seed"
-    return f"{text}; the best{among} is {nm(best)}, at {acc_text(best)}."
+    return f"{text}; the best{among} {_best(clean, nm)}."
+
+
+def _best(gs: list[GroupView], nm: Callable[[GroupView], str], test: bool = False) -> str:
+    """``'is lr 1, at 99.8 ± 0.4 %'``, or every setting whose mean shows the same as the
+    best (``'are lr 1 and lr 0.1, at 99.8 ± 0.4 %'``): a tie has no single best."""
+
+    def shown(g: GroupView) -> str:
+        return pct((g.test_accuracy if test else g.accuracy).mean)
+
+    top = shown(max(gs, key=lambda g: (g.test_accuracy if test else g.accuracy).mean))
+    tied = [g for g in gs if shown(g) == top]
+    if len(tied) == 1:
+        return f"is {nm(tied[0])}, at {acc_text(tied[0], test)}"
+    texts = {acc_text(g, test) for g in tied}
+    if len(texts) == 1:
+        return f"are {listing([nm(g) for g in tied])}, at {texts.pop()} each"
+    return "are " + listing([f"{nm(g)} ({acc_text(g, test)})" for g in tied])
+
+
+def _test_line(name: str, gs: list[GroupView], nm: Callable[[GroupView], str]) -> str:
+    """The held-out test set's accuracy: the best setting(s), the lowest, and the largest
+    train-minus-test gap when it is 2 points or more."""
+    scored = [g for g in gs if g.test_accuracy.n]
+    if not scored:
+        return f"On {name}, no run has a test accuracy (every seed diverged)."
+    means = [g.test_accuracy.mean for g in scored]
+    if len(scored) > 1 and max(means) - min(means) < 0.005:
+        text = f"On {name}, every setting scores {pct(means[0])} on the held-out test set"
+    elif len(scored) == 1:
+        text = f"On {name}, the held-out test set is scored at {acc_text(scored[0], True)}"
+    else:
+        low = min(scored, key=lambda g: g.test_accuracy.mean)
+        text = (
+            f"On the held-out test set of {name}, the best {_best(scored, nm, True)}; "
+            f"the lowest is {nm(low)}, at {acc_text(low, True)}"
+        )
+    gap = max(scored, key=lambda g: g.accuracy.mean - g.test_accuracy.mean)
+    points = 100 * (gap.accuracy.mean - gap.test_accuracy.mean)
+    if points >= 2:
+        by = (
+            f"by up to {points:.1f} points ({nm(gap)})"
+            if len(scored) > 1
+            else f"by {points:.1f} points"
+        )
+        text += f"; training accuracy exceeds it {by}"
+    return text + "."
 
 
 # ---------------------------------------------------------------- the lab's questions

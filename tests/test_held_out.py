@@ -1,0 +1,170 @@
+"""A held-out test set (test_fraction > 0): every table, figure and title says which accuracy
+it gives, and the test accuracy reaches the sweep's tables and report.
+
+Found by an audit of the reports: a sweep with 20 % held out said so in its setup, then
+showed only the training accuracy, called "accuracy", everywhere; the test accuracy was
+in each run's summary.json and nowhere else.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from proplab import experiments, plots, report, sweep_plots
+from proplab.config import RunConfig
+from proplab.runio import read_csv
+from proplab.sweep import RUNS_DIR, parse_spec, run_sweep
+
+SPEC = """
+[base]
+epochs = 300
+n = 80
+hidden = 4
+test_fraction = 0.25
+print_every = 0
+[vary]
+dataset = ["moons", "circle"]
+lr = [1.0, 0.1]
+seed = [0, 1]
+"""
+
+
+@pytest.fixture(scope="module")
+def swept(tmp_path_factory) -> tuple[Path, list, list]:
+    """The sweep above, its report built with the figure functions spied on."""
+    out = tmp_path_factory.mktemp("held_out")
+    spec = parse_spec(SPEC, Path("s.toml"))
+    assert run_sweep(spec, out, stream=io.StringIO()).exit_code == 0
+    dots, panels = [], []
+    mp = pytest.MonkeyPatch()
+    original_dots, original_boundaries = sweep_plots.accuracy_dots, sweep_plots.decision_boundaries
+
+    def spy_dots(sets, path, title=""):
+        dots.append((list(sets), title))
+        return original_dots(sets, path, title=title)
+
+    def spy_boundaries(rows, path, title="", row_labels=()):
+        panels.extend(p for row in rows for p in row if p is not None)
+        return original_boundaries(rows, path, title=title, row_labels=row_labels)
+
+    mp.setattr(sweep_plots, "accuracy_dots", spy_dots)
+    mp.setattr(sweep_plots, "decision_boundaries", spy_boundaries)
+    try:
+        report.build_report(out, log=lambda m: None, jobs=1)
+    finally:
+        mp.undo()
+    return out, dots, panels
+
+
+def _summaries(out: Path) -> dict[str, dict]:
+    return {
+        d.name: json.loads((d / "summary.json").read_text())
+        for d in sorted((out / RUNS_DIR).iterdir())
+    }
+
+
+def test_results_and_aggregate_carry_the_test_accuracy(swept):
+    out, _, _ = swept
+    summaries = _summaries(out)
+    rows = read_csv(out / "results.csv")
+    assert len(rows) == 8 and list(rows[0])[-2:] == ["test_loss", "test_accuracy"]
+    for row in rows:
+        s = summaries[row["run"]]
+        assert s["n_test"] == 20 and s["n_samples"] == 60
+        assert float(row["final_accuracy"]) == s["accuracy"]  # the training data's
+        assert float(row["test_accuracy"]) == s["test_accuracy"]
+        assert float(row["test_loss"]) == s["test_loss"]
+    # some run scores differently on the two parts, or the check above proves little
+    assert any(s["accuracy"] != s["test_accuracy"] for s in summaries.values())
+    agg = read_csv(out / "aggregate.csv")
+    assert len(agg) == 4
+    for a in agg:
+        mine = [
+            float(r["test_accuracy"])
+            for r in rows
+            if (r["setting"], r["dataset"]) == (a["setting"], a["dataset"])
+        ]
+        assert len(mine) == 2
+        assert float(a["test_accuracy_mean"]) == pytest.approx(sum(mine) / 2, abs=1e-15)
+        assert float(a["test_accuracy_min"]) == min(mine)
+        assert float(a["test_accuracy_max"]) == max(mine)
+
+
+def test_the_report_table_and_text_give_both_accuracies(swept):
+    out, _, _ = swept
+    md = (out / "report.md").read_text()
+    lines = md.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("| lr | moons"))
+    header = lines[at]
+    assert header == (
+        "| lr | moons train accuracy | moons test accuracy | moons final loss | circle train "
+        "accuracy | circle test accuracy | circle final loss |"
+    )
+    assert "final train and test accuracy and training loss, mean ± std over 2 seeds" in md
+    assert "On moons (training set), " in md and "On circle (training set), " in md
+    assert md.count("held-out test set") >= 2
+    # the table's test cells are the runs' test accuracies, mean ± std over the seeds
+    summaries = _summaries(out)
+    row = lines[at + 2].split(" | ")  # under the header and its alignment row: lr 1
+    moons = [
+        s["test_accuracy"] for s in summaries.values() if s["lr"] == 1 and s["dataset"] == "moons"
+    ]
+    mean = 100 * sum(moons) / 2
+    assert row[2].startswith(f"{mean:.1f} ± ")
+
+
+def test_the_figures_show_the_test_accuracy_and_say_so(swept):
+    out, dots, panels = swept
+    summaries = _summaries(out)
+    ((sets, title),) = dots
+    assert title.endswith("final test accuracy")
+    for dot in sets:
+        expected = sorted(
+            s["test_accuracy"]
+            for s in summaries.values()
+            if f"{s['lr']:g}" == dot.label and s["dataset"] == dot.dataset.lower()
+        )
+        assert sorted(dot.accuracies) == expected and len(expected) == 2
+    assert len(panels) == 4
+    for p in panels:
+        assert "train " in p.title and ", test " in p.title
+    (seed0,) = [
+        s for s in summaries.values() if s["lr"] == 1 and s["dataset"] == "moons" and s["seed"] == 0
+    ]
+    assert any(
+        p.title.endswith(
+            f"train {100 * seed0['accuracy']:.1f} %, test {100 * seed0['test_accuracy']:.1f} %"
+        )
+        for p in panels
+    )
+
+
+def test_a_single_run_with_a_test_set_titles_its_figures_with_both(tmp_path, monkeypatch):
+    calls = {}
+    for name in ("comparison_figure", "learning_curve"):
+        original = getattr(plots, name)
+
+        def spy(*args, _original=original, _name=name, **kwargs):
+            calls[_name] = kwargs
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(plots, name, spy)
+    cfg = RunConfig(dataset="moons", n=80, hidden=4, epochs=200, test_fraction=0.25, print_every=0)
+    summary = experiments.run_one(cfg, tmp_path, quiet=True, progress=False)
+    train, test = 100 * summary["accuracy"], 100 * summary["test_accuracy"]
+    assert calls["comparison_figure"]["title"].endswith(
+        f"accuracy {train:.4g}% (training data; test {test:.4g}%)"
+    )
+    assert calls["learning_curve"]["accuracy_label"] == "training accuracy"
+    # without a test set, the lab's titles as before
+    calls.clear()
+    cfg = RunConfig(dataset="xor", epochs=50, print_every=0)
+    summary = experiments.run_one(cfg, tmp_path / "xor", quiet=True, progress=False)
+    assert calls["comparison_figure"]["title"].endswith(
+        f"accuracy {100 * summary['accuracy']:.4g}%"
+    )
+    assert calls["learning_curve"]["accuracy_label"] == "accuracy"
