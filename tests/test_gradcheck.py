@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from proplab import (
+    SGD,
     BCELoss,
     CrossEntropyLoss,
     Flatten,
@@ -23,6 +24,8 @@ from proplab import (
     Sequential,
     Sigmoid,
     Tanh,
+    fit,
+    generate_xor_easy,
     gradcheck,
     mlp,
 )
@@ -668,3 +671,140 @@ def test_a_loss_backward_of_the_wrong_shape_fails_without_an_extrapolation_note(
     wrong.backward = lambda: BCELoss.backward(wrong).T  # (1, 2) for a (2, 1) pred
     result = gradcheck(wrong, pred, target)
     assert not result.ok and result.errors["pred"] == np.inf and result.notes == []
+
+
+# ---------------------------------------------------------------- a student's own layers
+# (slips found by trying them: each gave a traceback from inside proplab, or no word)
+
+
+class _MyReLU(Module):
+    """A correct ReLU of the student's own: gradcheck does not know its kink."""
+
+    def forward(self, x):
+        self.mask = x > 0
+        return x * self.mask
+
+    def backward(self, grad_out, need_input_grad=True):
+        return grad_out * self.mask
+
+
+def test_a_failure_at_a_kink_of_the_users_own_layer_says_so():
+    x, _ = generate_xor_easy()
+    rng = np.random.default_rng(0)
+    model = Sequential(Linear(2, 4, rng=rng), _MyReLU(), Linear(4, 1, rng=rng), Sigmoid())
+    # XOR's (0, 0) with zero biases puts every ReLU input exactly at 0
+    result = gradcheck(model, x[:4])
+    assert not result.ok
+    (note,) = [n for n in result.notes if "kink" in n]
+    assert note.startswith("input (1 of 8 worst entries), 0.bias (4 of 4 worst entries): ")
+    assert "the backward matches one side" in note
+    # away from 0 the same layer passes, with no such note
+    clean = gradcheck(model, np.random.default_rng(1).normal(size=(4, 2)))
+    assert clean.ok and not any("kink" in n for n in clean.notes)
+    # a smooth layer whose backward is wrong gets no kink note
+    wrong = gradcheck(_Halved(), np.random.default_rng(1).normal(size=(3, 2)))
+    assert not wrong.ok and not any("kink" in n for n in wrong.notes)
+
+
+class _Halved(Module):
+    def forward(self, x):
+        self.t = np.tanh(x)
+        return self.t
+
+    def backward(self, grad_out, need_input_grad=True):
+        return 0.5 * grad_out * (1 - self.t**2)
+
+
+class _NoReturn(Module):
+    def forward(self, x):
+        self.t = np.tanh(x)
+        return self.t
+
+    def backward(self, grad_out, need_input_grad=True):
+        grad_out * (1 - self.t**2)  # noqa: B018 (the slip under test: no return)
+
+
+class _Summed(_Halved):
+    def backward(self, grad_out, need_input_grad=True):
+        return (grad_out * (1 - self.t**2)).sum(0)  # summed over the samples
+
+
+def test_a_backward_that_returns_nothing_is_named_in_gradcheck_and_in_a_model():
+    x = np.random.default_rng(0).normal(size=(4, 3))
+    with pytest.raises(TypeError) as err:
+        gradcheck(_NoReturn(), x)
+    assert str(err.value) == (
+        "_NoReturn.backward returned None (did you forget `return`?): it must return dL/dx, "
+        "a NumPy array of its input's shape (4, 3)"
+    )
+    rng = np.random.default_rng(0)
+    model = Sequential(Linear(3, 3, rng=rng), _NoReturn(), Linear(3, 1, rng=rng))
+    expected = (
+        "layer 1 (_NoReturn).backward returned None (did you forget `return`?): it must "
+        "return dL/dx, a NumPy array of its input's shape"
+    )
+    with pytest.raises(TypeError) as err:
+        gradcheck(model, x)
+    assert str(err.value) == expected
+    y = np.zeros((4, 1))
+    with pytest.raises(TypeError) as err:
+        fit(model, MSELoss(), SGD(model.parameters(), lr=0.1), x, y, epochs=2)
+    assert str(err.value) == expected
+
+
+def test_a_backward_of_the_wrong_shape_is_named():
+    x = np.random.default_rng(0).normal(size=(4, 3))
+    result = gradcheck(_Summed(), x)
+    assert result.errors["input"] == np.inf
+    assert (
+        "input: _Summed.backward returned shape (3,) for an input of shape (4, 3): dL/dx has "
+        "the input's shape (one row per sample: no sum over them)"
+    ) in result.notes
+    # in a model, the next layer's backward fails: its error names where the shape came from
+    rng = np.random.default_rng(0)
+    model = Sequential(Linear(3, 3, rng=rng), _Summed(), Linear(3, 1, rng=rng))
+    with pytest.raises(ValueError) as err:
+        gradcheck(model, x)
+    assert err.value.__notes__ == [
+        "in layer 0 (Linear).backward, on a gradient of shape (3,) from layer 1 "
+        "(_Summed).backward: a backward returns dL/dx with its input's shape"
+    ]
+
+
+def test_a_parameter_gradient_of_the_wrong_shape_names_the_parameter():
+    class Scale(Module):
+        def __init__(self):
+            super().__init__()
+            self.a = Parameter(np.array([0.5, -2.0, 3.0]), name="a")
+            self.params = {"a": self.a}
+
+        def forward(self, x):
+            self.x = x
+            return x * self.a.data
+
+        def backward(self, grad_out, need_input_grad=True):
+            self.a.accumulate((grad_out * self.x).sum(0, keepdims=True))  # (1, 3), not (3,)
+            return grad_out * self.a.data
+
+    with pytest.raises(ValueError) as err:
+        gradcheck(Scale(), np.ones((4, 3)))
+    assert str(err.value) == (
+        "parameter 'a' has shape (3,); its gradient must have that shape too, got (1, 3)"
+    )
+
+
+def test_a_float32_forward_is_named_when_the_check_fails():
+    class Float32Tanh(_Halved):
+        def forward(self, x):
+            self.t = np.tanh(x)
+            return self.t.astype(np.float32)
+
+        def backward(self, grad_out, need_input_grad=True):
+            return grad_out * (1 - self.t**2)
+
+    result = gradcheck(Float32Tanh(), np.random.default_rng(0).normal(size=(4, 2)))
+    assert not result.ok
+    assert (
+        "Float32Tanh.forward returned float32, not float64: central differences of eps = "
+        "1e-6 drown in its round-off (compute in float64)"
+    ) in result.notes

@@ -203,11 +203,18 @@ class Parameter:
 
     def accumulate(self, value: np.ndarray) -> None:
         """``grad += value`` (``value`` broadcastable to ``grad``'s shape)."""
-        if self._grad_is_zero:
-            np.copyto(self._grad, value)
-            self._grad_is_zero = False
-        else:
-            self._grad += value
+        try:
+            if self._grad_is_zero:
+                np.copyto(self._grad, value)
+                self._grad_is_zero = False
+            else:
+                self._grad += value
+        except (ValueError, TypeError) as exc:  # only on the error path: no cost otherwise
+            got = np.shape(value) if isinstance(value, np.ndarray) else type(value).__name__
+            raise ValueError(
+                f"parameter {self.name or '(unnamed)'!r} has shape {self.shape}; its gradient "
+                f"must have that shape too, got {got}"
+            ) from exc
 
     def accumulate_matmul(self, a: np.ndarray, b: np.ndarray) -> None:
         """``grad += a @ b`` without a temporary on the first accumulation."""
@@ -432,6 +439,36 @@ def _unregistered_parameter(module: Module, registered: set[int]) -> str | None:
     return None
 
 
+def _backward_failure(
+    layers: list[Module], failed: Module | None, grad: object, exc: Exception
+) -> Exception:
+    """The error to raise when ``failed.backward(grad)`` raised ``exc`` in a Sequential:
+    a clear TypeError when the layer above returned no array (``return`` forgotten),
+    else ``exc`` itself with a note naming both layers and the gradient's shape."""
+    at = next((i for i, layer in enumerate(layers) if layer is failed), None)
+    if at is None:
+        return exc
+    above = layers[at + 1] if at + 1 < len(layers) else None
+    if not isinstance(grad, np.ndarray) and above is not None:
+        got = "None" if grad is None else f"a {type(grad).__name__}"
+        hint = " (did you forget `return`?)" if grad is None else ""
+        return TypeError(
+            f"layer {at + 1} ({type(above).__name__}).backward returned {got}{hint}: it must "
+            "return dL/dx, a NumPy array of its input's shape"
+        )
+    if isinstance(grad, np.ndarray):
+        source = (
+            f"from layer {at + 1} ({type(above).__name__}).backward"
+            if above is not None
+            else "given to the Sequential"
+        )
+        exc.add_note(
+            f"in layer {at} ({type(failed).__name__}).backward, on a gradient of shape "
+            f"{grad.shape} {source}: a backward returns dL/dx with its input's shape"
+        )
+    return exc
+
+
 class Sequential(Module):
     """Modules applied in order; backward runs them in reverse.
 
@@ -471,9 +508,14 @@ class Sequential(Module):
         first = 0 if need_input_grad or layers[0].params else self._first_with_parameters()
         if first < 0:
             return None
-        for layer in layers[:first:-1]:
-            grad_out = layer.backward(grad_out)
-        grad_in = layers[first].backward(grad_out, need_input_grad)
+        layer = None
+        try:
+            for layer in layers[:first:-1]:
+                grad_out = layer.backward(grad_out)
+            layer = layers[first]
+            grad_in = layer.backward(grad_out, need_input_grad)
+        except Exception as exc:  # a layer of the user's own went wrong: say which
+            raise _backward_failure(layers, layer, grad_out, exc) from exc
         return grad_in if need_input_grad else None
 
     def _first_with_parameters(self) -> int:

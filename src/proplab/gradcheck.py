@@ -204,6 +204,14 @@ def gradcheck(
     target.zero_grad()
     target.forward(x)
     grad_x = target.backward(weights)
+    if check_inputs:
+        _check_input_gradient(target, x, grad_x, result)
+    if out.dtype != np.float64:
+        # a float64 nudge of 1e-6 is lost in float32's ~1e-7 relative round-off
+        result.notes.append(
+            f"{type(target).__name__}.forward returned {out.dtype}, not float64: central "
+            "differences of eps = 1e-6 drown in its round-off (compute in float64)"
+        )
     analytic = {name: p.grad.copy() for name, p in target.named_parameters()}
     # backward must add into .grad: a second backward without zero_grad adds as much again
     target.forward(x)
@@ -267,7 +275,80 @@ def gradcheck(
     _note_non_finite(result, analytics)
     if result.worst > tolerance:
         _explain_failure(result, analytics, numeric, valids, roundoff)
+        arrays = {name: array for name, array, _ in checked}
+        _note_kinks(result, scalar, arrays, analytics, numeric, valids, eps)
     return result
+
+
+def _check_input_gradient(
+    target: Module, x: np.ndarray, grad_x: object, result: GradcheckResult
+) -> None:
+    """Refuse a backward that returned no array (``return`` forgotten); note a wrong shape."""
+    name = type(target).__name__
+    if not isinstance(grad_x, np.ndarray):
+        got = "None" if grad_x is None else f"a {type(grad_x).__name__}"
+        hint = " (did you forget `return`?)" if grad_x is None else ""
+        raise TypeError(
+            f"{name}.backward returned {got}{hint}: it must return dL/dx, a NumPy array "
+            f"of its input's shape {x.shape}"
+        )
+    if grad_x.shape != x.shape:
+        result.notes.append(
+            f"input: {name}.backward returned shape {grad_x.shape} for an input of shape "
+            f"{x.shape}: dL/dx has the input's shape (one row per sample: no sum over them)"
+        )
+
+
+# at most this many of a failed array's worst entries are probed for a kink
+KINK_PROBES = 20
+
+
+def _note_kinks(
+    result: GradcheckResult,
+    scalar: Callable[[], float],
+    arrays: dict[str, np.ndarray],
+    analytic: dict[str, np.ndarray],
+    numeric: dict[str, np.ndarray],
+    valid: dict[str, np.ndarray],
+    eps: float,
+) -> None:
+    """Say so when a failure sits on a kink the check did not know of (an activation of
+    the user's own, say a ReLU, with an input exactly at 0): there the derivatives from
+    the left and from the right differ, the central difference is their mean, and a
+    correct backward matches one side of it. Probes a failed array's worst entries."""
+    kinked: list[str] = []
+    for name, error in result.errors.items():
+        if not result.tolerance < error < math.inf or name not in numeric:
+            continue
+        a, array = analytic[name], arrays[name]
+        if a.shape != array.shape:
+            continue
+        gap = np.where(valid[name], np.abs(a - numeric[name]), 0.0).ravel()
+        worst = np.argsort(gap)[::-1][:KINK_PROBES]
+        base, hits = scalar(), 0
+        for i in worst[gap[worst] > 0]:
+            at = np.unravel_index(i, array.shape)  # in place: a parameter may be a view
+            old, slope = array[at], float(a[at])
+            array[at] = old + eps
+            right = (scalar() - base) / eps
+            array[at] = old - eps
+            left = (base - scalar()) / eps
+            array[at] = old
+            scale = max(abs(left), abs(right), abs(slope), 1e-12)
+            one_side = min(abs(slope - left), abs(slope - right))
+            # smooth: left and right differ by ~eps * f'' (tiny); at a kink by O(1)
+            if abs(right - left) > 0.1 * scale and one_side <= 1e-3 * scale:
+                hits += 1
+        if hits:
+            kinked.append(f"{name} ({hits} of {min(worst.size, KINK_PROBES)} worst entries)")
+    if kinked:
+        result.notes.append(
+            f"{', '.join(kinked)}: the function has a kink there (its slope from the left "
+            "and from the right differ, e.g. a ReLU input exactly at 0) and the backward "
+            "matches one side: a central difference at a kink is not a derivative, so this "
+            "may well not be a backward error (check on other inputs: random x, non-zero "
+            "biases)"
+        )
 
 
 def _compared_error(
