@@ -160,3 +160,38 @@ def test_html_bullets_code_and_tables(tmp_path: Path):
 
 def test_empty_code_marks_stay_text_in_html_as_in_markdown():
     assert inline("a `` b") == "a `` b" and md_text("a `` b") == "a \\`\\` b"
+
+
+def test_html_numbers_do_not_break_and_tables_scroll_in_their_own_box(tmp_path: Path):
+    table = Table(["lr", "final loss", "XOR"], [["1e-06", "2.14e-03 ± 1.1e-03", "100.0 ± 0.0 %"]])
+    page = to_html(Document("T", [table]), tmp_path)
+    style = page[page.index("<style>") : page.index("</style>")]
+    assert re.search(r"td\.r, \.nw \{ white-space: nowrap; \}", style)
+    assert re.search(r"div\.table \{ overflow-x: auto;", style)
+    assert re.search(r'<div class="table">\n<table>.*</table>\n</div>', page, re.S)
+    # numbers kept whole, in the left (setting) column too: "1e-" / "06" read as another value
+    assert '<td><span class="nw">1e-06</span></td>' in page
+    assert '<td class="r"><span class="nw">2.14e-03 ± 1.1e-03</span></td>' in page
+    assert '<td class="r"><span class="nw">100.0 ± 0.0 %</span></td>' in page
+    setting = to_html(Document("T", [Table(["setting", "n"], [["lr=1e-06, tanh", "3"]])]), tmp_path)
+    assert '<td>lr=<span class="nw">1e-06</span>, tanh</td>' in setting
+
+
+def test_html_figures_link_to_their_png_and_wide_ones_scroll(tmp_path: Path):
+    from matplotlib.figure import Figure as MplFigure
+
+    (tmp_path / "figures").mkdir()
+    for name, inches in (("wide.png", (16.0, 3.0)), ("narrow.png", (6.0, 3.0))):
+        fig = MplFigure(figsize=inches)
+        fig.savefig(tmp_path / "figures" / name, dpi=120)
+    doc = Document("T", [Figure("figures/wide.png", "w"), Figure("figures/narrow.png", "n")])
+    page = to_html(doc, tmp_path)
+    # the full-size PNG beside the report, not a second copy of the data URI
+    assert page.count('<a href="figures/wide.png" title="full size"><img src="data:') == 1
+    assert page.count('<a href="figures/narrow.png" title="full size"><img src="data:') == 1
+    assert page.count("data:image/png") == 2
+    assert '<figure class="wide"><div class="scroll"><a href="figures/wide.png"' in page
+    assert "<figure><a href=" in page
+    style = page[page.index("<style>") : page.index("</style>")]
+    assert "figure.wide div.scroll { overflow-x: auto; }" in style
+    assert re.search(r"figure\.wide img \{ min-width: \d+px; \}", style)

@@ -181,3 +181,128 @@ def test_thin_keeps_every_epoch_up_to_the_limit_and_both_ends_beyond():
     np.testing.assert_array_equal(idx, np.linspace(0, 10 * limit + 6, limit).round())
     epochs, median, _, _ = sweep_plots.band([np.arange(10.0 * limit + 7)])
     assert epochs[-1] == 10 * limit + 7 and median[-1] == 10 * limit + 6
+
+
+# ---------------------------------------------------------------- audit 5: curves, colours, rows
+
+
+def test_band_takes_each_bins_true_extremes_not_a_sample_of_them():
+    # a seed whose loss alternates between two values every epoch (period 2), as the lab's
+    # linear seed 2 does: sampling one epoch in ~33 drew its band edge as a comb of spikes
+    n = 20 * sweep_plots.MAX_POINTS
+    alternating = np.where(np.arange(n) % 2 == 0, 0.00876, 0.00967)
+    alternating[1001] = 5.0  # one spike between two plotted epochs
+    assert 1001 not in set(sweep_plots._thin(n))
+    steady = np.full(n, 0.005)
+    epochs, median, low, high = sweep_plots.band([alternating, steady])
+    assert epochs.size == sweep_plots.MAX_POINTS and epochs[0] == 1 and epochs[-1] == n
+    # the true per-bin maximum: each epoch belongs to the plotted epoch nearest it
+    nearest = np.abs(np.arange(n)[:, None] - (epochs - 1)[None, :]).argmin(axis=1)
+    true_high = np.full(epochs.size, -np.inf)
+    np.maximum.at(true_high, nearest, np.maximum(alternating, steady))
+    np.testing.assert_array_equal(high, true_high)
+    assert high.max() == 5.0 and (high == 5.0).sum() == 1  # the spike is in the band
+    assert set(high[high != 5.0]) == {0.00967}  # a smooth edge, not 0.00876 / 0.00967
+    np.testing.assert_array_equal(low, np.full(epochs.size, 0.005))
+    # the median is the median at the plotted epoch itself
+    both = np.stack([alternating, steady])[:, epochs - 1]
+    np.testing.assert_array_equal(median, np.median(both, axis=0))
+
+
+def _line_colours(ax) -> list[str]:
+    from matplotlib.colors import to_hex
+
+    return [to_hex(line.get_color()) for line in ax.get_lines()]
+
+
+def test_the_highlighted_setting_is_black_on_top_and_the_others_keep_the_palette(tmp_path: Path):
+    def falling(rate: float) -> list[np.ndarray]:
+        return [np.geomspace(0.3, rate, 200) * (1 + 0.01 * s) for s in range(3)]
+
+    curves = {"XOR": [CurveSet("100", falling(1e-1)), CurveSet("1", falling(1e-4)),
+                      CurveSet("0.1", falling(1e-2))]}  # fmt: skip
+    fig = sweep_plots.learning_curves(curves, tmp_path / "c.png", highlight="1")
+    ax = fig.axes[0]
+    assert _line_colours(ax) == [sweep_plots.PALETTE[0], "#000000", sweep_plots.PALETTE[1]]
+    lines = ax.get_lines()
+    assert lines[1].get_linestyle() == "-"
+    assert lines[1].get_zorder() > max(lines[0].get_zorder(), lines[2].get_zorder())
+    legend = fig.legends[0]
+    from matplotlib.colors import to_hex
+
+    assert [to_hex(h.get_color()) for h in legend.legend_handles] == _line_colours(ax)
+    # without it, nothing is black: the first setting takes the palette's first colour
+    fig = sweep_plots.learning_curves(curves, tmp_path / "d.png")
+    assert _line_colours(fig.axes[0]) == list(sweep_plots.PALETTE[:3])
+
+
+def test_curves_on_top_of_each_other_are_striped_and_share_a_legend_entry(tmp_path: Path):
+    rng = np.random.default_rng(0)
+    plateau = [0.25 + 1e-4 * rng.standard_normal(300) for _ in range(3)]
+    learns = [np.geomspace(0.25, 1e-4, 300) for _ in range(3)]
+    # four rates stuck at 0.25 on XOR; on linear "0.1" learns, the other three stay stuck
+    curves = {
+        "linear": [CurveSet("1", learns), CurveSet("0.1", learns)]
+        + [CurveSet(lr, plateau) for lr in ("0.01", "0.001", "1e-06")],
+        "XOR": [CurveSet("1", learns)]
+        + [CurveSet(lr, plateau) for lr in ("0.1", "0.01", "0.001", "1e-06")],
+    }
+    fig = sweep_plots.learning_curves(curves, tmp_path / "c.png", legend_title="lr")
+    legend = fig.legends[0]
+    # the three stuck everywhere are one entry; "0.1" keeps its own (it learns on linear)
+    assert [t.get_text() for t in legend.get_texts()] == [
+        "1",
+        "0.1",
+        "0.01, 0.001, 1e-06\n(same curve)",
+    ]
+    assert "striped" in legend.get_title().get_text()
+    xor = fig.axes[1]
+    dashed = [ln for ln in xor.get_lines() if isinstance(ln.get_linestyle(), str) is False
+              or ln.get_linestyle() not in ("-", "None")]  # fmt: skip
+    # on XOR, the four stuck rates take turns along one line: four colours, four offsets
+    from matplotlib.colors import to_hex
+
+    assert sorted(to_hex(ln.get_color()) for ln in dashed) == sorted(sweep_plots.PALETTE[1:5])
+    offsets = {ln._unscaled_dash_pattern[0] for ln in dashed}
+    assert len(offsets) == 4
+    # "1" lies on nothing: one solid line, in each panel
+    solid = [ln for ln in xor.get_lines() if to_hex(ln.get_color()) == sweep_plots.PALETTE[0]]
+    assert [ln.get_linestyle() for ln in solid] == ["-"]
+
+
+def test_accuracy_dots_never_colour_a_dataset_as_a_class(tmp_path: Path):
+    from matplotlib.colors import to_hex
+
+    from proplab.plots import CLASS_COLORS
+
+    sets = [DotSet(s, ds, [0.9, 1.0]) for s in ("a", "b") for ds in ("linear", "XOR", "moons")]
+    fig = sweep_plots.accuracy_dots(sets, tmp_path / "a.png")
+    handles = fig.legends[0].legend_handles[:3]
+    colours = [to_hex(h.get_color()) for h in handles]
+    assert len(set(colours)) == 3
+    assert not {c.lower() for c in CLASS_COLORS} & set(colours)
+    from matplotlib.collections import PathCollection
+
+    scatters = [c for c in fig.axes[0].collections if isinstance(c, PathCollection)]
+    dots = {to_hex(c.get_facecolor()[0]) for c in scatters}
+    assert len(dots) == 3
+    assert not {c.lower() for c in CLASS_COLORS} & dots
+
+
+def test_each_boundary_row_is_as_tall_as_its_own_panels(tmp_path: Path):
+    # moons (3.5 x 2 at equal scales) above two square datasets: sized by the tallest
+    # panel of the grid, the moons row left an empty band under its panels
+    rng = np.random.default_rng(0)
+    wide_x = np.column_stack([rng.uniform(-1.0, 2.5, 40), rng.uniform(-0.5, 1.5, 40)])
+    square_x = rng.uniform(-1.0, 1.0, (40, 2))
+    rows = [_panels(wide_x, [f"s{i}\n90 %" for i in range(4)])]
+    rows += [_panels(square_x, [f"s{i}\n90 %" for i in range(4)]) for _ in range(2)]
+    fig = sweep_plots.decision_boundaries(rows, tmp_path / "b.png", row_labels=["m", "a", "b"])
+    ratios = fig.axes[0].get_gridspec().get_height_ratios()
+    assert ratios[0] < 0.8 * ratios[1] and ratios[1] == ratios[2]
+    renderer = _renderer(fig)
+    grid = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
+    tops = [grid[4 * r].get_window_extent(renderer).y1 for r in range(3)]
+    bottoms = [grid[4 * r].get_window_extent(renderer).y0 for r in range(3)]
+    gaps = [bottoms[0] - tops[1], bottoms[1] - tops[2]]  # pixels between rows' panels
+    assert abs(gaps[0] - gaps[1]) < 0.1 * fig.dpi  # no extra band under the short row

@@ -25,12 +25,16 @@ table { border-collapse: collapse; margin: .6rem 0 1rem; font-size: .92rem; }
 th, td { border: 1px solid #d8d8de; padding: .25rem .6rem; }
 th { background: #f2f2f5; }
 td.r, th.r { text-align: right; font-variant-numeric: tabular-nums; }
+td.r, .nw { white-space: nowrap; }
+div.table { overflow-x: auto; max-width: 100%; }
 p.caption { font-style: italic; margin: 1rem 0 .2rem; }
 figure { margin: 1rem 0 1.6rem; }
 figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
 figure.wide { width: max-content; max-width: calc(100vw - 2.4rem);
               position: relative; left: 50%; transform: translateX(-50%); }
 figure.wide figcaption { max-width: 1100px; margin: 0 auto; }
+figure.wide div.scroll { overflow-x: auto; }
+figure.wide img { min-width: 1200px; }
 figcaption { font-style: italic; color: #555; font-size: .92rem; }
 code, pre { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: .9em;
             background: #f5f5f7; border-radius: 4px; }
@@ -100,13 +104,7 @@ def to_html(doc: Document, root: Path) -> str:
         elif isinstance(b, Table):
             parts.append(_table(b))
         elif isinstance(b, Figure):
-            src = data_uri(root / b.path)
-            alt = html.escape(b.alt or b.caption)
-            wide = ' class="wide"' if png_width((root / b.path).read_bytes()) > WIDE_PX else ""
-            parts.append(
-                f'<figure{wide}><img src="{src}" alt="{alt}">'
-                f"<figcaption>{inline(b.caption)}</figcaption></figure>"
-            )
+            parts.append(_figure(b, root))
         elif isinstance(b, Code):
             parts.append(f"<pre><code>{html.escape(b.text)}</code></pre>")
     if open_section:
@@ -115,23 +113,63 @@ def to_html(doc: Document, root: Path) -> str:
     return "\n".join(parts)
 
 
+def _figure(b: Figure, root: Path) -> str:
+    """A figure, embedded, as a link to its PNG file beside the report (full size, to zoom).
+
+    The link is the figure's path relative to ``root``, where report.html is written
+    (the figures/ folder and the run folders sit beside it); a copy of the page mailed
+    on its own still shows every figure, only the links lead nowhere. A wide figure
+    scrolls sideways in a narrow window at a readable 1200 pixels, the page itself not.
+    """
+    src = data_uri(root / b.path)
+    alt = html.escape(b.alt or b.caption)
+    href = html.escape(Path(b.path).as_posix(), quote=True)
+    img = f'<a href="{href}" title="full size"><img src="{src}" alt="{alt}"></a>'
+    caption = f"<figcaption>{inline(b.caption)}</figcaption>"
+    if png_width((root / b.path).read_bytes()) > WIDE_PX:
+        return f'<figure class="wide"><div class="scroll">{img}</div>{caption}</figure>'
+    return f"<figure>{img}{caption}</figure>"
+
+
+# a number whose exponent, "± std" or "%" a browser would break onto the next line:
+# 2.14e-03, 1e-06, 100.0 ± 0.0 %, 3.5 %
+_NUMBER = r"[-+\u2212]?\d[\d,]*(?:\.\d+)?(?:e[-+]?\d+)?"
+_UNBREAKABLE = re.compile(rf"(?<![\w.]){_NUMBER}(?:\s*±\s*{_NUMBER})?(?:\s*%)?(?![\w])")
+
+
+def _cell(text: str) -> str:
+    """A table cell's text as HTML, its numbers (with exponent, std and %) kept whole."""
+
+    def keep(m: re.Match[str]) -> str:
+        token = m.group(0)
+        if not re.search(r"[e±%]", token):
+            return token  # nothing in it a line could break at
+        return f'<span class="nw">{token}</span>'
+
+    return _UNBREAKABLE.sub(keep, inline(text))
+
+
 def _table(t: Table) -> str:
     align = t.align or "l" + "r" * (len(t.header) - 1)
     cls = [' class="r"' if a == "r" else "" for a in align]
     # the caption goes above as a paragraph: a <caption> wraps to the table's (narrow) width
-    rows = [f'<p class="caption">{inline(t.caption)}</p>'] if t.caption else []
+    # in a box that scrolls sideways by itself: a wide table must not widen the page
+    rows = ['<div class="table">']
+    if t.caption:
+        rows.append(f'<p class="caption">{inline(t.caption)}</p>')
     rows.append("<table>")
     rows.append(
         "<thead><tr>"
-        + "".join(f"<th{c}>{inline(h)}</th>" for c, h in zip(cls, t.header, strict=True))
+        + "".join(f"<th{c}>{_cell(h)}</th>" for c, h in zip(cls, t.header, strict=True))
         + "</tr></thead>"
     )
     rows.append("<tbody>")
     for row in t.rows:
         rows.append(
             "<tr>"
-            + "".join(f"<td{c}>{inline(v)}</td>" for c, v in zip(cls, row, strict=True))
+            + "".join(f"<td{c}>{_cell(v)}</td>" for c, v in zip(cls, row, strict=True))
             + "</tr>"
         )
     rows.append("</tbody></table>")
+    rows.append("</div>")
     return "\n".join(rows)

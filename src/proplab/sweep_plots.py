@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
+from matplotlib.legend_handler import HandlerTuple
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
@@ -24,6 +25,11 @@ from proplab.plots import CLASS_COLORS, _save, fit_text
 PALETTE = (
     "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
     "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22",
+)  # fmt: skip
+# the accuracy dots' datasets: none of them the blue and red that mean class 1 and class 0
+# in every boundary figure of the same report (CLASS_COLORS), nor a curves figure's first
+DATASET_COLORS = (
+    "#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666",
 )  # fmt: skip
 # P(class 1) from 0 (red, class 0) through white to 1 (blue, class 1): the handout's
 # colours, paled so that the data points (full colour, black rim) stay visible on top
@@ -60,23 +66,54 @@ def _thin(n: int) -> np.ndarray:
     return np.unique(np.linspace(0, n - 1, MAX_POINTS).round().astype(np.int64))
 
 
+def _bins(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(points, starts)``: the epochs to plot (:func:`_thin`) and the bins they stand for.
+
+    Bin ``k`` runs from ``starts[k]`` to ``starts[k + 1]`` (the last to ``n``): every epoch
+    belongs to the plotted point nearest it, so the bins tile ``0..n-1`` with no gap.
+    """
+    points = _thin(n)
+    starts = np.concatenate([[0], (points[:-1] + points[1:] + 1) // 2])
+    return points, starts
+
+
 def band(losses: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``(epochs, median, low, high)`` over seeds, epoch by epoch, thinned for plotting.
 
     Runs shorter than the longest (diverged or stopped early) count only where
     they exist; non-finite losses are ignored. Epochs are 1-based.
+
+    The min, max and median over the seeds are taken at every epoch first; a long
+    run then keeps about MAX_POINTS plotted epochs, each standing for the bin of
+    epochs nearest it: ``low`` is the least of that bin's minima and ``high`` the
+    greatest of its maxima, so the band holds every seed's every epoch (sampling
+    one epoch in ~33 drew a loss that alternates between two values as a comb of
+    spikes, and could miss a true extreme). ``median`` is the median at the plotted
+    epoch itself (the bin's median of medians where every seed is missing there).
     """
     length = max(len(a) for a in losses)
-    idx = _thin(length)
-    stack = np.full((len(losses), idx.size), np.nan)
+    stack = np.full((len(losses), length), np.nan)
     for i, a in enumerate(losses):
-        a = np.asarray(a, dtype=np.float64)
-        keep = idx < a.size
-        stack[i, keep] = a[idx[keep]]
+        a = np.asarray(a, dtype=np.float64).reshape(-1)
+        stack[i, : a.size] = a
     stack[~np.isfinite(stack)] = np.nan
     has = ~np.all(np.isnan(stack), axis=0)  # nan-reductions warn on all-NaN columns
-    stack, idx = stack[:, has], idx[has]
-    return idx + 1, np.nanmedian(stack, axis=0), np.nanmin(stack, axis=0), np.nanmax(stack, axis=0)
+    median = np.full(length, np.nan)
+    low, high = median.copy(), median.copy()
+    median[has] = np.nanmedian(stack[:, has], axis=0)
+    low[has] = np.nanmin(stack[:, has], axis=0)
+    high[has] = np.nanmax(stack[:, has], axis=0)
+    points, starts = _bins(length)
+    if points.size < length:  # thinned: reduce each bin (fmin/fmax skip NaN)
+        low = np.fmin.reduceat(low, starts)
+        high = np.fmax.reduceat(high, starts)
+        at = median[points]
+        for k in np.flatnonzero(np.isnan(at) & np.isfinite(low)):
+            stop = starts[k + 1] if k + 1 < starts.size else length
+            at[k] = np.nanmedian(median[starts[k] : stop])
+        median = at
+    keep = np.isfinite(low)
+    return points[keep] + 1, median[keep], low[keep], high[keep]
 
 
 @dataclass
@@ -95,7 +132,7 @@ def _legend_layout(labels: Sequence[str], width: float, height: float = 4.2) -> 
     characters, it goes under the panels, in as few rows as its columns allow
     within 13 inches (spread evenly); the figure widens to 9 inches at least.
     """
-    longest = max((len(label) for label in labels), default=0)
+    longest = max((len(line) for label in labels for line in label.split("\n")), default=0)
     if len(labels) <= 10 and longest <= 28:
         return _LegendLayout(width, height, below=False, columns=1)
     column = CHAR_INCHES * longest + 0.8  # inches: the text plus the line sample
@@ -104,7 +141,80 @@ def _legend_layout(labels: Sequence[str], width: float, height: float = 4.2) -> 
     columns = math.ceil(len(labels) / math.ceil(len(labels) / fits))
     width = max(width, 9.0, min(MAX_WIDTH, columns * column + 0.4))
     rows = math.ceil(len(labels) / columns)
-    return _LegendLayout(width, height + 0.6 + 0.24 * rows, below=True, columns=columns)
+    lines = max(label.count("\n") + 1 for label in labels)  # a row is as tall as its tallest
+    return _LegendLayout(width, height + 0.6 + 0.24 * rows * lines, below=True, columns=columns)
+
+
+HIGHLIGHT_COLOR = "black"  # the reference setting's line, the same in every curves figure
+LINE_WIDTH = 1.6  # points
+AXES_INCHES = 3.0  # about the height of a curves panel (4.2 inches less titles and ticks)
+# median lines within a line's width of each other: at half their epochs or more they are
+# drawn striped where they meet; at 95 % in every panel they share a legend entry too
+STRIPE_SHARE = 0.5
+SAME_SHARE = 0.95
+STRIPE_POINTS = 9.0  # length of each setting's dash where curves share a line
+
+
+def _line_tolerance(bands: Sequence[dict[str, tuple[np.ndarray, ...]]]) -> float:
+    """How far apart (in natural log of the loss) two curves can be and still hide each
+    other: one line's width on the log axis the figure will draw (its span of decades,
+    over about AXES_INCHES)."""
+    lows = [b[2][(b[2] > 0) & (b[3] < 1e100)] for drawn in bands for b in drawn.values()]
+    highs = [b[3][(b[2] > 0) & (b[3] < 1e100)] for drawn in bands for b in drawn.values()]
+    lows = [x for x in lows if x.size]
+    if not lows:
+        return 0.0
+    low = min(float(x.min()) for x in lows)
+    high = max(float(x.max()) for x in highs if x.size)
+    decades = max(0.3, 1.1 * math.log10(high / low))  # matplotlib adds margins
+    return LINE_WIDTH / 72 / AXES_INCHES * decades * math.log(10)
+
+
+def _near(a: tuple[np.ndarray, ...], b: tuple[np.ndarray, ...], tolerance: float) -> np.ndarray:
+    """At each of ``a``'s plotted epochs, whether ``b``'s median line lies on ``a``'s
+    (within ``tolerance``, natural log); all False when they cover different epochs."""
+    (ea, ma), (eb, mb) = a[:2], b[:2]
+    if not np.array_equal(ea, eb):
+        return np.zeros(ea.size, dtype=bool)
+    both = (ma > 0) & (mb > 0)
+    close = np.zeros(ea.size, dtype=bool)
+    close[both] = np.abs(np.log(ma[both] / mb[both])) <= tolerance
+    return close
+
+
+def _overlapping(
+    drawn: dict[str, tuple[np.ndarray, ...]], tolerance: float, share: float
+) -> list[list[str]]:
+    """The labels of one panel in groups whose median lines lie on each other over at
+    least ``share`` of the epochs (joined through any pair), in the panel's order."""
+    labels = list(drawn)
+    group = list(range(len(labels)))  # each label's group: the lowest index joined to it
+    for i in range(len(labels)):
+        for j in range(i + 1, len(labels)):
+            if group[j] == group[i]:
+                continue
+            near = _near(drawn[labels[i]], drawn[labels[j]], tolerance)
+            if near.size and near.sum() >= share * near.size:
+                old, new = max(group[i], group[j]), min(group[i], group[j])
+                group = [new if g == old else g for g in group]
+    return [
+        [lab for lab, g in zip(labels, group, strict=True) if g == k] for k in sorted(set(group))
+    ]
+
+
+def _same_curve_label(labels: Sequence[str]) -> str:
+    """One legend entry for settings sharing a line: ``"relu, leaky_relu (same curve)"``,
+    on two lines when one would not fit a side legend."""
+    text = f"{', '.join(labels)} (same curve)"
+    return text if len(text) <= 28 else f"{', '.join(labels)}\n(same curve)"
+
+
+def _stripe(j: int, k: int) -> tuple[float, tuple[float, float]]:
+    """The dash pattern of the ``j``-th of ``k`` settings sharing a line: their dashes
+    take turns, so each setting's colour shows along it."""
+    seg = STRIPE_POINTS / LINE_WIDTH  # matplotlib counts dashes in line widths
+    period = seg * k
+    return ((period - j * seg) % period, (seg, period - seg))
 
 
 def learning_curves(
@@ -112,41 +222,86 @@ def learning_curves(
     path: str | os.PathLike[str],
     title: str = "",
     legend_title: str = "",
+    highlight: str | None = None,
 ) -> Figure:
     """One panel per dataset: loss against epoch per setting, median line and min-max band over seeds.
 
     The panels share their loss axis, so the datasets can be compared at a glance.
+
+    ``highlight`` names the reference setting (the base model): its line is black and
+    drawn on top, so it looks the same in every figure; the other settings take the
+    palette's colours in order. Where median lines lie on each other (within a line's
+    width, for settings that do so over at least half their epochs) they are drawn in
+    dashes that take turns, each setting's colour in its place, instead of the last one
+    drawn hiding the others; settings on one line over 95 % of the epochs in every panel
+    also share one legend entry, ``"relu, leaky_relu (same curve)"``.
     """
     n = max(1, len(panels))
     labels: list[str] = []
     for sets in panels.values():
         labels += [s.label for s in sets if s.label not in labels]
-    style = {
-        label: (PALETTE[i % len(PALETTE)], LINESTYLES[(i // len(PALETTE)) % len(LINESTYLES)])
-        for i, label in enumerate(labels)
+    bands = [{s.label: band(s.losses) for s in sets if s.losses} for sets in panels.values()]
+    tolerance = _line_tolerance(bands)
+    groups = [_overlapping(drawn, tolerance, STRIPE_SHARE) for drawn in bands]
+    same = [_overlapping(drawn, tolerance, SAME_SHARE) for drawn in bands]
+    # one legend entry for settings that share a line in every panel they appear in
+    shared = {
+        lab: tuple(next((i for i, g in enumerate(gs) if lab in g), -1) for gs in same)
+        for lab in labels
     }
-    legend = _legend_layout(labels, width=min(5.2 * n, MAX_WIDTH))
+    entries: list[list[str]] = []
+    for lab in labels:
+        entry = next((e for e in entries if shared[e[0]] == shared[lab]), None)
+        if entry is not None and any(i >= 0 for i in shared[lab]):
+            entry.append(lab)
+        else:
+            entries.append([lab])
+    style: dict[str, tuple[str, str]] = {}
+    others = [lab for lab in labels if lab != highlight]
+    for k, lab in enumerate(others):
+        style[lab] = (PALETTE[k % len(PALETTE)], LINESTYLES[(k // len(PALETTE)) % len(LINESTYLES)])
+    if highlight in labels:
+        style[highlight] = (HIGHLIGHT_COLOR, "-")
+    entry_labels = [e[0] if len(e) == 1 else _same_curve_label(e) for e in entries]
+    legend = _legend_layout(entry_labels, width=min(5.2 * n, MAX_WIDTH))
     fig = Figure(figsize=(legend.width, legend.height), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, n, squeeze=False, sharey=True)[0])
     band_alpha = 0.18 if len(labels) <= 3 else 0.11  # many overlapping bands turn muddy
-    for ax, (dataset, sets) in zip(axes, panels.items(), strict=False):
-        for s in sets:
-            if not s.losses:
-                continue
-            epochs, med, low, high = band(s.losses)
-            positive = (low > 0) & (high < 1e100)  # what a log axis can show
-            if not np.any(positive):
-                continue
-            c, linestyle = style[s.label]
-            ax.fill_between(
-                epochs[positive],
-                low[positive],
-                high[positive],
-                color=c,
-                alpha=band_alpha,
-                linewidth=0,
-            )
-            ax.plot(epochs[positive], med[positive], color=c, linestyle=linestyle, linewidth=1.6)
+    striped = False
+    for ax, dataset, drawn, panel_groups in zip(axes, panels, bands, groups, strict=False):
+        for group in panel_groups:
+            for j, lab in enumerate(group):
+                epochs, med, low, high = drawn[lab]
+                positive = (low > 0) & (high < 1e100)  # what a log axis can show
+                if not np.any(positive):
+                    continue
+                c, linestyle = style[lab]
+                ax.fill_between(
+                    epochs[positive],
+                    low[positive],
+                    high[positive],
+                    color=c,
+                    alpha=band_alpha,
+                    linewidth=0,
+                )
+                x, y = epochs[positive], med[positive]
+                z = 2.5 if lab == highlight else 2
+                near = np.zeros(x.size, dtype=bool)  # where another one's line lies on it
+                for other in group:
+                    if other != lab:
+                        near |= _near(drawn[lab], drawn[other], tolerance)[positive]
+                if not near.any():
+                    ax.plot(x, y, color=c, linestyle=linestyle, linewidth=LINE_WIDTH, zorder=z)
+                    continue
+                striped = True
+                # apart: solid; together: dashes taking turns, each one's colour in its
+                # place (each piece one point longer at both ends, so the pieces join)
+                grow = np.convolve(near, [1, 1, 1], mode="same") > 0
+                apart = np.convolve(~near, [1, 1, 1], mode="same") > 0
+                ax.plot(x, np.where(apart, y, np.nan), color=c, linestyle=linestyle,
+                        linewidth=LINE_WIDTH, zorder=z)  # fmt: skip
+                ax.plot(x, np.where(grow, y, np.nan), color=c, linestyle=_stripe(j, len(group)),
+                        linewidth=LINE_WIDTH, zorder=z)  # fmt: skip
         ax.set_yscale("log")
         ax.set_title(dataset)
         ax.set_xlabel("epoch")
@@ -155,20 +310,33 @@ def learning_curves(
         ax.grid(True, which="major", color="0.88", linewidth=0.8)
         ax.set_xlim(left=0)
     axes[0].set_ylabel("loss (log scale)")
-    handles = [
-        Line2D([], [], color=style[lab][0], linestyle=style[lab][1], linewidth=2.0, label=lab)
-        for lab in labels
-    ]
-    how = ("line: median over seeds", "band: min to max")
+    handles: list[Line2D | tuple[Line2D, ...]] = []
+    for e in entries:
+        if len(e) == 1:
+            c, linestyle = style[e[0]]
+            handles.append(Line2D([], [], color=c, linestyle=linestyle, linewidth=2.0))
+        else:  # the shared line's colours side by side
+            handles.append(tuple(Line2D([], [], color=style[lab][0], linewidth=2.0) for lab in e))
+    how: tuple[str, ...] = ("line: median over seeds", "band: min to max")
     if all(len(s.losses) <= 1 for sets in panels.values() for s in sets):
         how = ("one run per line",)  # a single seed has no median and no band
+    if striped:
+        how += ("striped: lines on top of each other",)
     if legend.below:  # many or long labels: in columns under the panels
         title_text = (f"{legend_title}. " if legend_title else "") + ", ".join(how)
-        where = {"loc": "outside lower center", "ncols": legend.columns}
+        place = {"loc": "outside lower center", "ncols": legend.columns}
     else:
         title_text = "\n".join(((legend_title,) if legend_title else ()) + how)
-        where = {"loc": "outside right center", "alignment": "left"}
-    fig.legend(handles=handles, frameon=False, title=title_text, title_fontsize=8, **where)
+        place = {"loc": "outside right center", "alignment": "left"}
+    fig.legend(
+        handles,
+        entry_labels,
+        handler_map={tuple: HandlerTuple(ndivide=None, pad=0.0)},
+        frameon=False,
+        title=title_text,
+        title_fontsize=8,
+        **place,
+    )
     if title:
         fig.suptitle(fit_text(title, legend.width - 0.4, fontsize=12))
     _save(fig, path)
@@ -256,7 +424,7 @@ def accuracy_dots(sets: Sequence[DotSet], path: str | os.PathLike[str], title: s
         acc = 100.0 * np.asarray(s.accuracies, dtype=np.float64)
         ok = np.isfinite(acc)
         jitter = rng.uniform(-0.05, 0.05, size=acc.size)
-        c = PALETTE[d % len(PALETTE)]
+        c = DATASET_COLORS[d % len(DATASET_COLORS)]
         ax.scatter(x0 + jitter[ok], acc[ok], s=18, color=c, alpha=0.55, linewidths=0)
         if np.any(~ok):
             any_diverged = True
@@ -284,7 +452,7 @@ def accuracy_dots(sets: Sequence[DotSet], path: str | os.PathLike[str], title: s
             [],
             marker="D",
             linestyle="",
-            color=PALETTE[i % len(PALETTE)],
+            color=DATASET_COLORS[i % len(DATASET_COLORS)],
             markeredgecolor="black",
             label=d,
         )
@@ -420,14 +588,24 @@ def decision_boundaries(
     lines = max((_wrap(p.title).count("\n") + 1 for row in rows for p in row if p), default=2)
     extra = 0.18 * max(0, lines - 2)
     width = min(2.6 * n_cols + 1.2, 16.0)
-    # a row fits its tallest panel: wide data (moons, 3.5 x 2) drawn at equal scales makes
-    # short panels, and a 2.6-inch row would leave them floating, the colour bar above them
-    tallest = max((_height_share(p) for row in rows for p in row if p), default=1.0)
-    row = min(2.6, (width - 1.2) / n_cols * tallest + 0.75)
-    size = (width, (row + extra) * n_rows + 0.6 + (0.3 if extra else 0.0))
+    # each row fits its own tallest panel: wide data (moons, 3.5 x 2) drawn at equal scales
+    # makes short panels, and a 2.6-inch row would leave them floating, the colour bar
+    # above them (and sized by the grid's tallest, a short row left an empty band)
+    tallest = [max((_height_share(p) for p in row if p), default=1.0) for row in rows]
+    drawn = [min(2.6 - 0.75, (width - 1.2) / n_cols * t) for t in tallest]  # the panels
+    # constrained layout gives each row its titles and ticks first (alike in every row),
+    # then splits the rest by height_ratios: the panels' own heights
+    size = (width, sum(drawn) + (0.75 + extra) * n_rows + 0.6 + (0.3 if extra else 0.0))
     fig = Figure(figsize=size, layout="constrained")
     share = _shared_axes(rows)  # datasets of different ranges get their own axes
-    axes = fig.subplots(n_rows, n_cols, squeeze=False, sharex=share, sharey=share)
+    axes = fig.subplots(
+        n_rows,
+        n_cols,
+        squeeze=False,
+        sharex=share,
+        sharey=share,
+        gridspec_kw={"height_ratios": drawn},
+    )
     image = None
     for r, row in enumerate(rows):
         for c in range(n_cols):
