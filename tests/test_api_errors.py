@@ -6,7 +6,19 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from proplab import Conv1d, Flatten, Linear, conv_net, mlp
+from proplab import (
+    SGD,
+    Conv1d,
+    CrossEntropyLoss,
+    Flatten,
+    Linear,
+    MSELoss,
+    conv_net,
+    fit,
+    generate_xor_easy,
+    mlp,
+    one_hot,
+)
 
 
 def rng():
@@ -139,3 +151,54 @@ def test_mlp_activation_must_make_a_module(bad):
 def test_mlp_rng_of_the_wrong_type():
     with pytest.raises(TypeError, match="rng must be a numpy Generator .*got int 0"):
         mlp(2, 3, 1, rng=0)
+
+
+# ---------------------------------------------------------------- fit's arguments in their places
+# (a student's slips: each failed deep inside the training loop)
+
+
+def test_fit_names_a_class_passed_for_an_instance_and_arguments_out_of_order():
+    x, y = generate_xor_easy()
+    model = mlp(2, 4, 1, rng=np.random.default_rng(0))
+    sgd = SGD(model.parameters(), lr=1.0)
+    head = "fit takes (model, loss_fn, optimizer, x, y, epochs): "
+    cases = [
+        ((model, MSELoss, sgd), "loss_fn is the class MSELoss, not an instance of it: pass e.g. proplab.MSELoss()"),
+        ((model, MSELoss(), SGD), "optimizer is the class SGD, not an instance of it: pass e.g. proplab.SGD(model.parameters(), lr=1.0)"),
+        ((model, sgd, MSELoss()), "loss_fn got an optimizer (SGD), which belongs in optimizer: arguments in the wrong order?"),
+        ((MSELoss(), model, sgd), "model got a loss (MSELoss), which belongs in loss_fn: arguments in the wrong order?"),
+    ]  # fmt: skip
+    before = {k: v.copy() for k, v in model.state_dict().items()}
+    for args, message in cases:
+        with pytest.raises(TypeError) as err:
+            fit(*args, x, y, epochs=2)
+        assert str(err.value) == head + message
+    # refused before anything ran: the weights are untouched
+    assert all(np.array_equal(before[k], v) for k, v in model.state_dict().items())
+    assert fit(model, MSELoss(), sgd, x, y, epochs=2).epochs_run == 2  # in order: trains
+
+
+def test_class_labels_for_a_model_with_several_outputs_point_to_one_hot():
+    labels = np.array([0, 2, 1, 2])
+    x = np.random.default_rng(0).normal(size=(4, 2))
+    model = mlp(2, 8, 3, rng=np.random.default_rng(0))
+    with pytest.raises(ValueError) as err:
+        fit(model, MSELoss(), SGD(model.parameters(), lr=1.0), x, labels.reshape(-1, 1), epochs=1)
+    assert str(err.value) == (
+        "MSELoss: target shape (4, 1) does not fit predictions (4, 3); accepted: (n, out) = "
+        "(4, 3), or stacked (*R, n, out) (class labels for 3 outputs: proplab.one_hot(labels, 3))"
+    )
+    with pytest.raises(ValueError) as err:
+        fit(model, MSELoss(), SGD(model.parameters(), lr=1.0), x, labels, epochs=1)
+    assert str(err.value).endswith(
+        "one column is y.reshape(-1, 1) (class labels for a model with C > 1 outputs: "
+        "proplab.one_hot(y, C), or CrossEntropyLoss with labels y.reshape(-1, 1))"
+    )
+    # both ways it points to work
+    sgd = SGD(model.parameters(), lr=1.0)
+    assert fit(model, MSELoss(), sgd, x, one_hot(labels, 3), epochs=2).epochs_run == 2
+    ce = fit(model, CrossEntropyLoss(), sgd, x, labels.reshape(-1, 1), epochs=2)
+    assert ce.epochs_run == 2
+    # one output and labels (n,): still the reshape hint
+    with pytest.raises(ValueError, match=r"\(labels \(n,\) need \.reshape\(-1, 1\)\)"):
+        MSELoss()(np.zeros((4, 1)), np.zeros(4))

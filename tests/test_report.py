@@ -1350,3 +1350,25 @@ def test_figures_name_the_lowest_seed_and_skip_a_diverged_runs_units(monkeypatch
     # one setting whose lowest seed diverged: no hidden units drawn (nor its model read)
     single = _view({"1": _diverge(_runs("1", 1.0, [0.5] * 2), [0])})
     assert report_figures._unit_figures(single, tmp_path, "figures") == []
+
+
+def test_the_base_setting_of_each_lab_experiment_is_found_for_its_black_curve():
+    from proplab.report_figures import base_setting
+    from proplab.sweep import load_spec
+
+    spec = load_spec(Path(report.__file__).parent / "suites" / "lab.toml")
+    assert {e.name: base_setting(e) for e in spec.experiments} == {
+        "baseline": None,  # one setting: nothing to single out
+        "lr": "1",
+        "hidden": "10",
+        "no_activation": "sigmoid (lab)",
+        "bias": "with biases (lab)",
+        "optimizer": "sgd",  # its own base: sgd at lr 0.1
+        "activation": "sigmoid",
+        "conv": "MLP (lab)",
+    }
+    two_axes = parse_spec(
+        "[vary]\nlr = [1.0, 0.1]\nactivation = ['sigmoid', 'tanh']\n", Path("s.toml"),
+        check_build=False,
+    )  # fmt: skip
+    assert base_setting(two_axes.experiments[0]) is None

@@ -54,7 +54,14 @@ def _as_target(loss: Loss, pred: np.ndarray, target: np.ndarray) -> np.ndarray:
     if type(target) is not np.ndarray:
         target = np.asarray(target)
     if target.shape[-2:] != pred.shape[-2:]:
-        hint = " (labels (n,) need .reshape(-1, 1))" if target.ndim == 1 else ""
+        classes = pred.shape[-1]
+        if classes > 1 and target.ndim >= 1 and (target.ndim == 1 or target.shape[-1] == 1):
+            # class labels for a model with several outputs: a column of them cannot fit
+            hint = f" (class labels for {classes} outputs: proplab.one_hot(labels, {classes}))"
+        elif target.ndim == 1:
+            hint = " (labels (n,) need .reshape(-1, 1))"
+        else:
+            hint = ""
         raise ValueError(
             f"{type(loss).__name__}: target shape {target.shape} does not fit predictions "
             f"{pred.shape}; accepted: (n, out) = {pred.shape[-2:]}, or stacked "

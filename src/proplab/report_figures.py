@@ -23,6 +23,7 @@ from proplab.report_data import (
 )
 from proplab.report_doc import Figure, Para
 from proplab.report_text import setting_name
+from proplab.sweep_spec import Experiment
 
 
 def experiment_figures(v: ExperimentView, out: Path, folder: str) -> list[Figure | Para]:
@@ -48,6 +49,7 @@ def experiment_figures(v: ExperimentView, out: Path, folder: str) -> list[Figure
         out / rel,
         title=f"{exp.title}: learning curves",
         legend_title="" if single else axis,
+        highlight=None if single else base_setting(exp),
     )
     figures.append(
         Figure(
@@ -185,6 +187,21 @@ def _constant_units(dataset: str, layers: list[np.ndarray], kinds: list[str]) ->
         f"sees {'it' if len(flat) == 1 else 'them'} as (almost) a constant, a bias rather "
         "than a feature."
     )
+
+
+def base_setting(exp: Experiment) -> str | None:
+    """The label of the setting that is the experiment's base configuration (the lab
+    model in the lab's suite; drawn black in its curves), or None when no single setting
+    of a one-axis experiment is."""
+    axes = exp.setting_axes
+    if len(axes) != 1:
+        return None
+    hits = [
+        s.label
+        for s in axes[0].settings
+        if all(k in exp.base and exp.base[k] == v for k, v in s.values.items())
+    ]
+    return hits[0] if len(hits) == 1 else None
 
 
 Row = list[sweep_plots.BoundaryPanel | None]

@@ -305,6 +305,7 @@ def fit(
     Ctrl-C stops it with ``"interrupted"``. Either way the model and the
     history so far are kept.
     """
+    _check_roles(model, loss_fn, optimizer)
     # overflow on the way to divergence is reported once, as "diverged", not as
     # a stream of NumPy warnings (and the sigmoid can skip its overflow clamp)
     with overflow_ignored():
@@ -324,6 +325,35 @@ def fit(
             callback,
             callback_every,
         )
+
+
+_ROLES = "fit takes (model, loss_fn, optimizer, x, y, epochs)"
+
+
+def _check_roles(model: object, loss_fn: object, optimizer: object) -> None:
+    """Refuse a class where an instance belongs (``MSELoss`` for ``MSELoss()``) and
+    arguments in the wrong places, naming what was passed; they failed deep inside the
+    loop ("forward() missing 1 required positional argument: 'target'")."""
+    for value, role, kind, example in (
+        (model, "model", Module, "proplab.mlp(2, 10, 1)"),
+        (loss_fn, "loss_fn", Loss, "proplab.MSELoss()"),
+        (optimizer, "optimizer", Optimizer, "proplab.SGD(model.parameters(), lr=1.0)"),
+    ):
+        if isinstance(value, type):
+            raise TypeError(
+                f"{_ROLES}: {role} is the class {value.__name__}, not an instance of it: "
+                f"pass e.g. {example}"
+            )
+        for other, what, other_kind in (
+            ("model", "a model", Module),
+            ("loss_fn", "a loss", Loss),
+            ("optimizer", "an optimizer", Optimizer),
+        ):
+            if other != role and isinstance(value, other_kind) and not isinstance(value, kind):
+                raise TypeError(
+                    f"{_ROLES}: {role} got {what} ({type(value).__name__}), which belongs in "
+                    f"{other}: arguments in the wrong order?"
+                )
 
 
 def _as_arrays(*arrays: object) -> tuple[np.ndarray, ...]:
@@ -404,6 +434,12 @@ def _fit(
             raise ValueError(
                 f"{name} must be (n, columns) (or stacked (*R, n, columns)), got shape "
                 f"{np.shape(a)}; one column is {name}.reshape(-1, 1)"
+                + (
+                    " (class labels for a model with C > 1 outputs: proplab.one_hot(y, C),"
+                    " or CrossEntropyLoss with labels y.reshape(-1, 1))"
+                    if name == "y"
+                    else ""
+                )
             )
         if a.dtype.kind in "fc" and not np.isfinite(a).all():
             # caught here, once: in training it would look like a learning-rate problem
