@@ -501,10 +501,23 @@ def test_a_deep_sigmoid_network_within_round_off_passes_and_a_one_percent_bug_do
     # differences by ~5e-11, well inside their round-off (~2e-9) but 1.8e-6 relative:
     # `proplab gradcheck --hidden 4 4 4` reported FAILED on this correct network
     from proplab.config import RunConfig
-    from proplab.model_check import check_config
+    from proplab.model_check import check_config, format_check
 
     check = check_config(RunConfig(hidden=[4, 4, 4]))
-    assert check.ok and check.worst < 1e-6
+    assert check.ok and check.any_within_roundoff
+    # the error shown is the plain relative error, whatever the tolerance (it was
+    # divided by round-off / tolerance: 1.5e-7 at 1e-6, 1.5e-13 at 1e-12)
+    assert check.worst == pytest.approx(1.84e-6, rel=0.02)
+    for tolerance in (1e-3, 1e-9, 1e-12):
+        other = check_config(RunConfig(hidden=[4, 4, 4]), tolerance=tolerance)
+        assert other.ok and [r.shown for r in other.rows] == [r.shown for r in check.rows]
+    text = format_check(check)
+    assert "1.8e-06  (within round-off)" in text
+    assert text.splitlines()[-1].startswith(
+        "gradcheck ok: worst relative error 1.8e-06 (within round-off; tolerance 1e-06) over "
+    )
+    at_1e3 = format_check(check_config(RunConfig(hidden=[4, 4, 4]), tolerance=1e-3))
+    assert "within round-off" not in at_1e3 and "1.8e-06 <= 0.001 over" in at_1e3
 
     right = Sigmoid.backward
 
@@ -808,3 +821,21 @@ def test_a_float32_forward_is_named_when_the_check_fails():
         "Float32Tanh.forward returned float32, not float64: central differences of eps = "
         "1e-6 drown in its round-off (compute in float64)"
     ) in result.notes
+
+
+def test_printed_errors_are_relative_errors_whatever_the_tolerance():
+    # a TA tightening the tolerance saw the errors shrink with it (1.5e-7 at 1e-6,
+    # 1.5e-13 at 1e-12): they were divided by the round-off over the tolerance
+    from proplab.config import RunConfig, build_model
+
+    x, _ = generate_xor_easy()
+    model = build_model(RunConfig(hidden=[4, 4, 4]), 2, 1)
+    loose, strict = (gradcheck(model, x[:4], tolerance=t) for t in (1e-6, 1e-12))
+    assert loose.ok and strict.ok
+    assert loose.relative == strict.relative
+    assert loose.relative["0.weight"] == pytest.approx(1.84e-6, rel=0.02)
+    assert [n for n in loose.errors if loose.within_roundoff(n)] == ["0.weight"]
+    assert str(loose).splitlines()[1] == "        0.weight: 1.84e-06  (within round-off)"
+    assert str(strict).splitlines()[0] == "           input: 6.41e-08  (within round-off)"
+    # an array well inside the tolerance is not marked
+    assert str(loose).splitlines()[0] == "           input: 6.41e-08"

@@ -37,8 +37,11 @@ class GradcheckResult:
     has the error NaN, and the check is then incomplete, not ok; so has an array
     whose every gradient entry is below the central differences' own round-off (a
     saturated sigmoid's; a cross-entropy whose every sample has a wide margin).
-    Otherwise errors are measured against at least that round-off over the
-    tolerance: a backward within round-off of the central differences passes. For a
+    Otherwise ``errors`` are measured against at least that round-off over the
+    tolerance: a backward within round-off of the central differences passes.
+    ``relative`` holds the plain relative errors, which do not depend on the
+    tolerance, and ``print(result)`` shows those, marking an array above the
+    tolerance that passes by being within round-off. For a
     loss, the entries it refuses once nudged (BCELoss at a prediction within eps of
     0 or 1) are left out the same way, and where it curves too sharply for one step
     eps (BCELoss a few eps from 0 or 1) a failure is rechecked against Ridders'
@@ -51,6 +54,12 @@ class GradcheckResult:
     tolerance: float = 1e-6
     kink_skipped: int = 0
     notes: list[str] = field(default_factory=list)
+    relative: dict[str, float] = field(default_factory=dict)
+
+    def within_roundoff(self, name: str) -> bool:
+        """Whether array ``name`` passes only by being within round-off: its relative
+        error is above the tolerance, its difference no larger than the round-off."""
+        return self.errors[name] <= self.tolerance < self.relative.get(name, -math.inf)
 
     @property
     def worst(self) -> float:
@@ -72,7 +81,11 @@ class GradcheckResult:
         return self.ok
 
     def __str__(self) -> str:
-        lines = [f"{name:>16}: {err:.2e}" for name, err in self.errors.items()]
+        lines = [
+            f"{name:>16}: {self.relative.get(name, err):.2e}"
+            + ("  (within round-off)" if self.within_roundoff(name) else "")
+            for name, err in self.errors.items()
+        ]
         if self.ok:
             verdict = "ok"
         elif self.worst > self.tolerance:
@@ -174,9 +187,9 @@ def gradcheck(
         # tolerance, and gradients all below the round-off cannot be compared at all
         roundoff = _loss_roundoff(value, pred, tgt, eps)
         floor = roundoff / tolerance if tolerance > 0 else 0.0
-        result.errors["pred"] = _compared_error(analytic, numeric, valid, floor)
+        _compare(result, "pred", analytic, numeric, valid, floor)
         if _below_roundoff(analytic, numeric, valid, roundoff):
-            result.errors["pred"] = math.nan
+            result.errors["pred"] = result.relative["pred"] = math.nan
             result.notes.append(_below_roundoff_note(["pred"], roundoff))
         if refused:
             result.notes.append(
@@ -236,10 +249,11 @@ def gradcheck(
         for name, array, grad in checked:
             numeric[name], valid = _numeric_gradient_watched(scalar, array, eps, watch, base)
             result.kink_skipped += int(np.count_nonzero(~valid))
-            result.errors[name] = _compared_error(grad, numeric[name], valid, floor)
+            _compare(result, name, grad, numeric[name], valid, floor)
             if _below_roundoff(grad, numeric[name], valid, roundoff):
                 tiny.append(name)
-                result.errors[name] = math.nan  # not compared: any tiny value would pass
+                # not compared: any tiny value would pass
+                result.errors[name] = result.relative[name] = math.nan
             valids[name], analytics[name] = valid, grad
             # the same gradient by the other two ways of calling backward
             for other, problem in (
@@ -254,9 +268,11 @@ def gradcheck(
                     continue
                 error = _compared_error(other[name], numeric[name], valid, floor)
                 if error > max(tolerance, result.errors[name]):
-                    shown = f"relative error {error:.1e}"
+                    relative = _compared_error(other[name], numeric[name], valid)
+                    shown = f"relative error {relative:.1e}"
                     result.notes.append(f"{name}: " + problem.format(error=shown))
                     result.errors[name], analytics[name] = error, other[name]
+                    result.relative[name] = relative
     if result.kink_skipped:
         total = sum(a.size for _, a, _ in checked)
         result.notes.append(
@@ -349,6 +365,20 @@ def _note_kinks(
             "may well not be a backward error (check on other inputs: random x, non-zero "
             "biases)"
         )
+
+
+def _compare(
+    result: GradcheckResult,
+    name: str,
+    analytic: np.ndarray,
+    numeric: np.ndarray,
+    valid: np.ndarray,
+    floor: float,
+) -> None:
+    """Record array ``name``'s judged error (with the round-off ``floor``) and its plain
+    relative error."""
+    result.errors[name] = _compared_error(analytic, numeric, valid, floor)
+    result.relative[name] = _compared_error(analytic, numeric, valid)
 
 
 def _compared_error(
@@ -620,7 +650,7 @@ def _refine_loss_check(
         return False  # a derivative not pinned down: leaving it out could hide a bug there
     if np.max(np.abs(refined - numeric)[valid]) <= result.tolerance * scale:
         return False  # the single step was as good: the failure is the backward's
-    result.errors["pred"] = _compared_error(analytic, refined, valid, floor)
+    _compare(result, "pred", analytic, refined, valid, floor)
     result.notes.append(
         "pred: compared with Ridders' extrapolation of the central differences to step 0 "
         "(the loss curves too sharply here for a single step eps)"

@@ -30,7 +30,7 @@ import numpy as np
 
 from proplab.config import RunConfig, build_loss, build_model
 from proplab.core import Module, Sequential
-from proplab.gradcheck import KINKED, gradcheck
+from proplab.gradcheck import KINKED, GradcheckResult, gradcheck
 
 # a sample is used only if every kinked layer's input is this many eps from 0: nudging
 # one weight by eps moves a pre-activation by eps times an input (digits' reach 16)
@@ -48,13 +48,25 @@ class CheckTooLargeError(ValueError):
 @dataclass
 class CheckRow:
     """One checked array: which module (``index`` in the model, -1 for the whole
-    model, None for the loss), its description, the array's name and size, the error."""
+    model, None for the loss), its description, the array's name and size, the error
+    judged against the tolerance and the plain relative error (see
+    :class:`~proplab.gradcheck.GradcheckResult`: they differ only for gradients so
+    small that their difference is within the central differences' round-off)."""
 
     index: int | None
     module: str
     array: str
     entries: int
     error: float
+    relative: float = math.nan
+
+    @property
+    def shown(self) -> float:
+        """The relative error to show (the judged one when no plain one was recorded)."""
+        return self.error if math.isnan(self.relative) else self.relative
+
+    def within_roundoff(self, tolerance: float) -> bool:
+        return self.error <= tolerance < self.shown
 
 
 @dataclass
@@ -71,7 +83,12 @@ class ModelCheck:
     @property
     def worst(self) -> float:
         """The largest relative error over the compared rows (0.0 with none)."""
-        return max((r.error for r in self.rows if not math.isnan(r.error)), default=0.0)
+        return max((r.shown for r in self.rows if not math.isnan(r.error)), default=0.0)
+
+    @property
+    def any_within_roundoff(self) -> bool:
+        """Whether a row passes only by being within the central differences' round-off."""
+        return any(r.within_roundoff(self.tolerance) for r in self.rows)
 
     @property
     def ok(self) -> bool:
@@ -147,14 +164,14 @@ def check_config(
     for i, (layer, inp) in enumerate(zip(layers, inputs, strict=True)):
         result = gradcheck(layer, inp, eps=eps, tolerance=tolerance, rng=np.random.default_rng(i))
         name = repr(layer).split("\n")[0]
-        check.rows += _rows(i, name, result.errors, layer, inp)
+        check.rows += _rows(i, name, result, layer, inp)
         check.notes += [f"{i} {name}: {note}" for note in result.notes]
     result = gradcheck(model, x, eps=eps, tolerance=tolerance, rng=np.random.default_rng(0))
-    check.rows += _rows(-1, "whole model", result.errors, model, x)
+    check.rows += _rows(-1, "whole model", result, model, x)
     check.notes += [f"whole model: {note}" for note in result.notes]
     pred = model.forward(x)
     result = gradcheck(loss, pred, y, eps=eps, tolerance=tolerance)
-    check.rows.append(CheckRow(None, type(loss).__name__, "pred", pred.size, result.errors["pred"]))
+    check.rows += _rows(None, type(loss).__name__, result, loss, pred)
     return check
 
 
@@ -187,10 +204,16 @@ def _rows_clear_of_kinks(
 
 
 def _rows(
-    index: int, module: str, errors: dict[str, float], target: Module, x: np.ndarray
+    index: int | None, module: str, result: GradcheckResult, target: object, x: np.ndarray
 ) -> list[CheckRow]:
-    sizes = {"input": x.size, **{n: p.data.size for n, p in target.named_parameters()}}
-    return [CheckRow(index, module, name, sizes[name], err) for name, err in errors.items()]
+    """One row per array ``result`` checked; ``x``: the module's input, or a loss's pred."""
+    sizes = {"input": x.size, "pred": x.size}
+    if isinstance(target, Module):
+        sizes.update({n: p.data.size for n, p in target.named_parameters()})
+    return [
+        CheckRow(index, module, name, sizes[name], err, result.relative.get(name, err))
+        for name, err in result.errors.items()
+    ]
 
 
 def format_check(check: ModelCheck) -> str:
@@ -201,7 +224,9 @@ def format_check(check: ModelCheck) -> str:
         index = "" if r.index is None else ("all" if r.index < 0 else str(r.index))
         mark = "<- not compared" if math.isnan(r.error) else "<- FAILED"
         mark = "" if r.error <= check.tolerance else mark
-        body.append((index, r.module, r.array, f"{r.entries:,}", f"{r.error:.1e}", mark))
+        if r.within_roundoff(check.tolerance):
+            mark = "(within round-off)"
+        body.append((index, r.module, r.array, f"{r.entries:,}", f"{r.shown:.1e}", mark))
     widths = [max(len(row[c]) for row in [header, *body]) for c in range(len(header))]
     right = {0, 3, 4}
 
@@ -231,21 +256,27 @@ def format_check(check: ModelCheck) -> str:
         previous = r.index
         lines.append(line(row))
     arrays, total = len(check.rows), sum(r.entries for r in check.rows)
+    # "<= tolerance", or, when an array passes by being within round-off, say so
+    within = (
+        f" (within round-off; tolerance {check.tolerance:g})"
+        if check.any_within_roundoff
+        else f" <= {check.tolerance:g}"
+    )
     if check.ok:
         verdict = (
-            f"gradcheck ok: worst relative error {check.worst:.1e} <= {check.tolerance:g} "
+            f"gradcheck ok: worst relative error {check.worst:.1e}{within} "
             f"over {arrays} arrays ({total:,} entries)"
         )
     elif not check.failed:
         names = ", ".join(f"{r.module} {r.array}" for r in check.uncompared)
         verdict = (
             f"gradcheck incomplete: {names} not compared (worst relative error of the rest "
-            f"{check.worst:.1e} <= {check.tolerance:g})"
+            f"{check.worst:.1e}{within})"
         )
     else:
         first = check.failed[0]
         verdict = (
             f"gradcheck FAILED: {len(check.failed)} of {arrays} arrays over {check.tolerance:g}, "
-            f"first {first.module} {first.array} ({first.error:.1e})"
+            f"first {first.module} {first.array} ({first.shown:.1e})"
         )
     return "\n".join([*lines, verdict, *(f"note: {note}" for note in check.notes)])
