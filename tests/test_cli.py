@@ -535,3 +535,199 @@ def test_momentum_is_refused_for_every_optimizer_without_one(tmp_path: Path, cap
             f"proplab train: error: argument --momentum: optimizer '{optimizer}' has no momentum "
             "(accepted with: sgd, momentum, rmsprop)"
         ]
+
+
+# --- audit 5: flags that would be ignored, digits' own defaults, error prefixes ----------
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+@pytest.mark.parametrize("command", ["train", "gradcheck"])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        *(
+            (
+                [flag, "3"],
+                f"argument {flag}: only the convolutional model uses it (--model conv), "
+                "and this one is 'mlp'",
+            )
+            for flag in ("--filters", "--kernel-size", "--stride", "--padding")
+        ),
+        *(
+            (
+                ["--dataset", dataset, "--n", "50"],
+                "argument --n: only linear and the zoo sets (circle, xor-quadrants, gauss, "
+                f"spiral, moons) are drawn with n samples, and '{dataset}' is not one",
+            )
+            for dataset in ("xor", "digits", "my.csv")
+        ),
+        *(
+            (
+                ["--dataset", dataset, "--noise", "0.1"],
+                "argument --noise: only the zoo sets (circle, xor-quadrants, gauss, spiral, "
+                f"moons) are drawn with noise, and '{dataset}' is not one",
+            )
+            for dataset in ("linear", "xor", "digits", "my.csv")
+        ),
+    ],
+)
+def test_a_flag_the_run_would_ignore_is_refused(
+    tmp_path: Path, capsys, monkeypatch, command, args, message
+) -> None:
+    """`train --filters 8` trained an MLP and `--dataset xor --n 50` its 21 points, exit 0."""
+    monkeypatch.setattr(experiments, "run_one", lambda *a, **k: pytest.fail("trained"))
+    out = ["--out", str(tmp_path / "run")] if command == "train" else []
+    code, lines, err = run_cli(capsys, command, *args, *out)
+    assert (code, lines) == (2, [])
+    assert err == [f"proplab {command}: error: {message}"]
+
+
+def test_the_flags_are_still_taken_where_they_apply(capsys) -> None:
+    for args in (
+        ["--model", "conv", "--filters", "2", "--kernel-size", "2", "--stride", "1"],
+        ["--dataset", "linear", "--n", "30"],
+        ["--dataset", "circle", "--n", "30", "--noise", "0.1"],
+    ):
+        code, lines, err = run_cli(capsys, "gradcheck", *args, "--tolerance", "1e-3")
+        assert (code, err) == (0, []), err
+        assert lines[-1].startswith("gradcheck ok")
+
+
+@pytest.mark.parametrize(
+    ("argv", "prog", "extra"),
+    [
+        (["train", "--frobnicate", "x"], "proplab train", "--frobnicate x"),
+        (["gradcheck", "--epochs", "5"], "proplab gradcheck", "--epochs 5"),
+        (["lab", "--epochs", "5", "--frobnicate"], "proplab lab", "--frobnicate"),
+        (["sweep", "lab", "--out", "x", "--frobnicate"], "proplab sweep", "--frobnicate"),
+        (["report", "x", "--frobnicate"], "proplab report", "--frobnicate"),
+        (["--frobnicate", "train"], "proplab", "--frobnicate"),  # before the command
+    ],
+)
+def test_an_unrecognized_argument_names_its_command(capsys, argv, prog, extra) -> None:
+    """`gradcheck --epochs 5` said `proplab: error:`, its other errors `proplab gradcheck:`."""
+    code, lines, err = run_cli(capsys, *argv)
+    assert (code, lines) == (2, [])
+    assert err == [f"{prog}: error: unrecognized arguments: {extra}"]
+
+
+def test_lab_help_says_epochs_lr_and_seed_leave_the_suite_alone(capsys) -> None:
+    assert main(["lab", "--help"]) == 0
+    help_text = _flat(capsys.readouterr().out)
+    d = RunConfig()
+    for flag, what, default in (
+        ("--epochs EPOCHS", "epochs", d.epochs),
+        ("--lr LR", "learning rate", f"{d.lr:g}"),
+        ("--seed SEED", "seed", d.seed),
+    ):
+        assert (
+            f"{flag} {what} of the two lab models only; the suite keeps its own "
+            f"(default {default})" in help_text
+        )
+    readme = _flat((Path(__file__).parents[1] / "README.md").read_text())
+    assert (
+        "`--epochs`, `--lr` and `--seed` change only the two lab models, not the suite, "
+        "which keeps its own settings." in readme
+    )
+
+
+def test_the_help_lists_digits_own_defaults_from_dataload(capsys, monkeypatch) -> None:
+    from proplab import dataload
+
+    assert main(["train", "--help"]) == 0
+    assert _flat(capsys.readouterr().out).endswith(
+        "The defaults shown are the lab's. --dataset digits has its own for the options not "
+        "given: --hidden 64 64 --activation relu --output-activation identity --init he "
+        "--loss cross_entropy --optimizer adam --lr 0.002 --batch-size 32 --epochs 20 "
+        "--test-fraction 0.2 --print-every 5"
+    )
+    # generated, not copied: a changed default shows; gradcheck lists its own options only
+    monkeypatch.setattr(dataload, "DIGITS_DEFAULTS", {"lr": 0.5, "hidden": [7], "loss": "mse"})
+    assert main(["train", "--help"]) == 0
+    assert _flat(capsys.readouterr().out).endswith("not given: --lr 0.5 --hidden 7 --loss mse")
+    assert main(["gradcheck", "--help"]) == 0
+    assert _flat(capsys.readouterr().out).endswith("not given: --hidden 7 --loss mse")
+
+
+DIGITS_MODEL = (
+    "--hidden 64 64 --activation relu --output-activation identity --init he --loss cross_entropy"
+)
+
+
+@pytest.mark.parametrize(
+    ("args", "note"),
+    [
+        (
+            [],
+            f"{DIGITS_MODEL} --optimizer adam --lr 0.002 --batch-size 32 --test-fraction 0.2 "
+            "--print-every 5",
+        ),
+        (
+            # SGD at Adam's lr reached 69 %, and nothing said the lr was not the help's 1
+            ["--optimizer", "sgd"],
+            f"{DIGITS_MODEL} --lr 0.002 --batch-size 32 --test-fraction 0.2 --print-every 5; "
+            "that --lr 0.002 was chosen for adam, not for sgd: pass your own --lr",
+        ),
+        (
+            ["--optimizer", "sgd", "--lr", "0.1", "--loss", "mse", "--batch-size", "64"],
+            "--hidden 64 64 --activation relu --init he --test-fraction 0.2 --print-every 5",
+        ),
+    ],
+)
+def test_a_digits_run_names_the_digits_defaults_it_used(tmp_path: Path, capsys, args, note) -> None:
+    pytest.importorskip("sklearn")
+    run = tmp_path / "run"
+    argv = ("train", "--dataset", "digits", "--epochs", "1", *args)
+    code, _, err = run_cli(capsys, *argv, "--no-progress", "--quiet", "--out", str(run))
+    assert code == 0
+    assert err == [
+        f"proplab train: --dataset digits used its own defaults for the options not given: {note}",
+        f"run saved to {run}",
+    ]
+
+
+def test_a_digits_run_given_every_option_says_nothing_of_digits_defaults(
+    tmp_path: Path, capsys
+) -> None:
+    pytest.importorskip("sklearn")
+    from proplab.cli import _as_flags
+    from proplab.dataload import DIGITS_DEFAULTS
+
+    given = {**DIGITS_DEFAULTS, "epochs": 1}
+    run = tmp_path / "run"
+    argv = ["train", "--dataset", "digits", *_as_flags(given).split(), "--no-progress"]
+    code, _, err = run_cli(capsys, *argv, "--quiet", "--out", str(run))
+    assert (code, err) == (0, [f"run saved to {run}"])
+    # and the lab's datasets have no defaults of their own to name
+    code, _, err = run_cli(capsys, "train", "--epochs", "1", "--quiet", "--out", str(run))
+    assert (code, err) == (0, [f"run saved to {run}"])
+
+
+@pytest.mark.parametrize("command", ["train", "gradcheck"])
+@pytest.mark.parametrize(
+    ("output", "remedy"),
+    [("sigmoid", "--loss mse or --loss bce"), ("relu", "--loss mse")],
+)
+def test_digits_default_loss_is_not_blamed_on_a_loss_flag_never_given(
+    tmp_path: Path, capsys, command, output, remedy
+) -> None:
+    out = ["--out", str(tmp_path / "run")] if command == "train" else []
+    argv = (command, "--dataset", "digits", "--output-activation", output, *out)
+    code, lines, err = run_cli(capsys, *argv)
+    assert (code, lines) == (2, [])
+    assert err == [
+        f"proplab {command}: error: argument --output-activation: --dataset digits trains "
+        "with --loss cross_entropy unless told otherwise, and 'cross_entropy' takes raw "
+        f"logits and needs output_activation 'identity' (got '{output}'); pass {remedy}, or "
+        "leave out --output-activation"
+    ]
+    # a --loss the user did pass is still the one blamed
+    code, _, err = run_cli(capsys, *argv, "--loss", "cross_entropy")
+    assert code == 2
+    assert err == [
+        f"proplab {command}: error: argument --loss: 'cross_entropy' takes raw logits and "
+        f"needs output_activation 'identity' (got '{output}')"
+    ]

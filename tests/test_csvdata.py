@@ -331,3 +331,30 @@ def test_a_hash_inside_a_line_is_data_not_a_comment(tmp_path: Path) -> None:
     path = _write(tmp_path, "a,b,lang\n1,2,C#\n3,4,Go\n")
     data = load_csv(path)
     assert data.classes == ["C#", "Go"] and data.x.tolist() == [[1.0, 2.0], [3.0, 4.0]]
+
+
+def test_a_misspelt_label_name_gets_the_nearest_column(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """``--label Species`` for a column ``species`` named every column but not the one."""
+    path = _write(tmp_path, "sepal_length,sepal_width,species\n1,2,a\n2,3,b\n3,1,a\n")
+    columns = "(columns: sepal_length, sepal_width, species)"
+    with pytest.raises(CsvError) as info:
+        load_csv(path, label="Species")
+    assert str(info.value) == (
+        f"{path}: label column 'Species' not found {columns}; did you mean 'species'?"
+    )
+    code, out, err = _cli(capsys, "train", "--dataset", str(path), "--label", "spieces")
+    assert (code, out) == (2, [])
+    assert err == [
+        f"proplab train: error: argument --dataset: {path}: label column 'spieces' not found "
+        f"{columns}; did you mean 'species'?"
+    ]
+    # nothing near: no guess; an index out of range is no misspelt name ('10' is not '1')
+    with pytest.raises(CsvError) as info:
+        load_csv(path, label="colour")
+    assert str(info.value) == f"{path}: label column 'colour' not found {columns}"
+    headerless = _write(tmp_path, "1,2,0\n3,4,1\n", name="bare.csv")
+    with pytest.raises(CsvError) as info:
+        load_csv(headerless, label=10)
+    assert str(info.value) == f"{headerless}: label column '10' not found (columns: 0, 1, 2)"

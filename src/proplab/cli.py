@@ -18,6 +18,7 @@ from typing import Any, NoReturn
 
 from proplab import dataload
 from proplab.config import MODELS, ConfigError, RunConfig
+from proplab.data import LAB_DATASETS
 from proplab.registry import REGISTRIES
 from proplab.runio import OutputDirError
 from proplab.threads import limit_blas_threads
@@ -34,6 +35,18 @@ class _Parser(argparse.ArgumentParser):
     # argparse prints usage + error and exits; we want one line and a return code
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{self.prog}: error: {message}")
+
+
+class _CommandParser(_Parser):
+    """A subcommand's parser. argparse hands the arguments a subcommand does not know up
+    to the top parser, whose error then says ``proplab: error:``; everything after the
+    command's name is the command's, so its parser names them, as its other errors do."""
+
+    def parse_known_args(self, args=None, namespace=None):
+        namespace, extras = super().parse_known_args(args, namespace)
+        if extras:
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        return namespace, extras
 
 
 def _integer(text: str) -> int:
@@ -74,8 +87,8 @@ def _add_data_flags(p: argparse.ArgumentParser, test_fraction: bool = True) -> N
     add = p.add_argument
     add(
         "--dataset",
-        help="linear, xor, a zoo set (circle, xor-quadrants, gauss, spiral, moons), digits, "
-        f"or a path to a .csv file (default {d.dataset})",
+        help="linear, xor, a zoo set (circle, xor-quadrants, gauss, spiral, moons), digits "
+        f"(with defaults of its own, listed below), or a path to a .csv file (default {d.dataset})",
     )
     add("--n", type=_integer, help=f"samples of linear and the zoo sets (default {d.n})")
     add("--noise", type=_number, help=f"noise of the zoo sets (default {d.noise:g})")
@@ -161,6 +174,48 @@ def _config_from(args: argparse.Namespace, **fixed: Any) -> RunConfig:
     return RunConfig(**dataload.with_dataset_defaults(values))
 
 
+def _as_flags(values: dict[str, Any]) -> str:
+    """``{"hidden": [64, 64], "lr": 0.002}`` -> ``"--hidden 64 64 --lr 0.002"``."""
+    parts = []
+    for name, value in values.items():
+        if isinstance(value, list | tuple):
+            text = " ".join(str(v) for v in value)
+        else:
+            text = f"{value:g}" if isinstance(value, float) else str(value)
+        parts.append(f"--{name.replace('_', '-')} {text}")
+    return " ".join(parts)
+
+
+def _digits_epilog(parser: argparse.ArgumentParser) -> str:
+    """The help's note on digits' own defaults, from ``dataload.DIGITS_DEFAULTS`` (the
+    defaults each option's help shows are the lab's; digits would train badly on them)."""
+    flags = {action.dest for action in parser._actions}
+    own = {k: v for k, v in dataload.DIGITS_DEFAULTS.items() if k in flags}
+    return (
+        "The defaults shown are the lab's. --dataset digits has its own for the options "
+        f"not given: {_as_flags(own)}"
+    )
+
+
+def _dataset_defaults_note(args: argparse.Namespace, cfg: RunConfig) -> str | None:
+    """One line naming the dataset's own defaults this run used (the flags not given),
+    or None; ``--optimizer sgd`` with digits keeps the lr chosen for Adam, which it says."""
+    own = dataload.dataset_defaults(cfg.dataset)
+    used = {k: v for k, v in own.items() if getattr(args, k, None) is None and getattr(cfg, k) == v}
+    if not used:
+        return None
+    note = (
+        f"proplab {args.command}: --dataset {cfg.dataset} used its own defaults for the "
+        f"options not given: {_as_flags(used)}"
+    )
+    if "lr" in used and "optimizer" in own and cfg.optimizer != own["optimizer"]:
+        note += (
+            f"; that --lr {used['lr']:g} was chosen for {own['optimizer']}, not for "
+            f"{cfg.optimizer}: pass your own --lr"
+        )
+    return note
+
+
 def _default_out(cfg: RunConfig) -> Path:
     hidden = "x".join(str(h) for h in cfg.hidden_sizes)
     name = f"{Path(str(cfg.dataset)).stem}-{cfg.model}-h{hidden}-{cfg.activation}-{cfg.optimizer}-lr{cfg.lr:g}-seed{cfg.seed}"
@@ -173,10 +228,16 @@ def _default_out(cfg: RunConfig) -> Path:
 MOMENTUM_OPTIMIZERS = ("sgd", "momentum", "rmsprop")
 
 
+# the flags only the convolutional model reads (RunConfig fields)
+CONV_FIELDS = ("filters", "kernel_size", "stride", "padding")
+
+
 def _refuse_ignored_flags(args: argparse.Namespace, cfg: RunConfig) -> None:
     """A flag this run would ignore is an error, not silence (``--momentum`` with Adam
-    may be meant as its beta1, and nothing would say it changed nothing)."""
-    if args.momentum is not None and cfg.optimizer not in MOMENTUM_OPTIMIZERS:
+    may be meant as its beta1, and nothing would say it changed nothing; ``--filters 8``
+    without ``--model conv`` trained an MLP). ``cfg`` is validated; ``args`` may be
+    ``proplab gradcheck``'s, which has no optimizer flags."""
+    if getattr(args, "momentum", None) is not None and cfg.optimizer not in MOMENTUM_OPTIMIZERS:
         raise ConfigError(
             f"momentum: optimizer {cfg.optimizer!r} has no momentum "
             f"(accepted with: {', '.join(MOMENTUM_OPTIMIZERS)})"
@@ -185,6 +246,27 @@ def _refuse_ignored_flags(args: argparse.Namespace, cfg: RunConfig) -> None:
         raise ConfigError(
             f"label: only a CSV dataset has label columns, and {cfg.dataset!r} is not one"
         )
+    if cfg.model != "conv":
+        for name in CONV_FIELDS:
+            if getattr(args, name) is not None:
+                raise ConfigError(
+                    f"{name}: only the convolutional model uses it (--model conv), "
+                    f"and this one is {cfg.model!r}"
+                )
+    # --n and --noise shape generated data only; a name that is no dataset at all is
+    # left to the loader, whose message suggests the nearest one
+    key = str(cfg.dataset).strip().lower()
+    fixed_data = key in LAB_DATASETS or key == dataload.DIGITS or dataload.is_csv(cfg.dataset)
+    zoo = ", ".join(dataload.ZOO)
+    if args.n is not None and fixed_data and key != "linear":
+        raise ConfigError(
+            f"n: only linear and the zoo sets ({zoo}) are drawn with n samples, "
+            f"and {cfg.dataset!r} is not one"
+        )
+    if args.noise is not None and fixed_data:
+        raise ConfigError(
+            f"noise: only the zoo sets ({zoo}) are drawn with noise, and {cfg.dataset!r} is not one"
+        )
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -192,13 +274,18 @@ def cmd_train(args: argparse.Namespace) -> int:
     from proplab.experiments import run_one  # heavy imports only when training
 
     cfg = _config_from(args)
-    _refuse_ignored_flags(args, cfg.validate())
+    checked = cfg.validate()
+    _refuse_ignored_flags(args, checked)
     out = Path(args.out) if args.out else _default_out(cfg)
     log: Callable[[str], Any] = (lambda line: None) if args.quiet else print
     summary = run_one(cfg, out, log=log, progress=not args.no_progress)
     diverged = summary["stop_reason"] == "diverged"
     if diverged and args.quiet:  # exit 1 must say why even when the lab's lines are hidden
         print(f"proplab train: {summary['message']}", file=sys.stderr)
+    # after the run, beside its result (and not before a bad-data error, which is one line)
+    note = _dataset_defaults_note(args, checked)
+    if note is not None:
+        print(note, file=sys.stderr)
     print(f"run saved to {out}", file=sys.stderr)
     return EXIT_FAILED if diverged else EXIT_OK
 
@@ -219,10 +306,7 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
                 f"proplab gradcheck: error: argument --{flag}: must be a number > 0, got {value:g}"
             )
     cfg = _config_from(args)
-    if args.label is not None and not dataload.is_csv(cfg.dataset):
-        raise ConfigError(
-            f"label: only a CSV dataset has label columns, and {cfg.dataset!r} is not one"
-        )
+    _refuse_ignored_flags(args, cfg.validate())
     try:
         check = check_config(cfg, args.samples, eps=args.eps, tolerance=args.tolerance)
     except CheckTooLargeError as exc:
@@ -306,7 +390,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="proplab", description="A NumPy-only backpropagation lab.")
     parser.add_argument("--version", action="version", version=f"proplab {__version__}")
     sub = parser.add_subparsers(
-        dest="command", required=True, metavar="{train,gradcheck,lab,sweep,report}"
+        dest="command",
+        required=True,
+        metavar="{train,gradcheck,lab,sweep,report}",
+        parser_class=_CommandParser,
     )
 
     train = sub.add_parser("train", help="train one model and write its run folder")
@@ -318,6 +405,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="none of the lab's lines on stdout; stderr still says why a run failed and "
         "where it was saved",
     )
+    train.epilog = _digits_epilog(train)
     train.set_defaults(func=cmd_train)
 
     check = sub.add_parser(
@@ -349,15 +437,24 @@ def build_parser() -> argparse.ArgumentParser:
         default=1e-6,
         help="largest relative error that passes (default 1e-06)",
     )
+    check.epilog = f"{check.epilog} {_digits_epilog(check)}"
     check.set_defaults(func=cmd_gradcheck)
 
     lab = sub.add_parser("lab", help="train the lab model on linear and xor (the lab defaults)")
     lab.add_argument(
         "--out", type=_path, default="runs/lab", help="folder for the runs (default runs/lab)"
     )
-    lab.add_argument("--epochs", type=_integer, help=f"(default {RunConfig().epochs})")
-    lab.add_argument("--lr", type=_number, help=f"(default {RunConfig().lr:g})")
-    lab.add_argument("--seed", type=_integer, help=f"(default {RunConfig().seed})")
+    # the suite's runs come from its TOML file (lab_suite gets none of these three)
+    only_models = "of the two lab models only; the suite keeps its own"
+    lab.add_argument(
+        "--epochs", type=_integer, help=f"epochs {only_models} (default {RunConfig().epochs})"
+    )
+    lab.add_argument(
+        "--lr", type=_number, help=f"learning rate {only_models} (default {RunConfig().lr:g})"
+    )
+    lab.add_argument(
+        "--seed", type=_integer, help=f"seed {only_models} (default {RunConfig().seed})"
+    )
     lab.add_argument("--no-progress", action="store_true", help="no progress bar")
     lab.add_argument(
         "--suite",
@@ -394,9 +491,38 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _default_loss_conflict(rest: str, args: argparse.Namespace) -> str | None:
+    """The message for a loss error when the loss is the dataset's default, not a flag.
+
+    ``train --dataset digits --output-activation sigmoid`` blamed ``--loss``, which the
+    user never passed; the flag given is ``--output-activation``, and the way out is
+    another ``--loss`` (each one named that accepts that output) or no such flag.
+    """
+    loss = dataload.dataset_defaults(getattr(args, "dataset", None)).get("loss")
+    given = getattr(args, "output_activation", None)
+    if getattr(args, "loss", "") is not None or given is None or loss is None:
+        return None
+    fitting = []
+    for other in REGISTRIES["loss"][0]:
+        try:
+            RunConfig(loss=other, output_activation=given).validate()
+        except ConfigError:
+            continue
+        fitting.append(f"--loss {other}")
+    remedy = f"pass {' or '.join(fitting)}, or" if fitting else "or"
+    return (
+        f"argument --output-activation: --dataset {str(args.dataset).strip()} trains with "
+        f"--loss {loss} unless told otherwise, and{rest}; {remedy} leave out --output-activation"
+    )
+
+
 def _flag_message(message: str, args: argparse.Namespace | None) -> str:
     """``"lr: must be > 0"`` -> ``"argument --lr: must be > 0"`` when ``lr`` is a flag here."""
     field, sep, rest = message.partition(":")
+    if sep and args is not None and field == "loss":
+        conflict = _default_loss_conflict(rest, args)
+        if conflict is not None:
+            return conflict
     if sep and args is not None and field in vars(args):
         return f"argument --{field.replace('_', '-')}:{rest}"
     return message

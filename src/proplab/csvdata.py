@@ -25,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
+from proplab.core import did_you_mean
+
 
 class CsvError(ValueError):
     """The CSV file cannot be used; the message says where and why, in one line."""
@@ -113,7 +115,10 @@ def _label_column(label: str | int | None, names: list[str], path: Path) -> int:
         index = None
     if index is not None and -len(names) <= index < len(names):
         return index % len(names)
-    raise CsvError(f"{path}: label column {text!r} not found (columns: {', '.join(names)})")
+    # a misspelt name gets the nearest column's ('Species' -> 'species'); an index out
+    # of range gets none ('10' is not a misspelt '1')
+    hint = "" if index is not None else did_you_mean(text, names)
+    raise CsvError(f"{path}: label column {text!r} not found (columns: {', '.join(names)})" + hint)
 
 
 def _class_values(cells: list[str]) -> tuple[list[float | int | str], dict[str, int]]:
