@@ -8,6 +8,7 @@ import pytest
 
 from proplab import (
     SGD,
+    BCELoss,
     Conv1d,
     CrossEntropyLoss,
     Flatten,
@@ -16,8 +17,10 @@ from proplab import (
     conv_net,
     fit,
     generate_xor_easy,
+    load,
     mlp,
     one_hot,
+    save,
 )
 
 
@@ -202,3 +205,73 @@ def test_class_labels_for_a_model_with_several_outputs_point_to_one_hot():
     # one output and labels (n,): still the reshape hint
     with pytest.raises(ValueError, match=r"\(labels \(n,\) need \.reshape\(-1, 1\)\)"):
         MSELoss()(np.zeros((4, 1)), np.zeros(4))
+
+
+def test_more_slips_get_errors_that_name_them(tmp_path):
+    x, y = generate_xor_easy()
+    # a model of the wrong width: the error shows the caller's array, not fit's one-row probe
+    model = mlp(3, 4, 1, rng=np.random.default_rng(0))
+    with pytest.raises(ValueError) as err:
+        fit(model, MSELoss(), SGD(model.parameters(), lr=1.0), x, y, epochs=1)
+    assert str(err.value) == (
+        "Linear expects inputs (n, 3) with in_features=3, got 2 features (shape (21, 2))"
+    )
+    # targets stacked for 3 replicas, a stack of 10
+    stack = mlp(2, 4, 1, seeds=range(10))
+    with pytest.raises(ValueError) as err:
+        fit(stack, MSELoss(), SGD(stack.parameters(), lr=1.0), x, np.stack([y] * 3), epochs=1)
+    assert str(err.value) == (
+        "y is stacked as (3, 21, 1) (replicas (3,)), but the model predicts (10, 21, 1) "
+        "(replicas (10,)): one target per replica, or one (n, out) shared by all"
+    )
+    ten = fit(stack, MSELoss(), SGD(stack.parameters(), lr=1.0), x, np.stack([y] * 10), epochs=1)
+    assert ten.epochs_run == 1
+    # rng and seeds together: the rng was silently unused
+    with pytest.raises(
+        ValueError, match=r"^pass rng \(one model, or a stack drawn in one go\) or seeds"
+    ):
+        mlp(2, 4, 1, rng=np.random.default_rng(0), seeds=[1, 2])
+    # labels first, predictions second: integer "predictions" (training went uphill)
+    for loss in (MSELoss(), BCELoss()):
+        with pytest.raises(TypeError) as err:
+            loss(y, np.full((21, 1), 0.5))
+        assert str(err.value) == (
+            f"{type(loss).__name__}(pred, target): pred is an array of int64, like labels; "
+            "the model's output comes first, the targets second"
+        )
+    # a BCE target that is no probability
+    with pytest.raises(ValueError) as err:
+        BCELoss()(np.full((4, 1), 0.5), np.array([[0], [2], [1], [0]]))
+    assert str(err.value) == "BCELoss needs targets in [0, 1] (0/1 labels or probabilities), got 2"
+    assert BCELoss()(np.full((4, 1), 0.5), np.array([[0.0], [1], [0.3], [0]])) == pytest.approx(
+        -np.log(0.5)
+    )
+
+
+def test_save_into_a_missing_folder_and_load_of_a_run_folder_name_the_fix(tmp_path):
+    model = mlp(2, 3, 1, rng=np.random.default_rng(0))
+    with pytest.raises(FileNotFoundError) as err:
+        save(model, tmp_path / "nodir" / "m.npz")
+    assert str(err.value) == (
+        f"cannot save {tmp_path / 'nodir' / 'm.npz'}: no folder {tmp_path / 'nodir'} (create it "
+        f"first, e.g. Path({str(tmp_path / 'nodir')!r}).mkdir(parents=True))"
+    )
+    assert not (tmp_path / "nodir").exists()
+    save(model, tmp_path / "model.npz")
+    with pytest.raises(FileNotFoundError) as err:
+        load(tmp_path)
+    assert str(err.value) == (
+        f"no model file at {tmp_path} ({tmp_path} is a folder; its model is "
+        f"{tmp_path / 'model.npz'})"
+    )
+
+
+def test_run_one_takes_a_run_config():
+    from proplab.experiments import run_one
+
+    with pytest.raises(TypeError) as err:
+        run_one("xor", "runs/x")
+    assert str(err.value) == (
+        "run_one takes a RunConfig, got str 'xor': e.g. "
+        'run_one(RunConfig(dataset="xor"), "runs/xor")'
+    )

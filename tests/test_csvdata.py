@@ -347,7 +347,8 @@ def test_a_misspelt_label_name_gets_the_nearest_column(
     code, out, err = _cli(capsys, "train", "--dataset", str(path), "--label", "spieces")
     assert (code, out) == (2, [])
     assert err == [
-        f"proplab train: error: argument --dataset: {path}: label column 'spieces' not found "
+        # the --label asked for is wrong, not the file: the error names --label
+        f"proplab train: error: argument --label: {path}: label column 'spieces' not found "
         f"{columns}; did you mean 'species'?"
     ]
     # nothing near: no guess; an index out of range is no misspelt name ('10' is not '1')

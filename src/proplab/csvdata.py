@@ -32,6 +32,10 @@ class CsvError(ValueError):
     """The CSV file cannot be used; the message says where and why, in one line."""
 
 
+class CsvLabelError(CsvError):
+    """The label column asked for is not in the file, or not one column."""
+
+
 @dataclass
 class CsvDataset:
     """A loaded CSV: ``x (n, d)`` float64 features, ``y (n, 1)`` int64 class indices.
@@ -103,7 +107,7 @@ def _label_column(label: str | int | None, names: list[str], path: Path) -> int:
     text = str(label).strip()
     matches = [j for j, name in enumerate(names) if name == text]
     if len(matches) > 1:  # taking the first would silently train on another column
-        raise CsvError(
+        raise CsvLabelError(
             f"{path}: label column {text!r} is ambiguous: columns {matches} (0-based) all have "
             "that name; rename them or give the label as a column index"
         )
@@ -118,7 +122,9 @@ def _label_column(label: str | int | None, names: list[str], path: Path) -> int:
     # a misspelt name gets the nearest column's ('Species' -> 'species'); an index out
     # of range gets none ('10' is not a misspelt '1')
     hint = "" if index is not None else did_you_mean(text, names)
-    raise CsvError(f"{path}: label column {text!r} not found (columns: {', '.join(names)})" + hint)
+    raise CsvLabelError(
+        f"{path}: label column {text!r} not found (columns: {', '.join(names)})" + hint
+    )
 
 
 def _class_values(cells: list[str]) -> tuple[list[float | int | str], dict[str, int]]:

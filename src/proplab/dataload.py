@@ -94,10 +94,12 @@ def load_named(cfg: RunConfig) -> tuple[np.ndarray, np.ndarray] | None:
         except MissingDependencyError as exc:
             raise ConfigError(f"dataset: {exc}") from None
     if is_csv(name):
-        from proplab.csvdata import CsvError, load_csv
+        from proplab.csvdata import CsvError, CsvLabelError, load_csv
 
         try:
             data = load_csv(name, label=cfg.label)
+        except CsvLabelError as exc:  # the label asked for, not the file, is the problem
+            raise ConfigError(f"label: {exc}") from None
         except CsvError as exc:
             raise ConfigError(f"dataset: {exc}") from None
         return data.x, data.y

@@ -206,6 +206,11 @@ def run_one(
         KeyboardInterrupt: after Ctrl-C, once the partial run is saved with
             ``interrupted.json`` instead of ``summary.json``.
     """
+    if not isinstance(cfg, RunConfig):
+        raise TypeError(
+            f"run_one takes a RunConfig, got {type(cfg).__name__} {cfg!r}: e.g. "
+            'run_one(RunConfig(dataset="xor"), "runs/xor")'
+        )
     cfg, prep = prepare_run(cfg)
     x, y = prep.x, prep.y
     # build before touching the folder: an impossible model (conv geometry) writes nothing

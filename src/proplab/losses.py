@@ -44,6 +44,16 @@ class Loss:
         return f"{type(self).__name__}()"
 
 
+def _check_pred_dtype(loss: Loss, pred: np.ndarray) -> None:
+    """Refuse integer predictions: a model predicts floats, so integers are labels passed
+    first (``loss(y, pred)``), which trains uphill without another sign."""
+    if pred.dtype.kind in "biu":
+        raise TypeError(
+            f"{type(loss).__name__}(pred, target): pred is an array of {pred.dtype}, like "
+            "labels; the model's output comes first, the targets second"
+        )
+
+
 def _as_target(loss: Loss, pred: np.ndarray, target: np.ndarray) -> np.ndarray:
     """``target`` as an array of the predictions' last two axes ``(n, out)`` (or stacked).
 
@@ -53,6 +63,7 @@ def _as_target(loss: Loss, pred: np.ndarray, target: np.ndarray) -> np.ndarray:
     """
     if type(target) is not np.ndarray:
         target = np.asarray(target)
+    _check_pred_dtype(loss, pred)
     if target.shape[-2:] != pred.shape[-2:]:
         classes = pred.shape[-1]
         if classes > 1 and target.ndim >= 1 and (target.ndim == 1 or target.shape[-1] == 1):
@@ -97,6 +108,7 @@ class MSELoss(Loss):
         diff = self.diff = pred - target
         count = self.count = pred.shape[-1] * pred.shape[-2]
         if self._scale_key != (count, diff.dtype):
+            _check_pred_dtype(self, pred)  # here, not on every call: first calls suffice
             # 2 / N as a 0-d array of the data's dtype: NumPy takes it as is,
             # where a Python float is converted on every call (same result)
             self._scale_key = (count, diff.dtype)
@@ -133,6 +145,7 @@ class BCELoss(Loss):
 
     _LOG_FLOOR = -100.0
     _EPS = 1e-12
+    _checked_target: np.ndarray | None = None  # the last target found within [0, 1]
 
     def forward(self, pred: np.ndarray, target: np.ndarray) -> float | np.ndarray:
         """-mean(t log p + (1 - t) log(1 - p)) per replica: a float, or an array ``R``."""
@@ -142,6 +155,13 @@ class BCELoss(Loss):
             raise ValueError(
                 f"BCELoss needs probabilities in [0, 1], got {bad}; use a sigmoid output"
             )
+        if target is not self._checked_target:  # fit passes one y every epoch: once
+            if np.any((target < 0) | (target > 1)):
+                bad = target[(target < 0) | (target > 1)].flat[0]
+                raise ValueError(
+                    f"BCELoss needs targets in [0, 1] (0/1 labels or probabilities), got {bad}"
+                )
+            self._checked_target = target
         self.pred, self.target = pred, target
         self.count = pred.shape[-1] * pred.shape[-2]
         with np.errstate(divide="ignore"):

@@ -39,6 +39,11 @@ def replica_generators(
     seeds: Sequence[int] | None, replicas: int | tuple[int, ...], rng: np.random.Generator | None
 ) -> tuple[tuple[int, ...], list[np.random.Generator] | None]:
     """Replica shape and one Generator per replica when ``seeds`` are given."""
+    if seeds is not None and rng is not None:
+        # the weights would come from the seeds alone: a silently unused rng misleads
+        raise ValueError(
+            "pass rng (one model, or a stack drawn in one go) or seeds (one per replica), not both"
+        )
     if seeds is not None:
         if isinstance(seeds, str) or not hasattr(seeds, "__iter__"):
             raise TypeError(

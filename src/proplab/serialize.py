@@ -240,6 +240,12 @@ def save(
         raise IsADirectoryError(
             f"{path} is a folder: save takes a file path, e.g. {path}/model.npz"
         )
+    folder = Path(path).parent
+    if not folder.is_dir():  # else the error names the hidden temporary file
+        raise FileNotFoundError(
+            f"cannot save {path}: no folder {folder} (create it first, e.g. "
+            f"Path({str(folder)!r}).mkdir(parents=True))"
+        )
     header = {
         "format": FORMAT,
         "version": VERSION,
@@ -310,7 +316,9 @@ def _read(
 ) -> tuple[dict[str, Any], dict[str, np.ndarray], dict[str, np.ndarray]]:
     """``(header, parameter arrays, grad masks)`` of a model file, names without prefixes."""
     if not Path(path).is_file():
-        raise FileNotFoundError(f"no model file at {path}")
+        inside = Path(path) / "model.npz"
+        hint = f" ({path} is a folder; its model is {inside})" if inside.is_file() else ""
+        raise FileNotFoundError(f"no model file at {path}{hint}")
     with open(path, "rb") as f:
         if f.read(4) != b"PK\x03\x04":  # np.load reads any other file as a pickle ...
             # ... and says to pass allow_pickle, which is no help for a text or image file

@@ -464,7 +464,23 @@ def _fit(
     )
     deferred = None
     # one forward pass on one sample tells the output width and the replica axes
-    probe_shape = model.forward(x[..., :1, :]).shape
+    try:
+        probe_shape = model.forward(x[..., :1, :]).shape
+    except (ValueError, TypeError):
+        model.forward(x)  # the same error, naming the caller's array rather than one row
+        raise
+    replicas = probe_shape[:-2]
+    if y.ndim > 2:
+        try:
+            fits = np.broadcast_shapes(y.shape[:-2], replicas) == replicas
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ValueError(
+                f"y is stacked as {y.shape} (replicas {y.shape[:-2]}), but the model "
+                f"predicts {probe_shape[:-2] + (n, probe_shape[-1])} (replicas {replicas}): "
+                "one target per replica, or one (n, out) shared by all"
+            )
     if full_batch and probe_shape[-1] == 1:
         # a prediction holds every replica's outputs (y may be shared by all of them)
         deferred = _DeferredAccuracy(y, accuracies, int(np.prod(probe_shape)) * n)
