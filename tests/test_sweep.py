@@ -131,6 +131,17 @@ def test_two_setting_axes_label_both():
     assert labels == ["lr=1, hidden=2", "lr=1, hidden=4", "lr=0.5, hidden=2", "lr=0.5, hidden=4"]
 
 
+def test_a_bundle_with_its_own_label_is_not_shown_as_the_axis_equal_to_it():
+    # "lr=momentum 0.9 at learning rate 0.5 (heavy ball)" claimed lr equalled that text
+    text = "[vary]\nlr = [1.0, { lr = 0.5, momentum = 0.9, optimizer = 'momentum', "
+    text += "label = 'heavy ball' }]\nactivation = ['sigmoid', 'tanh']\nseed = [0]\n"
+    (exp,) = spec_of(text).experiments
+    assert [exp.setting_label(lab) for _, lab in exp.runs] == [
+        "lr=1, activation=sigmoid", "lr=1, activation=tanh",
+        "heavy ball, activation=sigmoid", "heavy ball, activation=tanh",
+    ]  # fmt: skip
+
+
 @pytest.mark.parametrize(
     ("value", "text"),
     [

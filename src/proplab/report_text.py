@@ -479,14 +479,29 @@ def _lr_answer(f: Finder) -> list[str]:
                 f"No tested rate was too low on {name}: even lr {lr(low.config.lr)} changes the "
                 f"loss by a median of {moved_text} % over {epochs} and ends at {acc_text(low)}."
             )
-    stuck = [g for g in reversed(gs) if g is not high and g is not low and g.n_single == g.n]
-    if stuck:
-        verb = "gives" if len(stuck) == 1 else "give"
+    between = [g for g in reversed(gs) if g is not high and g is not low]
+    stuck = [g for g in between if g.n_single == g.n]
+    # a rate that stays on the plateau in some seeds only (lr 0.1 on XOR, 4 of 5)
+    partly = [g for g in between if 0 < g.n_single < g.n]
+    if stuck or partly:
+        some = listing(
+            [f"lr {lr(g.config.lr)} in {seeds(g.n_single, g.n)} ({acc_text(g)})" for g in partly]
+        )
+        if stuck:
+            verb = "gives" if len(stuck) == 1 else "give"
+            text = (
+                f"In between, {listing(['lr ' + lr(g.config.lr) for g in stuck])} still {verb} "
+                f"every {name} point the same class after {_epochs(stuck[0]):,} epochs in every "
+                "seed" + (f", and so does {some}" if partly else "")
+            )
+        else:
+            text = (
+                f"In between, {some} still {'gives' if len(partly) == 1 else 'give'} every "
+                f"{name} point the same class after {_epochs(partly[0]):,} epochs"
+            )
         paras.append(
-            f"In between, {listing(['lr ' + lr(g.config.lr) for g in stuck])} still {verb} every "
-            f"{name} point the same class after {_epochs(stuck[0]):,} epochs in every "
-            "seed: the loss sits on a plateau where the gradient is small, and the smaller the "
-            "rate the more epochs it takes to leave it."
+            text + ": the loss sits on a plateau where the gradient is small, and the smaller "
+            "the rate the more epochs it takes to leave it."
         )
     return paras
 

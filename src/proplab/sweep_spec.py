@@ -111,7 +111,14 @@ class Experiment:
         axes = self.setting_axes
         if len(axes) == 1:
             return labels[axes[0].name]
-        return ", ".join(f"{a.name}={labels[a.name]}" for a in axes) or "base"
+
+        def shown(a: Axis) -> str:
+            # a label written in the file says what it sets: "lr=momentum 0.9 at ..." would
+            # claim that lr equals it
+            named = any(s.named and s.label == labels[a.name] for s in a.settings)
+            return labels[a.name] if named else f"{a.name}={labels[a.name]}"
+
+        return ", ".join(shown(a) for a in axes) or "base"
 
 
 @dataclass
