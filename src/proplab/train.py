@@ -334,6 +334,8 @@ def _check_roles(model: object, loss_fn: object, optimizer: object) -> None:
     """Refuse a class where an instance belongs (``MSELoss`` for ``MSELoss()``) and
     arguments in the wrong places, naming what was passed; they failed deep inside the
     loop ("forward() missing 1 required positional argument: 'target'")."""
+    if isinstance(model, Module) and isinstance(loss_fn, Loss) and isinstance(optimizer, Optimizer):
+        return  # all in place (callbacks.train calls fit every epoch: no loops then)
     for value, role, kind, example in (
         (model, "model", Module, "proplab.mlp(2, 10, 1)"),
         (loss_fn, "loss_fn", Loss, "proplab.MSELoss()"),
