@@ -780,8 +780,46 @@ def test_a_backward_of_the_wrong_shape_is_named():
         gradcheck(model, x)
     assert err.value.__notes__ == [
         "in layer 0 (Linear).backward, on a gradient of shape (3,) from layer 1 "
-        "(_Summed).backward: a backward returns dL/dx with its input's shape"
+        "(_Summed).backward (a backward returns dL/dx with its input's shape)"
     ]
+    # nested in another Sequential: still one note, the innermost's
+    outer = Sequential(Sequential(Linear(3, 3, rng=rng), _Summed()), Linear(3, 1, rng=rng))
+    outer.forward(x)
+    with pytest.raises(ValueError) as err:
+        outer.backward(np.ones((4, 1)))
+    assert len(err.value.__notes__) == 1 and "(_Summed).backward" in err.value.__notes__[0]
+    assert err.value.__cause__ is None  # raised as it was, not as its own cause
+
+
+def test_a_layers_own_bug_gets_no_shape_note_and_a_shared_layer_is_refused():
+    x = np.random.default_rng(0).normal(size=(4, 3))
+    rng = np.random.default_rng(0)
+
+    class Typo(_Halved):
+        def backward(self, grad_out, need_input_grad=True):
+            return grad_out * (1 - slf.t**2)  # noqa: F821 (the bug under test)
+
+    model = Sequential(Linear(3, 3, rng=rng), Typo(), Linear(3, 1, rng=rng))
+    model.forward(x)
+    with pytest.raises(NameError) as err:
+        model.backward(np.ones((4, 1)))
+    assert not getattr(err.value, "__notes__", [])  # its gradient's shape was right
+    # one activation object at two places: its backward would use its second forward's
+    # values at the first place too (silently, when the widths agree); refused when built
+    sig = Sigmoid()
+    with pytest.raises(ValueError) as err:
+        Sequential(Linear(3, 3, rng=rng), sig, Linear(3, 3, rng=rng), sig)
+    assert str(err.value) == (
+        "Sequential: layer 3 is the same Sigmoid object as layer 1: a module keeps its "
+        "forward's values for its backward, so each place needs one of its own "
+        "(Sigmoid(...) again)"
+    )
+
+
+def test_a_gradient_that_cannot_be_cast_keeps_numpys_error():
+    p = Parameter(np.zeros((2, 2)), name="w")
+    with pytest.raises(TypeError, match="Cannot cast"):  # the shape is right: not a shape error
+        p.accumulate(np.ones((2, 2)) * 1j)
 
 
 def test_a_parameter_gradient_of_the_wrong_shape_names_the_parameter():

@@ -209,11 +209,16 @@ class Parameter:
                 self._grad_is_zero = False
             else:
                 self._grad += value
-        except (ValueError, TypeError) as exc:  # only on the error path: no cost otherwise
-            got = np.shape(value) if isinstance(value, np.ndarray) else type(value).__name__
+        except ValueError as exc:  # only on the error path: no cost otherwise
+            try:
+                fits = np.broadcast_shapes(np.shape(value), self.shape) == self.shape
+            except ValueError:
+                fits = False
+            if fits:  # not a shape problem: the error as NumPy says it
+                raise
             raise ValueError(
                 f"parameter {self.name or '(unnamed)'!r} has shape {self.shape}; its gradient "
-                f"must have that shape too, got {got}"
+                f"must have that shape too, got {np.shape(value)}"
             ) from exc
 
     def accumulate_matmul(self, a: np.ndarray, b: np.ndarray) -> None:
@@ -439,34 +444,47 @@ def _unregistered_parameter(module: Module, registered: set[int]) -> str | None:
     return None
 
 
+def returned_no_array(who: str, got: object, shape: tuple[int, ...] | None = None) -> TypeError:
+    """The error for a backward that returned ``got``, not an array (``return`` forgotten)."""
+    what = "None" if got is None else f"a {type(got).__name__}"
+    hint = " (did you forget `return`?)" if got is None else ""
+    of = "" if shape is None else f" {shape}"
+    return TypeError(
+        f"{who}.backward returned {what}{hint}: it must return dL/dx, a NumPy array of its "
+        f"input's shape{of}"
+    )
+
+
 def _backward_failure(
     layers: list[Module], failed: Module | None, grad: object, exc: Exception
-) -> Exception:
-    """The error to raise when ``failed.backward(grad)`` raised ``exc`` in a Sequential:
-    a clear TypeError when the layer above returned no array (``return`` forgotten),
-    else ``exc`` itself with a note naming both layers and the gradient's shape."""
+) -> Exception | None:
+    """What to raise when ``failed.backward(grad)`` raised ``exc`` inside a Sequential: a
+    TypeError when the layer above returned no array; else None (raise ``exc`` as it is),
+    after noting on a shape error which layers and gradient it came from. An error gets
+    one such word, from the innermost Sequential."""
+    if getattr(exc, "_proplab_noted", False):
+        return None
+    # a layer is at one place only (Sequential refuses one object at two)
     at = next((i for i, layer in enumerate(layers) if layer is failed), None)
     if at is None:
-        return exc
-    above = layers[at + 1] if at + 1 < len(layers) else None
-    if not isinstance(grad, np.ndarray) and above is not None:
-        got = "None" if grad is None else f"a {type(grad).__name__}"
-        hint = " (did you forget `return`?)" if grad is None else ""
-        return TypeError(
-            f"layer {at + 1} ({type(above).__name__}).backward returned {got}{hint}: it must "
-            "return dL/dx, a NumPy array of its input's shape"
-        )
-    if isinstance(grad, np.ndarray):
+        pass
+    elif at + 1 < len(layers) and not isinstance(grad, np.ndarray):
+        above = layers[at + 1]
+        new = returned_no_array(f"layer {at + 1} ({type(above).__name__})", grad)
+        new._proplab_noted = True  # type: ignore[attr-defined]
+        return new
+    elif isinstance(exc, ValueError) and isinstance(grad, np.ndarray):
         source = (
-            f"from layer {at + 1} ({type(above).__name__}).backward"
-            if above is not None
+            f"from layer {at + 1} ({type(layers[at + 1]).__name__}).backward"
+            if at + 1 < len(layers)
             else "given to the Sequential"
         )
         exc.add_note(
             f"in layer {at} ({type(failed).__name__}).backward, on a gradient of shape "
-            f"{grad.shape} {source}: a backward returns dL/dx with its input's shape"
+            f"{grad.shape} {source} (a backward returns dL/dx with its input's shape)"
         )
-    return exc
+    exc._proplab_noted = True  # type: ignore[attr-defined]
+    return None
 
 
 class Sequential(Module):
@@ -479,9 +497,17 @@ class Sequential(Module):
         super().__init__()
         if len(layers) == 1 and isinstance(layers[0], list | tuple):
             layers = tuple(layers[0])
-        for layer in layers:
+        for i, layer in enumerate(layers):
             if not isinstance(layer, Module):
                 raise TypeError(f"Sequential takes Modules, got {type(layer).__name__}")
+            first = next(j for j, other in enumerate(layers) if other is layer)
+            if first < i:  # its backward would use the values of its later forward
+                name = type(layer).__name__
+                raise ValueError(
+                    f"Sequential: layer {i} is the same {name} object as layer {first}: a "
+                    "module keeps its forward's values for its backward, so each place needs "
+                    f"one of its own ({name}(...) again)"
+                )
         self.layers: list[Module] = list(layers)
 
     def children(self) -> list[Module]:
@@ -515,7 +541,10 @@ class Sequential(Module):
             layer = layers[first]
             grad_in = layer.backward(grad_out, need_input_grad)
         except Exception as exc:  # a layer of the user's own went wrong: say which
-            raise _backward_failure(layers, layer, grad_out, exc) from exc
+            failure = _backward_failure(layers, layer, grad_out, exc)
+            if failure is None:
+                raise
+            raise failure from exc
         return grad_in if need_input_grad else None
 
     def _first_with_parameters(self) -> int:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from proplab.activations import LeakyReLU, ReLU
-from proplab.core import Module
+from proplab.core import Module, returned_no_array
 from proplab.losses import Loss
 
 KINKED = (ReLU, LeakyReLU)  # modules whose derivative jumps at 0
@@ -302,12 +302,7 @@ def _check_input_gradient(
     """Refuse a backward that returned no array (``return`` forgotten); note a wrong shape."""
     name = type(target).__name__
     if not isinstance(grad_x, np.ndarray):
-        got = "None" if grad_x is None else f"a {type(grad_x).__name__}"
-        hint = " (did you forget `return`?)" if grad_x is None else ""
-        raise TypeError(
-            f"{name}.backward returned {got}{hint}: it must return dL/dx, a NumPy array "
-            f"of its input's shape {x.shape}"
-        )
+        raise returned_no_array(name, grad_x, x.shape)
     if grad_x.shape != x.shape:
         result.notes.append(
             f"input: {name}.backward returned shape {grad_x.shape} for an input of shape "

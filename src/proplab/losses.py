@@ -36,22 +36,16 @@ class Loss:
         """
         raise NotImplementedError
 
+    def check_targets(self, target: np.ndarray) -> None:
+        """Refuse targets this loss cannot learn from (nothing by default). :func:`~proplab.fit`
+        calls it once on ``y`` before training, rather than every step."""
+
     def __call__(self, pred: np.ndarray, target: np.ndarray) -> float | np.ndarray:
         """Same as :meth:`forward`."""
         return self.forward(pred, target)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
-
-
-def _check_pred_dtype(loss: Loss, pred: np.ndarray) -> None:
-    """Refuse integer predictions: a model predicts floats, so integers are labels passed
-    first (``loss(y, pred)``), which trains uphill without another sign."""
-    if pred.dtype.kind in "biu":
-        raise TypeError(
-            f"{type(loss).__name__}(pred, target): pred is an array of {pred.dtype}, like "
-            "labels; the model's output comes first, the targets second"
-        )
 
 
 def _as_target(loss: Loss, pred: np.ndarray, target: np.ndarray) -> np.ndarray:
@@ -63,7 +57,6 @@ def _as_target(loss: Loss, pred: np.ndarray, target: np.ndarray) -> np.ndarray:
     """
     if type(target) is not np.ndarray:
         target = np.asarray(target)
-    _check_pred_dtype(loss, pred)
     if target.shape[-2:] != pred.shape[-2:]:
         classes = pred.shape[-1]
         if classes > 1 and target.ndim >= 1 and (target.ndim == 1 or target.shape[-1] == 1):
@@ -108,7 +101,6 @@ class MSELoss(Loss):
         diff = self.diff = pred - target
         count = self.count = pred.shape[-1] * pred.shape[-2]
         if self._scale_key != (count, diff.dtype):
-            _check_pred_dtype(self, pred)  # here, not on every call: first calls suffice
             # 2 / N as a 0-d array of the data's dtype: NumPy takes it as is,
             # where a Python float is converted on every call (same result)
             self._scale_key = (count, diff.dtype)
@@ -139,13 +131,13 @@ class BCELoss(Loss):
     The mean runs over samples and outputs, N = n * out (per replica). Shapes:
     ``pred`` ``(n, out)`` or ``(*R, n, out)`` (e.g. a sigmoid output ``(n, 1)``);
     ``target`` 0/1 labels (or probabilities) ``(n, out)``, shared, or
-    ``(*R, n, out)``. A ``pred`` outside [0, 1] is a ValueError. The loss is a
+    ``(*R, n, out)``. A ``pred`` outside [0, 1] is a ValueError, and so is a target
+    outside it in :func:`~proplab.fit` (:meth:`check_targets`). The loss is a
     float for one model, an array ``R`` (``(K,)``) for a stack.
     """
 
     _LOG_FLOOR = -100.0
     _EPS = 1e-12
-    _checked_target: np.ndarray | None = None  # the last target found within [0, 1]
 
     def forward(self, pred: np.ndarray, target: np.ndarray) -> float | np.ndarray:
         """-mean(t log p + (1 - t) log(1 - p)) per replica: a float, or an array ``R``."""
@@ -155,19 +147,23 @@ class BCELoss(Loss):
             raise ValueError(
                 f"BCELoss needs probabilities in [0, 1], got {bad}; use a sigmoid output"
             )
-        if target is not self._checked_target:  # fit passes one y every epoch: once
-            if np.any((target < 0) | (target > 1)):
-                bad = target[(target < 0) | (target > 1)].flat[0]
-                raise ValueError(
-                    f"BCELoss needs targets in [0, 1] (0/1 labels or probabilities), got {bad}"
-                )
-            self._checked_target = target
+
         self.pred, self.target = pred, target
         self.count = pred.shape[-1] * pred.shape[-2]
         with np.errstate(divide="ignore"):
             log_p = np.maximum(np.log(pred), self._LOG_FLOOR)
             log_1mp = np.maximum(np.log1p(-pred), self._LOG_FLOOR)
         return _mean_last_two(-(target * log_p + (1.0 - target) * log_1mp))
+
+    def check_targets(self, target: np.ndarray) -> None:
+        """Refuse a target outside [0, 1]: no probability, and its loss has no minimum."""
+        target = np.asarray(target)
+        outside = (target < 0) | (target > 1)
+        if np.any(outside):
+            raise ValueError(
+                f"BCELoss needs targets in [0, 1] (0/1 labels or probabilities), got "
+                f"{target[outside].flat[0]}"
+            )
 
     def backward(self) -> np.ndarray:
         """dL/dpred = (p - t) / (max(p (1 - p), 1e-12) * N), N = n * out, ``pred``'s shape."""

@@ -331,30 +331,30 @@ _ROLES = "fit takes (model, loss_fn, optimizer, x, y, epochs)"
 
 
 def _check_roles(model: object, loss_fn: object, optimizer: object) -> None:
-    """Refuse a class where an instance belongs (``MSELoss`` for ``MSELoss()``) and
-    arguments in the wrong places, naming what was passed; they failed deep inside the
-    loop ("forward() missing 1 required positional argument: 'target'")."""
+    """Refuse a proplab class where an instance belongs (``MSELoss`` for ``MSELoss()``)
+    and proplab objects in another argument's place, naming what was passed; they failed
+    deep inside the loop ("forward() missing 1 required positional argument: 'target'").
+    Objects of the user's own (a loss written as a Module, say) pass as they are."""
     if isinstance(model, Module) and isinstance(loss_fn, Loss) and isinstance(optimizer, Optimizer):
         return  # all in place (callbacks.train calls fit every epoch: no loops then)
-    for value, role, kind, example in (
-        (model, "model", Module, "proplab.mlp(2, 10, 1)"),
-        (loss_fn, "loss_fn", Loss, "proplab.MSELoss()"),
-        (optimizer, "optimizer", Optimizer, "proplab.SGD(model.parameters(), lr=1.0)"),
+    kinds = (("a model", Module, "model"), ("a loss", Loss, "loss_fn"))
+    kinds += (("an optimizer", Optimizer, "optimizer"),)
+    for value, role, example, misplaced in (
+        (model, "model", "proplab.mlp(2, 10, 1)", ("a loss", "an optimizer")),
+        # a loss may be a Module of the user's own: only an optimizer is surely misplaced
+        (loss_fn, "loss_fn", "proplab.MSELoss()", ("an optimizer",)),
+        (optimizer, "optimizer", "proplab.SGD(model.parameters(), lr=1.0)", ("a model", "a loss")),
     ):
-        if isinstance(value, type):
+        if isinstance(value, type) and issubclass(value, (Module, Loss, Optimizer)):
             raise TypeError(
                 f"{_ROLES}: {role} is the class {value.__name__}, not an instance of it: "
                 f"pass e.g. {example}"
             )
-        for other, what, other_kind in (
-            ("model", "a model", Module),
-            ("loss_fn", "a loss", Loss),
-            ("optimizer", "an optimizer", Optimizer),
-        ):
-            if other != role and isinstance(value, other_kind) and not isinstance(value, kind):
+        for what, kind, belongs in kinds:
+            if what in misplaced and isinstance(value, kind):
                 raise TypeError(
                     f"{_ROLES}: {role} got {what} ({type(value).__name__}), which belongs in "
-                    f"{other}: arguments in the wrong order?"
+                    f"{belongs}: arguments in the wrong order?"
                 )
 
 
@@ -449,6 +449,9 @@ def _fit(
             raise ValueError(
                 f"{name}{list(where)} is {a[where]}: training data must be finite numbers"
             )
+    check_targets = getattr(loss_fn, "check_targets", None)  # a loss of the user's own may
+    if check_targets is not None:  # have none; once here rather than every step
+        check_targets(y)
     n = x.shape[-2]
     if n == 0:
         raise ValueError(f"x has no samples (shape {x.shape})")
