@@ -507,7 +507,8 @@ def test_a_deep_sigmoid_network_within_round_off_passes_and_a_one_percent_bug_do
     assert check.ok and check.any_within_roundoff
     # the error shown is the plain relative error, whatever the tolerance (it was
     # divided by round-off / tolerance: 1.5e-7 at 1e-6, 1.5e-13 at 1e-12)
-    assert check.worst == pytest.approx(1.84e-6, rel=0.02)
+    assert check.worst_relative == pytest.approx(1.84e-6, rel=0.02)
+    assert check.worst <= check.tolerance  # the judged error, as GradcheckResult.worst
     for tolerance in (1e-3, 1e-9, 1e-12):
         other = check_config(RunConfig(hidden=[4, 4, 4]), tolerance=tolerance)
         assert other.ok and [r.shown for r in other.rows] == [r.shown for r in check.rows]
@@ -709,7 +710,9 @@ def test_a_failure_at_a_kink_of_the_users_own_layer_says_so():
     result = gradcheck(model, x[:4])
     assert not result.ok
     (note,) = [n for n in result.notes if "kink" in n]
-    assert note.startswith("input (1 of 8 worst entries), 0.bias (4 of 4 worst entries): ")
+    assert note.startswith(
+        "input (1 of the 8 entries probed), 0.bias (4 of the 4 entries probed): "
+    )
     assert "the backward matches one side" in note
     # away from 0 the same layer passes, with no such note
     clean = gradcheck(model, np.random.default_rng(1).normal(size=(4, 2)))
@@ -857,8 +860,13 @@ def test_a_float32_forward_is_named_when_the_check_fails():
     assert not result.ok
     assert (
         "Float32Tanh.forward returned float32, not float64: central differences of eps = "
-        "1e-6 drown in its round-off (compute in float64)"
+        "1e-06 drown in its round-off (compute in float64)"
     ) in result.notes
+    # the eps the check used, and no such note when the check passes
+    x = np.random.default_rng(0).normal(size=(4, 2))
+    wide = gradcheck(Float32Tanh(), x, eps=1e-2)
+    assert not wide.ok and "of eps = 0.01 drown in its round-off" in wide.notes[0]
+    assert gradcheck(Float32Tanh(), x, eps=1e-2, tolerance=1e-2).notes == []  # passes: no note
 
 
 def test_printed_errors_are_relative_errors_whatever_the_tolerance():

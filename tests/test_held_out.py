@@ -168,3 +168,46 @@ def test_a_single_run_with_a_test_set_titles_its_figures_with_both(tmp_path, mon
         f"accuracy {100 * summary['accuracy']:.4g}%"
     )
     assert calls["learning_curve"]["accuracy_label"] == "accuracy"
+
+
+def test_a_test_fraction_axis_mixes_runs_with_and_without_a_test_set(tmp_path, monkeypatch):
+    # found in review: the runs without a test set showed "test nan %" in their panels and
+    # were drawn as diverged in the accuracy figure, and the setup said nothing was held out
+    text = "[base]\nepochs = 200\nn = 60\nhidden = 4\nprint_every = 0\ndataset = 'moons'\n"
+    text += "[vary]\ntest_fraction = [0.0, 0.25]\nseed = [0, 1]\n"
+    assert (
+        run_sweep(parse_spec(text, Path("s.toml")), tmp_path, stream=io.StringIO()).exit_code == 0
+    )
+    dots, panels = [], []
+    original_dots, original_boundaries = sweep_plots.accuracy_dots, sweep_plots.decision_boundaries
+
+    def spy_dots(sets, path, title=""):
+        dots.append((list(sets), title))
+        return original_dots(sets, path, title=title)
+
+    def spy_boundaries(rows, path, title="", row_labels=()):
+        panels.extend(p for row in rows for p in row if p is not None)
+        return original_boundaries(rows, path, title=title, row_labels=row_labels)
+
+    monkeypatch.setattr(sweep_plots, "accuracy_dots", spy_dots)
+    monkeypatch.setattr(sweep_plots, "decision_boundaries", spy_boundaries)
+    report.build_report(tmp_path, log=lambda m: None, jobs=1)
+    summaries = _summaries(tmp_path)
+    ((sets, title),) = dots
+    assert title.endswith("final test accuracy (training accuracy where nothing was held out)")
+    by_label = {d.label: sorted(d.accuracies) for d in sets}
+    none = sorted(s["accuracy"] for s in summaries.values() if s.get("n_test") is None)
+    held = sorted(s["test_accuracy"] for s in summaries.values() if s.get("n_test"))
+    assert by_label == {"0": none, "0.25": held} and len(none) == len(held) == 2
+    titles = {p.title.split("\n")[0]: p.title.split("\n")[1] for p in panels}
+    assert "test" not in titles["test_fraction 0"] and "nan" not in titles["test_fraction 0"]
+    assert ", test " in titles["test_fraction 0.25"]
+    md = (tmp_path / "report.md").read_text()
+    assert (
+        "25 % of each dataset held out as its test set (by setting; with none, training data "
+        "= test data)" in md
+    )
+    assert (
+        "On moons, the held-out test set of test_fraction 0.25 (the only setting scored on one) is scored at "
+        in md
+    )

@@ -1253,7 +1253,7 @@ def test_gradients_line_bound_is_the_next_power_of_ten_above_the_worst_error():
     from proplab.model_check import check_config
 
     records = [SimpleNamespace(dataset="xor", config=RunConfig(dataset="xor"))]
-    worst = check_config(RunConfig(dataset="xor")).worst
+    worst = check_config(RunConfig(dataset="xor")).worst_relative
     bound = 10.0 ** math.ceil(math.log10(worst))
     assert worst <= bound < 10 * worst
     line = report._gradients_line(RunConfig(), records, "xor")

@@ -313,6 +313,8 @@ def _build_model(
 
     if rng is None and seeds is None:
         rng = np.random.default_rng(cfg.seed)
+    elif rng is not None and seeds is not None:  # here: the conv branch blames kernel_size
+        raise ValueError("build_model takes rng or seeds, not both")
     if cfg.model == "conv":
         from proplab.models import conv_net
 

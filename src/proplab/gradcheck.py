@@ -219,12 +219,6 @@ def gradcheck(
     grad_x = target.backward(weights)
     if check_inputs:
         _check_input_gradient(target, x, grad_x, result)
-    if out.dtype != np.float64:
-        # a float64 nudge of 1e-6 is lost in float32's ~1e-7 relative round-off
-        result.notes.append(
-            f"{type(target).__name__}.forward returned {out.dtype}, not float64: central "
-            "differences of eps = 1e-6 drown in its round-off (compute in float64)"
-        )
     analytic = {name: p.grad.copy() for name, p in target.named_parameters()}
     # backward must add into .grad: a second backward without zero_grad adds as much again
     target.forward(x)
@@ -290,6 +284,12 @@ def gradcheck(
         result.notes.append(_below_roundoff_note(tiny, roundoff))
     _note_non_finite(result, analytics)
     if result.worst > tolerance:
+        if out.dtype != np.float64:
+            # a float64 nudge of 1e-6 is lost in float32's ~1e-7 relative round-off
+            result.notes.append(
+                f"{type(target).__name__}.forward returned {out.dtype}, not float64: central "
+                f"differences of eps = {eps:g} drown in its round-off (compute in float64)"
+            )
         _explain_failure(result, analytics, numeric, valids, roundoff)
         arrays = {name: array for name, array, _ in checked}
         _note_kinks(result, scalar, arrays, analytics, numeric, valids, eps)
@@ -336,8 +336,8 @@ def _note_kinks(
             continue
         gap = np.where(valid[name], np.abs(a - numeric[name]), 0.0).ravel()
         worst = np.argsort(gap)[::-1][:KINK_PROBES]
-        base, hits = scalar(), 0
-        for i in worst[gap[worst] > 0]:
+        base, hits, probed = scalar(), 0, worst[gap[worst] > 0]
+        for i in probed:
             at = np.unravel_index(i, array.shape)  # in place: a parameter may be a view
             old, slope = array[at], float(a[at])
             array[at] = old + eps
@@ -351,7 +351,7 @@ def _note_kinks(
             if abs(right - left) > 0.1 * scale and one_side <= 1e-3 * scale:
                 hits += 1
         if hits:
-            kinked.append(f"{name} ({hits} of {min(worst.size, KINK_PROBES)} worst entries)")
+            kinked.append(f"{name} ({hits} of the {probed.size} entries probed)")
     if kinked:
         result.notes.append(
             f"{', '.join(kinked)}: the function has a kink there (its slope from the left "

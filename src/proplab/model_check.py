@@ -82,7 +82,14 @@ class ModelCheck:
 
     @property
     def worst(self) -> float:
-        """The largest relative error over the compared rows (0.0 with none)."""
+        """The largest judged error over the compared rows (0.0 with none): ``ok`` is
+        ``worst <= tolerance`` when every row was compared, as for GradcheckResult."""
+        return max((r.error for r in self.rows if not math.isnan(r.error)), default=0.0)
+
+    @property
+    def worst_relative(self) -> float:
+        """The largest plain relative error over the compared rows (0.0 with none): what
+        the table shows; above the tolerance when a row passes by being within round-off."""
         return max((r.shown for r in self.rows if not math.isnan(r.error)), default=0.0)
 
     @property
@@ -264,14 +271,14 @@ def format_check(check: ModelCheck) -> str:
     )
     if check.ok:
         verdict = (
-            f"gradcheck ok: worst relative error {check.worst:.1e}{within} "
+            f"gradcheck ok: worst relative error {check.worst_relative:.1e}{within} "
             f"over {arrays} arrays ({total:,} entries)"
         )
     elif not check.failed:
         names = ", ".join(f"{r.module} {r.array}" for r in check.uncompared)
         verdict = (
             f"gradcheck incomplete: {names} not compared (worst relative error of the rest "
-            f"{check.worst:.1e}{within})"
+            f"{check.worst_relative:.1e}{within})"
         )
     else:
         first = check.failed[0]

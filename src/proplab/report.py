@@ -212,7 +212,8 @@ def _gradients_line(base: RunConfig, records: list[aggregate.RunRecord], dataset
     checked = f"{len(check.rows)} checked arrays (each layer alone, the whole model, the loss)"
     where = check.title.split("; ")[1].split(",")[0]  # "4 samples of xor"
     if not check.failed:
-        bound = 10.0 ** math.ceil(math.log10(check.worst)) if check.worst > 0 else 0.0
+        worst = check.worst_relative
+        bound = 10.0 ** math.ceil(math.log10(worst)) if worst > 0 else 0.0
         compared = f"all {checked}"
         if check.uncompared:  # every nudge of them crossed a ReLU kink on these samples
             compared = (
@@ -228,7 +229,7 @@ def _gradients_line(base: RunConfig, records: list[aggregate.RunRecord], dataset
     return (
         f"**Gradients**: FAILED: {len(check.failed)} of the {checked} differ from central "
         f"differences (float64, {where}) by more than {check.tolerance:g}, first "
-        f"{first.module} {first.array} ({first.error:.1e}); `{_gradcheck_command(cfg)}` shows where. "
+        f"{first.module} {first.array} ({first.shown:.1e}); `{_gradcheck_command(cfg)}` shows where. "
         "A wrong backward pass makes these results something other than gradient descent."
     )
 
@@ -292,6 +293,21 @@ def _network_line(base: RunConfig, shapes: dict[str, tuple[int, int]]) -> str:
     )
 
 
+def _split_line(fractions: set[float]) -> str:
+    """What was held out, from the runs' own ``test_fraction``s (an axis may vary it)."""
+    held = sorted(f for f in fractions if f > 0)
+    if not held:
+        return "training data = test data, as in the lab"
+    shares = " or ".join(f"{100 * f:g} %" for f in held)
+    text = f"{shares} of each dataset held out as its test set"
+    if 0 in fractions:
+        text += " (by setting; with none, training data = test data)"
+    return (
+        text + ": the tables and boundary panels give the accuracy on both parts, the "
+        "accuracy figures on the test set"
+    )
+
+
 def _setup(
     doc: Document,
     out: Path,
@@ -304,13 +320,7 @@ def _setup(
     if spec.description:
         doc.add(Para(spec.description))
     batch = "full batch" if base.batch_size is None else f"mini-batches of {base.batch_size}"
-    split = (
-        f"{100 * base.test_fraction:g} % of each dataset held out as its test set: the "
-        "tables and boundary panels give the accuracy on both parts, the accuracy figures "
-        "on the test set"
-        if base.test_fraction
-        else "training data = test data, as in the lab"
-    )
+    split = _split_line({r.config.test_fraction for r in records} or {base.test_fraction})
     items = [
         _network_line(base, _base_shapes(base, records)),
         f"**Training**: `{base.loss}` loss, `{base.optimizer}` at learning rate "

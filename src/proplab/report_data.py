@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from proplab.aggregate import Group, RunRecord, Stats, group
+from proplab.aggregate import Group, RunRecord, Stats, group, has_test_set
 from proplab.config import RunConfig
 from proplab.dataload import is_csv
 from proplab.sweep import RUNS_DIR, DamagedRunError, Experiment, SweepSpec
@@ -109,6 +109,11 @@ class GroupView:
         return self.group.test_accuracy
 
     @property
+    def has_test(self) -> bool:
+        """Whether its runs held out a test set (a test_fraction axis may give some none)."""
+        return has_test_set(self.group.records)
+
+    @property
     def n_diverged(self) -> int:
         return self.group.n_diverged
 
@@ -164,8 +169,9 @@ class ExperimentView:
 
     @property
     def has_test(self) -> bool:
-        """Whether its runs were scored on a held-out set (then ``accuracy`` is the training one)."""
-        return any(r.record.n_test > 0 for g in self.groups for r in g.runs)
+        """Whether some of its runs were scored on a held-out set (``accuracy`` is then the
+        training data's; a run without one was scored on its training data)."""
+        return has_test_set([r.record for g in self.groups for r in g.runs])
 
     def get(self, setting: str, dataset: str) -> GroupView | None:
         for g in self.groups:

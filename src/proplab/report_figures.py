@@ -62,7 +62,10 @@ def experiment_figures(v: ExperimentView, out: Path, folder: str) -> list[Figure
 
     if not single:  # one setting has nothing to compare: its table says it all
         # with a held-out set, the figure compares the settings where it matters: on it
+        # (a run without one, from a test_fraction axis, was scored on its training data)
         which = "test accuracy" if v.has_test else "accuracy"
+        if v.has_test and not all(g.has_test for g in v.groups):
+            which += " (training accuracy where nothing was held out)"
         dots = [
             sweep_plots.DotSet(
                 s,
@@ -71,7 +74,7 @@ def experiment_figures(v: ExperimentView, out: Path, folder: str) -> list[Figure
                     math.nan
                     if r.record.diverged
                     else r.record.test_accuracy
-                    if v.has_test
+                    if r.record.n_test > 0
                     else r.record.final_accuracy
                     for r in g.runs
                 ],
@@ -253,7 +256,7 @@ def _boundary_row(v: ExperimentView, ds: str, single: bool) -> Row | None:
         if prob.shape[-1] != 1:  # several classes: no single P(class 1)
             return None
         acc = "diverged" if run.record.diverged else f"{100 * run.record.final_accuracy:.1f} %"
-        if v.has_test and not run.record.diverged:
+        if run.record.n_test > 0 and not run.record.diverged:
             acc = f"train {acc}, test {100 * run.record.test_accuracy:.1f} %"
         name = dataset_name(ds) if single else setting_name(v, s)
         grid = prob.reshape(w.size, u.size)

@@ -234,14 +234,18 @@ def _best(gs: list[GroupView], nm: Callable[[GroupView], str], test: bool = Fals
 def _test_line(name: str, gs: list[GroupView], nm: Callable[[GroupView], str]) -> str:
     """The held-out test set's accuracy: the best setting(s), the lowest, and the largest
     train-minus-test gap when it is 2 points or more."""
-    scored = [g for g in gs if g.test_accuracy.n]
+    held = [g for g in gs if g.has_test]  # a test_fraction axis may hold out nothing
+    scored = [g for g in held if g.test_accuracy.n]
     if not scored:
         return f"On {name}, no run has a test accuracy (every seed diverged)."
     means = [g.test_accuracy.mean for g in scored]
+    every = "every setting" if len(held) == len(gs) else "every setting with a held-out set"
     if len(scored) > 1 and max(means) - min(means) < 0.005:
-        text = f"On {name}, every setting scores {pct(means[0])} on the held-out test set"
+        text = f"On {name}, {every} scores {pct(means[0])} on the held-out test set"
     elif len(scored) == 1:
-        text = f"On {name}, the held-out test set is scored at {acc_text(scored[0], True)}"
+        g = scored[0]
+        who = "" if len(gs) == 1 else f" of {nm(g)} (the only setting scored on one)"
+        text = f"On {name}, the held-out test set{who} is scored at {acc_text(g, True)}"
     else:
         low = min(scored, key=lambda g: g.test_accuracy.mean)
         text = (

@@ -241,6 +241,8 @@ def save(
             f"{path} is a folder: save takes a file path, e.g. {path}/model.npz"
         )
     folder = Path(path).parent
+    if folder.exists() and not folder.is_dir():
+        raise NotADirectoryError(f"cannot save {path}: {folder} is a file, not a folder")
     if not folder.is_dir():  # else the error names the hidden temporary file
         raise FileNotFoundError(
             f"cannot save {path}: no folder {folder} (create it first, e.g. "

@@ -20,7 +20,7 @@ from matplotlib.legend_handler import HandlerTuple
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from proplab.plots import CLASS_COLORS, _save, fit_text
+from proplab.plots import CLASS_COLORS, OFF_SCALE, _save, fit_text
 
 PALETTE = (
     "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
@@ -159,8 +159,8 @@ def _line_tolerance(bands: Sequence[dict[str, tuple[np.ndarray, ...]]]) -> float
     """How far apart (in natural log of the loss) two curves can be and still hide each
     other: one line's width on the log axis the figure will draw (its span of decades,
     over about AXES_INCHES)."""
-    lows = [b[2][(b[2] > 0) & (b[3] < 1e100)] for drawn in bands for b in drawn.values()]
-    highs = [b[3][(b[2] > 0) & (b[3] < 1e100)] for drawn in bands for b in drawn.values()]
+    lows = [b[2][(b[2] > 0) & (b[3] < OFF_SCALE)] for drawn in bands for b in drawn.values()]
+    highs = [b[3][(b[2] > 0) & (b[3] < OFF_SCALE)] for drawn in bands for b in drawn.values()]
     lows = [x for x in lows if x.size]
     if not lows:
         return 0.0
@@ -272,7 +272,7 @@ def learning_curves(
         for group in panel_groups:
             for j, lab in enumerate(group):
                 epochs, med, low, high = drawn[lab]
-                positive = (low > 0) & (high < 1e100)  # what a log axis can show
+                positive = (low > 0) & (high < OFF_SCALE)  # what a log axis can show
                 if not np.any(positive):
                     continue
                 c, linestyle = style[lab]
