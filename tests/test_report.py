@@ -268,7 +268,7 @@ def test_with_a_held_out_set_the_observations_say_which_accuracy_they_give():
     assert notes[0].startswith("On XOR (training set), only lr 1 reaches 100 % in every seed")
     assert notes[1] == (
         "On the held-out test set of XOR, the best is lr 1, at 90.0 ± 3.5 %; the lowest is "
-        "lr 0.001, at 80.0 ± 0.0 %; training accuracy exceeds it by up to 10.0 points (lr 1)."
+        "lr 0.001, at 80.0 ± 0.0 %; training accuracy exceeds it by up to 10.0 points, for lr 1."
     )
     # every setting alike on the test set, and no gap worth a word
     view = _view(
@@ -1403,3 +1403,17 @@ def test_the_base_setting_of_each_lab_experiment_is_found_for_its_black_curve():
         check_build=False,
     )  # fmt: skip
     assert base_setting(two_axes.experiments[0]) is None
+
+
+def test_a_setting_of_several_axes_is_bracketed_in_sentences():
+    # "the best are lr=1, activation=tanh, lr=0.1, activation=tanh and ..." read as four
+    spec = parse_spec(
+        "[vary]\nlr = [1.0, 0.1]\nactivation = ['sigmoid', 'tanh']\n", Path("s.toml"),
+        check_build=False,
+    )  # fmt: skip
+    view = ExperimentView(spec.experiments[0], [], 0, [], [])
+    assert report_text.setting_name(view, "lr=1, activation=tanh") == "(lr=1, activation=tanh)"
+    assert report_text.setting_name(view, "lr=1, activation=tanh", bracket=False) == (
+        "lr=1, activation=tanh"
+    )
+    assert report_text.setting_name(_view({}), "0.001") == "lr 0.001"  # one axis: as before

@@ -258,7 +258,7 @@ def _boundary_row(v: ExperimentView, ds: str, single: bool) -> Row | None:
         acc = "diverged" if run.record.diverged else f"{100 * run.record.final_accuracy:.1f} %"
         if run.record.n_test > 0 and not run.record.diverged:
             acc = f"train {acc}, test {100 * run.record.test_accuracy:.1f} %"
-        name = dataset_name(ds) if single else setting_name(v, s)
+        name = dataset_name(ds) if single else setting_name(v, s, bracket=False)
         grid = prob.reshape(w.size, u.size)
         if run.record.diverged:
             # its last weights are huge, not NaN: their outputs (1e156, say) would paint

@@ -67,8 +67,9 @@ def listing(items: Sequence[str]) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def setting_name(view: ExperimentView, setting: str) -> str:
-    """How a setting reads in a sentence: ``lr 0.001``, ``hidden 4``, or its own label."""
+def setting_name(view: ExperimentView, setting: str, bracket: bool = True) -> str:
+    """How a setting reads in a sentence: ``lr 0.001``, ``hidden 4``, or its own label
+    (``bracket``: one of several axes in brackets, ``(lr=1, activation=tanh)``)."""
     axes = view.experiment.setting_axes
     if len(axes) == 1:
         try:
@@ -76,7 +77,8 @@ def setting_name(view: ExperimentView, setting: str) -> str:
         except ValueError:
             return setting
         return f"{axes[0].name} {setting}"
-    return setting
+    # "lr=1, activation=tanh" holds a comma: in a list of settings it needs a bracket
+    return f"({setting})" if bracket and ", " in setting else setting
 
 
 # ---------------------------------------------------------------- observations
@@ -256,7 +258,7 @@ def _test_line(name: str, gs: list[GroupView], nm: Callable[[GroupView], str]) -
     points = 100 * (gap.accuracy.mean - gap.test_accuracy.mean)
     if points >= 2:
         by = (
-            f"by up to {points:.1f} points ({nm(gap)})"
+            f"by up to {points:.1f} points, for {nm(gap)}"
             if len(scored) > 1
             else f"by {points:.1f} points"
         )
