@@ -23,7 +23,7 @@ def doc() -> tuple[dict, list[str]]:
 
 def test_each_block_prints_what_the_doc_shows_after_it(doc):
     _, printed = doc
-    assert len(BLOCKS) == 6 and DOC.count("```text\n") == 5
+    assert len(BLOCKS) == 7 and DOC.count("```text\n") == 6
     for i, ((_, shown), actual) in enumerate(zip(BLOCKS, printed, strict=True)):
         assert docblocks.normalized(actual) == docblocks.normalized(shown), f"block {i + 1}"
 
@@ -67,3 +67,15 @@ def test_the_zero_start_passes_gradcheck_and_learns_nothing_unlike_a_random_star
     h = proplab.fit(model, proplab.MSELoss(), proplab.SGD(model.parameters(), lr=1.0), x, y, 5000)
     assert h.final_accuracy == 1.0
     assert re.search(r"reaches 100 % on it in the same\s+5000 epochs", DOC)
+
+
+def test_one_object_in_two_places_would_compute_wrong_gradients(doc):
+    # what the refusal prevents: the same layers with the second place's object slipped
+    # in after the check (the widths agree, so nothing fails but the gradients)
+    ns, _ = doc
+    first, sigmoid, second, _ = ns["layers"]
+    model = proplab.Sequential(first, sigmoid, second, proplab.Sigmoid())
+    assert proplab.gradcheck(model, ns["x"]).ok
+    model.layers[3] = sigmoid
+    result = proplab.gradcheck(model, ns["x"])
+    assert not result.ok and result.errors["0.weight"] > 1e-2
