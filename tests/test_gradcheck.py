@@ -826,16 +826,7 @@ def test_a_gradient_that_cannot_be_cast_keeps_numpys_error():
 
 
 def test_a_parameter_gradient_of_the_wrong_shape_names_the_parameter():
-    class Scale(Module):
-        def __init__(self):
-            super().__init__()
-            self.a = Parameter(np.array([0.5, -2.0, 3.0]), name="a")
-            self.params = {"a": self.a}
-
-        def forward(self, x):
-            self.x = x
-            return x * self.a.data
-
+    class Scale(_Scale):
         def backward(self, grad_out, need_input_grad=True):
             self.a.accumulate((grad_out * self.x).sum(0, keepdims=True))  # (1, 3), not (3,)
             return grad_out * self.a.data

@@ -33,14 +33,13 @@ seed = [0, 1]
 """
 
 
-@pytest.fixture(scope="module")
-def swept(tmp_path_factory) -> tuple[Path, list, list]:
-    """The sweep above, its report built with the figure functions spied on."""
-    out = tmp_path_factory.mktemp("held_out")
-    spec = parse_spec(SPEC, Path("s.toml"))
-    assert run_sweep(spec, out, stream=io.StringIO()).exit_code == 0
+def _report_with_spies(out: Path, spec_text: str) -> tuple[list, list]:
+    """Sweep ``spec_text`` into ``out`` and build its report, recording what the accuracy
+    figure and the boundary panels were drawn from: ``(dots, panels)``."""
+    assert (
+        run_sweep(parse_spec(spec_text, Path("s.toml")), out, stream=io.StringIO()).exit_code == 0
+    )
     dots, panels = [], []
-    mp = pytest.MonkeyPatch()
     original_dots, original_boundaries = sweep_plots.accuracy_dots, sweep_plots.decision_boundaries
 
     def spy_dots(sets, path, title=""):
@@ -51,12 +50,18 @@ def swept(tmp_path_factory) -> tuple[Path, list, list]:
         panels.extend(p for row in rows for p in row if p is not None)
         return original_boundaries(rows, path, title=title, row_labels=row_labels)
 
-    mp.setattr(sweep_plots, "accuracy_dots", spy_dots)
-    mp.setattr(sweep_plots, "decision_boundaries", spy_boundaries)
-    try:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(sweep_plots, "accuracy_dots", spy_dots)
+        mp.setattr(sweep_plots, "decision_boundaries", spy_boundaries)
         report.build_report(out, log=lambda m: None, jobs=1)
-    finally:
-        mp.undo()
+    return dots, panels
+
+
+@pytest.fixture(scope="module")
+def swept(tmp_path_factory) -> tuple[Path, list, list]:
+    """The sweep above, its report built with the figure functions spied on."""
+    out = tmp_path_factory.mktemp("held_out")
+    dots, panels = _report_with_spies(out, SPEC)
     return out, dots, panels
 
 
@@ -170,28 +175,12 @@ def test_a_single_run_with_a_test_set_titles_its_figures_with_both(tmp_path, mon
     assert calls["learning_curve"]["accuracy_label"] == "accuracy"
 
 
-def test_a_test_fraction_axis_mixes_runs_with_and_without_a_test_set(tmp_path, monkeypatch):
+def test_a_test_fraction_axis_mixes_runs_with_and_without_a_test_set(tmp_path):
     # found in review: the runs without a test set showed "test nan %" in their panels and
     # were drawn as diverged in the accuracy figure, and the setup said nothing was held out
     text = "[base]\nepochs = 200\nn = 60\nhidden = 4\nprint_every = 0\ndataset = 'moons'\n"
     text += "[vary]\ntest_fraction = [0.0, 0.25]\nseed = [0, 1]\n"
-    assert (
-        run_sweep(parse_spec(text, Path("s.toml")), tmp_path, stream=io.StringIO()).exit_code == 0
-    )
-    dots, panels = [], []
-    original_dots, original_boundaries = sweep_plots.accuracy_dots, sweep_plots.decision_boundaries
-
-    def spy_dots(sets, path, title=""):
-        dots.append((list(sets), title))
-        return original_dots(sets, path, title=title)
-
-    def spy_boundaries(rows, path, title="", row_labels=()):
-        panels.extend(p for row in rows for p in row if p is not None)
-        return original_boundaries(rows, path, title=title, row_labels=row_labels)
-
-    monkeypatch.setattr(sweep_plots, "accuracy_dots", spy_dots)
-    monkeypatch.setattr(sweep_plots, "decision_boundaries", spy_boundaries)
-    report.build_report(tmp_path, log=lambda m: None, jobs=1)
+    dots, panels = _report_with_spies(tmp_path, text)
     summaries = _summaries(tmp_path)
     ((sets, title),) = dots
     assert title.endswith("final test accuracy (training accuracy where nothing was held out)")
