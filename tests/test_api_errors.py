@@ -294,3 +294,23 @@ def test_run_one_takes_a_run_config():
         "run_one takes a RunConfig, got str 'xor': e.g. "
         'run_one(RunConfig(dataset="xor"), "runs/xor")'
     )
+
+
+def test_build_model_refuses_rng_and_seeds_together_for_a_conv_model_too():
+    # mutation testing: the conv branch blamed kernel_size; the refusal names both arguments
+    from proplab.config import RunConfig, build_model
+
+    cfg = RunConfig(dataset="xor", model="conv", filters=2, kernel_size=2, padding=1)
+    with pytest.raises(ValueError) as err:
+        build_model(cfg, 2, 1, rng=np.random.default_rng(0), seeds=[0, 1])
+    assert str(err.value) == "build_model takes rng or seeds, not both"
+
+
+def test_labels_for_a_loss_of_two_outputs_point_to_one_hot():
+    # mutation testing: two outputs are already several (not only three or more)
+    from proplab import MSELoss
+
+    for target in (np.zeros(4), np.zeros((4, 1))):
+        with pytest.raises(ValueError) as err:
+            MSELoss().forward(np.zeros((4, 2)), target)
+        assert "(class labels for 2 outputs: proplab.one_hot(labels, 2))" in str(err.value)

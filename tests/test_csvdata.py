@@ -359,3 +359,17 @@ def test_a_misspelt_label_name_gets_the_nearest_column(
     with pytest.raises(CsvError) as info:
         load_csv(headerless, label=10)
     assert str(info.value) == f"{headerless}: label column '10' not found (columns: 0, 1, 2)"
+
+
+def test_an_ambiguous_label_is_blamed_on_the_label_not_the_dataset(tmp_path: Path) -> None:
+    # mutation testing: the ambiguous name, like a missing one, is --label's problem
+    from proplab import dataload
+    from proplab.config import ConfigError, RunConfig
+    from proplab.csvdata import CsvLabelError
+
+    path = _write(tmp_path, "x,label,label\n0.1,0.7,0\n0.9,0.2,1\n0.3,0.8,0\n0.8,0.1,1\n")
+    with pytest.raises(CsvLabelError):
+        load_csv(path, label="label")
+    with pytest.raises(ConfigError) as err:
+        dataload.load_named(RunConfig(dataset=str(path), label="label"))
+    assert str(err.value).startswith(f"label: {path}: label column 'label' is ambiguous")

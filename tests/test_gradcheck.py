@@ -6,6 +6,8 @@ derivative jumps and central differences straddle the kink.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -876,3 +878,47 @@ def test_printed_errors_are_relative_errors_whatever_the_tolerance():
     assert str(strict).splitlines()[0] == "           input: 6.41e-08  (within round-off)"
     # an array well inside the tolerance is not marked
     assert str(loose).splitlines()[0] == "           input: 6.41e-08"
+
+
+def test_an_array_below_round_off_prints_nan_and_a_wide_kinked_layer_probes_its_worst():
+    # mutation testing: an array not compared has no plain relative error either (its row
+    # prints nan); a kink note counts the entries it probed, at most KINK_PROBES of them
+    from proplab import Linear, Sequential, Sigmoid, gradcheck
+
+    x = np.random.default_rng(1).normal(size=(4, 2))
+    lin = Linear(2, 3, rng=np.random.default_rng(0))
+    lin.bias.data[...] = 25.0
+    saturated = gradcheck(Sequential(lin, Sigmoid()), x)
+    assert all(math.isnan(saturated.relative[n]) for n in ("input", "0.weight", "0.bias"))
+    assert str(saturated).splitlines()[:3] == [
+        "           input: nan", "        0.weight: nan", "          0.bias: nan",
+    ]  # fmt: skip
+    xor, _ = generate_xor_easy()
+    rng = np.random.default_rng(0)
+    model = Sequential(Linear(2, 30, rng=rng), _MyReLU(), Linear(30, 1, rng=rng), Sigmoid())
+    (note,) = [n for n in gradcheck(model, xor[:4]).notes if "kink" in n]
+    assert note.startswith("0.bias (20 of the 20 entries probed): the function has a kink")
+
+
+def test_a_backward_returning_a_number_and_one_layer_twice_in_a_row_are_named():
+    # mutation testing: "did you forget `return`?" only for None; a module object at two
+    # neighbouring places is refused too; a non-array gradient given to the Sequential
+    # itself gets the last layer's own error, not one about a layer above it
+    class Number(_Halved):
+        def backward(self, grad_out, need_input_grad=True):
+            return 0.0
+
+    with pytest.raises(TypeError) as err:
+        gradcheck(Number(), np.ones((4, 3)))
+    assert str(err.value) == (
+        "Number.backward returned a float: it must return dL/dx, a NumPy array of its "
+        "input's shape (4, 3)"
+    )
+    sig = Sigmoid()
+    with pytest.raises(ValueError, match="layer 1 is the same Sigmoid object as layer 0"):
+        Sequential(sig, sig, Linear(3, 3, rng=np.random.default_rng(0)))
+    model = Sequential(Linear(3, 3, rng=np.random.default_rng(0)), Tanh())
+    model.forward(np.ones((4, 3)))
+    with pytest.raises(TypeError) as err:
+        model.backward(None)
+    assert "layer" not in str(err.value)

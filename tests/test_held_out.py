@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import io
 import json
+import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from proplab import experiments, plots, report, sweep_plots
@@ -200,3 +202,73 @@ def test_a_test_fraction_axis_mixes_runs_with_and_without_a_test_set(tmp_path):
         "On moons, the held-out test set of test_fraction 0.25 (the only setting scored on one) is scored at "
         in md
     )
+
+
+def test_a_single_held_out_sample_is_a_test_set_and_a_diverged_seed_has_no_test_accuracy():
+    # mutation testing: has_test_set counts any held-out sample; Group.test_accuracy leaves
+    # out the runs that diverged, as Group.accuracy does, even with a number recorded
+    from proplab.aggregate import Group, RunRecord, has_test_set
+
+    def record(seed: int, n_test: int, test_acc: float, stop: str = "completed") -> RunRecord:
+        cfg = RunConfig(dataset="xor", seed=seed)
+        return RunRecord(
+            "e", "s", "xor", seed, f"r{seed}", cfg, 0.1, 1.0, 10, stop, 1.0,
+            test_accuracy=test_acc, n_test=n_test,
+        )  # fmt: skip
+
+    assert has_test_set([record(0, 0, math.nan), record(1, 1, 1.0)])
+    assert not has_test_set([record(0, 0, math.nan), record(1, 0, math.nan)])
+    g = Group("e", "s", "xor", [record(0, 20, 0.9), record(1, 20, 0.5, stop="diverged")])
+    t = g.test_accuracy
+    assert (t.n, t.mean, t.min, t.max) == (1, 0.9, 0.9, 0.9)
+
+
+def test_boundary_panels_of_two_axes_and_of_a_diverged_held_out_run(tmp_path, monkeypatch):
+    # mutation testing: a panel title keeps the plain label of a setting of two axes (no
+    # brackets), and a diverged run with a test set reads "diverged" (no "test nan %")
+    text = "[base]\nepochs = 30\nn = 40\nhidden = 4\nprint_every = 0\ndataset = 'moons'\n"
+    text += "test_fraction = 0.25\nactivation = 'identity'\noutput_activation = 'identity'\n"
+    text += "[vary]\nlr = [1000.0, 0.1]\nbias = [true, false]\n"
+    assert (
+        run_sweep(parse_spec(text, Path("s.toml")), tmp_path, stream=io.StringIO()).exit_code == 0
+    )
+    panels = []
+    original = sweep_plots.decision_boundaries
+
+    def spy(rows, path, title="", row_labels=()):
+        panels.extend(p for row in rows for p in row if p is not None)
+        return original(rows, path, title=title, row_labels=row_labels)
+
+    monkeypatch.setattr(sweep_plots, "decision_boundaries", spy)
+    report.build_report(tmp_path, log=lambda m: None, jobs=1)
+    titles = {p.title.split("\n")[0]: p.title.split("\n")[1] for p in panels}
+    assert set(titles) == {
+        f"lr={lr}, bias={b}" for lr in ("1000", "0.1") for b in ("true", "false")
+    }
+    assert titles["lr=1000, bias=true"] == "diverged"
+    assert (
+        titles["lr=0.1, bias=true"].startswith("train ")
+        and ", test " in titles["lr=0.1, bias=true"]
+    )
+
+
+def test_a_held_out_run_without_a_test_accuracy_titles_its_figure_with_the_training_one(
+    tmp_path, monkeypatch
+):
+    # mutation testing: test_acc None (a NaN test loss) leaves the title as without a test set
+    titles = []
+    original = plots.comparison_figure
+
+    def spy(*args, title="", **kwargs):
+        titles.append(title)
+        return original(*args, title=title, **kwargs)
+
+    monkeypatch.setattr(plots, "comparison_figure", spy)
+    x = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    y = np.array([[0.0], [1.0], [1.0], [0.0]])
+    history = {"epoch": [1, 2], "loss": [0.3, 0.2], "accuracy": [0.5, 0.75]}
+    cfg = RunConfig(dataset="xor", test_fraction=0.25)
+    experiments._lab_figures(tmp_path, cfg, history, x, y, y * 0.8, 0.75, None)
+    assert titles[0].endswith(", accuracy 75%")
+    experiments._lab_figures(tmp_path, cfg, history, x, y, y * 0.8, 0.75, 0.5)
+    assert titles[1].endswith(", accuracy 75% (training data; test 50%)")

@@ -207,3 +207,19 @@ def test_a_row_within_1000_eps_of_a_relu_kink_is_skipped():
     assert 1e-5 < closest < 1e-3
     check = check_config(RunConfig(activation="relu", seed=2))
     assert (check.samples, check.skipped) == ([1, 3, 4, 5], [0, 2])
+
+
+def test_a_failed_check_shows_the_plain_relative_error_of_its_first_failure():
+    # mutation testing: the FAILED line gives the row's plain relative error (as its row)
+    from proplab.model_check import CheckRow, ModelCheck
+
+    rows = [
+        CheckRow(0, "Linear(in=2, out=3, bias=True)", "weight", 6, 2e-3, relative=0.5),
+        CheckRow(None, "MSELoss", "pred", 4, 2e-8, relative=2e-8),
+    ]
+    text = format_check(ModelCheck("a check; 4 samples of xor, float64", rows))
+    assert "5.0e-01" in text.splitlines()[2] and "<- FAILED" in text.splitlines()[2]
+    assert (
+        "gradcheck FAILED: 1 of 2 arrays over 1e-06, first Linear(in=2, out=3, bias=True) "
+        "weight (5.0e-01)"
+    ) in text

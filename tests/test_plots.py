@@ -203,3 +203,24 @@ def test_a_short_run_has_whole_epoch_ticks_and_the_accuracy_says_whose(tmp_path:
     assert len(ticks) >= 4 and all(float(t).is_integer() for t in ticks)
     assert twin.get_ylabel() == "training accuracy (%)"
     assert [t.get_text() for t in fig.legends[0].get_texts()] == ["loss", "training accuracy"]
+
+
+def test_a_loss_of_exactly_off_scale_is_marked_not_drawn(tmp_path: Path) -> None:
+    # mutation testing: OFF_SCALE itself is the first value off the scale
+    assert plots.OFF_SCALE == 1e100
+    fig = plots.learning_curve(_history([0.3, 1e100, 0.2], [0.5] * 3), tmp_path / "lc.png")
+    ax = fig.axes[0]
+    (loss_line,) = [line for line in ax.lines if line.get_label() == "loss"]
+    assert list(loss_line.get_xdata()) == [1, 3]
+    (mark,) = [line for line in ax.lines if line.get_marker() == "^"]
+    assert list(mark.get_xdata()) == [2]
+
+
+def test_the_off_scale_legend_entry_shares_the_row_of_the_others(tmp_path: Path) -> None:
+    # mutation testing: three legend entries in one row (ncols = entries), not 2 + 1
+    fig = plots.learning_curve(_history([0.3, 1e200, 0.2], [0.5] * 3), tmp_path / "lc.png")
+    texts = fig.legends[0].get_texts()
+    assert len(texts) == 3
+    boxes = [t.get_window_extent() for t in texts]  # the figure was drawn to save it
+    assert max(b.y0 for b in boxes) - min(b.y0 for b in boxes) < 5  # pixels: one row
+    assert boxes[0].x1 < boxes[1].x0 and boxes[1].x1 < boxes[2].x0

@@ -1417,3 +1417,146 @@ def test_a_setting_of_several_axes_is_bracketed_in_sentences():
         "lr=1, activation=tanh"
     )
     assert report_text.setting_name(_view({}), "0.001") == "lr 0.001"  # one axis: as before
+
+
+def test_the_test_set_line_names_best_lowest_and_gap_from_the_test_accuracies():
+    # mutation testing: each branch of the held-out line, checked word for word
+    def line(groups: dict[str, list[RunView]]) -> str:
+        return report_text.observations(_view(groups))[1]
+
+    # training and test order disagree (lr 0.001 lowest on the training data, best on the
+    # test set); means 1 point apart are not "alike"; a gap of 2.2 points is named
+    assert line(
+        {
+            "1": _held_out(_runs("1", 1.0, [0.952] * 5), [0.93] * 5),
+            "0.1": _held_out(_runs("0.1", 0.1, [0.90] * 5), [0.92] * 5),
+            "0.001": _held_out(_runs("0.001", 0.001, [0.85] * 5), [0.94] * 5),
+        }
+    ) == (
+        "On the held-out test set of XOR, the best is lr 0.001, at 94.0 ± 0.0 %; the lowest is "
+        "lr 0.1, at 92.0 ± 0.0 %; training accuracy exceeds it by up to 2.2 points, for lr 1."
+    )
+    # a tie on the test set (not on the training data) names both
+    assert line(
+        {
+            "1": _held_out(_runs("1", 1.0, [0.95] * 5), [0.9] * 5),
+            "0.1": _held_out(_runs("0.1", 0.1, [0.99] * 5), [0.9] * 5),
+            "0.001": _held_out(_runs("0.001", 0.001, [0.5] * 5), [0.5] * 5),
+        }
+    ) == (
+        "On the held-out test set of XOR, the best are lr 1 and lr 0.1, at 90.0 ± 0.0 % each; "
+        "the lowest is lr 0.001, at 50.0 ± 0.0 %; training accuracy exceeds it by up to 9.0 "
+        "points, for lr 0.1."
+    )
+    # one setting: its gap has no "up to"
+    assert report_text.observations(
+        _view({"1": _held_out(_runs("1", 1.0, [0.95] * 5), [0.925] * 5)})
+    )[1] == (
+        "On XOR, the held-out test set is scored at 92.5 ± 0.0 %; training accuracy exceeds it "
+        "by 2.5 points."
+    )
+    # a setting with nothing held out (a test_fraction axis) is left out of "every setting"
+    assert (
+        line(
+            {
+                "1": _held_out(_runs("1", 1.0, [0.9] * 5), [0.9] * 5),
+                "0.1": _held_out(_runs("0.1", 0.1, [0.9] * 5), [0.9] * 5),
+                "0.001": _runs("0.001", 0.001, [0.5] * 5),
+            }
+        )
+        == "On XOR, every setting with a held-out set scores 90.0 % on the held-out test set."
+    )
+    # and one held-out setting among others is named as the only one
+    assert line(
+        {"1": _held_out(_runs("1", 1.0, [0.9] * 5), [0.9] * 5), "0.1": _runs("0.1", 0.1, [0.9] * 5)}
+    ) == (
+        "On XOR, the held-out test set of lr 1 (the only setting scored on one) is scored at "
+        "90.0 ± 0.0 %."
+    )
+    # every seed diverged: no test accuracy to give
+    gone = _held_out(_diverge(_runs("1", 1.0, [0.9] * 2), [0, 1]), [math.nan] * 2)
+    assert report_text.observations(_view({"1": gone}))[1] == (
+        "On XOR, no run has a test accuracy (every seed diverged)."
+    )
+
+
+def test_the_setup_line_names_every_share_held_out_and_none_as_none():
+    # mutation testing: a test_fraction axis of 0 and 0.25 is "25 %", not "0 % or 25 %"
+    tail = (
+        ": the tables and boundary panels give the accuracy on both parts, the accuracy "
+        "figures on the test set"
+    )
+    assert report._split_line({0.0, 0.25}) == (
+        "25 % of each dataset held out as its test set (by setting; with none, training data "
+        "= test data)" + tail
+    )
+    assert report._split_line({0.2, 0.1}) == (
+        "10 % or 20 % of each dataset held out as its test set" + tail
+    )
+    assert report._split_line({0.0}) == "training data = test data, as in the lab"
+
+
+def test_the_gradients_line_shows_the_plain_relative_error_not_the_judged_one(monkeypatch):
+    # mutation testing: a row within round-off passes with a judged error of 1e-7 while its
+    # plain relative error is 3e-5: the bound and the FAILED line give the plain one
+    from types import SimpleNamespace
+
+    from proplab import model_check
+    from proplab.model_check import CheckRow, ModelCheck
+
+    title = "2-10-10-1 sigmoid (output sigmoid), mse loss, seed 0; 4 samples of xor, float64"
+    rows = [
+        CheckRow(0, "Linear(in=2, out=10, bias=True)", "weight", 20, 1e-7, relative=3e-5),
+        CheckRow(None, "MSELoss", "pred", 4, 2e-8, relative=2e-8),
+    ]
+    monkeypatch.setattr(model_check, "check_config", lambda cfg: ModelCheck(title, rows))
+    records = [SimpleNamespace(dataset="xor", config=RunConfig(dataset="xor"))]
+    line = report._gradients_line(RunConfig(), records, "xor")
+    assert "relative error below 1e-04 in all 2 checked arrays" in line
+    rows[0] = CheckRow(0, "Linear(in=2, out=10, bias=True)", "weight", 20, 2e-3, relative=0.5)
+    line = report._gradients_line(RunConfig(), records, "xor")
+    assert "FAILED: 1 of the 2 checked arrays" in line
+    assert "first Linear(in=2, out=10, bias=True) weight (5.0e-01)" in line
+
+
+def test_an_experiment_of_several_axes_has_no_base_setting():
+    # mutation testing: two axes have no single reference curve even when one axis's setting
+    # equals the base; one axis of bundles finds the one whose values the base has
+    from proplab.report_figures import base_setting
+
+    two_axes = parse_spec(
+        "[base]\nlr = 0.1\nactivation = 'tanh'\n[vary]\nlr = [1.0, 0.1]\n"
+        "activation = ['sigmoid', 'tanh']\n", Path("s.toml"), check_build=False,
+    )  # fmt: skip
+    assert base_setting(two_axes.experiments[0]) is None
+    bundles = (
+        "[vary]\nlr = [{ lr = 0.1, label = 'slow' }, "
+        "{ lr = 0.1, momentum = 0.0, label = 'slow, no momentum' }, { lr = 1.0, label = 'fast' }]\n"
+    )
+    spec = parse_spec("[base]\nlr = 0.1\n" + bundles, Path("s.toml"), check_build=False)
+    assert base_setting(spec.experiments[0]) == "slow"
+
+
+def test_the_curves_figure_is_told_the_base_setting_to_draw_in_black(tmp_path, monkeypatch):
+    # mutation testing: experiment_figures hands learning_curves the base setting's label
+    from proplab import report_figures, sweep_plots
+
+    seen = []
+
+    class Drawn(Exception):
+        pass
+
+    def spy(panels, path, title="", legend_title="", highlight=None):
+        seen.append((list(panels["XOR"]), legend_title, highlight))
+        raise Drawn  # the curves are all this test needs (the rest reads run folders)
+
+    monkeypatch.setattr(sweep_plots, "learning_curves", spy)
+    exp = parse_spec("[base]\nlr = 0.001\n" + LR, Path("lr.toml"), check_build=False)
+    groups = {"1": _runs("1", 1.0, [1.0] * 2), "0.001": _runs("0.001", 0.001, [0.5] * 2)}
+    gvs = [GroupView(Group("lr", s, "xor", [r.record for r in rs]), rs) for s, rs in groups.items()]
+    view = ExperimentView(exp.experiments[0], gvs, 0, list(groups), ["xor"])
+    with pytest.raises(Drawn):
+        report_figures.experiment_figures(view, tmp_path, "figures")
+    ((sets, legend_title, highlight),) = seen
+    assert [s.label for s in sets] == ["1", "0.001"] and legend_title == "lr"
+    assert highlight == "0.001"

@@ -195,3 +195,11 @@ def test_html_figures_link_to_their_png_and_wide_ones_scroll(tmp_path: Path):
     style = page[page.index("<style>") : page.index("</style>")]
     assert "figure.wide div.scroll { overflow-x: auto; }" in style
     assert re.search(r"figure\.wide img \{ min-width: \d+px; \}", style)
+
+
+def test_html_header_numbers_stay_whole_and_a_word_ending_in_digits_is_left_alone(tmp_path: Path):
+    # mutation testing: header cells are kept whole as body cells are; "run2e-3" is a name
+    table = Table(["setting", "lr 1e-06"], [["run2e-3", "3"]])
+    page = to_html(Document("T", [table]), tmp_path)
+    assert '<th class="r">lr <span class="nw">1e-06</span></th>' in page
+    assert "<td>run2e-3</td>" in page and '<td class="r">3</td>' in page

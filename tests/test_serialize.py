@@ -397,3 +397,20 @@ def test_a_file_of_an_older_or_unstated_version_is_refused(
     _rewrite_header(path, lambda h: h.pop("version"))
     with pytest.raises(ModelFileError, match="version None is not supported"):
         proplab.load(path)
+
+
+def test_save_into_a_file_posing_as_a_folder_and_load_of_a_missing_file_say_so(tmp_path):
+    # mutation testing: a folder that is a file is named as such; a missing model file gets
+    # no hint about a run folder it is not
+    (tmp_path / "notes.txt").write_text("x")
+    with pytest.raises(NotADirectoryError) as err:
+        proplab.save(
+            mlp(2, 3, 1, rng=np.random.default_rng(0)), tmp_path / "notes.txt" / "model.npz"
+        )
+    assert str(err.value) == (
+        f"cannot save {tmp_path / 'notes.txt' / 'model.npz'}: {tmp_path / 'notes.txt'} is a "
+        "file, not a folder"
+    )
+    with pytest.raises(FileNotFoundError) as err:
+        proplab.load(tmp_path / "none.npz")
+    assert str(err.value) == f"no model file at {tmp_path / 'none.npz'}"

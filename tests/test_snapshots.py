@@ -310,3 +310,13 @@ def test_a_wide_model_keeps_fewer_copies_but_at_least_10(tmp_path, monkeypatch):
     assert kept_for([1500, 1500], 20) == [0, 1, *range(2, 21, 2)]
     # the lab's 2-10-10-1 (151 numbers): capped at 200 states, every 5 epochs of 1 000
     assert kept_for([10, 10], 1000) == kept_epochs(1000) == [0, 1, 2, *range(5, 1001, 5)]
+
+
+def test_a_panel_after_one_epoch_says_epoch_not_epochs(tmp_path, drawn):
+    # mutation testing: the singular, in a 3-epoch run's snapshots 0, 1 and 3
+    cfg = RunConfig(dataset="xor", epochs=3, print_every=0)
+    experiments.run_one(cfg, tmp_path, quiet=True, progress=False)
+    ((row,), _) = drawn[0]
+    assert [p.title.split("\n")[0] for p in row] == [
+        "after 0 epochs", "after 1 epoch", "after 3 epochs",
+    ]  # fmt: skip

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from proplab import sweep_plots
@@ -306,3 +307,41 @@ def test_each_boundary_row_is_as_tall_as_its_own_panels(tmp_path: Path):
     bottoms = [grid[4 * r].get_window_extent(renderer).y0 for r in range(3)]
     gaps = [bottoms[0] - tops[1], bottoms[1] - tops[2]]  # pixels between rows' panels
     assert abs(gaps[0] - gaps[1]) < 0.1 * fig.dpi  # no extra band under the short row
+
+
+def test_an_epoch_between_two_plotted_ones_belongs_to_the_nearer_and_a_gap_takes_its_bin():
+    # mutation testing: 1,000 epochs plot 0, 2, 3, 5, ...: epoch 2's spike is plotted epoch
+    # 2's alone (1-based 3), and plotted epoch 3 (1-based 4) keeps its own range
+    assert list(sweep_plots._thin(1000)[:4]) == [0, 2, 3, 5]
+    loss = np.ones(1000)
+    loss[2] = 100.0
+    loss[1] = 0.01  # halfway between plotted 0 and 2: the later one's bin
+    epochs, med, low, high = sweep_plots.band([loss])
+    assert list(epochs[:4]) == [1, 3, 4, 6]
+    assert list(high[:4]) == [1.0, 100.0, 1.0, 1.0]
+    assert list(low[:4]) == [1.0, 0.01, 1.0, 1.0] and list(med[:4]) == [1.0, 100.0, 1.0, 1.0]
+    # no seed has plotted epoch 2: its median is the bin's (epochs 1 and 2)
+    loss[2] = np.nan
+    epochs, med, low, high = sweep_plots.band([loss, loss])
+    assert list(epochs[:3]) == [1, 3, 4] and med[1] == 0.01
+
+
+def test_a_two_line_legend_label_is_measured_by_its_lines_and_counts_twice_in_height():
+    # mutation testing: "(same curve)" on a second line keeps a side legend when each line
+    # fits; under the panels, a row of two-line labels is twice as tall
+    two = "relu, leaky_relu, sigmoid\n(same curve)"
+    assert not sweep_plots._legend_layout([two, "tanh"], 5.2).below
+    others = [f"setting number {i:02d} of many" for i in range(12)]
+    one_line = sweep_plots._legend_layout([*others, "a, b (same curve)"], 5.2)
+    two_lines = sweep_plots._legend_layout([*others, "a, b\n(same curve)"], 5.2)
+    assert one_line.below and two_lines.below and one_line.columns == two_lines.columns
+    rows = -(-13 // one_line.columns)
+    assert two_lines.height - one_line.height == pytest.approx(0.24 * rows)
+
+
+def test_settings_with_no_runs_keep_their_own_legend_entries(tmp_path: Path):
+    # mutation testing: two settings not drawn anywhere share no "(same curve)" entry
+    curve = np.geomspace(1.0, 0.01, 50)
+    panels = {"XOR": [CurveSet("a", [curve]), CurveSet("b", []), CurveSet("c", [])]}
+    fig = sweep_plots.learning_curves(panels, tmp_path / "c.png")
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["a", "b", "c"]
