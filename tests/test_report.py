@@ -1560,3 +1560,26 @@ def test_the_curves_figure_is_told_the_base_setting_to_draw_in_black(tmp_path, m
     ((sets, legend_title, highlight),) = seen
     assert [s.label for s in sets] == ["1", "0.001"] and legend_title == "lr"
     assert highlight == "0.001"
+
+
+def test_the_fastest_rate_is_compared_with_the_sweeps_own_base_rate():
+    # a sweep whose [base] has lr 0.1 was told "against 700 at the lab's lr 0.1" (the
+    # lab's rate is 1)
+    view = _view(
+        {"1": _runs("1", 1.0, [1.0] * 5, first=90), "0.1": _runs("0.1", 0.1, [1.0] * 5, first=700)}
+    )
+    text = " ".join(report_text.answers([view], RunConfig(lr=0.1, epochs=1000), (130, 21))[1][1])
+    assert "after a median of 90 epochs, against 700 at the base lr 0.1." in text
+
+
+def test_the_seeds_line_counts_a_zoo_set_given_as_a_bundle(tmp_path):
+    # a bundle's label ("spiral small") is no dataset name: its points, redrawn per seed,
+    # went unmentioned
+    text = "[base]\nepochs = 20\nhidden = 4\nprint_every = 0\n[vary]\nseed = [0, 1]\n"
+    text += "dataset = ['moons', { dataset = 'spiral', n = 40, label = 'spiral small' }]\n"
+    assert (
+        run_sweep(parse_spec(text, Path("s.toml")), tmp_path, stream=io.StringIO()).exit_code == 0
+    )
+    report.build_report(tmp_path, log=lambda m: None, jobs=1)
+    md = (tmp_path / "report.md").read_text()
+    assert "A seed draws the initial weights (and the points of moons and spiral small);" in md

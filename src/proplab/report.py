@@ -21,6 +21,7 @@ import numpy as np
 
 from proplab import aggregate
 from proplab.config import RunConfig
+from proplab.dataload import zoo_key
 from proplab.experiments import BOUNDARY_DURING_TRAINING, COMPARISON, LEARNING_CURVE
 from proplab.report_data import (
     MOVING,
@@ -61,7 +62,6 @@ from proplab.sweep import (
     load_spec,
     read_summary,
 )
-from proplab.zoo import ZOO
 
 FIGURES = "figures"
 SECTION_TITLES = {
@@ -332,7 +332,12 @@ def _setup(
     for ds in datasets:
         items.append(f"**Data, {dataset_name(ds)}**: {_describe_data(ds, records)}")
     seeds = sorted({r.seed for r in records})
-    drawn = [dataset_name(ds) for ds in datasets if ds == "linear" or ds in ZOO]  # generated
+    # generated data, redrawn per seed: by the dataset each run trained on (a bundle's
+    # label, "spiral small", is no dataset name)
+    generated = {
+        r.dataset for r in records if zoo_key(r.config.dataset) or r.config.dataset == "linear"
+    }
+    drawn = [dataset_name(ds) for ds in datasets if ds in generated]
     samples = ""
     if len(drawn) == 1:
         samples = f" (and the {drawn[0]} dataset's points)"

@@ -92,7 +92,7 @@ def experiment_figures(v: ExperimentView, out: Path, folder: str) -> list[Figure
         figures.append(
             Para(
                 f"No decision boundaries for {', '.join(undrawable)}: they are drawn over two "
-                "inputs for models with one output, and this data has other shapes."
+                "inputs for a model with one output, and these have more inputs or outputs."
             )
         )
     if rows:

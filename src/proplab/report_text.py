@@ -466,7 +466,8 @@ def _lr_answer(f: Finder) -> list[str]:
         )
         lab = next((g for g in gs if g.config.lr == f.base["lr"]), None)
         if lab is not None and lab is not fast and lab.all_perfect:
-            text += f", against {epochs_text(lab.median_first_perfect)} at the lab's lr {lr(lab.config.lr)}"
+            whose = "the lab's" if f.base["lr"] == RunConfig().lr else "the base"
+            text += f", against {epochs_text(lab.median_first_perfect)} at {whose} lr {lr(lab.config.lr)}"
         paras.append(text + ".")
     change = [r.total_change for r in low.runs if math.isfinite(r.total_change)]
     if change:
