@@ -162,7 +162,14 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             ):
                 bound = "> 0" if open_low else ">= 0"
                 raise ValueError(f"{name} must be a finite number {bound}, got {value!r}")
-        if not 0.0 < self.validation_fraction < 1.0:
+        if self.momentum > 1:  # scikit-learn's bound too: past 1 the steps grow without end
+            raise ValueError(f"momentum must be in [0, 1], got {self.momentum!r}")
+        fraction = self.validation_fraction
+        if (
+            not isinstance(fraction, numbers.Real)
+            or isinstance(fraction, bool)
+            or not 0.0 < fraction < 1.0
+        ):
             raise ValueError(
                 f"validation_fraction must be in (0, 1), got {self.validation_fraction!r}"
             )
