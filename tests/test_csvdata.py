@@ -373,3 +373,27 @@ def test_an_ambiguous_label_is_blamed_on_the_label_not_the_dataset(tmp_path: Pat
     with pytest.raises(ConfigError) as err:
         dataload.load_named(RunConfig(dataset=str(path), label="label"))
     assert str(err.value).startswith(f"label: {path}: label column 'label' is ambiguous")
+
+
+def test_a_run_on_a_csv_file_records_which_output_is_which_class(tmp_path: Path) -> None:
+    # a reloaded model.npz had no way to name its predictions: the class names, in output
+    # order, and the feature columns go into summary.json
+    from proplab.config import RunConfig
+    from proplab.experiments import run_one
+
+    rows = "".join(
+        f"{i % 3},{(i * 7) % 5},{['virginica', 'setosa', 'versicolor'][i % 3]}\n" for i in range(30)
+    )
+    path = _write(tmp_path, "width,length,species\n" + rows)
+    cfg = RunConfig(
+        dataset=str(path), loss="cross_entropy", output_activation="identity", epochs=5,
+        print_every=0,
+    )  # fmt: skip
+    summary = run_one(cfg, tmp_path / "run", quiet=True, progress=False, figures=False)
+    saved = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert saved["classes"] == ["setosa", "versicolor", "virginica"] == summary["classes"]
+    assert saved["features"] == ["width", "length"] and saved["label_column"] == "species"
+    assert saved["classes"] == load_csv(path).classes  # the order training used
+    lab = run_one(RunConfig(dataset="xor", epochs=2, print_every=0), tmp_path / "xor",
+                  quiet=True, progress=False, figures=False)  # fmt: skip
+    assert "classes" not in lab

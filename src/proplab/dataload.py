@@ -15,6 +15,7 @@ become one-hot rows and the network has one sigmoid output per class.
 
 from __future__ import annotations
 
+import functools
 import math
 import sys
 from collections.abc import Callable
@@ -224,6 +225,33 @@ def targets_and_width(cfg: RunConfig, y: np.ndarray, classes: int) -> tuple[np.n
     if classes <= 2:
         return np.asarray(y, dtype=np.float64), 1
     return one_hot(y, classes), classes
+
+
+def csv_summary(cfg: RunConfig) -> dict[str, Any]:
+    """Summary fields naming a CSV dataset's columns (none for another dataset):
+    ``classes[k]`` is the label output k stands for, which a reloaded model needs to name
+    its predictions, ``features`` the input columns in order, ``label_column`` the label's."""
+    if not is_csv(str(cfg.dataset)):
+        return {}
+    path = Path(str(cfg.dataset).strip())
+    stat = path.stat()
+    return dict(_csv_columns(str(path), cfg.label, stat.st_mtime_ns, stat.st_size))
+
+
+@functools.lru_cache(maxsize=8)
+def _csv_columns(
+    path: str, label: str | int | None, _mtime: int, _size: int
+) -> tuple[tuple[str, Any], ...]:
+    """The columns of a CSV file as read for training, cached per file version (a sweep
+    finishes many runs of one file)."""
+    from proplab.csvdata import load_csv
+
+    data = load_csv(path, label=label)
+    return (
+        ("classes", list(data.classes)),
+        ("features", list(data.feature_names)),
+        ("label_column", data.label_name),
+    )
 
 
 def test_summary(

@@ -324,6 +324,7 @@ def finish_run(
         )
     summary = _summary(cfg, history, float(loss), float(acc), model, x)
     summary.update(dataload.test_summary(test, x_test))
+    summary.update(dataload.csv_summary(cfg))
     summary.update(extra or {})
     if say is None:
         pass
