@@ -233,9 +233,14 @@ def csv_summary(cfg: RunConfig) -> dict[str, Any]:
     its predictions, ``features`` the input columns in order, ``label_column`` the label's."""
     if not is_csv(str(cfg.dataset)):
         return {}
+    from proplab.csvdata import CsvError
+
     path = Path(str(cfg.dataset).strip())
-    stat = path.stat()
-    return dict(_csv_columns(str(path), cfg.label, stat.st_mtime_ns, stat.st_size))
+    try:  # the run trained already: a file changed or gone since costs only these fields
+        stat = path.stat()
+        return dict(_csv_columns(str(path), cfg.label, stat.st_mtime_ns, stat.st_size))
+    except (OSError, CsvError):
+        return {}
 
 
 @functools.lru_cache(maxsize=8)
