@@ -397,3 +397,18 @@ def test_a_run_on_a_csv_file_records_which_output_is_which_class(tmp_path: Path)
     lab = run_one(RunConfig(dataset="xor", epochs=2, print_every=0), tmp_path / "xor",
                   quiet=True, progress=False, figures=False)  # fmt: skip
     assert "classes" not in lab
+
+
+def test_csv_summary_of_a_file_gone_since_training_is_empty(tmp_path: Path) -> None:
+    from proplab.config import RunConfig
+    from proplab.dataload import csv_summary
+
+    path = _write(tmp_path, "a,b,c\n1,2,x\n3,4,y\n")
+    cfg = RunConfig(dataset=str(path))
+    assert csv_summary(cfg)["classes"] == ["x", "y"]
+    # now a single class (unreadable for training), and a new size: the cache keys on it
+    path.write_text("a,b,c\n1,2,x\n3,4,x\n5,6,x\n")
+    assert csv_summary(cfg) == {}
+    path.unlink()
+    assert csv_summary(cfg) == {}
+    assert csv_summary(RunConfig(dataset="xor")) == {}
