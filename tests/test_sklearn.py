@@ -294,3 +294,21 @@ def test_a_diverging_fit_raises_and_names_the_learning_rate() -> None:
         ValueError, match=r"^training diverged .*\(learning_rate_init=1000000\.0\)$"
     ):
         MLPClassifier(solver="sgd", learning_rate_init=1e6, random_state=0).fit(x * 1e3, y)
+
+
+def test_scikit_learns_own_values_of_activation_and_batch_size_work() -> None:
+    # a grid written for scikit-learn's MLPClassifier was refused: "logistic" is its
+    # sigmoid, "auto" its min(200, n_samples) batch
+    x, y = _iris()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ours = MLPClassifier(activation="logistic", batch_size="auto", max_iter=5, random_state=0)
+        theirs = MLPClassifier(activation="sigmoid", batch_size=min(200, len(x)), max_iter=5,
+                               random_state=0)  # fmt: skip
+        ours.fit(x, y)
+        theirs.fit(x, y)
+    assert np.array_equal(ours.predict_proba(x), theirs.predict_proba(x))
+    assert ours.loss_curve_ == theirs.loss_curve_
+    assert ours.get_params()["activation"] == "logistic"  # kept as given (clone needs it)
+    with pytest.raises(ValueError, match="^batch_size must be a positive integer, got 'big'"):
+        MLPClassifier(batch_size="big").fit(x, y)

@@ -74,12 +74,14 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
 
     Args:
         hidden_layer_sizes: units per hidden layer, e.g. ``(64, 64)``.
-        activation: hidden activation name (``relu``, ``tanh``, ``sigmoid``, ...).
+        activation: hidden activation name (``relu``, ``tanh``, ``sigmoid``, ...;
+            scikit-learn's ``logistic`` is the sigmoid).
         solver: ``"adam"`` or ``"sgd"`` (SGD with ``momentum``).
         alpha: L2 weight decay, PyTorch style (``alpha * w`` added to every
             gradient, biases included; scikit-learn's ``alpha`` is scaled by
             the batch size instead).
-        batch_size: samples per mini-batch (clipped to the data size).
+        batch_size: samples per mini-batch (clipped to the data size); ``"auto"``
+            is scikit-learn's ``min(200, n_samples)``.
         learning_rate_init: the optimizer's learning rate.
         max_iter: maximum number of epochs.
         tol, n_iter_no_change: stop once the training loss (or, with
@@ -144,6 +146,8 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"solver must be one of {', '.join(SOLVERS)}, got {self.solver!r}")
         for name in ("max_iter", "batch_size", "n_iter_no_change"):
             value = getattr(self, name)
+            if name == "batch_size" and value == "auto":  # scikit-learn's default
+                continue
             if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value <= 0:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
         # checked here under scikit-learn's names (the optimizer would call alpha
@@ -175,7 +179,10 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             )
         return (
             [int(h) for h in sizes],
-            canonical("activation", self.activation),
+            # scikit-learn's name for the sigmoid, so its grids work here too
+            canonical(
+                "activation", "sigmoid" if self.activation == "logistic" else self.activation
+            ),
             canonical("init", self.init),
         )
 
@@ -228,7 +235,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
                 X,
                 labels,
                 self.max_iter,
-                batch_size=min(self.batch_size, len(X)),
+                batch_size=min(200 if self.batch_size == "auto" else self.batch_size, len(X)),
                 rng=rng,
                 validation=validation,
                 early_stopping=stopper,
