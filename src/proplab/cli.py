@@ -366,6 +366,24 @@ def cmd_report(args: argparse.Namespace) -> int:
     return report_main(args.dir, jobs=args.jobs)
 
 
+def cmd_play(args: argparse.Namespace) -> int:
+    """``proplab play``: the playground page on a local server, until Ctrl-C."""
+    from proplab.playground_server import serve
+
+    if not 0 <= args.port <= 65535:
+        print(
+            f"proplab play: error: argument --port: must be from 0 to 65535, got {args.port}",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    try:
+        serve(args.host, args.port, open_browser=args.open)
+    except OSError as exc:
+        print(f"proplab play: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return EXIT_OK
+
+
 def _add_stack_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--stack",
@@ -392,7 +410,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(
         dest="command",
         required=True,
-        metavar="{train,gradcheck,lab,sweep,report}",
+        metavar="{train,gradcheck,lab,sweep,report,play}",
         parser_class=_CommandParser,
     )
 
@@ -488,6 +506,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--jobs", type=_integer, default=2, help="processes drawing the figures (default 2)"
     )
     report.set_defaults(func=cmd_report)
+
+    play = sub.add_parser(
+        "play",
+        help="train a network in your browser, watching its boundary and units",
+        description="Serve the playground page on this machine: pick a dataset, the "
+        "network, the activation, loss and optimizer, and watch the decision boundary, "
+        "each hidden unit and the loss as it trains (stop with Ctrl-C).",
+    )
+    play.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+    )
+    play.add_argument(
+        "--port", type=_integer, default=8000, help="port (default 8000; 0: any free port)"
+    )
+    play.add_argument("--open", action="store_true", help="open the page in a web browser")
+    play.set_defaults(func=cmd_play)
     return parser
 
 

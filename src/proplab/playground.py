@@ -1,0 +1,322 @@
+"""The playground's training session: one model trained a few epochs at a time.
+
+This is the model behind ``proplab play`` (see :mod:`proplab.playground_server`),
+with no web in it: a :class:`Playground` holds one run of a :class:`RunConfig`
+on a two-feature dataset (the lab's ``linear`` and ``xor``, or a zoo set),
+trains it ``epochs`` at a time with :func:`proplab.train.fit`, and describes
+what a page draws as plain JSON-ready values: the loss so far, the training and
+test accuracy, the probability of class 1 over a grid of the input plane, each
+hidden unit's output over a coarser grid, and the weights.
+
+Training in steps is the same training as one run: ``step(500)`` then
+``step(1500)`` leaves the weights :func:`fit` reaches in 2 000 epochs with the
+same config, bit for bit (the mini-batch shuffling continues its one stream).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from proplab.config import (
+    ConfigError,
+    RunConfig,
+    build_loss,
+    build_model,
+    build_optimizer,
+    shuffle_rng,
+)
+from proplab.dataload import ZOO
+from proplab.experiments import DATASETS, prepare_run
+from proplab.models import hidden_activations
+from proplab.registry import REGISTRIES
+from proplab.train import evaluate, fit
+
+# The settings a page may change (RunConfig's names); the rest keep RunConfig's defaults.
+SETTINGS = (
+    "dataset",
+    "n",
+    "noise",
+    "test_fraction",
+    "hidden",
+    "activation",
+    "output_activation",
+    "loss",
+    "optimizer",
+    "lr",
+    "momentum",
+    "weight_decay",
+    "batch_size",
+    "init",
+    "bias",
+    "seed",
+)
+DATASET_NAMES = (*DATASETS, *ZOO)  # the two-feature, two-class datasets
+GRID = 64  # the decision boundary's grid: GRID x GRID points
+UNIT_GRID = 20  # each hidden unit's map: UNIT_GRID x UNIT_GRID points
+MAX_STEP_EPOCHS = 100_000
+MAX_LAYERS = 6  # what a page can draw as a network
+MAX_WIDTH = 32
+MAX_SAMPLES = 5_000
+MAX_CURVE_POINTS = 500  # loss values one step returns (thinned evenly, the last kept)
+DIGITS = 5  # significant digits of the losses, accuracies and weights sent
+MAP_DECIMALS = 3  # decimals of the boundary's and the units' maps (colours need no more)
+
+
+class PlaygroundError(ValueError):
+    """A request the playground cannot follow; the message says why and what is accepted."""
+
+
+def options() -> dict[str, Any]:
+    """The choices a page offers: dataset, activation, loss, optimizer and init names,
+    the default settings and the limits."""
+    return {
+        "datasets": list(DATASET_NAMES),
+        "activations": list(REGISTRIES["activation"][0]),
+        "losses": list(REGISTRIES["loss"][0]),
+        "optimizers": list(REGISTRIES["optimizer"][0]),
+        "inits": list(REGISTRIES["init"][0]),
+        "defaults": _settings_of(RunConfig().validate()),
+        "limits": {
+            "layers": MAX_LAYERS,
+            "width": MAX_WIDTH,
+            "samples": MAX_SAMPLES,
+            "step_epochs": MAX_STEP_EPOCHS,
+        },
+    }
+
+
+class Playground:
+    """One training session. ``settings`` maps :data:`SETTINGS` names to values
+    (any left out keep :class:`RunConfig`'s default: the lab model on ``xor``).
+
+    Raises:
+        PlaygroundError: an unknown setting, a dataset that is not two-feature, a
+            network too big to draw, or any value ``RunConfig.validate`` refuses
+            (its message, naming the field and what is accepted).
+    """
+
+    def __init__(self, settings: Mapping[str, Any] | None = None) -> None:
+        self.reset(settings or {})
+
+    def reset(self, settings: Mapping[str, Any]) -> dict[str, Any]:
+        """Start again with ``settings``; return :meth:`setup`. On a bad setting the
+        session is left as it was."""
+        cfg = _config(settings)
+        try:
+            cfg, prep = prepare_run(cfg)
+            model = build_model(cfg, prep.x.shape[-1], prep.n_out, samples=prep.x.shape[0])
+        except ConfigError as exc:
+            raise PlaygroundError(str(exc)) from None
+        self.cfg = cfg
+        self.x, self.y, self.x_test, self.y_test = prep.x, prep.y, prep.x_test, prep.y_test
+        self.model = model
+        self.loss_fn = build_loss(cfg)
+        self.optimizer = build_optimizer(cfg, model.parameters())
+        self.rng = shuffle_rng(cfg)
+        self.epoch = 0
+        self.stopped = ""  # why training cannot go on (a diverged model), in words
+        self.labels_x, self.labels_y = _grid_axes(np.concatenate(self._inputs()), GRID)
+        self._points = _grid_points(self.labels_x, self.labels_y)
+        unit_u, unit_v = _grid_axes(np.concatenate(self._inputs()), UNIT_GRID)
+        self._unit_points = _grid_points(unit_u, unit_v)
+        return self.setup()
+
+    def _inputs(self) -> list[np.ndarray]:
+        return [self.x] if self.x_test is None else [self.x, self.x_test]
+
+    def setup(self) -> dict[str, Any]:
+        """What stays the same until the next reset: the settings (validated, in
+        canonical spelling), the layer widths, the data ``x`` ``(n, 2)`` and labels
+        ``(n,)`` of 0/1 (training and test), the grids' axes, and :meth:`state`."""
+        return {
+            "settings": _settings_of(self.cfg),
+            "widths": [self.x.shape[-1], *self.cfg.hidden_sizes, _out_width(self.model)],
+            "train": _points_of(self.x, self.y),
+            "test": None if self.x_test is None else _points_of(self.x_test, self.y_test),
+            "grid": {"u": _floats(self.labels_x), "v": _floats(self.labels_y)},
+            "state": self.state([]),
+        }
+
+    def step(self, epochs: int) -> dict[str, Any]:
+        """Train ``epochs`` more epochs (1 to :data:`MAX_STEP_EPOCHS`); return :meth:`state`
+        with this step's losses. A diverged model is not trained further (reset it)."""
+        if isinstance(epochs, bool) or not isinstance(epochs, int | np.integer):
+            raise PlaygroundError(
+                f"epochs: must be an integer from 1 to {MAX_STEP_EPOCHS:,}, got {epochs!r}"
+            )
+        if not 1 <= epochs <= MAX_STEP_EPOCHS:
+            raise PlaygroundError(f"epochs: must be from 1 to {MAX_STEP_EPOCHS:,}, got {epochs:,}")
+        if self.stopped:
+            raise PlaygroundError(f"{self.stopped}; reset to train again")
+        history = fit(
+            self.model,
+            self.loss_fn,
+            self.optimizer,
+            self.x,
+            self.y,
+            int(epochs),
+            batch_size=self.cfg.batch_size,
+            rng=self.rng,
+            print_every=0,
+        )
+        first = self.epoch
+        self.epoch += len(history.epoch)
+        if history.stop_reason == "diverged":
+            self.stopped = f"training diverged at epoch {self.epoch:,}: {history.message}"
+        curve = _thinned([first + e for e in history.epoch], history.loss)
+        return self.state(curve)
+
+    def state(self, curve: list[list[float | None]]) -> dict[str, Any]:
+        """The model now: ``epoch`` (epochs trained), ``curve`` (``[epoch, loss]`` pairs
+        of the last step, the loss measured before that epoch's update; ``None`` for a
+        non-finite loss), training and test ``loss`` and ``accuracy`` (test ones None
+        without a test set), ``boundary`` (P(class 1) at the grid's points, row ``j`` at
+        ``v[j]``: ``GRID`` rows of ``GRID``), ``units`` (per hidden layer, per unit, its
+        output on a ``UNIT_GRID`` x ``UNIT_GRID`` grid, flattened row by row),
+        ``weights`` (per Linear layer, its ``(in, out)`` weights) and ``stopped``."""
+        loss, acc = self._measure(self.x, self.y)
+        test_loss, test_acc = (
+            (None, None) if self.x_test is None else self._measure(self.x_test, self.y_test)
+        )
+        boundary = _class1(self.model.forward(self._points), self.cfg.loss)
+        units = hidden_activations(self.model, self._unit_points)
+        return {
+            "epoch": self.epoch,
+            "curve": curve,
+            "loss": loss,
+            "accuracy": acc,
+            "test_loss": test_loss,
+            "test_accuracy": test_acc,
+            "boundary": _rounded(boundary.reshape(GRID, GRID)),
+            "units": [_rounded(layer.T) for layer in units],
+            "weights": [_floats(p.data) for p in self.model.parameters() if p.data.ndim == 2],
+            "stopped": self.stopped,
+        }
+
+    def _measure(self, x: np.ndarray, y: np.ndarray) -> tuple[float | None, float | None]:
+        loss, acc, _ = evaluate(self.model, self.loss_fn, x, y)
+        return _float(loss), _float(acc)
+
+
+def _config(settings: Mapping[str, Any]) -> RunConfig:
+    """The RunConfig ``settings`` describe, checked for what the playground can draw."""
+    if not isinstance(settings, Mapping):
+        raise PlaygroundError(f"settings: must be an object of settings, got {settings!r}")
+    unknown = sorted(set(settings) - set(SETTINGS))
+    if unknown:
+        raise PlaygroundError(
+            f"settings: unknown setting {unknown[0]!r} (accepted: {', '.join(SETTINGS)})"
+        )
+    try:
+        cfg = RunConfig(**settings).validate()
+    except ConfigError as exc:
+        raise PlaygroundError(str(exc)) from None
+    name = str(cfg.dataset).strip().lower()
+    if name not in DATASET_NAMES:
+        raise PlaygroundError(
+            f"dataset: the playground draws two-feature datasets: {', '.join(DATASET_NAMES)} "
+            f"(got {cfg.dataset!r})"
+        )
+    widths = cfg.hidden_sizes
+    if len(widths) > MAX_LAYERS or max(widths) > MAX_WIDTH:
+        raise PlaygroundError(
+            f"hidden: the playground draws at most {MAX_LAYERS} hidden layers of at most "
+            f"{MAX_WIDTH} units, got {cfg.hidden!r}"
+        )
+    if name != "xor" and cfg.n > MAX_SAMPLES:
+        raise PlaygroundError(
+            f"n: the playground takes at most {MAX_SAMPLES:,} samples, got {cfg.n:,}"
+        )
+    if cfg.model != "mlp":
+        raise PlaygroundError(f"model: the playground trains 'mlp' models, got {cfg.model!r}")
+    return cfg.replace(dataset=name)
+
+
+def _settings_of(cfg: RunConfig) -> dict[str, Any]:
+    values = cfg.to_dict()
+    out = {name: values[name] for name in SETTINGS}
+    out["hidden"] = list(cfg.hidden_sizes)
+    out["momentum"] = cfg.effective_momentum
+    return out
+
+
+def _out_width(model: Any) -> int:
+    return [p.data for p in model.parameters() if p.data.ndim == 2][-1].shape[-1]
+
+
+def _grid_axes(x: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(u, v)``: ``size`` points along each input over the unit square widened to hold
+    every sample of ``x`` ``(n, 2)``, plus 5 % of its span on each side (as the sweep's
+    boundary figures, :func:`proplab.sweep_plots.boundary_grid`)."""
+    lo = np.minimum(x.min(axis=0), 0.0)
+    hi = np.maximum(x.max(axis=0), 1.0)
+    pad = 0.05 * (hi - lo)
+    return (
+        np.linspace(lo[0] - pad[0], hi[0] + pad[0], size),
+        np.linspace(lo[1] - pad[1], hi[1] + pad[1], size),
+    )
+
+
+def _grid_points(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """``(v.size * u.size, 2)`` points, ``points[j * u.size + i] = (u[i], v[j])``."""
+    uu, vv = np.meshgrid(u, v)
+    return np.column_stack([uu.ravel(), vv.ravel()])
+
+
+def _class1(pred: np.ndarray, loss: str) -> np.ndarray:
+    """P(class 1) ``(n,)`` from the model's output ``(n, out)``: the softmax's second
+    column for cross-entropy logits, else the one output clipped into [0, 1] (an
+    identity output trained with MSE may overshoot; it is thresholded at 0.5 all the
+    same). NaN stays NaN (a diverged model)."""
+    if loss == "cross_entropy":
+        shifted = pred - pred.max(axis=-1, keepdims=True)
+        e = np.exp(shifted)
+        return e[:, 1] / e.sum(axis=-1)
+    return np.clip(pred[:, 0], 0.0, 1.0)
+
+
+def _points_of(x: np.ndarray, y: np.ndarray) -> dict[str, Any]:
+    labels = np.asarray(y)
+    labels = labels.argmax(axis=-1) if labels.ndim == 2 and labels.shape[-1] > 1 else labels
+    return {"x": _floats(x), "y": [int(v) for v in np.asarray(labels).reshape(-1)]}
+
+
+def _thinned(epochs: list[int], losses: list[Any]) -> list[list[float | None]]:
+    """At most :data:`MAX_CURVE_POINTS` ``[epoch, loss]`` pairs, evenly spread, the last kept."""
+    n = len(epochs)
+    keep = range(n) if n <= MAX_CURVE_POINTS else np.linspace(0, n - 1, MAX_CURVE_POINTS)
+    return [[int(epochs[int(i)]), _float(losses[int(i)])] for i in keep]
+
+
+def _float(value: Any) -> float | None:
+    """A finite float rounded to :data:`DIGITS` significant digits; None for NaN or inf
+    (JSON has no such numbers: a page would fail to parse them)."""
+    value = float(value)
+    return float(f"{value:.{DIGITS}g}") if math.isfinite(value) else None
+
+
+def _floats(a: np.ndarray) -> list[Any]:
+    """``a`` as nested lists of :func:`_float` values."""
+    a = np.asarray(a, dtype=np.float64)
+    rounded = [
+        float(f"{v:.{DIGITS}g}") if math.isfinite(v) else None for v in a.reshape(-1).tolist()
+    ]
+    if a.ndim <= 1:
+        return rounded
+    out = np.empty(a.size, dtype=object)
+    out[:] = rounded
+    return out.reshape(a.shape).tolist()
+
+
+def _rounded(a: np.ndarray) -> list[Any]:
+    """``a`` as nested lists rounded to :data:`MAP_DECIMALS` decimals, None for NaN or inf."""
+    a = np.round(np.asarray(a, dtype=np.float64), MAP_DECIMALS)
+    if np.isfinite(a).all():
+        return a.tolist()
+    out = a.astype(object)
+    out[~np.isfinite(a)] = None
+    return out.tolist()

@@ -1,0 +1,173 @@
+"""``proplab play``: the playground page and its JSON API on a local HTTP server.
+
+Standard library only (``http.server``): the page (``playground.html``, shipped
+with the package, self-contained: no download at run time) asks the server for
+steps of training and draws what :class:`proplab.playground.Playground` returns.
+
+API (JSON in and out; an error is ``{"error": message}`` with status 400, or
+404 for an unknown path, 413 for a body over :data:`MAX_BODY` bytes):
+
+- ``GET /``: the page.
+- ``GET /api/options``: :func:`proplab.playground.options`.
+- ``GET /api/setup``: the session's :meth:`~proplab.playground.Playground.setup`.
+- ``POST /api/reset`` with settings ``{"dataset": "circle", "hidden": [4, 2], ...}``:
+  start again; returns the new setup.
+- ``POST /api/step`` with ``{"epochs": 50}``: train; returns the state.
+
+One session per server, shared by every page that opens it (a lock keeps
+requests one at a time): the server is meant for one person on this machine,
+and listens on 127.0.0.1 unless told otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
+from typing import Any
+
+from proplab.playground import Playground, PlaygroundError, options
+
+MAX_BODY = 64 * 1024  # a settings object is well under 1 kB
+PAGE = "playground.html"
+
+
+def page_html() -> bytes:
+    """The playground page, as shipped in the package."""
+    return resources.files("proplab").joinpath(PAGE).read_bytes()
+
+
+class PlaygroundServer(ThreadingHTTPServer):
+    """An HTTP server holding one :class:`Playground` (``server.playground``)."""
+
+    daemon_threads = True  # a page left open does not keep Ctrl-C from stopping the server
+
+    def __init__(
+        self, address: tuple[str, int], playground: Playground | None = None, quiet: bool = True
+    ) -> None:
+        super().__init__(address, _Handler)
+        self.playground = playground if playground is not None else Playground()
+        self.lock = threading.Lock()
+        self.quiet = quiet
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host}:{port}/"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: PlaygroundServer
+    protocol_version = "HTTP/1.1"  # keep-alive: a page polling every frame reuses one socket
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        path = self.path.split("?", 1)[0]
+        if path in ("/", "/index.html"):
+            self._send(HTTPStatus.OK, page_html(), "text/html; charset=utf-8")
+        elif path == "/api/options":
+            self._json(HTTPStatus.OK, options())
+        elif path == "/api/setup":
+            self._locked(lambda playground: playground.setup())
+        else:
+            self._json(HTTPStatus.NOT_FOUND, {"error": f"no such page: {path}"})
+
+    def do_POST(self) -> None:  # noqa: N802
+        path = self.path.split("?", 1)[0]
+        actions: dict[str, Callable[[Playground, Any], Any]] = {
+            "/api/reset": lambda playground, body: playground.reset(body),
+            "/api/step": lambda playground, body: playground.step(_epochs(body)),
+        }
+        action = actions.get(path)
+        if action is None:
+            self._json(HTTPStatus.NOT_FOUND, {"error": f"no such action: {path}"})
+            return
+        body = self._body()
+        if body is not None:
+            self._locked(lambda playground: action(playground, body))
+
+    def _body(self) -> Any:
+        """The request's JSON body, or None after answering a bad one with an error."""
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if not 0 <= length <= MAX_BODY:
+            self.close_connection = True  # the unread body would be taken for the next request
+            self._json(
+                HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+                {"error": f"request body: {length:,} bytes; at most {MAX_BODY:,} are accepted"},
+            )
+            return None
+        raw = self.rfile.read(length) if length else b"{}"
+        try:
+            return json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            self._json(HTTPStatus.BAD_REQUEST, {"error": f"request body: not JSON ({exc})"})
+            return None
+
+    def _locked(self, action: Callable[[Playground], Any]) -> None:
+        with self.server.lock:
+            try:
+                result = action(self.server.playground)
+            except PlaygroundError as exc:
+                self._json(HTTPStatus.BAD_REQUEST, {"error": str(exc)})
+                return
+        self._json(HTTPStatus.OK, result)
+
+    def _json(self, status: HTTPStatus, value: Any) -> None:
+        # allow_nan=False: NaN is not JSON; the playground sends None for it
+        body = json.dumps(value, allow_nan=False, separators=(",", ":")).encode()
+        self._send(status, body, "application/json")
+
+    def _send(self, status: HTTPStatus, body: bytes, content_type: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (http.server's name)
+        if not self.server.quiet:
+            super().log_message(format, *args)
+
+
+def _epochs(body: Any) -> Any:
+    if not isinstance(body, dict) or "epochs" not in body:
+        raise PlaygroundError(f'request body: must be {{"epochs": N}}, got {body!r}')
+    return body["epochs"]
+
+
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    open_browser: bool = False,
+    log: Callable[[str], None] = print,
+    ready: Callable[[PlaygroundServer], None] | None = None,
+) -> None:
+    """Serve the playground until Ctrl-C (which returns normally).
+
+    ``port`` 0 takes any free port. ``ready`` is called with the server once it
+    listens (tests stop it from there). Raises OSError, with the address in its
+    message, when the address cannot be bound (a port in use, say).
+    """
+    try:
+        server = PlaygroundServer((host, port))
+    except OSError as exc:
+        hint = " (pass --port 0 for any free port)" if port else ""
+        raise OSError(f"cannot listen on {host}:{port}: {exc.strerror or exc}{hint}") from None
+    with server:
+        log(f"proplab playground at {server.url} (Ctrl-C to stop)")
+        if open_browser:
+            import webbrowser
+
+            webbrowser.open(server.url)
+        if ready is not None:
+            ready(server)
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            log("proplab playground: stopped")
