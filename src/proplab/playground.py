@@ -29,6 +29,7 @@ from proplab.config import (
     build_optimizer,
     shuffle_rng,
 )
+from proplab.core import did_you_mean
 from proplab.dataload import ZOO
 from proplab.experiments import DATASETS, prepare_run
 from proplab.models import hidden_activations
@@ -210,6 +211,7 @@ def _config(settings: Mapping[str, Any]) -> RunConfig:
     if unknown:
         raise PlaygroundError(
             f"settings: unknown setting {unknown[0]!r} (accepted: {', '.join(SETTINGS)})"
+            + did_you_mean(unknown[0], SETTINGS)
         )
     try:
         cfg = RunConfig(**settings).validate()
@@ -219,7 +221,7 @@ def _config(settings: Mapping[str, Any]) -> RunConfig:
     if name not in DATASET_NAMES:
         raise PlaygroundError(
             f"dataset: the playground draws two-feature datasets: {', '.join(DATASET_NAMES)} "
-            f"(got {cfg.dataset!r})"
+            f"(got {cfg.dataset!r})" + did_you_mean(name, DATASET_NAMES)
         )
     widths = cfg.hidden_sizes
     if len(widths) > MAX_LAYERS or max(widths) > MAX_WIDTH:

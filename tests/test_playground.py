@@ -1,0 +1,297 @@
+"""The playground's session (no web): training in steps is one run's training, and what
+it describes for a page (boundary, units, curve, test set) is the model's own values."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from proplab import playground
+from proplab.config import RunConfig, build_loss, build_model, build_optimizer, shuffle_rng
+from proplab.experiments import prepare_run
+from proplab.playground import Playground, PlaygroundError, options
+from proplab.train import evaluate, fit
+
+
+def strict_json(value: object) -> object:
+    """``value`` through JSON as a browser parses it (no NaN or Infinity)."""
+    return json.loads(json.dumps(value, allow_nan=False))
+
+
+def one_run(settings: dict, epochs: int):
+    """The model :func:`fit` trains from ``settings`` in one call, built as a run is."""
+    cfg, prep = prepare_run(RunConfig(**settings))
+    model = build_model(cfg, prep.x.shape[-1], prep.n_out)
+    fit(
+        model,
+        build_loss(cfg),
+        build_optimizer(cfg, model.parameters()),
+        prep.x,
+        prep.y,
+        epochs,
+        batch_size=cfg.batch_size,
+        rng=shuffle_rng(cfg),
+        print_every=0,
+    )
+    return model
+
+
+def test_steps_train_the_same_weights_as_one_run() -> None:
+    # mini-batches (the shuffling stream continues across steps), Adam (its step count)
+    settings = {
+        "dataset": "circle",
+        "n": 60,
+        "hidden": [6, 4],
+        "activation": "tanh",
+        "optimizer": "adam",
+        "lr": 0.01,
+        "batch_size": 16,
+        "seed": 3,
+    }
+    session = Playground(settings)
+    session.step(30)
+    session.state([])  # drawing the page runs forwards between steps: no effect on training
+    session.step(70)
+    assert session.epoch == 100
+    reference = one_run(settings, 100)
+    for mine, theirs in zip(session.model.parameters(), reference.parameters(), strict=True):
+        np.testing.assert_array_equal(mine.data, theirs.data)
+
+
+def test_lab_xor_is_learned_and_the_curve_numbers_every_epoch() -> None:
+    session = Playground()  # the lab model on the lab's XOR
+    first = session.step(2_000)
+    second = session.step(10_000)
+    assert first["epoch"] == 2_000 and second["epoch"] == 12_000
+    assert len(first["curve"]) == playground.MAX_CURVE_POINTS
+    assert first["curve"][0][0] == 1 and first["curve"][-1][0] == 2_000
+    assert second["curve"][0][0] == 2_001 and second["curve"][-1][0] == 12_000
+    epochs = [e for e, _ in first["curve"] + second["curve"]]
+    assert epochs == sorted(set(epochs))
+    assert second["accuracy"] == 1.0
+    assert second["loss"] < 0.01
+    assert second["test_loss"] is None and second["test_accuracy"] is None
+    # the last curve point is the loss before the last update; state's loss after it
+    assert second["curve"][-1][1] == pytest.approx(second["loss"], rel=1e-3)
+
+
+def test_small_steps_send_every_epoch() -> None:
+    session = Playground({"dataset": "xor"})
+    state = session.step(7)
+    x, y = session.x, session.y
+    reference = Playground({"dataset": "xor"})
+    losses = []
+    for _ in range(7):
+        loss, _, _ = evaluate(reference.model, reference.loss_fn, x, y)
+        losses.append(float(f"{loss:.5g}"))
+        reference.step(1)
+    assert state["curve"] == [[e + 1, loss] for e, loss in enumerate(losses)]
+
+
+def test_boundary_is_the_model_output_at_the_grid_points() -> None:
+    session = Playground({"dataset": "moons", "n": 80, "hidden": [5], "seed": 1})
+    session.step(300)
+    setup = session.setup()
+    state = setup["state"]
+    u, v = np.array(setup["grid"]["u"]), np.array(setup["grid"]["v"])
+    assert u.size == v.size == playground.GRID
+    x = session.x
+    # the grid covers the unit square and every sample, with a margin
+    assert u[0] < min(0.0, x[:, 0].min()) and u[-1] > max(1.0, x[:, 0].max())
+    assert v[0] < min(0.0, x[:, 1].min()) and v[-1] > max(1.0, x[:, 1].max())
+    boundary = np.array(state["boundary"])
+    assert boundary.shape == (playground.GRID, playground.GRID)
+    for i, j in [(0, 0), (5, 40), (63, 2), (31, 63)]:
+        # row j is v[j]: the page draws row j at the height of v[j]
+        expected = session.model.forward(np.array([[u[i], v[j]]]))[0, 0]
+        assert boundary[j][i] == pytest.approx(expected, abs=6e-4)
+
+
+def test_units_are_each_hidden_units_output() -> None:
+    session = Playground({"dataset": "gauss", "n": 40, "hidden": [3, 2], "activation": "relu"})
+    state = session.step(50)
+    w1, b1, w2, b2 = (p.data for p in session.model.parameters()[:4])
+    u, v = playground._grid_axes(session.x, playground.UNIT_GRID)
+    i, j = 7, 13  # a point of the unit grid, flattened row by row: index j * size + i
+    point = np.array([u[i], v[j]])
+    first = np.maximum(point @ w1 + b1, 0.0)
+    second = np.maximum(first @ w2 + b2, 0.0)
+    units = state["units"]
+    assert [len(layer) for layer in units] == [3, 2]
+    flat = j * playground.UNIT_GRID + i
+    for k in range(3):
+        assert units[0][k][flat] == pytest.approx(first[k], abs=6e-4)
+    for k in range(2):
+        assert units[1][k][flat] == pytest.approx(second[k], abs=6e-4)
+    # the weights sent are each Linear layer's (in, out) matrix
+    np.testing.assert_allclose(state["weights"][0], w1, rtol=1e-4, atol=1e-9)
+    assert np.shape(state["weights"][2]) == (2, 1)
+
+
+def test_cross_entropy_boundary_is_the_softmax_of_class_one() -> None:
+    session = Playground(
+        {"dataset": "circle", "n": 50, "loss": "cross_entropy", "output_activation": "identity"}
+    )
+    setup = session.setup()
+    assert setup["widths"] == [2, 10, 10, 2]
+    u, v = setup["grid"]["u"], setup["grid"]["v"]
+    logits = session.model.forward(np.array([[u[10], v[20]]]))[0]
+    p1 = np.exp(logits[1]) / np.exp(logits).sum()
+    assert setup["state"]["boundary"][20][10] == pytest.approx(p1, abs=6e-4)
+    # labels are sent as 0/1 whatever the loss's targets look like
+    assert set(setup["train"]["y"]) == {0, 1}
+
+
+def test_held_out_points_and_test_accuracy() -> None:
+    session = Playground({"dataset": "spiral", "n": 100, "test_fraction": 0.2, "seed": 2})
+    setup = session.setup()
+    assert len(setup["train"]["x"]) == 80 and len(setup["test"]["x"]) == 20
+    np.testing.assert_allclose(setup["test"]["x"], session.x_test, rtol=1e-4)
+    state = session.step(200)
+    loss, acc, _ = evaluate(session.model, session.loss_fn, session.x_test, session.y_test)
+    assert state["test_accuracy"] == pytest.approx(acc, abs=1e-5)
+    assert state["test_loss"] == pytest.approx(loss, rel=1e-4)
+    # the grid holds the test points too: a page draws them inside it
+    u = setup["grid"]["u"]
+    assert u[0] < session.x_test[:, 0].min() and u[-1] > session.x_test[:, 0].max()
+
+
+def test_a_diverged_model_stops_and_is_sent_as_valid_json() -> None:
+    session = Playground(
+        {
+            "dataset": "circle",
+            "n": 40,
+            "activation": "relu",
+            "output_activation": "identity",
+            "lr": 1e6,
+        }
+    )
+    state = strict_json(session.step(50))
+    assert state["stopped"].startswith("training diverged at epoch ")
+    assert state["loss"] is None
+    assert state["curve"][-1][1] is None and state["epoch"] == state["curve"][-1][0]
+    assert state["epoch"] < 50
+    with pytest.raises(PlaygroundError, match=r"diverged at epoch .*; reset to train again"):
+        session.step(1)
+    session.reset({"dataset": "circle", "n": 40})
+    assert session.step(5)["stopped"] == "" and session.epoch == 5
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"lrate": 0.1}, r"settings: unknown setting 'lrate' \(accepted: dataset, n, "),
+        ({"model": "conv"}, r"unknown setting 'model'"),
+        (
+            {"dataset": "digits"},
+            r"dataset: the playground draws two-feature datasets: linear, xor, circle",
+        ),
+        ({"dataset": "spirl"}, r"datasets: linear, .* \(got 'spirl'\); did you mean 'spiral'\?"),
+        ({"activaton": "relu"}, r"unknown setting 'activaton' .*; did you mean 'activation'\?"),
+        ({"lr": -1}, r"lr: must be a finite number > 0, got -1"),
+        ({"activation": "relux"}, r"activation: unknown activation 'relux'"),
+        (
+            {"hidden": [40]},
+            r"hidden: the playground draws at most 6 hidden layers of at most 32 units, got \[40\]",
+        ),
+        ({"hidden": [2] * 7}, r"at most 6 hidden layers"),
+        ({"hidden": []}, r"hidden: must be a positive integer or a non-empty list"),
+        (
+            {"n": 10**6, "dataset": "circle"},
+            r"n: the playground takes at most 5,000 samples, got 1,000,000",
+        ),
+        (
+            {"loss": "bce", "output_activation": "tanh"},
+            r"loss: 'bce' needs output_activation 'sigmoid'",
+        ),
+        ({"test_fraction": 0.99, "dataset": "xor"}, r"test_fraction: xor: "),
+    ],
+)
+def test_bad_settings_are_named_and_leave_the_session_as_it_was(settings, message) -> None:
+    session = Playground({"dataset": "xor"})
+    session.step(10)
+    before = [p.data.copy() for p in session.model.parameters()]
+    with pytest.raises(PlaygroundError, match=message):
+        session.reset(settings)
+    assert session.epoch == 10 and session.cfg.dataset == "xor"
+    for old, now in zip(before, session.model.parameters(), strict=True):
+        np.testing.assert_array_equal(old, now.data)
+    assert session.step(1)["epoch"] == 11
+
+
+def test_settings_must_be_an_object() -> None:
+    with pytest.raises(
+        PlaygroundError, match=r"settings: must be an object of settings, got \[1\]"
+    ):
+        Playground([1])  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("epochs", "message"),
+    [
+        (0, r"epochs: must be from 1 to 100,000, got 0"),
+        (100_001, r"epochs: must be from 1 to 100,000, got 100,001"),
+        (1.5, r"epochs: must be an integer from 1 to 100,000, got 1.5"),
+        (True, r"got True"),
+        ("10", r"got '10'"),
+    ],
+)
+def test_bad_step_sizes_are_named(epochs, message) -> None:
+    session = Playground()
+    with pytest.raises(PlaygroundError, match=message):
+        session.step(epochs)
+    assert session.epoch == 0
+
+
+def test_options_defaults_are_a_valid_session_and_every_dataset_opens() -> None:
+    choices = strict_json(options())
+    assert choices["datasets"] == [
+        "linear",
+        "xor",
+        "circle",
+        "xor-quadrants",
+        "gauss",
+        "spiral",
+        "moons",
+    ]
+    assert "leaky_relu" in choices["activations"] and "adam" in choices["optimizers"]
+    defaults = choices["defaults"]
+    assert defaults["hidden"] == [10, 10] and defaults["lr"] == 1.0 and defaults["dataset"] == "xor"
+    assert Playground(defaults).setup()["settings"] == Playground().setup()["settings"]
+    for name in choices["datasets"]:
+        setup = strict_json(Playground({"dataset": name, "n": 30}).setup())
+        n = 21 if name == "xor" else 30  # xor is the handout's 21 points
+        assert len(setup["train"]["x"]) == len(setup["train"]["y"]) == n
+        assert set(setup["train"]["y"]) == {0, 1}, name
+        assert setup["state"]["epoch"] == 0
+
+
+def test_settings_come_back_in_canonical_spelling() -> None:
+    setup = Playground(
+        {
+            "activation": "ReLU",
+            "loss": "ce",
+            "output_activation": "linear",
+            "dataset": "Circle",
+            "n": 20,
+        }
+    ).setup()
+    assert setup["settings"]["activation"] == "relu"
+    assert setup["settings"]["loss"] == "cross_entropy"
+    assert setup["settings"]["output_activation"] == "identity"
+    assert setup["settings"]["dataset"] == "circle"
+    # momentum is the one the optimizer uses (0.9 for "momentum" unless given)
+    assert Playground({"optimizer": "momentum"}).setup()["settings"]["momentum"] == 0.9
+
+
+def test_json_floats_are_rounded_and_non_finite_is_none() -> None:
+    assert playground._float(0.123456789) == 0.12346
+    assert playground._float(float("nan")) is None
+    assert playground._float(float("-inf")) is None
+    assert playground._floats(np.array([[1e-9, np.inf], [2.0, 3.14159265]])) == [
+        [1e-9, None],
+        [2.0, 3.1416],
+    ]
+    assert playground._rounded(np.array([0.12345, np.nan])) == [0.123, None]
