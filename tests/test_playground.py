@@ -295,3 +295,20 @@ def test_json_floats_are_rounded_and_non_finite_is_none() -> None:
         [2.0, 3.1416],
     ]
     assert playground._rounded(np.array([0.12345, np.nan])) == [0.123, None]
+
+
+def test_a_session_ends_where_proplab_train_ends(tmp_path) -> None:
+    from proplab.experiments import run_one
+    from proplab.serialize import load
+
+    settings = {"dataset": "xor-quadrants", "n": 40, "hidden": [5], "batch_size": 8}
+    settings |= {"optimizer": "momentum", "lr": 0.3, "seed": 4, "test_fraction": 0.25}
+    session = Playground(settings)
+    for epochs in (1, 99, 150):
+        state = session.step(epochs)
+    run_one(RunConfig(**settings, epochs=250), tmp_path, quiet=True, figures=False, progress=False)
+    saved = load(tmp_path / "model.npz")
+    for mine, theirs in zip(session.model.parameters(), saved.parameters(), strict=True):
+        np.testing.assert_array_equal(mine.data, theirs.data)
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert state["test_accuracy"] == pytest.approx(summary["test_accuracy"], abs=1e-5)
