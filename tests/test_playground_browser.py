@@ -1,0 +1,248 @@
+"""The playground page in a real headless browser against a real server: it trains and draws.
+
+A :class:`PlaygroundServer` runs in a thread; chromium (the session fixture of
+``test_report_browser``: found or installed with apt, else the tests skip) loads
+the page with ``--dump-dom`` after a virtual-time budget. The page is served with
+a probe first in ``<head>`` that records every error (script errors, rejected
+promises, console.error, failed resources) into a ``<pre>`` the dump shows, and
+optionally a script at the end of ``<body>`` that acts as a user would. The page's
+own ``?probe=1`` writes each canvas's pixel counts into data attributes (see the
+comment at the top of playground.html), and it keeps ``data-epoch`` and
+``data-frames`` on ``<body>``. A deliberately broken page proves the probe works.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import subprocess
+import threading
+from pathlib import Path
+
+import pytest
+import test_report_browser
+from test_report_browser import FLAGS, console_lines
+
+from proplab import playground_server
+from proplab.playground import Playground, options
+from proplab.playground_server import PlaygroundServer
+
+pytestmark = pytest.mark.slow
+
+# the session fixture: chromium's path, found or installed with apt, else the test skips
+chromium = test_report_browser.chromium
+
+PROBE = """<script>
+window.__proplabErrors = [];
+function __proplabShow() {
+  var pre = document.getElementById("proplab-probe");
+  if (pre) pre.textContent = JSON.stringify(window.__proplabErrors);
+}
+window.addEventListener("error", function (e) {
+  var what = e.message || (e.target && (e.target.currentSrc || e.target.src)) || "error";
+  window.__proplabErrors.push(String(what).slice(0, 300));
+  __proplabShow();
+}, true);
+window.addEventListener("unhandledrejection", function (e) {
+  window.__proplabErrors.push("unhandled rejection: " + String(e.reason).slice(0, 300));
+  __proplabShow();
+});
+var __proplabConsoleError = console.error;
+console.error = function () {
+  window.__proplabErrors.push(Array.prototype.join.call(arguments, " "));
+  __proplabShow();
+  __proplabConsoleError.apply(console, arguments);
+};
+document.addEventListener("DOMContentLoaded", function () {
+  var pre = document.createElement("pre");
+  pre.id = "proplab-probe";
+  document.body.appendChild(pre);
+  __proplabShow();
+});
+</script>"""
+
+
+@pytest.fixture
+def serve(monkeypatch):
+    """``serve(playground, action="")``: a running server whose page carries the probe (and
+    ``action``, a script run at the end of <body>); stopped after the test."""
+    started: list[tuple[PlaygroundServer, threading.Thread]] = []
+    page = playground_server.page_html().decode("utf-8")
+
+    def start(playground: Playground | None = None, action: str = "", text: str = page):
+        probed = text.replace("<head>", "<head>\n" + PROBE, 1)
+        probed = probed.replace("</body>", f"<script>{action}</script>\n</body>", 1)
+        monkeypatch.setattr(playground_server, "page_html", lambda: probed.encode("utf-8"))
+        server = PlaygroundServer(("127.0.0.1", 0), playground)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        started.append((server, thread))
+        return server
+
+    yield start
+    for server, thread in started:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def load(browser: str, url: str, profile: Path, budget_ms: int = 5000) -> tuple[str, list, str]:
+    """Load ``url`` headless; return the DOM after ``budget_ms`` of virtual time, the
+    probe's errors and chromium's stderr. Virtual time stands still while a request to
+    the server is open, so the budget counts the page's own waiting, not training."""
+    flags = [f for f in FLAGS if not f.startswith("--virtual-time-budget")]
+    proc = subprocess.run(
+        [browser, *flags, f"--virtual-time-budget={budget_ms}", f"--user-data-dir={profile}"]
+        + ["--window-size=1280,900", "--dump-dom", url],
+        capture_output=True,
+        text=True,
+        timeout=600,  # a hang guard, not a speed check
+    )
+    found = re.search(r'<pre id="proplab-probe">(.*?)</pre>', proc.stdout, re.S)
+    assert found, f"no probe output; chromium exit {proc.returncode}: {proc.stderr[-2000:]}"
+    return proc.stdout, json.loads(html.unescape(found.group(1))), proc.stderr
+
+
+def text_of(dom: str, element_id: str) -> str:
+    found = re.search(rf'<[a-z0-9]+ [^>]*id="{element_id}"[^>]*>(.*?)</', dom, re.S)
+    assert found, f"no element #{element_id}"
+    return html.unescape(found.group(1)).strip()
+
+
+def attrs_of(dom: str, tag_pattern: str) -> dict[str, str]:
+    found = re.search(rf"<{tag_pattern}[^>]*>", dom[dom.index("</head>") :])
+    assert found, f"no <{tag_pattern}>"
+    return dict(re.findall(r'([a-z-]+)="([^"]*)"', found.group(0)))
+
+
+def select_options(dom: str, element_id: str) -> list[str]:
+    found = re.search(rf'<select [^>]*id="{element_id}"[^>]*>(.*?)</select>', dom, re.S)
+    assert found, f"no select #{element_id}"
+    return re.findall(r'<option value="([^"]*)"', found.group(1))
+
+
+def test_the_probe_catches_broken_pages(chromium, serve, tmp_path):
+    broken = (
+        "<!DOCTYPE html><html><head><title>bad</title></head><body>"
+        '<img src="missing.png">'
+        '<script>console.error("boom"); Promise.reject(new Error("lost"));'
+        "fetch('api/step', {method: 'POST', body: '{}'}); undefined_function();</script>"
+        "</body></html>"
+    )
+    server = serve(text=broken)
+    _, errors, stderr = load(chromium, server.url, tmp_path / "profile", budget_ms=1000)
+    assert "boom" in errors
+    assert any("undefined_function" in e for e in errors)
+    assert any("lost" in e for e in errors)
+    assert any(e.endswith("missing.png") for e in errors)
+    # chromium's log sees the script's errors too (not failed requests: only the probe does)
+    logged = " ".join(console_lines(stderr))
+    assert "boom" in logged and "undefined_function" in logged and "Error: lost" in logged
+
+
+def test_the_page_trains_and_draws_what_the_server_holds(chromium, serve, tmp_path):
+    server = serve()
+    url = f"{server.url}?autoplay=1&epochs=1000&frames=4&probe=1"
+    dom, errors, stderr = load(chromium, url, tmp_path / "profile")
+    assert errors == []
+    assert console_lines(stderr) == []
+
+    # the selects come from /api/options, set to the session's settings (the lab's xor)
+    offered = options()
+    assert select_options(dom, "f-dataset") == offered["datasets"]
+    assert select_options(dom, "f-activation") == offered["activations"]
+    assert select_options(dom, "f-output_activation") == offered["activations"]
+    assert select_options(dom, "f-loss") == offered["losses"]
+    assert select_options(dom, "f-optimizer") == offered["optimizers"]
+    assert select_options(dom, "f-init") == offered["inits"]
+
+    # four frames of 1000 epochs, then paused: the page shows what the server trained
+    body = attrs_of(dom, "body")
+    assert body["data-frames"] == "4" and body["data-playing"] == "0"
+    assert server.playground.epoch == 4000
+    assert text_of(dom, "epoch") == "4,000" and body["data-epoch"] == "4000"
+    now = server.playground.state([])
+    assert float(text_of(dom, "loss")) == pytest.approx(now["loss"], rel=2e-3)
+    shown_accuracy = float(text_of(dom, "accuracy").rstrip("%"))
+    assert shown_accuracy == pytest.approx(100 * now["accuracy"], abs=0.051)
+
+    # every figure drawn: the boundary shows both classes' colours (and the points), the
+    # network both signs of weight, the loss curve a line
+    w, h = 1280, 900
+    boundary = attrs_of(dom, 'canvas id="boundary"')
+    network = attrs_of(dom, 'canvas id="net"')
+    curve = attrs_of(dom, 'canvas id="loss-curve"')
+    for canvas in (boundary, network, curve):
+        assert int(canvas["width"]) * int(canvas["height"]) < w * h
+    boundary_area = int(boundary["width"]) * int(boundary["height"])
+    assert int(boundary["data-ink"]) > 0.6 * boundary_area
+    assert int(boundary["data-blue"]) > 0.1 * boundary_area
+    assert int(boundary["data-orange"]) > 0.1 * boundary_area
+    assert int(network["data-blue"]) > 500 and int(network["data-orange"]) > 500
+    assert int(curve["data-ink"]) > 1000
+
+
+def test_a_refused_setting_is_shown_and_the_old_session_trains_on(chromium, serve, tmp_path):
+    # as a user: after the first frame, type a layer too wide to draw; press Step; then
+    # type widths that work. What the page showed on the way is noted in <pre id="notes">.
+    action = """
+    var stage = 0, notes = {};
+    function note() {
+      return {error: document.getElementById("error").hidden ? "" : document.getElementById("error").textContent,
+              epoch: document.getElementById("epoch").textContent,
+              invalid: document.getElementById("f-hidden").className};
+    }
+    var timer = setInterval(function () {
+      var frames = document.body.getAttribute("data-frames");
+      var hidden = document.getElementById("f-hidden");
+      var refused = !document.getElementById("error").hidden;
+      if (stage === 0 && frames === "1") {
+        stage = 1; hidden.value = "10, 99"; hidden.dispatchEvent(new Event("change"));
+      } else if (stage === 1 && refused) {
+        stage = 2; document.getElementById("step").click();
+      } else if (stage === 2 && frames === "2") {
+        stage = 3; notes.refused = note();
+        hidden.value = "4, 2"; hidden.dispatchEvent(new Event("change"));
+      } else if (stage === 3 && !refused) {
+        clearInterval(timer); notes.accepted = note();
+        var pre = document.createElement("pre");
+        pre.id = "notes"; pre.textContent = JSON.stringify(notes);
+        document.body.appendChild(pre);
+      }
+    }, 50);
+    """
+    server = serve(action=action)
+    url = f"{server.url}?autoplay=1&epochs=30&frames=1&probe=1"
+    dom, errors, stderr = load(chromium, url, tmp_path / "profile")
+    assert errors == []
+    assert console_lines(stderr) == []  # a refused setting is the page's to show, not an error
+    notes = json.loads(text_of(dom, "notes"))
+
+    # refused: the server's message in red by the field, marked; the old session trained on
+    assert notes["refused"]["error"].startswith(
+        "hidden: the playground draws at most 6 hidden layers of at most 32 units, got [10, 99]"
+    )
+    assert notes["refused"]["invalid"] == "invalid"
+    assert notes["refused"]["epoch"] == "60"
+    # accepted: a new session of 2 -> 4 -> 2 -> 1 units, the message and the mark gone
+    assert notes["accepted"] == {"error": "", "epoch": "0", "invalid": ""}
+    assert list(server.playground.cfg.hidden_sizes) == [4, 2]
+    assert server.playground.epoch == 0
+    assert text_of(dom, "net-caption").startswith("2 → 4 → 2 → 1 units")
+
+
+def test_a_diverging_model_pauses_and_says_why(chromium, serve, tmp_path):
+    session = Playground({"activation": "relu", "output_activation": "identity", "lr": 100})
+    server = serve(playground=session)
+    dom, errors, stderr = load(
+        chromium, f"{server.url}?autoplay=1&epochs=10&probe=1", tmp_path / "p"
+    )
+    assert errors == []
+    assert console_lines(stderr) == []
+    assert session.stopped.startswith("training diverged at epoch 67")
+    assert text_of(dom, "epoch") == "67"
+    assert attrs_of(dom, "body")["data-playing"] == "0"
+    assert "Training stopped: training diverged at epoch 67" in text_of(dom, "notice")
+    assert "disabled" in attrs_of(dom, 'button id="play"')
+    assert text_of(dom, "loss") == "–"
