@@ -222,9 +222,10 @@ class _DeferredAccuracy:
     epoch on its own would add three more. Holding the (fresh, never reused)
     prediction arrays and thresholding a few thousand epochs in one vectorised
     call gives identical numbers for a fraction of the cost. Memory stays
-    bounded: a chunk holds at most ~8 MB of predictions. This relies on the
-    model returning a fresh array from every forward pass, as every proplab
-    module does (a module returning a reused buffer would need a copy here).
+    bounded: a chunk holds at most ~8 MB of predictions. Every proplab module
+    returns a fresh array from each forward pass; a hand-written one may return
+    one buffer it overwrites every epoch (``np.exp(..., out=self.buf)``), which
+    would score every kept epoch as the last: such a prediction is copied.
     """
 
     def __init__(self, y: np.ndarray, accuracies: list, pred_size: int) -> None:
@@ -233,8 +234,14 @@ class _DeferredAccuracy:
         self.accuracies = accuracies
         self.pending: list[np.ndarray] = []
         self.chunk = max(1, 1_000_000 // max(pred_size, 1))
+        self.last = np.empty(0)  # the array the model returned last epoch (none yet: size 0)
 
     def add(self, pred: np.ndarray) -> None:
+        last, self.last = self.last, pred
+        # the same buffer as last epoch's (or a view of it): its values change next epoch;
+        # the first epoch's is copied always (whether the next reuses it is not known yet)
+        if pred is last or (pred.base is not None and pred.base is last.base) or not last.size:
+            pred = pred.copy()
         self.pending.append(pred)
         if len(self.pending) >= self.chunk:
             self.flush()
