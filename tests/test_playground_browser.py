@@ -148,7 +148,7 @@ def test_the_page_trains_and_draws_what_the_server_holds(chromium, serve, tmp_pa
     assert errors == []
     assert console_lines(stderr) == []
 
-    # the selects come from /api/options, set to the session's settings (the lab's xor)
+    # the selects come from /api/options
     offered = options()
     assert select_options(dom, "f-dataset") == offered["datasets"]
     assert select_options(dom, "f-activation") == offered["activations"]
@@ -168,19 +168,16 @@ def test_the_page_trains_and_draws_what_the_server_holds(chromium, serve, tmp_pa
     assert shown_accuracy == pytest.approx(100 * now["accuracy"], abs=0.051)
 
     # every figure drawn: the boundary shows both classes' colours (and the points), the
-    # network both signs of weight, the loss curve a line
-    w, h = 1280, 900
+    # network both signs of weight, the loss curve its line
     boundary = attrs_of(dom, 'canvas id="boundary"')
     network = attrs_of(dom, 'canvas id="net"')
     curve = attrs_of(dom, 'canvas id="loss-curve"')
-    for canvas in (boundary, network, curve):
-        assert int(canvas["width"]) * int(canvas["height"]) < w * h
     boundary_area = int(boundary["width"]) * int(boundary["height"])
     assert int(boundary["data-ink"]) > 0.6 * boundary_area
     assert int(boundary["data-blue"]) > 0.1 * boundary_area
     assert int(boundary["data-orange"]) > 0.1 * boundary_area
     assert int(network["data-blue"]) > 500 and int(network["data-orange"]) > 500
-    assert int(curve["data-ink"]) > 1000
+    assert int(curve["data-blue"]) > 250  # the line (#23486e); axes and labels are grey
 
 
 def test_a_refused_setting_is_shown_and_the_old_session_trains_on(chromium, serve, tmp_path):
