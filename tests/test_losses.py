@@ -146,3 +146,28 @@ def test_mse_gradient_follows_the_batch_size_of_each_call():
     np.testing.assert_array_equal(loss.backward(), np.full((2, 1), 1.0))
     loss(np.ones((2, 1), dtype=np.float32), np.zeros((2, 1), dtype=np.float32))
     assert loss.backward().dtype == np.float32
+
+
+@pytest.mark.parametrize("loss", [MSELoss(), BCELoss()])
+@pytest.mark.parametrize("target_shape", [(3,), (3, 1)])
+def test_flat_predictions_are_named_not_an_index_error(loss, target_shape) -> None:
+    # a student ravels the model's (n, 1) output: IndexError from deep inside the loss,
+    # or against (n, 1) targets a hint to one-hot 3 "classes"
+    pred = np.array([0.2, 0.7, 0.9])
+    target = np.array([0.0, 1.0, 1.0]).reshape(target_shape)
+    name = type(loss).__name__
+    with pytest.raises(ValueError) as info:
+        loss.forward(pred, target)
+    assert str(info.value) == (
+        f"{name}: predictions must be (n, out) or stacked (*R, n, out), got shape (3,); a "
+        "one-output model's predictions are (n, 1): do not ravel or squeeze them "
+        "(.reshape(-1, 1) gives the column back)"
+    )
+    # the column back is accepted, and gives the loss of the three samples
+    expected = (
+        (0.04 + 0.09 + 0.01) / 3
+        if name == "MSELoss"
+        else -(math.log(0.8) + math.log(0.7) + math.log(0.9)) / 3
+    )
+    got = loss.forward(pred.reshape(-1, 1), target.reshape(-1, 1))
+    assert got == pytest.approx(expected, rel=1e-12)

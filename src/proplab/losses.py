@@ -8,6 +8,8 @@ replica's gradient is then the gradient of its own loss).
 
 from __future__ import annotations
 
+from typing import Any, NoReturn
+
 import numpy as np
 
 from proplab.core import forward_first
@@ -57,6 +59,8 @@ def _as_target(loss: Loss, pred: np.ndarray, target: np.ndarray) -> np.ndarray:
     """
     if type(target) is not np.ndarray:
         target = np.asarray(target)
+    if np.ndim(pred) < 2:
+        _flat_predictions(loss, pred)
     if target.shape[-2:] != pred.shape[-2:]:
         classes = pred.shape[-1]
         if classes > 1 and target.ndim >= 1 and (target.ndim == 1 or target.shape[-1] == 1):
@@ -72,6 +76,15 @@ def _as_target(loss: Loss, pred: np.ndarray, target: np.ndarray) -> np.ndarray:
             f"(*R, n, out){hint}"
         )
     return target
+
+
+def _flat_predictions(loss: Loss, pred: Any) -> NoReturn:
+    """Refuse predictions of fewer than two axes, saying how they lost one."""
+    raise ValueError(
+        f"{type(loss).__name__}: predictions must be (n, out) or stacked (*R, n, out), got "
+        f"shape {np.shape(pred)}; a one-output model's predictions are (n, 1): do not ravel "
+        "or squeeze them (.reshape(-1, 1) gives the column back)"
+    )
 
 
 def _mean_last_two(a: np.ndarray) -> float | np.ndarray:
@@ -99,7 +112,10 @@ class MSELoss(Loss):
         if type(target) is not np.ndarray or target.shape[-2:] != pred.shape[-2:]:
             target = _as_target(self, pred, target)  # converts, or names a bad shape
         diff = self.diff = pred - target
-        count = self.count = pred.shape[-1] * pred.shape[-2]
+        try:
+            count = self.count = pred.shape[-1] * pred.shape[-2]
+        except IndexError:  # 1-D predictions and targets (caught here: free every epoch)
+            _flat_predictions(self, pred)
         if self._scale_key != (count, diff.dtype):
             # 2 / N as a 0-d array of the data's dtype: NumPy takes it as is,
             # where a Python float is converted on every call (same result)
