@@ -169,7 +169,11 @@ def test_a_diverged_model_stops_and_is_sent_as_valid_json() -> None:
         }
     )
     state = strict_json(session.step(50))
-    assert state["stopped"].startswith("training diverged at epoch ")
+    epoch = state["epoch"]
+    # once, counted from the session's start (fit counts from the step's)
+    assert state["stopped"].startswith(f"training diverged at epoch {epoch}: the loss became ")
+    assert state["stopped"].endswith("; try a smaller learning rate")
+    assert state["stopped"].count("epoch") == 1
     assert state["loss"] is None
     assert state["curve"][-1][1] is None and state["epoch"] == state["curve"][-1][0]
     assert state["epoch"] < 50
@@ -312,3 +316,38 @@ def test_a_session_ends_where_proplab_train_ends(tmp_path) -> None:
         np.testing.assert_array_equal(mine.data, theirs.data)
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert state["test_accuracy"] == pytest.approx(summary["test_accuracy"], abs=1e-5)
+
+
+def test_a_page_opened_later_gets_the_whole_curve_and_the_unit_grid() -> None:
+    session = Playground({"dataset": "xor"})
+    steps = [session.step(epochs)["curve"] for epochs in (3, 4, 2_000)]
+    setup = strict_json(session.setup())
+    assert setup["state"]["curve"] == steps[0] + steps[1] + steps[2]
+    assert [e for e, _ in setup["state"]["curve"][:8]] == [1, 2, 3, 4, 5, 6, 7, 8]
+    unit_u = np.array(setup["unit_grid"]["u"])
+    assert unit_u.size == playground.UNIT_GRID == len(setup["state"]["units"][0][0]) ** 0.5
+    # the same plane as the boundary's grid, coarser
+    assert unit_u[0] == setup["grid"]["u"][0] and unit_u[-1] == setup["grid"]["u"][-1]
+
+
+def test_the_kept_curve_is_halved_past_its_limit(monkeypatch) -> None:
+    monkeypatch.setattr(playground, "MAX_KEPT_CURVE", 10)
+    session = Playground({"dataset": "xor"})
+    for _ in range(11):
+        session.step(1)
+    kept = [e for e, _ in session.setup()["state"]["curve"]]
+    assert kept == [1, 3, 5, 7, 9, 11]  # every other point, the last kept
+    session.step(1)
+    assert [e for e, _ in session.setup()["state"]["curve"]][-2:] == [11, 12]
+
+
+def test_options_name_the_optimizers_that_take_a_momentum() -> None:
+    from proplab.optim import SGD, RMSProp
+
+    takes = options()["momentum_optimizers"]
+    assert takes == ["sgd", "momentum", "rmsprop"]
+    for name in takes:
+        opt = Playground({"optimizer": name, "momentum": 0.5}).optimizer
+        assert isinstance(opt, SGD | RMSProp) and opt.hyper["momentum"] == 0.5
+    for name in set(options()["optimizers"]) - set(takes):
+        assert "momentum" not in Playground({"optimizer": name}).optimizer.hyper

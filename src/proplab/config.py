@@ -217,11 +217,13 @@ def build_optimizer(cfg: RunConfig, params: list, lr: Any = None) -> Optimizer:
     cls = resolve("optimizer", cfg.optimizer)
     lr = cfg.lr if lr is None else lr
     kwargs: dict[str, Any] = {"lr": lr, "weight_decay": cfg.weight_decay}
-    if cfg.optimizer in ("sgd", "momentum"):
-        kwargs["momentum"] = cfg.effective_momentum
-    elif cfg.optimizer == "rmsprop":
+    if cfg.optimizer in MOMENTUM_OPTIMIZERS:
         kwargs["momentum"] = cfg.effective_momentum
     return cls(params, **kwargs)
+
+
+# the optimizers a config's momentum goes to (AdaGrad and Adam have none)
+MOMENTUM_OPTIMIZERS = ("sgd", "momentum", "rmsprop")
 
 
 def build_model(

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from proplab.config import (
+    MOMENTUM_OPTIMIZERS,
     ConfigError,
     RunConfig,
     build_loss,
@@ -63,6 +64,7 @@ MAX_LAYERS = 6  # what a page can draw as a network
 MAX_WIDTH = 32
 MAX_SAMPLES = 5_000
 MAX_CURVE_POINTS = 500  # loss values one step returns (thinned evenly, the last kept)
+MAX_KEPT_CURVE = 6_000  # loss values a session keeps for a page opened later
 DIGITS = 5  # significant digits of the losses, accuracies and weights sent
 MAP_DECIMALS = 3  # decimals of the boundary's and the units' maps (colours need no more)
 
@@ -80,6 +82,7 @@ def options() -> dict[str, Any]:
         "losses": list(REGISTRIES["loss"][0]),
         "optimizers": list(REGISTRIES["optimizer"][0]),
         "inits": list(REGISTRIES["init"][0]),
+        "momentum_optimizers": list(MOMENTUM_OPTIMIZERS),
         "defaults": _settings_of(RunConfig().validate()),
         "limits": {
             "layers": MAX_LAYERS,
@@ -119,11 +122,13 @@ class Playground:
         self.optimizer = build_optimizer(cfg, model.parameters())
         self.rng = shuffle_rng(cfg)
         self.epoch = 0
+        self.curve: list[list[float | None]] = []  # every step's curve, thinned as it grows
         self.stopped = ""  # why training cannot go on (a diverged model), in words
-        self.labels_x, self.labels_y = _grid_axes(np.concatenate(self._inputs()), GRID)
-        self._points = _grid_points(self.labels_x, self.labels_y)
-        unit_u, unit_v = _grid_axes(np.concatenate(self._inputs()), UNIT_GRID)
-        self._unit_points = _grid_points(unit_u, unit_v)
+        inputs = np.concatenate(self._inputs())
+        self.grid_u, self.grid_v = _grid_axes(inputs, GRID)
+        self._points = _grid_points(self.grid_u, self.grid_v)
+        self.unit_u, self.unit_v = _grid_axes(inputs, UNIT_GRID)
+        self._unit_points = _grid_points(self.unit_u, self.unit_v)
         return self.setup()
 
     def _inputs(self) -> list[np.ndarray]:
@@ -132,14 +137,17 @@ class Playground:
     def setup(self) -> dict[str, Any]:
         """What stays the same until the next reset: the settings (validated, in
         canonical spelling), the layer widths, the data ``x`` ``(n, 2)`` and labels
-        ``(n,)`` of 0/1 (training and test), the grids' axes, and :meth:`state`."""
+        ``(n,)`` of 0/1 (training and test), the axes of the boundary's grid and of the
+        units' grid, and :meth:`state` with the whole curve so far (thinned to at
+        most :data:`MAX_KEPT_CURVE` points), for a page opened on a trained session."""
         return {
             "settings": _settings_of(self.cfg),
             "widths": [self.x.shape[-1], *self.cfg.hidden_sizes, _out_width(self.model)],
             "train": _points_of(self.x, self.y),
             "test": None if self.x_test is None else _points_of(self.x_test, self.y_test),
-            "grid": {"u": _floats(self.labels_x), "v": _floats(self.labels_y)},
-            "state": self.state([]),
+            "grid": {"u": _floats(self.grid_u), "v": _floats(self.grid_v)},
+            "unit_grid": {"u": _floats(self.unit_u), "v": _floats(self.unit_v)},
+            "state": self.state(list(self.curve)),
         }
 
     def step(self, epochs: int) -> dict[str, Any]:
@@ -167,8 +175,13 @@ class Playground:
         first = self.epoch
         self.epoch += len(history.epoch)
         if history.stop_reason == "diverged":
-            self.stopped = f"training diverged at epoch {self.epoch:,}: {history.message}"
+            # fit counts this step's epochs ("... at epoch 7: the loss became inf; ...")
+            why = history.message.partition(": ")[2]
+            self.stopped = f"training diverged at epoch {self.epoch:,}: {why}"
         curve = _thinned([first + e for e in history.epoch], history.loss)
+        self.curve.extend(curve)
+        if len(self.curve) > MAX_KEPT_CURVE:  # every other point, the last kept
+            self.curve = self.curve[(len(self.curve) - 1) % 2 :: 2]
         return self.state(curve)
 
     def state(self, curve: list[list[float | None]]) -> dict[str, Any]:
