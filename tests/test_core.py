@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from proplab import Linear, Parameter, Sequential, Sigmoid, mlp
+from proplab import SGD, Linear, Module, MSELoss, Parameter, Sequential, Sigmoid, fit, mlp
 
 # --- Parameter -----------------------------------------------------------------------
 
@@ -494,3 +494,111 @@ def test_a_bad_width_passed_as_an_array_is_named_in_one_short_line():
         ValueError, match=r"hidden=\[4, 0\]: each must be a positive integer, got 0$"
     ):
         proplab.mlp(2, [4, 0], 1, rng=np.random.default_rng(0))
+
+
+class _BiasNotSummed(Module):
+    """A student's affine layer whose bias gradient is not summed over the samples."""
+
+    def __init__(self, n_in: int, n_out: int) -> None:
+        super().__init__()
+        rng = np.random.default_rng(0)
+        self.weight = Parameter(rng.normal(size=(n_in, n_out)), name="weight")
+        self.bias = Parameter(np.zeros(n_out), name="bias")
+        self.params.update(weight=self.weight, bias=self.bias)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.x = x
+        return x @ self.weight.data + self.bias.data
+
+    def backward(self, grad_out: np.ndarray, need_input_grad: bool = True) -> np.ndarray:
+        self.weight.grad += self.x.T @ grad_out
+        self.bias.grad += grad_out  # should be grad_out.sum(axis=0)
+        return grad_out @ self.weight.data.T
+
+
+class _WideGradient(Module):
+    """A student's elementwise layer whose backward returns a gradient of another shape."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return x * 2.0
+
+    def backward(self, grad_out: np.ndarray, need_input_grad: bool = True) -> np.ndarray:
+        return np.concatenate([grad_out, grad_out], axis=-1) * 2.0
+
+
+class _NoFlag(Module):
+    """A student's scaling layer (one learnt factor) whose backward takes no need_input_grad."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.scale = Parameter(np.array([3.0]), name="scale")
+        self.params["scale"] = self.scale
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.x = x
+        return x * self.scale.data
+
+    def backward(self, grad_out):  # type: ignore[override]
+        self.scale.grad += np.sum(grad_out * self.x, keepdims=True).reshape(1)
+        return grad_out * self.scale.data
+
+
+def _shape_error_note(model: Sequential, x: np.ndarray) -> str:
+    out = model.forward(x)
+    with pytest.raises(ValueError) as err:
+        model.backward(np.ones_like(out))
+    (note,) = err.value.__notes__
+    return note
+
+
+def test_a_shape_error_under_proplabs_layer_blames_the_users_layer() -> None:
+    # the (4, 2) gradient from the Sigmoid is right: the bias not summed is the bug
+    x = np.ones((4, 3))
+    model = Sequential(Linear(3, 3, rng=np.random.default_rng(0)), _BiasNotSummed(3, 2), Sigmoid())
+    assert _shape_error_note(model, x) == (
+        "in layer 1 (_BiasNotSummed).backward, given a gradient of shape (4, 2) from layer 2 "
+        "(Sigmoid).backward (proplab's, the shape of layer 1's output): the error is in layer "
+        "1's own backward (each parameter's gradient has that parameter's shape, a bias's "
+        "summed over the samples; dL/dx has the input's)"
+    )
+
+
+def test_a_shape_error_between_two_users_layers_names_both_suspects() -> None:
+    x = np.ones((4, 2))
+    model = Sequential(_BiasNotSummed(2, 2), _WideGradient())
+    assert _shape_error_note(model, x) == (
+        "in layer 0 (_BiasNotSummed).backward, given a gradient of shape (4, 4) from layer 1 "
+        "(_WideGradient).backward: either that backward is wrong (a backward returns dL/dx "
+        "with its input's shape) or layer 0's own (a parameter's gradient has the "
+        "parameter's shape)"
+    )
+
+
+def test_a_backward_without_need_input_grad_is_named_where_fit_calls_it_so() -> None:
+    x, y = np.ones((4, 2)), np.zeros((4, 1))
+    rng = np.random.default_rng(0)
+    first = Sequential(_NoFlag(), Linear(2, 1, rng=rng))
+    with pytest.raises(TypeError) as err:
+        fit(first, MSELoss(), SGD(first.parameters(), lr=0.1), x, y, epochs=1)
+    assert str(err.value) == (
+        "layer 0 (_NoFlag).backward takes no need_input_grad: write it as def backward(self, "
+        "grad_out, need_input_grad=True) (fit and Sequential pass need_input_grad=False to a "
+        "model's first layer, which then need not compute dL/dx)"
+    )
+    # above the first layer it is called with the gradient alone, and trains
+    later = Sequential(Linear(2, 2, rng=rng), _NoFlag(), Linear(2, 1, rng=rng))
+    history = fit(later, MSELoss(), SGD(later.parameters(), lr=0.01), x, y, epochs=3)
+    assert history.epochs_run == 3 and history.loss[-1] < history.loss[0]
+
+
+def test_another_type_error_in_a_first_layer_is_raised_as_it_is() -> None:
+    class _Broken(_NoFlag):
+        def backward(self, grad_out, need_input_grad=True):
+            return grad_out + "oops"
+
+    model = Sequential(_Broken(), Linear(2, 1, rng=np.random.default_rng(0)))
+    model.forward(np.ones((4, 2)))
+    with pytest.raises(TypeError) as err:
+        model.backward(np.ones((4, 1)), need_input_grad=False)
+    assert "need_input_grad" not in str(err.value)
+    assert "ufunc 'add' did not contain a loop" in str(err.value)

@@ -456,12 +456,13 @@ def returned_no_array(who: str, got: object, shape: tuple[int, ...] | None = Non
 
 
 def _backward_failure(
-    layers: list[Module], failed: Module | None, grad: object, exc: Exception
+    layers: list[Module], failed: Module | None, grad: object, exc: Exception, flagged: bool
 ) -> Exception | None:
     """What to raise when ``failed.backward(grad)`` raised ``exc`` inside a Sequential: a
     TypeError when the layer above returned no array; else None (raise ``exc`` as it is),
     after noting on a shape error which layers and gradient it came from. An error gets
-    one such word, from the innermost Sequential."""
+    one such word, from the innermost Sequential. ``flagged``: the layer was called as
+    ``backward(grad, need_input_grad)`` (the first one backprop reaches)."""
     if getattr(exc, "_proplab_noted", False):
         return None
     # a layer is at one place only (Sequential refuses one object at two)
@@ -474,17 +475,71 @@ def _backward_failure(
         new._proplab_noted = True  # type: ignore[attr-defined]
         return new
     elif isinstance(exc, ValueError) and isinstance(grad, np.ndarray):
-        source = (
-            f"from layer {at + 1} ({type(layers[at + 1]).__name__}).backward"
-            if at + 1 < len(layers)
-            else "given to the Sequential"
+        exc.add_note(_shape_note(layers, at, grad.shape))
+    elif isinstance(exc, TypeError) and flagged and not _takes_need_input_grad(failed):
+        new = TypeError(
+            f"layer {at} ({type(failed).__name__}).backward takes no need_input_grad: "
+            "write it as def backward(self, grad_out, need_input_grad=True) (fit and "
+            "Sequential pass need_input_grad=False to a model's first layer, which then "
+            "need not compute dL/dx)"
         )
-        exc.add_note(
-            f"in layer {at} ({type(failed).__name__}).backward, on a gradient of shape "
-            f"{grad.shape} {source} (a backward returns dL/dx with its input's shape)"
-        )
+        new._proplab_noted = True  # type: ignore[attr-defined]
+        return new
     exc._proplab_noted = True  # type: ignore[attr-defined]
     return None
+
+
+def _is_proplabs(module: Module) -> bool:
+    """True for a module class of proplab's own (gradient-checked), not the user's."""
+    return type(module).__module__.startswith("proplab.")
+
+
+def _shape_note(layers: list[Module], at: int, shape: tuple[int, ...]) -> str:
+    """The note on a shape error in ``layers[at].backward``, given a gradient of ``shape``.
+
+    Which layer is wrong is not known (the forward's shapes are not kept: that would
+    cost every epoch), but proplab's own layers are checked: when the gradient came
+    from one of them into a layer of the user's, the user's layer is at fault; when it
+    came from the user's into proplab's, the user's; otherwise either may be.
+    """
+    where = f"in layer {at} ({type(layers[at]).__name__}).backward"
+    if at + 1 == len(layers):
+        return (
+            f"{where}, on a gradient of shape {shape} given to the Sequential (dL/d(output) "
+            "has the output's shape)"
+        )
+    above = layers[at + 1]
+    source = f"from layer {at + 1} ({type(above).__name__}).backward"
+    if _is_proplabs(above) and not _is_proplabs(layers[at]):
+        return (
+            f"{where}, given a gradient of shape {shape} {source} (proplab's, the shape of "
+            f"layer {at}'s output): the error is in layer {at}'s own backward (each parameter's "
+            "gradient has that parameter's shape, a bias's summed over the samples; dL/dx "
+            "has the input's)"
+        )
+    if _is_proplabs(layers[at]) and not _is_proplabs(above):
+        return (
+            f"{where}, on a gradient of shape {shape} {source} (a backward returns dL/dx with "
+            "its input's shape)"
+        )
+    return (
+        f"{where}, given a gradient of shape {shape} {source}: either that backward is wrong "
+        f"(a backward returns dL/dx with its input's shape) or layer {at}'s own (a "
+        "parameter's gradient has the parameter's shape)"
+    )
+
+
+def _takes_need_input_grad(module: Module | None) -> bool:
+    """Whether ``module.backward`` can be called as ``backward(grad, need_input_grad)``."""
+    import inspect
+
+    try:
+        inspect.signature(module.backward).bind(None, False)  # type: ignore[union-attr]
+    except TypeError:
+        return False
+    except ValueError:  # no signature to read (a builtin): assume it does
+        return True
+    return True
 
 
 class Sequential(Module):
@@ -541,7 +596,8 @@ class Sequential(Module):
             layer = layers[first]
             grad_in = layer.backward(grad_out, need_input_grad)
         except Exception as exc:  # a layer of the user's own went wrong: say which
-            failure = _backward_failure(layers, layer, grad_out, exc)
+            flagged = layer is layers[first]
+            failure = _backward_failure(layers, layer, grad_out, exc, flagged)
             if failure is None:
                 raise
             raise failure from exc
