@@ -257,7 +257,8 @@ def test_the_run_folder_the_readme_lists_is_what_a_run_writes(tmp_path):
     assert {"loss", "accuracy", *listed.split(", ")} <= set(on_disk) == set(summary)
     config = json.loads((tmp_path / "config.json").read_text(encoding="utf-8"))
     versions = re.search(r'"versions": \{([^}]*)\}', block)[1].split(", ")
-    assert set(config) == {"config", "versions", "platform"}
+    listed_keys = set(re.findall(r'"(\w+)":', block.split("history.csv")[0]))
+    assert set(config) == listed_keys == {"config", "versions", "platform", "blas_threads"}
     assert set(config["versions"]) == set(versions)
     assert set(config["config"]) == {f.name for f in dataclasses.fields(RunConfig)}
 

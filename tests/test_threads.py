@@ -71,3 +71,39 @@ def test_without_threadpoolctl_nothing_changes(monkeypatch):
     monkeypatch.setitem(sys.modules, "threadpoolctl", None)  # makes the import fail
     monkeypatch.setenv("PROPLAB_BLAS_THREADS", "2")
     assert threads.limit_blas_threads() is None
+
+
+def _blas_counts() -> list[int]:
+    from threadpoolctl import threadpool_info
+
+    return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+
+@pytest.mark.parametrize(("raw", "inside"), [("", 1), ("2", 2), ("0", None)])
+def test_run_one_trains_with_the_clis_blas_threads_and_records_them(
+    raw, inside, tmp_path, monkeypatch
+):
+    # a CLI run (one BLAS thread) repeated from a Python session (BLAS's own count) gave
+    # other last bits on large products: run_one now limits BLAS as the CLI does
+    from proplab import experiments
+    from proplab.config import RunConfig
+    from proplab.runio import read_json
+
+    pytest.importorskip("threadpoolctl")
+    monkeypatch.setenv("PROPLAB_BLAS_THREADS", raw)
+    before = _blas_counts()
+    seen: list[list[int]] = []
+    monkeypatch.setattr(experiments, "fit", _recording(seen, experiments.fit))
+    experiments.run_one(RunConfig(epochs=3), tmp_path, quiet=True, progress=False, figures=False)
+    expected = max(before) if inside is None else inside
+    assert seen == [[expected] * len(before)]
+    assert read_json(tmp_path / "config.json")["blas_threads"] == expected
+    assert _blas_counts() == before  # restored for the caller
+
+
+def _recording(seen: list, fit):
+    def recorded(*args, **kwargs):
+        seen.append(_blas_counts())
+        return fit(*args, **kwargs)
+
+    return recorded

@@ -2,7 +2,8 @@
 
 A run folder holds::
 
-    config.json       {"config": RunConfig.to_dict(), "versions": {...}, "platform": "..."}
+    config.json       {"config": RunConfig.to_dict(), "versions": {...}, "platform": "...",
+                       "blas_threads": N}
     history.csv       epoch, loss, accuracy, wall_time (one row per epoch run)
     model.npz         weights + architecture (proplab.load, allow_pickle=False)
     comparison.png    "Ground truth" vs "Predict result"
@@ -50,6 +51,7 @@ from proplab.runio import (
 )
 from proplab.serialize import save
 from proplab.snapshots import KEPT, LEVELS, Snapshots, kept_epochs, loss_falls
+from proplab.threads import blas_threads, blas_threads_for_a_run
 from proplab.train import History, accuracy, evaluate, fit
 
 CONFIG = "config.json"
@@ -211,6 +213,14 @@ def run_one(
             f"run_one takes a RunConfig, got {type(cfg).__name__} {cfg!r}: e.g. "
             'run_one(RunConfig(dataset="xor"), "runs/xor")'
         )
+    # the CLI's BLAS threads, so a run repeated from Python gives the CLI run's bits
+    with blas_threads_for_a_run():
+        return _run_one(cfg, run_dir, log, quiet, progress, figures)
+
+
+def _run_one(
+    cfg: RunConfig, run_dir: Path, log: Log, quiet: bool, progress: bool, figures: bool
+) -> dict[str, Any]:
     cfg, prep = prepare_run(cfg)
     x, y = prep.x, prep.y
     # build before touching the folder: an impossible model (conv geometry) writes nothing
@@ -283,7 +293,13 @@ def start_run_dir(cfg: RunConfig, run_dir: Path) -> Path:
         (run_dir / stale).unlink(missing_ok=True)
     write_json(
         run_dir / CONFIG,
-        {"config": cfg.to_dict(), "versions": versions(), "platform": platform.platform()},
+        {
+            "config": cfg.to_dict(),
+            "versions": versions(),
+            "platform": platform.platform(),
+            # OpenBLAS rounds large products apart at another thread count
+            "blas_threads": blas_threads(),
+        },
     )
     return run_dir
 

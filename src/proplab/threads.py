@@ -12,9 +12,32 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 _LIMITER: Any = None
+
+
+def blas_thread_limit(default: int = 1) -> int:
+    """The BLAS thread count ``PROPLAB_BLAS_THREADS`` asks for (``default`` when unset or
+    not a count, with a warning for the latter); 0 means: leave BLAS as it is."""
+    raw = os.environ.get("PROPLAB_BLAS_THREADS", "").strip()
+    if not raw:
+        return default
+    try:
+        limit = int(raw)
+        if limit < 0:
+            raise ValueError
+    except ValueError:
+        # a typo must not pass silently, nor stop a run over a speed setting
+        print(
+            f"proplab: warning: PROPLAB_BLAS_THREADS={raw!r} is not a thread count "
+            f"(accepted: an integer >= 1, or 0 for BLAS's own default); using {default}",
+            file=sys.stderr,
+        )
+        return default
+    return limit
 
 
 def limit_blas_threads(default: int = 1) -> int | None:
@@ -24,21 +47,7 @@ def limit_blas_threads(default: int = 1) -> int | None:
     variable is 0 (meaning: leave BLAS as it is).
     """
     global _LIMITER
-    raw = os.environ.get("PROPLAB_BLAS_THREADS", "").strip()
-    limit = default
-    if raw:
-        try:
-            limit = int(raw)
-            if limit < 0:
-                raise ValueError
-        except ValueError:
-            # a typo must not pass silently, nor stop a run over a speed setting
-            print(
-                f"proplab: warning: PROPLAB_BLAS_THREADS={raw!r} is not a thread count "
-                f"(accepted: an integer >= 1, or 0 for BLAS's own default); using {default}",
-                file=sys.stderr,
-            )
-            limit = default
+    limit = blas_thread_limit(default)
     if limit <= 0:
         return None
     try:
@@ -47,3 +56,33 @@ def limit_blas_threads(default: int = 1) -> int | None:
         return None
     _LIMITER = threadpool_limits(limits=limit, user_api="blas")
     return limit
+
+
+@contextmanager
+def blas_threads_for_a_run(default: int = 1) -> Iterator[None]:
+    """BLAS limited as the CLI limits it, for one run called from Python, then restored.
+
+    The thread count changes how OpenBLAS splits a large product, and so its last bits:
+    a run rerun from its config.json in a Python session (``run_one``) must use the
+    same count as the CLI run it repeats to give the same numbers, bit for bit.
+    """
+    limit = blas_thread_limit(default)
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        limit = 0
+    if limit <= 0:
+        yield
+        return
+    with threadpool_limits(limits=limit, user_api="blas"):
+        yield
+
+
+def blas_threads() -> int | None:
+    """The number of threads BLAS uses now (None when threadpoolctl cannot tell)."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return None
+    counts = [info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"]
+    return max(counts) if counts else None
