@@ -203,6 +203,23 @@ def test_lab_trains_both_datasets(tmp_path: Path, capsys) -> None:
     assert linear["accuracy"] >= 0.99 and xor["accuracy"] == 1.0
     assert sum(bool(SUMMARY_LINE.match(s)) for s in lines) == 2
     assert sum(bool(ITER_LINE.match(s)) for s in lines) == 100 + 21
+    # fewer epochs than the default 5000 between loss lines: a quarter of them
+    epochs = [int(m[1]) for m in map(EPOCH_LINE.match, lines) if m]
+    assert epochs == [1000, 2000, 3000, 4000] * 2
+
+
+@pytest.mark.parametrize(
+    ("flags", "printed"), [(["--print-every", "4"], [4, 8]), (["--print-every", "0"], [])]
+)
+def test_lab_print_every_is_the_lab_models_own(tmp_path: Path, capsys, flags, printed) -> None:
+    out = tmp_path / "lab"
+    code, lines, _ = run_cli(
+        capsys, "lab", "--out", str(out), "--epochs", "10", "--no-suite", "--no-progress", *flags
+    )
+    assert code == 0
+    assert [int(m[1]) for m in map(EPOCH_LINE.match, lines) if m] == printed * 2
+    config = runio.read_json(out / "xor" / "config.json")["config"]
+    assert config["print_every"] == int(flags[1])
 
 
 def test_python_dash_m_proplab(tmp_path: Path) -> None:
@@ -627,9 +644,14 @@ def test_lab_help_says_epochs_lr_and_seed_leave_the_suite_alone(capsys) -> None:
             f"{flag} {what} of the two lab models only; the suite keeps its own "
             f"(default {default})" in help_text
         )
+    assert (
+        "--print-every N print the lab's 'epoch E loss : L' line every N epochs of the two "
+        "lab models (default 5000, or a quarter of --epochs when that is fewer; 0: never)"
+    ) in help_text
     readme = _flat((Path(__file__).parents[1] / "README.md").read_text())
     assert (
-        "`--epochs`, `--lr` and `--seed` change only the two lab models, not the suite, "
+        "`--epochs`, `--lr`, `--seed` and `--print-every` (default 5000, or a quarter of "
+        "`--epochs` when that is fewer) change only the two lab models, not the suite, "
         "which keeps its own settings." in readme
     )
 

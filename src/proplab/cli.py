@@ -333,6 +333,9 @@ def cmd_lab(args: argparse.Namespace) -> int:
     spec = None if args.no_suite else load_suite(args.suite)
     if spec is not None:
         ensure_writable_dir(Path(args.out) / RUNS_DIR)
+    if args.print_every is None and args.epochs is not None:
+        # a short demo run still shows its loss falling (the default 5000 would print none)
+        args.print_every = min(RunConfig().print_every, max(1, args.epochs // 4))
     results = lab(args.out, _config_from(args), progress=not args.no_progress)
     where = " and ".join(str(Path(args.out) / name) for name in results)
     print(f"lab runs saved to {where}")
@@ -472,6 +475,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     lab.add_argument(
         "--seed", type=_integer, help=f"seed {only_models} (default {RunConfig().seed})"
+    )
+    lab.add_argument(
+        "--print-every",
+        type=_integer,
+        metavar="N",
+        help="print the lab's 'epoch E loss : L' line every N epochs of the two lab models "
+        f"(default {RunConfig().print_every}, or a quarter of --epochs when that is fewer; "
+        "0: never)",
     )
     lab.add_argument("--no-progress", action="store_true", help="no progress bar")
     lab.add_argument(
