@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from proplab.aggregate import Stats
 from proplab.config import RunConfig
 from proplab.report_data import MOVING, ExperimentView, GroupView, dataset_name
 from proplab.sweep import format_value
@@ -448,15 +449,10 @@ def _lr_answer(f: Finder) -> list[str]:
             "sigmoid is flat its slope s(1 − s) is about 0, so the gradient vanishes and "
             "training never recovers."
         )
-    elif high.accuracy.mean < 0.9:
-        paras.append(
-            f"Too high, measured: lr {lr(high.config.lr)} ends at {acc_text(high)} on {name}."
-        )
     else:
-        paras.append(
-            f"No tested rate was too high on {name}: even lr {lr(high.config.lr)} reaches "
-            f"{acc_text(high)}."
-        )
+        # low accuracy alone is no sign of a too high rate: a rate that ends below 90 %
+        # while every lower one ends lower still is undertrained, not past the valley
+        paras.append(_too_high_compared(high, gs[:-1], name))
     perfect = [g for g in gs if g.all_perfect]
     if perfect:
         fast = min(perfect, key=lambda g: g.median_first_perfect)
@@ -511,6 +507,102 @@ def _lr_answer(f: Finder) -> list[str]:
             "the rate the more epochs it takes to leave it."
         )
     return paras
+
+
+# accuracy differences under 2 points are noise even with no spread over seeds
+ACC_NOISE = 0.02
+
+
+def _clearly_below(a: Stats, b: Stats, floor: float) -> bool:
+    """Whether mean ``a`` is below mean ``b`` by more than the seeds explain: by more than
+    ``floor`` and than twice the standard error of the difference (a lone seed has no
+    spread, so its std counts as 0)."""
+    if not (a.n and b.n):
+        return False
+    var = sum((s.std if math.isfinite(s.std) else 0.0) ** 2 / s.n for s in (a, b))
+    return b.mean - a.mean > max(floor, 2.0 * math.sqrt(var))
+
+
+def _too_high_compared(high: GroupView, lower: list[GroupView], name: str) -> str:
+    """The sentence on whether the highest rate ``high`` (which neither diverged nor
+    saturated) was too high, judged against the ``lower`` rates: only if one ends clearly better.
+
+    Clearly better: a higher accuracy, or a loss more than twice as low at an accuracy
+    no different, by more than the seeds' spread. Otherwise the highest rate was not
+    shown too high, and when it has not finished (loss still falling, seeds still on
+    the plateau) the sentence says that a longer run or a higher rate would tell.
+    """
+    lr = format_value
+    h = f"lr {lr(high.config.lr)}"
+    # a rate that diverged in some seed is averaged over its survivors: no fair comparison
+    lower = [g for g in lower if not g.n_diverged and g.accuracy.n]
+    better = [g for g in lower if _clearly_below(high.accuracy, g.accuracy, ACC_NOISE)]
+    if better:
+        b = max(better, key=lambda g: (g.accuracy.mean, g.config.lr))
+        return (
+            f"Too high, measured: {h} ends at {acc_text(high)} on {name}, while the lower "
+            f"lr {lr(b.config.lr)} ends at {acc_text(b)}, a gap larger than the spread over seeds."
+        )
+    same = [g for g in lower if not _clearly_below(g.accuracy, high.accuracy, ACC_NOISE)]
+    # "more than twice as low": the floor of the gap is the lower rate's own loss
+    better = [g for g in same if _clearly_below(g.loss, high.loss, g.loss.mean)]
+    if better:
+        b = min(better, key=lambda g: (g.loss.mean, -g.config.lr))
+        return (
+            f"Too high, measured: {h} ends at a final loss of {loss_text(high)} on {name}, "
+            f"while the lower lr {lr(b.config.lr)} ends at {loss_text(b)}, a gap larger than "
+            "the spread over seeds; their accuracies do not differ beyond it "
+            f"({acc_text(high)} against {acc_text(b)})."
+        )
+
+    def shown(g: GroupView) -> str:
+        return pct(g.accuracy.mean)
+
+    # lower rates that end higher, if not by more than the seeds explain
+    above = [g for g in lower if g.accuracy.mean > high.accuracy.mean and shown(g) != shown(high)]
+    tied = any(shown(g) == shown(high) for g in lower)
+    if not lower:  # every lower rate diverged in some seed: nothing to compare with
+        text = (
+            f"No tested rate was shown to be too high on {name}: the highest, {h}, ends at "
+            f"{acc_text(high)}."
+        )
+    elif not above and high.accuracy.mean >= 0.9:
+        text = f"No tested rate was too high on {name}: even {h} reaches {acc_text(high)}."
+    else:
+        top = _best(lower, lambda g: f"lr {lr(g.config.lr)}")  # "is lr 0.1, at ..."
+        rates = f"the best lower rate{'' if top.startswith('is ') else 's'} {top}"
+        if not above and not tied:
+            text = (
+                f"No tested rate was too high on {name}: the highest, {h}, ends best, at "
+                f"{acc_text(high)} ({rates})."
+            )
+        else:
+            text = (
+                f"No tested rate was shown to be too high on {name}: the highest, {h}, ends at "
+                f"{acc_text(high)}, and no lower rate ends better by more than the spread over "
+                f"seeds ({rates})."
+            )
+    if high.all_perfect:
+        return text
+    epochs = f"{_epochs(high):,} epochs"
+    then = (
+        "a longer run would show how far it gets, and a higher rate where too high begins"
+        if not above
+        else "a longer run would tell whether it catches up"
+    )
+    if high.median_tail_change > MOVING and high.trend == "falling":
+        text += (
+            f" Its loss is still falling after {epochs} (median change "
+            f"{100 * high.median_tail_change:.0f} % over the last 10 % of epochs): it had not "
+            f"finished, so {then}."
+        )
+    elif high.n_single:
+        text += (
+            f" In {seeds(high.n_single, high.n)} it still gives every {name} point the same "
+            f"class after {epochs}: those seeds have not left the plateau where the gradient "
+            f"is small, so {then}."
+        )
+    return text
 
 
 def _bias_answer(f: Finder, n_params: tuple[int, int], where: str = "") -> list[str]:
