@@ -340,6 +340,14 @@ class _Scale(Module):
         return x * self.a.data
 
 
+NO_FLAG_NOTE = (
+    "NoFlag.backward takes no need_input_grad argument: a Sequential passes it to its first "
+    "layer (with parameters), and fit passes need_input_grad=False there, so training fails "
+    "(TypeError); write def backward(self, grad_out, need_input_grad=True), add the "
+    "parameter gradients either way, and return None when it is False"
+)
+
+
 def test_a_backward_wrong_only_without_input_gradient_is_caught():
     class Scale(_Scale):
         def backward(self, grad_out, need_input_grad=True):
@@ -368,10 +376,7 @@ def test_a_backward_wrong_only_without_input_gradient_is_caught():
     ]
     assert str(result).splitlines()[2:] == [
         "gradcheck FAILED: NoFlag.backward takes no need_input_grad argument",
-        "note: NoFlag.backward takes no need_input_grad argument: fit and Sequential pass "
-        "need_input_grad=False to a model's first layer with parameters, so training fails "
-        "there (TypeError); write def backward(self, grad_out, need_input_grad=True), add the "
-        "parameter gradients either way, and return None when it is False",
+        "note: " + NO_FLAG_NOTE,
     ]
     with pytest.raises(TypeError, match=r"NoFlag.backward\(\) takes 2 positional arguments"):
         model = Sequential(NoFlag(), Linear(3, 1, rng=np.random.default_rng(0)))
@@ -383,6 +388,12 @@ def test_a_backward_wrong_only_without_input_gradient_is_caught():
     result = gradcheck(model, np.random.default_rng(1).normal(size=(5, 3)))
     assert result.worst < 1e-8 and not result.ok
     assert result.problems == ["NoFlag.backward takes no need_input_grad argument"]
+    # as a model's first layer, model.backward(g) itself passes the flag to it: the same
+    # words as an error (it was Python's "takes 2 positional arguments but 3 were given")
+    model = Sequential(NoFlag(), Tanh())
+    with pytest.raises(TypeError) as err:
+        gradcheck(model, np.random.default_rng(1).normal(size=(5, 3)))
+    assert str(err.value) == NO_FLAG_NOTE
 
 
 def test_saturated_outputs_are_not_compared_and_told_apart_from_a_wrong_backward():

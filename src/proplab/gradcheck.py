@@ -261,7 +261,14 @@ def gradcheck(
     # backward gets copies of the output weights: one that writes into grad_out would
     # otherwise change the check's own (see _note_grad_out_modified)
     grad_out = weights.copy()
-    grad_x = target.backward(grad_out)
+    try:
+        grad_x = target.backward(grad_out)
+    except TypeError as exc:
+        # a Sequential passes need_input_grad to its first layer: one without it fails here
+        refused = _refused_flag(exc)
+        if refused is None:
+            raise
+        raise TypeError(_no_flag_note(refused)) from exc
     if not np.array_equal(grad_out, weights):
         _note_grad_out_modified(result, who)
     if check_inputs:
@@ -589,25 +596,37 @@ def _gradients_without_input_grad(
     try:
         target.backward(weights.copy(), need_input_grad=False)
     except TypeError as exc:
-        # Python names the function: "NoFlag.backward() takes 2 positional arguments but
-        # 3 were given", or "... got an unexpected keyword argument 'need_input_grad'"
-        called = re.search(r"([\w.<>]+)\.backward\(\) (takes|got)", str(exc))
-        if called is None or (
-            "need_input_grad" not in str(exc) and "positional argument" not in str(exc)
-        ):
+        who = _refused_flag(exc)
+        if who is None:
             raise
-        # in a model, the layer that refused it (the first with parameters)
-        who = called.group(1).rsplit(".", 1)[-1]
         result.problems.append(f"{who}.backward takes no need_input_grad argument")
-        result.notes.append(
-            f"{who}.backward takes no need_input_grad argument: fit and Sequential pass "
-            "need_input_grad=False to a model's first layer with parameters, so training "
-            "fails there (TypeError); write def backward(self, grad_out, "
-            "need_input_grad=True), add the parameter gradients either way, and return "
-            "None when it is False"
-        )
+        result.notes.append(_no_flag_note(who))
         return None
     return {name: p.grad.copy() for name, p in target.named_parameters()}
+
+
+def _refused_flag(exc: TypeError) -> str | None:
+    """The class whose backward refused a ``need_input_grad`` argument, per ``exc``, or
+    None when ``exc`` is another error. (In a model, the layer that refused it.)"""
+    # Python names the function: "NoFlag.backward() takes 2 positional arguments but
+    # 3 were given", or "... got an unexpected keyword argument 'need_input_grad'"
+    message = str(exc)
+    called = re.search(r"([\w.<>]+)\.backward\(\) (takes|got)", message)
+    if called is None or (
+        "need_input_grad" not in message and "positional argument" not in message
+    ):
+        return None
+    return called.group(1).rsplit(".", 1)[-1]
+
+
+def _no_flag_note(who: str) -> str:
+    return (
+        f"{who}.backward takes no need_input_grad argument: a Sequential passes it to its "
+        "first layer (with parameters), and fit passes need_input_grad=False there, so "
+        "training fails (TypeError); write def backward(self, grad_out, "
+        "need_input_grad=True), add the parameter gradients either way, and return "
+        "None when it is False"
+    )
 
 
 def _note_grad_out_modified(result: GradcheckResult, who: str) -> None:
