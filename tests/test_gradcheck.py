@@ -340,6 +340,14 @@ class _Scale(Module):
         return x * self.a.data
 
 
+NO_FLAG_NOTE = (
+    "NoFlag.backward takes no need_input_grad argument: a Sequential passes it to its first "
+    "layer (with parameters), and fit passes need_input_grad=False there, so training fails "
+    "(TypeError); write def backward(self, grad_out, need_input_grad=True), add the "
+    "parameter gradients either way, and return None when it is False"
+)
+
+
 def test_a_backward_wrong_only_without_input_gradient_is_caught():
     class Scale(_Scale):
         def backward(self, grad_out, need_input_grad=True):
@@ -360,8 +368,32 @@ def test_a_backward_wrong_only_without_input_gradient_is_caught():
             self.a.accumulate_sum(grad_out * self.x, axis=-2)
             return grad_out * self.a.data
 
+    # its gradients are right, but fit fails on it: FAILED (it said ok, with a note)
     result = gradcheck(NoFlag(), np.random.default_rng(1).normal(size=(5, 3)))
-    assert result.ok and "NoFlag.backward takes no need_input_grad argument" in result.notes[0]
+    assert result.errors["a"] < 1e-8 and result.errors["input"] < 1e-8
+    assert not result.ok and result.problems == [
+        "NoFlag.backward takes no need_input_grad argument"
+    ]
+    assert str(result).splitlines()[2:] == [
+        "gradcheck FAILED: NoFlag.backward takes no need_input_grad argument",
+        "note: " + NO_FLAG_NOTE,
+    ]
+    with pytest.raises(TypeError, match=r"NoFlag.backward\(\) takes 2 positional arguments"):
+        model = Sequential(NoFlag(), Linear(3, 1, rng=np.random.default_rng(0)))
+        x, y = np.ones((5, 3)), np.zeros((5, 1))
+        fit(model, MSELoss(), SGD(model.parameters(), lr=0.1), x, y, epochs=1)
+    # in a model, below a layer without parameters (where model.backward(g) works): the
+    # layer that refuses the flag is named, not the Sequential
+    model = Sequential(Identity(), NoFlag(), Tanh())
+    result = gradcheck(model, np.random.default_rng(1).normal(size=(5, 3)))
+    assert result.worst < 1e-8 and not result.ok
+    assert result.problems == ["NoFlag.backward takes no need_input_grad argument"]
+    # as a model's first layer, model.backward(g) itself passes the flag to it: the same
+    # words as an error (it was Python's "takes 2 positional arguments but 3 were given")
+    model = Sequential(NoFlag(), Tanh())
+    with pytest.raises(TypeError) as err:
+        gradcheck(model, np.random.default_rng(1).normal(size=(5, 3)))
+    assert str(err.value) == NO_FLAG_NOTE
 
 
 def test_saturated_outputs_are_not_compared_and_told_apart_from_a_wrong_backward():
@@ -686,7 +718,10 @@ def test_a_loss_backward_of_the_wrong_shape_fails_without_an_extrapolation_note(
     wrong = BCELoss()
     wrong.backward = lambda: BCELoss.backward(wrong).T  # (1, 2) for a (2, 1) pred
     result = gradcheck(wrong, pred, target)
-    assert not result.ok and result.errors["pred"] == np.inf and result.notes == []
+    assert not result.ok and result.errors["pred"] == np.inf
+    assert result.notes == [  # the shape, and no extrapolation note
+        "pred: BCELoss.backward returned shape (1, 2) for pred (2, 1): dL/dpred has pred's shape"
+    ]
 
 
 # ---------------------------------------------------------------- a student's own layers
@@ -922,3 +957,279 @@ def test_a_backward_returning_a_number_and_one_layer_twice_in_a_row_are_named():
     with pytest.raises(TypeError) as err:
         model.backward(None)
     assert "layer" not in str(err.value)
+
+
+# ------------------------------------------- a teaching assistant's audit (findings 2, 5, 7)
+
+
+class _StudentLinear(Module):
+    """A student's Linear, as a TA's skeleton has it (``.grad +=``), backward correct."""
+
+    def __init__(self, n_in, n_out, rng):
+        super().__init__()
+        self.weight = Parameter(rng.normal(size=(n_in, n_out)) / np.sqrt(n_in), name="weight")
+        self.bias = Parameter(rng.normal(size=n_out) * 0.1, name="bias")
+        self.params = {"weight": self.weight, "bias": self.bias}
+
+    def forward(self, x):
+        self.x = x
+        return x @ self.weight.data + self.bias.data
+
+    def backward(self, grad_out, need_input_grad=True):
+        self.weight.grad += self.x.T @ grad_out
+        self.bias.grad += grad_out.sum(axis=0)
+        return grad_out @ self.weight.data.T
+
+
+def test_a_dead_relu_output_compares_nothing_and_an_unused_parameter_still_is_compared():
+    class Wrong(_StudentLinear):
+        def backward(self, grad_out, need_input_grad=True):
+            self.weight.grad += 3 * (self.x.T @ grad_out)  # three mistakes
+            self.bias.grad += grad_out.mean(axis=0)
+            return grad_out @ self.weight.data  # no transpose (square W)
+
+    x, _ = generate_xor_easy()
+    wrong = Wrong(2, 2, np.random.default_rng(0))
+    out = Linear(2, 1, rng=np.random.default_rng(3))
+    model = Sequential(wrong, Sigmoid(), out, ReLU())
+    assert np.array_equal(model(x[1:5]), np.zeros((4, 1)))  # the ReLU output is dead
+    # every gradient was exactly 0 in both: "ok" (an autograder passed this backward)
+    result = gradcheck(model, x[1:5])
+    names = ["input", "0.weight", "0.bias", "2.weight", "2.bias"]
+    assert not result.ok and result.uncompared == names and result.worst == 0.0
+    assert str(result).splitlines()[5:] == [
+        "gradcheck incomplete: input, 0.weight, 0.bias, 2.weight, 2.bias not compared",
+        "note: input, 0.weight, 0.bias, 2.weight, 2.bias not compared: every gradient is "
+        "exactly 0 on these inputs, in the backward and in the central differences alike, "
+        "so any backward would pass (a dead ReLU output? check on other inputs)",
+    ]
+    # on inputs where the output is alive the same model fails
+    out.bias.data[...] = 5.0
+    assert gradcheck(model, x[1:5]).worst > 0.1
+
+    # one array exactly 0 among compared ones (an unused parameter) is compared, as before
+    class Unused(_Scale):
+        def __init__(self):
+            super().__init__()
+            self.params["b"] = Parameter(np.ones(3), name="b")  # in no computation
+
+        def backward(self, grad_out, need_input_grad=True):
+            self.a.accumulate_sum(grad_out * self.x, axis=-2)
+            return grad_out * self.a.data
+
+    result = gradcheck(Unused(), np.random.default_rng(1).normal(size=(5, 3)))
+    assert result.ok and result.errors["b"] == 0.0 and result.notes == []
+
+    # a loss flat where it is checked: nothing compared either
+    class Hinge(MSELoss):
+        def forward(self, pred, target):
+            self.mask = pred > target
+            return float(np.sum(np.maximum(pred - target, 0.0)))
+
+        def backward(self):
+            return 7.0 * self.mask  # wrong (the slope is 1), and 0 below the targets
+
+    result = gradcheck(Hinge(), np.full((3, 1), -2.0), np.ones((3, 1)))
+    assert not result.ok and result.uncompared == ["pred"]
+    assert result.notes == [
+        "pred not compared: every gradient is exactly 0 on these inputs, in the backward "
+        "and in the central differences alike, so any backward would pass (a loss flat at "
+        "these predictions? check on other inputs)"
+    ]
+    # where it is not flat its wrong slope fails: |7 - 1| / 7
+    alive = gradcheck(Hinge(), np.full((3, 1), 2.0), np.ones((3, 1)))
+    assert alive.errors["pred"] == pytest.approx(6 / 7)
+
+
+def test_a_dead_relu_output_makes_the_cli_check_incomplete(capsys):
+    from proplab.cli import main
+
+    # XOR's first rows put the default network's ReLU output at exactly 0 (it said
+    # "gradcheck ok" over rows of 0.0e+00)
+    assert main(["gradcheck", "--output-activation", "relu"]) == 0  # incomplete exits 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "gradcheck ok" not in "\n".join(lines)
+    assert lines[13].split() == ["5", "ReLU()", "input", "4", "nan", "<-", "not", "compared"]
+    (verdict,) = [line for line in lines if line.startswith("gradcheck incomplete")]
+    assert verdict.startswith(
+        "gradcheck incomplete: ReLU() input, whole model input, whole model 0.weight, "
+    )
+    assert lines[-1] == (
+        "note: whole model: input, 0.weight, 0.bias, 2.weight, 2.bias, 4.weight, 4.bias not "
+        "compared: every gradient is exactly 0 on these inputs, in the backward and in the "
+        "central differences alike, so any backward would pass (a dead ReLU output? check "
+        "on other inputs)"
+    )
+
+
+class _InplaceTanh(_Halved):
+    """The right derivative, written into grad_out itself."""
+
+    def backward(self, grad_out, need_input_grad=True):
+        grad_out *= 1 - self.t**2
+        return grad_out
+
+
+INPLACE_BACKWARD_NOTE = (
+    "_InplaceTanh.backward modified grad_out in place (the array it was given changed "
+    "during the call): harmless in proplab's Sequential and fit, which do not use a "
+    "gradient again after passing it down, but wrong in a module of your own that passes "
+    "one gradient to two backwards (a skip connection); return a new array (grad_out * "
+    "..., not grad_out *= ...). The gradients were checked on copies"
+)
+
+
+def test_a_backward_that_modifies_grad_out_is_checked_on_copies_and_noted():
+    # it changed gradcheck's own output weights: FAILED (0.17) alone, ok inside a model
+    x = np.random.default_rng(1).normal(size=(4, 3))
+    result = gradcheck(_InplaceTanh(), x)
+    assert result.ok and result.errors["input"] < 1e-8
+    assert result.notes == [INPLACE_BACKWARD_NOTE]
+    assert str(result).splitlines()[1] == "gradcheck ok"
+
+    # the verdict is still about its math: a wrong derivative in place fails
+    class Wrong(_InplaceTanh):
+        def backward(self, grad_out, need_input_grad=True):
+            grad_out *= 1 - self.t
+            return grad_out
+
+    wrong = gradcheck(Wrong(), x)
+    assert wrong.errors["input"] > 0.1 and not wrong.ok
+    # in a model it trains as it checks: Sequential does not reuse the gradient
+    rng = np.random.default_rng(0)
+    model = Sequential(Linear(3, 4, rng=rng), _InplaceTanh(), Linear(4, 1, rng=rng))
+    assert gradcheck(model, x).ok
+
+
+class _InplaceReLU(Module):
+    """A ReLU with the right backward whose forward zeroes its input in place."""
+
+    def forward(self, x):
+        self.mask = x > 0
+        x[~self.mask] = 0
+        return x
+
+    def backward(self, grad_out, need_input_grad=True):
+        return grad_out * self.mask
+
+
+def test_a_forward_that_modifies_its_input_fails_with_a_note_and_no_kink_note():
+    x = np.random.default_rng(1).normal(size=(4, 3))
+    kept = x.copy()
+    result = gradcheck(_InplaceReLU(), x)
+    assert np.array_equal(x, kept)  # the caller's array is left alone
+    # checked on copies, its derivative is right; the in-place write is the failure
+    assert result.errors["input"] < 1e-8 and not result.ok
+    assert result.problems == ["_InplaceReLU.forward modified its input in place"]
+    assert str(result).splitlines()[1:] == [
+        "gradcheck FAILED: _InplaceReLU.forward modified its input in place",
+        "note: input: _InplaceReLU.forward modified its input x in place (x changed during "
+        "the call): in a model, x is the layer below's output, which that layer may keep "
+        "for its backward (a Tanh keeps it), or your data for the first layer; compute the "
+        "output in a new array (x * mask, np.where(mask, x, 0)), not in x. Its gradients "
+        "were checked on a fresh copy of x for every forward pass",
+    ]  # no kink note (it said the failure "may well not be a backward error")
+
+    # with a wrong derivative too: FAILED by its error, still named, still no kink note
+    class Wrong(_InplaceReLU):
+        def backward(self, grad_out, need_input_grad=True):
+            return 0.5 * grad_out * self.mask
+
+    wrong = gradcheck(Wrong(), x)
+    assert wrong.errors["input"] == pytest.approx(0.5) and len(wrong.notes) == 1
+    assert str(wrong).splitlines()[1] == (
+        "gradcheck FAILED (tolerance 1e-06): Wrong.forward modified its input in place"
+    )
+
+
+def test_a_random_forward_and_a_parameter_the_forward_does_not_read_are_named():
+    x = np.random.default_rng(1).normal(size=(4, 3))
+
+    class Dropout(Module):
+        def __init__(self):
+            super().__init__()
+            self.rng = np.random.default_rng(0)
+
+        def forward(self, x):
+            self.mask = (self.rng.random(x.shape) > 0.5) * 2.0
+            return x * self.mask
+
+        def backward(self, grad_out, need_input_grad=True):
+            return grad_out * self.mask
+
+    result = gradcheck(Dropout(), x)
+    assert not result.ok and result.notes == [
+        "Dropout.forward is not deterministic: two forward passes on the same x gave "
+        "different outputs (a random mask, as dropout draws?), so its central differences "
+        "are noise and say nothing of its backward (check it with the randomness fixed: "
+        "the same mask on every call)"
+    ]
+
+    class KeptW(Module):
+        def __init__(self, rng):
+            super().__init__()
+            self.W = rng.normal(size=(3, 2))
+            self.weight = Parameter(self.W, name="weight")  # a copy of W
+            self.params = {"weight": self.weight}
+
+        def forward(self, x):
+            self.x = x
+            return x @ self.W
+
+        def backward(self, grad_out, need_input_grad=True):
+            self.weight.accumulate(self.x.T @ grad_out)
+            return grad_out @ self.W.T
+
+    result = gradcheck(KeptW(np.random.default_rng(0)), x)
+    assert result.errors["weight"] == 1.0 and result.errors["input"] < 1e-8
+    assert result.notes == [
+        "weight: every central difference is exactly 0 (nudging the parameter does not "
+        "change the output) while the backward gives a gradient: forward does not read the "
+        "parameter's values; read them from it in every forward (self.weight.data), not "
+        "from an array kept in __init__, which is a copy (Parameter(array) copies it)"
+    ]
+    # a deterministic forward that reads its parameters gets neither note
+    wrong = gradcheck(_StudentLinear(3, 2, np.random.default_rng(0)), x)
+    assert wrong.ok and wrong.notes == []
+
+
+class _StudentMSE(MSELoss):
+    def forward(self, pred, target):
+        self.diff = pred - target
+        return float(np.mean(self.diff**2))
+
+    def backward(self):
+        return 2 * self.diff / self.diff.size
+
+
+def test_a_loss_backward_without_return_or_of_the_wrong_shape_is_named():
+    pred = np.random.default_rng(2).uniform(size=(4, 1))
+    target = np.array([[0.0], [1.0], [1.0], [0.0]])
+    assert gradcheck(_StudentMSE(), pred, target).ok
+
+    class NoReturn(_StudentMSE):
+        def backward(self):
+            2 * self.diff / self.diff.size  # noqa: B018 (the slip under test: no return)
+
+    with pytest.raises(TypeError) as err:  # was "ufunc 'isfinite' not supported ..."
+        gradcheck(NoReturn(), pred, target)
+    assert str(err.value) == (
+        "NoReturn.backward returned None (did you forget `return`?): a loss's backward must "
+        "return dL/dpred, a NumPy array of pred's shape (4, 1)"
+    )
+
+    class Flat(_StudentMSE):
+        def backward(self):
+            return super().backward().ravel()
+
+    result = gradcheck(Flat(), pred, target)  # was "pred: inf" and nothing else
+    assert result.errors["pred"] == np.inf and result.notes == [
+        "pred: Flat.backward returned shape (4,) for pred (4, 1): dL/dpred has pred's shape"
+    ]
+    # labels (n,): the student's loss broadcasts pred - target to (n, n)
+    result = gradcheck(_StudentMSE(), pred, target.ravel())
+    assert result.errors["pred"] == np.inf and result.notes == [
+        "pred: _StudentMSE.backward returned shape (4, 4) for pred (4, 1): dL/dpred has "
+        "pred's shape; the target is (4,): pred (4, 1) - target broadcasts to (4, 4) "
+        "(labels (n,) need .reshape(-1, 1))"
+    ]

@@ -9,6 +9,7 @@ into every parameter's grad. Each entry is perturbed by +-eps and
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -47,7 +48,14 @@ class GradcheckResult:
     eps (BCELoss a few eps from 0 or 1) a failure is rechecked against Ridders'
     extrapolation of the central differences to step 0 (with a note), if that pins
     every derivative down. A NaN or inf gradient has the error inf (FAILED), and so
-    does a backward that overwrites ``.grad`` instead of adding to it.
+    does a backward that overwrites ``.grad`` instead of adding to it. When every
+    gradient of every array is exactly 0, in the backward and in the central
+    differences alike (a dead ReLU output), nothing was compared either: those
+    arrays are NaN, and the check incomplete.
+
+    ``problems`` names what fails a module whatever its gradients (a backward that
+    takes no ``need_input_grad``, a forward that changes its input in place): the
+    check is then FAILED, and a note says why and what to write instead.
     """
 
     errors: dict[str, float] = field(default_factory=dict)
@@ -55,6 +63,7 @@ class GradcheckResult:
     kink_skipped: int = 0
     notes: list[str] = field(default_factory=list)
     relative: dict[str, float] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
 
     def within_roundoff(self, name: str) -> bool:
         """Whether array ``name`` passes only by being within round-off: its relative
@@ -74,8 +83,8 @@ class GradcheckResult:
 
     @property
     def ok(self) -> bool:
-        """Every array compared and within ``tolerance``."""
-        return all(e <= self.tolerance for e in self.errors.values())
+        """Every array compared and within ``tolerance``, and no ``problems``."""
+        return not self.problems and all(e <= self.tolerance for e in self.errors.values())
 
     def __bool__(self) -> bool:
         return self.ok
@@ -90,8 +99,12 @@ class GradcheckResult:
             verdict = "ok"
         elif self.worst > self.tolerance:
             verdict = f"FAILED (tolerance {self.tolerance:.0e})"
+        elif self.problems:
+            verdict = "FAILED"
         else:
             verdict = f"incomplete: {', '.join(self.uncompared)} not compared"
+        if self.problems:
+            verdict += ": " + "; ".join(self.problems)
         lines.append(f"gradcheck {verdict}")
         return "\n".join(lines + [f"note: {n}" for n in self.notes])
 
@@ -181,7 +194,11 @@ def gradcheck(
             return float(np.sum(target.forward(pred, tgt)))
 
         value = loss_value()
-        analytic = np.asarray(target.backward())
+        analytic = target.backward()
+        if not isinstance(analytic, np.ndarray):
+            raise _loss_returned_no_array(type(target).__name__, analytic, pred.shape)
+        if analytic.shape != pred.shape:
+            result.notes.append(_loss_shape_note(type(target).__name__, analytic, pred, tgt))
         numeric, valid, refused = _numeric_gradient_of_loss(loss_value, pred, eps)
         # as for a module: errors are measured against at least the round-off over the
         # tolerance, and gradients all below the round-off cannot be compared at all
@@ -191,6 +208,9 @@ def gradcheck(
         if _below_roundoff(analytic, numeric, valid, roundoff):
             result.errors["pred"] = result.relative["pred"] = math.nan
             result.notes.append(_below_roundoff_note(["pred"], roundoff))
+        elif _exactly_zero(result, "pred", analytic, numeric, valid):
+            result.errors["pred"] = result.relative["pred"] = math.nan
+            result.notes.append(_all_zero_note(["pred"], "a loss flat at these predictions?"))
         if refused:
             result.notes.append(
                 f"{np.count_nonzero(~valid)} of {pred.size} entries of pred not compared: "
@@ -208,25 +228,59 @@ def gradcheck(
     if len(arrays) != 1:
         raise ValueError("gradcheck of a module takes one input array")
     (x,) = arrays
-    out = target.forward(x)
+    who = type(target).__name__
+    given = x.copy()
+    out = np.array(target.forward(x))  # a copy: a forward may return a reused buffer
+    modifies_input = not np.array_equal(x, given, equal_nan=True)
+    if modifies_input:
+        # In a model a layer's input is the layer below's output, which that layer may
+        # keep for its backward (Tanh keeps y), or the caller's data: a real bug, so a
+        # failure. The rest of the check feeds copies, so its errors are about the math.
+        result.problems.append(f"{who}.forward modified its input in place")
+        result.notes.append(
+            f"input: {who}.forward modified its input x in place (x changed during the "
+            "call): in a model, x is the layer below's output, which that layer may keep "
+            "for its backward (a Tanh keeps it), or your data for the first layer; compute "
+            "the output in a new array (x * mask, np.where(mask, x, 0)), not in x. Its "
+            "gradients were checked on a fresh copy of x for every forward pass"
+        )
+        x = given
+
+    def run() -> np.ndarray:
+        return target.forward(x.copy() if modifies_input else x)
+
     weights = rng.standard_normal(out.shape)
 
     def scalar() -> float:
-        return float(np.sum(target.forward(x) * weights))
+        return float(np.sum(run() * weights))
 
     target.zero_grad()
-    target.forward(x)
-    grad_x = target.backward(weights)
+    # the same x twice: a forward that is no function of x alone (a fresh random mask,
+    # as dropout draws) makes every central difference noise
+    deterministic = np.array_equal(run(), out, equal_nan=True)
+    # backward gets copies of the output weights: one that writes into grad_out would
+    # otherwise change the check's own (see _note_grad_out_modified)
+    grad_out = weights.copy()
+    try:
+        grad_x = target.backward(grad_out)
+    except TypeError as exc:
+        # a Sequential passes need_input_grad to its first layer: one without it fails here
+        refused = _refused_flag(exc)
+        if refused is None:
+            raise
+        raise TypeError(_no_flag_note(refused)) from exc
+    if not np.array_equal(grad_out, weights):
+        _note_grad_out_modified(result, who)
     if check_inputs:
         _check_input_gradient(target, x, grad_x, result)
     analytic = {name: p.grad.copy() for name, p in target.named_parameters()}
     # backward must add into .grad: a second backward without zero_grad adds as much again
-    target.forward(x)
-    target.backward(weights)
+    run()
+    target.backward(weights.copy())
     added = {name: p.grad - analytic[name] for name, p in target.named_parameters()}
     # fit calls a model's first layer with need_input_grad=False: its parameter
     # gradients must not depend on that flag
-    without = _gradients_without_input_grad(target, x, weights, result)
+    without = _gradients_without_input_grad(target, run, weights, result)
     # round-off of L's sum, magnified by 1/eps in a central difference; errors are
     # measured against at least roundoff / tolerance (see _compared_error)
     roundoff = 4 * np.finfo(np.float64).eps * float(np.sum(np.abs(out * weights))) / eps
@@ -282,17 +336,34 @@ def gradcheck(
         )
     if tiny:
         result.notes.append(_below_roundoff_note(tiny, roundoff))
+    # every gradient exactly 0 (a dead ReLU output): a wrong backward would pass too. One
+    # zero array among others that are compared (an unused parameter) is a comparison.
+    zero = [n for n in valids if _exactly_zero(result, n, analytics[n], numeric[n], valids[n])]
+    if zero and all(n in zero or math.isnan(result.errors[n]) for n in valids):
+        for n in zero:
+            result.errors[n] = result.relative[n] = math.nan
+        result.notes.append(_all_zero_note(zero, "a dead ReLU output?"))
     _note_non_finite(result, analytics)
     if result.worst > tolerance:
         if out.dtype != np.float64:
             # a float64 nudge of 1e-6 is lost in float32's ~1e-7 relative round-off
             result.notes.append(
-                f"{type(target).__name__}.forward returned {out.dtype}, not float64: central "
+                f"{who}.forward returned {out.dtype}, not float64: central "
                 f"differences of eps = {eps:g} drown in its round-off (compute in float64)"
             )
         _explain_failure(result, analytics, numeric, valids, roundoff)
-        arrays = {name: array for name, array, _ in checked}
-        _note_kinks(result, scalar, arrays, analytics, numeric, valids, eps)
+        if not deterministic:
+            result.notes.append(
+                f"{who}.forward is not deterministic: two forward passes "
+                "on the same x gave different outputs (a random mask, as dropout draws?), "
+                "so its central differences are noise and say nothing of its backward "
+                "(check it with the randomness fixed: the same mask on every call)"
+            )
+        _note_unread_parameters(result, analytics, numeric, valids, roundoff)
+        # a kink note would send a forward that changes x, or is random, on a wrong trail
+        if deterministic and not modifies_input:
+            arrays = {name: array for name, array, _ in checked}
+            _note_kinks(result, scalar, arrays, analytics, numeric, valids, eps)
     return result
 
 
@@ -412,6 +483,24 @@ def _below_roundoff(
     return 0.0 < scale < roundoff
 
 
+def _exactly_zero(
+    result: GradcheckResult, name: str, analytic: np.ndarray, numeric: np.ndarray, valid: np.ndarray
+) -> bool:
+    """Array ``name`` was compared (error 0) and every valid entry of its backward and
+    central-difference gradients is exactly 0."""
+    if result.errors.get(name) != 0.0 or np.shape(analytic) != np.shape(numeric):
+        return False
+    return bool(valid.any()) and not (np.asarray(analytic)[valid].any() or numeric[valid].any())
+
+
+def _all_zero_note(names: list[str], hint: str) -> str:
+    return (
+        f"{', '.join(names)} not compared: every gradient is exactly 0 on these inputs, in "
+        f"the backward and in the central differences alike, so any backward would pass "
+        f"({hint} check on other inputs)"
+    )
+
+
 def _below_roundoff_note(names: list[str], roundoff: float) -> str:
     return (
         f"{', '.join(names)} not compared: every gradient entry is below the central "
@@ -495,25 +584,67 @@ def _numeric_gradient_watched(
 
 
 def _gradients_without_input_grad(
-    target: Module, x: np.ndarray, weights: np.ndarray, result: GradcheckResult
+    target: Module, forward: Callable[[], np.ndarray], weights: np.ndarray, result: GradcheckResult
 ) -> dict[str, np.ndarray] | None:
-    """The parameter gradients of ``backward(weights, need_input_grad=False)``, or None
-    (with a note) when ``target.backward`` takes no such argument."""
+    """The parameter gradients of ``backward(weights, need_input_grad=False)`` after
+    ``forward()``, or None when ``target.backward`` takes no such argument: a problem
+    (FAILED), since fit and Sequential call a model's first layer that way."""
     if not target.params and not target.children():
         return None  # no parameters: the flag changes nothing to check
     target.zero_grad()
-    target.forward(x)
+    forward()
     try:
-        target.backward(weights, need_input_grad=False)
+        target.backward(weights.copy(), need_input_grad=False)
     except TypeError as exc:
-        if "need_input_grad" not in str(exc) and "positional argument" not in str(exc):
+        who = _refused_flag(exc)
+        if who is None:
             raise
-        result.notes.append(
-            f"{type(target).__name__}.backward takes no need_input_grad argument; fit "
-            "passes need_input_grad=False to a model's first layer, so it would fail there"
-        )
+        result.problems.append(f"{who}.backward takes no need_input_grad argument")
+        result.notes.append(_no_flag_note(who))
         return None
     return {name: p.grad.copy() for name, p in target.named_parameters()}
+
+
+def _refused_flag(exc: TypeError) -> str | None:
+    """The class whose backward refused a ``need_input_grad`` argument, per ``exc``, or
+    None when ``exc`` is another error. (In a model, the layer that refused it.)"""
+    # Python names the function: "NoFlag.backward() takes 2 positional arguments but
+    # 3 were given", or "... got an unexpected keyword argument 'need_input_grad'"
+    message = str(exc)
+    called = re.search(r"([\w.<>]+)\.backward\(\) (takes|got)", message)
+    if called is None or (
+        "need_input_grad" not in message and "positional argument" not in message
+    ):
+        return None
+    return called.group(1).rsplit(".", 1)[-1]
+
+
+def _no_flag_note(who: str) -> str:
+    return (
+        f"{who}.backward takes no need_input_grad argument: a Sequential passes it to its "
+        "first layer (with parameters), and fit passes need_input_grad=False there, so "
+        "training fails (TypeError); write def backward(self, grad_out, "
+        "need_input_grad=True), add the parameter gradients either way, and return "
+        "None when it is False"
+    )
+
+
+def _note_grad_out_modified(result: GradcheckResult, who: str) -> None:
+    """Note a backward that changed the ``grad_out`` it was given.
+
+    A note, not a failure: proplab's Sequential, PerReplica and fit never read a
+    gradient again once they have passed it to a backward (and every proplab loss
+    returns a fresh array), so such a layer trains correctly with them, and its
+    gradients are checked here on copies. It breaks only a container of one's own
+    that passes one gradient to two backwards (a skip connection).
+    """
+    result.notes.append(
+        f"{who}.backward modified grad_out in place (the array it was given changed during "
+        "the call): harmless in proplab's Sequential and fit, which do not use a gradient "
+        "again after passing it down, but wrong in a module of your own that passes one "
+        "gradient to two backwards (a skip connection); return a new array "
+        "(grad_out * ..., not grad_out *= ...). The gradients were checked on copies"
+    )
 
 
 def _explain_failure(
@@ -540,6 +671,61 @@ def _explain_failure(
             "likely not a backward error (check on inputs where the outputs are not "
             "saturated, or with a larger eps)"
         )
+
+
+def _note_unread_parameters(
+    result: GradcheckResult,
+    analytic: dict[str, np.ndarray],
+    numeric: dict[str, np.ndarray],
+    valid: dict[str, np.ndarray],
+    roundoff: float,
+) -> None:
+    """Name the failed parameters whose every central difference is exactly 0 while the
+    backward gives more than round-off: nudging them does not change the output, so the
+    forward does not read them (e.g. it uses an array kept in ``__init__``)."""
+    unread = []
+    for name, error in result.errors.items():
+        if name == "input" or not result.tolerance < error < math.inf or name not in numeric:
+            continue
+        a, n, v = analytic[name], numeric[name], valid[name]
+        if a.shape == n.shape and v.any() and not n[v].any():
+            if np.max(np.abs(a[v])) > 10 * roundoff:
+                unread.append(name)
+    if unread:
+        attribute = unread[0].rsplit(".", 1)[-1]
+        result.notes.append(
+            f"{', '.join(unread)}: every central difference is exactly 0 (nudging the "
+            "parameter does not change the output) while the backward gives a gradient: "
+            f"forward does not read the parameter's values; read them from it in every "
+            f"forward (self.{attribute}.data), not from an array kept in __init__, which "
+            "is a copy (Parameter(array) copies it)"
+        )
+
+
+def _loss_returned_no_array(who: str, got: object, shape: tuple[int, ...]) -> TypeError:
+    """As :func:`proplab.core.returned_no_array`, for a loss: its backward gives dL/dpred."""
+    what = "None" if got is None else f"a {type(got).__name__}"
+    hint = " (did you forget `return`?)" if got is None else ""
+    return TypeError(
+        f"{who}.backward returned {what}{hint}: a loss's backward must return dL/dpred, a "
+        f"NumPy array of pred's shape {shape}"
+    )
+
+
+def _loss_shape_note(who: str, grad: np.ndarray, pred: np.ndarray, target: np.ndarray) -> str:
+    """The note for a loss backward of the wrong shape (its error is inf)."""
+    hint = ""
+    if pred.shape[-1:] == (1,) and target.shape == pred.shape[:-1]:
+        # pred (n, 1) - target (n,) broadcasts to (n, n): the loss computed is wrong too
+        n = target.shape[-1]
+        hint = (
+            f"; the target is {target.shape}: pred {pred.shape} - target broadcasts to "
+            f"({n}, {n}) (labels (n,) need .reshape(-1, 1))"
+        )
+    return (
+        f"pred: {who}.backward returned shape {grad.shape} for pred {pred.shape}: "
+        f"dL/dpred has pred's shape{hint}"
+    )
 
 
 def _note_non_finite(result: GradcheckResult, analytic: dict[str, np.ndarray]) -> None:
