@@ -455,6 +455,15 @@ def returned_no_array(who: str, got: object, shape: tuple[int, ...] | None = Non
     )
 
 
+class NoInputGradFlagError(TypeError):
+    """A module's backward takes no ``need_input_grad``, where a Sequential passes it;
+    ``module_name`` is the module's class name."""
+
+    def __init__(self, message: str, module_name: str) -> None:
+        super().__init__(message)
+        self.module_name = module_name
+
+
 def _backward_failure(
     layers: list[Module], failed: Module | None, grad: object, exc: Exception, flagged: bool
 ) -> Exception | None:
@@ -477,11 +486,13 @@ def _backward_failure(
     elif isinstance(exc, ValueError) and isinstance(grad, np.ndarray):
         exc.add_note(_shape_note(layers, at, grad.shape))
     elif isinstance(exc, TypeError) and flagged and not _takes_need_input_grad(failed):
-        new = TypeError(
-            f"layer {at} ({type(failed).__name__}).backward takes no need_input_grad: "
-            "write it as def backward(self, grad_out, need_input_grad=True) (fit and "
-            "Sequential pass need_input_grad=False to a model's first layer, which then "
-            "need not compute dL/dx)"
+        name = type(failed).__name__
+        new = NoInputGradFlagError(
+            f"layer {at} ({name}).backward takes no need_input_grad: write it as def "
+            "backward(self, grad_out, need_input_grad=True) (fit and Sequential pass "
+            "need_input_grad=False to a model's first layer, which then need not compute "
+            "dL/dx)",
+            name,
         )
         new._proplab_noted = True  # type: ignore[attr-defined]
         return new

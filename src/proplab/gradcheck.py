@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from proplab.activations import LeakyReLU, ReLU
-from proplab.core import Module, returned_no_array
+from proplab.core import Module, NoInputGradFlagError, returned_no_array
 from proplab.losses import Loss
 
 KINKED = (ReLU, LeakyReLU)  # modules whose derivative jumps at 0
@@ -610,6 +610,8 @@ def _refused_flag(exc: TypeError) -> str | None:
     None when ``exc`` is another error. (In a model, the layer that refused it.)"""
     # Python names the function: "NoFlag.backward() takes 2 positional arguments but
     # 3 were given", or "... got an unexpected keyword argument 'need_input_grad'"
+    if isinstance(exc, NoInputGradFlagError):  # a Sequential's, naming its layer
+        return exc.module_name
     message = str(exc)
     called = re.search(r"([\w.<>]+)\.backward\(\) (takes|got)", message)
     if called is None or (
