@@ -602,3 +602,18 @@ def test_another_type_error_in_a_first_layer_is_raised_as_it_is() -> None:
         model.backward(np.ones((4, 1)), need_input_grad=False)
     assert "need_input_grad" not in str(err.value)
     assert "ufunc 'add' did not contain a loop" in str(err.value)
+
+
+def test_a_loss_backward_returning_none_is_named_in_fit() -> None:
+    class _ForgetfulMSE(MSELoss):
+        def backward(self):
+            super().backward()  # the gradient computed, not returned
+
+    model = mlp(2, 3, 1, rng=np.random.default_rng(0))
+    x, y = np.ones((4, 2)), np.zeros((4, 1))
+    with pytest.raises(TypeError) as err:
+        fit(model, _ForgetfulMSE(), SGD(model.parameters(), lr=0.1), x, y, epochs=1)
+    assert str(err.value) == (
+        "Sequential.backward was given None for dL/d(output): it takes an array of the "
+        "output's shape (a loss's backward that forgot `return`?)"
+    )

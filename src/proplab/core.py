@@ -483,6 +483,13 @@ def _backward_failure(
         new = returned_no_array(f"layer {at + 1} ({type(above).__name__})", grad)
         new._proplab_noted = True  # type: ignore[attr-defined]
         return new
+    elif grad is None:  # fit passes what the loss's backward returned
+        new = TypeError(
+            "Sequential.backward was given None for dL/d(output): it takes an array of the "
+            "output's shape (a loss's backward that forgot `return`?)"
+        )
+        new._proplab_noted = True  # type: ignore[attr-defined]
+        return new
     elif isinstance(exc, ValueError) and isinstance(grad, np.ndarray):
         exc.add_note(_shape_note(layers, at, grad.shape))
     elif isinstance(exc, TypeError) and flagged and not _takes_need_input_grad(failed):
