@@ -1,0 +1,120 @@
+"""Input features of two-feature data, as TensorFlow Playground offers them.
+
+A network sees its inputs ``x1, x2``; :class:`Features` hands it chosen functions
+of them instead: ``x1_sq`` (x1²), ``x1_x2`` (x1·x2), ``sin_x1``... With ``x1_x2``
+among its inputs, XOR (the product's sign) is linearly separable, and a
+network learns it in a fraction of the epochs: the classic lesson that the
+right features can stand for hidden layers.
+
+It is a module without parameters, first in a model, so every figure that
+evaluates the model on raw ``(x1, x2)`` points (decision boundaries, hidden
+units) works unchanged, and its backward (dL/dx1, dL/dx2 by the chain rule) is
+checked like any layer's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from proplab.core import Module, did_you_mean
+
+Array = np.ndarray
+
+
+@dataclass(frozen=True)
+class Feature:
+    """One feature: its value and its two partial derivatives, as functions of (x1, x2)."""
+
+    value: Callable[[Array, Array], Array]
+    d_x1: Callable[[Array, Array], Array | float]
+    d_x2: Callable[[Array, Array], Array | float]
+
+
+FEATURES: dict[str, Feature] = {
+    "x1": Feature(lambda a, b: a, lambda a, b: 1.0, lambda a, b: 0.0),
+    "x2": Feature(lambda a, b: b, lambda a, b: 0.0, lambda a, b: 1.0),
+    "x1_sq": Feature(lambda a, b: a * a, lambda a, b: 2.0 * a, lambda a, b: 0.0),
+    "x2_sq": Feature(lambda a, b: b * b, lambda a, b: 0.0, lambda a, b: 2.0 * b),
+    "x1_x2": Feature(lambda a, b: a * b, lambda a, b: b, lambda a, b: a),
+    "sin_x1": Feature(lambda a, b: np.sin(a), lambda a, b: np.cos(a), lambda a, b: 0.0),
+    "sin_x2": Feature(lambda a, b: np.sin(b), lambda a, b: 0.0, lambda a, b: np.cos(b)),
+}
+# how TensorFlow Playground and a formula write them
+FEATURE_ALIASES = {
+    "x1^2": "x1_sq",
+    "x1²": "x1_sq",
+    "x2^2": "x2_sq",
+    "x2²": "x2_sq",
+    "x1*x2": "x1_x2",
+    "x1x2": "x1_x2",
+    "sin(x1)": "sin_x1",
+    "sin(x2)": "sin_x2",
+}
+
+
+def feature_names(names: Sequence[str]) -> tuple[str, ...]:
+    """``names`` in canonical spelling; ValueError for an unknown name, a repeated one or
+    none at all, naming what is accepted."""
+    if isinstance(names, str) or not isinstance(names, Sequence):
+        raise ValueError(
+            f"features: must be a list of feature names, got {names!r} "
+            f"(accepted: {', '.join(FEATURES)})"
+        )
+    canonical = []
+    for name in names:
+        key = str(name).strip().lower().replace(" ", "")
+        key = FEATURE_ALIASES.get(key, key)
+        if key not in FEATURES:
+            raise ValueError(
+                f"features: unknown feature {name!r} (accepted: {', '.join(FEATURES)})"
+                + did_you_mean(key, [*FEATURES, *FEATURE_ALIASES])
+            )
+        if key in canonical:
+            raise ValueError(f"features: {key!r} is given twice")
+        canonical.append(key)
+    if not canonical:
+        raise ValueError(f"features: at least one is needed (accepted: {', '.join(FEATURES)})")
+    return tuple(canonical)
+
+
+class Features(Module):
+    """Inputs ``(x1, x2)`` -> the chosen features, one column each.
+
+    Args:
+        names: feature names from :data:`FEATURES` (or their :data:`FEATURE_ALIASES`),
+            in the order of the output's columns.
+
+    Shape:
+        x ``(*R, n, 2)`` -> ``(*R, n, k)``, ``k = len(names)``; no parameters.
+    """
+
+    def __init__(self, names: Sequence[str]) -> None:
+        super().__init__()
+        self.names = feature_names(names)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        if x.shape[-1] != 2:
+            raise ValueError(
+                f"Features takes two inputs (x1, x2) in the last axis, got shape {x.shape}"
+            )
+        self.x = x
+        x1, x2 = x[..., 0], x[..., 1]
+        return np.stack([FEATURES[name].value(x1, x2) for name in self.names], axis=-1)
+
+    def backward(self, grad_out: np.ndarray, need_input_grad: bool = True) -> np.ndarray:
+        """dL/dx_i = sum over features f of dL/df * df/dx_i (no parameters: the flag is
+        ignored)."""
+        x1, x2 = self.x[..., 0], self.x[..., 1]
+        grad_x1 = np.zeros_like(x1)
+        grad_x2 = np.zeros_like(x2)
+        for column, name in enumerate(self.names):
+            feature, g = FEATURES[name], grad_out[..., column]
+            grad_x1 = grad_x1 + g * feature.d_x1(x1, x2)
+            grad_x2 = grad_x2 + g * feature.d_x2(x1, x2)
+        return np.stack([grad_x1, grad_x2], axis=-1)
+
+    def __repr__(self) -> str:
+        return f"Features({', '.join(self.names)})"
