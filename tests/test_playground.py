@@ -351,3 +351,29 @@ def test_options_name_the_optimizers_that_take_a_momentum() -> None:
         assert isinstance(opt, SGD | RMSProp) and opt.hyper["momentum"] == 0.5
     for name in set(options()["optimizers"]) - set(takes):
         assert "momentum" not in Playground({"optimizer": name}).optimizer.hyper
+
+
+def test_input_features_are_the_networks_inputs_and_their_maps_are_sent() -> None:
+    from proplab.features import Features
+
+    settings = {"dataset": "xor-quadrants", "n": 60, "features": ["x1", "x2", "x1*x2"]}
+    session = Playground(settings | {"hidden": [2], "activation": "tanh", "lr": 0.5})
+    setup = strict_json(session.setup())
+    assert setup["settings"]["features"] == ["x1", "x2", "x1_x2"]
+    assert setup["widths"] == [3, 2, 1]
+    assert setup["inputs"]["names"] == ["x1", "x2", "x1_x2"]
+    u, v = setup["unit_grid"]["u"], setup["unit_grid"]["v"]
+    i, j = 4, 17  # the units' grid, flattened row by row
+    point = np.array([[u[i], v[j]]])
+    expected = Features(["x1", "x2", "x1_x2"]).forward(point)[0]
+    for k in range(3):
+        assert setup["inputs"]["maps"][k][j * len(u) + i] == pytest.approx(expected[k], abs=6e-4)
+    state = session.step(300)
+    assert np.shape(state["weights"][0]) == (3, 2)
+    assert state["accuracy"] >= 0.95  # the product makes the quadrants separable
+    # without features the inputs are x1 and x2 themselves
+    plain = Playground({"dataset": "xor"}).setup()["inputs"]
+    assert plain["names"] == ["x1", "x2"]
+    assert options()["features"] == ["x1", "x2", "x1_sq", "x2_sq", "x1_x2", "sin_x1", "sin_x2"]
+    with pytest.raises(PlaygroundError, match=r"^features: at least one is needed"):
+        session.reset({"features": []})

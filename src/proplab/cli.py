@@ -19,6 +19,7 @@ from typing import Any, NoReturn
 from proplab import dataload
 from proplab.config import MODELS, ConfigError, RunConfig
 from proplab.data import LAB_DATASETS
+from proplab.features import FEATURES
 from proplab.registry import REGISTRIES
 from proplab.runio import OutputDirError
 from proplab.threads import limit_blas_threads
@@ -113,6 +114,13 @@ def _add_model_flags(p: argparse.ArgumentParser) -> None:
         nargs="+",
         metavar="H",
         help=f"units per hidden layer: one value H for two layers (H, H), or one per layer (default {d.hidden})",
+    )
+    add(
+        "--features",
+        nargs="+",
+        metavar="F",
+        help="input features of a two-feature dataset, as TensorFlow Playground's: "
+        f"{', '.join(FEATURES)} (default: the inputs x1 x2 as they are)",
     )
     add("--activation", help=f"hidden activation: {_names('activation')} (default {d.activation})")
     add("--output-activation", help=f"output activation (default {d.output_activation})")

@@ -44,6 +44,7 @@ class RunConfig:
     test_fraction: float = 0.0  # held-out share for evaluation (0: train = test, as in the lab)
     label: str | None = None  # CSV datasets: the label column
     model: str = "mlp"
+    features: list[str] | None = None  # input features of (x1, x2), e.g. ["x1", "x2", "x1_x2"]
     hidden: int | list[int] = 10
     activation: str = "sigmoid"
     output_activation: str = "sigmoid"
@@ -112,6 +113,17 @@ class RunConfig:
             raise ConfigError(
                 f"model: unknown model {self.model!r} (accepted: {', '.join(MODELS)})"
             )
+        if self.features is not None:
+            from proplab.features import feature_names
+
+            try:
+                fixed["features"] = list(feature_names(self.features))
+            except ValueError as exc:
+                raise ConfigError(str(exc)) from None
+            if self.model != "mlp":
+                raise ConfigError(
+                    f"features: only the 'mlp' model takes input features, got model {self.model!r}"
+                )
         if not isinstance(self.dataset, str) or not self.dataset.strip():
             raise ConfigError(
                 f"dataset: must be a dataset name or a path to a .csv file, got {self.dataset!r}"
@@ -267,7 +279,7 @@ def _network_size(
     far larger than the weights. The option named is the one driving the size.
     """
     if cfg.model != "conv":
-        widths = [in_features, *cfg.hidden_sizes, out_features]
+        widths = [len(cfg.features or ()) or in_features, *cfg.hidden_sizes, out_features]
         weights = sum(a * b for a, b in zip(widths[:-1], widths[1:], strict=False))
         return weights, "hidden", f"a network of widths {widths} has {weights:,} weights and"
     hidden, k = cfg.hidden_sizes[-1], cfg.kernel_size
@@ -338,8 +350,13 @@ def _build_model(
             )
         except ValueError as exc:  # a kernel that does not fit this many input features
             raise ConfigError(f"kernel_size: {exc}") from None
-    return mlp(
-        in_features,
+    if cfg.features and in_features != 2:
+        raise ConfigError(
+            f"features: input features are functions of two inputs (x1, x2); {cfg.dataset} "
+            f"has {in_features}"
+        )
+    net = mlp(
+        len(cfg.features) if cfg.features else in_features,
         cfg.hidden_sizes,
         out_features,
         activation=cfg.activation,
@@ -349,6 +366,13 @@ def _build_model(
         rng=rng,
         seeds=seeds,
     )
+    if not cfg.features:
+        return net
+    from proplab.core import Sequential
+    from proplab.features import Features
+
+    # first, and flat: the MLP's layers keep their order behind it
+    return Sequential(Features(cfg.features), *net.layers)
 
 
 def build_loss(cfg: RunConfig) -> Loss:

@@ -159,7 +159,8 @@ def check_config(
             f"gradcheck would nudge {entries:,} entries (two forward passes each; at most "
             f"{MAX_ENTRIES:,}): use fewer --samples or a smaller network (--hidden, --filters)"
         )
-    widths = "-".join(str(w) for w in [x.shape[-1], *cfg.hidden_sizes, prep.n_out])
+    n_in = f"({', '.join(cfg.features)})" if cfg.features else x.shape[-1]
+    widths = "-".join(str(w) for w in [n_in, *cfg.hidden_sizes, prep.n_out])
     conv = f"conv({cfg.filters}x{cfg.kernel_size}) + " if cfg.model == "conv" else ""
     title = (
         f"{conv}{widths} {cfg.activation} (output {cfg.output_activation}"

@@ -12,6 +12,7 @@ import numpy as np
 
 from proplab import init as initializers
 from proplab.core import Module, Sequential, check_int, short_repr
+from proplab.features import Features
 from proplab.layers import Linear
 from proplab.registry import resolve
 
@@ -134,10 +135,13 @@ def hidden_activations(model: Sequential, x: np.ndarray) -> list[np.ndarray]:
     activation, Linear, activation, ..., Linear, then an optional output
     activation. Hidden layer ``l``'s array is the output of its activation
     (column ``j`` is unit ``j``); the model's output is not included. ``x`` is
-    ``(n, in_features)``. Raises ValueError for other models (a Conv1d network,
-    a replica stack).
+    ``(n, in_features)``; a model whose first layer is :class:`~proplab.features.Features`
+    takes the raw ``(n, 2)`` inputs. Raises ValueError for other models (a Conv1d
+    network, a replica stack).
     """
     layers = model.layers if isinstance(model, Sequential) else []
+    if layers and isinstance(layers[0], Features):  # input features, then the MLP
+        x, layers = layers[0].forward(x), layers[1:]
     # an MLP's layers: (Linear, activation) per hidden layer, the output Linear, and
     # at most one activation after it; activations are parameterless
     n_pairs = len(layers) - 2 if len(layers) % 2 == 0 else len(layers) - 1

@@ -33,6 +33,7 @@ from proplab.config import (
 from proplab.core import did_you_mean
 from proplab.dataload import ZOO
 from proplab.experiments import DATASETS, prepare_run
+from proplab.features import FEATURES, Features
 from proplab.models import hidden_activations
 from proplab.registry import REGISTRIES
 from proplab.train import evaluate, fit
@@ -43,6 +44,7 @@ SETTINGS = (
     "n",
     "noise",
     "test_fraction",
+    "features",
     "hidden",
     "activation",
     "output_activation",
@@ -82,6 +84,7 @@ def options() -> dict[str, Any]:
         "losses": list(REGISTRIES["loss"][0]),
         "optimizers": list(REGISTRIES["optimizer"][0]),
         "inits": list(REGISTRIES["init"][0]),
+        "features": list(FEATURES),
         "momentum_optimizers": list(MOMENTUM_OPTIMIZERS),
         "defaults": _settings_of(RunConfig().validate()),
         "limits": {
@@ -139,10 +142,15 @@ class Playground:
         canonical spelling), the layer widths, the data ``x`` ``(n, 2)`` and labels
         ``(n,)`` of 0/1 (training and test), the axes of the boundary's grid and of the
         units' grid, and :meth:`state` with the whole curve so far (thinned to at
-        most :data:`MAX_KEPT_CURVE` points), for a page opened on a trained session."""
+        most :data:`MAX_KEPT_CURVE` points), for a page opened on a trained session.
+        ``inputs`` names the network's inputs (``x1``, ``x2``, or the chosen features)
+        and gives each one's values on the units' grid (flattened row by row)."""
+        names = list(self.cfg.features or ("x1", "x2"))
+        maps = Features(names).forward(self._unit_points)
         return {
             "settings": _settings_of(self.cfg),
-            "widths": [self.x.shape[-1], *self.cfg.hidden_sizes, _out_width(self.model)],
+            "widths": [len(names), *self.cfg.hidden_sizes, _out_width(self.model)],
+            "inputs": {"names": names, "maps": _rounded(maps.T)},
             "train": _points_of(self.x, self.y),
             "test": None if self.x_test is None else _points_of(self.x_test, self.y_test),
             "grid": {"u": _floats(self.grid_u), "v": _floats(self.grid_v)},

@@ -192,6 +192,8 @@ def _param_counts(base: RunConfig, n_in: int, n_out: int) -> tuple[int, int]:
 
 
 def _architecture(cfg: RunConfig, n_in: int | str, n_out: int | str) -> str:
+    if cfg.features:  # the network's inputs are the features of (x1, x2)
+        n_in = f"{len(cfg.features)} input features ({', '.join(cfg.features)})"
     widths = " → ".join(str(w) for w in [n_in, *cfg.hidden_sizes, n_out])
     text = f"{widths} ({cfg.model.upper()}), {cfg.activation} after each hidden layer, "
     text += f"{cfg.output_activation} on the output"
@@ -236,7 +238,8 @@ def _gradients_line(base: RunConfig, records: list[aggregate.RunRecord], dataset
 
 # the options of proplab gradcheck, as RunConfig fields
 _GRADCHECK_FIELDS = (
-    "dataset", "n", "noise", "label", "model", "hidden", "activation", "output_activation",
+    "dataset", "n", "noise", "label", "model", "features", "hidden", "activation",
+    "output_activation",
     "bias", "init", "loss", "seed", "filters", "kernel_size", "stride", "padding",
 )  # fmt: skip
 

@@ -45,6 +45,7 @@ import numpy as np
 from proplab import activations
 from proplab.conv import Conv1d, Unsqueeze
 from proplab.core import Module, Sequential
+from proplab.features import Features
 from proplab.layers import Flatten, Linear
 from proplab.per_replica import PerReplica
 from proplab.runio import jsonable, write_bytes
@@ -193,6 +194,11 @@ register_module_type(
 )
 register_module_type(
     Unsqueeze, lambda m, describe: {"axis": m.axis}, lambda spec, build: Unsqueeze(spec["axis"])
+)
+register_module_type(
+    Features,
+    lambda m, describe: {"names": list(m.names)},
+    lambda spec, build: Features(spec["names"]),
 )
 # a stack whose replicas differ in activations: each block's module, by its replica count
 register_module_type(
