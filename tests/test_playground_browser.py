@@ -243,3 +243,81 @@ def test_a_diverging_model_pauses_and_says_why(chromium, serve, tmp_path):
     assert "Training stopped: training diverged at epoch 67" in text_of(dom, "notice")
     assert "disabled" in attrs_of(dom, 'button id="play"')
     assert text_of(dom, "loss") == "–"
+
+
+def test_input_features_are_checkboxes_that_reset_the_network(chromium, serve, tmp_path):
+    # as a user: check x1x2, press Step, then uncheck every feature (refused: at least one
+    # is needed). What the page showed on the way is noted in <pre id="notes"> (as it goes:
+    # a page stuck on the way shows how far it got).
+    action = """
+    var stage = 0, notes = {};
+    var pre = document.createElement("pre");
+    pre.id = "notes";
+    document.body.appendChild(pre);
+    function show() { notes.stage = stage; pre.textContent = JSON.stringify(notes); }
+    function boxes() { return Array.prototype.slice.call(document.querySelectorAll("#f-features input")); }
+    function note() {
+      var error = document.getElementById("error");
+      return {checked: boxes().filter(function (b) { return b.checked; }).map(function (b) { return b.value; }),
+              error: error.hidden ? "" : error.textContent,
+              invalid: document.getElementById("f-features").classList.contains("invalid"),
+              inputs: document.getElementById("net").getAttribute("data-inputs"),
+              epoch: document.getElementById("epoch").textContent};
+    }
+    var timer = setInterval(function () {
+      var refused = !document.getElementById("error").hidden;
+      var inputs = document.getElementById("net").getAttribute("data-inputs");
+      if (stage === 0 && document.body.getAttribute("data-ready") === "1") {
+        stage = 1; notes.start = note(); show();
+        document.querySelector('#f-features input[value="x1_x2"]').click();
+      } else if (stage === 1 && inputs === "3") {
+        stage = 2; notes.checked = note(); show(); document.getElementById("step").click();
+      } else if (stage === 2 && document.body.getAttribute("data-frames") === "1") {
+        stage = 3; show();
+        boxes().forEach(function (b) { b.checked = false; });
+        boxes()[0].dispatchEvent(new Event("change"));
+      } else if (stage === 3 && refused) {
+        stage = 4; clearInterval(timer); notes.none = note(); show();
+      }
+    }, 50);
+    """
+    server = serve(action=action)
+    dom, errors, stderr = load(chromium, f"{server.url}?epochs=10", tmp_path / "profile")
+    assert errors == []
+    assert console_lines(stderr) == []
+    notes = json.loads(text_of(dom, "notes"))
+    assert notes["stage"] == 4, notes
+
+    # one checkbox per options().features, labelled as TensorFlow Playground writes them
+    names = re.findall(r'<input type="checkbox" name="features" value="([^"]*)">([^<]*)<', dom)
+    assert names == [
+        ("x1", "x1"),
+        ("x2", "x2"),
+        ("x1_sq", "x1²"),
+        ("x2_sq", "x2²"),
+        ("x1_x2", "x1x2"),
+        ("sin_x1", "sin(x1)"),
+        ("sin_x2", "sin(x2)"),
+    ]
+    assert [name for name, _ in names] == options()["features"]
+    # the default session (features None): x1 and x2 checked, two input maps drawn
+    assert notes["start"] == {
+        "checked": ["x1", "x2"],
+        "error": "",
+        "invalid": False,
+        "inputs": "2",
+        "epoch": "0",
+    }
+    # x1x2 checked: a new session on three inputs, drawn as three maps and trained by Step
+    assert notes["checked"]["inputs"] == "3" and notes["checked"]["error"] == ""
+    assert notes["checked"]["checked"] == ["x1", "x2", "x1_x2"]
+    assert server.playground.cfg.features == ["x1", "x2", "x1_x2"]
+    assert server.playground.model.parameters()[0].data.shape == (3, 10)
+    assert text_of(dom, "net-caption").startswith("3 → 10 → 10 → 1 units")
+    # none checked: the server's message, the group marked, the three-input session kept
+    assert notes["none"]["error"].startswith(
+        "features: at least one is needed (accepted: x1, x2, x1_sq, x2_sq, x1_x2, sin_x1, sin_x2)"
+    )
+    assert notes["none"]["invalid"] is True and notes["none"]["checked"] == []
+    assert notes["none"]["inputs"] == "3" and notes["none"]["epoch"] == "10"
+    assert server.playground.epoch == 10 and server.playground.cfg.features == ["x1", "x2", "x1_x2"]
