@@ -377,3 +377,28 @@ def test_input_features_are_the_networks_inputs_and_their_maps_are_sent() -> Non
     assert options()["features"] == ["x1", "x2", "x1_sq", "x2_sq", "x1_x2", "sin_x1", "sin_x2"]
     with pytest.raises(PlaygroundError, match=r"^features: at least one is needed"):
         session.reset({"features": []})
+
+
+def test_one_step_has_a_bounded_amount_of_work(monkeypatch) -> None:
+    # a step holds the server: 100,000 epochs of 6 x 32 units on 5,000 samples took hours
+    session = Playground({"dataset": "circle", "n": 5_000, "hidden": [32] * 6})
+    weights = sum(p.data.size for p in session.model.parameters())
+    most = int(playground.MAX_STEP_WORK // (5_000 * weights))
+    with pytest.raises(PlaygroundError) as err:
+        session.step(most + 1)
+    assert str(err.value) == (
+        f"epochs: {most + 1:,} epochs of this network on 5,000 samples are too much for one "
+        f"step; at most {most:,} here (train in smaller steps)"
+    )
+    # the lab's model on XOR (21 samples) may take the whole 100,000 in one step
+    lab = sum(p.data.size for p in Playground().model.parameters())
+    assert playground.MAX_STEP_WORK // (21 * lab) >= playground.MAX_STEP_EPOCHS
+    monkeypatch.setattr(playground, "MAX_STEP_WORK", 5_000 * weights * 2)
+    assert session.step(2)["epoch"] == 2  # exactly at the bound: trained
+
+
+def test_a_noise_that_overflows_the_data_is_refused_at_reset() -> None:
+    session = Playground({"dataset": "moons", "n": 40})
+    with pytest.raises(PlaygroundError, match=r"^noise: 1e\+308 puts samples at infinity"):
+        session.reset({"dataset": "moons", "noise": 1e308})
+    assert session.cfg.noise == 0.1 and session.step(1)["epoch"] == 1

@@ -172,3 +172,97 @@ def test_page_is_shipped_with_the_package() -> None:
     pyproject = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
     shipped = pyproject["tool"]["setuptools"]["package-data"]["proplab"]
     assert playground_server.PAGE in shipped
+
+
+def _raw(srv: PlaygroundServer, payloads: list[bytes]) -> list[tuple[int, bytes]]:
+    """Send raw HTTP requests on one socket; ``(status, body)`` of each answer read."""
+    answers = []
+    with (
+        socket.create_connection(srv.server_address[:2], timeout=10) as sock,
+        sock.makefile("rb") as reader,
+    ):
+        for payload in payloads:
+            try:
+                sock.sendall(payload)
+                first = reader.readline()
+            except (ConnectionResetError, BrokenPipeError):
+                break
+            if not first:  # the server closed the connection
+                break
+            status = int(first.split()[1])
+            length = 0
+            while (line := reader.readline()) not in (b"\r\n", b""):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            answers.append((status, reader.read(length)))
+    return answers
+
+
+def _post(path: str, body: bytes, headers: str = "") -> bytes:
+    return (
+        f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {len(body)}\r\n{headers}\r\n"
+    ).encode() + body
+
+
+def test_a_json_null_body_is_answered(server) -> None:
+    # None also meant "already answered": the server sent nothing and the client hung
+    status, _, body = request(server, "POST", "/api/reset", raw=b"null")
+    assert status == 400 and body["error"] == "settings: must be an object of settings, got None"
+    status, _, body = request(server, "POST", "/api/step", raw=b"null")
+    assert status == 400 and body["error"] == 'request body: must be {"epochs": N}, got None'
+
+
+def test_an_unknown_action_leaves_the_connection_usable_or_closes_it(server) -> None:
+    # its body was left unread and taken for the next request's first line
+    answers = _raw(server, [_post("/api/trian", b'{"epochs": 5}'), _post("/api/step", b"{}")])
+    assert answers[0][0] == 404
+    # closed after the 404 (the second request got no answer, rather than an HTML 400)
+    assert len(answers) == 1
+    assert server.playground.epoch == 0
+
+
+def test_a_chunked_body_is_refused_not_taken_for_an_empty_one(server) -> None:
+    request(server, "POST", "/api/reset", {"dataset": "circle", "n": 30})
+    chunked = (
+        b"POST /api/reset HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b'11\r\n{"dataset":"xor"}\r\n0\r\n\r\n'
+    )
+    (status, body), *_ = _raw(server, [chunked])
+    assert status == 411
+    assert json.loads(body)["error"] == (
+        "request body: send it with a Content-Length (chunks are not read)"
+    )
+    assert server.playground.cfg.dataset == "circle"  # not reset to the defaults
+
+
+@pytest.mark.parametrize(("length", "shown"), [("-5", "'-5'"), ("abc", "'abc'")])
+def test_a_bad_content_length_is_a_bad_request(server, length, shown) -> None:
+    payload = f"POST /api/step HTTP/1.1\r\nHost: x\r\nContent-Length: {length}\r\n\r\n".encode()
+    (status, body), *_ = _raw(server, [payload])
+    assert status == 400
+    assert json.loads(body)["error"] == f"Content-Length: not a byte count ({shown})"
+
+
+def test_a_post_from_another_sites_page_is_refused(server) -> None:
+    host = "{}:{}".format(*server.server_address[:2])
+    other = _post("/api/step", b'{"epochs": 5}', "Origin: https://example.com\r\n")
+    (status, body), *_ = _raw(server, [other.replace(b"Host: x", f"Host: {host}".encode())])
+    assert status == 403
+    assert (
+        json.loads(body)["error"]
+        == "request from another site's page (https://example.com) refused"
+    )
+    own = _post("/api/step", b'{"epochs": 5}', f"Origin: http://{host}\r\n")
+    (status, _), *_ = _raw(server, [own.replace(b"Host: x", f"Host: {host}".encode())])
+    assert status == 200 and server.playground.epoch == 5
+
+
+def test_a_bug_in_the_playground_is_answered_with_its_message(server, monkeypatch, capsys) -> None:
+    def broken(self, epochs):
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(type(server.playground), "step", broken)
+    status, _, body = request(server, "POST", "/api/step", {"epochs": 1})
+    assert status == 500
+    assert body["error"] == "the playground failed: ZeroDivisionError: division by zero"
+    assert "ZeroDivisionError" in capsys.readouterr().err  # the traceback, for a bug report

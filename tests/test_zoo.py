@@ -187,3 +187,22 @@ def test_spiral_arms_start_at_their_inner_radius_and_noise_must_be_finite():
     for bad in (np.inf, np.nan, -0.1):
         with pytest.raises(ValueError, match="moons: noise must be a finite number >= 0"):
             moons(20, noise=bad)
+
+
+def test_a_finite_noise_that_overflows_the_samples_is_refused(capsys, tmp_path) -> None:
+    # noise 1e308 passed the finite check, then put samples at -inf: a warning, and a
+    # traceback from fit ("training data must be finite numbers") after the folder was made
+    from proplab.cli import main
+
+    with pytest.raises(
+        ValueError, match=r"^1e\+308 puts samples at infinity; use a smaller noise$"
+    ):
+        moons(20, noise=1e308, rng=0)
+    out = tmp_path / "run"
+    assert main(["train", "--dataset", "moons", "--noise", "1e308", "--out", str(out)]) == 2
+    assert not out.exists()
+    assert capsys.readouterr().err.strip() == (
+        "proplab train: error: argument --noise: 1e+308 puts samples at infinity; use a "
+        "smaller noise"
+    )
+    assert np.isfinite(moons(20, noise=1e200, rng=0)[0]).all()  # huge, still a number

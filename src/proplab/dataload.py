@@ -83,8 +83,9 @@ def load_named(cfg: RunConfig) -> tuple[np.ndarray, np.ndarray] | None:
         check_generated_size(cfg)
         try:
             return ZOO[key](cfg.n, cfg.noise, data_rng(cfg))
-        except ValueError as exc:  # the zoo draws one sample per class at least: n >= 2
-            raise ConfigError(f"n: {exc}") from None
+        except ValueError as exc:  # one sample per class at least (n >= 2), finite noise
+            field = "noise" if "infinity" in str(exc) else "n"
+            raise ConfigError(f"{field}: {exc}") from None
         except MemoryError:
             raise ConfigError(too_many_samples(cfg.n)) from None
     if name.lower() == DIGITS:

@@ -62,6 +62,8 @@ DATASET_NAMES = (*DATASETS, *ZOO)  # the two-feature, two-class datasets
 GRID = 64  # the decision boundary's grid: GRID x GRID points
 UNIT_GRID = 20  # each hidden unit's map: UNIT_GRID x UNIT_GRID points
 MAX_STEP_EPOCHS = 100_000
+# samples x weights x epochs of one step (~10 s at most on a small machine)
+MAX_STEP_WORK = 3e10
 MAX_LAYERS = 6  # what a page can draw as a network
 MAX_WIDTH = 32
 MAX_SAMPLES = 5_000
@@ -169,6 +171,14 @@ class Playground:
             raise PlaygroundError(f"epochs: must be from 1 to {MAX_STEP_EPOCHS:,}, got {epochs:,}")
         if self.stopped:
             raise PlaygroundError(f"{self.stopped}; reset to train again")
+        # one step holds the server: bound its work (multiply-adds, roughly), not only epochs
+        per_epoch = self.x.shape[0] * sum(p.data.size for p in self.model.parameters())
+        most = max(1, int(MAX_STEP_WORK // per_epoch))
+        if epochs > most:
+            raise PlaygroundError(
+                f"epochs: {epochs:,} epochs of this network on {self.x.shape[0]:,} samples are "
+                f"too much for one step; at most {most:,} here (train in smaller steps)"
+            )
         history = fit(
             self.model,
             self.loss_fn,

@@ -5,7 +5,9 @@ with the package, self-contained: no download at run time) asks the server for
 steps of training and draws what :class:`proplab.playground.Playground` returns.
 
 API (JSON in and out; an error is ``{"error": message}`` with status 400, or
-404 for an unknown path, 413 for a body over :data:`MAX_BODY` bytes):
+403 for a POST from another site's page (its ``Origin``), 404 for an unknown path,
+411 for a chunked body, 413 for a body over :data:`MAX_BODY` bytes, 500 for a
+bug):
 
 - ``GET /``: the page.
 - ``GET /api/options``: :func:`proplab.playground.options`.
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import json
 import threading
+import traceback
 from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -32,6 +35,7 @@ from typing import Any
 from proplab.playground import Playground, PlaygroundError, options
 
 MAX_BODY = 64 * 1024  # a settings object is well under 1 kB
+_ANSWERED = object()  # _body's "already answered with an error" (JSON null is None)
 PAGE = "playground.html"
 
 
@@ -81,32 +85,59 @@ class _Handler(BaseHTTPRequestHandler):
             "/api/step": lambda playground, body: playground.step(_epochs(body)),
         }
         action = actions.get(path)
+        origin = self.headers.get("Origin")
+        if origin is not None and origin != f"http://{self.headers.get('Host')}":
+            # a page of another site open in the same browser may post here too
+            self.close_connection = True  # its body stays unread
+            self._json(
+                HTTPStatus.FORBIDDEN,
+                {"error": f"request from another site's page ({origin}) refused"},
+            )
+            return
         if action is None:
+            self.close_connection = True  # its body stays unread
             self._json(HTTPStatus.NOT_FOUND, {"error": f"no such action: {path}"})
             return
         body = self._body()
-        if body is not None:
+        if body is not _ANSWERED:
             self._locked(lambda playground: action(playground, body))
 
     def _body(self) -> Any:
-        """The request's JSON body, or None after answering a bad one with an error."""
+        """The request's JSON body (an empty one is ``{}``), or :data:`_ANSWERED` after
+        answering a bad one with an error (and closing the connection where its bytes
+        were left unread)."""
+        if self.headers.get("Transfer-Encoding"):
+            self.close_connection = True
+            self._json(
+                HTTPStatus.LENGTH_REQUIRED,
+                {"error": "request body: send it with a Content-Length (chunks are not read)"},
+            )
+            return _ANSWERED
+        raw_length = self.headers.get("Content-Length") or "0"
         try:
-            length = int(self.headers.get("Content-Length") or 0)
+            length = int(raw_length)
+            if length < 0:
+                raise ValueError
         except ValueError:
-            length = -1
-        if not 0 <= length <= MAX_BODY:
+            self.close_connection = True
+            self._json(
+                HTTPStatus.BAD_REQUEST,
+                {"error": f"Content-Length: not a byte count ({raw_length!r})"},
+            )
+            return _ANSWERED
+        if length > MAX_BODY:
             self.close_connection = True  # the unread body would be taken for the next request
             self._json(
                 HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
                 {"error": f"request body: {length:,} bytes; at most {MAX_BODY:,} are accepted"},
             )
-            return None
+            return _ANSWERED
         raw = self.rfile.read(length) if length else b"{}"
         try:
             return json.loads(raw)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             self._json(HTTPStatus.BAD_REQUEST, {"error": f"request body: not JSON ({exc})"})
-            return None
+            return _ANSWERED
 
     def _locked(self, action: Callable[[Playground], Any]) -> None:
         with self.server.lock:
@@ -114,6 +145,13 @@ class _Handler(BaseHTTPRequestHandler):
                 result = action(self.server.playground)
             except PlaygroundError as exc:
                 self._json(HTTPStatus.BAD_REQUEST, {"error": str(exc)})
+                return
+            except Exception as exc:  # a bug: the page still gets an answer to show
+                traceback.print_exc()
+                self._json(
+                    HTTPStatus.INTERNAL_SERVER_ERROR,
+                    {"error": f"the playground failed: {type(exc).__name__}: {exc}"},
+                )
                 return
         self._json(HTTPStatus.OK, result)
 

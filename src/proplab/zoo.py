@@ -60,7 +60,10 @@ def _finish(x0: np.ndarray, x1: np.ndarray, noise: float, rng: np.random.Generat
     y = np.concatenate([np.zeros(len(x0), np.int64), np.ones(len(x1), np.int64)])
     # drawn even for noise 0, so one seed gives the same clean points and order
     # at every noise level: only the noise changes
-    x = x + noise * rng.standard_normal(x.shape)
+    with np.errstate(over="ignore"):  # a noise near 1e308: refused just below
+        x = x + noise * rng.standard_normal(x.shape)
+    if not np.isfinite(x).all():
+        raise ValueError(f"{noise:g} puts samples at infinity; use a smaller noise")
     order = rng.permutation(len(x))
     return x[order], y[order].reshape(-1, 1)
 
