@@ -388,12 +388,35 @@ def test_a_backward_wrong_only_without_input_gradient_is_caught():
     result = gradcheck(model, np.random.default_rng(1).normal(size=(5, 3)))
     assert result.worst < 1e-8 and not result.ok
     assert result.problems == ["NoFlag.backward takes no need_input_grad argument"]
-    # as a model's first layer, model.backward(g) itself passes the flag to it: the same
-    # words as an error (it was Python's "takes 2 positional arguments but 3 were given")
+    # as a model's first layer: the same verdict (model.backward(g) passed the flag to it
+    # even when True, and gradcheck raised instead; a review)
     model = Sequential(NoFlag(), Tanh())
-    with pytest.raises(TypeError) as err:
-        gradcheck(model, np.random.default_rng(1).normal(size=(5, 3)))
-    assert str(err.value) == NO_FLAG_NOTE
+    result = gradcheck(model, np.random.default_rng(1).normal(size=(5, 3)))
+    assert result.worst < 1e-8 and not result.ok
+    assert result.problems == ["NoFlag.backward takes no need_input_grad argument"]
+    assert NO_FLAG_NOTE in result.notes
+
+
+def test_a_parameterless_first_layer_without_the_flag_is_no_problem():
+    # fit never passes it the flag (backprop stops at the first layer with parameters), so
+    # a model with one first trains, and model.backward(g) and gradcheck must not refuse it
+    from proplab import Linear, Sequential, Sigmoid
+
+    class Square(Module):
+        def forward(self, x):
+            self.x = x
+            return x * x
+
+        def backward(self, grad_out):  # no need_input_grad: it has no parameters
+            return 2 * self.x * grad_out
+
+    x = np.random.default_rng(1).normal(size=(5, 2))
+    y = (x[:, :1] > 0) * 1.0
+    model = Sequential(Square(), Linear(2, 1, rng=np.random.default_rng(0)), Sigmoid())
+    result = gradcheck(model, x)
+    assert result.ok and not result.problems, str(result)
+    history = fit(model, MSELoss(), SGD(model.parameters(), lr=0.1), x, y, 3)
+    assert history.epochs_run == 3
 
 
 def test_saturated_outputs_are_not_compared_and_told_apart_from_a_wrong_backward():

@@ -612,9 +612,12 @@ class Sequential(Module):
             for layer in layers[:first:-1]:
                 grad_out = layer.backward(grad_out)
             layer = layers[first]
-            grad_in = layer.backward(grad_out, need_input_grad)
+            # the flag only when False: a parameterless layer of the user's may not take it
+            grad_in = (
+                layer.backward(grad_out) if need_input_grad else layer.backward(grad_out, False)
+            )
         except Exception as exc:  # a layer of the user's own went wrong: say which
-            flagged = layer is layers[first]
+            flagged = layer is layers[first] and not need_input_grad
             failure = _backward_failure(layers, layer, grad_out, exc, flagged)
             if failure is None:
                 raise
