@@ -1583,3 +1583,30 @@ def test_the_seeds_line_counts_a_zoo_set_given_as_a_bundle(tmp_path):
     report.build_report(tmp_path, log=lambda m: None, jobs=1)
     md = (tmp_path / "report.md").read_text()
     assert "A seed draws the initial weights (and the points of moons and spiral small);" in md
+
+
+def test_the_gradients_line_names_a_dead_relu_output_not_kinks():
+    # every gradient exactly 0 (ReLU on the output, dead on these samples) was reported as
+    # "could not be compared (ReLU kinks)" (a review)
+    from types import SimpleNamespace
+
+    base = RunConfig(dataset="xor", activation="relu", output_activation="relu", hidden=[2], seed=3)
+    records = [SimpleNamespace(dataset="xor", config=base)]
+    line = report._gradients_line(base, records, "xor")
+    assert "could not be compared (every gradient exactly 0: a dead ReLU output)" in line
+    assert "ReLU kinks" not in line
+
+
+def test_a_one_layer_network_gets_no_gradcheck_command_that_builds_two():
+    # `--hidden 2` builds 2-2-2-1: the report pointed at a command checking another network
+    from types import SimpleNamespace
+
+    base = RunConfig(dataset="xor", hidden=[2], activation="tanh")
+    line = report._gradients_line(base, [SimpleNamespace(dataset="xor", config=base)], "xor")
+    assert line.endswith(
+        "; `proplab.gradcheck` on the model prints them one by one (no `proplab gradcheck` "
+        "command builds one hidden layer: its `--hidden H` means two)."
+    )
+    two = base.replace(hidden=[2, 2])
+    line = report._gradients_line(two, [SimpleNamespace(dataset="xor", config=two)], "xor")
+    assert "`proplab gradcheck --dataset xor --hidden 2 2 --activation tanh` prints" in line

@@ -217,23 +217,38 @@ def _gradients_line(base: RunConfig, records: list[aggregate.RunRecord], dataset
         worst = check.worst_relative
         bound = 10.0 ** math.ceil(math.log10(worst)) if worst > 0 else 0.0
         compared = f"all {checked}"
-        if check.uncompared:  # every nudge of them crossed a ReLU kink on these samples
+        if check.uncompared:  # ReLU kinks, gradients all exactly 0, or below round-off
             compared = (
                 f"{len(check.rows) - len(check.uncompared)} of the {checked}; "
-                f"{len(check.uncompared)} could not be compared (ReLU kinks)"
+                f"{len(check.uncompared)} could not be compared ({_uncompared_causes(check)})"
             )
         return (
             f"**Gradients**: the base model's backward passes match central differences "
             f"(float64, {where}): relative error below {bound:.0e} in {compared}; "
-            f"`{_gradcheck_command(cfg)}` prints them one by one."
+            f"{_gradcheck_hint(cfg, 'prints them one by one')}."
         )
     first = check.failed[0]
     return (
         f"**Gradients**: FAILED: {len(check.failed)} of the {checked} differ from central "
         f"differences (float64, {where}) by more than {check.tolerance:g}, first "
-        f"{first.module} {first.array} ({first.shown:.1e}); `{_gradcheck_command(cfg)}` shows where. "
+        f"{first.module} {first.array} ({first.shown:.1e}); {_gradcheck_hint(cfg, 'shows where')}. "
         "A wrong backward pass makes these results something other than gradient descent."
     )
+
+
+# what gradcheck's notes say when it leaves arrays out, and how the report says it
+_UNCOMPARED_CAUSES = (
+    ("across its kink", "ReLU kinks"),
+    ("every gradient is exactly 0", "every gradient exactly 0: a dead ReLU output"),
+    ("below the central differences' own round-off", "gradients below round-off: saturated units"),
+)
+
+
+def _uncompared_causes(check: Any) -> str:
+    """Why ``check`` left arrays out, as gradcheck's notes say it."""
+    text = " ".join(check.notes)
+    causes = [said for found, said in _UNCOMPARED_CAUSES if found in text]
+    return "; ".join(causes) or "see the check's notes"
 
 
 # the options of proplab gradcheck, as RunConfig fields
@@ -242,6 +257,17 @@ _GRADCHECK_FIELDS = (
     "output_activation",
     "bias", "init", "loss", "seed", "filters", "kernel_size", "stride", "padding",
 )  # fmt: skip
+
+
+def _gradcheck_hint(cfg: RunConfig, does: str) -> str:
+    """ "`proplab gradcheck ...` <does>", or why no command line builds ``cfg``'s network."""
+    if isinstance(cfg.hidden, list) and len(cfg.hidden) == 1:
+        # the CLI reads one --hidden H as the lab's two layers (H, H)
+        return (
+            f"`proplab.gradcheck` on the model {does} (no `proplab gradcheck` command builds "
+            "one hidden layer: its `--hidden H` means two)"
+        )
+    return f"`{_gradcheck_command(cfg)}` {does}"
 
 
 def _gradcheck_command(cfg: RunConfig) -> str:
