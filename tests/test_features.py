@@ -217,3 +217,17 @@ seed = [0, 1, 2]
     product = [a for n, a in final.items() if "x1_x2" in n]
     plain = [a for n, a in final.items() if "x1_x2" not in n]
     assert min(product) > max(plain)
+
+
+def test_a_features_axis_is_labelled_by_canonical_names() -> None:
+    # "x1-x2-x1*x2" read as a subtraction, in the file's spelling (a review)
+    from proplab.sweep import parse_spec
+
+    text = """
+[base]
+dataset = "xor-quadrants"
+[vary]
+features = [["x1", "x2"], ["x1", "x2", "x1*x2"], ["sin(x1)", "x2"]]
+"""
+    (axis,) = parse_spec(text, "f.toml").experiments[0].axes
+    assert [s.label for s in axis.settings] == ["x1, x2", "x1, x2, x1_x2", "sin_x1, x2"]

@@ -12,6 +12,7 @@ from proplab import threads
 @pytest.fixture(autouse=True)
 def _restore_blas_threads():
     """The limit is process-wide: put BLAS back as it was for the tests that follow."""
+    threads._WARNED.clear()
     yield
     if threads._LIMITER is not None:
         threads._LIMITER.restore_original_limits()
@@ -107,3 +108,31 @@ def _recording(seen: list, fit):
         return fit(*args, **kwargs)
 
     return recorded
+
+
+def test_a_bad_value_is_warned_about_once_per_process(monkeypatch, capsys):
+    # run_one and every stack read it again: a 500-run sweep printed 501 warnings
+    monkeypatch.setenv("PROPLAB_BLAS_THREADS", "two")
+    assert [threads.blas_thread_limit() for _ in range(3)] == [1, 1, 1]
+    assert capsys.readouterr().err.count("PROPLAB_BLAS_THREADS='two' is not a thread count") == 1
+    monkeypatch.setenv("PROPLAB_BLAS_THREADS", "three")  # another typo is told too
+    threads.blas_thread_limit()
+    assert "PROPLAB_BLAS_THREADS='three'" in capsys.readouterr().err
+
+
+def test_a_stack_trained_from_python_uses_the_clis_blas_threads(tmp_path, monkeypatch):
+    pytest.importorskip("threadpoolctl")
+    from proplab import stacking
+    from proplab.runio import read_json
+    from proplab.sweep import choose_runner, parse_spec, run_sweep
+
+    monkeypatch.setenv("PROPLAB_BLAS_THREADS", "")
+    before = _blas_counts()
+    seen: list[list[int]] = []
+    monkeypatch.setattr(stacking, "fit", _recording(seen, stacking.fit))
+    text = "[base]\nepochs = 3\n[vary]\nseed = [0, 1]\n"
+    run_sweep(parse_spec(text, "s.toml"), tmp_path, runner=choose_runner("auto"))
+    assert seen == [[1] * len(before)]  # one stack of the two seeds, at one thread
+    for run in (tmp_path / "runs").iterdir():
+        assert read_json(run / "config.json")["blas_threads"] == 1
+    assert _blas_counts() == before

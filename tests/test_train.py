@@ -686,3 +686,35 @@ def test_a_forward_returning_a_reused_buffer_gets_each_epochs_accuracy(view) -> 
     assert fresh.accuracy[0] == pytest.approx(11 / 21) and fresh.accuracy[-1] > 0.8
     assert reused.accuracy == fresh.accuracy
     np.testing.assert_allclose(reused.loss, fresh.loss, rtol=1e-12)  # the sigmoid rounds apart
+
+
+def test_a_loss_backward_without_return_is_named_whatever_the_model() -> None:
+    # one Linear (logistic regression) raised "'NoneType' object has no attribute 'ndim'"
+    class _ForgetfulMSE(MSELoss):
+        def backward(self):
+            super().backward()
+
+    x, y = np.ones((4, 2)), np.zeros((4, 1))
+    model = Linear(2, 1, rng=np.random.default_rng(0))
+    with pytest.raises(TypeError) as err:
+        fit(model, _ForgetfulMSE(), SGD(model.parameters(), lr=0.1), x, y, epochs=2)
+    assert str(err.value) == (
+        "_ForgetfulMSE.backward returned None (did you forget `return`?): a loss's backward "
+        "must return dL/dpred, a NumPy array of pred's shape"
+    )
+
+    # a user's callback failing with an AttributeError is raised as it is
+    def callback(epoch, history):
+        raise AttributeError("my callback")
+
+    with pytest.raises(AttributeError, match="my callback"):
+        fit(
+            model,
+            MSELoss(),
+            SGD(model.parameters(), lr=0.1),
+            x,
+            y,
+            2,
+            callback=callback,
+            callback_every=1,
+        )

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from proplab import dataload
-from proplab.config import MODELS, ConfigError, RunConfig
+from proplab.config import MODELS, MOMENTUM_OPTIMIZERS, ConfigError, RunConfig
 from proplab.data import LAB_DATASETS
 from proplab.features import FEATURES
 from proplab.registry import REGISTRIES
@@ -230,10 +230,6 @@ def _default_out(cfg: RunConfig) -> Path:
     from proplab.runio import short_folder_name
 
     return Path("runs") / "train" / short_folder_name(name)
-
-
-# the optimizers build_optimizer gives a momentum (proplab.config)
-MOMENTUM_OPTIMIZERS = ("sgd", "momentum", "rmsprop")
 
 
 # the flags only the convolutional model reads (RunConfig fields)

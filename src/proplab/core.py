@@ -444,15 +444,20 @@ def _unregistered_parameter(module: Module, registered: set[int]) -> str | None:
     return None
 
 
-def returned_no_array(who: str, got: object, shape: tuple[int, ...] | None = None) -> TypeError:
-    """The error for a backward that returned ``got``, not an array (``return`` forgotten)."""
+def returned_no_array(
+    who: str, got: object, shape: tuple[int, ...] | None = None, loss: bool = False
+) -> TypeError:
+    """The error for a backward that returned ``got``, not an array (``return`` forgotten);
+    ``loss``: a loss's backward, which returns dL/dpred."""
     what = "None" if got is None else f"a {type(got).__name__}"
     hint = " (did you forget `return`?)" if got is None else ""
     of = "" if shape is None else f" {shape}"
-    return TypeError(
-        f"{who}.backward returned {what}{hint}: it must return dL/dx, a NumPy array of its "
-        f"input's shape{of}"
+    must = (
+        f"a loss's backward must return dL/dpred, a NumPy array of pred's shape{of}"
+        if loss
+        else f"it must return dL/dx, a NumPy array of its input's shape{of}"
     )
+    return TypeError(f"{who}.backward returned {what}{hint}: {must}")
 
 
 class NoInputGradFlagError(TypeError):

@@ -196,7 +196,7 @@ def gradcheck(
         value = loss_value()
         analytic = target.backward()
         if not isinstance(analytic, np.ndarray):
-            raise _loss_returned_no_array(type(target).__name__, analytic, pred.shape)
+            raise returned_no_array(type(target).__name__, analytic, pred.shape, loss=True)
         if analytic.shape != pred.shape:
             result.notes.append(_loss_shape_note(type(target).__name__, analytic, pred, tgt))
         numeric, valid, refused = _numeric_gradient_of_loss(loss_value, pred, eps)
@@ -702,16 +702,6 @@ def _note_unread_parameters(
             f"forward (self.{attribute}.data), not from an array kept in __init__, which "
             "is a copy (Parameter(array) copies it)"
         )
-
-
-def _loss_returned_no_array(who: str, got: object, shape: tuple[int, ...]) -> TypeError:
-    """As :func:`proplab.core.returned_no_array`, for a loss: its backward gives dL/dpred."""
-    what = "None" if got is None else f"a {type(got).__name__}"
-    hint = " (did you forget `return`?)" if got is None else ""
-    return TypeError(
-        f"{who}.backward returned {what}{hint}: a loss's backward must return dL/dpred, a "
-        f"NumPy array of pred's shape {shape}"
-    )
 
 
 def _loss_shape_note(who: str, grad: np.ndarray, pred: np.ndarray, target: np.ndarray) -> str:

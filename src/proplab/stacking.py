@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from proplab.config import RunConfig, build_loss, build_model
+from proplab.config import MOMENTUM_OPTIMIZERS, RunConfig, build_loss, build_model
 from proplab.core import Module
 from proplab.optim import Optimizer
 from proplab.per_replica import PerReplica, PerReplicaOptimizer
@@ -38,6 +38,7 @@ from proplab.stack_plan import (
     variant,
     write_cost,
 )
+from proplab.threads import blas_threads_for_a_run
 from proplab.train import History, fit
 
 
@@ -99,7 +100,7 @@ def build_stack_optimizer(cfgs: Sequence[RunConfig], params: list) -> Optimizer:
         "lr": _per_replica([c.lr for c in cfgs]),
         "weight_decay": _per_replica([c.weight_decay for c in cfgs]),
     }
-    if cfg.optimizer in ("sgd", "momentum", "rmsprop"):
+    if cfg.optimizer in MOMENTUM_OPTIMIZERS:
         kwargs["momentum"] = _per_replica([c.effective_momentum for c in cfgs])
     return resolve("optimizer", cfg.optimizer)(params, **kwargs)
 
@@ -207,7 +208,16 @@ def run_stack_unit(
     Returns ``(job name, outcome)`` per member. A Ctrl-C during training
     writes nothing (those runs were not finished) and re-raises.
     ``on_progress(fraction)`` hears how far training has got (see :func:`train_stack`).
+    Trains with the CLI's BLAS threads, as :func:`proplab.experiments.run_one` does (the
+    same bits from Python as from the command line), and records them in config.json.
     """
+    with blas_threads_for_a_run():
+        return _run_stack_unit(members, on_progress)
+
+
+def _run_stack_unit(
+    members: list, on_progress: Callable[[float], None] | None
+) -> list[tuple[str, dict]]:
     import time
 
     from proplab.experiments import finish_run, start_run_dir

@@ -306,7 +306,7 @@ def _setting(axis: str, value: Any, base: dict[str, Any], where: str) -> Setting
                 + did_you_mean(axis, CONFIG_FIELDS)
             )
         values = {axis: value}
-        label = _label_value(value)
+        label = _features_label(value) if axis == "features" else _label_value(value)
     _validated({**base, **values}, f"{where} = {_show(value)}")
     return Setting(str(label), values, named=isinstance(value, dict) and "label" in value)
 
@@ -502,6 +502,17 @@ def format_value(value: Any) -> str:
     if value is None:
         return "none"
     return str(value)
+
+
+def _features_label(value: Any) -> str:
+    """Input features as a setting's label: canonical names, comma-separated (``x1-x2``
+    read as a subtraction, and in the file's own spelling, ``x1*x2``)."""
+    from proplab.features import feature_names
+
+    try:
+        return ", ".join(feature_names(value))
+    except ValueError:  # refused with its own message when the setting is validated
+        return _label_value(value)
 
 
 def _label_value(value: Any) -> str:

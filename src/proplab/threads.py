@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from typing import Any
 
 _LIMITER: Any = None
+_WARNED: set[str] = set()  # the PROPLAB_BLAS_THREADS values already warned about
 
 
 def blas_thread_limit(default: int = 1) -> int:
@@ -30,7 +31,11 @@ def blas_thread_limit(default: int = 1) -> int:
         if limit < 0:
             raise ValueError
     except ValueError:
-        # a typo must not pass silently, nor stop a run over a speed setting
+        # a typo must not pass silently, nor stop a run over a speed setting; once per
+        # process (run_one and every stack read it again)
+        if raw in _WARNED:
+            return default
+        _WARNED.add(raw)
         print(
             f"proplab: warning: PROPLAB_BLAS_THREADS={raw!r} is not a thread count "
             f"(accepted: an integer >= 1, or 0 for BLAS's own default); using {default}",

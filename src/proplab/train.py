@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from proplab.activations import overflow_ignored
-from proplab.core import Module, check_int
+from proplab.core import Module, check_int, returned_no_array
 from proplab.losses import Loss, are_stacked_labels
 from proplab.optim import Optimizer
 
@@ -556,6 +556,12 @@ def _fit(
     except KeyboardInterrupt:
         history.stop_reason = "interrupted"
         history.message = f"interrupted after {len(losses)} epochs (Ctrl-C)"
+    except (AttributeError, TypeError) as exc:
+        # a loss's backward that forgot `return` hands the model None: name the loss
+        # (a Sequential names it too; one Linear raised "'NoneType' ... has no attribute")
+        if getattr(exc, "_proplab_noted", False) or loss_backward() is not None:
+            raise
+        raise returned_no_array(type(loss_fn).__name__, None, loss=True) from exc
     if deferred is not None:
         deferred.flush()
     # an epoch cut short by Ctrl-C may have left a partial record: keep complete ones
