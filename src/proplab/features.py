@@ -80,6 +80,11 @@ def feature_names(names: Sequence[str]) -> tuple[str, ...]:
     return tuple(canonical)
 
 
+def inputs_label(names: Sequence[str]) -> str:
+    """``"(x1, x2, x1_x2)"``: a network's input features where a width would stand."""
+    return f"({', '.join(names)})"
+
+
 class Features(Module):
     """Inputs ``(x1, x2)`` -> the chosen features, one column each.
 

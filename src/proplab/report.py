@@ -23,6 +23,7 @@ from proplab import aggregate
 from proplab.config import RunConfig
 from proplab.dataload import zoo_key
 from proplab.experiments import BOUNDARY_DURING_TRAINING, COMPARISON, LEARNING_CURVE
+from proplab.features import inputs_label
 from proplab.report_data import (
     MOVING,
     ExperimentView,
@@ -193,7 +194,7 @@ def _param_counts(base: RunConfig, n_in: int, n_out: int) -> tuple[int, int]:
 
 def _architecture(cfg: RunConfig, n_in: int | str, n_out: int | str) -> str:
     if cfg.features:  # the network's inputs are the features of (x1, x2)
-        n_in = f"{len(cfg.features)} input features ({', '.join(cfg.features)})"
+        n_in = f"{len(cfg.features)} input features {inputs_label(cfg.features)}"
     widths = " → ".join(str(w) for w in [n_in, *cfg.hidden_sizes, n_out])
     text = f"{widths} ({cfg.model.upper()}), {cfg.activation} after each hidden layer, "
     text += f"{cfg.output_activation} on the output"
