@@ -271,7 +271,7 @@ def test_help_exits_zero(capsys) -> None:
         (["--lr", "0"], "--lr: must be a finite number > 0, got 0.0"),
         (["--lr", "-1"], "--lr: must be a finite number > 0, got -1.0"),
         (["--lr", "nan"], "--lr: must be a finite number > 0, got nan"),
-        (["--hidden", "0"], "--hidden: must be a positive integer, got 0"),
+        (["--hidden", "0", "3"], "--hidden: must be a positive integer, got 0"),
         (["--hidden", "10", "-3"], "--hidden: must be a positive integer, got -3"),
         (["--epochs", "0"], "--epochs: must be a positive integer, got 0"),
         (["--lr", "fast"], "--lr: expected a number, got 'fast'"),

@@ -230,4 +230,28 @@ dataset = "xor-quadrants"
 features = [["x1", "x2"], ["x1", "x2", "x1*x2"], ["sin(x1)", "x2"]]
 """
     (axis,) = parse_spec(text, "f.toml").experiments[0].axes
-    assert [s.label for s in axis.settings] == ["x1, x2", "x1, x2, x1_x2", "sin_x1, x2"]
+    assert [s.label for s in axis.settings] == ["(x1, x2)", "(x1, x2, x1_x2)", "(sin_x1, x2)"]
+
+
+def test_no_hidden_layer_from_the_cli_and_in_the_report(tmp_path, capsys) -> None:
+    # --hidden 0: inputs straight to the output; x1², x2² make the circle separable
+    from types import SimpleNamespace
+
+    from proplab import report
+    from proplab.cli import main
+    from proplab.config import ConfigError, RunConfig
+    from proplab.runio import read_json
+
+    out = tmp_path / "run"
+    argv = ["--dataset", "circle", "--features", "x1_sq", "x2_sq", "--hidden", "0"]
+    assert main(["train", *argv, "--epochs", "300", "--out", str(out), "--quiet"]) == 0
+    assert read_json(out / "config.json")["config"]["hidden"] == []
+    assert read_json(out / "summary.json")["accuracy"] >= 0.95
+    capsys.readouterr()
+    assert main(["gradcheck", *argv]) == 0
+    assert capsys.readouterr().out.startswith("gradcheck: (x1_sq, x2_sq)-1 sigmoid")
+    with pytest.raises(ConfigError, match=r"\(\[\] for no hidden layer: inputs straight"):
+        RunConfig(hidden=0).validate()
+    base = RunConfig(dataset="circle", hidden=[], features=["x1_sq", "x2_sq"])
+    line = report._gradients_line(base, [SimpleNamespace(dataset="circle", config=base)], "circle")
+    assert "`proplab gradcheck --dataset circle --features x1_sq x2_sq --hidden 0` prints" in line

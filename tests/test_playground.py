@@ -201,7 +201,10 @@ def test_a_diverged_model_stops_and_is_sent_as_valid_json() -> None:
             r"hidden: the playground draws at most 6 hidden layers of at most 32 units, got \[40\]",
         ),
         ({"hidden": [2] * 7}, r"at most 6 hidden layers"),
-        ({"hidden": []}, r"hidden: must be a positive integer or a non-empty list"),
+        (
+            {"hidden": 0},
+            r"hidden: must be a positive integer \(two layers of it\) or a list of them \(\[\] for no hidden layer",
+        ),
         (
             {"n": 10**6, "dataset": "circle"},
             r"n: the playground takes at most 5,000 samples, got 1,000,000",
@@ -402,3 +405,61 @@ def test_a_noise_that_overflows_the_data_is_refused_at_reset() -> None:
     with pytest.raises(PlaygroundError, match=r"^noise: 1e\+308 puts samples at infinity"):
         session.reset({"dataset": "moons", "noise": 1e308})
     assert session.cfg.noise == 0.1 and session.step(1)["epoch"] == 1
+
+
+def test_no_hidden_layer_is_a_linear_model_on_the_features() -> None:
+    # TensorFlow Playground's lesson: x1², x2² make the circle linearly separable
+    settings = {"dataset": "circle", "n": 100, "hidden": [], "features": ["x1_sq", "x2_sq"]}
+    session = Playground(settings)
+    setup = strict_json(session.setup())
+    assert setup["widths"] == [2, 1] and setup["state"]["units"] == []
+    assert np.shape(setup["state"]["weights"]) == (1, 2, 1)
+    assert session.step(300)["accuracy"] >= 0.95
+    raw = Playground(settings | {"features": None})
+    assert raw.step(300)["accuracy"] <= 0.7  # a straight line through a circle
+
+
+def test_the_test_curve_is_kept_for_a_page_opened_later() -> None:
+    session = Playground({"dataset": "circle", "n": 40, "test_fraction": 0.25})
+    states = [session.step(e) for e in (5, 10, 20)]
+    assert [s["test_curve"] for s in states] == [
+        [[e, s["test_loss"]]] for e, s in zip((5, 15, 35), states, strict=True)
+    ]
+    assert session.setup()["state"]["test_curve"] == [s["test_curve"][0] for s in states]
+    # without a test set there is no test curve
+    assert Playground({"dataset": "xor"}).step(3)["test_curve"] == []
+
+
+def test_a_new_learning_rate_applies_without_starting_again() -> None:
+    session = Playground({"dataset": "xor", "lr": 0.1})
+    session.step(50)
+    weights = [p.data.copy() for p in session.model.parameters()]
+    setup = session.set_lr(0.5)
+    assert setup["settings"]["lr"] == 0.5 and setup["state"]["epoch"] == 50
+    for before, now in zip(weights, session.model.parameters(), strict=True):
+        np.testing.assert_array_equal(before, now.data)  # nothing retrained or reset
+    # the next step is plain SGD at the new rate: w -= 0.5 * grad
+    reference = Playground({"dataset": "xor", "lr": 0.1})
+    reference.step(50)
+    reference.optimizer.set_hyper("lr", 0.5)
+    reference.step(1)
+    session.step(1)
+    for mine, theirs in zip(session.model.parameters(), reference.model.parameters(), strict=True):
+        np.testing.assert_array_equal(mine.data, theirs.data)
+    assert session.epoch == 51 and len(session.setup()["state"]["curve"]) == 51
+    with pytest.raises(PlaygroundError, match=r"^lr: must be a finite number > 0, got -1"):
+        session.set_lr(-1)
+    assert session.cfg.lr == 0.5
+
+
+def test_small_batches_bound_a_step_by_its_updates() -> None:
+    # batches of 1 cost ~50 us of Python each: 1,000 epochs of 500 samples took 24 s
+    session = Playground({"dataset": "moons", "n": 500, "hidden": [8, 8], "batch_size": 1})
+    most = playground.MAX_STEP_UPDATES // 500
+    with pytest.raises(PlaygroundError) as err:
+        session.step(most + 1)
+    assert str(err.value) == (
+        f"epochs: {most + 1:,} epochs of this network on 500 samples in batches of 1 are too "
+        f"much for one step; at most {most:,} here (train in smaller steps)"
+    )
+    assert session.step(2)["epoch"] == 2

@@ -266,3 +266,17 @@ def test_a_bug_in_the_playground_is_answered_with_its_message(server, monkeypatc
     assert status == 500
     assert body["error"] == "the playground failed: ZeroDivisionError: division by zero"
     assert "ZeroDivisionError" in capsys.readouterr().err  # the traceback, for a bug report
+
+
+def test_a_new_learning_rate_over_http(server) -> None:
+    request(server, "POST", "/api/step", {"epochs": 4})
+    status, _, setup = request(server, "POST", "/api/lr", {"lr": 0.25})
+    assert status == 200 and setup["settings"]["lr"] == 0.25 and setup["state"]["epoch"] == 4
+    assert server.playground.optimizer.hyper["lr"] == 0.25
+    for body, message in (
+        ({"lr": 0}, "lr: must be a finite number > 0, got 0"),
+        ({"rate": 1}, 'must be {"lr": X}'),
+    ):
+        status, _, error = request(server, "POST", "/api/lr", body)
+        assert status == 400 and message in error["error"]
+    assert server.playground.cfg.lr == 0.25

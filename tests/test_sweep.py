@@ -231,7 +231,7 @@ def test_missing_file(tmp_path):
         ("[base]\nepochs = 2.5\n", ["[base]", "epochs: must be a positive integer, got 2.5"]),
         ('[base]\nlr = "fast"\n', ["[base]", "lr", "'fast'"]),
         ('[base]\nbias = [1, "x"]\n', ["[base]", "bias: must be true or false, got [1, 'x']"]),
-        ("[base]\nhidden = []\n", ["[base]", "hidden: must be a positive integer or a non-empty"]),
+        ("[base]\nhidden = 0\n", ["[base]", "hidden: must be a positive integer (two layers"]),
         (  # 71 PiB of weights: refused at once, named, no traceback
             "[base]\nhidden = 100000000\n",
             ["hidden: a network of widths [2, 100000000, 100000000, 1] has 10,000,000,300,000,000"],
@@ -240,7 +240,7 @@ def test_missing_file(tmp_path):
         ("[base]\nlabel = [2]\n", ["[base]", "label: must be a column name or index, got [2]"]),
         (
             '[base]\nhidden = "10"\n',
-            ["[base]", "hidden: must be a positive integer or a non-empty"],
+            ["[base]", "hidden: must be a positive integer or a list of them ([] for no hidden"],
         ),
         ("[vary]\nbias = [true, 0]\n", ["bias[1]", "bias: must be true or false, got 0"]),
         (

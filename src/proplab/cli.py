@@ -113,7 +113,7 @@ def _add_model_flags(p: argparse.ArgumentParser) -> None:
         type=_integer,
         nargs="+",
         metavar="H",
-        help=f"units per hidden layer: one value H for two layers (H, H), or one per layer (default {d.hidden})",
+        help=f"units per hidden layer: one value H for two layers (H, H), or one per layer; 0 for none (default {d.hidden})",
     )
     add(
         "--features",
@@ -175,7 +175,9 @@ def _add_training_flags(p: argparse.ArgumentParser) -> None:
 
 def _config_from(args: argparse.Namespace, **fixed: Any) -> RunConfig:
     values = {k: v for k, v in vars(args).items() if k in CONFIG_FIELDS and v is not None}
-    if isinstance(values.get("hidden"), list) and len(values["hidden"]) == 1:
+    if values.get("hidden") == [0]:  # --hidden 0: no hidden layer
+        values["hidden"] = []
+    elif isinstance(values.get("hidden"), list) and len(values["hidden"]) == 1:
         values["hidden"] = values["hidden"][0]
     values.update(fixed)
     # dataset-specific defaults (digits) for the flags not given; see proplab.dataload

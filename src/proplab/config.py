@@ -135,9 +135,15 @@ class RunConfig:
         _positive_number("lr", self.lr)
         _positive_int("epochs", self.epochs)
         _positive_int("n", self.n)
-        if not (_is_int(self.hidden) or (isinstance(self.hidden, list | tuple) and self.hidden)):
+        if not (_is_int(self.hidden) or isinstance(self.hidden, list | tuple)):
             raise ConfigError(
-                f"hidden: must be a positive integer or a non-empty list of them, got {self.hidden!r}"
+                f"hidden: must be a positive integer or a list of them ([] for no hidden "
+                f"layer), got {self.hidden!r}"
+            )
+        if _is_int(self.hidden) and self.hidden <= 0:
+            raise ConfigError(
+                f"hidden: must be a positive integer (two layers of it) or a list of them ([] "
+                f"for no hidden layer: inputs straight to the output), got {self.hidden!r}"
             )
         for width in self.hidden_sizes:
             _positive_int("hidden", width)

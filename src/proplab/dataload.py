@@ -36,7 +36,8 @@ DIGITS = "digits"
 DECISION_BOUNDARY = "decision_boundary.png"
 CONFUSION_MATRIX = "confusion_matrix.png"
 PREDICTIONS = "predictions.png"
-SPLIT_SEED = 0  # the held-out split is fixed: it never depends on --seed
+# which rows are held out never depends on --seed (a generated dataset's points do)
+SPLIT_SEED = 0
 
 # `proplab train --dataset digits` without other flags: a 64-64-64-10 ReLU MLP
 # on logits, softmax cross-entropy, Adam lr 2e-3 on shuffled mini-batches of

@@ -64,6 +64,7 @@ UNIT_GRID = 20  # each hidden unit's map: UNIT_GRID x UNIT_GRID points
 MAX_STEP_EPOCHS = 100_000
 # samples x weights x epochs of one step (~10 s at most on a small machine)
 MAX_STEP_WORK = 3e10
+MAX_STEP_UPDATES = 100_000  # parameter updates of one step (~5 s of Python at batch 1)
 MAX_LAYERS = 6  # what a page can draw as a network
 MAX_WIDTH = 32
 MAX_SAMPLES = 5_000
@@ -128,6 +129,7 @@ class Playground:
         self.rng = shuffle_rng(cfg)
         self.epoch = 0
         self.curve: list[list[float | None]] = []  # every step's curve, thinned as it grows
+        self.test_curve: list[list[float | None]] = []  # the test loss after each step
         self.stopped = ""  # why training cannot go on (a diverged model), in words
         inputs = np.concatenate(self._inputs())
         self.grid_u, self.grid_v = _grid_axes(inputs, GRID)
@@ -144,7 +146,8 @@ class Playground:
         canonical spelling), the layer widths, the data ``x`` ``(n, 2)`` and labels
         ``(n,)`` of 0/1 (training and test), the axes of the boundary's grid and of the
         units' grid, and :meth:`state` with the whole curve so far (thinned to at
-        most :data:`MAX_KEPT_CURVE` points), for a page opened on a trained session.
+        most :data:`MAX_KEPT_CURVE` points) and test curve, for a page opened on a trained
+        session.
         ``inputs`` names the network's inputs (``x1``, ``x2``, or the chosen features)
         and gives each one's values on the units' grid (flattened row by row)."""
         names = list(self.cfg.features or ("x1", "x2"))
@@ -157,7 +160,7 @@ class Playground:
             "test": None if self.x_test is None else _points_of(self.x_test, self.y_test),
             "grid": {"u": _floats(self.grid_u), "v": _floats(self.grid_v)},
             "unit_grid": {"u": _floats(self.unit_u), "v": _floats(self.unit_v)},
-            "state": self.state(list(self.curve)),
+            "state": self.state(list(self.curve), list(self.test_curve)),
         }
 
     def step(self, epochs: int) -> dict[str, Any]:
@@ -171,12 +174,17 @@ class Playground:
             raise PlaygroundError(f"epochs: must be from 1 to {MAX_STEP_EPOCHS:,}, got {epochs:,}")
         if self.stopped:
             raise PlaygroundError(f"{self.stopped}; reset to train again")
-        # one step holds the server: bound its work (multiply-adds, roughly), not only epochs
-        per_epoch = self.x.shape[0] * sum(p.data.size for p in self.model.parameters())
-        most = max(1, int(MAX_STEP_WORK // per_epoch))
+        # one step holds the server: bound its arithmetic (samples x weights) and its
+        # updates (each costs ~50 us of Python however small: batches of 1 add up)
+        n = self.x.shape[0]
+        batch = self.cfg.batch_size
+        updates = 1 if batch is None else -(-n // batch)
+        per_epoch = n * sum(p.data.size for p in self.model.parameters())
+        most = max(1, min(int(MAX_STEP_WORK // per_epoch), MAX_STEP_UPDATES // updates))
         if epochs > most:
+            batches = "" if batch is None else f" in batches of {batch:,}"
             raise PlaygroundError(
-                f"epochs: {epochs:,} epochs of this network on {self.x.shape[0]:,} samples are "
+                f"epochs: {epochs:,} epochs of this network on {n:,} samples{batches} are "
                 f"too much for one step; at most {most:,} here (train in smaller steps)"
             )
         history = fit(
@@ -197,15 +205,34 @@ class Playground:
             why = history.message.partition(": ")[2]
             self.stopped = f"training diverged at epoch {self.epoch:,}: {why}"
         curve = _thinned([first + e for e in history.epoch], history.loss)
-        self.curve.extend(curve)
-        if len(self.curve) > MAX_KEPT_CURVE:  # every other point, the last kept
-            self.curve = self.curve[(len(self.curve) - 1) % 2 :: 2]
-        return self.state(curve)
+        self.curve = _kept(self.curve + curve)
+        state = self.state(curve, [])
+        if self.x_test is not None:  # one test loss per step, after it
+            state["test_curve"] = [[self.epoch, state["test_loss"]]]
+            self.test_curve = _kept(self.test_curve + state["test_curve"])
+        return state
 
-    def state(self, curve: list[list[float | None]]) -> dict[str, Any]:
+    def set_lr(self, lr: float) -> dict[str, Any]:
+        """Change the learning rate without starting again (the optimizer keeps its state,
+        the model its weights); return :meth:`setup`. From here on the session is no
+        longer one run of its settings."""
+        try:
+            cfg = self.cfg.replace(lr=lr).validate()
+        except ConfigError as exc:
+            raise PlaygroundError(str(exc)) from None
+        self.optimizer.set_hyper("lr", cfg.lr)
+        self.cfg = cfg
+        return self.setup()
+
+    def state(
+        self,
+        curve: list[list[float | None]],
+        test_curve: list[list[float | None]] | None = None,
+    ) -> dict[str, Any]:
         """The model now: ``epoch`` (epochs trained), ``curve`` (``[epoch, loss]`` pairs
         of the last step, the loss measured before that epoch's update; ``None`` for a
-        non-finite loss), training and test ``loss`` and ``accuracy`` (test ones None
+        non-finite loss), ``test_curve`` (``[epoch, test loss]`` pairs, one per step),
+        training and test ``loss`` and ``accuracy`` (test ones None
         without a test set), ``boundary`` (P(class 1) at the grid's points, row ``j`` at
         ``v[j]``: ``GRID`` rows of ``GRID``), ``units`` (per hidden layer, per unit, its
         output on a ``UNIT_GRID`` x ``UNIT_GRID`` grid, flattened row by row),
@@ -219,6 +246,7 @@ class Playground:
         return {
             "epoch": self.epoch,
             "curve": curve,
+            "test_curve": test_curve or [],
             "loss": loss,
             "accuracy": acc,
             "test_loss": test_loss,
@@ -255,7 +283,7 @@ def _config(settings: Mapping[str, Any]) -> RunConfig:
             f"(got {cfg.dataset!r})" + did_you_mean(name, DATASET_NAMES)
         )
     widths = cfg.hidden_sizes
-    if len(widths) > MAX_LAYERS or max(widths) > MAX_WIDTH:
+    if len(widths) > MAX_LAYERS or max(widths, default=0) > MAX_WIDTH:
         raise PlaygroundError(
             f"hidden: the playground draws at most {MAX_LAYERS} hidden layers of at most "
             f"{MAX_WIDTH} units, got {cfg.hidden!r}"
@@ -316,6 +344,12 @@ def _points_of(x: np.ndarray, y: np.ndarray) -> dict[str, Any]:
     labels = np.asarray(y)
     labels = labels.argmax(axis=-1) if labels.ndim == 2 and labels.shape[-1] > 1 else labels
     return {"x": _floats(x), "y": [int(v) for v in np.asarray(labels).reshape(-1)]}
+
+
+def _kept(curve: list[list[float | None]]) -> list[list[float | None]]:
+    """``curve`` as a session keeps it: past :data:`MAX_KEPT_CURVE` points, every other
+    one, the last kept."""
+    return curve if len(curve) <= MAX_KEPT_CURVE else curve[(len(curve) - 1) % 2 :: 2]
 
 
 def _thinned(epochs: list[int], losses: list[Any]) -> list[list[float | None]]:

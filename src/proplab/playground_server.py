@@ -15,6 +15,8 @@ bug):
 - ``POST /api/reset`` with settings ``{"dataset": "circle", "hidden": [4, 2], ...}``:
   start again; returns the new setup.
 - ``POST /api/step`` with ``{"epochs": 50}``: train; returns the state.
+- ``POST /api/lr`` with ``{"lr": 0.1}``: a new learning rate, training goes on from
+  where it is; returns the setup.
 
 One session per server, shared by every page that opens it (a lock keeps
 requests one at a time): the server is meant for one person on this machine,
@@ -83,6 +85,7 @@ class _Handler(BaseHTTPRequestHandler):
         actions: dict[str, Callable[[Playground, Any], Any]] = {
             "/api/reset": lambda playground, body: playground.reset(body),
             "/api/step": lambda playground, body: playground.step(_epochs(body)),
+            "/api/lr": lambda playground, body: playground.set_lr(_lr(body)),
         }
         action = actions.get(path)
         origin = self.headers.get("Origin")
@@ -209,3 +212,9 @@ def serve(
             server.serve_forever()
         except KeyboardInterrupt:
             log("proplab playground: stopped")
+
+
+def _lr(body: Any) -> Any:
+    if not isinstance(body, dict) or "lr" not in body:
+        raise PlaygroundError(f'request body: must be {{"lr": X}}, got {body!r}')
+    return body["lr"]

@@ -292,7 +292,10 @@ def _gradcheck_command(cfg: RunConfig) -> str:
         if name == "bias":
             words.append("--no-bias" if not value else "")
             continue
-        shown = " ".join(map(str, value)) if isinstance(value, list) else format_value(value)
+        if value == []:  # no hidden layer
+            shown = "0"
+        else:
+            shown = " ".join(map(str, value)) if isinstance(value, list) else format_value(value)
         words.append(f"--{name.replace('_', '-')} {shown}")
     return " ".join(w for w in words if w)
 

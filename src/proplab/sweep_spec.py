@@ -498,19 +498,20 @@ def format_value(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:g}"
     if isinstance(value, list | tuple):
-        return "-".join(format_value(v) for v in value)
+        return "-".join(format_value(v) for v in value) if value else "none"  # no hidden layer
     if value is None:
         return "none"
     return str(value)
 
 
 def _features_label(value: Any) -> str:
-    """Input features as a setting's label: canonical names, comma-separated (``x1-x2``
-    read as a subtraction, and in the file's own spelling, ``x1*x2``)."""
-    from proplab.features import feature_names
+    """Input features as a setting's label: ``(x1, x2, x1_x2)``, canonical names in brackets
+    (``x1-x2`` read as a subtraction, in the file's own spelling ``x1*x2``, and bare commas
+    ran together in a list of settings)."""
+    from proplab.features import feature_names, inputs_label
 
     try:
-        return ", ".join(feature_names(value))
+        return inputs_label(feature_names(value))
     except ValueError:  # refused with its own message when the setting is validated
         return _label_value(value)
 
@@ -521,8 +522,8 @@ def _label_value(value: Any) -> str:
     ``[10]`` (one layer) is not ``10`` (two), and ``0.0010000001`` is not ``0.001``. Run
     names keep :func:`format_value`, so finished runs of existing sweeps keep their folders.
     """
-    if isinstance(value, list | tuple) and len(value) == 1:
-        return f"[{format_value(value[0])}]"
+    if isinstance(value, list | tuple) and len(value) <= 1:  # [10] is one layer, 10 two
+        return f"[{format_value(value[0]) if value else ''}]"
     if isinstance(value, float) and float(f"{value:g}") != value:
         return repr(value)
     return format_value(value)
