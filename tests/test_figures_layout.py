@@ -454,7 +454,7 @@ def test_five_inputs_say_which_two_are_drawn(tmp_path: Path):
     assert _inside(fig, fig.axes[1].xaxis.label.get_window_extent(_renderer(fig)))
     x, y = generate_xor_easy()
     fig = plots.comparison_figure(x, y, y, tmp_path / "xor.png")
-    assert fig.axes[0].get_xlabel() == "$x_0$"  # the lab's two inputs: nothing to say
+    assert fig.axes[0].get_xlabel() == "$x_1$"  # the lab's two inputs: nothing to say
 
 
 def test_every_class_border_is_drawn_with_the_same_weight(tmp_path: Path):

@@ -224,3 +224,12 @@ def test_the_off_scale_legend_entry_shares_the_row_of_the_others(tmp_path: Path)
     boxes = [t.get_window_extent() for t in texts]  # the figure was drawn to save it
     assert max(b.y0 for b in boxes) - min(b.y0 for b in boxes) < 5  # pixels: one row
     assert boxes[0].x1 < boxes[1].x0 and boxes[1].x1 < boxes[2].x0
+
+
+def test_inputs_are_numbered_from_one_as_features_name_them() -> None:
+    # the axes read x0, x1 while --features and the titles say x1, x2
+    from proplab.plots import _points_2d
+
+    assert _points_2d(np.zeros((3, 2)))[2:] == ("$x_1$", "$x_2$")
+    assert _points_2d(np.zeros((3, 64)))[2:] == ("$x_1$ (inputs 1 and 2 of 64 shown)", "$x_2$")
+    assert _points_2d(np.zeros((3, 1)))[2:] == ("sample", "$x_1$")

@@ -75,14 +75,16 @@ def _save(fig: Figure, path: str | os.PathLike[str], settle: bool | int = False)
 
 
 def _points_2d(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, str, str]:
-    """Two plotting coordinates per sample: the first two features, or (index, feature)."""
+    """Two plotting coordinates per sample: the first two features, or (index, feature).
+
+    Inputs are numbered from 1, as ``--features`` names them (x1, x2, x1_x2...)."""
     flat = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
     if flat.shape[1] > 2:  # say so: the classes may be told apart by the inputs not shown
-        note = f" (inputs 0 and 1 of {flat.shape[1]} shown)"
-        return flat[:, 0], flat[:, 1], "$x_0$" + note, "$x_1$"
+        note = f" (inputs 1 and 2 of {flat.shape[1]} shown)"
+        return flat[:, 0], flat[:, 1], "$x_1$" + note, "$x_2$"
     if flat.shape[1] == 2:
-        return flat[:, 0], flat[:, 1], "$x_0$", "$x_1$"
-    return np.arange(len(flat)), flat[:, 0], "sample", "$x_0$"
+        return flat[:, 0], flat[:, 1], "$x_1$", "$x_2$"
+    return np.arange(len(flat)), flat[:, 0], "sample", "$x_1$"
 
 
 def comparison_figure(

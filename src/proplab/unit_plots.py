@@ -97,7 +97,7 @@ def hidden_units(
     """Draw every hidden unit's activation over the input plane, one row per layer.
 
     Args:
-        grid_u, grid_v: ``(size_u,)`` and ``(size_v,)`` grid coordinates (inputs 0 and 1),
+        grid_u, grid_v: ``(size_u,)`` and ``(size_v,)`` grid coordinates (inputs x1 and x2),
             as :func:`proplab.sweep_plots.boundary_grid` makes them.
         layers: one array ``(size_v * size_u, H_l)`` per hidden layer, the activations at
             the grid's points in its order (``points[j * size_u + i] = (u[i], v[j])``).

@@ -9,7 +9,7 @@ default seed 0). Samples are shuffled. Returns ``x (n, 2)`` float64 and
 
 - ``circle``: class 1 on a circle of radius 0.5 inside class 0 on a circle of radius 1.
 - ``xor-quadrants``: uniform in [-1, 1]^2, at least 0.1 from both axes;
-  label 1 where x0 * x1 < 0 (the four-quadrant XOR; ``xor`` stays the lab's 21 points).
+  label 1 where x1 * x2 < 0 (the four-quadrant XOR; ``xor`` stays the lab's 21 points).
 - ``gauss``: two Gaussian blobs at (1, 1) (class 0) and (-1, -1) (class 1),
   standard deviation ``0.5 + noise`` (the spread *is* the noise here).
 - ``spiral``: two interleaved arms, one turn each, radius 0.2 -> 1 (arms 0.4 apart).
@@ -78,7 +78,7 @@ def circle(n: int = 200, noise: float = 0.1, rng: RngLike = None) -> Dataset:
 
 
 def xor_quadrants(n: int = 200, noise: float = 0.1, rng: RngLike = None) -> Dataset:
-    """Points in [-1, 1]^2 at least ``XOR_MARGIN`` from both axes; label 1 where x0 * x1 < 0."""
+    """Points in [-1, 1]^2 at least ``XOR_MARGIN`` from both axes; label 1 where x1 * x2 < 0."""
     n0, n1, gen = _setup("xor-quadrants", n, noise, rng)
 
     def quadrant_points(m: int, same_sign: bool) -> np.ndarray:

@@ -144,8 +144,8 @@ def decision_boundary(
             )
     ax.set_xlim(u[0], u[-1])
     ax.set_ylim(v[0], v[-1])
-    ax.set_xlabel("$x_0$")
-    ax.set_ylabel("$x_1$")
+    ax.set_xlabel("$x_1$")  # numbered as --features names them
+    ax.set_ylabel("$x_2$")
     if columns:  # beside the plot: inside, it hid the samples in its corner
         fig.legend(
             *ax.get_legend_handles_labels(),
