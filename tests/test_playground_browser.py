@@ -19,6 +19,7 @@ import re
 import subprocess
 import threading
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import test_report_browser
@@ -314,10 +315,287 @@ def test_input_features_are_checkboxes_that_reset_the_network(chromium, serve, t
     assert server.playground.cfg.features == ["x1", "x2", "x1_x2"]
     assert server.playground.model.parameters()[0].data.shape == (3, 10)
     assert text_of(dom, "net-caption").startswith("3 → 10 → 10 → 1 units")
-    # none checked: the server's message, the group marked, the three-input session kept
+    # none checked: the server's message, the group marked and put back to the features
+    # training now (the three-input session, kept)
     assert notes["none"]["error"].startswith(
         "features: at least one is needed (accepted: x1, x2, x1_sq, x2_sq, x1_x2, sin_x1, sin_x2)"
     )
-    assert notes["none"]["invalid"] is True and notes["none"]["checked"] == []
+    assert "your change to input features was not applied" in notes["none"]["error"]
+    assert notes["none"]["invalid"] is True
+    assert notes["none"]["checked"] == ["x1", "x2", "x1_x2"]
     assert notes["none"]["inputs"] == "3" and notes["none"]["epoch"] == "10"
     assert server.playground.epoch == 10 and server.playground.cfg.features == ["x1", "x2", "x1_x2"]
+
+
+# A user's actions as stages: each a JavaScript condition and what to do once it holds
+# (one stage at a time, polled every 50 ms). ``notes`` (shown in <pre id="notes"> after
+# each stage, with the stage reached) is for what the page showed on the way.
+STAGED = """
+var stage = 0, notes = {};
+var pre = document.createElement("pre");
+pre.id = "notes";
+document.body.appendChild(pre);
+function show() { notes.stage = stage; pre.textContent = JSON.stringify(notes); }
+function $$(id) { return document.getElementById(id); }
+function data(name) { return document.body.getAttribute("data-" + name); }
+function refused() { return !$$("error").hidden; }
+function error() { return refused() ? $$("error").textContent : ""; }
+function change(id, value) { var c = $$(id); c.value = value; c.dispatchEvent(new Event("change")); }
+var stages = [%s];
+var timer = setInterval(function () {
+  if (stage >= stages.length) { clearInterval(timer); return; }
+  if (stages[stage]()) { stage++; show(); }
+}, 50);
+show();
+"""
+
+
+def staged(*stages: tuple[str, str]) -> str:
+    """The script of :data:`STAGED` for ``(condition, action)`` pairs of JavaScript."""
+    return STAGED % ",".join(
+        f"function () {{ if (!({when})) return false; {then}; return true; }}"
+        for when, then in stages
+    )
+
+
+def notes_of(dom: str, stages: int) -> dict:
+    notes = json.loads(text_of(dom, "notes"))
+    assert notes["stage"] == stages, notes  # a page stuck on the way shows how far it got
+    return notes
+
+
+READY = 'data("ready") === "1"'
+PAUSED_AT = 'data("playing") === "0" && data("frames") === "{}"'
+
+
+def test_no_hidden_layer_from_the_url(chromium, serve, tmp_path):
+    # the classic lesson: circle on x1², x2² needs no hidden layer (inputs straight to P(1))
+    action = staged(
+        (
+            PAUSED_AT.format(3),
+            'notes.hidden = $$("f-hidden").value;'
+            ' notes.activation_off = $$("f-activation").disabled',
+        ),
+    )
+    server = serve(action=action)
+    query = "dataset=circle&features=x1_sq,x2_sq&hidden=0&autoplay=1&epochs=100&frames=3&probe=1"
+    dom, errors, stderr = load(chromium, f"{server.url}?{query}", tmp_path / "p")
+    assert errors == []
+    assert console_lines(stderr) == []
+    notes = notes_of(dom, 1)
+
+    session = server.playground
+    assert session.setup()["widths"] == [2, 1] and session.cfg.hidden_sizes == []
+    assert session.cfg.features == ["x1_sq", "x2_sq"] and session.epoch == 300
+    assert session.state([])["accuracy"] == 1.0
+    # drawn: two input maps, two weights (both negative: P(1) falls off with x1² and x2²)
+    weights = session.state([])["weights"]
+    assert len(weights) == 1 and weights[0][0][0] < -1 and weights[0][1][0] < -1
+    network = attrs_of(dom, 'canvas id="net"')
+    assert network["data-inputs"] == "2"
+    assert int(network["data-orange"]) > 1000  # the two (orange) weight lines and the maps
+    assert text_of(dom, "net-caption").startswith("2 → 1 units (no hidden layer)")
+    assert text_of(dom, "hidden-hint").startswith("e.g. 10, 10; 0 or empty for none")
+    # the field says 0 layers; the hidden activation, unused, is greyed out
+    assert notes["hidden"] == "0" and notes["activation_off"] is True
+
+
+def test_a_page_opened_on_a_trained_session_draws_its_whole_test_curve(chromium, serve, tmp_path):
+    settings = {"dataset": "circle", "n": 60, "test_fraction": 0.5, "hidden": [4]}
+    # one step: the one test loss is a dot (a one-point line would show nothing)
+    once = Playground(settings)
+    once.step(20)
+    dom, errors, _ = load(chromium, f"{serve(once).url}?probe=1", tmp_path / "p1")
+    assert errors == []
+    curve = attrs_of(dom, 'canvas id="loss-curve"')
+    assert curve["data-test-points"] == "1" and curve["data-train-points"] == "20"
+    assert int(curve["data-orange"]) > 10
+
+    # seven steps before the page opens, one Step after: every test loss drawn
+    trained = Playground(settings)
+    for _ in range(7):
+        trained.step(20)
+    assert len(trained.test_curve) == 7
+    action = staged(
+        (
+            READY,
+            'notes.opened = $$("loss-curve").getAttribute("data-test-points"); $$("step").click()',
+        ),
+    )
+    server = serve(trained, action=action)
+    dom, errors, stderr = load(chromium, f"{server.url}?epochs=20&probe=1", tmp_path / "p2")
+    assert errors == []
+    assert console_lines(stderr) == []
+    notes = notes_of(dom, 1)
+    assert notes["opened"] == "7"
+    curve = attrs_of(dom, 'canvas id="loss-curve"')
+    assert attrs_of(dom, "body")["data-epoch"] == "160" and trained.epoch == 160
+    assert curve["data-test-points"] == str(len(trained.test_curve)) == "8"
+    assert curve["data-train-points"] == str(len(trained.curve)) == "160"
+    assert int(curve["data-orange"]) > 200  # the dashed line and its dots
+
+
+def test_after_a_refused_setting_other_changes_apply(chromium, serve, tmp_path):
+    # as a user: type a layer too wide (refused), then pick tanh, then press Reset
+    action = staged(
+        (READY, 'change("f-hidden", "40")'),
+        (
+            "refused()",
+            'notes.refused = error(); notes.hidden = $$("f-hidden").value;'
+            ' change("f-activation", "tanh")',
+        ),
+        (
+            '!refused() && $$("epoch").textContent === "0"',
+            'notes.after = error(); notes.hidden_after = $$("f-hidden").value; $$("reset").click()',
+        ),
+    )
+    server = serve(action=action)
+    dom, errors, stderr = load(chromium, server.url, tmp_path / "p")
+    assert errors == []
+    assert console_lines(stderr) == []
+    notes = notes_of(dom, 3)
+    # the refusal names the value refused and the field changed; the field shows what trains
+    assert notes["refused"].startswith(
+        "hidden: the playground draws at most 6 hidden layers of at most 32 units, got [40]"
+    )
+    assert "your change to hidden layers was not applied" in notes["refused"]
+    assert notes["hidden"] == "10, 10"
+    # the activation then applies (with the layers training), and Reset restarts them
+    session = server.playground
+    assert session.cfg.activation == "tanh" and session.cfg.hidden_sizes == [10, 10]
+    assert notes["after"] == "" and notes["hidden_after"] == "10, 10"
+    assert text_of(dom, "error") == ""
+
+
+def test_the_learning_rate_changes_without_starting_again(chromium, serve, tmp_path):
+    # two frames of 10 epochs, then lr 0.3 (the link shows it once the server took it), Step
+    action = staged(
+        (PAUSED_AT.format(2), 'change("f-lr", "0.3")'),
+        ('$$("link-url").href.indexOf("lr=0.3") >= 0', '$$("step").click()'),
+        (
+            PAUSED_AT.format(3),
+            "notes.error = error();"
+            ' notes.points = $$("loss-curve").getAttribute("data-train-points")',
+        ),
+    )
+    server = serve(action=action)
+    dom, errors, stderr = load(
+        chromium, f"{server.url}?autoplay=1&epochs=10&frames=2", tmp_path / "p"
+    )
+    assert errors == []
+    assert console_lines(stderr) == []
+    notes = notes_of(dom, 3)
+    session = server.playground
+    # the same session trained on: 30 epochs in all, the whole curve on the page
+    assert session.epoch == 30 and text_of(dom, "epoch") == "30"
+    assert len(session.curve) == 30 and notes["points"] == "30"
+    assert session.cfg.lr == 0.3 and session.optimizer.lr == 0.3
+    assert session.setup()["settings"]["lr"] == 0.3
+    assert notes["error"] == ""
+    assert "0.3" in select_options(dom, "f-lr")
+
+
+def test_settings_from_the_url_reach_the_server_and_the_link_gives_them(chromium, serve, tmp_path):
+    given = {
+        "dataset": "moons",
+        "n": "120",
+        "noise": "0.2",
+        "test_fraction": "0.25",
+        "features": "x1,x2,x1_x2",
+        "hidden": "6,3",
+        "activation": "tanh",
+        "output_activation": "sigmoid",
+        "loss": "bce",
+        "optimizer": "momentum",
+        "lr": "0.5",
+        "weight_decay": "0.001",
+        "batch_size": "full",
+        "init": "he",
+        "bias": "0",
+        "seed": "3",
+    }
+    action = staged(
+        (
+            READY,
+            "notes.search = window.location.search; notes.error = error();"
+            ' notes.lr = $$("f-lr").value; notes.link = $$("link-url").href',
+        ),
+    )
+    server = serve(action=action)
+    query = "&".join(f"{k}={v}" for k, v in given.items()) + "&epochs=100"
+    dom, errors, stderr = load(chromium, f"{server.url}?{query}", tmp_path / "p")
+    assert errors == []
+    assert console_lines(stderr) == []
+    notes = notes_of(dom, 1)
+    assert notes["error"] == ""
+    assert server.playground.setup()["settings"] == {
+        "dataset": "moons",
+        "n": 120,
+        "noise": 0.2,
+        "test_fraction": 0.25,
+        "features": ["x1", "x2", "x1_x2"],
+        "hidden": [6, 3],
+        "activation": "tanh",
+        "output_activation": "sigmoid",
+        "loss": "bce",
+        "optimizer": "momentum",
+        "lr": 0.5,
+        "momentum": 0.9,  # momentum's own default: the URL gave none
+        "weight_decay": 0.001,
+        "batch_size": None,
+        "init": "he",
+        "bias": False,
+        "seed": 3,
+    }
+    assert server.playground.setup()["widths"] == [3, 6, 3, 1]
+    # moons drawn with equal scales on x1 and x2: the plot (the canvas less its margins of
+    # 44 + 10 and 8 + 38 px) as wide, over as high, as the grid's spans (about 3.5 by 2.1)
+    grid = server.playground.setup()["grid"]
+    du, dv = (grid[a][-1] - grid[a][0] for a in ("u", "v"))
+    boundary = attrs_of(dom, 'canvas id="boundary"')
+    drawn = (int(boundary["width"]) - 54) / (int(boundary["height"]) - 46)
+    assert drawn == pytest.approx(du / dv, rel=0.02) and du / dv > 1.6
+    # 0.5, not among the page's choices, is offered and chosen
+    assert "0.5" in select_options(dom, "f-lr") and notes["lr"] == "0.5"
+    # the settings leave the address bar (a reload keeps the training); the page's own stay
+    assert notes["search"] == "?epochs=100"
+    # the link: the same settings (the defaults left out), the momentum said
+    link = urlsplit(notes["link"])
+    assert f"{link.scheme}://{link.netloc}/" == server.url
+    expected = {k: v for k, v in given.items() if k not in ("output_activation", "batch_size")}
+    assert dict(parse_qsl(link.query)) == {**expected, "momentum": "0.9", "epochs": "100"}
+
+
+def test_a_refused_link_says_why_and_the_session_stays(chromium, serve, tmp_path):
+    session = Playground({"dataset": "circle"})
+    session.step(10)
+    server = serve(session, action=staged((READY, "notes.search = window.location.search")))
+    dom, errors, stderr = load(chromium, f"{server.url}?dataset=moons&hiden=0", tmp_path / "p")
+    assert errors == []
+    assert console_lines(stderr) == []
+    notes = notes_of(dom, 1)
+    message = text_of(dom, "error")
+    assert message.startswith("settings: unknown setting 'hiden'")
+    assert "did you mean 'hidden'" in message and "the link's settings were not applied" in message
+    assert session.cfg.dataset == "circle" and session.epoch == 10
+    assert text_of(dom, "epoch") == "10"
+    assert notes["search"] == "?dataset=moons&hiden=0"  # kept, to be corrected
+
+
+def test_frames_pause_each_play(chromium, serve, tmp_path):
+    # ?frames=2: two frames, paused; Play: two more; a new dataset (a reset) and Play: two more
+    action = staged(
+        (PAUSED_AT.format(2), '$$("play").click()'),
+        (PAUSED_AT.format(4), 'notes.second = data("epoch"); change("f-dataset", "circle")'),
+        ('$$("epoch").textContent === "0"', '$$("play").click()'),
+        (PAUSED_AT.format(6), 'notes.third = data("epoch")'),
+    )
+    server = serve(action=action)
+    dom, errors, stderr = load(
+        chromium, f"{server.url}?autoplay=1&epochs=10&frames=2", tmp_path / "p"
+    )
+    assert errors == []
+    assert console_lines(stderr) == []
+    notes = notes_of(dom, 4)
+    assert notes["second"] == "40" and notes["third"] == "20"
+    assert server.playground.cfg.dataset == "circle" and server.playground.epoch == 20
