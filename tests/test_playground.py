@@ -179,6 +179,8 @@ def test_a_diverged_model_stops_and_is_sent_as_valid_json() -> None:
     assert state["epoch"] < 50
     with pytest.raises(PlaygroundError, match=r"diverged at epoch .*; reset to train again"):
         session.step(1)
+    with pytest.raises(PlaygroundError, match=r"diverged at epoch .*; reset to train again"):
+        session.set_lr(0.01)  # it could never step again
     session.reset({"dataset": "circle", "n": 40})
     assert session.step(5)["stopped"] == "" and session.epoch == 5
 

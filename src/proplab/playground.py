@@ -215,7 +215,9 @@ class Playground:
     def set_lr(self, lr: float) -> dict[str, Any]:
         """Change the learning rate without starting again (the optimizer keeps its state,
         the model its weights); return :meth:`setup`. From here on the session is no
-        longer one run of its settings."""
+        longer one run of its settings. A diverged model cannot go on: reset it."""
+        if self.stopped:
+            raise PlaygroundError(f"{self.stopped}; reset to train again")
         try:
             cfg = self.cfg.replace(lr=lr).validate()
         except ConfigError as exc:
