@@ -512,9 +512,9 @@ def _backward_failure(
     return None
 
 
-def _is_proplabs(module: Module) -> bool:
-    """True for a module class of proplab's own (gradient-checked), not the user's."""
-    return type(module).__module__.startswith("proplab.")
+def is_proplabs(cls: type) -> bool:
+    """True for a class of proplab's own (a module of it gradient-checked), not the user's."""
+    return cls.__module__ == "proplab" or cls.__module__.startswith("proplab.")
 
 
 def _shape_note(layers: list[Module], at: int, shape: tuple[int, ...]) -> str:
@@ -533,14 +533,14 @@ def _shape_note(layers: list[Module], at: int, shape: tuple[int, ...]) -> str:
         )
     above = layers[at + 1]
     source = f"from layer {at + 1} ({type(above).__name__}).backward"
-    if _is_proplabs(above) and not _is_proplabs(layers[at]):
+    if is_proplabs(type(above)) and not is_proplabs(type(layers[at])):
         return (
             f"{where}, given a gradient of shape {shape} {source} (proplab's, the shape of "
             f"layer {at}'s output): the error is in layer {at}'s own backward (each parameter's "
             "gradient has that parameter's shape, a bias's summed over the samples; dL/dx "
             "has the input's)"
         )
-    if _is_proplabs(layers[at]) and not _is_proplabs(above):
+    if is_proplabs(type(layers[at])) and not is_proplabs(type(above)):
         return (
             f"{where}, on a gradient of shape {shape} {source} (a backward returns dL/dx with "
             "its input's shape)"

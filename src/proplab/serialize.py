@@ -44,7 +44,7 @@ import numpy as np
 
 from proplab import activations
 from proplab.conv import Conv1d, Unsqueeze
-from proplab.core import Module, Sequential
+from proplab.core import Module, Sequential, is_proplabs
 from proplab.features import Features
 from proplab.layers import Flatten, Linear
 from proplab.per_replica import PerReplica
@@ -109,7 +109,7 @@ def register_module_type(
             pass
     key = name or cls.__name__
     existing = MODULE_TYPES.get(key)
-    if existing is not None and existing.cls is not cls and _is_proplabs(existing.cls):
+    if existing is not None and existing.cls is not cls and is_proplabs(existing.cls):
         # replacing it would leave proplab's own module unsaveable (and files unloadable)
         raise ValueError(
             f"register_module_type: {key!r} is proplab's own {existing.cls.__module__}."
@@ -121,10 +121,6 @@ def register_module_type(
         to_spec or (lambda m, describe: {}),
         from_spec or (lambda spec, build: cls()),
     )
-
-
-def _is_proplabs(cls: type) -> bool:
-    return cls.__module__ == "proplab" or cls.__module__.startswith("proplab.")
 
 
 def _linear_to_spec(m: Linear, describe: Describe) -> Spec:
