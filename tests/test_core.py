@@ -617,3 +617,80 @@ def test_a_loss_backward_returning_none_is_named_in_fit() -> None:
         "Sequential.backward was given None for dL/d(output): it takes an array of the "
         "output's shape (a loss's backward that forgot `return`?)"
     )
+
+
+# ---------------------------------------------------------------- from mutation testing (today's)
+
+
+class _BrokenNoFlag(_NoFlag):
+    """A layer whose backward takes no need_input_grad and has a TypeError of its own."""
+
+    def backward(self, grad_out):  # type: ignore[override]
+        return grad_out + "oops"
+
+
+def test_a_type_error_where_no_flag_was_passed_is_raised_as_it_is() -> None:
+    # only a layer called as backward(grad, False) can fail for want of the parameter:
+    # a layer above the first (called with the gradient alone) ...
+    from proplab.core import NoInputGradFlagError
+
+    above = Sequential(Linear(2, 2, rng=np.random.default_rng(0)), _BrokenNoFlag())
+    above.forward(np.ones((4, 2)))
+    with pytest.raises(TypeError) as err:
+        above.backward(np.ones((4, 2)), need_input_grad=False)
+    assert not isinstance(err.value, NoInputGradFlagError)
+    assert "ufunc 'add' did not contain a loop" in str(err.value)
+    # ... and the first layer when dL/dx is wanted (the flag is passed only when False)
+    first = Sequential(_BrokenNoFlag(), Linear(2, 1, rng=np.random.default_rng(0)))
+    first.forward(np.ones((4, 2)))
+    with pytest.raises(TypeError) as err:
+        first.backward(np.ones((4, 1)))
+    assert not isinstance(err.value, NoInputGradFlagError)
+    assert "ufunc 'add' did not contain a loop" in str(err.value)
+
+
+def test_a_wrong_gradient_given_to_a_sequential_is_noted_as_such() -> None:
+    model = Sequential(Linear(2, 3, rng=np.random.default_rng(0)))
+    model.forward(np.ones((4, 2)))
+    with pytest.raises(ValueError) as err:
+        model.backward(np.ones((4, 5)))
+    assert err.value.__notes__ == [
+        "in layer 0 (Linear).backward, on a gradient of shape (4, 5) given to the Sequential "
+        "(dL/d(output) has the output's shape)"
+    ]
+
+
+def test_a_shape_error_between_two_of_proplabs_modules_names_both_suspects() -> None:
+    # a Sequential is proplab's but holds the user's layers: the gradient it hands down
+    # may be wrong, so the Linear below is not named the culprit
+    inner = Sequential(_WideGradient())
+    model = Sequential(Linear(2, 3, rng=np.random.default_rng(0)), inner)
+    assert _shape_error_note(model, np.ones((4, 2))) == (
+        "in layer 0 (Linear).backward, given a gradient of shape (4, 6) from layer 1 "
+        "(Sequential).backward: either that backward is wrong (a backward returns dL/dx "
+        "with its input's shape) or layer 0's own (a parameter's gradient has the "
+        "parameter's shape)"
+    )
+
+
+def test_a_backward_whose_signature_cannot_be_read_is_assumed_to_take_the_flag() -> None:
+    # getattr has no signature inspect can read: its TypeError is not blamed on the flag
+    from proplab.core import NoInputGradFlagError
+
+    class _Builtin(Module):
+        backward = staticmethod(getattr)  # backward(grad, False) -> getattr(grad, False)
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.w = Parameter(np.ones(1), name="w")
+            self.params["w"] = self.w
+
+        def forward(self, x: np.ndarray) -> np.ndarray:
+            return x
+
+    model = Sequential(_Builtin())
+    model.forward(np.ones((4, 2)))
+    with pytest.raises(TypeError) as err:
+        model.backward(np.ones((4, 2)), need_input_grad=False)
+    assert not isinstance(err.value, NoInputGradFlagError)
+    assert str(err.value) == "attribute name must be string, not 'bool'"

@@ -255,3 +255,54 @@ def test_no_hidden_layer_from_the_cli_and_in_the_report(tmp_path, capsys) -> Non
     base = RunConfig(dataset="circle", hidden=[], features=["x1_sq", "x2_sq"])
     line = report._gradients_line(base, [SimpleNamespace(dataset="circle", config=base)], "circle")
     assert "`proplab gradcheck --dataset circle --features x1_sq x2_sq --hidden 0` prints" in line
+
+
+# ---------------------------------------------------------------- from mutation testing
+
+
+def test_every_alias_names_its_feature_and_blanks_are_not_part_of_a_name() -> None:
+    # only some aliases were checked: x1² could have named x2_sq unseen
+    aliases = {
+        "x1^2": "x1_sq",
+        "x1²": "x1_sq",
+        "x2^2": "x2_sq",
+        "x2²": "x2_sq",
+        "x1*x2": "x1_x2",
+        "x1x2": "x1_x2",
+        "sin(x1)": "sin_x1",
+        "sin(x2)": "sin_x2",
+    }
+    for alias, name in aliases.items():
+        assert feature_names([alias]) == (name,), alias
+    # spaces inside a formula, and a tab or spaces around a name, are dropped
+    assert feature_names(["x1 * x2", "sin( x1 )", " X2^2\t"]) == ("x1_x2", "sin_x1", "x2_sq")
+
+
+def test_a_dataset_of_one_input_is_refused_before_training(tmp_path) -> None:
+    # "!= 2", not "> 2": one input is refused as a config error too (not a ValueError of
+    # the Features layer in the first epoch, after the run's folder is made)
+    from proplab.config import ConfigError, RunConfig
+    from proplab.experiments import run_one
+
+    csv = tmp_path / "one.csv"
+    csv.write_text("a,label\n" + "".join(f"{i},{i % 2}\n" for i in range(20)))
+    with pytest.raises(ConfigError) as err:
+        run_one(RunConfig(dataset=str(csv), features=["x1"]), tmp_path / "run", quiet=True)
+    assert str(err.value) == (
+        f"features: input features are functions of two inputs (x1, x2); {csv} has 1"
+    )
+    assert not (tmp_path / "run").exists()
+
+
+def test_the_size_check_counts_the_features_as_the_networks_inputs(monkeypatch) -> None:
+    # 3 features into 10-10-1: 3*10 + 10*10 + 10*1 = 140 weights (2 raw inputs give 130)
+    from proplab import config
+    from proplab.config import ConfigError, RunConfig, build_model
+
+    monkeypatch.setattr(config, "_physical_memory", lambda: 8 * 100)  # 100 floats
+    cfg = RunConfig(features=["x1", "x2", "x1_x2"]).validate()
+    with pytest.raises(ConfigError) as err:
+        build_model(cfg, 2, 1)
+    assert str(err.value).startswith(
+        "hidden: a network of widths [3, 10, 10, 1] has 140 weights and needs 140 floats"
+    )

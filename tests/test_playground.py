@@ -465,3 +465,70 @@ def test_small_batches_bound_a_step_by_its_updates() -> None:
         f"much for one step; at most {most:,} here (train in smaller steps)"
     )
     assert session.step(2)["epoch"] == 2
+
+
+# ---------------------------------------------------------------- from mutation testing
+
+
+def test_a_step_of_the_most_epochs_allowed_is_taken(monkeypatch) -> None:
+    monkeypatch.setattr(playground, "MAX_STEP_EPOCHS", 5)
+    session = Playground()
+    assert session.step(5)["epoch"] == 5
+    with pytest.raises(PlaygroundError, match=r"^epochs: must be from 1 to 5, got 6$"):
+        session.step(6)
+
+
+def test_a_step_of_one_epoch_is_allowed_however_large_the_network(monkeypatch) -> None:
+    monkeypatch.setattr(playground, "MAX_STEP_WORK", 1)  # less than one epoch's work
+    session = Playground()
+    assert session.step(1)["epoch"] == 1
+    with pytest.raises(PlaygroundError, match=r"too much for one step; at most 1 here"):
+        session.step(2)
+
+
+def test_the_kept_curve_halved_from_an_even_count_keeps_the_last(monkeypatch) -> None:
+    monkeypatch.setattr(playground, "MAX_KEPT_CURVE", 10)
+    session = Playground({"dataset": "xor"})
+    session.step(10)  # 10 points: at the limit, kept whole
+    assert [e for e, _ in session.setup()["state"]["curve"]] == list(range(1, 11))
+    session.step(2)  # 12: every other point, ending on the last
+    assert [e for e, _ in session.setup()["state"]["curve"]] == [2, 4, 6, 8, 10, 12]
+
+
+def test_class1_of_large_logits_and_of_an_overshooting_output() -> None:
+    # the softmax shifted by the row's largest logit: exp(1000) would overflow
+    logits = np.array([[0.0, 1000.0], [1000.0, 0.0], [1.0, 1.0]])
+    np.testing.assert_array_equal(playground._class1(logits, "cross_entropy"), [1.0, 0.0, 0.5])
+    # an identity output trained with MSE overshoots [0, 1]: clipped into it
+    out = np.array([[-0.5], [0.3], [1.7]])
+    np.testing.assert_array_equal(playground._class1(out, "mse"), [0.0, 0.3, 1.0])
+
+
+def test_non_finite_map_values_and_small_or_large_floats_are_sent_as_json() -> None:
+    assert playground._rounded(np.array([[np.inf, -np.inf], [0.0004, 1.0]])) == [
+        [None, None],
+        [0.0, 1.0],
+    ]
+    # significant digits, not decimals: a small loss keeps its digits, a large one rounds
+    assert playground._float(1.23456789e-7) == 1.2346e-07
+    assert playground._float(123456.7) == 123460.0
+
+
+def test_the_grid_is_the_unit_square_widened_to_every_sample_plus_5_percent() -> None:
+    inside = np.array([[0.2, 0.5], [0.6, 0.7]])  # within the unit square: the square, padded
+    u, v = playground._grid_axes(inside, 3)
+    np.testing.assert_allclose(u, [-0.05, 0.5, 1.05], rtol=1e-12)
+    np.testing.assert_allclose(v, [-0.05, 0.5, 1.05], rtol=1e-12)
+    wide = np.array([[-1.0, 0.5], [3.0, 0.7]])  # u spans 4 (pad 0.2), v the square (0.05)
+    u, v = playground._grid_axes(wide, 3)
+    np.testing.assert_allclose(u, [-1.2, 1.0, 3.2], rtol=1e-12)
+    np.testing.assert_allclose(v, [-0.05, 0.5, 1.05], rtol=1e-12)
+    # a session's grid: the linear data lie inside the unit square
+    grid = Playground({"dataset": "linear"}).setup()["grid"]
+    assert [grid["u"][0], grid["u"][-1], grid["v"][0], grid["v"][-1]] == [-0.05, 1.05, -0.05, 1.05]
+
+
+def test_the_lab_xor_takes_any_n() -> None:
+    # xor is the handout's 21 points whatever n says: n is not bounded for it
+    setup = Playground({"dataset": "xor", "n": 10_000}).setup()
+    assert len(setup["train"]["x"]) == 21 and setup["settings"]["n"] == 10_000

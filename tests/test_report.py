@@ -1610,3 +1610,67 @@ def test_a_one_layer_network_gets_no_gradcheck_command_that_builds_two():
     two = base.replace(hidden=[2, 2])
     line = report._gradients_line(two, [SimpleNamespace(dataset="xor", config=two)], "xor")
     assert "`proplab gradcheck --dataset xor --hidden 2 2 --activation tanh` prints" in line
+
+
+# ---------------------------------------------------------------- from mutation testing (today's)
+
+
+def test_the_uncompared_arrays_get_every_cause_gradchecks_notes_give():
+    import importlib
+    from types import SimpleNamespace
+
+    gc = importlib.import_module(
+        "proplab.gradcheck"
+    )  # the module (proplab.gradcheck is the function)
+    kink = (
+        "3 of 40 entries not compared: nudging them by +-eps moves a ReLU/LeakyReLU input "
+        "across its kink at 0, where a central difference is not the derivative"
+    )
+    zero = gc._all_zero_note(["Linear(2, 1) bias"], "a dead ReLU output?")
+    roundoff = gc._below_roundoff_note(["Linear(2, 2) weight"], 1e-10)
+    causes = report._uncompared_causes
+    assert causes(SimpleNamespace(notes=[kink, zero, roundoff])) == (
+        "ReLU kinks; every gradient exactly 0: a dead ReLU output; gradients below round-off: "
+        "saturated units"
+    )
+    # a cause in any note, not only the first
+    assert causes(SimpleNamespace(notes=["Linear(2, 1): ok", roundoff])) == (
+        "gradients below round-off: saturated units"
+    )
+    assert causes(SimpleNamespace(notes=["a note of another kind"])) == "see the check's notes"
+
+
+def test_the_network_line_and_gradcheck_command_of_a_features_model():
+    from proplab import cli
+
+    cfg = RunConfig(
+        dataset="xor-quadrants", features=["x1", "x2", "x1*x2"], hidden=[2, 2], activation="tanh"
+    ).validate()
+    assert report._architecture(cfg, 2, 1) == (
+        "3 input features (x1, x2, x1_x2) → 2 → 2 → 1 (MLP), tanh after each hidden layer, "
+        "sigmoid on the output, with biases"
+    )
+    command = report._gradcheck_command(cfg)
+    assert command == (
+        "proplab gradcheck --dataset xor-quadrants --features x1 x2 x1_x2 --hidden 2 2 "
+        "--activation tanh"
+    )
+    again = cli._config_from(cli.build_parser().parse_args(command.split()[1:]))
+    assert again.features == ["x1", "x2", "x1_x2"]
+
+
+def test_the_gradients_line_of_a_wrong_backward_says_the_command_shows_where(monkeypatch):
+    from types import SimpleNamespace
+
+    from proplab.activations import Sigmoid
+
+    right = Sigmoid.backward
+    monkeypatch.setattr(
+        Sigmoid, "backward", lambda self, g, need_input_grad=True, out=None: 2 * right(self, g)
+    )
+    records = [SimpleNamespace(dataset="xor", config=RunConfig(dataset="xor"))]
+    line = report._gradients_line(RunConfig(), records, "xor")
+    assert line.endswith(
+        "; `proplab gradcheck --dataset xor` shows where. A wrong backward pass makes these "
+        "results something other than gradient descent."
+    )

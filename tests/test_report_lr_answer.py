@@ -130,3 +130,118 @@ def test_a_lower_rate_that_diverged_in_some_seed_is_not_a_comparison():
         "No tested rate was too high on XOR: the highest, lr 1, ends best, at 71.4 ± 0.0 % "
         "(the best lower rate is lr 0.1, at 52.4 ± 0.0 %)."
     )
+
+
+# ---------------------------------------------------------------- from mutation testing
+
+
+def test_clearly_below_takes_the_floor_strictly_and_two_standard_errors():
+    from proplab.aggregate import Stats
+
+    below = report_text._clearly_below
+    one = Stats.of([0.5])  # a lone seed: its std is NaN, counted as 0
+    # by more than the floor: exactly the floor (0.75 - 0.5 = 0.25) is not more
+    assert not below(one, Stats.of([0.75]), 0.25)
+    assert below(one, Stats.of([0.75]), 0.24)
+    # a lone seed against three spread ones: their standard error still counts
+    # (0.3 apart, 2 x 0.265 / sqrt(3) = 0.306)
+    assert not below(one, Stats.of([0.9, 0.5, 1.0]), 0.02)
+    # the standard error divides by the seeds: 4 seeds of std 0.231 give 2 x 0.115
+    assert below(Stats.of([0.5] * 4), Stats.of([0.6, 1.0, 0.6, 1.0]), 0.02)
+    # a group with no finite value is below nothing, and nothing is below it
+    assert not below(Stats.of([]), Stats.of([1.0, 1.0]), 0.02)
+    assert not below(Stats.of([1.0, 1.0]), Stats.of([]), 0.02)
+
+
+def test_a_gap_under_two_points_is_no_evidence_even_without_spread():
+    # 99 % in every seed against 100 %: within ACC_NOISE
+    groups = {"10": _runs("10", 10.0, [0.99] * 5), "1": _runs("1", 1.0, [1.0] * 5, first=700)}
+    assert _too_high_paragraph(groups).startswith(
+        "No tested rate was shown to be too high on XOR: the highest, lr 10, ends at "
+        "99.0 ± 0.0 %, and no lower rate ends better by more than the spread over seeds "
+        "(the best lower rate is lr 1, at 100.0 ± 0.0 %)."
+    )
+
+
+def test_of_several_clearly_better_lower_rates_the_best_is_named():
+    groups = {
+        "10": _runs("10", 10.0, [0.6] * 5),
+        "1": _runs("1", 1.0, [1.0] * 5, first=700),
+        "0.1": _runs("0.1", 0.1, [0.8] * 5),
+    }
+    assert _too_high_paragraph(groups) == (
+        "Too high, measured: lr 10 ends at 60.0 ± 0.0 % on XOR, while the lower lr 1 ends at "
+        "100.0 ± 0.0 %, a gap larger than the spread over seeds."
+    )
+
+
+def test_a_lower_loss_at_a_clearly_lower_accuracy_is_no_evidence():
+    # lr 1 ends 50x lower in loss but at 80 %: "their accuracies do not differ" would be false
+    high = _runs("10", 10.0, [1.0] * 5, first=90, end_loss=0.05)
+    groups = {"10": high, "1": _runs("1", 1.0, [0.8] * 5)}
+    assert _too_high_paragraph(groups) == (
+        "No tested rate was too high on XOR: even lr 10 reaches 100.0 ± 0.0 %."
+    )
+
+
+def test_of_several_lower_rates_with_a_much_lower_loss_the_lowest_is_named():
+    groups = {
+        "10": _runs("10", 10.0, [1.0] * 5, first=90, end_loss=0.05),
+        "1": _runs("1", 1.0, [1.0] * 5, first=700, end_loss=2e-3),
+        "0.1": _runs("0.1", 0.1, [1.0] * 5, first=900, end_loss=1e-3),
+    }
+    assert _too_high_paragraph(groups) == (
+        "Too high, measured: lr 10 ends at a final loss of 5.00e-02 ± 0.0e+00 on XOR, while "
+        "the lower lr 0.1 ends at 1.00e-03 ± 0.0e+00, a gap larger than the spread over seeds; "
+        "their accuracies do not differ beyond it (100.0 ± 0.0 % against 100.0 ± 0.0 %)."
+    )
+
+
+FALLING = (
+    " Its loss is still falling after 1,000 epochs (median change 96 % over the last 10 % of "
+    "epochs): it had not finished, so a longer run would show how far it gets, and a higher "
+    "rate where too high begins."
+)
+
+
+def test_a_lower_rate_above_only_past_the_shown_digits_is_a_tie():
+    # 95 % against 95 % + 1e-9: no lower rate "ends higher" in what the report shows
+    groups = {"10": _runs("10", 10.0, [0.95] * 5), "1": _runs("1", 1.0, [0.95 + 1e-9] * 5)}
+    assert _too_high_paragraph(groups) == (
+        "No tested rate was too high on XOR: even lr 10 reaches 95.0 ± 0.0 %." + FALLING
+    )
+
+
+def test_a_highest_rate_at_exactly_90_percent_reaches_it():
+    groups = {"10": _runs("10", 10.0, [0.9] * 5), "1": _stuck("1", 1.0)}
+    assert _too_high_paragraph(groups) == (
+        "No tested rate was too high on XOR: even lr 10 reaches 90.0 ± 0.0 %." + FALLING
+    )
+
+
+def test_a_highest_rate_tied_with_a_lower_one_below_90_percent_is_not_called_the_best():
+    groups = {"10": _runs("10", 10.0, [0.8] * 5), "1": _runs("1", 1.0, [0.8] * 5)}
+    assert _too_high_paragraph(groups) == (
+        "No tested rate was shown to be too high on XOR: the highest, lr 10, ends at "
+        "80.0 ± 0.0 %, and no lower rate ends better by more than the spread over seeds "
+        "(the best lower rate is lr 1, at 80.0 ± 0.0 %)." + FALLING
+    )
+
+
+def test_a_rising_loss_is_not_called_still_falling():
+    high = _runs("10", 10.0, [0.8] * 5)
+    for r in high:
+        r.loss[:] = np.linspace(0.01, 0.2, r.loss.size)  # rising by 10 % over the tail
+    groups = {"10": high, "1": _stuck("1", 1.0)}
+    assert _too_high_paragraph(groups) == (
+        "No tested rate was too high on XOR: the highest, lr 10, ends best, at 80.0 ± 0.0 % "
+        "(the best lower rate is lr 1, at 52.4 ± 0.0 %)."
+    )
+
+
+def test_with_every_lower_rate_diverged_in_some_seed_nothing_is_compared():
+    groups = {"10": _runs("10", 10.0, [0.8] * 5), "1": _diverge(_runs("1", 1.0, [1.0] * 5), [0])}
+    assert _too_high_paragraph(groups) == (
+        "No tested rate was shown to be too high on XOR: the highest, lr 10, ends at "
+        "80.0 ± 0.0 %." + FALLING
+    )

@@ -136,3 +136,55 @@ def test_a_stack_trained_from_python_uses_the_clis_blas_threads(tmp_path, monkey
     for run in (tmp_path / "runs").iterdir():
         assert read_json(run / "config.json")["blas_threads"] == 1
     assert _blas_counts() == before
+
+
+def test_a_bad_value_told_before_still_gives_the_callers_default(monkeypatch, capsys):
+    # the second reading of a typo (warned about once already) is the caller's default too
+    monkeypatch.setenv("PROPLAB_BLAS_THREADS", "two")
+    assert threads.blas_thread_limit(default=3) == 3
+    assert threads.blas_thread_limit(default=4) == 4
+    assert capsys.readouterr().err.count("is not a thread count") == 1
+
+
+def test_a_run_without_threadpoolctl_leaves_blas_as_it_is(monkeypatch):
+    monkeypatch.setitem(sys.modules, "threadpoolctl", None)  # makes the import fail
+    monkeypatch.setenv("PROPLAB_BLAS_THREADS", "2")
+    ran = []
+    with threads.blas_threads_for_a_run():
+        ran.append(True)
+    assert ran == [True]
+    assert threads.blas_threads() is None  # and the count is not known
+
+
+def test_a_run_from_python_limits_blas_to_the_callers_default(monkeypatch):
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    seen = []
+
+    class _Recorded:
+        def __init__(self, limits, user_api):
+            seen.append((limits, user_api))
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+    monkeypatch.setattr(threadpoolctl, "threadpool_limits", _Recorded)
+    monkeypatch.delenv("PROPLAB_BLAS_THREADS", raising=False)
+    with threads.blas_threads_for_a_run(default=3):
+        pass
+    assert seen == [(3, "blas")]
+
+
+def test_blas_threads_is_the_largest_count_of_the_blas_pools(monkeypatch):
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    pools = [
+        {"user_api": "blas", "num_threads": 2},
+        {"user_api": "openmp", "num_threads": 8},  # not BLAS: not counted
+        {"user_api": "blas", "num_threads": 4},
+    ]
+    monkeypatch.setattr(threadpoolctl, "threadpool_info", lambda: pools)
+    assert threads.blas_threads() == 4
+    monkeypatch.setattr(threadpoolctl, "threadpool_info", lambda: pools[1:2])
+    assert threads.blas_threads() is None
