@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import math
 import socket
 import threading
 import tomllib
@@ -381,3 +382,15 @@ def test_a_quiet_server_logs_no_requests(capsys) -> None:
             thread.join()
         logged = capsys.readouterr().err
         assert ('"GET /api/options HTTP/1.1" 200' in logged) is not quiet, (quiet, logged)
+
+
+def test_an_answer_that_is_not_json_is_a_500_not_silence(server, monkeypatch, capsys) -> None:
+    # serialising the result sat outside the error handling: the client got no response
+    monkeypatch.setattr(type(server.playground), "step", lambda self, epochs: {"loss": math.nan})
+    status, _, body = request(server, "POST", "/api/step", {"epochs": 1})
+    assert status == 500
+    assert (
+        body["error"]
+        == "the playground failed: ValueError: Out of range float values are not JSON compliant: nan"
+    )
+    capsys.readouterr()

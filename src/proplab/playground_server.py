@@ -145,7 +145,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _locked(self, action: Callable[[Playground], Any]) -> None:
         with self.server.lock:
             try:
-                result = action(self.server.playground)
+                body = _encoded(action(self.server.playground))  # a NaN fails here too
             except PlaygroundError as exc:
                 self._json(HTTPStatus.BAD_REQUEST, {"error": str(exc)})
                 return
@@ -156,12 +156,10 @@ class _Handler(BaseHTTPRequestHandler):
                     {"error": f"the playground failed: {type(exc).__name__}: {exc}"},
                 )
                 return
-        self._json(HTTPStatus.OK, result)
+        self._send(HTTPStatus.OK, body, "application/json")
 
     def _json(self, status: HTTPStatus, value: Any) -> None:
-        # allow_nan=False: NaN is not JSON; the playground sends None for it
-        body = json.dumps(value, allow_nan=False, separators=(",", ":")).encode()
-        self._send(status, body, "application/json")
+        self._send(status, _encoded(value), "application/json")
 
     def _send(self, status: HTTPStatus, body: bytes, content_type: str) -> None:
         self.send_response(status)
@@ -174,6 +172,12 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (http.server's name)
         if not self.server.quiet:
             super().log_message(format, *args)
+
+
+def _encoded(value: Any) -> bytes:
+    """``value`` as compact JSON; allow_nan=False: NaN is not JSON (the playground sends
+    None for it), and a browser's JSON.parse would fail on it."""
+    return json.dumps(value, allow_nan=False, separators=(",", ":")).encode()
 
 
 def _epochs(body: Any) -> Any:
