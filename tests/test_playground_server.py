@@ -389,8 +389,8 @@ def test_an_answer_that_is_not_json_is_a_500_not_silence(server, monkeypatch, ca
     monkeypatch.setattr(type(server.playground), "step", lambda self, epochs: {"loss": math.nan})
     status, _, body = request(server, "POST", "/api/step", {"epochs": 1})
     assert status == 500
-    assert (
-        body["error"]
-        == "the playground failed: ValueError: Out of range float values are not JSON compliant: nan"
+    # (Python 3.11 adds no value to the message, 3.13 adds ": nan")
+    assert body["error"].startswith(
+        "the playground failed: ValueError: Out of range float values are not JSON compliant"
     )
     capsys.readouterr()
