@@ -113,7 +113,7 @@ def test_units_are_each_hidden_units_output() -> None:
     session = Playground({"dataset": "gauss", "n": 40, "hidden": [3, 2], "activation": "relu"})
     state = session.step(50)
     w1, b1, w2, b2 = (p.data for p in session.model.parameters()[:4])
-    u, v = playground._grid_axes(session.x, playground.UNIT_GRID)
+    u, v = playground.plane_axes(session.x, playground.UNIT_GRID)
     i, j = 7, 13  # a point of the unit grid, flattened row by row: index j * size + i
     point = np.array([u[i], v[j]])
     first = np.maximum(point @ w1 + b1, 0.0)
@@ -516,11 +516,11 @@ def test_non_finite_map_values_and_small_or_large_floats_are_sent_as_json() -> N
 
 def test_the_grid_is_the_unit_square_widened_to_every_sample_plus_5_percent() -> None:
     inside = np.array([[0.2, 0.5], [0.6, 0.7]])  # within the unit square: the square, padded
-    u, v = playground._grid_axes(inside, 3)
+    u, v = playground.plane_axes(inside, 3)
     np.testing.assert_allclose(u, [-0.05, 0.5, 1.05], rtol=1e-12)
     np.testing.assert_allclose(v, [-0.05, 0.5, 1.05], rtol=1e-12)
     wide = np.array([[-1.0, 0.5], [3.0, 0.7]])  # u spans 4 (pad 0.2), v the square (0.05)
-    u, v = playground._grid_axes(wide, 3)
+    u, v = playground.plane_axes(wide, 3)
     np.testing.assert_allclose(u, [-1.2, 1.0, 3.2], rtol=1e-12)
     np.testing.assert_allclose(v, [-0.05, 0.5, 1.05], rtol=1e-12)
     # a session's grid: the linear data lie inside the unit square

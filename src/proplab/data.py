@@ -81,3 +81,22 @@ def load_lab_dataset(
         f"unknown dataset {name!r} (accepted: {', '.join(LAB_DATASETS)})"
         + did_you_mean(name, LAB_DATASETS)
     )
+
+
+def plane_axes(x: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(u, v)``: ``size`` points along each of two inputs, over the unit square widened
+    to hold every sample of ``x`` ``(n, 2)``, plus 5 % of its span on each side
+    (``[-0.05, 1.05]`` for the lab's data, the whole cloud for a zoo dataset)."""
+    lo = np.minimum(x.min(axis=0), 0.0)
+    hi = np.maximum(x.max(axis=0), 1.0)
+    pad = 0.05 * (hi - lo)
+    return (
+        np.linspace(lo[0] - pad[0], hi[0] + pad[0], size),
+        np.linspace(lo[1] - pad[1], hi[1] + pad[1], size),
+    )
+
+
+def plane_points(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """``(v.size * u.size, 2)`` points of the grid, ``points[j * u.size + i] = (u[i], v[j])``."""
+    uu, vv = np.meshgrid(u, v)
+    return np.column_stack([uu.ravel(), vv.ravel()])

@@ -31,6 +31,7 @@ from proplab.config import (
     shuffle_rng,
 )
 from proplab.core import did_you_mean
+from proplab.data import plane_axes, plane_points
 from proplab.dataload import ZOO
 from proplab.experiments import DATASETS, prepare_run
 from proplab.features import FEATURES, Features
@@ -132,10 +133,10 @@ class Playground:
         self.test_curve: list[list[float | None]] = []  # the test loss after each step
         self.stopped = ""  # why training cannot go on (a diverged model), in words
         inputs = np.concatenate(self._inputs())
-        self.grid_u, self.grid_v = _grid_axes(inputs, GRID)
-        self._points = _grid_points(self.grid_u, self.grid_v)
-        self.unit_u, self.unit_v = _grid_axes(inputs, UNIT_GRID)
-        self._unit_points = _grid_points(self.unit_u, self.unit_v)
+        self.grid_u, self.grid_v = plane_axes(inputs, GRID)
+        self._points = plane_points(self.grid_u, self.grid_v)
+        self.unit_u, self.unit_v = plane_axes(inputs, UNIT_GRID)
+        self._unit_points = plane_points(self.unit_u, self.unit_v)
         return self.setup()
 
     def _inputs(self) -> list[np.ndarray]:
@@ -309,25 +310,6 @@ def _settings_of(cfg: RunConfig) -> dict[str, Any]:
 
 def _out_width(model: Any) -> int:
     return [p.data for p in model.parameters() if p.data.ndim == 2][-1].shape[-1]
-
-
-def _grid_axes(x: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """``(u, v)``: ``size`` points along each input over the unit square widened to hold
-    every sample of ``x`` ``(n, 2)``, plus 5 % of its span on each side (as the sweep's
-    boundary figures, :func:`proplab.sweep_plots.boundary_grid`)."""
-    lo = np.minimum(x.min(axis=0), 0.0)
-    hi = np.maximum(x.max(axis=0), 1.0)
-    pad = 0.05 * (hi - lo)
-    return (
-        np.linspace(lo[0] - pad[0], hi[0] + pad[0], size),
-        np.linspace(lo[1] - pad[1], hi[1] + pad[1], size),
-    )
-
-
-def _grid_points(u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """``(v.size * u.size, 2)`` points, ``points[j * u.size + i] = (u[i], v[j])``."""
-    uu, vv = np.meshgrid(u, v)
-    return np.column_stack([uu.ravel(), vv.ravel()])
 
 
 def _class1(pred: np.ndarray, loss: str) -> np.ndarray:

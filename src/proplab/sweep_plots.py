@@ -20,6 +20,7 @@ from matplotlib.legend_handler import HandlerTuple
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
+from proplab.data import plane_axes, plane_points
 from proplab.plots import CLASS_COLORS, OFF_SCALE, _save, fit_text
 
 PALETTE = (
@@ -496,13 +497,8 @@ def boundary_grid(x: np.ndarray, size: int = 121) -> tuple[np.ndarray, np.ndarra
     data, the whole cloud for a zoo dataset. ``u`` and ``v`` are ``(size,)``,
     ``points`` is ``(size * size, 2)`` with ``points[j * size + i] = (u[i], v[j])``.
     """
-    lo = np.minimum(x.min(axis=0), 0.0)
-    hi = np.maximum(x.max(axis=0), 1.0)
-    pad = 0.05 * (hi - lo)
-    u = np.linspace(lo[0] - pad[0], hi[0] + pad[0], size)
-    v = np.linspace(lo[1] - pad[1], hi[1] + pad[1], size)
-    uu, vv = np.meshgrid(u, v)
-    return u, v, np.column_stack([uu.ravel(), vv.ravel()])
+    u, v = plane_axes(x, size)
+    return u, v, plane_points(u, v)
 
 
 def _shared_axes(rows: Sequence[Sequence[BoundaryPanel | None]]) -> bool | str:
