@@ -1619,15 +1619,13 @@ def test_the_uncompared_arrays_get_every_cause_gradchecks_notes_give():
     import importlib
     from types import SimpleNamespace
 
-    gc = importlib.import_module(
-        "proplab.gradcheck"
-    )  # the module (proplab.gradcheck is the function)
+    gc = importlib.import_module("proplab.gradcheck_notes")
     kink = (
         "3 of 40 entries not compared: nudging them by +-eps moves a ReLU/LeakyReLU input "
         "across its kink at 0, where a central difference is not the derivative"
     )
-    zero = gc._all_zero_note(["Linear(2, 1) bias"], "a dead ReLU output?")
-    roundoff = gc._below_roundoff_note(["Linear(2, 2) weight"], 1e-10)
+    zero = gc.all_zero_note(["Linear(2, 1) bias"], "a dead ReLU output?")
+    roundoff = gc.below_roundoff_note(["Linear(2, 2) weight"], 1e-10)
     causes = report._uncompared_causes
     assert causes(SimpleNamespace(notes=[kink, zero, roundoff])) == (
         "ReLU kinks; every gradient exactly 0: a dead ReLU output; gradients below round-off: "

@@ -4,22 +4,45 @@ For a module, the scalar being differentiated is ``L = sum(forward(x) * G)``
 with a fixed random ``G``, so ``backward(G)`` must return dL/dx and add dL/dW
 into every parameter's grad. Each entry is perturbed by +-eps and
 (L(+) - L(-)) / (2 eps) is compared with the analytic value. Use float64.
+
+The central differences themselves live in :mod:`proplab.gradcheck_numeric`,
+and the notes that say why a check failed (or could not compare) in
+:mod:`proplab.gradcheck_notes`; this module runs the comparison.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from proplab.activations import LeakyReLU, ReLU
-from proplab.core import Module, NoInputGradFlagError, returned_no_array
+from proplab.core import Module, returned_no_array
+from proplab.gradcheck_notes import (
+    all_zero_note,
+    below_roundoff_note,
+    explain_failure,
+    explain_loss_failure,
+    loss_shape_note,
+    no_flag_note,
+    note_grad_out_modified,
+    note_kinks,
+    note_non_finite,
+    note_unread_parameters,
+    refused_flag,
+)
+from proplab.gradcheck_numeric import (
+    KINKED,
+    KinkWatch,
+    numeric_gradient,
+    numeric_gradient_of_loss,
+    numeric_gradient_watched,
+    ridders_derivative,
+)
 from proplab.losses import Loss
 
-KINKED = (ReLU, LeakyReLU)  # modules whose derivative jumps at 0
+__all__ = ["KINKED", "GradcheckResult", "gradcheck", "numeric_gradient", "relative_error"]
 
 
 @dataclass
@@ -125,20 +148,6 @@ def relative_error(analytic: np.ndarray, numeric: np.ndarray) -> float:
     return float(np.max(np.abs(analytic - numeric))) / scale
 
 
-def numeric_gradient(f: Callable[[], float], array: np.ndarray, eps: float = 1e-6) -> np.ndarray:
-    """dF/d(array) by central differences, perturbing ``array`` in place and restoring it."""
-    grad = np.zeros(array.shape, dtype=np.float64)
-    for i in np.ndindex(array.shape):
-        old = array[i]
-        array[i] = old + eps
-        plus = f()
-        array[i] = old - eps
-        minus = f()
-        array[i] = old
-        grad[i] = (plus - minus) / (2 * eps)
-    return grad
-
-
 def gradcheck(
     target: Module | Loss,
     *inputs: np.ndarray,
@@ -188,46 +197,66 @@ def gradcheck(
     if isinstance(target, Loss):
         if len(arrays) != 2:
             raise ValueError("gradcheck of a loss takes (pred, target)")
-        pred, tgt = arrays
+        _check_loss(target, *arrays, eps, result)
+    else:
+        if len(arrays) != 1:
+            raise ValueError("gradcheck of a module takes one input array")
+        _check_module(target, arrays[0], eps, rng, check_inputs, result)
+    return result
 
-        def loss_value() -> float:
-            return float(np.sum(target.forward(pred, tgt)))
 
-        value = loss_value()
-        analytic = target.backward()
-        if not isinstance(analytic, np.ndarray):
-            raise returned_no_array(type(target).__name__, analytic, pred.shape, loss=True)
-        if analytic.shape != pred.shape:
-            result.notes.append(_loss_shape_note(type(target).__name__, analytic, pred, tgt))
-        numeric, valid, refused = _numeric_gradient_of_loss(loss_value, pred, eps)
-        # as for a module: errors are measured against at least the round-off over the
-        # tolerance, and gradients all below the round-off cannot be compared at all
-        roundoff = _loss_roundoff(value, pred, tgt, eps)
-        floor = roundoff / tolerance if tolerance > 0 else 0.0
-        _compare(result, "pred", analytic, numeric, valid, floor)
-        if _below_roundoff(analytic, numeric, valid, roundoff):
-            result.errors["pred"] = result.relative["pred"] = math.nan
-            result.notes.append(_below_roundoff_note(["pred"], roundoff))
-        elif _exactly_zero(result, "pred", analytic, numeric, valid):
-            result.errors["pred"] = result.relative["pred"] = math.nan
-            result.notes.append(_all_zero_note(["pred"], "a loss flat at these predictions?"))
-        if refused:
-            result.notes.append(
-                f"{np.count_nonzero(~valid)} of {pred.size} entries of pred not compared: "
-                f"{type(target).__name__} refuses them nudged by +-eps ({refused}); they are "
-                "within eps of the edge of what it accepts"
-            )
-        _note_non_finite(result, {"pred": analytic})
-        refined = tolerance < result.errors["pred"] < math.inf and _refine_loss_check(
-            result, loss_value, pred, eps, analytic, numeric, valid, floor
+def _check_loss(
+    target: Loss, pred: np.ndarray, tgt: np.ndarray, eps: float, result: GradcheckResult
+) -> None:
+    """Check ``target.backward()`` (dL/dpred) against central differences of its forward."""
+    tolerance = result.tolerance
+
+    def loss_value() -> float:
+        return float(np.sum(target.forward(pred, tgt)))
+
+    value = loss_value()
+    analytic = target.backward()
+    if not isinstance(analytic, np.ndarray):
+        raise returned_no_array(type(target).__name__, analytic, pred.shape, loss=True)
+    if analytic.shape != pred.shape:
+        result.notes.append(loss_shape_note(type(target).__name__, analytic, pred, tgt))
+    numeric, valid, refused = numeric_gradient_of_loss(loss_value, pred, eps)
+    # as for a module: errors are measured against at least the round-off over the
+    # tolerance, and gradients all below the round-off cannot be compared at all
+    roundoff = _loss_roundoff(value, pred, tgt, eps)
+    floor = roundoff / tolerance if tolerance > 0 else 0.0
+    _compare(result, "pred", analytic, numeric, valid, floor)
+    if _below_roundoff(analytic, numeric, valid, roundoff):
+        result.errors["pred"] = result.relative["pred"] = math.nan
+        result.notes.append(below_roundoff_note(["pred"], roundoff))
+    elif _exactly_zero(result, "pred", analytic, numeric, valid):
+        result.errors["pred"] = result.relative["pred"] = math.nan
+        result.notes.append(all_zero_note(["pred"], "a loss flat at these predictions?"))
+    if refused:
+        result.notes.append(
+            f"{np.count_nonzero(~valid)} of {pred.size} entries of pred not compared: "
+            f"{type(target).__name__} refuses them nudged by +-eps ({refused}); they are "
+            "within eps of the edge of what it accepts"
         )
-        if result.worst > tolerance and not refined:
-            _explain_loss_failure(result, loss_value, pred, eps, analytic, numeric, valid)
-        return result
+    note_non_finite(result, {"pred": analytic})
+    refined = tolerance < result.errors["pred"] < math.inf and _refine_loss_check(
+        result, loss_value, pred, eps, analytic, numeric, valid, floor
+    )
+    if result.worst > tolerance and not refined:
+        explain_loss_failure(result, loss_value, pred, eps, analytic, numeric, valid)
 
-    if len(arrays) != 1:
-        raise ValueError("gradcheck of a module takes one input array")
-    (x,) = arrays
+
+def _check_module(
+    target: Module,
+    x: np.ndarray,
+    eps: float,
+    rng: np.random.Generator,
+    check_inputs: bool,
+    result: GradcheckResult,
+) -> None:
+    """Check ``target``'s backward (dL/dx and every parameter's gradient) for
+    ``L = sum(forward(x) * G)`` with random ``G`` against central differences."""
+    tolerance = result.tolerance
     who = type(target).__name__
     given = x.copy()
     out = np.array(target.forward(x))  # a copy: a forward may return a reused buffer
@@ -259,18 +288,18 @@ def gradcheck(
     # as dropout draws) makes every central difference noise
     deterministic = np.array_equal(run(), out, equal_nan=True)
     # backward gets copies of the output weights: one that writes into grad_out would
-    # otherwise change the check's own (see _note_grad_out_modified)
+    # otherwise change the check's own (see note_grad_out_modified)
     grad_out = weights.copy()
     try:
         grad_x = target.backward(grad_out)
     except TypeError as exc:
         # a Sequential passes need_input_grad to its first layer: one without it fails here
-        refused = _refused_flag(exc)
+        refused = refused_flag(exc)
         if refused is None:
             raise
-        raise TypeError(_no_flag_note(refused)) from exc
+        raise TypeError(no_flag_note(refused)) from exc
     if not np.array_equal(grad_out, weights):
-        _note_grad_out_modified(result, who)
+        note_grad_out_modified(result, who)
     if check_inputs:
         _check_input_gradient(target, x, grad_x, result)
     analytic = {name: p.grad.copy() for name, p in target.named_parameters()}
@@ -291,11 +320,11 @@ def gradcheck(
     valids: dict[str, np.ndarray] = {}
     analytics: dict[str, np.ndarray] = {}
     tiny: list[str] = []  # arrays whose gradients are all below the round-off
-    with _KinkWatch(target) as watch:
+    with KinkWatch(target) as watch:
         scalar()
         base = watch.take()  # which side of each kink every input is on, unnudged
         for name, array, grad in checked:
-            numeric[name], valid = _numeric_gradient_watched(scalar, array, eps, watch, base)
+            numeric[name], valid = numeric_gradient_watched(scalar, array, eps, watch, base)
             result.kink_skipped += int(np.count_nonzero(~valid))
             _compare(result, name, grad, numeric[name], valid, floor)
             if _below_roundoff(grad, numeric[name], valid, roundoff):
@@ -335,15 +364,15 @@ def gradcheck(
             )
         )
     if tiny:
-        result.notes.append(_below_roundoff_note(tiny, roundoff))
+        result.notes.append(below_roundoff_note(tiny, roundoff))
     # every gradient exactly 0 (a dead ReLU output): a wrong backward would pass too. One
     # zero array among others that are compared (an unused parameter) is a comparison.
     zero = [n for n in valids if _exactly_zero(result, n, analytics[n], numeric[n], valids[n])]
     if zero and all(n in zero or math.isnan(result.errors[n]) for n in valids):
         for n in zero:
             result.errors[n] = result.relative[n] = math.nan
-        result.notes.append(_all_zero_note(zero, "a dead ReLU output?"))
-    _note_non_finite(result, analytics)
+        result.notes.append(all_zero_note(zero, "a dead ReLU output?"))
+    note_non_finite(result, analytics)
     if result.worst > tolerance:
         if out.dtype != np.float64:
             # a float64 nudge of 1e-6 is lost in float32's ~1e-7 relative round-off
@@ -351,7 +380,7 @@ def gradcheck(
                 f"{who}.forward returned {out.dtype}, not float64: central "
                 f"differences of eps = {eps:g} drown in its round-off (compute in float64)"
             )
-        _explain_failure(result, analytics, numeric, valids, roundoff)
+        explain_failure(result, analytics, numeric, valids, roundoff)
         if not deterministic:
             result.notes.append(
                 f"{who}.forward is not deterministic: two forward passes "
@@ -359,12 +388,11 @@ def gradcheck(
                 "so its central differences are noise and say nothing of its backward "
                 "(check it with the randomness fixed: the same mask on every call)"
             )
-        _note_unread_parameters(result, analytics, numeric, valids, roundoff)
+        note_unread_parameters(result, analytics, numeric, valids, roundoff)
         # a kink note would send a forward that changes x, or is random, on a wrong trail
         if deterministic and not modifies_input:
             arrays = {name: array for name, array, _ in checked}
-            _note_kinks(result, scalar, arrays, analytics, numeric, valids, eps)
-    return result
+            note_kinks(result, scalar, arrays, analytics, numeric, valids, eps)
 
 
 def _check_input_gradient(
@@ -378,58 +406,6 @@ def _check_input_gradient(
         result.notes.append(
             f"input: {name}.backward returned shape {grad_x.shape} for an input of shape "
             f"{x.shape}: dL/dx has the input's shape (one row per sample: no sum over them)"
-        )
-
-
-# at most this many of a failed array's worst entries are probed for a kink
-KINK_PROBES = 20
-
-
-def _note_kinks(
-    result: GradcheckResult,
-    scalar: Callable[[], float],
-    arrays: dict[str, np.ndarray],
-    analytic: dict[str, np.ndarray],
-    numeric: dict[str, np.ndarray],
-    valid: dict[str, np.ndarray],
-    eps: float,
-) -> None:
-    """Say so when a failure sits on a kink the check did not know of (an activation of
-    the user's own, say a ReLU, with an input exactly at 0): there the derivatives from
-    the left and from the right differ, the central difference is their mean, and a
-    correct backward matches one side of it. Probes a failed array's worst entries."""
-    kinked: list[str] = []
-    for name, error in result.errors.items():
-        if not result.tolerance < error < math.inf or name not in numeric:
-            continue
-        a, array = analytic[name], arrays[name]
-        if a.shape != array.shape:
-            continue
-        gap = np.where(valid[name], np.abs(a - numeric[name]), 0.0).ravel()
-        worst = np.argsort(gap)[::-1][:KINK_PROBES]
-        base, hits, probed = scalar(), 0, worst[gap[worst] > 0]
-        for i in probed:
-            at = np.unravel_index(i, array.shape)  # in place: a parameter may be a view
-            old, slope = array[at], float(a[at])
-            array[at] = old + eps
-            right = (scalar() - base) / eps
-            array[at] = old - eps
-            left = (base - scalar()) / eps
-            array[at] = old
-            scale = max(abs(left), abs(right), abs(slope), 1e-12)
-            one_side = min(abs(slope - left), abs(slope - right))
-            # smooth: left and right differ by ~eps * f'' (tiny); at a kink by O(1)
-            if abs(right - left) > 0.1 * scale and one_side <= 1e-3 * scale:
-                hits += 1
-        if hits:
-            kinked.append(f"{name} ({hits} of the {probed.size} entries probed)")
-    if kinked:
-        result.notes.append(
-            f"{', '.join(kinked)}: the function has a kink there (its slope from the left "
-            "and from the right differ, e.g. a ReLU input exactly at 0) and the backward "
-            "matches one side: a central difference at a kink is not a derivative, so this "
-            "may well not be a backward error (check on other inputs: random x, non-zero "
-            "biases)"
         )
 
 
@@ -493,22 +469,6 @@ def _exactly_zero(
     return bool(valid.any()) and not (np.asarray(analytic)[valid].any() or numeric[valid].any())
 
 
-def _all_zero_note(names: list[str], hint: str) -> str:
-    return (
-        f"{', '.join(names)} not compared: every gradient is exactly 0 on these inputs, in "
-        f"the backward and in the central differences alike, so any backward would pass "
-        f"({hint} check on other inputs)"
-    )
-
-
-def _below_roundoff_note(names: list[str], roundoff: float) -> str:
-    return (
-        f"{', '.join(names)} not compared: every gradient entry is below the central "
-        f"differences' own round-off (~{roundoff:.0e}), so any tiny value would pass "
-        "(check on inputs where the outputs are not saturated)"
-    )
-
-
 def _loss_roundoff(value: float, pred: np.ndarray, target: np.ndarray, eps: float) -> float:
     """The round-off of a loss's central difference: a few ulps of the largest number in
     the loss's computation (the loss itself, the largest prediction or target), over eps.
@@ -525,64 +485,6 @@ def _loss_roundoff(value: float, pred: np.ndarray, target: np.ndarray, eps: floa
     return 4 * np.finfo(np.float64).eps * largest / eps
 
 
-class _KinkWatch:
-    """While entered, records which side of 0 every ReLU/LeakyReLU input of ``target``
-    is on, forward pass after forward pass (each such module's forward is wrapped by an
-    instance attribute, removed on exit)."""
-
-    def __init__(self, target: Module) -> None:
-        self.modules = [m for m in target.modules() if isinstance(m, KINKED)]
-        self.sides: list[np.ndarray] = []
-
-    def __enter__(self) -> _KinkWatch:
-        for m in self.modules:
-            m.forward = self._watching(m.forward)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        for m in self.modules:
-            del m.forward
-
-    def _watching(self, forward: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
-        def wrapped(inp: np.ndarray, *args: object, **kwargs: object) -> np.ndarray:
-            self.sides.append(np.asarray(inp) > 0)
-            return forward(inp, *args, **kwargs)
-
-        return wrapped
-
-    def take(self) -> list[np.ndarray]:
-        """The sides recorded since the last call."""
-        sides, self.sides = self.sides, []
-        return sides
-
-
-def _crossed(sides: list[np.ndarray], base: list[np.ndarray]) -> bool:
-    return len(sides) != len(base) or any(
-        not np.array_equal(a, b) for a, b in zip(sides, base, strict=True)
-    )
-
-
-def _numeric_gradient_watched(
-    f: Callable[[], float], array: np.ndarray, eps: float, watch: _KinkWatch, base: list
-) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`numeric_gradient`, and which entries are valid: False where a +-eps nudge
-    put a watched input on the other side of its kink than ``base``."""
-    grad = np.zeros(array.shape, dtype=np.float64)
-    valid = np.ones(array.shape, dtype=bool)
-    for i in np.ndindex(array.shape):
-        old = array[i]
-        array[i] = old + eps
-        plus = f()
-        crossed = _crossed(watch.take(), base)
-        array[i] = old - eps
-        minus = f()
-        crossed = _crossed(watch.take(), base) or crossed
-        array[i] = old
-        grad[i] = (plus - minus) / (2 * eps)
-        valid[i] = not crossed
-    return grad, valid
-
-
 def _gradients_without_input_grad(
     target: Module, forward: Callable[[], np.ndarray], weights: np.ndarray, result: GradcheckResult
 ) -> dict[str, np.ndarray] | None:
@@ -596,207 +498,13 @@ def _gradients_without_input_grad(
     try:
         target.backward(weights.copy(), need_input_grad=False)
     except TypeError as exc:
-        who = _refused_flag(exc)
+        who = refused_flag(exc)
         if who is None:
             raise
         result.problems.append(f"{who}.backward takes no need_input_grad argument")
-        result.notes.append(_no_flag_note(who))
+        result.notes.append(no_flag_note(who))
         return None
     return {name: p.grad.copy() for name, p in target.named_parameters()}
-
-
-def _refused_flag(exc: TypeError) -> str | None:
-    """The class whose backward refused a ``need_input_grad`` argument, per ``exc``, or
-    None when ``exc`` is another error. (In a model, the layer that refused it.)"""
-    # Python names the function: "NoFlag.backward() takes 2 positional arguments but
-    # 3 were given", or "... got an unexpected keyword argument 'need_input_grad'"
-    if isinstance(exc, NoInputGradFlagError):  # a Sequential's, naming its layer
-        return exc.module_name
-    message = str(exc)
-    called = re.search(r"([\w.<>]+)\.backward\(\) (takes|got)", message)
-    if called is None or (
-        "need_input_grad" not in message and "positional argument" not in message
-    ):
-        return None
-    return called.group(1).rsplit(".", 1)[-1]
-
-
-def _no_flag_note(who: str) -> str:
-    return (
-        f"{who}.backward takes no need_input_grad argument: a Sequential passes it to its "
-        "first layer (with parameters), and fit passes need_input_grad=False there, so "
-        "training fails (TypeError); write def backward(self, grad_out, "
-        "need_input_grad=True), add the parameter gradients either way, and return "
-        "None when it is False"
-    )
-
-
-def _note_grad_out_modified(result: GradcheckResult, who: str) -> None:
-    """Note a backward that changed the ``grad_out`` it was given.
-
-    A note, not a failure: proplab's Sequential, PerReplica and fit never read a
-    gradient again once they have passed it to a backward (and every proplab loss
-    returns a fresh array), so such a layer trains correctly with them, and its
-    gradients are checked here on copies. It breaks only a container of one's own
-    that passes one gradient to two backwards (a skip connection).
-    """
-    result.notes.append(
-        f"{who}.backward modified grad_out in place (the array it was given changed during "
-        "the call): harmless in proplab's Sequential and fit, which do not use a gradient "
-        "again after passing it down, but wrong in a module of your own that passes one "
-        "gradient to two backwards (a skip connection); return a new array "
-        "(grad_out * ..., not grad_out *= ...). The gradients were checked on copies"
-    )
-
-
-def _explain_failure(
-    result: GradcheckResult,
-    analytic: dict[str, np.ndarray],
-    numeric: dict[str, np.ndarray],
-    valid: dict[str, np.ndarray],
-    roundoff: float,
-) -> None:
-    """Add the note that says when a failure may not be the backward's fault: the
-    backward and the central differences differ by no more than the latter's round-off
-    (also when a saturated output makes every central difference exactly 0)."""
-    tiny: dict[str, float] = {}  # failed arrays whose gradients are at round-off level
-    for name, error in result.errors.items():
-        if not result.tolerance < error < math.inf or name not in numeric:
-            continue
-        a, n = analytic[name][valid[name]], numeric[name][valid[name]]
-        if a.size and np.max(np.abs(a - n)) <= 10 * roundoff:
-            tiny[name] = float(max(np.max(np.abs(a)), np.max(np.abs(n))))
-    if tiny:
-        result.notes.append(
-            f"{', '.join(tiny)}: gradients this small (largest entry {max(tiny.values()):.1e}) "
-            f"are no larger than the central differences' own round-off (~{roundoff:.0e}): "
-            "likely not a backward error (check on inputs where the outputs are not "
-            "saturated, or with a larger eps)"
-        )
-
-
-def _note_unread_parameters(
-    result: GradcheckResult,
-    analytic: dict[str, np.ndarray],
-    numeric: dict[str, np.ndarray],
-    valid: dict[str, np.ndarray],
-    roundoff: float,
-) -> None:
-    """Name the failed parameters whose every central difference is exactly 0 while the
-    backward gives more than round-off: nudging them does not change the output, so the
-    forward does not read them (e.g. it uses an array kept in ``__init__``)."""
-    unread = []
-    for name, error in result.errors.items():
-        if name == "input" or not result.tolerance < error < math.inf or name not in numeric:
-            continue
-        a, n, v = analytic[name], numeric[name], valid[name]
-        if a.shape == n.shape and v.any() and not n[v].any():
-            if np.max(np.abs(a[v])) > 10 * roundoff:
-                unread.append(name)
-    if unread:
-        attribute = unread[0].rsplit(".", 1)[-1]
-        result.notes.append(
-            f"{', '.join(unread)}: every central difference is exactly 0 (nudging the "
-            "parameter does not change the output) while the backward gives a gradient: "
-            f"forward does not read the parameter's values; read them from it in every "
-            f"forward (self.{attribute}.data), not from an array kept in __init__, which "
-            "is a copy (Parameter(array) copies it)"
-        )
-
-
-def _loss_shape_note(who: str, grad: np.ndarray, pred: np.ndarray, target: np.ndarray) -> str:
-    """The note for a loss backward of the wrong shape (its error is inf)."""
-    hint = ""
-    if pred.shape[-1:] == (1,) and target.shape == pred.shape[:-1]:
-        # pred (n, 1) - target (n,) broadcasts to (n, n): the loss computed is wrong too
-        n = target.shape[-1]
-        hint = (
-            f"; the target is {target.shape}: pred {pred.shape} - target broadcasts to "
-            f"({n}, {n}) (labels (n,) need .reshape(-1, 1))"
-        )
-    return (
-        f"pred: {who}.backward returned shape {grad.shape} for pred {pred.shape}: "
-        f"dL/dpred has pred's shape{hint}"
-    )
-
-
-def _note_non_finite(result: GradcheckResult, analytic: dict[str, np.ndarray]) -> None:
-    """Name the arrays whose backward gave NaN or inf (their error is inf: FAILED)."""
-    for name, grad in analytic.items():
-        bad = ~np.isfinite(grad)
-        if bad.any():
-            where = tuple(int(i) for i in np.argwhere(bad)[0])
-            result.notes.append(
-                f"{name}: the backward gave {grad[where]} at index {where} "
-                f"({np.count_nonzero(bad)} of {grad.size} entries not finite)"
-            )
-
-
-def _numeric_gradient_of_loss(
-    f: Callable[[], float], array: np.ndarray, eps: float
-) -> tuple[np.ndarray, np.ndarray, str]:
-    """:func:`numeric_gradient` of a loss, and which entries are valid: False where the
-    loss refused a nudged value with a ValueError (e.g. BCELoss at a prediction within
-    eps of 0 or 1); the first such message, or ``""``."""
-    grad = np.zeros(array.shape, dtype=np.float64)
-    valid = np.ones(array.shape, dtype=bool)
-    refused = ""
-    for i in np.ndindex(array.shape):
-        old = array[i]
-        try:
-            array[i] = old + eps
-            plus = f()
-            array[i] = old - eps
-            minus = f()
-        except ValueError as exc:
-            valid[i], refused = False, refused or str(exc)
-            continue
-        finally:
-            array[i] = old
-        grad[i] = (plus - minus) / (2 * eps)
-    return grad, valid, refused
-
-
-def _ridders_derivative(
-    f: Callable[[], float], array: np.ndarray, index: tuple[int, ...], step: float
-) -> tuple[float, float]:
-    """dF/d(array[index]) by Ridders' extrapolation of central differences with shrinking
-    steps (``step``, ``step / 1.4``, ...), and an estimate of its error.
-
-    A central difference is off by ~step^2 times the third derivative; extrapolating
-    the sequence to step 0 removes that, which matters where the function curves
-    sharply (BCE near 0 or 1). Stops when round-off starts to grow the error estimate.
-    (Numerical Recipes' ``dfridr``.)
-    """
-    old = array[index]
-
-    def central(h: float) -> float:
-        try:
-            array[index] = old + h
-            plus = f()
-            array[index] = old - h
-            minus = f()
-        finally:
-            array[index] = old
-        return (plus - minus) / (2 * h)
-
-    shrink, rows = 1.4, 10
-    table = np.zeros((rows, rows))
-    table[0, 0] = best = central(step)
-    error = math.inf
-    for k in range(1, rows):
-        step /= shrink
-        table[0, k] = central(step)
-        factor = shrink**2
-        for j in range(1, k + 1):  # eliminate the step^2, step^4, ... terms in turn
-            table[j, k] = (table[j - 1, k] * factor - table[j - 1, k - 1]) / (factor - 1)
-            factor *= shrink**2
-            change = max(abs(table[j, k] - table[j - 1, k]), abs(table[j, k] - table[j - 1, k - 1]))
-            if change <= error:
-                error, best = change, table[j, k]
-        if abs(table[k, k] - table[k - 1, k - 1]) >= 2 * error:
-            break  # round-off took over
-    return float(best), float(error)
 
 
 def _refine_loss_check(
@@ -815,7 +523,7 @@ def _refine_loss_check(
     refined = np.zeros(pred.shape)
     errors = np.zeros(pred.shape)
     for i in zip(*np.nonzero(valid), strict=True):
-        refined[i], errors[i] = _ridders_derivative(f, pred, i, eps)
+        refined[i], errors[i] = ridders_derivative(f, pred, i, eps)
     if not (np.isfinite(refined[valid]).all() and np.isfinite(analytic).all()):
         return False
     scale = max(float(np.max(np.abs(refined[valid]), initial=0.0)), floor * result.tolerance)
@@ -829,33 +537,3 @@ def _refine_loss_check(
         "(the loss curves too sharply here for a single step eps)"
     )
     return True
-
-
-def _explain_loss_failure(
-    result: GradcheckResult,
-    f: Callable[[], float],
-    pred: np.ndarray,
-    eps: float,
-    analytic: np.ndarray,
-    numeric: np.ndarray,
-    valid: np.ndarray,
-) -> None:
-    """Note a loss failure the central differences themselves account for: with eps / 2
-    they move by as much as they differ from the backward (a sharply curved loss, e.g.
-    BCE near 0 or 1, or round-off of large logits), which a wrong backward does not do."""
-    error = result.errors["pred"]
-    if not result.tolerance < error < math.inf:
-        return
-    half, valid_half, _ = _numeric_gradient_of_loss(f, pred, eps / 2)
-    both = valid & valid_half
-    if not both.any():
-        return
-    off = float(np.max(np.abs(analytic[both] - numeric[both])))
-    moved = float(np.max(np.abs(half[both] - numeric[both])))
-    if moved >= off / 4:
-        result.notes.append(
-            f"pred: the central differences change by {moved:.1e} from eps to eps/2, as much "
-            f"as they differ from the backward ({off:.1e}): the loss curves too sharply or "
-            "rounds off too much here (predictions near 0 or 1, large logits) for them; "
-            "likely not a backward error (check on moderate predictions)"
-        )

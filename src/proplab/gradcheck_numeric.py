@@ -1,0 +1,159 @@
+"""Central differences for :mod:`proplab.gradcheck`: plain, watched for kinks, of a loss.
+
+``numeric_gradient`` is the textbook one: nudge each entry by +-eps and take
+(F(+) - F(-)) / (2 eps). The others are what the check needs around it: which
+nudges cross a ReLU's kink at 0 (there a central difference is no derivative),
+which nudged predictions a loss refuses (BCELoss within eps of 0 or 1), and
+Ridders' extrapolation for a loss that curves too sharply for one step.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+
+from proplab.activations import LeakyReLU, ReLU
+from proplab.core import Module
+
+KINKED = (ReLU, LeakyReLU)  # modules whose derivative jumps at 0
+
+
+def numeric_gradient(f: Callable[[], float], array: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+    """dF/d(array) by central differences, perturbing ``array`` in place and restoring it."""
+    grad = np.zeros(array.shape, dtype=np.float64)
+    for i in np.ndindex(array.shape):
+        old = array[i]
+        array[i] = old + eps
+        plus = f()
+        array[i] = old - eps
+        minus = f()
+        array[i] = old
+        grad[i] = (plus - minus) / (2 * eps)
+    return grad
+
+
+class KinkWatch:
+    """While entered, records which side of 0 every ReLU/LeakyReLU input of ``target``
+    is on, forward pass after forward pass (each such module's forward is wrapped by an
+    instance attribute, removed on exit)."""
+
+    def __init__(self, target: Module) -> None:
+        self.modules = [m for m in target.modules() if isinstance(m, KINKED)]
+        self.sides: list[np.ndarray] = []
+
+    def __enter__(self) -> KinkWatch:
+        for m in self.modules:
+            m.forward = self._watching(m.forward)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for m in self.modules:
+            del m.forward
+
+    def _watching(self, forward: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
+        def wrapped(inp: np.ndarray, *args: object, **kwargs: object) -> np.ndarray:
+            self.sides.append(np.asarray(inp) > 0)
+            return forward(inp, *args, **kwargs)
+
+        return wrapped
+
+    def take(self) -> list[np.ndarray]:
+        """The sides recorded since the last call."""
+        sides, self.sides = self.sides, []
+        return sides
+
+
+def _crossed(sides: list[np.ndarray], base: list[np.ndarray]) -> bool:
+    return len(sides) != len(base) or any(
+        not np.array_equal(a, b) for a, b in zip(sides, base, strict=True)
+    )
+
+
+def numeric_gradient_watched(
+    f: Callable[[], float], array: np.ndarray, eps: float, watch: KinkWatch, base: list
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`numeric_gradient`, and which entries are valid: False where a +-eps nudge
+    put a watched input on the other side of its kink than ``base``."""
+    grad = np.zeros(array.shape, dtype=np.float64)
+    valid = np.ones(array.shape, dtype=bool)
+    for i in np.ndindex(array.shape):
+        old = array[i]
+        array[i] = old + eps
+        plus = f()
+        crossed = _crossed(watch.take(), base)
+        array[i] = old - eps
+        minus = f()
+        crossed = _crossed(watch.take(), base) or crossed
+        array[i] = old
+        grad[i] = (plus - minus) / (2 * eps)
+        valid[i] = not crossed
+    return grad, valid
+
+
+def numeric_gradient_of_loss(
+    f: Callable[[], float], array: np.ndarray, eps: float
+) -> tuple[np.ndarray, np.ndarray, str]:
+    """:func:`numeric_gradient` of a loss, and which entries are valid: False where the
+    loss refused a nudged value with a ValueError (e.g. BCELoss at a prediction within
+    eps of 0 or 1); the first such message, or ``""``."""
+    grad = np.zeros(array.shape, dtype=np.float64)
+    valid = np.ones(array.shape, dtype=bool)
+    refused = ""
+    for i in np.ndindex(array.shape):
+        old = array[i]
+        try:
+            array[i] = old + eps
+            plus = f()
+            array[i] = old - eps
+            minus = f()
+        except ValueError as exc:
+            valid[i], refused = False, refused or str(exc)
+            continue
+        finally:
+            array[i] = old
+        grad[i] = (plus - minus) / (2 * eps)
+    return grad, valid, refused
+
+
+def ridders_derivative(
+    f: Callable[[], float], array: np.ndarray, index: tuple[int, ...], step: float
+) -> tuple[float, float]:
+    """dF/d(array[index]) by Ridders' extrapolation of central differences with shrinking
+    steps (``step``, ``step / 1.4``, ...), and an estimate of its error.
+
+    A central difference is off by ~step^2 times the third derivative; extrapolating
+    the sequence to step 0 removes that, which matters where the function curves
+    sharply (BCE near 0 or 1). Stops when round-off starts to grow the error estimate.
+    (Numerical Recipes' ``dfridr``.)
+    """
+    old = array[index]
+
+    def central(h: float) -> float:
+        try:
+            array[index] = old + h
+            plus = f()
+            array[index] = old - h
+            minus = f()
+        finally:
+            array[index] = old
+        return (plus - minus) / (2 * h)
+
+    shrink, rows = 1.4, 10
+    table = np.zeros((rows, rows))
+    table[0, 0] = best = central(step)
+    error = math.inf
+    for k in range(1, rows):
+        step /= shrink
+        table[0, k] = central(step)
+        factor = shrink**2
+        for j in range(1, k + 1):  # eliminate the step^2, step^4, ... terms in turn
+            table[j, k] = (table[j - 1, k] * factor - table[j - 1, k - 1]) / (factor - 1)
+            factor *= shrink**2
+            change = max(abs(table[j, k] - table[j - 1, k]), abs(table[j, k] - table[j - 1, k - 1]))
+            if change <= error:
+                error, best = change, table[j, k]
+        if abs(table[k, k] - table[k - 1, k - 1]) >= 2 * error:
+            break  # round-off took over
+    return float(best), float(error)
