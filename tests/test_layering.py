@@ -1,0 +1,103 @@
+"""The dependency arrow points one way: the NumPy core knows nothing of plotting,
+reports, the CLI or the web (DESIGN's layout; README's "Layout")."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import proplab
+
+PACKAGE = Path(proplab.__file__).parent
+
+# the NumPy-only core: it may import the standard library, NumPy and itself
+CORE = {
+    "activations", "callbacks", "config", "conv", "core", "data", "features", "gradcheck",
+    "gradcheck_notes", "gradcheck_numeric", "init", "layers", "losses", "metrics", "models",
+    "optim", "registry", "schedules", "splits", "train", "zoo",
+}  # fmt: skip
+# everything built on top of it (run folders, figures, reports, sweeps, CLI, web)
+ON_TOP = {
+    "__init__", "__main__", "aggregate", "cli", "csvdata", "dataload", "digits",
+    "experiments", "model_check", "per_replica", "playground", "playground_server", "plots", "progress",
+    "report", "report_data", "report_doc", "report_figures", "report_html", "report_text",
+    "runio", "serialize", "sklearn", "snapshots", "stack_plan", "stacking", "sweep",
+    "sweep_plots", "sweep_spec", "threads", "unit_plots", "zoo_plots",
+}  # fmt: skip
+
+
+def imported_modules(source: str) -> set[str]:
+    """Every module an import statement in ``source`` names, at any depth (imports
+    inside functions count: they run too). ``from proplab import x`` names proplab.x."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            if node.module == "proplab":
+                names.update(f"proplab.{alias.name}" for alias in node.names)
+            else:
+                names.add(node.module)
+    return names
+
+
+def outside_the_core(source: str) -> list[str]:
+    """The modules ``source`` imports that a core module may not."""
+    bad = []
+    for name in sorted(imported_modules(source)):
+        top, _, rest = name.partition(".")
+        if top == "__future__" or top in sys.stdlib_module_names or top == "numpy":
+            continue
+        if top == "proplab" and rest.split(".")[0] in CORE:
+            continue
+        bad.append(name)
+    return bad
+
+
+def test_every_module_is_either_core_or_on_top() -> None:
+    # a new module must be placed on one side of the arrow, here and in the README
+    modules = {p.stem for p in PACKAGE.glob("*.py")}
+    assert modules == CORE | ON_TOP, (
+        f"not classified: {sorted(modules - CORE - ON_TOP)}; "
+        f"no longer there: {sorted((CORE | ON_TOP) - modules)}"
+    )
+    assert not CORE & ON_TOP
+
+
+@pytest.mark.parametrize("module", sorted(CORE))
+def test_the_core_imports_only_the_standard_library_numpy_and_the_core(module: str) -> None:
+    assert outside_the_core((PACKAGE / f"{module}.py").read_text()) == []
+
+
+def test_the_check_sees_imports_anywhere_and_of_any_form() -> None:
+    source = (
+        "import numpy as np\nimport math, json\nfrom proplab.core import Module\n"
+        "from proplab import init as initializers\nfrom . import cli\n"
+        "def draw():\n    import matplotlib.pyplot as plt\n"
+        "class A:\n    def f(self):\n        from proplab import plots\n"
+        "try:\n    import torch\nexcept ImportError:\n    pass\n"
+        "from proplab.report import build_report\n"
+    )
+    assert outside_the_core(source) == [
+        "matplotlib.pyplot", "proplab.plots", "proplab.report", "torch",
+    ]  # fmt: skip
+
+
+def test_importing_the_whole_core_loads_nothing_beyond_numpy() -> None:
+    # in a fresh interpreter: this one has loaded matplotlib for other tests
+    code = (
+        "import sys\n"
+        f"for m in {sorted(CORE)!r}: __import__('proplab.' + m)\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules}"
+        " - set(sys.stdlib_module_names) - {'numpy', 'proplab'}))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    # NumPy's Cython extensions register cython_runtime; _distutils_hack is setuptools'
+    loaded = [m for m in eval(out) if not m.startswith(("_", "cython_runtime"))]
+    assert loaded == [], f"the core pulled in {loaded}"
