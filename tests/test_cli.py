@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import proplab
-from proplab import experiments, models, runio, train
+from proplab import experiments, models, runio, serialize, train
 from proplab.cli import main
 from proplab.config import RunConfig, data_rng
 from proplab.data import generate_linear, generate_xor_easy
@@ -285,6 +285,14 @@ def test_help_exits_zero(capsys) -> None:
         ),
         (["--frobnicate"], "unrecognized arguments: --frobnicate"),
         (
+            ["--hidden", "8", "4", "--layers", "1"],
+            "--layers: takes one --hidden width H (N layers of H), got --hidden 8 4; give one "
+            "width per layer instead, without --layers",
+        ),
+        (["--hidden", "0", "--layers", "1"], "--layers: --hidden 0 is no hidden layer; give"),
+        (["--layers", "0"], "--layers: must be a positive integer, got 0 (--hidden 0 for no"),
+        (["--layers", "two"], "--layers: expected an integer, got 'two'"),
+        (
             ["--dataset", "circle", "--n", "1"],
             "--n: circle: n must be an integer >= 2 (one sample per class), got 1",
         ),
@@ -526,6 +534,37 @@ def test_one_hidden_value_means_two_layers_of_that_width() -> None:
     assert cfg.hidden_sizes == RunConfig(hidden=5).hidden_sizes == [5, 5]
     cfg = _config_from(build_parser().parse_args(["train", "--hidden", "5", "3"]))
     assert cfg.hidden_sizes == [5, 3]
+
+
+@pytest.mark.parametrize(
+    ("args", "hidden"),
+    [
+        (["--hidden", "5", "--layers", "1"], [5]),
+        (["--hidden", "5", "--layers", "3"], [5, 5, 5]),
+        (["--hidden", "5", "--layers", "2"], 5),  # the lab's form: the same config as without
+        (["--layers", "1"], [10]),  # the default width
+        (["--dataset", "digits", "--layers", "1"], [64]),  # digits' default width
+        (["--dataset", "digits", "--layers", "2"], 64),
+    ],
+)
+def test_layers_repeats_the_one_hidden_width(args: list[str], hidden) -> None:
+    from proplab.cli import _config_from, build_parser
+
+    assert _config_from(build_parser().parse_args(["train", *args])).hidden == hidden
+
+
+def test_one_hidden_layer_from_the_command_line_trains_and_reads_back(
+    tmp_path: Path, capsys
+) -> None:
+    out = tmp_path / "run"
+    args = ("--dataset", "xor", "--hidden", "6", "--layers", "1", "--epochs", "2000")
+    code, lines, _ = run_cli(capsys, "train", *args, "--activation", "tanh", "--lr", "0.5",
+                             "--out", str(out), "--quiet")  # fmt: skip
+    assert code == 0
+    assert runio.read_json(out / "config.json")["config"]["hidden"] == [6]
+    model = serialize.load(out / "model.npz")
+    assert [p.data.shape for p in model.parameters()] == [(2, 6), (6,), (6, 1), (1,)]
+    assert runio.read_json(out / "summary.json")["accuracy"] == 1.0
 
 
 def test_lab_exits_1_when_a_lab_run_diverges(tmp_path: Path, capsys, monkeypatch) -> None:

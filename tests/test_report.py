@@ -1597,16 +1597,19 @@ def test_the_gradients_line_names_a_dead_relu_output_not_kinks():
     assert "ReLU kinks" not in line
 
 
-def test_a_one_layer_network_gets_no_gradcheck_command_that_builds_two():
-    # `--hidden 2` builds 2-2-2-1: the report pointed at a command checking another network
+def test_a_one_layer_network_gets_the_gradcheck_command_that_builds_one():
+    # `--hidden 2` builds 2-2-2-1: the report must not point at a command checking another
+    # network; `--hidden 2 --layers 1` builds 2-2-1
     from types import SimpleNamespace
 
     base = RunConfig(dataset="xor", hidden=[2], activation="tanh")
     line = report._gradients_line(base, [SimpleNamespace(dataset="xor", config=base)], "xor")
-    assert line.endswith(
-        "; `proplab.gradcheck` on the model prints them one by one (no `proplab gradcheck` "
-        "command builds one hidden layer: its `--hidden H` means two)."
-    )
+    command = "proplab gradcheck --dataset xor --hidden 2 --layers 1 --activation tanh"
+    assert line.endswith(f"; `{command}` prints them one by one.")
+    from proplab.cli import _config_from, build_parser, main
+
+    assert main(command.split()[1:]) == 0  # the command runs, on the network of the run
+    assert _config_from(build_parser().parse_args(command.split()[1:])) == base
     two = base.replace(hidden=[2, 2])
     line = report._gradients_line(two, [SimpleNamespace(dataset="xor", config=two)], "xor")
     assert "`proplab gradcheck --dataset xor --hidden 2 2 --activation tanh` prints" in line

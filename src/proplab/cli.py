@@ -116,6 +116,13 @@ def _add_model_flags(p: argparse.ArgumentParser) -> None:
         help=f"units per hidden layer: one value H for two layers (H, H), or one per layer; 0 for none (default {d.hidden})",
     )
     add(
+        "--layers",
+        type=_integer,
+        metavar="N",
+        help="number of hidden layers of the one --hidden width H: --hidden 10 --layers 1 "
+        "is one layer of 10 (default 2, the lab's)",
+    )
+    add(
         "--features",
         nargs="+",
         metavar="F",
@@ -179,9 +186,33 @@ def _config_from(args: argparse.Namespace, **fixed: Any) -> RunConfig:
         values["hidden"] = []
     elif isinstance(values.get("hidden"), list) and len(values["hidden"]) == 1:
         values["hidden"] = values["hidden"][0]
+    layers = getattr(args, "layers", None)
+    if layers is not None:
+        dataset = fixed.get("dataset", values.get("dataset"))
+        values["hidden"] = _hidden_layers(values.get("hidden"), layers, dataset)
     values.update(fixed)
     # dataset-specific defaults (digits) for the flags not given; see proplab.dataload
     return RunConfig(**dataload.with_dataset_defaults(values))
+
+
+def _hidden_layers(hidden: int | list[int] | None, layers: int, dataset: Any) -> int | list[int]:
+    """``--hidden H --layers N``: N layers of H (the lab's int H for N = 2, as without it).
+    Without --hidden, H is the default width (digits' 64, else RunConfig's)."""
+    if layers < 1:
+        raise ConfigError(
+            f"layers: must be a positive integer, got {layers} (--hidden 0 for no hidden layer)"
+        )
+    if hidden is None:
+        default = dataload.with_dataset_defaults({"dataset": dataset}).get("hidden")
+        hidden = RunConfig().hidden if default is None else default[0]
+    if hidden == []:
+        raise ConfigError("layers: --hidden 0 is no hidden layer; give --layers a width H > 0")
+    if not isinstance(hidden, int):
+        raise ConfigError(
+            f"layers: takes one --hidden width H (N layers of H), got --hidden "
+            f"{' '.join(map(str, hidden))}; give one width per layer instead, without --layers"
+        )
+    return hidden if layers == 2 else [hidden] * layers
 
 
 def _as_flags(values: dict[str, Any]) -> str:

@@ -261,13 +261,7 @@ _GRADCHECK_FIELDS = (
 
 
 def _gradcheck_hint(cfg: RunConfig, does: str) -> str:
-    """ "`proplab gradcheck ...` <does>", or why no command line builds ``cfg``'s network."""
-    if isinstance(cfg.hidden, list) and len(cfg.hidden) == 1:
-        # the CLI reads one --hidden H as the lab's two layers (H, H)
-        return (
-            f"`proplab.gradcheck` on the model {does} (no `proplab gradcheck` command builds "
-            "one hidden layer: its `--hidden H` means two)"
-        )
+    """ "`proplab gradcheck ...` <does>": the command that checks ``cfg``'s network."""
     return f"`{_gradcheck_command(cfg)}` {does}"
 
 
@@ -294,6 +288,8 @@ def _gradcheck_command(cfg: RunConfig) -> str:
             continue
         if value == []:  # no hidden layer
             shown = "0"
+        elif name == "hidden" and isinstance(value, list) and len(value) == 1:
+            shown = f"{value[0]} --layers 1"  # one value alone means the lab's two layers
         else:
             shown = " ".join(map(str, value)) if isinstance(value, list) else format_value(value)
         words.append(f"--{name.replace('_', '-')} {shown}")
