@@ -185,3 +185,19 @@ def test_leaky_relu_with_slope_0_is_relu():
     act = LeakyReLU(0.0)
     np.testing.assert_array_equal(act(x), [[0.0, 0.0, 3.0]])
     np.testing.assert_array_equal(act.backward(np.full((1, 3), 2.0)), [[0.0, 0.0, 2.0]])
+
+
+def test_relu_gives_plus_zero_for_negatives_and_zero_at_minus_infinity():
+    # x * (x > 0) gave -0.0 for every negative input and NaN at -inf; PyTorch gives 0
+    x = np.array([[-3.0, -0.0, -np.inf, np.inf, 2.5]])
+    y = ReLU().forward(x)
+    np.testing.assert_array_equal(y, [[0.0, 0.0, 0.0, np.inf, 2.5]])
+    assert not np.signbit(y[0, :3]).any()
+    assert np.isnan(ReLU().forward(np.array([[np.nan]])))[0, 0]  # NaN stays NaN, as in torch
+    out = np.full((1, 5), 7.0)
+    assert ReLU().forward(x, out=out) is out and not np.signbit(out).any()
+
+
+def test_relu_of_integers_is_float_like_every_activation():
+    np.testing.assert_array_equal(ReLU()(np.array([[1, -2], [0, 3]])), [[1.0, 0.0], [0.0, 3.0]])
+    assert ReLU()(np.array([[1, -2]])).dtype == np.float64

@@ -406,3 +406,23 @@ def test_inputs_a_conv_layer_cannot_take_are_refused(rng) -> None:
     conv(np.zeros((2, 1, 5)))
     with pytest.raises(ValueError, match="built for inputs of length 5"):
         conv(np.zeros((2, 1, 6)))
+
+
+def test_the_naive_twin_keeps_float32_and_names_a_backward_before_forward() -> None:
+    # it returned float64 for a float32 layer and raised a bare AttributeError
+    fast, naive = (
+        cls(2, 3, 2, rng=np.random.default_rng(0), dtype=np.float32)
+        for cls in (Conv1d, Conv1dNaive)
+    )
+    with pytest.raises(AttributeError, match="Conv1dNaive.backward needs 'x', which forward"):
+        naive.backward(np.ones((1, 3, 3), dtype=np.float32))
+    x = np.random.default_rng(1).normal(size=(4, 2, 4)).astype(np.float32)
+    y_fast, y_naive = fast.forward(x), naive.forward(x)
+    assert y_fast.dtype == y_naive.dtype == np.float32
+    np.testing.assert_allclose(y_naive, y_fast, rtol=1e-5, atol=1e-6)
+    g = np.ones_like(y_fast)
+    dx_fast, dx_naive = fast.backward(g), naive.backward(g)
+    assert dx_fast.dtype == dx_naive.dtype == np.float32
+    np.testing.assert_allclose(dx_naive, dx_fast, rtol=1e-5, atol=1e-6)
+    assert naive.weight.grad.dtype == naive.bias.grad.dtype == np.float32
+    np.testing.assert_allclose(naive.weight.grad, fast.weight.grad, rtol=1e-5, atol=1e-5)

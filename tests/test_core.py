@@ -339,17 +339,19 @@ def test_backward_before_forward_says_so():
     """Every module raised a bare AttributeError ('Linear' object has no attribute 'x')."""
     from proplab import MSELoss, Sigmoid, mlp
     from proplab.conv import Conv1d
+    from proplab.features import Features
 
     model = mlp(2, 3, 1, rng=np.random.default_rng(0))
     cases = [
-        (lambda: model.backward(np.ones((4, 1))), "Sigmoid.backward needs 'out'"),
+        (lambda: model.backward(np.ones((4, 1))), "Sigmoid.backward needs 's'"),
         (lambda: model.layers[0].backward(np.ones((4, 3))), "Linear.backward needs 'x'"),
-        (lambda: Sigmoid().backward(np.ones(2)), "Sigmoid.backward needs 'out'"),
+        (lambda: Sigmoid().backward(np.ones(2)), "Sigmoid.backward needs 's'"),
         (
             lambda: Conv1d(1, 2, 2, rng=np.random.default_rng(0)).backward(np.ones((1, 2, 1))),
             "Conv1d.backward needs 'cols'",
         ),
         (lambda: MSELoss().backward(), "MSELoss.backward needs 'diff'"),
+        (lambda: Features(["x1_sq"]).backward(np.ones((4, 1))), "Features.backward needs 'x'"),
     ]
     for call, message in cases:
         with pytest.raises(AttributeError, match=rf"{message}, which forward saves"):

@@ -101,3 +101,13 @@ def test_importing_the_whole_core_loads_nothing_beyond_numpy() -> None:
     # NumPy's Cython extensions register cython_runtime; _distutils_hack is setuptools'
     loaded = [m for m in eval(out) if not m.startswith(("_", "cython_runtime"))]
     assert loaded == [], f"the core pulled in {loaded}"
+
+
+@pytest.mark.parametrize("module", sorted(CORE))
+def test_the_cores_docstring_examples_run_as_written(module: str) -> None:
+    # each example imports what it uses: it runs from its own module, under doctest
+    import doctest
+    import importlib
+
+    results = doctest.testmod(importlib.import_module(f"proplab.{module}"), verbose=False)
+    assert results.failed == 0

@@ -1,7 +1,8 @@
 """Element-wise activations. Shape: any input shape, output of the same shape.
 
 Each forward keeps exactly what its backward needs: sigmoid and tanh keep their
-*output* (their derivatives are written in it), ReLU keeps the input's sign.
+*output* (their derivatives are written in it), ReLU keeps the mask x > 0 and
+LeakyReLU its local slope (1 or the negative slope).
 """
 
 from __future__ import annotations
@@ -33,6 +34,16 @@ def _one(dtype: np.dtype) -> np.ndarray | float:
     return _ONE.get(dtype, 1.0)
 
 
+_ZERO = {dtype: np.zeros((), dtype=dtype) for dtype in _ONE}
+for _constant in _ZERO.values():
+    _constant.flags.writeable = False
+
+
+def _zero(dtype: np.dtype) -> np.ndarray | float:
+    """The constant 0 as a 0-d array of ``dtype`` (any other dtype: the float 0.0)."""
+    return _ZERO.get(dtype, 0.0)
+
+
 # True only inside proplab.train.fit, which runs under np.errstate(over="ignore"):
 # there exp(-x) may overflow to inf harmlessly (1 / (1 + inf) = 0, the right
 # value), so the clamp below, one NumPy call per sigmoid, can be skipped.
@@ -42,7 +53,9 @@ _OVERFLOW_IGNORED = False
 @contextmanager
 def overflow_ignored() -> Iterator[None]:
     """Run a block under ``np.errstate(over="ignore", invalid="ignore")`` with the sigmoid's
-    overflow clamp off (training loops use it; results are identical)."""
+    overflow clamp off (training loops use it). Results are the same except far in the
+    saturated tail: below x = -708.8 (float64; -87.7 for float32) the clamped sigmoid
+    gives ~1e-308 (float32 ~1e-38) and the unclamped one 0, as PyTorch does."""
     global _OVERFLOW_IGNORED
     previous = _OVERFLOW_IGNORED
     with np.errstate(over="ignore", invalid="ignore"):
@@ -105,14 +118,14 @@ class Sigmoid(Module):
         result into; PerReplica passes its slice of a stack's output so nothing is copied.
         """
         try:
-            self.out = _sigmoid(x, out)
+            self.s = _sigmoid(x, out)
         except (KeyError, TypeError, AttributeError):  # only on failure: no per-call checks
             # integers, lists (a Linear layer's output is always float): as sigmoid() does
             floats = np.asarray(x)
             if np.issubdtype(floats.dtype, np.floating):
                 raise
-            self.out = _sigmoid(floats.astype(np.float64), out)
-        return self.out
+            self.s = _sigmoid(floats.astype(np.float64), out)
+        return self.s
 
     def backward(
         self, grad_out: np.ndarray, need_input_grad: bool = True, out: np.ndarray | None = None
@@ -123,15 +136,16 @@ class Sigmoid(Module):
         parameters: the input gradient is all there is). ``out``: as in :meth:`forward`.
         """
         try:
-            s = self.out
+            s = self.s
         except AttributeError:
-            raise forward_first(self, "out") from None
-        # dL/dx = dL/ds * s (1 - s), computed in one fresh array (or in out)
+            raise forward_first(self, "s") from None
+        # dL/dx = dL/ds * s (1 - s), computed in one fresh array (or in out), in place
+        # step by step; _one(dtype) is the number 1 (a 0-d array: NumPy skips a conversion)
         one = _one(s.dtype)
-        local = np.subtract(one, s) if out is None else np.subtract(one, s, out=out)
-        local *= s
-        local *= grad_out
-        return local
+        grad_in = np.subtract(one, s) if out is None else np.subtract(one, s, out=out)
+        grad_in *= s  # the local derivative ds/dx = s (1 - s)
+        grad_in *= grad_out  # the chain rule: dL/dx = dL/ds * ds/dx
+        return grad_in
 
 
 class Tanh(Module):
@@ -149,8 +163,8 @@ class Tanh(Module):
         ``out``: optional array of the result's shape (never ``x`` itself) to write the
         result into; PerReplica passes its slice of a stack's output so nothing is copied.
         """
-        self.out = np.tanh(x, out=out)
-        return self.out
+        self.t = np.tanh(x, out=out)
+        return self.t
 
     def backward(
         self, grad_out: np.ndarray, need_input_grad: bool = True, out: np.ndarray | None = None
@@ -161,14 +175,14 @@ class Tanh(Module):
         parameters: the input gradient is all there is). ``out``: as in :meth:`forward`.
         """
         try:
-            t = self.out
+            t = self.t
         except AttributeError:
-            raise forward_first(self, "out") from None
-        # dL/dx = dL/dt * (1 - t^2)
-        local = np.multiply(t, t, out=out)
-        np.subtract(_one(t.dtype), local, out=local)
-        local *= grad_out
-        return local
+            raise forward_first(self, "t") from None
+        # dL/dx = dL/dt * (1 - t^2), in one array (or in out); _one(dtype) is the number 1
+        grad_in = np.multiply(t, t, out=out)
+        np.subtract(_one(t.dtype), grad_in, out=grad_in)  # the local derivative 1 - t^2
+        grad_in *= grad_out  # the chain rule: dL/dx = dL/dt * dt/dx
+        return grad_in
 
 
 class ReLU(Module):
@@ -187,7 +201,8 @@ class ReLU(Module):
         result into; PerReplica passes its slice of a stack's output so nothing is copied.
         """
         self.mask = x > 0
-        return np.multiply(x, self.mask, out=out)
+        # max(x, 0): 0 (not x * 0 = -0.0) for negative x and 0 (not NaN) at -inf, as PyTorch
+        return np.maximum(x, _zero(x.dtype), out=out)
 
     def backward(
         self, grad_out: np.ndarray, need_input_grad: bool = True, out: np.ndarray | None = None

@@ -152,6 +152,7 @@ class Conv1d(Module):
         replicas: leading replica shape, e.g. ``(K,)`` for a stack of K models.
         rngs: optional list of K Generators, one per replica, so replica k gets
             exactly the weights a single layer built with ``rngs[k]`` would get.
+        dtype: the parameters' dtype (default float64).
 
     Shape:
         x ``(*R, n, C, L)`` or shared ``(n, C, L)`` -> ``(*R, n, O, L_out)``;
@@ -287,6 +288,15 @@ class Conv1d(Module):
         return np.ascontiguousarray(out.reshape(out.shape[:-1] + (n, length_out)).swapaxes(-3, -2))
 
     def backward(self, grad_out: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
+        """Chain rule through out = W cols + b, with ``grad_out`` = dL/dout ``(*R, n, O, L_out)``.
+
+        Adds dL/dW = g cols^T ``(*R, O, C, k)`` into ``weight.grad`` and dL/db = g summed
+        over samples and positions ``(*R, O)`` into ``bias.grad``. Returns dL/dx
+        ``(*R, n, C, L)`` (summed over replicas for shared ``x``), or None when
+        ``need_input_grad`` is False: dcols = W^T g, then each tap j adds its rows back
+        at the positions it read (t * stride + j * dilation), summing where windows
+        overlap ("col2im").
+        """
         try:
             cols = self.cols
         except AttributeError:
@@ -337,8 +347,9 @@ class Conv1d(Module):
 class Conv1dNaive(Conv1d):
     """:class:`Conv1d` computed by :func:`conv1d_naive`'s loops, replica by replica.
 
-    Same constructor, parameters and shapes as Conv1d; only the arithmetic is
-    the slow, obviously-correct one. Tests and benchmarks use it as the twin.
+    Same constructor, parameters, shapes, dtypes and errors as Conv1d; only the
+    arithmetic is the slow, obviously-correct one. Tests and benchmarks use it as
+    the twin.
     """
 
     def forward(self, x: np.ndarray) -> np.ndarray:
@@ -346,7 +357,8 @@ class Conv1dNaive(Conv1d):
         length_out = self._check_input(x)
         w, b = self.weight.data, None if self.bias is None else self.bias.data
         lead = self.replicas
-        out = np.zeros(lead + (x.shape[-3], self.out_channels, length_out))
+        dtype = np.result_type(x, w)  # as Conv1d's product: float32 stays float32
+        out = np.zeros(lead + (x.shape[-3], self.out_channels, length_out), dtype=dtype)
         for r in np.ndindex(lead):
             xr = x[r] if x.ndim > 3 else x
             out[r] = conv1d_naive(
@@ -356,9 +368,15 @@ class Conv1dNaive(Conv1d):
         return out
 
     def backward(self, grad_out: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
-        x, w = self.x, self.weight.data
-        dw, db = np.zeros_like(w), np.zeros(w.shape[:-2])
-        dx = np.zeros(self.replicas + x.shape[-3:]) if x.ndim > 3 else np.zeros(x.shape)
+        """As :meth:`Conv1d.backward`, computed by :func:`conv1d_naive_backward` per replica."""
+        try:
+            x = self.x
+        except AttributeError:
+            raise forward_first(self, "x") from None
+        w = self.weight.data
+        dtype = np.result_type(w, grad_out)  # as Conv1d's dcols = W^T g
+        dw, db = np.zeros_like(w), np.zeros(w.shape[:-2], dtype=w.dtype)
+        dx = np.zeros(self.replicas + x.shape[-3:] if x.ndim > 3 else x.shape, dtype=dtype)
         for r in np.ndindex(self.replicas):
             xr = x[r] if x.ndim > 3 else x
             dxr, dw[r], db[r] = conv1d_naive_backward(
@@ -402,6 +420,7 @@ class Unsqueeze(Module):
         return x.reshape(x.shape[:cut] + (1,) + x.shape[cut:])
 
     def backward(self, grad_out: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
+        """dL/dx: ``grad_out`` ``(*R, n, 1, F)`` reshaped back to the input's ``(*R, n, F)``."""
         return grad_out.reshape(self.in_shape) if need_input_grad else None
 
     def extra_repr(self) -> str:

@@ -104,9 +104,10 @@ class Parameter:
 
     ``grad_mask`` (default ``None``): an array of 0s and 1s broadcastable to
     ``data``; optimizers multiply the gradient by it before every update, so
-    entries where it is 0 keep their value (with weight decay 0 only while
-    that value is 0). A stack uses it to hold a bias at zero for the replicas
-    of models that have none.
+    entries where it is 0 keep their value, if the mask is set before the first
+    step (momentum or Adam state built up earlier still moves them) and, with
+    weight decay, only while that value is 0. A stack uses it to hold a bias at
+    zero for the replicas of models that have none.
     """
 
     __slots__ = (
@@ -234,7 +235,8 @@ class Parameter:
 
         The sum over the sample axis (``axis=-2``) is written as ``ones(1, n) @ a``:
         for a replica stack ``(K, n, out)`` NumPy's reduction over a middle axis
-        is about ten times slower than this one matrix product.
+        is several times slower than this one matrix product (3.5-5.8x for 10-85
+        replicas, 1.5x for one model, measured).
         """
         if axis == -2 and a.ndim >= 2:
             ones = self._ones
@@ -614,6 +616,8 @@ class Sequential(Module):
             return None
         layer = None
         try:
+            # every layer above `first`, from the last one down (the chain rule runs
+            # from the output to the input)
             for layer in layers[:first:-1]:
                 grad_out = layer.backward(grad_out)
             layer = layers[first]

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from proplab.core import Module, did_you_mean
+from proplab.core import Module, did_you_mean, forward_first
 
 Array = np.ndarray
 
@@ -101,6 +101,8 @@ class Features(Module):
         self.names = feature_names(names)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
+        """The chosen features of ``x`` ``(*R, n, 2)`` -> ``(*R, n, k)``, k features in the
+        order given; keeps ``x`` for :meth:`backward`."""
         if x.shape[-1] != 2:
             raise ValueError(
                 f"Features takes two inputs (x1, x2) in the last axis, got shape {x.shape}"
@@ -112,7 +114,11 @@ class Features(Module):
     def backward(self, grad_out: np.ndarray, need_input_grad: bool = True) -> np.ndarray:
         """dL/dx_i = sum over features f of dL/df * df/dx_i (no parameters: the flag is
         ignored)."""
-        x1, x2 = self.x[..., 0], self.x[..., 1]
+        try:
+            x = self.x
+        except AttributeError:
+            raise forward_first(self, "x") from None
+        x1, x2 = x[..., 0], x[..., 1]
         grad_x1 = np.zeros_like(x1)
         grad_x2 = np.zeros_like(x2)
         for column, name in enumerate(self.names):

@@ -70,8 +70,9 @@ class GradcheckResult:
     0 or 1) are left out the same way, and where it curves too sharply for one step
     eps (BCELoss a few eps from 0 or 1) a failure is rechecked against Ridders'
     extrapolation of the central differences to step 0 (with a note), if that pins
-    every derivative down. A NaN or inf gradient has the error inf (FAILED), and so
-    does a backward that overwrites ``.grad`` instead of adding to it. When every
+    every derivative down. A NaN or inf gradient has the error inf (FAILED); a
+    backward that overwrites ``.grad`` instead of adding to it is FAILED with a note
+    (its error is that of the second gradient, typically 1). When every
     gradient of every array is exactly 0, in the backward and in the central
     differences alike (a dead ReLU output), nothing was compared either: those
     arrays are NaN, and the check incomplete.
@@ -171,8 +172,9 @@ def gradcheck(
     ``rng`` draws the random output weights a module's output is summed with.
 
     Example:
-        >>> model = mlp(2, 4, 1, rng=np.random.default_rng(0))
-        >>> gradcheck(model, np.random.default_rng(1).normal(size=(5, 2))).ok
+        >>> import numpy as np, proplab
+        >>> model = proplab.mlp(2, 4, 1, rng=np.random.default_rng(0))
+        >>> proplab.gradcheck(model, np.random.default_rng(1).normal(size=(5, 2))).ok
         True
     """
     if not (isinstance(eps, int | float) and math.isfinite(eps) and eps > 0):

@@ -115,12 +115,19 @@ class Linear(Module):
         sum of grad_out over the n samples ``(*R, out)`` into ``bias.grad``. Returns
         dL/dx = grad_out W^T with ``x``'s shape (summed over replicas for shared ``x``
         ``(n, in)``), or ``None`` when ``need_input_grad`` is False.
+
+        Each sample i adds the outer product x_i^T g_i to dL/dW; ``x^T g`` is all n of
+        them summed in one product. Likewise the bias gets g summed over samples,
+        because every sample added the same b. Sums, not means: the loss's backward
+        already divided by N.
         """
         try:
             x = self.x
         except AttributeError:
             raise forward_first(self, "x") from None
         # dL/dW = x^T g ; dL/db = sum of g over samples ; dL/dx = g W^T
+        # x.mT: x transposed in its last two axes (x.T for one model; replica axes stay
+        # in front)
         # (shared data x (n, in) feeding a replica stack: x^T broadcasts over R)
         self.weight.accumulate_matmul(x.mT, grad_out)
         if self.bias is not None:
@@ -151,7 +158,8 @@ class Linear(Module):
 
 
 class Flatten(Module):
-    """Merge every axis after the sample axis: ``(*R, n, a, b, ...)`` -> ``(*R, n, a*b*...)``.
+    """Merge the axes after the sample axis: by default the last two, Conv1d's
+    ``(*R, n, C, L)`` -> ``(*R, n, C*L)``.
 
     ``sample_axis`` is the position of the sample axis counted from the end of
     the input's shape before flattening (``-3`` for Conv1d output ``(n, C, L)``).

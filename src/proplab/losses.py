@@ -1,9 +1,14 @@
 """Losses: ``forward(pred, target) -> loss`` and ``backward() -> dLoss/dpred``.
 
 Shapes: ``pred`` is ``(*R, n, out)``; ``target`` is ``(n, out)`` or
-``(*R, n, out)``. The loss is a mean over samples and outputs, reduced *per
-replica*: a float for one model, an array of shape ``R`` for a stack (each
+``(*R, n, out)`` (CrossEntropyLoss also takes integer labels ``(n,)`` or
+``(*R, n)``). The loss is a mean over samples and outputs (MSE, BCE), or over
+samples only with the classes summed (CrossEntropyLoss, as in PyTorch), reduced
+*per replica*: a float for one model, an array of shape ``R`` for a stack (each
 replica's gradient is then the gradient of its own loss).
+
+The mean is where the batch size enters backpropagation: each loss's backward
+divides by N, and every layer below only sums over samples.
 """
 
 from __future__ import annotations
@@ -97,7 +102,8 @@ def _mean_last_two(a: np.ndarray) -> float | np.ndarray:
 class MSELoss(Loss):
     """Mean squared error: L = mean((p - t)^2);  dL/dp = 2 (p - t) / N.
 
-    The mean runs over samples and outputs, N = n * out (per replica). Shapes:
+    The 2 comes from the square, the 1/N from the mean; the mean runs over samples
+    and outputs, N = n * out (per replica). Shapes:
     ``pred`` ``(n, out)`` or ``(*R, n, out)``; ``target`` ``(n, out)`` (shared by
     every replica) or ``(*R, n, out)``; labels ``(n,)`` must be reshaped to
     ``(n, 1)``. The loss is a float for one model, an array ``R`` (``(K,)``) for
@@ -105,7 +111,7 @@ class MSELoss(Loss):
     """
 
     def __init__(self) -> None:
-        self._scale_key: tuple[int, np.dtype] | None = None
+        self._two_over_n_key: tuple[int, np.dtype] | None = None
 
     def forward(self, pred: np.ndarray, target: np.ndarray) -> float | np.ndarray:
         """mean((pred - target)^2) per replica: a float, or an array ``R`` for a stack."""
@@ -113,14 +119,14 @@ class MSELoss(Loss):
             target = _as_target(self, pred, target)  # converts, or names a bad shape
         diff = self.diff = pred - target
         try:
-            count = self.count = pred.shape[-1] * pred.shape[-2]
+            count = self.count = pred.shape[-1] * pred.shape[-2]  # N = n * out
         except IndexError:  # 1-D predictions and targets (caught here: free every epoch)
             _flat_predictions(self, pred)
-        if self._scale_key != (count, diff.dtype):
+        if self._two_over_n_key != (count, diff.dtype):
             # 2 / N as a 0-d array of the data's dtype: NumPy takes it as is,
             # where a Python float is converted on every call (same result)
-            self._scale_key = (count, diff.dtype)
-            self._scale = np.asarray(2.0 / count, dtype=diff.dtype)
+            self._two_over_n_key = (count, diff.dtype)
+            self._two_over_n = np.asarray(2.0 / count, dtype=diff.dtype)
         # sum of squares as a dot product: one BLAS call, and the same one
         # (ddot, per replica in vecdot) for a single model and for a stack, so a
         # stacked run's loss is bit-identical to the run alone
@@ -132,7 +138,7 @@ class MSELoss(Loss):
     def backward(self) -> np.ndarray:
         """dL/dpred = 2 (pred - target) / N, N = n * out, with ``pred``'s shape."""
         try:
-            return self.diff * self._scale
+            return self.diff * self._two_over_n
         except AttributeError:
             raise forward_first(self, "diff") from None
 
@@ -143,6 +149,12 @@ class BCELoss(Loss):
     L = -mean(t log p + (1 - t) log(1 - p)). As in PyTorch, each log is clamped
     at -100 so p = 0 or p = 1 give a finite loss, and the gradient
     (p - t) / (p (1 - p)) / N is computed with p (1 - p) floored at 1e-12.
+
+    The gradient, per entry: d/dp of -[t log p + (1 - t) log(1 - p)] is
+    -t/p + (1 - t)/(1 - p) = (p - t) / (p (1 - p)). After a sigmoid p = s(z) the
+    chain rule multiplies it by ds/dz = s (1 - s), which cancels the denominator:
+    the gradient with respect to the logit is just (s - t) / N, the same
+    cancellation as CrossEntropyLoss's softmax (below).
 
     The mean runs over samples and outputs, N = n * out (per replica). Shapes:
     ``pred`` ``(n, out)`` or ``(*R, n, out)`` (e.g. a sigmoid output ``(n, 1)``);
@@ -209,7 +221,12 @@ class CrossEntropyLoss(Loss):
     """Softmax cross-entropy on raw logits, fused (``torch.nn.CrossEntropyLoss``, mean).
 
     L = mean_i [ logsumexp(z_i) - z_i[t_i] ];   dL/dz = (softmax(z) - onehot(t)) / n.
-    The logits are shifted by their row maximum before ``exp``, so no finite
+
+    Why fused: through a separate softmax p = softmax(z), the chain rule would take
+    dL/dp = -onehot / p and multiply it by the softmax's Jacobian diag(p) - p p^T;
+    the product collapses to p - onehot. Computed in one step, nothing is divided by
+    p (which underflows to 0 for a confidently wrong class) and no C x C Jacobian is
+    built. The logits are shifted by their row maximum before ``exp``, so no finite
     logit overflows; the model's last layer must therefore have *no*
     activation (``output_activation="identity"``): the softmax lives here.
 
@@ -295,6 +312,7 @@ class CrossEntropyLoss(Loss):
             t = self.soft
             # d/dz of -sum_c t_c log p_c is p * sum_c t_c - t (= p - t for one-hot rows)
             return (self.probs * t.sum(axis=-1, keepdims=True) - t) * scale
+        # (p - onehot(t)) / n: start from p / n and subtract 1/n at each sample's label
         grad = self.probs * scale
         labels = self.labels
         if grad.ndim == 2:

@@ -42,7 +42,7 @@ def _parts(owner: str, parts: object, what: str) -> list[tuple[int, object]]:
 
 
 class PerReplica(Module):
-    """Apply ``modules[i]`` to replicas ``blocks[i]`` of the first (replica) axis.
+    """Apply each part's module to its block of replicas (the first, replica axis).
 
     Args:
         parts: ``(count, module)`` pairs in replica order: the first ``count``

@@ -35,7 +35,10 @@ class History:
     below tolerance), ``"diverged"`` (NaN/inf loss) or ``"interrupted"``
     (Ctrl-C); ``message`` says it in words (``""`` when completed). For a stack,
     ``replica_stop_epoch`` and ``replica_stop_reason`` (shape ``R``) say when and
-    why each replica stopped, and :meth:`replica` gives one replica's History.
+    why each replica stopped, and :meth:`replica` gives one replica's History; the
+    stack's own ``stop_reason`` is ``"diverged"`` only when every replica diverged,
+    and ``"converged"`` once every replica has stopped with at least one below the
+    tolerance (some may have diverged: ``replica_stop_reason`` says which).
     """
 
     epoch: list[int] = field(default_factory=list)
@@ -222,10 +225,11 @@ class _DeferredAccuracy:
     epoch on its own would add three more. Holding the (fresh, never reused)
     prediction arrays and thresholding a few thousand epochs in one vectorised
     call gives identical numbers for a fraction of the cost. Memory stays
-    bounded: a chunk holds at most ~8 MB of predictions. Every proplab module
-    returns a fresh array from each forward pass; a hand-written one may return
-    one buffer it overwrites every epoch (``np.exp(..., out=self.buf)``), which
-    would score every kept epoch as the last: such a prediction is copied.
+    bounded: a chunk holds at most ~8 MB of predictions. Most proplab modules
+    return a fresh array from each forward pass; one that returns its input
+    (Identity) or a view, or a hand-written one that returns one buffer it
+    overwrites every epoch (``np.exp(..., out=self.buf)``), would score every kept
+    epoch as the last: such a prediction is copied.
     """
 
     def __init__(self, y: np.ndarray, accuracies: list, pred_size: int) -> None:
@@ -261,12 +265,15 @@ class _DeferredAccuracy:
 
 
 def _finite(loss: float | np.ndarray) -> bool:
+    """Whether the loss (a float, or every replica's) is finite."""
     return math.isfinite(loss) if isinstance(loss, float) else bool(np.all(np.isfinite(loss)))
 
 
 def _batches(
     n: int, batch_size: int | None, shuffle: bool, rng: np.random.Generator | None
 ) -> list[slice] | list[np.ndarray]:
+    """One epoch's batches of ``n`` samples: the whole data, or index arrays of at most
+    ``batch_size`` (in an order ``rng`` shuffles, when ``shuffle``)."""
     if batch_size is None or batch_size >= n:
         return [slice(None)]
     order = rng.permutation(n) if shuffle else np.arange(n)
@@ -420,6 +427,9 @@ def _fit(
     callback: EpochCallback | None,
     callback_every: int,
 ) -> History:
+    """The training loop behind :func:`fit` (same arguments, checked here): per epoch,
+    zero_grad -> forward -> loss -> backward -> step, over the whole data or its
+    mini-batches, recording the loss and accuracy in a :class:`History`."""
     epochs = check_int(epochs, "epochs")  # also refuses bools, None, inf and NaN
     callback_every = check_int(callback_every, "callback_every")
     if batch_size is not None and (int(batch_size) != batch_size or batch_size <= 0):
@@ -510,7 +520,8 @@ def _fit(
                 zero_grad()
                 pred = forward(x)
                 loss = loss_forward(pred, y)
-                backward(loss_backward(), need_input_grad=False)
+                grad_pred = loss_backward()  # dL/dpred: where the chain rule starts
+                backward(grad_pred, need_input_grad=False)  # dL/dparam into every .grad
                 step()
                 if deferred is not None:
                     deferred.add(pred)
@@ -647,6 +658,7 @@ class _ReplicaStops:
 
 
 def _show(loss: float | np.ndarray) -> str:
+    """A non-finite loss in words: the value, or the first bad one and how many replicas."""
     if np.ndim(loss) == 0:
         return str(float(loss))
     bad = np.asarray(loss)[~np.isfinite(loss)]
