@@ -1,5 +1,9 @@
-"""proplab.sklearn.MLPClassifier: scikit-learn's own estimator checks, and real use."""
+"""proplab.sklearn.MLPClassifier: scikit-learn's own estimator checks (the regressor's
+too), real use, predict_log_proba, warm_start and partial_fit. The regressor's own tests
+are in test_sklearn_regressor.py."""
 
+import copy
+import pickle
 import warnings
 
 import numpy as np
@@ -17,28 +21,32 @@ from sklearn.utils.estimator_checks import estimator_checks_generator  # noqa: E
 
 from proplab.digits import digits_split  # noqa: E402
 from proplab.losses import softmax  # noqa: E402
-from proplab.sklearn import MLPClassifier  # noqa: E402
+from proplab.sklearn import MLPClassifier, MLPRegressor  # noqa: E402
 
 
 def _check_params() -> list:
-    """Every check ``check_estimator(MLPClassifier())`` runs, one pytest case each.
+    """Every check ``check_estimator`` runs on ``MLPClassifier()`` and on
+    ``MLPRegressor()``, one pytest case each.
 
     This is what ``check_estimator`` iterates over (and what scikit-learn's
     ``parametrize_with_checks`` parametrizes); no check is marked as an
     expected failure. ``check_classifiers_train`` trains to convergence on
-    blobs three times, so it is marked slow.
+    blobs three times (~0.6 s each), so it is marked slow; the regressor's
+    ``check_regressors_train`` takes ~0.1 s and runs in the quick suite.
     """
     cases = []
-    for estimator, check in estimator_checks_generator(MLPClassifier(), legacy=True):
-        name = getattr(check, "func", check).__name__
-        marks = [pytest.mark.slow] if name == "check_classifiers_train" else []
-        cases.append(pytest.param(estimator, check, id=name, marks=marks))
+    for estimator_class in (MLPClassifier, MLPRegressor):
+        for estimator, check in estimator_checks_generator(estimator_class(), legacy=True):
+            name = getattr(check, "func", check).__name__
+            marks = [pytest.mark.slow] if name == "check_classifiers_train" else []
+            case_id = f"{estimator_class.__name__}-{name}"
+            cases.append(pytest.param(estimator, check, id=case_id, marks=marks))
     return cases
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.parametrize(("estimator", "check"), _check_params())
-def test_check_estimator(estimator: MLPClassifier, check) -> None:
+def test_check_estimator(estimator: MLPClassifier | MLPRegressor, check) -> None:
     check(estimator)
 
 
@@ -312,3 +320,291 @@ def test_scikit_learns_own_values_of_activation_and_batch_size_work() -> None:
     assert ours.get_params()["activation"] == "logistic"  # kept as given (clone needs it)
     with pytest.raises(ValueError, match="^batch_size must be a positive integer, got 'big'"):
         MLPClassifier(batch_size="big").fit(x, y)
+
+
+# ---------------------------------------------------------------- predict_log_proba
+
+
+def test_predict_log_proba_is_the_log_of_predict_proba() -> None:
+    x, y = _iris()
+    clf = MLPClassifier(hidden_layer_sizes=(16,), tol=1e-3, random_state=0).fit(x, y)
+    log_proba = clf.predict_log_proba(x)
+    np.testing.assert_allclose(log_proba, np.log(clf.predict_proba(x)), rtol=0, atol=1e-12)
+    # a trained model is confident somewhere: values far from 0 are compared too
+    assert log_proba.min() < -5
+
+
+def test_predict_log_proba_stays_finite_where_a_probability_underflows() -> None:
+    x, y = _iris()
+    clf = MLPClassifier(hidden_layer_sizes=(16,), tol=1e-3, random_state=0).fit(x, y)
+    # the output layer scaled 10^4 times: logits thousands apart, so exp(z - max)
+    # underflows to 0 and log(predict_proba) is -inf there
+    state = clf.model_.state_dict()
+    clf.model_.load_state_dict({**state, "2.weight": state["2.weight"] * 1e4,
+                                "2.bias": state["2.bias"] * 1e4})  # fmt: skip
+    proba = clf.predict_proba(x)
+    assert (proba == 0).sum() > 50
+    log_proba = clf.predict_log_proba(x)
+    assert np.isfinite(log_proba).all() and log_proba.min() < -1e3
+    # the reference: z - logsumexp(z), by NumPy's logaddexp rather than a max shift
+    z = clf.model_.forward(x)
+    expected = z - np.logaddexp.reduce(z, axis=1, keepdims=True)
+    np.testing.assert_allclose(log_proba, expected, rtol=1e-12, atol=1e-9)
+    # where the probability is still a normal float, it is its log
+    normal = proba > 1e-300
+    np.testing.assert_allclose(log_proba[normal], np.log(proba[normal]), rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(clf.classes_[log_proba.argmax(1)], clf.predict(x))
+
+
+# ---------------------------------------------------------------- warm_start
+
+
+def _same_weights(a: MLPClassifier | MLPRegressor, b: MLPClassifier | MLPRegressor) -> bool:
+    """Bit-for-bit equal networks."""
+    sa, sb = a.model_.state_dict(), b.model_.state_dict()
+    return list(sa) == list(sb) and all(np.array_equal(sa[k], sb[k]) for k in sa)
+
+
+def test_warm_start_continues_bit_for_bit_with_a_stateless_optimizer() -> None:
+    # plain SGD (momentum 0) keeps no state, and a Generator as random_state is used as
+    # it is, so the warm fit's shuffles come next in the same stream: 10 epochs and a
+    # warm 10 more take exactly the steps of one fit of 20
+    x, y = _iris()
+    params = dict(hidden_layer_sizes=(8,), solver="sgd", momentum=0.0, learning_rate_init=0.05,
+                  batch_size=32, tol=0.0)  # fmt: skip
+    warm = MLPClassifier(max_iter=10, warm_start=True, random_state=np.random.default_rng(5),
+                         **params)  # fmt: skip
+    with pytest.warns(ConvergenceWarning):
+        warm.fit(x, y)
+    with pytest.warns(ConvergenceWarning):
+        warm.fit(x, y)
+    once = MLPClassifier(max_iter=20, random_state=np.random.default_rng(5), **params)
+    with pytest.warns(ConvergenceWarning):
+        once.fit(x, y)
+    assert _same_weights(warm, once)
+    # the loss curve runs on across the warm fit; n_iter_ is the last fit's epochs
+    assert warm.loss_curve_ == once.loss_curve_ and len(warm.loss_curve_) == 20
+    assert warm.n_iter_ == 10
+
+
+def test_a_warm_fit_starts_from_the_fitted_weights_with_a_fresh_optimizer() -> None:
+    # Here 10 + 10 epochs cannot equal 20 bit for bit, by scikit-learn's semantics: a
+    # warm fit builds a new optimizer (Adam's moments and step count restart) and draws
+    # its shuffles from random_state again (an int seed restarts the stream). So the
+    # test is that the warm fit is exactly that: the first fit's weights, trained on
+    # by a fresh Adam shuffling with default_rng(seed).
+    from proplab.callbacks import train
+    from proplab.losses import CrossEntropyLoss
+    from proplab.models import mlp
+    from proplab.optim import Adam
+
+    x, y = _iris()
+    clf = MLPClassifier(hidden_layer_sizes=(8,), batch_size=32, max_iter=10, tol=0.0,
+                        random_state=4, warm_start=True)  # fmt: skip
+    with pytest.warns(ConvergenceWarning):
+        clf.fit(x, y)
+    start = clf.model_.state_dict()
+    with pytest.warns(ConvergenceWarning):
+        clf.fit(x, y)
+    model = mlp(4, [8], 3, activation="relu", output_activation=None,
+                rng=np.random.default_rng(99))  # fmt: skip
+    model.load_state_dict(start)
+    train(model, CrossEntropyLoss(), Adam(model.parameters(), lr=3e-3), x, y.reshape(-1, 1), 10,
+          batch_size=32, rng=np.random.default_rng(4), tol=None, warn=False)  # fmt: skip
+    got, expected = clf.model_.state_dict(), model.state_dict()
+    assert all(np.array_equal(got[k], expected[k]) for k in expected)
+    # and without warm_start a second fit starts over: the same as the first fit
+    cold = clone(clf).set_params(warm_start=False)
+    with pytest.warns(ConvergenceWarning):
+        cold.fit(x, y)
+    cold_start = cold.model_.state_dict()
+    with pytest.warns(ConvergenceWarning):
+        cold.fit(x, y)
+    assert all(np.array_equal(cold.model_.state_dict()[k], cold_start[k]) for k in start)
+    assert all(np.array_equal(cold_start[k], start[k]) for k in start)
+
+
+def test_a_warm_fit_refuses_other_classes_or_another_network() -> None:
+    x, y = _iris()
+    clf = MLPClassifier(hidden_layer_sizes=(8,), tol=100.0, warm_start=True, random_state=0)
+    clf.fit(x, y)
+    with pytest.raises(
+        ValueError,
+        match=r"^warm_start: y holds the classes \[0, 1\], but the fitted network has "
+        r"classes_ \[0, 1, 2\]; a warm fit needs y with exactly those",
+    ):
+        clf.fit(x[:100], y[:100])
+    clf.set_params(hidden_layer_sizes=(16,))
+    with pytest.raises(
+        ValueError,
+        match=r"^hidden_layer_sizes=\(16,\), activation='relu' describe hidden layers \[16\] "
+        r"of relu, but the fitted network \(continued by warm_start and partial_fit\) has "
+        r"\[8\] of relu",
+    ):
+        clf.fit(x, y)
+    # warm_start=False: a new network of the new size
+    clf.set_params(warm_start=False).fit(x, y)
+    assert clf.model_.state_dict()["0.weight"].shape == (4, 16)
+
+
+# ---------------------------------------------------------------- partial_fit
+
+
+def test_k_partial_fits_are_k_epochs_of_fit() -> None:
+    # The equivalence: the first partial_fit draws the weights from random_state as fit
+    # does; every call then runs one epoch of mini-batches, continuing the optimizer
+    # (Adam's moments and step count) and the shuffling stream. So k calls on the whole
+    # data take exactly the steps of fit with max_iter=k (tol=0: no early stop).
+    x, y = _iris()
+    params = dict(hidden_layer_sizes=(8,), batch_size=32, random_state=3)
+    online = MLPClassifier(**params)
+    for _ in range(7):
+        online.partial_fit(x, y, classes=[2, 0, 1])  # any order: classes_ is sorted
+    batch = MLPClassifier(max_iter=7, tol=0.0, **params)
+    with pytest.warns(ConvergenceWarning):
+        batch.fit(x, y)
+    assert _same_weights(online, batch)
+    assert online.loss_curve_ == batch.loss_curve_ and online.n_iter_ == 1
+    assert list(online.classes_) == [0, 1, 2]
+    # partial_fit after fit continues it the same way: 7 epochs + 3 calls = 10 epochs
+    for _ in range(3):
+        batch.partial_fit(x, y)
+    ten = MLPClassifier(max_iter=10, tol=0.0, **params)
+    with pytest.warns(ConvergenceWarning):
+        ten.fit(x, y)
+    assert _same_weights(batch, ten) and batch.loss_curve_ == ten.loss_curve_
+
+
+def test_partial_fit_in_mini_batches_learns_digits() -> None:
+    # 12 passes over the training images in chunks of 100, one partial_fit per chunk
+    s = digits_split()
+    x_train, y_train = s.x_train, s.y_train[:, 0]
+    clf = MLPClassifier(hidden_layer_sizes=(64,), random_state=0)
+    for _ in range(12):
+        for start in range(0, len(x_train), 100):
+            chunk = slice(start, start + 100)
+            clf.partial_fit(x_train[chunk], y_train[chunk], classes=np.arange(10))
+    assert len(clf.loss_curve_) == 12 * 15
+    assert clf.score(s.x_test, s.y_test[:, 0]) >= 0.96
+
+
+def test_the_first_partial_fit_may_see_only_some_classes() -> None:
+    x, y = _iris()
+    clf = MLPClassifier(hidden_layer_sizes=(8,), random_state=0)
+    clf.partial_fit(x[:50], np.array(["setosa"] * 50), classes=["setosa", "versicolor",
+                                                                  "virginica"])  # fmt: skip
+    assert list(clf.classes_) == ["setosa", "versicolor", "virginica"]
+    assert clf.predict_proba(x).shape == (150, 3)
+    # a later call brings the other classes (no classes= needed, or the same again)
+    names = np.array(["setosa", "versicolor", "virginica"])[y]
+    clf.partial_fit(x, names)
+    clf.partial_fit(x, names, classes=["virginica", "setosa", "versicolor"])
+    assert len(clf.loss_curve_) == 3
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "message"),
+    [
+        # no classes on the first call
+        ({}, None, r"^classes must be passed on the first call to partial_fit, got None; "
+                   r"accepted: every label there will be"),
+        ({"classes": [1]}, None, r"^classes must hold at least 2 distinct labels, got \[1\]; "
+                                 r"accepted: every label there will be"),
+        ({"classes": [[0, 1], [2, 3]]}, None,
+         r"^classes must be a 1-D list of labels, got an array of shape \(2, 2\)"),
+        ({"classes": [0.5, 1.5, 2.5]}, None,
+         r"^classes=\[0.5, 1.5, 2.5\] are not class labels \(Unknown label type: continuous"),
+        # y with a label outside classes, on the first call or a later one
+        ({"classes": [0, 1]}, None, r"^y holds the label 2, which is not in classes_ \[0, 1\]; "
+                                    r"accepted: those classes"),
+        ({"classes": [0, 1, 2]}, {"y": "+5"},
+         r"^y holds the label 5, which is not in classes_ \[0, 1, 2\]; accepted: those classes"),
+        # another classes on a later call
+        ({"classes": [0, 1, 2]}, {"classes": [0, 1, 2, 3]},
+         r"^classes=\[0, 1, 2, 3\] is not the classes_ \[0, 1, 2\] this network was fitted "
+         r"with; accepted: those, or classes=None"),
+        # another number of features
+        ({"classes": [0, 1, 2]}, {"x": "3 columns"},
+         r"^X has 3 features, but MLPClassifier is expecting 4 features as input"),
+    ],
+)  # fmt: skip
+def test_partial_fit_errors_name_the_bad_value_and_what_is_accepted(first, then, message):
+    x, y = _iris()
+    clf = MLPClassifier(hidden_layer_sizes=(4,), random_state=0)
+    if then is None:
+        with pytest.raises(ValueError, match=message):
+            clf.partial_fit(x, y, **first)
+        assert not hasattr(clf, "model_")  # nothing half-fitted
+        return
+    clf.partial_fit(x, y, **first)
+    before = clf.model_.state_dict()
+    args = {"x": x, "y": y, "classes": None}
+    if then.get("y") == "+5":
+        args["y"] = np.where(y == 2, 5, y)
+    if then.get("x") == "3 columns":
+        args["x"] = x[:, :3]
+    if "classes" in then:
+        args["classes"] = then["classes"]
+    with pytest.raises(ValueError, match=message):
+        clf.partial_fit(args["x"], args["y"], classes=args["classes"])
+    # a refused call leaves the network as it was
+    assert all(np.array_equal(clf.model_.state_dict()[k], v) for k, v in before.items())
+    assert len(clf.loss_curve_) == 1
+
+
+def test_partial_fit_refuses_early_stopping() -> None:
+    x, y = _iris()
+    with pytest.raises(ValueError, match="^partial_fit trains one epoch .* early_stopping must "
+                                         "be False, got True"):  # fmt: skip
+        MLPClassifier(early_stopping=True).partial_fit(x, y, classes=[0, 1, 2])
+
+
+def test_a_diverging_partial_fit_leaves_the_network_as_it_was() -> None:
+    x, y = _iris()
+    clf = MLPClassifier(hidden_layer_sizes=(8,), random_state=0)
+    clf.partial_fit(x, y, classes=[0, 1, 2])
+    before, proba = clf.model_.state_dict(), clf.predict_proba(x)
+    # one epoch of 3 steps: only a learning rate this absurd overflows to NaN within it
+    clf.set_params(solver="sgd", learning_rate_init=1e300)
+    with pytest.raises(ValueError, match=r"^training diverged .*\(learning_rate_init=1e\+300\)"):
+        clf.partial_fit(x * 1e3, y)
+    assert all(np.array_equal(clf.model_.state_dict()[k], v) for k, v in before.items())
+    np.testing.assert_array_equal(clf.predict_proba(x), proba)
+    # and training goes on from there with sane settings
+    clf.set_params(solver="adam", learning_rate_init=3e-3).partial_fit(x, y)
+    assert np.isfinite(clf.loss_curve_).all() and len(clf.loss_curve_) == 2
+
+
+@pytest.mark.parametrize("duplicate", [pickle.loads, copy.deepcopy], ids=["pickle", "deepcopy"])
+def test_a_copied_model_continues_partial_fit_as_the_original_does(duplicate) -> None:
+    # copying an optimizer copies its packed buffer apart from the model's weights (views
+    # into it before); without repacking, the copy's partial_fit would change nothing
+    x, y = _iris()
+    clf = MLPClassifier(hidden_layer_sizes=(8,), batch_size=32, random_state=0)
+    for _ in range(3):
+        clf.partial_fit(x, y, classes=[0, 1, 2])
+    twin = duplicate(pickle.dumps(clf)) if duplicate is pickle.loads else duplicate(clf)
+    before = twin.predict_proba(x)
+    for model in (clf, twin):
+        model.partial_fit(x, y)
+    assert _same_weights(clf, twin) and clf.loss_curve_ == twin.loss_curve_
+    assert not np.array_equal(twin.predict_proba(x), before)  # it did train
+
+
+def test_a_learning_rate_or_alpha_set_between_partial_fits_applies_to_the_next_step() -> None:
+    # Full-batch plain SGD keeps no state and draws no shuffle, so a step depends only on
+    # the weights and the hyperparameters: the second partial_fit, after set_params, must
+    # take the step a warm fit (which builds a fresh optimizer from the parameters) takes
+    x, y = _iris()
+    params = dict(hidden_layer_sizes=(8,), solver="sgd", momentum=0.0, batch_size=1000,
+                  learning_rate_init=0.05, random_state=0)  # fmt: skip
+    online = MLPClassifier(**params).partial_fit(x, y, classes=[0, 1, 2])
+    online.set_params(learning_rate_init=0.3, alpha=0.1).partial_fit(x, y)
+    warm = MLPClassifier(**params).partial_fit(x, y, classes=[0, 1, 2])
+    warm.set_params(learning_rate_init=0.3, alpha=0.1, warm_start=True, max_iter=1, tol=0.0)
+    with pytest.warns(ConvergenceWarning):
+        warm.fit(x, y)
+    assert _same_weights(online, warm)
+    # and not the step the old settings would have taken
+    old = MLPClassifier(**params).partial_fit(x, y, classes=[0, 1, 2]).partial_fit(x, y)
+    assert not _same_weights(online, old)

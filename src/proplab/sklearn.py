@@ -1,36 +1,47 @@
-"""A scikit-learn estimator around proplab's hand-written MLP.
+"""scikit-learn estimators around proplab's hand-written MLP.
 
-``proplab.sklearn.MLPClassifier`` works wherever scikit-learn expects a
-classifier (``Pipeline``, ``cross_val_score``, ``GridSearchCV``, ``clone``)::
+``proplab.sklearn.MLPClassifier`` and ``proplab.sklearn.MLPRegressor`` work
+wherever scikit-learn expects a classifier or a regressor (``Pipeline``,
+``cross_val_score``, ``GridSearchCV``, ``clone``)::
 
-    from proplab.sklearn import MLPClassifier
+    from proplab.sklearn import MLPClassifier, MLPRegressor
     clf = MLPClassifier(hidden_layer_sizes=(64, 64), random_state=0).fit(X_train, y_train)
     clf.score(X_test, y_test), clf.predict_proba(X_test[:3]), clf.loss_curve_[-1]
+    reg = MLPRegressor(hidden_layer_sizes=(32,), random_state=0).fit(X_train, t_train)
+    reg.score(X_test, t_test)  # R^2
 
-It needs scikit-learn (``pip install proplab[datasets]``); the core of
-proplab never imports this module. The network is
+They need scikit-learn (``pip install proplab[datasets]``); the core of
+proplab never imports this module. The classifier's network is
 ``in -> hidden... -> n_classes`` with a softmax cross-entropy loss (even for
-two classes), trained by :func:`proplab.callbacks.train` with mini-batches.
+two classes); the regressor's is ``in -> hidden... -> n_outputs`` with an
+identity output and the mean squared error. Both train with mini-batches by
+:func:`proplab.callbacks.train`, and offer scikit-learn's ``warm_start`` and
+``partial_fit`` (one epoch over the data given per call).
 
-It passes ``sklearn.utils.estimator_checks.check_estimator`` with its
-default parameters (run in ``tests/test_sklearn.py``); no check is marked as
-an expected failure. What is not checked, and why:
+Both pass ``sklearn.utils.estimator_checks.check_estimator`` with their
+default parameters (run in ``tests/test_sklearn.py``, every check one test
+case); no check is marked as an expected failure.
+Since both have ``partial_fit``, the checks that call it run too:
+``check_estimators_partial_fit_n_features``, and the ``partial_fit`` parts of
+``check_n_features_in_after_fitting`` and ``check_fit_score_takes_y``. What
+is not checked, and why:
 
-- not generated at all, because the estimator has no such feature (scikit-learn
-  only runs them for estimators that do): the ``check_sample_weight*`` family
-  and ``check_all_zero_sample_weights_error`` (``fit`` takes no
-  ``sample_weight``), and ``check_classifiers_multilabel_*`` (one label per
-  sample; the multilabel tag is off);
+- not generated at all, because the estimators have no such feature
+  (scikit-learn only runs them for estimators that do): the
+  ``check_sample_weight*`` family and ``check_all_zero_sample_weights_error``
+  (``fit`` takes no ``sample_weight``), and ``check_classifiers_multilabel_*``
+  (one label per sample; the multilabel tag is off);
 - passed trivially, for the same reasons: ``check_decision_proba_consistency``
-  (no ``decision_function``), ``check_estimators_partial_fit_n_features`` (no
-  ``partial_fit``), ``check_classifiers_one_label_sample_weights``;
+  (no ``decision_function``), ``check_classifiers_one_label_sample_weights``;
 - skipped by scikit-learn itself: ``check_array_api_input`` unless
-  ``SCIPY_ARRAY_API=1`` is set (proplab computes in NumPy only), and
-  ``check_classifier_data_not_an_array`` when pandas is not installed.
+  ``SCIPY_ARRAY_API=1`` is set (proplab computes in NumPy only), and, when
+  pandas is not installed, ``check_classifier_data_not_an_array`` and
+  ``check_regressor_data_not_an_array`` once their non-pandas half has passed.
 """
 
 from __future__ import annotations
 
+import math
 import numbers
 import warnings
 from typing import Any
@@ -38,7 +49,7 @@ from typing import Any
 import numpy as np
 
 try:
-    from sklearn.base import BaseEstimator, ClassifierMixin
+    from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.utils.multiclass import check_classification_targets
     from sklearn.utils.validation import check_is_fitted, validate_data
@@ -49,7 +60,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without scikit-l
 
 from proplab.callbacks import EarlyStopping, train
 from proplab.core import Sequential
-from proplab.losses import CrossEntropyLoss, softmax
+from proplab.losses import CrossEntropyLoss, Loss, MSELoss, softmax
 from proplab.models import mlp
 from proplab.optim import SGD, Adam, Optimizer
 from proplab.registry import canonical
@@ -69,39 +80,32 @@ def _generator(random_state: Any) -> np.random.Generator:
     raise ValueError(f"random_state must be None, an int or a Generator, got {random_state!r}")
 
 
-class MLPClassifier(ClassifierMixin, BaseEstimator):
-    """Multilayer perceptron classifier with proplab's explicit backprop.
+def _log_softmax(z: np.ndarray) -> np.ndarray:
+    """log softmax over the last axis, from the logits: ``(n, C)`` -> ``(n, C)``.
 
-    Args:
-        hidden_layer_sizes: units per hidden layer, e.g. ``(64, 64)``.
-        activation: hidden activation name (``relu``, ``tanh``, ``sigmoid``, ...;
-            scikit-learn's ``logistic`` is the sigmoid).
-        solver: ``"adam"`` or ``"sgd"`` (SGD with ``momentum``).
-        alpha: L2 weight decay, PyTorch style (``alpha * w`` added to every
-            gradient, biases included; scikit-learn's ``alpha`` is scaled by
-            the batch size instead).
-        batch_size: samples per mini-batch (clipped to the data size); ``"auto"``
-            is scikit-learn's ``min(200, n_samples)``.
-        learning_rate_init: the optimizer's learning rate.
-        max_iter: maximum number of epochs.
-        tol, n_iter_no_change: stop once the training loss (or, with
-            ``early_stopping``, the validation loss) has not improved by
-            ``tol`` for ``n_iter_no_change`` epochs; otherwise warn with
-            scikit-learn's ``ConvergenceWarning`` after ``max_iter`` epochs.
-        early_stopping: hold out ``validation_fraction`` of the training
-            data (stratified), stop on its loss and restore the best weights.
-        momentum: SGD momentum (ignored by Adam).
-        init: weight initialiser name (``he`` suits ReLU).
-        random_state: seed for weights, shuffling and the validation split.
-
-    Fitted attributes: ``classes_``, ``n_features_in_`` (and
-    ``feature_names_in_`` for DataFrames), ``model_`` (the proplab
-    ``Sequential``, outputting logits), ``loss_curve_`` (training loss per
-    epoch), ``validation_loss_curve_`` (with early stopping, else None),
-    ``n_iter_`` (epochs run), ``best_epoch_``.
-
-    Shapes: ``X (n_samples, n_features)``, ``y (n_samples,)`` of any labels.
+    ``z - max - log(sum(exp(z - max)))``: finite for any finite logits, where
+    ``log(softmax(z))`` is ``-inf`` once a probability underflows to 0 (a logit
+    ~745 below the row's largest).
     """
+    shifted = z - z.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+def _plain(values: Any) -> Any:
+    """Labels as Python values for messages: ``[0, 1]``, not ``[np.int64(0), ...]``."""
+    return np.asarray(values).tolist()
+
+
+class _BaseMLP(BaseEstimator):
+    """What both estimators share: parameters, the network, fit / warm_start / partial_fit.
+
+    A subclass says how targets become the loss's input (:meth:`_targets`),
+    which loss it trains (:meth:`_loss`), how early stopping holds data out
+    (:meth:`_validation_split`), and what ``validate_data`` checks on ``y``
+    (``_y_checks``). The parameters are documented on :class:`MLPClassifier`.
+    """
+
+    _y_checks: dict[str, Any] = {}
 
     def __init__(
         self,
@@ -119,6 +123,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         momentum: float = 0.9,
         init: str = "he",
         random_state: Any = None,
+        warm_start: bool = False,
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -134,6 +139,32 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         self.momentum = momentum
         self.init = init
         self.random_state = random_state
+        self.warm_start = warm_start
+
+    # ------------------------------------------------------------------ subclass hooks
+
+    def _targets(
+        self, y: np.ndarray, keep: bool, warm: bool, classes: np.ndarray | None
+    ) -> tuple[np.ndarray, int, dict[str, Any]]:
+        """``y`` as the loss takes it (``(n, 1)`` labels or ``(n, k)`` values), the
+        network's number of outputs, and the fitted attributes that describe ``y`` (set
+        only once training has succeeded).
+
+        ``keep``: the fitted network is continued (its targets must fit it); ``warm``:
+        by a warm ``fit`` (not partial_fit); ``classes``: partial_fit's first ``classes``.
+        """
+        raise NotImplementedError
+
+    def _loss(self) -> Loss:
+        raise NotImplementedError
+
+    def _validation_split(
+        self, targets: np.ndarray, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Row indices ``(train, validation)`` for early stopping."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ parameters
 
     def _validate_params(self) -> tuple[list[int], str, str]:
         sizes = self.hidden_layer_sizes
@@ -177,6 +208,10 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(
                 f"validation_fraction must be in (0, 1), got {self.validation_fraction!r}"
             )
+        for name in ("warm_start", "early_stopping"):
+            # a string "False" is truthy: it would silently mean True
+            if not isinstance(getattr(self, name), bool | np.bool_):
+                raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
         return (
             [int(h) for h in sizes],
             # scikit-learn's name for the sigmoid, so its grids work here too
@@ -186,7 +221,8 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             canonical("init", self.init),
         )
 
-    def _optimizer(self, model: Sequential) -> Optimizer:
+    def _new_optimizer(self, model: Sequential) -> Optimizer:
+        """A fresh optimizer over ``model``'s parameters, as the parameters describe it."""
         if self.solver == "adam":
             return Adam(model.parameters(), lr=self.learning_rate_init, weight_decay=self.alpha)
         return SGD(
@@ -196,79 +232,396 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             weight_decay=self.alpha,
         )
 
-    def fit(self, X: Any, y: Any) -> MLPClassifier:
-        """Train a fresh network on ``X (n, features)`` and labels ``y (n,)``; return self."""
-        hidden, activation, init = self._validate_params()
-        X, y = validate_data(self, X, y, dtype=np.float64)
-        check_classification_targets(y)
-        classes, labels = np.unique(y, return_inverse=True)
-        if len(classes) < 2:
+    def _continued_optimizer(self, model: Sequential) -> Optimizer:
+        """partial_fit's optimizer: the one of the earlier calls (or of fit), state kept.
+
+        Its momentum or Adam moments carry over, as in scikit-learn. A learning
+        rate, ``alpha`` or ``momentum`` changed with ``set_params`` between calls
+        applies from the next step (scikit-learn silently keeps the old ones); a
+        changed ``solver`` starts a fresh optimizer.
+        """
+        opt = self.__dict__.get("_opt")
+        if opt is None or not isinstance(opt, Adam if self.solver == "adam" else SGD):
+            return self._new_optimizer(model)
+        wanted = {"lr": self.learning_rate_init, "weight_decay": self.alpha}
+        if self.solver == "sgd":
+            wanted["momentum"] = self.momentum
+        for name, value in wanted.items():
+            if opt.hyper[name] != value:
+                opt.set_hyper(name, float(value))
+        return opt
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        old = self.__dict__.get("_opt")
+        if old is None:
+            return
+        # Pickling (and deepcopy) copies an optimizer's packed buffer apart from the
+        # model's weights, which were views into it (NumPy views do not survive a
+        # copy): its steps would move a detached copy and partial_fit would change
+        # nothing. Pack the weights again in a new optimizer, given the old one's state.
+        new = type(old)(self.model_.parameters())
+        for name, value in old.hyper.items():
+            new.set_hyper(name, value)
+        for mine, theirs in zip(new.state, old.state, strict=True):
+            mine.update(theirs)
+        new.steps = old.steps
+        self._opt = new
+
+    # ------------------------------------------------------------------ training
+
+    def _batch_size(self, n: int) -> int:
+        return min(200 if self.batch_size == "auto" else self.batch_size, n)
+
+    def _check_architecture(self, hidden: list[int], activation: str) -> None:
+        """A warm fit or partial_fit continues the fitted network: its parameters must
+        still describe it."""
+        fitted_hidden, fitted_activation = self._architecture
+        if (fitted_hidden, fitted_activation) != (hidden, activation):
             raise ValueError(
-                f"MLPClassifier needs samples of at least 2 classes; y holds only one class: "
-                f"{classes[0]}"
+                f"hidden_layer_sizes={self.hidden_layer_sizes!r}, "
+                f"activation={self.activation!r} describe hidden layers {hidden} of "
+                f"{activation}, but the fitted network (continued by warm_start and "
+                f"partial_fit) has {fitted_hidden} of {fitted_activation}; set them back, "
+                "or fit a new network with warm_start=False"
             )
-        rng = _generator(self.random_state)
-        labels = labels.reshape(-1, 1)
+
+    def _fit(
+        self, X: Any, y: Any, *, incremental: bool, classes: np.ndarray | None = None
+    ) -> _BaseMLP:
+        """fit (``incremental=False``: up to ``max_iter`` epochs, a new network unless
+        ``warm_start``) or partial_fit (one epoch, continuing any fitted network)."""
+        hidden, activation, init = self._validate_params()
+        if incremental and self.early_stopping:
+            raise ValueError(
+                "partial_fit trains one epoch on the data it is given, with no data held "
+                "out to stop on: early_stopping must be False, got True"
+            )
+        name = type(self).__name__
+        # continue the fitted network (scikit-learn: partial_fit always, fit with warm_start)
+        keep = hasattr(self, "model_") and (incremental or bool(self.warm_start))
+        X, y = validate_data(self, X, y, dtype=np.float64, reset=not keep, **self._y_checks)
+        targets, n_outputs, fitted = self._targets(y, keep, keep and not incremental, classes)
+        if keep:
+            self._check_architecture(hidden, activation)
+        # partial_fit continues one random stream across calls, so k calls on the same
+        # data shuffle as the k epochs of one fit; scikit-learn re-seeds every call
+        # (with an int random_state every call would then shuffle in the same order).
+        # A fit, warm or not, starts from random_state as scikit-learn's does.
+        rng = self._rng if incremental and keep else _generator(self.random_state)
         validation, stopper = None, None
         if self.early_stopping:
-            try:
-                tr, va, _ = stratified_indices(labels, self.validation_fraction, 0.0, rng)
-            except SplitError as exc:
-                raise ValueError(f"early_stopping: {exc}") from None
-            X, labels, validation = X[tr], labels[tr], (X[va], labels[va])
+            tr, va = self._validation_split(targets, rng)
+            X, targets, validation = X[tr], targets[tr], (X[va], targets[va])
             stopper = EarlyStopping(self.n_iter_no_change, self.tol)
-        model = mlp(
-            X.shape[1],
-            hidden,
-            len(classes),
-            activation=activation,
-            output_activation=None,
-            init=init,
-            rng=rng,
-        )
+        if keep:
+            model = self.model_
+            # scikit-learn's warm fit builds a new optimizer (momentum and Adam's
+            # moments restart); partial_fit keeps the one it had
+            optimizer = (
+                self._continued_optimizer(model) if incremental else self._new_optimizer(model)
+            )
+            before = model.state_dict()  # put back if this call diverges
+        else:
+            model = mlp(
+                X.shape[1],
+                hidden,
+                n_outputs,
+                activation=activation,
+                output_activation=None,
+                init=init,
+                rng=rng,
+            )
+            optimizer, before = self._new_optimizer(model), None
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # reported below as divergence
             history = train(
                 model,
-                CrossEntropyLoss(),
-                self._optimizer(model),
+                self._loss(),
+                optimizer,
                 X,
-                labels,
-                self.max_iter,
-                batch_size=min(200 if self.batch_size == "auto" else self.batch_size, len(X)),
+                targets,
+                1 if incremental else self.max_iter,
+                batch_size=self._batch_size(len(X)),
                 rng=rng,
                 validation=validation,
                 early_stopping=stopper,
-                tol=self.tol,
+                tol=None if incremental else self.tol,  # one epoch: no convergence rule
                 n_iter_no_change=self.n_iter_no_change,
                 warn=False,
             )
         if history.stop_reason == "diverged":
+            if before is not None:  # the fitted network stays as it was before this call
+                model.load_state_dict(before)
+                self.__dict__.pop("_opt", None)  # its state holds inf/NaN now
             raise ValueError(f"{history.message} (learning_rate_init={self.learning_rate_init})")
-        self.classes_ = classes
+        for attr, value in fitted.items():
+            setattr(self, attr, value)
         self.model_ = model
-        self.loss_curve_ = [float(v) for v in history.loss]
+        self._opt, self._rng, self._architecture = optimizer, rng, (hidden, activation)
+        # as in scikit-learn: the loss curve runs on across warm fits and partial_fit calls;
+        # n_iter_ (and the rest) describe the last call
+        earlier = self.loss_curve_ if keep else []
+        self.loss_curve_ = earlier + [float(v) for v in history.loss]
         self.validation_loss_curve_ = history.val_loss if self.early_stopping else None
         self.n_iter_ = history.epochs_run
         self.best_epoch_ = history.best_epoch if self.early_stopping else history.epochs_run
-        if history.stop_reason == "completed":
+        if not incremental and history.stop_reason == "completed":
             warnings.warn(
-                f"MLPClassifier: stopped at max_iter={self.max_iter} epochs without converging "
+                f"{name}: stopped at max_iter={self.max_iter} epochs without converging "
                 f"(the loss still improved by more than tol={self.tol} within "
                 f"{self.n_iter_no_change} epochs); raise max_iter",
                 ConvergenceWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
         return self
 
-    def predict_proba(self, X: Any) -> np.ndarray:
-        """Class probabilities ``(n, n_classes)``, columns in the order of ``classes_``."""
+    def _forward(self, X: Any) -> np.ndarray:
+        """The network's output for ``X (n, n_features)``: ``(n, outputs)``."""
         check_is_fitted(self)
         X = validate_data(self, X, dtype=np.float64, reset=False)
-        return softmax(self.model_.forward(X))
+        return self.model_.forward(X)
+
+
+class MLPClassifier(ClassifierMixin, _BaseMLP):
+    """Multilayer perceptron classifier with proplab's explicit backprop.
+
+    Args:
+        hidden_layer_sizes: units per hidden layer, e.g. ``(64, 64)``.
+        activation: hidden activation name (``relu``, ``tanh``, ``sigmoid``, ...;
+            scikit-learn's ``logistic`` is the sigmoid).
+        solver: ``"adam"`` or ``"sgd"`` (SGD with ``momentum``).
+        alpha: L2 weight decay, PyTorch style (``alpha * w`` added to every
+            gradient, biases included; scikit-learn's ``alpha`` is scaled by
+            the batch size instead).
+        batch_size: samples per mini-batch (clipped to the data size); ``"auto"``
+            is scikit-learn's ``min(200, n_samples)``.
+        learning_rate_init: the optimizer's learning rate.
+        max_iter: maximum number of epochs.
+        tol, n_iter_no_change: stop once the training loss (or, with
+            ``early_stopping``, the validation loss) has not improved by
+            ``tol`` for ``n_iter_no_change`` epochs; otherwise warn with
+            scikit-learn's ``ConvergenceWarning`` after ``max_iter`` epochs.
+        early_stopping: hold out ``validation_fraction`` of the training
+            data (stratified), stop on its loss and restore the best weights.
+        momentum: SGD momentum (ignored by Adam).
+        init: weight initialiser name (``he`` suits ReLU).
+        random_state: seed for weights, shuffling and the validation split.
+        warm_start: ``fit`` continues from the fitted network's weights instead
+            of drawing new ones (scikit-learn's semantics: a new optimizer, so
+            momentum and Adam's moments restart, shuffling drawn from
+            ``random_state`` again, ``max_iter`` more epochs at most; ``y`` must
+            hold the same classes, the hidden layers and activation must be
+            unchanged).
+
+    ``partial_fit(X, y, classes=None)`` trains one epoch (mini-batches of
+    ``batch_size``) on the data given, continuing the fitted network and its
+    optimizer; ``classes`` (every label there will be) is required on the first
+    call, as in scikit-learn.
+
+    Fitted attributes: ``classes_``, ``n_features_in_`` (and
+    ``feature_names_in_`` for DataFrames), ``model_`` (the proplab
+    ``Sequential``, outputting logits), ``loss_curve_`` (training loss per
+    epoch, across warm fits and partial_fit calls), ``validation_loss_curve_``
+    (with early stopping, else None), ``n_iter_`` (epochs the last call ran),
+    ``best_epoch_``.
+
+    Shapes: ``X (n_samples, n_features)``, ``y (n_samples,)`` of any labels.
+    """
+
+    def _targets(
+        self, y: np.ndarray, keep: bool, warm: bool, classes: np.ndarray | None
+    ) -> tuple[np.ndarray, int, dict[str, Any]]:
+        """Labels ``(n,)`` -> class indices ``(n, 1)`` into ``classes_``; one output per class."""
+        check_classification_targets(y)
+        present = np.unique(y)
+        if keep or classes is not None:
+            known = self.classes_ if keep else classes
+            outside = present[~np.isin(present, known)]
+            if warm:
+                # scikit-learn's rule for a warm fit: the same classes, all of them
+                if len(outside) or len(present) != len(known):
+                    raise ValueError(
+                        f"warm_start: y holds the classes {_plain(present)}, but the fitted "
+                        f"network has classes_ {_plain(known)}; a warm fit needs y with "
+                        "exactly those (or warm_start=False to fit a new network)"
+                    )
+            elif len(outside):
+                raise ValueError(
+                    f"y holds the label {_plain(outside[0])!r}, which is not in classes_ "
+                    f"{_plain(known)}; accepted: those classes (fit's, or those given to "
+                    "the first partial_fit: pass every label there will be as classes=)"
+                )
+        else:
+            known = present
+            if len(known) < 2:
+                raise ValueError(
+                    "MLPClassifier needs samples of at least 2 classes; y holds only one "
+                    f"class: {known[0]}"
+                )
+        labels = np.searchsorted(known, y).reshape(-1, 1)
+        return labels, len(known), {"classes_": known}
+
+    def _loss(self) -> Loss:
+        return CrossEntropyLoss()
+
+    def _validation_split(
+        self, targets: np.ndarray, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray]:
+        try:  # stratified: every class in both parts
+            tr, va, _ = stratified_indices(targets, self.validation_fraction, 0.0, rng)
+        except SplitError as exc:
+            raise ValueError(f"early_stopping: {exc}") from None
+        return tr, va
+
+    def fit(self, X: Any, y: Any) -> MLPClassifier:
+        """Train on ``X (n, features)`` and labels ``y (n,)``; return self.
+
+        A fresh network, or (``warm_start=True`` after a fit) the fitted one continued.
+        """
+        return self._fit(X, y, incremental=False)
+
+    def partial_fit(self, X: Any, y: Any, classes: Any = None) -> MLPClassifier:
+        """One epoch on ``X (n, features)``, labels ``y (n,)``; return self.
+
+        ``classes`` ``(n_classes,)``: every label any call will see (e.g.
+        ``np.unique(y_all)``), required on the first call (when nothing is fitted
+        yet); later calls may omit it or must repeat it. ``y`` may hold some of
+        them only.
+        """
+        if not hasattr(self, "model_"):
+            if classes is None:
+                raise ValueError(
+                    "classes must be passed on the first call to partial_fit, got None; "
+                    "accepted: every label there will be, e.g. classes=np.unique(y_all)"
+                )
+            classes = self._checked_classes(classes)
+        elif classes is not None:
+            given = np.unique(np.asarray(classes))
+            if not np.array_equal(given, self.classes_):
+                raise ValueError(
+                    f"classes={_plain(given)} is not the classes_ {_plain(self.classes_)} "
+                    "this network was fitted with; accepted: those, or classes=None"
+                )
+            classes = None
+        return self._fit(X, y, incremental=True, classes=classes)
+
+    @staticmethod
+    def _checked_classes(classes: Any) -> np.ndarray:
+        """``classes`` as sorted distinct labels ``(n_classes,)``, at least two."""
+        given = np.asarray(classes)
+        if given.ndim != 1:
+            raise ValueError(
+                f"classes must be a 1-D list of labels, got an array of shape {given.shape}; "
+                "accepted: every label there will be, e.g. classes=np.unique(y_all)"
+            )
+        try:
+            check_classification_targets(given)
+        except ValueError as exc:
+            raise ValueError(
+                f"classes={_plain(given)!r} are not class labels ({exc}); accepted: "
+                "integers or strings"
+            ) from None
+        known = np.unique(given)
+        if len(known) < 2:
+            raise ValueError(
+                f"classes must hold at least 2 distinct labels, got {_plain(known)}; "
+                "accepted: every label there will be, e.g. classes=np.unique(y_all)"
+            )
+        return known
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities ``(n, n_classes)``, columns in the order of ``classes_``."""
+        return softmax(self._forward(X))
+
+    def predict_log_proba(self, X: Any) -> np.ndarray:
+        """Log class probabilities ``(n, n_classes)``, columns in the order of ``classes_``.
+
+        ``log(predict_proba(X))``, but computed from the logits (a log-softmax):
+        finite where a probability underflows to 0.
+        """
+        return _log_softmax(self._forward(X))
 
     def predict(self, X: Any) -> np.ndarray:
         """The most probable class of each row: ``(n,)`` of values from ``classes_``."""
-        check_is_fitted(self)
-        X = validate_data(self, X, dtype=np.float64, reset=False)
-        return self.classes_[self.model_.forward(X).argmax(axis=1)]
+        logits = self._forward(X)  # first: unfitted, it raises NotFittedError
+        return self.classes_[logits.argmax(axis=1)]
+
+
+class MLPRegressor(RegressorMixin, _BaseMLP):
+    """Multilayer perceptron regressor with proplab's explicit backprop.
+
+    The parameters are :class:`MLPClassifier`'s (same names, defaults and
+    meaning); the network ends in an identity output and trains on the mean
+    squared error ``mean((pred - y)^2)`` over samples and outputs (scikit-learn's
+    MLPRegressor reports half of it, so ``loss_curve_`` reads twice its values).
+    Early stopping holds out a random ``validation_fraction`` of the rows.
+    ``partial_fit(X, y)`` trains one epoch on the data given, continuing the
+    fitted network and its optimizer; ``y`` must keep the fitted number of
+    outputs.
+
+    Fitted attributes: ``n_outputs_``, ``n_features_in_``, ``model_``,
+    ``loss_curve_``, ``validation_loss_curve_``, ``n_iter_``, ``best_epoch_``
+    (as :class:`MLPClassifier`'s). ``score`` is R² (``RegressorMixin``).
+
+    Shapes: ``X (n_samples, n_features)``; ``y (n_samples,)`` -> ``predict``
+    ``(n,)``, or ``y (n_samples, n_outputs)`` -> ``predict`` ``(n, n_outputs)``.
+    """
+
+    # numbers only, one or several outputs (scikit-learn would turn a column (n, 1)
+    # into (n,) with a warning; here it is one output, and predict returns (n, 1))
+    _y_checks = {"multi_output": True, "y_numeric": True}
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+    def _targets(
+        self, y: np.ndarray, keep: bool, warm: bool, classes: np.ndarray | None
+    ) -> tuple[np.ndarray, int, dict[str, Any]]:
+        """Values ``(n,)`` or ``(n, k)`` -> ``(n, k)`` (``k = 1`` for a 1-D ``y``)."""
+        values = y.reshape(-1, 1) if y.ndim == 1 else y
+        if keep:
+            if values.shape[1] != self.n_outputs_:
+                accepted = "(n,) or (n, 1)" if self.n_outputs_ == 1 else f"(n, {self.n_outputs_})"
+                raise ValueError(
+                    f"y has {values.shape[1]} outputs (shape {y.shape}), but the fitted "
+                    f"network has {self.n_outputs_}; accepted: y of shape {accepted}"
+                )
+            # predict keeps the shape of the y the network was built for
+            return values, self.n_outputs_, {}
+        return values, values.shape[1], {"n_outputs_": values.shape[1], "_flat_y": y.ndim == 1}
+
+    def _loss(self) -> Loss:
+        return MSELoss()
+
+    def _validation_split(
+        self, targets: np.ndarray, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray]:
+        n = len(targets)
+        held = math.ceil(self.validation_fraction * n)  # scikit-learn's rounding
+        if n - held < 1:
+            raise ValueError(
+                f"early_stopping: validation_fraction={self.validation_fraction} of {n} "
+                f"samples holds out {held} and leaves none to train on; accepted: a smaller "
+                "validation_fraction or more samples"
+            )
+        order = rng.permutation(n)
+        return order[held:], order[:held]
+
+    def fit(self, X: Any, y: Any) -> MLPRegressor:
+        """Train on ``X (n, features)`` and ``y (n,)`` or ``(n, outputs)``; return self.
+
+        A fresh network, or (``warm_start=True`` after a fit) the fitted one continued.
+        """
+        return self._fit(X, y, incremental=False)
+
+    def partial_fit(self, X: Any, y: Any) -> MLPRegressor:
+        """One epoch on ``X (n, features)`` and ``y (n,)`` or ``(n, outputs)``; return self."""
+        return self._fit(X, y, incremental=True)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predictions ``(n,)`` for a network fitted on a 1-D ``y``, else ``(n, n_outputs)``."""
+        out = self._forward(X)
+        return out[:, 0] if self._flat_y else out
