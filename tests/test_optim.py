@@ -625,3 +625,39 @@ def test_per_replica_optimizer_blocks_do_not_follow_the_callers_array():
     opt.set_hyper("lr", lr)
     lr[:] = 9.0
     np.testing.assert_array_equal(opt.lr, [0.1, 0.2, 0.3, 0.4])
+
+
+@pytest.mark.parametrize("copy_how", ["pickle", "deepcopy"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda ps: SGD(ps, lr=0.5, momentum=0.9),
+        lambda ps: Adam(ps, lr=0.01),
+        lambda ps: RMSProp(ps, lr=0.01, momentum=0.5),
+        lambda ps: AdaGrad(ps, lr=0.1),
+    ],
+    ids=["sgd", "adam", "rmsprop", "adagrad"],
+)
+@pytest.mark.parametrize("seeds", [None, [0, 1, 2]], ids=["one", "stack"])
+def test_a_copied_model_and_optimizer_train_on_as_the_originals(copy_how, make, seeds):
+    # a copy kept the optimizer's flat buffer apart from the model's weights (views do not
+    # survive a copy): the copy's steps moved the buffer and the model never changed
+    import copy
+    import pickle
+
+    from proplab.data import generate_xor_easy
+
+    x, y = generate_xor_easy()
+    model = mlp(2, 4, 1, seeds=seeds) if seeds else mlp(2, 4, 1, rng=np.random.default_rng(0))
+    opt = make(model.parameters())
+    fit(model, MSELoss(), opt, x, y, epochs=5)  # some optimizer state to carry over
+    pair = (model, opt)
+    model2, opt2 = pickle.loads(pickle.dumps(pair)) if copy_how == "pickle" else copy.deepcopy(pair)
+    before = [p.data.copy() for p in model2.parameters()]
+    fit(model, MSELoss(), opt, x, y, epochs=20)
+    fit(model2, MSELoss(), opt2, x, y, epochs=20)
+    for original, copied, start in zip(
+        model.parameters(), model2.parameters(), before, strict=True
+    ):
+        assert not np.array_equal(copied.data, start)  # the copy trained
+        np.testing.assert_array_equal(copied.data, original.data)  # exactly as the original

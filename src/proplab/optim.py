@@ -97,6 +97,21 @@ class ParamGroup:
             self.views.append((p, data_view, grad_view))
             offset += size
 
+    def __setstate__(self, state: dict) -> None:
+        """After pickling or ``copy.deepcopy``: views are copied apart from the buffer they
+        viewed (NumPy keeps no view across a copy), so the parameters would hold detached
+        arrays and every step would move the buffer alone. View the copied buffer again."""
+        self.__dict__.update(state)
+        offset, views = 0, []
+        for p, _, _ in self.views:
+            size = int(np.prod(p.shape[self.replica_ndim :], dtype=np.int64))
+            span = slice(offset, offset + size)
+            new = (self.data[..., span].reshape(p.shape), self.grad[..., span].reshape(p.shape))
+            p._rebind(*new)  # the copied values (the same as the buffer's) move in
+            views.append((p, *new))
+            offset += size
+        self.views = views
+
     @property
     def params(self) -> list[Parameter]:
         """The packed parameters, in buffer order."""

@@ -251,23 +251,6 @@ class _BaseMLP(BaseEstimator):
                 opt.set_hyper(name, float(value))
         return opt
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        super().__setstate__(state)
-        old = self.__dict__.get("_opt")
-        if old is None:
-            return
-        # Pickling (and deepcopy) copies an optimizer's packed buffer apart from the
-        # model's weights, which were views into it (NumPy views do not survive a
-        # copy): its steps would move a detached copy and partial_fit would change
-        # nothing. Pack the weights again in a new optimizer, given the old one's state.
-        new = type(old)(self.model_.parameters())
-        for name, value in old.hyper.items():
-            new.set_hyper(name, value)
-        for mine, theirs in zip(new.state, old.state, strict=True):
-            mine.update(theirs)
-        new.steps = old.steps
-        self._opt = new
-
     # ------------------------------------------------------------------ training
 
     def _batch_size(self, n: int) -> int:
