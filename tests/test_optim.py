@@ -661,3 +661,20 @@ def test_a_copied_model_and_optimizer_train_on_as_the_originals(copy_how, make, 
     ):
         assert not np.array_equal(copied.data, start)  # the copy trained
         np.testing.assert_array_equal(copied.data, original.data)  # exactly as the original
+
+
+def test_a_copy_keeps_each_parameter_with_the_optimizer_that_packed_it_last():
+    import pickle
+
+    model = mlp(2, 3, 1, rng=np.random.default_rng(0))
+    first = SGD(model.parameters(), lr=0.1)
+    second = SGD(model.parameters(), lr=0.1)  # packs the parameters anew: it owns them now
+    model2, first2, second2 = pickle.loads(pickle.dumps((model, first, second)))
+    weight = model2.parameters()[0]
+    assert np.shares_memory(weight.data, second2.groups[0].data)
+    assert not np.shares_memory(weight.data, first2.groups[0].data)
+    weight.grad = np.ones_like(weight.data)
+    before = weight.data.copy()
+    first2.step()  # as for the originals: the older optimizer takes its parameter back
+    np.testing.assert_array_equal(weight.data, before - 0.1)
+    assert np.shares_memory(weight.data, first2.groups[0].data)

@@ -103,13 +103,19 @@ class ParamGroup:
         arrays and every step would move the buffer alone. View the copied buffer again."""
         self.__dict__.update(state)
         offset, views = 0, []
-        for p, _, _ in self.views:
+        for p, data_view, grad_view in self.views:
             size = int(np.prod(p.shape[self.replica_ndim :], dtype=np.int64))
             span = slice(offset, offset + size)
-            new = (self.data[..., span].reshape(p.shape), self.grad[..., span].reshape(p.shape))
-            p._rebind(*new)  # the copied values (the same as the buffer's) move in
-            views.append((p, *new))
             offset += size
+            mine = p._data is data_view  # else packed by another optimizer since
+            data_view = self.data[..., span].reshape(p.shape)
+            grad_view = self.grad[..., span].reshape(p.shape)
+            views.append((p, data_view, grad_view))
+            if mine:
+                # the buffer holds the very values p had (p's arrays were views of it):
+                # bind without copying (the copy may be a read-only memory map, joblib's)
+                p._data, p._grad, p._grad_row = data_view, grad_view, None
+            # else sync_grads takes p back (values copied in) if this optimizer steps
         self.views = views
 
     @property
