@@ -104,7 +104,7 @@ class Parameter:
 
     ``grad_mask`` (default ``None``): an array of 0s and 1s broadcastable to
     ``data``; optimizers multiply the gradient by it before every update, so
-    entries where it is 0 keep their value (with weight decay 0 only while
+    entries where it is 0 keep their value (with weight decay or l1 only while
     that value is 0). A stack uses it to hold a bias at zero for the replicas
     of models that have none.
     """
