@@ -332,9 +332,10 @@ class SGD(Optimizer):
     """Stochastic gradient descent with optional momentum, dampening and Nesterov (torch.optim.SGD).
 
     With g the gradient (plus ``weight_decay * p`` and ``l1 * sign(p)`` when those
-    penalties are on, see :func:`regularized`): without momentum, p <- p - lr g (the lab's plain gradient descent). With
-    momentum mu: v <- mu v + (1 - dampening) g, except v = g on the first step
-    (as in PyTorch); p <- p - lr v (Nesterov: p <- p - lr (g + mu v)).
+    penalties are on, see :func:`regularized`): without momentum, p <- p - lr g
+    (the lab's plain gradient descent). With momentum mu: v <- mu v + (1 - dampening) g,
+    except v = g on the first step (as in PyTorch); p <- p - lr v (Nesterov:
+    p <- p - lr (g + mu v)).
 
     The lab handout's momentum rule ``v = b v + (1 - b) g`` is
     ``SGD(momentum=b, dampening=b)``, with one difference: here v starts at the
