@@ -447,9 +447,11 @@ def test_alternating_optimizers_each_see_the_current_weights():
 @pytest.mark.parametrize(
     ("name", "value", "message"),
     [
-        ("lr", -0.1, r"lr must be a number >= 0 \(or an array of them\), got -0.1"),
-        ("lr", float("nan"), r"lr must be a number >= 0 .*got nan"),
-        ("lr", np.array([0.1, -1.0]), r"lr must be a number >= 0"),
+        ("lr", -0.1, r"lr must be a finite number >= 0 \(or an array of them\), got -0.1"),
+        ("lr", float("nan"), r"lr must be a finite number >= 0 .*got nan"),
+        ("lr", float("inf"), r"lr must be a finite number >= 0 .*got inf"),
+        ("lr", np.array([0.1, -1.0]), r"lr must be a finite number >= 0"),
+        ("l1", -1e-3, r"l1 must be a finite number >= 0 \(or an array of them\), got -0.001"),
         ("beta1", 0.9, r"SGD has no hyperparameter 'beta1' \(accepted: lr, momentum, dampening"),
     ],
 )

@@ -542,6 +542,7 @@ def test_settings_from_the_url_reach_the_server_and_the_link_gives_them(chromium
         "lr": 0.5,
         "momentum": 0.9,  # momentum's own default: the URL gave none
         "weight_decay": 0.001,
+        "l1": 0.0,
         "batch_size": None,
         "init": "he",
         "bias": False,
@@ -599,3 +600,103 @@ def test_frames_pause_each_play(chromium, serve, tmp_path):
     notes = notes_of(dom, 4)
     assert notes["second"] == "40" and notes["third"] == "20"
     assert server.playground.cfg.dataset == "circle" and server.playground.epoch == 20
+
+
+# what the regularization controls show: the choice, the rate, greyed out or not, the hint
+REGULARIZATION = (
+    '{choice: $$("f-regularization").value, rate: $$("f-regularization_rate").value,'
+    ' off: $$("f-regularization_rate").disabled, hint: $$("regularization-hint").textContent,'
+    ' hint_shown: $$("regularization-hint").style.display !== "none",'
+    ' invalid: $$("f-regularization_rate").className, link: $$("link-url").href}'
+)
+
+
+def test_the_regularization_select_sends_its_one_rate_as_l1_or_weight_decay(
+    chromium, serve, tmp_path
+):
+    # as a user: L1 (at the page's rate), a rate of 0.01, L2, a negative rate (refused),
+    # L1 again, then Step. Each change is taken once the link shows the server took it.
+    action = staged(
+        (READY, f'notes.start = {REGULARIZATION}; change("f-regularization", "L1")'),
+        (
+            '$$("link-url").href.indexOf("l1=0.001") >= 0',
+            f'notes.l1 = {REGULARIZATION}; change("f-regularization_rate", "0.01")',
+        ),
+        (
+            '$$("link-url").href.indexOf("l1=0.01") >= 0',
+            'change("f-regularization", "L2")',
+        ),
+        (
+            '$$("link-url").href.indexOf("weight_decay=0.01") >= 0',
+            f'notes.l2 = {REGULARIZATION}; change("f-regularization_rate", "-1")',
+        ),
+        (
+            "refused()",
+            f"notes.refused = {REGULARIZATION}; notes.error = error();"
+            ' change("f-regularization", "L1")',
+        ),
+        (
+            '!refused() && $$("link-url").href.indexOf("l1=0.01") >= 0',
+            f'notes.again = {REGULARIZATION}; $$("step").click()',
+        ),
+    )
+    server = serve(action=action)
+    dom, errors, stderr = load(chromium, f"{server.url}?epochs=10", tmp_path / "p")
+    assert errors == []
+    assert console_lines(stderr) == []
+    notes = notes_of(dom, 6)
+    assert select_options(dom, "f-regularization") == ["None", "L1", "L2"]
+    # None at first: the rate greyed out (at the page's 0.001), no hint, nothing in the link
+    start = notes["start"]
+    assert (start["choice"], start["rate"], start["off"], start["hint_shown"]) == (
+        "None",
+        "0.001",
+        True,
+        False,
+    )
+    assert "l1=" not in start["link"] and "weight_decay=" not in start["link"]
+    # L1: the rate is l1's, weight decay 0; the hint says what L1 does
+    assert (notes["l1"]["choice"], notes["l1"]["off"], notes["l1"]["hint_shown"]) == (
+        "L1",
+        False,
+        True,
+    )
+    assert "sign(w)" in notes["l1"]["hint"] and "weight_decay=" not in notes["l1"]["link"]
+    # L2: the same rate goes to weight_decay, l1 back to 0
+    assert notes["l2"]["choice"] == "L2" and notes["l2"]["rate"] == "0.01"
+    assert "l1=" not in notes["l2"]["link"] and "weight decay" in notes["l2"]["hint"]
+    # a negative rate: the server's message names weight_decay, the rate field is marked
+    # and shows the rate training now
+    assert notes["error"].startswith("weight_decay: must be a finite number in [0.0, inf], got -1")
+    assert "your change to regularization rate was not applied" in notes["error"]
+    assert notes["refused"]["invalid"] == "invalid" and notes["refused"]["rate"] == "0.01"
+    # L1 again, at 0.01, trained by Step
+    assert notes["again"]["choice"] == "L1" and "weight_decay=" not in notes["again"]["link"]
+    session = server.playground
+    assert (session.cfg.l1, session.cfg.weight_decay) == (0.01, 0.0)
+    assert session.optimizer.hyper["l1"] == 0.01 and session.optimizer.hyper["weight_decay"] == 0
+    assert session.epoch == 10 and text_of(dom, "epoch") == "10"
+
+
+def test_a_link_with_both_rates_shows_l1_and_says_so(chromium, serve, tmp_path):
+    action = staged(
+        (READY, f'notes.both = {REGULARIZATION}; change("f-regularization", "L2")'),
+        (
+            '$$("link-url").href.indexOf("l1=") < 0',
+            f"notes.l2 = {REGULARIZATION}",
+        ),
+    )
+    server = serve(action=action)
+    url = f"{server.url}?dataset=circle&l1=0.003&weight_decay=0.002"
+    dom, errors, stderr = load(chromium, url, tmp_path / "p")
+    assert errors == []
+    assert console_lines(stderr) == []
+    notes = notes_of(dom, 2)
+    both = notes["both"]
+    assert (both["choice"], both["rate"], both["hint_shown"]) == ("L1", "0.003", True)
+    assert both["hint"] == (
+        "this session has both L1 (0.003) and L2 (0.002); a change here keeps only the one chosen"
+    )
+    # L2 chosen: the rate field's 0.003 goes to weight_decay, l1 to 0
+    assert "weight_decay=0.003" in notes["l2"]["link"] and "both" not in notes["l2"]["hint"]
+    assert (server.playground.cfg.l1, server.playground.cfg.weight_decay) == (0.0, 0.003)

@@ -111,13 +111,13 @@ def test_every_flag_of_a_command_line_in_the_docs_is_an_option_of_that_command()
     for line in shown:
         command = line.split()[1]
         assert command in commands, line
-        flags = set(re.findall(r"(?<![\w-])--[a-z][a-z-]*", line))
+        flags = set(re.findall(r"(?<![\w-])--[a-z][a-z0-9-]*", line))
         assert flags <= _options(commands[command]), (line, flags - _options(commands[command]))
 
 
 def test_every_flag_the_readme_names_is_an_option_of_some_command():
     known = set().union(*(_options(p) for p in _subcommands().values()))
-    named = set(re.findall(r"(?<![\w-])--[a-z][a-z-]*", README))
+    named = set(re.findall(r"(?<![\w-])--[a-z][a-z0-9-]*", README))
     assert named - known == set()
 
 

@@ -166,7 +166,18 @@ def _add_training_flags(p: argparse.ArgumentParser) -> None:
     add("--optimizer", help=f"{_names('optimizer')} (default {d.optimizer})")
     add("--lr", type=_number, help=f"learning rate (default {d.lr:g})")
     add("--momentum", type=_number, help="momentum (default 0.9 for 'momentum', else 0)")
-    add("--weight-decay", type=_number, help=f"L2 weight decay (default {d.weight_decay:g})")
+    add(
+        "--weight-decay",
+        type=_number,
+        help="L2 regularization: adds weight_decay * w to each gradient "
+        f"(default {d.weight_decay:g})",
+    )
+    add(
+        "--l1",
+        type=_number,
+        help="L1 regularization: adds l1 * sign(w) to each gradient, which pulls "
+        f"unneeded weights to near 0 (default {d.l1:g})",
+    )
     add("--epochs", type=_integer, help=f"training epochs (default {d.epochs})")
     add("--batch-size", type=_integer, help="mini-batch size (default: full batch, as in the lab)")
     add("--tol", type=_number, help="stop once the loss is below this (default: never)")
@@ -430,7 +441,7 @@ def _add_stack_flags(parser: argparse.ArgumentParser) -> None:
         choices=("auto", "off"),
         default="auto",
         help="auto (default): train runs of one network shape that differ only in seed, "
-        "lr, momentum, weight decay, activations, bias or optimizer as one replica stack, "
+        "lr, momentum, weight decay, l1, activations, bias or optimizer as one replica stack, "
         "with identical results; off: one run at a time",
     )
     parser.add_argument(

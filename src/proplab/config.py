@@ -54,7 +54,8 @@ class RunConfig:
     optimizer: str = "sgd"
     lr: float = LAB_LR
     momentum: float | None = None  # None: 0.9 for "momentum", else 0
-    weight_decay: float = 0.0
+    weight_decay: float = 0.0  # L2: + weight_decay * w in the gradient
+    l1: float = 0.0  # L1: + l1 * sign(w) in the gradient (TensorFlow Playground's L1)
     epochs: int = LAB_EPOCHS
     batch_size: int | None = None
     seed: int = 0
@@ -153,6 +154,7 @@ class RunConfig:
         if self.momentum is not None:
             _number_in("momentum", self.momentum, 0.0, math.inf)
         _number_in("weight_decay", self.weight_decay, 0.0, math.inf)
+        _number_in("l1", self.l1, 0.0, math.inf)
         _number_in("noise", self.noise, 0.0, math.inf)
         if not (isinstance(self.test_fraction, int | float) and 0.0 <= self.test_fraction < 1.0):
             raise ConfigError(f"test_fraction: must be in [0, 1), got {self.test_fraction!r}")
@@ -234,7 +236,7 @@ def build_optimizer(cfg: RunConfig, params: list, lr: Any = None) -> Optimizer:
     """The optimizer named by ``cfg`` over ``params`` (``lr`` may be a per-replica array)."""
     cls = resolve("optimizer", cfg.optimizer)
     lr = cfg.lr if lr is None else lr
-    kwargs: dict[str, Any] = {"lr": lr, "weight_decay": cfg.weight_decay}
+    kwargs: dict[str, Any] = {"lr": lr, "weight_decay": cfg.weight_decay, "l1": cfg.l1}
     if cfg.optimizer in MOMENTUM_OPTIMIZERS:
         kwargs["momentum"] = cfg.effective_momentum
     return cls(params, **kwargs)

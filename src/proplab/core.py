@@ -106,8 +106,8 @@ class Parameter:
     ``data``; optimizers multiply the gradient by it before every update, so
     entries where it is 0 keep their value, if the mask is set before the first
     step (momentum or Adam state built up earlier still moves them) and, with
-    weight decay, only while that value is 0. A stack uses it to hold a bias at
-    zero for the replicas of models that have none.
+    weight decay or l1, only while that value is 0. A stack uses it to hold a bias
+    at zero for the replicas of models that have none.
     """
 
     __slots__ = (

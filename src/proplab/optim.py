@@ -11,6 +11,12 @@ every hyperparameter a float or an array broadcastable against them.
 Every hyperparameter may be a float or an array of the replica shape ``R``
 (one value per model in a stack); arrays are broadcast over each parameter's
 trailing axes.
+
+Every rule takes two penalties, added to the gradient before the rule sees it
+(:func:`regularized`): L2 ``weight_decay`` (``+ weight_decay * p``, PyTorch's
+coupled form) and ``l1`` (``+ l1 * sign(p)``, the subgradient of
+``l1 * sum(|p|)``, sign(0) = 0), biases included, as TensorFlow Playground's
+"Regularization: L1 / L2" and its rate.
 """
 
 from __future__ import annotations
@@ -63,6 +69,21 @@ def _read_only(value: np.ndarray | list | tuple) -> np.ndarray:
 def _nonzero(value: Hyper) -> bool:
     """True if a scalar or per-replica hyperparameter is non-zero anywhere (no NumPy call for floats)."""
     return bool(np.any(value)) if isinstance(value, np.ndarray) else value != 0
+
+
+def regularized(grad: np.ndarray, data: np.ndarray, weight_decay: Hyper, l1: Hyper) -> np.ndarray:
+    """The gradient a rule steps on: ``grad + weight_decay * data + l1 * sign(data)``.
+
+    L2 (``weight_decay``, PyTorch's coupled form) and L1 (the subgradient of
+    ``l1 * sum(|p|)``, with sign(0) = 0: a weight at exactly 0, such as the bias a
+    stack holds at zero for a replica without one, stays there) are added to the
+    gradient before momentum or adaptive scaling see it. Either term is skipped when
+    it is 0 everywhere; ``grad`` itself is never written (it is the parameters' .grad).
+    """
+    g = grad + weight_decay * data if _nonzero(weight_decay) else grad
+    if _nonzero(l1):
+        g = g + l1 * np.sign(data)
+    return g
 
 
 class ParamGroup:
@@ -218,15 +239,19 @@ class Optimizer:
         """Change a hyperparameter between steps (schedules use this).
 
         Raises ValueError for a name this optimizer does not have (it would be stored and
-        never used) and for a negative or NaN value (no rule takes one; lr 0 freezes).
+        never used) and for a negative, infinite or NaN value (no rule takes one; lr 0
+        freezes).
         """
         if name not in self.hyper:
             raise ValueError(
                 f"{type(self).__name__} has no hyperparameter {name!r} "
                 f"(accepted: {', '.join(self.hyper)})"
             )
-        if not np.all(np.asarray(value) >= 0):  # NaN fails >= too
-            raise ValueError(f"{name} must be a number >= 0 (or an array of them), got {value!r}")
+        arr = np.asarray(value)
+        if not np.all(np.isfinite(arr) & (arr >= 0)):  # NaN fails >= too
+            raise ValueError(
+                f"{name} must be a finite number >= 0 (or an array of them), got {value!r}"
+            )
         if isinstance(value, np.ndarray | list | tuple) and np.ndim(value) > 0:
             value = _read_only(value)
         self._check_fits(name, value)
@@ -305,9 +330,11 @@ def sgd_update(
     dampening: Hyper,
     nesterov: bool,
     weight_decay: Hyper,
+    l1: Hyper = 0.0,
 ) -> None:
-    """One SGD step in place (torch.optim.SGD). ``buf`` is the momentum buffer or None."""
-    g = grad + weight_decay * data if _nonzero(weight_decay) else grad
+    """One SGD step in place (torch.optim.SGD, plus the L1 term of :func:`regularized`).
+    ``buf`` is the momentum buffer or None."""
+    g = regularized(grad, data, weight_decay, l1)
     if buf is not None:
         if first:
             buf[...] = g  # PyTorch starts the buffer at the first gradient, undamped
@@ -325,18 +352,19 @@ def sgd_update(
 class SGD(Optimizer):
     """Stochastic gradient descent with optional momentum, dampening and Nesterov (torch.optim.SGD).
 
-    With g the gradient (plus ``weight_decay * p`` when weight decay is on):
-    without momentum, p <- p - lr g (the lab's plain gradient descent). With
-    momentum mu: v <- mu v + (1 - dampening) g, except v = g on the first step
-    (as in PyTorch); p <- p - lr v (Nesterov: p <- p - lr (g + mu v)).
+    With g the gradient (plus ``weight_decay * p`` and ``l1 * sign(p)`` when those
+    penalties are on, see :func:`regularized`): without momentum, p <- p - lr g
+    (the lab's plain gradient descent). With momentum mu: v <- mu v + (1 - dampening) g,
+    except v = g on the first step (as in PyTorch); p <- p - lr v (Nesterov:
+    p <- p - lr (g + mu v)).
 
     The lab handout's momentum rule ``v = b v + (1 - b) g`` is
     ``SGD(momentum=b, dampening=b)``, with one difference: here v starts at the
     first gradient g, where the handout's rule applied to v = 0 would give
     (1 - b) g, so the first step is larger.
 
-    ``lr``, ``momentum``, ``dampening`` and ``weight_decay`` may each be a float
-    or a per-replica array ``(K,)`` for a stack; ``nesterov`` is one bool for all
+    ``lr``, ``momentum``, ``dampening``, ``weight_decay`` and ``l1`` may each be a
+    float or a per-replica array ``(K,)`` for a stack; ``nesterov`` is one bool for all
     (it needs every momentum > 0 and every dampening 0). A replica with momentum 0
     steps as plain SGD, dampening ignored.
     """
@@ -349,26 +377,38 @@ class SGD(Optimizer):
         dampening: Hyper = 0.0,
         nesterov: bool = False,
         weight_decay: Hyper = 0.0,
+        l1: Hyper = 0.0,
     ) -> None:
         lr = _check("learning rate", lr, 0.0)
         momentum = _check("momentum", momentum, 0.0)
         dampening = _check("dampening", dampening, 0.0, 1.0)
         weight_decay = _check("weight_decay", weight_decay, 0.0)
+        l1 = _check("l1", l1, 0.0)
         if nesterov and (np.any(np.asarray(momentum) <= 0) or np.any(np.asarray(dampening) != 0)):
             raise ValueError(
                 "Nesterov momentum requires a momentum > 0 and zero dampening, "
                 f"got momentum={momentum}, dampening={dampening}"
             )
         super().__init__(
-            params, lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay
+            params,
+            lr=lr,
+            momentum=momentum,
+            dampening=dampening,
+            weight_decay=weight_decay,
+            l1=l1,
         )
         self.nesterov = bool(nesterov)
         self._hyper_changed("momentum")
 
     def _hyper_changed(self, name: str) -> None:
-        if name in ("momentum", "weight_decay"):
+        if name in ("momentum", "weight_decay", "l1"):
             self.use_momentum = _nonzero(self.hyper["momentum"])
-            self.plain = not self.use_momentum and not _nonzero(self.hyper["weight_decay"])
+            # no momentum and no penalty: p -= lr g, the lab's rule, in one NumPy call
+            self.plain = not (
+                self.use_momentum
+                or _nonzero(self.hyper["weight_decay"])
+                or _nonzero(self.hyper["l1"])
+            )
 
     def update(self, p: ParamGroup, state: dict[str, np.ndarray]) -> None:
         """One SGD step (the class's rule) on packed group ``p``; buffers kept in ``state``."""
@@ -388,6 +428,7 @@ class SGD(Optimizer):
             self.shaped("dampening", p),
             self.nesterov,
             self.shaped("weight_decay", p),
+            self.shaped("l1", p),
         )
 
 
@@ -400,9 +441,10 @@ def adagrad_update(
     lr_decay: Hyper,
     eps: Hyper,
     weight_decay: Hyper,
+    l1: Hyper = 0.0,
 ) -> None:
-    """One AdaGrad step in place (torch.optim.Adagrad)."""
-    g = grad + weight_decay * data if _nonzero(weight_decay) else grad
+    """One AdaGrad step in place (torch.optim.Adagrad, plus the L1 term of :func:`regularized`)."""
+    g = regularized(grad, data, weight_decay, l1)
     clr = lr / (1.0 + (step - 1) * lr_decay)
     state_sum += g * g
     data -= clr * g / (np.sqrt(state_sum) + eps)
@@ -411,14 +453,14 @@ def adagrad_update(
 class AdaGrad(Optimizer):
     """AdaGrad (torch.optim.Adagrad): a per-entry step shrinking with the summed squared gradients.
 
-    At step t = 1, 2, ..., with g the gradient (plus ``weight_decay * p`` when
-    weight decay is on)::
+    At step t = 1, 2, ..., with g the gradient (plus ``weight_decay * p`` and
+    ``l1 * sign(p)`` when those penalties are on, see :func:`regularized`)::
 
         s <- s + g^2                          (s starts at initial_accumulator_value)
         p <- p - lr / (1 + (t - 1) lr_decay) * g / (sqrt(s) + eps)
 
-    ``lr``, ``lr_decay``, ``weight_decay`` and ``eps`` may each be a float or a
-    per-replica array ``(K,)`` for a stack; ``initial_accumulator_value`` is one
+    ``lr``, ``lr_decay``, ``weight_decay``, ``l1`` and ``eps`` may each be a float or
+    a per-replica array ``(K,)`` for a stack; ``initial_accumulator_value`` is one
     float for all.
     """
 
@@ -430,6 +472,7 @@ class AdaGrad(Optimizer):
         weight_decay: Hyper = 0.0,
         initial_accumulator_value: float = 0.0,
         eps: Hyper = 1e-10,
+        l1: Hyper = 0.0,
     ) -> None:
         super().__init__(
             params,
@@ -437,6 +480,7 @@ class AdaGrad(Optimizer):
             lr_decay=_check("lr_decay", lr_decay, 0.0),
             weight_decay=_check("weight_decay", weight_decay, 0.0),
             eps=_check("epsilon value", eps, 0.0),
+            l1=_check("l1", l1, 0.0),
         )
         self.initial_accumulator_value = float(
             _check("initial_accumulator_value", initial_accumulator_value, 0.0)
@@ -455,6 +499,7 @@ class AdaGrad(Optimizer):
             self.shaped("lr_decay", p),
             self.shaped("eps", p),
             self.shaped("weight_decay", p),
+            self.shaped("l1", p),
         )
 
 
@@ -469,9 +514,11 @@ def rmsprop_update(
     eps: Hyper,
     momentum: Hyper,
     weight_decay: Hyper,
+    l1: Hyper = 0.0,
 ) -> None:
-    """One RMSprop step in place (torch.optim.RMSprop; centered when grad_avg is given)."""
-    g = grad + weight_decay * data if _nonzero(weight_decay) else grad
+    """One RMSprop step in place (torch.optim.RMSprop; centered when grad_avg is given;
+    plus the L1 term of :func:`regularized`)."""
+    g = regularized(grad, data, weight_decay, l1)
     square_avg *= alpha
     square_avg += (1.0 - alpha) * g * g
     if grad_avg is not None:
@@ -494,7 +541,8 @@ def rmsprop_update(
 class RMSProp(Optimizer):
     """RMSprop (torch.optim.RMSprop): the step divided by a running RMS of the gradient.
 
-    With g the gradient (plus ``weight_decay * p`` when weight decay is on)::
+    With g the gradient (plus ``weight_decay * p`` and ``l1 * sign(p)`` when those
+    penalties are on, see :func:`regularized`)::
 
         v <- alpha v + (1 - alpha) g^2                       (v starts at 0)
         d = sqrt(v) + eps
@@ -502,7 +550,7 @@ class RMSProp(Optimizer):
         b <- mu b + g / d;  p <- p - lr b                    (momentum mu, b starts at 0)
 
     ``centered=True`` also keeps m <- alpha m + (1 - alpha) g and uses
-    d = sqrt(v - m^2) + eps. ``lr``, ``alpha``, ``eps``, ``weight_decay`` and
+    d = sqrt(v - m^2) + eps. ``lr``, ``alpha``, ``eps``, ``weight_decay``, ``l1`` and
     ``momentum`` may each be a float or a per-replica array ``(K,)`` for a stack;
     ``centered`` is one bool for all. A momentum first set above 0 later (``set_hyper``,
     a schedule) starts its buffer b at 0 then; torch.optim.RMSprop cannot do that
@@ -518,6 +566,7 @@ class RMSProp(Optimizer):
         weight_decay: Hyper = 0.0,
         momentum: Hyper = 0.0,
         centered: bool = False,
+        l1: Hyper = 0.0,
     ) -> None:
         super().__init__(
             params,
@@ -526,6 +575,7 @@ class RMSProp(Optimizer):
             eps=_check("epsilon value", eps, 0.0),
             weight_decay=_check("weight_decay", weight_decay, 0.0),
             momentum=_check("momentum value", momentum, 0.0),
+            l1=_check("l1", l1, 0.0),
         )
         self.centered = bool(centered)
         self._hyper_changed("momentum")
@@ -554,6 +604,7 @@ class RMSProp(Optimizer):
             self.shaped("eps", p),
             self.shaped("momentum", p),
             self.shaped("weight_decay", p),
+            self.shaped("l1", p),
         )
 
 
@@ -581,9 +632,11 @@ def adam_update(
     beta2: Hyper,
     eps: Hyper,
     weight_decay: Hyper,
+    l1: Hyper = 0.0,
 ) -> None:
-    """One Adam step in place (torch.optim.Adam, L2 weight decay, optional AMSGrad)."""
-    g = grad + weight_decay * data if _nonzero(weight_decay) else grad
+    """One Adam step in place (torch.optim.Adam, L2 weight decay, optional AMSGrad; plus
+    the L1 term of :func:`regularized`)."""
+    g = regularized(grad, data, weight_decay, l1)
     exp_avg *= beta1
     exp_avg += (1.0 - beta1) * g
     exp_avg_sq *= beta2
@@ -603,7 +656,8 @@ class Adam(Optimizer):
     """Adam (Kingma & Ba), as torch.optim.Adam computes it: bias-corrected moments of the gradient.
 
     At step t = 1, 2, ..., with g the gradient (plus ``weight_decay * p`` when
-    weight decay is on: L2 added to the gradient, not AdamW's decoupled decay),
+    weight decay is on: L2 added to the gradient, not AdamW's decoupled decay; and
+    ``l1 * sign(p)`` when l1 is on, see :func:`regularized`),
     ``(beta1, beta2) = betas`` and m, v starting at 0::
 
         m <- beta1 m + (1 - beta1) g
@@ -615,8 +669,8 @@ class Adam(Optimizer):
     bias correction, as in PyTorch. ``amsgrad=True`` keeps ``v_max <- max(v_max, v)``
     and uses it in place of v in the last line.
 
-    ``lr``, each beta, ``eps`` and ``weight_decay`` may be a float or a per-replica
-    array ``(K,)`` for a stack; ``amsgrad`` is one bool for all.
+    ``lr``, each beta, ``eps``, ``weight_decay`` and ``l1`` may be a float or a
+    per-replica array ``(K,)`` for a stack; ``amsgrad`` is one bool for all.
     """
 
     def __init__(
@@ -627,6 +681,7 @@ class Adam(Optimizer):
         eps: Hyper = 1e-8,
         weight_decay: Hyper = 0.0,
         amsgrad: bool = False,
+        l1: Hyper = 0.0,
     ) -> None:
         super().__init__(
             params,
@@ -635,6 +690,7 @@ class Adam(Optimizer):
             beta2=_check("beta parameter at index 1", betas[1], 0.0, 1.0, open_high=True),
             eps=_check("epsilon value", eps, 0.0),
             weight_decay=_check("weight_decay", weight_decay, 0.0),
+            l1=_check("l1", l1, 0.0),
         )
         self.amsgrad = bool(amsgrad)
 
@@ -657,4 +713,5 @@ class Adam(Optimizer):
             self.shaped("beta2", p),
             self.shaped("eps", p),
             self.shaped("weight_decay", p),
+            self.shaped("l1", p),
         )

@@ -54,12 +54,16 @@ SETTINGS = (
     "lr",
     "momentum",
     "weight_decay",
+    "l1",
     "batch_size",
     "init",
     "bias",
     "seed",
 )
 DATASET_NAMES = (*DATASETS, *ZOO)  # the two-feature, two-class datasets
+# TensorFlow Playground's "Regularization" choice, each with the setting its one rate
+# goes to (None: neither; the setting not chosen is 0)
+REGULARIZATIONS = (("None", None), ("L1", "l1"), ("L2", "weight_decay"))
 GRID = 64  # the decision boundary's grid: GRID x GRID points
 UNIT_GRID = 20  # each hidden unit's map: UNIT_GRID x UNIT_GRID points
 MAX_STEP_EPOCHS = 100_000
@@ -81,7 +85,8 @@ class PlaygroundError(ValueError):
 
 def options() -> dict[str, Any]:
     """The choices a page offers: dataset, activation, loss, optimizer and init names,
-    the default settings and the limits."""
+    the regularizations (``{"name": "L1", "setting": "l1"}``: the setting the rate goes
+    to, ``None`` for none), the default settings and the limits."""
     return {
         "datasets": list(DATASET_NAMES),
         "activations": list(REGISTRIES["activation"][0]),
@@ -90,6 +95,7 @@ def options() -> dict[str, Any]:
         "inits": list(REGISTRIES["init"][0]),
         "features": list(FEATURES),
         "momentum_optimizers": list(MOMENTUM_OPTIMIZERS),
+        "regularizations": [{"name": n, "setting": s} for n, s in REGULARIZATIONS],
         "defaults": _settings_of(RunConfig().validate()),
         "limits": {
             "layers": MAX_LAYERS,

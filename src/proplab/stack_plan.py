@@ -19,7 +19,7 @@ from proplab.config import RunConfig
 
 # Scalars that may differ between the replicas of one stack (print_every only
 # affects logging) ...
-PER_REPLICA = ("seed", "lr", "momentum", "weight_decay", "print_every")
+PER_REPLICA = ("seed", "lr", "momentum", "weight_decay", "l1", "print_every")
 # ... and choices a stack realises per block of replicas: activations through
 # PerReplica, "no bias" as a bias held at zero by a gradient mask, the update
 # rule through PerReplicaOptimizer. Everything else in a RunConfig must be equal.

@@ -7,7 +7,7 @@ seed and scalar hyperparameters train together when their weights carry a
 leading replica axis: the per-call overhead is paid once for all of them.
 
 Each replica is initialised from its own seed exactly as a lone run would
-be, gets its own learning rate (and momentum, weight decay), and stops on
+be, gets its own learning rate (and momentum, weight decay, l1), and stops on
 its own (tolerance or divergence, see :func:`proplab.train.fit`), so every
 run's history and weights equal those of the same run trained alone, up to
 floating-point summation order in the loss value (see ``tests/test_stacking.py``).
@@ -83,7 +83,7 @@ def _blocks(cfgs: Sequence[RunConfig], key) -> list[list[RunConfig]]:
 
 
 def build_stack_optimizer(cfgs: Sequence[RunConfig], params: list) -> Optimizer:
-    """The optimizer for a stack of ``cfgs``, each replica with its own lr (momentum, decay).
+    """The optimizer for a stack of ``cfgs``, each replica with its own lr (momentum, L2, L1).
 
     One rule (see :func:`update_rule`): that optimizer with per-replica
     hyperparameters. Several: a :class:`PerReplicaOptimizer` with one such
@@ -99,6 +99,7 @@ def build_stack_optimizer(cfgs: Sequence[RunConfig], params: list) -> Optimizer:
     kwargs = {
         "lr": _per_replica([c.lr for c in cfgs]),
         "weight_decay": _per_replica([c.weight_decay for c in cfgs]),
+        "l1": _per_replica([c.l1 for c in cfgs]),
     }
     if cfg.optimizer in MOMENTUM_OPTIMIZERS:
         kwargs["momentum"] = _per_replica([c.effective_momentum for c in cfgs])
