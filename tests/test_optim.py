@@ -680,3 +680,26 @@ def test_a_copy_keeps_each_parameter_with_the_optimizer_that_packed_it_last():
     first2.step()  # as for the originals: the older optimizer takes its parameter back
     np.testing.assert_array_equal(weight.data, before - 0.1)
     assert np.shares_memory(weight.data, first2.groups[0].data)
+
+
+@pytest.mark.parametrize(
+    ("make", "name", "bad", "good", "message"),
+    [
+        (lambda ps: Adam(ps), "beta1", 1.0, 0.5, r"beta1 must be in \[0, 1\) as Adam's"),
+        (lambda ps: Adam(ps), "beta2", 1.5, 0.99, r"beta2 must be in \[0, 1\) as Adam's"),
+        (lambda ps: SGD(ps, lr=0.1), "dampening", 5.0, 1.0, r"dampening must be in \[0, 1\]"),
+        (lambda ps: RMSProp(ps), "alpha", 2.0, 1.0, r"alpha must be in \[0, 1\] as RMSProp's"),
+    ],
+)
+def test_set_hyper_refuses_what_the_constructor_refuses(make, name, bad, good, message):
+    # Adam's set_hyper("beta1", 1.0) was accepted; the next step divided by 1 - 1^t = 0
+    model = mlp(2, 3, 1, rng=np.random.default_rng(0))
+    opt = make(model.parameters())
+    old = opt.hyper[name]
+    with pytest.raises(ValueError, match=message):
+        opt.set_hyper(name, bad)
+    assert opt.hyper[name] == old
+    with pytest.raises(ValueError, match=message):  # per replica too: any entry
+        opt.set_hyper(name, np.array(bad))
+    opt.set_hyper(name, good)  # in range (dampening and alpha: the bound itself)
+    assert opt.hyper[name] == good

@@ -3,10 +3,11 @@
 An optimizer receives the parameters once and owns their state (velocity,
 squared-gradient sums, moments), laid out like the parameters. Layers never know
 which optimizer runs. ``step()`` gathers state and hands the arithmetic to a
-small pure function per rule (``sgd_update``, ``adagrad_update``,
+small function per rule (``sgd_update``, ``adagrad_update``,
 ``rmsprop_update``, ``adam_update``), which the tests check by hand: each
 updates ``data`` and its state buffers in place, all arrays of one shape, with
-every hyperparameter a float or an array broadcastable against them.
+every hyperparameter a float or an array broadcastable against them. (Plain
+SGD, the lab's rule, is the one line in ``SGD.update``.)
 
 Every hyperparameter may be a float or an array of the replica shape ``R``
 (one value per model in a stack); arrays are broadcast over each parameter's
@@ -181,6 +182,10 @@ class Optimizer:
     into every ``.grad``), then ``step()``; ``steps`` counts the steps taken.
     """
 
+    # hyperparameters with an upper bound: name -> (bound, whether it is excluded);
+    # set_hyper checks them as the constructor does
+    _upper_bounds: dict[str, tuple[float, bool]] = {}
+
     def __init__(self, params: Iterable[Parameter], **hyper: Hyper) -> None:
         self.params: list[Parameter] = list(params)
         if not self.params:
@@ -239,8 +244,9 @@ class Optimizer:
         """Change a hyperparameter between steps (schedules use this).
 
         Raises ValueError for a name this optimizer does not have (it would be stored and
-        never used) and for a negative, infinite or NaN value (no rule takes one; lr 0
-        freezes).
+        never used), for a negative, infinite or NaN value (no rule takes one; lr 0
+        freezes), and for one outside the range the constructor accepts (dampening and
+        RMSProp's alpha at most 1, Adam's betas below 1).
         """
         if name not in self.hyper:
             raise ValueError(
@@ -252,6 +258,13 @@ class Optimizer:
             raise ValueError(
                 f"{name} must be a finite number >= 0 (or an array of them), got {value!r}"
             )
+        if name in self._upper_bounds:  # the constructor's range (e.g. beta1 < 1)
+            high, open_high = self._upper_bounds[name]
+            if np.any(arr >= high) if open_high else np.any(arr > high):
+                raise ValueError(
+                    f"{name} must be in [0, {high:g}{')' if open_high else ']'} as "
+                    f"{type(self).__name__}'s constructor takes it, got {value!r}"
+                )
         if isinstance(value, np.ndarray | list | tuple) and np.ndim(value) > 0:
             value = _read_only(value)
         self._check_fits(name, value)
@@ -369,6 +382,8 @@ class SGD(Optimizer):
     steps as plain SGD, dampening ignored.
     """
 
+    _upper_bounds = {"dampening": (1.0, False)}
+
     def __init__(
         self,
         params: Iterable[Parameter],
@@ -410,25 +425,27 @@ class SGD(Optimizer):
                 or _nonzero(self.hyper["l1"])
             )
 
-    def update(self, p: ParamGroup, state: dict[str, np.ndarray]) -> None:
+    def update(self, group: ParamGroup, state: dict[str, np.ndarray]) -> None:
         """One SGD step (the class's rule) on packed group ``p``; buffers kept in ``state``."""
         if self.plain:
-            p.data -= self.shaped_array("lr", p) * p.grad  # plain gradient descent, the lab's rule
+            # plain gradient descent, the lab's rule, for every parameter at once:
+            # group.data and group.grad pack them all (ParamGroup)
+            group.data -= self.shaped_array("lr", group) * group.grad
             return
         first = "momentum_buffer" not in state
         if self.use_momentum and first:
-            state["momentum_buffer"] = np.zeros_like(p.data)
+            state["momentum_buffer"] = np.zeros_like(group.data)
         sgd_update(
-            p.data,
-            p.grad,
+            group.data,
+            group.grad,
             state.get("momentum_buffer"),
             first,
-            self.shaped("lr", p),
-            self.shaped("momentum", p),
-            self.shaped("dampening", p),
+            self.shaped("lr", group),
+            self.shaped("momentum", group),
+            self.shaped("dampening", group),
             self.nesterov,
-            self.shaped("weight_decay", p),
-            self.shaped("l1", p),
+            self.shaped("weight_decay", group),
+            self.shaped("l1", group),
         )
 
 
@@ -486,20 +503,20 @@ class AdaGrad(Optimizer):
             _check("initial_accumulator_value", initial_accumulator_value, 0.0)
         )
 
-    def update(self, p: ParamGroup, state: dict[str, np.ndarray]) -> None:
+    def update(self, group: ParamGroup, state: dict[str, np.ndarray]) -> None:
         """One AdaGrad step (the class's rule) on packed group ``p``; buffers kept in ``state``."""
         if "sum" not in state:
-            state["sum"] = np.full_like(p.data, self.initial_accumulator_value)
+            state["sum"] = np.full_like(group.data, self.initial_accumulator_value)
         adagrad_update(
-            p.data,
-            p.grad,
+            group.data,
+            group.grad,
             state["sum"],
             self.steps,
-            self.shaped("lr", p),
-            self.shaped("lr_decay", p),
-            self.shaped("eps", p),
-            self.shaped("weight_decay", p),
-            self.shaped("l1", p),
+            self.shaped("lr", group),
+            self.shaped("lr_decay", group),
+            self.shaped("eps", group),
+            self.shaped("weight_decay", group),
+            self.shaped("l1", group),
         )
 
 
@@ -557,6 +574,8 @@ class RMSProp(Optimizer):
     (its step raises KeyError).
     """
 
+    _upper_bounds = {"alpha": (1.0, False)}
+
     def __init__(
         self,
         params: Iterable[Parameter],
@@ -584,27 +603,27 @@ class RMSProp(Optimizer):
         if name == "momentum":
             self.use_momentum = _nonzero(self.hyper["momentum"])
 
-    def update(self, p: ParamGroup, state: dict[str, np.ndarray]) -> None:
+    def update(self, group: ParamGroup, state: dict[str, np.ndarray]) -> None:
         """One RMSProp step (the class's rule) on packed group ``p``; buffers kept in ``state``."""
         if "square_avg" not in state:
-            state["square_avg"] = np.zeros_like(p.data)
+            state["square_avg"] = np.zeros_like(group.data)
             if self.centered:
-                state["grad_avg"] = np.zeros_like(p.data)
+                state["grad_avg"] = np.zeros_like(group.data)
         if self.use_momentum and "momentum_buffer" not in state:
             # from the first step, or from the step after a momentum was first set
-            state["momentum_buffer"] = np.zeros_like(p.data)
+            state["momentum_buffer"] = np.zeros_like(group.data)
         rmsprop_update(
-            p.data,
-            p.grad,
+            group.data,
+            group.grad,
             state["square_avg"],
             state.get("grad_avg"),
             state.get("momentum_buffer"),
-            self.shaped("lr", p),
-            self.shaped("alpha", p),
-            self.shaped("eps", p),
-            self.shaped("momentum", p),
-            self.shaped("weight_decay", p),
-            self.shaped("l1", p),
+            self.shaped("lr", group),
+            self.shaped("alpha", group),
+            self.shaped("eps", group),
+            self.shaped("momentum", group),
+            self.shaped("weight_decay", group),
+            self.shaped("l1", group),
         )
 
 
@@ -666,12 +685,16 @@ class Adam(Optimizer):
 
     That is ``p - lr m_hat / (sqrt(v_hat) + eps)`` with ``m_hat = m / (1 - beta1^t)``
     and ``v_hat = v / (1 - beta2^t)``: eps is added after the square root and the
-    bias correction, as in PyTorch. ``amsgrad=True`` keeps ``v_max <- max(v_max, v)``
+    bias correction, as in PyTorch. Why the correction: m and v start at 0, so for
+    small t they are biased toward 0 by the factor (1 - beta^t) (after one step m is
+    (1 - beta1) g, not g); dividing by it undoes that. ``amsgrad=True`` keeps ``v_max <- max(v_max, v)``
     and uses it in place of v in the last line.
 
     ``lr``, each beta, ``eps``, ``weight_decay`` and ``l1`` may be a float or a
     per-replica array ``(K,)`` for a stack; ``amsgrad`` is one bool for all.
     """
+
+    _upper_bounds = {"beta1": (1.0, True), "beta2": (1.0, True)}
 
     def __init__(
         self,
@@ -694,24 +717,24 @@ class Adam(Optimizer):
         )
         self.amsgrad = bool(amsgrad)
 
-    def update(self, p: ParamGroup, state: dict[str, np.ndarray]) -> None:
+    def update(self, group: ParamGroup, state: dict[str, np.ndarray]) -> None:
         """One Adam step (the class's rule) on packed group ``p``; buffers kept in ``state``."""
         if "exp_avg" not in state:
-            state["exp_avg"] = np.zeros_like(p.data)
-            state["exp_avg_sq"] = np.zeros_like(p.data)
+            state["exp_avg"] = np.zeros_like(group.data)
+            state["exp_avg_sq"] = np.zeros_like(group.data)
             if self.amsgrad:
-                state["max_exp_avg_sq"] = np.zeros_like(p.data)
+                state["max_exp_avg_sq"] = np.zeros_like(group.data)
         adam_update(
-            p.data,
-            p.grad,
+            group.data,
+            group.grad,
             state["exp_avg"],
             state["exp_avg_sq"],
             state.get("max_exp_avg_sq"),
             self.steps,
-            self.shaped("lr", p),
-            self.shaped("beta1", p),
-            self.shaped("beta2", p),
-            self.shaped("eps", p),
-            self.shaped("weight_decay", p),
-            self.shaped("l1", p),
+            self.shaped("lr", group),
+            self.shaped("beta1", group),
+            self.shaped("beta2", group),
+            self.shaped("eps", group),
+            self.shaped("weight_decay", group),
+            self.shaped("l1", group),
         )
