@@ -292,6 +292,14 @@ def test_help_exits_zero(capsys) -> None:
         (["--hidden", "0", "--layers", "1"], "--layers: --hidden 0 is no hidden layer; give"),
         (["--layers", "0"], "--layers: must be a positive integer, got 0 (--hidden 0 for no"),
         (["--layers", "two"], "--layers: expected an integer, got 'two'"),
+        # the conv model has one hidden Linear layer: more widths were silently dropped
+        (["--model", "conv", "--layers", "3"], "--layers: the conv model has one hidden Linear"),
+        (
+            ["--model", "conv", "--hidden", "5", "5", "5"],
+            "--hidden: the conv model has one hidden Linear layer after its Conv1d (which takes "
+            "the first hidden layer's place): give one width H, got [5, 5, 5]",
+        ),
+        (["--model", "conv", "--hidden", "0"], "give one width H, got []"),  # an IndexError
         (
             ["--dataset", "circle", "--n", "1"],
             "--n: circle: n must be an integer >= 2 (one sample per class), got 1",

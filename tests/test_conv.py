@@ -426,3 +426,24 @@ def test_the_naive_twin_keeps_float32_and_names_a_backward_before_forward() -> N
     np.testing.assert_allclose(dx_naive, dx_fast, rtol=1e-5, atol=1e-6)
     assert naive.weight.grad.dtype == naive.bias.grad.dtype == np.float32
     np.testing.assert_allclose(naive.weight.grad, fast.weight.grad, rtol=1e-5, atol=1e-5)
+
+
+def test_the_conv_models_label_is_the_network_built(capsys) -> None:
+    # it read "conv(4x2) + 2-7-7-1": a second hidden layer the conv model does not have
+    from proplab.cli import main
+    from proplab.config import network_label
+
+    cfg = RunConfig(model="conv", hidden=7, dataset="xor")
+    model = build_model(cfg, 2, 1)
+    linear_widths = [
+        layer.weight.data.shape[-1]
+        for layer in model.layers
+        if hasattr(layer, "weight") and layer.weight.data.ndim == 2
+    ]
+    assert linear_widths == [7, 1]  # one hidden Linear of 7, then the output
+    assert network_label(cfg, 2, 1) == "2-conv(4x2)-7-1"
+    assert network_label(RunConfig(hidden=[5, 3], features=["x1", "x1_x2"]), 2, 1) == (
+        "(x1, x1_x2)-5-3-1"
+    )
+    assert main(["gradcheck", "--model", "conv", "--hidden", "7"]) == 0
+    assert capsys.readouterr().out.startswith("gradcheck: 2-conv(4x2)-7-1 sigmoid")

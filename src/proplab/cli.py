@@ -198,6 +198,11 @@ def _config_from(args: argparse.Namespace, **fixed: Any) -> RunConfig:
     elif isinstance(values.get("hidden"), list) and len(values["hidden"]) == 1:
         values["hidden"] = values["hidden"][0]
     layers = getattr(args, "layers", None)
+    if layers is not None and fixed.get("model", values.get("model")) == "conv":
+        raise ConfigError(
+            "layers: the conv model has one hidden Linear layer after its Conv1d; give its "
+            "width with --hidden H, without --layers"
+        )
     if layers is not None:
         dataset = fixed.get("dataset", values.get("dataset"))
         values["hidden"] = _hidden_layers(values.get("hidden"), layers, dataset)

@@ -148,6 +148,12 @@ class RunConfig:
             )
         for width in self.hidden_sizes:
             _positive_int("hidden", width)
+        if self.model == "conv" and not _is_int(self.hidden) and len(self.hidden) != 1:
+            # conv_net's Conv1d stands for the first hidden layer: one Linear width remains
+            raise ConfigError(
+                f"hidden: the conv model has one hidden Linear layer after its Conv1d (which "
+                f"takes the first hidden layer's place): give one width H, got {self.hidden!r}"
+            )
         if isinstance(self.hidden, tuple):
             # as config.json gives it back, so a run's config reads back equal to itself
             fixed["hidden"] = list(self.hidden)
@@ -220,6 +226,21 @@ def _number_in(name: str, value: Any, low: float, high: float) -> None:
 # data coordinates.
 DATA_STREAM = 2
 SHUFFLE_STREAM = 1
+
+
+def network_label(cfg: RunConfig, n_in: int | str, n_out: int | str) -> str:
+    """The layer widths, input to output: ``"2-10-10-1"``; with input features
+    ``"(x1, x2, x1_x2)-10-10-1"``; a conv model ``"2-conv(4x2)-10-1"`` (its Conv1d, 4
+    filters of kernel 2, takes the first hidden layer's place)."""
+    if cfg.features:
+        from proplab.features import inputs_label
+
+        n_in = inputs_label(cfg.features)
+    if cfg.model == "conv":
+        widths = [n_in, f"conv({cfg.filters}x{cfg.kernel_size})", cfg.hidden_sizes[-1], n_out]
+    else:
+        widths = [n_in, *cfg.hidden_sizes, n_out]
+    return "-".join(str(w) for w in widths)
 
 
 def data_rng(cfg: RunConfig) -> np.random.Generator:

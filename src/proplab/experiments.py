@@ -38,10 +38,10 @@ from proplab.config import (
     build_model,
     build_optimizer,
     data_rng,
+    network_label,
     shuffle_rng,
 )
 from proplab.core import did_you_mean
-from proplab.features import inputs_label
 from proplab.progress import ProgressBar
 from proplab.runio import (
     ensure_writable_dir,
@@ -513,10 +513,7 @@ def _boundary_during_training(
 
 def _describe(cfg: RunConfig, n_in: int | str = "in", n_out: int | str = "out") -> str:
     """``2-10-10-1 sigmoid, mse, sgd lr=1``: a short title for figures and logs."""
-    if cfg.features:  # "(x1, x2, x1_x2)-10-10-1"
-        n_in = inputs_label(cfg.features)
-    widths = "-".join(str(w) for w in [n_in, *cfg.hidden_sizes, n_out])
-    arch = f"conv({cfg.filters}x{cfg.kernel_size})-{widths}" if cfg.model == "conv" else widths
+    arch = network_label(cfg, n_in, n_out)
     return f"{arch} {cfg.activation}, {cfg.loss}, {cfg.optimizer} lr={cfg.lr:g}"
 
 

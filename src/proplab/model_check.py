@@ -28,9 +28,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from proplab.config import RunConfig, build_loss, build_model
+from proplab.config import RunConfig, build_loss, build_model, network_label
 from proplab.core import Module, Sequential
-from proplab.features import inputs_label
 from proplab.gradcheck import KINKED, GradcheckResult, gradcheck
 
 # a sample is used only if every kinked layer's input is this many eps from 0: nudging
@@ -160,11 +159,8 @@ def check_config(
             f"gradcheck would nudge {entries:,} entries (two forward passes each; at most "
             f"{MAX_ENTRIES:,}): use fewer --samples or a smaller network (--hidden, --filters)"
         )
-    n_in = inputs_label(cfg.features) if cfg.features else x.shape[-1]
-    widths = "-".join(str(w) for w in [n_in, *cfg.hidden_sizes, prep.n_out])
-    conv = f"conv({cfg.filters}x{cfg.kernel_size}) + " if cfg.model == "conv" else ""
     title = (
-        f"{conv}{widths} {cfg.activation} (output {cfg.output_activation}"
+        f"{network_label(cfg, x.shape[-1], prep.n_out)} {cfg.activation} (output {cfg.output_activation}"
         f"{'' if cfg.bias else ', no biases'}), {cfg.loss} loss, seed {cfg.seed}; "
         f"{x.shape[0]} samples of {cfg.dataset}, float64, eps {eps:g}"
     )
