@@ -608,3 +608,33 @@ def test_a_learning_rate_or_alpha_set_between_partial_fits_applies_to_the_next_s
     # and not the step the old settings would have taken
     old = MLPClassifier(**params).partial_fit(x, y, classes=[0, 1, 2]).partial_fit(x, y)
     assert not _same_weights(online, old)
+
+
+def test_a_fit_that_fails_leaves_the_estimator_as_it_was() -> None:
+    # validate_data set n_features_in_ before training: a failed first fit looked fitted
+    # (predict raised AttributeError, not NotFittedError), and a failed refit on another
+    # width left the kept network refusing the data it was fitted on
+    from sklearn.exceptions import NotFittedError
+
+    from proplab.sklearn import MLPRegressor
+
+    rng = np.random.default_rng(0)
+    x3 = rng.normal(size=(40, 3)) * 1e3
+    reg = MLPRegressor(learning_rate_init=1e6, solver="sgd", random_state=0, max_iter=5)
+    with pytest.raises(ValueError, match="diverged"):
+        reg.fit(x3, rng.normal(size=40) * 1e6)
+    assert [k for k in vars(reg) if k.endswith("_")] == []
+    with pytest.raises(NotFittedError):
+        reg.predict(x3)
+
+    x2 = rng.normal(size=(40, 2))
+    clf = MLPClassifier(random_state=0, max_iter=20)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(x2, np.arange(40) % 2)
+    before = clf.predict_proba(x2)
+    one_of_class_2 = np.r_[np.zeros(20, int), np.ones(19, int), [2]]
+    with pytest.raises(ValueError, match="class 2 has 1 row"):
+        clf.set_params(early_stopping=True).fit(x3, one_of_class_2)
+    assert clf.n_features_in_ == 2
+    np.testing.assert_array_equal(clf.predict_proba(x2), before)

@@ -55,7 +55,8 @@ def overflow_ignored() -> Iterator[None]:
     """Run a block under ``np.errstate(over="ignore", invalid="ignore")`` with the sigmoid's
     overflow clamp off (training loops use it). Results are the same except far in the
     saturated tail: below x = -708.8 (float64; -87.7 for float32) the clamped sigmoid
-    gives ~1e-308 (float32 ~1e-38) and the unclamped one 0, as PyTorch does."""
+    stays at ~1e-308 (float32 ~1e-38) while the unclamped one falls to smaller values
+    and then 0, as PyTorch's does."""
     global _OVERFLOW_IGNORED
     previous = _OVERFLOW_IGNORED
     with np.errstate(over="ignore", invalid="ignore"):

@@ -154,7 +154,10 @@ class BCELoss(Loss):
     -t/p + (1 - t)/(1 - p) = (p - t) / (p (1 - p)). After a sigmoid p = s(z) the
     chain rule multiplies it by ds/dz = s (1 - s), which cancels the denominator:
     the gradient with respect to the logit is just (s - t) / N, the same
-    cancellation as CrossEntropyLoss's softmax (below).
+    cancellation as CrossEntropyLoss's softmax (below). Here the two are separate
+    modules and p (1 - p) is floored at 1e-12, so that holds while it is above the
+    floor (|z| below ~27.6); a saturated sigmoid's gradient shrinks past it, as in
+    PyTorch's BCELoss (its BCEWithLogitsLoss fuses the two).
 
     The mean runs over samples and outputs, N = n * out (per replica). Shapes:
     ``pred`` ``(n, out)`` or ``(*R, n, out)`` (e.g. a sigmoid output ``(n, 1)``);

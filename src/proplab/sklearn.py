@@ -269,11 +269,34 @@ class _BaseMLP(BaseEstimator):
                 "or fit a new network with warm_start=False"
             )
 
+    def __sklearn_is_fitted__(self) -> bool:
+        """Fitted once a network exists (``n_features_in_`` alone is set by a fit that failed)."""
+        return hasattr(self, "model_")
+
     def _fit(
         self, X: Any, y: Any, *, incremental: bool, classes: np.ndarray | None = None
     ) -> _BaseMLP:
         """fit (``incremental=False``: up to ``max_iter`` epochs, a new network unless
-        ``warm_start``) or partial_fit (one epoch, continuing any fitted network)."""
+        ``warm_start``) or partial_fit (one epoch, continuing any fitted network).
+
+        A call that fails (bad data, divergence, a split it cannot make) leaves the
+        estimator as it was: ``validate_data`` sets ``n_features_in_`` (and
+        ``feature_names_in_``) first, so they are put back.
+        """
+        names = ("n_features_in_", "feature_names_in_")
+        saved = {k: self.__dict__[k] for k in names if k in self.__dict__}
+        try:
+            return self._fit_unguarded(X, y, incremental=incremental, classes=classes)
+        except BaseException:
+            for k in names:
+                self.__dict__.pop(k, None)
+            self.__dict__.update(saved)
+            raise
+
+    def _fit_unguarded(
+        self, X: Any, y: Any, *, incremental: bool, classes: np.ndarray | None
+    ) -> _BaseMLP:
+        """:meth:`_fit`'s work, which may leave ``n_features_in_`` changed when it raises."""
         hidden, activation, init = self._validate_params()
         if incremental and self.early_stopping:
             raise ValueError(
@@ -342,8 +365,9 @@ class _BaseMLP(BaseEstimator):
             setattr(self, attr, value)
         self.model_ = model
         self._opt, self._rng, self._architecture = optimizer, rng, (hidden, activation)
-        # as in scikit-learn: the loss curve runs on across warm fits and partial_fit calls;
-        # n_iter_ (and the rest) describe the last call
+        # the loss curve runs on across warm fits and partial_fit calls, as in scikit-learn;
+        # n_iter_, validation_loss_curve_ and best_epoch_ describe the last call only
+        # (scikit-learn's validation_scores_ and best score carry on across warm fits)
         earlier = self.loss_curve_ if keep else []
         self.loss_curve_ = earlier + [float(v) for v in history.loss]
         self.validation_loss_curve_ = history.val_loss if self.early_stopping else None
