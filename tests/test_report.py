@@ -1675,3 +1675,19 @@ def test_the_gradients_line_of_a_wrong_backward_says_the_command_shows_where(mon
         "; `proplab gradcheck --dataset xor` shows where. A wrong backward pass makes these "
         "results something other than gradient descent."
     )
+
+
+def test_the_base_table_shows_a_penalty_or_features_the_base_sets():
+    # a sweep with [base] weight_decay or l1 changed every run, and the table did not say so
+    lab = report._base_rows(RunConfig())
+    assert [k for k, _ in lab] == list(report._SHOWN_FIELDS)  # the lab's: nothing more
+    rows = dict(
+        report._base_rows(RunConfig(weight_decay=1e-3, l1=1e-4, features=["x1", "x1_x2"], tol=1e-5))
+    )
+    assert (rows["weight_decay"], rows["l1"], rows["tol"]) == ("0.001", "0.0001", "1e-05")
+    assert rows["features"] == "(x1, x1_x2)"
+    assert "momentum" not in rows and "filters" not in rows
+    conv = dict(report._base_rows(RunConfig(model="conv", hidden=8, kernel_size=3)))
+    assert (conv["hidden"], conv["filters"], conv["kernel_size"], conv["padding"]) == (
+        "8", "4", "3", "1",
+    )  # fmt: skip

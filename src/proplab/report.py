@@ -380,7 +380,7 @@ def _setup(
     doc.add(
         Table(
             ["setting", "value"],
-            [[k, format_value(getattr(base, k))] for k in _SHOWN_FIELDS],
+            _base_rows(base),
             caption="Base configuration (every run, unless its experiment varies it)",
             align="ll",
         )
@@ -420,6 +420,22 @@ _SHOWN_FIELDS = (
     "model", "hidden", "activation", "output_activation", "bias", "init", "loss",
     "optimizer", "lr", "epochs", "batch_size",
 )  # fmt: skip
+# shown only when the base sets them (the conv model's geometry whenever it is the model)
+_SHOWN_IF_SET = ("features", "momentum", "weight_decay", "l1", "tol")
+_CONV_FIELDS = ("filters", "kernel_size", "stride", "padding")
+
+
+def _base_rows(base: RunConfig) -> list[list[str]]:
+    """The base configuration's table: the lab's settings, then any other the base sets
+    (a weight decay or an L1 rate changes every run: the table must say so)."""
+    default = RunConfig()
+    extra = [k for k in _SHOWN_IF_SET if getattr(base, k) != getattr(default, k)]
+    if base.model == "conv":
+        extra += _CONV_FIELDS
+    return [
+        [k, inputs_label(base.features) if k == "features" else format_value(getattr(base, k))]
+        for k in (*_SHOWN_FIELDS, *extra)
+    ]
 
 
 def _describe_data(ds: str, records: list[aggregate.RunRecord]) -> str:
