@@ -13,7 +13,7 @@ sklearn = pytest.importorskip("sklearn")
 
 from sklearn.base import clone  # noqa: E402
 from sklearn.datasets import load_iris  # noqa: E402
-from sklearn.exceptions import ConvergenceWarning  # noqa: E402
+from sklearn.exceptions import ConvergenceWarning, NotFittedError  # noqa: E402
 from sklearn.model_selection import cross_val_score  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
@@ -638,3 +638,25 @@ def test_a_fit_that_fails_leaves_the_estimator_as_it_was() -> None:
         clf.set_params(early_stopping=True).fit(x3, one_of_class_2)
     assert clf.n_features_in_ == 2
     np.testing.assert_array_equal(clf.predict_proba(x2), before)
+
+
+def test_coefs_and_intercepts_are_the_network_as_scikit_learn_lays_it_out() -> None:
+    from sklearn.neural_network import MLPClassifier as SkMLP
+
+    x, y = load_iris(return_X_y=True)
+    ours = MLPClassifier(hidden_layer_sizes=(6, 5), max_iter=5, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ours.fit(x, y)
+        theirs = SkMLP(hidden_layer_sizes=(6, 5), max_iter=5, random_state=0).fit(x, y)
+    assert [c.shape for c in ours.coefs_] == [c.shape for c in theirs.coefs_]
+    assert [b.shape for b in ours.intercepts_] == [b.shape for b in theirs.intercepts_]
+    # the forward pass by hand from them (ReLU hidden layers, softmax out) is predict_proba
+    h = x
+    for w, b in zip(ours.coefs_[:-1], ours.intercepts_[:-1], strict=True):
+        h = np.maximum(h @ w + b, 0.0)
+    logits = h @ ours.coefs_[-1] + ours.intercepts_[-1]
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    np.testing.assert_allclose(ours.predict_proba(x), e / e.sum(axis=1, keepdims=True), rtol=1e-12)
+    with pytest.raises(NotFittedError):
+        MLPClassifier().coefs_  # noqa: B018

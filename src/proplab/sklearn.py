@@ -60,6 +60,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without scikit-l
 
 from proplab.callbacks import EarlyStopping, train
 from proplab.core import Sequential
+from proplab.layers import Linear
 from proplab.losses import CrossEntropyLoss, Loss, MSELoss, softmax
 from proplab.models import mlp
 from proplab.optim import SGD, Adam, Optimizer
@@ -383,6 +384,21 @@ class _BaseMLP(BaseEstimator):
             )
         return self
 
+    @property
+    def coefs_(self) -> list[np.ndarray]:
+        """Each layer's weights as scikit-learn names them: ``coefs_[i]`` is
+        ``(units in, units out)`` of layer i (views of the network's, not copies)."""
+        return [layer.weight.data for layer in self._linear_layers()]
+
+    @property
+    def intercepts_(self) -> list[np.ndarray]:
+        """Each layer's biases ``(units out,)``, as scikit-learn's ``intercepts_``."""
+        return [layer.bias.data for layer in self._linear_layers()]
+
+    def _linear_layers(self) -> list[Linear]:
+        check_is_fitted(self)
+        return [layer for layer in self.model_.layers if isinstance(layer, Linear)]
+
     def _forward(self, X: Any) -> np.ndarray:
         """The network's output for ``X (n, n_features)``: ``(n, outputs)``."""
         check_is_fitted(self)
@@ -431,7 +447,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     ``Sequential``, outputting logits), ``loss_curve_`` (training loss per
     epoch, across warm fits and partial_fit calls), ``validation_loss_curve_``
     (with early stopping, else None), ``n_iter_`` (epochs the last call ran),
-    ``best_epoch_``.
+    ``best_epoch_``, and ``coefs_`` / ``intercepts_`` (each layer's weights and
+    biases, as scikit-learn's).
 
     Shapes: ``X (n_samples, n_features)``, ``y (n_samples,)`` of any labels.
     """
@@ -568,8 +585,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     outputs.
 
     Fitted attributes: ``n_outputs_``, ``n_features_in_``, ``model_``,
-    ``loss_curve_``, ``validation_loss_curve_``, ``n_iter_``, ``best_epoch_``
-    (as :class:`MLPClassifier`'s). ``score`` is R² (``RegressorMixin``).
+    ``loss_curve_``, ``validation_loss_curve_``, ``n_iter_``, ``best_epoch_``,
+    ``coefs_``, ``intercepts_`` (as :class:`MLPClassifier`'s). ``score`` is R² (``RegressorMixin``).
 
     Shapes: ``X (n_samples, n_features)``; ``y (n_samples,)`` -> ``predict``
     ``(n,)``, or ``y (n_samples, n_outputs)`` -> ``predict`` ``(n, n_outputs)``.
