@@ -426,7 +426,7 @@ class SGD(Optimizer):
             )
 
     def update(self, group: ParamGroup, state: dict[str, np.ndarray]) -> None:
-        """One SGD step (the class's rule) on packed group ``p``; buffers kept in ``state``."""
+        """One SGD step (the class's rule) on packed ``group``; buffers kept in ``state``."""
         if self.plain:
             # plain gradient descent, the lab's rule, for every parameter at once:
             # group.data and group.grad pack them all (ParamGroup)
@@ -504,7 +504,7 @@ class AdaGrad(Optimizer):
         )
 
     def update(self, group: ParamGroup, state: dict[str, np.ndarray]) -> None:
-        """One AdaGrad step (the class's rule) on packed group ``p``; buffers kept in ``state``."""
+        """One AdaGrad step (the class's rule) on packed ``group``; buffers kept in ``state``."""
         if "sum" not in state:
             state["sum"] = np.full_like(group.data, self.initial_accumulator_value)
         adagrad_update(
@@ -604,7 +604,7 @@ class RMSProp(Optimizer):
             self.use_momentum = _nonzero(self.hyper["momentum"])
 
     def update(self, group: ParamGroup, state: dict[str, np.ndarray]) -> None:
-        """One RMSProp step (the class's rule) on packed group ``p``; buffers kept in ``state``."""
+        """One RMSProp step (the class's rule) on packed ``group``; buffers kept in ``state``."""
         if "square_avg" not in state:
             state["square_avg"] = np.zeros_like(group.data)
             if self.centered:
@@ -718,7 +718,7 @@ class Adam(Optimizer):
         self.amsgrad = bool(amsgrad)
 
     def update(self, group: ParamGroup, state: dict[str, np.ndarray]) -> None:
-        """One Adam step (the class's rule) on packed group ``p``; buffers kept in ``state``."""
+        """One Adam step (the class's rule) on packed ``group``; buffers kept in ``state``."""
         if "exp_avg" not in state:
             state["exp_avg"] = np.zeros_like(group.data)
             state["exp_avg_sq"] = np.zeros_like(group.data)
