@@ -59,6 +59,8 @@ def check_run_folder(
         "comparison.png",
         "learning_curve.png",
         "boundary_during_training.png",
+        "gradients.csv",
+        "gradients.png",
         "summary.json",
     }
     summary = runio.read_json(run / "summary.json")

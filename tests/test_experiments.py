@@ -22,6 +22,8 @@ RUN_FILES = {
     "comparison.png",
     "learning_curve.png",
     "boundary_during_training.png",
+    "gradients.csv",
+    "gradients.png",
     "summary.json",
 }
 
@@ -250,8 +252,10 @@ def test_diverged_run_keeps_history_and_says_so(tmp_path: Path) -> None:
     rows = runio.read_csv(tmp_path / "history.csv")
     assert len(rows) == summary["epochs_run"] < 1000
     assert not math.isfinite(float(rows[-1]["loss"])) and math.isfinite(float(rows[-2]["loss"]))
-    # no boundary during training: a diverged model's weights paint meaningless panels
-    assert {p.name for p in tmp_path.iterdir()} == RUN_FILES - {"boundary_during_training.png"}
+    # no boundary or gradients during training: a diverged model's weights paint meaningless
+    # panels
+    during = {"boundary_during_training.png", "gradients.csv", "gradients.png"}
+    assert {p.name for p in tmp_path.iterdir()} == RUN_FILES - during
 
 
 def test_a_run_blown_up_by_its_last_update_is_recorded_as_diverged(tmp_path: Path) -> None:

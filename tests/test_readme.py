@@ -245,7 +245,7 @@ def _run_folder_block() -> str:
 def test_the_run_folder_the_readme_lists_is_what_a_run_writes(tmp_path):
     block = _run_folder_block()
     files = set(re.findall(r"^  (\S+\.(?:json|csv|npz|png))", block, flags=re.M))
-    assert len(files) == 7
+    assert len(files) == 9
     summary = run_one(RunConfig(dataset="xor", epochs=30, print_every=0), tmp_path, quiet=True)
     assert {p.name for p in tmp_path.iterdir()} == files
     columns = re.search(r"history\.csv\s+(.*?)\s{2,}", block)[1].split(", ")

@@ -678,6 +678,16 @@ def test_lab_command_trains_runs_the_suite_and_writes_the_report(tmp_path, capsy
     )
     assert f"`{format_summary_line(xor['loss'], xor['accuracy'])}`" in md
     assert len(list((out / "runs").iterdir())) == 8
+    # each layer's gradient size, with the sigmoid's lesson (the lab model is sigmoid)
+    assert (
+        "![XOR: how large each layer's weight gradient is as the model trains (mean \\|dL/dW\\| "
+        "on the training data, log scales): each sigmoid passes at most a quarter of the "
+        "gradient down, so the layers nearest the input start with the smallest]"
+        "(xor/gradients.png)" in md
+    )
+    assert (out / "linear" / "gradients.png").is_file()
+    html = (out / "report.html").read_text()
+    assert "mean |dL/dW| on the training data" in html  # the escape is Markdown's only
 
 
 def test_report_draws_boundaries_over_any_2d_data_and_names_the_rest(tmp_path):

@@ -51,7 +51,15 @@ from proplab.runio import (
     write_json,
 )
 from proplab.serialize import save
-from proplab.snapshots import KEPT, LEVELS, Snapshots, kept_epochs, loss_falls
+from proplab.snapshots import (
+    KEPT,
+    LEVELS,
+    GradientSizes,
+    Snapshots,
+    gradient_sizes,
+    kept_epochs,
+    loss_falls,
+)
 from proplab.threads import blas_threads, blas_threads_for_a_run
 from proplab.train import History, accuracy, evaluate, fit
 
@@ -61,13 +69,15 @@ MODEL = "model.npz"
 COMPARISON = "comparison.png"
 LEARNING_CURVE = "learning_curve.png"
 BOUNDARY_DURING_TRAINING = "boundary_during_training.png"
+GRADIENTS = "gradients.csv"
+GRADIENTS_FIGURE = "gradients.png"
 SUMMARY = "summary.json"
 INTERRUPTED = "interrupted.json"
 HISTORY_COLUMNS = ("epoch", "loss", "accuracy", "wall_time")
 # every file a run writes into its folder (a rerun clears them all, and nothing else)
 RUN_OUTPUTS = (
-    CONFIG, HISTORY, MODEL, COMPARISON, LEARNING_CURVE, BOUNDARY_DURING_TRAINING, SUMMARY,
-    INTERRUPTED,
+    CONFIG, HISTORY, MODEL, COMPARISON, LEARNING_CURVE, BOUNDARY_DURING_TRAINING, GRADIENTS,
+    GRADIENTS_FIGURE, SUMMARY, INTERRUPTED,
     dataload.DECISION_BOUNDARY, dataload.CONFUSION_MATRIX, dataload.PREDICTIONS,
 )  # fmt: skip
 
@@ -260,8 +270,12 @@ def _run_one(
         callback_every=callback_every,
     )
     bar.close()
+    gradients = None
     if snapshots is not None:
         snapshots.take(history.epochs_run)  # the final weights (training may stop early)
+        if history.stop_reason != "diverged":
+            # the kept weights again, each through one full-batch backward: ~200 epochs' work
+            gradients = gradient_sizes(model, loss_fn, x, y, snapshots.states)
     return finish_run(
         cfg,
         run_dir,
@@ -272,6 +286,7 @@ def _run_one(
         say,
         figures=figures,
         snapshots=None if snapshots is None else snapshots.shown(history.loss),
+        gradients=gradients,
     )
 
 
@@ -316,6 +331,7 @@ def finish_run(
     extra: dict[str, Any] | None = None,
     figures: bool = True,
     snapshots: dict[int, dict[str, np.ndarray]] | None = None,
+    gradients: GradientSizes | None = None,
 ) -> dict[str, Any]:
     """Evaluate a trained model and write the rest of its run folder, summary last.
 
@@ -325,7 +341,8 @@ def finish_run(
     Shared by :func:`run_one` and the stacked sweep runner (which trains many
     runs as one stack and then finishes each as if it had run alone).
     ``snapshots`` (epoch -> ``state_dict()``, from :class:`~proplab.snapshots.Snapshots`)
-    adds the decision boundary at those epochs to the figures.
+    adds the decision boundary at those epochs to the figures; ``gradients``
+    (:func:`~proplab.snapshots.gradient_sizes`) writes ``gradients.csv`` and its figure.
     Raises KeyboardInterrupt after saving an interrupted run.
     """
     x, y, x_test, y_test = prep.x, prep.y, prep.x_test, prep.y_test
@@ -356,6 +373,12 @@ def finish_run(
     _write_outputs(run_dir, cfg, history, model, x, y, pred, summary, figures)
     if figures and snapshots and history.stop_reason != "diverged":
         _boundary_during_training(run_dir, cfg, x, y, snapshots, loss_falls(history.loss))
+    if gradients is not None:
+        columns = {"epoch": gradients.epochs}
+        columns.update({layer: gradients.sizes[:, i] for i, layer in enumerate(gradients.layers)})
+        write_columns_csv(run_dir / GRADIENTS, columns)
+        if figures:
+            _gradients_figure(run_dir, cfg)
     if figures:
         dataload.write_figures(run_dir, cfg, model, x, y, x_test, y_test)
     if history.stop_reason == "interrupted":
@@ -511,6 +534,25 @@ def _boundary_during_training(
     dataload.draw_figure(run_dir / BOUNDARY_DURING_TRAINING, draw)
 
 
+def _gradients_figure(run_dir: Path, cfg: RunConfig) -> None:
+    """gradients.png from gradients.csv: each layer's mean |dL/dW| as the run trained."""
+    from proplab import plots  # matplotlib is slow to import; only runs need it
+    from proplab.runio import read_csv
+
+    rows = read_csv(run_dir / GRADIENTS)
+    layers = [name for name in rows[0] if name != "epoch"] if rows else []
+    epochs = np.array([int(r["epoch"]) for r in rows])
+    sizes = np.array([[float(r[layer]) for layer in layers] for r in rows])
+    title = (
+        f"{cfg.dataset}: how large each layer's weight gradient is as it trains "
+        f"({cfg.activation}; full batch, at the kept weights)"
+    )
+    dataload.draw_figure(
+        run_dir / GRADIENTS_FIGURE,
+        lambda path: plots.gradient_sizes_figure(epochs, sizes, layers, path, title=title),
+    )
+
+
 def _describe(cfg: RunConfig, n_in: int | str = "in", n_out: int | str = "out") -> str:
     """``2-10-10-1 sigmoid, mse, sgd lr=1``: a short title for figures and logs."""
     arch = network_label(cfg, n_in, n_out)
@@ -552,6 +594,8 @@ def write_run_figures(run_dir: str | Path) -> None:
         summary.get("test_accuracy"),
     )  # fmt: skip
     dataload.write_figures(run_dir, cfg, model, prep.x, prep.y, prep.x_test, prep.y_test)
+    if (run_dir / GRADIENTS).is_file():
+        _gradients_figure(run_dir, cfg)
 
 
 def lab(

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from matplotlib import colormaps
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
@@ -269,5 +270,52 @@ def learning_curve(
     # under the axes, where no curve can run beneath it
     fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), frameon=False)
     ax.set_title(fit_text(title or "Learning curve", 6.4, fontsize=12))
+    _save(fig, Path(path))
+    return fig
+
+
+def gradient_sizes_figure(
+    epochs: np.ndarray,
+    sizes: np.ndarray,
+    layers: list[str],
+    path: str | os.PathLike[str],
+    title: str = "",
+) -> Figure:
+    """Each layer's mean |dL/dW| against epoch, log scale: one line per weighted layer.
+
+    Args:
+        epochs: ``(E,)`` the epochs the weights were kept at.
+        sizes: ``(E, L)`` mean absolute weight gradient of each of the L layers.
+        layers: L legend labels, input side first (``"1: Linear 2->10"``).
+    """
+    epochs = np.asarray(epochs, dtype=np.float64)
+    sizes = np.asarray(sizes, dtype=np.float64).reshape(len(epochs), len(layers))
+    fig = Figure(figsize=(7.2, 4.4), layout="constrained")
+    ax = fig.subplots()
+    # input side dark to output side light (viridis stops short of its pale yellow)
+    shades = [colormaps["viridis"](0.85 * i / max(1, len(layers) - 1)) for i in range(len(layers))]
+    for column, (label, shade) in enumerate(zip(layers, shades, strict=True)):
+        values = sizes[:, column]
+        shown = np.isfinite(values) & (values > 0)  # a log scale cannot show 0 or NaN
+        marker = {"marker": "o", "markersize": 3} if len(epochs) <= MARKED_EPOCHS else {}
+        ax.plot(
+            epochs[shown], values[shown], color=shade, linewidth=1.6,
+            label=label + (" (input side)" if column == 0 and len(layers) > 1 else ""),
+            **marker,
+        )  # fmt: skip
+    ax.set_yscale("log")
+    # epochs on a log scale past the first kept one (linear from 0 to it): the first
+    # epochs, where the gradients change most, would be a sliver at the left edge
+    positive = epochs[epochs > 0]
+    if positive.size:
+        ax.set_xscale("symlog", linthresh=float(positive.min()), linscale=0.5)
+    ax.set_xlabel("epoch (the weights after that many updates; log scale after the first)")
+    ax.set_ylabel("mean |dL/dW| (log scale)")
+    ax.grid(True, which="major", color="0.88", linewidth=0.8)
+    ax.grid(True, which="minor", axis="y", color="0.95", linewidth=0.5)
+    if len(epochs) > 1:
+        ax.set_xlim(epochs[0], epochs[-1])
+    fig.legend(loc="outside lower center", ncols=min(3, len(layers)), frameon=False)
+    ax.set_title(fit_text(title or "Gradient size per layer", 6.4, fontsize=12))
     _save(fig, Path(path))
     return fig

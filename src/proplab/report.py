@@ -22,7 +22,12 @@ import numpy as np
 from proplab import aggregate
 from proplab.config import RunConfig
 from proplab.dataload import zoo_key
-from proplab.experiments import BOUNDARY_DURING_TRAINING, COMPARISON, LEARNING_CURVE
+from proplab.experiments import (
+    BOUNDARY_DURING_TRAINING,
+    COMPARISON,
+    GRADIENTS_FIGURE,
+    LEARNING_CURVE,
+)
 from proplab.features import inputs_label
 from proplab.report_data import (
     MOVING,
@@ -590,6 +595,17 @@ def _lab_runs(out: Path, views: list[ExperimentView]) -> list[Block]:
                 BOUNDARY_DURING_TRAINING,
                 "the decision boundary as it forms, P(class 1) from the start of the run to "
                 "its end (the title says which epochs are shown)",
+            ),
+            (
+                GRADIENTS_FIGURE,
+                "how large each layer's weight gradient is as the model trains (mean "
+                "|dL/dW| on the training data, log scales)"
+                + (
+                    ": each sigmoid passes at most a quarter of the gradient down, so the "
+                    "layers nearest the input start with the smallest"
+                    if summary.get("activation") == "sigmoid"
+                    else ""
+                ),
             ),
         )
         # only the figures the run has: no comparison for more than two classes, and
