@@ -45,6 +45,8 @@ def random_spec(trial: int) -> str:
     if dataset in ("circle", "moons"):
         base["n"] = 40
     if model == "conv":  # two input features: kernel 2 with padding 1, stride 1 or 2
+        if isinstance(base["hidden"], list):  # one hidden Linear after the conv: the last width
+            base["hidden"] = base["hidden"][-1]
         base.update(filters=r.choice([2, 3]), kernel_size=2, stride=r.choice([1, 2]), padding=1)
     vary = {"seed": [0, 1], "lr": r.sample([1.0, 0.3, 5.0], 2)}
     variants = {
