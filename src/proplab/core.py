@@ -145,6 +145,18 @@ class Parameter:
         self.name = name
         self.grad_mask: np.ndarray | None = None
 
+    def __getstate__(self) -> dict:
+        """For pickle and ``copy.deepcopy``: the slots, without ``_grad_row``, a view of
+        ``_grad`` that a copy would detach from it (accumulate_sum would then write a bias
+        gradient into the stale copy, not into ``.grad``); it is remade on first use."""
+        state = {name: getattr(self, name) for name in self.__slots__ if hasattr(self, name)}
+        state["_grad_row"] = None
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        for name, value in state.items():
+            setattr(self, name, value)
+
     @property
     def data(self) -> np.ndarray:
         """The parameter's values."""
