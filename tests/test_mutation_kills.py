@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from proplab import SGD, Adam, Parameter
-from proplab.activations import ReLU, _one, _zero
+from proplab.activations import LeakyReLU, ReLU, Sigmoid, Tanh, _one, _zero
 from proplab.losses import MSELoss
 from proplab.models import mlp
 from proplab.optim import regularized
@@ -107,6 +107,22 @@ def test_the_shared_zero_and_one_constants_cannot_be_written():
             assert constant.dtype == dtype and constant == value
             with pytest.raises(ValueError, match="read-only"):
                 np.add(constant, 1, out=constant)
+
+
+@pytest.mark.parametrize(
+    ("make", "saved"),
+    [(Sigmoid, "s"), (Tanh, "t"), (ReLU, "mask"), (lambda: LeakyReLU(0.1), "slope")],
+    ids=["sigmoid", "tanh", "relu", "leaky_relu"],
+)
+def test_each_activations_backward_before_forward_names_what_forward_saves(make, saved):
+    # mutant: Tanh's message named 'out', the attribute it kept before it became 't'
+    act = make()
+    with pytest.raises(AttributeError, match=rf"\.backward needs '{saved}', which forward saves"):
+        act.backward(np.ones((2, 3)))
+    x = np.array([[-1.0, 0.5, 2.0]])
+    act.forward(x)
+    assert hasattr(act, saved)
+    assert act.backward(np.ones((1, 3))).shape == (1, 3)  # after forward, it works
 
 
 # ---------------------------------------------------------------- Conv1dNaive's dtype
