@@ -193,17 +193,11 @@ def test_the_naive_twins_input_gradient_has_the_dtype_of_weights_times_gradient(
 
 # ---------------------------------------------------------------- a bug found: copies of a model
 
-_GRAD_ROW_BUG = (
-    "Parameter._grad_row, the cached (*R, 1, out) view of .grad that accumulate_sum writes a "
-    "bias gradient into, is copied apart from .grad by pickle, copy.deepcopy and joblib (no "
-    "copy keeps a view): the first backward after loading writes the bias gradients into "
-    "the detached copy and .grad keeps the stale one saved with the model. "
-    "ParamGroup.__setstate__ clears it only for the parameters it rebinds; a model copied "
-    "alone, or loaded by joblib (which loses array identity, so none is rebound), keeps it"
-)
+# Parameter._grad_row, the cached view of .grad a bias gradient is written into, was
+# copied apart from .grad by pickle, copy.deepcopy and joblib: the first backward after
+# loading wrote the bias gradients into the detached copy (fixed: Parameter.__getstate__)
 
 
-@pytest.mark.xfail(strict=True, reason=_GRAD_ROW_BUG)
 @pytest.mark.parametrize("duplicate", ["pickle", "deepcopy"])
 def test_a_copied_model_alone_computes_the_bias_gradients_of_the_original(duplicate):
     x = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0]])

@@ -149,13 +149,8 @@ def test_a_failed_refit_puts_feature_names_in_back() -> None:
     assert list(clf.feature_names_in_) == list(names) and clf.n_features_in_ == 4
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a bug: joblib.load gives each Parameter a _grad_row (the cached view of .grad "
-    "that a bias gradient is written into) detached from its .grad, so the first batch "
-    "after loading steps the biases on the stale gradient saved with the model (see "
-    "test_mutation_kills.py::test_a_copied_model_alone_computes_the_bias_gradients_of_the_original)",
-)
+# joblib.load detached each Parameter's _grad_row from its .grad, so the first batch after
+# loading stepped the biases on the stale gradient saved with the model (fixed)
 def test_an_estimator_saved_with_joblib_continues_partial_fit_as_the_original() -> None:
     import io
 
