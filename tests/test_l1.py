@@ -11,27 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from test_optim import close, run  # one step per gradient, and the comparison
 
 from proplab import SGD, AdaGrad, Adam, Parameter, RMSProp
 from proplab.optim import regularized
-
-
-def run(opt_factory, data, grads, replica_ndim=0):
-    """Parameter from ``data``; one step per gradient in ``grads``; the data after each step."""
-    p = Parameter(np.array(data, dtype=np.float64), replica_ndim=replica_ndim)
-    opt = opt_factory([p])
-    seen = []
-    for g in grads:
-        opt.zero_grad()
-        p.grad = np.array(g, dtype=np.float64)
-        opt.step()
-        seen.append(p.data.copy())
-    return seen
-
-
-def close(actual, expected):
-    np.testing.assert_allclose(actual, expected, rtol=1e-14, atol=1e-15)
-
 
 P0 = [1.0, -2.0, 0.0]
 G = [0.5, -1.0, 0.25]

@@ -10,21 +10,17 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_torch_reference import t, to_torch, torch_params_as_proplab
+from test_torch_reference import (  # noqa: F401 (one_torch_thread: an autouse fixture)
+    one_torch_thread,
+    t,
+    to_torch,
+    torch_params_as_proplab,
+)
 
 from proplab import SGD, AdaGrad, Adam, MSELoss, RMSProp, mlp
 
 torch = pytest.importorskip("torch")
 pytestmark = pytest.mark.torch
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Tiny tensors: one thread avoids the intra-op pool's start-up and spinning on 2 cores."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 TOL = {"rtol": 1e-12, "atol": 1e-12}

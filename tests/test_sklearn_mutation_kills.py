@@ -9,22 +9,11 @@ import pytest
 
 pytest.importorskip("sklearn")
 
-from sklearn.datasets import load_iris  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
-from sklearn.preprocessing import StandardScaler  # noqa: E402
+from test_sklearn import _iris, _same_weights  # the shared helpers
 
 import proplab.sklearn  # noqa: E402
 from proplab.sklearn import MLPClassifier  # noqa: E402
-
-
-def _iris() -> tuple[np.ndarray, np.ndarray]:
-    x, y = load_iris(return_X_y=True)
-    return StandardScaler().fit_transform(x), y
-
-
-def _same_weights(a: MLPClassifier, b: MLPClassifier) -> bool:
-    sa, sb = a.model_.state_dict(), b.model_.state_dict()
-    return list(sa) == list(sb) and all(np.array_equal(sa[k], sb[k]) for k in sa)
 
 
 def test_a_partial_fit_on_the_later_classes_alone_learns_their_labels() -> None:

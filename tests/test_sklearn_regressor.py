@@ -10,6 +10,7 @@ import pytest
 sklearn = pytest.importorskip("sklearn")
 
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
+from test_sklearn import _same_weights  # noqa: E402 (the shared helper)
 
 from proplab.models import mlp  # noqa: E402
 from proplab.sklearn import MLPRegressor  # noqa: E402
@@ -19,11 +20,6 @@ def _sin(n: int = 400, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """``x (n, 1)`` uniform on [-3, 3] and ``sin(x) (n,)``."""
     x = np.random.default_rng(seed).uniform(-3.0, 3.0, (n, 1))
     return x, np.sin(x[:, 0])
-
-
-def _same_weights(a: MLPRegressor, b: MLPRegressor) -> bool:
-    sa, sb = a.model_.state_dict(), b.model_.state_dict()
-    return list(sa) == list(sb) and all(np.array_equal(sa[k], sb[k]) for k in sa)
 
 
 def test_it_learns_sin_on_minus_3_to_3() -> None:
