@@ -52,6 +52,7 @@ from proplab.runio import (
 )
 from proplab.serialize import save
 from proplab.snapshots import (
+    GRADIENT_WORK,
     KEPT,
     LEVELS,
     GradientSizes,
@@ -274,8 +275,11 @@ def _run_one(
     if snapshots is not None:
         snapshots.take(history.epochs_run)  # the final weights (training may stop early)
         if history.stop_reason != "diverged":
-            # the kept weights again, each through one full-batch backward: ~200 epochs' work
-            gradients = gradient_sizes(model, loss_fn, x, y, snapshots.states)
+            # the kept weights again, each through one full-batch backward: at most a tenth
+            # of the training's own passes (and GRADIENT_WORK samples in all)
+            passes = max(2, history.epochs_run // 10)
+            work = min(GRADIENT_WORK, passes * len(x))
+            gradients = gradient_sizes(model, loss_fn, x, y, snapshots.states, work=work)
     return finish_run(
         cfg,
         run_dir,

@@ -185,8 +185,19 @@ def _layer_label(position: int, module: Module) -> str:
     return f"{position}: {name}"
 
 
+# at most this many sample-passes (kept states x samples) for gradient_sizes: ~200 states of
+# 100 000 samples, or fewer states of more (a run of 10^6 samples would otherwise spend
+# about as long again on its kept states as on training)
+GRADIENT_WORK = 20_000_000
+
+
 def gradient_sizes(
-    model: Module, loss_fn: Any, x: np.ndarray, y: np.ndarray, states: dict[int, dict]
+    model: Module,
+    loss_fn: Any,
+    x: np.ndarray,
+    y: np.ndarray,
+    states: dict[int, dict],
+    work: int = GRADIENT_WORK,
 ) -> GradientSizes:
     """The mean |dL/dW| of every weighted layer at each kept state (``Snapshots.states``).
 
@@ -194,6 +205,9 @@ def gradient_sizes(
     ``y``: the full-batch gradient at those weights (what plain gradient descent steps
     on; a mini-batch run's steps each saw a part of it). The model ends with the weights
     and the (zero) gradients it had: its final state is put back.
+
+    At most ``work`` sample-passes: with more samples than ``work / len(states)``, evenly
+    spaced states are used (the first and the last always, at least two).
 
     The lesson it shows: each sigmoid multiplies the gradient passing down by its
     derivative, at most 1/4, so at the start the layers nearest the input get the
@@ -205,6 +219,10 @@ def gradient_sizes(
     ]
     layers = [_layer_label(i, _owner(model, name)) for i, (name, _) in enumerate(weighted, 1)]
     epochs = sorted(int(e) for e in states)
+    most = max(2, work // max(1, len(x)))
+    if len(epochs) > most:
+        picks = np.unique(np.linspace(0, len(epochs) - 1, most).round().astype(int))
+        epochs = [epochs[i] for i in picks]
     sizes = np.full((len(epochs), len(weighted)), np.nan)
     final = model.state_dict()
     try:
