@@ -18,7 +18,7 @@ PACKAGE = Path(proplab.__file__).parent
 CORE = {
     "activations", "callbacks", "config", "conv", "core", "data", "features", "gradcheck",
     "gradcheck_notes", "gradcheck_numeric", "init", "layers", "losses", "metrics", "models",
-    "optim", "registry", "schedules", "splits", "train", "zoo",
+    "optim", "registry", "schedules", "splits", "train", "zoo", "zoo_regression",
 }  # fmt: skip
 # everything built on top of it (run folders, figures, reports, sweeps, CLI, web)
 ON_TOP = {

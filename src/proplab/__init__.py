@@ -11,7 +11,7 @@ from proplab.data import generate_linear, generate_xor_easy
 from proplab.gradcheck import GradcheckResult, gradcheck
 from proplab.layers import Flatten, Linear
 from proplab.losses import BCELoss, CrossEntropyLoss, Loss, MSELoss
-from proplab.metrics import confusion_matrix, one_hot
+from proplab.metrics import confusion_matrix, one_hot, r2_score
 from proplab.models import conv_net, hidden_activations, mlp
 from proplab.optim import SGD, AdaGrad, Adam, Optimizer, RMSProp
 from proplab.schedules import CosineAnnealingLR, ReduceLROnPlateau, StepLR
@@ -34,6 +34,7 @@ __all__ = [
     "hidden_activations",
     "load_zoo",
     "one_hot",
+    "r2_score",
     "Conv1d",
     "Flatten",
     "GradcheckResult",

@@ -88,7 +88,8 @@ def _add_data_flags(p: argparse.ArgumentParser, test_fraction: bool = True) -> N
     add = p.add_argument
     add(
         "--dataset",
-        help="linear, xor, a zoo set (circle, xor-quadrants, gauss, spiral, moons), digits "
+        help="linear, xor, a zoo set (circle, xor-quadrants, gauss, spiral, moons), a "
+        "regression set (plane, multi-gauss: values in [-1, 1], MSE, identity output), digits "
         f"(with defaults of its own, listed below), or a path to a .csv file (default {d.dataset})",
     )
     add("--n", type=_integer, help=f"samples of linear and the zoo sets (default {d.n})")
@@ -97,8 +98,8 @@ def _add_data_flags(p: argparse.ArgumentParser, test_fraction: bool = True) -> N
         add(
             "--test-fraction",
             type=_number,
-            help="held-out share for test accuracy, stratified (default 0: train = test, as "
-            "in the lab; 0.2 for digits)",
+            help="held-out share for test accuracy, stratified (random for the regression "
+            "sets; default 0: train = test, as in the lab; 0.2 for digits)",
         )
     add("--label", help="CSV label column: a name, or an index (default: the last column)")
 
@@ -310,7 +311,7 @@ def _refuse_ignored_flags(args: argparse.Namespace, cfg: RunConfig) -> None:
     # left to the loader, whose message suggests the nearest one
     key = str(cfg.dataset).strip().lower()
     fixed_data = key in LAB_DATASETS or key == dataload.DIGITS or dataload.is_csv(cfg.dataset)
-    zoo = ", ".join(dataload.ZOO)
+    zoo = ", ".join(dataload.ALL_ZOO)
     if args.n is not None and fixed_data and key != "linear":
         raise ConfigError(
             f"n: only linear and the zoo sets ({zoo}) are drawn with n samples, "

@@ -11,6 +11,11 @@ test samples. Every failure is a :class:`~proplab.config.ConfigError` naming
 Multiclass runs: with ``loss="cross_entropy"`` the network has one output
 per class (logits); with ``mse``/``bce`` and more than two classes the labels
 become one-hot rows and the network has one sigmoid output per class.
+
+Regression runs (the zoo's ``plane`` and ``multi-gauss``): one output, its
+target a value in [-1, 1]; MSE only, an output that can reach the targets
+(identity by default; not sigmoid or ReLU), a test share drawn at random
+rather than by class, and no accuracy (R² instead).
 """
 
 from __future__ import annotations
@@ -28,8 +33,12 @@ from proplab.config import ConfigError, RunConfig, data_rng, physical_memory
 from proplab.data import LAB_DATASETS
 from proplab.metrics import one_hot
 from proplab.registry import canonical
-from proplab.splits import SplitError, stratified_indices
+from proplab.splits import SplitError, shuffled_indices, stratified_indices
 from proplab.zoo import ZOO
+from proplab.zoo_regression import REGRESSION_ZOO
+
+# every generated 2-D dataset by name: the classification zoo, then the regression sets
+ALL_ZOO = {**ZOO, **REGRESSION_ZOO}
 
 DIGITS = "digits"
 # figures a run folder may get besides the lab's (see write_figures)
@@ -66,14 +75,47 @@ def is_csv(name: str) -> bool:
     return str(name).lower().endswith(".csv") or Path(str(name)).suffix != ""
 
 
+# A regression set's targets span [-1, 1]: the lab's sigmoid output cannot reach the
+# negative half, so the output is identity (TensorFlow Playground's "linear" output).
+REGRESSION_DEFAULTS: dict[str, Any] = {"output_activation": "identity"}
+# outputs that cannot reach a negative target
+ONE_SIDED_OUTPUTS = ("sigmoid", "relu")
+
+
 def dataset_defaults(name: str | None) -> dict[str, Any]:
-    """Flag defaults that suit a dataset better than the lab's (only digits has any)."""
-    return dict(DIGITS_DEFAULTS) if str(name).strip().lower() == DIGITS else {}
+    """Flag defaults that suit a dataset better than the lab's (digits and the
+    regression sets have some)."""
+    if str(name).strip().lower() == DIGITS:
+        return dict(DIGITS_DEFAULTS)
+    return dict(REGRESSION_DEFAULTS) if is_regression(name) else {}
 
 
 def zoo_key(name: str) -> str | None:
+    """The zoo's own spelling of a generated 2-D dataset's name, or None."""
     key = str(name).strip().lower().replace("_", "-")
-    return key if key in ZOO else None
+    return key if key in ALL_ZOO else None
+
+
+def is_regression(name: str | None) -> bool:
+    """Whether ``--dataset`` names a regression set (targets are values, not classes)."""
+    return zoo_key(str(name)) in REGRESSION_ZOO
+
+
+def check_regression(cfg: RunConfig) -> None:
+    """Refuse, for a regression set, a loss or output that cannot fit its targets."""
+    if not is_regression(cfg.dataset):
+        return
+    name = zoo_key(str(cfg.dataset))
+    if cfg.loss != "mse":
+        raise ConfigError(
+            f"loss: {name} is a regression dataset (targets are values in [-1, 1], not "
+            f"classes), so {cfg.loss!r} does not apply; accepted: mse"
+        )
+    if cfg.output_activation in ONE_SIDED_OUTPUTS:
+        raise ConfigError(
+            f"output_activation: {cfg.output_activation!r} outputs no negative value, but "
+            f"{name}'s targets span [-1, 1]; accepted: identity (the default), tanh, leaky_relu"
+        )
 
 
 def load_named(cfg: RunConfig) -> tuple[np.ndarray, np.ndarray] | None:
@@ -83,7 +125,7 @@ def load_named(cfg: RunConfig) -> tuple[np.ndarray, np.ndarray] | None:
     if key is not None:
         check_generated_size(cfg)
         try:
-            return ZOO[key](cfg.n, cfg.noise, data_rng(cfg))
+            return ALL_ZOO[key](cfg.n, cfg.noise, data_rng(cfg))
         except ValueError as exc:  # one sample per class at least (n >= 2), finite noise
             field = "noise" if "infinity" in str(exc) else "n"
             raise ConfigError(f"{field}: {exc}") from None
@@ -149,7 +191,10 @@ def holdout(
             raise ConfigError(_digits_split_message(cfg.test_fraction, y, exc)) from None
         return s.x_train, s.y_train, s.x_test, s.y_test
     try:
-        train, _, test = stratified_indices(y, 0.0, cfg.test_fraction, rng=SPLIT_SEED)
+        if is_regression(cfg.dataset):  # values, not classes: nothing to stratify by
+            train, _, test = shuffled_indices(len(y), 0.0, cfg.test_fraction, rng=SPLIT_SEED)
+        else:
+            train, _, test = stratified_indices(y, 0.0, cfg.test_fraction, rng=SPLIT_SEED)
     except SplitError as exc:
         raise ConfigError(f"test_fraction: {cfg.dataset}: {exc}") from None
     return x[train], y[train], x[test], y[test]
@@ -200,6 +245,9 @@ class Prepared(NamedTuple):
 
 def prepare(cfg: RunConfig, x: np.ndarray, y: np.ndarray) -> Prepared:
     """Hold the test share out, then shape the targets for ``cfg.loss``."""
+    if is_regression(cfg.dataset):  # one output, the targets as they are
+        check_regression(cfg)
+        return Prepared(*holdout(cfg, x, y), n_out=1)
     classes = n_classes(y)
     x, y, x_test, y_test = holdout(cfg, x, y)
     y, n_out = targets_and_width(cfg, y, classes)

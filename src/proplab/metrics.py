@@ -1,4 +1,4 @@
-"""Classification metrics on labels: accuracy, confusion matrix, one-hot.
+"""Metrics: accuracy, confusion matrix and one-hot for classes; R² for regression.
 
 Conventions: labels are integers ``0..C-1`` of shape ``(n,)`` or ``(n, 1)``.
 Model outputs become labels with :func:`predicted_labels`: one column is a
@@ -13,7 +13,14 @@ import numpy as np
 from proplab.core import check_int
 from proplab.train import accuracy
 
-__all__ = ["accuracy", "confusion_matrix", "labels_of", "one_hot", "predicted_labels"]
+__all__ = [
+    "accuracy",
+    "confusion_matrix",
+    "labels_of",
+    "one_hot",
+    "predicted_labels",
+    "r2_score",
+]
 
 
 def labels_of(y: np.ndarray) -> np.ndarray:
@@ -107,3 +114,28 @@ def confusion_matrix(
         if largest >= c:
             raise ValueError(f"label {largest} does not fit n_classes={c} (labels 0..{c - 1})")
     return np.bincount(t * c + p, minlength=c * c).reshape(c, c)
+
+
+def r2_score(pred: np.ndarray, target: np.ndarray) -> float | np.ndarray:
+    """The coefficient of determination ``1 - SS_res / SS_tot``, per replica.
+
+    ``pred`` ``(n, k)`` or stacked ``(*R, n, k)``; ``target`` ``(n, k)`` (shared by a
+    stack's replicas) or ``(*R, n, k)``. Several outputs are averaged, as
+    scikit-learn's ``r2_score`` does by default. 1 is a perfect fit, 0 is no better
+    than predicting the targets' mean, below 0 is worse than that. Constant
+    targets (``SS_tot = 0``) give 1.0 for a perfect fit and 0.0 otherwise, as
+    scikit-learn's. Returns a float for one model, an array ``R`` for a stack.
+    """
+    pred, target = np.asarray(pred, dtype=np.float64), np.asarray(target, dtype=np.float64)
+    if pred.ndim < 2 or target.shape[-2:] != pred.shape[-2:]:
+        raise ValueError(
+            f"r2_score: target shape {target.shape} does not fit predictions {pred.shape}; "
+            "accepted: both (n, k), or predictions stacked (*R, n, k)"
+        )
+    residual = np.sum((target - pred) ** 2, axis=-2)  # (*R, k)
+    total = np.sum((target - target.mean(axis=-2, keepdims=True)) ** 2, axis=-2)
+    total = np.broadcast_to(total, residual.shape)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        score = np.where(total > 0, 1.0 - residual / total, np.where(residual == 0, 1.0, 0.0))
+    score = score.mean(axis=-1)
+    return float(score) if np.ndim(score) == 0 else score

@@ -136,6 +136,33 @@ def stratified_indices(
     return tuple(gen.permutation(np.concatenate(p)).astype(np.int64) for p in (train, val, test))
 
 
+def shuffled_indices(
+    n: int,
+    val_fraction: float = 0.0,
+    test_fraction: float = 0.2,
+    rng: np.random.Generator | int | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Index arrays ``(train, val, test)`` of ``n`` rows drawn at random, not by class:
+    the split for regression targets, which have no classes to share out. Part sizes
+    round as :func:`stratified_indices`' do; :class:`SplitError` when a part asked for
+    (or training) would be empty."""
+    if val_fraction + test_fraction >= 1.0:
+        raise ValueError(
+            f"val_fraction + test_fraction must leave rows to train on, got "
+            f"{val_fraction} + {test_fraction}"
+        )
+    sizes = _part_sizes(n, val_fraction, test_fraction)
+    if sizes[0] < 1:
+        raise SplitError(
+            f"{n} rows leave none to train on after holding out "
+            f"{val_fraction + test_fraction:g} of them"
+        )
+    gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng or 0)
+    order = gen.permutation(n).astype(np.int64)
+    n_train, n_val = sizes[0], sizes[1]
+    return order[:n_train], order[n_train : n_train + n_val], order[n_train + n_val :]
+
+
 def train_val_test_split(
     x: np.ndarray,
     y: np.ndarray,

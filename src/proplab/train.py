@@ -30,7 +30,7 @@ class History:
     floats for one model, arrays of the replica shape (``(K,)``) for a stack, each
     measured on that epoch's forward pass, before its update (with mini-batches:
     the sample-weighted mean over the epoch's batches); accuracy is a fraction in
-    [0, 1]. ``wall_time`` holds the seconds since training started, at each
+    [0, 1], NaN for targets that are not 0/1 labels (regression). ``wall_time`` holds the seconds since training started, at each
     epoch's end. ``stop_reason`` is one of ``"completed"``, ``"converged"`` (loss
     below tolerance), ``"diverged"`` (NaN/inf loss) or ``"interrupted"``
     (Ctrl-C); ``message`` says it in words (``""`` when completed). For a stack,
@@ -111,10 +111,17 @@ class History:
 
         runs = f" of a stack of {last_loss.size}" if last_loss.ndim else ""
         epochs = f"{self.epochs_run} epoch{'' if self.epochs_run == 1 else 's'}"
+        # regression targets have no accuracy (NaN): say nothing of it
+        scored = not (np.isnan(first_acc).all() and np.isnan(last_acc).all())
         return (
             f"{name}({epochs}{runs}, {self.stop_reason}: "
-            f"loss {span(first_loss, '.4g')} -> {span(last_loss, '.4g')}, "
-            f"accuracy {span(100 * first_acc, '.1f')}% -> {span(100 * last_acc, '.1f')}%)"
+            f"loss {span(first_loss, '.4g')} -> {span(last_loss, '.4g')}"
+            + (
+                f", accuracy {span(100 * first_acc, '.1f')}% -> {span(100 * last_acc, '.1f')}%"
+                if scored
+                else ""
+            )
+            + ")"
         )
 
     @property
@@ -143,9 +150,11 @@ def accuracy(pred: np.ndarray, target: np.ndarray) -> float | np.ndarray:
     """Fraction correct, per replica.
 
     One output column: prediction thresholded at 0.5 against 0/1 labels
-    ``(n, 1)``. Several columns: argmax against integer labels ``(n,)`` or
-    ``(n, 1)`` or one-hot ``(n, C)``. Shape: ``(*R, n, C)`` -> float or ``R``.
-    Arrays, or nested lists of numbers.
+    ``(n, 1)``; NaN when the targets are not all 0 or 1 (a regression's values:
+    "correct" has no meaning there, where thresholding would invent one).
+    Several columns: argmax against integer labels ``(n,)`` or ``(n, 1)`` or
+    one-hot ``(n, C)``. Shape: ``(*R, n, C)`` -> float or ``R``. Arrays, or
+    nested lists of numbers.
     """
     if not isinstance(pred, np.ndarray) or not isinstance(target, np.ndarray):
         pred, target = np.asarray(pred), np.asarray(target)
@@ -156,6 +165,8 @@ def accuracy(pred: np.ndarray, target: np.ndarray) -> float | np.ndarray:
                 f"accuracy: target shape {target.shape} does not fit predictions {pred.shape}; "
                 f"accepted: 0/1 labels (n, 1) = {pred.shape[-2:]}, or stacked (*R, n, 1)"
             )
+        if not are_binary_labels(target):
+            return _no_accuracy(pred)
         correct = (pred > 0.5) == (target > 0.5)
         hits = np.count_nonzero(correct, axis=(-2, -1))
     else:
@@ -171,6 +182,17 @@ def accuracy(pred: np.ndarray, target: np.ndarray) -> float | np.ndarray:
         hits = np.count_nonzero(pred.argmax(-1) == labels, axis=-1)
     acc = hits / pred.shape[-2]
     return float(acc) if np.ndim(acc) == 0 else acc
+
+
+def are_binary_labels(y: np.ndarray) -> bool:
+    """Whether every target is 0 or 1: class labels for one output, not regression values."""
+    y = np.asarray(y)
+    return y.dtype.kind == "b" or bool(np.all((y == 0) | (y == 1)))
+
+
+def _no_accuracy(pred: np.ndarray) -> float | np.ndarray:
+    """NaN accuracy for one model, or ``R`` of them for a stack ``(*R, n, out)``."""
+    return math.nan if pred.ndim <= 2 else np.full(pred.shape[:-2], math.nan)
 
 
 def evaluate(
@@ -262,6 +284,21 @@ class _DeferredAccuracy:
             self.accuracies.extend(values.tolist())
         else:
             self.accuracies.extend(list(values))
+
+
+class _NoAccuracy:
+    """Stands in for :class:`_DeferredAccuracy` where the targets are not 0/1 labels
+    (regression): every epoch's accuracy is NaN, for one model or each replica."""
+
+    def __init__(self, accuracies: list, replicas: tuple[int, ...]) -> None:
+        self.accuracies = accuracies
+        self.value = math.nan if not replicas else np.full(replicas, math.nan)
+
+    def add(self, pred: np.ndarray) -> None:
+        self.accuracies.append(self.value)
+
+    def flush(self) -> None:
+        pass
 
 
 def _finite(loss: float | np.ndarray) -> bool:
@@ -504,8 +541,11 @@ def _fit(
                 "one target per replica, or one (n, out) shared by all"
             )
     if full_batch and probe_shape[-1] == 1:
-        # a prediction holds every replica's outputs (y may be shared by all of them)
-        deferred = _DeferredAccuracy(y, accuracies, int(np.prod(probe_shape)) * n)
+        if are_binary_labels(y):
+            # a prediction holds every replica's outputs (y may be shared by all of them)
+            deferred = _DeferredAccuracy(y, accuracies, int(np.prod(probe_shape)) * n)
+        else:  # regression targets: no accuracy, one NaN per epoch (checked once, here)
+            deferred = _NoAccuracy(accuracies, probe_shape[:-2])
     stops = _ReplicaStops(optimizer, tuple(probe_shape[:-2]), tol)
     # bound methods looked up once: this loop may run 100k times
     zero_grad, step = optimizer.zero_grad, optimizer.step

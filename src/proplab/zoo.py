@@ -135,13 +135,19 @@ def load_zoo(name: str, n: int = 200, noise: float = 0.1, rng: RngLike = None) -
     """A zoo dataset by name (the CLI's ``--dataset``); ``xor_quadrants`` is accepted too.
 
     ``name`` is one of ``circle``, ``xor-quadrants``, ``gauss``, ``spiral``,
-    ``moons``; ``n``, ``noise`` and ``rng`` as described in this module's
-    docstring. Returns ``x (n, 2)`` float64 and ``y (n, 1)`` int64 of 0/1.
-    An unknown name raises ValueError listing the accepted ones.
+    ``moons`` (two classes: ``y (n, 1)`` int64 of 0/1), or one of the regression
+    sets ``plane``, ``multi-gauss`` (:mod:`proplab.zoo_regression`: ``y (n, 1)``
+    float64 values in [-1, 1]); ``n``, ``noise`` and ``rng`` as described in this
+    module's docstring. ``x`` is ``(n, 2)`` float64. An unknown name raises
+    ValueError listing the accepted ones.
     """
+    from proplab.zoo_regression import REGRESSION_ZOO  # it builds on this module
+
+    every = {**ZOO, **REGRESSION_ZOO}
     key = name.strip().lower().replace("_", "-")
-    if key not in ZOO:
+    if key not in every:
         raise ValueError(
-            f"unknown zoo dataset {name!r} (accepted: {', '.join(ZOO)})" + did_you_mean(key, ZOO)
+            f"unknown zoo dataset {name!r} (accepted: {', '.join(every)})"
+            + did_you_mean(key, every)
         )
-    return ZOO[key](n, noise, rng)
+    return every[key](n, noise, rng)
