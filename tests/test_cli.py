@@ -626,7 +626,8 @@ def _flat(text: str) -> str:
             (
                 ["--dataset", dataset, "--n", "50"],
                 "argument --n: only linear and the zoo sets (circle, xor-quadrants, gauss, "
-                f"spiral, moons) are drawn with n samples, and '{dataset}' is not one",
+                "spiral, moons, plane, multi-gauss) are drawn with n samples, and "
+                f"'{dataset}' is not one",
             )
             for dataset in ("xor", "digits", "my.csv")
         ),
@@ -634,7 +635,7 @@ def _flat(text: str) -> str:
             (
                 ["--dataset", dataset, "--noise", "0.1"],
                 "argument --noise: only the zoo sets (circle, xor-quadrants, gauss, spiral, "
-                f"moons) are drawn with noise, and '{dataset}' is not one",
+                f"moons, plane, multi-gauss) are drawn with noise, and '{dataset}' is not one",
             )
             for dataset in ("linear", "xor", "digits", "my.csv")
         ),
