@@ -317,11 +317,14 @@ def test_summary(
         return {}
     loss, acc = float(test[0]), float(test[1])
     finite = bool(np.isfinite(loss))
-    return {
+    fields = {
         "test_loss": loss if finite else None,
-        "test_accuracy": acc if finite else None,
+        "test_accuracy": acc if finite and not math.isnan(acc) else None,
         "n_test": int(x_test.shape[0]),
     }
+    if len(test) > 3:  # a regression's R²
+        fields["test_r2"] = test[3] if finite else None
+    return fields
 
 
 def result_lines(
@@ -329,21 +332,25 @@ def result_lines(
     y: np.ndarray,
     loss: float,
     acc: float,
-    test: tuple[Any, Any, np.ndarray] | None,
+    test: tuple[Any, ...] | None,
+    r2: float | None = None,
 ) -> list[str]:
     """What a run prints after training.
 
     Without a test set, the lab's lines: one ``Iter:`` line per sample (the
-    probability of class 1; skipped for more than two classes) and
-    ``loss=... accuracy=...%``. With one, a ``train:`` and a ``test:`` summary.
+    probability of class 1, or a regression's value; skipped for more than two
+    classes) and ``loss=... accuracy=...%`` (``loss=... r2=...`` for a regression,
+    ``r2`` given). With one, a ``train:`` and a ``test:`` summary (``test`` is
+    ``(loss, accuracy, predictions)``, then the R² for a regression).
     """
     from proplab.losses import softmax
     from proplab.train import format_prediction_lines, format_summary_line
 
     if test is not None:
+        test_r2 = test[3] if len(test) > 3 else None
         return [
-            f"train: {format_summary_line(loss, acc)}",
-            f"test: {format_summary_line(float(test[0]), float(test[1]))}",
+            f"train: {format_summary_line(loss, acc, r2)}",
+            f"test: {format_summary_line(float(test[0]), float(test[1]), test_r2)}",
         ]
     lines = []
     if pred.shape[-1] == 1:
@@ -351,7 +358,7 @@ def result_lines(
     elif pred.shape[-1] == 2 and y.shape[-1] == 1:
         with np.errstate(all="ignore"):  # logits blown up by the last step: NaN, no warning
             lines = format_prediction_lines(softmax(pred)[..., 1:], y)
-    return [*lines, format_summary_line(loss, acc)]
+    return [*lines, format_summary_line(loss, acc, r2)]
 
 
 def draw_figure(path: Path, draw: Callable[[Path], Any]) -> bool:

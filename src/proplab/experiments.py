@@ -42,6 +42,7 @@ from proplab.config import (
     shuffle_rng,
 )
 from proplab.core import did_you_mean
+from proplab.metrics import r2_score
 from proplab.progress import ProgressBar
 from proplab.runio import (
     ensure_writable_dir,
@@ -353,6 +354,10 @@ def finish_run(
     with np.errstate(all="ignore"):  # a diverged model predicts NaN; the summary says so
         loss, acc, pred = evaluate(model, loss_fn, x, y)
         test = None if x_test is None else evaluate(model, loss_fn, x_test, y_test)
+        # targets that are values, not labels (a regression: accuracy NaN): R² instead
+        r2 = r2_score(pred, y) if np.isnan(acc) else None
+        if r2 is not None and test is not None:
+            test = (*test, r2_score(test[2], y_test))
     if history.stop_reason == "completed" and not np.isfinite(loss):
         # every epoch's loss was finite (if huge), but the last update blew the model up
         history.stop_reason = "diverged"
@@ -361,6 +366,8 @@ def finish_run(
             f"model's loss is {float(loss)}; try a smaller learning rate"
         )
     summary = _summary(cfg, history, float(loss), float(acc), model, x)
+    if r2 is not None:
+        summary["r2"] = r2 if np.isfinite(loss) else None
     summary.update(dataload.test_summary(test, x_test))
     summary.update(dataload.csv_summary(cfg))
     summary.update(extra or {})
@@ -369,7 +376,7 @@ def finish_run(
     elif history.stop_reason == "diverged":
         say(history.message)
     else:
-        for line in dataload.result_lines(pred, y, float(loss), float(acc), test):
+        for line in dataload.result_lines(pred, y, float(loss), float(acc), test, r2):
             say(line)
         if history.stop_reason == "interrupted":
             say(f"{history.message}; partial run saved to {run_dir} ({INTERRUPTED})")
@@ -410,9 +417,10 @@ def _summary(
         "stop_reason": history.stop_reason,
         "message": history.message,
         # loss/accuracy of the final model on the data (what the last lab line prints);
-        # null after divergence, where a NaN prediction's "accuracy" would be meaningless
+        # null after divergence, where a NaN prediction's "accuracy" would be meaningless,
+        # and for a regression (its R² is "r2")
         "loss": loss if finite else None,
-        "accuracy": acc if finite else None,
+        "accuracy": acc if finite and not np.isnan(acc) else None,
         "n_samples": int(x.shape[0]),
         "n_params": int(sum(p.data.size for p in model.parameters())),
         "wall_time_s": wall,

@@ -218,11 +218,17 @@ def format_epoch_line(epoch: int, loss: float) -> str:
 
 
 def format_prediction_lines(pred: np.ndarray, y: np.ndarray) -> list[str]:
-    """One lab line per sample: ``Iter: 7 | Ground truth: 1 | Predict: 0.9999763808``."""
+    """One lab line per sample: ``Iter: 7 | Ground truth: 1 | Predict: 0.9999763808``.
+
+    A regression target (not a whole number) is printed as the prediction is:
+    ``Ground truth: -0.4210000000``."""
+    truth = y.reshape(-1)
+    whole = bool(np.all(truth == np.round(truth)))
     # + 0.0 turns a ReLU output's -0.0 into 0.0 ("Predict: -0.0000000000" looked negative)
     return [
-        f"Iter: {i} | Ground truth: {int(t)} | Predict: {float(p) + 0.0:.10f}"
-        for i, (t, p) in enumerate(zip(y.reshape(-1), pred.reshape(-1), strict=True))
+        f"Iter: {i} | Ground truth: {int(t) if whole else f'{float(t) + 0.0:.10f}'} | "
+        f"Predict: {float(p) + 0.0:.10f}"
+        for i, (t, p) in enumerate(zip(truth, pred.reshape(-1), strict=True))
     ]
 
 
@@ -232,8 +238,11 @@ def format_percent(fraction: float) -> str:
     return text[:-1] if text.endswith("0") else text
 
 
-def format_summary_line(loss: float, acc: float) -> str:
-    """The lab's summary: ``loss=0.0000019285 accuracy=99.0%``."""
+def format_summary_line(loss: float, acc: float, r2: float | None = None) -> str:
+    """The lab's summary: ``loss=0.0000019285 accuracy=99.0%``; a regression run, whose
+    accuracy is NaN, gives its R² instead: ``loss=0.0045829671 r2=0.9712``."""
+    if r2 is not None and math.isnan(acc):
+        return f"loss={loss:.10f} r2={r2:.4f}"
     return f"loss={loss:.10f} accuracy={format_percent(acc)}%"
 
 
