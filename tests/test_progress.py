@@ -156,6 +156,13 @@ def test_the_fit_callback_shows_the_latest_loss_and_accuracy_in_percent(clock):
     assert "epoch   2/100" in out.getvalue() and " loss 0.3 acc 87.5% " in out.getvalue()
 
 
+def test_the_fit_callback_of_a_regression_shows_the_loss_alone(clock):
+    bar, out = _bar(100)
+    history = SimpleNamespace(loss=[0.5, 0.25], accuracy=[math.nan, math.nan])
+    bar.fit_callback()(2, history)
+    assert " loss 0.25 " in out.getvalue() and "acc" not in out.getvalue()
+
+
 def test_rates_and_clocks():
     assert _rate(999.4) == "999 ep/s" and _rate(1000) == "1.0k ep/s"
     assert _rate(12345) == "12.3k ep/s"

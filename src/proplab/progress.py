@@ -105,12 +105,15 @@ class ProgressBar:
         return wrapped
 
     def fit_callback(self) -> Callable[[int, Any], None]:
-        """A ``fit(callback=...)`` hook showing the latest loss and accuracy."""
+        """A ``fit(callback=...)`` hook showing the latest loss and accuracy (the loss
+        alone for a regression, whose accuracy is NaN)."""
 
         def callback(epoch: int, history: Any) -> None:
             loss = float(np.mean(history.loss[-1])) if history.loss else math.nan
             acc = float(np.mean(history.accuracy[-1])) if history.accuracy else math.nan
-            self.update(epoch, f"loss {loss:.3g} acc {100 * acc:.1f}%")
+            self.update(
+                epoch, f"loss {loss:.3g}" + ("" if math.isnan(acc) else f" acc {100 * acc:.1f}%")
+            )
 
         return callback
 
