@@ -90,7 +90,8 @@ def _add_data_flags(p: argparse.ArgumentParser, test_fraction: bool = True) -> N
         "--dataset",
         help="linear, xor, a zoo set (circle, xor-quadrants, gauss, spiral, moons), a "
         "regression set (plane, multi-gauss: values in [-1, 1], MSE, identity output), digits "
-        f"(with defaults of its own, listed below), or a path to a .csv file (default {d.dataset})",
+        "or diabetes (scikit-learn's; each with defaults of its own, listed below), or a path "
+        f"to a .csv file (default {d.dataset})",
     )
     add("--n", type=_integer, help=f"samples of linear and the zoo sets (default {d.n})")
     add("--noise", type=_number, help=f"noise of the zoo sets (default {d.noise:g})")
@@ -102,6 +103,11 @@ def _add_data_flags(p: argparse.ArgumentParser, test_fraction: bool = True) -> N
             "sets; default 0: train = test, as in the lab; 0.2 for digits)",
         )
     add("--label", help="CSV label column: a name, or an index (default: the last column)")
+    add(
+        "--task",
+        help="classification, regression (a CSV file's label column holds values to predict: "
+        "MSE, R²), or auto (default: regression for plane, multi-gauss and diabetes)",
+    )
 
 
 def _add_model_flags(p: argparse.ArgumentParser) -> None:
@@ -250,10 +256,11 @@ def _digits_epilog(parser: argparse.ArgumentParser) -> str:
     flags = {action.dest for action in parser._actions}
     own = {k: v for k, v in dataload.DIGITS_DEFAULTS.items() if k in flags}
     regression = {k: v for k, v in dataload.REGRESSION_DEFAULTS.items() if k in flags}
+    diabetes = {k: v for k, v in dataload.DIABETES_DEFAULTS.items() if k in flags}
     return (
         "The defaults shown are the lab's. --dataset digits has its own for the options "
-        f"not given: {_as_flags(own)}. So have the regression sets (plane, multi-gauss): "
-        f"{_as_flags(regression)}"
+        f"not given: {_as_flags(own)}. So have the regression sets plane and multi-gauss "
+        f"({_as_flags(regression)}) and diabetes ({_as_flags(diabetes)})."
     )
 
 
@@ -312,7 +319,11 @@ def _refuse_ignored_flags(args: argparse.Namespace, cfg: RunConfig) -> None:
     # --n and --noise shape generated data only; a name that is no dataset at all is
     # left to the loader, whose message suggests the nearest one
     key = str(cfg.dataset).strip().lower()
-    fixed_data = key in LAB_DATASETS or key == dataload.DIGITS or dataload.is_csv(cfg.dataset)
+    fixed_data = (
+        key in LAB_DATASETS
+        or key in (dataload.DIGITS, dataload.DIABETES)
+        or dataload.is_csv(cfg.dataset)
+    )
     zoo = ", ".join(dataload.ALL_ZOO)
     if args.n is not None and fixed_data and key != "linear":
         raise ConfigError(

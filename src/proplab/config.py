@@ -27,6 +27,7 @@ class ConfigError(ValueError):
 
 
 MODELS = ("mlp", "conv")
+TASKS = ("auto", "classification", "regression")
 
 # Lab defaults (see README "Why these defaults"): 2-10-10-1 sigmoid MLP, MSE,
 # full-batch SGD at lr 1.0 for 20k epochs, Xavier-uniform weights.
@@ -43,6 +44,9 @@ class RunConfig:
     noise: float = 0.1  # zoo datasets only
     test_fraction: float = 0.0  # held-out share for evaluation (0: train = test, as in the lab)
     label: str | None = None  # CSV datasets: the label column
+    # "classification", "regression" (the label column holds values to predict), or
+    # "auto": regression for the regression sets (plane, multi-gauss, diabetes) only
+    task: str = "auto"
     model: str = "mlp"
     features: list[str] | None = None  # input features of (x1, x2), e.g. ["x1", "x2", "x1_x2"]
     hidden: int | list[int] = 10
@@ -129,6 +133,10 @@ class RunConfig:
             raise ConfigError(
                 f"dataset: must be a dataset name or a path to a .csv file, got {self.dataset!r}"
             )
+        task = str(self.task).strip().lower() if isinstance(self.task, str) else None
+        if task not in TASKS:
+            raise ConfigError(f"task: must be one of {', '.join(TASKS)}, got {self.task!r}")
+        fixed["task"] = task
         if self.label is not None and not isinstance(self.label, str | int):
             raise ConfigError(f"label: must be a column name or index, got {self.label!r}")
         if not isinstance(self.bias, bool | np.bool_):

@@ -38,9 +38,10 @@ class CsvLabelError(CsvError):
 
 @dataclass
 class CsvDataset:
-    """A loaded CSV: ``x (n, d)`` float64 features, ``y (n, 1)`` int64 class indices.
+    """A loaded CSV: ``x (n, d)`` float64 features, ``y (n, 1)`` int64 class indices
+    (float64 values for a regression, ``load_csv(values=True)``).
 
-    ``classes[k]`` is the label value that index ``k`` stands for.
+    ``classes[k]`` is the label value that index ``k`` stands for (empty for values).
     """
 
     x: np.ndarray
@@ -148,9 +149,16 @@ _PARSED_MAX = 4
 
 
 def load_csv(
-    path: str | Path, label: str | int | None = None, header: bool | None = None
+    path: str | Path,
+    label: str | int | None = None,
+    header: bool | None = None,
+    values: bool = False,
 ) -> CsvDataset:
     """Read ``path`` into features ``x (n, d)`` float64 and class indices ``y (n, 1)`` int64.
+
+    With ``values=True`` (a regression: ``--task regression``) the label column
+    holds the numbers to predict: ``y (n, 1)`` float64 as they are, and
+    ``classes`` is empty.
 
     Raises :class:`CsvError` (a ValueError) with the line and column of the
     first bad cell, or the reason the file as a whole cannot be used. A file
@@ -160,12 +168,12 @@ def load_csv(
     path = Path(path)
     try:
         stat = path.stat()
-        key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns, label, header)
+        key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns, label, header, values)
     except OSError:
         key = None  # _read_rows says what is wrong with the path
     parsed = _PARSED.get(key) if key is not None else None
     if parsed is None:
-        parsed = _parse(path, label, header)
+        parsed = _parse(path, label, header, values)
         if key is not None:
             if len(_PARSED) >= _PARSED_MAX:
                 _PARSED.pop(next(iter(_PARSED)))  # the oldest
@@ -180,7 +188,7 @@ def load_csv(
     )
 
 
-def _parse(path: Path, label: str | int | None, header: bool | None) -> CsvDataset:
+def _parse(path: Path, label: str | int | None, header: bool | None, values: bool) -> CsvDataset:
     rows = _read_rows(path)
     if header is None:
         header = _looks_like_header(rows)
@@ -220,6 +228,21 @@ def _parse(path: Path, label: str | int | None, header: bool | None) -> CsvDatas
         if not cell or cell.lower() in ("nan", "na", "n/a", "null", "none"):
             raise CsvError(f"{path}: line {line}, column {names[target]!r}: missing label")
         label_cells.append(cell)
+    if values:  # a regression's targets: numbers, as they are
+        y = np.array(
+            [
+                _feature_value(cell, path, line, names[target])
+                for (line, _), cell in zip(data, label_cells, strict=True)
+            ]
+        ).reshape(-1, 1)
+        return CsvDataset(
+            x=x,
+            y=y,
+            classes=[],
+            feature_names=[names[j] for j in features],
+            label_name=names[target],
+            path=str(path),
+        )
     classes, index = _class_values(label_cells)
     fractional = [c for c in classes if isinstance(c, float)]
     if fractional:
@@ -234,7 +257,8 @@ def _parse(path: Path, label: str | int | None, header: bool | None) -> CsvDatas
         raise CsvError(
             f"{path}: label column {names[target]!r} holds non-integer numbers ({fractional[0]!r} "
             f"on line {line}{count}): class labels are integers or names; if it is a feature, "
-            "choose the label column by name or index (--label)"
+            "choose the label column by name or index (--label); if it is a value to predict, "
+            "say --task regression"
         )
     if len(classes) < 2:
         raise CsvError(

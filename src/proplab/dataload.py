@@ -12,10 +12,10 @@ Multiclass runs: with ``loss="cross_entropy"`` the network has one output
 per class (logits); with ``mse``/``bce`` and more than two classes the labels
 become one-hot rows and the network has one sigmoid output per class.
 
-Regression runs (the zoo's ``plane`` and ``multi-gauss``): one output, its
-target a value in [-1, 1]; MSE only, an output that can reach the targets
-(identity by default; not sigmoid or ReLU), a test share drawn at random
-rather than by class, and no accuracy (R² instead).
+Regression runs (the zoo's ``plane`` and ``multi-gauss``, ``diabetes``, and a
+CSV file with ``task="regression"``): one output, its target a value; MSE only,
+an output whose range holds the targets (identity by default), a test share
+drawn at random rather than by class, and no accuracy (R² instead).
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ from proplab.zoo_regression import REGRESSION_ZOO
 ALL_ZOO = {**ZOO, **REGRESSION_ZOO}
 
 DIGITS = "digits"
+DIABETES = "diabetes"
 # figures a run folder may get besides the lab's (see write_figures)
 DECISION_BOUNDARY = "decision_boundary.png"
 CONFUSION_MATRIX = "confusion_matrix.png"
@@ -94,16 +95,40 @@ REGRESSION_DEFAULTS: dict[str, Any] = {
     "epochs": 5000,
     "print_every": 1000,
 }
-# outputs that cannot reach a negative target
-ONE_SIDED_OUTPUTS = ("sigmoid", "relu")
+# `proplab train --dataset diabetes`: one hidden layer of 32 tanh units, Adam at 1e-3,
+# 200 full-batch epochs, a random fifth held out. From a small grid (tanh/ReLU x widths
+# 16, 32, 16-16 x lr 1e-3..1e-2 x 200-1000 epochs x full batch/32, seeds 0-4) by the
+# mean test R²: it overfits fast (1000 epochs at lr 1e-2: R² below 0), and a straight
+# line (least squares) is as good as the best network (README "Beyond the lab").
+DIABETES_DEFAULTS: dict[str, Any] = {
+    "hidden": [32],
+    "activation": "tanh",
+    "output_activation": "identity",
+    "optimizer": "adam",
+    "lr": 0.001,
+    "epochs": 200,
+    "test_fraction": 0.2,
+    "print_every": 50,
+}
+# the values each output activation can take: a regression's targets must lie within
+OUTPUT_RANGES = {
+    "sigmoid": (0.0, 1.0),
+    "tanh": (-1.0, 1.0),
+    "relu": (0.0, math.inf),
+    "leaky_relu": (-math.inf, math.inf),
+    "identity": (-math.inf, math.inf),
+}
 
 
 def dataset_defaults(name: str | None) -> dict[str, Any]:
-    """Flag defaults that suit a dataset better than the lab's (digits and the
-    regression sets have some)."""
-    if str(name).strip().lower() == DIGITS:
+    """Flag defaults that suit a dataset better than the lab's (digits, diabetes and
+    the zoo's regression sets have some)."""
+    key = str(name).strip().lower()
+    if key == DIGITS:
         return dict(DIGITS_DEFAULTS)
-    return dict(REGRESSION_DEFAULTS) if is_regression(name) else {}
+    if key == DIABETES:
+        return dict(DIABETES_DEFAULTS)
+    return dict(REGRESSION_DEFAULTS) if zoo_key(key) in REGRESSION_ZOO else {}
 
 
 def zoo_key(name: str) -> str | None:
@@ -113,24 +138,51 @@ def zoo_key(name: str) -> str | None:
 
 
 def is_regression(name: str | None) -> bool:
-    """Whether ``--dataset`` names a regression set (targets are values, not classes)."""
-    return zoo_key(str(name)) in REGRESSION_ZOO
+    """Whether ``--dataset`` names a built-in regression set (targets are values, not
+    classes): the zoo's plane and multi-gauss, and diabetes."""
+    return zoo_key(str(name)) in REGRESSION_ZOO or str(name).strip().lower() == DIABETES
 
 
-def check_regression(cfg: RunConfig) -> None:
-    """Refuse, for a regression set, a loss or output that cannot fit its targets."""
-    if not is_regression(cfg.dataset):
-        return
-    name = zoo_key(str(cfg.dataset))
+def is_regression_run(cfg: RunConfig) -> bool:
+    """Whether ``cfg`` is a regression: ``task="regression"``, or ``"auto"`` on a
+    built-in regression set."""
+    task = str(cfg.task).strip().lower()
+    return task == "regression" or (task == "auto" and is_regression(cfg.dataset))
+
+
+def check_task(cfg: RunConfig) -> None:
+    """Refuse a task its dataset cannot be: classes of a regression set, values of a
+    built-in classification set (a CSV file may be either)."""
+    task = str(cfg.task).strip().lower()
+    name = str(cfg.dataset).strip()
+    if task == "classification" and is_regression(name):
+        raise ConfigError(
+            f"task: {name}'s targets are values to predict, not classes; accepted for it: "
+            "regression or auto"
+        )
+    if task == "regression" and not is_regression(name) and not is_csv(name):
+        raise ConfigError(
+            f"task: {name}'s labels are classes; 'regression' applies to a CSV file's label "
+            "column (or to plane, multi-gauss and diabetes); accepted for it: classification "
+            "or auto"
+        )
+
+
+def check_regression(cfg: RunConfig, y: np.ndarray) -> None:
+    """Refuse, for a regression, a loss or an output that cannot fit its targets ``y``."""
+    name = str(cfg.dataset).strip()
     if cfg.loss != "mse":
         raise ConfigError(
-            f"loss: {name} is a regression dataset (targets are values in [-1, 1], not "
-            f"classes), so {cfg.loss!r} does not apply; accepted: mse"
+            f"loss: {name} is a regression (targets are values to predict, not classes), "
+            f"so {cfg.loss!r} does not apply; accepted: mse"
         )
-    if cfg.output_activation in ONE_SIDED_OUTPUTS:
+    low, high = OUTPUT_RANGES.get(cfg.output_activation, (-math.inf, math.inf))
+    if y.size and (y.min() < low or y.max() > high):
+        fits = [a for a, (lo, hi) in OUTPUT_RANGES.items() if lo <= y.min() and y.max() <= hi]
         raise ConfigError(
-            f"output_activation: {cfg.output_activation!r} outputs no negative value, but "
-            f"{name}'s targets span [-1, 1]; accepted: identity (the default), tanh, leaky_relu"
+            f"output_activation: {cfg.output_activation!r} outputs values in [{low:g}, "
+            f"{high:g}] only, but {name}'s targets span [{y.min():.4g}, {y.max():.4g}]; "
+            f"accepted: {', '.join(fits)}"
         )
 
 
@@ -147,18 +199,19 @@ def load_named(cfg: RunConfig) -> tuple[np.ndarray, np.ndarray] | None:
             raise ConfigError(f"{field}: {exc}") from None
         except MemoryError:
             raise ConfigError(too_many_samples(cfg.n)) from None
-    if name.lower() == DIGITS:
+    if name.lower() in (DIGITS, DIABETES):
+        from proplab.diabetes import load_diabetes
         from proplab.digits import MissingDependencyError, load_digits
 
         try:
-            return load_digits()
+            return load_digits() if name.lower() == DIGITS else load_diabetes()
         except MissingDependencyError as exc:
             raise ConfigError(f"dataset: {exc}") from None
     if is_csv(name):
         from proplab.csvdata import CsvError, CsvLabelError, load_csv
 
         try:
-            data = load_csv(name, label=cfg.label)
+            data = load_csv(name, label=cfg.label, values=is_regression_run(cfg))
         except CsvLabelError as exc:  # the label asked for, not the file, is the problem
             raise ConfigError(f"label: {exc}") from None
         except CsvError as exc:
@@ -207,7 +260,7 @@ def holdout(
             raise ConfigError(_digits_split_message(cfg.test_fraction, y, exc)) from None
         return s.x_train, s.y_train, s.x_test, s.y_test
     try:
-        if is_regression(cfg.dataset):  # values, not classes: nothing to stratify by
+        if is_regression_run(cfg):  # values, not classes: nothing to stratify by
             train, _, test = shuffled_indices(len(y), 0.0, cfg.test_fraction, rng=SPLIT_SEED)
         else:
             train, _, test = stratified_indices(y, 0.0, cfg.test_fraction, rng=SPLIT_SEED)
@@ -234,9 +287,14 @@ def with_dataset_defaults(values: dict[str, Any]) -> dict[str, Any]:
 
     The output activation follows the loss unless given: ``identity`` (raw
     logits) for ``cross_entropy``, which applies the softmax itself; the
-    lab's ``sigmoid`` when the user picks ``mse`` or ``bce`` instead.
+    lab's ``sigmoid`` when the user picks ``mse`` or ``bce`` instead; ``identity``
+    for ``task="regression"``, whose values may have any sign and size.
     """
     out = {**dataset_defaults(values.get("dataset")), **values}
+    if "output_activation" not in values and str(values.get("task")).lower() == "regression":
+        # values to predict, of any sign and size: the lab's sigmoid would clip them
+        out["output_activation"] = "identity"
+        return out
     if "output_activation" not in values:
         try:
             loss = canonical("loss", out.get("loss", RunConfig.loss))
@@ -261,8 +319,9 @@ class Prepared(NamedTuple):
 
 def prepare(cfg: RunConfig, x: np.ndarray, y: np.ndarray) -> Prepared:
     """Hold the test share out, then shape the targets for ``cfg.loss``."""
-    if is_regression(cfg.dataset):  # one output, the targets as they are
-        check_regression(cfg)
+    check_task(cfg)
+    if is_regression_run(cfg):  # one output, the targets as they are
+        check_regression(cfg, y)
         return Prepared(*holdout(cfg, x, y), n_out=1)
     classes = n_classes(y)
     x, y, x_test, y_test = holdout(cfg, x, y)
@@ -302,22 +361,26 @@ def csv_summary(cfg: RunConfig) -> dict[str, Any]:
     from proplab.csvdata import CsvError
 
     path = Path(str(cfg.dataset).strip())
+    values = is_regression_run(cfg)
     try:  # the run trained already: a file changed or gone since costs only these fields
         stat = path.stat()
-        return dict(_csv_columns(str(path), cfg.label, stat.st_mtime_ns, stat.st_size))
+        columns = dict(_csv_columns(str(path), cfg.label, stat.st_mtime_ns, stat.st_size, values))
+        if values:  # a regression's output is the label column's value: no classes
+            del columns["classes"]
+        return columns
     except (OSError, CsvError):
         return {}
 
 
 @functools.lru_cache(maxsize=8)
 def _csv_columns(
-    path: str, label: str | int | None, _mtime: int, _size: int
+    path: str, label: str | int | None, _mtime: int, _size: int, values: bool = False
 ) -> tuple[tuple[str, Any], ...]:
     """The columns of a CSV file as read for training, cached per file version (a sweep
     finishes many runs of one file)."""
     from proplab.csvdata import load_csv
 
-    data = load_csv(path, label=label)
+    data = load_csv(path, label=label, values=values)
     return (
         ("classes", list(data.classes)),
         ("features", list(data.feature_names)),

@@ -112,10 +112,10 @@ def load_dataset(cfg: RunConfig) -> tuple[np.ndarray, np.ndarray]:
         named = dataload.load_named(cfg)  # the zoo, digits, a CSV file
         if named is not None:
             return named
-        known = [*DATASETS, *dataload.ALL_ZOO, "digits"]
+        known = [*DATASETS, *dataload.ALL_ZOO, dataload.DIGITS, dataload.DIABETES]
         raise ConfigError(
             f"dataset: unknown dataset {cfg.dataset!r} (accepted: {', '.join(DATASETS)}, "
-            f"{', '.join(dataload.ALL_ZOO)}, digits, or a path to a .csv file)"
+            f"{', '.join(dataload.ALL_ZOO)}, digits, diabetes, or a path to a .csv file)"
             + did_you_mean(cfg.dataset, known)
         )
     return loader(cfg)
