@@ -200,14 +200,20 @@ def test_a_regression_run_holds_out_a_random_share_the_seed_does_not_choose() ->
     [
         (
             {"loss": "bce", "output_activation": "sigmoid"},
-            "loss: plane is a regression dataset .* 'bce' does not apply; accepted: mse",
+            "loss: plane is a regression .* so 'bce' does not apply; accepted: mse",
         ),
         (
             {"loss": "cross_entropy", "output_activation": "identity"},
-            "loss: plane is a regression dataset",
+            "so 'cross_entropy' does not apply",
         ),
-        ({"output_activation": "sigmoid"}, "'sigmoid' outputs no negative value, but plane's"),
-        ({"output_activation": "relu"}, "'relu' outputs no negative value"),
+        (
+            {"output_activation": "sigmoid"},
+            r"'sigmoid' outputs values in \[0, 1\] only, but plane's targets span \[-0.8",
+        ),
+        (
+            {"output_activation": "relu"},
+            r"'relu' outputs values in \[0, inf\] only.* accepted: tanh, leaky_relu, identity",
+        ),
     ],
 )
 def test_a_loss_or_output_that_cannot_fit_values_is_refused(changes: dict, message: str) -> None:
@@ -292,3 +298,112 @@ def test_the_default_multi_gauss_run_fits_it() -> None:
     fit(model, build_loss(cfg), build_optimizer(cfg, model.parameters()), prep.x, prep.y, 2000)
     assert r2_score(model.forward(prep.x_test), prep.y_test) > 0.9
     assert isinstance(build_optimizer(cfg, model.parameters()), Adam)
+
+
+# --- task: a CSV file's values, diabetes ---------------------------------------------------
+
+PRICES = "a,b,price\n1,2,3.5\n2,1,2.25\n3,3,6.0\n4,1,4.5\n0,0,0.1\n1,1,1.9\n"
+
+
+def test_a_csv_label_column_of_values_needs_task_regression(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "prices.csv"
+    path.write_text(PRICES)
+    code, _, err = run_cli(capsys, "train", "--dataset", str(path), "--out", str(tmp_path / "r"))
+    assert code == 2
+    assert "holds non-integer numbers" in err[-1] and "say --task regression" in err[-1]
+    out = tmp_path / "run"
+    code, lines, err = run_cli(
+        capsys, "train", "--dataset", str(path), "--task", "regression", "--epochs", "2000",
+        "--lr", "0.01", "--hidden", "4", "--out", str(out),
+    )  # fmt: skip
+    assert code == 0, err
+    summary = json.loads((out / "summary.json").read_text())
+    assert "classes" not in summary
+    assert summary["label_column"] == "price" and summary["features"] == ["a", "b"]
+    x = np.array([[1, 2], [2, 1], [3, 3], [4, 1], [0, 0], [1, 1]], dtype=float)
+    y = np.array([[3.5], [2.25], [6.0], [4.5], [0.1], [1.9]])
+    pred = load(out / "model.npz").forward(x)
+    assert summary["r2"] == pytest.approx(r2_score(pred, y), abs=1e-12) and summary["r2"] > 0.98
+    # the identity output by default (no --output-activation): a sigmoid could not reach 6.0
+    assert json.loads((out / "config.json").read_text())["config"]["output_activation"] == (
+        "identity"
+    )
+    assert lines[-1] == f"loss={summary['loss']:.10f} r2={summary['r2']:.4f}"
+
+
+def test_values_in_a_csv_label_column_must_be_numbers(tmp_path: Path) -> None:
+    from proplab.csvdata import CsvError, load_csv
+
+    path = tmp_path / "bad.csv"
+    path.write_text("a,price\n1,2.5\n2,cheap\n")
+    with pytest.raises(CsvError, match=r"line 3, column 'price': 'cheap' is not a number"):
+        load_csv(path, values=True)
+    data = load_csv(_write(tmp_path, PRICES), values=True)
+    assert data.y.dtype == np.float64 and data.y[:, 0].tolist() == [3.5, 2.25, 6.0, 4.5, 0.1, 1.9]
+    assert data.classes == []
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "data.csv"
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("dataset", "task", "message"),
+    [
+        ("plane", "classification", "plane's targets are values to predict, not classes"),
+        ("diabetes", "classification", "diabetes's targets .* accepted for it: regression or auto"),
+        ("xor", "regression", "xor's labels are classes; 'regression' applies to a CSV file"),
+        ("circle", "regression", "circle's labels are classes.* classification or auto"),
+    ],
+)
+def test_a_task_the_dataset_cannot_be_is_refused(dataset: str, task: str, message: str) -> None:
+    cfg = RunConfig(dataset=dataset, task=task, output_activation="identity")
+    with pytest.raises(ConfigError, match=f"task: {message}"):
+        experiments.prepare_run(cfg)
+
+
+def test_the_output_range_must_hold_the_targets(tmp_path: Path) -> None:
+    path = _write(tmp_path, PRICES)
+    for output, accepted in (("sigmoid", "relu, leaky_relu, identity"), ("tanh", "relu, leaky")):
+        cfg = RunConfig(dataset=str(path), task="regression", output_activation=output)
+        with pytest.raises(ConfigError, match=f"targets span \\[0.1, 6\\]; accepted: {accepted}"):
+            experiments.prepare_run(cfg)
+    # values within (0, 1): a sigmoid output fits them, and is accepted
+    unit = _write(tmp_path, "a,p\n1,0.2\n2,0.7\n3,0.5\n")
+    _, prep = experiments.prepare_run(RunConfig(dataset=str(unit), task="regression"))
+    assert prep.y[:, 0].tolist() == [0.2, 0.7, 0.5] and prep.n_out == 1
+
+
+def test_task_names_are_checked() -> None:
+    with pytest.raises(ConfigError, match="task: must be one of auto, classification, regression"):
+        RunConfig(task="regress").validate()
+    assert RunConfig(task=" Regression ").validate().task == "regression"
+
+
+def test_diabetes_is_standardised_and_its_lesson_holds() -> None:
+    pytest.importorskip("sklearn")
+    from proplab.config import build_loss, build_model, build_optimizer
+    from proplab.diabetes import load_diabetes
+
+    x, y = load_diabetes()
+    assert x.shape == (442, 10) and y.shape == (442, 1)
+    np.testing.assert_allclose(x.mean(axis=0), 0, atol=1e-12)
+    np.testing.assert_allclose(x.std(axis=0), 1, atol=1e-12)
+    assert abs(y.mean()) < 1e-12 and y.std() == pytest.approx(1.0)
+
+    def test_r2(**changes) -> tuple[float, float]:
+        values = dataload.with_dataset_defaults({"dataset": "diabetes", **changes})
+        cfg, prep = experiments.prepare_run(RunConfig(**values))
+        model = build_model(cfg, 10, 1)
+        opt = build_optimizer(cfg, model.parameters())
+        fit(model, build_loss(cfg), opt, prep.x, prep.y, cfg.epochs)
+        return r2_score(model.forward(prep.x_test), prep.y_test), r2_score(
+            model.forward(prep.x), prep.y
+        )
+
+    test, train = test_r2()  # the defaults: a fifth held out, 200 epochs (README: 0.333)
+    assert 0.3 < test < 0.45 and 0.5 < train < 0.65
+    test, train = test_r2(lr=0.01, epochs=1000)  # trained on: it fits the noise
+    assert test < 0 and train > 0.75
