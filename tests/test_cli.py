@@ -714,14 +714,26 @@ def test_the_help_lists_digits_own_defaults_from_dataload(capsys, monkeypatch) -
         "The defaults shown are the lab's. --dataset digits has its own for the options not "
         "given: --hidden 64 64 --activation relu --output-activation identity --init he "
         "--loss cross_entropy --optimizer adam --lr 0.002 --batch-size 32 --epochs 20 "
-        "--test-fraction 0.2 --print-every 5"
+        "--test-fraction 0.2 --print-every 5. So have the regression sets plane and "
+        "multi-gauss (--n 400 --noise 0 --activation tanh --output-activation identity "
+        "--optimizer adam --lr 0.03 --epochs 5000 --print-every 1000) and diabetes (--hidden 32 "
+        "--activation tanh --output-activation identity --optimizer adam --lr 0.001 --epochs "
+        "200 --test-fraction 0.2 --print-every 50)."
     )
     # generated, not copied: a changed default shows; gradcheck lists its own options only
     monkeypatch.setattr(dataload, "DIGITS_DEFAULTS", {"lr": 0.5, "hidden": [7], "loss": "mse"})
+    monkeypatch.setattr(dataload, "DIABETES_DEFAULTS", {"lr": 0.25, "epochs": 9})
     assert main(["train", "--help"]) == 0
-    assert _flat(capsys.readouterr().out).endswith("not given: --lr 0.5 --hidden 7 --loss mse")
+    text = _flat(capsys.readouterr().out)
+    assert "not given: --lr 0.5 --hidden 7 --loss mse. So have" in text
+    assert text.endswith("and diabetes (--lr 0.25 --epochs 9).")
     assert main(["gradcheck", "--help"]) == 0
-    assert _flat(capsys.readouterr().out).endswith("not given: --hidden 7 --loss mse")
+    text = _flat(capsys.readouterr().out)
+    assert "not given: --hidden 7 --loss mse. So have" in text
+    # gradcheck has none of diabetes' own options: it is not named
+    assert text.endswith(
+        "multi-gauss (--n 400 --noise 0 --activation tanh --output-activation identity)."
+    )
 
 
 DIGITS_MODEL = (

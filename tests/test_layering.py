@@ -22,7 +22,7 @@ CORE = {
 }  # fmt: skip
 # everything built on top of it (run folders, figures, reports, sweeps, CLI, web)
 ON_TOP = {
-    "__init__", "__main__", "aggregate", "cli", "csvdata", "dataload", "digits",
+    "__init__", "__main__", "aggregate", "cli", "csvdata", "dataload", "diabetes", "digits",
     "experiments", "model_check", "per_replica", "playground", "playground_server", "plots", "progress",
     "report", "report_data", "report_doc", "report_figures", "report_html", "report_text",
     "runio", "serialize", "sklearn", "snapshots", "stack_plan", "stacking", "sweep",

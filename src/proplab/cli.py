@@ -255,12 +255,17 @@ def _digits_epilog(parser: argparse.ArgumentParser) -> str:
     defaults each option's help shows are the lab's; digits would train badly on them)."""
     flags = {action.dest for action in parser._actions}
     own = {k: v for k, v in dataload.DIGITS_DEFAULTS.items() if k in flags}
-    regression = {k: v for k, v in dataload.REGRESSION_DEFAULTS.items() if k in flags}
-    diabetes = {k: v for k, v in dataload.DIABETES_DEFAULTS.items() if k in flags}
+    others = [
+        f"{names} ({_as_flags(values)})"
+        for names, defaults in (
+            ("the regression sets plane and multi-gauss", dataload.REGRESSION_DEFAULTS),
+            ("diabetes", dataload.DIABETES_DEFAULTS),
+        )
+        if (values := {k: v for k, v in defaults.items() if k in flags})
+    ]
     return (
         "The defaults shown are the lab's. --dataset digits has its own for the options "
-        f"not given: {_as_flags(own)}. So have the regression sets plane and multi-gauss "
-        f"({_as_flags(regression)}) and diabetes ({_as_flags(diabetes)})."
+        f"not given: {_as_flags(own)}" + (f". So have {' and '.join(others)}." if others else "")
     )
 
 
