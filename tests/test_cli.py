@@ -731,9 +731,7 @@ def test_the_help_lists_digits_own_defaults_from_dataload(capsys, monkeypatch) -
     text = _flat(capsys.readouterr().out)
     assert "not given: --hidden 7 --loss mse. So have" in text
     # gradcheck has none of diabetes' own options: it is not named
-    assert text.endswith(
-        "multi-gauss (--n 400 --noise 0 --activation tanh --output-activation identity)."
-    )
+    assert text.endswith("(--n 400 --noise 0 --activation tanh --output-activation identity).")
 
 
 DIGITS_MODEL = (
