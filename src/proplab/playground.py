@@ -194,12 +194,12 @@ class Playground:
 
     def setup(self) -> dict[str, Any]:
         """What stays the same until the next reset: the settings (validated, in
-        canonical spelling), the ``task`` (``"classification"`` or ``"regression"``), the
-        layer widths, the data ``x`` ``(n, 2)`` and ``y`` ``(n,)``: labels of 0/1, or a
-        regression's target values (training and test), the axes of the boundary's grid and of the
-        units' grid, and :meth:`state` with the whole curve so far (thinned to at
-        most :data:`MAX_KEPT_CURVE` points) and test curve, for a page opened on a trained
-        session.
+        canonical spelling), the ``task`` (``"classification"`` or ``"regression"``),
+        the layer widths, the data ``x`` ``(n, 2)`` and ``y`` ``(n,)``: labels of 0/1,
+        or a regression's target values (training and test), the axes of the
+        boundary's grid and of the units' grid, and :meth:`state` with the whole curve
+        so far (thinned to at most :data:`MAX_KEPT_CURVE` points) and test curve, for a
+        page opened on a trained session.
         ``inputs`` names the network's inputs (``x1``, ``x2``, or the chosen features)
         and gives each one's values on the units' grid (flattened row by row)."""
         names = list(self.cfg.features or ("x1", "x2"))
