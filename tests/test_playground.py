@@ -264,7 +264,14 @@ def test_options_defaults_are_a_valid_session_and_every_dataset_opens() -> None:
         "gauss",
         "spiral",
         "moons",
+        "plane",
+        "multi-gauss",
     ]
+    assert choices["tasks"] == {
+        **{name: "classification" for name in choices["datasets"][:7]},
+        "plane": "regression",
+        "multi-gauss": "regression",
+    }
     assert "leaky_relu" in choices["activations"] and "adam" in choices["optimizers"]
     defaults = choices["defaults"]
     assert defaults["hidden"] == [10, 10] and defaults["lr"] == 1.0 and defaults["dataset"] == "xor"
@@ -273,7 +280,11 @@ def test_options_defaults_are_a_valid_session_and_every_dataset_opens() -> None:
         setup = strict_json(Playground({"dataset": name, "n": 30}).setup())
         n = 21 if name == "xor" else 30  # xor is the handout's 21 points
         assert len(setup["train"]["x"]) == len(setup["train"]["y"]) == n
-        assert set(setup["train"]["y"]) == {0, 1}, name
+        assert setup["task"] == setup["state"]["task"] == choices["tasks"][name]
+        if setup["task"] == "classification":
+            assert set(setup["train"]["y"]) == {0, 1}, name
+        else:  # values spread over [-1, 1] (0 between multi-gauss's bumps)
+            assert min(setup["train"]["y"]) < -0.2 and max(setup["train"]["y"]) > 0.2, name
         assert setup["state"]["epoch"] == 0
 
 

@@ -700,3 +700,151 @@ def test_a_link_with_both_rates_shows_l1_and_says_so(chromium, serve, tmp_path):
     # L2 chosen: the rate field's 0.003 goes to weight_decay, l1 to 0
     assert "weight_decay=0.003" in notes["l2"]["link"] and "both" not in notes["l2"]["hint"]
     assert (server.playground.cfg.l1, server.playground.cfg.weight_decay) == (0.0, 0.003)
+
+
+# ---------------------------------------------------------------- regression sets
+
+# multi-gauss as the README's screenshot shows it (test R² 0.93 after 500 epochs)
+BUMPS_QUERY = (
+    "dataset=multi-gauss&n=400&noise=0&test_fraction=0.25&hidden=8,8&activation=tanh"
+    "&optimizer=adam&lr=0.01&batch_size=10&seed=1"
+)
+
+
+def shown(dom: str, element_id: str) -> bool:
+    """Whether the ``.stat`` holding ``#element_id`` is displayed (not ``display: none``)."""
+    found = re.search(rf'<div class="stat[^"]*"([^>]*)><span>[^<]*</span><b id="{element_id}"', dom)
+    assert found, f"no stat #{element_id}"
+    return "display: none" not in found.group(1)
+
+
+def test_a_regression_link_shows_r2_and_no_accuracy(chromium, serve, tmp_path):
+    action = staged((PAUSED_AT.format(3), 'notes.link = $$("link-url").href'))
+    server = serve(action=action)
+    url = f"{server.url}?{BUMPS_QUERY}&autoplay=1&epochs=100&frames=3&probe=1"
+    dom, errors, stderr = load(chromium, url, tmp_path / "p")
+    assert errors == []
+    assert console_lines(stderr) == []
+    notes = notes_of(dom, 1)
+    session = server.playground
+    assert session.cfg.dataset == "multi-gauss" and session.epoch == 300
+    # the link named no output activation: the regression's identity, MSE
+    assert (session.cfg.output_activation, session.cfg.loss) == ("identity", "mse")
+    now = session.state([])
+    assert attrs_of(dom, "body")["data-task"] == "regression"
+
+    # R² shown, train and test, as the server has them; no accuracy (and no "NaN %")
+    assert shown(dom, "r2") and shown(dom, "test-r2")
+    assert not shown(dom, "accuracy") and not shown(dom, "test-accuracy")
+    assert float(text_of(dom, "r2")) == pytest.approx(now["r2"], abs=5e-4)
+    assert float(text_of(dom, "test-r2")) == pytest.approx(now["test_r2"], abs=5e-4)
+    assert now["test_r2"] > 0.7  # 300 epochs: the bumps are showing
+    assert text_of(dom, "accuracy") == text_of(dom, "test-accuracy") == "–"
+    assert "NaN" not in dom
+    assert float(text_of(dom, "loss")) == pytest.approx(now["loss"], rel=2e-3)
+
+    # the map is titled and keyed as a prediction; the datasets are grouped by task
+    title = attrs_of(dom, 'span data-task="regression"')
+    assert "display: none" not in title.get("style", "")
+    assert re.search(r'<span data-task="regression"[^>]*>\s*Prediction', dom)
+    assert re.search(r'id="value-key"[^>]*>value \(map: predicted, points: target\)', dom)
+    assert re.search(
+        r'<optgroup label="regression"><option value="plane">plane</option>'
+        r'<option value="multi-gauss">multi-gauss</option></optgroup>',
+        dom,
+    )
+    assert select_options(dom, "f-dataset") == options()["datasets"]
+    # both signs of bump drawn: the map's orange and blue (and the net's output box)
+    boundary = attrs_of(dom, 'canvas id="boundary"')
+    area = int(boundary["width"]) * int(boundary["height"])
+    assert int(boundary["data-blue"]) > 0.08 * area and int(boundary["data-orange"]) > 0.08 * area
+
+    # the link: the settings that differ from multi-gauss's own (its lr 0.01 is not 0.1;
+    # the identity output and MSE are the dataset's and are left out)
+    link = dict(parse_qsl(urlsplit(notes["link"]).query))
+    assert link == {
+        **dict(parse_qsl(BUMPS_QUERY)),
+        "noise": "0",
+        "batch_size": "10",
+        "epochs": "100",
+    }
+    # opened, it starts the same session again
+    before = session.setup()["settings"]
+    dom, errors, _ = load(chromium, notes["link"], tmp_path / "p2", budget_ms=2000)
+    assert errors == []
+    assert server.playground.epoch == 0 and server.playground.setup()["settings"] == before
+
+
+def test_choosing_a_regression_set_switches_loss_output_and_lr_and_back(chromium, serve, tmp_path):
+    form = (
+        '{loss: $$("f-loss").value, output: $$("f-output_activation").value,'
+        ' lr: $$("f-lr").value, hint: $$("data-hint").textContent}'
+    )
+    action = staged(
+        (READY, 'change("f-dataset", "plane")'),
+        (
+            'data("task") === "regression"',
+            f'notes.plane = {form}; change("f-loss", "bce")',
+        ),
+        (
+            "refused()",
+            f'notes.bce = {form}; notes.error = error(); notes.invalid = $$("f-loss").className;'
+            ' change("f-output_activation", "tanh")',
+        ),
+        (
+            '!refused() && $$("link-url").href.indexOf("output_activation=tanh") >= 0',
+            'change("f-dataset", "multi-gauss")',
+        ),
+        (
+            '$$("link-url").href.indexOf("dataset=multi-gauss") >= 0',
+            f'notes.same_task = {form}; change("f-dataset", "circle")',
+        ),
+        ('data("task") === "classification"', f"notes.circle = {form}"),
+    )
+    server = serve(action=action)
+    dom, errors, stderr = load(chromium, server.url, tmp_path / "p")
+    assert errors == []
+    assert console_lines(stderr) == []
+    notes = notes_of(dom, 6)
+    # plane: MSE on an identity output at lr 0.1 (the lab's sigmoid and 1.0 would not fit)
+    assert notes["plane"] == {
+        "loss": "mse",
+        "output": "identity",
+        "lr": "0.1",
+        "hint": "regression: targets are values in [−1, 1]",
+    }
+    # bce refused with the reason, in red by the loss, which goes back to mse
+    assert notes["error"].startswith(
+        "loss: plane is a regression dataset (targets are values in [-1, 1], not classes), "
+        "so 'bce' does not apply; accepted: mse"
+    )
+    assert "your change to loss was not applied" in notes["error"]
+    assert notes["invalid"] == "invalid" and notes["bce"]["loss"] == "mse"
+    # another regression set keeps the output chosen (tanh); a classification set takes
+    # the lab's sigmoid and lr 1.0 again
+    assert notes["same_task"]["output"] == "tanh" and notes["same_task"]["lr"] == "0.1"
+    assert notes["circle"] == {"loss": "mse", "output": "sigmoid", "lr": "1", "hint": ""}
+    session = server.playground
+    assert session.cfg.dataset == "circle" and session.cfg.output_activation == "sigmoid"
+    assert session.cfg.lr == 1.0
+    assert attrs_of(dom, "body")["data-task"] == "classification"
+    assert shown(dom, "accuracy") and not shown(dom, "r2")
+
+
+def test_a_regression_link_with_a_sigmoid_output_says_why(chromium, serve, tmp_path):
+    session = Playground({"dataset": "circle"})
+    session.step(10)
+    server = serve(session, action=staged((READY, "notes.search = window.location.search")))
+    url = f"{server.url}?dataset=plane&output_activation=sigmoid"
+    dom, errors, stderr = load(chromium, url, tmp_path / "p")
+    assert errors == []
+    assert console_lines(stderr) == []
+    notes_of(dom, 1)
+    message = text_of(dom, "error")
+    assert message.startswith(
+        "output_activation: 'sigmoid' outputs no negative value, but plane's targets span "
+        "[-1, 1]; accepted: identity (the default), tanh, leaky_relu"
+    )
+    assert "the link's settings were not applied" in message
+    assert 'class="invalid"' in re.search(r'<select id="f-output_activation"[^>]*>', dom).group(0)
+    assert session.cfg.dataset == "circle" and session.epoch == 10

@@ -12,10 +12,12 @@ import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from proplab import playground_server
 from proplab.cli import main
+from proplab.metrics import r2_score
 from proplab.playground import options
 from proplab.playground_server import PlaygroundServer, page_html, serve
 
@@ -98,6 +100,38 @@ def test_a_diverged_model_is_sent_as_valid_json(server) -> None:
     assert state["stopped"].startswith("training diverged")
     status, _, error = request(server, "POST", "/api/step", {"epochs": 1})
     assert status == 400 and "reset to train again" in error["error"]
+
+
+def test_a_regression_set_over_http(server) -> None:
+    status, _, choices = request(server, "GET", "/api/options")
+    assert choices["datasets"][-2:] == ["plane", "multi-gauss"]
+    assert choices["tasks"]["multi-gauss"] == "regression"
+    assert choices["tasks"]["circle"] == "classification"
+    assert choices["dataset_defaults"]["multi-gauss"]["output_activation"] == "identity"
+    settings = {"dataset": "multi-gauss", "n": 120, "test_fraction": 0.25, "hidden": [6]}
+    settings |= {"activation": "tanh"}
+    status, _, setup = request(server, "POST", "/api/reset", settings)
+    assert status == 200 and setup["task"] == "regression"
+    assert setup["settings"]["output_activation"] == "identity"  # not the lab's sigmoid
+    assert setup["settings"]["lr"] == 0.1
+    assert len(setup["train"]["y"]) == 90 and len(setup["test"]["y"]) == 30
+    session = server.playground
+    np.testing.assert_allclose(setup["test"]["y"], session.y_test[:, 0], atol=1e-5)
+    status, _, state = request(server, "POST", "/api/step", {"epochs": 40})
+    assert status == 200 and state["task"] == "regression" and state["epoch"] == 40
+    assert state["accuracy"] is None and state["test_accuracy"] is None
+    pred = session.model.forward(session.x_test)
+    assert state["test_r2"] == pytest.approx(r2_score(pred, session.y_test), rel=5e-5)
+    train_r2 = r2_score(session.model.forward(session.x), session.y)
+    assert state["r2"] == pytest.approx(train_r2, rel=5e-5) and 0.0 < state["r2"] < 1.0
+    # a loss the task cannot use: refused with the reason, the session trains on
+    status, _, error = request(server, "POST", "/api/reset", {**settings, "loss": "bce"})
+    assert status == 400
+    assert error["error"] == (
+        "loss: multi-gauss is a regression dataset (targets are values in [-1, 1], not "
+        "classes), so 'bce' does not apply; accepted: mse"
+    )
+    assert request(server, "POST", "/api/step", {"epochs": 1})[2]["epoch"] == 41
 
 
 @pytest.mark.parametrize(

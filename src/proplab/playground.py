@@ -2,11 +2,20 @@
 
 This is the model behind ``proplab play`` (see :mod:`proplab.playground_server`),
 with no web in it: a :class:`Playground` holds one run of a :class:`RunConfig`
-on a two-feature dataset (the lab's ``linear`` and ``xor``, or a zoo set),
+on a two-feature dataset (the lab's ``linear`` and ``xor``, a classification
+zoo set, or one of the zoo's regression sets ``plane`` and ``multi-gauss``),
 trains it ``epochs`` at a time with :func:`proplab.train.fit`, and describes
 what a page draws as plain JSON-ready values: the loss so far, the training and
-test accuracy, the probability of class 1 over a grid of the input plane, each
-hidden unit's output over a coarser grid, and the weights.
+test accuracy (R² for a regression), the probability of class 1 (a regression's
+predicted value) over a grid of the input plane, each hidden unit's output over a
+coarser grid, and the weights.
+
+A regression set, as in TensorFlow Playground, is trained with MSE on an output
+that can reach its targets in [-1, 1]: the output activation is identity unless
+the settings name one (:func:`proplab.dataload.dataset_defaults`; the learning rate
+is 0.1, not the lab's 1.0, unless named: :data:`REGRESSION_DEFAULTS`), and any other
+loss, or an output that cannot go negative, is refused with
+:func:`proplab.dataload.check_regression`'s message.
 
 Training in steps is the same training as one run: ``step(500)`` then
 ``step(1500)`` leaves the weights :func:`fit` reaches in 2 000 epochs with the
@@ -32,12 +41,14 @@ from proplab.config import (
 )
 from proplab.core import did_you_mean
 from proplab.data import plane_axes, plane_points
-from proplab.dataload import ZOO
+from proplab.dataload import ZOO, check_regression, dataset_defaults, is_regression, zoo_key
 from proplab.experiments import DATASETS, prepare_run
 from proplab.features import FEATURES, Features
+from proplab.metrics import r2_score
 from proplab.models import hidden_activations
-from proplab.registry import REGISTRIES
+from proplab.registry import REGISTRIES, canonical
 from proplab.train import evaluate, fit
+from proplab.zoo_regression import REGRESSION_ZOO
 
 # The settings a page may change (RunConfig's names); the rest keep RunConfig's defaults.
 SETTINGS = (
@@ -60,7 +71,18 @@ SETTINGS = (
     "bias",
     "seed",
 )
-DATASET_NAMES = (*DATASETS, *ZOO)  # the two-feature, two-class datasets
+CLASSIFICATION_NAMES = (*DATASETS, *ZOO)  # the two-feature, two-class datasets
+REGRESSION_NAMES = tuple(REGRESSION_ZOO)  # two features, a value in [-1, 1] to predict
+DATASET_NAMES = (*CLASSIFICATION_NAMES, *REGRESSION_NAMES)
+CLASSIFICATION, REGRESSION = "classification", "regression"  # a dataset's task
+# the settings a dataset's task decides unless they are given (a regression's output
+# must reach negative targets): a page switching task sets these to the new dataset's
+TASK_SETTINGS = ("loss", "output_activation", "lr")
+# A regression set's defaults here beyond dataload.dataset_defaults' (which win): the
+# lab's lr 1.0 throws an identity output far past the targets on the first updates and
+# saturates the sigmoids for good (plane: loss 231, R² -1 370 after 5 000 epochs);
+# at 0.1 the lab's network fits plane to R² 0.97 in 1 000 epochs (0.3 too, 0.03 in 5 000)
+REGRESSION_DEFAULTS: dict[str, Any] = {"lr": 0.1}
 # TensorFlow Playground's "Regularization" choice, each with the setting its one rate
 # goes to (None: neither; the setting not chosen is 0)
 REGULARIZATIONS = (("None", None), ("L1", "l1"), ("L2", "weight_decay"))
@@ -83,12 +105,24 @@ class PlaygroundError(ValueError):
     """A request the playground cannot follow; the message says why and what is accepted."""
 
 
+def task_of(dataset: str) -> str:
+    """``"regression"`` for a regression set (targets are values), else ``"classification"``."""
+    return REGRESSION if is_regression(dataset) else CLASSIFICATION
+
+
 def options() -> dict[str, Any]:
     """The choices a page offers: dataset, activation, loss, optimizer and init names,
     the regularizations (``{"name": "L1", "setting": "l1"}``: the setting the rate goes
-    to, ``None`` for none), the default settings and the limits."""
+    to, ``None`` for none), the default settings and the limits.
+
+    ``tasks`` maps each dataset to ``"classification"`` or ``"regression"``;
+    ``dataset_defaults`` maps each to its own values of :data:`TASK_SETTINGS` (a
+    regression set's output activation is identity and its learning rate 0.1), which a
+    reset takes when the settings leave them out."""
     return {
         "datasets": list(DATASET_NAMES),
+        "tasks": {name: task_of(name) for name in DATASET_NAMES},
+        "dataset_defaults": {name: _task_defaults(name) for name in DATASET_NAMES},
         "activations": list(REGISTRIES["activation"][0]),
         "losses": list(REGISTRIES["loss"][0]),
         "optimizers": list(REGISTRIES["optimizer"][0]),
@@ -106,14 +140,23 @@ def options() -> dict[str, Any]:
     }
 
 
+def _task_defaults(dataset: str) -> dict[str, Any]:
+    """The dataset's own values of :data:`TASK_SETTINGS` (RunConfig's where it has none)."""
+    own = {**(REGRESSION_DEFAULTS if is_regression(dataset) else {}), **dataset_defaults(dataset)}
+    return {key: own.get(key, getattr(RunConfig, key)) for key in TASK_SETTINGS}
+
+
 class Playground:
     """One training session. ``settings`` maps :data:`SETTINGS` names to values
-    (any left out keep :class:`RunConfig`'s default: the lab model on ``xor``).
+    (any left out keep :class:`RunConfig`'s default, the lab model on ``xor``, except
+    the dataset's own :data:`TASK_SETTINGS`: a regression set's output is identity,
+    its learning rate 0.1).
 
     Raises:
         PlaygroundError: an unknown setting, a dataset that is not two-feature, a
-            network too big to draw, or any value ``RunConfig.validate`` refuses
-            (its message, naming the field and what is accepted).
+            network too big to draw, a loss or output a regression set cannot use,
+            or any value ``RunConfig.validate`` refuses (its message, naming the
+            field and what is accepted).
     """
 
     def __init__(self, settings: Mapping[str, Any] | None = None) -> None:
@@ -129,6 +172,7 @@ class Playground:
         except ConfigError as exc:
             raise PlaygroundError(str(exc)) from None
         self.cfg = cfg
+        self.task = task_of(cfg.dataset)
         self.x, self.y, self.x_test, self.y_test = prep.x, prep.y, prep.x_test, prep.y_test
         self.model = model
         self.loss_fn = build_loss(cfg)
@@ -150,21 +194,23 @@ class Playground:
 
     def setup(self) -> dict[str, Any]:
         """What stays the same until the next reset: the settings (validated, in
-        canonical spelling), the layer widths, the data ``x`` ``(n, 2)`` and labels
-        ``(n,)`` of 0/1 (training and test), the axes of the boundary's grid and of the
-        units' grid, and :meth:`state` with the whole curve so far (thinned to at
-        most :data:`MAX_KEPT_CURVE` points) and test curve, for a page opened on a trained
-        session.
+        canonical spelling), the ``task`` (``"classification"`` or ``"regression"``),
+        the layer widths, the data ``x`` ``(n, 2)`` and ``y`` ``(n,)``: labels of 0/1,
+        or a regression's target values (training and test), the axes of the
+        boundary's grid and of the units' grid, and :meth:`state` with the whole curve
+        so far (thinned to at most :data:`MAX_KEPT_CURVE` points) and test curve, for a
+        page opened on a trained session.
         ``inputs`` names the network's inputs (``x1``, ``x2``, or the chosen features)
         and gives each one's values on the units' grid (flattened row by row)."""
         names = list(self.cfg.features or ("x1", "x2"))
         maps = Features(names).forward(self._unit_points)
         return {
             "settings": _settings_of(self.cfg),
+            "task": self.task,
             "widths": [len(names), *self.cfg.hidden_sizes, _out_width(self.model)],
             "inputs": {"names": names, "maps": _rounded(maps.T)},
-            "train": _points_of(self.x, self.y),
-            "test": None if self.x_test is None else _points_of(self.x_test, self.y_test),
+            "train": self._points_of(self.x, self.y),
+            "test": None if self.x_test is None else self._points_of(self.x_test, self.y_test),
             "grid": {"u": _floats(self.grid_u), "v": _floats(self.grid_v)},
             "unit_grid": {"u": _floats(self.unit_u), "v": _floats(self.unit_v)},
             "state": self.state(list(self.curve), list(self.test_curve)),
@@ -238,37 +284,63 @@ class Playground:
         curve: list[list[float | None]],
         test_curve: list[list[float | None]] | None = None,
     ) -> dict[str, Any]:
-        """The model now: ``epoch`` (epochs trained), ``curve`` (``[epoch, loss]`` pairs
-        of the last step, the loss measured before that epoch's update; ``None`` for a
-        non-finite loss), ``test_curve`` (``[epoch, test loss]`` pairs, one per step),
-        training and test ``loss`` and ``accuracy`` (test ones None
-        without a test set), ``boundary`` (P(class 1) at the grid's points, row ``j`` at
-        ``v[j]``: ``GRID`` rows of ``GRID``), ``units`` (per hidden layer, per unit, its
-        output on a ``UNIT_GRID`` x ``UNIT_GRID`` grid, flattened row by row),
-        ``weights`` (per Linear layer, its ``(in, out)`` weights) and ``stopped``."""
-        loss, acc = self._measure(self.x, self.y)
-        test_loss, test_acc = (
-            (None, None) if self.x_test is None else self._measure(self.x_test, self.y_test)
+        """The model now: ``task`` (as :meth:`setup`'s), ``epoch`` (epochs trained),
+        ``curve`` (``[epoch, loss]`` pairs of the last step, the loss measured before that
+        epoch's update; ``None`` for a non-finite loss), ``test_curve`` (``[epoch, test
+        loss]`` pairs, one per step), training and test ``loss``, ``accuracy`` (a
+        fraction; None for a regression) and ``r2`` (the coefficient of determination of
+        :func:`proplab.metrics.r2_score`; None for a classification), the test ones
+        (``test_loss``, ``test_accuracy``, ``test_r2``) None without a test set,
+        ``boundary`` (at the grid's points, row ``j`` at ``v[j]``: ``GRID`` rows of
+        ``GRID``: P(class 1), or a regression's predicted value as the network outputs
+        it, not clipped), ``units`` (per hidden layer, per unit, its output on a
+        ``UNIT_GRID`` x ``UNIT_GRID`` grid, flattened row by row), ``weights`` (per
+        Linear layer, its ``(in, out)`` weights) and ``stopped``. Every number that is
+        not finite (a diverged model's) is None."""
+        loss, acc, r2 = self._measure(self.x, self.y)
+        test_loss, test_acc, test_r2 = (
+            (None, None, None) if self.x_test is None else self._measure(self.x_test, self.y_test)
         )
-        boundary = _class1(self.model.forward(self._points), self.cfg.loss)
+        out = self.model.forward(self._points)
+        # a regression's map is its prediction; the page clamps the colours to [-1, 1]
+        boundary = out[:, 0] if self.task == REGRESSION else _class1(out, self.cfg.loss)
         units = hidden_activations(self.model, self._unit_points)
         return {
+            "task": self.task,
             "epoch": self.epoch,
             "curve": curve,
             "test_curve": test_curve or [],
             "loss": loss,
             "accuracy": acc,
+            "r2": r2,
             "test_loss": test_loss,
             "test_accuracy": test_acc,
+            "test_r2": test_r2,
             "boundary": _rounded(boundary.reshape(GRID, GRID)),
             "units": [_rounded(layer.T) for layer in units],
             "weights": [_floats(p.data) for p in self.model.parameters() if p.data.ndim == 2],
             "stopped": self.stopped,
         }
 
-    def _measure(self, x: np.ndarray, y: np.ndarray) -> tuple[float | None, float | None]:
-        loss, acc, _ = evaluate(self.model, self.loss_fn, x, y)
-        return _float(loss), _float(acc)
+    def _measure(
+        self, x: np.ndarray, y: np.ndarray
+    ) -> tuple[float | None, float | None, float | None]:
+        """``(loss, accuracy, r2)`` on ``(x, y)``: the accuracy for a classification,
+        the R² for a regression, the other None."""
+        loss, acc, pred = evaluate(self.model, self.loss_fn, x, y)
+        if self.task == REGRESSION:
+            return _float(loss), None, _float(r2_score(pred, y))
+        return _float(loss), _float(acc), None
+
+    def _points_of(self, x: np.ndarray, y: np.ndarray) -> dict[str, Any]:
+        """The points ``x`` as lists and ``y`` ``(n,)``: class labels as 0/1 integers
+        (one-hot rows as their class), or a regression's target values."""
+        if self.task == REGRESSION:
+            return {"x": _floats(x), "y": _floats(np.asarray(y).reshape(-1))}
+        labels = np.asarray(y)
+        if labels.ndim == 2 and labels.shape[-1] > 1:
+            labels = labels.argmax(axis=-1)
+        return {"x": _floats(x), "y": [int(v) for v in labels.reshape(-1)]}
 
 
 def _config(settings: Mapping[str, Any]) -> RunConfig:
@@ -281,11 +353,17 @@ def _config(settings: Mapping[str, Any]) -> RunConfig:
             f"settings: unknown setting {unknown[0]!r} (accepted: {', '.join(SETTINGS)})"
             + did_you_mean(unknown[0], SETTINGS)
         )
+    raw = str(settings.get("dataset", RunConfig.dataset))
+    # the zoo's own spelling ("multi_gauss" is multi-gauss), and a regression set's own
+    # output activation and learning rate unless given
+    name = zoo_key(raw) or raw.strip().lower()
+    settings = {**_task_defaults(name), **settings}
     try:
-        cfg = RunConfig(**settings).validate()
+        cfg = RunConfig(**settings)
+        _check_regression_first(cfg)
+        cfg = cfg.validate()
     except ConfigError as exc:
         raise PlaygroundError(str(exc)) from None
-    name = str(cfg.dataset).strip().lower()
     if name not in DATASET_NAMES:
         raise PlaygroundError(
             f"dataset: the playground draws two-feature datasets: {', '.join(DATASET_NAMES)} "
@@ -304,6 +382,20 @@ def _config(settings: Mapping[str, Any]) -> RunConfig:
     if cfg.model != "mlp":
         raise PlaygroundError(f"model: the playground trains 'mlp' models, got {cfg.model!r}")
     return cfg.replace(dataset=name)
+
+
+def _check_regression_first(cfg: RunConfig) -> None:
+    """:func:`check_regression` on ``cfg`` before ``validate``: for ``bce`` on a regression
+    set the reason is the task ("accepted: mse"), not bce's sigmoid output. Names the
+    registries do not know are left for ``validate`` to name."""
+    if not is_regression(cfg.dataset):
+        return
+    try:
+        loss = canonical("loss", cfg.loss)
+        output = canonical("activation", cfg.output_activation)
+    except ValueError:
+        return
+    check_regression(cfg.replace(loss=loss, output_activation=output))
 
 
 def _settings_of(cfg: RunConfig) -> dict[str, Any]:
@@ -328,12 +420,6 @@ def _class1(pred: np.ndarray, loss: str) -> np.ndarray:
         e = np.exp(shifted)
         return e[:, 1] / e.sum(axis=-1)
     return np.clip(pred[:, 0], 0.0, 1.0)
-
-
-def _points_of(x: np.ndarray, y: np.ndarray) -> dict[str, Any]:
-    labels = np.asarray(y)
-    labels = labels.argmax(axis=-1) if labels.ndim == 2 and labels.shape[-1] > 1 else labels
-    return {"x": _floats(x), "y": [int(v) for v in np.asarray(labels).reshape(-1)]}
 
 
 def _kept(curve: list[list[float | None]]) -> list[list[float | None]]:

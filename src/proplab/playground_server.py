@@ -10,11 +10,18 @@ API (JSON in and out; an error is ``{"error": message}`` with status 400, or
 bug):
 
 - ``GET /``: the page.
-- ``GET /api/options``: :func:`proplab.playground.options`.
+- ``GET /api/options``: :func:`proplab.playground.options` (the datasets, each one's
+  ``tasks`` entry, ``"classification"`` or ``"regression"``, and ``dataset_defaults``).
 - ``GET /api/setup``: the session's :meth:`~proplab.playground.Playground.setup`.
 - ``POST /api/reset`` with settings ``{"dataset": "circle", "hidden": [4, 2], ...}``:
   start again; returns the new setup.
-- ``POST /api/step`` with ``{"epochs": 50}``: train; returns the state.
+- ``POST /api/step`` with ``{"epochs": 50}``: train; returns the state
+  (:meth:`~proplab.playground.Playground.state`): ``task``, ``epoch``, the training
+  and test ``loss``, ``accuracy`` and ``r2`` (``test_loss``, ``test_accuracy``,
+  ``test_r2``; accuracy is None for a regression set such as ``plane`` or
+  ``multi-gauss``, R² None for a classification, the test ones None without a test
+  share), the map ``boundary`` (P(class 1), or a regression's predicted value),
+  the hidden ``units``' maps and the ``weights``.
 - ``POST /api/lr`` with ``{"lr": 0.1}``: a new learning rate, training goes on from
   where it is; returns the setup.
 
