@@ -759,12 +759,13 @@ def test_a_regression_link_shows_r2_and_no_accuracy(chromium, serve, tmp_path):
     area = int(boundary["width"]) * int(boundary["height"])
     assert int(boundary["data-blue"]) > 0.08 * area and int(boundary["data-orange"]) > 0.08 * area
 
-    # the link: the settings that differ from multi-gauss's own (its lr 0.01 is not 0.1;
-    # the identity output and MSE are the dataset's and are left out)
+    # the link: the settings that differ from multi-gauss's own (its lr 0.01 is not 0.03;
+    # the identity output, MSE, tanh, Adam, 400 points and no noise are the dataset's and
+    # are left out)
     link = dict(parse_qsl(urlsplit(notes["link"]).query))
+    own = ("n", "noise", "activation", "optimizer")
     assert link == {
-        **dict(parse_qsl(BUMPS_QUERY)),
-        "noise": "0",
+        **{k: v for k, v in parse_qsl(BUMPS_QUERY) if k not in own},
         "batch_size": "10",
         "epochs": "100",
     }
@@ -806,23 +807,24 @@ def test_choosing_a_regression_set_switches_loss_output_and_lr_and_back(chromium
     assert errors == []
     assert console_lines(stderr) == []
     notes = notes_of(dom, 6)
-    # plane: MSE on an identity output at lr 0.1 (the lab's sigmoid and 1.0 would not fit)
+    # plane: MSE on an identity output, Adam at lr 0.03 (the lab's sigmoid and SGD at 1.0
+    # would not fit)
     assert notes["plane"] == {
         "loss": "mse",
         "output": "identity",
-        "lr": "0.1",
+        "lr": "0.03",
         "hint": "regression: targets are values in [−1, 1]",
     }
     # bce refused with the reason, in red by the loss, which goes back to mse
     assert notes["error"].startswith(
-        "loss: plane is a regression dataset (targets are values in [-1, 1], not classes), "
+        "loss: plane is a regression (targets are values to predict, not classes), "
         "so 'bce' does not apply; accepted: mse"
     )
     assert "your change to loss was not applied" in notes["error"]
     assert notes["invalid"] == "invalid" and notes["bce"]["loss"] == "mse"
     # another regression set keeps the output chosen (tanh); a classification set takes
     # the lab's sigmoid and lr 1.0 again
-    assert notes["same_task"]["output"] == "tanh" and notes["same_task"]["lr"] == "0.1"
+    assert notes["same_task"]["output"] == "tanh" and notes["same_task"]["lr"] == "0.03"
     assert notes["circle"] == {"loss": "mse", "output": "sigmoid", "lr": "1", "hint": ""}
     session = server.playground
     assert session.cfg.dataset == "circle" and session.cfg.output_activation == "sigmoid"
@@ -841,9 +843,10 @@ def test_a_regression_link_with_a_sigmoid_output_says_why(chromium, serve, tmp_p
     assert console_lines(stderr) == []
     notes_of(dom, 1)
     message = text_of(dom, "error")
-    assert message.startswith(
-        "output_activation: 'sigmoid' outputs no negative value, but plane's targets span "
-        "[-1, 1]; accepted: identity (the default), tanh, leaky_relu"
+    assert re.match(
+        r"output_activation: 'sigmoid' outputs values in \[0, 1\] only, but plane's targets "
+        r"span \[-0\.\d+, 0\.\d+\]; accepted: tanh, leaky_relu, identity",
+        message,
     )
     assert "the link's settings were not applied" in message
     assert 'class="invalid"' in re.search(r'<select id="f-output_activation"[^>]*>', dom).group(0)

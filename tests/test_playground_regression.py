@@ -50,13 +50,19 @@ def test_options_offer_the_regression_sets_after_the_classification_sets() -> No
         "plane",
         "multi-gauss",
     ]
-    # each dataset's own loss, output activation and learning rate: a regression's output
-    # reaches -1, and takes smaller steps than the lab's
-    regression = {"loss": "mse", "output_activation": "identity", "lr": 0.1}
+    # each dataset's own settings, as `proplab train` has them: a regression's output
+    # reaches -1, and its network trains with Adam (the lab's SGD at lr 1.0 blows it up)
+    regression = {
+        "loss": "mse", "output_activation": "identity", "activation": "tanh",
+        "optimizer": "adam", "lr": 0.03, "n": 400, "noise": 0.0,
+    }  # fmt: skip
     assert choices["dataset_defaults"]["plane"] == regression
     assert choices["dataset_defaults"]["multi-gauss"] == regression
     for name in ("xor", "linear", "circle", "spiral"):
-        lab = {"loss": "mse", "output_activation": "sigmoid", "lr": 1.0}
+        lab = {
+            "loss": "mse", "output_activation": "sigmoid", "activation": "sigmoid",
+            "optimizer": "sgd", "lr": 1.0, "n": 100, "noise": 0.1,
+        }  # fmt: skip
         assert choices["dataset_defaults"][name] == lab
     assert choices["defaults"]["output_activation"] == "sigmoid"  # the lab's, on xor
 
@@ -66,7 +72,8 @@ def test_a_regression_reset_takes_mse_an_identity_output_and_the_targets_as_valu
     setup = strict_json(session.setup())
     assert setup["task"] == setup["state"]["task"] == "regression"
     assert setup["settings"]["output_activation"] == "identity"
-    assert setup["settings"]["loss"] == "mse" and setup["settings"]["lr"] == 0.1
+    assert setup["settings"]["loss"] == "mse" and setup["settings"]["lr"] == 0.03
+    assert setup["settings"]["optimizer"] == "adam" and setup["settings"]["activation"] == "tanh"
     assert setup["widths"] == [2, 10, 10, 1]
     # noise 0: each point's target is (x1 + x2) / 2 of that point; 40 train, 10 test
     for part, n in (("train", 40), ("test", 10)):
@@ -75,18 +82,22 @@ def test_a_regression_reset_takes_mse_an_identity_output_and_the_targets_as_valu
         np.testing.assert_allclose(y, plane_target(x)[:, 0], atol=2e-5)
     assert min(setup["train"]["y"]) < -0.5 and max(setup["train"]["y"]) > 0.5
     # another output that reaches negative values, and another learning rate, when asked for
-    tanh = Playground({"dataset": "multi-gauss", "output_activation": "tanh", "lr": 0.03})
-    assert (tanh.cfg.output_activation, tanh.cfg.lr) == ("tanh", 0.03)
+    tanh = Playground({"dataset": "multi-gauss", "output_activation": "tanh", "lr": 0.1})
+    assert (tanh.cfg.output_activation, tanh.cfg.lr) == ("tanh", 0.1)
 
 
-def test_the_lab_network_with_the_regression_defaults_fits_plane() -> None:
-    # the lab's 2-10-10-1 sigmoid network, full batch: at the lab's lr 1.0 the identity
-    # output overshoots and the sigmoids saturate for good; at the regression's 0.1 it fits
+def test_the_regression_defaults_fit_plane_where_the_labs_stick() -> None:
+    # the regression sets' own settings (tanh, Adam at 0.03) fit plane; the lab's sigmoid
+    # network at SGD lr 1.0 throws the identity output far past the targets on the first
+    # updates and the sigmoids saturate for good
     session = Playground({"dataset": "plane", "test_fraction": 0.2})
-    assert session.cfg.lr == 0.1 and session.cfg.activation == "sigmoid"
+    assert (session.cfg.lr, session.cfg.optimizer, session.cfg.activation) == (
+        0.03, "adam", "tanh",
+    )  # fmt: skip
     state = session.step(1_000)
-    assert state["r2"] > 0.95 and state["test_r2"] > 0.95  # the inputs' noise 0.1 caps it
-    stuck = Playground({"dataset": "plane", "test_fraction": 0.2, "lr": 1.0}).step(1_000)
+    assert state["r2"] > 0.99 and state["test_r2"] > 0.99
+    lab = {"optimizer": "sgd", "activation": "sigmoid", "lr": 1.0}
+    stuck = Playground({"dataset": "plane", "test_fraction": 0.2, **lab}).step(1_000)
     assert stuck["r2"] < -100 and stuck["stopped"] == ""
 
 
@@ -101,8 +112,8 @@ def test_the_zoos_spelling_of_a_regression_set_is_taken() -> None:
     [
         (
             {"loss": "bce"},
-            r"^loss: plane is a regression dataset \(targets are values in \[-1, 1\], not "
-            r"classes\), so 'bce' does not apply; accepted: mse$",
+            r"^loss: plane is a regression \(targets are values to predict, not classes\), "
+            r"so 'bce' does not apply; accepted: mse$",
         ),
         # bce's own rule (a sigmoid output) is not the reason: the task is
         ({"loss": "bce", "output_activation": "tanh"}, r"so 'bce' does not apply; accepted: mse"),
@@ -112,10 +123,10 @@ def test_the_zoos_spelling_of_a_regression_set_is_taken() -> None:
         ),
         (
             {"output_activation": "sigmoid"},
-            r"^output_activation: 'sigmoid' outputs no negative value, but plane's targets "
-            r"span \[-1, 1\]; accepted: identity \(the default\), tanh, leaky_relu$",
+            r"^output_activation: 'sigmoid' outputs values in \[0, 1\] only, but plane's "
+            r"targets span \[-0\.\d+, 0\.\d+\]; accepted: tanh, leaky_relu, identity$",
         ),
-        ({"output_activation": "ReLU"}, r"output_activation: 'relu' outputs no negative value"),
+        ({"output_activation": "ReLU"}, r"output_activation: 'relu' outputs values in \[0, inf\]"),
         # a name no registry knows is named as for any dataset
         ({"loss": "mae"}, r"^loss: unknown loss 'mae' \(accepted: "),
     ],
@@ -212,7 +223,8 @@ def test_a_regression_session_ends_where_proplab_train_ends(tmp_path) -> None:
 
 
 def test_a_diverged_regression_sends_none_for_its_numbers() -> None:
-    session = Playground({"dataset": "plane", "n": 40, "test_fraction": 0.25, "lr": 1e6})
+    settings = {"dataset": "plane", "n": 40, "test_fraction": 0.25, "optimizer": "sgd"}
+    session = Playground({**settings, "lr": 1e6})
     state = strict_json(session.step(50))
     assert state["stopped"].startswith("training diverged at epoch ")
     for key in ("loss", "r2", "test_loss", "test_r2", "accuracy", "test_accuracy"):

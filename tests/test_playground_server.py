@@ -113,7 +113,7 @@ def test_a_regression_set_over_http(server) -> None:
     status, _, setup = request(server, "POST", "/api/reset", settings)
     assert status == 200 and setup["task"] == "regression"
     assert setup["settings"]["output_activation"] == "identity"  # not the lab's sigmoid
-    assert setup["settings"]["lr"] == 0.1
+    assert setup["settings"]["lr"] == 0.03 and setup["settings"]["optimizer"] == "adam"
     assert len(setup["train"]["y"]) == 90 and len(setup["test"]["y"]) == 30
     session = server.playground
     np.testing.assert_allclose(setup["test"]["y"], session.y_test[:, 0], atol=1e-5)
@@ -128,8 +128,8 @@ def test_a_regression_set_over_http(server) -> None:
     status, _, error = request(server, "POST", "/api/reset", {**settings, "loss": "bce"})
     assert status == 400
     assert error["error"] == (
-        "loss: multi-gauss is a regression dataset (targets are values in [-1, 1], not "
-        "classes), so 'bce' does not apply; accepted: mse"
+        "loss: multi-gauss is a regression (targets are values to predict, not classes), "
+        "so 'bce' does not apply; accepted: mse"
     )
     assert request(server, "POST", "/api/step", {"epochs": 1})[2]["epoch"] == 41
 

@@ -168,8 +168,9 @@ def check_task(cfg: RunConfig) -> None:
         )
 
 
-def check_regression(cfg: RunConfig, y: np.ndarray) -> None:
-    """Refuse, for a regression, a loss or an output that cannot fit its targets ``y``."""
+def check_regression(cfg: RunConfig, y: np.ndarray | None = None) -> None:
+    """Refuse, for a regression, a loss or an output that cannot fit its targets ``y``
+    (the loss alone when the targets are not loaded yet, ``y=None``)."""
     name = str(cfg.dataset).strip()
     if cfg.loss != "mse":
         raise ConfigError(
@@ -177,7 +178,7 @@ def check_regression(cfg: RunConfig, y: np.ndarray) -> None:
             f"so {cfg.loss!r} does not apply; accepted: mse"
         )
     low, high = OUTPUT_RANGES.get(cfg.output_activation, (-math.inf, math.inf))
-    if y.size and (y.min() < low or y.max() > high):
+    if y is not None and y.size and (y.min() < low or y.max() > high):
         fits = [a for a, (lo, hi) in OUTPUT_RANGES.items() if lo <= y.min() and y.max() <= hi]
         raise ConfigError(
             f"output_activation: {cfg.output_activation!r} outputs values in [{low:g}, "

@@ -11,9 +11,9 @@ predicted value) over a grid of the input plane, each hidden unit's output over 
 coarser grid, and the weights.
 
 A regression set, as in TensorFlow Playground, is trained with MSE on an output
-that can reach its targets in [-1, 1]: the output activation is identity unless
-the settings name one (:func:`proplab.dataload.dataset_defaults`; the learning rate
-is 0.1, not the lab's 1.0, unless named: :data:`REGRESSION_DEFAULTS`), and any other
+that can reach its targets in [-1, 1], with the settings ``proplab train`` gives
+it unless they are named (:func:`proplab.dataload.dataset_defaults`: identity
+output, tanh units, Adam at lr 0.03, 400 points without noise), and any other
 loss, or an output that cannot go negative, is refused with
 :func:`proplab.dataload.check_regression`'s message.
 
@@ -75,14 +75,11 @@ CLASSIFICATION_NAMES = (*DATASETS, *ZOO)  # the two-feature, two-class datasets
 REGRESSION_NAMES = tuple(REGRESSION_ZOO)  # two features, a value in [-1, 1] to predict
 DATASET_NAMES = (*CLASSIFICATION_NAMES, *REGRESSION_NAMES)
 CLASSIFICATION, REGRESSION = "classification", "regression"  # a dataset's task
-# the settings a dataset's task decides unless they are given (a regression's output
-# must reach negative targets): a page switching task sets these to the new dataset's
-TASK_SETTINGS = ("loss", "output_activation", "lr")
-# A regression set's defaults here beyond dataload.dataset_defaults' (which win): the
-# lab's lr 1.0 throws an identity output far past the targets on the first updates and
-# saturates the sigmoids for good (plane: loss 231, R² -1 370 after 5 000 epochs);
-# at 0.1 the lab's network fits plane to R² 0.97 in 1 000 epochs (0.3 too, 0.03 in 5 000)
-REGRESSION_DEFAULTS: dict[str, Any] = {"lr": 0.1}
+# the settings a dataset decides unless they are given (dataload.dataset_defaults: a
+# regression's output must reach negative targets, and the lab's SGD at lr 1.0 saturates
+# its network for good: plane R² -1 370 after 5 000 epochs): a page switching dataset
+# sets these to the new dataset's, so the playground trains what `proplab train` does
+TASK_SETTINGS = ("loss", "output_activation", "activation", "optimizer", "lr", "n", "noise")
 # TensorFlow Playground's "Regularization" choice, each with the setting its one rate
 # goes to (None: neither; the setting not chosen is 0)
 REGULARIZATIONS = (("None", None), ("L1", "l1"), ("L2", "weight_decay"))
@@ -117,8 +114,8 @@ def options() -> dict[str, Any]:
 
     ``tasks`` maps each dataset to ``"classification"`` or ``"regression"``;
     ``dataset_defaults`` maps each to its own values of :data:`TASK_SETTINGS` (a
-    regression set's output activation is identity and its learning rate 0.1), which a
-    reset takes when the settings leave them out."""
+    regression set's output activation is identity, its optimizer Adam at lr 0.03),
+    which a reset takes when the settings leave them out."""
     return {
         "datasets": list(DATASET_NAMES),
         "tasks": {name: task_of(name) for name in DATASET_NAMES},
@@ -142,7 +139,7 @@ def options() -> dict[str, Any]:
 
 def _task_defaults(dataset: str) -> dict[str, Any]:
     """The dataset's own values of :data:`TASK_SETTINGS` (RunConfig's where it has none)."""
-    own = {**(REGRESSION_DEFAULTS if is_regression(dataset) else {}), **dataset_defaults(dataset)}
+    own = dataset_defaults(dataset)
     return {key: own.get(key, getattr(RunConfig, key)) for key in TASK_SETTINGS}
 
 
@@ -150,7 +147,7 @@ class Playground:
     """One training session. ``settings`` maps :data:`SETTINGS` names to values
     (any left out keep :class:`RunConfig`'s default, the lab model on ``xor``, except
     the dataset's own :data:`TASK_SETTINGS`: a regression set's output is identity,
-    its learning rate 0.1).
+    its units tanh, its optimizer Adam at lr 0.03).
 
     Raises:
         PlaygroundError: an unknown setting, a dataset that is not two-feature, a
@@ -355,7 +352,7 @@ def _config(settings: Mapping[str, Any]) -> RunConfig:
         )
     raw = str(settings.get("dataset", RunConfig.dataset))
     # the zoo's own spelling ("multi_gauss" is multi-gauss), and a regression set's own
-    # output activation and learning rate unless given
+    # settings (TASK_SETTINGS) unless given
     name = zoo_key(raw) or raw.strip().lower()
     settings = {**_task_defaults(name), **settings}
     try:
