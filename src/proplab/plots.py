@@ -214,6 +214,24 @@ def value_extend(values: np.ndarray, limit: float) -> str:
     )
 
 
+def beyond_note(values: np.ndarray, limit: float, what: str = "predictions") -> str | None:
+    """A legend line for ``values`` that leave the colour scale ``[-limit, limit]`` (drawn
+    in its end colours, which alone would hide how far they go), or None."""
+    finite = np.asarray(values, dtype=np.float64)
+    finite = finite[np.isfinite(finite)]
+    if not finite.size or value_extend(finite, limit) == "neither":
+        return None
+    return (
+        f"{what} from {finite.min():.3g} to {finite.max():.3g} (beyond ±{limit:.3g}: end colours)"
+    )
+
+
+def marker_area(n: int, area: float) -> float:
+    """A scatter marker's area for ``n`` samples: ``area`` up to 150 of them, then
+    shrinking with ``1 / sqrt(n)`` (down to a quarter): 800 full-size samples hid the map."""
+    return float(area * min(1.0, max(0.25, np.sqrt(150 / max(n, 1)))))
+
+
 def r2_text(r2: float | None) -> str:
     """R² as figures print it (as the run's ``r2=`` line: 4 decimals), or that there is none."""
     return "n/a (diverged)" if r2 is None or not np.isfinite(r2) else f"{r2:.4f}"
@@ -259,7 +277,8 @@ def value_comparison_figure(
     ):
         # a dark rim: a value near 0 is white, which a white rim would lose on the white axes
         ax.scatter(
-            u[shown], v[shown], s=42, c=values[shown], cmap=VALUE_CMAP, norm=norm,
+            u[shown], v[shown], s=marker_area(len(u), 42), c=values[shown], cmap=VALUE_CMAP,
+            norm=norm,
             edgecolors="0.3", linewidths=0.6,
         )  # fmt: skip
         ax.set_title(name, fontsize=13)
@@ -272,7 +291,7 @@ def value_comparison_figure(
     handles = []
     if not known.all():
         axes[1].scatter(
-            u[~known], v[~known], s=42, c=NO_VALUE_COLOR, marker="X", edgecolors="white",
+            u[~known], v[~known], s=marker_area(len(u), 42), c=NO_VALUE_COLOR, marker="X", edgecolors="white",
             linewidths=0.6,
         )  # fmt: skip
         n_unknown = int(np.count_nonzero(~known))
@@ -290,12 +309,20 @@ def value_comparison_figure(
                 label=f"|prediction - target|: mean {error.mean():.3g}, largest {error.max():.3g}",
             )
         )  # fmt: skip
+    note = beyond_note(value[known], limit)
+    if note:
+        handles.append(Line2D([], [], linestyle="", label=note))
     bar = fig.colorbar(
         value_mappable(limit), ax=axes, shrink=0.9, pad=0.02,
         extend=value_extend(np.concatenate([truth, value[known]]), limit),
     )  # fmt: skip
     bar.set_label("value (red negative, white 0, blue positive)")
-    fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), frameon=False)
+    # one row while it fits the figure's width (~100 characters), else one entry a row
+    wide = sum(len(h.get_label()) for h in handles) > 100
+    fig.legend(
+        handles=handles, loc="outside lower center", ncols=1 if wide else len(handles),
+        frameon=False,
+    )  # fmt: skip
     if title:
         fig.suptitle(fit_text(title, 10.4, fontsize=12), fontsize=12)
     _save(fig, path)

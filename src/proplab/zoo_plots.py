@@ -18,7 +18,6 @@ from matplotlib import colormaps
 from matplotlib.colors import ListedColormap, Normalize, to_hex
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.ticker import MaxNLocator
 
 from proplab.metrics import labels_of, predicted_labels
 from proplab.plots import (
@@ -26,7 +25,9 @@ from proplab.plots import (
     NO_VALUE_COLOR,
     VALUE_CMAP,
     _save,
+    beyond_note,
     fit_text,
+    marker_area,
     value_extend,
     value_limit,
 )
@@ -197,10 +198,14 @@ def value_grid(
 
 
 def value_levels(limit: float) -> np.ndarray:
-    """The contour levels drawn on a value map of ``[-limit, limit]``: round values
-    strictly inside it (``[-0.5, 0, 0.5]`` for a limit of 1)."""
-    ticks = MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10]).tick_values(-limit, limit)
-    return ticks[(ticks > -limit) & (ticks < limit)]
+    """The contour lines drawn on a value map of ``[-limit, limit]``: minus and plus half
+    of it, rounded to one significant digit (``[-0.5, 0.5]`` for a limit of 1, ``[-0.4,
+    0.4]`` for 0.84). Not 0: a target that is 0 over wide areas (multi-gauss between its
+    bumps) makes its 0 line wander through them all."""
+    half = limit / 2
+    digits = -int(math.floor(math.log10(half)))
+    level = round(half, digits) or half
+    return np.array([-level, level])
 
 
 def _value_points(ax, x: np.ndarray, y: np.ndarray, norm: Normalize, **style) -> None:
@@ -265,7 +270,7 @@ def value_map(
     if levels:
         lines = ax.contour(u, v, shown, levels=levels, colors="0.2", linewidths=0.7)
         ax.clabel(lines, fmt="%g", fontsize=7, inline_spacing=2)
-    _value_points(ax, x, y, norm, s=24, edgecolors="0.15", linewidths=0.6, label="training sample")
+    _value_points(ax, x, y, norm, s=marker_area(len(x), 24), edgecolors="0.15", linewidths=0.6)
     handles = [
         Line2D(
             [], [], marker="o", linestyle="", markerfacecolor="white", markeredgecolor="0.15",
@@ -274,8 +279,9 @@ def value_map(
     ]  # fmt: skip
     if x_test is not None and y_test is not None:
         _value_points(
-            ax, np.asarray(x_test, dtype=np.float64), y_test, norm, s=34, marker="D",
-            edgecolors="black", linewidths=1.1,
+            ax, np.asarray(x_test, dtype=np.float64), y_test, norm,
+            s=marker_area(len(x) + len(x_test), 34), marker="D", edgecolors="black",
+            linewidths=1.1 if len(x) + len(x_test) <= 150 else 0.8,
         )  # fmt: skip
         handles.append(
             Line2D(
@@ -283,11 +289,15 @@ def value_map(
                 markeredgecolor="black", markeredgewidth=1.1, label="test sample",
             )
         )  # fmt: skip
+    markers = len(handles) + (finite.size < values.size)
     if finite.size < values.size:
         handles.append(
             Line2D([], [], marker="s", linestyle="", color="white", markeredgecolor=NO_VALUE_COLOR,
                    label="blank: no prediction (NaN/inf)")
         )  # fmt: skip
+    note = beyond_note(finite, limit, "predicted values")
+    if note:
+        handles.append(Line2D([], [], linestyle="", label=note))
     targets = [np.ravel(y)] + ([] if y_test is None else [np.ravel(y_test)])
     # the bar as tall as the plot (a bar beside the layout's slot overshot a square plot);
     # constrained layout counts the inset in the plot's room, label included
@@ -303,7 +313,8 @@ def value_map(
     ax.set_xlabel("$x_1$")  # numbered as --features names them
     ax.set_ylabel("$x_2$")
     fig.legend(
-        handles=handles, loc="outside lower center", ncols=2 if len(handles) < 4 else 1,
+        # the markers side by side; with a note, one entry a row (a second column ran off)
+        handles=handles, loc="outside lower center", ncols=1 if len(handles) > markers else markers,
         fontsize=8, frameon=False,
     )  # fmt: skip
     if title:
@@ -349,7 +360,10 @@ def value_maps(
             rasterized=True,
         )  # fmt: skip
         spread.append(shown.compressed())
-        _value_points(ax, panel.x, panel.y, norm, s=12, edgecolors="0.15", linewidths=0.5)
+        _value_points(
+            ax, panel.x, panel.y, norm, s=marker_area(len(panel.x), 12), edgecolors="0.15",
+            linewidths=0.5,
+        )  # fmt: skip
         ratio = float(np.ptp(panel.grid_u) / np.ptp(panel.grid_v))
         ax.set_aspect(1.0 if 0.5 <= ratio <= 2.0 else ratio)
         ax.set_xlim(panel.grid_u[0], panel.grid_u[-1])
