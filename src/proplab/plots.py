@@ -197,7 +197,8 @@ def value_limit(*targets: np.ndarray | None) -> float:
 
     The scale runs from ``-limit`` to ``limit``, centred on 0: a run's figures pass all
     its targets (training and test), so every figure of the run shares one scale."""
-    finite = [np.abs(t[np.isfinite(t)]) for t in map(np.asarray, filter(None.__ne__, targets))]
+    arrays = [np.asarray(t, dtype=np.float64) for t in targets if t is not None]
+    finite = [np.abs(a[np.isfinite(a)]) for a in arrays]
     largest = max((float(f.max()) for f in finite if f.size), default=0.0)
     return largest if largest > 0 else 1.0
 
