@@ -1,5 +1,9 @@
 """Figures for a run: the lab's comparison figure and the learning curve.
 
+A regression run (targets that are values) gets :func:`value_comparison_figure`, its
+points coloured on one scale centred on 0 (:data:`VALUE_CMAP`), and a learning curve
+without an accuracy axis.
+
 Uses matplotlib's object API (``Figure`` + the Agg canvas) rather than
 ``pyplot``: no global figure state, no GUI backend, nothing left open. The
 core never imports this module. Each function writes its PNG atomically and
@@ -272,14 +276,14 @@ def value_comparison_figure(
     pad_u = 0.06 * max(np.ptp(u), 1e-9)
     pad_v = 0.06 * max(np.ptp(v), 1e-9)
     everything = np.ones(len(u), dtype=bool)
+    size = marker_area(len(u), 42)
     for ax, values, shown, name in (
         (axes[0], truth, everything, "Ground truth"),
         (axes[1], value, known, "Predict result"),
     ):
         # a dark rim: a value near 0 is white, which a white rim would lose on the white axes
         ax.scatter(
-            u[shown], v[shown], s=marker_area(len(u), 42), c=values[shown], cmap=VALUE_CMAP,
-            norm=norm,
+            u[shown], v[shown], s=size, c=values[shown], cmap=VALUE_CMAP, norm=norm,
             edgecolors="0.3", linewidths=0.6,
         )  # fmt: skip
         ax.set_title(name, fontsize=13)
@@ -292,7 +296,7 @@ def value_comparison_figure(
     handles = []
     if not known.all():
         axes[1].scatter(
-            u[~known], v[~known], s=marker_area(len(u), 42), c=NO_VALUE_COLOR, marker="X", edgecolors="white",
+            u[~known], v[~known], s=size, c=NO_VALUE_COLOR, marker="X", edgecolors="white",
             linewidths=0.6,
         )  # fmt: skip
         n_unknown = int(np.count_nonzero(~known))

@@ -292,8 +292,10 @@ def value_map(
     markers = len(handles) + (finite.size < values.size)
     if finite.size < values.size:
         handles.append(
-            Line2D([], [], marker="s", linestyle="", color="white", markeredgecolor=NO_VALUE_COLOR,
-                   label="blank: no prediction (NaN/inf)")
+            Line2D(
+                [], [], marker="s", linestyle="", color="white", markeredgecolor=NO_VALUE_COLOR,
+                label="blank: no prediction (NaN/inf)",
+            )
         )  # fmt: skip
     note = beyond_note(finite, limit, "predicted values")
     if note:
