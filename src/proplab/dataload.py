@@ -461,6 +461,36 @@ def draw_figure(path: Path, draw: Callable[[Path], Any]) -> bool:
     return True
 
 
+def draw_value_map(
+    run_dir: Path,
+    name: str,
+    model: Any,
+    x: np.ndarray,
+    y: np.ndarray,
+    x_test: np.ndarray | None,
+    y_test: np.ndarray | None,
+) -> bool:
+    """A regression's decision_boundary.png: its predicted value over the plane, the
+    samples on top, titled with the training (and test) R².
+
+    The file keeps the classification runs' name: it is the same view of the model
+    (its output over the inputs), every run folder has it under one name, and its
+    title says what it shows. ``x`` ``(n, 2)``, ``y`` ``(n, 1)`` target values."""
+    from proplab import plots, zoo_plots
+    from proplab.metrics import r2_score
+
+    score = f"training R² {plots.r2_text(r2_score(model.forward(x), y))}"
+    if x_test is not None and y_test is not None:
+        score += f", test R² {plots.r2_text(r2_score(model.forward(x_test), y_test))}"
+    return draw_figure(
+        run_dir / DECISION_BOUNDARY,
+        lambda path: zoo_plots.value_map(
+            model.forward, x, y, path, title=f"{name}: the predicted value\n{score}",
+            x_test=x_test, y_test=y_test,
+        ),
+    )  # fmt: skip
+
+
 def write_figures(
     run_dir: Path,
     cfg: RunConfig,
@@ -471,8 +501,9 @@ def write_figures(
     y_test: np.ndarray | None,
 ) -> None:
     """Figures beyond the lab's: a decision boundary for 2-D inputs (zoo sets, CSV
-    files); for more than two classes a confusion matrix, and for digits a grid of
-    predictions (on the test set when there is one)."""
+    files), a regression's predicted value instead (:func:`draw_value_map`); for more
+    than two classes a confusion matrix, and for digits a grid of predictions (on the
+    test set when there is one)."""
     from proplab import zoo_plots
     from proplab.metrics import confusion_matrix, labels_of, predicted_labels
 
@@ -481,6 +512,9 @@ def write_figures(
     if not np.all(np.isfinite(pred)):  # diverged: nothing meaningful to draw
         return
     name = Path(str(cfg.dataset)).stem
+    if is_regression(cfg.dataset):
+        draw_value_map(run_dir, name, model, x, y, x_test, y_test)
+        return
     # the lab's own runs keep the lab's files (comparison figure, learning curve)
     if x.shape[-1] == 2 and name.lower() not in LAB_DATASETS:
         draw_figure(

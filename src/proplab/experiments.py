@@ -9,6 +9,8 @@ A run folder holds::
     comparison.png    "Ground truth" vs "Predict result"
     learning_curve.png
     boundary_during_training.png   (2 inputs, one output) P(class 1) at six epochs
+                      (a regression's: its predicted value)
+    test_loss.csv     a regression run with a test share: the test loss at the kept weights
     summary.json      final metrics; written LAST and only for a finished run
 
 A finished run is one that completed its epochs, converged (``tol``) or
@@ -61,6 +63,7 @@ from proplab.snapshots import (
     gradient_sizes,
     kept_epochs,
     loss_falls,
+    losses_at,
 )
 from proplab.threads import blas_threads, blas_threads_for_a_run
 from proplab.train import History, accuracy, evaluate, fit
@@ -73,13 +76,14 @@ LEARNING_CURVE = "learning_curve.png"
 BOUNDARY_DURING_TRAINING = "boundary_during_training.png"
 GRADIENTS = "gradients.csv"
 GRADIENTS_FIGURE = "gradients.png"
+TEST_LOSS = "test_loss.csv"  # a regression's held-out loss as it trained (the learning curve's)
 SUMMARY = "summary.json"
 INTERRUPTED = "interrupted.json"
 HISTORY_COLUMNS = ("epoch", "loss", "accuracy", "wall_time")
 # every file a run writes into its folder (a rerun clears them all, and nothing else)
 RUN_OUTPUTS = (
     CONFIG, HISTORY, MODEL, COMPARISON, LEARNING_CURVE, BOUNDARY_DURING_TRAINING, GRADIENTS,
-    GRADIENTS_FIGURE, SUMMARY, INTERRUPTED,
+    GRADIENTS_FIGURE, TEST_LOSS, SUMMARY, INTERRUPTED,
     dataload.DECISION_BOUNDARY, dataload.CONFUSION_MATRIX, dataload.PREDICTIONS,
 )  # fmt: skip
 
@@ -281,6 +285,11 @@ def _run_one(
             passes = max(2, history.epochs_run // 10)
             work = min(GRADIENT_WORK, passes * len(x))
             gradients = gradient_sizes(model, loss_fn, x, y, snapshots.states, work=work)
+    test_curve = None
+    if snapshots is not None and prep.x_test is not None and dataload.is_regression(cfg.dataset):
+        # a regression's test loss at the kept weights: the learning curve shows it
+        # beside the training loss (where they part, the model starts to overfit)
+        test_curve = losses_at(model, loss_fn, prep.x_test, prep.y_test, snapshots.states)
     return finish_run(
         cfg,
         run_dir,
@@ -292,6 +301,7 @@ def _run_one(
         figures=figures,
         snapshots=None if snapshots is None else snapshots.shown(history.loss),
         gradients=gradients,
+        test_curve=test_curve,
     )
 
 
@@ -337,6 +347,7 @@ def finish_run(
     figures: bool = True,
     snapshots: dict[int, dict[str, np.ndarray]] | None = None,
     gradients: GradientSizes | None = None,
+    test_curve: tuple[list[int], np.ndarray] | None = None,
 ) -> dict[str, Any]:
     """Evaluate a trained model and write the rest of its run folder, summary last.
 
@@ -347,7 +358,10 @@ def finish_run(
     runs as one stack and then finishes each as if it had run alone).
     ``snapshots`` (epoch -> ``state_dict()``, from :class:`~proplab.snapshots.Snapshots`)
     adds the decision boundary at those epochs to the figures; ``gradients``
-    (:func:`~proplab.snapshots.gradient_sizes`) writes ``gradients.csv`` and its figure.
+    (:func:`~proplab.snapshots.gradient_sizes`) writes ``gradients.csv`` and its figure;
+    ``test_curve`` (``(epochs, losses)`` from :func:`~proplab.snapshots.losses_at`, a
+    regression's test loss at the kept weights) writes ``test_loss.csv``, which the
+    learning curve draws.
     Raises KeyboardInterrupt after saving an interrupted run.
     """
     x, y, x_test, y_test = prep.x, prep.y, prep.x_test, prep.y_test
@@ -381,9 +395,16 @@ def finish_run(
         if history.stop_reason == "interrupted":
             say(f"{history.message}; partial run saved to {run_dir} ({INTERRUPTED})")
 
-    _write_outputs(run_dir, cfg, history, model, x, y, pred, summary, figures)
+    if test_curve is not None:
+        write_columns_csv(run_dir / TEST_LOSS, {"epoch": test_curve[0], "test_loss": test_curve[1]})
+    _write_outputs(
+        run_dir, cfg, history, model, x, y, pred, summary, figures, y_test=y_test,
+        test_curve=test_curve,
+    )  # fmt: skip
     if figures and snapshots and history.stop_reason != "diverged":
-        _boundary_during_training(run_dir, cfg, x, y, snapshots, loss_falls(history.loss))
+        _boundary_during_training(
+            run_dir, cfg, x, y, snapshots, loss_falls(history.loss), x_test, y_test
+        )
     if gradients is not None:
         columns = {"epoch": gradients.epochs}
         columns.update({layer: gradients.sizes[:, i] for i, layer in enumerate(gradients.layers)})
@@ -439,8 +460,12 @@ def _write_outputs(
     pred: np.ndarray,
     summary: dict[str, Any],
     figures: bool = True,
+    *,
+    y_test: np.ndarray | None = None,
+    test_curve: tuple[list[int], np.ndarray] | None = None,
 ) -> None:
-    """Everything but the summary, each file atomically."""
+    """Everything but the summary, each file atomically (``y_test`` and ``test_curve``:
+    for a regression's figures, see :func:`_lab_figures`)."""
     columns: dict[str, Any] = {}
     for name in HISTORY_COLUMNS:
         values = getattr(history, name)
@@ -461,8 +486,10 @@ def _write_outputs(
     save(model, run_dir / MODEL, metadata={"config": cfg.to_dict()})
     if figures:
         _lab_figures(
-            run_dir, cfg, history, x, y, pred, summary["accuracy"], summary.get("test_accuracy")
-        )
+            run_dir, cfg, history, x, y, pred, summary["accuracy"], summary.get("test_accuracy"),
+            r2=summary.get("r2"), test_r2=summary.get("test_r2"), y_test=y_test,
+            test_curve=_test_curve(test_curve, summary),
+        )  # fmt: skip
 
 
 def _lab_figures(
@@ -474,15 +501,29 @@ def _lab_figures(
     pred: np.ndarray,
     acc: float | None,
     test_acc: float | None = None,
+    *,
+    r2: float | None = None,
+    test_r2: float | None = None,
+    y_test: np.ndarray | None = None,
+    test_curve: tuple[list[int], np.ndarray] | None = None,
 ) -> None:
     """The lab's two figures: comparison (two classes only) and learning curve.
 
     With a held-out set (``cfg.test_fraction``), ``acc`` and the history's
     accuracy are the training data's, and the figures say so (``test_acc``:
-    the held-out accuracy, None after divergence)."""
+    the held-out accuracy, None after divergence).
+
+    A regression (:func:`~proplab.dataload.is_regression`) gets them with values
+    instead of classes: ``r2`` and ``test_r2`` (None after divergence) in the titles,
+    the points coloured by value on one scale for the run (the largest |target| of
+    ``y`` and ``y_test``), and a learning curve of the loss alone, with the test
+    loss ``test_curve`` (``(epochs, losses)``: after that many updates) beside it."""
     from proplab import plots  # matplotlib is slow to import; only runs need it
 
     held_out = cfg.test_fraction > 0
+    if dataload.is_regression(cfg.dataset):
+        _value_figures(run_dir, cfg, history, x, y, pred, r2, test_r2, y_test, test_curve)
+        return
     shown = "n/a (diverged)" if acc is None else f"{100 * acc:.4g}%"
     if held_out and acc is not None and test_acc is not None:
         shown = f"{shown} (training data; test {100 * test_acc:.4g}%)"
@@ -510,6 +551,53 @@ def _lab_figures(
     )
 
 
+def _value_figures(
+    run_dir: Path,
+    cfg: RunConfig,
+    history: History,
+    x: np.ndarray,
+    y: np.ndarray,
+    pred: np.ndarray,
+    r2: float | None,
+    test_r2: float | None,
+    y_test: np.ndarray | None,
+    test_curve: tuple[list[int], np.ndarray] | None,
+) -> None:
+    """A regression's comparison figure and learning curve (see :func:`_lab_figures`)."""
+    from proplab import plots  # matplotlib is slow to import; only runs need it
+
+    label = f"{cfg.dataset}: {_describe(cfg, x.shape[-1], pred.shape[-1])}"
+    shown = plots.r2_text(r2)
+    if y_test is not None and r2 is not None:
+        shown = f"{shown} (training data; test R² {plots.r2_text(test_r2)})"
+    limit = plots.value_limit(y, y_test)  # one colour scale for all the run's figures
+    dataload.draw_figure(
+        run_dir / COMPARISON,
+        lambda path: plots.value_comparison_figure(
+            x, y, pred, path, title=f"{label}, R² {shown}", limit=limit
+        ),
+    )
+    dataload.draw_figure(
+        run_dir / LEARNING_CURVE,
+        lambda path: plots.learning_curve(
+            history, path, title=label, accuracy_label=None, test_loss=test_curve
+        ),
+    )
+
+
+def _test_curve(
+    curve: tuple[list[int], np.ndarray] | None, summary: dict[str, Any]
+) -> tuple[list[int], np.ndarray] | None:
+    """A regression's test loss for its learning curve: ``curve`` (at the kept weights)
+    or, without one (a run trained without figures), the final model's from the summary
+    alone: one point, after ``epochs_run`` updates. None for a classification."""
+    if curve is not None or "r2" not in summary:  # only a regression's summary has "r2"
+        return curve
+    if summary.get("test_loss") is None:  # no test share, or diverged
+        return None
+    return [int(summary["epochs_run"])], np.array([float(summary["test_loss"])])
+
+
 def _boundary_during_training(
     run_dir: Path,
     cfg: RunConfig,
@@ -517,12 +605,20 @@ def _boundary_during_training(
     y: np.ndarray,
     snapshots: dict[int, dict[str, np.ndarray]],
     picked_by_loss: bool,
+    x_test: np.ndarray | None = None,
+    y_test: np.ndarray | None = None,
 ) -> None:
     """The decision boundary at each snapshot epoch, side by side (2-D inputs, one output).
 
     ``picked_by_loss``: the epochs are where the loss made shares of its fall
-    (:func:`~proplab.snapshots.pick_epochs`), which the title says."""
+    (:func:`~proplab.snapshots.pick_epochs`), which the title says. A regression's
+    shows its predicted value instead, each panel titled with the training R² (and
+    the test R², given ``x_test`` and ``y_test``)."""
     from proplab import sweep_plots  # matplotlib is slow to import; only runs need it
+
+    if dataload.is_regression(cfg.dataset):
+        _values_during_training(run_dir, cfg, x, y, snapshots, picked_by_loss, x_test, y_test)
+        return
 
     def draw(path: Path) -> None:
         # all of it inside draw_figure: extreme data (1e308) overflows the grid itself
@@ -539,9 +635,49 @@ def _boundary_during_training(
             panels.append(sweep_plots.BoundaryPanel(title, u, v, prob, x, y))
         title = f"{cfg.dataset}: the decision boundary as it forms (P(class 1); black line: 0.5)"
         if picked_by_loss:
-            levels = ", ".join(f"{100 * level:g}" for level in LEVELS)
-            title += f"\nat the start, where the loss had made {levels} % of its fall, and the end"
+            title += "\n" + _picked_how()
         sweep_plots.decision_boundaries([panels], path, title=title)
+
+    dataload.draw_figure(run_dir / BOUNDARY_DURING_TRAINING, draw)
+
+
+def _picked_how() -> str:
+    """The boundary-during-training title's line on how its epochs were picked."""
+    levels = ", ".join(f"{100 * level:g}" for level in LEVELS)
+    return f"at the start, where the loss had made {levels} % of its fall, and the end"
+
+
+def _values_during_training(
+    run_dir: Path,
+    cfg: RunConfig,
+    x: np.ndarray,
+    y: np.ndarray,
+    snapshots: dict[int, dict[str, np.ndarray]],
+    picked_by_loss: bool,
+    x_test: np.ndarray | None,
+    y_test: np.ndarray | None,
+) -> None:
+    """A regression's boundary-during-training figure: its predicted value at each
+    snapshot epoch, on the run's colour scale (see :func:`_boundary_during_training`)."""
+    from proplab import plots, sweep_plots, zoo_plots  # matplotlib: only runs need it
+
+    def draw(path: Path) -> None:
+        u, v, points = sweep_plots.boundary_grid(x)
+        model = build_model(cfg, x.shape[-1], 1, samples=x.shape[0])
+        panels = []
+        for epoch, state in sorted(snapshots.items()):
+            model.load_state_dict(state)
+            values = model.forward(points).reshape(v.size, u.size)
+            score = f"R² {plots.r2_text(r2_score(model.forward(x), y))}"
+            if x_test is not None and y_test is not None:
+                score += f"\ntest R² {plots.r2_text(r2_score(model.forward(x_test), y_test))}"
+            # weights after `epoch` updates (as the classification panels say)
+            title = f"after {epoch:,} epoch{'' if epoch == 1 else 's'}\n{score}"
+            panels.append(zoo_plots.ValuePanel(title, u, v, values, x, y))
+        title = f"{cfg.dataset}: the predicted value as it forms (samples: their target)"
+        if picked_by_loss:
+            title += "\n" + _picked_how()
+        zoo_plots.value_maps(panels, path, title=title, limit=plots.value_limit(y, y_test))
 
     dataload.draw_figure(run_dir / BOUNDARY_DURING_TRAINING, draw)
 
@@ -601,9 +737,17 @@ def write_run_figures(run_dir: str | Path) -> None:
     with np.errstate(all="ignore"):
         pred = model.forward(prep.x)
     summary = read_json(done)
+    curve = None
+    if (run_dir / TEST_LOSS).is_file():  # a regression's test loss at the kept weights
+        test_rows = read_csv(run_dir / TEST_LOSS)
+        curve = (
+            [int(r["epoch"]) for r in test_rows],
+            np.array([float(r["test_loss"]) for r in test_rows]),
+        )
     _lab_figures(
         run_dir, cfg, history, prep.x, prep.y, pred, summary.get("accuracy"),
-        summary.get("test_accuracy"),
+        summary.get("test_accuracy"), r2=summary.get("r2"), test_r2=summary.get("test_r2"),
+        y_test=prep.y_test, test_curve=_test_curve(curve, summary),
     )  # fmt: skip
     dataload.write_figures(run_dir, cfg, model, prep.x, prep.y, prep.x_test, prep.y_test)
     if (run_dir / GRADIENTS).is_file():

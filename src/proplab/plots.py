@@ -1,5 +1,9 @@
 """Figures for a run: the lab's comparison figure and the learning curve.
 
+A regression run (targets that are values) gets :func:`value_comparison_figure`, its
+points coloured on one scale centred on 0 (:data:`VALUE_CMAP`), and a learning curve
+without an accuracy axis.
+
 Uses matplotlib's object API (``Figure`` + the Agg canvas) rather than
 ``pyplot``: no global figure state, no GUI backend, nothing left open. The
 core never imports this module. Each function writes its PNG atomically and
@@ -17,6 +21,8 @@ from typing import Any
 
 import numpy as np
 from matplotlib import colormaps
+from matplotlib.cm import ScalarMappable
+from matplotlib.colors import LinearSegmentedColormap, Normalize
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
@@ -27,6 +33,13 @@ from proplab.runio import write_bytes
 CLASS_COLORS = ("#d62728", "#1f77b4")
 LOSS_COLOR = "#1f3a93"
 ACCURACY_COLOR = "#e07b00"
+TEST_LOSS_COLOR = "#e07b00"  # a regression's held-out loss (its figure has no accuracy)
+# a regression's values on one scale centred on 0: negative red, 0 white, positive blue,
+# the class colours at the ends (a target of -1 is as red as class 0, +1 as blue as class 1)
+VALUE_CMAP = LinearSegmentedColormap.from_list(
+    "proplab_value", [CLASS_COLORS[0], "#ffffff", CLASS_COLORS[1]]
+)
+NO_VALUE_COLOR = "0.6"  # a prediction that is NaN or inf
 DPI = 120
 CHAR_INCHES = 0.075  # width of an average character of 10 pt text (generous: capitals, digits)
 SETTLE_PASSES = 4  # layout passes at most before saving a figure that needs them
@@ -182,10 +195,159 @@ def comparison_figure(
     return fig
 
 
+def value_limit(*targets: np.ndarray | None) -> float:
+    """Half-width of a regression's colour scale: the largest finite |target| of the given
+    arrays (any shapes; None skipped), or 1.0 when there is none (or it is 0).
+
+    The scale runs from ``-limit`` to ``limit``, centred on 0: a run's figures pass all
+    its targets (training and test), so every figure of the run shares one scale."""
+    arrays = [np.asarray(t, dtype=np.float64) for t in targets if t is not None]
+    finite = [np.abs(a[np.isfinite(a)]) for a in arrays]
+    largest = max((float(f.max()) for f in finite if f.size), default=0.0)
+    return largest if largest > 0 else 1.0
+
+
+def value_extend(values: np.ndarray, limit: float) -> str:
+    """A colour bar's ``extend`` for ``values`` shown on ``[-limit, limit]``: ``"min"``,
+    ``"max"`` or ``"both"`` when some are beyond it (drawn in the end colours), else
+    ``"neither"``."""
+    finite = np.asarray(values, dtype=np.float64)
+    finite = finite[np.isfinite(finite)]
+    low, high = bool((finite < -limit).any()), bool((finite > limit).any())
+    return {(False, False): "neither", (True, False): "min", (False, True): "max"}.get(
+        (low, high), "both"
+    )
+
+
+def beyond_note(values: np.ndarray, limit: float, what: str = "predictions") -> str | None:
+    """A legend line for ``values`` that leave the colour scale ``[-limit, limit]`` (drawn
+    in its end colours, which alone would hide how far they go), or None."""
+    finite = np.asarray(values, dtype=np.float64)
+    finite = finite[np.isfinite(finite)]
+    if not finite.size or value_extend(finite, limit) == "neither":
+        return None
+    return (
+        f"{what} from {finite.min():.3g} to {finite.max():.3g} (beyond ±{limit:.3g}: end colours)"
+    )
+
+
+def marker_area(n: int, area: float) -> float:
+    """A scatter marker's area for ``n`` samples: ``area`` up to 150 of them, then
+    shrinking with ``1 / sqrt(n)`` (down to a quarter): 800 full-size samples hid the map."""
+    return float(area * min(1.0, max(0.25, np.sqrt(150 / max(n, 1)))))
+
+
+def r2_text(r2: float | None) -> str:
+    """R² as figures print it (as the run's ``r2=`` line: 4 decimals), or that there is none."""
+    return "n/a (diverged)" if r2 is None or not np.isfinite(r2) else f"{r2:.4f}"
+
+
+def value_comparison_figure(
+    x: np.ndarray,
+    y: np.ndarray,
+    pred: np.ndarray,
+    path: str | os.PathLike[str],
+    title: str | None = None,
+    limit: float | None = None,
+) -> Figure:
+    """A regression's comparison figure: "Ground truth" and "Predict result" side by side,
+    every point coloured by its value on one scale centred on 0 (:data:`VALUE_CMAP`).
+
+    Args:
+        x: inputs ``(n, 2)`` (extra features are ignored; one feature is plotted
+            against the sample index).
+        y: target values ``(n, 1)`` or ``(n,)``.
+        pred: predicted values ``(n, 1)`` or ``(n,)``; NaN or inf (a diverged model's)
+            is drawn as "no prediction", a grey cross.
+        title: optional figure title (e.g. ``"plane: R² 0.9993"``).
+        limit: the scale runs from ``-limit`` to ``limit`` (default: the largest
+            |target|, :func:`value_limit`); values beyond it get the end colours and
+            the colour bar an arrow.
+    """
+    u, v, xlabel, ylabel = _points_2d(x)
+    truth = np.asarray(y, dtype=np.float64).reshape(len(u))
+    value = np.asarray(pred, dtype=np.float64).reshape(len(u))
+    known = np.isfinite(value)
+    limit = value_limit(truth) if limit is None else float(limit)
+    norm = Normalize(-limit, limit)  # colours of values beyond it clip to the ends
+    fig = Figure(figsize=(10.8, 5.0), layout="constrained")
+    fig.get_layout_engine().set(wspace=0.08)  # keep the two panels apart
+    axes = fig.subplots(1, 2, sharex=True, sharey=True)
+    pad_u = 0.06 * max(np.ptp(u), 1e-9)
+    pad_v = 0.06 * max(np.ptp(v), 1e-9)
+    everything = np.ones(len(u), dtype=bool)
+    size = marker_area(len(u), 42)
+    for ax, values, shown, name in (
+        (axes[0], truth, everything, "Ground truth"),
+        (axes[1], value, known, "Predict result"),
+    ):
+        # a dark rim: a value near 0 is white, which a white rim would lose on the white axes
+        ax.scatter(
+            u[shown], v[shown], s=size, c=values[shown], cmap=VALUE_CMAP, norm=norm,
+            edgecolors="0.3", linewidths=0.6,
+        )  # fmt: skip
+        ax.set_title(name, fontsize=13)
+        ax.set_xlabel(xlabel)
+        ax.set_xlim(u.min() - pad_u, u.max() + pad_u)
+        ax.set_ylim(v.min() - pad_v, v.max() + pad_v)
+        ax.grid(True, color="0.9", linewidth=0.8)
+        ax.set_axisbelow(True)
+    axes[0].set_ylabel(ylabel)
+    handles = []
+    if not known.all():
+        axes[1].scatter(
+            u[~known], v[~known], s=size, c=NO_VALUE_COLOR, marker="X", edgecolors="white",
+            linewidths=0.6,
+        )  # fmt: skip
+        n_unknown = int(np.count_nonzero(~known))
+        handles.append(
+            Line2D(
+                [], [], marker="X", linestyle="", color=NO_VALUE_COLOR,
+                label=f"no prediction: NaN/inf ({n_unknown} of {len(u)})",
+            )
+        )  # fmt: skip
+    if known.any():  # how far off the predictions are, in the targets' units
+        error = np.abs(value[known] - truth[known])
+        handles.append(
+            Line2D(
+                [], [], linestyle="",
+                label=f"|prediction - target|: mean {error.mean():.3g}, largest {error.max():.3g}",
+            )
+        )  # fmt: skip
+    note = beyond_note(value[known], limit)
+    if note:
+        handles.append(Line2D([], [], linestyle="", label=note))
+    bar = fig.colorbar(
+        value_mappable(limit), ax=axes, shrink=0.9, pad=0.02,
+        extend=value_extend(np.concatenate([truth, value[known]]), limit),
+    )  # fmt: skip
+    bar.set_label("value (red negative, white 0, blue positive)")
+    # one row while it fits the figure's width (~100 characters), else one entry a row
+    wide = sum(len(h.get_label()) for h in handles) > 100
+    fig.legend(
+        handles=handles, loc="outside lower center", ncols=1 if wide else len(handles),
+        frameon=False,
+    )  # fmt: skip
+    if title:
+        fig.suptitle(fit_text(title, 10.4, fontsize=12), fontsize=12)
+    _save(fig, path)
+    return fig
+
+
+def value_mappable(limit: float) -> ScalarMappable:
+    """What a colour bar of :data:`VALUE_CMAP` on ``[-limit, limit]`` is drawn from."""
+    return ScalarMappable(norm=Normalize(-limit, limit), cmap=VALUE_CMAP)
+
+
 def _history_arrays(history: Any) -> dict[str, np.ndarray]:
-    """Epoch, loss, accuracy arrays from a :class:`~proplab.train.History` or a mapping."""
+    """Epoch, loss, accuracy arrays from a :class:`~proplab.train.History` or a mapping
+    (a mapping without ``accuracy``, a regression's, gets NaN)."""
     if isinstance(history, Mapping):
-        return {k: np.asarray(history[k], dtype=np.float64) for k in ("epoch", "loss", "accuracy")}
+        out = {k: np.asarray(history[k], dtype=np.float64) for k in ("epoch", "loss")}
+        out["accuracy"] = np.asarray(
+            history.get("accuracy", np.full(out["loss"].shape, np.nan)), dtype=np.float64
+        )
+        return out
     return {k: np.asarray(v, dtype=np.float64) for k, v in history.as_arrays().items()}
 
 
@@ -193,7 +355,8 @@ def learning_curve(
     history: Any,
     path: str | os.PathLike[str],
     title: str = "",
-    accuracy_label: str = "accuracy",
+    accuracy_label: str | None = "accuracy",
+    test_loss: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Figure:
     """Loss (log scale) against epoch, accuracy on a twin axis.
 
@@ -201,10 +364,16 @@ def learning_curve(
         history: a ``History`` or a mapping with ``epoch``, ``loss`` and
             ``accuracy`` sequences of length E (one model, not a stack).
         accuracy_label: what the accuracy is called on its axis and in the
-            legend (``"training accuracy"`` when a test set was held out).
+            legend (``"training accuracy"`` when a test set was held out);
+            None: no accuracy axis (a regression, whose accuracy is NaN).
+        test_loss: ``(updates (T,), losses (T,))``: the held-out loss of the weights
+            after that many updates, drawn as a second curve at epoch ``updates + 1``
+            (the history's epoch E measured the weights after E - 1 updates); the
+            training curve is then called "training loss".
     """
     h = _history_arrays(history)
     epoch, loss, acc = h["epoch"], h["loss"], h["accuracy"]
+    loss_label = "loss" if test_loss is None else "training loss"
     fig = Figure(figsize=(7.2, 4.4), layout="constrained")
     ax = fig.subplots()
     # a log scale cannot show 0, NaN or inf, and its autoscaling overflows near
@@ -227,7 +396,24 @@ def learning_curve(
         )
     # a very short run: a marker per epoch (a single epoch draws no line at all)
     marker = {"marker": "o", "markersize": 4} if len(epoch) <= MARKED_EPOCHS else {}
-    ax.plot(epoch[shown], loss[shown], color=LOSS_COLOR, linewidth=1.8, label="loss", **marker)
+    ax.plot(epoch[shown], loss[shown], color=LOSS_COLOR, linewidth=1.8, label=loss_label, **marker)
+    test_handles = []
+    test_right = -np.inf
+    if test_loss is not None:
+        test_at = np.asarray(test_loss[0], dtype=np.float64).reshape(-1) + 1
+        test_values = np.asarray(test_loss[1], dtype=np.float64).reshape(-1)
+        drawn = np.isfinite(test_values) & (test_values > 0) & (test_values < OFF_SCALE)
+        # a few points (a short run, or only the final model's): each marked
+        test_marker = {"marker": "o", "markersize": 4} if len(test_at) <= MARKED_EPOCHS else {}
+        ax.plot(
+            test_at[drawn], test_values[drawn], color=TEST_LOSS_COLOR, linewidth=1.4,
+            label="test loss", **test_marker,
+        )  # fmt: skip
+        test_handles.append(
+            Line2D([], [], color=TEST_LOSS_COLOR, linewidth=1.4, label="test loss", **test_marker)
+        )
+        if drawn.any():
+            test_right = float(test_at[drawn].max())
     off_scale = {"marker": "^", "linestyle": "", "color": LOSS_COLOR, "markersize": 6}
     if huge.any():  # finite but too large to draw: a mark at the top edge, not nothing
         ax.plot(
@@ -247,8 +433,19 @@ def learning_curve(
         # a little room right of the last epoch, so the divergence line is not the frame
         right = epoch[-1] + (max(1.0, 0.02 * epoch[-1]) if bad.size else 0.0)
         ax.set_xlim(
-            0 if len(epoch) > 1 else epoch[0] - 1, right if len(epoch) > 1 else epoch[0] + 1
+            0 if len(epoch) > 1 else epoch[0] - 1,
+            # the final model's test loss sits one epoch past the history's last row
+            max(right if len(epoch) > 1 else epoch[0] + 1, test_right),
         )
+    if accuracy_label is None:  # a regression: the loss is the whole story
+        handles = [
+            Line2D([], [], color=LOSS_COLOR, linewidth=1.8, label=loss_label, **marker),
+            *test_handles,
+        ]
+        # one axis for both curves: black, not the training curve's colour
+        ax.set_ylabel("loss (log scale)", color="black")
+        ax.tick_params(axis="y", which="both", colors="black")
+        return _finish_curve(fig, ax, handles, huge, off_scale, title, path)
     twin = ax.twinx()
     # draw the loss above the accuracy: the twin axes would otherwise cover it
     ax.set_zorder(twin.get_zorder() + 1)
@@ -260,9 +457,23 @@ def learning_curve(
     twin.set_ylabel(f"{accuracy_label} (%)", color=ACCURACY_COLOR)
     twin.tick_params(axis="y", colors=ACCURACY_COLOR)
     handles = [
-        Line2D([], [], color=LOSS_COLOR, linewidth=1.8, label="loss", **marker),
+        Line2D([], [], color=LOSS_COLOR, linewidth=1.8, label=loss_label, **marker),
+        *test_handles,
         Line2D([], [], color=ACCURACY_COLOR, linewidth=1.1, label=accuracy_label, **marker),
     ]
+    return _finish_curve(fig, ax, handles, huge, off_scale, title, path)
+
+
+def _finish_curve(
+    fig: Figure,
+    ax: Any,
+    handles: list[Line2D],
+    huge: np.ndarray,
+    off_scale: dict[str, Any],
+    title: str,
+    path: str | os.PathLike[str],
+) -> Figure:
+    """The learning curve's legend (an off-scale entry when needed) and title; save it."""
     if huge.any():
         handles.append(
             Line2D([], [], label=f"loss off the scale (>= {OFF_SCALE:.0e})", **off_scale)

@@ -18,10 +18,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from matplotlib.colors import LinearSegmentedColormap
+from matplotlib.colors import LinearSegmentedColormap, Normalize
 from matplotlib.figure import Figure
 
-from proplab.plots import CLASS_COLORS, _save, fit_text
+from proplab.plots import CLASS_COLORS, VALUE_CMAP, _save, fit_text, value_limit
+from proplab.train import are_binary_labels
 
 MAX_UNITS_ACROSS = 10  # panels per line; a wider layer wraps onto more lines
 PANEL = 1.15  # inches per panel
@@ -101,7 +102,9 @@ def hidden_units(
             as :func:`proplab.sweep_plots.boundary_grid` makes them.
         layers: one array ``(size_v * size_u, H_l)`` per hidden layer, the activations at
             the grid's points in its order (``points[j * size_u + i] = (u[i], v[j])``).
-        x, y: the data ``(n, 2)`` and its labels ``(n, 1)`` or ``(n,)`` of 0/1, drawn on top.
+        x, y: the data ``(n, 2)`` and its labels ``(n, 1)`` or ``(n,)`` of 0/1, drawn on top
+            in the class colours; targets that are not 0/1 (a regression's values) are
+            drawn on the red-white-blue value scale of the run's other figures.
         path: the PNG to write.
         title: the figure's title.
         kinds: each layer's activation name (``sigmoid``, ``relu``...), for its colour
@@ -124,6 +127,9 @@ def hidden_units(
     height = TOP + n_lines * (PANEL + ROW_GAP) + BOTTOM
     fig = Figure(figsize=(width, height))
     labels = np.asarray(y).reshape(-1) > 0.5
+    # a regression's targets are values: thresholding them at 0.5 would invent classes
+    values = None if are_binary_labels(y) else np.asarray(y, dtype=np.float64).reshape(-1)
+    norm = None if values is None else Normalize(-value_limit(values), value_limit(values))
     line = 0
     for number, (acts, n_lines_here) in enumerate(zip(layers, lines, strict=True), start=1):
         scale = unit_scale(acts, kinds[number - 1] if number <= len(kinds) else "")
@@ -154,7 +160,12 @@ def hidden_units(
                 ax.contour(
                     grid_u, grid_v, grid, levels=[scale.level], colors="black", linewidths=0.8
                 )
-            for cls in (0, 1):
+            if values is not None:
+                ax.scatter(
+                    x[:, 0], x[:, 1], s=5, c=values, cmap=VALUE_CMAP, norm=norm,
+                    edgecolors="black", linewidths=0.3,
+                )  # fmt: skip
+            for cls in (0, 1) if values is None else ():
                 m = labels == bool(cls)
                 ax.scatter(
                     x[m, 0], x[m, 1], s=5, c=CLASS_COLORS[cls], edgecolors="black", linewidths=0.3
