@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 from pathlib import Path
 
+import numpy as np
 import pytest
+from test_stacking import VOLATILE, assert_same_runs
 
-from proplab import sweep
+from proplab import aggregate, stacking, sweep
+from proplab.experiments import run_one
 from proplab.sweep import parse_spec
 
 # two regression sets and a classification set, a held-out quarter, and an lr that
@@ -121,3 +125,170 @@ def test_an_output_or_loss_that_cannot_fit_values_is_refused_before_anything_run
     assert not (tmp_path / "out" / "runs").exists() or not any(
         (tmp_path / "out" / "runs").iterdir()
     )
+
+
+# ---------------------------------------------------------------- stacked == alone
+
+
+def test_stacked_regression_runs_equal_the_unstacked_ones_bit_for_bit(mixed):
+    _, plain, stacked, _ = mixed
+    summaries = assert_same_runs(plain, stacked)  # histories, summaries, weights
+    assert len(summaries) == 27
+    for name, s in summaries.items():
+        regression = not name.startswith("dataset=circle")
+        assert s["stacked_with"] == 9  # one stack per dataset: lr and seed per replica
+        if regression and s["stop_reason"] != "diverged":
+            assert s["accuracy"] is None and s["test_accuracy"] is None
+            assert math.isfinite(s["r2"]) and math.isfinite(s["test_r2"])
+        elif regression:  # lr 40 diverges: no R² at all
+            assert s["r2"] is None and s["test_r2"] is None
+        else:
+            assert "r2" not in s and 0.0 <= s["accuracy"] <= 1.0
+    # the fits are real fits: plane (a plane) is fitted almost exactly at lr 0.5
+    assert summaries["dataset=plane,lr=0.5,seed=0"]["r2"] > 0.9
+    assert (plain / "aggregate.csv").read_text() == (stacked / "aggregate.csv").read_text()
+
+
+def test_a_stacked_regression_run_writes_the_summary_of_the_same_run_alone(mixed, tmp_path):
+    spec, _, stacked, _ = mixed
+    name = "dataset=multi-gauss,lr=0.5,seed=1"
+    alone = run_one(spec.runs[name], tmp_path / "alone", quiet=True, progress=False, figures=False)
+    in_stack = _summary(stacked / "runs" / name)
+    assert in_stack["stacked_with"] == 9 and "stacked_with" not in alone
+    drop = VOLATILE | {"stack_wall_time_s"}
+    mine = {k: v for k, v in in_stack.items() if k not in drop}
+    theirs = {k: v for k, v in alone.items() if k not in drop}
+    assert mine == theirs  # every field: loss, r2, test_loss, test_r2, n_test, epochs...
+    assert mine["r2"] == _summary(tmp_path / "alone")["r2"] and "test_r2" in mine
+    assert (
+        json.loads((stacked / "runs" / name / "config.json").read_text())["config"]
+        == (json.loads((tmp_path / "alone" / "config.json").read_text())["config"])
+    )
+
+
+# ---------------------------------------------------------------- results.csv and aggregate.csv
+
+
+def test_results_csv_has_each_runs_r2_and_nan_accuracy_for_values(mixed):
+    _, _, stacked, _ = mixed
+    rows = _rows(stacked / "results.csv")
+    assert len(rows) == 27
+    header = list(rows[0])
+    assert header[-4:] == ["test_loss", "test_accuracy", "final_r2", "test_r2"]
+    for row in rows:
+        s = _summary(stacked / "runs" / row["run"])
+        if row["dataset"] == "circle":  # accuracy as before, no R²
+            assert float(row["final_accuracy"]) == s["accuracy"]
+            assert float(row["test_accuracy"]) == s["test_accuracy"]
+            assert math.isnan(float(row["final_r2"])) and math.isnan(float(row["test_r2"]))
+            continue
+        # a regression: its accuracy is NaN (never a thresholded "accuracy"), its R² the run's
+        assert math.isnan(float(row["final_accuracy"])) and math.isnan(float(row["test_accuracy"]))
+        if s["stop_reason"] == "diverged":
+            assert math.isnan(float(row["final_r2"])) and math.isnan(float(row["test_r2"]))
+        else:
+            assert float(row["final_r2"]) == s["r2"] and float(row["test_r2"]) == s["test_r2"]
+
+
+def test_aggregate_csv_has_the_r2_statistics_over_seeds(mixed):
+    _, _, stacked, _ = mixed
+    rows = {(r["setting"], r["dataset"]): r for r in _rows(stacked / "aggregate.csv")}
+    assert len(rows) == 9
+    header = list(next(iter(rows.values())))
+    stats = [f"{m}_{s}" for m in ("r2", "test_r2") for s in aggregate.STAT_NAMES]
+    assert header[-8:] == stats
+    for (setting, dataset), row in rows.items():
+        runs = [f"dataset={dataset},lr={setting},seed={seed}" for seed in (0, 1, 2)]
+        summaries = [_summary(stacked / "runs" / run) for run in runs]
+        if dataset == "circle":
+            acc = [s["accuracy"] for s in summaries]
+            assert float(row["accuracy_mean"]) == pytest.approx(np.mean(acc), abs=1e-15)
+            assert all(math.isnan(float(row[k])) for k in stats)
+            continue
+        assert all(math.isnan(float(row[f"{m}_{s}"])) for m in ("accuracy", "test_accuracy")
+                   for s in aggregate.STAT_NAMES)  # fmt: skip
+        if setting == "40":  # every seed diverged: counted, and no R² to average
+            assert row["n_diverged"] == "3" and all(math.isnan(float(row[k])) for k in stats)
+            continue
+        assert row["n_diverged"] == "0"
+        for key, field in (("r2", "r2"), ("test_r2", "test_r2")):
+            values = np.array([s[field] for s in summaries])
+            assert float(row[f"{key}_mean"]) == pytest.approx(values.mean(), abs=1e-15)
+            assert float(row[f"{key}_std"]) == pytest.approx(values.std(ddof=1), abs=1e-15)
+            assert float(row[f"{key}_min"]) == values.min()
+            assert float(row[f"{key}_max"]) == values.max()
+
+
+def test_a_classification_sweeps_tables_keep_their_columns(tmp_path):
+    text = MIXED.replace('"plane", "multi-gauss", ', "").replace(
+        "lr = [0.1, 0.5, 40.0]", "lr = [0.5]"
+    )
+    result = sweep.run_sweep(_spec(text), tmp_path)
+    assert result.failed == {}
+    assert not any("r2" in k for k in _rows(tmp_path / "results.csv")[0])
+    assert not any("r2" in k for k in _rows(tmp_path / "aggregate.csv")[0])
+
+
+def test_a_damaged_r2_in_a_summary_is_named(tmp_path):
+    (tmp_path / "summary.json").write_text('{"loss": 0.1, "r2": "high"}')
+    with pytest.raises(
+        aggregate.DamagedRunError, match=r"summary.json: r2 is 'high', not a number"
+    ):
+        sweep.read_summary(tmp_path)
+
+
+# ---------------------------------------------------------------- what the CLI prints
+
+
+def test_the_printed_table_gives_r2_for_regression_and_accuracy_for_classes(mixed, capsys):
+    spec, _, stacked, _ = mixed
+    assert sweep.main(str(stacked / "sweep.toml"), str(stacked)) == 0  # all reused
+    out = capsys.readouterr().out.splitlines()
+    assert out[-1].startswith("sweep: 27 runs (27 reused, 0 trained, 0 failed)")
+    lines = {tuple(line.split()[:2]): line for line in out[1:-1]}
+    assert len(lines) == 9 and "test score" in out[0]
+    groups = {(g.setting, g.dataset): g for g in aggregate.group(aggregate.collect(spec, stacked))}
+    for (setting, dataset), line in lines.items():
+        g = groups[(setting, dataset)]
+        if dataset == "circle":
+            acc, test = g.accuracy, g.test_accuracy
+            assert f"{100 * acc.mean:.1f} ± {100 * acc.std:.1f} %" in line
+            assert f"{100 * test.mean:.1f} ± {100 * test.std:.1f} %" in line and "R²" not in line
+        elif setting == "40":
+            assert "(3 diverged)" in line and "R²" not in line and "%" not in line
+        else:
+            r2, test = g.r2, g.test_r2
+            assert f"R² {r2.mean:.3f} ± {r2.std:.3f} ({r2.min:.3f} to {r2.max:.3f})" in line
+            assert f"R² {test.mean:.3f} ± {test.std:.3f}" in line and "%" not in line
+
+
+# ---------------------------------------------------------------- resume
+
+
+def test_an_interrupted_regression_sweep_resumes_and_ends_as_one_run_through(tmp_path, monkeypatch):
+    spec = _spec(REGRESSION_ONLY)
+    calls = {"n": 0}
+    real = stacking.train_stack
+
+    def interrupt_second_stack(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(stacking, "train_stack", interrupt_second_stack)
+    # a stack per lr (the memory budget fits three replicas), so Ctrl-C hits the second
+    runner = sweep.choose_runner("auto", stack_memory_mb=3 * 24_000 / 2**20)
+    first = sweep.run_sweep(spec, tmp_path / "resumed", runner=runner)
+    assert first.interrupted and first.ran == 3
+    kept = {p.parent.name: p.read_bytes() for p in tmp_path.glob("resumed/runs/*/summary.json")}
+    assert len(kept) == 3
+    monkeypatch.setattr(stacking, "train_stack", real)
+    second = sweep.run_sweep(spec, tmp_path / "resumed", runner=runner)
+    assert not second.interrupted and (second.reused, second.ran) == (3, 3)
+    for name, data in kept.items():  # finished runs untouched
+        assert (tmp_path / "resumed" / "runs" / name / "summary.json").read_bytes() == data
+    whole = sweep.run_sweep(spec, tmp_path / "whole", runner=runner)
+    assert whole.ran == 6
+    a, b = (_rows(tmp_path / d / "aggregate.csv") for d in ("resumed", "whole"))
+    assert a == b and all(math.isfinite(float(r["r2_mean"])) for r in a)
