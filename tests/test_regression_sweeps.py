@@ -267,7 +267,7 @@ def test_the_printed_table_gives_r2_for_regression_and_accuracy_for_classes(mixe
 
 
 def test_an_interrupted_regression_sweep_resumes_and_ends_as_one_run_through(tmp_path, monkeypatch):
-    spec = _spec(REGRESSION_ONLY)
+    spec = _spec(REGRESSION_ONLY.replace("lr = [0.05, 0.3]", "hidden = [[5], [7]]"))
     calls = {"n": 0}
     real = stacking.train_stack
 
@@ -278,8 +278,7 @@ def test_an_interrupted_regression_sweep_resumes_and_ends_as_one_run_through(tmp
         return real(*args, **kwargs)
 
     monkeypatch.setattr(stacking, "train_stack", interrupt_second_stack)
-    # a stack per lr (the memory budget fits three replicas), so Ctrl-C hits the second
-    runner = sweep.choose_runner("auto", stack_memory_mb=3 * 24_000 / 2**20)
+    runner = sweep.choose_runner("auto")  # a stack per width: Ctrl-C hits the second
     first = sweep.run_sweep(spec, tmp_path / "resumed", runner=runner)
     assert first.interrupted and first.ran == 3
     kept = {p.parent.name: p.read_bytes() for p in tmp_path.glob("resumed/runs/*/summary.json")}
@@ -377,3 +376,18 @@ def test_a_regression_panel_shows_the_predicted_values_and_the_targets(tmp_path)
     bars = sorted(a.get_ylabel() for a in fig.axes[2:])
     assert bars == ["P(class 1)", "predicted value (dots: targets)"]
     assert len(class_ax.collections) > 2  # the classification panel as before: mesh, contour, dots
+
+
+def test_a_records_score_is_the_r2_of_a_regression_and_the_accuracy_otherwise(mixed):
+    spec, _, stacked, _ = mixed
+    records = {r.run: r for r in aggregate.collect(spec, stacked)}
+    plane = records["dataset=plane,lr=0.5,seed=0"]
+    s = _summary(stacked / "runs" / plane.run)
+    assert (
+        plane.metric == "r2" and plane.score() == s["r2"] and plane.score(test=True) == s["test_r2"]
+    )
+    circle = records["dataset=circle,lr=0.5,seed=0"]
+    s = _summary(stacked / "runs" / circle.run)
+    assert circle.metric == "accuracy" and circle.score() == s["accuracy"]
+    assert circle.score(test=True) == s["test_accuracy"]
+    assert math.isnan(records["dataset=plane,lr=40,seed=0"].score())  # diverged

@@ -74,6 +74,12 @@ class RunRecord:
         """Whether the run fitted values (its score is R², its accuracy NaN)."""
         return is_regression(self.config.dataset)
 
+    @property
+    def metric(self) -> str:
+        """What :meth:`score` gives: ``"r2"`` for a regression, else ``"accuracy"`` (the
+        :class:`proplab.sweep_plots.DotSet` metric of the run's dots)."""
+        return "r2" if self.regression else "accuracy"
+
     def score(self, test: bool = False) -> float:
         """The run's final score as a figure compares it: R² for a regression, else the
         accuracy (a fraction); on the held-out set with ``test`` (the training data's
@@ -319,17 +325,21 @@ def write_tables(spec: SweepSpec, out: str | Path, strict: bool = False) -> list
 
 
 def _score_text(stats: Stats, regression: bool) -> str:
-    """``'97.3 ± 1.2 % (95.0-98.7)'`` for an accuracy, ``'R² 0.912 ± 0.010 (0.90-0.93)'``
-    for a regression; ``'-'`` when no run has one (all diverged)."""
+    """``'97.3 ± 1.2 % (95.0 to 98.7)'`` for an accuracy, ``'R² 0.912 ± 0.010 (0.900 to
+    0.930)'`` for a regression (one run: the value alone); ``'-'`` when no run has one
+    (all diverged)."""
     if stats.n == 0:
         return "-"
     if regression:
-        spread = f" ± {stats.std:.3f}" if stats.n > 1 else ""
-        rng = f" ({stats.min:.3f} to {stats.max:.3f})" if stats.n > 1 else ""
-        return f"R² {stats.mean:.3f}{spread}{rng}"
-    spread = f" ± {100 * stats.std:.1f}" if stats.n > 1 else ""
-    rng = f" ({100 * stats.min:.1f}-{100 * stats.max:.1f})" if stats.n > 1 else ""
-    return f"{100 * stats.mean:.1f}{spread} %{rng}"
+        prefix, unit, scale, digits = "R² ", "", 1.0, 3
+    else:
+        prefix, unit, scale, digits = "", " %", 100.0, 1
+    text = f"{prefix}{scale * stats.mean:.{digits}f}"
+    if stats.n > 1:
+        text += f" ± {scale * stats.std:.{digits}f}{unit}"
+        text += f" ({scale * stats.min:.{digits}f} to {scale * stats.max:.{digits}f})"
+        return text
+    return text + unit
 
 
 def format_table(records: Sequence[RunRecord]) -> list[str]:
@@ -343,7 +353,9 @@ def format_table(records: Sequence[RunRecord]) -> list[str]:
     test = has_test_set(records)
     several = len({g.experiment for g in groups}) > 1
     header = ["experiment"] if several else []
-    header += ["setting", "dataset", "runs", "train score (mean ± std, range)"]
+    # the score on the data trained on; beside it, with a held-out set, the score there
+    final = "train score" if test else "final score"
+    header += ["setting", "dataset", "runs", f"{final} (mean ± std over seeds, min to max)"]
     header += ["test score"] if test else []
     rows = []
     for g in groups:
