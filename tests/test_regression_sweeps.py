@@ -391,3 +391,42 @@ def test_a_records_score_is_the_r2_of_a_regression_and_the_accuracy_otherwise(mi
     assert circle.metric == "accuracy" and circle.score() == s["accuracy"]
     assert circle.score(test=True) == s["test_accuracy"]
     assert math.isnan(records["dataset=plane,lr=40,seed=0"].score())  # diverged
+
+
+def test_a_runaway_loss_leaves_the_top_instead_of_flattening_the_other_curves(tmp_path):
+    # an identity output on values diverges through 1e100 before it overflows: with the
+    # axis stretched to it, every other curve was one flat line (and one legend entry)
+    epochs = np.arange(1, 301)
+    fitting = [0.3 * np.exp(-epochs / (100 * k)) for k in (1, 2, 3)]
+    runaway = [0.3 * 10.0 ** np.arange(0, 150, 1.0)[:60]] * 3
+    panels = {
+        "multi-gauss": [
+            sweep_plots.CurveSet("lr 0.1", fitting),
+            sweep_plots.CurveSet("lr 0.3", [f**2 / 0.3 for f in fitting]),
+            sweep_plots.CurveSet("lr 1", runaway),
+        ]
+    }
+    fig = sweep_plots.learning_curves(panels, tmp_path / "c.png", legend_title="lr")
+    ax = fig.axes[0]
+    low, high = ax.get_ylim()
+    assert high == pytest.approx(sweep_plots.RUNAWAY * 0.3)
+    lowest = min(float(f.min()) for f in fitting + [f**2 / 0.3 for f in fitting])
+    assert lowest / 2 < low < lowest  # a margin, not matplotlib's 5 % of 150 decades
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert legend == ["lr 0.1", "lr 0.3", "lr 1"]  # told apart, not one "same curve"
+    assert "leaving the top: diverging" in fig.legends[0].get_title().get_text()
+    # bounded losses (a sigmoid MSE, BCE clamped at ~27.6) never reach the ceiling
+    bounded = {"xor": [sweep_plots.CurveSet("bce", [np.minimum(0.69 * np.exp(epochs / 9), 27.6)])]}
+    bands = [{s.label: sweep_plots.band(s.losses) for s in sets} for sets in bounded.values()]
+    assert sweep_plots._ceiling(bands) is None
+
+
+def test_many_settings_on_one_curve_share_an_entry_of_short_lines():
+    labels = [f"hidden={h}, lr={lr}" for h in ("[8]", "8-8", "16-16") for lr in (0.01, 0.03)]
+    text = sweep_plots._same_curve_label(labels)
+    lines = text.split("\n")
+    assert lines[-1] == "(same curve)" and max(len(line) for line in lines) <= 28
+    assert " ".join(lines[:-1]) == ", ".join(labels)
+    # short ones stay as they were: one line, or the names and then "(same curve)"
+    assert sweep_plots._same_curve_label(["relu", "tanh"]) == "relu, tanh (same curve)"
+    assert sweep_plots._same_curve_label(["relu", "leaky_relu"]) == "relu, leaky_relu\n(same curve)"

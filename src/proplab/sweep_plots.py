@@ -168,10 +168,43 @@ SAME_SHARE = 0.95
 STRIPE_POINTS = 9.0  # length of each setting's dash where curves share a line
 
 
-def _line_tolerance(bands: Sequence[dict[str, tuple[np.ndarray, ...]]]) -> float:
+# a loss this many times above the highest first-epoch loss has run away (diverging): an
+# MSE on values with an identity output climbs to 1e100 and more before it overflows
+RUNAWAY = 1e2
+
+
+def _ceiling(bands: Sequence[dict[str, tuple[np.ndarray, ...]]]) -> float | None:
+    """The loss axis' top when some curve runs away (RUNAWAY times the highest start),
+    else None: a curve climbing to 1e100 squeezed every other into one flat line at the
+    bottom (and into one "same curve" legend entry). Bounded losses (the lab's sigmoid
+    MSE) never reach it, so their figures keep matplotlib's own limits."""
+    starts = [float(b[3][0]) for drawn in bands for b in drawn.values() if b[0].size]
+    starts = [v for v in starts if 0 < v < OFF_SCALE]
+    if not starts:
+        return None
+    ceiling = RUNAWAY * max(starts)
+    runaway = any(
+        np.any(b[3][(b[2] > 0) & (b[3] < OFF_SCALE)] > ceiling)
+        for drawn in bands
+        for b in drawn.values()
+    )
+    return ceiling if runaway else None
+
+
+def _floor(bands: Sequence[dict[str, tuple[np.ndarray, ...]]], ceiling: float) -> float:
+    """The loss axis' bottom under a ``ceiling``: the lowest loss less a 5 % margin of the
+    decades shown (matplotlib's margin would be 5 % of the runaway's 100 decades)."""
+    lows = [b[2][b[2] > 0] for drawn in bands for b in drawn.values()]
+    low = min((float(x.min()) for x in lows if x.size), default=ceiling / 10)
+    return low / 10 ** (0.05 * math.log10(ceiling / low))
+
+
+def _line_tolerance(
+    bands: Sequence[dict[str, tuple[np.ndarray, ...]]], ceiling: float | None = None
+) -> float:
     """How far apart (in natural log of the loss) two curves can be and still hide each
     other: one line's width on the log axis the figure will draw (its span of decades,
-    over about AXES_INCHES)."""
+    over about AXES_INCHES; up to ``ceiling``, the axis' top, when one is set)."""
     lows = [b[2][(b[2] > 0) & (b[3] < OFF_SCALE)] for drawn in bands for b in drawn.values()]
     highs = [b[3][(b[2] > 0) & (b[3] < OFF_SCALE)] for drawn in bands for b in drawn.values()]
     lows = [x for x in lows if x.size]
@@ -179,6 +212,8 @@ def _line_tolerance(bands: Sequence[dict[str, tuple[np.ndarray, ...]]]) -> float
         return 0.0
     low = min(float(x.min()) for x in lows)
     high = max(float(x.max()) for x in highs if x.size)
+    if ceiling is not None:
+        high = min(high, ceiling)
     decades = max(0.3, 1.1 * math.log10(high / low))  # matplotlib adds margins
     return LINE_WIDTH / 72 / AXES_INCHES * decades * math.log(10)
 
@@ -219,7 +254,11 @@ def _same_curve_label(labels: Sequence[str]) -> str:
     """One legend entry for settings sharing a line: ``"relu, leaky_relu (same curve)"``,
     on two lines when one would not fit a side legend."""
     text = f"{', '.join(labels)} (same curve)"
-    return text if len(text) <= 28 else f"{', '.join(labels)}\n(same curve)"
+    if len(text) <= 28:
+        return text
+    # many settings on one line: their names over several lines, not one line wider
+    # than the figure
+    return f"{_wrap_label(', '.join(labels), 28)}\n(same curve)"
 
 
 def _stripe(j: int, k: int) -> tuple[float, tuple[float, float]]:
@@ -254,7 +293,8 @@ def learning_curves(
     for sets in panels.values():
         labels += [s.label for s in sets if s.label not in labels]
     bands = [{s.label: band(s.losses) for s in sets if s.losses} for sets in panels.values()]
-    tolerance = _line_tolerance(bands)
+    ceiling = _ceiling(bands)
+    tolerance = _line_tolerance(bands, ceiling)
     groups = [_overlapping(drawn, tolerance, STRIPE_SHARE) for drawn in bands]
     same = [_overlapping(drawn, tolerance, SAME_SHARE) for drawn in bands]
     # one legend entry for settings that share a line in every panel they appear in
@@ -316,6 +356,8 @@ def learning_curves(
                 ax.plot(x, np.where(grow, y, np.nan), color=c, linestyle=_stripe(j, len(group)),
                         linewidth=LINE_WIDTH, zorder=z)  # fmt: skip
         ax.set_yscale("log")
+        if ceiling is not None:  # runaway curves leave through the top
+            ax.set_ylim(_floor(bands, ceiling), ceiling)
         ax.set_title(dataset)
         ax.set_xlabel("epoch")
         ax.xaxis.set_major_locator(MaxNLocator(5, integer=True, steps=[1, 2, 2.5, 5, 10]))
@@ -335,6 +377,8 @@ def learning_curves(
         how = ("one run per line",)  # a single seed has no median and no band
     if striped:
         how += ("striped: lines on top of each other",)
+    if ceiling is not None:
+        how += (f"leaving the top: diverging (loss over {RUNAWAY:g} x the start)",)
     if legend.below:  # many or long labels: in columns under the panels
         title_text = (f"{legend_title}. " if legend_title else "") + ", ".join(how)
         place = {"loc": "outside lower center", "ncols": legend.columns}
