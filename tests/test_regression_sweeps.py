@@ -167,6 +167,40 @@ def test_a_stacked_regression_run_writes_the_summary_of_the_same_run_alone(mixed
     )
 
 
+VARIANTS = """
+title = "one stack of regression variants"
+[base]
+dataset = "plane"
+epochs = 80
+n = 40
+hidden = [5]
+lr = 0.05
+test_fraction = 0.25
+print_every = 0
+[vary]
+activation = ["tanh", "relu"]
+output_activation = ["identity", "tanh"]
+optimizer = ["sgd", "adam"]
+seed = [0, 1]
+"""
+
+
+def test_regression_runs_of_different_activations_outputs_and_optimizers_stack_bit_for_bit(
+    tmp_path,
+):
+    # one stack of 16: PerReplica activations (hidden and output) and PerReplicaOptimizer
+    # blocks, each replica's R² as its run alone gives it
+    spec = _spec(VARIANTS)
+    plain = sweep.run_sweep(spec, tmp_path / "plain", runner=sweep.choose_runner("off"))
+    stacked = sweep.run_sweep(spec, tmp_path / "stacked", runner=sweep.choose_runner("auto"))
+    assert plain.failed == {} and stacked.failed == {}
+    summaries = assert_same_runs(tmp_path / "plain", tmp_path / "stacked")
+    assert len(summaries) == 16
+    assert {s["stacked_with"] for s in summaries.values()} == {16}
+    r2 = {name: s["r2"] for name, s in summaries.items()}
+    assert all(math.isfinite(v) for v in r2.values()) and len(set(r2.values())) == 16
+
+
 # ---------------------------------------------------------------- results.csv and aggregate.csv
 
 
