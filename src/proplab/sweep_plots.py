@@ -468,7 +468,7 @@ def _tick_labels(settings: Sequence[str], width: float) -> tuple[list[str], floa
 
 
 R2_FLOOR = -1.0  # R² below this (worse than the mean twice over) is drawn at the floor
-PANEL_TITLES = {"accuracy": "classification: final accuracy", "r2": "regression: final R²"}
+PANEL_TITLES = {"accuracy": "classification: accuracy", "r2": "regression: R²"}
 
 
 @dataclass
