@@ -7,8 +7,13 @@ mean, standard deviation (sample, ddof=1), minimum and maximum over seeds of
 the final accuracy and loss. ``final_accuracy`` is always the accuracy on the
 data the run trained on; a sweep with a held-out set (``test_fraction``) adds
 ``test_loss`` and ``test_accuracy`` to ``results.csv`` and the test accuracy's
-statistics to ``aggregate.csv``. Everything is read back from the run folders,
-so the tables always describe what is on disk.
+statistics to ``aggregate.csv``. A sweep with regression runs (the zoo's
+``plane`` and ``multi-gauss``, whose targets are values: no accuracy) adds
+their R² as ``final_r2`` (and ``test_r2``) to ``results.csv`` and its
+statistics (``r2_mean``...) to ``aggregate.csv``; a regression run's accuracy
+cells are NaN and a classification run's R² cells are NaN, so each kind keeps
+its own meaningful numbers in a mixed sweep. Everything is read back from the
+run folders, so the tables always describe what is on disk.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from proplab.config import RunConfig
+from proplab.dataload import is_regression
 from proplab.runio import write_csv
 from proplab.sweep import (
     RUNS_DIR,
@@ -56,10 +62,34 @@ class RunRecord:
     test_loss: float = math.nan  # on the held-out set; NaN without one, or diverged
     test_accuracy: float = math.nan
     n_test: int = 0  # held-out samples (0: trained and scored on the same data)
+    final_r2: float = math.nan  # a regression run's R² on its training data (NaN: diverged)
+    test_r2: float = math.nan  # ... and on its held-out set (NaN without one)
 
     @property
     def diverged(self) -> bool:
         return self.stop_reason == "diverged" or not math.isfinite(self.final_loss)
+
+    @property
+    def regression(self) -> bool:
+        """Whether the run fitted values (its score is R², its accuracy NaN)."""
+        return is_regression(self.config.dataset)
+
+    @property
+    def metric(self) -> str:
+        """What :meth:`score` gives: ``"r2"`` for a regression, else ``"accuracy"`` (the
+        :class:`proplab.sweep_plots.DotSet` metric of the run's dots)."""
+        return "r2" if self.regression else "accuracy"
+
+    def score(self, test: bool = False) -> float:
+        """The run's final score as a figure compares it: R² for a regression, else the
+        accuracy (a fraction); on the held-out set with ``test`` (the training data's
+        score when nothing was held out); NaN when it diverged."""
+        if self.diverged:
+            return math.nan
+        held = test and self.n_test > 0
+        if self.regression:
+            return self.test_r2 if held else self.final_r2
+        return self.test_accuracy if held else self.final_accuracy
 
 
 # above this, squares of differences can overflow float64 (max ~1.8e308)
@@ -119,6 +149,21 @@ class Group:
         return Stats.of([r.test_accuracy for r in self.records if not r.diverged])
 
     @property
+    def r2(self) -> Stats:
+        """A regression's final R² over the runs that did not diverge (n=0 otherwise)."""
+        return Stats.of([r.final_r2 for r in self.records if not r.diverged])
+
+    @property
+    def test_r2(self) -> Stats:
+        """R² on the held-out set over the runs that have one and did not diverge."""
+        return Stats.of([r.test_r2 for r in self.records if not r.diverged])
+
+    @property
+    def regression(self) -> bool:
+        """Whether the group's runs fitted values (one dataset: all of them or none)."""
+        return any(r.regression for r in self.records)
+
+    @property
     def n_diverged(self) -> int:
         return sum(r.diverged for r in self.records)
 
@@ -156,6 +201,8 @@ def read_record(run_dir: Path, cfg: RunConfig, experiment: str, setting: str) ->
         test_loss=_number(summary, "test_loss"),
         test_accuracy=_number(summary, "test_accuracy"),
         n_test=int(summary.get("n_test") or 0),
+        final_r2=_number(summary, "r2"),
+        test_r2=_number(summary, "test_r2"),
     )
 
 
@@ -218,12 +265,19 @@ def varying_fields(records: Sequence[RunRecord]) -> list[str]:
 
 RESULT_COLUMNS = ("final_loss", "final_accuracy", "epochs", "stop_reason", "seconds")
 TEST_COLUMNS = ("test_loss", "test_accuracy")  # added when some run has a held-out set
+R2_COLUMNS = ("final_r2",)  # added when some run is a regression ...
+TEST_R2_COLUMNS = ("test_r2",)  # ... and has a held-out set
 STAT_NAMES = ("mean", "std", "min", "max")
 
 
 def has_test_set(records: Sequence[RunRecord]) -> bool:
     """Whether any of ``records`` was scored on a held-out set."""
     return any(r.n_test > 0 for r in records)
+
+
+def has_regression(records: Sequence[RunRecord]) -> bool:
+    """Whether any of ``records`` fitted values (its tables then carry R² columns)."""
+    return any(r.regression for r in records)
 
 
 def write_tables(spec: SweepSpec, out: str | Path, strict: bool = False) -> list[RunRecord]:
@@ -233,14 +287,20 @@ def write_tables(spec: SweepSpec, out: str | Path, strict: bool = False) -> list
     records = collect(spec, out, strict)
     extra = varying_fields(records)
     test = has_test_set(records)  # final_accuracy stays the training accuracy, as in summary.json
+    # R² columns only when a run fitted values: a classification sweep's tables stay as they were
+    r2 = has_regression(records)
     header = ["experiment", "setting", "dataset", "seed", "run", *extra, *RESULT_COLUMNS]
     header += TEST_COLUMNS if test else ()
+    header += R2_COLUMNS if r2 else ()
+    header += TEST_R2_COLUMNS if r2 and test else ()
     rows = [
         [
             r.experiment, r.setting, r.dataset, r.seed, r.run,
             *(format_value(getattr(r.config, k)) for k in extra),
             r.final_loss, r.final_accuracy, r.epochs, r.stop_reason, r.seconds,
             *((r.test_loss, r.test_accuracy) if test else ()),
+            *((r.final_r2,) if r2 else ()),
+            *((r.test_r2,) if r2 and test else ()),
         ]
         for r in records
     ]  # fmt: skip
@@ -248,13 +308,73 @@ def write_tables(spec: SweepSpec, out: str | Path, strict: bool = False) -> list
     agg_header = ["experiment", "setting", "dataset", "n_seeds", "n_diverged"]
     agg_header += [f"accuracy_{s}" for s in STAT_NAMES] + [f"loss_{s}" for s in STAT_NAMES]
     agg_header += [f"test_accuracy_{s}" for s in STAT_NAMES] if test else []
+    agg_header += [f"r2_{s}" for s in STAT_NAMES] if r2 else []
+    agg_header += [f"test_r2_{s}" for s in STAT_NAMES] if r2 and test else []
     agg_rows = []
     for g in group(records):
-        acc, loss, tacc = g.accuracy, g.loss, g.test_accuracy
+        stats = [g.accuracy, g.loss]
+        stats += [g.test_accuracy] if test else []
+        stats += [g.r2] if r2 else []
+        stats += [g.test_r2] if r2 and test else []
         agg_rows.append(
             [g.experiment, g.setting, g.dataset, len(g.records), g.n_diverged]
-            + [acc.mean, acc.std, acc.min, acc.max, loss.mean, loss.std, loss.min, loss.max]
-            + ([tacc.mean, tacc.std, tacc.min, tacc.max] if test else [])
+            + [getattr(st, name) for st in stats for name in STAT_NAMES]
         )
     write_csv(out / AGGREGATE_CSV, agg_header, agg_rows)
     return records
+
+
+def _score_text(stats: Stats, regression: bool) -> str:
+    """``'97.3 ± 1.2 % (95.0 to 98.7)'`` for an accuracy, ``'R² 0.912 ± 0.010 (0.900 to
+    0.930)'`` for a regression (one run: the value alone); ``'-'`` when no run has one
+    (all diverged)."""
+    if stats.n == 0:
+        return "-"
+    if regression:
+        prefix, unit, scale, digits = "R² ", "", 1.0, 3
+    else:
+        prefix, unit, scale, digits = "", " %", 100.0, 1
+    text = f"{prefix}{scale * stats.mean:.{digits}f}"
+    if stats.n > 1:
+        text += f" ± {scale * stats.std:.{digits}f}{unit}"
+        text += f" ({scale * stats.min:.{digits}f} to {scale * stats.max:.{digits}f})"
+        return text
+    return text + unit
+
+
+def format_table(records: Sequence[RunRecord]) -> list[str]:
+    """The sweep's results as text, one line per setting and dataset (what ``proplab sweep``
+    prints at the end): the runs, how many diverged, and the final score's mean ± std over
+    seeds with its range, an accuracy for classification and R² for regression (and on the
+    held-out set when there is one). No lines for no records."""
+    groups = group(records)
+    if not groups:
+        return []
+    test = has_test_set(records)
+    several = len({g.experiment for g in groups}) > 1
+    header = ["experiment"] if several else []
+    # the score on the data trained on; beside it, with a held-out set, the score there
+    final = "train score" if test else "final score"
+    header += ["setting", "dataset", "runs", f"{final} (mean ± std over seeds, min to max)"]
+    header += ["test score"] if test else []
+    rows = []
+    for g in groups:
+        done = f"{len(g.records)}" + (f" ({g.n_diverged} diverged)" if g.n_diverged else "")
+        row = [g.experiment] if several else []
+        row += [
+            g.setting,
+            g.dataset,
+            done,
+            _score_text(g.r2 if g.regression else g.accuracy, g.regression),
+        ]
+        if test:
+            held = any(r.n_test > 0 for r in g.records)
+            tstats = g.test_r2 if g.regression else g.test_accuracy
+            row.append(_score_text(tstats, g.regression) if held else "(none held out)")
+        rows.append(row)
+    widths = [max(len(str(c)) for c in col) for col in zip(header, *rows, strict=True)]
+    lines = [
+        "  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+        for r in [header, *rows]
+    ]
+    return lines

@@ -111,7 +111,7 @@ class DamagedRunError(SweepError):
 # summary.json values the tables and the report compute with (None: a diverged run)
 SUMMARY_NUMBERS = (
     "loss", "accuracy", "final_loss", "final_accuracy", "epochs_run", "wall_time_s",
-    "stacked_with",
+    "stacked_with", "test_loss", "test_accuracy", "r2", "test_r2",
 )  # fmt: skip
 NPZ_MAGIC = b"PK\x03\x04"  # an .npz is a zip archive
 
@@ -352,6 +352,7 @@ class SweepResult:
     interrupted: bool = False
     seconds: float = 0.0
     skipped_experiments: dict[str, str] = field(default_factory=dict)
+    records: list[Any] = field(default_factory=list)  # aggregate.RunRecord of every finished run
 
     @property
     def exit_code(self) -> int:
@@ -406,7 +407,8 @@ def run_sweep(
     """Run every configuration of ``spec`` into ``out``; write results.csv and aggregate.csv.
 
     Finished runs (with ``summary.json``) are reused. Ctrl-C stops the sweep
-    keeping every finished run; the CSVs are written either way.
+    keeping every finished run; the CSVs are written either way, and
+    ``SweepResult.records`` holds what they describe.
     """
     from proplab import aggregate
     from proplab.runio import ensure_writable_dir, write_text
@@ -458,7 +460,7 @@ def run_sweep(
     finally:
         progress.close()
         result.seconds = time.perf_counter() - start
-        aggregate.write_tables(spec, out)
+        result.records = aggregate.write_tables(spec, out)
         _append_log(out, result, jobs)
     finished = sum(is_finished(j.run_dir) for j in all_jobs)
     if result.interrupted:
@@ -561,6 +563,11 @@ def main(
     except SweepError as exc:
         print(f"proplab sweep: error: {exc}", file=sys.stderr)
         return 2
+    from proplab.aggregate import format_table
+
+    # the results at a glance: accuracy for classification, R² for regression (values)
+    for line in format_table(result.records):
+        print(line)
     print(
         f"sweep: {result.total} runs ({result.reused} reused, {result.ran} trained, "
         f"{len(result.failed)} failed) in {result.seconds:.1f} s; "

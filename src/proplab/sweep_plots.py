@@ -1,5 +1,9 @@
 """Figures for a sweep: learning curves over seeds, accuracy per setting, decision boundaries.
 
+Regression runs (targets that are values, as the zoo's ``plane`` and ``multi-gauss``)
+have no accuracy: their dots show R² (:class:`DotSet` ``metric="r2"``), and their
+boundary panels the predicted value over the inputs, coloured as the targets are.
+
 Each function takes plain arrays (no run folders), writes one PNG atomically
 and returns the matplotlib ``Figure`` (object API, Agg canvas, no pyplot
 state), like :mod:`proplab.plots`.
@@ -22,6 +26,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from proplab.data import plane_axes, plane_points
 from proplab.plots import CLASS_COLORS, OFF_SCALE, _save, fit_text
+from proplab.train import are_binary_labels
 
 PALETTE = (
     "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
@@ -36,6 +41,13 @@ DATASET_COLORS = (
 # colours, paled so that the data points (full colour, black rim) stay visible on top
 BOUNDARY_CMAP = LinearSegmentedColormap.from_list(
     "proplab_boundary", ["#eb9293", "#ffffff", "#8fbbe0"]
+)
+# a regression's predicted value from -1 (orange) through 0 (white) to +1 (blue), as
+# TensorFlow Playground colours it; the targets' dots take the full colours of the same map
+VALUE_COLORS = ("#e8710a", "#ffffff", "#0b6fb8")
+VALUE_CMAP = LinearSegmentedColormap.from_list("proplab_values", list(VALUE_COLORS))
+VALUE_CMAP_PALE = LinearSegmentedColormap.from_list(
+    "proplab_values_pale", ["#f5b98a", "#ffffff", "#93bfe3"]
 )
 CHAR_INCHES = 0.075  # width of an average character of 10 pt text
 MAX_WIDTH = 13.0  # inches: the widest figure a report shows without shrinking it much
@@ -156,10 +168,43 @@ SAME_SHARE = 0.95
 STRIPE_POINTS = 9.0  # length of each setting's dash where curves share a line
 
 
-def _line_tolerance(bands: Sequence[dict[str, tuple[np.ndarray, ...]]]) -> float:
+# a loss this many times above the highest first-epoch loss has run away (diverging): an
+# MSE on values with an identity output climbs to 1e100 and more before it overflows
+RUNAWAY = 1e2
+
+
+def _ceiling(bands: Sequence[dict[str, tuple[np.ndarray, ...]]]) -> float | None:
+    """The loss axis' top when some curve runs away (RUNAWAY times the highest start),
+    else None: a curve climbing to 1e100 squeezed every other into one flat line at the
+    bottom (and into one "same curve" legend entry). Bounded losses (the lab's sigmoid
+    MSE) never reach it, so their figures keep matplotlib's own limits."""
+    starts = [float(b[3][0]) for drawn in bands for b in drawn.values() if b[0].size]
+    starts = [v for v in starts if 0 < v < OFF_SCALE]
+    if not starts:
+        return None
+    ceiling = RUNAWAY * max(starts)
+    runaway = any(
+        np.any(b[3][(b[2] > 0) & (b[3] < OFF_SCALE)] > ceiling)
+        for drawn in bands
+        for b in drawn.values()
+    )
+    return ceiling if runaway else None
+
+
+def _floor(bands: Sequence[dict[str, tuple[np.ndarray, ...]]], ceiling: float) -> float:
+    """The loss axis' bottom under a ``ceiling``: the lowest loss less a 5 % margin of the
+    decades shown (matplotlib's margin would be 5 % of the runaway's 100 decades)."""
+    lows = [b[2][b[2] > 0] for drawn in bands for b in drawn.values()]
+    low = min((float(x.min()) for x in lows if x.size), default=ceiling / 10)
+    return low / 10 ** (0.05 * math.log10(ceiling / low))
+
+
+def _line_tolerance(
+    bands: Sequence[dict[str, tuple[np.ndarray, ...]]], ceiling: float | None = None
+) -> float:
     """How far apart (in natural log of the loss) two curves can be and still hide each
     other: one line's width on the log axis the figure will draw (its span of decades,
-    over about AXES_INCHES)."""
+    over about AXES_INCHES; up to ``ceiling``, the axis' top, when one is set)."""
     lows = [b[2][(b[2] > 0) & (b[3] < OFF_SCALE)] for drawn in bands for b in drawn.values()]
     highs = [b[3][(b[2] > 0) & (b[3] < OFF_SCALE)] for drawn in bands for b in drawn.values()]
     lows = [x for x in lows if x.size]
@@ -167,6 +212,8 @@ def _line_tolerance(bands: Sequence[dict[str, tuple[np.ndarray, ...]]]) -> float
         return 0.0
     low = min(float(x.min()) for x in lows)
     high = max(float(x.max()) for x in highs if x.size)
+    if ceiling is not None:
+        high = min(high, ceiling)
     decades = max(0.3, 1.1 * math.log10(high / low))  # matplotlib adds margins
     return LINE_WIDTH / 72 / AXES_INCHES * decades * math.log(10)
 
@@ -207,7 +254,11 @@ def _same_curve_label(labels: Sequence[str]) -> str:
     """One legend entry for settings sharing a line: ``"relu, leaky_relu (same curve)"``,
     on two lines when one would not fit a side legend."""
     text = f"{', '.join(labels)} (same curve)"
-    return text if len(text) <= 28 else f"{', '.join(labels)}\n(same curve)"
+    if len(text) <= 28:
+        return text
+    # many settings on one line: their names over several lines, not one line wider
+    # than the figure
+    return f"{_wrap_label(', '.join(labels), 28)}\n(same curve)"
 
 
 def _stripe(j: int, k: int) -> tuple[float, tuple[float, float]]:
@@ -242,7 +293,8 @@ def learning_curves(
     for sets in panels.values():
         labels += [s.label for s in sets if s.label not in labels]
     bands = [{s.label: band(s.losses) for s in sets if s.losses} for sets in panels.values()]
-    tolerance = _line_tolerance(bands)
+    ceiling = _ceiling(bands)
+    tolerance = _line_tolerance(bands, ceiling)
     groups = [_overlapping(drawn, tolerance, STRIPE_SHARE) for drawn in bands]
     same = [_overlapping(drawn, tolerance, SAME_SHARE) for drawn in bands]
     # one legend entry for settings that share a line in every panel they appear in
@@ -304,6 +356,8 @@ def learning_curves(
                 ax.plot(x, np.where(grow, y, np.nan), color=c, linestyle=_stripe(j, len(group)),
                         linewidth=LINE_WIDTH, zorder=z)  # fmt: skip
         ax.set_yscale("log")
+        if ceiling is not None:  # runaway curves leave through the top
+            ax.set_ylim(_floor(bands, ceiling), ceiling)
         ax.set_title(dataset)
         ax.set_xlabel("epoch")
         ax.xaxis.set_major_locator(MaxNLocator(5, integer=True, steps=[1, 2, 2.5, 5, 10]))
@@ -323,6 +377,8 @@ def learning_curves(
         how = ("one run per line",)  # a single seed has no median and no band
     if striped:
         how += ("striped: lines on top of each other",)
+    if ceiling is not None:
+        how += (f"leaving the top: diverging (loss over {RUNAWAY:g} x the start)",)
     if legend.below:  # many or long labels: in columns under the panels
         title_text = (f"{legend_title}. " if legend_title else "") + ", ".join(how)
         place = {"loc": "outside lower center", "ncols": legend.columns}
@@ -344,13 +400,27 @@ def learning_curves(
     return fig
 
 
+METRICS = ("accuracy", "r2")  # what a DotSet's values are
+
+
 @dataclass
 class DotSet:
-    """Final accuracies of one setting on one dataset: one value per seed (NaN: diverged)."""
+    """Final scores of one setting on one dataset: one value per seed (NaN: diverged).
+
+    ``metric`` says what ``accuracies`` holds: ``"accuracy"``, fractions in [0, 1]
+    (drawn in %), or ``"r2"``, a regression's R² (at most 1, any negative value).
+    """
 
     label: str
     dataset: str
     accuracies: list[float]
+    metric: str = "accuracy"
+
+    def __post_init__(self) -> None:
+        if self.metric not in METRICS:
+            raise ValueError(
+                f"DotSet: unknown metric {self.metric!r} (accepted: {', '.join(METRICS)})"
+            )
 
 
 def _tick_angle(labels: Sequence[str]) -> float:
@@ -397,10 +467,43 @@ def _tick_labels(settings: Sequence[str], width: float) -> tuple[list[str], floa
     return [_wrap_label(s, chars) for s in settings], angle, width
 
 
+R2_FLOOR = -1.0  # R² below this (worse than the mean twice over) is drawn at the floor
+PANEL_TITLES = {"accuracy": "classification: accuracy", "r2": "regression: R²"}
+
+
+@dataclass
+class _Scale:
+    """How one metric's dots sit on their axis: value -> y, and where the markers go."""
+
+    metric: str
+    low: float  # bottom of the drawn range (the data's, or R2_FLOOR)
+    top: float
+    below: float  # y of an off-scale marker (R² under the floor)
+    diverged: float  # y of a diverged run's x
+    bottom: float  # the axis' lower limit
+
+    @classmethod
+    def of(cls, metric: str, values: np.ndarray, any_diverged: bool) -> _Scale:
+        if metric == "accuracy":  # in %, as it always was
+            return cls(metric, 0.0, 104.0, -6.0, -6.0, -10.0 if any_diverged else -3.0)
+        finite = values[np.isfinite(values)]
+        low = min(0.0, max(float(finite.min()), R2_FLOOR)) if finite.size else 0.0
+        span = 1.0 - low
+        off = bool(finite.size and finite.min() < R2_FLOOR)
+        bottom = low - span * (0.16 if any_diverged else 0.09 if off else 0.04)
+        return cls(metric, low, 1.0 + 0.04 * span, low - 0.05 * span, low - 0.11 * span, bottom)
+
+    def y(self, values: np.ndarray) -> np.ndarray:
+        return 100.0 * values if self.metric == "accuracy" else values
+
+
 def accuracy_dots(sets: Sequence[DotSet], path: str | os.PathLike[str], title: str = "") -> Figure:
     """Final accuracy per setting: a dot per seed, the mean with a +-std bar, datasets side by side.
 
-    Diverged runs (NaN accuracy) are drawn as an ``x`` below the axis floor.
+    Diverged runs (NaN accuracy) are drawn as an ``x`` below the axis floor. Sets of
+    ``metric="r2"`` (regression runs) get their own axis of R² (1: a perfect fit, 0: no
+    better than the targets' mean; values under -1 drawn as a triangle at the floor);
+    a sweep of both kinds gets both panels side by side, classification first.
     """
     settings: list[str] = []
     datasets: list[str] = []
@@ -409,44 +512,70 @@ def accuracy_dots(sets: Sequence[DotSet], path: str | os.PathLike[str], title: s
             settings.append(s.label)
         if s.dataset not in datasets:
             datasets.append(s.dataset)
+    metrics = [m for m in METRICS if any(s.metric == m for s in sets)] or ["accuracy"]
     width = max(4.5, min(MAX_WIDTH, 1.1 * len(settings) + 3.0))
     tick_labels, angle, width = _tick_labels(settings, width)
+    if len(metrics) > 1:  # a second panel as wide as the first
+        width = min(MAX_WIDTH, 2 * width - SIDE_INCHES + 0.6)
     # slanted labels hang below the axis: past ~1 inch, the figure grows by what they take
     longest = max(len(line) for label in tick_labels for line in label.split("\n"))
     drop = math.sin(math.radians(angle)) * CHAR_INCHES * longest
     fig = Figure(figsize=(width, 4.0 + max(0.0, drop - 1.0)), layout="constrained")
-    ax = fig.subplots()
-    offsets = np.linspace(-0.18, 0.18, len(datasets)) if len(datasets) > 1 else np.zeros(1)
+    axes = np.atleast_1d(fig.subplots(1, len(metrics), squeeze=False)[0])
     rng = np.random.default_rng(0)  # fixed jitter: the same data always gives the same picture
-    any_diverged = False
-    for s in sets:
-        d = datasets.index(s.dataset)
-        x0 = settings.index(s.label) + offsets[d]
-        acc = 100.0 * np.asarray(s.accuracies, dtype=np.float64)
-        ok = np.isfinite(acc)
-        jitter = rng.uniform(-0.05, 0.05, size=acc.size)
-        c = DATASET_COLORS[d % len(DATASET_COLORS)]
-        ax.scatter(x0 + jitter[ok], acc[ok], s=18, color=c, alpha=0.55, linewidths=0)
-        if np.any(~ok):
-            any_diverged = True
-            ax.scatter(x0 + jitter[~ok], np.full((~ok).sum(), -6.0), marker="x", s=26, color=c)
-        if np.any(ok):
-            mean = acc[ok].mean()
-            std = acc[ok].std(ddof=1) if ok.sum() > 1 else 0.0
-            ax.errorbar(x0, mean, yerr=std, fmt="D", color=c, markersize=6, capsize=4,
-                        markeredgecolor="black", markeredgewidth=0.6)  # fmt: skip
-    ax.set_xticks(
-        range(len(settings)),
-        tick_labels,
-        rotation=angle,
-        ha="right" if len(settings) > 5 else "center",
-        rotation_mode="anchor",  # each label ends at its tick, lines parallel
-    )
-    ax.set_xlim(-0.6, len(settings) - 0.4)
-    ax.set_ylim(-10 if any_diverged else -3, 104)
-    ax.set_ylabel("final accuracy (%)")
-    ax.grid(True, axis="y", color="0.88", linewidth=0.8)
-    ax.set_axisbelow(True)
+    any_diverged = any_off = False
+    for ax, metric in zip(axes, metrics, strict=True):
+        mine = [s for s in sets if s.metric == metric]
+        # side by side within the panel: its own datasets (their colours stay the figure's)
+        here = [d for d in datasets if any(s.dataset == d for s in mine)]
+        offsets = np.linspace(-0.18, 0.18, len(here)) if len(here) > 1 else np.zeros(1)
+        values = np.asarray([v for s in mine for v in s.accuracies], dtype=np.float64)
+        diverged = bool(np.any(~np.isfinite(values)))
+        scale = _Scale.of(metric, values, diverged)
+        for s in mine:
+            d = datasets.index(s.dataset)
+            x0 = settings.index(s.label) + offsets[here.index(s.dataset)]
+            raw = np.asarray(s.accuracies, dtype=np.float64)
+            ok = np.isfinite(raw)
+            jitter = rng.uniform(-0.05, 0.05, size=raw.size)
+            c = DATASET_COLORS[d % len(DATASET_COLORS)]
+            y = scale.y(raw)
+            shown = ok & (y >= scale.low) if metric == "r2" else ok
+            off = ok & ~shown  # R² under the floor
+            ax.scatter(x0 + jitter[shown], y[shown], s=18, color=c, alpha=0.55, linewidths=0)
+            if np.any(off):
+                any_off = True
+                ax.scatter(x0 + jitter[off], np.full(off.sum(), scale.below), marker="v", s=26,
+                           color=c)  # fmt: skip
+            if np.any(~ok):
+                any_diverged = True
+                ax.scatter(x0 + jitter[~ok], np.full((~ok).sum(), scale.diverged), marker="x",
+                           s=26, color=c)  # fmt: skip
+            if np.any(ok):
+                mean = y[ok].mean()
+                std = y[ok].std(ddof=1) if ok.sum() > 1 else 0.0
+                ax.errorbar(x0, max(mean, scale.below), yerr=std if mean >= scale.low else 0.0,
+                            fmt="D" if mean >= scale.low else "v", color=c, markersize=6,
+                            capsize=4, markeredgecolor="black", markeredgewidth=0.6)  # fmt: skip
+        ax.set_xticks(
+            range(len(settings)),
+            tick_labels,
+            rotation=angle,
+            ha="right" if len(settings) > 5 else "center",
+            rotation_mode="anchor",  # each label ends at its tick, lines parallel
+        )
+        ax.set_xlim(-0.6, len(settings) - 0.4)
+        ax.set_ylim(scale.bottom, scale.top)
+        if metric == "accuracy":
+            ax.set_ylabel("final accuracy (%)")
+        else:
+            ax.set_ylabel("final R² (1: exact, 0: the targets' mean)")
+            if scale.low < 0:  # R² 0: no better than predicting the mean
+                ax.axhline(0.0, color="0.55", linewidth=0.9, zorder=0)
+        ax.grid(True, axis="y", color="0.88", linewidth=0.8)
+        ax.set_axisbelow(True)
+        if len(metrics) > 1:
+            ax.set_title(PANEL_TITLES[metric], fontsize=10)
     handles = [
         Line2D(
             [],
@@ -462,6 +591,10 @@ def accuracy_dots(sets: Sequence[DotSet], path: str | os.PathLike[str], title: s
     handles.append(
         Line2D([], [], marker="o", linestyle="", color="0.5", alpha=0.55, label="one seed")
     )
+    if any_off:
+        handles.append(
+            Line2D([], [], marker="v", linestyle="", color="0.3", label=f"R² below {R2_FLOOR:g}")
+        )
     if any_diverged:
         handles.append(Line2D([], [], marker="x", linestyle="", color="0.3", label="diverged"))
     fig.legend(
@@ -471,15 +604,22 @@ def accuracy_dots(sets: Sequence[DotSet], path: str | os.PathLike[str], title: s
         title="diamond: mean ± std",
         title_fontsize=8,
     )
-    if title:
-        ax.set_title(fit_text(title, width - 1.0, fontsize=12))
+    if title and len(metrics) > 1:
+        fig.suptitle(fit_text(title, width - 0.4, fontsize=12))
+    elif title:
+        axes[0].set_title(fit_text(title, width - 1.0, fontsize=12))
     _save(fig, path)
     return fig
 
 
 @dataclass
 class BoundaryPanel:
-    """One trained model's P(class 1) on a grid, plus the data it was trained on."""
+    """One trained model's P(class 1) on a grid, plus the data it was trained on.
+
+    For a regression (``values``; by default, when ``y`` holds anything but 0/1
+    labels) ``prob`` is the predicted value and ``y`` the targets: the panel shows the
+    value over the inputs, no 0.5 line, and the dots coloured by their target.
+    """
 
     title: str
     grid_u: np.ndarray  # (G,) first input coordinate
@@ -487,6 +627,20 @@ class BoundaryPanel:
     prob: np.ndarray  # (G, G): prob[j, i] at (grid_u[i], grid_v[j]); NaN where undefined
     x: np.ndarray  # (n, 2)
     y: np.ndarray  # (n, 1) or (n,)
+    values: bool | None = None  # a regression's predicted values (None: judged from y)
+
+    @property
+    def regression(self) -> bool:
+        """Whether the panel shows predicted values rather than P(class 1)."""
+        return not are_binary_labels(np.asarray(self.y)) if self.values is None else self.values
+
+
+def value_limit(panels: Sequence[BoundaryPanel]) -> float:
+    """The colour scale's half-range for regression panels: the targets' largest size, at
+    least 1 (the zoo's targets span [-1, 1]); predictions beyond it take the end colours."""
+    sizes = [np.abs(np.asarray(p.y, dtype=np.float64)) for p in panels]
+    finite = [float(a[np.isfinite(a)].max()) for a in sizes if np.isfinite(a).any()]
+    return max([1.0, *finite])
 
 
 def boundary_grid(x: np.ndarray, size: int = 121) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -565,6 +719,43 @@ def _wrap_rows(
     return out, out_labels
 
 
+def _panel_axes(ax, panel: BoundaryPanel) -> None:
+    """A boundary panel's title, aspect, limits and ticks."""
+    ax.set_title(_wrap(panel.title), fontsize=9)
+    ax.set_aspect(_aspect(panel))
+    ax.set_xlim(panel.grid_u[0], panel.grid_u[-1])
+    ax.set_ylim(panel.grid_v[0], panel.grid_v[-1])
+    ax.tick_params(labelsize=7)
+
+
+def _value_panel(ax, panel: BoundaryPanel, pred: np.ma.MaskedArray, limit: float):
+    """A regression's panel: the predicted value over the inputs (pale), the targets as dots
+    (full colours of the same scale, black rims); returns the heatmap for the colour bar."""
+    image = ax.pcolormesh(
+        panel.grid_u,
+        panel.grid_v,
+        pred,
+        cmap=VALUE_CMAP_PALE,
+        vmin=-limit,
+        vmax=limit,
+        shading="auto",
+        rasterized=True,
+    )
+    ax.scatter(
+        panel.x[:, 0],
+        panel.x[:, 1],
+        s=14,
+        c=np.asarray(panel.y, dtype=np.float64).reshape(-1),
+        cmap=VALUE_CMAP,
+        vmin=-limit,
+        vmax=limit,
+        edgecolors="black",
+        linewidths=0.5,
+    )
+    _panel_axes(ax, panel)
+    return image
+
+
 def decision_boundaries(
     rows: Sequence[Sequence[BoundaryPanel | None]],
     path: str | os.PathLike[str],
@@ -574,7 +765,9 @@ def decision_boundaries(
     """A grid of heatmaps (rows: datasets, columns: settings) of P(class 1), data on top.
 
     The 0.5 contour is the decision boundary; points are coloured by their
-    true class (red 0, blue 1).
+    true class (red 0, blue 1). A regression's panels (see :class:`BoundaryPanel`)
+    show the predicted value from -1 (orange) to +1 (blue), the dots coloured by
+    their targets on the same scale, with a colour bar of their own.
     """
     given = len(rows)
     rows, row_labels = _wrap_rows(rows, row_labels)
@@ -602,7 +795,9 @@ def decision_boundaries(
         sharey=share,
         gridspec_kw={"height_ratios": drawn},
     )
-    image = None
+    image = value_image = None
+    limit = value_limit([p for row in rows for p in row if p is not None and p.regression])
+    prob_axes, value_axes = [], []
     for r, row in enumerate(rows):
         for c in range(n_cols):
             ax = axes[r][c]
@@ -611,6 +806,11 @@ def decision_boundaries(
                 ax.set_axis_off()
                 continue
             prob = np.ma.masked_invalid(panel.prob)
+            if panel.regression:
+                value_image = _value_panel(ax, panel, prob, limit)
+                value_axes.append(ax)
+                continue
+            prob_axes.append(ax)
             image = ax.pcolormesh(
                 panel.grid_u,
                 panel.grid_v,
@@ -637,17 +837,19 @@ def decision_boundaries(
                     edgecolors="black",
                     linewidths=0.5,
                 )
-            ax.set_title(_wrap(panel.title), fontsize=9)
-            ax.set_aspect(_aspect(panel))
-            ax.set_xlim(panel.grid_u[0], panel.grid_u[-1])
-            ax.set_ylim(panel.grid_v[0], panel.grid_v[-1])
-            ax.tick_params(labelsize=7)
+            _panel_axes(ax, panel)
     for r, label in enumerate(row_labels[:n_rows]):
         if label:
             axes[r][0].set_ylabel(label, fontsize=11, fontweight="bold")
+    # one colour bar per kind, beside its own panels (all of them when one kind)
+    both = image is not None and value_image is not None
     if image is not None:
-        bar = fig.colorbar(image, ax=axes, shrink=0.8, pad=0.01)
+        bar = fig.colorbar(image, ax=prob_axes if both else axes, shrink=0.8, pad=0.01)
         bar.set_label("P(class 1)", fontsize=8)
+        bar.ax.tick_params(labelsize=7)
+    if value_image is not None:
+        bar = fig.colorbar(value_image, ax=value_axes if both else axes, shrink=0.8, pad=0.01)
+        bar.set_label("predicted value (dots: targets)", fontsize=8)
         bar.ax.tick_params(labelsize=7)
     if title:
         fig.suptitle(fit_text(title, size[0] - 0.4, fontsize=11), fontsize=11)

@@ -40,7 +40,8 @@ from typing import Any
 
 from proplab.config import ConfigError, RunConfig
 from proplab.core import did_you_mean
-from proplab.dataload import is_csv
+from proplab.dataload import REGRESSION_DEFAULTS, check_regression, is_csv, is_regression
+from proplab.registry import canonical
 from proplab.runio import short_folder_name
 
 SPEC_KEYS = ("title", "description", "base", "vary", "experiment")
@@ -227,9 +228,45 @@ def _table(value: Any, where: str) -> dict[str, Any]:
     return dict(value)
 
 
+def with_regression_defaults(values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` completed, for a regression set (plane, multi-gauss), by its own defaults
+    for the fields they leave out (an identity output, as ``proplab train`` gives it).
+
+    The lab's sigmoid output cannot reach a negative target and is refused for these
+    sets, so without this ``dataset = "plane"`` alone would never run. Other datasets
+    keep RunConfig's defaults (digits' CLI defaults would silently retrain existing
+    sweep files' digits runs differently).
+    """
+    dataset = values.get("dataset", RunConfig.dataset)
+    if not isinstance(dataset, str) or not is_regression(dataset):
+        return values
+    return {**REGRESSION_DEFAULTS, **values}
+
+
+def _regression_problem(cfg: RunConfig) -> ConfigError | None:
+    """Why a regression set's run cannot fit its values (bce, a sigmoid output), else None.
+
+    Asked before RunConfig.validate: for ``loss = "bce"`` on plane that would say "bce
+    needs a sigmoid output", and the sigmoid output would then be refused in turn.
+    """
+    try:
+        names = {
+            "loss": canonical("loss", cfg.loss),
+            "output_activation": canonical("activation", cfg.output_activation),
+        }
+        check_regression(cfg.replace(**names))
+    except ValueError as exc:  # ConfigError; or a misspelt name, which validate names
+        return exc if isinstance(exc, ConfigError) else None
+    return None
+
+
 def _validated(values: dict[str, Any], where: str) -> RunConfig:
     try:
-        return RunConfig.from_dict(values, source=where).validate()
+        cfg = RunConfig.from_dict(with_regression_defaults(values), source=where)
+        problem = _regression_problem(cfg)  # refused now, not in every run mid-sweep
+        if problem is not None:
+            raise problem
+        return cfg.validate()
     except ConfigError as exc:
         msg = str(exc)
         raise SweepError(msg if msg.startswith(where) else f"{where}: {msg}") from None
@@ -406,7 +443,7 @@ def _expand(
                 f"{where}: run ({shown}) sets the label column {cfg.label!r}, but its dataset "
                 f"{cfg.dataset!r} is not a CSV file (only a .csv file has label columns)"
             )
-        name = run_name(cfg, reference)
+        name = run_name(cfg, _naming_reference(reference, exp.base, cfg.dataset))
         if name in runs and runs[name] != cfg:
             differ = [k for k, v in cfg.to_dict().items() if runs[name].to_dict()[k] != v]
             shown_ = ", ".join(
@@ -419,6 +456,16 @@ def _expand(
             )
         runs[name] = cfg
         exp.runs.append((name, labels))
+
+
+def _naming_reference(reference: RunConfig, base: dict[str, Any], dataset: str) -> RunConfig:
+    """The ``[base]`` configuration a run on ``dataset`` is named against: with that
+    dataset's own defaults where no base sets the field, so a plane run beside circle runs
+    is not named ``output_activation=identity`` (nor a circle run beside plane runs
+    ``output_activation=sigmoid``) for a default nobody wrote."""
+    own = with_regression_defaults({"dataset": dataset})
+    changes = {k: own.get(k, getattr(RunConfig, k)) for k in REGRESSION_DEFAULTS if k not in base}
+    return reference.replace(**changes) if changes else reference
 
 
 def _check_data_and_models(spec: SweepSpec, check_build: bool) -> None:
