@@ -236,6 +236,11 @@ def test_the_regression_defaults_apply_to_flags_not_given_only() -> None:
     assert values["output_activation"] == "identity" and values["noise"] == 0.0
     assert values["optimizer"] == "adam" and values["activation"] == "tanh"
     assert dataload.with_dataset_defaults({"dataset": "circle"}) == {"dataset": "circle"}
+    # --loss mse given: the lab's sigmoid output would come back with it (it cannot go negative)
+    assert (
+        dataload.with_dataset_defaults({"dataset": "plane", "loss": "mse"})["output_activation"]
+        == "identity"
+    )
 
 
 # --- a run: what it prints and saves -------------------------------------------------------

@@ -109,10 +109,14 @@ def test_a_regression_set_gets_its_identity_output_unless_the_file_sets_one():
     [
         (
             'output_activation = "sigmoid"',
-            "output_activation: 'sigmoid' outputs no negative value, but multi-gauss's "
-            "targets span [-1, 1]",
+            "output_activation: 'sigmoid' outputs values in [0, 1] only, but multi-gauss's "
+            "targets are negative as well as positive; accepted: tanh, leaky_relu, identity",
         ),
-        ('loss = "bce"', "loss: multi-gauss is a regression dataset"),
+        (
+            'loss = "bce"',
+            "loss: multi-gauss is a regression (targets are values to predict, not classes), so 'bce' "
+            "does not apply; accepted: mse",
+        ),
     ],
 )
 def test_an_output_or_loss_that_cannot_fit_values_is_refused_before_anything_runs(

@@ -178,6 +178,15 @@ def check_regression(cfg: RunConfig, y: np.ndarray | None = None) -> None:
             f"so {cfg.loss!r} does not apply; accepted: mse"
         )
     low, high = OUTPUT_RANGES.get(cfg.output_activation, (-math.inf, math.inf))
+    if y is None and is_regression(name) and low >= 0:
+        # not loaded yet (a sweep file's check), but a built-in set's targets are known to
+        # take both signs: an output that cannot go negative is refused now, not mid-sweep
+        fits = [a for a, (lo, _) in OUTPUT_RANGES.items() if lo < 0]
+        raise ConfigError(
+            f"output_activation: {cfg.output_activation!r} outputs values in [{low:g}, "
+            f"{high:g}] only, but {name}'s targets are negative as well as positive; "
+            f"accepted: {', '.join(fits)}"
+        )
     if y is not None and y.size and (y.min() < low or y.max() > high):
         fits = [a for a, (lo, hi) in OUTPUT_RANGES.items() if lo <= y.min() and y.max() <= hi]
         raise ConfigError(
@@ -292,7 +301,10 @@ def with_dataset_defaults(values: dict[str, Any]) -> dict[str, Any]:
     for ``task="regression"``, whose values may have any sign and size.
     """
     out = {**dataset_defaults(values.get("dataset")), **values}
-    if "output_activation" not in values and str(values.get("task")).lower() == "regression":
+    regression = str(values.get("task")).lower() == "regression" or (
+        str(values.get("task", "auto")).lower() == "auto" and is_regression(values.get("dataset"))
+    )
+    if "output_activation" not in values and regression:
         # values to predict, of any sign and size: the lab's sigmoid would clip them
         out["output_activation"] = "identity"
         return out

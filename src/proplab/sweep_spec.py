@@ -40,7 +40,7 @@ from typing import Any
 
 from proplab.config import ConfigError, RunConfig
 from proplab.core import did_you_mean
-from proplab.dataload import REGRESSION_DEFAULTS, check_regression, is_csv, is_regression
+from proplab.dataload import check_regression, is_csv, is_regression, is_regression_run
 from proplab.registry import canonical
 from proplab.runio import short_folder_name
 
@@ -228,9 +228,16 @@ def _table(value: Any, where: str) -> dict[str, Any]:
     return dict(value)
 
 
+# What a sweep file's regression run takes unless the file says otherwise: only the
+# output it cannot do without. `proplab train`'s other regression defaults (tanh, Adam,
+# 400 points...) are not applied, as digits' are not: a sweep file's runs are what it
+# writes, and a plane run beside circle runs differs from them in the dataset alone.
+SWEEP_REGRESSION_DEFAULTS: dict[str, Any] = {"output_activation": "identity"}
+
+
 def with_regression_defaults(values: dict[str, Any]) -> dict[str, Any]:
-    """``values`` completed, for a regression set (plane, multi-gauss), by its own defaults
-    for the fields they leave out (an identity output, as ``proplab train`` gives it).
+    """``values`` completed, for a regression (plane, multi-gauss, diabetes, or
+    ``task = "regression"``), by an identity output when they name none.
 
     The lab's sigmoid output cannot reach a negative target and is refused for these
     sets, so without this ``dataset = "plane"`` alone would never run. Other datasets
@@ -238,9 +245,11 @@ def with_regression_defaults(values: dict[str, Any]) -> dict[str, Any]:
     sweep files' digits runs differently).
     """
     dataset = values.get("dataset", RunConfig.dataset)
-    if not isinstance(dataset, str) or not is_regression(dataset):
-        return values
-    return {**REGRESSION_DEFAULTS, **values}
+    task = str(values.get("task", RunConfig.task)).strip().lower()
+    regression = task == "regression" or (
+        task == "auto" and isinstance(dataset, str) and is_regression(dataset)
+    )
+    return {**SWEEP_REGRESSION_DEFAULTS, **values} if regression else values
 
 
 def _regression_problem(cfg: RunConfig) -> ConfigError | None:
@@ -249,6 +258,8 @@ def _regression_problem(cfg: RunConfig) -> ConfigError | None:
     Asked before RunConfig.validate: for ``loss = "bce"`` on plane that would say "bce
     needs a sigmoid output", and the sigmoid output would then be refused in turn.
     """
+    if not is_regression_run(cfg):
+        return None
     try:
         names = {
             "loss": canonical("loss", cfg.loss),
@@ -464,7 +475,9 @@ def _naming_reference(reference: RunConfig, base: dict[str, Any], dataset: str) 
     is not named ``output_activation=identity`` (nor a circle run beside plane runs
     ``output_activation=sigmoid``) for a default nobody wrote."""
     own = with_regression_defaults({"dataset": dataset})
-    changes = {k: own.get(k, getattr(RunConfig, k)) for k in REGRESSION_DEFAULTS if k not in base}
+    changes = {
+        k: own.get(k, getattr(RunConfig, k)) for k in SWEEP_REGRESSION_DEFAULTS if k not in base
+    }
     return reference.replace(**changes) if changes else reference
 
 
