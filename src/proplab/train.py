@@ -146,7 +146,9 @@ class History:
         }
 
 
-def accuracy(pred: np.ndarray, target: np.ndarray) -> float | np.ndarray:
+def accuracy(
+    pred: np.ndarray, target: np.ndarray, *, labels_checked: bool = False
+) -> float | np.ndarray:
     """Fraction correct, per replica.
 
     One output column: prediction thresholded at 0.5 against 0/1 labels
@@ -154,7 +156,8 @@ def accuracy(pred: np.ndarray, target: np.ndarray) -> float | np.ndarray:
     "correct" has no meaning there, where thresholding would invent one).
     Several columns: argmax against integer labels ``(n,)`` or ``(n, 1)`` or
     one-hot ``(n, C)``. Shape: ``(*R, n, C)`` -> float or ``R``. Arrays, or
-    nested lists of numbers.
+    nested lists of numbers. ``labels_checked``: the caller knows one-column targets
+    are 0/1 labels (fit checks once, not every mini-batch).
     """
     if not isinstance(pred, np.ndarray) or not isinstance(target, np.ndarray):
         pred, target = np.asarray(pred), np.asarray(target)
@@ -165,7 +168,7 @@ def accuracy(pred: np.ndarray, target: np.ndarray) -> float | np.ndarray:
                 f"accuracy: target shape {target.shape} does not fit predictions {pred.shape}; "
                 f"accepted: 0/1 labels (n, 1) = {pred.shape[-2:]}, or stacked (*R, n, 1)"
             )
-        if not are_binary_labels(target):
+        if not labels_checked and not are_binary_labels(target):
             return _no_accuracy(pred)
         correct = (pred > 0.5) == (target > 0.5)
         hits = np.count_nonzero(correct, axis=(-2, -1))
@@ -549,8 +552,10 @@ def _fit(
                 f"predicts {probe_shape[:-2] + (n, probe_shape[-1])} (replicas {replicas}): "
                 "one target per replica, or one (n, out) shared by all"
             )
+    # accuracy is defined for labels; one output's targets are checked here, once
+    scored = probe_shape[-1] != 1 or are_binary_labels(y)
     if full_batch and probe_shape[-1] == 1:
-        if are_binary_labels(y):
+        if scored:
             # a prediction holds every replica's outputs (y may be shared by all of them)
             deferred = _DeferredAccuracy(y, accuracies, int(np.prod(probe_shape)) * n)
         else:  # regression targets: no accuracy, one NaN per epoch (checked once, here)
@@ -578,7 +583,7 @@ def _fit(
                     accuracies.append(accuracy(pred, y))
             else:
                 loss, acc = _minibatch_epoch(
-                    model, loss_fn, optimizer, x, y, batch_size, shuffle, rng
+                    model, loss_fn, optimizer, x, y, batch_size, shuffle, rng, scored
                 )
                 accuracies.append(acc)
             epochs_done.append(epoch)
@@ -723,8 +728,10 @@ def _minibatch_epoch(
     batch_size: int,
     shuffle: bool,
     rng: np.random.Generator | None,
+    scored: bool = True,
 ) -> tuple[float | np.ndarray, float | np.ndarray]:
-    """One pass over shuffled mini-batches; returns the sample-weighted mean loss and accuracy."""
+    """One pass over shuffled mini-batches; returns the sample-weighted mean loss and accuracy
+    (NaN unless ``scored``: targets that are not labels)."""
     n = x.shape[-2]
     total_loss: float | np.ndarray = 0.0
     total_hits: float | np.ndarray = 0.0
@@ -737,5 +744,8 @@ def _minibatch_epoch(
         model.backward(loss_fn.backward(), need_input_grad=False)
         optimizer.step()
         total_loss = total_loss + loss * m
-        total_hits = total_hits + accuracy(pred, yb) * m
+        if scored:
+            total_hits = total_hits + accuracy(pred, yb, labels_checked=True) * m
+    if not scored:
+        return total_loss / n, _no_accuracy(pred)
     return total_loss / n, total_hits / n
