@@ -3,6 +3,7 @@ split, the configuration checks and what a regression run prints and saves."""
 
 from __future__ import annotations
 
+import io
 import json
 import math
 from pathlib import Path
@@ -154,6 +155,14 @@ def test_r2_score_matches_its_definition_and_scikit_learn() -> None:
     )
 
 
+def test_r2_score_of_one_sample_is_nan_and_of_overflowing_predictions_minus_inf() -> None:
+    assert math.isnan(r2_score(np.array([[0.5]]), np.array([[0.2]])))
+    assert np.isnan(r2_score(np.zeros((3, 1, 1)), np.ones((1, 1)))).all()
+    huge = np.array([[1e200], [-1e200], [1e200]])
+    with np.errstate(all="raise"):  # nothing left to NumPy's warnings (the suite: errors)
+        assert r2_score(huge, np.array([[0.1], [0.5], [0.9]])) == -math.inf
+
+
 def test_r2_score_per_replica_and_refused_shapes() -> None:
     rng = np.random.default_rng(1)
     target = rng.normal(size=(20, 1))
@@ -182,11 +191,15 @@ def test_shuffled_indices_partition_the_rows_with_sklearn_rounding() -> None:
         shuffled_indices(10, 0.5, 0.5)
 
 
-def test_a_regression_run_holds_out_a_random_share_the_seed_does_not_choose() -> None:
-    cfg = RunConfig(dataset="plane", n=50, test_fraction=0.2, output_activation="identity")
+@pytest.mark.parametrize("seed", [0, 3])
+def test_a_regression_run_holds_out_a_random_share_the_seed_does_not_choose(seed: int) -> None:
+    cfg = RunConfig(
+        dataset="plane", n=50, test_fraction=0.2, output_activation="identity", seed=seed
+    )
     _, prep = experiments.prepare_run(cfg)
     assert (len(prep.x), len(prep.x_test), prep.n_out) == (40, 10, 1)
-    x, y = plane(50, 0.1, data_rng(cfg))  # the run's data
+    x, y = plane(50, 0.1, data_rng(cfg))  # the run's data: drawn with its seed
+    # the rows held out: the same at every seed (SPLIT_SEED, not the run's)
     train, _, test = shuffled_indices(50, 0.0, 0.2, rng=dataload.SPLIT_SEED)
     np.testing.assert_array_equal(prep.x_test, x[test])
     np.testing.assert_array_equal(prep.y, y[train])
@@ -412,3 +425,57 @@ def test_diabetes_is_standardised_and_its_lesson_holds() -> None:
     assert 0.3 < test < 0.45 and 0.5 < train < 0.65
     test, train = test_r2(lr=0.01, epochs=1000)  # trained on: it fits the noise
     assert test < 0 and train > 0.75
+
+
+def test_a_regression_of_0_1_values_reports_r2_not_accuracy(tmp_path: Path) -> None:
+    path = _write(tmp_path, "a,b,v\n0,0,0\n0,1,1\n1,0,1\n1,1,0\n0.5,0.5,1\n0.2,0.9,0\n")
+    cfg = RunConfig(dataset=str(path), task="regression", epochs=50, print_every=0)
+    lines: list[str] = []
+    summary = experiments.run_one(cfg, tmp_path / "run", log=lines.append, figures=False)
+    assert summary["accuracy"] is None and isinstance(summary["r2"], float)
+    assert lines[-1] == f"loss={summary['loss']:.10f} r2={summary['r2']:.4f}"
+
+
+def test_a_diverging_regression_warns_nothing_and_saves_no_r2(tmp_path: Path, capsys) -> None:
+    # SGD at lr 5: the predictions grow past 1e155 before the loss is inf, so their
+    # squares overflow in R² (the suite turns NumPy's warnings into errors)
+    out = tmp_path / "run"
+    code, lines, err = run_cli(
+        capsys, "train", "--dataset", "plane", "--optimizer", "sgd", "--lr", "5",
+        "--test-fraction", "0.2", "--epochs", "300", "--out", str(out),
+    )  # fmt: skip
+    assert code == 1  # a diverged run's exit code, its folder saved
+    assert "training diverged" in " ".join(lines + err)
+    assert not [line for line in err if "Warning" in line or "warning:" in line]
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["stop_reason"] == "diverged"
+    assert summary["r2"] is None and summary["test_r2"] is None and summary["loss"] is None
+
+
+def test_a_csv_regression_run_and_sweep_are_regressions_all_the_way(tmp_path: Path, capsys) -> None:
+    """Past training too: its figures draw values, its sweep has R² columns (the task, not
+    the dataset's name, makes it a regression)."""
+    from proplab.runio import read_csv
+    from proplab.sweep import parse_spec, run_sweep
+
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, size=(40, 2))
+    rows = "\n".join(f"{a:.6f},{b:.6f},{(a - b) / 2:.6f}" for a, b in x)
+    path = _write(tmp_path, f"u,w,value\n{rows}\n")
+    out = tmp_path / "run"
+    code, _, err = run_cli(
+        capsys, "train", "--dataset", str(path), "--task", "regression", "--test-fraction",
+        "0.25", "--optimizer", "adam", "--lr", "0.03", "--epochs", "300", "--out", str(out),
+    )  # fmt: skip
+    assert code == 0 and not [line for line in err if "warning" in line.lower()], err
+    assert (out / "decision_boundary.png").stat().st_size > 0
+    assert (out / "test_loss.csv").exists()  # the held-out loss at the kept weights
+    spec = (
+        f'[base]\ndataset = "{path}"\ntask = "regression"\nepochs = 100\noptimizer = "adam"\n'
+        "lr = 0.03\n[vary]\nseed = [0, 1]\n"
+    )
+    run_sweep(parse_spec(spec, Path("s.toml")), tmp_path / "sweep", stream=io.StringIO())
+    results = read_csv(tmp_path / "sweep" / "results.csv")
+    assert all(np.isfinite(float(row["final_r2"])) for row in results)
+    assert all(float(row["final_r2"]) > 0.5 for row in results)
+    assert not any("output_activation" in row["run"] for row in results)  # nobody wrote it

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from proplab.config import RunConfig
-from proplab.dataload import is_regression
+from proplab.dataload import is_regression_run
 from proplab.runio import write_csv
 from proplab.sweep import (
     RUNS_DIR,
@@ -72,7 +72,7 @@ class RunRecord:
     @property
     def regression(self) -> bool:
         """Whether the run fitted values (its score is R², its accuracy NaN)."""
-        return is_regression(self.config.dataset)
+        return is_regression_run(self.config)
 
     @property
     def metric(self) -> str:

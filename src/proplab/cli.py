@@ -346,6 +346,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from proplab.experiments import run_one  # heavy imports only when training
 
     cfg = _config_from(args)
+    _regression_reason_first(cfg)
     checked = cfg.validate()
     _refuse_ignored_flags(args, checked)
     out = Path(args.out) if args.out else _default_out(cfg)
@@ -378,6 +379,7 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
                 f"proplab gradcheck: error: argument --{flag}: must be a number > 0, got {value:g}"
             )
     cfg = _config_from(args)
+    _regression_reason_first(cfg)
     _refuse_ignored_flags(args, cfg.validate())
     try:
         check = check_config(cfg, args.samples, eps=args.eps, tolerance=args.tolerance)
@@ -606,6 +608,14 @@ def build_parser() -> argparse.ArgumentParser:
     play.add_argument("--open", action="store_true", help="open the page in a web browser")
     play.set_defaults(func=cmd_play)
     return parser
+
+
+def _regression_reason_first(cfg: RunConfig) -> None:
+    """A regression's refused loss or output, named before ``validate`` would blame
+    something else (``--dataset plane --loss bce``: "bce needs a sigmoid output")."""
+    problem = dataload.regression_problem(cfg)
+    if problem is not None:
+        raise problem
 
 
 def _default_loss_conflict(rest: str, args: argparse.Namespace) -> str | None:

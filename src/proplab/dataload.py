@@ -143,11 +143,37 @@ def is_regression(name: str | None) -> bool:
     return zoo_key(str(name)) in REGRESSION_ZOO or str(name).strip().lower() == DIABETES
 
 
+def is_regression_task(dataset: Any, task: Any = "auto") -> bool:
+    """Whether a run of ``dataset`` with ``task`` is a regression: ``task="regression"``,
+    or ``"auto"`` (the default) on a built-in regression set. The one place this is
+    decided: configs, CLI values and sweep files all ask here."""
+    task = str(task if task is not None else "auto").strip().lower()
+    return task == "regression" or (task == "auto" and is_regression(dataset))
+
+
 def is_regression_run(cfg: RunConfig) -> bool:
-    """Whether ``cfg`` is a regression: ``task="regression"``, or ``"auto"`` on a
-    built-in regression set."""
-    task = str(cfg.task).strip().lower()
-    return task == "regression" or (task == "auto" and is_regression(cfg.dataset))
+    """Whether ``cfg`` is a regression (:func:`is_regression_task` of its dataset and task)."""
+    return is_regression_task(cfg.dataset, cfg.task)
+
+
+def regression_problem(cfg: RunConfig) -> ConfigError | None:
+    """Why a regression's loss or output cannot fit values, asked before ``validate``
+    (for ``loss="bce"`` on plane that would say "bce needs a sigmoid output", and the
+    sigmoid would then be refused in turn); None when there is no such problem, or
+    for a name no registry knows (``validate`` names it)."""
+    if not is_regression_run(cfg):
+        return None
+    try:
+        names = {
+            "loss": canonical("loss", cfg.loss),
+            "output_activation": canonical("activation", cfg.output_activation),
+        }
+        check_regression(cfg.replace(**names))
+    except ConfigError as exc:
+        return exc
+    except ValueError:
+        return None
+    return None
 
 
 def check_task(cfg: RunConfig) -> None:
@@ -301,9 +327,7 @@ def with_dataset_defaults(values: dict[str, Any]) -> dict[str, Any]:
     for ``task="regression"``, whose values may have any sign and size.
     """
     out = {**dataset_defaults(values.get("dataset")), **values}
-    regression = str(values.get("task")).lower() == "regression" or (
-        str(values.get("task", "auto")).lower() == "auto" and is_regression(values.get("dataset"))
-    )
+    regression = is_regression_task(values.get("dataset"), values.get("task"))
     if "output_activation" not in values and regression:
         # values to predict, of any sign and size: the lab's sigmoid would clip them
         out["output_activation"] = "identity"
@@ -415,7 +439,7 @@ def test_summary(
         "n_test": int(x_test.shape[0]),
     }
     if len(test) > 3:  # a regression's R²
-        fields["test_r2"] = test[3] if finite else None
+        fields["test_r2"] = test[3] if finite and np.isfinite(test[3]) else None
     return fields
 
 
@@ -524,7 +548,7 @@ def write_figures(
     if not np.all(np.isfinite(pred)):  # diverged: nothing meaningful to draw
         return
     name = Path(str(cfg.dataset)).stem
-    if is_regression(cfg.dataset):
+    if is_regression_run(cfg):
         draw_value_map(run_dir, name, model, x, y, x_test, y_test)
         return
     # the lab's own runs keep the lab's files (comparison figure, learning curve)

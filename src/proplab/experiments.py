@@ -23,6 +23,7 @@ redoes it; :func:`run_one` then re-raises ``KeyboardInterrupt``.
 from __future__ import annotations
 
 import functools
+import math
 import platform
 import time
 from collections.abc import Callable
@@ -286,7 +287,7 @@ def _run_one(
             work = min(GRADIENT_WORK, passes * len(x))
             gradients = gradient_sizes(model, loss_fn, x, y, snapshots.states, work=work)
     test_curve = None
-    if snapshots is not None and prep.x_test is not None and dataload.is_regression(cfg.dataset):
+    if snapshots is not None and prep.x_test is not None and dataload.is_regression_run(cfg):
         # a regression's test loss at the kept weights: the learning curve shows it
         # beside the training loss (where they part, the model starts to overfit)
         test_curve = losses_at(model, loss_fn, prep.x_test, prep.y_test, snapshots.states)
@@ -368,10 +369,13 @@ def finish_run(
     with np.errstate(all="ignore"):  # a diverged model predicts NaN; the summary says so
         loss, acc, pred = evaluate(model, loss_fn, x, y)
         test = None if x_test is None else evaluate(model, loss_fn, x_test, y_test)
-        # targets that are values, not labels (a regression: accuracy NaN): R² instead
-        r2 = r2_score(pred, y) if np.isnan(acc) else None
-        if r2 is not None and test is not None:
-            test = (*test, r2_score(test[2], y_test))
+        # a regression (even of 0/1 values, task="regression"), or targets that are values
+        # (accuracy NaN): R² instead of an accuracy
+        r2 = None
+        if dataload.is_regression_run(cfg) or np.isnan(acc):
+            acc, r2 = math.nan, r2_score(pred, y)
+            if test is not None:
+                test = (test[0], math.nan, test[2], r2_score(test[2], y_test))
     if history.stop_reason == "completed" and not np.isfinite(loss):
         # every epoch's loss was finite (if huge), but the last update blew the model up
         history.stop_reason = "diverged"
@@ -380,8 +384,8 @@ def finish_run(
             f"model's loss is {float(loss)}; try a smaller learning rate"
         )
     summary = _summary(cfg, history, float(loss), float(acc), model, x)
-    if r2 is not None:
-        summary["r2"] = r2 if np.isfinite(loss) else None
+    if r2 is not None:  # None after divergence, or for a single sample (no variance)
+        summary["r2"] = r2 if np.isfinite(loss) and np.isfinite(r2) else None
     summary.update(dataload.test_summary(test, x_test))
     summary.update(dataload.csv_summary(cfg))
     summary.update(extra or {})
@@ -513,7 +517,7 @@ def _lab_figures(
     accuracy are the training data's, and the figures say so (``test_acc``:
     the held-out accuracy, None after divergence).
 
-    A regression (:func:`~proplab.dataload.is_regression`) gets them with values
+    A regression (:func:`~proplab.dataload.is_regression_run`) gets them with values
     instead of classes: ``r2`` and ``test_r2`` (None after divergence) in the titles,
     the points coloured by value on one scale for the run (the largest |target| of
     ``y`` and ``y_test``), and a learning curve of the loss alone, with the test
@@ -521,7 +525,7 @@ def _lab_figures(
     from proplab import plots  # matplotlib is slow to import; only runs need it
 
     held_out = cfg.test_fraction > 0
-    if dataload.is_regression(cfg.dataset):
+    if dataload.is_regression_run(cfg):
         _value_figures(run_dir, cfg, history, x, y, pred, r2, test_r2, y_test, test_curve)
         return
     shown = "n/a (diverged)" if acc is None else f"{100 * acc:.4g}%"
@@ -616,7 +620,7 @@ def _boundary_during_training(
     the test R², given ``x_test`` and ``y_test``)."""
     from proplab import sweep_plots  # matplotlib is slow to import; only runs need it
 
-    if dataload.is_regression(cfg.dataset):
+    if dataload.is_regression_run(cfg):
         _values_during_training(run_dir, cfg, x, y, snapshots, picked_by_loss, x_test, y_test)
         return
 

@@ -8,6 +8,8 @@ probability thresholded at 0.5 (the lab), several columns are scores
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from proplab.core import check_int
@@ -124,7 +126,11 @@ def r2_score(pred: np.ndarray, target: np.ndarray) -> float | np.ndarray:
     scikit-learn's ``r2_score`` does by default. 1 is a perfect fit, 0 is no better
     than predicting the targets' mean, below 0 is worse than that. Constant
     targets (``SS_tot = 0``) give 1.0 for a perfect fit and 0.0 otherwise, as
-    scikit-learn's. Returns a float for one model, an array ``R`` for a stack.
+    scikit-learn's; a single sample gives NaN (scikit-learn too); predictions so
+    large their squares overflow give -inf. The argument order is proplab's
+    (:func:`accuracy`'s: prediction first), the reverse of scikit-learn's
+    ``r2_score(y_true, y_pred)``; R² is not symmetric. Returns a float for one
+    model, an array ``R`` for a stack.
     """
     pred, target = np.asarray(pred, dtype=np.float64), np.asarray(target, dtype=np.float64)
     if pred.ndim < 2 or target.shape[-2:] != pred.shape[-2:]:
@@ -132,10 +138,13 @@ def r2_score(pred: np.ndarray, target: np.ndarray) -> float | np.ndarray:
             f"r2_score: target shape {target.shape} does not fit predictions {pred.shape}; "
             "accepted: both (n, k), or predictions stacked (*R, n, k)"
         )
-    residual = np.sum((target - pred) ** 2, axis=-2)  # (*R, k)
-    total = np.sum((target - target.mean(axis=-2, keepdims=True)) ** 2, axis=-2)
-    total = np.broadcast_to(total, residual.shape)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    if pred.shape[-2] < 2:  # one sample has no variance to explain (scikit-learn: NaN too)
+        return math.nan if pred.ndim == 2 else np.full(pred.shape[:-2], math.nan)
+    # a diverging model's predictions overflow the squares: R² -inf, not a warning
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        residual = np.sum((target - pred) ** 2, axis=-2)  # (*R, k)
+        total = np.sum((target - target.mean(axis=-2, keepdims=True)) ** 2, axis=-2)
+        total = np.broadcast_to(total, residual.shape)
         score = np.where(total > 0, 1.0 - residual / total, np.where(residual == 0, 1.0, 0.0))
     score = score.mean(axis=-1)
     return float(score) if np.ndim(score) == 0 else score

@@ -41,12 +41,12 @@ from proplab.config import (
 )
 from proplab.core import did_you_mean
 from proplab.data import plane_axes, plane_points
-from proplab.dataload import ZOO, check_regression, dataset_defaults, is_regression, zoo_key
+from proplab.dataload import ZOO, dataset_defaults, is_regression, regression_problem, zoo_key
 from proplab.experiments import DATASETS, prepare_run
 from proplab.features import FEATURES, Features
 from proplab.metrics import r2_score
 from proplab.models import hidden_activations
-from proplab.registry import REGISTRIES, canonical
+from proplab.registry import REGISTRIES
 from proplab.train import evaluate, fit
 from proplab.zoo_regression import REGRESSION_ZOO
 
@@ -382,17 +382,11 @@ def _config(settings: Mapping[str, Any]) -> RunConfig:
 
 
 def _check_regression_first(cfg: RunConfig) -> None:
-    """:func:`check_regression` on ``cfg`` before ``validate``: for ``bce`` on a regression
-    set the reason is the task ("accepted: mse"), not bce's sigmoid output. Names the
-    registries do not know are left for ``validate`` to name."""
-    if not is_regression(cfg.dataset):
-        return
-    try:
-        loss = canonical("loss", cfg.loss)
-        output = canonical("activation", cfg.output_activation)
-    except ValueError:
-        return
-    check_regression(cfg.replace(loss=loss, output_activation=output))
+    """:func:`~proplab.dataload.regression_problem` before ``validate``: for ``bce`` on a
+    regression set the reason is the task ("accepted: mse"), not bce's sigmoid output."""
+    problem = regression_problem(cfg)
+    if problem is not None:
+        raise problem
 
 
 def _settings_of(cfg: RunConfig) -> dict[str, Any]:

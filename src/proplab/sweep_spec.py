@@ -40,8 +40,7 @@ from typing import Any
 
 from proplab.config import ConfigError, RunConfig
 from proplab.core import did_you_mean
-from proplab.dataload import check_regression, is_csv, is_regression, is_regression_run
-from proplab.registry import canonical
+from proplab.dataload import is_csv, is_regression_task, regression_problem
 from proplab.runio import short_folder_name
 
 SPEC_KEYS = ("title", "description", "base", "vary", "experiment")
@@ -245,36 +244,16 @@ def with_regression_defaults(values: dict[str, Any]) -> dict[str, Any]:
     sweep files' digits runs differently).
     """
     dataset = values.get("dataset", RunConfig.dataset)
-    task = str(values.get("task", RunConfig.task)).strip().lower()
-    regression = task == "regression" or (
-        task == "auto" and isinstance(dataset, str) and is_regression(dataset)
+    regression = isinstance(dataset, str) and is_regression_task(
+        dataset, values.get("task", RunConfig.task)
     )
     return {**SWEEP_REGRESSION_DEFAULTS, **values} if regression else values
-
-
-def _regression_problem(cfg: RunConfig) -> ConfigError | None:
-    """Why a regression set's run cannot fit its values (bce, a sigmoid output), else None.
-
-    Asked before RunConfig.validate: for ``loss = "bce"`` on plane that would say "bce
-    needs a sigmoid output", and the sigmoid output would then be refused in turn.
-    """
-    if not is_regression_run(cfg):
-        return None
-    try:
-        names = {
-            "loss": canonical("loss", cfg.loss),
-            "output_activation": canonical("activation", cfg.output_activation),
-        }
-        check_regression(cfg.replace(**names))
-    except ValueError as exc:  # ConfigError; or a misspelt name, which validate names
-        return exc if isinstance(exc, ConfigError) else None
-    return None
 
 
 def _validated(values: dict[str, Any], where: str) -> RunConfig:
     try:
         cfg = RunConfig.from_dict(with_regression_defaults(values), source=where)
-        problem = _regression_problem(cfg)  # refused now, not in every run mid-sweep
+        problem = regression_problem(cfg)  # refused now, not in every run mid-sweep
         if problem is not None:
             raise problem
         return cfg.validate()
@@ -454,7 +433,7 @@ def _expand(
                 f"{where}: run ({shown}) sets the label column {cfg.label!r}, but its dataset "
                 f"{cfg.dataset!r} is not a CSV file (only a .csv file has label columns)"
             )
-        name = run_name(cfg, _naming_reference(reference, exp.base, cfg.dataset))
+        name = run_name(cfg, _naming_reference(reference, exp.base, cfg.dataset, cfg.task))
         if name in runs and runs[name] != cfg:
             differ = [k for k, v in cfg.to_dict().items() if runs[name].to_dict()[k] != v]
             shown_ = ", ".join(
@@ -469,12 +448,14 @@ def _expand(
         exp.runs.append((name, labels))
 
 
-def _naming_reference(reference: RunConfig, base: dict[str, Any], dataset: str) -> RunConfig:
-    """The ``[base]`` configuration a run on ``dataset`` is named against: with that
-    dataset's own defaults where no base sets the field, so a plane run beside circle runs
-    is not named ``output_activation=identity`` (nor a circle run beside plane runs
-    ``output_activation=sigmoid``) for a default nobody wrote."""
-    own = with_regression_defaults({"dataset": dataset})
+def _naming_reference(
+    reference: RunConfig, base: dict[str, Any], dataset: str, task: str = "auto"
+) -> RunConfig:
+    """The ``[base]`` configuration a run on ``dataset`` (with ``task``) is named against:
+    with that dataset's own defaults where no base sets the field, so a plane run beside
+    circle runs is not named ``output_activation=identity`` (nor a circle run beside plane
+    runs ``output_activation=sigmoid``) for a default nobody wrote."""
+    own = with_regression_defaults({"dataset": dataset, "task": task})
     changes = {
         k: own.get(k, getattr(RunConfig, k)) for k in SWEEP_REGRESSION_DEFAULTS if k not in base
     }

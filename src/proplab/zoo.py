@@ -38,13 +38,13 @@ SPIRAL_TURNS = 1.0
 SPIRAL_R0 = 0.2
 
 
-def _setup(name: str, n: int, noise: float, rng: RngLike) -> tuple[int, int, np.random.Generator]:
+def _setup(
+    name: str, n: int, noise: float, rng: RngLike, why: str = "one sample per class"
+) -> tuple[int, int, np.random.Generator]:
     try:
         n = check_int(n, "n", low=2)  # also refuses bools, None, inf and NaN
     except ValueError:
-        raise ValueError(
-            f"{name}: n must be an integer >= 2 (one sample per class), got {n!r}"
-        ) from None
+        raise ValueError(f"{name}: n must be an integer >= 2 ({why}), got {n!r}") from None
     if (
         isinstance(noise, bool)
         or not isinstance(noise, numbers.Real)

@@ -1,4 +1,4 @@
-"""The zoo's regression sets: TensorFlow Playground's "plane" and "multi gaussian".
+"""The zoo's regression sets, after TensorFlow Playground's "plane" and "multi gaussian".
 
 Each generator takes ``n`` (samples), ``noise`` (standard deviation of
 Gaussian noise added to each coordinate, in the dataset's own units; the
@@ -7,7 +7,7 @@ default 0, TensorFlow Playground's default, as 0.1 already caps the best
 possible R² of multi-gauss near 0.6)
 and ``rng`` (a ``numpy.random.Generator`` or a seed; default seed 0).
 Points are uniform in [-1, 1]^2 (TensorFlow Playground's [-6, 6]^2 divided
-by 6). Returns ``x (n, 2)`` float64 and ``y (n, 1)`` float64 targets in
+by 6; its plane's target, (x + y) / 10 there, is rescaled to span [-1, 1] here). Returns ``x (n, 2)`` float64 and ``y (n, 1)`` float64 targets in
 [-1, 1]: a value to predict, not a class.
 
 - ``plane``: ``y = (x1 + x2) / 2``, a tilted plane (one linear unit fits it).
@@ -40,7 +40,7 @@ BUMP_RADIUS = 2.0 / 6.0  # where a bump has fallen to 0 (TF: distance 2 of 6)
 
 def _points(name: str, n: int, noise: float, rng: RngLike) -> tuple[np.ndarray, np.ndarray]:
     """``n`` clean points uniform in [-1, 1]^2 and the same points with the noise added."""
-    n0, n1, gen = _setup(name, n, noise, rng)
+    n0, n1, gen = _setup(name, n, noise, rng, why="an R² needs two values")
     clean = gen.uniform(-1.0, 1.0, size=(n0 + n1, 2))
     # drawn even for noise 0, so one seed gives the same clean points at every noise level
     with np.errstate(over="ignore"):  # a noise near 1e308: refused just below
