@@ -479,3 +479,39 @@ def test_a_csv_regression_run_and_sweep_are_regressions_all_the_way(tmp_path: Pa
     assert all(np.isfinite(float(row["final_r2"])) for row in results)
     assert all(float(row["final_r2"]) > 0.5 for row in results)
     assert not any("output_activation" in row["run"] for row in results)  # nobody wrote it
+
+
+def test_a_csv_regression_has_its_own_defaults_and_a_note_for_large_values(
+    tmp_path: Path, capsys
+) -> None:
+    values = dataload.with_dataset_defaults({"dataset": "v.csv", "task": "regression"})
+    assert (values["optimizer"], values["activation"], values["output_activation"]) == (
+        "adam", "tanh", "identity",
+    )  # fmt: skip
+    assert "optimizer" not in dataload.with_dataset_defaults({"dataset": "v.csv"})  # classes
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0, 10, size=(30, 2))
+    big = _write(tmp_path, "a,b,price\n" + "".join(f"{a},{b},{1000 + 300 * a}\n" for a, b in x))
+    code, _, err = run_cli(
+        capsys, "train", "--dataset", str(big), "--task", "regression", "--epochs", "5",
+        "--quiet", "--out", str(tmp_path / "r"),
+    )  # fmt: skip
+    note = [line for line in err if "standardise the column" in line]
+    assert code == 0 and len(note) == 1
+    mean, std = float(np.mean(1000 + 300 * x[:, 0])), float(np.std(1000 + 300 * x[:, 0]))
+    assert f"mean {mean:.4g} and standard deviation {std:.4g}" in note[0]
+    small = _write(tmp_path, PRICES)  # values near [-1, 1]... and up to 6: no note
+    code, _, err = run_cli(
+        capsys, "train", "--dataset", str(small), "--task", "regression", "--epochs", "5",
+        "--quiet", "--out", str(tmp_path / "s"),
+    )  # fmt: skip
+    assert code == 0 and not [line for line in err if "standardise" in line]
+
+
+def test_the_sweep_table_never_prints_minus_zero() -> None:
+    from types import SimpleNamespace
+
+    from proplab.aggregate import _score_text
+
+    tiny = SimpleNamespace(n=3, mean=-1.3e-13, std=1e-13, min=-2e-13, max=0.0)
+    assert _score_text(tiny, regression=True) == "R² 0.000 ± 0.000 (0.000 to 0.000)"

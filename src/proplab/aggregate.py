@@ -334,10 +334,15 @@ def _score_text(stats: Stats, regression: bool) -> str:
         prefix, unit, scale, digits = "R² ", "", 1.0, 3
     else:
         prefix, unit, scale, digits = "", " %", 100.0, 1
-    text = f"{prefix}{scale * stats.mean:.{digits}f}"
+
+    def shown(value: float) -> str:
+        # rounded first: -1e-13 is "0.000", not "-0.000"
+        return f"{round(scale * value, digits) + 0.0:.{digits}f}"
+
+    text = f"{prefix}{shown(stats.mean)}"
     if stats.n > 1:
-        text += f" ± {scale * stats.std:.{digits}f}{unit}"
-        text += f" ({scale * stats.min:.{digits}f} to {scale * stats.max:.{digits}f})"
+        text += f" ± {shown(stats.std)}{unit}"
+        text += f" ({shown(stats.min)} to {shown(stats.max)})"
         return text
     return text + unit
 

@@ -272,7 +272,7 @@ def _digits_epilog(parser: argparse.ArgumentParser) -> str:
 def _dataset_defaults_note(args: argparse.Namespace, cfg: RunConfig) -> str | None:
     """One line naming the dataset's own defaults this run used (the flags not given),
     or None; ``--optimizer sgd`` with digits keeps the lr chosen for Adam, which it says."""
-    own = dataload.dataset_defaults(cfg.dataset)
+    own = dataload.dataset_defaults(cfg.dataset, cfg.task)
     used = {k: v for k, v in own.items() if getattr(args, k, None) is None and getattr(cfg, k) == v}
     if not used:
         return None
@@ -359,6 +359,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     note = _dataset_defaults_note(args, checked)
     if note is not None:
         print(note, file=sys.stderr)
+    scale = dataload.target_scale_note(checked)
+    if scale is not None:
+        print(f"proplab train: {scale}", file=sys.stderr)
     print(f"run saved to {out}", file=sys.stderr)
     return EXIT_FAILED if diverged else EXIT_OK
 
