@@ -91,7 +91,7 @@ def experiment_figures(v: ExperimentView, out: Path, folder: str) -> list[Figure
         seed = min(r.record.seed for g in v.groups for r in g.runs)
         rel = f"{folder}/{exp.name}-boundaries.png"
         drawn = [p for row in rows for p in row if p is not None]
-        kinds = {p.regression for p in drawn}
+        kinds = {p.regression for p in drawn} or {g.regression for g in v.groups}
         # a regression's panels show its predicted value, which has no boundary
         what = "decision boundaries" if kinds == {False} else "predicted values"
         if kinds == {False, True}:  # short: the panels' titles say which is which
@@ -136,13 +136,14 @@ def _unit_figures(v: ExperimentView, out: Path, folder: str) -> list[Figure | Pa
         rel = f"{folder}/{v.experiment.name}-units-{ds}.png"
         title = f"{v.experiment.title} on {name}: what each hidden unit computes (seed {cfg.seed})"
         unit_plots.hidden_units(u, w, layers, x, y, out / rel, title=title, kinds=kinds)
+        maps = "predicted-value maps" if g.regression else "decision boundaries"
         # the level the figure draws as a line, in the words unit_plots gives it
         crossing = unit_plots.unit_scale(layers[0], kinds[0]).line if layers else "0.5"
         figures.append(
             Figure(
                 rel,
                 f"{v.experiment.title} on {name}: each hidden unit's activation over the "
-                f"inputs (seed {cfg.seed}; axes as in the decision boundaries), one row per "
+                f"inputs (seed {cfg.seed}; axes as in the {maps}), one row per "
                 f"layer; black line: where the unit crosses {crossing}; dots: the data",
             )
         )
