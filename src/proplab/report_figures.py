@@ -75,7 +75,10 @@ def experiment_figures(v: ExperimentView, out: Path, folder: str) -> list[Figure
             for ds in v.datasets
             if (g := v.get(s, ds)) is not None
         ]
-        rel = f"{folder}/{exp.name}-accuracy.png"
+        # a classification's file keeps its name; a regression's says R², not accuracy
+        kinds = v.kinds()
+        name = "accuracy" if kinds == {"accuracy"} else "r2" if kinds == {"r2"} else "scores"
+        rel = f"{folder}/{exp.name}-{name}.png"
         sweep_plots.accuracy_dots(dots, out / rel, title=f"{exp.title}: final {which}")
         figures.append(Figure(rel, f"{exp.title}: final {which} of every seed, mean ± std"))
 
