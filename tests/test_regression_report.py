@@ -486,3 +486,36 @@ def test_a_lower_rate_within_the_seeds_spread_is_not_called_too_low():
     # the highest rate ends best and its loss still falls: what a longer run would show
     assert "No tested rate was too high on multi-gauss: the highest, lr 0.3, ends best" in text
     assert "Its loss is still falling after 1,000 epochs" in text
+
+
+def test_a_sweep_of_regression_sets_only_shows_their_identity_output_and_names_no_boundary(
+    tmp_path,
+):
+    # the base names no dataset (xor, a sigmoid, by default), but every run fits values
+    text = """
+title = "values only"
+[base]
+activation = "tanh"
+hidden = [4]
+epochs = 60
+lr = 0.05
+print_every = 0
+[vary]
+dataset = ["plane", "diabetes"]
+lr = [0.01, 0.05]
+seed = [0]
+"""
+    _, panels = _build(tmp_path, text)
+    md = (tmp_path / "report.md").read_text()
+    rows = dict(_table(_section(md, "## Setup"), "| setting | value |")[1])
+    assert rows["output_activation"] == "identity"
+    assert "tanh after each hidden layer, identity on the output, with biases" in md
+    # diabetes has ten inputs: no map to draw, and it is not called a boundary
+    assert (
+        "No predicted-value map for diabetes: a map is drawn over two inputs, and its model "
+        "has more inputs." in md
+    )
+    assert "decision boundar" not in md and "P(class" not in md and "classes (" not in md
+    ((drawn, title),) = panels
+    assert title == "values only: predicted values (seed 0)"
+    assert [p.title.split("\n")[0] for p in drawn] == ["lr 0.01", "lr 0.05"]

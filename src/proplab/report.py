@@ -106,7 +106,7 @@ def build_report(
     (out / FIGURES).mkdir(exist_ok=True)
     # as the sweep gave its runs: a regression base (dataset = "multi-gauss") gets the
     # identity output its runs trained with, not RunConfig's sigmoid
-    base = RunConfig.from_dict(with_regression_defaults(spec.base)).validate()
+    base = _sweep_base(spec.base, records)
     drawing = sum(_draws_figures(v) for v in views)
     log(f"report: drawing the figures of {drawing} experiments")
     drawn = _draw_in_processes(views, out, jobs, log) if jobs > 1 else {}
@@ -143,6 +143,25 @@ def build_report(
     html = write_text(out / "report.html", to_html(doc, out))
     log(f"report: done ({len(doc.figures)} figures)")  # the caller names the two files
     return md, html
+
+
+def _sweep_base(values: dict[str, Any], records: list[aggregate.RunRecord]) -> RunConfig:
+    """The base configuration as the sweep gave it to its runs: a regression base
+    (``dataset = "multi-gauss"``) with the identity output its runs trained, not
+    RunConfig's sigmoid; so too a base whose dataset is varied when every run fits
+    values (diabetes and plane: no run has the sigmoid of the base's default xor)."""
+    base = RunConfig.from_dict(with_regression_defaults(values)).validate()
+    if "output_activation" in values:
+        return base
+    own = {
+        with_regression_defaults(
+            {**values, "dataset": r.config.dataset, "task": r.config.task}
+        ).get("output_activation", RunConfig.output_activation)
+        for r in records
+    }
+    if len(own) == 1 and own != {base.output_activation}:
+        return base.replace(output_activation=own.pop()).validate()
+    return base
 
 
 def _units_pointer(base: RunConfig) -> str:
@@ -235,7 +254,7 @@ def _other_outputs(
                 "targets are values" if is_regression_run(r.config) else "labels are classes"
             )
     parts = [
-        f"{act} on {', '.join(names)}, whose {kind[act]}" for act, names in other.items() if names
+        f"{act} on {listing(names)}, whose {kind[act]}" for act, names in other.items() if names
     ]
     return "; ".join(parts)
 

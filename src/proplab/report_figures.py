@@ -84,12 +84,25 @@ def experiment_figures(v: ExperimentView, out: Path, folder: str) -> list[Figure
 
     rows, labels, undrawable = _boundary_rows(v, single)
     if undrawable:
-        figures.append(
-            Para(
-                f"No decision boundaries for {', '.join(undrawable)}: they are drawn over two "
-                "inputs for a model with one output, and these have more inputs or outputs."
+        # a regression's panel is a map of its predicted value, not a boundary
+        values = [dataset_name(ds) for ds in v.datasets if v.kinds(ds) == {"r2"}]
+        maps = [d for d in undrawable if d in values]
+        bounds = [d for d in undrawable if d not in values]
+        if bounds:
+            figures.append(
+                Para(
+                    f"No decision boundaries for {', '.join(bounds)}: they are drawn over two "
+                    "inputs for a model with one output, and these have more inputs or outputs."
+                )
             )
-        )
+        if maps:
+            figures.append(
+                Para(
+                    f"No predicted-value map for {', '.join(maps)}: a map is drawn over two "
+                    f"inputs, and {'its model has' if len(maps) == 1 else 'their models have'} "
+                    "more inputs."
+                )
+            )
     if rows:
         seed = min(r.record.seed for g in v.groups for r in g.runs)
         rel = f"{folder}/{exp.name}-boundaries.png"

@@ -701,8 +701,10 @@ def _lr_values(gs: list[GroupView], name: str) -> list[str]:
     # compared where it matters, on the held-out set, when every rate has one
     held = bool(clean) and all(g.has_test and g.test_r2.n for g in clean)
     where = "held-out " if held else ""
-    if len(clean) > 1:
-        best = max(clean, key=lambda g: g.score(held).mean)
+    best = max(clean, key=lambda g: g.score(held).mean) if clean else None
+    # the highest rate "ends best" was said just above, on the training data: only the
+    # held-out set has more to add
+    if len(clean) > 1 and (held or best is not high):
         among = "Of the rates that did not diverge, the" if len(clean) < len(gs) else "The"
         text = (
             f"{among} highest {where}R² on {name} "
