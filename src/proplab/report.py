@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ import numpy as np
 
 from proplab import aggregate
 from proplab.config import RunConfig
-from proplab.dataload import zoo_key
+from proplab.dataload import is_regression_run, zoo_key
 from proplab.experiments import (
     BOUNDARY_DURING_TRAINING,
     COMPARISON,
@@ -52,6 +52,7 @@ from proplab.report_figures import experiment_figures
 from proplab.report_text import (
     acc_text,
     answers,
+    listing,
     loss_text,
     observations,
     range_text,
@@ -68,6 +69,7 @@ from proplab.sweep import (
     load_spec,
     read_summary,
 )
+from proplab.sweep_spec import with_regression_defaults
 
 FIGURES = "figures"
 SECTION_TITLES = {
@@ -102,7 +104,9 @@ def build_report(
     cache.preload(records, jobs)
     views = experiment_views(spec, records, cache)
     (out / FIGURES).mkdir(exist_ok=True)
-    base = RunConfig.from_dict(spec.base).validate()
+    # as the sweep gave its runs: a regression base (dataset = "multi-gauss") gets the
+    # identity output its runs trained with, not RunConfig's sigmoid
+    base = _sweep_base(spec.base, records)
     drawing = sum(_draws_figures(v) for v in views)
     log(f"report: drawing the figures of {drawing} experiments")
     drawn = _draw_in_processes(views, out, jobs, log) if jobs > 1 else {}
@@ -128,7 +132,7 @@ def build_report(
     where = f" on {dataset_name(first)}" if len(set(shapes.values())) > 1 else ""
     counts = _param_counts(base, *shapes[first])
     units = next((f for f in doc.figures if f.path.endswith("-units-xor.png")), None)
-    for i, (question, paras) in enumerate(answers(views, base, counts, where)):
+    for i, (question, paras) in enumerate(answers(views, base, counts, where, spec.base)):
         if i == 0 and units is not None:  # what activation functions are for: the picture
             paras = [*paras, _units_pointer(base)]
         doc.add(Heading(3, question), *(Para(p) for p in paras))
@@ -139,6 +143,25 @@ def build_report(
     html = write_text(out / "report.html", to_html(doc, out))
     log(f"report: done ({len(doc.figures)} figures)")  # the caller names the two files
     return md, html
+
+
+def _sweep_base(values: dict[str, Any], records: list[aggregate.RunRecord]) -> RunConfig:
+    """The base configuration as the sweep gave it to its runs: a regression base
+    (``dataset = "multi-gauss"``) with the identity output its runs trained, not
+    RunConfig's sigmoid; so too a base whose dataset is varied when every run fits
+    values (diabetes and plane: no run has the sigmoid of the base's default xor)."""
+    base = RunConfig.from_dict(with_regression_defaults(values)).validate()
+    if "output_activation" in values:
+        return base
+    own = {
+        with_regression_defaults(
+            {**values, "dataset": r.config.dataset, "task": r.config.task}
+        ).get("output_activation", RunConfig.output_activation)
+        for r in records
+    }
+    if len(own) == 1 and own != {base.output_activation}:
+        return base.replace(output_activation=own.pop()).validate()
+    return base
 
 
 def _units_pointer(base: RunConfig) -> str:
@@ -197,13 +220,43 @@ def _param_counts(base: RunConfig, n_in: int, n_out: int) -> tuple[int, int]:
     return sum(p.data.size for _, p in named) - biases, biases
 
 
-def _architecture(cfg: RunConfig, n_in: int | str, n_out: int | str) -> str:
+def _architecture(cfg: RunConfig, n_in: int | str, n_out: int | str, outputs: str = "") -> str:
+    """``outputs``: where the runs' output differs from ``cfg``'s (see :func:`_other_outputs`)."""
     if cfg.features:  # the network's inputs are the features of (x1, x2)
         n_in = f"{len(cfg.features)} input features {inputs_label(cfg.features)}"
     widths = " → ".join(str(w) for w in [n_in, *cfg.hidden_sizes, n_out])
     text = f"{widths} ({cfg.model.upper()}), {cfg.activation} after each hidden layer, "
-    text += f"{cfg.output_activation} on the output"
+    text += f"{cfg.output_activation} on the output" + (f" ({outputs})" if outputs else "")
     return text + (", with biases" if cfg.bias else ", without biases")
+
+
+def _other_outputs(
+    values: dict[str, Any], base: RunConfig, records: list[aggregate.RunRecord]
+) -> str:
+    """Where the sweep gave the base another output than ``base``'s, or ``""``: a sweep
+    file that names no output gives a regression set's runs an identity output (a sigmoid
+    cannot reach a negative target) and a classification's RunConfig's sigmoid, so a
+    sweep of both kinds trains both (``'identity on multi-gauss, whose targets are
+    values'``)."""
+    if "output_activation" in values:  # the file's own choice, for every run
+        return ""
+    other: dict[str, list[str]] = {}
+    kind: dict[str, str] = {}
+    for r in records:
+        own = with_regression_defaults(
+            {**values, "dataset": r.config.dataset, "task": r.config.task}
+        )
+        act = own.get("output_activation", RunConfig.output_activation)
+        names = other.setdefault(act, [])
+        if act != base.output_activation and dataset_name(r.dataset) not in names:
+            names.append(dataset_name(r.dataset))
+            kind[act] = (
+                "targets are values" if is_regression_run(r.config) else "labels are classes"
+            )
+    parts = [
+        f"{act} on {listing(names)}, whose {kind[act]}" for act, names in other.items() if names
+    ]
+    return "; ".join(parts)
 
 
 def _gradients_line(base: RunConfig, records: list[aggregate.RunRecord], dataset: str) -> str:
@@ -301,9 +354,10 @@ def _gradcheck_command(cfg: RunConfig) -> str:
     return " ".join(w for w in words if w)
 
 
-def _network_line(base: RunConfig, shapes: dict[str, tuple[int, int]]) -> str:
+def _network_line(base: RunConfig, shapes: dict[str, tuple[int, int]], outputs: str = "") -> str:
     """The Setup's network bullet: one architecture, or one per data shape when the
-    datasets differ in inputs or outputs (digits 64 -> 10, the lab's sets 2 -> 1)."""
+    datasets differ in inputs or outputs (digits 64 -> 10, the lab's sets 2 -> 1);
+    ``outputs``: where the runs' output differs from the base's."""
 
     def counted(n_in: int, n_out: int) -> str:
         weights, biases = _param_counts(base, n_in, n_out)
@@ -312,7 +366,10 @@ def _network_line(base: RunConfig, shapes: dict[str, tuple[int, int]]) -> str:
     init = f"`{base.init}` initialisation"
     if len(set(shapes.values())) == 1:
         n_in, n_out = next(iter(shapes.values()))
-        return f"**Network**: {_architecture(base, n_in, n_out)}; {counted(n_in, n_out)}, {init}."
+        return (
+            f"**Network**: {_architecture(base, n_in, n_out, outputs)}; {counted(n_in, n_out)}, "
+            f"{init}."
+        )
     by_shape: dict[tuple[int, int], list[str]] = {}
     for ds in sorted(shapes, key=lambda d: (d != "linear", d)):  # as the Data lines
         by_shape.setdefault(shapes[ds], []).append(dataset_name(ds))
@@ -322,13 +379,15 @@ def _network_line(base: RunConfig, shapes: dict[str, tuple[int, int]]) -> str:
         for (n_in, n_out), names in by_shape.items()
     ]
     return (
-        f"**Network**: {_architecture(base, 'inputs', 'outputs')}, {init}; "
+        f"**Network**: {_architecture(base, 'inputs', 'outputs', outputs)}, {init}; "
         f"by dataset: {'; '.join(parts)}."
     )
 
 
-def _split_line(fractions: set[float]) -> str:
-    """What was held out, from the runs' own ``test_fraction``s (an axis may vary it)."""
+def _split_line(fractions: set[float], values: Sequence[str] = (), classes: bool = True) -> str:
+    """What was held out, from the runs' own ``test_fraction``s (an axis may vary it);
+    ``values``: the regression sets (scored by R²), ``classes``: whether some dataset is
+    a classification."""
     held = sorted(f for f in fractions if f > 0)
     if not held:
         return "training data = test data, as in the lab"
@@ -336,9 +395,15 @@ def _split_line(fractions: set[float]) -> str:
     text = f"{shares} of each dataset held out as its test set"
     if 0 in fractions:
         text += " (by setting; with none, training data = test data)"
+    if not values:
+        score, figures = "accuracy", "accuracy figures"
+    elif not classes:
+        score, figures = "R²", "R² figures"
+    else:
+        score, figures = f"accuracy (R² for {', '.join(values)})", "score figures"
     return (
-        text + ": the tables and boundary panels give the accuracy on both parts, the "
-        "accuracy figures on the test set"
+        text + f": the tables and boundary panels give the {score} on both parts, the "
+        f"{figures} on the test set"
     )
 
 
@@ -354,14 +419,19 @@ def _setup(
     if spec.description:
         doc.add(Para(spec.description))
     batch = "full batch" if base.batch_size is None else f"mini-batches of {base.batch_size}"
-    split = _split_line({r.config.test_fraction for r in records} or {base.test_fraction})
+    datasets = sorted({r.dataset for r in records}, key=lambda d: (d != "linear", d))
+    values = [dataset_name(ds) for ds in datasets if _fits_values(ds, records)]
+    classes = len(values) < len(datasets)
+    split = _split_line(
+        {r.config.test_fraction for r in records} or {base.test_fraction}, values, classes
+    )
+    outputs = _other_outputs(spec.base, base, records)
     items = [
-        _network_line(base, _base_shapes(base, records)),
+        _network_line(base, _base_shapes(base, records), outputs),
         f"**Training**: `{base.loss}` loss, `{base.optimizer}` at learning rate "
         f"{format_value(base.lr)}, {batch}, {base.epochs:,} epochs per run unless an "
         f"experiment says otherwise; {split}.",
     ]
-    datasets = sorted({r.dataset for r in records}, key=lambda d: (d != "linear", d))
     items.append(_gradients_line(base, records, datasets[0]))
     for ds in datasets:
         items.append(f"**Data, {dataset_name(ds)}**: {_describe_data(ds, records)}")
@@ -381,11 +451,20 @@ def _setup(
         f"**Seeds**: {', '.join(map(str, seeds))}. A seed draws the initial weights{samples}; "
         "tables give the mean ± sample standard deviation over seeds."
     )
+    if values:
+        items.append(
+            f"**Scores**: {listing(values)} {'has' if len(values) == 1 else 'have'} values to "
+            f"predict, not classes, so no accuracy: {'its' if len(values) == 1 else 'their'} "
+            "runs are scored by R² = 1 − (sum of "
+            "squared errors) / (sum of squared deviations of the targets from their mean); 1 is "
+            "every value exact, 0 no better than predicting the mean everywhere, below 0 worse "
+            "than that."
+        )
     doc.add(Bullets(items))
     doc.add(
         Table(
             ["setting", "value"],
-            _base_rows(base),
+            _base_rows(base, outputs),
             caption="Base configuration (every run, unless its experiment varies it)",
             align="ll",
         )
@@ -430,23 +509,35 @@ _SHOWN_IF_SET = ("features", "momentum", "weight_decay", "l1", "tol")
 _CONV_FIELDS = ("filters", "kernel_size", "stride", "padding")
 
 
-def _base_rows(base: RunConfig) -> list[list[str]]:
+def _base_rows(base: RunConfig, outputs: str = "") -> list[list[str]]:
     """The base configuration's table: the lab's settings, then any other the base sets
-    (a weight decay or an L1 rate changes every run: the table must say so)."""
+    (a weight decay or an L1 rate changes every run: the table must say so); ``outputs``:
+    where the runs' output differs from the base's (a sweep of both kinds)."""
     default = RunConfig()
     extra = [k for k in _SHOWN_IF_SET if getattr(base, k) != getattr(default, k)]
     if base.model == "conv":
         extra += _CONV_FIELDS
-    return [
-        [k, inputs_label(base.features) if k == "features" else format_value(getattr(base, k))]
-        for k in (*_SHOWN_FIELDS, *extra)
-    ]
+
+    def shown(k: str) -> str:
+        if k == "features":
+            return inputs_label(base.features)
+        text = format_value(getattr(base, k))
+        return f"{text} ({outputs})" if k == "output_activation" and outputs else text
+
+    return [[k, shown(k)] for k in (*_SHOWN_FIELDS, *extra)]
+
+
+def _fits_values(ds: str, records: list[aggregate.RunRecord]) -> bool:
+    """Whether the runs on dataset ``ds`` are a regression (scored by R²)."""
+    return any(is_regression_run(r.config) for r in records if r.dataset == ds)
 
 
 def _describe_data(ds: str, records: list[aggregate.RunRecord]) -> str:
     from proplab.experiments import load_dataset
 
     cfgs = {r.seed: r.config for r in records if r.dataset == ds}
+    if _fits_values(ds, records):  # values, not classes: their range and spread
+        return _describe_values(ds, cfgs)
     shares = []
     for cfg in cfgs.values():
         _, y = load_dataset(cfg)
@@ -477,6 +568,23 @@ def _describe_data(ds: str, records: list[aggregate.RunRecord]) -> str:
     return f"{what}; class 1 is {lo:.0f}–{hi:.0f} % of them across seeds."
 
 
+def _describe_values(ds: str, cfgs: dict[int, RunConfig]) -> str:
+    """A regression set's Data line: samples, features, and the targets' range and
+    spread (over every seed's draw, which differ for generated data)."""
+    from proplab.experiments import load_dataset
+
+    targets = [load_dataset(cfg)[1] for cfg in cfgs.values()]
+    x, _ = load_dataset(next(iter(cfgs.values())))
+    y = np.concatenate([t.reshape(-1) for t in targets])
+    n = len(targets[0])
+    draws = " over the seeds' draws" if len(targets) > 1 else ""
+    return (
+        f"{n} samples of {x.shape[-1]} features, each with a value to predict: from "
+        f"{y.min():.2f} to {y.max():.2f}, mean {y.mean():.2f}, standard deviation "
+        f"{y.std():.2f}{draws}. Predicting the mean of its targets everywhere scores R² 0."
+    )
+
+
 def _epochs_note(views: list[ExperimentView], base: RunConfig) -> str:
     seen: dict[tuple[str, ...], tuple[ExperimentView, GroupView]] = {}
     for v in views:
@@ -490,11 +598,16 @@ def _epochs_note(views: list[ExperimentView], base: RunConfig) -> str:
     still = {id(g) for _, g in moving}
     settled = sum(1 for _, g in seen.values() if not g.n_diverged and id(g) not in still)
     n = len(seen)
+    # a regression reaches no 100 %: only its loss says whether it settled
+    perfect = (
+        f"{'it reaches' if settled == 1 else 'they reach'} 100 % in every seed, or "
+        if any(not g.regression for _, g in seen.values())
+        else ""
+    )
     text = (
         f"**Epochs**: {base.epochs:,} per run (the handout trains up to 100,000). Of the "
         f"{n} distinct setting{'s' if n != 1 else ''}, {settled} "
-        f"{'has' if settled == 1 else 'have'} settled by then: "
-        f"{'it reaches' if settled == 1 else 'they reach'} 100 % in every seed, or "
+        f"{'has' if settled == 1 else 'have'} settled by then: {perfect}"
         f"{'its' if settled == 1 else 'their'} median loss changes by at most "
         f"{100 * MOVING:.0f} % over the last 10 % of epochs."
     )
@@ -573,10 +686,11 @@ def _lab_runs(out: Path, views: list[ExperimentView]) -> list[Block]:
             run = min(g.runs, key=lambda r: r.record.seed)
             run_dir, where = run.run_dir, f"run `{run.run_dir.relative_to(out)}`"
         summary = read_summary(run_dir)
-        loss, acc = summary.get("loss"), summary.get("accuracy")
+        loss, acc, r2 = summary.get("loss"), summary.get("accuracy"), summary.get("r2")
+        values = r2 is not None  # a regression: no accuracy, its R² instead
         line = (
-            format_summary_line(loss, acc)
-            if loss is not None and acc is not None
+            format_summary_line(loss, math.nan if values else acc, r2)
+            if loss is not None and (acc is not None or values)
             else f"diverged: {summary.get('message', '')}"
         )
         rel = run_dir.relative_to(out).as_posix()
@@ -593,8 +707,13 @@ def _lab_runs(out: Path, views: list[ExperimentView]) -> list[Block]:
             (LEARNING_CURVE, "learning curve of the lab model"),
             (
                 BOUNDARY_DURING_TRAINING,
-                "the decision boundary as it forms, P(class 1) from the start of the run to "
-                "its end (the title says which epochs are shown)",
+                (
+                    "the predicted value as it forms, from the start of the run to its end"
+                    if values
+                    else "the decision boundary as it forms, P(class 1) from the start of the "
+                    "run to its end"
+                )
+                + " (the title says which epochs are shown)",
             ),
             (
                 GRADIENTS_FIGURE,
@@ -667,7 +786,12 @@ def _experiment(doc: Document, out: Path, v: ExperimentView, figures: list | Non
     header = [axis]
     for ds in v.datasets:
         name = dataset_name(ds)
-        if v.has_test:  # the held-out accuracy takes the min-max column's place
+        if v.kinds(ds) == {"r2"}:  # values: R², never an accuracy
+            if v.has_test:
+                header += [f"{name} train R²", f"{name} test R²", f"{name} final loss"]
+            else:
+                header += [f"{name} R²", f"{name} min to max R²", f"{name} final loss"]
+        elif v.has_test:  # the held-out accuracy takes the min-max column's place
             header += [f"{name} train accuracy", f"{name} test accuracy", f"{name} final loss"]
         else:
             header += [f"{name} accuracy", f"{name} min–max %", f"{name} final loss"]
@@ -679,16 +803,23 @@ def _experiment(doc: Document, out: Path, v: ExperimentView, figures: list | Non
             if g is None:
                 row += ["", "", ""]
                 continue
-            acc = acc_text(g)
+            # a regression's column header says R²: its cells are the numbers alone
+            acc = acc_text(g, named=False)
             if g.n_diverged:
                 acc += f" ({g.n_diverged}/{g.n} diverged)"
-            row += [acc, acc_text(g, test=True) if v.has_test else range_text(g), loss_text(g)]
+            held = acc_text(g, test=True, named=False) if v.has_test else range_text(g)
+            row += [acc, held, loss_text(g)]
         rows.append(row)
     n_seeds = max(g.n for g in v.groups)
+    kinds = v.kinds()
+    score = "accuracy" if kinds == {"accuracy"} else "R²" if kinds == {"r2"} else "score"
+    if len(kinds) > 1:  # a sweep of both kinds: which is which
+        values = [dataset_name(ds) for ds in v.datasets if v.kinds(ds) == {"r2"}]
+        score += f" (accuracy; R² for {', '.join(values)})"
     what = (
-        "final train and test accuracy and training loss"
+        f"final train and test {score} and training loss"
         if v.has_test
-        else "final accuracy and loss"
+        else f"final {score} and loss"
     )
     doc.add(Table(header, rows, caption=f"{exp.title}: {what}, mean ± std over {n_seeds} seeds"))
     notes = observations(v)

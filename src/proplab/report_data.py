@@ -18,7 +18,7 @@ import numpy as np
 
 from proplab.aggregate import Group, RunRecord, Stats, group, has_test_set
 from proplab.config import RunConfig
-from proplab.dataload import is_csv
+from proplab.dataload import is_csv, is_regression_run
 from proplab.sweep import RUNS_DIR, DamagedRunError, Experiment, SweepSpec
 
 TAIL = 0.1  # "still moving" is judged over the last 10 % of epochs
@@ -109,6 +109,49 @@ class GroupView:
         return self.group.test_accuracy
 
     @property
+    def r2(self) -> Stats:
+        """A regression's final R² on its training data (n=0 for a classification)."""
+        return self.group.r2
+
+    @property
+    def test_r2(self) -> Stats:
+        return self.group.test_r2
+
+    @property
+    def regression(self) -> bool:
+        """Whether its runs fitted values (scored by R², no accuracy): a built-in
+        regression set, or a CSV file's values with ``task = "regression"``."""
+        # from the config, not RunRecord.regression, which knows the built-in sets only
+        return bool(self.runs) and is_regression_run(self.config)
+
+    @property
+    def metric(self) -> str:
+        """``"r2"`` for a regression, else ``"accuracy"`` (a DotSet's metric)."""
+        return "r2" if self.regression else "accuracy"
+
+    def score(self, test: bool = False) -> Stats:
+        """The final score over the seeds that did not diverge: R² for a regression,
+        else the accuracy (a fraction); on the held-out set with ``test``."""
+        if self.regression:
+            return self.group.test_r2 if test else self.group.r2
+        return self.test_accuracy if test else self.accuracy
+
+    def run_scores(self, test: bool = False) -> list[float]:
+        """One final score per seed (NaN: diverged), as :meth:`score` counts them; with
+        ``test`` the held-out set's, or the training data's where nothing was held out."""
+        out = []
+        for r in self.runs:
+            rec = r.record
+            held = test and rec.n_test > 0
+            if rec.diverged:
+                out.append(math.nan)
+            elif self.regression:
+                out.append(rec.test_r2 if held else rec.final_r2)
+            else:
+                out.append(rec.test_accuracy if held else rec.final_accuracy)
+        return out
+
+    @property
     def has_test(self) -> bool:
         """Whether its runs held out a test set (a test_fraction axis may give some none)."""
         return has_test_set(self.group.records)
@@ -172,6 +215,11 @@ class ExperimentView:
         """Whether some of its runs were scored on a held-out set (``accuracy`` is then the
         training data's; a run without one was scored on its training data)."""
         return has_test_set([r.record for g in self.groups for r in g.runs])
+
+    def kinds(self, dataset: str | None = None) -> set[str]:
+        """The metrics its groups are scored by (on ``dataset`` only, when given):
+        ``{"accuracy"}``, ``{"r2"}`` or both in a sweep of both kinds."""
+        return {g.metric for g in self.groups if dataset is None or g.dataset == dataset}
 
     def get(self, setting: str, dataset: str) -> GroupView | None:
         for g in self.groups:
@@ -256,7 +304,8 @@ class ViewCache:
             history = self._histories.pop(record.run, None)
             loss, acc = read_history(run_dir) if history is None else history
             view = RunView(record, run_dir, loss, acc)
-            if not record.diverged:
+            # a regression predicts values: no class, no saturated probability to find
+            if not record.diverged and not is_regression_run(record.config):
                 _, _, pred = final_predictions(run_dir, record.config)
                 if pred.shape[-1] == 1:
                     classes = pred.reshape(-1) > 0.5

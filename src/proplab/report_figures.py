@@ -1,4 +1,4 @@
-"""An experiment's figures for the report: learning curves, final accuracies, decision boundaries.
+"""An experiment's figures for the report: learning curves, final scores, decision boundaries.
 
 Turns an :class:`~proplab.report_data.ExperimentView` into the plain arrays
 :mod:`proplab.sweep_plots` draws, writes the PNGs under ``out/<folder>`` and
@@ -7,12 +7,12 @@ returns the report's Figure blocks (paths relative to ``out``).
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
 
 from proplab import sweep_plots, unit_plots
+from proplab.aggregate import RunRecord
 from proplab.models import hidden_activations
 from proplab.report_data import (
     ExperimentView,
@@ -27,8 +27,9 @@ from proplab.sweep_spec import Experiment
 
 
 def experiment_figures(v: ExperimentView, out: Path, folder: str) -> list[Figure | Para]:
-    """Curves (median and min-max band over seeds), accuracy dots (when there is more than
-    one setting to compare) and decision boundaries of the lowest seed."""
+    """Curves (median and min-max band over seeds), score dots (accuracy, or R² for a
+    regression; when there is more than one setting to compare) and decision boundaries
+    (a regression's predicted values) of the lowest seed."""
     exp = v.experiment
     single = len(v.settings) == 1
     n_seeds = max(g.n for g in v.groups)
@@ -63,54 +64,61 @@ def experiment_figures(v: ExperimentView, out: Path, folder: str) -> list[Figure
     if not single:  # one setting has nothing to compare: its table says it all
         # with a held-out set, the figure compares the settings where it matters: on it
         # (a run without one, from a test_fraction axis, was scored on its training data)
-        which = "test accuracy" if v.has_test else "accuracy"
+        which = score_name(v, test=v.has_test)
         if v.has_test and not all(g.has_test for g in v.groups):
-            which += " (training accuracy where nothing was held out)"
+            which += f" (training {score_name(v)} where nothing was held out)"
         dots = [
             sweep_plots.DotSet(
-                s,
-                dataset_name(ds),
-                [
-                    math.nan
-                    if r.record.diverged
-                    else r.record.test_accuracy
-                    if r.record.n_test > 0
-                    else r.record.final_accuracy
-                    for r in g.runs
-                ],
-            )
+                s, dataset_name(ds), g.run_scores(test=True), metric=g.metric
+            )  # R² for a regression's seeds, accuracy otherwise; NaN: diverged
             for s in v.settings
             for ds in v.datasets
             if (g := v.get(s, ds)) is not None
         ]
-        rel = f"{folder}/{exp.name}-accuracy.png"
+        # a classification's file keeps its name; a regression's says R², not accuracy
+        kinds = v.kinds()
+        name = "accuracy" if kinds == {"accuracy"} else "r2" if kinds == {"r2"} else "scores"
+        rel = f"{folder}/{exp.name}-{name}.png"
         sweep_plots.accuracy_dots(dots, out / rel, title=f"{exp.title}: final {which}")
         figures.append(Figure(rel, f"{exp.title}: final {which} of every seed, mean ± std"))
 
     rows, labels, undrawable = _boundary_rows(v, single)
     if undrawable:
-        figures.append(
-            Para(
-                f"No decision boundaries for {', '.join(undrawable)}: they are drawn over two "
-                "inputs for a model with one output, and these have more inputs or outputs."
+        # a regression's panel is a map of its predicted value, not a boundary
+        values = [dataset_name(ds) for ds in v.datasets if v.kinds(ds) == {"r2"}]
+        maps = [d for d in undrawable if d in values]
+        bounds = [d for d in undrawable if d not in values]
+        if bounds:
+            figures.append(
+                Para(
+                    f"No decision boundaries for {', '.join(bounds)}: they are drawn over two "
+                    "inputs for a model with one output, and these have more inputs or outputs."
+                )
             )
-        )
+        if maps:
+            figures.append(
+                Para(
+                    f"No predicted-value map for {', '.join(maps)}: a map is drawn over two "
+                    f"inputs, and {'its model has' if len(maps) == 1 else 'their models have'} "
+                    "more inputs."
+                )
+            )
     if rows:
         seed = min(r.record.seed for g in v.groups for r in g.runs)
         rel = f"{folder}/{exp.name}-boundaries.png"
+        drawn = [p for row in rows for p in row if p is not None]
+        kinds = {p.regression for p in drawn} or {g.regression for g in v.groups}
+        # a regression's panels show its predicted value, which has no boundary
+        what = "decision boundaries" if kinds == {False} else "predicted values"
+        if kinds == {False, True}:  # short: the panels' titles say which is which
+            what = "boundaries and values"
         sweep_plots.decision_boundaries(
             rows,
             out / rel,
-            title=f"{exp.title}: decision boundaries (seed {seed})",
+            title=f"{exp.title}: {what} (seed {seed})",
             row_labels=labels,
         )
-        figures.append(
-            Figure(
-                rel,
-                f"{exp.title}: the trained model's P(class 1) over the inputs (seed {seed}); "
-                "black line: the 0.5 boundary; dots: the data, coloured by true class",
-            )
-        )
+        figures.append(Figure(rel, _boundary_caption(exp.title, seed, kinds)))
     if single:
         figures += _unit_figures(v, out, folder)
     return figures
@@ -144,13 +152,14 @@ def _unit_figures(v: ExperimentView, out: Path, folder: str) -> list[Figure | Pa
         rel = f"{folder}/{v.experiment.name}-units-{ds}.png"
         title = f"{v.experiment.title} on {name}: what each hidden unit computes (seed {cfg.seed})"
         unit_plots.hidden_units(u, w, layers, x, y, out / rel, title=title, kinds=kinds)
+        maps = "predicted-value maps" if g.regression else "decision boundaries"
         # the level the figure draws as a line, in the words unit_plots gives it
         crossing = unit_plots.unit_scale(layers[0], kinds[0]).line if layers else "0.5"
         figures.append(
             Figure(
                 rel,
                 f"{v.experiment.title} on {name}: each hidden unit's activation over the "
-                f"inputs (seed {cfg.seed}; axes as in the decision boundaries), one row per "
+                f"inputs (seed {cfg.seed}; axes as in the {maps}), one row per "
                 f"layer; black line: where the unit crosses {crossing}; dots: the data",
             )
         )
@@ -255,14 +264,54 @@ def _boundary_row(v: ExperimentView, ds: str, single: bool) -> Row | None:
         x, y, prob = final_predictions(run.run_dir, run.record.config, points)
         if prob.shape[-1] != 1:  # several classes: no single P(class 1)
             return None
-        acc = "diverged" if run.record.diverged else f"{100 * run.record.final_accuracy:.1f} %"
-        if run.record.n_test > 0 and not run.record.diverged:
-            acc = f"train {acc}, test {100 * run.record.test_accuracy:.1f} %"
+        acc = _panel_score(run.record, g.regression)
         name = dataset_name(ds) if single else setting_name(v, s, bracket=False)
         grid = prob.reshape(w.size, u.size)
         if run.record.diverged:
             # its last weights are huge, not NaN: their outputs (1e156, say) would paint
             # the panel as a confident P(class 1) = 1 or 0. Drawn blank, with its data.
             grid = np.full_like(grid, np.nan, dtype=np.float64)
-        row.append(sweep_plots.BoundaryPanel(f"{name}\n{acc}", u, w, grid, x, y))
+        panel = sweep_plots.BoundaryPanel(f"{name}\n{acc}", u, w, grid, x, y, values=g.regression)
+        row.append(panel)
     return row
+
+
+def _panel_score(rec: RunRecord, regression: bool) -> str:
+    """A boundary panel's second title line: ``'train 97.6 %, test 95.0 %'``, a
+    regression's ``'train R² 0.712, test R² 0.553'``, or ``'diverged'``."""
+    if rec.diverged:
+        return "diverged"
+    if regression:
+        text = f"R² {rec.final_r2:.3f}"
+        return f"train {text}, test R² {rec.test_r2:.3f}" if rec.n_test > 0 else text
+    text = f"{100 * rec.final_accuracy:.1f} %"
+    return f"train {text}, test {100 * rec.test_accuracy:.1f} %" if rec.n_test > 0 else text
+
+
+def score_name(v: ExperimentView, test: bool = False) -> str:
+    """What an experiment's groups are scored by: ``accuracy``, ``R²`` (regression), or
+    ``score`` for both kinds; ``test ...`` with ``test``."""
+    kinds = v.kinds()
+    name = "score" if len(kinds) > 1 else "R²" if kinds == {"r2"} else "accuracy"
+    return f"test {name}" if test else name
+
+
+def _boundary_caption(title: str, seed: int, kinds: set[bool]) -> str:
+    """The boundary figure's caption: P(class 1) and its 0.5 line for classification
+    panels, the predicted value for a regression's (``kinds``: their ``regression``)."""
+    classes = (
+        "the trained model's P(class 1) over the inputs; black line: the 0.5 boundary; "
+        "dots: the data, coloured by true class"
+    )
+    values = (
+        "the trained model's predicted value over the inputs (blue above 0, orange below, "
+        "scale on the colour bar); dots: the data, coloured by their target value"
+    )
+    if kinds == {False}:  # as it always read
+        return (
+            f"{title}: the trained model's P(class 1) over the inputs (seed {seed}); "
+            "black line: the 0.5 boundary; dots: the data, coloured by true class"
+        )
+    if kinds == {True}:
+        return f"{title} (seed {seed}): {values}"
+    return f"{title} (seed {seed}): for a classification, {classes}; for a regression, {values}"

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from proplab.aggregate import Stats
-from proplab.config import RunConfig
+from proplab.config import ConfigError, RunConfig
 from proplab.report_data import MOVING, ExperimentView, GroupView, dataset_name
 from proplab.sweep import format_value
 
@@ -24,15 +24,39 @@ def pct(fraction: float) -> str:
     return "n/a" if not math.isfinite(fraction) else f"{100.0 * fraction:.1f} %"
 
 
-def acc_text(g: GroupView, test: bool = False) -> str:
+def acc_text(g: GroupView, test: bool = False, named: bool = True) -> str:
     """``'52.4 ± 0.0 %'`` over the seeds that did not diverge; ``'n/a'`` when all did
-    (``test``: the accuracy on the held-out set)."""
+    (``test``: the accuracy on the held-out set). A regression group has no accuracy:
+    its R² instead, ``'R² 0.712 ± 0.036'`` (``named=False``: without the ``R²``, for a
+    table column that says it)."""
+    if g.regression:
+        return r2_text(g.score(test), named)
     s = g.test_accuracy if test else g.accuracy
     if s.n == 0:
         return "n/a"
     if s.n == 1:
         return pct(s.mean)
     return f"{100 * s.mean:.1f} ± {100 * s.std:.1f} %"
+
+
+def r2_value(value: float) -> str:
+    """``0.71234 -> '0.712'`` (NaN -> 'n/a'): R² to three decimals, as proplab sweep prints it."""
+    return "n/a" if not math.isfinite(value) else f"{value:.3f}"
+
+
+def r2_text(s: Stats, named: bool = True) -> str:
+    """``'R² 0.712 ± 0.036'`` (one seed: no ±; ``'n/a'`` when every seed diverged)."""
+    if s.n == 0:
+        return "n/a"
+    text = r2_value(s.mean) if s.n == 1 else f"{s.mean:.3f} ± {s.std:.3f}"
+    return f"R² {text}" if named else text
+
+
+def shown_score(g: GroupView, test: bool = False) -> str:
+    """A group's mean score as a sentence shows it (``'52.4 %'``, ``'R² 0.712'``): two
+    settings that show the same are tied."""
+    mean = g.score(test).mean
+    return f"R² {r2_value(mean)}" if g.regression else pct(mean)
 
 
 def loss_text(g: GroupView) -> str:
@@ -47,9 +71,13 @@ def loss_text(g: GroupView) -> str:
 
 
 def range_text(g: GroupView) -> str:
-    s = g.accuracy
+    """``'80.0–100.0'`` (in %), or a regression's R² ``'0.681 to 0.750'`` (a dash would
+    read as a minus beside a negative R²)."""
+    s = g.score()
     if s.n == 0:
         return "n/a"
+    if g.regression:
+        return f"{s.min:.3f} to {s.max:.3f}"
     return f"{100 * s.min:.1f}–{100 * s.max:.1f}"
 
 
@@ -89,57 +117,119 @@ def observations(view: ExperimentView) -> list[str]:
     """Short findings for one experiment, per dataset, from its groups."""
     notes: list[str] = []
     for ds in view.datasets:
-        gs = [g for s in view.settings if (g := view.get(s, ds)) is not None]
-        if not gs:
-            continue
+        every = [g for s in view.settings if (g := view.get(s, ds)) is not None]
         name = dataset_name(ds)
 
         def nm(g: GroupView) -> str:
             return setting_name(view, g.setting)
 
-        # with a held-out set, accuracy is the training data's: the headline says so and
-        # a second line gives the test set's
-        notes.append(_headline(f"{name} (training set)" if view.has_test else name, gs, nm))
-        if view.has_test:
-            notes.append(_test_line(name, gs, nm))
-        stalled = [g for g in gs if g.n_single]
-        if len(gs) == 1 and stalled:
-            notes.append(
-                f"On {name}, {seeds(gs[0].n_single, gs[0].n)} end up giving every point "
-                "the same class."
-            )
-        elif stalled:
-            parts = [f"{nm(g)} ({seeds(g.n_single, g.n)}, {acc_text(g)})" for g in stalled]
-            notes.append(
-                f"On {name}, some runs end up giving every point the same class: {listing(parts)}."
-            )
-        for g in gs:
-            if g.n_diverged:
-                notes.append(
-                    f"On {name}, {nm(g)} diverged (the loss became NaN or infinite) "
-                    f"in {seeds(g.n_diverged, g.n)}."
-                )
-        spread = [g for g in gs if g.accuracy.n > 1 and g.accuracy.max - g.accuracy.min >= 0.05]
-        if spread:
-            parts = [f"{nm(g)} ({range_text(g)} %)" for g in spread]
-            notes.append(f"On {name}, the result depends on the seed for {listing(parts)}.")
-        moving = [g for g in gs if not g.all_perfect and g.median_tail_change > MOVING]
-        for g in moving:
-            # the change is measured either way: a loss going up is not "improving"
-            how = {
-                "falling": "is still improving at the end (its loss is falling",
-                "rising": "gets worse at the end (its loss is rising",
-                "mixed": "is still changing at the end (its loss moves both ways across seeds",
-            }[g.trend]
-            notes.append(
-                f"On {name}, {nm(g)} {how}; median change "
-                f"{100 * g.median_tail_change:.0f} % over the last 10 % of epochs): "
-                "its accuracy may change with more epochs."
-            )
+        # a regression's groups are told by R², not accuracy (one CSV file under a task
+        # axis is both kinds: each kind gets its own lines)
+        for gs in ([g for g in every if not g.regression], [g for g in every if g.regression]):
+            if gs:
+                notes += _dataset_notes(view, name, gs, nm)
     speed = _cost_note(view)
     if speed:
         notes.append(speed)
     return notes
+
+
+# below this training R², a model does hardly better than predicting the targets' mean
+NEAR_MEAN = 0.1
+
+
+def _dataset_notes(
+    view: ExperimentView, name: str, gs: list[GroupView], nm: Callable[[GroupView], str]
+) -> list[str]:
+    """The findings on one dataset, from its groups of one kind (classification or values)."""
+    notes: list[str] = []
+    values = gs[0].regression
+    what = "R²" if values else "accuracy"
+    # with a held-out set, the score is the training data's: the headline says so and
+    # a second line gives the test set's
+    train = f"{name} (training set)" if view.has_test else name
+    notes.append(_value_headline(train, gs, nm) if values else _headline(train, gs, nm))
+    if view.has_test:
+        notes.append(_test_line(name, gs, nm))
+    if values:
+        notes += _near_mean(name, gs, nm)
+    stalled = [g for g in gs if g.n_single]
+    if len(gs) == 1 and stalled:
+        notes.append(
+            f"On {name}, {seeds(gs[0].n_single, gs[0].n)} end up giving every point the same class."
+        )
+    elif stalled:
+        parts = [f"{nm(g)} ({seeds(g.n_single, g.n)}, {acc_text(g)})" for g in stalled]
+        notes.append(
+            f"On {name}, some runs end up giving every point the same class: {listing(parts)}."
+        )
+    for g in gs:
+        if g.n_diverged:
+            notes.append(
+                f"On {name}, {nm(g)} diverged (the loss became NaN or infinite) "
+                f"in {seeds(g.n_diverged, g.n)}."
+            )
+    spread = [g for g in gs if g.score().n > 1 and g.score().max - g.score().min >= 0.05]
+    if spread:
+        parts = [
+            f"{nm(g)} (R² {range_text(g)})" if values else f"{nm(g)} ({range_text(g)} %)"
+            for g in spread
+        ]
+        notes.append(f"On {name}, the result depends on the seed for {listing(parts)}.")
+    moving = [g for g in gs if not g.all_perfect and g.median_tail_change > MOVING]
+    for g in moving:
+        # the change is measured either way: a loss going up is not "improving"
+        how = {
+            "falling": "is still improving at the end (its loss is falling",
+            "rising": "gets worse at the end (its loss is rising",
+            "mixed": "is still changing at the end (its loss moves both ways across seeds",
+        }[g.trend]
+        notes.append(
+            f"On {name}, {nm(g)} {how}; median change "
+            f"{100 * g.median_tail_change:.0f} % over the last 10 % of epochs): "
+            f"its {what} may change with more epochs."
+        )
+    return notes
+
+
+def _value_headline(name: str, gs: list[GroupView], nm: Callable[[GroupView], str]) -> str:
+    """A regression's headline: its R² (no accuracy, no "100 %" to reach), the best and
+    the lowest setting."""
+    if len(gs) == 1:
+        g = gs[0]
+        if not g.r2.n:
+            return f"On {name}, every seed diverged: there is no R² to give."
+        return f"On {name}, the final R² is {acc_text(g, named=False)} and the final loss {loss_text(g)}."
+    # as for accuracy: a setting with diverged seeds is averaged over its survivors only
+    clean = [g for g in gs if not g.n_diverged and g.r2.n]
+    if not clean:
+        return f"On {name}, every setting diverged in some seed: no R² to compare."
+    means = [g.r2.mean for g in clean]
+    if len(clean) == len(gs) and len({shown_score(g) for g in clean}) == 1:
+        return f"On {name}, every setting ends at {shown_score(clean[0])}."
+    among = "" if len(clean) == len(gs) else " of the settings with no diverged seed"
+    text = f"On {name}, the highest R²{among} {_best(clean, nm)}"
+    low = min(clean, key=lambda g: g.r2.mean)
+    if len(clean) > 1 and shown_score(low) != shown_score(clean[means.index(max(means))]):
+        text += f"; the lowest is {nm(low)}, at {acc_text(low)}"
+    return text + "."
+
+
+def _near_mean(name: str, gs: list[GroupView], nm: Callable[[GroupView], str]) -> list[str]:
+    """The settings whose training R² is near 0 or below: hardly better than the mean."""
+    low = [g for g in gs if g.r2.n and g.r2.mean < NEAR_MEAN]
+    if not low:
+        return []
+    worse = all(g.r2.mean < 0 for g in low)
+    parts = [f"{nm(g)} ({acc_text(g)})" for g in low] if len(gs) > 1 else [acc_text(low[0])]
+    verb = "ends" if len(low) == 1 else "end"
+    how = (
+        "worse than predicting the targets' mean everywhere (R² 0)"
+        if worse
+        else "hardly better than predicting the targets' mean everywhere (R² 0)"
+    )
+    who = listing(parts) if len(gs) > 1 else f"the model ({parts[0]})"
+    return [f"On {name}, {who} {verb} {how}."]
 
 
 def _cost_note(view: ExperimentView) -> str:
@@ -219,13 +309,10 @@ def _headline(name: str, gs: list[GroupView], nm: Callable[[GroupView], str]) ->
 
 def _best(gs: list[GroupView], nm: Callable[[GroupView], str], test: bool = False) -> str:
     """``'is lr 1, at 99.8 ± 0.4 %'``, or every setting whose mean shows the same as the
-    best (``'are lr 1 and lr 0.1, at 99.8 ± 0.4 %'``): a tie has no single best."""
-
-    def shown(g: GroupView) -> str:
-        return pct((g.test_accuracy if test else g.accuracy).mean)
-
-    top = shown(max(gs, key=lambda g: (g.test_accuracy if test else g.accuracy).mean))
-    tied = [g for g in gs if shown(g) == top]
+    best (``'are lr 1 and lr 0.1, at 99.8 ± 0.4 %'``): a tie has no single best. A
+    regression's groups by R² (``'is lr 0.3, at R² 0.710 ± 0.036'``)."""
+    top = shown_score(max(gs, key=lambda g: g.score(test).mean), test)
+    tied = [g for g in gs if shown_score(g, test) == top]
     if len(tied) == 1:
         return f"is {nm(tied[0])}, at {acc_text(tied[0], test)}"
     texts = {acc_text(g, test) for g in tied}
@@ -235,29 +322,44 @@ def _best(gs: list[GroupView], nm: Callable[[GroupView], str], test: bool = Fals
 
 
 def _test_line(name: str, gs: list[GroupView], nm: Callable[[GroupView], str]) -> str:
-    """The held-out test set's accuracy: the best setting(s), the lowest, and the largest
-    train-minus-test gap when it is 2 points or more."""
+    """The held-out test set's score (accuracy, or R² for a regression's groups): the best
+    setting(s), the lowest, and the largest train-minus-test gap when it is 2 points of
+    accuracy (0.02 of R²) or more."""
+    values = gs[0].regression  # the groups are of one kind
     held = [g for g in gs if g.has_test]  # a test_fraction axis may hold out nothing
-    scored = [g for g in held if g.test_accuracy.n]
+    scored = [g for g in held if g.score(True).n]
+    if not held:
+        return f"On {name}, nothing was held out: every score is on the training data."
     if not scored:
-        return f"On {name}, no run has a test accuracy (every seed diverged)."
-    means = [g.test_accuracy.mean for g in scored]
+        what = "R²" if values else "accuracy"
+        return f"On {name}, no run has a test {what} (every seed diverged)."
+    means = [g.score(True).mean for g in scored]
     every = "every setting" if len(held) == len(gs) else "every setting with a held-out set"
-    if len(scored) > 1 and max(means) - min(means) < 0.005:
-        text = f"On {name}, {every} scores {pct(means[0])} on the held-out test set"
+    # a tie: accuracies within half a point, R² that show the same three decimals
+    tied = (
+        len({shown_score(g, True) for g in scored}) == 1
+        if values
+        else max(means) - min(means) < 0.005
+    )
+    if len(scored) > 1 and tied:
+        text = f"On {name}, {every} scores {shown_score(scored[0], True)} on the held-out test set"
     elif len(scored) == 1:
         g = scored[0]
         who = "" if len(gs) == 1 else f" of {nm(g)} (the only setting scored on one)"
         text = f"On {name}, the held-out test set{who} is scored at {acc_text(g, True)}"
     else:
-        low = min(scored, key=lambda g: g.test_accuracy.mean)
+        low = scored[means.index(min(means))]
         text = (
             f"On the held-out test set of {name}, the best {_best(scored, nm, True)}; "
             f"the lowest is {nm(low)}, at {acc_text(low, True)}"
         )
-    gap = max(scored, key=lambda g: g.accuracy.mean - g.test_accuracy.mean)
-    points = 100 * (gap.accuracy.mean - gap.test_accuracy.mean)
-    if points >= 2:
+    gap = max(scored, key=lambda g: g.score().mean - g.score(True).mean)
+    diff = gap.score().mean - gap.score(True).mean
+    if values and diff >= 0.02:
+        by = f"by up to {diff:.3f}, for {nm(gap)}" if len(scored) > 1 else f"by {diff:.3f}"
+        text += f"; training R² exceeds it {by}"
+    elif not values and 100 * diff >= 2:
+        points = 100 * diff
         by = (
             f"by up to {points:.1f} points, for {nm(gap)}"
             if len(scored) > 1
@@ -271,15 +373,46 @@ def _test_line(name: str, gs: list[GroupView], nm: Callable[[GroupView], str]) -
 
 
 class Finder:
-    """Find groups by how their configuration differs from the sweep's base."""
+    """Find groups by how their configuration differs from the sweep's base.
 
-    def __init__(self, views: Sequence[ExperimentView], base: RunConfig) -> None:
+    ``values``: the sweep file's own ``[base]`` table, when known. A run on a dataset of
+    the other kind than the base's gets that kind's own output where the file names none
+    (a sweep of circle and multi-gauss runs its multi-gauss runs with an identity
+    output): it is compared with the base as that dataset's runs got it, so that output
+    does not count as something the run changed.
+    """
+
+    def __init__(
+        self,
+        views: Sequence[ExperimentView],
+        base: RunConfig,
+        values: dict[str, object] | None = None,
+    ) -> None:
         self.base = base.to_dict()
+        self.values = values
+        self._references: dict[tuple[str, str], dict[str, object]] = {}
         self.groups = [g for v in views for g in v.groups]
+
+    def reference(self, g: GroupView) -> dict[str, object]:
+        """The base configuration as a run on ``g``'s dataset got it."""
+        if self.values is None:
+            return self.base
+        from proplab.sweep_spec import with_regression_defaults
+
+        own = {"dataset": g.config.dataset, "task": g.config.task}
+        key = (own["dataset"], own["task"])
+        if key not in self._references:
+            try:
+                cfg = RunConfig.from_dict(with_regression_defaults({**self.values, **own}))
+                self._references[key] = cfg.validate().to_dict()
+            except ConfigError:  # the base cannot run there: every run changed something
+                self._references[key] = self.base
+        return self._references[key]
 
     def diff(self, g: GroupView) -> dict[str, object]:
         cfg = g.config.to_dict()
-        return {k: v for k, v in cfg.items() if k not in ("dataset", "seed") and v != self.base[k]}
+        ref = self.reference(g)
+        return {k: v for k, v in cfg.items() if k not in ("dataset", "seed") and v != ref[k]}
 
     def find(self, dataset: str, test: Callable[[dict[str, object]], bool]) -> GroupView | None:
         for g in self.groups:
@@ -300,13 +433,15 @@ def answers(
     base: RunConfig,
     n_params: tuple[int, int],
     where: str = "",
+    values: dict[str, object] | None = None,
 ) -> list[tuple[str, list[str]]]:
     """The lab's three questions, each answered in a few paragraphs with the measured numbers.
 
     ``n_params``: (weights, biases) of the base model; ``where`` (e.g. ``" on digits"``)
-    says which dataset's model that is when the sweep's datasets differ in shape.
+    says which dataset's model that is when the sweep's datasets differ in shape;
+    ``values``: the sweep file's ``[base]`` table (see :class:`Finder`).
     """
-    f = Finder(views, base)
+    f = Finder(views, base, values)
     return [
         ("What are activation functions for?", _activation_answer(f)),
         ("What does a too high or too low learning rate do?", _lr_answer(f)),
@@ -317,10 +452,17 @@ def answers(
 def _activation_answer(f: Finder) -> list[str]:
     layers = len(RunConfig.from_dict(f.base).hidden_sizes) + 1  # weight matrices of the base
     product = "·".join(["x", *(f"W{i}" for i in range(1, layers + 1))])
+    # a regression has no boundary: what the single linear map limits is the fitted function
+    values = bool(f.groups) and all(g.regression for g in f.groups)
+    can = (
+        "fit only a linear function of its inputs (a plane over two inputs) to the values"
+        if values
+        else "draw only one straight boundary through the input space"
+    )
     paras = [
         "Each hidden layer applies a nonlinear function after its linear map. Without one, "
         f"the layers collapse: {product} is itself a single linear map, so the network can "
-        "draw only one straight boundary through the input space, however many layers it has."
+        f"{can}, however many layers it has."
     ]
     if RunConfig.from_dict(f.base).validate().activation == "identity":
         paras.append(
@@ -346,6 +488,22 @@ def _activation_answer(f: Finder) -> list[str]:
             text += f", against {acc_text(b)} with {b.config.activation}"
         parts.append(text)
     paras.append("Measured with the identity in the hidden layers: " + "; ".join(parts) + ".")
+    flat = [
+        dataset_name(ds)
+        for ds, g in none.items()
+        if g is not None
+        and g.regression
+        and g.r2.n
+        and g.r2.mean < NEAR_MEAN
+        and g.config.output_activation == "identity"
+    ]
+    if flat:  # a regression: the network without activations is a least-squares plane
+        paras.append(
+            "With an identity output as well, that network is a linear function of the "
+            f"inputs, and its R² near 0 on {listing(flat)} says the targets have almost no "
+            "linear trend: what the network with activations fits beyond their mean comes "
+            "from its nonlinearity."
+        )
     xor, lin = none.get("xor"), none.get("linear")
     xor_base = base.get("xor")
     if xor_base is not None and xor_base.accuracy.mean < 0.9:
@@ -422,9 +580,21 @@ def _lr_answer(f: Finder) -> list[str]:
     if not by_ds:
         paras.append("This sweep has no learning-rate comparison to measure it.")
         return paras
-    ds0 = "xor" if "xor" in by_ds else next(iter(by_ds))
-    gs = by_ds[ds0]
-    name = dataset_name(ds0)
+    # a regression has no accuracy, no class to get stuck in: its rates are told by R²
+    classes = [ds for ds, gs in by_ds.items() if not gs[0].regression]
+    values = [ds for ds, gs in by_ds.items() if gs[0].regression]
+    if not classes:
+        return paras + _lr_values(by_ds[values[0]], dataset_name(values[0]))
+    ds0 = "xor" if "xor" in by_ds else classes[0]
+    paras += _lr_classes(f, by_ds[ds0], dataset_name(ds0))
+    if values:  # a sweep of both kinds: its first regression set too
+        paras += _lr_values(by_ds[values[0]], dataset_name(values[0]))
+    return paras
+
+
+def _lr_classes(f: Finder, gs: list[GroupView], name: str) -> list[str]:
+    """The learning-rate answer from a classification's rates ``gs`` (lowest first)."""
+    paras: list[str] = []
     high, low = gs[-1], gs[0]
     lr = format_value
     if high.n_diverged:
@@ -507,6 +677,158 @@ def _lr_answer(f: Finder) -> list[str]:
             "the rate the more epochs it takes to leave it."
         )
     return paras
+
+
+def _lr_values(gs: list[GroupView], name: str) -> list[str]:
+    """The learning-rate answer from a regression's rates ``gs`` (lowest first), by R²
+    and loss: what was too high (diverged, or clearly worse than a lower rate), the best
+    rate, what was too low for the epochs given, and what the sweep cannot tell."""
+    lr = format_value
+    paras = [
+        f"On {name} the targets are values, so there is no accuracy to reach and no class to "
+        "get stuck in: the rates are compared by R² (1: every value exact; 0: no better than "
+        "predicting the targets' mean; below 0: worse than that) and by the final loss."
+    ]
+    high, low = gs[-1], gs[0]
+    if high.n_diverged:
+        paras.append(
+            f"Too high, measured: at lr {lr(high.config.lr)} the loss overflows to NaN in "
+            f"{seeds(high.n_diverged, high.n)} on {name}."
+        )
+    else:
+        paras.append(_too_high_values(high, gs[:-1], name))
+    clean = [g for g in gs if not g.n_diverged and g.r2.n]
+    # compared where it matters, on the held-out set, when every rate has one
+    held = bool(clean) and all(g.has_test and g.test_r2.n for g in clean)
+    where = "held-out " if held else ""
+    best = max(clean, key=lambda g: g.score(held).mean) if clean else None
+    # the highest rate "ends best" was said just above, on the training data: only the
+    # held-out set has more to add
+    if len(clean) > 1 and (held or best is not high):
+        among = "Of the rates that did not diverge, the" if len(clean) < len(gs) else "The"
+        text = (
+            f"{among} highest {where}R² on {name} "
+            f"{_best(clean, lambda g: f'lr {lr(g.config.lr)}', held)}"
+        )
+        if held:
+            text += f" (training R²: {acc_text(best, named=False)})"
+        text += "."
+        s = best.test_r2 if held else best.r2
+        if s.n > 1 and s.max - s.min > 0.1:
+            n_test = best.runs[0].record.n_test
+            on = f"{n_test} held-out points" if held else "its training data"
+            text += (
+                f" That R² ranges from {s.min:.3f} to {s.max:.3f} over the seeds: on {on}, "
+                "a difference between rates smaller than that spread is not shown by this sweep."
+            )
+        paras.append(text)
+    if low is high or low.n_diverged:
+        return paras
+    change = [r.total_change for r in low.runs if math.isfinite(r.total_change)]
+    if not change:
+        return paras
+    moved = float(np.median(change))
+    moved_text = f"{100 * moved:.0f}" if moved >= 0.1 else f"{100 * moved:.2g}"
+    epochs = f"{_epochs(low):,} epochs"
+    top = max(clean, key=lambda g: g.score(held).mean) if clean else low
+    on = " on the held-out set" if held else ""
+    if moved < BARELY_MOVED:
+        paras.append(
+            f"Too low, measured: at lr {lr(low.config.lr)} the loss changes by a median of "
+            f"only {moved_text} % over {epochs} and {name} ends at {acc_text(low, held)}{on}: "
+            "the steps are so small that the weights stay near their random start."
+        )
+    elif top is not low and _clearly_below(low.score(held), top.score(held), R2_NOISE):
+        text = (
+            f"Too low for {epochs}: at lr {lr(low.config.lr)} the loss changes by a median of "
+            f"{moved_text} %, yet {name} ends at {acc_text(low, held)}{on} against "
+            f"{acc_text(top, held)} at lr {lr(top.config.lr)}: smaller steps get less far in "
+            "the same number of epochs"
+        )
+        if low.median_tail_change > MOVING and low.trend == "falling":
+            text += (
+                f"; its loss is still falling at the end (median change "
+                f"{100 * low.median_tail_change:.0f} % over the last 10 % of epochs), so it is "
+                "slow rather than stuck, and more epochs would take it further"
+            )
+        paras.append(text + ".")
+    elif top is not low and shown_score(low, held) != shown_score(top, held):
+        # lower, but not by more than the seeds' spread: not shown either way
+        paras.append(
+            f"No tested rate was shown to be too low on {name}: lr {lr(low.config.lr)} changes "
+            f"the loss by a median of {moved_text} % over {epochs} and ends at "
+            f"{acc_text(low, held)}{on}, below lr {lr(top.config.lr)}'s "
+            f"{acc_text(top, held, named=False)} but not by more than the spread over seeds."
+        )
+    else:
+        paras.append(
+            f"No tested rate was too low on {name}: even lr {lr(low.config.lr)} changes the "
+            f"loss by a median of {moved_text} % over {epochs} and ends at {acc_text(low, held)}{on}."
+        )
+    return paras
+
+
+# R² differences under 0.02 are noise even with no spread over seeds
+R2_NOISE = 0.02
+
+
+def _too_high_values(high: GroupView, lower: list[GroupView], name: str) -> str:
+    """Whether the highest rate ``high`` of a regression (which did not diverge) was too
+    high: only if a lower rate ends clearly better, by R² or, at an R² no different, by a
+    loss more than twice as low (as :func:`_too_high_compared` for accuracy)."""
+    lr = format_value
+    h = f"lr {lr(high.config.lr)}"
+    lower = [g for g in lower if not g.n_diverged and g.r2.n]
+    better = [g for g in lower if _clearly_below(high.r2, g.r2, R2_NOISE)]
+    if better:
+        b = max(better, key=lambda g: (g.r2.mean, g.config.lr))
+        return (
+            f"Too high, measured: {h} ends at {acc_text(high)} on {name}, while the lower "
+            f"lr {lr(b.config.lr)} ends at {acc_text(b)}, a gap larger than the spread over seeds."
+        )
+    same = [g for g in lower if not _clearly_below(g.r2, high.r2, R2_NOISE)]
+    better = [g for g in same if _clearly_below(g.loss, high.loss, g.loss.mean)]
+    if better:
+        b = min(better, key=lambda g: (g.loss.mean, -g.config.lr))
+        return (
+            f"Too high, measured: {h} ends at a final loss of {loss_text(high)} on {name}, "
+            f"while the lower lr {lr(b.config.lr)} ends at {loss_text(b)}, a gap larger than "
+            "the spread over seeds; their R² do not differ beyond it "
+            f"({acc_text(high)} against {acc_text(b)})."
+        )
+    above = [g for g in lower if g.r2.mean > high.r2.mean and shown_score(g) != shown_score(high)]
+    if not lower:  # every lower rate diverged in some seed: nothing to compare with
+        text = (
+            f"No tested rate was shown to be too high on {name}: the highest, {h}, ends at "
+            f"{acc_text(high)}."
+        )
+    elif not above:
+        text = (
+            f"No tested rate was too high on {name}: the highest, {h}, ends best, at "
+            f"{acc_text(high)}."
+        )
+    else:
+        top = _best(lower, lambda g: f"lr {lr(g.config.lr)}")
+        rates = f"the best lower rate{'' if top.startswith('is ') else 's'} {top}"
+        text = (
+            f"No tested rate was shown to be too high on {name}: the highest, {h}, ends at "
+            f"{acc_text(high)}, and no lower rate ends better by more than the spread over "
+            f"seeds ({rates})."
+        )
+    then = (
+        "a longer run would show how far it gets, and a higher rate where too high begins"
+        if not above
+        else "a longer run would tell whether it catches up"
+    )
+    if high.median_tail_change > MOVING and high.trend == "falling":
+        text += (
+            f" Its loss is still falling after {_epochs(high):,} epochs (median change "
+            f"{100 * high.median_tail_change:.0f} % over the last 10 % of epochs): it had not "
+            f"finished, so {then}."
+        )
+    elif not above:
+        text += " Where too high begins, only a higher rate would show."
+    return text
 
 
 # accuracy differences under 2 points are noise even with no spread over seeds
@@ -620,7 +942,7 @@ def _bias_answer(f: Finder, n_params: tuple[int, int], where: str = "") -> list[
         "which without a bias must pass through the origin of the unit's inputs."
     ]
     parts = []
-    worse, unfit = [], []
+    worse, unfit, regression = [], [], []
     for ds in sorted(f.datasets(), key=lambda d: d != "xor"):
         nob = f.find(ds, lambda d: d == {"bias": False})
         base = f.find(ds, lambda d: not d)
@@ -635,10 +957,14 @@ def _bias_answer(f: Finder, n_params: tuple[int, int], where: str = "") -> list[
         else:
             text += f" against {acc_text(base)} with them"
         parts.append(text)
-        if nob.accuracy.mean < base.accuracy.mean - 0.02:
+        # accuracy, or a regression's R²: 0.02 is 2 points of accuracy, 0.02 of R²
+        if nob.score().mean < base.score().mean - 0.02:
             worse.append(dataset_name(ds))
-        if base.accuracy.mean < 0.9 and nob.accuracy.mean < 0.9:
+        # (an R² of 0.7 fits values, if not closely: no threshold of "fitting" for them)
+        if not base.regression and base.score().mean < 0.9 and nob.score().mean < 0.9:
             unfit.append(dataset_name(ds))
+        if base.regression:
+            regression.append(dataset_name(ds))
     if not parts:
         paras.append("This sweep has no run without biases to measure it.")
         return paras
@@ -649,6 +975,11 @@ def _bias_answer(f: Finder, n_params: tuple[int, int], where: str = "") -> list[
         paras.append(
             f"On {listing(unfit)} neither variant fits the data at this budget, so the "
             "comparison shows no effect of the biases there."
+        )
+    elif regression:  # the lab's explanation below is about its sigmoids and its line
+        paras.append(
+            f"Without biases the network fits {listing(regression)} about as well as with "
+            "them (within 0.02 of R²): these data do not show what the biases are for."
         )
     else:
         paras.append(
