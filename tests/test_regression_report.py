@@ -21,7 +21,7 @@ from urllib.parse import unquote
 import numpy as np
 import pytest
 
-from proplab import report, report_text, sweep_plots
+from proplab import report, report_answers, sweep_plots
 from proplab.aggregate import Group, RunRecord
 from proplab.config import RunConfig
 from proplab.experiments import load_dataset
@@ -451,7 +451,7 @@ def _lr_answer(groups: dict[str, list[RunView]]) -> str:
     ]
     view = ExperimentView(exp, gvs, 0, list(groups), ["multi-gauss"])
     base = RunConfig(dataset="multi-gauss", output_activation="identity", lr=0.3)
-    return " ".join(report_text.answers([view], base, (130, 21))[1][1])
+    return " ".join(report_answers.answers([view], base, (130, 21))[1][1])
 
 
 def test_a_rate_clearly_worse_by_r2_is_too_high_and_one_that_barely_moved_too_low():

@@ -14,7 +14,7 @@ from urllib.parse import unquote
 import numpy as np
 import pytest
 
-from proplab import report, report_text
+from proplab import report, report_answers, report_text
 from proplab.aggregate import Group, RunRecord
 from proplab.config import ConfigError, RunConfig
 from proplab.report_data import ExperimentView, GroupView, RunView, dataset_name
@@ -147,7 +147,7 @@ def test_lr_answer_uses_the_measured_numbers():
         }
     )
     base = RunConfig(lr=1.0, epochs=1000)
-    (_, lr_paras) = report_text.answers([view], base, (130, 21))[1]
+    (_, lr_paras) = report_answers.answers([view], base, (130, 21))[1]
     text = " ".join(lr_paras)
     assert (
         "at lr 100 on XOR, after a single update the loss jumps from 0.260 to 0.476 (median "
@@ -159,7 +159,7 @@ def test_lr_answer_uses_the_measured_numbers():
     # a high rate that trains fine is reported as such
     fine = _runs("100", 100.0, [1.0] * 5, first=90)
     view = _view({"100": fine, "1": _runs("1", 1.0, [1.0] * 5, first=700)})
-    text = " ".join(report_text.answers([view], base, (130, 21))[1][1])
+    text = " ".join(report_answers.answers([view], base, (130, 21))[1][1])
     assert "No tested rate was too high on XOR: even lr 100 reaches 100.0 ± 0.0 %." in text
     assert (
         "The fastest rate here is lr 100: 100 % on XOR after a median of 90 epochs, against 700 at the lab's lr 1."
@@ -188,14 +188,14 @@ def test_lr_answer_names_a_rate_that_stays_on_the_plateau_in_some_seeds():
         "0.001": _runs("0.001", 0.001, [11 / 21] * 5, single=True, end_loss=0.25),
     }
     base = RunConfig(lr=1.0, epochs=1000)
-    text = " ".join(report_text.answers([_view(groups)], base, (130, 21))[1][1])
+    text = " ".join(report_answers.answers([_view(groups)], base, (130, 21))[1][1])
     assert (
         "In between, lr 0.01 still gives every XOR point the same class after 1,000 epochs in "
         "every seed, and so does lr 0.1 in 4/5 seeds (61.9 ± 21.3 %): the loss sits on a "
         "plateau" in text
     )
     del groups["0.01"]
-    text = " ".join(report_text.answers([_view(groups)], base, (130, 21))[1][1])
+    text = " ".join(report_answers.answers([_view(groups)], base, (130, 21))[1][1])
     assert (
         "In between, lr 0.1 in 4/5 seeds (61.9 ± 21.3 %) still gives every XOR point the same "
         "class after 1,000 epochs: the loss sits" in text
@@ -318,7 +318,7 @@ def test_settings_that_diverged_are_not_all_ending_at_one_accuracy_nor_settled()
 
 def test_activation_answer_when_the_base_has_no_hidden_activation():
     view = _view({"1": _runs("1", 1.0, [1.0] * 5, first=700)})
-    paras = report_text.answers([view], RunConfig(activation="none"), (130, 21))[0][1]
+    paras = report_answers.answers([view], RunConfig(activation="none"), (130, 21))[0][1]
     # before: "This sweep has no run without hidden activations to measure it."
     assert paras[1] == (
         "This sweep's base model itself has no hidden activation (identity), so its runs are "
@@ -331,7 +331,7 @@ def test_too_low_rate_reports_the_true_median_change():
     for r, end in zip(low, [0.26 * 0.99, 0.26 * 0.98, 0.26 * 0.97, 0.26 * 0.96], strict=True):
         r.loss[:] = np.linspace(0.26, end, r.loss.size)  # the loss moves by 1, 2, 3, 4 %
     view = _view({"1": _runs("1", 1.0, [1.0] * 4, first=700), "0.001": low})
-    text = " ".join(report_text.answers([view], RunConfig(lr=1.0, epochs=1000), (130, 21))[1][1])
+    text = " ".join(report_answers.answers([view], RunConfig(lr=1.0, epochs=1000), (130, 21))[1][1])
     # median of 1, 2, 3 and 4 %: 2.5 % (before: the upper middle, 3 %)
     assert "at lr 0.001 the loss changes by a median of only 2.5 % over 1,000 epochs" in text
 
@@ -795,18 +795,18 @@ def test_report_on_a_sweep_with_a_dataset_not_yet_run(tmp_path):
 
 def test_bias_answer_names_the_base_models_own_network():
     view = _view({"1": _runs("1", 1.0, [1.0] * 5, first=700)})
-    lab = report_text.answers([view], RunConfig(), (130, 21))[2][1][0]
+    lab = report_answers.answers([view], RunConfig(), (130, 21))[2][1][0]
     assert lab.startswith("The lab model has 151 parameters") and "computes σ(w·x + b):" in lab
-    other = report_text.answers([view], RunConfig(activation="tanh", hidden=4), (30, 9))[2][1][0]
+    other = report_answers.answers([view], RunConfig(activation="tanh", hidden=4), (30, 9))[2][1][0]
     assert other.startswith("The base model has 39 parameters: 30 weights and 9 biases.")
     assert "A unit computes f(w·x + b), with f its activation (tanh):" in other
 
 
 def test_activation_answer_writes_the_product_of_the_base_networks_matrices():
     view = _view({"1": _runs("1", 1.0, [1.0] * 5, first=700)})
-    lab = report_text.answers([view], RunConfig(), (130, 21))[0][1][0]
+    lab = report_answers.answers([view], RunConfig(), (130, 21))[0][1][0]
     assert "the layers collapse: x·W1·W2·W3 is itself a single linear map" in lab
-    one_hidden = report_text.answers([view], RunConfig(hidden=[5]), (15, 6))[0][1][0]
+    one_hidden = report_answers.answers([view], RunConfig(hidden=[5]), (15, 6))[0][1][0]
     assert "the layers collapse: x·W1·W2 is itself a single linear map" in one_hidden
 
 
@@ -1003,7 +1003,7 @@ def _answers(groups: list[GroupView], base: RunConfig | None = None) -> list[lis
     exp = parse_spec(LR, Path("lr.toml"), check_build=False).experiments[0]
     view = ExperimentView(exp, groups, 0, [], [])
     base = RunConfig(lr=1.0, epochs=1000) if base is None else base
-    return [paras for _, paras in report_text.answers([view], base, (130, 21))]
+    return [paras for _, paras in report_answers.answers([view], base, (130, 21))]
 
 
 def test_one_seed_reads_as_a_percentage_and_a_spread_of_rounding_noise_as_zero():
@@ -1147,7 +1147,7 @@ def test_lr_answer_counts_saturated_single_class_seeds_and_takes_medians():
     for r, end in zip(low, [0.99, 0.98, 0.97, 0.90], strict=True):
         r.loss[:] = np.linspace(0.26, 0.26 * end, r.loss.size)  # moves by 1, 2, 3, 10 %
     view = _view({"100": high, "1": _runs("1", 1.0, [1.0] * 5, first=700), "0.001": low})
-    text = " ".join(report_text.answers([view], RunConfig(lr=1.0, epochs=1000), (130, 21))[1][1])
+    text = " ".join(report_answers.answers([view], RunConfig(lr=1.0, epochs=1000), (130, 21))[1][1])
     assert "the loss jumps from 0.260 to 0.300 (median over seeds)" in text
     assert ". In 3/5 seeds every output ends within 0.001 of 0 or 1" in text
     assert "at lr 0.001 the loss changes by a median of only 2.5 % over 1,000 epochs" in text
@@ -1164,7 +1164,7 @@ def test_lr_answer_at_the_edges_of_too_low_and_stuck():
     fast = _runs("100", 100.0, [1.0] * 3, first=90)
     lab = _runs("1", 1.0, [1.0, 1.0, 0.9], first=700)  # the lab's rate, not 100 % in every seed
     view = _view({"100": fast, "1": lab, "0.1": mid, "0.001": low})
-    text = " ".join(report_text.answers([view], RunConfig(lr=1.0, epochs=1000), (130, 21))[1][1])
+    text = " ".join(report_answers.answers([view], RunConfig(lr=1.0, epochs=1000), (130, 21))[1][1])
     assert (
         "No tested rate was too low on XOR: even lr 0.001 changes the loss by a median of 10 %"
         in text
@@ -1176,7 +1176,7 @@ def test_lr_answer_at_the_edges_of_too_low_and_stuck():
     )
     # one seed of lr 0.1 away from the plateau: not "in every seed", but in how many
     mid[0].single_class = False
-    text = " ".join(report_text.answers([view], RunConfig(lr=1.0, epochs=1000), (130, 21))[1][1])
+    text = " ".join(report_answers.answers([view], RunConfig(lr=1.0, epochs=1000), (130, 21))[1][1])
     assert "in every seed" not in text
     assert "In between, lr 0.1 in 2/3 seeds (52.4 ± 0.0 %) still gives every XOR point" in text
 
@@ -1189,7 +1189,7 @@ def test_lr_answer_counts_the_epochs_of_the_longest_run_not_the_first():
     fast = _runs("100", 100.0, [1.0] * 3, first=90)
     lab = _runs("1", 1.0, [1.0] * 3, first=700)
     view = _view({"100": fast, "1": lab, "0.1": mid, "0.001": low})
-    text = " ".join(report_text.answers([view], RunConfig(lr=1.0, epochs=1000), (130, 21))[1][1])
+    text = " ".join(report_answers.answers([view], RunConfig(lr=1.0, epochs=1000), (130, 21))[1][1])
     assert "lr 0.1 still gives every XOR point the same class after 1,000 epochs" in text
 
 
@@ -1578,7 +1578,7 @@ def test_the_fastest_rate_is_compared_with_the_sweeps_own_base_rate():
     view = _view(
         {"1": _runs("1", 1.0, [1.0] * 5, first=90), "0.1": _runs("0.1", 0.1, [1.0] * 5, first=700)}
     )
-    text = " ".join(report_text.answers([view], RunConfig(lr=0.1, epochs=1000), (130, 21))[1][1])
+    text = " ".join(report_answers.answers([view], RunConfig(lr=0.1, epochs=1000), (130, 21))[1][1])
     assert "after a median of 90 epochs, against 700 at the base lr 0.1." in text
 
 

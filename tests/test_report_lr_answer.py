@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from test_report import _diverge, _runs, _view  # synthetic runs of one setting on XOR
 
-from proplab import report_text
+from proplab import report_answers
 from proplab.config import RunConfig
 from proplab.report_data import RunView
 
@@ -20,7 +20,7 @@ PLATEAU = 11 / 21  # every XOR point in the larger class
 
 def _too_high_paragraph(groups: dict[str, list[RunView]]) -> str:
     """The learning-rate answer's second paragraph: the one on the highest rate."""
-    (question, paras) = report_text.answers([_view(groups)], BASE, (130, 21))[1]
+    (question, paras) = report_answers.answers([_view(groups)], BASE, (130, 21))[1]
     assert question == "What does a too high or too low learning rate do?"
     return paras[1]
 
@@ -46,7 +46,7 @@ def test_the_best_rate_still_improving_is_not_called_too_high():
         "it had not finished, so a longer run would show how far it gets, and a higher rate "
         "where too high begins."
     )
-    text = " ".join(report_text.answers([_view(groups)], BASE, (130, 21))[1][1])
+    text = " ".join(report_answers.answers([_view(groups)], BASE, (130, 21))[1][1])
     assert "Too high" not in text
 
 
@@ -138,7 +138,7 @@ def test_a_lower_rate_that_diverged_in_some_seed_is_not_a_comparison():
 def test_clearly_below_takes_the_floor_strictly_and_two_standard_errors():
     from proplab.aggregate import Stats
 
-    below = report_text._clearly_below
+    below = report_answers._clearly_below
     one = Stats.of([0.5])  # a lone seed: its std is NaN, counted as 0
     # by more than the floor: exactly the floor (0.75 - 0.5 = 0.25) is not more
     assert not below(one, Stats.of([0.75]), 0.25)

@@ -29,6 +29,7 @@ from proplab.experiments import (
     LEARNING_CURVE,
 )
 from proplab.features import inputs_label
+from proplab.report_answers import answers
 from proplab.report_data import (
     MOVING,
     ExperimentView,
@@ -51,7 +52,6 @@ from proplab.report_doc import (
 from proplab.report_figures import experiment_figures
 from proplab.report_text import (
     acc_text,
-    answers,
     listing,
     loss_text,
     observations,

@@ -1,0 +1,652 @@
+"""The lab's questions answered from a sweep's numbers: activations, learning rates, bias.
+
+Split from :mod:`proplab.report_text` (observations and the phrases both use).
+Nothing here is canned: each answer is chosen and filled from the measured groups
+(the explanations are fixed; which is said, and the numbers around it, are not).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from proplab.aggregate import Stats
+from proplab.config import ConfigError, RunConfig
+from proplab.report_data import MOVING, ExperimentView, GroupView, dataset_name
+from proplab.report_text import (
+    NEAR_MEAN,
+    acc_text,
+    best_of,
+    epochs_text,
+    listing,
+    loss_text,
+    pct,
+    seeds,
+    shown_score,
+)
+from proplab.sweep import format_value
+
+
+class Finder:
+    """Find groups by how their configuration differs from the sweep's base.
+
+    ``values``: the sweep file's own ``[base]`` table, when known. A run on a dataset of
+    the other kind than the base's gets that kind's own output where the file names none
+    (a sweep of circle and multi-gauss runs its multi-gauss runs with an identity
+    output): it is compared with the base as that dataset's runs got it, so that output
+    does not count as something the run changed.
+    """
+
+    def __init__(
+        self,
+        views: Sequence[ExperimentView],
+        base: RunConfig,
+        values: dict[str, object] | None = None,
+    ) -> None:
+        self.base = base.to_dict()
+        self.values = values
+        self._references: dict[tuple[str, str], dict[str, object]] = {}
+        self.groups = [g for v in views for g in v.groups]
+
+    def reference(self, g: GroupView) -> dict[str, object]:
+        """The base configuration as a run on ``g``'s dataset got it."""
+        if self.values is None:
+            return self.base
+        from proplab.sweep_spec import with_regression_defaults
+
+        own = {"dataset": g.config.dataset, "task": g.config.task}
+        key = (own["dataset"], own["task"])
+        if key not in self._references:
+            try:
+                cfg = RunConfig.from_dict(with_regression_defaults({**self.values, **own}))
+                self._references[key] = cfg.validate().to_dict()
+            except ConfigError:  # the base cannot run there: every run changed something
+                self._references[key] = self.base
+        return self._references[key]
+
+    def diff(self, g: GroupView) -> dict[str, object]:
+        cfg = g.config.to_dict()
+        ref = self.reference(g)
+        return {k: v for k, v in cfg.items() if k not in ("dataset", "seed") and v != ref[k]}
+
+    def find(self, dataset: str, test: Callable[[dict[str, object]], bool]) -> GroupView | None:
+        for g in self.groups:
+            if g.dataset == dataset and test(self.diff(g)):
+                return g
+        return None
+
+    def datasets(self) -> list[str]:
+        out: list[str] = []
+        for g in self.groups:
+            if g.dataset not in out:
+                out.append(g.dataset)
+        return out
+
+
+def answers(
+    views: Sequence[ExperimentView],
+    base: RunConfig,
+    n_params: tuple[int, int],
+    where: str = "",
+    values: dict[str, object] | None = None,
+) -> list[tuple[str, list[str]]]:
+    """The lab's three questions, each answered in a few paragraphs with the measured numbers.
+
+    ``n_params``: (weights, biases) of the base model; ``where`` (e.g. ``" on digits"``)
+    says which dataset's model that is when the sweep's datasets differ in shape;
+    ``values``: the sweep file's ``[base]`` table (see :class:`Finder`).
+    """
+    f = Finder(views, base, values)
+    return [
+        ("What are activation functions for?", _activation_answer(f)),
+        ("What does a too high or too low learning rate do?", _lr_answer(f)),
+        ("What are weights and biases for?", _bias_answer(f, n_params, where)),
+    ]
+
+
+def _activation_answer(f: Finder) -> list[str]:
+    layers = len(RunConfig.from_dict(f.base).hidden_sizes) + 1  # weight matrices of the base
+    product = "·".join(["x", *(f"W{i}" for i in range(1, layers + 1))])
+    # a regression has no boundary: what the single linear map limits is the fitted function
+    values = bool(f.groups) and all(g.regression for g in f.groups)
+    can = (
+        "fit only a linear function of its inputs (a plane over two inputs) to the values"
+        if values
+        else "draw only one straight boundary through the input space"
+    )
+    paras = [
+        "Each hidden layer applies a nonlinear function after its linear map. Without one, "
+        f"the layers collapse: {product} is itself a single linear map, so the network can "
+        f"{can}, however many layers it has."
+    ]
+    if RunConfig.from_dict(f.base).validate().activation == "identity":
+        paras.append(
+            "This sweep's base model itself has no hidden activation (identity), so its "
+            "runs are the network without one; there is no base with activations to set "
+            "them against."
+        )
+        return paras
+    base = {ds: f.find(ds, lambda d: not d) for ds in f.datasets()}
+    none = {ds: f.find(ds, lambda d: d == {"activation": "identity"}) for ds in f.datasets()}
+    if not any(none.values()):
+        paras.append("This sweep has no run without hidden activations to measure it.")
+        return paras
+    parts = []
+    for ds, g in sorted(none.items(), key=lambda kv: kv[0] != "xor"):
+        if g is None:
+            continue
+        text = f"{dataset_name(ds)} reaches {acc_text(g)}"
+        if g.n_single:
+            text += f" ({seeds(g.n_single, g.n)} give every point the same class)"
+        b = base.get(ds)
+        if b is not None:
+            text += f", against {acc_text(b)} with {b.config.activation}"
+        parts.append(text)
+    paras.append("Measured with the identity in the hidden layers: " + "; ".join(parts) + ".")
+    flat = [
+        dataset_name(ds)
+        for ds, g in none.items()
+        if g is not None
+        and g.regression
+        and g.r2.n
+        and g.r2.mean < NEAR_MEAN
+        and g.config.output_activation == "identity"
+    ]
+    if flat:  # a regression: the network without activations is a least-squares plane
+        paras.append(
+            "With an identity output as well, that network is a linear function of the "
+            f"inputs, and its R² near 0 on {listing(flat)} says the targets have almost no "
+            "linear trend: what the network with activations fits beyond their mean comes "
+            "from its nonlinearity."
+        )
+    xor, lin = none.get("xor"), none.get("linear")
+    xor_base = base.get("xor")
+    if xor_base is not None and xor_base.accuracy.mean < 0.9:
+        paras.append(
+            f"With {_epochs(xor_base):,} epochs the network with activations does not "
+            f"fit XOR either ({acc_text(xor_base)}), so this run cannot tell the two apart."
+        )
+    elif xor is not None and lin is not None:
+        if xor.accuracy.max < 0.9 <= lin.accuracy.mean:
+            paras.append(
+                "That is exactly what one straight boundary allows: the line x0 = x1 separates "
+                f"the linear dataset, but no line separates XOR (its best seed reaches only "
+                f"{pct(xor.accuracy.max)})."
+            )
+        elif xor.accuracy.mean >= 0.9:
+            paras.append(
+                f"XOR is still fit here ({acc_text(xor)}): the output sigmoid alone bends the "
+                "boundary enough for these 21 points."
+            )
+        else:
+            paras.append(
+                f"Both datasets suffer: linear ends at {acc_text(lin)} and XOR at {acc_text(xor)}."
+            )
+    linear_net = {
+        ds: f.find(
+            ds,
+            lambda d: (
+                d.get("activation") == "identity"
+                and d.get("output_activation") == "identity"
+                and set(d) <= {"activation", "output_activation", "lr"}
+            ),
+        )
+        for ds in f.datasets()
+    }
+    parts = [f"{dataset_name(ds)} {acc_text(g)}" for ds, g in linear_net.items() if g is not None]
+    if parts:
+        g0 = next(g for g in linear_net.values() if g is not None)
+        paras.append(
+            "Without the output sigmoid as well (a purely linear network, lr "
+            f"{format_value(g0.config.lr)}, which fits a least-squares plane): "
+            + listing(parts)
+            + "."
+        )
+    others = {}
+    for ds in f.datasets():
+        for g in f.groups:
+            d = f.diff(g)
+            if g.dataset == ds and set(d) == {"activation"} and d["activation"] != "identity":
+                others.setdefault(ds, []).append(g)
+    if "xor" in others:
+        parts = [f"{g.config.activation} {acc_text(g)}" for g in others["xor"]]
+        paras.append("Other nonlinearities on XOR: " + listing(parts) + ".")
+    return paras
+
+
+# a loss that changed by less than this over a whole run has barely moved
+BARELY_MOVED = 0.1
+
+
+def _lr_answer(f: Finder) -> list[str]:
+    paras = [
+        "Each step moves the weights by the learning rate times the gradient. Too large, and "
+        "a step overshoots the valley it aims for; too small, and the weights barely move."
+    ]
+    by_ds: dict[str, list[GroupView]] = {}
+    for ds in f.datasets():
+        seen = {}
+        for g in f.groups:
+            d = f.diff(g)
+            if g.dataset == ds and set(d) <= {"lr"} and g.config.lr not in seen:
+                seen[g.config.lr] = g
+        if len(seen) > 1:
+            by_ds[ds] = [seen[k] for k in sorted(seen)]
+    if not by_ds:
+        paras.append("This sweep has no learning-rate comparison to measure it.")
+        return paras
+    # a regression has no accuracy, no class to get stuck in: its rates are told by R²
+    classes = [ds for ds, gs in by_ds.items() if not gs[0].regression]
+    values = [ds for ds, gs in by_ds.items() if gs[0].regression]
+    if not classes:
+        return paras + _lr_values(by_ds[values[0]], dataset_name(values[0]))
+    ds0 = "xor" if "xor" in by_ds else classes[0]
+    paras += _lr_classes(f, by_ds[ds0], dataset_name(ds0))
+    if values:  # a sweep of both kinds: its first regression set too
+        paras += _lr_values(by_ds[values[0]], dataset_name(values[0]))
+    return paras
+
+
+def _lr_classes(f: Finder, gs: list[GroupView], name: str) -> list[str]:
+    """The learning-rate answer from a classification's rates ``gs`` (lowest first)."""
+    paras: list[str] = []
+    high, low = gs[-1], gs[0]
+    lr = format_value
+    if high.n_diverged:
+        paras.append(
+            f"Too high, measured: at lr {lr(high.config.lr)} the loss overflows to NaN in "
+            f"{seeds(high.n_diverged, high.n)} on {name}."
+        )
+    elif high.n_single and any(r.saturated for r in high.runs):
+        n_sat = sum(r.saturated and r.single_class for r in high.runs)
+        starts = [r.loss[:2] for r in high.runs if r.loss.size >= 2]
+        first, second = (float(np.median([a[i] for a in starts])) for i in (0, 1))
+        jump = (
+            f"after a single update the loss jumps from {first:.3f} to {second:.3f} "
+            "(median over seeds) and the sigmoids saturate"
+            if starts and second > first
+            else "the sigmoids saturate"
+        )
+        paras.append(
+            f"Too high, measured: at lr {lr(high.config.lr)} on {name}, {jump}. In "
+            f"{seeds(n_sat, high.n)} every output ends within 0.001 of 0 or 1 and every point "
+            f"gets the same class ({acc_text(high)}, final loss {loss_text(high)}); where the "
+            "sigmoid is flat its slope s(1 − s) is about 0, so the gradient vanishes and "
+            "training never recovers."
+        )
+    else:
+        # low accuracy alone is no sign of a too high rate: a rate that ends below 90 %
+        # while every lower one ends lower still is undertrained, not past the valley
+        paras.append(_too_high_compared(high, gs[:-1], name))
+    perfect = [g for g in gs if g.all_perfect]
+    if perfect:
+        fast = min(perfect, key=lambda g: g.median_first_perfect)
+        text = (
+            f"The fastest rate here is lr {lr(fast.config.lr)}: 100 % on {name} after a median "
+            f"of {epochs_text(fast.median_first_perfect)} epochs"
+        )
+        lab = next((g for g in gs if g.config.lr == f.base["lr"]), None)
+        if lab is not None and lab is not fast and lab.all_perfect:
+            whose = "the lab's" if f.base["lr"] == RunConfig().lr else "the base"
+            text += f", against {epochs_text(lab.median_first_perfect)} at {whose} lr {lr(lab.config.lr)}"
+        paras.append(text + ".")
+    change = [r.total_change for r in low.runs if math.isfinite(r.total_change)]
+    if change:
+        moved = float(np.median(change))
+        pct = 100 * moved
+        moved_text = f"{pct:.0f}" if pct >= 10 else f"{pct:.2g}"  # 100, not 1e+02
+        epochs = f"{_epochs(low):,} epochs"
+        if moved < BARELY_MOVED:
+            paras.append(
+                f"Too low, measured: at lr {lr(low.config.lr)} the loss changes by a median of "
+                f"only {moved_text} % over {epochs} and {name} ends at {acc_text(low)}: the steps "
+                "are so small that the weights stay near their random start."
+            )
+        else:
+            paras.append(
+                f"No tested rate was too low on {name}: even lr {lr(low.config.lr)} changes the "
+                f"loss by a median of {moved_text} % over {epochs} and ends at {acc_text(low)}."
+            )
+    between = [g for g in reversed(gs) if g is not high and g is not low]
+    stuck = [g for g in between if g.n_single == g.n]
+    # a rate that stays on the plateau in some seeds only (lr 0.1 on XOR, 4 of 5)
+    partly = [g for g in between if 0 < g.n_single < g.n]
+    if stuck or partly:
+        some = listing(
+            [f"lr {lr(g.config.lr)} in {seeds(g.n_single, g.n)} ({acc_text(g)})" for g in partly]
+        )
+        if stuck:
+            verb = "gives" if len(stuck) == 1 else "give"
+            text = (
+                f"In between, {listing(['lr ' + lr(g.config.lr) for g in stuck])} still {verb} "
+                f"every {name} point the same class after {_epochs(stuck[0]):,} epochs in every "
+                "seed" + (f", and so does {some}" if partly else "")
+            )
+        else:
+            text = (
+                f"In between, {some} still {'gives' if len(partly) == 1 else 'give'} every "
+                f"{name} point the same class after {_epochs(partly[0]):,} epochs"
+            )
+        paras.append(
+            text + ": the loss sits on a plateau where the gradient is small, and the smaller "
+            "the rate the more epochs it takes to leave it."
+        )
+    return paras
+
+
+def _lr_values(gs: list[GroupView], name: str) -> list[str]:
+    """The learning-rate answer from a regression's rates ``gs`` (lowest first), by R²
+    and loss: what was too high (diverged, or clearly worse than a lower rate), the best
+    rate, what was too low for the epochs given, and what the sweep cannot tell."""
+    lr = format_value
+    paras = [
+        f"On {name} the targets are values, so there is no accuracy to reach and no class to "
+        "get stuck in: the rates are compared by R² (1: every value exact; 0: no better than "
+        "predicting the targets' mean; below 0: worse than that) and by the final loss."
+    ]
+    high, low = gs[-1], gs[0]
+    if high.n_diverged:
+        paras.append(
+            f"Too high, measured: at lr {lr(high.config.lr)} the loss overflows to NaN in "
+            f"{seeds(high.n_diverged, high.n)} on {name}."
+        )
+    else:
+        paras.append(_too_high_values(high, gs[:-1], name))
+    clean = [g for g in gs if not g.n_diverged and g.r2.n]
+    # compared where it matters, on the held-out set, when every rate has one
+    held = bool(clean) and all(g.has_test and g.test_r2.n for g in clean)
+    where = "held-out " if held else ""
+    best = max(clean, key=lambda g: g.score(held).mean) if clean else None
+    # the highest rate "ends best" was said just above, on the training data: only the
+    # held-out set has more to add
+    if len(clean) > 1 and (held or best is not high):
+        among = "Of the rates that did not diverge, the" if len(clean) < len(gs) else "The"
+        text = (
+            f"{among} highest {where}R² on {name} "
+            f"{best_of(clean, lambda g: f'lr {lr(g.config.lr)}', held)}"
+        )
+        if held:
+            text += f" (training R²: {acc_text(best, named=False)})"
+        text += "."
+        s = best.test_r2 if held else best.r2
+        if s.n > 1 and s.max - s.min > 0.1:
+            n_test = best.runs[0].record.n_test
+            on = f"{n_test} held-out points" if held else "its training data"
+            text += (
+                f" That R² ranges from {s.min:.3f} to {s.max:.3f} over the seeds: on {on}, "
+                "a difference between rates smaller than that spread is not shown by this sweep."
+            )
+        paras.append(text)
+    if low is high or low.n_diverged:
+        return paras
+    change = [r.total_change for r in low.runs if math.isfinite(r.total_change)]
+    if not change:
+        return paras
+    moved = float(np.median(change))
+    moved_text = f"{100 * moved:.0f}" if moved >= 0.1 else f"{100 * moved:.2g}"
+    epochs = f"{_epochs(low):,} epochs"
+    top = max(clean, key=lambda g: g.score(held).mean) if clean else low
+    on = " on the held-out set" if held else ""
+    if moved < BARELY_MOVED:
+        paras.append(
+            f"Too low, measured: at lr {lr(low.config.lr)} the loss changes by a median of "
+            f"only {moved_text} % over {epochs} and {name} ends at {acc_text(low, held)}{on}: "
+            "the steps are so small that the weights stay near their random start."
+        )
+    elif top is not low and _clearly_below(low.score(held), top.score(held), R2_NOISE):
+        text = (
+            f"Too low for {epochs}: at lr {lr(low.config.lr)} the loss changes by a median of "
+            f"{moved_text} %, yet {name} ends at {acc_text(low, held)}{on} against "
+            f"{acc_text(top, held)} at lr {lr(top.config.lr)}: smaller steps get less far in "
+            "the same number of epochs"
+        )
+        if low.median_tail_change > MOVING and low.trend == "falling":
+            text += (
+                f"; its loss is still falling at the end (median change "
+                f"{100 * low.median_tail_change:.0f} % over the last 10 % of epochs), so it is "
+                "slow rather than stuck, and more epochs would take it further"
+            )
+        paras.append(text + ".")
+    elif top is not low and shown_score(low, held) != shown_score(top, held):
+        # lower, but not by more than the seeds' spread: not shown either way
+        paras.append(
+            f"No tested rate was shown to be too low on {name}: lr {lr(low.config.lr)} changes "
+            f"the loss by a median of {moved_text} % over {epochs} and ends at "
+            f"{acc_text(low, held)}{on}, below lr {lr(top.config.lr)}'s "
+            f"{acc_text(top, held, named=False)} but not by more than the spread over seeds."
+        )
+    else:
+        paras.append(
+            f"No tested rate was too low on {name}: even lr {lr(low.config.lr)} changes the "
+            f"loss by a median of {moved_text} % over {epochs} and ends at {acc_text(low, held)}{on}."
+        )
+    return paras
+
+
+# R² differences under 0.02 are noise even with no spread over seeds
+R2_NOISE = 0.02
+
+
+def _too_high_values(high: GroupView, lower: list[GroupView], name: str) -> str:
+    """Whether the highest rate ``high`` of a regression (which did not diverge) was too
+    high: only if a lower rate ends clearly better, by R² or, at an R² no different, by a
+    loss more than twice as low (as :func:`_too_high_compared` for accuracy)."""
+    lr = format_value
+    h = f"lr {lr(high.config.lr)}"
+    lower = [g for g in lower if not g.n_diverged and g.r2.n]
+    better = [g for g in lower if _clearly_below(high.r2, g.r2, R2_NOISE)]
+    if better:
+        b = max(better, key=lambda g: (g.r2.mean, g.config.lr))
+        return (
+            f"Too high, measured: {h} ends at {acc_text(high)} on {name}, while the lower "
+            f"lr {lr(b.config.lr)} ends at {acc_text(b)}, a gap larger than the spread over seeds."
+        )
+    same = [g for g in lower if not _clearly_below(g.r2, high.r2, R2_NOISE)]
+    better = [g for g in same if _clearly_below(g.loss, high.loss, g.loss.mean)]
+    if better:
+        b = min(better, key=lambda g: (g.loss.mean, -g.config.lr))
+        return (
+            f"Too high, measured: {h} ends at a final loss of {loss_text(high)} on {name}, "
+            f"while the lower lr {lr(b.config.lr)} ends at {loss_text(b)}, a gap larger than "
+            "the spread over seeds; their R² do not differ beyond it "
+            f"({acc_text(high)} against {acc_text(b)})."
+        )
+    above = [g for g in lower if g.r2.mean > high.r2.mean and shown_score(g) != shown_score(high)]
+    if not lower:  # every lower rate diverged in some seed: nothing to compare with
+        text = (
+            f"No tested rate was shown to be too high on {name}: the highest, {h}, ends at "
+            f"{acc_text(high)}."
+        )
+    elif not above:
+        text = (
+            f"No tested rate was too high on {name}: the highest, {h}, ends best, at "
+            f"{acc_text(high)}."
+        )
+    else:
+        top = best_of(lower, lambda g: f"lr {lr(g.config.lr)}")
+        rates = f"the best lower rate{'' if top.startswith('is ') else 's'} {top}"
+        text = (
+            f"No tested rate was shown to be too high on {name}: the highest, {h}, ends at "
+            f"{acc_text(high)}, and no lower rate ends better by more than the spread over "
+            f"seeds ({rates})."
+        )
+    then = (
+        "a longer run would show how far it gets, and a higher rate where too high begins"
+        if not above
+        else "a longer run would tell whether it catches up"
+    )
+    if high.median_tail_change > MOVING and high.trend == "falling":
+        text += (
+            f" Its loss is still falling after {_epochs(high):,} epochs (median change "
+            f"{100 * high.median_tail_change:.0f} % over the last 10 % of epochs): it had not "
+            f"finished, so {then}."
+        )
+    elif not above:
+        text += " Where too high begins, only a higher rate would show."
+    return text
+
+
+# accuracy differences under 2 points are noise even with no spread over seeds
+ACC_NOISE = 0.02
+
+
+def _clearly_below(a: Stats, b: Stats, floor: float) -> bool:
+    """Whether mean ``a`` is below mean ``b`` by more than the seeds explain: by more than
+    ``floor`` and than twice the standard error of the difference (a lone seed has no
+    spread, so its std counts as 0)."""
+    if not (a.n and b.n):
+        return False
+    var = sum((s.std if math.isfinite(s.std) else 0.0) ** 2 / s.n for s in (a, b))
+    return b.mean - a.mean > max(floor, 2.0 * math.sqrt(var))
+
+
+def _too_high_compared(high: GroupView, lower: list[GroupView], name: str) -> str:
+    """The sentence on whether the highest rate ``high`` (which neither diverged nor
+    saturated) was too high, judged against the ``lower`` rates: only if one ends clearly better.
+
+    Clearly better: a higher accuracy, or a loss more than twice as low at an accuracy
+    no different, by more than the seeds' spread. Otherwise the highest rate was not
+    shown too high, and when it has not finished (loss still falling, seeds still on
+    the plateau) the sentence says that a longer run or a higher rate would tell.
+    """
+    lr = format_value
+    h = f"lr {lr(high.config.lr)}"
+    # a rate that diverged in some seed is averaged over its survivors: no fair comparison
+    lower = [g for g in lower if not g.n_diverged and g.accuracy.n]
+    better = [g for g in lower if _clearly_below(high.accuracy, g.accuracy, ACC_NOISE)]
+    if better:
+        b = max(better, key=lambda g: (g.accuracy.mean, g.config.lr))
+        return (
+            f"Too high, measured: {h} ends at {acc_text(high)} on {name}, while the lower "
+            f"lr {lr(b.config.lr)} ends at {acc_text(b)}, a gap larger than the spread over seeds."
+        )
+    same = [g for g in lower if not _clearly_below(g.accuracy, high.accuracy, ACC_NOISE)]
+    # "more than twice as low": the floor of the gap is the lower rate's own loss
+    better = [g for g in same if _clearly_below(g.loss, high.loss, g.loss.mean)]
+    if better:
+        b = min(better, key=lambda g: (g.loss.mean, -g.config.lr))
+        return (
+            f"Too high, measured: {h} ends at a final loss of {loss_text(high)} on {name}, "
+            f"while the lower lr {lr(b.config.lr)} ends at {loss_text(b)}, a gap larger than "
+            "the spread over seeds; their accuracies do not differ beyond it "
+            f"({acc_text(high)} against {acc_text(b)})."
+        )
+
+    def shown(g: GroupView) -> str:
+        return pct(g.accuracy.mean)
+
+    # lower rates that end higher, if not by more than the seeds explain
+    above = [g for g in lower if g.accuracy.mean > high.accuracy.mean and shown(g) != shown(high)]
+    tied = any(shown(g) == shown(high) for g in lower)
+    if not lower:  # every lower rate diverged in some seed: nothing to compare with
+        text = (
+            f"No tested rate was shown to be too high on {name}: the highest, {h}, ends at "
+            f"{acc_text(high)}."
+        )
+    elif not above and high.accuracy.mean >= 0.9:
+        text = f"No tested rate was too high on {name}: even {h} reaches {acc_text(high)}."
+    else:
+        top = best_of(lower, lambda g: f"lr {lr(g.config.lr)}")  # "is lr 0.1, at ..."
+        rates = f"the best lower rate{'' if top.startswith('is ') else 's'} {top}"
+        if not above and not tied:
+            text = (
+                f"No tested rate was too high on {name}: the highest, {h}, ends best, at "
+                f"{acc_text(high)} ({rates})."
+            )
+        else:
+            text = (
+                f"No tested rate was shown to be too high on {name}: the highest, {h}, ends at "
+                f"{acc_text(high)}, and no lower rate ends better by more than the spread over "
+                f"seeds ({rates})."
+            )
+    if high.all_perfect:
+        return text
+    epochs = f"{_epochs(high):,} epochs"
+    then = (
+        "a longer run would show how far it gets, and a higher rate where too high begins"
+        if not above
+        else "a longer run would tell whether it catches up"
+    )
+    if high.median_tail_change > MOVING and high.trend == "falling":
+        text += (
+            f" Its loss is still falling after {epochs} (median change "
+            f"{100 * high.median_tail_change:.0f} % over the last 10 % of epochs): it had not "
+            f"finished, so {then}."
+        )
+    elif high.n_single:
+        text += (
+            f" In {seeds(high.n_single, high.n)} it still gives every {name} point the same "
+            f"class after {epochs}: those seeds have not left the plateau where the gradient "
+            f"is small, so {then}."
+        )
+    return text
+
+
+def _bias_answer(f: Finder, n_params: tuple[int, int], where: str = "") -> list[str]:
+    weights, biases = n_params
+    # the lab's network (2-10-10-1 sigmoid with biases), or whatever the sweep's base trains
+    lab = RunConfig()
+    shape = ("model", "hidden", "activation", "output_activation", "bias")
+    which = "lab" if all(f.base[k] == getattr(lab, k) for k in shape) else "base"
+    act = f.base["activation"]
+    unit = "σ(w·x + b)" if act == "sigmoid" else f"f(w·x + b), with f its activation ({act})"
+    paras = [
+        f"The {which} model{where} has {weights + biases} parameters: {weights} weights and {biases} "
+        f"biases. A unit computes {unit}: its weights set the direction and steepness of "
+        "its boundary and how strongly each input counts; its bias shifts that boundary, "
+        "which without a bias must pass through the origin of the unit's inputs."
+    ]
+    parts = []
+    worse, unfit, regression = [], [], []
+    for ds in sorted(f.datasets(), key=lambda d: d != "xor"):
+        nob = f.find(ds, lambda d: d == {"bias": False})
+        base = f.find(ds, lambda d: not d)
+        if nob is None or base is None:
+            continue
+        text = f"{dataset_name(ds)} {acc_text(nob)} without biases"
+        if nob.all_perfect and base.all_perfect:
+            text += (
+                f" (median {epochs_text(nob.median_first_perfect)} epochs to 100 %) against "
+                f"{acc_text(base)} with them ({epochs_text(base.median_first_perfect)})"
+            )
+        else:
+            text += f" against {acc_text(base)} with them"
+        parts.append(text)
+        # accuracy, or a regression's R²: 0.02 is 2 points of accuracy, 0.02 of R²
+        if nob.score().mean < base.score().mean - 0.02:
+            worse.append(dataset_name(ds))
+        # (an R² of 0.7 fits values, if not closely: no threshold of "fitting" for them)
+        if not base.regression and base.score().mean < 0.9 and nob.score().mean < 0.9:
+            unfit.append(dataset_name(ds))
+        if base.regression:
+            regression.append(dataset_name(ds))
+    if not parts:
+        paras.append("This sweep has no run without biases to measure it.")
+        return paras
+    paras.append("Measured: " + "; ".join(parts) + ".")
+    if worse:
+        paras.append(f"Without biases the network does worse on {listing(worse)}.")
+    elif unfit:
+        paras.append(
+            f"On {listing(unfit)} neither variant fits the data at this budget, so the "
+            "comparison shows no effect of the biases there."
+        )
+    elif regression:  # the lab's explanation below is about its sigmoids and its line
+        paras.append(
+            f"Without biases the network fits {listing(regression)} about as well as with "
+            "them (within 0.02 of R²): these data do not show what the biases are for."
+        )
+    else:
+        paras.append(
+            "Both datasets are still fit without biases: the hidden sigmoids output 0.5 at a "
+            "zero input, a constant that the next layer can use like a bias, and the linear "
+            "dataset's boundary x0 = x1 passes through the origin anyway."
+        )
+    return paras
+
+
+def _epochs(group: GroupView) -> int:
+    """The epochs a setting trained: its longest run's (a seed may stop early at ``tol``)."""
+    return max(r.loss.size for r in group.runs)
