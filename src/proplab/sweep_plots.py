@@ -378,7 +378,8 @@ def learning_curves(
     if striped:
         how += ("striped: lines on top of each other",)
     if ceiling is not None:
-        how += (f"leaving the top: diverging (loss over {RUNAWAY:g} x the start)",)
+        # two short lines: one long line beside a single panel squeezed it to a strip
+        how += ("leaving the top: diverging", f"(loss over {RUNAWAY:g} x the start)")
     if legend.below:  # many or long labels: in columns under the panels
         title_text = (f"{legend_title}. " if legend_title else "") + ", ".join(how)
         place = {"loc": "outside lower center", "ncols": legend.columns}
