@@ -106,6 +106,21 @@ def test_accuracy_is_nan_for_values_and_unchanged_for_labels() -> None:
     assert values.shape == (2,) and np.isnan(values).all()
 
 
+def test_several_outputs_of_values_get_no_accuracy_but_one_hot_and_probabilities_do() -> None:
+    pred = np.array([[0.1, 0.3], [0.5, 0.2], [0.3, 0.4]])
+    assert math.isnan(accuracy(pred, np.array([[0.2, -0.7], [1.5, 2.5], [0.3, 0.35]])))
+    assert accuracy(pred, np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 0.0]])) == pytest.approx(2 / 3)
+    soft = np.array([[0.1, 0.9], [0.8, 0.2], [0.4, 0.6]])  # class probabilities: argmax
+    assert accuracy(pred, soft) == 1.0
+    assert accuracy(pred, np.array([[1], [0], [1]])) == 1.0  # integer labels
+    # fit: a regression of two outputs records NaN every epoch
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(20, 2))
+    model = mlp(2, 4, 2, activation="tanh", output_activation="identity", rng=rng)
+    history = fit(model, MSELoss(), SGD(model.parameters(), lr=0.1), x, 2 * x, 3)
+    assert np.isnan(history.accuracy).all()
+
+
 def test_fit_records_no_accuracy_for_values_full_batch_minibatch_and_stacked() -> None:
     x, y = multi_gauss(64, 0.0, 0)
     model = mlp(

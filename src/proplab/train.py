@@ -152,12 +152,12 @@ def accuracy(
     """Fraction correct, per replica.
 
     One output column: prediction thresholded at 0.5 against 0/1 labels
-    ``(n, 1)``; NaN when the targets are not all 0 or 1 (a regression's values:
-    "correct" has no meaning there, where thresholding would invent one).
-    Several columns: argmax against integer labels ``(n,)`` or ``(n, 1)`` or
-    one-hot ``(n, C)``. Shape: ``(*R, n, C)`` -> float or ``R``. Arrays, or
-    nested lists of numbers. ``labels_checked``: the caller knows one-column targets
-    are 0/1 labels (fit checks once, not every mini-batch).
+    ``(n, 1)``. Several columns: argmax against integer labels ``(n,)`` or
+    ``(n, 1)``, or one-hot rows / class probabilities ``(n, C)``. NaN for targets
+    that are not labels (:func:`are_class_targets`: a regression's values, where
+    thresholding or an argmax would invent a "correct"). Shape: ``(*R, n, C)`` ->
+    float or ``R``. Arrays, or nested lists of numbers. ``labels_checked``: the
+    caller knows the targets are labels (fit checks once, not every mini-batch).
     """
     if not isinstance(pred, np.ndarray) or not isinstance(target, np.ndarray):
         pred, target = np.asarray(pred), np.asarray(target)
@@ -173,6 +173,8 @@ def accuracy(
         correct = (pred > 0.5) == (target > 0.5)
         hits = np.count_nonzero(correct, axis=(-2, -1))
     else:
+        if not labels_checked and not are_class_targets(target, pred.shape[-1]):
+            return _no_accuracy(pred)
         labels = (
             target.argmax(-1)
             if target.shape[-1] == pred.shape[-1]
@@ -185,6 +187,19 @@ def accuracy(
         hits = np.count_nonzero(pred.argmax(-1) == labels, axis=-1)
     acc = hits / pred.shape[-2]
     return float(acc) if np.ndim(acc) == 0 else acc
+
+
+def are_class_targets(y: np.ndarray, outputs: int) -> bool:
+    """Whether ``y`` holds classes for a model of ``outputs`` columns: 0/1 labels for one
+    output; for several, rows of ``outputs`` values in [0, 1] summing to 1 (one-hot or
+    class probabilities), or anything else (integer labels, checked by the loss).
+    Several columns of other values (a regression of several outputs) are not classes."""
+    y = np.asarray(y)
+    if outputs == 1:
+        return are_binary_labels(y)
+    if y.ndim < 2 or y.shape[-1] != outputs or y.dtype.kind not in "fc":
+        return True  # integer labels (n,) / (n, 1): the loss checks their range
+    return bool(np.all((y >= 0) & (y <= 1)) and np.allclose(y.sum(axis=-1), 1.0, rtol=0, atol=1e-6))
 
 
 def are_binary_labels(y: np.ndarray) -> bool:
@@ -553,7 +568,7 @@ def _fit(
                 "one target per replica, or one (n, out) shared by all"
             )
     # accuracy is defined for labels; one output's targets are checked here, once
-    scored = probe_shape[-1] != 1 or are_binary_labels(y)
+    scored = are_class_targets(y, probe_shape[-1])
     if full_batch and probe_shape[-1] == 1:
         if scored:
             # a prediction holds every replica's outputs (y may be shared by all of them)
@@ -580,7 +595,9 @@ def _fit(
                 if deferred is not None:
                     deferred.add(pred)
                 else:
-                    accuracies.append(accuracy(pred, y))
+                    accuracies.append(
+                        accuracy(pred, y, labels_checked=True) if scored else _no_accuracy(pred)
+                    )
             else:
                 loss, acc = _minibatch_epoch(
                     model, loss_fn, optimizer, x, y, batch_size, shuffle, rng, scored
