@@ -26,7 +26,7 @@ ON_TOP = {
     "experiments", "model_check", "per_replica", "playground", "playground_server", "plots", "progress",
     "report", "report_data", "report_doc", "report_figures", "report_html", "report_text",
     "runio", "serialize", "sklearn", "snapshots", "stack_plan", "stacking", "sweep",
-    "sweep_plots", "sweep_spec", "threads", "unit_plots", "zoo_plots",
+    "sweep_plots", "sweep_spec", "threads", "unit_plots", "value_plots", "zoo_plots",
 }  # fmt: skip
 
 

@@ -512,15 +512,15 @@ def draw_value_map(
     The file keeps the classification runs' name: it is the same view of the model
     (its output over the inputs), every run folder has it under one name, and its
     title says what it shows. ``x`` ``(n, 2)``, ``y`` ``(n, 1)`` target values."""
-    from proplab import plots, zoo_plots
+    from proplab import value_plots
     from proplab.metrics import r2_score
 
-    score = f"training R² {plots.r2_text(r2_score(model.forward(x), y))}"
+    score = f"training R² {value_plots.r2_text(r2_score(model.forward(x), y))}"
     if x_test is not None and y_test is not None:
-        score += f", test R² {plots.r2_text(r2_score(model.forward(x_test), y_test))}"
+        score += f", test R² {value_plots.r2_text(r2_score(model.forward(x_test), y_test))}"
     return draw_figure(
         run_dir / DECISION_BOUNDARY,
-        lambda path: zoo_plots.value_map(
+        lambda path: value_plots.value_map(
             model.forward, x, y, path, title=f"{name}: the predicted value\n{score}",
             x_test=x_test, y_test=y_test,
         ),
@@ -535,9 +535,12 @@ def write_figures(
     y: np.ndarray,
     x_test: np.ndarray | None,
     y_test: np.ndarray | None,
+    *,
+    diverged: bool = False,
 ) -> None:
     """Figures beyond the lab's: a decision boundary for 2-D inputs (zoo sets, CSV
-    files), a regression's predicted value instead (:func:`draw_value_map`); for more
+    files), a regression's predicted value instead (:func:`draw_value_map`; not after
+    it ``diverged``: its finite but huge values would paint one end colour); for more
     than two classes a confusion matrix, and for digits a grid of predictions (on the
     test set when there is one)."""
     from proplab import zoo_plots
@@ -549,7 +552,8 @@ def write_figures(
         return
     name = Path(str(cfg.dataset)).stem
     if is_regression_run(cfg):
-        draw_value_map(run_dir, name, model, x, y, x_test, y_test)
+        if x.shape[-1] == 2 and not diverged:  # a plane of two inputs to map the value on
+            draw_value_map(run_dir, name, model, x, y, x_test, y_test)
         return
     # the lab's own runs keep the lab's files (comparison figure, learning curve)
     if x.shape[-1] == 2 and name.lower() not in LAB_DATASETS:

@@ -252,7 +252,11 @@ def _run_one(
     callback = bar.fit_callback() if bar.enabled else None
     callback_every = 100
     snapshots = None
-    if figures and x.shape[-1] == 2 and prep.n_out == 1:
+    shows_boundary = x.shape[-1] == 2 and prep.n_out == 1
+    # a regression's test loss at the kept weights: the learning curve shows it beside
+    # the training loss (where they part, the model starts to overfit), for any inputs
+    tests_as_it_trains = prep.x_test is not None and dataload.is_regression_run(cfg)
+    if figures and (shows_boundary or tests_as_it_trains):
         # the weights every ~1/200 of the run, to show the decision boundary as it
         # forms at the epochs the loss curve picks; ~200 copies of a lab model are
         # ~0.2 MB, a wide one keeps fewer (~32 MB in all, but at least 10 copies)
@@ -277,20 +281,19 @@ def _run_one(
         callback_every=callback_every,
     )
     bar.close()
-    gradients = None
+    gradients = test_curve = shown = None
     if snapshots is not None:
         snapshots.take(history.epochs_run)  # the final weights (training may stop early)
-        if history.stop_reason != "diverged":
+        if shows_boundary:
+            shown = snapshots.shown(history.loss)
+        if shows_boundary and history.stop_reason != "diverged":
             # the kept weights again, each through one full-batch backward: at most a tenth
             # of the training's own passes (and GRADIENT_WORK samples in all)
             passes = max(2, history.epochs_run // 10)
             work = min(GRADIENT_WORK, passes * len(x))
             gradients = gradient_sizes(model, loss_fn, x, y, snapshots.states, work=work)
-    test_curve = None
-    if snapshots is not None and prep.x_test is not None and dataload.is_regression_run(cfg):
-        # a regression's test loss at the kept weights: the learning curve shows it
-        # beside the training loss (where they part, the model starts to overfit)
-        test_curve = losses_at(model, loss_fn, prep.x_test, prep.y_test, snapshots.states)
+        if tests_as_it_trains:
+            test_curve = losses_at(model, loss_fn, prep.x_test, prep.y_test, snapshots.states)
     return finish_run(
         cfg,
         run_dir,
@@ -300,7 +303,7 @@ def _run_one(
         prep,
         say,
         figures=figures,
-        snapshots=None if snapshots is None else snapshots.shown(history.loss),
+        snapshots=shown,
         gradients=gradients,
         test_curve=test_curve,
     )
@@ -403,7 +406,7 @@ def finish_run(
         write_columns_csv(run_dir / TEST_LOSS, {"epoch": test_curve[0], "test_loss": test_curve[1]})
     _write_outputs(
         run_dir, cfg, history, model, x, y, pred, summary, figures, y_test=y_test,
-        test_curve=test_curve,
+        pred_test=None if test is None else test[2], test_curve=test_curve,
     )  # fmt: skip
     if figures and snapshots and history.stop_reason != "diverged":
         _boundary_during_training(
@@ -416,7 +419,8 @@ def finish_run(
         if figures:
             _gradients_figure(run_dir, cfg)
     if figures:
-        dataload.write_figures(run_dir, cfg, model, x, y, x_test, y_test)
+        diverged = history.stop_reason == "diverged"
+        dataload.write_figures(run_dir, cfg, model, x, y, x_test, y_test, diverged=diverged)
     if history.stop_reason == "interrupted":
         write_json(run_dir / INTERRUPTED, summary)
         raise KeyboardInterrupt
@@ -466,10 +470,11 @@ def _write_outputs(
     figures: bool = True,
     *,
     y_test: np.ndarray | None = None,
+    pred_test: np.ndarray | None = None,
     test_curve: tuple[list[int], np.ndarray] | None = None,
 ) -> None:
-    """Everything but the summary, each file atomically (``y_test`` and ``test_curve``:
-    for a regression's figures, see :func:`_lab_figures`)."""
+    """Everything but the summary, each file atomically (``y_test``, ``pred_test`` and
+    ``test_curve``: for a regression's figures, see :func:`_lab_figures`)."""
     columns: dict[str, Any] = {}
     for name in HISTORY_COLUMNS:
         values = getattr(history, name)
@@ -492,7 +497,7 @@ def _write_outputs(
         _lab_figures(
             run_dir, cfg, history, x, y, pred, summary["accuracy"], summary.get("test_accuracy"),
             r2=summary.get("r2"), test_r2=summary.get("test_r2"), y_test=y_test,
-            test_curve=_test_curve(test_curve, summary),
+            pred_test=pred_test, test_curve=_test_curve(test_curve, summary),
         )  # fmt: skip
 
 
@@ -509,6 +514,7 @@ def _lab_figures(
     r2: float | None = None,
     test_r2: float | None = None,
     y_test: np.ndarray | None = None,
+    pred_test: np.ndarray | None = None,
     test_curve: tuple[list[int], np.ndarray] | None = None,
 ) -> None:
     """The lab's two figures: comparison (two classes only) and learning curve.
@@ -518,21 +524,23 @@ def _lab_figures(
     the held-out accuracy, None after divergence).
 
     A regression (:func:`~proplab.dataload.is_regression_run`) gets them with values
-    instead of classes: ``r2`` and ``test_r2`` (None after divergence) in the titles,
-    the points coloured by value on one scale for the run (the largest |target| of
-    ``y`` and ``y_test``), and a learning curve of the loss alone, with the test
-    loss ``test_curve`` (``(epochs, losses)``: after that many updates) beside it."""
+    instead of classes: ``r2`` and ``test_r2`` (None after divergence) in the titles; for
+    two inputs the comparison's points coloured by value on one scale for the run (the
+    largest |target| of ``y`` and ``y_test``), for others each prediction against its
+    target (the held-out ones, ``pred_test`` against ``y_test``, marked apart); and a
+    learning curve of the loss alone, with the test loss ``test_curve`` (``(epochs,
+    losses)``: after that many updates) beside it."""
     from proplab import plots  # matplotlib is slow to import; only runs need it
 
     held_out = cfg.test_fraction > 0
-    if dataload.is_regression_run(cfg):
-        _value_figures(run_dir, cfg, history, x, y, pred, r2, test_r2, y_test, test_curve)
-        return
-    shown = "n/a (diverged)" if acc is None else f"{100 * acc:.4g}%"
-    if held_out and acc is not None and test_acc is not None:
-        shown = f"{shown} (training data; test {100 * test_acc:.4g}%)"
     label = f"{cfg.dataset}: {_describe(cfg, x.shape[-1], pred.shape[-1])}"
-    if pred.shape[-1] <= 2:  # two classes (two logits: the arg-max is the class)
+    regression = dataload.is_regression_run(cfg)
+    if regression:
+        _value_comparison(run_dir, x, y, pred, label, r2, test_r2, y_test, pred_test)
+    elif pred.shape[-1] <= 2:  # two classes (two logits: the arg-max is the class)
+        shown = "n/a (diverged)" if acc is None else f"{100 * acc:.4g}%"
+        if held_out and acc is not None and test_acc is not None:
+            shown = f"{shown} (training data; test {100 * test_acc:.4g}%)"
         # two logits: the arg-max, unless a logit is NaN/inf (a diverged model: no class)
         shown_pred = (
             pred
@@ -544,49 +552,44 @@ def _lab_figures(
             run_dir / COMPARISON,
             lambda path: plots.comparison_figure(x, y, shown_pred, path, title=title),
         )
+    accuracy_label = None if regression else "training accuracy" if held_out else "accuracy"
     dataload.draw_figure(
         run_dir / LEARNING_CURVE,
         lambda path: plots.learning_curve(
-            history,
-            path,
-            title=label,
-            accuracy_label="training accuracy" if held_out else "accuracy",
+            history, path, title=label, accuracy_label=accuracy_label, test_loss=test_curve
         ),
     )
 
 
-def _value_figures(
+def _value_comparison(
     run_dir: Path,
-    cfg: RunConfig,
-    history: History,
     x: np.ndarray,
     y: np.ndarray,
     pred: np.ndarray,
+    label: str,
     r2: float | None,
     test_r2: float | None,
     y_test: np.ndarray | None,
-    test_curve: tuple[list[int], np.ndarray] | None,
+    pred_test: np.ndarray | None,
 ) -> None:
-    """A regression's comparison figure and learning curve (see :func:`_lab_figures`)."""
-    from proplab import plots  # matplotlib is slow to import; only runs need it
+    """A regression's comparison.png (see :func:`_lab_figures`)."""
+    from proplab import value_plots  # matplotlib is slow to import; only runs need it
 
-    label = f"{cfg.dataset}: {_describe(cfg, x.shape[-1], pred.shape[-1])}"
-    shown = plots.r2_text(r2)
+    shown = value_plots.r2_text(r2)
     if y_test is not None and r2 is not None:
-        shown = f"{shown} (training data; test R² {plots.r2_text(test_r2)})"
-    limit = plots.value_limit(y, y_test)  # one colour scale for all the run's figures
-    dataload.draw_figure(
-        run_dir / COMPARISON,
-        lambda path: plots.value_comparison_figure(
-            x, y, pred, path, title=f"{label}, R² {shown}", limit=limit
-        ),
-    )
-    dataload.draw_figure(
-        run_dir / LEARNING_CURVE,
-        lambda path: plots.learning_curve(
-            history, path, title=label, accuracy_label=None, test_loss=test_curve
-        ),
-    )
+        shown = f"{shown} (training data; test R² {value_plots.r2_text(test_r2)})"
+    title = f"{label}, R² {shown}"
+    if x.shape[-1] == 2:  # the inputs' plane, the points coloured by value
+        limit = value_plots.value_limit(y, y_test)  # one colour scale for the run's figures
+        draw = functools.partial(
+            value_plots.value_comparison_figure, x, y, pred, title=title, limit=limit
+        )
+    else:  # no plane shows them: each prediction against its target
+        draw = functools.partial(
+            value_plots.predicted_vs_target_figure, y, pred, title=title, y_test=y_test,
+            pred_test=pred_test,
+        )  # fmt: skip
+    dataload.draw_figure(run_dir / COMPARISON, lambda path: draw(path=path))
 
 
 def _test_curve(
@@ -617,12 +620,19 @@ def _boundary_during_training(
     ``picked_by_loss``: the epochs are where the loss made shares of its fall
     (:func:`~proplab.snapshots.pick_epochs`), which the title says. A regression's
     shows its predicted value instead, each panel titled with the training R² (and
-    the test R², given ``x_test`` and ``y_test``)."""
-    from proplab import sweep_plots  # matplotlib is slow to import; only runs need it
+    the test R², given ``x_test`` and ``y_test``), on the run's colour scale."""
+    from proplab import sweep_plots, value_plots  # matplotlib: only runs need it
 
-    if dataload.is_regression_run(cfg):
-        _values_during_training(run_dir, cfg, x, y, snapshots, picked_by_loss, x_test, y_test)
-        return
+    regression = dataload.is_regression_run(cfg)
+
+    def score(model: Any) -> str:
+        """A panel's second line: how well the model at those weights does."""
+        if not regression:
+            return f"{100 * accuracy(model.forward(x), y):.1f} %"
+        text = f"R² {value_plots.r2_text(r2_score(model.forward(x), y))}"
+        if x_test is not None and y_test is not None:
+            text += f"\ntest R² {value_plots.r2_text(r2_score(model.forward(x_test), y_test))}"
+        return text
 
     def draw(path: Path) -> None:
         # all of it inside draw_figure: extreme data (1e308) overflows the grid itself
@@ -631,16 +641,27 @@ def _boundary_during_training(
         panels = []
         for epoch, state in sorted(snapshots.items()):
             model.load_state_dict(state)
-            prob = model.forward(points).reshape(v.size, u.size)
-            acc = accuracy(model.forward(x), y)
+            grid = model.forward(points).reshape(v.size, u.size)
             # weights after `epoch` updates: history.csv's row epoch + 1 (its loss and
             # accuracy are measured before each epoch's update)
-            title = f"after {epoch:,} epoch{'' if epoch == 1 else 's'}\n{100 * acc:.1f} %"
-            panels.append(sweep_plots.BoundaryPanel(title, u, v, prob, x, y))
-        title = f"{cfg.dataset}: the decision boundary as it forms (P(class 1); black line: 0.5)"
-        if picked_by_loss:
-            title += "\n" + _picked_how()
-        sweep_plots.decision_boundaries([panels], path, title=title)
+            panels.append(
+                (f"after {epoch:,} epoch{'' if epoch == 1 else 's'}\n{score(model)}", grid)
+            )
+        picked = "\n" + _picked_how() if picked_by_loss else ""
+        if regression:
+            title = f"{cfg.dataset}: the predicted value as it forms (samples: their target)"
+            value_plots.value_maps(
+                [value_plots.ValuePanel(name, u, v, grid, x, y) for name, grid in panels], path,
+                title=title + picked, limit=value_plots.value_limit(y, y_test),
+            )  # fmt: skip
+        else:
+            title = (
+                f"{cfg.dataset}: the decision boundary as it forms (P(class 1); black line: 0.5)"
+            )
+            sweep_plots.decision_boundaries(
+                [[sweep_plots.BoundaryPanel(name, u, v, grid, x, y) for name, grid in panels]],
+                path, title=title + picked,
+            )  # fmt: skip
 
     dataload.draw_figure(run_dir / BOUNDARY_DURING_TRAINING, draw)
 
@@ -649,41 +670,6 @@ def _picked_how() -> str:
     """The boundary-during-training title's line on how its epochs were picked."""
     levels = ", ".join(f"{100 * level:g}" for level in LEVELS)
     return f"at the start, where the loss had made {levels} % of its fall, and the end"
-
-
-def _values_during_training(
-    run_dir: Path,
-    cfg: RunConfig,
-    x: np.ndarray,
-    y: np.ndarray,
-    snapshots: dict[int, dict[str, np.ndarray]],
-    picked_by_loss: bool,
-    x_test: np.ndarray | None,
-    y_test: np.ndarray | None,
-) -> None:
-    """A regression's boundary-during-training figure: its predicted value at each
-    snapshot epoch, on the run's colour scale (see :func:`_boundary_during_training`)."""
-    from proplab import plots, sweep_plots, zoo_plots  # matplotlib: only runs need it
-
-    def draw(path: Path) -> None:
-        u, v, points = sweep_plots.boundary_grid(x)
-        model = build_model(cfg, x.shape[-1], 1, samples=x.shape[0])
-        panels = []
-        for epoch, state in sorted(snapshots.items()):
-            model.load_state_dict(state)
-            values = model.forward(points).reshape(v.size, u.size)
-            score = f"R² {plots.r2_text(r2_score(model.forward(x), y))}"
-            if x_test is not None and y_test is not None:
-                score += f"\ntest R² {plots.r2_text(r2_score(model.forward(x_test), y_test))}"
-            # weights after `epoch` updates (as the classification panels say)
-            title = f"after {epoch:,} epoch{'' if epoch == 1 else 's'}\n{score}"
-            panels.append(zoo_plots.ValuePanel(title, u, v, values, x, y))
-        title = f"{cfg.dataset}: the predicted value as it forms (samples: their target)"
-        if picked_by_loss:
-            title += "\n" + _picked_how()
-        zoo_plots.value_maps(panels, path, title=title, limit=plots.value_limit(y, y_test))
-
-    dataload.draw_figure(run_dir / BOUNDARY_DURING_TRAINING, draw)
 
 
 def _gradients_figure(run_dir: Path, cfg: RunConfig) -> None:
@@ -748,12 +734,17 @@ def write_run_figures(run_dir: str | Path) -> None:
             [int(r["epoch"]) for r in test_rows],
             np.array([float(r["test_loss"]) for r in test_rows]),
         )
+    with np.errstate(all="ignore"):
+        pred_test = None if prep.x_test is None else model.forward(prep.x_test)
     _lab_figures(
         run_dir, cfg, history, prep.x, prep.y, pred, summary.get("accuracy"),
         summary.get("test_accuracy"), r2=summary.get("r2"), test_r2=summary.get("test_r2"),
-        y_test=prep.y_test, test_curve=_test_curve(curve, summary),
+        y_test=prep.y_test, pred_test=pred_test, test_curve=_test_curve(curve, summary),
     )  # fmt: skip
-    dataload.write_figures(run_dir, cfg, model, prep.x, prep.y, prep.x_test, prep.y_test)
+    dataload.write_figures(
+        run_dir, cfg, model, prep.x, prep.y, prep.x_test, prep.y_test,
+        diverged=summary.get("stop_reason") == "diverged",
+    )  # fmt: skip
     if (run_dir / GRADIENTS).is_file():
         _gradients_figure(run_dir, cfg)
 
