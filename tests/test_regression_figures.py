@@ -23,7 +23,7 @@ from matplotlib.text import Text
 from test_figures_layout import _inside, _overlapping, _renderer
 from test_plots import _assert_png
 
-from proplab import cli, experiments, plots, unit_plots, zoo_plots
+from proplab import cli, experiments, plots, sweep_plots, unit_plots, value_plots, zoo_plots
 from proplab.config import RunConfig, build_model
 from proplab.metrics import r2_score
 from proplab.runio import read_csv, read_json
@@ -33,9 +33,12 @@ from proplab.sweep_plots import boundary_grid
 
 FIGURES = ("comparison.png", "learning_curve.png", "decision_boundary.png")
 SPIED = {
-    plots: ("value_comparison_figure", "learning_curve", "comparison_figure"),
-    zoo_plots: ("value_map", "value_maps", "decision_boundary"),
-}
+    plots: ("learning_curve", "comparison_figure"),
+    zoo_plots: ("decision_boundary",),
+    value_plots: (
+        "value_comparison_figure", "predicted_vs_target_figure", "value_map", "value_maps",
+    ),
+}  # fmt: skip
 
 
 class Run:
@@ -107,7 +110,7 @@ def _faces(collection: PathCollection) -> np.ndarray:
 def _value_colours(values: np.ndarray, limit: float) -> np.ndarray:
     """The colours a value scale of [-limit, limit] gives ``values``."""
     norm = Normalize(-limit, limit)
-    return plots.VALUE_CMAP(norm(np.ravel(values)))[:, :3]
+    return value_plots.VALUE_CMAP(norm(np.ravel(values)))[:, :3]
 
 
 # --- the run itself ----------------------------------------------------------------------
@@ -153,7 +156,7 @@ def test_the_value_map_is_the_models_forward_pass_on_its_grid(gauss: Run) -> Non
     # one colour scale centred on 0, as wide as the largest |target|
     assert mesh.norm.vmin == pytest.approx(-gauss.limit)
     assert mesh.norm.vmax == pytest.approx(gauss.limit)
-    assert mesh.cmap is plots.VALUE_CMAP
+    assert mesh.cmap is value_plots.VALUE_CMAP
 
 
 def test_the_samples_are_filled_with_their_targets_on_the_same_scale(gauss: Run) -> None:
@@ -191,7 +194,7 @@ def test_the_value_map_has_a_colour_bar_and_labelled_contours(gauss: Run) -> Non
     (bar,) = ax.child_axes  # an inset beside the plot, as tall as it
     assert bar.get_ylabel() == "predicted value (samples: their target)"
     assert bar.get_ylim() == pytest.approx((-gauss.limit, gauss.limit))
-    levels = zoo_plots.value_levels(gauss.limit)
+    levels = value_plots.value_levels(gauss.limit)
     labels = sorted(float(t.get_text().replace("\u2212", "-")) for t in ax.texts)
     assert labels and set(labels) <= {float(lv) for lv in levels}
     renderer = _renderer(fig)
@@ -208,21 +211,21 @@ def test_the_value_map_has_a_colour_bar_and_labelled_contours(gauss: Run) -> Non
 
 
 def test_contour_levels_and_limits() -> None:
-    np.testing.assert_allclose(zoo_plots.value_levels(1.0), [-0.5, 0.5])
-    np.testing.assert_allclose(zoo_plots.value_levels(0.84), [-0.4, 0.4])
-    np.testing.assert_allclose(zoo_plots.value_levels(30.0), [-20.0, 20.0])  # 15, 1 digit
-    assert plots.value_limit(np.array([[0.2], [-0.7]]), None, np.array([0.5])) == 0.7
-    assert plots.value_limit(np.zeros((3, 1))) == 1.0  # a flat target still gets a scale
-    assert plots.value_extend(np.array([-2.0, 0.5]), 1.0) == "min"
-    assert plots.value_extend(np.array([-2.0, 1.5]), 1.0) == "both"
-    assert plots.value_extend(np.array([np.nan, 0.5]), 1.0) == "neither"
+    np.testing.assert_allclose(value_plots.value_levels(1.0), [-0.5, 0.5])
+    np.testing.assert_allclose(value_plots.value_levels(0.84), [-0.4, 0.4])
+    np.testing.assert_allclose(value_plots.value_levels(30.0), [-20.0, 20.0])  # 15, 1 digit
+    assert value_plots.value_limit(np.array([[0.2], [-0.7]]), None, np.array([0.5])) == 0.7
+    assert value_plots.value_limit(np.zeros((3, 1))) == 1.0  # a flat target still gets a scale
+    assert value_plots.value_extend(np.array([-2.0, 0.5]), 1.0) == "min"
+    assert value_plots.value_extend(np.array([-2.0, 1.5]), 1.0) == "both"
+    assert value_plots.value_extend(np.array([np.nan, 0.5]), 1.0) == "neither"
 
 
 def test_predictions_beyond_the_scale_are_said_in_words(tmp_path: Path) -> None:
     # a model stuck at -15 (the plane under the lab's sigmoid + lr 1): all one end colour
     x = np.random.default_rng(0).uniform(-1, 1, size=(50, 2))
     y = x.sum(axis=1, keepdims=True) / 2
-    fig = zoo_plots.value_map(lambda g: np.full((len(g), 1), -15.25), x, y, tmp_path / "m.png")
+    fig = value_plots.value_map(lambda g: np.full((len(g), 1), -15.25), x, y, tmp_path / "m.png")
     legend = [t.get_text() for t in fig.legends[0].get_texts()]
     limit = float(np.abs(y).max())
     assert legend[-1] == f"predicted values from -15.2 to -15.2 (beyond ±{limit:.3g}: end colours)"
@@ -230,7 +233,7 @@ def test_predictions_beyond_the_scale_are_said_in_words(tmp_path: Path) -> None:
     assert bar.get_ylabel().startswith("predicted value")
     assert _inside(fig, fig.legends[0].get_window_extent(_renderer(fig)))
     # the comparison figure says it too, and how far off the predictions are
-    fig = plots.value_comparison_figure(x, y, np.full((50, 1), -15.25), tmp_path / "c.png")
+    fig = value_plots.value_comparison_figure(x, y, np.full((50, 1), -15.25), tmp_path / "c.png")
     legend = [t.get_text() for t in fig.legends[0].get_texts()]
     error = np.abs(-15.25 - y)
     assert legend == [
@@ -274,12 +277,12 @@ def test_a_nan_prediction_is_a_grey_cross_not_a_value(tmp_path: Path) -> None:
     x = np.array([[0.1, 0.2], [0.3, 0.4], [0.5, 0.6], [0.7, 0.8]])
     y = np.array([[-0.5], [0.0], [0.5], [1.0]])
     pred = np.array([[np.nan], [0.1], [np.inf], [0.9]])
-    fig = plots.value_comparison_figure(x, y, pred, tmp_path / "c.png")
+    fig = value_plots.value_comparison_figure(x, y, pred, tmp_path / "c.png")
     values, crosses = fig.axes[1].collections
     np.testing.assert_array_equal(values.get_offsets(), x[[1, 3]])
     np.testing.assert_allclose(_faces(values), _value_colours(pred[[1, 3]], 1.0), atol=1e-6)
     np.testing.assert_array_equal(crosses.get_offsets(), x[[0, 2]])
-    np.testing.assert_allclose(_faces(crosses)[0], to_rgba(plots.NO_VALUE_COLOR)[:3])
+    np.testing.assert_allclose(_faces(crosses)[0], to_rgba(value_plots.NO_VALUE_COLOR)[:3])
     legend = [t.get_text() for t in fig.legends[0].get_texts()]
     assert legend[0] == "no prediction: NaN/inf (2 of 4)"
     assert legend[1] == "|prediction - target|: mean 0.1, largest 0.1"

@@ -6,12 +6,15 @@ A run folder holds::
                        "blas_threads": N}
     history.csv       epoch, loss, accuracy, wall_time (one row per epoch run)
     model.npz         weights + architecture (proplab.load, allow_pickle=False)
-    comparison.png    "Ground truth" vs "Predict result"
+    comparison.png    "Ground truth" vs "Predict result" (a regression of other than 2
+                      inputs: each prediction against its target)
     learning_curve.png
     boundary_during_training.png   (2 inputs, one output) P(class 1) at six epochs
                       (a regression's: its predicted value)
     test_loss.csv     a regression run with a test share: the test loss at the kept weights
     summary.json      final metrics; written LAST and only for a finished run
+
+The figures are drawn by :mod:`proplab.run_figures`.
 
 A finished run is one that completed its epochs, converged (``tol``) or
 diverged: rerunning it would give the same result, so a resumed sweep may skip
@@ -41,12 +44,22 @@ from proplab.config import (
     build_model,
     build_optimizer,
     data_rng,
-    network_label,
     shuffle_rng,
 )
 from proplab.core import did_you_mean
 from proplab.metrics import r2_score
 from proplab.progress import ProgressBar
+from proplab.run_figures import (
+    BOUNDARY_DURING_TRAINING,
+    COMPARISON,
+    GRADIENTS_FIGURE,
+    LEARNING_CURVE,
+    boundary_during_training,
+    describe,
+    gradients_figure,
+    lab_figures,
+    write_figures,
+)
 from proplab.runio import (
     ensure_writable_dir,
     format_column,
@@ -58,7 +71,6 @@ from proplab.serialize import save
 from proplab.snapshots import (
     GRADIENT_WORK,
     KEPT,
-    LEVELS,
     GradientSizes,
     Snapshots,
     gradient_sizes,
@@ -67,16 +79,12 @@ from proplab.snapshots import (
     losses_at,
 )
 from proplab.threads import blas_threads, blas_threads_for_a_run
-from proplab.train import History, accuracy, evaluate, fit
+from proplab.train import History, evaluate, fit
 
 CONFIG = "config.json"
 HISTORY = "history.csv"
 MODEL = "model.npz"
-COMPARISON = "comparison.png"
-LEARNING_CURVE = "learning_curve.png"
-BOUNDARY_DURING_TRAINING = "boundary_during_training.png"
 GRADIENTS = "gradients.csv"
-GRADIENTS_FIGURE = "gradients.png"
 TEST_LOSS = "test_loss.csv"  # a regression's held-out loss as it trained (the learning curve's)
 SUMMARY = "summary.json"
 INTERRUPTED = "interrupted.json"
@@ -89,6 +97,7 @@ RUN_OUTPUTS = (
 )  # fmt: skip
 
 Log = Callable[[str], Any]
+_lab_figures = lab_figures  # its name before it moved to run_figures (tests call it)
 
 
 def _silent(_line: str) -> None:
@@ -409,7 +418,7 @@ def finish_run(
         pred_test=None if test is None else test[2], test_curve=test_curve,
     )  # fmt: skip
     if figures and snapshots and history.stop_reason != "diverged":
-        _boundary_during_training(
+        boundary_during_training(
             run_dir, cfg, x, y, snapshots, loss_falls(history.loss), x_test, y_test
         )
     if gradients is not None:
@@ -417,10 +426,10 @@ def finish_run(
         columns.update({layer: gradients.sizes[:, i] for i, layer in enumerate(gradients.layers)})
         write_columns_csv(run_dir / GRADIENTS, columns)
         if figures:
-            _gradients_figure(run_dir, cfg)
+            gradients_figure(run_dir, cfg, run_dir / GRADIENTS)
     if figures:
         diverged = history.stop_reason == "diverged"
-        dataload.write_figures(run_dir, cfg, model, x, y, x_test, y_test, diverged=diverged)
+        write_figures(run_dir, cfg, model, x, y, x_test, y_test, diverged=diverged)
     if history.stop_reason == "interrupted":
         write_json(run_dir / INTERRUPTED, summary)
         raise KeyboardInterrupt
@@ -474,7 +483,7 @@ def _write_outputs(
     test_curve: tuple[list[int], np.ndarray] | None = None,
 ) -> None:
     """Everything but the summary, each file atomically (``y_test``, ``pred_test`` and
-    ``test_curve``: for a regression's figures, see :func:`_lab_figures`)."""
+    ``test_curve``: for a regression's figures, see :func:`~proplab.run_figures.lab_figures`)."""
     columns: dict[str, Any] = {}
     for name in HISTORY_COLUMNS:
         values = getattr(history, name)
@@ -494,102 +503,11 @@ def _write_outputs(
     write_columns_csv(run_dir / HISTORY, columns)
     save(model, run_dir / MODEL, metadata={"config": cfg.to_dict()})
     if figures:
-        _lab_figures(
+        lab_figures(
             run_dir, cfg, history, x, y, pred, summary["accuracy"], summary.get("test_accuracy"),
             r2=summary.get("r2"), test_r2=summary.get("test_r2"), y_test=y_test,
             pred_test=pred_test, test_curve=_test_curve(test_curve, summary),
         )  # fmt: skip
-
-
-def _lab_figures(
-    run_dir: Path,
-    cfg: RunConfig,
-    history: History,
-    x: np.ndarray,
-    y: np.ndarray,
-    pred: np.ndarray,
-    acc: float | None,
-    test_acc: float | None = None,
-    *,
-    r2: float | None = None,
-    test_r2: float | None = None,
-    y_test: np.ndarray | None = None,
-    pred_test: np.ndarray | None = None,
-    test_curve: tuple[list[int], np.ndarray] | None = None,
-) -> None:
-    """The lab's two figures: comparison (two classes only) and learning curve.
-
-    With a held-out set (``cfg.test_fraction``), ``acc`` and the history's
-    accuracy are the training data's, and the figures say so (``test_acc``:
-    the held-out accuracy, None after divergence).
-
-    A regression (:func:`~proplab.dataload.is_regression_run`) gets them with values
-    instead of classes: ``r2`` and ``test_r2`` (None after divergence) in the titles; for
-    two inputs the comparison's points coloured by value on one scale for the run (the
-    largest |target| of ``y`` and ``y_test``), for others each prediction against its
-    target (the held-out ones, ``pred_test`` against ``y_test``, marked apart); and a
-    learning curve of the loss alone, with the test loss ``test_curve`` (``(epochs,
-    losses)``: after that many updates) beside it."""
-    from proplab import plots  # matplotlib is slow to import; only runs need it
-
-    held_out = cfg.test_fraction > 0
-    label = f"{cfg.dataset}: {_describe(cfg, x.shape[-1], pred.shape[-1])}"
-    regression = dataload.is_regression_run(cfg)
-    if regression:
-        _value_comparison(run_dir, x, y, pred, label, r2, test_r2, y_test, pred_test)
-    elif pred.shape[-1] <= 2:  # two classes (two logits: the arg-max is the class)
-        shown = "n/a (diverged)" if acc is None else f"{100 * acc:.4g}%"
-        if held_out and acc is not None and test_acc is not None:
-            shown = f"{shown} (training data; test {100 * test_acc:.4g}%)"
-        # two logits: the arg-max, unless a logit is NaN/inf (a diverged model: no class)
-        shown_pred = (
-            pred
-            if pred.shape[-1] == 1
-            else np.where(np.isfinite(pred).all(-1), pred.argmax(-1), np.nan)
-        )
-        title = f"{label}, accuracy {shown}"
-        dataload.draw_figure(
-            run_dir / COMPARISON,
-            lambda path: plots.comparison_figure(x, y, shown_pred, path, title=title),
-        )
-    accuracy_label = None if regression else "training accuracy" if held_out else "accuracy"
-    dataload.draw_figure(
-        run_dir / LEARNING_CURVE,
-        lambda path: plots.learning_curve(
-            history, path, title=label, accuracy_label=accuracy_label, test_loss=test_curve
-        ),
-    )
-
-
-def _value_comparison(
-    run_dir: Path,
-    x: np.ndarray,
-    y: np.ndarray,
-    pred: np.ndarray,
-    label: str,
-    r2: float | None,
-    test_r2: float | None,
-    y_test: np.ndarray | None,
-    pred_test: np.ndarray | None,
-) -> None:
-    """A regression's comparison.png (see :func:`_lab_figures`)."""
-    from proplab import value_plots  # matplotlib is slow to import; only runs need it
-
-    shown = value_plots.r2_text(r2)
-    if y_test is not None and r2 is not None:
-        shown = f"{shown} (training data; test R² {value_plots.r2_text(test_r2)})"
-    title = f"{label}, R² {shown}"
-    if x.shape[-1] == 2:  # the inputs' plane, the points coloured by value
-        limit = value_plots.value_limit(y, y_test)  # one colour scale for the run's figures
-        draw = functools.partial(
-            value_plots.value_comparison_figure, x, y, pred, title=title, limit=limit
-        )
-    else:  # no plane shows them: each prediction against its target
-        draw = functools.partial(
-            value_plots.predicted_vs_target_figure, y, pred, title=title, y_test=y_test,
-            pred_test=pred_test,
-        )  # fmt: skip
-    dataload.draw_figure(run_dir / COMPARISON, lambda path: draw(path=path))
 
 
 def _test_curve(
@@ -603,98 +521,6 @@ def _test_curve(
     if summary.get("test_loss") is None:  # no test share, or diverged
         return None
     return [int(summary["epochs_run"])], np.array([float(summary["test_loss"])])
-
-
-def _boundary_during_training(
-    run_dir: Path,
-    cfg: RunConfig,
-    x: np.ndarray,
-    y: np.ndarray,
-    snapshots: dict[int, dict[str, np.ndarray]],
-    picked_by_loss: bool,
-    x_test: np.ndarray | None = None,
-    y_test: np.ndarray | None = None,
-) -> None:
-    """The decision boundary at each snapshot epoch, side by side (2-D inputs, one output).
-
-    ``picked_by_loss``: the epochs are where the loss made shares of its fall
-    (:func:`~proplab.snapshots.pick_epochs`), which the title says. A regression's
-    shows its predicted value instead, each panel titled with the training R² (and
-    the test R², given ``x_test`` and ``y_test``), on the run's colour scale."""
-    from proplab import sweep_plots, value_plots  # matplotlib: only runs need it
-
-    regression = dataload.is_regression_run(cfg)
-
-    def score(model: Any) -> str:
-        """A panel's second line: how well the model at those weights does."""
-        if not regression:
-            return f"{100 * accuracy(model.forward(x), y):.1f} %"
-        text = f"R² {value_plots.r2_text(r2_score(model.forward(x), y))}"
-        if x_test is not None and y_test is not None:
-            text += f"\ntest R² {value_plots.r2_text(r2_score(model.forward(x_test), y_test))}"
-        return text
-
-    def draw(path: Path) -> None:
-        # all of it inside draw_figure: extreme data (1e308) overflows the grid itself
-        u, v, points = sweep_plots.boundary_grid(x)
-        model = build_model(cfg, x.shape[-1], 1, samples=x.shape[0])
-        panels = []
-        for epoch, state in sorted(snapshots.items()):
-            model.load_state_dict(state)
-            grid = model.forward(points).reshape(v.size, u.size)
-            # weights after `epoch` updates: history.csv's row epoch + 1 (its loss and
-            # accuracy are measured before each epoch's update)
-            panels.append(
-                (f"after {epoch:,} epoch{'' if epoch == 1 else 's'}\n{score(model)}", grid)
-            )
-        picked = "\n" + _picked_how() if picked_by_loss else ""
-        if regression:
-            title = f"{cfg.dataset}: the predicted value as it forms (samples: their target)"
-            value_plots.value_maps(
-                [value_plots.ValuePanel(name, u, v, grid, x, y) for name, grid in panels], path,
-                title=title + picked, limit=value_plots.value_limit(y, y_test),
-            )  # fmt: skip
-        else:
-            title = (
-                f"{cfg.dataset}: the decision boundary as it forms (P(class 1); black line: 0.5)"
-            )
-            sweep_plots.decision_boundaries(
-                [[sweep_plots.BoundaryPanel(name, u, v, grid, x, y) for name, grid in panels]],
-                path, title=title + picked,
-            )  # fmt: skip
-
-    dataload.draw_figure(run_dir / BOUNDARY_DURING_TRAINING, draw)
-
-
-def _picked_how() -> str:
-    """The boundary-during-training title's line on how its epochs were picked."""
-    levels = ", ".join(f"{100 * level:g}" for level in LEVELS)
-    return f"at the start, where the loss had made {levels} % of its fall, and the end"
-
-
-def _gradients_figure(run_dir: Path, cfg: RunConfig) -> None:
-    """gradients.png from gradients.csv: each layer's mean |dL/dW| as the run trained."""
-    from proplab import plots  # matplotlib is slow to import; only runs need it
-    from proplab.runio import read_csv
-
-    rows = read_csv(run_dir / GRADIENTS)
-    layers = [name for name in rows[0] if name != "epoch"] if rows else []
-    epochs = np.array([int(r["epoch"]) for r in rows])
-    sizes = np.array([[float(r[layer]) for layer in layers] for r in rows])
-    title = (
-        f"{cfg.dataset}: how large each layer's weight gradient is as it trains "
-        f"({cfg.activation}; full batch, at the kept weights)"
-    )
-    dataload.draw_figure(
-        run_dir / GRADIENTS_FIGURE,
-        lambda path: plots.gradient_sizes_figure(epochs, sizes, layers, path, title=title),
-    )
-
-
-def _describe(cfg: RunConfig, n_in: int | str = "in", n_out: int | str = "out") -> str:
-    """``2-10-10-1 sigmoid, mse, sgd lr=1``: a short title for figures and logs."""
-    arch = network_label(cfg, n_in, n_out)
-    return f"{arch} {cfg.activation}, {cfg.loss}, {cfg.optimizer} lr={cfg.lr:g}"
 
 
 def write_run_figures(run_dir: str | Path) -> None:
@@ -726,6 +552,7 @@ def write_run_figures(run_dir: str | Path) -> None:
     )
     with np.errstate(all="ignore"):
         pred = model.forward(prep.x)
+        pred_test = None if prep.x_test is None else model.forward(prep.x_test)
     summary = read_json(done)
     curve = None
     if (run_dir / TEST_LOSS).is_file():  # a regression's test loss at the kept weights
@@ -734,19 +561,17 @@ def write_run_figures(run_dir: str | Path) -> None:
             [int(r["epoch"]) for r in test_rows],
             np.array([float(r["test_loss"]) for r in test_rows]),
         )
-    with np.errstate(all="ignore"):
-        pred_test = None if prep.x_test is None else model.forward(prep.x_test)
-    _lab_figures(
+    lab_figures(
         run_dir, cfg, history, prep.x, prep.y, pred, summary.get("accuracy"),
         summary.get("test_accuracy"), r2=summary.get("r2"), test_r2=summary.get("test_r2"),
         y_test=prep.y_test, pred_test=pred_test, test_curve=_test_curve(curve, summary),
     )  # fmt: skip
-    dataload.write_figures(
+    write_figures(
         run_dir, cfg, model, prep.x, prep.y, prep.x_test, prep.y_test,
         diverged=summary.get("stop_reason") == "diverged",
     )  # fmt: skip
     if (run_dir / GRADIENTS).is_file():
-        _gradients_figure(run_dir, cfg)
+        gradients_figure(run_dir, cfg, run_dir / GRADIENTS)
 
 
 def lab(
@@ -770,7 +595,7 @@ def lab(
     results: dict[str, dict[str, Any]] = {}
     for name, cfg in cfgs.items():
         x, y = load_dataset(cfg)
-        arch = _describe(cfg, x.shape[-1], y.shape[-1])
+        arch = describe(cfg, x.shape[-1], y.shape[-1])
         log(f"== {name}: {arch}, {cfg.epochs} epochs, seed {cfg.seed} -> {Path(out) / name}")
         results[name] = run_one(cfg, Path(out) / name, log=log, progress=progress)
     return results
