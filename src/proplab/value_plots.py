@@ -263,12 +263,12 @@ def predicted_vs_target_figure(
             Line2D([], [], marker=marker, linestyle="", color=colour, alpha=0.75, label=count)
         )
         for off, edge, arrow in ((guess > high, high, "^"), (guess < low, low, "v")):
-            off &= finite  # at the edge they left by, pointing the way they went
-            ax.scatter(
-                target[off], np.full(off.sum(), edge), s=1.5 * size, c=colour, marker=arrow,
-                clip_on=False, zorder=3,
-            )  # fmt: skip
-            beyond.append(guess[off])
+            if off.any():  # at the edge they left by, pointing the way they went
+                ax.scatter(
+                    target[off], np.full(off.sum(), edge), s=1.5 * size, c=colour,
+                    marker=arrow, clip_on=False, zorder=3,
+                )  # fmt: skip
+                beyond.append(guess[off])
         if not finite.all():
             notes.append(
                 Line2D(
@@ -277,8 +277,8 @@ def predicted_vs_target_figure(
                     f"{name} samples)",
                 )
             )  # fmt: skip
-    far = np.concatenate(beyond)
-    if far.size:
+    if beyond:
+        far = np.concatenate(beyond)
         notes.append(
             Line2D(
                 [], [], marker="^", linestyle="", color="0.3",
