@@ -24,9 +24,10 @@ CORE = {
 ON_TOP = {
     "__init__", "__main__", "aggregate", "cli", "csvdata", "dataload", "diabetes", "digits",
     "experiments", "model_check", "per_replica", "playground", "playground_server", "plots", "progress",
-    "report", "report_answers", "report_data", "report_doc", "report_figures", "report_html", "report_text",
-    "runio", "serialize", "sklearn", "snapshots", "stack_plan", "stacking", "sweep",
-    "sweep_plots", "sweep_spec", "threads", "unit_plots", "zoo_plots",
+    "report", "report_answers", "report_data", "report_doc", "report_figures", "report_html",
+    "report_text", "run_figures", "runio", "serialize", "sklearn", "snapshots", "stack_plan",
+    "stacking", "sweep", "sweep_plots", "sweep_spec", "threads", "unit_plots", "value_plots",
+    "zoo_plots",
 }  # fmt: skip
 
 

@@ -87,7 +87,7 @@ def test_comparison_figure_shows_nan_predictions_as_none(tmp_path: Path) -> None
 
 def test_a_diverged_two_logit_model_is_drawn_with_no_class(tmp_path: Path, monkeypatch) -> None:
     # argmax of NaN logits is 0: the comparison figure would show every point as class 0
-    from proplab import experiments
+    from proplab import run_figures
     from proplab.config import RunConfig
 
     seen = {}
@@ -100,7 +100,7 @@ def test_a_diverged_two_logit_model_is_drawn_with_no_class(tmp_path: Path, monke
     logits = np.full((len(x), 2), np.nan)
     logits[0] = [0.0, 1.0]  # one finite row: class 1
     cfg = RunConfig(loss="cross_entropy", output_activation="identity")
-    experiments._lab_figures(tmp_path, cfg, History(), x, y, logits, None)
+    run_figures.lab_figures(tmp_path, cfg, History(), x, y, logits, None)
     assert seen["pred"][0] == 1 and np.isnan(seen["pred"][1:]).all()
 
 
@@ -233,3 +233,50 @@ def test_inputs_are_numbered_from_one_as_features_name_them() -> None:
     assert _points_2d(np.zeros((3, 2)))[2:] == ("$x_1$", "$x_2$")
     assert _points_2d(np.zeros((3, 64)))[2:] == ("$x_1$ (inputs 1 and 2 of 64 shown)", "$x_2$")
     assert _points_2d(np.zeros((3, 1)))[2:] == ("sample", "$x_1$")
+
+
+def _regression_history(losses: np.ndarray) -> dict[str, np.ndarray]:
+    return {"epoch": np.arange(1, len(losses) + 1), "loss": losses}
+
+
+def test_the_lowest_test_loss_is_ringed_where_the_model_overfits(tmp_path: Path) -> None:
+    # the training loss falls all along; the test loss bottoms out after 40 updates and
+    # ends at 3x its lowest: the overfitting a held-out set shows
+    updates = np.arange(0, 401, 5)
+    test = 0.5 + 0.001 * (updates - 40) ** 2 / 100
+    train = 1.0 / (1 + np.arange(400) / 20)
+    curve = (updates, test)
+    fig = plots.learning_curve(
+        _regression_history(train), tmp_path / "lc.png", accuracy_label=None, test_loss=curve
+    )
+    (ax,) = fig.axes
+    _, drawn, ring = ax.get_lines()
+    np.testing.assert_array_equal(drawn.get_xdata(), updates + 1)
+    assert (ring.get_xdata()[0], ring.get_ydata()[0]) == (41, 0.5)
+    assert ring.get_markerfacecolor() == "none"
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert legend == ["training loss", "test loss", "lowest test loss (0.5, epoch 41)"]
+    _assert_png(tmp_path / "lc.png", min_bytes=10_000)
+
+
+@pytest.mark.parametrize(
+    "case", ["still falling", "a small rise", "both rise (diverging)", "no test share"]
+)
+def test_no_ring_without_overfitting(case: str, tmp_path: Path) -> None:
+    updates = np.arange(0, 401, 5)
+    train = 1.0 / (1 + np.arange(400) / 20)
+    test = {
+        "still falling": 0.5 + 1.0 / (1 + updates / 10),
+        "a small rise": 0.5 + 0.04 * (updates > 200),  # 8 % above its lowest: noise
+        "both rise (diverging)": 0.5 * 1.05 ** (updates / 5),
+        "no test share": None,
+    }[case]
+    if case.startswith("both"):
+        train = 0.5 * 1.05 ** np.arange(400)
+    curve = None if test is None else (updates, test)
+    fig = plots.learning_curve(
+        _regression_history(train), tmp_path / "lc.png", accuracy_label=None, test_loss=curve
+    )
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert labels == (["loss"] if test is None else ["training loss", "test loss"])
+    assert len(fig.axes[0].get_lines()) == (1 if test is None else 2)

@@ -23,7 +23,7 @@ from matplotlib.text import Text
 from test_figures_layout import _inside, _overlapping, _renderer
 from test_plots import _assert_png
 
-from proplab import cli, experiments, plots, unit_plots, zoo_plots
+from proplab import cli, experiments, plots, sweep_plots, unit_plots, value_plots, zoo_plots
 from proplab.config import RunConfig, build_model
 from proplab.metrics import r2_score
 from proplab.runio import read_csv, read_json
@@ -33,9 +33,12 @@ from proplab.sweep_plots import boundary_grid
 
 FIGURES = ("comparison.png", "learning_curve.png", "decision_boundary.png")
 SPIED = {
-    plots: ("value_comparison_figure", "learning_curve", "comparison_figure"),
-    zoo_plots: ("value_map", "value_maps", "decision_boundary"),
-}
+    plots: ("learning_curve", "comparison_figure"),
+    zoo_plots: ("decision_boundary",),
+    value_plots: (
+        "value_comparison_figure", "predicted_vs_target_figure", "value_map", "value_maps",
+    ),
+}  # fmt: skip
 
 
 class Run:
@@ -51,8 +54,9 @@ class Run:
         self.limit = max(float(np.abs(t).max()) for t in targets)
 
 
-def _spied_run(tmp: Path, argv: list[str]) -> Run:
-    """Run the CLI with every figure function wrapped to keep the figures it returns."""
+def _spied_run(tmp: Path, argv: list[str], code: int = 0) -> Run:
+    """Run the CLI with every figure function wrapped to keep the figures it returns
+    (``code``: the exit code it must end with; 1 for a diverged run)."""
     figures: dict[str, list] = {}
     err = io.StringIO()
 
@@ -74,7 +78,7 @@ def _spied_run(tmp: Path, argv: list[str]) -> Run:
             contextlib.redirect_stdout(io.StringIO()),
         ):
             warnings.simplefilter("always")
-            assert cli.main([*argv, "--out", str(tmp), "--print-every", "0"]) == 0
+            assert cli.main([*argv, "--out", str(tmp), "--print-every", "0"]) == code
     return Run(tmp, err.getvalue(), caught, figures)
 
 
@@ -94,6 +98,40 @@ def plane(tmp_path_factory) -> Run:
     return _spied_run(tmp_path_factory.mktemp("plane"), argv)
 
 
+@pytest.fixture(scope="module")
+def diabetes(tmp_path_factory) -> Run:
+    """The README's overfitting lesson: diabetes (10 inputs, a fifth held out by its
+    defaults) at lr 0.01 for 1 000 epochs."""
+    argv = ["train", "--dataset", "diabetes", "--lr", "0.01", "--epochs", "1000"]
+    return _spied_run(tmp_path_factory.mktemp("diabetes"), argv)
+
+
+@pytest.fixture(scope="module")
+def csv3(tmp_path_factory) -> Run:
+    """A CSV regression of three input columns, a fifth held out."""
+    folder = tmp_path_factory.mktemp("csv3")
+    x = np.random.default_rng(0).uniform(-1, 1, size=(120, 3))
+    price = 1.5 * x[:, 0] - x[:, 1] + 0.5 * x[:, 2] ** 2
+    rows = [
+        "a,b,c,price",
+        *(",".join(f"{v:.6f}" for v in (*r, t)) for r, t in zip(x, price, strict=True)),
+    ]
+    (folder / "prices.csv").write_text("\n".join(rows) + "\n")
+    argv = ["train", "--dataset", str(folder / "prices.csv"), "--label", "price"]
+    argv += ["--task", "regression", "--test-fraction", "0.2", "--activation", "tanh"]
+    argv += ["--optimizer", "adam", "--lr", "0.01", "--epochs", "300"]
+    return _spied_run(folder / "run", argv)
+
+
+@pytest.fixture(scope="module")
+def diverged(tmp_path_factory) -> Run:
+    """plane under SGD at lr 5: its loss reaches inf at epoch 79, its predictions ~1e155
+    (finite: their squares overflow)."""
+    argv = ["train", "--dataset", "plane", "--optimizer", "sgd", "--lr", "5"]
+    argv += ["--test-fraction", "0.2", "--epochs", "300"]
+    return _spied_run(tmp_path_factory.mktemp("diverged"), argv, code=1)
+
+
 def _texts(fig) -> list[str]:
     """Every piece of text a figure shows: titles, labels, tick labels, legends."""
     found = [t.get_text() for t in fig.findobj(Text)]
@@ -107,27 +145,34 @@ def _faces(collection: PathCollection) -> np.ndarray:
 def _value_colours(values: np.ndarray, limit: float) -> np.ndarray:
     """The colours a value scale of [-limit, limit] gives ``values``."""
     norm = Normalize(-limit, limit)
-    return plots.VALUE_CMAP(norm(np.ravel(values)))[:, :3]
+    return value_plots.VALUE_CMAP(norm(np.ravel(values)))[:, :3]
 
 
 # --- the run itself ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["gauss", "plane"])
+@pytest.mark.parametrize("name", ["gauss", "plane", "diabetes", "csv3"])
 def test_every_figure_is_written_as_a_png_without_a_warning(name: str, request) -> None:
     run: Run = request.getfixturevalue(name)
-    assert "warning" not in run.stderr.lower(), run.stderr  # decision_boundary.png failed here
+    # decision_boundary.png failed here: for diabetes, "a value map needs 2-D inputs"
+    assert "warning" not in run.stderr.lower(), run.stderr
     assert [str(w.message) for w in run.caught] == []
-    for figure in (*FIGURES, "boundary_during_training.png"):
+    two_inputs = run.x.shape[1] == 2
+    drawn = (*FIGURES, "boundary_during_training.png") if two_inputs else FIGURES[:2]
+    for figure in drawn:
         image = _assert_png(run.folder / figure, min_bytes=10_000)
         assert image.shape[2] in (3, 4) and image[..., :3].std() > 0.05  # not a blank page
+    # no plane to draw the value on for other inputs: no map, and nothing said about one
+    assert sorted(p.name for p in run.folder.glob("*.png")) == sorted(
+        [*drawn, "gradients.png"] if two_inputs else drawn
+    )
     # values, never classes: no classification figure was even started
     assert "comparison_figure" not in run.figures and "decision_boundary" not in run.figures
     assert run.summary["accuracy"] is None and run.summary["r2"] > 0.5
 
 
-def test_no_figure_speaks_of_accuracy_or_classes(gauss: Run, plane: Run) -> None:
-    for run in (gauss, plane):
+def test_no_figure_speaks_of_accuracy_or_classes(gauss: Run, plane: Run, diabetes: Run) -> None:
+    for run in (gauss, plane, diabetes):
         for name, figs in run.figures.items():
             for fig in figs:
                 text = " ".join(_texts(fig)).lower()
@@ -153,7 +198,7 @@ def test_the_value_map_is_the_models_forward_pass_on_its_grid(gauss: Run) -> Non
     # one colour scale centred on 0, as wide as the largest |target|
     assert mesh.norm.vmin == pytest.approx(-gauss.limit)
     assert mesh.norm.vmax == pytest.approx(gauss.limit)
-    assert mesh.cmap is plots.VALUE_CMAP
+    assert mesh.cmap is value_plots.VALUE_CMAP
 
 
 def test_the_samples_are_filled_with_their_targets_on_the_same_scale(gauss: Run) -> None:
@@ -191,7 +236,7 @@ def test_the_value_map_has_a_colour_bar_and_labelled_contours(gauss: Run) -> Non
     (bar,) = ax.child_axes  # an inset beside the plot, as tall as it
     assert bar.get_ylabel() == "predicted value (samples: their target)"
     assert bar.get_ylim() == pytest.approx((-gauss.limit, gauss.limit))
-    levels = zoo_plots.value_levels(gauss.limit)
+    levels = value_plots.value_levels(gauss.limit)
     labels = sorted(float(t.get_text().replace("\u2212", "-")) for t in ax.texts)
     assert labels and set(labels) <= {float(lv) for lv in levels}
     renderer = _renderer(fig)
@@ -208,21 +253,21 @@ def test_the_value_map_has_a_colour_bar_and_labelled_contours(gauss: Run) -> Non
 
 
 def test_contour_levels_and_limits() -> None:
-    np.testing.assert_allclose(zoo_plots.value_levels(1.0), [-0.5, 0.5])
-    np.testing.assert_allclose(zoo_plots.value_levels(0.84), [-0.4, 0.4])
-    np.testing.assert_allclose(zoo_plots.value_levels(30.0), [-20.0, 20.0])  # 15, 1 digit
-    assert plots.value_limit(np.array([[0.2], [-0.7]]), None, np.array([0.5])) == 0.7
-    assert plots.value_limit(np.zeros((3, 1))) == 1.0  # a flat target still gets a scale
-    assert plots.value_extend(np.array([-2.0, 0.5]), 1.0) == "min"
-    assert plots.value_extend(np.array([-2.0, 1.5]), 1.0) == "both"
-    assert plots.value_extend(np.array([np.nan, 0.5]), 1.0) == "neither"
+    np.testing.assert_allclose(value_plots.value_levels(1.0), [-0.5, 0.5])
+    np.testing.assert_allclose(value_plots.value_levels(0.84), [-0.4, 0.4])
+    np.testing.assert_allclose(value_plots.value_levels(30.0), [-20.0, 20.0])  # 15, 1 digit
+    assert value_plots.value_limit(np.array([[0.2], [-0.7]]), None, np.array([0.5])) == 0.7
+    assert value_plots.value_limit(np.zeros((3, 1))) == 1.0  # a flat target still gets a scale
+    assert value_plots.value_extend(np.array([-2.0, 0.5]), 1.0) == "min"
+    assert value_plots.value_extend(np.array([-2.0, 1.5]), 1.0) == "both"
+    assert value_plots.value_extend(np.array([np.nan, 0.5]), 1.0) == "neither"
 
 
 def test_predictions_beyond_the_scale_are_said_in_words(tmp_path: Path) -> None:
     # a model stuck at -15 (the plane under the lab's sigmoid + lr 1): all one end colour
     x = np.random.default_rng(0).uniform(-1, 1, size=(50, 2))
     y = x.sum(axis=1, keepdims=True) / 2
-    fig = zoo_plots.value_map(lambda g: np.full((len(g), 1), -15.25), x, y, tmp_path / "m.png")
+    fig = value_plots.value_map(lambda g: np.full((len(g), 1), -15.25), x, y, tmp_path / "m.png")
     legend = [t.get_text() for t in fig.legends[0].get_texts()]
     limit = float(np.abs(y).max())
     assert legend[-1] == f"predicted values from -15.2 to -15.2 (beyond ±{limit:.3g}: end colours)"
@@ -230,7 +275,7 @@ def test_predictions_beyond_the_scale_are_said_in_words(tmp_path: Path) -> None:
     assert bar.get_ylabel().startswith("predicted value")
     assert _inside(fig, fig.legends[0].get_window_extent(_renderer(fig)))
     # the comparison figure says it too, and how far off the predictions are
-    fig = plots.value_comparison_figure(x, y, np.full((50, 1), -15.25), tmp_path / "c.png")
+    fig = value_plots.value_comparison_figure(x, y, np.full((50, 1), -15.25), tmp_path / "c.png")
     legend = [t.get_text() for t in fig.legends[0].get_texts()]
     error = np.abs(-15.25 - y)
     assert legend == [
@@ -274,12 +319,12 @@ def test_a_nan_prediction_is_a_grey_cross_not_a_value(tmp_path: Path) -> None:
     x = np.array([[0.1, 0.2], [0.3, 0.4], [0.5, 0.6], [0.7, 0.8]])
     y = np.array([[-0.5], [0.0], [0.5], [1.0]])
     pred = np.array([[np.nan], [0.1], [np.inf], [0.9]])
-    fig = plots.value_comparison_figure(x, y, pred, tmp_path / "c.png")
+    fig = value_plots.value_comparison_figure(x, y, pred, tmp_path / "c.png")
     values, crosses = fig.axes[1].collections
     np.testing.assert_array_equal(values.get_offsets(), x[[1, 3]])
     np.testing.assert_allclose(_faces(values), _value_colours(pred[[1, 3]], 1.0), atol=1e-6)
     np.testing.assert_array_equal(crosses.get_offsets(), x[[0, 2]])
-    np.testing.assert_allclose(_faces(crosses)[0], to_rgba(plots.NO_VALUE_COLOR)[:3])
+    np.testing.assert_allclose(_faces(crosses)[0], to_rgba(value_plots.NO_VALUE_COLOR)[:3])
     legend = [t.get_text() for t in fig.legends[0].get_texts()]
     assert legend[0] == "no prediction: NaN/inf (2 of 4)"
     assert legend[1] == "|prediction - target|: mean 0.1, largest 0.1"
@@ -373,15 +418,19 @@ def test_the_value_as_it_forms_at_the_picked_epochs(gauss: Run) -> None:
 # --- write_run_figures: the same figures from the saved files ----------------------------
 
 
-def test_redrawing_from_the_files_gives_the_same_figures(gauss: Run, tmp_path: Path) -> None:
-    saved = {name: imread(gauss.folder / name) for name in FIGURES}
-    for name in FIGURES:
-        (gauss.folder / name).unlink()
+@pytest.mark.parametrize("name", ["gauss", "diabetes"])
+def test_redrawing_from_the_files_gives_the_same_figures(name: str, request) -> None:
+    run: Run = request.getfixturevalue(name)
+    figures = FIGURES if run.x.shape[1] == 2 else FIGURES[:2]  # diabetes: no value map
+    saved = {figure: imread(run.folder / figure) for figure in figures}
+    for figure in figures:
+        (run.folder / figure).unlink()
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        experiments.write_run_figures(gauss.folder)
-    for name in FIGURES:
-        np.testing.assert_array_equal(imread(gauss.folder / name), saved[name], err_msg=name)
+        experiments.write_run_figures(run.folder)
+    for figure in figures:
+        np.testing.assert_array_equal(imread(run.folder / figure), saved[figure], err_msg=figure)
+    assert not (run.folder / "decision_boundary.png").exists() or run.x.shape[1] == 2
 
 
 def test_a_run_trained_without_figures_shows_the_final_test_loss(tmp_path: Path) -> None:
@@ -429,3 +478,145 @@ def test_hidden_units_colour_a_regressions_samples_by_value(tmp_path: Path) -> N
     red, blue = [c for c in fig.axes[0].collections if isinstance(c, PathCollection)]
     np.testing.assert_allclose(_faces(red)[0], to_rgba(plots.CLASS_COLORS[0])[:3])
     np.testing.assert_array_equal(blue.get_offsets(), x[1:])
+
+
+# --- other than two inputs: each prediction against its target ---------------------------
+
+
+@pytest.mark.parametrize("name", ["diabetes", "csv3"])
+def test_the_comparison_plots_each_prediction_against_its_target(name: str, request) -> None:
+    run: Run = request.getfixturevalue(name)
+    assert "value_comparison_figure" not in run.figures  # not "inputs 1 and 2 of 10"
+    (fig,) = run.figures["predicted_vs_target_figure"]
+    (ax,) = fig.axes
+    train, test = ax.collections  # nothing off the axes in these runs: two scatters
+    pred, pred_test = run.model.forward(run.x), run.model.forward(run.x_test)
+    np.testing.assert_allclose(train.get_offsets(), np.column_stack([run.y, pred]), rtol=1e-12)
+    np.testing.assert_allclose(
+        test.get_offsets(), np.column_stack([run.y_test, pred_test]), rtol=1e-12
+    )
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("target", "prediction")
+    # the line y = x across the whole square, and the training targets' mean (R² 0)
+    diagonal, mean = ax.get_lines()
+    np.testing.assert_array_equal(diagonal.get_xdata(), diagonal.get_ydata())
+    assert tuple(diagonal.get_xdata()) == ax.get_xlim() == ax.get_ylim()
+    assert mean.get_ydata()[0] == pytest.approx(float(run.y.mean()))
+    # the summary's R² in the title (training, then test)
+    title = ax.get_title().replace("\n", " ")
+    r2, test_r2 = run.summary["r2"], run.summary["test_r2"]
+    assert title.endswith(f"R² {r2:.4f} (training data; test R² {test_r2:.4f})")
+    assert r2 == pytest.approx(r2_score(pred, run.y)) and test_r2 == pytest.approx(
+        r2_score(pred_test, run.y_test)
+    )
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert legend == [
+        f"{len(run.x)} training samples",
+        f"{len(run.x_test)} test samples (held out)",
+        "prediction = target",
+        "predicting the training mean (R² 0)",
+    ]
+    renderer = _renderer(fig)
+    boxes = [ax.title.get_window_extent(renderer), fig.legends[0].get_window_extent(renderer)]
+    assert all(_inside(fig, b) for b in boxes) and _overlapping(boxes) == []
+
+
+def test_predictions_off_the_axes_and_nan_are_said_not_hidden(tmp_path: Path) -> None:
+    y = np.linspace(-1.0, 1.0, 9).reshape(-1, 1)
+    pred = y.copy()
+    pred[2], pred[5], pred[7] = 1e150, -40.0, np.nan
+    fig = value_plots.predicted_vs_target_figure(y, pred, tmp_path / "p.png")
+    (ax,) = fig.axes
+    low, high = ax.get_xlim()
+    # the axes reach one span of the targets (2) beyond them at most (plus 4 %), not 1e150
+    assert -3.3 < low < -3.0 and 3.0 < high < 3.3 and ax.get_ylim() == (low, high)
+    inside, up, down = ax.collections
+    np.testing.assert_array_equal(
+        inside.get_offsets(), np.column_stack([y, pred])[[0, 1, 3, 4, 6, 8]]
+    )
+    np.testing.assert_array_equal(up.get_offsets(), [[y[2, 0], high]])
+    np.testing.assert_array_equal(down.get_offsets(), [[y[5, 0], low]])
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert legend[-2:] == [
+        "no prediction: NaN/inf (1 of 9 training samples)",
+        "2 predictions off the axes (-40 to 1e+150), drawn at the edge",
+    ]
+    assert _inside(fig, fig.legends[0].get_window_extent(_renderer(fig)))
+    _assert_png(tmp_path / "p.png")
+
+
+# --- diabetes: the test loss as it trains (the overfitting lesson) -----------------------
+
+
+def test_diabetes_keeps_its_weights_for_the_test_curve(diabetes: Run) -> None:
+    kept = read_csv(diabetes.folder / "test_loss.csv")
+    epochs = np.array([int(r["epoch"]) for r in kept])
+    losses = np.array([float(r["test_loss"]) for r in kept])
+    assert epochs[0] == 0 and epochs[-1] == 1000 and len(epochs) > 100
+    # the last point is the final model's: the summary's test loss
+    assert losses[-1] == pytest.approx(diabetes.summary["test_loss"], rel=1e-12)
+    first = build_model(diabetes.cfg, 10, 1, samples=len(diabetes.x))
+    untrained = np.mean((first.forward(diabetes.x_test) - diabetes.y_test) ** 2)
+    assert losses[0] == pytest.approx(untrained, rel=1e-12)
+    (fig,) = diabetes.figures["learning_curve"]
+    (ax,) = fig.axes
+    train, test, ring = ax.get_lines()
+    np.testing.assert_array_equal(test.get_xdata(), epochs + 1)
+    np.testing.assert_allclose(test.get_ydata(), losses)
+    # the lesson the README states: the training R² passes 0.75 while the test R² falls
+    # below 0; the test loss bottoms out early and ends well above its lowest
+    assert diabetes.summary["r2"] > 0.75 and diabetes.summary["test_r2"] < 0
+    lowest = int(np.argmin(losses))
+    assert epochs[lowest] < 100 and losses[-1] > 2 * losses[lowest]
+    # ... while the training loss kept falling: the lowest test loss is ringed and named
+    assert (ring.get_xdata()[0], ring.get_ydata()[0]) == (epochs[lowest] + 1, losses[lowest])
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert legend == [
+        "training loss",
+        "test loss",
+        f"lowest test loss ({losses[lowest]:.3g}, epoch {epochs[lowest] + 1})",
+    ]
+    assert _inside(fig, fig.legends[0].get_window_extent(_renderer(fig)))
+
+
+# --- a diverged run ----------------------------------------------------------------------
+
+
+def test_a_diverged_run_draws_no_value_map_and_warns_nothing(diverged: Run) -> None:
+    assert diverged.summary["stop_reason"] == "diverged" and diverged.summary["r2"] is None
+    # its predictions are finite, but a map of them is one end colour and a stray line
+    assert np.isfinite(diverged.model.forward(diverged.x)).all()
+    assert "value_map" not in diverged.figures and "value_maps" not in diverged.figures
+    assert not (diverged.folder / "decision_boundary.png").exists()
+    assert not (diverged.folder / "boundary_during_training.png").exists()
+    assert [str(w.message) for w in diverged.caught] == []  # no overflow in square
+    assert "warning" not in diverged.stderr.lower(), diverged.stderr
+    for name in FIGURES[:2]:  # the comparison and the learning curve say it diverged
+        _assert_png(diverged.folder / name)
+    (fig,) = diverged.figures["value_comparison_figure"]
+    assert fig.get_suptitle().endswith("R² n/a (diverged)")
+    # nothing ringed on a curve that rose with the training loss
+    (fig,) = diverged.figures["learning_curve"]
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert not any(label.startswith("lowest") for label in labels)
+
+
+# --- one palette for every regression figure ---------------------------------------------
+
+
+def test_a_sweeps_value_panels_use_the_runs_palette(tmp_path: Path) -> None:
+    x = np.array([[-0.5, -0.5], [0.0, 0.2], [0.5, 0.5]])
+    y = np.array([[-0.4], [0.1], [0.6]])
+    u, v, points = boundary_grid(x, size=11)
+    panel = sweep_plots.BoundaryPanel("p", u, v, points.sum(axis=1).reshape(11, 11), x, y)
+    fig = sweep_plots.decision_boundaries([[panel]], tmp_path / "b.png")
+    (dots,) = [c for c in fig.axes[0].collections if isinstance(c, PathCollection)]
+    # a sweep's scale is at least [-1, 1] (the zoo's targets), in the run figures' colours
+    np.testing.assert_allclose(_faces(dots), _value_colours(y, 1.0), atol=1e-6)
+    # named apart from a run's scale, the largest |target| (0.6 here)
+    assert sweep_plots.panels_value_limit([panel]) == 1.0 and value_plots.value_limit(y) == 0.6
+    (mesh,) = [c for c in fig.axes[0].collections if isinstance(c, QuadMesh)]
+    assert mesh.cmap is value_plots.VALUE_CMAP_PALE
+    # the pale map runs through the same colours: red below 0, white at 0, blue above
+    for cmap in (value_plots.VALUE_CMAP, value_plots.VALUE_CMAP_PALE):
+        (r0, _, b0), white, (r1, _, b1) = (cmap(at)[:3] for at in (0.0, 0.5, 1.0))
+        assert r0 > b0 and b1 > r1 and min(white) > 0.99

@@ -22,15 +22,12 @@ from __future__ import annotations
 
 import functools
 import math
-import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from proplab.config import ConfigError, RunConfig, data_rng, physical_memory
-from proplab.data import LAB_DATASETS
 from proplab.metrics import one_hot
 from proplab.registry import canonical
 from proplab.splits import SplitError, shuffled_indices, stratified_indices
@@ -516,118 +513,3 @@ def result_lines(
         with np.errstate(all="ignore"):  # logits blown up by the last step: NaN, no warning
             lines = format_prediction_lines(softmax(pred)[..., 1:], y)
     return [*lines, format_summary_line(loss, acc, r2)]
-
-
-def draw_figure(path: Path, draw: Callable[[Path], Any]) -> bool:
-    """``draw(path)``; on failure warn on stderr naming the figure and return False.
-
-    A figure is a view of a finished run: matplotlib failing on it (finite but
-    extreme data, ~1e308, overflows its tick and layout arithmetic) must not
-    cost the run its summary.json, which is written after the figures.
-    """
-    try:
-        with np.errstate(all="ignore"):  # such data overflows numpy too: the line below says it
-            draw(path)
-    except Exception as exc:  # whatever matplotlib raises; Ctrl-C still stops the run
-        print(
-            f"warning: figure {path} not drawn ({type(exc).__name__}: {exc}); "
-            "the run's other files are complete",
-            file=sys.stderr,
-        )
-        return False
-    return True
-
-
-def draw_value_map(
-    run_dir: Path,
-    name: str,
-    model: Any,
-    x: np.ndarray,
-    y: np.ndarray,
-    x_test: np.ndarray | None,
-    y_test: np.ndarray | None,
-) -> bool:
-    """A regression's decision_boundary.png: its predicted value over the plane, the
-    samples on top, titled with the training (and test) R².
-
-    The file keeps the classification runs' name: it is the same view of the model
-    (its output over the inputs), every run folder has it under one name, and its
-    title says what it shows. ``x`` ``(n, 2)``, ``y`` ``(n, 1)`` target values."""
-    from proplab import plots, zoo_plots
-    from proplab.metrics import r2_score
-
-    score = f"training R² {plots.r2_text(r2_score(model.forward(x), y))}"
-    if x_test is not None and y_test is not None:
-        score += f", test R² {plots.r2_text(r2_score(model.forward(x_test), y_test))}"
-    return draw_figure(
-        run_dir / DECISION_BOUNDARY,
-        lambda path: zoo_plots.value_map(
-            model.forward, x, y, path, title=f"{name}: the predicted value\n{score}",
-            x_test=x_test, y_test=y_test,
-        ),
-    )  # fmt: skip
-
-
-def write_figures(
-    run_dir: Path,
-    cfg: RunConfig,
-    model: Any,
-    x: np.ndarray,
-    y: np.ndarray,
-    x_test: np.ndarray | None,
-    y_test: np.ndarray | None,
-) -> None:
-    """Figures beyond the lab's: a decision boundary for 2-D inputs (zoo sets, CSV
-    files), a regression's predicted value instead (:func:`draw_value_map`); for more
-    than two classes a confusion matrix, and for digits a grid of predictions (on the
-    test set when there is one)."""
-    from proplab import zoo_plots
-    from proplab.metrics import confusion_matrix, labels_of, predicted_labels
-
-    with np.errstate(all="ignore"):
-        pred = model.forward(x)
-    if not np.all(np.isfinite(pred)):  # diverged: nothing meaningful to draw
-        return
-    name = Path(str(cfg.dataset)).stem
-    if is_regression_run(cfg):
-        draw_value_map(run_dir, name, model, x, y, x_test, y_test)
-        return
-    # the lab's own runs keep the lab's files (comparison figure, learning curve)
-    if x.shape[-1] == 2 and name.lower() not in LAB_DATASETS:
-        draw_figure(
-            run_dir / DECISION_BOUNDARY,
-            lambda path: zoo_plots.decision_boundary(
-                model.forward,
-                x,
-                y,
-                path,
-                title=f"{name}: decision boundary",
-                x_test=x_test,
-                y_test=y_test,
-            ),
-        )
-    shown_x, shown_y = (x, y) if x_test is None else (x_test, y_test)
-    shown_pred = model.forward(shown_x)
-    part = "training set" if x_test is None else "test set"
-    if shown_pred.shape[-1] > 2:
-        truth, guess = labels_of(shown_y), predicted_labels(shown_pred)
-        matrix = confusion_matrix(truth, guess, shown_pred.shape[-1])
-        acc = np.trace(matrix) / matrix.sum()
-        draw_figure(
-            run_dir / CONFUSION_MATRIX,
-            lambda path: zoo_plots.confusion_matrix_figure(
-                matrix, path, title=f"{name}, {part}: accuracy {100 * acc:.2f}%"
-            ),
-        )
-        if str(cfg.dataset).strip().lower() == DIGITS:
-            mistakes = f"{int(np.sum(truth != guess))} mistakes of {len(truth)}"
-            draw_figure(
-                run_dir / PREDICTIONS,
-                lambda path: zoo_plots.digit_predictions_figure(
-                    shown_x,
-                    truth,
-                    guess,
-                    path,
-                    title=f"digits, {part}: {mistakes} (mistakes first, in red)",
-                ),
-            )

@@ -6,12 +6,15 @@ A run folder holds::
                        "blas_threads": N}
     history.csv       epoch, loss, accuracy, wall_time (one row per epoch run)
     model.npz         weights + architecture (proplab.load, allow_pickle=False)
-    comparison.png    "Ground truth" vs "Predict result"
+    comparison.png    "Ground truth" vs "Predict result" (a regression of other than 2
+                      inputs: each prediction against its target)
     learning_curve.png
     boundary_during_training.png   (2 inputs, one output) P(class 1) at six epochs
                       (a regression's: its predicted value)
     test_loss.csv     a regression run with a test share: the test loss at the kept weights
     summary.json      final metrics; written LAST and only for a finished run
+
+The figures are drawn by :mod:`proplab.run_figures`.
 
 A finished run is one that completed its epochs, converged (``tol``) or
 diverged: rerunning it would give the same result, so a resumed sweep may skip
@@ -41,12 +44,22 @@ from proplab.config import (
     build_model,
     build_optimizer,
     data_rng,
-    network_label,
     shuffle_rng,
 )
 from proplab.core import did_you_mean
 from proplab.metrics import r2_score
 from proplab.progress import ProgressBar
+from proplab.run_figures import (
+    BOUNDARY_DURING_TRAINING,
+    COMPARISON,
+    GRADIENTS_FIGURE,
+    LEARNING_CURVE,
+    boundary_during_training,
+    describe,
+    gradients_figure,
+    lab_figures,
+    write_figures,
+)
 from proplab.runio import (
     ensure_writable_dir,
     format_column,
@@ -58,7 +71,6 @@ from proplab.serialize import save
 from proplab.snapshots import (
     GRADIENT_WORK,
     KEPT,
-    LEVELS,
     GradientSizes,
     Snapshots,
     gradient_sizes,
@@ -67,16 +79,12 @@ from proplab.snapshots import (
     losses_at,
 )
 from proplab.threads import blas_threads, blas_threads_for_a_run
-from proplab.train import History, accuracy, evaluate, fit
+from proplab.train import History, evaluate, fit
 
 CONFIG = "config.json"
 HISTORY = "history.csv"
 MODEL = "model.npz"
-COMPARISON = "comparison.png"
-LEARNING_CURVE = "learning_curve.png"
-BOUNDARY_DURING_TRAINING = "boundary_during_training.png"
 GRADIENTS = "gradients.csv"
-GRADIENTS_FIGURE = "gradients.png"
 TEST_LOSS = "test_loss.csv"  # a regression's held-out loss as it trained (the learning curve's)
 SUMMARY = "summary.json"
 INTERRUPTED = "interrupted.json"
@@ -89,6 +97,7 @@ RUN_OUTPUTS = (
 )  # fmt: skip
 
 Log = Callable[[str], Any]
+_lab_figures = lab_figures  # its name before it moved to run_figures (tests call it)
 
 
 def _silent(_line: str) -> None:
@@ -252,7 +261,11 @@ def _run_one(
     callback = bar.fit_callback() if bar.enabled else None
     callback_every = 100
     snapshots = None
-    if figures and x.shape[-1] == 2 and prep.n_out == 1:
+    shows_boundary = x.shape[-1] == 2 and prep.n_out == 1
+    # a regression's test loss at the kept weights: the learning curve shows it beside
+    # the training loss (where they part, the model starts to overfit), for any inputs
+    tests_as_it_trains = prep.x_test is not None and dataload.is_regression_run(cfg)
+    if figures and (shows_boundary or tests_as_it_trains):
         # the weights every ~1/200 of the run, to show the decision boundary as it
         # forms at the epochs the loss curve picks; ~200 copies of a lab model are
         # ~0.2 MB, a wide one keeps fewer (~32 MB in all, but at least 10 copies)
@@ -277,20 +290,19 @@ def _run_one(
         callback_every=callback_every,
     )
     bar.close()
-    gradients = None
+    gradients = test_curve = shown = None
     if snapshots is not None:
         snapshots.take(history.epochs_run)  # the final weights (training may stop early)
-        if history.stop_reason != "diverged":
+        if shows_boundary:
+            shown = snapshots.shown(history.loss)
+        if shows_boundary and history.stop_reason != "diverged":
             # the kept weights again, each through one full-batch backward: at most a tenth
             # of the training's own passes (and GRADIENT_WORK samples in all)
             passes = max(2, history.epochs_run // 10)
             work = min(GRADIENT_WORK, passes * len(x))
             gradients = gradient_sizes(model, loss_fn, x, y, snapshots.states, work=work)
-    test_curve = None
-    if snapshots is not None and prep.x_test is not None and dataload.is_regression_run(cfg):
-        # a regression's test loss at the kept weights: the learning curve shows it
-        # beside the training loss (where they part, the model starts to overfit)
-        test_curve = losses_at(model, loss_fn, prep.x_test, prep.y_test, snapshots.states)
+        if tests_as_it_trains:
+            test_curve = losses_at(model, loss_fn, prep.x_test, prep.y_test, snapshots.states)
     return finish_run(
         cfg,
         run_dir,
@@ -300,7 +312,7 @@ def _run_one(
         prep,
         say,
         figures=figures,
-        snapshots=None if snapshots is None else snapshots.shown(history.loss),
+        snapshots=shown,
         gradients=gradients,
         test_curve=test_curve,
     )
@@ -403,10 +415,10 @@ def finish_run(
         write_columns_csv(run_dir / TEST_LOSS, {"epoch": test_curve[0], "test_loss": test_curve[1]})
     _write_outputs(
         run_dir, cfg, history, model, x, y, pred, summary, figures, y_test=y_test,
-        test_curve=test_curve,
+        pred_test=None if test is None else test[2], test_curve=test_curve,
     )  # fmt: skip
     if figures and snapshots and history.stop_reason != "diverged":
-        _boundary_during_training(
+        boundary_during_training(
             run_dir, cfg, x, y, snapshots, loss_falls(history.loss), x_test, y_test
         )
     if gradients is not None:
@@ -414,9 +426,10 @@ def finish_run(
         columns.update({layer: gradients.sizes[:, i] for i, layer in enumerate(gradients.layers)})
         write_columns_csv(run_dir / GRADIENTS, columns)
         if figures:
-            _gradients_figure(run_dir, cfg)
+            gradients_figure(run_dir, cfg, run_dir / GRADIENTS)
     if figures:
-        dataload.write_figures(run_dir, cfg, model, x, y, x_test, y_test)
+        diverged = history.stop_reason == "diverged"
+        write_figures(run_dir, cfg, model, x, y, x_test, y_test, diverged=diverged)
     if history.stop_reason == "interrupted":
         write_json(run_dir / INTERRUPTED, summary)
         raise KeyboardInterrupt
@@ -466,10 +479,11 @@ def _write_outputs(
     figures: bool = True,
     *,
     y_test: np.ndarray | None = None,
+    pred_test: np.ndarray | None = None,
     test_curve: tuple[list[int], np.ndarray] | None = None,
 ) -> None:
-    """Everything but the summary, each file atomically (``y_test`` and ``test_curve``:
-    for a regression's figures, see :func:`_lab_figures`)."""
+    """Everything but the summary, each file atomically (``y_test``, ``pred_test`` and
+    ``test_curve``: for a regression's figures, see :func:`~proplab.run_figures.lab_figures`)."""
     columns: dict[str, Any] = {}
     for name in HISTORY_COLUMNS:
         values = getattr(history, name)
@@ -489,104 +503,11 @@ def _write_outputs(
     write_columns_csv(run_dir / HISTORY, columns)
     save(model, run_dir / MODEL, metadata={"config": cfg.to_dict()})
     if figures:
-        _lab_figures(
+        lab_figures(
             run_dir, cfg, history, x, y, pred, summary["accuracy"], summary.get("test_accuracy"),
             r2=summary.get("r2"), test_r2=summary.get("test_r2"), y_test=y_test,
-            test_curve=_test_curve(test_curve, summary),
+            pred_test=pred_test, test_curve=_test_curve(test_curve, summary),
         )  # fmt: skip
-
-
-def _lab_figures(
-    run_dir: Path,
-    cfg: RunConfig,
-    history: History,
-    x: np.ndarray,
-    y: np.ndarray,
-    pred: np.ndarray,
-    acc: float | None,
-    test_acc: float | None = None,
-    *,
-    r2: float | None = None,
-    test_r2: float | None = None,
-    y_test: np.ndarray | None = None,
-    test_curve: tuple[list[int], np.ndarray] | None = None,
-) -> None:
-    """The lab's two figures: comparison (two classes only) and learning curve.
-
-    With a held-out set (``cfg.test_fraction``), ``acc`` and the history's
-    accuracy are the training data's, and the figures say so (``test_acc``:
-    the held-out accuracy, None after divergence).
-
-    A regression (:func:`~proplab.dataload.is_regression_run`) gets them with values
-    instead of classes: ``r2`` and ``test_r2`` (None after divergence) in the titles,
-    the points coloured by value on one scale for the run (the largest |target| of
-    ``y`` and ``y_test``), and a learning curve of the loss alone, with the test
-    loss ``test_curve`` (``(epochs, losses)``: after that many updates) beside it."""
-    from proplab import plots  # matplotlib is slow to import; only runs need it
-
-    held_out = cfg.test_fraction > 0
-    if dataload.is_regression_run(cfg):
-        _value_figures(run_dir, cfg, history, x, y, pred, r2, test_r2, y_test, test_curve)
-        return
-    shown = "n/a (diverged)" if acc is None else f"{100 * acc:.4g}%"
-    if held_out and acc is not None and test_acc is not None:
-        shown = f"{shown} (training data; test {100 * test_acc:.4g}%)"
-    label = f"{cfg.dataset}: {_describe(cfg, x.shape[-1], pred.shape[-1])}"
-    if pred.shape[-1] <= 2:  # two classes (two logits: the arg-max is the class)
-        # two logits: the arg-max, unless a logit is NaN/inf (a diverged model: no class)
-        shown_pred = (
-            pred
-            if pred.shape[-1] == 1
-            else np.where(np.isfinite(pred).all(-1), pred.argmax(-1), np.nan)
-        )
-        title = f"{label}, accuracy {shown}"
-        dataload.draw_figure(
-            run_dir / COMPARISON,
-            lambda path: plots.comparison_figure(x, y, shown_pred, path, title=title),
-        )
-    dataload.draw_figure(
-        run_dir / LEARNING_CURVE,
-        lambda path: plots.learning_curve(
-            history,
-            path,
-            title=label,
-            accuracy_label="training accuracy" if held_out else "accuracy",
-        ),
-    )
-
-
-def _value_figures(
-    run_dir: Path,
-    cfg: RunConfig,
-    history: History,
-    x: np.ndarray,
-    y: np.ndarray,
-    pred: np.ndarray,
-    r2: float | None,
-    test_r2: float | None,
-    y_test: np.ndarray | None,
-    test_curve: tuple[list[int], np.ndarray] | None,
-) -> None:
-    """A regression's comparison figure and learning curve (see :func:`_lab_figures`)."""
-    from proplab import plots  # matplotlib is slow to import; only runs need it
-
-    label = f"{cfg.dataset}: {_describe(cfg, x.shape[-1], pred.shape[-1])}"
-    shown = plots.r2_text(r2)
-    if y_test is not None and r2 is not None:
-        shown = f"{shown} (training data; test R² {plots.r2_text(test_r2)})"
-    limit = plots.value_limit(y, y_test)  # one colour scale for all the run's figures
-    dataload.draw_figure(
-        run_dir / COMPARISON,
-        lambda path: plots.value_comparison_figure(
-            x, y, pred, path, title=f"{label}, R² {shown}", limit=limit
-        ),
-    )
-    dataload.draw_figure(
-        run_dir / LEARNING_CURVE,
-        lambda path: plots.learning_curve(
-            history, path, title=label, accuracy_label=None, test_loss=test_curve
-        ),
-    )
 
 
 def _test_curve(
@@ -600,115 +521,6 @@ def _test_curve(
     if summary.get("test_loss") is None:  # no test share, or diverged
         return None
     return [int(summary["epochs_run"])], np.array([float(summary["test_loss"])])
-
-
-def _boundary_during_training(
-    run_dir: Path,
-    cfg: RunConfig,
-    x: np.ndarray,
-    y: np.ndarray,
-    snapshots: dict[int, dict[str, np.ndarray]],
-    picked_by_loss: bool,
-    x_test: np.ndarray | None = None,
-    y_test: np.ndarray | None = None,
-) -> None:
-    """The decision boundary at each snapshot epoch, side by side (2-D inputs, one output).
-
-    ``picked_by_loss``: the epochs are where the loss made shares of its fall
-    (:func:`~proplab.snapshots.pick_epochs`), which the title says. A regression's
-    shows its predicted value instead, each panel titled with the training R² (and
-    the test R², given ``x_test`` and ``y_test``)."""
-    from proplab import sweep_plots  # matplotlib is slow to import; only runs need it
-
-    if dataload.is_regression_run(cfg):
-        _values_during_training(run_dir, cfg, x, y, snapshots, picked_by_loss, x_test, y_test)
-        return
-
-    def draw(path: Path) -> None:
-        # all of it inside draw_figure: extreme data (1e308) overflows the grid itself
-        u, v, points = sweep_plots.boundary_grid(x)
-        model = build_model(cfg, x.shape[-1], 1, samples=x.shape[0])
-        panels = []
-        for epoch, state in sorted(snapshots.items()):
-            model.load_state_dict(state)
-            prob = model.forward(points).reshape(v.size, u.size)
-            acc = accuracy(model.forward(x), y)
-            # weights after `epoch` updates: history.csv's row epoch + 1 (its loss and
-            # accuracy are measured before each epoch's update)
-            title = f"after {epoch:,} epoch{'' if epoch == 1 else 's'}\n{100 * acc:.1f} %"
-            panels.append(sweep_plots.BoundaryPanel(title, u, v, prob, x, y))
-        title = f"{cfg.dataset}: the decision boundary as it forms (P(class 1); black line: 0.5)"
-        if picked_by_loss:
-            title += "\n" + _picked_how()
-        sweep_plots.decision_boundaries([panels], path, title=title)
-
-    dataload.draw_figure(run_dir / BOUNDARY_DURING_TRAINING, draw)
-
-
-def _picked_how() -> str:
-    """The boundary-during-training title's line on how its epochs were picked."""
-    levels = ", ".join(f"{100 * level:g}" for level in LEVELS)
-    return f"at the start, where the loss had made {levels} % of its fall, and the end"
-
-
-def _values_during_training(
-    run_dir: Path,
-    cfg: RunConfig,
-    x: np.ndarray,
-    y: np.ndarray,
-    snapshots: dict[int, dict[str, np.ndarray]],
-    picked_by_loss: bool,
-    x_test: np.ndarray | None,
-    y_test: np.ndarray | None,
-) -> None:
-    """A regression's boundary-during-training figure: its predicted value at each
-    snapshot epoch, on the run's colour scale (see :func:`_boundary_during_training`)."""
-    from proplab import plots, sweep_plots, zoo_plots  # matplotlib: only runs need it
-
-    def draw(path: Path) -> None:
-        u, v, points = sweep_plots.boundary_grid(x)
-        model = build_model(cfg, x.shape[-1], 1, samples=x.shape[0])
-        panels = []
-        for epoch, state in sorted(snapshots.items()):
-            model.load_state_dict(state)
-            values = model.forward(points).reshape(v.size, u.size)
-            score = f"R² {plots.r2_text(r2_score(model.forward(x), y))}"
-            if x_test is not None and y_test is not None:
-                score += f"\ntest R² {plots.r2_text(r2_score(model.forward(x_test), y_test))}"
-            # weights after `epoch` updates (as the classification panels say)
-            title = f"after {epoch:,} epoch{'' if epoch == 1 else 's'}\n{score}"
-            panels.append(zoo_plots.ValuePanel(title, u, v, values, x, y))
-        title = f"{cfg.dataset}: the predicted value as it forms (samples: their target)"
-        if picked_by_loss:
-            title += "\n" + _picked_how()
-        zoo_plots.value_maps(panels, path, title=title, limit=plots.value_limit(y, y_test))
-
-    dataload.draw_figure(run_dir / BOUNDARY_DURING_TRAINING, draw)
-
-
-def _gradients_figure(run_dir: Path, cfg: RunConfig) -> None:
-    """gradients.png from gradients.csv: each layer's mean |dL/dW| as the run trained."""
-    from proplab import plots  # matplotlib is slow to import; only runs need it
-    from proplab.runio import read_csv
-
-    rows = read_csv(run_dir / GRADIENTS)
-    layers = [name for name in rows[0] if name != "epoch"] if rows else []
-    epochs = np.array([int(r["epoch"]) for r in rows])
-    sizes = np.array([[float(r[layer]) for layer in layers] for r in rows])
-    title = (
-        f"{cfg.dataset}: how large each layer's weight gradient is as it trains "
-        f"({cfg.activation}; full batch, at the kept weights)"
-    )
-    dataload.draw_figure(
-        run_dir / GRADIENTS_FIGURE,
-        lambda path: plots.gradient_sizes_figure(epochs, sizes, layers, path, title=title),
-    )
-
-
-def _describe(cfg: RunConfig, n_in: int | str = "in", n_out: int | str = "out") -> str:
-    """``2-10-10-1 sigmoid, mse, sgd lr=1``: a short title for figures and logs."""
-    arch = network_label(cfg, n_in, n_out)
-    return f"{arch} {cfg.activation}, {cfg.loss}, {cfg.optimizer} lr={cfg.lr:g}"
 
 
 def write_run_figures(run_dir: str | Path) -> None:
@@ -740,6 +552,7 @@ def write_run_figures(run_dir: str | Path) -> None:
     )
     with np.errstate(all="ignore"):
         pred = model.forward(prep.x)
+        pred_test = None if prep.x_test is None else model.forward(prep.x_test)
     summary = read_json(done)
     curve = None
     if (run_dir / TEST_LOSS).is_file():  # a regression's test loss at the kept weights
@@ -748,14 +561,17 @@ def write_run_figures(run_dir: str | Path) -> None:
             [int(r["epoch"]) for r in test_rows],
             np.array([float(r["test_loss"]) for r in test_rows]),
         )
-    _lab_figures(
+    lab_figures(
         run_dir, cfg, history, prep.x, prep.y, pred, summary.get("accuracy"),
         summary.get("test_accuracy"), r2=summary.get("r2"), test_r2=summary.get("test_r2"),
-        y_test=prep.y_test, test_curve=_test_curve(curve, summary),
+        y_test=prep.y_test, pred_test=pred_test, test_curve=_test_curve(curve, summary),
     )  # fmt: skip
-    dataload.write_figures(run_dir, cfg, model, prep.x, prep.y, prep.x_test, prep.y_test)
+    write_figures(
+        run_dir, cfg, model, prep.x, prep.y, prep.x_test, prep.y_test,
+        diverged=summary.get("stop_reason") == "diverged",
+    )  # fmt: skip
     if (run_dir / GRADIENTS).is_file():
-        _gradients_figure(run_dir, cfg)
+        gradients_figure(run_dir, cfg, run_dir / GRADIENTS)
 
 
 def lab(
@@ -779,7 +595,7 @@ def lab(
     results: dict[str, dict[str, Any]] = {}
     for name, cfg in cfgs.items():
         x, y = load_dataset(cfg)
-        arch = _describe(cfg, x.shape[-1], y.shape[-1])
+        arch = describe(cfg, x.shape[-1], y.shape[-1])
         log(f"== {name}: {arch}, {cfg.epochs} epochs, seed {cfg.seed} -> {Path(out) / name}")
         results[name] = run_one(cfg, Path(out) / name, log=log, progress=progress)
     return results

@@ -1,8 +1,8 @@
 """Figures for a run: the lab's comparison figure and the learning curve.
 
-A regression run (targets that are values) gets :func:`value_comparison_figure`, its
-points coloured on one scale centred on 0 (:data:`VALUE_CMAP`), and a learning curve
-without an accuracy axis.
+A regression run (targets that are values) gets a learning curve without an accuracy
+axis, its test loss beside the training loss; its other figures are
+:mod:`proplab.value_plots`'.
 
 Uses matplotlib's object API (``Figure`` + the Agg canvas) rather than
 ``pyplot``: no global figure state, no GUI backend, nothing left open. The
@@ -21,8 +21,6 @@ from typing import Any
 
 import numpy as np
 from matplotlib import colormaps
-from matplotlib.cm import ScalarMappable
-from matplotlib.colors import LinearSegmentedColormap, Normalize
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
@@ -34,12 +32,6 @@ CLASS_COLORS = ("#d62728", "#1f77b4")
 LOSS_COLOR = "#1f3a93"
 ACCURACY_COLOR = "#e07b00"
 TEST_LOSS_COLOR = "#e07b00"  # a regression's held-out loss (its figure has no accuracy)
-# a regression's values on one scale centred on 0: negative red, 0 white, positive blue,
-# the class colours at the ends (a target of -1 is as red as class 0, +1 as blue as class 1)
-VALUE_CMAP = LinearSegmentedColormap.from_list(
-    "proplab_value", [CLASS_COLORS[0], "#ffffff", CLASS_COLORS[1]]
-)
-NO_VALUE_COLOR = "0.6"  # a prediction that is NaN or inf
 DPI = 120
 CHAR_INCHES = 0.075  # width of an average character of 10 pt text (generous: capitals, digits)
 SETTLE_PASSES = 4  # layout passes at most before saving a figure that needs them
@@ -119,16 +111,11 @@ def comparison_figure(
             neither class and not counted as misclassified.
         title: optional figure title (e.g. ``"xor: accuracy 100%"``).
     """
-    u, v, xlabel, ylabel = _points_2d(x)
+    fig, axes, (u, v, xlabel, ylabel) = comparison_canvas(x, width=10.0)
     truth = np.asarray(y).reshape(len(u)) > 0.5
     prob = np.asarray(pred, dtype=np.float64).reshape(len(u))
     known = np.isfinite(prob)
     guess = prob > 0.5
-    fig = Figure(figsize=(10.0, 5.0), layout="constrained")
-    fig.get_layout_engine().set(wspace=0.08)  # keep the two panels apart
-    axes = fig.subplots(1, 2, sharex=True, sharey=True)
-    pad_u = 0.06 * max(np.ptp(u), 1e-9)
-    pad_v = 0.06 * max(np.ptp(v), 1e-9)
     everything = np.ones(len(u), dtype=bool)
     for ax, labels, shown, name in (
         (axes[0], truth, everything, "Ground truth"),
@@ -139,12 +126,7 @@ def comparison_figure(
             ax.scatter(
                 u[mask], v[mask], s=42, c=CLASS_COLORS[cls], edgecolors="white", linewidths=0.6
             )
-        ax.set_title(name, fontsize=13)
-        ax.set_xlabel(xlabel)
-        ax.set_xlim(u.min() - pad_u, u.max() + pad_u)
-        ax.set_ylim(v.min() - pad_v, v.max() + pad_v)
-        ax.grid(True, color="0.9", linewidth=0.8)
-        ax.set_axisbelow(True)
+        comparison_panel(ax, name, u, v, xlabel)
     axes[0].set_ylabel(ylabel)
     if not known.all():
         axes[1].scatter(
@@ -195,148 +177,29 @@ def comparison_figure(
     return fig
 
 
-def value_limit(*targets: np.ndarray | None) -> float:
-    """Half-width of a regression's colour scale: the largest finite |target| of the given
-    arrays (any shapes; None skipped), or 1.0 when there is none (or it is 0).
-
-    The scale runs from ``-limit`` to ``limit``, centred on 0: a run's figures pass all
-    its targets (training and test), so every figure of the run shares one scale."""
-    arrays = [np.asarray(t, dtype=np.float64) for t in targets if t is not None]
-    finite = [np.abs(a[np.isfinite(a)]) for a in arrays]
-    largest = max((float(f.max()) for f in finite if f.size), default=0.0)
-    return largest if largest > 0 else 1.0
-
-
-def value_extend(values: np.ndarray, limit: float) -> str:
-    """A colour bar's ``extend`` for ``values`` shown on ``[-limit, limit]``: ``"min"``,
-    ``"max"`` or ``"both"`` when some are beyond it (drawn in the end colours), else
-    ``"neither"``."""
-    finite = np.asarray(values, dtype=np.float64)
-    finite = finite[np.isfinite(finite)]
-    low, high = bool((finite < -limit).any()), bool((finite > limit).any())
-    return {(False, False): "neither", (True, False): "min", (False, True): "max"}.get(
-        (low, high), "both"
-    )
-
-
-def beyond_note(values: np.ndarray, limit: float, what: str = "predictions") -> str | None:
-    """A legend line for ``values`` that leave the colour scale ``[-limit, limit]`` (drawn
-    in its end colours, which alone would hide how far they go), or None."""
-    finite = np.asarray(values, dtype=np.float64)
-    finite = finite[np.isfinite(finite)]
-    if not finite.size or value_extend(finite, limit) == "neither":
-        return None
-    return (
-        f"{what} from {finite.min():.3g} to {finite.max():.3g} (beyond ±{limit:.3g}: end colours)"
-    )
-
-
-def marker_area(n: int, area: float) -> float:
-    """A scatter marker's area for ``n`` samples: ``area`` up to 150 of them, then
-    shrinking with ``1 / sqrt(n)`` (down to a quarter): 800 full-size samples hid the map."""
-    return float(area * min(1.0, max(0.25, np.sqrt(150 / max(n, 1)))))
-
-
-def r2_text(r2: float | None) -> str:
-    """R² as figures print it (as the run's ``r2=`` line: 4 decimals), or that there is none."""
-    return "n/a (diverged)" if r2 is None or not np.isfinite(r2) else f"{r2:.4f}"
-
-
-def value_comparison_figure(
-    x: np.ndarray,
-    y: np.ndarray,
-    pred: np.ndarray,
-    path: str | os.PathLike[str],
-    title: str | None = None,
-    limit: float | None = None,
-) -> Figure:
-    """A regression's comparison figure: "Ground truth" and "Predict result" side by side,
-    every point coloured by its value on one scale centred on 0 (:data:`VALUE_CMAP`).
-
-    Args:
-        x: inputs ``(n, 2)`` (extra features are ignored; one feature is plotted
-            against the sample index).
-        y: target values ``(n, 1)`` or ``(n,)``.
-        pred: predicted values ``(n, 1)`` or ``(n,)``; NaN or inf (a diverged model's)
-            is drawn as "no prediction", a grey cross.
-        title: optional figure title (e.g. ``"plane: R² 0.9993"``).
-        limit: the scale runs from ``-limit`` to ``limit`` (default: the largest
-            |target|, :func:`value_limit`); values beyond it get the end colours and
-            the colour bar an arrow.
-    """
-    u, v, xlabel, ylabel = _points_2d(x)
-    truth = np.asarray(y, dtype=np.float64).reshape(len(u))
-    value = np.asarray(pred, dtype=np.float64).reshape(len(u))
-    known = np.isfinite(value)
-    limit = value_limit(truth) if limit is None else float(limit)
-    norm = Normalize(-limit, limit)  # colours of values beyond it clip to the ends
-    fig = Figure(figsize=(10.8, 5.0), layout="constrained")
+def comparison_canvas(
+    x: np.ndarray, width: float
+) -> tuple[Figure, np.ndarray, tuple[np.ndarray, np.ndarray, str, str]]:
+    """A comparison figure's canvas, ``width`` inches wide: two panels side by side that
+    share their axes, and each sample's two plotting coordinates with their axis labels
+    (:func:`_points_2d` of ``x (n, features)``)."""
+    fig = Figure(figsize=(width, 5.0), layout="constrained")
     fig.get_layout_engine().set(wspace=0.08)  # keep the two panels apart
     axes = fig.subplots(1, 2, sharex=True, sharey=True)
+    return fig, axes, _points_2d(x)
+
+
+def comparison_panel(ax: Any, name: str, u: np.ndarray, v: np.ndarray, xlabel: str) -> None:
+    """A comparison panel's title, x label, grid and limits: the points ``u``, ``v`` ``(n,)``
+    with a 6 % margin."""
     pad_u = 0.06 * max(np.ptp(u), 1e-9)
     pad_v = 0.06 * max(np.ptp(v), 1e-9)
-    everything = np.ones(len(u), dtype=bool)
-    size = marker_area(len(u), 42)
-    for ax, values, shown, name in (
-        (axes[0], truth, everything, "Ground truth"),
-        (axes[1], value, known, "Predict result"),
-    ):
-        # a dark rim: a value near 0 is white, which a white rim would lose on the white axes
-        ax.scatter(
-            u[shown], v[shown], s=size, c=values[shown], cmap=VALUE_CMAP, norm=norm,
-            edgecolors="0.3", linewidths=0.6,
-        )  # fmt: skip
-        ax.set_title(name, fontsize=13)
-        ax.set_xlabel(xlabel)
-        ax.set_xlim(u.min() - pad_u, u.max() + pad_u)
-        ax.set_ylim(v.min() - pad_v, v.max() + pad_v)
-        ax.grid(True, color="0.9", linewidth=0.8)
-        ax.set_axisbelow(True)
-    axes[0].set_ylabel(ylabel)
-    handles = []
-    if not known.all():
-        axes[1].scatter(
-            u[~known], v[~known], s=size, c=NO_VALUE_COLOR, marker="X", edgecolors="white",
-            linewidths=0.6,
-        )  # fmt: skip
-        n_unknown = int(np.count_nonzero(~known))
-        handles.append(
-            Line2D(
-                [], [], marker="X", linestyle="", color=NO_VALUE_COLOR,
-                label=f"no prediction: NaN/inf ({n_unknown} of {len(u)})",
-            )
-        )  # fmt: skip
-    if known.any():  # how far off the predictions are, in the targets' units
-        error = np.abs(value[known] - truth[known])
-        handles.append(
-            Line2D(
-                [], [], linestyle="",
-                label=f"|prediction - target|: mean {error.mean():.3g}, largest {error.max():.3g}",
-            )
-        )  # fmt: skip
-    note = beyond_note(value[known], limit)
-    if note:
-        handles.append(Line2D([], [], linestyle="", label=note))
-    bar = fig.colorbar(
-        value_mappable(limit), ax=axes, shrink=0.9, pad=0.02,
-        extend=value_extend(np.concatenate([truth, value[known]]), limit),
-    )  # fmt: skip
-    bar.set_label("value (red negative, white 0, blue positive)")
-    # one row while it fits the figure's width (~100 characters), else one entry a row
-    wide = sum(len(h.get_label()) for h in handles) > 100
-    fig.legend(
-        handles=handles, loc="outside lower center", ncols=1 if wide else len(handles),
-        frameon=False,
-    )  # fmt: skip
-    if title:
-        fig.suptitle(fit_text(title, 10.4, fontsize=12), fontsize=12)
-    _save(fig, path)
-    return fig
-
-
-def value_mappable(limit: float) -> ScalarMappable:
-    """What a colour bar of :data:`VALUE_CMAP` on ``[-limit, limit]`` is drawn from."""
-    return ScalarMappable(norm=Normalize(-limit, limit), cmap=VALUE_CMAP)
+    ax.set_title(name, fontsize=13)
+    ax.set_xlabel(xlabel)
+    ax.set_xlim(u.min() - pad_u, u.max() + pad_u)
+    ax.set_ylim(v.min() - pad_v, v.max() + pad_v)
+    ax.grid(True, color="0.9", linewidth=0.8)
+    ax.set_axisbelow(True)
 
 
 def _history_arrays(history: Any) -> dict[str, np.ndarray]:
@@ -397,23 +260,9 @@ def learning_curve(
     # a very short run: a marker per epoch (a single epoch draws no line at all)
     marker = {"marker": "o", "markersize": 4} if len(epoch) <= MARKED_EPOCHS else {}
     ax.plot(epoch[shown], loss[shown], color=LOSS_COLOR, linewidth=1.8, label=loss_label, **marker)
-    test_handles = []
-    test_right = -np.inf
+    test_handles, test_right = [], -np.inf
     if test_loss is not None:
-        test_at = np.asarray(test_loss[0], dtype=np.float64).reshape(-1) + 1
-        test_values = np.asarray(test_loss[1], dtype=np.float64).reshape(-1)
-        drawn = np.isfinite(test_values) & (test_values > 0) & (test_values < OFF_SCALE)
-        # a few points (a short run, or only the final model's): each marked
-        test_marker = {"marker": "o", "markersize": 4} if len(test_at) <= MARKED_EPOCHS else {}
-        ax.plot(
-            test_at[drawn], test_values[drawn], color=TEST_LOSS_COLOR, linewidth=1.4,
-            label="test loss", **test_marker,
-        )  # fmt: skip
-        test_handles.append(
-            Line2D([], [], color=TEST_LOSS_COLOR, linewidth=1.4, label="test loss", **test_marker)
-        )
-        if drawn.any():
-            test_right = float(test_at[drawn].max())
+        test_handles, test_right = _test_loss(ax, *test_loss, training=(epoch, loss))
     off_scale = {"marker": "^", "linestyle": "", "color": LOSS_COLOR, "markersize": 6}
     if huge.any():  # finite but too large to draw: a mark at the top edge, not nothing
         ax.plot(
@@ -478,8 +327,13 @@ def _finish_curve(
         handles.append(
             Line2D([], [], label=f"loss off the scale (>= {OFF_SCALE:.0e})", **off_scale)
         )
-    # under the axes, where no curve can run beneath it
-    fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), frameon=False)
+    # under the axes, where no curve can run beneath it; in one row while it fits the
+    # figure's width (~80 characters), else in two columns
+    wide = sum(len(h.get_label()) + 6 for h in handles) > 80
+    fig.legend(
+        handles=handles, loc="outside lower center", ncols=2 if wide else len(handles),
+        frameon=False,
+    )  # fmt: skip
     ax.set_title(fit_text(title or "Learning curve", 6.4, fontsize=12))
     _save(fig, Path(path))
     return fig
@@ -530,3 +384,49 @@ def gradient_sizes_figure(
     ax.set_title(fit_text(title or "Gradient size per layer", 6.4, fontsize=12))
     _save(fig, Path(path))
     return fig
+
+
+# a test loss that ends this much above its lowest has turned up: the curve marks its lowest
+TURNED_UP = 1.1
+
+
+def _test_loss(
+    ax: Any,
+    updates: np.ndarray,
+    losses: np.ndarray,
+    training: tuple[np.ndarray, np.ndarray],
+) -> tuple[list[Line2D], float]:
+    """Draw a regression's test loss on the learning curve's axes (see
+    :func:`learning_curve`); return its legend entries and its last drawn epoch.
+
+    Overfitting: where it ends :data:`TURNED_UP` times its lowest or more while the
+    training loss (``(epochs (E,), losses (E,))``) fell on after that lowest, the lowest
+    is ringed and the legend gives its epoch: there the model fitted the test data best,
+    and training on fitted the training data's noise. (A diverged run's losses both rise:
+    nothing is ringed.)"""
+    at = np.asarray(updates, dtype=np.float64).reshape(-1) + 1
+    values = np.asarray(losses, dtype=np.float64).reshape(-1)
+    drawn = np.isfinite(values) & (values > 0) & (values < OFF_SCALE)
+    # a few points (a short run, or only the final model's): each marked
+    marker = {"marker": "o", "markersize": 4} if len(at) <= MARKED_EPOCHS else {}
+    style = {"color": TEST_LOSS_COLOR, "linewidth": 1.4, "label": "test loss", **marker}
+    ax.plot(at[drawn], values[drawn], **style)
+    handles = [Line2D([], [], **style)]
+    if not drawn.any():
+        return handles, -np.inf
+    at, values = at[drawn], values[drawn]
+    lowest = int(np.argmin(values))
+    epochs, train = training
+    then = train[epochs == at[lowest]]  # the training loss of the same weights
+    if (
+        values[-1] >= TURNED_UP * values[lowest]
+        and then.size
+        and np.isfinite(train[-1])
+        and train[-1] < then[0]
+    ):
+        ring = {"marker": "o", "markersize": 9, "markerfacecolor": "none", "linestyle": ""}
+        ring.update(markeredgecolor="black", markeredgewidth=1.3)
+        ax.plot(at[lowest], values[lowest], **ring)
+        label = f"lowest test loss ({values[lowest]:.3g}, epoch {int(at[lowest]):,})"
+        handles.append(Line2D([], [], label=label, **ring))
+    return handles, float(at[-1])

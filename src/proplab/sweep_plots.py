@@ -27,6 +27,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 from proplab.data import plane_axes, plane_points
 from proplab.plots import CLASS_COLORS, OFF_SCALE, _save, fit_text
 from proplab.train import are_binary_labels
+from proplab.value_plots import VALUE_CMAP, VALUE_CMAP_PALE, value_limit
 
 PALETTE = (
     "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
@@ -41,13 +42,6 @@ DATASET_COLORS = (
 # colours, paled so that the data points (full colour, black rim) stay visible on top
 BOUNDARY_CMAP = LinearSegmentedColormap.from_list(
     "proplab_boundary", ["#eb9293", "#ffffff", "#8fbbe0"]
-)
-# a regression's predicted value from -1 (orange) through 0 (white) to +1 (blue), as
-# TensorFlow Playground colours it; the targets' dots take the full colours of the same map
-VALUE_COLORS = ("#e8710a", "#ffffff", "#0b6fb8")
-VALUE_CMAP = LinearSegmentedColormap.from_list("proplab_values", list(VALUE_COLORS))
-VALUE_CMAP_PALE = LinearSegmentedColormap.from_list(
-    "proplab_values_pale", ["#f5b98a", "#ffffff", "#93bfe3"]
 )
 CHAR_INCHES = 0.075  # width of an average character of 10 pt text
 MAX_WIDTH = 13.0  # inches: the widest figure a report shows without shrinking it much
@@ -636,12 +630,12 @@ class BoundaryPanel:
         return not are_binary_labels(np.asarray(self.y)) if self.values is None else self.values
 
 
-def value_limit(panels: Sequence[BoundaryPanel]) -> float:
-    """The colour scale's half-range for regression panels: the targets' largest size, at
-    least 1 (the zoo's targets span [-1, 1]); predictions beyond it take the end colours."""
-    sizes = [np.abs(np.asarray(p.y, dtype=np.float64)) for p in panels]
-    finite = [float(a[np.isfinite(a)].max()) for a in sizes if np.isfinite(a).any()]
-    return max([1.0, *finite])
+def panels_value_limit(panels: Sequence[BoundaryPanel]) -> float:
+    """The colour scale's half-range for a sweep's regression panels: their targets'
+    largest size (a run's :func:`~proplab.value_plots.value_limit`), but at least 1 (the
+    zoo's targets span [-1, 1]), one scale for every dataset of the figure; predictions
+    beyond it take the end colours."""
+    return max(1.0, value_limit(*(p.y for p in panels)))
 
 
 def boundary_grid(x: np.ndarray, size: int = 121) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -767,7 +761,7 @@ def decision_boundaries(
 
     The 0.5 contour is the decision boundary; points are coloured by their
     true class (red 0, blue 1). A regression's panels (see :class:`BoundaryPanel`)
-    show the predicted value from -1 (orange) to +1 (blue), the dots coloured by
+    show the predicted value from -1 (red) to +1 (blue), the dots coloured by
     their targets on the same scale, with a colour bar of their own.
     """
     given = len(rows)
@@ -797,7 +791,7 @@ def decision_boundaries(
         gridspec_kw={"height_ratios": drawn},
     )
     image = value_image = None
-    limit = value_limit([p for row in rows for p in row if p is not None and p.regression])
+    limit = panels_value_limit([p for row in rows for p in row if p is not None and p.regression])
     prob_axes, value_axes = [], []
     for r, row in enumerate(rows):
         for c in range(n_cols):

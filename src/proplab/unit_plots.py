@@ -21,8 +21,9 @@ import numpy as np
 from matplotlib.colors import LinearSegmentedColormap, Normalize
 from matplotlib.figure import Figure
 
-from proplab.plots import CLASS_COLORS, VALUE_CMAP, _save, fit_text, value_limit
+from proplab.plots import CLASS_COLORS, _save, fit_text
 from proplab.train import are_binary_labels
+from proplab.value_plots import VALUE_CMAP, value_limit
 
 MAX_UNITS_ACROSS = 10  # panels per line; a wider layer wraps onto more lines
 PANEL = 1.15  # inches per panel
