@@ -40,6 +40,7 @@ from proplab.config import (
     build_loss,
     build_model,
     build_optimizer,
+    check_batches,
     data_rng,
     network_label,
     shuffle_rng,
@@ -312,7 +313,9 @@ def prepare_run(cfg: RunConfig) -> tuple[RunConfig, dataload.Prepared]:
     check_available(cfg)
     x, y = load_dataset(cfg)
     # hold the test share out; shape targets for the loss (logits per class for cross-entropy)
-    return cfg, dataload.prepare(cfg, x, y)
+    prep = dataload.prepare(cfg, x, y)
+    check_batches(cfg, prep.x.shape[0])  # batchnorm meeting a batch of one sample
+    return cfg, prep
 
 
 def start_run_dir(cfg: RunConfig, run_dir: Path) -> Path:
@@ -364,7 +367,12 @@ def finish_run(
     regression's test loss at the kept weights) writes ``test_loss.csv``, which the
     learning curve draws.
     Raises KeyboardInterrupt after saving an interrupted run.
+
+    The model is put in evaluation mode first (and saved so): training is over, and
+    the scores, the figures and ``model.npz`` are its predictions (dropout off,
+    batchnorm's running statistics).
     """
+    model.eval()
     x, y, x_test, y_test = prep.x, prep.y, prep.x_test, prep.y_test
     with np.errstate(all="ignore"):  # a diverged model predicts NaN; the summary says so
         loss, acc, pred = evaluate(model, loss_fn, x, y)
@@ -627,7 +635,7 @@ def _boundary_during_training(
     def draw(path: Path) -> None:
         # all of it inside draw_figure: extreme data (1e308) overflows the grid itself
         u, v, points = sweep_plots.boundary_grid(x)
-        model = build_model(cfg, x.shape[-1], 1, samples=x.shape[0])
+        model = build_model(cfg, x.shape[-1], 1, samples=x.shape[0]).eval()  # predicting
         panels = []
         for epoch, state in sorted(snapshots.items()):
             model.load_state_dict(state)
@@ -667,7 +675,7 @@ def _values_during_training(
 
     def draw(path: Path) -> None:
         u, v, points = sweep_plots.boundary_grid(x)
-        model = build_model(cfg, x.shape[-1], 1, samples=x.shape[0])
+        model = build_model(cfg, x.shape[-1], 1, samples=x.shape[0]).eval()  # predicting
         panels = []
         for epoch, state in sorted(snapshots.items()):
             model.load_state_dict(state)
@@ -708,7 +716,10 @@ def _gradients_figure(run_dir: Path, cfg: RunConfig) -> None:
 def _describe(cfg: RunConfig, n_in: int | str = "in", n_out: int | str = "out") -> str:
     """``2-10-10-1 sigmoid, mse, sgd lr=1``: a short title for figures and logs."""
     arch = network_label(cfg, n_in, n_out)
-    return f"{arch} {cfg.activation}, {cfg.loss}, {cfg.optimizer} lr={cfg.lr:g}"
+    extras = (", batchnorm" if cfg.batchnorm else "") + (
+        f", dropout {cfg.dropout:g}" if cfg.dropout else ""
+    )
+    return f"{arch} {cfg.activation}{extras}, {cfg.loss}, {cfg.optimizer} lr={cfg.lr:g}"
 
 
 def write_run_figures(run_dir: str | Path) -> None:
