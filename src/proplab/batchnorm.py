@@ -133,8 +133,8 @@ class BatchNorm1d(Module):
     Example:
         >>> bn = BatchNorm1d(2)
         >>> bn(np.array([[1.0, 10.0], [3.0, 30.0]]))  # mean 2 and 20, variance 1 and 100
-        array([[-0.999995  , -1.        ],
-               [ 0.999995  ,  1.        ]])
+        array([[-0.999995  , -0.99999995],
+               [ 0.999995  ,  0.99999995]])
         >>> bn.running_mean, bn.running_var  # 0.9 * (0, 1) + 0.1 * (mean, unbiased var)
         (array([0.2, 2. ]), array([ 1.1, 20.9]))
     """
