@@ -254,7 +254,7 @@ def test_mlp_puts_dropout_after_each_hidden_activation() -> None:
 
 
 def test_dropout_trains_and_a_seeded_run_repeats_bit_for_bit(xor) -> None:
-    def run() -> proplab.History:
+    def run() -> tuple:
         model = proplab.mlp(2, 10, 1, activation="tanh", dropout=0.1, rng=np.random.default_rng(3))
         opt = proplab.SGD(model.parameters(), lr=0.5)
         history = proplab.fit(model, proplab.MSELoss(), opt, *xor, epochs=2000)

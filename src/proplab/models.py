@@ -102,6 +102,9 @@ def mlp(
             ``seeds[k]`` Generator) draws them after every weight is drawn.
         batchnorm: a :class:`~proplab.batchnorm.BatchNorm1d` after each hidden Linear,
             before its activation (where the original paper puts it); not on the output.
+            Those Linear layers then have no bias: the normalisation would subtract it
+            at once (its gradient is exactly 0), and batchnorm's own shift (beta) takes
+            its place, as the paper notes.
 
     A hidden layer is then ``Linear [-> BatchNorm1d] -> activation [-> Dropout]``.
 
@@ -130,12 +133,20 @@ def mlp(
     sizes = [in_features, *[int(w) for w in widths], out_features]
     layers: list[Module] = []
     for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+        last = i == len(sizes) - 2
+        own_bias = bias and (last or not batchnorm)  # batchnorm's beta stands in for it
         layers.append(
             Linear(
-                fan_in, fan_out, bias, rng=rng, rngs=rngs, init=init_fn, replicas=shape, dtype=dtype
+                fan_in,
+                fan_out,
+                own_bias,
+                rng=rng,
+                rngs=rngs,
+                init=init_fn,
+                replicas=shape,
+                dtype=dtype,
             )
         )
-        last = i == len(sizes) - 2
         if not last:
             if batchnorm:
                 layers.append(BatchNorm1d(fan_out, replicas=shape, dtype=dtype))
