@@ -294,11 +294,11 @@ print_every = 0
 seed = [0, 1, 2]
 [[experiment]]
 name = "dropout"
-title = "dropout rates, each its own stack of seeds"
+title = "dropout rates, each its own stack of seeds and activations (PerReplica blocks)"
 section = "extras"
-base.activation = "tanh"
 base.lr = 0.5
 vary.dropout = [0, 0.2, 0.5]
+vary.activation = ["tanh", "relu"]
 [[experiment]]
 name = "batchnorm"
 title = "batchnorm and dropout, lr per replica, early stops and no-bias runs in the stack"
@@ -323,9 +323,9 @@ def test_a_dropout_sweep_stacked_equals_unstacked_bit_for_bit(tmp_path) -> None:
     stacked = sweep.run_sweep(spec, tmp_path / "stacked", runner=sweep.choose_runner("auto"))
     assert plain.failed == {} and stacked.failed == {}
     summaries = assert_same_runs(tmp_path / "plain", tmp_path / "stacked")
-    assert len(summaries) == 9 + 12
+    assert len(summaries) == 18 + 12
     sizes = {name: s["stacked_with"] for name, s in summaries.items()}
-    assert {sizes[n] for n in sizes if "activation=tanh" in n} == {3}  # a stack per rate
+    assert {sizes[n] for n in sizes if "activation=" in n} == {6}  # a stack per rate
     assert {sizes[n] for n in sizes if "batchnorm=true" in n} == {12}
     reasons = {s["stop_reason"] for n, s in summaries.items() if "batchnorm=true" in n}
     assert "converged" in reasons and "completed" in reasons  # some replicas stopped early
