@@ -454,3 +454,48 @@ def test_cli_gradcheck_checks_batchnorm_and_dropout_layers(capsys) -> None:
     assert "argument --samples: a batchnorm network is checked on at least 2" in (
         capsys.readouterr().err
     )
+
+
+def test_a_runs_test_loss_curve_and_gradients_use_the_right_modes(tmp_path) -> None:
+    # the test loss at the kept weights is scored in eval mode, as the summary's: at the
+    # final weights the two are the same number (in training mode batchnorm would
+    # normalise the test points with their own statistics, and dropout would drop units)
+    out = tmp_path / "run"
+    argv = ["train", "--dataset", "multi-gauss", "--batchnorm", "--dropout", "0.2"]
+    argv += ["--epochs", "200", "--test-fraction", "0.2", "--out", str(out), "--no-progress"]
+    assert main([*argv, "--quiet"]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    rows = (out / "test_loss.csv").read_text().splitlines()
+    epoch, loss = rows[-1].split(",")
+    assert int(epoch) == 200 and float(loss) == summary["test_loss"]
+    # gradients.csv: the weighted layers only (batchnorm's scale is no layer of its own)
+    assert rows and (out / "gradients.csv").read_text().splitlines()[0].count("Linear") == 3
+    assert "BatchNorm" not in (out / "gradients.csv").read_text().splitlines()[0]
+
+
+def test_gradient_sizes_train_mode_and_losses_at_eval_mode_put_the_model_back(xor) -> None:
+    from proplab.snapshots import gradient_sizes, losses_at
+
+    x, y = xor
+    model = proplab.mlp(2, 10, 1, batchnorm=True, rng=np.random.default_rng(0))
+    opt = proplab.SGD(model.parameters(), lr=1.0)
+    states = {0: model.state_dict()}
+    proplab.fit(model, proplab.MSELoss(), opt, x, y, epochs=50)
+    states[50] = model.state_dict()
+    model.eval()
+    before = model.state_dict()
+    sizes = gradient_sizes(model, proplab.MSELoss(), x, y, states)
+    assert sizes.layers == ["1: Linear 2->10", "2: Linear 10->10", "3: Linear 10->1"]
+    # the training-mode gradient at the final weights is the one fit's last step took
+    again = proplab.mlp(2, 10, 1, batchnorm=True, rng=np.random.default_rng(0))
+    again.load_state_dict(states[50])
+    again.zero_grad()
+    loss_fn = proplab.MSELoss()
+    loss_fn.forward(again(x), y)
+    again.backward(loss_fn.backward())
+    np.testing.assert_array_equal(sizes.sizes[1, 0], np.mean(np.abs(again[0].weight.grad)))
+    _, losses = losses_at(model, proplab.MSELoss(), x, y, states)
+    assert losses[1] == proplab.evaluate(again, proplab.MSELoss(), x, y)[0]
+    assert not model.training  # both put the mode back, and the running statistics
+    for name, value in model.state_dict().items():
+        np.testing.assert_array_equal(value, before[name], err_msg=name)
