@@ -500,3 +500,27 @@ def test_gradient_sizes_train_mode_and_losses_at_eval_mode_put_the_model_back(xo
     assert not model.training  # both put the mode back, and the running statistics
     for name, value in model.state_dict().items():
         np.testing.assert_array_equal(value, before[name], err_msg=name)
+
+
+def test_the_boundary_as_it_forms_is_drawn_in_eval_mode(tmp_path, monkeypatch) -> None:
+    # its last panel is the final model's prediction on the grid, as model.npz predicts
+    # it (in training mode batchnorm would normalise the grid with its own statistics)
+    from proplab import sweep_plots
+    from proplab.experiments import prepare_run
+
+    drawn = []
+    monkeypatch.setattr(
+        sweep_plots, "decision_boundaries", lambda rows, *a, **k: drawn.extend(rows)
+    )
+    out = tmp_path / "run"
+    argv = ["train", "--dataset", "circle", "--batchnorm", "--dropout", "0.2", "--epochs", "100"]
+    assert main([*argv, "--out", str(out), "--no-progress", "--quiet"]) == 0
+    last = drawn[0][-1]
+    assert last.title.startswith("after 100 epochs")
+    config = json.loads((out / "config.json").read_text())["config"]
+    _, prep = prepare_run(RunConfig(**config))
+    u, v, points = sweep_plots.boundary_grid(prep.x)
+    model = proplab.load(out / "model.npz")
+    np.testing.assert_array_equal(last.prob, model(points).reshape(v.size, u.size))
+    summary = json.loads((out / "summary.json").read_text())
+    assert last.title.endswith(f"{100 * summary['accuracy']:.1f} %")
