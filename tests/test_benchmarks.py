@@ -362,3 +362,26 @@ def test_bench_scripts_answer_help_and_refuse_unknown_options(script: str) -> No
     wrong = call("--quik")
     assert wrong.returncode == 2
     assert "unrecognized arguments: --quik" in wrong.stderr
+
+
+def test_the_layers_benchmark_trains_the_networks_it_names(xor) -> None:
+    """Each timed contender of bench_layers is the lab model with the named layers: its
+    call trains exactly what mlp(..., **options) trains from seed 0, and the options bite
+    (every variant's losses differ from the others')."""
+    import bench_layers
+
+    losses = {}
+    for name, options in bench_layers.VARIANTS.items():
+        history = bench_layers.contender(name, "xor").make(20)()
+        model = proplab.mlp(2, 10, 1, rng=np.random.default_rng(0), **options)
+        opt = proplab.SGD(model.parameters(), lr=1.0)
+        want = proplab.fit(model, proplab.MSELoss(), opt, *xor, epochs=20)
+        assert history.loss == want.loss, name
+        losses[name] = tuple(history.loss)
+    assert len(set(losses.values())) == len(bench_layers.VARIANTS)
+    assert bench_layers.epochs_to_solve(range(1), epochs=300) == {
+        "plain": [None],  # the lab model is still on XOR's plateau at epoch 300
+        "batchnorm": [85],
+        "dropout 0.2": [None],
+        "batchnorm + dropout 0.2": [None],
+    }

@@ -16,9 +16,10 @@ PACKAGE = Path(proplab.__file__).parent
 
 # the NumPy-only core: it may import the standard library, NumPy and itself
 CORE = {
-    "activations", "callbacks", "config", "conv", "core", "data", "features", "gradcheck",
-    "gradcheck_notes", "gradcheck_numeric", "init", "layers", "losses", "metrics", "models",
-    "optim", "registry", "schedules", "splits", "train", "zoo", "zoo_regression",
+    "activations", "batchnorm", "callbacks", "config", "conv", "core", "data", "dropout",
+    "features", "gradcheck", "gradcheck_notes", "gradcheck_numeric", "init", "layers", "losses",
+    "metrics", "models", "optim", "registry", "schedules", "splits", "train", "zoo",
+    "zoo_regression",
 }  # fmt: skip
 # everything built on top of it (run folders, figures, reports, sweeps, CLI, web)
 ON_TOP = {
@@ -122,5 +123,7 @@ def test_the_cores_docstring_examples_run_as_written() -> None:
         results = doctest.testmod(importlib.import_module(f"proplab.{module}"), verbose=False)
         assert results.failed == 0, module
         attempted[module] = results.attempted
-    # the examples there are (conv's three, gradcheck's) ran: none was silently skipped
+    # the examples there are (conv's three, gradcheck's, the new layers') ran: none was
+    # silently skipped
     assert attempted["conv"] >= 3 and attempted["gradcheck"] >= 3
+    assert attempted["dropout"] >= 2 and attempted["batchnorm"] >= 2

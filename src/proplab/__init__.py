@@ -5,9 +5,11 @@ gradient, train and compare them, and turn experiments into figures and a report
 """
 
 from proplab.activations import Identity, LeakyReLU, ReLU, Sigmoid, Tanh
+from proplab.batchnorm import BatchNorm1d
 from proplab.conv import Conv1d, Unsqueeze
-from proplab.core import Module, Parameter, Sequential
+from proplab.core import Module, Parameter, Sequential, eval_mode
 from proplab.data import generate_linear, generate_xor_easy
+from proplab.dropout import Dropout
 from proplab.gradcheck import GradcheckResult, gradcheck
 from proplab.layers import Flatten, Linear
 from proplab.losses import BCELoss, CrossEntropyLoss, Loss, MSELoss
@@ -26,6 +28,7 @@ __all__ = [
     "AdaGrad",
     "Adam",
     "BCELoss",
+    "BatchNorm1d",
     "CosineAnnealingLR",
     "CrossEntropyLoss",
     "ReduceLROnPlateau",
@@ -36,6 +39,7 @@ __all__ = [
     "one_hot",
     "r2_score",
     "Conv1d",
+    "Dropout",
     "Flatten",
     "GradcheckResult",
     "History",
@@ -55,6 +59,7 @@ __all__ = [
     "Unsqueeze",
     "accuracy",
     "conv_net",
+    "eval_mode",
     "evaluate",
     "fit",
     "generate_linear",

@@ -151,6 +151,20 @@ def _add_model_flags(p: argparse.ArgumentParser) -> None:
         "Keras's names too: kaiming_normal, glorot_uniform, ...)",
     )
     add("--loss", help=f"{_names('loss')} (default {d.loss})")
+    add(
+        "--dropout",
+        type=_number,
+        metavar="P",
+        help="dropout after each hidden activation: zero each unit with probability P in "
+        f"[0, 1) while training, none when predicting (default {d.dropout:g}: none)",
+    )
+    add(
+        "--batchnorm",
+        action="store_true",
+        default=None,
+        help="BatchNorm1d after each hidden Linear, before its activation (batch "
+        "statistics while training, running ones when predicting)",
+    )
 
 
 def _add_conv_flags(p: argparse.ArgumentParser) -> None:
@@ -290,7 +304,8 @@ def _dataset_defaults_note(args: argparse.Namespace, cfg: RunConfig) -> str | No
 
 def _default_out(cfg: RunConfig) -> Path:
     hidden = "x".join(str(h) for h in cfg.hidden_sizes)
-    name = f"{Path(str(cfg.dataset)).stem}-{cfg.model}-h{hidden}-{cfg.activation}-{cfg.optimizer}-lr{cfg.lr:g}-seed{cfg.seed}"
+    extras = ("-bn" if cfg.batchnorm else "") + (f"-dropout{cfg.dropout:g}" if cfg.dropout else "")
+    name = f"{Path(str(cfg.dataset)).stem}-{cfg.model}-h{hidden}-{cfg.activation}{extras}-{cfg.optimizer}-lr{cfg.lr:g}-seed{cfg.seed}"
     from proplab.runio import short_folder_name
 
     return Path("runs") / "train" / short_folder_name(name)

@@ -53,6 +53,7 @@ class RunConfig:
     activation: str = "sigmoid"
     output_activation: str = "sigmoid"
     bias: bool = True
+    batchnorm: bool = False  # a BatchNorm1d after each hidden Linear, before its activation
     init: str = "xavier"
     loss: str = "mse"
     optimizer: str = "sgd"
@@ -60,6 +61,7 @@ class RunConfig:
     momentum: float | None = None  # None: 0.9 for "momentum", else 0
     weight_decay: float = 0.0  # L2: + weight_decay * w in the gradient
     l1: float = 0.0  # L1: + l1 * sign(w) in the gradient (TensorFlow Playground's L1)
+    dropout: float = 0.0  # p of a Dropout after each hidden activation (0: none)
     epochs: int = LAB_EPOCHS
     batch_size: int | None = None
     seed: int = 0
@@ -169,6 +171,7 @@ class RunConfig:
             _number_in("momentum", self.momentum, 0.0, math.inf)
         _number_in("weight_decay", self.weight_decay, 0.0, math.inf)
         _number_in("l1", self.l1, 0.0, math.inf)
+        self._check_dropout_and_batchnorm()
         _number_in("noise", self.noise, 0.0, math.inf)
         if not (isinstance(self.test_fraction, int | float) and 0.0 <= self.test_fraction < 1.0):
             raise ConfigError(f"test_fraction: must be in [0, 1), got {self.test_fraction!r}")
@@ -193,6 +196,49 @@ class RunConfig:
                 f"(got {self.output_activation!r})"
             )
         return self.replace(**fixed)
+
+    def _check_dropout_and_batchnorm(self) -> None:
+        """dropout in [0, 1), batchnorm a bool, and both only where the MLP has hidden layers."""
+        if (
+            isinstance(self.dropout, bool)
+            or not isinstance(self.dropout, int | float)
+            or not (math.isfinite(self.dropout) and 0.0 <= self.dropout < 1.0)
+        ):
+            raise ConfigError(
+                "dropout: must be a probability in [0, 1) (the share of hidden units zeroed "
+                f"in training; 0 for none), got {self.dropout!r}"
+            )
+        if not isinstance(self.batchnorm, bool | np.bool_):
+            raise ConfigError(f"batchnorm: must be true or false, got {self.batchnorm!r}")
+        for name, used in (("dropout", self.dropout > 0), ("batchnorm", bool(self.batchnorm))):
+            if used and self.model != "mlp":
+                raise ConfigError(
+                    f"{name}: only the 'mlp' model has it (after each hidden layer), got "
+                    f"model {self.model!r}"
+                )
+            if used and not self.hidden_sizes:
+                raise ConfigError(
+                    f"{name}: goes after each hidden layer, and hidden={self.hidden!r} has none"
+                )
+
+
+def check_batches(cfg: RunConfig, n_samples: int) -> None:
+    """Refuse a batchnorm run that would meet a batch of one sample (no variance to
+    normalise by), naming the numbers: the whole training data, or the last mini-batch."""
+    if not cfg.batchnorm:
+        return
+    if n_samples < 2:
+        raise ConfigError(
+            f"batchnorm: normalises over a batch's samples and needs at least 2; the training "
+            f"data has {n_samples}"
+        )
+    size = cfg.batch_size
+    if size is not None and size < n_samples and (size == 1 or n_samples % size == 1):
+        raise ConfigError(
+            f"batch_size: {size} leaves a mini-batch of 1 sample ({n_samples} training "
+            "samples), which batchnorm cannot normalise (no variance); choose a batch size "
+            "of at least 2 that leaves no single sample over"
+        )
 
 
 def _is_int(value: Any) -> bool:
@@ -402,6 +448,8 @@ def _build_model(
         init=cfg.init,
         rng=rng,
         seeds=seeds,
+        dropout=cfg.dropout,
+        batchnorm=cfg.batchnorm,
     )
     if not cfg.features:
         return net

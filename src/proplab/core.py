@@ -300,17 +300,43 @@ class Module:
     model's first layer; parameterless modules may still return it).
 
     Subclasses set ``self.params`` (a dict name -> Parameter) for their own
-    parameters; containers override :meth:`children`.
+    parameters, and ``self.buffers`` (a dict name -> array) for state that is saved
+    with the model but not trained (BatchNorm1d's running statistics); containers
+    override :meth:`children`.
+
+    ``training`` is True (the default) in training mode and False in evaluation
+    mode; :meth:`train` and :meth:`eval` set it on a module and every module below
+    it. Only layers that behave differently when predicting read it (Dropout,
+    BatchNorm1d); ``fit`` trains in training mode, ``evaluate`` scores in eval mode.
     """
 
     params: dict[str, Parameter]
+    buffers: dict[str, np.ndarray]
+    training: bool
     # True for modules whose forward and backward also take ``out=`` (an array
     # of the result's shape to write into), as NumPy's ufuncs do
     supports_out: bool = False
 
     def __init__(self) -> None:
         self.params = {}
+        self.buffers = {}
         self.training = True
+
+    def train(self, mode: bool = True) -> Module:
+        """Put this module and every module below it in training mode (``mode=False``:
+        evaluation mode); returns the module, as PyTorch's does, so
+        ``model.train()(x)`` and ``proplab.mlp(...).eval()`` read naturally."""
+        if not isinstance(mode, bool | np.bool_):
+            raise TypeError(f"train(mode) takes True or False, got {short_repr(mode)}")
+        for module in self.modules():
+            module.training = bool(mode)
+        return self
+
+    def eval(self) -> Module:
+        """Evaluation mode for this module and every module below it (``train(False)``):
+        Dropout passes its input through, BatchNorm1d normalises with its running
+        statistics. Returns the module."""
+        return self.train(False)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """The module's output for input ``x`` (shapes in the class docstring).
@@ -391,12 +417,24 @@ class Module:
         for p in self.parameters():
             p.zero_grad()
 
+    def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, np.ndarray]]:
+        """Yield ``(dotted_name, array)`` for every buffer (state saved with the model but
+        not trained, such as ``"1.running_mean"``), this module's first, as
+        :meth:`named_parameters` names parameters."""
+        for name, array in getattr(self, "buffers", {}).items():
+            yield prefix + name, array
+        for i, child in enumerate(self.children()):
+            yield from child.named_buffers(f"{prefix}{i}.")
+
     def state_dict(self) -> dict[str, np.ndarray]:
-        """Copies of every parameter array, keyed by dotted name."""
-        return {name: p.data.copy() for name, p in self.named_parameters()}
+        """Copies of every parameter array and every buffer, keyed by dotted name (as
+        PyTorch's: ``"0.weight"``, ``"1.running_mean"``)."""
+        state = {name: p.data.copy() for name, p in self.named_parameters()}
+        state.update((name, b.copy()) for name, b in self.named_buffers())
+        return state
 
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
-        """Copy arrays into the parameters in place; names and shapes must match.
+        """Copy arrays into the parameters and buffers in place; names and shapes must match.
 
         Everything is checked before anything is copied: on a ValueError the
         model keeps every value it had.
@@ -406,7 +444,11 @@ class Module:
                 f"load_state_dict takes a dict of arrays (from state_dict()), got "
                 f"{type(state).__name__}"
             )
-        own = dict(self.named_parameters())
+        # a buffer is written into in place too: the module holds that very array
+        own = {name: p.data for name, p in self.named_parameters()}
+        kinds = dict.fromkeys(own, "parameter")
+        for name, b in self.named_buffers():
+            own[name], kinds[name] = b, "buffer"
         missing = sorted(set(own) - set(state))
         unexpected = sorted(set(state) - set(own), key=str)
         if missing or unexpected:
@@ -414,19 +456,21 @@ class Module:
                 f"state does not fit the model: missing {missing}, unexpected {unexpected}"
             )
         values = {}
-        for name, p in own.items():
+        for name, target in own.items():
             value = np.asarray(state[name])
-            if value.shape != p.data.shape:
+            if value.shape != target.shape:
                 raise ValueError(
-                    f"parameter {name!r}: model has shape {p.data.shape}, state has {value.shape}"
+                    f"{kinds[name]} {name!r}: model has shape {target.shape}, state has "
+                    f"{value.shape}"
                 )
             if value.dtype.kind not in "biuf":
                 raise ValueError(
-                    f"parameter {name!r}: state holds dtype {value.dtype}; accepted: real numbers"
+                    f"{kinds[name]} {name!r}: state holds dtype {value.dtype}; accepted: "
+                    "real numbers"
                 )
             values[name] = value
-        for name, p in own.items():
-            p.data[...] = values[name]
+        for name, target in own.items():
+            target[...] = values[name]
 
     def extra_repr(self) -> str:
         """What the repr shows between the parentheses (a layer's sizes); ``""`` here."""
@@ -577,6 +621,54 @@ def _takes_need_input_grad(module: Module | None) -> bool:
     except ValueError:  # no signature to read (a builtin): assume it does
         return True
     return True
+
+
+def eval_mode(module: Module) -> ModeSwitch:
+    """Run a block with ``module`` in evaluation mode (see :meth:`Module.eval`), then put
+    every module below it back in the mode it had (a frozen layer kept in eval mode stays
+    so). ``evaluate``, the figures and ``predict`` score this way::
+
+        with proplab.eval_mode(model):
+            pred = model(x)  # dropout off, batchnorm's running statistics
+    """
+    return ModeSwitch(module, False)
+
+
+def train_mode(module: Module) -> ModeSwitch:
+    """Run a block with ``module`` in training mode, then put every module below it back
+    in the mode it had (``fit`` trains this way)."""
+    return ModeSwitch(module, True)
+
+
+class ModeSwitch:
+    """The context manager of :func:`eval_mode` and :func:`train_mode`: on entry, every
+    module below ``module`` whose mode differs from ``training`` is switched (and
+    remembered); on exit those are switched back. A plain class, not a
+    ``@contextmanager`` generator: ``fit`` and ``evaluate`` enter one per call, and
+    ``callbacks.train`` calls both every epoch (4.5 -> 2.7 us each on the lab model)."""
+
+    __slots__ = ("module", "training", "switched")
+
+    def __init__(self, module: Module, training: bool) -> None:
+        self.module, self.training = module, training
+        self.switched: list[Module] = []
+
+    def __enter__(self) -> Module:
+        training = self.training
+        # each module's own flag, not only the top one's: a model may mix modes on
+        # purpose; getattr: a module of the user's whose __init__ skipped Module's has
+        # none yet; not a Module at all (a duck-typed model): nothing to switch
+        if isinstance(self.module, Module):
+            for m in self.module.modules():
+                if getattr(m, "training", True) != training:
+                    m.training = training
+                    self.switched.append(m)
+        return self.module
+
+    def __exit__(self, *exc: object) -> None:
+        for m in self.switched:
+            m.training = not self.training
+        self.switched = []
 
 
 class Sequential(Module):

@@ -43,6 +43,7 @@ from proplab.config import (
     build_loss,
     build_model,
     build_optimizer,
+    check_batches,
     data_rng,
     shuffle_rng,
 )
@@ -324,7 +325,9 @@ def prepare_run(cfg: RunConfig) -> tuple[RunConfig, dataload.Prepared]:
     check_available(cfg)
     x, y = load_dataset(cfg)
     # hold the test share out; shape targets for the loss (logits per class for cross-entropy)
-    return cfg, dataload.prepare(cfg, x, y)
+    prep = dataload.prepare(cfg, x, y)
+    check_batches(cfg, prep.x.shape[0])  # batchnorm meeting a batch of one sample
+    return cfg, prep
 
 
 def start_run_dir(cfg: RunConfig, run_dir: Path) -> Path:
@@ -376,7 +379,12 @@ def finish_run(
     regression's test loss at the kept weights) writes ``test_loss.csv``, which the
     learning curve draws.
     Raises KeyboardInterrupt after saving an interrupted run.
+
+    The model is put in evaluation mode first (and saved so): training is over, and
+    the scores, the figures and ``model.npz`` are its predictions (dropout off,
+    batchnorm's running statistics).
     """
+    model.eval()
     x, y, x_test, y_test = prep.x, prep.y, prep.x_test, prep.y_test
     with np.errstate(all="ignore"):  # a diverged model predicts NaN; the summary says so
         loss, acc, pred = evaluate(model, loss_fn, x, y)

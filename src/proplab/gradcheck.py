@@ -13,12 +13,14 @@ and the notes that say why a check failed (or could not compare) in
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from proplab.core import Module, returned_no_array
+from proplab.dropout import Dropout
 from proplab.gradcheck_notes import (
     all_zero_note,
     below_roundoff_note,
@@ -43,6 +45,9 @@ from proplab.gradcheck_numeric import (
 from proplab.losses import Loss
 
 __all__ = ["KINKED", "GradcheckResult", "gradcheck", "numeric_gradient", "relative_error"]
+
+# how the note on held dropout masks starts (proplab gradcheck says it once for all checks)
+DROPOUT_NOTE = "Dropout: "
 
 
 @dataclass
@@ -203,8 +208,39 @@ def gradcheck(
     else:
         if len(arrays) != 1:
             raise ValueError("gradcheck of a module takes one input array")
-        _check_module(target, arrays[0], eps, rng, check_inputs, result)
+        with _held_randomness(target, result):
+            _check_module(target, arrays[0], eps, rng, check_inputs, result)
     return result
+
+
+@contextmanager
+def _held_randomness(target: Module, result: GradcheckResult) -> Iterator[None]:
+    """Run a module check with every training-mode Dropout's mask held fixed, and put back
+    the buffers (batchnorm's running statistics, which every training-mode forward moves)
+    as they were. Dropout draws a fresh mask on each forward: its central differences
+    would compare two different functions. Held, the mask the check's first forward draws
+    is the one every nudged forward and every backward uses, so the check differentiates
+    ``x * m / (1 - p)`` for that one mask ``m``, which is what the backward claims."""
+    drops = [m for m in target.modules() if isinstance(m, Dropout) and m.training and m.p > 0]
+    buffers = [(b, b.copy()) for _, b in target.named_buffers()]
+    held = [(m, m.hold_mask) for m in drops]
+    for m in drops:
+        m.hold_mask = True
+        m.mask = None  # the check's first forward draws the mask it then holds
+    try:
+        yield
+    finally:
+        for m, was in held:
+            m.hold_mask = was
+        for b, saved in buffers:
+            b[...] = saved
+    if drops:
+        result.notes.append(
+            f"{DROPOUT_NOTE}{len(drops)} layer{'s' if len(drops) > 1 else ''} in training "
+            "mode: each mask was drawn once, on the check's first forward pass, and held fixed "
+            "for every nudged forward and backward (Dropout.hold_mask), so the check "
+            "differentiates x * mask / (1 - p) for that mask"
+        )
 
 
 def _check_loss(

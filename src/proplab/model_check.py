@@ -28,9 +28,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from proplab.config import RunConfig, build_loss, build_model, network_label
+from proplab.config import ConfigError, RunConfig, build_loss, build_model, network_label
 from proplab.core import Module, Sequential
-from proplab.gradcheck import KINKED, GradcheckResult, gradcheck
+from proplab.gradcheck import DROPOUT_NOTE, KINKED, GradcheckResult, gradcheck
 
 # a sample is used only if every kinked layer's input is this many eps from 0: nudging
 # one weight by eps moves a pre-activation by eps times an input (digits' reach 16)
@@ -143,6 +143,11 @@ def check_config(
     from proplab.experiments import prepare_run
 
     cfg, prep = prepare_run(cfg)
+    if cfg.batchnorm and samples < 2:
+        raise ConfigError(
+            f"samples: a batchnorm network is checked on at least 2 samples (a batch of one "
+            f"has no variance to normalise by), got {samples}"
+        )
     model = build_model(cfg, prep.x.shape[-1], prep.n_out)
     loss = build_loss(cfg)
     layers = _layers(model)
@@ -159,25 +164,45 @@ def check_config(
             f"gradcheck would nudge {entries:,} entries (two forward passes each; at most "
             f"{MAX_ENTRIES:,}): use fewer --samples or a smaller network (--hidden, --filters)"
         )
+    extras = ("" if cfg.bias else ", no biases") + (", batchnorm" if cfg.batchnorm else "")
+    extras += f", dropout {cfg.dropout:g}" if cfg.dropout else ""
     title = (
-        f"{network_label(cfg, x.shape[-1], prep.n_out)} {cfg.activation} (output {cfg.output_activation}"
-        f"{'' if cfg.bias else ', no biases'}), {cfg.loss} loss, seed {cfg.seed}; "
+        f"{network_label(cfg, x.shape[-1], prep.n_out)} {cfg.activation} (output "
+        f"{cfg.output_activation}{extras}), {cfg.loss} loss, seed {cfg.seed}; "
         f"{x.shape[0]} samples of {cfg.dataset}, float64, eps {eps:g}"
     )
     check = ModelCheck(title, tolerance=tolerance, samples=rows, skipped=skipped)
+    if cfg.batchnorm:
+        check.notes.append(
+            "BatchNorm1d is checked in training mode, as it trains: it normalises with the "
+            f"mean and variance of these {x.shape[0]} samples, so nudging one sample's input "
+            "moves every sample's output, and its input gradient carries that coupling"
+        )
+    if cfg.dropout:
+        check.notes.append(
+            "Dropout is checked in training mode with its mask held fixed: each check draws "
+            "one mask on its first forward pass and every nudged forward and the backward "
+            "reuse it (Dropout.hold_mask), so the central differences differentiate one "
+            "function, x * mask / (1 - p)"
+        )
     # the same random output weights for every check: a seeded generator per check
     for i, (layer, inp) in enumerate(zip(layers, inputs, strict=True)):
         result = gradcheck(layer, inp, eps=eps, tolerance=tolerance, rng=np.random.default_rng(i))
         name = repr(layer).split("\n")[0]
         check.rows += _rows(i, name, result, layer, inp)
-        check.notes += [f"{i} {name}: {note}" for note in result.notes]
+        check.notes += [f"{i} {name}: {note}" for note in _own(result.notes)]
     result = gradcheck(model, x, eps=eps, tolerance=tolerance, rng=np.random.default_rng(0))
     check.rows += _rows(-1, "whole model", result, model, x)
-    check.notes += [f"whole model: {note}" for note in result.notes]
+    check.notes += [f"whole model: {note}" for note in _own(result.notes)]
     pred = model.forward(x)
     result = gradcheck(loss, pred, y, eps=eps, tolerance=tolerance)
     check.rows += _rows(None, type(loss).__name__, result, loss, pred)
     return check
+
+
+def _own(notes: list[str]) -> list[str]:
+    """A check's notes but the held-dropout-mask one, which the table's notes say once."""
+    return [note for note in notes if not note.startswith(DROPOUT_NOTE)]
 
 
 def _rows_clear_of_kinks(

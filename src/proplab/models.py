@@ -81,6 +81,8 @@ def mlp(
     seeds: Sequence[int] | None = None,
     replicas: int | tuple[int, ...] = (),
     dtype: type = np.float64,
+    dropout: float = 0.0,
+    batchnorm: bool = False,
 ) -> Sequential:
     """A multilayer perceptron: Linear + activation per hidden layer, then Linear + output activation.
 
@@ -95,9 +97,25 @@ def mlp(
             exactly the weights ``mlp(..., rng=np.random.default_rng(seeds[k]))`` has.
         replicas: leading replica shape (default: none, or ``len(seeds)``).
         dtype: float type of every weight (default float64).
+        dropout: p of a :class:`~proplab.dropout.Dropout` after each hidden activation
+            (0: none). Its masks continue the weights' stream: ``rng`` (or replica k's
+            ``seeds[k]`` Generator) draws them after every weight is drawn.
+        batchnorm: a :class:`~proplab.batchnorm.BatchNorm1d` after each hidden Linear,
+            before its activation (where the original paper puts it); not on the output.
+            Those Linear layers then have no bias: the normalisation would subtract it
+            at once (its gradient is exactly 0), and batchnorm's own shift (beta) takes
+            its place, as the paper notes.
+
+    A hidden layer is then ``Linear [-> BatchNorm1d] -> activation [-> Dropout]``.
 
     Shape: ``(*R, n, in_features)`` or ``(n, in_features)`` -> ``(*R, n, out_features)``.
     """
+    from proplab.batchnorm import BatchNorm1d  # local: the plain MLP's imports stay as they were
+    from proplab.dropout import Dropout, check_probability
+
+    p = check_probability(dropout, "mlp dropout")
+    if not isinstance(batchnorm, bool | np.bool_):
+        raise TypeError(f"mlp batchnorm must be True or False, got {short_repr(batchnorm)}")
     if isinstance(hidden, int | np.integer | float) and not isinstance(hidden, bool):
         widths = [hidden, hidden]
     elif isinstance(hidden, str) or not hasattr(hidden, "__iter__"):
@@ -115,14 +133,26 @@ def mlp(
     sizes = [in_features, *[int(w) for w in widths], out_features]
     layers: list[Module] = []
     for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+        last = i == len(sizes) - 2
+        own_bias = bias and (last or not batchnorm)  # batchnorm's beta stands in for it
         layers.append(
             Linear(
-                fan_in, fan_out, bias, rng=rng, rngs=rngs, init=init_fn, replicas=shape, dtype=dtype
+                fan_in,
+                fan_out,
+                own_bias,
+                rng=rng,
+                rngs=rngs,
+                init=init_fn,
+                replicas=shape,
+                dtype=dtype,
             )
         )
-        last = i == len(sizes) - 2
         if not last:
+            if batchnorm:
+                layers.append(BatchNorm1d(fan_out, replicas=shape, dtype=dtype))
             layers.append(make_activation(activation))
+            if p > 0:
+                layers.append(Dropout(p, rng=rng, rngs=rngs, replicas=shape))
         elif output_activation is not None:
             layers.append(make_activation(output_activation))
     return Sequential(layers)
@@ -131,47 +161,82 @@ def mlp(
 def hidden_activations(model: Sequential, x: np.ndarray) -> list[np.ndarray]:
     """What each hidden unit of an MLP computes on ``x``: one ``(n, H_l)`` array per hidden layer.
 
-    ``model`` is a single (unstacked) MLP as :func:`mlp` builds it: Linear,
-    activation, Linear, activation, ..., Linear, then an optional output
-    activation. Hidden layer ``l``'s array is the output of its activation
-    (column ``j`` is unit ``j``); the model's output is not included. ``x`` is
+    ``model`` is a single (unstacked) MLP as :func:`mlp` builds it: per hidden
+    layer a Linear, an optional BatchNorm1d, an activation and an optional Dropout,
+    then the output Linear and an optional output activation. Hidden layer ``l``'s
+    array is the output of its activation (column ``j`` is unit ``j``), computed in
+    evaluation mode (batchnorm's running statistics, no dropout: what the trained
+    model predicts with); the model's output is not included. ``x`` is
     ``(n, in_features)``; a model whose first layer is :class:`~proplab.features.Features`
     takes the raw ``(n, 2)`` inputs. Raises ValueError for other models (a Conv1d
     network, a replica stack).
     """
+    from proplab.batchnorm import BatchNorm1d
+    from proplab.core import eval_mode
+    from proplab.dropout import Dropout
+
     layers = model.layers if isinstance(model, Sequential) else []
-    if layers and isinstance(layers[0], Features):  # input features, then the MLP
-        x, layers = layers[0].forward(x), layers[1:]
-    # an MLP's layers: (Linear, activation) per hidden layer, the output Linear, and
-    # at most one activation after it; activations are parameterless
-    n_pairs = len(layers) - 2 if len(layers) % 2 == 0 else len(layers) - 1
-    pairs = layers[:n_pairs]
-    is_linear = [isinstance(m, Linear) and not m.replicas for m in layers]
-    shape_ok = (
-        n_pairs >= 0
-        and all(is_linear[i] == (i % 2 == 0) for i in range(len(pairs)))
-        and is_linear[n_pairs]
-        and not any(is_linear[n_pairs + 1 :])
-        and not any(m.has_parameters() for m, lin in zip(layers, is_linear, strict=True) if not lin)
-    )
-    stacked = [m.replicas for m in layers if isinstance(m, Linear) and m.replicas]
+    first = layers[0] if layers else None
+    if isinstance(first, Features):  # input features, then the MLP
+        layers = layers[1:]
+    stacked = [m.replicas for m in layers if isinstance(m, Linear | BatchNorm1d) and m.replicas]
     if stacked:
         raise ValueError(
             f"hidden_activations takes one model, got a replica stack of {stacked[0]} models "
             "(build one with mlp(..., rng=...) and load a replica's weights into it)"
         )
-    if not shape_ok:
+    blocks = _hidden_blocks(layers, BatchNorm1d, Dropout)
+    if blocks is None:
         names = [type(m).__name__ for m in layers] if layers else type(model).__name__
         raise ValueError(
-            "hidden_activations takes one MLP as mlp() builds it (Linear, activation, ..., "
-            f"Linear, optional activation), got {names}"
+            "hidden_activations takes one MLP as mlp() builds it (Linear, optional "
+            "BatchNorm1d, activation, optional Dropout, ..., Linear, optional activation), "
+            f"got {names}"
         )
     outputs = []
-    for i, layer in enumerate(pairs):
-        x = layer.forward(x)
-        if i % 2 == 1:
-            outputs.append(x)
+    with eval_mode(model):
+        if isinstance(first, Features):
+            x = first.forward(x)
+        for block in blocks:
+            for layer in block:
+                x = layer.forward(x)
+                if not isinstance(layer, Linear | BatchNorm1d | Dropout):
+                    outputs.append(x)  # the activation's output: the units' values
     return outputs
+
+
+def _hidden_blocks(layers: list[Module], norm: type, drop: type) -> list[list[Module]] | None:
+    """The hidden layers of an MLP's ``layers`` (``[Linear, (norm), activation, (drop)]``
+    each), or None when ``layers`` is not Linear/activation blocks, an output Linear and at
+    most one output activation. Activations are parameterless and neither norm nor drop."""
+
+    def is_activation(m: Module) -> bool:
+        return not isinstance(m, Linear | norm | drop) and not m.has_parameters()
+
+    blocks: list[list[Module]] = []
+    i = 0
+    while i < len(layers) and isinstance(layers[i], Linear):
+        block, j = [layers[i]], i + 1
+        if j < len(layers) and isinstance(layers[j], norm):
+            block.append(layers[j])
+            j += 1
+        if j >= len(layers) or not is_activation(layers[j]):
+            break  # no activation after it: the output Linear (checked below)
+        block.append(layers[j])
+        j += 1
+        if j < len(layers) and isinstance(layers[j], drop):
+            block.append(layers[j])
+            j += 1
+        if j >= len(layers):
+            break  # the output's activation: this block was the output layer
+        blocks.append(block)
+        i = j
+    rest = layers[i:]
+    if not rest or not isinstance(rest[0], Linear):
+        return None
+    if len(rest) > 2 or (len(rest) == 2 and not is_activation(rest[1])):
+        return None
+    return blocks
 
 
 def conv_net(

@@ -39,7 +39,7 @@ from proplab.config import (
     build_optimizer,
     shuffle_rng,
 )
-from proplab.core import did_you_mean
+from proplab.core import did_you_mean, eval_mode
 from proplab.data import plane_axes, plane_points
 from proplab.dataload import ZOO, dataset_defaults, is_regression, regression_problem, zoo_key
 from proplab.experiments import DATASETS, prepare_run
@@ -298,7 +298,8 @@ class Playground:
         test_loss, test_acc, test_r2 = (
             (None, None, None) if self.x_test is None else self._measure(self.x_test, self.y_test)
         )
-        out = self.model.forward(self._points)
+        with eval_mode(self.model):  # predictions: dropout off, batchnorm's running stats
+            out = self.model.forward(self._points)
         # a regression's map is its prediction; the page clamps the colours to [-1, 1]
         boundary = out[:, 0] if self.task == REGRESSION else _class1(out, self.cfg.loss)
         units = hidden_activations(self.model, self._unit_points)

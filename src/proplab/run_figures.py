@@ -66,7 +66,10 @@ def draw_figure(path: Path, draw: Callable[[Path], Any]) -> bool:
 def describe(cfg: RunConfig, n_in: int | str = "in", n_out: int | str = "out") -> str:
     """``2-10-10-1 sigmoid, mse, sgd lr=1``: a short title for figures and logs."""
     arch = network_label(cfg, n_in, n_out)
-    return f"{arch} {cfg.activation}, {cfg.loss}, {cfg.optimizer} lr={cfg.lr:g}"
+    extras = (", batchnorm" if cfg.batchnorm else "") + (
+        f", dropout {cfg.dropout:g}" if cfg.dropout else ""
+    )
+    return f"{arch} {cfg.activation}{extras}, {cfg.loss}, {cfg.optimizer} lr={cfg.lr:g}"
 
 
 def lab_figures(
@@ -192,7 +195,7 @@ def boundary_during_training(
     def draw(path: Path) -> None:
         # all of it inside draw_figure: extreme data (1e308) overflows the grid itself
         u, v, points = sweep_plots.boundary_grid(x)
-        model = build_model(cfg, x.shape[-1], 1, samples=x.shape[0])
+        model = build_model(cfg, x.shape[-1], 1, samples=x.shape[0]).eval()  # predicting
         panels = []
         for epoch, state in sorted(snapshots.items()):
             model.load_state_dict(state)

@@ -1,8 +1,9 @@
 """Save and load models as ``.npz`` files that load without pickle.
 
 A model file holds one array per parameter (``param.<dotted name>``, e.g.
-``param.0.weight``) and ``architecture``: a 0-d string array with JSON that
-describes how to rebuild the module tree, e.g.::
+``param.0.weight``), one per buffer (``buffer.<dotted name>``: BatchNorm1d's
+running statistics, ``buffer.1.running_mean``) and ``architecture``: a 0-d string
+array with JSON that describes how to rebuild the module tree, e.g.::
 
     {"format": "proplab-model", "version": 1,
      "architecture": {"type": "Sequential", "layers": [
@@ -13,6 +14,11 @@ describes how to rebuild the module tree, e.g.::
 
 :func:`load` rebuilds the modules from that description and copies the
 weights in, reading with ``allow_pickle=False``: a model file cannot run code.
+The header also records whether the model was in training or evaluation mode
+(``"training"``), and :func:`load` gives it back in that mode (a run folder's
+``model.npz`` is saved in evaluation mode, ready to predict). A Dropout's random
+stream is not saved: a loaded one draws its masks from ``default_rng(0)`` (give it
+another with ``layer.rng = np.random.default_rng(seed)`` to train it further).
 
 Module types are looked up in :data:`MODULE_TYPES` (name -> ``ModuleType``).
 A new layer joins with :func:`register_module_type`, e.g. for Conv1d::
@@ -43,8 +49,10 @@ from typing import Any
 import numpy as np
 
 from proplab import activations
+from proplab.batchnorm import BatchNorm1d
 from proplab.conv import Conv1d, Unsqueeze
 from proplab.core import Module, Sequential, is_proplabs
+from proplab.dropout import Dropout
 from proplab.features import Features
 from proplab.layers import Flatten, Linear
 from proplab.per_replica import PerReplica
@@ -54,6 +62,7 @@ FORMAT = "proplab-model"
 VERSION = 1
 PARAM_PREFIX = "param."
 MASK_PREFIX = "grad_mask."  # a parameter's grad_mask, when it has one (a stack's biases)
+BUFFER_PREFIX = "buffer."  # state saved with the model, not trained (running statistics)
 ARCH_KEY = "architecture"
 
 Spec = dict[str, Any]
@@ -196,6 +205,29 @@ register_module_type(
     lambda m, describe: {"names": list(m.names)},
     lambda spec, build: Features(spec["names"]),
 )
+register_module_type(
+    Dropout,
+    lambda m, describe: {"p": m.p, "replicas": list(m.replicas)},
+    # one stream for the whole stack: a replica's masks are no longer its seed's
+    lambda spec, build: Dropout(spec["p"], rng=dummy_rng(), replicas=tuple(spec["replicas"])),
+)
+register_module_type(
+    BatchNorm1d,
+    lambda m, describe: {
+        "num_features": m.num_features,
+        "eps": m.eps,
+        "momentum": m.momentum,
+        "replicas": list(m.replicas),
+        "dtype": m.weight.data.dtype.name,
+    },
+    lambda spec, build: BatchNorm1d(
+        spec["num_features"],
+        spec["eps"],
+        spec["momentum"],
+        replicas=tuple(spec["replicas"]),
+        dtype=np.dtype(spec["dtype"]).type,
+    ),
+)
 # a stack whose replicas differ in activations: each block's module, by its replica count
 register_module_type(
     PerReplica,
@@ -254,6 +286,7 @@ def save(
         "format": FORMAT,
         "version": VERSION,
         "architecture": describe(model),
+        "training": bool(getattr(model, "training", True)),
         # NumPy scalars and arrays as plain numbers and lists (a config's np.int64 seed
         # used to fail here, after training), NaN/inf as null, as in every run file
         "metadata": jsonable(metadata or {}),
@@ -270,6 +303,8 @@ def save(
         arrays[PARAM_PREFIX + name] = p.data
         if p.grad_mask is not None:  # which entries an optimizer may move
             arrays[MASK_PREFIX + name] = np.asarray(p.grad_mask)
+    for name, b in model.named_buffers():
+        arrays[BUFFER_PREFIX + name] = b
     buf = io.BytesIO()
     np.savez(buf, **arrays)
     return write_bytes(path, buf.getvalue())
@@ -285,7 +320,9 @@ def load(path: str | os.PathLike[str]) -> Module:
 
     Raises :class:`ModelFileError` with the file name and the problem when the
     file is not a proplab model, is corrupt, or its weights do not fit its
-    architecture. A missing file raises ``FileNotFoundError``.
+    architecture. A missing file raises ``FileNotFoundError``. The model comes back in
+    the mode it was saved in (training or evaluation; files without that record, in
+    training mode, as a new model).
     """
     header, state, masks = _read(path)
     try:
@@ -312,13 +349,17 @@ def load(path: str | os.PathLike[str]) -> Module:
                 f"of the architecture"
             )
         p.grad_mask = mask.astype(p.data.dtype)
-    return model
+    training = header.get("training", True)
+    if not isinstance(training, bool):
+        raise ModelFileError(f"{path}: 'training' must be true or false, got {training!r}")
+    return model.train(training)
 
 
 def _read(
     path: str | os.PathLike[str],
 ) -> tuple[dict[str, Any], dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """``(header, parameter arrays, grad masks)`` of a model file, names without prefixes."""
+    """``(header, parameter and buffer arrays, grad masks)`` of a model file, names without
+    prefixes."""
     if not Path(path).is_file():
         inside = Path(path) / "model.npz"
         hint = f" ({path} is a folder; its model is {inside})" if inside.is_file() else ""
@@ -336,7 +377,12 @@ def _read(
             if ARCH_KEY not in z.files:
                 raise ModelFileError(f"{path}: not a proplab model file (no '{ARCH_KEY}' entry)")
             header = json.loads(str(z[ARCH_KEY][()]))
-            state = {k[len(PARAM_PREFIX) :]: z[k] for k in z.files if k.startswith(PARAM_PREFIX)}
+            state = {
+                k[len(prefix) :]: z[k]
+                for prefix in (PARAM_PREFIX, BUFFER_PREFIX)
+                for k in z.files
+                if k.startswith(prefix)
+            }
             masks = {k[len(MASK_PREFIX) :]: z[k] for k in z.files if k.startswith(MASK_PREFIX)}
     except ModelFileError:
         raise

@@ -59,7 +59,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without scikit-l
     ) from exc
 
 from proplab.callbacks import EarlyStopping, train
-from proplab.core import Sequential
+from proplab.core import Sequential, eval_mode
 from proplab.layers import Linear
 from proplab.losses import CrossEntropyLoss, Loss, MSELoss, softmax
 from proplab.models import mlp
@@ -403,7 +403,8 @@ class _BaseMLP(BaseEstimator):
         """The network's output for ``X (n, n_features)``: ``(n, outputs)``."""
         check_is_fitted(self)
         X = validate_data(self, X, dtype=np.float64, reset=False)
-        return self.model_.forward(X)
+        with eval_mode(self.model_):  # a prediction: dropout off, batchnorm's running stats
+            return self.model_.forward(X)
 
 
 class MLPClassifier(ClassifierMixin, _BaseMLP):

@@ -19,7 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from proplab.core import Module
+from proplab.batchnorm import BatchNorm1d
+from proplab.core import Module, eval_mode, train_mode
 
 # shares of the run at which to look, between the start and the end, when the loss
 # curve does not say when to (see pick_epochs)
@@ -213,9 +214,16 @@ def gradient_sizes(
     derivative, at most 1/4, so at the start the layers nearest the input get the
     smallest gradients (the vanishing gradient: the lab's XOR model starts with its
     first layer's ~40x smaller than its last's); tanh's derivative reaches 1 (~1x).
+
+    The passes run in training mode, as training's own did (dropout draws masks,
+    batchnorm uses the batch's statistics); batchnorm's scale (also named ``weight``)
+    is not a weighted layer here, and its running statistics are put back with the
+    final state.
     """
     weighted = [
-        (name, p) for name, p in model.named_parameters() if name.rsplit(".", 1)[-1] == "weight"
+        (name, p)
+        for name, p in model.named_parameters()
+        if name.rsplit(".", 1)[-1] == "weight" and not isinstance(_owner(model, name), BatchNorm1d)
     ]
     layers = [_layer_label(i, _owner(model, name)) for i, (name, _) in enumerate(weighted, 1)]
     epochs = sorted(int(e) for e in states)
@@ -226,7 +234,8 @@ def gradient_sizes(
     sizes = np.full((len(epochs), len(weighted)), np.nan)
     final = model.state_dict()
     try:
-        with np.errstate(all="ignore"):  # a state near divergence: NaN sizes, not warnings
+        # (NaN sizes, not warnings, for a state near divergence)
+        with np.errstate(all="ignore"), train_mode(model):
             for row, epoch in enumerate(epochs):
                 model.load_state_dict(states[epoch])
                 model.zero_grad()
@@ -246,14 +255,15 @@ def losses_at(
 
     Returns ``(epochs (E,), losses (E,))``, the epochs increasing: a held-out set's
     loss as the run trained, for the learning curve (forward passes only, so ~200
-    states of a small test set cost a few milliseconds). The model ends with the
-    weights it had.
+    states of a small test set cost a few milliseconds), in evaluation mode, as the
+    final model is scored. The model ends with the weights it had.
     """
     epochs = sorted(int(e) for e in states)
     losses = np.full(len(epochs), np.nan)
     final = model.state_dict()
     try:
-        with np.errstate(all="ignore"):  # a state near divergence: NaN, not warnings
+        # (a state near divergence: NaN, not warnings)
+        with np.errstate(all="ignore"), eval_mode(model):
             for row, epoch in enumerate(epochs):
                 model.load_state_dict(states[epoch])
                 losses[row] = float(loss_fn.forward(model.forward(x), y))

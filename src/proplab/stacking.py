@@ -23,7 +23,9 @@ from typing import Any
 import numpy as np
 
 from proplab.config import MOMENTUM_OPTIMIZERS, RunConfig, build_loss, build_model
+from proplab.conv import Conv1d
 from proplab.core import Module
+from proplab.layers import Linear
 from proplab.optim import Optimizer
 from proplab.per_replica import PerReplica, PerReplicaOptimizer
 from proplab.registry import resolve
@@ -118,8 +120,11 @@ def build_stack_model(cfgs: Sequence[RunConfig], n_in: int, n_out: int) -> Modul
     base = cfgs[0].replace(bias=bool(has_bias.any()))
     stack = build_model(base, n_in, n_out, seeds=[c.seed for c in cfgs])
     if not has_bias.all():
-        for p in stack.parameters():
-            if p.name == "bias":
+        # the weighted layers' biases only: batchnorm's shift (also "bias") is there
+        # with or without them
+        for module in stack.modules():
+            p = module.params.get("bias") if isinstance(module, Linear | Conv1d) else None
+            if p is not None:
                 # (K, 1, ...) of 0/1: replicas without a bias never move theirs off 0
                 mask = has_bias.reshape((-1,) + (1,) * (p.data.ndim - 1))
                 p.grad_mask = mask.astype(p.data.dtype)
@@ -188,11 +193,13 @@ def train_stack(
         callback_every=max(100, cfg.epochs // 100),
     )
     runs: list[StackedRun | None] = [None] * len(cfgs)
-    stacked_params = dict(stack.named_parameters())
+    # the weights and the buffers (batchnorm's running statistics) of every replica
+    stacked_state = {name: p.data for name, p in stack.named_parameters()}
+    stacked_state.update(stack.named_buffers())
     for k, c in enumerate(cfgs):
         single = build_model(c, n_in, n_out)
-        own = dict(single.named_parameters())  # without a bias, fewer than the stack has
-        single.load_state_dict({name: stacked_params[name].data[k] for name in own})
+        own = single.state_dict()  # without a bias, fewer than the stack has
+        single.load_state_dict({name: stacked_state[name][k] for name in own})
         runs[order[k]] = StackedRun(c, single, history, k)
     return runs
 

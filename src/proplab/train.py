@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from proplab.activations import overflow_ignored
-from proplab.core import Module, check_int, returned_no_array
+from proplab.core import Module, check_int, eval_mode, returned_no_array, train_mode
 from proplab.losses import Loss, are_stacked_labels
 from proplab.optim import Optimizer
 
@@ -224,9 +224,13 @@ def evaluate(
     ``predictions`` is the model's output ``(n, out)`` or ``(*R, n, out)``. The
     forward pass replaces what the model and ``loss_fn`` kept for a backward pass.
     ``x`` and ``y`` may also be nested lists of numbers, as for :func:`fit`.
+
+    Scores in evaluation mode (dropout off, batchnorm's running statistics: what the
+    model predicts with), then puts every module back in the mode it had.
     """
     x, y = _as_arrays(x, y)
-    pred = model.forward(x)
+    with eval_mode(model):
+        pred = model.forward(x)
     return loss_fn.forward(pred, y), accuracy(pred, y), pred
 
 
@@ -382,11 +386,17 @@ def fit(
     A NaN or infinite loss stops training with ``stop_reason="diverged"``;
     Ctrl-C stops it with ``"interrupted"``. Either way the model and the
     history so far are kept.
+
+    Trains in training mode (dropout draws its masks, batchnorm normalises with each
+    batch's statistics and updates its running ones), so the history's loss and
+    accuracy are training-mode numbers; afterwards every module is back in the mode
+    it was in (a new model's is training mode, as in PyTorch: predict with
+    :func:`evaluate`, ``model.eval()`` or ``proplab.eval_mode(model)``).
     """
     _check_roles(model, loss_fn, optimizer)
     # overflow on the way to divergence is reported once, as "diverged", not as
     # a stream of NumPy warnings (and the sigmoid can skip its overflow clamp)
-    with overflow_ignored():
+    with overflow_ignored(), train_mode(model):
         return _fit(
             model,
             loss_fn,
@@ -549,9 +559,12 @@ def _fit(
         history.wall_time,
     )
     deferred = None
-    # one forward pass on one sample tells the output width and the replica axes
+    # one forward pass on one sample tells the output width and the replica axes (in
+    # eval mode: batchnorm cannot take one sample in training mode, which would also
+    # move its running statistics, and dropout would draw a mask from the run's stream)
     try:
-        probe_shape = model.forward(x[..., :1, :]).shape
+        with eval_mode(model):
+            probe_shape = model.forward(x[..., :1, :]).shape
     except (ValueError, TypeError):
         model.forward(x)  # the same error, naming the caller's array rather than one row
         raise
@@ -575,7 +588,7 @@ def _fit(
             deferred = _DeferredAccuracy(y, accuracies, int(np.prod(probe_shape)) * n)
         else:  # regression targets: no accuracy, one NaN per epoch (checked once, here)
             deferred = _NoAccuracy(accuracies, probe_shape[:-2])
-    stops = _ReplicaStops(optimizer, tuple(probe_shape[:-2]), tol)
+    stops = _ReplicaStops(optimizer, tuple(probe_shape[:-2]), tol, model)
     # bound methods looked up once: this loop may run 100k times
     zero_grad, step = optimizer.zero_grad, optimizer.step
     forward, backward = model.forward, model.backward
@@ -665,13 +678,27 @@ class _ReplicaStops:
     A replica whose loss falls below ``tol`` or becomes NaN/inf is recorded
     and frozen (its learning rate set to 0), so it keeps the weights it
     stopped with while the others train on, exactly as if each ran alone.
+    Its buffers (batchnorm's running statistics, which every forward pass moves)
+    are put back as they were at its stop too.
     """
 
-    def __init__(self, optimizer: Optimizer, shape: tuple[int, ...], tol: float | None) -> None:
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        shape: tuple[int, ...],
+        tol: float | None,
+        model: Module | None = None,
+    ) -> None:
         self.shape = shape
         self.optimizer, self.tol = optimizer, tol
         if not shape:
             return
+        # the buffers with this stack's replica axes in front (one per replica to freeze)
+        self.buffers = [
+            b
+            for _, b in (model.named_buffers() if model is not None else ())
+            if b.shape[: len(shape)] == shape
+        ]
         self.active = np.ones(shape, dtype=bool)
         self.stop_epoch = np.zeros(shape, dtype=np.int64)
         self.reason = np.full(shape, "completed", dtype=object)
@@ -704,16 +731,18 @@ class _ReplicaStops:
         self.optimizer.set_hyper("lr", np.where(self.active, self.base_lr, 0.0))
         # a zero learning rate freezes a replica, except where its gradient is
         # NaN/inf (0 * inf = NaN): keep its weights as they were when it stopped
-        self.frozen.append((stopped, [p.data[stopped].copy() for p in self.optimizer.params]))
+        arrays = [p.data for p in self.optimizer.params] + self.buffers
+        self.frozen.append((stopped, [a[stopped].copy() for a in arrays]))
         return not self.active.any()
 
     def restore(self) -> None:
-        """Put back every stopped replica's weights as they were at its stop."""
+        """Put back every stopped replica's weights and buffers as they were at its stop."""
         if not self.shape:
             return
+        arrays = [p.data for p in self.optimizer.params] + self.buffers
         for stopped, values in self.frozen:
-            for p, value in zip(self.optimizer.params, values, strict=True):
-                p.data[stopped] = value
+            for a, value in zip(arrays, values, strict=True):
+                a[stopped] = value
 
     def overall(self, epoch: int) -> tuple[str, str]:
         """Stop reason and message once every replica has stopped."""
