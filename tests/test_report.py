@@ -1701,3 +1701,17 @@ def test_the_base_table_shows_a_penalty_or_features_the_base_sets():
     assert (conv["hidden"], conv["filters"], conv["kernel_size"], conv["padding"]) == (
         "8", "4", "3", "1",
     )  # fmt: skip
+
+
+def test_the_network_line_names_batchnorm_and_dropout() -> None:
+    cfg = RunConfig(batchnorm=True, dropout=0.1).validate()
+    text = report._architecture(cfg, 2, 1)
+    assert text == (
+        "2 → 10 → 10 → 1 (MLP), batchnorm then sigmoid after each hidden layer (then dropout "
+        "0.1), sigmoid on the output, biases on the output (batchnorm's shift stands for the "
+        "hidden ones)"
+    )
+    plain = report._architecture(RunConfig().validate(), 2, 1)
+    assert plain == (
+        "2 → 10 → 10 → 1 (MLP), sigmoid after each hidden layer, sigmoid on the output, with biases"
+    )

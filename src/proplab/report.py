@@ -216,6 +216,7 @@ def _param_counts(base: RunConfig, n_in: int, n_out: int) -> tuple[int, int]:
 
     model = build_model(base, n_in, n_out)
     named = list(model.named_parameters())
+    # a batchnorm's shift (its "bias") is a bias too: it moves a unit's input as one would
     biases = sum(p.data.size for n, p in named if n.endswith("bias"))
     return sum(p.data.size for _, p in named) - biases, biases
 
@@ -225,8 +226,14 @@ def _architecture(cfg: RunConfig, n_in: int | str, n_out: int | str, outputs: st
     if cfg.features:  # the network's inputs are the features of (x1, x2)
         n_in = f"{len(cfg.features)} input features {inputs_label(cfg.features)}"
     widths = " → ".join(str(w) for w in [n_in, *cfg.hidden_sizes, n_out])
-    text = f"{widths} ({cfg.model.upper()}), {cfg.activation} after each hidden layer, "
-    text += f"{cfg.output_activation} on the output" + (f" ({outputs})" if outputs else "")
+    hidden = cfg.activation
+    if cfg.batchnorm:  # mlp puts it between each hidden Linear and its activation
+        hidden = f"batchnorm then {hidden}"
+    text = f"{widths} ({cfg.model.upper()}), {hidden} after each hidden layer"
+    text += f" (then dropout {cfg.dropout:g})" if cfg.dropout else ""
+    text += f", {cfg.output_activation} on the output" + (f" ({outputs})" if outputs else "")
+    if cfg.batchnorm and cfg.bias:  # a bias just before a batchnorm would be subtracted away
+        return text + ", biases on the output (batchnorm's shift stands for the hidden ones)"
     return text + (", with biases" if cfg.bias else ", without biases")
 
 
