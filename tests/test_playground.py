@@ -216,6 +216,18 @@ def test_a_diverged_model_stops_and_is_sent_as_valid_json() -> None:
             r"loss: 'bce' needs output_activation 'sigmoid'",
         ),
         ({"test_fraction": 0.99, "dataset": "xor"}, r"test_fraction: xor: "),
+        (
+            {"dropout": 1.0},
+            r"dropout: must be a probability in \[0, 1\) \(the share of hidden units zeroed in "
+            r"training; 0 for none\), got 1\.0$",
+        ),
+        ({"dropout": -0.1}, r"dropout: must be a probability in \[0, 1\) .*, got -0\.1$"),
+        ({"batchnorm": "yes"}, r"batchnorm: must be true or false, got 'yes'"),
+        ({"hidden": [], "dropout": 0.2}, r"dropout: goes after each hidden layer, and hidden=\[\]"),
+        (
+            {"batchnorm": True, "dataset": "circle", "n": 40, "batch_size": 1},
+            r"batch_size: 1 leaves a mini-batch of 1 sample .* which batchnorm cannot normalise",
+        ),
     ],
 )
 def test_bad_settings_are_named_and_leave_the_session_as_it_was(settings, message) -> None:
@@ -543,3 +555,88 @@ def test_the_lab_xor_takes_any_n() -> None:
     # xor is the handout's 21 points whatever n says: n is not bounded for it
     setup = Playground({"dataset": "xor", "n": 10_000}).setup()
     assert len(setup["train"]["x"]) == 21 and setup["settings"]["n"] == 10_000
+
+
+def _modes(model) -> set[bool]:
+    """The ``training`` flags of the model's layers (one value: all in one mode)."""
+    return {layer.training for layer in model.layers}
+
+
+def _buffers(model) -> list[np.ndarray]:
+    """Every batchnorm running statistic, copied."""
+    return [b.copy() for layer in model.layers for b in getattr(layer, "buffers", {}).values()]
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"batchnorm": True},
+        {"dropout": 0.2},
+        {"batchnorm": True, "dropout": 0.3, "batch_size": 16},
+    ],
+)
+def test_steps_with_batchnorm_and_dropout_train_the_same_weights_as_one_run(extra) -> None:
+    # dropout's masks continue their stream across steps; drawing the page between steps
+    # (eval mode) neither draws masks nor moves batchnorm's running statistics
+    settings = {"dataset": "circle", "n": 60, "hidden": [6, 4], "lr": 0.3, "seed": 5, **extra}
+    session = Playground(settings)
+    session.step(30)
+    assert _modes(session.model) == {True}  # back in training mode for the next step
+    session.state([])
+    session.setup()
+    session.step(70)
+    reference = one_run(settings, 100)
+    for mine, theirs in zip(session.model.parameters(), reference.parameters(), strict=True):
+        np.testing.assert_array_equal(mine.data, theirs.data)
+    for mine, theirs in zip(_buffers(session.model), _buffers(reference), strict=True):
+        np.testing.assert_array_equal(mine, theirs)
+    assert len(_buffers(session.model)) == (4 if extra.get("batchnorm") else 0)
+
+
+def test_the_map_losses_and_units_are_the_eval_mode_models() -> None:
+    session = Playground(
+        {"dataset": "moons", "n": 80, "hidden": [5, 3], "batchnorm": True, "dropout": 0.4}
+    )
+    session.step(200)
+    running = _buffers(session.model)
+    state = session.state([])
+    setup = session.setup()
+    assert _modes(session.model) == {True}  # the next step trains in training mode
+    for before, now in zip(running, _buffers(session.model), strict=True):
+        np.testing.assert_array_equal(before, now)  # measuring moved no running statistic
+    model = session.model
+    u, v = np.array(setup["grid"]["u"]), np.array(setup["grid"]["v"])
+    grid = np.array([[a, b] for b in v for a in u])  # row by row: row j at v[j]
+    model.eval()
+    expected = model.forward(grid)[:, 0].reshape(playground.GRID, playground.GRID)
+    # the units: each hidden block's activation output (Linear, BatchNorm1d, Sigmoid,
+    # then Dropout, which passes its input through in eval mode)
+    uu, uv = np.array(setup["unit_grid"]["u"]), np.array(setup["unit_grid"]["v"])
+    h = np.array([[a, b] for b in uv for a in uu])
+    units = []
+    for block in (model.layers[0:4], model.layers[4:8]):
+        for layer in block[:3]:
+            h = layer.forward(h)
+        units.append(h.copy())
+        h = block[3].forward(h)
+    eval_loss = float(session.loss_fn.forward(model.forward(session.x), session.y))
+    model.train()
+    np.testing.assert_allclose(state["boundary"], expected, atol=6e-4)
+    for sent, mine in zip(state["units"], units, strict=True):
+        np.testing.assert_allclose(sent, mine.T, atol=6e-4)
+    assert state["loss"] == pytest.approx(eval_loss, rel=1e-4)
+    # training mode's forward is another function (the grid's own batch statistics,
+    # dropout's masks): the map is not it
+    trained_mode = model.forward(grid)[:, 0].reshape(playground.GRID, playground.GRID)
+    assert np.abs(trained_mode - expected).max() > 0.05
+    assert state["accuracy"] > 0.8
+
+
+def test_options_offer_batchnorm_and_dropout_and_setup_gives_them_back() -> None:
+    defaults = options()["defaults"]
+    assert defaults["batchnorm"] is False and defaults["dropout"] == 0.0
+    setup = Playground({"batchnorm": True, "dropout": 0.25, "hidden": [8, 8]}).setup()
+    assert setup["settings"]["batchnorm"] is True and setup["settings"]["dropout"] == 0.25
+    assert setup["widths"] == [2, 8, 8, 1]
+    # the weights sent are the Linear layers' (batchnorm's scale and shift are not drawn)
+    assert [np.shape(w) for w in setup["state"]["weights"]] == [(2, 8), (8, 8), (8, 1)]

@@ -8,7 +8,9 @@ trains it ``epochs`` at a time with :func:`proplab.train.fit`, and describes
 what a page draws as plain JSON-ready values: the loss so far, the training and
 test accuracy (R² for a regression), the probability of class 1 (a regression's
 predicted value) over a grid of the input plane, each hidden unit's output over a
-coarser grid, and the weights.
+coarser grid, and the weights. Those maps and the losses and accuracies are the
+model's in evaluation mode (batchnorm's running statistics, dropout off: what it
+predicts with); training, between them, is in training mode.
 
 A regression set, as in TensorFlow Playground, is trained with MSE on an output
 that can reach its targets in [-1, 1], with the settings ``proplab train`` gives
@@ -19,7 +21,9 @@ loss, or an output that cannot go negative, is refused with
 
 Training in steps is the same training as one run: ``step(500)`` then
 ``step(1500)`` leaves the weights :func:`fit` reaches in 2 000 epochs with the
-same config, bit for bit (the mini-batch shuffling continues its one stream).
+same config, bit for bit (the mini-batch shuffling continues its one stream, and
+dropout's masks theirs), with batchnorm and dropout too: measuring the model between
+steps does not touch batchnorm's running statistics.
 """
 
 from __future__ import annotations
@@ -69,6 +73,8 @@ SETTINGS = (
     "batch_size",
     "init",
     "bias",
+    "batchnorm",
+    "dropout",
     "seed",
 )
 CLASSIFICATION_NAMES = (*DATASETS, *ZOO)  # the two-feature, two-class datasets
