@@ -546,6 +546,8 @@ def test_settings_from_the_url_reach_the_server_and_the_link_gives_them(chromium
         "batch_size": None,
         "init": "he",
         "bias": False,
+        "batchnorm": False,
+        "dropout": 0.0,
         "seed": 3,
     }
     assert server.playground.setup()["widths"] == [3, 6, 3, 1]
@@ -851,3 +853,63 @@ def test_a_regression_link_with_a_sigmoid_output_says_why(chromium, serve, tmp_p
     assert "the link's settings were not applied" in message
     assert 'class="invalid"' in re.search(r'<select id="f-output_activation"[^>]*>', dom).group(0)
     assert session.cfg.dataset == "circle" and session.epoch == 10
+
+
+# what the batchnorm and dropout controls show, and the link
+BN_DROPOUT = (
+    '{batchnorm: $$("f-batchnorm").checked, dropout: $$("f-dropout").value,'
+    ' caption: $$("net-caption").textContent, eval_key: $$("eval-key").hidden ? "" :'
+    ' $$("eval-key").textContent, invalid: $$("f-dropout").className, link: $$("link-url").href,'
+    ' share: !$$("share").hidden}'
+)
+
+
+def test_batchnorm_and_dropout_from_a_link_are_shown_and_the_link_gives_them_back(
+    chromium, serve, tmp_path
+):
+    # a link with batchnorm=1&dropout=0.2; the Link button; then a dropout of 1 (refused,
+    # in red, naming it), then hidden 0 (batchnorm and dropout greyed out and sent off)
+    action = staged(
+        (READY, f'$$("link").click(); notes.start = {BN_DROPOUT}; change("f-dropout", "1")'),
+        (
+            "refused()",
+            f'notes.refused = {BN_DROPOUT}; notes.error = error(); change("f-hidden", "0")',
+        ),
+        (
+            '!refused() && $$("net-caption").textContent.indexOf("no hidden layer") >= 0',
+            f"notes.none = {BN_DROPOUT};"
+            ' notes.off = [$$("f-batchnorm").disabled, $$("f-dropout").disabled]',
+        ),
+    )
+    server = serve(action=action)
+    query = "dataset=xor&hidden=8,8&batchnorm=1&dropout=0.2&lr=0.1&epochs=100"
+    dom, errors, stderr = load(chromium, f"{server.url}?{query}", tmp_path / "p")
+    assert errors == []
+    assert console_lines(stderr) == []
+    notes = notes_of(dom, 3)
+    start = notes["start"]
+    assert start["batchnorm"] is True and start["dropout"] == "0.2"
+    assert start["caption"] == "2 → 8 → 8 → 1 units, batchnorm, dropout 0.2, 21 training points"
+    assert "eval mode (batchnorm's running statistics, no dropout)" in start["eval_key"]
+    # the Link button: the address of these settings, the same as the link opened
+    assert start["share"] is True
+    link = dict(parse_qsl(urlsplit(start["link"]).query))
+    assert link == {
+        "dataset": "xor",
+        "hidden": "8,8",
+        "batchnorm": "1",
+        "dropout": "0.2",
+        "lr": "0.1",
+        "epochs": "100",
+    }
+    # a dropout of 1: the server's message in red, the field marked, the form put back
+    message = notes["error"]
+    assert message.startswith("dropout: must be a probability in [0, 1) ")
+    assert "got 1" in message and "your change to dropout was not applied" in message
+    assert "invalid" in notes["refused"]["invalid"] and notes["refused"]["dropout"] == "0.2"
+    # no hidden layer: nothing to normalise or drop; the fields greyed out, sent off
+    assert notes["off"] == [True, True]
+    assert notes["none"]["caption"].startswith("2 → 1 units (no hidden layer), 21 training")
+    assert notes["none"]["eval_key"] == ""
+    cfg = server.playground.cfg
+    assert (list(cfg.hidden_sizes), cfg.batchnorm, cfg.dropout) == ([], False, 0)

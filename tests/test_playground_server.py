@@ -20,6 +20,7 @@ from proplab.cli import main
 from proplab.metrics import r2_score
 from proplab.playground import options
 from proplab.playground_server import PlaygroundServer, page_html, serve
+from proplab.train import evaluate
 
 
 def _reject_constant(name: str) -> None:
@@ -75,6 +76,28 @@ def test_reset_then_steps_train_the_servers_session(server) -> None:
     status, _, again = request(server, "GET", "/api/setup")
     assert status == 200 and again["state"]["epoch"] == 50
     assert again["settings"]["dataset"] == "circle"
+
+
+def test_a_reset_with_batchnorm_and_dropout_over_http(server) -> None:
+    settings = {"dataset": "circle", "n": 40, "hidden": [4, 2], "batchnorm": True, "dropout": 0.2}
+    status, _, setup = request(server, "POST", "/api/reset", settings)
+    assert status == 200
+    assert setup["settings"]["batchnorm"] is True and setup["settings"]["dropout"] == 0.2
+    assert [type(m).__name__ for m in server.playground.model.layers][:4] == [
+        "Linear",
+        "BatchNorm1d",
+        "Sigmoid",
+        "Dropout",
+    ]
+    status, _, state = request(server, "POST", "/api/step", {"epochs": 20})
+    assert status == 200 and state["epoch"] == 20
+    # the loss sent is the eval-mode loss of the server's model (dropout off)
+    session = server.playground
+    loss, _, _ = evaluate(session.model, session.loss_fn, session.x, session.y)
+    assert state["loss"] == pytest.approx(float(loss), rel=1e-4)
+    status, _, refused = request(server, "POST", "/api/reset", {**settings, "dropout": 1.0})
+    assert status == 400 and refused["error"].startswith("dropout: must be a probability in [0, 1)")
+    assert refused["error"].endswith("got 1.0") and server.playground.epoch == 20
 
 
 def test_one_connection_carries_many_requests(server) -> None:
