@@ -429,6 +429,41 @@ def _lr_values(gs: list[GroupView], name: str) -> list[str]:
 R2_NOISE = 0.02
 
 
+def _measured_too_high(
+    high: GroupView,
+    lower: list[GroupView],
+    name: str,
+    score: Callable[[GroupView], Stats],
+    noise: float,
+    scores: str,
+) -> str | None:
+    """ "Too high, measured" when a lower rate ends clearly better than ``high`` by its
+    ``score`` (accuracy or R², differences under ``noise`` ignored) or, at a score no
+    different, by a loss more than twice as low; None when none does. ``scores`` names
+    the score in the plural for the sentence ("accuracies", "R²")."""
+    lr = format_value
+    h = f"lr {lr(high.config.lr)}"
+    better = [g for g in lower if _clearly_below(score(high), score(g), noise)]
+    if better:
+        b = max(better, key=lambda g: (score(g).mean, g.config.lr))
+        return (
+            f"Too high, measured: {h} ends at {acc_text(high)} on {name}, while the lower "
+            f"lr {lr(b.config.lr)} ends at {acc_text(b)}, a gap larger than the spread over seeds."
+        )
+    same = [g for g in lower if not _clearly_below(score(g), score(high), noise)]
+    # "more than twice as low": the floor of the gap is the lower rate's own loss
+    better = [g for g in same if _clearly_below(g.loss, high.loss, g.loss.mean)]
+    if better:
+        b = min(better, key=lambda g: (g.loss.mean, -g.config.lr))
+        return (
+            f"Too high, measured: {h} ends at a final loss of {loss_text(high)} on {name}, "
+            f"while the lower lr {lr(b.config.lr)} ends at {loss_text(b)}, a gap larger than "
+            f"the spread over seeds; their {scores} do not differ beyond it "
+            f"({acc_text(high)} against {acc_text(b)})."
+        )
+    return None
+
+
 def _too_high_values(high: GroupView, lower: list[GroupView], name: str) -> str:
     """Whether the highest rate ``high`` of a regression (which did not diverge) was too
     high: only if a lower rate ends clearly better, by R² or, at an R² no different, by a
@@ -436,23 +471,9 @@ def _too_high_values(high: GroupView, lower: list[GroupView], name: str) -> str:
     lr = format_value
     h = f"lr {lr(high.config.lr)}"
     lower = [g for g in lower if not g.n_diverged and g.r2.n]
-    better = [g for g in lower if _clearly_below(high.r2, g.r2, R2_NOISE)]
-    if better:
-        b = max(better, key=lambda g: (g.r2.mean, g.config.lr))
-        return (
-            f"Too high, measured: {h} ends at {acc_text(high)} on {name}, while the lower "
-            f"lr {lr(b.config.lr)} ends at {acc_text(b)}, a gap larger than the spread over seeds."
-        )
-    same = [g for g in lower if not _clearly_below(g.r2, high.r2, R2_NOISE)]
-    better = [g for g in same if _clearly_below(g.loss, high.loss, g.loss.mean)]
-    if better:
-        b = min(better, key=lambda g: (g.loss.mean, -g.config.lr))
-        return (
-            f"Too high, measured: {h} ends at a final loss of {loss_text(high)} on {name}, "
-            f"while the lower lr {lr(b.config.lr)} ends at {loss_text(b)}, a gap larger than "
-            "the spread over seeds; their R² do not differ beyond it "
-            f"({acc_text(high)} against {acc_text(b)})."
-        )
+    measured = _measured_too_high(high, lower, name, lambda g: g.r2, R2_NOISE, "R²")
+    if measured is not None:
+        return measured
     above = [g for g in lower if g.r2.mean > high.r2.mean and shown_score(g) != shown_score(high)]
     if not lower:  # every lower rate diverged in some seed: nothing to compare with
         text = (
@@ -515,24 +536,9 @@ def _too_high_compared(high: GroupView, lower: list[GroupView], name: str) -> st
     h = f"lr {lr(high.config.lr)}"
     # a rate that diverged in some seed is averaged over its survivors: no fair comparison
     lower = [g for g in lower if not g.n_diverged and g.accuracy.n]
-    better = [g for g in lower if _clearly_below(high.accuracy, g.accuracy, ACC_NOISE)]
-    if better:
-        b = max(better, key=lambda g: (g.accuracy.mean, g.config.lr))
-        return (
-            f"Too high, measured: {h} ends at {acc_text(high)} on {name}, while the lower "
-            f"lr {lr(b.config.lr)} ends at {acc_text(b)}, a gap larger than the spread over seeds."
-        )
-    same = [g for g in lower if not _clearly_below(g.accuracy, high.accuracy, ACC_NOISE)]
-    # "more than twice as low": the floor of the gap is the lower rate's own loss
-    better = [g for g in same if _clearly_below(g.loss, high.loss, g.loss.mean)]
-    if better:
-        b = min(better, key=lambda g: (g.loss.mean, -g.config.lr))
-        return (
-            f"Too high, measured: {h} ends at a final loss of {loss_text(high)} on {name}, "
-            f"while the lower lr {lr(b.config.lr)} ends at {loss_text(b)}, a gap larger than "
-            "the spread over seeds; their accuracies do not differ beyond it "
-            f"({acc_text(high)} against {acc_text(b)})."
-        )
+    measured = _measured_too_high(high, lower, name, lambda g: g.accuracy, ACC_NOISE, "accuracies")
+    if measured is not None:
+        return measured
 
     def shown(g: GroupView) -> str:
         return pct(g.accuracy.mean)
