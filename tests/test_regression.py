@@ -277,6 +277,7 @@ def test_the_regression_defaults_apply_to_flags_not_given_only() -> None:
 def test_summary_line_gives_r2_for_values_and_accuracy_for_labels() -> None:
     assert format_summary_line(0.5, math.nan, 0.97123) == "loss=0.5000000000 r2=0.9712"
     assert format_summary_line(0.5, 0.5, None) == "loss=0.5000000000 accuracy=50.0%"
+    assert format_summary_line(0.5, math.nan, math.nan) == "loss=0.5000000000 r2=n/a"
 
 
 def test_train_cli_on_plane_prints_values_and_saves_r2(tmp_path: Path, capsys) -> None:

@@ -263,8 +263,8 @@ def format_percent(fraction: float) -> str:
 def format_summary_line(loss: float, acc: float, r2: float | None = None) -> str:
     """The lab's summary: ``loss=0.0000019285 accuracy=99.0%``; a regression run gives
     its R² instead (``r2`` not None): ``loss=0.0045829671 r2=0.9712``."""
-    if r2 is not None:
-        return f"loss={loss:.10f} r2={r2:.4f}"
+    if r2 is not None:  # NaN: a single sample has no variance to explain
+        return f"loss={loss:.10f} r2={'n/a' if math.isnan(r2) else f'{r2:.4f}'}"
     return f"loss={loss:.10f} accuracy={format_percent(acc)}%"
 
 
