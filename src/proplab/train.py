@@ -173,7 +173,7 @@ def accuracy(
         correct = (pred > 0.5) == (target > 0.5)
         hits = np.count_nonzero(correct, axis=(-2, -1))
     else:
-        if not labels_checked and not are_class_targets(target, pred.shape[-1]):
+        if not labels_checked and not are_class_targets(target, pred.shape[-1], pred.shape):
             return _no_accuracy(pred)
         labels = (
             target.argmax(-1)
@@ -189,7 +189,9 @@ def accuracy(
     return float(acc) if np.ndim(acc) == 0 else acc
 
 
-def are_class_targets(y: np.ndarray, outputs: int) -> bool:
+def are_class_targets(
+    y: np.ndarray, outputs: int, pred_shape: tuple[int, ...] | None = None
+) -> bool:
     """Whether ``y`` holds classes for a model of ``outputs`` columns: 0/1 labels for one
     output; for several, rows of ``outputs`` values in [0, 1] summing to 1 (one-hot or
     class probabilities), or anything else (integer labels, checked by the loss).
@@ -197,8 +199,14 @@ def are_class_targets(y: np.ndarray, outputs: int) -> bool:
     y = np.asarray(y)
     if outputs == 1:
         return are_binary_labels(y)
-    if y.ndim < 2 or y.shape[-1] != outputs or y.dtype.kind not in "fc":
+    if y.ndim < 2 or y.shape[-1] != outputs:
         return True  # integer labels (n,) / (n, 1): the loss checks their range
+    if pred_shape is not None and y.shape == tuple(pred_shape[:-1]) and y.dtype.kind in "iu":
+        return True  # integer labels per replica (*R, n) (losses.are_stacked_labels)
+    if y.dtype.kind == "b":
+        return bool(np.all(y.sum(axis=-1) == 1))
+    # one row per sample, a column per output: one-hot or probabilities (of any dtype:
+    # integer counts of a regression are no classes)
     return bool(np.all((y >= 0) & (y <= 1)) and np.allclose(y.sum(axis=-1), 1.0, rtol=0, atol=1e-6))
 
 
@@ -581,7 +589,7 @@ def _fit(
                 "one target per replica, or one (n, out) shared by all"
             )
     # accuracy is defined for labels; one output's targets are checked here, once
-    scored = are_class_targets(y, probe_shape[-1])
+    scored = are_class_targets(y, probe_shape[-1], (*probe_shape[:-2], n, probe_shape[-1]))
     if full_batch and probe_shape[-1] == 1:
         if scored:
             # a prediction holds every replica's outputs (y may be shared by all of them)
