@@ -649,3 +649,424 @@ def test_a_base_output_is_not_named_in_a_regression_runs_name() -> None:
     names = [name for name, _ in spec.experiments[0].runs]
     assert len(names) == 2 and not [n for n in names if "output_activation" in n]
     assert {cfg.output_activation for cfg in spec.runs.values()} == {"tanh"}
+
+
+def test_a_csv_regression_sweep_names_no_default_output_nobody_wrote(tmp_path: Path) -> None:
+    # mutant: the naming reference asks the dataset's defaults without the task, so a CSV
+    # file's regression runs were named output_activation=identity (the sweep's own
+    # default for a regression, written in no file)
+    from proplab.sweep import parse_spec
+
+    path = _csv(tmp_path, "d.csv", [(i / 10, (i % 3) / 3, i % 2) for i in range(12)])
+    for text, expected in [
+        (
+            f'[base]\ndataset = "{path}"\ntask = "regression"\n[vary]\nlr = [0.1, 0.2]\n',
+            ["lr=0.1", "lr=0.2"],
+        ),
+        (
+            f'[base]\ndataset = "{path}"\n[vary]\ntask = ["classification", "regression"]\n',
+            ["task=classification", "task=regression"],
+        ),
+    ]:
+        spec = parse_spec(text, Path("t.toml"), check_build=False)
+        names = [name for name, _ in spec.experiments[0].runs]
+        assert [n.split(",")[1] for n in names] == expected
+        assert not [n for n in names if "output_activation" in n]
+        regression = [cfg for name, cfg in spec.runs.items() if "classification" not in name]
+        assert {cfg.output_activation for cfg in regression} == {"identity"}
+
+
+# ---------------------------------------------------------------- the report's R² sentences
+
+
+def _value_runs(
+    setting: str,
+    r2: list[float],
+    *,
+    dataset: str = "multi-gauss",
+    test: bool = True,
+    gap: float = 0.05,
+    diverged: tuple[int, ...] = (),
+    **changes,
+) -> list:
+    """Synthetic regression runs of one setting: training R² ``r2`` (held-out R² ``gap``
+    lower, with ``test``), 1000 epochs whose loss falls from 0.1 to 0.02; the seeds in
+    ``diverged`` diverged (NaN loss and R², as their run folders say)."""
+    from proplab.report_data import RunView
+
+    views = []
+    for seed, value in enumerate(r2):
+        cfg = RunConfig(**{"output_activation": "identity", **changes}, dataset=dataset, seed=seed)
+        rec = RunRecord(
+            "x", setting, dataset, seed, f"r{setting}{seed}", cfg, 0.02, math.nan, 1000,
+            "completed", 1.0, n_test=20 if test else 0, final_r2=value,
+            test_r2=value - gap if test else math.nan,
+        )  # fmt: skip
+        if seed in diverged:
+            rec.final_loss = rec.final_r2 = rec.test_r2 = math.nan
+            rec.stop_reason = "diverged"
+        views.append(RunView(rec, Path("."), np.linspace(0.1, 0.02, 1000), np.full(1000, np.nan)))
+    return views
+
+
+def _class_runs(setting: str, accs: list[float], dataset: str = "circle", **changes) -> list:
+    """Synthetic classification runs of one setting (final accuracies ``accs``)."""
+    from proplab.report_data import RunView
+
+    views = []
+    for seed, acc in enumerate(accs):
+        cfg = RunConfig(dataset=dataset, seed=seed, **changes)
+        rec = RunRecord(
+            "x", setting, dataset, seed, f"c{setting}{seed}", cfg, 0.02, acc, 1000, "completed", 1.0
+        )
+        views.append(RunView(rec, Path("."), np.linspace(0.25, 0.02, 1000), np.full(1000, acc)))
+    return views
+
+
+def _view(axis: str, groups: dict[str, list]):
+    """An experiment varying ``axis`` (``'lr = [...]'``) whose groups are ``groups``
+    (setting -> runs; the runs' dataset is the group's)."""
+    from proplab.aggregate import Group
+    from proplab.report_data import ExperimentView, GroupView
+    from proplab.sweep import parse_spec
+
+    exp = parse_spec(
+        f'[base]\ndataset = "multi-gauss"\n[vary]\n{axis}\nseed = [0, 1, 2]\n',
+        Path("x.toml"),
+        check_build=False,
+    ).experiments[0]
+    gvs = [
+        GroupView(Group("x", s, runs[0].record.dataset, [r.record for r in runs]), runs)
+        for s, runs in groups.items()
+    ]
+    datasets = list(dict.fromkeys(g.dataset for g in gvs))
+    return ExperimentView(exp, gvs, 0, list(dict.fromkeys(groups)), datasets)
+
+
+LR_AXIS = "lr = [0.01, 0.3, 3.0]"
+VALUES_BASE = RunConfig(dataset="multi-gauss", output_activation="identity")
+
+
+def _observations(groups: dict[str, list]) -> list[str]:
+    from proplab import report_text
+
+    return report_text.observations(_view(LR_AXIS, groups))
+
+
+def _answer(question: int, view, base: RunConfig = VALUES_BASE) -> list[str]:
+    from proplab import report_answers
+
+    return report_answers.answers([view], base, (130, 21))[question][1]
+
+
+def test_an_r2_is_given_to_three_decimals_as_proplab_sweep_prints_it() -> None:
+    # mutant: two decimals (the report's 0.71 beside the sweep table's 0.712)
+    from proplab import report_text
+
+    assert report_text.r2_value(0.71234) == "0.712"
+    notes = _observations({"0.3": _value_runs("0.3", [0.71234], lr=0.3)})
+    assert notes[0] == (
+        "On multi-gauss (training set), the final R² is 0.712 and the final loss 2.00e-02."
+    )
+
+
+def test_a_seed_dependent_r2_gives_its_range_lowest_first() -> None:
+    # mutant: the range printed highest first ("0.900 to 0.200")
+    notes = _observations({"0.01": _value_runs("0.01", [0.2, 0.9, 0.5], lr=0.01)})
+    assert (
+        "On multi-gauss, the result depends on the seed for lr 0.01 (R² 0.200 to 0.900)." in notes
+    )
+
+
+@pytest.mark.parametrize(
+    ("r2", "said"),
+    [
+        (0.05, "On multi-gauss, the model (R² 0.050 ± 0.000) ends hardly better than "
+         "predicting the targets' mean everywhere (R² 0)."),
+        (-0.3, "On multi-gauss, the model (R² -0.300 ± 0.000) ends worse than predicting the "
+         "targets' mean everywhere (R² 0)."),
+        (0.3, None),  # R² 0.3 fits something: above NEAR_MEAN (0.1)
+    ],
+)  # fmt: skip
+def test_an_r2_near_zero_is_called_no_better_than_the_mean(r2: float, said: str | None) -> None:
+    # mutants: NEAR_MEAN 0.1 -> 0.5, and the near-mean lines given to classification
+    # groups instead of regression ones
+    notes = _observations({"0.3": _value_runs("0.3", [r2] * 3, lr=0.3)})
+    near = [n for n in notes if "predicting the targets' mean" in n]
+    assert near == ([said] if said else [])
+
+
+def test_near_mean_settings_are_worse_only_if_every_one_is_below_zero() -> None:
+    # mutants: `all` -> `any` (R² 0.05 called worse than the mean), and the verb's number
+    notes = _observations(
+        {
+            "0.01": _value_runs("0.01", [-0.2] * 3, lr=0.01),
+            "0.3": _value_runs("0.3", [0.05] * 3, lr=0.3),
+            "3": _value_runs("3", [0.8] * 3, lr=3.0),
+        }
+    )
+    assert (
+        "On multi-gauss, lr 0.01 (R² -0.200 ± 0.000) and lr 0.3 (R² 0.050 ± 0.000) end hardly "
+        "better than predicting the targets' mean everywhere (R² 0)." in notes
+    )
+    notes = _observations(
+        {"0.3": _value_runs("0.3", [0.05] * 3, lr=0.3), "3": _value_runs("3", [0.8] * 3, lr=3.0)}
+    )
+    assert "On multi-gauss, lr 0.3 (R² 0.050 ± 0.000) ends hardly better than" in " ".join(notes)
+
+
+def test_a_train_test_gap_of_r2_is_told_from_0_02() -> None:
+    # mutants: the gap's threshold 0.02 -> 0.2, and "by up to ..., for" for one setting
+    notes = _observations({"0.3": _value_runs("0.3", [0.9] * 3, lr=0.3, gap=0.05)})
+    assert (
+        "On multi-gauss, the held-out test set is scored at R² 0.850 ± 0.000; training R² "
+        "exceeds it by 0.050." in notes
+    )
+
+
+def test_held_out_r2_that_show_differently_are_not_a_tie() -> None:
+    # mutant: R² tied by accuracy's rule (means within 0.005: 0.700 and 0.704 "tied")
+    notes = _observations(
+        {
+            "0.01": _value_runs("0.01", [0.75] * 3, lr=0.01),
+            "0.3": _value_runs("0.3", [0.754] * 3, lr=0.3),
+        }
+    )
+    test_line = [n for n in notes if "held-out test set" in n][0]
+    assert test_line.startswith(
+        "On the held-out test set of multi-gauss, the best is lr 0.3, at R² 0.704 ± 0.000; "
+        "the lowest is lr 0.01, at R² 0.700 ± 0.000"
+    )
+
+
+def test_a_setting_with_a_diverged_seed_is_not_in_a_tie() -> None:
+    # mutant: "every setting ends at R² 0.900" though one setting diverged in a seed
+    notes = _observations(
+        {
+            "0.01": _value_runs("0.01", [0.9] * 3, lr=0.01),
+            "3": _value_runs("3", [0.9] * 3, lr=3.0, diverged=(0,)),
+        }
+    )
+    assert notes[0] == (
+        "On multi-gauss (training set), the highest R² of the settings with no diverged seed "
+        "is lr 0.01, at R² 0.900 ± 0.000."
+    )
+
+
+def test_a_mixed_sweeps_activation_answer_speaks_of_boundaries() -> None:
+    # mutant: `any` regression group made the whole answer about fitted values
+    view = _view(
+        'dataset = ["circle", "plane"]',
+        {
+            "circle": _class_runs("circle", [0.9] * 3),
+            "plane": _value_runs("plane", [0.99] * 3, dataset="plane"),
+        },
+    )
+    first = _answer(0, view, RunConfig())[0]
+    assert "draw only one straight boundary through the input space" in first
+
+
+@pytest.mark.parametrize("output", ["identity", "tanh"])
+def test_a_linear_network_near_r2_0_is_explained_only_with_an_identity_output(output: str) -> None:
+    # mutants: `< NEAR_MEAN` -> `>` and the identity-output condition dropped (a tanh output
+    # is no plane: "the network is a linear function of the inputs" would be false)
+    base = RunConfig(dataset="multi-gauss", activation="tanh", output_activation=output)
+    view = _view(
+        'activation = ["tanh", "identity"]',
+        {
+            "tanh": _value_runs("tanh", [0.9] * 3, activation="tanh", output_activation=output),
+            "identity": _value_runs(
+                "identity", [0.02] * 3, activation="identity", output_activation=output
+            ),
+        },
+    )
+    said = [p for p in _answer(0, view, base) if p.startswith("With an identity output as well")]
+    assert len(said) == (output == "identity")
+    if said:
+        assert (
+            "its R² near 0 on multi-gauss says the targets have almost no linear trend" in said[0]
+        )
+
+
+def test_the_lr_answer_of_two_regression_sets_tells_the_first() -> None:
+    # mutant: the last regression set told instead of the first
+    view = _view(
+        'dataset = ["plane", "multi-gauss"]\nlr = [0.01, 0.3]',
+        {
+            "plane-0.01": _value_runs("p1", [0.5] * 3, dataset="plane", lr=0.01),
+            "plane-0.3": _value_runs("p3", [0.9] * 3, dataset="plane", lr=0.3),
+            "mg-0.01": _value_runs("m1", [0.5] * 3, lr=0.01),
+            "mg-0.3": _value_runs("m3", [0.9] * 3, lr=0.3),
+        },
+    )
+    text = " ".join(_answer(1, view))
+    assert "On plane the targets are values" in text and "On multi-gauss the targets" not in text
+
+
+def test_a_regression_lr_answer_opens_with_values_not_classes() -> None:
+    # mutant: regression sets counted among the classification ones (the classes' answer
+    # told first, of a set that has no classes)
+    view = _view(
+        LR_AXIS,
+        {
+            "0.01": _value_runs("0.01", [0.5] * 3, lr=0.01),
+            "0.3": _value_runs("0.3", [0.9] * 3, lr=0.3),
+        },
+    )
+    paras = _answer(1, view)
+    assert paras[1].startswith("On multi-gauss the targets are values, so there is no accuracy")
+
+
+def test_rates_are_compared_on_the_training_data_unless_every_rate_held_some_out() -> None:
+    # mutant: `all` -> `any` (a rate with nothing held out compared "held-out" on its
+    # training data)
+    view = _view(
+        LR_AXIS,
+        {
+            "0.01": _value_runs("0.01", [0.9] * 3, lr=0.01, test=True),
+            "0.3": _value_runs("0.3", [0.5] * 3, lr=0.3, test=False),
+        },
+    )
+    text = " ".join(_answer(1, view))
+    assert "The highest R² on multi-gauss is lr 0.01, at R² 0.900 ± 0.000." in text
+    assert "held-out R²" not in text
+
+
+def test_the_highest_rate_ending_best_is_not_said_twice() -> None:
+    # mutant: the "highest R²" paragraph repeated what the too-high paragraph just said
+    view = _view(
+        LR_AXIS,
+        {
+            "0.01": _value_runs("0.01", [0.5] * 3, lr=0.01, test=False),
+            "0.3": _value_runs("0.3", [0.9] * 3, lr=0.3, test=False),
+        },
+    )
+    text = " ".join(_answer(1, view))
+    assert "the highest, lr 0.3, ends best" in text and "The highest R²" not in text
+
+
+def test_the_seed_spread_of_the_best_r2_is_told_only_when_wide() -> None:
+    # mutant: the threshold 0.1 -> 0.01 (a spread of 0.05 called wide)
+    view = _view(
+        LR_AXIS,
+        {
+            "0.01": _value_runs("0.01", [0.90, 0.93, 0.95], lr=0.01),
+            "0.3": _value_runs("0.3", [0.5] * 3, lr=0.3),
+        },
+    )
+    text = " ".join(_answer(1, view))
+    assert "The highest held-out R² on multi-gauss is lr 0.01" in text
+    assert "That R² ranges from" not in text
+    view = _view(
+        LR_AXIS,
+        {
+            "0.01": _value_runs("0.01", [0.70, 0.93, 0.95], lr=0.01),
+            "0.3": _value_runs("0.3", [0.5] * 3, lr=0.3),
+        },
+    )
+    assert "That R² ranges from 0.650 to 0.900 over the seeds" in " ".join(_answer(1, view))
+
+
+@pytest.mark.parametrize(
+    ("lower", "said"),
+    [
+        # 0.1 of R² below the lower rate, no spread: too high (mutant R2_NOISE 0.2: not)
+        ({"0.3": [0.9] * 3}, "Too high, measured: lr 3 ends at R² 0.800 ± 0.000 on "
+         "multi-gauss, while the lower lr 0.3 ends at R² 0.900 ± 0.000"),
+        # two better lower rates: the best of them is named (mutant: min)
+        ({"0.01": [0.9] * 3, "0.3": [0.95] * 3}, "while the lower lr 0.3 ends at R² 0.950"),
+        # the only lower rate diverged in a seed: nothing to compare with (mutant: kept)
+        ({"0.3": "diverged"}, "No tested rate was shown to be too high on multi-gauss: the "
+         "highest, lr 3, ends at R² 0.800 ± 0.000."),
+    ],
+)  # fmt: skip
+def test_the_highest_rate_is_too_high_only_against_a_clearly_better_clean_one(
+    lower: dict, said: str
+) -> None:
+    groups = {}
+    for setting, r2 in lower.items():
+        lr = float(setting)
+        if r2 == "diverged":
+            groups[setting] = _value_runs(setting, [0.95] * 3, lr=lr, diverged=(0,))
+        else:
+            groups[setting] = _value_runs(setting, r2, lr=lr)
+    groups["3"] = _value_runs("3", [0.8] * 3, lr=3.0)
+    assert said in " ".join(_answer(1, _view(LR_AXIS, groups)))
+
+
+@pytest.mark.parametrize(
+    ("with_bias", "without", "said"),
+    [
+        (0.9, 0.8, "Without biases the network does worse on multi-gauss."),
+        # R² 0.7 fits values, if not closely: not "neither fits", and no sigmoid story
+        (0.7, 0.69, "Without biases the network fits multi-gauss about as well as with them "
+         "(within 0.02 of R²): these data do not show what the biases are for."),
+    ],
+)  # fmt: skip
+def test_the_bias_answer_of_a_regression(with_bias: float, without: float, said: str) -> None:
+    # mutants: the worse threshold 0.02 -> 0.2; the 0.9 "fit" threshold applied to R²;
+    # the regression sentence dropped
+    view = _view(
+        "bias = [true, false]",
+        {
+            "true": _value_runs("true", [with_bias] * 3, bias=True),
+            "false": _value_runs("false", [without] * 3, bias=False),
+        },
+    )
+    assert said in _answer(2, view)
+
+
+def test_a_panel_without_a_held_out_set_gives_its_r2_alone() -> None:
+    # mutant: "train R² 0.900, test R² nan" for a run that held nothing out
+    from proplab.report_figures import _panel_score
+
+    assert _panel_score(_record(r2=0.9), True) == "R² 0.900"
+    assert _panel_score(_record(n_test=5, r2=0.9, test_r2=0.8), True) == (
+        "train R² 0.900, test R² 0.800"
+    )
+
+
+def test_a_report_panel_of_0_1_values_shows_the_predicted_value(tmp_path: Path) -> None:
+    # mutant: the panel's `values=g.regression` dropped, so a CSV regression of 0/1 values
+    # was judged by its targets and drawn as P(class 1) with a 0.5 boundary
+    from proplab.aggregate import Group, read_record
+    from proplab.report_data import ExperimentView, GroupView, RunView
+    from proplab.report_figures import _boundary_rows
+    from proplab.sweep import parse_spec
+
+    path = _csv(tmp_path, "binary.csv", [(i % 4, (i * 7) % 5, i % 2) for i in range(16)])
+    cfg = RunConfig(
+        dataset=str(path), task="regression", output_activation="identity", epochs=5, print_every=0
+    ).validate()
+    experiments.run_one(cfg, tmp_path / "run", quiet=True, progress=False, figures=False)
+    rec = read_record(tmp_path / "run", cfg, "x", "base")
+    run = RunView(rec, tmp_path / "run", np.zeros(5), np.full(5, np.nan))
+    exp = parse_spec(f'[base]\ndataset = "{path}"\n', Path("x.toml"), check_build=False)
+    group = GroupView(Group("x", "base", rec.dataset, [rec]), [run])
+    view = ExperimentView(exp.experiments[0], [group], 0, ["base"], [rec.dataset])
+    rows, _, undrawable = _boundary_rows(view, single=True)
+    ((panel,),) = rows
+    assert undrawable == [] and panel.regression
+
+
+# ---------------------------------------------------------------- bugs found on the way (fixed)
+
+
+def test_the_report_prints_a_near_zero_r2_as_proplab_sweep_does() -> None:
+    from proplab import report_text
+
+    # r2_value's docstring: "R² to three decimals, as proplab sweep prints it"
+    assert aggregate._score_text(Stats.of([-0.0003]), True) == "R² 0.000"
+    assert report_text.r2_value(-0.0003) == "0.000"
+    assert report_text.r2_text(Stats.of([-0.0003, -0.0002])) == "R² 0.000 ± 0.000"
+
+
+def test_the_report_caption_names_the_colours_the_panels_are_drawn_in() -> None:
+    from matplotlib.colors import to_hex
+
+    from proplab.report_figures import _boundary_caption
+
+    # the scale's negative end is red (the class-0 colour), pale under the samples
+    assert to_hex(value_plots.VALUE_CMAP(0.0)) == "#d62728"
+    caption = _boundary_caption("lr", 0, {True})
+    assert "orange" not in caption and "red" in caption

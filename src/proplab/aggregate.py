@@ -324,6 +324,11 @@ def write_tables(spec: SweepSpec, out: str | Path, strict: bool = False) -> list
     return records
 
 
+def fixed(value: float, digits: int) -> str:
+    """``value`` to ``digits`` decimals, rounded first: -1e-13 is ``'0.000'``, not ``'-0.000'``."""
+    return f"{round(value, digits) + 0.0:.{digits}f}"
+
+
 def _score_text(stats: Stats, regression: bool) -> str:
     """``'97.3 ± 1.2 % (95.0 to 98.7)'`` for an accuracy, ``'R² 0.912 ± 0.010 (0.900 to
     0.930)'`` for a regression (one run: the value alone); ``'-'`` when no run has one
@@ -336,8 +341,7 @@ def _score_text(stats: Stats, regression: bool) -> str:
         prefix, unit, scale, digits = "", " %", 100.0, 1
 
     def shown(value: float) -> str:
-        # rounded first: -1e-13 is "0.000", not "-0.000"
-        return f"{round(scale * value, digits) + 0.0:.{digits}f}"
+        return fixed(scale * value, digits)
 
     text = f"{prefix}{shown(stats.mean)}"
     if stats.n > 1:

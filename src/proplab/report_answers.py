@@ -23,6 +23,7 @@ from proplab.report_text import (
     listing,
     loss_text,
     pct,
+    r2_value,
     seeds,
     shown_score,
 )
@@ -375,7 +376,7 @@ def _lr_values(gs: list[GroupView], name: str) -> list[str]:
             n_test = best.runs[0].record.n_test
             on = f"{n_test} held-out points" if held else "its training data"
             text += (
-                f" That R² ranges from {s.min:.3f} to {s.max:.3f} over the seeds: on {on}, "
+                f" That R² ranges from {r2_value(s.min)} to {r2_value(s.max)} over the seeds: on {on}, "
                 "a difference between rates smaller than that spread is not shown by this sweep."
             )
         paras.append(text)

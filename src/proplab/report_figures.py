@@ -22,7 +22,7 @@ from proplab.report_data import (
     training_data,
 )
 from proplab.report_doc import Figure, Para
-from proplab.report_text import setting_name
+from proplab.report_text import r2_value, setting_name
 from proplab.sweep_spec import Experiment
 
 
@@ -282,8 +282,8 @@ def _panel_score(rec: RunRecord, regression: bool) -> str:
     if rec.diverged:
         return "diverged"
     if regression:
-        text = f"R² {rec.final_r2:.3f}"
-        return f"train {text}, test R² {rec.test_r2:.3f}" if rec.n_test > 0 else text
+        text = f"R² {r2_value(rec.final_r2)}"
+        return f"train {text}, test R² {r2_value(rec.test_r2)}" if rec.n_test > 0 else text
     text = f"{100 * rec.final_accuracy:.1f} %"
     return f"train {text}, test {100 * rec.test_accuracy:.1f} %" if rec.n_test > 0 else text
 
@@ -304,7 +304,7 @@ def _boundary_caption(title: str, seed: int, kinds: set[bool]) -> str:
         "dots: the data, coloured by true class"
     )
     values = (
-        "the trained model's predicted value over the inputs (blue above 0, orange below, "
+        "the trained model's predicted value over the inputs (blue above 0, red below, "
         "scale on the colour bar); dots: the data, coloured by their target value"
     )
     if kinds == {False}:  # as it always read

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from proplab.aggregate import Stats
+from proplab.aggregate import Stats, fixed
 from proplab.report_data import MOVING, ExperimentView, GroupView, dataset_name
 
 
@@ -40,14 +40,14 @@ def acc_text(g: GroupView, test: bool = False, named: bool = True) -> str:
 
 def r2_value(value: float) -> str:
     """``0.71234 -> '0.712'`` (NaN -> 'n/a'): R² to three decimals, as proplab sweep prints it."""
-    return "n/a" if not math.isfinite(value) else f"{value:.3f}"
+    return "n/a" if not math.isfinite(value) else fixed(value, 3)
 
 
 def r2_text(s: Stats, named: bool = True) -> str:
     """``'R² 0.712 ± 0.036'`` (one seed: no ±; ``'n/a'`` when every seed diverged)."""
     if s.n == 0:
         return "n/a"
-    text = r2_value(s.mean) if s.n == 1 else f"{s.mean:.3f} ± {s.std:.3f}"
+    text = r2_value(s.mean) if s.n == 1 else f"{fixed(s.mean, 3)} ± {fixed(s.std, 3)}"
     return f"R² {text}" if named else text
 
 
@@ -76,7 +76,7 @@ def range_text(g: GroupView) -> str:
     if s.n == 0:
         return "n/a"
     if g.regression:
-        return f"{s.min:.3f} to {s.max:.3f}"
+        return f"{r2_value(s.min)} to {r2_value(s.max)}"
     return f"{100 * s.min:.1f}–{100 * s.max:.1f}"
 
 
