@@ -18,8 +18,8 @@ PACKAGE = Path(proplab.__file__).parent
 CORE = {
     "activations", "batchnorm", "callbacks", "config", "conv", "core", "data", "dropout",
     "features", "gradcheck", "gradcheck_notes", "gradcheck_numeric", "init", "layers", "losses",
-    "metrics", "models", "optim", "registry", "schedules", "splits", "train", "zoo",
-    "zoo_regression",
+    "metrics", "models", "optim", "registry", "schedules", "splits", "trace", "trace_text",
+    "train", "zoo", "zoo_regression",
 }  # fmt: skip
 # everything built on top of it (run folders, figures, reports, sweeps, CLI, web)
 ON_TOP = {
@@ -27,7 +27,7 @@ ON_TOP = {
     "experiments", "model_check", "per_replica", "playground", "playground_server", "plots", "progress",
     "report", "report_answers", "report_data", "report_doc", "report_figures", "report_html",
     "report_text", "run_figures", "runio", "serialize", "sklearn", "snapshots", "stack_plan",
-    "stacking", "sweep", "sweep_plots", "sweep_spec", "threads", "unit_plots", "value_plots",
+    "stacking", "sweep", "sweep_plots", "sweep_spec", "threads", "trace_run", "unit_plots", "value_plots",
     "zoo_plots",
 }  # fmt: skip
 

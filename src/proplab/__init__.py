@@ -18,6 +18,7 @@ from proplab.models import conv_net, hidden_activations, mlp
 from proplab.optim import SGD, AdaGrad, Adam, Optimizer, RMSProp
 from proplab.schedules import CosineAnnealingLR, ReduceLROnPlateau, StepLR
 from proplab.serialize import load, save
+from proplab.trace import StepTrace, trace_step
 from proplab.train import History, accuracy, evaluate, fit
 from proplab.zoo import load_zoo
 
@@ -55,6 +56,7 @@ __all__ = [
     "ReLU",
     "Sequential",
     "Sigmoid",
+    "StepTrace",
     "Tanh",
     "Unsqueeze",
     "accuracy",
@@ -68,4 +70,5 @@ __all__ = [
     "load",
     "mlp",
     "save",
+    "trace_step",
 ]

@@ -1,4 +1,5 @@
-"""Command line: ``proplab train``, ``gradcheck``, ``lab``, ``sweep`` and ``report``.
+"""Command line: ``proplab train``, ``gradcheck``, ``trace``, ``lab``, ``sweep``, ``report``
+and ``play``.
 
 ``main(argv) -> int`` is the whole interface (tests call it directly). Bad
 input never shows a traceback: it prints one line naming the bad value and
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import fields
@@ -25,6 +27,7 @@ from proplab.runio import OutputDirError
 from proplab.threads import limit_blas_threads
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a Unix tool cut off by `| head` exits with
 CONFIG_FIELDS = {f.name for f in fields(RunConfig)}
 
 
@@ -183,6 +186,23 @@ def _add_training_flags(p: argparse.ArgumentParser) -> None:
     d = RunConfig()
     _add_data_flags(p)
     _add_model_flags(p)
+    _add_optimizer_flags(p)
+    add = p.add_argument
+    add("--epochs", type=_integer, help=f"training epochs (default {d.epochs})")
+    add("--batch-size", type=_integer, help="mini-batch size (default: full batch, as in the lab)")
+    add("--tol", type=_number, help="stop once the loss is below this (default: never)")
+    add("--seed", type=_integer, help=f"seed for weights, data and shuffling (default {d.seed})")
+    add(
+        "--print-every",
+        type=_integer,
+        help=f"log every N epochs, 0 for never (default {d.print_every})",
+    )
+    _add_conv_flags(p)
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _add_optimizer_flags(p: argparse.ArgumentParser) -> None:
+    d = RunConfig()
     add = p.add_argument
     add("--optimizer", help=f"{_names('optimizer')} (default {d.optimizer})")
     add("--lr", type=_number, help=f"learning rate (default {d.lr:g})")
@@ -199,17 +219,6 @@ def _add_training_flags(p: argparse.ArgumentParser) -> None:
         help="L1 regularization: adds l1 * sign(w) to each gradient, which pulls "
         f"unneeded weights to near 0 (default {d.l1:g})",
     )
-    add("--epochs", type=_integer, help=f"training epochs (default {d.epochs})")
-    add("--batch-size", type=_integer, help="mini-batch size (default: full batch, as in the lab)")
-    add("--tol", type=_number, help="stop once the loss is below this (default: never)")
-    add("--seed", type=_integer, help=f"seed for weights, data and shuffling (default {d.seed})")
-    add(
-        "--print-every",
-        type=_integer,
-        help=f"log every N epochs, 0 for never (default {d.print_every})",
-    )
-    _add_conv_flags(p)
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
 def _config_from(args: argparse.Namespace, **fixed: Any) -> RunConfig:
@@ -408,6 +417,34 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
     return EXIT_FAILED if check.failed else EXIT_OK
 
 
+def _samples(text: str) -> int | None:
+    """``--samples``: a whole number, or ``all`` (None)."""
+    if text.strip().lower() == "all":
+        return None
+    return _integer(text)
+
+
+def cmd_trace(args: argparse.Namespace) -> int:
+    """``proplab trace``: one training step, every number; exit 1 when its check fails."""
+    from proplab.trace_run import trace_config
+
+    if not 1 <= args.digits <= 17:
+        raise UsageError(
+            f"proplab trace: error: argument --digits: must be from 1 to 17, got {args.digits}"
+        )
+    if args.after < 0:
+        raise UsageError(
+            f"proplab trace: error: argument --after: must be >= 0 epochs, got {args.after}"
+        )
+    cfg = _config_from(args)
+    _regression_reason_first(cfg)
+    _refuse_ignored_flags(args, cfg.validate())
+    trace = trace_config(cfg, args.samples, after=args.after, check=not args.no_check)
+    print(trace.text(args.digits))
+    failed = trace.check_error is not None and not trace.checked
+    return EXIT_FAILED if failed else EXIT_OK
+
+
 def cmd_lab(args: argparse.Namespace) -> int:
     """``proplab lab``: the lab model on both datasets (``<out>/linear``, ``<out>/xor``),
     then the lab suite into ``<out>/runs`` and the report ``<out>/report.md`` (+ .html)."""
@@ -505,7 +542,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(
         dest="command",
         required=True,
-        metavar="{train,gradcheck,lab,sweep,report,play}",
+        metavar="{train,gradcheck,trace,lab,sweep,report,play}",
         parser_class=_CommandParser,
     )
 
@@ -552,6 +589,52 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.epilog = f"{check.epilog} {_digits_epilog(check)}"
     check.set_defaults(func=cmd_gradcheck)
+
+    trace = sub.add_parser(
+        "trace",
+        help="print one training step number by number, to check a hand calculation",
+        description="Build the network the options describe (as proplab train would, same "
+        "seed and data) and print one training step on its first samples as the hand "
+        "calculation runs: every layer's output on the way forward, the loss, every "
+        "chain-rule product on the way back, each weight's gradient and its update, and "
+        "a check of every gradient against central differences.",
+        epilog="A step small enough to do by hand: --hidden 2 --samples 1. With --samples "
+        "all and full batches, the step is epoch AFTER + 1 of proplab train with the same "
+        "options, bit for bit. Exit status: 0, 1 when the gradient check fails, 2 on bad "
+        "input.",
+    )
+    _add_data_flags(trace, test_fraction=True)
+    _add_model_flags(trace)
+    _add_optimizer_flags(trace)
+    trace.add_argument(
+        "--batch-size",
+        type=_integer,
+        help="mini-batch size of the --after epochs (default: full batch)",
+    )
+    trace.add_argument(
+        "--seed",
+        type=_integer,
+        help=f"seed for weights, data and shuffling (default {RunConfig().seed})",
+    )
+    _add_conv_flags(trace)
+    trace.add_argument(
+        "--samples",
+        type=_samples,
+        default=1,
+        help="the first N training rows the step is taken on, or 'all' (default 1)",
+    )
+    trace.add_argument(
+        "--after",
+        type=_integer,
+        default=0,
+        help="train this many epochs first, as proplab train would (default 0: the initial "
+        "weights)",
+    )
+    trace.add_argument(
+        "--digits", type=_integer, default=4, help="significant digits of each number (default 4)"
+    )
+    trace.add_argument("--no-check", action="store_true", help="skip the central-difference check")
+    trace.set_defaults(func=cmd_trace)
 
     lab = sub.add_parser("lab", help="train the lab model on linear and xor (the lab defaults)")
     lab.add_argument(
@@ -695,6 +778,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # the reader stopped reading (`proplab trace | head`): stop quietly, as Unix tools
+        # do; stdout goes to devnull so Python's flush at exit raises nothing either
+        # (https://docs.python.org/3/library/signal.html#note-on-sigpipe)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except SystemExit as exc:  # --help / --version
         return exc.code if isinstance(exc.code, int) else EXIT_OK
 

@@ -261,7 +261,7 @@ def _check_loss(
     numeric, valid, refused = numeric_gradient_of_loss(loss_value, pred, eps)
     # as for a module: errors are measured against at least the round-off over the
     # tolerance, and gradients all below the round-off cannot be compared at all
-    roundoff = _loss_roundoff(value, pred, tgt, eps)
+    roundoff = loss_roundoff(value, pred, tgt, eps)
     floor = roundoff / tolerance if tolerance > 0 else 0.0
     _compare(result, "pred", analytic, numeric, valid, floor)
     if _below_roundoff(analytic, numeric, valid, roundoff):
@@ -349,7 +349,7 @@ def _check_module(
     # gradients must not depend on that flag
     without = _gradients_without_input_grad(target, run, weights, result)
     # round-off of L's sum, magnified by 1/eps in a central difference; errors are
-    # measured against at least roundoff / tolerance (see _compared_error)
+    # measured against at least roundoff / tolerance (see compared_error)
     roundoff = 4 * np.finfo(np.float64).eps * float(np.sum(np.abs(out * weights))) / eps
     floor = roundoff / tolerance if tolerance > 0 else 0.0
     checked = [("input", x, grad_x)] if check_inputs else []
@@ -381,9 +381,9 @@ def _check_module(
             ):  # fmt: skip
                 if name not in other:
                     continue
-                error = _compared_error(other[name], numeric[name], valid, floor)
+                error = compared_error(other[name], numeric[name], valid, floor)
                 if error > max(tolerance, result.errors[name]):
-                    relative = _compared_error(other[name], numeric[name], valid)
+                    relative = compared_error(other[name], numeric[name], valid)
                     shown = f"relative error {relative:.1e}"
                     result.notes.append(f"{name}: " + problem.format(error=shown))
                     result.errors[name], analytics[name] = error, other[name]
@@ -457,11 +457,11 @@ def _compare(
 ) -> None:
     """Record array ``name``'s judged error (with the round-off ``floor``) and its plain
     relative error."""
-    result.errors[name] = _compared_error(analytic, numeric, valid, floor)
-    result.relative[name] = _compared_error(analytic, numeric, valid)
+    result.errors[name] = compared_error(analytic, numeric, valid, floor)
+    result.relative[name] = compared_error(analytic, numeric, valid)
 
 
-def _compared_error(
+def compared_error(
     analytic: np.ndarray, numeric: np.ndarray, valid: np.ndarray, floor: float = 0.0
 ) -> float:
     """:func:`relative_error` over the ``valid`` entries; NaN when there are none.
@@ -507,7 +507,7 @@ def _exactly_zero(
     return bool(valid.any()) and not (np.asarray(analytic)[valid].any() or numeric[valid].any())
 
 
-def _loss_roundoff(value: float, pred: np.ndarray, target: np.ndarray, eps: float) -> float:
+def loss_roundoff(value: float, pred: np.ndarray, target: np.ndarray, eps: float) -> float:
     """The round-off of a loss's central difference: a few ulps of the largest number in
     the loss's computation (the loss itself, the largest prediction or target), over eps.
 

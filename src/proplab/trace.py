@@ -1,0 +1,333 @@
+"""One training step, number by number: what a student computes by hand, to check it.
+
+:func:`trace_step` runs one step of training through the model's own modules, one
+module at a time, and keeps every array the chain rule passes on: each module's input
+and output on the way forward, the loss, each module's output gradient, input gradient
+and parameter gradients on the way back, and, given an optimizer, the values its step
+leaves. The numbers are proplab's own (each module's ``forward`` and ``backward``, the
+loss's, the optimizer's ``step``): a hand calculation that matches them matches the
+code that trains. :meth:`StepTrace.text` lays them out as the hand calculation runs,
+naming each array (``z1 = x W1 + b1``, ``a1 = sigmoid(z1)``, ``dL/dz1 = dL/da1 * a1 (1 -
+a1)``...), and every parameter gradient is checked against central differences of the
+loss.
+
+Names: the k-th Linear (or Conv1d) layer's output is ``z{k}``, its weights ``W{k}``
+and bias ``b{k}``; the element-wise activation after it gives ``a{k}``; a Dropout
+``d{k}``, a BatchNorm1d ``n{k}``, any other module ``h{k}``. The input is ``x``, the
+targets ``t``, the model's output ``p``.
+
+Shapes: one row per sample, ``x`` ``(n, in)``, every array ``(n, width)``, weights
+``(in, out)``, biases ``(out,)`` (a single model; a replica stack is refused).
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from proplab.activations import Identity, LeakyReLU, ReLU, Sigmoid, Tanh
+from proplab.batchnorm import BatchNorm1d
+from proplab.core import Module, Sequential
+from proplab.dropout import Dropout
+from proplab.gradcheck import compared_error, loss_roundoff
+from proplab.gradcheck_numeric import numeric_gradient
+from proplab.layers import Linear
+from proplab.losses import BCELoss, CrossEntropyLoss, Loss, MSELoss
+from proplab.optim import SGD, Optimizer
+
+# the central-difference check nudges every weight twice: past this many weights it
+# would take longer than the step it checks is worth (proplab gradcheck checks layers)
+MAX_CHECKED_WEIGHTS = 20_000
+CHECK_EPS = 1e-6
+CHECK_TOLERANCE = 1e-6
+
+# element-wise modules: (what the forward computes, the local derivative f'(input) as
+# the backward multiplies by it); {out} and {inp} are the arrays' names
+_ELEMENTWISE: dict[type, tuple[str, str]] = {
+    Sigmoid: ("sigmoid({inp}) = 1 / (1 + exp(-{inp}))", "{out} (1 - {out})"),
+    Tanh: ("tanh({inp})", "1 - {out}^2"),
+    ReLU: ("max(0, {inp})", "1 where {inp} > 0, else 0"),
+    LeakyReLU: ("{inp} where {inp} > 0, else {slope} {inp}", "1 where {inp} > 0, else {slope}"),
+    Identity: ("{inp} (identity)", "1"),
+    Dropout: ("{inp} * mask / (1 - {p})", "mask / (1 - {p}), the mask this forward drew"),
+}
+
+
+@dataclass
+class ModuleStep:
+    """What one module of the model saw and passed on during the step.
+
+    ``input`` ``(n, in)`` and ``output`` ``(n, out)`` are its forward's; ``grad_output``
+    (dL/d output, ``(n, out)``) is what its backward received and ``grad_input`` (dL/d
+    input, ``(n, in)``) what it returned (None for the first module: the input is data).
+    ``local`` is an element-wise module's derivative f'(input) ``(n, out)`` (None for
+    others). ``params``, ``grads`` and ``updated`` map each parameter's name
+    (``'weight'``, ``'bias'``) to its values before the step, its gradient and its values
+    after the optimizer's step (empty without an optimizer).
+    """
+
+    index: int
+    module: Module
+    input: np.ndarray
+    output: np.ndarray
+    name: str = "h"
+    input_name: str = "x"
+    grad_output: np.ndarray | None = None
+    grad_input: np.ndarray | None = None
+    local: np.ndarray | None = None
+    params: dict[str, np.ndarray] = field(default_factory=dict)
+    grads: dict[str, np.ndarray] = field(default_factory=dict)
+    updated: dict[str, np.ndarray] = field(default_factory=dict)
+    layer: int = 0  # k in W{k}, z{k}: the number of Linear/Conv1d layers up to this one
+
+
+@dataclass
+class StepTrace:
+    """Every number of one training step (see :func:`trace_step`).
+
+    ``x`` ``(n, in)``, ``target`` as the loss took it, ``pred`` ``(n, out)``, ``loss``
+    the loss's value and ``grad_pred`` dL/dp ``(n, out)``; ``modules`` one
+    :class:`ModuleStep` per module, input to output. ``loss_after``: the loss on the
+    same samples after the optimizer's step (None without one). ``check_error``: the
+    largest relative error of the parameter gradients against central differences
+    (None when not checked, ``check_note`` says why).
+    """
+
+    x: np.ndarray
+    target: np.ndarray
+    pred: np.ndarray
+    loss: float
+    grad_pred: np.ndarray
+    loss_fn: Loss
+    modules: list[ModuleStep]
+    optimizer: Optimizer | None = None
+    loss_after: float | None = None
+    check_error: float | None = None
+    check_note: str = ""
+    title: str = ""
+
+    @property
+    def checked(self) -> bool:
+        """Every parameter gradient matched central differences within the tolerance."""
+        return self.check_error is not None and self.check_error <= CHECK_TOLERANCE
+
+    def text(self, digits: int = 4) -> str:
+        """The step as a hand calculation: forward, loss, backward, update, check.
+        ``digits``: significant digits of every number shown."""
+        from proplab.trace_text import step_text
+
+        return step_text(self, digits)
+
+    def __str__(self) -> str:
+        return self.text()
+
+
+def _layers(model: Module) -> list[Module]:
+    if isinstance(model, Sequential):
+        out: list[Module] = []
+        for layer in model.layers:
+            out += _layers(layer)
+        return out
+    return [model]
+
+
+def _check_single(model: Module, x: np.ndarray) -> None:
+    for name, p in model.named_parameters():
+        if p.replica_ndim:
+            raise ValueError(
+                f"trace_step traces one model; parameter {name!r} has replica axes "
+                f"{p.data.shape[: p.replica_ndim]} (build the model without seeds=/replicas=)"
+            )
+    if x.ndim != 2:
+        raise ValueError(
+            f"trace_step takes inputs x of shape (n, in), one row per sample, got shape {x.shape}"
+        )
+
+
+def _names(layers: list[Module]) -> list[tuple[str, int]]:
+    """Each module's output name and layer number: z1, a1, z2, a2... (see the module doc)."""
+    names, k = [], 0
+    for m in layers:
+        if isinstance(m, Linear) or type(m).__name__ == "Conv1d":
+            k += 1
+            names.append((f"z{k}", k))
+        elif type(m) in _ELEMENTWISE and not isinstance(m, Dropout):
+            names.append((f"a{max(k, 1)}", k))
+        elif isinstance(m, Dropout):
+            names.append((f"d{max(k, 1)}", k))
+        elif isinstance(m, BatchNorm1d):
+            names.append((f"n{max(k, 1)}", k))
+        else:
+            names.append((f"h{len(names) + 1}", k))
+    # a later module of the same name (two activations in a row) gets a prime
+    seen: dict[str, int] = {}
+    for i, (name, k) in enumerate(names):
+        seen[name] = seen.get(name, 0) + 1
+        if seen[name] > 1:
+            names[i] = (name + "'" * (seen[name] - 1), k)
+    return names
+
+
+def trace_step(
+    model: Module,
+    loss_fn: Loss,
+    x: np.ndarray,
+    target: np.ndarray,
+    optimizer: Optimizer | None = None,
+    *,
+    check: bool = True,
+    title: str = "",
+) -> StepTrace:
+    """One training step of ``model`` on ``x`` ``(n, in)`` and ``target``, every array kept.
+
+    Runs, one module at a time, what :func:`proplab.fit` runs for one full-batch
+    epoch: ``zero_grad``, each module's ``forward``, the loss, each module's ``backward``
+    (no input gradient for the first: it is data), then ``optimizer.step()`` when an
+    optimizer is given (``model``'s parameters change, as in training). With ``check``,
+    every parameter gradient is compared with central differences of the loss (float64
+    models up to :data:`MAX_CHECKED_WEIGHTS` weights; on a copy of the model, so
+    batchnorm's running statistics and dropout's masks are as one step leaves them).
+
+    ``model``: a single model (a Module or a Sequential of them), in the mode it
+    trains in (``model.train()``). Returns a :class:`StepTrace`; ``print(trace)``
+    shows it as a hand calculation.
+
+    Example:
+        >>> import numpy as np, proplab
+        >>> model = proplab.mlp(2, 2, 1, rng=np.random.default_rng(0))
+        >>> x, t = np.array([[0.0, 1.0]]), np.array([[1.0]])
+        >>> trace = proplab.trace_step(model, proplab.MSELoss(), x, t, proplab.SGD(model.parameters(), lr=1.0))
+        >>> trace.loss_after < trace.loss
+        True
+    """
+    if not isinstance(model, Module):
+        raise TypeError(f"trace_step traces a proplab Module, got {type(model).__name__}")
+    if not isinstance(loss_fn, Loss):
+        raise TypeError(f"trace_step needs a proplab Loss, got {type(loss_fn).__name__}")
+    if optimizer is not None and not isinstance(optimizer, Optimizer):
+        raise TypeError(
+            f"trace_step: optimizer must be a proplab Optimizer or None, "
+            f"got {type(optimizer).__name__}"
+        )
+    x = np.asarray(x)
+    _check_single(model, x)
+    layers = _layers(model)
+    names = _names(layers)
+    model.zero_grad()
+    steps: list[ModuleStep] = []
+    h, h_name = x, "x"
+    for i, (m, (name, k)) in enumerate(zip(layers, names, strict=True)):
+        out = m.forward(h)
+        params = {pname: p.data.copy() for pname, p in m.params.items()}
+        steps.append(ModuleStep(i, m, h, out.copy(), name, h_name, params=params, layer=k))
+        h, h_name = out, name
+    pred = h
+    loss = float(loss_fn.forward(pred, target))
+    grad = loss_fn.backward()
+    grad_pred = grad.copy()
+    for step in reversed(steps):
+        m = step.module
+        step.grad_output = grad.copy()
+        if type(m) in _ELEMENTWISE:
+            # the local derivative alone: the backward of a gradient of ones
+            step.local = np.asarray(m.backward(np.ones_like(grad)), dtype=float).copy()
+        grad = m.backward(grad, need_input_grad=step.index > 0)
+        step.grad_input = None if grad is None else np.asarray(grad).copy()
+        step.grads = {pname: p.grad.copy() for pname, p in m.params.items()}
+    trace = StepTrace(
+        x, np.asarray(target), pred.copy(), loss, grad_pred, loss_fn, steps, optimizer, title=title
+    )
+    if check:
+        _check_gradients(trace, model, target)
+    if optimizer is not None:
+        optimizer.step()
+        for step in steps:
+            step.updated = {pname: p.data.copy() for pname, p in step.module.params.items()}
+        trace.loss_after = _loss_again(model, loss_fn, x, target)
+    return trace
+
+
+def _held(model: Module) -> Module:
+    """A copy of ``model`` whose training-mode Dropouts reuse the mask the step drew."""
+    twin = copy.deepcopy(model)
+    for m in twin.modules():
+        if isinstance(m, Dropout):
+            m.hold_mask = True
+    return twin
+
+
+def _loss_again(model: Module, loss_fn: Loss, x: np.ndarray, target: Any) -> float:
+    """The loss on the same samples after the step (on a copy: batchnorm's running
+    statistics are as the step left them, and a dropout mask is the step's)."""
+    twin = _held(model)
+    return float(copy.deepcopy(loss_fn).forward(twin.forward(x), target))
+
+
+def _check_gradients(trace: StepTrace, model: Module, target: Any) -> None:
+    """Every parameter gradient against central differences of the loss (on a copy)."""
+    params = model.parameters()
+    count = sum(p.data.size for p in params)
+    if not params:
+        trace.check_note = "no parameters to check"
+        return
+    if any(p.data.dtype != np.float64 for p in params):
+        trace.check_note = "not checked: the model is not float64 (a 1e-6 nudge is lost in float32)"
+        return
+    if count > MAX_CHECKED_WEIGHTS:
+        trace.check_note = (
+            f"not checked: {count:,} weights (at most {MAX_CHECKED_WEIGHTS:,}; proplab "
+            "gradcheck checks each layer of a large model on its own)"
+        )
+        return
+    twin = _held(model)
+    loss_fn = copy.deepcopy(trace.loss_fn)
+
+    def loss() -> float:
+        return float(loss_fn.forward(twin.forward(trace.x), target))
+
+    # an error is measured against at least the central differences' round-off (over the
+    # tolerance), as proplab.gradcheck does: gradients of 1e-6 (a saturated sigmoid, a
+    # batchnorm over two samples) would otherwise fail on rounding alone
+    roundoff = loss_roundoff(trace.loss, trace.pred, np.asarray(target, float), CHECK_EPS)
+    floor = roundoff / CHECK_TOLERANCE
+    worst = 0.0
+    for p, q in zip(params, twin.parameters(), strict=True):
+        numeric = numeric_gradient(loss, q.data, CHECK_EPS)
+        valid = np.ones(numeric.shape, dtype=bool)
+        worst = max(worst, compared_error(p.grad, numeric, valid, floor))
+    trace.check_error = worst
+    trace.check_note = (
+        f"{count} weights, each nudged by +-{CHECK_EPS:g}: the largest relative error is "
+        f"{worst:.1e} ({'passed' if trace.checked else 'FAILED'}, tolerance {CHECK_TOLERANCE:g}; "
+        f"differences below the round-off {roundoff:.0e} count as agreement)"
+    )
+
+
+def plain_sgd(optimizer: Optimizer | None) -> bool:
+    """Whether ``optimizer`` takes the plain step W <- W - lr dL/dW (SGD without momentum,
+    weight decay or L1), which the text can show as a formula."""
+    if optimizer is None or type(optimizer) is not SGD:
+        return False
+    return all(not np.any(optimizer.hyper.get(k, 0.0)) for k in ("momentum", "weight_decay", "l1"))
+
+
+def elementwise_formulas(module: Module) -> tuple[str, str] | None:
+    """An element-wise module's forward and local-derivative formulas (placeholders
+    ``{inp}``, ``{out}``, ``{slope}``, ``{p}``), or None."""
+    return _ELEMENTWISE.get(type(module))
+
+
+LOSS_FORMULAS: dict[type, tuple[str, str]] = {
+    MSELoss: ("mean((p - t)^2) over N = n x out = {N} values", "2 (p - t) / N"),
+    BCELoss: (
+        "-mean(t log p + (1 - t) log(1 - p)) over N = n x out = {N} values",
+        "(p - t) / (p (1 - p) N)",
+    ),
+    CrossEntropyLoss: (
+        "mean over the n = {n} samples of -log softmax(p)[t]",
+        "(softmax(p) - onehot(t)) / n",
+    ),
+}

@@ -1,0 +1,87 @@
+"""``proplab trace``: one training step of the network a RunConfig describes, every number.
+
+:func:`trace_config` builds the data, model, loss and optimizer exactly as ``proplab
+train`` does (same seed, same data preparation, same BLAS threads), optionally trains
+``after`` epochs as that run would, and traces the next step on the first ``samples``
+training rows (:func:`proplab.trace.trace_step`). With every training row and full
+batches, the traced step is epoch ``after + 1`` of ``proplab train`` with the same
+options, bit for bit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from proplab.config import (
+    ConfigError,
+    RunConfig,
+    build_loss,
+    build_model,
+    build_optimizer,
+    network_label,
+    shuffle_rng,
+)
+from proplab.threads import blas_threads_for_a_run
+from proplab.trace import StepTrace, trace_step
+from proplab.train import fit
+
+
+def trace_config(
+    cfg: RunConfig, samples: int | None = 1, after: int = 0, check: bool = True
+) -> StepTrace:
+    """Trace one step of ``cfg``'s network on its first ``samples`` training rows (None:
+    all of them), after ``after`` epochs of the training ``proplab train`` would do.
+
+    Raises ConfigError for an invalid config, ``samples`` outside 1..rows or a negative
+    ``after``.
+    """
+    from proplab.experiments import prepare_run
+
+    if not (isinstance(after, int) and after >= 0):
+        raise ConfigError(f"after: must be a whole number of epochs >= 0, got {after!r}")
+    cfg, prep = prepare_run(cfg)
+    x, y = prep.x, prep.y
+    rows = x.shape[0]
+    if samples is None:
+        samples = rows
+    if not (isinstance(samples, int) and 1 <= samples <= rows):
+        raise ConfigError(
+            f"samples: must be from 1 to {rows} (the training rows of {cfg.dataset}) or "
+            f"'all', got {samples!r}"
+        )
+    if cfg.batchnorm and samples < 2:
+        raise ConfigError(
+            f"samples: a batchnorm network needs at least 2 samples in a step (a batch of "
+            f"one has no variance to normalise by), got {samples}"
+        )
+    with blas_threads_for_a_run():
+        model = build_model(cfg, x.shape[-1], prep.n_out, samples=rows)
+        loss_fn = build_loss(cfg)
+        optimizer = build_optimizer(cfg, model.parameters())
+        if after:
+            fit(
+                model,
+                loss_fn,
+                optimizer,
+                x,
+                y,
+                after,
+                batch_size=cfg.batch_size,
+                rng=shuffle_rng(cfg),
+                print_every=0,
+            )
+        title = (
+            f"One training step of {network_label(cfg, x.shape[-1], prep.n_out)} "
+            f"({cfg.activation}, output {cfg.output_activation}, {cfg.loss} loss) on "
+            f"{cfg.dataset}, seed {cfg.seed}, "
+            + (f"after {after:,} epochs of training" if after else "at its initial weights")
+        )
+        return trace_step(
+            model,
+            loss_fn,
+            np.array(x[:samples]),
+            np.array(y[:samples]),
+            optimizer,
+            check=check,
+            title=title,
+        )

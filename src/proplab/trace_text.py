@@ -1,0 +1,202 @@
+"""A :class:`~proplab.trace.StepTrace` laid out as the hand calculation it checks.
+
+Forward (input to output), loss, backward (output to input, one chain-rule product at
+a time), update, and the central-difference check, each array under the name the
+formula above it gives it. Numbers have ``digits`` significant digits.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from proplab.core import Module
+from proplab.layers import Linear
+from proplab.optim import Optimizer
+from proplab.trace import (
+    LOSS_FORMULAS,
+    ModuleStep,
+    StepTrace,
+    elementwise_formulas,
+    plain_sgd,
+)
+
+INDENT = "    "
+
+
+def number(value: float, digits: int) -> str:
+    """``value`` with ``digits`` significant digits, trailing zeros kept so every number
+    shows its precision (``0.5744``, ``0.5000``, ``-12.50``, ``1.235e-07``, as ``%#.4g``
+    writes them); a whole number as one (``0``, ``1``: data and labels)."""
+    value = float(value)
+    if np.isfinite(value) and value == int(value) and abs(value) < 1e5:
+        return str(int(value))
+    return f"{value:#.{digits}g}"
+
+
+def array_lines(label: str, a: np.ndarray, digits: int) -> list[str]:
+    """``label = [...]``: a vector on one line, a matrix one row per line with its columns
+    aligned under the first row's bracket. Shape: 0-d, ``(k,)`` or ``(rows, k)``."""
+    a = np.asarray(a, dtype=float)
+    if a.ndim == 0:
+        return [f"{label} = {number(a, digits)}"]
+    rows = a.reshape(1, -1) if a.ndim == 1 else a.reshape(-1, a.shape[-1])
+    cells = [[number(v, digits) for v in row] for row in rows]
+    widths = [max(len(row[j]) for row in cells) for j in range(rows.shape[1])]
+    texts = ["  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) for row in cells]
+    head = f"{label} = "
+    if a.ndim == 1 or len(texts) == 1:
+        return [f"{head}[{texts[0]}]" if a.ndim == 1 else f"{head}[[{texts[0]}]]"]
+    pad = " " * len(head)
+    lines = [f"{head}[[{texts[0]}]"]
+    lines += [f"{pad} [{t}]" for t in texts[1:-1]]
+    lines.append(f"{pad} [{texts[-1]}]]")
+    return lines
+
+
+def _param_label(step: ModuleStep, pname: str) -> str:
+    if pname in ("weight", "bias") and _is_layer(step.module):
+        return f"{'W' if pname == 'weight' else 'b'}{step.layer}"
+    return f"{pname}({step.name})"
+
+
+def _is_layer(module: Module) -> bool:
+    return isinstance(module, Linear) or type(module).__name__ == "Conv1d"
+
+
+def _sizes(step: ModuleStep) -> str:
+    return f"{step.input.shape[-1]} -> {step.output.shape[-1]}"
+
+
+def _forward(step: ModuleStep, digits: int) -> list[str]:
+    m, out, inp = step.module, step.name, step.input_name
+    lines: list[str] = []
+    if isinstance(m, Linear):
+        bias = f" + b{step.layer}" if m.bias is not None else ""
+        lines.append(f"{out} = {inp} W{step.layer}{bias}   (Linear, {_sizes(step)})")
+        for pname, value in step.params.items():
+            lines += [INDENT + s for s in array_lines(_param_label(step, pname), value, digits)]
+    elif (formulas := elementwise_formulas(m)) is not None:
+        text = formulas[0].format(inp=inp, out=out, **_constants(m))
+        lines.append(f"{out} = {text}   (element-wise)")
+    else:
+        lines.append(f"{out} = {type(m).__name__}({inp})   ({m!r})")
+        for pname, value in step.params.items():
+            lines += [INDENT + s for s in array_lines(_param_label(step, pname), value, digits)]
+    lines += [INDENT + s for s in array_lines(out, step.output, digits)]
+    return lines
+
+
+def _constants(m: Module) -> dict[str, str]:
+    return {
+        "slope": f"{getattr(m, 'negative_slope', getattr(m, 'slope', 0.01)):g}",
+        "p": f"{getattr(m, 'p', 0.0):g}",
+    }
+
+
+def _backward(step: ModuleStep, digits: int) -> list[str]:
+    m, out, inp = step.module, step.name, step.input_name
+    g_out, g_in = f"dL/d{out}", f"dL/d{inp}"
+    lines: list[str] = []
+    if isinstance(m, Linear):
+        lines.append(f"Linear {step.layer} ({_sizes(step)}): {out} = {inp} W{step.layer} + ...")
+        w, b = f"W{step.layer}", f"b{step.layer}"
+        lines += [
+            INDENT + s
+            for s in array_lines(f"dL/d{w} = {inp}^T {g_out}", step.grads["weight"], digits)
+        ]
+        if "bias" in step.grads:
+            lines += [
+                INDENT + s
+                for s in array_lines(
+                    f"dL/d{b} = {g_out} summed over the samples", step.grads["bias"], digits
+                )
+            ]
+        if step.grad_input is None:
+            lines.append(f"{INDENT}(no {g_in}: {inp} is the data, nothing below it learns)")
+        else:
+            lines += [
+                INDENT + s for s in array_lines(f"{g_in} = {g_out} {w}^T", step.grad_input, digits)
+            ]
+        return lines
+    formulas = elementwise_formulas(m)
+    if formulas is not None and step.local is not None:
+        local = formulas[1].format(inp=inp, out=out, **_constants(m))
+        lines.append(f"{g_in} = {g_out} * f'({inp}),  f'({inp}) = {local}   (element-wise)")
+        lines += [INDENT + s for s in array_lines(f"f'({inp})", step.local, digits)]
+    else:
+        lines.append(f"{g_in} = {type(m).__name__}'s backward of {g_out}")
+        for pname, grad in step.grads.items():
+            label = f"dL/d{_param_label(step, pname)}"
+            lines += [INDENT + s for s in array_lines(label, grad, digits)]
+    if step.grad_input is None:
+        lines.append(f"{INDENT}(no {g_in}: {inp} is the data)")
+    else:
+        lines += [INDENT + s for s in array_lines(g_in, step.grad_input, digits)]
+    return lines
+
+
+def _update(trace: StepTrace, digits: int) -> list[str]:
+    opt: Optimizer | None = trace.optimizer
+    if opt is None:
+        return []
+    if plain_sgd(opt):
+        lr = float(opt.hyper["lr"])
+        head = f"UPDATE  SGD, lr {lr:g}: each weight W <- W - lr dL/dW"
+    else:
+        head = (
+            f"UPDATE  {opt!r}: the step its rule takes (help(proplab.{type(opt).__name__}) "
+            "gives the formula)"
+        )
+    lines = ["", head]
+    for step in trace.modules:
+        for pname, value in step.updated.items():
+            label = _param_label(step, pname)
+            lines += [INDENT + s for s in array_lines(f"{label} (new)", value, digits)]
+    after = number(trace.loss_after, digits) if trace.loss_after is not None else "n/a"
+    lines.append(
+        f"{INDENT}the loss on the same samples: {number(trace.loss, digits)} before the step, "
+        f"{after} after"
+    )
+    return lines
+
+
+def step_text(trace: StepTrace, digits: int = 4) -> str:
+    """The whole step as text (see the module docstring)."""
+    if not (isinstance(digits, int) and 1 <= digits <= 17):
+        raise ValueError(f"digits must be an integer from 1 to 17, got {digits!r}")
+    n = trace.x.shape[0]
+    lines: list[str] = []
+    if trace.title:
+        lines.append(trace.title)
+    lines.append(
+        f"{n} sample{'s' if n != 1 else ''}, one row each; every array below is "
+        "(samples x units), weights (inputs x outputs)"
+    )
+    lines += array_lines("x", trace.x, digits)
+    lines += array_lines("t", trace.target, digits)
+    lines += ["", "FORWARD  input to output"]
+    for step in trace.modules:
+        lines += [INDENT + s for s in _forward(step, digits)]
+    last = trace.modules[-1].name if trace.modules else "x"
+    lines.append(f"{INDENT}p = {last}, the prediction")
+    loss_name = type(trace.loss_fn).__name__
+    forward_text, backward_text = LOSS_FORMULAS.get(
+        type(trace.loss_fn), (f"{loss_name}(p, t)", f"{loss_name}'s backward")
+    )
+    sizes = {"N": trace.pred.size, "n": n}
+    lines += ["", f"LOSS  {loss_name}"]
+    lines.append(f"{INDENT}L = {forward_text.format(**sizes)} = {number(trace.loss, digits)}")
+    lines += ["", "BACKWARD  output to input: each line multiplies by one local derivative"]
+    lines += [
+        INDENT + s
+        for s in array_lines(
+            f"dL/d{last} = dL/dp = {backward_text.format(**sizes)}", trace.grad_pred, digits
+        )
+    ]
+    for step in reversed(trace.modules):
+        lines += [INDENT + s for s in _backward(step, digits)]
+    lines += _update(trace, digits)
+    if trace.check_note:
+        what = "CHECK  every weight's gradient against central differences of L"
+        lines += ["", what, INDENT + trace.check_note]
+    return "\n".join(lines)

@@ -1,0 +1,334 @@
+"""proplab.trace_step / proplab trace: one training step, every number, against a hand
+calculation written out in NumPy, against fit, and against PyTorch where installed."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+import proplab
+from proplab import cli
+from proplab.config import RunConfig, build_loss, build_model, build_optimizer, shuffle_rng
+from proplab.experiments import prepare_run
+from proplab.trace import MAX_CHECKED_WEIGHTS, trace_step
+from proplab.trace_run import trace_config
+from proplab.trace_text import array_lines, number
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def _by_hand(weights, x, t, lr):
+    """The lab model's step written out, one formula per line (2-H-H-1 sigmoid, MSE)."""
+    (W1, b1), (W2, b2), (W3, b3) = weights
+    z1 = x @ W1 + b1
+    a1 = _sigmoid(z1)
+    z2 = a1 @ W2 + b2
+    a2 = _sigmoid(z2)
+    z3 = a2 @ W3 + b3
+    p = _sigmoid(z3)
+    loss = np.mean((p - t) ** 2)
+    dp = 2 * (p - t) / p.size
+    dz3 = dp * p * (1 - p)
+    dW3, db3, da2 = a2.T @ dz3, dz3.sum(0), dz3 @ W3.T
+    dz2 = da2 * a2 * (1 - a2)
+    dW2, db2, da1 = a1.T @ dz2, dz2.sum(0), dz2 @ W2.T
+    dz1 = da1 * a1 * (1 - a1)
+    dW1, db1 = x.T @ dz1, dz1.sum(0)
+    return {
+        "outputs": [z1, a1, z2, a2, z3, p],
+        "loss": loss,
+        "dp": dp,
+        "grad_outputs": [dz1, da1, dz2, da2, dz3, dp],  # dL/d(each module's output)
+        "grads": [(dW1, db1), (dW2, db2), (dW3, db3)],
+        "new": [(W - lr * dW, b - lr * db) for (W, b), (dW, db) in
+                zip(weights, [(dW1, db1), (dW2, db2), (dW3, db3)], strict=True)],
+    }  # fmt: skip
+
+
+def _weights(model: proplab.Sequential) -> list[tuple[np.ndarray, np.ndarray]]:
+    linears = [m for m in model.layers if isinstance(m, proplab.Linear)]
+    return [(m.weight.data.copy(), m.bias.data.copy()) for m in linears]
+
+
+@pytest.mark.parametrize("n", [1, 4])
+def test_every_number_is_the_hand_calculation(n: int) -> None:
+    rng = np.random.default_rng(3)
+    model = proplab.mlp(2, 3, 1, rng=np.random.default_rng(0))
+    for m in model.layers:  # non-zero biases, so a bias left out would show
+        if isinstance(m, proplab.Linear):
+            m.bias.data[...] = rng.normal(size=m.bias.data.shape)
+    x, t = rng.normal(size=(n, 2)), rng.integers(0, 2, size=(n, 1)).astype(float)
+    hand = _by_hand(_weights(model), x, t, lr=0.7)
+    trace = trace_step(model, proplab.MSELoss(), x, t, proplab.SGD(model.parameters(), lr=0.7))
+    assert [s.name for s in trace.modules] == ["z1", "a1", "z2", "a2", "z3", "a3"]
+    assert [s.input_name for s in trace.modules] == ["x", "z1", "a1", "z2", "a2", "z3"]
+    for step, out, g in zip(trace.modules, hand["outputs"], hand["grad_outputs"], strict=True):
+        np.testing.assert_allclose(step.output, out, rtol=1e-13, atol=1e-15)
+        np.testing.assert_allclose(step.grad_output, g, rtol=1e-12, atol=1e-16)
+    assert trace.loss == pytest.approx(hand["loss"], rel=1e-13)
+    np.testing.assert_allclose(trace.grad_pred, hand["dp"], rtol=1e-13)
+    linears = [s for s in trace.modules if s.name.startswith("z")]
+    for step, (dW, db), (W, b) in zip(linears, hand["grads"], hand["new"], strict=True):
+        np.testing.assert_allclose(step.grads["weight"], dW, rtol=1e-12, atol=1e-16)
+        np.testing.assert_allclose(step.grads["bias"], db, rtol=1e-12, atol=1e-16)
+        np.testing.assert_allclose(step.updated["weight"], W, rtol=1e-13)
+        np.testing.assert_allclose(step.updated["bias"], b, rtol=1e-13)
+    # the sigmoid's local derivative, shown beside its product
+    np.testing.assert_allclose(
+        trace.modules[1].local, hand["outputs"][1] * (1 - hand["outputs"][1])
+    )
+    assert trace.modules[0].grad_input is None  # the data's gradient is not computed
+    # the model took the step: its weights are the new ones, and the loss fell
+    for (W, b), (W_new, b_new) in zip(_weights(model), hand["new"], strict=True):
+        np.testing.assert_allclose(W, W_new, rtol=1e-13)
+        np.testing.assert_allclose(b, b_new, rtol=1e-13)
+    after = np.mean((_by_hand(_weights(model), x, t, 0.0)["outputs"][-1] - t) ** 2)
+    assert trace.loss_after == pytest.approx(after, rel=1e-12) and trace.loss_after < trace.loss
+    assert trace.checked and trace.check_error < 1e-7
+
+
+def test_the_text_shows_each_array_under_its_formula() -> None:
+    model = proplab.mlp(2, 2, 1, rng=np.random.default_rng(0))
+    x, t = np.array([[0.0, 1.0]]), np.array([[1.0]])
+    trace = trace_step(model, proplab.MSELoss(), x, t, proplab.SGD(model.parameters(), lr=1.0))
+    text = trace.text(digits=5)
+    lines = text.splitlines()
+
+    def shown(label: str) -> str:
+        """The numbers on the last line that starts with ``label =`` (its value; the
+        formula that names it comes first)."""
+        line = [ln.strip() for ln in lines if ln.strip().startswith(f"{label} = ")][-1]
+        return line.split(" = ")[-1]
+
+    z1 = trace.modules[0].output
+    assert shown("z1") == f"[[{number(z1[0, 0], 5)}  {number(z1[0, 1], 5)}]]"
+    assert shown("L") == number(trace.loss, 5)
+    assert "dL/dW3 = a2^T dL/dz3 = [[" in text
+    assert "dL/dz3 = dL/da3 * f'(z3),  f'(z3) = a3 (1 - a3)" in text
+    assert "dL/da3 = dL/dp = 2 (p - t) / N = [[" in text
+    assert "UPDATE  SGD, lr 1: each weight W <- W - lr dL/dW" in text
+    assert "(no dL/dx: x is the data" in text
+    assert re.search(r"15 weights, each nudged by \+-1e-06: the largest relative error is "
+                     r"\d\.\de-\d+ \(passed, tolerance 1e-06; ", text)  # fmt: skip
+    # the sections come in the order the calculation runs
+    order = [text.index(h) for h in ("FORWARD", "LOSS", "BACKWARD", "UPDATE", "CHECK")]
+    assert order == sorted(order)
+    assert str(trace) == trace.text(4) != text
+
+
+def test_numbers_keep_their_digits() -> None:
+    assert number(0.57444, 4) == "0.5744"
+    assert number(0.5, 4) == "0.5000"  # trailing zeros say the precision
+    assert number(-12.5, 4) == "-12.50"
+    assert number(1.23456e-7, 4) == "1.235e-07"
+    assert number(1.0, 4) == "1" and number(0.0, 4) == "0"  # data and labels
+    assert number(2 / 3, 2) == "0.67"
+    assert array_lines("W", np.array([[1.5, -0.25], [10.0, 2.0]]), 3) == [
+        "W = [[1.50  -0.250]",
+        "     [  10       2]]",
+    ]
+    assert array_lines("b", np.array([0.5, 1.0]), 2) == ["b = [0.50  1]"]
+
+
+def test_a_wrong_backward_fails_the_check() -> None:
+    class HalfSigmoid(proplab.Sigmoid):  # a student's slip: the derivative halved
+        def backward(self, grad_out, need_input_grad=True, out=None):
+            return 0.5 * super().backward(grad_out, need_input_grad)
+
+    rng = np.random.default_rng(0)
+    model = proplab.Sequential(
+        proplab.Linear(2, 3, rng=rng), HalfSigmoid(), proplab.Linear(3, 1, rng=rng)
+    )
+    x, t = rng.normal(size=(3, 2)), rng.normal(size=(3, 1))
+    trace = trace_step(model, proplab.MSELoss(), x, t)
+    assert not trace.checked and trace.check_error > 0.1
+    assert "FAILED" in trace.text()
+    assert trace.loss_after is None and "UPDATE" not in trace.text()  # no optimizer: no step
+
+
+def test_with_every_row_the_step_is_the_next_epoch_of_proplab_train() -> None:
+    cfg = RunConfig(dataset="xor", hidden=4, seed=2)
+    trace = trace_config(cfg, samples=None, after=30)
+    # the same run trained 31 epochs by fit, as proplab train trains it
+    cfg, prep = prepare_run(cfg)
+    model = build_model(cfg, 2, 1, samples=len(prep.x))
+    opt = build_optimizer(cfg, model.parameters())
+    proplab.fit(
+        model, build_loss(cfg), opt, prep.x, prep.y, 31, rng=shuffle_rng(cfg), print_every=0
+    )
+    linears = [s for s in trace.modules if s.name.startswith("z")]
+    for step, (W, b) in zip(linears, _weights(model), strict=True):
+        assert np.array_equal(step.updated["weight"], W) and np.array_equal(step.updated["bias"], b)
+    assert "after 30 epochs of training" in trace.title
+    assert trace.x.shape == (21, 2)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"activation": "tanh"},
+        {"activation": "relu", "dataset": "circle", "n": 20},
+        {"activation": "leaky_relu", "dataset": "circle", "n": 20},
+        {"loss": "bce"},
+        {"loss": "cross-entropy", "output_activation": "identity", "dataset": "moons", "n": 20},
+        {"dropout": 0.5, "hidden": 6},
+        {"batchnorm": True},
+        {"optimizer": "adam", "lr": 0.01},
+        {"optimizer": "momentum"},
+        {"weight_decay": 0.1},
+        {"model": "conv", "dataset": "circle", "n": 20, "filters": 2, "kernel_size": 2},
+        {"dataset": "plane", "output_activation": "identity"},
+    ],
+    ids=lambda c: ",".join(f"{k}={v}" for k, v in c.items()),
+)
+def test_every_network_proplab_trains_traces_and_checks(changes: dict) -> None:
+    cfg = RunConfig(**{"dataset": "xor", "hidden": 3, **changes})
+    trace = trace_config(cfg, samples=5)
+    assert trace.checked, trace.check_note
+    # the step was taken, and the text names every module's output it computed
+    assert trace.loss_after is not None and np.isfinite(trace.loss_after)
+    text = trace.text()
+    for step in trace.modules:
+        assert f"    {step.name} = " in text
+    if cfg.optimizer != "sgd" or cfg.weight_decay:
+        assert "the step its rule takes" in text and "W <- W - lr dL/dW" not in text
+    else:
+        assert f"UPDATE  SGD, lr {cfg.lr:g}: each weight W <- W - lr dL/dW" in text
+
+
+def test_batchnorm_and_dropout_are_left_as_one_step_leaves_them() -> None:
+    # the check's nudged forwards and the loss after run on a copy: running statistics
+    # move once (the step's forward), and the dropout mask is the step's
+    cfg = RunConfig(dataset="xor", hidden=3, batchnorm=True, dropout=0.3, seed=1)
+    cfg, prep = prepare_run(cfg)
+    x, y = prep.x[:6], prep.y[:6]
+    traced = build_model(cfg, 2, 1)
+    trace = trace_step(traced, build_loss(cfg), x, y, build_optimizer(cfg, traced.parameters()))
+    fitted = build_model(cfg, 2, 1)
+    proplab.fit(fitted, build_loss(cfg), build_optimizer(cfg, fitted.parameters()), x, y, 1,
+                print_every=0)  # fmt: skip
+    for (name, a), (_, b) in zip(
+        traced.state_dict().items(), fitted.state_dict().items(), strict=True
+    ):
+        assert np.array_equal(a, b), name
+    assert trace.checked
+
+
+def test_a_stack_and_bad_arguments_are_refused_in_words() -> None:
+    stack = proplab.mlp(2, 2, 1, seeds=[0, 1])
+    x, t = np.zeros((1, 2)), np.zeros((1, 1))
+    with pytest.raises(
+        ValueError, match=r"traces one model; parameter '0.weight' has replica axes \(2,\)"
+    ):
+        trace_step(stack, proplab.MSELoss(), x, t)
+    model = proplab.mlp(2, 2, 1, rng=np.random.default_rng(0))
+    with pytest.raises(ValueError, match=r"inputs x of shape \(n, in\).*got shape \(2,\)"):
+        trace_step(model, proplab.MSELoss(), np.zeros(2), t)
+    with pytest.raises(TypeError, match="needs a proplab Loss, got function"):
+        trace_step(model, lambda p, t: 0.0, x, t)
+    with pytest.raises(TypeError, match="optimizer must be a proplab Optimizer or None, got list"):
+        trace_step(model, proplab.MSELoss(), x, t, [])
+    with pytest.raises(ValueError, match="digits must be an integer from 1 to 17, got 0"):
+        trace_step(model, proplab.MSELoss(), x, t).text(0)
+
+
+def test_a_large_model_is_traced_but_not_checked() -> None:
+    width = int(np.sqrt(MAX_CHECKED_WEIGHTS)) + 1
+    model = proplab.mlp(2, [width, width], 1, rng=np.random.default_rng(0))
+    trace = trace_step(model, proplab.MSELoss(), np.ones((1, 2)), np.ones((1, 1)))
+    assert trace.check_error is None and not trace.checked
+    assert f"not checked: {sum(p.data.size for p in model.parameters()):,} weights" in trace.text()
+
+
+def test_the_cli_prints_the_step(capsys) -> None:
+    assert cli.main(["trace", "--dataset", "xor", "--hidden", "2", "--seed", "1"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("One training step of 2-2-2-1 (sigmoid, output sigmoid, mse loss) on "
+                          "xor, seed 1, at its initial weights\n1 sample, one row each")  # fmt: skip
+    assert "(passed, tolerance 1e-06; " in out
+    # the numbers are trace_config's for the same options
+    expected = trace_config(RunConfig(dataset="xor", hidden=2, seed=1)).text(4)
+    assert out == expected + "\n"
+    assert cli.main(["trace", "--dataset", "xor", "--hidden", "2", "--samples", "all",
+                     "--after", "100", "--digits", "3", "--no-check"]) == 0  # fmt: skip
+    out = capsys.readouterr().out
+    assert "21 samples, one row each" in out and "after 100 epochs of training" in out
+    assert "CHECK" not in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["--samples", "0"],
+            "samples: must be from 1 to 21 (the training rows of xor) or 'all', got 0",
+        ),
+        (["--samples", "22"], "samples: must be from 1 to 21"),
+        (["--samples", "some"], "argument --samples"),
+        (["--digits", "0"], "argument --digits: must be from 1 to 17, got 0"),
+        (["--after", "-1"], "argument --after: must be >= 0 epochs, got -1"),
+        (["--batchnorm", "--samples", "1"], "a batchnorm network needs at least 2 samples"),
+        (
+            ["--momentum", "0.9", "--optimizer", "adam"],
+            "momentum: optimizer 'adam' has no momentum",
+        ),
+    ],
+)
+def test_the_cli_refuses_bad_options_in_one_line(argv: list[str], message: str, capsys) -> None:
+    assert cli.main(["trace", "--dataset", "xor", *argv]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_the_trace_matches_pytorch_autograd() -> None:
+    torch = pytest.importorskip("torch")
+    model = proplab.mlp(2, 3, 1, rng=np.random.default_rng(4), activation="tanh")
+    rng = np.random.default_rng(5)
+    x, t = rng.normal(size=(4, 2)), rng.normal(size=(4, 1))
+    weights = _weights(model)
+    trace = trace_step(model, proplab.MSELoss(), x, t)
+    params = [(torch.tensor(W, requires_grad=True), torch.tensor(b, requires_grad=True))
+              for W, b in weights]  # fmt: skip
+    h = torch.tensor(x)
+    kept = []
+    for i, (W, b) in enumerate(params):
+        z = h @ W + b
+        z.retain_grad()
+        h = torch.tanh(z) if i < 2 else torch.sigmoid(z)
+        h.retain_grad()
+        kept += [z, h]
+    loss = torch.nn.functional.mse_loss(h, torch.tensor(t))
+    loss.backward()
+    assert trace.loss == pytest.approx(loss.item(), rel=1e-14)
+    for step, tensor in zip(trace.modules, kept, strict=True):
+        np.testing.assert_allclose(step.output, tensor.detach().numpy(), rtol=1e-14)
+        np.testing.assert_allclose(step.grad_output, tensor.grad.numpy(), rtol=1e-12, atol=1e-17)
+    linears = [s for s in trace.modules if s.name.startswith("z")]
+    for step, (W, b) in zip(linears, params, strict=True):
+        np.testing.assert_allclose(step.grads["weight"], W.grad.numpy(), rtol=1e-12, atol=1e-17)
+        np.testing.assert_allclose(step.grads["bias"], b.grad.numpy(), rtol=1e-12, atol=1e-17)
+
+
+def test_a_reader_that_stops_reading_ends_the_cli_quietly() -> None:
+    # `proplab trace | head -1`: the pipe closes while the step is printed; made certain
+    # here by closing the reading end before the command starts
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    read, write = os.pipe()
+    os.close(read)
+    src = Path(proplab.__file__).parents[1]
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    argv = [sys.executable, "-m", "proplab", "trace", "--dataset", "xor", "--hidden", "2"]
+    try:
+        done = subprocess.run(argv, stdout=write, stderr=subprocess.PIPE, env=env, timeout=120)
+    finally:
+        os.close(write)
+    assert done.returncode == cli.EXIT_BROKEN_PIPE == 141
+    assert b"Traceback" not in done.stderr and b"BrokenPipe" not in done.stderr
