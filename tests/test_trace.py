@@ -127,9 +127,10 @@ def test_numbers_keep_their_digits() -> None:
     assert number(1.23456e-7, 4) == "1.235e-07"
     assert number(1.0, 4) == "1" and number(0.0, 4) == "0"  # data and labels
     assert number(2 / 3, 2) == "0.67"
+    # columns aligned on the decimal point, a whole number on its units
     assert array_lines("W", np.array([[1.5, -0.25], [10.0, 2.0]]), 3) == [
-        "W = [[1.50  -0.250]",
-        "     [  10       2]]",
+        "W = [[ 1.50  -0.250]",
+        "     [10      2    ]]",
     ]
     assert array_lines("b", np.array([0.5, 1.0]), 2) == ["b = [0.50  1]"]
 

@@ -41,8 +41,8 @@ def array_lines(label: str, a: np.ndarray, digits: int) -> list[str]:
         return [f"{label} = {number(a, digits)}"]
     rows = a.reshape(1, -1) if a.ndim == 1 else a.reshape(-1, a.shape[-1])
     cells = [[number(v, digits) for v in row] for row in rows]
-    widths = [max(len(row[j]) for row in cells) for j in range(rows.shape[1])]
-    texts = ["  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) for row in cells]
+    columns = [_aligned(column) for column in zip(*cells, strict=True)]
+    texts = ["  ".join(row) for row in zip(*columns, strict=True)]
     head = f"{label} = "
     if a.ndim == 1 or len(texts) == 1:
         return [f"{head}[{texts[0]}]" if a.ndim == 1 else f"{head}[[{texts[0]}]]"]
@@ -51,6 +51,14 @@ def array_lines(label: str, a: np.ndarray, digits: int) -> list[str]:
     lines += [f"{pad} [{t}]" for t in texts[1:-1]]
     lines.append(f"{pad} [{texts[-1]}]]")
     return lines
+
+
+def _aligned(column: tuple[str, ...]) -> list[str]:
+    """A column of numbers aligned on their decimal points (a whole number on its units)."""
+    parts = [cell.partition(".") for cell in column]
+    left = max(len(whole) for whole, _, _ in parts)
+    right = max(len(dot + frac) for _, dot, frac in parts)
+    return [(whole.rjust(left) + (dot + frac).ljust(right)) for whole, dot, frac in parts]
 
 
 def _param_label(step: ModuleStep, pname: str) -> str:
