@@ -289,3 +289,14 @@ def test_the_gradcheck_example_prints_the_readmes_lines(capsys):
     assert len(kept) >= 10
     lines = iter(printed)
     assert all(line in lines for line in kept)  # each in order ("in" moves the iterator on)
+
+
+def test_the_trace_example_prints_the_readmes_lines(capsys):
+    block = next(b for _, b in _fenced(README) if b.startswith("$ proplab trace"))
+    command, *shown = block.strip().splitlines()
+    assert cli.main(command.split()[2:]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    kept = [line for line in shown if line != "..."]
+    assert len(kept) >= 20
+    lines = iter(printed)
+    assert all(line in lines for line in kept)  # each in order ("in" moves the iterator on)
