@@ -18,7 +18,7 @@ PACKAGE = Path(proplab.__file__).parent
 CORE = {
     "activations", "batchnorm", "callbacks", "config", "conv", "core", "data", "dropout",
     "features", "gradcheck", "gradcheck_notes", "gradcheck_numeric", "init", "layers", "losses",
-    "metrics", "models", "optim", "registry", "schedules", "splits", "trace", "trace_text",
+    "metrics", "models", "optim", "registry", "schedules", "splits", "trace", "trace_check", "trace_text",
     "train", "zoo", "zoo_regression",
 }  # fmt: skip
 # everything built on top of it (run folders, figures, reports, sweeps, CLI, web)

@@ -333,3 +333,35 @@ def test_a_reader_that_stops_reading_ends_the_cli_quietly() -> None:
         os.close(write)
     assert done.returncode == cli.EXIT_BROKEN_PIPE == 141
     assert b"Traceback" not in done.stderr and b"BrokenPipe" not in done.stderr
+
+
+def test_weights_whose_nudge_crosses_a_relu_kink_are_not_compared() -> None:
+    # XOR's (0, 0) with zero biases puts every first-layer ReLU input exactly at 0: a
+    # bias nudged by +-eps crosses the kink, where a central difference is no derivative
+    # (compared, they failed a correct backward with relative error ~1)
+    model = proplab.mlp(2, 3, 1, rng=np.random.default_rng(0), activation="relu")
+    trace = trace_step(model, proplab.MSELoss(), np.zeros((1, 2)), np.ones((1, 1)))
+    assert trace.checked and not trace.check_failed
+    assert "; 6 not compared: their nudge moves a ReLU input across its kink" in trace.text()
+
+
+def test_a_loss_too_curved_for_one_step_is_compared_by_extrapolation() -> None:
+    # batchnorm over 2 samples after 500 epochs: a single step of 1e-6 is 1.2e-6 off a
+    # correct backward (curvature); Ridders' extrapolation to step 0 settles it
+    cfg = RunConfig(dataset="spiral", activation="leaky_relu", hidden=[4, 3], seed=60, loss="bce",
+                    batchnorm=True, optimizer="rmsprop", lr=0.01)  # fmt: skip
+    trace = trace_config(cfg, samples=2, after=500)
+    assert trace.checked and trace.check_error < 1e-7
+    assert "compared with Ridders' extrapolation of the central differences" in trace.text()
+
+
+def test_a_step_where_nothing_can_be_compared_is_no_failure(capsys) -> None:
+    # one ReLU unit, its input at the kink: every weight's nudge crosses it, so nothing
+    # is compared; that is no failure (the CLI exits 0)
+    model = proplab.Sequential(proplab.Linear(1, 1, rng=np.random.default_rng(0)), proplab.ReLU())
+    model.layers[0].weight.data[...] = 0.0  # z = 0 x + 0 sits on the kink for x = 1
+    trace = trace_step(model, proplab.MSELoss(), np.ones((1, 1)), np.ones((1, 1)))
+    assert np.isnan(trace.check_error) and not trace.checked and not trace.check_failed
+    assert (
+        "2 weights, none compared: every nudge moved a ReLU input across its kink" in trace.text()
+    )

@@ -441,8 +441,7 @@ def cmd_trace(args: argparse.Namespace) -> int:
     _refuse_ignored_flags(args, cfg.validate())
     trace = trace_config(cfg, args.samples, after=args.after, check=not args.no_check)
     print(trace.text(args.digits))
-    failed = trace.check_error is not None and not trace.checked
-    return EXIT_FAILED if failed else EXIT_OK
+    return EXIT_FAILED if trace.check_failed else EXIT_OK
 
 
 def cmd_lab(args: argparse.Namespace) -> int:

@@ -32,17 +32,15 @@ from proplab.activations import Identity, LeakyReLU, ReLU, Sigmoid, Tanh
 from proplab.batchnorm import BatchNorm1d
 from proplab.core import Module, Sequential
 from proplab.dropout import Dropout
-from proplab.gradcheck import compared_error, loss_roundoff
-from proplab.gradcheck_numeric import numeric_gradient
 from proplab.layers import Linear
 from proplab.losses import BCELoss, CrossEntropyLoss, Loss, MSELoss
 from proplab.optim import SGD, Optimizer
+from proplab.trace_check import TOLERANCE as CHECK_TOLERANCE
+from proplab.trace_check import check_step, held_copy
 
 # the central-difference check nudges every weight twice: past this many weights it
 # would take longer than the step it checks is worth (proplab gradcheck checks layers)
 MAX_CHECKED_WEIGHTS = 20_000
-CHECK_EPS = 1e-6
-CHECK_TOLERANCE = 1e-6
 
 # element-wise modules: (what the forward computes, the local derivative f'(input) as
 # the backward multiplies by it); {out} and {inp} are the arrays' names
@@ -113,6 +111,12 @@ class StepTrace:
     def checked(self) -> bool:
         """Every parameter gradient matched central differences within the tolerance."""
         return self.check_error is not None and self.check_error <= CHECK_TOLERANCE
+
+    @property
+    def check_failed(self) -> bool:
+        """A gradient differed from central differences by more than the tolerance (False
+        when unchecked, or when no weight could be compared)."""
+        return self.check_error is not None and self.check_error > CHECK_TOLERANCE
 
     def text(self, digits: int = 4) -> str:
         """The step as a hand calculation: forward, loss, backward, update, check.
@@ -250,24 +254,16 @@ def trace_step(
     return trace
 
 
-def _held(model: Module) -> Module:
-    """A copy of ``model`` whose training-mode Dropouts reuse the mask the step drew."""
-    twin = copy.deepcopy(model)
-    for m in twin.modules():
-        if isinstance(m, Dropout):
-            m.hold_mask = True
-    return twin
-
-
 def _loss_again(model: Module, loss_fn: Loss, x: np.ndarray, target: Any) -> float:
     """The loss on the same samples after the step (on a copy: batchnorm's running
     statistics are as the step left them, and a dropout mask is the step's)."""
-    twin = _held(model)
+    twin = held_copy(model)
     return float(copy.deepcopy(loss_fn).forward(twin.forward(x), target))
 
 
 def _check_gradients(trace: StepTrace, model: Module, target: Any) -> None:
-    """Every parameter gradient against central differences of the loss (on a copy)."""
+    """Every parameter gradient against central differences of the loss (on a copy; see
+    :mod:`proplab.trace_check`)."""
     params = model.parameters()
     count = sum(p.data.size for p in params)
     if not params:
@@ -282,28 +278,10 @@ def _check_gradients(trace: StepTrace, model: Module, target: Any) -> None:
             "gradcheck checks each layer of a large model on its own)"
         )
         return
-    twin = _held(model)
-    loss_fn = copy.deepcopy(trace.loss_fn)
-
-    def loss() -> float:
-        return float(loss_fn.forward(twin.forward(trace.x), target))
-
-    # an error is measured against at least the central differences' round-off (over the
-    # tolerance), as proplab.gradcheck does: gradients of 1e-6 (a saturated sigmoid, a
-    # batchnorm over two samples) would otherwise fail on rounding alone
-    roundoff = loss_roundoff(trace.loss, trace.pred, np.asarray(target, float), CHECK_EPS)
-    floor = roundoff / CHECK_TOLERANCE
-    worst = 0.0
-    for p, q in zip(params, twin.parameters(), strict=True):
-        numeric = numeric_gradient(loss, q.data, CHECK_EPS)
-        valid = np.ones(numeric.shape, dtype=bool)
-        worst = max(worst, compared_error(p.grad, numeric, valid, floor))
-    trace.check_error = worst
-    trace.check_note = (
-        f"{count} weights, each nudged by +-{CHECK_EPS:g}: the largest relative error is "
-        f"{worst:.1e} ({'passed' if trace.checked else 'FAILED'}, tolerance {CHECK_TOLERANCE:g}; "
-        f"differences below the round-off {roundoff:.0e} count as agreement)"
-    )
+    grads = [p.grad.copy() for p in params]
+    check = check_step(model, trace.loss_fn, trace.x, target, grads, trace.loss, trace.pred)
+    trace.check_error = check.error
+    trace.check_note = check.note()
 
 
 def plain_sgd(optimizer: Optimizer | None) -> bool:

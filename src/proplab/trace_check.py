@@ -1,0 +1,174 @@
+"""The check under ``proplab trace``: a traced step's weight gradients against central
+differences of its loss.
+
+Every weight is nudged by +-eps on a copy of the model (dropout masks held to the
+step's, so the loss is one function; batchnorm's running statistics of the traced
+model untouched) and the loss recomputed. As in :mod:`proplab.gradcheck`:
+
+- entries whose nudge moves a ReLU/LeakyReLU input across its kink at 0 are not
+  compared (a central difference across a kink is not the derivative);
+- errors are relative to each array's largest gradient, but measured against at
+  least the central differences' round-off over the tolerance, so gradients of 1e-5
+  do not fail on rounding alone;
+- an array that still fails is rechecked against Ridders' extrapolation of central
+  differences from a larger step to step 0, which removes both the curvature a single
+  step leaves (a batchnorm over two samples) and most of its round-off; it is kept only
+  where it pins every derivative down to the tolerance.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from proplab.core import Module
+from proplab.dropout import Dropout
+from proplab.gradcheck import compared_error, loss_roundoff
+from proplab.gradcheck_numeric import (
+    KinkWatch,
+    numeric_gradient_watched,
+    ridders_derivative,
+)
+from proplab.losses import Loss
+
+EPS = 1e-6
+TOLERANCE = 1e-6
+# Ridders' first step: large enough that its round-off is ~100x below a 1e-6 step's,
+# small enough to stay clear of most kinks (a crossing drops the entry)
+RIDDERS_STEP = 1e-4
+
+
+@dataclass
+class StepCheck:
+    """The largest relative error over the compared weights (NaN when none could be),
+    how many weights were nudged and how many were not compared (kinks), and whether
+    Ridders' extrapolation settled an array."""
+
+    error: float
+    weights: int
+    skipped: int = 0
+    extrapolated: bool = False
+    roundoff: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        return self.error <= TOLERANCE
+
+    def note(self) -> str:
+        """One paragraph saying what was compared and how it went."""
+        if math.isnan(self.error):
+            return (
+                f"{self.weights} weights, none compared: every nudge moved a ReLU input "
+                "across its kink at 0, where a central difference is not the derivative"
+            )
+        verdict = "passed" if self.passed else "FAILED"
+        text = (
+            f"{self.weights} weights, each nudged by +-{EPS:g}: the largest relative error "
+            f"is {self.error:.1e} ({verdict}, tolerance {TOLERANCE:g}; differences below "
+            f"the round-off {self.roundoff:.0e} count as agreement)"
+        )
+        if self.skipped:
+            text += (
+                f"; {self.skipped} not compared: "
+                f"{'its' if self.skipped == 1 else 'their'} nudge moves a ReLU input across "
+                "its kink at 0, where a central difference is not the derivative"
+            )
+        if self.extrapolated:
+            text += (
+                "; an array was compared with Ridders' extrapolation of the central "
+                "differences to step 0 (the loss curves too sharply there for one step)"
+            )
+        return text
+
+
+def held_copy(model: Module) -> Module:
+    """A copy of ``model`` whose training-mode Dropouts reuse the mask the traced step drew
+    (deep-copied with them), so every forward of the copy computes one function."""
+    twin = copy.deepcopy(model)
+    for m in twin.modules():
+        if isinstance(m, Dropout):
+            m.hold_mask = True
+    return twin
+
+
+def check_step(
+    model: Module,
+    loss_fn: Loss,
+    x: np.ndarray,
+    target: Any,
+    grads: list[np.ndarray],
+    loss: float,
+    pred: np.ndarray,
+) -> StepCheck:
+    """Compare ``grads`` (one per ``model.parameters()``, in order) with central
+    differences of ``loss_fn(model(x), target)``. ``loss`` and ``pred`` ``(n, out)`` are
+    the step's, for the round-off estimate. ``model`` is not changed."""
+    twin = held_copy(model)
+    loss_fn = copy.deepcopy(loss_fn)
+
+    def f() -> float:
+        return float(loss_fn.forward(twin.forward(x), target))
+
+    roundoff = loss_roundoff(loss, pred, np.asarray(target, dtype=float), EPS)
+    floor = roundoff / TOLERANCE
+    params = twin.parameters()
+    result = StepCheck(0.0, sum(p.data.size for p in params), roundoff=roundoff)
+    errors = []
+    with KinkWatch(twin) as watch:
+        f()
+        base = watch.take()  # which side of each kink every input is on, unnudged
+        for grad, p in zip(grads, params, strict=True):
+            numeric, valid = numeric_gradient_watched(f, p.data, EPS, watch, base)
+            result.skipped += int(np.count_nonzero(~valid))
+            error = compared_error(grad, numeric, valid, floor)
+            if error > TOLERANCE:
+                refined = _ridders(f, p.data, valid, watch, base)
+                if refined is not None:
+                    values, pinned = refined
+                    again = compared_error(grad, values, pinned, floor)
+                    if again <= TOLERANCE:
+                        error, result.extrapolated = again, True
+            errors.append(error)
+    compared = [e for e in errors if not math.isnan(e)]
+    result.error = max(compared) if compared else math.nan
+    return result
+
+
+def _ridders(
+    f: Callable[[], float],
+    array: np.ndarray,
+    valid: np.ndarray,
+    watch: KinkWatch,
+    base: list,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Ridders' derivative of every valid entry, and which stayed clear of kinks; None
+    unless every one is pinned down to the tolerance (its own error estimate)."""
+    values = np.zeros(array.shape)
+    errors = np.zeros(array.shape)
+    clear = valid.copy()
+    for i in zip(*np.nonzero(valid), strict=True):
+        values[i], errors[i] = ridders_derivative(f, array, i, RIDDERS_STEP)
+        if _crossed_any(watch.take(), base):
+            clear[i] = False
+    if not clear.any() or not np.isfinite(values[clear]).all():
+        return None
+    scale = max(float(np.max(np.abs(values[clear]))), 1e-12)
+    if np.max(errors[clear]) > TOLERANCE * scale:
+        return None
+    return values, clear
+
+
+def _crossed_any(sides: list[np.ndarray], base: list[np.ndarray]) -> bool:
+    """Whether any of several forward passes' kink sides (``len(base)`` per pass, in
+    order) differs from the unnudged pass's ``base``."""
+    n = len(base)
+    if n == 0:
+        return False
+    if len(sides) % n:
+        return True
+    return any(not np.array_equal(s, base[j % n]) for j, s in enumerate(sides))
