@@ -35,10 +35,14 @@ def number(value: float, digits: int) -> str:
 
 def array_lines(label: str, a: np.ndarray, digits: int) -> list[str]:
     """``label = [...]``: a vector on one line, a matrix one row per line with its columns
-    aligned under the first row's bracket. Shape: 0-d, ``(k,)`` or ``(rows, k)``."""
+    aligned under the first row's bracket. Shape: 0-d, ``(k,)``, ``(rows, k)``, or more
+    axes, shown as rows of the last one with the shape after the label (``z1 1x2x3``)."""
     a = np.asarray(a, dtype=float)
     if a.ndim == 0:
         return [f"{label} = {number(a, digits)}"]
+    if a.ndim > 2:
+        # a conv layer's (n, channels, positions): its rows are the leading axes in turn
+        label = f"{label} {'x'.join(str(d) for d in a.shape)}"
     rows = a.reshape(1, -1) if a.ndim == 1 else a.reshape(-1, a.shape[-1])
     cells = [[number(v, digits) for v in row] for row in rows]
     columns = [_aligned(column) for column in zip(*cells, strict=True)]
