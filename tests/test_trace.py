@@ -135,7 +135,7 @@ def test_numbers_keep_their_digits() -> None:
     assert array_lines("b", np.array([0.5, 1.0]), 2) == ["b = [0.50  1]"]
     # a conv layer's (n, channels, positions): rows of the last axis, the shape named
     z = np.arange(6.0).reshape(1, 2, 3)
-    assert array_lines("z1", z, 2) == ["z1 1x2x3 = [[0  1  2]", "               [3  4  5]]"]
+    assert array_lines("z1", z, 2) == ["z1 1x2x3 = [[0  1  2]", "            [3  4  5]]"]
 
 
 def test_a_wrong_backward_fails_the_check() -> None:
