@@ -1,0 +1,72 @@
+"""docs/by_hand.md works as written: its Python blocks print what it shows, and every
+number its prose quotes is one the trace holds (rounded as the prose rounds it)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import docblocks
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DOC = (ROOT / "docs" / "by_hand.md").read_text(encoding="utf-8")
+BLOCKS = docblocks.blocks(DOC)
+# the check's relative error is central-difference truncation and round-off: its
+# digits depend on the machine's BLAS and exp
+CHECK_ERROR = re.compile(r"relative error is \d\.\de-\d\d")
+
+
+@pytest.fixture(scope="module")
+def ran() -> tuple[dict, list[str]]:
+    return docblocks.run(BLOCKS, "docs/by_hand.md")
+
+
+def test_each_block_prints_what_the_doc_shows(ran) -> None:
+    _, printed = ran
+    assert len(BLOCKS) == 2 and BLOCKS[1][1]
+    for (_, shown), actual in zip(BLOCKS, printed, strict=True):
+        assert CHECK_ERROR.sub("<error>", actual) == CHECK_ERROR.sub("<error>", shown)
+
+
+def _trace_values(trace) -> list[float]:
+    arrays = [trace.x, trace.target, trace.pred, trace.grad_pred, np.array([trace.loss])]
+    arrays.append(np.array([trace.loss_after]))
+    for step in trace.modules:
+        arrays += [step.output, step.grad_output]
+        arrays += [a for a in (step.local, step.grad_input) if a is not None]
+        for group in (step.params, step.grads, step.updated):
+            arrays += list(group.values())
+    return [float(v) for a in arrays for v in np.ravel(a)]
+
+
+def test_every_number_the_prose_quotes_is_the_traces(ran) -> None:
+    namespace, _ = ran
+    values = _trace_values(namespace["trace"])
+    prose = re.sub(r"```.*?```", "", DOC, flags=re.S)
+    quoted = re.findall(r"(?<![\d.])-?\d+\.\d{4,}", prose)
+    assert len(quoted) >= 40
+    for text in quoted:
+        decimals = len(text.split(".")[1])
+        # a sign may stand apart ("0.40 - 0.0380982365 x 0.50"): magnitudes are compared
+        assert any(round(abs(v), decimals) == abs(float(text)) for v in values), text
+
+
+def test_the_trace_is_mazurs_worked_example(ran) -> None:
+    # his page's numbers (to the digits it prints): out_h1, out_o1, E_total, dE/dw5 and
+    # the eight updated weights w1+ ... w8+
+    namespace, _ = ran
+    trace = namespace["trace"]
+    hidden, _, output, _ = trace.modules
+    np.testing.assert_allclose(hidden.output, [[0.3775, 0.3925]], rtol=1e-12)
+    assert trace.modules[1].output[0, 0] == pytest.approx(0.593269992, abs=5e-10)
+    assert trace.pred[0, 0] == pytest.approx(0.75136507, abs=5e-9)
+    assert trace.loss == pytest.approx(0.298371109, abs=5e-10)
+    assert output.grads["weight"][0, 0] == pytest.approx(0.082167041, abs=5e-10)
+    w1, w3, w2, w4 = hidden.updated["weight"].ravel()
+    w5, w7, w6, w8 = output.updated["weight"].ravel()
+    mazur = [0.149780716, 0.19956143, 0.24975114, 0.29950229,
+             0.35891648, 0.408666186, 0.511301270, 0.561370121]  # fmt: skip
+    for ours, his in zip([w1, w2, w3, w4, w5, w6, w7, w8], mazur, strict=True):
+        assert ours == pytest.approx(his, abs=6e-9)
