@@ -368,3 +368,24 @@ def test_a_step_where_nothing_can_be_compared_is_no_failure(capsys) -> None:
     assert (
         "2 weights, none compared: every nudge moved a ReLU input across its kink" in trace.text()
     )
+
+
+def test_the_step_is_a_training_step_whatever_mode_the_model_is_in() -> None:
+    # an eval-mode model (after evaluate, or loaded) is traced as fit trains it: dropout
+    # on, batchnorm on the batch's statistics; its modes are put back
+    cfg = RunConfig(dataset="xor", hidden=3, batchnorm=True, dropout=0.5, seed=4)
+    cfg, prep = prepare_run(cfg)
+    x, y = prep.x[:5], prep.y[:5]
+    evaluated = build_model(cfg, 2, 1).eval()
+    trace = trace_step(
+        evaluated, build_loss(cfg), x, y, build_optimizer(cfg, evaluated.parameters())
+    )
+    assert not any(m.training for m in evaluated.modules())
+    fitted = build_model(cfg, 2, 1)
+    proplab.fit(fitted, build_loss(cfg), build_optimizer(cfg, fitted.parameters()), x, y, 1,
+                print_every=0)  # fmt: skip
+    for (name, a), (_, b) in zip(
+        evaluated.state_dict().items(), fitted.state_dict().items(), strict=True
+    ):
+        assert np.array_equal(a, b), name
+    assert trace.checked

@@ -30,7 +30,7 @@ import numpy as np
 
 from proplab.activations import Identity, LeakyReLU, ReLU, Sigmoid, Tanh
 from proplab.batchnorm import BatchNorm1d
-from proplab.core import Module, Sequential
+from proplab.core import Module, Sequential, train_mode
 from proplab.dropout import Dropout
 from proplab.layers import Linear
 from proplab.losses import BCELoss, CrossEntropyLoss, Loss, MSELoss
@@ -195,9 +195,10 @@ def trace_step(
     models up to :data:`MAX_CHECKED_WEIGHTS` weights; on a copy of the model, so
     batchnorm's running statistics and dropout's masks are as one step leaves them).
 
-    ``model``: a single model (a Module or a Sequential of them), in the mode it
-    trains in (``model.train()``). Returns a :class:`StepTrace`; ``print(trace)``
-    shows it as a hand calculation.
+    ``model``: a single model (a Module or a Sequential of them); the step runs in
+    training mode, as :func:`proplab.fit` trains (dropout on, batchnorm normalising by
+    the batch), and the modules' modes are put back. Returns a :class:`StepTrace`;
+    ``print(trace)`` shows it as a hand calculation.
 
     Example:
         >>> import numpy as np, proplab
@@ -218,12 +219,30 @@ def trace_step(
         )
     x = np.asarray(x)
     _check_single(model, x)
+    # one training step, as fit takes it: in training mode (dropout on, batchnorm on
+    # the batch's statistics), the modules' own modes put back afterwards
+    with train_mode(model):
+        trace = _record(model, loss_fn, x, target, optimizer, title)
+        if check:
+            _check_gradients(trace, model, target)
+        if optimizer is not None:
+            optimizer.step()
+            for step in trace.modules:
+                step.updated = {name: p.data.copy() for name, p in step.module.params.items()}
+            trace.loss_after = _loss_again(model, loss_fn, x, target)
+    return trace
+
+
+def _record(
+    model: Module, loss_fn: Loss, x: np.ndarray, target: Any, optimizer: Any, title: str
+) -> StepTrace:
+    """Forward, loss and backward one module at a time, every array kept (copied: a
+    module may reuse its buffers)."""
     layers = _layers(model)
-    names = _names(layers)
     model.zero_grad()
     steps: list[ModuleStep] = []
     h, h_name = x, "x"
-    for i, (m, (name, k)) in enumerate(zip(layers, names, strict=True)):
+    for i, (m, (name, k)) in enumerate(zip(layers, _names(layers), strict=True)):
         out = m.forward(h)
         params = {pname: p.data.copy() for pname, p in m.params.items()}
         steps.append(ModuleStep(i, m, h, out.copy(), name, h_name, params=params, layer=k))
@@ -241,17 +260,9 @@ def trace_step(
         grad = m.backward(grad, need_input_grad=step.index > 0)
         step.grad_input = None if grad is None else np.asarray(grad).copy()
         step.grads = {pname: p.grad.copy() for pname, p in m.params.items()}
-    trace = StepTrace(
+    return StepTrace(
         x, np.asarray(target), pred.copy(), loss, grad_pred, loss_fn, steps, optimizer, title=title
     )
-    if check:
-        _check_gradients(trace, model, target)
-    if optimizer is not None:
-        optimizer.step()
-        for step in steps:
-            step.updated = {pname: p.data.copy() for pname, p in step.module.params.items()}
-        trace.loss_after = _loss_again(model, loss_fn, x, target)
-    return trace
 
 
 def _loss_again(model: Module, loss_fn: Loss, x: np.ndarray, target: Any) -> float:
