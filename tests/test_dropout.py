@@ -341,3 +341,36 @@ def test_a_dropout_sweep_stacked_equals_unstacked_bit_for_bit(tmp_path) -> None:
             np.testing.assert_array_equal(ba, bb)
     config = json.loads((tmp_path / "stacked" / "runs" / name / "config.json").read_text())
     assert config["config"]["batchnorm"] is True
+
+
+def test_a_dropout_runs_learning_curve_says_its_training_numbers_have_units_dropped(
+    tmp_path, monkeypatch
+):
+    # fit's loss and accuracy are taken as it trains, units dropped: the curve can sit
+    # above the test loss (taken with none dropped), and its legend says why
+    from proplab import plots
+    from proplab.config import RunConfig
+    from proplab.experiments import run_one
+
+    fig = plots.learning_curve(
+        {"epoch": [1, 2, 3], "loss": [0.3, 0.2, 0.25], "accuracy": [0.5, 0.6, 0.5]},
+        tmp_path / "lc.png",
+        training_note="dropout on",
+    )
+    (legend,) = fig.legends
+    assert [t.get_text() for t in legend.get_texts()] == [
+        "loss (dropout on)",
+        "accuracy (dropout on)",
+    ]
+    assert fig.axes[1].get_ylabel() == "accuracy (%)"  # the axis names the quantity only
+    notes = []
+    original = plots.learning_curve
+    monkeypatch.setattr(
+        plots,
+        "learning_curve",
+        lambda *a, **k: notes.append(k["training_note"]) or original(*a, **k),
+    )
+    for dropout in (0.0, 0.3):
+        cfg = RunConfig(dataset="xor", epochs=20, dropout=dropout, print_every=0)
+        run_one(cfg, tmp_path / f"run{dropout}", quiet=True, progress=False)
+    assert notes == ["", "dropout on"]

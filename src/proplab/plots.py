@@ -220,6 +220,7 @@ def learning_curve(
     title: str = "",
     accuracy_label: str | None = "accuracy",
     test_loss: tuple[np.ndarray, np.ndarray] | None = None,
+    training_note: str = "",
 ) -> Figure:
     """Loss (log scale) against epoch, accuracy on a twin axis.
 
@@ -233,10 +234,16 @@ def learning_curve(
             after that many updates, drawn as a second curve at epoch ``updates + 1``
             (the history's epoch E measured the weights after E - 1 updates); the
             training curve is then called "training loss".
+        training_note: how the history's loss and accuracy were measured when that is
+            not how the model predicts, added to their legend labels in parentheses
+            (``"dropout on"``: fit's own numbers, taken in training mode).
     """
     h = _history_arrays(history)
     epoch, loss, acc = h["epoch"], h["loss"], h["accuracy"]
     loss_label = "loss" if test_loss is None else "training loss"
+    if training_note:
+        loss_label = f"{loss_label} ({training_note})"
+    accuracy_legend = f"{accuracy_label} ({training_note})" if training_note else accuracy_label
     fig = Figure(figsize=(7.2, 4.4), layout="constrained")
     ax = fig.subplots()
     # a log scale cannot show 0, NaN or inf, and its autoscaling overflows near
@@ -308,7 +315,7 @@ def learning_curve(
     handles = [
         Line2D([], [], color=LOSS_COLOR, linewidth=1.8, label=loss_label, **marker),
         *test_handles,
-        Line2D([], [], color=ACCURACY_COLOR, linewidth=1.1, label=accuracy_label, **marker),
+        Line2D([], [], color=ACCURACY_COLOR, linewidth=1.1, label=accuracy_legend, **marker),
     ]
     return _finish_curve(fig, ax, handles, huge, off_scale, title, path)
 

@@ -127,7 +127,14 @@ def lab_figures(
     draw_figure(
         run_dir / LEARNING_CURVE,
         lambda path: plots.learning_curve(
-            history, path, title=label, accuracy_label=accuracy_label, test_loss=test_curve
+            history,
+            path,
+            title=label,
+            accuracy_label=accuracy_label,
+            test_loss=test_curve,
+            # fit's loss and accuracy are measured as it trains, with units dropped: the
+            # curve can sit above the test loss, measured with none dropped
+            training_note="dropout on" if cfg.dropout else "",
         ),
     )
 
