@@ -913,3 +913,81 @@ def test_batchnorm_and_dropout_from_a_link_are_shown_and_the_link_gives_them_bac
     assert notes["none"]["eval_key"] == ""
     cfg = server.playground.cfg
     assert (list(cfg.hidden_sizes), cfg.batchnorm, cfg.dropout) == ([], False, 0)
+
+
+# where the page draws a point (x1, x2) on the map, from the canvas's data-plot and
+# data-range; a click there as a mouse would make it; how dark the map is on the ring
+# around a point (the darkest of 5 pixels just right of it: the ring is drawn 9 px out)
+ON_THE_MAP = """
+function where(p) {
+  var c = document.getElementById("boundary");
+  var plot = c.getAttribute("data-plot").split(" ").map(Number);
+  var range = c.getAttribute("data-range").split(" ").map(Number);
+  return {x: plot[0] + (p[0] - range[0]) * plot[2] / (range[1] - range[0]),
+          y: plot[1] + plot[3] - (p[1] - range[2]) * plot[3] / (range[3] - range[2])};
+}
+function clickAt(p) {
+  var c = document.getElementById("boundary"), box = c.getBoundingClientRect(), w = where(p);
+  c.dispatchEvent(new MouseEvent("click", {bubbles: true, clientX: box.left + w.x, clientY: box.top + w.y}));
+}
+function ringInk(p) {
+  var c = document.getElementById("boundary"), w = where(p), r = window.devicePixelRatio || 1;
+  // read from a copy made for reading (as the page's probe does: no readback warning)
+  var copy = document.createElement("canvas");
+  copy.width = c.width; copy.height = c.height;
+  var ctx = copy.getContext("2d", {willReadFrequently: true});
+  ctx.drawImage(c, 0, 0);
+  var d = ctx.getImageData(Math.round((w.x + 7) * r), Math.round(w.y * r), Math.round(5 * r), 1).data;
+  var darkest = 255;
+  for (var k = 0; k < d.length; k += 4) darkest = Math.min(darkest, (d[k] + d[k + 1] + d[k + 2]) / 3);
+  return darkest;
+}
+"""
+
+
+def test_one_step_by_hand_opens_under_the_map_for_the_clicked_point(chromium, serve, tmp_path):
+    # paused at epoch 200: click training point 3 on the map; the panel shows its step, the
+    # point ringed; Close; the button (the point nearest that click); then Play closes it
+    session = Playground({"hidden": [2, 2]})
+    session.step(200)
+    point = session.x[3].tolist()
+    expected = session.trace(3)["text"]
+    panel = (
+        '{hidden: $$("trace-panel").hidden, about: $$("trace-about").textContent,'
+        f' text: $$("trace-text").textContent, ring: ringInk({point})}}'
+    )
+    shown = '!$$("trace-text").hidden'
+    action = ON_THE_MAP + staged(
+        (READY, f"notes.before = ringInk({point}); clickAt({point})"),
+        (shown, f'notes.clicked = {panel}; $$("trace-close").click()'),
+        ('$$("trace-panel").hidden', f'notes.closed = {panel}; $$("trace").click()'),
+        (
+            shown,
+            f'notes.button = {panel}; $$("play").click(); notes.at_play = $$("trace-panel").hidden',
+        ),
+        (PAUSED_AT.format(2), f"notes.played = {panel}"),
+    )
+    server = serve(playground=session, action=action)
+    dom, errors, stderr = load(chromium, f"{server.url}?epochs=10&frames=2", tmp_path / "p")
+    assert errors == []
+    assert console_lines(stderr) == []
+    notes = notes_of(dom, 5)
+
+    clicked = notes["clicked"]
+    assert clicked["hidden"] is False
+    assert clicked["text"] == expected  # the server's trace, as proplab trace prints it
+    assert "FORWARD  input to output" in clicked["text"] and "x = [[0.1000  0.9000]]" in expected
+    assert clicked["about"].startswith(
+        "Training point 3 (ringed on the map): x1 = 0.1, x2 = 0.9, target t = 1 (class 1). "
+        "Paused at epoch 200: training did not move. Below is the step this one sample alone "
+        "would take from here (training itself steps on all 21 training points at once)."
+    )
+    # the point ringed while the panel is open (dark), not before nor after it closed
+    assert notes["before"] > 200 and clicked["ring"] < 80
+    assert notes["closed"]["hidden"] is True and notes["closed"]["ring"] > 200
+    # the button takes the training point nearest the last click: the same one
+    assert notes["button"]["text"] == expected and notes["button"]["ring"] < 80
+    # Play closed it at once, and trained on from where the trace left the session
+    assert notes["at_play"] is True
+    assert notes["played"]["hidden"] is True and notes["played"]["ring"] > 200
+    assert session.epoch == 220

@@ -340,6 +340,68 @@ def test_a_new_learning_rate_over_http(server) -> None:
     assert server.playground.cfg.lr == 0.25
 
 
+def test_one_step_by_hand_over_http_leaves_the_session_where_it_was(server) -> None:
+    request(server, "POST", "/api/reset", {"dataset": "circle", "n": 40, "hidden": [3]})
+    request(server, "POST", "/api/step", {"epochs": 30})
+    session = server.playground
+    weights = [p.data.copy() for p in session.model.parameters()]
+    status, kind, got = request(server, "POST", "/api/trace", {"sample": 5})
+    assert (status, kind) == (200, "application/json")
+    assert got == json.loads(json.dumps(session.trace(5)))  # the session's own trace
+    assert got["sample"] == 5 and got["epoch"] == 30 and got["checked"] is True
+    assert got["x"] == pytest.approx(session.x[5].tolist(), rel=1e-4)
+    assert got["target"] == int(session.y[5, 0])
+    lines = got["text"].splitlines()
+    assert lines[0].endswith("after 30 epochs of training, on training point 5 alone")
+    assert "FORWARD  input to output" in lines and "CHECK  every weight's gradient" in got["text"]
+    # the model did not move: the same weights, and training goes on from epoch 30
+    for before, p in zip(weights, session.model.parameters(), strict=True):
+        np.testing.assert_array_equal(p.data, before)
+    assert request(server, "POST", "/api/step", {"epochs": 1})[2]["epoch"] == 31
+    # more digits when asked
+    status, _, wide = request(server, "POST", "/api/trace", {"sample": 5, "digits": 8})
+    assert status == 200 and wide["text"] == session.trace(5, 8)["text"] != got["text"]
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (
+            {"sample": 21},
+            "sample: must be from 0 to 20 (the indices of the 21 training points), got 21",
+        ),
+        (
+            {"sample": 1.5},
+            "sample: must be an integer from 0 to 20 (a training point's index), got 1.5",
+        ),
+        (
+            {"sample": "0"},
+            "sample: must be an integer from 0 to 20 (a training point's index), got '0'",
+        ),
+        ({"sample": 0, "digits": 40}, "digits: must be from 1 to 12, got 40"),
+        ({"point": 0}, "request body: must be {\"sample\": N}, got {'point': 0}"),
+        ([0], 'request body: must be {"sample": N}, got [0]'),
+        ({"sample": 0, "digit": 6}, "request body: unknown key 'digit' (accepted: sample, digits)"),
+    ],
+)
+def test_a_bad_trace_request_gets_a_json_error(server, body, message) -> None:
+    request(server, "POST", "/api/step", {"epochs": 3})
+    status, kind, error = request(server, "POST", "/api/trace", body)
+    assert (status, kind) == (400, "application/json")
+    assert error == {"error": message}
+    assert server.playground.epoch == 3
+
+
+def test_a_trace_of_a_batchnorm_network_is_refused_saying_why(server) -> None:
+    request(server, "POST", "/api/reset", {"hidden": [4], "batchnorm": True})
+    status, _, error = request(server, "POST", "/api/trace", {"sample": 0})
+    assert status == 400
+    assert error["error"] == (
+        "sample 0: a network with batchnorm cannot take a step on one sample "
+        "(a batch of one has no variance to normalise by)"
+    )
+
+
 # ---------------------------------------------------------------- from mutation testing
 
 

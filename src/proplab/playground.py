@@ -24,16 +24,23 @@ Training in steps is the same training as one run: ``step(500)`` then
 same config, bit for bit (the mini-batch shuffling continues its one stream, and
 dropout's masks theirs), with batchnorm and dropout too: measuring the model between
 steps does not touch batchnorm's running statistics.
+
+:meth:`Playground.trace` shows the next step by hand, as ``proplab trace`` prints it
+(:func:`proplab.trace.trace_step`), on one training point alone, for the model as it
+is: it runs on a copy of the model and optimizer, so the session trains on exactly as
+if it had not been asked.
 """
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
+from proplab.batchnorm import BatchNorm1d
 from proplab.config import (
     MOMENTUM_OPTIMIZERS,
     ConfigError,
@@ -41,6 +48,7 @@ from proplab.config import (
     build_loss,
     build_model,
     build_optimizer,
+    network_label,
     shuffle_rng,
 )
 from proplab.core import did_you_mean, eval_mode
@@ -51,6 +59,7 @@ from proplab.features import FEATURES, Features
 from proplab.metrics import r2_score
 from proplab.models import hidden_activations
 from proplab.registry import REGISTRIES
+from proplab.trace import trace_step
 from proplab.train import evaluate, fit
 from proplab.zoo_regression import REGRESSION_ZOO
 
@@ -102,6 +111,7 @@ MAX_CURVE_POINTS = 500  # loss values one step returns (thinned evenly, the last
 MAX_KEPT_CURVE = 6_000  # loss values a session keeps for a page opened later
 DIGITS = 5  # significant digits of the losses, accuracies and weights sent
 MAP_DECIMALS = 3  # decimals of the boundary's and the units' maps (colours need no more)
+MAX_TRACE_DIGITS = 12  # significant digits a trace's text may show (float64 holds ~16)
 
 
 class PlaygroundError(ValueError):
@@ -281,6 +291,94 @@ class Playground:
         self.optimizer.set_hyper("lr", cfg.lr)
         self.cfg = cfg
         return self.setup()
+
+    def trace(self, sample: int, digits: int = 4) -> dict[str, Any]:
+        """The next training step of the model as it is now, on training point ``sample``
+        alone (its input row ``x[sample]`` ``(1, 2)`` and its target), every number, as
+        ``proplab trace`` prints it; the session is not changed.
+
+        The step is :func:`proplab.trace.trace_step` with the session's loss and optimizer
+        (its learning rate, momentum, Adam's moments) on a deep copy of the model and the
+        optimizer taken together: the optimizer's flat buffer and the copied parameters
+        stay views of each other, and the session's weights, optimizer state, dropout's
+        random stream (the copy draws its own mask), batchnorm's running statistics and
+        epoch count are as they were. The session's own steps may be mini-batches or the
+        full batch; this is the step this one sample alone would take.
+
+        Returns ``{"sample", "x" (its two inputs), "target" (a class 0/1, or a
+        regression's value), "epoch" (epochs trained so far), "text"
+        (``StepTrace.text(digits)``), "checked" (every gradient matched central
+        differences), "loss_before", "loss_after"}`` (the loss on this sample before and
+        after the step; None if not finite).
+
+        Raises:
+            PlaygroundError: ``sample`` not an integer index of a training point,
+                ``digits`` not an integer from 1 to :data:`MAX_TRACE_DIGITS`, a network
+                with batchnorm (a batch of one sample has no variance), or a diverged
+                model.
+        """
+        n = self.x.shape[0]
+        if isinstance(sample, bool) or not isinstance(sample, int | np.integer):
+            raise PlaygroundError(
+                f"sample: must be an integer from 0 to {n - 1:,} (a training point's index), "
+                f"got {sample!r}"
+            )
+        if not 0 <= sample < n:
+            raise PlaygroundError(
+                f"sample: must be from 0 to {n - 1:,} (the indices of the {n:,} training "
+                f"points), got {int(sample):,}"
+            )
+        if isinstance(digits, bool) or not isinstance(digits, int | np.integer):
+            raise PlaygroundError(
+                f"digits: must be an integer from 1 to {MAX_TRACE_DIGITS}, got {digits!r}"
+            )
+        if not 1 <= digits <= MAX_TRACE_DIGITS:
+            raise PlaygroundError(
+                f"digits: must be from 1 to {MAX_TRACE_DIGITS}, got {int(digits):,}"
+            )
+        if any(isinstance(m, BatchNorm1d) for m in self.model.modules()):
+            raise PlaygroundError(
+                f"sample {int(sample)}: a network with batchnorm cannot take a step on one "
+                "sample (a batch of one has no variance to normalise by)"
+            )
+        if self.stopped:
+            raise PlaygroundError(
+                f"{self.stopped}; there is no step to trace (reset to train again)"
+            )
+        i = int(sample)
+        # one deepcopy of both: the copied parameters are views of the copied optimizer's
+        # flat buffer (a copy of each alone would step a buffer the model no longer reads)
+        model, optimizer = copy.deepcopy((self.model, self.optimizer))
+        trace = trace_step(
+            model,
+            copy.deepcopy(self.loss_fn),  # the loss keeps its last inputs for its backward
+            self.x[i : i + 1].copy(),
+            self.y[i : i + 1].copy(),
+            optimizer,
+            title=self._trace_title(i),
+        )
+        return {
+            "sample": i,
+            "x": _floats(self.x[i]),
+            "target": self._points_of(self.x[i : i + 1], self.y[i : i + 1])["y"][0],
+            "epoch": self.epoch,
+            "text": trace.text(int(digits)),
+            "checked": trace.checked,
+            "loss_before": _float(trace.loss),
+            "loss_after": None if trace.loss_after is None else _float(trace.loss_after),
+        }
+
+    def _trace_title(self, sample: int) -> str:
+        """The first line of a trace: ``proplab trace``'s, naming the training point."""
+        cfg = self.cfg
+        when = (
+            f"after {self.epoch:,} epochs of training" if self.epoch else "at its initial weights"
+        )
+        return (
+            f"One training step of {network_label(cfg, self.x.shape[-1], _out_width(self.model))} "
+            f"({cfg.activation}, output {cfg.output_activation}, {cfg.loss} loss) on "
+            f"{cfg.dataset}, seed {cfg.seed}, {when}, on training point {sample} alone"
+        )
 
     def state(
         self,

@@ -24,6 +24,12 @@ bug):
   the hidden ``units``' maps and the ``weights``.
 - ``POST /api/lr`` with ``{"lr": 0.1}``: a new learning rate, training goes on from
   where it is; returns the setup.
+- ``POST /api/trace`` with ``{"sample": 3}`` (and optionally ``"digits": 4``): the next
+  training step of the model as it is, on training point 3 alone, every number as
+  ``proplab trace`` prints it (:meth:`~proplab.playground.Playground.trace`: ``sample``,
+  ``x``, ``target``, ``epoch``, ``text``, ``checked``, ``loss_before``,
+  ``loss_after``); the session does not move. Refused (400) for an index that is not a
+  training point's, and for a network with batchnorm (one sample has no variance).
 
 One session per server, shared by every page that opens it (a lock keeps
 requests one at a time): the server is meant for one person on this machine,
@@ -93,6 +99,7 @@ class _Handler(BaseHTTPRequestHandler):
             "/api/reset": lambda playground, body: playground.reset(body),
             "/api/step": lambda playground, body: playground.step(_epochs(body)),
             "/api/lr": lambda playground, body: playground.set_lr(_lr(body)),
+            "/api/trace": lambda playground, body: playground.trace(*_trace_args(body)),
         }
         action = actions.get(path)
         origin = self.headers.get("Origin")
@@ -229,3 +236,15 @@ def _lr(body: Any) -> Any:
     if not isinstance(body, dict) or "lr" not in body:
         raise PlaygroundError(f'request body: must be {{"lr": X}}, got {body!r}')
     return body["lr"]
+
+
+def _trace_args(body: Any) -> tuple[Any, Any]:
+    """``(sample, digits)`` of a trace request (digits 4 unless given)."""
+    if not isinstance(body, dict) or "sample" not in body:
+        raise PlaygroundError(f'request body: must be {{"sample": N}}, got {body!r}')
+    unknown = sorted(set(body) - {"sample", "digits"})
+    if unknown:
+        raise PlaygroundError(
+            f"request body: unknown key {unknown[0]!r} (accepted: sample, digits)"
+        )
+    return body["sample"], body.get("digits", 4)
