@@ -404,7 +404,7 @@ def test_cli_train_writes_a_run_folder_of_a_batchnorm_dropout_network(tmp_path, 
     _, prep = prepare_run(RunConfig(**config))
     _, acc, _ = proplab.evaluate(model, proplab.MSELoss(), prep.x, prep.y)
     assert acc == summary["accuracy"] and acc > 0.8
-    assert f"accuracy={proplab.train.format_percent(acc)}%" in printed
+    assert f"accuracy={proplab.train_text.format_percent(acc)}%" in printed
     rows = (out / "history.csv").read_text().splitlines()
     assert len(rows) == 301
     for figure in ("comparison.png", "learning_curve.png", "boundary_during_training.png"):

@@ -17,9 +17,9 @@ PACKAGE = Path(proplab.__file__).parent
 # the NumPy-only core: it may import the standard library, NumPy and itself
 CORE = {
     "activations", "batchnorm", "callbacks", "config", "conv", "core", "data", "dropout",
-    "features", "gradcheck", "gradcheck_notes", "gradcheck_numeric", "init", "layers", "losses",
-    "metrics", "models", "optim", "registry", "schedules", "splits", "trace", "trace_text",
-    "train", "zoo", "zoo_regression",
+    "features", "gradcheck", "gradcheck_notes", "gradcheck_numeric", "history", "init", "layers",
+    "losses", "metrics", "models", "optim", "registry", "schedules", "scoring", "splits", "trace",
+    "trace_text", "train", "train_text", "zoo", "zoo_regression",
 }  # fmt: skip
 # everything built on top of it (run folders, figures, reports, sweeps, CLI, web)
 ON_TOP = {

@@ -654,7 +654,7 @@ def test_a_skipped_optional_experiment_gets_a_note(tmp_path, monkeypatch):
 @pytest.mark.slow
 def test_lab_command_trains_runs_the_suite_and_writes_the_report(tmp_path, capsys):
     from proplab.cli import main
-    from proplab.train import format_summary_line
+    from proplab.train_text import format_summary_line
 
     suite = tmp_path / "suite.toml"
     suite.write_text(

@@ -672,7 +672,7 @@ def _lab_runs(out: Path, views: list[ExperimentView]) -> list[Block]:
     From the lab runs ``out/<dataset>/`` that ``proplab lab`` trains, else from
     the lowest seed of a one-setting results experiment (the suite's baseline).
     """
-    from proplab.train import format_summary_line
+    from proplab.train_text import format_summary_line
 
     baseline = next(
         (

@@ -33,9 +33,10 @@ from proplab.dataload import (
     PREDICTIONS,
     is_regression_run,
 )
+from proplab.history import History
 from proplab.metrics import r2_score
+from proplab.scoring import accuracy
 from proplab.snapshots import LEVELS
-from proplab.train import History, accuracy
 
 COMPARISON = "comparison.png"
 LEARNING_CURVE = "learning_curve.png"

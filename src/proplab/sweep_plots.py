@@ -26,7 +26,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from proplab.data import plane_axes, plane_points
 from proplab.plots import CLASS_COLORS, OFF_SCALE, _save, fit_text
-from proplab.train import are_binary_labels
+from proplab.scoring import are_binary_labels
 from proplab.value_plots import VALUE_CMAP, VALUE_CMAP_PALE, value_limit
 
 PALETTE = (

@@ -22,7 +22,7 @@ from matplotlib.colors import LinearSegmentedColormap, Normalize
 from matplotlib.figure import Figure
 
 from proplab.plots import CLASS_COLORS, _save, fit_text
-from proplab.train import are_binary_labels
+from proplab.scoring import are_binary_labels
 from proplab.value_plots import VALUE_CMAP, value_limit
 
 MAX_UNITS_ACROSS = 10  # panels per line; a wider layer wraps onto more lines
