@@ -1367,13 +1367,15 @@ def test_the_gradcheck_command_is_exactly_the_options_that_differ(cfg, command):
 
 
 def test_figures_name_the_lowest_seed_and_skip_a_diverged_runs_units(monkeypatch, tmp_path):
-    from proplab import report_figures, sweep_plots
+    from proplab import report_figures, sweep_boundaries, sweep_dots, sweep_plots
 
     drawn = {}
-    for name in ("learning_curves", "accuracy_dots", "decision_boundaries"):
-        monkeypatch.setattr(
-            sweep_plots, name, lambda *a, _n=name, **k: drawn.setdefault(_n, (a, k))
-        )
+    for module, name in (
+        (sweep_plots, "learning_curves"),
+        (sweep_dots, "accuracy_dots"),
+        (sweep_boundaries, "decision_boundaries"),
+    ):
+        monkeypatch.setattr(module, name, lambda *a, _n=name, **k: drawn.setdefault(_n, (a, k)))
     monkeypatch.setattr(report_figures, "_boundary_rows", lambda v, single: ([[None]], [""], []))
     view = _view(
         {
