@@ -43,7 +43,8 @@ import common  # noqa: E402
 from proplab.config import RunConfig, build_loss, build_model, build_optimizer  # noqa: E402
 from proplab.dataload import DIGITS_DEFAULTS  # noqa: E402
 from proplab.digits import digits_split  # noqa: E402
-from proplab.train import accuracy, fit  # noqa: E402
+from proplab.scoring import accuracy  # noqa: E402
+from proplab.train import fit  # noqa: E402
 
 Split = Any
 Fitter = Callable[[Split, int], Callable[[], float]]

@@ -404,7 +404,7 @@ def test_cli_train_writes_a_run_folder_of_a_batchnorm_dropout_network(tmp_path, 
     _, prep = prepare_run(RunConfig(**config))
     _, acc, _ = proplab.evaluate(model, proplab.MSELoss(), prep.x, prep.y)
     assert acc == summary["accuracy"] and acc > 0.8
-    assert f"accuracy={proplab.train.format_percent(acc)}%" in printed
+    assert f"accuracy={proplab.train_text.format_percent(acc)}%" in printed
     rows = (out / "history.csv").read_text().splitlines()
     assert len(rows) == 301
     for figure in ("comparison.png", "learning_curve.png", "boundary_during_training.png"):
@@ -505,12 +505,12 @@ def test_gradient_sizes_train_mode_and_losses_at_eval_mode_put_the_model_back(xo
 def test_the_boundary_as_it_forms_is_drawn_in_eval_mode(tmp_path, monkeypatch) -> None:
     # its last panel is the final model's prediction on the grid, as model.npz predicts
     # it (in training mode batchnorm would normalise the grid with its own statistics)
-    from proplab import sweep_plots
+    from proplab import sweep_boundaries
     from proplab.experiments import prepare_run
 
     drawn = []
     monkeypatch.setattr(
-        sweep_plots, "decision_boundaries", lambda rows, *a, **k: drawn.extend(rows)
+        sweep_boundaries, "decision_boundaries", lambda rows, *a, **k: drawn.extend(rows)
     )
     out = tmp_path / "run"
     argv = ["train", "--dataset", "circle", "--batchnorm", "--dropout", "0.2", "--epochs", "100"]
@@ -519,7 +519,7 @@ def test_the_boundary_as_it_forms_is_drawn_in_eval_mode(tmp_path, monkeypatch) -
     assert last.title.startswith("after 100 epochs")
     config = json.loads((out / "config.json").read_text())["config"]
     _, prep = prepare_run(RunConfig(**config))
-    u, v, points = sweep_plots.boundary_grid(prep.x)
+    u, v, points = sweep_boundaries.boundary_grid(prep.x)
     model = proplab.load(out / "model.npz")
     np.testing.assert_array_equal(last.prob, model(points).reshape(v.size, u.size))
     summary = json.loads((out / "summary.json").read_text())

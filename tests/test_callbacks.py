@@ -9,7 +9,7 @@ from proplab.losses import CrossEntropyLoss, MSELoss
 from proplab.models import mlp
 from proplab.optim import SGD, Adam
 from proplab.schedules import ReduceLROnPlateau, StepLR
-from proplab.train import evaluate
+from proplab.scoring import evaluate
 from proplab.zoo import moons
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import proplab
-from proplab import experiments, models, runio, serialize, train
+from proplab import experiments, models, runio, scoring, serialize, train, train_text
 from proplab.cli import main
 from proplab.config import RunConfig, data_rng
 from proplab.data import generate_linear, generate_xor_easy
@@ -66,7 +66,7 @@ def check_run_folder(
     summary = runio.read_json(run / "summary.json")
     assert summary["stop_reason"] == "completed" and summary["epochs_run"] == epochs
     # the printed summary line is exactly the stored values
-    assert lines[-1] == train.format_summary_line(summary["loss"], summary["accuracy"])
+    assert lines[-1] == train_text.format_summary_line(summary["loss"], summary["accuracy"])
 
     rows = runio.read_csv(run / "history.csv")
     assert list(rows[0]) == ["epoch", "loss", "accuracy", "wall_time"]
@@ -76,14 +76,18 @@ def check_run_folder(
     assert times == sorted(times) and times[-1] == round(summary["wall_time_s"], 6)
     for line in lines:
         if m := EPOCH_LINE.match(line):
-            assert line == train.format_epoch_line(int(m[1]), float(rows[int(m[1]) - 1]["loss"]))
+            assert line == train_text.format_epoch_line(
+                int(m[1]), float(rows[int(m[1]) - 1]["loss"])
+            )
 
     # the model reloads without pickle and predicts what was printed
     with np.load(run / "model.npz", allow_pickle=False) as z:
         assert "architecture" in z.files
     pred = proplab.load(run / "model.npz").forward(x)
-    assert train.format_prediction_lines(pred, y) == [s for s in lines if s.startswith("Iter:")]
-    assert train.accuracy(pred, y) == summary["accuracy"]
+    assert train_text.format_prediction_lines(pred, y) == [
+        s for s in lines if s.startswith("Iter:")
+    ]
+    assert scoring.accuracy(pred, y) == summary["accuracy"]
 
     config = experiments.read_run_config(run)
     assert config.epochs == epochs
@@ -181,7 +185,9 @@ def test_conv_flags_reach_the_model(tmp_path: Path, capsys) -> None:
     x, y = generate_xor_easy()
     check_lab_printout(lines, 20, 10, y)
     pred = proplab.load(run / "model.npz").forward(x)
-    assert train.format_prediction_lines(pred, y) == [s for s in lines if s.startswith("Iter:")]
+    assert train_text.format_prediction_lines(pred, y) == [
+        s for s in lines if s.startswith("Iter:")
+    ]
 
 
 def test_tol_stops_early(tmp_path: Path, capsys) -> None:

@@ -109,7 +109,7 @@ def test_matches_torch_forward_and_backward() -> None:
 def test_stacked_integer_labels_stay_labels_when_they_look_one_hot() -> None:
     """Labels (K, n) with K == n == C have the shape of shared one-hot rows (n, C); an
     integer array is read as labels, so each replica gets its loss and accuracy alone."""
-    from proplab.train import accuracy
+    from proplab.scoring import accuracy
 
     rng = np.random.default_rng(0)
     logits = rng.standard_normal((3, 3, 3))

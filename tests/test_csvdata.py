@@ -145,7 +145,7 @@ def test_cli_round_trip_reports_train_and_test_accuracy(
     import json
 
     from proplab.serialize import load
-    from proplab.train import format_summary_line
+    from proplab.train_text import format_summary_line
     from proplab.zoo import moons
 
     # the label in the middle column, as strings: the CLI must find it by name

@@ -13,7 +13,9 @@ from proplab import digits  # noqa: E402
 from proplab.cli import main  # noqa: E402
 from proplab.config import RunConfig, build_loss, build_model, build_optimizer  # noqa: E402
 from proplab.dataload import DIGITS_DEFAULTS  # noqa: E402
-from proplab.train import accuracy, fit, format_summary_line  # noqa: E402
+from proplab.scoring import accuracy  # noqa: E402
+from proplab.train import fit  # noqa: E402
+from proplab.train_text import format_summary_line  # noqa: E402
 
 
 def format_summary_line_for(part: str, loss: float, acc: float) -> str:

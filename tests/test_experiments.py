@@ -11,9 +11,10 @@ import numpy as np
 import pytest
 
 import proplab
-from proplab import dataload, experiments, models, runio, train
+from proplab import dataload, experiments, models, runio, scoring, train, train_text
 from proplab.config import ConfigError, RunConfig, build_loss, build_model, build_optimizer
 from proplab.data import generate_linear, generate_xor_easy
+from proplab.history import History
 
 RUN_FILES = {
     "config.json",
@@ -141,7 +142,7 @@ def test_run_one_writes_the_run_folder(tmp_path: Path) -> None:
     model = build_model(cfg, 2, 1)
     loss_fn = build_loss(cfg)
     history = train.fit(model, loss_fn, build_optimizer(cfg, model.parameters()), x, y, 400)
-    loss, acc, pred = train.evaluate(model, loss_fn, x, y)
+    loss, acc, pred = scoring.evaluate(model, loss_fn, x, y)
     assert summary["loss"] == loss and summary["accuracy"] == acc
     assert summary["epochs_run"] == 400 and summary["stop_reason"] == "completed"
     assert summary["n_params"] == 2 * 10 + 10 + 10 * 10 + 10 + 10 + 1
@@ -156,15 +157,15 @@ def test_run_one_writes_the_run_folder(tmp_path: Path) -> None:
     np.testing.assert_array_equal(reloaded.forward(x), pred)
 
     assert lines[:4] == [
-        train.format_epoch_line(e, history.loss[e - 1]) for e in (100, 200, 300, 400)
+        train_text.format_epoch_line(e, history.loss[e - 1]) for e in (100, 200, 300, 400)
     ]
-    assert lines[4:25] == train.format_prediction_lines(pred, y)
-    assert lines[25:] == [train.format_summary_line(loss, acc)]
+    assert lines[4:25] == train_text.format_prediction_lines(pred, y)
+    assert lines[25:] == [train_text.format_summary_line(loss, acc)]
 
 
 def test_history_of_numpy_scalars_is_written_as_plain_numbers(tmp_path: Path) -> None:
     """A loss returning NumPy scalars (not Python floats) must not write "np.float64(...)"."""
-    history = train.History(
+    history = History(
         epoch=[1, 2],
         loss=[np.float64(0.25), np.float64(0.1)],
         accuracy=[0.5, 1.0],
@@ -191,7 +192,7 @@ def test_quiet_run_does_not_format_a_line_per_sample(tmp_path: Path, monkeypatch
     def refuse(*args, **kwargs):
         raise AssertionError("a quiet run formatted its per-sample lines")
 
-    monkeypatch.setattr(train, "format_prediction_lines", refuse)
+    monkeypatch.setattr(train_text, "format_prediction_lines", refuse)
     experiments.run_one(_short(), tmp_path / "quiet", quiet=True, progress=False)
     summary = json.loads((tmp_path / "quiet" / "summary.json").read_text())
     assert summary["stop_reason"] == "completed" and summary["epochs_run"] == 400
@@ -230,7 +231,7 @@ def test_interrupted_run_is_saved_but_not_marked_finished(tmp_path: Path, monkey
     assert len(runio.read_csv(run / "history.csv")) == 150
     assert lines[-1].startswith("interrupted after 150 epochs (Ctrl-C); partial run saved")
     x, y = generate_xor_easy()
-    loss, _, _ = train.evaluate(proplab.load(run / "model.npz"), build_loss(_short()), x, y)
+    loss, _, _ = scoring.evaluate(proplab.load(run / "model.npz"), build_loss(_short()), x, y)
     assert partial["loss"] == loss
 
     # a rerun that finishes replaces interrupted.json with summary.json
@@ -465,7 +466,7 @@ def test_a_final_model_whose_loss_overflows_to_inf_is_recorded_as_diverged(tmp_p
     prep = dataload.prepare(cfg, x, y)
     model = build_model(cfg, 2, 1)
     model.layers[-2].bias.data[...] = 1e200  # the last Linear: every output is 1e200
-    history = train.History(epoch=[1, 2], loss=[0.3, 0.2], accuracy=[0.5, 0.5],
+    history = History(epoch=[1, 2], loss=[0.3, 0.2], accuracy=[0.5, 0.5],
                             wall_time=[0.1, 0.2])  # fmt: skip
     run_dir = experiments.start_run_dir(cfg, tmp_path / "run")
     summary = experiments.finish_run(
@@ -492,13 +493,13 @@ def test_a_mini_batch_run_shuffles_with_its_own_stream_of_the_seed(tmp_path: Pat
     )  # fmt: skip
     rows = runio.read_csv(tmp_path / "run" / "history.csv")
     assert [float(r["loss"]) for r in rows] == history.loss
-    assert summary["loss"] == train.evaluate(model, build_loss(cfg), x, y.astype(float))[0]
+    assert summary["loss"] == scoring.evaluate(model, build_loss(cfg), x, y.astype(float))[0]
 
 
 def test_the_summary_times_the_whole_training(tmp_path: Path) -> None:
     cfg = RunConfig(epochs=3, print_every=0).validate()
     x, y = generate_xor_easy()
-    history = train.History(epoch=[1, 2, 3], loss=[0.3, 0.2, 0.1], accuracy=[0.5] * 3,
+    history = History(epoch=[1, 2, 3], loss=[0.3, 0.2, 0.1], accuracy=[0.5] * 3,
                             wall_time=[0.25, 0.5, 1.5])  # fmt: skip
     run_dir = experiments.start_run_dir(cfg, tmp_path / "run")
     summary = experiments.finish_run(

@@ -18,9 +18,11 @@ from matplotlib.contour import ContourSet
 from matplotlib.image import imread
 from test_plots import _history  # a History of given losses and accuracies
 
-from proplab import plots, sweep_plots, zoo_plots
+from proplab import plots, sweep_boundaries, sweep_dots, sweep_plots, zoo_plots
 from proplab.data import generate_xor_easy
-from proplab.sweep_plots import BoundaryPanel, CurveSet, DotSet
+from proplab.sweep_boundaries import BoundaryPanel
+from proplab.sweep_dots import DotSet
+from proplab.sweep_plots import CurveSet
 
 
 def _renderer(fig):
@@ -118,7 +120,7 @@ def test_long_titles_are_wrapped_inside_the_figure(tmp_path: Path):
 def _panels(titles: list[str], size: int = 21) -> list[BoundaryPanel]:
     x = np.random.default_rng(0).uniform(size=(30, 2))
     y = (x[:, 0] > x[:, 1]).astype(float)
-    u, v, points = sweep_plots.boundary_grid(x, size=size)
+    u, v, points = sweep_boundaries.boundary_grid(x, size=size)
     prob = (points[:, 0] > points[:, 1]).astype(float).reshape(v.size, u.size)
     return [BoundaryPanel(t, u, v, prob, x, y) for t in titles]
 
@@ -132,7 +134,7 @@ def test_wrapped_boundary_rows_keep_titles_off_the_panel_above(tmp_path: Path):
     # 9 settings wrap into lines of 5 and 4: the second line's titles sat on the tick
     # marks of the first (the layout had not settled before saving)
     rows = [_panels([f"lr {i}\n52.4 %" for i in range(9)], size=5)]
-    fig = sweep_plots.decision_boundaries(rows, tmp_path / "b.png", "T", ["XOR"])
+    fig = sweep_boundaries.decision_boundaries(rows, tmp_path / "b.png", "T", ["XOR"])
     saved = np.array([a.get_position().bounds for a in fig.axes])
     fig.savefig(io.BytesIO(), format="png", dpi=plots.DPI)  # one more layout pass
     again = np.array([a.get_position().bounds for a in fig.axes])
@@ -162,7 +164,7 @@ def test_two_dataset_rows_keep_titles_off_the_row_above(tmp_path: Path):
     # second row's titles touched the first row's tick marks
     settings = [f"hidden {h}\n100.0 %" for h in (2, 4, 10, 32)]
     rows = [_panels(settings), _panels(settings)]
-    fig = sweep_plots.decision_boundaries(rows, tmp_path / "b.png", "T", ["linear", "XOR"])
+    fig = sweep_boundaries.decision_boundaries(rows, tmp_path / "b.png", "T", ["linear", "XOR"])
     renderer = _renderer(fig)
     axes = _boundary_axes(fig)
     assert len(axes) == 8
@@ -182,7 +184,7 @@ def test_long_setting_names_without_commas_wrap_and_never_overlap(tmp_path: Path
         "leaky rectified linear units with a small negative slope",
     ]
     title = "A very long experiment title that goes on and on to see whether it overflows: " * 2
-    fig = sweep_plots.decision_boundaries(
+    fig = sweep_boundaries.decision_boundaries(
         [_panels([f"{n}\n100.0 %" for n in names])], tmp_path / "b.png", title, ["XOR"]
     )
     renderer = _renderer(fig)
@@ -203,7 +205,7 @@ def test_three_settings_named_as_in_the_lab_keep_level_labels_apart(tmp_path: Pa
     # the lab's no_activation experiment: "none in hidden layers" ran into its neighbour
     names = ["sigmoid (lab)", "none in hidden layers", "none anywhere (lr 0.1)"]
     sets = [DotSet(n, ds, [1.0, 0.98]) for n in names for ds in ("linear", "XOR")]
-    fig = sweep_plots.accuracy_dots(sets, tmp_path / "a.png", title="Without activations")
+    fig = sweep_dots.accuracy_dots(sets, tmp_path / "a.png", title="Without activations")
     renderer = _renderer(fig)
     boxes = _level_boxes(fig, renderer)
     assert len(boxes) == 3 and _overlapping(boxes) == []
@@ -222,7 +224,7 @@ def test_very_long_names_are_wrapped_not_run_off_the_figure(tmp_path: Path):
     few = [DotSet(n, "XOR", [1.0, 0.5]) for n in names[:3]]
     many = [DotSet(n, "XOR", [1.0, 0.5]) for n in names]
     for sets in (few, many):
-        fig = sweep_plots.accuracy_dots(sets, tmp_path / "a.png", title=title)
+        fig = sweep_dots.accuracy_dots(sets, tmp_path / "a.png", title=title)
         renderer = _renderer(fig)
         ax = fig.axes[0]
         assert _inside(fig, ax.title.get_window_extent(renderer))
@@ -347,7 +349,7 @@ def test_a_diverged_model_is_not_painted_as_a_confident_boundary(tmp_path: Path)
     assert boom.title.endswith("diverged")
     assert np.isnan(boom.prob).all()  # blank, as a NaN model's panel is
     assert np.isfinite(fine.prob).all() and not fine.title.endswith("diverged")
-    fig = sweep_plots.decision_boundaries(rows, tmp_path / "b.png")
+    fig = sweep_boundaries.decision_boundaries(rows, tmp_path / "b.png")
     assert not fig.axes[0].collections[0].get_array().count()  # nothing painted
 
 
@@ -488,12 +490,12 @@ def test_a_row_of_wide_panels_gets_a_row_as_short_as_its_panels(tmp_path: Path):
     rng = np.random.default_rng(0)
     x = np.column_stack([rng.uniform(-1.0, 2.0, 60), rng.uniform(-0.6, 1.2, 60)])
     y = (x[:, 1] > 0.2).astype(float)
-    u, v, points = sweep_plots.boundary_grid(x, size=21)
+    u, v, points = sweep_boundaries.boundary_grid(x, size=21)
     prob = (points[:, 1] > 0.2).astype(float).reshape(v.size, u.size)
     wide = [[BoundaryPanel(f"epoch {e}\n50.0 %", u, v, prob, x, y) for e in range(6)]]
     square = [_panels([f"epoch {e}\n50.0 %" for e in range(6)])]
-    fig_wide = sweep_plots.decision_boundaries(wide, tmp_path / "w.png", "T")
-    fig_square = sweep_plots.decision_boundaries(square, tmp_path / "s.png", "T")
+    fig_wide = sweep_boundaries.decision_boundaries(wide, tmp_path / "w.png", "T")
+    fig_square = sweep_boundaries.decision_boundaries(square, tmp_path / "s.png", "T")
     assert fig_square.get_size_inches()[1] == pytest.approx(2.6 + 0.6)  # as before
     height = fig_wide.get_size_inches()[1]
     panel = _boundary_axes(fig_wide)[0]

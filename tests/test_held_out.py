@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from proplab import experiments, plots, report, sweep_plots
+from proplab import experiments, plots, report, sweep_boundaries, sweep_dots
 from proplab.config import RunConfig
 from proplab.runio import read_csv
 from proplab.sweep import RUNS_DIR, parse_spec, run_sweep
@@ -42,7 +42,10 @@ def _report_with_spies(out: Path, spec_text: str) -> tuple[list, list]:
         run_sweep(parse_spec(spec_text, Path("s.toml")), out, stream=io.StringIO()).exit_code == 0
     )
     dots, panels = [], []
-    original_dots, original_boundaries = sweep_plots.accuracy_dots, sweep_plots.decision_boundaries
+    original_dots, original_boundaries = (
+        sweep_dots.accuracy_dots,
+        sweep_boundaries.decision_boundaries,
+    )
 
     def spy_dots(sets, path, title=""):
         dots.append((list(sets), title))
@@ -53,8 +56,8 @@ def _report_with_spies(out: Path, spec_text: str) -> tuple[list, list]:
         return original_boundaries(rows, path, title=title, row_labels=row_labels)
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(sweep_plots, "accuracy_dots", spy_dots)
-        mp.setattr(sweep_plots, "decision_boundaries", spy_boundaries)
+        mp.setattr(sweep_dots, "accuracy_dots", spy_dots)
+        mp.setattr(sweep_boundaries, "decision_boundaries", spy_boundaries)
         report.build_report(out, log=lambda m: None, jobs=1)
     return dots, panels
 
@@ -233,13 +236,13 @@ def test_boundary_panels_of_two_axes_and_of_a_diverged_held_out_run(tmp_path, mo
         run_sweep(parse_spec(text, Path("s.toml")), tmp_path, stream=io.StringIO()).exit_code == 0
     )
     panels = []
-    original = sweep_plots.decision_boundaries
+    original = sweep_boundaries.decision_boundaries
 
     def spy(rows, path, title="", row_labels=()):
         panels.extend(p for row in rows for p in row if p is not None)
         return original(rows, path, title=title, row_labels=row_labels)
 
-    monkeypatch.setattr(sweep_plots, "decision_boundaries", spy)
+    monkeypatch.setattr(sweep_boundaries, "decision_boundaries", spy)
     report.build_report(tmp_path, log=lambda m: None, jobs=1)
     titles = {p.title.split("\n")[0]: p.title.split("\n")[1] for p in panels}
     assert set(titles) == {

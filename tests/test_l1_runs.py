@@ -15,9 +15,10 @@ from proplab import runio, stack_plan, stacking, sweep
 from proplab.cli import main
 from proplab.config import ConfigError, RunConfig, build_loss, build_model, build_optimizer
 from proplab.experiments import prepare_run, read_run_config
+from proplab.scoring import evaluate
 from proplab.serialize import load
 from proplab.sweep_spec import parse_spec
-from proplab.train import evaluate, fit
+from proplab.train import fit
 
 # --- RunConfig ----------------------------------------------------------------------------
 

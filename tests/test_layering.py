@@ -17,18 +17,19 @@ PACKAGE = Path(proplab.__file__).parent
 # the NumPy-only core: it may import the standard library, NumPy and itself
 CORE = {
     "activations", "batchnorm", "callbacks", "config", "conv", "core", "data", "dropout",
-    "features", "gradcheck", "gradcheck_notes", "gradcheck_numeric", "init", "layers", "losses",
-    "metrics", "models", "optim", "registry", "schedules", "splits", "trace", "trace_check", "trace_text",
-    "train", "zoo", "zoo_regression",
+    "features", "gradcheck", "gradcheck_notes", "gradcheck_numeric", "history", "init", "layers",
+    "losses", "metrics", "models", "optim", "registry", "schedules", "scoring", "splits", "trace",
+    "trace_check", "trace_text", "train", "train_text", "zoo", "zoo_regression",
 }  # fmt: skip
 # everything built on top of it (run folders, figures, reports, sweeps, CLI, web)
 ON_TOP = {
     "__init__", "__main__", "aggregate", "cli", "csvdata", "dataload", "diabetes", "digits",
-    "experiments", "model_check", "per_replica", "playground", "playground_server", "plots", "progress",
-    "report", "report_answers", "report_data", "report_doc", "report_figures", "report_html",
-    "report_text", "run_figures", "runio", "serialize", "sklearn", "snapshots", "stack_plan",
-    "stacking", "sweep", "sweep_plots", "sweep_spec", "threads", "trace_run", "unit_plots", "value_plots",
-    "zoo_plots",
+    "experiments", "model_check", "per_replica", "playground", "playground_server", "plots",
+    "progress", "report", "report_answers", "report_data", "report_doc", "report_figures",
+    "report_html", "report_network", "report_setup", "report_text", "run_figures", "runio",
+    "serialize", "sklearn", "snapshots", "stack_plan", "stacking", "sweep", "sweep_boundaries",
+    "sweep_dots", "sweep_plots", "sweep_spec", "threads", "trace_run", "unit_plots",
+    "value_plots", "zoo_plots",
 }  # fmt: skip
 
 

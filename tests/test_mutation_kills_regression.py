@@ -24,8 +24,9 @@ from proplab.aggregate import RunRecord, Stats
 from proplab.config import ConfigError, RunConfig
 from proplab.csvdata import load_csv
 from proplab.metrics import r2_score
+from proplab.scoring import accuracy
 from proplab.splits import shuffled_indices
-from proplab.train import accuracy, format_prediction_lines, format_summary_line
+from proplab.train_text import format_prediction_lines, format_summary_line
 from proplab.zoo_regression import multi_gauss, plane
 
 

@@ -12,7 +12,8 @@ from proplab import playground
 from proplab.config import RunConfig, build_loss, build_model, build_optimizer, shuffle_rng
 from proplab.experiments import prepare_run
 from proplab.playground import Playground, PlaygroundError, options
-from proplab.train import evaluate, fit
+from proplab.scoring import evaluate
+from proplab.train import fit
 
 
 def strict_json(value: object) -> object:

@@ -20,7 +20,7 @@ from proplab.cli import main
 from proplab.metrics import r2_score
 from proplab.playground import options
 from proplab.playground_server import PlaygroundServer, page_html, serve
-from proplab.train import evaluate
+from proplab.scoring import evaluate
 
 
 def _reject_constant(name: str) -> None:

@@ -12,7 +12,7 @@ from matplotlib.image import imread
 
 from proplab import plots
 from proplab.data import generate_xor_easy
-from proplab.train import History
+from proplab.history import History
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 RED, BLUE = to_rgba(plots.CLASS_COLORS[0]), to_rgba(plots.CLASS_COLORS[1])

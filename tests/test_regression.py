@@ -18,9 +18,11 @@ from proplab.losses import MSELoss
 from proplab.metrics import r2_score
 from proplab.models import mlp
 from proplab.optim import SGD, Adam
+from proplab.scoring import accuracy, evaluate
 from proplab.serialize import load
 from proplab.splits import SplitError, shuffled_indices
-from proplab.train import accuracy, evaluate, fit, format_summary_line
+from proplab.train import fit
+from proplab.train_text import format_summary_line
 from proplab.zoo import load_zoo
 from proplab.zoo_regression import (
     BUMP_RADIUS,

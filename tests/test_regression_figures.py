@@ -23,13 +23,21 @@ from matplotlib.text import Text
 from test_figures_layout import _inside, _overlapping, _renderer
 from test_plots import _assert_png
 
-from proplab import cli, experiments, plots, sweep_plots, unit_plots, value_plots, zoo_plots
+from proplab import (
+    cli,
+    experiments,
+    plots,
+    sweep_boundaries,
+    unit_plots,
+    value_plots,
+    zoo_plots,
+)
 from proplab.config import RunConfig, build_model
 from proplab.metrics import r2_score
 from proplab.runio import read_csv, read_json
 from proplab.serialize import load
 from proplab.snapshots import pick_epochs
-from proplab.sweep_plots import boundary_grid
+from proplab.sweep_boundaries import boundary_grid
 
 FIGURES = ("comparison.png", "learning_curve.png", "decision_boundary.png")
 SPIED = {
@@ -607,13 +615,13 @@ def test_a_sweeps_value_panels_use_the_runs_palette(tmp_path: Path) -> None:
     x = np.array([[-0.5, -0.5], [0.0, 0.2], [0.5, 0.5]])
     y = np.array([[-0.4], [0.1], [0.6]])
     u, v, points = boundary_grid(x, size=11)
-    panel = sweep_plots.BoundaryPanel("p", u, v, points.sum(axis=1).reshape(11, 11), x, y)
-    fig = sweep_plots.decision_boundaries([[panel]], tmp_path / "b.png")
+    panel = sweep_boundaries.BoundaryPanel("p", u, v, points.sum(axis=1).reshape(11, 11), x, y)
+    fig = sweep_boundaries.decision_boundaries([[panel]], tmp_path / "b.png")
     (dots,) = [c for c in fig.axes[0].collections if isinstance(c, PathCollection)]
     # a sweep's scale is at least [-1, 1] (the zoo's targets), in the run figures' colours
     np.testing.assert_allclose(_faces(dots), _value_colours(y, 1.0), atol=1e-6)
     # named apart from a run's scale, the largest |target| (0.6 here)
-    assert sweep_plots.panels_value_limit([panel]) == 1.0 and value_plots.value_limit(y) == 0.6
+    assert sweep_boundaries.panels_value_limit([panel]) == 1.0 and value_plots.value_limit(y) == 0.6
     (mesh,) = [c for c in fig.axes[0].collections if isinstance(c, QuadMesh)]
     assert mesh.cmap is value_plots.VALUE_CMAP_PALE
     # the pale map runs through the same colours: red below 0, white at 0, blue above

@@ -21,7 +21,7 @@ from urllib.parse import unquote
 import numpy as np
 import pytest
 
-from proplab import report, report_answers, sweep_plots
+from proplab import report, report_answers, sweep_boundaries, sweep_dots
 from proplab.aggregate import Group, RunRecord
 from proplab.config import RunConfig
 from proplab.experiments import load_dataset
@@ -89,7 +89,10 @@ def _build(out: Path, text: str) -> tuple[list, list]:
     result = run_sweep(parse_spec(text, Path("s.toml")), out, stream=io.StringIO())
     assert result.exit_code == 0
     dots, panels = [], []
-    original_dots, original_boundaries = sweep_plots.accuracy_dots, sweep_plots.decision_boundaries
+    original_dots, original_boundaries = (
+        sweep_dots.accuracy_dots,
+        sweep_boundaries.decision_boundaries,
+    )
 
     def spy_dots(sets, path, title=""):
         dots.append((list(sets), title))
@@ -100,8 +103,8 @@ def _build(out: Path, text: str) -> tuple[list, list]:
         return original_boundaries(rows, path, title=title, row_labels=row_labels)
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(sweep_plots, "accuracy_dots", spy_dots)
-        mp.setattr(sweep_plots, "decision_boundaries", spy_boundaries)
+        mp.setattr(sweep_dots, "accuracy_dots", spy_dots)
+        mp.setattr(sweep_boundaries, "decision_boundaries", spy_boundaries)
         report.build_report(out, log=lambda m: None)
     return dots, panels
 

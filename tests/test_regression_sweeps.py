@@ -18,7 +18,7 @@ import pytest
 from matplotlib.collections import PathCollection
 from test_stacking import VOLATILE, assert_same_runs
 
-from proplab import aggregate, stacking, sweep, sweep_plots
+from proplab import aggregate, stacking, sweep, sweep_boundaries, sweep_dots, sweep_plots
 from proplab.experiments import run_one
 from proplab.sweep import parse_spec
 
@@ -343,10 +343,10 @@ def _dot_data(ax) -> np.ndarray:
 
 def test_r2_dots_plot_the_r2_values_on_an_r2_axis(tmp_path):
     sets = [
-        sweep_plots.DotSet("lr 0.1", "plane", [0.95, 0.97, 0.96], metric="r2"),
-        sweep_plots.DotSet("lr 0.5", "plane", [0.2, -0.4, math.nan], metric="r2"),
+        sweep_dots.DotSet("lr 0.1", "plane", [0.95, 0.97, 0.96], metric="r2"),
+        sweep_dots.DotSet("lr 0.5", "plane", [0.2, -0.4, math.nan], metric="r2"),
     ]
-    fig = sweep_plots.accuracy_dots(sets, tmp_path / "r2.png", title="final R²")
+    fig = sweep_dots.accuracy_dots(sets, tmp_path / "r2.png", title="final R²")
     (ax,) = fig.axes
     assert "R²" in ax.get_ylabel() and "%" not in ax.get_ylabel()
     # the values themselves (not x100), and the diverged seed as an x below the data
@@ -359,11 +359,11 @@ def test_r2_dots_plot_the_r2_values_on_an_r2_axis(tmp_path):
 
 
 def test_r2_below_the_floor_is_a_triangle_at_the_floor(tmp_path):
-    sets = [sweep_plots.DotSet("lr 5", "multi-gauss", [0.1, -30.0], metric="r2")]
-    fig = sweep_plots.accuracy_dots(sets, tmp_path / "floor.png")
+    sets = [sweep_dots.DotSet("lr 5", "multi-gauss", [0.1, -30.0], metric="r2")]
+    fig = sweep_dots.accuracy_dots(sets, tmp_path / "floor.png")
     (ax,) = fig.axes
     low, _ = ax.get_ylim()
-    assert sweep_plots.R2_FLOOR - 0.3 < low < sweep_plots.R2_FLOOR  # not stretched to -30
+    assert sweep_dots.R2_FLOOR - 0.3 < low < sweep_dots.R2_FLOOR  # not stretched to -30
     assert min(_dot_data(ax)) > low  # -30 is drawn at the floor, inside the axis
     legend = [t.get_text() for t in fig.legends[0].get_texts()]
     assert "R² below -1" in legend
@@ -371,10 +371,10 @@ def test_r2_below_the_floor_is_a_triangle_at_the_floor(tmp_path):
 
 def test_a_mixed_sweep_gets_an_accuracy_panel_and_an_r2_panel(tmp_path):
     sets = [
-        sweep_plots.DotSet("lr 0.1", "circle", [0.8, 0.9]),
-        sweep_plots.DotSet("lr 0.1", "plane", [0.97, 0.98], metric="r2"),
+        sweep_dots.DotSet("lr 0.1", "circle", [0.8, 0.9]),
+        sweep_dots.DotSet("lr 0.1", "plane", [0.97, 0.98], metric="r2"),
     ]
-    fig = sweep_plots.accuracy_dots(sets, tmp_path / "both.png", title="final scores")
+    fig = sweep_dots.accuracy_dots(sets, tmp_path / "both.png", title="final scores")
     acc_ax, r2_ax = fig.axes
     assert acc_ax.get_ylabel() == "final accuracy (%)" and "R²" in r2_ax.get_ylabel()
     assert sorted(_dot_data(acc_ax))[:2] == pytest.approx([80.0, 90.0])
@@ -386,22 +386,24 @@ def test_a_mixed_sweep_gets_an_accuracy_panel_and_an_r2_panel(tmp_path):
 
 def test_an_unknown_dot_metric_is_refused():
     with pytest.raises(ValueError, match=r"unknown metric 'rmse' \(accepted: accuracy, r2\)"):
-        sweep_plots.DotSet("a", "plane", [0.5], metric="rmse")
+        sweep_dots.DotSet("a", "plane", [0.5], metric="rmse")
 
 
 def test_a_regression_panel_shows_the_predicted_values_and_the_targets(tmp_path):
     rng = np.random.default_rng(0)
     x = rng.uniform(-1, 1, size=(30, 2))
     y = x.sum(axis=1, keepdims=True) / 2  # plane's targets
-    u, v, points = sweep_plots.boundary_grid(x, size=21)
+    u, v, points = sweep_boundaries.boundary_grid(x, size=21)
     pred = (points.sum(axis=1) / 2 * 0.9).reshape(v.size, u.size)
     labels = (x[:, :1] > 0).astype(np.float64)
     panels = [
-        [sweep_plots.BoundaryPanel("plane", u, v, pred, x, y)],
-        [sweep_plots.BoundaryPanel("classes", u, v, (pred + 1) / 2, x, labels)],
+        [sweep_boundaries.BoundaryPanel("plane", u, v, pred, x, y)],
+        [sweep_boundaries.BoundaryPanel("classes", u, v, (pred + 1) / 2, x, labels)],
     ]
     assert panels[0][0].regression and not panels[1][0].regression
-    fig = sweep_plots.decision_boundaries(panels, tmp_path / "b.png", row_labels=["plane", "c"])
+    fig = sweep_boundaries.decision_boundaries(
+        panels, tmp_path / "b.png", row_labels=["plane", "c"]
+    )
     value_ax, class_ax = fig.axes[0], fig.axes[1]
     mesh = next(
         c for c in value_ax.collections if hasattr(c, "get_clim") and c.get_array().ndim == 2

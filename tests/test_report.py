@@ -14,7 +14,7 @@ from urllib.parse import unquote
 import numpy as np
 import pytest
 
-from proplab import report, report_answers, report_text
+from proplab import report, report_answers, report_network, report_setup, report_text
 from proplab.aggregate import Group, RunRecord
 from proplab.config import ConfigError, RunConfig
 from proplab.report_data import ExperimentView, GroupView, RunView, dataset_name
@@ -305,13 +305,13 @@ def test_settings_that_diverged_are_not_all_ending_at_one_accuracy_nor_settled()
         "On XOR, no setting reaches 100 % in every seed, and every setting diverged in some seed."
     )
     # before: "Of the 3 distinct settings, 3 have settled" (a NaN tail change is not moving)
-    assert report._epochs_note([view], RunConfig(epochs=1000)) == (
+    assert report_setup._epochs_note([view], RunConfig(epochs=1000)) == (
         "**Epochs**: 1,000 per run (the handout trains up to 100,000). Of the 3 distinct "
         "settings, 1 has settled by then: it reaches 100 % in every seed, or its median loss "
         "changes by at most 5 % over the last 10 % of epochs. 2 diverged in at least one seed."
     )
     one = _view({"0.1": _runs("0.1", 0.1, stalled, end_loss=0.25)})
-    assert "Of the 1 distinct setting, 1 has settled" in report._epochs_note(
+    assert "Of the 1 distinct setting, 1 has settled" in report_setup._epochs_note(
         [one], RunConfig(epochs=1000)
     )
 
@@ -654,7 +654,7 @@ def test_a_skipped_optional_experiment_gets_a_note(tmp_path, monkeypatch):
 @pytest.mark.slow
 def test_lab_command_trains_runs_the_suite_and_writes_the_report(tmp_path, capsys):
     from proplab.cli import main
-    from proplab.train import format_summary_line
+    from proplab.train_text import format_summary_line
 
     suite = tmp_path / "suite.toml"
     suite.write_text(
@@ -924,10 +924,10 @@ def test_report_on_a_sweep_of_more_than_two_classes(tmp_path):
 def test_the_gradcheck_command_in_the_report_checks_the_reports_network(cfg):
     from proplab import cli
 
-    command = report._gradcheck_command(cfg)
+    command = report_network._gradcheck_command(cfg)
     args = cli.build_parser().parse_args(command.split()[1:])
     again = cli._config_from(args)
-    for name in report._GRADCHECK_FIELDS:
+    for name in report_network._GRADCHECK_FIELDS:
         if name == "hidden":  # 10 and [10, 10] are one network
             assert again.hidden_sizes == cfg.hidden_sizes
         else:  # (an `or` over both let every other field pass once the widths matched)
@@ -940,7 +940,7 @@ def test_the_gradients_line_reports_a_wrong_backward(monkeypatch):
     from proplab.activations import Sigmoid
 
     records = [SimpleNamespace(dataset="xor", config=RunConfig(dataset="xor"))]
-    line = report._gradients_line(RunConfig(), records, "xor")
+    line = report_network._gradients_line(RunConfig(), records, "xor")
     assert line.startswith("**Gradients**: the base model's backward passes match central")
     assert "(float64, 4 samples of xor): relative error below 1e-" in line
     assert "all 20 checked arrays" in line and "`proplab gradcheck --dataset xor`" in line
@@ -948,7 +948,7 @@ def test_the_gradients_line_reports_a_wrong_backward(monkeypatch):
     monkeypatch.setattr(
         Sigmoid, "backward", lambda self, g, need_input_grad=True, out=None: 2 * right(self, g)
     )
-    line = report._gradients_line(RunConfig(), records, "xor")
+    line = report_network._gradients_line(RunConfig(), records, "xor")
     # the 3 Sigmoid layers alone and the 7 arrays of the whole model; Linear and MSE are right
     assert line.startswith("**Gradients**: FAILED: 10 of the 20 checked arrays")
     assert "differ from central differences (float64, 4 samples of xor) by more than 1e-06" in line
@@ -963,7 +963,7 @@ def test_the_gradients_line_of_an_incomplete_check(monkeypatch):
     # XOR's (0, 0) kept: two arrays of the whole ReLU model cannot be compared
     monkeypatch.setattr(model_check, "KINK_MARGIN", 0)
     records = [SimpleNamespace(dataset="xor", config=RunConfig(dataset="xor"))]
-    line = report._gradients_line(RunConfig(activation="relu"), records, "xor")
+    line = report_network._gradients_line(RunConfig(activation="relu"), records, "xor")
     # the bound is round-off (its power of ten may differ on another BLAS)
     assert re.search(r"relative error below 1e-(0[7-9]|1\d) in 18 of the 20 checked arrays", line)
     assert "; 2 could not be compared (ReLU kinks);" in line
@@ -1044,7 +1044,7 @@ def test_a_tail_change_of_exactly_5_percent_is_settled():
     assert runs[0].tail_trend == -0.05
     notes = report_text.observations(_view({"1": runs}))
     assert not any("at the end" in n for n in notes)
-    assert "Still moving" not in report._epochs_note([_view({"1": runs})], RunConfig())
+    assert "Still moving" not in report_setup._epochs_note([_view({"1": runs})], RunConfig())
 
 
 def test_cost_note_uses_the_median_and_its_exact_threshold():
@@ -1266,7 +1266,7 @@ def test_gradients_line_bound_is_the_next_power_of_ten_above_the_worst_error():
     worst = check_config(RunConfig(dataset="xor")).worst_relative
     bound = 10.0 ** math.ceil(math.log10(worst))
     assert worst <= bound < 10 * worst
-    line = report._gradients_line(RunConfig(), records, "xor")
+    line = report_network._gradients_line(RunConfig(), records, "xor")
     assert f"relative error below {bound:.0e} in all 20 checked arrays" in line
 
 
@@ -1279,7 +1279,7 @@ def test_epochs_note_counts_distinct_settings_and_what_still_moves():
         r.loss[-101:] = np.linspace(0.3, 0.2, 101)  # -33 %
     view = _view({"1": perfect, "0.001": moving})
     again = _view({"1": perfect})  # a second experiment sharing lr 1's runs
-    assert report._epochs_note([view, again], RunConfig(epochs=1000)) == (
+    assert report_setup._epochs_note([view, again], RunConfig(epochs=1000)) == (
         "**Epochs**: 1,000 per run (the handout trains up to 100,000). Of the 2 distinct "
         "settings, 1 has settled by then: it reaches 100 % in every seed, or its median loss "
         "changes by at most 5 % over the last 10 % of epochs. Still moving: lr 0.001 on XOR "
@@ -1300,7 +1300,7 @@ def test_data_lines_state_the_class_shares(tmp_path):
     _, y = load_dataset(RunConfig(dataset="xor"))
     ones = int(np.sum(y > 0.5))
     assert (ones, len(y)) == (10, 21)
-    assert report._describe_data("xor", recs("xor")) == (
+    assert report_setup._describe_data("xor", recs("xor")) == (
         "the handout's 21 points on the two diagonals of the unit square (11 of class 0, 10 of "
         "class 1), the same in every run; a model that gives every point the larger class "
         "scores 52.4 %."
@@ -1309,13 +1309,13 @@ def test_data_lines_state_the_class_shares(tmp_path):
         float(np.mean(load_dataset(RunConfig(dataset="linear", seed=s))[1] > 0.5)) for s in range(3)
     ]
     assert min(shares) < max(shares)
-    assert report._describe_data("linear", recs("linear", range(3))).endswith(
+    assert report_setup._describe_data("linear", recs("linear", range(3))).endswith(
         f"class 1 is {100 * min(shares):.0f}–{100 * max(shares):.0f} % of the points across seeds."
     )
     csv = tmp_path / "three.csv"
     labels = [0] * 6 + [1] * 3 + [2]
     csv.write_text("a,b,label\n" + "".join(f"{i},{i % 3},{c}\n" for i, c in enumerate(labels)))
-    assert report._describe_data(str(csv), recs(str(csv))) == (
+    assert report_setup._describe_data(str(csv), recs(str(csv))) == (
         "10 samples of 2 features in 3 classes (the largest is 60 %)."
     )
 
@@ -1328,7 +1328,7 @@ def test_time_line_counts_each_run_once_and_the_sweep_calls(tmp_path):
         for run, s in [("a", 1.0), ("b", 2.0), ("c", 10.0), ("a", 1.0), ("d", math.nan)]
     ]
     (tmp_path / "sweep_log.csv").write_text("seconds,jobs,trained,reused\n40.0,2,3,0\n")
-    assert report._timing(tmp_path, records) == (
+    assert report_setup._timing(tmp_path, records) == (
         "**Time**: the training loops of the 3 distinct runs took 13 s in total (median 2.0 s "
         "per run; figures and files not counted; a run trained in a stack of K counts 1/K of "
         "the stack's time). Wall time of the sweep: 40 s over 1 call of `proplab sweep` (the "
@@ -1363,17 +1363,19 @@ def test_experiment_table_counts_seeds_and_diverged_ones(tmp_path):
     ],
 )
 def test_the_gradcheck_command_is_exactly_the_options_that_differ(cfg, command):
-    assert report._gradcheck_command(cfg) == command
+    assert report_network._gradcheck_command(cfg) == command
 
 
 def test_figures_name_the_lowest_seed_and_skip_a_diverged_runs_units(monkeypatch, tmp_path):
-    from proplab import report_figures, sweep_plots
+    from proplab import report_figures, sweep_boundaries, sweep_dots, sweep_plots
 
     drawn = {}
-    for name in ("learning_curves", "accuracy_dots", "decision_boundaries"):
-        monkeypatch.setattr(
-            sweep_plots, name, lambda *a, _n=name, **k: drawn.setdefault(_n, (a, k))
-        )
+    for module, name in (
+        (sweep_plots, "learning_curves"),
+        (sweep_dots, "accuracy_dots"),
+        (sweep_boundaries, "decision_boundaries"),
+    ):
+        monkeypatch.setattr(module, name, lambda *a, _n=name, **k: drawn.setdefault(_n, (a, k)))
     monkeypatch.setattr(report_figures, "_boundary_rows", lambda v, single: ([[None]], [""], []))
     view = _view(
         {
@@ -1496,14 +1498,14 @@ def test_the_setup_line_names_every_share_held_out_and_none_as_none():
         ": the tables and boundary panels give the accuracy on both parts, the accuracy "
         "figures on the test set"
     )
-    assert report._split_line({0.0, 0.25}) == (
+    assert report_setup._split_line({0.0, 0.25}) == (
         "25 % of each dataset held out as its test set (by setting; with none, training data "
         "= test data)" + tail
     )
-    assert report._split_line({0.2, 0.1}) == (
+    assert report_setup._split_line({0.2, 0.1}) == (
         "10 % or 20 % of each dataset held out as its test set" + tail
     )
-    assert report._split_line({0.0}) == "training data = test data, as in the lab"
+    assert report_setup._split_line({0.0}) == "training data = test data, as in the lab"
 
 
 def test_the_gradients_line_shows_the_plain_relative_error_not_the_judged_one(monkeypatch):
@@ -1521,10 +1523,10 @@ def test_the_gradients_line_shows_the_plain_relative_error_not_the_judged_one(mo
     ]
     monkeypatch.setattr(model_check, "check_config", lambda cfg: ModelCheck(title, rows))
     records = [SimpleNamespace(dataset="xor", config=RunConfig(dataset="xor"))]
-    line = report._gradients_line(RunConfig(), records, "xor")
+    line = report_network._gradients_line(RunConfig(), records, "xor")
     assert "relative error below 1e-04 in all 2 checked arrays" in line
     rows[0] = CheckRow(0, "Linear(in=2, out=10, bias=True)", "weight", 20, 2e-3, relative=0.5)
-    line = report._gradients_line(RunConfig(), records, "xor")
+    line = report_network._gradients_line(RunConfig(), records, "xor")
     assert "FAILED: 1 of the 2 checked arrays" in line
     assert "first Linear(in=2, out=10, bias=True) weight (5.0e-01)" in line
 
@@ -1602,7 +1604,7 @@ def test_the_gradients_line_names_a_dead_relu_output_not_kinks():
 
     base = RunConfig(dataset="xor", activation="relu", output_activation="relu", hidden=[2], seed=3)
     records = [SimpleNamespace(dataset="xor", config=base)]
-    line = report._gradients_line(base, records, "xor")
+    line = report_network._gradients_line(base, records, "xor")
     assert "could not be compared (every gradient exactly 0: a dead ReLU output)" in line
     assert "ReLU kinks" not in line
 
@@ -1613,7 +1615,9 @@ def test_a_one_layer_network_gets_the_gradcheck_command_that_builds_one():
     from types import SimpleNamespace
 
     base = RunConfig(dataset="xor", hidden=[2], activation="tanh")
-    line = report._gradients_line(base, [SimpleNamespace(dataset="xor", config=base)], "xor")
+    line = report_network._gradients_line(
+        base, [SimpleNamespace(dataset="xor", config=base)], "xor"
+    )
     command = "proplab gradcheck --dataset xor --hidden 2 --layers 1 --activation tanh"
     assert line.endswith(f"; `{command}` prints them one by one.")
     from proplab.cli import _config_from, build_parser, main
@@ -1621,7 +1625,7 @@ def test_a_one_layer_network_gets_the_gradcheck_command_that_builds_one():
     assert main(command.split()[1:]) == 0  # the command runs, on the network of the run
     assert _config_from(build_parser().parse_args(command.split()[1:])) == base
     two = base.replace(hidden=[2, 2])
-    line = report._gradients_line(two, [SimpleNamespace(dataset="xor", config=two)], "xor")
+    line = report_network._gradients_line(two, [SimpleNamespace(dataset="xor", config=two)], "xor")
     assert "`proplab gradcheck --dataset xor --hidden 2 2 --activation tanh` prints" in line
 
 
@@ -1639,7 +1643,7 @@ def test_the_uncompared_arrays_get_every_cause_gradchecks_notes_give():
     )
     zero = gc.all_zero_note(["Linear(2, 1) bias"], "a dead ReLU output?")
     roundoff = gc.below_roundoff_note(["Linear(2, 2) weight"], 1e-10)
-    causes = report._uncompared_causes
+    causes = report_network._uncompared_causes
     assert causes(SimpleNamespace(notes=[kink, zero, roundoff])) == (
         "ReLU kinks; every gradient exactly 0: a dead ReLU output; gradients below round-off: "
         "saturated units"
@@ -1657,11 +1661,11 @@ def test_the_network_line_and_gradcheck_command_of_a_features_model():
     cfg = RunConfig(
         dataset="xor-quadrants", features=["x1", "x2", "x1*x2"], hidden=[2, 2], activation="tanh"
     ).validate()
-    assert report._architecture(cfg, 2, 1) == (
+    assert report_network._architecture(cfg, 2, 1) == (
         "3 input features (x1, x2, x1_x2) → 2 → 2 → 1 (MLP), tanh after each hidden layer, "
         "sigmoid on the output, with biases"
     )
-    command = report._gradcheck_command(cfg)
+    command = report_network._gradcheck_command(cfg)
     assert command == (
         "proplab gradcheck --dataset xor-quadrants --features x1 x2 x1_x2 --hidden 2 2 "
         "--activation tanh"
@@ -1680,7 +1684,7 @@ def test_the_gradients_line_of_a_wrong_backward_says_the_command_shows_where(mon
         Sigmoid, "backward", lambda self, g, need_input_grad=True, out=None: 2 * right(self, g)
     )
     records = [SimpleNamespace(dataset="xor", config=RunConfig(dataset="xor"))]
-    line = report._gradients_line(RunConfig(), records, "xor")
+    line = report_network._gradients_line(RunConfig(), records, "xor")
     assert line.endswith(
         "; `proplab gradcheck --dataset xor` shows where. A wrong backward pass makes these "
         "results something other than gradient descent."
@@ -1689,15 +1693,17 @@ def test_the_gradients_line_of_a_wrong_backward_says_the_command_shows_where(mon
 
 def test_the_base_table_shows_a_penalty_or_features_the_base_sets():
     # a sweep with [base] weight_decay or l1 changed every run, and the table did not say so
-    lab = report._base_rows(RunConfig())
-    assert [k for k, _ in lab] == list(report._SHOWN_FIELDS)  # the lab's: nothing more
+    lab = report_setup._base_rows(RunConfig())
+    assert [k for k, _ in lab] == list(report_setup._SHOWN_FIELDS)  # the lab's: nothing more
     rows = dict(
-        report._base_rows(RunConfig(weight_decay=1e-3, l1=1e-4, features=["x1", "x1_x2"], tol=1e-5))
+        report_setup._base_rows(
+            RunConfig(weight_decay=1e-3, l1=1e-4, features=["x1", "x1_x2"], tol=1e-5)
+        )
     )
     assert (rows["weight_decay"], rows["l1"], rows["tol"]) == ("0.001", "0.0001", "1e-05")
     assert rows["features"] == "(x1, x1_x2)"
     assert "momentum" not in rows and "filters" not in rows
-    conv = dict(report._base_rows(RunConfig(model="conv", hidden=8, kernel_size=3)))
+    conv = dict(report_setup._base_rows(RunConfig(model="conv", hidden=8, kernel_size=3)))
     assert (conv["hidden"], conv["filters"], conv["kernel_size"], conv["padding"]) == (
         "8", "4", "3", "1",
     )  # fmt: skip
@@ -1705,13 +1711,13 @@ def test_the_base_table_shows_a_penalty_or_features_the_base_sets():
 
 def test_the_network_line_names_batchnorm_and_dropout() -> None:
     cfg = RunConfig(batchnorm=True, dropout=0.1).validate()
-    text = report._architecture(cfg, 2, 1)
+    text = report_network._architecture(cfg, 2, 1)
     assert text == (
         "2 → 10 → 10 → 1 (MLP), batchnorm then sigmoid after each hidden layer (then dropout "
         "0.1), sigmoid on the output, biases on the output (batchnorm's shift stands for the "
         "hidden ones)"
     )
-    plain = report._architecture(RunConfig().validate(), 2, 1)
+    plain = report_network._architecture(RunConfig().validate(), 2, 1)
     assert plain == (
         "2 → 10 → 10 → 1 (MLP), sigmoid after each hidden layer, sigmoid on the output, with biases"
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from proplab import experiments, sweep_plots
+from proplab import experiments, sweep_boundaries
 from proplab.config import RunConfig, build_loss, build_model, build_optimizer
 from proplab.data import generate_xor_easy
 from proplab.runio import read_csv
@@ -81,15 +81,15 @@ def test_the_hook_passes_on_to_a_progress_callback_at_its_own_pace_and_at_a_stop
 
 @pytest.fixture
 def drawn(monkeypatch):
-    """Every (rows, title) sweep_plots.decision_boundaries is called with (it still draws)."""
+    """Every (rows, title) sweep_boundaries.decision_boundaries is called with (it still draws)."""
     calls = []
-    original = sweep_plots.decision_boundaries
+    original = sweep_boundaries.decision_boundaries
 
     def spy(rows, path, title="", row_labels=()):
         calls.append((rows, title))
         return original(rows, path, title=title, row_labels=row_labels)
 
-    monkeypatch.setattr(sweep_plots, "decision_boundaries", spy)
+    monkeypatch.setattr(sweep_boundaries, "decision_boundaries", spy)
     return calls
 
 
@@ -115,7 +115,7 @@ def test_a_run_draws_the_boundary_at_each_snapshot_with_its_accuracy(tmp_path, d
     import proplab
 
     model = proplab.load(tmp_path / "model.npz")
-    u, v, points = sweep_plots.boundary_grid(row[-1].x)
+    u, v, points = sweep_boundaries.boundary_grid(row[-1].x)
     np.testing.assert_array_equal(row[-1].prob, model.forward(points).reshape(v.size, u.size))
 
 

@@ -284,12 +284,12 @@ def test_bad_stack_options_are_rejected():
 @pytest.mark.parametrize("stack", ["auto", "off"])
 def test_sweep_runs_do_not_format_lines_nobody_reads(tmp_path, monkeypatch, stack):
     """A sweep prints no run's per-sample lines, so it must not spend time formatting them."""
-    from proplab import train
+    from proplab import train_text
 
     def refuse(*args, **kwargs):
         raise AssertionError("a sweep run formatted its per-sample lines")
 
-    monkeypatch.setattr(train, "format_prediction_lines", refuse)
+    monkeypatch.setattr(train_text, "format_prediction_lines", refuse)
     spec = parse_spec(SPEC.replace("epochs = 200", "epochs = 5"), "stacking.toml")
     result = sweep.run_sweep(
         spec, tmp_path, runner=sweep.choose_runner(stack), stream=io.StringIO()

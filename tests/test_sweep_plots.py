@@ -12,8 +12,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from proplab import sweep_plots
-from proplab.sweep_plots import BoundaryPanel, CurveSet, DotSet
+from proplab import sweep_boundaries, sweep_dots, sweep_plots
+from proplab.sweep_boundaries import BoundaryPanel
+from proplab.sweep_dots import DotSet
+from proplab.sweep_plots import CurveSet
 
 LONG = [
     f"lr={lr}, optimizer={opt}, activation={act}"
@@ -37,11 +39,11 @@ def _inches(fig, box) -> tuple[float, float]:
 
 def test_boundary_grid_is_the_lab_square_for_lab_data_and_holds_any_cloud():
     inside = np.array([[0.0, 0.0], [1.0, 1.0], [0.3, 0.7]])  # the lab's data live in [0, 1]^2
-    u, v, points = sweep_plots.boundary_grid(inside)
+    u, v, points = sweep_boundaries.boundary_grid(inside)
     np.testing.assert_array_equal(u, np.linspace(-0.05, 1.05, 121))
     np.testing.assert_array_equal(v, u)
     cloud = np.array([[-1.2, -0.7], [2.1, 1.2], [0.5, 0.0]])  # moons-like: beyond the square
-    u, v, points = sweep_plots.boundary_grid(cloud, size=11)
+    u, v, points = sweep_boundaries.boundary_grid(cloud, size=11)
     # the box is the data's (it holds [0, 1]^2 too) plus 5 % of its span each side
     assert u[0] == -1.2 - 0.05 * 3.3 and u[-1] == 2.1 + 0.05 * 3.3
     assert v[0] == -0.7 - 0.05 * 1.9 and v[-1] == 1.2 + 0.05 * 1.9
@@ -79,7 +81,7 @@ def test_learning_curves_with_few_short_labels_keep_the_side_legend(tmp_path: Pa
 
 def test_accuracy_dots_with_many_long_labels_keep_their_axes(tmp_path: Path):
     sets = [DotSet(label, "digits", [0.5, 0.6, 0.7]) for label in LONG]
-    fig = sweep_plots.accuracy_dots(sets, tmp_path / "a.png", title="t")
+    fig = sweep_dots.accuracy_dots(sets, tmp_path / "a.png", title="t")
     ax = fig.axes[0]
     _, height = _inches(fig, ax.get_position())
     assert height > 2.0  # the slanted labels got room of their own
@@ -97,13 +99,13 @@ def test_accuracy_dots_with_many_long_labels_keep_their_axes(tmp_path: Path):
 
 def test_boundaries_of_datasets_with_different_ranges_get_their_own_axes(tmp_path: Path):
     def panel(x: np.ndarray) -> BoundaryPanel:
-        u, v, points = sweep_plots.boundary_grid(x, size=21)
+        u, v, points = sweep_boundaries.boundary_grid(x, size=21)
         prob = (points[:, 0] > points[:, 0].mean()).astype(float).reshape(v.size, u.size)
         return BoundaryPanel("p", u, v, prob, x, np.array([0, 1]))
 
     lab = panel(np.array([[0.1, 0.2], [0.9, 0.8]]))
     wide = panel(np.array([[-2.0, -1.0], [3.0, 2.0]]))
-    fig = sweep_plots.decision_boundaries([[lab, lab], [wide, wide]], tmp_path / "b.png")
+    fig = sweep_boundaries.decision_boundaries([[lab, lab], [wide, wide]], tmp_path / "b.png")
     axes = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"][:4]
     assert axes[0].get_xlim() == axes[1].get_xlim() == (-0.05, 1.05)
     assert axes[2].get_xlim() == axes[3].get_xlim() == (-2.0 - 0.25, 3.0 + 0.25)
@@ -112,11 +114,11 @@ def test_boundaries_of_datasets_with_different_ranges_get_their_own_axes(tmp_pat
 
 def test_a_diverged_model_gets_an_empty_panel_and_no_warning(tmp_path: Path):
     x = np.array([[0.1, 0.2], [0.9, 0.8]])
-    u, v, _ = sweep_plots.boundary_grid(x, size=11)
+    u, v, _ = sweep_boundaries.boundary_grid(x, size=11)
     nan = BoundaryPanel("diverged", u, v, np.full((11, 11), np.nan), x, np.array([0, 1]))
     half = np.where(u[None, :] > 0.5, 0.9, 0.1) * np.ones((11, 1))
     ok = BoundaryPanel("trained", u, v, half, x, np.array([0, 1]))
-    fig = sweep_plots.decision_boundaries([[nan, ok]], tmp_path / "b.png")
+    fig = sweep_boundaries.decision_boundaries([[nan, ok]], tmp_path / "b.png")
     diverged, trained = fig.axes[:2]
     assert len(diverged.collections) == 3  # the (blank) mesh and the two classes' dots
     assert len(trained.collections) == len(diverged.collections) + 1  # + the 0.5 contour
@@ -124,7 +126,7 @@ def test_a_diverged_model_gets_an_empty_panel_and_no_warning(tmp_path: Path):
 
 
 def _panels(x: np.ndarray, titles: list[str]) -> list[BoundaryPanel]:
-    u, v, points = sweep_plots.boundary_grid(x, size=21)
+    u, v, points = sweep_boundaries.boundary_grid(x, size=21)
     prob = (points[:, 1] > points[:, 1].mean()).astype(float).reshape(v.size, u.size)
     return [BoundaryPanel(t, u, v, prob, x, np.arange(len(x)) % 2) for t in titles]
 
@@ -132,7 +134,7 @@ def _panels(x: np.ndarray, titles: list[str]) -> list[BoundaryPanel]:
 def test_many_settings_wrap_into_even_lines_with_the_label_once(tmp_path: Path):
     x = np.array([[0.1, 0.2], [0.9, 0.8]])
     panels = _panels(x, [f"lr {i}\n100.0 %" for i in range(12)])
-    fig = sweep_plots.decision_boundaries([panels], tmp_path / "b.png", row_labels=["XOR"])
+    fig = sweep_boundaries.decision_boundaries([panels], tmp_path / "b.png", row_labels=["XOR"])
     grid = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
     assert len(grid) == 12  # 12 panels in 2 lines of 6, not 8 + 4 (nor 12 slivers)
     assert fig.axes[0].get_gridspec().get_geometry() == (2, 6)
@@ -144,7 +146,7 @@ def test_long_titles_and_unequal_scales_keep_panels_square_and_clear(tmp_path: P
     # a CSV's two columns on scales 5x apart; three-line panel titles under a suptitle
     x = np.array([[0.0, -4.0], [5.0, 18.0], [2.0, 3.0]])
     panels = _panels(x, ["lr=0.05, optimizer=sgd, bias=false\n78.4 %"] * 4)
-    fig = sweep_plots.decision_boundaries([panels], tmp_path / "b.png", title="suptitle")
+    fig = sweep_boundaries.decision_boundaries([panels], tmp_path / "b.png", title="suptitle")
     grid = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
     renderer = _renderer(fig)
     for ax in grid:
@@ -157,7 +159,7 @@ def test_long_titles_and_unequal_scales_keep_panels_square_and_clear(tmp_path: P
         assert box.y0 > 0  # the x tick labels below are inside the figure too
         assert min(t.get_window_extent(renderer).y0 for t in ax.get_xticklabels()) >= 0
     lab = _panels(np.array([[0.0, 0.0], [1.0, 1.0]]), ["t"])[0]
-    assert sweep_plots._aspect(lab) == 1.0  # same scale on both axes: equal aspect
+    assert sweep_boundaries._aspect(lab) == 1.0  # same scale on both axes: equal aspect
 
 
 # ---------------------------------------------------------------- from mutation testing
@@ -277,7 +279,7 @@ def test_accuracy_dots_never_colour_a_dataset_as_a_class(tmp_path: Path):
     from proplab.plots import CLASS_COLORS
 
     sets = [DotSet(s, ds, [0.9, 1.0]) for s in ("a", "b") for ds in ("linear", "XOR", "moons")]
-    fig = sweep_plots.accuracy_dots(sets, tmp_path / "a.png")
+    fig = sweep_dots.accuracy_dots(sets, tmp_path / "a.png")
     handles = fig.legends[0].legend_handles[:3]
     colours = [to_hex(h.get_color()) for h in handles]
     assert len(set(colours)) == 3
@@ -298,7 +300,7 @@ def test_each_boundary_row_is_as_tall_as_its_own_panels(tmp_path: Path):
     square_x = rng.uniform(-1.0, 1.0, (40, 2))
     rows = [_panels(wide_x, [f"s{i}\n90 %" for i in range(4)])]
     rows += [_panels(square_x, [f"s{i}\n90 %" for i in range(4)]) for _ in range(2)]
-    fig = sweep_plots.decision_boundaries(rows, tmp_path / "b.png", row_labels=["m", "a", "b"])
+    fig = sweep_boundaries.decision_boundaries(rows, tmp_path / "b.png", row_labels=["m", "a", "b"])
     ratios = fig.axes[0].get_gridspec().get_height_ratios()
     assert ratios[0] < 0.8 * ratios[1] and ratios[1] == ratios[2]
     renderer = _renderer(fig)

@@ -25,7 +25,7 @@ from proplab import (
     mlp,
 )
 from proplab.gradcheck import numeric_gradient
-from proplab.train import (
+from proplab.train_text import (
     format_epoch_line,
     format_percent,
     format_prediction_lines,
@@ -619,7 +619,7 @@ def test_evaluate_and_accuracy_take_lists_as_fit_does(xor):
 
 def test_a_history_prints_as_one_line_not_every_epoch():
     from proplab.callbacks import TrainHistory
-    from proplab.train import History
+    from proplab.history import History
 
     one = History(epoch=[1, 2, 3], loss=[0.3, 0.2, 0.1], accuracy=[0.5, 0.5, 1.0])
     assert repr(one) == "History(3 epochs, completed: loss 0.3 -> 0.1, accuracy 50.0% -> 100.0%)"

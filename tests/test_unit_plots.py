@@ -13,7 +13,7 @@ from proplab.core import Sequential
 from proplab.layers import Linear
 from proplab.models import hidden_activations
 from proplab.plots import DPI
-from proplab.sweep_plots import boundary_grid
+from proplab.sweep_boundaries import boundary_grid
 from proplab.unit_plots import (
     LEFT,
     MAX_UNITS_ACROSS,

@@ -6,8 +6,9 @@ import pytest
 from proplab.losses import CrossEntropyLoss
 from proplab.models import mlp
 from proplab.optim import Adam
+from proplab.scoring import accuracy
 from proplab.splits import train_test_split
-from proplab.train import accuracy, fit
+from proplab.train import fit
 from proplab.zoo import SPIRAL_R0, ZOO, circle, gauss, load_zoo, moons, spiral, xor_quadrants
 
 
@@ -119,7 +120,7 @@ def test_cli_zoo_run_scores_train_and_test_apart(tmp_path, capsys: pytest.Captur
     from proplab.config import RunConfig
     from proplab.dataload import holdout
     from proplab.serialize import load
-    from proplab.train import format_summary_line
+    from proplab.train_text import format_summary_line
 
     run = tmp_path / "moons"
     argv = ["train", "--dataset", "moons", "--n", "200", "--noise", "0.1", "--test-fraction",

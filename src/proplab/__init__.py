@@ -11,15 +11,17 @@ from proplab.core import Module, Parameter, Sequential, eval_mode
 from proplab.data import generate_linear, generate_xor_easy
 from proplab.dropout import Dropout
 from proplab.gradcheck import GradcheckResult, gradcheck
+from proplab.history import History
 from proplab.layers import Flatten, Linear
 from proplab.losses import BCELoss, CrossEntropyLoss, Loss, MSELoss
 from proplab.metrics import confusion_matrix, one_hot, r2_score
 from proplab.models import conv_net, hidden_activations, mlp
 from proplab.optim import SGD, AdaGrad, Adam, Optimizer, RMSProp
 from proplab.schedules import CosineAnnealingLR, ReduceLROnPlateau, StepLR
+from proplab.scoring import accuracy, evaluate
 from proplab.serialize import load, save
 from proplab.trace import StepTrace, trace_step
-from proplab.train import History, accuracy, evaluate, fit
+from proplab.train import fit
 from proplab.zoo import load_zoo
 
 __version__ = "0.1.0"

@@ -77,7 +77,7 @@ class RunRecord:
     @property
     def metric(self) -> str:
         """What :meth:`score` gives: ``"r2"`` for a regression, else ``"accuracy"`` (the
-        :class:`proplab.sweep_plots.DotSet` metric of the run's dots)."""
+        :class:`proplab.sweep_dots.DotSet` metric of the run's dots)."""
         return "r2" if self.regression else "accuracy"
 
     def score(self, test: bool = False) -> float:

@@ -29,10 +29,13 @@ import numpy as np
 
 from proplab.activations import overflow_ignored
 from proplab.core import Module, check_int
+from proplab.history import History
 from proplab.losses import Loss
 from proplab.optim import Optimizer
 from proplab.schedules import LRSchedule, ReduceLROnPlateau
-from proplab.train import History, evaluate, fit, format_epoch_line
+from proplab.scoring import evaluate
+from proplab.train import fit
+from proplab.train_text import format_epoch_line
 
 
 def _is_real(value: object) -> bool:

@@ -498,7 +498,7 @@ def result_lines(
     ``(loss, accuracy, predictions)``, then the R² for a regression).
     """
     from proplab.losses import softmax
-    from proplab.train import format_prediction_lines, format_summary_line
+    from proplab.train_text import format_prediction_lines, format_summary_line
 
     if test is not None:
         test_r2 = test[3] if len(test) > 3 else None

@@ -48,6 +48,7 @@ from proplab.config import (
     shuffle_rng,
 )
 from proplab.core import did_you_mean
+from proplab.history import History
 from proplab.metrics import r2_score
 from proplab.progress import ProgressBar
 from proplab.run_figures import (
@@ -68,6 +69,7 @@ from proplab.runio import (
     write_columns_csv,
     write_json,
 )
+from proplab.scoring import evaluate
 from proplab.serialize import save
 from proplab.snapshots import (
     GRADIENT_WORK,
@@ -80,7 +82,7 @@ from proplab.snapshots import (
     losses_at,
 )
 from proplab.threads import blas_threads, blas_threads_for_a_run
-from proplab.train import History, evaluate, fit
+from proplab.train import fit
 
 CONFIG = "config.json"
 HISTORY = "history.csv"

@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from proplab.core import check_int
-from proplab.train import accuracy
+from proplab.scoring import accuracy
 
 __all__ = [
     "accuracy",

@@ -59,8 +59,9 @@ from proplab.features import FEATURES, Features
 from proplab.metrics import r2_score
 from proplab.models import hidden_activations
 from proplab.registry import REGISTRIES
+from proplab.scoring import evaluate
 from proplab.trace import trace_step
-from proplab.train import evaluate, fit
+from proplab.train import fit
 from proplab.zoo_regression import REGRESSION_ZOO
 
 # The settings a page may change (RunConfig's names); the rest keep RunConfig's defaults.

@@ -203,7 +203,7 @@ def comparison_panel(ax: Any, name: str, u: np.ndarray, v: np.ndarray, xlabel: s
 
 
 def _history_arrays(history: Any) -> dict[str, np.ndarray]:
-    """Epoch, loss, accuracy arrays from a :class:`~proplab.train.History` or a mapping
+    """Epoch, loss, accuracy arrays from a :class:`~proplab.history.History` or a mapping
     (a mapping without ``accuracy``, a regression's, gets NaN)."""
     if isinstance(history, Mapping):
         out = {k: np.asarray(history[k], dtype=np.float64) for k in ("epoch", "loss")}

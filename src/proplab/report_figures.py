@@ -1,7 +1,8 @@
 """An experiment's figures for the report: learning curves, final scores, decision boundaries.
 
 Turns an :class:`~proplab.report_data.ExperimentView` into the plain arrays
-:mod:`proplab.sweep_plots` draws, writes the PNGs under ``out/<folder>`` and
+:mod:`proplab.sweep_plots`, :mod:`proplab.sweep_dots` and
+:mod:`proplab.sweep_boundaries` draw, writes the PNGs under ``out/<folder>`` and
 returns the report's Figure blocks (paths relative to ``out``).
 """
 
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from proplab import sweep_plots, unit_plots
+from proplab import sweep_boundaries, sweep_dots, sweep_plots, unit_plots
 from proplab.aggregate import RunRecord
 from proplab.models import hidden_activations
 from proplab.report_data import (
@@ -68,7 +69,7 @@ def experiment_figures(v: ExperimentView, out: Path, folder: str) -> list[Figure
         if v.has_test and not all(g.has_test for g in v.groups):
             which += f" (training {score_name(v)} where nothing was held out)"
         dots = [
-            sweep_plots.DotSet(
+            sweep_dots.DotSet(
                 s, dataset_name(ds), g.run_scores(test=True), metric=g.metric
             )  # R² for a regression's seeds, accuracy otherwise; NaN: diverged
             for s in v.settings
@@ -79,7 +80,7 @@ def experiment_figures(v: ExperimentView, out: Path, folder: str) -> list[Figure
         kinds = v.kinds()
         name = "accuracy" if kinds == {"accuracy"} else "r2" if kinds == {"r2"} else "scores"
         rel = f"{folder}/{exp.name}-{name}.png"
-        sweep_plots.accuracy_dots(dots, out / rel, title=f"{exp.title}: final {which}")
+        sweep_dots.accuracy_dots(dots, out / rel, title=f"{exp.title}: final {which}")
         figures.append(Figure(rel, f"{exp.title}: final {which} of every seed, mean ± std"))
 
     rows, labels, undrawable = _boundary_rows(v, single)
@@ -112,7 +113,7 @@ def experiment_figures(v: ExperimentView, out: Path, folder: str) -> list[Figure
         what = "decision boundaries" if kinds == {False} else "predicted values"
         if kinds == {False, True}:  # short: the panels' titles say which is which
             what = "boundaries and values"
-        sweep_plots.decision_boundaries(
+        sweep_boundaries.decision_boundaries(
             rows,
             out / rel,
             title=f"{exp.title}: {what} (seed {seed})",
@@ -144,7 +145,7 @@ def _unit_figures(v: ExperimentView, out: Path, folder: str) -> list[Figure | Pa
         if x.ndim != 2 or x.shape[1] != 2 or y.ndim != 2 or y.shape[1] != 1:
             continue
         model = saved_model(run.run_dir)
-        u, w, points = sweep_plots.boundary_grid(x)
+        u, w, points = sweep_boundaries.boundary_grid(x)
         with np.errstate(all="ignore"):
             layers = hidden_activations(model, points)
         kinds = [type(model[2 * i + 1]).__name__ for i in range(len(layers))]
@@ -216,7 +217,7 @@ def base_setting(exp: Experiment) -> str | None:
     return hits[0] if len(hits) == 1 else None
 
 
-Row = list[sweep_plots.BoundaryPanel | None]
+Row = list[sweep_boundaries.BoundaryPanel | None]
 
 
 def _seeds(n: int) -> str:
@@ -254,7 +255,7 @@ def _boundary_row(v: ExperimentView, ds: str, single: bool) -> Row | None:
     x, _ = training_data(first.runs[0].record.config)
     if x.ndim != 2 or x.shape[1] != 2:
         return None
-    u, w, points = sweep_plots.boundary_grid(x)  # the same grid for every setting
+    u, w, points = sweep_boundaries.boundary_grid(x)  # the same grid for every setting
     row: Row = []
     for s, g in groups:
         if g is None:
@@ -271,7 +272,9 @@ def _boundary_row(v: ExperimentView, ds: str, single: bool) -> Row | None:
             # its last weights are huge, not NaN: their outputs (1e156, say) would paint
             # the panel as a confident P(class 1) = 1 or 0. Drawn blank, with its data.
             grid = np.full_like(grid, np.nan, dtype=np.float64)
-        panel = sweep_plots.BoundaryPanel(f"{name}\n{acc}", u, w, grid, x, y, values=g.regression)
+        panel = sweep_boundaries.BoundaryPanel(
+            f"{name}\n{acc}", u, w, grid, x, y, values=g.regression
+        )
         row.append(panel)
     return row
 

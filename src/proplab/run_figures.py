@@ -33,9 +33,10 @@ from proplab.dataload import (
     PREDICTIONS,
     is_regression_run,
 )
+from proplab.history import History
 from proplab.metrics import r2_score
+from proplab.scoring import accuracy
 from proplab.snapshots import LEVELS
-from proplab.train import History, accuracy
 
 COMPARISON = "comparison.png"
 LEARNING_CURVE = "learning_curve.png"
@@ -186,7 +187,7 @@ def boundary_during_training(
     (:func:`~proplab.snapshots.pick_epochs`), which the title says. A regression's
     shows its predicted value instead, each panel titled with the training R² (and
     the test R², given ``x_test`` and ``y_test``), on the run's colour scale."""
-    from proplab import sweep_plots, value_plots  # matplotlib: only runs need it
+    from proplab import sweep_boundaries, value_plots  # matplotlib: only runs need it
 
     regression = is_regression_run(cfg)
 
@@ -201,7 +202,7 @@ def boundary_during_training(
 
     def draw(path: Path) -> None:
         # all of it inside draw_figure: extreme data (1e308) overflows the grid itself
-        u, v, points = sweep_plots.boundary_grid(x)
+        u, v, points = sweep_boundaries.boundary_grid(x)
         model = build_model(cfg, x.shape[-1], 1, samples=x.shape[0]).eval()  # predicting
         panels = []
         for epoch, state in sorted(snapshots.items()):
@@ -223,8 +224,8 @@ def boundary_during_training(
             title = (
                 f"{cfg.dataset}: the decision boundary as it forms (P(class 1); black line: 0.5)"
             )
-            sweep_plots.decision_boundaries(
-                [[sweep_plots.BoundaryPanel(name, u, v, grid, x, y) for name, grid in panels]],
+            sweep_boundaries.decision_boundaries(
+                [[sweep_boundaries.BoundaryPanel(name, u, v, grid, x, y) for name, grid in panels]],
                 path, title=title + picked,
             )  # fmt: skip
 

@@ -25,6 +25,7 @@ import numpy as np
 from proplab.config import MOMENTUM_OPTIMIZERS, RunConfig, build_loss, build_model
 from proplab.conv import Conv1d
 from proplab.core import Module
+from proplab.history import History
 from proplab.layers import Linear
 from proplab.optim import Optimizer
 from proplab.per_replica import PerReplica, PerReplicaOptimizer
@@ -41,7 +42,7 @@ from proplab.stack_plan import (
     write_cost,
 )
 from proplab.threads import blas_threads_for_a_run
-from proplab.train import History, fit
+from proplab.train import fit
 
 
 @dataclass

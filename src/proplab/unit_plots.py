@@ -22,7 +22,7 @@ from matplotlib.colors import LinearSegmentedColormap, Normalize
 from matplotlib.figure import Figure
 
 from proplab.plots import CLASS_COLORS, _save, fit_text
-from proplab.train import are_binary_labels
+from proplab.scoring import are_binary_labels
 from proplab.value_plots import VALUE_CMAP, value_limit
 
 MAX_UNITS_ACROSS = 10  # panels per line; a wider layer wraps onto more lines
@@ -100,7 +100,7 @@ def hidden_units(
 
     Args:
         grid_u, grid_v: ``(size_u,)`` and ``(size_v,)`` grid coordinates (inputs x1 and x2),
-            as :func:`proplab.sweep_plots.boundary_grid` makes them.
+            as :func:`proplab.sweep_boundaries.boundary_grid` makes them.
         layers: one array ``(size_v * size_u, H_l)`` per hidden layer, the activations at
             the grid's points in its order (``points[j * size_u + i] = (u[i], v[j])``).
         x, y: the data ``(n, 2)`` and its labels ``(n, 1)`` or ``(n,)`` of 0/1, drawn on top

@@ -1,0 +1,324 @@
+"""The report's Setup section: the bullets on network, training, data, seeds, epochs and time, and its tables.
+
+What every run shares (the base configuration table), what each experiment varies,
+whether the runs settled in their epochs, how long they took and with which versions.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from proplab import aggregate
+from proplab.config import RunConfig
+from proplab.dataload import is_regression_run, zoo_key
+from proplab.features import inputs_label
+from proplab.report_data import (
+    MOVING,
+    ExperimentView,
+    GroupView,
+    dataset_name,
+)
+from proplab.report_doc import (
+    Bullets,
+    Code,
+    Document,
+    Heading,
+    Para,
+    Table,
+)
+from proplab.report_network import _base_shapes, _gradients_line, _network_line, _other_outputs
+from proplab.report_text import (
+    listing,
+    setting_name,
+)
+from proplab.runio import read_csv, read_json
+from proplab.sweep import (
+    RUNS_DIR,
+    SPEC_COPY,
+    SWEEP_LOG,
+    SweepSpec,
+    format_value,
+)
+
+SECTION_TITLES = {
+    "results": "Results",
+    "discussion": "Discussion",
+    "extras": "Extras",
+    "other": "Experiments",
+}
+
+
+def _split_line(fractions: set[float], values: Sequence[str] = (), classes: bool = True) -> str:
+    """What was held out, from the runs' own ``test_fraction``s (an axis may vary it);
+    ``values``: the regression sets (scored by R²), ``classes``: whether some dataset is
+    a classification."""
+    held = sorted(f for f in fractions if f > 0)
+    if not held:
+        return "training data = test data, as in the lab"
+    shares = " or ".join(f"{100 * f:g} %" for f in held)
+    text = f"{shares} of each dataset held out as its test set"
+    if 0 in fractions:
+        text += " (by setting; with none, training data = test data)"
+    if not values:
+        score, figures = "accuracy", "accuracy figures"
+    elif not classes:
+        score, figures = "R²", "R² figures"
+    else:
+        score, figures = f"accuracy (R² for {', '.join(values)})", "score figures"
+    return (
+        text + f": the tables and boundary panels give the {score} on both parts, the "
+        f"{figures} on the test set"
+    )
+
+
+def _setup(
+    doc: Document,
+    out: Path,
+    spec: SweepSpec,
+    views: list[ExperimentView],
+    records: list[aggregate.RunRecord],
+    base: RunConfig,
+) -> None:
+    doc.add(Heading(2, "Setup"))
+    if spec.description:
+        doc.add(Para(spec.description))
+    batch = "full batch" if base.batch_size is None else f"mini-batches of {base.batch_size}"
+    datasets = sorted({r.dataset for r in records}, key=lambda d: (d != "linear", d))
+    values = [dataset_name(ds) for ds in datasets if _fits_values(ds, records)]
+    classes = len(values) < len(datasets)
+    split = _split_line(
+        {r.config.test_fraction for r in records} or {base.test_fraction}, values, classes
+    )
+    outputs = _other_outputs(spec.base, base, records)
+    items = [
+        _network_line(base, _base_shapes(base, records), outputs),
+        f"**Training**: `{base.loss}` loss, `{base.optimizer}` at learning rate "
+        f"{format_value(base.lr)}, {batch}, {base.epochs:,} epochs per run unless an "
+        f"experiment says otherwise; {split}.",
+    ]
+    items.append(_gradients_line(base, records, datasets[0]))
+    for ds in datasets:
+        items.append(f"**Data, {dataset_name(ds)}**: {_describe_data(ds, records)}")
+    seeds = sorted({r.seed for r in records})
+    # generated data, redrawn per seed: by the dataset each run trained on (a bundle's
+    # label, "spiral small", is no dataset name)
+    generated = {
+        r.dataset for r in records if zoo_key(r.config.dataset) or r.config.dataset == "linear"
+    }
+    drawn = [dataset_name(ds) for ds in datasets if ds in generated]
+    samples = ""
+    if len(drawn) == 1:
+        samples = f" (and the {drawn[0]} dataset's points)"
+    elif drawn:
+        samples = f" (and the points of {', '.join(drawn[:-1])} and {drawn[-1]})"
+    items.append(
+        f"**Seeds**: {', '.join(map(str, seeds))}. A seed draws the initial weights{samples}; "
+        "tables give the mean ± sample standard deviation over seeds."
+    )
+    if values:
+        items.append(
+            f"**Scores**: {listing(values)} {'has' if len(values) == 1 else 'have'} values to "
+            f"predict, not classes, so no accuracy: {'its' if len(values) == 1 else 'their'} "
+            "runs are scored by R² = 1 − (sum of "
+            "squared errors) / (sum of squared deviations of the targets from their mean); 1 is "
+            "every value exact, 0 no better than predicting the mean everywhere, below 0 worse "
+            "than that."
+        )
+    doc.add(Bullets(items))
+    doc.add(
+        Table(
+            ["setting", "value"],
+            _base_rows(base, outputs),
+            caption="Base configuration (every run, unless its experiment varies it)",
+            align="ll",
+        )
+    )
+    rows = []
+    for v in views:
+        exp = v.experiment
+        varies = "; ".join(
+            f"{a.name}: {', '.join(s.label for s in a.settings)}" for a in exp.setting_axes
+        )
+        overrides = ", ".join(
+            f"{k}={format_value(val)}" for k, val in exp.base.items() if spec.base.get(k) != val
+        )
+        done = len(exp.runs) - v.missing if not exp.skipped else 0
+        status = "skipped" if exp.skipped else f"{done}/{len(exp.runs)}"
+        rows.append(
+            [exp.title, SECTION_TITLES[exp.section], varies or "(nothing)", overrides or "", status]
+        )
+    doc.add(
+        Table(
+            ["experiment", "section", "varies", "also changed", "runs finished"],
+            rows,
+            caption="Experiments (every setting on every dataset and seed)",
+            align="lllll",
+        )
+    )
+    doc.add(Para(_epochs_note(views, base)))
+    doc.add(Para(_timing(out, records)))
+    doc.add(Para(_versions(out, records)))
+    doc.add(
+        Para("Rebuild this report from the run folders, or rerun (finished runs are reused):"),
+        Code(f"proplab report {out}\nproplab sweep {out / SPEC_COPY} --out {out} --jobs 2"),
+    )
+
+
+_SHOWN_FIELDS = (
+    "model", "hidden", "activation", "output_activation", "bias", "init", "loss",
+    "optimizer", "lr", "epochs", "batch_size",
+)  # fmt: skip
+# shown only when the base sets them (the conv model's geometry whenever it is the model)
+_SHOWN_IF_SET = ("features", "momentum", "weight_decay", "l1", "tol")
+_CONV_FIELDS = ("filters", "kernel_size", "stride", "padding")
+
+
+def _base_rows(base: RunConfig, outputs: str = "") -> list[list[str]]:
+    """The base configuration's table: the lab's settings, then any other the base sets
+    (a weight decay or an L1 rate changes every run: the table must say so); ``outputs``:
+    where the runs' output differs from the base's (a sweep of both kinds)."""
+    default = RunConfig()
+    extra = [k for k in _SHOWN_IF_SET if getattr(base, k) != getattr(default, k)]
+    if base.model == "conv":
+        extra += _CONV_FIELDS
+
+    def shown(k: str) -> str:
+        if k == "features":
+            return inputs_label(base.features)
+        text = format_value(getattr(base, k))
+        return f"{text} ({outputs})" if k == "output_activation" and outputs else text
+
+    return [[k, shown(k)] for k in (*_SHOWN_FIELDS, *extra)]
+
+
+def _fits_values(ds: str, records: list[aggregate.RunRecord]) -> bool:
+    """Whether the runs on dataset ``ds`` are a regression (scored by R²)."""
+    return any(is_regression_run(r.config) for r in records if r.dataset == ds)
+
+
+def _describe_data(ds: str, records: list[aggregate.RunRecord]) -> str:
+    from proplab.experiments import load_dataset
+
+    cfgs = {r.seed: r.config for r in records if r.dataset == ds}
+    if _fits_values(ds, records):  # values, not classes: their range and spread
+        return _describe_values(ds, cfgs)
+    shares = []
+    for cfg in cfgs.values():
+        _, y = load_dataset(cfg)
+        shares.append(float(np.mean(y > 0.5)))
+    x, y = load_dataset(next(iter(cfgs.values())))
+    n = len(y)
+    if ds == "xor":
+        ones = int(np.sum(y > 0.5))
+        major = max(ones, n - ones) / n
+        return (
+            f"the handout's {n} points on the two diagonals of the unit square "
+            f"({n - ones} of class 0, {ones} of class 1), the same in every run; a model that "
+            f"gives every point the larger class scores {100 * major:.1f} %."
+        )
+    if ds == "linear":
+        return (
+            f"{n} points uniform in the unit square, class 0 if x0 > x1 else 1, drawn anew "
+            f"for each seed; class 1 is {100 * min(shares):.0f}–{100 * max(shares):.0f} % of "
+            "the points across seeds."
+        )
+    classes, counts = np.unique(y, return_counts=True)
+    what = f"{n} samples of {x.shape[-1]} features"
+    if classes.size > 2:  # digits, a CSV of several classes: no single "class 1"
+        return f"{what} in {classes.size} classes (the largest is {100 * counts.max() / n:.0f} %)."
+    lo, hi = 100 * min(shares), 100 * max(shares)
+    if round(lo) == round(hi):
+        return f"{what}; class 1 is {lo:.0f} % of them."
+    return f"{what}; class 1 is {lo:.0f}–{hi:.0f} % of them across seeds."
+
+
+def _describe_values(ds: str, cfgs: dict[int, RunConfig]) -> str:
+    """A regression set's Data line: samples, features, and the targets' range and
+    spread (over every seed's draw, which differ for generated data)."""
+    from proplab.experiments import load_dataset
+
+    targets = [load_dataset(cfg)[1] for cfg in cfgs.values()]
+    x, _ = load_dataset(next(iter(cfgs.values())))
+    y = np.concatenate([t.reshape(-1) for t in targets])
+    n = len(targets[0])
+    draws = " over the seeds' draws" if len(targets) > 1 else ""
+    return (
+        f"{n} samples of {x.shape[-1]} features, each with a value to predict: from "
+        f"{y.min():.2f} to {y.max():.2f}, mean {aggregate.fixed(y.mean(), 2)}, standard deviation "
+        f"{y.std():.2f}{draws}. Predicting the mean of its targets everywhere scores R² 0."
+    )
+
+
+def _epochs_note(views: list[ExperimentView], base: RunConfig) -> str:
+    seen: dict[tuple[str, ...], tuple[ExperimentView, GroupView]] = {}
+    for v in views:
+        for g in v.groups:  # a run set shared by two experiments counts once
+            seen.setdefault(tuple(r.record.run for r in g.runs), (v, g))
+    moving = [
+        (v, g) for v, g in seen.values() if not g.all_perfect and g.median_tail_change > MOVING
+    ]
+    # a diverged seed has no loss to settle (its tail change is NaN): not counted as settled
+    diverged = [g for _, g in seen.values() if g.n_diverged]
+    still = {id(g) for _, g in moving}
+    settled = sum(1 for _, g in seen.values() if not g.n_diverged and id(g) not in still)
+    n = len(seen)
+    # a regression reaches no 100 %: only its loss says whether it settled
+    perfect = (
+        f"{'it reaches' if settled == 1 else 'they reach'} 100 % in every seed, or "
+        if any(not g.regression for _, g in seen.values())
+        else ""
+    )
+    text = (
+        f"**Epochs**: {base.epochs:,} per run (the handout trains up to 100,000). Of the "
+        f"{n} distinct setting{'s' if n != 1 else ''}, {settled} "
+        f"{'has' if settled == 1 else 'have'} settled by then: {perfect}"
+        f"{'its' if settled == 1 else 'their'} median loss changes by at most "
+        f"{100 * MOVING:.0f} % over the last 10 % of epochs."
+    )
+    if diverged:
+        text += f" {len(diverged)} diverged in at least one seed."
+    if moving:
+        names = [
+            f"{setting_name(v, g.setting)} on {dataset_name(g.dataset)} "
+            f"({100 * g.median_tail_change:.0f} %)"
+            for v, g in moving
+        ]
+        text += (
+            " Still moving: " + ", ".join(names) + "; their numbers could change with more epochs."
+        )
+    return text
+
+
+def _timing(out: Path, records: list[aggregate.RunRecord]) -> str:
+    unique = {r.run: r.seconds for r in records if math.isfinite(r.seconds)}
+    text = (
+        f"**Time**: the training loops of the {len(unique)} distinct runs took "
+        f"{sum(unique.values()):,.0f} s in total (median {np.median(list(unique.values())):.1f} s "
+        "per run; figures and files not counted; a run trained in a stack of K counts 1/K "
+        "of the stack's time)."
+    )
+    path = out / SWEEP_LOG
+    rows = read_csv(path) if path.is_file() else []
+    if rows:
+        wall = sum(float(r["seconds"]) for r in rows)
+        last = rows[-1]
+        calls = f"{len(rows)} calls" if len(rows) > 1 else "1 call"
+        text += (
+            f" Wall time of the sweep: {wall:,.0f} s over {calls} of `proplab sweep` (the last: "
+            f"--jobs {last['jobs']}, {last['trained']} runs trained, {last['reused']} reused)."
+        )
+    return text
+
+
+def _versions(out: Path, records: list[aggregate.RunRecord]) -> str:
+    try:
+        info = read_json(out / RUNS_DIR / records[0].run / "config.json")
+    except (OSError, ValueError):
+        return ""
+    versions = info.get("versions", {})
+    shown = ", ".join(f"{k} {v}" for k, v in versions.items())
+    return f"**Versions**: {shown}; {info.get('platform', '')}."

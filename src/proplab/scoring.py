@@ -1,0 +1,116 @@
+"""Scoring a model: ``accuracy()``, ``evaluate()`` and the predicates that say when targets are labels.
+
+Accuracy is defined for labels only (0/1 for one output, classes for several); for a
+regression's values it is NaN rather than an invented "correct".
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from proplab.core import Module, eval_mode
+from proplab.losses import Loss, are_stacked_labels
+
+
+def accuracy(
+    pred: np.ndarray, target: np.ndarray, *, labels_checked: bool = False
+) -> float | np.ndarray:
+    """Fraction correct, per replica.
+
+    One output column: prediction thresholded at 0.5 against 0/1 labels
+    ``(n, 1)``. Several columns: argmax against integer labels ``(n,)`` or
+    ``(n, 1)``, or one-hot rows / class probabilities ``(n, C)``. NaN for targets
+    that are not labels (:func:`are_class_targets`: a regression's values, where
+    thresholding or an argmax would invent a "correct"). Shape: ``(*R, n, C)`` ->
+    float or ``R``. Arrays, or nested lists of numbers. ``labels_checked``: the
+    caller knows the targets are labels (fit checks once, not every mini-batch).
+    """
+    if not isinstance(pred, np.ndarray) or not isinstance(target, np.ndarray):
+        pred, target = np.asarray(pred), np.asarray(target)
+    if pred.shape[-1] == 1:
+        if target.shape[-2:] != pred.shape[-2:]:
+            # labels (n,) against (n, 1) would broadcast to an (n, n) table of hits
+            raise ValueError(
+                f"accuracy: target shape {target.shape} does not fit predictions {pred.shape}; "
+                f"accepted: 0/1 labels (n, 1) = {pred.shape[-2:]}, or stacked (*R, n, 1)"
+            )
+        if not labels_checked and not are_binary_labels(target):
+            return _no_accuracy(pred)
+        correct = (pred > 0.5) == (target > 0.5)
+        hits = np.count_nonzero(correct, axis=(-2, -1))
+    else:
+        if not labels_checked and not are_class_targets(target, pred.shape[-1], pred.shape):
+            return _no_accuracy(pred)
+        labels = (
+            target.argmax(-1)
+            if target.shape[-1] == pred.shape[-1]
+            and target.ndim >= 2
+            and not are_stacked_labels(pred, target)
+            else target.reshape(
+                target.shape[:-1] if target.ndim >= 2 and target.shape[-1] == 1 else target.shape
+            )
+        )
+        hits = np.count_nonzero(pred.argmax(-1) == labels, axis=-1)
+    acc = hits / pred.shape[-2]
+    return float(acc) if np.ndim(acc) == 0 else acc
+
+
+def are_class_targets(
+    y: np.ndarray, outputs: int, pred_shape: tuple[int, ...] | None = None
+) -> bool:
+    """Whether ``y`` holds classes for a model of ``outputs`` columns: 0/1 labels for one
+    output; for several, rows of ``outputs`` values in [0, 1] summing to 1 (one-hot or
+    class probabilities), or anything else (integer labels, checked by the loss).
+    Several columns of other values (a regression of several outputs) are not classes."""
+    y = np.asarray(y)
+    if outputs == 1:
+        return are_binary_labels(y)
+    if y.ndim < 2 or y.shape[-1] != outputs:
+        return True  # integer labels (n,) / (n, 1): the loss checks their range
+    if pred_shape is not None and y.shape == tuple(pred_shape[:-1]) and y.dtype.kind in "iu":
+        return True  # integer labels per replica (*R, n) (losses.are_stacked_labels)
+    if y.dtype.kind == "b":
+        return bool(np.all(y.sum(axis=-1) == 1))
+    # one row per sample, a column per output: one-hot or probabilities (of any dtype:
+    # integer counts of a regression are no classes)
+    return bool(np.all((y >= 0) & (y <= 1)) and np.allclose(y.sum(axis=-1), 1.0, rtol=0, atol=1e-6))
+
+
+def are_binary_labels(y: np.ndarray) -> bool:
+    """Whether every target is 0 or 1: class labels for one output, not regression values."""
+    y = np.asarray(y)
+    return y.dtype.kind == "b" or bool(np.all((y == 0) | (y == 1)))
+
+
+def _no_accuracy(pred: np.ndarray) -> float | np.ndarray:
+    """NaN accuracy for one model, or ``R`` of them for a stack ``(*R, n, out)``."""
+    return math.nan if pred.ndim <= 2 else np.full(pred.shape[:-2], math.nan)
+
+
+def evaluate(
+    model: Module, loss_fn: Loss, x: np.ndarray, y: np.ndarray
+) -> tuple[float | np.ndarray, float | np.ndarray, np.ndarray]:
+    """``(loss, accuracy, predictions)`` of the model on ``(x, y)``, without training.
+
+    ``x`` ``(n, in)`` (a stack's replicas may share it) or ``(*R, n, in)``; ``y`` as
+    ``loss_fn`` and :func:`accuracy` take it. ``loss`` and ``accuracy`` (a fraction in
+    [0, 1]) are floats for one model, arrays ``(K,)`` (``R``) for a stack;
+    ``predictions`` is the model's output ``(n, out)`` or ``(*R, n, out)``. The
+    forward pass replaces what the model and ``loss_fn`` kept for a backward pass.
+    ``x`` and ``y`` may also be nested lists of numbers, as for :func:`fit`.
+
+    Scores in evaluation mode (dropout off, batchnorm's running statistics: what the
+    model predicts with), then puts every module back in the mode it had.
+    """
+    x, y = _as_arrays(x, y)
+    with eval_mode(model):
+        pred = model.forward(x)
+    return loss_fn.forward(pred, y), accuracy(pred, y), pred
+
+
+def _as_arrays(*arrays: object) -> tuple[np.ndarray, ...]:
+    """Lists (XOR typed in by hand) as arrays; arrays as they are (strings or objects
+    are refused by fit's checks, naming the dtype)."""
+    return tuple(a if isinstance(a, np.ndarray) else np.asarray(a) for a in arrays)

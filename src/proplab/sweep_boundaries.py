@@ -1,0 +1,280 @@
+"""A sweep's decision boundaries: ``decision_boundaries()``, a grid of P(class 1) heatmaps with the data on top.
+
+Rows are datasets, columns settings; a regression's panels show the predicted value
+over the inputs instead (see :class:`BoundaryPanel`). ``boundary_grid()`` makes the
+grid a panel is evaluated on. Writes one PNG atomically and returns the matplotlib
+``Figure``, like :mod:`proplab.sweep_plots`.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import textwrap
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from matplotlib.colors import LinearSegmentedColormap
+from matplotlib.figure import Figure
+
+from proplab.data import plane_axes, plane_points
+from proplab.plots import CLASS_COLORS, _save, fit_text
+from proplab.scoring import are_binary_labels
+from proplab.value_plots import VALUE_CMAP, VALUE_CMAP_PALE, value_limit
+
+# P(class 1) from 0 (red, class 0) through white to 1 (blue, class 1): the handout's
+# colours, paled so that the data points (full colour, black rim) stay visible on top
+BOUNDARY_CMAP = LinearSegmentedColormap.from_list(
+    "proplab_boundary", ["#eb9293", "#ffffff", "#8fbbe0"]
+)
+MAX_PANELS_ACROSS = 8  # decision boundaries: panels per line before wrapping
+
+
+@dataclass
+class BoundaryPanel:
+    """One trained model's P(class 1) on a grid, plus the data it was trained on.
+
+    For a regression (``values``; by default, when ``y`` holds anything but 0/1
+    labels) ``prob`` is the predicted value and ``y`` the targets: the panel shows the
+    value over the inputs, no 0.5 line, and the dots coloured by their target.
+    """
+
+    title: str
+    grid_u: np.ndarray  # (G,) first input coordinate
+    grid_v: np.ndarray  # (G,) second input coordinate
+    prob: np.ndarray  # (G, G): prob[j, i] at (grid_u[i], grid_v[j]); NaN where undefined
+    x: np.ndarray  # (n, 2)
+    y: np.ndarray  # (n, 1) or (n,)
+    values: bool | None = None  # a regression's predicted values (None: judged from y)
+
+    @property
+    def regression(self) -> bool:
+        """Whether the panel shows predicted values rather than P(class 1)."""
+        return not are_binary_labels(np.asarray(self.y)) if self.values is None else self.values
+
+
+def panels_value_limit(panels: Sequence[BoundaryPanel]) -> float:
+    """The colour scale's half-range for a sweep's regression panels: their targets'
+    largest size (a run's :func:`~proplab.value_plots.value_limit`), but at least 1 (the
+    zoo's targets span [-1, 1]), one scale for every dataset of the figure; predictions
+    beyond it take the end colours."""
+    return max(1.0, value_limit(*(p.y for p in panels)))
+
+
+def boundary_grid(x: np.ndarray, size: int = 121) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(u, v, points)``: a grid over the unit square widened to hold every sample of ``x``.
+
+    ``x`` is ``(n, 2)``; the box is the union of ``[0, 1]^2`` and the samples'
+    box, plus 5 % of its span on each side: ``[-0.05, 1.05]^2`` for the lab's
+    data, the whole cloud for a zoo dataset. ``u`` and ``v`` are ``(size,)``,
+    ``points`` is ``(size * size, 2)`` with ``points[j * size + i] = (u[i], v[j])``.
+    """
+    u, v = plane_axes(x, size)
+    return u, v, plane_points(u, v)
+
+
+def _shared_axes(rows: Sequence[Sequence[BoundaryPanel | None]]) -> bool | str:
+    """Share axes between panels drawn on one grid: all of them, or those of each row."""
+
+    def same(panels: list[BoundaryPanel]) -> bool:
+        return all(
+            np.array_equal(p.grid_u, panels[0].grid_u)
+            and np.array_equal(p.grid_v, panels[0].grid_v)
+            for p in panels
+        )
+
+    per_row = [[p for p in row if p is not None] for row in rows]
+    if same([p for row in per_row for p in row]):
+        return True
+    return "row" if all(same(row) for row in per_row if row) else False
+
+
+def _aspect(panel: BoundaryPanel) -> float:
+    """Equal scales when the inputs' ranges are alike (the lab's square, the zoo's clouds),
+    else a square panel: columns on scales 5x apart (a CSV's) would draw a sliver."""
+    ratio = float(np.ptp(panel.grid_u) / np.ptp(panel.grid_v))
+    return 1.0 if 0.5 <= ratio <= 2.0 else ratio
+
+
+def _height_share(panel: BoundaryPanel) -> float:
+    """A panel's drawn height over its width (see :func:`_aspect`)."""
+    aspect = _aspect(panel)
+    return float(np.ptp(panel.grid_v) / np.ptp(panel.grid_u)) * aspect
+
+
+def _wrap(title: str, width: int = 26) -> str:
+    """Break each line of ``title`` longer than ``width`` after its commas (a panel is narrow),
+    and a part still too long at its spaces."""
+    lines = []
+    for line in title.split("\n"):
+        current = ""
+        for part in line.split(", "):
+            joined = f"{current}, {part}" if current else part
+            if current and len(joined) > width:
+                lines.append(current + ",")
+                current = part
+            else:
+                current = joined
+        lines.append(current)
+    return "\n".join(
+        textwrap.fill(line, width, break_long_words=False, break_on_hyphens=False) or line
+        for line in lines
+    )
+
+
+def _wrap_rows(
+    rows: Sequence[Sequence[BoundaryPanel | None]], labels: Sequence[str]
+) -> tuple[list[Sequence[BoundaryPanel | None]], list[str]]:
+    """Each row cut into lines of at most MAX_PANELS_ACROSS panels, as even as possible
+    (12 as 6 + 6, not 8 + 4); a row's label goes to its first line."""
+    out: list[Sequence[BoundaryPanel | None]] = []
+    out_labels: list[str] = []
+    for r, row in enumerate(rows):
+        across = max(1, math.ceil(len(row) / max(1, math.ceil(len(row) / MAX_PANELS_ACROSS))))
+        lines = [row[i : i + across] for i in range(0, len(row), across)] or [row]
+        out += lines
+        out_labels += [labels[r] if r < len(labels) else ""] + [""] * (len(lines) - 1)
+    return out, out_labels
+
+
+def _panel_axes(ax, panel: BoundaryPanel) -> None:
+    """A boundary panel's title, aspect, limits and ticks."""
+    ax.set_title(_wrap(panel.title), fontsize=9)
+    ax.set_aspect(_aspect(panel))
+    ax.set_xlim(panel.grid_u[0], panel.grid_u[-1])
+    ax.set_ylim(panel.grid_v[0], panel.grid_v[-1])
+    ax.tick_params(labelsize=7)
+
+
+def _value_panel(ax, panel: BoundaryPanel, pred: np.ma.MaskedArray, limit: float):
+    """A regression's panel: the predicted value over the inputs (pale), the targets as dots
+    (full colours of the same scale, black rims); returns the heatmap for the colour bar."""
+    image = ax.pcolormesh(
+        panel.grid_u,
+        panel.grid_v,
+        pred,
+        cmap=VALUE_CMAP_PALE,
+        vmin=-limit,
+        vmax=limit,
+        shading="auto",
+        rasterized=True,
+    )
+    ax.scatter(
+        panel.x[:, 0],
+        panel.x[:, 1],
+        s=14,
+        c=np.asarray(panel.y, dtype=np.float64).reshape(-1),
+        cmap=VALUE_CMAP,
+        vmin=-limit,
+        vmax=limit,
+        edgecolors="black",
+        linewidths=0.5,
+    )
+    _panel_axes(ax, panel)
+    return image
+
+
+def decision_boundaries(
+    rows: Sequence[Sequence[BoundaryPanel | None]],
+    path: str | os.PathLike[str],
+    title: str = "",
+    row_labels: Sequence[str] = (),
+) -> Figure:
+    """A grid of heatmaps (rows: datasets, columns: settings) of P(class 1), data on top.
+
+    The 0.5 contour is the decision boundary; points are coloured by their
+    true class (red 0, blue 1). A regression's panels (see :class:`BoundaryPanel`)
+    show the predicted value from -1 (red) to +1 (blue), the dots coloured by
+    their targets on the same scale, with a colour bar of their own.
+    """
+    given = len(rows)
+    rows, row_labels = _wrap_rows(rows, row_labels)
+    n_rows = max(1, len(rows))
+    n_cols = max(1, max(len(r) for r in rows))
+    # titles of more than two lines (long setting names) get their own room
+    lines = max((_wrap(p.title).count("\n") + 1 for row in rows for p in row if p), default=2)
+    extra = 0.18 * max(0, lines - 2)
+    width = min(2.6 * n_cols + 1.2, 16.0)
+    # each row fits its own tallest panel: wide data (moons, 3.5 x 2) drawn at equal scales
+    # makes short panels, and a 2.6-inch row would leave them floating, the colour bar
+    # above them (and sized by the grid's tallest, a short row left an empty band)
+    tallest = [max((_height_share(p) for p in row if p), default=1.0) for row in rows]
+    drawn = [min(2.6 - 0.75, (width - 1.2) / n_cols * t) for t in tallest]  # the panels
+    # constrained layout gives each row its titles and ticks first (alike in every row),
+    # then splits the rest by height_ratios: the panels' own heights
+    size = (width, sum(drawn) + (0.75 + extra) * n_rows + 0.6 + (0.3 if extra else 0.0))
+    fig = Figure(figsize=size, layout="constrained")
+    share = _shared_axes(rows)  # datasets of different ranges get their own axes
+    axes = fig.subplots(
+        n_rows,
+        n_cols,
+        squeeze=False,
+        sharex=share,
+        sharey=share,
+        gridspec_kw={"height_ratios": drawn},
+    )
+    image = value_image = None
+    limit = panels_value_limit([p for row in rows for p in row if p is not None and p.regression])
+    prob_axes, value_axes = [], []
+    for r, row in enumerate(rows):
+        for c in range(n_cols):
+            ax = axes[r][c]
+            panel = row[c] if c < len(row) else None
+            if panel is None:
+                ax.set_axis_off()
+                continue
+            prob = np.ma.masked_invalid(panel.prob)
+            if panel.regression:
+                value_image = _value_panel(ax, panel, prob, limit)
+                value_axes.append(ax)
+                continue
+            prob_axes.append(ax)
+            image = ax.pcolormesh(
+                panel.grid_u,
+                panel.grid_v,
+                prob,
+                cmap=BOUNDARY_CMAP,
+                vmin=0.0,
+                vmax=1.0,
+                shading="auto",
+                rasterized=True,
+            )
+            finite = panel.prob[np.isfinite(panel.prob)]  # a diverged model's are all NaN
+            if finite.size and finite.min() < 0.5 < finite.max():
+                ax.contour(
+                    panel.grid_u, panel.grid_v, prob, levels=[0.5], colors="black", linewidths=1.0
+                )
+            labels = np.asarray(panel.y).reshape(-1) > 0.5
+            for cls in (0, 1):
+                m = labels == bool(cls)
+                ax.scatter(
+                    panel.x[m, 0],
+                    panel.x[m, 1],
+                    s=14,
+                    c=CLASS_COLORS[cls],
+                    edgecolors="black",
+                    linewidths=0.5,
+                )
+            _panel_axes(ax, panel)
+    for r, label in enumerate(row_labels[:n_rows]):
+        if label:
+            axes[r][0].set_ylabel(label, fontsize=11, fontweight="bold")
+    # one colour bar per kind, beside its own panels (all of them when one kind)
+    both = image is not None and value_image is not None
+    if image is not None:
+        bar = fig.colorbar(image, ax=prob_axes if both else axes, shrink=0.8, pad=0.01)
+        bar.set_label("P(class 1)", fontsize=8)
+        bar.ax.tick_params(labelsize=7)
+    if value_image is not None:
+        bar = fig.colorbar(value_image, ax=value_axes if both else axes, shrink=0.8, pad=0.01)
+        bar.set_label("predicted value (dots: targets)", fontsize=8)
+        bar.ax.tick_params(labelsize=7)
+    if title:
+        fig.suptitle(fit_text(title, size[0] - 0.4, fontsize=11), fontsize=11)
+    # fixed-aspect panels: one layout pass leaves a row's titles on the tick marks of the
+    # row above. One more pass separates the lab's two rows (the lab's hidden-units grid:
+    # titles ~10 px lower); wrapped lines need up to SETTLE_PASSES, and settling the lab's
+    # grids that far took 3-5 passes of 0.1-0.3 s each for no further change
+    _save(fig, path, settle=True if len(rows) > given else 1)
+    return fig
