@@ -389,3 +389,23 @@ def test_the_step_is_a_training_step_whatever_mode_the_model_is_in() -> None:
     ):
         assert np.array_equal(a, b), name
     assert trace.checked
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_a_step_that_raises_the_loss_says_why(optimizer: str) -> None:
+    # a linear model, a step far too long: the loss on the same sample rises
+    model = proplab.mlp(2, [], 1, rng=np.random.default_rng(0), output_activation="identity")
+    x, t = np.array([[1.0, 2.0]]), np.array([[1.0]])
+    params = model.parameters()
+    opt = proplab.SGD(params, lr=1.0) if optimizer == "sgd" else proplab.Adam(params, lr=5.0)
+    trace = trace_step(model, proplab.MSELoss(), x, t, opt)
+    assert trace.loss_after > 100 * trace.loss
+    text = trace.text()
+    if optimizer == "sgd":
+        assert "(the loss rose: the step along the gradient went past the lowest point" in text
+    else:
+        assert "(the loss rose: Adam's step is not -lr times this gradient" in text
+    # a step that lowers the loss says nothing of the kind
+    calm = proplab.mlp(2, [], 1, rng=np.random.default_rng(0), output_activation="identity")
+    gentle = trace_step(calm, proplab.MSELoss(), x, t, proplab.SGD(calm.parameters(), lr=0.01))
+    assert gentle.loss_after < gentle.loss and "the loss rose" not in gentle.text()

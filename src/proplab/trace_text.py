@@ -169,7 +169,24 @@ def _update(trace: StepTrace, digits: int) -> list[str]:
         f"{INDENT}the loss on the same samples: {number(trace.loss, digits)} before the step, "
         f"{after} after"
     )
+    if trace.loss_after is not None and trace.loss_after > trace.loss:
+        lines.append(INDENT + _uphill(opt))
     return lines
+
+
+def _uphill(opt: Optimizer) -> str:
+    """Why a step raised the loss on its own samples (it went uphill)."""
+    if plain_sgd(opt):
+        return (
+            "(the loss rose: the step along the gradient went past the lowest point in "
+            "that direction; a small enough learning rate would not)"
+        )
+    name = type(opt).__name__
+    return (
+        f"(the loss rose: {name}'s step is not -lr times this gradient: it carries "
+        "earlier steps or scales each weight's gradient, and with this learning rate it "
+        "went uphill on these samples)"
+    )
 
 
 def step_text(trace: StepTrace, digits: int = 4) -> str:
