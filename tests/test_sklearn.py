@@ -660,3 +660,43 @@ def test_coefs_and_intercepts_are_the_network_as_scikit_learn_lays_it_out() -> N
     np.testing.assert_allclose(ours.predict_proba(x), e / e.sum(axis=1, keepdims=True), rtol=1e-12)
     with pytest.raises(NotFittedError):
         MLPClassifier().coefs_  # noqa: B018
+
+
+def test_scikit_learns_other_fitted_attributes_follow_its_semantics() -> None:
+    from sklearn.neural_network import MLPClassifier as SkMLP
+
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    kwargs = {"hidden_layer_sizes": (8, 4), "max_iter": 30, "random_state": 0}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ours, theirs = MLPClassifier(**kwargs).fit(X, y), SkMLP(**kwargs).fit(X, y)
+    for name in ("n_layers_", "t_"):
+        assert getattr(ours, name) == getattr(theirs, name), name  # 4 layers, 30 x 150 samples
+    assert ours.t_ == 30 * 150 and ours.n_layers_ == 4
+    assert ours.out_activation_ == theirs.out_activation_ == "softmax"  # three classes
+    assert ours.n_outputs_ == theirs.n_outputs_ == 3
+    assert ours.loss_ == ours.loss_curve_[-1] and ours.best_loss_ == min(ours.loss_curve_)
+    # samples seen carry on across partial_fit calls and warm fits, and start again
+    part = MLPClassifier(hidden_layer_sizes=(4,), random_state=0)
+    for _ in range(3):
+        part.partial_fit(X, y, classes=np.unique(y))
+    assert part.t_ == 3 * 150
+    warm = MLPClassifier(hidden_layer_sizes=(4,), max_iter=5, warm_start=True, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warm.fit(X, y).fit(X, y)
+        assert warm.t_ == 10 * 150
+        warm.set_params(warm_start=False).fit(X, y)
+    assert warm.t_ == 5 * 150 and warm.loss_ == warm.loss_curve_[-1]
+    # early stopping stops on the validation loss: no best training loss, as scikit-learn
+    early = MLPClassifier(hidden_layer_sizes=(4,), early_stopping=True, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        early.fit(X, y)
+    assert early.best_loss_ is None and early.t_ == early.n_iter_ * 135  # 10 % held out
+    reg = MLPRegressor(hidden_layer_sizes=(4,), max_iter=5, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reg.fit(X, np.c_[y, -y])
+    assert (reg.out_activation_, reg.n_outputs_, reg.n_layers_) == ("identity", 2, 3)

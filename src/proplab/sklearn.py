@@ -107,6 +107,7 @@ class _BaseMLP(BaseEstimator):
     """
 
     _y_checks: dict[str, Any] = {}
+    _out_activation: str  # out_activation_, as scikit-learn names the output function
 
     def __init__(
         self,
@@ -374,6 +375,16 @@ class _BaseMLP(BaseEstimator):
         self.validation_loss_curve_ = history.val_loss if self.early_stopping else None
         self.n_iter_ = history.epochs_run
         self.best_epoch_ = history.best_epoch if self.early_stopping else history.epochs_run
+        # scikit-learn's other fitted attributes, with its semantics: the last and the
+        # lowest training loss (None with early stopping, which stops on the validation
+        # loss), samples seen across warm fits and partial_fit calls, layers counting
+        # input and output; loss_ and best_loss_ are proplab's loss, as loss_curve_ is
+        self.loss_ = self.loss_curve_[-1]
+        self.best_loss_ = None if self.early_stopping else min(self.loss_curve_)
+        self.t_ = (getattr(self, "t_", 0) if keep else 0) + history.epochs_run * len(X)
+        self.n_layers_ = len(hidden) + 2
+        self.n_outputs_ = n_outputs
+        self.out_activation_ = self._out_activation
         if not incremental and history.stop_reason == "completed":
             warnings.warn(
                 f"{name}: stopped at max_iter={self.max_iter} epochs without converging "
@@ -448,11 +459,18 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     ``Sequential``, outputting logits), ``loss_curve_`` (training loss per
     epoch, across warm fits and partial_fit calls), ``validation_loss_curve_``
     (with early stopping, else None), ``n_iter_`` (epochs the last call ran),
-    ``best_epoch_``, and ``coefs_`` / ``intercepts_`` (each layer's weights and
-    biases, as scikit-learn's).
+    ``best_epoch_``, ``coefs_`` / ``intercepts_`` (each layer's weights and
+    biases), and as scikit-learn's: ``loss_`` (the last epoch's training loss),
+    ``best_loss_`` (the lowest; None with early stopping), ``t_`` (training samples
+    seen, across warm fits and partial_fit calls), ``n_layers_`` (hidden layers + 2),
+    ``n_outputs_`` (one per class, two for two classes, where scikit-learn has one)
+    and ``out_activation_`` (``"softmax"``; scikit-learn's is ``"logistic"`` for two
+    classes).
 
     Shapes: ``X (n_samples, n_features)``, ``y (n_samples,)`` of any labels.
     """
+
+    _out_activation = "softmax"  # one logit per class, two for two classes
 
     def _targets(
         self, y: np.ndarray, keep: bool, warm: bool, classes: np.ndarray | None
@@ -587,7 +605,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
 
     Fitted attributes: ``n_outputs_``, ``n_features_in_``, ``model_``,
     ``loss_curve_``, ``validation_loss_curve_``, ``n_iter_``, ``best_epoch_``,
-    ``coefs_``, ``intercepts_`` (as :class:`MLPClassifier`'s). ``score`` is R² (``RegressorMixin``).
+    ``coefs_``, ``intercepts_``, ``loss_``, ``best_loss_``, ``t_``, ``n_layers_``,
+    ``out_activation_`` (``"identity"``; as :class:`MLPClassifier`'s). ``score`` is R² (``RegressorMixin``).
 
     Shapes: ``X (n_samples, n_features)``; ``y (n_samples,)`` -> ``predict``
     ``(n,)``, or ``y (n_samples, n_outputs)`` -> ``predict`` ``(n, n_outputs)``.
@@ -596,6 +615,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     # numbers only, one or several outputs (scikit-learn would turn a column (n, 1)
     # into (n,) with a warning; here it is one output, and predict returns (n, 1))
     _y_checks = {"multi_output": True, "y_numeric": True}
+    _out_activation = "identity"
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
