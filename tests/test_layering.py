@@ -27,8 +27,8 @@ ON_TOP = {
     "experiments", "model_check", "per_replica", "playground", "playground_server", "plots", "progress",
     "report", "report_answers", "report_data", "report_doc", "report_figures", "report_html",
     "report_text", "run_figures", "runio", "serialize", "sklearn", "snapshots", "stack_plan",
-    "stacking", "sweep", "sweep_plots", "sweep_spec", "threads", "trace_run", "unit_plots", "value_plots",
-    "zoo_plots",
+    "stacking", "sweep", "sweep_plots", "sweep_spec", "threads", "trace_plots", "trace_run", "unit_plots",
+    "value_plots", "zoo_plots",
 }  # fmt: skip
 
 
