@@ -46,7 +46,8 @@ RADIUS = 0.2  # inches, a unit's circle
 ROW = 1.5  # inches between units of a layer (two lines of numbers above, two below)
 LINE = 0.2  # inches from one line of numbers at a unit to the next
 GAP = 3.1  # inches between layers: room for a weight's label on each line
-LOSS_GAP = 2.2  # inches from the output units to the loss
+STUB = 2.0  # inches of the level line right of each output unit that carries p and dL/dp
+LOSS_GAP = STUB + 0.9  # inches from the output units to the loss
 SIDE = 1.0  # inches left of the inputs and right of the loss's labels
 MARGIN = 0.02  # inches around each label that no other may enter
 ACTIVATIONS = (Sigmoid, Tanh, ReLU, LeakyReLU, Identity)
@@ -56,7 +57,7 @@ ACCEPTED = (
 )
 LOSS_NAMES = {MSELoss: "MSE", BCELoss: "BCE", CrossEntropyLoss: "cross-entropy"}
 # where along a line its weight's label may sit (fraction of the way from the line's
-# left unit), tried in this order: the middle first, then ever closer to either end
+# left unit); of two as good, the earlier: the middle first, then ever closer to the ends
 FRACTIONS = (0.5, 0.36, 0.64, 0.28, 0.72, 0.43, 0.57, 0.22, 0.78, 0.32, 0.68)
 
 
@@ -107,9 +108,10 @@ def check_drawable(trace: StepTrace) -> None:
     widths += [(f"layer {k}", layer.linear.output.shape[-1]) for k, layer in enumerate(layers, 1)]
     for name, width in widths:
         if width > MAX_UNITS:
+            smaller = "fewer features" if name == "the input" else "a narrower network"
             raise ValueError(
                 f"draw_step draws at most {MAX_UNITS} units a layer; {name} has {width} "
-                f"(a smaller network, e.g. --hidden {min(4, MAX_UNITS)}, or proplab trace's text)"
+                f"({smaller}, or proplab trace's text)"
             )
 
 
@@ -190,14 +192,14 @@ def _column(count: int, middle: float) -> list[float]:
 
 def _on_line(
     canvas: _Canvas, a: tuple[float, float], b: tuple[float, float], above: str, below: str,
-    gids: tuple[str, str],
+    gids: tuple[str, str], force: bool = False,
 ) -> list[Text] | None:  # fmt: skip
     """Write ``above`` over the line from ``a`` to ``b`` and ``below`` under it, along it.
 
     Of the places :data:`FRACTIONS` offers where the two labels touch no text or unit
     already placed, the one fewest other lines pass under (a label on a crossing hides
     which line it belongs to), the earlier on a tie; None (nothing drawn) when no place
-    is free.
+    is free, unless ``force``: then the first place.
     """
     dx, dy = b[0] - a[0], b[1] - a[1]
     length = math.hypot(dx, dy)
@@ -216,9 +218,11 @@ def _on_line(
     for rank, f in enumerate(FRACTIONS):
         px, py = a[0] + f * dx, a[1] + f * dy
         area = _corners(px, py, half_w, 2 * half_h + 0.015, angle)
-        if any(_overlap(area, t) for t in canvas.taken):
+        blocked = any(_overlap(area, t) for t in canvas.taken)
+        if blocked and not (force and rank == 0):
             continue
         crossing = sum(_crosses(seg, area) for seg in canvas.lines if not np.array_equal(seg, own))
+        crossing += blocked * len(canvas.lines)  # a forced place is the last resort
         if best is None or (crossing, rank) < best[:2]:
             best = (crossing, rank, area, px, py)
     if best is None:
@@ -233,23 +237,23 @@ def _on_line(
     return texts
 
 
-def _title(trace: StepTrace, layers: list[_Layer]) -> str:
+def _title(trace: StepTrace, layers: list[_Layer], digits: int) -> str:
     sizes = "-".join(
         str(w) for w in [trace.x.shape[1]] + [x.linear.output.shape[-1] for x in layers]
     )
-    sample = f"x = [{'  '.join(number(v, 4) for v in trace.x[0])}]"
+    sample = f"x = [{'  '.join(number(v, digits) for v in trace.x[0])}]"
     head = trace.title or (
         f"One training step of a {sizes} network, {type(trace.loss_fn).__name__}"
     )
-    return f"{head}\nthe sample: {sample}, t = {_target_text(trace)}"
+    return f"{head}\nthe sample: {sample}, t = {_target_text(trace, digits)}"
 
 
-def _target_text(trace: StepTrace) -> str:
+def _target_text(trace: StepTrace, digits: int) -> str:
     t = np.asarray(trace.target)
     if t.shape == trace.pred.shape:
-        values = [number(v, 4) for v in t.reshape(-1)]
+        values = [number(v, digits) for v in t.reshape(-1)]
         return values[0] if len(values) == 1 else f"[{'  '.join(values)}]"
-    return f"class {number(t.reshape(-1)[0], 4)}"  # cross-entropy's class index
+    return f"class {number(t.reshape(-1)[0], digits)}"  # cross-entropy's class index
 
 
 def _worked_update(trace: StepTrace, layers: list[_Layer], digits: int) -> str:
@@ -299,7 +303,7 @@ def step_figure(trace: StepTrace, digits: int = 3) -> Figure:
     columns = len(counts)
     width = 2 * SIDE + (columns - 1) * GAP + LOSS_GAP + 0.6
     net_height = (max(counts) - 1) * ROW + 2.0  # the outer units' labels and the headers
-    title = fit_text(_title(trace, layers), width - 0.4, fontsize=11)
+    title = fit_text(_title(trace, layers, digits), width - 0.4, fontsize=11)
     title_h = 0.25 + 0.21 * title.count("\n")
     biased = all("bias" in layer.linear.params for layer in layers)
     caption_parts = [
@@ -333,7 +337,10 @@ def step_figure(trace: StepTrace, digits: int = 3) -> Figure:
         for y0 in ys[c - 1]:
             for y1 in ys[c]:
                 canvas.lines.append(np.array([[xs[c - 1], y0], [xs[c], y1]]))
-    canvas.lines += [np.array([[xs[-1], y], loss_xy]) for y in ys[-1]]
+    # each output unit's line to the loss runs level first, to carry its p and dL/dp
+    # clear of the other outputs' (they converge on the loss)
+    stubs = [np.array([[xs[-1], y], [xs[-1] + STUB, y]]) for y in ys[-1]]
+    canvas.lines += stubs + [np.array([[xs[-1] + STUB, y], loss_xy]) for y in ys[-1]]
     for seg in canvas.lines:
         ax.plot(seg[:, 0], seg[:, 1], color=LINE_COLOR, lw=1.0, zorder=1)
     for c, column in enumerate(ys):
@@ -395,21 +402,26 @@ def step_figure(trace: StepTrace, digits: int = 3) -> Figure:
         loss_xy[0], top, f"loss\n{loss_name}", ha="center", va="bottom", fontsize=FONT,
         fontweight="bold",
     )  # fmt: skip
+    # a target per output is written beside its p; a class index (cross-entropy's) at L
+    target = np.asarray(trace.target)
+    per_output = target.shape == trace.pred.shape
     at_unit(
         *loss_xy,
         [(f"L = {number(trace.loss, digits)}", "L")],
-        [(f"t = {_target_text(trace)}", "t", FORWARD_COLOR)],
+        [] if per_output else [(f"t = {_target_text(trace, digits)}", "t", FORWARD_COLOR)],
     )
 
-    # each line's numbers, output lines first (they converge on the loss), then the
-    # layers from the output back, as the backward pass reaches them
-    for j, y in enumerate(ys[-1]):
-        placed = _on_line(
-            canvas, (xs[-1], y), loss_xy, f"p = {number(trace.pred[0, j], digits)}",
+    # each line's numbers: the outputs' first, then the layers from the output back,
+    # as the backward pass reaches them
+    for j, stub in enumerate(stubs):
+        p = f"p = {number(trace.pred[0, j], digits)}"
+        if per_output:
+            p += f", t = {number(target[0, j], digits)}"
+        _on_line(
+            canvas, tuple(stub[0]), tuple(stub[1]), p,
             f"dL/dp = {number(trace.grad_pred[0, j], digits)}", (f"p[{j + 1}]", f"dL/dp[{j + 1}]"),
+            force=True,
         )  # fmt: skip
-        if placed is None:
-            raise AssertionError("no room for p on its line")  # pragma: no cover
     bare = []
     for k in range(len(layers), 0, -1):
         w = layers[k - 1].linear.params["weight"]
