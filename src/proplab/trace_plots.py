@@ -58,7 +58,29 @@ ACCEPTED = (
 LOSS_NAMES = {MSELoss: "MSE", BCELoss: "BCE", CrossEntropyLoss: "cross-entropy"}
 # where along a line its weight's label may sit (fraction of the way from the line's
 # left unit); of two as good, the earlier: the middle first, then ever closer to the ends
-FRACTIONS = (0.5, 0.36, 0.64, 0.28, 0.72, 0.43, 0.57, 0.22, 0.78, 0.32, 0.68)
+FRACTIONS = (
+    0.5,
+    0.36,
+    0.64,
+    0.28,
+    0.72,
+    0.43,
+    0.57,
+    0.22,
+    0.78,
+    0.32,
+    0.68,
+    0.18,
+    0.82,
+    0.4,
+    0.6,
+    0.25,
+    0.75,
+    0.46,
+    0.54,
+    0.15,
+    0.85,
+)
 
 
 @dataclass
@@ -71,12 +93,22 @@ class _Layer:
 
 def _layers(trace: StepTrace) -> list[_Layer]:
     """The trace's modules grouped as Linear + activation; ValueError for anything else."""
+    others = [s for s in trace.modules if type(s.module) not in (Linear, *ACTIVATIONS)]
+    if others:
+        where: dict[str, list[str]] = {}  # each kind of module, and where it is
+        for s in others:
+            where.setdefault(type(s.module).__name__, []).append(str(s.index + 1))
+        kinds = [
+            f"{name} (module{'s' if len(at) > 1 else ''} {_listed(at)})"
+            for name, at in where.items()
+        ]
+        raise ValueError(f"draw_step cannot draw {_listed(kinds)}; it draws {ACCEPTED}")
     layers: list[_Layer] = []
     for step in trace.modules:
         m = step.module
         if type(m) is Linear:
             layers.append(_Layer(step))
-        elif type(m) in ACTIVATIONS:
+        else:  # an activation
             if not layers or layers[-1].activation is not None:
                 where = "first module" if not layers else "second activation in a row"
                 raise ValueError(
@@ -84,12 +116,12 @@ def _layers(trace: StepTrace) -> list[_Layer]:
                     f"it draws {ACCEPTED}"
                 )
             layers[-1].activation = step
-        else:
-            raise ValueError(
-                f"draw_step cannot draw module {step.index + 1}, {type(m).__name__}; it draws "
-                f"{ACCEPTED}"
-            )
     return layers
+
+
+def _listed(words: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
 
 
 def check_drawable(trace: StepTrace) -> None:
