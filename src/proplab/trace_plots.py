@@ -59,28 +59,9 @@ LOSS_NAMES = {MSELoss: "MSE", BCELoss: "BCE", CrossEntropyLoss: "cross-entropy"}
 # where along a line its weight's label may sit (fraction of the way from the line's
 # left unit); of two as good, the earlier: the middle first, then ever closer to the ends
 FRACTIONS = (
-    0.5,
-    0.36,
-    0.64,
-    0.28,
-    0.72,
-    0.43,
-    0.57,
-    0.22,
-    0.78,
-    0.32,
-    0.68,
-    0.18,
-    0.82,
-    0.4,
-    0.6,
-    0.25,
-    0.75,
-    0.46,
-    0.54,
-    0.15,
-    0.85,
-)
+    0.5, 0.36, 0.64, 0.28, 0.72, 0.43, 0.57, 0.22, 0.78, 0.32, 0.68,
+    0.18, 0.82, 0.4, 0.6, 0.25, 0.75, 0.46, 0.54, 0.15, 0.85,
+)  # fmt: skip
 
 
 @dataclass
@@ -246,14 +227,24 @@ def _on_line(
     half_h = max(h for _, h in sizes) / 2 + MARGIN
     off = half_h + 0.015  # inches from the line to each label's middle
     own = np.array([a, b])
+    taken = np.array(canvas.taken).reshape(-1, 4, 2)
+    others = np.array([seg for seg in canvas.lines if not np.array_equal(seg, own)])
+    others = others.reshape(-1, 2, 2)
+    # bounds first: only what comes near a place is measured exactly (a dense layer
+    # has hundreds of labels and lines)
+    taken_lo, taken_hi = taken.min(axis=1), taken.max(axis=1)
+    others_lo, others_hi = others.min(axis=1), others.max(axis=1)
     best: tuple[int, int, np.ndarray, float, float] | None = None
     for rank, f in enumerate(FRACTIONS):
         px, py = a[0] + f * dx, a[1] + f * dy
         area = _corners(px, py, half_w, 2 * half_h + 0.015, angle)
-        blocked = any(_overlap(area, t) for t in canvas.taken)
+        lo, hi = area.min(axis=0), area.max(axis=0)
+        near = np.all((taken_lo < hi) & (lo < taken_hi), axis=1)
+        blocked = any(_overlap(area, t) for t in taken[near])
         if blocked and not (force and rank == 0):
             continue
-        crossing = sum(_crosses(seg, area) for seg in canvas.lines if not np.array_equal(seg, own))
+        near = np.all((others_lo <= hi) & (lo <= others_hi), axis=1)
+        crossing = sum(_crosses(seg, area) for seg in others[near])
         crossing += blocked * len(canvas.lines)  # a forced place is the last resort
         if best is None or (crossing, rank) < best[:2]:
             best = (crossing, rank, area, px, py)
@@ -508,7 +499,7 @@ def _finish(fig, ax, canvas, title, caption, width, net_height, title_h) -> Figu
     fig.legend(
         handles=[
             Patch(color=FORWARD_COLOR, label="forward: values (x, z, a, b, W, p, t, L)"),
-            Patch(color=BACKWARD_COLOR, label="backward: gradients dL/d... (dL/dz, dL/dW, dL/dp)"),
+            Patch(color=BACKWARD_COLOR, label="backward: gradients (dL/dz, dL/dW, dL/dp)"),
         ],
         loc="lower center",
         bbox_to_anchor=(0.5, (caption_h + 0.02) / height),
