@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle, FancyBboxPatch, Patch
@@ -175,7 +176,7 @@ class _Canvas:
     (text, circles) as polygons, and every line as a segment."""
 
     fig: Figure
-    ax: object
+    ax: Axes
     taken: list[np.ndarray]
     lines: list[np.ndarray]
 
@@ -474,11 +475,11 @@ def step_figure(trace: StepTrace, digits: int = 3) -> Figure:
         )
     caption_parts.append(_worked_update(trace, layers, digits))
     caption = fit_text(" ".join(p for p in caption_parts if p), width - 0.5, fontsize=FONT)
-    return _finish(fig, ax, canvas, title, caption, width, net_height, title_h)
+    return _finish(fig, ax, title, caption, width, net_height, title_h)
 
 
 def _place(
-    fig: Figure, ax: object, width: float, net_height: float, title_h: float, bottom: float
+    fig: Figure, ax: Axes, width: float, net_height: float, title_h: float, bottom: float
 ) -> None:
     """Size the figure and put the network's axes ``bottom`` inches from its foot, one
     inch per data unit in both directions."""
@@ -490,7 +491,11 @@ def _place(
     ax.axis("off")
 
 
-def _finish(fig, ax, canvas, title, caption, width, net_height, title_h) -> Figure:
+def _finish(
+    fig: Figure, ax: Axes, title: str, caption: str, width: float, net_height: float,
+    title_h: float,
+) -> Figure:  # fmt: skip
+    """Title, key and caption around the network, the figure sized to hold them."""
     caption_h = 0.2 + 0.17 * (caption.count("\n") + 1)
     key_h = 0.35
     height = title_h + net_height + key_h + caption_h
