@@ -28,7 +28,7 @@ ON_TOP = {
     "progress", "report", "report_answers", "report_data", "report_doc", "report_figures",
     "report_html", "report_network", "report_setup", "report_text", "run_figures", "runio",
     "serialize", "sklearn", "snapshots", "stack_plan", "stacking", "sweep", "sweep_boundaries",
-    "sweep_dots", "sweep_plots", "sweep_spec", "threads", "trace_run", "unit_plots",
+    "sweep_dots", "sweep_plots", "sweep_spec", "threads", "trace_plots", "trace_run", "unit_plots",
     "value_plots", "zoo_plots",
 }  # fmt: skip
 

@@ -436,11 +436,27 @@ def cmd_trace(args: argparse.Namespace) -> int:
         raise UsageError(
             f"proplab trace: error: argument --after: must be >= 0 epochs, got {args.after}"
         )
+    figure = None if args.figure is None else Path(args.figure)
+    if figure is not None and (figure.is_dir() or not figure.parent.is_dir()):
+        what = "is a folder" if figure.is_dir() else f"has no folder {str(figure.parent)!r}"
+        raise ConfigError(
+            f"figure: {str(figure)!r} {what}; give a PNG file in a folder that exists"
+        )
     cfg = _config_from(args)
     _regression_reason_first(cfg)
     _refuse_ignored_flags(args, cfg.validate())
     trace = trace_config(cfg, args.samples, after=args.after, check=not args.no_check)
+    if figure is not None:
+        from proplab.trace_plots import check_drawable, draw_step
+
+        try:  # refused before anything is printed, as other bad input is
+            check_drawable(trace)
+        except ValueError as exc:
+            raise ConfigError(f"figure: {exc}") from None
     print(trace.text(args.digits))
+    if figure is not None:
+        draw_step(trace, figure, args.digits)
+        print(f"figure saved to {figure}", file=sys.stderr)
     return EXIT_FAILED if trace.check_failed else EXIT_OK
 
 
@@ -633,6 +649,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--digits", type=_integer, default=4, help="significant digits of each number (default 4)"
     )
     trace.add_argument("--no-check", action="store_true", help="skip the central-difference check")
+    trace.add_argument(
+        "--figure",
+        type=_path,
+        metavar="PATH",
+        help="also draw the step as a network diagram (PNG): each unit's z, a and dL/dz, each "
+        "weight and its dL/dW, with --digits digits (one sample, Linear layers and "
+        "element-wise activations, at most 8 units a layer)",
+    )
     trace.set_defaults(func=cmd_trace)
 
     lab = sub.add_parser("lab", help="train the lab model on linear and xor (the lab defaults)")
