@@ -277,6 +277,12 @@ def test_the_cli_prints_the_step(capsys) -> None:
         (["--after", "-1"], "argument --after: must be >= 0 epochs, got -1"),
         (["--batchnorm", "--samples", "1"], "a batchnorm network needs at least 2 samples"),
         (
+            ["--row", "21"],
+            "argument --row: must be from 0 to 20 (the training rows of xor), got 21",
+        ),
+        (["--row", "-1"], "argument --row: must be from 0 to 20"),
+        (["--row", "2", "--samples", "3"], "argument --row: a step on one row takes --samples 1"),
+        (
             ["--momentum", "0.9", "--optimizer", "adam"],
             "momentum: optimizer 'adam' has no momentum",
         ),
@@ -409,3 +415,17 @@ def test_a_step_that_raises_the_loss_says_why(optimizer: str) -> None:
     calm = proplab.mlp(2, [], 1, rng=np.random.default_rng(0), output_activation="identity")
     gentle = trace_step(calm, proplab.MSELoss(), x, t, proplab.SGD(calm.parameters(), lr=0.01))
     assert gentle.loss_after < gentle.loss and "the loss rose" not in gentle.text()
+
+
+def test_a_row_picks_the_one_training_row_the_step_is_taken_on() -> None:
+    cfg = RunConfig(dataset="xor", hidden=2, seed=1)
+    _, prep = prepare_run(cfg)
+    for row in (0, 2, 20):
+        trace = trace_config(cfg, row=row, after=5)
+        assert np.array_equal(trace.x, prep.x[row : row + 1])
+        assert np.array_equal(trace.target, prep.y[row : row + 1])
+        assert trace.title.endswith(f"after 5 epochs of training, training row {row}")
+    # the same step as the first rows' when the row is the first
+    assert trace_config(cfg, row=0).text() == trace_config(cfg).text().replace(
+        "at its initial weights", "at its initial weights, training row 0", 1
+    )

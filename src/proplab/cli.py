@@ -445,7 +445,7 @@ def cmd_trace(args: argparse.Namespace) -> int:
     cfg = _config_from(args)
     _regression_reason_first(cfg)
     _refuse_ignored_flags(args, cfg.validate())
-    trace = trace_config(cfg, args.samples, after=args.after, check=not args.no_check)
+    trace = trace_config(cfg, args.samples, after=args.after, check=not args.no_check, row=args.row)
     if figure is not None:
         from proplab.trace_plots import check_drawable, draw_step
 
@@ -637,6 +637,11 @@ def build_parser() -> argparse.ArgumentParser:
         type=_samples,
         default=1,
         help="the first N training rows the step is taken on, or 'all' (default 1)",
+    )
+    trace.add_argument(
+        "--row",
+        type=_integer,
+        help="the step on this one training row instead (0-based; default: the first rows)",
     )
     trace.add_argument(
         "--after",

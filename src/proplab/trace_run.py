@@ -27,13 +27,18 @@ from proplab.train import fit
 
 
 def trace_config(
-    cfg: RunConfig, samples: int | None = 1, after: int = 0, check: bool = True
+    cfg: RunConfig,
+    samples: int | None = 1,
+    after: int = 0,
+    check: bool = True,
+    row: int | None = None,
 ) -> StepTrace:
     """Trace one step of ``cfg``'s network on its first ``samples`` training rows (None:
-    all of them), after ``after`` epochs of the training ``proplab train`` would do.
+    all of them), or on training row ``row`` alone (0-based), after ``after`` epochs of
+    the training ``proplab train`` would do.
 
-    Raises ConfigError for an invalid config, ``samples`` outside 1..rows or a negative
-    ``after``.
+    Raises ConfigError for an invalid config, ``samples`` outside 1..rows, ``row``
+    outside 0..rows - 1 or given with ``samples`` other than 1, or a negative ``after``.
     """
     from proplab.experiments import prepare_run
 
@@ -42,6 +47,17 @@ def trace_config(
     cfg, prep = prepare_run(cfg)
     x, y = prep.x, prep.y
     rows = x.shape[0]
+    if row is not None:
+        if samples != 1:
+            raise ConfigError(
+                f"row: a step on one row takes --samples 1 (the default), got --samples "
+                f"{'all' if samples is None else samples}"
+            )
+        if not (isinstance(row, int) and 0 <= row < rows):
+            raise ConfigError(
+                f"row: must be from 0 to {rows - 1} (the training rows of {cfg.dataset}), "
+                f"got {row!r}"
+            )
     if samples is None:
         samples = rows
     if not (isinstance(samples, int) and 1 <= samples <= rows):
@@ -70,17 +86,20 @@ def trace_config(
                 rng=shuffle_rng(cfg),
                 print_every=0,
             )
+        picked = slice(0, samples) if row is None else slice(row, row + 1)
+        which = "" if row is None else f", training row {row}"
         title = (
             f"One training step of {network_label(cfg, x.shape[-1], prep.n_out)} "
             f"({cfg.activation}, output {cfg.output_activation}, {cfg.loss} loss) on "
             f"{cfg.dataset}, seed {cfg.seed}, "
             + (f"after {after:,} epochs of training" if after else "at its initial weights")
+            + which
         )
         return trace_step(
             model,
             loss_fn,
-            np.array(x[:samples]),
-            np.array(y[:samples]),
+            np.array(x[picked]),
+            np.array(y[picked]),
             optimizer,
             check=check,
             title=title,
