@@ -429,3 +429,33 @@ def test_a_row_picks_the_one_training_row_the_step_is_taken_on() -> None:
     assert trace_config(cfg, row=0).text() == trace_config(cfg).text().replace(
         "at its initial weights", "at its initial weights, training row 0", 1
     )
+
+
+def test_training_that_diverges_before_the_step_is_refused_not_blamed_on_the_backward(
+    capsys,
+) -> None:
+    # a NaN model's trace fails its check: exit 1 would say the backward is wrong
+    argv = ["trace", "--activation", "identity", "--output-activation", "identity",
+            "--lr", "5", "--after", "100"]  # fmt: skip
+    assert cli.main(argv) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err == (
+        "proplab trace: error: argument --after: training diverged at epoch 5: the loss "
+        "became nan; try a smaller learning rate\n"
+    )
+
+
+def test_after_stops_where_proplab_train_stops_at_its_tol() -> None:
+    # proplab train --tol 0.249 stops once the loss is below it: the traced model too
+    cfg = RunConfig(dataset="xor", tol=0.249)
+    trace = trace_config(cfg, after=2000, check=False)
+    cfg, prep = prepare_run(cfg)
+    model = build_model(cfg, 2, 1, samples=len(prep.x))
+    history = proplab.fit(model, build_loss(cfg), build_optimizer(cfg, model.parameters()),
+                          prep.x, prep.y, 2000, rng=shuffle_rng(cfg), print_every=0, tol=0.249)  # fmt: skip
+    assert history.stop_reason == "converged" and history.epochs_run < 2000
+    assert trace.title.endswith(
+        f"after {history.epochs_run:,} epochs of training (stopped at the loss tol 0.249)"
+    )
+    first = [s for s in trace.modules if s.name == "z1"][0]
+    assert np.array_equal(first.params["weight"], model.layers[0].weight.data)

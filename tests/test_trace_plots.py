@@ -349,7 +349,7 @@ def _two_activations():
         (_conv_trace, r"cannot draw Unsqueeze \(module 1\), Conv1d \(module 2\) and Flatten \(module 4\); it "),
         (lambda: _wide(2, 9), r"at most 8 units a layer; layer 1 has 9 \(a narrower network"),
         (lambda: _wide(9, 2), r"at most 8 units a layer; the input has 9 \(fewer features"),
-        (_two_activations, r"module 3 \(Tanh\) is a second activation in a row"),
+        (_two_activations, r"module 3 \(Tanh\), a second activation in a row"),
     ],
     ids=["2 samples", "dropout", "batchnorm", "conv", "9 hidden", "9 inputs", "sigmoid+tanh"],
 )  # fmt: skip
@@ -389,10 +389,10 @@ def test_the_cli_draws_after_printing_the_same_text(tmp_path, capsys) -> None:
 @pytest.mark.parametrize(
     "extra, message",
     [
-        (["--samples", "all"], "argument --figure: draw_step draws a step on one sample; "
+        (["--samples", "all"], "argument --figure: the figure draws a step on one sample; "
          "this trace has 21 samples (use --samples 1"),
-        (["--dropout", "0.2"], "argument --figure: draw_step cannot draw Dropout (modules 3 and 6); it draws Linear"),
-        (["--hidden", "9"], "argument --figure: draw_step draws at most 8 units a layer; "
+        (["--dropout", "0.2"], "argument --figure: the figure cannot draw Dropout (modules 3 and 6); it draws Linear"),
+        (["--hidden", "9"], "argument --figure: the figure draws at most 8 units a layer; "
          "layer 1 has 9"),
     ],
 )  # fmt: skip
@@ -417,12 +417,22 @@ def test_the_cli_refuses_a_figure_path_it_cannot_write(tmp_path, capsys) -> None
     assert out == ""
     assert err == (
         f"proplab trace: error: argument --figure: {str(missing)!r} has no folder "
-        f"{str(missing.parent)!r}; give a PNG file in a folder that exists\n"
+        f"{str(missing.parent)!r}; give a .png file in a folder you can write\n"
     )
     assert cli.main([*base, str(tmp_path)]) == 2
     assert re.search(r"argument --figure: '.*' is a folder", capsys.readouterr().err)
     assert cli.main([*base, ""]) == 2
     assert "argument --figure: expected a path" in capsys.readouterr().err
+    # another format's name would get PNG bytes: refused
+    assert cli.main([*base, str(tmp_path / "step.svg")]) == 2
+    assert "'step.svg' is not a .png file" in capsys.readouterr().err.replace(
+        str(tmp_path) + "/", ""
+    )
+    # a folder that exists but takes no file (/proc): one line, nothing printed before it
+    assert cli.main([*base, "/proc/step.png"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith("proplab trace: error: argument --figure: ")
+    assert "Traceback" not in err and not (tmp_path / "step.svg").exists()
 
 
 def test_the_readmes_figure_is_this_command_s(tmp_path) -> None:

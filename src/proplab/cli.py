@@ -437,11 +437,22 @@ def cmd_trace(args: argparse.Namespace) -> int:
             f"proplab trace: error: argument --after: must be >= 0 epochs, got {args.after}"
         )
     figure = None if args.figure is None else Path(args.figure)
-    if figure is not None and (figure.is_dir() or not figure.parent.is_dir()):
-        what = "is a folder" if figure.is_dir() else f"has no folder {str(figure.parent)!r}"
-        raise ConfigError(
-            f"figure: {str(figure)!r} {what}; give a PNG file in a folder that exists"
+    if figure is not None:
+        problem = (
+            "is a folder"
+            if figure.is_dir()
+            else f"has no folder {str(figure.parent)!r}"
+            if not figure.parent.is_dir()
+            else f"is in a folder this user cannot write, {str(figure.parent)!r}"
+            if not os.access(figure.parent, os.W_OK)
+            else "is not a .png file (the figure is a PNG)"
+            if figure.suffix.lower() != ".png"
+            else None
         )
+        if problem is not None:
+            raise ConfigError(
+                f"figure: {str(figure)!r} {problem}; give a .png file in a folder you can write"
+            )
     cfg = _config_from(args)
     _regression_reason_first(cfg)
     _refuse_ignored_flags(args, cfg.validate())
@@ -453,9 +464,12 @@ def cmd_trace(args: argparse.Namespace) -> int:
             check_drawable(trace)
         except ValueError as exc:
             raise ConfigError(f"figure: {exc}") from None
+        try:  # drawn before the text is printed: a failure is then one line, nothing else
+            draw_step(trace, figure, args.digits)
+        except OSError as exc:
+            raise ConfigError(f"figure: cannot write {str(figure)!r}: {exc.strerror}") from None
     print(trace.text(args.digits))
     if figure is not None:
-        draw_step(trace, figure, args.digits)
         print(f"figure saved to {figure}", file=sys.stderr)
     return EXIT_FAILED if trace.check_failed else EXIT_OK
 

@@ -54,7 +54,7 @@ MARGIN = 0.02  # inches around each label that no other may enter
 ACTIVATIONS = (Sigmoid, Tanh, ReLU, LeakyReLU, Identity)
 ACCEPTED = (
     "Linear layers, each followed by at most one element-wise activation (Sigmoid, Tanh, "
-    "ReLU, LeakyReLU, Identity), as proplab.mlp builds them without dropout or batchnorm"
+    "ReLU, LeakyReLU, Identity): an MLP without dropout or batchnorm"
 )
 LOSS_NAMES = {MSELoss: "MSE", BCELoss: "BCE", CrossEntropyLoss: "cross-entropy"}
 # where along a line its weight's label may sit (fraction of the way from the line's
@@ -84,7 +84,7 @@ def _layers(trace: StepTrace) -> list[_Layer]:
             f"{name} (module{'s' if len(at) > 1 else ''} {_listed(at)})"
             for name, at in where.items()
         ]
-        raise ValueError(f"draw_step cannot draw {_listed(kinds)}; it draws {ACCEPTED}")
+        raise ValueError(f"the figure cannot draw {_listed(kinds)}; it draws {ACCEPTED}")
     layers: list[_Layer] = []
     for step in trace.modules:
         m = step.module
@@ -94,7 +94,7 @@ def _layers(trace: StepTrace) -> list[_Layer]:
             if not layers or layers[-1].activation is not None:
                 where = "first module" if not layers else "second activation in a row"
                 raise ValueError(
-                    f"draw_step: module {step.index + 1} ({type(m).__name__}) is a {where}; "
+                    f"the figure cannot draw module {step.index + 1} ({type(m).__name__}), a {where}; "
                     f"it draws {ACCEPTED}"
                 )
             layers[-1].activation = step
@@ -113,19 +113,21 @@ def check_drawable(trace: StepTrace) -> None:
     n = trace.x.shape[0]
     if n != 1:
         raise ValueError(
-            f"draw_step draws a step on one sample; this trace has {n} samples (use "
-            "--samples 1, or trace_step on one row, x[:1])"
+            f"the figure draws a step on one sample; this trace has {n} samples (use "
+            "--samples 1 or --row I; in Python, trace_step on one row, x[i : i + 1])"
         )
     if not layers:
-        raise ValueError(f"draw_step: the model has no Linear layer; it draws {ACCEPTED}")
+        raise ValueError(
+            f"the figure needs a Linear layer, and the model has none; it draws {ACCEPTED}"
+        )
     widths = [("the input", trace.x.shape[1])]
     widths += [(f"layer {k}", layer.linear.output.shape[-1]) for k, layer in enumerate(layers, 1)]
     for name, width in widths:
         if width > MAX_UNITS:
             smaller = "fewer features" if name == "the input" else "a narrower network"
             raise ValueError(
-                f"draw_step draws at most {MAX_UNITS} units a layer; {name} has {width} "
-                f"({smaller}, or proplab trace's text)"
+                f"the figure draws at most {MAX_UNITS} units a layer; {name} has {width} "
+                f"({smaller}, or the trace's text alone)"
             )
 
 

@@ -74,8 +74,10 @@ def trace_config(
         model = build_model(cfg, x.shape[-1], prep.n_out, samples=rows)
         loss_fn = build_loss(cfg)
         optimizer = build_optimizer(cfg, model.parameters())
+        trained = 0
         if after:
-            fit(
+            # fit as proplab train calls it (its tol too: that run stops there)
+            history = fit(
                 model,
                 loss_fn,
                 optimizer,
@@ -85,14 +87,20 @@ def trace_config(
                 batch_size=cfg.batch_size,
                 rng=shuffle_rng(cfg),
                 print_every=0,
+                tol=cfg.tol,
             )
+            if history.stop_reason == "diverged":
+                # a NaN model's trace would read as a wrong backward (its check fails)
+                raise ConfigError(f"after: {history.message}")
+            trained = history.epochs_run
         picked = slice(0, samples) if row is None else slice(row, row + 1)
         which = "" if row is None else f", training row {row}"
         title = (
             f"One training step of {network_label(cfg, x.shape[-1], prep.n_out)} "
             f"({cfg.activation}, output {cfg.output_activation}, {cfg.loss} loss) on "
             f"{cfg.dataset}, seed {cfg.seed}, "
-            + (f"after {after:,} epochs of training" if after else "at its initial weights")
+            + (f"after {trained:,} epochs of training" if trained else "at its initial weights")
+            + (f" (stopped at the loss tol {cfg.tol:g})" if trained < after else "")
             + which
         )
         return trace_step(
