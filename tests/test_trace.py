@@ -459,3 +459,105 @@ def test_after_stops_where_proplab_train_stops_at_its_tol() -> None:
     )
     first = [s for s in trace.modules if s.name == "z1"][0]
     assert np.array_equal(first.params["weight"], model.layers[0].weight.data)
+
+
+class _Residual(proplab.Module):
+    """x + sigmoid(x W + b): a container of the user's, with children."""
+
+    def __init__(self, rng) -> None:
+        super().__init__()
+        self.inner = proplab.Sequential(proplab.Linear(2, 2, rng=rng), proplab.Sigmoid())
+
+    def children(self):
+        return [self.inner]
+
+    def forward(self, x):
+        return x + self.inner.forward(x)
+
+    def backward(self, grad_out, need_input_grad=True):
+        return grad_out + self.inner.backward(grad_out)
+
+
+def test_a_containers_weights_are_shown_updated_and_counted() -> None:
+    rng = np.random.default_rng(0)
+    model = proplab.Sequential(proplab.Linear(2, 2, rng=rng), _Residual(rng),
+                               proplab.Linear(2, 1, rng=rng), proplab.Sigmoid())  # fmt: skip
+    x, t = rng.normal(size=(2, 2)), np.array([[1.0], [0.0]])
+    trace = trace_step(model, proplab.MSELoss(), x, t, proplab.SGD(model.parameters(), lr=0.5))
+    block = trace.modules[1]
+    assert set(block.params) == set(block.grads) == set(block.updated) == {"0.0.weight", "0.0.bias"}
+    text = trace.text()
+    assert "h2 = _Residual(z1)   (_Residual, see print(model))" in text  # not a multi-line repr
+    for label in ("0.0.weight(h2) = ", "dL/d0.0.weight(h2) = ", "0.0.weight(h2) (new) = "):
+        assert label in text
+    shown = sum(v.size for s in trace.modules for v in s.updated.values())
+    assert shown == 15 and "15 weights, each nudged" in text and trace.checked
+
+
+def test_cross_entropy_names_the_logits_and_shows_the_softmax() -> None:
+    rng = np.random.default_rng(1)
+    model = proplab.mlp(2, [3], 3, rng=rng, output_activation="identity")
+    x = rng.normal(size=(2, 2))
+    trace = trace_step(model, proplab.CrossEntropyLoss(), x, np.array([2, 0]))
+    text = trace.text(5)
+    assert "p = a2, the logits (one per class; the loss applies the softmax)" in text
+    probs = proplab.losses.softmax(trace.pred)
+    assert "\n".join(array_lines("    softmax(p)", probs, 5)) in text
+    assert "-log softmax(p)[t]" in text and "(softmax(p) - onehot(t)) / n" in text
+    # class probabilities as targets: the loss and its gradient take the other form
+    soft = np.array([[0.2, 0.5, 0.3], [0.0, 1.0, 0.0]])
+    model = proplab.mlp(2, [3], 3, rng=np.random.default_rng(1), output_activation="identity")
+    text = trace_step(model, proplab.CrossEntropyLoss(), x, soft).text()
+    assert "-sum_c t_c log softmax(p)_c" in text and "(softmax(p) sum_c t_c - t) / n" in text
+
+
+def test_a_conv_step_names_its_axes_and_parts_its_samples() -> None:
+    trace = trace_config(RunConfig(dataset="xor", model="conv", filters=2, hidden=2), samples=2)
+    text = trace.text()
+    assert "a convolution's arrays are (samples x channels x positions)" in text
+    z1 = text[text.index("        z1 2x2x3 = ") :].splitlines()[:5]
+    assert z1[2] == ""  # between sample 0's two channels and sample 1's
+    assert not [line for line in text.splitlines() if line != line.rstrip()]
+    # Unsqueeze first: no backward line for it, only the reason there is none
+    assert "Unsqueeze's backward" not in text and "(no dL/dx: x is the data" in text
+
+
+def test_dropout_shows_its_mask_and_batchnorm_its_statistics() -> None:
+    cfg = RunConfig(dataset="xor", hidden=2, batchnorm=True, dropout=0.5, seed=2)
+    trace = trace_config(cfg, samples=4)
+    text = trace.text()
+    drop = next(s for s in trace.modules if isinstance(s.module, proplab.Dropout))
+    mask = (drop.output != 0) | (drop.input == 0)
+    assert np.array_equal(drop.local != 0, mask)
+    assert "\n".join(array_lines("        mask", (drop.local != 0).astype(float), 4)) in text
+    assert "after (with the same dropout mask)" in text
+    bn = next(s for s in trace.modules if isinstance(s.module, proplab.BatchNorm1d))
+    assert bn.name == "bn1" and "gamma1 = [1  1]" in text and "beta1 = [0  0]" in text
+    assert "bn1 = gamma1 * (z1 - mean) / sqrt(var + 1e-05) + beta1" in text
+    assert "\n".join(array_lines("        var", bn.input.var(axis=0), 4)) in text
+    assert "dL/dgamma1 = " in text and "gamma1 (new) = " in text
+
+
+@pytest.mark.parametrize(
+    ("optimizer", "reason"),
+    [
+        ({"momentum": 0.9}, "went past the lowest point"),  # momentum's first step is SGD's
+        ({"weight_decay": 5.0}, "pulled the weights toward 0 (weight decay or L1)"),
+    ],
+)
+def test_the_uphill_reason_fits_the_optimizer(optimizer: dict, reason: str) -> None:
+    model = proplab.mlp(2, [], 1, rng=np.random.default_rng(0), output_activation="identity")
+    x, t = np.array([[1.0, 2.0]]), np.array([[1.0]])
+    lr = 1.0 if "momentum" in optimizer else 0.3
+    trace = trace_step(model, proplab.MSELoss(), x, t,
+                       proplab.SGD(model.parameters(), lr=lr, **optimizer))  # fmt: skip
+    assert (
+        trace.loss_after > trace.loss
+        and f"(the loss rose: {'the step' if 'momentum' in optimizer else 'the step also'}"
+        in trace.text()
+    )
+    assert reason in trace.text()
+
+
+def test_no_number_ends_in_a_bare_point() -> None:
+    assert number(1687.3, 4) == "1687" and number(-1.04, 1) == "-1" and number(1.5e20, 1) == "2e+20"

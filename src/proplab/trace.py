@@ -13,7 +13,8 @@ loss.
 
 Names: the k-th Linear (or Conv1d) layer's output is ``z{k}``, its weights ``W{k}``
 and bias ``b{k}``; the element-wise activation after it gives ``a{k}``; a Dropout
-``d{k}``, a BatchNorm1d ``n{k}``, any other module ``h{k}``. The input is ``x``, the
+``d{k}``, a BatchNorm1d ``bn{k}`` (its scale and shift ``gamma{k}``, ``beta{k}``), any
+other module ``h{k}``. The input is ``x``, the
 targets ``t``, the model's output ``p``.
 
 Shapes: one row per sample, ``x`` ``(n, in)``, every array ``(n, width)``, weights
@@ -163,7 +164,7 @@ def _names(layers: list[Module]) -> list[tuple[str, int]]:
         elif isinstance(m, Dropout):
             names.append((f"d{max(k, 1)}", k))
         elif isinstance(m, BatchNorm1d):
-            names.append((f"n{max(k, 1)}", k))
+            names.append((f"bn{max(k, 1)}", k))
         else:
             names.append((f"h{len(names) + 1}", k))
     # a later module of the same name (two activations in a row) gets a prime
@@ -228,7 +229,7 @@ def trace_step(
         if optimizer is not None:
             optimizer.step()
             for step in trace.modules:
-                step.updated = {name: p.data.copy() for name, p in step.module.params.items()}
+                step.updated = {name: p.data.copy() for name, p in step.module.named_parameters()}
             trace.loss_after = _loss_again(model, loss_fn, x, target)
     return trace
 
@@ -244,7 +245,9 @@ def _record(
     h, h_name = x, "x"
     for i, (m, (name, k)) in enumerate(zip(layers, _names(layers), strict=True)):
         out = m.forward(h)
-        params = {pname: p.data.copy() for pname, p in m.params.items()}
+        # named_parameters: a container of the user's (a residual block) has its
+        # children's weights, which m.params alone would leave out
+        params = {pname: p.data.copy() for pname, p in m.named_parameters()}
         steps.append(ModuleStep(i, m, h, out.copy(), name, h_name, params=params, layer=k))
         h, h_name = out, name
     pred = h
@@ -259,7 +262,7 @@ def _record(
             step.local = np.asarray(m.backward(np.ones_like(grad)), dtype=float).copy()
         grad = m.backward(grad, need_input_grad=step.index > 0)
         step.grad_input = None if grad is None else np.asarray(grad).copy()
-        step.grads = {pname: p.grad.copy() for pname, p in m.params.items()}
+        step.grads = {pname: p.grad.copy() for pname, p in m.named_parameters()}
     return StepTrace(
         x, np.asarray(target), pred.copy(), loss, grad_pred, loss_fn, steps, optimizer, title=title
     )
@@ -320,3 +323,8 @@ LOSS_FORMULAS: dict[type, tuple[str, str]] = {
         "(softmax(p) - onehot(t)) / n",
     ),
 }
+# cross-entropy against one-hot rows or class probabilities t (n, C), not labels
+SOFT_CROSS_ENTROPY = (
+    "mean over the n = {n} samples of -sum_c t_c log softmax(p)_c",
+    "(softmax(p) sum_c t_c - t) / n",
+)

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from proplab.batchnorm import BatchNorm1d
 from proplab.core import Module
+from proplab.dropout import Dropout
 from proplab.layers import Linear
-from proplab.optim import Optimizer
+from proplab.losses import CrossEntropyLoss, softmax
+from proplab.optim import SGD, Optimizer
 from proplab.trace import (
     LOSS_FORMULAS,
+    SOFT_CROSS_ENTROPY,
     ModuleStep,
     StepTrace,
     elementwise_formulas,
@@ -30,7 +34,9 @@ def number(value: float, digits: int) -> str:
     value = float(value)
     if np.isfinite(value) and value == int(value) and abs(value) < 1e5:
         return str(int(value))
-    return f"{value:#.{digits}g}"
+    text = f"{value:#.{digits}g}"
+    # '%#g' keeps a bare point when no digit is left after it (1687.): not a typo to show
+    return text[:-1] if text.endswith(".") else text.replace(".e", "e")
 
 
 def array_lines(label: str, a: np.ndarray, digits: int) -> list[str]:
@@ -52,8 +58,13 @@ def array_lines(label: str, a: np.ndarray, digits: int) -> list[str]:
         return [f"{head}[{texts[0]}]" if a.ndim == 1 else f"{head}[[{texts[0]}]]"]
     pad = " " * len(head)
     lines = [f"{head}[[{texts[0]}]"]
-    lines += [f"{pad} [{t}]" for t in texts[1:-1]]
-    lines.append(f"{pad} [{texts[-1]}]]")
+    # more than two axes: an empty line where the leading index moves on (the next sample
+    # of a conv layer's (n, channels, positions), the next filter of its weights)
+    group = a.shape[-2] if a.ndim > 2 else len(texts)
+    for i, t in enumerate(texts[1:], 1):
+        if i % group == 0:
+            lines.append("")
+        lines.append(f"{pad} [{t}]" + ("]" if i == len(texts) - 1 else ""))
     return lines
 
 
@@ -68,6 +79,8 @@ def _aligned(column: tuple[str, ...]) -> list[str]:
 def _param_label(step: ModuleStep, pname: str) -> str:
     if pname in ("weight", "bias") and _is_layer(step.module):
         return f"{'W' if pname == 'weight' else 'b'}{step.layer}"
+    if pname in ("weight", "bias") and isinstance(step.module, BatchNorm1d):
+        return f"{'gamma' if pname == 'weight' else 'beta'}{max(step.layer, 1)}"
     return f"{pname}({step.name})"
 
 
@@ -90,8 +103,23 @@ def _forward(step: ModuleStep, digits: int) -> list[str]:
     elif (formulas := elementwise_formulas(m)) is not None:
         text = formulas[0].format(inp=inp, out=out, **_constants(m))
         lines.append(f"{out} = {text}   (element-wise)")
+        if isinstance(m, Dropout) and step.local is not None:
+            # the mask this step drew: 1 kept, 0 dropped (its backward multiplies by it)
+            mask = (step.local != 0).astype(float)
+            lines += [INDENT + s for s in array_lines("mask", mask, digits)]
+    elif isinstance(m, BatchNorm1d):
+        k = max(step.layer, 1)
+        lines.append(
+            f"{out} = gamma{k} * ({inp} - mean) / sqrt(var + {m.eps:g}) + beta{k}   "
+            "(per unit; mean and var over the step's samples, var divided by n)"
+        )
+        lines += [INDENT + s for s in array_lines("mean", step.input.mean(axis=0), digits)]
+        lines += [INDENT + s for s in array_lines("var", step.input.var(axis=0), digits)]
+        for pname, value in step.params.items():
+            lines += [INDENT + s for s in array_lines(_param_label(step, pname), value, digits)]
     else:
-        lines.append(f"{out} = {type(m).__name__}({inp})   ({m!r})")
+        shown = repr(m) if "\n" not in repr(m) else f"{type(m).__name__}, see print(model)"
+        lines.append(f"{out} = {type(m).__name__}({inp})   ({shown})")
         for pname, value in step.params.items():
             lines += [INDENT + s for s in array_lines(_param_label(step, pname), value, digits)]
     lines += [INDENT + s for s in array_lines(out, step.output, digits)]
@@ -136,12 +164,13 @@ def _backward(step: ModuleStep, digits: int) -> list[str]:
         lines.append(f"{g_in} = {g_out} * f'({inp}),  f'({inp}) = {local}   (element-wise)")
         lines += [INDENT + s for s in array_lines(f"f'({inp})", step.local, digits)]
     else:
-        lines.append(f"{g_in} = {type(m).__name__}'s backward of {g_out}")
+        if step.grad_input is not None or step.grads:
+            lines.append(f"{g_in} = {type(m).__name__}'s backward of {g_out}")
         for pname, grad in step.grads.items():
             label = f"dL/d{_param_label(step, pname)}"
             lines += [INDENT + s for s in array_lines(label, grad, digits)]
     if step.grad_input is None:
-        lines.append(f"{INDENT}(no {g_in}: {inp} is the data)")
+        lines.append(f"{INDENT}(no {g_in}: {inp} is the data, nothing below it learns)")
     else:
         lines += [INDENT + s for s in array_lines(g_in, step.grad_input, digits)]
     return lines
@@ -167,16 +196,27 @@ def _update(trace: StepTrace, digits: int) -> list[str]:
     after = number(trace.loss_after, digits) if trace.loss_after is not None else "n/a"
     lines.append(
         f"{INDENT}the loss on the same samples: {number(trace.loss, digits)} before the step, "
-        f"{after} after"
+        f"{after} after" + (" (with the same dropout mask)" if _has_dropout(trace) else "")
     )
     if trace.loss_after is not None and trace.loss_after > trace.loss:
         lines.append(INDENT + _uphill(opt))
     return lines
 
 
+def _has_dropout(trace: StepTrace) -> bool:
+    return any(isinstance(s.module, Dropout) and s.module.p > 0 for s in trace.modules)
+
+
 def _uphill(opt: Optimizer) -> str:
     """Why a step raised the loss on its own samples (it went uphill)."""
-    if plain_sgd(opt):
+    hyper = opt.hyper
+    if any(np.any(hyper.get(k, 0.0)) for k in ("weight_decay", "l1")):
+        return (
+            "(the loss rose: the step also pulled the weights toward 0 (weight decay or "
+            "L1), a penalty the loss L shown here does not include)"
+        )
+    first_momentum = type(opt) is SGD and opt.steps == 1  # v = g: the plain step
+    if plain_sgd(opt) or first_momentum:
         return (
             "(the loss rose: the step along the gradient went past the lowest point in "
             "that direction; a small enough learning rate would not)"
@@ -201,19 +241,32 @@ def step_text(trace: StepTrace, digits: int = 4) -> str:
         f"{n} sample{'s' if n != 1 else ''}, one row each; every array below is "
         "(samples x units), weights (inputs x outputs)"
     )
+    if any(step.output.ndim > 2 for step in trace.modules):
+        lines.append(
+            "a convolution's arrays are (samples x channels x positions), its weights "
+            "(out channels x in channels x kernel), an empty line between samples or filters"
+        )
     lines += array_lines("x", trace.x, digits)
     lines += array_lines("t", trace.target, digits)
     lines += ["", "FORWARD  input to output"]
     for step in trace.modules:
         lines += [INDENT + s for s in _forward(step, digits)]
     last = trace.modules[-1].name if trace.modules else "x"
-    lines.append(f"{INDENT}p = {last}, the prediction")
+    logits = isinstance(trace.loss_fn, CrossEntropyLoss)
+    what = (
+        "the logits (one per class; the loss applies the softmax)" if logits else "the prediction"
+    )
+    lines.append(f"{INDENT}p = {last}, {what}")
     loss_name = type(trace.loss_fn).__name__
     forward_text, backward_text = LOSS_FORMULAS.get(
         type(trace.loss_fn), (f"{loss_name}(p, t)", f"{loss_name}'s backward")
     )
+    if logits and getattr(trace.loss_fn, "soft", None) is not None:
+        forward_text, backward_text = SOFT_CROSS_ENTROPY  # one-hot rows or probabilities
     sizes = {"N": trace.pred.size, "n": n}
     lines += ["", f"LOSS  {loss_name}"]
+    if logits:  # the class probabilities: what a hand calculation computes first
+        lines += [INDENT + s for s in array_lines("softmax(p)", softmax(trace.pred), digits)]
     lines.append(f"{INDENT}L = {forward_text.format(**sizes)} = {number(trace.loss, digits)}")
     lines += ["", "BACKWARD  output to input: each line multiplies by one local derivative"]
     lines += [
@@ -228,4 +281,5 @@ def step_text(trace: StepTrace, digits: int = 4) -> str:
     if trace.check_note:
         what = "CHECK  every weight's gradient against central differences of L"
         lines += ["", what, INDENT + trace.check_note]
-    return "\n".join(lines)
+    # no trailing spaces (the empty line between a conv array's samples is indented)
+    return "\n".join(line.rstrip() for line in lines)
