@@ -1060,6 +1060,11 @@ def test_the_report_prints_a_near_zero_r2_as_proplab_sweep_does() -> None:
     assert aggregate._score_text(Stats.of([-0.0003]), True) == "R² 0.000"
     assert report_text.r2_value(-0.0003) == "0.000"
     assert report_text.r2_text(Stats.of([-0.0003, -0.0002])) == "R² 0.000 ± 0.000"
+    # and proplab train's summary line and the regression figures' titles (4 decimals)
+    from proplab.train_text import format_summary_line
+
+    assert format_summary_line(0.1, 0.0, -1e-6) == "loss=0.1000000000 r2=0.0000"
+    assert value_plots.r2_text(-1e-6) == "0.0000" and value_plots.r2_text(-0.25) == "-0.2500"
 
 
 def test_the_report_caption_names_the_colours_the_panels_are_drawn_in() -> None:

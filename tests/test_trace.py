@@ -282,6 +282,7 @@ def test_the_cli_prints_the_step(capsys) -> None:
         ),
         (["--row", "-1"], "argument --row: must be from 0 to 20"),
         (["--row", "2", "--samples", "3"], "argument --row: a step on one row takes --samples 1"),
+        (["--batch-size", "4"], "argument --batch-size: it sets the mini-batches of the --after"),
         (
             ["--momentum", "0.9", "--optimizer", "adam"],
             "momentum: optimizer 'adam' has no momentum",

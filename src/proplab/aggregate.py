@@ -38,6 +38,7 @@ from proplab.sweep import (
     read_summary,
     run_problem,
 )
+from proplab.train_text import fixed
 
 RESULTS_CSV = "results.csv"
 AGGREGATE_CSV = "aggregate.csv"
@@ -322,11 +323,6 @@ def write_tables(spec: SweepSpec, out: str | Path, strict: bool = False) -> list
         )
     write_csv(out / AGGREGATE_CSV, agg_header, agg_rows)
     return records
-
-
-def fixed(value: float, digits: int) -> str:
-    """``value`` to ``digits`` decimals, rounded first: -1e-13 is ``'0.000'``, not ``'-0.000'``."""
-    return f"{round(value, digits) + 0.0:.{digits}f}"
 
 
 def _score_text(stats: Stats, regression: bool) -> str:

@@ -453,6 +453,12 @@ def cmd_trace(args: argparse.Namespace) -> int:
             raise ConfigError(
                 f"figure: {str(figure)!r} {problem}; give a .png file in a folder you can write"
             )
+    if args.batch_size is not None and args.after == 0:
+        raise UsageError(
+            "proplab trace: error: argument --batch-size: it sets the mini-batches of the "
+            "--after epochs, and there are none; the traced step is on the rows --samples "
+            "or --row give"
+        )
     cfg = _config_from(args)
     _regression_reason_first(cfg)
     _refuse_ignored_flags(args, cfg.validate())

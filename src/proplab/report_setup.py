@@ -43,6 +43,7 @@ from proplab.sweep import (
     SweepSpec,
     format_value,
 )
+from proplab.train_text import fixed
 
 SECTION_TITLES = {
     "results": "Results",
@@ -248,7 +249,7 @@ def _describe_values(ds: str, cfgs: dict[int, RunConfig]) -> str:
     draws = " over the seeds' draws" if len(targets) > 1 else ""
     return (
         f"{n} samples of {x.shape[-1]} features, each with a value to predict: from "
-        f"{y.min():.2f} to {y.max():.2f}, mean {aggregate.fixed(y.mean(), 2)}, standard deviation "
+        f"{y.min():.2f} to {y.max():.2f}, mean {fixed(y.mean(), 2)}, standard deviation "
         f"{y.std():.2f}{draws}. Predicting the mean of its targets everywhere scores R² 0."
     )
 

@@ -14,8 +14,9 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from proplab.aggregate import Stats, fixed
+from proplab.aggregate import Stats
 from proplab.report_data import MOVING, ExperimentView, GroupView, dataset_name
+from proplab.train_text import fixed
 
 
 def pct(fraction: float) -> str:

@@ -11,6 +11,12 @@ import math
 import numpy as np
 
 
+def fixed(value: float, digits: int) -> str:
+    """``value`` to ``digits`` decimals, rounded first: -1e-13 is ``'0.000'``, not ``'-0.000'``
+    (every R² proplab prints goes through it, so the same R² reads the same everywhere)."""
+    return f"{round(value, digits) + 0.0:.{digits}f}"
+
+
 def format_epoch_line(epoch: int, loss: float) -> str:
     """The lab's progress line: ``epoch 5000 loss : 0.0123456789``."""
     return f"epoch {epoch} loss : {loss:.10f}"
@@ -41,5 +47,5 @@ def format_summary_line(loss: float, acc: float, r2: float | None = None) -> str
     """The lab's summary: ``loss=0.0000019285 accuracy=99.0%``; a regression run gives
     its R² instead (``r2`` not None): ``loss=0.0045829671 r2=0.9712``."""
     if r2 is not None:  # NaN: a single sample has no variance to explain
-        return f"loss={loss:.10f} r2={'n/a' if math.isnan(r2) else f'{r2:.4f}'}"
+        return f"loss={loss:.10f} r2={'n/a' if math.isnan(r2) else fixed(r2, 4)}"
     return f"loss={loss:.10f} accuracy={format_percent(acc)}%"

@@ -40,6 +40,7 @@ from proplab.plots import (
     comparison_panel,
     fit_text,
 )
+from proplab.train_text import fixed
 from proplab.zoo_plots import PLOT_INCHES, box_grid
 
 Predictor = Callable[[np.ndarray], np.ndarray]
@@ -102,7 +103,7 @@ def marker_area(n: int, area: float) -> float:
 
 def r2_text(r2: float | None) -> str:
     """R² as figures print it (as the run's ``r2=`` line: 4 decimals), or that there is none."""
-    return "n/a (diverged)" if r2 is None or not np.isfinite(r2) else f"{r2:.4f}"
+    return "n/a (diverged)" if r2 is None or not np.isfinite(r2) else fixed(r2, 4)
 
 
 def value_comparison_figure(
