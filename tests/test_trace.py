@@ -562,3 +562,28 @@ def test_the_uphill_reason_fits_the_optimizer(optimizer: dict, reason: str) -> N
 
 def test_no_number_ends_in_a_bare_point() -> None:
     assert number(1687.3, 4) == "1687" and number(-1.04, 1) == "-1" and number(1.5e20, 1) == "2e+20"
+
+
+def test_a_run_whose_reader_stops_reading_still_finishes_and_saves(tmp_path) -> None:
+    # `proplab train | head -1`: the run goes on without its printout and saves its
+    # folder (it was lost, only config.json left), then exits 141
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    read, write = os.pipe()
+    os.close(read)
+    src = Path(proplab.__file__).parents[1]
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    argv = [sys.executable, "-m", "proplab", "train", "--dataset", "xor", "--epochs", "50",
+            "--print-every", "1", "--no-progress", "--out", str(tmp_path / "run")]  # fmt: skip
+    try:
+        done = subprocess.run(argv, stdout=write, stderr=subprocess.PIPE, env=env, timeout=300)
+    finally:
+        os.close(write)
+    assert done.returncode == 141, done.stderr
+    assert b"Traceback" not in done.stderr and b"run saved to" in done.stderr
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["epochs_run"] == 50 and summary["stop_reason"] == "completed"

@@ -804,8 +804,57 @@ def _flag_message(message: str, args: argparse.Namespace | None) -> str:
     return message
 
 
+class _ReaderGone:
+    """``sys.stdout`` during a command: once its reader has closed the pipe (``proplab
+    train | head``), further output is dropped instead of raising, so a run still
+    finishes and writes its folder; :func:`main` then exits with 141, as a Unix tool cut
+    off by its reader does. The real stream's descriptor is pointed at devnull, so
+    Python's last flush at exit raises nothing either
+    (https://docs.python.org/3/library/signal.html#note-on-sigpipe)."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream, self.gone = stream, False
+
+    def write(self, text: str) -> int:
+        if not self.gone:
+            try:
+                return self.stream.write(text)
+            except BrokenPipeError:
+                self._lost()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.gone:
+            try:
+                self.stream.flush()
+            except BrokenPipeError:
+                self._lost()
+
+    def _lost(self) -> None:
+        self.gone = True
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self.stream.fileno())
+        except (OSError, ValueError, AttributeError):
+            pass  # a stream without a descriptor (a test's capture): nothing to redirect
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI with ``argv`` (default ``sys.argv[1:]``); return the exit code."""
+    out = _ReaderGone(sys.stdout)
+    sys.stdout = out  # type: ignore[assignment]
+    try:
+        code = _main(argv)
+        out.flush()  # what is still buffered: the reader may have gone meanwhile
+    finally:
+        sys.stdout = out.stream
+    return EXIT_BROKEN_PIPE if out.gone else code
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args: argparse.Namespace | None = None
     prog = "proplab"
@@ -826,13 +875,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except BrokenPipeError:
-        # the reader stopped reading (`proplab trace | head`): stop quietly, as Unix tools
-        # do; stdout goes to devnull so Python's flush at exit raises nothing either
-        # (https://docs.python.org/3/library/signal.html#note-on-sigpipe)
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return EXIT_BROKEN_PIPE
     except SystemExit as exc:  # --help / --version
         return exc.code if isinstance(exc.code, int) else EXIT_OK
 
