@@ -452,3 +452,24 @@ def test_the_readmes_figure_is_this_command_s(tmp_path) -> None:
     assert shipped.shape == drawn.shape
     # fonts may render a little differently elsewhere: nearly every pixel the same
     assert np.mean(np.abs(shipped - drawn).max(axis=-1) > 0.1) < 0.01
+
+
+def test_the_worked_update_says_when_no_weight_moves_and_keeps_three_digits() -> None:
+    # XOR's first row is (0, 0): with no hidden layer every dL/dW = x dL/dz is 0, and a
+    # worked 'W - 1 x 0 = W' for "the largest gradient" said nothing
+    from proplab.config import RunConfig
+    from proplab.trace_run import trace_config
+
+    def caption(cfg: RunConfig, row: int, digits: int) -> str:
+        texts = [t.get_text() for t in step_figure(trace_config(cfg, row=row), digits).texts]
+        return " ".join(t for t in texts if "SGD" in t).replace("\n", " ")
+
+    bare = caption(RunConfig(dataset="xor", hidden=[]), 0, 4)
+    assert "on this sample every dL/dW is 0" in bare and "so only the biases move" in bare
+    assert "the one with the largest gradient" not in bare
+    # at --digits 1 each number was rounded alone: '0.9 - 1 x 0.1 = 0.7'
+    worked = caption(RunConfig(dataset="xor", hidden=2), 3, 1)
+    match = re.search(r"gradient: (\S+) - 1 x \((\S+)\) = (\S+)\.", worked)
+    w, g, new = (float(v) for v in match.groups())
+    assert all(len(v.lstrip("-0.")) >= 3 for v in match.groups())
+    assert new == pytest.approx(w - g, abs=2e-3)

@@ -296,10 +296,18 @@ def _worked_update(trace: StepTrace, layers: list[_Layer], digits: int) -> str:
         enumerate(layers, 1), key=lambda kl: float(np.abs(kl[1].linear.grads["weight"]).max())
     )
     grad = layer.linear.grads["weight"]
+    lr = float(opt.hyper["lr"])
+    if not grad.any():  # every input of this sample is 0 (XOR's first row): no weight moves
+        return (
+            f"SGD, lr {lr:g}: every weight steps W <- W - lr dL/dW; on this sample every "
+            "dL/dW is 0 (dL/dW = input x dL/dz, and the inputs that reach the weights are 0), "
+            "so only the biases move."
+        )
     i, j = np.unravel_index(int(np.argmax(np.abs(grad))), grad.shape)
     w, g = layer.linear.params["weight"][i, j], grad[i, j]
     new = layer.linear.updated["weight"][i, j]
-    lr = float(opt.hyper["lr"])
+    # the worked sum with 3 digits at least: '0.9 - 1 x 0.1 = 0.7' (digits 1) did not add up
+    digits = max(digits, 3)
     g_text = number(g, digits) if g >= 0 else f"({number(g, digits)})"
     source = f"input x{i + 1}" if k == 1 else f"layer {k - 1} unit {i + 1}"
     after = "" if trace.loss_after is None else (
