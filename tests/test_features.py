@@ -253,7 +253,7 @@ def test_no_hidden_layer_from_the_cli_and_in_the_report(tmp_path, capsys) -> Non
     with pytest.raises(ConfigError, match=r"\(\[\] for no hidden layer: inputs straight"):
         RunConfig(hidden=0).validate()
     base = RunConfig(dataset="circle", hidden=[], features=["x1_sq", "x2_sq"])
-    line = report_network._gradients_line(
+    line = report_network.gradients_line(
         base, [SimpleNamespace(dataset="circle", config=base)], "circle"
     )
     assert "`proplab gradcheck --dataset circle --features x1_sq x2_sq --hidden 0` prints" in line

@@ -940,7 +940,7 @@ def test_the_gradients_line_reports_a_wrong_backward(monkeypatch):
     from proplab.activations import Sigmoid
 
     records = [SimpleNamespace(dataset="xor", config=RunConfig(dataset="xor"))]
-    line = report_network._gradients_line(RunConfig(), records, "xor")
+    line = report_network.gradients_line(RunConfig(), records, "xor")
     assert line.startswith("**Gradients**: the base model's backward passes match central")
     assert "(float64, 4 samples of xor): relative error below 1e-" in line
     assert "all 20 checked arrays" in line and "`proplab gradcheck --dataset xor`" in line
@@ -948,7 +948,7 @@ def test_the_gradients_line_reports_a_wrong_backward(monkeypatch):
     monkeypatch.setattr(
         Sigmoid, "backward", lambda self, g, need_input_grad=True, out=None: 2 * right(self, g)
     )
-    line = report_network._gradients_line(RunConfig(), records, "xor")
+    line = report_network.gradients_line(RunConfig(), records, "xor")
     # the 3 Sigmoid layers alone and the 7 arrays of the whole model; Linear and MSE are right
     assert line.startswith("**Gradients**: FAILED: 10 of the 20 checked arrays")
     assert "differ from central differences (float64, 4 samples of xor) by more than 1e-06" in line
@@ -963,7 +963,7 @@ def test_the_gradients_line_of_an_incomplete_check(monkeypatch):
     # XOR's (0, 0) kept: two arrays of the whole ReLU model cannot be compared
     monkeypatch.setattr(model_check, "KINK_MARGIN", 0)
     records = [SimpleNamespace(dataset="xor", config=RunConfig(dataset="xor"))]
-    line = report_network._gradients_line(RunConfig(activation="relu"), records, "xor")
+    line = report_network.gradients_line(RunConfig(activation="relu"), records, "xor")
     # the bound is round-off (its power of ten may differ on another BLAS)
     assert re.search(r"relative error below 1e-(0[7-9]|1\d) in 18 of the 20 checked arrays", line)
     assert "; 2 could not be compared (ReLU kinks);" in line
@@ -1266,7 +1266,7 @@ def test_gradients_line_bound_is_the_next_power_of_ten_above_the_worst_error():
     worst = check_config(RunConfig(dataset="xor")).worst_relative
     bound = 10.0 ** math.ceil(math.log10(worst))
     assert worst <= bound < 10 * worst
-    line = report_network._gradients_line(RunConfig(), records, "xor")
+    line = report_network.gradients_line(RunConfig(), records, "xor")
     assert f"relative error below {bound:.0e} in all 20 checked arrays" in line
 
 
@@ -1523,10 +1523,10 @@ def test_the_gradients_line_shows_the_plain_relative_error_not_the_judged_one(mo
     ]
     monkeypatch.setattr(model_check, "check_config", lambda cfg: ModelCheck(title, rows))
     records = [SimpleNamespace(dataset="xor", config=RunConfig(dataset="xor"))]
-    line = report_network._gradients_line(RunConfig(), records, "xor")
+    line = report_network.gradients_line(RunConfig(), records, "xor")
     assert "relative error below 1e-04 in all 2 checked arrays" in line
     rows[0] = CheckRow(0, "Linear(in=2, out=10, bias=True)", "weight", 20, 2e-3, relative=0.5)
-    line = report_network._gradients_line(RunConfig(), records, "xor")
+    line = report_network.gradients_line(RunConfig(), records, "xor")
     assert "FAILED: 1 of the 2 checked arrays" in line
     assert "first Linear(in=2, out=10, bias=True) weight (5.0e-01)" in line
 
@@ -1604,7 +1604,7 @@ def test_the_gradients_line_names_a_dead_relu_output_not_kinks():
 
     base = RunConfig(dataset="xor", activation="relu", output_activation="relu", hidden=[2], seed=3)
     records = [SimpleNamespace(dataset="xor", config=base)]
-    line = report_network._gradients_line(base, records, "xor")
+    line = report_network.gradients_line(base, records, "xor")
     assert "could not be compared (every gradient exactly 0: a dead ReLU output)" in line
     assert "ReLU kinks" not in line
 
@@ -1615,9 +1615,7 @@ def test_a_one_layer_network_gets_the_gradcheck_command_that_builds_one():
     from types import SimpleNamespace
 
     base = RunConfig(dataset="xor", hidden=[2], activation="tanh")
-    line = report_network._gradients_line(
-        base, [SimpleNamespace(dataset="xor", config=base)], "xor"
-    )
+    line = report_network.gradients_line(base, [SimpleNamespace(dataset="xor", config=base)], "xor")
     command = "proplab gradcheck --dataset xor --hidden 2 --layers 1 --activation tanh"
     assert line.endswith(f"; `{command}` prints them one by one.")
     from proplab.cli import _config_from, build_parser, main
@@ -1625,7 +1623,7 @@ def test_a_one_layer_network_gets_the_gradcheck_command_that_builds_one():
     assert main(command.split()[1:]) == 0  # the command runs, on the network of the run
     assert _config_from(build_parser().parse_args(command.split()[1:])) == base
     two = base.replace(hidden=[2, 2])
-    line = report_network._gradients_line(two, [SimpleNamespace(dataset="xor", config=two)], "xor")
+    line = report_network.gradients_line(two, [SimpleNamespace(dataset="xor", config=two)], "xor")
     assert "`proplab gradcheck --dataset xor --hidden 2 2 --activation tanh` prints" in line
 
 
@@ -1684,7 +1682,7 @@ def test_the_gradients_line_of_a_wrong_backward_says_the_command_shows_where(mon
         Sigmoid, "backward", lambda self, g, need_input_grad=True, out=None: 2 * right(self, g)
     )
     records = [SimpleNamespace(dataset="xor", config=RunConfig(dataset="xor"))]
-    line = report_network._gradients_line(RunConfig(), records, "xor")
+    line = report_network.gradients_line(RunConfig(), records, "xor")
     assert line.endswith(
         "; `proplab gradcheck --dataset xor` shows where. A wrong backward pass makes these "
         "results something other than gradient descent."

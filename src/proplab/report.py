@@ -47,8 +47,8 @@ from proplab.report_doc import (
     to_markdown,
 )
 from proplab.report_figures import experiment_figures
-from proplab.report_network import _base_shapes, _param_counts
-from proplab.report_setup import SECTION_TITLES, _setup
+from proplab.report_network import base_shapes, param_counts
+from proplab.report_setup import SECTION_TITLES, setup_section
 from proplab.report_text import (
     acc_text,
     loss_text,
@@ -100,7 +100,7 @@ def build_report(
 
     doc = Document(f"{spec.title}: report")
     done = len(drawn)
-    _setup(doc, out, spec, views, records, base)
+    setup_section(doc, out, spec, views, records, base)
     for section in ("results", "discussion", "extras", "other"):
         mine = [v for v in views if v.experiment.section == section]
         lab = _lab_runs(out, views) if section == "results" else []
@@ -113,11 +113,11 @@ def build_report(
                 done += 1
                 log(f"report: figures {done}/{drawing} ({v.experiment.name})")
     doc.add(Heading(2, "Questions"))
-    shapes = _base_shapes(base, records)
+    shapes = base_shapes(base, records)
     first = min(shapes, key=lambda d: (d != "linear", d))  # the first of the Data lines
     # with datasets of other shapes, the parameter count is that of the first one's model
     where = f" on {dataset_name(first)}" if len(set(shapes.values())) > 1 else ""
-    counts = _param_counts(base, *shapes[first])
+    counts = param_counts(base, *shapes[first])
     units = next((f for f in doc.figures if f.path.endswith("-units-xor.png")), None)
     for i, (question, paras) in enumerate(answers(views, base, counts, where, spec.base)):
         if i == 0 and units is not None:  # what activation functions are for: the picture

@@ -42,7 +42,7 @@ def _base_on_data_of(base: RunConfig, rec: aggregate.RunRecord) -> tuple[RunConf
         return prepare_run(rec.config)
 
 
-def _base_shapes(base: RunConfig, records: list[aggregate.RunRecord]) -> dict[str, tuple[int, int]]:
+def base_shapes(base: RunConfig, records: list[aggregate.RunRecord]) -> dict[str, tuple[int, int]]:
     """``{dataset: (inputs, outputs)}`` of the base model on each dataset, in record order.
 
     The outputs are the network's, as its runs prepare the targets: 10 for the
@@ -57,7 +57,7 @@ def _base_shapes(base: RunConfig, records: list[aggregate.RunRecord]) -> dict[st
     return shapes
 
 
-def _param_counts(base: RunConfig, n_in: int, n_out: int) -> tuple[int, int]:
+def param_counts(base: RunConfig, n_in: int, n_out: int) -> tuple[int, int]:
     """(weights, biases) of the base model with ``n_in`` inputs and ``n_out`` outputs."""
     from proplab.config import build_model
 
@@ -69,7 +69,7 @@ def _param_counts(base: RunConfig, n_in: int, n_out: int) -> tuple[int, int]:
 
 
 def _architecture(cfg: RunConfig, n_in: int | str, n_out: int | str, outputs: str = "") -> str:
-    """``outputs``: where the runs' output differs from ``cfg``'s (see :func:`_other_outputs`)."""
+    """``outputs``: where the runs' output differs from ``cfg``'s (see :func:`other_outputs`)."""
     if cfg.features:  # the network's inputs are the features of (x1, x2)
         n_in = f"{len(cfg.features)} input features {inputs_label(cfg.features)}"
     widths = " → ".join(str(w) for w in [n_in, *cfg.hidden_sizes, n_out])
@@ -84,7 +84,7 @@ def _architecture(cfg: RunConfig, n_in: int | str, n_out: int | str, outputs: st
     return text + (", with biases" if cfg.bias else ", without biases")
 
 
-def _other_outputs(
+def other_outputs(
     values: dict[str, Any], base: RunConfig, records: list[aggregate.RunRecord]
 ) -> str:
     """Where the sweep gave the base another output than ``base``'s, or ``""``: a sweep
@@ -113,7 +113,7 @@ def _other_outputs(
     return "; ".join(parts)
 
 
-def _gradients_line(base: RunConfig, records: list[aggregate.RunRecord], dataset: str) -> str:
+def gradients_line(base: RunConfig, records: list[aggregate.RunRecord], dataset: str) -> str:
     """The Setup's gradient-check bullet: the base model's backward passes against central
     differences on ``dataset`` (what ``proplab gradcheck`` prints row by row).
 
@@ -208,13 +208,13 @@ def _gradcheck_command(cfg: RunConfig) -> str:
     return " ".join(w for w in words if w)
 
 
-def _network_line(base: RunConfig, shapes: dict[str, tuple[int, int]], outputs: str = "") -> str:
+def network_line(base: RunConfig, shapes: dict[str, tuple[int, int]], outputs: str = "") -> str:
     """The Setup's network bullet: one architecture, or one per data shape when the
     datasets differ in inputs or outputs (digits 64 -> 10, the lab's sets 2 -> 1);
     ``outputs``: where the runs' output differs from the base's."""
 
     def counted(n_in: int, n_out: int) -> str:
-        weights, biases = _param_counts(base, n_in, n_out)
+        weights, biases = param_counts(base, n_in, n_out)
         return f"{weights + biases} parameters ({weights} weights, {biases} biases)"
 
     init = f"`{base.init}` initialisation"

@@ -30,7 +30,7 @@ from proplab.report_doc import (
     Para,
     Table,
 )
-from proplab.report_network import _base_shapes, _gradients_line, _network_line, _other_outputs
+from proplab.report_network import base_shapes, gradients_line, network_line, other_outputs
 from proplab.report_text import (
     listing,
     setting_name,
@@ -76,7 +76,7 @@ def _split_line(fractions: set[float], values: Sequence[str] = (), classes: bool
     )
 
 
-def _setup(
+def setup_section(
     doc: Document,
     out: Path,
     spec: SweepSpec,
@@ -94,14 +94,14 @@ def _setup(
     split = _split_line(
         {r.config.test_fraction for r in records} or {base.test_fraction}, values, classes
     )
-    outputs = _other_outputs(spec.base, base, records)
+    outputs = other_outputs(spec.base, base, records)
     items = [
-        _network_line(base, _base_shapes(base, records), outputs),
+        network_line(base, base_shapes(base, records), outputs),
         f"**Training**: `{base.loss}` loss, `{base.optimizer}` at learning rate "
         f"{format_value(base.lr)}, {batch}, {base.epochs:,} epochs per run unless an "
         f"experiment says otherwise; {split}.",
     ]
-    items.append(_gradients_line(base, records, datasets[0]))
+    items.append(gradients_line(base, records, datasets[0]))
     for ds in datasets:
         items.append(f"**Data, {dataset_name(ds)}**: {_describe_data(ds, records)}")
     seeds = sorted({r.seed for r in records})

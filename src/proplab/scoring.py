@@ -37,12 +37,12 @@ def accuracy(
                 f"accepted: 0/1 labels (n, 1) = {pred.shape[-2:]}, or stacked (*R, n, 1)"
             )
         if not labels_checked and not are_binary_labels(target):
-            return _no_accuracy(pred)
+            return no_accuracy(pred)
         correct = (pred > 0.5) == (target > 0.5)
         hits = np.count_nonzero(correct, axis=(-2, -1))
     else:
         if not labels_checked and not are_class_targets(target, pred.shape[-1], pred.shape):
-            return _no_accuracy(pred)
+            return no_accuracy(pred)
         labels = (
             target.argmax(-1)
             if target.shape[-1] == pred.shape[-1]
@@ -84,7 +84,7 @@ def are_binary_labels(y: np.ndarray) -> bool:
     return y.dtype.kind == "b" or bool(np.all((y == 0) | (y == 1)))
 
 
-def _no_accuracy(pred: np.ndarray) -> float | np.ndarray:
+def no_accuracy(pred: np.ndarray) -> float | np.ndarray:
     """NaN accuracy for one model, or ``R`` of them for a stack ``(*R, n, out)``."""
     return math.nan if pred.ndim <= 2 else np.full(pred.shape[:-2], math.nan)
 
@@ -104,13 +104,13 @@ def evaluate(
     Scores in evaluation mode (dropout off, batchnorm's running statistics: what the
     model predicts with), then puts every module back in the mode it had.
     """
-    x, y = _as_arrays(x, y)
+    x, y = as_arrays(x, y)
     with eval_mode(model):
         pred = model.forward(x)
     return loss_fn.forward(pred, y), accuracy(pred, y), pred
 
 
-def _as_arrays(*arrays: object) -> tuple[np.ndarray, ...]:
+def as_arrays(*arrays: object) -> tuple[np.ndarray, ...]:
     """Lists (XOR typed in by hand) as arrays; arrays as they are (strings or objects
     are refused by fit's checks, naming the dtype)."""
     return tuple(a if isinstance(a, np.ndarray) else np.asarray(a) for a in arrays)

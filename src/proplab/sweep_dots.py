@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from proplab.plots import _save, fit_text
-from proplab.sweep_plots import CHAR_INCHES, MAX_WIDTH, _wrap_label
+from proplab.sweep_plots import CHAR_INCHES, MAX_WIDTH, wrap_label
 
 # the accuracy dots' datasets: none of them the blue and red that mean class 1 and class 0
 # in every boundary figure of the same report (CLASS_COLORS), nor a curves figure's first
@@ -78,7 +78,7 @@ def _tick_labels(settings: Sequence[str], width: float) -> tuple[list[str], floa
         if needed(longest) <= MAX_WIDTH:
             return list(settings), 0.0, max(width, needed(longest))
         chars = max(8, int(((MAX_WIDTH - SIDE_INCHES) / n - 0.3) / CHAR_INCHES))
-        return [_wrap_label(s, chars) for s in settings], 0.0, MAX_WIDTH
+        return [wrap_label(s, chars) for s in settings], 0.0, MAX_WIDTH
     angle = _tick_angle(settings)
     if longest <= TICK_CHARS:
         return list(settings), angle, width
@@ -86,7 +86,7 @@ def _tick_labels(settings: Sequence[str], width: float) -> tuple[list[str], floa
     slot = (width - SIDE_INCHES) / n  # inches between ticks
     lines = max(1, int(slot * math.sin(math.radians(angle)) * 72 / 13))  # 13 pt a line
     chars = max(TICK_CHARS, math.ceil(longest / lines))
-    return [_wrap_label(s, chars) for s in settings], angle, width
+    return [wrap_label(s, chars) for s in settings], angle, width
 
 
 R2_FLOOR = -1.0  # R² below this (worse than the mean twice over) is drawn at the floor

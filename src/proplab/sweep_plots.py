@@ -238,10 +238,10 @@ def _same_curve_label(labels: Sequence[str]) -> str:
         return text
     # many settings on one line: their names over several lines, not one line wider
     # than the figure
-    return f"{_wrap_label(', '.join(labels), 28)}\n(same curve)"
+    return f"{wrap_label(', '.join(labels), 28)}\n(same curve)"
 
 
-def _wrap_label(label: str, chars: int) -> str:
+def wrap_label(label: str, chars: int) -> str:
     return textwrap.fill(label, chars, break_long_words=False, break_on_hyphens=False) or label
 
 

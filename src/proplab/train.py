@@ -20,7 +20,7 @@ from proplab.core import Module, check_int, eval_mode, returned_no_array, train_
 from proplab.history import History
 from proplab.losses import Loss
 from proplab.optim import Optimizer
-from proplab.scoring import _as_arrays, _no_accuracy, accuracy, are_class_targets
+from proplab.scoring import accuracy, are_class_targets, as_arrays, no_accuracy
 from proplab.train_text import format_epoch_line
 
 EpochCallback = Callable[[int, "History"], None]
@@ -268,7 +268,7 @@ def _fit(
     if int(print_every) != print_every or print_every < 0:
         raise ValueError(f"print_every must be an integer >= 0 (0: never), got {print_every!r}")
     _check_optimizer_of(model, optimizer)
-    x, y = _as_arrays(x, y)
+    x, y = as_arrays(x, y)
     for name, a in (("x", x), ("y", y)):
         if a.dtype.kind not in "biuf":
             raise TypeError(f"{name} must hold numbers, got an array of dtype {a.dtype}")
@@ -358,7 +358,7 @@ def _fit(
                     deferred.add(pred)
                 else:
                     accuracies.append(
-                        accuracy(pred, y, labels_checked=True) if scored else _no_accuracy(pred)
+                        accuracy(pred, y, labels_checked=True) if scored else no_accuracy(pred)
                     )
             else:
                 loss, acc = _minibatch_epoch(
@@ -542,5 +542,5 @@ def _minibatch_epoch(
         if scored:
             total_hits = total_hits + accuracy(pred, yb, labels_checked=True) * m
     if not scored:
-        return total_loss / n, _no_accuracy(pred)
+        return total_loss / n, no_accuracy(pred)
     return total_loss / n, total_hits / n
