@@ -991,3 +991,25 @@ def test_one_step_by_hand_opens_under_the_map_for_the_clicked_point(chromium, se
     assert notes["at_play"] is True
     assert notes["played"]["hidden"] is True and notes["played"]["ring"] > 200
     assert session.epoch == 220
+
+
+def test_one_step_by_hand_with_dropout_says_the_step_drops_units(chromium, serve, tmp_path):
+    # the trace is a training step (dropout on, its mask in the text), the map the eval-mode
+    # model: the two losses differ, and the panel says why
+    session = Playground({"hidden": [4], "dropout": 0.5})
+    session.step(50)
+    point = session.x[1].tolist()
+    panel = '{about: $$("trace-about").textContent, text: $$("trace-text").textContent}'
+    action = ON_THE_MAP + staged(
+        (READY, f"clickAt({point})"),
+        ('!$$("trace-text").hidden', f"notes.clicked = {panel}"),
+    )
+    server = serve(playground=session, action=action)
+    dom, errors, stderr = load(chromium, server.url, tmp_path / "p")
+    assert errors == [] and console_lines(stderr) == []
+    clicked = notes_of(dom, 2)["clicked"]
+    assert "(dropout on, as in training: the mask is in the text, so this loss is not the " \
+        "eval-mode one the map shows)" in clicked["about"]  # fmt: skip
+    assert (
+        "        mask = [[" in clicked["text"] and "(with the same dropout mask)" in clicked["text"]
+    )
