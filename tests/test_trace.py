@@ -212,14 +212,20 @@ def test_batchnorm_and_dropout_are_left_as_one_step_leaves_them() -> None:
     x, y = prep.x[:6], prep.y[:6]
     traced = build_model(cfg, 2, 1)
     trace = trace_step(traced, build_loss(cfg), x, y, build_optimizer(cfg, traced.parameters()))
+    _assert_as_after_one_fit_epoch(traced, cfg, x, y)
+    assert trace.checked
+
+
+def _assert_as_after_one_fit_epoch(traced, cfg: RunConfig, x, y) -> None:
+    """``traced`` (after its traced step) holds what a fresh model of ``cfg`` holds after
+    one full-batch epoch of fit on ``x``, ``y``: weights and buffers, bit for bit."""
     fitted = build_model(cfg, 2, 1)
-    proplab.fit(fitted, build_loss(cfg), build_optimizer(cfg, fitted.parameters()), x, y, 1,
-                print_every=0)  # fmt: skip
+    opt = build_optimizer(cfg, fitted.parameters())
+    proplab.fit(fitted, build_loss(cfg), opt, x, y, 1, print_every=0)
     for (name, a), (_, b) in zip(
         traced.state_dict().items(), fitted.state_dict().items(), strict=True
     ):
         assert np.array_equal(a, b), name
-    assert trace.checked
 
 
 def test_a_stack_and_bad_arguments_are_refused_in_words() -> None:
@@ -388,13 +394,7 @@ def test_the_step_is_a_training_step_whatever_mode_the_model_is_in() -> None:
         evaluated, build_loss(cfg), x, y, build_optimizer(cfg, evaluated.parameters())
     )
     assert not any(m.training for m in evaluated.modules())
-    fitted = build_model(cfg, 2, 1)
-    proplab.fit(fitted, build_loss(cfg), build_optimizer(cfg, fitted.parameters()), x, y, 1,
-                print_every=0)  # fmt: skip
-    for (name, a), (_, b) in zip(
-        evaluated.state_dict().items(), fitted.state_dict().items(), strict=True
-    ):
-        assert np.array_equal(a, b), name
+    _assert_as_after_one_fit_epoch(evaluated, cfg, x, y)
     assert trace.checked
 
 
