@@ -587,3 +587,22 @@ def test_a_run_whose_reader_stops_reading_still_finishes_and_saves(tmp_path) -> 
     assert b"Traceback" not in done.stderr and b"run saved to" in done.stderr
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert summary["epochs_run"] == 50 and summary["stop_reason"] == "completed"
+
+
+def test_a_trace_and_its_steps_print_as_one_line_in_a_repl() -> None:
+    # the dataclass repr dumped every array (2 254 characters for a 2-2-1 step)
+    model = proplab.mlp(2, [2], 1, rng=np.random.default_rng(0))
+    trace = trace_step(model, proplab.MSELoss(), np.ones((1, 2)), np.ones((1, 1)),
+                       proplab.SGD(model.parameters(), lr=1.0))  # fmt: skip
+    assert repr(trace) == (
+        f"StepTrace(z1, a1, z2, a2; 1 sample, loss {trace.loss:.4g} -> {trace.loss_after:.4g}, "
+        "check passed; print() it for every number)"
+    )
+    assert [repr(s) for s in trace.modules] == [
+        "ModuleStep(z1 = Linear(x), 1x2)", "ModuleStep(a1 = Sigmoid(z1), 1x2)",
+        "ModuleStep(z2 = Linear(a1), 1x1)", "ModuleStep(a2 = Sigmoid(z2), 1x1)",
+    ]  # fmt: skip
+    unchecked = trace_step(model, proplab.MSELoss(), np.ones((3, 2)), np.ones((3, 1)), check=False)
+    assert repr(unchecked).endswith(
+        "3 samples, loss " + f"{unchecked.loss:.4g}, not checked; print() it for every number)"
+    )

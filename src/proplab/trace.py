@@ -82,6 +82,12 @@ class ModuleStep:
     updated: dict[str, np.ndarray] = field(default_factory=dict)
     layer: int = 0  # k in W{k}, z{k}: the number of Linear/Conv1d layers up to this one
 
+    def __repr__(self) -> str:
+        """One line (the arrays are in the attributes; a REPL printed them all)."""
+        shape = "x".join(str(d) for d in self.output.shape)
+        kind = type(self.module).__name__
+        return f"ModuleStep({self.name} = {kind}({self.input_name}), {shape})"
+
 
 @dataclass
 class StepTrace:
@@ -128,6 +134,25 @@ class StepTrace:
 
     def __str__(self) -> str:
         return self.text()
+
+    def __repr__(self) -> str:
+        """One line: what was traced and how it went (``print(trace)`` shows every number)."""
+        n = self.x.shape[0]
+        after = "" if self.loss_after is None else f" -> {self.loss_after:.4g}"
+        check = (
+            "not checked"
+            if self.check_error is None
+            else "check passed"
+            if self.checked
+            else "check FAILED"
+            if self.check_failed
+            else "nothing compared"
+        )
+        names = ", ".join(step.name for step in self.modules)
+        return (
+            f"StepTrace({names}; {n} sample{'s' if n != 1 else ''}, loss {self.loss:.4g}"
+            f"{after}, {check}; print() it for every number)"
+        )
 
 
 def _layers(model: Module) -> list[Module]:
