@@ -58,6 +58,11 @@ def test_the_python_api_screen_runs_and_says_what_its_comments_say(tmp_path, mon
     loss, acc = (float(v) for v in lines[4].split())  # after fit's 4 progress lines
     assert loss < 2e-4 and acc == 1.0  # "~1e-4, 1.0"
     assert (tmp_path / "xor.npz").is_file()
+    # the trace of one step on XOR's fourth row, checked, and no update without an optimizer
+    assert (
+        "x = [[0.1000  0.9000]]" in out.getvalue() and "(passed, tolerance 1e-06" in out.getvalue()
+    )
+    assert "UPDATE" not in out.getvalue()
     # the last print: the stack's 10 accuracies (NumPy may wrap them over two lines)
     text = out.getvalue()
     accuracies = [float(v) for v in text[text.rindex("[") + 1 : text.rindex("]")].split()]
