@@ -606,3 +606,87 @@ def test_a_trace_and_its_steps_print_as_one_line_in_a_repl() -> None:
     assert repr(unchecked).endswith(
         "3 samples, loss " + f"{unchecked.loss:.4g}, not checked; print() it for every number)"
     )
+
+
+# --- your own backprop against proplab's (trace.compare) ----------------------------------
+
+
+def _lab_step():
+    """A 2-3-1 sigmoid step on two samples, and the same step written out in NumPy."""
+    model = proplab.mlp(2, [3], 1, rng=np.random.default_rng(7))
+    x, t = np.array([[0.2, 0.9], [0.7, 0.1]]), np.array([[1.0], [0.0]])
+    (W1, b1), (W2, b2) = _weights(model)[:2]
+    trace = trace_step(model, proplab.MSELoss(), x, t, proplab.SGD(model.parameters(), lr=0.5))
+    z1 = x @ W1 + b1
+    a1 = _sigmoid(z1)
+    p = _sigmoid(a1 @ W2 + b2)
+    dp = 2 * (p - t) / p.size
+    dz2 = dp * p * (1 - p)
+    dz1 = (dz2 @ W2.T) * a1 * (1 - a1)
+    mine = {"z1": z1, "a1": a1, "p": p, "L": np.mean((p - t) ** 2), "dL/dp": dp,
+            "dL/dz2": dz2, "dL/dW2": a1.T @ dz2, "dL/db2": dz2.sum(0, keepdims=True),
+            "dL/dz1": dz1, "dL/dW1": x.T @ dz1, "W1 new": W1 - 0.5 * x.T @ dz1}  # fmt: skip
+    return trace, mine
+
+
+def test_a_correct_hand_written_step_matches_array_by_array() -> None:
+    trace, mine = _lab_step()
+    result = trace.compare(dict(reversed(mine.items())))  # any order in, calculation order out
+    assert result.ok and result.first_wrong is None
+    assert [r.name for r in result.rows] == list(mine)
+    assert all(r.error < 1e-14 for r in result.rows)
+    assert result.text().endswith("all 11 arrays match proplab's (relative error <= 1e-07)")
+    # the names are the text's: each labels a line of print(trace)
+    text = trace.text()
+    for name in ("z1", "a1", "dL/dz2", "dL/dW2", "dL/db2", "dL/dW1", "dL/da1"):
+        assert f"{name} = " in text
+
+
+@pytest.mark.parametrize(
+    ("slip", "first", "note"),
+    [
+        # the lab's classic: the sigmoid's derivative from its input z, not its output a
+        (
+            lambda m: {
+                **m,
+                "dL/dz1": m["dL/dz1"] / (m["a1"] * (1 - m["a1"])) * m["z1"] * (1 - m["z1"]),
+            },
+            "dL/dz1",
+            "",
+        ),
+        (lambda m: {**m, "dL/dW1": m["dL/dW1"].T}, "dL/dW1", "transposed (a missing .T?)"),
+        (
+            lambda m: {**m, "dL/dp": m["dL/dp"] * 2 / 2 * 2},
+            "dL/dp",
+            "times 2 (a missing or extra factor",
+        ),
+        (lambda m: {**m, "dL/dz2": -m["dL/dz2"]}, "dL/dz2", "every sign flipped"),
+    ],
+    ids=["derivative at z", "transposed", "factor 2", "sign"],
+)
+def test_a_slip_is_found_where_it_starts_and_named(slip, first: str, note: str) -> None:
+    trace, mine = _lab_step()
+    result = trace.compare(slip(mine))
+    assert result.first_wrong.name == first and note in result.first_wrong.note
+    names = [r.name for r in result.rows]
+    assert all(r.ok for r in result.rows[: names.index(first)])
+    assert f"first wrong: {first} (" in result.text()
+
+
+def test_compare_refuses_what_it_cannot_compare_in_words() -> None:
+    trace, mine = _lab_step()
+    with pytest.raises(
+        ValueError, match=r"the trace has no array 'dL/dw1' .*; did you mean 'dL/dW1'\?"
+    ):
+        trace.compare({"dL/dw1": mine["dL/dW1"]})
+    with pytest.raises(ValueError, match="takes your arrays by name.*got an empty mapping"):
+        trace.compare({})
+    with pytest.raises(TypeError, match="your 'z1' must be numbers, got an array of dtype <U"):
+        trace.compare({"z1": ["a", "b"]})
+    with pytest.raises(ValueError, match="tolerance must be a finite number > 0, got 0"):
+        trace.compare(mine, tolerance=0)
+    # another shape is wrong (said), the same values with axes of length 1 are not
+    result = trace.compare({"z1": mine["z1"][:1], "dL/db2": mine["dL/db2"].reshape(1, 1)})
+    assert [(r.name, r.ok) for r in result.rows] == [("z1", False), ("dL/db2", True)]
+    assert result.rows[0].note == "shape (1, 3), proplab's is (2, 3)"
+    assert "shape" in result.text().splitlines()[0]

@@ -24,8 +24,9 @@ Shapes: one row per sample, ``x`` ``(n, in)``, every array ``(n, width)``, weigh
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -34,10 +35,13 @@ from proplab.batchnorm import BatchNorm1d
 from proplab.core import Module, Sequential, train_mode
 from proplab.dropout import Dropout
 from proplab.layers import Linear
-from proplab.losses import BCELoss, CrossEntropyLoss, Loss, MSELoss
+from proplab.losses import BCELoss, CrossEntropyLoss, Loss, MSELoss, softmax
 from proplab.optim import SGD, Optimizer
 from proplab.trace_check import TOLERANCE as CHECK_TOLERANCE
 from proplab.trace_check import check_step, held_copy
+
+if TYPE_CHECKING:
+    from proplab.trace_compare import Comparison
 
 # the central-difference check nudges every weight twice: past this many weights it
 # would take longer than the step it checks is worth (proplab gradcheck checks layers)
@@ -134,6 +138,45 @@ class StepTrace:
 
     def __str__(self) -> str:
         return self.text()
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Every array of the step under the name the text gives it, in the order the
+        calculation makes them: ``x``, ``t``, each module's parameters (``W1``, ``b1``)
+        and output (``z1``, ``a1``...), ``p``, ``softmax(p)`` (cross-entropy), ``L``,
+        then ``dL/dp``, each ``dL/d<output>``, ``f'(<input>)`` of element-wise modules
+        and ``dL/dW1``..., and after an update ``W1 new``... and ``L after``.
+        ``dL/dp`` and the last module's ``dL/d<output>`` are one array under two names."""
+        out: dict[str, np.ndarray] = {"x": self.x, "t": self.target}
+        for step in self.modules:
+            for pname, value in step.params.items():
+                out[param_label(step, pname)] = value
+            out[step.name] = step.output
+        out["p"] = self.pred
+        if isinstance(self.loss_fn, CrossEntropyLoss):
+            out["softmax(p)"] = softmax(self.pred)
+        out["L"] = np.asarray(self.loss)
+        out["dL/dp"] = self.grad_pred
+        for step in reversed(self.modules):
+            out[f"dL/d{step.name}"] = step.grad_output
+            if step.local is not None:
+                out[f"f'({step.input_name})"] = step.local
+            for pname, grad in step.grads.items():
+                out[f"dL/d{param_label(step, pname)}"] = grad
+            if step.grad_input is not None:
+                out[f"dL/d{step.input_name}"] = step.grad_input
+        for step in self.modules:
+            for pname, value in step.updated.items():
+                out[f"{param_label(step, pname)} new"] = value
+        if self.loss_after is not None:
+            out["L after"] = np.asarray(self.loss_after)
+        return out
+
+    def compare(self, mine: Mapping[str, Any], tolerance: float = 1e-7) -> Comparison:
+        """Your own arrays (``{"z1": ..., "dL/dW1": ...}``, named as :meth:`arrays` names
+        them) against this step's: see :mod:`proplab.trace_compare`."""
+        from proplab.trace_compare import compare
+
+        return compare(self, mine, tolerance)
 
     def __repr__(self) -> str:
         """One line: what was traced and how it went (``print(trace)`` shows every number)."""
@@ -321,6 +364,17 @@ def _check_gradients(trace: StepTrace, model: Module, target: Any) -> None:
     check = check_step(model, trace.loss_fn, trace.x, target, grads, trace.loss, trace.pred)
     trace.check_error = check.error
     trace.check_note = check.note()
+
+
+def param_label(step: ModuleStep, pname: str) -> str:
+    """How the text names parameter ``pname`` of ``step``'s module: ``W2``, ``b2`` for a
+    Linear or Conv1d, ``gamma1``, ``beta1`` for a BatchNorm1d, ``weight(h2)`` otherwise."""
+    m = step.module
+    if pname in ("weight", "bias") and (isinstance(m, Linear) or type(m).__name__ == "Conv1d"):
+        return f"{'W' if pname == 'weight' else 'b'}{step.layer}"
+    if pname in ("weight", "bias") and isinstance(m, BatchNorm1d):
+        return f"{'gamma' if pname == 'weight' else 'beta'}{max(step.layer, 1)}"
+    return f"{pname}({step.name})"
 
 
 def plain_sgd(optimizer: Optimizer | None) -> bool:

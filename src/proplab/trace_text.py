@@ -21,6 +21,7 @@ from proplab.trace import (
     ModuleStep,
     StepTrace,
     elementwise_formulas,
+    param_label,
     plain_sgd,
 )
 
@@ -76,14 +77,6 @@ def _aligned(column: tuple[str, ...]) -> list[str]:
     return [(whole.rjust(left) + (dot + frac).ljust(right)) for whole, dot, frac in parts]
 
 
-def _param_label(step: ModuleStep, pname: str) -> str:
-    if pname in ("weight", "bias") and _is_layer(step.module):
-        return f"{'W' if pname == 'weight' else 'b'}{step.layer}"
-    if pname in ("weight", "bias") and isinstance(step.module, BatchNorm1d):
-        return f"{'gamma' if pname == 'weight' else 'beta'}{max(step.layer, 1)}"
-    return f"{pname}({step.name})"
-
-
 def _is_layer(module: Module) -> bool:
     return isinstance(module, Linear) or type(module).__name__ == "Conv1d"
 
@@ -99,7 +92,7 @@ def _forward(step: ModuleStep, digits: int) -> list[str]:
         bias = f" + b{step.layer}" if m.bias is not None else ""
         lines.append(f"{out} = {inp} W{step.layer}{bias}   (Linear, {_sizes(step)})")
         for pname, value in step.params.items():
-            lines += [INDENT + s for s in array_lines(_param_label(step, pname), value, digits)]
+            lines += [INDENT + s for s in array_lines(param_label(step, pname), value, digits)]
     elif (formulas := elementwise_formulas(m)) is not None:
         text = formulas[0].format(inp=inp, out=out, **_constants(m))
         lines.append(f"{out} = {text}   (element-wise)")
@@ -116,12 +109,12 @@ def _forward(step: ModuleStep, digits: int) -> list[str]:
         lines += [INDENT + s for s in array_lines("mean", step.input.mean(axis=0), digits)]
         lines += [INDENT + s for s in array_lines("var", step.input.var(axis=0), digits)]
         for pname, value in step.params.items():
-            lines += [INDENT + s for s in array_lines(_param_label(step, pname), value, digits)]
+            lines += [INDENT + s for s in array_lines(param_label(step, pname), value, digits)]
     else:
         shown = repr(m) if "\n" not in repr(m) else f"{type(m).__name__}, see print(model)"
         lines.append(f"{out} = {type(m).__name__}({inp})   ({shown})")
         for pname, value in step.params.items():
-            lines += [INDENT + s for s in array_lines(_param_label(step, pname), value, digits)]
+            lines += [INDENT + s for s in array_lines(param_label(step, pname), value, digits)]
     lines += [INDENT + s for s in array_lines(out, step.output, digits)]
     return lines
 
@@ -167,7 +160,7 @@ def _backward(step: ModuleStep, digits: int) -> list[str]:
         if step.grad_input is not None or step.grads:
             lines.append(f"{g_in} = {type(m).__name__}'s backward of {g_out}")
         for pname, grad in step.grads.items():
-            label = f"dL/d{_param_label(step, pname)}"
+            label = f"dL/d{param_label(step, pname)}"
             lines += [INDENT + s for s in array_lines(label, grad, digits)]
     if step.grad_input is None:
         lines.append(f"{INDENT}(no {g_in}: {inp} is the data, nothing below it learns)")
@@ -191,7 +184,7 @@ def _update(trace: StepTrace, digits: int) -> list[str]:
     lines = ["", head]
     for step in trace.modules:
         for pname, value in step.updated.items():
-            label = _param_label(step, pname)
+            label = param_label(step, pname)
             lines += [INDENT + s for s in array_lines(f"{label} (new)", value, digits)]
     after = number(trace.loss_after, digits) if trace.loss_after is not None else "n/a"
     lines.append(

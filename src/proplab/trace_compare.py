@@ -1,0 +1,157 @@
+"""Your own backpropagation against proplab's, array by array: where it first goes wrong.
+
+A student who writes the lab's network by hand (NumPy, no proplab) can give proplab the
+same weights and sample, trace the step (:func:`proplab.trace_step`), and hand over the
+arrays their code computed, named as the trace names them (``{"z1": ..., "a1": ...,
+"dL/dz2": ..., "dL/dW1": ...}``, see :meth:`~proplab.trace.StepTrace.arrays`).
+:func:`compare` checks each, in the order the calculation makes them, and names the
+first one that differs: the bug is there (every later array inherits it). For a wrong
+one it also says what it looks like: the right array transposed (a missing ``.T``), a
+constant times it (a missing or extra factor such as the mean's 1/N or the square's 2),
+the right values with a different shape.
+
+Shapes: each of your arrays must have the trace's shape, or the same values after
+dropping axes of length 1 (a bias as ``(1, units)``, a loss as ``(1,)``).
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from proplab.gradcheck import relative_error
+from proplab.trace import StepTrace
+
+
+@dataclass
+class Row:
+    """One of your arrays against proplab's: ``error`` is the largest difference relative
+    to the larger array's largest entry (0 for equal, inf for another shape), ``note``
+    what a wrong one looks like (``""`` when none of the usual slips fits)."""
+
+    name: str
+    error: float
+    ok: bool
+    note: str = ""
+
+
+@dataclass
+class Comparison:
+    """Every array compared, in calculation order. ``ok``: all within the tolerance;
+    ``first_wrong``: the earliest that is not (None when all are)."""
+
+    rows: list[Row] = field(default_factory=list)
+    tolerance: float = 1e-7
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.rows)
+
+    @property
+    def first_wrong(self) -> Row | None:
+        return next((r for r in self.rows if not r.ok), None)
+
+    def text(self) -> str:
+        """One line per array, then a verdict naming the first wrong one."""
+        width = max(len(r.name) for r in self.rows)
+        lines = []
+        for r in self.rows:
+            verdict = "ok" if r.ok else "WRONG"
+            error = "shape" if math.isinf(r.error) else f"{r.error:.1e}"
+            lines.append(
+                f"{r.name.ljust(width)}  {verdict:5}  {error:>7}"
+                + (f"  {r.note}" if r.note else "")
+            )
+        first = self.first_wrong
+        if first is None:
+            lines.append(
+                f"all {len(self.rows)} arrays match proplab's (relative error <= {self.tolerance:g})"
+            )
+        else:
+            wrong = sum(not r.ok for r in self.rows)
+            lines.append(
+                f"first wrong: {first.name} ({wrong} of {len(self.rows)} differ); the arrays "
+                "compared before it are right, so look at how your code computes it from them"
+            )
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.text()
+
+
+def compare(trace: StepTrace, mine: Mapping[str, Any], tolerance: float = 1e-7) -> Comparison:
+    """Each of ``mine`` (name -> array) against ``trace``'s array of that name.
+
+    Raises ValueError for a name the trace has not (with the nearest it has) or an
+    empty ``mine``, TypeError for a value that is not numbers.
+    """
+    if not (isinstance(tolerance, int | float) and math.isfinite(tolerance) and tolerance > 0):
+        raise ValueError(f"tolerance must be a finite number > 0, got {tolerance!r}")
+    if not isinstance(mine, Mapping) or not mine:
+        raise ValueError(
+            "compare takes your arrays by name, e.g. {'z1': z1, 'dL/dW1': dW1}; got "
+            f"{type(mine).__name__ if not isinstance(mine, Mapping) else 'an empty mapping'}"
+        )
+    ours = trace.arrays()
+    for name in mine:
+        if name not in ours:
+            same_letters = [k for k in ours if k.lower() == str(name).lower()]  # dL/dw1
+            near = same_letters or difflib.get_close_matches(str(name), list(ours), n=1)
+            hint = f"; did you mean {near[0]!r}?" if near else ""
+            raise ValueError(f"the trace has no array {name!r} (it has: {', '.join(ours)}){hint}")
+    result = Comparison(tolerance=tolerance)
+    for name, reference in ours.items():  # calculation order, whatever order mine came in
+        if name in mine:
+            result.rows.append(_row(name, _numbers(name, mine[name]), reference, tolerance))
+    return result
+
+
+def _numbers(name: str, value: Any) -> np.ndarray:
+    array = np.asarray(value)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"your {name!r} must be numbers, got an array of dtype {array.dtype}")
+    return array.astype(np.float64)
+
+
+def _row(name: str, yours: np.ndarray, ours: np.ndarray, tolerance: float) -> Row:
+    ours = np.asarray(ours, dtype=np.float64)
+    if yours.shape != ours.shape and yours.size == ours.size:
+        squeezed = np.squeeze(yours).shape == np.squeeze(ours).shape
+        if squeezed:  # a bias (1, units) for (units,): the same array
+            yours = yours.reshape(ours.shape)
+    if yours.shape != ours.shape:
+        note = f"shape {yours.shape}, proplab's is {ours.shape}"
+        if yours.ndim == 2 and yours.T.shape == ours.shape and _close(yours.T, ours, tolerance):
+            note += ": it is proplab's transposed (a missing .T?)"
+        return Row(name, math.inf, False, note)
+    error = relative_error(yours, ours)
+    if error <= tolerance:
+        return Row(name, error, True)
+    return Row(name, error, False, _what_it_looks_like(yours, ours, tolerance))
+
+
+def _close(a: np.ndarray, b: np.ndarray, tolerance: float) -> bool:
+    return relative_error(a, b) <= tolerance
+
+
+def _what_it_looks_like(yours: np.ndarray, ours: np.ndarray, tolerance: float) -> str:
+    """The usual slips a wrong array shows: transposed, scaled, signs flipped."""
+    if yours.ndim == 2 and yours.shape == yours.T.shape and _close(yours.T, ours, tolerance):
+        return "it is proplab's transposed (a missing .T?)"
+    if _close(-yours, ours, tolerance):
+        return "it is proplab's with every sign flipped (p - t against t - p? a + for a -?)"
+    big = np.abs(ours) > 1e-12 * max(float(np.max(np.abs(ours))), 1e-300)
+    if big.any():
+        ratios = yours[big] / ours[big]
+        factor = float(np.median(ratios))
+        if np.isfinite(factor) and factor != 0 and _close(yours, factor * ours, tolerance):
+            return (
+                f"it is proplab's times {factor:.6g} (a missing or extra factor: the mean's "
+                "1/N? the square's 2? the learning rate?)"
+            )
+    return ""
