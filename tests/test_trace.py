@@ -690,3 +690,33 @@ def test_compare_refuses_what_it_cannot_compare_in_words() -> None:
     assert [(r.name, r.ok) for r in result.rows] == [("z1", False), ("dL/db2", True)]
     assert result.rows[0].note == "shape (1, 3), proplab's is (2, 3)"
     assert "shape" in result.text().splitlines()[0]
+
+
+def test_the_check_reports_its_progress_weight_by_weight() -> None:
+    model = proplab.mlp(2, [3], 1, rng=np.random.default_rng(0))
+    calls: list[tuple[int, int]] = []
+    trace = trace_step(model, proplab.MSELoss(), np.ones((2, 2)), np.ones((2, 1)),
+                       progress=lambda done, total: calls.append((done, total)))  # fmt: skip
+    assert trace.checked
+    assert calls == [(k, 13) for k in range(1, 14)]  # 9 + 4 weights, one call each
+
+
+def test_proplab_trace_draws_progress_bars_on_a_terminal(monkeypatch) -> None:
+    # the --after epochs and the check (digits' 8 970 weights take ~25 s) show a bar
+    import io
+    import sys
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    err = Terminal()
+    monkeypatch.setattr(sys, "stderr", err)
+    trace_config(RunConfig(dataset="xor", hidden=2), after=300, progress=True)
+    drawn = err.getvalue()
+    assert "xor epoch 300/300" in drawn and "gradient check weight 15/15" in drawn
+    assert " w/s ETA " in drawn  # weights per second, not epochs
+    quiet = Terminal()
+    monkeypatch.setattr(sys, "stderr", quiet)
+    trace_config(RunConfig(dataset="xor", hidden=2), after=300)  # progress=False: nothing
+    assert quiet.getvalue() == ""

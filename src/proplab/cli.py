@@ -462,7 +462,14 @@ def cmd_trace(args: argparse.Namespace) -> int:
     cfg = _config_from(args)
     _regression_reason_first(cfg)
     _refuse_ignored_flags(args, cfg.validate())
-    trace = trace_config(cfg, args.samples, after=args.after, check=not args.no_check, row=args.row)
+    trace = trace_config(
+        cfg,
+        args.samples,
+        after=args.after,
+        check=not args.no_check,
+        row=args.row,
+        progress=not args.no_progress,
+    )
     if figure is not None:
         from proplab.trace_plots import check_drawable, draw_step
 
@@ -674,6 +681,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--digits", type=_integer, default=4, help="significant digits of each number (default 4)"
     )
     trace.add_argument("--no-check", action="store_true", help="skip the central-difference check")
+    trace.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="no progress bar (drawn on a terminal for the --after epochs and the check)",
+    )
     trace.add_argument(
         "--figure",
         type=_path,

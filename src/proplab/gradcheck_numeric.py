@@ -72,13 +72,21 @@ def _crossed(sides: list[np.ndarray], base: list[np.ndarray]) -> bool:
 
 
 def numeric_gradient_watched(
-    f: Callable[[], float], array: np.ndarray, eps: float, watch: KinkWatch, base: list
+    f: Callable[[], float],
+    array: np.ndarray,
+    eps: float,
+    watch: KinkWatch,
+    base: list,
+    on_entry: Callable[[], None] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`numeric_gradient`, and which entries are valid: False where a +-eps nudge
-    put a watched input on the other side of its kink than ``base``."""
+    put a watched input on the other side of its kink than ``base``. ``on_entry`` is
+    called after each entry (a progress bar's tick)."""
     grad = np.zeros(array.shape, dtype=np.float64)
     valid = np.ones(array.shape, dtype=bool)
     for i in np.ndindex(array.shape):
+        if on_entry is not None:
+            on_entry()
         old = array[i]
         array[i] = old + eps
         plus = f()

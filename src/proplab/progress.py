@@ -24,6 +24,7 @@ class ProgressBar:
         total: number of steps (epochs) at 100 %.
         stream: where to draw (default ``sys.stderr``).
         enabled: draw or not; ``None`` means "only if ``stream`` is a terminal".
+        unit: the name of what is counted (``"epoch"``; ``"weight"`` for a gradient check).
     """
 
     def __init__(
@@ -33,9 +34,11 @@ class ProgressBar:
         stream: TextIO | None = None,
         enabled: bool | None = None,
         min_interval: float = 0.1,
+        unit: str = "epoch",
     ) -> None:
         self.total = max(int(total), 1)
         self.desc = desc
+        self.unit = unit  # what is counted: "epoch", "weight" (a gradient check)
         self.stream = sys.stderr if stream is None else stream
         if enabled is None:
             isatty = getattr(self.stream, "isatty", None)
@@ -66,8 +69,9 @@ class ProgressBar:
         eta = max(self.total - self.count, 0) / rate if rate > 0 else math.nan
         head = f"{self.desc} " if self.desc else ""
         # fixed-width fields keep the bar from jumping as the numbers change
-        head += f"epoch {self.count:>{len(str(self.total))}}/{self.total}"
-        tail = f" {100 * frac:3.0f}% {self.postfix:<24} {_rate(rate):>9} ETA {_clock(eta)}"
+        head += f"{self.unit} {self.count:>{len(str(self.total))}}/{self.total}"
+        per = "ep" if self.unit == "epoch" else self.unit[0]  # ep/s, or w/s for weights
+        tail = f" {100 * frac:3.0f}% {self.postfix:<24} {_rate(rate, per):>9} ETA {_clock(eta)}"
         width = shutil.get_terminal_size((80, 20)).columns - 1
         bar_width = max(width - len(head) - len(tail) - 3, 0)
         filled = int(round(bar_width * frac))
@@ -118,10 +122,10 @@ class ProgressBar:
         return callback
 
 
-def _rate(per_second: float) -> str:
+def _rate(per_second: float, per: str = "ep") -> str:
     if per_second >= 1000:
-        return f"{per_second / 1000:.1f}k ep/s"
-    return f"{per_second:.0f} ep/s"
+        return f"{per_second / 1000:.1f}k {per}/s"
+    return f"{per_second:.0f} {per}/s"
 
 
 def _clock(seconds: float) -> str:

@@ -24,7 +24,7 @@ Shapes: one row per sample, ``x`` ``(n, in)``, every array ``(n, width)``, weigh
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -253,6 +253,7 @@ def trace_step(
     *,
     check: bool = True,
     title: str = "",
+    progress: Callable[[int, int], None] | None = None,
 ) -> StepTrace:
     """One training step of ``model`` on ``x`` ``(n, in)`` and ``target``, every array kept.
 
@@ -262,7 +263,8 @@ def trace_step(
     optimizer is given (``model``'s parameters change, as in training). With ``check``,
     every parameter gradient is compared with central differences of the loss (float64
     models up to :data:`MAX_CHECKED_WEIGHTS` weights; on a copy of the model, so
-    batchnorm's running statistics and dropout's masks are as one step leaves them).
+    batchnorm's running statistics and dropout's masks are as one step leaves them);
+    ``progress(done, total)`` is called as its weights are nudged (a progress bar).
 
     ``model``: a single model (a Module or a Sequential of them); the step runs in
     training mode, as :func:`proplab.fit` trains (dropout on, batchnorm normalising by
@@ -293,7 +295,7 @@ def trace_step(
     with train_mode(model):
         trace = _record(model, loss_fn, x, target, optimizer, title)
         if check:
-            _check_gradients(trace, model, target)
+            _check_gradients(trace, model, target, progress)
         if optimizer is not None:
             optimizer.step()
             for step in trace.modules:
@@ -343,7 +345,12 @@ def _loss_again(model: Module, loss_fn: Loss, x: np.ndarray, target: Any) -> flo
     return float(copy.deepcopy(loss_fn).forward(twin.forward(x), target))
 
 
-def _check_gradients(trace: StepTrace, model: Module, target: Any) -> None:
+def _check_gradients(
+    trace: StepTrace,
+    model: Module,
+    target: Any,
+    progress: Callable[[int, int], None] | None = None,
+) -> None:
     """Every parameter gradient against central differences of the loss (on a copy; see
     :mod:`proplab.trace_check`)."""
     params = model.parameters()
@@ -361,7 +368,9 @@ def _check_gradients(trace: StepTrace, model: Module, target: Any) -> None:
         )
         return
     grads = [p.grad.copy() for p in params]
-    check = check_step(model, trace.loss_fn, trace.x, target, grads, trace.loss, trace.pred)
+    check = check_step(
+        model, trace.loss_fn, trace.x, target, grads, trace.loss, trace.pred, progress
+    )
     trace.check_error = check.error
     trace.check_note = check.note()
 

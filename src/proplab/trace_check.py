@@ -104,10 +104,12 @@ def check_step(
     grads: list[np.ndarray],
     loss: float,
     pred: np.ndarray,
+    progress: Callable[[int, int], None] | None = None,
 ) -> StepCheck:
     """Compare ``grads`` (one per ``model.parameters()``, in order) with central
     differences of ``loss_fn(model(x), target)``. ``loss`` and ``pred`` ``(n, out)`` are
-    the step's, for the round-off estimate. ``model`` is not changed."""
+    the step's, for the round-off estimate. ``model`` is not changed. ``progress(done,
+    total)`` is called as the weights are nudged (a progress bar's update)."""
     twin = held_copy(model)
     loss_fn = copy.deepcopy(loss_fn)
 
@@ -119,11 +121,19 @@ def check_step(
     params = twin.parameters()
     result = StepCheck(0.0, sum(p.data.size for p in params), roundoff=roundoff)
     errors = []
+    done = 0
+
+    def tick() -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, result.weights)
+
     with KinkWatch(twin) as watch:
         f()
         base = watch.take()  # which side of each kink every input is on, unnudged
         for grad, p in zip(grads, params, strict=True):
-            numeric, valid = numeric_gradient_watched(f, p.data, EPS, watch, base)
+            numeric, valid = numeric_gradient_watched(f, p.data, EPS, watch, base, tick)
             result.skipped += int(np.count_nonzero(~valid))
             error = compared_error(grad, numeric, valid, floor)
             if error > TOLERANCE:

@@ -21,6 +21,7 @@ from proplab.config import (
     network_label,
     shuffle_rng,
 )
+from proplab.progress import ProgressBar
 from proplab.threads import blas_threads_for_a_run
 from proplab.trace import StepTrace, trace_step
 from proplab.train import fit
@@ -32,10 +33,14 @@ def trace_config(
     after: int = 0,
     check: bool = True,
     row: int | None = None,
+    progress: bool = False,
 ) -> StepTrace:
     """Trace one step of ``cfg``'s network on its first ``samples`` training rows (None:
     all of them), or on training row ``row`` alone (0-based), after ``after`` epochs of
     the training ``proplab train`` would do.
+
+    ``progress``: progress bars on stderr (a terminal only) for the ``after`` epochs and
+    the gradient check, which take a while on a large network (digits: ~25 s).
 
     Raises ConfigError for an invalid config, ``samples`` outside 1..rows, ``row``
     outside 0..rows - 1 or given with ``samples`` other than 1, or a negative ``after``.
@@ -77,6 +82,7 @@ def trace_config(
         trained = 0
         if after:
             # fit as proplab train calls it (its tol too: that run stops there)
+            bar = ProgressBar(after, desc=cfg.dataset, enabled=None if progress else False)
             history = fit(
                 model,
                 loss_fn,
@@ -88,7 +94,10 @@ def trace_config(
                 rng=shuffle_rng(cfg),
                 print_every=0,
                 tol=cfg.tol,
+                callback=bar.fit_callback() if bar.enabled else None,
+                callback_every=100,
             )
+            bar.close()
             if history.stop_reason == "diverged":
                 # a NaN model's trace would read as a wrong backward (its check fails)
                 raise ConfigError(f"after: {history.message}")
@@ -103,7 +112,10 @@ def trace_config(
             + (f" (stopped at the loss tol {cfg.tol:g})" if trained < after else "")
             + which
         )
-        return trace_step(
+        checking = ProgressBar(
+            1, desc="gradient check", enabled=None if progress and check else False, unit="weight"
+        )
+        trace = trace_step(
             model,
             loss_fn,
             np.array(x[picked]),
@@ -111,4 +123,19 @@ def trace_config(
             optimizer,
             check=check,
             title=title,
+            progress=_ticks(checking) if checking.enabled else None,
         )
+        if checking.enabled:
+            checking.update(checking.count, force=True)  # its last state, then off the line:
+            checking.clear()  # the trace's text follows
+        return trace
+
+
+def _ticks(bar: ProgressBar):  # noqa: ANN202 (a closure)
+    """``progress(done, total)`` drawing ``bar``."""
+
+    def tick(done: int, total: int) -> None:
+        bar.total = total
+        bar.update(done)
+
+    return tick
