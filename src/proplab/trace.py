@@ -38,7 +38,7 @@ from proplab.layers import Linear
 from proplab.losses import BCELoss, CrossEntropyLoss, Loss, MSELoss, softmax
 from proplab.optim import SGD, Optimizer
 from proplab.trace_check import TOLERANCE as CHECK_TOLERANCE
-from proplab.trace_check import check_step, held_copy
+from proplab.trace_check import chain_size, check_step, held_copy
 
 if TYPE_CHECKING:
     from proplab.trace_compare import Comparison
@@ -368,8 +368,12 @@ def _check_gradients(
         )
         return
     grads = [p.grad.copy() for p in params]
+    chain = chain_size(
+        [s.output for s in trace.modules] + [trace.pred],
+        [s.grad_output for s in trace.modules] + [trace.grad_pred],
+    )
     check = check_step(
-        model, trace.loss_fn, trace.x, target, grads, trace.loss, trace.pred, progress
+        model, trace.loss_fn, trace.x, target, grads, trace.loss, trace.pred, progress, chain
     )
     trace.check_error = check.error
     trace.check_note = check.note()

@@ -34,7 +34,7 @@ from proplab.gradcheck_numeric import (
     numeric_gradient_watched,
     ridders_derivative,
 )
-from proplab.losses import Loss
+from proplab.losses import CrossEntropyLoss, Loss
 
 EPS = 1e-6
 TOLERANCE = 1e-6
@@ -54,6 +54,7 @@ class StepCheck:
     skipped: int = 0
     extrapolated: bool = False
     roundoff: float = 0.0
+    below_roundoff: int = 0  # weights of arrays whose every gradient is below it
 
     @property
     def passed(self) -> bool:
@@ -62,10 +63,13 @@ class StepCheck:
     def note(self) -> str:
         """One paragraph saying what was compared and how it went."""
         if math.isnan(self.error):
-            return (
-                f"{self.weights} weights, none compared: every nudge moved a ReLU input "
-                "across its kink at 0, where a central difference is not the derivative"
+            why = (
+                "their gradients are below the round-off of the loss's central differences"
+                if self.below_roundoff
+                else "every nudge moved a ReLU input across its kink at 0, where a central "
+                "difference is not the derivative"
             )
+            return f"{self.weights} weights, none compared: {why}"
         verdict = "passed" if self.passed else "FAILED"
         text = (
             f"{self.weights} weights, each nudged by +-{EPS:g}: the largest relative error "
@@ -77,6 +81,11 @@ class StepCheck:
                 f"; {self.skipped} not compared: "
                 f"{'its' if self.skipped == 1 else 'their'} nudge moves a ReLU input across "
                 "its kink at 0, where a central difference is not the derivative"
+            )
+        if self.below_roundoff:
+            text += (
+                f"; {self.below_roundoff} not compared: their arrays' gradients are all below "
+                "the round-off (a saturated output makes the loss noisy), so any value would pass"
             )
         if self.extrapolated:
             text += (
@@ -105,9 +114,11 @@ def check_step(
     loss: float,
     pred: np.ndarray,
     progress: Callable[[int, int], None] | None = None,
+    chain: float = 0.0,
 ) -> StepCheck:
     """Compare ``grads`` (one per ``model.parameters()``, in order) with central
-    differences of ``loss_fn(model(x), target)``. ``loss`` and ``pred`` ``(n, out)`` are
+    differences of ``loss_fn(model(x), target)``. ``loss``, ``pred`` ``(n, out)`` and
+    ``chain`` (the sum over the step's arrays of |dL/dh * h|, see :func:`chain_size`) are
     the step's, for the round-off estimate. ``model`` is not changed. ``progress(done,
     total)`` is called as the weights are nudged (a progress bar's update)."""
     twin = held_copy(model)
@@ -116,7 +127,16 @@ def check_step(
     def f() -> float:
         return float(loss_fn.forward(twin.forward(x), target))
 
-    roundoff = loss_roundoff(loss, pred, np.asarray(target, dtype=float), EPS)
+    # L's round-off: at least a few ulps of the loss's own numbers, and of every array
+    # rounded on the way to it, as much as L depends on it (|dL/dh * h| per entry): a
+    # saturated output (BCE at p = 0.99997, 1 - p keeping 11 of 16 digits) makes L ~1e4
+    # times noisier than its value says
+    # (its predictions and targets count only for cross-entropy, whose log-sum-exp of large
+    # logits cancels inside the loss, where no array of the step shows it)
+    ulps = 4 * np.finfo(np.float64).eps / EPS
+    roundoff = max(ulps * abs(loss), ulps * chain)
+    if isinstance(loss_fn, CrossEntropyLoss):
+        roundoff = max(roundoff, loss_roundoff(loss, pred, np.asarray(target, float), EPS))
     floor = roundoff / TOLERANCE
     params = twin.parameters()
     result = StepCheck(0.0, sum(p.data.size for p in params), roundoff=roundoff)
@@ -135,6 +155,12 @@ def check_step(
         for grad, p in zip(grads, params, strict=True):
             numeric, valid = numeric_gradient_watched(f, p.data, EPS, watch, base, tick)
             result.skipped += int(np.count_nonzero(~valid))
+            if _below(grad, numeric, valid, roundoff):
+                # every gradient smaller than the differences' own noise: any tiny value
+                # would pass, so the array is not compared (as proplab gradcheck does)
+                result.below_roundoff += int(np.count_nonzero(valid))
+                errors.append(math.nan)
+                continue
             error = compared_error(grad, numeric, valid, floor)
             if error > TOLERANCE:
                 refined = _ridders(f, p.data, valid, watch, base)
@@ -147,6 +173,21 @@ def check_step(
     compared = [e for e in errors if not math.isnan(e)]
     result.error = max(compared) if compared else math.nan
     return result
+
+
+def _below(grad: np.ndarray, numeric: np.ndarray, valid: np.ndarray, roundoff: float) -> bool:
+    """Every valid entry of both below the round-off (and not all exactly 0: a dead unit's
+    zeros are compared, and agree)."""
+    if not valid.any():
+        return False
+    scale = max(float(np.max(np.abs(grad[valid]))), float(np.max(np.abs(numeric[valid]))))
+    return 0.0 < scale < roundoff
+
+
+def chain_size(outputs: list[np.ndarray], grads: list[np.ndarray]) -> float:
+    """The sum over every array ``h`` of a step and its gradient ``dL/dh`` of
+    |dL/dh * h|: how much L moves when each entry is rounded (relative error 1)."""
+    return float(sum(np.sum(np.abs(g * h)) for h, g in zip(outputs, grads, strict=True)))
 
 
 def _ridders(
