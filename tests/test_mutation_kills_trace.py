@@ -17,7 +17,7 @@ from proplab.batchnorm import BatchNorm1d
 from proplab.dropout import Dropout
 from proplab.layers import Linear
 from proplab.trace import trace_step
-from proplab.trace_text import array_lines, number
+from proplab.trace_text import number
 
 
 def _lines(text: str) -> list[str]:
@@ -62,6 +62,7 @@ def test_each_element_wise_module_shows_its_formula_and_its_numbers_fit_it() -> 
         "dL/dz3 = dL/da3 * f'(z3),  f'(z3) = 1 where z3 > 0, else 0.1   (element-wise)",
         "a4 = z4 (identity)   (element-wise)",
         "dL/dz4 = dL/da4 * f'(z4),  f'(z4) = 1   (element-wise)",
+        f"L = mean((p - t)^2) over N = n x out = 2 values = {number(trace.loss, 4)}",
     ):
         assert line in lines
     # and the numbers are what the formulas say
@@ -135,3 +136,134 @@ def test_inputs_with_more_than_two_axes_are_refused() -> None:
     model = proplab.mlp(2, 2, 1, rng=np.random.default_rng(0))
     with pytest.raises(ValueError, match=r"inputs x of shape \(n, in\).*got shape \(1, 1, 2\)"):
         trace_step(model, proplab.MSELoss(), np.zeros((1, 1, 2)), np.zeros((1, 1)))
+
+
+def test_a_trace_is_a_record_that_further_training_leaves_alone() -> None:
+    # mutants: the new weights and the gradients kept as the parameters' own arrays
+    # (views), so the model's next steps rewrote the trace
+    model = proplab.mlp(2, 2, 1, rng=np.random.default_rng(0))
+    twin = proplab.mlp(2, 2, 1, rng=np.random.default_rng(0))
+    x, t = np.array([[0.5, 1.0]]), np.array([[1.0]])
+    opt = proplab.SGD(model.parameters(), lr=0.5)
+    trace = trace_step(model, proplab.MSELoss(), x, t, opt)
+    same = trace_step(twin, proplab.MSELoss(), x, t, proplab.SGD(twin.parameters(), lr=0.5))
+    proplab.fit(model, proplab.MSELoss(), opt, np.array([[1.0, -2.0]]), np.array([[0.0]]), 3,
+                print_every=0)  # fmt: skip
+    for a, b in zip(trace.modules, same.modules, strict=True):
+        for name in b.updated:
+            np.testing.assert_array_equal(a.updated[name], b.updated[name])
+            np.testing.assert_array_equal(a.grads[name], b.grads[name])
+            np.testing.assert_array_equal(a.params[name], b.params[name])
+    assert trace.text() == same.text()
+
+
+class _Twice(proplab.Module):
+    """y = 2 x, written into one buffer that every forward reuses, and a backward that
+    doubles its gradient in place: a user's module saving allocations."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.buffer: np.ndarray | None = None
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        if self.buffer is None or self.buffer.shape != x.shape:
+            self.buffer = np.empty_like(x)
+        return np.multiply(x, 2.0, out=self.buffer)
+
+    def backward(self, grad_out: np.ndarray, need_input_grad: bool = True) -> np.ndarray:
+        grad_out *= 2.0
+        return grad_out
+
+
+def test_a_module_that_reuses_its_buffers_is_shown_as_each_step_saw_it() -> None:
+    # mutants: a module's output, its output gradient and dL/dp kept without a copy
+    # (an in-place backward, or the model's next forward, rewrote them)
+    rng = np.random.default_rng(0)
+    model = proplab.Sequential(Linear(2, 2, rng=rng), _Twice(), Linear(2, 1, rng=rng), _Twice())
+    x, t = np.array([[0.5, -1.0]]), np.array([[1.0]])
+    (W1, b1), (W2, b2) = ((m.weight.data.copy(), m.bias.data.copy()) for m in model.layers[::2])
+    trace = trace_step(model, proplab.MSELoss(), x, t)
+    model.forward(np.array([[3.0, 4.0]]))  # the buffers take another sample's values
+    h1 = 2 * (x @ W1 + b1)
+    p = 2 * (h1 @ W2 + b2)
+    dp = 2 * (p - t)
+    np.testing.assert_allclose(trace.modules[1].output, h1)
+    np.testing.assert_allclose(trace.modules[3].output, p)
+    np.testing.assert_allclose(trace.grad_pred, dp)
+    np.testing.assert_allclose(trace.modules[3].grad_output, dp)
+    np.testing.assert_allclose(trace.modules[2].grad_output, 2 * dp)
+    np.testing.assert_allclose(trace.modules[1].grad_output, 2 * dp @ W2.T)
+    assert trace.checked, trace.check_note
+
+
+# --------------------------------------------------------------- which steps are checked
+
+
+def test_a_model_of_exactly_the_largest_checked_size_is_checked() -> None:
+    # mutants: 'more than MAX_CHECKED_WEIGHTS' read as 'at least'; the limit 10x smaller
+    rng = np.random.default_rng(0)
+    model = proplab.Sequential(Linear(199, 100, rng=rng))  # 19,900 + 100 = 20,000 weights
+    x = rng.normal(size=(1, 199)) / 10
+    trace = trace_step(model, proplab.MSELoss(), x, np.zeros((1, 100)))
+    assert trace.checked, trace.check_note
+    assert trace.check_note.startswith("20000 weights, each nudged by +-1e-06")
+
+
+def test_a_float32_model_is_traced_but_not_checked() -> None:
+    # mutant: the float64 test dropped (a 1e-6 nudge is lost in float32: the check fails)
+    model = proplab.mlp(2, 2, 1, rng=np.random.default_rng(0), dtype=np.float32)
+    x, t = np.array([[0.5, 1.0]], dtype=np.float32), np.array([[1.0]], dtype=np.float32)
+    trace = trace_step(model, proplab.MSELoss(), x, t)
+    assert trace.check_error is None and not trace.checked and not trace.check_failed
+    assert "not checked: the model is not float64" in trace.text()
+
+
+# ------------------------------------------------------------------- the loss's formulas
+
+
+def test_bce_shows_its_gradient_formula_and_the_numbers_fit_it() -> None:
+    # mutant: dL/dp = (p - t) / (p (1 - p)), the N of the mean left out
+    model = proplab.mlp(2, 2, 1, rng=np.random.default_rng(0))
+    x, t = np.array([[0.5, 1.0], [1.0, -1.0]]), np.array([[1.0], [0.0]])
+    trace = trace_step(model, proplab.BCELoss(), x, t)
+    p = trace.pred
+    np.testing.assert_allclose(trace.grad_pred, (p - t) / (p * (1 - p) * 2))
+    text = trace.text()
+    assert "L = -mean(t log p + (1 - t) log(1 - p)) over N = n x out = 2 values = " in text
+    assert "dL/da3 = dL/dp = (p - t) / (p (1 - p) N) = [[" in text
+
+
+def test_the_loss_is_left_as_the_traced_step_left_it() -> None:
+    # mutant: the loss after the step computed on the caller's own loss object, which
+    # then held the after-step prediction (its backward no longer gave the step's dL/dp)
+    model = proplab.mlp(2, 2, 1, rng=np.random.default_rng(0))
+    loss = proplab.MSELoss()
+    x, t = np.array([[0.5, 1.0]]), np.array([[1.0]])
+    trace = trace_step(model, loss, x, t, proplab.SGD(model.parameters(), lr=2.0))
+    assert trace.loss_after != trace.loss
+    np.testing.assert_array_equal(loss.backward(), trace.grad_pred)
+
+
+# --------------------------------------------------------------- the update's wording
+
+
+def test_sgd_with_l1_is_not_shown_as_the_plain_step() -> None:
+    # mutant: plain_sgd forgot l1 (the text claimed W <- W - lr dL/dW, which L1 is not)
+    model = proplab.mlp(2, 2, 1, rng=np.random.default_rng(0))
+    x, t = np.array([[0.5, 1.0]]), np.array([[1.0]])
+    opt = proplab.SGD(model.parameters(), lr=0.5, l1=0.1)
+    text = trace_step(model, proplab.MSELoss(), x, t, opt).text()
+    assert "the step its rule takes" in text and "W <- W - lr dL/dW" not in text
+
+
+# ------------------------------------------------------------------------- the check
+
+
+def test_one_weight_at_a_kink_is_said_in_the_singular() -> None:
+    # mutant: a single weight not compared was not mentioned at all
+    rng = np.random.default_rng(0)
+    model = proplab.Sequential(Linear(1, 1, bias=False, rng=rng), ReLU(), Linear(1, 1, rng=rng))
+    model.layers[0].weight.data[...] = 1e-7  # z1 = 1e-7 x: a 1e-6 nudge crosses 0
+    trace = trace_step(model, proplab.MSELoss(), np.ones((1, 1)), np.zeros((1, 1)))
+    assert trace.checked
+    assert "; 1 not compared: its nudge moves a ReLU input across its kink at 0" in trace.text()
