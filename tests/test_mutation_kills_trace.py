@@ -267,3 +267,55 @@ def test_one_weight_at_a_kink_is_said_in_the_singular() -> None:
     trace = trace_step(model, proplab.MSELoss(), np.ones((1, 1)), np.zeros((1, 1)))
     assert trace.checked
     assert "; 1 not compared: its nudge moves a ReLU input across its kink at 0" in trace.text()
+
+
+def test_gradients_far_below_the_round_off_pass_against_its_floor() -> None:
+    # mutant: no floor under the relative error: first-layer gradients of ~1e-12
+    # (sigmoids saturated by large weights) failed a correct backward on round-off alone
+    model = proplab.mlp(2, 3, 1, rng=np.random.default_rng(0))
+    model.layers[0].weight.data *= 20
+    trace = trace_step(model, proplab.MSELoss(), np.array([[1.0, -1.0]]), np.zeros((1, 1)))
+    assert np.abs(trace.modules[0].grads["weight"]).max() < 1e-11
+    assert trace.checked and trace.check_error < 1e-7, trace.check_note
+
+
+class _HalfReLU(ReLU):
+    """A student's slip: ReLU's derivative halved."""
+
+    def backward(self, grad_out, need_input_grad=True, out=None):
+        return 0.5 * super().backward(grad_out, need_input_grad)
+
+
+def test_a_wrong_backward_beside_a_kink_fails_the_check() -> None:
+    # mutant: Ridders' extrapolation, whose larger step crosses the kink for every entry,
+    # went on with nothing left to compare (a ValueError from deep inside NumPy)
+    rng = np.random.default_rng(0)
+    model = proplab.Sequential(
+        Linear(1, 1, bias=False, rng=rng), _HalfReLU(), Linear(1, 1, rng=rng)
+    )
+    model.layers[0].weight.data[...] = 1e-5  # z1 = 1e-5: clear of 0 by 1e-6, not by 1e-4
+    trace = trace_step(model, proplab.MSELoss(), np.ones((1, 1)), np.zeros((1, 1)))
+    assert trace.check_failed and trace.check_error > 0.1
+    assert "FAILED" in trace.text()
+
+
+# -------------------------------------------------------------- proplab trace --after
+
+
+def test_after_with_mini_batches_traces_the_model_proplab_train_saved(tmp_path) -> None:
+    # mutant: the --after epochs shuffled their mini-batches with another generator than
+    # proplab train's (full batches, as the other tests use, never shuffle)
+    from proplab import cli
+    from proplab.config import RunConfig
+    from proplab.trace_run import trace_config
+
+    argv = ["--dataset", "xor", "--hidden", "3", "--batch-size", "4", "--seed", "3"]
+    assert cli.main(["train", *argv, "--epochs", "5", "--out", str(tmp_path / "run")]) == 0
+    with np.load(tmp_path / "run" / "model.npz", allow_pickle=False) as npz:
+        saved = dict(npz)
+    cfg = RunConfig(dataset="xor", hidden=3, batch_size=4, seed=3)
+    trace = trace_config(cfg, samples=None, after=5)
+    layers = [s for s in trace.modules if s.name.startswith("z")]
+    for step, i in zip(layers, (0, 2, 4), strict=True):
+        np.testing.assert_array_equal(step.params["weight"], saved[f"param.{i}.weight"])
+        np.testing.assert_array_equal(step.params["bias"], saved[f"param.{i}.bias"])
