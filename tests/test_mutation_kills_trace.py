@@ -17,7 +17,7 @@ from proplab.batchnorm import BatchNorm1d
 from proplab.dropout import Dropout
 from proplab.layers import Linear
 from proplab.trace import trace_step
-from proplab.trace_text import number
+from proplab.trace_text import array_lines, number
 
 
 def _lines(text: str) -> list[str]:
@@ -120,6 +120,13 @@ def test_modules_before_the_first_layer_are_numbered_1() -> None:
     lines = _lines(trace.text())
     assert "a1 = tanh(bn1)   (element-wise)" in lines
     assert "gamma1 = [1  1]" in lines and "beta1 = [0  0]" in lines
+    # a first module with weights says where its gradients come from, though no dL/dx
+    # (mutant: the line was left out whenever there was no input gradient)
+    assert "dL/dx = BatchNorm1d's backward of dL/dbn1" in lines
+    # the batch's mean and variance are the input's, the statistics bn1 normalises by
+    # (mutant: the mean shown was its output's, always 0)
+    assert " ".join(array_lines("mean", x.mean(axis=0), 4)) in lines
+    assert " ".join(array_lines("var", x.var(axis=0), 4)) in lines
 
 
 def test_two_activations_in_a_row_get_a_prime() -> None:
@@ -371,3 +378,90 @@ def test_a_correct_backward_of_a_curved_batchnorm_step_passes_the_check(capsys) 
     code = cli.main(argv)
     assert "(passed, tolerance 1e-06" in capsys.readouterr().out
     assert code == 0
+
+
+def test_a_kink_free_network_is_settled_by_extrapolation() -> None:
+    # mutant: with no ReLU to watch, every Ridders entry counted as crossing a kink, so
+    # a tanh network's curved step was never settled (FAILED)
+    from proplab.config import RunConfig
+    from proplab.trace_run import trace_config
+
+    trace = trace_config(RunConfig(**{**_CURVED, "seed": 61}), samples=2, after=500)
+    assert trace.checked and trace.check_error < 1e-7, trace.check_note
+    assert "compared with Ridders' extrapolation" in trace.text()
+
+
+class _SlightlyOffSigmoid(Sigmoid):
+    """A backward 5e-6 too large: wrong by more than the tolerance, by less than 10x it."""
+
+    def backward(self, grad_out, need_input_grad=True, out=None):
+        return (1 + 5e-6) * super().backward(grad_out, need_input_grad)
+
+
+def test_a_backward_off_by_a_few_tolerances_fails_even_after_extrapolation() -> None:
+    # mutant: Ridders' value accepted within 10x the tolerance
+    rng = np.random.default_rng(0)
+    model = proplab.Sequential(Linear(2, 2, rng=rng), _SlightlyOffSigmoid(), Linear(2, 1, rng=rng))
+    x, t = np.array([[0.5, 1.0]]), np.array([[1.0]])
+    trace = trace_step(model, proplab.MSELoss(), x, t)
+    assert trace.check_failed and 2e-6 < trace.check_error < 1e-5, trace.check_note
+    # and the note does not claim an array was settled by extrapolation
+    assert "Ridders" not in trace.check_note
+
+
+def test_after_below_0_is_refused_by_trace_config() -> None:
+    # mutant: after=-1 accepted by the Python API (only the CLI refused it)
+    from proplab.config import ConfigError, RunConfig
+    from proplab.trace_run import trace_config
+
+    with pytest.raises(ConfigError, match=r"after: must be a whole number of epochs >= 0, got -1"):
+        trace_config(RunConfig(dataset="xor"), after=-1)
+
+
+# ------------------------------------------------------------------- the text's details
+
+
+def test_large_whole_numbers_are_written_with_an_exponent() -> None:
+    # mutant: every whole number below 1e16 written out as an integer
+    assert number(123456.0, 4) == "1.235e+05"
+    assert number(99999.0, 4) == "99999" and number(-3.0, 4) == "-3"
+
+
+def test_a_layer_without_bias_has_no_bias_in_its_formula() -> None:
+    # mutant: '+ b1' written for a Linear without bias
+    model = proplab.Sequential(Linear(2, 1, bias=False, rng=np.random.default_rng(0)))
+    trace = trace_step(model, proplab.MSELoss(), np.array([[0.5, 1.0]]), np.array([[1.0]]))
+    lines = _lines(trace.text())
+    assert "z1 = x W1   (Linear, 2 -> 1)" in lines
+    assert not [line for line in lines if line.startswith(("b1", "dL/db1"))]
+
+
+def test_dropout_with_p_0_does_not_speak_of_a_mask_reused() -> None:
+    # mutant: '(with the same dropout mask)' for a dropout that drops nothing
+    rng = np.random.default_rng(0)
+    model = proplab.Sequential(Linear(2, 2, rng=rng), Sigmoid(), Dropout(0.0, rng=rng),
+                               Linear(2, 1, rng=rng))  # fmt: skip
+    x, t = np.array([[0.5, 1.0]]), np.array([[1.0]])
+    text = trace_step(
+        model, proplab.MSELoss(), x, t, proplab.SGD(model.parameters(), lr=0.1)
+    ).text()
+    assert "the loss on the same samples: " in text and "dropout mask" not in text
+
+
+def test_an_uphill_step_under_l1_blames_the_penalty() -> None:
+    # mutant: L1 forgotten among the penalties (its uphill step blamed momentum/scaling)
+    model = proplab.mlp(2, [], 1, rng=np.random.default_rng(0), output_activation="identity")
+    x, t = np.array([[1.0, 2.0]]), np.array([[1.0]])
+    opt = proplab.SGD(model.parameters(), lr=0.3, l1=5.0)
+    trace = trace_step(model, proplab.MSELoss(), x, t, opt)
+    assert trace.loss_after > trace.loss
+    assert "(the loss rose: the step also pulled the weights toward 0 (weight decay or L1)" in (
+        trace.text()
+    )
+
+
+def test_17_digits_are_accepted_and_shown() -> None:
+    # mutant: the largest digits refused
+    model = proplab.mlp(2, 2, 1, rng=np.random.default_rng(0))
+    trace = trace_step(model, proplab.MSELoss(), np.array([[0.5, 1.0]]), np.array([[1.0]]))
+    assert f"= {trace.loss:#.17g}" in trace.text(17)
