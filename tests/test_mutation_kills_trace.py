@@ -489,3 +489,59 @@ def test_a_step_that_leaves_the_loss_as_it_was_does_not_say_it_rose() -> None:
     trace = trace_step(model, proplab.MSELoss(), x, t, proplab.SGD(model.parameters(), lr=0.5))
     assert trace.loss == trace.loss_after == 0.0
     assert "the loss rose" not in trace.text()
+
+
+def test_trace_refuses_a_network_too_large_for_the_rows_as_train_does(monkeypatch) -> None:
+    # mutant: the model's size checked for the traced samples (1) instead of the training
+    # rows train builds it for: trace built a conv network train refuses on this machine
+    from proplab import config
+    from proplab.config import ConfigError, RunConfig
+    from proplab.trace_run import trace_config
+
+    cfg = RunConfig(dataset="xor", model="conv", filters=2, kernel_size=2, padding=1000, hidden=2)
+    monkeypatch.setattr(config, "_physical_memory", lambda: 8 * 100_000)  # 100,000 floats
+    with pytest.raises(ConfigError, match=r"for 21 sample\(s\), needs [\d,]+ floats"):
+        trace_config(cfg)
+
+
+# ------------------------------------------------------------------ the figure's caption
+
+
+def _caption_of(model, x, t, lr=0.1) -> str:
+    from proplab.trace_plots import step_figure
+
+    trace = trace_step(model, proplab.MSELoss(), x, t, proplab.SGD(model.parameters(), lr=lr))
+    fig = step_figure(trace, 3)
+    return " ".join(t.get_text() for t in fig.texts if not t.get_gid()).replace("\n", " ")
+
+
+def test_the_worked_update_takes_the_largest_gradient_in_size_a_negative_one() -> None:
+    # mutant: the largest gradient by value, not size: dL/dW = x dL/dp = [2, -3] x dL/dp
+    # with dL/dp > 0, so W1[2,1] (gradient -3 dL/dp) is the one to work through
+    model = proplab.Sequential(Linear(2, 1, rng=np.random.default_rng(0)))
+    model.layers[0].weight.data[...] = [[0.5], [0.25]]
+    model.layers[0].bias.data[...] = 0.0
+    # p = 2 x 0.5 - 3 x 0.25 = 0.25, dL/dp = 2 (0.25 - 0) = 0.5, dL/dW = [1, -1.5]
+    caption = _caption_of(model, np.array([[2.0, -3.0]]), np.zeros((1, 1)))
+    assert "for W1[2,1] (input x2 to layer 1 unit 1)" in caption
+    assert "0.250 - 0.1 x (-1.50) = 0.400" in caption
+
+
+def test_one_zero_input_leaves_the_other_weights_to_work_through() -> None:
+    # mutant: 'only the biases move' as soon as any weight gradient is 0 (not all)
+    model = proplab.Sequential(Linear(2, 1, rng=np.random.default_rng(0)))
+    model.layers[0].weight.data[...] = [[0.5], [0.25]]
+    model.layers[0].bias.data[...] = 0.0
+    # p = 0.25, dL/dp = 0.5, dL/dW = [0, 0.5]
+    caption = _caption_of(model, np.array([[0.0, 1.0]]), np.zeros((1, 1)))
+    assert "only the biases move" not in caption
+    assert "0.250 - 0.1 x 0.500 = 0.200" in caption
+
+
+def test_a_network_with_a_bias_free_layer_does_not_say_z_has_a_bias() -> None:
+    # mutant: '+ b' in the caption's z as soon as any layer has a bias
+    rng = np.random.default_rng(0)
+    model = proplab.Sequential(Linear(2, 2, bias=False, rng=rng), Sigmoid(), Linear(2, 1, rng=rng))
+    caption = _caption_of(model, np.array([[0.5, 1.0]]), np.ones((1, 1)))
+    assert "(z = inputs x weights) and activation a = f(z)" in caption
+    assert "its bias b" not in caption
