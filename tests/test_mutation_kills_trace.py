@@ -545,3 +545,51 @@ def test_a_network_with_a_bias_free_layer_does_not_say_z_has_a_bias() -> None:
     caption = _caption_of(model, np.array([[0.5, 1.0]]), np.ones((1, 1)))
     assert "(z = inputs x weights) and activation a = f(z)" in caption
     assert "its bias b" not in caption
+
+
+# ------------------------------------------------------------------- the figure's layout
+
+
+def _lab_figure(digits: int, **changes):
+    from proplab.config import RunConfig
+    from proplab.trace_plots import step_figure
+    from proplab.trace_run import trace_config
+
+    cfg = RunConfig(**{"dataset": "xor", "hidden": 2, "seed": 0, **changes})
+    return step_figure(trace_config(cfg, samples=1), digits)
+
+
+def test_long_p_labels_move_off_the_output_unit_rather_than_cover_it() -> None:
+    # mutant: a blocked place forced on the stub was not the last resort: at 12 digits
+    # 'p = ..., t = ...' sat on the output unit's circle and its numbers
+    from matplotlib.patches import Circle
+
+    fig = _lab_figure(12)
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    texts = {t.get_gid(): t for t in ax.texts if t.get_gid()}
+    out = [c for c in ax.patches if isinstance(c, Circle)][-1]  # the output unit's
+    circle = out.get_window_extent(renderer)
+    for gid in ("p[1]", "dL/dp[1]"):
+        box = texts[gid].get_window_extent(renderer)
+        assert not box.overlaps(circle), gid
+        for other, t in texts.items():
+            if other not in ("p[1]", "dL/dp[1]"):
+                assert not box.overlaps(t.get_window_extent(renderer)), (gid, other)
+
+
+def test_the_steepest_lines_are_labelled_first_so_only_the_dense_layer_is_bare() -> None:
+    # mutant: the shallow lines chose first and took the steep lines' only places: at 8
+    # digits the 2-4-6-1 figure left W1 bare too, not W2 alone
+    fig = _lab_figure(8, hidden=[4, 6])
+    drawn = [t.get_gid() for t in fig.axes[0].texts if t.get_gid()]
+    assert sum(g.startswith("W1[") for g in drawn) == 8
+    assert sum(g.startswith("W3[") for g in drawn) == 6
+    caption = " ".join(t.get_text() for t in fig.texts if not t.get_gid()).replace("\n", " ")
+    assert "The lines of W2 are too many to label legibly" in caption
+
+
+def test_the_output_layer_alone_is_headed_output() -> None:
+    # mutant: '(output)' written over layer 1
+    heads = [t.get_text() for t in _lab_figure(3).axes[0].texts if t.get_text().startswith("layer")]
+    assert heads == ["layer 1\nsigmoid", "layer 2\nsigmoid", "layer 3 (output)\nsigmoid"]
