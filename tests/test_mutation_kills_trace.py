@@ -593,3 +593,16 @@ def test_the_output_layer_alone_is_headed_output() -> None:
     # mutant: '(output)' written over layer 1
     heads = [t.get_text() for t in _lab_figure(3).axes[0].texts if t.get_text().startswith("layer")]
     assert heads == ["layer 1\nsigmoid", "layer 2\nsigmoid", "layer 3 (output)\nsigmoid"]
+
+
+# ------------------------------------------------------------------- proplab trace's CLI
+
+
+@pytest.mark.parametrize("word", ["ALL", " all", "All"])
+def test_samples_all_is_read_whatever_its_case_and_spaces(word, capsys) -> None:
+    # mutant: only the exact 'all' read as every row
+    from proplab import cli
+
+    argv = ["trace", "--dataset", "xor", "--hidden", "2", "--samples", word, "--no-check"]
+    assert cli.main(argv) == 0
+    assert "\n21 samples, one row each;" in capsys.readouterr().out
