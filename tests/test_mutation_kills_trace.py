@@ -606,3 +606,39 @@ def test_samples_all_is_read_whatever_its_case_and_spaces(word, capsys) -> None:
     argv = ["trace", "--dataset", "xor", "--hidden", "2", "--samples", word, "--no-check"]
     assert cli.main(argv) == 0
     assert "\n21 samples, one row each;" in capsys.readouterr().out
+
+
+def test_digits_above_17_are_refused_in_one_line(capsys) -> None:
+    # mutant: only digits < 1 refused by the CLI; 18 reached the text (a ValueError)
+    from proplab import cli
+
+    assert cli.main(["trace", "--dataset", "xor", "--digits", "18"]) == 2
+    err = capsys.readouterr().err
+    assert err == "proplab trace: error: argument --digits: must be from 1 to 17, got 18\n"
+
+
+@pytest.mark.parametrize("samples", ["1", "all"])
+def test_a_closed_pipe_ends_the_cli_quietly_with_stdout_buffered(samples) -> None:
+    # mutants: main's last flush dropped; the descriptor not pointed at devnull. Both
+    # show only when stdout is block-buffered, as a pipe's is: the suite's own test ran
+    # under PYTHONUNBUFFERED=1 where it is set, and every write failed at once
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from proplab import cli
+
+    read, write = os.pipe()
+    os.close(read)
+    src = Path(proplab.__file__).parents[1]
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    env["PYTHONPATH"] = str(src)
+    argv = [sys.executable, "-m", "proplab", "trace", "--dataset", "xor", "--hidden", "2",
+            "--samples", samples]  # fmt: skip
+    try:
+        done = subprocess.run(argv, stdout=write, stderr=subprocess.PIPE, env=env, timeout=120)
+    finally:
+        os.close(write)
+    assert done.returncode == cli.EXIT_BROKEN_PIPE == 141, done.stderr
+    assert done.stderr == b""
