@@ -608,6 +608,19 @@ def test_samples_all_is_read_whatever_its_case_and_spaces(word, capsys) -> None:
     assert "\n21 samples, one row each;" in capsys.readouterr().out
 
 
+def test_a_figure_path_ending_in_upper_case_png_is_accepted(tmp_path, capsys) -> None:
+    # mutant: the suffix compared case-sensitively ('step.PNG' refused)
+    import matplotlib.image
+
+    from proplab import cli
+
+    path = tmp_path / "step.PNG"
+    argv = ["trace", "--dataset", "xor", "--hidden", "2", "--figure", str(path)]
+    assert cli.main(argv) == 0
+    assert capsys.readouterr().err == f"figure saved to {path}\n"
+    assert matplotlib.image.imread(path).shape[2] in (3, 4)  # a PNG, read back
+
+
 def test_digits_above_17_are_refused_in_one_line(capsys) -> None:
     # mutant: only digits < 1 refused by the CLI; 18 reached the text (a ValueError)
     from proplab import cli
