@@ -934,6 +934,27 @@ def test_the_gradcheck_command_in_the_report_checks_the_reports_network(cfg):
             assert getattr(again, name) == getattr(cfg, name), name
 
 
+@pytest.mark.parametrize(
+    "cfg",
+    [
+        RunConfig(dataset="xor"),
+        RunConfig(dataset="xor", optimizer="adam", lr=0.01, weight_decay=0.001),
+        RunConfig(dataset="moons", n=50, hidden=[6, 3], optimizer="momentum", momentum=0.5),
+        RunConfig(dataset="circle", n=40, batchnorm=True, dropout=0.2, l1=0.001, seed=2),
+    ],
+)
+def test_the_trace_command_in_the_report_traces_the_reports_network_and_optimizer(cfg):
+    from proplab import cli
+
+    command = report_network._trace_command(cfg)
+    assert command.startswith("proplab trace --dataset ")
+    again = cli._config_from(cli.build_parser().parse_args(command.split()[1:]))
+    assert again.hidden_sizes == cfg.hidden_sizes
+    for name in (*report_network._GRADCHECK_FIELDS, *report_network._TRACE_FIELDS):
+        if name != "hidden":
+            assert getattr(again, name) == getattr(cfg, name), name
+
+
 def test_the_gradients_line_reports_a_wrong_backward(monkeypatch):
     from types import SimpleNamespace
 
@@ -1617,7 +1638,10 @@ def test_a_one_layer_network_gets_the_gradcheck_command_that_builds_one():
     base = RunConfig(dataset="xor", hidden=[2], activation="tanh")
     line = report_network.gradients_line(base, [SimpleNamespace(dataset="xor", config=base)], "xor")
     command = "proplab gradcheck --dataset xor --hidden 2 --layers 1 --activation tanh"
-    assert line.endswith(f"; `{command}` prints them one by one.")
+    assert line.endswith(
+        f"; `{command}` prints them one by one, and `{command.replace('gradcheck', 'trace')}` "
+        "one training step of it, number by number."
+    )
     from proplab.cli import _config_from, build_parser, main
 
     assert main(command.split()[1:]) == 0  # the command runs, on the network of the run

@@ -138,7 +138,8 @@ def gradients_line(base: RunConfig, records: list[aggregate.RunRecord], dataset:
         return (
             f"**Gradients**: the base model's backward passes match central differences "
             f"(float64, {where}): relative error below {bound:.0e} in {compared}; "
-            f"{_gradcheck_hint(cfg, 'prints them one by one')}."
+            f"{_gradcheck_hint(cfg, 'prints them one by one')}, and "
+            f"`{_trace_command(cfg)}` one training step of it, number by number."
         )
     first = check.failed[0]
     return (
@@ -175,6 +176,27 @@ _GRADCHECK_FIELDS = (
 def _gradcheck_hint(cfg: RunConfig, does: str) -> str:
     """ "`proplab gradcheck ...` <does>": the command that checks ``cfg``'s network."""
     return f"`{_gradcheck_command(cfg)}` {does}"
+
+
+# what proplab trace takes beyond gradcheck's options: the optimizer that takes the step
+_TRACE_FIELDS = ("optimizer", "lr", "momentum", "weight_decay", "l1", "batchnorm", "dropout")
+
+
+def _trace_command(cfg: RunConfig) -> str:
+    """The ``proplab trace`` command that traces ``cfg``'s network and optimizer: the
+    gradcheck command's network options and each optimizer option the command line would
+    otherwise set differently."""
+    from proplab.dataload import with_dataset_defaults
+
+    words = [_gradcheck_command(cfg).replace("proplab gradcheck", "proplab trace", 1)]
+    default = RunConfig(**with_dataset_defaults({"dataset": cfg.dataset}))
+    for name in _TRACE_FIELDS:
+        value = getattr(cfg, name)
+        if value == getattr(default, name):
+            continue
+        flag = f"--{name.replace('_', '-')}"
+        words.append(flag if value is True else f"{flag} {format_value(value)}")
+    return " ".join(words)
 
 
 def _gradcheck_command(cfg: RunConfig) -> str:
