@@ -110,32 +110,38 @@ def test_a_nested_sequential_is_traced_as_the_flat_one() -> None:
     assert a == b and "z1 = x W1 + b1   (Linear, 2 -> 2)" in _lines(b)
 
 
-def test_modules_before_the_first_layer_are_numbered_1() -> None:
-    # mutants: an activation, a batchnorm before any layer named a0 / bn0 / gamma0
+def test_modules_before_the_first_layer_are_numbered_0() -> None:
+    # modules on the input, before any layer, are layer 0's (a0, bn0, gamma0): numbered 1
+    # they took the names of layer 1's own activation and batchnorm
     rng = np.random.default_rng(0)
-    model = proplab.Sequential(BatchNorm1d(2), Tanh(), Linear(2, 1, rng=rng))
+    model = proplab.Sequential(BatchNorm1d(2), Tanh(), Linear(2, 1, rng=rng), Sigmoid())
     x = np.array([[0.5, 1.0], [-1.0, 2.0]])
     trace = trace_step(model, proplab.MSELoss(), x, np.array([[1.0], [0.0]]))
-    assert [s.name for s in trace.modules] == ["bn1", "a1", "z1"]
+    assert [s.name for s in trace.modules] == ["bn0", "a0", "z1", "a1"]
     lines = _lines(trace.text())
-    assert "a1 = tanh(bn1)   (element-wise)" in lines
-    assert "gamma1 = [1  1]" in lines and "beta1 = [0  0]" in lines
+    assert "a0 = tanh(bn0)   (element-wise)" in lines
+    assert "gamma0 = [1  1]" in lines and "beta0 = [0  0]" in lines
     # a first module with weights says where its gradients come from, though no dL/dx
     # (mutant: the line was left out whenever there was no input gradient)
-    assert "dL/dx = BatchNorm1d's backward of dL/dbn1" in lines
-    # the batch's mean and variance are the input's, the statistics bn1 normalises by
+    assert "dL/dx = BatchNorm1d's backward of dL/dbn0" in lines
+    # the batch's mean and variance are the input's, the statistics bn0 normalises by
     # (mutant: the mean shown was its output's, always 0)
     assert " ".join(array_lines("mean", x.mean(axis=0), 4)) in lines
     assert " ".join(array_lines("var", x.var(axis=0), 4)) in lines
 
 
-def test_two_activations_in_a_row_get_a_prime() -> None:
-    # mutants: every name primed; the second one primed twice
+def test_two_activations_in_a_row_get_a_number_not_a_prime() -> None:
+    # mutants: every name numbered; the second one numbered twice. (They were primed, a1',
+    # which read as a derivative beside f'(a1'), the review found.) One on the input is a0.
     rng = np.random.default_rng(0)
     model = proplab.Sequential(Linear(2, 2, rng=rng), Tanh(), Sigmoid(), Linear(2, 1, rng=rng))
     trace = trace_step(model, proplab.MSELoss(), np.array([[0.5, 1.0]]), np.array([[1.0]]))
-    assert [s.name for s in trace.modules] == ["z1", "a1", "a1'", "z2"]
-    assert "a1' = sigmoid(a1) = 1 / (1 + exp(-a1))   (element-wise)" in _lines(trace.text())
+    assert [s.name for s in trace.modules] == ["z1", "a1", "a1_2", "z2"]
+    assert "a1_2 = sigmoid(a1) = 1 / (1 + exp(-a1))   (element-wise)" in _lines(trace.text())
+    assert "'" not in "".join(s.name for s in trace.modules)
+    first = proplab.Sequential(Tanh(), Linear(2, 1, rng=rng), Sigmoid())
+    trace = trace_step(first, proplab.MSELoss(), np.array([[0.5, 1.0]]), np.array([[1.0]]))
+    assert [s.name for s in trace.modules] == ["a0", "z1", "a1"]
 
 
 def test_inputs_with_more_than_two_axes_are_refused() -> None:

@@ -12,7 +12,8 @@ a1)``...), and every parameter gradient is checked against central differences o
 loss.
 
 Names: the k-th Linear (or Conv1d) layer's output is ``z{k}``, its weights ``W{k}``
-and bias ``b{k}``; the element-wise activation after it gives ``a{k}``; a Dropout
+and bias ``b{k}``; the element-wise activation after it gives ``a{k}`` (a second one in a
+row ``a{k}_2``; one on the input, before any layer, ``a0``); a Dropout
 ``d{k}``, a BatchNorm1d ``bn{k}`` (its scale and shift ``gamma{k}``, ``beta{k}``), any
 other module ``h{k}``. The input is ``x``, the
 targets ``t``, the model's output ``p``.
@@ -228,19 +229,20 @@ def _names(layers: list[Module]) -> list[tuple[str, int]]:
             k += 1
             names.append((f"z{k}", k))
         elif type(m) in _ELEMENTWISE and not isinstance(m, Dropout):
-            names.append((f"a{max(k, 1)}", k))
+            names.append((f"a{k}", k))  # a0: an activation on the input itself
         elif isinstance(m, Dropout):
-            names.append((f"d{max(k, 1)}", k))
+            names.append((f"d{k}", k))
         elif isinstance(m, BatchNorm1d):
-            names.append((f"bn{max(k, 1)}", k))
+            names.append((f"bn{k}", k))
         else:
             names.append((f"h{len(names) + 1}", k))
-    # a later module of the same name (two activations in a row) gets a prime
+    # a later module of the same name (two activations in a row) gets a number: a1_2 (a
+    # prime, a1', read as a derivative beside f'(z1))
     seen: dict[str, int] = {}
     for i, (name, k) in enumerate(names):
         seen[name] = seen.get(name, 0) + 1
         if seen[name] > 1:
-            names[i] = (name + "'" * (seen[name] - 1), k)
+            names[i] = (f"{name}_{seen[name]}", k)
     return names
 
 
@@ -386,7 +388,7 @@ def param_label(step: ModuleStep, pname: str) -> str:
     if pname in ("weight", "bias") and (isinstance(m, Linear) or type(m).__name__ == "Conv1d"):
         return f"{'W' if pname == 'weight' else 'b'}{step.layer}"
     if pname in ("weight", "bias") and isinstance(m, BatchNorm1d):
-        return f"{'gamma' if pname == 'weight' else 'beta'}{max(step.layer, 1)}"
+        return f"{'gamma' if pname == 'weight' else 'beta'}{step.layer}"
     return f"{pname}({step.name})"
 
 

@@ -101,7 +101,7 @@ def _forward(step: ModuleStep, digits: int) -> list[str]:
             mask = (step.local != 0).astype(float)
             lines += [INDENT + s for s in array_lines("mask", mask, digits)]
     elif isinstance(m, BatchNorm1d):
-        k = max(step.layer, 1)
+        k = step.layer
         lines.append(
             f"{out} = gamma{k} * ({inp} - mean) / sqrt(var + {m.eps:g}) + beta{k}   "
             "(per unit; mean and var over the step's samples, var divided by n)"
