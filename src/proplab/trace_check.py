@@ -9,7 +9,10 @@ model untouched) and the loss recomputed. As in :mod:`proplab.gradcheck`:
   compared (a central difference across a kink is not the derivative);
 - errors are relative to each array's largest gradient, but measured against at
   least the central differences' round-off over the tolerance, so gradients of 1e-5
-  do not fail on rounding alone;
+  do not fail on rounding alone. The round-off is the loss's: a few ulps of every number
+  L is made of, weighted by how much L depends on it (|dL/dh * h| summed over the step's
+  arrays, which a saturated output makes large); an array whose every gradient is below
+  it is not compared (any value would pass), and the check says so;
 - an array that still fails is rechecked against Ridders' extrapolation of central
   differences from a larger step to step 0, which removes both the curvature a single
   step leaves (a batchnorm over two samples) and most of its round-off; it is kept only
@@ -127,12 +130,11 @@ def check_step(
     def f() -> float:
         return float(loss_fn.forward(twin.forward(x), target))
 
-    # L's round-off: at least a few ulps of the loss's own numbers, and of every array
-    # rounded on the way to it, as much as L depends on it (|dL/dh * h| per entry): a
-    # saturated output (BCE at p = 0.99997, 1 - p keeping 11 of 16 digits) makes L ~1e4
-    # times noisier than its value says
-    # (its predictions and targets count only for cross-entropy, whose log-sum-exp of large
-    # logits cancels inside the loss, where no array of the step shows it)
+    # L's round-off: a few ulps of L itself, and of every array rounded on the way to it,
+    # as much as L depends on it (|dL/dh * h| per entry): a saturated output (BCE at
+    # p = 0.99997, 1 - p keeping 11 of 16 digits) makes L ~1e4 times noisier than its
+    # value says. The predictions and targets count on their own only for cross-entropy,
+    # whose log-sum-exp of large logits cancels inside the loss, where no array shows it
     ulps = 4 * np.finfo(np.float64).eps / EPS
     roundoff = max(ulps * abs(loss), ulps * chain)
     if isinstance(loss_fn, CrossEntropyLoss):
