@@ -24,7 +24,7 @@ CORE = {
 # everything built on top of it (run folders, figures, reports, sweeps, CLI, web)
 ON_TOP = {
     "__init__", "__main__", "aggregate", "cli", "csvdata", "dataload", "diabetes", "digits",
-    "experiments", "model_check", "per_replica", "playground", "playground_server", "plots",
+    "experiments", "label_geometry", "model_check", "per_replica", "playground", "playground_server", "plots",
     "progress", "report", "report_answers", "report_data", "report_doc", "report_figures",
     "report_html", "report_network", "report_setup", "report_text", "run_figures", "runio",
     "serialize", "sklearn", "snapshots", "stack_plan", "stacking", "sweep", "sweep_boundaries",

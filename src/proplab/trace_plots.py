@@ -32,6 +32,7 @@ from matplotlib.patches import Circle, FancyBboxPatch, Patch
 from matplotlib.text import Text
 
 from proplab.activations import Identity, LeakyReLU, ReLU, Sigmoid, Tanh
+from proplab.label_geometry import corners, crosses, overlap
 from proplab.layers import Linear
 from proplab.losses import BCELoss, CrossEntropyLoss, MSELoss
 from proplab.plots import DPI, LOSS_COLOR, _save, fit_text
@@ -131,47 +132,6 @@ def check_drawable(trace: StepTrace) -> None:
             )
 
 
-def _corners(cx: float, cy: float, half_w: float, half_h: float, angle: float) -> np.ndarray:
-    """The corners ``(4, 2)`` of a rectangle centred on (cx, cy), turned by ``angle`` radians."""
-    u = np.array([math.cos(angle), math.sin(angle)])
-    v = np.array([-u[1], u[0]])
-    return np.array(
-        [
-            [cx, cy] + su * half_w * u + sv * half_h * v
-            for su, sv in ((-1, -1), (1, -1), (1, 1), (-1, 1))
-        ]
-    )
-
-
-def _overlap(p: np.ndarray, q: np.ndarray) -> bool:
-    """Whether two convex polygons ``(k, 2)`` overlap (no edge of either separates them)."""
-    for poly in (p, q):
-        for a, b in zip(poly, np.roll(poly, -1, axis=0), strict=True):
-            normal = np.array([a[1] - b[1], b[0] - a[0]])
-            sp, sq = p @ normal, q @ normal
-            if sp.max() <= sq.min() or sq.max() <= sp.min():
-                return False
-    return True
-
-
-def _crosses(segment: np.ndarray, rect: np.ndarray) -> bool:
-    """Whether ``segment`` ``(2, 2)`` passes through the rectangle ``rect`` ``(4, 2)``
-    (corners in order): the segment clipped to the rectangle's frame is not empty."""
-    origin, u, v = rect[0], rect[1] - rect[0], rect[3] - rect[0]
-    # the segment's ends in the rectangle's frame, where it is the unit square
-    local = [((e - origin) @ u / (u @ u), (e - origin) @ v / (v @ v)) for e in segment]
-    lo, hi = 0.0, 1.0
-    for axis in (0, 1):
-        a, b = local[0][axis], local[1][axis]
-        if abs(b - a) < 1e-12:
-            if not 0.0 <= a <= 1.0:
-                return False
-            continue
-        t0, t1 = sorted(((0.0 - a) / (b - a), (1.0 - a) / (b - a)))
-        lo, hi = max(lo, t0), min(hi, t1)
-    return lo < hi
-
-
 @dataclass
 class _Canvas:
     """The figure being laid out, in inches (one per data unit): the areas taken so far
@@ -197,7 +157,7 @@ class _Canvas:
         """Mark an unturned text's area taken."""
         box = t.get_window_extent(self.fig.canvas.get_renderer())
         box = box.transformed(self.ax.transData.inverted())
-        self.taken.append(_corners(box.x0 + box.width / 2, box.y0 + box.height / 2,
+        self.taken.append(corners(box.x0 + box.width / 2, box.y0 + box.height / 2,
                                    box.width / 2 + MARGIN, box.height / 2 + MARGIN, 0.0))  # fmt: skip
 
 
@@ -240,14 +200,14 @@ def _on_line(
     best: tuple[int, int, np.ndarray, float, float] | None = None
     for rank, f in enumerate(FRACTIONS):
         px, py = a[0] + f * dx, a[1] + f * dy
-        area = _corners(px, py, half_w, 2 * half_h + 0.015, angle)
+        area = corners(px, py, half_w, 2 * half_h + 0.015, angle)
         lo, hi = area.min(axis=0), area.max(axis=0)
         near = np.all((taken_lo < hi) & (lo < taken_hi), axis=1)
-        blocked = any(_overlap(area, t) for t in taken[near])
+        blocked = any(overlap(area, t) for t in taken[near])
         if blocked and not (force and rank == 0):
             continue
         near = np.all((others_lo <= hi) & (lo <= others_hi), axis=1)
-        crossing = sum(_crosses(seg, area) for seg in others[near])
+        crossing = sum(crosses(seg, area) for seg in others[near])
         crossing += blocked * len(canvas.lines)  # a forced place is the last resort
         if best is None or (crossing, rank) < best[:2]:
             best = (crossing, rank, area, px, py)
@@ -379,7 +339,7 @@ def step_figure(trace: StepTrace, digits: int = 3) -> Figure:
         ax.plot(seg[:, 0], seg[:, 1], color=LINE_COLOR, lw=1.0, zorder=1)
     for c, column in enumerate(ys):
         for j, y in enumerate(column):
-            canvas.taken.append(_corners(xs[c], y, RADIUS, RADIUS, 0.0))
+            canvas.taken.append(corners(xs[c], y, RADIUS, RADIUS, 0.0))
             ax.add_patch(
                 Circle((xs[c], y), RADIUS, facecolor="white", edgecolor="0.25", lw=1.2, zorder=3)
             )
@@ -387,7 +347,7 @@ def step_figure(trace: StepTrace, digits: int = 3) -> Figure:
                 xs[c], y, f"x{j + 1}" if c == 0 else str(j + 1), ha="center", va="center",
                 fontsize=FONT - 1, color="0.25", zorder=4,
             )  # fmt: skip
-    canvas.taken.append(_corners(*loss_xy, RADIUS + 0.02, RADIUS + 0.02, 0.0))
+    canvas.taken.append(corners(*loss_xy, RADIUS + 0.02, RADIUS + 0.02, 0.0))
     ax.add_patch(
         FancyBboxPatch(
             (loss_xy[0] - RADIUS, loss_xy[1] - RADIUS), 2 * RADIUS, 2 * RADIUS,
