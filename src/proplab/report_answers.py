@@ -403,7 +403,7 @@ def _lr_values(gs: list[GroupView], name: str) -> list[str]:
             f"{acc_text(top, held)} at lr {lr(top.config.lr)}: smaller steps get less far in "
             "the same number of epochs"
         )
-        if low.median_tail_change > MOVING and low.trend == "falling":
+        if _still_falling(low):
             text += (
                 f"; its loss is still falling at the end (median change "
                 f"{100 * low.median_tail_change:.0f} % over the last 10 % of epochs), so it is "
@@ -494,17 +494,8 @@ def _too_high_values(high: GroupView, lower: list[GroupView], name: str) -> str:
             f"{acc_text(high)}, and no lower rate ends better by more than the spread over "
             f"seeds ({rates})."
         )
-    then = (
-        "a longer run would show how far it gets, and a higher rate where too high begins"
-        if not above
-        else "a longer run would tell whether it catches up"
-    )
-    if high.median_tail_change > MOVING and high.trend == "falling":
-        text += (
-            f" Its loss is still falling after {_epochs(high):,} epochs (median change "
-            f"{100 * high.median_tail_change:.0f} % over the last 10 % of epochs): it had not "
-            f"finished, so {then}."
-        )
+    if _still_falling(high):
+        text += _still_falling_text(high, bool(above))
     elif not above:
         text += " Where too high begins, only a higher rate would show."
     return text
@@ -512,6 +503,28 @@ def _too_high_values(high: GroupView, lower: list[GroupView], name: str) -> str:
 
 # accuracy differences under 2 points are noise even with no spread over seeds
 ACC_NOISE = 0.02
+
+
+def _still_falling(group: GroupView) -> bool:
+    """The group's loss was still falling clearly at the end of its runs."""
+    return group.median_tail_change > MOVING and group.trend == "falling"
+
+
+def _still_falling_text(high: GroupView, above: bool) -> str:
+    """The too-high answers' sentence for a highest rate whose loss had not finished falling
+    (``above``: a lower rate ended better)."""
+    return (
+        f" Its loss is still falling after {_epochs(high):,} epochs (median change "
+        f"{100 * high.median_tail_change:.0f} % over the last 10 % of epochs): it had not "
+        f"finished, so {_longer_run(above)}."
+    )
+
+
+def _longer_run(above: bool) -> str:
+    """What a longer run of the highest rate would show (``above``: a lower rate ended better)."""
+    if above:
+        return "a longer run would tell whether it catches up"
+    return "a longer run would show how far it gets, and a higher rate where too high begins"
 
 
 def _clearly_below(a: Stats, b: Stats, floor: float) -> bool:
@@ -571,22 +584,13 @@ def _too_high_compared(high: GroupView, lower: list[GroupView], name: str) -> st
     if high.all_perfect:
         return text
     epochs = f"{_epochs(high):,} epochs"
-    then = (
-        "a longer run would show how far it gets, and a higher rate where too high begins"
-        if not above
-        else "a longer run would tell whether it catches up"
-    )
-    if high.median_tail_change > MOVING and high.trend == "falling":
-        text += (
-            f" Its loss is still falling after {epochs} (median change "
-            f"{100 * high.median_tail_change:.0f} % over the last 10 % of epochs): it had not "
-            f"finished, so {then}."
-        )
+    if _still_falling(high):
+        text += _still_falling_text(high, bool(above))
     elif high.n_single:
         text += (
             f" In {seeds(high.n_single, high.n)} it still gives every {name} point the same "
             f"class after {epochs}: those seeds have not left the plateau where the gradient "
-            f"is small, so {then}."
+            f"is small, so {_longer_run(bool(above))}."
         )
     return text
 
