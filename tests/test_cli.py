@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import proplab
-from proplab import experiments, models, runio, scoring, serialize, train, train_text
+from proplab import experiments, models, run_parts, runio, scoring, serialize, train, train_text
 from proplab.cli import main
 from proplab.config import RunConfig, data_rng
 from proplab.data import generate_linear, generate_xor_easy
@@ -468,7 +468,7 @@ def test_ctrl_c_saves_the_run_and_exits_130(tmp_path: Path, capsys, monkeypatch)
 
         return train.fit(*args, **{**kwargs, "callback": press, "callback_every": 1})
 
-    monkeypatch.setattr(experiments, "fit", fit_with_ctrl_c)
+    monkeypatch.setattr(run_parts, "fit", fit_with_ctrl_c)
     code, lines, err = run_cli(capsys, "train", "--out", str(tmp_path))
     assert code == 130
     assert err == ["proplab train: interrupted"]

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import proplab
-from proplab import dataload, experiments, models, runio, scoring, train, train_text
+from proplab import dataload, experiments, models, run_parts, runio, scoring, train, train_text
 from proplab.config import ConfigError, RunConfig, build_loss, build_model, build_optimizer
 from proplab.data import generate_linear, generate_xor_easy
 from proplab.history import History
@@ -213,7 +213,7 @@ def _interrupt_at(monkeypatch, epoch: int) -> None:
 
         return train.fit(*args, **{**kwargs, "callback": press, "callback_every": 1})
 
-    monkeypatch.setattr(experiments, "fit", fit_with_ctrl_c)
+    monkeypatch.setattr(run_parts, "fit", fit_with_ctrl_c)
 
 
 def test_interrupted_run_is_saved_but_not_marked_finished(tmp_path: Path, monkeypatch) -> None:

@@ -86,7 +86,7 @@ def test_run_one_trains_with_the_clis_blas_threads_and_records_them(
 ):
     # a CLI run (one BLAS thread) repeated from a Python session (BLAS's own count) gave
     # other last bits on large products: run_one now limits BLAS as the CLI does
-    from proplab import experiments
+    from proplab import experiments, run_parts
     from proplab.config import RunConfig
     from proplab.runio import read_json
 
@@ -94,7 +94,7 @@ def test_run_one_trains_with_the_clis_blas_threads_and_records_them(
     monkeypatch.setenv("PROPLAB_BLAS_THREADS", raw)
     before = _blas_counts()
     seen: list[list[int]] = []
-    monkeypatch.setattr(experiments, "fit", _recording(seen, experiments.fit))
+    monkeypatch.setattr(run_parts, "fit", _recording(seen, run_parts.fit))
     experiments.run_one(RunConfig(epochs=3), tmp_path, quiet=True, progress=False, figures=False)
     expected = max(before) if inside is None else inside
     assert seen == [[expected] * len(before)]

@@ -40,12 +40,8 @@ from proplab import dataload, models
 from proplab.config import (
     ConfigError,
     RunConfig,
-    build_loss,
-    build_model,
-    build_optimizer,
     check_batches,
     data_rng,
-    shuffle_rng,
 )
 from proplab.core import did_you_mean
 from proplab.history import History
@@ -62,6 +58,7 @@ from proplab.run_figures import (
     lab_figures,
     write_figures,
 )
+from proplab.run_parts import build_run_parts
 from proplab.runio import (
     ensure_writable_dir,
     format_column,
@@ -82,7 +79,6 @@ from proplab.snapshots import (
     losses_at,
 )
 from proplab.threads import blas_threads, blas_threads_for_a_run
-from proplab.train import fit
 
 CONFIG = "config.json"
 HISTORY = "history.csv"
@@ -254,9 +250,8 @@ def _run_one(
     cfg, prep = prepare_run(cfg)
     x, y = prep.x, prep.y
     # build before touching the folder: an impossible model (conv geometry) writes nothing
-    model = build_model(cfg, x.shape[-1], prep.n_out, samples=x.shape[0])
-    loss_fn = build_loss(cfg)
-    optimizer = build_optimizer(cfg, model.parameters())
+    parts = build_run_parts(cfg, prep)
+    model, loss_fn = parts.model, parts.loss_fn
     run_dir = start_run_dir(cfg, run_dir)
 
     bar = ProgressBar(cfg.epochs, desc=cfg.dataset, enabled=None if progress else False)
@@ -277,18 +272,10 @@ def _run_one(
         snapshots = Snapshots(model, kept_epochs(cfg.epochs, most=most))
         snapshots.take(0)
         callback, callback_every = snapshots.hook(callback), snapshots.every
-    history = fit(
-        model,
-        loss_fn,
-        optimizer,
-        x,
-        y,
+    history = parts.fit(
         cfg.epochs,
-        batch_size=cfg.batch_size,
-        rng=shuffle_rng(cfg),  # a stream apart from the data's and the weights'
         print_every=cfg.print_every,
         log=say or _silent,
-        tol=cfg.tol,
         callback=callback,
         callback_every=callback_every,
     )

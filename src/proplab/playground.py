@@ -45,11 +45,7 @@ from proplab.config import (
     MOMENTUM_OPTIMIZERS,
     ConfigError,
     RunConfig,
-    build_loss,
-    build_model,
-    build_optimizer,
     network_label,
-    shuffle_rng,
 )
 from proplab.core import did_you_mean, eval_mode
 from proplab.data import plane_axes, plane_points
@@ -59,9 +55,9 @@ from proplab.features import FEATURES, Features
 from proplab.metrics import r2_score
 from proplab.models import hidden_activations
 from proplab.registry import REGISTRIES
+from proplab.run_parts import build_run_parts
 from proplab.scoring import evaluate
 from proplab.trace import trace_step
-from proplab.train import fit
 from proplab.zoo_regression import REGRESSION_ZOO
 
 # The settings a page may change (RunConfig's names); the rest keep RunConfig's defaults.
@@ -182,16 +178,16 @@ class Playground:
         cfg = _config(settings)
         try:
             cfg, prep = prepare_run(cfg)
-            model = build_model(cfg, prep.x.shape[-1], prep.n_out, samples=prep.x.shape[0])
+            parts = build_run_parts(cfg, prep)
         except ConfigError as exc:
             raise PlaygroundError(str(exc)) from None
         self.cfg = cfg
         self.task = task_of(cfg.dataset)
         self.x, self.y, self.x_test, self.y_test = prep.x, prep.y, prep.x_test, prep.y_test
-        self.model = model
-        self.loss_fn = build_loss(cfg)
-        self.optimizer = build_optimizer(cfg, model.parameters())
-        self.rng = shuffle_rng(cfg)
+        # trained as proplab train trains these settings: steps of E1, E2, ... epochs are
+        # the first E1 + E2 + ... epochs of that run
+        self.parts = parts
+        self.model, self.loss_fn, self.optimizer = parts.model, parts.loss_fn, parts.optimizer
         self.epoch = 0
         self.curve: list[list[float | None]] = []  # every step's curve, thinned as it grows
         self.test_curve: list[list[float | None]] = []  # the test loss after each step
@@ -254,17 +250,7 @@ class Playground:
                 f"epochs: {epochs:,} epochs of this network on {n:,} samples{batches} are "
                 f"too much for one step; at most {most:,} here (train in smaller steps)"
             )
-        history = fit(
-            self.model,
-            self.loss_fn,
-            self.optimizer,
-            self.x,
-            self.y,
-            int(epochs),
-            batch_size=self.cfg.batch_size,
-            rng=self.rng,
-            print_every=0,
-        )
+        history = self.parts.fit(int(epochs))
         first = self.epoch
         self.epoch += len(history.epoch)
         if history.stop_reason == "diverged":

@@ -12,19 +12,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from proplab.config import (
-    ConfigError,
-    RunConfig,
-    build_loss,
-    build_model,
-    build_optimizer,
-    network_label,
-    shuffle_rng,
-)
+from proplab.config import ConfigError, RunConfig, network_label
 from proplab.progress import ProgressBar
+from proplab.run_parts import build_run_parts
 from proplab.threads import blas_threads_for_a_run
 from proplab.trace import StepTrace, trace_step
-from proplab.train import fit
 
 
 def trace_config(
@@ -76,26 +68,14 @@ def trace_config(
             f"one has no variance to normalise by), got {samples}"
         )
     with blas_threads_for_a_run():
-        model = build_model(cfg, x.shape[-1], prep.n_out, samples=rows)
-        loss_fn = build_loss(cfg)
-        optimizer = build_optimizer(cfg, model.parameters())
+        parts = build_run_parts(cfg, prep)
+        model, loss_fn, optimizer = parts.model, parts.loss_fn, parts.optimizer
         trained = 0
         if after:
-            # fit as proplab train calls it (its tol too: that run stops there)
+            # the first epochs of proplab train's run (its batches, its tol: it stops there)
             bar = ProgressBar(after, desc=cfg.dataset, enabled=None if progress else False)
-            history = fit(
-                model,
-                loss_fn,
-                optimizer,
-                x,
-                y,
-                after,
-                batch_size=cfg.batch_size,
-                rng=shuffle_rng(cfg),
-                print_every=0,
-                tol=cfg.tol,
-                callback=bar.fit_callback() if bar.enabled else None,
-                callback_every=100,
+            history = parts.fit(
+                after, callback=bar.fit_callback() if bar.enabled else None, callback_every=100
             )
             bar.close()
             if history.stop_reason == "diverged":
