@@ -66,7 +66,7 @@ def snapshot(session: Playground) -> dict:
         "rngs": [
             m.rng.bit_generator.state for m in session.model.modules() if isinstance(m, Dropout)
         ],
-        "shuffle": session.rng.bit_generator.state,
+        "shuffle": session.parts.rng.bit_generator.state,
         # every module's own values: batchnorm's running statistics, the arrays a forward
         # keeps for its backward, a dropout's mask and mode
         "modules": [
@@ -213,11 +213,11 @@ def test_input_features_and_cross_entropy_are_traced_through_their_modules() -> 
     session = Playground(settings)
     session.step(3)
     text = session.trace(4)["text"]
-    assert "h1 = Features(x)   (Features(x1_sq, x2_sq))" in text
+    assert "phi = Features(x)   (Features(x1_sq, x2_sq))" in text
     assert "LOSS  CrossEntropyLoss" in text
     x = session.x[4]
     # the features of this point, as the text shows them (4 significant digits)
-    assert f"h1 = [[{x[0] ** 2:#.4g}  {x[1] ** 2:#.4g}]]" in text
+    assert f"phi = [[{x[0] ** 2:#.4g}  {x[1] ** 2:#.4g}]]" in text
 
 
 @pytest.mark.parametrize(

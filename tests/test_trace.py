@@ -523,6 +523,26 @@ def test_a_conv_step_names_its_axes_and_parts_its_samples() -> None:
     assert "Unsqueeze's backward" not in text and "(no dL/dx: x is the data" in text
 
 
+def test_reshapes_are_named_after_what_they_reshape_and_features_are_phi() -> None:
+    # they were h1 and h4 (positions): "z2 = h4 W2 + b2" said nothing of what h4 held
+    conv = trace_config(RunConfig(dataset="xor", model="conv", filters=2, hidden=2), samples=2)
+    names = [step.name for step in conv.modules]
+    assert names == ["x_ch", "z1", "a1", "a1_flat", "z2", "a2", "z3", "a3"]
+    text = conv.text()
+    for line in ("x_ch = Unsqueeze(x)", "z1 = Conv1d(x_ch)", "a1_flat = Flatten(a1)"):
+        assert f"    {line}   (" in text
+    assert "    z2 = a1_flat W2 + b2   (Linear, 6 -> 2)" in text
+    arrays = conv.arrays()
+    np.testing.assert_array_equal(arrays["x_ch"], arrays["x"][:, None, :])
+    np.testing.assert_array_equal(arrays["a1_flat"], arrays["a1"].reshape(2, -1))
+    circle = RunConfig(dataset="circle", n=20, features=["x1_sq", "x2_sq", "x1"], hidden=3)
+    trace = trace_config(circle, samples=3)
+    assert [step.name for step in trace.modules][:2] == ["phi", "z1"]
+    x = trace.arrays()["x"]
+    np.testing.assert_array_equal(trace.arrays()["phi"], np.c_[x**2, x[:, 0]])
+    assert "    z1 = phi W1 + b1   (Linear, 3 -> 3)" in trace.text()
+
+
 def test_dropout_shows_its_mask_and_batchnorm_its_statistics() -> None:
     cfg = RunConfig(dataset="xor", hidden=2, batchnorm=True, dropout=0.5, seed=2)
     trace = trace_config(cfg, samples=4)

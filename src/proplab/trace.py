@@ -14,8 +14,9 @@ loss.
 Names: the k-th Linear (or Conv1d) layer's output is ``z{k}``, its weights ``W{k}``
 and bias ``b{k}``; the element-wise activation after it gives ``a{k}`` (a second one in a
 row ``a{k}_2``; one on the input, before any layer, ``a0``); a Dropout
-``d{k}``, a BatchNorm1d ``bn{k}`` (its scale and shift ``gamma{k}``, ``beta{k}``), any
-other module ``h{k}``. The input is ``x``, the
+``d{k}``, a BatchNorm1d ``bn{k}`` (its scale and shift ``gamma{k}``, ``beta{k}``), the
+input features ``phi``, a Flatten or Unsqueeze its input's name with ``_flat`` or ``_ch``
+(``a1_flat``, ``x_ch``), any other module ``h`` and its position (``h3``). The input is ``x``, the
 targets ``t``, the model's output ``p``.
 
 Shapes: one row per sample, ``x`` ``(n, in)``, every array ``(n, width)``, weights
@@ -33,9 +34,11 @@ import numpy as np
 
 from proplab.activations import Identity, LeakyReLU, ReLU, Sigmoid, Tanh
 from proplab.batchnorm import BatchNorm1d
+from proplab.conv import Unsqueeze
 from proplab.core import Module, Sequential, train_mode
 from proplab.dropout import Dropout
-from proplab.layers import Linear
+from proplab.features import Features
+from proplab.layers import Flatten, Linear
 from proplab.losses import BCELoss, CrossEntropyLoss, Loss, MSELoss, softmax
 from proplab.optim import SGD, Optimizer
 from proplab.trace_check import TOLERANCE as CHECK_TOLERANCE
@@ -234,6 +237,12 @@ def _names(layers: list[Module]) -> list[tuple[str, int]]:
             names.append((f"d{k}", k))
         elif isinstance(m, BatchNorm1d):
             names.append((f"bn{k}", k))
+        elif isinstance(m, Features):
+            names.append(("phi", k))  # the feature map phi(x) of the textbooks
+        elif isinstance(m, Flatten | Unsqueeze):
+            # only reshapes its input: named after it (z2 = a1_flat W2 + b2)
+            before = names[-1][0] if names else "x"
+            names.append((f"{before}_{'flat' if isinstance(m, Flatten) else 'ch'}", k))
         else:
             names.append((f"h{len(names) + 1}", k))
     # a later module of the same name (two activations in a row) gets a number: a1_2 (a
