@@ -50,6 +50,13 @@ def path(text: str) -> str:
     return text
 
 
+def samples(text: str) -> int | None:
+    """``--samples``: a whole number, or ``all`` (None)."""
+    if text.strip().lower() == "all":
+        return None
+    return integer(text)
+
+
 def _names(kind: str) -> str:
     return ", ".join(REGISTRIES[kind][0])
 
@@ -189,6 +196,24 @@ def add_optimizer_flags(p: argparse.ArgumentParser) -> None:
     )
 
 
+def add_stack_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--stack",
+        choices=("auto", "off"),
+        default="auto",
+        help="auto (default): train runs of one network shape that differ only in seed, "
+        "lr, momentum, weight decay, l1, activations, bias or optimizer as one replica stack, "
+        "with identical results; off: one run at a time",
+    )
+    parser.add_argument(
+        "--stack-memory",
+        type=number,
+        default=512,
+        metavar="MB",
+        help="largest stack, in MB of arrays; bigger groups are split (default 512)",
+    )
+
+
 def config_from(args: argparse.Namespace, **fixed: Any) -> RunConfig:
     values = {k: v for k, v in vars(args).items() if k in CONFIG_FIELDS and v is not None}
     if values.get("hidden") == [0]:  # --hidden 0: no hidden layer
@@ -239,31 +264,6 @@ def as_flags(values: dict[str, Any]) -> str:
             text = f"{value:g}" if isinstance(value, float) else str(value)
         parts.append(f"--{name.replace('_', '-')} {text}")
     return " ".join(parts)
-
-
-def samples(text: str) -> int | None:
-    """``--samples``: a whole number, or ``all`` (None)."""
-    if text.strip().lower() == "all":
-        return None
-    return integer(text)
-
-
-def add_stack_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--stack",
-        choices=("auto", "off"),
-        default="auto",
-        help="auto (default): train runs of one network shape that differ only in seed, "
-        "lr, momentum, weight decay, l1, activations, bias or optimizer as one replica stack, "
-        "with identical results; off: one run at a time",
-    )
-    parser.add_argument(
-        "--stack-memory",
-        type=number,
-        default=512,
-        metavar="MB",
-        help="largest stack, in MB of arrays; bigger groups are split (default 512)",
-    )
 
 
 # the flags only the convolutional model reads (RunConfig fields)
