@@ -412,7 +412,7 @@ def test_cli_train_writes_a_run_folder_of_a_batchnorm_dropout_network(tmp_path, 
 
 
 def test_cli_default_folder_names_the_options(tmp_path, monkeypatch) -> None:
-    from proplab.cli import _default_out
+    from proplab.cli_commands import _default_out
 
     cfg = RunConfig(batchnorm=True, dropout=0.2)
     assert "-sigmoid-bn-dropout0.2-sgd" in str(_default_out(cfg))

@@ -544,11 +544,12 @@ def test_gradcheck_options_reach_the_check(capsys) -> None:
 
 
 def test_one_hidden_value_means_two_layers_of_that_width() -> None:
-    from proplab.cli import _config_from, build_parser
+    from proplab.cli import build_parser
+    from proplab.cli_flags import config_from
 
-    cfg = _config_from(build_parser().parse_args(["train", "--hidden", "5"]))
+    cfg = config_from(build_parser().parse_args(["train", "--hidden", "5"]))
     assert cfg.hidden_sizes == RunConfig(hidden=5).hidden_sizes == [5, 5]
-    cfg = _config_from(build_parser().parse_args(["train", "--hidden", "5", "3"]))
+    cfg = config_from(build_parser().parse_args(["train", "--hidden", "5", "3"]))
     assert cfg.hidden_sizes == [5, 3]
 
 
@@ -564,9 +565,10 @@ def test_one_hidden_value_means_two_layers_of_that_width() -> None:
     ],
 )
 def test_layers_repeats_the_one_hidden_width(args: list[str], hidden) -> None:
-    from proplab.cli import _config_from, build_parser
+    from proplab.cli import build_parser
+    from proplab.cli_flags import config_from
 
-    assert _config_from(build_parser().parse_args(["train", *args])).hidden == hidden
+    assert config_from(build_parser().parse_args(["train", *args])).hidden == hidden
 
 
 def test_one_hidden_layer_from_the_command_line_trains_and_reads_back(
@@ -781,12 +783,12 @@ def test_a_digits_run_given_every_option_says_nothing_of_digits_defaults(
     tmp_path: Path, capsys
 ) -> None:
     pytest.importorskip("sklearn")
-    from proplab.cli import _as_flags
+    from proplab.cli_flags import as_flags
     from proplab.dataload import DIGITS_DEFAULTS
 
     given = {**DIGITS_DEFAULTS, "epochs": 1}
     run = tmp_path / "run"
-    argv = ["train", "--dataset", "digits", *_as_flags(given).split(), "--no-progress"]
+    argv = ["train", "--dataset", "digits", *as_flags(given).split(), "--no-progress"]
     code, _, err = run_cli(capsys, *argv, "--quiet", "--out", str(run))
     assert (code, err) == (0, [f"run saved to {run}"])
     # and the lab's datasets have no defaults of their own to name

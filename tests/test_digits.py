@@ -66,15 +66,16 @@ def test_missing_scikit_learn_names_the_extra(
 
 
 def test_cli_digits_defaults(capsys: pytest.CaptureFixture) -> None:
-    from proplab.cli import _config_from, build_parser
+    from proplab.cli import build_parser
+    from proplab.cli_flags import config_from
 
-    cfg = _config_from(build_parser().parse_args(["train", "--dataset", "digits"]))
+    cfg = config_from(build_parser().parse_args(["train", "--dataset", "digits"]))
     assert (cfg.loss, cfg.output_activation, cfg.optimizer, cfg.batch_size) == (
         "cross_entropy", "identity", "adam", 32,
     )  # fmt: skip
     assert cfg.hidden_sizes == [64, 64] and cfg.test_fraction == 0.2
     # a flag the user gives wins over the dataset's default
-    cfg = _config_from(build_parser().parse_args(["train", "--dataset", "digits", "--lr", "0.01"]))
+    cfg = config_from(build_parser().parse_args(["train", "--dataset", "digits", "--lr", "0.01"]))
     assert cfg.lr == 0.01 and cfg.epochs == DIGITS_DEFAULTS["epochs"]
     # the output activation follows a loss the user picks, unless given too
     for argv, output in (
@@ -83,7 +84,7 @@ def test_cli_digits_defaults(capsys: pytest.CaptureFixture) -> None:
         (["--dataset", "spiral", "--loss", "ce", "--output-activation", "tanh"], "tanh"),
         (["--dataset", "spiral"], "sigmoid"),  # the lab's defaults elsewhere
     ):
-        cfg = _config_from(build_parser().parse_args(["train", *argv]))
+        cfg = config_from(build_parser().parse_args(["train", *argv]))
         assert cfg.output_activation == output, argv
 
 

@@ -23,9 +23,10 @@ CORE = {
 }  # fmt: skip
 # everything built on top of it (run folders, figures, reports, sweeps, CLI, web)
 ON_TOP = {
-    "__init__", "__main__", "aggregate", "cli", "csvdata", "dataload", "diabetes", "digits",
-    "experiments", "label_geometry", "model_check", "per_replica", "playground", "playground_server", "plots",
-    "progress", "run_parts", "report", "report_answers", "report_data", "report_doc", "report_figures",
+    "__init__", "__main__", "aggregate", "cli", "cli_commands", "cli_flags", "csvdata", "dataload",
+    "diabetes", "digits", "experiments", "label_geometry", "model_check", "per_replica",
+    "playground", "playground_server", "plots", "progress", "run_parts",
+    "report", "report_answers", "report_data", "report_doc", "report_figures",
     "report_html", "report_network", "report_setup", "report_text", "run_figures", "runio",
     "serialize", "sklearn", "snapshots", "stack_plan", "stacking", "sweep", "sweep_boundaries",
     "sweep_dots", "sweep_plots", "sweep_spec", "threads", "trace_plots", "trace_run", "unit_plots",

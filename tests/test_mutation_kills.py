@@ -155,7 +155,7 @@ def test_the_naive_twin_computes_in_the_wider_of_input_and_weight_dtypes(x_dtype
 
 def test_the_gradcheck_command_adds_layers_1_to_one_hidden_width_only():
     # mutant: any one-element list got " --layers 1", one input feature included
-    from proplab import cli, report_network
+    from proplab import cli, cli_flags, report_network
     from proplab.config import RunConfig
 
     cfg = RunConfig(dataset="circles", features=["x1_x2"], hidden=5)
@@ -164,7 +164,7 @@ def test_the_gradcheck_command_adds_layers_1_to_one_hidden_width_only():
     one = RunConfig(dataset="circles", features=["x1_x2"], hidden=[5])
     command = report_network._gradcheck_command(one)
     assert command == "proplab gradcheck --dataset circles --features x1_x2 --hidden 5 --layers 1"
-    again = cli._config_from(cli.build_parser().parse_args(command.split()[1:]))
+    again = cli_flags.config_from(cli.build_parser().parse_args(command.split()[1:]))
     assert (again.features, again.hidden_sizes) == (["x1_x2"], [5])
 
 

@@ -922,11 +922,11 @@ def test_report_on_a_sweep_of_more_than_two_classes(tmp_path):
     ],
 )
 def test_the_gradcheck_command_in_the_report_checks_the_reports_network(cfg):
-    from proplab import cli
+    from proplab import cli, cli_flags
 
     command = report_network._gradcheck_command(cfg)
     args = cli.build_parser().parse_args(command.split()[1:])
-    again = cli._config_from(args)
+    again = cli_flags.config_from(args)
     for name in report_network._GRADCHECK_FIELDS:
         if name == "hidden":  # 10 and [10, 10] are one network
             assert again.hidden_sizes == cfg.hidden_sizes
@@ -944,11 +944,11 @@ def test_the_gradcheck_command_in_the_report_checks_the_reports_network(cfg):
     ],
 )
 def test_the_trace_command_in_the_report_traces_the_reports_network_and_optimizer(cfg):
-    from proplab import cli
+    from proplab import cli, cli_flags
 
     command = report_network._trace_command(cfg)
     assert command.startswith("proplab trace --dataset ")
-    again = cli._config_from(cli.build_parser().parse_args(command.split()[1:]))
+    again = cli_flags.config_from(cli.build_parser().parse_args(command.split()[1:]))
     assert again.hidden_sizes == cfg.hidden_sizes
     for name in (*report_network._GRADCHECK_FIELDS, *report_network._TRACE_FIELDS):
         if name != "hidden":
@@ -1642,10 +1642,11 @@ def test_a_one_layer_network_gets_the_gradcheck_command_that_builds_one():
         f"; `{command}` prints them one by one, and `{command.replace('gradcheck', 'trace')}` "
         "one training step of it, number by number."
     )
-    from proplab.cli import _config_from, build_parser, main
+    from proplab.cli import build_parser, main
+    from proplab.cli_flags import config_from
 
     assert main(command.split()[1:]) == 0  # the command runs, on the network of the run
-    assert _config_from(build_parser().parse_args(command.split()[1:])) == base
+    assert config_from(build_parser().parse_args(command.split()[1:])) == base
     two = base.replace(hidden=[2, 2])
     line = report_network.gradients_line(two, [SimpleNamespace(dataset="xor", config=two)], "xor")
     assert "`proplab gradcheck --dataset xor --hidden 2 2 --activation tanh` prints" in line
@@ -1678,7 +1679,7 @@ def test_the_uncompared_arrays_get_every_cause_gradchecks_notes_give():
 
 
 def test_the_network_line_and_gradcheck_command_of_a_features_model():
-    from proplab import cli
+    from proplab import cli, cli_flags
 
     cfg = RunConfig(
         dataset="xor-quadrants", features=["x1", "x2", "x1*x2"], hidden=[2, 2], activation="tanh"
@@ -1692,7 +1693,7 @@ def test_the_network_line_and_gradcheck_command_of_a_features_model():
         "proplab gradcheck --dataset xor-quadrants --features x1 x2 x1_x2 --hidden 2 2 "
         "--activation tanh"
     )
-    again = cli._config_from(cli.build_parser().parse_args(command.split()[1:]))
+    again = cli_flags.config_from(cli.build_parser().parse_args(command.split()[1:]))
     assert again.features == ["x1", "x2", "x1_x2"]
 
 

@@ -1,0 +1,250 @@
+"""The commands of ``proplab``: ``cmd_train``, ``cmd_gradcheck``, ``cmd_trace``,
+``cmd_lab``, ``cmd_sweep``, ``cmd_report`` and ``cmd_play``, each taking the parsed
+arguments and returning the exit code.
+
+Bad input raises :class:`UsageError` (a whole line, printed as it is) or
+:class:`~proplab.config.ConfigError` (``field: message``, which :func:`proplab.cli.main`
+words as the flag's error).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from proplab import dataload
+from proplab.cli_flags import as_flags, config_from, refuse_ignored_flags
+from proplab.config import ConfigError, RunConfig
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad command-line input; the message is the one line to print."""
+
+
+def _dataset_defaults_note(args: argparse.Namespace, cfg: RunConfig) -> str | None:
+    """One line naming the dataset's own defaults this run used (the flags not given),
+    or None; ``--optimizer sgd`` with digits keeps the lr chosen for Adam, which it says."""
+    own = dataload.dataset_defaults(cfg.dataset, cfg.task)
+    used = {k: v for k, v in own.items() if getattr(args, k, None) is None and getattr(cfg, k) == v}
+    if not used:
+        return None
+    note = (
+        f"proplab {args.command}: --dataset {cfg.dataset} used its own defaults for the "
+        f"options not given: {as_flags(used)}"
+    )
+    if "lr" in used and "optimizer" in own and cfg.optimizer != own["optimizer"]:
+        note += (
+            f"; that --lr {used['lr']:g} was chosen for {own['optimizer']}, not for "
+            f"{cfg.optimizer}: pass your own --lr"
+        )
+    return note
+
+
+def _default_out(cfg: RunConfig) -> Path:
+    hidden = "x".join(str(h) for h in cfg.hidden_sizes)
+    extras = ("-bn" if cfg.batchnorm else "") + (f"-dropout{cfg.dropout:g}" if cfg.dropout else "")
+    name = f"{Path(str(cfg.dataset)).stem}-{cfg.model}-h{hidden}-{cfg.activation}{extras}-{cfg.optimizer}-lr{cfg.lr:g}-seed{cfg.seed}"
+    from proplab.runio import short_folder_name
+
+    return Path("runs") / "train" / short_folder_name(name)
+
+
+def _regression_reason_first(cfg: RunConfig) -> None:
+    """A regression's refused loss or output, named before ``validate`` would blame
+    something else (``--dataset plane --loss bce``: "bce needs a sigmoid output")."""
+    problem = dataload.regression_problem(cfg)
+    if problem is not None:
+        raise problem
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """``proplab train``: one run, the lab's printout, a run folder."""
+    from proplab.experiments import run_one  # heavy imports only when training
+
+    cfg = config_from(args)
+    _regression_reason_first(cfg)
+    checked = cfg.validate()
+    refuse_ignored_flags(args, checked)
+    out = Path(args.out) if args.out else _default_out(cfg)
+    log: Callable[[str], Any] = (lambda line: None) if args.quiet else print
+    summary = run_one(cfg, out, log=log, progress=not args.no_progress)
+    diverged = summary["stop_reason"] == "diverged"
+    if diverged and args.quiet:  # exit 1 must say why even when the lab's lines are hidden
+        print(f"proplab train: {summary['message']}", file=sys.stderr)
+    # after the run, beside its result (and not before a bad-data error, which is one line)
+    note = _dataset_defaults_note(args, checked)
+    if note is not None:
+        print(note, file=sys.stderr)
+    scale = dataload.target_scale_note(checked)
+    if scale is not None:
+        print(f"proplab train: {scale}", file=sys.stderr)
+    print(f"run saved to {out}", file=sys.stderr)
+    return EXIT_FAILED if diverged else EXIT_OK
+
+
+def cmd_gradcheck(args: argparse.Namespace) -> int:
+    """``proplab gradcheck``: every backward of the configured network against central
+    differences; exit 1 when one is over the tolerance."""
+    from proplab.model_check import CheckTooLargeError, check_config, format_check
+
+    if args.samples < 1:
+        raise UsageError(
+            f"proplab gradcheck: error: argument --samples: must be >= 1, got {args.samples}"
+        )
+    for flag in ("eps", "tolerance"):
+        value = getattr(args, flag)
+        if not (math.isfinite(value) and value > 0):
+            raise UsageError(
+                f"proplab gradcheck: error: argument --{flag}: must be a number > 0, got {value:g}"
+            )
+    cfg = config_from(args)
+    _regression_reason_first(cfg)
+    refuse_ignored_flags(args, cfg.validate())
+    try:
+        check = check_config(cfg, args.samples, eps=args.eps, tolerance=args.tolerance)
+    except CheckTooLargeError as exc:
+        raise UsageError(f"proplab gradcheck: error: {exc}") from None
+    print(format_check(check))
+    # incomplete (arrays a kink kept from being compared) is no failure: exit 0, and said
+    return EXIT_FAILED if check.failed else EXIT_OK
+
+
+def cmd_trace(args: argparse.Namespace) -> int:
+    """``proplab trace``: one training step, every number; exit 1 when its check fails."""
+    from proplab.trace_run import trace_config
+
+    if not 1 <= args.digits <= 17:
+        raise UsageError(
+            f"proplab trace: error: argument --digits: must be from 1 to 17, got {args.digits}"
+        )
+    if args.after < 0:
+        raise UsageError(
+            f"proplab trace: error: argument --after: must be >= 0 epochs, got {args.after}"
+        )
+    figure = None if args.figure is None else Path(args.figure)
+    if figure is not None:
+        problem = (
+            "is a folder"
+            if figure.is_dir()
+            else f"has no folder {str(figure.parent)!r}"
+            if not figure.parent.is_dir()
+            else f"is in a folder this user cannot write, {str(figure.parent)!r}"
+            if not os.access(figure.parent, os.W_OK)
+            else "is not a .png file (the figure is a PNG)"
+            if figure.suffix.lower() != ".png"
+            else None
+        )
+        if problem is not None:
+            raise ConfigError(
+                f"figure: {str(figure)!r} {problem}; give a .png file in a folder you can write"
+            )
+    if args.batch_size is not None and args.after == 0:
+        raise UsageError(
+            "proplab trace: error: argument --batch-size: it sets the mini-batches of the "
+            "--after epochs, and there are none; the traced step is on the rows --samples "
+            "or --row give"
+        )
+    cfg = config_from(args)
+    _regression_reason_first(cfg)
+    refuse_ignored_flags(args, cfg.validate())
+    trace = trace_config(
+        cfg,
+        args.samples,
+        after=args.after,
+        check=not args.no_check,
+        row=args.row,
+        progress=not args.no_progress,
+    )
+    if figure is not None:
+        from proplab.trace_plots import check_drawable, draw_step
+
+        try:  # refused before anything is printed, as other bad input is
+            check_drawable(trace)
+        except ValueError as exc:
+            raise ConfigError(f"figure: {exc}") from None
+        try:  # drawn before the text is printed: a failure is then one line, nothing else
+            draw_step(trace, figure, args.digits)
+        except OSError as exc:
+            raise ConfigError(f"figure: cannot write {str(figure)!r}: {exc.strerror}") from None
+    print(trace.text(args.digits))
+    if figure is not None:
+        print(f"figure saved to {figure}", file=sys.stderr)
+    return EXIT_FAILED if trace.check_failed else EXIT_OK
+
+
+def cmd_lab(args: argparse.Namespace) -> int:
+    """``proplab lab``: the lab model on both datasets (``<out>/linear``, ``<out>/xor``),
+    then the lab suite into ``<out>/runs`` and the report ``<out>/report.md`` (+ .html)."""
+    import time
+
+    from proplab.experiments import lab
+    from proplab.runio import ensure_writable_dir
+    from proplab.sweep import RUNS_DIR, choose_runner, lab_suite, load_suite
+
+    started = time.perf_counter()
+    # every input is checked before any training (lab() checks the settings and its folders)
+    if args.jobs < 1:
+        raise UsageError(f"proplab lab: error: argument --jobs: must be >= 1, got {args.jobs}")
+    runner = choose_runner(args.stack, args.stack_memory)
+    spec = None if args.no_suite else load_suite(args.suite)
+    if spec is not None:
+        ensure_writable_dir(Path(args.out) / RUNS_DIR)
+    if args.print_every is None and args.epochs is not None:
+        # a short demo run still shows its loss falling (the default 5000 would print none)
+        args.print_every = min(RunConfig().print_every, max(1, args.epochs // 4))
+    results = lab(args.out, config_from(args), progress=not args.no_progress)
+    where = " and ".join(str(Path(args.out) / name) for name in results)
+    print(f"lab runs saved to {where}")
+    failed = [name for name, s in results.items() if s["stop_reason"] == "diverged"]
+    if spec is not None:  # then every experiment of the suite, and the report
+        code = lab_suite(spec, args.out, jobs=args.jobs, started=started, runner=runner)
+        if code:
+            return code
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """``proplab sweep FILE --out DIR [--jobs N]``: every configuration of a TOML file."""
+    from proplab.sweep import main as sweep_main
+
+    return sweep_main(
+        args.file, args.out, args.jobs, args.stack, args.stack_memory, figures=args.figures
+    )
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """``proplab report DIR``: report.md + report.html from a sweep folder, no training."""
+    from proplab.report import main as report_main
+
+    if args.jobs < 1:
+        print(
+            f"proplab report: error: argument --jobs: must be >= 1, got {args.jobs}",
+            file=sys.stderr,
+        )
+        return 2
+    return report_main(args.dir, jobs=args.jobs)
+
+
+def cmd_play(args: argparse.Namespace) -> int:
+    """``proplab play``: the playground page on a local server, until Ctrl-C."""
+    from proplab.playground_server import serve
+
+    if not 0 <= args.port <= 65535:
+        print(
+            f"proplab play: error: argument --port: must be from 0 to 65535, got {args.port}",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    try:
+        serve(args.host, args.port, open_browser=args.open)
+    except OSError as exc:
+        print(f"proplab play: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return EXIT_OK
