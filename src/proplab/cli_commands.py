@@ -224,11 +224,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from proplab.report import main as report_main
 
     if args.jobs < 1:
-        print(
-            f"proplab report: error: argument --jobs: must be >= 1, got {args.jobs}",
-            file=sys.stderr,
-        )
-        return 2
+        raise UsageError(f"proplab report: error: argument --jobs: must be >= 1, got {args.jobs}")
     return report_main(args.dir, jobs=args.jobs)
 
 
@@ -237,14 +233,11 @@ def cmd_play(args: argparse.Namespace) -> int:
     from proplab.playground_server import serve
 
     if not 0 <= args.port <= 65535:
-        print(
-            f"proplab play: error: argument --port: must be from 0 to 65535, got {args.port}",
-            file=sys.stderr,
+        raise UsageError(
+            f"proplab play: error: argument --port: must be from 0 to 65535, got {args.port}"
         )
-        return EXIT_USAGE
     try:
         serve(args.host, args.port, open_browser=args.open)
-    except OSError as exc:
-        print(f"proplab play: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+    except OSError as exc:  # the port taken, the host unknown
+        raise UsageError(f"proplab play: error: {exc}") from None
     return EXIT_OK
