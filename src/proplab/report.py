@@ -31,6 +31,7 @@ from proplab.experiments import (
 )
 from proplab.report_answers import answers
 from proplab.report_data import (
+    PERFECT,
     ExperimentView,
     ViewCache,
     dataset_name,
@@ -53,6 +54,7 @@ from proplab.report_text import (
     acc_text,
     loss_text,
     observations,
+    pct,
     range_text,
 )
 from proplab.runio import write_text
@@ -121,7 +123,7 @@ def build_report(
     units = next((f for f in doc.figures if f.path.endswith("-units-xor.png")), None)
     for i, (question, paras) in enumerate(answers(views, base, counts, where, spec.base)):
         if i == 0 and units is not None:  # what activation functions are for: the picture
-            paras = [*paras, _units_pointer(base)]
+            paras = [*paras, _units_pointer(base, _units_run(views, units.path))]
         doc.add(Heading(3, question), *(Para(p) for p in paras))
 
     md = write_text(out / "report.md", to_markdown(doc))
@@ -151,14 +153,31 @@ def _sweep_base(values: dict[str, Any], records: list[aggregate.RunRecord]) -> R
     return base
 
 
-def _units_pointer(base: RunConfig) -> str:
-    """Where the report shows it: the hidden-units figure of the base model on XOR."""
+def _units_run(views: list[ExperimentView], path: str) -> aggregate.RunRecord | None:
+    """The run the hidden-units figure at ``path`` shows (its setting's lowest seed on XOR)."""
+    for v in views:
+        if Path(path).name == f"{v.experiment.name}-units-xor.png":
+            g = v.get(v.settings[0], "xor")
+            if g is not None:
+                return min((r.record for r in g.runs), key=lambda r: r.seed)
+    return None
+
+
+def _units_pointer(base: RunConfig, run: aggregate.RunRecord | None) -> str:
+    """Where the report shows it: the hidden-units figure of the base model on XOR, and
+    whether the run it shows has fitted XOR (its units only then make XOR's boundary)."""
     line = "its 0.5 line is straight" if base.activation == "sigmoid" else "its edge is straight"
-    return (
+    text = (
         "The Results show it unit by unit, in the figure of what each hidden unit computes "
         f"on XOR: every first-layer unit is a soft half-plane, {line}, as any function of "
-        "w·x + b must be; only the second layer, which combines those half-planes, draws bent "
-        "lines, and the output combines those into the boundary XOR needs."
+        "w·x + b must be; only the second layer, which combines those half-planes, can draw "
+        "bent lines"
+    )
+    if run is None or run.final_accuracy >= PERFECT:
+        return text + ", and the output combines those into the boundary XOR needs."
+    return (
+        text + f". The run drawn there (seed {run.seed}) ends at {pct(run.final_accuracy)} on "
+        "XOR: its units have not formed the boundary XOR needs (yet)."
     )
 
 

@@ -33,6 +33,7 @@ from proplab.report_doc import (
 from proplab.report_network import base_shapes, gradients_line, network_line, other_outputs
 from proplab.report_text import (
     listing,
+    seeds,
     setting_name,
 )
 from proplab.runio import read_csv, read_json
@@ -265,6 +266,14 @@ def _epochs_note(views: list[ExperimentView], base: RunConfig) -> str:
     # a diverged seed has no loss to settle (its tail change is NaN): not counted as settled
     diverged = [g for _, g in seen.values() if g.n_diverged]
     still = {id(g) for _, g in moving}
+    # a flat loss with every point in one class is XOR's plateau, not an end: a network
+    # that can fit the data may leave it with more epochs (one that cannot never will)
+    plateau = [
+        (v, g)
+        for v, g in seen.values()
+        if not g.n_diverged and id(g) not in still and g.n_single and not g.all_perfect
+    ]
+    still |= {id(g) for _, g in plateau}
     settled = sum(1 for _, g in seen.values() if not g.n_diverged and id(g) not in still)
     n = len(seen)
     # a regression reaches no 100 %: only its loss says whether it settled
@@ -280,6 +289,24 @@ def _epochs_note(views: list[ExperimentView], base: RunConfig) -> str:
         f"{'its' if settled == 1 else 'their'} median loss changes by at most "
         f"{100 * MOVING:.0f} % over the last 10 % of epochs."
     )
+    if not settled:
+        perfect = "reached 100 % in every seed, or " if perfect else ""
+        text = (
+            f"**Epochs**: {base.epochs:,} per run (the handout trains up to 100,000). Of the "
+            f"{n} distinct setting{'s' if n != 1 else ''}, none has settled by then ({perfect}"
+            f"a median loss that changes by at most {100 * MOVING:.0f} % over the last 10 % "
+            "of epochs)."
+        )
+    if plateau:
+        names = [
+            f"{setting_name(v, g.setting)} on {dataset_name(g.dataset)} ({seeds(g.n_single, g.n)})"
+            for v, g in plateau
+        ]
+        text += (
+            f" {len(plateau)} {'has' if len(plateau) == 1 else 'have'} a flat loss but give"
+            f"{'s' if len(plateau) == 1 else ''} every point the same class, a plateau more "
+            "epochs may or may not leave: " + ", ".join(names) + "."
+        )
     if diverged:
         text += f" {len(diverged)} diverged in at least one seed."
     if moving:
