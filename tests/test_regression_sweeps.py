@@ -453,7 +453,7 @@ def test_a_runaway_loss_leaves_the_top_instead_of_flattening_the_other_curves(tm
     lowest = min(float(f.min()) for f in fitting + [f**2 / 0.3 for f in fitting])
     assert lowest / 2 < low < lowest  # a margin, not matplotlib's 5 % of 150 decades
     legend = [t.get_text() for t in fig.legends[0].get_texts()]
-    assert legend == ["lr 0.1", "lr 0.3", "lr 1"]  # told apart, not one "same curve"
+    assert legend == ["lr 0.1", "lr 0.3", "lr 1"]  # told apart, not one "lines overlap"
     assert "leaving the top: diverging" in fig.legends[0].get_title().get_text()
     # bounded losses (a sigmoid MSE, BCE clamped at ~27.6) never reach the ceiling
     bounded = {"xor": [sweep_plots.CurveSet("bce", [np.minimum(0.69 * np.exp(epochs / 9), 27.6)])]}
@@ -465,8 +465,8 @@ def test_many_settings_on_one_curve_share_an_entry_of_short_lines():
     labels = [f"hidden={h}, lr={lr}" for h in ("[8]", "8-8", "16-16") for lr in (0.01, 0.03)]
     text = sweep_plots._same_curve_label(labels)
     lines = text.split("\n")
-    assert lines[-1] == "(same curve)" and max(len(line) for line in lines) <= 28
+    assert lines[-1] == "(lines overlap)" and max(len(line) for line in lines) <= 28
     assert " ".join(lines[:-1]) == ", ".join(labels)
-    # short ones stay as they were: one line, or the names and then "(same curve)"
-    assert sweep_plots._same_curve_label(["relu", "tanh"]) == "relu, tanh (same curve)"
-    assert sweep_plots._same_curve_label(["relu", "leaky_relu"]) == "relu, leaky_relu\n(same curve)"
+    # short ones stay as they were: one line, or the names and then "(lines overlap)"
+    assert sweep_plots._same_curve_label(["relu", "tanh"]) == "relu, tanh (lines overlap)"
+    assert sweep_plots._same_curve_label(["relu", "leaky_relu"]) == "relu, leaky_relu\n(lines overlap)"

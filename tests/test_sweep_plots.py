@@ -256,7 +256,7 @@ def test_curves_on_top_of_each_other_are_striped_and_share_a_legend_entry(tmp_pa
     assert [t.get_text() for t in legend.get_texts()] == [
         "1",
         "0.1",
-        "0.01, 0.001, 1e-06\n(same curve)",
+        "0.01, 0.001, 1e-06\n(lines overlap)",
     ]
     assert "striped" in legend.get_title().get_text()
     xor = fig.axes[1]
@@ -329,20 +329,20 @@ def test_an_epoch_between_two_plotted_ones_belongs_to_the_nearer_and_a_gap_takes
 
 
 def test_a_two_line_legend_label_is_measured_by_its_lines_and_counts_twice_in_height():
-    # mutation testing: "(same curve)" on a second line keeps a side legend when each line
+    # mutation testing: "(lines overlap)" on a second line keeps a side legend when each line
     # fits; under the panels, a row of two-line labels is twice as tall
-    two = "relu, leaky_relu, sigmoid\n(same curve)"
+    two = "relu, leaky_relu, sigmoid\n(lines overlap)"
     assert not sweep_plots._legend_layout([two, "tanh"], 5.2).below
     others = [f"setting number {i:02d} of many" for i in range(12)]
-    one_line = sweep_plots._legend_layout([*others, "a, b (same curve)"], 5.2)
-    two_lines = sweep_plots._legend_layout([*others, "a, b\n(same curve)"], 5.2)
+    one_line = sweep_plots._legend_layout([*others, "a, b (lines overlap)"], 5.2)
+    two_lines = sweep_plots._legend_layout([*others, "a, b\n(lines overlap)"], 5.2)
     assert one_line.below and two_lines.below and one_line.columns == two_lines.columns
     rows = -(-13 // one_line.columns)
     assert two_lines.height - one_line.height == pytest.approx(0.24 * rows)
 
 
 def test_settings_with_no_runs_keep_their_own_legend_entries(tmp_path: Path):
-    # mutation testing: two settings not drawn anywhere share no "(same curve)" entry
+    # mutation testing: two settings not drawn anywhere share no "(lines overlap)" entry
     curve = np.geomspace(1.0, 0.01, 50)
     panels = {"XOR": [CurveSet("a", [curve]), CurveSet("b", []), CurveSet("c", [])]}
     fig = sweep_plots.learning_curves(panels, tmp_path / "c.png")

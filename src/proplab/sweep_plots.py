@@ -156,7 +156,7 @@ RUNAWAY = 1e2
 def _ceiling(bands: Sequence[dict[str, tuple[np.ndarray, ...]]]) -> float | None:
     """The loss axis' top when some curve runs away (RUNAWAY times the highest start),
     else None: a curve climbing to 1e100 squeezed every other into one flat line at the
-    bottom (and into one "same curve" legend entry). Bounded losses (the lab's sigmoid
+    bottom (and into one "lines overlap" legend entry). Bounded losses (the lab's sigmoid
     MSE) never reach it, so their figures keep matplotlib's own limits."""
     starts = [float(b[3][0]) for drawn in bands for b in drawn.values() if b[0].size]
     starts = [v for v in starts if 0 < v < OFF_SCALE]
@@ -231,14 +231,14 @@ def _overlapping(
 
 
 def _same_curve_label(labels: Sequence[str]) -> str:
-    """One legend entry for settings sharing a line: ``"relu, leaky_relu (same curve)"``,
+    """One legend entry for settings sharing a line: ``"relu, leaky_relu (lines overlap)"``,
     on two lines when one would not fit a side legend."""
-    text = f"{', '.join(labels)} (same curve)"
+    text = f"{', '.join(labels)} (lines overlap)"
     if len(text) <= 28:
         return text
     # many settings on one line: their names over several lines, not one line wider
     # than the figure
-    return f"{wrap_label(', '.join(labels), 28)}\n(same curve)"
+    return f"{wrap_label(', '.join(labels), 28)}\n(lines overlap)"
 
 
 def wrap_label(label: str, chars: int) -> str:
@@ -270,7 +270,7 @@ def learning_curves(
     width, for settings that do so over at least half their epochs) they are drawn in
     dashes that take turns, each setting's colour in its place, instead of the last one
     drawn hiding the others; settings on one line over 95 % of the epochs in every panel
-    also share one legend entry, ``"relu, leaky_relu (same curve)"``.
+    also share one legend entry, ``"relu, leaky_relu (lines overlap)"``.
     """
     n = max(1, len(panels))
     labels: list[str] = []
