@@ -1799,3 +1799,17 @@ def test_the_units_pointer_says_when_the_run_it_points_at_has_not_fitted_xor():
     text = report._units_pointer(RunConfig(), report._units_run([fitted], path))
     assert text.endswith("and the output combines those into the boundary XOR needs.")
     assert report._units_run([fitted], "figures/other-units-xor.png") is None
+
+
+def test_a_one_run_sweep_without_a_title_reads_in_the_singular(tmp_path):
+    # found by review: "drawing the figures of 1 experiments", "mean ± std over 1 seeds",
+    # and a results section headed "### sweep" (the implicit experiment's name)
+    spec = parse_spec("[base]\nepochs = 30\ndataset = \"xor\"\n", Path("one.toml"))
+    assert run_sweep(spec, tmp_path, stream=io.StringIO()).exit_code == 0
+    lines: list[str] = []
+    report.build_report(tmp_path, log=lines.append, jobs=1)
+    assert "report: drawing the figures of 1 experiment" in lines
+    md = (tmp_path / "report.md").read_text()
+    assert "\n### All runs\n" in md and "### sweep" not in md
+    assert "All runs: final accuracy and loss, one seed" in md
+    assert "over 1 seeds" not in md

@@ -97,7 +97,7 @@ def build_report(
     # identity output its runs trained with, not RunConfig's sigmoid
     base = _sweep_base(spec.base, records)
     drawing = sum(_draws_figures(v) for v in views)
-    log(f"report: drawing the figures of {drawing} experiments")
+    log(f"report: drawing the figures of {drawing} experiment{'s' if drawing != 1 else ''}")
     drawn = _draw_in_processes(views, out, jobs, log) if jobs > 1 else {}
 
     doc = Document(f"{spec.title}: report")
@@ -346,7 +346,8 @@ def _experiment(doc: Document, out: Path, v: ExperimentView, figures: list | Non
         if v.has_test
         else f"final {score} and loss"
     )
-    doc.add(Table(header, rows, caption=f"{exp.title}: {what}, mean ± std over {n_seeds} seeds"))
+    spread = f"mean ± std over {n_seeds} seeds" if n_seeds > 1 else "one seed"
+    doc.add(Table(header, rows, caption=f"{exp.title}: {what}, {spread}"))
     notes = observations(v)
     if notes:
         doc.add(Bullets(notes))

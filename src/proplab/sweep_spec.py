@@ -182,7 +182,9 @@ def parse_spec(text: str, path: Path | str = "<sweep>", *, check_build: bool = T
     raw_experiments = doc.get("experiment")
     if raw_experiments is None:
         # named "sweep" whatever the file is called: the copy in the sweep folder must agree
-        raw_experiments = [{"name": "sweep", "title": doc.get("title", ""), "section": "results"}]
+        # one implicit experiment: headed by the file's title, or "All runs" (not "sweep")
+        title = doc.get("title", "") or "All runs"
+        raw_experiments = [{"name": "sweep", "title": title, "section": "results"}]
         shared, own = [], shared  # a single-experiment file: its axes are the experiment's
     else:
         own = None
