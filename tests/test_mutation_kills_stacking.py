@@ -1,0 +1,119 @@
+"""Tests written to kill mutants of the replica-stack code that the rest of the suite let live.
+
+Each test states the behaviour a plausible slip would break (the mutant it was written
+for is named in its docstring); see the mutation-testing note in the lead's log. They
+train small stacks for a few dozen epochs and compare every replica with the same
+run trained alone, or read back what a stacked sweep wrote.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from proplab import stacking, sweep
+from proplab.config import RunConfig, build_loss, build_model, build_optimizer
+from proplab.experiments import prepare_run
+from proplab.train import fit
+
+
+def _alone(cfg: RunConfig, x: np.ndarray, y: np.ndarray):
+    """``cfg`` trained on its own on ``x (n, in)``, ``y (n, 1)``: (model, history)."""
+    model = build_model(cfg, x.shape[-1], y.shape[-1])
+    opt = build_optimizer(cfg, model.parameters())
+    history = fit(model, build_loss(cfg), opt, x, y, cfg.epochs, tol=cfg.tol)
+    return model, history
+
+
+def _assert_stack_equals_alone(cfgs, xs, ys):
+    """Every replica of ``train_stack(cfgs, ...)`` has the history and weights of its run alone."""
+    runs = stacking.train_stack(cfgs, xs, ys, 1)
+    for cfg, run, x, y in zip(cfgs, runs, xs, ys, strict=True):
+        model, history = _alone(cfg, x, y)
+        mine = run.history
+        assert run.cfg == cfg
+        assert (mine.stop_reason, mine.epoch) == (history.stop_reason, history.epoch), cfg.seed
+        np.testing.assert_allclose(mine.loss, history.loss, rtol=1e-12)
+        assert mine.accuracy == history.accuracy
+        own = dict(run.model.named_parameters())
+        assert set(own) == {name for name, _ in model.named_parameters()}
+        for name, p in model.named_parameters():
+            np.testing.assert_allclose(own[name].data, p.data, rtol=1e-12, err_msg=name)
+    return runs
+
+
+def _xor() -> tuple[np.ndarray, np.ndarray]:
+    from proplab.data import generate_xor_easy
+
+    x, y = generate_xor_easy()
+    return x, y.astype(np.float64)
+
+
+def _members(tmp_path: Path, cfgs: list[RunConfig]) -> list:
+    """Plan members ``(job, cfg, prepared data)`` of ``cfgs``, run folders under ``tmp_path``."""
+    out = []
+    for i, c in enumerate(cfgs):
+        cfg, prep = prepare_run(c)
+        out.append((sweep.RunJob(f"r{i}", cfg, tmp_path / f"r{i}"), cfg, prep))
+    return out
+
+
+def test_a_stack_with_only_the_second_replicas_data_different_trains_it_on_its_own():
+    """_stacked must compare every replica's data with the first one's, the second
+    included: runs 0 and 2 share their data, run 1 has its own (mutant: arrays[2:])."""
+    x, y = _xor()
+    x_other, y_other = x[::-1].copy() * 0.5, 1.0 - y[::-1]
+    cfgs = [RunConfig(epochs=40, print_every=0, seed=s).validate() for s in range(3)]
+    _assert_stack_equals_alone(cfgs, [x, x_other, x], [y, y_other, y])
+
+
+def test_a_stack_gives_each_replica_its_own_l1():
+    """L1 is per replica like the learning rate (mutant: l1 left out of the stack's optimizer)."""
+    x, y = _xor()
+    base = RunConfig(epochs=40, print_every=0, lr=0.5).validate()
+    cfgs = [base.replace(seed=0, l1=0.01), base.replace(seed=1), base.replace(seed=2, l1=0.002)]
+    _assert_stack_equals_alone(cfgs, [x] * 3, [y] * 3)
+
+
+def test_train_stack_refuses_runs_of_two_structures():
+    """Two structures (here two widths) cannot share one stack: a clear error, not a
+    stack built from the first run's shape (mutant: the check allowed two structures)."""
+    x, y = _xor()
+    base = RunConfig(epochs=5, print_every=0).validate()
+    cfgs = [base, base.replace(seed=1, hidden=4)]
+    with pytest.raises(ValueError, match="one structure"):
+        stacking.train_stack(cfgs, [x, x], [y, y], 1)
+
+
+def test_a_stack_that_raises_any_error_fails_its_runs_not_the_sweep(tmp_path, monkeypatch):
+    """A stack whose training raises (any Exception, not only ValueError) reports each of
+    its runs as failed, naming the error, and writes no run folder."""
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("out of luck")
+
+    monkeypatch.setattr(stacking, "train_stack", broken)
+    base = RunConfig(epochs=5, print_every=0).validate()
+    members = _members(tmp_path, [base, base.replace(seed=1)])
+    outcomes = stacking.run_stack_unit(members)
+    assert [name for name, _ in outcomes] == ["r0", "r1"]
+    for _, outcome in outcomes:
+        assert outcome["status"] == "failed"
+        assert outcome["error"] == "RuntimeError: out of luck"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_worker_told_to_stop_cancels_its_stack_and_writes_nothing(tmp_path, monkeypatch):
+    """After Ctrl-C the workers' stop event is set: a unit taken afterwards is cancelled,
+    not trained (mutant: the stop event ignored)."""
+    stop = threading.Event()
+    stop.set()
+    monkeypatch.setattr(sweep, "_STOP", stop)
+    base = RunConfig(epochs=5, print_every=0).validate()
+    members = _members(tmp_path, [base, base.replace(seed=1)])
+    outcomes = stacking._run_unit(0, ("stack", members))
+    assert outcomes == [("r0", {"status": "cancelled"}), ("r1", {"status": "cancelled"})]
+    assert list(tmp_path.iterdir()) == []
