@@ -117,3 +117,28 @@ def test_a_worker_told_to_stop_cancels_its_stack_and_writes_nothing(tmp_path, mo
     outcomes = stacking._run_unit(0, ("stack", members))
     assert outcomes == [("r0", {"status": "cancelled"}), ("r1", {"status": "cancelled"})]
     assert list(tmp_path.iterdir()) == []
+
+
+def test_each_stack_of_a_sweep_reports_progress_in_its_own_cost(tmp_path):
+    """Run one by one, a stack's progress is its fraction of the epochs times *its*
+    training cost: when it ends, the in-flight work heard is that stack's whole cost
+    (mutant: every unit weighted by the first unit's cost)."""
+    from proplab import stack_plan
+
+    base = RunConfig(print_every=0).validate()
+    cfgs = [base.replace(seed=s, epochs=300) for s in range(2)]
+    cfgs += [base.replace(seed=s, epochs=100, hidden=3) for s in range(3)]
+    jobs = [sweep.RunJob(f"r{i}", c, tmp_path / f"r{i}") for i, c in enumerate(cfgs)]
+    units, _ = stack_plan.plan_units(jobs)
+    training = sorted(
+        stack_plan.cost_of(m) - stack_plan.write_cost([c for _, c, _ in m]) for _, m in units
+    )
+    assert len(training) == 2 and training[0] < training[1] / 2  # two stacks, unequal costs
+    heard: list[float] = []
+    done = []
+    stacking.run_stacked(
+        jobs, workers=1, on_done=lambda job, o: done.append(o["status"]), on_progress=heard.append
+    )
+    assert done == ["done"] * 5
+    assert max(heard) == pytest.approx(training[1])
+    assert training[0] == pytest.approx(min(h for h in heard if h > 0.99 * training[0]))
