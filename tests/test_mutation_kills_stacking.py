@@ -142,3 +142,71 @@ def test_each_stack_of_a_sweep_reports_progress_in_its_own_cost(tmp_path):
     assert done == ["done"] * 5
     assert max(heard) == pytest.approx(training[1])
     assert training[0] == pytest.approx(min(h for h in heard if h > 0.99 * training[0]))
+
+
+def _measured_bytes(cfg: RunConfig, x: np.ndarray, n_out: int) -> int:
+    """One replica's weights and gradients plus every layer's output on ``x (n, in)``, in bytes."""
+    model = build_model(cfg, x.shape[-1], n_out)
+    total = 2 * sum(p.data.nbytes for p in model.parameters())
+    a = x
+    for layer in model.layers:
+        a = layer.forward(a)
+        total += a.nbytes
+    return total
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{}, {"hidden": 32}, {"model": "conv", "filters": 8, "kernel_size": 5, "padding": 1}],
+)
+def test_the_memory_estimate_covers_a_replicas_weights_grads_and_activations(changes):
+    """The stack budget counts bytes_per_replica per run: it must not be below what one
+    replica really holds (weights, gradients, one forward pass), conv feature maps
+    included (mutants: the estimate 8x too small, the conv maps left out)."""
+    from proplab import stack_plan
+
+    cfg = RunConfig(**changes).validate()
+    x = np.random.default_rng(0).normal(size=(40, 50))
+    measured = _measured_bytes(cfg, x, 1)
+    assert stack_plan.bytes_per_replica(cfg, 40, 50, 1) >= measured
+
+
+def test_a_run_over_the_budget_trains_alone_not_in_pairs():
+    """Runs each bigger than the budget get a stack of one run each (mutant: at least two)."""
+    from proplab import stack_plan
+
+    assert stack_plan.chunk([4, 7, 9], per_replica=2000, budget=1000) == [[4], [7], [9]]
+    cfgs = [RunConfig(epochs=10, seed=s).validate() for s in range(3)]
+    stacks, singles = stack_plan.group_runs(cfgs, [21] * 3, [2000] * 3, budget=1000)
+    assert stacks == [[0], [1], [2]] and singles == []
+
+
+def test_a_batch_as_big_as_the_data_is_full_batch_and_stacks():
+    """batch_size == n is full-batch training (fit takes the whole data at once), so such
+    runs stack with the others (mutant: only batch_size > n stacked)."""
+    from proplab import stack_plan
+
+    base = RunConfig(epochs=10).validate()
+    cfgs = [base.replace(seed=s, batch_size=21) for s in range(3)]
+    stacks, singles = stack_plan.group_runs(cfgs, [21] * 3, [1000] * 3, budget=10**6)
+    assert stacks == [[0, 1, 2]] and singles == []
+    stacks, singles = stack_plan.group_runs(cfgs, [22] * 3, [1000] * 3, budget=10**6)
+    assert stacks == [] and singles == [0, 1, 2]  # one sample more: mini-batches, alone
+
+
+def test_the_time_model_charges_one_block_nothing_extra_and_writing_per_epoch():
+    """unit_cost: an epoch of a one-variant unit pays the fixed call cost once, no block
+    surcharge (extrapolated to zero samples); writing a run costs more the more epochs
+    its history has (mutants: one block too many; write cost without epochs)."""
+    from proplab import stack_plan
+
+    cfg = RunConfig(epochs=1000).validate()
+    cfgs = [cfg, cfg.replace(seed=1)]
+    one, two = (stack_plan.unit_cost(cfgs, n, 2, 1) for n in (1, 2))
+    fixed = 2 * one - two - stack_plan.write_cost(cfgs)  # the cost at n = 0
+    assert fixed == pytest.approx(1000 * stack_plan._CALLS_US)
+    mixed = [cfg, cfg.replace(seed=1, activation="tanh")]
+    extra = stack_plan.unit_cost(mixed, 1, 2, 1) - one
+    assert extra == pytest.approx(1000 * stack_plan._BLOCK_US)
+    short, long = (stack_plan.write_cost([cfg.replace(epochs=e)]) for e in (100, 20000))
+    assert long > 2 * short
