@@ -210,3 +210,25 @@ def test_the_time_model_charges_one_block_nothing_extra_and_writing_per_epoch():
     assert extra == pytest.approx(1000 * stack_plan._BLOCK_US)
     short, long = (stack_plan.write_cost([cfg.replace(epochs=e)]) for e in (100, 20000))
     assert long > 2 * short
+
+
+def test_plan_units_splits_by_each_runs_estimate_and_puts_the_biggest_first(tmp_path):
+    """A budget of three replicas' bytes (the xor data: 21 samples of 2 inputs) makes
+    stacks of three, and units come biggest first so long stacks do not start last
+    (mutants: samples and inputs swapped in the estimate; cheapest unit first)."""
+    from proplab import stack_plan
+
+    base = RunConfig(epochs=50, print_every=0).validate()
+    cfgs = [base.replace(seed=s) for s in range(7)] + [base.replace(seed=9, epochs=5, hidden=3)]
+    jobs = [sweep.RunJob(f"r{i}", c, tmp_path / f"r{i}") for i, c in enumerate(cfgs)]
+    per = stack_plan.bytes_per_replica(base, 21, 2, 1)
+    units, failures = stack_plan.plan_units(jobs, budget=3 * per)
+    assert failures == []
+    assert [(kind, [m[0].name for m in members]) for kind, members in units] == [
+        ("stack", ["r0", "r1", "r2"]),
+        ("stack", ["r3", "r4", "r5"]),
+        ("stack", ["r6"]),  # the rest of the group: a stack of one
+        ("single", ["r7"]),
+    ]
+    costs = [stack_plan.cost_of(members) for _, members in units]
+    assert costs == sorted(costs, reverse=True)
