@@ -232,3 +232,67 @@ def test_plan_units_splits_by_each_runs_estimate_and_puts_the_biggest_first(tmp_
     ]
     costs = [stack_plan.cost_of(members) for _, members in units]
     assert costs == sorted(costs, reverse=True)
+
+
+def test_balance_never_drops_the_last_run_of_a_split_stack():
+    """Seven runs in three parts for three workers: sizes 3, 3 and the one left over
+    (mutant: the last part, a single run, dropped)."""
+    from proplab import stack_plan
+
+    members = _members(Path("unused"), [RunConfig(epochs=1000, seed=s) for s in range(7)])
+    parts = stack_plan.balance([("stack", members)], workers=3)
+    assert 1 < len(parts) <= 3
+    assert [m[0].name for _, part in parts for m in part] == [f"r{i}" for i in range(7)]
+
+
+def test_a_zero_learning_rate_freezes_every_replica_of_a_mixed_rule_stack():
+    """set_hyper("lr", 0) (a scalar) is accepted by a PerReplicaOptimizer and reaches
+    every block (mutant: a scalar 0 refused while an array of zeros is taken)."""
+    from proplab.optim import SGD, Adam
+    from proplab.per_replica import PerReplicaOptimizer
+
+    base = RunConfig().validate()
+    stack = build_model(base, 2, 1, seeds=[0, 1, 2])
+    opt = PerReplicaOptimizer(
+        stack.parameters(),
+        [(2, lambda ps: SGD(ps, lr=0.5)), (1, lambda ps: Adam(ps, lr=0.01))],
+    )
+    opt.set_hyper("lr", 0)
+    np.testing.assert_array_equal(opt.lr, [0.0, 0.0, 0.0])
+    x, y = _xor()
+    before = [p.data.copy() for p in stack.parameters()]
+    fit(stack, build_loss(base), opt, x, y, 5)
+    for b, p in zip(before, stack.parameters(), strict=True):
+        np.testing.assert_array_equal(p.data, b)
+
+
+def test_a_stack_prints_the_mean_loss_of_the_replicas_still_training():
+    """With print_every, a stack's line shows the mean loss of its active replicas: a
+    diverged (NaN) replica is left out, not printed as 'loss : nan'."""
+    x, y = _xor()
+    cfg = RunConfig(activation="relu", output_activation="identity").validate()
+    stack = build_model(cfg, 2, 1, seeds=[0, 1])
+    opt = build_optimizer(cfg.replace(lr=0.1), stack.parameters())
+    opt.set_hyper("lr", np.array([0.1, 1e7]))  # replica 1 diverges within a few epochs
+    lines: list[str] = []
+    history = fit(stack, build_loss(cfg), opt, x, y, 60, print_every=20, log=lines.append)
+    assert list(history.replica_stop_reason) == ["completed", "diverged"]
+    alone = history.replica(0).loss
+    assert lines == [f"epoch {e} loss : {alone[e - 1]:.10f}" for e in (20, 40, 60)]
+
+
+def test_a_batchnorm_stack_with_early_stops_keeps_each_replicas_running_statistics():
+    """Batchnorm's running statistics move on every forward pass: a replica that stopped
+    early must keep those of its stop, as it would alone (mutant: buffers not frozen)."""
+    x, y = _xor()
+    base = RunConfig(epochs=300, print_every=0, batchnorm=True, lr=2.0, tol=0.2).validate()
+    cfgs = [base.replace(seed=s) for s in range(3)] + [base.replace(seed=3, lr=0.05)]
+    runs = _assert_stack_equals_alone(cfgs, [x] * 4, [y] * 4)
+    epochs = [r.history.epochs_run for r in runs]
+    assert len(set(epochs)) > 1  # replicas stopped at different epochs
+    for cfg, run in zip(cfgs, runs, strict=True):
+        model, _ = _alone(cfg, x, y)
+        buffers = dict(model.named_buffers())
+        assert buffers  # the running mean and variance
+        for name, value in run.model.named_buffers():
+            np.testing.assert_allclose(value, buffers[name], rtol=1e-12, err_msg=name)
