@@ -296,3 +296,27 @@ def test_a_batchnorm_stack_with_early_stops_keeps_each_replicas_running_statisti
         assert buffers  # the running mean and variance
         for name, value in run.model.named_buffers():
             np.testing.assert_allclose(value, buffers[name], rtol=1e-12, err_msg=name)
+
+
+def test_the_stack_memory_option_sets_how_many_runs_share_a_stack(tmp_path, capsys):
+    """``proplab sweep --stack-memory MB``: a budget of two xor replicas' estimated bytes
+    stacks five seeds as 2 + 2 + 1, read back from each run's summary.json; the
+    default 512 MB takes all five in one stack (mutants: MB read as KB, the option
+    ignored, the budget dropped)."""
+    import json
+
+    from proplab import stack_plan
+    from proplab.cli import main
+
+    path = tmp_path / "seeds.toml"
+    path.write_text('title = "seeds"\n[base]\nepochs = 20\n[vary]\nseed = [0, 1, 2, 3, 4]\n')
+    per = stack_plan.bytes_per_replica(RunConfig().validate(), 21, 2, 1)
+    mb = 2.5 * per / 2**20  # two replicas fit, three do not
+    for out, extra, sizes in (
+        (tmp_path / "two", ["--stack-memory", str(mb)], [1, 2, 2, 2, 2]),
+        (tmp_path / "all", [], [5] * 5),
+    ):
+        assert main(["sweep", str(path), "--out", str(out), *extra]) == 0
+        summaries = [json.loads(p.read_text()) for p in out.glob("runs/*/summary.json")]
+        assert sorted(s["stacked_with"] for s in summaries) == sizes
+    capsys.readouterr()
