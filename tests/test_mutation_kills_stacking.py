@@ -320,3 +320,10 @@ def test_the_stack_memory_option_sets_how_many_runs_share_a_stack(tmp_path, caps
         summaries = [json.loads(p.read_text()) for p in out.glob("runs/*/summary.json")]
         assert sorted(s["stacked_with"] for s in summaries) == sizes
     capsys.readouterr()
+
+
+@pytest.mark.parametrize("mode", ["on", "Auto", "", "none"])
+def test_only_the_two_stack_modes_are_accepted(mode):
+    """--stack takes exactly auto or off; anything else is refused naming both."""
+    with pytest.raises(sweep.SweepError, match=rf"unknown mode {mode!r} \(accepted: auto, off\)"):
+        sweep.choose_runner(mode)
