@@ -327,3 +327,25 @@ def test_only_the_two_stack_modes_are_accepted(mode):
     """--stack takes exactly auto or off; anything else is refused naming both."""
     with pytest.raises(sweep.SweepError, match=rf"unknown mode {mode!r} \(accepted: auto, off\)"):
         sweep.choose_runner(mode)
+
+
+def test_ctrl_c_in_a_parallel_stacked_sweep_tells_the_workers_to_take_no_new_stack(tmp_path):
+    """Ctrl-C (here: raised by on_done when the first stack reports) sets the workers'
+    stop event: a stack already handed to the pool's queue is cancelled, not trained.
+    Five stacks of two runs on two workers: the two in training and at most the one a
+    worker took the moment it finished finish; the others write nothing (mutant: the
+    stop event not set, so the queued stack trains too)."""
+    from proplab import stack_plan
+
+    base = RunConfig(epochs=3000, print_every=0).validate()
+    jobs = [sweep.RunJob(f"r{s}", base.replace(seed=s), tmp_path / f"r{s}") for s in range(10)]
+    per = stack_plan.bytes_per_replica(base, 21, 2, 1)
+
+    def ctrl_c(job, outcome):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        stacking.run_stacked(jobs, workers=2, on_done=ctrl_c, budget=2 * per)
+    finished = [job.name for job in jobs if sweep.is_finished(job.run_dir)]
+    assert 2 <= len(finished) <= 6
+    assert all(not job.run_dir.exists() for job in jobs if job.name not in finished)
