@@ -158,6 +158,7 @@ def _measured_bytes(cfg: RunConfig, x: np.ndarray, n_out: int) -> int:
 @pytest.mark.parametrize(
     "changes",
     [{}, {"hidden": 32}, {"model": "conv", "filters": 8, "kernel_size": 5, "padding": 1}],
+    ids=["lab", "wide", "conv"],
 )
 def test_the_memory_estimate_covers_a_replicas_weights_grads_and_activations(changes):
     """The stack budget counts bytes_per_replica per run: it must not be below what one
@@ -337,7 +338,7 @@ def test_ctrl_c_in_a_parallel_stacked_sweep_tells_the_workers_to_take_no_new_sta
     stop event not set, so the queued stack trains too)."""
     from proplab import stack_plan
 
-    base = RunConfig(epochs=3000, print_every=0).validate()
+    base = RunConfig(epochs=6000, print_every=0).validate()
     jobs = [sweep.RunJob(f"r{s}", base.replace(seed=s), tmp_path / f"r{s}") for s in range(10)]
     per = stack_plan.bytes_per_replica(base, 21, 2, 1)
 
