@@ -1,9 +1,8 @@
 """Tests written to kill mutants of the replica-stack code that the rest of the suite let live.
 
-Each test states the behaviour a plausible slip would break (the mutant it was written
-for is named in its docstring); see the mutation-testing note in the lead's log. They
-train small stacks for a few dozen epochs and compare every replica with the same
-run trained alone, or read back what a stacked sweep wrote.
+Each test states the behaviour a plausible slip would break, and its docstring names
+that slip ("mutant: ..."). They train small stacks for a few dozen epochs and compare
+every replica with the same run trained alone, or read back what a stacked sweep wrote.
 """
 
 from __future__ import annotations
