@@ -324,7 +324,8 @@ def test_the_stack_memory_option_sets_how_many_runs_share_a_stack(tmp_path, caps
 
 @pytest.mark.parametrize("mode", ["on", "Auto", "", "none"])
 def test_only_the_two_stack_modes_are_accepted(mode):
-    """--stack takes exactly auto or off; anything else is refused naming both."""
+    """--stack takes exactly auto or off; anything else is refused naming both (mutant:
+    "on" accepted as auto)."""
     with pytest.raises(sweep.SweepError, match=rf"unknown mode {mode!r} \(accepted: auto, off\)"):
         sweep.choose_runner(mode)
 
