@@ -469,4 +469,6 @@ def test_many_settings_on_one_curve_share_an_entry_of_short_lines():
     assert " ".join(lines[:-1]) == ", ".join(labels)
     # short ones stay as they were: one line, or the names and then "(lines overlap)"
     assert sweep_plots._same_curve_label(["relu", "tanh"]) == "relu, tanh (lines overlap)"
-    assert sweep_plots._same_curve_label(["relu", "leaky_relu"]) == "relu, leaky_relu\n(lines overlap)"
+    assert (
+        sweep_plots._same_curve_label(["relu", "leaky_relu"]) == "relu, leaky_relu\n(lines overlap)"
+    )

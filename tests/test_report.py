@@ -1804,7 +1804,7 @@ def test_the_units_pointer_says_when_the_run_it_points_at_has_not_fitted_xor():
 def test_a_one_run_sweep_without_a_title_reads_in_the_singular(tmp_path):
     # found by review: "drawing the figures of 1 experiments", "mean ± std over 1 seeds",
     # and a results section headed "### sweep" (the implicit experiment's name)
-    spec = parse_spec("[base]\nepochs = 30\ndataset = \"xor\"\n", Path("one.toml"))
+    spec = parse_spec('[base]\nepochs = 30\ndataset = "xor"\n', Path("one.toml"))
     assert run_sweep(spec, tmp_path, stream=io.StringIO()).exit_code == 0
     lines: list[str] = []
     report.build_report(tmp_path, log=lines.append, jobs=1)
