@@ -270,16 +270,24 @@ def _lr_answer(f: Finder) -> list[str]:
     return paras
 
 
+def _diverged_text(gs: list[GroupView], name: str) -> str:
+    """Every rate of ``gs`` that diverged in some seed, named with its seed count."""
+    gone = [g for g in gs if g.n_diverged]
+    rates = listing([f"lr {format_value(g.config.lr)}" for g in gone])
+    counts = listing([seeds(g.n_diverged, g.n) for g in gone])
+    return (
+        f"Too high, measured: at {rates} the loss diverges (it becomes inf or NaN) in "
+        f"{counts} on {name}."
+    )
+
+
 def _lr_classes(f: Finder, gs: list[GroupView], name: str) -> list[str]:
     """The learning-rate answer from a classification's rates ``gs`` (lowest first)."""
     paras: list[str] = []
     high, low = gs[-1], gs[0]
     lr = format_value
     if high.n_diverged:
-        paras.append(
-            f"Too high, measured: at lr {lr(high.config.lr)} the loss overflows to NaN in "
-            f"{seeds(high.n_diverged, high.n)} on {name}."
-        )
+        paras.append(_diverged_text(gs, name))
     elif high.n_single and any(r.saturated for r in high.runs):
         n_sat = sum(r.saturated and r.single_class for r in high.runs)
         starts = [r.loss[:2] for r in high.runs if r.loss.size >= 2]
@@ -304,8 +312,12 @@ def _lr_classes(f: Finder, gs: list[GroupView], name: str) -> list[str]:
     perfect = [g for g in gs if g.all_perfect]
     if perfect:
         fast = min(perfect, key=lambda g: g.median_first_perfect)
+        # the rates compared are the base's optimizer's: say so beside runs of others
+        opt = fast.config.optimizer
+        others = any(g.config.optimizer != opt for g in f.groups)
         text = (
-            f"The fastest rate here is lr {lr(fast.config.lr)}: 100 % on {name} after a median "
+            f"The fastest rate here{f' with {opt}' if others else ''} is lr "
+            f"{lr(fast.config.lr)}: 100 % on {name} after a median "
             f"of {epochs_text(fast.median_first_perfect)} epochs"
         )
         lab = next((g for g in gs if g.config.lr == f.base["lr"]), None)
@@ -324,6 +336,14 @@ def _lr_classes(f: Finder, gs: list[GroupView], name: str) -> list[str]:
                 f"Too low, measured: at lr {lr(low.config.lr)} the loss changes by a median of "
                 f"only {moved_text} % over {epochs} and {name} ends at {acc_text(low)}: the steps "
                 "are so small that the weights stay near their random start."
+            )
+        elif not low.all_perfect and perfect and not low.n_diverged:
+            # still moving, but short of what a higher rate reached in the same epochs
+            paras.append(
+                f"Too low for {epochs}: lr {lr(low.config.lr)} changes the loss by a median of "
+                f"{moved_text} % but ends at {acc_text(low)} on {name}, where lr "
+                f"{lr(min(perfect, key=lambda g: g.config.lr).config.lr)} reaches 100 % in every "
+                "seed; it is still on its way, and more epochs may take it there."
             )
         else:
             paras.append(
@@ -369,10 +389,7 @@ def _lr_values(gs: list[GroupView], name: str) -> list[str]:
     ]
     high, low = gs[-1], gs[0]
     if high.n_diverged:
-        paras.append(
-            f"Too high, measured: at lr {lr(high.config.lr)} the loss overflows to NaN in "
-            f"{seeds(high.n_diverged, high.n)} on {name}."
-        )
+        paras.append(_diverged_text(gs, name))
     else:
         paras.append(_too_high_values(high, gs[:-1], name))
     clean = [g for g in gs if not g.n_diverged and g.r2.n]
