@@ -280,3 +280,35 @@ def test_no_ring_without_overfitting(case: str, tmp_path: Path) -> None:
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
     assert labels == (["loss"] if test is None else ["training loss", "test loss"])
     assert len(fig.axes[0].get_lines()) == (1 if test is None else 2)
+
+
+def _y_labels(ax) -> tuple[list[str], list[str]]:
+    """The y axis's major and minor tick labels inside its limits, as drawn."""
+    ax.figure.canvas.draw()
+    low, high = ax.get_ylim()
+
+    def shown(ticks) -> list[str]:
+        return [t.label1.get_text() for t in ticks if low <= t.get_loc() <= high]
+
+    return shown(ax.yaxis.get_major_ticks()), [s for s in shown(ax.yaxis.get_minor_ticks()) if s]
+
+
+def test_a_loss_within_one_decade_gets_plain_tick_labels(tmp_path: Path) -> None:
+    # found by review: a loss from 0.27 to 0.2495 was labelled by eight minor ticks
+    # "2.675x10^-1, 2.65x10^-1, ...": crowded, unreadable
+    from proplab.sweep_plots import CurveSet, learning_curves
+
+    losses = list(0.2495 + 0.0205 * np.exp(-np.arange(100) / 2.0))
+    fig = plots.learning_curve(_history(losses, [11 / 21] * 100), tmp_path / "lc.png")
+    sweep = learning_curves({"XOR": [CurveSet("1", [np.array(losses)])]}, tmp_path / "c.png")
+    for ax in (fig.axes[0], sweep.axes[0]):
+        assert ax.get_yscale() == "log"
+        major, minor = _y_labels(ax)
+        assert minor == [] and 3 <= len(major) <= 6, (major, minor)
+        values = [float(s) for s in major]  # plain decimals: 0.25, 0.255, ...
+        assert all(0.24 < v < 0.28 for v in values) and values == sorted(values)
+    # over several decades the log axis keeps its powers of ten
+    wide = list(np.geomspace(0.3, 1e-4, 100))
+    fig = plots.learning_curve(_history(wide, [1.0] * 100), tmp_path / "wide.png")
+    major, _ = _y_labels(fig.axes[0])
+    assert any("10^{" in s for s in major), major

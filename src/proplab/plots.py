@@ -23,7 +23,7 @@ import numpy as np
 from matplotlib import colormaps
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import FuncFormatter, MaxNLocator, NullLocator
 
 from proplab.runio import write_bytes
 
@@ -39,6 +39,18 @@ MARKED_EPOCHS = 30  # runs this short get a marker per epoch: one point alone dr
 # losses above this are marked at the top edge instead of drawn: a log axis reaching
 # toward 1e308 overflows its autoscaling, and would flatten every other epoch anyway
 OFF_SCALE = 1e100
+
+
+def plain_log_ticks(ax: Any) -> None:
+    """Plain, evenly chosen numbers on a log y axis that spans less than a decade.
+
+    There matplotlib labels its minor ticks as 2.675x10^-1, 2.65x10^-1, ...: eight
+    crowded labels nobody reads at a glance. Call it once the axis has its limits."""
+    low, high = ax.get_ylim()
+    if ax.get_yscale() == "log" and 0 < low < high < 10 * low:
+        ax.yaxis.set_major_locator(MaxNLocator(5))
+        ax.yaxis.set_minor_locator(NullLocator())
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:.4g}"))
 
 
 def fit_text(text: str, width: float, fontsize: float = 10.0) -> str:
@@ -293,6 +305,7 @@ def learning_curve(
             # the final model's test loss sits one epoch past the history's last row
             max(right if len(epoch) > 1 else epoch[0] + 1, test_right),
         )
+    plain_log_ticks(ax)
     if accuracy_label is None:  # a regression: the loss is the whole story
         handles = [
             Line2D([], [], color=LOSS_COLOR, linewidth=1.8, label=loss_label, **marker),

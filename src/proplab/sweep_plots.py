@@ -24,7 +24,7 @@ from matplotlib.legend_handler import HandlerTuple
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from proplab.plots import OFF_SCALE, _save, fit_text
+from proplab.plots import OFF_SCALE, _save, fit_text, plain_log_ticks
 
 PALETTE = (
     "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
@@ -348,6 +348,8 @@ def learning_curves(
         ax.xaxis.set_major_formatter(FuncFormatter(_epochs_tick))
         ax.grid(True, which="major", color="0.88", linewidth=0.8)
         ax.set_xlim(left=0)
+    for ax in axes:  # once every panel is drawn (a shared y axis takes all their data)
+        plain_log_ticks(ax)
     axes[0].set_ylabel("loss (log scale)")
     handles: list[Line2D | tuple[Line2D, ...]] = []
     for e in entries:
