@@ -454,7 +454,7 @@ def test_a_runaway_loss_leaves_the_top_instead_of_flattening_the_other_curves(tm
     assert lowest / 2 < low < lowest  # a margin, not matplotlib's 5 % of 150 decades
     legend = [t.get_text() for t in fig.legends[0].get_texts()]
     assert legend == ["lr 0.1", "lr 0.3", "lr 1"]  # told apart, not one "lines overlap"
-    assert "leaving the top: diverging" in fig.legends[0].get_title().get_text()
+    assert "x on the top edge: diverging there" in fig.legends[0].get_title().get_text()
     # bounded losses (a sigmoid MSE, BCE clamped at ~27.6) never reach the ceiling
     bounded = {"xor": [sweep_plots.CurveSet("bce", [np.minimum(0.69 * np.exp(epochs / 9), 27.6)])]}
     bands = [{s.label: sweep_plots.band(s.losses) for s in sets} for sets in bounded.values()]
@@ -472,3 +472,34 @@ def test_many_settings_on_one_curve_share_an_entry_of_short_lines():
     assert (
         sweep_plots._same_curve_label(["relu", "leaky_relu"]) == "relu, leaky_relu\n(lines overlap)"
     )
+
+
+def test_medians_leaving_the_top_get_a_cross_each_side_by_side(tmp_path):
+    # found by review: two rates diverging within 4 epochs left only a sliver at x = 0,
+    # invisible; now a cross on the top edge in each one's colour, not covering each other
+    from matplotlib.colors import to_hex
+
+    epochs = np.arange(1, 2001)
+    fitting = [0.3 * np.exp(-epochs / 100)] * 2
+    panels = {
+        "linear": [
+            sweep_plots.CurveSet("0.1", fitting),
+            sweep_plots.CurveSet("5", [0.3 * 10.0 ** np.arange(0, 60, 1.0)[:30]] * 2),
+            sweep_plots.CurveSet("50", [0.3 * 10.0 ** np.arange(0, 90, 3.0)[:30]] * 2),
+        ]
+    }
+    fig = sweep_plots.learning_curves(panels, tmp_path / "c.png", legend_title="lr")
+    ax = fig.axes[0]
+    crosses = [line for line in ax.get_lines() if line.get_marker() == "x"]
+    names = [t.get_text() for t in fig.legends[0].get_texts()]
+    colours = [to_hex(h.get_color()) for h in fig.legends[0].legend_handles]
+    legend = dict(zip(names, colours, strict=True))
+    assert sorted(to_hex(c.get_color()) for c in crosses) == sorted([legend["5"], legend["50"]])
+    fig.canvas.draw()
+    at = [c.get_transform().transform(c.get_xydata())[0] for c in crosses]
+    top = ax.get_window_extent().y1
+    assert all(abs(y - top) < 1 for _, y in at)  # on the top edge
+    assert abs(at[0][0] - at[1][0]) >= 9 * fig.dpi / 72 - 1  # side by side, not stacked
+    # a curve that stays below the top has none
+    calm = sweep_plots.learning_curves({"linear": panels["linear"][:1]}, tmp_path / "d.png")
+    assert not [line for line in calm.axes[0].get_lines() if line.get_marker() == "x"]

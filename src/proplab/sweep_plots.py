@@ -17,12 +17,14 @@ import os
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.legend_handler import HandlerTuple
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, MaxNLocator
+from matplotlib.transforms import offset_copy
 
 from proplab.plots import OFF_SCALE, _save, fit_text, plain_log_ticks
 
@@ -241,6 +243,20 @@ def _same_curve_label(labels: Sequence[str]) -> str:
     return f"{wrap_label(', '.join(labels), 28)}\n(lines overlap)"
 
 
+def _leaving_marks(ax: Any, leaving: list[tuple[float, str]]) -> None:
+    """A cross on the top edge at each ``(epoch, colour)`` where a median line leaves the
+    axis; crosses that would cover each other (two rates diverging in the same few
+    epochs) sit side by side, 9 points apart."""
+    low, high = ax.get_xlim()
+    placed: list[float] = []
+    for epoch, colour in sorted(leaving):
+        near = sum(abs(epoch - p) < 0.03 * (high - low) for p in placed)
+        placed.append(epoch)
+        where = offset_copy(ax.get_xaxis_transform(), fig=ax.figure, x=9 * near, units="points")
+        ax.plot(epoch, 1.0, transform=where, marker="x", markersize=7, markeredgewidth=2,
+                color=colour, clip_on=False, zorder=3)  # fmt: skip
+
+
 def wrap_label(label: str, chars: int) -> str:
     return textwrap.fill(label, chars, break_long_words=False, break_on_hyphens=False) or label
 
@@ -306,6 +322,7 @@ def learning_curves(
     band_alpha = 0.18 if len(labels) <= 3 else 0.11  # many overlapping bands turn muddy
     striped = False
     for ax, dataset, drawn, panel_groups in zip(axes, panels, bands, groups, strict=False):
+        leaving: list[tuple[float, str]] = []  # (epoch, colour) of each median leaving the top
         for group in panel_groups:
             for j, lab in enumerate(group):
                 epochs, med, low, high = drawn[lab]
@@ -323,6 +340,10 @@ def learning_curves(
                 )
                 x, y = epochs[positive], med[positive]
                 z = 2.5 if lab == highlight else 2
+                if ceiling is not None and np.any(y > ceiling):
+                    # a median leaving through the top within a few epochs is a sliver at
+                    # x = 0: a cross in its colour on the top edge where it leaves
+                    leaving.append((float(x[np.argmax(y > ceiling)]), c))
                 near = np.zeros(x.size, dtype=bool)  # where another one's line lies on it
                 for other in group:
                     if other != lab:
@@ -348,6 +369,7 @@ def learning_curves(
         ax.xaxis.set_major_formatter(FuncFormatter(_epochs_tick))
         ax.grid(True, which="major", color="0.88", linewidth=0.8)
         ax.set_xlim(left=0)
+        _leaving_marks(ax, leaving)
     for ax in axes:  # once every panel is drawn (a shared y axis takes all their data)
         plain_log_ticks(ax)
     axes[0].set_ylabel("loss (log scale)")
@@ -365,7 +387,7 @@ def learning_curves(
         how += ("striped: lines on top of each other",)
     if ceiling is not None:
         # two short lines: one long line beside a single panel squeezed it to a strip
-        how += ("leaving the top: diverging", f"(loss over {RUNAWAY:g} x the start)")
+        how += ("x on the top edge: diverging there", f"(loss over {RUNAWAY:g} x the start)")
     if legend.below:  # many or long labels: in columns under the panels
         title_text = (f"{legend_title}. " if legend_title else "") + ", ".join(how)
         place = {"loc": "outside lower center", "ncols": legend.columns}
