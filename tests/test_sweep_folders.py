@@ -385,3 +385,17 @@ def test_a_full_disk_in_report_is_one_line(tmp_path, monkeypatch, capsys, full_d
     err = capsys.readouterr().err.splitlines()
     assert err[-1].startswith(f"proplab report: error: cannot write {out}")
     assert err[-1].endswith(": No space left on device")
+
+
+def test_the_report_counts_only_the_calls_of_its_own_sweep(tmp_path, capsys):
+    first, second = tmp_path / "a.toml", tmp_path / "b.toml"
+    first.write_text(SWEEP_A)
+    second.write_text(OTHER)
+    out = tmp_path / "out"
+    assert main(["sweep", str(first), "--out", str(out)]) == 0
+    assert main(["sweep", str(first), "--out", str(out)]) == 0
+    assert main(["sweep", str(second), "--out", str(out), "--replace"]) == 0
+    assert main(["report", str(out), "--jobs", "1"]) == 0
+    report = (out / "report.md").read_text()
+    assert "over 1 call of `proplab sweep` (the last: --jobs 1, 2 runs trained" in report
+    assert len(read_rows(out / "sweep_log.csv")) == 3
