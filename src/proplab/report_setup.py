@@ -294,7 +294,7 @@ def _epochs_note(views: list[ExperimentView], base: RunConfig) -> str:
     return text
 
 
-def _timing(out: Path, records: list[aggregate.RunRecord], title: str) -> str:
+def _timing(out: Path, records: list[aggregate.RunRecord], title: str | None = None) -> str:
     unique = {r.run: r.seconds for r in records if math.isfinite(r.seconds)}
     text = (
         f"**Time**: the training loops of the {len(unique)} distinct runs took "
@@ -306,7 +306,8 @@ def _timing(out: Path, records: list[aggregate.RunRecord], title: str) -> str:
     rows = read_csv(path) if path.is_file() else []
     # only this sweep's calls (`--replace` ran it where another sweep had been); a row
     # from before the log named its sweep counts
-    rows = [r for r in rows if r.get("title") in (None, "", title)]
+    if title is not None:
+        rows = [r for r in rows if r.get("title") in (None, "", title)]
     if rows:
         wall = sum(float(r["seconds"]) for r in rows)
         last = rows[-1]
