@@ -14,6 +14,7 @@ options and the RunConfig they make live in :mod:`proplab.cli_flags`, the comman
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 from collections.abc import Sequence
@@ -21,6 +22,7 @@ from typing import Any, NoReturn
 
 from proplab import dataload
 from proplab.cli_commands import (
+    EXIT_FAILED,
     EXIT_OK,
     EXIT_USAGE,
     UsageError,
@@ -259,6 +261,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also draw every run's PNG figures (slower; the report does not need them)",
     )
+    sweep.add_argument(
+        "--replace",
+        action="store_true",
+        help="run into a --out folder that holds another sweep (another title): its "
+        "results and report are replaced, its run folders kept",
+    )
     sweep.set_defaults(func=cmd_sweep)
 
     report = sub.add_parser("report", help="rebuild report.md/.html from a sweep folder")
@@ -373,6 +381,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     return EXIT_BROKEN_PIPE if out.gone else code
 
 
+# errnos that mean "this could not be written" (other OSErrors name the call that failed)
+_WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG}
+
+
+def disk_error(exc: OSError, args: argparse.Namespace | None) -> str:
+    """One line for an OSError that reached the command line: the path and the reason,
+    and for a sweep or the lab that the runs finished before it are kept."""
+    reason = exc.strerror or str(exc)
+    where = "" if exc.filename is None else f"{os.fsdecode(exc.filename)}: "
+    if exc.errno in _WRITE_ERRNOS and exc.filename is not None:
+        where = f"cannot write {os.fsdecode(exc.filename)}: "
+    kept = ""
+    if args is not None and args.command in ("sweep", "lab"):
+        kept = " (finished runs are kept; rerun the same command to resume)"
+    return f"{where}{reason}{kept}"
+
+
 def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args: argparse.Namespace | None = None
@@ -394,6 +419,9 @@ def _main(argv: Sequence[str] | None) -> int:
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except OSError as exc:  # a full disk, a folder gone or made read-only while writing
+        print(f"{prog}: error: {disk_error(exc, args)}", file=sys.stderr)
+        return EXIT_FAILED
     except SystemExit as exc:  # --help / --version
         return exc.code if isinstance(exc.code, int) else EXIT_OK
 

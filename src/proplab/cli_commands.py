@@ -215,7 +215,13 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from proplab.sweep import main as sweep_main
 
     return sweep_main(
-        args.file, args.out, args.jobs, args.stack, args.stack_memory, figures=args.figures
+        args.file,
+        args.out,
+        args.jobs,
+        args.stack,
+        args.stack_memory,
+        figures=args.figures,
+        replace=args.replace,
     )
 
 

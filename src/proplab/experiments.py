@@ -3,7 +3,8 @@
 A run folder holds::
 
     config.json       {"config": RunConfig.to_dict(), "versions": {...}, "platform": "...",
-                       "blas_threads": N}
+                       "blas_threads": N, and for a CSV dataset "data": {"file": path,
+                       "bytes": size, "sha256": hex digest}}
     history.csv       epoch, loss, accuracy, wall_time (one row per epoch run)
     model.npz         weights + architecture (proplab.load, allow_pickle=False)
     comparison.png    "Ground truth" vs "Predict result" (a regression of other than 2
@@ -319,24 +320,60 @@ def prepare_run(cfg: RunConfig) -> tuple[RunConfig, dataload.Prepared]:
     return cfg, prep
 
 
+DATA = "data"  # config.json's record of the data file a run trained on
+
+
+def data_record(cfg: RunConfig) -> dict[str, Any] | None:
+    """What ``cfg``'s data file holds: ``{"file", "bytes", "sha256"}`` for a CSV dataset,
+    None for a generated or built-in one (its data follows from the config alone) or a
+    file that cannot be read.
+
+    Stored in each run's ``config.json``, so a resumed sweep and ``proplab report`` can
+    tell that the file changed after the run trained on it. Hashed once per process and
+    file version (path, size, modification time): a sweep's runs share one hash.
+    """
+    if not dataload.is_csv(str(cfg.dataset)):
+        return None
+    path = Path(str(cfg.dataset).strip())
+    try:
+        stat = path.stat()
+        digest = _sha256(str(path), stat.st_size, stat.st_mtime_ns)
+    except OSError:
+        return None
+    return {"file": str(path), "bytes": stat.st_size, "sha256": digest}
+
+
+@functools.lru_cache(maxsize=16)
+def _sha256(path: str, _size: int, _mtime_ns: int) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
 def start_run_dir(cfg: RunConfig, run_dir: Path) -> Path:
     """Create (or reuse) the run folder, remove what an earlier run wrote there (files of
-    the user's stay) and write ``config.json``."""
+    the user's stay) and write ``config.json`` (with the data file's :func:`data_record`
+    for a CSV dataset)."""
     run_dir = ensure_writable_dir(run_dir)
     # a rerun must leave nothing of the run before: no summary claiming the new run
     # finished, no figure of another dataset (or of a run that did not diverge)
     for stale in RUN_OUTPUTS:
         (run_dir / stale).unlink(missing_ok=True)
-    write_json(
-        run_dir / CONFIG,
-        {
-            "config": cfg.to_dict(),
-            "versions": versions(),
-            "platform": platform.platform(),
-            # OpenBLAS rounds large products apart at another thread count
-            "blas_threads": blas_threads(),
-        },
-    )
+    record: dict[str, Any] = {
+        "config": cfg.to_dict(),
+        "versions": versions(),
+        "platform": platform.platform(),
+        # OpenBLAS rounds large products apart at another thread count
+        "blas_threads": blas_threads(),
+    }
+    data = data_record(cfg)
+    if data is not None:  # an edited CSV file must not pass for the one this run used
+        record[DATA] = data
+    write_json(run_dir / CONFIG, record)
     return run_dir
 
 

@@ -61,6 +61,8 @@ from proplab.runio import write_text
 from proplab.sweep import (
     SPEC_COPY,
     SweepError,
+    data_changed_message,
+    data_changes,
     load_spec,
     read_summary,
 )
@@ -84,6 +86,18 @@ def build_report(
             "or `proplab lab` first"
         )
     spec = load_spec(out / SPEC_COPY)
+    # a CSV file edited since its runs trained: the figures would draw the new file's
+    # points under models trained on the old one, scored against data they never saw
+    changed = data_changes(list(spec.active_runs.items()), out)
+    if changed:
+        raise SweepError(
+            data_changed_message(
+                changed,
+                out,
+                "the report would draw its points under models trained on the old file; put "
+                "the old file back, or run the sweep into another --out folder",
+            )
+        )
     # strict: a damaged run stops the report here, named, not later in a figure
     records = aggregate.write_tables(spec, out, strict=True)
     if not records:

@@ -162,7 +162,7 @@ def setup_section(
         )
     )
     doc.add(Para(_epochs_note(views, base)))
-    doc.add(Para(_timing(out, records)))
+    doc.add(Para(_timing(out, records, spec.title)))
     doc.add(Para(_versions(out, records)))
     doc.add(
         Para("Rebuild this report from the run folders, or rerun (finished runs are reused):"),
@@ -321,7 +321,7 @@ def _epochs_note(views: list[ExperimentView], base: RunConfig) -> str:
     return text
 
 
-def _timing(out: Path, records: list[aggregate.RunRecord]) -> str:
+def _timing(out: Path, records: list[aggregate.RunRecord], title: str | None = None) -> str:
     unique = {r.run: r.seconds for r in records if math.isfinite(r.seconds)}
     text = (
         f"**Time**: the training loops of the {len(unique)} distinct runs took "
@@ -331,6 +331,10 @@ def _timing(out: Path, records: list[aggregate.RunRecord]) -> str:
     )
     path = out / SWEEP_LOG
     rows = read_csv(path) if path.is_file() else []
+    # only this sweep's calls (`--replace` ran it where another sweep had been); a row
+    # from before the log named its sweep counts
+    if title is not None:
+        rows = [r for r in rows if r.get("title") in (None, "", title)]
     if rows:
         wall = sum(float(r["seconds"]) for r in rows)
         last = rows[-1]

@@ -43,7 +43,10 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO[A
     if mode not in ("w", "wb"):
         raise ValueError(f"atomic_open writes only ('w' or 'wb'), got mode {mode!r}")
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise _naming(exc, path) from exc
     try:
         os.fchmod(fd, _FILE_MODE)
         kwargs = {"encoding": "utf-8", "newline": ""} if mode == "w" else {}
@@ -52,10 +55,18 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO[A
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and exc.filename in (None, tmp):
+            raise _naming(exc, path) from exc
         raise
+
+
+def _naming(exc: OSError, path: Path) -> OSError:
+    """``exc`` naming ``path``: a full disk fails in write() or fsync(), whose OSError
+    names no file (or the temporary one), and the user must learn which file failed."""
+    return OSError(exc.errno, exc.strerror or str(exc), os.fspath(path))
 
 
 def write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:

@@ -359,25 +359,201 @@ class SweepResult:
         return 130 if self.interrupted else (1 if self.failed else 0)
 
 
+@dataclass
+class FolderPlan:
+    """What a sweep folder holds for ``spec``: the jobs, the finished runs to take over
+    from other folder names, and the run folders the sweep does not use."""
+
+    jobs: list[RunJob]
+    # job name -> a finished run folder that holds its configuration under another name
+    # (a [base] edit renames runs; their training is not thrown away)
+    moves: dict[str, Path] = field(default_factory=dict)
+    left_out: list[str] = field(default_factory=list)  # folder names not part of the sweep
+
+
 def plan(spec: SweepSpec, out: Path, figures: bool = False) -> list[RunJob]:
-    """The jobs of ``spec`` under ``out/runs``; refuse folders holding a different configuration."""
-    jobs = []
-    for name, cfg in spec.active_runs.items():
-        run_dir = out / RUNS_DIR / name
-        stored = _stored_config(run_dir)
-        if stored is not None:
-            diff = [k for k, v in cfg.to_dict().items() if k in stored and stored[k] != v]
-            if diff:
-                k = diff[0]
-                raise SweepError(
-                    f"{run_dir}: holds a run with {k}={stored[k]!r}, but {spec.path} now asks for "
-                    f"{k}={getattr(cfg, k)!r}; use another --out folder or delete that run folder"
-                )
+    """The jobs of ``spec`` under ``out/runs``; refuse folders holding a different
+    configuration, or a run trained on a data file that changed since (see :func:`survey`)."""
+    return survey(spec, out, figures).jobs
+
+
+def survey(spec: SweepSpec, out: Path, figures: bool = False) -> FolderPlan:
+    """Match ``spec``'s runs with the run folders in ``out/runs`` (reads nothing else).
+
+    A folder whose ``config.json`` holds another configuration is refused, unless the
+    configuration wanted there is finished in another folder of ``out/runs`` that the
+    sweep does not otherwise use, which :func:`apply_moves` then renames into place. A
+    finished run whose recorded data file (:func:`proplab.experiments.data_record`)
+    no longer matches the file is refused too: reusing it would report a model
+    trained on other data. A field missing from an older ``config.json`` counts as its
+    default. Raises SweepError naming the folder, what differs and what to do.
+    """
+    from proplab.experiments import data_record
+
+    runs_dir = out / RUNS_DIR
+    wanted = spec.active_runs
+    stored = {p.name: _stored(p) for p in _run_folders(runs_dir)}
+    files: dict[str, dict[str, Any] | None] = {}  # each data file hashed once per sweep
+
+    def data_now(cfg: RunConfig) -> dict[str, Any] | None:
+        key = str(cfg.dataset).strip()
+        if key not in files:
+            files[key] = data_record(cfg)
+        return files[key]
+
+    jobs, conflicts, changed = [], {}, []
+    for name, cfg in wanted.items():
+        run_dir = runs_dir / name
         jobs.append(RunJob(name, cfg, run_dir, figures))
-    return jobs
+        record = stored.get(name)
+        if record is None:
+            continue
+        config, data = record
+        diff = [k for k, v in _as_json(cfg.to_dict()).items() if config[k] != v]
+        if diff:
+            conflicts[name] = diff[0]
+        elif data is not None and is_finished(run_dir):
+            now = data_now(cfg)
+            if now is not None and now.get("sha256") != data.get("sha256"):
+                changed.append((name, data, now))
+    if changed:
+        raise SweepError(
+            data_changed_message(changed, out, "put the old file back, or run the sweep into "
+            "another --out folder to train on the file as it is now")
+        )  # fmt: skip
+
+    # finished runs the sweep does not use where they are: the ones a [base] edit renamed
+    spare: dict[str, list[str]] = {}
+    for folder, record in stored.items():
+        if record is not None and (folder not in wanted or folder in conflicts):
+            if is_finished(runs_dir / folder):
+                spare.setdefault(_config_key(record[0]), []).append(folder)
+    moves: dict[str, Path] = {}
+    for name, cfg in wanted.items():
+        if name in stored and name not in conflicts:
+            continue  # its own folder serves it (or is redone in place)
+        now = data_now(cfg)
+        for folder in spare.get(_config_key(_as_json(cfg.to_dict())), []):
+            data = stored[folder][1]  # type: ignore[index]
+            if data is None or now is None or data.get("sha256") == now.get("sha256"):
+                spare[_config_key(stored[folder][0])].remove(folder)  # type: ignore[index]
+                moves[name] = runs_dir / folder
+                break
+    taken = {p.name for p in moves.values()}
+    for name, k in conflicts.items():
+        if name in taken:
+            continue  # its run moves on to the name that wants it (and the wanted one in)
+        config = stored[name][0]  # type: ignore[index]
+        cfg = wanted[name]
+        if name in moves:  # the wanted run is finished elsewhere, but this one would be lost
+            raise SweepError(
+                f"{runs_dir / name}: holds a run with {k}={config[k]!r} that {spec.path} no "
+                f"longer asks for under any name; the run it wants there ({k}="
+                f"{getattr(cfg, k)!r}) is finished in {moves[name]}. Use another --out "
+                "folder, or move that run folder out of the sweep folder"
+            )
+        raise SweepError(
+            f"{runs_dir / name}: holds a run with {k}={config[k]!r}, but {spec.path} now asks "
+            f"for {k}={getattr(cfg, k)!r}; use another --out folder, or move that run folder "
+            "out of the sweep folder to train the new one there"
+        )
+    left_out = sorted(f for f in stored if f not in wanted and f not in taken)
+    return FolderPlan(jobs, moves, left_out)
 
 
-def _stored_config(run_dir: Path) -> dict[str, Any] | None:
+def apply_moves(moves: dict[str, Path], runs_dir: Path) -> None:
+    """Rename each finished run folder of ``moves`` (job name -> folder) to its job's name.
+
+    Two steps, so folders may swap names (a [base] edit does that): every folder first
+    moves into a hidden temporary folder of ``runs_dir``, then to its new name. A
+    crash in between leaves the runs in ``runs_dir/.moving-*``, not lost.
+    """
+    import tempfile
+
+    parked = []
+    for name, folder in moves.items():
+        hold = Path(tempfile.mkdtemp(dir=runs_dir, prefix=".moving-"))
+        os.rename(folder, hold / "run")
+        parked.append((name, hold))
+    for name, hold in parked:
+        os.rename(hold / "run", runs_dir / name)
+        hold.rmdir()
+
+
+def data_changed_message(
+    changed: list[tuple[str, dict[str, Any], dict[str, Any]]], out: Path, advice: str
+) -> str:
+    """One line: which data file changed since how many runs of ``out`` trained on it.
+
+    ``changed`` holds (run name, the run's recorded data, the file's record now).
+    """
+    _, then, now = changed[0]
+    same = [c for c in changed if c[1].get("file") == then.get("file")]
+    others = len({c[1].get("file") for c in changed}) - 1
+    runs = f"{len(same)} run" + ("s" if len(same) != 1 else "")
+    also = f" (and {others} other data file{'s' if others != 1 else ''})" if others else ""
+    return (
+        f"{then.get('file')}: changed since {runs} in {out} trained on it (then "
+        f"{then.get('bytes')} bytes, sha256 {str(then.get('sha256'))[:12]}; now {now['bytes']} "
+        f"bytes, sha256 {now['sha256'][:12]}){also}; {advice}"
+    )
+
+
+def data_changes(
+    records: Sequence[tuple[str, RunConfig]], out: Path
+) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+    """The finished runs of ``out/runs`` (name, config) whose recorded data file differs
+    from the file now: (name, recorded, now). Each file is hashed once; runs without a
+    record (generated data, or a folder from before proplab recorded it) are not checked."""
+    from proplab.experiments import data_record
+
+    files: dict[str, dict[str, Any] | None] = {}
+    changed = []
+    for name, cfg in records:
+        record = _stored(out / RUNS_DIR / name)
+        if record is None or record[1] is None or not is_finished(out / RUNS_DIR / name):
+            continue
+        key = str(cfg.dataset).strip()
+        if key not in files:
+            files[key] = data_record(cfg)
+        now = files[key]
+        if now is not None and now.get("sha256") != record[1].get("sha256"):
+            changed.append((name, record[1], now))
+    return changed
+
+
+def _run_folders(runs_dir: Path) -> list[Path]:
+    if not runs_dir.is_dir():
+        return []
+    # .moving-*: apply_moves' temporary folders
+    return sorted(p for p in runs_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+@functools.cache
+def _defaults() -> dict[str, Any]:
+    return _as_json(RunConfig().to_dict())
+
+
+def _as_json(values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` as config.json holds them (lists for tuples), to compare with it."""
+    import json
+
+    from proplab.runio import jsonable
+
+    return json.loads(json.dumps(jsonable(values)))
+
+
+def _config_key(config: dict[str, Any]) -> str:
+    import json
+
+    return json.dumps(config, sort_keys=True)
+
+
+def _stored(run_dir: Path) -> tuple[dict[str, Any], dict[str, Any] | None] | None:
+    """A run folder's stored configuration (every RunConfig field: one an older proplab
+    did not write counts as its default) and its data record, or None without a
+    readable ``config.json``."""
+    from proplab.experiments import DATA
     from proplab.runio import read_json
 
     path = run_dir / "config.json"
@@ -387,12 +563,14 @@ def _stored_config(run_dir: Path) -> dict[str, Any] | None:
         data = read_json(path)
     except (OSError, ValueError):
         return None
+    record = None
     if isinstance(data, dict) and isinstance(data.get("config"), dict):
+        record = data.get(DATA) if isinstance(data.get(DATA), dict) else None
         data = data["config"]
     if not isinstance(data, dict):
         return None
-    # JSON has no tuples: compare lists with lists
-    return {k: v for k, v in data.items() if k in CONFIG_FIELDS}
+    # a key a newer proplab wrote is not ours to compare; a missing one is the default
+    return {k: data.get(k, v) for k, v in _defaults().items()}, record
 
 
 def run_sweep(
@@ -403,24 +581,44 @@ def run_sweep(
     runner: Runner = run_jobs,
     stream: Any = None,
     figures: bool = False,
+    replace: bool = False,
 ) -> SweepResult:
     """Run every configuration of ``spec`` into ``out``; write results.csv and aggregate.csv.
 
-    Finished runs (with ``summary.json``) are reused. Ctrl-C stops the sweep
-    keeping every finished run; the CSVs are written either way, and
-    ``SweepResult.records`` holds what they describe.
+    Finished runs (with ``summary.json``) are reused, also under a new name (see
+    :func:`survey`). A folder that holds another sweep (``sweep.toml`` with another
+    title) is refused unless ``replace``. Ctrl-C stops the sweep keeping every
+    finished run; the CSVs are written either way, and ``SweepResult.records``
+    holds what they describe.
     """
     from proplab import aggregate
     from proplab.runio import ensure_writable_dir, write_text
 
     out = ensure_writable_dir(out)
     ensure_writable_dir(out / RUNS_DIR)  # OutputDirError (exit 2), not a traceback, if a file
-    all_jobs = plan(spec, out, figures)
+    stream = sys.stderr if stream is None else stream
+    # all refusals come before anything is written
+    _check_same_sweep(spec, out, replace, stream)
+    folders = survey(spec, out, figures)
+    all_jobs = folders.jobs
     write_text(out / SPEC_COPY, spec.text)
+    if folders.moves:
+        apply_moves(folders.moves, out / RUNS_DIR)
+        old, new = next(iter(folders.moves.items()))
+        stream.write(
+            f"sweep: {len(folders.moves)} finished run(s) renamed to the names {spec.path} "
+            f"gives them and reused (e.g. {new.name} -> {old})\n"
+        )
+    if folders.left_out:
+        n = len(folders.left_out)
+        stream.write(
+            f"sweep: {n} run folder{'s' if n != 1 else ''} in {out / RUNS_DIR} "
+            f"{'are' if n != 1 else 'is'} not part of {spec.path} (e.g. {folders.left_out[0]}); "
+            "results.csv and the report leave them out\n"
+        )
     todo = [j for j in all_jobs if not is_finished(j.run_dir)]
     result = SweepResult(total=len(all_jobs), reused=len(all_jobs) - len(todo))
     result.skipped_experiments = {e.name: e.skipped for e in spec.experiments if e.skipped}
-    stream = sys.stderr if stream is None else stream
     for job in todo:
         problem = run_problem(job.run_dir)
         if problem is not None:
@@ -461,7 +659,7 @@ def run_sweep(
         progress.close()
         result.seconds = time.perf_counter() - start
         result.records = aggregate.write_tables(spec, out)
-        _append_log(out, result, jobs)
+        _append_log(out, result, jobs, spec)
     finished = sum(is_finished(j.run_dir) for j in all_jobs)
     if result.interrupted:
         stream.write(
@@ -469,6 +667,48 @@ def run_sweep(
             "Rerun the same command to resume.\n"
         )
     return result
+
+
+def _check_same_sweep(spec: SweepSpec, out: Path, replace: bool, stream: Any) -> None:
+    """Refuse to run ``spec`` into a folder holding another sweep (another title in its
+    ``sweep.toml``): its results.csv and report would be replaced and its run folders
+    left out. Same parsed content, or the same title (an edited file), pass."""
+    import tomllib
+
+    path = out / SPEC_COPY
+    try:
+        old = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # no sweep here yet (or an unreadable copy: replaced)
+        return
+    if old == tomllib.loads(spec.text):  # comments and layout do not make another sweep
+        return
+    old_title = str(old.get("title", "") or "Sweep")
+    if old_title == spec.title:
+        return  # the same sweep, edited: survey refuses what it cannot reuse
+    folders = [p.name for p in _run_folders(out / RUNS_DIR)]
+    foreign = sum(name not in spec.active_runs for name in folders)
+    what = (
+        f"{foreign} of its {len(folders)} run folders are not part of {spec.path} "
+        f"({spec.title!r}) and would be left out"
+    )
+    if replace:
+        stream.write(f"sweep: --replace: {out} held the sweep {old_title!r}; {what}\n")
+        return
+    raise SweepError(
+        f"{out}: holds the sweep {old_title!r} ({path}); {what}. Use another --out folder, "
+        "or pass --replace to run it into this one (its results.csv, report and sweep.toml "
+        "are replaced; no run folder is deleted)"
+    )
+
+
+def sweep_digest(text: str) -> str:
+    """A short hash of a sweep file's content (comments and layout aside)."""
+    import hashlib
+    import json
+    import tomllib
+
+    content = json.dumps(tomllib.loads(text), sort_keys=True, default=str)
+    return hashlib.sha256(content.encode()).hexdigest()[:16]
 
 
 def _takes(function: Callable[..., Any], keyword: str) -> bool:
@@ -482,11 +722,12 @@ def _takes(function: Callable[..., Any], keyword: str) -> bool:
     return keyword in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
 
 
-def _append_log(out: Path, result: SweepResult, jobs: int) -> None:
+def _append_log(out: Path, result: SweepResult, jobs: int, spec: SweepSpec) -> None:
     from proplab.runio import read_csv, write_csv
 
     path = out / SWEEP_LOG
     header = ["finished_at", "seconds", "jobs", "trained", "reused", "failed", "interrupted"]
+    header += ["title", "sweep_sha256"]  # which sweep file this call ran
     rows = [[r.get(k, "") for k in header] for r in read_csv(path)] if path.is_file() else []
     rows.append(
         [
@@ -497,6 +738,8 @@ def _append_log(out: Path, result: SweepResult, jobs: int) -> None:
             result.reused,
             len(result.failed),
             result.interrupted,
+            spec.title,
+            sweep_digest(spec.text),
         ]
     )
     write_csv(path, header, rows)
@@ -535,7 +778,8 @@ def choose_runner(stack: str = "auto", stack_memory_mb: float = 512) -> Runner:
     """
     if stack not in STACK_MODES:
         raise SweepError(f"--stack: unknown mode {stack!r} (accepted: {', '.join(STACK_MODES)})")
-    if not stack_memory_mb > 0:
+    # inf MB would overflow int() below: a budget is a finite number
+    if not (stack_memory_mb > 0 and math.isfinite(stack_memory_mb)):
         raise SweepError(f"--stack-memory: must be a number of MB > 0, got {stack_memory_mb!r}")
     if stack == "off":
         return run_jobs
@@ -551,15 +795,17 @@ def main(
     stack: str = "auto",
     stack_memory_mb: float = 512,
     figures: bool = False,
+    replace: bool = False,
 ) -> int:
-    """``proplab sweep FILE --out DIR [--jobs N] [--stack auto|off]``: the exit code (2: bad input)."""
+    """``proplab sweep FILE --out DIR [--jobs N] [--stack auto|off] [--replace]``: the exit
+    code (2: bad input)."""
     if jobs < 1:
         print(f"proplab sweep: error: argument --jobs: must be >= 1, got {jobs}", file=sys.stderr)
         return 2
     try:
         runner = choose_runner(stack, stack_memory_mb)
         spec = load_suite(file)
-        result = run_sweep(spec, out, jobs=jobs, runner=runner, figures=figures)
+        result = run_sweep(spec, out, jobs=jobs, runner=runner, figures=figures, replace=replace)
     except SweepError as exc:
         print(f"proplab sweep: error: {exc}", file=sys.stderr)
         return 2
