@@ -399,3 +399,20 @@ def test_the_report_counts_only_the_calls_of_its_own_sweep(tmp_path, capsys):
     report = (out / "report.md").read_text()
     assert "over 1 call of `proplab sweep` (the last: --jobs 1, 2 runs trained" in report
     assert len(read_rows(out / "sweep_log.csv")) == 3
+
+
+def test_lab_into_a_folder_of_another_sweep_is_refused_unless_replace(tmp_path, capsys):
+    # the refusal told `proplab lab` to pass --replace, which lab did not have
+    out = tmp_path / "lab"
+    first = tmp_path / "first.toml"
+    first.write_text('title = "first"\n[base]\nepochs = 20\ndataset = "xor"\n')
+    assert main(["sweep", str(first), "--out", str(out), "--jobs", "1"]) == 0
+    other = tmp_path / "other.toml"
+    other.write_text('title = "other"\n[base]\nepochs = 20\ndataset = "linear"\n')
+    argv = ["lab", "--out", str(out), "--epochs", "20", "--suite", str(other), "--no-progress"]
+    capsys.readouterr()
+    assert main([*argv, "--jobs", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "holds the sweep 'first'" in err and "pass --replace" in err
+    assert main([*argv, "--jobs", "1", "--replace"]) == 0
+    assert 'title = "other"' in (out / "sweep.toml").read_text()

@@ -93,6 +93,15 @@ def _digits_epilog(parser: argparse.ArgumentParser) -> str:
     )
 
 
+def _add_replace_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--replace",
+        action="store_true",
+        help="run into a --out folder that holds another sweep (another title): its "
+        "results and report are replaced, its run folders kept",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     from proplab import __version__
 
@@ -247,6 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
     lab.add_argument("--no-suite", action="store_true", help="only train the two lab models")
     lab.add_argument("--jobs", type=integer, default=2, help="parallel processes (default 2)")
     add_stack_flags(lab)
+    _add_replace_flag(lab)
     lab.set_defaults(func=cmd_lab)
 
     sweep = sub.add_parser("sweep", help="run every configuration of a TOML experiment file")
@@ -261,12 +271,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also draw every run's PNG figures (slower; the report does not need them)",
     )
-    sweep.add_argument(
-        "--replace",
-        action="store_true",
-        help="run into a --out folder that holds another sweep (another title): its "
-        "results and report are replaced, its run folders kept",
-    )
+    _add_replace_flag(sweep)
     sweep.set_defaults(func=cmd_sweep)
 
     report = sub.add_parser("report", help="rebuild report.md/.html from a sweep folder")

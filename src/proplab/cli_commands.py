@@ -204,7 +204,9 @@ def cmd_lab(args: argparse.Namespace) -> int:
     print(f"lab runs saved to {where}")
     failed = [name for name, s in results.items() if s["stop_reason"] == "diverged"]
     if spec is not None:  # then every experiment of the suite, and the report
-        code = lab_suite(spec, args.out, jobs=args.jobs, started=started, runner=runner)
+        code = lab_suite(
+            spec, args.out, jobs=args.jobs, started=started, runner=runner, replace=args.replace
+        )
         if code:
             return code
     return EXIT_FAILED if failed else EXIT_OK

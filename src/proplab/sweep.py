@@ -829,8 +829,10 @@ def lab_suite(
     jobs: int = 2,
     started: float | None = None,
     runner: Runner | None = None,
+    replace: bool = False,
 ) -> int:
-    """``proplab lab`` after the two lab runs: run the suite into ``out``, write the report.
+    """``proplab lab`` after the two lab runs: run the suite into ``out``, write the report
+    (``replace``: into a folder holding another sweep, see :func:`run_sweep`).
 
     Returns the sweep's exit code (0, 1 if runs failed, 130 on Ctrl-C). After
     Ctrl-C no report is written: rerunning resumes the sweep and then writes it.
@@ -838,7 +840,7 @@ def lab_suite(
     from proplab.report import build_report
 
     started = time.perf_counter() if started is None else started
-    result = run_sweep(spec, out, jobs=jobs, runner=runner or choose_runner())
+    result = run_sweep(spec, out, jobs=jobs, runner=runner or choose_runner(), replace=replace)
     if result.interrupted:
         return result.exit_code
     md, html = build_report(out, log=lambda msg: print(msg, file=sys.stderr), jobs=jobs)
