@@ -775,7 +775,26 @@ def test_a_seed_dependent_r2_gives_its_range_lowest_first() -> None:
     # mutant: the range printed highest first ("0.900 to 0.200")
     notes = _observations({"0.01": _value_runs("0.01", [0.2, 0.9, 0.5], lr=0.01)})
     assert (
-        "On multi-gauss, the result depends on the seed for lr 0.01 (R² 0.200 to 0.900)." in notes
+        "On multi-gauss, the result depends on the seed for lr 0.01 (R² 0.200 to 0.900 on the "
+        "training set, R² 0.150 to 0.850 on the test set)." in notes
+    )
+    # without a held-out set: the training R² alone, unnamed
+    alone = _observations({"0.01": _value_runs("0.01", [0.2, 0.9, 0.5], lr=0.01, test=False)})
+    assert (
+        "On multi-gauss, the result depends on the seed for lr 0.01 (R² 0.200 to 0.900)." in alone
+    )
+
+
+def test_a_test_r2_that_spreads_over_the_seeds_is_said_though_the_training_one_does_not() -> None:
+    # found by review: training R² 0.838 to 0.914 was the whole bullet while the test R²
+    # went from -1.124 to -0.112, and a setting spreading on the test set only was unsaid
+    runs = _value_runs("16", [0.9, 0.91, 0.92], lr=0.01)
+    for r, test in zip(runs, [-2.2, -1.2, -1.9], strict=True):
+        r.record.test_r2 = test
+    notes = _observations({"16": runs})
+    assert (
+        "On multi-gauss, the result depends on the seed for lr 16 (R² 0.900 to 0.920 on the "
+        "training set, R² -2.200 to -1.200 on the test set)." in notes
     )
 
 

@@ -70,10 +70,10 @@ def loss_text(g: GroupView) -> str:
     return f"{s.mean:.2e} ± {std:.1e}"
 
 
-def range_text(g: GroupView) -> str:
+def range_text(g: GroupView, test: bool = False) -> str:
     """``'80.0–100.0'`` (in %), or a regression's R² ``'0.681 to 0.750'`` (a dash would
-    read as a minus beside a negative R²)."""
-    s = g.score()
+    read as a minus beside a negative R²); on the held-out set with ``test``."""
+    s = g.score(test)
     if s.n == 0:
         return "n/a"
     if g.regression:
@@ -169,12 +169,23 @@ def _dataset_notes(
                 f"On {name}, {nm(g)} diverged (the loss became NaN or infinite) "
                 f"in {seeds(g.n_diverged, g.n)}."
             )
-    spread = [g for g in gs if g.score().n > 1 and g.score().max - g.score().min >= 0.05]
+    # over the seeds, on the training data and (held out) the test set: a test score may
+    # spread where the training one does not (a regression overfitting by seed)
+    scored = (False, True) if view.has_test else (False,)
+
+    def spreads(g: GroupView, test: bool) -> bool:
+        s = g.score(test)
+        return s.n > 1 and s.max - s.min >= 0.05
+
+    def ranges(g: GroupView) -> str:
+        shown = [f"R² {range_text(g, t)}" if values else f"{range_text(g, t)} %" for t in scored]
+        if len(shown) == 1:
+            return shown[0]
+        return f"{shown[0]} on the training set, {shown[1]} on the test set"
+
+    spread = [g for g in gs if any(spreads(g, t) for t in scored)]
     if spread:
-        parts = [
-            f"{nm(g)} (R² {range_text(g)})" if values else f"{nm(g)} ({range_text(g)} %)"
-            for g in spread
-        ]
+        parts = [f"{nm(g)} ({ranges(g)})" for g in spread]
         notes.append(f"On {name}, the result depends on the seed for {listing(parts)}.")
     moving = [g for g in gs if not g.all_perfect and g.median_tail_change > MOVING]
     for g in moving:
