@@ -235,8 +235,8 @@ def test_plan_units_splits_by_each_runs_estimate_and_puts_the_biggest_first(tmp_
 
 
 def test_balance_never_drops_the_last_run_of_a_split_stack():
-    """Seven runs in three parts for three workers: sizes 3, 3 and the one left over
-    (mutant: the last part, a single run, dropped)."""
+    """Seven runs in three parts for three workers: sizes 3, 2 and 2
+    (mutant: the last part dropped)."""
     from proplab import stack_plan
 
     members = _members(Path("unused"), [RunConfig(epochs=1000, seed=s) for s in range(7)])

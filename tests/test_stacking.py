@@ -494,7 +494,10 @@ def test_balance_splits_a_stack_bigger_than_one_workers_share():
     halves = stack_plan.balance(one_group, workers=2)
     assert [len(m) for _, m in halves] == [20, 20]
     assert [m[0] for _, part in halves for m in part] == [m[0] for m in one_group[0][1]]
-    assert [len(m) for _, m in stack_plan.balance(one_group, workers=3)] == [14, 14, 12]
+    assert [len(m) for _, m in stack_plan.balance(one_group, workers=3)] == [14, 13, 13]
+    # equal parts, never a leftover part below min_replicas (7 on 3 workers was 3, 3, 1)
+    seven = [("stack", _members(7))]
+    assert [len(m) for _, m in stack_plan.balance(seven, workers=3)] == [3, 2, 2]
     # never below min_replicas runs per part
     assert [len(m) for _, m in stack_plan.balance([("stack", _members(5))], workers=4)] == [3, 2]
     # stacks within their share stay whole, and a run alone is never split ...

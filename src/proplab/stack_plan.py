@@ -184,8 +184,14 @@ def balance(units: list, workers: int, min_replicas: int = 2) -> list:
         if kind != "stack" or parts <= 1:
             out.append((kind, members))
             continue
-        size = math.ceil(len(members) / parts)
-        out += [("stack", members[i : i + size]) for i in range(0, len(members), size)]
+        # sizes differing by one at most: 7 runs in 3 parts are 3, 2, 2 (ceil-sized slices
+        # gave 3, 3, 1: a "stack" of one, below min_replicas)
+        small, extra = divmod(len(members), parts)
+        start = 0
+        for i in range(parts):
+            stop = start + small + (i < extra)
+            out.append(("stack", members[start:stop]))
+            start = stop
     return out
 
 
