@@ -156,6 +156,7 @@ def train_stack(
     ys: Sequence[np.ndarray],
     n_out: int,
     on_progress: Callable[[float], None] | None = None,
+    callback: Callable[[int, History], None] | None = None,
 ) -> list[StackedRun]:
     """Train ``cfgs`` (one structure, see :func:`structure_key`) as one stack.
 
@@ -163,7 +164,8 @@ def train_stack(
     Returns one :class:`StackedRun` per config, in the order given, with a
     single (unstacked) model holding that replica's final weights and its own
     history. ``on_progress(fraction)``, if given, hears the fraction of the
-    epochs done about a hundred times during training.
+    epochs done about a hundred times during training; ``callback(epoch, history)``
+    is called by :func:`~proplab.train.fit` as often.
     """
     keys = {structure_key(c) for c in cfgs}
     if len(keys) != 1:
@@ -176,11 +178,13 @@ def train_stack(
     cfg = cfgs[0]
     stack = build_stack_model(cfgs, n_in, n_out)
     optimizer = build_stack_optimizer(cfgs, stack.parameters())
-    callback = None
+    hook = callback
     if on_progress is not None:
 
-        def callback(epoch: int, _history: History) -> None:
+        def hook(epoch: int, history: History) -> None:
             on_progress(epoch / cfg.epochs)
+            if callback is not None:
+                callback(epoch, history)
 
     history = fit(
         stack,
@@ -190,7 +194,7 @@ def train_stack(
         y,
         cfg.epochs,
         tol=cfg.tol,
-        callback=callback,
+        callback=hook,
         callback_every=max(100, cfg.epochs // 100),
     )
     runs: list[StackedRun | None] = [None] * len(cfgs)
@@ -209,27 +213,47 @@ def train_stack(
 # The sweep runner: same signature as proplab.sweep.run_jobs
 
 
+class StackInterrupted(KeyboardInterrupt):
+    """Ctrl-C while a stack's runs were written: ``outcomes`` of those already finished.
+
+    Each run is written whole (see :func:`proplab.runio.uninterrupted`): the Ctrl-C
+    lands between two runs, and the ones before it are finished, not lost.
+    """
+
+    def __init__(self, outcomes: list[tuple[str, dict]]) -> None:
+        super().__init__()
+        self.outcomes = outcomes
+
+
 def run_stack_unit(
-    members: list, on_progress: Callable[[float], None] | None = None
+    members: list,
+    on_progress: Callable[[float], None] | None = None,
+    callback: Callable[[int, History], None] | None = None,
 ) -> list[tuple[str, dict]]:
     """Train one stack of ``(job, cfg, prep)`` and finish each run's folder.
 
     Returns ``(job name, outcome)`` per member. A Ctrl-C during training
-    writes nothing (those runs were not finished) and re-raises.
-    ``on_progress(fraction)`` hears how far training has got (see :func:`train_stack`).
+    writes nothing (those runs were not finished) and re-raises; one while the
+    runs are written raises :class:`StackInterrupted` with the runs finished so far.
+    ``on_progress(fraction)`` hears how far training has got (see :func:`train_stack`);
+    ``callback(epoch, history)`` is passed on to :func:`~proplab.train.fit` (a sweep
+    worker's stop request).
     Trains with the CLI's BLAS threads, as :func:`proplab.experiments.run_one` does (the
     same bits from Python as from the command line), and records them in config.json.
     """
     with blas_threads_for_a_run():
-        return _run_stack_unit(members, on_progress)
+        return _run_stack_unit(members, on_progress, callback)
 
 
 def _run_stack_unit(
-    members: list, on_progress: Callable[[float], None] | None
+    members: list,
+    on_progress: Callable[[float], None] | None,
+    callback: Callable[[int, History], None] | None = None,
 ) -> list[tuple[str, dict]]:
     import time
 
     from proplab.experiments import finish_run, start_run_dir
+    from proplab.runio import uninterrupted
 
     start = time.perf_counter()
     cfgs = [cfg for _, cfg, _ in members]
@@ -240,33 +264,40 @@ def _run_stack_unit(
             [p.y for _, _, p in members],
             members[0][2].n_out,
             on_progress,
+            callback,
         )
     except Exception as exc:  # a broken group fails its runs, not the sweep
         return [(job.name, failed_outcome(exc)) for job, _, _ in members]
     if runs and runs[0].stack_history.stop_reason == "interrupted":
         raise KeyboardInterrupt
     seconds = time.perf_counter() - start
-    outcomes = []
-    for (job, cfg, prep), run in zip(members, runs, strict=True):
-        try:
-            run_dir = start_run_dir(cfg, job.run_dir)
-            summary = finish_run(
-                cfg,
-                run_dir,
-                run.model,
-                build_loss(cfg),
-                run.history,
-                prep,
-                None,  # print nothing
-                extra={"stacked_with": len(members), "stack_wall_time_s": seconds},
-                figures=job.figures,
-            )
-        except KeyboardInterrupt:
-            raise
-        except Exception as exc:
-            outcomes.append((job.name, failed_outcome(exc)))
-            continue
-        outcomes.append((job.name, {"status": "done", "summary": summary, "seconds": seconds}))
+    outcomes: list[tuple[str, dict]] = []
+    try:
+        for (job, cfg, prep), run in zip(members, runs, strict=True):
+            # one run at a time, whole: a Ctrl-C waits for the run in hand, then stops
+            # the rest (each would take as long again)
+            with uninterrupted():
+                try:
+                    run_dir = start_run_dir(cfg, job.run_dir)
+                    summary = finish_run(
+                        cfg,
+                        run_dir,
+                        run.model,
+                        build_loss(cfg),
+                        run.history,
+                        prep,
+                        None,  # print nothing
+                        extra={"stacked_with": len(members), "stack_wall_time_s": seconds},
+                        figures=job.figures,
+                    )
+                except Exception as exc:
+                    outcomes.append((job.name, failed_outcome(exc)))
+                    continue
+                outcomes.append(
+                    (job.name, {"status": "done", "summary": summary, "seconds": seconds})
+                )
+    except KeyboardInterrupt:
+        raise StackInterrupted(outcomes) from None
     return outcomes
 
 
