@@ -327,7 +327,7 @@ def stop_pool(pool: ProcessPoolExecutor, stop: Any) -> None:
         for process in list((getattr(pool, "_processes", None) or {}).values()):
             with contextlib.suppress(Exception):
                 process.terminate()
-        pool.shutdown(wait=False, cancel_futures=True)
+        pool.shutdown(wait=True, cancel_futures=True)  # quick now: ends the pool's thread
 
 
 def run_jobs(
