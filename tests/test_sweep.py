@@ -957,7 +957,8 @@ def test_a_runner_taking_any_keyword_hears_the_progress_hooks(tmp_path, monkeypa
         sweep.run_jobs(jobs, **hooks)
 
     result = run_sweep(spec_of(SIMPLE), tmp_path / "out", runner=runner, stream=io.StringIO())
-    assert heard == ["on_done", "on_plan", "on_progress", "workers"] and result.ran == 12
+    assert heard == ["on_done", "on_plan", "on_progress", "on_stop", "workers"]
+    assert result.ran == 12
 
 
 # ------------------------------------------- mutation-testing gaps: what the tables count

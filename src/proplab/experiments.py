@@ -64,6 +64,7 @@ from proplab.runio import (
     ensure_writable_dir,
     format_column,
     read_json,
+    uninterrupted,
     write_columns_csv,
     write_json,
 )
@@ -80,6 +81,7 @@ from proplab.snapshots import (
     losses_at,
 )
 from proplab.threads import blas_threads, blas_threads_for_a_run
+from proplab.train import EpochCallback
 
 CONFIG = "config.json"
 HISTORY = "history.csv"
@@ -217,6 +219,7 @@ def run_one(
     quiet: bool = False,
     progress: bool = True,
     figures: bool = True,
+    callback: EpochCallback | None = None,
 ) -> dict[str, Any]:
     """Train ``cfg`` and write its run folder; return the summary (as in summary.json).
 
@@ -228,6 +231,8 @@ def run_one(
         figures: draw the run's PNG figures (sweeps skip them: matplotlib costs
             more than training a stacked run; :func:`write_run_figures` draws
             them later from the saved files).
+        callback: also called as ``callback(epoch, history)`` by :func:`~proplab.train.fit`
+            (every 100 epochs and at the end; a sweep's progress and stop request).
 
     Raises:
         ConfigError: an invalid configuration (before anything is written).
@@ -242,11 +247,17 @@ def run_one(
         )
     # the CLI's BLAS threads, so a run repeated from Python gives the CLI run's bits
     with blas_threads_for_a_run():
-        return _run_one(cfg, run_dir, log, quiet, progress, figures)
+        return _run_one(cfg, run_dir, log, quiet, progress, figures, callback)
 
 
 def _run_one(
-    cfg: RunConfig, run_dir: Path, log: Log, quiet: bool, progress: bool, figures: bool
+    cfg: RunConfig,
+    run_dir: Path,
+    log: Log,
+    quiet: bool,
+    progress: bool,
+    figures: bool,
+    extra_callback: EpochCallback | None = None,
 ) -> dict[str, Any]:
     cfg, prep = prepare_run(cfg)
     x, y = prep.x, prep.y
@@ -258,6 +269,8 @@ def _run_one(
     bar = ProgressBar(cfg.epochs, desc=cfg.dataset, enabled=None if progress else False)
     say: Log | None = None if quiet else bar.wrap_log(log)
     callback = bar.fit_callback() if bar.enabled else None
+    if extra_callback is not None:
+        callback = _both(callback, extra_callback)
     callback_every = 100
     snapshots = None
     shows_boundary = x.shape[-1] == 2 and prep.n_out == 1
@@ -280,33 +293,48 @@ def _run_one(
         callback=callback,
         callback_every=callback_every,
     )
-    bar.close()
-    gradients = test_curve = shown = None
-    if snapshots is not None:
-        snapshots.take(history.epochs_run)  # the final weights (training may stop early)
-        if shows_boundary:
-            shown = snapshots.shown(history.loss)
-        if shows_boundary and history.stop_reason != "diverged":
-            # the kept weights again, each through one full-batch backward: at most a tenth
-            # of the training's own passes (and GRADIENT_WORK samples in all)
-            passes = max(2, history.epochs_run // 10)
-            work = min(GRADIENT_WORK, passes * len(x))
-            gradients = gradient_sizes(model, loss_fn, x, y, snapshots.states, work=work)
-        if tests_as_it_trains:
-            test_curve = losses_at(model, loss_fn, prep.x_test, prep.y_test, snapshots.states)
-    return finish_run(
-        cfg,
-        run_dir,
-        model,
-        loss_fn,
-        history,
-        prep,
-        say,
-        figures=figures,
-        snapshots=shown,
-        gradients=gradients,
-        test_curve=test_curve,
-    )
+    # training has returned: a Ctrl-C from here on waits for the run to be written
+    # (the kept weights' gradients and test losses are part of it)
+    with uninterrupted():
+        bar.close()
+        gradients = test_curve = shown = None
+        if snapshots is not None:
+            snapshots.take(history.epochs_run)  # the final weights (training may stop early)
+            if shows_boundary:
+                shown = snapshots.shown(history.loss)
+            if shows_boundary and history.stop_reason != "diverged":
+                # the kept weights again, each through one full-batch backward: at most a tenth
+                # of the training's own passes (and GRADIENT_WORK samples in all)
+                passes = max(2, history.epochs_run // 10)
+                work = min(GRADIENT_WORK, passes * len(x))
+                gradients = gradient_sizes(model, loss_fn, x, y, snapshots.states, work=work)
+            if tests_as_it_trains:
+                test_curve = losses_at(model, loss_fn, prep.x_test, prep.y_test, snapshots.states)
+        return finish_run(
+            cfg,
+            run_dir,
+            model,
+            loss_fn,
+            history,
+            prep,
+            say,
+            figures=figures,
+            snapshots=shown,
+            gradients=gradients,
+            test_curve=test_curve,
+        )
+
+
+def _both(first: EpochCallback | None, second: EpochCallback) -> EpochCallback:
+    """One fit callback calling ``first`` (if any), then ``second``."""
+    if first is None:
+        return second
+
+    def callback(epoch: int, history: History) -> None:
+        first(epoch, history)
+        second(epoch, history)
+
+    return callback
 
 
 def prepare_run(cfg: RunConfig) -> tuple[RunConfig, dataload.Prepared]:
@@ -404,71 +432,80 @@ def finish_run(
     ``test_curve`` (``(epochs, losses)`` from :func:`~proplab.snapshots.losses_at`, a
     regression's test loss at the kept weights) writes ``test_loss.csv``, which the
     learning curve draws.
-    Raises KeyboardInterrupt after saving an interrupted run.
+    Raises KeyboardInterrupt after saving an interrupted run, and after saving a
+    finished one when Ctrl-C came while its files were written (they are written
+    whole first: see :func:`~proplab.runio.uninterrupted`).
 
     The model is put in evaluation mode first (and saved so): training is over, and
     the scores, the figures and ``model.npz`` are its predictions (dropout off,
     batchnorm's running statistics).
     """
-    model.eval()
-    x, y, x_test, y_test = prep.x, prep.y, prep.x_test, prep.y_test
-    with np.errstate(all="ignore"):  # a diverged model predicts NaN; the summary says so
-        loss, acc, pred = evaluate(model, loss_fn, x, y)
-        test = None if x_test is None else evaluate(model, loss_fn, x_test, y_test)
-        # a regression (even of 0/1 values, task="regression"), or targets that are values
-        # (accuracy NaN): R² instead of an accuracy
-        r2 = None
-        if dataload.is_regression_run(cfg) or np.isnan(acc):
-            acc, r2 = math.nan, r2_score(pred, y)
-            if test is not None:
-                test = (test[0], math.nan, test[2], r2_score(test[2], y_test))
-    if history.stop_reason == "completed" and not np.isfinite(loss):
-        # every epoch's loss was finite (if huge), but the last update blew the model up
-        history.stop_reason = "diverged"
-        history.message = (
-            f"training diverged with its last update (epoch {history.epochs_run}): the final "
-            f"model's loss is {float(loss)}; try a smaller learning rate"
-        )
-    summary = _summary(cfg, history, float(loss), float(acc), model, x)
-    if r2 is not None:  # None after divergence, or for a single sample (no variance)
-        summary["r2"] = r2 if np.isfinite(loss) and np.isfinite(r2) else None
-    summary.update(dataload.test_summary(test, x_test))
-    summary.update(dataload.csv_summary(cfg))
-    summary.update(extra or {})
-    if say is None:
-        pass
-    elif history.stop_reason == "diverged":
-        say(history.message)
-    else:
-        for line in dataload.result_lines(pred, y, float(loss), float(acc), test, r2):
-            say(line)
-        if history.stop_reason == "interrupted":
-            say(f"{history.message}; partial run saved to {run_dir} ({INTERRUPTED})")
+    # training is over: a Ctrl-C now waits until the files are written (summary.json
+    # last), then stops the caller; otherwise the trained run would be lost
+    with uninterrupted():
+        model.eval()
+        x, y, x_test, y_test = prep.x, prep.y, prep.x_test, prep.y_test
+        with np.errstate(all="ignore"):  # a diverged model predicts NaN; the summary says so
+            loss, acc, pred = evaluate(model, loss_fn, x, y)
+            test = None if x_test is None else evaluate(model, loss_fn, x_test, y_test)
+            # a regression (even of 0/1 values, task="regression"), or targets that are values
+            # (accuracy NaN): R² instead of an accuracy
+            r2 = None
+            if dataload.is_regression_run(cfg) or np.isnan(acc):
+                acc, r2 = math.nan, r2_score(pred, y)
+                if test is not None:
+                    test = (test[0], math.nan, test[2], r2_score(test[2], y_test))
+        if history.stop_reason == "completed" and not np.isfinite(loss):
+            # every epoch's loss was finite (if huge), but the last update blew the model up
+            history.stop_reason = "diverged"
+            history.message = (
+                f"training diverged with its last update (epoch {history.epochs_run}): the final "
+                f"model's loss is {float(loss)}; try a smaller learning rate"
+            )
+        summary = _summary(cfg, history, float(loss), float(acc), model, x)
+        if r2 is not None:  # None after divergence, or for a single sample (no variance)
+            summary["r2"] = r2 if np.isfinite(loss) and np.isfinite(r2) else None
+        summary.update(dataload.test_summary(test, x_test))
+        summary.update(dataload.csv_summary(cfg))
+        summary.update(extra or {})
+        if say is None:
+            pass
+        elif history.stop_reason == "diverged":
+            say(history.message)
+        else:
+            for line in dataload.result_lines(pred, y, float(loss), float(acc), test, r2):
+                say(line)
+            if history.stop_reason == "interrupted":
+                say(f"{history.message}; partial run saved to {run_dir} ({INTERRUPTED})")
 
-    if test_curve is not None:
-        write_columns_csv(run_dir / TEST_LOSS, {"epoch": test_curve[0], "test_loss": test_curve[1]})
-    _write_outputs(
-        run_dir, cfg, history, model, x, y, pred, summary, figures, y_test=y_test,
-        pred_test=None if test is None else test[2], test_curve=test_curve,
-    )  # fmt: skip
-    if figures and snapshots and history.stop_reason != "diverged":
-        boundary_during_training(
-            run_dir, cfg, x, y, snapshots, loss_falls(history.loss), x_test, y_test
-        )
-    if gradients is not None:
-        columns = {"epoch": gradients.epochs}
-        columns.update({layer: gradients.sizes[:, i] for i, layer in enumerate(gradients.layers)})
-        write_columns_csv(run_dir / GRADIENTS, columns)
+        if test_curve is not None:
+            write_columns_csv(
+                run_dir / TEST_LOSS, {"epoch": test_curve[0], "test_loss": test_curve[1]}
+            )
+        _write_outputs(
+            run_dir, cfg, history, model, x, y, pred, summary, figures, y_test=y_test,
+            pred_test=None if test is None else test[2], test_curve=test_curve,
+        )  # fmt: skip
+        if figures and snapshots and history.stop_reason != "diverged":
+            boundary_during_training(
+                run_dir, cfg, x, y, snapshots, loss_falls(history.loss), x_test, y_test
+            )
+        if gradients is not None:
+            columns = {"epoch": gradients.epochs}
+            columns.update(
+                {layer: gradients.sizes[:, i] for i, layer in enumerate(gradients.layers)}
+            )
+            write_columns_csv(run_dir / GRADIENTS, columns)
+            if figures:
+                gradients_figure(run_dir, cfg, run_dir / GRADIENTS)
         if figures:
-            gradients_figure(run_dir, cfg, run_dir / GRADIENTS)
-    if figures:
-        diverged = history.stop_reason == "diverged"
-        write_figures(run_dir, cfg, model, x, y, x_test, y_test, diverged=diverged)
-    if history.stop_reason == "interrupted":
-        write_json(run_dir / INTERRUPTED, summary)
-        raise KeyboardInterrupt
-    write_json(run_dir / SUMMARY, summary)  # last: its presence means "finished"
-    return summary
+            diverged = history.stop_reason == "diverged"
+            write_figures(run_dir, cfg, model, x, y, x_test, y_test, diverged=diverged)
+        if history.stop_reason == "interrupted":
+            write_json(run_dir / INTERRUPTED, summary)
+            raise KeyboardInterrupt
+        write_json(run_dir / SUMMARY, summary)  # last: its presence means "finished"
+        return summary
 
 
 def _summary(

@@ -15,7 +15,9 @@ import io
 import json
 import math
 import os
+import signal
 import tempfile
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
@@ -219,3 +221,57 @@ def short_folder_name(name: str) -> str:
         return name
     digest = hashlib.sha256(name.encode()).hexdigest()[:16]
     return f"{name[: MAX_FOLDER_NAME - len(digest) - 6]},hash={digest}"
+
+
+# Ctrl-C (and the signals a sweep treats as one) while a finished run's files are written
+# would leave a folder with neither summary.json nor interrupted.json, the training lost.
+DEFERRED_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+_protected = 0  # how many protected blocks are open (a sweep worker's watchdog waits for 0)
+
+
+def writes_in_progress() -> bool:
+    """Whether a :func:`uninterrupted` block is running (a worker's watchdog waits for it)."""
+    return _protected > 0
+
+
+@contextlib.contextmanager
+def uninterrupted() -> Iterator[None]:
+    """Hold back Ctrl-C during the block and deliver it when the block ends.
+
+    For writing a run whose training is over: a SIGINT (or a SIGTERM or SIGHUP that
+    has a Python handler, as in ``proplab sweep``) arriving inside the block is
+    recorded, and the handler it would have run is called once the block is done,
+    so its ``KeyboardInterrupt`` comes after the files are written, not between them.
+    Signals left to the OS (default action, ignored) are not touched. Nests (the inner
+    block hands the signal to the outer one). Outside the main thread, where Python
+    cannot set handlers, the block runs unprotected.
+    """
+    global _protected
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[tuple[int, Any]] = []
+    previous = {}
+    for signum in DEFERRED_SIGNALS:
+        handler = signal.getsignal(signum)
+        if callable(handler):  # a Python handler (SIG_DFL and SIG_IGN are ints)
+            previous[signum] = handler
+            signal.signal(signum, lambda s, frame: held.append((s, frame)))
+    _protected += 1
+    error: BaseException | None = None
+    try:
+        yield
+    except BaseException as exc:
+        error = exc
+        raise
+    finally:
+        _protected -= 1
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        # the stop the user asked for wins over another error (a full disk, say); a
+        # KeyboardInterrupt of the block's own (an interrupted run) already is that stop
+        if held and not isinstance(error, KeyboardInterrupt):
+            signum, frame = held[0]
+            previous[signum](signum, frame)  # e.g. default_int_handler: KeyboardInterrupt

@@ -156,6 +156,7 @@ def train_stack(
     ys: Sequence[np.ndarray],
     n_out: int,
     on_progress: Callable[[float], None] | None = None,
+    callback: Callable[[int, History], None] | None = None,
 ) -> list[StackedRun]:
     """Train ``cfgs`` (one structure, see :func:`structure_key`) as one stack.
 
@@ -163,7 +164,8 @@ def train_stack(
     Returns one :class:`StackedRun` per config, in the order given, with a
     single (unstacked) model holding that replica's final weights and its own
     history. ``on_progress(fraction)``, if given, hears the fraction of the
-    epochs done about a hundred times during training.
+    epochs done about a hundred times during training; ``callback(epoch, history)``
+    is called by :func:`~proplab.train.fit` as often.
     """
     keys = {structure_key(c) for c in cfgs}
     if len(keys) != 1:
@@ -176,11 +178,13 @@ def train_stack(
     cfg = cfgs[0]
     stack = build_stack_model(cfgs, n_in, n_out)
     optimizer = build_stack_optimizer(cfgs, stack.parameters())
-    callback = None
+    hook = callback
     if on_progress is not None:
 
-        def callback(epoch: int, _history: History) -> None:
+        def hook(epoch: int, history: History) -> None:
             on_progress(epoch / cfg.epochs)
+            if callback is not None:
+                callback(epoch, history)
 
     history = fit(
         stack,
@@ -190,7 +194,7 @@ def train_stack(
         y,
         cfg.epochs,
         tol=cfg.tol,
-        callback=callback,
+        callback=hook,
         callback_every=max(100, cfg.epochs // 100),
     )
     runs: list[StackedRun | None] = [None] * len(cfgs)
@@ -209,27 +213,47 @@ def train_stack(
 # The sweep runner: same signature as proplab.sweep.run_jobs
 
 
+class StackInterrupted(KeyboardInterrupt):
+    """Ctrl-C while a stack's runs were written: ``outcomes`` of those already finished.
+
+    Each run is written whole (see :func:`proplab.runio.uninterrupted`): the Ctrl-C
+    lands between two runs, and the ones before it are finished, not lost.
+    """
+
+    def __init__(self, outcomes: list[tuple[str, dict]]) -> None:
+        super().__init__()
+        self.outcomes = outcomes
+
+
 def run_stack_unit(
-    members: list, on_progress: Callable[[float], None] | None = None
+    members: list,
+    on_progress: Callable[[float], None] | None = None,
+    callback: Callable[[int, History], None] | None = None,
 ) -> list[tuple[str, dict]]:
     """Train one stack of ``(job, cfg, prep)`` and finish each run's folder.
 
     Returns ``(job name, outcome)`` per member. A Ctrl-C during training
-    writes nothing (those runs were not finished) and re-raises.
-    ``on_progress(fraction)`` hears how far training has got (see :func:`train_stack`).
+    writes nothing (those runs were not finished) and re-raises; one while the
+    runs are written raises :class:`StackInterrupted` with the runs finished so far.
+    ``on_progress(fraction)`` hears how far training has got (see :func:`train_stack`);
+    ``callback(epoch, history)`` is passed on to :func:`~proplab.train.fit` (a sweep
+    worker's stop request).
     Trains with the CLI's BLAS threads, as :func:`proplab.experiments.run_one` does (the
     same bits from Python as from the command line), and records them in config.json.
     """
     with blas_threads_for_a_run():
-        return _run_stack_unit(members, on_progress)
+        return _run_stack_unit(members, on_progress, callback)
 
 
 def _run_stack_unit(
-    members: list, on_progress: Callable[[float], None] | None
+    members: list,
+    on_progress: Callable[[float], None] | None,
+    callback: Callable[[int, History], None] | None = None,
 ) -> list[tuple[str, dict]]:
     import time
 
     from proplab.experiments import finish_run, start_run_dir
+    from proplab.runio import uninterrupted
 
     start = time.perf_counter()
     cfgs = [cfg for _, cfg, _ in members]
@@ -240,33 +264,40 @@ def _run_stack_unit(
             [p.y for _, _, p in members],
             members[0][2].n_out,
             on_progress,
+            callback,
         )
     except Exception as exc:  # a broken group fails its runs, not the sweep
         return [(job.name, failed_outcome(exc)) for job, _, _ in members]
     if runs and runs[0].stack_history.stop_reason == "interrupted":
         raise KeyboardInterrupt
     seconds = time.perf_counter() - start
-    outcomes = []
-    for (job, cfg, prep), run in zip(members, runs, strict=True):
-        try:
-            run_dir = start_run_dir(cfg, job.run_dir)
-            summary = finish_run(
-                cfg,
-                run_dir,
-                run.model,
-                build_loss(cfg),
-                run.history,
-                prep,
-                None,  # print nothing
-                extra={"stacked_with": len(members), "stack_wall_time_s": seconds},
-                figures=job.figures,
-            )
-        except KeyboardInterrupt:
-            raise
-        except Exception as exc:
-            outcomes.append((job.name, failed_outcome(exc)))
-            continue
-        outcomes.append((job.name, {"status": "done", "summary": summary, "seconds": seconds}))
+    outcomes: list[tuple[str, dict]] = []
+    try:
+        for (job, cfg, prep), run in zip(members, runs, strict=True):
+            # one run at a time, whole: a Ctrl-C waits for the run in hand, then stops
+            # the rest (each would take as long again)
+            with uninterrupted():
+                try:
+                    run_dir = start_run_dir(cfg, job.run_dir)
+                    summary = finish_run(
+                        cfg,
+                        run_dir,
+                        run.model,
+                        build_loss(cfg),
+                        run.history,
+                        prep,
+                        None,  # print nothing
+                        extra={"stacked_with": len(members), "stack_wall_time_s": seconds},
+                        figures=job.figures,
+                    )
+                except Exception as exc:
+                    outcomes.append((job.name, failed_outcome(exc)))
+                    continue
+                outcomes.append(
+                    (job.name, {"status": "done", "summary": summary, "seconds": seconds})
+                )
+    except KeyboardInterrupt:
+        raise StackInterrupted(outcomes) from None
     return outcomes
 
 
@@ -286,24 +317,36 @@ def _init_stack_worker(stop: Any, progress: Any) -> None:
 def _run_unit(
     index: int, unit: tuple[str, list], on_progress: Callable[[float], None] | None = None
 ) -> list[tuple[str, dict]]:
+    """Train one unit (a stack, or a single run); ``(job name, outcome)`` per run.
+
+    After Ctrl-C the runs already written are reported ``done`` (the last of them
+    marked ``"stopped"`` when no run is left interrupted, so the caller still stops)
+    and the others ``interrupted``. In a worker, the unit's training fraction goes to
+    the shared progress slot ``index``, and training stops when the sweep asks.
+    """
     from proplab import sweep
 
     kind, members = unit
     if sweep._STOP is not None and sweep._STOP.is_set():
         return [(job.name, {"status": "cancelled"}) for job, _, _ in members]
-    if kind == "stack":
-        if on_progress is None and _PROGRESS is not None:
-            shared = _PROGRESS
+    if on_progress is None and _PROGRESS is not None:
+        shared = _PROGRESS
 
-            def on_progress(fraction: float) -> None:
-                shared[index] = fraction
+        def on_progress(fraction: float) -> None:
+            shared[index] = fraction
 
-        try:
-            return run_stack_unit(members, on_progress)
-        except KeyboardInterrupt:
-            return [(job.name, {"status": "interrupted"}) for job, _, _ in members]
-    job = members[0][0]
-    return [(job.name, sweep.run_job(job))]
+    if kind == "single":
+        job = members[0][0]
+        return [(job.name, sweep.run_job(job, progress=on_progress))]
+    try:
+        stop = sweep.stop_callback(members[0][1].epochs)
+        return run_stack_unit(members, on_progress, stop)
+    except KeyboardInterrupt as exc:
+        written = list(getattr(exc, "outcomes", []))
+        rest = [(job.name, {"status": "interrupted"}) for job, _, _ in members[len(written) :]]
+        if not rest and written:
+            written[-1] = (written[-1][0], {**written[-1][1], "stopped": True})
+        return written + rest
 
 
 def run_stacked(
@@ -313,6 +356,7 @@ def run_stacked(
     on_done,
     on_progress: Callable[[float], None] | None = None,
     on_plan: Callable[[dict[str, float]], None] | None = None,
+    on_stop: Callable[[int], None] | None = None,
     budget: int = DEFAULT_MEMORY_BUDGET,
     poll_seconds: float = 0.5,
 ) -> None:
@@ -329,12 +373,16 @@ def run_stacked(
     ``poll_seconds`` with workers) how much of the stacks in training is
     done, in those units: a stack of many long runs reports nothing to
     ``on_done`` until it ends, and the progress line should still move.
-    Raises KeyboardInterrupt on Ctrl-C after the units in flight stop;
+    Raises KeyboardInterrupt on Ctrl-C after the units in flight stop (with
+    workers, ``on_stop(runs)`` first hears how many runs it waits for; the
+    workers stop their training at once, and a second Ctrl-C abandons them);
     finished run folders are never touched again.
     """
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
+
+    from proplab.sweep import in_progress, stop_pool, stops_sweep
 
     by_name = {job.name: job for job in jobs}
     units, failures = plan_units(jobs, budget, workers)
@@ -353,13 +401,12 @@ def run_stacked(
         on_done(job, outcome)
 
     def report(results: list[tuple[str, dict]]) -> None:
-        if any(outcome["status"] == "interrupted" for _, outcome in results):
-            for name, outcome in results:
-                if outcome["status"] == "done":
-                    on_done(by_name[name], outcome)
-            raise KeyboardInterrupt
+        # the runs finished are reported even when Ctrl-C came: they are kept
         for name, outcome in results:
-            on_done(by_name[name], outcome)
+            if outcome["status"] != "interrupted":
+                on_done(by_name[name], outcome)
+        if any(stops_sweep(outcome) for _, outcome in results):
+            raise KeyboardInterrupt
 
     if workers <= 1 or len(units) <= 1:
         for i, unit in enumerate(units):
@@ -374,16 +421,18 @@ def run_stacked(
     ctx = multiprocessing.get_context()
     stop = ctx.Event()
     fractions = ctx.Array("d", len(units), lock=False)  # written by one worker each
+    workers = min(workers, len(units))  # a forked pool starts all its processes at once
     pool = ProcessPoolExecutor(
-        # never more processes than units: a forked pool starts all of them at once
-        max_workers=min(workers, len(units)),
+        max_workers=workers,
         mp_context=ctx,
         initializer=_init_stack_worker,
         initargs=(stop, fractions),
     )
-    futures = {pool.submit(_run_unit, i, unit): i for i, unit in enumerate(units)}
+    submitted = [pool.submit(_run_unit, i, unit) for i, unit in enumerate(units)]
+    futures = {fut: i for i, fut in enumerate(submitted)}
     pending, finished = set(futures), set()
     reported = 0.0  # the in-flight work last reported (polls that saw no change stay quiet)
+    stopping = False
     try:
         while pending:
             done, pending = wait(pending, timeout=poll_seconds, return_when=FIRST_COMPLETED)
@@ -403,8 +452,12 @@ def run_stacked(
                     on_progress(in_flight)
                     reported = in_flight
     except KeyboardInterrupt:
-        stop.set()
-        pool.shutdown(wait=True, cancel_futures=True)
+        stopping = True
+        if on_stop is not None:
+            running = in_progress(submitted, workers)
+            on_stop(sum(len(units[i][1]) for i in running))
+        stop_pool(pool, stop)
         raise
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        if not stopping:
+            pool.shutdown(wait=True, cancel_futures=True)

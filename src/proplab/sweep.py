@@ -14,15 +14,18 @@ Ctrl-C or a crash loses nothing that had finished.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 import multiprocessing
 import os
+import signal
 import sys
+import threading
 import time
 import traceback
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,6 +77,8 @@ OnDone = Callable[[RunJob, dict[str, Any]], None]
 OnProgress = Callable[[float], None]
 # on_plan(costs): the runner's own estimate of each job's cost, by job name
 OnPlan = Callable[[dict[str, float]], None]
+# on_stop(runs): Ctrl-C came; the runner now waits for these many runs in progress
+OnStop = Callable[[int], None]
 
 
 class Runner(Protocol):
@@ -86,9 +91,11 @@ class Runner(Protocol):
     ``on_plan(costs)`` with its own estimate of every job's cost (any unit:
     the ETA uses ratios) when it knows better than ``RunJob.cost`` (a
     stacked runner does: a run costs less in a big stack); ``on_progress``
-    then speaks in those units. Both hooks are optional: :func:`run_sweep`
-    passes only the keywords a runner's signature takes. On Ctrl-C a runner raises
-    KeyboardInterrupt once the runs in flight have stopped. :func:`run_jobs`
+    then speaks in those units. ``on_stop(runs)`` hears, when Ctrl-C comes to a
+    runner with worker processes, how many runs in progress it waits for. The hooks
+    are optional: :func:`run_sweep` passes only the keywords a runner's signature
+    takes. On Ctrl-C a runner raises KeyboardInterrupt once the runs in flight have
+    stopped (a second Ctrl-C while it waits abandons them). :func:`run_jobs`
     is the default; a stacked runner (many runs as one replica stack) plugs
     in through :func:`run_sweep`'s ``runner``.
     """
@@ -101,6 +108,7 @@ class Runner(Protocol):
         on_done: OnDone,
         on_progress: OnProgress | None = None,
         on_plan: OnPlan | None = None,
+        on_stop: OnStop | None = None,
     ) -> None: ...
 
 
@@ -171,42 +179,121 @@ def is_finished(run_dir: Path) -> bool:
 
 
 _STOP: Any = None  # a multiprocessing.Event in worker processes
+_PROGRESS: Any = None  # in run_jobs' workers: a shared array, each job's fraction of epochs done
+_REPORT: Callable[[float], None] | None = None  # the fraction sink of the run in hand
+EXIT_ORPHANED = 1  # a worker whose sweep is gone
 
 
-def _init_worker(stop: Any) -> None:
-    global _STOP
-    _STOP = stop
+def _init_worker(stop: Any, progress: Any = None) -> None:
+    global _STOP, _PROGRESS
+    _STOP, _PROGRESS = stop, progress
     from proplab.threads import limit_blas_threads
 
     limit_blas_threads()  # --jobs N processes must not each spin N BLAS threads
+    # a forked worker inherits the sweep's SIGTERM handler (raise KeyboardInterrupt); a
+    # worker is stopped through _STOP, and one told to terminate must just end
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name) and callable(signal.getsignal(getattr(signal, name))):
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
+    parent = os.getppid()
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+
+
+def _watch_parent(parent: int, every: float = 0.5) -> None:
+    """A worker's watchdog: once the sweep that started it is gone (killed by SIGKILL,
+    say), the worker exits instead of training on for nobody and then waiting forever
+    on a queue nobody reads. A run being written is written first (it is finished)."""
+    from proplab.runio import writes_in_progress
+
+    while os.getppid() == parent:  # a dead parent's children are handed to another
+        time.sleep(every)
+    while writes_in_progress():
+        time.sleep(0.05)
+    os._exit(EXIT_ORPHANED)
+
+
+def _report_fraction(slot: int, fraction: float) -> None:
+    """In a worker: job ``slot`` has trained ``fraction`` of its epochs (the parent polls)."""
+    if _PROGRESS is not None:
+        _PROGRESS[slot] = fraction
+
+
+def stop_callback(epochs: int) -> Callable[[int, Any], None] | None:
+    """In a sweep worker, a fit callback that stops training once the sweep asks
+    (``_STOP`` is set: Ctrl-C, or SIGTERM, to the parent alone); None elsewhere.
+
+    It raises KeyboardInterrupt, which :func:`proplab.train.fit` turns into an
+    "interrupted" history, as a Ctrl-C would. fit also calls its callback once
+    after training; there the run is over (all ``epochs`` done, or stopped for a
+    reason of its own), and stopping would throw it away, so that call is let be.
+    """
+    stop = _STOP
+    if stop is None:
+        return None
+
+    def callback(epoch: int, history: Any) -> None:
+        if history.stop_reason == "completed" and epoch < epochs and stop.is_set():
+            raise KeyboardInterrupt
+
+    return callback
 
 
 def train_one(cfg: RunConfig, run_dir: Path, figures: bool = False) -> dict[str, Any]:
-    """Train one configuration into ``run_dir`` quietly (tests replace this to count calls)."""
+    """Train one configuration into ``run_dir`` quietly (tests replace this to count calls).
+
+    Reports its fraction of epochs to the sink :func:`run_job` set, and stops when
+    the sweep asks (:func:`stop_callback`).
+    """
     from proplab.experiments import run_one
 
-    return run_one(cfg, run_dir, quiet=True, progress=False, figures=figures)
+    report, stop = _REPORT, stop_callback(cfg.epochs)
+    callback = None
+    if report is not None or stop is not None:
+
+        def callback(epoch: int, history: Any) -> None:
+            if report is not None:
+                report(epoch / cfg.epochs)
+            if stop is not None:
+                stop(epoch, history)
+
+    return run_one(cfg, run_dir, quiet=True, progress=False, figures=figures, callback=callback)
+
+
+def stops_sweep(outcome: dict[str, Any]) -> bool:
+    """Whether a run's outcome means Ctrl-C came: it was interrupted, or finished while
+    Ctrl-C waited for its files to be written (``"stopped"``: done, and the sweep stops)."""
+    return outcome["status"] == "interrupted" or bool(outcome.get("stopped"))
 
 
 def run_job(
-    job: RunJob, train: Callable[[RunConfig, Path], dict[str, Any]] | None = None
+    job: RunJob,
+    train: Callable[[RunConfig, Path], dict[str, Any]] | None = None,
+    progress: Callable[[float], None] | None = None,
 ) -> dict[str, Any]:
     """Train one job with ``train`` (default :func:`train_one`); never raises except on Ctrl-C.
 
-    Returns ``{"status": "done", "summary": ..., "seconds": ...}``, ``{"status":
-    "failed", "error": ...}``, ``{"status": "interrupted"}`` or, in a worker
-    told to stop, ``{"status": "cancelled"}``.
+    Returns ``{"status": "done", "summary": ..., "seconds": ...}`` (with ``"stopped":
+    True`` when Ctrl-C came while its files were written: the run is finished and the
+    sweep stops), ``{"status": "failed", "error": ...}``, ``{"status": "interrupted"}``
+    or, in a worker told to stop, ``{"status": "cancelled"}``. ``progress(fraction)``
+    hears how far its training has got (through :func:`train_one`).
     """
+    global _REPORT
     if _STOP is not None and _STOP.is_set():
         return {"status": "cancelled"}
     train = train_one if train is None else train
     start = time.perf_counter()
+    _REPORT = progress
     try:
         if job.figures:
             summary = train(job.config, job.run_dir, figures=True)
         else:
             summary = train(job.config, job.run_dir)
     except KeyboardInterrupt:
+        if is_finished(job.run_dir):  # written whole before the Ctrl-C was let through
+            seconds = time.perf_counter() - start
+            summary = read_summary(job.run_dir)
+            return {"status": "done", "summary": summary, "seconds": seconds, "stopped": True}
         return {"status": "interrupted"}
     except Exception as exc:  # one broken run must not stop the sweep
         return {
@@ -214,9 +301,33 @@ def run_job(
             "error": f"{type(exc).__name__}: {exc}",
             "traceback": traceback.format_exc(),
         }
+    finally:
+        _REPORT = None
     if not is_finished(job.run_dir):
         return {"status": "interrupted"}  # run_one returns after Ctrl-C without a summary
     return {"status": "done", "summary": summary, "seconds": time.perf_counter() - start}
+
+
+def in_progress(futures: Sequence[Any], workers: int) -> list[int]:
+    """Indices of the futures that are running (at most ``workers``: a pool marks one
+    more as running when it queues it for a worker)."""
+    return [i for i, f in enumerate(futures) if f.running()][:workers]
+
+
+def stop_pool(pool: ProcessPoolExecutor, stop: Any) -> None:
+    """After Ctrl-C: tell the workers to stop (``stop``), then wait for the runs in
+    progress, which stop at their next fit callback and save what they have; a second
+    Ctrl-C (or SIGTERM) while waiting abandons them (their workers are terminated; a
+    run cut short is redone on resume, a finished one is kept)."""
+    stop.set()
+    try:
+        pool.shutdown(wait=True, cancel_futures=True)
+    except KeyboardInterrupt:
+        # no public way to end a pool's processes: _processes is pid -> Process
+        for process in list((getattr(pool, "_processes", None) or {}).values()):
+            with contextlib.suppress(Exception):
+                process.terminate()
+        pool.shutdown(wait=True, cancel_futures=True)  # quick now: ends the pool's thread
 
 
 def run_jobs(
@@ -226,66 +337,107 @@ def run_jobs(
     on_done: OnDone,
     on_progress: OnProgress | None = None,
     on_plan: OnPlan | None = None,
+    on_stop: OnStop | None = None,
+    poll_seconds: float = 0.5,
 ) -> None:
     """Train ``jobs`` (one by one, or in ``workers`` processes) and report each to ``on_done``.
 
     ``on_plan(costs)``, if given, first hears each run's estimated cost
     (:func:`proplab.stack_plan.alone_costs`: the time model, which knows the
-    data size, where ``RunJob.cost`` knows only epochs and widths). Each run
-    reports when it ends (``on_progress`` is accepted and not called).
+    data size, where ``RunJob.cost`` knows only epochs and widths).
+    ``on_progress(cost)`` then hears how much of the runs in training is done,
+    in those units (every ``poll_seconds`` with workers, every 100 epochs
+    without): a long run reports nothing to ``on_done`` until it ends.
 
     Raises KeyboardInterrupt on Ctrl-C once the runs in flight have stopped;
-    queued runs are cancelled. Finished run folders are never touched again.
+    queued runs are cancelled. With workers, ``on_stop(runs)`` first hears how
+    many runs in progress it waits for (a second Ctrl-C abandons them).
+    Finished run folders are never touched again.
     """
     if on_plan is not None:
         from proplab.stack_plan import alone_costs
 
-        on_plan(alone_costs(jobs))
+        costs = alone_costs(jobs)
+        on_plan(costs)
+    else:
+        costs = {job.name: job.cost for job in jobs}
     if workers <= 1 or len(jobs) <= 1:
         for job in jobs:
-            outcome = run_job(job)
-            if outcome["status"] == "interrupted":
+            hook = None
+            if on_progress is not None:
+
+                def hook(fraction: float, cost: float = costs[job.name]) -> None:
+                    on_progress(cost * fraction)
+
+            outcome = run_job(job, progress=hook)
+            if outcome["status"] != "interrupted":
+                on_done(job, outcome)
+            if stops_sweep(outcome):
                 raise KeyboardInterrupt
-            on_done(job, outcome)
         return
     ctx = multiprocessing.get_context()
     stop = ctx.Event()
+    fractions = ctx.Array("d", len(jobs), lock=False)  # each slot written by one worker
+    workers = min(workers, len(jobs))  # a forked pool starts all its processes at once
     pool = ProcessPoolExecutor(
-        # never more processes than runs: a forked pool starts all of them at once
-        max_workers=min(workers, len(jobs)),
-        mp_context=ctx,
-        initializer=_init_worker,
-        initargs=(stop,),
+        max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(stop, fractions)
     )
     # hand the trainer over explicitly: workers need not be forks of this process
-    futures = {pool.submit(run_job, job, train_one): job for job in jobs}
+    futures = [
+        pool.submit(run_job, job, train_one, functools.partial(_report_fraction, i))
+        for i, job in enumerate(jobs)
+    ]
+    index = {fut: i for i, fut in enumerate(futures)}
+    pending, finished = set(futures), set()
+    reported = 0.0  # the in-flight work last reported (polls that saw no change stay quiet)
+    stopping = False
     try:
-        for fut in as_completed(futures):
-            try:
-                outcome = fut.result()
-            except BrokenProcessPool as exc:
-                outcome = {"status": "failed", "error": f"worker process died ({exc})"}
-            if outcome["status"] == "interrupted":
-                raise KeyboardInterrupt
-            on_done(futures[fut], outcome)
+        while pending:
+            done, pending = wait(pending, timeout=poll_seconds, return_when=FIRST_COMPLETED)
+            for fut in done:
+                try:
+                    outcome = fut.result()
+                except BrokenProcessPool as exc:
+                    outcome = {"status": "failed", "error": f"worker process died ({exc})"}
+                finished.add(index[fut])
+                job = jobs[index[fut]]
+                if outcome["status"] != "interrupted":
+                    on_done(job, outcome)
+                if stops_sweep(outcome):
+                    raise KeyboardInterrupt
+            if on_progress is not None:
+                in_flight = sum(
+                    costs[job.name] * fractions[i]
+                    for i, job in enumerate(jobs)
+                    if i not in finished
+                )
+                if in_flight != reported:
+                    on_progress(in_flight)
+                    reported = in_flight
     except KeyboardInterrupt:
-        stop.set()  # workers finish (or abandon) the run in hand and take no new one
-        pool.shutdown(wait=True, cancel_futures=True)
+        stopping = True
+        if on_stop is not None:
+            on_stop(len(in_progress(futures, workers)))
+        stop_pool(pool, stop)
         raise
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        if not stopping:
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 class Progress:
-    """Overall progress on stderr: runs done, elapsed, estimated remaining (cost-weighted)."""
+    """Overall progress on stderr: runs done (and failed), elapsed, estimated remaining
+    (cost-weighted)."""
 
     def __init__(self, total: int, skipped: int, cost: float, stream: Any = None) -> None:
         self.total, self.done, self.cost_total, self.cost_done = total, skipped, cost, 0.0
+        self.failed = 0
         self.in_flight = 0.0  # the done part of runs not finished yet (stacks in training)
         self.stream = sys.stderr if stream is None else stream
         self.start = time.perf_counter()
         self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
         self._last = -math.inf
+        self._drawn = False  # a progress line is on the terminal, without its end of line
 
     def line(self) -> str:
         elapsed = time.perf_counter() - self.start
@@ -294,8 +446,9 @@ class Progress:
         if done > 0:
             eta = _clock(elapsed / done * max(self.cost_total - done, 0.0))
         share = f", {100 * done / self.cost_total:.0f} % of the work" if self.cost_total else ""
+        failed = f", {self.failed} failed" if self.failed else ""
         return (
-            f"sweep: {self.done}/{self.total} runs done{share}, "
+            f"sweep: {self.done}/{self.total} runs done{failed}{share}, "
             f"elapsed {_clock(elapsed)}, remaining ~{eta}"
         )
 
@@ -303,18 +456,32 @@ class Progress:
         """The work still to do is ``cost`` in all, in new units (before any progress)."""
         self.cost_total, self.cost_done, self.in_flight = cost, 0.0, 0.0
 
-    def update(self, cost: float, note: str = "") -> None:
-        """One run finished; ``cost`` is its :attr:`RunJob.cost` (or the runner's plan for it)."""
-        self.done += 1
+    def update(self, cost: float, note: str = "", failed: bool = False) -> None:
+        """One run finished (or ``failed``); ``cost`` is its :attr:`RunJob.cost` (or the
+        runner's plan for it)."""
+        if failed:
+            self.failed += 1
+        else:
+            self.done += 1
         self.cost_done += cost
         # its share of the work in flight is now done work
         self.in_flight = max(self.in_flight - cost, 0.0)
-        self._show(self.done == self.total, note, 0.0 if self.tty else 5.0)
+        self._show(self.done + self.failed == self.total, note, 0.0 if self.tty else 5.0)
 
     def partial(self, in_flight: float) -> None:
         """The runs in flight have done ``in_flight`` (in cost units) of their work."""
         self.in_flight = in_flight
         self._show(False, "", 0.2 if self.tty else 5.0)
+
+    def say(self, text: str) -> None:
+        """A line of its own above the progress line (on a terminal, the progress line
+        is cleared first and drawn again under it at the next update)."""
+        if self._drawn:
+            self.stream.write("\r\033[K")
+            self._drawn = False
+            self._last = -math.inf  # draw it again at once
+        self.stream.write(text + "\n")
+        self.stream.flush()
 
     def _show(self, final: bool, note: str, min_interval: float) -> None:
         now = time.perf_counter()
@@ -322,6 +489,7 @@ class Progress:
             return
         if self.tty:
             self.stream.write("\r\033[K" + self.line() + (f"  {note}" if note else ""))
+            self._drawn = not final
             if final:
                 self.stream.write("\n")
         else:
@@ -330,9 +498,10 @@ class Progress:
         self.stream.flush()
 
     def close(self) -> None:
-        if self.tty and self.done != self.total:
+        if self._drawn:
             self.stream.write("\n")
             self.stream.flush()
+            self._drawn = False
 
 
 def _clock(seconds: float) -> str:
@@ -343,20 +512,27 @@ def _clock(seconds: float) -> str:
 
 @dataclass
 class SweepResult:
-    """What a sweep did: counts, failures (name -> error), whether Ctrl-C stopped it."""
+    """What a sweep did: counts, failures (name -> error), whether Ctrl-C stopped it
+    (``stopped_by``: the signal that stopped it, SIGINT for Ctrl-C, SIGTERM or SIGHUP)."""
 
     total: int
     reused: int
-    ran: int = 0
+    ran: int = 0  # runs finished by this call (their summary.json is there now)
     failed: dict[str, str] = field(default_factory=dict)
     interrupted: bool = False
+    stopped_by: int = int(signal.SIGINT)
     seconds: float = 0.0
     skipped_experiments: dict[str, str] = field(default_factory=dict)
     records: list[Any] = field(default_factory=list)  # aggregate.RunRecord of every finished run
 
     @property
     def exit_code(self) -> int:
-        return 130 if self.interrupted else (1 if self.failed else 0)
+        """0, 1 when runs failed, or after a stop 128 + the signal's number, the shell's
+        code for a process ended by it (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP): a batch
+        scheduler or a calling script sees why the sweep stopped."""
+        if self.interrupted:
+            return 128 + self.stopped_by
+        return 1 if self.failed else 0
 
 
 @dataclass
@@ -587,9 +763,9 @@ def run_sweep(
 
     Finished runs (with ``summary.json``) are reused, also under a new name (see
     :func:`survey`). A folder that holds another sweep (``sweep.toml`` with another
-    title) is refused unless ``replace``. Ctrl-C stops the sweep keeping every
-    finished run; the CSVs are written either way, and ``SweepResult.records``
-    holds what they describe.
+    title) is refused unless ``replace``. Ctrl-C (or SIGTERM, SIGHUP) stops the sweep
+    keeping every finished run (a run being written is written first); the CSVs are
+    written either way, and ``SweepResult.records`` holds what they describe.
     """
     from proplab import aggregate
     from proplab.runio import ensure_writable_dir, write_text
@@ -635,36 +811,50 @@ def run_sweep(
         progress.replan(sum(costs.values()))
 
     def on_done(job: RunJob, outcome: dict[str, Any]) -> None:
-        if outcome["status"] == "done":
-            result.ran += 1
-        elif outcome["status"] == "failed":
+        failed = outcome["status"] == "failed"
+        if failed:
             result.failed[job.name] = outcome.get("error", "unknown error")
-            stream.write(f"\nsweep: run {job.name} failed: {result.failed[job.name]}\n")
-        progress.update(costs[job.name], job.name)
+            progress.say(f"sweep: run {job.name} failed: {result.failed[job.name]}")
+        progress.update(costs[job.name], job.name, failed=failed)
+
+    def on_stop(runs: int) -> None:
+        waiting = f"waiting for the {runs} run{'s' * (runs != 1)} in progress to stop and save"
+        progress.say(f"sweep: stopping: {waiting} (Ctrl-C again to abandon them)")
 
     start = time.perf_counter()
-    try:
-        if todo:
-            hooks = {"on_progress": progress.partial, "on_plan": on_plan}
-            runner(
-                todo,
-                workers=max(1, int(jobs)),
-                on_done=on_done,
-                # a runner written before a hook existed need not take it
-                **{k: v for k, v in hooks.items() if _takes(runner, k)},
-            )
-    except KeyboardInterrupt:
-        result.interrupted = True
-    finally:
-        progress.close()
-        result.seconds = time.perf_counter() - start
-        result.records = aggregate.write_tables(spec, out)
-        _append_log(out, result, jobs, spec)
-    finished = sum(is_finished(j.run_dir) for j in all_jobs)
+    with _stop_signals_as_ctrl_c() as caught:
+        try:
+            if todo:
+                hooks = {"on_progress": progress.partial, "on_plan": on_plan, "on_stop": on_stop}
+                runner(
+                    todo,
+                    workers=max(1, int(jobs)),
+                    on_done=on_done,
+                    # a runner written before a hook existed need not take it
+                    **{k: v for k, v in hooks.items() if _takes(runner, k)},
+                )
+        except KeyboardInterrupt:
+            result.interrupted = True
+        finally:
+            progress.close()
+            result.seconds = time.perf_counter() - start
+            # what this call finished, read from the folders: after Ctrl-C, workers
+            # finish runs the runner no longer reports
+            result.ran = sum(is_finished(j.run_dir) for j in todo)
+            result.records = aggregate.write_tables(spec, out)
+            _append_log(out, result, jobs, spec)
+    if caught:
+        result.stopped_by = caught[0]
+    finished = result.reused + result.ran
     if result.interrupted:
+        by = (
+            ""
+            if result.stopped_by == signal.SIGINT
+            else f" by {signal.Signals(result.stopped_by).name}"
+        )
         stream.write(
-            f"sweep: interrupted; {finished}/{result.total} runs are finished and kept. "
-            "Rerun the same command to resume.\n"
+            f"sweep: interrupted{by}; {finished}/{result.total} runs are finished and kept "
+            f"({result.ran} of them trained now). Rerun the same command to resume.\n"
         )
     return result
 
@@ -709,6 +899,34 @@ def sweep_digest(text: str) -> str:
 
     content = json.dumps(tomllib.loads(text), sort_keys=True, default=str)
     return hashlib.sha256(content.encode()).hexdigest()[:16]
+
+
+@contextlib.contextmanager
+def _stop_signals_as_ctrl_c() -> Iterator[list[int]]:
+    """During a sweep, SIGTERM and SIGHUP (``kill PID``, a batch scheduler's stop, a
+    closed ssh session) raise KeyboardInterrupt: the sweep stops as on Ctrl-C, keeping
+    its finished runs and stopping its workers, instead of dying at once and leaving
+    them to train on. Yields the list of such signals received. A signal set to be
+    ignored (``nohup``) stays ignored; outside the main thread nothing changes."""
+    caught: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield caught
+        return
+
+    def handler(signum: int, _frame: Any) -> None:
+        caught.append(signum)
+        raise KeyboardInterrupt
+
+    previous = {}
+    for name in ("SIGTERM", "SIGHUP"):
+        signum = getattr(signal, name, None)
+        if signum is not None and signal.getsignal(signum) is not signal.SIG_IGN:
+            previous[signum] = signal.signal(signum, handler)
+    try:
+        yield caught
+    finally:
+        for signum, old in previous.items():
+            signal.signal(signum, old)
 
 
 def _takes(function: Callable[..., Any], keyword: str) -> bool:

@@ -1,0 +1,378 @@
+"""Stopping a run or a sweep: Ctrl-C, SIGTERM and a killed parent lose nothing finished.
+
+Signals are injected deterministically: a wrapped writer sends SIGINT to this very
+process right after ``history.csv`` is written (between two files of a finished run),
+and the subprocess tests signal a real ``proplab sweep`` once its progress line shows
+that training has started.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from proplab import experiments, runio, sweep
+from proplab.config import RunConfig
+from proplab.runio import read_csv, read_json
+from proplab.serialize import load
+from proplab.sweep import parse_spec, run_sweep
+
+STACK_OF_FOUR = """
+title = "four seeds"
+[base]
+epochs = 40
+[vary]
+seed = [0, 1, 2, 3]
+"""
+
+
+@pytest.fixture
+def ctrl_c():
+    """SIGINT raises KeyboardInterrupt, as in a terminal (a test run started in the
+    background by a non-interactive shell inherits SIGINT ignored)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def ctrl_c_after_history(monkeypatch, nth: int = 1) -> list[Path]:
+    """Send SIGINT to this process right after the ``nth`` history.csv is written."""
+    written: list[Path] = []
+    real = experiments.write_columns_csv
+
+    def write_then_ctrl_c(path, *args, **kwargs):
+        out = real(path, *args, **kwargs)
+        if Path(path).name == "history.csv":
+            written.append(Path(path).parent)
+            if len(written) == nth:
+                os.kill(os.getpid(), signal.SIGINT)
+        return out
+
+    monkeypatch.setattr(experiments, "write_columns_csv", write_then_ctrl_c)
+    return written
+
+
+# ---------------------------------------------------------------- a run being written
+
+
+def test_ctrl_c_while_a_trained_run_is_written_keeps_the_whole_run(tmp_path, monkeypatch, ctrl_c):
+    """Training is over when Ctrl-C comes: the run is written whole (summary.json
+    last), and only then does KeyboardInterrupt stop the caller (proplab train, lab)."""
+    ctrl_c_after_history(monkeypatch)
+    cfg = RunConfig(dataset="xor", epochs=300, seed=1)
+    with pytest.raises(KeyboardInterrupt):
+        experiments.run_one(cfg, tmp_path, quiet=True, progress=False, figures=False)
+    summary = read_json(tmp_path / "summary.json")
+    assert not (tmp_path / "interrupted.json").exists()
+    assert (summary["stop_reason"], summary["epochs_run"]) == ("completed", 300)
+    rows = read_csv(tmp_path / "history.csv")
+    assert [int(r["epoch"]) for r in rows] == list(range(1, 301))
+    assert float(rows[-1]["loss"]) == pytest.approx(summary["loss"], rel=0.05)
+    # the saved model is the trained one: it scores what the summary says
+    model = load(tmp_path / "model.npz")
+    x, y = experiments.load_dataset(cfg)
+    accuracy = float(((model.forward(x) > 0.5) == y).mean())
+    assert accuracy == pytest.approx(summary["accuracy"])
+    assert sweep.is_finished(tmp_path)
+
+
+def test_a_held_back_ctrl_c_is_delivered_after_the_block_once():
+    delivered: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, _frame: delivered.append(signum))
+    try:
+        with runio.uninterrupted():
+            os.kill(os.getpid(), signal.SIGINT)
+            os.kill(os.getpid(), signal.SIGINT)
+            inside = list(delivered)  # held back: nothing delivered yet
+        assert inside == [] and delivered == [signal.SIGINT]
+        assert signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+        with pytest.raises(KeyboardInterrupt):  # the block's own interrupt: no second one
+            with runio.uninterrupted():
+                os.kill(os.getpid(), signal.SIGINT)
+                raise KeyboardInterrupt
+        assert delivered == [signal.SIGINT]
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@pytest.mark.parametrize("stack", ["auto", "off"])
+def test_ctrl_c_while_runs_are_written_keeps_the_written_ones_and_resume_reuses_them(
+    tmp_path, monkeypatch, ctrl_c, stack
+):
+    """A stack of four trained runs: Ctrl-C right after the second run's history.csv.
+    The second run is written whole, the first two are reported done (not interrupted),
+    and a resumed sweep trains only the other two. Without stacking, the run in hand
+    is kept the same way and the sweep stops there."""
+    spec = parse_spec(STACK_OF_FOUR, Path("four.toml"))
+    written = ctrl_c_after_history(monkeypatch, nth=2 if stack == "auto" else 1)
+    runner = sweep.choose_runner(stack)
+    first = run_sweep(spec, tmp_path, runner=runner, stream=io.StringIO())
+    kept = sorted(p.parent.name for p in tmp_path.glob("runs/*/summary.json"))
+    assert first.interrupted and first.exit_code == 130
+    assert kept == sorted(p.name for p in written) and first.ran == len(kept)
+    assert len(kept) == (2 if stack == "auto" else 1)
+    assert list(tmp_path.glob("runs/*/interrupted.json")) == []
+    log = read_csv(tmp_path / "sweep_log.csv")
+    assert (log[-1]["trained"], log[-1]["interrupted"]) == (str(len(kept)), "True")
+    stamps = {n: (tmp_path / "runs" / n / "summary.json").stat().st_mtime_ns for n in kept}
+
+    monkeypatch.undo()
+    second = run_sweep(spec, tmp_path, runner=runner, stream=io.StringIO())
+    assert (second.reused, second.ran, second.exit_code) == (len(kept), 4 - len(kept), 0)
+    for name, stamp in stamps.items():  # not trained again
+        assert (tmp_path / "runs" / name / "summary.json").stat().st_mtime_ns == stamp
+
+
+def test_trained_counts_the_runs_this_call_finished_even_unreported(tmp_path, monkeypatch):
+    """After Ctrl-C, worker processes finish runs the runner no longer reports to
+    on_done: the count comes from the run folders."""
+    monkeypatch.setattr(sweep, "train_one", _fake_train)
+
+    def runner(jobs, *, workers, on_done):
+        for job in jobs[:2]:  # two runs finish in workers; the parent heard of neither
+            sweep.train_one(job.config, job.run_dir)
+        raise KeyboardInterrupt
+
+    stream = io.StringIO()
+    spec = parse_spec(STACK_OF_FOUR, Path("four.toml"))
+    result = run_sweep(spec, tmp_path, runner=runner, stream=stream)
+    assert (result.ran, result.interrupted) == (2, True)
+    assert "2/4 runs are finished and kept (2 of them trained now)" in stream.getvalue()
+    assert read_csv(tmp_path / "sweep_log.csv")[-1]["trained"] == "2"
+    # a rerun: the two are reused, not counted as trained again
+    again = run_sweep(spec, tmp_path, runner=runner, stream=io.StringIO())
+    assert (again.reused, again.ran) == (2, 2)
+
+
+def _fake_train(cfg, run_dir):
+    from proplab.runio import write_json, write_npz, write_text
+
+    run_dir.mkdir(parents=True, exist_ok=True)
+    write_json(run_dir / "config.json", {"config": cfg.to_dict()})
+    write_text(run_dir / "history.csv", "epoch,loss,accuracy,wall_time\n1,0.5,0.5,0.01\n")
+    write_npz(run_dir / "model.npz", {"w": [0.0]})
+    summary = {"loss": 0.5, "accuracy": 0.5, "epochs_run": 1, "stop_reason": "completed"}
+    write_json(run_dir / "summary.json", summary)
+    return summary
+
+
+def test_sigterm_stops_a_sweep_as_ctrl_c_does_and_exits_143(tmp_path):
+    heard: list[int] = []
+    previous = signal.signal(signal.SIGTERM, lambda signum, _frame: heard.append(signum))
+    try:
+
+        def runner(jobs, *, workers, on_done):
+            _fake_train(jobs[0].config, jobs[0].run_dir)
+            os.kill(os.getpid(), signal.SIGTERM)  # kill PID, a batch scheduler's stop
+            for job in jobs[1:]:
+                _fake_train(job.config, job.run_dir)
+
+        stream = io.StringIO()
+        spec = parse_spec(STACK_OF_FOUR, Path("four.toml"))
+        result = run_sweep(spec, tmp_path, runner=runner, stream=stream)
+        assert (result.interrupted, result.exit_code, result.ran) == (True, 143, 1)
+        assert "interrupted by SIGTERM; 1/4 runs are finished and kept" in stream.getvalue()
+        assert heard == []  # the sweep's own handler took it ...
+        os.kill(os.getpid(), signal.SIGTERM)
+        assert heard == [signal.SIGTERM]  # ... and handed the signal back afterwards
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+# ---------------------------------------------------------------- progress and the end line
+
+
+@pytest.mark.parametrize("workers", [1, pytest.param(2, marks=pytest.mark.slow)])
+def test_the_unstacked_runner_reports_progress_while_runs_train(tmp_path, workers):
+    """Runs trained one by one (``--stack off``) report how far they have got before
+    the first ends, in the units announced through on_plan (with workers, polled
+    every 0.5 s: runs of a few seconds)."""
+    epochs = 2000 if workers == 1 else 60_000
+    spec = parse_spec(f"[base]\nepochs = {epochs}\n[vary]\nseed = [0, 1]\n", Path("two.toml"))
+    jobs = sweep.plan(spec, tmp_path)
+    planned: dict[str, float] = {}
+    events: list[tuple[str, float]] = []
+    sweep.run_jobs(
+        jobs,
+        workers=workers,
+        on_done=lambda job, outcome: events.append((outcome["status"], planned[job.name])),
+        on_progress=lambda cost: events.append(("progress", cost)),
+        on_plan=planned.update,
+    )
+    assert [kind for kind, _ in events].count("done") == 2
+    first_done = next(i for i, (kind, _) in enumerate(events) if kind == "done")
+    before = [cost for kind, cost in events[:first_done] if kind == "progress"]
+    assert len(before) >= 3 and before == sorted(before)
+    # the in-flight work never exceeds the runs in training (one alone, or both)
+    most = planned[jobs[0].name] * (1 if workers == 1 else 2)
+    assert 0 < before[0] < before[-1] <= most * (1 + 1e-12)
+    if workers == 1:  # the run's last report: all its epochs
+        assert before[-1] == pytest.approx(planned[jobs[0].name])
+
+
+def test_the_end_line_counts_failed_runs_apart_with_no_blank_lines(tmp_path, monkeypatch):
+    def fail_odd_seeds(cfg, run_dir):
+        if cfg.seed % 2:
+            raise ValueError("this run is broken")
+        return _fake_train(cfg, run_dir)
+
+    monkeypatch.setattr(sweep, "train_one", fail_odd_seeds)
+    stream = io.StringIO()
+    spec = parse_spec(STACK_OF_FOUR, Path("four.toml"))
+    result = run_sweep(spec, tmp_path, runner=sweep.run_jobs, stream=stream)
+    lines = stream.getvalue().splitlines()
+    assert (result.ran, len(result.failed), result.exit_code) == (2, 2, 1)
+    assert "" not in lines
+    assert sum(line.endswith("failed: ValueError: this run is broken") for line in lines) == 2
+    assert lines[-1].startswith("sweep: 2/4 runs done, 2 failed, 100 % of the work")
+
+
+# ---------------------------------------------------------------- a real sweep, signalled
+
+LONG = 'title = "long"\n[base]\nepochs = 1000000\n[vary]\nseed = [0, 1]\nhidden = [4, 5]\n'
+
+
+def _start_sweep(tmp_path: Path, *args: str) -> tuple[subprocess.Popen, queue.Queue]:
+    """``proplab sweep`` in its own session; its stderr lines arrive on the queue."""
+    path = tmp_path / "long.toml"
+    path.write_text(LONG, encoding="utf-8")
+    env = dict(os.environ, PYTHONPATH=str(Path(sweep.__file__).parents[1]))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "proplab", "sweep", str(path), "--out", str(tmp_path / "out"),
+         "--jobs", "2", *args],
+        start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        env=env,
+        # SIGINT as in a terminal, not ignored as in a background job of a shell
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )  # fmt: skip
+    lines: queue.Queue = queue.Queue()
+
+    def read() -> None:
+        for line in proc.stderr:
+            lines.put(line)
+        lines.put(None)
+
+    proc.reader = threading.Thread(target=read, daemon=True)  # type: ignore[attr-defined]
+    proc.reader.start()  # type: ignore[attr-defined]
+    return proc, lines
+
+
+def _end(proc: subprocess.Popen, workers: list[int]) -> None:
+    """Kill what a failed test left running (the sweep and every worker it had, which
+    would otherwise hold its stderr open); close the pipe once the reader is done."""
+    if _alive(proc.pid):
+        workers = [*workers, *_children(proc.pid)]
+        os.kill(proc.pid, signal.SIGKILL)
+    for pid in workers:
+        if _alive(pid):
+            os.kill(pid, signal.SIGKILL)
+    proc.wait()
+    proc.reader.join(timeout=60)  # type: ignore[attr-defined]
+    proc.stderr.close()
+
+
+def _wait_for(lines: queue.Queue, text: str, seen: list[str]) -> None:
+    """Read stderr lines until one holds ``text`` (a minute at most: the sweep is long)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            line = lines.get(timeout=1)
+        except queue.Empty:
+            continue
+        if line is None:
+            break
+        seen.append(line)
+        if text in line:
+            return
+    raise AssertionError(f"no line with {text!r} in {seen}")
+
+
+def _children(pid: int) -> list[int]:
+    return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie, exited but not yet reaped, does not)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+
+
+def _gone(pids: list[int], within: float = 60.0) -> list[int]:
+    """The processes of ``pids`` still running after ``within`` seconds at most."""
+    deadline = time.monotonic() + within
+    while any(map(_alive, pids)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return [p for p in pids if _alive(p)]
+
+
+needs_proc = pytest.mark.skipif(
+    not Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").exists(),
+    reason="reads worker processes from /proc (Linux)",
+)
+
+
+@needs_proc
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("stack", "signum", "code"),
+    [("auto", signal.SIGTERM, 143), ("off", signal.SIGTERM, 143), ("auto", signal.SIGINT, 130),
+     ("off", signal.SIGINT, 130)],
+)  # fmt: skip
+def test_a_signal_to_the_sweep_alone_stops_its_workers_at_once(tmp_path, stack, signum, code):
+    """SIGTERM or SIGINT to the parent alone (kill PID, an IDE's stop button): it says
+    that it waits, the workers stop training at once (runs of a million epochs), the
+    sweep exits with 128 + the signal, and no worker outlives it."""
+    proc, lines = _start_sweep(tmp_path, "--stack", stack)
+    seen: list[str] = []
+    workers: list[int] = []
+    try:
+        _wait_for(lines, "% of the work", seen)  # a worker has reported training progress
+        workers = _children(proc.pid)
+        os.kill(proc.pid, signum)
+        _wait_for(lines, "stopping: waiting for the", seen)
+        proc.wait(timeout=60)
+        assert proc.returncode == code, seen
+        assert _gone(workers) == []
+        _wait_for(lines, "runs are finished and kept", seen)
+    finally:
+        _end(proc, workers)
+    assert "(Ctrl-C again to abandon them)" in "".join(seen)
+    stopped = list((tmp_path / "out" / "runs").glob("*/interrupted.json"))
+    if stack == "off":  # each run stopped mid-way saved what it had, to be redone
+        assert len(stopped) == 2
+        for path in stopped:
+            assert 0 < read_json(path)["epochs_run"] < 1_000_000
+    else:  # stacks stopped in training write nothing
+        assert stopped == []
+    assert list((tmp_path / "out").glob("runs/*/summary.json")) == []
+
+
+@needs_proc
+@pytest.mark.slow
+def test_workers_exit_when_their_sweep_is_killed(tmp_path):
+    """SIGKILL leaves a sweep no chance to stop its workers: they notice that their
+    parent is gone and exit, instead of training on and then blocking forever."""
+    proc, lines = _start_sweep(tmp_path, "--stack", "off")
+    workers: list[int] = []
+    try:
+        _wait_for(lines, "% of the work", [])
+        workers = _children(proc.pid)
+        assert len(workers) == 2
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=60)
+        assert _gone(workers) == []
+    finally:
+        _end(proc, workers)
+    # killed in training: no run claims to be finished
+    assert list((tmp_path / "out").glob("runs/*/summary.json")) == []
