@@ -376,3 +376,20 @@ def test_workers_exit_when_their_sweep_is_killed(tmp_path):
         _end(proc, workers)
     # killed in training: no run claims to be finished
     assert list((tmp_path / "out").glob("runs/*/summary.json")) == []
+
+
+def test_proplab_train_says_the_run_was_saved_when_ctrl_c_came_while_writing(
+    tmp_path, monkeypatch, ctrl_c, capsys
+):
+    # the run is whole on disk, and the CLI said only "interrupted"
+    from proplab.cli import main
+
+    ctrl_c_after_history(monkeypatch)
+    argv = ["train", "--dataset", "xor", "--epochs", "50", "--out", str(tmp_path), "--quiet"]
+    assert main([*argv, "--no-progress"]) == 130
+    err = capsys.readouterr().err.splitlines()
+    assert err == [
+        f"run saved to {tmp_path} (finished before the Ctrl-C)",
+        "proplab train: interrupted",
+    ]
+    assert read_json(tmp_path / "summary.json")["epochs_run"] == 50

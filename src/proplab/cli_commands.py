@@ -74,7 +74,14 @@ def cmd_train(args: argparse.Namespace) -> int:
     refuse_ignored_flags(args, checked)
     out = Path(args.out) if args.out else _default_out(cfg)
     log: Callable[[str], Any] = (lambda line: None) if args.quiet else print
-    summary = run_one(cfg, out, log=log, progress=not args.no_progress)
+    try:
+        summary = run_one(cfg, out, log=log, progress=not args.no_progress)
+    except KeyboardInterrupt:
+        # a Ctrl-C while the trained run was written waits for the writing: the run is
+        # whole (a stale summary.json is removed when a run starts, so this one is ours)
+        if (out / "summary.json").is_file():
+            print(f"run saved to {out} (finished before the Ctrl-C)", file=sys.stderr)
+        raise
     diverged = summary["stop_reason"] == "diverged"
     if diverged and args.quiet:  # exit 1 must say why even when the lab's lines are hidden
         print(f"proplab train: {summary['message']}", file=sys.stderr)
