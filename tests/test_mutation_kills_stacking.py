@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from proplab import stacking, sweep
+from proplab import stacking, sweep, sweep_workers
 from proplab.config import RunConfig, build_loss, build_model, build_optimizer
 from proplab.experiments import prepare_run
 from proplab.train import fit
@@ -110,7 +110,7 @@ def test_a_worker_told_to_stop_cancels_its_stack_and_writes_nothing(tmp_path, mo
     not trained (mutant: the stop event ignored)."""
     stop = threading.Event()
     stop.set()
-    monkeypatch.setattr(sweep, "_STOP", stop)
+    monkeypatch.setattr(sweep_workers, "STOP", stop)
     base = RunConfig(epochs=5, print_every=0).validate()
     members = _members(tmp_path, [base, base.replace(seed=1)])
     outcomes = stacking._run_unit(0, ("stack", members))

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from proplab import experiments, runio, sweep
+from proplab import experiments, runio, sweep, sweep_workers
 from proplab.config import RunConfig
 from proplab.runio import read_csv, read_json
 from proplab.serialize import load
@@ -135,11 +135,11 @@ def test_ctrl_c_while_runs_are_written_keeps_the_written_ones_and_resume_reuses_
 def test_trained_counts_the_runs_this_call_finished_even_unreported(tmp_path, monkeypatch):
     """After Ctrl-C, worker processes finish runs the runner no longer reports to
     on_done: the count comes from the run folders."""
-    monkeypatch.setattr(sweep, "train_one", _fake_train)
+    monkeypatch.setattr(sweep_workers, "train_one", _fake_train)
 
     def runner(jobs, *, workers, on_done):
         for job in jobs[:2]:  # two runs finish in workers; the parent heard of neither
-            sweep.train_one(job.config, job.run_dir)
+            sweep_workers.train_one(job.config, job.run_dir)
         raise KeyboardInterrupt
 
     stream = io.StringIO()
@@ -225,7 +225,7 @@ def test_the_end_line_counts_failed_runs_apart_with_no_blank_lines(tmp_path, mon
             raise ValueError("this run is broken")
         return _fake_train(cfg, run_dir)
 
-    monkeypatch.setattr(sweep, "train_one", fail_odd_seeds)
+    monkeypatch.setattr(sweep_workers, "train_one", fail_odd_seeds)
     stream = io.StringIO()
     spec = parse_spec(STACK_OF_FOUR, Path("four.toml"))
     result = run_sweep(spec, tmp_path, runner=sweep.run_jobs, stream=stream)

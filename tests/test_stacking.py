@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from proplab import stack_plan, stacking, sweep
+from proplab import stack_plan, stacking, sweep, sweep_workers
 from proplab.config import RunConfig
 from proplab.sweep_spec import parse_spec
 
@@ -540,7 +540,7 @@ def test_a_huge_jobs_count_starts_no_more_processes_than_there_is_work(tmp_path,
             super().__init__(max_workers=max_workers, **kwargs)
 
     monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", Recording)  # stacked runner
-    monkeypatch.setattr(sweep, "ProcessPoolExecutor", Recording)  # one run at a time
+    monkeypatch.setattr(sweep_workers, "ProcessPoolExecutor", Recording)  # one run at a time
     text = '[base]\nepochs = 20\n[vary]\ndataset = ["xor"]\nseed = [0, 1, 2, 3]\n'
     text += '[[experiment]]\nname = "a"\nvary.hidden = [2, 4]\n'
     spec = parse_spec(text, "s.toml")

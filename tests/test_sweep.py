@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from proplab import aggregate, sweep
+from proplab import aggregate, sweep, sweep_workers
 from proplab.config import ConfigError
 from proplab.sweep import SweepError, format_value, parse_spec, run_sweep
 
@@ -416,7 +416,7 @@ def pids(log: Path) -> set[int]:
 
 def test_results_and_aggregate_csv_on_known_numbers(tmp_path, monkeypatch):
     log = tmp_path / "calls.txt"
-    monkeypatch.setattr(sweep, "train_one", FakeTrainer(log))
+    monkeypatch.setattr(sweep_workers, "train_one", FakeTrainer(log))
     spec = spec_of(SIMPLE)
     result = run_sweep(spec, tmp_path / "out", stream=io.StringIO())
     assert (result.total, result.ran, result.reused, result.exit_code) == (12, 12, 0, 0)
@@ -468,7 +468,7 @@ def test_interrupted_sweep_resumes_without_redoing_finished_runs(tmp_path, monke
     log = tmp_path / "calls.txt"
     out = tmp_path / "out"
     spec = spec_of(SIMPLE)
-    monkeypatch.setattr(sweep, "train_one", FakeTrainer(log, interrupt_at=5))
+    monkeypatch.setattr(sweep_workers, "train_one", FakeTrainer(log, interrupt_at=5))
     first = run_sweep(spec, out, stream=io.StringIO())
     assert first.interrupted and first.exit_code == 130 and first.ran == 4
     done = sorted(p.parent.name for p in out.glob("runs/*/summary.json"))
@@ -476,7 +476,7 @@ def test_interrupted_sweep_resumes_without_redoing_finished_runs(tmp_path, monke
     assert len(list(read_rows(out / "results.csv"))) == 4  # written on Ctrl-C too
     stamps = {n: (out / "runs" / n / "summary.json").stat().st_mtime_ns for n in done}
 
-    monkeypatch.setattr(sweep, "train_one", FakeTrainer(log))
+    monkeypatch.setattr(sweep_workers, "train_one", FakeTrainer(log))
     second = run_sweep(spec, out, stream=io.StringIO())
     assert (second.reused, second.ran, second.interrupted) == (4, 8, False)
     assert len(calls(log)) == 12 and len(set(calls(log))) == 12  # nothing trained twice
@@ -494,7 +494,7 @@ def test_interrupted_sweep_resumes_without_redoing_finished_runs(tmp_path, monke
 def test_a_failing_run_is_reported_and_the_others_finish(tmp_path, monkeypatch):
     log = tmp_path / "calls.txt"
     bad = "dataset=linear,lr=0.01,seed=1"
-    monkeypatch.setattr(sweep, "train_one", FakeTrainer(log, fail=bad))
+    monkeypatch.setattr(sweep_workers, "train_one", FakeTrainer(log, fail=bad))
     result = run_sweep(spec_of(SIMPLE), tmp_path / "out", stream=io.StringIO())
     assert result.exit_code == 1 and result.ran == 11
     assert result.failed == {bad: "ValueError: this run is broken"}
@@ -503,7 +503,7 @@ def test_a_failing_run_is_reported_and_the_others_finish(tmp_path, monkeypatch):
 
 
 def test_progress_shows_runs_done_elapsed_and_remaining(tmp_path, monkeypatch):
-    monkeypatch.setattr(sweep, "train_one", FakeTrainer(tmp_path / "calls.txt"))
+    monkeypatch.setattr(sweep_workers, "train_one", FakeTrainer(tmp_path / "calls.txt"))
     stream = io.StringIO()
     run_sweep(spec_of(SIMPLE), tmp_path / "out", stream=stream)
     text = stream.getvalue()
@@ -515,7 +515,7 @@ def test_one_at_a_time_runner_plans_by_data_size(tmp_path, monkeypatch):
     """run_jobs announces each run's cost from the time model, which knows the data
     and the model where RunJob.cost (epochs and widths only) rates these runs the
     same; a run whose data cannot load costs 0."""
-    monkeypatch.setattr(sweep, "train_one", FakeTrainer(tmp_path / "calls.txt"))
+    monkeypatch.setattr(sweep_workers, "train_one", FakeTrainer(tmp_path / "calls.txt"))
     jobs = sweep.plan(spec_of(SIMPLE.replace("epochs = 50", "epochs = 20000")), tmp_path / "out")
     missing = tmp_path / "no-such-data.csv"
     bad = sweep.RunJob("bad", jobs[0].config.replace(dataset=str(missing)), tmp_path / "bad")
@@ -545,7 +545,7 @@ def test_one_at_a_time_runner_plans_by_data_size(tmp_path, monkeypatch):
 def test_a_runner_without_the_newer_hooks_still_runs(tmp_path, monkeypatch):
     """A custom runner written against the first Runner protocol (no on_progress,
     no on_plan) is called without them, and the sweep completes."""
-    monkeypatch.setattr(sweep, "train_one", FakeTrainer(tmp_path / "calls.txt"))
+    monkeypatch.setattr(sweep_workers, "train_one", FakeTrainer(tmp_path / "calls.txt"))
     seen: list[str] = []
 
     def old_runner(jobs, *, workers, on_done):
@@ -558,7 +558,7 @@ def test_a_runner_without_the_newer_hooks_still_runs(tmp_path, monkeypatch):
 
 
 def test_a_folder_holding_another_configuration_is_refused(tmp_path, monkeypatch):
-    monkeypatch.setattr(sweep, "train_one", FakeTrainer(tmp_path / "calls.txt"))
+    monkeypatch.setattr(sweep_workers, "train_one", FakeTrainer(tmp_path / "calls.txt"))
     out = tmp_path / "out"
     run_sweep(spec_of(SIMPLE), out, stream=io.StringIO())
     changed = spec_of(SIMPLE.replace("epochs = 50", "epochs = 60"))
@@ -568,7 +568,7 @@ def test_a_folder_holding_another_configuration_is_refused(tmp_path, monkeypatch
 
 def test_jobs_run_in_processes_with_the_same_results(tmp_path, monkeypatch):
     log = tmp_path / "calls.txt"
-    monkeypatch.setattr(sweep, "train_one", FakeTrainer(log))  # inherited by forked workers
+    monkeypatch.setattr(sweep_workers, "train_one", FakeTrainer(log))  # inherited by forked workers
     spec = spec_of(SIMPLE)
     result = run_sweep(spec, tmp_path / "par", jobs=2, stream=io.StringIO())
     assert (result.ran, result.exit_code) == (12, 0)
@@ -668,7 +668,7 @@ def test_cli_sweep_runs_and_resumes(tmp_path, monkeypatch, capsys):
     from proplab.cli import main
 
     log = tmp_path / "calls.txt"
-    monkeypatch.setattr(sweep, "train_one", FakeTrainer(log))
+    monkeypatch.setattr(sweep_workers, "train_one", FakeTrainer(log))
     path = write(tmp_path, SIMPLE)
     out = tmp_path / "out"
     # --stack off: runs go one by one through train_one, which this test counts
@@ -683,7 +683,7 @@ def test_cli_sweep_runs_and_resumes(tmp_path, monkeypatch, capsys):
 def test_cli_sweep_runs_folder_in_the_way_is_one_line(tmp_path, monkeypatch, capsys):
     from proplab.cli import main
 
-    monkeypatch.setattr(sweep, "train_one", lambda *a: pytest.fail("trained"))
+    monkeypatch.setattr(sweep_workers, "train_one", lambda *a: pytest.fail("trained"))
     path = write(tmp_path, SIMPLE)
     out = tmp_path / "out"
     out.mkdir()
@@ -825,7 +825,7 @@ seed = [0, 1]
 
 
 def test_dataset_bundles_that_set_other_fields_are_separate_columns(tmp_path, monkeypatch):
-    monkeypatch.setattr(sweep, "train_one", FakeTrainer(tmp_path / "calls.txt"))
+    monkeypatch.setattr(sweep_workers, "train_one", FakeTrainer(tmp_path / "calls.txt"))
     spec = spec_of(DATASET_BUNDLES)
     run_sweep(spec, tmp_path / "out", stream=io.StringIO())
     agg = read_rows(tmp_path / "out" / "aggregate.csv")
@@ -923,7 +923,7 @@ def test_each_kind_of_damage_makes_a_run_unfinished_and_is_named(tmp_path, damag
 
 def test_a_folder_holding_a_run_of_another_learning_rate_is_refused(tmp_path, monkeypatch):
     # the run's name does not show the base lr: dataset=xor,seed=0 either way
-    monkeypatch.setattr(sweep, "train_one", FakeTrainer(tmp_path / "calls.txt"))
+    monkeypatch.setattr(sweep_workers, "train_one", FakeTrainer(tmp_path / "calls.txt"))
     text = '[base]\nepochs = 5\nlr = LR\n[vary]\ndataset = ["xor"]\nseed = [0]\n'
     run_sweep(spec_of(text.replace("LR", "1.0")), tmp_path / "out", stream=io.StringIO())
     with pytest.raises(SweepError, match=r"holds a run with lr=1\.0.*now asks for lr=0\.5"):
@@ -949,7 +949,7 @@ def test_cancelled_runs_are_neither_trained_nor_failed(tmp_path):
 
 
 def test_a_runner_taking_any_keyword_hears_the_progress_hooks(tmp_path, monkeypatch):
-    monkeypatch.setattr(sweep, "train_one", FakeTrainer(tmp_path / "calls.txt"))
+    monkeypatch.setattr(sweep_workers, "train_one", FakeTrainer(tmp_path / "calls.txt"))
     heard: list[str] = []
 
     def runner(jobs, **hooks):
@@ -1022,7 +1022,7 @@ def test_results_hold_the_accuracy_on_the_training_data_not_the_test_share(tmp_p
 
 
 def test_the_runs_of_a_skipped_experiment_are_left_out_of_the_tables(tmp_path, monkeypatch):
-    monkeypatch.setattr(sweep, "train_one", FakeTrainer(tmp_path / "calls.txt"))
+    monkeypatch.setattr(sweep_workers, "train_one", FakeTrainer(tmp_path / "calls.txt"))
     spec = spec_of(SUITE)
     run_sweep(spec, tmp_path / "out", stream=io.StringIO())
     spec.experiments[2].skipped = "no such optimizer here"

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from test_sweep import FakeTrainer, calls, read_rows
 
-from proplab import experiments, sweep
+from proplab import experiments, sweep, sweep_workers
 from proplab.cli import main
 from proplab.sweep import SweepError, parse_spec, run_sweep
 
@@ -52,7 +52,7 @@ def csv_sweep(tmp_path: Path) -> tuple[Path, Path, Path]:
 
 
 def fake_sweep(tmp_path: Path, monkeypatch, text: str, out: Path) -> sweep.SweepResult:
-    monkeypatch.setattr(sweep, "train_one", FakeTrainer(tmp_path / "calls.txt"))
+    monkeypatch.setattr(sweep_workers, "train_one", FakeTrainer(tmp_path / "calls.txt"))
     path = tmp_path / "sweep.toml"
     path.write_text(text)
     return run_sweep(
@@ -165,7 +165,7 @@ seed = [0]
 def test_another_sweep_into_the_same_folder_is_refused_unless_replace(
     tmp_path, monkeypatch, capsys
 ):
-    monkeypatch.setattr(sweep, "train_one", FakeTrainer(tmp_path / "calls.txt"))
+    monkeypatch.setattr(sweep_workers, "train_one", FakeTrainer(tmp_path / "calls.txt"))
     first, second = tmp_path / "a.toml", tmp_path / "b.toml"
     first.write_text(SWEEP_A)
     second.write_text(OTHER)

@@ -307,11 +307,11 @@ _PROGRESS: Any = None
 
 
 def _init_stack_worker(stop: Any, progress: Any) -> None:
-    from proplab import sweep
+    from proplab import sweep_workers
 
     global _PROGRESS
     _PROGRESS = progress
-    sweep._init_worker(stop)
+    sweep_workers.init_worker(stop)
 
 
 def _run_unit(
@@ -324,10 +324,10 @@ def _run_unit(
     and the others ``interrupted``. In a worker, the unit's training fraction goes to
     the shared progress slot ``index``, and training stops when the sweep asks.
     """
-    from proplab import sweep
+    from proplab import sweep_workers
 
     kind, members = unit
-    if sweep._STOP is not None and sweep._STOP.is_set():
+    if sweep_workers.STOP is not None and sweep_workers.STOP.is_set():
         return [(job.name, {"status": "cancelled"}) for job, _, _ in members]
     if on_progress is None and _PROGRESS is not None:
         shared = _PROGRESS
@@ -337,9 +337,9 @@ def _run_unit(
 
     if kind == "single":
         job = members[0][0]
-        return [(job.name, sweep.run_job(job, progress=on_progress))]
+        return [(job.name, sweep_workers.run_job(job, progress=on_progress))]
     try:
-        stop = sweep.stop_callback(members[0][1].epochs)
+        stop = sweep_workers.stop_callback(members[0][1].epochs)
         return run_stack_unit(members, on_progress, stop)
     except KeyboardInterrupt as exc:
         written = list(getattr(exc, "outcomes", []))
@@ -382,7 +382,7 @@ def run_stacked(
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
 
-    from proplab.sweep import in_progress, stop_pool, stops_sweep
+    from proplab.sweep_workers import in_progress, stop_pool, stops_sweep
 
     by_name = {job.name: job for job in jobs}
     units, failures = plan_units(jobs, budget, workers)

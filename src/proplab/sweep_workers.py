@@ -1,0 +1,318 @@
+"""The unstacked sweep runner: runs trained one by one, or in worker processes.
+
+:func:`run_jobs` trains a list of :class:`~proplab.sweep_folder.RunJob` (each
+with :func:`run_job`, which never raises but on Ctrl-C) and reports each outcome;
+:class:`Runner` is the signature every runner has (the stacked one,
+:func:`proplab.stacking.run_stacked`, too). In a worker process,
+:func:`init_worker` sets up how the sweep stops it (``STOP``), how it reports
+its progress, and a watchdog that ends it once its sweep is gone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import multiprocessing
+import os
+import signal
+import threading
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+from typing import Any, Protocol
+
+from proplab.config import RunConfig
+from proplab.sweep_folder import RunJob, is_finished, read_summary
+
+# on_done(job, outcome): outcome["status"] is "done", "failed" or "cancelled"
+OnDone = Callable[[RunJob, dict[str, Any]], None]
+# on_progress(cost): how much of the runs in flight is done, in RunJob.cost units
+# (or in the runner's own units, once it has announced them through on_plan)
+OnProgress = Callable[[float], None]
+# on_plan(costs): the runner's own estimate of each job's cost, by job name
+OnPlan = Callable[[dict[str, float]], None]
+# on_stop(runs): Ctrl-C came; the runner now waits for these many runs in progress
+OnStop = Callable[[int], None]
+
+
+class Runner(Protocol):
+    """Trains every job, in any order and any processes, calling ``on_done`` once per job.
+
+    ``on_done(job, outcome)`` gets the outcome :func:`run_job` describes. A
+    runner may also call ``on_progress(cost)`` with the part of the runs in
+    flight already done (in :attr:`RunJob.cost` units), so the progress line
+    moves while long work has not finished, and, once before training,
+    ``on_plan(costs)`` with its own estimate of every job's cost (any unit:
+    the ETA uses ratios) when it knows better than ``RunJob.cost`` (a
+    stacked runner does: a run costs less in a big stack); ``on_progress``
+    then speaks in those units. ``on_stop(runs)`` hears, when Ctrl-C comes to a
+    runner with worker processes, how many runs in progress it waits for. The hooks
+    are optional: :func:`proplab.sweep.run_sweep` passes only the keywords a runner's signature
+    takes. On Ctrl-C a runner raises KeyboardInterrupt once the runs in flight have
+    stopped (a second Ctrl-C while it waits abandons them). :func:`run_jobs`
+    is the default; a stacked runner (many runs as one replica stack) plugs
+    in through :func:`proplab.sweep.run_sweep`'s ``runner``.
+    """
+
+    def __call__(
+        self,
+        jobs: Sequence[RunJob],
+        *,
+        workers: int,
+        on_done: OnDone,
+        on_progress: OnProgress | None = None,
+        on_plan: OnPlan | None = None,
+        on_stop: OnStop | None = None,
+    ) -> None: ...
+
+
+STOP: Any = None  # a multiprocessing.Event in worker processes
+_PROGRESS: Any = None  # in run_jobs' workers: a shared array, each job's fraction of epochs done
+_REPORT: Callable[[float], None] | None = None  # the fraction sink of the run in hand
+EXIT_ORPHANED = 1  # a worker whose sweep is gone
+
+
+def init_worker(stop: Any, progress: Any = None) -> None:
+    """Set up a sweep's worker process: ``stop`` (a multiprocessing Event) asks it to
+    stop, ``progress`` (a shared array, or None) hears each job's fraction of epochs."""
+    global STOP, _PROGRESS
+    STOP, _PROGRESS = stop, progress
+    from proplab.threads import limit_blas_threads
+
+    limit_blas_threads()  # --jobs N processes must not each spin N BLAS threads
+    # a forked worker inherits the sweep's SIGTERM handler (raise KeyboardInterrupt); a
+    # worker is stopped through STOP, and one told to terminate must just end
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name) and callable(signal.getsignal(getattr(signal, name))):
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
+    parent = os.getppid()
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+
+
+def _watch_parent(parent: int, every: float = 0.5) -> None:
+    """A worker's watchdog: once the sweep that started it is gone (killed by SIGKILL,
+    say), the worker exits instead of training on for nobody and then waiting forever
+    on a queue nobody reads. A run being written is written first (it is finished)."""
+    from proplab.runio import writes_in_progress
+
+    while os.getppid() == parent:  # a dead parent's children are handed to another
+        time.sleep(every)
+    while writes_in_progress():
+        time.sleep(0.05)
+    os._exit(EXIT_ORPHANED)
+
+
+def _report_fraction(slot: int, fraction: float) -> None:
+    """In a worker: job ``slot`` has trained ``fraction`` of its epochs (the parent polls)."""
+    if _PROGRESS is not None:
+        _PROGRESS[slot] = fraction
+
+
+def stop_callback(epochs: int) -> Callable[[int, Any], None] | None:
+    """In a sweep worker, a fit callback that stops training once the sweep asks
+    (``STOP`` is set: Ctrl-C, or SIGTERM, to the parent alone); None elsewhere.
+
+    It raises KeyboardInterrupt, which :func:`proplab.train.fit` turns into an
+    "interrupted" history, as a Ctrl-C would. fit also calls its callback once
+    after training; there the run is over (all ``epochs`` done, or stopped for a
+    reason of its own), and stopping would throw it away, so that call is let be.
+    """
+    stop = STOP
+    if stop is None:
+        return None
+
+    def callback(epoch: int, history: Any) -> None:
+        if history.stop_reason == "completed" and epoch < epochs and stop.is_set():
+            raise KeyboardInterrupt
+
+    return callback
+
+
+def train_one(cfg: RunConfig, run_dir: Path, figures: bool = False) -> dict[str, Any]:
+    """Train one configuration into ``run_dir`` quietly (tests replace this to count calls).
+
+    Reports its fraction of epochs to the sink :func:`run_job` set, and stops when
+    the sweep asks (:func:`stop_callback`).
+    """
+    from proplab.experiments import run_one
+
+    report, stop = _REPORT, stop_callback(cfg.epochs)
+    callback = None
+    if report is not None or stop is not None:
+
+        def callback(epoch: int, history: Any) -> None:
+            if report is not None:
+                report(epoch / cfg.epochs)
+            if stop is not None:
+                stop(epoch, history)
+
+    return run_one(cfg, run_dir, quiet=True, progress=False, figures=figures, callback=callback)
+
+
+def stops_sweep(outcome: dict[str, Any]) -> bool:
+    """Whether a run's outcome means Ctrl-C came: it was interrupted, or finished while
+    Ctrl-C waited for its files to be written (``"stopped"``: done, and the sweep stops)."""
+    return outcome["status"] == "interrupted" or bool(outcome.get("stopped"))
+
+
+def run_job(
+    job: RunJob,
+    train: Callable[[RunConfig, Path], dict[str, Any]] | None = None,
+    progress: Callable[[float], None] | None = None,
+) -> dict[str, Any]:
+    """Train one job with ``train`` (default :func:`train_one`); never raises except on Ctrl-C.
+
+    Returns ``{"status": "done", "summary": ..., "seconds": ...}`` (with ``"stopped":
+    True`` when Ctrl-C came while its files were written: the run is finished and the
+    sweep stops), ``{"status": "failed", "error": ...}``, ``{"status": "interrupted"}``
+    or, in a worker told to stop, ``{"status": "cancelled"}``. ``progress(fraction)``
+    hears how far its training has got (through :func:`train_one`).
+    """
+    global _REPORT
+    if STOP is not None and STOP.is_set():
+        return {"status": "cancelled"}
+    train = train_one if train is None else train
+    start = time.perf_counter()
+    _REPORT = progress
+    try:
+        if job.figures:
+            summary = train(job.config, job.run_dir, figures=True)
+        else:
+            summary = train(job.config, job.run_dir)
+    except KeyboardInterrupt:
+        if is_finished(job.run_dir):  # written whole before the Ctrl-C was let through
+            seconds = time.perf_counter() - start
+            summary = read_summary(job.run_dir)
+            return {"status": "done", "summary": summary, "seconds": seconds, "stopped": True}
+        return {"status": "interrupted"}
+    except Exception as exc:  # one broken run must not stop the sweep
+        return {
+            "status": "failed",
+            "error": f"{type(exc).__name__}: {exc}",
+            "traceback": traceback.format_exc(),
+        }
+    finally:
+        _REPORT = None
+    if not is_finished(job.run_dir):
+        return {"status": "interrupted"}  # run_one returns after Ctrl-C without a summary
+    return {"status": "done", "summary": summary, "seconds": time.perf_counter() - start}
+
+
+def in_progress(futures: Sequence[Any], workers: int) -> list[int]:
+    """Indices of the futures that are running (at most ``workers``: a pool marks one
+    more as running when it queues it for a worker)."""
+    return [i for i, f in enumerate(futures) if f.running()][:workers]
+
+
+def stop_pool(pool: ProcessPoolExecutor, stop: Any) -> None:
+    """After Ctrl-C: tell the workers to stop (``stop``), then wait for the runs in
+    progress, which stop at their next fit callback and save what they have; a second
+    Ctrl-C (or SIGTERM) while waiting abandons them (their workers are terminated; a
+    run cut short is redone on resume, a finished one is kept)."""
+    stop.set()
+    try:
+        pool.shutdown(wait=True, cancel_futures=True)
+    except KeyboardInterrupt:
+        # no public way to end a pool's processes: _processes is pid -> Process
+        for process in list((getattr(pool, "_processes", None) or {}).values()):
+            with contextlib.suppress(Exception):
+                process.terminate()
+        pool.shutdown(wait=True, cancel_futures=True)  # quick now: ends the pool's thread
+
+
+def run_jobs(
+    jobs: Sequence[RunJob],
+    *,
+    workers: int = 1,
+    on_done: OnDone,
+    on_progress: OnProgress | None = None,
+    on_plan: OnPlan | None = None,
+    on_stop: OnStop | None = None,
+    poll_seconds: float = 0.5,
+) -> None:
+    """Train ``jobs`` (one by one, or in ``workers`` processes) and report each to ``on_done``.
+
+    ``on_plan(costs)``, if given, first hears each run's estimated cost
+    (:func:`proplab.stack_plan.alone_costs`: the time model, which knows the
+    data size, where ``RunJob.cost`` knows only epochs and widths).
+    ``on_progress(cost)`` then hears how much of the runs in training is done,
+    in those units (every ``poll_seconds`` with workers, every 100 epochs
+    without): a long run reports nothing to ``on_done`` until it ends.
+
+    Raises KeyboardInterrupt on Ctrl-C once the runs in flight have stopped;
+    queued runs are cancelled. With workers, ``on_stop(runs)`` first hears how
+    many runs in progress it waits for (a second Ctrl-C abandons them).
+    Finished run folders are never touched again.
+    """
+    if on_plan is not None:
+        from proplab.stack_plan import alone_costs
+
+        costs = alone_costs(jobs)
+        on_plan(costs)
+    else:
+        costs = {job.name: job.cost for job in jobs}
+    if workers <= 1 or len(jobs) <= 1:
+        for job in jobs:
+            hook = None
+            if on_progress is not None:
+
+                def hook(fraction: float, cost: float = costs[job.name]) -> None:
+                    on_progress(cost * fraction)
+
+            outcome = run_job(job, progress=hook)
+            if outcome["status"] != "interrupted":
+                on_done(job, outcome)
+            if stops_sweep(outcome):
+                raise KeyboardInterrupt
+        return
+    ctx = multiprocessing.get_context()
+    stop = ctx.Event()
+    fractions = ctx.Array("d", len(jobs), lock=False)  # each slot written by one worker
+    workers = min(workers, len(jobs))  # a forked pool starts all its processes at once
+    pool = ProcessPoolExecutor(
+        max_workers=workers, mp_context=ctx, initializer=init_worker, initargs=(stop, fractions)
+    )
+    # hand the trainer over explicitly: workers need not be forks of this process
+    futures = [
+        pool.submit(run_job, job, train_one, functools.partial(_report_fraction, i))
+        for i, job in enumerate(jobs)
+    ]
+    index = {fut: i for i, fut in enumerate(futures)}
+    pending, finished = set(futures), set()
+    reported = 0.0  # the in-flight work last reported (polls that saw no change stay quiet)
+    stopping = False
+    try:
+        while pending:
+            done, pending = wait(pending, timeout=poll_seconds, return_when=FIRST_COMPLETED)
+            for fut in done:
+                try:
+                    outcome = fut.result()
+                except BrokenProcessPool as exc:
+                    outcome = {"status": "failed", "error": f"worker process died ({exc})"}
+                finished.add(index[fut])
+                job = jobs[index[fut]]
+                if outcome["status"] != "interrupted":
+                    on_done(job, outcome)
+                if stops_sweep(outcome):
+                    raise KeyboardInterrupt
+            if on_progress is not None:
+                in_flight = sum(
+                    costs[job.name] * fractions[i]
+                    for i, job in enumerate(jobs)
+                    if i not in finished
+                )
+                if in_flight != reported:
+                    on_progress(in_flight)
+                    reported = in_flight
+    except KeyboardInterrupt:
+        stopping = True
+        if on_stop is not None:
+            on_stop(len(in_progress(futures, workers)))
+        stop_pool(pool, stop)
+        raise
+    finally:
+        if not stopping:
+            pool.shutdown(wait=True, cancel_futures=True)
