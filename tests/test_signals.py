@@ -393,3 +393,38 @@ def test_proplab_train_says_the_run_was_saved_when_ctrl_c_came_while_writing(
         "proplab train: interrupted",
     ]
     assert read_json(tmp_path / "summary.json")["epochs_run"] == 50
+
+
+def test_proplab_train_stopped_by_sigterm_saves_what_it_trained_and_exits_143(
+    tmp_path, monkeypatch, capsys
+):
+    # SIGTERM killed `proplab train` at once, its training lost; now as Ctrl-C, by name
+    from proplab import run_parts, train
+    from proplab.cli import main
+
+    def fit_then_sigterm(*args, **kwargs):
+        sent = []
+
+        def term(epoch, history):  # once: fit calls back again at the end
+            if epoch == 7 and not sent:
+                sent.append(epoch)
+                os.kill(os.getpid(), signal.SIGTERM)
+
+        return train.fit(*args, **{**kwargs, "callback": term, "callback_every": 1})
+
+    def unhandled(signum, _frame):  # what the test sees if the CLI does not handle it
+        raise RuntimeError("SIGTERM reached the caller: the CLI did not stop on it")
+
+    monkeypatch.setattr(run_parts, "fit", fit_then_sigterm)
+    before = signal.signal(signal.SIGTERM, unhandled)
+    argv = ["train", "--epochs", "500", "--out", str(tmp_path), "--quiet", "--no-progress"]
+    try:
+        code = main(argv)
+        after = signal.getsignal(signal.SIGTERM)
+    finally:
+        signal.signal(signal.SIGTERM, before)
+    assert code == 143
+    assert capsys.readouterr().err.splitlines()[-1] == "proplab train: interrupted by SIGTERM"
+    assert read_json(tmp_path / "interrupted.json")["epochs_run"] == 7
+    assert not (tmp_path / "summary.json").exists()
+    assert after is unhandled  # given back

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import errno
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
@@ -49,7 +50,7 @@ from proplab.cli_flags import (
 )
 from proplab.config import ConfigError, RunConfig
 from proplab.registry import REGISTRIES
-from proplab.runio import OutputDirError
+from proplab.runio import OutputDirError, stop_signals_as_ctrl_c
 from proplab.threads import limit_blas_threads
 
 EXIT_INTERRUPTED = 130
@@ -411,7 +412,17 @@ def _main(argv: Sequence[str] | None) -> int:
         args = parser.parse_args(argv)
         prog = f"proplab {args.command}"
         limit_blas_threads()  # small networks: extra BLAS threads only spin (see threads.py)
-        return args.func(args)
+        # kill PID / a closed terminal stop a command as Ctrl-C does: a run saves what it
+        # trained (interrupted.json), a sweep keeps its finished runs
+        with stop_signals_as_ctrl_c() as caught:
+            try:
+                return args.func(args)
+            except KeyboardInterrupt:
+                if not caught:
+                    raise
+                name = signal.Signals(caught[0]).name
+                print(f"{prog}: interrupted by {name}", file=sys.stderr)
+                return 128 + caught[0]  # the shell's convention: 143 for SIGTERM
     except UsageError as exc:
         print(exc, file=sys.stderr)
         return EXIT_USAGE

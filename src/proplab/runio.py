@@ -275,3 +275,32 @@ def uninterrupted() -> Iterator[None]:
         if held and not isinstance(error, KeyboardInterrupt):
             signum, frame = held[0]
             previous[signum](signum, frame)  # e.g. default_int_handler: KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def stop_signals_as_ctrl_c() -> Iterator[list[int]]:
+    """Within the block, SIGTERM and SIGHUP (``kill PID``, a batch scheduler's stop, a
+    closed ssh session) raise KeyboardInterrupt: a sweep stops as on Ctrl-C, keeping
+    its finished runs and stopping its workers, and a run saves what it trained
+    (``interrupted.json``), instead of dying at once. Yields the list of such signals
+    received (exit codes are 128 + the signal's number). A signal set to be ignored
+    (``nohup``) stays ignored; outside the main thread nothing changes."""
+    caught: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield caught
+        return
+
+    def handler(signum: int, _frame: Any) -> None:
+        caught.append(signum)
+        raise KeyboardInterrupt
+
+    previous = {}
+    for name in ("SIGTERM", "SIGHUP"):
+        signum = getattr(signal, name, None)
+        if signum is not None and signal.getsignal(signum) is not signal.SIG_IGN:
+            previous[signum] = signal.signal(signum, handler)
+    try:
+        yield caught
+    finally:
+        for signum, old in previous.items():
+            signal.signal(signum, old)

@@ -21,15 +21,13 @@ unstacked runner and its worker processes) and :mod:`proplab.sweep_progress`
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import math
 import os
 import signal
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -136,7 +134,7 @@ def run_sweep(
     written either way, and ``SweepResult.records`` holds what they describe.
     """
     from proplab import aggregate
-    from proplab.runio import ensure_writable_dir, write_text
+    from proplab.runio import ensure_writable_dir, stop_signals_as_ctrl_c, write_text
 
     out = ensure_writable_dir(out)
     ensure_writable_dir(out / RUNS_DIR)  # OutputDirError (exit 2), not a traceback, if a file
@@ -190,7 +188,7 @@ def run_sweep(
         progress.say(f"sweep: stopping: {waiting} (Ctrl-C again to abandon them)")
 
     start = time.perf_counter()
-    with _stop_signals_as_ctrl_c() as caught:
+    with stop_signals_as_ctrl_c() as caught:
         try:
             if todo:
                 hooks = {"on_progress": progress.partial, "on_plan": on_plan, "on_stop": on_stop}
@@ -225,34 +223,6 @@ def run_sweep(
             f"({result.ran} of them trained now). Rerun the same command to resume.\n"
         )
     return result
-
-
-@contextlib.contextmanager
-def _stop_signals_as_ctrl_c() -> Iterator[list[int]]:
-    """During a sweep, SIGTERM and SIGHUP (``kill PID``, a batch scheduler's stop, a
-    closed ssh session) raise KeyboardInterrupt: the sweep stops as on Ctrl-C, keeping
-    its finished runs and stopping its workers, instead of dying at once and leaving
-    them to train on. Yields the list of such signals received. A signal set to be
-    ignored (``nohup``) stays ignored; outside the main thread nothing changes."""
-    caught: list[int] = []
-    if threading.current_thread() is not threading.main_thread():
-        yield caught
-        return
-
-    def handler(signum: int, _frame: Any) -> None:
-        caught.append(signum)
-        raise KeyboardInterrupt
-
-    previous = {}
-    for name in ("SIGTERM", "SIGHUP"):
-        signum = getattr(signal, name, None)
-        if signum is not None and signal.getsignal(signum) is not signal.SIG_IGN:
-            previous[signum] = signal.signal(signum, handler)
-    try:
-        yield caught
-    finally:
-        for signum, old in previous.items():
-            signal.signal(signum, old)
 
 
 def _takes(function: Callable[..., Any], keyword: str) -> bool:
