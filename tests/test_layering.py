@@ -115,6 +115,20 @@ def test_importing_the_whole_core_loads_nothing_beyond_numpy() -> None:
     assert loaded == [], f"the core pulled in {loaded}"
 
 
+def test_reading_a_sweep_folder_loads_no_process_pool() -> None:
+    # aggregate and the report read run folders; they imported proplab.sweep, which
+    # pulled in the workers and multiprocessing (sweep_folder and sweep_spec suffice)
+    code = (
+        "import sys\nimport proplab.aggregate, proplab.report\n"
+        "print(sorted(m for m in ('multiprocessing', 'concurrent.futures', 'proplab.sweep',"
+        " 'proplab.sweep_workers') if m in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert eval(out) == []
+
+
 def test_the_cores_docstring_examples_run_as_written() -> None:
     # each example imports what it uses: it runs from its own module, under doctest
     import doctest

@@ -29,15 +29,8 @@ import numpy as np
 from proplab.config import RunConfig
 from proplab.dataload import is_regression_run
 from proplab.runio import write_csv
-from proplab.sweep import (
-    RUNS_DIR,
-    DamagedRunError,
-    SweepSpec,
-    format_value,
-    is_finished,
-    read_summary,
-    run_problem,
-)
+from proplab.sweep_folder import RUNS_DIR, DamagedRunError, is_finished, read_summary, run_problem
+from proplab.sweep_spec import SweepSpec, format_value
 from proplab.train_text import fixed
 
 RESULTS_CSV = "results.csv"

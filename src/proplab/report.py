@@ -58,15 +58,8 @@ from proplab.report_text import (
     range_text,
 )
 from proplab.runio import write_text
-from proplab.sweep import (
-    SPEC_COPY,
-    SweepError,
-    data_changed_message,
-    data_changes,
-    load_spec,
-    read_summary,
-)
-from proplab.sweep_spec import with_regression_defaults
+from proplab.sweep_folder import SPEC_COPY, data_changed_message, data_changes, read_summary
+from proplab.sweep_spec import SweepError, load_spec, with_regression_defaults
 
 FIGURES = "figures"
 

@@ -34,7 +34,7 @@ from proplab.report_text import (
     seeds,
     shown_score,
 )
-from proplab.sweep import format_value
+from proplab.sweep_spec import format_value
 
 
 class Finder:

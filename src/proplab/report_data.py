@@ -19,7 +19,8 @@ import numpy as np
 from proplab.aggregate import Group, RunRecord, Stats, group, has_test_set
 from proplab.config import RunConfig
 from proplab.dataload import is_csv, is_regression_run
-from proplab.sweep import RUNS_DIR, DamagedRunError, Experiment, SweepSpec
+from proplab.sweep_folder import RUNS_DIR, DamagedRunError
+from proplab.sweep_spec import Experiment, SweepSpec
 
 TAIL = 0.1  # "still moving" is judged over the last 10 % of epochs
 MOVING = 0.05  # ... by a relative loss change above 5 %

@@ -20,10 +20,7 @@ from proplab.report_data import (
 from proplab.report_text import (
     listing,
 )
-from proplab.sweep import (
-    format_value,
-)
-from proplab.sweep_spec import with_regression_defaults
+from proplab.sweep_spec import format_value, with_regression_defaults
 
 # what a run's data depends on: the rest of the base config is the model and its training
 _DATA_FIELDS = ("dataset", "n", "noise", "test_fraction", "label", "seed")

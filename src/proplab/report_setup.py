@@ -37,13 +37,8 @@ from proplab.report_text import (
     setting_name,
 )
 from proplab.runio import read_csv, read_json
-from proplab.sweep import (
-    RUNS_DIR,
-    SPEC_COPY,
-    SWEEP_LOG,
-    SweepSpec,
-    format_value,
-)
+from proplab.sweep_folder import RUNS_DIR, SPEC_COPY, SWEEP_LOG
+from proplab.sweep_spec import SweepSpec, format_value
 from proplab.train_text import fixed
 
 SECTION_TITLES = {

@@ -37,6 +37,7 @@ from proplab.sweep_folder import (  # noqa: F401  (re-exported)
     RUNS_DIR,
     SPEC_COPY,
     SUMMARY_NUMBERS,
+    SWEEP_LOG,
     DamagedRunError,
     FolderPlan,
     RunJob,
@@ -86,8 +87,6 @@ from proplab.sweep_workers import (  # noqa: F401
     stop_pool,
     stops_sweep,
 )
-
-SWEEP_LOG = "sweep_log.csv"  # one row per `proplab sweep` call: when, how long, what it did
 
 
 @dataclass

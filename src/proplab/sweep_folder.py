@@ -22,6 +22,7 @@ from proplab.sweep_spec import SweepError, SweepSpec
 
 RUNS_DIR = "runs"
 SPEC_COPY = "sweep.toml"
+SWEEP_LOG = "sweep_log.csv"  # one row per `proplab sweep` call: when, how long, what it did
 
 
 @dataclass(frozen=True)
