@@ -378,11 +378,7 @@ def run_stacked(
     workers stop their training at once, and a second Ctrl-C abandons them);
     finished run folders are never touched again.
     """
-    import multiprocessing
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-    from concurrent.futures.process import BrokenProcessPool
-
-    from proplab.sweep_workers import in_progress, stop_pool, stops_sweep
+    from proplab.sweep_workers import run_in_pool, stops_sweep
 
     by_name = {job.name: job for job in jobs}
     units, failures = plan_units(jobs, budget, workers)
@@ -418,46 +414,21 @@ def run_stacked(
 
             report(_run_unit(i, unit, hook))
         return
-    ctx = multiprocessing.get_context()
-    stop = ctx.Event()
-    fractions = ctx.Array("d", len(units), lock=False)  # written by one worker each
-    workers = min(workers, len(units))  # a forked pool starts all its processes at once
-    pool = ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=ctx,
+
+    def dead(i: int, exc: Exception) -> list[tuple[str, dict]]:
+        err = {"status": "failed", "error": f"worker process died ({exc})"}
+        return [(m[0].name, err) for m in units[i][1]]
+
+    run_in_pool(
+        [(_run_unit, (i, unit)) for i, unit in enumerate(units)],
+        workers=workers,
         initializer=_init_stack_worker,
-        initargs=(stop, fractions),
+        costs=training,
+        on_result=lambda i, results: report(results),
+        on_dead=dead,
+        on_progress=on_progress,
+        on_stop=None
+        if on_stop is None
+        else lambda running: on_stop(sum(len(units[i][1]) for i in running)),
+        poll_seconds=poll_seconds,
     )
-    submitted = [pool.submit(_run_unit, i, unit) for i, unit in enumerate(units)]
-    futures = {fut: i for i, fut in enumerate(submitted)}
-    pending, finished = set(futures), set()
-    reported = 0.0  # the in-flight work last reported (polls that saw no change stay quiet)
-    stopping = False
-    try:
-        while pending:
-            done, pending = wait(pending, timeout=poll_seconds, return_when=FIRST_COMPLETED)
-            for fut in done:
-                try:
-                    results = fut.result()
-                except BrokenProcessPool as exc:
-                    err = {"status": "failed", "error": f"worker process died ({exc})"}
-                    results = [(m[0].name, err) for m in units[futures[fut]][1]]
-                finished.add(futures[fut])
-                report(results)
-            if on_progress is not None:
-                in_flight = sum(
-                    training[i] * fractions[i] for i in range(len(units)) if i not in finished
-                )
-                if in_flight != reported:
-                    on_progress(in_flight)
-                    reported = in_flight
-    except KeyboardInterrupt:
-        stopping = True
-        if on_stop is not None:
-            running = in_progress(submitted, workers)
-            on_stop(sum(len(units[i][1]) for i in running))
-        stop_pool(pool, stop)
-        raise
-    finally:
-        if not stopping:
-            pool.shutdown(wait=True, cancel_futures=True)

@@ -254,32 +254,73 @@ def run_jobs(
         on_plan(costs)
     else:
         costs = {job.name: job.cost for job in jobs}
+
+    def result(i: int, outcome: dict[str, Any]) -> None:
+        if outcome["status"] != "interrupted":
+            on_done(jobs[i], outcome)
+        if stops_sweep(outcome):
+            raise KeyboardInterrupt
+
     if workers <= 1 or len(jobs) <= 1:
-        for job in jobs:
+        for i, job in enumerate(jobs):
             hook = None
             if on_progress is not None:
 
                 def hook(fraction: float, cost: float = costs[job.name]) -> None:
                     on_progress(cost * fraction)
 
-            outcome = run_job(job, progress=hook)
-            if outcome["status"] != "interrupted":
-                on_done(job, outcome)
-            if stops_sweep(outcome):
-                raise KeyboardInterrupt
+            result(i, run_job(job, progress=hook))
         return
+    run_in_pool(
+        # hand the trainer over explicitly: workers need not be forks of this process
+        [
+            (run_job, (job, train_one, functools.partial(_report_fraction, i)))
+            for i, job in enumerate(jobs)
+        ],
+        workers=workers,
+        initializer=init_worker,
+        costs=[costs[job.name] for job in jobs],
+        on_result=result,
+        on_dead=lambda i, exc: {"status": "failed", "error": f"worker process died ({exc})"},
+        on_progress=on_progress,
+        on_stop=None if on_stop is None else lambda running: on_stop(len(running)),
+        poll_seconds=poll_seconds,
+    )
+
+
+def run_in_pool(
+    tasks: Sequence[tuple[Callable[..., Any], tuple]],
+    *,
+    workers: int,
+    initializer: Callable[[Any, Any], None],
+    costs: Sequence[float],
+    on_result: Callable[[int, Any], None],
+    on_dead: Callable[[int, BrokenProcessPool], Any],
+    on_progress: OnProgress | None,
+    on_stop: Callable[[list[int]], None] | None,
+    poll_seconds: float,
+) -> None:
+    """Run ``tasks`` (``(function, args)`` each) in ``workers`` processes: the sweep's
+    pool, for one run per task (:func:`run_jobs`) or one stack per task (the stacked
+    runner).
+
+    ``initializer(stop, fractions)`` sets up each worker: ``stop`` is the Event that asks
+    it to stop training, ``fractions`` a shared array whose slot i task i fills with the
+    fraction of its epochs done. Each task's result goes to ``on_result(i, result)`` as
+    it comes (``on_dead(i, exc)``'s stand-in when its worker died); every
+    ``poll_seconds`` ``on_progress`` hears the work in flight, ``costs[i]`` times task
+    i's fraction. On KeyboardInterrupt (Ctrl-C, or raised by ``on_result``),
+    ``on_stop(indices of the tasks running)`` is told, the workers are asked to stop
+    (a second Ctrl-C abandons them), and it is raised again.
+    """
     ctx = multiprocessing.get_context()
     stop = ctx.Event()
-    fractions = ctx.Array("d", len(jobs), lock=False)  # each slot written by one worker
-    workers = min(workers, len(jobs))  # a forked pool starts all its processes at once
+    fractions = ctx.Array("d", len(tasks), lock=False)  # each slot written by one worker
+    workers = min(workers, len(tasks))  # a forked pool starts all its processes at once
     pool = ProcessPoolExecutor(
-        max_workers=workers, mp_context=ctx, initializer=init_worker, initargs=(stop, fractions)
+        max_workers=workers, mp_context=ctx, initializer=initializer, initargs=(stop, fractions)
     )
-    # hand the trainer over explicitly: workers need not be forks of this process
-    futures = [
-        pool.submit(run_job, job, train_one, functools.partial(_report_fraction, i))
-        for i, job in enumerate(jobs)
-    ]
+    futures = [pool.submit(function, *args) for function, args in tasks]
     index = {fut: i for i, fut in enumerate(futures)}
     pending, finished = set(futures), set()
     reported = 0.0  # the in-flight work last reported (polls that saw no change stay quiet)
@@ -288,21 +329,16 @@ def run_jobs(
         while pending:
             done, pending = wait(pending, timeout=poll_seconds, return_when=FIRST_COMPLETED)
             for fut in done:
+                i = index[fut]
                 try:
                     outcome = fut.result()
                 except BrokenProcessPool as exc:
-                    outcome = {"status": "failed", "error": f"worker process died ({exc})"}
-                finished.add(index[fut])
-                job = jobs[index[fut]]
-                if outcome["status"] != "interrupted":
-                    on_done(job, outcome)
-                if stops_sweep(outcome):
-                    raise KeyboardInterrupt
+                    outcome = on_dead(i, exc)
+                finished.add(i)
+                on_result(i, outcome)
             if on_progress is not None:
                 in_flight = sum(
-                    costs[job.name] * fractions[i]
-                    for i, job in enumerate(jobs)
-                    if i not in finished
+                    costs[i] * fractions[i] for i in range(len(tasks)) if i not in finished
                 )
                 if in_flight != reported:
                     on_progress(in_flight)
@@ -310,7 +346,7 @@ def run_jobs(
     except KeyboardInterrupt:
         stopping = True
         if on_stop is not None:
-            on_stop(len(in_progress(futures, workers)))
+            on_stop(in_progress(futures, workers))
         stop_pool(pool, stop)
         raise
     finally:
