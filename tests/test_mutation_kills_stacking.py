@@ -12,36 +12,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_stacking import _alone, _assert_stack_equals_alone
 
 from proplab import stacking, sweep, sweep_workers
 from proplab.config import RunConfig, build_loss, build_model, build_optimizer
 from proplab.experiments import prepare_run
 from proplab.train import fit
-
-
-def _alone(cfg: RunConfig, x: np.ndarray, y: np.ndarray):
-    """``cfg`` trained on its own on ``x (n, in)``, ``y (n, 1)``: (model, history)."""
-    model = build_model(cfg, x.shape[-1], y.shape[-1])
-    opt = build_optimizer(cfg, model.parameters())
-    history = fit(model, build_loss(cfg), opt, x, y, cfg.epochs, tol=cfg.tol)
-    return model, history
-
-
-def _assert_stack_equals_alone(cfgs, xs, ys):
-    """Every replica of ``train_stack(cfgs, ...)`` has the history and weights of its run alone."""
-    runs = stacking.train_stack(cfgs, xs, ys, 1)
-    for cfg, run, x, y in zip(cfgs, runs, xs, ys, strict=True):
-        model, history = _alone(cfg, x, y)
-        mine = run.history
-        assert run.cfg == cfg
-        assert (mine.stop_reason, mine.epoch) == (history.stop_reason, history.epoch), cfg.seed
-        np.testing.assert_allclose(mine.loss, history.loss, rtol=1e-12)
-        assert mine.accuracy == history.accuracy
-        own = dict(run.model.named_parameters())
-        assert set(own) == {name for name, _ in model.named_parameters()}
-        for name, p in model.named_parameters():
-            np.testing.assert_allclose(own[name].data, p.data, rtol=1e-12, err_msg=name)
-    return runs
 
 
 def _xor() -> tuple[np.ndarray, np.ndarray]:

@@ -567,18 +567,19 @@ def _alone(cfg: RunConfig, x: np.ndarray, y: np.ndarray):
 
 
 def _assert_stack_equals_alone(cfgs, xs, ys):
+    """Every replica of ``train_stack(cfgs, ...)`` has the history and weights of its run alone."""
     runs = stacking.train_stack(cfgs, xs, ys, 1)
     for cfg, run, x, y in zip(cfgs, runs, xs, ys, strict=True):
         model, history = _alone(cfg, x, y)
         assert run.cfg == cfg
         mine = run.history
-        assert (mine.stop_reason, mine.epoch) == (history.stop_reason, history.epoch)
+        assert (mine.stop_reason, mine.epoch) == (history.stop_reason, history.epoch), cfg.seed
         np.testing.assert_allclose(mine.loss, history.loss, rtol=1e-12)
         assert mine.accuracy == history.accuracy
+        own = dict(run.model.named_parameters())
+        assert set(own) == {name for name, _ in model.named_parameters()}
         for name, p in model.named_parameters():
-            np.testing.assert_allclose(
-                dict(run.model.named_parameters())[name].data, p.data, rtol=1e-12
-            )
+            np.testing.assert_allclose(own[name].data, p.data, rtol=1e-12, err_msg=name)
     return runs
 
 
