@@ -1839,3 +1839,19 @@ def test_lr_answer_names_every_diverged_rate_and_the_optimizer_it_compares():
     groups = [_view({"1": ok, "5": five}).groups[0], _view({"5": five}).groups[0], momentum]
     text = " ".join(_answers(groups)[1])
     assert "The fastest rate here with sgd is lr 1: 100 % on XOR" in text
+
+
+def test_saturated_single_class_runs_have_settled_not_on_a_plateau():
+    # a too high rate saturates every output: no gradient comes back, the learning-rate
+    # answer says "training never recovers"; the Epochs line called it a plateau that
+    # "more epochs may or may not leave"
+    high = _runs("100", 100.0, [10 / 21] * 3, single=True, end_loss=0.5)
+    for r in high:
+        r.saturated = True
+        r.loss[:] = 0.5
+    note = report_setup._epochs_note([_view({"100": high})], RunConfig(epochs=1000))
+    assert "Of the 1 distinct setting, 1 has settled by then" in note
+    assert "plateau" not in note
+    high[0].saturated = False  # one seed stuck without saturating: that one may leave
+    note = report_setup._epochs_note([_view({"100": high})], RunConfig(epochs=1000))
+    assert "none has settled" in note and "plateau" in note

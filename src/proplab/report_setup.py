@@ -262,11 +262,15 @@ def _epochs_note(views: list[ExperimentView], base: RunConfig) -> str:
     diverged = [g for _, g in seen.values() if g.n_diverged]
     still = {id(g) for _, g in moving}
     # a flat loss with every point in one class is XOR's plateau, not an end: a network
-    # that can fit the data may leave it with more epochs (one that cannot never will)
+    # that can fit the data may leave it with more epochs (one that cannot never will);
+    # saturated outputs (a too high rate) pass no gradient back: those have settled
     plateau = [
         (v, g)
         for v, g in seen.values()
-        if not g.n_diverged and id(g) not in still and g.n_single and not g.all_perfect
+        if not g.n_diverged
+        and id(g) not in still
+        and not g.all_perfect
+        and any(r.single_class and not r.saturated for r in g.runs)
     ]
     still |= {id(g) for _, g in plateau}
     settled = sum(1 for _, g in seen.values() if not g.n_diverged and id(g) not in still)
