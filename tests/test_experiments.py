@@ -351,6 +351,18 @@ def test_a_rerun_into_the_same_folder_leaves_nothing_of_the_run_before(tmp_path:
     assert set(experiments.RUN_OUTPUTS) >= RUN_FILES
 
 
+def test_a_rerun_removes_half_written_files_a_killed_run_left(tmp_path: Path) -> None:
+    # a worker killed mid-write (a sweep's runs abandoned by a second Ctrl-C) leaves
+    # atomic_open's temporary file; the run trained again there must not keep it
+    (tmp_path / ".history.csv.k3x9_a.tmp").write_text("epoch,loss\n1,0.")
+    (tmp_path / ".model.npz.q1w2e3.tmp").write_bytes(b"PK")
+    (tmp_path / ".notes.txt.swp.tmp").write_text("the user's")  # not one of ours: stays
+    cfg = RunConfig(dataset="xor", epochs=20, print_every=0)
+    experiments.run_one(cfg, tmp_path, log=lambda s: None, progress=False, figures=False)
+    hidden = sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("."))
+    assert hidden == [".notes.txt.swp.tmp"]
+
+
 def test_a_figure_matplotlib_cannot_draw_is_a_warning_and_the_run_finishes(
     tmp_path: Path, capsys
 ) -> None:

@@ -391,6 +391,12 @@ def start_run_dir(cfg: RunConfig, run_dir: Path) -> Path:
     # finished, no figure of another dataset (or of a run that did not diverge)
     for stale in RUN_OUTPUTS:
         (run_dir / stale).unlink(missing_ok=True)
+    # and no half-written temporary file of one (runio.atomic_open's ".history.csv.x1y2.tmp"),
+    # left behind by a process killed mid-write (a sweep's runs abandoned by a second Ctrl-C)
+    partial = tuple(f".{name}." for name in RUN_OUTPUTS)
+    for leftover in run_dir.glob(".*.tmp"):
+        if leftover.name.startswith(partial):
+            leftover.unlink(missing_ok=True)
     record: dict[str, Any] = {
         "config": cfg.to_dict(),
         "versions": versions(),
