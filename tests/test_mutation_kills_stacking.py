@@ -148,13 +148,14 @@ def test_the_memory_estimate_covers_a_replicas_weights_grads_and_activations(cha
 
 
 def test_a_run_over_the_budget_trains_alone_not_in_pairs():
-    """Runs each bigger than the budget get a stack of one run each (mutant: at least two)."""
+    """Runs each bigger than the budget train alone, as single runs, not as stacks of one
+    (mutant: at least two per stack)."""
     from proplab import stack_plan
 
     assert stack_plan.chunk([4, 7, 9], per_replica=2000, budget=1000) == [[4], [7], [9]]
     cfgs = [RunConfig(epochs=10, seed=s).validate() for s in range(3)]
     stacks, singles = stack_plan.group_runs(cfgs, [21] * 3, [2000] * 3, budget=1000)
-    assert stacks == [[0], [1], [2]] and singles == []
+    assert stacks == [] and singles == [0, 1, 2]
 
 
 def test_a_batch_as_big_as_the_data_is_full_batch_and_stacks():
@@ -190,8 +191,9 @@ def test_the_time_model_charges_one_block_nothing_extra_and_writing_per_epoch():
 
 def test_plan_units_splits_by_each_runs_estimate_and_puts_the_biggest_first(tmp_path):
     """A budget of three replicas' bytes (the xor data: 21 samples of 2 inputs) makes
-    stacks of three, and units come biggest first so long stacks do not start last
-    (mutants: samples and inputs swapped in the estimate; cheapest unit first)."""
+    stacks of at most three, as even as can be (7 runs: 3, 2, 2), and units come biggest
+    first so long stacks do not start last (mutants: samples and inputs swapped in the
+    estimate; cheapest unit first)."""
     from proplab import stack_plan
 
     base = RunConfig(epochs=50, print_every=0).validate()
@@ -202,8 +204,8 @@ def test_plan_units_splits_by_each_runs_estimate_and_puts_the_biggest_first(tmp_
     assert failures == []
     assert [(kind, [m[0].name for m in members]) for kind, members in units] == [
         ("stack", ["r0", "r1", "r2"]),
-        ("stack", ["r3", "r4", "r5"]),
-        ("stack", ["r6"]),  # the rest of the group: a stack of one
+        ("stack", ["r3", "r4"]),
+        ("stack", ["r5", "r6"]),  # was 3, 3 and a stack of one (r6)
         ("single", ["r7"]),
     ]
     costs = [stack_plan.cost_of(members) for _, members in units]
@@ -276,9 +278,9 @@ def test_a_batchnorm_stack_with_early_stops_keeps_each_replicas_running_statisti
 
 def test_the_stack_memory_option_sets_how_many_runs_share_a_stack(tmp_path, capsys):
     """``proplab sweep --stack-memory MB``: a budget of two xor replicas' estimated bytes
-    stacks five seeds as 2 + 2 + 1, read back from each run's summary.json; the
-    default 512 MB takes all five in one stack (mutants: MB read as KB, the option
-    ignored, the budget dropped)."""
+    stacks five seeds as 2 + 2 and one run alone (no ``stacked_with``), read back from
+    each run's summary.json; the default 512 MB takes all five in one stack (mutants: MB
+    read as KB, the option ignored, the budget dropped)."""
     import json
 
     from proplab import stack_plan
@@ -294,7 +296,7 @@ def test_the_stack_memory_option_sets_how_many_runs_share_a_stack(tmp_path, caps
     ):
         assert main(["sweep", str(path), "--out", str(out), *extra]) == 0
         summaries = [json.loads(p.read_text()) for p in out.glob("runs/*/summary.json")]
-        assert sorted(s["stacked_with"] for s in summaries) == sizes
+        assert sorted(s.get("stacked_with", 1) for s in summaries) == sizes
     capsys.readouterr()
 
 

@@ -102,9 +102,23 @@ def write_cost(cfgs: Sequence[RunConfig]) -> float:
 
 
 def chunk(indices: Sequence[int], per_replica: int, budget: int) -> list[list[int]]:
-    """Split one group into stacks that each fit in ``budget`` bytes (at least one run each)."""
+    """Split one group into the fewest stacks that each fit in ``budget`` bytes (at
+    least one run each), of sizes differing by one at most: 9 runs that fit 4 at a
+    time are 3, 3, 3 (not 4, 4 and a leftover run alone)."""
     size = max(1, budget // max(per_replica, 1))
-    return [list(indices[i : i + size]) for i in range(0, len(indices), size)]
+    return even_parts(list(indices), math.ceil(len(indices) / size))
+
+
+def even_parts(items: list, parts: int) -> list[list]:
+    """``items`` in order, cut into ``parts`` runs of lengths differing by one at most
+    (the longer ones first): 7 items in 3 parts are 3, 2, 2."""
+    small, extra = divmod(len(items), parts)
+    out, start = [], 0
+    for i in range(parts):
+        stop = start + small + (i < extra)
+        out.append(items[start:stop])
+        start = stop
+    return out
 
 
 def group_runs(
@@ -126,7 +140,11 @@ def group_runs(
         if len(members) == 1:
             singles.extend(members)
             continue
-        stacks.extend(chunk(members, max(per_replica_bytes[i] for i in members), budget))
+        for part in chunk(members, max(per_replica_bytes[i] for i in members), budget):
+            if len(part) > 1:
+                stacks.append(part)
+            else:  # a replica near the budget alone: a single run, not a stack of one
+                singles.extend(part)
     return stacks, sorted(singles)
 
 
@@ -186,12 +204,7 @@ def balance(units: list, workers: int, min_replicas: int = 2) -> list:
             continue
         # sizes differing by one at most: 7 runs in 3 parts are 3, 2, 2 (ceil-sized slices
         # gave 3, 3, 1: a "stack" of one, below min_replicas)
-        small, extra = divmod(len(members), parts)
-        start = 0
-        for i in range(parts):
-            stop = start + small + (i < extra)
-            out.append(("stack", members[start:stop]))
-            start = stop
+        out += [("stack", part) for part in even_parts(members, parts)]
     return out
 
 
