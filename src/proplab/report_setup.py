@@ -283,18 +283,19 @@ def _epochs_note(views: list[ExperimentView], base: RunConfig) -> str:
     )
     text = (
         f"**Epochs**: {base.epochs:,} per run (the handout trains up to 100,000). Of the "
-        f"{n} distinct setting{'s' if n != 1 else ''}, {settled} "
-        f"{'has' if settled == 1 else 'have'} settled by then: {perfect}"
-        f"{'its' if settled == 1 else 'their'} median loss changes by at most "
-        f"{100 * MOVING:.0f} % over the last 10 % of epochs."
+        f"{n} distinct setting{'s' if n != 1 else ''}, "
     )
-    if not settled:
-        perfect = "reached 100 % in every seed, or " if perfect else ""
-        text = (
-            f"**Epochs**: {base.epochs:,} per run (the handout trains up to 100,000). Of the "
-            f"{n} distinct setting{'s' if n != 1 else ''}, none has settled by then ({perfect}"
-            f"a median loss that changes by at most {100 * MOVING:.0f} % over the last 10 % "
-            "of epochs)."
+    if settled:
+        text += (
+            f"{settled} {'has' if settled == 1 else 'have'} settled by then: {perfect}"
+            f"{'its' if settled == 1 else 'their'} median loss changes by at most "
+            f"{100 * MOVING:.0f} % over the last 10 % of epochs."
+        )
+    else:
+        reached = "reached 100 % in every seed, or " if perfect else ""
+        text += (
+            f"none has settled by then ({reached}a median loss that changes by at most "
+            f"{100 * MOVING:.0f} % over the last 10 % of epochs)."
         )
     if plateau:
         names = [
