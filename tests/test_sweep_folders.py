@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from test_sweep import FakeTrainer, calls, read_rows
 
-from proplab import experiments, sweep, sweep_workers
+from proplab import experiments, runio, sweep, sweep_workers
 from proplab.cli import main
 from proplab.sweep import SweepError, parse_spec, run_sweep
 
@@ -416,3 +416,57 @@ def test_lab_into_a_folder_of_another_sweep_is_refused_unless_replace(tmp_path, 
     assert "holds the sweep 'first'" in err and "pass --replace" in err
     assert main([*argv, "--jobs", "1", "--replace"]) == 0
     assert 'title = "other"' in (out / "sweep.toml").read_text()
+
+
+UNTITLED_A = SWEEP_A.replace('title = "first"\n', "")
+UNTITLED_B = OTHER.replace('title = "second"\n', "")
+
+
+def test_an_untitled_sweep_is_known_by_its_file(tmp_path, monkeypatch, capsys):
+    # both files would be "Sweep": the title cannot tell another file from an edited one
+    monkeypatch.setattr(sweep_workers, "train_one", FakeTrainer(tmp_path / "calls.txt"))
+    first, second = tmp_path / "a.toml", tmp_path / "b.toml"
+    first.write_text(UNTITLED_A)
+    second.write_text(UNTITLED_B)
+    out = tmp_path / "out"
+    assert main(["sweep", str(first), "--out", str(out), "--stack", "off"]) == 0
+    assert read_rows(out / "sweep_log.csv")[-1]["file"] == str(first.resolve())
+    capsys.readouterr()
+
+    assert main(["sweep", str(second), "--out", str(out), "--stack", "off"]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"proplab sweep: error: {out}: holds the sweep of {first.resolve()} (untitled) "
+        f"({out / 'sweep.toml'}); 4 of its 4 run folders are not part of {second} (untitled) "
+        "and would be left out. Use another --out folder, or pass --replace to run it into "
+        "this one (its results.csv, report and sweep.toml are replaced; no run folder is "
+        "deleted) (or give both files the same title: an untitled file is known by its path)"
+    ]
+    assert (out / "sweep.toml").read_text() == UNTITLED_A
+
+    # the same file, edited, is the same sweep: it runs, and says what it leaves out
+    first.write_text(UNTITLED_A.replace("lr = [1.0, 0.5]", "lr = [1.0]"))
+    assert main(["sweep", str(first), "--out", str(out), "--stack", "off"]) == 0
+    assert "2 run folders in" in capsys.readouterr().err
+
+    assert main(["sweep", str(second), "--out", str(out), "--stack", "off", "--replace"]) == 0
+    assert f"--replace: {out} held the sweep of {first.resolve()} (untitled)" in (
+        capsys.readouterr().err
+    )
+    assert [r["file"] for r in read_rows(out / "sweep_log.csv")] == [
+        str(first.resolve()),
+        str(first.resolve()),
+        str(second.resolve()),
+    ]
+
+
+def test_a_folder_logged_before_files_were_recorded_takes_an_untitled_edit(tmp_path, monkeypatch):
+    # an older sweep_log.csv has no "file" column: nothing to compare, so no refusal
+    out = tmp_path / "out"
+    fake_sweep(tmp_path, monkeypatch, UNTITLED_A, out)
+    log = out / "sweep_log.csv"
+    rows = read_rows(log)
+    header = [k for k in rows[0] if k != "file"]
+    runio.write_csv(log, header, [[r[k] for k in header] for r in rows])
+    stream = io.StringIO()
+    result = run_sweep(parse_spec(UNTITLED_B, tmp_path / "other.toml"), out, stream=stream)
+    assert result.ran == 2 and "run folders in" in stream.getvalue()

@@ -51,6 +51,7 @@ from proplab.sweep_folder import (  # noqa: F401  (re-exported)
     run_problem,
     survey,
     sweep_digest,
+    sweep_file,
 )
 from proplab.sweep_progress import Progress  # noqa: F401  (re-exported)
 from proplab.sweep_spec import (  # noqa: F401  (re-exported: the sweep API in one place)
@@ -240,7 +241,7 @@ def _append_log(out: Path, result: SweepResult, jobs: int, spec: SweepSpec) -> N
 
     path = out / SWEEP_LOG
     header = ["finished_at", "seconds", "jobs", "trained", "reused", "failed", "interrupted"]
-    header += ["title", "sweep_sha256"]  # which sweep file this call ran
+    header += ["title", "sweep_sha256", "file"]  # which sweep file this call ran
     rows = [[r.get(k, "") for k in header] for r in read_csv(path)] if path.is_file() else []
     rows.append(
         [
@@ -253,6 +254,7 @@ def _append_log(out: Path, result: SweepResult, jobs: int, spec: SweepSpec) -> N
             result.interrupted,
             spec.title,
             sweep_digest(spec.text),
+            sweep_file(spec),
         ]
     )
     write_csv(path, header, rows)

@@ -323,7 +323,9 @@ def _stored(run_dir: Path) -> tuple[dict[str, Any], dict[str, Any] | None] | Non
 def check_same_sweep(spec: SweepSpec, out: Path, replace: bool, stream: Any) -> None:
     """Refuse to run ``spec`` into a folder holding another sweep (another title in its
     ``sweep.toml``): its results.csv and report would be replaced and its run folders
-    left out. Same parsed content, or the same title (an edited file), pass."""
+    left out. Same parsed content, or the same title (an edited file), pass. Two files
+    without a title are known by their path (the last one :data:`SWEEP_LOG` records):
+    the same file, edited, passes; another file is another sweep."""
     import tomllib
 
     path = out / SPEC_COPY
@@ -331,25 +333,50 @@ def check_same_sweep(spec: SweepSpec, out: Path, replace: bool, stream: Any) -> 
         old = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):  # no sweep here yet (or an unreadable copy: replaced)
         return
-    if old == tomllib.loads(spec.text):  # comments and layout do not make another sweep
+    new = tomllib.loads(spec.text)
+    if old == new:  # comments and layout do not make another sweep
         return
     old_title = str(old.get("title", "") or "Sweep")
-    if old_title == spec.title:
+    untitled = not old.get("title") and not new.get("title")
+    old_file = last_sweep_file(out) if untitled else None
+    if old_title == spec.title and (old_file is None or old_file == sweep_file(spec)):
         return  # the same sweep, edited: survey refuses what it cannot reuse
     folders = [p.name for p in _run_folders(out / RUNS_DIR)]
     foreign = sum(name not in spec.active_runs for name in folders)
+    if old_file is None:
+        old_name, new_name = repr(old_title), f"{spec.path} ({spec.title!r})"
+    else:  # neither has a title to tell them apart: name them by their files
+        old_name, new_name = f"of {old_file} (untitled)", f"{spec.path} (untitled)"
     what = (
-        f"{foreign} of its {len(folders)} run folders are not part of {spec.path} "
-        f"({spec.title!r}) and would be left out"
+        f"{foreign} of its {len(folders)} run folders are not part of {new_name} "
+        "and would be left out"
     )
     if replace:
-        stream.write(f"sweep: --replace: {out} held the sweep {old_title!r}; {what}\n")
+        stream.write(f"sweep: --replace: {out} held the sweep {old_name}; {what}\n")
         return
+    hint = " (or give both files the same title: an untitled file is known by its path)"
     raise SweepError(
-        f"{out}: holds the sweep {old_title!r} ({path}); {what}. Use another --out folder, "
+        f"{out}: holds the sweep {old_name} ({path}); {what}. Use another --out folder, "
         "or pass --replace to run it into this one (its results.csv, report and sweep.toml "
-        "are replaced; no run folder is deleted)"
+        f"are replaced; no run folder is deleted){hint if old_file else ''}"
     )
+
+
+def sweep_file(spec: SweepSpec) -> str:
+    """The absolute path of the sweep file ``spec`` was read from, as the log records it."""
+    return str(Path(spec.path).resolve())
+
+
+def last_sweep_file(out: Path) -> str | None:
+    """The sweep file the last logged call ran into ``out`` (None: no log, or an older one
+    without that column)."""
+    from proplab.runio import read_csv
+
+    try:
+        rows = read_csv(out / SWEEP_LOG)
+    except (OSError, ValueError):
+        return None
+    return (rows[-1].get("file") or None) if rows else None
 
 
 def sweep_digest(text: str) -> str:
