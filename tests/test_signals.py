@@ -428,3 +428,38 @@ def test_proplab_train_stopped_by_sigterm_saves_what_it_trained_and_exits_143(
     assert read_json(tmp_path / "interrupted.json")["epochs_run"] == 7
     assert not (tmp_path / "summary.json").exists()
     assert after is unhandled  # given back
+
+
+def _sleep_long() -> int:
+    time.sleep(60)
+    return os.getpid()
+
+
+def test_terminate_workers_ends_every_worker_of_a_pool():
+    # the path a second Ctrl-C takes: the runs in progress are abandoned, their workers end
+    from concurrent.futures import ProcessPoolExecutor
+
+    pool = ProcessPoolExecutor(max_workers=2)
+    futures = [pool.submit(_sleep_long) for _ in range(2)]
+    while not all(f.running() for f in futures):
+        time.sleep(0.01)
+    processes = list(pool._processes.values())
+    assert len(processes) == 2 and all(p.is_alive() for p in processes)
+    sweep_workers.terminate_workers(pool)
+    for p in processes:
+        p.join(timeout=30)
+    assert [p.exitcode for p in processes] == [-signal.SIGTERM] * 2
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
+def test_terminate_workers_prefers_the_public_method_where_python_has_it():
+    calls = []
+
+    class Pool:  # Python 3.14's ProcessPoolExecutor.terminate_workers
+        _processes = {1: "not to be touched"}
+
+        def terminate_workers(self):
+            calls.append("public")
+
+    sweep_workers.terminate_workers(Pool())
+    assert calls == ["public"]

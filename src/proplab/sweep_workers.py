@@ -216,11 +216,21 @@ def stop_pool(pool: ProcessPoolExecutor, stop: Any) -> None:
     try:
         pool.shutdown(wait=True, cancel_futures=True)
     except KeyboardInterrupt:
-        # no public way to end a pool's processes: _processes is pid -> Process
-        for process in list((getattr(pool, "_processes", None) or {}).values()):
-            with contextlib.suppress(Exception):
-                process.terminate()
+        terminate_workers(pool)
         pool.shutdown(wait=True, cancel_futures=True)  # quick now: ends the pool's thread
+
+
+def terminate_workers(pool: ProcessPoolExecutor) -> None:
+    """SIGTERM every worker process of ``pool``."""
+    public = getattr(pool, "terminate_workers", None)  # Python 3.14+
+    if public is not None:
+        with contextlib.suppress(Exception):  # e.g. the pool has already shut down
+            public()
+        return
+    # before 3.14 no public way to end a pool's processes: _processes is pid -> Process
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        with contextlib.suppress(Exception):
+            process.terminate()
 
 
 def run_jobs(
