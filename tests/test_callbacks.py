@@ -1,8 +1,11 @@
 """Early stopping (restoring the best weights), convergence and its warning, schedules in train()."""
 
+import warnings
+
 import numpy as np
 import pytest
 
+import proplab
 from proplab.callbacks import ConvergenceWarning, EarlyStopping, train
 from proplab.data import generate_linear, generate_xor_easy
 from proplab.losses import CrossEntropyLoss, MSELoss
@@ -61,13 +64,15 @@ def test_convergence_stop_and_warning() -> None:
     model = mlp(1, [], 1, output_activation=None, rng=np.random.default_rng(0))
     opt = SGD(model.parameters(), lr=0.5)
     # a linear fit converges: the loss stops improving by 1e-8 well before 1000 epochs
-    history = train(model, MSELoss(), opt, x, y, 1000, tol=1e-8, n_iter_no_change=5)
+    history = train(model, MSELoss(), opt, x, y, 1000, min_improvement=1e-8, n_iter_no_change=5)
     assert history.stop_reason == "converged" and history.epochs_run < 1000
     np.testing.assert_allclose(model[0].weight.data, [[0.5]], atol=1e-3)
     # two epochs are not enough: scikit-learn-style ConvergenceWarning
     model = mlp(1, [], 1, output_activation=None, rng=np.random.default_rng(0))
     with pytest.warns(ConvergenceWarning, match="maximum of 2 epochs and has not converged"):
-        history = train(model, MSELoss(), SGD(model.parameters(), lr=0.01), x, y, 2)
+        history = train(
+            model, MSELoss(), SGD(model.parameters(), lr=0.01), x, y, 2, min_improvement=1e-4
+        )
     assert history.stop_reason == "completed"
 
 
@@ -120,6 +125,8 @@ def test_early_stopping_needs_validation() -> None:
         ({"n_iter_no_change": "a"}, r"n_iter_no_change must be a positive integer, got 'a'"),
         ({"tol": "a"}, r"tol must be a finite number >= 0 or None, got 'a'"),
         ({"tol": True}, r"tol must be a finite number >= 0 or None, got True"),
+        ({"min_improvement": -1e-4}, r"min_improvement must be a finite number >= 0 or None"),
+        ({"min_improvement": "a"}, r"min_improvement must be a finite number >= 0 or None"),
         ({"schedule": "step"}, r"schedule must be a learning-rate schedule"),
         ({"early_stopping": 5}, r"early_stopping must be an EarlyStopping, got 5"),
     ],
@@ -305,20 +312,23 @@ def test_a_gain_of_exactly_min_delta_is_no_improvement() -> None:
 
 
 def test_the_convergence_rule_stops_after_n_iter_no_change_epochs_without_gain() -> None:
-    # tol=1.0: only the first epoch (from +inf) improves by more than tol
+    # min_improvement=1.0: only the first epoch (from +inf) improves by more than that
     model, opt = _lab()
     x, y = generate_xor_easy()
-    history = train(model, MSELoss(), opt, x, y, 50, tol=1.0, n_iter_no_change=3, warn=False)
+    history = train(
+        model, MSELoss(), opt, x, y, 50, min_improvement=1.0, n_iter_no_change=3, warn=False
+    )
     assert history.stop_reason == "converged" and history.epochs_run == 4
     assert history.message == (
-        "converged at epoch 4: the training loss improved by less than tol=1.0 for 3 epochs"
+        "converged at epoch 4: the training loss improved by less than min_improvement=1.0 "
+        "for 3 epochs"
     )
 
 
-def test_tol_zero_is_accepted_and_stops_only_on_no_gain_at_all() -> None:
+def test_min_improvement_zero_is_accepted_and_stops_only_on_no_gain_at_all() -> None:
     model, opt = _lab()
     x, y = generate_xor_easy()
-    history = train(model, MSELoss(), opt, x, y, 5, tol=0, warn=False)
+    history = train(model, MSELoss(), opt, x, y, 5, min_improvement=0, warn=False)
     assert history.stop_reason == "completed" and history.epochs_run == 5
 
 
@@ -337,7 +347,7 @@ def test_the_convergence_rule_watches_the_training_loss_even_with_a_validation_s
                 x,
                 y,
                 20,
-                tol=1e-5,
+                min_improvement=1e-5,
                 n_iter_no_change=3,
                 warn=False,
                 validation=validation,
@@ -363,3 +373,20 @@ def test_reduce_lr_on_plateau_steps_on_the_validation_loss() -> None:
         expected.append(float(probe.lr))
         by_hand.step(val_loss)
     assert history.lr == expected and history.lr[-1] < 1.0 == history.lr[0]
+
+
+def test_tol_means_what_it_means_in_fit_and_the_defaults_sit_out_the_plateau() -> None:
+    # train's tol was scikit-learn's "improved by less than tol for 10 epochs", on by
+    # default (1e-4): the lab model stopped at epoch 15 on its 0.25 plateau, 52 % right,
+    # as "converged"; tol=1e-3 meant "below 1e-3" to fit and gave 13 epochs to train
+    x, y = generate_xor_easy()
+    model, opt = _lab()
+    alone = proplab.fit(model, MSELoss(), opt, x, y, 20000, tol=1e-3)
+    model, opt = _lab()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no rule asked for: no ConvergenceWarning
+        history = train(model, MSELoss(), opt, x, y, 20000, tol=1e-3)
+    assert alone.stop_reason == history.stop_reason == "converged"
+    assert history.epochs_run == alone.epochs_run > 1000  # past the plateau
+    assert history.loss == [float(v) for v in alone.loss] and history.accuracy[-1] == 1.0
+    assert history.message == f"loss below tol=0.001 at epoch {alone.epochs_run}"

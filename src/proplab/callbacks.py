@@ -128,7 +128,8 @@ def train(
     validation: tuple[np.ndarray, np.ndarray] | None = None,
     early_stopping: EarlyStopping | None = None,
     schedule: LRSchedule | None = None,
-    tol: float | None = 1e-4,
+    tol: float | None = None,
+    min_improvement: float | None = None,
     n_iter_no_change: int = 10,
     warn: bool = True,
     print_every: int = 0,
@@ -138,8 +139,17 @@ def train(
 
     Shapes as in :func:`proplab.train.fit` (one model: ``x (n, in)``,
     ``y (n, out)`` or labels). ``early_stopping`` needs ``validation``.
-    ``tol=None`` turns the convergence rule (and its warning) off: exactly
-    ``epochs`` epochs run unless early stopping or divergence ends them.
+
+    Two convergence rules, both off by default (then exactly ``epochs`` epochs
+    run unless early stopping or divergence ends them):
+
+    - ``tol``: stop once the training loss is below ``tol``, as in :func:`fit`;
+    - ``min_improvement``: scikit-learn's rule (its ``tol``): stop once the
+      training loss has not improved by more than ``min_improvement`` for
+      ``n_iter_no_change`` epochs, and warn with a :class:`ConvergenceWarning`
+      when ``epochs`` run out first. On the lab's plateau (loss 0.25 for a
+      thousand epochs before XOR is learnt) it stops too early: it suits
+      mini-batch training, where the loss moves every epoch.
 
     ``stop_reason`` is ``"completed"``, ``"converged"``, ``"early_stopped"``,
     ``"diverged"`` or ``"interrupted"``; with early stopping the best weights
@@ -149,8 +159,9 @@ def train(
         check_int(epochs, "epochs"),
         check_int(n_iter_no_change, "n_iter_no_change"),
     )
-    if tol is not None and not (_is_real(tol) and math.isfinite(tol) and tol >= 0):
-        raise ValueError(f"tol must be a finite number >= 0 or None, got {tol!r}")
+    for name, value in (("tol", tol), ("min_improvement", min_improvement)):
+        if value is not None and not (_is_real(value) and math.isfinite(value) and value >= 0):
+            raise ValueError(f"{name} must be a finite number >= 0 or None, got {value!r}")
     if early_stopping is not None and not isinstance(early_stopping, EarlyStopping):
         raise TypeError(f"early_stopping must be an EarlyStopping, got {early_stopping!r}")
     if early_stopping is not None and validation is None:
@@ -178,7 +189,11 @@ def train(
     if early_stopping is not None:
         early_stopping.reset()  # nothing of an earlier training: its best weights are another's
     history = TrainHistory()
-    plateau = EarlyStopping(n_iter_no_change, tol, restore_best=False) if tol is not None else None
+    plateau = (
+        EarlyStopping(n_iter_no_change, min_improvement, restore_best=False)
+        if min_improvement is not None
+        else None
+    )
     start = time.perf_counter()
     # overflow on the way to divergence (in a validation pass too) is reported once, as
     # "diverged", as fit does: not as NumPy warnings (exceptions under -W error)
@@ -195,6 +210,7 @@ def train(
                     batch_size=batch_size,
                     rng=rng,
                     shuffle=shuffle,
+                    tol=tol,
                 )
                 if one.epochs_run == 0:  # Ctrl-C before the epoch finished
                     history.stop_reason = one.stop_reason
@@ -206,15 +222,14 @@ def train(
                 history.accuracy.append(float(one.accuracy[0]))
                 history.wall_time.append(time.perf_counter() - start)
                 history.lr.append(float(np.mean(optimizer.lr)))
-                if one.stop_reason != "completed":  # diverged or interrupted
+                if one.stop_reason != "completed":  # diverged, below tol, or interrupted
                     # fit ran one epoch: its message counts from 1, these epochs from the start
                     history.stop_reason = one.stop_reason
-                    history.message = (
-                        f"training diverged at epoch {epoch}: the loss became {loss}; "
-                        "try a smaller learning rate"
-                        if one.stop_reason == "diverged"
-                        else f"interrupted after {epoch} epochs (Ctrl-C)"
-                    )
+                    history.message = {
+                        "diverged": f"training diverged at epoch {epoch}: the loss became "
+                        f"{loss}; try a smaller learning rate",
+                        "converged": f"loss below tol={tol} at epoch {epoch}",
+                    }.get(one.stop_reason, f"interrupted after {epoch} epochs (Ctrl-C)")
                     break
                 if print_every and epoch % print_every == 0:
                     log(format_epoch_line(epoch, loss))
@@ -240,8 +255,8 @@ def train(
                 elif plateau is not None and plateau.update(epoch, loss):
                     history.stop_reason = "converged"
                     history.message = (
-                        f"converged at epoch {epoch}: the training loss improved by less than tol={tol} "
-                        f"for {n_iter_no_change} epochs"
+                        f"converged at epoch {epoch}: the training loss improved by less than "
+                        f"min_improvement={min_improvement} for {n_iter_no_change} epochs"
                     )
                     break
         except KeyboardInterrupt:  # Ctrl-C during validation or a schedule step
@@ -253,7 +268,9 @@ def train(
         history.best_epoch = early_stopping.best_epoch
     if warn and history.stop_reason == "completed" and (plateau is not None or early_stopping):
         warnings.warn(
-            unconverged_message(history, tol, early_stopping), ConvergenceWarning, stacklevel=2
+            unconverged_message(history, min_improvement, early_stopping),
+            ConvergenceWarning,
+            stacklevel=2,
         )
     return history
 
@@ -317,11 +334,15 @@ def _checked_validation(
 
 
 def unconverged_message(
-    history: History, tol: float | None, early_stopping: EarlyStopping | None = None
+    history: History, min_improvement: float | None, early_stopping: EarlyStopping | None = None
 ) -> str:
     """The warning for a run that used all its epochs while still improving."""
     watched = "validation loss" if early_stopping is not None else "training loss"
-    rule = f"patience={early_stopping.patience}" if early_stopping is not None else f"tol={tol}"
+    rule = (
+        f"patience={early_stopping.patience}"
+        if early_stopping is not None
+        else f"min_improvement={min_improvement}"
+    )
     return (
         f"training stopped at the maximum of {history.epochs_run} epochs and has not converged "
         f"(the {watched} was still improving, {rule}); raise epochs or the learning rate"

@@ -354,7 +354,8 @@ class _BaseMLP(BaseEstimator):
                 rng=rng,
                 validation=validation,
                 early_stopping=stopper,
-                tol=None if incremental else self.tol,  # one epoch: no convergence rule
+                # scikit-learn's tol is train's min_improvement; one epoch: no such rule
+                min_improvement=None if incremental else self.tol,
                 n_iter_no_change=self.n_iter_no_change,
                 warn=False,
             )
