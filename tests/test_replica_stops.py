@@ -121,3 +121,34 @@ def test_replicas_of_an_interrupted_stack_say_interrupted_unless_they_had_stoppe
     assert done.message == "loss below tol=0.2 at epoch 24"
     assert (cut.stop_reason, cut.epochs_run) == ("interrupted", 40)
     assert cut.message == history.message == "interrupted after 40 epochs (Ctrl-C)"
+
+
+def test_a_stop_keeps_the_rate_a_callback_gave_the_others():
+    # a replica that diverged set every other replica's lr back to its value when fit
+    # began, undoing a decay stepped from fit's callback (replica 1 jumped 64x)
+    x, y = pl.generate_xor_easy()
+
+    def halving(opt, seen):
+        def callback(epoch, history):
+            opt.lr = opt.lr * 0.5
+            seen.append(np.copy(opt.lr))
+
+        return callback
+
+    stack = pl.mlp(2, 4, 1, seeds=[1, 2], output_activation="identity")
+    opt = pl.SGD(stack.parameters(), lr=np.array([1e30, 0.5]))  # replica 0 diverges
+    seen: list[np.ndarray] = []
+    history = pl.fit(
+        stack, pl.MSELoss(), opt, x, y, 30, callback=halving(opt, seen), callback_every=1
+    )
+    assert history.replica(0).stop_reason == "diverged"
+    stop = int(history.replica_stop_epoch[0])
+    assert 1 <= stop < 30
+    # (fit calls back after every epoch, and once more when it ends)
+    assert [lr[1] for lr in seen[:30]] == [0.5 * 0.5**e for e in range(1, 31)]
+
+    alone = pl.mlp(2, 4, 1, rng=np.random.default_rng(2), output_activation="identity")
+    one = pl.SGD(alone.parameters(), lr=0.5)
+    pl.fit(alone, pl.MSELoss(), one, x, y, 30, callback=halving(one, []), callback_every=1)
+    for p_alone, p_stack in zip(alone.parameters(), stack.parameters(), strict=True):
+        np.testing.assert_allclose(p_stack.data[1], p_alone.data, rtol=1e-12)

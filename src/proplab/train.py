@@ -453,7 +453,6 @@ class _ReplicaStops:
         self.reason = np.full(shape, "completed", dtype=object)
         self.frozen: list[tuple[np.ndarray, list[np.ndarray]]] = []
         self.all_active = True
-        self.base_lr = np.broadcast_to(np.asarray(optimizer.lr, dtype=np.float64), shape).copy()
 
     def check(self, epoch: int, loss: np.ndarray) -> bool:
         """Record replicas that stop at ``epoch``; True once every replica has stopped."""
@@ -477,7 +476,10 @@ class _ReplicaStops:
         self.reason[converged] = "converged"
         self.active &= ~stopped
         self.all_active = False
-        self.optimizer.set_hyper("lr", np.where(self.active, self.base_lr, 0.0))
+        # the others keep the rate they have now (a schedule or a callback may have
+        # changed it since fit began)
+        lr = np.broadcast_to(np.asarray(self.optimizer.lr, dtype=np.float64), self.shape)
+        self.optimizer.set_hyper("lr", np.where(self.active, lr, 0.0))
         # a zero learning rate freezes a replica, except where its gradient is
         # NaN/inf (0 * inf = NaN): keep its weights as they were when it stopped
         arrays = [p.data for p in self.optimizer.params] + self.buffers
