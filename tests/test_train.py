@@ -485,6 +485,13 @@ def test_accuracy_refuses_labels_that_would_broadcast(xor):
     assert accuracy(pred, y) == pytest.approx(np.mean((pred > 0.5) == (y > 0.5)))
     with pytest.raises(ValueError, match=r"accuracy: target shape \(21,\) does not fit"):
         accuracy(pred, y.ravel())  # was 10.0: a 21 x 21 table of hits over 21 samples
+    # flattened predictions (the student's .ravel()) were an IndexError from inside scoring
+    for flat_y in (y, y.ravel()):
+        with pytest.raises(ValueError, match=r"accuracy: predictions must be \(n, out\).*got "
+                           r"shape \(21,\); .*\.reshape\(-1, 1\) gives the column back"):  # fmt: skip
+            accuracy(pred.ravel(), flat_y)
+    with pytest.raises(ValueError, match=r"got shape \(\)"):
+        accuracy(np.float64(0.7), 1.0)
 
 
 @pytest.mark.parametrize(

@@ -29,6 +29,12 @@ def accuracy(
     """
     if not isinstance(pred, np.ndarray) or not isinstance(target, np.ndarray):
         pred, target = np.asarray(pred), np.asarray(target)
+    if pred.ndim < 2:  # (n,) from .ravel(): which axis holds the samples is lost
+        raise ValueError(
+            f"accuracy: predictions must be (n, out) or stacked (*R, n, out), got shape "
+            f"{pred.shape}; a one-output model's predictions are (n, 1): do not ravel or "
+            "squeeze them (.reshape(-1, 1) gives the column back)"
+        )
     if pred.shape[-1] == 1:
         if target.shape[-2:] != pred.shape[-2:]:
             # labels (n,) against (n, 1) would broadcast to an (n, n) table of hits
