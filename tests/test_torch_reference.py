@@ -262,3 +262,16 @@ def test_optimizer_trajectory_matches_torch(xor, name):
     # the run went somewhere (XOR's first epochs sit on a plateau, so look at the weights)
     moved = max(np.max(np.abs(p.data - start[n])) for n, p in model.named_parameters())
     assert moved > 1e-2
+
+
+@pytest.mark.parametrize("module", [ReLU, lambda: LeakyReLU(0.1)], ids=["relu", "leaky_relu"])
+def test_activation_gradients_at_nan_and_infinite_inputs(module):
+    # ReLU's gradient at a NaN input was 0 where PyTorch passes the gradient through
+    x = np.array([[np.nan, -np.inf, np.inf, 0.0, -1.0, 2.0]])
+    g = np.array([[1.5, 2.0, 3.0, 4.0, 5.0, 6.0]])
+    ours = module()
+    ours.forward(x)
+    tx = torch.tensor(x, requires_grad=True)
+    theirs = {"ReLU": torch.nn.ReLU(), "LeakyReLU": torch.nn.LeakyReLU(0.1)}[type(ours).__name__]
+    theirs(tx).backward(torch.tensor(g))
+    np.testing.assert_array_equal(ours.backward(g), tx.grad.numpy())

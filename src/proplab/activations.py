@@ -197,18 +197,21 @@ class ReLU(Module):
     def forward(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """max(0, x), element-wise: ``x`` of any shape -> the same shape.
 
-        Keeps the mask x > 0 for :meth:`backward`.
+        Keeps the mask "not x <= 0" for :meth:`backward`.
         ``out``: optional array of the result's shape (never ``x`` itself) to write the
         result into; PerReplica passes its slice of a stack's output so nothing is copied.
         """
-        self.mask = x > 0
+        # not (x <= 0) rather than x > 0: a NaN input passes its gradient through, as
+        # PyTorch's threshold_backward does, so a NaN stays visible below it
+        self.mask = ~(x <= 0)
         # max(x, 0): 0 (not x * 0 = -0.0) for negative x and 0 (not NaN) at -inf, as PyTorch
         return np.maximum(x, _zero(x.dtype), out=out)
 
     def backward(
         self, grad_out: np.ndarray, need_input_grad: bool = True, out: np.ndarray | None = None
     ) -> np.ndarray:
-        """dL/dx = ``grad_out`` * (x > 0), with ``grad_out``'s (= ``x``'s) shape.
+        """dL/dx = ``grad_out`` * (x > 0), with ``grad_out``'s (= ``x``'s) shape (and
+        ``grad_out`` itself where x was NaN, as PyTorch).
 
         Uses what the last :meth:`forward` kept. ``need_input_grad`` is ignored (no
         parameters: the input gradient is all there is). ``out``: as in :meth:`forward`.
