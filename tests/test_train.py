@@ -725,3 +725,34 @@ def test_a_loss_backward_without_return_is_named_whatever_the_model() -> None:
             callback=callback,
             callback_every=1,
         )
+
+
+def test_a_float32_model_trains_and_scores_in_float32_on_float64_data(xor):
+    # NumPy's float64 data made every activation and gradient of a float32 model float64
+    x, y = xor[0], xor[1].astype(np.float64)
+    seen = set()
+
+    class Spy(proplab.Module):
+        def forward(self, a):
+            seen.add(a.dtype)
+            return a
+
+        def backward(self, g, need_input_grad=True):
+            seen.add(g.dtype)
+            return g
+
+    def run(xs, ys):
+        model = mlp(2, 10, 1, rng=np.random.default_rng(0), dtype=np.float32)
+        model.layers.insert(2, Spy())
+        history = fit(model, MSELoss(), SGD(model.parameters(), lr=1.0), xs, ys, 50)
+        return model, history
+
+    model, history = run(x, y)  # float64
+    assert x.dtype == y.dtype == np.float64 and seen == {np.dtype(np.float32)}
+    twin, twin_history = run(x.astype(np.float32), y.astype(np.float32))
+    assert history.loss == twin_history.loss
+    for a, b in zip(model.parameters(), twin.parameters(), strict=True):
+        np.testing.assert_array_equal(a.data, b.data)
+    loss, acc, pred = proplab.evaluate(model, MSELoss(), x, y)
+    assert pred.dtype == np.float32 and seen == {np.dtype(np.float32)}
+    assert (loss, acc) == proplab.evaluate(twin, MSELoss(), x.astype(np.float32), y)[:2]

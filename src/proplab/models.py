@@ -96,7 +96,8 @@ def mlp(
         seeds: one seed per replica instead of ``rng``: replica k then holds
             exactly the weights ``mlp(..., rng=np.random.default_rng(seeds[k]))`` has.
         replicas: leading replica shape (default: none, or ``len(seeds)``).
-        dtype: float type of every weight (default float64).
+        dtype: float type of every weight (default float64); fit and evaluate cast the
+            data (x, and float targets) to it, so a float32 model computes in float32.
         dropout: p of a :class:`~proplab.dropout.Dropout` after each hidden activation
             (0: none). Its masks continue the weights' stream: ``rng`` (or replica k's
             ``seeds[k]`` Generator) draws them after every weight is drawn.

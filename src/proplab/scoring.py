@@ -110,10 +110,31 @@ def evaluate(
     Scores in evaluation mode (dropout off, batchnorm's running statistics: what the
     model predicts with), then puts every module back in the mode it had.
     """
-    x, y = as_arrays(x, y)
+    x, y = in_model_dtype(model, *as_arrays(x, y))
     with eval_mode(model):
         pred = model.forward(x)
     return loss_fn.forward(pred, y), accuracy(pred, y), pred
+
+
+def in_model_dtype(model: Module, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``x`` (numbers) and float ``y`` in the float dtype of the model's parameters.
+
+    NumPy's data is float64: fed as it is to a float32 model, every activation and
+    gradient would be computed in float64 (only the weights stay float32). Integer
+    targets (class labels) stay as they are. Shapes unchanged; no copy when the
+    dtypes already agree. The first parameter's dtype stands for the model's (one
+    generator step, not a walk of the whole tree: evaluate runs every epoch of
+    :func:`proplab.callbacks.train`).
+    """
+    first = next(iter(model.named_parameters()), None)
+    dtype = first[1].data.dtype if first is not None else None
+    if dtype is None or dtype.kind != "f":
+        return x, y
+    if x.dtype != dtype and x.dtype.kind in "biuf":
+        x = x.astype(dtype)
+    if y.dtype != dtype and y.dtype.kind == "f":
+        y = y.astype(dtype)
+    return x, y
 
 
 def as_arrays(*arrays: object) -> tuple[np.ndarray, ...]:

@@ -20,7 +20,7 @@ from proplab.core import Module, check_int, eval_mode, returned_no_array, train_
 from proplab.history import History
 from proplab.losses import Loss
 from proplab.optim import Optimizer
-from proplab.scoring import accuracy, are_class_targets, as_arrays, no_accuracy
+from proplab.scoring import accuracy, are_class_targets, as_arrays, in_model_dtype, no_accuracy
 from proplab.train_text import format_epoch_line
 
 EpochCallback = Callable[[int, "History"], None]
@@ -299,6 +299,7 @@ def _fit(
         raise ValueError(f"x has {n} samples but y has {y.shape[-2]}")
     if batch_size is not None and batch_size < n and shuffle and rng is None:
         raise ValueError("mini-batch shuffling needs rng=np.random.default_rng(seed)")
+    x, y = in_model_dtype(model, x, y)  # a float32 model computes in float32
     history = History(tol=tol)
     full_batch = batch_size is None or batch_size >= n
     epochs_done, losses, accuracies, times = (
