@@ -16,10 +16,11 @@ PACKAGE = Path(proplab.__file__).parent
 
 # the NumPy-only core: it may import the standard library, NumPy and itself
 CORE = {
-    "activations", "batchnorm", "callbacks", "config", "conv", "core", "data", "dropout",
-    "features", "gradcheck", "gradcheck_notes", "gradcheck_numeric", "history", "init", "layers",
-    "losses", "metrics", "models", "optim", "registry", "schedules", "scoring", "splits", "trace",
-    "trace_check", "trace_compare", "trace_text", "train", "train_text", "zoo", "zoo_regression",
+    "activations", "batchnorm", "callbacks", "checks", "config", "conv", "core", "data",
+    "dropout", "features", "gradcheck", "gradcheck_notes", "gradcheck_numeric", "history", "init",
+    "layers", "losses", "metrics", "models", "module_errors", "optim", "optim_base", "parameter",
+    "registry", "schedules", "scoring", "splits", "trace", "trace_check", "trace_compare",
+    "trace_text", "train", "train_text", "zoo", "zoo_regression",
 }  # fmt: skip
 # everything built on top of it (run folders, figures, reports, sweeps, CLI, web)
 ON_TOP = {
@@ -143,3 +144,26 @@ def test_the_cores_docstring_examples_run_as_written() -> None:
     # silently skipped
     assert attempted["conv"] >= 3 and attempted["gradcheck"] >= 3
     assert attempted["dropout"] >= 2 and attempted["batchnorm"] >= 2
+
+
+def test_names_moved_out_of_core_and_optim_keep_their_old_import_paths() -> None:
+    # core.py and optim.py were split; users' code and the docs import these from there
+    import proplab.core
+    import proplab.optim
+    from proplab import checks, module_errors, optim_base, parameter
+
+    moved = {
+        proplab.core: {
+            checks: ["check_int", "did_you_mean", "short_repr"],
+            parameter: ["Parameter", "matmul"],
+            module_errors: [
+                "NoInputGradFlagError", "forward_first", "is_proplabs", "returned_no_array",
+            ],
+        },
+        proplab.optim: {optim_base: ["Hyper", "Optimizer", "ParamGroup", "regularized"]},
+    }  # fmt: skip
+    for old, homes in moved.items():
+        for home, names in homes.items():
+            for name in names:
+                assert getattr(old, name) is getattr(home, name), (old.__name__, name)
+    assert proplab.Parameter is parameter.Parameter and proplab.Optimizer is optim_base.Optimizer

@@ -7,7 +7,7 @@ gradient, train and compare them, and turn experiments into figures and a report
 from proplab.activations import Identity, LeakyReLU, ReLU, Sigmoid, Tanh
 from proplab.batchnorm import BatchNorm1d
 from proplab.conv import Conv1d, Unsqueeze
-from proplab.core import Module, Parameter, Sequential, eval_mode
+from proplab.core import Module, Sequential, eval_mode
 from proplab.data import generate_linear, generate_xor_easy
 from proplab.dropout import Dropout
 from proplab.gradcheck import GradcheckResult, gradcheck
@@ -16,7 +16,9 @@ from proplab.layers import Flatten, Linear
 from proplab.losses import BCELoss, CrossEntropyLoss, Loss, MSELoss
 from proplab.metrics import confusion_matrix, one_hot, r2_score
 from proplab.models import conv_net, hidden_activations, mlp
-from proplab.optim import SGD, AdaGrad, Adam, Optimizer, RMSProp
+from proplab.optim import SGD, AdaGrad, Adam, RMSProp
+from proplab.optim_base import Optimizer
+from proplab.parameter import Parameter
 from proplab.schedules import CosineAnnealingLR, ReduceLROnPlateau, StepLR
 from proplab.scoring import accuracy, evaluate
 from proplab.serialize import load, save

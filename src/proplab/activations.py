@@ -12,7 +12,8 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from proplab.core import Module, forward_first
+from proplab.core import Module
+from proplab.module_errors import forward_first
 
 # exp(x) overflows just above log(max float); clamping there keeps every finite
 # input warning-free and changes sigmoid by less than the smallest normal float.

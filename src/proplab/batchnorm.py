@@ -38,7 +38,10 @@ import numbers
 import numpy as np
 
 from proplab import init as initializers
-from proplab.core import Module, Parameter, check_int, forward_first, short_repr
+from proplab.checks import check_int, short_repr
+from proplab.core import Module
+from proplab.module_errors import forward_first
+from proplab.parameter import Parameter
 
 # ----------------------------------------------------------------------------
 # The readable version: one model's (n, F) batch, step by step.

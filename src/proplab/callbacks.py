@@ -28,10 +28,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from proplab.activations import overflow_ignored
-from proplab.core import Module, check_int
+from proplab.checks import check_int
+from proplab.core import Module
 from proplab.history import History
 from proplab.losses import Loss
-from proplab.optim import Optimizer
+from proplab.optim_base import Optimizer
 from proplab.schedules import LRSchedule, ReduceLROnPlateau
 from proplab.scoring import evaluate
 from proplab.train import fit

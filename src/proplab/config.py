@@ -16,9 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from proplab.core import Module, did_you_mean
+from proplab.checks import did_you_mean
+from proplab.core import Module
 from proplab.losses import Loss
-from proplab.optim import Optimizer
+from proplab.optim_base import Optimizer
 from proplab.registry import canonical, resolve
 
 

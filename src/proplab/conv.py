@@ -29,7 +29,10 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from proplab import init as initializers
-from proplab.core import Module, Parameter, check_int, forward_first
+from proplab.checks import check_int
+from proplab.core import Module
+from proplab.module_errors import forward_first
+from proplab.parameter import Parameter
 
 
 def _check_geometry_args(kernel_size: int, stride: int, padding: int, dilation: int) -> None:

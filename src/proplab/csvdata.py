@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from proplab.core import did_you_mean
+from proplab.checks import did_you_mean
 
 
 class CsvError(ValueError):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from proplab.core import check_int, did_you_mean
+from proplab.checks import check_int, did_you_mean
 
 
 def generator(rng: np.random.Generator | int | None, owner: str) -> np.random.Generator:

@@ -21,7 +21,9 @@ import numbers
 import numpy as np
 
 from proplab import init as initializers
-from proplab.core import Module, forward_first, short_repr
+from proplab.checks import short_repr
+from proplab.core import Module
+from proplab.module_errors import forward_first
 
 
 def check_probability(p: object, owner: str = "Dropout") -> float:

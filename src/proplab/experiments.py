@@ -38,13 +38,13 @@ import numpy as np
 
 from proplab import data as datasets
 from proplab import dataload, models
+from proplab.checks import did_you_mean
 from proplab.config import (
     ConfigError,
     RunConfig,
     check_batches,
     data_rng,
 )
-from proplab.core import did_you_mean
 from proplab.history import History
 from proplab.metrics import r2_score
 from proplab.progress import ProgressBar

@@ -19,7 +19,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from proplab.core import Module, did_you_mean, forward_first
+from proplab.checks import did_you_mean
+from proplab.core import Module
+from proplab.module_errors import forward_first
 
 Array = np.ndarray
 

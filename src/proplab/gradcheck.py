@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from proplab.core import Module, returned_no_array
+from proplab.core import Module
 from proplab.dropout import Dropout
 from proplab.gradcheck_notes import (
     all_zero_note,
@@ -43,6 +43,7 @@ from proplab.gradcheck_numeric import (
     ridders_derivative,
 )
 from proplab.losses import Loss
+from proplab.module_errors import returned_no_array
 
 __all__ = ["KINKED", "GradcheckResult", "gradcheck", "numeric_gradient", "relative_error"]
 

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from proplab.core import NoInputGradFlagError
 from proplab.gradcheck_numeric import numeric_gradient_of_loss
+from proplab.module_errors import NoInputGradFlagError
 
 if TYPE_CHECKING:
     from proplab.gradcheck import GradcheckResult

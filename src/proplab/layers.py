@@ -10,7 +10,10 @@ from __future__ import annotations
 import numpy as np
 
 from proplab import init as initializers
-from proplab.core import Module, Parameter, check_int, forward_first, matmul
+from proplab.checks import check_int
+from proplab.core import Module
+from proplab.module_errors import forward_first
+from proplab.parameter import Parameter, matmul
 
 
 class Linear(Module):

@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 
 import numpy as np
 
-from proplab.core import forward_first
+from proplab.module_errors import forward_first
 
 
 class Loss:

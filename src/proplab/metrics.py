@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from proplab.core import check_int
+from proplab.checks import check_int
 from proplab.scoring import accuracy
 
 __all__ = [

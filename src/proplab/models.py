@@ -11,7 +11,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from proplab import init as initializers
-from proplab.core import Module, Sequential, check_int, short_repr
+from proplab.checks import check_int, short_repr
+from proplab.core import Module, Sequential
 from proplab.features import Features
 from proplab.layers import Linear
 from proplab.registry import resolve

@@ -18,319 +18,26 @@ Every rule takes two penalties, added to the gradient before the rule sees it
 coupled form) and ``l1`` (``+ l1 * sign(p)``, the subgradient of
 ``l1 * sum(|p|)``, sign(0) = 0), biases included, as TensorFlow Playground's
 "Regularization: L1 / L2" and its rate.
+
+The base class, :class:`ParamGroup`, :func:`regularized` and the hyperparameter checks
+are in :mod:`proplab.optim_base`; they are imported here too (``proplab.optim.Optimizer``).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 
 import numpy as np
 
-from proplab.core import Parameter
-
-Hyper = float | np.ndarray
-
-
-def _check(
-    name: str,
-    value: Hyper,
-    low: float,
-    high: float = math.inf,
-    *,
-    open_low: bool = False,
-    open_high: bool = False,
-) -> Hyper:
-    """Validate a scalar or per-replica hyperparameter against [low, high].
-
-    A per-replica array comes back as a read-only copy: the optimizer must not
-    follow later writes into the caller's array (they would skip these checks),
-    and writing into its own raises instead of changing a rate unchecked.
-    """
-    arr = np.asarray(value, dtype=np.float64)
-    too_low = arr <= low if open_low else arr < low
-    too_high = arr >= high if open_high else arr > high
-    if arr.size == 0 or not np.all(np.isfinite(arr)) or np.any(too_low) or np.any(too_high):
-        lo, hi = ("(" if open_low else "["), (")" if open_high else "]")
-        shown = value if arr.ndim == 0 else arr.tolist()
-        raise ValueError(
-            f"Invalid {name}: {shown} (accepted: a finite number in {lo}{low}, {high}{hi})"
-        )
-    return float(arr) if arr.ndim == 0 else _read_only(arr)
-
-
-def _read_only(value: np.ndarray | list | tuple) -> np.ndarray:
-    """A per-replica hyperparameter as the optimizer keeps it: a float64 copy that cannot be
-    written (later writes into the caller's array would skip every check)."""
-    arr = np.array(value, dtype=np.float64)  # a copy, even of a float64 array
-    arr.flags.writeable = False
-    return arr
-
-
-def _nonzero(value: Hyper) -> bool:
-    """True if a scalar or per-replica hyperparameter is non-zero anywhere (no NumPy call for floats)."""
-    return bool(np.any(value)) if isinstance(value, np.ndarray) else value != 0
-
-
-def regularized(grad: np.ndarray, data: np.ndarray, weight_decay: Hyper, l1: Hyper) -> np.ndarray:
-    """The gradient a rule steps on: ``grad + weight_decay * data + l1 * sign(data)``.
-
-    L2 (``weight_decay``, PyTorch's coupled form) and L1 (the subgradient of
-    ``l1 * sum(|p|)``, with sign(0) = 0: a weight at exactly 0, such as the bias a
-    stack holds at zero for a replica without one, stays there) are added to the
-    gradient before momentum or adaptive scaling see it. Either term is skipped when
-    it is 0 everywhere; ``grad`` itself is never written (it is the parameters' .grad).
-    """
-    g = grad + weight_decay * data if _nonzero(weight_decay) else grad
-    if _nonzero(l1):
-        g = g + l1 * np.sign(data)
-    return g
-
-
-class ParamGroup:
-    """Parameters of one dtype and replica shape packed into one flat buffer.
-
-    ``data`` and ``grad`` are ``(*R, total)`` arrays; each parameter's
-    ``data``/``grad`` become views into them. One elementwise update of the
-    flat buffer then replaces one per parameter: on the lab's tiny networks the
-    time is per-call overhead, so this halves the optimizer's cost.
-    """
-
-    def __init__(self, params: list[Parameter]) -> None:
-        first = params[0]
-        self.replica_ndim = first.replica_ndim
-        replica_shape = first.replica_shape
-        sizes = [int(np.prod(p.shape[self.replica_ndim :], dtype=np.int64)) for p in params]
-        self.data = np.empty(replica_shape + (sum(sizes),), dtype=first.data.dtype)
-        self.grad = np.zeros_like(self.data)
-        offset = 0
-        # (parameter, its data view, its grad view); a list of triples, not a zip:
-        # sync_grads runs every step, and zip(strict=True) costs ~0.3 us per loop
-        self.views: list[tuple[Parameter, np.ndarray, np.ndarray]] = []
-        for p, size in zip(params, sizes, strict=True):
-            span = slice(offset, offset + size)
-            data_view = self.data[..., span].reshape(p.shape)
-            grad_view = self.grad[..., span].reshape(p.shape)
-            if not (
-                np.shares_memory(data_view, self.data) and np.shares_memory(grad_view, self.grad)
-            ):
-                raise AssertionError("packing a parameter produced a copy, not a view")
-            p._rebind(data_view, grad_view)
-            self.views.append((p, data_view, grad_view))
-            offset += size
-
-    def __setstate__(self, state: dict) -> None:
-        """After pickling or ``copy.deepcopy``: views are copied apart from the buffer they
-        viewed (NumPy keeps no view across a copy), so the parameters would hold detached
-        arrays and every step would move the buffer alone. View the copied buffer again."""
-        self.__dict__.update(state)
-        offset, views = 0, []
-        for p, data_view, grad_view in self.views:
-            size = int(np.prod(p.shape[self.replica_ndim :], dtype=np.int64))
-            span = slice(offset, offset + size)
-            offset += size
-            mine = p._data is data_view  # else packed by another optimizer since
-            data_view = self.data[..., span].reshape(p.shape)
-            grad_view = self.grad[..., span].reshape(p.shape)
-            views.append((p, data_view, grad_view))
-            if mine:
-                # the buffer holds the very values p had (p's arrays were views of it):
-                # bind without copying (the copy may be a read-only memory map, joblib's)
-                p._data, p._grad, p._grad_row = data_view, grad_view, None
-            # else sync_grads takes p back (values copied in) if this optimizer steps
-        self.views = views
-
-    @property
-    def params(self) -> list[Parameter]:
-        """The packed parameters, in buffer order."""
-        return [p for p, _, _ in self.views]
-
-    def sync_grads(self) -> None:
-        """Write true zeros where a gradient was cleared lazily and never accumulated,
-        and apply each parameter's ``grad_mask``."""
-        for p, data_view, grad_view in self.views:
-            if p._data is not data_view:
-                # another optimizer packed p since: take it back, values and gradient
-                # included, or this one would silently update a detached copy
-                p._rebind(data_view, grad_view)
-            if p._grad_is_zero:
-                p.materialize_grad()
-            if p.grad_mask is not None:
-                grad_view *= p.grad_mask
-
-
-def _pack(params: list[Parameter]) -> list[ParamGroup]:
-    groups: dict[tuple, list[Parameter]] = {}
-    for p in params:
-        groups.setdefault((p.data.dtype, p.replica_shape), []).append(p)
-    return [ParamGroup(ps) for ps in groups.values()]
-
-
-class Optimizer:
-    """Base class: holds the parameters, their state and the hyperparameters.
-
-    The parameters are packed into one flat buffer per dtype and replica shape
-    (:class:`ParamGroup`); the state (velocity, squared-gradient sums,
-    moments) is kept per group, in arrays of the same layout, so the state of
-    parameter ``p`` is the matching slice. Subclasses implement
-    ``update(group, state)`` with ``group.data`` and ``group.grad``.
-
-    Hyperparameters live in ``hyper`` (a dict name -> value); each is a float
-    or, for a replica stack of K models, a per-replica array of shape ``(K,)``
-    (generally: the replica shape ``R``, or one that broadcasts to it). A
-    training loop calls ``zero_grad()``, runs forward and backward (which add
-    into every ``.grad``), then ``step()``; ``steps`` counts the steps taken.
-    """
-
-    # hyperparameters with an upper bound: name -> (bound, whether it is excluded);
-    # set_hyper checks them as the constructor does
-    _upper_bounds: dict[str, tuple[float, bool]] = {}
-
-    def __init__(self, params: Iterable[Parameter], **hyper: Hyper) -> None:
-        self.params: list[Parameter] = list(params)
-        if not self.params:
-            raise ValueError("optimizer got an empty parameter list")
-        for p in self.params:
-            if not isinstance(p, Parameter):
-                raise TypeError(f"optimizer takes Parameters, got {type(p).__name__}")
-        if len({id(p) for p in self.params}) != len(self.params):
-            raise ValueError("optimizer got the same parameter twice")
-        self.groups = _pack(self.params)
-        # each group with its state, paired once (step runs every epoch)
-        self._group_states: list[tuple[ParamGroup, dict[str, np.ndarray]]] = [
-            (group, {}) for group in self.groups
-        ]
-        self.steps = 0
-        self._shaped: dict[tuple, Hyper] = {}
-        self.hyper: dict[str, Hyper] = dict(hyper)
-        for name, value in self.hyper.items():
-            self._check_fits(name, value)
-
-    def _check_fits(self, name: str, value: Hyper) -> None:
-        """A per-replica hyperparameter must fit every group's replica shape ``R``: checked
-        when set, not at the next step (an array as long as a single model's weight
-        vector would otherwise be applied entry by entry)."""
-        if not isinstance(value, np.ndarray):
-            return
-        for group in self.groups:
-            replicas = group.data.shape[:-1]
-            if value.ndim > len(replicas) or any(
-                v not in (1, r) for v, r in zip(value.shape, replicas, strict=False)
-            ):
-                raise ValueError(
-                    f"{name} per replica has shape {value.shape}, which does not fit the "
-                    f"parameters' replica shape {replicas} (pass a float for one model)"
-                )
-
-    @property
-    def state(self) -> list[dict[str, np.ndarray]]:
-        """Each packed group's buffers (momentum, averages...), in group order."""
-        return [state for _, state in self._group_states]
-
-    @property
-    def lr(self) -> Hyper:
-        """The learning rate: a float, or a per-replica array ``(K,)`` for a stack.
-
-        Assigning ``opt.lr = value`` goes through :meth:`set_hyper` (checked, takes
-        effect at the next step).
-        """
-        return self.hyper["lr"]
-
-    @lr.setter
-    def lr(self, value: Hyper) -> None:
-        self.set_hyper("lr", value)
-
-    def set_hyper(self, name: str, value: Hyper) -> None:
-        """Change a hyperparameter between steps (schedules use this).
-
-        Raises ValueError for a name this optimizer does not have (it would be stored and
-        never used), for a negative, infinite or NaN value (no rule takes one; lr 0
-        freezes), and for one outside the range the constructor accepts (dampening and
-        RMSProp's alpha at most 1, Adam's betas below 1).
-        """
-        if name not in self.hyper:
-            raise ValueError(
-                f"{type(self).__name__} has no hyperparameter {name!r} "
-                f"(accepted: {', '.join(self.hyper)})"
-            )
-        arr = np.asarray(value)
-        if not np.all(np.isfinite(arr) & (arr >= 0)):  # NaN fails >= too
-            raise ValueError(
-                f"{name} must be a finite number >= 0 (or an array of them), got {value!r}"
-            )
-        if name in self._upper_bounds:  # the constructor's range (e.g. beta1 < 1)
-            high, open_high = self._upper_bounds[name]
-            if np.any(arr >= high) if open_high else np.any(arr > high):
-                raise ValueError(
-                    f"{name} must be in [0, {high:g}{')' if open_high else ']'} as "
-                    f"{type(self).__name__}'s constructor takes it, got {value!r}"
-                )
-        if isinstance(value, np.ndarray | list | tuple) and np.ndim(value) > 0:
-            value = _read_only(value)
-        self._check_fits(name, value)
-        self.hyper[name] = value
-        self._shaped = {k: v for k, v in self._shaped.items() if k[0] != name}
-        self._hyper_changed(name)
-
-    def _hyper_changed(self, name: str) -> None:
-        """Hook for subclasses that precompute something from a hyperparameter."""
-
-    def shaped(self, name: str, group: ParamGroup) -> Hyper:
-        """Hyperparameter ``name`` broadcastable against ``group.data`` (cached)."""
-        key = (name, id(group))
-        try:
-            return self._shaped[key]
-        except KeyError:
-            value = self.hyper[name]
-            if isinstance(value, np.ndarray):
-                value = value.reshape(value.shape + (1,) * (group.data.ndim - value.ndim))
-            self._shaped[key] = value
-            return value
-
-    def shaped_array(self, name: str, group: ParamGroup) -> np.ndarray:
-        """Like :meth:`shaped`, but a float comes back as a 0-d array of the group's dtype.
-
-        NumPy converts a Python float operand on every ufunc call (~0.25 us on
-        NumPy 2, as long as a small layer's arithmetic); a 0-d array of the
-        right dtype is used as is and gives the same result.
-        """
-        key = (name, id(group), "array")
-        try:
-            return self._shaped[key]
-        except KeyError:
-            value = np.asarray(self.shaped(name, group), dtype=group.data.dtype)
-            self._shaped[key] = value
-            return value
-
-    def zero_grad(self) -> None:
-        """Set the gradient of every parameter this optimizer updates to zero (lazily:
-        the next backward overwrites it instead of adding). Call it before each backward:
-        gradients otherwise accumulate across steps."""
-        for p in self.params:
-            p._grad_is_zero = True
-
-    def step(self) -> None:
-        """Apply one update to every parameter, in place, from its current ``.grad``.
-
-        Increments ``steps`` first (so the first step is ``t = 1`` in the formulas),
-        applies each parameter's ``grad_mask``, then runs :meth:`update` on each
-        packed group.
-        """
-        self.steps += 1
-        for group, state in self._group_states:
-            group.sync_grads()
-            self.update(group, state)
-
-    def update(self, group: ParamGroup, state: dict[str, np.ndarray]) -> None:
-        """The rule itself, for one packed group: change ``group.data`` in place from
-        ``group.grad`` (both ``(*R, total)``). ``state`` is the group's dict of buffers,
-        empty before the first step; the rule creates and keeps what it needs there.
-        Called by :meth:`step`; subclasses implement it."""
-        raise NotImplementedError
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v}" for k, v in self.hyper.items())
-        return f"{type(self).__name__}({args})"
+from proplab.optim_base import (  # noqa: F401  (Optimizer and regularized re-exported)
+    Hyper,
+    Optimizer,
+    ParamGroup,
+    check,
+    nonzero,
+    regularized,
+)
+from proplab.parameter import Parameter
 
 
 def sgd_update(
@@ -353,7 +60,7 @@ def sgd_update(
             buf[...] = g  # PyTorch starts the buffer at the first gradient, undamped
         else:
             buf *= momentum
-            if isinstance(momentum, np.ndarray) and _nonzero(dampening):
+            if isinstance(momentum, np.ndarray) and nonzero(dampening):
                 # a replica with momentum 0 is plain SGD, which (alone, and in torch)
                 # ignores dampening: its buffer must be exactly g, not (1 - dampening) g
                 dampening = np.where(momentum == 0, 0.0, dampening)
@@ -394,11 +101,11 @@ class SGD(Optimizer):
         weight_decay: Hyper = 0.0,
         l1: Hyper = 0.0,
     ) -> None:
-        lr = _check("learning rate", lr, 0.0)
-        momentum = _check("momentum", momentum, 0.0)
-        dampening = _check("dampening", dampening, 0.0, 1.0)
-        weight_decay = _check("weight_decay", weight_decay, 0.0)
-        l1 = _check("l1", l1, 0.0)
+        lr = check("learning rate", lr, 0.0)
+        momentum = check("momentum", momentum, 0.0)
+        dampening = check("dampening", dampening, 0.0, 1.0)
+        weight_decay = check("weight_decay", weight_decay, 0.0)
+        l1 = check("l1", l1, 0.0)
         if nesterov and (np.any(np.asarray(momentum) <= 0) or np.any(np.asarray(dampening) != 0)):
             raise ValueError(
                 "Nesterov momentum requires a momentum > 0 and zero dampening, "
@@ -417,12 +124,12 @@ class SGD(Optimizer):
 
     def _hyper_changed(self, name: str) -> None:
         if name in ("momentum", "weight_decay", "l1"):
-            self.use_momentum = _nonzero(self.hyper["momentum"])
+            self.use_momentum = nonzero(self.hyper["momentum"])
             # no momentum and no penalty: p -= lr g, the lab's rule, in one NumPy call
             self.plain = not (
                 self.use_momentum
-                or _nonzero(self.hyper["weight_decay"])
-                or _nonzero(self.hyper["l1"])
+                or nonzero(self.hyper["weight_decay"])
+                or nonzero(self.hyper["l1"])
             )
 
     def update(self, group: ParamGroup, state: dict[str, np.ndarray]) -> None:
@@ -493,14 +200,14 @@ class AdaGrad(Optimizer):
     ) -> None:
         super().__init__(
             params,
-            lr=_check("learning rate", lr, 0.0),
-            lr_decay=_check("lr_decay", lr_decay, 0.0),
-            weight_decay=_check("weight_decay", weight_decay, 0.0),
-            eps=_check("epsilon value", eps, 0.0),
-            l1=_check("l1", l1, 0.0),
+            lr=check("learning rate", lr, 0.0),
+            lr_decay=check("lr_decay", lr_decay, 0.0),
+            weight_decay=check("weight_decay", weight_decay, 0.0),
+            eps=check("epsilon value", eps, 0.0),
+            l1=check("l1", l1, 0.0),
         )
         self.initial_accumulator_value = float(
-            _check("initial_accumulator_value", initial_accumulator_value, 0.0)
+            check("initial_accumulator_value", initial_accumulator_value, 0.0)
         )
 
     def update(self, group: ParamGroup, state: dict[str, np.ndarray]) -> None:
@@ -589,19 +296,19 @@ class RMSProp(Optimizer):
     ) -> None:
         super().__init__(
             params,
-            lr=_check("learning rate", lr, 0.0),
-            alpha=_check("alpha value", alpha, 0.0, 1.0),
-            eps=_check("epsilon value", eps, 0.0),
-            weight_decay=_check("weight_decay", weight_decay, 0.0),
-            momentum=_check("momentum value", momentum, 0.0),
-            l1=_check("l1", l1, 0.0),
+            lr=check("learning rate", lr, 0.0),
+            alpha=check("alpha value", alpha, 0.0, 1.0),
+            eps=check("epsilon value", eps, 0.0),
+            weight_decay=check("weight_decay", weight_decay, 0.0),
+            momentum=check("momentum value", momentum, 0.0),
+            l1=check("l1", l1, 0.0),
         )
         self.centered = bool(centered)
         self._hyper_changed("momentum")
 
     def _hyper_changed(self, name: str) -> None:
         if name == "momentum":
-            self.use_momentum = _nonzero(self.hyper["momentum"])
+            self.use_momentum = nonzero(self.hyper["momentum"])
 
     def update(self, group: ParamGroup, state: dict[str, np.ndarray]) -> None:
         """One RMSProp step (the class's rule) on packed ``group``; buffers kept in ``state``."""
@@ -708,12 +415,12 @@ class Adam(Optimizer):
     ) -> None:
         super().__init__(
             params,
-            lr=_check("learning rate", lr, 0.0),
-            beta1=_check("beta parameter at index 0", betas[0], 0.0, 1.0, open_high=True),
-            beta2=_check("beta parameter at index 1", betas[1], 0.0, 1.0, open_high=True),
-            eps=_check("epsilon value", eps, 0.0),
-            weight_decay=_check("weight_decay", weight_decay, 0.0),
-            l1=_check("l1", l1, 0.0),
+            lr=check("learning rate", lr, 0.0),
+            beta1=check("beta parameter at index 0", betas[0], 0.0, 1.0, open_high=True),
+            beta2=check("beta parameter at index 1", betas[1], 0.0, 1.0, open_high=True),
+            eps=check("epsilon value", eps, 0.0),
+            weight_decay=check("weight_decay", weight_decay, 0.0),
+            l1=check("l1", l1, 0.0),
         )
         self.amsgrad = bool(amsgrad)
 

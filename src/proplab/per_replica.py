@@ -17,8 +17,10 @@ from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
-from proplab.core import Module, Parameter, check_int
-from proplab.optim import Hyper, Optimizer, ParamGroup
+from proplab.checks import check_int
+from proplab.core import Module
+from proplab.optim_base import Hyper, Optimizer, ParamGroup
+from proplab.parameter import Parameter
 
 
 def _parts(owner: str, parts: object, what: str) -> list[tuple[int, object]]:

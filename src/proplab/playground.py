@@ -41,13 +41,14 @@ from typing import Any
 import numpy as np
 
 from proplab.batchnorm import BatchNorm1d
+from proplab.checks import did_you_mean
 from proplab.config import (
     MOMENTUM_OPTIMIZERS,
     ConfigError,
     RunConfig,
     network_label,
 )
-from proplab.core import did_you_mean, eval_mode
+from proplab.core import eval_mode
 from proplab.data import plane_axes, plane_points
 from proplab.dataload import ZOO, dataset_defaults, is_regression, regression_problem, zoo_key
 from proplab.experiments import DATASETS, prepare_run

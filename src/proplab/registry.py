@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from proplab import activations, init, losses, optim
-from proplab.core import did_you_mean
+from proplab.checks import did_you_mean
 
 ACTIVATIONS: dict[str, Any] = {
     "sigmoid": activations.Sigmoid,

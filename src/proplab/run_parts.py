@@ -20,7 +20,7 @@ from proplab.core import Module
 from proplab.dataload import Prepared
 from proplab.history import History
 from proplab.losses import Loss
-from proplab.optim import Optimizer
+from proplab.optim_base import Optimizer
 from proplab.train import fit
 
 

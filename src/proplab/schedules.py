@@ -24,8 +24,8 @@ import numbers
 
 import numpy as np
 
-from proplab.core import check_int
-from proplab.optim import Hyper, Optimizer
+from proplab.checks import check_int
+from proplab.optim_base import Hyper, Optimizer
 
 
 def _as_hyper(value: np.ndarray | float) -> Hyper:

@@ -51,10 +51,11 @@ import numpy as np
 from proplab import activations
 from proplab.batchnorm import BatchNorm1d
 from proplab.conv import Conv1d, Unsqueeze
-from proplab.core import Module, Sequential, is_proplabs
+from proplab.core import Module, Sequential
 from proplab.dropout import Dropout
 from proplab.features import Features
 from proplab.layers import Flatten, Linear
+from proplab.module_errors import is_proplabs
 from proplab.per_replica import PerReplica
 from proplab.runio import jsonable, write_bytes
 

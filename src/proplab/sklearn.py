@@ -63,7 +63,8 @@ from proplab.core import Sequential, eval_mode
 from proplab.layers import Linear
 from proplab.losses import CrossEntropyLoss, Loss, MSELoss, softmax
 from proplab.models import mlp
-from proplab.optim import SGD, Adam, Optimizer
+from proplab.optim import SGD, Adam
+from proplab.optim_base import Optimizer
 from proplab.registry import canonical
 from proplab.splits import SplitError, stratified_indices
 

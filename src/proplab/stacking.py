@@ -27,7 +27,7 @@ from proplab.conv import Conv1d
 from proplab.core import Module
 from proplab.history import History
 from proplab.layers import Linear
-from proplab.optim import Optimizer
+from proplab.optim_base import Optimizer
 from proplab.per_replica import PerReplica, PerReplicaOptimizer
 from proplab.registry import resolve
 from proplab.stack_plan import (

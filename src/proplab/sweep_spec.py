@@ -38,8 +38,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from proplab.checks import did_you_mean
 from proplab.config import ConfigError, RunConfig
-from proplab.core import did_you_mean
 from proplab.dataload import is_csv, is_regression_task, regression_problem
 from proplab.runio import short_folder_name
 

@@ -40,7 +40,8 @@ from proplab.dropout import Dropout
 from proplab.features import Features
 from proplab.layers import Flatten, Linear
 from proplab.losses import BCELoss, CrossEntropyLoss, Loss, MSELoss, softmax
-from proplab.optim import SGD, Optimizer
+from proplab.optim import SGD
+from proplab.optim_base import Optimizer
 from proplab.trace_check import TOLERANCE as CHECK_TOLERANCE
 from proplab.trace_check import chain_size, check_step, held_copy
 

@@ -14,7 +14,8 @@ from proplab.core import Module
 from proplab.dropout import Dropout
 from proplab.layers import Linear
 from proplab.losses import CrossEntropyLoss, softmax
-from proplab.optim import SGD, Optimizer
+from proplab.optim import SGD
+from proplab.optim_base import Optimizer
 from proplab.trace import (
     LOSS_FORMULAS,
     SOFT_CROSS_ENTROPY,

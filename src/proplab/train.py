@@ -16,10 +16,12 @@ from collections.abc import Callable
 import numpy as np
 
 from proplab.activations import overflow_ignored
-from proplab.core import Module, check_int, eval_mode, returned_no_array, train_mode
+from proplab.checks import check_int
+from proplab.core import Module, eval_mode, train_mode
 from proplab.history import History
 from proplab.losses import Loss
-from proplab.optim import Optimizer
+from proplab.module_errors import returned_no_array
+from proplab.optim_base import Optimizer
 from proplab.scoring import accuracy, are_class_targets, as_arrays, in_model_dtype, no_accuracy
 from proplab.train_text import format_epoch_line
 

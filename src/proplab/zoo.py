@@ -26,7 +26,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from proplab.core import check_int, did_you_mean
+from proplab.checks import check_int, did_you_mean
 from proplab.data import generator
 
 Dataset = tuple[np.ndarray, np.ndarray]

@@ -1,0 +1,47 @@
+"""Small argument checks used all over proplab: a whole number, a misspelt name, a bad
+value named without printing a whole array."""
+
+from __future__ import annotations
+
+import difflib
+import numbers
+from collections.abc import Iterable
+
+import numpy as np
+
+
+def check_int(value: object, label: str, low: int = 1) -> int:
+    """``value`` as an int if it is a whole number >= ``low``, else a ValueError naming it.
+
+    ``label`` names the argument in the message (e.g. ``"Linear in_features"``).
+    Whole floats such as ``2.0`` pass; bools, strings, None, NaN, inf and
+    fractions do not.
+    """
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
+    if ok:
+        try:
+            ok = int(value) == value and value >= low
+        except (OverflowError, ValueError):  # inf, nan
+            ok = False
+    if not ok:
+        kind = "a positive integer" if low == 1 else f"an integer >= {low}"
+        raise ValueError(f"{label} must be {kind}, got {short_repr(value)}")
+    return int(value)  # type: ignore[call-overload]
+
+
+def did_you_mean(name: object, choices: Iterable[str]) -> str:
+    """``"; did you mean 'epochs'?"`` for the accepted name nearest a misspelt one (as
+    difflib judges close), or ``""``: the end of an "unknown name" error message."""
+    key = str(name).strip().lower()
+    close = difflib.get_close_matches(key, [str(c) for c in choices], n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def short_repr(value: object, limit: int = 80) -> str:
+    """``repr(value)`` cut to about ``limit`` characters: an error message naming a bad
+    value should not print a whole weight matrix passed by mistake."""
+    text = " ".join(repr(value).split())  # an array's repr spans lines
+    if len(text) <= limit:
+        return text
+    shape = f" (shape {value.shape})" if isinstance(value, np.ndarray) else ""
+    return f"{text[:limit].rstrip()} ...{shape}"
