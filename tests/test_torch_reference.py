@@ -275,3 +275,29 @@ def test_activation_gradients_at_nan_and_infinite_inputs(module):
     theirs = {"ReLU": torch.nn.ReLU(), "LeakyReLU": torch.nn.LeakyReLU(0.1)}[type(ours).__name__]
     theirs(tx).backward(torch.tensor(g))
     np.testing.assert_array_equal(ours.backward(g), tx.grad.numpy())
+
+
+@pytest.mark.parametrize("weight_decay", [0.0, 0.1])
+def test_sgd_momentum_set_to_zero_and_back_steps_as_torch(xor, weight_decay):
+    # momentum set to 0 mid-training with dampening and weight decay stepped by
+    # (1 - dampening) g and rewrote the buffer; torch skips the buffer and steps by g
+    x, y = xor
+    model = mlp(2, (5, 4), 1, rng=np.random.default_rng(0))
+    twin = to_torch(model)
+    kw = {"lr": 0.3, "momentum": 0.9, "dampening": 0.5, "weight_decay": weight_decay}
+    opt, opt_t = SGD(model.parameters(), **kw), torch.optim.SGD(twin.parameters(), **kw)
+    loss_fn, loss_t = MSELoss(), torch.nn.MSELoss()
+    for step in range(12):
+        if step in (4, 8):  # off at step 4, back on at 8 (from the buffer torch kept)
+            momentum = 0.0 if step == 4 else 0.9
+            opt.set_hyper("momentum", momentum)
+            opt_t.param_groups[0]["momentum"] = momentum
+        opt.zero_grad()
+        loss_fn(model.forward(x), y)
+        model.backward(loss_fn.backward(), need_input_grad=False)
+        opt.step()
+        opt_t.zero_grad()
+        loss_t(twin(t(x)), t(y)).backward()
+        opt_t.step()
+    for p, q in zip(model.parameters(), torch_params_as_proplab(twin), strict=True):
+        np.testing.assert_allclose(p.data, q, **TOL)

@@ -145,7 +145,9 @@ class SGD(Optimizer):
         sgd_update(
             group.data,
             group.grad,
-            state.get("momentum_buffer"),
+            # momentum set to 0 since the buffer was made: plain SGD, as torch's, which
+            # skips the buffer (neither dampening it into the step nor changing it)
+            state.get("momentum_buffer") if self.use_momentum else None,
             first,
             self.shaped("lr", group),
             self.shaped("momentum", group),
