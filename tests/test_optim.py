@@ -703,3 +703,29 @@ def test_set_hyper_refuses_what_the_constructor_refuses(make, name, bad, good, m
         opt.set_hyper(name, np.array(bad))
     opt.set_hyper(name, good)  # in range (dampening and alpha: the bound itself)
     assert opt.hyper[name] == good
+
+
+def test_adam_steps_a_float32_parameter_in_float32():
+    # np.sqrt(1 - beta2 ** t) was a float64 scalar, so the whole step ran in float64
+    rng = np.random.default_rng(0)
+    data = rng.normal(size=1000).astype(np.float32)
+    grads = [rng.normal(size=1000).astype(np.float32) for _ in range(3)]
+    p = Parameter(data.copy())
+    opt = Adam([p], lr=0.01)
+    m, v, w = np.zeros_like(data), np.zeros_like(data), data.copy()
+    for t, g in enumerate(grads, start=1):
+        p.grad = g
+        opt.step()
+        # the same formula by hand, every array float32 (Python floats take its dtype)
+        m = 0.9 * m + (1.0 - 0.9) * g
+        v = 0.999 * v + (1.0 - 0.999) * g * g
+        denom = np.sqrt(v) / math.sqrt(1.0 - 0.999**t) + 1e-8
+        w = w - (0.01 / (1.0 - 0.9**t)) * m / denom
+        assert m.dtype == v.dtype == denom.dtype == w.dtype == np.float32
+        np.testing.assert_array_equal(p.data, w)
+
+
+@pytest.mark.parametrize("betas", [(0.9,), 0.9, (0.9, 0.99, 0.5), None])
+def test_adam_betas_must_be_a_pair(betas):
+    with pytest.raises(ValueError, match=r"Adam betas must be a pair \(beta1, beta2\) such as"):
+        Adam([Parameter(np.zeros(2))], betas=betas)

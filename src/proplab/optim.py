@@ -25,10 +25,12 @@ are in :mod:`proplab.optim_base`; they are imported here too (``proplab.optim.Op
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 
 import numpy as np
 
+from proplab.checks import short_repr
 from proplab.optim_base import (  # noqa: F401  (Optimizer and regularized re-exported)
     Hyper,
     Optimizer,
@@ -370,7 +372,13 @@ def adam_update(
     exp_avg_sq *= beta2
     exp_avg_sq += (1.0 - beta2) * g * g
     bias_correction1 = 1.0 - _power(beta1, step)
-    bias_correction2_sqrt = np.sqrt(1.0 - _power(beta2, step))
+    correction2 = 1.0 - _power(beta2, step)
+    # math.sqrt for one beta: a Python float, which NumPy 2 takes in the array's dtype
+    # (np.sqrt's float64 scalar would turn a float32 model's whole step into float64);
+    # both are the correctly rounded square root, so float64 steps keep their bits
+    bias_correction2_sqrt = (
+        np.sqrt(correction2) if isinstance(correction2, np.ndarray) else math.sqrt(correction2)
+    )
     if max_exp_avg_sq is not None:
         np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
         second = max_exp_avg_sq
@@ -415,6 +423,11 @@ class Adam(Optimizer):
         amsgrad: bool = False,
         l1: Hyper = 0.0,
     ) -> None:
+        if not isinstance(betas, tuple | list) or len(betas) != 2:
+            raise ValueError(
+                f"Adam betas must be a pair (beta1, beta2) such as (0.9, 0.999), got "
+                f"{short_repr(betas)}"
+            )
         super().__init__(
             params,
             lr=check("learning rate", lr, 0.0),
