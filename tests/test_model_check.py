@@ -10,6 +10,7 @@ from proplab.activations import Sigmoid
 from proplab.cli import main
 from proplab.config import RunConfig, build_model
 from proplab.experiments import prepare_run
+from proplab.gradcheck_notes import few_samples_note
 from proplab.model_check import CheckTooLargeError, check_config, format_check
 
 
@@ -87,7 +88,8 @@ def test_command_line(capsys, monkeypatch):
     assert main(["gradcheck", "--activation", "tanh", "--samples", "2"]) == 0
     out = capsys.readouterr().out
     assert "2-10-10-1 tanh" in out and "2 samples of xor" in out
-    assert out.splitlines()[-1].startswith("gradcheck ok")
+    assert out.splitlines()[-2].startswith("gradcheck ok")
+    assert out.splitlines()[-1] == "note: " + few_samples_note(2)  # once, not per layer
     for argv, message in (
         (["--samples", "0"], "argument --samples: must be >= 1, got 0"),
         (["--eps", "0"], "argument --eps: must be a number > 0"),

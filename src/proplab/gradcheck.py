@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from proplab.batchnorm import BatchNorm1d
+from proplab.conv import Conv1d
 from proplab.core import Module
 from proplab.dropout import Dropout
 from proplab.gradcheck_notes import (
@@ -26,6 +28,7 @@ from proplab.gradcheck_notes import (
     below_roundoff_note,
     explain_failure,
     explain_loss_failure,
+    few_samples_note,
     loss_shape_note,
     no_flag_note,
     note_grad_out_modified,
@@ -42,6 +45,7 @@ from proplab.gradcheck_numeric import (
     numeric_gradient_watched,
     ridders_derivative,
 )
+from proplab.layers import Linear
 from proplab.losses import Loss
 from proplab.module_errors import returned_no_array
 
@@ -49,6 +53,9 @@ __all__ = ["KINKED", "GradcheckResult", "gradcheck", "numeric_gradient", "relati
 
 # how the note on held dropout masks starts (proplab gradcheck says it once for all checks)
 DROPOUT_NOTE = "Dropout: "
+
+# first layers whose input needs a sample axis: (n, in) or (n, C, L), never a 1-D row
+SAMPLE_AXIS_FIRST = (Linear, Conv1d, BatchNorm1d)
 
 
 @dataclass
@@ -77,11 +84,18 @@ class GradcheckResult:
     eps (BCELoss a few eps from 0 or 1) a failure is rechecked against Ridders'
     extrapolation of the central differences to step 0 (with a note), if that pins
     every derivative down. A NaN or inf gradient has the error inf (FAILED); a
-    backward that overwrites ``.grad`` instead of adding to it is FAILED with a note
-    (its error is that of the second gradient, typically 1). When every
-    gradient of every array is exactly 0, in the backward and in the central
-    differences alike (a dead ReLU output), nothing was compared either: those
-    arrays are NaN, and the check incomplete.
+    backward that overwrites ``.grad`` instead of adding to it is FAILED with a note:
+    its ``errors`` entry is that of the second gradient (typically 1), while
+    ``relative`` keeps the single backward's error, which ``print(result)`` shows
+    marked ``(overwrites: see note)`` (``marks``): the formula may well be right.
+    When every gradient of every array is exactly 0, in the backward and in the
+    central differences alike (a dead ReLU output), nothing was compared either:
+    those arrays are NaN, and the check incomplete. A check on fewer than 3 samples
+    gets a note: there a missing 1/n or 2/n can be exactly 1, which no tolerance
+    catches (a module's note only when it has parameters).
+
+    ``gradcheck`` leaves the target as it found it: parameters, buffers, Dropout's
+    ``hold_mask`` and every parameter's ``.grad``.
 
     ``problems`` names what fails a module whatever its gradients (a backward that
     takes no ``need_input_grad``, a forward that changes its input in place): the
@@ -94,6 +108,7 @@ class GradcheckResult:
     notes: list[str] = field(default_factory=list)
     relative: dict[str, float] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    marks: dict[str, str] = field(default_factory=dict)
 
     def within_roundoff(self, name: str) -> bool:
         """Whether array ``name`` passes only by being within round-off: its relative
@@ -123,6 +138,7 @@ class GradcheckResult:
         lines = [
             f"{name:>16}: {self.relative.get(name, err):.2e}"
             + ("  (within round-off)" if self.within_roundoff(name) else "")
+            + (f"  ({self.marks[name]})" if name in self.marks else "")
             for name, err in self.errors.items()
         ]
         if self.ok:
@@ -209,9 +225,43 @@ def gradcheck(
     else:
         if len(arrays) != 1:
             raise ValueError("gradcheck of a module takes one input array")
-        with _held_randomness(target, result):
-            _check_module(target, arrays[0], eps, rng, check_inputs, result)
+        x = arrays[0]
+        leaf = next((m for m in target.modules() if not m.children()), target)
+        if x.ndim < 2 and isinstance(leaf, SAMPLE_AXIS_FIRST):
+            raise ValueError(_sample_axis_message(x))
+        with _kept_gradients(target), _held_randomness(target, result):
+            try:
+                _check_module(target, x, eps, rng, check_inputs, result)
+            except Exception as exc:
+                # a 1-D x fails deep inside some backward (a transpose, a sum over
+                # axis -2), whose message blames that backward: the input is at fault
+                if x.ndim < 2:
+                    raise ValueError(_sample_axis_message(x)) from exc
+                raise
     return result
+
+
+def _sample_axis_message(x: np.ndarray) -> str:
+    return (
+        f"gradcheck: x must be (n, features), got shape {x.shape}; one sample is x.reshape(1, -1)"
+    )
+
+
+@contextmanager
+def _kept_gradients(target: Module) -> Iterator[None]:
+    """Put every parameter's gradient back as it was before the check: the check's own
+    backwards would otherwise stay in ``.grad``, and a loop that zeroes after its step
+    (PyTorch's order) would take them into its first step. A user may also check in the
+    middle of accumulating a gradient."""
+    saved = [(p, p.grad.copy()) for _, p in target.named_parameters()]
+    try:
+        yield
+    finally:
+        for p, grad in saved:
+            if grad.any():
+                p.grad = grad
+            else:
+                p.zero_grad()  # as lazily cleared as it was: the next backward overwrites
 
 
 @contextmanager
@@ -283,6 +333,9 @@ def _check_loss(
     )
     if result.worst > tolerance and not refined:
         explain_loss_failure(result, loss_value, pred, eps, analytic, numeric, valid)
+    samples = pred.shape[-2] if pred.ndim >= 2 else pred.size
+    if samples < 3:
+        result.notes.append(few_samples_note(samples))
 
 
 def _check_module(
@@ -297,6 +350,9 @@ def _check_module(
     ``L = sum(forward(x) * G)`` with random ``G`` against central differences."""
     tolerance = result.tolerance
     who = type(target).__name__
+    # a forward on other data first: a module whose backward uses what an earlier forward
+    # kept (a cache filled once and never refreshed) then differentiates the wrong input
+    _forward_elsewhere(target, x)
     given = x.copy()
     out = np.array(target.forward(x))  # a copy: a forward may return a reused buffer
     modifies_input = not np.array_equal(x, given, equal_nan=True)
@@ -388,7 +444,13 @@ def _check_module(
                     shown = f"relative error {relative:.1e}"
                     result.notes.append(f"{name}: " + problem.format(error=shown))
                     result.errors[name], analytics[name] = error, other[name]
-                    result.relative[name] = relative
+                    if other is added:
+                        # the row keeps the single backward's error, which may well be
+                        # right: only its adding is wrong, and the note says so
+                        result.marks[name] = "overwrites: see note"
+                    else:  # the gradient fit takes for a first layer: the row shows it
+                        result.relative[name] = relative
+                        result.marks.pop(name, None)
     if result.kink_skipped:
         total = sum(a.size for _, a, _ in checked)
         result.notes.append(
@@ -412,6 +474,9 @@ def _check_module(
             result.errors[n] = result.relative[n] = math.nan
         result.notes.append(all_zero_note(zero, "a dead ReLU output?"))
     note_non_finite(result, analytics)
+    samples = _samples(target, x)
+    if samples < 3 and target.has_parameters():
+        result.notes.append(few_samples_note(samples))
     if result.worst > tolerance:
         if out.dtype != np.float64:
             # a float64 nudge of 1e-6 is lost in float32's ~1e-7 relative round-off
@@ -432,6 +497,27 @@ def _check_module(
         if deterministic and not modifies_input:
             arrays = {name: array for name, array, _ in checked}
             note_kinks(result, scalar, arrays, analytics, numeric, valids, eps)
+
+
+def _forward_elsewhere(target: Module, x: np.ndarray) -> None:
+    """One forward pass on an input other than ``x`` (its entries in reverse order, so the
+    same values, which any domain ``x`` is in holds too; ``x + 1`` when reversing changes
+    nothing). A forward that refuses it says nothing about the backward: ignored."""
+    other = np.flip(x).copy()  # a copy: np.flip's view would let a forward write into x
+    if np.array_equal(other, x, equal_nan=True):
+        other = x + 1.0
+    try:
+        target.forward(other)
+    except Exception:  # the check's own forward on x reports the real errors
+        pass
+
+
+def _samples(target: Module, x: np.ndarray) -> int:
+    """How many samples ``x`` holds: its axis -2 ((n, in), or (*R, n, in) for a stack),
+    -3 for a Conv1d's (n, C, L); 1 for a 1-D x (an activation checked on a row)."""
+    leaf = next((m for m in target.modules() if not m.children()), target)
+    axis = -3 if isinstance(leaf, Conv1d) else -2
+    return x.shape[axis] if x.ndim >= -axis else 1
 
 
 def _check_input_gradient(

@@ -251,3 +251,17 @@ def explain_loss_failure(
             "rounds off too much here (predictions near 0 or 1, large logits) for them; "
             "likely not a backward error (check on moderate predictions)"
         )
+
+
+# how the note on a check on fewer than 3 samples starts (proplab gradcheck says it once)
+FEW_SAMPLES_NOTE = "checked on "
+
+
+def few_samples_note(samples: int) -> str:
+    """The note for a check on fewer than 3 samples, where a factor 1/n or 2/n a backward
+    forgets can be exactly 1, so no tolerance catches it."""
+    return (
+        f"{FEW_SAMPLES_NOTE}{samples} sample{'' if samples == 1 else 's'}: on so few, a "
+        "factor such as 1/n or 2/n can be 1 (a mean over one sample is its sum; MSE's 2/N "
+        "is 1 for N = 2), so a backward missing it passes; check on 3 or more samples"
+    )

@@ -31,6 +31,7 @@ import numpy as np
 from proplab.config import ConfigError, RunConfig, build_loss, build_model, network_label
 from proplab.core import Module, Sequential
 from proplab.gradcheck import DROPOUT_NOTE, KINKED, GradcheckResult, gradcheck
+from proplab.gradcheck_notes import FEW_SAMPLES_NOTE, few_samples_note
 
 # a sample is used only if every kinked layer's input is this many eps from 0: nudging
 # one weight by eps moves a pre-activation by eps times an input (digits' reach 16)
@@ -59,6 +60,7 @@ class CheckRow:
     entries: int
     error: float
     relative: float = math.nan
+    mark: str = ""  # why a row whose single backward is right fails ("overwrites: see note")
 
     @property
     def shown(self) -> float:
@@ -185,6 +187,8 @@ def check_config(
             "reuse it (Dropout.hold_mask), so the central differences differentiate one "
             "function, x * mask / (1 - p)"
         )
+    if x.shape[0] < 3:  # every check would say so: said once, here
+        check.notes.append(few_samples_note(x.shape[0]))
     # the same random output weights for every check: a seeded generator per check
     for i, (layer, inp) in enumerate(zip(layers, inputs, strict=True)):
         result = gradcheck(layer, inp, eps=eps, tolerance=tolerance, rng=np.random.default_rng(i))
@@ -201,8 +205,9 @@ def check_config(
 
 
 def _own(notes: list[str]) -> list[str]:
-    """A check's notes but the held-dropout-mask one, which the table's notes say once."""
-    return [note for note in notes if not note.startswith(DROPOUT_NOTE)]
+    """A check's notes but the held-dropout-mask and few-samples ones, which the table's
+    notes say once."""
+    return [note for note in notes if not note.startswith((DROPOUT_NOTE, FEW_SAMPLES_NOTE))]
 
 
 def _rows_clear_of_kinks(
@@ -241,7 +246,15 @@ def _rows(
     if isinstance(target, Module):
         sizes.update({n: p.data.size for n, p in target.named_parameters()})
     return [
-        CheckRow(index, module, name, sizes[name], err, result.relative.get(name, err))
+        CheckRow(
+            index,
+            module,
+            name,
+            sizes[name],
+            err,
+            result.relative.get(name, err),
+            result.marks.get(name, ""),
+        )
         for name, err in result.errors.items()
     ]
 
@@ -254,6 +267,8 @@ def format_check(check: ModelCheck) -> str:
         index = "" if r.index is None else ("all" if r.index < 0 else str(r.index))
         mark = "<- not compared" if math.isnan(r.error) else "<- FAILED"
         mark = "" if r.error <= check.tolerance else mark
+        if r.mark and r.error > check.tolerance:
+            mark += f" ({r.mark})"
         if r.within_roundoff(check.tolerance):
             mark = "(within round-off)"
         body.append((index, r.module, r.array, f"{r.entries:,}", f"{r.shown:.1e}", mark))
@@ -307,6 +322,7 @@ def format_check(check: ModelCheck) -> str:
         first = check.failed[0]
         verdict = (
             f"gradcheck FAILED: {len(check.failed)} of {arrays} arrays over {check.tolerance:g}, "
-            f"first {first.module} {first.array} ({first.shown:.1e})"
+            f"first {first.module} {first.array} ({first.shown:.1e}"
+            + (f", {first.mark})" if first.mark else ")")
         )
     return "\n".join([*lines, verdict, *(f"note: {note}" for note in check.notes)])
