@@ -19,7 +19,8 @@ CORE = {
     "activations", "batchnorm", "callbacks", "config", "conv", "core", "data", "dropout",
     "features", "gradcheck", "gradcheck_notes", "gradcheck_numeric", "history", "init", "layers",
     "losses", "metrics", "models", "optim", "registry", "schedules", "scoring", "splits", "trace",
-    "trace_check", "trace_compare", "trace_text", "train", "train_text", "zoo", "zoo_regression",
+    "trace_check", "trace_compare", "trace_comparison", "trace_text", "train", "train_text", "zoo",
+    "zoo_regression",
 }  # fmt: skip
 # everything built on top of it (run folders, figures, reports, sweeps, CLI, web)
 ON_TOP = {
