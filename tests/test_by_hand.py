@@ -85,3 +85,14 @@ def test_the_trace_is_mazurs_worked_example(ran) -> None:
              0.35891648, 0.408666186, 0.511301270, 0.561370121]  # fmt: skip
     for ours, his in zip([w1, w2, w3, w4, w5, w6, w7, w8], mazur, strict=True):
         assert ours == pytest.approx(his, abs=6e-9)
+
+
+def test_the_checks_error_the_doc_shows_is_this_machines_to_its_order(ran) -> None:
+    # the block's comparison masks the digits (they vary with the machine's exp and
+    # BLAS), so a stale number (8.1e-08 stayed after the check's round-off estimate
+    # changed to give 5.3e-08) passed it; the digits may differ, the order may not
+    _, printed = ran
+    (shown,) = (float(m) for m in re.findall(r"relative error is (\S+) \(", BLOCKS[1][1]))
+    (actual,) = (float(m) for m in re.findall(r"relative error is (\S+) \(", printed[1]))
+    assert shown < 1e-6 and actual < 1e-6  # both a pass, well below the tolerance
+    assert 1 / 3 < actual / shown < 3

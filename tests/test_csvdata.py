@@ -103,6 +103,23 @@ def test_header_detection_and_override(tmp_path: Path) -> None:
         ("# only a comment\n\n", {}, r"the file is empty"),
         ("# made by hand\na,b,y\n1,2,0\n# one more\n1,zz,1\n", {}, r"line 5, column 'b'"),
         ("1\n2\n", {}, r"needs at least 2 columns"),
+        # "NA" and "null" are how spreadsheets and pandas write "no value": say so
+        ("a,b,y\n1,2,0\n1,NA,1\n", {}, r"line 3, column 'b': missing value \(NA\); fill"),
+        ("a,b,y\n1,2,0\nnull,2,1\n", {}, r"line 3, column 'a': missing value \(null\); fill"),
+        # a trailing comma on every line: an unnamed, empty last column, named by position
+        (
+            "a,b,y,\n1,2,0,\n3,4,1,\n",
+            {"label": "y"},
+            r"line 2, column 4 \(no name in the header: a trailing comma\?\): missing value "
+            r"\(empty cell\)",
+        ),
+        (
+            "a,b,y,\n1,2,0,\n3,4,1,\n",
+            {},
+            r"line 2, column 4 \(no name in the header: a trailing comma\?\): missing label",
+        ),
+        # an unnamed column that is not the last: no guess about a trailing comma
+        ("a,,y\n1,,0\n3,4,1\n", {}, r"line 2, column 2 \(no name in the header\): missing "),
     ],
 )
 def test_bad_input_is_named(tmp_path: Path, text: str, kwargs: dict, message: str) -> None:

@@ -92,7 +92,7 @@ def test_a_diverged_two_logit_model_is_drawn_with_no_class(tmp_path: Path, monke
 
     seen = {}
 
-    def capture(x, y, pred, path, title=None):
+    def capture(x, y, pred, path, title=None, feature_names=None):
         seen["pred"] = np.asarray(pred, dtype=np.float64)
 
     monkeypatch.setattr(plots, "comparison_figure", capture)
@@ -102,6 +102,75 @@ def test_a_diverged_two_logit_model_is_drawn_with_no_class(tmp_path: Path, monke
     cfg = RunConfig(loss="cross_entropy", output_activation="identity")
     run_figures.lab_figures(tmp_path, cfg, History(), x, y, logits, None)
     assert seen["pred"][0] == 1 and np.isnan(seen["pred"][1:]).all()
+
+
+def test_comparison_figure_names_its_axes_by_the_features_given(tmp_path: Path) -> None:
+    x = np.array([[0.1, 0.2, 5.0], [0.3, 0.4, 6.0], [0.5, 0.6, 7.0], [0.7, 0.8, 8.0]])
+    y = np.array([[0], [1], [0], [1]])
+    pred = np.array([[0.2], [0.7], [0.3], [0.9]])
+    named = plots.comparison_figure(
+        x, y, pred, tmp_path / "named.png", feature_names=["height", "weight", "age"]
+    )
+    assert [ax.get_xlabel() for ax in named.axes[:2]] == ["height (inputs 1 and 2 of 3 shown)"] * 2
+    assert named.axes[0].get_ylabel() == "weight"
+    _assert_png(tmp_path / "named.png")
+    # without names (or with a count that is not the inputs'), numbered as --features does
+    for names in (None, ["height", "weight"]):
+        plain = plots.comparison_figure(x, y, pred, tmp_path / "plain.png", feature_names=names)
+        assert plain.axes[0].get_xlabel() == "$x_1$ (inputs 1 and 2 of 3 shown)"
+        assert plain.axes[0].get_ylabel() == "$x_2$"
+    # a column name is plain text: its "$" is not the start of mathtext
+    money = plots.comparison_figure(
+        x[:, :2], y, pred, tmp_path / "money.png", feature_names=["price $", "cost $"]
+    )
+    assert money.axes[0].get_xlabel() == r"price \$" and money.axes[0].get_ylabel() == r"cost \$"
+    _assert_png(tmp_path / "money.png")
+    # one input: against the sample index, the input named
+    one = plots.comparison_figure(x[:, :1], y, pred, tmp_path / "one.png", feature_names=["h"])
+    assert (one.axes[0].get_xlabel(), one.axes[0].get_ylabel()) == ("sample", "h")
+
+
+def test_a_csv_runs_comparison_figure_names_the_csv_columns(tmp_path: Path, monkeypatch) -> None:
+    # the run knows the columns (summary.json's "features"): its figure said x1, x2
+    from proplab.config import RunConfig
+    from proplab.experiments import run_one
+    from proplab.value_plots import value_comparison_figure
+
+    drawn = {}
+
+    def keep(draw):
+        def wrapped(*args, **kwargs):
+            fig = draw(*args, **kwargs)
+            drawn[draw.__name__] = (fig.axes[0].get_xlabel(), fig.axes[0].get_ylabel())
+            return fig
+
+        return wrapped
+
+    monkeypatch.setattr(plots, "comparison_figure", keep(plots.comparison_figure))
+    monkeypatch.setattr(
+        "proplab.value_plots.value_comparison_figure", keep(value_comparison_figure)
+    )
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40, 3)).round(3)
+    rows = "".join(f"{a},{b},{c},{int(a > b)},{a - b:.3f}\n" for a, b, c in x)
+    path = tmp_path / "people.csv"
+    path.write_text("height,weight,age,passed,score\n" + rows)
+    cfg = RunConfig(dataset=str(path), label="passed", epochs=3, print_every=0)
+    run_one(cfg, tmp_path / "run", quiet=True, progress=False)
+    assert drawn["comparison_figure"] == ("height (inputs 1 and 2 of 4 shown)", "weight")
+    assert (tmp_path / "run" / "comparison.png").stat().st_size > 10_000
+    # a regression on two columns: the value plane, its axes named too
+    path.write_text("height,weight,score\n" + "".join(f"{a},{b},{a - b:.3f}\n" for a, b, _ in x))
+    cfg = RunConfig(
+        dataset=str(path), task="regression", output_activation="identity", epochs=3,
+        print_every=0,
+    )  # fmt: skip
+    run_one(cfg, tmp_path / "reg", quiet=True, progress=False)
+    assert drawn["value_comparison_figure"] == ("height", "weight")
+    # the lab's datasets have no column names: numbered as before
+    run_one(RunConfig(dataset="xor", epochs=2, print_every=0), tmp_path / "xor", quiet=True,
+            progress=False)  # fmt: skip
+    assert drawn["comparison_figure"] == ("$x_1$", "$x_2$")
 
 
 def test_comparison_figure_on_the_xor_data(tmp_path: Path) -> None:

@@ -48,7 +48,7 @@ def doc(tmp_path_factory) -> tuple[Path, dict, list[str]]:
 
 
 def test_every_output_the_doc_shows_is_paired_with_the_block_that_prints_it():
-    assert len(BLOCKS) == 9
+    assert len(BLOCKS) == 11
     assert DOC.count("```text\n") == sum(1 for _, shown in BLOCKS if shown)
 
 
@@ -266,6 +266,54 @@ def test_a_class_named_like_a_built_in_is_registered_under_its_own_name(tmp_path
         # a class of one's own may be registered again (a notebook cell run twice)
         serialize.register_module_type(Sigmoid, name="MySigmoid")
     assert 'register_module_type(Sigmoid, name="MySigmoid")' in DOC
+
+
+def test_the_loss_sections_claims(doc):
+    _, ns, _ = doc
+    Huber, SiLU = ns["Huber"], ns["SiLU"]
+    # mlp took the class: a SiLU after each hidden Linear
+    assert [type(m).__name__ for m in ns["net"].layers] == [
+        "Linear",
+        "SiLU",
+        "Linear",
+        "SiLU",
+        "Linear",
+        "Sigmoid",
+    ]
+    # the values: squared within delta, linear beyond; the gradient clipped at +-delta
+    loss = Huber(delta=1.0)
+    pred, target = np.array([[0.5], [3.0], [-2.0]]), np.zeros((3, 1))
+    assert loss(pred, target) == pytest.approx((0.125 + 2.5 + 1.5) / 3)
+    np.testing.assert_allclose(loss.backward(), [[0.5 / 3], [1 / 3], [-1 / 3]])
+    # a stack: one loss per model, each model's rows the gradient of its own loss
+    stack_pred = np.stack([pred, 2 * pred])
+    per_model = loss(stack_pred, target)
+    assert per_model.shape == (2,)
+    assert per_model[1] == pytest.approx(Huber()(2 * pred, target))
+    grad = loss.backward()
+    alone = Huber()
+    alone(2 * pred, target)
+    np.testing.assert_allclose(grad[1], alone.backward())
+    stack = proplab.mlp(2, 8, 1, activation=SiLU, seeds=range(3))
+    x, y = proplab.generate_xor_easy()
+    h = proplab.fit(stack, Huber(), proplab.SGD(stack.parameters(), lr=1.0), x, y, epochs=3000)
+    np.testing.assert_array_equal(h.final_accuracy, [1.0, 1.0, 1.0])
+
+    # a duck-typed loss trains with fit, and gradcheck refuses it, as the prose says
+    class DuckLoss:
+        def forward(self, pred, target):
+            self.d = pred - target
+            return float((self.d**2).mean())
+
+        def backward(self):
+            return 2 * self.d / self.d.size
+
+    model = proplab.mlp(2, 4, 1, rng=np.random.default_rng(0))
+    duck = proplab.fit(model, DuckLoss(), proplab.SGD(model.parameters(), lr=1.0), x, y, 50)
+    assert duck.final_loss < duck.loss[0]
+    with pytest.raises(TypeError, match=r"gradcheck checks a proplab Module or Loss, got Duck"):
+        proplab.gradcheck(DuckLoss(), pred, target)
+    assert "gradcheck checks a proplab Module or\nLoss, got ..." in DOC
 
 
 def test_the_command_line_paragraph(capsys):

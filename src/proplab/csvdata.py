@@ -5,7 +5,7 @@ float feature and turns the label column into class indices ``0..C-1`` (the
 sorted distinct labels, numbers or strings). Bad input stops here with a
 :class:`CsvError` whose one-line message names the file, the line and the
 column: a missing file, a ragged row, a cell that is not a number, a missing
-value (empty, NaN or inf), a label column with a single class.
+value (empty, NA, NaN or inf), a label column with a single class.
 
 Header: by default the first line is a header when every one of its cells in
 the numeric columns (judged by the second line) is not a number, so
@@ -50,6 +50,19 @@ class CsvDataset:
     feature_names: list[str]
     label_name: str
     path: str
+
+
+# cells that spreadsheets and pandas write for "no value" (float() reads "nan" itself)
+_MISSING_WORDS = ("nan", "na", "n/a", "null", "none")
+
+
+def _column(names: list[str], j: int) -> str:
+    """Column ``j`` as a message names it: ``'weight'``, or its position when the header
+    left it unnamed (a trailing comma on every line makes an unnamed, empty last column)."""
+    if names[j]:
+        return repr(names[j])
+    why = ": a trailing comma?" if j == len(names) - 1 else ""
+    return f"{j + 1} (no name in the header{why})"
 
 
 def _number(cell: str) -> float | None:
@@ -213,7 +226,7 @@ def _parse(path: Path, label: str | int | None, header: bool | None, values: boo
     for i, (line, cells) in enumerate(data):
         for k, j in enumerate(features):
             try:
-                x[i, k] = _feature_value(cells[j], path, line, names[j])
+                x[i, k] = _feature_value(cells[j], path, line, _column(names, j))
             except CsvError as exc:
                 if header or i > 0:
                     raise
@@ -225,13 +238,13 @@ def _parse(path: Path, label: str | int | None, header: bool | None, values: boo
     label_cells = []
     for line, cells in data:
         cell = cells[target]
-        if not cell or cell.lower() in ("nan", "na", "n/a", "null", "none"):
-            raise CsvError(f"{path}: line {line}, column {names[target]!r}: missing label")
+        if not cell or cell.lower() in _MISSING_WORDS:
+            raise CsvError(f"{path}: line {line}, column {_column(names, target)}: missing label")
         label_cells.append(cell)
     if values:  # a regression's targets: numbers, as they are
         y = np.array(
             [
-                _feature_value(cell, path, line, names[target])
+                _feature_value(cell, path, line, _column(names, target))
                 for (line, _), cell in zip(data, label_cells, strict=True)
             ]
         ).reshape(-1, 1)
@@ -277,9 +290,12 @@ def _parse(path: Path, label: str | int | None, header: bool | None, values: boo
 
 
 def _feature_value(cell: str, path: Path, line: int, column: str) -> float:
-    where = f"{path}: line {line}, column {column!r}"
+    """``cell`` as a float; ``column`` is the column as :func:`_column` names it."""
+    where = f"{path}: line {line}, column {column}"
     if not cell:
         raise CsvError(f"{where}: missing value (empty cell); fill it in or drop the row")
+    if cell.lower() in _MISSING_WORDS[1:]:  # "NA", "null": a missing value, not a typo
+        raise CsvError(f"{where}: missing value ({cell}); fill it in or drop the row")
     value = _number(cell)
     if value is None:
         raise CsvError(f"{where}: {cell!r} is not a number")

@@ -15,7 +15,7 @@ from __future__ import annotations
 import io
 import os
 import textwrap
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -92,17 +92,27 @@ def _save(fig: Figure, path: str | os.PathLike[str], settle: bool | int = False)
     write_bytes(path, buf.getvalue())
 
 
-def _points_2d(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, str, str]:
-    """Two plotting coordinates per sample: the first two features, or (index, feature).
+def _points_2d(
+    x: np.ndarray, names: Sequence[str] | None = None
+) -> tuple[np.ndarray, np.ndarray, str, str]:
+    """Two plotting coordinates per sample: the first two features, or (index, feature),
+    with their axis labels.
 
-    Inputs are numbered from 1, as ``--features`` names them (x1, x2, x1_x2...)."""
+    ``names``: one per feature of ``x (n, features)`` (a CSV's column names); without
+    them (or with another count) inputs are numbered from 1, as ``--features`` names them
+    (x1, x2, x1_x2...)."""
     flat = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
+    if names is not None and len(names) == flat.shape[1]:
+        # a column name is text, not mathtext: a "$" in it is a dollar sign
+        first, second = (str(name).replace("$", r"\$") for name in [*names, ""][:2])
+    else:
+        first, second = "$x_1$", "$x_2$"
     if flat.shape[1] > 2:  # say so: the classes may be told apart by the inputs not shown
         note = f" (inputs 1 and 2 of {flat.shape[1]} shown)"
-        return flat[:, 0], flat[:, 1], "$x_1$" + note, "$x_2$"
+        return flat[:, 0], flat[:, 1], first + note, second
     if flat.shape[1] == 2:
-        return flat[:, 0], flat[:, 1], "$x_1$", "$x_2$"
-    return np.arange(len(flat)), flat[:, 0], "sample", "$x_1$"
+        return flat[:, 0], flat[:, 1], first, second
+    return np.arange(len(flat)), flat[:, 0], "sample", first
 
 
 def comparison_figure(
@@ -111,6 +121,7 @@ def comparison_figure(
     pred: np.ndarray,
     path: str | os.PathLike[str],
     title: str | None = None,
+    feature_names: Sequence[str] | None = None,
 ) -> Figure:
     """The handout's figure: "Ground truth" and "Predict result" side by side.
 
@@ -122,8 +133,10 @@ def comparison_figure(
             NaN or inf (a diverged model's) is drawn as "no prediction", grey,
             neither class and not counted as misclassified.
         title: optional figure title (e.g. ``"xor: accuracy 100%"``).
+        feature_names: one name per input (a CSV's columns), for the axes; default
+            ``x1``, ``x2``.
     """
-    fig, axes, (u, v, xlabel, ylabel) = comparison_canvas(x, width=10.0)
+    fig, axes, (u, v, xlabel, ylabel) = comparison_canvas(x, width=10.0, names=feature_names)
     truth = np.asarray(y).reshape(len(u)) > 0.5
     prob = np.asarray(pred, dtype=np.float64).reshape(len(u))
     known = np.isfinite(prob)
@@ -190,15 +203,15 @@ def comparison_figure(
 
 
 def comparison_canvas(
-    x: np.ndarray, width: float
+    x: np.ndarray, width: float, names: Sequence[str] | None = None
 ) -> tuple[Figure, np.ndarray, tuple[np.ndarray, np.ndarray, str, str]]:
     """A comparison figure's canvas, ``width`` inches wide: two panels side by side that
     share their axes, and each sample's two plotting coordinates with their axis labels
-    (:func:`_points_2d` of ``x (n, features)``)."""
+    (:func:`_points_2d` of ``x (n, features)`` and the features' ``names``)."""
     fig = Figure(figsize=(width, 5.0), layout="constrained")
     fig.get_layout_engine().set(wspace=0.08)  # keep the two panels apart
     axes = fig.subplots(1, 2, sharex=True, sharey=True)
-    return fig, axes, _points_2d(x)
+    return fig, axes, _points_2d(x, names)
 
 
 def comparison_panel(ax: Any, name: str, u: np.ndarray, v: np.ndarray, xlabel: str) -> None:

@@ -31,6 +31,7 @@ from proplab.dataload import (
     DECISION_BOUNDARY,
     DIGITS,
     PREDICTIONS,
+    csv_summary,
     is_regression_run,
 )
 from proplab.history import History
@@ -107,8 +108,10 @@ def lab_figures(
     held_out = cfg.test_fraction > 0
     label = f"{cfg.dataset}: {describe(cfg, x.shape[-1], pred.shape[-1])}"
     regression = is_regression_run(cfg)
+    # a CSV's column names for the comparison's axes (others' inputs are x1, x2, ...)
+    names = csv_summary(cfg).get("features")
     if regression:
-        _value_comparison(run_dir, x, y, pred, label, r2, test_r2, y_test, pred_test)
+        _value_comparison(run_dir, x, y, pred, label, r2, test_r2, y_test, pred_test, names)
     elif pred.shape[-1] <= 2:  # two classes (two logits: the arg-max is the class)
         shown = "n/a (diverged)" if acc is None else f"{100 * acc:.4g}%"
         if held_out and acc is not None and test_acc is not None:
@@ -122,7 +125,9 @@ def lab_figures(
         title = f"{label}, accuracy {shown}"
         draw_figure(
             run_dir / COMPARISON,
-            lambda path: plots.comparison_figure(x, y, shown_pred, path, title=title),
+            lambda path: plots.comparison_figure(
+                x, y, shown_pred, path, title=title, feature_names=names
+            ),
         )
     accuracy_label = None if regression else "training accuracy" if held_out else "accuracy"
     draw_figure(
@@ -150,8 +155,10 @@ def _value_comparison(
     test_r2: float | None,
     y_test: np.ndarray | None,
     pred_test: np.ndarray | None,
+    names: list[str] | None = None,
 ) -> None:
-    """A regression's comparison.png (see :func:`lab_figures`)."""
+    """A regression's comparison.png (see :func:`lab_figures`; ``names``: the inputs'
+    names for the axes, a CSV's columns)."""
     from proplab import value_plots  # matplotlib is slow to import; only runs need it
 
     shown = value_plots.r2_text(r2)
@@ -161,8 +168,9 @@ def _value_comparison(
     if x.shape[-1] == 2:  # the inputs' plane, the points coloured by value
         limit = value_plots.value_limit(y, y_test)  # one colour scale for the run's figures
         draw = functools.partial(
-            value_plots.value_comparison_figure, x, y, pred, title=title, limit=limit
-        )
+            value_plots.value_comparison_figure, x, y, pred, title=title, limit=limit,
+            feature_names=names,
+        )  # fmt: skip
     else:  # no plane shows them: each prediction against its target
         draw = functools.partial(
             value_plots.predicted_vs_target_figure, y, pred, title=title, y_test=y_test,

@@ -270,6 +270,11 @@ def save(
     Works for replica stacks too: the replica axes are part of each Linear's
     description and of its weight arrays, and a parameter's ``grad_mask`` (the
     biases a stack holds at 0 for runs without them) is saved and loaded with it.
+
+    The optimizer's state (SGD's momentum buffers, AdaGrad's and RMSProp's sums, Adam's
+    moments and step count) is not saved: a loaded model trained on with a new optimizer
+    starts that state afresh, so only plain SGD (no momentum) continues exactly as if the
+    run had never stopped.
     """
     if Path(path).is_dir():
         raise IsADirectoryError(

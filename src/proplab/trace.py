@@ -28,7 +28,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -45,8 +45,9 @@ from proplab.optim_base import Optimizer
 from proplab.trace_check import TOLERANCE as CHECK_TOLERANCE
 from proplab.trace_check import chain_size, check_step, held_copy
 
-if TYPE_CHECKING:
-    from proplab.trace_compare import Comparison
+# compare's return type, imported at load so its hint resolves (typing.get_type_hints);
+# the comparison code itself imports this module, so compare imports it when called
+from proplab.trace_comparison import Comparison
 
 # the central-difference check nudges every weight twice: past this many weights it
 # would take longer than the step it checks is worth (proplab gradcheck checks layers)

@@ -113,6 +113,7 @@ def value_comparison_figure(
     path: str | os.PathLike[str],
     title: str | None = None,
     limit: float | None = None,
+    feature_names: Sequence[str] | None = None,
 ) -> Figure:
     """A regression's comparison figure: "Ground truth" and "Predict result" side by side,
     every point coloured by its value on one scale centred on 0 (:data:`VALUE_CMAP`).
@@ -126,8 +127,10 @@ def value_comparison_figure(
         limit: the scale runs from ``-limit`` to ``limit`` (default: the largest
             |target|, :func:`value_limit`); values beyond it get the end colours and
             the colour bar an arrow.
+        feature_names: the two inputs' names (a CSV's columns), for the axes; default
+            ``x1``, ``x2``.
     """
-    fig, axes, (u, v, xlabel, ylabel) = comparison_canvas(x, width=10.8)
+    fig, axes, (u, v, xlabel, ylabel) = comparison_canvas(x, width=10.8, names=feature_names)
     truth = np.asarray(y, dtype=np.float64).reshape(len(u))
     value = np.asarray(pred, dtype=np.float64).reshape(len(u))
     known = np.isfinite(value)
