@@ -291,3 +291,24 @@ def test_per_replica_optimizer_refuses_a_nested_one_and_two_replica_axes():
     two_axes = Parameter(np.zeros((4, 2, 3)), replica_ndim=2)
     with pytest.raises(ValueError, match=r"one replica axis of length 4, got .*\(4, 2, 3\)"):
         PerReplicaOptimizer([two_axes], [(4, lambda ps: SGD(ps))])
+
+
+@pytest.mark.parametrize(
+    ("kind", "name", "bad"),
+    [
+        (Adam, "beta1", [0.5, 0.5, 0.5, 1.0]),  # beta1 < 1
+        (SGD, "dampening", [0.2, 0.2, 0.2, 1.5]),  # dampening <= 1
+    ],
+)
+def test_a_value_one_block_refuses_changes_no_block(kind, name, bad):
+    # the range checks ran block by block inside set_hyper: the blocks before the one
+    # that refused kept the new value
+    p = Parameter(np.zeros((4, 3)), replica_ndim=1)
+    extra = {"momentum": 0.9} if kind is SGD else {}
+    opt = PerReplicaOptimizer(
+        [p], [(2, lambda ps: kind(ps, lr=0.1, **extra)), (2, lambda ps: kind(ps, lr=0.01, **extra))]
+    )
+    before = opt.hyper_array(name).copy()
+    with pytest.raises(ValueError, match=rf"{name} must be in \[0, 1"):
+        opt.set_hyper(name, np.array(bad))
+    np.testing.assert_array_equal(opt.hyper_array(name), before)

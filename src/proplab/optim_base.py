@@ -232,6 +232,14 @@ class Optimizer:
         freezes), and for one outside the range the constructor accepts (dampening and
         RMSProp's alpha at most 1, Adam's betas below 1).
         """
+        value = self.check_hyper(name, value)
+        self.hyper[name] = value
+        self._shaped = {k: v for k, v in self._shaped.items() if k[0] != name}
+        self._hyper_changed(name)
+
+    def check_hyper(self, name: str, value: Hyper) -> Hyper:
+        """``value`` as :meth:`set_hyper` would store it (an array read-only), or the
+        ValueError it would raise; nothing changes."""
         if name not in self.hyper:
             raise ValueError(
                 f"{type(self).__name__} has no hyperparameter {name!r} "
@@ -252,9 +260,7 @@ class Optimizer:
         if isinstance(value, np.ndarray | list | tuple) and np.ndim(value) > 0:
             value = _read_only(value)
         self._check_fits(name, value)
-        self.hyper[name] = value
-        self._shaped = {k: v for k, v in self._shaped.items() if k[0] != name}
-        self._hyper_changed(name)
+        return value
 
     def _hyper_changed(self, name: str) -> None:
         """Hook for subclasses that precompute something from a hyperparameter."""

@@ -275,8 +275,8 @@ class PerReplicaOptimizer(Optimizer):
                 f"{self.replicas} of them, got {shown!r}"
             )
         values = [(rule, value[block] if per_replica else value) for block, rule, _ in self.blocks]
-        for rule, v in values:
-            rule._check_fits(name, v)
+        for rule, v in values:  # every block's checks (its range too) before any change
+            rule.check_hyper(name, v)
         for rule, v in values:
             rule.set_hyper(name, v)
 
