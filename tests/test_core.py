@@ -696,3 +696,19 @@ def test_a_backward_whose_signature_cannot_be_read_is_assumed_to_take_the_flag()
         model.backward(np.ones((4, 2)), need_input_grad=False)
     assert not isinstance(err.value, NoInputGradFlagError)
     assert str(err.value) == "attribute name must be string, not 'bool'"
+
+
+def test_a_gradient_assigned_whole_must_have_the_parameters_shape():
+    # the setter broadcast: a (2,) row filled every row of a (3, 2) weight, one number
+    # every bias entry; a bias's (n, out) not summed failed with NumPy's words
+    w = Parameter(np.zeros((3, 2)), name="W")
+    for value in (np.array([1.0, 2.0]), 5.0, np.ones((1, 3, 2))):
+        with pytest.raises(ValueError, match=r"^parameter 'W' has shape \(3, 2\); a gradient "):
+            w.grad = value
+        assert not np.any(w.grad)  # unchanged
+    b = Parameter(np.zeros(2), name="b")
+    with pytest.raises(ValueError, match=r"got \(4, 2\) \(sum over the samples\?\)$"):
+        b.grad = np.ones((4, 2))
+    w.grad = np.arange(6.0).reshape(3, 2)  # the right shape, as before
+    w.grad += np.ones((3, 2))  # and += (which assigns the sum back)
+    np.testing.assert_array_equal(w.grad, np.arange(6.0).reshape(3, 2) + 1)

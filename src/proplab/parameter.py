@@ -151,6 +151,15 @@ class Parameter:
 
     @grad.setter
     def grad(self, value: np.ndarray) -> None:
+        """A whole gradient, of ``data``'s shape exactly: a gradient assigned whole is
+        never meant to broadcast (a bias's ``(n, out)`` not summed over samples, or one
+        number spread over every entry)."""
+        if np.shape(value) != self.shape:
+            raise ValueError(
+                f"parameter {self.name or '(unnamed)'!r} has shape {self.shape}; a gradient "
+                f"assigned to its .grad must have that shape too, got {np.shape(value)}"
+                + (" (sum over the samples?)" if np.ndim(value) == len(self.shape) + 1 else "")
+            )
         self._grad[...] = value
         self._grad_is_zero = False
 
