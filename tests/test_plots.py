@@ -381,3 +381,46 @@ def test_a_loss_within_one_decade_gets_plain_tick_labels(tmp_path: Path) -> None
     fig = plots.learning_curve(_history(wide, [1.0] * 100), tmp_path / "wide.png")
     major, _ = _y_labels(fig.axes[0])
     assert any("10^{" in s for s in major), major
+
+
+def test_a_two_column_csv_runs_boundary_and_value_map_name_the_columns(
+    tmp_path: Path, monkeypatch
+) -> None:
+    # decision_boundary.png (classes) and the value map (regression) said x1, x2 too
+    from proplab import value_plots, zoo_plots
+    from proplab.config import RunConfig
+    from proplab.experiments import run_one
+
+    drawn = {}
+
+    def keep(module, name):
+        draw = getattr(module, name)
+
+        def wrapped(*args, **kwargs):
+            fig = draw(*args, **kwargs)
+            drawn[name] = (fig.axes[0].get_xlabel(), fig.axes[0].get_ylabel())
+            return fig
+
+        monkeypatch.setattr(module, name, wrapped)
+
+    keep(zoo_plots, "decision_boundary")
+    keep(value_plots, "value_map")
+    x = np.random.default_rng(0).normal(size=(40, 2)).round(3)
+    path = tmp_path / "body.csv"
+    path.write_text("height,weight $,tall\n" + "".join(f"{a},{b},{int(a > b)}\n" for a, b in x))
+    cfg = RunConfig(dataset=str(path), label="tall", epochs=3, print_every=0)
+    run_one(cfg, tmp_path / "cls", quiet=True, progress=False)
+    assert drawn["decision_boundary"] == ("height", r"weight \$")
+    path = tmp_path / "scores.csv"
+    path.write_text("height,weight $,score\n" + "".join(f"{a},{b},{a - b:.3f}\n" for a, b in x))
+    cfg = RunConfig(
+        dataset=str(path), label="score", task="regression", output_activation="identity",
+        epochs=3, print_every=0,
+    )  # fmt: skip
+    run_one(cfg, tmp_path / "reg", quiet=True, progress=False)
+    assert drawn["value_map"] == ("height", r"weight \$")
+    assert (tmp_path / "reg" / "decision_boundary.png").stat().st_size > 10_000
+    # other data with two inputs keep x1, x2
+    run_one(RunConfig(dataset="moons", epochs=2, print_every=0), tmp_path / "moons", quiet=True,
+            progress=False)  # fmt: skip
+    assert drawn["decision_boundary"] == ("$x_1$", "$x_2$")

@@ -92,6 +92,17 @@ def _save(fig: Figure, path: str | os.PathLike[str], settle: bool | int = False)
     write_bytes(path, buf.getvalue())
 
 
+def input_axis_labels(names: Sequence[str] | None, features: int) -> tuple[str, str]:
+    """Labels for the axes of the first two inputs: their ``names`` (a CSV's columns, one
+    per feature of ``features``), or, without them or with another count, numbered from 1
+    as ``--features`` names them ($x_1$, $x_2$)."""
+    if names is not None and len(names) == features:
+        # a column name is text, not mathtext: a "$" in it is a dollar sign
+        first, second = (str(name).replace("$", r"\$") for name in [*names, ""][:2])
+        return first, second
+    return "$x_1$", "$x_2$"
+
+
 def _points_2d(
     x: np.ndarray, names: Sequence[str] | None = None
 ) -> tuple[np.ndarray, np.ndarray, str, str]:
@@ -102,11 +113,7 @@ def _points_2d(
     them (or with another count) inputs are numbered from 1, as ``--features`` names them
     (x1, x2, x1_x2...)."""
     flat = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
-    if names is not None and len(names) == flat.shape[1]:
-        # a column name is text, not mathtext: a "$" in it is a dollar sign
-        first, second = (str(name).replace("$", r"\$") for name in [*names, ""][:2])
-    else:
-        first, second = "$x_1$", "$x_2$"
+    first, second = input_axis_labels(names, flat.shape[1])
     if flat.shape[1] > 2:  # say so: the classes may be told apart by the inputs not shown
         note = f" (inputs 1 and 2 of {flat.shape[1]} shown)"
         return flat[:, 0], flat[:, 1], first + note, second

@@ -292,7 +292,9 @@ def write_figures(
     name = Path(str(cfg.dataset)).stem
     if is_regression_run(cfg):
         if x.shape[-1] == 2 and not diverged:  # a plane of two inputs to map the value on
-            draw_value_map(run_dir, name, model, x, y, x_test, y_test)
+            draw_value_map(
+                run_dir, name, model, x, y, x_test, y_test, csv_summary(cfg).get("features")
+            )
         return
     # the lab's own runs keep the lab's files (comparison figure, learning curve)
     if x.shape[-1] == 2 and name.lower() not in LAB_DATASETS:
@@ -306,6 +308,7 @@ def write_figures(
                 title=f"{name}: decision boundary",
                 x_test=x_test,
                 y_test=y_test,
+                feature_names=csv_summary(cfg).get("features"),
             ),
         )
     shown_x, shown_y = (x, y) if x_test is None else (x_test, y_test)
@@ -343,9 +346,11 @@ def draw_value_map(
     y: np.ndarray,
     x_test: np.ndarray | None,
     y_test: np.ndarray | None,
+    feature_names: list[str] | None = None,
 ) -> bool:
     """A regression's decision_boundary.png: its predicted value over the plane, the
-    samples on top, titled with the training (and test) R².
+    samples on top, titled with the training (and test) R² (axes named by
+    ``feature_names``, a CSV's columns, when given).
 
     The file keeps the classification runs' name: it is the same view of the model
     (its output over the inputs), every run folder has it under one name, and its
@@ -359,6 +364,6 @@ def draw_value_map(
         run_dir / DECISION_BOUNDARY,
         lambda path: value_plots.value_map(
             model.forward, x, y, path, title=f"{name}: the predicted value\n{score}",
-            x_test=x_test, y_test=y_test,
+            x_test=x_test, y_test=y_test, feature_names=feature_names,
         ),
     )  # fmt: skip

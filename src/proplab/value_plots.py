@@ -39,6 +39,7 @@ from proplab.plots import (
     comparison_canvas,
     comparison_panel,
     fit_text,
+    input_axis_labels,
 )
 from proplab.train_text import fixed
 from proplab.zoo_plots import PLOT_INCHES, box_grid
@@ -355,6 +356,7 @@ def value_map(
     x_test: np.ndarray | None = None,
     y_test: np.ndarray | None = None,
     resolution: int = 200,
+    feature_names: Sequence[str] | None = None,
     limit: float | None = None,
 ) -> Figure:
     """A regression model's predicted value over the plane, the samples on top.
@@ -370,6 +372,8 @@ def value_map(
         x, y: training samples ``(n, 2)`` and their targets ``(n, 1)`` / ``(n,)``.
         x_test, y_test: held-out samples, drawn as diamonds.
         resolution: grid points per axis.
+        feature_names: the two inputs' names for the axes (a CSV's columns);
+            default $x_1$, $x_2$.
         limit: the colour scale's half-width (default: the largest |target| of
             ``y`` and ``y_test``, :func:`value_limit`).
     """
@@ -441,8 +445,9 @@ def value_map(
         bar.add_lines(lines)
     ax.set_xlim(u[0], u[-1])
     ax.set_ylim(v[0], v[-1])
-    ax.set_xlabel("$x_1$")  # numbered as --features names them
-    ax.set_ylabel("$x_2$")
+    xlabel, ylabel = input_axis_labels(feature_names, 2)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     fig.legend(
         # the markers side by side; with a note, one entry a row (a second column ran off)
         handles=handles, loc="outside lower center", ncols=1 if len(handles) > markers else markers,

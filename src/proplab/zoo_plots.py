@@ -18,7 +18,7 @@ from matplotlib.colors import ListedColormap, to_hex
 from matplotlib.figure import Figure
 
 from proplab.metrics import labels_of, predicted_labels
-from proplab.plots import CLASS_COLORS, _save, fit_text
+from proplab.plots import CLASS_COLORS, _save, fit_text, input_axis_labels
 
 # class 0 red, class 1 blue (the handout's), then matplotlib's tab10 for more classes
 PALETTE = (*CLASS_COLORS, "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22")
@@ -80,6 +80,7 @@ def decision_boundary(
     x_test: np.ndarray | None = None,
     y_test: np.ndarray | None = None,
     resolution: int = 200,
+    feature_names: Sequence[str] | None = None,
 ) -> Figure:
     """Regions each class wins over the plane, with the samples on top.
 
@@ -89,6 +90,8 @@ def decision_boundary(
         x, y: training samples ``(n, 2)`` and their labels ``(n, 1)`` / ``(n,)``.
         x_test, y_test: held-out samples, drawn as hollow markers.
         resolution: grid points per axis.
+        feature_names: the two inputs' names for the axes (a CSV's columns);
+            default $x_1$, $x_2$.
     """
     x = np.asarray(x, dtype=np.float64)
     if x.ndim != 2 or x.shape[1] != 2:
@@ -155,8 +158,9 @@ def decision_boundary(
             )
     ax.set_xlim(u[0], u[-1])
     ax.set_ylim(v[0], v[-1])
-    ax.set_xlabel("$x_1$")  # numbered as --features names them
-    ax.set_ylabel("$x_2$")
+    xlabel, ylabel = input_axis_labels(feature_names, 2)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     if columns:  # beside the plot: inside, it hid the samples in its corner
         fig.legend(
             *ax.get_legend_handles_labels(),
