@@ -167,26 +167,28 @@ def layout_of(params: Iterable[Parameter]) -> Layout:
     ]
 
 
-def layout_difference(saved: Layout, mine: Layout) -> str | None:
-    """What differs between a saved layout and this optimizer's, in words, or None."""
+def layout_difference(
+    saved: Layout, mine: Layout, whose: str = "this optimizer's parameters"
+) -> str | None:
+    """What differs between a saved layout and ``mine`` (``whose``), in words, or None."""
     if len(saved) != len(mine):
         return (
             f"saved for {len(saved)} parameter group(s) (one per dtype and replica shape), "
-            f"this optimizer packs {len(mine)}"
+            f"{whose} make {len(mine)}"
         )
     for i, (s, m) in enumerate(zip(saved, mine, strict=True)):
         if s["dtype"] != m["dtype"]:
-            return f"group {i} was {s['dtype']}, this optimizer's parameters are {m['dtype']}"
+            return f"group {i} was saved for {s['dtype']} parameters, {whose} are {m['dtype']}"
         if list(s["replicas"]) != list(m["replicas"]):
             return (
-                f"group {i} was saved for replica shape {tuple(s['replicas'])}, this "
-                f"optimizer's parameters have replica shape {tuple(m['replicas'])}"
+                f"group {i} was saved for replica shape {tuple(s['replicas'])}, {whose} "
+                f"have replica shape {tuple(m['replicas'])}"
             )
         saved_shapes = [list(shape) for shape in s["shapes"]]
         if saved_shapes != m["shapes"]:
             return (
-                f"group {i} was saved for parameter shapes {saved_shapes}, this optimizer's "
-                f"are {m['shapes']}"
+                f"group {i} was saved for parameter shapes {saved_shapes}, {whose} have "
+                f"{m['shapes']}"
             )
     return None
 

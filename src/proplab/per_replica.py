@@ -327,9 +327,7 @@ class PerReplicaOptimizer(Optimizer):
             raise ValueError(f"{prefix}: {difference}")
         mine = [b.stop - b.start for b, _, _ in self.blocks]
         if counts != mine:
-            raise ValueError(
-                f"{prefix}: its blocks hold {counts} replicas, this one's {mine}"
-            )
+            raise ValueError(f"{prefix}: its blocks hold {counts} replicas, this one's {mine}")
         if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 0:
             raise ValueError(f"{prefix}: steps must be a whole number >= 0, got {steps!r}")
         applies = [
