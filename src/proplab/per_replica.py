@@ -320,6 +320,7 @@ class PerReplicaOptimizer(Optimizer):
         try:
             steps, groups, blocks = state["steps"], list(state["groups"]), list(state["blocks"])
             counts = [b["replicas"] for b in blocks]
+            saved_rules = [b["optimizer"] for b in blocks]
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"{prefix}: not a state_dict() ({exc!r})") from None
         difference = layout_difference(groups, self._layout())
@@ -332,11 +333,11 @@ class PerReplicaOptimizer(Optimizer):
             raise ValueError(f"{prefix}: steps must be a whole number >= 0, got {steps!r}")
         applies = [
             rule._prepare_load(
-                saved["optimizer"],
+                saved,
                 f" of replicas {block.start}:{block.stop}",
                 [state for _, state in rows],
             )
-            for (block, rule, rows), saved in zip(self.blocks, blocks, strict=True)
+            for (block, rule, rows), saved in zip(self.blocks, saved_rules, strict=True)
         ]
 
         def apply() -> None:
