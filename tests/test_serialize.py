@@ -425,11 +425,13 @@ def test_save_into_a_file_posing_as_a_folder_and_load_of_a_missing_file_say_so(t
     ],
     ids=["sgd", "sgd-momentum", "adam"],
 )
-def test_training_on_after_load_restarts_the_optimizers_state(
+def test_training_on_after_load_without_the_optimizer_restarts_its_state(
     tmp_path: Path, make_optimizer, exact: bool
 ) -> None:
-    # save's docstring and README: the optimizer's state is not saved, so 100 epochs,
-    # save, load, 100 more with a new optimizer is the 200-epoch run for plain SGD only
+    # save's docstring and README: saved without optimizer=, the optimizer's state is not
+    # in the file, so 100 epochs, save, load, 100 more with a new optimizer is the 200-epoch
+    # run for plain SGD only (with optimizer= and load_optimizer, for every rule:
+    # test_optimizer_state.py)
     x, y = proplab.generate_xor_easy()
     loss = proplab.MSELoss()
     whole = mlp(2, 6, 1, rng=np.random.default_rng(3))

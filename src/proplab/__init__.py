@@ -21,7 +21,7 @@ from proplab.optim_base import Optimizer
 from proplab.parameter import Parameter
 from proplab.schedules import CosineAnnealingLR, ReduceLROnPlateau, StepLR
 from proplab.scoring import accuracy, evaluate
-from proplab.serialize import load, save
+from proplab.serialize import load, load_optimizer, save
 from proplab.trace import StepTrace, trace_step
 from proplab.train import fit
 from proplab.zoo import load_zoo
@@ -72,6 +72,7 @@ __all__ = [
     "generate_xor_easy",
     "gradcheck",
     "load",
+    "load_optimizer",
     "mlp",
     "save",
     "trace_step",

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
@@ -92,6 +93,8 @@ class SGD(Optimizer):
     """
 
     _upper_bounds = {"dampening": (1.0, False)}
+    _options = ("nesterov",)
+    _buffers = ("momentum_buffer",)
 
     def __init__(
         self,
@@ -192,6 +195,9 @@ class AdaGrad(Optimizer):
     float for all.
     """
 
+    _options = ("initial_accumulator_value",)
+    _buffers = ("sum",)
+
     def __init__(
         self,
         params: Iterable[Parameter],
@@ -286,6 +292,8 @@ class RMSProp(Optimizer):
     """
 
     _upper_bounds = {"alpha": (1.0, False)}
+    _options = ("centered",)
+    _buffers = ("square_avg", "grad_avg", "momentum_buffer")
 
     def __init__(
         self,
@@ -412,6 +420,15 @@ class Adam(Optimizer):
     """
 
     _upper_bounds = {"beta1": (1.0, True), "beta2": (1.0, True)}
+    _options = ("amsgrad",)
+    _buffers = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
+
+    @classmethod
+    def init_args(cls, hyper: dict[str, Hyper], options: dict[str, Any]) -> dict[str, Any]:
+        """The constructor's arguments: ``beta1`` and ``beta2`` go in as ``betas``."""
+        args = {**hyper, **options}
+        args["betas"] = (args.pop("beta1"), args.pop("beta2"))
+        return args
 
     def __init__(
         self,

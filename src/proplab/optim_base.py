@@ -7,7 +7,8 @@ the flat buffer the parameters are packed into. The rules themselves are in
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import numpy as np
 
@@ -150,6 +151,48 @@ def _pack(params: list[Parameter]) -> list[ParamGroup]:
     return [ParamGroup(ps) for ps in groups.values()]
 
 
+Layout = list[dict]  # per packed group: {"dtype": name, "replicas": R, "shapes": [shape, ...]}
+
+
+def layout_of(params: Iterable[Parameter]) -> Layout:
+    """How an optimizer over ``params`` packs them (the groups of :func:`_pack`, in order):
+    each group's dtype, replica shape ``R`` and parameter shapes. Computed without packing,
+    so a saved state can be checked against parameters before an optimizer is built."""
+    groups: dict[tuple, list[Parameter]] = {}
+    for p in params:
+        groups.setdefault((p.data.dtype, p.replica_shape), []).append(p)
+    return [
+        {"dtype": dtype.name, "replicas": list(replicas), "shapes": [list(p.shape) for p in ps]}
+        for (dtype, replicas), ps in groups.items()
+    ]
+
+
+def layout_difference(
+    saved: Layout, mine: Layout, whose: str = "this optimizer's parameters"
+) -> str | None:
+    """What differs between a saved layout and ``mine`` (``whose``), in words, or None."""
+    if len(saved) != len(mine):
+        return (
+            f"saved for {len(saved)} parameter group(s) (one per dtype and replica shape), "
+            f"{whose} make {len(mine)}"
+        )
+    for i, (s, m) in enumerate(zip(saved, mine, strict=True)):
+        if s["dtype"] != m["dtype"]:
+            return f"group {i} was saved for {s['dtype']} parameters, {whose} are {m['dtype']}"
+        if list(s["replicas"]) != list(m["replicas"]):
+            return (
+                f"group {i} was saved for replica shape {tuple(s['replicas'])}, {whose} "
+                f"have replica shape {tuple(m['replicas'])}"
+            )
+        saved_shapes = [list(shape) for shape in s["shapes"]]
+        if saved_shapes != m["shapes"]:
+            return (
+                f"group {i} was saved for parameter shapes {saved_shapes}, {whose} have "
+                f"{m['shapes']}"
+            )
+    return None
+
+
 class Optimizer:
     """Base class: holds the parameters, their state and the hyperparameters.
 
@@ -169,6 +212,11 @@ class Optimizer:
     # hyperparameters with an upper bound: name -> (bound, whether it is excluded);
     # set_hyper checks them as the constructor does
     _upper_bounds: dict[str, tuple[float, bool]] = {}
+    # constructor options that are not hyperparameters (nesterov, amsgrad...): saved in
+    # state_dict, and a state is only loaded into an optimizer with the same ones
+    _options: tuple[str, ...] = ()
+    # the buffers update() may keep in a group's state (state_dict refuses others)
+    _buffers: tuple[str, ...] = ()
 
     def __init__(self, params: Iterable[Parameter], **hyper: Hyper) -> None:
         self.params: list[Parameter] = list(params)
@@ -317,6 +365,118 @@ class Optimizer:
         empty before the first step; the rule creates and keeps what it needs there.
         Called by :meth:`step`; subclasses implement it."""
         raise NotImplementedError
+
+    @classmethod
+    def init_args(cls, hyper: dict[str, Hyper], options: dict[str, Any]) -> dict[str, Any]:
+        """The constructor's keyword arguments for these hyperparameters and options (what
+        rebuilds a saved optimizer; Adam joins beta1 and beta2 into ``betas``)."""
+        return {**hyper, **options}
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to continue training exactly: a dict with ``type`` (the class
+        name), ``hyper`` (floats, or copies of per-replica arrays), ``options``
+        (nesterov, amsgrad...), ``steps``, and ``groups``: per packed group its layout
+        (``dtype``, ``replicas`` R, parameter ``shapes``) and ``state``, copies of its
+        buffers ``(*R, total)``. Nothing in it aliases the optimizer's arrays."""
+        return self._state_dict([state for _, state in self._group_states])
+
+    def _state_dict(self, states: list[dict[str, np.ndarray]]) -> dict[str, Any]:
+        return {
+            "type": type(self).__name__,
+            "hyper": {
+                k: np.array(v) if isinstance(v, np.ndarray) else v for k, v in self.hyper.items()
+            },
+            "options": {name: getattr(self, name) for name in self._options},
+            "steps": self.steps,
+            "groups": [
+                {**layout, "state": {k: np.array(v) for k, v in state.items()}}
+                for layout, state in zip(self._layout(), states, strict=True)
+            ],
+        }
+
+    def _layout(self) -> Layout:
+        return layout_of(p for group in self.groups for p in group.params)
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Take over a :meth:`state_dict`: hyperparameters (as PyTorch does: the saved
+        ones replace the constructor's), step count and buffers, copied (later writes to
+        ``state`` do not reach this optimizer). Refused with a ValueError naming what
+        differs when the state is another type's, has other options, or was saved for
+        parameters of other shapes, dtype or replica count; nothing changes then."""
+        self._prepare_load(state, "")()
+
+    def _prepare_load(
+        self, state: Any, where: str, states: list[dict[str, np.ndarray]] | None = None
+    ) -> Callable[[], None]:
+        """Check ``state`` against this optimizer and copy its arrays; return what applies
+        it (so a PerReplicaOptimizer checks every block before changing any)."""
+        mine = type(self).__name__
+        prefix = f"cannot load the optimizer state{where} into this {mine}"
+        if not isinstance(state, dict) or "type" not in state:
+            raise ValueError(f"{prefix}: expected a dict from state_dict(), got {state!r:.80}")
+        if state["type"] != mine:
+            raise ValueError(
+                f"{prefix}: it is a {state['type']}'s (build a {state['type']}, or use "
+                "proplab.serialize.load_optimizer, which does)"
+            )
+        try:
+            hyper, options = dict(state["hyper"]), dict(state["options"])
+            steps, groups = state["steps"], list(state["groups"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"{prefix}: not a state_dict() ({exc!r})") from None
+        difference = layout_difference(groups, self._layout())
+        if difference:
+            raise ValueError(f"{prefix}: {difference}")
+        for name in self._options:
+            if options.get(name) != getattr(self, name):
+                raise ValueError(
+                    f"{prefix}: {name} is {options.get(name)!r} in the state, "
+                    f"{getattr(self, name)!r} here (build it with {name}={options.get(name)!r})"
+                )
+        if set(hyper) != set(self.hyper):
+            raise ValueError(
+                f"{prefix}: its hyperparameters are {sorted(hyper)}, this one's "
+                f"{sorted(self.hyper)}"
+            )
+        if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 0:
+            raise ValueError(f"{prefix}: steps must be a whole number >= 0, got {steps!r}")
+        try:
+            checked = {name: self.check_hyper(name, value) for name, value in hyper.items()}
+        except (TypeError, ValueError) as exc:  # TypeError: not a number at all
+            raise ValueError(f"{prefix}: {exc}") from None
+        buffers = []
+        for i, (group, saved) in enumerate(zip(self.groups, groups, strict=True)):
+            copies = {}
+            for key, value in dict(saved.get("state", {})).items():
+                shape, dtype = group.data.shape, group.data.dtype
+                if key not in self._buffers:
+                    raise ValueError(
+                        f"{prefix}: group {i} has a buffer {key!r}, which {mine} does not "
+                        f"keep (it keeps {', '.join(self._buffers)})"
+                    )
+                if not isinstance(value, np.ndarray) or value.shape != shape:
+                    raise ValueError(
+                        f"{prefix}: group {i}'s {key} has shape {np.shape(value)}, its "
+                        f"packed parameters {shape}"
+                    )
+                if value.dtype != dtype:
+                    raise ValueError(
+                        f"{prefix}: group {i}'s {key} is {value.dtype}, its parameters {dtype}"
+                    )
+                copies[key] = np.array(value)  # a copy: no aliasing with the caller's dict
+            buffers.append(copies)
+        targets = states if states is not None else self.state
+
+        def apply() -> None:
+            for name, value in checked.items():
+                self.set_hyper(name, value)
+            self.steps = int(steps)
+            # the dicts themselves are kept (step pairs each group with its dict once)
+            for target, copies in zip(targets, buffers, strict=True):
+                target.clear()
+                target.update(copies)
+
+        return apply
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v}" for k, v in self.hyper.items())

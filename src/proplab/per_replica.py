@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
 from proplab.checks import check_int
 from proplab.core import Module
-from proplab.optim_base import Hyper, Optimizer, ParamGroup
+from proplab.optim_base import Hyper, Optimizer, ParamGroup, layout_difference
 from proplab.parameter import Parameter
 
 
@@ -290,6 +291,61 @@ class PerReplicaOptimizer(Optimizer):
             rule.steps += 1
             for r, state in rows:
                 rule.update(r, state)
+
+    def state_dict(self) -> dict[str, Any]:
+        """``type``, ``steps``, the packed ``groups``' layout, and ``blocks``: per block of
+        replicas its ``replicas`` count and ``optimizer``, that rule's own state_dict (its
+        hyperparameters, steps, and buffers: copies of its rows ``(count, total)``)."""
+        return {
+            "type": type(self).__name__,
+            "steps": self.steps,
+            "groups": self._layout(),
+            "blocks": [
+                {
+                    "replicas": block.stop - block.start,
+                    "optimizer": rule._state_dict([state for _, state in rows]),
+                }
+                for block, rule, rows in self.blocks
+            ],
+        }
+
+    def _prepare_load(
+        self, state: Any, where: str, states: list[dict[str, np.ndarray]] | None = None
+    ) -> Callable[[], None]:
+        """Check every block's state before any changes (see Optimizer.load_state_dict)."""
+        prefix = "cannot load the optimizer state into this PerReplicaOptimizer"
+        if not isinstance(state, dict) or state.get("type") != type(self).__name__:
+            kind = state.get("type") if isinstance(state, dict) else state
+            raise ValueError(f"{prefix}: it is a {kind!r:.80}'s, not a PerReplicaOptimizer's")
+        try:
+            steps, groups, blocks = state["steps"], list(state["groups"]), list(state["blocks"])
+            counts = [b["replicas"] for b in blocks]
+            saved_rules = [b["optimizer"] for b in blocks]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"{prefix}: not a state_dict() ({exc!r})") from None
+        difference = layout_difference(groups, self._layout())
+        if difference:
+            raise ValueError(f"{prefix}: {difference}")
+        mine = [b.stop - b.start for b, _, _ in self.blocks]
+        if counts != mine:
+            raise ValueError(f"{prefix}: its blocks hold {counts} replicas, this one's {mine}")
+        if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 0:
+            raise ValueError(f"{prefix}: steps must be a whole number >= 0, got {steps!r}")
+        applies = [
+            rule._prepare_load(
+                saved,
+                f" of replicas {block.start}:{block.stop}",
+                [state for _, state in rows],
+            )
+            for (block, rule, rows), saved in zip(self.blocks, saved_rules, strict=True)
+        ]
+
+        def apply() -> None:
+            self.steps = int(steps)
+            for apply_block in applies:
+                apply_block()
+
+        return apply
 
     def update(self, group: ParamGroup, state: dict[str, np.ndarray]) -> None:
         raise NotImplementedError("PerReplicaOptimizer.step updates each block with its own rule")

@@ -20,6 +20,12 @@ The header also records whether the model was in training or evaluation mode
 stream is not saved: a loaded one draws its masks from ``default_rng(0)`` (give it
 another with ``layer.rng = np.random.default_rng(seed)`` to train it further).
 
+``save(model, path, optimizer=opt)`` also stores the optimizer's ``state_dict()``: its
+arrays (buffers, per-replica hyperparameters) as ``optim.<path in the dict>`` entries such
+as ``optim.groups.0.state.exp_avg``, the rest under ``"optimizer"`` in the JSON header
+(each array there as ``{"__array__": entry}``). :func:`load_optimizer` rebuilds it over a
+model's parameters; :func:`load` ignores it, and files without it load as before.
+
 Module types are looked up in :data:`MODULE_TYPES` (name -> ``ModuleType``).
 A new layer joins with :func:`register_module_type`, e.g. for Conv1d::
 
@@ -41,8 +47,9 @@ import io
 import json
 import os
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +63,10 @@ from proplab.dropout import Dropout
 from proplab.features import Features
 from proplab.layers import Flatten, Linear
 from proplab.module_errors import is_proplabs
-from proplab.per_replica import PerReplica
+from proplab.optim import SGD, AdaGrad, Adam, RMSProp
+from proplab.optim_base import Optimizer, layout_difference, layout_of
+from proplab.parameter import Parameter
+from proplab.per_replica import PerReplica, PerReplicaOptimizer
 from proplab.runio import jsonable, write_bytes
 
 FORMAT = "proplab-model"
@@ -65,6 +75,11 @@ PARAM_PREFIX = "param."
 MASK_PREFIX = "grad_mask."  # a parameter's grad_mask, when it has one (a stack's biases)
 BUFFER_PREFIX = "buffer."  # state saved with the model, not trained (running statistics)
 ARCH_KEY = "architecture"
+OPTIM_PREFIX = (
+    "optim."  # the optimizer's arrays (save(..., optimizer=)), e.g. optim.groups.0.state.exp_avg
+)
+OPTIM_KEY = "optimizer"  # its state_dict in the header, arrays as {"__array__": entry name}
+ARRAY_MARK = "__array__"
 
 Spec = dict[str, Any]
 Describe = Callable[[Module], Spec]
@@ -262,8 +277,35 @@ def build(spec: Spec) -> Module:
     return MODULE_TYPES[name].from_spec(spec, build)
 
 
+def _split_arrays(value: Any, key: str, arrays: dict[str, np.ndarray]) -> Any:
+    """``value`` (a state_dict) as JSON values, each array moved into ``arrays`` under a
+    dotted key (``optim.groups.0.state.exp_avg``) and left as ``{"__array__": key}``."""
+    if isinstance(value, np.ndarray):
+        arrays[key] = value
+        return {ARRAY_MARK: key}
+    if isinstance(value, dict):
+        return {k: _split_arrays(v, f"{key}.{k}", arrays) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_split_arrays(v, f"{key}.{i}", arrays) for i, v in enumerate(value)]
+    return value
+
+
+def _join_arrays(value: Any, arrays: dict[str, np.ndarray]) -> Any:
+    """The inverse of :func:`_split_arrays` (a missing array raises KeyError)."""
+    if isinstance(value, dict):
+        if set(value) == {ARRAY_MARK}:
+            return arrays[value[ARRAY_MARK]]
+        return {k: _join_arrays(v, arrays) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_join_arrays(v, arrays) for v in value]
+    return value
+
+
 def save(
-    model: Module, path: str | os.PathLike[str], metadata: dict[str, Any] | None = None
+    model: Module,
+    path: str | os.PathLike[str],
+    metadata: dict[str, Any] | None = None,
+    optimizer: Optimizer | None = None,
 ) -> Path:
     """Write ``model`` (weights + architecture, optional JSON ``metadata``) to ``path`` atomically.
 
@@ -271,10 +313,12 @@ def save(
     description and of its weight arrays, and a parameter's ``grad_mask`` (the
     biases a stack holds at 0 for runs without them) is saved and loaded with it.
 
-    The optimizer's state (SGD's momentum buffers, AdaGrad's and RMSProp's sums, Adam's
-    moments and step count) is not saved: a loaded model trained on with a new optimizer
-    starts that state afresh, so only plain SGD (no momentum) continues exactly as if the
-    run had never stopped.
+    With ``optimizer`` (one over this model's parameters), its :meth:`~Optimizer.state_dict`
+    is saved too (SGD's momentum buffers, AdaGrad's and RMSProp's sums, Adam's moments,
+    the step count and hyperparameters, a PerReplicaOptimizer's blocks): arrays as
+    ``optim.*`` entries, the rest in the JSON header. :func:`load_optimizer` rebuilds it,
+    and training on continues exactly as if the run had never stopped. Without it, a new
+    optimizer starts that state afresh (the same run for plain SGD only).
     """
     if Path(path).is_dir():
         raise IsADirectoryError(
@@ -288,6 +332,22 @@ def save(
             f"cannot save {path}: no folder {folder} (create it first, e.g. "
             f"Path({str(folder)!r}).mkdir(parents=True))"
         )
+    optim_arrays: dict[str, np.ndarray] = {}
+    optim_header = None
+    if optimizer is not None:
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(
+                f"save's optimizer must be a proplab Optimizer (SGD, Adam, ...), got "
+                f"{type(optimizer).__name__}"
+            )
+        mine = {id(p) for p in model.parameters()}
+        if not all(id(p) in mine for p in optimizer.params):
+            # its state would be loaded onto this model's parameters, which it never saw
+            raise ValueError(
+                f"cannot save {path}: the optimizer updates parameters that are not this "
+                "model's (build it over model.parameters())"
+            )
+        optim_header = _split_arrays(optimizer.state_dict(), OPTIM_PREFIX[:-1], optim_arrays)
     header = {
         "format": FORMAT,
         "version": VERSION,
@@ -297,6 +357,8 @@ def save(
         # used to fail here, after training), NaN/inf as null, as in every run file
         "metadata": jsonable(metadata or {}),
     }
+    if optim_header is not None:
+        header[OPTIM_KEY] = optim_header
     try:
         text = json.dumps(header, allow_nan=False)
     except (TypeError, ValueError) as exc:
@@ -311,6 +373,7 @@ def save(
             arrays[MASK_PREFIX + name] = np.asarray(p.grad_mask)
     for name, b in model.named_buffers():
         arrays[BUFFER_PREFIX + name] = b
+    arrays.update(optim_arrays)
     buf = io.BytesIO()
     np.savez(buf, **arrays)
     return write_bytes(path, buf.getvalue())
@@ -330,7 +393,7 @@ def load(path: str | os.PathLike[str]) -> Module:
     the mode it was saved in (training or evaluation; files without that record, in
     training mode, as a new model).
     """
-    header, state, masks = _read(path)
+    header, state, masks, _ = _read(path)
     try:
         model = build(header["architecture"])
     except ModelFileError as exc:
@@ -361,11 +424,78 @@ def load(path: str | os.PathLike[str]) -> Module:
     return model.train(training)
 
 
+OPTIMIZER_TYPES: dict[str, type[Optimizer]] = {
+    cls.__name__: cls for cls in (SGD, AdaGrad, RMSProp, Adam, PerReplicaOptimizer)
+}
+
+
+def optimizer_from_state(params: list[Parameter], state: dict[str, Any]) -> Optimizer:
+    """An optimizer of the type ``state`` (a :meth:`~Optimizer.state_dict`) names, built over
+    ``params`` with its hyperparameters, then given its steps and buffers.
+
+    Raises ValueError naming what differs when ``params`` are not shaped as the ones the
+    state was saved for (checked before anything is built)."""
+    name = state.get("type") if isinstance(state, dict) else None
+    if name not in OPTIMIZER_TYPES:
+        raise ValueError(f"unknown optimizer type {name!r} (known: {', '.join(OPTIMIZER_TYPES)})")
+    difference = layout_difference(state.get("groups", []), layout_of(params), "these parameters")
+    if difference:
+        raise ValueError(f"the saved {name} does not fit these parameters: {difference}")
+    try:
+        if name == PerReplicaOptimizer.__name__:
+            parts = [
+                (block["replicas"], partial(_rule_from_state, block["optimizer"]))
+                for block in state["blocks"]
+            ]
+            optimizer: Optimizer = PerReplicaOptimizer(params, parts)
+        else:
+            cls = OPTIMIZER_TYPES[name]
+            optimizer = cls(params, **cls.init_args(state["hyper"], state["options"]))
+    except (KeyError, TypeError) as exc:
+        raise ValueError(f"the {name} state is incomplete or malformed ({exc!r})") from None
+    optimizer.load_state_dict(state)
+    return optimizer
+
+
+def _rule_from_state(state: dict[str, Any], params: list[Parameter]) -> Optimizer:
+    """One PerReplicaOptimizer block's rule, built from its saved state (no nesting)."""
+    cls = OPTIMIZER_TYPES.get(state.get("type"))
+    if cls is None or cls is PerReplicaOptimizer:
+        raise ValueError(f"a PerReplicaOptimizer block cannot be a {state.get('type')!r}")
+    return cls(params, **cls.init_args(state["hyper"], state["options"]))
+
+
+def load_optimizer(path: str | os.PathLike[str], params: Iterable[Parameter]) -> Optimizer:
+    """The optimizer saved with ``proplab.save(model, path, optimizer=opt)``, rebuilt (same
+    type, hyperparameters, step count and buffers) over ``params``, typically
+    ``proplab.load(path).parameters()``: training on continues exactly where it stopped.
+
+    Raises :class:`ModelFileError` when the file holds no optimizer state (saved without
+    ``optimizer=``) or a broken one, and ValueError naming what differs when ``params`` are
+    not shaped as the saved model's (other layers, dtype or replica count).
+    """
+    params = list(params)
+    header, _, _, arrays = _read(path, with_optimizer=True)
+    if OPTIM_KEY not in header:
+        raise ModelFileError(
+            f"{path}: no optimizer state in this model file (save it with "
+            "proplab.save(model, path, optimizer=opt))"
+        )
+    try:
+        state = _join_arrays(header[OPTIM_KEY], arrays)
+    except (KeyError, TypeError) as exc:
+        raise ModelFileError(f"{path}: broken optimizer state (no array {exc})") from None
+    try:
+        return optimizer_from_state(params, state)
+    except ValueError as exc:
+        raise type(exc)(f"{path}: {exc}") from None
+
+
 def _read(
-    path: str | os.PathLike[str],
-) -> tuple[dict[str, Any], dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """``(header, parameter and buffer arrays, grad masks)`` of a model file, names without
-    prefixes."""
+    path: str | os.PathLike[str], with_optimizer: bool = False
+) -> tuple[dict[str, Any], dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """``(header, parameter and buffer arrays, grad masks, optimizer arrays)`` of a model
+    file, names without prefixes but the optimizer's (read only ``with_optimizer``)."""
     if not Path(path).is_file():
         inside = Path(path) / "model.npz"
         hint = f" ({path} is a folder; its model is {inside})" if inside.is_file() else ""
@@ -390,6 +520,9 @@ def _read(
                 if k.startswith(prefix)
             }
             masks = {k[len(MASK_PREFIX) :]: z[k] for k in z.files if k.startswith(MASK_PREFIX)}
+            optim = (
+                {k: z[k] for k in z.files if k.startswith(OPTIM_PREFIX)} if with_optimizer else {}
+            )
     except ModelFileError:
         raise
     except (
@@ -409,4 +542,4 @@ def _read(
             f"{path}: model file version {header.get('version')!r} is not supported "
             f"(this proplab reads version {VERSION})"
         )
-    return header, state, masks
+    return header, state, masks, optim
