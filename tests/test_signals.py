@@ -463,3 +463,56 @@ def test_terminate_workers_prefers_the_public_method_where_python_has_it():
 
     sweep_workers.terminate_workers(Pool())
     assert calls == ["public"]
+
+
+def test_a_run_stopped_by_a_signal_names_it_in_its_saved_message(tmp_path, monkeypatch, capsys):
+    # SIGTERM and SIGHUP saved "interrupted after N epochs (Ctrl-C)"
+    from proplab import run_parts, train
+    from proplab.cli import main
+
+    for sig, code in ((signal.SIGTERM, 143), (signal.SIGHUP, 129)):
+
+        def fit_then_signal(*args, _sig=sig, **kwargs):
+            sent = []
+
+            def send(epoch, history):
+                if epoch == 5 and not sent:
+                    sent.append(epoch)
+                    os.kill(os.getpid(), _sig)
+
+            return train.fit(*args, **{**kwargs, "callback": send, "callback_every": 1})
+
+        monkeypatch.setattr(run_parts, "fit", fit_then_signal)
+        out = tmp_path / sig.name
+        assert main(["train", "--epochs", "500", "--out", str(out), "--no-progress"]) == code
+        said = f"interrupted after 5 epochs ({sig.name})"
+        assert read_json(out / "interrupted.json")["message"] == said
+        assert capsys.readouterr().out.splitlines()[-1].startswith(f"{said}; partial run saved")
+
+
+def test_train_with_validation_names_the_signal_too():
+    from proplab import SGD, MSELoss, generate_xor_easy, mlp
+    from proplab.callbacks import train
+
+    x, y = generate_xor_easy()
+    model = mlp(2, 4, 1, rng=__import__("numpy").random.default_rng(0))
+    opt = SGD(model.parameters(), lr=1.0)
+
+    calls = []
+
+    def stopping_loss():
+        loss = MSELoss()
+        forward = loss.forward
+
+        def counted(pred, target):
+            calls.append(1)
+            if len(calls) == 8:  # inside the 4th epoch's validation pass
+                raise runio.StopSignal("SIGTERM")
+            return forward(pred, target)
+
+        loss.forward = counted
+        return loss
+
+    history = train(model, stopping_loss(), opt, x, y, 50, validation=(x, y))
+    assert history.stop_reason == "interrupted" and history.interrupted_by == "SIGTERM"
+    assert history.message == f"interrupted after {history.epochs_run} epochs (SIGTERM)"

@@ -30,7 +30,7 @@ import numpy as np
 from proplab.activations import overflow_ignored
 from proplab.checks import check_int
 from proplab.core import Module
-from proplab.history import History
+from proplab.history import History, interrupt_cause, interrupted_message
 from proplab.losses import Loss
 from proplab.optim_base import Optimizer
 from proplab.schedules import LRSchedule, ReduceLROnPlateau
@@ -215,7 +215,8 @@ def train(
                 )
                 if one.epochs_run == 0:  # Ctrl-C before the epoch finished
                     history.stop_reason = one.stop_reason
-                    history.message = f"interrupted after {epoch - 1} epochs (Ctrl-C)"
+                    history.interrupted_by = one.interrupted_by
+                    history.message = interrupted_message(epoch - 1, one.interrupted_by)
                     break
                 loss = float(one.loss[0])
                 history.epoch.append(epoch)
@@ -230,7 +231,8 @@ def train(
                         "diverged": f"training diverged at epoch {epoch}: the loss became "
                         f"{loss}; try a smaller learning rate",
                         "converged": f"loss below tol={tol} at epoch {epoch}",
-                    }.get(one.stop_reason, f"interrupted after {epoch} epochs (Ctrl-C)")
+                    }.get(one.stop_reason, interrupted_message(epoch, one.interrupted_by))
+                    history.interrupted_by = one.interrupted_by
                     break
                 if print_every and epoch % print_every == 0:
                     log(format_epoch_line(epoch, loss))
@@ -260,10 +262,11 @@ def train(
                         f"min_improvement={min_improvement} for {n_iter_no_change} epochs"
                     )
                     break
-        except KeyboardInterrupt:  # Ctrl-C during validation or a schedule step
+        except KeyboardInterrupt as exc:  # Ctrl-C during validation or a schedule step
             history.stop_reason = "interrupted"
+            history.interrupted_by = interrupt_cause(exc)
             _align(history, validation is not None)
-            history.message = f"interrupted after {history.epochs_run} epochs (Ctrl-C)"
+            history.message = interrupted_message(history.epochs_run, history.interrupted_by)
     _align(history, validation is not None)
     if early_stopping is not None and early_stopping.restore(model):
         history.best_epoch = early_stopping.best_epoch

@@ -12,6 +12,17 @@ from dataclasses import dataclass, field
 import numpy as np
 
 
+def interrupt_cause(exc: BaseException | None) -> str:
+    """What stopped training: "Ctrl-C", or the signal a KeyboardInterrupt stands for
+    (``signal_name``, e.g. "SIGTERM", set by :func:`proplab.runio.stop_signals_as_ctrl_c`)."""
+    return getattr(exc, "signal_name", None) or "Ctrl-C"
+
+
+def interrupted_message(epochs: int, cause: str) -> str:
+    """``"interrupted after 7 epochs (SIGTERM)"``: a History's message when stopped."""
+    return f"interrupted after {epochs} epochs ({cause})"
+
+
 @dataclass
 class History:
     """What happened during training, one entry per completed epoch.
@@ -23,7 +34,7 @@ class History:
     [0, 1], NaN for targets that are not 0/1 labels (regression). ``wall_time`` holds the seconds since training started, at each
     epoch's end. ``stop_reason`` is one of ``"completed"``, ``"converged"`` (loss
     below tolerance), ``"diverged"`` (NaN/inf loss) or ``"interrupted"``
-    (Ctrl-C); ``message`` says it in words (``""`` when completed). For a stack,
+    (Ctrl-C, or SIGTERM/SIGHUP: ``interrupted_by``); ``message`` says it in words (``""`` when completed). For a stack,
     ``replica_stop_epoch`` and ``replica_stop_reason`` (shape ``R``) say when and
     why each replica stopped, and :meth:`replica` gives one replica's History; the
     stack's own ``stop_reason`` is ``"diverged"`` only when every replica diverged,
@@ -38,6 +49,8 @@ class History:
     stop_reason: str = "completed"
     message: str = ""
     tol: float | None = None  # the loss tolerance fit was given (None: none)
+    # interrupted: what stopped it ("Ctrl-C", "SIGTERM", "SIGHUP")
+    interrupted_by: str = ""
     # replica stacks only: the epoch each replica stopped at (0: ran every epoch)
     # and why ("completed", "converged", "diverged"); shape R
     replica_stop_epoch: np.ndarray | None = None
@@ -82,6 +95,7 @@ class History:
             wall_time=list(self.wall_time[:end]),
             stop_reason=reason,
             message=message.format(end=end),
+            interrupted_by=self.interrupted_by if reason == "interrupted" else "",
             shared=self.shared,
         )
 

@@ -277,6 +277,15 @@ def uninterrupted() -> Iterator[None]:
             previous[signum](signum, frame)  # e.g. default_int_handler: KeyboardInterrupt
 
 
+class StopSignal(KeyboardInterrupt):
+    """SIGTERM or SIGHUP received inside :func:`stop_signals_as_ctrl_c`: handled as
+    Ctrl-C everywhere, and named (``signal_name``) in what an interrupted run says."""
+
+    def __init__(self, signal_name: str) -> None:
+        super().__init__(signal_name)
+        self.signal_name = signal_name
+
+
 @contextlib.contextmanager
 def stop_signals_as_ctrl_c() -> Iterator[list[int]]:
     """Within the block, SIGTERM and SIGHUP (``kill PID``, a batch scheduler's stop, a
@@ -292,7 +301,7 @@ def stop_signals_as_ctrl_c() -> Iterator[list[int]]:
 
     def handler(signum: int, _frame: Any) -> None:
         caught.append(signum)
-        raise KeyboardInterrupt
+        raise StopSignal(signal.Signals(signum).name)
 
     previous = {}
     for name in ("SIGTERM", "SIGHUP"):

@@ -18,7 +18,7 @@ import numpy as np
 from proplab.activations import overflow_ignored
 from proplab.checks import check_int
 from proplab.core import Module, eval_mode, train_mode
-from proplab.history import History
+from proplab.history import History, interrupt_cause, interrupted_message
 from proplab.losses import Loss
 from proplab.module_errors import returned_no_array
 from proplab.optim_base import Optimizer
@@ -400,9 +400,10 @@ def _fit(
                 history.stop_reason = "converged"
                 history.message = f"loss below tol={tol} at epoch {epoch}"
                 break
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         history.stop_reason = "interrupted"
-        history.message = f"interrupted after {len(losses)} epochs (Ctrl-C)"
+        history.interrupted_by = interrupt_cause(exc)
+        history.message = interrupted_message(len(losses), history.interrupted_by)
     except (AttributeError, TypeError) as exc:
         # a loss's backward that forgot `return` hands the model None: name the loss
         # (a Sequential names it too; one Linear raised "'NoneType' ... has no attribute")
