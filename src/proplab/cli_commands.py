@@ -50,6 +50,7 @@ def _dataset_defaults_note(args: argparse.Namespace, cfg: RunConfig) -> str | No
 def _default_out(cfg: RunConfig) -> Path:
     hidden = "x".join(str(h) for h in cfg.hidden_sizes)
     extras = ("-bn" if cfg.batchnorm else "") + (f"-dropout{cfg.dropout:g}" if cfg.dropout else "")
+    extras = ("-std" if cfg.standardize else "") + extras  # not the raw-input run's folder
     name = f"{Path(str(cfg.dataset)).stem}-{cfg.model}-h{hidden}-{cfg.activation}{extras}-{cfg.optimizer}-lr{cfg.lr:g}-seed{cfg.seed}"
     from proplab.runio import short_folder_name
 
