@@ -90,9 +90,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     note = _dataset_defaults_note(args, checked)
     if note is not None:
         print(note, file=sys.stderr)
-    scale = dataload.target_scale_note(checked)
-    if scale is not None:
-        print(f"proplab train: {scale}", file=sys.stderr)
+    for scale in (dataload.input_scale_note(checked), dataload.target_scale_note(checked)):
+        if scale is not None:
+            print(f"proplab train: {scale}", file=sys.stderr)
     print(f"run saved to {out}", file=sys.stderr)
     return EXIT_FAILED if diverged else EXIT_OK
 

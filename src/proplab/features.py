@@ -150,7 +150,9 @@ def standardize_stats(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     # column can come out a rounding error above 0, and dividing by it would blow the
     # column up to +-1 noise
     constant = x.max(axis=-2) == x.min(axis=-2)
-    return mean, np.where(constant, 1.0, std)
+    # its mean as its value exactly (a sum of n copies of 3.3, divided by n, may not be
+    # 3.3), so the column becomes exactly 0
+    return np.where(constant, x[..., 0, :], mean), np.where(constant, 1.0, std)
 
 
 class Standardize(Module):
