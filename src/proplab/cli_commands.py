@@ -50,6 +50,7 @@ def _dataset_defaults_note(args: argparse.Namespace, cfg: RunConfig) -> str | No
 def _default_out(cfg: RunConfig) -> Path:
     hidden = "x".join(str(h) for h in cfg.hidden_sizes)
     extras = ("-bn" if cfg.batchnorm else "") + (f"-dropout{cfg.dropout:g}" if cfg.dropout else "")
+    extras = ("-std" if cfg.standardize else "") + extras  # not the raw-input run's folder
     name = f"{Path(str(cfg.dataset)).stem}-{cfg.model}-h{hidden}-{cfg.activation}{extras}-{cfg.optimizer}-lr{cfg.lr:g}-seed{cfg.seed}"
     from proplab.runio import short_folder_name
 
@@ -89,9 +90,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     note = _dataset_defaults_note(args, checked)
     if note is not None:
         print(note, file=sys.stderr)
-    scale = dataload.target_scale_note(checked)
-    if scale is not None:
-        print(f"proplab train: {scale}", file=sys.stderr)
+    for scale in (dataload.input_scale_note(checked), dataload.target_scale_note(checked)):
+        if scale is not None:
+            print(f"proplab train: {scale}", file=sys.stderr)
     print(f"run saved to {out}", file=sys.stderr)
     return EXIT_FAILED if diverged else EXIT_OK
 

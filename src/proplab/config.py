@@ -50,6 +50,9 @@ class RunConfig:
     task: str = "auto"
     model: str = "mlp"
     features: list[str] | None = None  # input features of (x1, x2), e.g. ["x1", "x2", "x1_x2"]
+    # inputs -> (x - mean) / std with the training rows' statistics (a Standardize layer
+    # first in the model): for data far from unit scale, such as heights in cm
+    standardize: bool = False
     hidden: int | list[int] = 10
     activation: str = "sigmoid"
     output_activation: str = "sigmoid"
@@ -142,6 +145,11 @@ class RunConfig:
         fixed["task"] = task
         if self.label is not None and not isinstance(self.label, str | int):
             raise ConfigError(f"label: must be a column name or index, got {self.label!r}")
+        if not isinstance(self.standardize, bool | np.bool_):
+            raise ConfigError(
+                f"standardize: must be true or false (standardise the inputs with the "
+                f"training rows' mean and standard deviation), got {self.standardize!r}"
+            )
         if not isinstance(self.bias, bool | np.bool_):
             raise ConfigError(f"bias: must be true or false, got {self.bias!r}")
         _positive_number("lr", self.lr)
@@ -329,8 +337,15 @@ def build_model(
     rng: np.random.Generator | None = None,
     seeds: list[int] | None = None,
     samples: int = 1,
+    stats: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Module:
     """The network ``cfg`` describes (one model, or a stack when ``seeds`` is given).
+
+    With ``cfg.standardize`` a :class:`~proplab.features.Standardize` layer comes first,
+    holding ``stats``: the training rows' ``(mean, std)``, ``(F,)`` each (``(K, F)`` for a
+    stack of K), as :func:`input_stats` gives them. Without ``stats`` it holds mean 0 and
+    std 1 (the identity) until ``load_state_dict`` puts a trained model's in: building a
+    model to load weights into, or to count them, needs no data.
 
     Raises ConfigError, naming the option and the size, for a network whose
     weights (and, for a conv model, the arrays ``samples`` rows need on their
@@ -347,9 +362,35 @@ def build_model(
     if memory is not None and 8 * floats > memory:  # refused before touching any of it
         raise too_big
     try:
-        return _build_model(cfg, in_features, out_features, rng, seeds)
+        model = _build_model(cfg, in_features, out_features, rng, seeds)
     except MemoryError:
         raise too_big from None
+    if not cfg.standardize:
+        return model
+    from proplab.core import Sequential
+    from proplab.features import Standardize
+
+    shape = (*([len(seeds)] if seeds is not None else []), in_features)
+    mean, std = stats if stats is not None else (np.zeros(shape), np.ones(shape))
+    if np.shape(mean) != shape or np.shape(std) != shape:
+        raise ValueError(
+            f"build_model: standardize statistics must be {shape} each (replicas, inputs), "
+            f"got {np.shape(mean)} and {np.shape(std)}"
+        )
+    # first, and flat (as Features): the network's layers keep their order behind it
+    layers = model.layers if isinstance(model, Sequential) else [model]
+    return Sequential(Standardize(mean, std), *layers)
+
+
+def input_stats(cfg: RunConfig, x: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """The ``stats`` :func:`build_model` takes for ``cfg`` trained on the rows ``x``
+    ``(n, F)`` (the training rows only, never the test share): ``(mean, std)`` ``(F,)``
+    each with ``cfg.standardize``, else None."""
+    if not cfg.standardize:
+        return None
+    from proplab.features import standardize_stats
+
+    return standardize_stats(x)
 
 
 def _network_size(

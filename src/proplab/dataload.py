@@ -120,7 +120,8 @@ CSV_REGRESSION_DEFAULTS: dict[str, Any] = {
     "epochs": 2000,
     "print_every": 500,
 }
-# a regression target column whose mean or spread is beyond this gets a note
+# a regression target column (or any CSV input column) whose mean or spread is beyond this
+# gets a note (target_scale_note, input_scale_note)
 LARGE_TARGETS = 10.0
 # the values each output activation can take: a regression's targets must lie within
 OUTPUT_RANGES = {
@@ -229,6 +230,39 @@ def target_scale_note(cfg: RunConfig) -> str | None:
         f"{spread:.4g}; a network learns values near [-1, 1] far faster (and its loss is "
         "in the targets' squared units): standardise the column (subtract its mean, "
         "divide by its standard deviation) for a fair start"
+    )
+
+
+def input_scale_note(cfg: RunConfig) -> str | None:
+    """A note for a CSV run without ``standardize`` whose input columns are far from unit
+    scale (some column's mean or standard deviation beyond ``LARGE_TARGETS``), naming
+    them, or None. Sigmoid and tanh units saturate on inputs such as heights in cm (every
+    row gives nearly the same output), so such a run can end at one class everywhere or
+    R² 0 with nothing else to say why."""
+    if cfg.standardize or not is_csv(str(cfg.dataset)):
+        return None
+    from proplab.csvdata import CsvError, load_csv
+
+    try:
+        data = load_csv(str(cfg.dataset).strip(), label=cfg.label, values=is_regression_run(cfg))
+    except (CsvError, OSError):
+        return None
+    if not data.x.size:
+        return None
+    means, spreads = data.x.mean(axis=0), data.x.std(axis=0)
+    far = [
+        f"{name!r} (mean {mean:.4g}, standard deviation {spread:.4g})"
+        for name, mean, spread in zip(data.feature_names, means, spreads, strict=True)
+        if abs(mean) > LARGE_TARGETS or spread > LARGE_TARGETS
+    ]
+    if not far:
+        return None
+    return (
+        f"the input column{'s' if len(far) > 1 else ''} {', '.join(far)} of {cfg.dataset} "
+        f"{'are' if len(far) > 1 else 'is'} far from unit scale, where sigmoid and tanh "
+        "units saturate (a run may end at "
+        "one class everywhere, or R² 0): pass --standardize (standardize = true in a sweep "
+        "file) to train on (x - mean) / std of the training rows"
     )
 
 

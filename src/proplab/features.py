@@ -131,3 +131,111 @@ class Features(Module):
 
     def __repr__(self) -> str:
         return f"Features({', '.join(self.names)})"
+
+
+def standardize_stats(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(mean, std)`` of each feature of ``x`` over its samples, what :class:`Standardize`
+    takes: x ``(*R, n, F)`` -> two arrays ``(*R, F)`` (float64).
+
+    ``std`` is the population standard deviation (``ddof=0``, as scikit-learn's
+    StandardScaler); a column whose rows are all equal gets ``std = 1`` instead of 0, so
+    it is only centred (to exactly 0) rather than divided by zero.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim < 2 or x.shape[-2] < 1:
+        raise ValueError(f"standardize_stats takes samples (*R, n, F), n >= 1, got shape {x.shape}")
+    mean = x.mean(axis=-2)
+    std = x.std(axis=-2)
+    # exactly constant (max == min), not "std below some epsilon": np.std of a constant
+    # column can come out a rounding error above 0, and dividing by it would blow the
+    # column up to +-1 noise
+    constant = x.max(axis=-2) == x.min(axis=-2)
+    # its mean as its value exactly (a sum of n copies of 3.3, divided by n, may not be
+    # 3.3), so the column becomes exactly 0
+    return np.where(constant, x[..., 0, :], mean), np.where(constant, 1.0, std)
+
+
+class Standardize(Module):
+    """Inputs -> ``(x - mean) / std``, feature by feature, with fixed statistics.
+
+    The statistics are the training rows' (:func:`standardize_stats`), fixed when the
+    layer is built: buffers, saved with the model (``buffer.0.mean``...) and put back by
+    ``load_state_dict``, never trained. First in a model, it lets the network see inputs
+    near unit scale while everything outside it (a saved model's predictions, figures
+    drawn over the data's range) keeps the data's own units.
+
+    Args:
+        mean: ``(*R, F)``, subtracted from each feature.
+        std: ``(*R, F)``, each feature's divisor; every entry finite and > 0.
+
+    Shape:
+        x ``(*R, n, F)`` or shared ``(n, F)`` -> ``(*R, n, F)``; no parameters. A stack
+        (``R`` non-empty) holds each replica's own statistics.
+
+    Example:
+        >>> layer = Standardize(*standardize_stats(np.array([[160.0, 5.0], [180.0, 5.0]])))
+        >>> layer(np.array([[160.0, 5.0], [190.0, 6.0]]))  # mean (170, 5), std (10, 1)
+        array([[-1.,  0.],
+               [ 2.,  1.]])
+    """
+
+    def __init__(self, mean: np.ndarray, std: np.ndarray) -> None:
+        super().__init__()
+        mean = np.array(mean, dtype=np.float64)  # copies: the caller's arrays stay theirs
+        std = np.array(std, dtype=np.float64)
+        if mean.ndim < 1 or mean.shape != std.shape:
+            raise ValueError(
+                f"Standardize takes mean and std of one shape (*R, F), got {mean.shape} and "
+                f"{std.shape}"
+            )
+        if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(std)) and np.all(std > 0)):
+            raise ValueError(
+                "Standardize: mean must be finite and std finite and > 0 (a constant column "
+                f"takes std 1), got mean {mean!r:.80} and std {std!r:.80}"
+            )
+        self.mean, self.std = mean, std
+        self.buffers = {"mean": self.mean, "std": self.std}
+
+    @property
+    def num_features(self) -> int:
+        """``F``, the number of input columns."""
+        return self.mean.shape[-1]
+
+    @property
+    def replicas(self) -> tuple[int, ...]:
+        """The leading replica shape ``R`` (``()`` for one model)."""
+        return self.mean.shape[:-1]
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """``(x - mean) / std`` for x ``(*R, n, F)`` or shared ``(n, F)``; keeps x's shape
+        for :meth:`backward`."""
+        if not isinstance(x, np.ndarray) or x.ndim < 2 or x.shape[-1] != self.num_features:
+            raise ValueError(
+                f"Standardize({self.num_features} features) expects inputs (*R, n, "
+                f"{self.num_features}), got {getattr(x, 'shape', type(x).__name__)}"
+            )
+        lead = x.shape[:-2]
+        if lead and lead != self.replicas:
+            raise ValueError(
+                f"Standardize: input replica axes {lead} (shape {x.shape}) do not match the "
+                f"layer's replicas {self.replicas}"
+            )
+        self.in_shape = x.shape
+        # (*R, F) -> (*R, 1, F): one row of statistics for every sample of its replica
+        return (x - self.mean[..., None, :]) / self.std[..., None, :]
+
+    def backward(self, grad_out: np.ndarray, need_input_grad: bool = True) -> np.ndarray:
+        """dL/dx = dL/dy / std (y = (x - mean) / std; no parameters, the flag is ignored);
+        summed over the replicas for shared inputs ``(n, F)``."""
+        try:
+            in_shape = self.in_shape
+        except AttributeError:
+            raise forward_first(self, "in_shape") from None
+        grad = grad_out / self.std[..., None, :]
+        if grad.shape != in_shape:  # shared data fed every replica: add their gradients
+            grad = grad.reshape(-1, *in_shape).sum(axis=0)
+        return grad
+
+    def __repr__(self) -> str:
+        replicas = f", replicas={self.replicas}" if self.replicas else ""
+        return f"Standardize({self.num_features}{replicas})"

@@ -28,7 +28,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from proplab.config import ConfigError, RunConfig, build_loss, build_model, network_label
+from proplab.config import (
+    ConfigError,
+    RunConfig,
+    build_loss,
+    build_model,
+    input_stats,
+    network_label,
+)
 from proplab.core import Module, Sequential
 from proplab.gradcheck import DROPOUT_NOTE, KINKED, GradcheckResult, gradcheck
 from proplab.gradcheck_notes import FEW_SAMPLES_NOTE, few_samples_note
@@ -150,7 +157,8 @@ def check_config(
             f"samples: a batchnorm network is checked on at least 2 samples (a batch of one "
             f"has no variance to normalise by), got {samples}"
         )
-    model = build_model(cfg, prep.x.shape[-1], prep.n_out)
+    # standardize: the training rows' statistics, as proplab train's model holds them
+    model = build_model(cfg, prep.x.shape[-1], prep.n_out, stats=input_stats(cfg, prep.x))
     loss = build_loss(cfg)
     layers = _layers(model)
     rows, skipped = _rows_clear_of_kinks(layers, prep.x, samples, KINK_MARGIN * eps)

@@ -15,7 +15,14 @@ from typing import Any
 
 import numpy as np
 
-from proplab.config import RunConfig, build_loss, build_model, build_optimizer, shuffle_rng
+from proplab.config import (
+    RunConfig,
+    build_loss,
+    build_model,
+    build_optimizer,
+    input_stats,
+    shuffle_rng,
+)
 from proplab.core import Module
 from proplab.dataload import Prepared
 from proplab.history import History
@@ -69,7 +76,9 @@ def build_run_parts(cfg: RunConfig, prep: Prepared) -> RunParts:
     weights'. Raises :class:`~proplab.config.ConfigError` for a model that cannot be
     built (e.g. a conv geometry that leaves no outputs)."""
     x, y = prep.x, prep.y
-    model = build_model(cfg, x.shape[-1], prep.n_out, samples=x.shape[0])
+    # standardize: the statistics of the training rows (prep.x), never of the test share
+    stats = input_stats(cfg, x)
+    model = build_model(cfg, x.shape[-1], prep.n_out, samples=x.shape[0], stats=stats)
     return RunParts(
         model=model,
         loss_fn=build_loss(cfg),

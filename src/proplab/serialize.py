@@ -60,7 +60,7 @@ from proplab.batchnorm import BatchNorm1d
 from proplab.conv import Conv1d, Unsqueeze
 from proplab.core import Module, Sequential
 from proplab.dropout import Dropout
-from proplab.features import Features
+from proplab.features import Features, Standardize
 from proplab.layers import Flatten, Linear
 from proplab.module_errors import is_proplabs
 from proplab.optim import SGD, AdaGrad, Adam, RMSProp
@@ -242,6 +242,15 @@ register_module_type(
         spec["momentum"],
         replicas=tuple(spec["replicas"]),
         dtype=np.dtype(spec["dtype"]).type,
+    ),
+)
+# its statistics are buffers (buffer.<i>.mean, .std): built with placeholders, then loaded
+register_module_type(
+    Standardize,
+    lambda m, describe: {"num_features": m.num_features, "replicas": list(m.replicas)},
+    lambda spec, build: Standardize(
+        np.zeros((*spec["replicas"], spec["num_features"])),
+        np.ones((*spec["replicas"], spec["num_features"])),
     ),
 )
 # a stack whose replicas differ in activations: each block's module, by its replica count

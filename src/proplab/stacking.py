@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from proplab.config import MOMENTUM_OPTIMIZERS, RunConfig, build_loss, build_model
+from proplab.config import MOMENTUM_OPTIMIZERS, RunConfig, build_loss, build_model, input_stats
 from proplab.conv import Conv1d
 from proplab.core import Module
 from proplab.history import History
@@ -109,17 +109,24 @@ def build_stack_optimizer(cfgs: Sequence[RunConfig], params: list) -> Optimizer:
     return resolve("optimizer", cfg.optimizer)(params, **kwargs)
 
 
-def build_stack_model(cfgs: Sequence[RunConfig], n_in: int, n_out: int) -> Module:
+def build_stack_model(
+    cfgs: Sequence[RunConfig],
+    n_in: int,
+    n_out: int,
+    stats: tuple[np.ndarray, np.ndarray] | None = None,
+) -> Module:
     """One replica stack for ``cfgs`` (one structure, see :func:`structure_key`).
 
-    Replica k is initialised exactly as ``build_model(cfgs[k], ...)``. Where the
+    Replica k is initialised exactly as ``build_model(cfgs[k], ...)``; with
+    ``standardize``, ``stats`` are the replicas' ``(mean, std)`` ``(K, n_in)`` each (each
+    run's own training rows', see :func:`train_stack`). Where the
     configs differ in activations, that layer becomes a :class:`PerReplica`;
     where some have no bias, every Linear gets a bias, held at zero for those
     replicas by a ``grad_mask`` (adding 0.0 changes no value).
     """
     has_bias = np.array([c.bias for c in cfgs])
     base = cfgs[0].replace(bias=bool(has_bias.any()))
-    stack = build_model(base, n_in, n_out, seeds=[c.seed for c in cfgs])
+    stack = build_model(base, n_in, n_out, seeds=[c.seed for c in cfgs], stats=stats)
     if not has_bias.all():
         # the weighted layers' biases only: batchnorm's shift (also "bias") is there
         # with or without them
@@ -176,7 +183,13 @@ def train_stack(
     x, y = _stacked([xs[k] for k in order]), _stacked([ys[k] for k in order])
     n_in = x.shape[-1]
     cfg = cfgs[0]
-    stack = build_stack_model(cfgs, n_in, n_out)
+    stats = None
+    if cfg.standardize:
+        # each run's statistics from its own training rows (a generated dataset's differ
+        # with the seed), computed as the run alone computes them: the same bits
+        own = [input_stats(c, xs[k]) for c, k in zip(cfgs, order, strict=True)]
+        stats = (np.stack([m for m, _ in own]), np.stack([s for _, s in own]))
+    stack = build_stack_model(cfgs, n_in, n_out, stats)
     optimizer = build_stack_optimizer(cfgs, stack.parameters())
     hook = callback
     if on_progress is not None:
