@@ -347,8 +347,14 @@ def test_a_signal_to_the_sweep_alone_stops_its_workers_at_once(tmp_path, stack, 
         _wait_for(lines, "runs are finished and kept", seen)
     finally:
         _end(proc, workers)
-    assert "(Ctrl-C again to abandon them)" in "".join(seen)
+    said = next(line for line in seen if "stopping: waiting for the" in line)
+    assert said.rstrip().endswith("; Ctrl-C again to abandon them")
     stopped = list((tmp_path / "out" / "runs").glob("*/interrupted.json"))
+    # the line said "to stop and save" for stacks too, which save nothing
+    if stack == "off":
+        assert "in progress to stop and save;" in said
+    else:
+        assert "(stacked runs save nothing: a rerun trains them again)" in said
     if stack == "off":  # each run stopped mid-way saved what it had, to be redone
         assert len(stopped) == 2
         for path in stopped:

@@ -428,6 +428,11 @@ def run_stacked(
             report(_run_unit(i, unit, hook))
         return
 
+    def _waiting_for(running: list[int]) -> tuple[int, int]:
+        """(runs in progress, how many of them are in stacks, which save nothing)."""
+        runs = [(kind, len(members)) for kind, members in (units[i] for i in running)]
+        return sum(n for _, n in runs), sum(n for kind, n in runs if kind == "stack")
+
     def dead(i: int, exc: Exception) -> list[tuple[str, dict]]:
         err = {"status": "failed", "error": f"worker process died ({exc})"}
         return [(m[0].name, err) for m in units[i][1]]
@@ -440,8 +445,6 @@ def run_stacked(
         on_result=lambda i, results: report(results),
         on_dead=dead,
         on_progress=on_progress,
-        on_stop=None
-        if on_stop is None
-        else lambda running: on_stop(sum(len(units[i][1]) for i in running)),
+        on_stop=None if on_stop is None else lambda running: on_stop(*_waiting_for(running)),
         poll_seconds=poll_seconds,
     )

@@ -183,9 +183,17 @@ def run_sweep(
             progress.say(f"sweep: run {job.name} failed: {result.failed[job.name]}")
         progress.update(costs[job.name], job.name, failed=failed)
 
-    def on_stop(runs: int) -> None:
-        waiting = f"waiting for the {runs} run{'s' * (runs != 1)} in progress to stop and save"
-        progress.say(f"sweep: stopping: {waiting} (Ctrl-C again to abandon them)")
+    def on_stop(runs: int, stacked: int = 0) -> None:
+        waiting = f"waiting for the {runs} run{'s' * (runs != 1)} in progress to stop"
+        if stacked == 0:  # each saves what it trained (interrupted.json)
+            waiting += " and save"
+        elif stacked == runs:
+            waiting += " (stacked runs save nothing: a rerun trains them again)"
+        else:
+            waiting += (
+                f" ({stacked} of them stacked: those save nothing, a rerun trains them again)"
+            )
+        progress.say(f"sweep: stopping: {waiting}; Ctrl-C again to abandon them")
 
     start = time.perf_counter()
     with stop_signals_as_ctrl_c() as caught:

@@ -34,8 +34,9 @@ OnDone = Callable[[RunJob, dict[str, Any]], None]
 OnProgress = Callable[[float], None]
 # on_plan(costs): the runner's own estimate of each job's cost, by job name
 OnPlan = Callable[[dict[str, float]], None]
-# on_stop(runs): Ctrl-C came; the runner now waits for these many runs in progress
-OnStop = Callable[[int], None]
+# on_stop(runs[, stacked]): Ctrl-C came; the runner now waits for these many runs in
+# progress (``stacked`` of them in stacks, which save nothing when stopped)
+OnStop = Callable[..., None]
 
 
 class Runner(Protocol):
