@@ -145,3 +145,16 @@ def test_prepared_targets_have_the_dtype_their_loss_computes_with(loss, dtype, w
     x, labels = generate_xor_easy()
     assert prep.y.dtype == dtype and prep.n_out == width
     np.testing.assert_array_equal(prep.y, labels)  # same values, 0 and 1
+
+
+def test_plane_axes_span_far_inputs_alone_and_keep_the_unit_square_near_it():
+    # a CSV's heights (145-190) were drawn on a grid from 0 to 190, the samples in a corner
+    from proplab.data import plane_axes
+
+    x = np.array([[150.0, 0.2], [190.0, 0.9]])
+    u, v = plane_axes(x, 5)
+    np.testing.assert_allclose(u[[0, -1]], [148.0, 192.0])  # the samples' span, 5 % each side
+    np.testing.assert_allclose(v[[0, -1]], [-0.05, 1.05])  # within [0, 1]: the unit square
+    u, v = plane_axes(np.array([[-1.5, 0.5], [0.5, 3.0]]), 5)  # spans meeting [0, 1]: widened
+    np.testing.assert_allclose(u[[0, -1]], [-1.625, 1.125])
+    np.testing.assert_allclose(v[[0, -1]], [-0.15, 3.15])

@@ -86,9 +86,13 @@ def load_lab_dataset(
 def plane_axes(x: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     """``(u, v)``: ``size`` points along each of two inputs, over the unit square widened
     to hold every sample of ``x`` ``(n, 2)``, plus 5 % of its span on each side
-    (``[-0.05, 1.05]`` for the lab's data, the whole cloud for a zoo dataset)."""
-    lo = np.minimum(x.min(axis=0), 0.0)
-    hi = np.maximum(x.max(axis=0), 1.0)
+    (``[-0.05, 1.05]`` for the lab's data, the whole cloud for a zoo dataset). An input
+    whose samples all lie outside [0, 1] (a CSV's heights, 145 to 190) spans its samples
+    alone: the unit square would push them into a corner of a plot from 0 to 190."""
+    lo, hi = x.min(axis=0), x.max(axis=0)
+    near = (lo <= 1.0) & (hi >= 0.0)  # the samples' span meets [0, 1]
+    lo = np.where(near, np.minimum(lo, 0.0), lo)
+    hi = np.where(near, np.maximum(hi, 1.0), hi)
     pad = 0.05 * (hi - lo)
     return (
         np.linspace(lo[0] - pad[0], hi[0] + pad[0], size),

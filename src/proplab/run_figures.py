@@ -198,6 +198,7 @@ def boundary_during_training(
     from proplab import sweep_boundaries, value_plots  # matplotlib: only runs need it
 
     regression = is_regression_run(cfg)
+    name = Path(str(cfg.dataset)).stem  # a CSV file by its name, not its whole path
 
     def score(model: Any) -> str:
         """A panel's second line: how well the model at those weights does."""
@@ -223,15 +224,13 @@ def boundary_during_training(
             )
         picked = "\n" + _picked_how() if picked_by_loss else ""
         if regression:
-            title = f"{cfg.dataset}: the predicted value as it forms (samples: their target)"
+            title = f"{name}: the predicted value as it forms (samples: their target)"
             value_plots.value_maps(
                 [value_plots.ValuePanel(name, u, v, grid, x, y) for name, grid in panels], path,
                 title=title + picked, limit=value_plots.value_limit(y, y_test),
             )  # fmt: skip
         else:
-            title = (
-                f"{cfg.dataset}: the decision boundary as it forms (P(class 1); black line: 0.5)"
-            )
+            title = f"{name}: the decision boundary as it forms (P(class 1); black line: 0.5)"
             sweep_boundaries.decision_boundaries(
                 [[sweep_boundaries.BoundaryPanel(name, u, v, grid, x, y) for name, grid in panels]],
                 path, title=title + picked,
@@ -257,7 +256,7 @@ def gradients_figure(run_dir: Path, cfg: RunConfig, csv_path: Path) -> None:
     epochs = np.array([int(r["epoch"]) for r in rows])
     sizes = np.array([[float(r[layer]) for layer in layers] for r in rows])
     title = (
-        f"{cfg.dataset}: how large each layer's weight gradient is as it trains "
+        f"{Path(str(cfg.dataset)).stem}: how large each layer's weight gradient is as it trains "
         f"({cfg.activation}; full batch, at the kept weights)"
     )
     draw_figure(
