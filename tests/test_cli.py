@@ -765,6 +765,14 @@ DIGITS_MODEL = (
             ["--optimizer", "sgd", "--lr", "0.1", "--loss", "mse", "--batch-size", "64"],
             "--hidden 64 64 --activation relu --init he --test-fraction 0.2 --print-every 5",
         ),
+        (
+            # the conv model takes one hidden width: digits' 64 64 was refused, naming a
+            # --hidden the user never gave
+            ["--model", "conv"],
+            "--hidden 64 "
+            + DIGITS_MODEL.removeprefix("--hidden 64 64 ")
+            + " --optimizer adam --lr 0.002 --batch-size 32 --test-fraction 0.2 --print-every 5",
+        ),
     ],
 )
 def test_a_digits_run_names_the_digits_defaults_it_used(tmp_path: Path, capsys, args, note) -> None:

@@ -31,7 +31,7 @@ class UsageError(Exception):
 def _dataset_defaults_note(args: argparse.Namespace, cfg: RunConfig) -> str | None:
     """One line naming the dataset's own defaults this run used (the flags not given),
     or None; ``--optimizer sgd`` with digits keeps the lr chosen for Adam, which it says."""
-    own = dataload.dataset_defaults(cfg.dataset, cfg.task)
+    own = dataload.dataset_defaults(cfg.dataset, cfg.task, cfg.model)
     used = {k: v for k, v in own.items() if getattr(args, k, None) is None and getattr(cfg, k) == v}
     if not used:
         return None

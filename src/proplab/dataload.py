@@ -133,17 +133,25 @@ OUTPUT_RANGES = {
 }
 
 
-def dataset_defaults(name: str | None, task: str | None = "auto") -> dict[str, Any]:
+def dataset_defaults(
+    name: str | None, task: str | None = "auto", model: str | None = None
+) -> dict[str, Any]:
     """Flag defaults that suit a dataset better than the lab's (digits, diabetes, the
-    zoo's regression sets, and a CSV file with ``task="regression"`` have some)."""
+    zoo's regression sets, and a CSV file with ``task="regression"`` have some). For
+    ``model="conv"`` a list of hidden widths keeps its first: the Conv1d takes the first
+    hidden layer's place (digits' [64, 64] was refused, naming a --hidden never given)."""
     key = str(name).strip().lower()
     if is_csv(str(name)) and str(task).strip().lower() == "regression":
-        return dict(CSV_REGRESSION_DEFAULTS)
-    if key == DIGITS:
-        return dict(DIGITS_DEFAULTS)
-    if key == DIABETES:
-        return dict(DIABETES_DEFAULTS)
-    return dict(REGRESSION_DEFAULTS) if zoo_key(key) in REGRESSION_ZOO else {}
+        own = dict(CSV_REGRESSION_DEFAULTS)
+    elif key == DIGITS:
+        own = dict(DIGITS_DEFAULTS)
+    elif key == DIABETES:
+        own = dict(DIABETES_DEFAULTS)
+    else:
+        own = dict(REGRESSION_DEFAULTS) if zoo_key(key) in REGRESSION_ZOO else {}
+    if model == "conv" and isinstance(own.get("hidden"), list):
+        own["hidden"] = own["hidden"][:1]
+    return own
 
 
 def zoo_key(name: str) -> str | None:
@@ -398,7 +406,8 @@ def with_dataset_defaults(values: dict[str, Any]) -> dict[str, Any]:
     lab's ``sigmoid`` when the user picks ``mse`` or ``bce`` instead; ``identity``
     for ``task="regression"``, whose values may have any sign and size.
     """
-    out = {**dataset_defaults(values.get("dataset"), values.get("task")), **values}
+    own = dataset_defaults(values.get("dataset"), values.get("task"), values.get("model"))
+    out = {**own, **values}
     regression = is_regression_task(values.get("dataset"), values.get("task"))
     if "output_activation" not in values and regression:
         # values to predict, of any sign and size: the lab's sigmoid would clip them
