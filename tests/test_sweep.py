@@ -758,6 +758,8 @@ def test_a_bundle_label_on_a_csv_run_is_refused_and_label_column_sets_the_column
     msg = str(err.value)
     assert "a bundle's 'label' = 'cls' is the setting's display label" in msg
     assert "label_column = 'cls'" in msg and f"CSV file '{data}'" in msg
+    # it said the file's "label column is also called 'label'", as if it had such a column
+    assert "'label' in [base] (or --label) would name its label column, which nothing sets" in msg
     # a display label on another axis, or with the column set, means only that
     spec = spec_of(
         f'[base]\ndataset = "{data}"\nlabel = "cls"\n'

@@ -425,9 +425,10 @@ def _expand(
             # display label on any other bundle, or with the column set, is unambiguous.)
             raise SweepError(
                 f"{where}: a bundle's 'label' = {named.label!r} is the setting's display label, "
-                f"but run ({shown}) reads the CSV file {cfg.dataset!r}, whose label column is "
-                f"also called 'label': set the column with {LABEL_COLUMN} = {named.label!r} in "
-                "the bundle (or label = ... in [base]) and leave out the display label"
+                f"but run ({shown}) reads the CSV file {cfg.dataset!r}, and 'label' in [base] "
+                f"(or --label) would name its label column, which nothing sets: did you mean "
+                f"the column? Set it with {LABEL_COLUMN} = {named.label!r} in the bundle (or "
+                "label = ... in [base]) and leave out the display label"
             )
         column = next((s for s in combo if "label" in s.values), None)
         if column is not None and not is_csv(cfg.dataset):
