@@ -490,7 +490,13 @@ def test_a_run_stopped_by_a_signal_names_it_in_its_saved_message(tmp_path, monke
 
         monkeypatch.setattr(run_parts, "fit", fit_then_signal)
         out = tmp_path / sig.name
-        assert main(["train", "--epochs", "500", "--out", str(out), "--no-progress"]) == code
+        # a handler of the test's own, not an ignored signal (under nohup SIGHUP is, and
+        # proplab leaves an ignored signal ignored: the run would just finish)
+        before = signal.signal(sig, lambda *_, _s=sig: pytest.fail(f"{_s.name} reached the test"))
+        try:
+            assert main(["train", "--epochs", "500", "--out", str(out), "--no-progress"]) == code
+        finally:
+            signal.signal(sig, before)
         said = f"interrupted after 5 epochs ({sig.name})"
         assert read_json(out / "interrupted.json")["message"] == said
         assert capsys.readouterr().out.splitlines()[-1].startswith(f"{said}; partial run saved")
