@@ -53,6 +53,20 @@ def test_values_and_gradient_by_hand() -> None:
     )
 
 
+def test_a_float32_model_stays_float32_through_the_layer(tmp_path) -> None:
+    # the float64 statistics upcast a float32 model's inputs, and so its whole forward
+    layer = Standardize(np.array([170.0, 5.0]), np.array([10.0, 1.0]))
+    out = layer(np.array([[160.0, 5.0], [190.0, 6.5]], dtype=np.float32))
+    assert out.dtype == np.float32
+    np.testing.assert_array_equal(out, np.array([[-1.0, 0.0], [2.0, 1.5]], dtype=np.float32))
+    assert layer.backward(np.ones((2, 2), dtype=np.float32)).dtype == np.float32
+    cfg = RunConfig(dataset=str(body_csv(tmp_path / "body.csv")), label="tall", standardize=True)
+    x = np.random.default_rng(0).normal(170.0, 10.0, size=(8, 2))
+    model = build_model(cfg, 2, 1, stats=standardize_stats(x))
+    assert model.forward(x.astype(np.float32)).dtype == np.float64  # float64 weights, as before
+    assert layer.mean.dtype == np.float64  # the saved statistics keep their precision
+
+
 def test_stats_are_the_population_ones_and_a_constant_column_is_only_centred() -> None:
     x = np.array([[160.0, 3.3, 1.0], [180.0, 3.3, 3.0], [170.0, 3.3, 2.0]])
     mean, std = standardize_stats(x)

@@ -221,17 +221,22 @@ class Standardize(Module):
                 f"layer's replicas {self.replicas}"
             )
         self.in_shape = x.shape
+        mean, std = self.mean, self.std
+        if x.dtype != mean.dtype and x.dtype.kind == "f":
+            # a float32 model's inputs stay float32 (the float64 statistics would upcast)
+            mean, std = mean.astype(x.dtype), std.astype(x.dtype)
+        self.std_used = std
         # (*R, F) -> (*R, 1, F): one row of statistics for every sample of its replica
-        return (x - self.mean[..., None, :]) / self.std[..., None, :]
+        return (x - mean[..., None, :]) / std[..., None, :]
 
     def backward(self, grad_out: np.ndarray, need_input_grad: bool = True) -> np.ndarray:
         """dL/dx = dL/dy / std (y = (x - mean) / std; no parameters, the flag is ignored);
         summed over the replicas for shared inputs ``(n, F)``."""
         try:
-            in_shape = self.in_shape
+            in_shape, std = self.in_shape, self.std_used
         except AttributeError:
             raise forward_first(self, "in_shape") from None
-        grad = grad_out / self.std[..., None, :]
+        grad = grad_out / std[..., None, :]
         if grad.shape != in_shape:  # shared data fed every replica: add their gradients
             grad = grad.reshape(-1, *in_shape).sum(axis=0)
         return grad
