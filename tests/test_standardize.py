@@ -259,3 +259,23 @@ activation = ["sigmoid", "tanh"]
             np.testing.assert_array_equal(ba, bb)
         means.add(tuple(b.layers[0].mean))
     assert len(means) == 3  # one per seed's data
+
+
+def test_gradcheck_and_trace_take_standardize_as_the_report_prints_them(tmp_path, capsys):
+    # the report checked the standardised network but printed commands for the raw one,
+    # and neither command took --standardize
+    from proplab.report_network import _gradcheck_command, _trace_command
+
+    data = body_csv(tmp_path / "body.csv")
+    cfg = RunConfig(dataset=str(data), label="tall", standardize=True).validate()
+    command = _gradcheck_command(cfg)
+    assert command == f"proplab gradcheck --dataset {data} --label tall --standardize"
+    assert _trace_command(cfg).startswith(
+        f"proplab trace --dataset {data} --label tall --standardize"
+    )
+    assert main(command.split()[1:]) == 0
+    out = capsys.readouterr().out
+    assert "  0  Standardize(2)" in out and "gradcheck ok" in out
+    assert main(["trace", "--dataset", str(data), "--label", "tall", "--standardize", "--hidden",
+                 "2", "--samples", "1", "--digits", "3"]) == 0  # fmt: skip
+    assert "h1 = Standardize(x)" in capsys.readouterr().out

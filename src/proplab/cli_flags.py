@@ -86,6 +86,15 @@ def add_data_flags(p: argparse.ArgumentParser, test_fraction: bool = True) -> No
         help="classification, regression (a CSV file's label column holds values to predict: "
         "MSE, R²), or auto (default: regression for plane, multi-gauss and diabetes)",
     )
+    add(
+        "--standardize",
+        action="store_true",
+        default=None,
+        help="standardise each input column, (x - mean) / std with the mean and standard "
+        "deviation of the training rows (never the test rows), as the model's first layer: "
+        "for inputs far from unit scale, such as a CSV file's heights in cm; the saved "
+        "model takes raw rows (default: the inputs as they are)",
+    )
 
 
 def add_model_flags(p: argparse.ArgumentParser) -> None:
@@ -160,15 +169,6 @@ def add_training_flags(p: argparse.ArgumentParser) -> None:
     """Every RunConfig knob as a flag; defaults (None) come from RunConfig, in one place."""
     d = RunConfig()
     add_data_flags(p)
-    p.add_argument(
-        "--standardize",
-        action="store_true",
-        default=None,
-        help="standardise each input column, (x - mean) / std with the mean and standard "
-        "deviation of the training rows (never the test rows), as the model's first layer: "
-        "for inputs far from unit scale, such as a CSV file's heights in cm; the saved "
-        "model takes raw rows (default: the inputs as they are)",
-    )
     add_model_flags(p)
     add_optimizer_flags(p)
     add = p.add_argument

@@ -164,7 +164,7 @@ def _uncompared_causes(check: Any) -> str:
 
 # the options of proplab gradcheck, as RunConfig fields
 _GRADCHECK_FIELDS = (
-    "dataset", "n", "noise", "label", "model", "features", "hidden", "activation",
+    "dataset", "n", "noise", "label", "standardize", "model", "features", "hidden", "activation",
     "output_activation",
     "bias", "init", "loss", "seed", "filters", "kernel_size", "stride", "padding",
 )  # fmt: skip
@@ -216,6 +216,9 @@ def _gradcheck_command(cfg: RunConfig) -> str:
         value = given[name]
         if name == "bias":
             words.append("--no-bias" if not value else "")
+            continue
+        if name == "standardize":
+            words.append("--standardize" if value else "")
             continue
         if value == []:  # no hidden layer
             shown = "0"
