@@ -222,7 +222,7 @@ def test_mismatches_are_refused_in_one_line_naming_what_differs() -> None:
     )
     same = mlp(2, 4, 1, rng=np.random.default_rng(2))
     assert refused(SGD(same.parameters())) == (
-        "cannot load the optimizer state into this SGD: it is a Adam's (build a Adam, or use "
+        "cannot load the optimizer state into this SGD: it is the state of Adam (build a Adam, or use "
         "proplab.serialize.load_optimizer, which does)"
     )
     assert refused(Adam(same.parameters(), amsgrad=True)) == (
@@ -256,11 +256,13 @@ def test_per_replica_optimizer_mismatches_are_refused() -> None:
     swapped = PerReplicaOptimizer(
         stack.parameters(), [(1, lambda q: SGD(q)), (2, lambda q: SGD(q, momentum=0.5))]
     )
-    with pytest.raises(ValueError, match="state of replicas 1:3 into this SGD: it is a Adam's"):
+    with pytest.raises(
+        ValueError, match="state of replicas 1:3 into this SGD: it is the state of Adam"
+    ):
         swapped.load_state_dict(state)
     # the first block was fine, but nothing changed: every block is checked first
     assert swapped.blocks[0][1].hyper["momentum"] == 0.0
-    with pytest.raises(ValueError, match="it is a 'Adam''s, not a PerReplicaOptimizer's"):
+    with pytest.raises(ValueError, match="it is the state of 'Adam', not of a PerReplicaOptimizer"):
         swapped.load_state_dict(Adam(stack.parameters()).state_dict())
 
 
@@ -305,3 +307,58 @@ def test_save_refuses_an_optimizer_over_another_models_parameters(tmp_path: Path
     with pytest.raises(TypeError, match="must be a proplab Optimizer .* got dict"):
         proplab.save(model, tmp_path / "m.npz", optimizer={"lr": 0.1})  # type: ignore[arg-type]
     assert not (tmp_path / "m.npz").exists()
+
+
+def test_an_optimizer_over_some_layers_is_loaded_onto_those_layers_by_name(tmp_path: Path):
+    # the file did not say which parameters the optimizer updated: any same-shaped layer
+    # took its momentum silently, and all parameters were refused by shapes alone
+    x = np.random.default_rng(0).normal(size=(8, 4))
+    y = np.random.default_rng(1).normal(size=(8, 4))
+    model = mlp(4, (4, 4), 4, output_activation="identity", rng=np.random.default_rng(0))
+    last = model[4].parameters()  # fine-tuning the output layer alone
+    opt = SGD(last, lr=0.1, momentum=0.9)
+    proplab.fit(model, proplab.MSELoss(), opt, x, y, 5)
+    path = tmp_path / "sub.npz"
+    proplab.save(model, path, optimizer=opt)
+    loaded = proplab.load(path)
+    again = proplab.load_optimizer(path, loaded)  # the model: its 4.weight and 4.bias
+    assert [p is q for p, q in zip(again.params, loaded[4].parameters(), strict=True)] == [True] * 2
+    np.testing.assert_array_equal(
+        again.state[0]["momentum_buffer"], opt.state[0]["momentum_buffer"]
+    )
+    with pytest.raises(ValueError, match=r"updated 2 parameters \(4\.weight, 4\.bias\), not these "
+                       r"6: pass the model itself, load_optimizer\(path, model\)"):  # fmt: skip
+        proplab.load_optimizer(path, loaded.parameters())
+
+
+@pytest.mark.parametrize("given", ["arrays", "one array"])
+def test_load_optimizer_refuses_what_is_not_a_model_or_parameters(tmp_path: Path, given):
+    # a list of arrays failed with an AttributeError from inside optim_base
+    model = mlp(2, 3, 1, rng=np.random.default_rng(0))
+    path = tmp_path / "m.npz"
+    proplab.save(model, path, optimizer=Adam(model.parameters()))
+    arg = [p.data for p in model.parameters()] if given == "arrays" else model[0].weight.data
+    with pytest.raises(TypeError, match=r"load_optimizer takes the model \(proplab.load\(path\)\) "
+                       r"or its Parameters, got a ndarray"):  # fmt: skip
+        proplab.load_optimizer(path, arg)
+
+
+def test_a_state_without_a_buffer_its_rule_keeps_is_refused():
+    # an Adam state missing exp_avg loaded; the next step made it zeros while t went on
+    model = mlp(2, 3, 1, rng=np.random.default_rng(0))
+    opt = Adam(model.parameters(), amsgrad=True)
+    for p in model.parameters():
+        p.grad = np.ones_like(p.data)
+    opt.step()
+    for missing in ("exp_avg", "max_exp_avg_sq"):
+        state = opt.state_dict()
+        del state["groups"][0]["state"][missing]
+        fresh = Adam(model.parameters(), amsgrad=True)
+        with pytest.raises(ValueError, match=rf"group 0 has no {missing}, which Adam keeps from "
+                           r"its first step \(the state says 1 steps were taken\)"):  # fmt: skip
+            fresh.load_state_dict(state)
+        assert fresh.steps == 0 and fresh.state == [{}]  # nothing changed
+    broken = opt.state_dict()
+    broken["groups"][0] = {"dtype": "float64"}  # no layout: was a raw KeyError
+    with pytest.raises(ValueError, match=r"not a state_dict\(\) \(KeyError\('replicas'\)\)"):
+        Adam(model.parameters(), amsgrad=True).load_state_dict(broken)

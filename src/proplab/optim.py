@@ -198,6 +198,9 @@ class AdaGrad(Optimizer):
     _options = ("initial_accumulator_value",)
     _buffers = ("sum",)
 
+    def _required_buffers(self) -> tuple[str, ...]:
+        return ("sum",)
+
     def __init__(
         self,
         params: Iterable[Parameter],
@@ -294,6 +297,9 @@ class RMSProp(Optimizer):
     _upper_bounds = {"alpha": (1.0, False)}
     _options = ("centered",)
     _buffers = ("square_avg", "grad_avg", "momentum_buffer")
+
+    def _required_buffers(self) -> tuple[str, ...]:
+        return ("square_avg", "grad_avg") if self.centered else ("square_avg",)
 
     def __init__(
         self,
@@ -422,6 +428,9 @@ class Adam(Optimizer):
     _upper_bounds = {"beta1": (1.0, True), "beta2": (1.0, True)}
     _options = ("amsgrad",)
     _buffers = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
+
+    def _required_buffers(self) -> tuple[str, ...]:
+        return ("exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if self.amsgrad else ())
 
     @classmethod
     def init_args(cls, hyper: dict[str, Hyper], options: dict[str, Any]) -> dict[str, Any]:

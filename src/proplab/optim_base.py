@@ -144,11 +144,17 @@ class ParamGroup:
                 grad_view *= p.grad_mask
 
 
-def _pack(params: list[Parameter]) -> list[ParamGroup]:
+def _grouped(params: Iterable[Parameter]) -> dict[tuple, list[Parameter]]:
+    """Parameters by ``(dtype, replica shape)``, in first-seen order: one packed group each
+    (what :func:`_pack` packs and :func:`layout_of` describes, so the two cannot drift)."""
     groups: dict[tuple, list[Parameter]] = {}
     for p in params:
         groups.setdefault((p.data.dtype, p.replica_shape), []).append(p)
-    return [ParamGroup(ps) for ps in groups.values()]
+    return groups
+
+
+def _pack(params: list[Parameter]) -> list[ParamGroup]:
+    return [ParamGroup(ps) for ps in _grouped(params).values()]
 
 
 Layout = list[dict]  # per packed group: {"dtype": name, "replicas": R, "shapes": [shape, ...]}
@@ -158,12 +164,9 @@ def layout_of(params: Iterable[Parameter]) -> Layout:
     """How an optimizer over ``params`` packs them (the groups of :func:`_pack`, in order):
     each group's dtype, replica shape ``R`` and parameter shapes. Computed without packing,
     so a saved state can be checked against parameters before an optimizer is built."""
-    groups: dict[tuple, list[Parameter]] = {}
-    for p in params:
-        groups.setdefault((p.data.dtype, p.replica_shape), []).append(p)
     return [
         {"dtype": dtype.name, "replicas": list(replicas), "shapes": [list(p.shape) for p in ps]}
-        for (dtype, replicas), ps in groups.items()
+        for (dtype, replicas), ps in _grouped(params).items()
     ]
 
 
@@ -416,15 +419,15 @@ class Optimizer:
             raise ValueError(f"{prefix}: expected a dict from state_dict(), got {state!r:.80}")
         if state["type"] != mine:
             raise ValueError(
-                f"{prefix}: it is a {state['type']}'s (build a {state['type']}, or use "
-                "proplab.serialize.load_optimizer, which does)"
+                f"{prefix}: it is the state of {state['type']} (build a {state['type']}, or "
+                "use proplab.serialize.load_optimizer, which does)"
             )
         try:
             hyper, options = dict(state["hyper"]), dict(state["options"])
             steps, groups = state["steps"], list(state["groups"])
+            difference = layout_difference(groups, self._layout())
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"{prefix}: not a state_dict() ({exc!r})") from None
-        difference = layout_difference(groups, self._layout())
         if difference:
             raise ValueError(f"{prefix}: {difference}")
         for name in self._options:
@@ -447,6 +450,13 @@ class Optimizer:
         buffers = []
         for i, (group, saved) in enumerate(zip(self.groups, groups, strict=True)):
             copies = {}
+            missing = [k for k in self._required_buffers() if k not in saved.get("state", {})]
+            if steps > 0 and missing:
+                # the next step would make it afresh (zeros) while the step count goes on
+                raise ValueError(
+                    f"{prefix}: group {i} has no {', '.join(missing)}, which {mine} keeps "
+                    f"from its first step (the state says {steps} steps were taken)"
+                )
             for key, value in dict(saved.get("state", {})).items():
                 shape, dtype = group.data.shape, group.data.dtype
                 if key not in self._buffers:
@@ -477,6 +487,11 @@ class Optimizer:
                 target.update(copies)
 
         return apply
+
+    def _required_buffers(self) -> tuple[str, ...]:
+        """The buffers every step of this rule keeps, whatever its hyperparameters (a state
+        after a step without them is incomplete)."""
+        return ()
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v}" for k, v in self.hyper.items())

@@ -316,7 +316,9 @@ class PerReplicaOptimizer(Optimizer):
         prefix = "cannot load the optimizer state into this PerReplicaOptimizer"
         if not isinstance(state, dict) or state.get("type") != type(self).__name__:
             kind = state.get("type") if isinstance(state, dict) else state
-            raise ValueError(f"{prefix}: it is a {kind!r:.80}'s, not a PerReplicaOptimizer's")
+            raise ValueError(
+                f"{prefix}: it is the state of {kind!r:.80}, not of a PerReplicaOptimizer"
+            )
         try:
             steps, groups, blocks = state["steps"], list(state["groups"]), list(state["blocks"])
             counts = [b["replicas"] for b in blocks]

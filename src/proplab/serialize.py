@@ -78,6 +78,7 @@ ARCH_KEY = "architecture"
 OPTIM_PREFIX = (
     "optim."  # the optimizer's arrays (save(..., optimizer=)), e.g. optim.groups.0.state.exp_avg
 )
+OPTIM_PARAMS_KEY = "optimizer_params"  # the model's names of the parameters it updates
 OPTIM_KEY = "optimizer"  # its state_dict in the header, arrays as {"__array__": entry name}
 ARRAY_MARK = "__array__"
 
@@ -325,9 +326,11 @@ def save(
     With ``optimizer`` (one over this model's parameters), its :meth:`~Optimizer.state_dict`
     is saved too (SGD's momentum buffers, AdaGrad's and RMSProp's sums, Adam's moments,
     the step count and hyperparameters, a PerReplicaOptimizer's blocks): arrays as
-    ``optim.*`` entries, the rest in the JSON header. :func:`load_optimizer` rebuilds it,
-    and training on continues exactly as if the run had never stopped. Without it, a new
-    optimizer starts that state afresh (the same run for plain SGD only).
+    ``optim.*`` entries, the rest in the JSON header, with the model's names of the
+    parameters it updates. :func:`load_optimizer` rebuilds it, and training on continues
+    exactly as if the run had never stopped (full batch, no dropout or schedule: their
+    random streams and a schedule's position are not saved). Without it, a new optimizer
+    starts that state afresh (the same run for plain SGD only).
     """
     if Path(path).is_dir():
         raise IsADirectoryError(
@@ -357,6 +360,10 @@ def save(
                 "model's (build it over model.parameters())"
             )
         optim_header = _split_arrays(optimizer.state_dict(), OPTIM_PREFIX[:-1], optim_arrays)
+        # which of the model's parameters it updates, in its order (a subset: a frozen
+        # layer), so load_optimizer picks them by name, not by shape alone
+        names = {id(p): name for name, p in model.named_parameters()}
+        optim_params = [names[id(p)] for p in optimizer.params]
     header = {
         "format": FORMAT,
         "version": VERSION,
@@ -368,6 +375,7 @@ def save(
     }
     if optim_header is not None:
         header[OPTIM_KEY] = optim_header
+        header[OPTIM_PARAMS_KEY] = optim_params
     try:
         text = json.dumps(header, allow_nan=False)
     except (TypeError, ValueError) as exc:
@@ -474,17 +482,46 @@ def _rule_from_state(state: dict[str, Any], params: list[Parameter]) -> Optimize
     return cls(params, **cls.init_args(state["hyper"], state["options"]))
 
 
-def load_optimizer(path: str | os.PathLike[str], params: Iterable[Parameter]) -> Optimizer:
+def load_optimizer(path: str | os.PathLike[str], params: Module | Iterable[Parameter]) -> Optimizer:
     """The optimizer saved with ``proplab.save(model, path, optimizer=opt)``, rebuilt (same
-    type, hyperparameters, step count and buffers) over ``params``, typically
-    ``proplab.load(path).parameters()``: training on continues exactly where it stopped.
+    type, hyperparameters, step count and buffers) over ``params``: the loaded model
+    (``proplab.load(path)``), whose parameters it updated are picked by name, or a list
+    of parameters in the saved optimizer's order. Training on continues exactly where
+    it stopped.
 
     Raises :class:`ModelFileError` when the file holds no optimizer state (saved without
-    ``optimizer=``) or a broken one, and ValueError naming what differs when ``params`` are
-    not shaped as the saved model's (other layers, dtype or replica count).
+    ``optimizer=``) or a broken one, TypeError for anything but a model or Parameters, and
+    ValueError naming what differs when ``params`` are not shaped as the saved ones (other
+    layers, dtype or replica count), or are not as many as it updated.
     """
-    params = list(params)
     header, _, _, arrays = _read(path, with_optimizer=True)
+    saved_names = header.get(OPTIM_PARAMS_KEY)
+    if isinstance(params, Module):
+        own = dict(params.named_parameters())
+        if saved_names is None:  # a file written before the names were recorded
+            params = list(own.values())
+        else:
+            unknown = [n for n in saved_names if n not in own]
+            if unknown:
+                raise ValueError(
+                    f"{path}: the saved optimizer updated parameters {', '.join(unknown)}, "
+                    "which this model does not have"
+                )
+            params = [own[n] for n in saved_names]
+    else:
+        params = list(params) if isinstance(params, Iterable) else [params]
+        bad = next((p for p in params if not isinstance(p, Parameter)), None)
+        if bad is not None:
+            raise TypeError(
+                f"load_optimizer takes the model (proplab.load(path)) or its Parameters, got "
+                f"a {type(bad).__name__} among them"
+            )
+        if saved_names is not None and len(saved_names) != len(params):
+            raise ValueError(
+                f"{path}: the saved optimizer updated {len(saved_names)} parameters "
+                f"({', '.join(saved_names)}), not these {len(params)}: pass the model itself, "
+                "load_optimizer(path, model), and it picks them by name"
+            )
     if OPTIM_KEY not in header:
         raise ModelFileError(
             f"{path}: no optimizer state in this model file (save it with "
