@@ -390,3 +390,26 @@ def test_tol_means_what_it_means_in_fit_and_the_defaults_sit_out_the_plateau() -
     assert history.epochs_run == alone.epochs_run > 1000  # past the plateau
     assert history.loss == [float(v) for v in alone.loss] and history.accuracy[-1] == 1.0
     assert history.message == f"loss below tol=0.001 at epoch {alone.epochs_run}"
+
+
+def test_a_float32_models_data_is_cast_once_not_every_epoch(monkeypatch) -> None:
+    # fit and evaluate ran every epoch and each cast the float64 data again (4 copies an epoch)
+    from proplab import scoring
+    from proplab import train as train_module
+
+    copies = []
+    cast = scoring.in_model_dtype
+
+    def counting(model, x, y):
+        cx, cy = cast(model, x, y)
+        copies.extend(a for a, b in ((cx, x), (cy, y)) if a is not b)
+        return cx, cy
+
+    monkeypatch.setattr(scoring, "in_model_dtype", counting)
+    monkeypatch.setattr(train_module, "in_model_dtype", counting)
+    x, y = generate_linear(40, rng=0)
+    x, y = x.astype(np.float64), y.astype(np.float64)
+    model = mlp(2, 4, 1, rng=np.random.default_rng(0), dtype=np.float32)
+    history = train(model, MSELoss(), SGD(model.parameters(), lr=0.5), x, y, 30, validation=(x, y))
+    assert history.epochs_run == 30 and isinstance(history.val_loss[-1], float)
+    assert len(copies) <= 2  # the validation's first check, before the loop casts it once

@@ -34,7 +34,7 @@ from proplab.history import History, interrupt_cause, interrupted_message
 from proplab.losses import Loss
 from proplab.optim_base import Optimizer
 from proplab.schedules import LRSchedule, ReduceLROnPlateau
-from proplab.scoring import evaluate
+from proplab.scoring import as_arrays, evaluate, in_model_dtype
 from proplab.train import fit
 from proplab.train_text import format_epoch_line
 
@@ -187,6 +187,11 @@ def train(
             evaluate(model, loss_fn, *validation)
         except ValueError as exc:
             raise ValueError(f"validation: {exc}") from None
+    # in the model's dtype once, not in every epoch's fit and evaluate (a float32 model's
+    # float64 data was copied four times an epoch)
+    x, y = in_model_dtype(model, *as_arrays(x, y))
+    if validation is not None:
+        validation = in_model_dtype(model, *validation)
     if early_stopping is not None:
         early_stopping.reset()  # nothing of an earlier training: its best weights are another's
     history = TrainHistory()
