@@ -261,6 +261,19 @@ activation = ["sigmoid", "tanh"]
     assert len(means) == 3  # one per seed's data
 
 
+def test_a_standardised_runs_figure_titles_say_so() -> None:
+    from proplab.run_figures import describe
+
+    cfg = RunConfig(standardize=True, dropout=0.1)
+    assert describe(cfg, 2, 1) == (
+        "2-10-10-1 sigmoid, standardised inputs, dropout 0.1, mse, sgd lr=1"
+    )
+    assert (
+        describe(cfg.replace(standardize=False), 2, 1)
+        == "2-10-10-1 sigmoid, dropout 0.1, mse, sgd lr=1"
+    )
+
+
 def test_gradcheck_and_trace_take_standardize_as_the_report_prints_them(tmp_path, capsys):
     # the report checked the standardised network but printed commands for the raw one,
     # and neither command took --standardize
@@ -276,6 +289,7 @@ def test_gradcheck_and_trace_take_standardize_as_the_report_prints_them(tmp_path
     assert main(command.split()[1:]) == 0
     out = capsys.readouterr().out
     assert "  0  Standardize(2)" in out and "gradcheck ok" in out
+    assert out.startswith("gradcheck: 2-10-10-1 sigmoid (output sigmoid, standardised inputs),")
     assert main(["trace", "--dataset", str(data), "--label", "tall", "--standardize", "--hidden",
                  "2", "--samples", "1", "--digits", "3"]) == 0  # fmt: skip
     assert "h1 = Standardize(x)" in capsys.readouterr().out

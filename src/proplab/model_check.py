@@ -175,6 +175,7 @@ def check_config(
             f"{MAX_ENTRIES:,}): use fewer --samples or a smaller network (--hidden, --filters)"
         )
     extras = ("" if cfg.bias else ", no biases") + (", batchnorm" if cfg.batchnorm else "")
+    extras += ", standardised inputs" if cfg.standardize else ""
     extras += f", dropout {cfg.dropout:g}" if cfg.dropout else ""
     title = (
         f"{network_label(cfg, x.shape[-1], prep.n_out)} {cfg.activation} (output "

@@ -68,8 +68,10 @@ def draw_figure(path: Path, draw: Callable[[Path], Any]) -> bool:
 def describe(cfg: RunConfig, n_in: int | str = "in", n_out: int | str = "out") -> str:
     """``2-10-10-1 sigmoid, mse, sgd lr=1``: a short title for figures and logs."""
     arch = network_label(cfg, n_in, n_out)
-    extras = (", batchnorm" if cfg.batchnorm else "") + (
-        f", dropout {cfg.dropout:g}" if cfg.dropout else ""
+    extras = (
+        (", standardised inputs" if cfg.standardize else "")
+        + (", batchnorm" if cfg.batchnorm else "")
+        + (f", dropout {cfg.dropout:g}" if cfg.dropout else "")
     )
     return f"{arch} {cfg.activation}{extras}, {cfg.loss}, {cfg.optimizer} lr={cfg.lr:g}"
 
