@@ -286,3 +286,53 @@ def test_a_single_replica_input_is_not_broadcast_to_a_stack() -> None:
     layer = Standardize(np.zeros((2, 3)), np.ones((2, 3)))
     with pytest.raises(ValueError, match=r"input replica axes \(1,\).*layer's replicas \(2,\)"):
         layer(np.ones((1, 4, 3)))
+
+
+def test_a_stack_gives_each_run_the_statistics_of_its_own_rows() -> None:
+    # the stack reorders its runs (one activation's side by side): each run's statistics
+    # must follow it there, not stay at its given position
+    from proplab.config import RunConfig
+    from proplab.stacking import train_stack
+
+    rng = np.random.default_rng(0)
+    xs = [rng.normal(size=(8, 2)) * 10 + 50, rng.normal(size=(8, 2)) - 3]
+    ys = [(x[:, :1] > x[:1, :1]).astype(float) for x in xs]
+    cfgs = [
+        RunConfig(activation=act, seed=s, standardize=True, hidden=[3], epochs=3, lr=0.1)
+        for act, s in (("tanh", 0), ("sigmoid", 1))
+    ]
+    runs = train_stack(cfgs, xs, ys, 1)
+    for run, x in zip(runs, xs, strict=True):
+        mean, std = standardize_stats(x)
+        np.testing.assert_array_equal(run.model.layers[0].mean, mean)
+        np.testing.assert_array_equal(run.model.layers[0].std, std)
+
+
+def test_the_scale_note_names_negative_means_and_wide_spreads(tmp_path: Path) -> None:
+    # 'depth' sits far below 0, 'wide' is centred on 0 but spread +-50: both saturate
+    from proplab.config import RunConfig
+    from proplab.dataload import input_scale_note
+
+    csv = tmp_path / "far.csv"
+    rows = ["depth,wide,small,label"] + [
+        f"{-500 - i},{(-50 if i % 2 else 50)},{i / 20:.2f},{i % 2}" for i in range(20)
+    ]
+    csv.write_text("\n".join(rows) + "\n")
+    note = input_scale_note(RunConfig(dataset=str(csv)))
+    assert note is not None
+    assert "'depth' (mean -509.5, standard deviation 5.766)" in note
+    assert "'wide' (mean 0, standard deviation 50)" in note
+    assert "'small'" not in note and " are far from unit scale" in note
+
+
+def test_in_model_dtype_casts_float_targets_and_inputs_but_keeps_labels() -> None:
+    from proplab.scoring import in_model_dtype
+
+    model = mlp(2, 3, 1, rng=np.random.default_rng(0), dtype=np.float32)
+    x, labels = np.array([[1, 2], [3, 4]]), np.array([[0], [1]])
+    cx, cy = in_model_dtype(model, x, labels)
+    assert cx.dtype == np.float32 and cy is labels  # class labels stay integers
+    np.testing.assert_array_equal(cx, [[1.0, 2.0], [3.0, 4.0]])
+    _, fy = in_model_dtype(model, x, np.array([[0.5], [0.25]]))
+    assert fy.dtype == np.float32
+    np.testing.assert_array_equal(fy, np.array([[0.5], [0.25]], dtype=np.float32))
