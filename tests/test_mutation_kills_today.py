@@ -336,3 +336,87 @@ def test_in_model_dtype_casts_float_targets_and_inputs_but_keeps_labels() -> Non
     _, fy = in_model_dtype(model, x, np.array([[0.5], [0.25]]))
     assert fy.dtype == np.float32
     np.testing.assert_array_equal(fy, np.array([[0.5], [0.25]], dtype=np.float32))
+
+
+def test_a_replica_that_converged_before_a_sigterm_was_not_interrupted() -> None:
+    from proplab.history import History
+
+    stack = History(
+        epoch=[1, 2, 3],
+        loss=[np.array([0.5, 0.4]), np.array([0.01, 0.3]), np.array([0.01, 0.2])],
+        accuracy=[np.array([0.5, 0.5])] * 3,
+        wall_time=[0.0, 0.1, 0.2],
+        stop_reason="interrupted",
+        message="interrupted after 3 epochs (SIGTERM)",
+        interrupted_by="SIGTERM",
+        tol=0.05,
+        replica_stop_epoch=np.array([2, 0]),
+        replica_stop_reason=np.array(["converged", "completed"], dtype=object),
+    )
+    done, cut = stack.replica(0), stack.replica(1)
+    assert (done.stop_reason, done.interrupted_by, done.epochs_run) == ("converged", "", 2)
+    assert (cut.stop_reason, cut.interrupted_by, cut.epochs_run) == ("interrupted", "SIGTERM", 3)
+    assert cut.message == "interrupted after 3 epochs (SIGTERM)"
+
+
+@pytest.mark.parametrize(
+    ("column", "expected"),
+    [
+        # every sample below 0 or above 1: the samples' span alone, plus 5 %
+        ([-190.0, -145.0], (-192.25, -142.75)),
+        ([145.0, 190.0], (142.75, 192.25)),
+        # touching [0, 1] at one end counts as meeting it: widened to the unit square
+        ([1.0, 3.0], (-0.15, 3.15)),
+        ([-2.0, 0.0], (-2.15, 1.15)),
+    ],
+)
+def test_plane_axes_widens_to_the_unit_square_only_where_samples_meet_it(column, expected):
+    from proplab.data import plane_axes
+
+    x = np.column_stack([column, [0.2, 0.8]])
+    u, v = plane_axes(x, 5)
+    np.testing.assert_allclose([u[0], u[-1]], expected, rtol=0, atol=1e-12)
+    np.testing.assert_allclose([v[0], v[-1]], (-0.05, 1.05), rtol=0, atol=1e-12)
+
+
+def test_an_untitled_sweep_followed_by_a_titled_one_is_named_by_title(tmp_path, monkeypatch):
+    # only two untitled files are told apart by path; a titled one keeps its title
+    import io
+
+    from test_sweep_folders import OTHER, UNTITLED_A, fake_sweep
+
+    from proplab.sweep import SweepError, parse_spec, run_sweep
+
+    out = tmp_path / "out"
+    fake_sweep(tmp_path, monkeypatch, UNTITLED_A, out)
+    other = tmp_path / "b.toml"
+    with pytest.raises(SweepError) as err:
+        run_sweep(parse_spec(OTHER, other), out, stream=io.StringIO())
+    message = str(err.value)
+    assert f"holds the sweep 'Sweep' ({out / 'sweep.toml'})" in message
+    assert f"not part of {other} ('second')" in message
+    assert "(untitled)" not in message and "same title" not in message
+
+
+def test_an_untitled_file_named_relatively_then_absolutely_is_the_same_file(tmp_path, monkeypatch):
+    # a file is known by its resolved path: run once as a.toml, once as /abs/a.toml
+    import io
+
+    from test_sweep import FakeTrainer
+    from test_sweep_folders import UNTITLED_A
+
+    from proplab import sweep, sweep_workers
+    from proplab.sweep import parse_spec, run_sweep
+
+    monkeypatch.setattr(sweep_workers, "train_one", FakeTrainer(tmp_path / "calls.txt"))
+    monkeypatch.chdir(tmp_path)
+    Path("a.toml").write_text(UNTITLED_A)
+    out = tmp_path / "out"
+    run_sweep(parse_spec(UNTITLED_A, Path("a.toml")), out, runner=sweep.choose_runner("off"))
+    edited = UNTITLED_A.replace("lr = [1.0, 0.5]", "lr = [1.0]")
+    assert edited != UNTITLED_A
+    Path("a.toml").write_text(edited)
+    stream = io.StringIO()
+    # named absolutely now: the same file
+    result = run_sweep(parse_spec(edited, tmp_path / "a.toml"), out, stream=stream)
+    assert result.failed == {} and "2 run folders in" in stream.getvalue()
