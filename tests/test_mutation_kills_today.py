@@ -420,3 +420,25 @@ def test_an_untitled_file_named_relatively_then_absolutely_is_the_same_file(tmp_
     # named absolutely now: the same file
     result = run_sweep(parse_spec(edited, tmp_path / "a.toml"), out, stream=stream)
     assert result.failed == {} and "2 run folders in" in stream.getvalue()
+
+
+def test_standardize_gives_scikit_learns_standard_scaler_bits() -> None:
+    # (x - mean) / std, divided: multiplying by 1 / std rounds differently (10 / 3)
+    from sklearn.preprocessing import StandardScaler
+
+    x = np.array([[10.0, 1.0], [-10.0, 4.0], [0.0, 7.0], [3.3, -2.0]])
+    scaler = StandardScaler().fit(x)
+    mean, std = standardize_stats(x)
+    np.testing.assert_array_equal(mean, scaler.mean_)
+    np.testing.assert_array_equal(std, scaler.scale_)
+    np.testing.assert_array_equal(Standardize(mean, std)(x), scaler.transform(x), strict=True)
+    np.testing.assert_array_equal(
+        Standardize(np.zeros(1), np.full(1, 3.0))(np.array([[10.0]])), [[10.0 / 3.0]]
+    )
+
+
+def test_adam_init_args_keep_beta1_first() -> None:
+    hyper = {"lr": 0.1, "beta1": 0.8, "beta2": 0.99, "eps": 1e-8, "weight_decay": 0.0, "l1": 0.0}
+    args = Adam.init_args(hyper, {"amsgrad": True})
+    assert args["betas"] == (0.8, 0.99) and "beta1" not in args and args["amsgrad"] is True
+    assert hyper["beta1"] == 0.8  # the caller's dict is not emptied
