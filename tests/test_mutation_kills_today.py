@@ -442,3 +442,26 @@ def test_adam_init_args_keep_beta1_first() -> None:
     args = Adam.init_args(hyper, {"amsgrad": True})
     assert args["betas"] == (0.8, 0.99) and "beta1" not in args and args["amsgrad"] is True
     assert hyper["beta1"] == 0.8  # the caller's dict is not emptied
+
+
+def test_after_replace_the_untitled_folder_is_the_last_files(tmp_path, monkeypatch):
+    # a.toml ran, then b.toml --replace: the folder is b's now, so b edited runs in
+    import io
+
+    from test_sweep import FakeTrainer
+    from test_sweep_folders import UNTITLED_A, UNTITLED_B
+
+    from proplab import sweep, sweep_workers
+    from proplab.sweep import SweepError, parse_spec, run_sweep
+
+    monkeypatch.setattr(sweep_workers, "train_one", FakeTrainer(tmp_path / "calls.txt"))
+    a, b, out = tmp_path / "a.toml", tmp_path / "b.toml", tmp_path / "out"
+    off = sweep.choose_runner("off")
+    run_sweep(parse_spec(UNTITLED_A, a), out, runner=off, stream=io.StringIO())
+    run_sweep(parse_spec(UNTITLED_B, b), out, runner=off, stream=io.StringIO(), replace=True)
+    edited = UNTITLED_B.replace('["tanh", "relu"]', '["tanh"]')
+    assert edited != UNTITLED_B
+    result = run_sweep(parse_spec(edited, b), out, runner=off, stream=io.StringIO())
+    assert result.failed == {}
+    with pytest.raises(SweepError, match="holds the sweep of .*b.toml \\(untitled\\)"):
+        run_sweep(parse_spec(UNTITLED_A, a), out, runner=off, stream=io.StringIO())
