@@ -465,3 +465,13 @@ def test_after_replace_the_untitled_folder_is_the_last_files(tmp_path, monkeypat
     assert result.failed == {}
     with pytest.raises(SweepError, match="holds the sweep of .*b.toml \\(untitled\\)"):
         run_sweep(parse_spec(UNTITLED_A, a), out, runner=off, stream=io.StringIO())
+
+
+def test_input_stats_are_none_without_standardize() -> None:
+    from proplab.config import RunConfig, input_stats
+
+    x = np.array([[150.0, 1.0], [190.0, 3.0]])
+    assert input_stats(RunConfig(), x) is None
+    mean, std = input_stats(RunConfig(standardize=True), x)
+    np.testing.assert_array_equal(mean, [170.0, 2.0])
+    np.testing.assert_array_equal(std, [20.0, 1.0])
