@@ -445,10 +445,17 @@ def test_terminate_workers_ends_every_worker_of_a_pool():
     # the path a second Ctrl-C takes: the runs in progress are abandoned, their workers end
     from concurrent.futures import ProcessPoolExecutor
 
-    pool = ProcessPoolExecutor(max_workers=2)
-    futures = [pool.submit(_sleep_long) for _ in range(2)]
-    while not all(f.running() for f in futures):
-        time.sleep(0.01)
+    # forked workers inherit this process's SIGTERM handler: a Python one (an earlier
+    # test's) turns SIGTERM into an exception the worker survives; a sweep's workers set
+    # theirs back to the default first thing (sweep_workers' initializer), as here
+    before = signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        pool = ProcessPoolExecutor(max_workers=2)
+        futures = [pool.submit(_sleep_long) for _ in range(2)]
+        while not all(f.running() for f in futures) or len(pool._processes) < 2:
+            time.sleep(0.01)
+    finally:
+        signal.signal(signal.SIGTERM, before)
     processes = list(pool._processes.values())
     assert len(processes) == 2 and all(p.is_alive() for p in processes)
     sweep_workers.terminate_workers(pool)
