@@ -196,6 +196,13 @@ def layout_difference(
     return None
 
 
+def check_steps(steps: object, prefix: str) -> None:
+    """A saved state's step count must be a whole number >= 0 (else ValueError, ``prefix``
+    first)."""
+    if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 0:
+        raise ValueError(f"{prefix}: steps must be a whole number >= 0, got {steps!r}")
+
+
 class Optimizer:
     """Base class: holds the parameters, their state and the hyperparameters.
 
@@ -441,8 +448,7 @@ class Optimizer:
                 f"{prefix}: its hyperparameters are {sorted(hyper)}, this one's "
                 f"{sorted(self.hyper)}"
             )
-        if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 0:
-            raise ValueError(f"{prefix}: steps must be a whole number >= 0, got {steps!r}")
+        check_steps(steps, prefix)
         try:
             checked = {name: self.check_hyper(name, value) for name, value in hyper.items()}
         except (TypeError, ValueError) as exc:  # TypeError: not a number at all

@@ -20,7 +20,7 @@ import numpy as np
 
 from proplab.checks import check_int
 from proplab.core import Module
-from proplab.optim_base import Hyper, Optimizer, ParamGroup, layout_difference
+from proplab.optim_base import Hyper, Optimizer, ParamGroup, check_steps, layout_difference
 from proplab.parameter import Parameter
 
 
@@ -331,8 +331,7 @@ class PerReplicaOptimizer(Optimizer):
         mine = [b.stop - b.start for b, _, _ in self.blocks]
         if counts != mine:
             raise ValueError(f"{prefix}: its blocks hold {counts} replicas, this one's {mine}")
-        if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 0:
-            raise ValueError(f"{prefix}: steps must be a whole number >= 0, got {steps!r}")
+        check_steps(steps, prefix)
         applies = [
             rule._prepare_load(
                 saved,

@@ -466,8 +466,7 @@ def optimizer_from_state(params: list[Parameter], state: dict[str, Any]) -> Opti
             ]
             optimizer: Optimizer = PerReplicaOptimizer(params, parts)
         else:
-            cls = OPTIMIZER_TYPES[name]
-            optimizer = cls(params, **cls.init_args(state["hyper"], state["options"]))
+            optimizer = _rule_from_state(state, params)
     except (KeyError, TypeError) as exc:
         raise ValueError(f"the {name} state is incomplete or malformed ({exc!r})") from None
     optimizer.load_state_dict(state)
@@ -475,7 +474,8 @@ def optimizer_from_state(params: list[Parameter], state: dict[str, Any]) -> Opti
 
 
 def _rule_from_state(state: dict[str, Any], params: list[Parameter]) -> Optimizer:
-    """One PerReplicaOptimizer block's rule, built from its saved state (no nesting)."""
+    """One rule (SGD, Adam...) built from its saved state: the optimizer itself, or a
+    PerReplicaOptimizer block's (no nesting)."""
     cls = OPTIMIZER_TYPES.get(state.get("type"))
     if cls is None or cls is PerReplicaOptimizer:
         raise ValueError(f"a PerReplicaOptimizer block cannot be a {state.get('type')!r}")
