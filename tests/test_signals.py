@@ -459,10 +459,25 @@ def test_terminate_workers_ends_every_worker_of_a_pool():
     processes = list(pool._processes.values())
     assert len(processes) == 2 and all(p.is_alive() for p in processes)
     sweep_workers.terminate_workers(pool)
-    for p in processes:
-        p.join(timeout=30)
+    # wait for both to end without reaping them here: once one dies, the pool's own thread
+    # joins every worker, and a p.join() from this thread races it for waitpid (the loser
+    # gets ECHILD and reads exitcode None; 11 of 60 tries here)
+    ended = _wait_until_ended([p.sentinel for p in processes], seconds=30)
+    assert ended == 2
+    pool.shutdown(wait=True, cancel_futures=True)  # its thread has joined the workers
     assert [p.exitcode for p in processes] == [-signal.SIGTERM] * 2
-    pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _wait_until_ended(sentinels: list[int], seconds: float) -> int:
+    """How many of the processes behind ``sentinels`` end within ``seconds``."""
+    from multiprocessing.connection import wait
+
+    pending = list(sentinels)
+    deadline = time.monotonic() + seconds
+    while pending and time.monotonic() < deadline:
+        for sentinel in wait(pending, timeout=1):
+            pending.remove(sentinel)
+    return len(sentinels) - len(pending)
 
 
 def test_terminate_workers_prefers_the_public_method_where_python_has_it():
