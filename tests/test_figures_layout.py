@@ -114,6 +114,38 @@ def test_long_titles_are_wrapped_inside_the_figure(tmp_path: Path):
     assert _inside(fig, fig._suptitle.get_window_extent(renderer))
 
 
+def test_a_csv_deep_in_folders_keeps_its_lab_figure_titles_inside(tmp_path: Path, monkeypatch):
+    # the whole path was the titles' first "word", which fit_text cannot break: it ran off
+    # both edges of learning_curve.png; the run's other figures name the file alone
+    from proplab import run_figures
+    from proplab.config import RunConfig
+
+    folder = tmp_path / "home" / "student" / "courses" / "neural-networks-2026" / "lab3" / "data"
+    folder.mkdir(parents=True)
+    csv = folder / "body_measurements.csv"
+    csv.write_text("height,weight,tall\n160,50,0\n180,80,1\n165,70,0\n185,60,1\n")
+    figures = {}
+
+    def keeping(name: str, draw):
+        def keep(*args, **kwargs):
+            figures[name] = draw(*args, **kwargs)
+            return figures[name]
+
+        return keep
+
+    for name in ("comparison_figure", "learning_curve"):
+        monkeypatch.setattr(plots, name, keeping(name, getattr(plots, name)))
+    cfg = RunConfig(dataset=str(csv), label="tall")
+    x = np.array([[160.0, 50.0], [180.0, 80.0], [165.0, 70.0], [185.0, 60.0]])
+    y = np.array([[0], [1], [0], [1]])
+    history = _history([0.3, 0.2], [0.5, 1.0])
+    run_figures.lab_figures(tmp_path, cfg, history, x, y, y * 0.9, 1.0)
+    curve, comparison = figures["learning_curve"], figures["comparison_figure"]
+    for fig, title in ((curve, curve.axes[0].title), (comparison, comparison._suptitle)):
+        assert title.get_text().startswith("body_measurements: 2-10-10-1 sigmoid")
+        assert _inside(fig, title.get_window_extent(_renderer(fig)))
+
+
 # --- a sweep's decision boundaries -------------------------------------------------------
 
 

@@ -108,7 +108,10 @@ def lab_figures(
     from proplab import plots  # matplotlib is slow to import; only runs need it
 
     held_out = cfg.test_fraction > 0
-    label = f"{cfg.dataset}: {describe(cfg, x.shape[-1], pred.shape[-1])}"
+    # a CSV file by its name, as in the run's other figures: a whole path is one "word" the
+    # title cannot wrap, and ran off both edges of the learning curve
+    name = Path(str(cfg.dataset).strip()).stem
+    label = f"{name}: {describe(cfg, x.shape[-1], pred.shape[-1])}"
     regression = is_regression_run(cfg)
     # a CSV's column names for the comparison's axes (others' inputs are x1, x2, ...)
     names = csv_summary(cfg).get("features")
