@@ -1134,7 +1134,7 @@ def test_activation_answer_compares_xor_first_and_quotes_its_best_seed():
     # before: "no line separates XOR (its best seed reaches only 70.0 %)", as if no line
     # could do better; the best line gets 16 of XOR's 21 points
     assert paras[2] == (
-        "That is what one straight boundary allows: the line x0 = x1 separates the linear "
+        "That is what one straight boundary allows: the line x1 = x2 separates the linear "
         "dataset, but no line separates XOR; the best line classifies 16 of its 21 points "
         f"(76.2 %). Trained by gradient descent, this network does not even find that line: "
         f"it ends at {xor}."
@@ -1244,6 +1244,9 @@ def test_bias_answer_thresholds():
     # 1 point worse is within the 2-point noise: not "worse"
     paras = said([1.0] * 3, [0.99] * 3)
     assert paras[2].startswith("Both datasets are still fit without biases")
+    assert paras[2].endswith(
+        "the linear dataset's boundary x1 = x2 passes through the origin anyway."
+    )
     # base below 90 %, without biases above: not "neither fits"
     paras = said([0.89] * 3, [0.95] * 3)
     assert paras[2].startswith("Both datasets are still fit without biases")
@@ -1347,8 +1350,12 @@ def test_data_lines_state_the_class_shares(tmp_path):
         float(np.mean(load_dataset(RunConfig(dataset="linear", seed=s))[1] > 0.5)) for s in range(3)
     ]
     assert min(shares) < max(shares)
-    assert report_setup._describe_data("linear", recs("linear", range(3))).endswith(
-        f"class 1 is {100 * min(shares):.0f}–{100 * max(shares):.0f} % of the points across seeds."
+    # the inputs by the names the figures' axes give them ($x_1$, $x_2$), not NumPy's
+    # columns 0 and 1: "x0 > x1" beside a figure whose x1 is the other input misled
+    assert report_setup._describe_data("linear", recs("linear", range(3))) == (
+        "100 points uniform in the unit square, class 0 if x1 > x2 else 1, drawn anew for each "
+        f"seed; class 1 is {100 * min(shares):.0f}–{100 * max(shares):.0f} % of the points "
+        "across seeds."
     )
     csv = tmp_path / "three.csv"
     labels = [0] * 6 + [1] * 3 + [2]

@@ -227,7 +227,7 @@ def _one_line_on_xor(xor: GroupView) -> str:
     n = len(x)
     best = best_line_hits(x, y)
     text = (
-        "That is what one straight boundary allows: the line x0 = x1 separates the linear "
+        "That is what one straight boundary allows: the line x1 = x2 separates the linear "
         f"dataset, but no line separates XOR; the best line classifies {best} of its {n} "
         f"points ({pct(best / n)})."
     )
@@ -690,7 +690,7 @@ def _bias_answer(f: Finder, n_params: tuple[int, int], where: str = "") -> list[
         paras.append(
             "Both datasets are still fit without biases: the hidden sigmoids output 0.5 at a "
             "zero input, a constant that the next layer can use like a bias, and the linear "
-            "dataset's boundary x0 = x1 passes through the origin anyway."
+            "dataset's boundary x1 = x2 passes through the origin anyway."
         )
     return paras
 

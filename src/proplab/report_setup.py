@@ -219,7 +219,7 @@ def _describe_data(ds: str, records: list[aggregate.RunRecord]) -> str:
         )
     if ds == "linear":
         return (
-            f"{n} points uniform in the unit square, class 0 if x0 > x1 else 1, drawn anew "
+            f"{n} points uniform in the unit square, class 0 if x1 > x2 else 1, drawn anew "
             f"for each seed; class 1 is {100 * min(shares):.0f}–{100 * max(shares):.0f} % of "
             "the points across seeds."
         )
