@@ -1476,6 +1476,21 @@ def test_a_setting_of_several_axes_is_bracketed_in_sentences():
     assert report_text.setting_name(_view({}), "0.001") == "lr 0.001"  # one axis: as before
 
 
+def test_a_yes_no_setting_is_named_by_its_axis():
+    # "only true reaches 100 % in every seed" (vary.standardize = [false, true]) named nothing
+    spec = parse_spec("[vary]\nstandardize = [false, true]\n", Path("s.toml"), check_build=False)
+    view = ExperimentView(spec.experiments[0], [], 0, [], [])
+    assert report_text.setting_name(view, "true") == "standardize true"
+    assert report_text.setting_name(view, "false") == "standardize false"
+    labelled = parse_spec(
+        "[vary]\nbias = [{ bias = true, label = 'with biases' }, { bias = false, label = 'false' }]\n",
+        Path("s.toml"), check_build=False,
+    )  # fmt: skip
+    view = ExperimentView(labelled.experiments[0], [], 0, [], [])
+    assert report_text.setting_name(view, "false") == "false"  # the file's own label stands
+    assert report_text.setting_name(view, "with biases") == "with biases"
+
+
 def test_the_test_set_line_names_best_lowest_and_gap_from_the_test_accuracies():
     # mutation testing: each branch of the held-out line, checked word for word
     def line(groups: dict[str, list[RunView]]) -> str:

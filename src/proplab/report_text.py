@@ -101,10 +101,15 @@ def setting_name(view: ExperimentView, setting: str, bracket: bool = True) -> st
     (``bracket``: one of several axes in brackets, ``(lr=1, activation=tanh)``)."""
     axes = view.experiment.setting_axes
     if len(axes) == 1:
+        # a yes/no axis's bare value says nothing ("only true reaches 100 %"): named, as
+        # a number is, unless the file labelled it
+        switch = setting in ("true", "false") and not any(
+            s.named and s.label == setting for s in axes[0].settings
+        )
         try:
             float(setting)
         except ValueError:
-            return setting
+            return f"{axes[0].name} {setting}" if switch else setting
         return f"{axes[0].name} {setting}"
     # "lr=1, activation=tanh" holds a comma: in a list of settings it needs a bracket
     return f"({setting})" if bracket and ", " in setting else setting
