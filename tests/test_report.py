@@ -665,8 +665,10 @@ def test_lab_command_trains_runs_the_suite_and_writes_the_report(tmp_path, capsy
     out = tmp_path / "lab"
     argv = ["lab", "--out", str(out), "--epochs", "300", "--suite", str(suite), "--no-progress"]
     assert main(argv) == 0
-    lines = capsys.readouterr().out.splitlines()
+    printed = capsys.readouterr()
+    lines = printed.out.splitlines()
     assert lines[-1] == f"report written to {out / 'report.md'} and {out / 'report.html'}"
+    assert "runs done" not in printed.err  # --no-progress reaches the suite's progress line
     assert lines[-2].startswith("lab suite: 8 runs (0 reused, 8 trained, 0 failed) with --jobs 2")
     md = (out / "report.md").read_text()
     # the results section shows the two lab runs themselves (300 epochs, not the suite's 200)

@@ -511,6 +511,27 @@ def test_progress_shows_runs_done_elapsed_and_remaining(tmp_path, monkeypatch):
     assert "remaining ~0:00" in text
 
 
+def test_no_progress_draws_no_progress_line_and_keeps_the_messages(
+    tmp_path, monkeypatch, capsys
+):
+    from proplab.cli import main
+
+    bad = "dataset=linear,lr=0.01,seed=1"
+    monkeypatch.setattr(sweep_workers, "train_one", FakeTrainer(tmp_path / "calls", fail=bad))
+    path = write(tmp_path, SIMPLE)
+    for flags, out in (([], "shown"), (["--no-progress"], "quiet")):
+        argv = ["sweep", str(path), "--out", str(tmp_path / out), "--stack", "off", *flags]
+        assert main(argv) == 1  # one run failed
+        printed = capsys.readouterr()
+        assert "sweep: 12 runs (0 reused, 11 trained, 1 failed)" in printed.out
+        assert f"sweep: run {bad} failed: ValueError: this run is broken" in printed.err
+        progress_lines = [s for s in printed.err.splitlines() if "runs done" in s]
+        if flags:
+            assert progress_lines == []
+        else:
+            assert progress_lines[-1].startswith("sweep: 11/12 runs done, 1 failed, 100 % of")
+
+
 def test_one_at_a_time_runner_plans_by_data_size(tmp_path, monkeypatch):
     """run_jobs announces each run's cost from the time model, which knows the data
     and the model where RunJob.cost (epochs and widths only) rates these runs the

@@ -246,7 +246,9 @@ def build_parser() -> argparse.ArgumentParser:
         f"(default {RunConfig().print_every}, or a quarter of --epochs when that is fewer; "
         "0: never)",
     )
-    lab.add_argument("--no-progress", action="store_true", help="no progress bar")
+    lab.add_argument(
+        "--no-progress", action="store_true", help="no progress bar, nor the suite's progress line"
+    )
     lab.add_argument(
         "--suite",
         type=path,
@@ -273,6 +275,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="also draw every run's PNG figures (slower; the report does not need them)",
     )
     _add_replace_flag(sweep)
+    sweep.add_argument(
+        "--no-progress", action="store_true", help="no progress line (messages still shown)"
+    )
     sweep.set_defaults(func=cmd_sweep)
 
     report = sub.add_parser("report", help="rebuild report.md/.html from a sweep folder")

@@ -213,7 +213,13 @@ def cmd_lab(args: argparse.Namespace) -> int:
     failed = [name for name, s in results.items() if s["stop_reason"] == "diverged"]
     if spec is not None:  # then every experiment of the suite, and the report
         code = lab_suite(
-            spec, args.out, jobs=args.jobs, started=started, runner=runner, replace=args.replace
+            spec,
+            args.out,
+            jobs=args.jobs,
+            started=started,
+            runner=runner,
+            replace=args.replace,
+            progress=not args.no_progress,
         )
         if code:
             return code
@@ -232,6 +238,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         args.stack_memory,
         figures=args.figures,
         replace=args.replace,
+        progress=not args.no_progress,
     )
 
 

@@ -124,6 +124,7 @@ def run_sweep(
     stream: Any = None,
     figures: bool = False,
     replace: bool = False,
+    progress: bool = True,
 ) -> SweepResult:
     """Run every configuration of ``spec`` into ``out``; write results.csv and aggregate.csv.
 
@@ -132,6 +133,7 @@ def run_sweep(
     title) is refused unless ``replace``. Ctrl-C (or SIGTERM, SIGHUP) stops the sweep
     keeping every finished run (a run being written is written first); the CSVs are
     written either way, and ``SweepResult.records`` holds what they describe.
+    ``progress=False`` draws no progress line on ``stream`` (messages are still written).
     """
     from proplab import aggregate
     from proplab.runio import ensure_writable_dir, stop_signals_as_ctrl_c, write_text
@@ -170,7 +172,7 @@ def run_sweep(
     if result.reused:
         stream.write(f"sweep: {result.reused} of {result.total} runs already finished in {out}\n")
     costs = {j.name: j.cost for j in todo}
-    progress = Progress(len(all_jobs), result.reused, sum(costs.values()), stream)
+    progress = Progress(len(all_jobs), result.reused, sum(costs.values()), stream, shown=progress)
 
     def on_plan(planned: dict[str, float]) -> None:
         costs.update(planned)
@@ -319,16 +321,25 @@ def main(
     stack_memory_mb: float = 512,
     figures: bool = False,
     replace: bool = False,
+    progress: bool = True,
 ) -> int:
-    """``proplab sweep FILE --out DIR [--jobs N] [--stack auto|off] [--replace]``: the exit
-    code (2: bad input)."""
+    """``proplab sweep FILE --out DIR [--jobs N] [--stack auto|off] [--replace]
+    [--no-progress]``: the exit code (2: bad input)."""
     if jobs < 1:
         print(f"proplab sweep: error: argument --jobs: must be >= 1, got {jobs}", file=sys.stderr)
         return 2
     try:
         runner = choose_runner(stack, stack_memory_mb)
         spec = load_suite(file)
-        result = run_sweep(spec, out, jobs=jobs, runner=runner, figures=figures, replace=replace)
+        result = run_sweep(
+            spec,
+            out,
+            jobs=jobs,
+            runner=runner,
+            figures=figures,
+            replace=replace,
+            progress=progress,
+        )
     except SweepError as exc:
         print(f"proplab sweep: error: {exc}", file=sys.stderr)
         return 2
@@ -353,9 +364,11 @@ def lab_suite(
     started: float | None = None,
     runner: Runner | None = None,
     replace: bool = False,
+    progress: bool = True,
 ) -> int:
     """``proplab lab`` after the two lab runs: run the suite into ``out``, write the report
-    (``replace``: into a folder holding another sweep, see :func:`run_sweep`).
+    (``replace``: into a folder holding another sweep, see :func:`run_sweep`;
+    ``progress=False``: no progress line).
 
     Returns the sweep's exit code (0, 1 if runs failed, 130 on Ctrl-C). After
     Ctrl-C no report is written: rerunning resumes the sweep and then writes it.
@@ -363,7 +376,14 @@ def lab_suite(
     from proplab.report import build_report
 
     started = time.perf_counter() if started is None else started
-    result = run_sweep(spec, out, jobs=jobs, runner=runner or choose_runner(), replace=replace)
+    result = run_sweep(
+        spec,
+        out,
+        jobs=jobs,
+        runner=runner or choose_runner(),
+        replace=replace,
+        progress=progress,
+    )
     if result.interrupted:
         return result.exit_code
     md, html = build_report(out, log=lambda msg: print(msg, file=sys.stderr), jobs=jobs)

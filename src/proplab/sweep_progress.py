@@ -10,9 +10,12 @@ from typing import Any
 
 class Progress:
     """Overall progress on stderr: runs done (and failed), elapsed, estimated remaining
-    (cost-weighted)."""
+    (cost-weighted). ``shown=False`` (``--no-progress``) draws no progress line;
+    :meth:`say`'s messages are written either way."""
 
-    def __init__(self, total: int, skipped: int, cost: float, stream: Any = None) -> None:
+    def __init__(
+        self, total: int, skipped: int, cost: float, stream: Any = None, shown: bool = True
+    ) -> None:
         self.total, self.done, self.cost_total, self.cost_done = total, skipped, cost, 0.0
         self.failed = 0
         self.in_flight = 0.0  # the done part of runs not finished yet (stacks in training)
@@ -21,6 +24,7 @@ class Progress:
         self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
         self._last = -math.inf
         self._drawn = False  # a progress line is on the terminal, without its end of line
+        self.shown = shown
 
     def line(self) -> str:
         elapsed = time.perf_counter() - self.start
@@ -68,7 +72,7 @@ class Progress:
 
     def _show(self, final: bool, note: str, min_interval: float) -> None:
         now = time.perf_counter()
-        if not final and now - self._last < min_interval:
+        if not self.shown or (not final and now - self._last < min_interval):
             return
         if self.tty:
             self.stream.write("\r\033[K" + self.line() + (f"  {note}" if note else ""))
