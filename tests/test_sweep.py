@@ -511,9 +511,7 @@ def test_progress_shows_runs_done_elapsed_and_remaining(tmp_path, monkeypatch):
     assert "remaining ~0:00" in text
 
 
-def test_no_progress_draws_no_progress_line_and_keeps_the_messages(
-    tmp_path, monkeypatch, capsys
-):
+def test_no_progress_draws_no_progress_line_and_keeps_the_messages(tmp_path, monkeypatch, capsys):
     from proplab.cli import main
 
     bad = "dataset=linear,lr=0.01,seed=1"
