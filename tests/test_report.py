@@ -1809,6 +1809,20 @@ def test_a_flat_loss_that_gives_every_point_one_class_is_a_plateau_not_settled()
     )
 
 
+def test_the_epochs_note_names_the_handout_only_for_the_handouts_data():
+    # found by review: a sweep on the spiral read "(the handout trains up to 100,000)"
+    import dataclasses
+
+    done = _runs("1", 1.0, [1.0] * 3, first=700)
+    lab = report_setup._epochs_note([_view({"1": done})], RunConfig(epochs=1000))
+    assert lab.startswith("**Epochs**: 1,000 per run (the handout trains up to 100,000). Of ")
+    spiral = [
+        dataclasses.replace(r, record=dataclasses.replace(r.record, dataset="spiral")) for r in done
+    ]
+    other = report_setup._epochs_note([_view({"1": spiral})], RunConfig(epochs=1000))
+    assert other.startswith("**Epochs**: 1,000 per run. Of the 1 distinct setting, 1 has ")
+
+
 def test_the_units_pointer_says_when_the_run_it_points_at_has_not_fitted_xor():
     # found by review: "the output combines those into the boundary XOR needs" under the
     # units of a run stuck at 52.4 %

@@ -14,6 +14,7 @@ import numpy as np
 
 from proplab import aggregate
 from proplab.config import RunConfig
+from proplab.data import LAB_DATASETS
 from proplab.dataload import is_regression_run, zoo_key
 from proplab.features import inputs_label
 from proplab.report_data import (
@@ -281,8 +282,11 @@ def _epochs_note(views: list[ExperimentView], base: RunConfig) -> str:
         if any(not g.regression for _, g in seen.values())
         else ""
     )
+    # the handout's own numbers only where its datasets are
+    lab_data = any(g.runs[0].record.dataset in LAB_DATASETS for _, g in seen.values() if g.runs)
+    handout = " (the handout trains up to 100,000)" if lab_data else ""
     text = (
-        f"**Epochs**: {base.epochs:,} per run (the handout trains up to 100,000). Of the "
+        f"**Epochs**: {base.epochs:,} per run{handout}. Of the "
         f"{n} distinct setting{'s' if n != 1 else ''}, "
     )
     if settled:
