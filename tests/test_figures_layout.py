@@ -191,6 +191,44 @@ def test_wrapped_boundary_rows_keep_titles_off_the_panel_above(tmp_path: Path):
     assert checked >= 3  # every panel of row 2 has one above it
 
 
+def test_csv_columns_name_the_boundary_axes_beside_the_row_label(tmp_path: Path):
+    # a CSV's panels name their inputs (found by review: which column is horizontal?):
+    # the horizontal one under the lowest panel of each column, the vertical one left of
+    # a row's first panel, again where the names change; the dataset's bold row label
+    # stands left of that name, both inside the figure and apart
+    import dataclasses
+
+    def named(names, n=2):
+        return [dataclasses.replace(p, axis_names=names) for p in _panels(["a", "b"][:n])]
+
+    rows = [named(("height", "weight")), named(("age", "income")), _panels(["a", "b"])]
+    labels = ["people.csv", "money.csv", "XOR"]
+    fig = sweep_boundaries.decision_boundaries(rows, tmp_path / "b.png", "T", labels)
+    axes = _boundary_axes(fig)
+    assert [(a.get_xlabel(), a.get_ylabel()) for a in axes] == [
+        ("height", "weight"),  # the row below has other names
+        ("height", ""),
+        ("age", "income"),  # the lab row below has no names
+        ("age", ""),
+        ("", "XOR"),  # no input names: the row label is the axis label, as before
+        ("", ""),
+    ]
+    renderer = _renderer(fig)
+    bold = {t.get_text(): t for a in axes for t in a.texts}
+    assert sorted(bold) == ["money.csv", "people.csv"]
+    for row, name in ((0, "people.csv"), (2, "money.csv")):
+        label = bold[name].get_window_extent(renderer)
+        column = axes[row].yaxis.label.get_window_extent(renderer)
+        assert _inside(fig, label) and label.x1 <= column.x0  # left of "weight", not on it
+        low, high = axes[row].get_ylim()  # (a tick beyond the limits, as -0.2, is not drawn)
+        ticks = [
+            t.get_window_extent(renderer)
+            for t in axes[row].get_yticklabels()
+            if low <= t.get_position()[1] <= high and t.get_text()
+        ]
+        assert ticks and column.x1 <= min(t.x0 for t in ticks)  # and the name off the ticks
+
+
 def test_two_dataset_rows_keep_titles_off_the_row_above(tmp_path: Path):
     # the lab's grids: one row per dataset, no wrapping; with a single layout pass the
     # second row's titles touched the first row's tick marks

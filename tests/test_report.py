@@ -734,7 +734,29 @@ def test_report_draws_boundaries_over_any_2d_data_and_names_the_rest(tmp_path):
         assert p.grid_u[0] < min(p.x[:, 0].min(), 0) and p.grid_u[-1] > max(p.x[:, 0].max(), 1)
         assert p.grid_v[0] < min(p.x[:, 1].min(), 0) and p.grid_v[-1] > max(p.x[:, 1].max(), 1)
     assert rows[0][0].grid_u[0] < -1.0  # moons reaches x0 = -1.1
+    assert [p.axis_names for p in rows[0]] == [None, None]  # x1 and x2, as the lab's figures
     assert _boundary_rows(views[1], single=False) == ([], [], ["digits"])
+
+
+def test_boundary_panels_of_a_csv_name_their_axes_by_its_columns(tmp_path):
+    # found by review: a CSV sweep's panels did not say which column is horizontal
+    from proplab.aggregate import write_tables
+    from proplab.report_data import ViewCache, experiment_views
+    from proplab.report_figures import _boundary_rows
+
+    rng = np.random.default_rng(0)
+    rows = [(170 + 10 * a, 70 + 12 * b, int(a + b > 0)) for a, b in rng.normal(size=(40, 2))]
+    csv = tmp_path / "people.csv"
+    csv.write_text("height,weight,big\n" + "".join(f"{h},{w},{c}\n" for h, w, c in rows))
+    text = f'[base]\ndataset = "{csv}"\nlabel = "big"\nepochs = 10\nstandardize = true\n'
+    text += "[vary]\nlr = [0.1, 1.0]\nseed = [0]\n"
+    spec = parse_spec(text, Path("s.toml"))
+    out = tmp_path / "out"
+    assert run_sweep(spec, out, stream=io.StringIO()).exit_code == 0
+    views = experiment_views(spec, write_tables(spec, out), ViewCache(out))
+    (row,), labels, _ = _boundary_rows(views[0], single=False)
+    assert labels == ["people.csv"]
+    assert [p.axis_names for p in row] == [("height", "weight")] * 2
 
 
 @pytest.mark.slow

@@ -14,7 +14,9 @@ import numpy as np
 
 from proplab import sweep_boundaries, sweep_dots, sweep_plots, unit_plots
 from proplab.aggregate import RunRecord
+from proplab.dataload import csv_summary
 from proplab.models import hidden_activations
+from proplab.plots import input_axis_labels
 from proplab.report_data import (
     ExperimentView,
     dataset_name,
@@ -272,8 +274,17 @@ def _boundary_row(v: ExperimentView, ds: str, single: bool) -> Row | None:
             # its last weights are huge, not NaN: their outputs (1e156, say) would paint
             # the panel as a confident P(class 1) = 1 or 0. Drawn blank, with its data.
             grid = np.full_like(grid, np.nan, dtype=np.float64)
+        columns = csv_summary(run.record.config).get("features")
         panel = sweep_boundaries.BoundaryPanel(
-            f"{name}\n{acc}", u, w, grid, x, y, values=g.regression
+            f"{name}\n{acc}",
+            u,
+            w,
+            grid,
+            x,
+            y,
+            values=g.regression,
+            # "$" in a column name is a dollar sign, not mathtext (input_axis_labels escapes it)
+            axis_names=input_axis_labels(columns, 2) if columns and len(columns) == 2 else None,
         )
         row.append(panel)
     return row

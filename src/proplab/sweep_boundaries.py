@@ -47,6 +47,8 @@ class BoundaryPanel:
     x: np.ndarray  # (n, 2)
     y: np.ndarray  # (n, 1) or (n,)
     values: bool | None = None  # a regression's predicted values (None: judged from y)
+    # the two inputs' names (a CSV's columns: horizontal, vertical); None for x1, x2
+    axis_names: tuple[str, str] | None = None
 
     @property
     def regression(self) -> bool:
@@ -145,6 +147,42 @@ def _panel_axes(ax, panel: BoundaryPanel) -> None:
     ax.set_xlim(panel.grid_u[0], panel.grid_u[-1])
     ax.set_ylim(panel.grid_v[0], panel.grid_v[-1])
     ax.tick_params(labelsize=7)
+
+
+def _name_axes(axes, rows: Sequence[Sequence[BoundaryPanel | None]]) -> None:
+    """Name the inputs of panels that have names (a CSV's columns): the horizontal one
+    under the lowest panel of a column, the vertical one left of the first panel of a
+    row, and again wherever a panel's names differ from its neighbour's."""
+    for r, row in enumerate(rows):
+        for c, panel in enumerate(row):
+            if panel is None or panel.axis_names is None:
+                continue
+            left = row[c - 1] if c > 0 else None
+            below = rows[r + 1][c] if r + 1 < len(rows) and c < len(rows[r + 1]) else None
+            if below is None or below.axis_names != panel.axis_names:
+                axes[r][c].set_xlabel(panel.axis_names[0], fontsize=8)
+            if left is None or left.axis_names != panel.axis_names:
+                axes[r][c].set_ylabel(panel.axis_names[1], fontsize=8)
+
+
+def _row_label(ax, label: str) -> None:
+    """A row's dataset name, bold, left of its first panel: the panel's y-axis label, or
+    beside it when that names an input (a CSV's column)."""
+    if not ax.get_ylabel():
+        ax.set_ylabel(label, fontsize=11, fontweight="bold")
+        return
+    ax.annotate(
+        label,
+        xy=(0, 0.5),
+        xycoords=ax.yaxis.label,
+        xytext=(-4, 0),
+        textcoords="offset points",
+        ha="right",
+        va="center",
+        rotation=90,
+        fontsize=11,
+        fontweight="bold",
+    )
 
 
 def _value_panel(ax, panel: BoundaryPanel, pred: np.ma.MaskedArray, limit: float):
@@ -257,9 +295,10 @@ def decision_boundaries(
                     linewidths=0.5,
                 )
             _panel_axes(ax, panel)
+    _name_axes(axes, rows)
     for r, label in enumerate(row_labels[:n_rows]):
         if label:
-            axes[r][0].set_ylabel(label, fontsize=11, fontweight="bold")
+            _row_label(axes[r][0], label)
     # one colour bar per kind, beside its own panels (all of them when one kind)
     both = image is not None and value_image is not None
     if image is not None:
