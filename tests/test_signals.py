@@ -241,10 +241,12 @@ def test_the_end_line_counts_failed_runs_apart_with_no_blank_lines(tmp_path, mon
 LONG = 'title = "long"\n[base]\nepochs = 1000000\n[vary]\nseed = [0, 1]\nhidden = [4, 5]\n'
 
 
-def _start_sweep(tmp_path: Path, *args: str) -> tuple[subprocess.Popen, queue.Queue]:
-    """``proplab sweep`` in its own session; its stderr lines arrive on the queue."""
+def _start_sweep(
+    tmp_path: Path, *args: str, spec: str = LONG
+) -> tuple[subprocess.Popen, queue.Queue]:
+    """``proplab sweep`` of ``spec`` in its own session; its stderr lines arrive on the queue."""
     path = tmp_path / "long.toml"
-    path.write_text(LONG, encoding="utf-8")
+    path.write_text(spec, encoding="utf-8")
     env = dict(os.environ, PYTHONPATH=str(Path(sweep.__file__).parents[1]))
     proc = subprocess.Popen(
         [sys.executable, "-m", "proplab", "sweep", str(path), "--out", str(tmp_path / "out"),
@@ -382,6 +384,69 @@ def test_workers_exit_when_their_sweep_is_killed(tmp_path):
         _end(proc, workers)
     # killed in training: no run claims to be finished
     assert list((tmp_path / "out").glob("runs/*/summary.json")) == []
+
+
+SHORT_AND_LONG = 'title = "short and long"\n[base]\nseed = 0\n[vary]\nepochs = [2000, 1000000]\n'
+
+
+def _asleep(pid: int) -> bool:
+    """Whether ``pid`` sleeps (a worker waiting for a run; one training is running)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "S"
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+
+
+def _the_rest(lines: queue.Queue, seen: list[str]) -> list[str]:
+    """Every stderr line still to come, up to the end of the stream (a minute at most)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            line = lines.get(timeout=1)
+        except queue.Empty:
+            continue
+        if line is None:
+            return seen
+        seen.append(line)
+    raise AssertionError(f"stderr still open after a minute: {seen}")
+
+
+@needs_proc
+@pytest.mark.slow
+def test_ctrl_c_while_a_worker_waits_for_a_run_stops_the_sweep_cleanly(tmp_path):
+    """Ctrl-C in a terminal reaches the sweep and all its workers (one process group).
+    A worker with no run left, waiting for one, died of it with a traceback; its pool
+    broke, and the run still training was killed before it could save what it had."""
+    proc, lines = _start_sweep(tmp_path, "--stack", "off", spec=SHORT_AND_LONG)
+    out = tmp_path / "out"
+    seen: list[str] = []
+    workers: list[int] = []
+    try:
+        _wait_for(lines, "% of the work", seen)
+        workers = _children(proc.pid)
+        assert len(workers) == 2
+        # the short run is written, and its worker sleeps waiting for another run (three
+        # looks in a row: the other one trains the long run, a million epochs)
+        asleep, deadline = 0, time.monotonic() + 60
+        while asleep < 3 and time.monotonic() < deadline:
+            finished = list(out.glob("runs/*/summary.json"))
+            asleep = asleep + 1 if finished and any(map(_asleep, workers)) else 0
+            time.sleep(0.05)
+        assert asleep == 3, "no worker waits for a run"
+        os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C sends
+        proc.wait(timeout=60)
+        assert _gone(workers) == []
+        _the_rest(lines, seen)
+    finally:
+        _end(proc, workers)
+    assert proc.returncode == 130, seen
+    assert not any("Traceback" in line for line in seen), "".join(seen)
+    assert seen[-1].startswith("sweep: interrupted; 1/2 runs are finished and kept")
+    short, long = (next(out.glob(f"runs/*epochs={n},*")) for n in (2000, 1_000_000))
+    assert read_json(short / "summary.json")["epochs_run"] == 2000
+    # the long run stopped mid-way and saved what it had trained (to be redone on resume)
+    assert not (long / "summary.json").exists()
+    assert 0 < read_json(long / "interrupted.json")["epochs_run"] < 1_000_000
 
 
 def test_proplab_train_says_the_run_was_saved_when_ctrl_c_came_while_writing(

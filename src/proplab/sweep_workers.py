@@ -73,6 +73,7 @@ class Runner(Protocol):
 STOP: Any = None  # a multiprocessing.Event in worker processes
 _PROGRESS: Any = None  # in run_jobs' workers: a shared array, each job's fraction of epochs done
 _REPORT: Callable[[float], None] | None = None  # the fraction sink of the run in hand
+_IN_TASK = False  # in a worker: whether it is running a task (else it waits for one)
 EXIT_ORPHANED = 1  # a worker whose sweep is gone
 
 
@@ -89,8 +90,31 @@ def init_worker(stop: Any, progress: Any = None) -> None:
     for name in ("SIGTERM", "SIGHUP"):
         if hasattr(signal, name) and callable(signal.getsignal(getattr(signal, name))):
             signal.signal(getattr(signal, name), signal.SIG_DFL)
+    # Ctrl-C in a terminal reaches every worker too (one process group). In a run it
+    # stops training at once (the run saves what it has); a worker waiting for a task
+    # must live on: KeyboardInterrupt there killed it with a traceback, its pool broke
+    # and terminated the other workers before their runs were saved. The sweep, which
+    # got the same Ctrl-C, stops the pool.
+    if callable(signal.getsignal(signal.SIGINT)):
+        signal.signal(signal.SIGINT, _ctrl_c_in_a_task)
     parent = os.getppid()
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+
+
+def _ctrl_c_in_a_task(signum: int, frame: Any) -> None:
+    """A worker's SIGINT handler: KeyboardInterrupt in a task, nothing between tasks."""
+    if _IN_TASK:
+        signal.default_int_handler(signum, frame)
+
+
+def run_task(function: Callable[..., Any], *args: Any) -> Any:
+    """In a worker: ``function(*args)``, marked as a task (Ctrl-C interrupts it)."""
+    global _IN_TASK
+    _IN_TASK = True
+    try:
+        return function(*args)
+    finally:
+        _IN_TASK = False
 
 
 def _watch_parent(parent: int, every: float = 0.5) -> None:
@@ -331,7 +355,7 @@ def run_in_pool(
     pool = ProcessPoolExecutor(
         max_workers=workers, mp_context=ctx, initializer=initializer, initargs=(stop, fractions)
     )
-    futures = [pool.submit(function, *args) for function, args in tasks]
+    futures = [pool.submit(run_task, function, *args) for function, args in tasks]
     index = {fut: i for i, fut in enumerate(futures)}
     pending, finished = set(futures), set()
     reported = 0.0  # the in-flight work last reported (polls that saw no change stay quiet)
