@@ -545,6 +545,84 @@ def _wait_until_ended(sentinels: list[int], seconds: float) -> int:
     return len(sentinels) - len(pending)
 
 
+def _ctrl_c_then_init_worker(stop, progress) -> None:
+    # a terminal's Ctrl-C reaches a worker that has just been forked, before its
+    # initializer has set its own handlers
+    os.kill(os.getpid(), signal.SIGINT)
+    sweep_workers.init_worker(stop, progress)
+
+
+def _double(x: int) -> int:
+    return 2 * x
+
+
+def test_a_ctrl_c_while_the_workers_start_leaves_them_working(ctrl_c):
+    # the worker ran the sweep's handler: KeyboardInterrupt in its initializer broke the
+    # pool, and every run was reported failed ("worker process died")
+    results: dict[int, int] = {}
+    dead: list[int] = []
+    sweep_workers.run_in_pool(
+        [(_double, (i,)) for i in range(4)],
+        workers=2,
+        initializer=_ctrl_c_then_init_worker,
+        costs=[1.0] * 4,
+        on_result=results.__setitem__,
+        on_dead=lambda i, exc: dead.append(i),
+        on_progress=None,
+        on_stop=None,
+        poll_seconds=0.05,
+    )
+    assert dead == []
+    assert results == {0: 0, 1: 2, 2: 4, 3: 6}
+
+
+def _until_stopped() -> bool:
+    """A task that runs until its sweep asks the workers to stop (a minute at most)."""
+    deadline = time.monotonic() + 60
+    while not sweep_workers.STOP.is_set() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return sweep_workers.STOP.is_set()
+
+
+def test_a_ctrl_c_while_the_workers_are_forked_stops_the_pool(ctrl_c, monkeypatch):
+    # Ctrl-C right after the fork left run_in_pool before its stop handling (the pool
+    # ran on, its workers never told to stop), or was lost in fork's own bookkeeping
+    # ("Exception ignored"; the sweep trained on)
+    from concurrent.futures import ProcessPoolExecutor
+
+    processes: list = []
+
+    class Pool(ProcessPoolExecutor):
+        def submit(self, *args, **kwargs):
+            future = super().submit(*args, **kwargs)
+            if not processes:  # the first submit forks the workers
+                processes.extend(self._processes.values())
+                os.kill(os.getpid(), signal.SIGINT)
+            return future
+
+    monkeypatch.setattr(sweep_workers, "ProcessPoolExecutor", Pool)
+    stops: list[list[int]] = []
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            sweep_workers.run_in_pool(
+                [(_until_stopped, ()) for _ in range(4)],
+                workers=2,
+                initializer=sweep_workers.init_worker,
+                costs=[1.0] * 4,
+                on_result=lambda i, outcome: None,
+                on_dead=lambda i, exc: None,
+                on_progress=None,
+                on_stop=stops.append,
+                poll_seconds=0.05,
+            )
+    finally:
+        for process in processes:  # a pool left running (the bug) must not outlive us
+            if process.exitcode is None:
+                process.terminate()
+    assert len(stops) == 1  # the sweep said what it waits for, and stopped the pool:
+    assert len(processes) == 2 and [p.exitcode for p in processes] == [0, 0]
+
+
 def test_terminate_workers_prefers_the_public_method_where_python_has_it():
     calls = []
 

@@ -18,13 +18,14 @@ import signal
 import threading
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any, Protocol
 
 from proplab.config import RunConfig
+from proplab.runio import DEFERRED_SIGNALS
 from proplab.sweep_folder import RunJob, is_finished, read_summary
 
 # on_done(job, outcome): outcome["status"] is "done", "failed" or "cancelled"
@@ -323,6 +324,37 @@ def run_jobs(
     )
 
 
+def _signal_mask() -> set[int] | None:
+    """This thread's blocked signals (None where Python cannot block signals)."""
+    if not hasattr(signal, "pthread_sigmask"):
+        return None
+    return set(signal.pthread_sigmask(signal.SIG_BLOCK, []))
+
+
+@contextlib.contextmanager
+def _stop_signals_held(mask: set[int] | None) -> Iterator[None]:
+    """Block Ctrl-C, SIGTERM and SIGHUP in this thread for the block (processes forked
+    meanwhile start with them blocked); at its end ``mask`` is restored, and the signals
+    that came meanwhile are delivered."""
+    if mask is None:
+        yield
+        return
+    signal.pthread_sigmask(signal.SIG_BLOCK, DEFERRED_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+
+
+def _start_worker(initializer: Callable[..., None], mask: set[int] | None, *args: Any) -> None:
+    """A pool worker's first call: ``initializer(*args)`` sets its signal handlers, then
+    the signal mask the sweep had before forking it is restored (the stop signals held
+    back meanwhile reach those handlers now)."""
+    initializer(*args)
+    if mask is not None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+
+
 def run_in_pool(
     tasks: Sequence[tuple[Callable[..., Any], tuple]],
     *,
@@ -352,15 +384,27 @@ def run_in_pool(
     stop = ctx.Event()
     fractions = ctx.Array("d", len(tasks), lock=False)  # each slot written by one worker
     workers = min(workers, len(tasks))  # a forked pool starts all its processes at once
+    mask = _signal_mask()
     pool = ProcessPoolExecutor(
-        max_workers=workers, mp_context=ctx, initializer=initializer, initargs=(stop, fractions)
+        max_workers=workers,
+        mp_context=ctx,
+        initializer=_start_worker,
+        initargs=(initializer, mask, stop, fractions),
     )
-    futures = [pool.submit(run_task, function, *args) for function, args in tasks]
-    index = {fut: i for i, fut in enumerate(futures)}
-    pending, finished = set(futures), set()
+    futures: list[Any] = []
+    finished: set[int] = set()
     reported = 0.0  # the in-flight work last reported (polls that saw no change stay quiet)
     stopping = False
     try:
+        # Ctrl-C (or SIGTERM) while the workers are forked waits until they have their
+        # own handlers: a worker ran the sweep's until its initializer replaced them (a
+        # KeyboardInterrupt there broke the pool: every run "failed"), and the sweep's
+        # own KeyboardInterrupt got lost in fork's bookkeeping ("Exception ignored") or
+        # left the pool running. It comes here, at the end of the block, if at all.
+        with _stop_signals_held(mask):
+            futures.extend(pool.submit(run_task, function, *args) for function, args in tasks)
+        index = {fut: i for i, fut in enumerate(futures)}
+        pending = set(futures)
         while pending:
             done, pending = wait(pending, timeout=poll_seconds, return_when=FIRST_COMPLETED)
             for fut in done:
