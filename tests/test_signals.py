@@ -241,10 +241,12 @@ def test_the_end_line_counts_failed_runs_apart_with_no_blank_lines(tmp_path, mon
 LONG = 'title = "long"\n[base]\nepochs = 1000000\n[vary]\nseed = [0, 1]\nhidden = [4, 5]\n'
 
 
-def _start_sweep(tmp_path: Path, *args: str) -> tuple[subprocess.Popen, queue.Queue]:
-    """``proplab sweep`` in its own session; its stderr lines arrive on the queue."""
+def _start_sweep(
+    tmp_path: Path, *args: str, spec: str = LONG
+) -> tuple[subprocess.Popen, queue.Queue]:
+    """``proplab sweep`` of ``spec`` in its own session; its stderr lines arrive on the queue."""
     path = tmp_path / "long.toml"
-    path.write_text(LONG, encoding="utf-8")
+    path.write_text(spec, encoding="utf-8")
     env = dict(os.environ, PYTHONPATH=str(Path(sweep.__file__).parents[1]))
     proc = subprocess.Popen(
         [sys.executable, "-m", "proplab", "sweep", str(path), "--out", str(tmp_path / "out"),
@@ -384,6 +386,69 @@ def test_workers_exit_when_their_sweep_is_killed(tmp_path):
     assert list((tmp_path / "out").glob("runs/*/summary.json")) == []
 
 
+SHORT_AND_LONG = 'title = "short and long"\n[base]\nseed = 0\n[vary]\nepochs = [2000, 1000000]\n'
+
+
+def _asleep(pid: int) -> bool:
+    """Whether ``pid`` sleeps (a worker waiting for a run; one training is running)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "S"
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+
+
+def _the_rest(lines: queue.Queue, seen: list[str]) -> list[str]:
+    """Every stderr line still to come, up to the end of the stream (a minute at most)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            line = lines.get(timeout=1)
+        except queue.Empty:
+            continue
+        if line is None:
+            return seen
+        seen.append(line)
+    raise AssertionError(f"stderr still open after a minute: {seen}")
+
+
+@needs_proc
+@pytest.mark.slow
+def test_ctrl_c_while_a_worker_waits_for_a_run_stops_the_sweep_cleanly(tmp_path):
+    """Ctrl-C in a terminal reaches the sweep and all its workers (one process group).
+    A worker with no run left, waiting for one, died of it with a traceback; its pool
+    broke, and the run still training was killed before it could save what it had."""
+    proc, lines = _start_sweep(tmp_path, "--stack", "off", spec=SHORT_AND_LONG)
+    out = tmp_path / "out"
+    seen: list[str] = []
+    workers: list[int] = []
+    try:
+        _wait_for(lines, "% of the work", seen)
+        workers = _children(proc.pid)
+        assert len(workers) == 2
+        # the short run is written, and its worker sleeps waiting for another run (three
+        # looks in a row: the other one trains the long run, a million epochs)
+        asleep, deadline = 0, time.monotonic() + 60
+        while asleep < 3 and time.monotonic() < deadline:
+            finished = list(out.glob("runs/*/summary.json"))
+            asleep = asleep + 1 if finished and any(map(_asleep, workers)) else 0
+            time.sleep(0.05)
+        assert asleep == 3, "no worker waits for a run"
+        os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C sends
+        proc.wait(timeout=60)
+        assert _gone(workers) == []
+        _the_rest(lines, seen)
+    finally:
+        _end(proc, workers)
+    assert proc.returncode == 130, seen
+    assert not any("Traceback" in line for line in seen), "".join(seen)
+    assert seen[-1].startswith("sweep: interrupted; 1/2 runs are finished and kept")
+    short, long = (next(out.glob(f"runs/*epochs={n},*")) for n in (2000, 1_000_000))
+    assert read_json(short / "summary.json")["epochs_run"] == 2000
+    # the long run stopped mid-way and saved what it had trained (to be redone on resume)
+    assert not (long / "summary.json").exists()
+    assert 0 < read_json(long / "interrupted.json")["epochs_run"] < 1_000_000
+
+
 def test_proplab_train_says_the_run_was_saved_when_ctrl_c_came_while_writing(
     tmp_path, monkeypatch, ctrl_c, capsys
 ):
@@ -478,6 +543,84 @@ def _wait_until_ended(sentinels: list[int], seconds: float) -> int:
         for sentinel in wait(pending, timeout=1):
             pending.remove(sentinel)
     return len(sentinels) - len(pending)
+
+
+def _ctrl_c_then_init_worker(stop, progress) -> None:
+    # a terminal's Ctrl-C reaches a worker that has just been forked, before its
+    # initializer has set its own handlers
+    os.kill(os.getpid(), signal.SIGINT)
+    sweep_workers.init_worker(stop, progress)
+
+
+def _double(x: int) -> int:
+    return 2 * x
+
+
+def test_a_ctrl_c_while_the_workers_start_leaves_them_working(ctrl_c):
+    # the worker ran the sweep's handler: KeyboardInterrupt in its initializer broke the
+    # pool, and every run was reported failed ("worker process died")
+    results: dict[int, int] = {}
+    dead: list[int] = []
+    sweep_workers.run_in_pool(
+        [(_double, (i,)) for i in range(4)],
+        workers=2,
+        initializer=_ctrl_c_then_init_worker,
+        costs=[1.0] * 4,
+        on_result=results.__setitem__,
+        on_dead=lambda i, exc: dead.append(i),
+        on_progress=None,
+        on_stop=None,
+        poll_seconds=0.05,
+    )
+    assert dead == []
+    assert results == {0: 0, 1: 2, 2: 4, 3: 6}
+
+
+def _until_stopped() -> bool:
+    """A task that runs until its sweep asks the workers to stop (a minute at most)."""
+    deadline = time.monotonic() + 60
+    while not sweep_workers.STOP.is_set() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return sweep_workers.STOP.is_set()
+
+
+def test_a_ctrl_c_while_the_workers_are_forked_stops_the_pool(ctrl_c, monkeypatch):
+    # Ctrl-C right after the fork left run_in_pool before its stop handling (the pool
+    # ran on, its workers never told to stop), or was lost in fork's own bookkeeping
+    # ("Exception ignored"; the sweep trained on)
+    from concurrent.futures import ProcessPoolExecutor
+
+    processes: list = []
+
+    class Pool(ProcessPoolExecutor):
+        def submit(self, *args, **kwargs):
+            future = super().submit(*args, **kwargs)
+            if not processes:  # the first submit forks the workers
+                processes.extend(self._processes.values())
+                os.kill(os.getpid(), signal.SIGINT)
+            return future
+
+    monkeypatch.setattr(sweep_workers, "ProcessPoolExecutor", Pool)
+    stops: list[list[int]] = []
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            sweep_workers.run_in_pool(
+                [(_until_stopped, ()) for _ in range(4)],
+                workers=2,
+                initializer=sweep_workers.init_worker,
+                costs=[1.0] * 4,
+                on_result=lambda i, outcome: None,
+                on_dead=lambda i, exc: None,
+                on_progress=None,
+                on_stop=stops.append,
+                poll_seconds=0.05,
+            )
+    finally:
+        for process in processes:  # a pool left running (the bug) must not outlive us
+            if process.exitcode is None:
+                process.terminate()
+    assert len(stops) == 1  # the sweep said what it waits for, and stopped the pool:
+    assert len(processes) == 2 and [p.exitcode for p in processes] == [0, 0]
 
 
 def test_terminate_workers_prefers_the_public_method_where_python_has_it():

@@ -18,13 +18,14 @@ import signal
 import threading
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any, Protocol
 
 from proplab.config import RunConfig
+from proplab.runio import DEFERRED_SIGNALS
 from proplab.sweep_folder import RunJob, is_finished, read_summary
 
 # on_done(job, outcome): outcome["status"] is "done", "failed" or "cancelled"
@@ -73,6 +74,7 @@ class Runner(Protocol):
 STOP: Any = None  # a multiprocessing.Event in worker processes
 _PROGRESS: Any = None  # in run_jobs' workers: a shared array, each job's fraction of epochs done
 _REPORT: Callable[[float], None] | None = None  # the fraction sink of the run in hand
+_IN_TASK = False  # in a worker: whether it is running a task (else it waits for one)
 EXIT_ORPHANED = 1  # a worker whose sweep is gone
 
 
@@ -89,8 +91,31 @@ def init_worker(stop: Any, progress: Any = None) -> None:
     for name in ("SIGTERM", "SIGHUP"):
         if hasattr(signal, name) and callable(signal.getsignal(getattr(signal, name))):
             signal.signal(getattr(signal, name), signal.SIG_DFL)
+    # Ctrl-C in a terminal reaches every worker too (one process group). In a run it
+    # stops training at once (the run saves what it has); a worker waiting for a task
+    # must live on: KeyboardInterrupt there killed it with a traceback, its pool broke
+    # and terminated the other workers before their runs were saved. The sweep, which
+    # got the same Ctrl-C, stops the pool.
+    if callable(signal.getsignal(signal.SIGINT)):
+        signal.signal(signal.SIGINT, _ctrl_c_in_a_task)
     parent = os.getppid()
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+
+
+def _ctrl_c_in_a_task(signum: int, frame: Any) -> None:
+    """A worker's SIGINT handler: KeyboardInterrupt in a task, nothing between tasks."""
+    if _IN_TASK:
+        signal.default_int_handler(signum, frame)
+
+
+def run_task(function: Callable[..., Any], *args: Any) -> Any:
+    """In a worker: ``function(*args)``, marked as a task (Ctrl-C interrupts it)."""
+    global _IN_TASK
+    _IN_TASK = True
+    try:
+        return function(*args)
+    finally:
+        _IN_TASK = False
 
 
 def _watch_parent(parent: int, every: float = 0.5) -> None:
@@ -299,6 +324,37 @@ def run_jobs(
     )
 
 
+def _signal_mask() -> set[int] | None:
+    """This thread's blocked signals (None where Python cannot block signals)."""
+    if not hasattr(signal, "pthread_sigmask"):
+        return None
+    return set(signal.pthread_sigmask(signal.SIG_BLOCK, []))
+
+
+@contextlib.contextmanager
+def _stop_signals_held(mask: set[int] | None) -> Iterator[None]:
+    """Block Ctrl-C, SIGTERM and SIGHUP in this thread for the block (processes forked
+    meanwhile start with them blocked); at its end ``mask`` is restored, and the signals
+    that came meanwhile are delivered."""
+    if mask is None:
+        yield
+        return
+    signal.pthread_sigmask(signal.SIG_BLOCK, DEFERRED_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+
+
+def _start_worker(initializer: Callable[..., None], mask: set[int] | None, *args: Any) -> None:
+    """A pool worker's first call: ``initializer(*args)`` sets its signal handlers, then
+    the signal mask the sweep had before forking it is restored (the stop signals held
+    back meanwhile reach those handlers now)."""
+    initializer(*args)
+    if mask is not None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+
+
 def run_in_pool(
     tasks: Sequence[tuple[Callable[..., Any], tuple]],
     *,
@@ -328,15 +384,27 @@ def run_in_pool(
     stop = ctx.Event()
     fractions = ctx.Array("d", len(tasks), lock=False)  # each slot written by one worker
     workers = min(workers, len(tasks))  # a forked pool starts all its processes at once
+    mask = _signal_mask()
     pool = ProcessPoolExecutor(
-        max_workers=workers, mp_context=ctx, initializer=initializer, initargs=(stop, fractions)
+        max_workers=workers,
+        mp_context=ctx,
+        initializer=_start_worker,
+        initargs=(initializer, mask, stop, fractions),
     )
-    futures = [pool.submit(function, *args) for function, args in tasks]
-    index = {fut: i for i, fut in enumerate(futures)}
-    pending, finished = set(futures), set()
+    futures: list[Any] = []
+    finished: set[int] = set()
     reported = 0.0  # the in-flight work last reported (polls that saw no change stay quiet)
     stopping = False
     try:
+        # Ctrl-C (or SIGTERM) while the workers are forked waits until they have their
+        # own handlers: a worker ran the sweep's until its initializer replaced them (a
+        # KeyboardInterrupt there broke the pool: every run "failed"), and the sweep's
+        # own KeyboardInterrupt got lost in fork's bookkeeping ("Exception ignored") or
+        # left the pool running. It comes here, at the end of the block, if at all.
+        with _stop_signals_held(mask):
+            futures.extend(pool.submit(run_task, function, *args) for function, args in tasks)
+        index = {fut: i for i, fut in enumerate(futures)}
+        pending = set(futures)
         while pending:
             done, pending = wait(pending, timeout=poll_seconds, return_when=FIRST_COMPLETED)
             for fut in done:
