@@ -693,3 +693,38 @@ def test_train_with_validation_names_the_signal_too():
     history = train(model, stopping_loss(), opt, x, y, 50, validation=(x, y))
     assert history.stop_reason == "interrupted" and history.interrupted_by == "SIGTERM"
     assert history.message == f"interrupted after {history.epochs_run} epochs (SIGTERM)"
+
+
+def _ctrl_c_myself(_: int = 0) -> int:
+    """A task that sends Ctrl-C to its own process, as a terminal's reaches every worker."""
+    os.kill(os.getpid(), signal.SIGINT)
+    time.sleep(0.2)  # the signal is handled by now
+    return os.getpid()
+
+
+def test_a_redoable_pools_workers_live_through_ctrl_c():
+    # the report's pools (figures, histories): a terminal's Ctrl-C killed each worker with
+    # a KeyboardInterrupt traceback and broke the pool
+    from proplab.pools import redoable_pool
+
+    with redoable_pool(2) as pool:
+        pids = list(pool.map(_ctrl_c_myself, range(4)))
+    assert len(pids) == 4 and all(isinstance(p, int) for p in pids)
+
+
+def test_ctrl_c_in_the_owner_of_a_redoable_pool_ends_its_workers_at_once():
+    # the report's Ctrl-C: its pool's tasks are redone next time, so they are abandoned
+    # (a `with ProcessPoolExecutor()` block waited for every running figure first)
+    from proplab.pools import redoable_pool
+
+    processes: list = []
+    with pytest.raises(KeyboardInterrupt), redoable_pool(2) as pool:
+        futures = [pool.submit(_sleep_long) for _ in range(8)]
+        while not all(f.running() for f in futures[:2]) or len(pool._processes) < 2:
+            time.sleep(0.01)
+        processes = list(pool._processes.values())
+        raise KeyboardInterrupt
+    # none ran to its end: the queued ones were cancelled, or failed with the pool
+    assert not [f for f in futures if not f.cancelled() and f.exception() is None]
+    # the pool's own thread has joined them (see test_terminate_workers_ends_every_worker...)
+    assert [p.exitcode for p in processes] == [-signal.SIGTERM] * 2

@@ -277,7 +277,9 @@ def _draw_in_processes(
     views: list[ExperimentView], out: Path, jobs: int, log: Callable[[str], Any] = print
 ) -> dict[str, list]:
     """Each experiment's Figure blocks, drawn (PNGs written) in ``jobs`` processes."""
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures import as_completed
+
+    from proplab.pools import redoable_pool
 
     todo = [v for v in views if _draws_figures(v)]
     if len(todo) < 2:
@@ -285,7 +287,7 @@ def _draw_in_processes(
     # the most panels first, so no long figure starts last
     todo.sort(key=lambda v: -len(v.settings) * len(v.datasets))
     drawn = {}
-    with ProcessPoolExecutor(max_workers=min(jobs, len(todo))) as pool:
+    with redoable_pool(min(jobs, len(todo))) as pool:
         futures = {
             pool.submit(experiment_figures, v, out, FIGURES): v.experiment.name for v in todo
         }

@@ -321,13 +321,13 @@ class ViewCache:
         todo = {r.run for r in records} - self._runs.keys() - self._histories.keys()
         if jobs < 2 or len(todo) < 8:
             return
-        from concurrent.futures import ProcessPoolExecutor
+        from proplab.pools import redoable_pool
 
         runs = sorted(todo)
         dirs = [self.out / RUNS_DIR / run for run in runs]
         # parsing is CPU work: more processes than CPUs (or files) would only cost start-ups
         workers = min(jobs, os.cpu_count() or jobs, len(dirs))
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with redoable_pool(workers) as pool:
             chunk = max(1, len(dirs) // (4 * workers))
             for run, history in zip(
                 runs, pool.map(read_history, dirs, chunksize=chunk), strict=True

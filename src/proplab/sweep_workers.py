@@ -10,7 +10,6 @@ its progress, and a watchdog that ends it once its sweep is gone.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import multiprocessing
 import os
@@ -18,14 +17,19 @@ import signal
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any, Protocol
 
 from proplab.config import RunConfig
-from proplab.runio import DEFERRED_SIGNALS
+from proplab.pools import (  # noqa: F401  (terminate_workers: re-exported)
+    signal_mask,
+    start_worker,
+    stop_signals_held,
+    terminate_workers,
+)
 from proplab.sweep_folder import RunJob, is_finished, read_summary
 
 # on_done(job, outcome): outcome["status"] is "done", "failed" or "cancelled"
@@ -246,19 +250,6 @@ def stop_pool(pool: ProcessPoolExecutor, stop: Any) -> None:
         pool.shutdown(wait=True, cancel_futures=True)  # quick now: ends the pool's thread
 
 
-def terminate_workers(pool: ProcessPoolExecutor) -> None:
-    """SIGTERM every worker process of ``pool``."""
-    public = getattr(pool, "terminate_workers", None)  # Python 3.14+
-    if public is not None:
-        with contextlib.suppress(Exception):  # e.g. the pool has already shut down
-            public()
-        return
-    # before 3.14 no public way to end a pool's processes: _processes is pid -> Process
-    for process in list((getattr(pool, "_processes", None) or {}).values()):
-        with contextlib.suppress(Exception):
-            process.terminate()
-
-
 def run_jobs(
     jobs: Sequence[RunJob],
     *,
@@ -324,37 +315,6 @@ def run_jobs(
     )
 
 
-def _signal_mask() -> set[int] | None:
-    """This thread's blocked signals (None where Python cannot block signals)."""
-    if not hasattr(signal, "pthread_sigmask"):
-        return None
-    return set(signal.pthread_sigmask(signal.SIG_BLOCK, []))
-
-
-@contextlib.contextmanager
-def _stop_signals_held(mask: set[int] | None) -> Iterator[None]:
-    """Block Ctrl-C, SIGTERM and SIGHUP in this thread for the block (processes forked
-    meanwhile start with them blocked); at its end ``mask`` is restored, and the signals
-    that came meanwhile are delivered."""
-    if mask is None:
-        yield
-        return
-    signal.pthread_sigmask(signal.SIG_BLOCK, DEFERRED_SIGNALS)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-
-
-def _start_worker(initializer: Callable[..., None], mask: set[int] | None, *args: Any) -> None:
-    """A pool worker's first call: ``initializer(*args)`` sets its signal handlers, then
-    the signal mask the sweep had before forking it is restored (the stop signals held
-    back meanwhile reach those handlers now)."""
-    initializer(*args)
-    if mask is not None:
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-
-
 def run_in_pool(
     tasks: Sequence[tuple[Callable[..., Any], tuple]],
     *,
@@ -384,11 +344,11 @@ def run_in_pool(
     stop = ctx.Event()
     fractions = ctx.Array("d", len(tasks), lock=False)  # each slot written by one worker
     workers = min(workers, len(tasks))  # a forked pool starts all its processes at once
-    mask = _signal_mask()
+    mask = signal_mask()
     pool = ProcessPoolExecutor(
         max_workers=workers,
         mp_context=ctx,
-        initializer=_start_worker,
+        initializer=start_worker,
         initargs=(initializer, mask, stop, fractions),
     )
     futures: list[Any] = []
@@ -401,7 +361,7 @@ def run_in_pool(
         # KeyboardInterrupt there broke the pool: every run "failed"), and the sweep's
         # own KeyboardInterrupt got lost in fork's bookkeeping ("Exception ignored") or
         # left the pool running. It comes here, at the end of the block, if at all.
-        with _stop_signals_held(mask):
+        with stop_signals_held(mask):
             futures.extend(pool.submit(run_task, function, *args) for function, args in tasks)
         index = {fut: i for i, fut in enumerate(futures)}
         pending = set(futures)
