@@ -282,19 +282,24 @@ def _end(proc: subprocess.Popen, workers: list[int]) -> None:
     proc.stderr.close()
 
 
-def _wait_for(lines: queue.Queue, text: str, seen: list[str]) -> None:
-    """Read stderr lines until one holds ``text`` (a minute at most: the sweep is long)."""
+def _wait_for(lines: queue.Queue, text: str | None, seen: list[str]) -> list[str]:
+    """Read stderr lines into ``seen`` until one holds ``text`` (``None``: to the end of the
+    stream); a minute at most, the sweep is long."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
             line = lines.get(timeout=1)
         except queue.Empty:
             continue
-        if line is None:
+        if line is None:  # the end of the stream
+            if text is None:
+                return seen
             break
         seen.append(line)
-        if text in line:
-            return
+        if text is not None and text in line:
+            return seen
+    if text is None:
+        raise AssertionError(f"stderr still open after a minute: {seen}")
     raise AssertionError(f"no line with {text!r} in {seen}")
 
 
@@ -397,20 +402,6 @@ def _asleep(pid: int) -> bool:
         return False
 
 
-def _the_rest(lines: queue.Queue, seen: list[str]) -> list[str]:
-    """Every stderr line still to come, up to the end of the stream (a minute at most)."""
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            line = lines.get(timeout=1)
-        except queue.Empty:
-            continue
-        if line is None:
-            return seen
-        seen.append(line)
-    raise AssertionError(f"stderr still open after a minute: {seen}")
-
-
 @needs_proc
 @pytest.mark.slow
 def test_ctrl_c_while_a_worker_waits_for_a_run_stops_the_sweep_cleanly(tmp_path):
@@ -436,7 +427,7 @@ def test_ctrl_c_while_a_worker_waits_for_a_run_stops_the_sweep_cleanly(tmp_path)
         os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C sends
         proc.wait(timeout=60)
         assert _gone(workers) == []
-        _the_rest(lines, seen)
+        _wait_for(lines, None, seen)  # the rest, to the end of the stream
     finally:
         _end(proc, workers)
     assert proc.returncode == 130, seen
