@@ -722,6 +722,8 @@ def test_report_draws_boundaries_over_any_2d_data_and_names_the_rest(tmp_path):
     assert "The base model on digits has " in md and "The lab model" not in md  # hidden 4, not 10
     assert "A unit computes σ(w·x + b):" in md  # sigmoid units, as in the lab
     assert "figures/zoo-boundaries.png" in md and "figures/digits-boundaries.png" not in md
+    # the rerun command has the --jobs of the sweep's last call (it said 2 after --jobs 1)
+    assert f"proplab sweep {tmp_path / 'sweep.toml'} --out {tmp_path} --jobs 1\n" in md
     assert (tmp_path / "figures" / "zoo-boundaries.png").is_file()
     assert (tmp_path / "figures" / "digits-curves.png").is_file()
 

@@ -160,9 +160,11 @@ def setup_section(
     doc.add(Para(_epochs_note(views, base)))
     doc.add(Para(_timing(out, records, spec.title)))
     doc.add(Para(_versions(out, records)))
+    calls = _sweep_calls(out, spec.title)
+    jobs = (calls[-1].get("jobs") or 2) if calls else 2  # as the last call had it
     doc.add(
         Para("Rebuild this report from the run folders, or rerun (finished runs are reused):"),
-        Code(f"proplab report {out}\nproplab sweep {out / SPEC_COPY} --out {out} --jobs 2"),
+        Code(f"proplab report {out}\nproplab sweep {out / SPEC_COPY} --out {out} --jobs {jobs}"),
     )
 
 
@@ -325,6 +327,17 @@ def _epochs_note(views: list[ExperimentView], base: RunConfig) -> str:
     return text
 
 
+def _sweep_calls(out: Path, title: str | None) -> list[dict[str, str]]:
+    """The rows of ``sweep_log.csv`` (one per call of ``proplab sweep``, oldest first) of
+    the sweep ``title``: `--replace` may have run it where another sweep had been; a row
+    from before the log named its sweep counts."""
+    path = out / SWEEP_LOG
+    rows = read_csv(path) if path.is_file() else []
+    if title is not None:
+        rows = [r for r in rows if r.get("title") in (None, "", title)]
+    return rows
+
+
 def _timing(out: Path, records: list[aggregate.RunRecord], title: str | None = None) -> str:
     unique = {r.run: r.seconds for r in records if math.isfinite(r.seconds)}
     text = (
@@ -333,12 +346,7 @@ def _timing(out: Path, records: list[aggregate.RunRecord], title: str | None = N
         "per run; figures and files not counted; a run trained in a stack of K counts 1/K "
         "of the stack's time)."
     )
-    path = out / SWEEP_LOG
-    rows = read_csv(path) if path.is_file() else []
-    # only this sweep's calls (`--replace` ran it where another sweep had been); a row
-    # from before the log named its sweep counts
-    if title is not None:
-        rows = [r for r in rows if r.get("title") in (None, "", title)]
+    rows = _sweep_calls(out, title)
     if rows:
         wall = sum(float(r["seconds"]) for r in rows)
         last = rows[-1]
