@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from proplab.config import RunConfig
-from proplab.pools import (  # noqa: F401  (terminate_workers: re-exported)
+from proplab.pools import (
     signal_mask,
     start_worker,
     stop_signals_held,
