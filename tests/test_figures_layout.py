@@ -18,7 +18,7 @@ from matplotlib.contour import ContourSet
 from matplotlib.image import imread
 from test_plots import _history  # a History of given losses and accuracies
 
-from proplab import plots, sweep_boundaries, sweep_dots, sweep_plots, zoo_plots
+from proplab import plots, sweep_boundaries, sweep_dots, sweep_plots, value_plots, zoo_plots
 from proplab.data import generate_xor_easy
 from proplab.sweep_boundaries import BoundaryPanel
 from proplab.sweep_dots import DotSet
@@ -572,3 +572,44 @@ def test_a_row_of_wide_panels_gets_a_row_as_short_as_its_panels(tmp_path: Path):
     drawn = panel.get_position().height * height  # inches, after the equal-scale aspect
     assert height < fig_square.get_size_inches()[1]
     assert height - drawn < 1.5  # titles, ticks and the suptitle; no empty band
+
+
+# --- a regression's value map ------------------------------------------------------------
+
+
+def _cones(centres: list[tuple[float, float, float]]):
+    """multi-gauss-like bumps (height h, falling to 0 at 1/3) at (u, v, h): points (m, 2)
+    -> values (m, 1)."""
+    c = np.array(centres)
+
+    def predict(points: np.ndarray) -> np.ndarray:
+        distance = np.linalg.norm(points[:, None, :] - c[None, :, :2], axis=-1)
+        return (np.clip(1 - 3 * distance, 0, 1) * c[:, 2]).sum(-1, keepdims=True)
+
+    return predict
+
+
+def test_value_map_contour_labels_lie_wholly_inside_the_map(tmp_path: Path):
+    # bumps cut by the frame, as a trained multi-gauss model draws them at the edges: the
+    # -0.5 arc in the top-left corner and the 0.5 arc at the left edge got labels 2-3 px
+    # past the frame, clipped ("0.", "-0" at 120 dpi); the middle bump's label was whole
+    predict = _cones([(-1.2, 1.0, -1.0), (0.0, 0.0, 1.0), (-1.3, -0.45, 1.0)])
+    x = np.random.default_rng(0).uniform(-1, 1, (200, 2))
+    fig = value_plots.value_map(predict, x, predict(x), tmp_path / "map.png", limit=1.0)
+    ax = fig.axes[0]
+    renderer = _renderer(fig)
+    frame = ax.get_window_extent(renderer)
+    labels = [t for t in ax.texts if t.get_text() in ("-0.5", "0.5")]
+    for label in labels:
+        box = label.get_window_extent(renderer)
+        assert frame.x0 <= box.x0 and box.x1 <= frame.x1, (label.get_text(), box, frame)
+        assert frame.y0 <= box.y0 and box.y1 <= frame.y1, (label.get_text(), box, frame)
+        # on its own line: the model's value under the label is the label's
+        value = predict(np.array([label.get_position()])).item()
+        assert value == pytest.approx(float(label.get_text()), abs=0.02)
+    # the corner's arc keeps a label (moved along it, inside); the middle bump keeps its
+    # own; the left edge's arc is too close to the frame for one anywhere
+    assert sorted((t.get_text(), t.get_position()[0] < -0.9) for t in labels) == [
+        ("-0.5", True),
+        ("0.5", False),
+    ]

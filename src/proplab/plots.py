@@ -77,19 +77,26 @@ def _save(fig: Figure, path: str | os.PathLike[str], settle: bool | int = False)
     """
     buf = io.BytesIO()
     if settle:
-        fig.set_dpi(DPI)
-        with np.errstate(over="ignore", invalid="ignore"):
-            before = None
-            for _ in range(SETTLE_PASSES if settle is True else int(settle)):
-                fig.get_layout_engine().execute(fig)
-                now = np.array([ax.get_position().bounds for ax in fig.axes])
-                if before is not None and np.abs(now - before).max() < 5e-4:
-                    break
-                before = now
+        settle_layout(fig, SETTLE_PASSES if settle is True else int(settle))
     # a diverged run's loss reaches ~1e308; the log axis' tick maths then overflows harmlessly
     with np.errstate(over="ignore", invalid="ignore"):
         fig.savefig(buf, format="png", dpi=DPI)
     write_bytes(path, buf.getvalue())
+
+
+def settle_layout(fig: Figure, passes: int = SETTLE_PASSES) -> None:
+    """Lay ``fig`` out at :data:`DPI` until its axes stop moving (at most ``passes`` times;
+    layout only, nothing drawn), as :func:`_save` does before saving: what is placed in
+    pixels afterwards (contour labels) sees the axes where the PNG has them."""
+    fig.set_dpi(DPI)
+    with np.errstate(over="ignore", invalid="ignore"):
+        before = None
+        for _ in range(passes):
+            fig.get_layout_engine().execute(fig)
+            now = np.array([ax.get_position().bounds for ax in fig.axes])
+            if before is not None and np.abs(now - before).max() < 5e-4:
+                break
+            before = now
 
 
 def input_axis_labels(names: Sequence[str] | None, features: int) -> tuple[str, str]:

@@ -26,20 +26,27 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import LinearSegmentedColormap, Normalize
+from matplotlib.contour import ContourSet
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.text import Text
+from matplotlib.transforms import Bbox
 
 from proplab.plots import (
     CLASS_COLORS,
     LOSS_COLOR,
+    SETTLE_PASSES,
     TEST_LOSS_COLOR,
     _save,
     comparison_canvas,
     comparison_panel,
     fit_text,
     input_axis_labels,
+    settle_layout,
 )
 from proplab.train_text import fixed
 from proplab.zoo_plots import PLOT_INCHES, box_grid
@@ -402,7 +409,6 @@ def value_map(
     levels = [lv for lv in value_levels(limit) if finite.size and finite.min() < lv < finite.max()]
     if levels:
         lines = ax.contour(u, v, shown, levels=levels, colors="0.2", linewidths=0.7)
-        ax.clabel(lines, fmt="%g", fontsize=7, inline_spacing=2)
     _value_points(ax, x, y, norm, s=marker_area(len(x), 24), edgecolors="0.15", linewidths=0.6)
     handles = [
         Line2D(
@@ -455,9 +461,81 @@ def value_map(
     )  # fmt: skip
     if title:
         ax.set_title(fit_text(title, PLOT_INCHES + 0.6, fontsize=11), fontsize=11)
+    if levels:  # labels are placed in pixels: on the axes as the PNG has them
+        settle_layout(fig, SETTLE_PASSES if equal else 1)
+        label_contours_inside(ax, lines)
     if path is not None:
         _save(fig, path, settle=equal)
     return fig
+
+
+def _fits(box: Bbox, frame: Bbox) -> bool:
+    return frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
+
+
+def label_contours_inside(
+    ax: Axes, lines: ContourSet, *, fmt: str = "%g", fontsize: float = 7, inline_spacing: float = 2
+) -> list[Text]:
+    """Label each line of ``lines`` where matplotlib's ``clabel`` would, but wholly inside
+    ``ax``; returns the labels.
+
+    ``clabel`` centres a label on its line, so a line running along the frame (a bump
+    that the map's edge cuts) got a label half outside, clipped by the frame. Such a label
+    moves along its own line to the nearest point where it fits (its box, at any
+    rotation, at least its half-diagonal from every edge, and clear of the other
+    labels), or is left out when its line has none. Measures in pixels: call it once the
+    figure is laid out (:func:`~proplab.plots.settle_layout`)."""
+    fig = ax.get_figure(root=True)
+    # a Figure made without pyplot has a bare canvas, which cannot measure text
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    renderer = canvas.get_renderer()
+    frame = ax.get_window_extent(renderer)
+    style = {"fmt": fmt, "fontsize": fontsize}
+
+    def clear() -> None:  # the labels only: inline=False left the lines whole
+        while lines.labelTexts:
+            lines.pop_label()
+
+    # where clabel puts them (display coordinates), and their boxes at that rotation
+    auto = [
+        (np.asarray(ax.transData.transform(t.get_position())), t.get_window_extent(renderer))
+        for t in lines.clabel(inline=False, **style)
+    ]
+    clear()
+    # each line's pieces in display coordinates: a label moves along its own piece
+    pieces = [
+        ax.transData.transform(piece)
+        for path in lines.get_paths()
+        for piece in path.to_polygons(closed_only=False)
+        if len(piece)
+    ]
+    kept = [p for p, box in auto if _fits(box, frame)]
+    for point, box in auto:
+        if _fits(box, frame):
+            continue
+        reach = float(np.hypot(box.width, box.height)) / 2  # covers the box at any rotation
+        piece = min(pieces, key=lambda xy: float(np.min(np.hypot(*(xy - point).T))))
+        room = (
+            (piece[:, 0] - frame.x0 > reach + 1)
+            & (frame.x1 - piece[:, 0] > reach + 1)
+            & (piece[:, 1] - frame.y0 > reach + 1)
+            & (frame.y1 - piece[:, 1] > reach + 1)
+        )
+        for other in kept:  # as clabel keeps labels of a line 1.2 widths apart
+            room &= np.hypot(*(piece - other).T) > 2.4 * reach
+        if room.any():
+            candidates = piece[room]
+            kept.append(candidates[np.argmin(np.hypot(*(candidates - point).T))])
+    to_data = ax.transData.inverted()
+    # drawn once without cutting the lines, to check the moved labels at their rotation
+    chosen = [tuple(to_data.transform(p)) for p in kept]
+    fitting = [
+        xy
+        for xy, t in zip(chosen, lines.clabel(manual=chosen, inline=False, **style), strict=True)
+        if _fits(t.get_window_extent(renderer), frame)
+    ]
+    clear()
+    return list(lines.clabel(manual=fitting, inline=True, inline_spacing=inline_spacing, **style))
 
 
 @dataclass
