@@ -102,6 +102,52 @@ def test_a_diverged_run_marks_its_epoch_off_the_frame(tmp_path: Path):
     assert vline.get_xdata()[0] == 21 < high  # the dashed line is not hidden by the frame
 
 
+def _y_labels(fig, ax) -> list[str]:
+    """The y tick labels the saved figure shows (minor ones too), bottom to top."""
+    renderer = _renderer(fig)
+    low, high = ax.get_ylim()
+    shown = [
+        (t.get_position()[1], t.get_text())
+        for t in ax.yaxis.get_ticklabels(which="both")
+        if t.get_text() and t.get_visible() and t.get_window_extent(renderer).width > 0
+    ]
+    return [text for y, text in sorted(shown) if low <= y <= high]
+
+
+# `proplab train --dataset digits` (seed 0): the loss falls from 1.52 to 0.0141 in 20 epochs
+DIGITS_LOSS = [1.521, 0.4672, 0.2338, 0.165, 0.1294, 0.09905, 0.07778, 0.07356, 0.06291, 0.05735,
+               0.04528, 0.03772, 0.03693, 0.03317, 0.02545, 0.02103, 0.02056, 0.01608, 0.01406,
+               0.01494]  # fmt: skip
+
+
+def test_a_loss_over_two_decades_is_labelled_at_1_2_and_5(tmp_path: Path):
+    # matplotlib labelled only 10^0 and 10^-1: no value could be read off the curve
+    history = _history(DIGITS_LOSS, [0.9] * len(DIGITS_LOSS))
+    fig = plots.learning_curve(history, tmp_path / "lc.png")
+    ax = fig.axes[0]
+    assert _y_labels(fig, ax) == ["0.02", "0.05", "0.1", "0.2", "0.5", "1"]
+    # every label stands at its value (a minor tick at 0.02, not 0.03)
+    ticks = {t.get_text(): t.get_position()[1] for t in ax.yaxis.get_ticklabels(which="both")}
+    assert all(ticks[text] == pytest.approx(float(text)) for text in _y_labels(fig, ax))
+
+
+def test_gradient_sizes_over_two_decades_are_labelled_at_1_2_and_5(tmp_path: Path):
+    epochs = np.array([0.0, 1.0, 10.0, 100.0])
+    sizes = np.array([[0.3, 0.02], [0.2, 0.01], [0.05, 0.004], [0.01, 0.003]])  # (E, L)
+    fig = plots.gradient_sizes_figure(epochs, sizes, ["1: Linear", "2: Linear"], tmp_path / "g.png")
+    labels = _y_labels(fig, fig.axes[0])
+    assert {"0.005", "0.01", "0.02", "0.05", "0.1", "0.2"} <= set(labels)
+    assert len(labels) <= 8  # 1, 2 and 5 only: not a label on every minor tick
+
+
+def test_a_loss_over_five_decades_keeps_powers_of_ten_only(tmp_path: Path):
+    losses = np.geomspace(0.25, 2e-6, 50).tolist()
+    fig = plots.learning_curve(_history(losses, [0.9] * 50), tmp_path / "lc.png")
+    labels = _y_labels(fig, fig.axes[0])
+    assert len(labels) == 5  # 10^-5 ... 10^-1, one a decade: nine a decade would crowd
+    assert all(text.startswith("$\\mathdefault{10^{") for text in labels), labels
+
+
 def test_long_titles_are_wrapped_inside_the_figure(tmp_path: Path):
     title = "csv/a_rather_long_file_name.csv: " + ", ".join(f"setting number {i}" for i in range(8))
     fig = plots.learning_curve(_history([0.3, 0.2], [0.5, 1.0]), tmp_path / "lc.png", title)

@@ -23,7 +23,7 @@ import numpy as np
 from matplotlib import colormaps
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.ticker import FuncFormatter, MaxNLocator, NullLocator
+from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator
 
 from proplab.runio import write_bytes
 
@@ -42,15 +42,35 @@ OFF_SCALE = 1e100
 
 
 def plain_log_ticks(ax: Any) -> None:
-    """Plain, evenly chosen numbers on a log y axis that spans less than a decade.
+    """Numbers a reader can read values off on a log y axis spanning under three decades.
 
-    There matplotlib labels its minor ticks as 2.675x10^-1, 2.65x10^-1, ...: eight
-    crowded labels nobody reads at a glance. Call it once the axis has its limits."""
+    Under a decade, matplotlib labels its minor ticks as 2.675x10^-1, 2.65x10^-1, ...:
+    eight crowded labels nobody reads at a glance; here five evenly chosen plain numbers.
+    From one to three decades it labels only the powers of ten: two labels for a loss
+    falling from 1.5 to 0.014 (digits); here 1, 2 and 5 x 10^k as plain numbers (0.02,
+    0.05, 0.1, ...), the other minor ticks and their grid kept unlabelled. Wider axes keep
+    matplotlib's powers of ten. Call it once the axis has its limits."""
     low, high = ax.get_ylim()
-    if ax.get_yscale() == "log" and 0 < low < high < 10 * low:
+    if ax.get_yscale() != "log" or not 0 < low < high < 1000 * low:
+        return
+    if high < 10 * low:
         ax.yaxis.set_major_locator(MaxNLocator(5))
         ax.yaxis.set_minor_locator(NullLocator())
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:.4g}"))
+        return
+    ax.yaxis.set_major_locator(LogLocator(10))
+    ax.yaxis.set_minor_locator(LogLocator(10, subs=np.arange(2, 10)))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
+    ax.yaxis.set_minor_formatter(
+        FuncFormatter(lambda v, _pos: f"{v:g}" if _leading_digit(v) in (2, 5) else "")
+    )
+
+
+def _leading_digit(value: float) -> int | None:
+    """The first digit of a tick at d x 10^k (2 for 0.02), or None for any other value."""
+    mantissa = value / 10 ** np.floor(np.log10(value))
+    digit = round(mantissa)
+    return digit if abs(mantissa - digit) < 1e-6 else None
 
 
 def fit_text(text: str, width: float, fontsize: float = 10.0) -> str:
@@ -427,6 +447,7 @@ def gradient_sizes_figure(
     ax.grid(True, which="minor", axis="y", color="0.95", linewidth=0.5)
     if len(epochs) > 1:
         ax.set_xlim(epochs[0], epochs[-1])
+    plain_log_ticks(ax)
     fig.legend(loc="outside lower center", ncols=min(3, len(layers)), frameon=False)
     ax.set_title(fit_text(title or "Gradient size per layer", 6.4, fontsize=12))
     _save(fig, Path(path))
