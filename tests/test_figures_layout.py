@@ -659,3 +659,123 @@ def test_value_map_contour_labels_lie_wholly_inside_the_map(tmp_path: Path):
         ("-0.5", True),
         ("0.5", False),
     ]
+
+
+# --- a CSV's columns: units of their own, panels that fill their space ------------------
+
+
+def _hw_csv(path: Path) -> Path:
+    """``height,weight,fit``: 120 people, height 150-200 cm, weight 40-110 kg (spans 50 and
+    70: within the 2x and 3x of the equal-scale rules), fit by a linear rule of both."""
+    rng = np.random.default_rng(3)
+    h, w = rng.uniform(150, 200, 120), rng.uniform(40, 110, 120)
+    fit = ((h - 175) / 25 - (w - 75) / 35 > 0).astype(int)
+    rows = "".join(f"{a:.1f},{b:.1f},{c}\n" for a, b, c in zip(h, w, fit, strict=True))
+    path.write_text("height,weight,fit\n" + rows)
+    return path
+
+
+def _box_ratio(fig, ax) -> float:
+    """An axes' drawn width over its height, in the saved figure."""
+    box = ax.get_window_extent(_renderer(fig))
+    return box.width / box.height
+
+
+def _hw_points() -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(3)
+    x = np.column_stack([rng.uniform(150, 200, 120), rng.uniform(40, 110, 120)])
+    return x, ((x[:, 0] - 175) / 25 - (x[:, 1] - 75) / 35 > 0).astype(float)
+
+
+def test_csv_columns_get_a_square_decision_boundary_not_equal_scales(tmp_path: Path):
+    x, y = _hw_points()
+
+    def predict(g: np.ndarray) -> np.ndarray:
+        return ((g[:, :1] - 175) / 25 - (g[:, 1:] - 75) / 35 > 0) * 1.0
+
+    named = zoo_plots.decision_boundary(
+        predict, x, y, tmp_path / "csv.png", feature_names=["height", "weight"]
+    )
+    # equal scales made it 0.72 wide per unit of height: a tall, narrow panel
+    assert _box_ratio(named, named.axes[0]) == pytest.approx(1.0, abs=0.05)
+    assert named.axes[0].get_xlabel() == "height"
+    # unnamed inputs share a unit (x1, x2): equal scales, as before (spans 54 x 75.6)
+    plain = zoo_plots.decision_boundary(predict, x, y, tmp_path / "x.png")
+    u0, u1 = plain.axes[0].get_xlim()
+    v0, v1 = plain.axes[0].get_ylim()
+    assert _box_ratio(plain, plain.axes[0]) == pytest.approx((u1 - u0) / (v1 - v0), abs=0.02)
+
+
+def test_csv_value_map_and_value_panels_fill_a_square(tmp_path: Path):
+    x, _ = _hw_points()
+
+    def predict(g: np.ndarray) -> np.ndarray:
+        return ((g[:, :1] - 175) / 25 - (g[:, 1:] - 75) / 35) / 2
+
+    fig = value_plots.value_map(
+        predict, x, predict(x), tmp_path / "map.png", feature_names=["height", "weight"]
+    )
+    # the plot fills the figure's plot area (0.91 wide per unit of height), where equal
+    # scales drew it 0.71
+    assert 0.85 < _box_ratio(fig, fig.axes[0]) < 1.2
+    u, v, points = sweep_boundaries.boundary_grid(x, size=21)
+    grid = predict(points).reshape(v.size, u.size)
+    panels = [
+        value_plots.ValuePanel(f"after {e} epochs", u, v, grid, x, predict(x), ("height", "weight"))
+        for e in range(4)
+    ]
+    row = value_plots.value_maps(panels, tmp_path / "maps.png", title="hw")
+    drawn = [ax for ax in row.axes if ax.get_title().startswith("after")]
+    assert len(drawn) == 4
+    for ax in drawn:
+        assert _box_ratio(row, ax) == pytest.approx(1.0, abs=0.05)
+        assert ax.get_xlabel() == "height"
+    assert drawn[0].get_ylabel() == "weight"
+
+
+def test_csv_sweep_panels_are_square_and_fill_their_row(tmp_path: Path):
+    x, y = _hw_points()
+    u, v, points = sweep_boundaries.boundary_grid(x, size=21)
+    prob = ((points[:, 0] - 175) / 25 - (points[:, 1] - 75) / 35 > 0).astype(float)
+    panels = [
+        BoundaryPanel(
+            f"standardize {s}\ntrain 100.0 %", u, v, prob.reshape(v.size, u.size), x, y,
+            axis_names=("height", "weight"),
+        )
+        for s in ("false", "true")
+    ]  # fmt: skip
+    fig = sweep_boundaries.decision_boundaries([panels], tmp_path / "b.png", "T", ["hw"])
+    axes = _boundary_axes(fig)
+    renderer = _renderer(fig)
+    boxes = [ax.get_window_extent(renderer) for ax in axes]
+    assert [b.width / b.height for b in boxes] == pytest.approx([1.0, 1.0], abs=0.05)
+    # side by side with no wide gap: equal scales left 0.7-inch strips of white between
+    # panels 1.3 inches wide
+    gap = (boxes[1].x0 - boxes[0].x1) / plots.DPI
+    assert gap < 0.5, gap
+
+
+def test_a_csv_run_draws_its_boundary_panels_square_and_named(tmp_path: Path, monkeypatch):
+    from proplab.cli import main
+
+    drawn = []
+    original = sweep_boundaries.decision_boundaries
+
+    def keep(*args, **kwargs):
+        drawn.append(original(*args, **kwargs))
+        return drawn[-1]
+
+    monkeypatch.setattr(sweep_boundaries, "decision_boundaries", keep)
+    data = _hw_csv(tmp_path / "hw.csv")
+    out = tmp_path / "run"
+    assert main(["train", "--dataset", str(data), "--label", "fit", "--standardize",
+                 "--optimizer", "adam", "--lr", "0.01", "--epochs", "60", "--out", str(out),
+                 "--no-progress"]) == 0  # fmt: skip
+    assert (out / "boundary_during_training.png").is_file()
+    (fig,) = drawn
+    axes = _boundary_axes(fig)
+    assert len(axes) >= 3
+    for ax in axes:
+        assert _box_ratio(fig, ax) == pytest.approx(1.0, abs=0.05)
+        assert ax.get_xlabel() == "height"  # the file's columns name the axes
+    assert axes[0].get_ylabel() == "weight"

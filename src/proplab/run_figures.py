@@ -201,9 +201,13 @@ def boundary_during_training(
     shows its predicted value instead, each panel titled with the training R² (and
     the test R², given ``x_test`` and ``y_test``), on the run's colour scale."""
     from proplab import sweep_boundaries, value_plots  # matplotlib: only runs need it
+    from proplab.plots import input_axis_labels
 
     regression = is_regression_run(cfg)
     name = Path(str(cfg.dataset)).stem  # a CSV file by its name, not its whole path
+    columns = csv_summary(cfg).get("features")
+    # a CSV's two columns name the axes (and, in units of their own, get square panels)
+    names = input_axis_labels(columns, 2) if columns and len(columns) == 2 else None
 
     def score(model: Any) -> str:
         """A panel's second line: how well the model at those weights does."""
@@ -231,13 +235,17 @@ def boundary_during_training(
         if regression:
             title = f"{name}: the predicted value as it forms (samples: their target)"
             value_plots.value_maps(
-                [value_plots.ValuePanel(name, u, v, grid, x, y) for name, grid in panels], path,
+                [value_plots.ValuePanel(t, u, v, grid, x, y, axis_names=names) for t, grid in panels],
+                path,
                 title=title + picked, limit=value_plots.value_limit(y, y_test),
             )  # fmt: skip
         else:
             title = f"{name}: the decision boundary as it forms (P(class 1); black line: 0.5)"
             sweep_boundaries.decision_boundaries(
-                [[sweep_boundaries.BoundaryPanel(name, u, v, grid, x, y) for name, grid in panels]],
+                [[
+                    sweep_boundaries.BoundaryPanel(name, u, v, grid, x, y, axis_names=names)
+                    for name, grid in panels
+                ]],
                 path, title=title + picked,
             )  # fmt: skip
 

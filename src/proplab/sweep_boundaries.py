@@ -47,7 +47,8 @@ class BoundaryPanel:
     x: np.ndarray  # (n, 2)
     y: np.ndarray  # (n, 1) or (n,)
     values: bool | None = None  # a regression's predicted values (None: judged from y)
-    # the two inputs' names (a CSV's columns: horizontal, vertical); None for x1, x2
+    # the two inputs' names (a CSV's columns: horizontal, vertical); None for x1, x2.
+    # Named inputs are a file's columns, each in a unit of its own: never equal scales
     axis_names: tuple[str, str] | None = None
 
     @property
@@ -93,10 +94,13 @@ def _shared_axes(rows: Sequence[Sequence[BoundaryPanel | None]]) -> bool | str:
 
 
 def _aspect(panel: BoundaryPanel) -> float:
-    """Equal scales when the inputs' ranges are alike (the lab's square, the zoo's clouds),
-    else a square panel: columns on scales 5x apart (a CSV's) would draw a sliver."""
+    """Equal scales when both inputs are in one unit (unnamed: the lab's and the zoo's
+    x1, x2) and their ranges are alike (the lab's square, the zoo's clouds), else a square
+    panel: ranges 5x apart would draw a sliver, and a CSV's columns (height in cm, weight
+    in kg) have no common scale, so equal scales only made tall, narrow panels with wide
+    gaps between them."""
     ratio = float(np.ptp(panel.grid_u) / np.ptp(panel.grid_v))
-    return 1.0 if 0.5 <= ratio <= 2.0 else ratio
+    return 1.0 if panel.axis_names is None and 0.5 <= ratio <= 2.0 else ratio
 
 
 def _height_share(panel: BoundaryPanel) -> float:

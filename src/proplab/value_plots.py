@@ -393,7 +393,8 @@ def value_map(
     norm = Normalize(-limit, limit)
 
     ratio = float((u[-1] - u[0]) / (v[-1] - v[0]))
-    equal = 1 / 3 <= ratio <= 3.0  # as decision_boundary: equal scales unless far apart
+    # as decision_boundary: equal scales unless far apart or a CSV's columns (own units)
+    equal = feature_names is None and 1 / 3 <= ratio <= 3.0
     # the plot gets ~PLOT_INCHES - 0.2 of the width (ticks, colour bar and its label
     # take the rest): a taller figure left bands above and below an equal-scale plot
     height = (PLOT_INCHES - 0.2) / ratio if equal else PLOT_INCHES
@@ -548,6 +549,9 @@ class ValuePanel:
     values: np.ndarray  # (G_v, G_u): values[j, i] at (grid_u[i], grid_v[j]); NaN where undefined
     x: np.ndarray  # (n, 2)
     y: np.ndarray  # (n, 1) or (n,) target values
+    # the two inputs' names (a CSV's columns: horizontal, vertical); None for x1, x2.
+    # Named inputs are a file's columns, each in a unit of its own: never equal scales
+    axis_names: tuple[str, str] | None = None
 
 
 def value_maps(
@@ -579,11 +583,17 @@ def value_maps(
             linewidths=0.5,
         )  # fmt: skip
         ratio = float(np.ptp(panel.grid_u) / np.ptp(panel.grid_v))
-        ax.set_aspect(1.0 if 0.5 <= ratio <= 2.0 else ratio)
+        # as the decision boundary's panels: a square unless both inputs share a unit
+        # (unnamed) and their ranges are alike
+        ax.set_aspect(1.0 if panel.axis_names is None and 0.5 <= ratio <= 2.0 else ratio)
         ax.set_xlim(panel.grid_u[0], panel.grid_u[-1])
         ax.set_ylim(panel.grid_v[0], panel.grid_v[-1])
         ax.set_title(panel.title, fontsize=9)
         ax.tick_params(labelsize=7)
+        if panel.axis_names is not None:  # a CSV's columns: under each panel, left of the first
+            ax.set_xlabel(panel.axis_names[0], fontsize=8)
+            if ax is axes[0]:
+                ax.set_ylabel(panel.axis_names[1], fontsize=8)
     for ax in axes[len(panels) :]:
         ax.set_axis_off()
     if mesh is not None:

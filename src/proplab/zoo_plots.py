@@ -102,10 +102,12 @@ def decision_boundary(
     n_classes = int(max(regions.max(), labels_of(y).max())) + 1
     colors = class_colors(n_classes)
 
-    # equal scales when the inputs' ranges are alike (moons, spirals keep their shape);
-    # columns on scales far apart (a CSV's) get a square panel instead of a sliver
+    # equal scales when both inputs are in one unit (x1, x2: the lab's and the zoo's) and
+    # their ranges are alike (moons, spirals keep their shape); ranges far apart get a
+    # square panel instead of a sliver, and so do a CSV's named columns: in units of their
+    # own (cm and kg), equal scales drew a tall, narrow panel
     ratio = float((u[-1] - u[0]) / (v[-1] - v[0]))
-    equal = 1 / 3 <= ratio <= 3.0
+    equal = feature_names is None and 1 / 3 <= ratio <= 3.0
     entries = n_classes * (1 if x_test is None else 2) if n_classes <= LEGEND_CLASSES else 0
     columns = math.ceil(entries / LEGEND_ROWS)
     height = PLOT_INCHES / ratio if equal else PLOT_INCHES
