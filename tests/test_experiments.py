@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -384,11 +385,13 @@ def test_a_figure_matplotlib_cannot_draw_is_a_warning_and_the_run_finishes(
         experiments.BOUNDARY_DURING_TRAINING,
     ):
         assert not (run / figure).exists()
-        assert any(
-            line.startswith(f"warning: figure {run / figure} not drawn (ValueError: ")
-            and line.endswith("; the run's other files are complete")
-            for line in err
-        ), err
+        # the exception's name and message are matplotlib's and change between releases
+        # (3.8.4's tick locator raises IndexError on the comparison figure, 3.11's ValueError)
+        warning = re.compile(
+            rf"warning: figure {re.escape(str(run / figure))} not drawn "
+            r"\(\w+(Error|Exception): .+\); the run's other files are complete"
+        )
+        assert any(warning.fullmatch(line) for line in err), err
     assert all(line.startswith("warning: figure ") for line in err)  # no numpy noise
     assert (run / experiments.LEARNING_CURVE).is_file()  # the figures that can be drawn are
 

@@ -3,7 +3,9 @@ too), real use, predict_log_proba, warm_start and partial_fit. The regressor's o
 are in test_sklearn_regressor.py."""
 
 import copy
+import importlib
 import pickle
+import sys
 import warnings
 
 import numpy as np
@@ -48,6 +50,33 @@ def _check_params() -> list:
 @pytest.mark.parametrize(("estimator", "check"), _check_params())
 def test_check_estimator(estimator: MLPClassifier | MLPRegressor, check) -> None:
     check(estimator)
+
+
+def test_a_scikit_learn_older_than_1_6_is_named_with_the_version_found(monkeypatch) -> None:
+    # scikit-learn 1.4 has no sklearn.utils.validation.validate_data (new in 1.6): the
+    # message says scikit-learn is there but too old, not that it is missing
+    import sklearn.utils.validation as validation
+
+    monkeypatch.delattr(validation, "validate_data")
+    monkeypatch.setattr(sklearn, "__version__", "1.4.2")
+    monkeypatch.delitem(sys.modules, "proplab.sklearn")
+    with pytest.raises(ImportError) as info:
+        importlib.import_module("proplab.sklearn")
+    assert str(info.value) == (
+        "proplab.sklearn needs scikit-learn>=1.6 (validate_data, __sklearn_tags__), "
+        "found 1.4.2; upgrade it with: pip install -U 'scikit-learn>=1.6'"
+    )
+
+
+def test_no_scikit_learn_says_how_to_install_it(monkeypatch) -> None:
+    for name in ("sklearn", "sklearn.base"):  # None in sys.modules: the import fails
+        monkeypatch.setitem(sys.modules, name, None)
+    monkeypatch.delitem(sys.modules, "proplab.sklearn")
+    with pytest.raises(ImportError) as info:
+        importlib.import_module("proplab.sklearn")
+    assert str(info.value) == (
+        "proplab.sklearn needs scikit-learn; install it with: pip install proplab[datasets]"
+    )
 
 
 def test_fit_predict_proba_and_attributes() -> None:

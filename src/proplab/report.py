@@ -299,7 +299,6 @@ def _draw_in_processes(
 
 
 def _experiment(doc: Document, out: Path, v: ExperimentView, figures: list | None = None) -> None:
-
     exp = v.experiment
     doc.add(Heading(3, exp.title))
     if exp.description:

@@ -10,7 +10,7 @@ wherever scikit-learn expects a classifier or a regressor (``Pipeline``,
     reg = MLPRegressor(hidden_layer_sizes=(32,), random_state=0).fit(X_train, t_train)
     reg.score(X_test, t_test)  # R^2
 
-They need scikit-learn (``pip install proplab[datasets]``); the core of
+They need scikit-learn 1.6 or newer (``pip install proplab[datasets]``); the core of
 proplab never imports this module. The classifier's network is
 ``in -> hidden... -> n_classes`` with a softmax cross-entropy loss (even for
 two classes); the regressor's is ``in -> hidden... -> n_outputs`` with an
@@ -53,9 +53,16 @@ try:
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.utils.multiclass import check_classification_targets
     from sklearn.utils.validation import check_is_fitted, validate_data
-except ImportError as exc:  # pragma: no cover - exercised only without scikit-learn
+except ImportError as exc:
+    try:  # installed but too old? validate_data and __sklearn_tags__'s Tags are 1.6's
+        from sklearn import __version__ as _found
+    except ImportError:
+        raise ImportError(
+            "proplab.sklearn needs scikit-learn; install it with: pip install proplab[datasets]"
+        ) from exc
     raise ImportError(
-        "proplab.sklearn needs scikit-learn; install it with: pip install proplab[datasets]"
+        f"proplab.sklearn needs scikit-learn>=1.6 (validate_data, __sklearn_tags__), "
+        f"found {_found}; upgrade it with: pip install -U 'scikit-learn>=1.6'"
     ) from exc
 
 from proplab.callbacks import EarlyStopping, train
