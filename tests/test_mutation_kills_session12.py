@@ -1,0 +1,256 @@
+"""Tests that kill mutants of session 12's code which the rest of the suite let live:
+the pools' signal handling (proplab.pools, sweep_workers.run_task), the report's CSV
+boundary axes and the yes/no setting names. Each test names the slip it catches."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from proplab import pools, report, report_data, report_text, sweep_boundaries, sweep_workers
+from proplab.report_data import ExperimentView
+from proplab.runio import DEFERRED_SIGNALS
+from proplab.sweep import parse_spec
+
+needs_sigmask = pytest.mark.skipif(
+    not hasattr(signal, "pthread_sigmask"), reason="no signal masks on this platform"
+)
+_IGNORE_CTRL_C = pools._ignore_ctrl_c  # the real initializer, before a test patches it
+
+
+# --- proplab.pools ------------------------------------------------------------------------
+
+
+@needs_sigmask
+def test_a_held_block_gives_back_the_mask_it_found():
+    # slips: signal_mask() forgetting what is blocked, or the block's end unblocking every
+    # stop signal (a SIGTERM the caller held back would then arrive in the middle of it)
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGUSR1, signal.SIGTERM])
+    try:
+        mask = pools.signal_mask()
+        with pools.stop_signals_held(mask):
+            inside = pools.signal_mask()
+        after = pools.signal_mask()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
+    assert {signal.SIGUSR1, signal.SIGTERM} <= mask and signal.SIGINT not in mask
+    assert set(DEFERRED_SIGNALS) | {signal.SIGUSR1} <= inside
+    assert after == mask  # SIGTERM and SIGUSR1 still blocked, SIGINT not
+
+
+class _Process:
+    def __init__(self, calls: list[str]) -> None:
+        self.calls = calls
+
+    def terminate(self) -> None:
+        self.calls.append("private")
+
+
+def test_terminate_workers_uses_only_the_public_method_where_there_is_one():
+    # slips: the public method never found, or both ways used (Python 3.14's pool keeps
+    # its own books of the processes it ends)
+    class Pool:
+        def __init__(self) -> None:
+            self.calls: list[str] = []
+            self._processes = {1: _Process(self.calls)}
+
+        def terminate_workers(self) -> None:
+            self.calls.append("public")
+
+    pool = Pool()
+    pools.terminate_workers(pool)
+    assert pool.calls == ["public"]
+    older = SimpleNamespace(_processes={1: _Process([]), 2: _Process([])})  # Python < 3.14
+    pools.terminate_workers(older)
+    assert [p.calls for p in older._processes.values()] == [["private"], ["private"]]
+
+
+def _ctrl_c_then_ignore() -> None:
+    """A redoable pool's worker initializer, after a terminal's Ctrl-C reached the worker
+    just forked (before its handler was set)."""
+    os.kill(os.getpid(), signal.SIGINT)
+    _IGNORE_CTRL_C()
+
+
+def _double(x: int) -> int:
+    return 2 * x
+
+
+@needs_sigmask
+def test_a_ctrl_c_while_a_redoable_pools_workers_start_leaves_them_working(monkeypatch):
+    # slip: the workers forked without the stop signals held (at the caller's first submit,
+    # or outside the held block): the parent's KeyboardInterrupt in the initializer broke
+    # the pool ("Exception in initializer", BrokenProcessPool)
+    monkeypatch.setattr(pools, "_ignore_ctrl_c", _ctrl_c_then_ignore)
+    with pools.redoable_pool(2) as pool:
+        assert list(pool.map(_double, range(6))) == [0, 2, 4, 6, 8, 10]
+
+
+def _ctrl_c_then_name(path: Path) -> str:
+    """read_history's stand-in: a terminal's Ctrl-C reaches the worker reading ``path``."""
+    os.kill(os.getpid(), signal.SIGINT)
+    return path.name
+
+
+def test_histories_read_ahead_live_through_a_ctrl_c_in_their_workers(tmp_path, monkeypatch):
+    # slip: the histories read in a plain process pool, whose workers die of Ctrl-C
+    monkeypatch.setattr(report_data, "read_history", _ctrl_c_then_name)
+    cache = report_data.ViewCache(tmp_path)
+    runs = [f"run{i}" for i in range(8)]
+    try:
+        cache.preload([SimpleNamespace(run=r) for r in runs], jobs=2)
+    except KeyboardInterrupt:  # a worker's: it must not end the test session
+        pytest.fail("a worker's Ctrl-C reached the report")
+    assert cache._histories == {r: r for r in runs}
+
+
+def _ctrl_c_then_figures(view, out, kinds) -> list[str]:
+    """experiment_figures' stand-in: a terminal's Ctrl-C reaches the worker drawing."""
+    os.kill(os.getpid(), signal.SIGINT)
+    return [view.experiment.name]
+
+
+def test_figures_drawn_in_processes_live_through_a_ctrl_c_in_their_workers(tmp_path, monkeypatch):
+    # slip: the figures drawn in a plain process pool, whose workers die of Ctrl-C
+    monkeypatch.setattr(report, "experiment_figures", _ctrl_c_then_figures)
+    monkeypatch.setattr(report, "_draws_figures", lambda view: True)
+    views = [
+        SimpleNamespace(experiment=SimpleNamespace(name=n), settings=["a"], datasets=["xor"])
+        for n in ("lr", "hidden", "bias")
+    ]
+    logged: list[str] = []
+    try:
+        drawn = report._draw_in_processes(views, tmp_path, jobs=2, log=logged.append)
+    except KeyboardInterrupt:
+        pytest.fail("a worker's Ctrl-C reached the report")
+    assert drawn == {"lr": ["lr"], "hidden": ["hidden"], "bias": ["bias"]}
+    assert len(logged) == 3
+
+
+# --- sweep_workers: a worker's Ctrl-C interrupts only a task ------------------------------
+
+
+def test_ctrl_c_interrupts_a_task_and_is_ignored_between_tasks():
+    # slips: the task flag never set, never reset, a local instead of the module's, or
+    # the handler raising between tasks (or SystemExit in a task)
+    seen: list[bool] = []
+
+    def task(a: int, b: int) -> int:
+        seen.append(sweep_workers._IN_TASK)
+        return a + b
+
+    assert sweep_workers.run_task(task, 2, 3) == 5
+    assert seen == [True] and sweep_workers._IN_TASK is False
+    try:  # a worker waiting for a task lives on
+        sweep_workers._ctrl_c_in_a_task(signal.SIGINT, None)
+    except KeyboardInterrupt:
+        pytest.fail("a Ctrl-C between tasks raised KeyboardInterrupt")
+
+    def interrupted() -> str:
+        sweep_workers._ctrl_c_in_a_task(signal.SIGINT, None)  # what SIGINT calls
+        return "went on"
+
+    with pytest.raises(KeyboardInterrupt):
+        sweep_workers.run_task(interrupted)
+    assert sweep_workers._IN_TASK is False  # and waits for the next task again
+
+    def failing() -> None:
+        raise ValueError("a failed run")
+
+    with pytest.raises(ValueError, match="a failed run"):
+        sweep_workers.run_task(failing)
+    assert sweep_workers._IN_TASK is False
+
+
+def _ctrl_c_my_run() -> str:
+    """A sweep task that gets a terminal's Ctrl-C while it trains."""
+    try:
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(30)  # a KeyboardInterrupt ends this at once; only a slip sleeps on
+    except KeyboardInterrupt:
+        return "interrupted"
+    return "slept through"
+
+
+def _sigint_disposition() -> str:
+    handler = signal.getsignal(signal.SIGINT)
+    if handler is signal.SIG_IGN:
+        return "ignored"
+    return getattr(handler, "__name__", repr(handler))
+
+
+def _in_a_sweep_pool(tasks: list) -> dict[int, object]:
+    results: dict[int, object] = {}
+    dead: list[int] = []
+    sweep_workers.run_in_pool(
+        tasks,
+        workers=2,
+        initializer=sweep_workers.init_worker,
+        costs=[1.0] * len(tasks),
+        on_result=results.__setitem__,
+        on_dead=lambda i, exc: dead.append(i),
+        on_progress=None,
+        on_stop=None,
+        poll_seconds=0.05,
+    )
+    assert dead == []
+    return results
+
+
+def test_a_sweep_workers_ctrl_c_interrupts_its_run():
+    # slips: the tasks submitted without run_task, or the worker left with the sweep's
+    # handler: a run must stop at a Ctrl-C (and save what it has), the worker live on
+    results = _in_a_sweep_pool([(_ctrl_c_my_run, ()), (_sigint_disposition, ())])
+    assert results == {0: "interrupted", 1: "_ctrl_c_in_a_task"}
+
+
+def test_a_sweep_started_with_ctrl_c_ignored_leaves_it_ignored_in_its_workers():
+    # slip: the workers' Ctrl-C handler set even where SIGINT is ignored (a sweep started
+    # in the background, `cmd &`, must not be stopped by the terminal's Ctrl-C)
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        results = _in_a_sweep_pool([(_sigint_disposition, ()), (_double, (4,))])
+    finally:
+        signal.signal(signal.SIGINT, before)
+    assert results == {0: "ignored", 1: 8}
+
+
+# --- the report's names ---------------------------------------------------------------------
+
+
+def test_a_yes_no_setting_is_named_unless_that_setting_is_labelled():
+    # slip: any labelled setting on the axis stopped the others being named
+    spec = parse_spec(
+        "[vary]\nbias = [{ bias = true, label = 'with biases' }, false]\n",
+        Path("s.toml"),
+        check_build=False,
+    )
+    view = ExperimentView(spec.experiments[0], [], 0, [], [])
+    assert report_text.setting_name(view, "false") == "bias false"
+    assert report_text.setting_name(view, "with biases") == "with biases"
+
+
+def _panels(titles: list[str], names: tuple[str, str]) -> list[sweep_boundaries.BoundaryPanel]:
+    x = np.random.default_rng(0).uniform(size=(30, 2))
+    y = (x[:, 0] > x[:, 1]).astype(float)
+    u, v, points = sweep_boundaries.boundary_grid(x, size=21)
+    prob = (points[:, 0] > points[:, 1]).astype(float).reshape(v.size, u.size)
+    return [sweep_boundaries.BoundaryPanel(t, u, v, prob, x, y, axis_names=names) for t in titles]
+
+
+def test_a_shorter_row_below_leaves_the_horizontal_name_under_the_panel_above_it(tmp_path):
+    # slip: the panel below looked up past the end of a shorter row (IndexError)
+    names = ("height", "weight")
+    rows = [_panels(["a", "b"], names), _panels(["c"], names)]
+    fig = sweep_boundaries.decision_boundaries(rows, tmp_path / "b.png", "T", ["p.csv", "q.csv"])
+    axes = [a for a in fig.axes if a.axison and a.get_title() in ("a", "b", "c")]
+    labels = {a.get_title(): (a.get_xlabel(), a.get_ylabel()) for a in axes}
+    # "a" has "c" below it with the same names; "b" has nothing below; "c" is the lowest
+    assert labels == {"a": ("", "weight"), "b": ("height", ""), "c": ("height", "weight")}
+    assert (tmp_path / "b.png").is_file()
