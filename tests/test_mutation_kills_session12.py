@@ -254,3 +254,117 @@ def test_a_shorter_row_below_leaves_the_horizontal_name_under_the_panel_above_it
     # "a" has "c" below it with the same names; "b" has nothing below; "c" is the lowest
     assert labels == {"a": ("", "weight"), "b": ("height", ""), "c": ("height", "weight")}
     assert (tmp_path / "b.png").is_file()
+
+
+# --- the report's rerun command and Time line, from sweep_log.csv -------------------------
+
+LOG_HEADER = "finished_at,seconds,jobs,trained,reused,failed,interrupted,title,sweep_sha256,file\n"
+
+
+def _log_row(title: str, jobs: str, seconds: str = "10") -> str:
+    return f"2026-01-01T00:00:00+0000,{seconds},{jobs},2,0,0,False,{title},abc,/x/s.toml\n"
+
+
+@pytest.fixture(scope="module")
+def tiny_sweep(tmp_path_factory) -> Path:
+    import io
+
+    from proplab.sweep import run_sweep
+
+    text = 'title = "Tiny"\n[base]\nepochs = 5\n[vary]\ndataset = ["xor"]\nseed = [0, 1]\n'
+    out = tmp_path_factory.mktemp("tiny") / "sweep"
+    assert run_sweep(parse_spec(text, Path("s.toml")), out, stream=io.StringIO()).exit_code == 0
+    return out
+
+
+@pytest.mark.parametrize(
+    ("rows", "jobs", "calls"),
+    [
+        (None, 2, None),  # no log (a sweep from before it): the default
+        (
+            [("Tiny", "3"), ("Tiny", "1")],
+            1,
+            "20 s over 2 calls of `proplab sweep` (the last: --jobs 1",
+        ),
+        (
+            [("Tiny", "3"), ("Other", "4")],
+            3,
+            "10 s over 1 call of `proplab sweep` (the last: --jobs 3",
+        ),
+        ([("Tiny", "3"), ("", "5")], 5, "20 s over 2 calls of `proplab sweep` (the last: --jobs 5"),
+        ([("Tiny", "")], 2, None),  # a blank --jobs: the default
+    ],
+)
+def test_the_rerun_command_has_the_jobs_of_this_sweeps_last_call(tiny_sweep, rows, jobs, calls):
+    # slips: the first call's --jobs, another sweep's call (after `--replace`), a row from
+    # before the log named its sweep left out, a wrong default without a log or a value
+    log = tiny_sweep / "sweep_log.csv"
+    log.unlink(missing_ok=True)
+    if rows is not None:
+        log.write_text(LOG_HEADER + "".join(_log_row(t, j) for t, j in rows))
+    report.build_report(tiny_sweep, log=lambda m: None, jobs=1)
+    md = (tiny_sweep / "report.md").read_text()
+    assert f"--out {tiny_sweep} --jobs {jobs}\n" in md
+    if calls is not None:
+        assert f"Wall time of the sweep: {calls}," in md
+    elif rows is None:
+        assert "Wall time of the sweep" not in md
+
+
+def test_the_epochs_note_names_the_handout_when_any_of_its_datasets_is_there():
+    # slip: the handout named only when every dataset is the handout's (a sweep over XOR
+    # and the spiral trains XOR as the handout does)
+    import dataclasses
+
+    from test_report import _runs
+
+    from proplab.aggregate import Group
+    from proplab.config import RunConfig
+    from proplab.report_data import GroupView
+    from proplab.report_setup import _epochs_note
+
+    xor = _runs("1", 1.0, [1.0] * 2, first=700)
+    spiral = [
+        dataclasses.replace(
+            r, record=dataclasses.replace(r.record, dataset="spiral", run=f"s{r.record.run}")
+        )
+        for r in xor
+    ]
+    exp = parse_spec("[vary]\nlr = [1.0]\n", Path("s.toml"), check_build=False).experiments[0]
+    groups = [
+        GroupView(Group("lr", "1", ds, [r.record for r in runs]), runs)
+        for ds, runs in (("spiral", spiral), ("xor", xor))
+    ]
+    view = ExperimentView(exp, groups, 0, ["1"], ["spiral", "xor"])
+    note = _epochs_note([view], RunConfig(epochs=1000))
+    assert note.startswith(
+        "**Epochs**: 1,000 per run (the handout trains up to 100,000). Of the 2 "
+    )
+
+
+def test_a_csv_column_with_a_dollar_names_its_boundary_axis_as_text(tmp_path):
+    # slip: the column names passed as they are: "$" starts mathtext in matplotlib, and
+    # "income $" would be drawn as broken math (or fail to draw)
+    import io
+
+    from proplab.aggregate import write_tables
+    from proplab.report_data import ViewCache, experiment_views
+    from proplab.report_figures import _boundary_rows
+    from proplab.sweep import run_sweep
+
+    rng = np.random.default_rng(1)
+    points = rng.normal(size=(30, 2))
+    csv = tmp_path / "pay.csv"
+    csv.write_text(
+        "age,income $,rich\n"
+        + "".join(f"{30 + 9 * a:.1f},{50 + 20 * b:.1f},{int(b > 0)}\n" for a, b in points)
+    )
+    text = f'[base]\ndataset = "{csv}"\nlabel = "rich"\nepochs = 5\nstandardize = true\n'
+    text += "[vary]\nlr = [0.5]\nseed = [0]\n"
+    spec = parse_spec(text, Path("s.toml"))
+    out = tmp_path / "out"
+    assert run_sweep(spec, out, stream=io.StringIO()).exit_code == 0
+    views = experiment_views(spec, write_tables(spec, out), ViewCache(out))
+    (row,), labels, _ = _boundary_rows(views[0], single=False)
+    assert labels == ["pay.csv"]
+    assert [p.axis_names for p in row] == [("age", r"income \$")]
