@@ -368,3 +368,13 @@ def test_a_csv_column_with_a_dollar_names_its_boundary_axis_as_text(tmp_path):
     (row,), labels, _ = _boundary_rows(views[0], single=False)
     assert labels == ["pay.csv"]
     assert [p.axis_names for p in row] == [("age", r"income \$")]
+
+
+def test_panels_side_by_side_with_other_columns_each_name_their_vertical_input(tmp_path):
+    # slip: the vertical input named left of a row's first panel only; two CSVs side by
+    # side (one row of datasets) have different columns, each named beside its panel
+    rows = [_panels(["a"], ("height", "weight")) + _panels(["b"], ("age", "income"))]
+    fig = sweep_boundaries.decision_boundaries(rows, tmp_path / "b.png", "T", [""])
+    axes = [a for a in fig.axes if a.axison and a.get_title() in ("a", "b")]
+    labels = {a.get_title(): (a.get_xlabel(), a.get_ylabel()) for a in axes}
+    assert labels == {"a": ("height", "weight"), "b": ("age", "income")}
