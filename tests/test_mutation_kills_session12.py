@@ -24,6 +24,16 @@ needs_sigmask = pytest.mark.skipif(
 _IGNORE_CTRL_C = pools._ignore_ctrl_c  # the real initializer, before a test patches it
 
 
+@pytest.fixture
+def ctrl_c_raises():
+    """Ctrl-C raising KeyboardInterrupt here, as in a terminal's foreground process (a
+    test session started in the background, ``pytest &``, has SIGINT ignored, and forked
+    workers would inherit that)."""
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, before)
+
+
 # --- proplab.pools ------------------------------------------------------------------------
 
 
@@ -83,7 +93,9 @@ def _double(x: int) -> int:
 
 
 @needs_sigmask
-def test_a_ctrl_c_while_a_redoable_pools_workers_start_leaves_them_working(monkeypatch):
+def test_a_ctrl_c_while_a_redoable_pools_workers_start_leaves_them_working(
+    monkeypatch, ctrl_c_raises
+):
     # slip: the workers forked without the stop signals held (at the caller's first submit,
     # or outside the held block): the parent's KeyboardInterrupt in the initializer broke
     # the pool ("Exception in initializer", BrokenProcessPool)
@@ -98,7 +110,9 @@ def _ctrl_c_then_name(path: Path) -> str:
     return path.name
 
 
-def test_histories_read_ahead_live_through_a_ctrl_c_in_their_workers(tmp_path, monkeypatch):
+def test_histories_read_ahead_live_through_a_ctrl_c_in_their_workers(
+    tmp_path, monkeypatch, ctrl_c_raises
+):
     # slip: the histories read in a plain process pool, whose workers die of Ctrl-C
     monkeypatch.setattr(report_data, "read_history", _ctrl_c_then_name)
     cache = report_data.ViewCache(tmp_path)
@@ -116,7 +130,9 @@ def _ctrl_c_then_figures(view, out, kinds) -> list[str]:
     return [view.experiment.name]
 
 
-def test_figures_drawn_in_processes_live_through_a_ctrl_c_in_their_workers(tmp_path, monkeypatch):
+def test_figures_drawn_in_processes_live_through_a_ctrl_c_in_their_workers(
+    tmp_path, monkeypatch, ctrl_c_raises
+):
     # slip: the figures drawn in a plain process pool, whose workers die of Ctrl-C
     monkeypatch.setattr(report, "experiment_figures", _ctrl_c_then_figures)
     monkeypatch.setattr(report, "_draws_figures", lambda view: True)
@@ -203,7 +219,7 @@ def _in_a_sweep_pool(tasks: list) -> dict[int, object]:
     return results
 
 
-def test_a_sweep_workers_ctrl_c_interrupts_its_run():
+def test_a_sweep_workers_ctrl_c_interrupts_its_run(ctrl_c_raises):
     # slips: the tasks submitted without run_task, or the worker left with the sweep's
     # handler: a run must stop at a Ctrl-C (and save what it has), the worker live on
     results = _in_a_sweep_pool([(_ctrl_c_my_run, ()), (_sigint_disposition, ())])
