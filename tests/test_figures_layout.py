@@ -207,6 +207,23 @@ def _boundary_axes(fig):
     return [a for a in fig.axes if a.axison and a.get_label() != "<colorbar>" and a.get_title()]
 
 
+def test_a_panel_over_a_shorter_row_keeps_its_tick_values(tmp_path: Path):
+    # a dataset with fewer finished settings makes a shorter row; on one shared scale the
+    # tick values under the panel above its gap were hidden (only the last row had them)
+    rows = [_panels(["a", "b"]), _panels(["c"])]
+    fig = sweep_boundaries.decision_boundaries(rows, tmp_path / "b.png", "T", ["p", "q"])
+    fig.canvas.draw()
+    for ax in _boundary_axes(fig):
+        shown = [t.get_text() for t in ax.get_xticklabels() if t.get_visible() and t.get_text()]
+        spec = ax.get_subplotspec()
+        below = any(
+            o.get_subplotspec().colspan == spec.colspan
+            and o.get_subplotspec().rowspan.start > spec.rowspan.start
+            for o in _boundary_axes(fig)
+        )
+        assert bool(shown) != below, f"{ax.get_title()}: tick values {shown}, panel below: {below}"
+
+
 @pytest.mark.slow  # a figure of 9 panels laid out several times: ~2.5 s
 def test_wrapped_boundary_rows_keep_titles_off_the_panel_above(tmp_path: Path):
     # 9 settings wrap into lines of 5 and 4: the second line's titles sat on the tick

@@ -394,3 +394,15 @@ def test_panels_side_by_side_with_other_columns_each_name_their_vertical_input(t
     axes = [a for a in fig.axes if a.axison and a.get_title() in ("a", "b")]
     labels = {a.get_title(): (a.get_xlabel(), a.get_ylabel()) for a in axes}
     assert labels == {"a": ("height", "weight"), "b": ("age", "income")}
+
+
+def test_panels_of_other_columns_keep_their_own_tick_values(tmp_path):
+    # two CSVs side by side on equal grids: one shared scale would hide the second
+    # panel's tick values, though its vertical axis is another column ("income")
+    rows = [_panels(["a"], ("height", "weight")) + _panels(["b"], ("age", "income"))]
+    fig = sweep_boundaries.decision_boundaries(rows, tmp_path / "b.png", "T", [""])
+    fig.canvas.draw()
+    axes = {a.get_title(): a for a in fig.axes if a.axison and a.get_title() in ("a", "b")}
+    for title, ax in axes.items():
+        shown = [t.get_text() for t in ax.get_yticklabels() if t.get_visible() and t.get_text()]
+        assert shown, f"panel {title} draws no tick values on its vertical axis"

@@ -78,12 +78,14 @@ def boundary_grid(x: np.ndarray, size: int = 121) -> tuple[np.ndarray, np.ndarra
 
 
 def _shared_axes(rows: Sequence[Sequence[BoundaryPanel | None]]) -> bool | str:
-    """Share axes between panels drawn on one grid: all of them, or those of each row."""
+    """Share axes between panels drawn on one grid of the same inputs: all of them, or
+    those of each row (two CSVs' columns on equal ranges are still other scales)."""
 
     def same(panels: list[BoundaryPanel]) -> bool:
         return all(
             np.array_equal(p.grid_u, panels[0].grid_u)
             and np.array_equal(p.grid_v, panels[0].grid_v)
+            and p.axis_names == panels[0].axis_names
             for p in panels
         )
 
@@ -162,11 +164,25 @@ def _name_axes(axes, rows: Sequence[Sequence[BoundaryPanel | None]]) -> None:
             if panel is None or panel.axis_names is None:
                 continue
             left = row[c - 1] if c > 0 else None
-            below = rows[r + 1][c] if r + 1 < len(rows) and c < len(rows[r + 1]) else None
+            below = _below(rows, r, c)
             if below is None or below.axis_names != panel.axis_names:
                 axes[r][c].set_xlabel(panel.axis_names[0], fontsize=8)
             if left is None or left.axis_names != panel.axis_names:
                 axes[r][c].set_ylabel(panel.axis_names[1], fontsize=8)
+
+
+def _below(rows: Sequence[Sequence[BoundaryPanel | None]], r: int, c: int) -> BoundaryPanel | None:
+    """The panel under ``rows[r][c]``, or None (the last row, or a shorter row below)."""
+    return rows[r + 1][c] if r + 1 < len(rows) and c < len(rows[r + 1]) else None
+
+
+def _tick_the_lowest(axes, rows: Sequence[Sequence[BoundaryPanel | None]]) -> None:
+    """Tick values under every panel with none below it: a shared x axis shows them only
+    on the grid's last row, which left a panel above a shorter last row without them."""
+    for r, row in enumerate(rows[:-1]):
+        for c, panel in enumerate(row):
+            if panel is not None and _below(rows, r, c) is None:
+                axes[r][c].tick_params(axis="x", labelbottom=True)
 
 
 def _row_label(ax, label: str) -> None:
@@ -300,6 +316,7 @@ def decision_boundaries(
                 )
             _panel_axes(ax, panel)
     _name_axes(axes, rows)
+    _tick_the_lowest(axes, rows)
     for r, label in enumerate(row_labels[:n_rows]):
         if label:
             _row_label(axes[r][0], label)
