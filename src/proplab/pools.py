@@ -10,12 +10,28 @@ it, and the process that owns the pool ends them.
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
 import signal
+import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 from proplab.runio import DEFERRED_SIGNALS
+
+
+def pool_context() -> Any:
+    """The start method of proplab's process pools: fork on Linux, else the platform's
+    default (spawn on macOS and Windows).
+
+    Fork was Linux's default up to Python 3.13, and the signal handling here (workers
+    forked with the stop signals held) and every test assume it; Python 3.14 made
+    forkserver the default, whose workers start from a server process outside that hold
+    and without the state their parent had. Asking for fork keeps 3.14 on the tested path.
+    """
+    if sys.platform == "linux":
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context()
 
 
 def signal_mask() -> set[int] | None:
@@ -75,7 +91,10 @@ def redoable_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
     finishing their tasks. Used as ``with redoable_pool(2) as pool: pool.map(...)``."""
     mask = signal_mask()
     pool = ProcessPoolExecutor(
-        max_workers=workers, initializer=start_worker, initargs=(_ignore_ctrl_c, mask)
+        max_workers=workers,
+        mp_context=pool_context(),
+        initializer=start_worker,
+        initargs=(_ignore_ctrl_c, mask),
     )
     try:
         # a forked pool starts its workers at the first submit: a Ctrl-C meanwhile waits

@@ -11,7 +11,6 @@ its progress, and a watchdog that ends it once its sweep is gone.
 from __future__ import annotations
 
 import functools
-import multiprocessing
 import os
 import signal
 import threading
@@ -25,6 +24,7 @@ from typing import Any, Protocol
 
 from proplab.config import RunConfig
 from proplab.pools import (
+    pool_context,
     signal_mask,
     start_worker,
     stop_signals_held,
@@ -340,7 +340,7 @@ def run_in_pool(
     ``on_stop(indices of the tasks running)`` is told, the workers are asked to stop
     (a second Ctrl-C abandons them), and it is raised again.
     """
-    ctx = multiprocessing.get_context()
+    ctx = pool_context()
     stop = ctx.Event()
     fractions = ctx.Array("d", len(tasks), lock=False)  # each slot written by one worker
     workers = min(workers, len(tasks))  # a forked pool starts all its processes at once
