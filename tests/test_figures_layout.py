@@ -766,10 +766,10 @@ def test_csv_sweep_panels_are_square_and_fill_their_row(tmp_path: Path):
     renderer = _renderer(fig)
     boxes = [ax.get_window_extent(renderer) for ax in axes]
     assert [b.width / b.height for b in boxes] == pytest.approx([1.0, 1.0], abs=0.05)
-    # side by side with no wide gap: equal scales left 0.7-inch strips of white between
-    # panels 1.3 inches wide
+    # side by side with no wide gap: equal scales left a 1.4-inch strip of white between
+    # the panels (now 0.49 inch on matplotlib 3.11, 0.52 on 3.8.4)
     gap = (boxes[1].x0 - boxes[0].x1) / plots.DPI
-    assert gap < 0.5, gap
+    assert gap < 0.6, gap
 
 
 def test_a_csv_run_draws_its_boundary_panels_square_and_named(tmp_path: Path, monkeypatch):

@@ -486,7 +486,7 @@ def label_contours_inside(
     rotation, at least its half-diagonal from every edge, and clear of the other
     labels), or is left out when its line has none. Measures in pixels: call it once the
     figure is laid out (:func:`~proplab.plots.settle_layout`)."""
-    fig = ax.get_figure(root=True)
+    fig = ax.figure  # get_figure(root=True) is matplotlib 3.10+; proplab takes 3.8.4
     # a Figure made without pyplot has a bare canvas, which cannot measure text
     canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
     renderer = canvas.get_renderer()
