@@ -1,4 +1,4 @@
-# make lab / make test / make bench / make lint: each target is self-sufficient.
+# make lab / make test / make test-oldest / make bench / make lint: each target is self-sufficient.
 # It creates .venv if missing and installs what it needs; a stamp file inside
 # .venv makes reinstalling happen only when pyproject.toml changes.
 #
@@ -21,13 +21,21 @@ else
 TORCH_DEP := $(TORCH_STAMP)
 endif
 
-.PHONY: lab test bench lint venv
+.PHONY: lab test test-oldest bench lint venv
 
 lab: $(DEV_STAMP)
 	$(BIN)/proplab lab $(LAB_ARGS)
 
 test: $(DEV_STAMP) $(TORCH_DEP)
 	$(BIN)/python -m pytest -q
+
+# the suite at the oldest releases pyproject.toml accepts (constraints-oldest.txt), in a
+# venv of its own, without torch
+OLDEST := .venv-oldest
+test-oldest:
+	test -x $(OLDEST)/bin/python || $(PYTHON) -m venv $(OLDEST)
+	$(OLDEST)/bin/python -m pip install -c constraints-oldest.txt -e '.[dev]'
+	$(OLDEST)/bin/python -m pytest -q
 
 bench: $(DEV_STAMP) $(TORCH_DEP)
 	$(BIN)/python benchmarks/run_all.py
