@@ -73,6 +73,15 @@ def _leading_digit(value: float) -> int | None:
     return digit if abs(mantissa - digit) < 1e-6 else None
 
 
+def equal_scales(ratio: float, named: bool, within: float) -> bool:
+    """Whether to draw two inputs at equal scales, given ``ratio``, the horizontal span
+    over the vertical one: when they share a unit (unnamed: the lab's and the zoo's x1,
+    x2; a CSV's ``named`` columns, height in cm and weight in kg, have no common scale)
+    and their spans are within ``within`` times of each other (else one would be a
+    sliver). Moons and spirals keep their shape."""
+    return not named and 1 / within <= ratio <= within
+
+
 def fit_text(text: str, width: float, fontsize: float = 10.0) -> str:
     """``text`` broken at spaces into lines of at most ``width`` inches at ``fontsize`` points.
 

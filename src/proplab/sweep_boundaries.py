@@ -19,7 +19,7 @@ from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
 
 from proplab.data import plane_axes, plane_points
-from proplab.plots import CLASS_COLORS, _save, fit_text
+from proplab.plots import CLASS_COLORS, _save, equal_scales, fit_text
 from proplab.scoring import are_binary_labels
 from proplab.value_plots import VALUE_CMAP, VALUE_CMAP_PALE, value_limit
 
@@ -96,13 +96,11 @@ def _shared_axes(rows: Sequence[Sequence[BoundaryPanel | None]]) -> bool | str:
 
 
 def _aspect(panel: BoundaryPanel) -> float:
-    """Equal scales when both inputs are in one unit (unnamed: the lab's and the zoo's
-    x1, x2) and their ranges are alike (the lab's square, the zoo's clouds), else a square
-    panel: ranges 5x apart would draw a sliver, and a CSV's columns (height in cm, weight
-    in kg) have no common scale, so equal scales only made tall, narrow panels with wide
-    gaps between them."""
+    """The panel's aspect: equal scales (see :func:`~proplab.plots.equal_scales`; a grid's
+    panels within 2x), else a square (a CSV's columns at equal scales made tall, narrow
+    panels with wide gaps between them)."""
     ratio = float(np.ptp(panel.grid_u) / np.ptp(panel.grid_v))
-    return 1.0 if panel.axis_names is None and 0.5 <= ratio <= 2.0 else ratio
+    return 1.0 if equal_scales(ratio, panel.axis_names is not None, 2.0) else ratio
 
 
 def _height_share(panel: BoundaryPanel) -> float:

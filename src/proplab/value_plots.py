@@ -44,6 +44,7 @@ from proplab.plots import (
     _save,
     comparison_canvas,
     comparison_panel,
+    equal_scales,
     fit_text,
     input_axis_labels,
     settle_layout,
@@ -393,8 +394,7 @@ def value_map(
     norm = Normalize(-limit, limit)
 
     ratio = float((u[-1] - u[0]) / (v[-1] - v[0]))
-    # as decision_boundary: equal scales unless far apart or a CSV's columns (own units)
-    equal = feature_names is None and 1 / 3 <= ratio <= 3.0
+    equal = equal_scales(ratio, feature_names is not None, 3.0)
     # the plot gets ~PLOT_INCHES - 0.2 of the width (ticks, colour bar and its label
     # take the rest): a taller figure left bands above and below an equal-scale plot
     height = (PLOT_INCHES - 0.2) / ratio if equal else PLOT_INCHES
@@ -583,9 +583,7 @@ def value_maps(
             linewidths=0.5,
         )  # fmt: skip
         ratio = float(np.ptp(panel.grid_u) / np.ptp(panel.grid_v))
-        # as the decision boundary's panels: a square unless both inputs share a unit
-        # (unnamed) and their ranges are alike
-        ax.set_aspect(1.0 if panel.axis_names is None and 0.5 <= ratio <= 2.0 else ratio)
+        ax.set_aspect(1.0 if equal_scales(ratio, panel.axis_names is not None, 2.0) else ratio)
         ax.set_xlim(panel.grid_u[0], panel.grid_u[-1])
         ax.set_ylim(panel.grid_v[0], panel.grid_v[-1])
         ax.set_title(panel.title, fontsize=9)

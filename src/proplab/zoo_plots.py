@@ -18,7 +18,7 @@ from matplotlib.colors import ListedColormap, to_hex
 from matplotlib.figure import Figure
 
 from proplab.metrics import labels_of, predicted_labels
-from proplab.plots import CLASS_COLORS, _save, fit_text, input_axis_labels
+from proplab.plots import CLASS_COLORS, _save, equal_scales, fit_text, input_axis_labels
 
 # class 0 red, class 1 blue (the handout's), then matplotlib's tab10 for more classes
 PALETTE = (*CLASS_COLORS, "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22")
@@ -102,12 +102,9 @@ def decision_boundary(
     n_classes = int(max(regions.max(), labels_of(y).max())) + 1
     colors = class_colors(n_classes)
 
-    # equal scales when both inputs are in one unit (x1, x2: the lab's and the zoo's) and
-    # their ranges are alike (moons, spirals keep their shape); ranges far apart get a
-    # square panel instead of a sliver, and so do a CSV's named columns: in units of their
-    # own (cm and kg), equal scales drew a tall, narrow panel
+    # else a square panel: equal scales made a CSV's cm and kg a tall, narrow one
     ratio = float((u[-1] - u[0]) / (v[-1] - v[0]))
-    equal = feature_names is None and 1 / 3 <= ratio <= 3.0
+    equal = equal_scales(ratio, feature_names is not None, 3.0)
     entries = n_classes * (1 if x_test is None else 2) if n_classes <= LEGEND_CLASSES else 0
     columns = math.ceil(entries / LEGEND_ROWS)
     height = PLOT_INCHES / ratio if equal else PLOT_INCHES
