@@ -335,6 +335,7 @@ SCALING = [
     ("n=1000 (linear)", 64, 10, 1000),
     ("H=32", 64, 32, None),
     ("H=100", 64, 100, None),
+    ("H=256", 64, 256, None),  # a power of two: W^T as a view, not a copy (see layers.py)
     ("K=1", 1, 10, None),
     ("K=8", 8, 10, None),
     ("K=256", 256, 10, None),

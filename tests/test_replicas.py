@@ -129,6 +129,36 @@ def test_stacked_linear_input_gradient_has_the_single_models_bits(out_features, 
         np.testing.assert_array_equal(got[r].view(np.uint64), want.view(np.uint64))
 
 
+@pytest.mark.parametrize(
+    "width, out_features",
+    [(127, 129), (128, 128), (300, 64)],  # 16 383 weights: W^T copied; 16 384 on: a view
+)
+def test_wide_stacked_linear_input_gradient_has_the_single_models_bits(width, out_features, rng):
+    """From 128 x 128 weights on, Linear multiplies by the transposed view of W (BLAS's
+    NT kernel) instead of a contiguous copy (NN); a single model and each replica of a
+    stack take the same kernel on either side of that limit, so their input gradients
+    are the same bits and a stacked run of a wide network still equals it run alone."""
+    from proplab import Linear
+    from proplab.layers import _TRANSPOSED_COPY_LIMIT
+
+    assert 127 * 129 < _TRANSPOSED_COPY_LIMIT <= 128 * 128
+    k, n = 3, 9
+    stack = Linear(
+        width, out_features, replicas=k, rngs=[np.random.default_rng(s) for s in range(k)]
+    )
+    x = rng.standard_normal((k, n, width))
+    grad_out = rng.standard_normal((k, n, out_features))
+    stack.forward(x)
+    got = stack.backward(grad_out)
+    for r in range(k):
+        one = Linear(width, out_features, rng=np.random.default_rng(0))
+        one.weight.data[...] = stack.weight.data[r]
+        one.forward(x[r])
+        want = one.backward(grad_out[r])
+        np.testing.assert_allclose(want, grad_out[r] @ stack.weight.data[r].T, rtol=1e-12)
+        np.testing.assert_array_equal(got[r].view(np.uint64), want.view(np.uint64))
+
+
 @pytest.mark.parametrize("k, n", [(3, 7), (40, 21)])  # 21 rows: broadcast add; 840: repeated bias
 @pytest.mark.parametrize("shared", [True, False])
 def test_stacked_linear_forward_has_the_single_models_bits(k, n, shared, rng):
