@@ -133,7 +133,8 @@ def test_stacked_linear_input_gradient_has_the_single_models_bits(out_features, 
     "width, out_features",
     [(127, 129), (128, 128), (300, 64)],  # 16 383 weights: W^T copied; 16 384 on: a view
 )
-def test_wide_stacked_linear_input_gradient_has_the_single_models_bits(width, out_features, rng):
+@pytest.mark.parametrize("n", [1, 9])
+def test_wide_stacked_linear_input_gradient_has_the_single_models_bits(width, out_features, n, rng):
     """From 128 x 128 weights on, Linear multiplies by the transposed view of W (BLAS's
     NT kernel) instead of a contiguous copy (NN); a single model and each replica of a
     stack take the same kernel on either side of that limit, so their input gradients
@@ -142,7 +143,7 @@ def test_wide_stacked_linear_input_gradient_has_the_single_models_bits(width, ou
     from proplab.layers import _TRANSPOSED_COPY_LIMIT
 
     assert 127 * 129 < _TRANSPOSED_COPY_LIMIT <= 128 * 128
-    k, n = 3, 9
+    k = 3
     stack = Linear(
         width, out_features, replicas=k, rngs=[np.random.default_rng(s) for s in range(k)]
     )
