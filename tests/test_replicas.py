@@ -118,15 +118,27 @@ def test_stacked_linear_input_gradient_has_the_single_models_bits(out_features, 
     grad_out = rng.standard_normal((k, n, out_features))
     grad_out[:, :3] = np.array([0.0, -0.0, 0.0])[:, None]  # exact zeros of both signs
     stack.weight.data[:, 0] = -0.0
-    stack.forward(x)
-    got = stack.backward(grad_out)
-    for r in range(k):
-        one = Linear(width, out_features, rng=np.random.default_rng(0))
-        one.weight.data[...] = stack.weight.data[r]
-        one.forward(x[r])
-        want = one.backward(grad_out[r])
+    got, alone = _stacked_and_alone_input_gradients(stack, x, grad_out)
+    for r, want in enumerate(alone):
         assert np.signbit(want).any() and (want == 0).any()
         np.testing.assert_array_equal(got[r].view(np.uint64), want.view(np.uint64))
+
+
+def _stacked_and_alone_input_gradients(stack, x, grad_out):
+    """A stacked Linear's input gradient ``(k, n, in)`` for ``x`` ``(k, n, in)`` and
+    ``grad_out`` ``(k, n, out)``, and per replica that of a single Linear holding the
+    replica's weights."""
+    from proplab import Linear
+
+    stack.forward(x)
+    got = stack.backward(grad_out)
+    alone = []
+    for r in range(len(x)):
+        one = Linear(stack.in_features, stack.out_features, rng=np.random.default_rng(0))
+        one.weight.data[...] = stack.weight.data[r]
+        one.forward(x[r])
+        alone.append(one.backward(grad_out[r]))
+    return got, alone
 
 
 @pytest.mark.parametrize(
@@ -149,13 +161,8 @@ def test_wide_stacked_linear_input_gradient_has_the_single_models_bits(width, ou
     )
     x = rng.standard_normal((k, n, width))
     grad_out = rng.standard_normal((k, n, out_features))
-    stack.forward(x)
-    got = stack.backward(grad_out)
-    for r in range(k):
-        one = Linear(width, out_features, rng=np.random.default_rng(0))
-        one.weight.data[...] = stack.weight.data[r]
-        one.forward(x[r])
-        want = one.backward(grad_out[r])
+    got, alone = _stacked_and_alone_input_gradients(stack, x, grad_out)
+    for r, want in enumerate(alone):
         np.testing.assert_allclose(want, grad_out[r] @ stack.weight.data[r].T, rtol=1e-12)
         np.testing.assert_array_equal(got[r].view(np.uint64), want.view(np.uint64))
 
