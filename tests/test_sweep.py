@@ -982,6 +982,28 @@ def test_a_runner_taking_any_keyword_hears_the_progress_hooks(tmp_path, monkeypa
     assert result.ran == 12
 
 
+@pytest.mark.parametrize("running, said", [(0, None), (1, "the 1 run in progress"), (3, "3 runs")])
+def test_a_stop_says_what_it_waits_for_and_nothing_when_no_run_is_left(tmp_path, running, said):
+    """Ctrl-C in a sweep with workers: the line names the runs it waits for; when none is
+    running any more (they ended with the signal, as spawned workers may), no "waiting for
+    the 0 runs" line, only the summary that the sweep was interrupted."""
+
+    def stopped_runner(jobs, *, workers, on_done, on_stop):
+        on_stop(running)
+        raise KeyboardInterrupt
+
+    stream = io.StringIO()
+    result = run_sweep(spec_of(SIMPLE), tmp_path / "out", runner=stopped_runner, stream=stream)
+    text = stream.getvalue()
+    assert result.interrupted
+    assert "sweep: interrupted" in text
+    stopping = [line for line in text.splitlines() if "stopping" in line]
+    if said is None:
+        assert stopping == []
+    else:
+        assert len(stopping) == 1 and said in stopping[0] and "Ctrl-C again" in stopping[0]
+
+
 # ------------------------------------------- mutation-testing gaps: what the tables count
 
 

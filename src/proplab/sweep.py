@@ -186,6 +186,8 @@ def run_sweep(
         progress.update(costs[job.name], job.name, failed=failed)
 
     def on_stop(runs: int, stacked: int = 0) -> None:
+        if runs == 0:  # the workers' runs ended with the signal: nothing to wait for
+            return
         waiting = f"waiting for the {runs} run{'s' * (runs != 1)} in progress to stop"
         if stacked == 0:  # each saves what it trained (interrupted.json)
             waiting += " and save"
