@@ -226,3 +226,19 @@ def test_python_m_proplab_prints_no_traceback(tmp_path):
         "proplab train: error: argument --lr: must be a finite number > 0, got nan"
     ]
     assert list(tmp_path.iterdir()) == []
+
+
+def test_report_of_a_two_epoch_sweep(capsys, tmp_path):
+    """A 2-epoch sweep (the cheapest a user tries first) reports: its curves have 2
+    points, where np.convolve(mode="same") gave 3 and `proplab report` a traceback."""
+    file = tmp_path / "s.toml"
+    file.write_text(BASE + "[vary]\nlr = [0.1, 1.0]\n")
+    out = tmp_path / "out"
+    assert main(["sweep", str(file), "--out", str(out), "--no-progress"]) == 0
+    capsys.readouterr()
+    assert main(["report", str(out), "--jobs", "1"]) == 0
+    out_text, err = capsys.readouterr()
+    assert "Traceback" not in err
+    assert f"report written to {out / 'report.md'}" in out_text + err
+    assert "lr" in (out / "report.md").read_text()
+    assert (out / "figures" / "sweep-curves.png").read_bytes()[:4] == b"\x89PNG"
