@@ -49,6 +49,9 @@ CLI_CASES: list[tuple[list[str], tuple[str, ...]]] = [
     (["train", "--print-every", "-1"], ("-1", "--print-every", ">= 0")),
     (["train", "--hidden", "-1"], ("-1", "--hidden", "positive integer")),
     (["train", "--layers", "0"], ("0", "--layers", "positive integer")),
+    # [H] * N was built first: MemoryError / OverflowError tracebacks
+    (["train", "--layers", str(10**30)], (str(10**30), "--layers", "can allocate")),
+    (["gradcheck", "--layers", str(2**40)], (str(2**40), "--layers", "can allocate")),
     (["train", "--model", "conv", "--filters", "0"], ("0", "--filters", "positive integer")),
     (["train", "--model", "conv", "--padding", "-1"], ("-1", "--padding", ">= 0")),
     (["train", "--activation", "sigmod"], ("'sigmod'", "--activation", "sigmoid")),
