@@ -260,6 +260,17 @@ def _hidden_layers(hidden: int | list[int] | None, layers: int, dataset: Any) ->
             f"layers: takes one --hidden width H (N layers of H), got --hidden "
             f"{' '.join(map(str, hidden))}; give one width per layer instead, without --layers"
         )
+    # the list of N widths is made before RunConfig's size check, so an N no machine
+    # could hold ([H] * 10**30) must be refused here, not raise MemoryError/OverflowError
+    from proplab.config import _physical_memory
+
+    memory = _physical_memory()
+    floats = layers * hidden * (hidden + 1)  # each hidden-to-hidden Linear, bias included
+    if memory is not None and 8 * floats > memory:
+        raise ConfigError(
+            f"layers: {layers} layers of {hidden} units need {floats:,} floats "
+            f"({8 * floats / 2**30:,.0f} GiB in float64), more than this machine can allocate"
+        )
     return hidden if layers == 2 else [hidden] * layers
 
 

@@ -269,6 +269,15 @@ def _stripe(j: int, k: int) -> tuple[float, tuple[float, float]]:
     return ((period - j * seg) % period, (seg, period - seg))
 
 
+def _widened(mask: np.ndarray) -> np.ndarray:
+    """``mask`` ``(n,)`` grown by one point at both ends of each run of True, same length.
+
+    ``np.convolve(mask, [1, 1, 1], mode="same")`` is 3 long when ``mask`` is shorter
+    (a run of 2 epochs), which broke ``proplab report`` on it: the full convolution's
+    middle ``n`` points are the same for any length."""
+    return np.convolve(mask, [1, 1, 1], mode="full")[1 : 1 + mask.size] > 0
+
+
 def learning_curves(
     panels: dict[str, list[CurveSet]],
     path: str | os.PathLike[str],
@@ -354,8 +363,7 @@ def learning_curves(
                 striped = True
                 # apart: solid; together: dashes taking turns, each one's colour in its
                 # place (each piece one point longer at both ends, so the pieces join)
-                grow = np.convolve(near, [1, 1, 1], mode="same") > 0
-                apart = np.convolve(~near, [1, 1, 1], mode="same") > 0
+                grow, apart = _widened(near), _widened(~near)
                 ax.plot(x, np.where(apart, y, np.nan), color=c, linestyle=linestyle,
                         linewidth=LINE_WIDTH, zorder=z)  # fmt: skip
                 ax.plot(x, np.where(grow, y, np.nan), color=c, linestyle=_stripe(j, len(group)),

@@ -175,6 +175,7 @@ def parse_spec(text: str, path: Path | str = "<sweep>", *, check_build: bool = T
     except tomllib.TOMLDecodeError as exc:
         raise SweepError(f"{path}: malformed TOML: {exc}") from None
     _check_keys(doc, SPEC_KEYS, f"{path}: top level")
+    _check_text(doc, ("title", "description"), f"{path}: top level")
     base = _table(doc.get("base", {}), f"{path}: [base]")
     reference = _validated(base, f"{path}: [base]")
     shared = _axes(doc.get("vary", {}), base, f"{path}: [vary]")
@@ -220,6 +221,15 @@ def _check_keys(table: dict[str, Any], accepted: Sequence[str], where: str) -> N
                 f"{where}: unknown key {key!r} (accepted: {', '.join(accepted)})"
                 + did_you_mean(key, accepted)
             )
+
+
+def _check_text(table: dict[str, Any], keys: Sequence[str], where: str) -> None:
+    """Titles, descriptions and labels are text: a number, list or table there would be
+    printed as its Python repr in the report's headings and legends."""
+    for key in keys:
+        value = table.get(key, "")
+        if not isinstance(value, str):
+            raise SweepError(f"{where}: {key!r} must be text in quotes, got {_show(value)}")
 
 
 def _table(value: Any, where: str) -> dict[str, Any]:
@@ -308,6 +318,8 @@ def _axes(vary: Any, base: dict[str, Any], where: str) -> list[Axis]:
 def _setting(axis: str, value: Any, base: dict[str, Any], where: str) -> Setting:
     if isinstance(value, dict):
         values = dict(value)
+        if "label" in values:
+            _check_text(values, ("label",), where)
         label = values.pop("label", None)
         if LABEL_COLUMN in values:
             values["label"] = values.pop(LABEL_COLUMN)
@@ -354,6 +366,7 @@ def _experiment(raw: Any, base: dict[str, Any], where: str, own: list[Axis] | No
     if not isinstance(name, str) or not NAME_OK.match(name):
         raise SweepError(f"{where}: 'name' must be letters, digits, '_' or '-', got {name!r}")
     where = f"{where} ({name})"
+    _check_text(raw, ("title", "description"), where)
     section = raw.get("section", "other")
     if section not in SECTIONS:
         raise SweepError(
@@ -430,8 +443,9 @@ def _expand(
                 f"the column? Set it with {LABEL_COLUMN} = {named.label!r} in the bundle (or "
                 "label = ... in [base]) and leave out the display label"
             )
-        column = next((s for s in combo if "label" in s.values), None)
-        if column is not None and not is_csv(cfg.dataset):
+        # from a bundle or from [base] alike: `proplab train --label` on a non-CSV
+        # dataset is refused, and a sweep would otherwise ignore the column silently
+        if cfg.label is not None and not is_csv(cfg.dataset):
             raise SweepError(
                 f"{where}: run ({shown}) sets the label column {cfg.label!r}, but its dataset "
                 f"{cfg.dataset!r} is not a CSV file (only a .csv file has label columns)"

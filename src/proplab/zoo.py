@@ -144,6 +144,11 @@ def load_zoo(name: str, n: int = 200, noise: float = 0.1, rng: RngLike = None) -
     from proplab.zoo_regression import REGRESSION_ZOO  # it builds on this module
 
     every = {**ZOO, **REGRESSION_ZOO}
+    if not isinstance(name, str):  # a number or None has no .strip(): say what is accepted
+        raise TypeError(
+            f"load_zoo: name must be a zoo dataset name (accepted: {', '.join(every)}), "
+            f"got {name!r}"
+        )
     key = name.strip().lower().replace("_", "-")
     if key not in every:
         raise ValueError(
