@@ -800,6 +800,25 @@ def test_a_bundle_label_on_a_csv_run_is_refused_and_label_column_sets_the_column
         spec_of('[vary]\ndataset = [{ dataset = "xor", label_column = "cls" }]\n')
 
 
+def test_a_base_label_column_is_refused_only_where_no_run_reads_a_csv_file(tmp_path):
+    """A label column in [base] belongs to the CSV runs beside it (``dataset = ["d.csv",
+    "xor"]``); with no CSV run at all it would be ignored silently, so it is refused."""
+    data = write(tmp_path, CSV_TEXT, "d.csv").as_posix()
+    spec = spec_of(f'[base]\nlabel = "cls"\n[vary]\ndataset = ["{data}", "xor"]\n')
+    labels = {cfg.dataset: cfg.label for cfg in spec.runs.values()}
+    assert labels == {data: "cls", "xor": "cls"}
+    assert len(spec.runs) == 2
+    with pytest.raises(SweepError, match="sets the label column 'cls', but its dataset 'xor'"):
+        spec_of('[base]\nlabel = "cls"\n[vary]\ndataset = ["xor", "linear"]\n')
+    # an experiment of its own without CSV runs is refused even when another has them
+    with pytest.raises(SweepError, match="experiment 'plain'.*dataset 'xor'"):
+        spec_of(
+            f'[base]\nlabel = "cls"\n[vary]\nseed = [0]\n'
+            f'[[experiment]]\nname = "mine"\ntitle = "m"\nbase.dataset = "{data}"\n'
+            '[[experiment]]\nname = "plain"\ntitle = "p"\nbase.dataset = "xor"\n'
+        )
+
+
 def test_an_unknown_bundle_key_lists_each_accepted_key_once():
     with pytest.raises(SweepError) as err:
         spec_of('[vary]\nopt = [{ optimizer = "sgd", lrr = 1 }]\n')

@@ -416,6 +416,8 @@ def _expand(
                 f"{where}: base sets {clash[0]!r}, but {shared_or_own} {axis.name!r} sets "
                 f"{clash[0]!r} in every run, so the base value is never used; remove one of the two"
             )
+    csv_runs = 0
+    label_without_csv: tuple[str, RunConfig] | None = None  # a base's column on a non-CSV run
     for combo in itertools.product(*(a.settings for a in axes)):
         values = dict(exp.base)
         owner: dict[str, str] = {}
@@ -443,13 +445,17 @@ def _expand(
                 f"the column? Set it with {LABEL_COLUMN} = {named.label!r} in the bundle (or "
                 "label = ... in [base]) and leave out the display label"
             )
-        # from a bundle or from [base] alike: `proplab train --label` on a non-CSV
-        # dataset is refused, and a sweep would otherwise ignore the column silently
-        if cfg.label is not None and not is_csv(cfg.dataset):
-            raise SweepError(
-                f"{where}: run ({shown}) sets the label column {cfg.label!r}, but its dataset "
-                f"{cfg.dataset!r} is not a CSV file (only a .csv file has label columns)"
-            )
+        reads_csv = is_csv(cfg.dataset)
+        csv_runs += reads_csv
+        if cfg.label is not None and not reads_csv:
+            # `proplab train --label` on a dataset that is no CSV file is refused; here a
+            # bundle's column always is, and a column from a base only when no run of the
+            # experiment reads a CSV file (it would be ignored silently; beside CSV runs
+            # it is theirs, as in [vary] dataset = ["heights.csv", "xor"])
+            from_bundle = any("label" in s.values for s in combo)  # label_column, stored so
+            if from_bundle:
+                raise _label_without_csv(where, shown, cfg)
+            label_without_csv = label_without_csv or (shown, cfg)
         name = run_name(cfg, _naming_reference(reference, exp.base, cfg.dataset, cfg.task))
         if name in runs and runs[name] != cfg:
             differ = [k for k, v in cfg.to_dict().items() if runs[name].to_dict()[k] != v]
@@ -463,6 +469,15 @@ def _expand(
             )
         runs[name] = cfg
         exp.runs.append((name, labels))
+    if label_without_csv is not None and csv_runs == 0:
+        raise _label_without_csv(where, *label_without_csv)
+
+
+def _label_without_csv(where: str, shown: str, cfg: RunConfig) -> SweepError:
+    return SweepError(
+        f"{where}: run ({shown}) sets the label column {cfg.label!r}, but its dataset "
+        f"{cfg.dataset!r} is not a CSV file (only a .csv file has label columns)"
+    )
 
 
 def _naming_reference(
