@@ -101,6 +101,22 @@ def test_cli_option_refused_in_one_line(capsys, tmp_path, monkeypatch, argv, wor
     assert list(tmp_path.iterdir()) == []  # nothing written for a refused run
 
 
+@pytest.mark.parametrize("layers", [str(10**30), "1e30"])
+def test_layers_no_machine_holds_are_refused_where_the_os_does_not_say_its_memory(
+    capsys, tmp_path, monkeypatch, layers
+):
+    """Where the OS does not report its memory (Windows), an N too large to list
+    ([H] * N: OverflowError or MemoryError) is refused by the same line."""
+    from proplab import config
+
+    monkeypatch.setattr(config, "_physical_memory", lambda: None)
+    monkeypatch.chdir(tmp_path)
+    line = _refused(capsys, ["train", "--layers", layers, "--epochs", "2", "--no-progress"])
+    assert line.startswith("proplab train: error: argument --layers:"), line
+    assert "more than this machine can allocate" in line
+    assert list(tmp_path.iterdir()) == []
+
+
 def _files(tmp_path: Path) -> dict[str, Path]:
     folder = tmp_path / "folder"
     folder.mkdir()

@@ -262,16 +262,20 @@ def _hidden_layers(hidden: int | list[int] | None, layers: int, dataset: Any) ->
         )
     # the list of N widths is made before RunConfig's size check, so an N no machine
     # could hold ([H] * 10**30) must be refused here, not raise MemoryError/OverflowError
-    from proplab.config import _physical_memory
+    from proplab.config import physical_memory
 
-    memory = _physical_memory()
+    memory = physical_memory()
     floats = layers * hidden * (hidden + 1)  # each hidden-to-hidden Linear, bias included
+    too_big = ConfigError(
+        f"layers: {layers} layers of {hidden} units need {floats:,} floats "
+        f"({8 * floats / 2**30:,.0f} GiB in float64), more than this machine can allocate"
+    )
     if memory is not None and 8 * floats > memory:
-        raise ConfigError(
-            f"layers: {layers} layers of {hidden} units need {floats:,} floats "
-            f"({8 * floats / 2**30:,.0f} GiB in float64), more than this machine can allocate"
-        )
-    return hidden if layers == 2 else [hidden] * layers
+        raise too_big
+    try:  # where the OS does not say how much memory there is (Windows)
+        return hidden if layers == 2 else [hidden] * layers
+    except (MemoryError, OverflowError):
+        raise too_big from None
 
 
 def as_flags(values: dict[str, Any]) -> str:
