@@ -124,6 +124,25 @@ def test_fast_matches_naive_twin(s, p, d, channels, k, layout, rng) -> None:
     np.testing.assert_allclose(fast.bias.grad, naive.bias.grad, rtol=0, atol=1e-12)
 
 
+@pytest.mark.parametrize("stride", [10**30, 2**62])
+@pytest.mark.parametrize("layout", list(REPLICAS))
+def test_a_stride_beyond_the_input_reads_one_window_as_the_naive_twin(stride, layout, rng):
+    """A stride past the input's end leaves one output position, the first window: the
+    strided view must not multiply the huge stride into byte strides (OverflowError: Python
+    int too large to convert to C long, a traceback from `proplab train --stride 1e30`)."""
+    replicas, shared = REPLICAS[layout]
+    fast = make_conv(Conv1d, rng, stride, 1, 1, (2, 3), 2, replicas)
+    naive = make_conv(Conv1dNaive, rng, stride, 1, 1, (2, 3), 2, replicas)
+    naive.load_state_dict(fast.state_dict())
+    x = make_input(rng, (2, 3), replicas, shared)
+    y = fast(x)
+    assert y.shape[-1] == 1
+    np.testing.assert_allclose(y, naive(x), rtol=0, atol=1e-12)
+    g = rng.standard_normal(y.shape)
+    np.testing.assert_allclose(fast.backward(g), naive.backward(g), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(fast.weight.grad, naive.weight.grad, rtol=0, atol=1e-12)
+
+
 def test_gradients_accumulate_and_skip_input_grad(rng) -> None:
     conv = make_conv(Conv1d, rng, 1, 1, 1, (2, 3), 3)
     x = rng.standard_normal((4, 2, 9))

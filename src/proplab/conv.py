@@ -272,10 +272,13 @@ class Conv1d(Module):
         # so every later copy, sum and broadcast runs along long contiguous rows.
         *lead, n, channels, _ = xp.shape
         *st, st_n, st_c, st_l = xp.strides
+        # one output position reads nothing at the stride: a stride beyond the input
+        # (1e30, say) would otherwise overflow the view's byte strides
+        step = s if length_out > 1 else 1
         windows = as_strided(
             xp,
             shape=(*lead, channels, k, n, length_out),
-            strides=(*st, st_c, d * st_l, st_n, s * st_l),
+            strides=(*st, st_c, d * st_l, st_n, step * st_l),
             writeable=False,
         )
         cols = windows.reshape(*lead, channels * k, n * length_out)
