@@ -231,6 +231,43 @@ def test_load_zoo_name_not_text_refused_by_name(name):
         load_zoo(name)
 
 
+def _api_cases():
+    """(what, call, words its ValueError must hold): whole-number arguments given inf or
+    NaN (int() of them escaped as OverflowError/ValueError without the argument's name)
+    and True as a hyperparameter (float(True) is 1.0, so SGD(lr=True) trained at lr 1)."""
+    from proplab.conv import Unsqueeze
+    from proplab.metrics import confusion_matrix
+    from proplab.models import conv_net
+    from proplab.optim import Adam
+    from proplab.schedules import ReduceLROnPlateau
+    from proplab.splits import minibatches
+
+    params = mlp(2, 3, rng=np.random.default_rng(0)).parameters()
+    x, y = np.zeros((4, 2)), np.zeros((4, 1))
+    return [
+        ("Unsqueeze axis inf", lambda: Unsqueeze(axis=-math.inf), ("axis", "-inf")),
+        ("Unsqueeze axis nan", lambda: Unsqueeze(axis=math.nan), ("axis", "nan")),
+        ("patience inf", lambda: ReduceLROnPlateau(SGD(params), patience=math.inf), ("patience", "inf")),
+        ("cooldown nan", lambda: ReduceLROnPlateau(SGD(params), cooldown=math.nan), ("cooldown", "nan")),
+        ("conv_net inf", lambda: conv_net(math.inf), ("in_features", "inf")),
+        ("conv_net filters inf", lambda: conv_net(2, filters=math.inf, rng=np.random.default_rng(0)), ("filters", "inf")),
+        ("n_classes inf", lambda: confusion_matrix([0, 1], [1, 0], n_classes=math.inf), ("n_classes", "inf")),
+        ("minibatches inf", lambda: list(minibatches(x, y, math.inf)), ("batch_size", "inf")),
+        ("SGD lr True", lambda: SGD(params, lr=True), ("learning rate", "True", "not True/False")),
+        ("SGD momentum True", lambda: SGD(params, momentum=True), ("momentum", "True")),
+        ("Adam lr [True]", lambda: Adam(params, lr=[True]), ("learning rate", "True")),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("case", range(11))
+def test_api_argument_refused_by_name(case):
+    what, call, words = _api_cases()[case]
+    with pytest.raises(ValueError) as err:
+        call()
+    for word in words:
+        assert word in str(err.value), (what, str(err.value))
+
+
 def test_python_m_proplab_prints_no_traceback(tmp_path):
     """The real entry point, end to end: one line, exit 2, nothing written."""
     proc = subprocess.run(

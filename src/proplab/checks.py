@@ -10,6 +10,18 @@ from collections.abc import Iterable
 import numpy as np
 
 
+def is_whole(value: object, low: int | None = None) -> bool:
+    """Whether ``value`` is a whole number (``>= low`` if given): ``3`` and ``3.0`` are,
+    bools, text, None, NaN, inf and fractions are not. Never raises: ``int()`` of inf or
+    NaN raises OverflowError or ValueError, which a check must not let escape as such."""
+    if not isinstance(value, numbers.Real) or isinstance(value, bool | np.bool_):
+        return False
+    try:
+        return int(value) == value and (low is None or value >= low)
+    except (OverflowError, ValueError):  # inf, nan
+        return False
+
+
 def check_int(value: object, label: str, low: int = 1) -> int:
     """``value`` as an int if it is a whole number >= ``low``, else a ValueError naming it.
 
@@ -17,13 +29,7 @@ def check_int(value: object, label: str, low: int = 1) -> int:
     Whole floats such as ``2.0`` pass; bools, strings, None, NaN, inf and
     fractions do not.
     """
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
-    if ok:
-        try:
-            ok = int(value) == value and value >= low
-        except (OverflowError, ValueError):  # inf, nan
-            ok = False
-    if not ok:
+    if not is_whole(value, low):
         kind = "a positive integer" if low == 1 else f"an integer >= {low}"
         raise ValueError(f"{label} must be {kind}, got {short_repr(value)}")
     return int(value)  # type: ignore[call-overload]

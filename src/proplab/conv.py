@@ -29,7 +29,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from proplab import init as initializers
-from proplab.checks import check_int
+from proplab.checks import check_int, is_whole
 from proplab.core import Module
 from proplab.module_errors import forward_first
 from proplab.parameter import Parameter
@@ -408,7 +408,7 @@ class Unsqueeze(Module):
 
     def __init__(self, axis: int = -2) -> None:
         super().__init__()
-        if isinstance(axis, bool) or int(axis) != axis or axis >= 0:
+        if not is_whole(axis) or axis >= 0:
             raise ValueError(f"Unsqueeze: axis must be a negative integer, got {axis!r}")
         self.axis = int(axis)
 

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from proplab.checks import check_int
+from proplab.checks import check_int, is_whole
 from proplab.scoring import accuracy
 
 __all__ = [
@@ -110,7 +110,7 @@ def confusion_matrix(
     if n_classes is None:
         c = largest + 1
     else:
-        if isinstance(n_classes, bool) or int(n_classes) != n_classes or n_classes < 1:
+        if not is_whole(n_classes, 1):
             raise ValueError(f"n_classes must be a positive integer, got {n_classes!r}")
         c = int(n_classes)
         if largest >= c:

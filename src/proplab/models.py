@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from proplab import init as initializers
-from proplab.checks import check_int, short_repr
+from proplab.checks import check_int, is_whole, short_repr
 from proplab.core import Module, Sequential
 from proplab.features import Features
 from proplab.layers import Linear
@@ -276,7 +276,7 @@ def conv_net(
     from proplab.layers import Flatten
 
     for label, value in (("filters", filters), ("hidden", hidden), ("in_features", in_features)):
-        if isinstance(value, bool) or int(value) != value or value <= 0:
+        if not is_whole(value, 1):
             raise ValueError(f"conv_net: {label} must be a positive integer, got {value!r}")
     init_fn = resolve("init", init) if isinstance(init, str) else init
     shape, rngs = replica_generators(seeds, replicas, rng)

@@ -32,6 +32,8 @@ def check(
     follow later writes into the caller's array (they would skip these checks),
     and writing into its own raises instead of changing a rate unchecked.
     """
+    if np.asarray(value).dtype.kind == "b":  # True is no learning rate (float(True) is 1.0)
+        raise ValueError(f"Invalid {name}: {value!r} (accepted: a number, not True/False)")
     arr = np.asarray(value, dtype=np.float64)
     too_low = arr <= low if open_low else arr < low
     too_high = arr >= high if open_high else arr > high

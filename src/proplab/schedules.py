@@ -24,7 +24,7 @@ import numbers
 
 import numpy as np
 
-from proplab.checks import check_int
+from proplab.checks import check_int, is_whole
 from proplab.optim_base import Hyper, Optimizer
 
 
@@ -133,7 +133,7 @@ class ReduceLROnPlateau(LRSchedule):
         if not (0.0 <= factor < 1.0):
             raise ValueError(f"factor must be in [0, 1), got {factor!r}")
         for name, value in (("patience", patience), ("cooldown", cooldown)):
-            if isinstance(value, bool) or int(value) != value or value < 0:
+            if not is_whole(value, 0):
                 raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
         for name, value in (("threshold", threshold), ("min_lr", min_lr), ("eps", eps)):
             # a NaN min_lr used to turn the learning rate into NaN at the first cut

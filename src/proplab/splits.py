@@ -12,6 +12,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from proplab.checks import is_whole
 from proplab.metrics import labels_of
 
 
@@ -204,7 +205,7 @@ def minibatches(
     ``shuffle`` draws a fresh order from ``rng`` on every call; the last batch
     is smaller unless ``drop_last``.
     """
-    if isinstance(batch_size, bool) or int(batch_size) != batch_size or batch_size <= 0:
+    if not is_whole(batch_size, 1):
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
     n = x.shape[-2]
     if y.shape[-2] != n:

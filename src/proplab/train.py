@@ -16,7 +16,7 @@ from collections.abc import Callable
 import numpy as np
 
 from proplab.activations import overflow_ignored
-from proplab.checks import check_int
+from proplab.checks import check_int, is_whole
 from proplab.core import Module, eval_mode, train_mode
 from proplab.history import History, interrupt_cause, interrupted_message
 from proplab.losses import Loss
@@ -87,15 +87,6 @@ class _NoAccuracy:
 
     def flush(self) -> None:
         pass
-
-
-def _whole(value: object, low: int) -> bool:
-    """Whether ``value`` is a whole number >= ``low``; inf, NaN and text are not (``int()``
-    of them raises OverflowError or ValueError, which must not escape as such)."""
-    try:
-        return int(value) == value and value >= low  # type: ignore[call-overload,operator]
-    except (OverflowError, ValueError, TypeError):
-        return False
 
 
 def _finite(loss: float | np.ndarray) -> bool:
@@ -266,7 +257,7 @@ def _fit(
     mini-batches, recording the loss and accuracy in a :class:`History`."""
     epochs = check_int(epochs, "epochs")  # also refuses bools, None, inf and NaN
     callback_every = check_int(callback_every, "callback_every")
-    if batch_size is not None and not _whole(batch_size, 1):
+    if batch_size is not None and not is_whole(batch_size, 1):
         raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")
     if tol is not None and not (
         isinstance(tol, numbers.Real)
@@ -276,7 +267,7 @@ def _fit(
     ):
         # a loss is never negative: tol < 0 (or NaN) would silently never stop training
         raise ValueError(f"tol must be a finite number >= 0 or None, got {tol!r}")
-    if not _whole(print_every, 0):
+    if not is_whole(print_every, 0):
         raise ValueError(f"print_every must be an integer >= 0 (0: never), got {print_every!r}")
     _check_optimizer_of(model, optimizer)
     x, y = as_arrays(x, y)
