@@ -31,6 +31,11 @@ CLI_CASES: list[tuple[list[str], tuple[str, ...]]] = [
     (["train", "--lr", "abc"], ("'abc'", "--lr", "number")),
     (["train", "--lr", ""], ("''", "--lr", "number")),
     (["train", "--lr", "inf"], ("inf", "--lr", "finite")),
+    # argparse took only -1 and -0.5 for values: these said "expected one argument"
+    (["train", "--lr", "-inf"], ("-inf", "--lr", "> 0")),
+    (["train", "--lr", "-1e-3"], ("-0.001", "--lr", "> 0")),
+    (["train", "--noise", "-1E5"], ("-100000.0", "--noise", "[0.0, inf]")),
+    (["trace", "--lr", "-Infinity"], ("-inf", "--lr", "> 0")),
     (["train", "--momentum", "-1"], ("-1", "--momentum", "[0.0, inf]")),
     (["train", "--weight-decay", "inf"], ("inf", "--weight-decay", "finite")),
     (["train", "--l1", "nan"], ("nan", "--l1", "finite")),

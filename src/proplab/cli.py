@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import errno
 import os
+import re
 import signal
 import sys
 from collections.abc import Sequence
@@ -57,7 +58,19 @@ EXIT_INTERRUPTED = 130
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a Unix tool cut off by `| head` exits with
 
 
+# Negative numbers as argparse should see them: it takes only -1 and -0.5 for values, so
+# `--lr -1e-3` or `--lr -inf` said "expected one argument" instead of naming the value.
+_NEGATIVE_NUMBER = re.compile(
+    r"^-(\d+\.?\d*(e[-+]?\d+)?|\.\d+(e[-+]?\d+)?|inf(inity)?|nan)$", re.IGNORECASE
+)
+
+
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # (a private attribute of argparse's; were it renamed, the old behaviour stays)
+        self._negative_number_matcher = _NEGATIVE_NUMBER
+
     # argparse prints usage + error and exits; we want one line and a return code
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{self.prog}: error: {message}")
