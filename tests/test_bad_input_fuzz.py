@@ -199,6 +199,7 @@ TOML_CASES: list[tuple[str, tuple[str, ...]]] = [
     (BASE + '[[experiment]]\nname = "a"\nfoo = 1\n', ("#1", "'foo'", "accepted")),
     (BASE + '[[experiment]]\nname = "a"\nvary.lr = []\n', ("(a) vary lr", "non-empty list")),
     (BASE + '[[experiment]]\nname = "a"\nbase.lr = 0\n', ("(a) base", "lr", "> 0", "0")),
+    (BASE + 'extra = "abc"\n', ("[base]", "extra", "table of named values", "'abc'")),
 ]  # fmt: skip
 
 

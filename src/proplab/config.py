@@ -194,6 +194,12 @@ class RunConfig:
         _positive_int("kernel_size", self.kernel_size)
         _positive_int("stride", self.stride)
         _int_in("padding", self.padding, 0)
+        if not (isinstance(self.extra, dict) and all(isinstance(k, str) for k in self.extra)):
+            # free-form notes kept in config.json: a table of named values
+            raise ConfigError(
+                f'extra: must be a table of named values (e.g. {{ note = "..." }}), '
+                f"got {self.extra!r}"
+            )
         if fixed["loss"] == "bce" and fixed["output_activation"] != "sigmoid":
             raise ConfigError(
                 f"loss: 'bce' needs output_activation 'sigmoid' (got {self.output_activation!r})"
