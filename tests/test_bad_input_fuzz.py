@@ -274,6 +274,32 @@ def test_api_argument_refused_by_name(case):
         assert word in str(err.value), (what, str(err.value))
 
 
+@pytest.mark.parametrize("loss", ["MSELoss", "BCELoss", "CrossEntropyLoss"])
+@pytest.mark.parametrize(
+    ("pred", "words"),
+    [
+        ([[0.3, 0.7]], ("a NumPy array", "got list", "np.asarray")),
+        (0.3, ("a NumPy array", "got float")),
+        (np.array([["a", "b"]]), ("real numbers", "dtype <U1")),
+    ],
+    ids=["list", "float", "text"],
+)
+def test_a_loss_names_predictions_that_are_no_array_of_numbers(loss, pred, words):
+    """A list or a float as predictions ended in AttributeError ('list' object has no
+    attribute 'shape'), text in a UFuncTypeError: neither said it was the predictions."""
+    from proplab import losses
+
+    target = np.array([[0]]) if loss == "CrossEntropyLoss" else np.array([[1.0, 0.0]])
+    if loss != "CrossEntropyLoss" and not isinstance(pred, list | np.ndarray):
+        target = np.array([[1.0]])
+    with pytest.raises(TypeError) as err:
+        getattr(losses, loss)().forward(pred, target)
+    message = str(err.value)
+    assert message.startswith(f"{loss}: predictions must be"), message
+    for word in words:
+        assert word in message, (word, message)
+
+
 def test_python_m_proplab_prints_no_traceback(tmp_path):
     """The real entry point, end to end: one line, exit 2, nothing written."""
     proc = subprocess.run(

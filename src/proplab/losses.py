@@ -83,6 +83,21 @@ def _as_target(loss: Loss, pred: np.ndarray, target: np.ndarray) -> np.ndarray:
     return target
 
 
+def _predictions(loss: Loss, pred: Any) -> np.ndarray:
+    """``pred`` if it is a NumPy array of real numbers, else a TypeError naming what it is
+    (a list or a float has no ``.shape``: an AttributeError from inside the loss said
+    nothing of the predictions; text has no subtraction)."""
+    name = type(loss).__name__
+    if not isinstance(pred, np.ndarray):
+        raise TypeError(
+            f"{name}: predictions must be a NumPy array (n, out) or (*R, n, out), got "
+            f"{type(pred).__name__}; pass np.asarray(...)"
+        )
+    if pred.dtype.kind not in "fiu":
+        raise TypeError(f"{name}: predictions must be real numbers, got dtype {pred.dtype}")
+    return pred
+
+
 def _flat_predictions(loss: Loss, pred: Any) -> NoReturn:
     """Refuse predictions of fewer than two axes, saying how they lost one."""
     raise ValueError(
@@ -115,9 +130,13 @@ class MSELoss(Loss):
 
     def forward(self, pred: np.ndarray, target: np.ndarray) -> float | np.ndarray:
         """mean((pred - target)^2) per replica: a float, or an array ``R`` for a stack."""
-        if type(target) is not np.ndarray or target.shape[-2:] != pred.shape[-2:]:
-            target = _as_target(self, pred, target)  # converts, or names a bad shape
-        diff = self.diff = pred - target
+        try:
+            if type(target) is not np.ndarray or target.shape[-2:] != pred.shape[-2:]:
+                target = _as_target(self, pred, target)  # converts, or names a bad shape
+            diff = self.diff = pred - target
+        except (AttributeError, TypeError):  # only on failure: no per-epoch checks
+            _predictions(self, pred)  # names a list, a float or text given as predictions
+            raise
         try:
             count = self.count = pred.shape[-1] * pred.shape[-2]  # N = n * out
         except IndexError:  # 1-D predictions and targets (caught here: free every epoch)
@@ -172,7 +191,7 @@ class BCELoss(Loss):
 
     def forward(self, pred: np.ndarray, target: np.ndarray) -> float | np.ndarray:
         """-mean(t log p + (1 - t) log(1 - p)) per replica: a float, or an array ``R``."""
-        target = _as_target(self, pred, target)
+        target = _as_target(self, _predictions(self, pred), target)
         if np.any((pred < 0) | (pred > 1)):
             bad = pred[(pred < 0) | (pred > 1)].flat[0]
             raise ValueError(
@@ -243,7 +262,7 @@ class CrossEntropyLoss(Loss):
     def forward(self, pred: np.ndarray, target: np.ndarray) -> float | np.ndarray:
         """Mean over the n samples of -log softmax(z)[label] (of -sum_c t_c log softmax(z)_c
         for one-hot or probability rows): a float, or an array ``R`` for a stack."""
-        if pred.ndim < 2 or pred.shape[-1] < 2:
+        if _predictions(self, pred).ndim < 2 or pred.shape[-1] < 2:
             raise ValueError(
                 f"CrossEntropyLoss needs logits (*R, n, C) with C >= 2 classes, got shape {pred.shape}"
             )
