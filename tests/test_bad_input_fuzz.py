@@ -300,6 +300,20 @@ def test_a_loss_names_predictions_that_are_no_array_of_numbers(loss, pred, words
         assert word in message, (word, message)
 
 
+def test_one_hot_takes_python_numbers_in_an_object_array_and_names_what_is_no_label():
+    """An object array of Python ints (as pandas gives) ended in AttributeError ('int'
+    object has no attribute 'item') inside the label check."""
+    from proplab import one_hot
+
+    np.testing.assert_array_equal(
+        one_hot(np.array([0, 2, 1], dtype=object), 3), [[1, 0, 0], [0, 0, 1], [0, 1, 0]]
+    )
+    with pytest.raises(ValueError, match=r"labels must be whole numbers 0\.\.C-1, got None"):
+        one_hot(np.array([None, 1], dtype=object), 2)
+    with pytest.raises(ValueError, match=r"got 0\.5 \(model outputs become labels"):
+        one_hot(np.array([0.5, 1], dtype=object), 2)
+
+
 def test_python_m_proplab_prints_no_traceback(tmp_path):
     """The real entry point, end to end: one line, exit 2, nothing written."""
     proc = subprocess.run(

@@ -42,10 +42,13 @@ def _whole_labels(flat: np.ndarray) -> np.ndarray:
     whole number >= 0 (a probability such as 0.9 would otherwise be truncated to 0)."""
     if flat.size == 0:
         return np.zeros(0, dtype=np.int64)
+    if flat.dtype.kind == "O":  # Python numbers in an object array (pandas gives these)
+        flat = np.asarray(flat.tolist())
     if flat.dtype.kind not in "iub":
         if flat.dtype.kind != "f" or not np.all(np.isfinite(flat)):
             bad = flat[0] if flat.dtype.kind != "f" else flat[~np.isfinite(flat)][0]
-            raise ValueError(f"labels must be whole numbers 0..C-1, got {bad.item()!r}")
+            bad = bad.item() if isinstance(bad, np.generic) else bad
+            raise ValueError(f"labels must be whole numbers 0..C-1, got {bad!r}")
         whole = np.round(flat)
         if np.any(whole != flat):
             raise ValueError(
