@@ -314,6 +314,21 @@ def test_one_hot_takes_python_numbers_in_an_object_array_and_names_what_is_no_la
         one_hot(np.array([0.5, 1], dtype=object), 2)
 
 
+@pytest.mark.parametrize("bad", ["x", "target"])
+def test_trace_step_names_inputs_that_hold_no_numbers(bad):
+    """Object or text arrays reached the matmul (UFuncTypeError: Cannot cast ufunc
+    'multiply' output from dtype('O')); fit names them, and trace_step now does too."""
+    from proplab import trace_step
+
+    model = mlp(2, 3, rng=np.random.default_rng(0))
+    x, target = np.array([[0.0, 1.0], [1.0, 0.0]]), np.array([[1.0], [0.0]])
+    arrays = {"x": x, "target": target}
+    arrays[bad] = arrays[bad].astype(object) if bad == "x" else np.array([["a"], ["b"]])
+    kind = "object" if bad == "x" else "<U1"
+    with pytest.raises(TypeError, match=rf"^trace_step: {bad} must hold numbers, got .*{kind}"):
+        trace_step(model, MSELoss(), arrays["x"], arrays["target"])
+
+
 def test_python_m_proplab_prints_no_traceback(tmp_path):
     """The real entry point, end to end: one line, exit 2, nothing written."""
     proc = subprocess.run(

@@ -302,6 +302,11 @@ def trace_step(
             f"got {type(optimizer).__name__}"
         )
     x = np.asarray(x)
+    for name, a in (("x", x), ("target", np.asarray(target))):
+        if a.dtype.kind not in "biuf":  # as fit refuses them: not deep in a ufunc
+            raise TypeError(
+                f"trace_step: {name} must hold numbers, got an array of dtype {a.dtype}"
+            )
     _check_single(model, x)
     # one training step, as fit takes it: in training mode (dropout on, batchnorm on
     # the batch's statistics), the modules' own modes put back afterwards
