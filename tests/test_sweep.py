@@ -819,6 +819,22 @@ def test_a_base_label_column_is_refused_only_where_no_run_reads_a_csv_file(tmp_p
         )
 
 
+def test_a_conv_setting_is_refused_only_where_no_run_of_the_experiment_is_conv():
+    """`proplab train --filters 8` without --model conv is refused; a sweep's filters,
+    kernel_size, stride or padding on an experiment without a conv run was ignored
+    silently (an MLP trained). Beside conv runs the geometry is theirs."""
+    with pytest.raises(SweepError) as err:
+        spec_of("[base]\nfilters = 8\n")
+    assert str(err.value).endswith(
+        "experiment 'sweep': its run sets 'filters' = 8, but only the convolutional model "
+        "uses it (model = \"conv\"), and no run of this experiment has it (this one is 'mlp')"
+    )
+    with pytest.raises(SweepError, match=r"run \(seed=0\) sets 'padding' = 0, but only"):
+        spec_of("[base]\npadding = 0\n[vary]\nseed = [0, 1]\n")
+    spec = spec_of('[base]\nfilters = 8\n[vary]\nmodel = ["mlp", "conv"]\n')
+    assert sorted((c.model, c.filters) for c in spec.runs.values()) == [("conv", 8), ("mlp", 8)]
+
+
 def test_an_unknown_bundle_key_lists_each_accepted_key_once():
     with pytest.raises(SweepError) as err:
         spec_of('[vary]\nopt = [{ optimizer = "sgd", lrr = 1 }]\n')

@@ -13,7 +13,7 @@ from dataclasses import fields
 from typing import Any
 
 from proplab import dataload
-from proplab.config import MODELS, MOMENTUM_OPTIMIZERS, ConfigError, RunConfig
+from proplab.config import CONV_FIELDS, MODELS, MOMENTUM_OPTIMIZERS, ConfigError, RunConfig
 from proplab.data import LAB_DATASETS
 from proplab.features import FEATURES
 from proplab.registry import REGISTRIES
@@ -291,7 +291,6 @@ def as_flags(values: dict[str, Any]) -> str:
 
 
 # the flags only the convolutional model reads (RunConfig fields)
-CONV_FIELDS = ("filters", "kernel_size", "stride", "padding")
 
 
 def refuse_ignored_flags(args: argparse.Namespace, cfg: RunConfig) -> None:

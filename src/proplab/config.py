@@ -334,6 +334,8 @@ def build_optimizer(cfg: RunConfig, params: list, lr: Any = None) -> Optimizer:
 
 # the optimizers a config's momentum goes to (AdaGrad and Adam have none)
 MOMENTUM_OPTIMIZERS = ("sgd", "momentum", "rmsprop")
+# the fields only the convolutional model (model = "conv") reads
+CONV_FIELDS = ("filters", "kernel_size", "stride", "padding")
 
 
 def build_model(

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from proplab import aggregate
-from proplab.config import RunConfig
+from proplab.config import CONV_FIELDS, RunConfig
 from proplab.data import LAB_DATASETS
 from proplab.dataload import is_regression_run, zoo_key
 from proplab.features import inputs_label
@@ -174,7 +174,6 @@ _SHOWN_FIELDS = (
 )  # fmt: skip
 # shown only when the base sets them (the conv model's geometry whenever it is the model)
 _SHOWN_IF_SET = ("features", "momentum", "weight_decay", "l1", "tol")
-_CONV_FIELDS = ("filters", "kernel_size", "stride", "padding")
 
 
 def _base_rows(base: RunConfig, outputs: str = "") -> list[list[str]]:
@@ -184,7 +183,7 @@ def _base_rows(base: RunConfig, outputs: str = "") -> list[list[str]]:
     default = RunConfig()
     extra = [k for k in _SHOWN_IF_SET if getattr(base, k) != getattr(default, k)]
     if base.model == "conv":
-        extra += _CONV_FIELDS
+        extra += CONV_FIELDS
 
     def shown(k: str) -> str:
         if k == "features":

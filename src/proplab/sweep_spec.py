@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from proplab.checks import did_you_mean
-from proplab.config import ConfigError, RunConfig
+from proplab.config import CONV_FIELDS, ConfigError, RunConfig
 from proplab.dataload import is_csv, is_regression_task, regression_problem
 from proplab.runio import short_folder_name
 
@@ -416,8 +416,9 @@ def _expand(
                 f"{where}: base sets {clash[0]!r}, but {shared_or_own} {axis.name!r} sets "
                 f"{clash[0]!r} in every run, so the base value is never used; remove one of the two"
             )
-    csv_runs = 0
+    csv_runs = conv_runs = 0
     label_without_csv: tuple[str, RunConfig] | None = None  # a base's column on a non-CSV run
+    conv_field_unused: tuple[str, str, RunConfig] | None = None  # (field, run, config)
     for combo in itertools.product(*(a.settings for a in axes)):
         values = dict(exp.base)
         owner: dict[str, str] = {}
@@ -456,6 +457,10 @@ def _expand(
             if from_bundle:
                 raise _label_without_csv(where, shown, cfg)
             label_without_csv = label_without_csv or (shown, cfg)
+        conv_runs += cfg.model == "conv"
+        unused = next((k for k in CONV_FIELDS if k in values and cfg.model != "conv"), None)
+        if unused is not None and conv_field_unused is None:
+            conv_field_unused = (unused, shown, cfg)
         name = run_name(cfg, _naming_reference(reference, exp.base, cfg.dataset, cfg.task))
         if name in runs and runs[name] != cfg:
             differ = [k for k, v in cfg.to_dict().items() if runs[name].to_dict()[k] != v]
@@ -471,11 +476,26 @@ def _expand(
         exp.runs.append((name, labels))
     if label_without_csv is not None and csv_runs == 0:
         raise _label_without_csv(where, *label_without_csv)
+    if conv_field_unused is not None and conv_runs == 0:
+        # as `proplab train --filters 8` without --model conv; beside conv runs (vary.model
+        # = ["mlp", "conv"]) the geometry is theirs
+        field, shown, cfg = conv_field_unused
+        raise SweepError(
+            f"{where}: {_run(shown)} sets {field!r} = {getattr(cfg, field)!r}, but only the "
+            f'convolutional model uses it (model = "conv"), and no run of this experiment '
+            f"has it (this one is {cfg.model!r})"
+        )
+
+
+def _run(shown: str) -> str:
+    """A run named by its settings in a message (``run (lr=0.1)``), or ``its run`` when it
+    has none (an experiment without axes has one run)."""
+    return f"run ({shown})" if shown else "its run"
 
 
 def _label_without_csv(where: str, shown: str, cfg: RunConfig) -> SweepError:
     return SweepError(
-        f"{where}: run ({shown}) sets the label column {cfg.label!r}, but its dataset "
+        f"{where}: {_run(shown)} sets the label column {cfg.label!r}, but its dataset "
         f"{cfg.dataset!r} is not a CSV file (only a .csv file has label columns)"
     )
 
