@@ -290,9 +290,6 @@ def as_flags(values: dict[str, Any]) -> str:
     return " ".join(parts)
 
 
-# the flags only the convolutional model reads (RunConfig fields)
-
-
 def refuse_ignored_flags(args: argparse.Namespace, cfg: RunConfig) -> None:
     """A flag this run would ignore is an error, not silence (``--momentum`` with Adam
     may be meant as its beta1, and nothing would say it changed nothing; ``--filters 8``
