@@ -29,8 +29,8 @@ ON_TOP = {
     "playground", "playground_server", "plots", "pools", "progress", "run_parts",
     "report", "report_answers", "report_data", "report_doc", "report_figures",
     "report_html", "report_network", "report_setup", "report_text", "run_figures", "runio",
-    "serialize", "sklearn", "snapshots", "stack_plan", "stacking", "sweep", "sweep_boundaries",
-    "sweep_dots", "sweep_folder", "sweep_plots", "sweep_progress", "sweep_spec", "sweep_workers",
+    "serialize", "serialize_streams", "sklearn", "snapshots", "stack_plan", "stacking", "sweep",
+    "sweep_boundaries", "sweep_dots", "sweep_folder", "sweep_plots", "sweep_progress", "sweep_spec", "sweep_workers",
     "threads", "trace_plots", "trace_run", "unit_plots", "value_plots", "zoo_plots",
 }  # fmt: skip
 

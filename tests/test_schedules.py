@@ -267,3 +267,88 @@ def test_get_last_lr_is_what_the_optimizer_holds() -> None:
     step = StepLR(opt, 1, 0.1)  # base lr 0.5
     step.step()
     assert step.get_last_lr() == pytest.approx(0.05)
+
+
+def _resume_lrs(make_schedule, split: int, epochs: int, restore: bool) -> tuple[list, list]:
+    """Learning rates and weights of a 2-replica SGD run on p^2 with a schedule: straight
+    through, and stopped after ``split`` epochs then rebuilt (optimizer and schedule from
+    their state dicts when ``restore``, else only the optimizer, the schedule afresh)."""
+    lr = np.array([0.4, 0.1])
+
+    def run(opt: SGD, sched, start: int, stop: int, lrs: list) -> None:
+        p = opt.params[0]
+        for _ in range(start, stop):
+            p.grad = 2.0 * p.data  # d(p^2)/dp
+            opt.step()
+            metric = (p.data**2).sum(axis=-1)  # one per replica, for the plateau rule
+            sched.step(metric) if isinstance(sched, ReduceLROnPlateau) else sched.step()
+            lrs.append(np.array(opt.lr, copy=True))
+
+    def fresh() -> SGD:
+        return SGD([Parameter(np.full((2, 2), 3.0), replica_ndim=1)], lr=lr, momentum=0.5)
+
+    whole_opt = fresh()
+    whole: list = []
+    run(whole_opt, make_schedule(whole_opt), 0, epochs, whole)
+
+    first = fresh()
+    sched = make_schedule(first)
+    parts: list = []
+    run(first, sched, 0, split, parts)
+    second = SGD([Parameter(first.params[0].data.copy(), replica_ndim=1)], lr=lr)
+    second.load_state_dict(first.state_dict())
+    resumed = make_schedule(second)  # over the decayed lr: base_lr would be wrong
+    if restore:
+        resumed.load_state_dict(sched.state_dict())
+    run(second, resumed, split, epochs, parts)
+    return [whole, whole_opt.params[0].data], [parts, second.params[0].data]
+
+
+SCHEDULE_MAKERS = {
+    "step": lambda opt: StepLR(opt, step_size=3, gamma=0.5),
+    "cosine": lambda opt: CosineAnnealingLR(opt, T_max=12, eta_min=0.01),
+    "plateau": lambda opt: ReduceLROnPlateau(opt, factor=0.5, patience=1, threshold=0.3),
+}
+
+
+@pytest.mark.parametrize("make", list(SCHEDULE_MAKERS.values()), ids=list(SCHEDULE_MAKERS))
+def test_a_schedule_resumed_from_its_state_dict_is_the_run_that_never_stopped(make) -> None:
+    (want_lrs, want_p), (got_lrs, got_p) = _resume_lrs(make, split=5, epochs=12, restore=True)
+    for got, want in zip(got_lrs, want_lrs, strict=True):
+        np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(got_p, want_p)
+    # the learning rates moved in the second half (the state is what carries them)
+    assert not np.array_equal(want_lrs[5], want_lrs[-1])
+    # without the state the schedule starts over from the decayed lr: another run
+    (want_lrs, _), (got_lrs, _) = _resume_lrs(make, split=5, epochs=12, restore=False)
+    assert not all(np.array_equal(g, w) for g, w in zip(got_lrs, want_lrs, strict=True))
+
+
+def test_a_schedule_state_is_a_copy_and_misfits_are_refused() -> None:
+    opt = _sgd(np.array([1.0, 1.0]))
+    sched = ReduceLROnPlateau(opt, patience=0)
+    sched.step(np.array([1.0, 2.0]))
+    state = sched.state_dict()
+    assert state["last_epoch"] == 1 and "optimizer" not in state
+    np.testing.assert_array_equal(state["best"], [1.0, 2.0])
+    state["best"][0] = -5.0  # editing the state leaves the schedule alone, and back
+    np.testing.assert_array_equal(sched.best, [1.0, 2.0])
+    sched.load_state_dict(state)
+    state["best"][1] = -7.0
+    np.testing.assert_array_equal(sched.best, [-5.0, 2.0])
+
+    step = StepLR(_sgd(1.0), 2)
+    with pytest.raises(ValueError) as err:
+        CosineAnnealingLR(_sgd(1.0), 5).load_state_dict(step.state_dict())
+    assert str(err.value) == (
+        "not a CosineAnnealingLR state: missing ['T_max', 'eta_min'], "
+        "unknown ['gamma', 'step_size']"
+    )
+    with pytest.raises(ValueError) as err:
+        StepLR(_sgd(np.array([1.0, 2.0, 3.0])), 2).load_state_dict(step.state_dict())
+    assert str(err.value) == (
+        "the state's base_lr has shape (), this schedule's optimizer has learning rates "
+        "of shape (3,)"
+    )
+    with pytest.raises(TypeError, match="StepLR.load_state_dict takes the dict state_dict"):
+        step.load_state_dict([("last_epoch", 3)])

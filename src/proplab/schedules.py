@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from typing import Any
 
 import numpy as np
 
@@ -56,8 +57,48 @@ class LRSchedule:
         """The learning rate the optimizer holds now."""
         return self.optimizer.lr
 
+    def state_dict(self) -> dict[str, Any]:
+        """Where the schedule stands, as PyTorch's: every attribute but the optimizer
+        (``last_epoch``, ``base_lr``, its settings; ReduceLROnPlateau's ``best`` and
+        counters), arrays copied.
+
+        A schedule built anew over a resumed optimizer would take the decayed lr it holds
+        for its ``base_lr`` and count epochs from 0; :meth:`load_state_dict` with this
+        puts it back where it stood.
+        """
+        return {k: _copied(v) for k, v in vars(self).items() if k != "optimizer"}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Take over ``state`` from :meth:`state_dict` of a schedule of the same type and
+        replica count (arrays copied). ValueError names the keys or the ``base_lr`` shape
+        that do not fit; nothing changes then."""
+        if not isinstance(state, dict):
+            raise TypeError(
+                f"{type(self).__name__}.load_state_dict takes the dict state_dict() "
+                f"returns, got {type(state).__name__}"
+            )
+        own = {k for k in vars(self) if k != "optimizer"}
+        missing, unknown = sorted(own - set(state)), sorted(set(state) - own)
+        if missing or unknown:
+            raise ValueError(
+                f"not a {type(self).__name__} state: missing {missing or 'nothing'}, "
+                f"unknown {unknown or 'nothing'}"
+            )
+        if np.shape(state["base_lr"]) != np.shape(self.base_lr):
+            raise ValueError(
+                f"the state's base_lr has shape {np.shape(state['base_lr'])}, this schedule's "
+                f"optimizer has learning rates of shape {np.shape(self.base_lr)}"
+            )
+        for k in own:
+            setattr(self, k, _copied(state[k]))
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}(last_epoch={self.last_epoch}, lr={self.optimizer.lr})"
+
+
+def _copied(value: Any) -> Any:
+    """An array copied (a state must not share a schedule's counters); anything else as is."""
+    return value.copy() if isinstance(value, np.ndarray) else value
 
 
 def _is_real(value: object) -> bool:

@@ -17,14 +17,17 @@ weights in, reading with ``allow_pickle=False``: a model file cannot run code.
 The header also records whether the model was in training or evaluation mode
 (``"training"``), and :func:`load` gives it back in that mode (a run folder's
 ``model.npz`` is saved in evaluation mode, ready to predict). A Dropout's random
-stream is not saved: a loaded one draws its masks from ``default_rng(0)`` (give it
-another with ``layer.rng = np.random.default_rng(seed)`` to train it further).
+stream is saved only in a checkpoint (``optimizer=``, below); a model saved without one
+draws its masks from ``default_rng(0)`` when loaded (give it another with
+``layer.rng = np.random.default_rng(seed)`` to train it further).
 
 ``save(model, path, optimizer=opt)`` also stores the optimizer's ``state_dict()``: its
 arrays (buffers, per-replica hyperparameters) as ``optim.<path in the dict>`` entries such
 as ``optim.groups.0.state.exp_avg``, the rest under ``"optimizer"`` in the JSON header
 (each array there as ``{"__array__": entry}``). :func:`load_optimizer` rebuilds it over a
-model's parameters; :func:`load` ignores it, and files without it load as before.
+model's parameters; :func:`load` ignores it, and files without it load as before. Such a
+checkpoint also records where each Dropout layer's random stream stands
+(:mod:`proplab.serialize_streams`), and :func:`load` gives the layers those streams back.
 
 Module types are looked up in :data:`MODULE_TYPES` (name -> ``ModuleType``).
 A new layer joins with :func:`register_module_type`, e.g. for Conv1d::
@@ -68,6 +71,7 @@ from proplab.optim_base import Optimizer, layout_difference, layout_of
 from proplab.parameter import Parameter
 from proplab.per_replica import PerReplica, PerReplicaOptimizer
 from proplab.runio import jsonable, write_bytes
+from proplab.serialize_streams import STREAMS_KEY, restore_streams, streams_of
 
 FORMAT = "proplab-model"
 VERSION = 1
@@ -327,10 +331,13 @@ def save(
     is saved too (SGD's momentum buffers, AdaGrad's and RMSProp's sums, Adam's moments,
     the step count and hyperparameters, a PerReplicaOptimizer's blocks): arrays as
     ``optim.*`` entries, the rest in the JSON header, with the model's names of the
-    parameters it updates. :func:`load_optimizer` rebuilds it, and training on continues
-    exactly as if the run had never stopped (full batch, no dropout or schedule: their
-    random streams and a schedule's position are not saved). Without it, a new optimizer
-    starts that state afresh (the same run for plain SGD only).
+    parameters it updates, and where each Dropout layer's random stream stands (layers that
+    shared a Generator share one again once loaded). :func:`load_optimizer` rebuilds the
+    optimizer, and training on continues exactly as if the run had never stopped, dropout
+    masks included. Not saved: a learning-rate schedule's position (its ``state_dict()``),
+    and the Generator ``fit`` shuffles mini-batches with (the caller's: pass it on). Without
+    ``optimizer``, a new optimizer starts its state afresh (the same run for plain SGD only),
+    and a loaded Dropout draws from ``default_rng(0)``.
     """
     if Path(path).is_dir():
         raise IsADirectoryError(
@@ -376,6 +383,10 @@ def save(
     if optim_header is not None:
         header[OPTIM_KEY] = optim_header
         header[OPTIM_PARAMS_KEY] = optim_params
+        # a checkpoint to train on from: where Dropout's mask streams stand goes too
+        streams = streams_of(model)
+        if streams is not None:
+            header[STREAMS_KEY] = streams
     try:
         text = json.dumps(header, allow_nan=False)
     except (TypeError, ValueError) as exc:
@@ -435,6 +446,11 @@ def load(path: str | os.PathLike[str]) -> Module:
                 f"of the architecture"
             )
         p.grad_mask = mask.astype(p.data.dtype)
+    if STREAMS_KEY in header:
+        try:
+            restore_streams(model, header[STREAMS_KEY])
+        except ValueError as exc:
+            raise ModelFileError(f"{path}: {exc}") from None
     training = header.get("training", True)
     if not isinstance(training, bool):
         raise ModelFileError(f"{path}: 'training' must be true or false, got {training!r}")
