@@ -88,7 +88,8 @@ def test_observations_are_computed_from_the_numbers():
     notes = report_text.observations(view)
     assert (
         notes[0]
-        == "On XOR, only lr 1 reaches 100 % in every seed; median epochs to get there: 300; "
+        == "On XOR, only lr 1 reaches 100 % in every seed; median epochs to get there for good: "
+        "300; "
         "lr 0.001 ends at 52.4 ± 0.0 %."
     )
     assert notes[1] == (
@@ -103,7 +104,8 @@ def test_observations_are_computed_from_the_numbers():
     )
     notes = report_text.observations(view)
     assert notes == [
-        "On XOR, every setting reaches 100 % in every seed; median epochs to get there: 250 for lr 1 and 400 for lr 0.001."
+        "On XOR, every setting reaches 100 % in every seed; median epochs to get there for good: "
+        "250 for lr 1 and 400 for lr 0.001."
     ]
     view = _view(
         {"1": _runs("1", 1.0, [1.0, 1.0, 0.9, 1.0, 0.8]), "0.001": _runs("0.001", 0.001, [0.5] * 5)}
@@ -154,7 +156,9 @@ def test_lr_answer_uses_the_measured_numbers():
         "over seeds) and the sigmoids saturate. In 5/5 seeds" in text
     )
     assert "(47.6 ± 0.0 %" in text
-    assert "The fastest rate here is lr 1: 100 % on XOR after a median of 700 epochs." in text
+    assert (
+        "The fastest rate here is lr 1: 100 % on XOR for good after a median of 700 epochs." in text
+    )
     assert "at lr 0.001 the loss changes by a median of only 3.8 % over 1,000 epochs" in text
     # a high rate that trains fine is reported as such
     fine = _runs("100", 100.0, [1.0] * 5, first=90)
@@ -162,8 +166,8 @@ def test_lr_answer_uses_the_measured_numbers():
     text = " ".join(report_answers.answers([view], base, (130, 21))[1][1])
     assert "No tested rate was too high on XOR: even lr 100 reaches 100.0 ± 0.0 %." in text
     assert (
-        "The fastest rate here is lr 100: 100 % on XOR after a median of 90 epochs, against 700 at the lab's lr 1."
-        in text
+        "The fastest rate here is lr 100: 100 % on XOR for good after a median of 90 epochs, "
+        "against 700 at the lab's lr 1." in text
     )
     # ... and so is a low rate whose loss moved well (here by 99.6 %: 0.26 -> 1e-3)
     assert (
@@ -274,11 +278,22 @@ def test_with_a_held_out_set_the_observations_say_which_accuracy_they_give():
     view = _view(
         {
             "1": _held_out(_runs("1", 1.0, [0.9] * 5), [0.9] * 5),
-            "0.001": _held_out(_runs("0.001", 0.001, [0.9] * 5), [0.899] * 5),
+            "0.001": _held_out(_runs("0.001", 0.001, [0.9] * 5), [0.8996] * 5),
         }
     )
     assert report_text.observations(view)[1] == (
         "On XOR, every setting scores 90.0 % on the held-out test set."
+    )
+    # within half a point but shown apart: no "every setting scores 90.0 %" (one is 89.9 %)
+    view = _view(
+        {
+            "1": _held_out(_runs("1", 1.0, [0.9] * 5), [0.9] * 5),
+            "0.001": _held_out(_runs("0.001", 0.001, [0.9] * 5), [0.899] * 5),
+        }
+    )
+    assert report_text.observations(view)[1] == (
+        "On the held-out test set of XOR, the best is lr 1, at 90.0 ± 0.0 %; the lowest is "
+        "lr 0.001, at 89.9 ± 0.0 %."
     )
     # without a held-out set nothing changes
     view = _view({"1": _runs("1", 1.0, [0.9] * 5), "0.001": _runs("0.001", 0.001, [0.8] * 5)})
@@ -307,8 +322,9 @@ def test_settings_that_diverged_are_not_all_ending_at_one_accuracy_nor_settled()
     # before: "Of the 3 distinct settings, 3 have settled" (a NaN tail change is not moving)
     assert report_setup._epochs_note([view], RunConfig(epochs=1000)) == (
         "**Epochs**: 1,000 per run (the handout trains up to 100,000). Of the 3 distinct "
-        "settings, 1 has settled by then: it reaches 100 % in every seed, or its median loss "
-        "changes by at most 5 % over the last 10 % of epochs. 2 diverged in at least one seed."
+        "settings, 1 has settled by then: at 100 % in every seed, or with the median seed's "
+        "loss changing by at most 5 % and the mean accuracy by less than a point over the last "
+        "10 % of epochs. 2 diverged in at least one seed."
     )
     one = _view({"0.1": _runs("0.1", 0.1, stalled, end_loss=0.25)})
     assert "Of the 1 distinct setting, 1 has settled" in report_setup._epochs_note(
@@ -345,7 +361,24 @@ def test_first_epoch_at_100_counts_only_seeds_that_end_there():
     notes = report_text.observations(_view({"1": runs}))
     # before: "median first epoch at 100 %: 20" over all three seeds
     assert notes[0].startswith(
-        "On XOR, 1/3 seeds reach 100 % (median first epoch at 100 %: 7); accuracy 93.3 ± 5.8 %"
+        "On XOR, 1/3 seeds reach 100 % (there for good from a median epoch of 7); "
+        "accuracy 93.3 ± 5.8 %"
+    )
+
+
+def test_epochs_to_100_count_from_the_last_return_not_the_first_touch():
+    # seed 0 touches 100 % at epoch 10, falls back at 50-599 and holds from 600; seed 1
+    # holds from 40; seed 2 reaches it only with its final model (after the last update)
+    runs = _runs("1", 1.0, [1.0, 1.0, 1.0], first=10)
+    runs[0].accuracy[49:599] = 0.95
+    runs[1].accuracy[:39] = 0.5
+    runs[2].accuracy[:] = 0.95
+    assert [r.perfect_from for r in runs] == [600, 40, 1001]
+    group = _view({"1": runs}).groups[0]
+    assert group.median_perfect_from == 600.0  # the first touches' median would be 10
+    notes = report_text.observations(_view({"1": runs, "0.1": _runs("0.1", 0.1, [0.9] * 3)}))
+    assert notes[0].startswith(
+        "On XOR, only lr 1 reaches 100 % in every seed; median epochs to get there for good: 600;"
     )
 
 
@@ -356,7 +389,8 @@ def test_a_rising_loss_is_not_called_improving():
     notes = report_text.observations(_view({"1": rising}))
     assert (
         "On XOR, lr 1 gets worse at the end (its loss is rising; median change 50 % over the "
-        "last 10 % of epochs): its accuracy may change with more epochs." in notes
+        "last 10 % of epochs), while its mean accuracy moved less than a point: its accuracy "
+        "has settled." in notes
     )
     falling = _runs("1", 1.0, [0.9] * 3)
     for r in falling:
@@ -1124,7 +1158,7 @@ def test_headline_orders_speeds_and_skips_settings_with_no_surviving_seed():
         }
     )
     assert report_text.observations(view)[0] == (
-        "On XOR, every setting reaches 100 % in every seed; median epochs to get there: "
+        "On XOR, every setting reaches 100 % in every seed; median epochs to get there for good: "
         "250 for lr 0.001 and 400 for lr 1."
     )
     view = _view(
@@ -1134,7 +1168,7 @@ def test_headline_orders_speeds_and_skips_settings_with_no_surviving_seed():
         }
     )
     assert report_text.observations(view)[0] == (
-        "On XOR, only lr 1 reaches 100 % in every seed; median epochs to get there: 40."
+        "On XOR, only lr 1 reaches 100 % in every seed; median epochs to get there for good: 40."
     )
     # 90 % and 92 %: not "all end at" one accuracy (that is for a gap under 0.5 points)
     view = _view({"1": _runs("1", 1.0, [0.92] * 3), "0.001": _runs("0.001", 0.001, [0.9] * 3)})
@@ -1233,7 +1267,10 @@ def test_lr_answer_at_the_edges_of_too_low_and_stuck():
         "90.0 ± 0.0 % on XOR, where lr 100 reaches 100 % in every seed; it is still on its "
         "way, and more epochs may take it there." in text
     )
-    assert "The fastest rate here is lr 100: 100 % on XOR after a median of 90 epochs." in text
+    assert (
+        "The fastest rate here is lr 100: 100 % on XOR for good after a median of 90 epochs."
+        in text
+    )
     assert (
         "In between, lr 0.1 still gives every XOR point the same class after 1,000 epochs in "
         "every seed" in text
@@ -1292,7 +1329,7 @@ def test_run_and_group_views_compute_their_numbers():
         r.loss[:] = 1.0
         r.loss[-1] = end
     g = _view({"1": runs}).groups[0]
-    assert g.median_first_perfect == 200.0
+    assert g.median_perfect_from == 200.0
     assert g.median_tail_change == pytest.approx(0.2)
     runs[2].loss[-1] = 1.01  # rising by 1 %: not moving, so the trend is the falling seeds'
     assert g.trend == "falling"
@@ -1348,9 +1385,11 @@ def test_epochs_note_counts_distinct_settings_and_what_still_moves():
     again = _view({"1": perfect})  # a second experiment sharing lr 1's runs
     assert report_setup._epochs_note([view, again], RunConfig(epochs=1000)) == (
         "**Epochs**: 1,000 per run (the handout trains up to 100,000). Of the 2 distinct "
-        "settings, 1 has settled by then: it reaches 100 % in every seed, or its median loss "
-        "changes by at most 5 % over the last 10 % of epochs. Still moving: lr 0.001 on XOR "
-        "(33 %); their numbers could change with more epochs."
+        "settings, 1 has settled by then: at 100 % in every seed, or with the median seed's "
+        "loss changing by at most 5 % and the mean accuracy by less than a point over the last "
+        "10 % of epochs. Loss still moving, accuracy steady: lr 0.001 on XOR (33 %) (the median "
+        "seed's loss change over the last 10 % of epochs, over which the mean accuracy moved "
+        "less than a point)."
     )
 
 
@@ -1820,16 +1859,18 @@ def test_a_flat_loss_that_gives_every_point_one_class_is_a_plateau_not_settled()
     note = report_setup._epochs_note([_view({"1": done, "0.01": stuck})], RunConfig(epochs=1000))
     assert note == (
         "**Epochs**: 1,000 per run (the handout trains up to 100,000). Of the 2 distinct "
-        "settings, 1 has settled by then: it reaches 100 % in every seed, or its median loss "
-        "changes by at most 5 % over the last 10 % of epochs. 1 has a flat loss but gives "
+        "settings, 1 has settled by then: at 100 % in every seed, or with the median seed's "
+        "loss changing by at most 5 % and the mean accuracy by less than a point over the last "
+        "10 % of epochs. 1 has a flat loss but gives "
         "every point the same class, a plateau more epochs may or may not leave: lr 0.01 on "
         "XOR (5/5 seeds)."
     )
     alone = report_setup._epochs_note([_view({"0.01": stuck})], RunConfig(epochs=1000))
     assert alone.startswith(
         "**Epochs**: 1,000 per run (the handout trains up to 100,000). Of the 1 distinct "
-        "setting, none has settled by then (reached 100 % in every seed, or a median loss "
-        "that changes by at most 5 % over the last 10 % of epochs). 1 has a flat loss"
+        "setting, none has settled by then (at 100 % in every seed, or with the median seed's "
+        "loss changing by at most 5 % and the mean accuracy by less than a point over the last "
+        "10 % of epochs). 1 has a flat loss"
     )
 
 
@@ -1917,3 +1958,74 @@ def test_saturated_single_class_runs_have_settled_not_on_a_plateau():
     high[0].saturated = False  # one seed stuck without saturating: that one may leave
     note = report_setup._epochs_note([_view({"100": high})], RunConfig(epochs=1000))
     assert "none has settled" in note and "plateau" in note
+
+
+def test_an_accuracy_still_rising_is_moving_even_when_the_loss_barely_moves():
+    # found by audit15a: lr 0.01 on linear rose from 68.0 to 73.8 % over the last 10 % of
+    # epochs while its loss fell by a median 3.9 %, and was counted as settled
+    rising = _runs("0.01", 0.01, [0.7, 0.75, 0.8])
+    for r, start in zip(rising, [0.6, 0.7, 0.74], strict=True):
+        r.loss[:] = 0.2
+        r.loss[-1] = 0.2 * 0.97  # -3 %: under the loss's 5 %
+        r.accuracy[899:] = np.linspace(start, r.record.final_accuracy, 101)
+    view = _view({"0.01": rising, "1": _runs("1", 1.0, [1.0] * 3, first=10)})
+    group = view.groups[0]
+    assert group.median_tail_change == pytest.approx(0.03)
+    assert group.tail_accuracy == pytest.approx((0.68, 0.75))
+    assert group.accuracy_moving and group.moving
+    assert (
+        "On XOR, lr 0.01 is still learning at the end: its mean accuracy rose from 68.0 % to "
+        "75.0 % over the last 10 % of epochs, and may change with more epochs."
+    ) in report_text.observations(view)
+    note = report_setup._epochs_note([view], RunConfig(epochs=1000))
+    assert note.endswith(
+        "Of the 2 distinct settings, 1 has settled by then: at 100 % in every seed, or with the "
+        "median seed's loss changing by at most 5 % and the mean accuracy by less than a point "
+        "over the last 10 % of epochs. Accuracy still changing over the last 10 % of epochs: "
+        "lr 0.01 on XOR (mean accuracy 68.0 → 75.0 %); their accuracy could change with more "
+        "epochs."
+    )
+    # a mean change just under a point is steady: the loss alone decides, and it settled
+    for r in rising:
+        r.accuracy[899:] = r.record.final_accuracy
+    rising[0].accuracy[899] = 0.7 - 0.029  # mean change 0.97 points
+    assert not group.accuracy_moving and not group.moving
+
+
+def test_runs_stopped_by_their_own_rule_are_not_still_moving():
+    # found by audit15a: runs that stopped at tol after 35-189 of 2,000 epochs were
+    # "still improving at the end ... may change with more epochs"
+    stopped = _runs("1", 1.0, [0.9] * 3)
+    for r in stopped:
+        r.record.stop_reason = "converged"
+        r.loss[-101:] = np.linspace(0.3, 0.2, 101)  # -33 % over its own last 10 %
+        r.accuracy[-101:] = np.linspace(0.8, 0.9, 101)
+    view = _view({"1": stopped})
+    group = view.groups[0]
+    assert group.stopped_early and not group.moving
+    assert math.isnan(group.median_tail_change)
+    assert not any("at the end" in n for n in report_text.observations(view))
+    assert report_setup._epochs_note([view], RunConfig(epochs=1000)).endswith(
+        "Of the 1 distinct setting, 1 has settled by then: at 100 % in every seed, or with the "
+        "median seed's loss changing by at most 5 % and the mean accuracy by less than a point "
+        "over the last 10 % of epochs, or stopped early in every seed by their own rule (tol or "
+        "early stopping)."
+    )
+    # one seed that ran all its epochs speaks for the group
+    stopped[2].record.stop_reason = "completed"
+    assert not group.stopped_early and group.moving
+    assert group.median_tail_change == pytest.approx(1 / 3)
+
+
+def test_all_end_at_is_said_only_when_every_setting_shows_the_same_accuracy():
+    # found by audit15a: "all end at 99.3 %" with a setting at 99.0 % (within half a point)
+    view = _view(
+        {"4": _runs("4", 4.0, [1.0, 0.99, 0.99]), "10": _runs("10", 10.0, [0.99, 0.99, 0.99])}
+    )
+    assert report_text.observations(view)[0] == (
+        "On XOR, no setting reaches 100 % in every seed; the best is lr 4, at 99.3 ± 0.6 %."
+    )
+    same = _view({"4": _runs("4", 4.0, [0.99] * 3), "10": _runs("10", 10.0, [0.99] * 3)})
+    assert report_text.observations(same)[0] == (
+        "On XOR, no setting reaches 100 % in every seed; all end at 99.0 %."
+    )

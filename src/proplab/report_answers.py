@@ -311,19 +311,19 @@ def _lr_classes(f: Finder, gs: list[GroupView], name: str) -> list[str]:
         paras.append(_too_high_compared(high, gs[:-1], name))
     perfect = [g for g in gs if g.all_perfect]
     if perfect:
-        fast = min(perfect, key=lambda g: g.median_first_perfect)
+        fast = min(perfect, key=lambda g: g.median_perfect_from)
         # the rates compared are the base's optimizer's: say so beside runs of others
         opt = fast.config.optimizer
         others = any(g.config.optimizer != opt for g in f.groups)
         text = (
             f"The fastest rate here{f' with {opt}' if others else ''} is lr "
-            f"{lr(fast.config.lr)}: 100 % on {name} after a median "
-            f"of {epochs_text(fast.median_first_perfect)} epochs"
+            f"{lr(fast.config.lr)}: 100 % on {name} for good after a median "
+            f"of {epochs_text(fast.median_perfect_from)} epochs"
         )
         lab = next((g for g in gs if g.config.lr == f.base["lr"]), None)
         if lab is not None and lab is not fast and lab.all_perfect:
             whose = "the lab's" if f.base["lr"] == RunConfig().lr else "the base"
-            text += f", against {epochs_text(lab.median_first_perfect)} at {whose} lr {lr(lab.config.lr)}"
+            text += f", against {epochs_text(lab.median_perfect_from)} at {whose} lr {lr(lab.config.lr)}"
         paras.append(text + ".")
     change = [r.total_change for r in low.runs if math.isfinite(r.total_change)]
     if change:
@@ -656,8 +656,8 @@ def _bias_answer(f: Finder, n_params: tuple[int, int], where: str = "") -> list[
         text = f"{dataset_name(ds)} {acc_text(nob)} without biases"
         if nob.all_perfect and base.all_perfect:
             text += (
-                f" (median {epochs_text(nob.median_first_perfect)} epochs to 100 %) against "
-                f"{acc_text(base)} with them ({epochs_text(base.median_first_perfect)})"
+                f" (median {epochs_text(nob.median_perfect_from)} epochs to 100 % for good) "
+                f"against {acc_text(base)} with them ({epochs_text(base.median_perfect_from)})"
             )
         else:
             text += f" against {acc_text(base)} with them"

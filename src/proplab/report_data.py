@@ -23,8 +23,12 @@ from proplab.sweep_folder import RUNS_DIR, DamagedRunError
 from proplab.sweep_spec import Experiment, SweepSpec
 
 TAIL = 0.1  # "still moving" is judged over the last 10 % of epochs
-MOVING = 0.05  # ... by a relative loss change above 5 %
+MOVING = 0.05  # ... by a relative loss change above 5 % (the median seed's)
+ACCURACY_MOVING = 0.01  # ... or a change of the mean accuracy of 1 point or more
 PERFECT = 1.0 - 1e-9
+# the runs that trained every epoch they were given: one stopped by its own rule (tol,
+# early stopping) has no "more epochs" to ask about
+RAN_OUT = "completed"
 
 DATASET_NAMES = {"xor": "XOR", "linear": "linear"}
 
@@ -48,22 +52,48 @@ class RunView:
     saturated: bool = False  # every final output within 1e-3 of 0 or 1
 
     @property
-    def first_perfect(self) -> int | None:
-        """First epoch (1-based) at 100 % accuracy, or None."""
-        hits = np.flatnonzero(self.accuracy >= PERFECT)
-        return int(hits[0]) + 1 if hits.size else None
+    def perfect_from(self) -> int | None:
+        """The epoch (1-based, as in history.csv) from which accuracy stays at 100 % to the
+        end, or None when the final model is below 100 %. A seed that touched 100 % and fell
+        back got there for good only when it came back for the last time; one whose last
+        history row (measured before the last update) is below 100 % but whose final model
+        is at 100 % gets there after the last update: epoch E + 1."""
+        if not self.record.final_accuracy >= PERFECT:
+            return None
+        below = np.flatnonzero(self.accuracy < PERFECT)
+        return int(below[-1]) + 2 if below.size else 1
+
+    @property
+    def ran_out(self) -> bool:
+        """Whether it trained every epoch it was given (not stopped by tol or early
+        stopping, not diverged): only such a run can say what more epochs would do."""
+        return self.record.stop_reason == RAN_OUT
+
+    def _window_start(self) -> int | None:
+        """The history row where the last 10 % of epochs starts (None: under 10 epochs)."""
+        n = self.loss.size
+        return int(round((1 - TAIL) * n)) - 1 if n >= 10 else None
 
     @property
     def tail_trend(self) -> float:
         """Signed relative change of the loss over the last 10 % of epochs (< 0: it fell;
         NaN if undefined)."""
-        n = self.loss.size
-        if n < 10:
+        start = self._window_start()
+        if start is None:
             return math.nan
-        before, last = self.loss[int(round((1 - TAIL) * n)) - 1], self.loss[-1]
+        before, last = self.loss[start], self.loss[-1]
         if not (math.isfinite(before) and math.isfinite(last)) or before == 0:
             return math.nan
         return float((last - before) / abs(before))
+
+    @property
+    def tail_accuracy(self) -> tuple[float, float]:
+        """Accuracy (fraction) where the last 10 % of epochs starts and at the last history
+        row (NaN, NaN under 10 epochs)."""
+        start = self._window_start()
+        if start is None:
+            return math.nan, math.nan
+        return float(self.accuracy[start]), float(self.accuracy[-1])
 
     @property
     def tail_change(self) -> float:
@@ -174,25 +204,61 @@ class GroupView:
         return self.n > 0 and self.n_perfect == self.n
 
     @property
-    def median_first_perfect(self) -> float:
-        """Median first epoch at 100 % over the seeds that end there (NaN if none): a seed
-        that touched 100 % and fell back did not get there for good."""
-        hits = [
-            r.first_perfect
-            for r in self.runs
-            if r.first_perfect is not None and r.record.final_accuracy >= PERFECT
-        ]
+    def median_perfect_from(self) -> float:
+        """Median over the seeds that end at 100 % of the epoch from which they stay there
+        (:attr:`RunView.perfect_from`; NaN if none): how long they took to get there for
+        good, not their first touch of 100 %."""
+        hits = [r.perfect_from for r in self.runs if r.perfect_from is not None]
         return float(np.median(hits)) if hits else math.nan
 
     @property
     def median_tail_change(self) -> float:
-        values = [r.tail_change for r in self.runs if math.isfinite(r.tail_change)]
+        """The median seed's relative loss change over the last 10 % of epochs, over the
+        seeds that ran all their epochs (NaN if none did)."""
+        values = [r.tail_change for r in self.runs if r.ran_out and math.isfinite(r.tail_change)]
         return float(np.median(values)) if values else math.nan
+
+    @property
+    def tail_accuracy(self) -> tuple[float, float]:
+        """The mean accuracy (fraction) over the seeds that ran all their epochs, where the
+        last 10 % of epochs starts and at the end of history.csv (NaN, NaN if none)."""
+        ends = [r.tail_accuracy for r in self.runs if r.ran_out]
+        ends = [e for e in ends if math.isfinite(e[0]) and math.isfinite(e[1])]
+        if not ends:
+            return math.nan, math.nan
+        return float(np.mean([e[0] for e in ends])), float(np.mean([e[1] for e in ends]))
+
+    @property
+    def accuracy_moving(self) -> bool:
+        """A classification whose mean accuracy changed by 1 point or more over the last
+        10 % of epochs: still learning (or unlearning), whatever its loss does."""
+        if self.regression:
+            return False
+        before, after = self.tail_accuracy
+        return abs(after - before) >= ACCURACY_MOVING - 1e-12
+
+    @property
+    def moving(self) -> bool:
+        """Not at 100 % in every seed, and still changing at the end: its loss (the median
+        seed's, by more than 5 %) or its mean accuracy (by 1 point or more)."""
+        if self.all_perfect:
+            return False
+        return self.median_tail_change > MOVING or self.accuracy_moving
+
+    @property
+    def stopped_early(self) -> bool:
+        """Every seed that did not diverge stopped by its own rule (tol, early stopping)."""
+        kept = [r for r in self.runs if not r.record.diverged]
+        return bool(kept) and not any(r.ran_out for r in kept)
 
     @property
     def trend(self) -> str:
         """Which way the moving loss goes at the end: ``falling``, ``rising`` or ``mixed``."""
-        signs = {math.copysign(1, r.tail_trend) for r in self.runs if r.tail_change > MOVING}
+        signs = {
+            math.copysign(1, r.tail_trend)
+            for r in self.runs
+            if r.ran_out and r.tail_change > MOVING
+        }
         return "falling" if signs == {-1.0} else "rising" if signs == {1.0} else "mixed"
 
     @property

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from proplab.aggregate import Stats
-from proplab.report_data import MOVING, ExperimentView, GroupView, dataset_name
+from proplab.report_data import ExperimentView, GroupView, dataset_name
 from proplab.train_text import fixed
 
 
@@ -192,20 +192,34 @@ def _dataset_notes(
     if spread:
         parts = [f"{nm(g)} ({ranges(g)})" for g in spread]
         notes.append(f"On {name}, the result depends on the seed for {listing(parts)}.")
-    moving = [g for g in gs if not g.all_perfect and g.median_tail_change > MOVING]
-    for g in moving:
-        # the change is measured either way: a loss going up is not "improving"
-        how = {
-            "falling": "is still improving at the end (its loss is falling",
-            "rising": "gets worse at the end (its loss is rising",
-            "mixed": "is still changing at the end (its loss moves both ways across seeds",
-        }[g.trend]
-        notes.append(
-            f"On {name}, {nm(g)} {how}; median change "
-            f"{100 * g.median_tail_change:.0f} % over the last 10 % of epochs): "
-            f"its {what} may change with more epochs."
-        )
+    for g in gs:
+        if g.moving:
+            notes.append(f"On {name}, {nm(g)} {_moving_text(g, what)}")
     return notes
+
+
+def _moving_text(g: GroupView, what: str) -> str:
+    """What a group still changing at the end does: its accuracy, when that moved by a
+    point or more, else its loss (a loss heading for 0 keeps falling by large relative
+    steps while the accuracy stays put: that is said, not left as "may change")."""
+    if g.accuracy_moving:
+        before, after = g.tail_accuracy
+        went = "rose" if after > before else "fell"
+        return (
+            f"{'is still learning' if after > before else 'is still changing'} at the end: its mean "
+            f"accuracy {went} from {pct(before)} to {pct(after)} over the last 10 % of "
+            "epochs, and may change with more epochs."
+        )
+    # the change is measured either way: a loss going up is not "improving"
+    how = {
+        "falling": "is still improving at the end (its loss is falling",
+        "rising": "gets worse at the end (its loss is rising",
+        "mixed": "is still changing at the end (its loss moves both ways across seeds",
+    }[g.trend]
+    text = f"{how}; median change {100 * g.median_tail_change:.0f} % over the last 10 % of epochs)"
+    if g.regression:
+        return f"{text}: its {what} may change with more epochs."
+    return f"{text}, while its mean accuracy moved less than a point: its accuracy has settled."
 
 
 def _value_headline(name: str, gs: list[GroupView], nm: Callable[[GroupView], str]) -> str:
@@ -291,31 +305,36 @@ def _headline(name: str, gs: list[GroupView], nm: Callable[[GroupView], str]) ->
         g = gs[0]
         text = f"On {name}, {seeds(g.n_perfect, g.n)} reach 100 %"
         if g.n_perfect:
-            text += f" (median first epoch at 100 %: {epochs_text(g.median_first_perfect)})"
+            text += f" (there for good from a median epoch of {epochs_text(g.median_perfect_from)})"
         return text + f"; accuracy {acc_text(g)}, final loss {loss_text(g)}."
     perfect = [g for g in gs if g.all_perfect]
     if perfect:
-        by_speed = sorted(perfect, key=lambda g: g.median_first_perfect)
+        by_speed = sorted(perfect, key=lambda g: g.median_perfect_from)
         if len(perfect) == len(gs):
             who = "every setting reaches"
         elif len(perfect) == 1:
             who = f"only {nm(perfect[0])} reaches"
         else:
             who = f"{listing([nm(g) for g in perfect])} reach"
+        # "for good": a seed that touches 100 % and falls back is there from its last return
         if len(perfect) == 1:
-            speed = f"median epochs to get there: {epochs_text(perfect[0].median_first_perfect)}"
+            speed = (
+                "median epochs to get there for good: "
+                f"{epochs_text(perfect[0].median_perfect_from)}"
+            )
         else:
-            speeds = [f"{epochs_text(g.median_first_perfect)} for {nm(g)}" for g in by_speed]
-            speed = f"median epochs to get there: {listing(speeds)}"
+            speeds = [f"{epochs_text(g.median_perfect_from)} for {nm(g)}" for g in by_speed]
+            speed = f"median epochs to get there for good: {listing(speeds)}"
         rest = [f"{nm(g)} ends at {acc_text(g)}" for g in gs if not g.all_perfect and g.accuracy.n]
         others = f"; {listing(rest)}" if rest else ""
         return f"On {name}, {who} 100 % in every seed; {speed}{others}."
     # a setting with diverged seeds is averaged over its survivors only: it is neither
     # "all the same" as the others nor "the best" (its diverged seeds are said elsewhere)
     clean = [g for g in gs if not g.n_diverged]
-    means = [g.accuracy.mean for g in clean]
-    if len(clean) == len(gs) and max(means) - min(means) < 0.005:
-        return f"On {name}, no setting reaches 100 % in every seed; all end at {pct(means[0])}."
+    shown = {pct(g.accuracy.mean) for g in clean}
+    # "all end at" only when every mean shows the same (99.0 and 99.3 % are not one value)
+    if len(clean) == len(gs) and len(shown) == 1:
+        return f"On {name}, no setting reaches 100 % in every seed; all end at {shown.pop()}."
     text = f"On {name}, no setting reaches 100 % in every seed"
     if not clean:
         return f"{text}, and every setting diverged in some seed."
@@ -351,12 +370,8 @@ def _test_line(name: str, gs: list[GroupView], nm: Callable[[GroupView], str]) -
         return f"On {name}, no run has a test {what} (every seed diverged)."
     means = [g.score(True).mean for g in scored]
     every = "every setting" if len(held) == len(gs) else "every setting with a held-out set"
-    # a tie: accuracies within half a point, R² that show the same three decimals
-    tied = (
-        len({shown_score(g, True) for g in scored}) == 1
-        if values
-        else max(means) - min(means) < 0.005
-    )
+    # a tie: scores that show the same (the accuracy's one decimal, R²'s three)
+    tied = len({shown_score(g, True) for g in scored}) == 1
     if len(scored) > 1 and tied:
         text = f"On {name}, {every} scores {shown_score(scored[0], True)} on the held-out test set"
     elif len(scored) == 1:
