@@ -1441,7 +1441,7 @@ def test_time_line_counts_each_run_once_and_the_sweep_calls(tmp_path):
     assert report_setup._timing(tmp_path, records) == (
         "**Time**: the training loops of the 3 distinct runs took 13 s in total (median 2.0 s "
         "per run; figures and files not counted; a run trained in a stack of K counts 1/K of "
-        "the stack's time). Wall time of the sweep: 40 s over 1 call of `proplab sweep` (the "
+        "the stack's time until it stopped). Wall time of the sweep: 40 s over 1 call of `proplab sweep` (the "
         "last: --jobs 2, 3 runs trained, 0 reused)."
     )
 
@@ -2029,3 +2029,28 @@ def test_all_end_at_is_said_only_when_every_setting_shows_the_same_accuracy():
     assert report_text.observations(same)[0] == (
         "On XOR, no setting reaches 100 % in every seed; all end at 99.0 %."
     )
+
+
+def test_the_setup_says_the_tables_give_the_model_after_its_last_update(built: Path) -> None:
+    # found by audit15a: tanh on linear seed 2 ends its curve (history.csv) at 100 % and its
+    # table row (summary.json, after the last update) at 99 %, and nothing said which is which
+    md = (built / "report.md").read_text()
+    assert (
+        "tables give the mean ± sample standard deviation over seeds of each run's final model, "
+        "after its last update (a learning curve's points, history.csv's rows, are measured "
+        "before each epoch's update, so a curve's last point can differ from it)."
+    ) in md
+
+
+def test_a_one_seed_experiments_accuracy_figure_is_not_captioned_mean_and_std(tmp_path):
+    # found by audit15a: "final accuracy of every seed, mean ± std" over one seed
+    spec = parse_spec(
+        '[base]\nepochs = 30\ndataset = "xor"\n\n[[experiment]]\nname = "lr"\n'
+        "vary.lr = [1.0, 0.1]\n",
+        Path("one.toml"),
+    )
+    assert run_sweep(spec, tmp_path, stream=io.StringIO()).exit_code == 0
+    report.build_report(tmp_path, log=lambda m: None, jobs=1)
+    md = (tmp_path / "report.md").read_text()
+    assert "*lr: final accuracy (one seed)*" in md
+    assert "mean ± std" not in md

@@ -347,3 +347,16 @@ def test_settings_with_no_runs_keep_their_own_legend_entries(tmp_path: Path):
     panels = {"XOR": [CurveSet("a", [curve]), CurveSet("b", []), CurveSet("c", [])]}
     fig = sweep_plots.learning_curves(panels, tmp_path / "c.png")
     assert [t.get_text() for t in fig.legends[0].get_texts()] == ["a", "b", "c"]
+
+
+def test_accuracy_dots_of_one_seed_do_not_claim_a_mean_and_std(tmp_path: Path):
+    # found by audit15a: a one-seed sweep's legend said "diamond: mean ± std", with no std
+    def legend(sets: list[DotSet]) -> tuple[str, list[str]]:
+        fig = sweep_dots.accuracy_dots(sets, tmp_path / "a.png", title="lr")
+        (box,) = fig.legends
+        return box.get_title().get_text(), [t.get_text() for t in box.get_texts()]
+
+    one = [DotSet(lr, ds, [0.9]) for lr in ("1", "0.1") for ds in ("linear", "XOR")]
+    assert legend(one) == ("diamond: the one seed", ["linear", "XOR"])
+    many = [DotSet(lr, "XOR", [0.9, 0.8]) for lr in ("1", "0.1")]
+    assert legend(many) == ("diamond: mean ± std", ["XOR", "one seed"])

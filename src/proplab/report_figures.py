@@ -83,7 +83,9 @@ def experiment_figures(v: ExperimentView, out: Path, folder: str) -> list[Figure
         name = "accuracy" if kinds == {"accuracy"} else "r2" if kinds == {"r2"} else "scores"
         rel = f"{folder}/{exp.name}-{name}.png"
         sweep_dots.accuracy_dots(dots, out / rel, title=f"{exp.title}: final {which}")
-        figures.append(Figure(rel, f"{exp.title}: final {which} of every seed, mean ± std"))
+        # one seed has no spread: its diamond is that seed's score
+        spread = "of every seed, mean ± std" if max(g.n for g in v.groups) > 1 else "(one seed)"
+        figures.append(Figure(rel, f"{exp.title}: final {which} {spread}"))
 
     rows, labels, undrawable = _boundary_rows(v, single)
     if undrawable:

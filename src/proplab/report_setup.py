@@ -116,7 +116,9 @@ def setup_section(
         samples = f" (and the points of {', '.join(drawn[:-1])} and {drawn[-1]})"
     items.append(
         f"**Seeds**: {', '.join(map(str, seeds))}. A seed draws the initial weights{samples}; "
-        "tables give the mean ± sample standard deviation over seeds."
+        "tables give the mean ± sample standard deviation over seeds of each run's final "
+        "model, after its last update (a learning curve's points, history.csv's rows, are "
+        "measured before each epoch's update, so a curve's last point can differ from it)."
     )
     if values:
         items.append(
@@ -362,7 +364,7 @@ def _timing(out: Path, records: list[aggregate.RunRecord], title: str | None = N
         f"**Time**: the training loops of the {len(unique)} distinct runs took "
         f"{sum(unique.values()):,.0f} s in total (median {np.median(list(unique.values())):.1f} s "
         "per run; figures and files not counted; a run trained in a stack of K counts 1/K "
-        "of the stack's time)."
+        "of the stack's time until it stopped)."
     )
     rows = _sweep_calls(out, title)
     if rows:

@@ -210,9 +210,13 @@ def accuracy_dots(sets: Sequence[DotSet], path: str | os.PathLike[str], title: s
         )
         for i, d in enumerate(datasets)
     ]
-    handles.append(
-        Line2D([], [], marker="o", linestyle="", color="0.5", alpha=0.55, label="one seed")
-    )
+    # one seed per setting has no spread: the diamond is that seed's score, and no dot
+    # needs telling apart from it
+    spread = any(len(s.accuracies) > 1 for s in sets)
+    if spread:
+        handles.append(
+            Line2D([], [], marker="o", linestyle="", color="0.5", alpha=0.55, label="one seed")
+        )
     if any_off:
         handles.append(
             Line2D([], [], marker="v", linestyle="", color="0.3", label=f"R² below {R2_FLOOR:g}")
@@ -223,7 +227,7 @@ def accuracy_dots(sets: Sequence[DotSet], path: str | os.PathLike[str], title: s
         handles=handles,
         loc="outside right center",
         frameon=False,
-        title="diamond: mean ± std",
+        title="diamond: mean ± std" if spread else "diamond: the one seed",
         title_fontsize=8,
     )
     if title and len(metrics) > 1:
