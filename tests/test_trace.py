@@ -771,3 +771,50 @@ def test_gradients_below_the_losss_own_noise_are_not_compared() -> None:
     trace = trace_config(cfg, samples=1, after=500)
     assert trace.loss < 1e-12 and np.isnan(trace.check_error) and not trace.check_failed
     assert "25 weights, none compared: their gradients are below the round-off" in trace.text()
+
+
+def test_an_optimizer_over_another_models_parameters_is_refused_as_fit_refuses_it() -> None:
+    """audit15b M2: it ran, moved nothing of the traced model (while the text said 'each
+    weight W <- W - lr dL/dW'), and stepped the other model with whatever grads it held."""
+    x = np.array([[0.0, 1.0], [1.0, 0.0]])
+    t = np.array([[1.0], [1.0]])
+    model = proplab.mlp(2, [2], 1, rng=np.random.default_rng(0))
+    other = proplab.mlp(2, [2], 1, rng=np.random.default_rng(0))
+    for p in other.parameters():
+        p.grad = np.ones_like(p.data)  # left over from earlier work
+    before = [p.data.copy() for p in other.parameters()]
+    opt = proplab.SGD(other.parameters(), lr=1.0)
+    with pytest.raises(ValueError) as err:
+        trace_step(model, proplab.MSELoss(), x, t, opt)
+    assert str(err.value) == (
+        "the optimizer updates 4 of its 4 parameters that are not the model's: build it from "
+        "model.parameters() of the model passed to trace_step (a model built again after the "
+        "optimizer is a new model, with new parameters)"
+    )
+    for p, b in zip(other.parameters(), before, strict=True):
+        np.testing.assert_array_equal(p.data, b)  # the other model did not move
+
+
+def test_frozen_layers_are_named_frozen_in_the_update_not_shown_as_new() -> None:
+    """An optimizer over the last layer only (frozen first layer, which fit allows): the
+    UPDATE section showed 'W1 (new)' with W1's old values under 'each weight W <- ...'."""
+    x = np.array([[0.0, 1.0], [1.0, 0.0]])
+    t = np.array([[1.0], [0.0]])
+    model = proplab.mlp(2, [2], 1, rng=np.random.default_rng(0))
+    first, last = [m for m in model if isinstance(m, proplab.Linear)]
+    w1, w2 = first.weight.data.copy(), last.weight.data.copy()
+    trace = trace_step(model, proplab.MSELoss(), x, t, proplab.SGD(last.parameters(), lr=1.0))
+    np.testing.assert_array_equal(first.weight.data, w1)  # frozen: not moved
+    dw2 = trace.modules[2].grads["weight"]
+    np.testing.assert_allclose(last.weight.data, w2 - dw2, rtol=0, atol=1e-15)
+    assert trace.modules[0].frozen == ("weight", "bias") and trace.modules[2].frozen == ()
+    update = trace.text().split("UPDATE")[1].split("CHECK")[0]
+    assert "SGD, lr 1: each weight it holds W <- W - lr dL/dW" in update
+    assert "    W1: frozen (not in the optimizer), unchanged" in update
+    assert "    b1: frozen (not in the optimizer), unchanged" in update
+    assert "W1 (new)" not in update and "b1 (new)" not in update
+    assert "W2 (new) = [[" in update and "b2 (new) = [" in update
+    # the whole model's optimizer keeps the plain header and every '(new)' line
+    model2 = proplab.mlp(2, [2], 1, rng=np.random.default_rng(0))
+    text = trace_step(model2, proplab.MSELoss(), x, t, proplab.SGD(model2.parameters(), lr=1.0))
+    assert "each weight W <- W - lr dL/dW" in str(text) and "frozen" not in str(text)
