@@ -112,7 +112,7 @@ def test_the_text_shows_each_array_under_its_formula() -> None:
     assert "dL/da3 = dL/dp = 2 (p - t) / N = [[" in text
     assert "UPDATE  SGD, lr 1: each weight W <- W - lr dL/dW" in text
     assert "(no dL/dx: x is the data" in text
-    assert re.search(r"15 weights, each nudged by \+-1e-06: the largest relative error is "
+    assert re.search(r"15 parameters \(10 weights, 5 biases\), each nudged by \+-1e-06: the largest relative error is "
                      r"\d\.\de-\d+ \(passed, tolerance 1e-06; ", text)  # fmt: skip
     # the sections come in the order the calculation runs
     order = [text.index(h) for h in ("FORWARD", "LOSS", "BACKWARD", "UPDATE", "CHECK")]
@@ -379,7 +379,8 @@ def test_a_step_where_nothing_can_be_compared_is_no_failure(capsys) -> None:
     trace = trace_step(model, proplab.MSELoss(), np.ones((1, 1)), np.ones((1, 1)))
     assert np.isnan(trace.check_error) and not trace.checked and not trace.check_failed
     assert (
-        "2 weights, none compared: every nudge moved a ReLU input across its kink" in trace.text()
+        "2 parameters (1 weight, 1 bias), none compared: every nudge moved a ReLU input across "
+        "its kink" in trace.text()
     )
 
 
@@ -492,7 +493,11 @@ def test_a_containers_weights_are_shown_updated_and_counted() -> None:
     for label in ("0.0.weight(h2) = ", "dL/d0.0.weight(h2) = ", "0.0.weight(h2) (new) = "):
         assert label in text
     shown = sum(v.size for s in trace.modules for v in s.updated.values())
-    assert shown == 15 and "15 weights, each nudged" in text and trace.checked
+    assert (
+        shown == 15
+        and "15 parameters (10 weights, 5 biases), each nudged" in text
+        and trace.checked
+    )
 
 
 def test_cross_entropy_names_the_logits_and_shows_the_softmax() -> None:
@@ -770,7 +775,10 @@ def test_gradients_below_the_losss_own_noise_are_not_compared() -> None:
     cfg = RunConfig(dataset="linear", activation="leaky_relu", hidden=3, seed=44, loss="bce")
     trace = trace_config(cfg, samples=1, after=500)
     assert trace.loss < 1e-12 and np.isnan(trace.check_error) and not trace.check_failed
-    assert "25 weights, none compared: their gradients are below the round-off" in trace.text()
+    assert (
+        "25 parameters (18 weights, 7 biases), none compared: their gradients are below "
+        "the round-off" in trace.text()
+    )
 
 
 def test_an_optimizer_over_another_models_parameters_is_refused_as_fit_refuses_it() -> None:
