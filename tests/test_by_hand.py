@@ -122,3 +122,16 @@ def test_the_first_cli_trace_checks_a_row_whose_w1_gradient_is_not_zero(capsys) 
     row0 = [a for a in args if a not in ("--row", args[args.index("--row") + 1])]
     assert np.all(dw1([*row0, "--row", "0", "--no-progress"]) == 0)
     assert "row 0 is the origin, x = (0, 0)" in " ".join(DOC.split())
+
+
+def test_the_doc_says_why_its_mlp_takes_a_list(ran) -> None:
+    """audit15b L6: mlp(2, 2, 2) is 2-2-2-2 (an int H is two hidden layers); the doc's
+    unpacking of two Linear layers would fail with it, and the doc did not say why [2]."""
+    import proplab
+
+    namespace, _ = ran
+    linears = [m for m in namespace["model"].layers if isinstance(m, proplab.Linear)]
+    assert len(linears) == 2
+    as_int = proplab.mlp(2, 2, 2, rng=np.random.default_rng(0))
+    assert len([m for m in as_int.layers if isinstance(m, proplab.Linear)]) == 3
+    assert "# so mlp(2, 2, 2) would be 2-2-2-2" in DOC
