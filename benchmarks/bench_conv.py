@@ -46,6 +46,15 @@ from proplab.conv import Conv1d, Conv1dNaive  # noqa: E402
 BATCH, LENGTH, KERNEL, PADDING = 100, 64, 3, 1
 CASES = ((1, 8), (8, 16))  # (in channels, out channels)
 RESULTS = Path(__file__).resolve().parent / "results"
+# the doc whose speed table `run_all.py --publish` rewrites from this benchmark's result
+DOC = Path(__file__).resolve().parent.parent / "docs" / "conv.md"
+# docs/conv.md's columns: (heading, the implementation's row name in the per-step table)
+DOC_COLUMNS = (
+    ("naive loops", "naive loops"),
+    ("proplab", "proplab"),
+    ("torch f64, 1 thread", "torch float64 (1 thr)"),
+    ("torch f32, 1 thread", "torch float32 (1 thr)"),
+)
 
 
 def case_name(c_in: int, c_out: int) -> str:
@@ -121,6 +130,57 @@ def growth(quick: bool, torch_available: bool) -> tuple[dict[str, Any], dict[str
         rows,
     )
     return table, data
+
+
+def _doc_time(us: float) -> str:
+    """Microseconds as the doc writes them: ``119 us``, ``185 ms``, ``2.52 s``."""
+    if us >= 1e6:
+        return f"{us / 1e6:.3g} s"
+    if us >= 1e3:
+        return f"{us / 1e3:.3g} ms"
+    return f"{us:.3g} us"
+
+
+def doc_table(rows: list[list[str]], commit: str | None, quick: bool = False) -> str:
+    """docs/conv.md's speed table, between its ``<!-- bench:conv -->`` markers.
+
+    ``rows``: the per-step table's rows ``[case, implementation, us/step, 'Nx' vs
+    proplab, spread]`` (as in the result and in benchmarks/RESULTS.md); one doc row per
+    case: each contender's time, and its ratio to proplab's in brackets.
+    """
+    found: dict[str, dict[str, tuple[float, float]]] = {}
+    for case, name, us, ratio, *_ in rows:
+        found.setdefault(case, {})[name] = (float(us), float(str(ratio).rstrip("x")))
+    lines = [
+        "<!-- bench:conv -->",
+        "| case | " + " | ".join(head for head, _ in DOC_COLUMNS) + " |",
+        "|" + "---|" * (len(DOC_COLUMNS) + 1),
+    ]
+    for case, timings in found.items():
+        cells = []
+        for _, name in DOC_COLUMNS:
+            if name not in timings:
+                cells.append("n/a")  # e.g. PyTorch not installed
+                continue
+            us, ratio = timings[name]
+            text = _doc_time(us)
+            if name != "proplab":
+                text += f" ({ratio:.0f}x)" if ratio >= 100 else f" ({ratio:.2f}x)"
+            cells.append(text)
+        lines.append(f"| {case} channels | " + " | ".join(cells) + " |")
+    where = f"at commit {commit}" if commit else "at an unknown commit"
+    quick_note = ", quick mode: fewer repeats" if quick else ""
+    lines += ["", f"(Published {where}{quick_note}.)", "<!-- /bench:conv -->"]
+    return "\n".join(lines)
+
+
+def doc_block(result: dict[str, Any], machine: dict[str, Any]) -> str:
+    """:func:`doc_table` of a run's result (``run_all.py --publish`` calls it); the
+    commit as RESULTS.md's machine paragraph names it."""
+    commit = machine.get("commit")
+    if commit and machine.get("src_modified"):
+        commit += " (src/ has uncommitted changes)"
+    return doc_table(result["tables"][0]["rows"], commit, bool(result["data"].get("quick")))
 
 
 # ----------------------------------------------------------------------------- contenders

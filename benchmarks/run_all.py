@@ -11,7 +11,10 @@ benchmark that fails prints its error and the others still run. Results go to
 of each); ``--publish`` also writes the benchmarks that ran into
 ``benchmarks/RESULTS.md`` (the file the README quotes), replacing only their
 own sections, each with the machine and command it came from, so benchmarks
-run at different times can share the file.
+run at different times can share the file. A benchmark whose module has ``DOC``
+(a path) and ``doc_block(result, machine)`` also gets that doc's
+``<!-- bench:NAME -->`` section rewritten (bench_conv: docs/conv.md's speed
+table), so a doc quoting it cannot fall behind RESULTS.md.
 """
 
 from __future__ import annotations
@@ -109,14 +112,44 @@ def publish_sections(
             + common.machine_markdown(machine)
             + f"\n<!-- /bench:{name} -->"
         )
-        start, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
-        if start in text and end in text:
-            before = text[: text.index(start)]
-            after = text[text.index(end) + len(end) :]
-            text = before + body + after
-        else:
-            text = text.rstrip("\n") + "\n\n" + body + "\n"
+        replaced = replace_section(text, name, body)
+        text = replaced if replaced is not None else text.rstrip("\n") + "\n\n" + body + "\n"
     return text
+
+
+def replace_section(text: str, name: str, body: str) -> str | None:
+    """``text`` with its ``<!-- bench:NAME -->`` ... ``<!-- /bench:NAME -->`` section
+    (markers included) replaced by ``body``; None when ``text`` has no such section."""
+    start, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
+    if start not in text or end not in text:
+        return None
+    return text[: text.index(start)] + body + text[text.index(end) + len(end) :]
+
+
+def publish_docs(
+    runs: dict[str, dict[str, Any]], modules: dict[str, ModuleType], machine: dict[str, Any]
+) -> list[Path]:
+    """Rewrite the ``<!-- bench:NAME -->`` section of each doc a benchmark that ran
+    quotes (its module's ``DOC`` and ``doc_block``); returns the docs written. A doc
+    without the section is left alone, with a warning."""
+    written = []
+    for name, entry in runs.items():
+        module = modules.get(name)
+        doc, block = getattr(module, "DOC", None), getattr(module, "doc_block", None)
+        if "result" not in entry or doc is None or not callable(block):
+            continue
+        doc = Path(doc)
+        text = doc.read_text(encoding="utf-8") if doc.exists() else ""
+        new = replace_section(text, name, block(entry["result"], machine))
+        if new is None:
+            print(
+                f"warning: {doc} has no <!-- bench:{name} --> section: not updated",
+                file=sys.stderr,
+            )
+            continue
+        write_atomic(doc, new)
+        written.append(doc)
+    return written
 
 
 @contextlib.contextmanager
@@ -158,12 +191,13 @@ def main(argv: list[str] | None = None) -> int:
     machine = common.machine_info()
     print("# proplab benchmarks\n\n" + common.machine_markdown(machine) + "\n", flush=True)
     runs: dict[str, dict[str, Any]] = {}
+    modules: dict[str, ModuleType] = {}
     failed = 0
     try:
         for name in wanted:
             start = time.perf_counter()
             try:
-                module = load(name, found[name])
+                module = modules[name] = load(name, found[name])
                 if not callable(getattr(module, "run", None)):
                     runs[name] = {"skipped": "no run(quick) function"}
                     print(f"### {name}: skipped (no run(quick) function)\n", flush=True)
@@ -205,6 +239,8 @@ def main(argv: list[str] | None = None) -> int:
         published = HERE / "RESULTS.md"
         old = published.read_text() if published.exists() else ""
         write_atomic(published, publish_sections(old, machine, runs, args.quick, command))
+        for doc in publish_docs(runs, modules, machine):
+            print(f"rewrote its section of {doc}", file=sys.stderr)
     print(f"wrote {RESULTS / 'latest.json'} and {RESULTS / 'latest.md'}", file=sys.stderr)
     return 1 if failed else 0
 

@@ -10,6 +10,7 @@ output, and that run_all survives a failing benchmark.
 from __future__ import annotations
 
 import json
+import re
 import statistics
 import sys
 from pathlib import Path
@@ -385,3 +386,111 @@ def test_the_layers_benchmark_trains_the_networks_it_names(xor) -> None:
         "dropout 0.2": [None],
         "batchnorm + dropout 0.2": [None],
     }
+
+
+# ----------------------------------------------------------------------------- docs quoting
+
+
+def published_section(name: str) -> str:
+    """benchmarks/RESULTS.md's section of benchmark ``name`` (markers excluded)."""
+    text = (BENCH / "RESULTS.md").read_text(encoding="utf-8")
+    start, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
+    return text[text.index(start) + len(start) : text.index(end)]
+
+
+def markdown_rows(section: str, title: str) -> list[list[str]]:
+    """The body rows of the table under the ``#### title`` heading of ``section``."""
+    after = section.split(f"#### {title}\n", 1)[1]
+    lines = [ln for ln in after.strip().splitlines()]
+    table = []
+    for line in lines[2:]:  # past the header and the |---| line
+        if not line.startswith("|"):
+            break
+        table.append([cell.strip() for cell in line.strip("|").split("|")])
+    return table
+
+
+def test_conv_docs_speed_table_is_the_published_one() -> None:
+    """audit15b M1: docs/conv.md quoted an older run than benchmarks/RESULTS.md's conv
+    section (1475x where RESULTS.md says 1549.5x...). The doc's table must be what
+    `run_all.py --publish` writes from the published rows (the JSON, benchmarks/results/,
+    is not committed; RESULTS.md is rendered from the same result)."""
+    import bench_conv
+
+    section = published_section("conv")
+    rows = markdown_rows(
+        section,
+        "Conv1d forward + backward, batch 100, length 64, kernel 3, padding 1: time per step",
+    )
+    assert len(rows) >= 4 and rows[0][:2] == ["1 -> 8", "naive loops"]
+    commit = re.search(r"proplab \S+ at commit (.+)\n", section).group(1)
+    want = bench_conv.doc_table(rows, commit, quick="(quick mode)" in section)
+    doc = bench_conv.DOC.read_text(encoding="utf-8")
+    assert want in doc
+    # the rendering itself, on the published numbers (184873 us, 1549.5x; 585 us, 0.72x)
+    naive = next(r for r in rows if r[:2] == ["1 -> 8", "naive loops"])
+    assert f"| 1 -> 8 channels | {float(naive[2]) / 1e3:.3g} ms ({float(naive[3][:-1]):.0f}x)" in (
+        want
+    )
+
+
+def test_doc_table_formats_times_and_ratios_and_marks_missing_contenders() -> None:
+    import bench_conv
+
+    rows = [
+        ["1 -> 8", "naive loops", "184873", "1549.5x", "9%"],
+        ["1 -> 8", "proplab", "119", "1.00x", "11%"],
+        ["1 -> 8", "torch float64 (1 thr)", "220", "1.84x", "24%"],
+        ["1 -> 8", "torch float32 (1 thr)", "419", "3.52x", "19%"],
+        ["8 -> 16", "naive loops", "2518956", "3121.1x", "5%"],
+        ["8 -> 16", "proplab", "38.94", "1.00x", "20%"],
+    ]
+    text = bench_conv.doc_table(rows, "abc1234", quick=True)
+    lines = text.splitlines()
+    assert lines[0] == "<!-- bench:conv -->" and lines[-1] == "<!-- /bench:conv -->"
+    assert (
+        lines[3]
+        == "| 1 -> 8 channels | 185 ms (1550x) | 119 us | 220 us (1.84x) | 419 us (3.52x) |"
+    )
+    assert lines[4] == "| 8 -> 16 channels | 2.52 s (3121x) | 38.9 us | n/a | n/a |"
+    assert "at commit abc1234, quick mode: fewer repeats" in text
+
+
+def test_publish_rewrites_the_doc_section_a_benchmark_quotes(tmp_path, monkeypatch, capsys) -> None:
+    """run_all --publish rewrites, besides RESULTS.md, the <!-- bench:NAME --> section of
+    the doc a benchmark names (DOC, doc_block), and nothing else of that doc."""
+    doc = tmp_path / "doc.md"
+    doc.write_text(
+        "# Title\n\nbefore\n\n<!-- bench:fake -->\nold table\n<!-- /bench:fake -->\n\nafter\n"
+    )
+    (tmp_path / "bench_fake.py").write_text(
+        "from pathlib import Path\n"
+        f"DOC = Path({str(doc)!r})\n"
+        "def run(quick=False):\n"
+        "    return {'title': 'F', 'notes': ['n'], 'value': 42}\n"
+        "def doc_block(result, machine):\n"
+        "    return f\"<!-- bench:fake -->\\nvalue {result['value']} at {machine['commit']}\\n"
+        '<!-- /bench:fake -->"\n'
+    )
+    unmarked = tmp_path / "unmarked.md"
+    unmarked.write_text("no markers here\n")
+    (tmp_path / "bench_other.py").write_text(
+        "from pathlib import Path\n"
+        f"DOC = Path({str(unmarked)!r})\n"
+        "def run(quick=False):\n    return {'title': 'O'}\n"
+        "def doc_block(result, machine):\n    return 'x'\n"
+    )
+    monkeypatch.setattr(run_all, "HERE", tmp_path)
+    monkeypatch.setattr(run_all, "RESULTS", tmp_path / "results")
+    real = common.machine_info
+    monkeypatch.setattr(common, "machine_info", lambda: {**real(), "commit": "c0ffee1"})
+    assert run_all.main(["--quick"]) == 0
+    assert "old table" in doc.read_text()  # only --publish writes docs
+    assert run_all.main(["--quick", "--publish"]) == 0
+    assert doc.read_text() == (
+        "# Title\n\nbefore\n\n<!-- bench:fake -->\nvalue 42 at c0ffee1\n<!-- /bench:fake -->"
+        "\n\nafter\n"
+    )
+    assert unmarked.read_text() == "no markers here\n"
+    assert "has no <!-- bench:other --> section: not updated" in capsys.readouterr().err
+    assert "<!-- bench:fake -->" in (tmp_path / "RESULTS.md").read_text()

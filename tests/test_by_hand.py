@@ -96,3 +96,42 @@ def test_the_checks_error_the_doc_shows_is_this_machines_to_its_order(ran) -> No
     (actual,) = (float(m) for m in re.findall(r"relative error is (\S+) \(", printed[1]))
     assert shown < 1e-6 and actual < 1e-6  # both a pass, well below the tolerance
     assert 1 / 3 < actual / shown < 3
+
+
+def test_the_first_cli_trace_checks_a_row_whose_w1_gradient_is_not_zero(capsys) -> None:
+    """audit15b L5: the doc's first command traced row 0, x = (0, 0), where dL/dW1 = x^T
+    dL/dz1 is all zeros: the check of W1 passed whatever dL/dz1 was."""
+    import shlex
+
+    from proplab import cli
+
+    sh = next(b for b in re.findall(r"```sh\n(.*?)```", DOC, re.S) if "proplab trace" in b)
+    first = sh.splitlines()[0].split("#")[0]
+    args = shlex.split(first)[1:]
+    assert args[0] == "trace" and "--row" in args
+
+    def dw1(argv: list[str]) -> np.ndarray:
+        assert cli.main(argv) == 0
+        text = capsys.readouterr().out
+        block = text.split("dL/dW1 = x^T dL/dz1 = ")[1].split("dL/db1")[0]
+        return np.array([float(v) for v in re.findall(r"-?\d+\.?\d*(?:e-?\d+)?", block)])
+
+    grad = dw1([*args, "--no-progress"])
+    assert grad.size == 4 and np.all(grad != 0)
+    # and what the prose says of row 0: the origin, whose W1 gradient is all zeros
+    row0 = [a for a in args if a not in ("--row", args[args.index("--row") + 1])]
+    assert np.all(dw1([*row0, "--row", "0", "--no-progress"]) == 0)
+    assert "row 0 is the origin, x = (0, 0)" in " ".join(DOC.split())
+
+
+def test_the_doc_says_why_its_mlp_takes_a_list(ran) -> None:
+    """audit15b L6: mlp(2, 2, 2) is 2-2-2-2 (an int H is two hidden layers); the doc's
+    unpacking of two Linear layers would fail with it, and the doc did not say why [2]."""
+    import proplab
+
+    namespace, _ = ran
+    linears = [m for m in namespace["model"].layers if isinstance(m, proplab.Linear)]
+    assert len(linears) == 2
+    as_int = proplab.mlp(2, 2, 2, rng=np.random.default_rng(0))
+    assert len([m for m in as_int.layers if isinstance(m, proplab.Linear)]) == 3
+    assert "# so mlp(2, 2, 2) would be 2-2-2-2" in DOC

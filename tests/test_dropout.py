@@ -96,7 +96,7 @@ def test_p_outside_0_1_is_refused_naming_it(bad) -> None:
 
 
 def test_no_generator_no_dropout() -> None:
-    with pytest.raises(TypeError, match="rng=np.random.default_rng"):
+    with pytest.raises(ValueError, match="rng=np.random.default_rng"):  # was TypeError
         Dropout(0.5)
     with pytest.raises(TypeError, match="rng=np.random.default_rng"):
         Dropout(0.5, rng=0)
@@ -374,3 +374,19 @@ def test_a_dropout_runs_learning_curve_says_its_training_numbers_have_units_drop
         cfg = RunConfig(dataset="xor", epochs=20, dropout=dropout, print_every=0)
         run_one(cfg, tmp_path / f"run{dropout}", quiet=True, progress=False)
     assert notes == ["", "dropout on"]
+
+
+@pytest.mark.parametrize("p", [0.0, 0.5])
+def test_a_missing_rng_is_the_error_linear_and_mlp_give_even_for_p_0(p: float) -> None:
+    """audit15b L2: Dropout raised TypeError for a missing rng where Linear, Conv1d and mlp
+    raise ValueError; p = 0 draws no mask, but the rng stays required (and is said so)."""
+    import proplab
+
+    with pytest.raises(ValueError, match=r"needs rng=np.random.default_rng\(seed\)") as err:
+        Dropout(p)
+    assert str(err.value).endswith("even for p = 0, got rng=None")
+    for build in (lambda: proplab.Linear(2, 3), lambda: proplab.mlp(2, 2, 1)):
+        with pytest.raises(ValueError, match="rng=np.random.default_rng"):
+            build()
+    with pytest.raises(TypeError, match="got rng=0"):  # a wrong type stays a TypeError
+        Dropout(p, rng=0)

@@ -205,3 +205,26 @@ def test_replicas_0_is_a_single_model_and_rngs_must_match_the_replica_count():
         Linear(2, 3, replicas=2, rngs=rngs)
     with pytest.raises(ValueError, match=r"got 3 generators for replica shape \(4,\)"):
         Linear(2, 3, replicas=4, rngs=rngs)
+
+
+@pytest.mark.parametrize("kind", ["Linear", "Conv1d"])
+def test_rngs_alone_give_one_replica_per_generator_as_dropout_does(kind: str) -> None:
+    """audit15b L1: Linear(2, 3, rngs=[g0, g1]) raised 'got 2 generators for replica shape
+    ()'; Dropout(rngs=...) already takes replicas=(len(rngs),)."""
+    import proplab
+
+    def build(**kw):
+        if kind == "Linear":
+            return proplab.Linear(2, 3, **kw)
+        return proplab.Conv1d(2, 3, 2, **kw)
+
+    stack = build(rngs=[np.random.default_rng(s) for s in (4, 5)])
+    assert stack.replicas == (2,)
+    for k, seed in enumerate((4, 5)):
+        single = build(rng=np.random.default_rng(seed))
+        np.testing.assert_array_equal(stack.weight.data[k], single.weight.data)
+        np.testing.assert_array_equal(stack.bias.data[k], single.bias.data)
+    explicit = build(rngs=[np.random.default_rng(s) for s in (4, 5)], replicas=2)
+    np.testing.assert_array_equal(explicit.weight.data, stack.weight.data)
+    with pytest.raises(TypeError, match=rf"{kind}: rngs must be a list of numpy Generators"):
+        build(rngs=np.random.default_rng(0))

@@ -219,7 +219,9 @@ def test_a_model_of_exactly_the_largest_checked_size_is_checked() -> None:
     x = rng.normal(size=(1, 199)) / 10
     trace = trace_step(model, proplab.MSELoss(), x, np.zeros((1, 100)))
     assert trace.checked, trace.check_note
-    assert trace.check_note.startswith("20000 weights, each nudged by +-1e-06")
+    assert trace.check_note.startswith(
+        "20000 parameters (19900 weights, 100 biases), each nudged by +-1e-06"
+    )
 
 
 def test_a_float32_model_is_traced_but_not_checked() -> None:

@@ -79,3 +79,19 @@ def test_one_object_in_two_places_would_compute_wrong_gradients(doc):
     model.layers[3] = sigmoid
     result = proplab.gradcheck(model, ns["x"])
     assert not result.ok and result.errors["0.weight"] > 1e-2
+
+
+def test_the_zero_start_model_has_two_hidden_layers_of_identical_units_as_the_doc_says(doc):
+    """audit15b L6: mlp(2, 4, 1) is 2-4-4-1 (an int H is two hidden layers), and the doc
+    spoke of 'the four hidden units' while the print shows the first layer only."""
+    ns, _ = doc
+    first, second = [m for m in ns["model"].layers if isinstance(m, proplab.Linear)][:2]
+    assert first.weight.shape == (2, 4) and second.weight.shape == (4, 4)
+    w2 = second.weight.data
+    assert np.all(w2 == w2[:, :1])  # the second layer's four units are identical too
+    prose = " ".join(DOC.split())
+    assert "2-4-4-1: an int is (H, H)" in DOC
+    assert (
+        "the four units of the first hidden layer still have the same weights (printed "
+        "above; the second hidden layer's four units likewise)" in prose
+    )

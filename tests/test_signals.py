@@ -719,3 +719,60 @@ def test_ctrl_c_in_the_owner_of_a_redoable_pool_ends_its_workers_at_once():
     assert not [f for f in futures if not f.cancelled() and f.exception() is None]
     # the pool's own thread has joined them (see test_terminate_workers_ends_every_worker...)
     assert [p.exitcode for p in processes] == [-signal.SIGTERM] * 2
+
+
+_FIT_SIGNALLED = """
+import os, signal, sys
+import numpy as np
+import proplab
+from proplab.runio import stop_signals_as_ctrl_c
+
+sig = getattr(signal, sys.argv[1])
+x, y = proplab.generate_xor_easy()
+model = proplab.mlp(2, 4, 1, rng=np.random.default_rng(0))
+opt = proplab.SGD(model.parameters(), lr=1.0)
+
+fired = []
+
+def signal_at_10(epoch, history):  # once: fit calls the callback again when it stops
+    if epoch == 10 and not fired:
+        fired.append(epoch)
+        os.kill(os.getpid(), sig)
+
+def fit():
+    return proplab.fit(model, proplab.MSELoss(), opt, x, y, 1000, callback=signal_at_10,
+                       callback_every=10)
+
+if sys.argv[2] == "wrapped":
+    with stop_signals_as_ctrl_c():
+        h = fit()
+else:
+    h = fit()
+print(h.stop_reason, h.interrupted_by, h.epochs_run)
+"""
+
+
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGHUP"])
+def test_history_says_when_sigterm_and_sighup_interrupt_fit(name):
+    """audit15b M3: History's docstring listed SIGTERM/SIGHUP among the causes of
+    "interrupted", which is true only where they become a KeyboardInterrupt (the CLI
+    installs stop_signals_as_ctrl_c); fit called from Python dies of them."""
+    from proplab.history import History
+
+    def run(mode: str) -> subprocess.CompletedProcess:
+        env = {**os.environ, "PYTHONPATH": str(Path(runio.__file__).parents[1])}
+        cmd = [sys.executable, "-c", _FIT_SIGNALLED, name, mode]
+        return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+
+    plain = run("plain")
+    assert plain.returncode == -getattr(signal, name) and plain.stdout == ""
+    wrapped = run("wrapped")
+    assert wrapped.returncode == 0, wrapped.stderr
+    assert wrapped.stdout.split() == ["interrupted", name, "10"]
+    doc = " ".join(History.__doc__.split())
+    assert (
+        '``"interrupted"`` (Ctrl-C, that is a KeyboardInterrupt; SIGTERM and SIGHUP only where '
+        "they are turned into one: under the CLI, or inside "
+        ":func:`proplab.runio.stop_signals_as_ctrl_c`, else they keep their default action "
+        "and end the process; ``interrupted_by`` names which)"
+    ) in doc

@@ -112,7 +112,7 @@ def test_the_text_shows_each_array_under_its_formula() -> None:
     assert "dL/da3 = dL/dp = 2 (p - t) / N = [[" in text
     assert "UPDATE  SGD, lr 1: each weight W <- W - lr dL/dW" in text
     assert "(no dL/dx: x is the data" in text
-    assert re.search(r"15 weights, each nudged by \+-1e-06: the largest relative error is "
+    assert re.search(r"15 parameters \(10 weights, 5 biases\), each nudged by \+-1e-06: the largest relative error is "
                      r"\d\.\de-\d+ \(passed, tolerance 1e-06; ", text)  # fmt: skip
     # the sections come in the order the calculation runs
     order = [text.index(h) for h in ("FORWARD", "LOSS", "BACKWARD", "UPDATE", "CHECK")]
@@ -379,7 +379,8 @@ def test_a_step_where_nothing_can_be_compared_is_no_failure(capsys) -> None:
     trace = trace_step(model, proplab.MSELoss(), np.ones((1, 1)), np.ones((1, 1)))
     assert np.isnan(trace.check_error) and not trace.checked and not trace.check_failed
     assert (
-        "2 weights, none compared: every nudge moved a ReLU input across its kink" in trace.text()
+        "2 parameters (1 weight, 1 bias), none compared: every nudge moved a ReLU input across "
+        "its kink" in trace.text()
     )
 
 
@@ -492,7 +493,11 @@ def test_a_containers_weights_are_shown_updated_and_counted() -> None:
     for label in ("0.0.weight(h2) = ", "dL/d0.0.weight(h2) = ", "0.0.weight(h2) (new) = "):
         assert label in text
     shown = sum(v.size for s in trace.modules for v in s.updated.values())
-    assert shown == 15 and "15 weights, each nudged" in text and trace.checked
+    assert (
+        shown == 15
+        and "15 parameters (10 weights, 5 biases), each nudged" in text
+        and trace.checked
+    )
 
 
 def test_cross_entropy_names_the_logits_and_shows_the_softmax() -> None:
@@ -770,4 +775,54 @@ def test_gradients_below_the_losss_own_noise_are_not_compared() -> None:
     cfg = RunConfig(dataset="linear", activation="leaky_relu", hidden=3, seed=44, loss="bce")
     trace = trace_config(cfg, samples=1, after=500)
     assert trace.loss < 1e-12 and np.isnan(trace.check_error) and not trace.check_failed
-    assert "25 weights, none compared: their gradients are below the round-off" in trace.text()
+    assert (
+        "25 parameters (18 weights, 7 biases), none compared: their gradients are below "
+        "the round-off" in trace.text()
+    )
+
+
+def test_an_optimizer_over_another_models_parameters_is_refused_as_fit_refuses_it() -> None:
+    """audit15b M2: it ran, moved nothing of the traced model (while the text said 'each
+    weight W <- W - lr dL/dW'), and stepped the other model with whatever grads it held."""
+    x = np.array([[0.0, 1.0], [1.0, 0.0]])
+    t = np.array([[1.0], [1.0]])
+    model = proplab.mlp(2, [2], 1, rng=np.random.default_rng(0))
+    other = proplab.mlp(2, [2], 1, rng=np.random.default_rng(0))
+    for p in other.parameters():
+        p.grad = np.ones_like(p.data)  # left over from earlier work
+    before = [p.data.copy() for p in other.parameters()]
+    opt = proplab.SGD(other.parameters(), lr=1.0)
+    with pytest.raises(ValueError) as err:
+        trace_step(model, proplab.MSELoss(), x, t, opt)
+    assert str(err.value) == (
+        "the optimizer updates 4 of its 4 parameters that are not the model's: build it from "
+        "model.parameters() of the model passed to trace_step (a model built again after the "
+        "optimizer is a new model, with new parameters)"
+    )
+    for p, b in zip(other.parameters(), before, strict=True):
+        np.testing.assert_array_equal(p.data, b)  # the other model did not move
+
+
+def test_frozen_layers_are_named_frozen_in_the_update_not_shown_as_new() -> None:
+    """An optimizer over the last layer only (frozen first layer, which fit allows): the
+    UPDATE section showed 'W1 (new)' with W1's old values under 'each weight W <- ...'."""
+    x = np.array([[0.0, 1.0], [1.0, 0.0]])
+    t = np.array([[1.0], [0.0]])
+    model = proplab.mlp(2, [2], 1, rng=np.random.default_rng(0))
+    first, last = [m for m in model if isinstance(m, proplab.Linear)]
+    w1, w2 = first.weight.data.copy(), last.weight.data.copy()
+    trace = trace_step(model, proplab.MSELoss(), x, t, proplab.SGD(last.parameters(), lr=1.0))
+    np.testing.assert_array_equal(first.weight.data, w1)  # frozen: not moved
+    dw2 = trace.modules[2].grads["weight"]
+    np.testing.assert_allclose(last.weight.data, w2 - dw2, rtol=0, atol=1e-15)
+    assert trace.modules[0].frozen == ("weight", "bias") and trace.modules[2].frozen == ()
+    update = trace.text().split("UPDATE")[1].split("CHECK")[0]
+    assert "SGD, lr 1: each weight it holds W <- W - lr dL/dW" in update
+    assert "    W1: frozen (not in the optimizer), unchanged" in update
+    assert "    b1: frozen (not in the optimizer), unchanged" in update
+    assert "W1 (new)" not in update and "b1 (new)" not in update
+    assert "W2 (new) = [[" in update and "b2 (new) = [" in update
+    # the whole model's optimizer keeps the plain header and every '(new)' line
+    model2 = proplab.mlp(2, [2], 1, rng=np.random.default_rng(0))
+    text = trace_step(model2, proplab.MSELoss(), x, t, proplab.SGD(model2.parameters(), lr=1.0))
+    assert "each weight W <- W - lr dL/dW" in str(text) and "frozen" not in str(text)

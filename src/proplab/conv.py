@@ -154,7 +154,8 @@ class Conv1d(Module):
             ``fan_in = C * k`` and ``fan_out = O * k`` (default Xavier uniform).
         replicas: leading replica shape, e.g. ``(K,)`` for a stack of K models.
         rngs: optional list of K Generators, one per replica, so replica k gets
-            exactly the weights a single layer built with ``rngs[k]`` would get.
+            exactly the weights a single layer built with ``rngs[k]`` would get;
+            without ``replicas``, ``replicas=(K,)`` (as Dropout).
         dtype: the parameters' dtype (default float64).
 
     Shape:
@@ -192,7 +193,7 @@ class Conv1d(Module):
         self.in_channels, self.out_channels = int(in_channels), int(out_channels)
         self.kernel_size, self.stride = int(kernel_size), int(stride)
         self.padding, self.dilation = int(padding), int(dilation)
-        replicas = initializers.replica_shape(replicas, "Conv1d")
+        replicas, rngs = initializers.replicas_and_rngs(replicas, rngs, "Conv1d")
         self.replicas = replicas
         self._length_out: dict[int, int] = {}
         # the one input length this layer was built for (conv_net sets it), or None for any

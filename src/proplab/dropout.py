@@ -45,7 +45,8 @@ class Dropout(Module):
     Args:
         p: the probability of zeroing an entry, in [0, 1) (0: the identity).
         rng: the Generator the masks are drawn from (one model, or a stack whose
-            masks are drawn in one go).
+            masks are drawn in one go); required, even for p = 0 (ValueError without
+            it, as for Linear).
         rngs: instead of ``rng``, one Generator per replica: replica k's mask is
             ``rngs[k]``'s draw, the mask a single model built with ``rngs[k]`` gets.
         replicas: the leading replica shape (with ``rngs``: default ``(len(rngs),)``).
@@ -89,6 +90,13 @@ class Dropout(Module):
                     f"replica, got {short_repr(bad if rngs else rngs)}"
                 )
             replicas = replicas or (len(rngs),)
+        elif rng is None:
+            # the same error as Linear's, Conv1d's and mlp's for a missing rng; required
+            # whatever p: a p = 0 layer draws nothing, but its stream is saved with it
+            raise ValueError(
+                "Dropout needs rng=np.random.default_rng(seed) (or rngs, one Generator per "
+                "replica), even for p = 0, got rng=None"
+            )
         elif not isinstance(rng, np.random.Generator):
             raise TypeError(
                 "Dropout draws random masks: pass rng=np.random.default_rng(seed) (or rngs, "

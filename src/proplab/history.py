@@ -33,8 +33,11 @@ class History:
     the sample-weighted mean over the epoch's batches); accuracy is a fraction in
     [0, 1], NaN for targets that are not 0/1 labels (regression). ``wall_time`` holds the seconds since training started, at each
     epoch's end. ``stop_reason`` is one of ``"completed"``, ``"converged"`` (loss
-    below tolerance), ``"diverged"`` (NaN/inf loss) or ``"interrupted"``
-    (Ctrl-C, or SIGTERM/SIGHUP: ``interrupted_by``); ``message`` says it in words (``""`` when completed). For a stack,
+    below tolerance), ``"diverged"`` (NaN/inf loss) or ``"interrupted"`` (Ctrl-C,
+    that is a KeyboardInterrupt; SIGTERM and SIGHUP only where they are turned into
+    one: under the CLI, or inside :func:`proplab.runio.stop_signals_as_ctrl_c`, else
+    they keep their default action and end the process; ``interrupted_by`` names
+    which); ``message`` says it in words (``""`` when completed). For a stack,
     ``replica_stop_epoch`` and ``replica_stop_reason`` (shape ``R``) say when and
     why each replica stopped, and :meth:`replica` gives one replica's History; the
     stack's own ``stop_reason`` is ``"diverged"`` only when every replica diverged,

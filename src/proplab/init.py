@@ -194,7 +194,10 @@ def draw_weights(
     if rngs is not None:
         rngs = list(rngs)
         if len(rngs) != int(np.prod(replicas)):
-            raise ValueError(f"got {len(rngs)} generators for replica shape {replicas}")
+            raise ValueError(
+                f"{owner}: got {len(rngs)} generators for replica shape {replicas}: "
+                "rngs needs one Generator per replica"
+            )
         for r in rngs:
             _check_rng(r, f"{owner} rngs entry")
         w = np.stack([init(shape, r, dtype=dtype, **fans) for r in rngs])
@@ -203,6 +206,27 @@ def draw_weights(
         raise ValueError(f"{owner} needs rng=np.random.default_rng(seed) (or rngs=...)")
     _check_rng(rng, owner)
     return init(replicas + shape, rng, dtype=dtype, **fans)
+
+
+def replicas_and_rngs(
+    replicas: object, rngs: object, owner: str
+) -> tuple[tuple[int, ...], list[np.random.Generator] | None]:
+    """A layer's replica shape and its ``rngs`` as a list: with ``rngs`` and no
+    ``replicas``, one replica per Generator, ``(len(rngs),)`` (as Dropout does)."""
+    shape = replica_shape(replicas, owner)
+    if rngs is None:
+        return shape, None
+    try:
+        if isinstance(rngs, np.random.Generator):  # one Generator is rng=, not a list
+            raise TypeError
+        listed = list(rngs)  # type: ignore[call-overload]
+    except TypeError:
+        raise TypeError(
+            f"{owner}: rngs must be a list of numpy Generators, one per replica, got {rngs!r}"
+        ) from None
+    if not shape and listed:
+        shape = (len(listed),)
+    return shape, listed
 
 
 def replica_shape(replicas: object, owner: str) -> tuple[int, ...]:

@@ -32,7 +32,8 @@ class Linear(Module):
         init: an initialiser from :mod:`proplab.init` (default Xavier uniform).
         replicas: leading replica shape, e.g. ``(K,)`` for a stack of K models.
         rngs: optional list of K Generators, one per replica, so replica k gets
-            exactly the weights a single model built with ``rngs[k]`` would get.
+            exactly the weights a single model built with ``rngs[k]`` would get;
+            without ``replicas``, ``replicas=(K,)`` (as Dropout).
         dtype: float type of the weights and bias (default float64).
 
     Shape:
@@ -57,7 +58,7 @@ class Linear(Module):
         self.out_features = check_int(out_features, "Linear out_features")
         if not isinstance(bias, bool | np.bool_):
             raise TypeError(f"Linear bias must be True or False, got {bias!r}")
-        replicas = initializers.replica_shape(replicas, "Linear")
+        replicas, rngs = initializers.replicas_and_rngs(replicas, rngs, "Linear")
         self.replicas = replicas
         w_shape = (self.in_features, self.out_features)
         w = initializers.draw_weights(

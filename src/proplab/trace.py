@@ -48,6 +48,7 @@ from proplab.trace_check import chain_size, check_step, held_copy
 # compare's return type, imported at load so its hint resolves (typing.get_type_hints);
 # the comparison code itself imports this module, so compare imports it when called
 from proplab.trace_comparison import Comparison
+from proplab.train import _check_optimizer_of
 
 # the central-difference check nudges every weight twice: past this many weights it
 # would take longer than the step it checks is worth (proplab gradcheck checks layers)
@@ -75,7 +76,8 @@ class ModuleStep:
     ``local`` is an element-wise module's derivative f'(input) ``(n, out)`` (None for
     others). ``params``, ``grads`` and ``updated`` map each parameter's name
     (``'weight'``, ``'bias'``) to its values before the step, its gradient and its values
-    after the optimizer's step (empty without an optimizer).
+    after the optimizer's step (empty without an optimizer); ``frozen`` names those of
+    its parameters the optimizer does not hold (they keep their values: frozen layers).
     """
 
     index: int
@@ -90,6 +92,7 @@ class ModuleStep:
     params: dict[str, np.ndarray] = field(default_factory=dict)
     grads: dict[str, np.ndarray] = field(default_factory=dict)
     updated: dict[str, np.ndarray] = field(default_factory=dict)
+    frozen: tuple[str, ...] = ()
     layer: int = 0  # k in W{k}, z{k}: the number of Linear/Conv1d layers up to this one
 
     def __repr__(self) -> str:
@@ -273,7 +276,9 @@ def trace_step(
     Runs, one module at a time, what :func:`proplab.fit` runs for one full-batch
     epoch: ``zero_grad``, each module's ``forward``, the loss, each module's ``backward``
     (no input gradient for the first: it is data), then ``optimizer.step()`` when an
-    optimizer is given (``model``'s parameters change, as in training). With ``check``,
+    optimizer is given (``model``'s parameters change, as in training; an optimizer over
+    some of them leaves the others frozen, and one over parameters that are not
+    ``model``'s is refused, as :func:`proplab.fit` refuses it). With ``check``,
     every parameter gradient is compared with central differences of the loss (float64
     models up to :data:`MAX_CHECKED_WEIGHTS` weights; on a copy of the model, so
     batchnorm's running statistics and dropout's masks are as one step leaves them);
@@ -308,6 +313,10 @@ def trace_step(
                 f"trace_step: {name} must hold numbers, got an array of dtype {a.dtype}"
             )
     _check_single(model, x)
+    if optimizer is not None:
+        # before anything runs: stepping it would move another model's weights while
+        # the trace claimed this one's moved
+        _check_optimizer_of(model, optimizer, caller="trace_step")
     # one training step, as fit takes it: in training mode (dropout on, batchnorm on
     # the batch's statistics), the modules' own modes put back afterwards
     with train_mode(model):
@@ -316,8 +325,11 @@ def trace_step(
             _check_gradients(trace, model, target, progress)
         if optimizer is not None:
             optimizer.step()
+            held = {id(p) for p in optimizer.params}
             for step in trace.modules:
-                step.updated = {name: p.data.copy() for name, p in step.module.named_parameters()}
+                named = list(step.module.named_parameters())
+                step.updated = {name: p.data.copy() for name, p in named}
+                step.frozen = tuple(name for name, p in named if id(p) not in held)
             trace.loss_after = _loss_again(model, loss_fn, x, target)
     return trace
 

@@ -58,6 +58,18 @@ class StepCheck:
     extrapolated: bool = False
     roundoff: float = 0.0
     below_roundoff: int = 0  # weights of arrays whose every gradient is below it
+    biases: int = 0  # how many of the ``weights`` nudged are biases (named "bias")
+
+    def counted(self) -> str:
+        """``12 parameters (8 weights, 4 biases)``, or ``9 weights`` with no biases: a
+        student counting a textbook's w1...w8 keeps the biases apart."""
+        if not self.biases:
+            return f"{self.weights} weights"
+        kept = self.weights - self.biases
+        return (
+            f"{self.weights} parameters ({kept} weight{'s' if kept != 1 else ''}, "
+            f"{self.biases} bias{'es' if self.biases != 1 else ''})"
+        )
 
     @property
     def passed(self) -> bool:
@@ -72,10 +84,10 @@ class StepCheck:
                 else "every nudge moved a ReLU input across its kink at 0, where a central "
                 "difference is not the derivative"
             )
-            return f"{self.weights} weights, none compared: {why}"
+            return f"{self.counted()}, none compared: {why}"
         verdict = "passed" if self.passed else "FAILED"
         text = (
-            f"{self.weights} weights, each nudged by +-{EPS:g}: the largest relative error "
+            f"{self.counted()}, each nudged by +-{EPS:g}: the largest relative error "
             f"is {self.error:.1e} ({verdict}, tolerance {TOLERANCE:g}; differences below "
             f"the round-off {self.roundoff:.0e} count as agreement)"
         )
@@ -142,6 +154,9 @@ def check_step(
     floor = roundoff / TOLERANCE
     params = twin.parameters()
     result = StepCheck(0.0, sum(p.data.size for p in params), roundoff=roundoff)
+    result.biases = sum(
+        p.data.size for name, p in twin.named_parameters() if name.rsplit(".", 1)[-1] == "bias"
+    )
     errors = []
     done = 0
 

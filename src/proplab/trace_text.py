@@ -174,9 +174,11 @@ def _update(trace: StepTrace, digits: int) -> list[str]:
     opt: Optimizer | None = trace.optimizer
     if opt is None:
         return []
+    frozen = any(step.frozen for step in trace.modules)
     if plain_sgd(opt):
         lr = float(opt.hyper["lr"])
-        head = f"UPDATE  SGD, lr {lr:g}: each weight W <- W - lr dL/dW"
+        which = "each weight it holds" if frozen else "each weight"
+        head = f"UPDATE  SGD, lr {lr:g}: {which} W <- W - lr dL/dW"
     else:
         head = (
             f"UPDATE  {opt!r}: the step its rule takes (help(proplab.{type(opt).__name__}) "
@@ -186,6 +188,9 @@ def _update(trace: StepTrace, digits: int) -> list[str]:
     for step in trace.modules:
         for pname, value in step.updated.items():
             label = param_label(step, pname)
+            if pname in step.frozen:  # the optimizer does not hold it: it did not move
+                lines.append(f"{INDENT}{label}: frozen (not in the optimizer), unchanged")
+                continue
             lines += [INDENT + s for s in array_lines(f"{label} (new)", value, digits)]
     after = number(trace.loss_after, digits) if trace.loss_after is not None else "n/a"
     lines.append(

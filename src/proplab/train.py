@@ -203,10 +203,11 @@ def _check_roles(model: object, loss_fn: object, optimizer: object) -> None:
                 )
 
 
-def _check_optimizer_of(model: Module, optimizer: Optimizer) -> None:
+def _check_optimizer_of(model: Module, optimizer: Optimizer, caller: str = "fit") -> None:
     """Refuse an optimizer over parameters that are not the model's: it would update
     another model (one built again after the optimizer) while this one never learns.
-    A subset of the model's parameters is fine (the others stay frozen)."""
+    A subset of the model's parameters is fine (the others stay frozen). ``caller``
+    names the function the model was passed to, for the message."""
     params = getattr(optimizer, "params", None)
     if not params:
         return
@@ -221,7 +222,7 @@ def _check_optimizer_of(model: Module, optimizer: Optimizer) -> None:
     if foreign:
         raise ValueError(
             f"the optimizer updates {foreign} of its {len(params)} parameters that are not "
-            "the model's: build it from model.parameters() of the model passed to fit (a "
+            f"the model's: build it from model.parameters() of the model passed to {caller} (a "
             "model built again after the optimizer is a new model, with new parameters)"
         )
     try:
