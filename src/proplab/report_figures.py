@@ -55,14 +55,15 @@ def experiment_figures(v: ExperimentView, out: Path, folder: str) -> list[Figure
         legend_title="" if single else axis,
         highlight=None if single else base_setting(exp),
     )
-    figures.append(
-        Figure(
-            rel,
-            f"{exp.title}: loss per epoch, median over {n_seeds} seeds with the min-max band"
-            if n_seeds > 1
-            else f"{exp.title}: loss per epoch (one seed)",
-        )
+    caption = (
+        f"{exp.title}: loss per epoch, median over {n_seeds} seeds with the min-max band"
+        if n_seeds > 1
+        else f"{exp.title}: loss per epoch (one seed)"
     )
+    if n_seeds > 1 and _ragged(v):
+        # past a seed's last epoch the median is over the seeds still running: it can jump
+        caption += "; a seed that stopped early or diverged leaves them where its curve ends"
+    figures.append(Figure(rel, caption))
 
     if not single:  # one setting has nothing to compare: its table says it all
         # with a held-out set, the figure compares the settings where it matters: on it
@@ -331,3 +332,9 @@ def _boundary_caption(title: str, seed: int, kinds: set[bool]) -> str:
     if kinds == {True}:
         return f"{title} (seed {seed}): {values}"
     return f"{title} (seed {seed}): for a classification, {classes}; for a regression, {values}"
+
+
+def _ragged(v: ExperimentView) -> bool:
+    """Whether some setting's seeds have curves of different lengths: one stopped early, or
+    diverged (its non-finite losses are left out of the median and band)."""
+    return any(len({int(np.isfinite(r.loss).sum()) for r in g.runs}) > 1 for g in v.groups)
