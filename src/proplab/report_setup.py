@@ -114,8 +114,20 @@ def setup_section(
         samples = f" (and the {drawn[0]} dataset's points)"
     elif drawn:
         samples = f" (and the points of {', '.join(drawn[:-1])} and {drawn[-1]})"
+    # an experiment over fewer seeds than the sweep's (its table's caption gives its count)
+    fewer = [
+        e.title or e.name
+        for e in spec.experiments
+        if {r.seed for r in records if r.experiment == e.name} not in (set(), set(seeds))
+    ]
+    one = len(fewer) == 1
+    some = (
+        f" (fewer in the {listing(fewer)} experiment{'' if one else 's'}: see "
+        f"{'its table' if one else 'their tables'})"
+    )
     items.append(
-        f"**Seeds**: {', '.join(map(str, seeds))}. A seed draws the initial weights{samples}; "
+        f"**Seeds**: {', '.join(map(str, seeds))}{some if fewer else ''}. A seed draws the "
+        f"initial weights{samples}; "
         "tables give the mean ± sample standard deviation over seeds of each run's final "
         "model, after its last update (a learning curve's points, history.csv's rows, are "
         "measured before each epoch's update, so a curve's last point can differ from it)."
