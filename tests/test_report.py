@@ -1497,7 +1497,7 @@ def test_figures_name_the_lowest_seed_and_skip_a_diverged_runs_units(monkeypatch
     # seed 1 of lr 1 diverged: past its end the median is over the other two (audit15a)
     assert figures[0].caption == (
         f"{view.experiment.title}: loss per epoch, median over 3 seeds with the min-max band; "
-        "a seed that stopped early or diverged leaves them where its curve ends"
+        "a seed that stopped early or diverged (lr 1) leaves them where its curve ends"
     )
     assert figures[-1].caption.startswith(
         f"{view.experiment.title}: the trained model's P(class 1) over the inputs (seed 0)"

@@ -60,9 +60,13 @@ def experiment_figures(v: ExperimentView, out: Path, folder: str) -> list[Figure
         if n_seeds > 1
         else f"{exp.title}: loss per epoch (one seed)"
     )
-    if n_seeds > 1 and _ragged(v):
+    ragged = _ragged(v)
+    if n_seeds > 1 and ragged:
         # past a seed's last epoch the median is over the seeds still running: it can jump
-        caption += "; a seed that stopped early or diverged leaves them where its curve ends"
+        caption += (
+            f"; a seed that stopped early or diverged ({', '.join(ragged)}) leaves them where "
+            "its curve ends"
+        )
     figures.append(Figure(rel, caption))
 
     if not single:  # one setting has nothing to compare: its table says it all
@@ -334,7 +338,12 @@ def _boundary_caption(title: str, seed: int, kinds: set[bool]) -> str:
     return f"{title} (seed {seed}): for a classification, {classes}; for a regression, {values}"
 
 
-def _ragged(v: ExperimentView) -> bool:
-    """Whether some setting's seeds have curves of different lengths: one stopped early, or
+def _ragged(v: ExperimentView) -> list[str]:
+    """The settings whose seeds have curves of different lengths: one stopped early, or
     diverged (its non-finite losses are left out of the median and band)."""
-    return any(len({int(np.isfinite(r.loss).sum()) for r in g.runs}) > 1 for g in v.groups)
+    names = [
+        setting_name(v, g.setting)
+        for g in v.groups
+        if len({int(np.isfinite(r.loss).sum()) for r in g.runs}) > 1
+    ]
+    return list(dict.fromkeys(names))  # once each, over the datasets
