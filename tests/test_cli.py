@@ -725,7 +725,7 @@ def test_the_help_lists_digits_own_defaults_from_dataload(capsys, monkeypatch) -
         "--test-fraction 0.2 --print-every 5. So have the regression sets plane and "
         "multi-gauss (--n 400 --noise 0 --activation tanh --output-activation identity "
         "--optimizer adam --lr 0.03 --epochs 5000 --print-every 1000) and diabetes (--hidden 32 "
-        "--activation tanh --output-activation identity --optimizer adam --lr 0.001 --epochs "
+        "--layers 1 --activation tanh --output-activation identity --optimizer adam --lr 0.001 --epochs "
         "200 --test-fraction 0.2 --print-every 50)."
     )
     # generated, not copied: a changed default shows; gradcheck lists its own options only
@@ -733,11 +733,11 @@ def test_the_help_lists_digits_own_defaults_from_dataload(capsys, monkeypatch) -
     monkeypatch.setattr(dataload, "DIABETES_DEFAULTS", {"lr": 0.25, "epochs": 9})
     assert main(["train", "--help"]) == 0
     text = _flat(capsys.readouterr().out)
-    assert "not given: --lr 0.5 --hidden 7 --loss mse. So have" in text
+    assert "not given: --lr 0.5 --hidden 7 --layers 1 --loss mse. So have" in text
     assert text.endswith("and diabetes (--lr 0.25 --epochs 9).")
     assert main(["gradcheck", "--help"]) == 0
     text = _flat(capsys.readouterr().out)
-    assert "not given: --hidden 7 --loss mse. So have" in text
+    assert "not given: --hidden 7 --layers 1 --loss mse. So have" in text
     # gradcheck has none of diabetes' own options: it is not named
     assert text.endswith("(--n 400 --noise 0 --activation tanh --output-activation identity).")
 
@@ -829,3 +829,28 @@ def test_digits_default_loss_is_not_blamed_on_a_loss_flag_never_given(
         f"proplab {command}: error: argument --loss: 'cross_entropy' takes raw logits and "
         f"needs output_activation 'identity' (got '{output}')"
     ]
+
+
+@pytest.mark.parametrize("dataset", ["diabetes", "digits"])
+def test_the_printed_defaults_typed_back_build_the_same_network(dataset: str) -> None:
+    # found by audit15c: diabetes's one hidden layer [32] was printed "--hidden 32", which
+    # typed back is the lab's two layers of 32 (10-32-32-1, 1441 parameters, not 385)
+    from proplab import dataload
+    from proplab.cli import build_parser
+    from proplab.cli_flags import as_flags, config_from
+
+    defaults = {"diabetes": dataload.DIABETES_DEFAULTS, "digits": dataload.DIGITS_DEFAULTS}
+    typed = as_flags(defaults[dataset]).split()
+    args = build_parser().parse_args(["train", "--dataset", "linear", *typed])
+    cfg = config_from(args)
+    # a list of widths, one per layer, as the defaults give (an int H would be two layers)
+    assert isinstance(cfg.hidden, list) and cfg.hidden == list(defaults[dataset]["hidden"])
+
+
+@pytest.mark.parametrize("command", ["train", "gradcheck", "trace", "lab", "sweep"])
+def test_help_never_cuts_a_flag_at_its_hyphen(capsys, command: str) -> None:
+    # argparse's wrapping breaks at hyphens: "... --print-" ending one line, "every 50"
+    # starting the next, once diabetes's defaults grew "--layers 1"
+    assert main([command, "--help"]) == 0
+    out = capsys.readouterr().out
+    assert not re.search(r"-[a-z]+-\n", out), re.findall(r".*-[a-z]+-\n.*", out)

@@ -19,6 +19,7 @@ import os
 import re
 import signal
 import sys
+import textwrap
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
@@ -65,8 +66,26 @@ _NEGATIVE_NUMBER = re.compile(
 )
 
 
+class _Formatter(argparse.HelpFormatter):
+    """argparse's formatter, wrapping lines at spaces only: its textwrap breaks at hyphens
+    too, which cut a flag in the help's text in two ("--print-" at a line's end, "every")."""
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        return textwrap.wrap(" ".join(text.split()), width, break_on_hyphens=False)
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        return textwrap.fill(
+            " ".join(text.split()),
+            width,
+            initial_indent=indent,
+            subsequent_indent=indent,
+            break_on_hyphens=False,
+        )
+
+
 class _Parser(argparse.ArgumentParser):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
         super().__init__(*args, **kwargs)
         # (a private attribute of argparse's; were it renamed, the old behaviour stays)
         self._negative_number_matcher = _NEGATIVE_NUMBER

@@ -37,7 +37,7 @@ def _dataset_defaults_note(args: argparse.Namespace, cfg: RunConfig) -> str | No
         return None
     note = (
         f"proplab {args.command}: --dataset {cfg.dataset} used its own defaults for the "
-        f"options not given: {as_flags(used)}"
+        f"options not given: {as_flags(used, cfg.model)}"
     )
     if "lr" in used and "optimizer" in own and cfg.optimizer != own["optimizer"]:
         note += (

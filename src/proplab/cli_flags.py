@@ -278,11 +278,17 @@ def _hidden_layers(hidden: int | list[int] | None, layers: int, dataset: Any) ->
         raise too_big from None
 
 
-def as_flags(values: dict[str, Any]) -> str:
-    """``{"hidden": [64, 64], "lr": 0.002}`` -> ``"--hidden 64 64 --lr 0.002"``."""
+def as_flags(values: dict[str, Any], model: str = "mlp") -> str:
+    """``{"hidden": [64, 64], "lr": 0.002}`` -> ``"--hidden 64 64 --lr 0.002"``: the flags
+    that give those values back for ``model``. An MLP's one hidden layer ``[32]`` is
+    ``--hidden 32 --layers 1``, since ``--hidden 32`` alone is the lab's two layers of 32
+    (the conv model's one hidden width is ``--hidden 32``: it takes no ``--layers``)."""
     parts = []
     for name, value in values.items():
-        if isinstance(value, list | tuple):
+        one_layer = isinstance(value, list | tuple) and len(value) == 1
+        if name == "hidden" and one_layer and model != "conv":
+            text = f"{value[0]} --layers 1"
+        elif isinstance(value, list | tuple):
             text = " ".join(str(v) for v in value)
         else:
             text = f"{value:g}" if isinstance(value, float) else str(value)
