@@ -197,6 +197,14 @@ def test_tol_stops_early(tmp_path: Path, capsys) -> None:
     assert code == 0 and lines == []
     summary = runio.read_json(tmp_path / "summary.json")
     assert summary["stop_reason"] == "converged" and summary["epochs_run"] == 1
+    # without --quiet the printout says so after the final line (found by audit15c: the
+    # last line was 'epoch 5000 loss' of a run that stopped at 5022 of 20000)
+    code, lines, _ = run_cli(
+        capsys, "train", "--tol", "0.3", "--epochs", "1000", "--out", str(tmp_path / "b")
+    )
+    assert code == 0
+    assert lines[-1] == "stopped early: loss below tol=0.3 at epoch 1 (of 1,000 epochs)"
+    assert lines[-2].startswith("loss=")
 
 
 @pytest.mark.slow

@@ -483,6 +483,10 @@ def finish_run(
                 say(line)
             if history.stop_reason == "interrupted":
                 say(f"{history.message}; partial run saved to {run_dir} ({INTERRUPTED})")
+            elif history.stop_reason == "converged":
+                # the last 'epoch E loss' line is the last multiple of print_every: without
+                # this nothing on screen says the run ended before its epochs
+                say(f"stopped early: {history.message} (of {cfg.epochs:,} epochs)")
 
         if test_curve is not None:
             write_columns_csv(
