@@ -728,6 +728,8 @@ import proplab
 from proplab.runio import stop_signals_as_ctrl_c
 
 sig = getattr(signal, sys.argv[1])
+# the default action, whatever this process inherited (under nohup SIGHUP is ignored)
+signal.signal(sig, signal.SIG_DFL)
 x, y = proplab.generate_xor_easy()
 model = proplab.mlp(2, 4, 1, rng=np.random.default_rng(0))
 opt = proplab.SGD(model.parameters(), lr=1.0)
