@@ -826,3 +826,15 @@ def test_frozen_layers_are_named_frozen_in_the_update_not_shown_as_new() -> None
     model2 = proplab.mlp(2, [2], 1, rng=np.random.default_rng(0))
     text = trace_step(model2, proplab.MSELoss(), x, t, proplab.SGD(model2.parameters(), lr=1.0))
     assert "each weight W <- W - lr dL/dW" in str(text) and "frozen" not in str(text)
+
+
+def test_the_check_prints_the_plain_relative_error_as_gradcheck_does() -> None:
+    # found by audit15c: after 3 epochs the lab model's W1 gradient (|g| <= 3.8e-4) has a
+    # plain relative error of 1.1e-7 (the audit's own central differences), printed as
+    # 3.5e-8: the error measured against the round-off floor, which moves with the
+    # tolerance, where gradcheck's table prints the plain one
+    trace = trace_config(RunConfig(dataset="xor"), samples=None, after=3)
+    note = trace.check_note
+    shown = float(re.search(r"the largest relative error is (\S+) \(passed,", note).group(1))
+    assert shown == pytest.approx(1.1e-7, rel=0.1), note
+    assert trace.check_error < shown  # the verdict's error is the floored one

@@ -110,8 +110,9 @@ class StepTrace:
     the loss's value and ``grad_pred`` dL/dp ``(n, out)``; ``modules`` one
     :class:`ModuleStep` per module, input to output. ``loss_after``: the loss on the
     same samples after the optimizer's step (None without one). ``check_error``: the
-    largest relative error of the parameter gradients against central differences
-    (None when not checked, ``check_note`` says why).
+    largest error of the parameter gradients against central differences as judged
+    against the tolerance (relative, measured against at least round-off / tolerance;
+    None when not checked, ``check_note`` says why, and gives the plain relative error).
     """
 
     x: np.ndarray
