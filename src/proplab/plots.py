@@ -298,10 +298,10 @@ def learning_curve(
         accuracy_label: what the accuracy is called on its axis and in the
             legend (``"training accuracy"`` when a test set was held out);
             None: no accuracy axis (a regression, whose accuracy is NaN).
-        test_loss: ``(updates (T,), losses (T,))``: the held-out loss of the weights
-            after that many updates, drawn as a second curve at epoch ``updates + 1``
-            (the history's epoch E measured the weights after E - 1 updates); the
-            training curve is then called "training loss".
+        test_loss: ``(epochs (T,), losses (T,))``: the held-out loss of the weights
+            after that many epochs (full batch: updates), drawn as a second curve at
+            epoch ``epochs + 1`` (the history's epoch E starts from the weights after
+            E - 1 epochs); the training curve is then called "training loss".
         training_note: how the history's loss and accuracy were measured when that is
             not how the model predicts, added to their legend labels in parentheses
             (``"dropout on"``: fit's own numbers, taken in training mode).
@@ -425,7 +425,7 @@ def gradient_sizes_figure(
     """Each layer's mean |dL/dW| against epoch, log scale: one line per weighted layer.
 
     Args:
-        epochs: ``(E,)`` the epochs the weights were kept at.
+        epochs: ``(E,)`` the epochs the weights were kept at (after that many epochs).
         sizes: ``(E, L)`` mean absolute weight gradient of each of the L layers.
         layers: L legend labels, input side first (``"1: Linear 2->10"``).
     """
@@ -450,7 +450,9 @@ def gradient_sizes_figure(
     positive = epochs[epochs > 0]
     if positive.size:
         ax.set_xscale("symlog", linthresh=float(positive.min()), linscale=0.5)
-    ax.set_xlabel("epoch (the weights after that many updates; log scale after the first)")
+    # epochs, not updates: a mini-batch epoch makes several (gradients.csv's epoch E holds
+    # the weights after E epochs, E updates only in a full-batch run)
+    ax.set_xlabel("epoch (the weights after that many epochs; log scale after the first)")
     ax.set_ylabel("mean |dL/dW| (log scale)")
     ax.grid(True, which="major", color="0.88", linewidth=0.8)
     ax.grid(True, which="minor", axis="y", color="0.95", linewidth=0.5)

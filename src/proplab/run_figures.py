@@ -104,7 +104,7 @@ def lab_figures(
     largest |target| of ``y`` and ``y_test``), for others each prediction against its
     target (the held-out ones, ``pred_test`` against ``y_test``, marked apart); and a
     learning curve of the loss alone, with the test loss ``test_curve`` (``(epochs,
-    losses)``: after that many updates) beside it."""
+    losses)``: after that many epochs) beside it."""
     from proplab import plots  # matplotlib is slow to import; only runs need it
 
     held_out = cfg.test_fraction > 0
