@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from proplab.config import RunConfig, build_model, network_label
+from proplab.config import RunConfig, build_model, is_mini_batch, network_label
 from proplab.data import LAB_DATASETS
 from proplab.dataload import (
     CONFUSION_MATRIX,
@@ -197,7 +197,9 @@ def boundary_during_training(
     """The decision boundary at each snapshot epoch, side by side (2-D inputs, one output).
 
     ``picked_by_loss``: the epochs are where the loss made shares of its fall
-    (:func:`~proplab.snapshots.pick_epochs`), which the title says. A regression's
+    (:func:`~proplab.snapshots.pick_epochs`), which the title says; a mini-batch run's
+    are picked from the full-batch loss of the kept weights
+    (:func:`~proplab.snapshots.pick_kept_epochs`), and its title says so. A regression's
     shows its predicted value instead, each panel titled with the training R² (and
     the test R², given ``x_test`` and ``y_test``), on the run's colour scale."""
     from proplab import sweep_boundaries, value_plots  # matplotlib: only runs need it
@@ -231,7 +233,7 @@ def boundary_during_training(
             panels.append(
                 (f"after {epoch:,} epoch{'' if epoch == 1 else 's'}\n{score(model)}", grid)
             )
-        picked = "\n" + _picked_how() if picked_by_loss else ""
+        picked = "\n" + _picked_how(is_mini_batch(cfg, len(x))) if picked_by_loss else ""
         if regression:
             title = f"{name}: the predicted value as it forms (samples: their target)"
             value_plots.value_maps(
@@ -252,10 +254,13 @@ def boundary_during_training(
     draw_figure(run_dir / BOUNDARY_DURING_TRAINING, draw)
 
 
-def _picked_how() -> str:
-    """The boundary-during-training title's line on how its epochs were picked."""
+def _picked_how(mini_batch: bool = False) -> str:
+    """The boundary-during-training title's line on how its epochs were picked (a
+    ``mini_batch`` run's: from the full-batch loss of the kept weights, not the
+    learning curve's mean over the batches)."""
     levels = ", ".join(f"{100 * level:g}" for level in LEVELS)
-    return f"at the start, where the loss had made {levels} % of its fall, and the end"
+    loss = "the full-batch loss" if mini_batch else "the loss"
+    return f"at the start, where {loss} had made {levels} % of its fall, and the end"
 
 
 def gradients_figure(run_dir: Path, cfg: RunConfig, csv_path: Path) -> None:
