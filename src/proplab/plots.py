@@ -438,7 +438,11 @@ def gradient_sizes_figure(
     for column, (label, shade) in enumerate(zip(layers, shades, strict=True)):
         values = sizes[:, column]
         shown = np.isfinite(values) & (values > 0)  # a log scale cannot show 0 or NaN
-        marker = {"marker": "o", "markersize": 3} if len(epochs) <= MARKED_EPOCHS else {}
+        # a single drawable point draws no line: a marker (a run whose gradients are 0 after
+        # its first kept epoch keeps that epoch's sizes visible)
+        marker = {}
+        if len(epochs) <= MARKED_EPOCHS or shown.sum() == 1:
+            marker = {"marker": "o", "markersize": 3 if shown.sum() > 1 else 5, "clip_on": False}
         ax.plot(
             epochs[shown], values[shown], color=shade, linewidth=1.6,
             label=label + (" (input side)" if column == 0 and len(layers) > 1 else ""),
@@ -459,10 +463,35 @@ def gradient_sizes_figure(
     if len(epochs) > 1:
         ax.set_xlim(epochs[0], epochs[-1])
     plain_log_ticks(ax)
+    dead = zero_from(epochs, sizes)
+    if dead is not None:
+        # 0 has no place on a log scale: without this the axes would be empty from there on
+        ax.text(
+            0.5, 0.5,
+            f"every gradient is exactly 0 at each kept epoch from {dead:,} on\n(0 has no "
+            "place on a log scale): the units saturated,\nso no gradient passes back "
+            "through them",
+            transform=ax.transAxes, ha="center", va="center", fontsize=10, color="0.25",
+            bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": "0.7"},
+        )  # fmt: skip
     fig.legend(loc="outside lower center", ncols=min(3, len(layers)), frameon=False)
     ax.set_title(fit_text(title or "Gradient size per layer", 6.4, fontsize=12))
     _save(fig, Path(path))
     return fig
+
+
+def zero_from(epochs: np.ndarray, sizes: np.ndarray) -> int | None:
+    """The first epoch from which every layer's gradient size is exactly 0 to the end
+    (``epochs`` (E,), ``sizes`` (E, L)), or None: the gradient died (saturated units
+    pass none back: the lab's sigmoids at ``--lr 1000`` output exactly 1.0)."""
+    epochs = np.asarray(epochs).reshape(-1)
+    if not epochs.size:
+        return None
+    zero = np.all(np.asarray(sizes, dtype=np.float64).reshape(len(epochs), -1) == 0, axis=-1)
+    if not zero[-1]:
+        return None
+    alive = np.flatnonzero(~zero)
+    return int(epochs[alive[-1] + 1 if alive.size else 0])
 
 
 # a test loss that ends this much above its lowest has turned up: the curve marks its lowest
