@@ -289,6 +289,7 @@ def learning_curve(
     accuracy_label: str | None = "accuracy",
     test_loss: tuple[np.ndarray, np.ndarray] | None = None,
     training_note: str = "",
+    held_out: bool = False,
 ) -> Figure:
     """Loss (log scale) against epoch, accuracy on a twin axis.
 
@@ -305,10 +306,12 @@ def learning_curve(
         training_note: how the history's loss and accuracy were measured when that is
             not how the model predicts, added to their legend labels in parentheses
             (``"dropout on"``: fit's own numbers, taken in training mode).
+        held_out: a test set was held out, so the loss is the training data's: it is
+            called "training loss" (as it is beside a ``test_loss``).
     """
     h = _history_arrays(history)
     epoch, loss, acc = h["epoch"], h["loss"], h["accuracy"]
-    loss_label = "loss" if test_loss is None else "training loss"
+    loss_label = "training loss" if held_out or test_loss is not None else "loss"
     if training_note:
         loss_label = f"{loss_label} ({training_note})"
     accuracy_legend = f"{accuracy_label} ({training_note})" if training_note else accuracy_label
@@ -346,7 +349,7 @@ def learning_curve(
         )  # fmt: skip
     ax.set_yscale("log")
     ax.set_xlabel("epoch")
-    ax.set_ylabel("loss (log scale)", color=LOSS_COLOR)
+    ax.set_ylabel(f"{'training loss' if held_out else 'loss'} (log scale)", color=LOSS_COLOR)
     # minor labels too: a loss within one decade is labelled by minor ticks only
     ax.tick_params(axis="y", which="both", colors=LOSS_COLOR)
     ax.grid(True, which="major", color="0.88", linewidth=0.8)

@@ -143,6 +143,7 @@ def lab_figures(
             title=label,
             accuracy_label=accuracy_label,
             test_loss=test_curve,
+            held_out=held_out,
             # fit's loss and accuracy are measured as it trains, with units dropped: the
             # curve can sit above the test loss, measured with none dropped
             training_note="dropout on" if cfg.dropout else "",
@@ -211,12 +212,18 @@ def boundary_during_training(
     # a CSV's two columns name the axes (and, in units of their own, get square panels)
     names = input_axis_labels(columns, 2) if columns and len(columns) == 2 else None
 
+    # with a held-out set the panels' scores are the training data's, and say so (as the
+    # comparison's title and the learning curve's labels do)
+    held_out = cfg.test_fraction > 0
+
     def score(model: Any) -> str:
         """A panel's second line: how well the model at those weights does."""
         if not regression:
-            return f"{100 * accuracy(model.forward(x), y):.1f} %"
+            shown = f"{100 * accuracy(model.forward(x), y):.1f} %"
+            return f"training accuracy {shown}" if held_out else shown
         text = f"R² {value_plots.r2_text(r2_score(model.forward(x), y))}"
         if x_test is not None and y_test is not None:
+            text = f"training {text}"
             text += f"\ntest R² {value_plots.r2_text(r2_score(model.forward(x_test), y_test))}"
         return text
 
