@@ -407,12 +407,11 @@ def _finish_curve(
             Line2D([], [], label=f"loss off the scale (>= {OFF_SCALE:.0e})", **off_scale)
         )
     # under the axes, where no curve can run beneath it; in one row while it fits the
-    # figure's width (~80 characters), else in two columns
-    wide = sum(len(h.get_label()) + 6 for h in handles) > 80
-    fig.legend(
-        handles=handles, loc="outside lower center", ncols=2 if wide else len(handles),
-        frameon=False,
-    )  # fmt: skip
+    # figure's width (~80 characters), else in two columns, else (two long labels: a
+    # mini-batch run's notes) in one
+    widths = sorted((len(h.get_label()) + 6 for h in handles), reverse=True)
+    ncols = len(handles) if sum(widths) <= 80 else 2 if sum(widths[:2]) <= 80 else 1
+    fig.legend(handles=handles, loc="outside lower center", ncols=ncols, frameon=False)
     ax.set_title(fit_text(title or "Learning curve", 6.4, fontsize=12))
     _save(fig, Path(path))
     return fig

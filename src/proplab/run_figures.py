@@ -135,6 +135,12 @@ def lab_figures(
             ),
         )
     accuracy_label = None if regression else "training accuracy" if held_out else "accuracy"
+    # how fit measured the history's loss and accuracy, where that is not the model's own
+    # score at one set of weights: a mini-batch epoch's are the mean over its batches while
+    # the weights moved (its first is not the first weights' loss); with dropout they are
+    # taken with units dropped, so the curve can sit above the test loss (none dropped)
+    notes = ["mean over each epoch's batches"] if is_mini_batch(cfg, len(x)) else []
+    training_note = "; ".join(notes + (["dropout on"] if cfg.dropout else []))
     draw_figure(
         run_dir / LEARNING_CURVE,
         lambda path: plots.learning_curve(
@@ -144,9 +150,7 @@ def lab_figures(
             accuracy_label=accuracy_label,
             test_loss=test_curve,
             held_out=held_out,
-            # fit's loss and accuracy are measured as it trains, with units dropped: the
-            # curve can sit above the test loss, measured with none dropped
-            training_note="dropout on" if cfg.dropout else "",
+            training_note=training_note,
         ),
     )
 
