@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from matplotlib.image import imread
 
-from proplab import fit
+from proplab import experiments, fit
 from proplab.cli import main
 from proplab.config import RunConfig, build_loss, build_model, build_optimizer
 from proplab.experiments import GRADIENTS, GRADIENTS_FIGURE, prepare_run, write_run_figures
@@ -109,3 +109,88 @@ def test_many_samples_get_fewer_states_evenly_spaced_first_and_last_kept() -> No
         np.testing.assert_array_equal(row, every.sizes[every.epochs.index(epoch)])
     two = gradient_sizes(model, loss_fn, prep.x, prep.y, snapshots.states, work=1)
     assert two.epochs == [0, 300]
+
+
+def test_a_mini_batch_runs_epoch_e_is_the_weights_after_e_epochs_and_its_axis_says_so(
+    tmp_path, monkeypatch
+) -> None:
+    # audit15c M1: with 100 rows in batches of 16 an epoch makes 7 updates, so the
+    # weights "after that many updates" were not the ones gradients.csv's row holds
+    from proplab import plots
+    from proplab.serialize import load
+
+    figures = []
+    draw = plots.gradient_sizes_figure
+    monkeypatch.setattr(
+        plots, "gradient_sizes_figure", lambda *a, **k: figures.append(draw(*a, **k))
+    )
+    cfg = RunConfig(dataset="linear", batch_size=16, epochs=30, print_every=0)
+    experiments.run_one(cfg, tmp_path / "run", quiet=True, progress=False)
+    rows = {int(r["epoch"]): r for r in read_csv(tmp_path / "run" / GRADIENTS)}
+    assert 15 in rows  # 3 of the 31 kept states: 0, 15, 30
+    # the same run stopped after 15 epochs: its final weights are row 15's
+    experiments.run_one(cfg.replace(epochs=15), tmp_path / "e15", quiet=True, progress=False,
+                        figures=False)  # fmt: skip
+    cfg, prep = prepare_run(cfg)
+    model, loss_fn = load(tmp_path / "e15" / "model.npz"), build_loss(cfg)
+    loss_fn.forward(model.forward(prep.x), prep.y)
+    model.backward(loss_fn.backward())
+    weights = [p for name, p in model.named_parameters() if name.endswith("weight")]
+    expected = [float(np.mean(np.abs(p.grad))) for p in weights]
+    np.testing.assert_allclose([float(v) for k, v in rows[15].items() if k != "epoch"],
+                               expected, rtol=1e-12)  # fmt: skip
+    (figure,) = figures
+    label = figure.axes[0].get_xlabel()
+    assert label.startswith("epoch (the weights after that many epochs;") and "update" not in label
+
+
+def test_a_run_whose_gradients_die_says_so_and_keeps_its_first_sizes_visible(
+    tmp_path, monkeypatch
+) -> None:
+    # audit15c M4: lr 1000 saturates every sigmoid with the first update (all 21 outputs
+    # exactly 1.0), so every later gradient is exactly 0, which a log scale cannot draw:
+    # the figure was empty axes, its one nonzero point (epoch 0) drawn without a marker
+    from proplab import plots
+
+    figures = []
+    draw = plots.gradient_sizes_figure
+    monkeypatch.setattr(
+        plots, "gradient_sizes_figure", lambda *a, **k: figures.append(draw(*a, **k))
+    )
+    cfg = RunConfig(dataset="xor", lr=1000.0, epochs=100, print_every=0)
+    summary = experiments.run_one(cfg, tmp_path, quiet=True, progress=False)
+    assert summary["stop_reason"] == "completed"  # it did not diverge: its loss is 11/21
+    rows = read_csv(tmp_path / GRADIENTS)
+    sizes = np.array([[float(v) for k, v in r.items() if k != "epoch"] for r in rows])
+    assert np.all(sizes[0] > 0) and not sizes[1:].any()
+    (figure,) = figures
+    ax = figure.axes[0]
+    (note,) = [t.get_text() for t in ax.texts]
+    assert note.startswith(
+        f"every gradient is exactly 0 at each kept epoch from {rows[1]['epoch']} on"
+    )
+    assert "the units saturated" in note
+    for line, size in zip(ax.lines, sizes[0], strict=True):  # epoch 0's point, marked
+        assert list(line.get_xdata()) == [0.0] and list(line.get_ydata()) == [size]
+        assert line.get_marker() == "o"
+
+
+def test_zero_from_is_the_first_epoch_of_the_all_zero_tail() -> None:
+    from proplab.plots import zero_from
+
+    epochs = np.array([0, 10, 20, 30])
+    assert zero_from(epochs, [[1, 2], [0, 1], [0, 0], [0, 0]]) == 20
+    assert zero_from(epochs, np.zeros((4, 2))) == 0
+    assert zero_from(epochs, [[1, 2], [0, 0], [0, 0], [0, 1]]) is None  # alive at the end
+    assert zero_from(epochs, [[1, 2], [0, 0], [0, 0], [0, np.nan]]) is None
+    assert zero_from(epochs[:0], np.zeros((0, 2))) is None
+
+
+def test_a_figure_whose_gradients_live_has_no_note(tmp_path) -> None:
+    from proplab.plots import gradient_sizes_figure
+
+    fig = gradient_sizes_figure(
+        np.array([0, 10, 20]), np.array([[1e-3, 1e-2], [0.0, 1e-2], [1e-3, 1e-2]]),
+        ["1: Linear 2->10", "2: Linear 10->1"], tmp_path / "g.png",
+    )  # fmt: skip
+    assert not fig.axes[0].texts

@@ -275,3 +275,37 @@ def test_a_held_out_run_without_a_test_accuracy_titles_its_figure_with_the_train
     assert titles[0].endswith(", accuracy 75%")
     experiments._lab_figures(tmp_path, cfg, history, x, y, y * 0.8, 0.75, 0.5)
     assert titles[1].endswith(", accuracy 75% (training data; test 50%)")
+
+
+def test_a_held_out_runs_boundary_panels_and_loss_curve_say_they_are_training_numbers(
+    tmp_path, monkeypatch
+):
+    # audit15c L3: the comparison's title and the accuracy axis said "training", but the
+    # boundary panels' percentages and the loss legend did not, though they are too
+    curves, rows = [], []
+    learning_curve, boundaries = plots.learning_curve, sweep_boundaries.decision_boundaries
+    monkeypatch.setattr(
+        plots, "learning_curve", lambda *a, **k: curves.append(learning_curve(*a, **k))
+    )
+    monkeypatch.setattr(
+        sweep_boundaries,
+        "decision_boundaries",
+        lambda panels, *a, **k: (rows.extend(panels), boundaries(panels, *a, **k))[1],
+    )
+    cfg = RunConfig(dataset="moons", n=80, hidden=4, epochs=200, test_fraction=0.25, print_every=0)
+    summary = experiments.run_one(cfg, tmp_path, quiet=True, progress=False)
+    ((*_, last),) = rows
+    train, test = 100 * summary["accuracy"], 100 * summary["test_accuracy"]
+    assert train != test  # the panel's number is the training data's, not the test's
+    assert last.title.split("\n")[1] == f"training accuracy {train:.1f} %"
+    assert all(p.title.split("\n")[1].startswith("training accuracy ") for p in rows[0])
+    (figure,) = curves
+    legend = [t.get_text() for t in figure.legends[0].get_texts()]
+    assert legend == ["training loss", "training accuracy"]
+    assert figure.axes[0].get_ylabel() == "training loss (log scale)"
+    # without a test set: "loss", and the panels' bare percentages, as before
+    curves.clear(), rows.clear()
+    cfg = RunConfig(dataset="xor", epochs=50, print_every=0)
+    summary = experiments.run_one(cfg, tmp_path / "xor", quiet=True, progress=False)
+    assert [t.get_text() for t in curves[0].legends[0].get_texts()] == ["loss", "accuracy"]
+    assert rows[0][-1].title.split("\n")[1] == f"{100 * summary['accuracy']:.1f} %"

@@ -424,3 +424,34 @@ def test_a_two_column_csv_runs_boundary_and_value_map_name_the_columns(
     run_one(RunConfig(dataset="moons", epochs=2, print_every=0), tmp_path / "moons", quiet=True,
             progress=False)  # fmt: skip
     assert drawn["decision_boundary"] == ("$x_1$", "$x_2$")
+
+
+def test_a_mini_batch_learning_curve_says_its_numbers_are_means_over_the_batches(
+    tmp_path: Path, monkeypatch
+) -> None:
+    # audit15c L4: a mini-batch epoch's loss and accuracy are the sample-weighted means over
+    # its batches while the weights move (the linear set's epoch 1: 0.2567, where its first
+    # weights' loss is 0.2766), and the curve called them "loss" and "accuracy"
+    from test_figures_layout import _inside, _renderer
+
+    from proplab import experiments
+    from proplab.config import RunConfig
+
+    curves = []
+    draw = plots.learning_curve
+    monkeypatch.setattr(plots, "learning_curve", lambda *a, **k: curves.append(draw(*a, **k)))
+    cfg = RunConfig(dataset="linear", batch_size=16, epochs=20, dropout=0.1, print_every=0)
+    experiments.run_one(cfg, tmp_path / "run", quiet=True, progress=False)
+    (figure,) = curves
+    legend = figure.legends[0]
+    assert [t.get_text() for t in legend.get_texts()] == [
+        "loss (mean over each epoch's batches; dropout on)",
+        "accuracy (mean over each epoch's batches; dropout on)",
+    ]
+    assert legend._ncols == 1  # side by side they would run off the figure's edges
+    assert _inside(figure, legend.get_window_extent(_renderer(figure)))
+    # one batch of all 100 rows is full batch: the plain labels
+    curves.clear()
+    full = cfg.replace(batch_size=100, dropout=0.0)
+    experiments.run_one(full, tmp_path / "full", quiet=True, progress=False)
+    assert [t.get_text() for t in curves[0].legends[0].get_texts()] == ["loss", "accuracy"]

@@ -403,8 +403,9 @@ def test_the_value_as_it_forms_at_the_picked_epochs(gauss: Run) -> None:
         assert ax.get_title().startswith(f"after {epoch:,} epoch")
     # the last panel is the final model: its map and both R² are the summary's
     last = panels[-1]
+    # (the first R² is the training data's, and says so: audit15c L3)
     assert last.get_title().endswith(
-        f"R² {gauss.summary['r2']:.4f}\ntest R² {gauss.summary['test_r2']:.4f}"
+        f"\ntraining R² {gauss.summary['r2']:.4f}\ntest R² {gauss.summary['test_r2']:.4f}"
     )
     (mesh,) = [c for c in last.collections if isinstance(c, QuadMesh)]
     u, v, points = boundary_grid(gauss.x)

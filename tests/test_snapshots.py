@@ -9,7 +9,14 @@ from proplab import experiments, sweep_boundaries
 from proplab.config import RunConfig, build_loss, build_model, build_optimizer
 from proplab.data import generate_xor_easy
 from proplab.runio import read_csv
-from proplab.snapshots import Snapshots, kept_epochs, pick_epochs, snapshot_epochs
+from proplab.snapshots import (
+    LEVELS,
+    Snapshots,
+    kept_epochs,
+    pick_epochs,
+    pick_kept_epochs,
+    snapshot_epochs,
+)
 from proplab.train import fit
 
 
@@ -320,3 +327,68 @@ def test_a_panel_after_one_epoch_says_epoch_not_epochs(tmp_path, drawn):
     assert [p.title.split("\n")[0] for p in row] == [
         "after 0 epochs", "after 1 epoch", "after 3 epochs",
     ]  # fmt: skip
+
+
+# ---------------------------------------------------------------- audit15c M2
+
+
+def test_a_mini_batch_run_picks_where_the_kept_weights_own_loss_fell(tmp_path, drawn, monkeypatch):
+    # history.csv's mini-batch loss is the mean over the epoch's batches while the weights
+    # move (0.257 for epoch 1, where the first weights' loss is 0.277). Picked from it, this
+    # run's "10 %" panel was epoch 30, where the weights' own loss had made 44 % of its fall
+    states = {}
+    measure = experiments.gradient_sizes
+
+    def spy(model, loss_fn, x, y, kept, work):  # every kept state, as the run passes them
+        states.update(kept)
+        return measure(model, loss_fn, x, y, kept, work=work)
+
+    monkeypatch.setattr(experiments, "gradient_sizes", spy)
+    cfg = RunConfig(dataset="linear", batch_size=16, epochs=2000, print_every=0)
+    experiments.run_one(cfg, tmp_path, quiet=True, progress=False)
+    (((row,), title),) = drawn
+    assert title.endswith(
+        "\nat the start, where the full-batch loss had made 10, 50, 90, 99 % of its fall, and the end"
+    )
+    shown = [int(p.title.split()[1].replace(",", "")) for p in row]  # "after 2,000 epochs"
+    # by hand: each kept state's mean squared error on all 100 training rows
+    _, prep = experiments.prepare_run(cfg)
+    model = build_model(cfg, 2, 1)
+    loss = {}
+    for epoch, state in states.items():
+        model.load_state_dict(state)
+        loss[epoch] = float(np.mean((model.forward(prep.x) - prep.y) ** 2))
+    # the candidates are the states whose gradients the run measured (200 of the 204 kept)
+    measured = [int(r["epoch"]) for r in read_csv(tmp_path / "gradients.csv")]
+    start, fall = loss[0], loss[0] - min(loss[e] for e in measured)
+    firsts = [next(e for e in measured if loss[e] <= start - level * fall) for level in LEVELS]
+    assert shown == sorted({0, *firsts, 2000}) == [0, 5, 40, 80, 500, 2000]
+    # what the history's running mean picked: its "10 %" epoch had made far more of the fall
+    history = [float(r["loss"]) for r in read_csv(tmp_path / "history.csv")]
+    assert pick_epochs(kept_epochs(2000), history)[1] == 30
+    assert (start - loss[30]) / fall > 0.4
+
+
+@pytest.mark.parametrize("batch_size", [None, 100])
+def test_a_full_batch_run_picks_the_epochs_it_picked_from_its_history(tmp_path, drawn, batch_size):
+    # a batch of all 100 samples is full batch: its history's loss is the kept weights' own,
+    # and it picks as before the mini-batch fix (audit15c recomputed these for linear)
+    cfg = RunConfig(dataset="linear", batch_size=batch_size, print_every=0)  # 20 000 epochs
+    experiments.run_one(cfg, tmp_path, quiet=True, progress=False)
+    (((row,), title),) = drawn
+    assert title.endswith(
+        "\nat the start, where the loss had made 10, 50, 90, 99 % of its fall, and the end"
+    )
+    shown = [int(p.title.split()[1].replace(",", "")) for p in row]
+    history = [float(r["loss"]) for r in read_csv(tmp_path / "history.csv")]
+    assert shown == pick_epochs(kept_epochs(20000), history) == [0, 10, 300, 500, 3600, 20000]
+
+
+def test_picking_from_the_kept_states_losses_takes_them_in_epoch_order():
+    # losses[i] belongs to epochs[i]; the fall is from epoch 0's 1.0 to the lowest, 0.0
+    epochs, losses = [20, 0, 10, 30, 40], [0.4, 1.0, 0.95, 0.0, 0.05]
+    assert pick_kept_epochs(epochs, losses) == [0, 20, 30, 40]  # 10 %, 50 %: 20; 90, 99 %: 30
+    # a plateau's drift: the fixed round epochs (snapshot_epochs(40): 0, 1, 5, 10, 40), nearest kept
+    assert pick_kept_epochs(epochs, [1.0, 0.99, 0.98, 0.97, 0.96]) == [0, 10, 40]
+    with pytest.raises(ValueError, match="5 epochs but 4 losses: one loss per kept epoch"):
+        pick_kept_epochs(epochs, losses[:4])

@@ -237,6 +237,12 @@ class RunConfig:
                 )
 
 
+def is_mini_batch(cfg: RunConfig, n_samples: int) -> bool:
+    """Whether ``cfg`` trains on mini-batches of its ``n_samples`` training samples (as
+    ``fit`` decides: a ``batch_size`` under the sample count; at or above it, full batch)."""
+    return cfg.batch_size is not None and cfg.batch_size < n_samples
+
+
 def check_batches(cfg: RunConfig, n_samples: int) -> None:
     """Refuse a batchnorm run that would meet a batch of one sample (no variance to
     normalise by), naming the numbers: the whole training data, or the last mini-batch."""

@@ -44,6 +44,7 @@ from proplab.config import (
     RunConfig,
     check_batches,
     data_rng,
+    is_mini_batch,
 )
 from proplab.history import History
 from proplab.metrics import r2_score
@@ -298,16 +299,22 @@ def _run_one(
     with uninterrupted():
         bar.close()
         gradients = test_curve = shown = None
+        picked_by_loss = loss_falls(history.loss)
         if snapshots is not None:
             snapshots.take(history.epochs_run)  # the final weights (training may stop early)
-            if shows_boundary:
-                shown = snapshots.shown(history.loss)
             if shows_boundary and history.stop_reason != "diverged":
                 # the kept weights again, each through one full-batch backward: at most a tenth
                 # of the training's own passes (and GRADIENT_WORK samples in all)
                 passes = max(2, history.epochs_run // 10)
                 work = min(GRADIENT_WORK, passes * len(x))
                 gradients = gradient_sizes(model, loss_fn, x, y, snapshots.states, work=work)
+            if gradients is not None and is_mini_batch(cfg, len(x)):
+                # a mini-batch history's loss is a mean over batches while the weights
+                # moved: pick where the kept weights' own (full-batch) loss fell instead
+                shown = snapshots.shown(gradients.losses, gradients.epochs)
+                picked_by_loss = loss_falls(gradients.losses)
+            elif shows_boundary:
+                shown = snapshots.shown(history.loss)
             if tests_as_it_trains:
                 test_curve = losses_at(model, loss_fn, prep.x_test, prep.y_test, snapshots.states)
         return finish_run(
@@ -322,6 +329,7 @@ def _run_one(
             snapshots=shown,
             gradients=gradients,
             test_curve=test_curve,
+            picked_by_loss=picked_by_loss,
         )
 
 
@@ -424,6 +432,7 @@ def finish_run(
     snapshots: dict[int, dict[str, np.ndarray]] | None = None,
     gradients: GradientSizes | None = None,
     test_curve: tuple[list[int], np.ndarray] | None = None,
+    picked_by_loss: bool | None = None,
 ) -> dict[str, Any]:
     """Evaluate a trained model and write the rest of its run folder, summary last.
 
@@ -433,7 +442,9 @@ def finish_run(
     Shared by :func:`run_one` and the stacked sweep runner (which trains many
     runs as one stack and then finishes each as if it had run alone).
     ``snapshots`` (epoch -> ``state_dict()``, from :class:`~proplab.snapshots.Snapshots`)
-    adds the decision boundary at those epochs to the figures; ``gradients``
+    adds the decision boundary at those epochs to the figures (``picked_by_loss``: they
+    were picked where the loss fell, as its title says; None: whether
+    ``history.loss`` falls); ``gradients``
     (:func:`~proplab.snapshots.gradient_sizes`) writes ``gradients.csv`` and its figure;
     ``test_curve`` (``(epochs, losses)`` from :func:`~proplab.snapshots.losses_at`, a
     regression's test loss at the kept weights) writes ``test_loss.csv``, which the
@@ -497,9 +508,9 @@ def finish_run(
             pred_test=None if test is None else test[2], test_curve=test_curve,
         )  # fmt: skip
         if figures and snapshots and history.stop_reason != "diverged":
-            boundary_during_training(
-                run_dir, cfg, x, y, snapshots, loss_falls(history.loss), x_test, y_test
-            )
+            if picked_by_loss is None:
+                picked_by_loss = loss_falls(history.loss)
+            boundary_during_training(run_dir, cfg, x, y, snapshots, picked_by_loss, x_test, y_test)
         if gradients is not None:
             columns = {"epoch": gradients.epochs}
             columns.update(

@@ -289,6 +289,7 @@ def learning_curve(
     accuracy_label: str | None = "accuracy",
     test_loss: tuple[np.ndarray, np.ndarray] | None = None,
     training_note: str = "",
+    held_out: bool = False,
 ) -> Figure:
     """Loss (log scale) against epoch, accuracy on a twin axis.
 
@@ -298,17 +299,19 @@ def learning_curve(
         accuracy_label: what the accuracy is called on its axis and in the
             legend (``"training accuracy"`` when a test set was held out);
             None: no accuracy axis (a regression, whose accuracy is NaN).
-        test_loss: ``(updates (T,), losses (T,))``: the held-out loss of the weights
-            after that many updates, drawn as a second curve at epoch ``updates + 1``
-            (the history's epoch E measured the weights after E - 1 updates); the
-            training curve is then called "training loss".
+        test_loss: ``(epochs (T,), losses (T,))``: the held-out loss of the weights
+            after that many epochs (full batch: updates), drawn as a second curve at
+            epoch ``epochs + 1`` (the history's epoch E starts from the weights after
+            E - 1 epochs); the training curve is then called "training loss".
         training_note: how the history's loss and accuracy were measured when that is
             not how the model predicts, added to their legend labels in parentheses
             (``"dropout on"``: fit's own numbers, taken in training mode).
+        held_out: a test set was held out, so the loss is the training data's: it is
+            called "training loss" (as it is beside a ``test_loss``).
     """
     h = _history_arrays(history)
     epoch, loss, acc = h["epoch"], h["loss"], h["accuracy"]
-    loss_label = "loss" if test_loss is None else "training loss"
+    loss_label = "training loss" if held_out or test_loss is not None else "loss"
     if training_note:
         loss_label = f"{loss_label} ({training_note})"
     accuracy_legend = f"{accuracy_label} ({training_note})" if training_note else accuracy_label
@@ -346,7 +349,7 @@ def learning_curve(
         )  # fmt: skip
     ax.set_yscale("log")
     ax.set_xlabel("epoch")
-    ax.set_ylabel("loss (log scale)", color=LOSS_COLOR)
+    ax.set_ylabel(f"{'training loss' if held_out else 'loss'} (log scale)", color=LOSS_COLOR)
     # minor labels too: a loss within one decade is labelled by minor ticks only
     ax.tick_params(axis="y", which="both", colors=LOSS_COLOR)
     ax.grid(True, which="major", color="0.88", linewidth=0.8)
@@ -404,12 +407,11 @@ def _finish_curve(
             Line2D([], [], label=f"loss off the scale (>= {OFF_SCALE:.0e})", **off_scale)
         )
     # under the axes, where no curve can run beneath it; in one row while it fits the
-    # figure's width (~80 characters), else in two columns
-    wide = sum(len(h.get_label()) + 6 for h in handles) > 80
-    fig.legend(
-        handles=handles, loc="outside lower center", ncols=2 if wide else len(handles),
-        frameon=False,
-    )  # fmt: skip
+    # figure's width (~80 characters), else in two columns, else (two long labels: a
+    # mini-batch run's notes) in one
+    widths = sorted((len(h.get_label()) + 6 for h in handles), reverse=True)
+    ncols = len(handles) if sum(widths) <= 80 else 2 if sum(widths[:2]) <= 80 else 1
+    fig.legend(handles=handles, loc="outside lower center", ncols=ncols, frameon=False)
     ax.set_title(fit_text(title or "Learning curve", 6.4, fontsize=12))
     _save(fig, Path(path))
     return fig
@@ -425,7 +427,7 @@ def gradient_sizes_figure(
     """Each layer's mean |dL/dW| against epoch, log scale: one line per weighted layer.
 
     Args:
-        epochs: ``(E,)`` the epochs the weights were kept at.
+        epochs: ``(E,)`` the epochs the weights were kept at (after that many epochs).
         sizes: ``(E, L)`` mean absolute weight gradient of each of the L layers.
         layers: L legend labels, input side first (``"1: Linear 2->10"``).
     """
@@ -438,7 +440,11 @@ def gradient_sizes_figure(
     for column, (label, shade) in enumerate(zip(layers, shades, strict=True)):
         values = sizes[:, column]
         shown = np.isfinite(values) & (values > 0)  # a log scale cannot show 0 or NaN
-        marker = {"marker": "o", "markersize": 3} if len(epochs) <= MARKED_EPOCHS else {}
+        # a single drawable point draws no line: a marker (a run whose gradients are 0 after
+        # its first kept epoch keeps that epoch's sizes visible)
+        marker = {}
+        if len(epochs) <= MARKED_EPOCHS or shown.sum() == 1:
+            marker = {"marker": "o", "markersize": 3 if shown.sum() > 1 else 5, "clip_on": False}
         ax.plot(
             epochs[shown], values[shown], color=shade, linewidth=1.6,
             label=label + (" (input side)" if column == 0 and len(layers) > 1 else ""),
@@ -450,17 +456,44 @@ def gradient_sizes_figure(
     positive = epochs[epochs > 0]
     if positive.size:
         ax.set_xscale("symlog", linthresh=float(positive.min()), linscale=0.5)
-    ax.set_xlabel("epoch (the weights after that many updates; log scale after the first)")
+    # epochs, not updates: a mini-batch epoch makes several (gradients.csv's epoch E holds
+    # the weights after E epochs, E updates only in a full-batch run)
+    ax.set_xlabel("epoch (the weights after that many epochs; log scale after the first)")
     ax.set_ylabel("mean |dL/dW| (log scale)")
     ax.grid(True, which="major", color="0.88", linewidth=0.8)
     ax.grid(True, which="minor", axis="y", color="0.95", linewidth=0.5)
     if len(epochs) > 1:
         ax.set_xlim(epochs[0], epochs[-1])
     plain_log_ticks(ax)
+    dead = zero_from(epochs, sizes)
+    if dead is not None:
+        # 0 has no place on a log scale: without this the axes would be empty from there on
+        ax.text(
+            0.5, 0.5,
+            f"every gradient is exactly 0 at each kept epoch from {dead:,} on\n(0 has no "
+            "place on a log scale): the units saturated,\nso no gradient passes back "
+            "through them",
+            transform=ax.transAxes, ha="center", va="center", fontsize=10, color="0.25",
+            bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": "0.7"},
+        )  # fmt: skip
     fig.legend(loc="outside lower center", ncols=min(3, len(layers)), frameon=False)
     ax.set_title(fit_text(title or "Gradient size per layer", 6.4, fontsize=12))
     _save(fig, Path(path))
     return fig
+
+
+def zero_from(epochs: np.ndarray, sizes: np.ndarray) -> int | None:
+    """The first epoch from which every layer's gradient size is exactly 0 to the end
+    (``epochs`` (E,), ``sizes`` (E, L)), or None: the gradient died (saturated units
+    pass none back: the lab's sigmoids at ``--lr 1000`` output exactly 1.0)."""
+    epochs = np.asarray(epochs).reshape(-1)
+    if not epochs.size:
+        return None
+    zero = np.all(np.asarray(sizes, dtype=np.float64).reshape(len(epochs), -1) == 0, axis=-1)
+    if not zero[-1]:
+        return None
+    alive = np.flatnonzero(~zero)
+    return int(epochs[alive[-1] + 1 if alive.size else 0])
 
 
 # a test loss that ends this much above its lowest has turned up: the curve marks its lowest

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from proplab.config import RunConfig, build_model, network_label
+from proplab.config import RunConfig, build_model, is_mini_batch, network_label
 from proplab.data import LAB_DATASETS
 from proplab.dataload import (
     CONFUSION_MATRIX,
@@ -104,7 +104,7 @@ def lab_figures(
     largest |target| of ``y`` and ``y_test``), for others each prediction against its
     target (the held-out ones, ``pred_test`` against ``y_test``, marked apart); and a
     learning curve of the loss alone, with the test loss ``test_curve`` (``(epochs,
-    losses)``: after that many updates) beside it."""
+    losses)``: after that many epochs) beside it."""
     from proplab import plots  # matplotlib is slow to import; only runs need it
 
     held_out = cfg.test_fraction > 0
@@ -135,6 +135,12 @@ def lab_figures(
             ),
         )
     accuracy_label = None if regression else "training accuracy" if held_out else "accuracy"
+    # how fit measured the history's loss and accuracy, where that is not the model's own
+    # score at one set of weights: a mini-batch epoch's are the mean over its batches while
+    # the weights moved (its first is not the first weights' loss); with dropout they are
+    # taken with units dropped, so the curve can sit above the test loss (none dropped)
+    notes = ["mean over each epoch's batches"] if is_mini_batch(cfg, len(x)) else []
+    training_note = "; ".join(notes + (["dropout on"] if cfg.dropout else []))
     draw_figure(
         run_dir / LEARNING_CURVE,
         lambda path: plots.learning_curve(
@@ -143,9 +149,8 @@ def lab_figures(
             title=label,
             accuracy_label=accuracy_label,
             test_loss=test_curve,
-            # fit's loss and accuracy are measured as it trains, with units dropped: the
-            # curve can sit above the test loss, measured with none dropped
-            training_note="dropout on" if cfg.dropout else "",
+            held_out=held_out,
+            training_note=training_note,
         ),
     )
 
@@ -197,7 +202,9 @@ def boundary_during_training(
     """The decision boundary at each snapshot epoch, side by side (2-D inputs, one output).
 
     ``picked_by_loss``: the epochs are where the loss made shares of its fall
-    (:func:`~proplab.snapshots.pick_epochs`), which the title says. A regression's
+    (:func:`~proplab.snapshots.pick_epochs`), which the title says; a mini-batch run's
+    are picked from the full-batch loss of the kept weights
+    (:func:`~proplab.snapshots.pick_kept_epochs`), and its title says so. A regression's
     shows its predicted value instead, each panel titled with the training R² (and
     the test R², given ``x_test`` and ``y_test``), on the run's colour scale."""
     from proplab import sweep_boundaries, value_plots  # matplotlib: only runs need it
@@ -209,12 +216,18 @@ def boundary_during_training(
     # a CSV's two columns name the axes (and, in units of their own, get square panels)
     names = input_axis_labels(columns, 2) if columns and len(columns) == 2 else None
 
+    # with a held-out set the panels' scores are the training data's, and say so (as the
+    # comparison's title and the learning curve's labels do)
+    held_out = cfg.test_fraction > 0
+
     def score(model: Any) -> str:
         """A panel's second line: how well the model at those weights does."""
         if not regression:
-            return f"{100 * accuracy(model.forward(x), y):.1f} %"
+            shown = f"{100 * accuracy(model.forward(x), y):.1f} %"
+            return f"training accuracy {shown}" if held_out else shown
         text = f"R² {value_plots.r2_text(r2_score(model.forward(x), y))}"
         if x_test is not None and y_test is not None:
+            text = f"training {text}"
             text += f"\ntest R² {value_plots.r2_text(r2_score(model.forward(x_test), y_test))}"
         return text
 
@@ -231,7 +244,7 @@ def boundary_during_training(
             panels.append(
                 (f"after {epoch:,} epoch{'' if epoch == 1 else 's'}\n{score(model)}", grid)
             )
-        picked = "\n" + _picked_how() if picked_by_loss else ""
+        picked = "\n" + _picked_how(is_mini_batch(cfg, len(x))) if picked_by_loss else ""
         if regression:
             title = f"{name}: the predicted value as it forms (samples: their target)"
             value_plots.value_maps(
@@ -252,10 +265,13 @@ def boundary_during_training(
     draw_figure(run_dir / BOUNDARY_DURING_TRAINING, draw)
 
 
-def _picked_how() -> str:
-    """The boundary-during-training title's line on how its epochs were picked."""
+def _picked_how(mini_batch: bool = False) -> str:
+    """The boundary-during-training title's line on how its epochs were picked (a
+    ``mini_batch`` run's: from the full-batch loss of the kept weights, not the
+    learning curve's mean over the batches)."""
     levels = ", ".join(f"{100 * level:g}" for level in LEVELS)
-    return f"at the start, where the loss had made {levels} % of its fall, and the end"
+    loss = "the full-batch loss" if mini_batch else "the loss"
+    return f"at the start, where {loss} had made {levels} % of its fall, and the end"
 
 
 def gradients_figure(run_dir: Path, cfg: RunConfig, csv_path: Path) -> None:

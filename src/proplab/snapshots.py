@@ -4,10 +4,11 @@ A run with figures keeps its weights every ~1/200 of its epochs
 (:func:`kept_epochs`; :class:`Snapshots` copies them through ``fit``'s
 callback) and afterwards shows ~6 of them, picked from the loss curve by
 :func:`pick_epochs`: the start, the epochs by which the loss had made 10 %,
-50 %, 90 % and 99 % of its fall, and the end. The boundary forms when the loss
-falls, which fixed epochs miss: the lab's XOR model sits on a plateau for
-2 000 epochs and forms its boundary over the next 1 000. NumPy only: the
-drawing is elsewhere.
+50 %, 90 % and 99 % of its fall, and the end (a mini-batch run's from the
+full-batch loss of its kept weights: :func:`pick_kept_epochs`). The boundary
+forms when the loss falls, which fixed epochs miss: the lab's XOR model sits on
+a plateau for 2 000 epochs and forms its boundary over the next 1 000. NumPy
+only: the drawing is elsewhere.
 """
 
 from __future__ import annotations
@@ -91,22 +92,59 @@ def pick_epochs(kept: Sequence[int], losses: Sequence[float]) -> list[int]:
 
     0, the first kept epoch by which the loss had made each of :data:`LEVELS` of its
     fall from ``losses[0]`` to its lowest, and the last kept epoch. ``losses[e]`` is
-    the loss of the weights after ``e`` updates (``History.loss``: each epoch's loss is
-    measured before its update). A loss that falls by less than :data:`FLAT` of its
-    first value, or is not finite, gets :func:`snapshot_epochs`' round numbers
-    instead, each moved to the nearest kept epoch.
+    the loss of the weights after ``e`` updates (``History.loss`` of a full-batch run:
+    each epoch's loss is measured before its update). A loss that falls by less than
+    :data:`FLAT` of its first value, or is not finite, gets :func:`snapshot_epochs`'
+    round numbers instead, each moved to the nearest kept epoch.
     """
     kept = sorted(int(e) for e in kept)
-    first, last = kept[0], kept[-1]
     if not loss_falls(losses):
-        return sorted({min(kept, key=lambda k: abs(k - e)) for e in snapshot_epochs(max(last, 1))})
+        return _round_epochs(kept)
     loss = np.asarray(losses, dtype=np.float64).reshape(-1)
-    fall = float(loss[0] - loss.min())
-    picks = {first, last}
-    measured = [e for e in kept if e < loss.size]
+    measured = [(e, float(loss[e])) for e in kept if e < loss.size]
+    return _levels(kept, measured, float(loss[0]), float(loss.min()))
+
+
+def pick_kept_epochs(epochs: Sequence[int], losses: Sequence[float]) -> list[int]:
+    """:func:`pick_epochs` from the loss of each kept state: ``losses[i]`` (E,) is the
+    loss of the weights kept at ``epochs[i]`` (E,) (:attr:`GradientSizes.losses`).
+
+    A mini-batch run's ``History.loss`` is no such loss: it is the mean over the
+    epoch's batches while the weights move (the lab's linear set in batches of 16
+    records 0.257 for epoch 1, where its first weights' loss is 0.277), so the
+    epochs it picks are not where the weights' own loss made those shares of its
+    fall. Only the kept states' losses are known here: the fall is to the lowest
+    of them.
+    """
+    loss = np.asarray(losses, dtype=np.float64).reshape(-1)
+    if len(epochs) != loss.size:
+        raise ValueError(f"{len(epochs)} epochs but {loss.size} losses: one loss per kept epoch")
+    order = np.argsort(np.asarray(epochs, dtype=np.int64), kind="stable")
+    kept, loss = [int(epochs[i]) for i in order], loss[order]
+    if not loss_falls(loss):
+        return _round_epochs(kept)
+    measured = list(zip(kept, loss.tolist(), strict=True))
+    return _levels(kept, measured, float(loss[0]), float(loss.min()))
+
+
+def _round_epochs(kept: list[int]) -> list[int]:
+    """:func:`snapshot_epochs`' round numbers for the run, each moved to the nearest
+    ``kept`` epoch (increasing): the shown epochs when the loss does not fall."""
+    last = kept[-1]
+    return sorted({min(kept, key=lambda k: abs(k - e)) for e in snapshot_epochs(max(last, 1))})
+
+
+def _levels(
+    kept: list[int], measured: list[tuple[int, float]], start: float, lowest: float
+) -> list[int]:
+    """The first and last ``kept`` epochs, and for each of :data:`LEVELS` the first
+    ``(epoch, loss)`` of ``measured`` (increasing epochs) whose loss had made that share
+    of the fall from ``start`` to ``lowest``."""
+    fall = start - lowest
+    picks = {kept[0], kept[-1]}
     for level in LEVELS:
-        reached = loss[0] - level * fall
-        picks.update(next(([e] for e in measured if loss[e] <= reached), []))
+        reached = start - level * fall
+        picks.update(next(([e] for e, loss in measured if loss <= reached), []))
     return sorted(picks)
 
 
@@ -126,9 +164,15 @@ class Snapshots:
         # fit calls the hook every `every` epochs: the largest step that meets them all
         self.every = math.gcd(*positive) if positive else 1
 
-    def shown(self, losses: Sequence[float]) -> dict[int, dict[str, np.ndarray]]:
-        """The states at the epochs :func:`pick_epochs` picks from ``losses`` (``History.loss``)."""
-        return {e: self.states[e] for e in pick_epochs(self.states, losses)}
+    def shown(
+        self, losses: Sequence[float], epochs: Sequence[int] | None = None
+    ) -> dict[int, dict[str, np.ndarray]]:
+        """The states at the epochs :func:`pick_epochs` picks from ``losses``
+        (``History.loss``), or, given ``epochs``, :func:`pick_kept_epochs` from the loss
+        at each of those kept epochs (:class:`GradientSizes`' ``epochs`` and ``losses``)."""
+        if epochs is None:
+            return {e: self.states[e] for e in pick_epochs(self.states, losses)}
+        return {e: self.states[e] for e in pick_kept_epochs(epochs, losses)}
 
     def take(self, epoch: int) -> None:
         """Keep a copy of the model's parameters as they are now, as epoch ``epoch``."""
@@ -158,12 +202,15 @@ class GradientSizes:
 
     ``epochs`` (E,) the kept epochs; ``layers`` the L weighted layers, input side first
     (``"1: Linear 2->10"``); ``sizes`` (E, L): the mean |dL/dW| over each layer's weights,
-    on the whole training data, at the weights after that many epochs.
+    on the whole training data, at the weights after that many epochs; ``losses`` (E,):
+    the loss of the same forward passes (a mini-batch run's boundary figure picks its
+    epochs from it: :func:`pick_kept_epochs`).
     """
 
     epochs: list[int]
     layers: list[str]
     sizes: np.ndarray
+    losses: np.ndarray
 
 
 def _owner(model: Module, name: str) -> Module:
@@ -204,8 +251,9 @@ def gradient_sizes(
 
     Each state is loaded and one forward and backward pass run on all of ``x (n, in)``,
     ``y``: the full-batch gradient at those weights (what plain gradient descent steps
-    on; a mini-batch run's steps each saw a part of it). The model ends with the weights
-    and the (zero) gradients it had: its final state is put back.
+    on; a mini-batch run's steps each saw a part of it), and the loss of that pass. The
+    model ends with the weights and the (zero) gradients it had: its final state is put
+    back.
 
     At most ``work`` sample-passes: with more samples than ``work / len(states)``, evenly
     spaced states are used (the first and the last always, at least two).
@@ -232,6 +280,7 @@ def gradient_sizes(
         picks = np.unique(np.linspace(0, len(epochs) - 1, most).round().astype(int))
         epochs = [epochs[i] for i in picks]
     sizes = np.full((len(epochs), len(weighted)), np.nan)
+    losses = np.full(len(epochs), np.nan)
     final = model.state_dict()
     try:
         # (NaN sizes, not warnings, for a state near divergence)
@@ -239,13 +288,13 @@ def gradient_sizes(
             for row, epoch in enumerate(epochs):
                 model.load_state_dict(states[epoch])
                 model.zero_grad()
-                loss_fn.forward(model.forward(x), y)
+                losses[row] = loss_fn.forward(model.forward(x), y)
                 model.backward(loss_fn.backward(), need_input_grad=False)
                 sizes[row] = [np.mean(np.abs(p.grad)) for _, p in weighted]
     finally:
         model.load_state_dict(final)
         model.zero_grad()
-    return GradientSizes(epochs, layers, sizes)
+    return GradientSizes(epochs, layers, sizes, losses)
 
 
 def losses_at(
