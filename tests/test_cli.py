@@ -862,3 +862,22 @@ def test_help_never_cuts_a_flag_at_its_hyphen(capsys, command: str) -> None:
     assert main([command, "--help"]) == 0
     out = capsys.readouterr().out
     assert not re.search(r"-[a-z]+-\n", out), re.findall(r".*-[a-z]+-\n.*", out)
+
+
+def test_a_run_whose_gradients_died_says_so(tmp_path: Path, capsys) -> None:
+    # found by audit15c: at --lr 1000 every sigmoid saturates after one update and every
+    # gradient is exactly 0 from then on; the run 'completed' and nothing said it had died
+    code, lines, _ = run_cli(
+        capsys, "train", "--lr", "1000", "--epochs", "200", "--out", str(tmp_path / "dead")
+    )
+    assert code == 0
+    sizes = np.loadtxt(tmp_path / "dead" / "gradients.csv", delimiter=",", skiprows=1)
+    assert sizes[0, 1:].min() > 0 and not sizes[1:, 1:].any()  # alive at 0, dead after
+    assert lines[-1] == (
+        f"every gradient is exactly 0 at each kept epoch from {int(sizes[1, 0])} on "
+        "(gradients.csv): the units saturated, so training stopped changing the weights; "
+        "try a smaller learning rate"
+    )
+    # the lab's rate learns: no such line
+    code, lines, _ = run_cli(capsys, "train", "--epochs", "200", "--out", str(tmp_path / "ok"))
+    assert code == 0 and not any("every gradient" in line for line in lines)

@@ -176,7 +176,7 @@ def test_a_run_whose_gradients_die_says_so_and_keeps_its_first_sizes_visible(
 
 
 def test_zero_from_is_the_first_epoch_of_the_all_zero_tail() -> None:
-    from proplab.plots import zero_from
+    from proplab.snapshots import zero_from
 
     epochs = np.array([0, 10, 20, 30])
     assert zero_from(epochs, [[1, 2], [0, 1], [0, 0], [0, 0]]) == 20

@@ -80,6 +80,7 @@ from proplab.snapshots import (
     kept_epochs,
     loss_falls,
     losses_at,
+    zero_from,
 )
 from proplab.threads import blas_threads, blas_threads_for_a_run
 from proplab.train import EpochCallback
@@ -498,6 +499,14 @@ def finish_run(
                 # the last 'epoch E loss' line is the last multiple of print_every: without
                 # this nothing on screen says the run ended before its epochs
                 say(f"stopped early: {history.message} (of {cfg.epochs:,} epochs)")
+            dead = None if gradients is None else zero_from(gradients.epochs, gradients.sizes)
+            if dead is not None:
+                # not diverged (every number is finite), yet nothing more can be learnt
+                say(
+                    f"every gradient is exactly 0 at each kept epoch from {dead:,} on "
+                    f"({GRADIENTS}): the units saturated, so training stopped changing the "
+                    "weights; try a smaller learning rate"
+                )
 
         if test_curve is not None:
             write_columns_csv(

@@ -26,6 +26,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator
 
 from proplab.runio import write_bytes
+from proplab.snapshots import zero_from
 
 # the handout's colours: class 0 red, class 1 blue
 CLASS_COLORS = ("#d62728", "#1f77b4")
@@ -480,20 +481,6 @@ def gradient_sizes_figure(
     ax.set_title(fit_text(title or "Gradient size per layer", 6.4, fontsize=12))
     _save(fig, Path(path))
     return fig
-
-
-def zero_from(epochs: np.ndarray, sizes: np.ndarray) -> int | None:
-    """The first epoch from which every layer's gradient size is exactly 0 to the end
-    (``epochs`` (E,), ``sizes`` (E, L)), or None: the gradient died (saturated units
-    pass none back: the lab's sigmoids at ``--lr 1000`` output exactly 1.0)."""
-    epochs = np.asarray(epochs).reshape(-1)
-    if not epochs.size:
-        return None
-    zero = np.all(np.asarray(sizes, dtype=np.float64).reshape(len(epochs), -1) == 0, axis=-1)
-    if not zero[-1]:
-        return None
-    alive = np.flatnonzero(~zero)
-    return int(epochs[alive[-1] + 1 if alive.size else 0])
 
 
 # a test loss that ends this much above its lowest has turned up: the curve marks its lowest

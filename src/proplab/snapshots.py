@@ -319,3 +319,17 @@ def losses_at(
     finally:
         model.load_state_dict(final)
     return epochs, losses
+
+
+def zero_from(epochs: np.ndarray, sizes: np.ndarray) -> int | None:
+    """The first epoch from which every layer's gradient size is exactly 0 to the end
+    (``epochs`` (E,), ``sizes`` (E, L)), or None: the gradient died (saturated units
+    pass none back: the lab's sigmoids at ``--lr 1000`` output exactly 1.0)."""
+    epochs = np.asarray(epochs).reshape(-1)
+    if not epochs.size:
+        return None
+    zero = np.all(np.asarray(sizes, dtype=np.float64).reshape(len(epochs), -1) == 0, axis=-1)
+    if not zero[-1]:
+        return None
+    alive = np.flatnonzero(~zero)
+    return int(epochs[alive[-1] + 1 if alive.size else 0])
