@@ -219,7 +219,7 @@ def _moving_text(g: GroupView, what: str) -> str:
     text = f"{how}; median change {100 * g.median_tail_change:.0f} % over the last 10 % of epochs)"
     if g.regression:
         return f"{text}: its {what} may change with more epochs."
-    return f"{text}, while its mean accuracy moved less than a point: its accuracy has settled."
+    return f"{text}, while its mean accuracy moved less than a point over them."
 
 
 def _value_headline(name: str, gs: list[GroupView], nm: Callable[[GroupView], str]) -> str:
