@@ -188,3 +188,33 @@ def test_blas_threads_is_the_largest_count_of_the_blas_pools(monkeypatch):
     assert threads.blas_threads() == 4
     monkeypatch.setattr(threadpoolctl, "threadpool_info", lambda: pools[1:2])
     assert threads.blas_threads() is None
+
+
+def test_the_recorded_count_is_numpys_blas_not_one_loaded_after_the_limit():
+    # found by audit15e: a digits run recorded "blas_threads": 2 though it trained on one:
+    # loading the digits made scikit-learn load SciPy's own BLAS after the CLI's limit, and
+    # the count reported was the largest over every BLAS loaded. In a fresh process:
+    pytest.importorskip("threadpoolctl")
+    pytest.importorskip("scipy")
+    import subprocess
+    from pathlib import Path
+
+    code = (
+        "from threadpoolctl import threadpool_limits, threadpool_info\n"
+        "from proplab.threads import blas_threads\n"
+        "with threadpool_limits(1, user_api='blas'):\n"
+        "    import scipy.linalg\n"
+        "    counts = sorted(i['num_threads'] for i in threadpool_info()"
+        " if i['user_api'] == 'blas')\n"
+        "    print(blas_threads(), counts)\n"
+    )
+    src = str(Path(threads.__file__).parents[1])
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": src, "PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "2"},
+        check=True,
+    )
+    # NumPy's BLAS at 1 (what training uses), whatever SciPy's own (here 2) reports
+    assert done.stdout.split(" ", 1)[0] == "1", done.stdout

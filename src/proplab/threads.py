@@ -84,10 +84,21 @@ def blas_threads_for_a_run(default: int = 1) -> Iterator[None]:
 
 
 def blas_threads() -> int | None:
-    """The number of threads BLAS uses now (None when threadpoolctl cannot tell)."""
+    """The number of threads NumPy's BLAS uses now, the one training runs on (None when
+    threadpoolctl cannot tell).
+
+    Other BLAS libraries may be loaded too: loading the digits makes scikit-learn load
+    SciPy's own, after the CLI limited the ones loaded then, so it keeps its default. A
+    library inside NumPy's folders (a wheel's ``numpy.libs``) is NumPy's; when none is
+    (a system BLAS, shared), the largest count over every BLAS loaded is reported.
+    """
     try:
+        import numpy as np
         from threadpoolctl import threadpool_info
     except ImportError:
         return None
-    counts = [info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"]
+    blas = [info for info in threadpool_info() if info["user_api"] == "blas"]
+    home = os.path.dirname(os.path.abspath(np.__file__))
+    numpys = [i for i in blas if os.path.abspath(i.get("filepath", "")).startswith(home)]
+    counts = [info["num_threads"] for info in numpys or blas]
     return max(counts) if counts else None
