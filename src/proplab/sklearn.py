@@ -14,7 +14,10 @@ They need scikit-learn 1.6 or newer (``pip install proplab[datasets]``); the cor
 proplab never imports this module. The classifier's network is
 ``in -> hidden... -> n_classes`` with a softmax cross-entropy loss (even for
 two classes); the regressor's is ``in -> hidden... -> n_outputs`` with an
-identity output and the mean squared error. Both train with mini-batches by
+identity output and the mean squared error. ``X`` may be a dense array or a
+scipy.sparse CSR/CSC matrix (as in scikit-learn, e.g. after ``TfidfVectorizer``);
+a sparse ``X`` is densified with ``.toarray()`` first, so it takes the memory of
+its dense twin and gives exactly its results. Both train with mini-batches by
 :func:`proplab.callbacks.train`, and offer scikit-learn's ``warm_start`` and
 ``partial_fit`` (one epoch over the data given per call).
 
@@ -49,6 +52,7 @@ from typing import Any
 import numpy as np
 
 try:
+    from scipy.sparse import issparse  # scikit-learn's own dependency
     from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.utils.multiclass import check_classification_targets
@@ -76,6 +80,8 @@ from proplab.registry import canonical
 from proplab.splits import SplitError, stratified_indices
 
 SOLVERS = ("adam", "sgd")
+# sparse X that validate_data accepts (scikit-learn's MLPs' formats); densified at once
+_SPARSE = ("csr", "csc")
 
 
 def _generator(random_state: Any) -> np.random.Generator:
@@ -98,6 +104,13 @@ def _log_softmax(z: np.ndarray) -> np.ndarray:
     """
     shifted = z - z.max(axis=-1, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+def _dense(X: Any) -> np.ndarray:
+    """``X (n, features)`` as a NumPy array: a sparse CSR/CSC matrix (which
+    ``validate_data`` accepts, as scikit-learn's MLPs do) densified with
+    ``.toarray()``, so the NumPy core never sees a sparse matrix."""
+    return X.toarray() if issparse(X) else X
 
 
 def _plain(values: Any) -> Any:
@@ -279,6 +292,11 @@ class _BaseMLP(BaseEstimator):
                 "or fit a new network with warm_start=False"
             )
 
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True  # CSR/CSC X, densified (as scikit-learn's MLPs tag it)
+        return tags
+
     def __sklearn_is_fitted__(self) -> bool:
         """Fitted once a network exists (``n_features_in_`` alone is set by a fit that failed)."""
         return hasattr(self, "model_")
@@ -316,7 +334,10 @@ class _BaseMLP(BaseEstimator):
         name = type(self).__name__
         # continue the fitted network (scikit-learn: partial_fit always, fit with warm_start)
         keep = hasattr(self, "model_") and (incremental or bool(self.warm_start))
-        X, y = validate_data(self, X, y, dtype=np.float64, reset=not keep, **self._y_checks)
+        X, y = validate_data(
+            self, X, y, dtype=np.float64, accept_sparse=_SPARSE, reset=not keep, **self._y_checks
+        )
+        X = _dense(X)
         targets, n_outputs, fitted = self._targets(y, keep, keep and not incremental, classes)
         if keep:
             self._check_architecture(hidden, activation)
@@ -422,7 +443,7 @@ class _BaseMLP(BaseEstimator):
     def _forward(self, X: Any) -> np.ndarray:
         """The network's output for ``X (n, n_features)``: ``(n, outputs)``."""
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=np.float64, reset=False)
+        X = _dense(validate_data(self, X, dtype=np.float64, accept_sparse=_SPARSE, reset=False))
         with eval_mode(self.model_):  # a prediction: dropout off, batchnorm's running stats
             return self.model_.forward(X)
 
