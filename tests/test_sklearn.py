@@ -181,7 +181,9 @@ def _iris() -> tuple[np.ndarray, np.ndarray]:
     return StandardScaler().fit_transform(x), y
 
 
-def _by_hand(x, y, epochs, *, solver, lr, alpha, momentum, hidden, activation, init, rng):
+def _by_hand(
+    x, y, epochs, *, solver, lr, alpha, momentum, hidden, activation, init, rng, nesterov=True
+):
     """The network the estimator's parameters describe, trained full-batch step by step
     with the optimizer they name: what fit must do when batch_size covers the data."""
     from proplab.losses import CrossEntropyLoss
@@ -192,7 +194,8 @@ def _by_hand(x, y, epochs, *, solver, lr, alpha, momentum, hidden, activation, i
     model = mlp(x.shape[1], hidden, 3, activation=activation, output_activation=None,
                 init=init, rng=rng)  # fmt: skip
     if solver == "sgd":
-        opt = SGD(model.parameters(), lr=lr, momentum=momentum, weight_decay=alpha)
+        opt = SGD(model.parameters(), lr=lr, momentum=momentum, nesterov=nesterov,
+                  weight_decay=alpha)  # fmt: skip
     else:
         opt = Adam(model.parameters(), lr=lr, weight_decay=alpha)
     loss = CrossEntropyLoss()
@@ -207,8 +210,11 @@ def _by_hand(x, y, epochs, *, solver, lr, alpha, momentum, hidden, activation, i
 @pytest.mark.parametrize(
     "params",
     [
+        # nesterovs_momentum left at its default, True (scikit-learn's)
         dict(solver="sgd", lr=0.05, alpha=0.1, momentum=0.5, hidden=(5,), activation="tanh",
              init="xavier"),
+        dict(solver="sgd", lr=0.05, alpha=0.1, momentum=0.5, hidden=(5,), activation="tanh",
+             init="xavier", nesterov=False),
         dict(solver="adam", lr=0.01, alpha=0.5, momentum=0.9, hidden=(6, 4),
              activation="sigmoid", init="he_normal"),
     ],
@@ -228,6 +234,8 @@ def test_the_parameters_reach_the_network_and_its_optimizer(params) -> None:
         max_iter=3,
         tol=0.0,
         momentum=params["momentum"],
+        # the default (True) unless the case names it
+        **({"nesterovs_momentum": params["nesterov"]} if "nesterov" in params else {}),
         init=params["init"],
         random_state=np.random.default_rng(7),  # a Generator is used as it is
     )

@@ -10,6 +10,7 @@ import pytest
 pytest.importorskip("sklearn")
 sparse = pytest.importorskip("scipy.sparse")  # installed with scikit-learn
 
+from sklearn.datasets import load_iris  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 
 import proplab.sklearn  # noqa: E402
@@ -77,3 +78,93 @@ def test_a_text_pipeline_as_with_scikit_learns_mlp() -> None:
     )
     pipe.fit(docs, labels)
     assert pipe.predict(["nice good", "sad awful"]).tolist() == ["pos", "neg"]
+
+
+# ---------------------------------------------------------------- against scikit-learn's steps
+
+
+def _trained_from_the_same_weights(ours, theirs, X, y, lr_ours, lr_theirs, epochs):
+    """Both estimators after ``epochs`` full-batch epochs from scikit-learn's first weights.
+
+    The audit's method: one throw-away warm fit at a learning rate of 1e-12 builds both
+    networks; scikit-learn's ``coefs_`` / ``intercepts_`` are copied into proplab's (its
+    are views); then both train on from there. With ``alpha=0`` and a batch covering the
+    data (no shuffling matters) the two trainings are the same computation.
+    """
+    for est in (ours, theirs):
+        est.set_params(max_iter=1, warm_start=True, learning_rate_init=1e-12, batch_size=len(X),
+                       alpha=0.0, tol=0.0, n_iter_no_change=10_000, random_state=0)  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        theirs.fit(X, y)
+        ours.fit(X, y)
+        for a, b in zip(
+            ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_, strict=True
+        ):
+            a[...] = b
+        ours.set_params(learning_rate_init=lr_ours, max_iter=epochs).fit(X, y)
+        theirs.set_params(learning_rate_init=lr_theirs, max_iter=epochs).fit(X, y)
+    return ours, theirs
+
+
+def _gap(ours, theirs) -> float:
+    """The largest absolute difference between the two networks' weights and biases."""
+    pairs = zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_, strict=True)
+    return max(float(np.abs(a - b).max()) for a, b in pairs)
+
+
+@pytest.mark.parametrize("nesterov", [True, False])
+def test_sgd_momentum_takes_scikit_learns_steps_nesterov_or_not(nesterov) -> None:
+    # proplab's sgd was heavy-ball momentum only, where scikit-learn's default is
+    # Nesterov's: the same parameters trained differently (loss after 20 epochs 0.8068
+    # here, scikit-learn's 0.6142). nesterovs_momentum is scikit-learn's, default True
+    from sklearn.neural_network import MLPClassifier as SkMLP
+
+    assert MLPClassifier().nesterovs_momentum is SkMLP().nesterovs_momentum is True
+    X, y = load_iris(return_X_y=True)
+    common = dict(hidden_layer_sizes=(5,), solver="sgd", momentum=0.9)
+    kw = common if nesterov else dict(common, nesterovs_momentum=False)
+    ours, theirs = _trained_from_the_same_weights(
+        MLPClassifier(**kw), SkMLP(**kw), X, y, 0.01, 0.01, 20
+    )
+    # the 20 epochs' losses (after the throw-away epoch, which started from other weights)
+    np.testing.assert_allclose(ours.loss_curve_[1:], theirs.loss_curve_[1:], rtol=1e-12)
+    assert _gap(ours, theirs) < 1e-13
+    # and Nesterov's steps are not heavy-ball's: the parameter reaches the optimizer
+    other, _ = _trained_from_the_same_weights(
+        MLPClassifier(**dict(common, nesterovs_momentum=not nesterov)), SkMLP(**kw), X, y,
+        0.01, 0.01, 20,
+    )  # fmt: skip
+    assert abs(other.loss_curve_[-1] - theirs.loss_curve_[-1]) > 0.1
+
+
+@pytest.mark.parametrize("outputs", [1, 3])
+def test_the_regressors_sgd_step_is_2_over_k_times_scikit_learns(outputs) -> None:
+    # proplab's MSE is mean((p - y)^2) over samples and outputs; scikit-learn's gradient
+    # is that of half the squared error summed over outputs, per sample. So proplab at
+    # learning rate L takes scikit-learn's steps at 2L/k (k outputs), Nesterov's momentum
+    # included (its velocity scales with the step): at the same rate they differ
+    from sklearn.neural_network import MLPRegressor as SkMLP
+
+    X, _ = load_iris(return_X_y=True)
+    y = X[:, :outputs] * 0.5 - 1.0  # (n, k) targets; (n,) for one output
+    y = y[:, 0] if outputs == 1 else y
+    kw = dict(hidden_layer_sizes=(5,), solver="sgd", momentum=0.9)
+    lr = 0.002
+    ours, theirs = _trained_from_the_same_weights(
+        MLPRegressor(**kw), SkMLP(**kw), X, y, lr * outputs / 2, lr, 10
+    )
+    assert _gap(ours, theirs) < 1e-12
+    same_rate, _ = _trained_from_the_same_weights(MLPRegressor(**kw), SkMLP(**kw), X, y, lr, lr, 10)
+    assert _gap(same_rate, theirs) > 1e-3
+
+
+def test_nesterovs_momentum_set_between_partial_fits_applies_to_the_next_step() -> None:
+    x, y = load_iris(return_X_y=True)
+    params = dict(hidden_layer_sizes=(4,), solver="sgd", batch_size=1000, random_state=0)
+    online = MLPClassifier(**params).partial_fit(x, y, classes=[0, 1, 2])
+    assert online._opt.nesterov is True
+    online.set_params(nesterovs_momentum=False).partial_fit(x, y)
+    assert online._opt.nesterov is False
+    with pytest.raises(ValueError, match="^nesterovs_momentum must be True or False, got 'no'"):
+        MLPClassifier(nesterovs_momentum="no").fit(x, y)

@@ -144,6 +144,7 @@ class _BaseMLP(BaseEstimator):
         early_stopping: bool = False,
         validation_fraction: float = 0.1,
         momentum: float = 0.9,
+        nesterovs_momentum: bool = True,
         init: str = "he",
         random_state: Any = None,
         warm_start: bool = False,
@@ -160,6 +161,7 @@ class _BaseMLP(BaseEstimator):
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
         self.init = init
         self.random_state = random_state
         self.warm_start = warm_start
@@ -231,7 +233,7 @@ class _BaseMLP(BaseEstimator):
             raise ValueError(
                 f"validation_fraction must be in (0, 1), got {self.validation_fraction!r}"
             )
-        for name in ("warm_start", "early_stopping"):
+        for name in ("warm_start", "early_stopping", "nesterovs_momentum"):
             # a string "False" is truthy: it would silently mean True
             if not isinstance(getattr(self, name), bool | np.bool_):
                 raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
@@ -244,6 +246,12 @@ class _BaseMLP(BaseEstimator):
             canonical("init", self.init),
         )
 
+    def _nesterov(self) -> bool:
+        """SGD's ``nesterov``: ``nesterovs_momentum``, when there is momentum to look
+        ahead with (with momentum 0 both rules are plain SGD; proplab's SGD refuses
+        Nesterov without momentum, scikit-learn's ignores it)."""
+        return bool(self.nesterovs_momentum) and self.momentum > 0
+
     def _new_optimizer(self, model: Sequential) -> Optimizer:
         """A fresh optimizer over ``model``'s parameters, as the parameters describe it."""
         if self.solver == "adam":
@@ -252,6 +260,7 @@ class _BaseMLP(BaseEstimator):
             model.parameters(),
             lr=self.learning_rate_init,
             momentum=self.momentum,
+            nesterov=self._nesterov(),
             weight_decay=self.alpha,
         )
 
@@ -259,9 +268,9 @@ class _BaseMLP(BaseEstimator):
         """partial_fit's optimizer: the one of the earlier calls (or of fit), state kept.
 
         Its momentum or Adam moments carry over, as in scikit-learn. A learning
-        rate, ``alpha`` or ``momentum`` changed with ``set_params`` between calls
-        applies from the next step (scikit-learn silently keeps the old ones); a
-        changed ``solver`` starts a fresh optimizer.
+        rate, ``alpha``, ``momentum`` or ``nesterovs_momentum`` changed with
+        ``set_params`` between calls applies from the next step (scikit-learn
+        silently keeps the old ones); a changed ``solver`` starts a fresh optimizer.
         """
         opt = self.__dict__.get("_opt")
         if opt is None or not isinstance(opt, Adam if self.solver == "adam" else SGD):
@@ -269,6 +278,8 @@ class _BaseMLP(BaseEstimator):
         wanted = {"lr": self.learning_rate_init, "weight_decay": self.alpha}
         if self.solver == "sgd":
             wanted["momentum"] = self.momentum
+            # an option, not a hyperparameter: the momentum buffer serves both rules
+            opt.nesterov = self._nesterov()
         for name, value in wanted.items():
             if opt.hyper[name] != value:
                 opt.set_hyper(name, float(value))
@@ -455,7 +466,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         hidden_layer_sizes: units per hidden layer, e.g. ``(64, 64)``.
         activation: hidden activation name (``relu``, ``tanh``, ``sigmoid``, ...;
             scikit-learn's ``logistic`` is the sigmoid).
-        solver: ``"adam"`` or ``"sgd"`` (SGD with ``momentum``).
+        solver: ``"adam"`` or ``"sgd"`` (SGD with ``momentum``, Nesterov's by default).
         alpha: L2 weight decay, PyTorch style (``alpha * w`` added to every
             gradient, biases included; scikit-learn's ``alpha`` is scaled by
             the batch size instead).
@@ -470,6 +481,9 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         early_stopping: hold out ``validation_fraction`` of the training
             data (stratified), stop on its loss and restore the best weights.
         momentum: SGD momentum (ignored by Adam).
+        nesterovs_momentum: SGD with Nesterov's momentum (``True``, the default,
+            which follows scikit-learn's: its steps are scikit-learn's) or plain
+            heavy-ball momentum (``False``); ignored by Adam and when ``momentum`` is 0.
         init: weight initialiser name (``he`` suits ReLU).
         random_state: seed for weights, shuffling and the validation split.
         warm_start: ``fit`` continues from the fitted network's weights instead
