@@ -283,11 +283,11 @@ def test_an_int_hidden_layer_size_is_one_layer_as_in_scikit_learn() -> None:
         ({"batch_size": 0}, "batch_size must be a positive integer, got 0"),
         ({"n_iter_no_change": 0}, "n_iter_no_change must be a positive integer, got 0"),
         ({"alpha": "0.1"}, "alpha must be a finite number >= 0, got '0.1'"),
-        ({"validation_fraction": 0.0}, r"validation_fraction must be in \(0, 1\), got 0.0"),
-        ({"validation_fraction": 1.0}, r"validation_fraction must be in \(0, 1\), got 1.0"),
+        ({"validation_fraction": -0.1}, r"validation_fraction must be in \[0, 1\), got -0.1"),
+        ({"validation_fraction": 1.0}, r"validation_fraction must be in \[0, 1\), got 1.0"),
         # found by an audit: a string was a raw TypeError from a comparison, and momentum
         # 1.5 (scikit-learn: [0, 1]) trained
-        ({"validation_fraction": "a"}, r"validation_fraction must be in \(0, 1\), got 'a'"),
+        ({"validation_fraction": "a"}, r"validation_fraction must be in \[0, 1\), got 'a'"),
         ({"solver": "sgd", "momentum": 1.5}, r"momentum must be in \[0, 1\], got 1.5"),
     ],
 )

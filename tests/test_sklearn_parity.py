@@ -168,3 +168,31 @@ def test_nesterovs_momentum_set_between_partial_fits_applies_to_the_next_step() 
     assert online._opt.nesterov is False
     with pytest.raises(ValueError, match="^nesterovs_momentum must be True or False, got 'no'"):
         MLPClassifier(nesterovs_momentum="no").fit(x, y)
+
+
+# ---------------------------------------------------------------- parameters (audit15d L6)
+
+
+def test_validation_fraction_0_is_accepted_without_early_stopping_as_in_scikit_learn() -> None:
+    # scikit-learn's range is [0, 1): a grid or a copied configuration with 0.0 was
+    # refused ("must be in (0, 1)") although nothing is held out without early stopping
+    from sklearn.neural_network import MLPClassifier as SkMLP
+
+    x, y = load_iris(return_X_y=True)
+    kw = dict(hidden_layer_sizes=(4,), max_iter=5, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        SkMLP(validation_fraction=0.0, **kw).fit(x, y)  # scikit-learn accepts it
+        zero = MLPClassifier(validation_fraction=0.0, **kw).fit(x, y)
+        default = MLPClassifier(**kw).fit(x, y)
+    # the same training: the fraction is unused without early stopping
+    assert zero.loss_curve_ == default.loss_curve_ and zero.t_ == 5 * 150
+    # with early stopping there would be no rows to stop on: refused, saying why
+    message = (
+        r"^validation_fraction=0.0 holds out no rows, but early_stopping=True stops on the "
+        r"loss of held-out rows; accepted: a validation_fraction in \(0, 1\) with early "
+        r"stopping \(0.0 only without it\)$"
+    )
+    for estimator in (MLPClassifier, MLPRegressor):
+        with pytest.raises(ValueError, match=message):
+            estimator(validation_fraction=0.0, early_stopping=True).fit(x, y)

@@ -224,19 +224,24 @@ class _BaseMLP(BaseEstimator):
                 raise ValueError(f"{name} must be a finite number {bound}, got {value!r}")
         if self.momentum > 1:  # scikit-learn's bound too: past 1 the steps grow without end
             raise ValueError(f"momentum must be in [0, 1], got {self.momentum!r}")
-        fraction = self.validation_fraction
-        if (
-            not isinstance(fraction, numbers.Real)
-            or isinstance(fraction, bool)
-            or not 0.0 < fraction < 1.0
-        ):
-            raise ValueError(
-                f"validation_fraction must be in (0, 1), got {self.validation_fraction!r}"
-            )
         for name in ("warm_start", "early_stopping", "nesterovs_momentum"):
             # a string "False" is truthy: it would silently mean True
             if not isinstance(getattr(self, name), bool | np.bool_):
                 raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
+        fraction = self.validation_fraction
+        # scikit-learn's range, [0, 1): 0.0 is fine while nothing is held out
+        if (
+            not isinstance(fraction, numbers.Real)
+            or isinstance(fraction, bool)
+            or not 0.0 <= fraction < 1.0
+        ):
+            raise ValueError(f"validation_fraction must be in [0, 1), got {fraction!r}")
+        if self.early_stopping and fraction == 0.0:
+            raise ValueError(
+                f"validation_fraction={fraction!r} holds out no rows, but early_stopping=True "
+                "stops on the loss of held-out rows; accepted: a validation_fraction in "
+                "(0, 1) with early stopping (0.0 only without it)"
+            )
         return (
             [int(h) for h in sizes],
             # scikit-learn's name for the sigmoid, so its grids work here too
@@ -480,6 +485,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             scikit-learn's ``ConvergenceWarning`` after ``max_iter`` epochs.
         early_stopping: hold out ``validation_fraction`` of the training
             data (stratified), stop on its loss and restore the best weights.
+        validation_fraction: the part held out by ``early_stopping``, in
+            ``[0, 1)`` as in scikit-learn (``0.0`` only without early stopping).
         momentum: SGD momentum (ignored by Adam).
         nesterovs_momentum: SGD with Nesterov's momentum (``True``, the default,
             which follows scikit-learn's: its steps are scikit-learn's) or plain
