@@ -261,7 +261,7 @@ def test_random_state_as_a_random_state_or_none() -> None:
     assert curve(rs(0)) == curve(rs(0)) != curve(rs(1))
     # None draws fresh entropy each fit (never a fixed seed)
     assert curve(None) != curve(None)
-    with pytest.raises(ValueError, match="random_state must be None, an int or a Generator"):
+    with pytest.raises(ValueError, match="random_state must be None, an int >= 0, a numpy"):
         MLPClassifier(random_state="seed").fit(x, y)
 
 
@@ -280,7 +280,7 @@ def test_an_int_hidden_layer_size_is_one_layer_as_in_scikit_learn() -> None:
     [
         ({"hidden_layer_sizes": (4, 0)}, "hidden_layer_sizes must be positive integers"),
         ({"max_iter": True}, "max_iter must be a positive integer, got True"),
-        ({"batch_size": 0}, "batch_size must be a positive integer, got 0"),
+        ({"batch_size": 0}, "batch_size must be a positive integer or 'auto', got 0"),
         ({"n_iter_no_change": 0}, "n_iter_no_change must be a positive integer, got 0"),
         ({"alpha": "0.1"}, "alpha must be a finite number >= 0, got '0.1'"),
         ({"validation_fraction": -0.1}, r"validation_fraction must be in \[0, 1\), got -0.1"),
@@ -355,7 +355,9 @@ def test_scikit_learns_own_values_of_activation_and_batch_size_work() -> None:
     assert np.array_equal(ours.predict_proba(x), theirs.predict_proba(x))
     assert ours.loss_curve_ == theirs.loss_curve_
     assert ours.get_params()["activation"] == "logistic"  # kept as given (clone needs it)
-    with pytest.raises(ValueError, match="^batch_size must be a positive integer, got 'big'"):
+    with pytest.raises(
+        ValueError, match="^batch_size must be a positive integer or 'auto', got 'big'"
+    ):
         MLPClassifier(batch_size="big").fit(x, y)
 
 

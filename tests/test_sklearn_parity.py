@@ -196,3 +196,45 @@ def test_validation_fraction_0_is_accepted_without_early_stopping_as_in_scikit_l
     for estimator in (MLPClassifier, MLPRegressor):
         with pytest.raises(ValueError, match=message):
             estimator(validation_fraction=0.0, early_stopping=True).fit(x, y)
+
+
+# ---------------------------------------------------------------- messages (audit15d L9)
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        # NumPy's "expected non-negative integer" named neither the parameter nor the rest
+        ({"random_state": -1}, "random_state must be None, an int >= 0, a "
+         "numpy.random.RandomState or a numpy.random.Generator, got -1"),
+        # RandomState is accepted, and the message says so
+        ({"random_state": "seed"}, "random_state must be None, an int >= 0, a "
+         "numpy.random.RandomState or a numpy.random.Generator, got 'seed'"),
+        # scikit-learn's own name for the sigmoid is accepted: the list names it
+        ({"activation": "softmax"}, "unknown activation 'softmax' (accepted: logistic, "
+         "sigmoid, tanh, relu, leaky_relu, identity)"),
+        ({"activation": "logistc"}, "unknown activation 'logistc' (accepted: logistic, "
+         "sigmoid, tanh, relu, leaky_relu, identity); did you mean 'logistic'?"),
+        # and so is scikit-learn's default batch size
+        ({"batch_size": "Auto"}, "batch_size must be a positive integer or 'auto', got 'Auto'"),
+    ],
+)  # fmt: skip
+def test_a_bad_value_is_named_with_everything_accepted(params, message) -> None:
+    x, y = load_iris(return_X_y=True)
+    with pytest.raises(ValueError) as caught:
+        MLPClassifier(**params).fit(x, y)
+    assert str(caught.value) == message
+
+
+def test_what_the_messages_list_is_accepted() -> None:
+    x, y = load_iris(return_X_y=True)
+    kw = dict(hidden_layer_sizes=(4,), max_iter=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        by_state = MLPClassifier(random_state=np.random.RandomState(0), **kw).fit(x, y)
+        by_int = MLPClassifier(random_state=0, activation="Logistic", batch_size="auto", **kw)
+        by_int.fit(x, y)
+        sigmoid = MLPClassifier(random_state=0, activation="sigmoid", batch_size=150, **kw)
+        sigmoid.fit(x, y)
+    assert by_state.n_iter_ == 3
+    assert by_int.loss_curve_ == sigmoid.loss_curve_

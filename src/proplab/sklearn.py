@@ -70,18 +70,22 @@ except ImportError as exc:
     ) from exc
 
 from proplab.callbacks import EarlyStopping, train
+from proplab.checks import did_you_mean
 from proplab.core import Sequential, eval_mode
 from proplab.layers import Linear
 from proplab.losses import CrossEntropyLoss, Loss, MSELoss, softmax
 from proplab.models import mlp
 from proplab.optim import SGD, Adam
 from proplab.optim_base import Optimizer
-from proplab.registry import canonical
+from proplab.registry import REGISTRIES, canonical
 from proplab.splits import SplitError, stratified_indices
 
 SOLVERS = ("adam", "sgd")
 # sparse X that validate_data accepts (scikit-learn's MLPs' formats); densified at once
 _SPARSE = ("csr", "csc")
+
+
+_RANDOM_STATES = "None, an int >= 0, a numpy.random.RandomState or a numpy.random.Generator"
 
 
 def _generator(random_state: Any) -> np.random.Generator:
@@ -90,9 +94,30 @@ def _generator(random_state: Any) -> np.random.Generator:
         return random_state
     if isinstance(random_state, np.random.RandomState):
         return np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
-    if random_state is None or isinstance(random_state, numbers.Integral):
-        return np.random.default_rng(random_state)
-    raise ValueError(f"random_state must be None, an int or a Generator, got {random_state!r}")
+    if random_state is None:
+        return np.random.default_rng()
+    # a negative seed would reach NumPy's "expected non-negative integer", which names
+    # neither random_state nor what it accepts
+    if isinstance(random_state, numbers.Integral) and random_state >= 0:
+        return np.random.default_rng(int(random_state))
+    raise ValueError(f"random_state must be {_RANDOM_STATES}, got {random_state!r}")
+
+
+def _activation(name: Any) -> str:
+    """proplab's registered name for ``activation``; scikit-learn's ``logistic`` is the
+    sigmoid (so its grids work here too), and a bad name's message lists it."""
+    key = str(name).strip().lower()
+    if key == "logistic":
+        return "sigmoid"
+    try:
+        return canonical("activation", name)
+    except ValueError:
+        table, aliases = REGISTRIES["activation"]
+        accepted = ["logistic", *table]
+        raise ValueError(
+            f"unknown activation {name!r} (accepted: {', '.join(accepted)})"
+            + did_you_mean(key, [*accepted, *aliases])
+        ) from None
 
 
 def _log_softmax(z: np.ndarray) -> np.ndarray:
@@ -205,7 +230,8 @@ class _BaseMLP(BaseEstimator):
             if name == "batch_size" and value == "auto":  # scikit-learn's default
                 continue
             if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value <= 0:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+                also = " or 'auto'" if name == "batch_size" else ""
+                raise ValueError(f"{name} must be a positive integer{also}, got {value!r}")
         # checked here under scikit-learn's names (the optimizer would call alpha
         # "weight_decay", the convergence rule would call tol "min_delta")
         for name, low, open_low in (
@@ -244,10 +270,7 @@ class _BaseMLP(BaseEstimator):
             )
         return (
             [int(h) for h in sizes],
-            # scikit-learn's name for the sigmoid, so its grids work here too
-            canonical(
-                "activation", "sigmoid" if self.activation == "logistic" else self.activation
-            ),
+            _activation(self.activation),
             canonical("init", self.init),
         )
 
