@@ -12,6 +12,7 @@ sparse = pytest.importorskip("scipy.sparse")  # installed with scikit-learn
 
 from sklearn.datasets import load_iris  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
+from test_sklearn import _iris  # noqa: E402 (the shared helper)
 
 import proplab.sklearn  # noqa: E402
 from proplab.sklearn import MLPClassifier, MLPRegressor  # noqa: E402
@@ -238,3 +239,47 @@ def test_what_the_messages_list_is_accepted() -> None:
         sigmoid.fit(x, y)
     assert by_state.n_iter_ == 3
     assert by_int.loss_curve_ == sigmoid.loss_curve_
+
+
+# ---------------------------------------------------------------- validation scores (M3)
+
+
+@pytest.mark.parametrize("estimator", [MLPClassifier, MLPRegressor])
+def test_validation_scores_are_scikit_learns_score_of_each_epoch_on_the_held_out_rows(
+    estimator, monkeypatch
+) -> None:
+    # scikit-learn's MLPs record validation_scores_ (accuracy / R² of the held-out rows
+    # after each epoch) and best_validation_score_; code plotting them got AttributeError
+    from sklearn.metrics import accuracy_score, r2_score
+
+    seen, train = {}, proplab.sklearn.train
+
+    def spy(*args, **kwargs):
+        seen["validation"] = kwargs["validation"]
+        return train(*args, **kwargs)
+
+    monkeypatch.setattr(proplab.sklearn, "train", spy)
+    x, y = _iris()
+    target = y if estimator is MLPClassifier else np.c_[x[:, 0] - x[:, 1], x[:, 2] * 0.5]
+    # Adam at a small rate: the validation loss falls every one of the first epochs, so
+    # the weights kept after e epochs are epoch e's, and a fit of e epochs is the first
+    # e epochs of a longer one (same random_state)
+    kw = dict(hidden_layer_sizes=(6,), learning_rate_init=1e-3, early_stopping=True,
+              validation_fraction=0.2, random_state=0)  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        long = estimator(max_iter=6, **kw).fit(x, target)
+        assert len(long.validation_scores_) == len(long.validation_loss_curve_) == 6
+        for e in (1, 3, 6):
+            short = estimator(max_iter=e, **kw).fit(x, target)
+            assert short.best_epoch_ == e  # the last epoch's weights kept
+            held_x, held_t = seen["validation"]
+            if estimator is MLPClassifier:
+                expected = accuracy_score(short.classes_[held_t[:, 0]], short.predict(held_x))
+            else:
+                expected = r2_score(held_t, short.predict(held_x))
+            assert long.validation_scores_[e - 1] == short.best_validation_score_ == expected
+        # without early stopping there are none, as in scikit-learn
+        plain = estimator(max_iter=2).fit(x, target)
+    assert plain.validation_scores_ is None and plain.best_validation_score_ is None
+    assert long.best_validation_score_ == long.validation_scores_[long.best_epoch_ - 1]

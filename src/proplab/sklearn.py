@@ -47,6 +47,7 @@ from __future__ import annotations
 import math
 import numbers
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -55,6 +56,7 @@ try:
     from scipy.sparse import issparse  # scikit-learn's own dependency
     from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
     from sklearn.exceptions import ConvergenceWarning
+    from sklearn.metrics import r2_score
     from sklearn.utils.multiclass import check_classification_targets
     from sklearn.utils.validation import check_is_fitted, validate_data
 except ImportError as exc:
@@ -143,6 +145,27 @@ def _plain(values: Any) -> Any:
     return np.asarray(values).tolist()
 
 
+class _ScoredStopping(EarlyStopping):
+    """Early stopping on the validation loss that also scores each epoch's weights on
+    the held-out rows, as scikit-learn's ``validation_scores_`` (``score(model)``, e.g.
+    accuracy or R²), in ``scores``."""
+
+    def __init__(
+        self, patience: int, min_delta: float, score: Callable[[Sequential], float]
+    ) -> None:
+        self._score = score
+        super().__init__(patience, min_delta)
+
+    def reset(self) -> None:
+        super().reset()
+        self.scores: list[float] = []
+
+    def update(self, epoch: int, value: float, model: Any = None) -> bool:
+        # train calls this once per epoch, after the epoch's update: the weights scored
+        self.scores.append(self._score(model))
+        return super().update(epoch, value, model)
+
+
 class _BaseMLP(BaseEstimator):
     """What both estimators share: parameters, the network, fit / warm_start / partial_fit.
 
@@ -212,6 +235,12 @@ class _BaseMLP(BaseEstimator):
         self, targets: np.ndarray, rng: np.random.Generator
     ) -> tuple[np.ndarray, np.ndarray]:
         """Row indices ``(train, validation)`` for early stopping."""
+        raise NotImplementedError
+
+    @staticmethod
+    def _held_out_score(out: np.ndarray, targets: np.ndarray) -> float:
+        """scikit-learn's validation score of outputs ``(n, outputs)`` against the
+        loss's ``targets`` (accuracy for the classifier, R² for the regressor)."""
         raise NotImplementedError
 
     # ------------------------------------------------------------------ parameters
@@ -389,7 +418,13 @@ class _BaseMLP(BaseEstimator):
         if self.early_stopping:
             tr, va = self._validation_split(targets, rng)
             X, targets, validation = X[tr], targets[tr], (X[va], targets[va])
-            stopper = EarlyStopping(self.n_iter_no_change, self.tol)
+            held_x, held_t = validation
+
+            def score(model: Sequential) -> float:
+                with eval_mode(model):
+                    return self._held_out_score(model.forward(held_x), held_t)
+
+            stopper = _ScoredStopping(self.n_iter_no_change, self.tol, score)
         if keep:
             model = self.model_
             # scikit-learn's warm fit builds a new optimizer (momentum and Adam's
@@ -444,6 +479,11 @@ class _BaseMLP(BaseEstimator):
         self.validation_loss_curve_ = history.val_loss if self.early_stopping else None
         self.n_iter_ = history.epochs_run
         self.best_epoch_ = history.best_epoch if self.early_stopping else history.epochs_run
+        # scikit-learn's validation_scores_ (one held-out score per epoch); the best is
+        # that of the weights kept, those of the lowest validation loss
+        self.validation_scores_ = stopper.scores if stopper is not None else None
+        kept = stopper is not None and 1 <= self.best_epoch_ <= len(stopper.scores)
+        self.best_validation_score_ = stopper.scores[self.best_epoch_ - 1] if kept else None
         # scikit-learn's other fitted attributes, with its semantics: the last and the
         # lowest training loss (None with early stopping, which stops on the validation
         # loss), samples seen across warm fits and partial_fit calls, layers counting
@@ -533,7 +573,10 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     ``Sequential``, outputting logits), ``loss_curve_`` (training loss per
     epoch, across warm fits and partial_fit calls), ``validation_loss_curve_``
     (with early stopping, else None), ``n_iter_`` (epochs the last call ran),
-    ``best_epoch_``, ``coefs_`` / ``intercepts_`` (each layer's weights and
+    ``best_epoch_``, ``validation_scores_`` (with early stopping, else None:
+    scikit-learn's, the accuracy on the held-out rows after each epoch of the
+    last call), ``best_validation_score_`` (that of the weights kept, at
+    ``best_epoch_``; None without early stopping), ``coefs_`` / ``intercepts_`` (each layer's weights and
     biases), and as scikit-learn's: ``loss_`` (the last epoch's training loss),
     ``best_loss_`` (the lowest; None with early stopping), ``t_`` (training samples
     seen, across warm fits and partial_fit calls), ``n_layers_`` (hidden layers + 2),
@@ -581,6 +624,11 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     def _loss(self) -> Loss:
         return CrossEntropyLoss()
+
+    @staticmethod
+    def _held_out_score(out: np.ndarray, targets: np.ndarray) -> float:
+        """Accuracy: the share of rows whose largest logit is their class ``(n, 1)``."""
+        return float(np.mean(out.argmax(axis=1) == targets[:, 0]))
 
     def _validation_split(
         self, targets: np.ndarray, rng: np.random.Generator
@@ -679,6 +727,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
 
     Fitted attributes: ``n_outputs_``, ``n_features_in_``, ``model_``,
     ``loss_curve_``, ``validation_loss_curve_``, ``n_iter_``, ``best_epoch_``,
+    ``validation_scores_`` and ``best_validation_score_`` (R² on the held-out rows),
     ``coefs_``, ``intercepts_``, ``loss_``, ``best_loss_``, ``t_``, ``n_layers_``,
     ``out_activation_`` (``"identity"``; as :class:`MLPClassifier`'s). ``score`` is R² (``RegressorMixin``).
 
@@ -714,6 +763,11 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
 
     def _loss(self) -> Loss:
         return MSELoss()
+
+    @staticmethod
+    def _held_out_score(out: np.ndarray, targets: np.ndarray) -> float:
+        """R² of ``(n, k)`` predictions, averaged over the outputs (``score``'s)."""
+        return float(r2_score(targets, out))
 
     def _validation_split(
         self, targets: np.ndarray, rng: np.random.Generator
