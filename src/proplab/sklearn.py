@@ -555,7 +555,10 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             which follows scikit-learn's: its steps are scikit-learn's) or plain
             heavy-ball momentum (``False``); ignored by Adam and when ``momentum`` is 0.
         init: weight initialiser name (``he`` suits ReLU).
-        random_state: seed for weights, shuffling and the validation split.
+        random_state: seed for weights, shuffling and the validation split: an
+            int, a ``RandomState`` or a ``Generator``; ``None`` draws fresh entropy
+            at every fit, so ``np.random.seed`` has no effect (unlike
+            scikit-learn, whose ``None`` is NumPy's global random state).
         warm_start: ``fit`` continues from the fitted network's weights instead
             of drawing new ones (scikit-learn's semantics: a new optimizer, so
             momentum and Adam's moments restart, shuffling drawn from
@@ -583,6 +586,35 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     ``n_outputs_`` (one per class, two for two classes, where scikit-learn has one)
     and ``out_activation_`` (``"softmax"``; scikit-learn's is ``"logistic"`` for two
     classes).
+
+    Differences from scikit-learn's ``MLPClassifier`` (same names, other values):
+
+    - defaults: ``hidden_layer_sizes=(64, 64)``, ``learning_rate_init=3e-3``,
+      ``batch_size=64``, ``alpha=0.0`` and He initialisation, where scikit-learn
+      has ``(100,)``, ``1e-3``, ``"auto"``, ``1e-4`` and Glorot's uniform one (it
+      has no ``init``); the rest are its defaults (relu, adam, 200 epochs,
+      ``tol=1e-4``, ``n_iter_no_change=10``, ``momentum=0.9``,
+      ``nesterovs_momentum=True``, ``validation_fraction=0.1``).
+    - not taken (a TypeError, or "Invalid parameter" from ``set_params`` and
+      ``GridSearchCV``): ``learning_rate`` and ``power_t`` (no schedules),
+      ``shuffle`` (always shuffled), ``verbose``, ``beta_1`` / ``beta_2`` /
+      ``epsilon`` (Adam's are 0.9, 0.999 and 1e-8, its defaults), ``max_fun``
+      and ``solver="lbfgs"``, ``sample_weight``.
+    - ``loss_curve_``, ``loss_`` and ``best_loss_`` are the data loss (the
+      cross-entropy) without the weight-decay term: scikit-learn's add
+      ``0.5 * alpha * sum ||W||^2 / batch size``, the objective it minimises,
+      so they differ when ``alpha > 0`` (equal with ``alpha=0``), and ``tol``
+      watches another quantity.
+    - ``early_stopping`` stops on the validation loss; scikit-learn stops on the
+      validation score (accuracy), so the two stop at different epochs (on
+      iris with ``(8,)`` units: scikit-learn after 12, proplab after 300, where
+      the accuracy sat on a plateau as the loss fell). ``validation_scores_``
+      records the score all the same.
+    - the ``tol`` rule stops one epoch before scikit-learn's code does (which
+      counts past ``n_iter_no_change``; its documented rule is the one here):
+      the same run gives ``n_iter_`` one smaller, and no ``ConvergenceWarning``
+      when that epoch is the ``max_iter``-th.
+    - ``random_state=None`` ignores ``np.random.seed`` (see above).
 
     Shapes: ``X (n_samples, n_features)``, ``y (n_samples,)`` of any labels.
     """
@@ -720,7 +752,18 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     meaning); the network ends in an identity output and trains on the mean
     squared error ``mean((pred - y)^2)`` over samples and outputs (scikit-learn's
     MLPRegressor reports half of it, so ``loss_curve_`` reads twice its values).
-    Early stopping holds out a random ``validation_fraction`` of the rows.
+    Early stopping holds out a random ``validation_fraction`` of the rows; it stops
+    on the validation loss, scikit-learn's on R².
+
+    That loss also sets the step: its gradient is ``2 (pred - y) / (n k)`` for
+    ``k`` outputs where scikit-learn's is ``(pred - y) / n`` (half the squared
+    error, summed over outputs), so with ``solver="sgd"`` a step is ``2 / k``
+    times scikit-learn's at the same ``learning_rate_init``: twice it for one
+    output. Pass ``k / 2`` times scikit-learn's rate (half of it for one output)
+    to take its steps; Adam barely notices the scale. ``tol`` acts on this loss,
+    twice scikit-learn's reported one for any ``k``. The other differences from
+    scikit-learn are :class:`MLPClassifier`'s (defaults, the parameters not
+    taken, the loss without the ``alpha`` term, ``random_state=None``).
     ``partial_fit(X, y)`` trains one epoch on the data given, continuing the
     fitted network and its optimizer; ``y`` must keep the fitted number of
     outputs.
