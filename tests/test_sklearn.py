@@ -181,7 +181,9 @@ def _iris() -> tuple[np.ndarray, np.ndarray]:
     return StandardScaler().fit_transform(x), y
 
 
-def _by_hand(x, y, epochs, *, solver, lr, alpha, momentum, hidden, activation, init, rng):
+def _by_hand(
+    x, y, epochs, *, solver, lr, alpha, momentum, hidden, activation, init, rng, nesterov=True
+):
     """The network the estimator's parameters describe, trained full-batch step by step
     with the optimizer they name: what fit must do when batch_size covers the data."""
     from proplab.losses import CrossEntropyLoss
@@ -192,7 +194,8 @@ def _by_hand(x, y, epochs, *, solver, lr, alpha, momentum, hidden, activation, i
     model = mlp(x.shape[1], hidden, 3, activation=activation, output_activation=None,
                 init=init, rng=rng)  # fmt: skip
     if solver == "sgd":
-        opt = SGD(model.parameters(), lr=lr, momentum=momentum, weight_decay=alpha)
+        opt = SGD(model.parameters(), lr=lr, momentum=momentum, nesterov=nesterov,
+                  weight_decay=alpha)  # fmt: skip
     else:
         opt = Adam(model.parameters(), lr=lr, weight_decay=alpha)
     loss = CrossEntropyLoss()
@@ -207,8 +210,11 @@ def _by_hand(x, y, epochs, *, solver, lr, alpha, momentum, hidden, activation, i
 @pytest.mark.parametrize(
     "params",
     [
+        # nesterovs_momentum left at its default, True (scikit-learn's)
         dict(solver="sgd", lr=0.05, alpha=0.1, momentum=0.5, hidden=(5,), activation="tanh",
              init="xavier"),
+        dict(solver="sgd", lr=0.05, alpha=0.1, momentum=0.5, hidden=(5,), activation="tanh",
+             init="xavier", nesterov=False),
         dict(solver="adam", lr=0.01, alpha=0.5, momentum=0.9, hidden=(6, 4),
              activation="sigmoid", init="he_normal"),
     ],
@@ -228,6 +234,8 @@ def test_the_parameters_reach_the_network_and_its_optimizer(params) -> None:
         max_iter=3,
         tol=0.0,
         momentum=params["momentum"],
+        # the default (True) unless the case names it
+        **({"nesterovs_momentum": params["nesterov"]} if "nesterov" in params else {}),
         init=params["init"],
         random_state=np.random.default_rng(7),  # a Generator is used as it is
     )
@@ -253,7 +261,7 @@ def test_random_state_as_a_random_state_or_none() -> None:
     assert curve(rs(0)) == curve(rs(0)) != curve(rs(1))
     # None draws fresh entropy each fit (never a fixed seed)
     assert curve(None) != curve(None)
-    with pytest.raises(ValueError, match="random_state must be None, an int or a Generator"):
+    with pytest.raises(ValueError, match="random_state must be None, an int >= 0, a numpy"):
         MLPClassifier(random_state="seed").fit(x, y)
 
 
@@ -272,14 +280,14 @@ def test_an_int_hidden_layer_size_is_one_layer_as_in_scikit_learn() -> None:
     [
         ({"hidden_layer_sizes": (4, 0)}, "hidden_layer_sizes must be positive integers"),
         ({"max_iter": True}, "max_iter must be a positive integer, got True"),
-        ({"batch_size": 0}, "batch_size must be a positive integer, got 0"),
+        ({"batch_size": 0}, "batch_size must be a positive integer or 'auto', got 0"),
         ({"n_iter_no_change": 0}, "n_iter_no_change must be a positive integer, got 0"),
         ({"alpha": "0.1"}, "alpha must be a finite number >= 0, got '0.1'"),
-        ({"validation_fraction": 0.0}, r"validation_fraction must be in \(0, 1\), got 0.0"),
-        ({"validation_fraction": 1.0}, r"validation_fraction must be in \(0, 1\), got 1.0"),
+        ({"validation_fraction": -0.1}, r"validation_fraction must be in \[0, 1\), got -0.1"),
+        ({"validation_fraction": 1.0}, r"validation_fraction must be in \[0, 1\), got 1.0"),
         # found by an audit: a string was a raw TypeError from a comparison, and momentum
         # 1.5 (scikit-learn: [0, 1]) trained
-        ({"validation_fraction": "a"}, r"validation_fraction must be in \(0, 1\), got 'a'"),
+        ({"validation_fraction": "a"}, r"validation_fraction must be in \[0, 1\), got 'a'"),
         ({"solver": "sgd", "momentum": 1.5}, r"momentum must be in \[0, 1\], got 1.5"),
     ],
 )
@@ -347,7 +355,9 @@ def test_scikit_learns_own_values_of_activation_and_batch_size_work() -> None:
     assert np.array_equal(ours.predict_proba(x), theirs.predict_proba(x))
     assert ours.loss_curve_ == theirs.loss_curve_
     assert ours.get_params()["activation"] == "logistic"  # kept as given (clone needs it)
-    with pytest.raises(ValueError, match="^batch_size must be a positive integer, got 'big'"):
+    with pytest.raises(
+        ValueError, match="^batch_size must be a positive integer or 'auto', got 'big'"
+    ):
         MLPClassifier(batch_size="big").fit(x, y)
 
 

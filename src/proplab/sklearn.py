@@ -14,7 +14,10 @@ They need scikit-learn 1.6 or newer (``pip install proplab[datasets]``); the cor
 proplab never imports this module. The classifier's network is
 ``in -> hidden... -> n_classes`` with a softmax cross-entropy loss (even for
 two classes); the regressor's is ``in -> hidden... -> n_outputs`` with an
-identity output and the mean squared error. Both train with mini-batches by
+identity output and the mean squared error. ``X`` may be a dense array or a
+scipy.sparse CSR/CSC matrix (as in scikit-learn, e.g. after ``TfidfVectorizer``);
+a sparse ``X`` is densified with ``.toarray()`` first, so it takes the memory of
+its dense twin and gives exactly its results. Both train with mini-batches by
 :func:`proplab.callbacks.train`, and offer scikit-learn's ``warm_start`` and
 ``partial_fit`` (one epoch over the data given per call).
 
@@ -44,13 +47,16 @@ from __future__ import annotations
 import math
 import numbers
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 try:
+    from scipy.sparse import issparse  # scikit-learn's own dependency
     from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
     from sklearn.exceptions import ConvergenceWarning
+    from sklearn.metrics import r2_score
     from sklearn.utils.multiclass import check_classification_targets
     from sklearn.utils.validation import check_is_fitted, validate_data
 except ImportError as exc:
@@ -66,16 +72,22 @@ except ImportError as exc:
     ) from exc
 
 from proplab.callbacks import EarlyStopping, train
+from proplab.checks import did_you_mean
 from proplab.core import Sequential, eval_mode
 from proplab.layers import Linear
 from proplab.losses import CrossEntropyLoss, Loss, MSELoss, softmax
 from proplab.models import mlp
 from proplab.optim import SGD, Adam
 from proplab.optim_base import Optimizer
-from proplab.registry import canonical
+from proplab.registry import REGISTRIES, canonical
 from proplab.splits import SplitError, stratified_indices
 
 SOLVERS = ("adam", "sgd")
+# sparse X that validate_data accepts (scikit-learn's MLPs' formats); densified at once
+_SPARSE = ("csr", "csc")
+
+
+_RANDOM_STATES = "None, an int >= 0, a numpy.random.RandomState or a numpy.random.Generator"
 
 
 def _generator(random_state: Any) -> np.random.Generator:
@@ -84,9 +96,30 @@ def _generator(random_state: Any) -> np.random.Generator:
         return random_state
     if isinstance(random_state, np.random.RandomState):
         return np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
-    if random_state is None or isinstance(random_state, numbers.Integral):
-        return np.random.default_rng(random_state)
-    raise ValueError(f"random_state must be None, an int or a Generator, got {random_state!r}")
+    if random_state is None:
+        return np.random.default_rng()
+    # a negative seed would reach NumPy's "expected non-negative integer", which names
+    # neither random_state nor what it accepts
+    if isinstance(random_state, numbers.Integral) and random_state >= 0:
+        return np.random.default_rng(int(random_state))
+    raise ValueError(f"random_state must be {_RANDOM_STATES}, got {random_state!r}")
+
+
+def _activation(name: Any) -> str:
+    """proplab's registered name for ``activation``; scikit-learn's ``logistic`` is the
+    sigmoid (so its grids work here too), and a bad name's message lists it."""
+    key = str(name).strip().lower()
+    if key == "logistic":
+        return "sigmoid"
+    try:
+        return canonical("activation", name)
+    except ValueError:
+        table, aliases = REGISTRIES["activation"]
+        accepted = ["logistic", *table]
+        raise ValueError(
+            f"unknown activation {name!r} (accepted: {', '.join(accepted)})"
+            + did_you_mean(key, [*accepted, *aliases])
+        ) from None
 
 
 def _log_softmax(z: np.ndarray) -> np.ndarray:
@@ -100,9 +133,37 @@ def _log_softmax(z: np.ndarray) -> np.ndarray:
     return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
 
 
+def _dense(X: Any) -> np.ndarray:
+    """``X (n, features)`` as a NumPy array: a sparse CSR/CSC matrix (which
+    ``validate_data`` accepts, as scikit-learn's MLPs do) densified with
+    ``.toarray()``, so the NumPy core never sees a sparse matrix."""
+    return X.toarray() if issparse(X) else X
+
+
 def _plain(values: Any) -> Any:
     """Labels as Python values for messages: ``[0, 1]``, not ``[np.int64(0), ...]``."""
     return np.asarray(values).tolist()
+
+
+class _ScoredStopping(EarlyStopping):
+    """Early stopping on the validation loss that also scores each epoch's weights on
+    the held-out rows, as scikit-learn's ``validation_scores_`` (``score(model)``, e.g.
+    accuracy or R²), in ``scores``."""
+
+    def __init__(
+        self, patience: int, min_delta: float, score: Callable[[Sequential], float]
+    ) -> None:
+        self._score = score
+        super().__init__(patience, min_delta)
+
+    def reset(self) -> None:
+        super().reset()
+        self.scores: list[float] = []
+
+    def update(self, epoch: int, value: float, model: Any = None) -> bool:
+        # train calls this once per epoch, after the epoch's update: the weights scored
+        self.scores.append(self._score(model))
+        return super().update(epoch, value, model)
 
 
 class _BaseMLP(BaseEstimator):
@@ -131,6 +192,7 @@ class _BaseMLP(BaseEstimator):
         early_stopping: bool = False,
         validation_fraction: float = 0.1,
         momentum: float = 0.9,
+        nesterovs_momentum: bool = True,
         init: str = "he",
         random_state: Any = None,
         warm_start: bool = False,
@@ -147,6 +209,7 @@ class _BaseMLP(BaseEstimator):
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
         self.init = init
         self.random_state = random_state
         self.warm_start = warm_start
@@ -174,6 +237,12 @@ class _BaseMLP(BaseEstimator):
         """Row indices ``(train, validation)`` for early stopping."""
         raise NotImplementedError
 
+    @staticmethod
+    def _held_out_score(out: np.ndarray, targets: np.ndarray) -> float:
+        """scikit-learn's validation score of outputs ``(n, outputs)`` against the
+        loss's ``targets`` (accuracy for the classifier, R² for the regressor)."""
+        raise NotImplementedError
+
     # ------------------------------------------------------------------ parameters
 
     def _validate_params(self) -> tuple[list[int], str, str]:
@@ -190,7 +259,8 @@ class _BaseMLP(BaseEstimator):
             if name == "batch_size" and value == "auto":  # scikit-learn's default
                 continue
             if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value <= 0:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+                also = " or 'auto'" if name == "batch_size" else ""
+                raise ValueError(f"{name} must be a positive integer{also}, got {value!r}")
         # checked here under scikit-learn's names (the optimizer would call alpha
         # "weight_decay", the convergence rule would call tol "min_delta")
         for name, low, open_low in (
@@ -209,27 +279,35 @@ class _BaseMLP(BaseEstimator):
                 raise ValueError(f"{name} must be a finite number {bound}, got {value!r}")
         if self.momentum > 1:  # scikit-learn's bound too: past 1 the steps grow without end
             raise ValueError(f"momentum must be in [0, 1], got {self.momentum!r}")
-        fraction = self.validation_fraction
-        if (
-            not isinstance(fraction, numbers.Real)
-            or isinstance(fraction, bool)
-            or not 0.0 < fraction < 1.0
-        ):
-            raise ValueError(
-                f"validation_fraction must be in (0, 1), got {self.validation_fraction!r}"
-            )
-        for name in ("warm_start", "early_stopping"):
+        for name in ("warm_start", "early_stopping", "nesterovs_momentum"):
             # a string "False" is truthy: it would silently mean True
             if not isinstance(getattr(self, name), bool | np.bool_):
                 raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
+        fraction = self.validation_fraction
+        # scikit-learn's range, [0, 1): 0.0 is fine while nothing is held out
+        if (
+            not isinstance(fraction, numbers.Real)
+            or isinstance(fraction, bool)
+            or not 0.0 <= fraction < 1.0
+        ):
+            raise ValueError(f"validation_fraction must be in [0, 1), got {fraction!r}")
+        if self.early_stopping and fraction == 0.0:
+            raise ValueError(
+                f"validation_fraction={fraction!r} holds out no rows, but early_stopping=True "
+                "stops on the loss of held-out rows; accepted: a validation_fraction in "
+                "(0, 1) with early stopping (0.0 only without it)"
+            )
         return (
             [int(h) for h in sizes],
-            # scikit-learn's name for the sigmoid, so its grids work here too
-            canonical(
-                "activation", "sigmoid" if self.activation == "logistic" else self.activation
-            ),
+            _activation(self.activation),
             canonical("init", self.init),
         )
+
+    def _nesterov(self) -> bool:
+        """SGD's ``nesterov``: ``nesterovs_momentum``, when there is momentum to look
+        ahead with (with momentum 0 both rules are plain SGD; proplab's SGD refuses
+        Nesterov without momentum, scikit-learn's ignores it)."""
+        return bool(self.nesterovs_momentum) and self.momentum > 0
 
     def _new_optimizer(self, model: Sequential) -> Optimizer:
         """A fresh optimizer over ``model``'s parameters, as the parameters describe it."""
@@ -239,6 +317,7 @@ class _BaseMLP(BaseEstimator):
             model.parameters(),
             lr=self.learning_rate_init,
             momentum=self.momentum,
+            nesterov=self._nesterov(),
             weight_decay=self.alpha,
         )
 
@@ -246,9 +325,9 @@ class _BaseMLP(BaseEstimator):
         """partial_fit's optimizer: the one of the earlier calls (or of fit), state kept.
 
         Its momentum or Adam moments carry over, as in scikit-learn. A learning
-        rate, ``alpha`` or ``momentum`` changed with ``set_params`` between calls
-        applies from the next step (scikit-learn silently keeps the old ones); a
-        changed ``solver`` starts a fresh optimizer.
+        rate, ``alpha``, ``momentum`` or ``nesterovs_momentum`` changed with
+        ``set_params`` between calls applies from the next step (scikit-learn
+        silently keeps the old ones); a changed ``solver`` starts a fresh optimizer.
         """
         opt = self.__dict__.get("_opt")
         if opt is None or not isinstance(opt, Adam if self.solver == "adam" else SGD):
@@ -256,6 +335,8 @@ class _BaseMLP(BaseEstimator):
         wanted = {"lr": self.learning_rate_init, "weight_decay": self.alpha}
         if self.solver == "sgd":
             wanted["momentum"] = self.momentum
+            # an option, not a hyperparameter: the momentum buffer serves both rules
+            opt.nesterov = self._nesterov()
         for name, value in wanted.items():
             if opt.hyper[name] != value:
                 opt.set_hyper(name, float(value))
@@ -278,6 +359,11 @@ class _BaseMLP(BaseEstimator):
                 f"partial_fit) has {fitted_hidden} of {fitted_activation}; set them back, "
                 "or fit a new network with warm_start=False"
             )
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True  # CSR/CSC X, densified (as scikit-learn's MLPs tag it)
+        return tags
 
     def __sklearn_is_fitted__(self) -> bool:
         """Fitted once a network exists (``n_features_in_`` alone is set by a fit that failed)."""
@@ -316,7 +402,10 @@ class _BaseMLP(BaseEstimator):
         name = type(self).__name__
         # continue the fitted network (scikit-learn: partial_fit always, fit with warm_start)
         keep = hasattr(self, "model_") and (incremental or bool(self.warm_start))
-        X, y = validate_data(self, X, y, dtype=np.float64, reset=not keep, **self._y_checks)
+        X, y = validate_data(
+            self, X, y, dtype=np.float64, accept_sparse=_SPARSE, reset=not keep, **self._y_checks
+        )
+        X = _dense(X)
         targets, n_outputs, fitted = self._targets(y, keep, keep and not incremental, classes)
         if keep:
             self._check_architecture(hidden, activation)
@@ -329,7 +418,13 @@ class _BaseMLP(BaseEstimator):
         if self.early_stopping:
             tr, va = self._validation_split(targets, rng)
             X, targets, validation = X[tr], targets[tr], (X[va], targets[va])
-            stopper = EarlyStopping(self.n_iter_no_change, self.tol)
+            held_x, held_t = validation
+
+            def score(model: Sequential) -> float:
+                with eval_mode(model):
+                    return self._held_out_score(model.forward(held_x), held_t)
+
+            stopper = _ScoredStopping(self.n_iter_no_change, self.tol, score)
         if keep:
             model = self.model_
             # scikit-learn's warm fit builds a new optimizer (momentum and Adam's
@@ -384,6 +479,11 @@ class _BaseMLP(BaseEstimator):
         self.validation_loss_curve_ = history.val_loss if self.early_stopping else None
         self.n_iter_ = history.epochs_run
         self.best_epoch_ = history.best_epoch if self.early_stopping else history.epochs_run
+        # scikit-learn's validation_scores_ (one held-out score per epoch); the best is
+        # that of the weights kept, those of the lowest validation loss
+        self.validation_scores_ = stopper.scores if stopper is not None else None
+        kept = stopper is not None and 1 <= self.best_epoch_ <= len(stopper.scores)
+        self.best_validation_score_ = stopper.scores[self.best_epoch_ - 1] if kept else None
         # scikit-learn's other fitted attributes, with its semantics: the last and the
         # lowest training loss (None with early stopping, which stops on the validation
         # loss), samples seen across warm fits and partial_fit calls, layers counting
@@ -422,7 +522,7 @@ class _BaseMLP(BaseEstimator):
     def _forward(self, X: Any) -> np.ndarray:
         """The network's output for ``X (n, n_features)``: ``(n, outputs)``."""
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=np.float64, reset=False)
+        X = _dense(validate_data(self, X, dtype=np.float64, accept_sparse=_SPARSE, reset=False))
         with eval_mode(self.model_):  # a prediction: dropout off, batchnorm's running stats
             return self.model_.forward(X)
 
@@ -434,7 +534,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         hidden_layer_sizes: units per hidden layer, e.g. ``(64, 64)``.
         activation: hidden activation name (``relu``, ``tanh``, ``sigmoid``, ...;
             scikit-learn's ``logistic`` is the sigmoid).
-        solver: ``"adam"`` or ``"sgd"`` (SGD with ``momentum``).
+        solver: ``"adam"`` or ``"sgd"`` (SGD with ``momentum``, Nesterov's by default).
         alpha: L2 weight decay, PyTorch style (``alpha * w`` added to every
             gradient, biases included; scikit-learn's ``alpha`` is scaled by
             the batch size instead).
@@ -448,9 +548,17 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             scikit-learn's ``ConvergenceWarning`` after ``max_iter`` epochs.
         early_stopping: hold out ``validation_fraction`` of the training
             data (stratified), stop on its loss and restore the best weights.
+        validation_fraction: the part held out by ``early_stopping``, in
+            ``[0, 1)`` as in scikit-learn (``0.0`` only without early stopping).
         momentum: SGD momentum (ignored by Adam).
+        nesterovs_momentum: SGD with Nesterov's momentum (``True``, the default,
+            which follows scikit-learn's: its steps are scikit-learn's) or plain
+            heavy-ball momentum (``False``); ignored by Adam and when ``momentum`` is 0.
         init: weight initialiser name (``he`` suits ReLU).
-        random_state: seed for weights, shuffling and the validation split.
+        random_state: seed for weights, shuffling and the validation split: an
+            int, a ``RandomState`` or a ``Generator``; ``None`` draws fresh entropy
+            at every fit, so ``np.random.seed`` has no effect (unlike
+            scikit-learn, whose ``None`` is NumPy's global random state).
         warm_start: ``fit`` continues from the fitted network's weights instead
             of drawing new ones (scikit-learn's semantics: a new optimizer, so
             momentum and Adam's moments restart, shuffling drawn from
@@ -468,13 +576,45 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     ``Sequential``, outputting logits), ``loss_curve_`` (training loss per
     epoch, across warm fits and partial_fit calls), ``validation_loss_curve_``
     (with early stopping, else None), ``n_iter_`` (epochs the last call ran),
-    ``best_epoch_``, ``coefs_`` / ``intercepts_`` (each layer's weights and
+    ``best_epoch_``, ``validation_scores_`` (with early stopping, else None:
+    scikit-learn's, the accuracy on the held-out rows after each epoch of the
+    last call), ``best_validation_score_`` (that of the weights kept, at
+    ``best_epoch_``; None without early stopping), ``coefs_`` / ``intercepts_`` (each layer's weights and
     biases), and as scikit-learn's: ``loss_`` (the last epoch's training loss),
     ``best_loss_`` (the lowest; None with early stopping), ``t_`` (training samples
     seen, across warm fits and partial_fit calls), ``n_layers_`` (hidden layers + 2),
     ``n_outputs_`` (one per class, two for two classes, where scikit-learn has one)
     and ``out_activation_`` (``"softmax"``; scikit-learn's is ``"logistic"`` for two
     classes).
+
+    Differences from scikit-learn's ``MLPClassifier`` (same names, other values):
+
+    - defaults: ``hidden_layer_sizes=(64, 64)``, ``learning_rate_init=3e-3``,
+      ``batch_size=64``, ``alpha=0.0`` and He initialisation, where scikit-learn
+      has ``(100,)``, ``1e-3``, ``"auto"``, ``1e-4`` and Glorot's uniform one (it
+      has no ``init``); the rest are its defaults (relu, adam, 200 epochs,
+      ``tol=1e-4``, ``n_iter_no_change=10``, ``momentum=0.9``,
+      ``nesterovs_momentum=True``, ``validation_fraction=0.1``).
+    - not taken (a TypeError, or "Invalid parameter" from ``set_params`` and
+      ``GridSearchCV``): ``learning_rate`` and ``power_t`` (no schedules),
+      ``shuffle`` (always shuffled), ``verbose``, ``beta_1`` / ``beta_2`` /
+      ``epsilon`` (Adam's are 0.9, 0.999 and 1e-8, its defaults), ``max_fun``
+      and ``solver="lbfgs"``, ``sample_weight``.
+    - ``loss_curve_``, ``loss_`` and ``best_loss_`` are the data loss (the
+      cross-entropy) without the weight-decay term: scikit-learn's add
+      ``0.5 * alpha * sum ||W||^2 / batch size``, the objective it minimises,
+      so they differ when ``alpha > 0`` (equal with ``alpha=0``), and ``tol``
+      watches another quantity.
+    - ``early_stopping`` stops on the validation loss; scikit-learn stops on the
+      validation score (accuracy), so the two stop at different epochs (on
+      iris with ``(8,)`` units: scikit-learn after 12, proplab after 300, where
+      the accuracy sat on a plateau as the loss fell). ``validation_scores_``
+      records the score all the same.
+    - the ``tol`` rule stops one epoch before scikit-learn's code does (which
+      counts past ``n_iter_no_change``; its documented rule is the one here):
+      the same run gives ``n_iter_`` one smaller, and no ``ConvergenceWarning``
+      when that epoch is the ``max_iter``-th.
+    - ``random_state=None`` ignores ``np.random.seed`` (see above).
 
     Shapes: ``X (n_samples, n_features)``, ``y (n_samples,)`` of any labels.
     """
@@ -516,6 +656,11 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     def _loss(self) -> Loss:
         return CrossEntropyLoss()
+
+    @staticmethod
+    def _held_out_score(out: np.ndarray, targets: np.ndarray) -> float:
+        """Accuracy: the share of rows whose largest logit is their class ``(n, 1)``."""
+        return float(np.mean(out.argmax(axis=1) == targets[:, 0]))
 
     def _validation_split(
         self, targets: np.ndarray, rng: np.random.Generator
@@ -607,13 +752,25 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     meaning); the network ends in an identity output and trains on the mean
     squared error ``mean((pred - y)^2)`` over samples and outputs (scikit-learn's
     MLPRegressor reports half of it, so ``loss_curve_`` reads twice its values).
-    Early stopping holds out a random ``validation_fraction`` of the rows.
+    Early stopping holds out a random ``validation_fraction`` of the rows; it stops
+    on the validation loss, scikit-learn's on R².
+
+    That loss also sets the step: its gradient is ``2 (pred - y) / (n k)`` for
+    ``k`` outputs where scikit-learn's is ``(pred - y) / n`` (half the squared
+    error, summed over outputs), so with ``solver="sgd"`` a step is ``2 / k``
+    times scikit-learn's at the same ``learning_rate_init``: twice it for one
+    output. Pass ``k / 2`` times scikit-learn's rate (half of it for one output)
+    to take its steps; Adam barely notices the scale. ``tol`` acts on this loss,
+    twice scikit-learn's reported one for any ``k``. The other differences from
+    scikit-learn are :class:`MLPClassifier`'s (defaults, the parameters not
+    taken, the loss without the ``alpha`` term, ``random_state=None``).
     ``partial_fit(X, y)`` trains one epoch on the data given, continuing the
     fitted network and its optimizer; ``y`` must keep the fitted number of
     outputs.
 
     Fitted attributes: ``n_outputs_``, ``n_features_in_``, ``model_``,
     ``loss_curve_``, ``validation_loss_curve_``, ``n_iter_``, ``best_epoch_``,
+    ``validation_scores_`` and ``best_validation_score_`` (R² on the held-out rows),
     ``coefs_``, ``intercepts_``, ``loss_``, ``best_loss_``, ``t_``, ``n_layers_``,
     ``out_activation_`` (``"identity"``; as :class:`MLPClassifier`'s). ``score`` is R² (``RegressorMixin``).
 
@@ -649,6 +806,11 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
 
     def _loss(self) -> Loss:
         return MSELoss()
+
+    @staticmethod
+    def _held_out_score(out: np.ndarray, targets: np.ndarray) -> float:
+        """R² of ``(n, k)`` predictions, averaged over the outputs (``score``'s)."""
+        return float(r2_score(targets, out))
 
     def _validation_split(
         self, targets: np.ndarray, rng: np.random.Generator
