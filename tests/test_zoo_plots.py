@@ -1,5 +1,6 @@
 """Figures beyond the lab: decision regions computed right, PNGs written and read back."""
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -97,3 +98,41 @@ def test_more_classes_than_the_palette_get_distinct_colours(tmp_path: Path) -> N
     assert ax.get_legend() is None or len(ax.get_legend().texts) == 9
     scatters = [c for c in ax.collections if len(c.get_offsets()) == 4]
     assert len(scatters) == 9  # every class drawn, four samples each
+
+
+def test_a_csv_runs_figures_name_its_classes(tmp_path: Path, monkeypatch) -> None:
+    # found by audit15e: a CSV labelled 2, 9 and 10 drew its confusion matrix and its
+    # boundary legend with 0, 1, 2, so the tick "2" held label 10's samples; and the
+    # matrix's shade (each row's share, not the count) was not said
+    from proplab import cli, zoo_plots
+
+    rows = ["label,a,b"] + [
+        f"{label},{(k % 7) / 7 + j:.3f},{(k % 5) / 5:.3f}"
+        for j, label in enumerate((10, 2, 9))
+        for k in range(12)
+    ]
+    data = tmp_path / "numbers.csv"
+    data.write_text("\n".join(rows) + "\n")
+    drawn = {}
+    for name in ("confusion_matrix_figure", "decision_boundary"):
+        original = getattr(zoo_plots, name)
+
+        def keep(*args, _name=name, _original=original, **kwargs):
+            drawn[_name] = _original(*args, **kwargs)
+            return drawn[_name]
+
+        monkeypatch.setattr(zoo_plots, name, keep)
+    run = tmp_path / "run"
+    argv = ["train", "--dataset", str(data), "--label", "label", "--loss", "cross_entropy",
+            "--epochs", "300", "--out", str(run), "--quiet", "--no-progress"]  # fmt: skip
+    assert cli.main(argv) == 0
+    assert json.loads((run / "summary.json").read_text())["classes"] == [2, 9, 10]
+    matrix = drawn["confusion_matrix_figure"].axes[0]
+    assert [t.get_text() for t in matrix.get_xticklabels()] == ["2", "9", "10"]
+    assert [t.get_text() for t in matrix.get_yticklabels()] == ["2", "9", "10"]
+    assert matrix.get_xlabel() == "predicted (shade: share of the true class)"
+    legend = (
+        drawn["decision_boundary"].axes[0].get_legend() or drawn["decision_boundary"].legends[0]
+    )
+    assert [t.get_text() for t in legend.get_texts()] == ["2 (train)", "9 (train)", "10 (train)"]
+    assert (run / "confusion_matrix.png").stat().st_size > 0

@@ -324,6 +324,9 @@ def write_figures(
                 run_dir, name, model, x, y, x_test, y_test, csv_summary(cfg).get("features")
             )
         return
+    # a CSV's labels by name, in the order of its outputs (summary.json's classes): its
+    # figures said 0, 1, 2, and a file labelled 2, 9, 10 read as a false "2"
+    classes = csv_summary(cfg).get("classes")
     # the lab's own runs keep the lab's files (comparison figure, learning curve)
     if x.shape[-1] == 2 and name.lower() not in LAB_DATASETS:
         draw_figure(
@@ -337,6 +340,7 @@ def write_figures(
                 x_test=x_test,
                 y_test=y_test,
                 feature_names=csv_summary(cfg).get("features"),
+                class_names=classes,
             ),
         )
     shown_x, shown_y = (x, y) if x_test is None else (x_test, y_test)
@@ -349,7 +353,10 @@ def write_figures(
         draw_figure(
             run_dir / CONFUSION_MATRIX,
             lambda path: zoo_plots.confusion_matrix_figure(
-                matrix, path, title=f"{name}, {part}: accuracy {100 * acc:.2f}%"
+                matrix,
+                path,
+                title=f"{name}, {part}: accuracy {100 * acc:.2f}%",
+                class_names=classes,
             ),
         )
         if str(cfg.dataset).strip().lower() == DIGITS:

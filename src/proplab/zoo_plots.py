@@ -81,6 +81,7 @@ def decision_boundary(
     y_test: np.ndarray | None = None,
     resolution: int = 200,
     feature_names: Sequence[str] | None = None,
+    class_names: Sequence[str] | None = None,
 ) -> Figure:
     """Regions each class wins over the plane, with the samples on top.
 
@@ -92,6 +93,8 @@ def decision_boundary(
         resolution: grid points per axis.
         feature_names: the two inputs' names for the axes (a CSV's columns);
             default $x_1$, $x_2$.
+        class_names: what output k stands for, for the legend (a CSV's labels, in
+            ``summary.json``'s ``classes`` order); default "class k".
     """
     x = np.asarray(x, dtype=np.float64)
     if x.ndim != 2 or x.shape[1] != 2:
@@ -130,6 +133,12 @@ def decision_boundary(
             grid_u, grid_v, (regions == c).astype(float), levels=[0.5], colors="0.25",
             linewidths=0.8,
         )  # fmt: skip
+
+    def named(c: int) -> str:
+        if class_names is None or c >= len(class_names):
+            return f"class {c}"
+        return str(class_names[c])
+
     labels = labels_of(y)
     for c in range(n_classes):
         mask = labels == c
@@ -140,7 +149,7 @@ def decision_boundary(
             c=colors[c],
             edgecolors="white",
             linewidths=0.5,
-            label=f"class {c} (train)",
+            label=f"{named(c)} (train)",
         )
     if x_test is not None and y_test is not None:
         test_labels = labels_of(y_test)
@@ -153,7 +162,7 @@ def decision_boundary(
                 facecolors="none",
                 edgecolors=colors[c],
                 linewidths=1.3,
-                label=f"class {c} (test)",
+                label=f"{named(c)} (test)",
             )
     ax.set_xlim(u[0], u[-1])
     ax.set_ylim(v[0], v[-1])
@@ -207,7 +216,8 @@ def confusion_matrix_figure(
                 )
     ax.set_xticks(range(c), names)
     ax.set_yticks(range(c), names)
-    ax.set_xlabel("predicted")
+    # the shade is the row's share, not the count: say so (17, 8 and 13 all read dark)
+    ax.set_xlabel("predicted (shade: share of the true class)")
     ax.set_ylabel("true")
     accuracy = np.trace(matrix) / max(matrix.sum(), 1)
     title = title or f"accuracy {100 * accuracy:.2f}% ({int(matrix.sum())} samples)"
