@@ -111,19 +111,26 @@ def test_many_samples_get_fewer_states_evenly_spaced_first_and_last_kept() -> No
     assert two.epochs == [0, 300]
 
 
-def test_a_mini_batch_runs_epoch_e_is_the_weights_after_e_epochs_and_its_axis_says_so(
-    tmp_path, monkeypatch
-) -> None:
-    # audit15c M1: with 100 rows in batches of 16 an epoch makes 7 updates, so the
-    # weights "after that many updates" were not the ones gradients.csv's row holds
+def _kept_gradient_figures(monkeypatch) -> list:
+    """The Figures ``plots.gradient_sizes_figure`` draws from now on, kept to look into."""
     from proplab import plots
-    from proplab.serialize import load
 
     figures = []
     draw = plots.gradient_sizes_figure
     monkeypatch.setattr(
         plots, "gradient_sizes_figure", lambda *a, **k: figures.append(draw(*a, **k))
     )
+    return figures
+
+
+def test_a_mini_batch_runs_epoch_e_is_the_weights_after_e_epochs_and_its_axis_says_so(
+    tmp_path, monkeypatch
+) -> None:
+    # audit15c M1: with 100 rows in batches of 16 an epoch makes 7 updates, so the
+    # weights "after that many updates" were not the ones gradients.csv's row holds
+    from proplab.serialize import load
+
+    figures = _kept_gradient_figures(monkeypatch)
     cfg = RunConfig(dataset="linear", batch_size=16, epochs=30, print_every=0)
     experiments.run_one(cfg, tmp_path / "run", quiet=True, progress=False)
     rows = {int(r["epoch"]): r for r in read_csv(tmp_path / "run" / GRADIENTS)}
@@ -150,13 +157,8 @@ def test_a_run_whose_gradients_die_says_so_and_keeps_its_first_sizes_visible(
     # audit15c M4: lr 1000 saturates every sigmoid with the first update (all 21 outputs
     # exactly 1.0), so every later gradient is exactly 0, which a log scale cannot draw:
     # the figure was empty axes, its one nonzero point (epoch 0) drawn without a marker
-    from proplab import plots
 
-    figures = []
-    draw = plots.gradient_sizes_figure
-    monkeypatch.setattr(
-        plots, "gradient_sizes_figure", lambda *a, **k: figures.append(draw(*a, **k))
-    )
+    figures = _kept_gradient_figures(monkeypatch)
     cfg = RunConfig(dataset="xor", lr=1000.0, epochs=100, print_every=0)
     summary = experiments.run_one(cfg, tmp_path, quiet=True, progress=False)
     assert summary["stop_reason"] == "completed"  # it did not diverge: its loss is 11/21

@@ -2046,31 +2046,33 @@ def test_the_setup_says_the_tables_give_the_model_after_its_last_update(built: P
     ) in md
 
 
+def _report_of(folder: Path, sweep_text: str) -> str:
+    """report.md of the sweep file ``sweep_text``, run into ``folder`` (one process)."""
+    spec = parse_spec(sweep_text, Path("sweep.toml"))
+    assert run_sweep(spec, folder, stream=io.StringIO()).exit_code == 0
+    report.build_report(folder, log=lambda m: None, jobs=1)
+    return (folder / "report.md").read_text()
+
+
 def test_a_one_seed_experiments_accuracy_figure_is_not_captioned_mean_and_std(tmp_path):
     # found by audit15a: "final accuracy of every seed, mean ± std" over one seed
-    spec = parse_spec(
+    md = _report_of(
+        tmp_path,
         '[base]\nepochs = 30\ndataset = "xor"\n\n[[experiment]]\nname = "lr"\n'
         "vary.lr = [1.0, 0.1]\n",
-        Path("one.toml"),
     )
-    assert run_sweep(spec, tmp_path, stream=io.StringIO()).exit_code == 0
-    report.build_report(tmp_path, log=lambda m: None, jobs=1)
-    md = (tmp_path / "report.md").read_text()
     assert "*lr: final accuracy (one seed)*" in md
     assert "mean ± std" not in md
 
 
 def test_the_seeds_line_names_the_experiments_over_fewer_seeds(tmp_path):
     # found by audit15a: "Seeds: 0, 1, 2, 3, 4." above experiments that used 3 or 1 of them
-    spec = parse_spec(
+    md = _report_of(
+        tmp_path,
         '[base]\nepochs = 20\ndataset = "xor"\n\n[[experiment]]\nname = "lr"\n'
         'title = "Learning rate"\nvary.seed = [0, 1, 2]\nvary.lr = [1.0, 0.1]\n\n'
         '[[experiment]]\nname = "one"\ntitle = "One seed"\nvary.seed = [0]\n'
         "vary.hidden = [2, 4]\n",
-        Path("few.toml"),
     )
-    assert run_sweep(spec, tmp_path, stream=io.StringIO()).exit_code == 0
-    report.build_report(tmp_path, log=lambda m: None, jobs=1)
-    md = (tmp_path / "report.md").read_text()
     assert "- **Seeds**: 0, 1, 2 (fewer in the One seed experiment: see its table). A seed" in md
     assert "*One seed: final accuracy and loss, one seed*" in md
