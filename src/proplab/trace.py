@@ -48,7 +48,7 @@ from proplab.trace_check import chain_size, check_step, held_copy
 # compare's return type, imported at load so its hint resolves (typing.get_type_hints);
 # the comparison code itself imports this module, so compare imports it when called
 from proplab.trace_comparison import Comparison
-from proplab.train import _check_optimizer_of
+from proplab.train import check_optimizer_of
 
 # the central-difference check nudges every weight twice: past this many weights it
 # would take longer than the step it checks is worth (proplab gradcheck checks layers)
@@ -317,7 +317,7 @@ def trace_step(
     if optimizer is not None:
         # before anything runs: stepping it would move another model's weights while
         # the trace claimed this one's moved
-        _check_optimizer_of(model, optimizer, caller="trace_step")
+        check_optimizer_of(model, optimizer, caller="trace_step")
     # one training step, as fit takes it: in training mode (dropout on, batchnorm on
     # the batch's statistics), the modules' own modes put back afterwards
     with train_mode(model):

@@ -203,7 +203,7 @@ def _check_roles(model: object, loss_fn: object, optimizer: object) -> None:
                 )
 
 
-def _check_optimizer_of(model: Module, optimizer: Optimizer, caller: str = "fit") -> None:
+def check_optimizer_of(model: Module, optimizer: Optimizer, caller: str = "fit") -> None:
     """Refuse an optimizer over parameters that are not the model's: it would update
     another model (one built again after the optimizer) while this one never learns.
     A subset of the model's parameters is fine (the others stay frozen). ``caller``
@@ -270,7 +270,7 @@ def _fit(
         raise ValueError(f"tol must be a finite number >= 0 or None, got {tol!r}")
     if not is_whole(print_every, 0):
         raise ValueError(f"print_every must be an integer >= 0 (0: never), got {print_every!r}")
-    _check_optimizer_of(model, optimizer)
+    check_optimizer_of(model, optimizer)
     x, y = as_arrays(x, y)
     for name, a in (("x", x), ("y", y)):
         if a.dtype.kind not in "biuf":
