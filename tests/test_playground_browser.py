@@ -778,10 +778,12 @@ def test_a_regression_link_shows_r2_and_no_accuracy(chromium, serve, tmp_path):
     assert server.playground.epoch == 0 and server.playground.setup()["settings"] == before
 
 
-def test_choosing_a_regression_set_switches_loss_output_and_lr_and_back(chromium, serve, tmp_path):
+def test_choosing_a_regression_set_switches_its_task_settings_and_back(chromium, serve, tmp_path):
     form = (
         '{loss: $$("f-loss").value, output: $$("f-output_activation").value,'
-        ' lr: $$("f-lr").value, hint: $$("data-hint").textContent}'
+        ' lr: $$("f-lr").value, hint: $$("data-hint").textContent,'
+        ' activation: $$("f-activation").value, optimizer: $$("f-optimizer").value,'
+        ' momentum: $$("f-momentum").value, n: $$("f-n").value, noise: $$("f-noise").value}'
     )
     action = staged(
         (READY, 'change("f-dataset", "plane")'),
@@ -804,18 +806,24 @@ def test_choosing_a_regression_set_switches_loss_output_and_lr_and_back(chromium
         ),
         ('data("task") === "classification"', f"notes.circle = {form}"),
     )
-    server = serve(action=action)
+    # a classification session far from the lab's settings: relu units, momentum 0.5
+    start = {"dataset": "circle", "activation": "relu", "optimizer": "momentum", "momentum": 0.5}
+    server = serve(Playground({**start, "n": 200, "noise": 0.3}), action=action)
     dom, errors, stderr = load(chromium, server.url, tmp_path / "p")
     assert errors == []
     assert console_lines(stderr) == []
     notes = notes_of(dom, 6)
-    # plane: MSE on an identity output, Adam at lr 0.03 (the lab's sigmoid and SGD at 1.0
-    # would not fit)
+    # plane: what `proplab train` gives it, MSE on an identity output, tanh units, Adam
+    # (its own default momentum) at lr 0.03, 400 points without noise (the lab's sigmoid
+    # and SGD at 1.0 would not fit)
+    regression = {"activation": "tanh", "optimizer": "adam", "momentum": "0", "n": "400"}
     assert notes["plane"] == {
         "loss": "mse",
         "output": "identity",
         "lr": "0.03",
         "hint": "regression: targets are values in [−1, 1]",
+        **regression,
+        "noise": "0",
     }
     # bce refused with the reason, in red by the loss, which goes back to mse
     assert notes["error"].startswith(
@@ -825,12 +833,29 @@ def test_choosing_a_regression_set_switches_loss_output_and_lr_and_back(chromium
     assert "your change to loss was not applied" in notes["error"]
     assert notes["invalid"] == "invalid" and notes["bce"]["loss"] == "mse"
     # another regression set keeps the output chosen (tanh); a classification set takes
-    # the lab's sigmoid and lr 1.0 again
+    # the lab's settings again: sigmoid units and output, SGD at lr 1.0, 100 points, noise 0.1
     assert notes["same_task"]["output"] == "tanh" and notes["same_task"]["lr"] == "0.03"
-    assert notes["circle"] == {"loss": "mse", "output": "sigmoid", "lr": "1", "hint": ""}
+    assert {k: notes["same_task"][k] for k in regression} == regression
+    assert notes["circle"] == {
+        "loss": "mse",
+        "output": "sigmoid",
+        "lr": "1",
+        "hint": "",
+        "activation": "sigmoid",
+        "optimizer": "sgd",
+        "momentum": "0",
+        "n": "100",
+        "noise": "0.1",
+    }
     session = server.playground
     assert session.cfg.dataset == "circle" and session.cfg.output_activation == "sigmoid"
-    assert session.cfg.lr == 1.0
+    assert (session.cfg.lr, session.cfg.activation, session.cfg.optimizer) == (
+        1.0,
+        "sigmoid",
+        "sgd",
+    )
+    # momentum None: the optimizer's own default, not the 0.5 the session started with
+    assert (session.cfg.n, session.cfg.noise, session.cfg.momentum) == (100, 0.1, None)
     assert attrs_of(dom, "body")["data-task"] == "classification"
     assert shown(dom, "accuracy") and not shown(dom, "r2")
 
