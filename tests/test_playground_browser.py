@@ -1038,3 +1038,41 @@ def test_one_step_by_hand_with_dropout_says_the_step_drops_units(chromium, serve
     assert (
         "        mask = [[" in clicked["text"] and "(with the same dropout mask)" in clicked["text"]
     )
+
+
+class _Shown(Playground):
+    """A session whose reported scores are replaced by ``scores`` (what the page must round)."""
+
+    def __init__(self, settings: dict, scores: dict) -> None:
+        self.scores = scores  # first: the constructor already reports a state
+        super().__init__(settings)
+
+    def state(self, curve, test_curve=None):
+        return {**super().state(curve, test_curve), **self.scores}
+
+
+@pytest.mark.parametrize(
+    ("settings", "scores", "shown"),
+    [
+        # 1 999 of 2 000 right is not "100.0%"; all right is
+        (
+            {"dataset": "circle", "test_fraction": 0.5},
+            {"accuracy": 1999 / 2000, "test_accuracy": 1.0},
+            {"accuracy": "99.9%", "test-accuracy": "100.0%"},
+        ),
+        # R² just short of 1 is not "1.000", and a rounded zero has no sign
+        (
+            {"dataset": "plane", "test_fraction": 0.5},
+            {"r2": 0.99951, "test_r2": -0.0001},
+            {"r2": "0.999", "test-r2": "0.000"},
+        ),
+    ],
+)
+def test_scores_are_never_rounded_to_a_perfect_or_signed_zero(
+    chromium, serve, tmp_path, settings, scores, shown
+):
+    server = serve(_Shown(settings, scores), action=staged((READY, "notes.ok = 1")))
+    dom, errors, stderr = load(chromium, server.url, tmp_path / "p")
+    assert errors == []
+    notes_of(dom, 1)
+    assert {element: text_of(dom, element) for element in shown} == shown

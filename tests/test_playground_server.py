@@ -166,6 +166,21 @@ def test_a_regression_set_over_http(server) -> None:
         ("POST", "/api/step", {"body": {"steps": 5}}, 400, 'must be {"epochs": N}'),
         ("POST", "/api/step", {"body": [5]}, 400, 'must be {"epochs": N}, got [5]'),
         ("POST", "/api/step", {"body": {"epochs": 0}}, 400, "epochs: must be from 1 to"),
+        # a key the action does not take is refused, not ignored (the step would not set lr)
+        (
+            "POST",
+            "/api/step",
+            {"body": {"epochs": 1, "lr": 5}},
+            400,
+            "unknown key 'lr' (accepted: epochs)",
+        ),
+        (
+            "POST",
+            "/api/lr",
+            {"body": {"lr": 0.5, "epochs": 2}},
+            400,
+            "unknown key 'epochs' (accepted: lr)",
+        ),
         ("POST", "/api/step", {"raw": b"x" * 70_000}, 413, "request body: 70,000 bytes; at most"),
         ("POST", "/api/train", {"body": {}}, 404, "no such action: /api/train"),
         ("GET", "/api/nothing", {}, 404, "no such page: /api/nothing"),
@@ -291,6 +306,19 @@ def test_a_chunked_body_is_refused_not_taken_for_an_empty_one(server) -> None:
         "request body: send it with a Content-Length (chunks are not read)"
     )
     assert server.playground.cfg.dataset == "circle"  # not reset to the defaults
+
+
+def test_a_body_cut_short_is_refused_not_acted_on(server) -> None:
+    # the client promised 50 bytes, sent 13 and stopped: a complete-looking {"epochs": 1}
+    with socket.create_connection(server.server_address[:2], timeout=10) as sock:
+        sock.sendall(b"POST /api/step HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\n")
+        sock.sendall(b'{"epochs": 1}')
+        sock.shutdown(socket.SHUT_WR)
+        answer = sock.makefile("rb").read()
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.split()[1] == b"400"
+    assert json.loads(body)["error"] == "request body: 13 of its 50 bytes arrived"
+    assert server.playground.epoch == 0
 
 
 @pytest.mark.parametrize(("length", "shown"), [("-5", "'-5'"), ("abc", "'abc'")])

@@ -90,7 +90,7 @@ DATASET_NAMES = (*CLASSIFICATION_NAMES, *REGRESSION_NAMES)
 CLASSIFICATION, REGRESSION = "classification", "regression"  # a dataset's task
 # the settings a dataset decides unless they are given (dataload.dataset_defaults: a
 # regression's output must reach negative targets, and the lab's SGD at lr 1.0 saturates
-# its network for good: plane R² -1 370 after 5 000 epochs): a page switching dataset
+# its network for good: plane R² -1 208 after 5 000 epochs): a page switching dataset
 # sets these to the new dataset's, so the playground trains what `proplab train` does
 TASK_SETTINGS = ("loss", "output_activation", "activation", "optimizer", "lr", "n", "noise")
 # TensorFlow Playground's "Regularization" choice, each with the setting its one rate
@@ -99,7 +99,8 @@ REGULARIZATIONS = (("None", None), ("L1", "l1"), ("L2", "weight_decay"))
 GRID = 64  # the decision boundary's grid: GRID x GRID points
 UNIT_GRID = 20  # each hidden unit's map: UNIT_GRID x UNIT_GRID points
 MAX_STEP_EPOCHS = 100_000
-# samples x weights x epochs of one step (~10 s at most on a small machine)
+# samples x weights x epochs of one step (a 1 000-epoch frame of the largest network on
+# 5 000 points: ~20 s on a busy 2-core machine; the server answers nothing else meanwhile)
 MAX_STEP_WORK = 3e10
 MAX_STEP_UPDATES = 100_000  # parameter updates of one step (~5 s of Python at batch 1)
 MAX_LAYERS = 6  # what a page can draw as a network

@@ -150,6 +150,13 @@ class _Handler(BaseHTTPRequestHandler):
             )
             return _ANSWERED
         raw = self.rfile.read(length) if length else b"{}"
+        if len(raw) < length:  # the client stopped sending: never act on half a request
+            self.close_connection = True
+            self._json(
+                HTTPStatus.BAD_REQUEST,
+                {"error": f"request body: {len(raw):,} of its {length:,} bytes arrived"},
+            )
+            return _ANSWERED
         try:
             return json.loads(raw)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -194,10 +201,22 @@ def _encoded(value: Any) -> bytes:
     return json.dumps(value, allow_nan=False, separators=(",", ":")).encode()
 
 
+def _fields(body: Any, required: str, placeholder: str, optional: tuple[str, ...] = ()) -> Any:
+    """``body`` checked to be a JSON object with the key ``required`` and no key beyond it
+    and ``optional`` (a misspelt ``"lr"`` in a step request is refused, not ignored)."""
+    if not isinstance(body, dict) or required not in body:
+        raise PlaygroundError(
+            f'request body: must be {{"{required}": {placeholder}}}, got {body!r}'
+        )
+    unknown = sorted(set(body) - {required, *optional})
+    if unknown:
+        accepted = ", ".join((required, *optional))
+        raise PlaygroundError(f"request body: unknown key {unknown[0]!r} (accepted: {accepted})")
+    return body
+
+
 def _epochs(body: Any) -> Any:
-    if not isinstance(body, dict) or "epochs" not in body:
-        raise PlaygroundError(f'request body: must be {{"epochs": N}}, got {body!r}')
-    return body["epochs"]
+    return _fields(body, "epochs", "N")["epochs"]
 
 
 def serve(
@@ -233,18 +252,10 @@ def serve(
 
 
 def _lr(body: Any) -> Any:
-    if not isinstance(body, dict) or "lr" not in body:
-        raise PlaygroundError(f'request body: must be {{"lr": X}}, got {body!r}')
-    return body["lr"]
+    return _fields(body, "lr", "X")["lr"]
 
 
 def _trace_args(body: Any) -> tuple[Any, Any]:
     """``(sample, digits)`` of a trace request (digits 4 unless given)."""
-    if not isinstance(body, dict) or "sample" not in body:
-        raise PlaygroundError(f'request body: must be {{"sample": N}}, got {body!r}')
-    unknown = sorted(set(body) - {"sample", "digits"})
-    if unknown:
-        raise PlaygroundError(
-            f"request body: unknown key {unknown[0]!r} (accepted: sample, digits)"
-        )
+    body = _fields(body, "sample", "N", optional=("digits",))
     return body["sample"], body.get("digits", 4)
