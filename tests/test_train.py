@@ -1,6 +1,15 @@
 """The training loop: it learns XOR, records a truthful History, stops cleanly, prints the lab's lines.
 
-The last section holds one test per pitfall listed in LAB_SPEC.md.
+The last section holds a test for each pitfall listed in LAB_SPEC.md, except five that
+are caught where their code is tested:
+- the sigmoid derivative taken at z instead of the output:
+  test_activations.py::test_sigmoid_derivative_uses_output_not_input;
+- the MSE gradient written as ``y - t`` without the output sigmoid's derivative:
+  test_core.py::test_linear_then_sigmoid_by_hand, test_losses.py and every gradcheck;
+- one model object reused across both datasets: test_cli.py::test_lab_trains_both_datasets;
+- a "Conv1D" that loops in Python (~60x slower than the MLP): test_vectorised.py;
+- results that change with an unrecorded seed, through the CLI:
+  test_experiments.py::test_run_one_writes_the_run_folder.
 """
 
 from __future__ import annotations
@@ -382,6 +391,19 @@ def test_pitfall_the_activation_applies_to_every_hidden_layer(name, cls):
     model = mlp(2, (4, 4, 4), 1, activation=name, rng=np.random.default_rng(0))
     kinds = [type(layer) for layer in model.layers]
     assert kinds == [Linear, cls, Linear, cls, Linear, cls, Linear, Sigmoid]
+
+
+def test_pitfall_a_relu_run_keeps_its_sigmoid_output_and_learns(xor):
+    # `proplab train --activation relu` (a RunConfig): ReLU in the hidden layers only. A
+    # ReLU on the output "dies" (every prediction 0: 52 % on XOR, a third in the handout)
+    from proplab.config import RunConfig, build_model
+
+    model = build_model(RunConfig(activation="relu", seed=0).validate(), 2, 1)
+    kinds = [type(layer) for layer in model.layers]
+    assert kinds == [Linear, ReLU, Linear, ReLU, Linear, Sigmoid]
+    x, y = xor
+    history = lab_fit(model, x, y, epochs=3000, lr=0.5)
+    assert history.final_accuracy == 1.0
 
 
 def test_pitfall_no_activation_means_an_affine_network(rng):
