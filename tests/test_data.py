@@ -117,6 +117,14 @@ def test_xor_is_deterministic():
     np.testing.assert_array_equal(a[1], b[1])
 
 
+def test_the_handouts_name_generate_XOR_easy_gives_the_same_points(xor):
+    import proplab
+
+    x, y = proplab.generate_XOR_easy()  # as the handout's code calls it
+    np.testing.assert_array_equal(x, xor[0])
+    np.testing.assert_array_equal(y, xor[1])
+
+
 # --- by name -------------------------------------------------------------------------
 
 

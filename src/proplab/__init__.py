@@ -8,7 +8,7 @@ from proplab.activations import Identity, LeakyReLU, ReLU, Sigmoid, Tanh
 from proplab.batchnorm import BatchNorm1d
 from proplab.conv import Conv1d, Unsqueeze
 from proplab.core import Module, Sequential, eval_mode
-from proplab.data import generate_linear, generate_xor_easy
+from proplab.data import generate_linear, generate_XOR_easy, generate_xor_easy
 from proplab.dropout import Dropout
 from proplab.gradcheck import GradcheckResult, gradcheck
 from proplab.history import History
@@ -68,6 +68,7 @@ __all__ = [
     "eval_mode",
     "evaluate",
     "fit",
+    "generate_XOR_easy",
     "generate_linear",
     "generate_xor_easy",
     "gradcheck",

@@ -575,12 +575,11 @@ def _build_problem(cfg: RunConfig, n_in: int, n_out: int) -> str:
 
 
 def _load_dataset(cfg: RunConfig) -> tuple[Any, Any]:
-    try:
-        from proplab.experiments import load_dataset
-    except ImportError:  # the experiments module is not there yet: the lab's two datasets
-        from proplab.data import load_lab_dataset
+    """The run's own data (``experiments.load_dataset``: drawn from the seed's data stream,
+    as the run draws it), imported on first use as above: experiments brings the
+    run-figure modules, which reading a sweep file does not need."""
+    from proplab.experiments import load_dataset
 
-        return load_lab_dataset(cfg.dataset, cfg.n, cfg.seed)
     return load_dataset(cfg)
 
 
