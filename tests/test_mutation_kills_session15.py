@@ -24,7 +24,7 @@ from test_schedules import _sgd  # an SGD over one zero parameter at lr
 
 from proplab import Linear, report_setup, report_text
 from proplab.config import ConfigError, RunConfig
-from proplab.schedules import ReduceLROnPlateau, StepLR
+from proplab.schedules import StepLR
 from proplab.zoo_plots import decision_boundary
 
 # ---------------------------------------------------------------- schedules' state
