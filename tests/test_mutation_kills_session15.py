@@ -21,10 +21,16 @@ from test_report import (  # synthetic runs of one setting on XOR, of any set an
     _view,
 )
 from test_schedules import _sgd  # an SGD over one zero parameter at lr
+from test_serialize import _rewrite_header  # edit a model file's JSON header
 
-from proplab import Linear, report_setup, report_text
+import proplab
+from proplab import SGD, Linear, report_setup, report_text
 from proplab.config import ConfigError, RunConfig
+from proplab.dropout import Dropout
+from proplab.models import mlp
 from proplab.schedules import StepLR
+from proplab.serialize import ModelFileError
+from proplab.serialize_streams import STREAMS_KEY, restore_streams, streams_of
 from proplab.zoo_plots import decision_boundary
 
 # ---------------------------------------------------------------- schedules' state
@@ -206,3 +212,37 @@ def test_a_skipped_experiment_is_not_named_as_one_over_fewer_seeds(tmp_path, mon
     )
     assert "**Skipped**: model 'conv' is not available in this installation" in md
     assert "- **Seeds**: 0, 1. A seed draws the initial weights" in md
+
+
+# ---------------------------------------------------------------- a checkpoint's streams
+
+
+@pytest.mark.parametrize(
+    ("index", "shown"), [(2, "2"), (True, "True")], ids=["one-past-the-end", "a-bool"]
+)
+def test_a_stream_index_just_past_the_end_or_a_bool_is_refused(tmp_path, index, shown) -> None:
+    # mutants: the bound 0 <= i <= len (an IndexError from deep inside, no file named),
+    # and True taken as stream 1 (JSON's true is no index)
+    model = mlp(2, 4, 1, dropout=0.5, seeds=[0, 1], replicas=2)
+    path = proplab.save(model, tmp_path / "m.npz", optimizer=SGD(model.parameters()))
+    _rewrite_header(path, lambda h: h[STREAMS_KEY]["dropout"][0]["rngs"].__setitem__(1, index))
+    with pytest.raises(ModelFileError) as err:
+        proplab.load(path)
+    assert str(err.value) == f"{path}: stream {shown} is not one of the 2 saved"
+
+
+def test_restoring_one_stream_over_a_layer_with_per_replica_streams_drops_them() -> None:
+    # mutant: rng restored but the layer's old rngs list kept (which Dropout draws from)
+    one = mlp(2, 4, 1, dropout=0.5, replicas=2, rng=np.random.default_rng(7))
+    entry = streams_of(one)
+    assert entry is not None and entry["dropout"] == [{"rng": 0}, {"rng": 0}]
+    stack = mlp(2, 4, 1, dropout=0.5, seeds=[0, 1], replicas=2)
+    restore_streams(stack, entry)
+    a, b = [m for m in stack.modules() if isinstance(m, Dropout)]
+    assert a.rngs is None and b.rngs is None and a.rng is b.rng
+    # the restored stream stands where one's did: the next draws are the same
+    np.testing.assert_array_equal(a.rng.random(4), _dropouts_rng(one).random(4))
+
+
+def _dropouts_rng(model: proplab.Module) -> np.random.Generator:
+    return next(m.rng for m in model.modules() if isinstance(m, Dropout))
