@@ -22,15 +22,18 @@ from test_report import (  # synthetic runs of one setting on XOR, of any set an
 )
 from test_schedules import _sgd  # an SGD over one zero parameter at lr
 from test_serialize import _rewrite_header  # edit a model file's JSON header
+from test_snapshots import drawn  # noqa: F401 (the fixture: each boundary figure's rows, title)
 
 import proplab
-from proplab import SGD, Linear, report_setup, report_text
+from proplab import SGD, Linear, experiments, report_setup, report_text
 from proplab.config import ConfigError, RunConfig
 from proplab.dropout import Dropout
 from proplab.models import mlp
+from proplab.runio import read_csv
 from proplab.schedules import StepLR
 from proplab.serialize import ModelFileError
 from proplab.serialize_streams import STREAMS_KEY, restore_streams, streams_of
+from proplab.snapshots import loss_falls, pick_kept_epochs
 from proplab.zoo_plots import decision_boundary
 
 # ---------------------------------------------------------------- schedules' state
@@ -246,3 +249,29 @@ def test_restoring_one_stream_over_a_layer_with_per_replica_streams_drops_them()
 
 def _dropouts_rng(model: proplab.Module) -> np.random.Generator:
     return next(m.rng for m in model.modules() if isinstance(m, Dropout))
+
+
+# ---------------------------------------------------------------- snapshots
+
+
+def test_kept_losses_that_rise_at_the_end_measure_the_fall_to_their_lowest() -> None:
+    # mutant: the fall measured to the last kept loss (0.5 here), not the lowest (0.0):
+    # 90 % of a fall of 1.0 is first reached at epoch 30, of 0.5 already at epoch 20
+    assert pick_kept_epochs([0, 10, 20, 30, 40], [1.0, 0.6, 0.3, 0.0, 0.5]) == [0, 10, 20, 30, 40]
+
+
+def test_a_mini_batch_runs_title_follows_its_kept_weights_loss_not_its_history(
+    tmp_path,
+    drawn,  # noqa: F811 (the fixture)
+) -> None:
+    # mutant: a mini-batch run's boundary title said its epochs were picked where the
+    # loss fell because history.csv's running mean fell (0.40 -> 0.26), while the kept
+    # weights' own loss, which picked them, barely moved (0.277 -> 0.271): round epochs
+    cfg = RunConfig(
+        dataset="linear", batch_size=4, optimizer="adam", lr=0.3, epochs=10, print_every=0
+    )
+    experiments.run_one(cfg, tmp_path, quiet=True, progress=False)
+    history = [float(r["loss"]) for r in read_csv(tmp_path / "history.csv")]
+    assert loss_falls(history)
+    (((row,), title),) = drawn
+    assert "where the" not in title and "of its fall" not in title
