@@ -275,3 +275,21 @@ def test_a_mini_batch_runs_title_follows_its_kept_weights_loss_not_its_history(
     assert loss_falls(history)
     (((row,), title),) = drawn
     assert "where the" not in title and "of its fall" not in title
+
+
+# ---------------------------------------------------------------- the CLI's help
+
+
+@pytest.mark.parametrize("columns", ["50", "70"])
+def test_no_help_line_of_an_option_ends_in_a_broken_hyphenated_word(
+    monkeypatch, capsys, columns: str
+) -> None:
+    # mutant: the options' help (argparse's _split_lines) wrapped with textwrap's default,
+    # which breaks at hyphens: "a zoo set (circle, xor-" / "quadrants, ..." at 70 columns
+    from proplab.cli import main
+
+    monkeypatch.setenv("COLUMNS", columns)
+    assert main(["train", "--help"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line for line in lines if line.rstrip().endswith("-")] == []
+    assert any("xor-quadrants" in line for line in lines)
