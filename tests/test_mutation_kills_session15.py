@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_mutation_kills_trace import _CURVED  # batchnorm over 2 samples: a curved loss
 from test_report import (  # synthetic runs of one setting on XOR, of any set and config
     _answers,
     _diverge,
@@ -22,6 +23,7 @@ from test_report import (  # synthetic runs of one setting on XOR, of any set an
 )
 from test_schedules import _sgd  # an SGD over one zero parameter at lr
 from test_serialize import _rewrite_header  # edit a model file's JSON header
+from test_sklearn import _iris  # iris's x (150, 4), y (150,)
 from test_snapshots import drawn  # noqa: F401 (the fixture: each boundary figure's rows, title)
 
 import proplab
@@ -33,6 +35,7 @@ from proplab.runio import read_csv
 from proplab.schedules import StepLR
 from proplab.serialize import ModelFileError
 from proplab.serialize_streams import STREAMS_KEY, restore_streams, streams_of
+from proplab.sklearn import MLPClassifier
 from proplab.snapshots import loss_falls, pick_kept_epochs
 from proplab.zoo_plots import decision_boundary
 
@@ -293,3 +296,33 @@ def test_no_help_line_of_an_option_ends_in_a_broken_hyphenated_word(
     lines = capsys.readouterr().out.splitlines()
     assert [line for line in lines if line.rstrip().endswith("-")] == []
     assert any("xor-quadrants" in line for line in lines)
+
+
+# ---------------------------------------------------------------- trace's check
+
+
+def test_an_array_settled_by_extrapolation_prints_its_extrapolated_relative_error() -> None:
+    # mutant: the printed (plain) relative error kept the one-step difference's 5.8e-05,
+    # "passed within round-off", for the array Ridders' extrapolation settled at 3.6e-07
+    from proplab.trace_run import trace_config
+
+    cfg = RunConfig(**{**_CURVED, "dataset": "xor"}, activation="tanh", seed=69)
+    text = trace_config(cfg, samples=2, after=500).text()
+    assert "compared with Ridders' extrapolation" in text
+    assert "the largest relative error is 3.6e-07 (passed, tolerance 1e-06;" in text
+
+
+# ---------------------------------------------------------------- the scikit-learn wrapper
+
+
+def test_the_best_validation_score_is_the_kept_epochs_not_the_last() -> None:
+    # mutant: best_validation_score_ the last epoch's score; early stopping went on 3
+    # epochs past the best (8 of 11) and keeps the best epoch's weights
+    x, y = _iris()
+    clf = MLPClassifier(
+        hidden_layer_sizes=(6,), learning_rate_init=0.3, early_stopping=True,
+        n_iter_no_change=3, validation_fraction=0.2, max_iter=60, random_state=0,
+    ).fit(x, y)  # fmt: skip
+    assert (clf.best_epoch_, clf.n_iter_) == (8, 11)
+    assert clf.best_validation_score_ == clf.validation_scores_[7] == 27 / 30
+    assert clf.validation_scores_[-1] == 28 / 30
