@@ -326,3 +326,36 @@ def test_the_best_validation_score_is_the_kept_epochs_not_the_last() -> None:
     assert (clf.best_epoch_, clf.n_iter_) == (8, 11)
     assert clf.best_validation_score_ == clf.validation_scores_[7] == 27 / 30
     assert clf.validation_scores_[-1] == 28 / 30
+
+
+# ---------------------------------------------------------------- a run's figures
+
+
+def test_a_batch_of_every_sample_is_not_noted_as_a_mean_over_batches(tmp_path, monkeypatch):
+    # mutant: any batch_size noted "mean over each epoch's batches" on the learning curve;
+    # a batch of all 100 samples (or more) is full batch, its loss the weights' own
+    from proplab import plots
+
+    notes = []
+    original = plots.learning_curve
+    monkeypatch.setattr(
+        plots,
+        "learning_curve",
+        lambda *a, **k: notes.append(k["training_note"]) or original(*a, **k),
+    )
+    for batch_size in (100, 50):  # linear's 100 training samples
+        cfg = RunConfig(dataset="linear", epochs=20, batch_size=batch_size, print_every=0)
+        experiments.run_one(cfg, tmp_path / f"run{batch_size}", quiet=True, progress=False)
+    assert notes == ["", "mean over each epoch's batches"]
+
+
+def test_with_a_held_out_set_the_boundary_panels_say_training_accuracy(
+    tmp_path,
+    drawn,  # noqa: F811 (the fixture)
+) -> None:
+    # mutant: the panels' "93.8 %" without "training accuracy" beside a held-out test set
+    cfg = RunConfig(dataset="linear", epochs=20, test_fraction=0.2, print_every=0)
+    experiments.run_one(cfg, tmp_path, quiet=True, progress=False)
+    (((row,), _),) = drawn
+    seconds = [p.title.split("\n")[1] for p in row]
+    assert seconds and all(s.startswith("training accuracy ") for s in seconds), seconds
