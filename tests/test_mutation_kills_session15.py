@@ -23,7 +23,6 @@ from test_report import (  # synthetic runs of one setting on XOR, of any set an
 )
 from test_schedules import _sgd  # an SGD over one zero parameter at lr
 from test_serialize import _rewrite_header  # edit a model file's JSON header
-from test_sklearn import _iris  # iris's x (150, 4), y (150,)
 from test_snapshots import drawn  # noqa: F401 (the fixture: each boundary figure's rows, title)
 
 import proplab
@@ -35,7 +34,6 @@ from proplab.runio import read_csv
 from proplab.schedules import StepLR
 from proplab.serialize import ModelFileError
 from proplab.serialize_streams import STREAMS_KEY, restore_streams, streams_of
-from proplab.sklearn import MLPClassifier
 from proplab.snapshots import loss_falls, pick_kept_epochs
 from proplab.zoo_plots import decision_boundary
 
@@ -318,6 +316,11 @@ def test_an_array_settled_by_extrapolation_prints_its_extrapolated_relative_erro
 def test_the_best_validation_score_is_the_kept_epochs_not_the_last() -> None:
     # mutant: best_validation_score_ the last epoch's score; early stopping went on 3
     # epochs past the best (8 of 11) and keeps the best epoch's weights
+    pytest.importorskip("sklearn")  # the wrapper's and test_sklearn's own dependency
+    from test_sklearn import _iris  # iris's x (150, 4), y (150,)
+
+    from proplab.sklearn import MLPClassifier
+
     x, y = _iris()
     clf = MLPClassifier(
         hidden_layer_sizes=(6,), learning_rate_init=0.3, early_stopping=True,
