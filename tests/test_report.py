@@ -993,6 +993,29 @@ def test_the_gradcheck_command_in_the_report_checks_the_reports_network(cfg):
             assert getattr(again, name) == getattr(cfg, name), name
 
 
+def test_the_commands_for_a_csv_regression_say_task_regression_and_run(tmp_path, capsys):
+    # a CSV's float label is a regression only when told: without --task regression the
+    # printed command stopped at argparse (exit 2)
+    from proplab import cli
+
+    rows = np.random.default_rng(0).uniform(size=(30, 3))
+    lines = ["a,b,score"] + [
+        f"{a:.4f},{b:.4f},{0.5 * a - 0.3 * b + 0.1 * c:.4f}" for a, b, c in rows
+    ]
+    (tmp_path / "scores.csv").write_text("\n".join(lines) + "\n")
+    cfg = RunConfig(
+        dataset=str(tmp_path / "scores.csv"), label="score", task="regression",
+        hidden=[4], activation="tanh", output_activation="identity", optimizer="adam", lr=0.01,
+    ).validate()  # fmt: skip
+    command = report_network._gradcheck_command(cfg)
+    assert "--task regression" in command
+    assert cli.main(command.split()[1:]) == 0
+    assert "gradcheck ok: worst relative error" in capsys.readouterr().out
+    trace = report_network._trace_command(cfg)
+    assert "--task regression" in trace and "--optimizer adam --lr 0.01" in trace
+    assert cli.main(trace.split()[1:]) == 0
+
+
 @pytest.mark.parametrize(
     "cfg",
     [

@@ -164,7 +164,8 @@ def _uncompared_causes(check: Any) -> str:
 
 # the options of proplab gradcheck, as RunConfig fields
 _GRADCHECK_FIELDS = (
-    "dataset", "n", "noise", "label", "standardize", "model", "features", "hidden", "activation",
+    "dataset", "n", "noise", "label", "task", "standardize", "model", "features", "hidden",
+    "activation",
     "output_activation",
     "bias", "init", "loss", "seed", "filters", "kernel_size", "stride", "padding",
 )  # fmt: skip
