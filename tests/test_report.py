@@ -2099,3 +2099,32 @@ def test_the_seeds_line_names_the_experiments_over_fewer_seeds(tmp_path):
     )
     assert "- **Seeds**: 0, 1, 2 (fewer in the One seed experiment: see its table). A seed" in md
     assert "*One seed: final accuracy and loss, one seed*" in md
+
+
+def test_mini_batch_and_dropout_curves_say_what_their_points_are(tmp_path):
+    # found by audit16a (H5, M8): the Setup said every curve point is "measured before each
+    # epoch's update", where a mini-batch row is a mean over its batches and a dropout
+    # row is measured with the masks on; the curve caption said nothing of either
+    md = _report_of(
+        tmp_path,
+        '[base]\nepochs = 20\ndataset = "xor"\n\n[[experiment]]\nname = "plain"\n'
+        'title = "Plain"\nvary.lr = [1.0, 0.5]\n\n[[experiment]]\nname = "noisy"\n'
+        'title = "Noisy"\nbase.batch_size = 7\nvary.dropout = [0.0, 0.2]\n',
+    )
+    seeds = next(line for line in md.splitlines() if line.startswith("- **Seeds**"))
+    assert (
+        "A seed draws the initial weights, the order of the mini-batches and dropout's masks;"
+    ) in seeds
+    assert "each run's final model, after its last update and in evaluation mode (" in seeds
+    assert (
+        "are measured before each epoch's update (with mini-batches, the mean over the "
+        "epoch's batches of each batch's loss before its own update; in training mode, "
+        "with dropout's masks on), so a curve's last point can differ from it)."
+    ) in seeds
+    # each figure says it of its own runs: the plain experiment's curve has no note
+    assert "*Plain: loss per epoch (one seed)*" in md
+    assert (
+        "*Noisy: loss per epoch (one seed); with mini-batches, the mean over the epoch's "
+        "batches of each batch's loss before its own update; in training mode, with "
+        "dropout's masks on*"
+    ) in md

@@ -33,6 +33,30 @@ RAN_OUT = "completed"
 DATASET_NAMES = {"xor": "XOR", "linear": "linear"}
 
 
+def curve_points(configs: list[RunConfig]) -> list[str]:
+    """What a learning curve's point (a ``history.csv`` row) is, for runs of these configs,
+    beyond "the loss before each epoch's update" of a full-batch run: with mini-batches
+    a mean over the epoch's batches, each taken before its own update, while the weights
+    moved; with dropout or batchnorm, measured in training mode. Empty for the lab's runs."""
+    notes = []
+    if any(c.batch_size is not None for c in configs):
+        notes.append(
+            "with mini-batches, the mean over the epoch's batches of each batch's loss "
+            "before its own update"
+        )
+    modes = [
+        name
+        for name, used in (
+            ("dropout's masks", any(c.dropout > 0 for c in configs)),
+            ("batchnorm's batch statistics", any(c.batchnorm for c in configs)),
+        )
+        if used
+    ]
+    if modes:
+        notes.append(f"in training mode, with {' and '.join(modes)} on")
+    return notes
+
+
 def dataset_name(name: str) -> str:
     """How a dataset reads in the report: ``XOR``, ``moons``, a CSV file by its file name."""
     if name in DATASET_NAMES:

@@ -19,6 +19,7 @@ from proplab.models import hidden_activations
 from proplab.plots import input_axis_labels
 from proplab.report_data import (
     ExperimentView,
+    curve_points,
     dataset_name,
     final_predictions,
     saved_model,
@@ -60,6 +61,10 @@ def experiment_figures(v: ExperimentView, out: Path, folder: str) -> list[Figure
         if n_seeds > 1
         else f"{exp.title}: loss per epoch (one seed)"
     )
+    # a mini-batch or dropout curve is not the loss of the weights the table scores
+    points = curve_points([r.record.config for g in v.groups for r in g.runs])
+    if points:
+        caption += "; " + "; ".join(points)
     ragged = _ragged(v)
     if n_seeds > 1 and ragged:
         # past a seed's last epoch the median is over the seeds still running: it can jump

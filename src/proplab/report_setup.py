@@ -21,6 +21,7 @@ from proplab.report_data import (
     MOVING,
     ExperimentView,
     GroupView,
+    curve_points,
     dataset_name,
 )
 from proplab.report_doc import (
@@ -125,12 +126,27 @@ def setup_section(
         f" (fewer in the {listing(fewer)} experiment{'' if one else 's'}: see "
         f"{'its table' if one else 'their tables'})"
     )
+    configs = [r.config for r in records]
+    # what else a seed draws: the mini-batch order, dropout's masks (each its own stream)
+    draws = [
+        what
+        for what, used in (
+            ("the order of the mini-batches", any(c.batch_size is not None for c in configs)),
+            ("dropout's masks", any(c.dropout > 0 for c in configs)),
+        )
+        if used
+    ]
+    points = "; ".join(curve_points(configs))
+    points = f" ({points})" if points else ""
+    # dropout and batchnorm score the final model as it predicts, in evaluation mode
+    modes = any(c.dropout > 0 or c.batchnorm for c in configs)
     items.append(
-        f"**Seeds**: {', '.join(map(str, seeds))}{some if fewer else ''}. A seed draws the "
-        f"initial weights{samples}; "
+        f"**Seeds**: {', '.join(map(str, seeds))}{some if fewer else ''}. A seed draws "
+        f"{listing(['the initial weights', *draws])}{samples}; "
         "tables give the mean ± sample standard deviation over seeds of each run's final "
-        "model, after its last update (a learning curve's points, history.csv's rows, are "
-        "measured before each epoch's update, so a curve's last point can differ from it)."
+        f"model, after its last update{' and in evaluation mode' if modes else ''} (a "
+        "learning curve's points, history.csv's rows, are measured before each epoch's "
+        f"update{points}, so a curve's last point can differ from it)."
     )
     if values:
         items.append(
