@@ -2128,3 +2128,37 @@ def test_mini_batch_and_dropout_curves_say_what_their_points_are(tmp_path):
         "batches of each batch's loss before its own update; in training mode, with "
         "dropout's masks on*"
     ) in md
+
+
+def _regression_group(loss: np.ndarray, variance: float = 0.185) -> GroupView:
+    """Three seeds of a plane regression with the history loss ``loss`` (1000 epochs),
+    whose final model's loss is the last row and R² = 1 - loss / variance."""
+    group = _gv("1", [math.nan] * 3, "plane", lr=1.0)
+    for r in group.runs:
+        r.loss = loss.copy()
+        r.record.final_loss = float(loss[-1])
+        r.record.final_r2 = 1 - float(loss[-1]) / variance
+    return group
+
+
+def test_a_regression_loss_halving_at_r2_1_is_not_an_r2_that_may_change():
+    # found by audit16a (M1): Adam's loss going 8.6e-5 -> 2.9e-5 at R² 0.9998 was "still
+    # changing ...: its R² may change with more epochs"; the R² moved by 3e-4
+    group = _regression_group(np.geomspace(0.2, 3e-5, 1000))
+    before, after = group.tail_r2
+    assert after - before == pytest.approx((group.runs[0].loss[899] - 3e-5) / 0.185)
+    assert 0 < after - before < 1e-3
+    assert group.moving and not group.r2_moving and not group.accuracy_moving
+    assert report_text._moving_text(group, "R²") == (
+        "is still improving at the end (its loss is falling; median change 59 % over the last "
+        "10 % of epochs), while its mean R² moved less than 0.01 over them."
+    )
+    # a loss whose fall moves the R² by 0.01 or more: that R² may change
+    rising = _regression_group(np.linspace(0.15, 0.05, 1000))
+    before, after = rising.tail_r2
+    assert (round(before, 3), round(after, 3)) == (0.676, 0.730)
+    assert rising.r2_moving and rising.moving
+    assert report_text._moving_text(rising, "R²") == (
+        "is still learning at the end: its mean R² rose from 0.676 to 0.730 over the last "
+        "10 % of epochs, and may change with more epochs."
+    )

@@ -120,6 +120,18 @@ class RunView:
         return float(self.accuracy[start]), float(self.accuracy[-1])
 
     @property
+    def tail_r2(self) -> tuple[float, float]:
+        """A regression's R² on its training data where the last 10 % of epochs starts and
+        at the last history row (NaN, NaN if undefined): R² = 1 - MSE / var(targets), and
+        the final model's loss and R² give the variance."""
+        start = self._window_start()
+        loss, r2 = self.record.final_loss, self.record.final_r2
+        if start is None or not (math.isfinite(loss) and math.isfinite(r2)) or r2 >= 1:
+            return math.nan, math.nan
+        variance = loss / (1 - r2)
+        return 1 - float(self.loss[start]) / variance, 1 - float(self.loss[-1]) / variance
+
+    @property
     def tail_change(self) -> float:
         """How much the loss moved over the last 10 % of epochs, either way (NaN if undefined)."""
         return abs(self.tail_trend)
@@ -262,12 +274,33 @@ class GroupView:
         return abs(after - before) >= ACCURACY_MOVING - 1e-12
 
     @property
+    def tail_r2(self) -> tuple[float, float]:
+        """A regression's mean training R² over the seeds that ran all their epochs, where
+        the last 10 % of epochs starts and at the end of history.csv (NaN, NaN if none)."""
+        ends = [r.tail_r2 for r in self.runs if r.ran_out]
+        ends = [e for e in ends if math.isfinite(e[0]) and math.isfinite(e[1])]
+        if not ends:
+            return math.nan, math.nan
+        return float(np.mean([e[0] for e in ends])), float(np.mean([e[1] for e in ends]))
+
+    @property
+    def r2_moving(self) -> bool:
+        """A regression whose mean R² changed by 0.01 or more over the last 10 % of
+        epochs (as a classification's accuracy by a point): its score is still moving.
+        A loss near 0 can halve while the R² stays at 1.000: that is not."""
+        if not self.regression:
+            return False
+        before, after = self.tail_r2
+        return abs(after - before) >= ACCURACY_MOVING - 1e-12
+
+    @property
     def moving(self) -> bool:
         """Not at 100 % in every seed, and still changing at the end: its loss (the median
-        seed's, by more than 5 %) or its mean accuracy (by 1 point or more)."""
+        seed's, by more than 5 %) or its mean accuracy (by 1 point or more; a regression's
+        R², by 0.01)."""
         if self.all_perfect:
             return False
-        return self.median_tail_change > MOVING or self.accuracy_moving
+        return self.median_tail_change > MOVING or self.accuracy_moving or self.r2_moving
 
     @property
     def stopped_early(self) -> bool:

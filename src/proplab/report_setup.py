@@ -36,6 +36,7 @@ from proplab.report_network import base_shapes, gradients_line, network_line, ot
 from proplab.report_text import (
     listing,
     pct,
+    r2_value,
     seeds,
     setting_name,
 )
@@ -310,8 +311,14 @@ def _epochs_note(views: list[ExperimentView], base: RunConfig) -> str:
     classifies = any(not g.regression for _, g in seen.values())
     rule = "at 100 % in every seed, or with " if classifies else "with "
     rule += f"the median seed's loss changing by at most {100 * MOVING:.0f} %"
-    if classifies:
-        rule += " and the mean accuracy by less than a point"
+    fits = any(g.regression for _, g in seen.values())
+    scores = [
+        what
+        for what, used in (("the mean accuracy by less than a point", classifies),
+                           ("the mean R² by less than 0.01", fits))
+        if used
+    ]  # fmt: skip
+    rule += " and " + " and ".join(scores) if scores else ""
     rule += " over the last 10 % of epochs"
     if any(g.stopped_early and not g.all_perfect for g in settled):
         rule += ", or stopped early in every seed by their own rule (tol or early stopping)"
@@ -342,35 +349,39 @@ def _epochs_note(views: list[ExperimentView], base: RunConfig) -> str:
     def named(v: ExperimentView, g: GroupView, how: str) -> str:
         return f"{setting_name(v, g.setting)} on {dataset_name(g.dataset)} ({how})"
 
-    learning = [named(v, g, _accuracy_move(g)) for v, g in moving if g.accuracy_moving]
-    if learning:
-        text += (
-            " Accuracy still changing over the last 10 % of epochs: "
-            + ", ".join(learning)
-            + "; their accuracy could change with more epochs."
-        )
-    steady = [
-        named(v, g, f"{100 * g.median_tail_change:.0f} %")
-        for v, g in moving
-        if not g.accuracy_moving and not g.regression
-    ]
-    if steady:
-        text += (
-            " Loss still moving, accuracy steady: "
-            + ", ".join(steady)
-            + " (the median seed's loss change over the last 10 % of epochs, over which "
-            "the mean accuracy moved less than a point)."
-        )
-    values = [named(v, g, f"{100 * g.median_tail_change:.0f} %") for v, g in moving if g.regression]
-    if values:
-        text += (
-            " Still moving: " + ", ".join(values) + "; their numbers could change with more epochs."
-        )
+    for fit, score, unit in ((False, "accuracy", "a point"), (True, "R²", "0.01")):
+        learning = [
+            named(v, g, _score_move(g))
+            for v, g in moving
+            if g.regression == fit and (g.accuracy_moving or g.r2_moving)
+        ]
+        if learning:
+            text += (
+                f" {score[0].upper()}{score[1:]} still changing over the last 10 % of epochs: "
+                + ", ".join(learning)
+                + f"; their {score} could change with more epochs."
+            )
+        steady = [
+            named(v, g, f"{100 * g.median_tail_change:.0f} %")
+            for v, g in moving
+            if g.regression == fit and not (g.accuracy_moving or g.r2_moving)
+        ]
+        if steady:
+            text += (
+                f" Loss still moving, {score} steady: "
+                + ", ".join(steady)
+                + " (the median seed's loss change over the last 10 % of epochs, over which "
+                f"the mean {score} moved less than {unit})."
+            )
     return text
 
 
-def _accuracy_move(g: GroupView) -> str:
-    """``'mean accuracy 68.0 → 73.8 %'``: where the last 10 % of epochs started and ended."""
+def _score_move(g: GroupView) -> str:
+    """``'mean accuracy 68.0 → 73.8 %'`` or ``'mean R² 0.412 → 0.530'``: where the last
+    10 % of epochs started and ended."""
+    if g.r2_moving:
+        before, after = g.tail_r2
+        return f"mean R² {r2_value(before)} → {r2_value(after)}"
     before, after = g.tail_accuracy
     return f"mean accuracy {100 * before:.1f} → {pct(after)}"
 

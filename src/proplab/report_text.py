@@ -202,13 +202,14 @@ def _moving_text(g: GroupView, what: str) -> str:
     """What a group still changing at the end does: its accuracy, when that moved by a
     point or more, else its loss (a loss heading for 0 keeps falling by large relative
     steps while the accuracy stays put: that is said, not left as "may change")."""
-    if g.accuracy_moving:
-        before, after = g.tail_accuracy
+    if g.accuracy_moving or g.r2_moving:
+        before, after = g.tail_r2 if g.r2_moving else g.tail_accuracy
         went = "rose" if after > before else "fell"
+        shown = r2_value if g.r2_moving else pct
         return (
             f"{'is still learning' if after > before else 'is still changing'} at the end: its mean "
-            f"accuracy {went} from {pct(before)} to {pct(after)} over the last 10 % of "
-            "epochs, and may change with more epochs."
+            f"{'R²' if g.r2_moving else 'accuracy'} {went} from {shown(before)} to "
+            f"{shown(after)} over the last 10 % of epochs, and may change with more epochs."
         )
     # the change is measured either way: a loss going up is not "improving"
     how = {
@@ -218,7 +219,7 @@ def _moving_text(g: GroupView, what: str) -> str:
     }[g.trend]
     text = f"{how}; median change {100 * g.median_tail_change:.0f} % over the last 10 % of epochs)"
     if g.regression:
-        return f"{text}: its {what} may change with more epochs."
+        return f"{text}, while its mean R² moved less than 0.01 over them."
     return f"{text}, while its mean accuracy moved less than a point over them."
 
 
