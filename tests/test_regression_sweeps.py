@@ -283,8 +283,9 @@ def test_the_printed_table_gives_r2_for_regression_and_accuracy_for_classes(mixe
     spec, _, stacked, _ = mixed
     assert sweep.main(str(stacked / "sweep.toml"), str(stacked)) == 0  # all reused
     out = capsys.readouterr().out.splitlines()
-    assert out[-1].startswith("sweep: 27 runs (27 reused, 0 trained, 0 failed)")
-    lines = {tuple(line.split()[:2]): line for line in out[1:-1]}
+    assert out[-2].startswith("sweep: 27 runs (27 reused, 0 trained, 0 failed)")
+    assert out[-1].startswith("the report: proplab report ")
+    lines = {tuple(line.split()[:2]): line for line in out[1:-2]}
     assert len(lines) == 9 and "test score" in out[0]
     groups = {(g.setting, g.dataset): g for g in aggregate.group(aggregate.collect(spec, stacked))}
     for (setting, dataset), line in lines.items():

@@ -2162,3 +2162,31 @@ def test_a_regression_loss_halving_at_r2_1_is_not_an_r2_that_may_change():
         "is still learning at the end: its mean R² rose from 0.676 to 0.730 over the last "
         "10 % of epochs, and may change with more epochs."
     )
+
+
+def test_runs_stopped_by_tol_say_after_how_many_epochs():
+    # found by audit16a (M7): tol runs stopped after 6 to 115 epochs of 3,000 and the
+    # report never said so; their table scores the model they stopped with
+    runs = _runs("0.05", 1.0, [1.0, 1.0, 1.0])
+    for r, epochs in zip(runs, (47, 32, 35), strict=True):
+        r.record.stop_reason, r.record.epochs = "converged", epochs
+    runs[2].record.stop_reason = "early_stopped"
+    notes = report_text.observations(_view({"0.05": runs, "1": _runs("1", 1.0, [1.0] * 3)}))
+    assert (
+        "On XOR, lr 0.05 stopped early (early stopping and its loss fell below tol) in 3/3 "
+        "seeds, after 32 to 47 epochs (of 1,000)." in notes
+    )
+    assert not any("lr 1 stopped" in n for n in notes)
+
+
+def test_small_times_and_changes_at_the_limit_are_not_rounded_away():
+    # found by audit16a (L4, L6): "median 0.0 s per run" for runs of 0.043 s, and a
+    # setting "still moving (5 %)" under a rule of "at most 5 %" (it was 5.2 %)
+    from proplab.report_setup import _seconds
+
+    assert [_seconds(t) for t in (12.34, 0.3, 0.043, 0.0049)] == [
+        "12.3 s", "0.3 s", "0.043 s", "0.0049 s",
+    ]  # fmt: skip
+    assert [report_text.change_pct(c) for c in (0.67, 0.052, 0.048, 0.06)] == [
+        "67 %", "5.2 %", "4.8 %", "6 %",
+    ]  # fmt: skip

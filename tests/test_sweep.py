@@ -692,7 +692,10 @@ def test_cli_sweep_runs_and_resumes(tmp_path, monkeypatch, capsys):
     out = tmp_path / "out"
     # --stack off: runs go one by one through train_one, which this test counts
     assert main(["sweep", str(path), "--out", str(out), "--stack", "off"]) == 0
-    assert "sweep: 12 runs (0 reused, 12 trained, 0 failed)" in capsys.readouterr().out
+    printed = capsys.readouterr().out.splitlines()
+    assert "sweep: 12 runs (0 reused, 12 trained, 0 failed)" in printed[-2]
+    # the last line says how to get the report, which the sweep does not write
+    assert printed[-1] == f"the report: proplab report {out} (report.md and report.html)"
     assert main(["sweep", str(path), "--out", str(out), "--jobs", "2", "--stack", "off"]) == 0
     assert "sweep: 12 runs (12 reused, 0 trained, 0 failed)" in capsys.readouterr().out
     assert len(calls(log)) == 12

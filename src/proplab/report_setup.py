@@ -34,6 +34,7 @@ from proplab.report_doc import (
 )
 from proplab.report_network import base_shapes, gradients_line, network_line, other_outputs
 from proplab.report_text import (
+    change_pct,
     listing,
     pct,
     r2_value,
@@ -362,7 +363,7 @@ def _epochs_note(views: list[ExperimentView], base: RunConfig) -> str:
                 + f"; their {score} could change with more epochs."
             )
         steady = [
-            named(v, g, f"{100 * g.median_tail_change:.0f} %")
+            named(v, g, change_pct(g.median_tail_change))
             for v, g in moving
             if g.regression == fit and not (g.accuracy_moving or g.r2_moving)
         ]
@@ -397,11 +398,16 @@ def _sweep_calls(out: Path, title: str | None) -> list[dict[str, str]]:
     return rows
 
 
+def _seconds(t: float) -> str:
+    """``'1.6 s'``; below 0.1 s two significant digits (``'0.043 s'``), never ``'0.0 s'``."""
+    return f"{t:.1f} s" if t >= 0.095 else f"{float(f'{t:.2g}'):g} s"
+
+
 def _timing(out: Path, records: list[aggregate.RunRecord], title: str | None = None) -> str:
     unique = {r.run: r.seconds for r in records if math.isfinite(r.seconds)}
     text = (
         f"**Time**: the training loops of the {len(unique)} distinct runs took "
-        f"{sum(unique.values()):,.0f} s in total (median {np.median(list(unique.values())):.1f} s "
+        f"{sum(unique.values()):,.0f} s in total (median {_seconds(np.median(list(unique.values())))} "
         "per run; figures and files not counted; a run trained in a stack of K counts 1/K "
         "of the stack's time until it stopped)."
     )

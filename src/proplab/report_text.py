@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from proplab.aggregate import Stats
-from proplab.report_data import ExperimentView, GroupView, dataset_name
+from proplab.report_data import MOVING, ExperimentView, GroupView, dataset_name
 from proplab.train_text import fixed
 
 
@@ -174,6 +174,10 @@ def _dataset_notes(
                 f"On {name}, {nm(g)} diverged (the loss became NaN or infinite) "
                 f"in {seeds(g.n_diverged, g.n)}."
             )
+    for g in gs:
+        stopped = _stopped_text(g)
+        if stopped:
+            notes.append(f"On {name}, {nm(g)} {stopped}")
     # over the seeds, on the training data and (held out) the test set: a test score may
     # spread where the training one does not (a regression overfitting by seed)
     scored = (False, True) if view.has_test else (False,)
@@ -198,6 +202,36 @@ def _dataset_notes(
     return notes
 
 
+def change_pct(change: float) -> str:
+    """A relative loss change as the "still moving" rule reads it: ``'67 %'``, with a
+    decimal where whole percent would show the 5 % limit itself (``'5.2 %'`` is over
+    "at most 5 %", ``'4.8 %'`` under it)."""
+    shown = f"{100 * change:.0f}"
+    if shown == f"{100 * MOVING:.0f}":
+        shown = f"{100 * change:.1f}"
+    return f"{shown} %"
+
+
+# why a run stopped before its last epoch by its own rule (history.stop_reason)
+STOP_RULES = {"converged": "its loss fell below tol", "early_stopped": "early stopping"}
+
+
+def _stopped_text(g: GroupView) -> str:
+    """How long the seeds that stopped by their own rule trained (a table scores each
+    run's last model, whenever it stopped): ``'stopped by tol in 3/3 seeds, after 32
+    to 47 epochs (of 3,000)'``; "" when none did."""
+    stopped = [r.record for r in g.runs if r.record.stop_reason in STOP_RULES]
+    if not stopped:
+        return ""
+    why = listing(sorted({STOP_RULES[r.stop_reason] for r in stopped}))
+    ran = sorted(r.epochs for r in stopped)
+    after = f"{ran[0]:,}" if ran[0] == ran[-1] else f"{ran[0]:,} to {ran[-1]:,}"
+    return (
+        f"stopped early ({why}) in {seeds(len(stopped), g.n)}, after {after} "
+        f"epoch{'s' if ran[-1] != 1 else ''} (of {g.config.epochs:,})."
+    )
+
+
 def _moving_text(g: GroupView, what: str) -> str:
     """What a group still changing at the end does: its accuracy, when that moved by a
     point or more, else its loss (a loss heading for 0 keeps falling by large relative
@@ -217,7 +251,7 @@ def _moving_text(g: GroupView, what: str) -> str:
         "rising": "gets worse at the end (its loss is rising",
         "mixed": "is still changing at the end (its loss moves both ways across seeds",
     }[g.trend]
-    text = f"{how}; median change {100 * g.median_tail_change:.0f} % over the last 10 % of epochs)"
+    text = f"{how}; median change {change_pct(g.median_tail_change)} over the last 10 % of epochs)"
     if g.regression:
         return f"{text}, while its mean R² moved less than 0.01 over them."
     return f"{text}, while its mean accuracy moved less than a point over them."

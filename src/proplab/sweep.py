@@ -24,6 +24,7 @@ from __future__ import annotations
 import functools
 import math
 import os
+import shlex
 import signal
 import sys
 import time
@@ -355,6 +356,8 @@ def main(
         f"{len(result.failed)} failed) in {result.seconds:.1f} s; "
         f"results in {Path(out) / 'results.csv'} and {Path(out) / 'aggregate.csv'}"
     )
+    # the sweep writes no report itself (figures take a while): say how to get it
+    print(f"the report: proplab report {shlex.quote(str(out))} (report.md and report.html)")
     return result.exit_code
 
 
