@@ -2190,3 +2190,25 @@ def test_small_times_and_changes_at_the_limit_are_not_rounded_away():
     assert [report_text.change_pct(c) for c in (0.67, 0.052, 0.048, 0.06)] == [
         "67 %", "5.2 %", "4.8 %", "6 %",
     ]  # fmt: skip
+
+
+def test_epochs_to_100_percent_name_the_updates_an_epoch_makes_when_batch_sizes_differ():
+    # found by audit16a (M6): "145 for batch_size 5, 274 for batch_size 30 and 743 for
+    # batch_size 150" ranked batch 5 fastest, where its epochs hold 30 updates each
+    groups = {}
+    for size, first in ((5, 145), (30, 274), (150, 743)):
+        runs = _runs(str(size), 1.0, [1.0] * 3, first=first)
+        for r in runs:
+            r.record.config = RunConfig(dataset="xor", batch_size=size, seed=r.record.seed)
+            r.record.n_samples = 150
+        groups[str(size)] = runs
+    notes = report_text.observations(_view(groups))
+    assert notes[0] == (
+        "On XOR, every setting reaches 100 % in every seed; median epochs to get there for "
+        "good: 145 for lr 5 (epochs of 30 updates), 274 for lr 30 (epochs of 5 updates) and "
+        "743 for lr 150 (1 update per epoch)."
+    )
+    assert [r.record.updates_per_epoch for r in groups["30"]] == [5, 5, 5]
+    # one batch size for all: nothing to add
+    same = report_text.observations(_view({"1": _runs("1", 1.0, [1.0] * 3, first=300)}))
+    assert "updates" not in same[0]

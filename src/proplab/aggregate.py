@@ -58,6 +58,16 @@ class RunRecord:
     n_test: int = 0  # held-out samples (0: trained and scored on the same data)
     final_r2: float = math.nan  # a regression run's R² on its training data (NaN: diverged)
     test_r2: float = math.nan  # ... and on its held-out set (NaN without one)
+    n_samples: int = 0  # samples it trained on (0: not recorded)
+
+    @property
+    def updates_per_epoch(self) -> int:
+        """Weight updates in one epoch: one per mini-batch (the last may be short), one
+        for full batch (also when the sample count was not recorded)."""
+        size = self.config.batch_size
+        if size is None or self.n_samples <= 0:
+            return 1
+        return -(-self.n_samples // size)
 
     @property
     def diverged(self) -> bool:
@@ -197,6 +207,7 @@ def read_record(run_dir: Path, cfg: RunConfig, experiment: str, setting: str) ->
         n_test=int(summary.get("n_test") or 0),
         final_r2=_number(summary, "r2"),
         test_r2=_number(summary, "test_r2"),
+        n_samples=int(summary.get("n_samples") or 0),
     )
 
 

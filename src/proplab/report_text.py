@@ -358,7 +358,14 @@ def _headline(name: str, gs: list[GroupView], nm: Callable[[GroupView], str]) ->
                 f"{epochs_text(perfect[0].median_perfect_from)}"
             )
         else:
-            speeds = [f"{epochs_text(g.median_perfect_from)} for {nm(g)}" for g in by_speed]
+            # settings of different batch sizes: an epoch is not the same amount of work
+            work = {id(g): _updates(g) for g in by_speed}
+            differ = len(set(work.values())) > 1
+            speeds = [
+                f"{epochs_text(g.median_perfect_from)} for {nm(g)}"
+                + (f" ({work[id(g)]})" if differ else "")
+                for g in by_speed
+            ]
             speed = f"median epochs to get there for good: {listing(speeds)}"
         rest = [f"{nm(g)} ends at {acc_text(g)}" for g in gs if not g.all_perfect and g.accuracy.n]
         others = f"; {listing(rest)}" if rest else ""
@@ -375,6 +382,13 @@ def _headline(name: str, gs: list[GroupView], nm: Callable[[GroupView], str]) ->
         return f"{text}, and every setting diverged in some seed."
     among = "" if len(clean) == len(gs) else " of the settings with no diverged seed"
     return f"{text}; the best{among} {best_of(clean, nm)}."
+
+
+def _updates(g: GroupView) -> str:
+    """``'epochs of 30 updates'`` / ``'1 update'``: the weight updates in one of the
+    group's epochs (its first seed's; the seeds share the batch size and data size)."""
+    n = g.runs[0].record.updates_per_epoch if g.runs else 1
+    return f"epochs of {n:,} updates" if n > 1 else "1 update per epoch"
 
 
 def best_of(gs: list[GroupView], nm: Callable[[GroupView], str], test: bool = False) -> str:
