@@ -1113,3 +1113,28 @@ def test_the_runs_of_a_skipped_experiment_are_left_out_of_the_tables(tmp_path, m
         "baseline",
         "lr",
     }
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        # found by audit16a (L10): blamed on "experiment 'width': dataset: dataset:", the
+        # first experiment to need it, where the file's [vary] wrote it
+        ('[vary]\ndataset = ["xor", "moons-x"]\n', "[vary] dataset[1] = 'moons-x': "),
+        ('[base]\ndataset = "gone.csv"\n', "[base]: "),
+        ('[[experiment]]\nname = "b"\nbase.dataset = "gone.csv"\n', "experiment 'b' base: "),
+        (
+            '[[experiment]]\nname = "v"\nvary.dataset = [{dataset = "gone.csv", n = 3}]\n',
+            "experiment 'v' vary dataset[0] = {dataset = 'gone.csv', n = 3}: ",
+        ),
+    ],
+)
+def test_a_dataset_that_cannot_be_loaded_is_named_where_the_file_sets_it(tmp_path, text, where):
+    text += (
+        '[[experiment]]\nname = "first"\nvary.lr = [1.0]\n' if "[[experiment]]" not in text else ""
+    )
+    with pytest.raises(SweepError) as err:
+        parse_spec(text, tmp_path / "s.toml")
+    message = str(err.value)
+    assert message.startswith(f"{tmp_path / 's.toml'}: {where}"), message
+    assert "dataset: dataset:" not in message and "experiment 'first'" not in message

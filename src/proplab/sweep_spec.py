@@ -514,6 +514,22 @@ def _naming_reference(
     return reference.replace(**changes) if changes else reference
 
 
+def _dataset_origin(spec: SweepSpec, exp: Experiment, cfg: RunConfig) -> str:
+    """Where the file sets the dataset ``cfg`` trains on, for an error about its data:
+    ``[vary] dataset[1] = 'multi-gaus'``, ``experiment 'arch' vary dataset[0] = ...``,
+    ``experiment 'arch' base`` or ``[base]`` (the experiment that first needs it is not
+    always the place to fix it)."""
+    own = [a for a in exp.axes if a not in spec.shared_axes]
+    for where, axes in (("[vary]", spec.shared_axes), (f"experiment {exp.name!r} vary", own)):
+        for axis in axes:
+            for j, setting in enumerate(axis.settings):
+                values = setting.values
+                if values.get("dataset") == cfg.dataset:
+                    shown = values if len(values) > 1 else values["dataset"]  # a bundle, or it
+                    return f"{where} {axis.name}[{j}] = {_show(shown)}"
+    return f"experiment {exp.name!r} base" if "dataset" in exp.own_base else "[base]"
+
+
 def _check_data_and_models(spec: SweepSpec, check_build: bool) -> None:
     """Load each distinct dataset and build each distinct model once, before any training."""
     data_cache: dict[tuple[Any, ...], tuple[int, int]] = {}
@@ -533,7 +549,7 @@ def _check_data_and_models(spec: SweepSpec, check_build: bool) -> None:
                     x, y = _load_dataset(cfg)
                 except (ValueError, OSError, KeyError) as exc:
                     raise SweepError(
-                        f"{spec.path}: experiment {exp.name!r}: dataset: {exc}"
+                        f"{spec.path}: {_dataset_origin(spec, exp, cfg)}: {exc}"
                     ) from None
                 data_cache[dkey] = (int(x.shape[-1]), int(y.shape[-1]))
             if not check_build:
