@@ -1658,6 +1658,11 @@ def test_the_setup_line_names_every_share_held_out_and_none_as_none():
         "10 % or 20 % of each dataset held out as its test set" + tail
     )
     assert report_setup._split_line({0.0}) == "training data = test data, as in the lab"
+    # found by audit16a (L7): said of a sweep whose data has no boundary panels
+    assert report_setup._split_line({0.2}, panels=False) == (
+        "20 % of each dataset held out as its test set: the tables give the accuracy on "
+        "both parts, the accuracy figures on the test set"
+    )
 
 
 def test_the_gradients_line_shows_the_plain_relative_error_not_the_judged_one(monkeypatch):

@@ -54,10 +54,13 @@ SECTION_TITLES = {
 }
 
 
-def _split_line(fractions: set[float], values: Sequence[str] = (), classes: bool = True) -> str:
+def _split_line(
+    fractions: set[float], values: Sequence[str] = (), classes: bool = True, panels: bool = True
+) -> str:
     """What was held out, from the runs' own ``test_fraction``s (an axis may vary it);
     ``values``: the regression sets (scored by R²), ``classes``: whether some dataset is
-    a classification."""
+    a classification, ``panels``: whether some dataset gets boundary panels (two inputs,
+    one output)."""
     held = sorted(f for f in fractions if f > 0)
     if not held:
         return "training data = test data, as in the lab"
@@ -71,10 +74,8 @@ def _split_line(fractions: set[float], values: Sequence[str] = (), classes: bool
         score, figures = "R²", "R² figures"
     else:
         score, figures = f"accuracy (R² for {', '.join(values)})", "score figures"
-    return (
-        text + f": the tables and boundary panels give the {score} on both parts, the "
-        f"{figures} on the test set"
-    )
+    where = "the tables and boundary panels give" if panels else "the tables give"
+    return text + f": {where} the {score} on both parts, the {figures} on the test set"
 
 
 def setup_section(
@@ -92,12 +93,16 @@ def setup_section(
     datasets = sorted({r.dataset for r in records}, key=lambda d: (d != "linear", d))
     values = [dataset_name(ds) for ds in datasets if _fits_values(ds, records)]
     classes = len(values) < len(datasets)
+    shapes = base_shapes(base, records)
     split = _split_line(
-        {r.config.test_fraction for r in records} or {base.test_fraction}, values, classes
+        {r.config.test_fraction for r in records} or {base.test_fraction},
+        values,
+        classes,
+        panels=(2, 1) in shapes.values(),  # boundary panels: two inputs, one output
     )
     outputs = other_outputs(spec.base, base, records)
     items = [
-        network_line(base, base_shapes(base, records), outputs),
+        network_line(base, shapes, outputs),
         f"**Training**: `{base.loss}` loss, `{base.optimizer}` at learning rate "
         f"{format_value(base.lr)}, {batch}, {base.epochs:,} epochs per run unless an "
         f"experiment says otherwise; {split}.",
