@@ -1328,13 +1328,14 @@ def test_bias_answer_thresholds():
 
     # 1 point worse is within the 2-point noise: not "worse"
     paras = said([1.0] * 3, [0.99] * 3)
-    assert paras[2].startswith("Both datasets are still fit without biases")
-    assert paras[2].endswith(
-        "the linear dataset's boundary x1 = x2 passes through the origin anyway."
+    # one dataset, XOR: not "Both datasets", and no word of the linear dataset's line
+    assert paras[2] == (
+        "XOR is still fit without biases: the hidden sigmoids output 0.5 at a zero input, a "
+        "constant that the next layer can use like a bias."
     )
     # base below 90 %, without biases above: not "neither fits"
     paras = said([0.89] * 3, [0.95] * 3)
-    assert paras[2].startswith("Both datasets are still fit without biases")
+    assert paras[2].startswith("XOR is still fit without biases")
     # only one variant at 100 %: no epochs compared
     paras = said([0.9] * 3, [1.0] * 3, first=None)
     assert paras[1] == "Measured: XOR 100.0 ± 0.0 % without biases against 90.0 ± 0.0 % with them."

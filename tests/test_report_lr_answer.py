@@ -154,11 +154,12 @@ def test_clearly_below_takes_the_floor_strictly_and_two_standard_errors():
 
 
 def test_a_gap_under_two_points_is_no_evidence_even_without_spread():
-    # 99 % in every seed against 100 %: within ACC_NOISE
+    # 99 % in every seed against 100 %: within ACC_NOISE, which the sentence names (it said
+    # "the spread over seeds", which is 0 here)
     groups = {"10": _runs("10", 10.0, [0.99] * 5), "1": _runs("1", 1.0, [1.0] * 5, first=700)}
     assert _too_high_paragraph(groups).startswith(
         "No tested rate was shown to be too high on XOR: the highest, lr 10, ends at "
-        "99.0 ± 0.0 %, and no lower rate ends better by more than the spread over seeds "
+        "99.0 ± 0.0 %, and no lower rate ends better by more than 2 points "
         "(the best lower rate is lr 1, at 100.0 ± 0.0 %)."
     )
 

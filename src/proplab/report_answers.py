@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from proplab.aggregate import Stats
-from proplab.config import ConfigError, RunConfig
+from proplab.config import ConfigError, RunConfig, is_mini_batch
 from proplab.report_data import (
     MOVING,
     ExperimentView,
@@ -57,6 +57,8 @@ class Finder:
         self.values = values
         self._references: dict[tuple[str, str], dict[str, object]] = {}
         self.groups = [g for v in views for g in v.groups]
+        # which experiment each group is from: an lr comparison may sit under its own base
+        self.experiment_of = {id(g): v.experiment for v in views for g in v.groups}
 
     def reference(self, g: GroupView) -> dict[str, object]:
         """The base configuration as a run on ``g``'s dataset got it."""
@@ -141,18 +143,37 @@ def _activation_answer(f: Finder) -> list[str]:
     if not any(none.values()):
         paras.append("This sweep has no run without hidden activations to measure it.")
         return paras
-    parts = []
+    # judged where it matters, on the held-out set, when every compared group has one
+    compared = [g for ds, g in none.items() if g is not None] + [
+        b for ds, b in base.items() if b is not None and none.get(ds) is not None
+    ]
+    held = _all_held_out(compared)
+    on = " on the held-out set" if held else ""
+    parts, reversed_on = [], []
     for ds, g in sorted(none.items(), key=lambda kv: kv[0] != "xor"):
         if g is None:
             continue
-        text = f"{dataset_name(ds)} reaches {acc_text(g)}"
+        text = f"{dataset_name(ds)} reaches {acc_text(g, held)}{on}"
         if g.n_single:
             text += f" ({seeds(g.n_single, g.n)} give every point the same class)"
         b = base.get(ds)
         if b is not None:
-            text += f", against {acc_text(b)} with {b.config.activation}"
+            text += f", against {acc_text(b, held)} with {b.config.activation}"
+            if held:
+                text += f" (training: {acc_text(g)} against {acc_text(b)})"
+                # the activations fit the training data better but generalise worse
+                if b.score().mean > g.score().mean and g.score(True).mean > b.score(True).mean:
+                    reversed_on.append((ds, b.config.activation))
+        elif held:
+            text += f" (training: {acc_text(g)})"
         parts.append(text)
     paras.append("Measured with the identity in the hidden layers: " + "; ".join(parts) + ".")
+    for ds, act in reversed_on:
+        paras.append(
+            f"On {dataset_name(ds)} the held-out set reverses the training order: with "
+            f"{act} the network fits its training data better, but scores lower on data it "
+            "did not train on, so what the nonlinearity added there is overfitting."
+        )
     flat = [
         dataset_name(ds)
         for ds, g in none.items()
@@ -241,32 +262,87 @@ def _one_line_on_xor(xor: GroupView) -> str:
     return text
 
 
+def _lr_family(f: Finder, ds: str) -> list[GroupView]:
+    """The groups on ``ds`` that differ only in their learning rate (lowest rate first):
+    those that differ from the file's base in ``lr`` alone, else the largest set of
+    groups whose configurations are the same but for ``lr`` (an lr axis under an
+    experiment's own base, such as ``base.optimizer = "sgd"``); [] when there is none."""
+    base: dict[float, GroupView] = {}
+    families: dict[str, dict[float, GroupView]] = {}
+    for g in f.groups:
+        if g.dataset != ds:
+            continue
+        if set(f.diff(g)) <= {"lr"}:
+            base.setdefault(g.config.lr, g)
+        families.setdefault(_sans_lr(g), {}).setdefault(g.config.lr, g)
+    if len(base) > 1:
+        return [base[k] for k in sorted(base)]
+    # the first family with the most rates (max keeps the first of equals)
+    rates = max(families.values(), key=len, default={})
+    return [rates[k] for k in sorted(rates)] if len(rates) > 1 else []
+
+
+def _sans_lr(g: GroupView) -> str:
+    """``g``'s configuration but for its rate and seed: equal for groups that differ in
+    ``lr`` only."""
+    cfg = g.config.to_dict()
+    return repr(sorted((k, repr(v)) for k, v in cfg.items() if k not in ("seed", "lr")))
+
+
+def _family_note(f: Finder, gs: list[GroupView], name: str) -> str | None:
+    """What the rates ``gs`` on ``name`` share that the file's base does not (None when
+    they differ from it in ``lr`` only): they are compared under that setting."""
+    ref = f.reference(gs[0])
+    own = {k: v for k, v in f.diff(gs[0]).items() if k != "lr"}
+    if not own:
+        return None
+    changed = listing(
+        [f"{k} {format_value(v)} (the base: {format_value(ref[k])})" for k, v in own.items()]
+    )
+    # the experiment that ran every one of these rates (another may share one of them)
+    rates, key = {g.config.lr for g in gs}, _sans_lr(gs[0])
+    ran: dict[int, set[float]] = {}
+    for g in f.groups:
+        exp = f.experiment_of.get(id(g))
+        if exp is not None and g.dataset == gs[0].dataset and _sans_lr(g) == key:
+            ran.setdefault(id(exp), set()).add(g.config.lr)
+    exp = next(
+        (f.experiment_of[id(g)] for g in f.groups if ran.get(id(f.experiment_of[id(g)])) == rates),
+        None,
+    )
+    where = f' in the experiment "{exp.title or exp.name}"' if exp is not None else ""
+    return (
+        f"The rates on {name} are compared{where}, where every run has {changed}; "
+        "everything else is the same."
+    )
+
+
 def _lr_answer(f: Finder) -> list[str]:
     paras = [
         "Each step moves the weights by the learning rate times the gradient. Too large, and "
         "a step overshoots the valley it aims for; too small, and the weights barely move."
     ]
-    by_ds: dict[str, list[GroupView]] = {}
-    for ds in f.datasets():
-        seen = {}
-        for g in f.groups:
-            d = f.diff(g)
-            if g.dataset == ds and set(d) <= {"lr"} and g.config.lr not in seen:
-                seen[g.config.lr] = g
-        if len(seen) > 1:
-            by_ds[ds] = [seen[k] for k in sorted(seen)]
+    by_ds = {ds: gs for ds in f.datasets() if (gs := _lr_family(f, ds))}
     if not by_ds:
         paras.append("This sweep has no learning-rate comparison to measure it.")
         return paras
     # a regression has no accuracy, no class to get stuck in: its rates are told by R²
     classes = [ds for ds, gs in by_ds.items() if not gs[0].regression]
     values = [ds for ds, gs in by_ds.items() if gs[0].regression]
-    if not classes:
-        return paras + _lr_values(by_ds[values[0]], dataset_name(values[0]))
-    ds0 = "xor" if "xor" in by_ds else classes[0]
-    paras += _lr_classes(f, by_ds[ds0], dataset_name(ds0))
-    if values:  # a sweep of both kinds: its first regression set too
-        paras += _lr_values(by_ds[values[0]], dataset_name(values[0]))
+    classes.sort(key=lambda d: d != "xor")  # the lab's XOR first: it shows the most
+    for i, ds in enumerate(classes + values):
+        gs, name = by_ds[ds], dataset_name(ds)
+        note = _family_note(f, gs, name)
+        if ds in classes:
+            # the first dataset in full; the others briefly, in one paragraph each
+            found = _lr_classes(f, gs, name, brief=i > 0)
+        else:
+            # the scale of R² is explained once, for the first regression set
+            found = _lr_values(gs, name, intro=ds == values[0])
+        if note is not None:
+            found = [note, *found]
+        full = i == 0 or (values and ds == values[0])
+        paras += found if full else [" ".join(found)]
     return paras
 
 
@@ -281,8 +357,34 @@ def _diverged_text(gs: list[GroupView], name: str) -> str:
     )
 
 
-def _lr_classes(f: Finder, gs: list[GroupView], name: str) -> list[str]:
-    """The learning-rate answer from a classification's rates ``gs`` (lowest first)."""
+def _updates_per_epoch(g: GroupView) -> int:
+    """How many weight updates one epoch of ``g``'s runs makes: 1 for full batch, else
+    its mini-batches over the training samples (the last one may be smaller)."""
+    cfg, rec = g.config, g.runs[0].record
+    if cfg.batch_size is None:
+        return 1
+    x, _ = training_data(cfg)
+    n_train = len(x) - rec.n_test
+    return math.ceil(n_train / cfg.batch_size) if is_mini_batch(cfg, n_train) else 1
+
+
+def _first_epochs_text(g: GroupView, first: float, second: float) -> str:
+    """The loss's first two history rows, said as what they are: the loss before and after
+    one update (full batch), or the means over an epoch's mini-batch updates."""
+    updates = _updates_per_epoch(g)
+    if updates == 1:
+        return f"after a single update the loss jumps from {first:.3f} to {second:.3f}"
+    # history.csv's row of a mini-batch epoch is the mean of its batches' losses, taken
+    # while its updates happen: no row is the loss at the initial weights
+    return (
+        f"the mean loss over the first epoch ({updates} mini-batch updates) is {first:.3f} "
+        f"and over the second {second:.3f}"
+    )
+
+
+def _lr_classes(f: Finder, gs: list[GroupView], name: str, brief: bool = False) -> list[str]:
+    """The learning-rate answer from a classification's rates ``gs`` (lowest first);
+    ``brief``: what was too high and too low only (a further dataset of the sweep)."""
     paras: list[str] = []
     high, low = gs[-1], gs[0]
     lr = format_value
@@ -293,8 +395,8 @@ def _lr_classes(f: Finder, gs: list[GroupView], name: str) -> list[str]:
         starts = [r.loss[:2] for r in high.runs if r.loss.size >= 2]
         first, second = (float(np.median([a[i] for a in starts])) for i in (0, 1))
         jump = (
-            f"after a single update the loss jumps from {first:.3f} to {second:.3f} "
-            "(median over seeds) and the sigmoids saturate"
+            f"{_first_epochs_text(high, first, second)} (median over seeds) and the "
+            "sigmoids saturate"
             if starts and second > first
             else "the sigmoids saturate"
         )
@@ -310,7 +412,7 @@ def _lr_classes(f: Finder, gs: list[GroupView], name: str) -> list[str]:
         # while every lower one ends lower still is undertrained, not past the valley
         paras.append(_too_high_compared(high, gs[:-1], name))
     perfect = [g for g in gs if g.all_perfect]
-    if perfect:
+    if perfect and not brief:
         fast = min(perfect, key=lambda g: g.median_perfect_from)
         # the rates compared are the base's optimizer's: say so beside runs of others
         opt = fast.config.optimizer
@@ -350,6 +452,8 @@ def _lr_classes(f: Finder, gs: list[GroupView], name: str) -> list[str]:
                 f"No tested rate was too low on {name}: even lr {lr(low.config.lr)} changes the "
                 f"loss by a median of {moved_text} % over {epochs} and ends at {acc_text(low)}."
             )
+    if brief:
+        return paras
     between = [g for g in reversed(gs) if g is not high and g is not low]
     stuck = [g for g in between if g.n_single == g.n]
     # a rate that stays on the plateau in some seeds only (lr 0.1 on XOR, 4 of 5)
@@ -377,16 +481,19 @@ def _lr_classes(f: Finder, gs: list[GroupView], name: str) -> list[str]:
     return paras
 
 
-def _lr_values(gs: list[GroupView], name: str) -> list[str]:
+def _lr_values(gs: list[GroupView], name: str, intro: bool = True) -> list[str]:
     """The learning-rate answer from a regression's rates ``gs`` (lowest first), by R²
     and loss: what was too high (diverged, or clearly worse than a lower rate), the best
-    rate, what was too low for the epochs given, and what the sweep cannot tell."""
+    rate, what was too low for the epochs given, and what the sweep cannot tell
+    (``intro``: first say what R² measures)."""
     lr = format_value
-    paras = [
-        f"On {name} the targets are values, so there is no accuracy to reach and no class to "
-        "get stuck in: the rates are compared by R² (1: every value exact; 0: no better than "
-        "predicting the targets' mean; below 0: worse than that) and by the final loss."
-    ]
+    paras = []
+    if intro:
+        paras.append(
+            f"On {name} the targets are values, so there is no accuracy to reach and no class "
+            "to get stuck in: the rates are compared by R² (1: every value exact; 0: no better "
+            "than predicting the targets' mean; below 0: worse than that) and by the final loss."
+        )
     high, low = gs[-1], gs[0]
     if high.n_diverged:
         paras.append(_diverged_text(gs, name))
@@ -449,11 +556,12 @@ def _lr_values(gs: list[GroupView], name: str) -> list[str]:
         paras.append(text + ".")
     elif top is not low and shown_score(low, held) != shown_score(top, held):
         # lower, but not by more than the seeds' spread: not shown either way
+        why = _not_clearly(low.score(held), top.score(held), regression=True)
         paras.append(
             f"No tested rate was shown to be too low on {name}: lr {lr(low.config.lr)} changes "
             f"the loss by a median of {moved_text} % over {epochs} and ends at "
             f"{acc_text(low, held)}{on}, below lr {lr(top.config.lr)}'s "
-            f"{acc_text(top, held, named=False)} but not by more than the spread over seeds."
+            f"{acc_text(top, held, named=False)} but not by more than {why}."
         )
     else:
         paras.append(
@@ -528,8 +636,8 @@ def _too_high_values(high: GroupView, lower: list[GroupView], name: str) -> str:
         rates = f"the best lower rate{'' if top.startswith('is ') else 's'} {top}"
         text = (
             f"No tested rate was shown to be too high on {name}: the highest, {h}, ends at "
-            f"{acc_text(high)}, and no lower rate ends better by more than the spread over "
-            f"seeds ({rates})."
+            f"{acc_text(high)}, and no lower rate ends better by more than "
+            f"{_not_clearly_any(high, above)} ({rates})."
         )
     if _still_falling(high):
         text += _still_falling_text(high, bool(above))
@@ -562,6 +670,24 @@ def _longer_run(above: bool) -> str:
     if above:
         return "a longer run would tell whether it catches up"
     return "a longer run would show how far it gets, and a higher rate where too high begins"
+
+
+def _not_clearly(a: Stats, b: Stats, regression: bool) -> str:
+    """Why mean ``a``, below ``b``, is not :func:`_clearly_below` it, as a sentence says it
+    ("not by more than ..."): the seeds' spread (twice the standard error of the
+    difference), or the noise floor (0.02 of R², 2 points of accuracy) when the gap is
+    beyond the spread but under the floor."""
+    var = sum((s.std if math.isfinite(s.std) else 0.0) ** 2 / s.n for s in (a, b) if s.n)
+    if b.mean - a.mean <= 2.0 * math.sqrt(var):
+        return "the spread over seeds"
+    return f"{R2_NOISE:g} of R²" if regression else f"{100 * ACC_NOISE:g} points"
+
+
+def _not_clearly_any(high: GroupView, above: list[GroupView]) -> str:
+    """Why none of the lower rates ``above`` (which end higher than ``high``) ends clearly
+    better: the spread over seeds, the noise floor, or each for some of them."""
+    whys = {_not_clearly(high.score(), g.score(), high.regression) for g in above}
+    return " and ".join(sorted(whys)) if whys else "the spread over seeds"
 
 
 def _clearly_below(a: Stats, b: Stats, floor: float) -> bool:
@@ -615,8 +741,8 @@ def _too_high_compared(high: GroupView, lower: list[GroupView], name: str) -> st
         else:
             text = (
                 f"No tested rate was shown to be too high on {name}: the highest, {h}, ends at "
-                f"{acc_text(high)}, and no lower rate ends better by more than the spread over "
-                f"seeds ({rates})."
+                f"{acc_text(high)}, and no lower rate ends better by more than "
+                f"{_not_clearly_any(high, above)} ({rates})."
             )
     if high.all_perfect:
         return text
@@ -646,53 +772,91 @@ def _bias_answer(f: Finder, n_params: tuple[int, int], where: str = "") -> list[
         "its boundary and how strongly each input counts; its bias shifts that boundary, "
         "which without a bias must pass through the origin of the unit's inputs."
     ]
-    parts = []
-    worse, unfit, regression = [], [], []
+    pairs = []
     for ds in sorted(f.datasets(), key=lambda d: d != "xor"):
         nob = f.find(ds, lambda d: d == {"bias": False})
         base = f.find(ds, lambda d: not d)
-        if nob is None or base is None:
-            continue
-        text = f"{dataset_name(ds)} {acc_text(nob)} without biases"
-        if nob.all_perfect and base.all_perfect:
+        if nob is not None and base is not None:
+            pairs.append((ds, nob, base))
+    if not pairs:
+        paras.append("This sweep has no run without biases to measure it.")
+        return paras
+    # judged where it matters, on the held-out set, when every compared group has one
+    held = _all_held_out([g for _, nob, base in pairs for g in (nob, base)])
+    on = " on the held-out set" if held else ""
+    parts = []
+    worse, unfit, regression = [], [], []
+    for ds, nob, base in pairs:
+        text = f"{dataset_name(ds)} {acc_text(nob, held)}{on} without biases"
+        if nob.all_perfect and base.all_perfect and not held:
             text += (
                 f" (median {epochs_text(nob.median_perfect_from)} epochs to 100 % for good) "
                 f"against {acc_text(base)} with them ({epochs_text(base.median_perfect_from)})"
             )
         else:
-            text += f" against {acc_text(base)} with them"
+            text += f" against {acc_text(base, held)} with them"
+        if held:
+            text += f" (training: {acc_text(nob)} against {acc_text(base)})"
         parts.append(text)
         # accuracy, or a regression's R²: 0.02 is 2 points of accuracy, 0.02 of R²
-        if nob.score().mean < base.score().mean - 0.02:
+        if nob.score(held).mean < base.score(held).mean - 0.02:
             worse.append(dataset_name(ds))
         # (an R² of 0.7 fits values, if not closely: no threshold of "fitting" for them)
-        if not base.regression and base.score().mean < 0.9 and nob.score().mean < 0.9:
+        if not base.regression and base.score(held).mean < 0.9 and nob.score(held).mean < 0.9:
             unfit.append(dataset_name(ds))
         if base.regression:
             regression.append(dataset_name(ds))
-    if not parts:
-        paras.append("This sweep has no run without biases to measure it.")
-        return paras
     paras.append("Measured: " + "; ".join(parts) + ".")
     if worse:
-        paras.append(f"Without biases the network does worse on {listing(worse)}.")
+        where = "the held-out set of " if held else ""
+        paras.append(f"Without biases the network does worse on {where}{listing(worse)}.")
     elif unfit:
         paras.append(
-            f"On {listing(unfit)} neither variant fits the data at this budget, so the "
+            f"On {listing(unfit)} neither variant fits the data{on} at this budget, so the "
             "comparison shows no effect of the biases there."
         )
     elif regression:  # the lab's explanation below is about its sigmoids and its line
         paras.append(
             f"Without biases the network fits {listing(regression)} about as well as with "
-            "them (within 0.02 of R²): these data do not show what the biases are for."
+            f"them{on} (within 0.02 of R²): these data do not show what the biases are for."
         )
     else:
-        paras.append(
-            "Both datasets are still fit without biases: the hidden sigmoids output 0.5 at a "
-            "zero input, a constant that the next layer can use like a bias, and the linear "
-            "dataset's boundary x1 = x2 passes through the origin anyway."
-        )
+        paras.append(_still_fit([ds for ds, _, _ in pairs], [b for _, _, b in pairs], on))
     return paras
+
+
+def _all_held_out(groups: list[GroupView]) -> bool:
+    """Whether every group of ``groups`` has a held-out score to compare (not every seed
+    diverged): then the held-out set, not the training data, tells which does better."""
+    return bool(groups) and all(g.has_test and g.score(True).n for g in groups)
+
+
+def _still_fit(datasets: list[str], bases: list[GroupView], on: str) -> str:
+    """Why every dataset of ``datasets`` is fit as well without biases, said only where it
+    holds: a sigmoid's 0.5 at a zero input (sigmoid hidden units only), and the linear
+    dataset's boundary through the origin (when it is one of them)."""
+    names = [dataset_name(ds) for ds in datasets]
+    which = (
+        f"{names[0]} is"
+        if len(names) == 1
+        else "Both datasets are"
+        if len(names) == 2
+        else f"All {len(names)} datasets are"
+    )
+    reasons = []
+    if all(g.config.activation == "sigmoid" for g in bases):
+        reasons.append(
+            "the hidden sigmoids output 0.5 at a zero input, a constant that the next layer "
+            "can use like a bias"
+        )
+    if "linear" in datasets:
+        reasons.append("the linear dataset's boundary x1 = x2 passes through the origin anyway")
+    if not reasons:
+        return (
+            f"{which} still fit without biases{on} (within 2 points of accuracy): these data "
+            "do not show what the biases are for."
+        )
+    return f"{which} still fit without biases{on}: " + ", and ".join(reasons) + "."
 
 
 def _epochs(group: GroupView) -> int:
