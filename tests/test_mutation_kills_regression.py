@@ -990,11 +990,12 @@ def test_the_seed_spread_of_the_best_r2_is_told_only_when_wide() -> None:
 @pytest.mark.parametrize(
     ("lower", "said"),
     [
-        # 0.1 of R² below the lower rate, no spread: too high (mutant R2_NOISE 0.2: not)
-        ({"0.3": [0.9] * 3}, "Too high, measured: lr 3 ends at R² 0.800 ± 0.000 on "
-         "multi-gauss, while the lower lr 0.3 ends at R² 0.900 ± 0.000"),
+        # 0.1 of R² below the lower rate, no spread: too high (mutant R2_NOISE 0.2: not);
+        # judged on the held-out set these runs have (audit16a)
+        ({"0.3": [0.9] * 3}, "Too high, measured: lr 3 ends at R² 0.750 ± 0.000 on the "
+         "held-out set of multi-gauss, while the lower lr 0.3 ends at R² 0.850 ± 0.000"),
         # two better lower rates: the best of them is named (mutant: min)
-        ({"0.01": [0.9] * 3, "0.3": [0.95] * 3}, "while the lower lr 0.3 ends at R² 0.950"),
+        ({"0.01": [0.9] * 3, "0.3": [0.95] * 3}, "while the lower lr 0.3 ends at R² 0.900"),
         # the only lower rate diverged in a seed: nothing to compare with (mutant: kept)
         ({"0.3": "diverged"}, "No tested rate was shown to be too high on multi-gauss: the "
          "highest, lr 3, ends at R² 0.800 ± 0.000."),

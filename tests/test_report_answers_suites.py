@@ -186,3 +186,21 @@ def test_a_gap_under_the_r2_floor_is_said_to_be_under_it_not_under_the_spread():
     )
     assert "below lr 0.1's 0.947 ± 0.000 but not by more than 0.02 of R²." in text, text
     assert "spread over seeds." not in text.split("No tested rate was shown to be too low")[1]
+
+
+def test_a_regression_rate_that_overfits_is_too_high_on_the_held_out_set():
+    # out3 diabetes: lr 0.1 fits the training data best (R² 0.924) and the held-out set
+    # worst (-0.634, against lr 0.001's 0.073); the answer said "No tested rate was too
+    # high ...: the highest, lr 0.1, ends best" beside "the highest held-out R² is lr 0.001"
+    low = _value_runs("0.001", 0.001, [0.70, 0.75, 0.79])
+    high = _value_runs("0.1", 0.1, [0.92, 0.92, 0.93])
+    for runs, test in ((low, [-0.2, 0.1, 0.3]), (high, [-0.8, -0.6, -0.5])):
+        for r, value in zip(runs, test, strict=True):
+            r.record.test_r2 = value
+    text = _lr_answer({"0.001": low, "0.1": high})
+    assert (
+        "Too high, measured: lr 0.1 ends at R² -0.633 ± 0.153 on the held-out set of "
+        "multi-gauss, while the lower lr 0.001 ends at R² 0.067 ± 0.252, a gap larger than "
+        "the spread over seeds."
+    ) in text, text
+    assert "ends best" not in text

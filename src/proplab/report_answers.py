@@ -582,20 +582,26 @@ def _measured_too_high(
     score: Callable[[GroupView], Stats],
     noise: float,
     scores: str,
+    held: bool = False,
 ) -> str | None:
     """ "Too high, measured" when a lower rate ends clearly better than ``high`` by its
     ``score`` (accuracy or R², differences under ``noise`` ignored) or, at a score no
     different, by a loss more than twice as low; None when none does. ``scores`` names
-    the score in the plural for the sentence ("accuracies", "R²")."""
+    the score in the plural for the sentence ("accuracies", "R²"); ``held``: the scores
+    are the held-out set's (no training loss is compared then)."""
     lr = format_value
     h = f"lr {lr(high.config.lr)}"
     better = [g for g in lower if _clearly_below(score(high), score(g), noise)]
+    on = " on the held-out set of" if held else " on"
     if better:
         b = max(better, key=lambda g: (score(g).mean, g.config.lr))
         return (
-            f"Too high, measured: {h} ends at {acc_text(high)} on {name}, while the lower "
-            f"lr {lr(b.config.lr)} ends at {acc_text(b)}, a gap larger than the spread over seeds."
+            f"Too high, measured: {h} ends at {acc_text(high, held)}{on} {name}, while the "
+            f"lower lr {lr(b.config.lr)} ends at {acc_text(b, held)}, a gap larger than the "
+            "spread over seeds."
         )
+    if held:
+        return None
     same = [g for g in lower if not _clearly_below(score(g), score(high), noise)]
     # "more than twice as low": the floor of the gap is the lower rate's own loss
     better = [g for g in same if _clearly_below(g.loss, high.loss, g.loss.mean)]
@@ -617,10 +623,21 @@ def _too_high_values(high: GroupView, lower: list[GroupView], name: str) -> str:
     lr = format_value
     h = f"lr {lr(high.config.lr)}"
     lower = [g for g in lower if not g.n_diverged and g.r2.n]
-    measured = _measured_too_high(high, lower, name, lambda g: g.r2, R2_NOISE, "R²")
+    # judged where it matters, on the held-out set, when every rate has one (as the
+    # sentence on the best rate is): a rate can fit its training data best and overfit
+    held = bool(lower) and all(g.has_test and g.test_r2.n for g in [high, *lower])
+    measured = _measured_too_high(
+        high, lower, name, lambda g: g.score(held), R2_NOISE, "R²", held=held
+    )
     if measured is not None:
         return measured
-    above = [g for g in lower if g.r2.mean > high.r2.mean and shown_score(g) != shown_score(high)]
+    above = [
+        g
+        for g in lower
+        if g.score(held).mean > high.score(held).mean
+        and shown_score(g, held) != shown_score(high, held)
+    ]
+    on = " on the held-out set" if held else ""
     if not lower:  # every lower rate diverged in some seed: nothing to compare with
         text = (
             f"No tested rate was shown to be too high on {name}: the highest, {h}, ends at "
@@ -628,16 +645,16 @@ def _too_high_values(high: GroupView, lower: list[GroupView], name: str) -> str:
         )
     elif not above:
         text = (
-            f"No tested rate was too high on {name}: the highest, {h}, ends best, at "
-            f"{acc_text(high)}."
+            f"No tested rate was too high on {name}: the highest, {h}, ends best{on}, at "
+            f"{acc_text(high, held)}."
         )
     else:
-        top = best_of(lower, lambda g: f"lr {lr(g.config.lr)}")
+        top = best_of(lower, lambda g: f"lr {lr(g.config.lr)}", held)
         rates = f"the best lower rate{'' if top.startswith('is ') else 's'} {top}"
         text = (
             f"No tested rate was shown to be too high on {name}: the highest, {h}, ends at "
-            f"{acc_text(high)}, and no lower rate ends better by more than "
-            f"{_not_clearly_any(high, above)} ({rates})."
+            f"{acc_text(high, held)}{on}, and no lower rate ends better by more than "
+            f"{_not_clearly_any(high, above, held)} ({rates})."
         )
     if _still_falling(high):
         text += _still_falling_text(high, bool(above))
@@ -683,10 +700,11 @@ def _not_clearly(a: Stats, b: Stats, regression: bool) -> str:
     return f"{R2_NOISE:g} of R²" if regression else f"{100 * ACC_NOISE:g} points"
 
 
-def _not_clearly_any(high: GroupView, above: list[GroupView]) -> str:
+def _not_clearly_any(high: GroupView, above: list[GroupView], held: bool = False) -> str:
     """Why none of the lower rates ``above`` (which end higher than ``high``) ends clearly
-    better: the spread over seeds, the noise floor, or each for some of them."""
-    whys = {_not_clearly(high.score(), g.score(), high.regression) for g in above}
+    better: the spread over seeds, the noise floor, or each for some of them (``held``:
+    on the held-out set)."""
+    whys = {_not_clearly(high.score(held), g.score(held), high.regression) for g in above}
     return " and ".join(sorted(whys)) if whys else "the spread over seeds"
 
 
