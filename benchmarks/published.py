@@ -69,6 +69,11 @@ def wall(cell: str) -> str:
     return cell.split(" (", 1)[0]
 
 
+def cpu(cell: str) -> str:
+    """``'1.47x (1.53x)'`` -> ``'1.53x'``: the CPU-time part of a 'wall (CPU)' cell."""
+    return cell.split(" (", 1)[1].rstrip(")")
+
+
 def run_info(section: str) -> dict[str, str]:
     """Command, quick mode, commit, date and load average of one published section."""
     command = re.search(r"Command: `([^`]*)`( \(quick mode\))?", section)
@@ -100,9 +105,10 @@ def sources(found: dict[str, str], names: tuple[str, ...]) -> str:
         info = run_info(found[name])
         key = (info["command"], info["commit"], info["date"], info["load"], info["quick"])
         groups.setdefault(key, []).append(name)
+    # the README names no run_all flags (tests/test_readme.py checks its flags are the CLI's)
     parts = [
-        f"{', '.join(group)}: `{command}` at commit {commit}, {date}, load average at the "
-        f"start {load} (1, 5, 15 min){quick}"
+        f"{', '.join(group)}: {'published alone' if '--only' in command else 'a full run'} "
+        f"at commit {commit}, {date}, load average at the start {load} (1, 5, 15 min){quick}"
         for (command, commit, date, load, quick), group in groups.items()
     ]
     return "; ".join(parts)
@@ -219,7 +225,7 @@ def speed_block(found: dict[str, str]) -> str:
     lines.append(
         f"| digits: 64-64 ReLU, Adam 2e-3, batch 32, {ours_d['epochs']} epochs "
         f"| {ours_d['fit s']} s | scikit-learn `MLPClassifier`, the same recipe, "
-        f"{same['fit s']} s | **{wall(same[speed])} faster**, "
+        f"{same['fit s']} s | **{wall(same[speed])} faster** ({cpu(same[speed])} in CPU time), "
         f"{_pct(ours_d['test acc (median)'])} vs {_pct(same['test acc (median)'])} median "
         f"test accuracy (scikit-learn's default fit, `MLPClassifier((64,))`: "
         f"{default['epochs']} epochs of 200-image batches, {default['fit s']} s, "
@@ -229,7 +235,7 @@ def speed_block(found: dict[str, str]) -> str:
     on = row(suite, mode="stacked (--stack auto)")
     off = row(suite, mode="one run at a time (--stack off)")
     units = row(table(found["suite"], UNITS_TABLE), **{"training unit": "all units"})
-    pairs = re.search(r"per pair of sweeps: ([^.]*)\.", found["suite"])
+    pairs = re.search(r"per pair of sweeps: (.*?)\. Results", found["suite"])
     same_results = re.search(r"Results identical in every sweep[^:]*: (\w+)", found["suite"])
     if not (pairs and same_results):
         raise KeyError("the suite section of RESULTS.md lacks its pairs or identity note")
@@ -244,7 +250,8 @@ def speed_block(found: dict[str, str]) -> str:
     runs = sorted({run_info(found[n])["machine"] for n in NEEDS["speed"]})
     lines += [
         "",
-        f"Written from benchmarks/RESULTS.md by `run_all.py --publish`, on {' and '.join(runs)}. "
+        f"Written from benchmarks/RESULTS.md when a run is published (benchmarks/README.md), "
+        f"on {' and '.join(runs)}. "
         f"Figures from {sources(found, NEEDS['speed'])}. Ratios are medians of per-repeat "
         "ratios for the lab model, the 64 XOR nets, digits and the suite's pairs, ratios of "
         "the medians for the linear-data stack and Conv1d.",
@@ -288,8 +295,10 @@ def render(readme: str, results: str) -> str:
     return readme
 
 
-def update_readme(results: str, readme_path: Path = README) -> bool:
-    """Rewrite ``readme_path``'s blocks from ``results``; True if the file changed."""
+def update_readme(results: str, readme_path: Path | None = None) -> bool:
+    """Rewrite ``readme_path``'s (default README.md) blocks from ``results``; True if the
+    file changed."""
+    readme_path = readme_path or README
     old = readme_path.read_text(encoding="utf-8")
     new = render(old, results)
     if new == old:
@@ -318,7 +327,9 @@ def main(argv: list[str] | None = None) -> int:
             print("README.md's speed figures differ from benchmarks/RESULTS.md", file=sys.stderr)
             return 1
         return 0
-    print("README.md rewritten" if update_readme(results) else "README.md already up to date")
+    print(
+        "README.md rewritten" if update_readme(results, README) else "README.md already up to date"
+    )
     return 0
 
 
