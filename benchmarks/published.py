@@ -253,8 +253,9 @@ def speed_block(found: dict[str, str]) -> str:
         f"Written from benchmarks/RESULTS.md when a run is published (benchmarks/README.md), "
         f"on {' and '.join(runs)}. "
         f"Figures from {sources(found, NEEDS['speed'])}. Ratios are medians of per-repeat "
-        "ratios for the lab model, the 64 XOR nets, digits and the suite's pairs, ratios of "
-        "the medians for the linear-data stack and Conv1d.",
+        "ratios for the lab model, the 64 XOR nets and digits (repeats interleaved, so each "
+        "pair ran seconds apart); ratios of the medians for the linear-data stack, Conv1d "
+        "and the suite (whose pairs of sweeps are given too).",
         "<!-- /bench:speed -->",
     ]
     return "\n".join(lines)

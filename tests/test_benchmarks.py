@@ -424,7 +424,9 @@ def test_conv_docs_speed_table_is_the_published_one() -> None:
     )
     assert len(rows) >= 4 and rows[0][:2] == ["1 -> 8", "naive loops"]
     commit = re.search(r"proplab \S+ at commit (.+)\n", section).group(1)
-    want = bench_conv.doc_table(rows, commit, quick="(quick mode)" in section)
+    load = re.search(r"load average at start \[([^\]]*)\]", section).group(1)
+    want = bench_conv.doc_table(rows, commit, quick="(quick mode)" in section, load=load)
+    assert f"load average at the start [{load}]" in want
     doc = bench_conv.DOC.read_text(encoding="utf-8")
     assert want in doc
     # the rendering itself, on the published numbers (184873 us, 1549.5x; 585 us, 0.72x)
