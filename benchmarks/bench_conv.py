@@ -141,12 +141,15 @@ def _doc_time(us: float) -> str:
     return f"{us:.3g} us"
 
 
-def doc_table(rows: list[list[str]], commit: str | None, quick: bool = False) -> str:
+def doc_table(
+    rows: list[list[str]], commit: str | None, quick: bool = False, load: str | None = None
+) -> str:
     """docs/conv.md's speed table, between its ``<!-- bench:conv -->`` markers.
 
     ``rows``: the per-step table's rows ``[case, implementation, us/step, 'Nx' vs
     proplab, spread]`` (as in the result and in benchmarks/RESULTS.md); one doc row per
-    case: each contender's time, and its ratio to proplab's in brackets.
+    case: each contender's time, and its ratio to proplab's in brackets (the ratio of the
+    medians). ``load``: the load average at the run's start, as RESULTS.md writes it.
     """
     found: dict[str, dict[str, tuple[float, float]]] = {}
     for case, name, us, ratio, *_ in rows:
@@ -170,7 +173,8 @@ def doc_table(rows: list[list[str]], commit: str | None, quick: bool = False) ->
         lines.append(f"| {case} channels | " + " | ".join(cells) + " |")
     where = f"at commit {commit}" if commit else "at an unknown commit"
     quick_note = ", quick mode: fewer repeats" if quick else ""
-    lines += ["", f"(Published {where}{quick_note}.)", "<!-- /bench:conv -->"]
+    load_note = f", load average at the start [{load}]" if load else ""
+    lines += ["", f"(Published {where}{quick_note}{load_note}.)", "<!-- /bench:conv -->"]
     return "\n".join(lines)
 
 
@@ -180,7 +184,11 @@ def doc_block(result: dict[str, Any], machine: dict[str, Any]) -> str:
     commit = machine.get("commit")
     if commit and machine.get("src_modified"):
         commit += " (src/ has uncommitted changes)"
-    return doc_table(result["tables"][0]["rows"], commit, bool(result["data"].get("quick")))
+    load = machine.get("load_average")
+    load_text = ", ".join(str(v) for v in load) if load else None
+    return doc_table(
+        result["tables"][0]["rows"], commit, bool(result["data"].get("quick")), load_text
+    )
 
 
 # ----------------------------------------------------------------------------- contenders

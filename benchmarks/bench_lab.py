@@ -608,7 +608,7 @@ def run(quick: bool = False) -> dict[str, Any]:
     ]
     notes = [
         "Every contender starts from the same weights (proplab's mlp draw, seed 0) and logs the loss of every epoch.",
-        f"NumPy rows run with BLAS limited to 1 thread (threadpoolctl); the '(BLAS {blas_default} thr)' row keeps NumPy's default. On a shared 2-core machine OpenBLAS's spinning worker threads can make tiny matmuls 10-50x slower.",
+        f"NumPy rows run with BLAS limited to 1 thread (threadpoolctl); the '(BLAS {blas_default} thr)' row keeps NumPy's default. On a shared 2-core machine a second BLAS thread gains nothing on these tiny matmuls, and while another process holds the second core its spinning workers can make them much slower (benchmarks/README.md's one measurement, of 2-thread PyTorch at load average ~3: 1.8x at the median, one repeat over 70x).",
         "proplab fit also computes the accuracy and appends a History entry every epoch; 'proplab modules' is the same engine in a bare loop.",
     ]
     if torch is None:

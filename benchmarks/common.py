@@ -197,9 +197,10 @@ def measure(
 def blas_threads(n: int | None) -> Iterator[None]:
     """Limit NumPy's BLAS to ``n`` threads inside the block (no-op for None or without threadpoolctl).
 
-    Why it matters here: OpenBLAS's worker threads spin while they wait. On a
-    2-core machine that other processes also use, a 2-thread BLAS call on a
-    tiny matrix can take 10-50x longer than the single-threaded one.
+    Why it matters here: OpenBLAS's worker threads spin while they wait. On
+    the lab's tiny matrices a second thread gains nothing, and on a 2-core
+    machine that other processes also use it can make a call much slower
+    (benchmarks/README.md, "Latest results", gives the one measurement).
     """
     if n is None:
         yield

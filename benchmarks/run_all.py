@@ -14,7 +14,10 @@ own sections, each with the machine and command it came from, so benchmarks
 run at different times can share the file. A benchmark whose module has ``DOC``
 (a path) and ``doc_block(result, machine)`` also gets that doc's
 ``<!-- bench:NAME -->`` section rewritten (bench_conv: docs/conv.md's speed
-table), so a doc quoting it cannot fall behind RESULTS.md.
+table), so a doc quoting it cannot fall behind RESULTS.md; README.md's speed
+table and digits claim are then rendered from the new RESULTS.md
+(benchmarks/published.py). Do not publish a ``--quick`` run: its smoke-run
+numbers would replace the published ones (its sections say "quick mode").
 """
 
 from __future__ import annotations
@@ -152,6 +155,25 @@ def publish_docs(
     return written
 
 
+def publish_readme(results: str, readme: Path | None = None) -> None:
+    """Rewrite README.md's speed figures from ``results`` (the new RESULTS.md): its
+    ``<!-- bench:speed -->`` table and ``<!-- bench:digits-claim -->`` phrase
+    (benchmarks/published.py). When RESULTS.md lacks a section they quote, or the
+    README lacks the markers, warn and leave the README alone."""
+    import published
+
+    path = readme or HERE.parent / "README.md"
+    if not path.exists():
+        return
+    try:
+        changed = published.update_readme(results, path)
+    except KeyError as exc:
+        print(f"warning: {path} not updated: {exc.args[0]}", file=sys.stderr)
+        return
+    if changed:
+        print(f"rewrote the speed figures of {path}", file=sys.stderr)
+
+
 @contextlib.contextmanager
 def torch_threads_kept() -> Iterator[None]:
     """Restore PyTorch's thread count after a benchmark (bench_conv's growth table left it
@@ -166,13 +188,33 @@ def torch_threads_kept() -> Iterator[None]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="fewer epochs and repeats (smoke run)")
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog="Without --publish only benchmarks/results/ (not committed) is written.",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="fewer epochs and repeats (smoke run); do not combine with --publish, which "
+        "would put smoke-run numbers into RESULTS.md and the docs quoting it",
+    )
     parser.add_argument(
         "--only", nargs="+", metavar="NAME", help="run only these benchmarks (e.g. lab stack)"
     )
-    parser.add_argument("--publish", action="store_true", help="also write benchmarks/RESULTS.md")
+    parser.add_argument(
+        "--publish",
+        action="store_true",
+        help="also write the benchmarks that ran into benchmarks/RESULTS.md, and rewrite "
+        "from it the <!-- bench:NAME --> sections of the docs quoting them (docs/conv.md's "
+        "speed table; README.md's speed table and digits claim, see benchmarks/published.py)",
+    )
     args = parser.parse_args(argv)
+    if args.quick and args.publish:
+        print(
+            "warning: --quick --publish puts smoke-run numbers into benchmarks/RESULTS.md "
+            "and the docs quoting it",
+            file=sys.stderr,
+        )
 
     found = discover()
     wanted = list(found)
@@ -238,9 +280,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.publish:
         published = HERE / "RESULTS.md"
         old = published.read_text() if published.exists() else ""
-        write_atomic(published, publish_sections(old, machine, runs, args.quick, command))
+        new = publish_sections(old, machine, runs, args.quick, command)
+        write_atomic(published, new)
         for doc in publish_docs(runs, modules, machine):
             print(f"rewrote its section of {doc}", file=sys.stderr)
+        publish_readme(new)
     print(f"wrote {RESULTS / 'latest.json'} and {RESULTS / 'latest.md'}", file=sys.stderr)
     return 1 if failed else 0
 

@@ -424,7 +424,9 @@ def test_conv_docs_speed_table_is_the_published_one() -> None:
     )
     assert len(rows) >= 4 and rows[0][:2] == ["1 -> 8", "naive loops"]
     commit = re.search(r"proplab \S+ at commit (.+)\n", section).group(1)
-    want = bench_conv.doc_table(rows, commit, quick="(quick mode)" in section)
+    load = re.search(r"load average at start \[([^\]]*)\]", section).group(1)
+    want = bench_conv.doc_table(rows, commit, quick="(quick mode)" in section, load=load)
+    assert f"load average at the start [{load}]" in want
     doc = bench_conv.DOC.read_text(encoding="utf-8")
     assert want in doc
     # the rendering itself, on the published numbers (184873 us, 1549.5x; 585 us, 0.72x)
@@ -494,3 +496,150 @@ def test_publish_rewrites_the_doc_section_a_benchmark_quotes(tmp_path, monkeypat
     assert unmarked.read_text() == "no markers here\n"
     assert "has no <!-- bench:other --> section: not updated" in capsys.readouterr().err
     assert "<!-- bench:fake -->" in (tmp_path / "RESULTS.md").read_text()
+
+
+# ----------------------------------------------------------------------------- README's speed figures
+
+
+README = BENCH.parent / "README.md"
+
+
+def test_readme_speed_figures_are_the_published_ones(tmp_path, monkeypatch, capsys) -> None:
+    """audit16b M5/H1: the README's Speed table and digits claim were copied by hand and
+    nothing tied them to RESULTS.md. They are rendered from the committed RESULTS.md
+    (`run_all.py --publish`, or `python benchmarks/published.py`); what is committed must
+    be what RESULTS.md renders."""
+    import published
+
+    readme = README.read_text(encoding="utf-8")
+    results = (BENCH / "RESULTS.md").read_text(encoding="utf-8")
+    assert readme.count("<!-- bench:speed -->") == 1
+    assert readme.count("<!-- bench:digits-claim -->") == 1
+    assert published.render(readme, results) == readme
+    # a stale table is caught: one published number changed -> the rendering differs
+    lab = published.sections(results)["lab"]
+    fit = published.row(
+        published.table(lab, published.LAB_TABLE), case="xor H=10", implementation="proplab fit"
+    )["us/epoch wall"]
+    stale = readme.replace(
+        f"| lab model, XOR, H=10: us per epoch | {fit} |",
+        "| lab model, XOR, H=10: us per epoch | 29.4 |",
+    )
+    assert stale != readme and published.render(stale, results) == readme
+    # and `published.py --check` says so (exit 1), without writing
+    copy = tmp_path / "README.md"
+    monkeypatch.setattr(published, "README", copy)
+    copy.write_text(stale, encoding="utf-8")
+    assert published.main(["--check"]) == 1 and copy.read_text(encoding="utf-8") == stale
+    assert "differ from benchmarks/RESULTS.md" in capsys.readouterr().err
+    assert published.main([]) == 0 and copy.read_text(encoding="utf-8") == readme
+    assert published.main(["--check"]) == 0
+
+
+def test_speed_table_quotes_each_published_number() -> None:
+    """The rendering itself, read against RESULTS.md's rows independently of published.py."""
+    import published
+
+    results = (BENCH / "RESULTS.md").read_text(encoding="utf-8")
+    block = published.speed_block(published.sections(results))
+    lines = block.splitlines()
+    assert lines[0] == "<!-- bench:speed -->" and lines[-1] == "<!-- /bench:speed -->"
+    lab = markdown_rows(published_section("lab"), published.LAB_TABLE)
+    fit, tuned, torch1 = (
+        next(r for r in lab if r[:2] == ["xor H=10", impl])[2]
+        for impl in ("proplab fit", "tuned NumPy", "torch eager (1 thr)")
+    )
+    ratios = markdown_rows(published_section("lab"), "Ratios (same run): wall time (CPU time)")
+    xor = next(r for r in ratios if r[0] == "xor H=10")
+    assert (
+        f"| lab model, XOR, H=10: us per epoch | {fit} | tuned NumPy loop {tuned} / PyTorch "
+        f"eager (1 thread) {torch1} | {xor[1].split()[0]} slower / **{xor[4].split()[0]} faster** |"
+    ) in lines
+    digits = markdown_rows(published_section("digits"), published.DIGITS_TABLE)
+    ours = next(r for r in digits if r[0] == "proplab CLI recipe")
+    same = next(r for r in digits if r[0] == "scikit-learn, proplab's recipe")
+    default = next(r for r in digits if r[0] == "scikit-learn default fit (64,)")
+    assert same[1] == ours[1] == "20" and default[1] == "200"  # the epochs column
+    digits_line = next(ln for ln in lines if ln.startswith("| digits:"))
+    assert f"| {ours[4]} s | scikit-learn `MLPClassifier`, the same recipe, {same[4]} s |" in (
+        digits_line
+    )
+    assert f"**{same[6].split()[0]} faster**" in digits_line and f"{default[4]} s" in digits_line
+    claim = published.digits_claim(published.sections(results))
+    assert claim.startswith(f"<!-- bench:digits-claim -->{same[6].split()[0]} faster to fit")
+    # where the figures come from: every run's commit and load average
+    section = published_section("digits")
+    load = re.search(r"load average at start \[([^\]]*)\]", section).group(1)
+    commit = re.search(r"at commit (\S+)", section).group(1)
+    assert f"at commit {commit}" in lines[-2] and load.replace(", ", " / ") in lines[-2]
+
+
+def test_speed_block_says_quick_mode_and_names_a_missing_section() -> None:
+    import published
+
+    results = (BENCH / "RESULTS.md").read_text(encoding="utf-8")
+    quick = results.replace(
+        "Command: `python benchmarks/run_all.py --only digits --publish`,",
+        "Command: `python benchmarks/run_all.py --only digits --quick --publish` (quick mode),",
+    )
+    assert quick != results
+    block = published.speed_block(published.sections(quick))
+    assert "(quick mode: fewer repeats, not for quoting)" in block
+    start = results.index("<!-- bench:suite -->")
+    end = results.index("<!-- /bench:suite -->") + len("<!-- /bench:suite -->")
+    with pytest.raises(KeyError, match="no section suite"):
+        published.render(README.read_text(encoding="utf-8"), results[:start] + results[end:])
+    with pytest.raises(KeyError, match="bench:speed"):
+        published.render("no markers\n", results)
+
+
+def test_publish_rewrites_the_readme_blocks_or_warns(tmp_path, capsys) -> None:
+    """run_all.publish_readme: README's blocks rewritten from the new RESULTS.md; a RESULTS.md
+    without a section the README quotes leaves it alone, with a warning."""
+    results = (BENCH / "RESULTS.md").read_text(encoding="utf-8")
+    readme = tmp_path / "README.md"
+    text = (
+        "# T\n\nbefore <!-- bench:digits-claim -->old<!-- /bench:digits-claim --> after\n\n"
+        "<!-- bench:speed -->\nold table\n<!-- /bench:speed -->\n\nend\n"
+    )
+    readme.write_text(text)
+    run_all.publish_readme("# only a header\n", readme)
+    assert readme.read_text() == text
+    assert "not updated: RESULTS.md has no section" in capsys.readouterr().err
+    run_all.publish_readme(results, readme)
+    new = readme.read_text()
+    assert "old" not in new and new.startswith("# T\n\nbefore <!-- bench:digits-claim -->")
+    assert new.endswith("<!-- /bench:speed -->\n\nend\n") and "| the lab suite (" in new
+
+
+def test_run_all_help_says_what_publish_rewrites(capsys) -> None:
+    with pytest.raises(SystemExit):
+        run_all.main(["--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "docs/conv.md" in out and "README.md" in out
+    assert "do not combine with --publish" in out
+
+
+def test_digits_same_recipe_contender_is_proplabs_recipe() -> None:
+    """audit16b H2: the like-for-like scikit-learn contender trains proplab's recipe
+    (architecture, activation, Adam and its lr, batch, exactly 20 epochs, no L2) and
+    reaches the same accuracy as proplab's (97.5 % at seed 0 on the fixed split)."""
+    pytest.importorskip("sklearn")
+    import bench_digits
+
+    from proplab.dataload import DIGITS_DEFAULTS
+    from proplab.digits import digits_split
+
+    params = bench_digits.sklearn_same_recipe(0).get_params()
+    assert params["hidden_layer_sizes"] == (64, 64) == tuple(DIGITS_DEFAULTS["hidden"])
+    assert (params["activation"], params["solver"]) == ("relu", "adam")
+    assert (params["learning_rate_init"], params["batch_size"]) == (2e-3, 32)
+    assert params["max_iter"] == params["n_iter_no_change"] == DIGITS_DEFAULTS["epochs"] == 20
+    assert params["alpha"] == 0.0
+    s = digits_split()
+    go = bench_digits.contenders()[bench_digits.SAME_RECIPE](s, 0)
+    acc = go()
+    assert bench_digits.epochs_of(go) == 20
+    assert acc == pytest.approx(0.975, abs=1 / 360)  # 351 of 360 test images
+    ours = bench_digits.cli_recipe(s, 0)
+    assert abs(ours() - acc) <= 0.01 and bench_digits.epochs_of(ours) == 20

@@ -2,8 +2,11 @@
 
 On the lab's networks a matrix product takes about a microsecond; OpenBLAS's
 worker threads only add synchronisation, and on a busy or shared machine
-(or with ``--jobs 2`` on two cores) they spin against each other and make
-tiny products 10-50x slower (benchmarks/RESULTS.md measures it). The CLI
+(or with ``--jobs 2`` on two cores) they spin against each other: a second
+thread gains nothing on these products (benchmarks/RESULTS.md, lab section)
+and under load threads that wait for each other cost much more (the one
+measurement, in benchmarks/README.md, is of 2-thread PyTorch at load average ~3:
+1.8x slower at the median, one repeat over 70x). The CLI
 therefore runs with one BLAS thread unless ``PROPLAB_BLAS_THREADS`` says
 otherwise. Needs threadpoolctl (a dependency); without it, nothing changes.
 """
