@@ -24,6 +24,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+import common  # noqa: E402
+
 RESULTS_MD = HERE / "RESULTS.md"
 README = HERE.parent / "README.md"
 
@@ -144,8 +147,7 @@ UNITS_TABLE = "Where the training time goes (one row per training unit of the st
 
 
 def _ratio(a: str, b: str) -> str:
-    r = float(a) / float(b)
-    return f"{r:.2f}x" if r < 10 else f"{r:.1f}x"
+    return common.fmt_ratio(float(a) / float(b))
 
 
 def _conv_time(us: str) -> str:

@@ -144,6 +144,15 @@ class RunView:
         return abs(self.loss[-1] - self.loss[0]) / abs(self.loss[0])
 
 
+def _mean_ends(ends: list[tuple[float, float]]) -> tuple[float, float]:
+    """The mean of the seeds' (start, end) pairs whose both values are finite (NaN, NaN
+    if none)."""
+    ends = [e for e in ends if math.isfinite(e[0]) and math.isfinite(e[1])]
+    if not ends:
+        return math.nan, math.nan
+    return float(np.mean([e[0] for e in ends])), float(np.mean([e[1] for e in ends]))
+
+
 @dataclass
 class GroupView:
     """All seeds of one setting on one dataset."""
@@ -258,11 +267,7 @@ class GroupView:
     def tail_accuracy(self) -> tuple[float, float]:
         """The mean accuracy (fraction) over the seeds that ran all their epochs, where the
         last 10 % of epochs starts and at the end of history.csv (NaN, NaN if none)."""
-        ends = [r.tail_accuracy for r in self.runs if r.ran_out]
-        ends = [e for e in ends if math.isfinite(e[0]) and math.isfinite(e[1])]
-        if not ends:
-            return math.nan, math.nan
-        return float(np.mean([e[0] for e in ends])), float(np.mean([e[1] for e in ends]))
+        return _mean_ends([r.tail_accuracy for r in self.runs if r.ran_out])
 
     @property
     def accuracy_moving(self) -> bool:
@@ -277,11 +282,7 @@ class GroupView:
     def tail_r2(self) -> tuple[float, float]:
         """A regression's mean training R² over the seeds that ran all their epochs, where
         the last 10 % of epochs starts and at the end of history.csv (NaN, NaN if none)."""
-        ends = [r.tail_r2 for r in self.runs if r.ran_out]
-        ends = [e for e in ends if math.isfinite(e[0]) and math.isfinite(e[1])]
-        if not ends:
-            return math.nan, math.nan
-        return float(np.mean([e[0] for e in ends])), float(np.mean([e[1] for e in ends]))
+        return _mean_ends([r.tail_r2 for r in self.runs if r.ran_out])
 
     @property
     def r2_moving(self) -> bool:
