@@ -2103,7 +2103,7 @@ def test_the_seeds_line_names_the_experiments_over_fewer_seeds(tmp_path):
         '[[experiment]]\nname = "one"\ntitle = "One seed"\nvary.seed = [0]\n'
         "vary.hidden = [2, 4]\n",
     )
-    assert "- **Seeds**: 0, 1, 2 (fewer in the One seed experiment: see its table). A seed" in md
+    assert '- **Seeds**: 0, 1, 2 (fewer in the "One seed" experiment: see its table). A seed' in md
     assert "*One seed: final accuracy and loss, one seed*" in md
 
 
@@ -2218,3 +2218,15 @@ def test_epochs_to_100_percent_name_the_updates_an_epoch_makes_when_batch_sizes_
     # one batch size for all: nothing to add
     same = report_text.observations(_view({"1": _runs("1", 1.0, [1.0] * 3, first=300)}))
     assert "updates" not in same[0]
+
+
+def test_one_seed_settings_are_not_said_to_reach_100_percent_in_every_seed():
+    # found by audit16a (L2): "only sigmoid out reaches 100 % in every seed" over one seed
+    one = report_text.observations(
+        _view({"1": _runs("1", 1.0, [1.0], first=300), "0.1": _runs("0.1", 0.1, [0.9])})
+    )
+    assert one[0].startswith("On XOR, only lr 1 reaches 100 % in its one seed; ")
+    three = report_text.observations(
+        _view({"1": _runs("1", 1.0, [1.0] * 3, first=300), "0.1": _runs("0.1", 0.1, [0.9] * 3)})
+    )
+    assert three[0].startswith("On XOR, only lr 1 reaches 100 % in every seed; ")

@@ -595,10 +595,13 @@ def _measured_too_high(
     on = " on the held-out set of" if held else " on"
     if better:
         b = max(better, key=lambda g: (score(g).mean, g.config.lr))
+        # one seed each has no spread: the noise floor is what the gap cleared
+        floor = f"{100 * noise:g} points" if scores == "accuracies" else f"{noise:g} of {scores}"
+        cleared = "the spread over seeds" if max(high.n, b.n) > 1 else floor
         return (
             f"Too high, measured: {h} ends at {acc_text(high, held)}{on} {name}, while the "
-            f"lower lr {lr(b.config.lr)} ends at {acc_text(b, held)}, a gap larger than the "
-            "spread over seeds."
+            f"lower lr {lr(b.config.lr)} ends at {acc_text(b, held)}, a gap larger than "
+            f"{cleared}."
         )
     if held:
         return None

@@ -124,7 +124,7 @@ def setup_section(
         samples = f" (and the points of {', '.join(drawn[:-1])} and {drawn[-1]})"
     # an experiment over fewer seeds than the sweep's (its table's caption gives its count)
     fewer = [
-        e.title or e.name
+        f'"{e.title or e.name}"'  # quoted: a title may read as a sentence ("A rate too large")
         for e in spec.experiments
         if {r.seed for r in records if r.experiment == e.name} not in (set(), set(seeds))
     ]

@@ -369,15 +369,15 @@ def _headline(name: str, gs: list[GroupView], nm: Callable[[GroupView], str]) ->
             speed = f"median epochs to get there for good: {listing(speeds)}"
         rest = [f"{nm(g)} ends at {acc_text(g)}" for g in gs if not g.all_perfect and g.accuracy.n]
         others = f"; {listing(rest)}" if rest else ""
-        return f"On {name}, {who} 100 % in every seed; {speed}{others}."
+        return f"On {name}, {who} 100 % {_in_seeds(gs)}; {speed}{others}."
     # a setting with diverged seeds is averaged over its survivors only: it is neither
     # "all the same" as the others nor "the best" (its diverged seeds are said elsewhere)
     clean = [g for g in gs if not g.n_diverged]
     shown = {pct(g.accuracy.mean) for g in clean}
     # "all end at" only when every mean shows the same (99.0 and 99.3 % are not one value)
     if len(clean) == len(gs) and len(shown) == 1:
-        return f"On {name}, no setting reaches 100 % in every seed; all end at {shown.pop()}."
-    text = f"On {name}, no setting reaches 100 % in every seed"
+        return f"On {name}, no setting reaches 100 % {_in_seeds(gs)}; all end at {shown.pop()}."
+    text = f"On {name}, no setting reaches 100 % {_in_seeds(gs)}"
     if not clean:
         return f"{text}, and every setting diverged in some seed."
     among = "" if len(clean) == len(gs) else " of the settings with no diverged seed"
@@ -389,6 +389,11 @@ def _updates(g: GroupView) -> str:
     group's epochs (its first seed's; the seeds share the batch size and data size)."""
     n = g.runs[0].record.updates_per_epoch if g.runs else 1
     return f"epochs of {n:,} updates" if n > 1 else "1 update per epoch"
+
+
+def _in_seeds(gs: list[GroupView]) -> str:
+    """``'in every seed'``, or ``'in its one seed'`` when every setting ran one."""
+    return "in every seed" if any(g.n > 1 for g in gs) else "in its one seed"
 
 
 def best_of(gs: list[GroupView], nm: Callable[[GroupView], str], test: bool = False) -> str:
