@@ -2230,3 +2230,34 @@ def test_one_seed_settings_are_not_said_to_reach_100_percent_in_every_seed():
         _view({"1": _runs("1", 1.0, [1.0] * 3, first=300), "0.1": _runs("0.1", 0.1, [0.9] * 3)})
     )
     assert three[0].startswith("On XOR, only lr 1 reaches 100 % in every seed; ")
+
+
+def test_boundary_panels_mark_the_points_each_run_held_out(tmp_path):
+    # found by audit16a (L7): panels titled "train 98.9 %, test 90.0 %" drew every point
+    # alike; the held-out ones are now diamonds, as in a run's own boundary figure
+    from matplotlib.collections import PathCollection
+
+    from proplab import report_figures, sweep_boundaries
+    from proplab.dataload import holdout
+    from proplab.report_data import training_data
+
+    cfg = RunConfig(dataset="moons", n=40, test_fraction=0.25, seed=3).validate()
+    x, y = training_data(cfg)
+    shown_x, shown_y, held = report_figures._marked_test_points(cfg, x, y)
+    _, _, x_test, y_test = holdout(cfg, x, y)
+    assert held.sum() == 10 and len(held) == 40
+    np.testing.assert_array_equal(shown_x[held], x_test)
+    np.testing.assert_array_equal(shown_y[held], y_test)
+    # the same points, only reordered: training first
+    assert sorted(map(tuple, shown_x)) == sorted(map(tuple, x))
+    assert report_figures._marked_test_points(cfg.replace(test_fraction=0.0), x, y)[2] is None
+
+    u, w, points = sweep_boundaries.boundary_grid(shown_x)
+    prob = (points[:, 0] > 0.5).astype(float).reshape(w.size, u.size)
+    panel = sweep_boundaries.BoundaryPanel("p", u, w, prob, shown_x, shown_y, held_out=held)
+    fig = sweep_boundaries.decision_boundaries([[panel]], tmp_path / "b.png")
+    dots = [c for c in fig.axes[0].collections if isinstance(c, PathCollection)]
+    # two classes as training dots, then the same two as held-out diamonds
+    assert len(dots) == 4
+    diamonds = np.concatenate([c.get_offsets() for c in dots[2:]])
+    assert sorted(map(tuple, diamonds)) == sorted(map(tuple, x_test))

@@ -14,7 +14,8 @@ import numpy as np
 
 from proplab import sweep_boundaries, sweep_dots, sweep_plots, unit_plots
 from proplab.aggregate import RunRecord
-from proplab.dataload import csv_summary
+from proplab.config import RunConfig
+from proplab.dataload import csv_summary, holdout
 from proplab.models import hidden_activations
 from proplab.plots import input_axis_labels
 from proplab.report_data import (
@@ -133,7 +134,10 @@ def experiment_figures(v: ExperimentView, out: Path, folder: str) -> list[Figure
             title=f"{exp.title}: {what} (seed {seed})",
             row_labels=labels,
         )
-        figures.append(Figure(rel, _boundary_caption(exp.title, seed, kinds)))
+        caption = _boundary_caption(exp.title, seed, kinds)
+        if any(p.held_out is not None for p in drawn):
+            caption += "; diamonds: the points held out as the test set"
+        figures.append(Figure(rel, caption))
     if single:
         figures += _unit_figures(v, out, folder)
     return figures
@@ -287,6 +291,7 @@ def _boundary_row(v: ExperimentView, ds: str, single: bool) -> Row | None:
             # the panel as a confident P(class 1) = 1 or 0. Drawn blank, with its data.
             grid = np.full_like(grid, np.nan, dtype=np.float64)
         columns = csv_summary(run.record.config).get("features")
+        x, y, held = _marked_test_points(run.record.config, x, y)
         panel = sweep_boundaries.BoundaryPanel(
             f"{name}\n{acc}",
             u,
@@ -295,11 +300,25 @@ def _boundary_row(v: ExperimentView, ds: str, single: bool) -> Row | None:
             x,
             y,
             values=g.regression,
+            held_out=held,
             # "$" in a column name is a dollar sign, not mathtext (input_axis_labels escapes it)
             axis_names=input_axis_labels(columns, 2) if columns and len(columns) == 2 else None,
         )
         row.append(panel)
     return row
+
+
+def _marked_test_points(
+    cfg: RunConfig, x: np.ndarray, y: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """``(x, y, held)``: the dataset ``x (n, 2)``, ``y`` reordered as the run split it,
+    its training points first, with ``held (n,)`` True for those it held out (None when
+    it held none out): the panel's title gives both scores, its points say which is which."""
+    x_train, y_train, x_test, y_test = holdout(cfg, x, y)
+    if x_test is None or y_test is None:
+        return x, y, None
+    held = np.r_[np.zeros(len(x_train), dtype=bool), np.ones(len(x_test), dtype=bool)]
+    return np.concatenate([x_train, x_test]), np.concatenate([y_train, y_test]), held
 
 
 def _panel_score(rec: RunRecord, regression: bool) -> str:

@@ -50,6 +50,9 @@ class BoundaryPanel:
     # the two inputs' names (a CSV's columns: horizontal, vertical); None for x1, x2.
     # Named inputs are a file's columns, each in a unit of its own: never equal scales
     axis_names: tuple[str, str] | None = None
+    # (n,) True for the points the run held out as its test set (drawn as diamonds);
+    # None: every point was trained on
+    held_out: np.ndarray | None = None
 
     @property
     def regression(self) -> bool:
@@ -216,19 +219,30 @@ def _value_panel(ax, panel: BoundaryPanel, pred: np.ma.MaskedArray, limit: float
         shading="auto",
         rasterized=True,
     )
-    ax.scatter(
-        panel.x[:, 0],
-        panel.x[:, 1],
-        s=14,
-        c=np.asarray(panel.y, dtype=np.float64).reshape(-1),
-        cmap=VALUE_CMAP,
-        vmin=-limit,
-        vmax=limit,
-        edgecolors="black",
-        linewidths=0.5,
-    )
+    targets = np.asarray(panel.y, dtype=np.float64).reshape(-1)
+    for marker, m in _point_sets(panel):
+        ax.scatter(
+            panel.x[m, 0],
+            panel.x[m, 1],
+            s=14,
+            marker=marker,
+            c=targets[m],
+            cmap=VALUE_CMAP,
+            vmin=-limit,
+            vmax=limit,
+            edgecolors="black",
+            linewidths=0.5,
+        )
     _panel_axes(ax, panel)
     return image
+
+
+def _point_sets(panel: BoundaryPanel) -> list[tuple[str, np.ndarray]]:
+    """``(marker, mask)`` of the training points (dots) and the held-out ones (diamonds,
+    as in a run's own boundary figure)."""
+    n = len(panel.x)
+    held = np.zeros(n, dtype=bool) if panel.held_out is None else np.asarray(panel.held_out)
+    return [(marker, m) for marker, m in (("o", ~held), ("D", held)) if m.any()]
 
 
 def decision_boundaries(
@@ -302,16 +316,18 @@ def decision_boundaries(
                     panel.grid_u, panel.grid_v, prob, levels=[0.5], colors="black", linewidths=1.0
                 )
             labels = np.asarray(panel.y).reshape(-1) > 0.5
-            for cls in (0, 1):
-                m = labels == bool(cls)
-                ax.scatter(
-                    panel.x[m, 0],
-                    panel.x[m, 1],
-                    s=14,
-                    c=CLASS_COLORS[cls],
-                    edgecolors="black",
-                    linewidths=0.5,
-                )
+            for marker, part in _point_sets(panel):
+                for cls in (0, 1):
+                    m = part & (labels == bool(cls))
+                    ax.scatter(
+                        panel.x[m, 0],
+                        panel.x[m, 1],
+                        s=14,
+                        marker=marker,
+                        c=CLASS_COLORS[cls],
+                        edgecolors="black",
+                        linewidths=0.5,
+                    )
             _panel_axes(ax, panel)
     _name_axes(axes, rows)
     _tick_the_lowest(axes, rows)
