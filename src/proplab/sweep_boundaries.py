@@ -221,20 +221,15 @@ def _value_panel(ax, panel: BoundaryPanel, pred: np.ma.MaskedArray, limit: float
     )
     targets = np.asarray(panel.y, dtype=np.float64).reshape(-1)
     for marker, m in _point_sets(panel):
-        ax.scatter(
-            panel.x[m, 0],
-            panel.x[m, 1],
-            s=14,
-            marker=marker,
-            c=targets[m],
-            cmap=VALUE_CMAP,
-            vmin=-limit,
-            vmax=limit,
-            edgecolors="black",
-            linewidths=0.5,
-        )
+        _dots(ax, panel, m, marker, c=targets[m], cmap=VALUE_CMAP, vmin=-limit, vmax=limit)
     _panel_axes(ax, panel)
     return image
+
+
+def _dots(ax, panel: BoundaryPanel, mask: np.ndarray, marker: str, **colour) -> None:
+    """The points ``mask`` of ``panel`` in full colour with black rims, over its map."""
+    x = panel.x[mask]
+    ax.scatter(x[:, 0], x[:, 1], s=14, marker=marker, edgecolors="black", linewidths=0.5, **colour)
 
 
 def _point_sets(panel: BoundaryPanel) -> list[tuple[str, np.ndarray]]:
@@ -318,16 +313,7 @@ def decision_boundaries(
             labels = np.asarray(panel.y).reshape(-1) > 0.5
             for marker, part in _point_sets(panel):
                 for cls in (0, 1):
-                    m = part & (labels == bool(cls))
-                    ax.scatter(
-                        panel.x[m, 0],
-                        panel.x[m, 1],
-                        s=14,
-                        marker=marker,
-                        c=CLASS_COLORS[cls],
-                        edgecolors="black",
-                        linewidths=0.5,
-                    )
+                    _dots(ax, panel, part & (labels == bool(cls)), marker, c=CLASS_COLORS[cls])
             _panel_axes(ax, panel)
     _name_axes(axes, rows)
     _tick_the_lowest(axes, rows)
