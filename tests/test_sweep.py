@@ -189,6 +189,34 @@ def test_malformed_toml_names_file_and_line(tmp_path):
     assert str(path) in msg and "malformed TOML" in msg and "line 3" in msg
 
 
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        # tomllib gives up on the next key's line: the message adds where the array opened
+        ('[base]\ndataset = "xor"\nhidden = [4, 4\nepochs = 100\n', "at line 4, column 1"),
+        # ... or at the end of the file; brackets in comments and strings are not counted
+        ('[base]\n# a [ comment\nlabel = "x [ y"\nhidden = [4,\n  4\n', "at end of document"),
+    ],
+)
+def test_an_unclosed_array_is_named_where_it_opened(tmp_path, text, named):
+    path = write(tmp_path, text, "bad.toml")
+    with pytest.raises(SweepError) as err:
+        sweep.load_spec(path)
+    opened = next(n for n, line in enumerate(text.splitlines(), 1) if line.startswith("hidden"))
+    assert str(err.value) == (
+        f"{path}: malformed TOML: Unclosed array ({named}); the array opened on line {opened} "
+        "is never closed"
+    )
+
+
+def test_an_unclosed_array_on_the_line_named_gets_no_hint(tmp_path):
+    """The README's example (a comma left out): tomllib already names the array's line."""
+    path = write(tmp_path, "[base]\nlr = 1.0\n[vary]\nlr = [1.0 0.1]\n", "bad.toml")
+    with pytest.raises(SweepError) as err:
+        sweep.load_spec(path)
+    assert str(err.value).endswith("Unclosed array (at line 4, column 11)")
+
+
 def test_missing_file(tmp_path):
     with pytest.raises(SweepError, match="no such sweep file"):
         sweep.load_spec(tmp_path / "nope.toml")

@@ -167,13 +167,64 @@ def load_spec(path: str | os.PathLike[str], *, check_build: bool = True) -> Swee
     return parse_spec(text, path, check_build=check_build)
 
 
+_UNCLOSED = re.compile(
+    r"Unclosed (array|inline table) \((?:at line (\d+), column (\d+)|at end of document)\)"
+)
+
+
+def _unclosed_hint(text: str, message: str) -> str:
+    """``"; the array opened on line 3 is never closed"`` for tomllib's "Unclosed array"
+    error when the bracket opened on an earlier line than the one tomllib names (it names
+    where it gave up: the next key's line, or the end of the file); else ``""``."""
+    m = _UNCLOSED.match(message)
+    if m is None:
+        return ""
+    kind, line, column = m.groups()
+    lines = text.splitlines(keepends=True)
+    stop = len(text) if line is None else sum(map(len, lines[: int(line) - 1])) + int(column) - 1
+    opened = _innermost_open_bracket(text[:stop], "[" if kind == "array" else "{")
+    if opened is None or (line is not None and opened == int(line)):
+        return ""
+    return f"; the {kind} opened on line {opened} is never closed"
+
+
+def _innermost_open_bracket(text: str, bracket: str) -> int | None:
+    """The line (1-based) of the innermost ``bracket`` still open at the end of ``text``,
+    skipping strings and comments; None if none is open."""
+    stack: list[tuple[str, int]] = []
+    line, i = 1, 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "\n":
+            line += 1
+        elif ch == "#":  # a comment runs to the end of its line
+            i = text.find("\n", i)
+            if i < 0:
+                break
+            continue
+        elif ch in "\"'":  # a string: skip to its end ("""...""" and '''...''' span lines)
+            quote = ch * 3 if text.startswith(ch * 3, i) else ch
+            j = i + len(quote)
+            while j < len(text) and not text.startswith(quote, j):
+                j += 2 if ch == '"' and text[j] == "\\" else 1
+            line += text.count("\n", i, j)
+            i = j + len(quote)
+            continue
+        elif ch in "[{":
+            stack.append((ch, line))
+        elif ch in "]}" and stack:
+            stack.pop()
+        i += 1
+    return next((at for opened, at in reversed(stack) if opened == bracket), None)
+
+
 def parse_spec(text: str, path: Path | str = "<sweep>", *, check_build: bool = True) -> SweepSpec:
     """Validate and expand sweep-file ``text`` (``path`` is used in messages)."""
     path = Path(path)
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise SweepError(f"{path}: malformed TOML: {exc}") from None
+        raise SweepError(f"{path}: malformed TOML: {exc}{_unclosed_hint(text, str(exc))}") from None
     _check_keys(doc, SPEC_KEYS, f"{path}: top level")
     _check_text(doc, ("title", "description"), f"{path}: top level")
     base = _table(doc.get("base", {}), f"{path}: [base]")
