@@ -18,7 +18,8 @@ PACKAGE = Path(proplab.__file__).parent
 CORE = {
     "activations", "batchnorm", "callbacks", "checks", "config", "conv", "core", "data",
     "dropout", "features", "gradcheck", "gradcheck_notes", "gradcheck_numeric", "history", "init",
-    "layers", "losses", "metrics", "models", "module_errors", "optim", "optim_base", "parameter",
+    "interrupts", "layers", "losses", "metrics", "models", "module_errors", "optim", "optim_base",
+    "parameter",
     "registry", "schedules", "scoring", "splits", "trace", "trace_check", "trace_compare",
     "trace_comparison", "trace_text", "train", "train_text", "zoo", "zoo_regression",
 }  # fmt: skip

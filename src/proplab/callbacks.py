@@ -31,6 +31,7 @@ from proplab.activations import overflow_ignored
 from proplab.checks import check_int
 from proplab.core import Module
 from proplab.history import History, interrupt_cause, interrupted_message
+from proplab.interrupts import signals_at_epoch_end
 from proplab.losses import Loss
 from proplab.optim_base import Optimizer
 from proplab.schedules import LRSchedule, ReduceLROnPlateau
@@ -203,9 +204,12 @@ def train(
     start = time.perf_counter()
     # overflow on the way to divergence (in a validation pass too) is reported once, as
     # "diverged", as fit does: not as NumPy warnings (exceptions under -W error)
-    with overflow_ignored():
+    # a stop signal waits for the epoch's end (its validation and schedule step too), as in fit
+    with overflow_ignored(), signals_at_epoch_end() as signals:
         try:
             for epoch in range(1, int(epochs) + 1):
+                if signals.held:
+                    signals.deliver()
                 one = fit(
                     model,
                     loss_fn,
@@ -267,7 +271,9 @@ def train(
                         f"min_improvement={min_improvement} for {n_iter_no_change} epochs"
                     )
                     break
-        except KeyboardInterrupt as exc:  # Ctrl-C during validation or a schedule step
+            if signals.held:  # it came during the last epoch, or the one that stopped training
+                signals.deliver()
+        except KeyboardInterrupt as exc:  # Ctrl-C pressed twice: during validation, say
             history.stop_reason = "interrupted"
             history.interrupted_by = interrupt_cause(exc)
             _align(history, validation is not None)

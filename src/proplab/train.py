@@ -19,6 +19,7 @@ from proplab.activations import overflow_ignored
 from proplab.checks import check_int, is_whole
 from proplab.core import Module, eval_mode, train_mode
 from proplab.history import History, interrupt_cause, interrupted_message
+from proplab.interrupts import signals_at_epoch_end
 from proplab.losses import Loss
 from proplab.module_errors import returned_no_array
 from proplab.optim_base import Optimizer
@@ -349,62 +350,69 @@ def _fit(
     clock = time.perf_counter
     start = clock()
     try:
-        for epoch in range(1, epochs + 1):
-            if full_batch:
-                # forward -> loss -> backward (every gradient) -> step (every update)
-                zero_grad()
-                pred = forward(x)
-                loss = loss_forward(pred, y)
-                grad_pred = loss_backward()  # dL/dpred: where the chain rule starts
-                backward(grad_pred, need_input_grad=False)  # dL/dparam into every .grad
-                step()
-                if deferred is not None:
-                    deferred.add(pred)
+        with signals_at_epoch_end() as signals:
+            # a stop signal waits for the epoch's end: weights, optimizer and history
+            # then agree (src/proplab/interrupts.py)
+            held = signals.held
+            for epoch in range(1, epochs + 1):
+                if held:  # a stop signal came during the previous epoch
+                    signals.deliver()
+                if full_batch:
+                    # forward -> loss -> backward (every gradient) -> step (every update)
+                    zero_grad()
+                    pred = forward(x)
+                    loss = loss_forward(pred, y)
+                    grad_pred = loss_backward()  # dL/dpred: where the chain rule starts
+                    backward(grad_pred, need_input_grad=False)  # dL/dparam into every .grad
+                    step()
+                    if deferred is not None:
+                        deferred.add(pred)
+                    else:
+                        accuracies.append(
+                            accuracy(pred, y, labels_checked=True) if scored else no_accuracy(pred)
+                        )
                 else:
-                    accuracies.append(
-                        accuracy(pred, y, labels_checked=True) if scored else no_accuracy(pred)
+                    loss, acc = _minibatch_epoch(
+                        model, loss_fn, optimizer, x, y, batch_size, shuffle, rng, scored
                     )
-            else:
-                loss, acc = _minibatch_epoch(
-                    model, loss_fn, optimizer, x, y, batch_size, shuffle, rng, scored
-                )
-                accuracies.append(acc)
-            epochs_done.append(epoch)
-            losses.append(loss)
-            times.append(clock() - start)
-            if stops.shape:
-                # a stack: stopped replicas are frozen, the others go on
-                if stops.check(epoch, loss):
-                    history.stop_reason, history.message = stops.overall(epoch)
+                    accuracies.append(acc)
+                epochs_done.append(epoch)
+                losses.append(loss)
+                times.append(clock() - start)
+                if stops.shape:
+                    # a stack: stopped replicas are frozen, the others go on
+                    if stops.check(epoch, loss):
+                        history.stop_reason, history.message = stops.overall(epoch)
+                        break
+                    if print_every and epoch % print_every == 0:
+                        log(format_epoch_line(epoch, float(np.mean(loss[stops.active]))))
+                    if callback is not None and epoch % callback_every == 0:
+                        if deferred is not None:
+                            deferred.flush()
+                        callback(epoch, history)
+                    continue
+                if not _finite(loss):
+                    history.stop_reason = "diverged"
+                    history.message = (
+                        f"training diverged at epoch {epoch}: the loss became {_show(loss)}; "
+                        "try a smaller learning rate"
+                    )
                     break
                 if print_every and epoch % print_every == 0:
-                    log(format_epoch_line(epoch, float(np.mean(loss[stops.active]))))
+                    log(format_epoch_line(epoch, float(np.mean(loss))))
                 if callback is not None and epoch % callback_every == 0:
                     if deferred is not None:
                         deferred.flush()
                     callback(epoch, history)
-                continue
-            if not _finite(loss):
-                history.stop_reason = "diverged"
-                history.message = (
-                    f"training diverged at epoch {epoch}: the loss became {_show(loss)}; "
-                    "try a smaller learning rate"
-                )
-                break
-            if print_every and epoch % print_every == 0:
-                log(format_epoch_line(epoch, float(np.mean(loss))))
-            if callback is not None and epoch % callback_every == 0:
-                if deferred is not None:
-                    deferred.flush()
-                callback(epoch, history)
-            if tol is not None and np.all(loss < tol):
-                history.stop_reason = "converged"
-                history.message = f"loss below tol={tol} at epoch {epoch}"
-                break
+                if tol is not None and np.all(loss < tol):
+                    history.stop_reason = "converged"
+                    history.message = f"loss below tol={tol} at epoch {epoch}"
+                    break
+            if held:  # it came during the last epoch, or the one that stopped the run
+                signals.deliver()
     except KeyboardInterrupt as exc:
         history.stop_reason = "interrupted"
         history.interrupted_by = interrupt_cause(exc)
-        history.message = interrupted_message(len(losses), history.interrupted_by)
     except (AttributeError, TypeError) as exc:
         # a loss's backward that forgot `return` hands the model None: name the loss
         # (a Sequential names it too; one Linear raised "'NoneType' ... has no attribute")
@@ -417,6 +425,8 @@ def _fit(
     complete = min(len(epochs_done), len(losses), len(accuracies), len(times))
     for column in (epochs_done, losses, accuracies, times):
         del column[complete:]
+    if history.stop_reason == "interrupted":  # counted once the records agree
+        history.message = interrupted_message(complete, history.interrupted_by)
     if stops.shape:
         stops.restore()
         history.replica_stop_epoch = stops.stop_epoch
