@@ -457,6 +457,33 @@ def test_proplab_train_says_the_run_was_saved_when_ctrl_c_came_while_writing(
     assert read_json(tmp_path / "summary.json")["epochs_run"] == 50
 
 
+def test_proplab_train_quiet_still_says_where_an_interrupted_run_was_saved(
+    tmp_path, monkeypatch, ctrl_c, capsys
+):
+    # --quiet hides the lab's lines, among them "partial run saved to ..."; its help says
+    # stderr still says where a run was saved
+    from proplab import run_parts, train
+    from proplab.cli import main
+
+    def fit_then_ctrl_c(*args, **kwargs):
+        def stop(epoch, history):
+            if epoch == 7 and history.stop_reason == "completed":
+                os.kill(os.getpid(), signal.SIGINT)
+
+        return train.fit(*args, **{**kwargs, "callback": stop, "callback_every": 1})
+
+    monkeypatch.setattr(run_parts, "fit", fit_then_ctrl_c)
+    argv = ["train", "--epochs", "500", "--out", str(tmp_path), "--quiet", "--no-progress"]
+    assert main(argv) == 130
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.splitlines() == [
+        f"partial run saved to {tmp_path} (interrupted.json)",
+        "proplab train: interrupted",
+    ]
+    assert read_json(tmp_path / "interrupted.json")["epochs_run"] == 7
+
+
 def test_proplab_train_stopped_by_sigterm_saves_what_it_trained_and_exits_143(
     tmp_path, monkeypatch, capsys
 ):

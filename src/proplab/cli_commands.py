@@ -82,6 +82,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         # whole (a stale summary.json is removed when a run starts, so this one is ours)
         if (out / "summary.json").is_file():
             print(f"run saved to {out} (finished before the Ctrl-C)", file=sys.stderr)
+        elif args.quiet and (out / "interrupted.json").is_file():
+            # the lab's lines, which say where it went, are hidden: --quiet's help promises
+            # that stderr still says where a run was saved
+            print(f"partial run saved to {out} (interrupted.json)", file=sys.stderr)
         raise
     diverged = summary["stop_reason"] == "diverged"
     if diverged and args.quiet:  # exit 1 must say why even when the lab's lines are hidden
