@@ -711,6 +711,27 @@ def test_cli_sweep_reports_bad_files_in_one_line(tmp_path, capsys):
     assert "--jobs: must be >= 1" in capsys.readouterr().err
 
 
+def test_cli_sweep_stopped_before_a_run_finished_prints_no_totals_or_report_command(
+    tmp_path, monkeypatch, capsys
+):
+    """After Ctrl-C the interrupted line says it all ("0/12 runs are finished"): no "12 runs
+    ... in 0.1 s; results in ..." line and no report command for a folder without runs."""
+    from proplab.cli import main
+
+    def stopped_runner(jobs, *, workers, on_done):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sweep, "choose_runner", lambda *args: stopped_runner)
+    path = write(tmp_path, SIMPLE)
+    assert main(["sweep", str(path), "--out", str(tmp_path / "out"), "--no-progress"]) == 130
+    printed = capsys.readouterr()
+    assert "runs (0 reused" not in printed.out and "proplab report" not in printed.out
+    assert printed.err.splitlines()[-1] == (
+        "sweep: interrupted; 0/12 runs are finished and kept (0 of them trained now). "
+        "Rerun the same command to resume."
+    )
+
+
 def test_cli_sweep_runs_and_resumes(tmp_path, monkeypatch, capsys):
     from proplab.cli import main
 

@@ -351,6 +351,8 @@ def main(
     # the results at a glance: accuracy for classification, R² for regression (values)
     for line in format_table(result.records):
         print(line)
+    if result.interrupted:  # run_sweep said how many are finished and how to resume
+        return result.exit_code
     print(
         f"sweep: {result.total} runs ({result.reused} reused, {result.ran} trained, "
         f"{len(result.failed)} failed) in {result.seconds:.1f} s; "
