@@ -305,3 +305,15 @@ def test_the_trace_example_prints_the_readmes_lines(capsys):
     assert len(kept) >= 20
     lines = iter(printed)
     assert all(line in lines for line in kept)  # each in order ("in" moves the iterator on)
+
+
+def test_the_example_csv_files_are_the_ones_the_readme_describes(tmp_path):
+    """examples/body.csv and body-score.csv, which the README's commands train on, are what
+    tests/test_standardize.py's body_csv writes (its tests check the results quoted)."""
+    from test_standardize import body_csv
+
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    for name, regression in (("body.csv", False), ("body-score.csv", True)):
+        assert f"--dataset examples/{name}" in README
+        made = body_csv(tmp_path / name, regression=regression)
+        assert (examples / name).read_bytes() == made.read_bytes()
