@@ -360,3 +360,22 @@ def test_accuracy_dots_of_one_seed_do_not_claim_a_mean_and_std(tmp_path: Path):
     assert legend(one) == ("diamond: the one seed", ["linear", "XOR"])
     many = [DotSet(lr, "XOR", [0.9, 0.8]) for lr in ("1", "0.1")]
     assert legend(many) == ("diamond: mean ± std", ["XOR", "one seed"])
+
+
+def test_accuracy_dots_of_one_seed_draw_no_dot_beside_the_diamond(tmp_path: Path):
+    # found by look17 (audit16a L9): a one-seed setting's dot, jittered by up to 0.05,
+    # peeked out beside its diamond in some settings and not others, in a figure whose
+    # legend ("diamond: the one seed") has no dot to explain it
+    from matplotlib.collections import PathCollection
+
+    one = [DotSet(lr, "parabola.csv", [0.983]) for lr in ("lr 1000", "lr 20", "lr 0.5")]
+    one[1].accuracies = [float("nan")]  # diverged: still its x below the axis
+    fig = sweep_dots.accuracy_dots(one, tmp_path / "a.png", title="huge")
+    scatters = [c for c in fig.axes[0].collections if isinstance(c, PathCollection)]
+    points = np.concatenate([np.asarray(c.get_offsets()) for c in scatters])
+    assert points.shape == (1, 2) and points[0, 1] < 0  # only the diverged run's x
+    # with more seeds, every seed keeps its dot
+    many = [DotSet(lr, "XOR", [0.9, 0.8, 0.7]) for lr in ("1", "0.1")]
+    fig = sweep_dots.accuracy_dots(many, tmp_path / "b.png")
+    scatters = [c for c in fig.axes[0].collections if isinstance(c, PathCollection)]
+    assert sum(len(c.get_offsets()) for c in scatters) == 6
