@@ -796,3 +796,23 @@ def test_a_csv_run_draws_its_boundary_panels_square_and_named(tmp_path: Path, mo
         assert _box_ratio(fig, ax) == pytest.approx(1.0, abs=0.05)
         assert ax.get_xlabel() == "height"  # the file's columns name the axes
     assert axes[0].get_ylabel() == "weight"
+
+
+@pytest.mark.parametrize("first", [2, 5, 8, 10, 20, 50])
+def test_gradient_sizes_keep_no_epoch_label_on_top_of_the_0(tmp_path: Path, first: int):
+    # found by look17: a mini-batch run kept its weights at epochs 0, 8, 18, ...; the
+    # symlog axis (linear from 0 to 8) put "10^0" an eighth of the way along, its label
+    # over the "0" beside it
+    epochs = np.array([0.0, first, *range(first + 100, 3001, 100)])
+    sizes = np.geomspace(1e-2, 1e-5, epochs.size)[:, None] * np.array([1.0, 2.0])
+    fig = plots.gradient_sizes_figure(epochs, sizes, ["1: Linear", "2: Linear"], tmp_path / "g.png")
+    renderer = _renderer(fig)
+    ax = fig.axes[0]
+    low, high = ax.get_xlim()
+    shown = [
+        t for t in ax.xaxis.get_ticklabels() if t.get_text() and low <= t.get_position()[0] <= high
+    ]
+    assert not _overlapping([t.get_window_extent(renderer) for t in shown])
+    values = [t.get_position()[0] for t in shown]
+    assert values[0] == 0 and 1000 in values  # 0 and the decades past the first epoch stay
+    assert all(v >= first / 4 for v in values[1:])

@@ -360,3 +360,50 @@ def test_accuracy_dots_of_one_seed_do_not_claim_a_mean_and_std(tmp_path: Path):
     assert legend(one) == ("diamond: the one seed", ["linear", "XOR"])
     many = [DotSet(lr, "XOR", [0.9, 0.8]) for lr in ("1", "0.1")]
     assert legend(many) == ("diamond: mean ± std", ["XOR", "one seed"])
+
+
+def test_accuracy_dots_of_one_seed_draw_no_dot_beside_the_diamond(tmp_path: Path):
+    # found by look17 (audit16a L9): a one-seed setting's dot, jittered by up to 0.05,
+    # peeked out beside its diamond in some settings and not others, in a figure whose
+    # legend ("diamond: the one seed") has no dot to explain it
+    from matplotlib.collections import PathCollection
+
+    one = [DotSet(lr, "parabola.csv", [0.983]) for lr in ("lr 1000", "lr 20", "lr 0.5")]
+    one[1].accuracies = [float("nan")]  # diverged: still its x below the axis
+    fig = sweep_dots.accuracy_dots(one, tmp_path / "a.png", title="huge")
+    scatters = [c for c in fig.axes[0].collections if isinstance(c, PathCollection)]
+    points = np.concatenate([np.asarray(c.get_offsets()) for c in scatters])
+    assert points.shape == (1, 2) and points[0, 1] < 0  # only the diverged run's x
+    # with more seeds, every seed keeps its dot
+    many = [DotSet(lr, "XOR", [0.9, 0.8, 0.7]) for lr in ("1", "0.1")]
+    fig = sweep_dots.accuracy_dots(many, tmp_path / "b.png")
+    scatters = [c for c in fig.axes[0].collections if isinstance(c, PathCollection)]
+    assert sum(len(c.get_offsets()) for c in scatters) == 6
+
+
+@pytest.mark.parametrize("epochs, stop", [(48, 6), (2000, 300)])
+def test_a_run_stopped_early_on_a_longer_ones_line_is_striped_not_hidden(
+    tmp_path: Path, epochs: int, stop: int
+):
+    # found by look17 (audit16a M7): tol 0.05 stopped linear3.csv at epoch 6, on tol
+    # 0.001's line, which was drawn over it: the figure showed one line for two settings.
+    # Lines of different lengths were never compared. (2000 epochs: the long line is
+    # thinned, so the two are plotted at different epochs.)
+    t = np.arange(epochs)
+    long = 0.3 * np.exp(-t / 8.0) + 1e-3 * (1 + np.sin(t / 60.0) ** 2)
+    panels = {"linear3.csv": [CurveSet("0.05", [long[:stop]]), CurveSet("0.001", [long])]}
+    fig = sweep_plots.learning_curves(panels, tmp_path / "c.png", legend_title="tol")
+    legend = fig.legends[0]
+    # both keep their entry: they share a line only up to the stop
+    assert [t.get_text() for t in legend.get_texts()] == ["0.05", "0.001"]
+    assert "striped" in legend.get_title().get_text()
+    from matplotlib.colors import to_hex
+
+    ax = fig.axes[0]
+    short = [ln for ln in ax.get_lines() if to_hex(ln.get_color()) == sweep_plots.PALETTE[0]]
+    drawn = [ln for ln in short if np.isfinite(np.asarray(ln.get_ydata(), dtype=float)).any()]
+    # the stopped run is all dashes, taking turns with the longer one's colour
+    assert [ln.get_linestyle() for ln in drawn] == ["--"]
+    longer = [ln for ln in ax.get_lines() if to_hex(ln.get_color()) == sweep_plots.PALETTE[1]]
+    styles = sorted(ln.get_linestyle() for ln in longer)
+    assert styles == ["-", "--"]  # dashed up to the stop, solid after it

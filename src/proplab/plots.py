@@ -23,7 +23,7 @@ import numpy as np
 from matplotlib import colormaps
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator
+from matplotlib.ticker import FuncFormatter, Locator, LogLocator, MaxNLocator, NullLocator
 
 from proplab.runio import write_bytes
 from proplab.snapshots import zero_from
@@ -418,6 +418,29 @@ def _finish_curve(
     return fig
 
 
+class _ClearOfZero(Locator):
+    """A symlog axis' major ticks less those crowding 0: a power of ten in the first quarter
+    of the linear part from 0 to ``linthresh`` (a first kept epoch of 8 put "10^0" an
+    eighth of the way along it, its label on top of the "0" beside it)."""
+
+    def __init__(self, base: Locator, linthresh: float) -> None:
+        self.base, self.linthresh = base, linthresh
+
+    def set_axis(self, axis: Any) -> None:
+        super().set_axis(axis)
+        self.base.set_axis(axis)
+
+    def _keep(self, ticks: Any) -> np.ndarray:
+        ticks = np.asarray(ticks, dtype=np.float64)
+        return ticks[(ticks <= 0) | (ticks >= self.linthresh / 4)]
+
+    def __call__(self) -> np.ndarray:
+        return self._keep(self.base())
+
+    def tick_values(self, vmin: float, vmax: float) -> np.ndarray:
+        return self._keep(self.base.tick_values(vmin, vmax))
+
+
 def gradient_sizes_figure(
     epochs: np.ndarray,
     sizes: np.ndarray,
@@ -457,6 +480,7 @@ def gradient_sizes_figure(
     positive = epochs[epochs > 0]
     if positive.size:
         ax.set_xscale("symlog", linthresh=float(positive.min()), linscale=0.5)
+        ax.xaxis.set_major_locator(_ClearOfZero(ax.xaxis.get_major_locator(), positive.min()))
     # epochs, not updates: a mini-batch epoch makes several (gradients.csv's epoch E holds
     # the weights after E epochs, E updates only in a full-batch run)
     ax.set_xlabel("epoch (the weights after that many epochs; log scale after the first)")

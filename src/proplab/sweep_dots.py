@@ -164,7 +164,8 @@ def accuracy_dots(sets: Sequence[DotSet], path: str | os.PathLike[str], title: s
             y = scale.y(raw)
             shown = ok & (y >= scale.low) if metric == "r2" else ok
             off = ok & ~shown  # R² under the floor
-            ax.scatter(x0 + jitter[shown], y[shown], s=18, color=c, alpha=0.55, linewidths=0)
+            if raw.size > 1:  # a lone seed is its diamond: its jittered dot peeked out beside it
+                ax.scatter(x0 + jitter[shown], y[shown], s=18, color=c, alpha=0.55, linewidths=0)
             if np.any(off):
                 any_off = True
                 ax.scatter(x0 + jitter[off], np.full(off.sum(), scale.below), marker="v", s=26,

@@ -202,29 +202,61 @@ def _line_tolerance(
 
 def _near(a: tuple[np.ndarray, ...], b: tuple[np.ndarray, ...], tolerance: float) -> np.ndarray:
     """At each of ``a``'s plotted epochs, whether ``b``'s median line lies on ``a``'s
-    (within ``tolerance``, natural log); all False when they cover different epochs."""
+    (within ``tolerance``, natural log); False where ``b`` has no line.
+
+    Curves of different lengths are compared over the epochs both cover: a run stopped
+    early by ``tol`` follows a longer one's line up to its stop, and compared only when
+    their epochs were equal, it was drawn under the longer one, invisible (look17). Where
+    ``b`` is plotted at other epochs (a longer curve is thinned), its line is read off
+    between its points, as it is drawn."""
     (ea, ma), (eb, mb) = a[:2], b[:2]
-    if not np.array_equal(ea, eb):
-        return np.zeros(ea.size, dtype=bool)
-    both = (ma > 0) & (mb > 0)
     close = np.zeros(ea.size, dtype=bool)
-    close[both] = np.abs(np.log(ma[both] / mb[both])) <= tolerance
+    if np.array_equal(ea, eb):
+        both = (ma > 0) & (mb > 0)
+        close[both] = np.abs(np.log(ma[both] / mb[both])) <= tolerance
+        return close
+    ok = (mb > 0) & np.isfinite(mb)
+    if ok.sum() < 2:
+        return close
+    eb, lb = eb[ok], np.log(mb[ok])
+    inside = (ea >= eb[0]) & (ea <= eb[-1]) & (ma > 0) & np.isfinite(ma)
+    close[inside] = np.abs(np.log(ma[inside]) - np.interp(ea[inside], eb, lb)) <= tolerance
     return close
 
 
+def _shares(
+    a: tuple[np.ndarray, ...], b: tuple[np.ndarray, ...], tolerance: float
+) -> tuple[float, float]:
+    """``(most, least)``: the larger and the smaller part of its own plotted epochs over
+    which each of two median lines lies on the other, fractions in [0, 1].
+
+    Equal curves give (1, 1); a run stopped early along a longer one's line gives
+    (1, the longer one's share of epochs up to the stop).
+    """
+    ab, ba = _near(a, b, tolerance), _near(b, a, tolerance)
+    if not (ab.size and ba.size):
+        return 0.0, 0.0
+    return max(ab.mean(), ba.mean()), min(ab.mean(), ba.mean())
+
+
 def _overlapping(
-    drawn: dict[str, tuple[np.ndarray, ...]], tolerance: float, share: float
+    drawn: dict[str, tuple[np.ndarray, ...]], tolerance: float, share: float, both: bool = False
 ) -> list[list[str]]:
     """The labels of one panel in groups whose median lines lie on each other over at
-    least ``share`` of the epochs (joined through any pair), in the panel's order."""
+    least ``share`` of the epochs (joined through any pair), in the panel's order.
+
+    ``share`` of the shorter line's epochs by default (it is drawn striped there), or of
+    each line's with ``both`` (the pair shares one legend entry only then: a run stopped
+    early along a longer one's line is not the same curve).
+    """
     labels = list(drawn)
     group = list(range(len(labels)))  # each label's group: the lowest index joined to it
     for i in range(len(labels)):
         for j in range(i + 1, len(labels)):
             if group[j] == group[i]:
                 continue
-            near = _near(drawn[labels[i]], drawn[labels[j]], tolerance)
-            if near.size and near.sum() >= share * near.size:
+            most, least = _shares(drawn[labels[i]], drawn[labels[j]], tolerance)
+            if (least if both else most) >= share:
                 old, new = max(group[i], group[j]), min(group[i], group[j])
                 group = [new if g == old else g for g in group]
     return [
@@ -305,7 +337,7 @@ def learning_curves(
     ceiling = _ceiling(bands)
     tolerance = _line_tolerance(bands, ceiling)
     groups = [_overlapping(drawn, tolerance, STRIPE_SHARE) for drawn in bands]
-    same = [_overlapping(drawn, tolerance, SAME_SHARE) for drawn in bands]
+    same = [_overlapping(drawn, tolerance, SAME_SHARE, both=True) for drawn in bands]
     # one legend entry for settings that share a line in every panel they appear in
     shared = {
         lab: tuple(next((i for i, g in enumerate(gs) if lab in g), -1) for gs in same)
