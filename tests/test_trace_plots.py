@@ -440,8 +440,7 @@ def test_the_readmes_figure_is_this_command_s(tmp_path) -> None:
     # picture, pixel for pixel, as long as the same matplotlib draws it
     from pathlib import Path
 
-    from packaging.version import Version
-    from PIL import Image
+    from test_docs_figures import assert_same_picture
 
     root = Path(__file__).resolve().parents[1]
     readme = (root / "README.md").read_text()
@@ -450,20 +449,7 @@ def test_the_readmes_figure_is_this_command_s(tmp_path) -> None:
     png = tmp_path / "step.png"
     argv = ["trace", "--dataset", "xor", "--hidden", "2", "--samples", "1", "--seed", "0"]
     assert cli.main([*argv, "--figure", str(png)]) == 0
-    shipped_png = root / "docs" / "figures" / "trace_step.png"
-    shipped = matplotlib.image.imread(shipped_png)
-    drawn = matplotlib.image.imread(png)
-    assert shipped.shape == drawn.shape
-    # an older matplotlib than the one that drew the shipped PNG places glyphs differently:
-    # 3.8.4 (the floor) changes 5 % of the pixels against 3.11.2's, more than drawing
-    # seed 1's numbers instead does (1.4 %), so no tolerance tells the two apart
-    with Image.open(shipped_png) as image:
-        software = image.info["Software"]  # "Matplotlib version3.11.2, https://..."
-    drawn_by = re.match(r"Matplotlib version(\S+),", software).group(1)
-    if Version(matplotlib.__version__) < Version(drawn_by):
-        pytest.skip(f"{shipped_png.name} was drawn by matplotlib {drawn_by}, this is older")
-    # fonts may render a little differently elsewhere: nearly every pixel the same
-    assert np.mean(np.abs(shipped - drawn).max(axis=-1) > 0.1) < 0.01
+    assert_same_picture(root / "docs" / "figures" / "trace_step.png", png)
 
 
 def test_the_worked_update_says_when_no_weight_moves_and_keeps_three_digits() -> None:
