@@ -4,7 +4,9 @@ import json
 from pathlib import Path
 
 import numpy as np
+from matplotlib.colors import to_rgba
 from matplotlib.image import imread
+from matplotlib.markers import MarkerStyle
 
 from proplab.metrics import one_hot
 from proplab.zoo_plots import (
@@ -45,6 +47,13 @@ def test_decision_boundary_png_colours_each_side(tmp_path: Path) -> None:
     # 2 classes x (train, test) scatter layers, every sample drawn once
     sizes = [len(c.get_offsets()) for c in ax.collections if hasattr(c, "get_offsets")]
     assert sum(sizes[-4:]) == 65
+    # the held-out samples are diamonds in their class's colour, as in the report's panels
+    diamond = MarkerStyle("D").get_path().transformed(MarkerStyle("D").get_transform())
+    test_layers = ax.collections[-2:]
+    assert [c.get_label() for c in test_layers] == ["class 0 (test)", "class 1 (test)"]
+    for k, layer in enumerate(test_layers):
+        np.testing.assert_allclose(layer.get_paths()[0].vertices, diamond.vertices)
+        np.testing.assert_allclose(layer.get_facecolors()[0], to_rgba(PALETTE[k]))
     image = imread(path)
     assert image.shape[2] == 4 and image.shape[0] > 300
     # background far from any sample: tinted red left of the boundary, blue right of it

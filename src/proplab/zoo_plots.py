@@ -89,7 +89,7 @@ def decision_boundary(
         predict: model outputs for a batch, ``(m, 2) -> (m, 1)`` probabilities
             or ``(m, C)`` scores (e.g. ``model.forward``).
         x, y: training samples ``(n, 2)`` and their labels ``(n, 1)`` / ``(n,)``.
-        x_test, y_test: held-out samples, drawn as hollow markers.
+        x_test, y_test: held-out samples, drawn as diamonds.
         resolution: grid points per axis.
         feature_names: the two inputs' names for the axes (a CSV's columns);
             default $x_1$, $x_2$.
@@ -155,13 +155,16 @@ def decision_boundary(
         test_labels = labels_of(y_test)
         for c in range(n_classes):
             mask = test_labels == c
+            # diamonds, as the report's boundary panels and a regression's value map draw
+            # held-out points (hollow rings here said the same thing another way)
             ax.scatter(
                 x_test[mask, 0],
                 x_test[mask, 1],
-                s=34,
-                facecolors="none",
-                edgecolors=colors[c],
-                linewidths=1.3,
+                s=30,
+                marker="D",
+                c=colors[c],
+                edgecolors="black",
+                linewidths=0.6,
                 label=f"{named(c)} (test)",
             )
     ax.set_xlim(u[0], u[-1])
