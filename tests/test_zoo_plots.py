@@ -12,6 +12,7 @@ from proplab.metrics import one_hot
 from proplab.zoo_plots import (
     PALETTE,
     class_colors,
+    class_margins,
     class_regions,
     confusion_matrix_figure,
     decision_boundary,
@@ -64,6 +65,35 @@ def test_decision_boundary_png_colours_each_side(tmp_path: Path) -> None:
         target = np.array([int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)])
         # 28 % of the class colour over white
         np.testing.assert_allclose(rgb, 1 - 0.28 * (1 - target), atol=0.03)
+
+
+def test_class_margins_against_the_obvious_loop() -> None:
+    scores = np.random.default_rng(0).normal(size=(50, 4))
+    margins = class_margins(scores)
+    for i, row in enumerate(scores):
+        for c in range(4):
+            assert margins[c, i] == row[c] - max(row[k] for k in range(4) if k != c)
+    # positive exactly where the class wins
+    np.testing.assert_array_equal(margins.argmax(axis=0), scores.argmax(axis=1))
+    assert ((margins > 0).sum(axis=0) == 1).all()
+    # one output: a probability of class 1
+    np.testing.assert_allclose(class_margins(np.array([[0.2], [0.7]])), [[0.3, -0.2], [-0.3, 0.2]])
+
+
+def test_the_outline_follows_the_model_not_the_grid_cells() -> None:
+    """The outline is the margin's zero line: on a straight boundary every vertex lies on
+    it, where the cells' staircase strayed up to half a cell (1 % of the box) from it."""
+
+    def tilted(grid: np.ndarray) -> np.ndarray:
+        return 1 / (1 + np.exp(-5 * (grid[:, :1] + 0.3 * grid[:, 1:] - 0.25)))
+
+    x = np.random.default_rng(1).uniform(-1, 1, size=(40, 2))
+    fig = decision_boundary(tilted, x, (tilted(x) > 0.5).astype(int), resolution=50)
+    ax = fig.axes[0]
+    lines = [c for c in ax.collections if type(c).__name__ in ("ContourSet", "QuadContourSet")]
+    vertices = np.concatenate([path.vertices for c in lines[1:] for path in c.get_paths()])
+    assert len(vertices) > 20
+    assert np.abs(vertices[:, 0] + 0.3 * vertices[:, 1] - 0.25).max() < 2e-3
 
 
 def test_confusion_matrix_figure_shows_counts(tmp_path: Path) -> None:

@@ -70,6 +70,23 @@ def class_regions(
     return u, v, predicted_labels(predict(points)).reshape(v.size, u.size)
 
 
+def class_margins(scores: np.ndarray) -> np.ndarray:
+    """How far each class is from losing each point: ``scores (m, C)`` -> ``(C, m)`` with
+    ``margins[c] = scores[:, c] - max(the other classes' scores)``, positive exactly where
+    class c wins; ``(m, 1)`` probabilities -> ``[0.5 - p, p - 0.5]``. The zero line of
+    ``margins[c]``, interpolated between grid points, is class c's outline as a smooth
+    curve, where the outline of the predicted labels is a staircase of grid cells."""
+    scores = np.asarray(scores, dtype=np.float64)
+    if scores.shape[1] == 1:
+        p = scores[:, 0]
+        return np.stack([0.5 - p, p - 0.5])
+    order = np.sort(scores, axis=1)
+    best, second = order[:, -1], order[:, -2]
+    # the best class's rival is the runner-up; every other class's is the best
+    rival = np.where(scores == best[:, None], second[:, None], best[:, None])
+    return (scores - rival).T
+
+
 def decision_boundary(
     predict: Predictor,
     x: np.ndarray,
@@ -100,7 +117,10 @@ def decision_boundary(
     if x.ndim != 2 or x.shape[1] != 2:
         raise ValueError(f"a decision boundary needs 2-D inputs (n, 2), got shape {x.shape}")
     everything = x if x_test is None else np.concatenate([x, x_test])
-    u, v, regions = class_regions(predict, everything, resolution)
+    u, v, points = box_grid(everything, resolution)
+    scores = np.asarray(predict(points))
+    regions = predicted_labels(scores).reshape(v.size, u.size)
+    margins = class_margins(scores).reshape(-1, v.size, u.size)
     grid_u, grid_v = np.meshgrid(u, v)
     n_classes = int(max(regions.max(), labels_of(y).max())) + 1
     colors = class_colors(n_classes)
@@ -126,13 +146,11 @@ def decision_boundary(
         cmap=ListedColormap(colors),
         alpha=0.28,
     )
-    # each class's own outline: contours of the class index itself would stack |i - j|
-    # lines where classes i and j meet (0 next to 11: a line 11 times as heavy)
+    # each class's own outline, the zero line of its margin: contours of the class index
+    # would stack |i - j| lines where classes i and j meet (0 next to 11: a line 11 times
+    # as heavy), and those of a class's cells drew a staircase
     for c in np.unique(regions):
-        ax.contour(
-            grid_u, grid_v, (regions == c).astype(float), levels=[0.5], colors="0.25",
-            linewidths=0.8,
-        )  # fmt: skip
+        ax.contour(grid_u, grid_v, margins[c], levels=[0.0], colors="0.25", linewidths=0.8)
 
     def named(c: int) -> str:
         if class_names is None or c >= len(class_names):
