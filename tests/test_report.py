@@ -755,6 +755,9 @@ def test_report_draws_boundaries_over_any_2d_data_and_names_the_rest(tmp_path):
     assert "The base model on digits has " in md and "The lab model" not in md  # hidden 4, not 10
     assert "A unit computes σ(w·x + b):" in md  # sigmoid units, as in the lab
     assert "figures/zoo-boundaries.png" in md and "figures/digits-boundaries.png" not in md
+    # with a held-out set the curves are the training loss, as a run's own figure says
+    assert "training loss per epoch, median over 2 seeds" in md
+    assert ": loss per epoch" not in md
     # the rerun command has the --jobs of the sweep's last call (it said 2 after --jobs 1)
     assert f"proplab sweep {tmp_path / 'sweep.toml'} --out {tmp_path} --jobs 1\n" in md
     assert (tmp_path / "figures" / "zoo-boundaries.png").is_file()
@@ -1716,7 +1719,7 @@ def test_the_curves_figure_is_told_the_base_setting_to_draw_in_black(tmp_path, m
     class Drawn(Exception):
         pass
 
-    def spy(panels, path, title="", legend_title="", highlight=None):
+    def spy(panels, path, title="", legend_title="", highlight=None, loss_name="loss"):
         seen.append((list(panels["XOR"]), legend_title, highlight))
         raise Drawn  # the curves are all this test needs (the rest reads run folders)
 

@@ -79,6 +79,14 @@ def test_learning_curves_with_few_short_labels_keep_the_side_legend(tmp_path: Pa
     assert tuple(fig.get_size_inches()) == (5.2, 4.2)
 
 
+def test_learning_curves_name_their_loss(tmp_path: Path):
+    curves = {"XOR": [CurveSet("sgd", [np.linspace(1, 0.1, 30)])]}
+    fig = sweep_plots.learning_curves(curves, tmp_path / "c.png")
+    assert fig.axes[0].get_ylabel() == "loss (log scale)"
+    fig = sweep_plots.learning_curves(curves, tmp_path / "c.png", loss_name="training loss")
+    assert fig.axes[0].get_ylabel() == "training loss (log scale)"
+
+
 def test_accuracy_dots_with_many_long_labels_keep_their_axes(tmp_path: Path):
     sets = [DotSet(label, "digits", [0.5, 0.6, 0.7]) for label in LONG]
     fig = sweep_dots.accuracy_dots(sets, tmp_path / "a.png", title="t")

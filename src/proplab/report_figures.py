@@ -50,17 +50,20 @@ def experiment_figures(v: ExperimentView, out: Path, folder: str) -> list[Figure
         for ds in v.datasets
     }
     rel = f"{folder}/{exp.name}-curves.png"
+    # with a held-out set the curves are the training data's loss, as a run's own figure says
+    loss_name = "training loss" if v.has_test else "loss"
     sweep_plots.learning_curves(
         curves,
         out / rel,
         title=f"{exp.title}: learning curves",
         legend_title="" if single else axis,
         highlight=None if single else base_setting(exp),
+        loss_name=loss_name,
     )
     caption = (
-        f"{exp.title}: loss per epoch, median over {n_seeds} seeds with the min-max band"
+        f"{exp.title}: {loss_name} per epoch, median over {n_seeds} seeds with the min-max band"
         if n_seeds > 1
-        else f"{exp.title}: loss per epoch (one seed)"
+        else f"{exp.title}: {loss_name} per epoch (one seed)"
     )
     # a mini-batch or dropout curve is not the loss of the weights the table scores
     points = curve_points([r.record.config for g in v.groups for r in g.runs])

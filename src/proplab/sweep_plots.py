@@ -316,10 +316,12 @@ def learning_curves(
     title: str = "",
     legend_title: str = "",
     highlight: str | None = None,
+    loss_name: str = "loss",
 ) -> Figure:
     """One panel per dataset: loss against epoch per setting, median line and min-max band over seeds.
 
-    The panels share their loss axis, so the datasets can be compared at a glance.
+    The panels share their loss axis, so the datasets can be compared at a glance;
+    ``loss_name`` names it (``"training loss"`` when the runs held out a test set).
 
     ``highlight`` names the reference setting (the base model): its line is black and
     drawn on top, so it looks the same in every figure; the other settings take the
@@ -412,7 +414,7 @@ def learning_curves(
         _leaving_marks(ax, leaving)
     for ax in axes:  # once every panel is drawn (a shared y axis takes all their data)
         plain_log_ticks(ax)
-    axes[0].set_ylabel("loss (log scale)")
+    axes[0].set_ylabel(f"{loss_name} (log scale)")
     handles: list[Line2D | tuple[Line2D, ...]] = []
     for e in entries:
         if len(e) == 1:
