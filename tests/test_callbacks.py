@@ -1,5 +1,6 @@
 """Early stopping (restoring the best weights), convergence and its warning, schedules in train()."""
 
+import math
 import warnings
 
 import numpy as np
@@ -24,6 +25,26 @@ def test_early_stopping_counts_by_hand() -> None:
     decisions = [stop.update(e, v) for e, v in enumerate(values, start=1)]
     assert decisions == [False, False, False, False, True]
     assert (stop.best, stop.best_epoch) == (0.75, 4)
+
+
+def test_the_tol_rule_and_scikit_learns_code_can_stop_far_apart() -> None:
+    """The docstring's example: the documented rule stops at epoch 4; scikit-learn's code
+    (``_no_improvement_count > n_iter_no_change``, a gain of at least tol resets it) trains
+    on through epoch 5's gain and stops at 9."""
+    losses = [1.0, 1.0, 1.0, 1.0] + [0.5] * 5
+    stop = EarlyStopping(patience=3, min_delta=1e-4, restore_best=False)
+    ours = next(e for e, v in enumerate(losses, start=1) if stop.update(e, v))
+    count, best, theirs = 0, math.inf, None
+    for e, v in enumerate(losses, start=1):
+        count = count + 1 if v > best - 1e-4 else 0
+        best = min(best, v)
+        if count > 3:
+            theirs = e
+            break
+    assert (ours, theirs) == (4, 9)
+    assert "here at epoch 4, scikit-learn's code at epoch 9" in " ".join(
+        EarlyStopping.__doc__.split()
+    )
 
 
 def _overfitting_problem() -> tuple:

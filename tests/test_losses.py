@@ -171,3 +171,11 @@ def test_flat_predictions_are_named_not_an_index_error(loss, target_shape) -> No
     )
     got = loss.forward(pred.reshape(-1, 1), target.reshape(-1, 1))
     assert got == pytest.approx(expected, rel=1e-12)
+
+
+def test_mse_of_integer_predictions_and_targets_has_its_float_gradient() -> None:
+    """2/N was stored in the data's dtype: int64 made it 0 and the gradient silently 0."""
+    loss = MSELoss()
+    pred, target = np.array([[1], [2], [3], [4]]), np.array([[0], [2], [3], [3]])
+    assert loss.forward(pred, target) == 0.5
+    np.testing.assert_array_equal(loss.backward(), [[0.5], [0.0], [0.0], [0.5]])

@@ -70,9 +70,11 @@ class EarlyStopping:
 
     ``update(epoch, value, model)`` returns True once ``value`` has failed to
     beat the best so far by more than ``min_delta`` for ``patience`` epochs in
-    a row (scikit-learn's documented ``tol`` / ``n_iter_no_change`` rule; its code
-    stops one epoch later, once the count exceeds ``n_iter_no_change``, and counts a
-    gain of exactly ``tol`` as improvement). :meth:`restore`
+    a row (scikit-learn's documented ``tol`` / ``n_iter_no_change`` rule). Its code
+    needs one such epoch more (the count must exceed ``n_iter_no_change``) and counts a
+    gain of exactly ``tol`` as improvement: where that extra epoch brings a gain it
+    trains on, so the two can stop many epochs apart (losses 1, 1, 1, 1, then 0.5 five
+    times, ``patience=3``: here at epoch 4, scikit-learn's code at epoch 9). :meth:`restore`
     then loads the weights of the lowest value seen (copies taken with
     ``model.state_dict()`` at every new minimum).
     """

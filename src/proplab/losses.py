@@ -145,7 +145,9 @@ class MSELoss(Loss):
             # 2 / N as a 0-d array of the data's dtype: NumPy takes it as is,
             # where a Python float is converted on every call (same result)
             self._two_over_n_key = (count, diff.dtype)
-            self._two_over_n = np.asarray(2.0 / count, dtype=diff.dtype)
+            # integer predictions and targets (the API takes them): 2/N as a float, not 0
+            scale = diff.dtype if diff.dtype.kind in "fc" else np.float64
+            self._two_over_n = np.asarray(2.0 / count, dtype=scale)
         # sum of squares as a dot product: one BLAS call, and the same one
         # (ddot, per replica in vecdot) for a single model and for a stack, so a
         # stacked run's loss is bit-identical to the run alone

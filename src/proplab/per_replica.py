@@ -7,7 +7,11 @@ stack: their Linear layers run as one, and at the activation (or the update)
 each contiguous block of replicas goes through its own module (or rule).
 Each block is computed exactly as it would be alone (element-wise functions
 do not care which other rows sit beside them), so every replica's numbers are
-bit-identical to its model trained on its own.
+bit-identical to its model trained on its own, in float64 (the sweeps' dtype). A
+float32 stack whose replicas have their own hyperparameters (arrays of lr, betas...)
+steps in float64 where a model alone steps in float32 (NumPy applies a Python float
+in the array's dtype, a float64 array of them in float64), so its replicas end an ulp
+or so from their models alone.
 """
 
 from __future__ import annotations

@@ -610,10 +610,12 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
       iris with ``(8,)`` units: scikit-learn after 12, proplab after 300, where
       the accuracy sat on a plateau as the loss fell). ``validation_scores_``
       records the score all the same.
-    - the ``tol`` rule stops one epoch before scikit-learn's code does (which
-      counts past ``n_iter_no_change``; its documented rule is the one here):
-      the same run gives ``n_iter_`` one smaller, and no ``ConvergenceWarning``
-      when that epoch is the ``max_iter``-th.
+    - the ``tol`` rule is scikit-learn's documented one: stop after
+      ``n_iter_no_change`` epochs in a row without a gain above ``tol``. Its code
+      needs one epoch more, so it stops at least one epoch later (where proplab
+      stops at the ``max_iter``-th epoch, scikit-learn runs out of epochs and warns),
+      and many epochs later when that extra epoch brings a gain and the count starts
+      again.
     - ``random_state=None`` ignores ``np.random.seed`` (see above).
 
     Shapes: ``X (n_samples, n_features)``, ``y (n_samples,)`` of any labels.
