@@ -7,13 +7,19 @@ the slip it catches, fails on it and passes on the real code.
 
 from __future__ import annotations
 
+import math
+from pathlib import Path
+
 import numpy as np
 import pytest
 from test_benchmarks import BENCH, README
-from test_report import _report_of
+from test_report import LR, _gv, _regression_group, _report_of, _runs, _view
 from test_sweep import SIMPLE, FakeTrainer, write
 
-from proplab import report_figures, sweep_boundaries, sweep_workers
+from proplab import report_figures, report_setup, report_text, sweep_boundaries, sweep_workers
+from proplab.config import RunConfig
+from proplab.report_data import MOVING, ExperimentView, GroupView, _mean_ends
+from proplab.sweep import parse_spec
 
 # ---------------------------------------------------------------- held-out diamonds
 
@@ -62,15 +68,16 @@ _HELD = (
     '[base]\nepochs = 10\ndataset = "moons"\nn = 40\n\n'
     '[[experiment]]\nname = "held"\ntitle = "Held"\nbase.test_fraction = 0.25\n'
     "vary.lr = [1.0, 0.5]\n\n"
-    '[[experiment]]\nname = "all"\ntitle = "All"\nvary.lr = [1.0, 0.5]\n'
+    '[[experiment]]\nname = "all"\ntitle = "All"\nvary.lr = [1.0, 0.5]\n\n'
+    '[[experiment]]\nname = "bn"\ntitle = "Batchnorm"\nbase.batchnorm = true\nvary.lr = [1.0]\n'
 )
 
 
-def test_a_reports_boundary_panels_mark_held_out_points_and_the_caption_says_so(
-    tmp_path, monkeypatch
-):
+def test_a_reports_held_out_diamonds_and_batchnorms_training_mode(tmp_path, monkeypatch):
     # mutants: the report's panels built without their held-out mask (every point a dot),
-    # and the "diamonds" caption on an experiment that held nothing out
+    # and the "diamonds" caption on an experiment that held nothing out; a batchnorm
+    # sweep (no dropout) not said to be scored in evaluation mode, nor its curves'
+    # points to be measured in training mode
     drawn: list[list[np.ndarray | None]] = []
     draw = sweep_boundaries.decision_boundaries
 
@@ -85,11 +92,22 @@ def test_a_reports_boundary_panels_mark_held_out_points_and_the_caption_says_so(
     all_caption = next(ln for ln in md.splitlines() if ln.startswith("*All: the trained model"))
     assert held_caption.endswith(f"{diamonds}*")
     assert diamonds not in all_caption
-    # one figure per experiment, two panels each: the held experiment's mark their 10
-    # held-out points of 40, the other's mark none
-    assert len(drawn) == 2
+    # one figure per experiment: the held experiment's two panels mark their 10
+    # held-out points of 40, the others' mark none
     marked = [[None if m is None else (int(m.sum()), m.size) for m in fig] for fig in drawn]
-    assert sorted(marked, key=str) == [[(10, 40), (10, 40)], [None, None]]
+    assert sorted(marked, key=str) == [[(10, 40), (10, 40)], [None, None], [None]]
+    seeds = next(ln for ln in md.splitlines() if ln.startswith("- **Seeds**"))
+    assert (
+        "each run's final model, after its last update and in evaluation mode (a learning "
+        "curve's points, history.csv's rows, are measured before each epoch's update (in "
+        "training mode, with batchnorm's batch statistics on), so a curve's last point can "
+        "differ from it)."
+    ) in seeds
+    assert (
+        "*Batchnorm: loss per epoch (one seed); in training mode, with batchnorm's batch "
+        "statistics on*"
+    ) in md
+    assert "*Held: loss per epoch (one seed)*" in md
 
 
 # ---------------------------------------------------------------- the sweep's last line
@@ -169,3 +187,139 @@ def test_an_up_to_date_readme_is_not_rewritten(tmp_path, monkeypatch, capsys):
     assert published.main([]) == 0
     assert capsys.readouterr().out.strip() == "README.md already up to date"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["README.md"]
+
+
+# ---------------------------------------------------------------- a regression's R² rules
+
+
+def _named(group: GroupView, setting: str) -> GroupView:
+    """``group`` as the setting ``setting``, its runs with names of their own."""
+    group.group.setting = setting
+    for r in group.runs:
+        r.record.run += f"-{setting}"
+    return group
+
+
+def _note(*groups: GroupView) -> str:
+    exp = parse_spec(LR, Path("lr.toml"), check_build=False).experiments[0]
+    view = ExperimentView(exp, list(groups), 0, [], [])
+    return report_setup._epochs_note([view], RunConfig(epochs=1000))
+
+
+def test_the_epochs_note_states_and_applies_the_r2_rule():
+    # mutants: the rule's R² limit said as 0.1, or named for a classification-only
+    # sweep; a regression whose R² moves left out of "R² still changing", its move
+    # printed end first, and the steady one said to move "less than a point"
+    rising = _named(_regression_group(np.linspace(0.15, 0.05, 1000)), "0.5")
+    steady = _named(_regression_group(np.geomspace(0.2, 3e-5, 1000)), "1")
+    xor = _gv("0.1", [0.9] * 3, "xor", lr=0.1)
+    note = _note(rising, steady, xor)
+    assert (
+        "(at 100 % in every seed, or with the median seed's loss changing by at most 5 % and "
+        "the mean accuracy by less than a point and the mean R² by less than 0.01 over the last "
+        "10 % of epochs)."
+    ) in note
+    assert (
+        " R² still changing over the last 10 % of epochs: lr 0.5 on plane (mean R² 0.676 → "
+        "0.730); their R² could change with more epochs. Loss still moving, R² steady: lr 1 on "
+        "plane (59 %) (the median seed's loss change over the last 10 % of epochs, over which "
+        "the mean R² moved less than 0.01)."
+    ) in note
+    only_xor = _note(xor)
+    assert "and the mean accuracy by less than a point over the last 10 % of epochs)" in only_xor
+    assert "R²" not in only_xor
+
+
+def test_an_r2_moving_with_a_loss_under_the_5_percent_limit_is_still_moving():
+    # mutant: "moving" by the loss and the accuracy only: a loss falling 1.1 % over the
+    # last 10 % of epochs moves a low R² by 0.02 (its targets' variance is 0.5)
+    group = _regression_group(np.linspace(1.0, 0.9, 1000), variance=0.5)
+    assert group.median_tail_change < MOVING
+    assert group.r2_moving and group.moving
+    assert report_text._moving_text(group, "R²") == (
+        "is still learning at the end: its mean R² rose from -0.820 to -0.800 over the last "
+        "10 % of epochs, and may change with more epochs."
+    )
+
+
+def test_a_groups_tail_r2_is_the_mean_over_the_seeds_that_ran_all_their_epochs():
+    # mutant: a seed stopped early by tol counted in the group's tail R²
+    group = _regression_group(np.linspace(0.15, 0.05, 1000))
+    group.runs[2].loss = np.linspace(0.2, 0.1, 1000)
+    group.runs[2].record.stop_reason = "converged"
+    assert group.tail_r2 == group.runs[0].tail_r2
+    assert group.runs[2].tail_r2 != group.runs[0].tail_r2
+
+
+def test_the_mean_of_tail_pairs_skips_a_pair_with_either_end_undefined():
+    # mutant: a pair with an undefined start kept (its end counted, the start mean NaN)
+    assert _mean_ends([(math.nan, 0.5), (0.2, 0.4), (0.4, math.nan), (0.4, 0.6)]) == (
+        pytest.approx(0.3),
+        pytest.approx(0.5),
+    )
+    assert all(math.isnan(v) for v in _mean_ends([(math.nan, 0.5)]))
+
+
+def test_a_perfect_fit_has_no_tail_r2_rather_than_a_division_by_zero():
+    # mutant: R² exactly 1 (a final loss of 0) let through: the variance is 0 / 0
+    group = _regression_group(np.linspace(0.2, 0.0, 1000))
+    assert group.runs[0].record.final_r2 == 1.0
+    assert all(math.isnan(v) for r in group.runs for v in r.tail_r2)
+    assert all(math.isnan(v) for v in group.tail_r2)
+    assert not group.r2_moving
+
+
+def test_a_short_last_batch_is_an_update_too():
+    # mutant: updates per epoch floored: 151 samples in batches of 30 are 6 updates
+    group = _gv("30", [1.0] * 2, "xor", batch_size=30)
+    for r in group.runs:
+        r.record.n_samples = 151
+    assert [r.record.updates_per_epoch for r in group.runs] == [6, 6]
+    assert report_text._updates(group) == "epochs of 6 updates"
+
+
+# ---------------------------------------------------------------- seeds and stops
+
+
+def test_one_seed_headlines_say_in_its_one_seed_and_mixed_ones_in_every_seed():
+    # mutants: "no setting reaches 100 % in every seed" over one seed; "in its one seed"
+    # as soon as one setting (not every one) ran a single seed
+    one = report_text.observations(
+        _view({"1": _runs("1", 1.0, [0.9]), "0.1": _runs("0.1", 0.1, [0.8])})
+    )
+    assert (
+        one[0] == "On XOR, no setting reaches 100 % in its one seed; the best is lr 1, at 90.0 %."
+    )
+    mixed = report_text.observations(
+        _view({"1": _runs("1", 1.0, [1.0] * 3, first=300), "0.1": _runs("0.1", 0.1, [0.9])})
+    )
+    assert mixed[0] == (
+        "On XOR, only lr 1 reaches 100 % in every seed; median epochs to get there for good: "
+        "300; lr 0.1 ends at 90.0 %."
+    )
+
+
+def test_seeds_stopped_after_the_same_epochs_say_it_once_and_one_seed_is_said_too():
+    # mutants: "after 40 to 40 epochs"; a setting of one seed that stopped left unsaid
+    runs = _runs("0.05", 1.0, [1.0, 1.0])
+    for r in runs:
+        r.record.stop_reason, r.record.epochs = "converged", 40
+    notes = report_text.observations(_view({"0.05": runs, "1": _runs("1", 1.0, [1.0] * 2)}))
+    assert (
+        "On XOR, lr 0.05 stopped early (its loss fell below tol) in 2/2 seeds, after 40 "
+        "epochs (of 1,000)."
+    ) in notes
+    one = _runs("0.05", 1.0, [1.0])
+    one[0].record.stop_reason, one[0].record.epochs = "early_stopped", 12
+    notes = report_text.observations(_view({"0.05": one, "1": _runs("1", 1.0, [1.0])}))
+    assert (
+        "On XOR, lr 0.05 stopped early (early stopping) in 1/1 seeds, after 12 epochs (of 1,000)."
+    ) in notes
+
+
+def test_the_split_line_names_boundary_panels_only_where_there_are_some():
+    # mutant: "the tables and boundary panels give" for datasets with no panels
+    assert report_setup._split_line({0.2}, (), True, panels=False) == (
+        "20 % of each dataset held out as its test set: the tables give the accuracy on both "
+        "parts, the accuracy figures on the test set"
+    )
