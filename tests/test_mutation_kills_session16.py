@@ -13,10 +13,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from test_benchmarks import BENCH, README
-from test_report import LR, _gv, _regression_group, _report_of, _runs, _view
+from test_regression_report import _lr_answer, _value_runs
+from test_report import LR, _answers, _gv, _regression_group, _report_of, _runs, _view
+from test_report_answers_suites import _held, _r2
 from test_sweep import SIMPLE, FakeTrainer, write
 
 from proplab import report_figures, report_setup, report_text, sweep_boundaries, sweep_workers
+from proplab.aggregate import write_tables
 from proplab.config import RunConfig
 from proplab.report_data import MOVING, ExperimentView, GroupView, _mean_ends
 from proplab.sweep import parse_spec
@@ -77,7 +80,7 @@ def test_a_reports_held_out_diamonds_and_batchnorms_training_mode(tmp_path, monk
     # mutants: the report's panels built without their held-out mask (every point a dot),
     # and the "diamonds" caption on an experiment that held nothing out; a batchnorm
     # sweep (no dropout) not said to be scored in evaluation mode, nor its curves'
-    # points to be measured in training mode
+    # points to be measured in training mode; a record that drops its n_samples
     drawn: list[list[np.ndarray | None]] = []
     draw = sweep_boundaries.decision_boundaries
 
@@ -108,6 +111,11 @@ def test_a_reports_held_out_diamonds_and_batchnorms_training_mode(tmp_path, monk
         "statistics on*"
     ) in md
     assert "*Held: loss per epoch (one seed)*" in md
+    # each record reads back the samples its run trained on (its epoch's updates come
+    # from them): 30 of moons' 40 where a quarter is held out
+    records = write_tables(parse_spec(_HELD, Path("s.toml")), tmp_path)
+    trained = sorted((r.experiment, r.n_samples) for r in records)
+    assert trained == [("all", 40), ("all", 40), ("bn", 40), ("held", 30), ("held", 30)]
 
 
 # ---------------------------------------------------------------- the sweep's last line
@@ -317,9 +325,137 @@ def test_seeds_stopped_after_the_same_epochs_say_it_once_and_one_seed_is_said_to
     ) in notes
 
 
-def test_the_split_line_names_boundary_panels_only_where_there_are_some():
-    # mutant: "the tables and boundary panels give" for datasets with no panels
-    assert report_setup._split_line({0.2}, (), True, panels=False) == (
-        "20 % of each dataset held out as its test set: the tables give the accuracy on both "
-        "parts, the accuracy figures on the test set"
+def test_a_sweep_with_no_two_input_data_names_no_boundary_panels(tmp_path):
+    # mutant: the Training line says "the tables and boundary panels give" the scores of
+    # a sweep whose one dataset (three inputs) gets no panels
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40, 3))
+    csv = tmp_path / "three.csv"
+    csv.write_text("a,b,c,y\n" + "".join(f"{a},{b},{c},{int(a + b > c)}\n" for a, b, c in x))
+    md = _report_of(
+        tmp_path / "out",
+        f'[base]\ndataset = "{csv}"\nlabel = "y"\nepochs = 5\ntest_fraction = 0.25\n'
+        "[vary]\nlr = [0.1, 1.0]\n",
+    )
+    assert "No decision boundaries for three.csv" in md
+    assert (
+        "25 % of each dataset held out as its test set: the tables give the accuracy on both "
+        "parts, the accuracy figures on the test set."
+    ) in md
+
+
+# ---------------------------------------------------------------- the Questions' answers
+
+
+def test_a_mini_batch_epochs_updates_count_its_short_last_batch():
+    # mutant: updates per epoch floored: 150 training points in batches of 40 are 4
+    kw = {"n": 200, "test_fraction": 0.25, "batch_size": 40, "activation": "tanh"}
+    high = _held(_gv("500", [0.5] * 3, "circle", lr=500.0, **kw), [0.5] * 3, 50)
+    for r, (a, b) in zip(high.runs, [(0.362, 0.4), (0.472, 0.5), (0.39, 0.5)], strict=True):
+        r.loss[:] = 0.5
+        r.loss[:2] = a, b
+        r.single_class = r.saturated = True
+    low = _held(_gv("0.5", [1.0] * 3, "circle", lr=0.5, first=274, **kw), [1.0] * 3, 50)
+    too_high = _answers([high, low], RunConfig(lr=0.5, epochs=1000, **kw))[1][1]
+    assert too_high.startswith(
+        "Too high, measured: at lr 500 on circle, the mean loss over the first epoch (4 "
+        "mini-batch updates) is 0.390 and over the second 0.500 (median over seeds)"
+    )
+
+
+def test_no_reversal_is_said_where_the_held_out_set_keeps_the_training_order():
+    # mutant: "the held-out set reverses the training order" whenever the activation
+    # fits the training data better, also where it scores better on the held-out set too
+    base = RunConfig(
+        dataset="diabetes", output_activation="identity", activation="tanh", epochs=1000
+    )
+    tanh = _r2(_gv("tanh", [0.0] * 3, "diabetes", output_activation="identity",
+                   activation="tanh"), [0.89, 0.93, 0.90])  # fmt: skip
+    none = _r2(_gv("identity", [0.0] * 3, "diabetes", output_activation="identity",
+                   activation="identity"), [0.546] * 3)  # fmt: skip
+    paras = _answers([_held(tanh, [0.7, 0.72, 0.71], 89), _held(none, [0.346] * 3, 89)], base)[0]
+    assert paras[-1] == (
+        "Measured with the identity in the hidden layers: diabetes reaches R² 0.346 ± 0.000 "
+        "on the held-out set, against R² 0.710 ± 0.010 with tanh (training: R² 0.546 ± 0.000 "
+        "against R² 0.907 ± 0.021)."
+    )
+
+
+_TANH = RunConfig(activation="tanh", lr=1.0, epochs=1000)
+
+
+def _bias_pair(train: float, first: tuple[int, int] | None = None, **held: list[float]):
+    """The base and its no-bias twin on moons (tanh), at training accuracy ``train``;
+    ``held``: the held-out accuracies of either (``b=``, ``nob=``), where it has some."""
+    groups = []
+    for name, kw in (("b", {}), ("nob", {"bias": False})):
+        at = None if first is None else first[name == "nob"]
+        g = _gv(name, [train] * 3, "moons", activation="tanh", lr=1.0, first=at, **kw)
+        groups.append(_held(g, held[name]) if name in held else g)
+    return _answers(groups, _TANH)[2][1:]
+
+
+def test_the_bias_answer_judges_on_the_held_out_set_only_when_both_have_one():
+    # mutant: judged on the held-out set when either group has one (the base has none)
+    assert _bias_pair(0.9, nob=[0.8] * 3) == [
+        "Measured: moons 90.0 ± 0.0 % without biases against 90.0 ± 0.0 % with them.",
+        "moons is still fit without biases (within 2 points of accuracy): these data do not "
+        "show what the biases are for.",
+    ]
+
+
+def test_held_out_bias_answers_give_no_training_epochs_and_judge_fit_on_the_held_out_set():
+    # mutants: the training set's "epochs to 100 % for good" beside held-out scores;
+    # "neither variant fits" judged on the training accuracy (95 %) not the held-out (80 %)
+    perfect = _bias_pair(1.0, (100, 300), b=[59 / 60] * 3, nob=[58 / 60] * 3)
+    assert perfect[0] == (
+        "Measured: moons 96.7 ± 0.0 % on the held-out set without biases against "
+        "98.3 ± 0.0 % with them (training: 100.0 ± 0.0 % against 100.0 ± 0.0 %)."
+    )
+    unfit = _bias_pair(0.95, b=[0.8] * 3, nob=[0.8] * 3)
+    assert unfit[1] == (
+        "On moons neither variant fits the data on the held-out set at this budget, so the "
+        "comparison shows no effect of the biases there."
+    )
+
+
+def test_a_gap_beside_a_one_seed_rate_is_said_to_clear_the_spread_of_the_other():
+    # mutant: "larger than 2 points" (the one-seed floor) when only the lower rate ran
+    # one seed; the highest rate's three seeds have a spread, which the gap cleared
+    base = RunConfig(optimizer="adam", lr=0.05, epochs=1000)
+    groups = [
+        _gv("lr 1000", [0.6, 0.62, 0.64], "xor", optimizer="sgd", lr=1000.0),
+        _gv("lr 0.5", [1.0], "xor", optimizer="sgd", lr=0.5, first=577),
+    ]
+    assert _answers(groups, base)[1][2] == (
+        "Too high, measured: lr 1000 ends at 62.0 ± 2.0 % on XOR, while the lower lr 0.5 ends "
+        "at 100.0 %, a gap larger than the spread over seeds."
+    )
+
+
+def test_a_held_out_regression_rate_is_not_called_too_high_by_its_training_loss():
+    # mutant: with held-out R² no worse, the highest rate still "too high, measured" by
+    # a training loss more than twice the lower rate's
+    low = _value_runs("0.001", 0.001, [0.8] * 3, end=0.02)
+    high = _value_runs("0.1", 0.1, [0.81] * 3, end=0.1)
+    text = _lr_answer({"0.001": low, "0.1": high})
+    assert "Too high, measured" not in text
+    assert (
+        "No tested rate was too high on multi-gauss: the highest, lr 0.1, ends best on the "
+        "held-out set, at R² 0.760 ± 0.000."
+    ) in text
+
+
+def test_a_gap_within_two_standard_errors_is_under_the_spread_not_the_floor():
+    # mutant: one standard error for "the spread over seeds": 0.03 apart with a standard
+    # error of the difference of 0.023 is within the spread (2 x 0.023), over the floor
+    text = _lr_answer(
+        {
+            "0.001": _value_runs("0.001", 0.001, [0.89, 0.93, 0.97]),
+            "0.1": _value_runs("0.1", 0.1, [0.96, 0.96, 0.96]),
+        }
+    )
+    assert text.endswith(
+        "ends at R² 0.880 ± 0.040 on the held-out set, below lr 0.1's 0.910 ± 0.000 but not "
+        "by more than the spread over seeds."
     )
