@@ -18,7 +18,14 @@ from test_report import LR, _answers, _gv, _regression_group, _report_of, _runs,
 from test_report_answers_suites import _held, _r2
 from test_sweep import SIMPLE, FakeTrainer, write
 
-from proplab import report_figures, report_setup, report_text, sweep_boundaries, sweep_workers
+from proplab import (
+    report_answers,
+    report_figures,
+    report_setup,
+    report_text,
+    sweep_boundaries,
+    sweep_workers,
+)
 from proplab.aggregate import write_tables
 from proplab.config import RunConfig
 from proplab.report_data import MOVING, ExperimentView, GroupView, _mean_ends
@@ -458,4 +465,57 @@ def test_a_gap_within_two_standard_errors_is_under_the_spread_not_the_floor():
     assert text.endswith(
         "ends at R² 0.880 ± 0.040 on the held-out set, below lr 0.1's 0.910 ± 0.000 but not "
         "by more than the spread over seeds."
+    )
+
+
+def test_a_further_datasets_lr_paragraph_is_brief():
+    # mutant: a further dataset's paragraph (moons, after circle) goes on to the rates
+    # between the highest and the lowest (lr 5 stuck in one class), as the first one does
+    def stuck(g: GroupView) -> GroupView:
+        for r in g.runs:
+            r.single_class = True
+        return g
+
+    groups = [
+        _gv("500", [0.5] * 3, "circle", lr=500.0),
+        _gv("0.5", [1.0] * 3, "circle", lr=0.5, first=300),
+        _gv("500", [0.93, 0.56, 0.725], "moons", lr=500.0),
+        stuck(_gv("5", [0.5] * 3, "moons", lr=5.0)),
+        _gv("0.5", [1.0] * 3, "moons", lr=0.5, first=200),
+    ]
+    assert _answers(groups, RunConfig(lr=0.5, epochs=1000))[1][-1] == (
+        "Too high, measured: lr 500 ends at 73.8 ± 18.5 % on moons, while the lower lr 0.5 "
+        "ends at 100.0 ± 0.0 %, a gap larger than the spread over seeds. No tested rate was "
+        "too low on moons: even lr 0.5 changes the loss by a median of 100 % over 1,000 "
+        "epochs and ends at 100.0 ± 0.0 %."
+    )
+
+
+def test_the_rates_are_said_to_be_compared_in_the_experiment_that_ran_them_all():
+    # mutant: the note names the first experiment that ran some of the rates ("One
+    # rate", lr 0.5 only) rather than the one that ran every one ("Two rates")
+    spec = parse_spec(
+        '[base]\noptimizer = "adam"\nlr = 0.05\n'
+        '[[experiment]]\nname = "one"\ntitle = "One rate"\nbase.optimizer = "sgd"\n'
+        "vary.lr = [0.5]\n"
+        '[[experiment]]\nname = "two"\ntitle = "Two rates"\nbase.optimizer = "sgd"\n'
+        "vary.lr = [0.5, 1000.0]\n",
+        Path("s.toml"),
+        check_build=False,
+    )
+
+    def rate(lr: float, acc: float, first: int | None) -> GroupView:
+        return _gv(f"lr {lr:g}", [acc], "xor", optimizer="sgd", lr=lr, first=first)
+
+    views = [
+        ExperimentView(spec.experiments[0], [rate(0.5, 1.0, 577)], 0, [], []),
+        ExperimentView(
+            spec.experiments[1], [rate(0.5, 1.0, 577), rate(1000, 0.639, None)], 1, [], []
+        ),  # fmt: skip
+    ]
+    base = RunConfig(optimizer="adam", lr=0.05, epochs=1000)
+    answers = report_answers.answers(views, base, (130, 21))
+    assert answers[1][1][1] == (
+        'The rates on XOR are compared in the experiment "Two rates", where every run has '
+        "optimizer sgd (the base: adam); everything else is the same."
     )
