@@ -336,7 +336,7 @@ def test_seeds_stopped_after_the_same_epochs_say_it_once_and_one_seed_is_said_to
     one[0].record.stop_reason, one[0].record.epochs = "early_stopped", 12
     notes = report_text.observations(_view({"0.05": one, "1": _runs("1", 1.0, [1.0])}))
     assert (
-        "On XOR, lr 0.05 stopped early (early stopping) in 1/1 seeds, after 12 epochs (of 1,000)."
+        "On XOR, lr 0.05 stopped early (early stopping) in its one seed, after 12 epochs (of 1,000)."
     ) in notes
 
 

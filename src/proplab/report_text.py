@@ -226,8 +226,9 @@ def _stopped_text(g: GroupView) -> str:
     why = listing(sorted({STOP_RULES[r.stop_reason] for r in stopped}))
     ran = sorted(r.epochs for r in stopped)
     after = f"{ran[0]:,}" if ran[0] == ran[-1] else f"{ran[0]:,} to {ran[-1]:,}"
+    where = "in its one seed" if g.n == 1 else f"in {seeds(len(stopped), g.n)}"
     return (
-        f"stopped early ({why}) in {seeds(len(stopped), g.n)}, after {after} "
+        f"stopped early ({why}) {where}, after {after} "
         f"epoch{'s' if ran[-1] != 1 else ''} (of {g.config.epochs:,})."
     )
 
