@@ -1419,6 +1419,31 @@ def test_epochs_note_counts_distinct_settings_and_what_still_moves():
     )
 
 
+def test_epochs_note_says_which_experiment_a_repeated_setting_name_is_from():
+    """Two experiments with their own bases each have an "lr 0.001 on XOR" (different runs):
+    the note named both alike, "lr 0.001 on XOR (33 %), lr 0.001 on XOR (33 %)"."""
+    import dataclasses
+
+    text = '[vary]\ndataset = ["xor"]\n'
+    for name, title in (("small", "Small net"), ("big", "Big net")):
+        text += f'[[experiment]]\nname = "{name}"\ntitle = "{title}"\nvary.lr = [0.001]\n'
+    views = []
+    for exp in parse_spec(text, Path("two.toml"), check_build=False).experiments:
+        runs = _runs("0.001", 0.001, [0.9] * 3)
+        for r in runs:
+            r.record = dataclasses.replace(r.record, run=f"{exp.name}-{r.record.run}")
+            r.loss[-101:] = np.linspace(0.3, 0.2, 101)  # -33 %: still moving
+        group = GroupView(Group("lr", "0.001", "xor", [r.record for r in runs]), runs)
+        views.append(ExperimentView(exp, [group], 0, ["0.001"], ["xor"]))
+    note = report_setup._epochs_note(views, RunConfig(epochs=1000))
+    assert (
+        'Loss still moving, accuracy steady: lr 0.001 on XOR in "Small net" (33 %), lr 0.001 '
+        'on XOR in "Big net" (33 %)'
+    ) in note
+    # a name that is not repeated keeps its short form
+    assert 'on XOR in "' not in report_setup._epochs_note(views[:1], RunConfig(epochs=1000))
+
+
 def test_data_lines_state_the_class_shares(tmp_path):
     from types import SimpleNamespace
 

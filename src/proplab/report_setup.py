@@ -7,6 +7,7 @@ whether the runs settled in their epochs, how long they took and with which vers
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -339,11 +340,17 @@ def _epochs_note(views: list[ExperimentView], base: RunConfig) -> str:
         text += f"{len(settled)} {'has' if len(settled) == 1 else 'have'} settled by then: {rule}."
     else:
         text += f"none has settled by then ({rule})."
+    # two experiments may each have an "lr 1 on moons" (their own bases differ): those say
+    # which experiment they are from
+    shown = Counter((setting_name(v, g.setting), g.dataset) for v, g in seen.values())
+
+    def named(v: ExperimentView, g: GroupView, how: str) -> str:
+        name = setting_name(v, g.setting)
+        where = f' in "{v.experiment.title}"' if shown[name, g.dataset] > 1 else ""
+        return f"{name} on {dataset_name(g.dataset)}{where} ({how})"
+
     if plateau:
-        names = [
-            f"{setting_name(v, g.setting)} on {dataset_name(g.dataset)} ({seeds(g.n_single, g.n)})"
-            for v, g in plateau
-        ]
+        names = [named(v, g, seeds(g.n_single, g.n)) for v, g in plateau]
         text += (
             f" {len(plateau)} {'has' if len(plateau) == 1 else 'have'} a flat loss but give"
             f"{'s' if len(plateau) == 1 else ''} every point the same class, a plateau more "
@@ -351,9 +358,6 @@ def _epochs_note(views: list[ExperimentView], base: RunConfig) -> str:
         )
     if diverged:
         text += f" {len(diverged)} diverged in at least one seed."
-
-    def named(v: ExperimentView, g: GroupView, how: str) -> str:
-        return f"{setting_name(v, g.setting)} on {dataset_name(g.dataset)} ({how})"
 
     for fit, score, unit in ((False, "accuracy", "a point"), (True, "R²", "0.01")):
         learning = [
