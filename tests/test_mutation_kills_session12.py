@@ -58,11 +58,11 @@ class _Process:
     def __init__(self, calls: list[str]) -> None:
         self.calls = calls
 
-    def terminate(self) -> None:
+    def kill(self) -> None:
         self.calls.append("private")
 
 
-def test_terminate_workers_uses_only_the_public_method_where_there_is_one():
+def test_kill_workers_uses_only_the_public_method_where_there_is_one():
     # slips: the public method never found, or both ways used (Python 3.14's pool keeps
     # its own books of the processes it ends)
     class Pool:
@@ -70,14 +70,14 @@ def test_terminate_workers_uses_only_the_public_method_where_there_is_one():
             self.calls: list[str] = []
             self._processes = {1: _Process(self.calls)}
 
-        def terminate_workers(self) -> None:
+        def kill_workers(self) -> None:
             self.calls.append("public")
 
     pool = Pool()
-    pools.terminate_workers(pool)
+    pools.kill_workers(pool)
     assert pool.calls == ["public"]
     older = SimpleNamespace(_processes={1: _Process([]), 2: _Process([])})  # Python < 3.14
-    pools.terminate_workers(older)
+    pools.kill_workers(older)
     assert [p.calls for p in older._processes.values()] == [["private"], ["private"]]
 
 

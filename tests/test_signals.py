@@ -332,21 +332,30 @@ needs_proc = pytest.mark.skipif(
 @needs_proc
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    ("stack", "signum", "code"),
-    [("auto", signal.SIGTERM, 143), ("off", signal.SIGTERM, 143), ("auto", signal.SIGINT, 130),
-     ("off", signal.SIGINT, 130)],
+    ("stack", "signum", "code", "group"),
+    [("auto", signal.SIGTERM, 143, False), ("off", signal.SIGTERM, 143, False),
+     ("auto", signal.SIGINT, 130, False), ("off", signal.SIGINT, 130, False),
+     # a closed terminal or a scheduler signals the whole process group: the workers
+     # died of SIGTERM and SIGHUP at once, their runs' training lost (chaos17)
+     ("off", signal.SIGTERM, 143, True), ("off", signal.SIGHUP, 129, True)],
 )  # fmt: skip
-def test_a_signal_to_the_sweep_alone_stops_its_workers_at_once(tmp_path, stack, signum, code):
-    """SIGTERM or SIGINT to the parent alone (kill PID, an IDE's stop button): it says
-    that it waits, the workers stop training at once (runs of a million epochs), the
-    sweep exits with 128 + the signal, and no worker outlives it."""
+def test_a_signal_to_the_sweep_alone_stops_its_workers_at_once(
+    tmp_path, stack, signum, code, group
+):
+    """SIGTERM or SIGINT to the parent alone (kill PID, an IDE's stop button), or SIGTERM
+    and SIGHUP to its process group: it says that it waits, the workers stop training at
+    once (runs of a million epochs), the sweep exits with 128 + the signal, and no worker
+    outlives it."""
     proc, lines = _start_sweep(tmp_path, "--stack", stack)
     seen: list[str] = []
     workers: list[int] = []
     try:
         _wait_for(lines, "% of the work", seen)  # a worker has reported training progress
         workers = _children(proc.pid)
-        os.kill(proc.pid, signum)
+        if group:
+            os.killpg(proc.pid, signum)  # its own session: the group is the sweep's
+        else:
+            os.kill(proc.pid, signum)
         _wait_for(lines, "stopping: waiting for the", seen)
         proc.wait(timeout=60)
         assert proc.returncode == code, seen
@@ -524,31 +533,25 @@ def _sleep_long() -> int:
     return os.getpid()
 
 
-def test_terminate_workers_ends_every_worker_of_a_pool():
+def test_kill_workers_ends_every_worker_of_a_pool():
     # the path a second Ctrl-C takes: the runs in progress are abandoned, their workers end
+    # (SIGKILL: whatever handler a worker has, as a sweep's takes SIGTERM as a stop to save)
     from concurrent.futures import ProcessPoolExecutor
 
-    # forked workers inherit this process's SIGTERM handler: a Python one (an earlier
-    # test's) turns SIGTERM into an exception the worker survives; a sweep's workers set
-    # theirs back to the default first thing (sweep_workers' initializer), as here
-    before = signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    try:
-        pool = ProcessPoolExecutor(max_workers=2)
-        futures = [pool.submit(_sleep_long) for _ in range(2)]
-        while not all(f.running() for f in futures) or len(pool._processes) < 2:
-            time.sleep(0.01)
-    finally:
-        signal.signal(signal.SIGTERM, before)
+    pool = ProcessPoolExecutor(max_workers=2)
+    futures = [pool.submit(_sleep_long) for _ in range(2)]
+    while not all(f.running() for f in futures) or len(pool._processes) < 2:
+        time.sleep(0.01)
     processes = list(pool._processes.values())
     assert len(processes) == 2 and all(p.is_alive() for p in processes)
-    sweep_workers.terminate_workers(pool)
+    sweep_workers.kill_workers(pool)
     # wait for both to end without reaping them here: once one dies, the pool's own thread
     # joins every worker, and a p.join() from this thread races it for waitpid (the loser
     # gets ECHILD and reads exitcode None; 11 of 60 tries here)
     ended = _wait_until_ended([p.sentinel for p in processes], seconds=30)
     assert ended == 2
     pool.shutdown(wait=True, cancel_futures=True)  # its thread has joined the workers
-    assert [p.exitcode for p in processes] == [-signal.SIGTERM] * 2
+    assert [p.exitcode for p in processes] == [-signal.SIGKILL] * 2
 
 
 def _wait_until_ended(sentinels: list[int], seconds: float) -> int:
@@ -641,16 +644,16 @@ def test_a_ctrl_c_while_the_workers_are_forked_stops_the_pool(ctrl_c, monkeypatc
     assert len(processes) == 2 and [p.exitcode for p in processes] == [0, 0]
 
 
-def test_terminate_workers_prefers_the_public_method_where_python_has_it():
+def test_kill_workers_prefers_the_public_method_where_python_has_it():
     calls = []
 
-    class Pool:  # Python 3.14's ProcessPoolExecutor.terminate_workers
+    class Pool:  # Python 3.14's ProcessPoolExecutor.kill_workers
         _processes = {1: "not to be touched"}
 
-        def terminate_workers(self):
+        def kill_workers(self):
             calls.append("public")
 
-    sweep_workers.terminate_workers(Pool())
+    sweep_workers.kill_workers(Pool())
     assert calls == ["public"]
 
 
@@ -744,8 +747,8 @@ def test_ctrl_c_in_the_owner_of_a_redoable_pool_ends_its_workers_at_once():
         raise KeyboardInterrupt
     # none ran to its end: the queued ones were cancelled, or failed with the pool
     assert not [f for f in futures if not f.cancelled() and f.exception() is None]
-    # the pool's own thread has joined them (see test_terminate_workers_ends_every_worker...)
-    assert [p.exitcode for p in processes] == [-signal.SIGTERM] * 2
+    # the pool's own thread has joined them (see test_kill_workers_ends_every_worker...)
+    assert [p.exitcode for p in processes] == [-signal.SIGKILL] * 2
 
 
 _FIT_SIGNALLED = """

@@ -65,9 +65,11 @@ def start_worker(initializer: Callable[..., None], mask: set[int] | None, *args:
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
-def terminate_workers(pool: ProcessPoolExecutor) -> None:
-    """SIGTERM every worker process of ``pool``."""
-    public = getattr(pool, "terminate_workers", None)  # Python 3.14+
+def kill_workers(pool: ProcessPoolExecutor) -> None:
+    """SIGKILL every worker process of ``pool``: what is abandoned is redone next time. Not
+    SIGTERM: a sweep's worker takes that, in a run, as a stop to save what it trained (a
+    closed terminal or a scheduler sends it to the whole process group)."""
+    public = getattr(pool, "kill_workers", None)  # Python 3.14+
     if public is not None:
         with contextlib.suppress(Exception):  # e.g. the pool has already shut down
             public()
@@ -75,7 +77,7 @@ def terminate_workers(pool: ProcessPoolExecutor) -> None:
     # before 3.14 no public way to end a pool's processes: _processes is pid -> Process
     for process in list((getattr(pool, "_processes", None) or {}).values()):
         with contextlib.suppress(Exception):
-            process.terminate()
+            process.kill()
 
 
 def _ignore_ctrl_c() -> None:
@@ -103,7 +105,7 @@ def redoable_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
             pool.submit(int)
         yield pool
     except BaseException:
-        terminate_workers(pool)  # first: shutdown() forgets the pool's processes
+        kill_workers(pool)  # first: shutdown() forgets the pool's processes
         pool.shutdown(wait=True, cancel_futures=True)  # quick now: ends the pool's thread
         raise
     pool.shutdown(wait=True)

@@ -24,12 +24,13 @@ from typing import Any, Protocol
 
 from proplab.config import RunConfig
 from proplab.pools import (
+    kill_workers,
     pool_context,
     signal_mask,
     start_worker,
     stop_signals_held,
-    terminate_workers,
 )
+from proplab.runio import StopSignal
 from proplab.sweep_folder import RunJob, is_finished, read_summary
 
 # on_done(job, outcome): outcome["status"] is "done", "failed" or "cancelled"
@@ -90,11 +91,16 @@ def init_worker(stop: Any, progress: Any = None) -> None:
     from proplab.threads import limit_blas_threads
 
     limit_blas_threads()  # --jobs N processes must not each spin N BLAS threads
-    # a forked worker inherits the sweep's SIGTERM handler (raise KeyboardInterrupt); a
-    # worker is stopped through STOP, and one told to terminate must just end
+    # SIGTERM and SIGHUP reach every worker too when they come to the process group (a
+    # closed terminal, `kill -TERM -PGID`, a batch scheduler): in a run, a stop as Ctrl-C
+    # is, so the run saves what it trained (the default action killed it, its training
+    # lost, while the sweep said it waited for it); between runs, the worker ends. A
+    # signal set to be ignored (nohup) stays ignored. The sweep ends its workers for good
+    # with SIGKILL (pools.kill_workers).
     for name in ("SIGTERM", "SIGHUP"):
-        if hasattr(signal, name) and callable(signal.getsignal(getattr(signal, name))):
-            signal.signal(getattr(signal, name), signal.SIG_DFL)
+        signum = getattr(signal, name, None)
+        if signum is not None and signal.getsignal(signum) is not signal.SIG_IGN:
+            signal.signal(signum, _stop_in_a_task)
     # Ctrl-C in a terminal reaches every worker too (one process group). In a run it
     # stops training at once (the run saves what it has); a worker waiting for a task
     # must live on: KeyboardInterrupt there killed it with a traceback, its pool broke
@@ -110,6 +116,16 @@ def _ctrl_c_in_a_task(signum: int, frame: Any) -> None:
     """A worker's SIGINT handler: KeyboardInterrupt in a task, nothing between tasks."""
     if _IN_TASK:
         signal.default_int_handler(signum, frame)
+
+
+def _stop_in_a_task(signum: int, frame: Any) -> None:
+    """A worker's SIGTERM and SIGHUP handler: in a task, a stop named after the signal
+    (the run saves what it trained, at the end of its epoch in progress); between tasks,
+    the default action (the worker ends)."""
+    if _IN_TASK:
+        raise StopSignal(signal.Signals(signum).name)
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
 
 
 def run_task(function: Callable[..., Any], *args: Any) -> Any:
@@ -246,7 +262,7 @@ def stop_pool(pool: ProcessPoolExecutor, stop: Any) -> None:
     try:
         pool.shutdown(wait=True, cancel_futures=True)
     except KeyboardInterrupt:
-        terminate_workers(pool)
+        kill_workers(pool)
         pool.shutdown(wait=True, cancel_futures=True)  # quick now: ends the pool's thread
 
 
