@@ -146,9 +146,29 @@ def test_ctrl_c_pressed_twice_stops_at_once(ctrl_c):
 
     _signal_in_step(opt, at_call=15, send=twice)
     history = fit(model, MSELoss(), opt, x, y, epochs=100)
-    # stopped inside epoch 15's step: its record was never written
-    assert (history.stop_reason, history.epochs_run) == ("interrupted", 14)
-    assert history.message == "interrupted after 14 epochs (Ctrl-C)"
+    # stopped inside epoch 15's step: its record was never written, its update was, and
+    # the message says so (it said "after 14 epochs" of weights 15 updates on: chaos17)
+    assert (history.stop_reason, history.epochs_run, history.mid_epoch) == ("interrupted", 14, True)
+    assert history.message == (
+        "interrupted after 14 epochs (Ctrl-C); a second signal stopped it part-way through "
+        "epoch 15, so the weights may hold some of that epoch's updates"
+    )
+
+
+def test_a_second_signal_inside_train_s_own_block_waits_with_the_first(ctrl_c):
+    """In callbacks.train the epoch's fit holds signals inside train's own block: a second
+    Ctrl-C there is held by the outer block, so the stop still comes at the epoch's end
+    and the message claims no partial epoch."""
+    model, opt, x, y = _xor_run()
+
+    def twice():
+        _ctrl_c()
+        _ctrl_c()
+
+    _signal_in_step(opt, at_call=8, send=twice)
+    history = callbacks.train(model, MSELoss(), opt, x, y, epochs=40)
+    assert (history.stop_reason, history.epochs_run, history.mid_epoch) == ("interrupted", 8, False)
+    assert history.message == "interrupted after 8 epochs (Ctrl-C)"
 
 
 def test_the_block_holds_a_signal_delivers_it_once_and_restores_the_handler(ctrl_c):

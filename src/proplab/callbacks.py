@@ -226,8 +226,10 @@ def train(
                 )
                 if one.epochs_run == 0:  # Ctrl-C before the epoch finished
                     history.stop_reason = one.stop_reason
-                    history.interrupted_by = one.interrupted_by
-                    history.message = interrupted_message(epoch - 1, one.interrupted_by)
+                    history.interrupted_by, history.mid_epoch = one.interrupted_by, one.mid_epoch
+                    history.message = interrupted_message(
+                        epoch - 1, one.interrupted_by, one.mid_epoch
+                    )
                     break
                 loss = float(one.loss[0])
                 history.epoch.append(epoch)

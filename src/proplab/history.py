@@ -18,9 +18,16 @@ def interrupt_cause(exc: BaseException | None) -> str:
     return getattr(exc, "signal_name", None) or "Ctrl-C"
 
 
-def interrupted_message(epochs: int, cause: str) -> str:
-    """``"interrupted after 7 epochs (SIGTERM)"``: a History's message when stopped."""
-    return f"interrupted after {epochs} epochs ({cause})"
+def interrupted_message(epochs: int, cause: str, mid_epoch: bool = False) -> str:
+    """``"interrupted after 7 epochs (SIGTERM)"``: a History's message when stopped;
+    ``mid_epoch``: a second signal stopped it at once, inside the next epoch."""
+    text = f"interrupted after {epochs} epochs ({cause})"
+    if mid_epoch:
+        text += (
+            f"; a second signal stopped it part-way through epoch {epochs + 1}, so the "
+            "weights may hold some of that epoch's updates"
+        )
+    return text
 
 
 @dataclass
@@ -52,8 +59,10 @@ class History:
     stop_reason: str = "completed"
     message: str = ""
     tol: float | None = None  # the loss tolerance fit was given (None: none)
-    # interrupted: what stopped it ("Ctrl-C", "SIGTERM", "SIGHUP")
+    # interrupted: what stopped it ("Ctrl-C", "SIGTERM", "SIGHUP"), and whether a second
+    # signal did so at once, part-way through an epoch (see proplab.interrupts)
     interrupted_by: str = ""
+    mid_epoch: bool = False
     # replica stacks only: the epoch each replica stopped at (0: ran every epoch)
     # and why ("completed", "converged", "diverged"); shape R
     replica_stop_epoch: np.ndarray | None = None

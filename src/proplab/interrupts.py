@@ -31,12 +31,17 @@ class EpochSignals:
     def __init__(self) -> None:
         self.held: list[tuple[int, Any]] = []
         self.handlers: dict[int, Callable[[int, Any], Any]] = {}
+        # whether a second signal stopped training at once, part-way through an epoch
+        self.at_once = False
 
     def hold(self, signum: int, frame: Any) -> None:
         """The handler installed during training: the first signal waits for the epoch's
-        end; a second one (Ctrl-C pressed again) is not held: the user insists."""
+        end; a second one (Ctrl-C pressed again) is not held: the user insists (an epoch
+        of a slow layer of one's own may take minutes), and ``at_once`` says so."""
         if self.held:
-            self.handlers[signum](signum, frame)
+            self.at_once = True
+            self.handlers[signum](signum, frame)  # usually raises
+            self.at_once = False  # it did not (an outer block holds signals too)
         else:
             self.held.append((signum, frame))
 

@@ -349,6 +349,7 @@ def _fit(
     loss_forward, loss_backward = loss_fn.forward, loss_fn.backward
     clock = time.perf_counter
     start = clock()
+    signals = None
     try:
         with signals_at_epoch_end() as signals:
             # a stop signal waits for the epoch's end: weights, optimizer and history
@@ -413,6 +414,7 @@ def _fit(
     except KeyboardInterrupt as exc:
         history.stop_reason = "interrupted"
         history.interrupted_by = interrupt_cause(exc)
+        history.mid_epoch = signals is not None and signals.at_once
     except (AttributeError, TypeError) as exc:
         # a loss's backward that forgot `return` hands the model None: name the loss
         # (a Sequential names it too; one Linear raised "'NoneType' ... has no attribute")
@@ -426,7 +428,7 @@ def _fit(
     for column in (epochs_done, losses, accuracies, times):
         del column[complete:]
     if history.stop_reason == "interrupted":  # counted once the records agree
-        history.message = interrupted_message(complete, history.interrupted_by)
+        history.message = interrupted_message(complete, history.interrupted_by, history.mid_epoch)
     if stops.shape:
         stops.restore()
         history.replica_stop_epoch = stops.stop_epoch
