@@ -732,6 +732,20 @@ def test_cli_sweep_stopped_before_a_run_finished_prints_no_totals_or_report_comm
     )
 
 
+def test_a_resumed_sweep_removes_the_half_written_tables_of_a_killed_one(tmp_path, monkeypatch):
+    """A SIGKILL while sweep_log.csv was written left ".sweep_log.csv.x1y2.tmp" for good
+    (chaos17 F4); a file of the user's own that looks alike is left alone."""
+    monkeypatch.setattr(sweep_workers, "train_one", FakeTrainer(tmp_path / "calls.txt"))
+    out = tmp_path / "out"
+    out.mkdir()
+    stray = [out / ".sweep_log.csv.x1y2.tmp", out / ".results.csv.ab_3.tmp"]
+    mine = out / ".notes.txt.tmp"
+    for path in [*stray, mine]:
+        path.write_text("half")
+    assert run_sweep(spec_of(SIMPLE), out, stream=io.StringIO()).exit_code == 0
+    assert [p.exists() for p in stray] == [False, False] and mine.read_text() == "half"
+
+
 def test_cli_sweep_runs_and_resumes(tmp_path, monkeypatch, capsys):
     from proplab.cli import main
 

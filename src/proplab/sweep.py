@@ -146,6 +146,14 @@ def run_sweep(
     check_same_sweep(spec, out, replace, stream)
     folders = survey(spec, out, figures)
     all_jobs = folders.jobs
+    # a half-written table of a sweep killed outright (runio.atomic_open's
+    # ".sweep_log.csv.x1y2.tmp"): this call writes each file again (run folders clean
+    # their own, experiments.start_run_dir)
+    tables = (SPEC_COPY, SWEEP_LOG, aggregate.RESULTS_CSV, aggregate.AGGREGATE_CSV)
+    own = tuple(f".{name}." for name in tables)
+    for leftover in out.glob(".*.tmp"):
+        if leftover.name.startswith(own):
+            leftover.unlink(missing_ok=True)
     write_text(out / SPEC_COPY, spec.text)
     if folders.moves:
         apply_moves(folders.moves, out / RUNS_DIR)
