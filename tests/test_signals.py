@@ -597,6 +597,34 @@ def test_a_ctrl_c_while_the_workers_start_leaves_them_working(ctrl_c):
     assert results == {0: 0, 1: 2, 2: 4, 3: 6}
 
 
+def _sleep_then(seconds: float, die: bool) -> float:
+    time.sleep(seconds)
+    if die:  # killed from outside (kill -9, the out-of-memory killer)
+        os.kill(os.getpid(), signal.SIGKILL)
+    return seconds
+
+
+def test_a_worker_killed_fails_only_the_tasks_in_the_workers(ctrl_c):
+    """One worker killed broke the pool, and every pending run was reported failed
+    ("worker process died"), also those no worker had started (chaos17 F3): only the
+    tasks in the workers are; the others get no result, for the rerun to do."""
+    results: dict[int, float] = {}
+    dead: list[int] = []
+    sweep_workers.run_in_pool(
+        [(_sleep_then, (2.0, False)), (_sleep_then, (0.5, True))]
+        + [(_sleep_then, (0.0, False))] * 4,
+        workers=2,
+        initializer=sweep_workers.init_worker,
+        costs=[1.0] * 6,
+        on_result=results.__setitem__,
+        on_dead=lambda i, exc: dead.append(i),
+        on_progress=None,
+        on_stop=None,
+        poll_seconds=0.05,
+    )
+    assert sorted(dead) == [0, 1] and results == {0: None, 1: None}
+
+
 def _until_stopped() -> bool:
     """A task that runs until its sweep asks the workers to stop (a minute at most)."""
     deadline = time.monotonic() + 60

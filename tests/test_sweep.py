@@ -746,6 +746,20 @@ def test_a_resumed_sweep_removes_the_half_written_tables_of_a_killed_one(tmp_pat
     assert [p.exists() for p in stray] == [False, False] and mine.read_text() == "half"
 
 
+def test_runs_a_dead_worker_left_unrun_are_said_to_be_left_for_the_rerun(tmp_path):
+    def one_fails_then_the_pool_breaks(jobs, *, workers, on_done):
+        on_done(jobs[0], {"status": "failed", "error": "worker process died (...)"})
+
+    stream = io.StringIO()
+    result = run_sweep(
+        spec_of(SIMPLE), tmp_path / "out", runner=one_fails_then_the_pool_breaks, stream=stream
+    )
+    assert result.exit_code == 1 and len(result.failed) == 1
+    assert stream.getvalue().splitlines()[-1] == (
+        "sweep: 11 runs did not run (a worker process died); rerun the same command to run them"
+    )
+
+
 def test_cli_sweep_runs_and_resumes(tmp_path, monkeypatch, capsys):
     from proplab.cli import main
 

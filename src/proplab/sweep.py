@@ -233,6 +233,12 @@ def run_sweep(
     if caught:
         result.stopped_by = caught[0]
     finished = result.reused + result.ran
+    left = result.total - finished - len(result.failed)
+    if left and not result.interrupted:  # a worker process died: its pool ran no more
+        stream.write(
+            f"sweep: {left} run{'s' * (left != 1)} did not run (a worker process died); "
+            "rerun the same command to run them\n"
+        )
     if result.interrupted:
         by = (
             ""

@@ -350,7 +350,8 @@ def run_in_pool(
     ``initializer(stop, fractions)`` sets up each worker: ``stop`` is the Event that asks
     it to stop training, ``fractions`` a shared array whose slot i task i fills with the
     fraction of its epochs done. Each task's result goes to ``on_result(i, result)`` as
-    it comes (``on_dead(i, exc)``'s stand-in when its worker died); every
+    it comes (``on_dead(i, exc)``'s stand-in when its worker died; when a worker dies the
+    tasks not yet started get no result: a rerun does them); every
     ``poll_seconds`` ``on_progress`` hears the work in flight, ``costs[i]`` times task
     i's fraction. On KeyboardInterrupt (Ctrl-C, or raised by ``on_result``),
     ``on_stop(indices of the tasks running)`` is told, the workers are asked to stop
@@ -381,15 +382,22 @@ def run_in_pool(
             futures.extend(pool.submit(run_task, function, *args) for function, args in tasks)
         index = {fut: i for i, fut in enumerate(futures)}
         pending = set(futures)
+        running: set[int] = set()  # the tasks in the workers at the last look
         while pending:
+            running = set(in_progress(futures, workers))
             done, pending = wait(pending, timeout=poll_seconds, return_when=FIRST_COMPLETED)
             for fut in done:
                 i = index[fut]
+                finished.add(i)
                 try:
                     outcome = fut.result()
                 except BrokenProcessPool as exc:
+                    # a worker died (killed from outside, out of memory): the pool fails
+                    # every task it still holds, but only those in the workers had started;
+                    # the others are left for the rerun, not called failed
+                    if i not in running:
+                        continue
                     outcome = on_dead(i, exc)
-                finished.add(i)
                 on_result(i, outcome)
             if on_progress is not None:
                 in_flight = sum(
