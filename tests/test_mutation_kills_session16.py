@@ -461,6 +461,16 @@ def test_a_held_out_regression_rate_is_not_called_too_high_by_its_training_loss(
     ) in text
 
 
+def test_a_regression_rate_level_with_a_lower_one_ends_best_tied():
+    # mut17's note: "ends best on the held-out set" beside a lower rate at the same R²
+    low = _value_runs("0.001", 0.001, [0.8] * 3, end=0.02)
+    high = _value_runs("0.1", 0.1, [0.8] * 3, end=0.02)
+    assert (
+        "No tested rate was too high on multi-gauss: the highest, lr 0.1, ends best on the "
+        "held-out set (tied with lr 0.001), at R² 0.750 ± 0.000."
+    ) in _lr_answer({"0.001": low, "0.1": high})
+
+
 def test_a_one_seed_regression_gap_clears_the_r2_floor_not_points():
     # mutant: the one-seed floor said in points of accuracy for a regression's R² gap
     text = _lr_answer(

@@ -647,9 +647,16 @@ def _too_high_values(high: GroupView, lower: list[GroupView], name: str) -> str:
             f"{acc_text(high)}."
         )
     elif not above:
+        # a lower rate whose mean shows the same is a tie, not beaten (as best_of says)
+        tied = [
+            f"lr {lr(g.config.lr)}"
+            for g in lower
+            if shown_score(g, held) == shown_score(high, held)
+        ]
+        level = f" (tied with {listing(tied)})" if tied else ""
         text = (
-            f"No tested rate was too high on {name}: the highest, {h}, ends best{on}, at "
-            f"{acc_text(high, held)}."
+            f"No tested rate was too high on {name}: the highest, {h}, ends best{on}{level}, "
+            f"at {acc_text(high, held)}."
         )
     else:
         top = best_of(lower, lambda g: f"lr {lr(g.config.lr)}", held)
