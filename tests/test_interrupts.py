@@ -20,15 +20,6 @@ from proplab.interrupts import signals_at_epoch_end
 from proplab.runio import StopSignal, stop_signals_as_ctrl_c
 
 
-@pytest.fixture
-def ctrl_c():
-    """SIGINT raises KeyboardInterrupt, as in a terminal (a test run started in the
-    background by a non-interactive shell inherits SIGINT ignored)."""
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    yield
-    signal.signal(signal.SIGINT, previous)
-
-
 def _ctrl_c() -> None:
     os.kill(os.getpid(), signal.SIGINT)
 

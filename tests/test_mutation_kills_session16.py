@@ -16,7 +16,7 @@ import pytest
 from test_benchmarks import BENCH, README
 from test_regression_report import _lr_answer, _value_runs
 from test_report import LR, _answers, _gv, _regression_group, _report_of, _runs, _view
-from test_report_answers_suites import _held, _r2
+from test_report_answers_suites import _held, circle_in_batches, diabetes_activations
 from test_sweep import SIMPLE, FakeTrainer, write
 
 from proplab import (
@@ -364,14 +364,7 @@ def test_a_sweep_with_no_two_input_data_names_no_boundary_panels(tmp_path):
 
 def test_a_mini_batch_epochs_updates_count_its_short_last_batch():
     # mutant: updates per epoch floored: 150 training points in batches of 40 are 4
-    kw = {"n": 200, "test_fraction": 0.25, "batch_size": 40, "activation": "tanh"}
-    high = _held(_gv("500", [0.5] * 3, "circle", lr=500.0, **kw), [0.5] * 3, 50)
-    for r, (a, b) in zip(high.runs, [(0.362, 0.4), (0.472, 0.5), (0.39, 0.5)], strict=True):
-        r.loss[:] = 0.5
-        r.loss[:2] = a, b
-        r.single_class = r.saturated = True
-    low = _held(_gv("0.5", [1.0] * 3, "circle", lr=0.5, first=274, **kw), [1.0] * 3, 50)
-    too_high = _answers([high, low], RunConfig(lr=0.5, epochs=1000, **kw))[1][1]
+    too_high = circle_in_batches(40)[1]
     assert too_high.startswith(
         "Too high, measured: at lr 500 on circle, the mean loss over the first epoch (4 "
         "mini-batch updates) is 0.390 and over the second 0.500 (median over seeds)"
@@ -381,13 +374,7 @@ def test_a_mini_batch_epochs_updates_count_its_short_last_batch():
 def test_no_reversal_is_said_where_the_held_out_set_keeps_the_training_order():
     # mutant: "the held-out set reverses the training order" whenever the activation
     # fits the training data better, also where it scores better on the held-out set too
-    base = RunConfig(
-        dataset="diabetes", output_activation="identity", activation="tanh", epochs=1000
-    )
-    tanh = _r2(_gv("tanh", [0.0] * 3, "diabetes", output_activation="identity",
-                   activation="tanh"), [0.89, 0.93, 0.90])  # fmt: skip
-    none = _r2(_gv("identity", [0.0] * 3, "diabetes", output_activation="identity",
-                   activation="identity"), [0.546] * 3)  # fmt: skip
+    base, tanh, none = diabetes_activations()
     paras = _answers([_held(tanh, [0.7, 0.72, 0.71], 89), _held(none, [0.346] * 3, 89)], base)[0]
     assert paras[-1] == (
         "Measured with the identity in the hidden layers: diabetes reaches R² 0.346 ± 0.000 "

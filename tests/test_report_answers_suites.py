@@ -104,9 +104,9 @@ def test_with_a_held_out_set_the_bias_answer_judges_on_it():
     assert paras[2] == "Without biases the network does worse on the held-out set of moons."
 
 
-def test_with_a_held_out_set_the_activation_answer_says_when_it_reverses_the_training_order():
-    # out3 diabetes: identity R² 0.546 against tanh 0.906 on the training data, but 0.346
-    # against -0.461 on the held-out fifth; the answer implied tanh was better
+def diabetes_activations() -> tuple[RunConfig, GroupView, GroupView]:
+    """The base and two groups of audit16a's out3: tanh hidden units (training R² 0.906)
+    and none (identity, 0.546) on diabetes, for the held-out scores to be added."""
     base = RunConfig(
         dataset="diabetes", output_activation="identity", activation="tanh", epochs=1000
     )
@@ -114,6 +114,13 @@ def test_with_a_held_out_set_the_activation_answer_says_when_it_reverses_the_tra
                    activation="tanh"), [0.89, 0.93, 0.90])  # fmt: skip
     none = _r2(_gv("identity", [0.0] * 3, "diabetes", output_activation="identity",
                    activation="identity"), [0.546] * 3)  # fmt: skip
+    return base, tanh, none
+
+
+def test_with_a_held_out_set_the_activation_answer_says_when_it_reverses_the_training_order():
+    # out3 diabetes: identity R² 0.546 against tanh 0.906 on the training data, but 0.346
+    # against -0.461 on the held-out fifth; the answer implied tanh was better
+    base, tanh, none = diabetes_activations()
     paras = _answers([_held(tanh, [-0.355, -0.544, -0.482], 89), _held(none, [0.346] * 3, 89)],
                      base)[0]  # fmt: skip
     assert paras[1] == (
@@ -128,17 +135,24 @@ def test_with_a_held_out_set_the_activation_answer_says_when_it_reverses_the_tra
     )
 
 
-def test_a_mini_batch_runs_first_rows_are_not_called_a_single_update():
-    # out4 circle, batches of 30 of 150 training points: 5 updates per epoch, and
-    # history.csv's rows are the means over them
-    kw = {"n": 200, "test_fraction": 0.25, "batch_size": 30, "activation": "tanh"}
+def circle_in_batches(batch_size: int) -> list[str]:
+    """The lr answer's paragraphs for audit16a's out4: circle, 150 training points in
+    batches of ``batch_size``, lr 500 saturated (its first two epochs' mean losses given)
+    against lr 0.5 at 100 %."""
+    kw = {"n": 200, "test_fraction": 0.25, "batch_size": batch_size, "activation": "tanh"}
     high = _held(_gv("500", [0.5] * 3, "circle", lr=500.0, **kw), [0.5] * 3, 50)
     for r, (a, b) in zip(high.runs, [(0.362, 0.4), (0.472, 0.5), (0.39, 0.5)], strict=True):
         r.loss[:] = 0.5
         r.loss[:2] = a, b
         r.single_class = r.saturated = True
     low = _held(_gv("0.5", [1.0] * 3, "circle", lr=0.5, first=274, **kw), [1.0] * 3, 50)
-    text = " ".join(_answers([high, low], RunConfig(lr=0.5, epochs=1000, **kw))[1])
+    return _answers([high, low], RunConfig(lr=0.5, epochs=1000, **kw))[1]
+
+
+def test_a_mini_batch_runs_first_rows_are_not_called_a_single_update():
+    # out4 circle, batches of 30 of 150 training points: 5 updates per epoch, and
+    # history.csv's rows are the means over them
+    text = " ".join(circle_in_batches(30))
     assert (
         "Too high, measured: at lr 500 on circle, the mean loss over the first epoch (5 "
         "mini-batch updates) is 0.390 and over the second 0.500 (median over seeds) and the "
@@ -146,11 +160,7 @@ def test_a_mini_batch_runs_first_rows_are_not_called_a_single_update():
     )
     assert "single update" not in text
     # full batch: the rows are the loss before and after the first update
-    kw["batch_size"] = 150
-    for g in (high, low):
-        for r in g.runs:
-            r.record.config = RunConfig(**{**r.record.config.to_dict(), "batch_size": 150})
-    text = " ".join(_answers([high, low], RunConfig(lr=0.5, epochs=1000, **kw))[1])
+    text = " ".join(circle_in_batches(150))
     assert "after a single update the loss jumps from 0.390 to 0.500 (median over seeds)" in text
 
 

@@ -35,15 +35,6 @@ seed = [0, 1, 2, 3]
 """
 
 
-@pytest.fixture
-def ctrl_c():
-    """SIGINT raises KeyboardInterrupt, as in a terminal (a test run started in the
-    background by a non-interactive shell inherits SIGINT ignored)."""
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    yield
-    signal.signal(signal.SIGINT, previous)
-
-
 def ctrl_c_after_history(monkeypatch, nth: int = 1) -> list[Path]:
     """Send SIGINT to this process right after the ``nth`` history.csv is written."""
     written: list[Path] = []
