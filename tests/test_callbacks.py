@@ -421,8 +421,8 @@ def test_a_float32_models_data_is_cast_once_not_every_epoch(monkeypatch) -> None
     copies = []
     cast = scoring.in_model_dtype
 
-    def counting(model, x, y):
-        cx, cy = cast(model, x, y)
+    def counting(model, x, y, numeric_targets=False):
+        cx, cy = cast(model, x, y, numeric_targets)
         copies.extend(a for a, b in ((cx, x), (cy, y)) if a is not b)
         return cx, cy
 

@@ -778,3 +778,29 @@ def test_a_float32_model_trains_and_scores_in_float32_on_float64_data(xor):
     loss, acc, pred = proplab.evaluate(model, MSELoss(), x, y)
     assert pred.dtype == np.float32 and seen == {np.dtype(np.float32)}
     assert (loss, acc) == proplab.evaluate(twin, MSELoss(), x.astype(np.float32), y)[:2]
+
+
+@pytest.mark.parametrize("loss", ["mse", "bce"])
+def test_a_float32_model_on_integer_labels_computes_in_float32(loss) -> None:
+    """XOR's labels are int64: MSE's and BCE's gradient came out float64, and every layer's
+    backward with it (numerics17). They now take the labels in the model's dtype; a float64
+    model's run is unchanged bit for bit."""
+    x, labels = proplab.data.generate_xor_easy()
+    assert labels.dtype.kind == "i"
+    loss_fn = {"mse": proplab.MSELoss, "bce": proplab.BCELoss}[loss]
+    seen = []
+    for dtype in (np.float32, np.float64):
+        runs = []
+        for y in (labels, labels.astype(dtype)):
+            model = proplab.mlp(rng=np.random.default_rng(0), dtype=dtype)
+            backward = model.backward
+
+            def spy(grad, *args, backward=backward, dtype=dtype, **kwargs):
+                seen.append((dtype, grad.dtype))
+                return backward(grad, *args, **kwargs)
+
+            model.backward = spy
+            opt = proplab.SGD(model.parameters(), lr=1.0)
+            runs.append(proplab.fit(model, loss_fn(), opt, x, y, epochs=50).loss)
+        assert runs[0] == runs[1]  # integer labels train exactly as float ones
+    assert set(seen) == {(np.float32, np.dtype(np.float32)), (np.float64, np.dtype(np.float64))}

@@ -192,9 +192,10 @@ def train(
             raise ValueError(f"validation: {exc}") from None
     # in the model's dtype once, not in every epoch's fit and evaluate (a float32 model's
     # float64 data was copied four times an epoch)
-    x, y = in_model_dtype(model, *as_arrays(x, y))
+    numeric = getattr(loss_fn, "numeric_targets", False)
+    x, y = in_model_dtype(model, *as_arrays(x, y), numeric)
     if validation is not None:
-        validation = in_model_dtype(model, *validation)
+        validation = in_model_dtype(model, *validation, numeric)
     if early_stopping is not None:
         early_stopping.reset()  # nothing of an earlier training: its best weights are another's
     history = TrainHistory()

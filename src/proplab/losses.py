@@ -27,7 +27,14 @@ class Loss:
     ``(n, out)`` gives a float, ``(*R, n, out)`` (a stack of K models: ``(K, n, out)``)
     an array ``R`` (``(K,)``). ``backward()`` then returns dL/dpred, shape of ``pred``,
     which is what the model's ``backward`` takes.
+
+    ``numeric_targets``: the loss computes with its targets as numbers (MSE, BCE), so
+    :func:`~proplab.fit` hands it integer targets (XOR's 0/1 labels) in the model's float
+    dtype: a float32 model then computes in float32. False (the default) leaves integer
+    targets as they are, e.g. class indices for cross-entropy.
     """
+
+    numeric_targets = False
 
     def forward(self, pred: np.ndarray, target: np.ndarray) -> float | np.ndarray:
         """The loss of ``pred`` against ``target``: a float, or an array ``R`` for a stack.
@@ -125,6 +132,8 @@ class MSELoss(Loss):
     a stack.
     """
 
+    numeric_targets = True  # integer targets are numbers here, cast to the model's dtype
+
     def __init__(self) -> None:
         self._two_over_n_key: tuple[int, np.dtype] | None = None
 
@@ -187,6 +196,8 @@ class BCELoss(Loss):
     outside it in :func:`~proplab.fit` (:meth:`check_targets`). The loss is a
     float for one model, an array ``R`` (``(K,)``) for a stack.
     """
+
+    numeric_targets = True  # integer targets are numbers here, cast to the model's dtype
 
     _LOG_FLOOR = -100.0
     _EPS = 1e-12

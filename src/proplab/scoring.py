@@ -110,19 +110,23 @@ def evaluate(
     Scores in evaluation mode (dropout off, batchnorm's running statistics: what the
     model predicts with), then puts every module back in the mode it had.
     """
-    x, y = in_model_dtype(model, *as_arrays(x, y))
+    x, y = in_model_dtype(model, *as_arrays(x, y), getattr(loss_fn, "numeric_targets", False))
     with eval_mode(model):
         pred = model.forward(x)
     return loss_fn.forward(pred, y), accuracy(pred, y), pred
 
 
-def in_model_dtype(model: Module, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def in_model_dtype(
+    model: Module, x: np.ndarray, y: np.ndarray, numeric_targets: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     """``x`` (numbers) and float ``y`` in the float dtype of the model's parameters.
 
     NumPy's data is float64: fed as it is to a float32 model, every activation and
     gradient would be computed in float64 (only the weights stay float32). Integer
-    targets (class labels) stay as they are. Shapes unchanged; no copy when the
-    dtypes already agree. The first parameter's dtype stands for the model's (one
+    targets (class labels) stay as they are, unless ``numeric_targets`` (the loss's
+    :attr:`~proplab.Loss.numeric_targets`: MSE and BCE compute with them as numbers, and
+    a float32 model's XOR labels made their gradient float64). Shapes unchanged; no copy
+    when the dtypes already agree. The first parameter's dtype stands for the model's (one
     generator step, not a walk of the whole tree: evaluate runs every epoch of
     :func:`proplab.callbacks.train`).
     """
@@ -132,7 +136,7 @@ def in_model_dtype(model: Module, x: np.ndarray, y: np.ndarray) -> tuple[np.ndar
         return x, y
     if x.dtype != dtype and x.dtype.kind in "biuf":
         x = x.astype(dtype)
-    if y.dtype != dtype and y.dtype.kind == "f":
+    if y.dtype != dtype and (y.dtype.kind == "f" or (numeric_targets and y.dtype.kind in "biu")):
         y = y.astype(dtype)
     return x, y
 

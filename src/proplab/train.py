@@ -303,7 +303,8 @@ def _fit(
         raise ValueError(f"x has {n} samples but y has {y.shape[-2]}")
     if batch_size is not None and batch_size < n and shuffle and rng is None:
         raise ValueError("mini-batch shuffling needs rng=np.random.default_rng(seed)")
-    x, y = in_model_dtype(model, x, y)  # a float32 model computes in float32
+    # a float32 model computes in float32 (MSE's and BCE's integer targets too)
+    x, y = in_model_dtype(model, x, y, getattr(loss_fn, "numeric_targets", False))
     history = History(tol=tol)
     full_batch = batch_size is None or batch_size >= n
     epochs_done, losses, accuracies, times = (
