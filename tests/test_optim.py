@@ -729,3 +729,16 @@ def test_adam_steps_a_float32_parameter_in_float32():
 def test_adam_betas_must_be_a_pair(betas):
     with pytest.raises(ValueError, match=r"Adam betas must be a pair \(beta1, beta2\) such as"):
         Adam([Parameter(np.zeros(2))], betas=betas)
+
+
+def test_an_optimizer_given_the_model_or_its_method_says_what_to_pass() -> None:
+    """Adam(model) said "optimizer takes Parameters, got Linear", Adam(model.parameters)
+    "'method' object is not iterable" (api17)."""
+    import proplab
+
+    model = proplab.mlp(rng=np.random.default_rng(0))
+    with pytest.raises(TypeError, match=r"got the Sequential itself: pass model.parameters\(\)$"):
+        proplab.Adam(model)
+    with pytest.raises(TypeError, match=r"not its result: call it, model.parameters\(\)$"):
+        proplab.Adam(model.parameters)
+    assert len(proplab.Adam(model.parameters()).params) == 6

@@ -804,3 +804,59 @@ def test_a_float32_model_on_integer_labels_computes_in_float32(loss) -> None:
             runs.append(proplab.fit(model, loss_fn(), opt, x, y, epochs=50).loss)
         assert runs[0] == runs[1]  # integer labels train exactly as float ones
     assert set(seen) == {(np.float32, np.dtype(np.float32)), (np.float64, np.dtype(np.float64))}
+
+
+def test_a_stack_with_a_parameter_its_replicas_would_share_is_refused() -> None:
+    """A Swish with a learnable beta of one's own, put in mlp(seeds=...), got one beta for
+    every replica: the replicas trained each other and nothing said so (api17)."""
+
+    class Swish(proplab.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.beta = proplab.Parameter(np.ones(()))
+            self.params["beta"] = self.beta
+
+        def forward(self, x):
+            self.x, self.s = x, 1 / (1 + np.exp(-self.beta.data * x))
+            return x * self.s
+
+        def backward(self, grad_out, need_input_grad=True):
+            x, s, b = self.x, self.s, self.beta.data
+            self.beta.accumulate(np.sum(grad_out * x * x * s * (1 - s)))
+            return grad_out * (s + b * x * s * (1 - s))
+
+    x, y = proplab.data.generate_xor_easy()
+    model = mlp(activation=Swish, seeds=[0, 1, 2])
+    with pytest.raises(ValueError) as err:
+        fit(model, MSELoss(), SGD(model.parameters(), lr=1.0), x, y, epochs=5)
+    assert str(err.value).startswith(
+        "parameter '1.beta' has shape (), but this stack's replica shape is (3,): in a stack "
+        "each layer with parameters needs one set per replica"
+    )
+    # one model of it trains
+    alone = mlp(activation=Swish, rng=np.random.default_rng(0))
+    assert fit(alone, MSELoss(), SGD(alone.parameters(), lr=1.0), x, y, epochs=5).epochs_run == 5
+
+
+def test_fit_names_a_bad_rng_and_takes_a_whole_float_batch_size() -> None:
+    """Both said "MSELoss.backward needs 'diff'": the except clause meant for a loss whose
+    backward forgot `return` ran that backward before any forward (api17)."""
+    x, y = proplab.data.generate_xor_easy()
+    model = mlp(rng=np.random.default_rng(0))
+    with pytest.raises(TypeError, match=r"^rng must be a numpy Generator .*, got 0$"):
+        fit(model, MSELoss(), SGD(model.parameters()), x, y, 5, batch_size=4, rng=0)
+    runs = []
+    for batch in (4, 4.0):
+        m = mlp(rng=np.random.default_rng(0))
+        opt = SGD(m.parameters())
+        runs.append(
+            fit(m, MSELoss(), opt, x, y, 5, batch_size=batch, rng=np.random.default_rng(1)).loss
+        )
+    assert runs[0] == runs[1]
+
+
+def test_evaluate_on_no_samples_says_so() -> None:
+    model = mlp(rng=np.random.default_rng(0))
+    x, y = proplab.data.generate_xor_easy()
+    with pytest.raises(ValueError, match=r"^x has no samples \(shape \(0, 2\)\)$"):
+        evaluate(model, MSELoss(), x[:0], y[:0])

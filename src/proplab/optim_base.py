@@ -231,6 +231,18 @@ class Optimizer:
     _buffers: tuple[str, ...] = ()
 
     def __init__(self, params: Iterable[Parameter], **hyper: Hyper) -> None:
+        # the two everyday slips, named (they said "got Linear" and "'method' object is
+        # not iterable")
+        if callable(getattr(params, "parameters", None)):
+            raise TypeError(
+                f"optimizer takes the model's parameters, got the {type(params).__name__} "
+                "itself: pass model.parameters()"
+            )
+        if callable(params) and getattr(params, "__name__", "") == "parameters":
+            raise TypeError(
+                "optimizer got the method model.parameters, not its result: call it, "
+                "model.parameters()"
+            )
         self.params: list[Parameter] = list(params)
         if not self.params:
             raise ValueError("optimizer got an empty parameter list")

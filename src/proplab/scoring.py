@@ -111,6 +111,8 @@ def evaluate(
     model predicts with), then puts every module back in the mode it had.
     """
     x, y = in_model_dtype(model, *as_arrays(x, y), getattr(loss_fn, "numeric_targets", False))
+    if x.ndim >= 2 and x.shape[-2] == 0:  # as fit says it (the loss divided by 0)
+        raise ValueError(f"x has no samples (shape {x.shape})")
     with eval_mode(model):
         pred = model.forward(x)
     return loss_fn.forward(pred, y), accuracy(pred, y), pred

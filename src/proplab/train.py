@@ -261,6 +261,12 @@ def _fit(
     callback_every = check_int(callback_every, "callback_every")
     if batch_size is not None and not is_whole(batch_size, 1):
         raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")
+    if batch_size is not None:
+        batch_size = int(batch_size)  # 4.0 is whole: range() needs the int
+    if rng is not None and not isinstance(rng, np.random.Generator):
+        raise TypeError(
+            f"rng must be a numpy Generator such as np.random.default_rng(0), got {rng!r}"
+        )
     if tol is not None and not (
         isinstance(tol, numbers.Real)
         and not isinstance(tol, bool | np.bool_)
@@ -324,6 +330,8 @@ def _fit(
         model.forward(x)  # the same error, naming the caller's array rather than one row
         raise
     replicas = probe_shape[:-2]
+    if replicas:
+        _check_replica_parameters(model, replicas)
     if y.ndim > 2:
         try:
             fits = np.broadcast_shapes(y.shape[:-2], replicas) == replicas
@@ -419,7 +427,13 @@ def _fit(
     except (AttributeError, TypeError) as exc:
         # a loss's backward that forgot `return` hands the model None: name the loss
         # (a Sequential names it too; one Linear raised "'NoneType' ... has no attribute")
-        if getattr(exc, "_proplab_noted", False) or loss_backward() is not None:
+        if getattr(exc, "_proplab_noted", False):
+            raise
+        try:
+            returned = loss_backward()
+        except Exception:  # no forward ran yet: the error came before the loss
+            raise exc from None
+        if returned is not None:
             raise
         raise returned_no_array(type(loss_fn).__name__, None, loss=True) from exc
     if deferred is not None:
@@ -437,6 +451,20 @@ def _fit(
     if callback is not None:
         callback(history.epochs_run, history)
     return history
+
+
+def _check_replica_parameters(model: Module, replicas: tuple[int, ...]) -> None:
+    """Refuse a stack with a parameter shared by its replicas: a layer of one's own with a
+    parameter but no replica axes (an activation with a learnable beta, put in
+    ``mlp(seeds=...)``) made the replicas train each other, silently (api17)."""
+    for name, p in model.named_parameters():
+        if p.data.shape[: len(replicas)] != replicas:
+            raise ValueError(
+                f"parameter {name!r} has shape {p.data.shape}, but this stack's replica shape "
+                f"is {replicas}: in a stack each layer with parameters needs one set per "
+                f"replica, on leading axes {replicas} (a layer of your own: see "
+                "docs/own_layer.md, before 'An activation without parameters')"
+            )
 
 
 class _ReplicaStops:
