@@ -128,6 +128,27 @@ def test_gradcheck_holds_the_mask_and_says_so(rng) -> None:
     assert not np.array_equal(first, model(x))
 
 
+@pytest.mark.parametrize("stacked", [False, True])
+def test_gradcheck_leaves_the_dropout_streams_where_they_were(stacked) -> None:
+    """ "gradcheck, then train" drew other masks than "train" alone: the check's forwards
+    moved the layers' random streams (api17). A stack's per-replica streams too."""
+    x, y = proplab.data.generate_xor_easy()
+
+    def model():
+        if stacked:
+            return proplab.mlp(dropout=0.3, seeds=[0, 1])
+        return proplab.mlp(dropout=0.3, rng=np.random.default_rng(0))
+
+    losses = []
+    for check_first in (False, True):
+        m = model()
+        if check_first:
+            assert proplab.gradcheck(m, x[:5]).ok
+        opt = proplab.SGD(m.parameters(), lr=1.0)
+        losses.append(np.asarray(proplab.fit(m, proplab.MSELoss(), opt, x, y, epochs=20).loss))
+    np.testing.assert_array_equal(losses[0], losses[1])
+
+
 def test_without_the_held_mask_central_differences_are_noise(rng) -> None:
     class Unheld(Dropout):  # ignores the hold, as a random layer of the user's would
         @property

@@ -274,15 +274,26 @@ def _held_randomness(target: Module, result: GradcheckResult) -> Iterator[None]:
     ``x * m / (1 - p)`` for that one mask ``m``, which is what the backward claims."""
     drops = [m for m in target.modules() if isinstance(m, Dropout) and m.training and m.p > 0]
     buffers = [(b, b.copy()) for _, b in target.named_buffers()]
-    held = [(m, m.hold_mask) for m in drops]
+    held = [(m, m.hold_mask, m.mask) for m in drops]
+    # and the random streams the check's mask is drawn from: "gradcheck, then train" must
+    # be the same run as "train" (api17 saw the check move them); one generator may feed
+    # several layers, so each is saved once
+    streams = {
+        id(g): (g, g.bit_generator.state)
+        for m in drops
+        for g in ([m.rng] if m.rngs is None else list(m.rngs))
+        if g is not None
+    }
     for m in drops:
         m.hold_mask = True
         m.mask = None  # the check's first forward draws the mask it then holds
     try:
         yield
     finally:
-        for m, was in held:
-            m.hold_mask = was
+        for m, was, mask in held:
+            m.hold_mask, m.mask = was, mask
+        for g, state in streams.values():
+            g.bit_generator.state = state
         for b, saved in buffers:
             b[...] = saved
     if drops:
