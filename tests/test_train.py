@@ -860,3 +860,16 @@ def test_evaluate_on_no_samples_says_so() -> None:
     x, y = proplab.data.generate_xor_easy()
     with pytest.raises(ValueError, match=r"^x has no samples \(shape \(0, 2\)\)$"):
         evaluate(model, MSELoss(), x[:0], y[:0])
+
+
+def test_evaluate_refuses_data_with_nan_as_fit_does() -> None:
+    """evaluate took an all-NaN column and scored 52.4 %: NaN predictions count as class 0
+    (api17), where fit refuses the same data."""
+    model = mlp(rng=np.random.default_rng(0))
+    x, y = proplab.data.generate_xor_easy()
+    x = x.astype(float)
+    x[0, 1] = np.nan
+    with pytest.raises(ValueError, match=r"^x\[0, 1\] is nan: data to score must be finite"):
+        evaluate(model, MSELoss(), x, y)
+    with pytest.raises(ValueError, match=r"^x\[0, 1\] is nan: training data must be finite"):
+        fit(model, MSELoss(), SGD(model.parameters()), x, y, 1)

@@ -113,6 +113,8 @@ def evaluate(
     x, y = in_model_dtype(model, *as_arrays(x, y), getattr(loss_fn, "numeric_targets", False))
     if x.ndim >= 2 and x.shape[-2] == 0:  # as fit says it (the loss divided by 0)
         raise ValueError(f"x has no samples (shape {x.shape})")
+    for name, a in (("x", x), ("y", y)):
+        check_finite(name, a, "data to score")  # NaN predictions scored as class 0
     with eval_mode(model):
         pred = model.forward(x)
     return loss_fn.forward(pred, y), accuracy(pred, y), pred
@@ -141,6 +143,14 @@ def in_model_dtype(
     if y.dtype != dtype and (y.dtype.kind == "f" or (numeric_targets and y.dtype.kind in "biu")):
         y = y.astype(dtype)
     return x, y
+
+
+def check_finite(name: str, a: np.ndarray, what: str) -> None:
+    """Refuse NaN or inf in ``a``, naming the first: ``"x[0, 1] is nan: training data
+    must be finite numbers"`` (``what`` = "training data")."""
+    if a.dtype.kind in "fc" and not np.isfinite(a).all():
+        where = tuple(int(i) for i in np.argwhere(~np.isfinite(a))[0])
+        raise ValueError(f"{name}{list(where)} is {a[where]}: {what} must be finite numbers")
 
 
 def as_arrays(*arrays: object) -> tuple[np.ndarray, ...]:

@@ -23,7 +23,14 @@ from proplab.interrupts import signals_at_epoch_end
 from proplab.losses import Loss
 from proplab.module_errors import returned_no_array
 from proplab.optim_base import Optimizer
-from proplab.scoring import accuracy, are_class_targets, as_arrays, in_model_dtype, no_accuracy
+from proplab.scoring import (
+    accuracy,
+    are_class_targets,
+    as_arrays,
+    check_finite,
+    in_model_dtype,
+    no_accuracy,
+)
 from proplab.train_text import format_epoch_line
 
 EpochCallback = Callable[[int, "History"], None]
@@ -293,12 +300,8 @@ def _fit(
                     else ""
                 )
             )
-        if a.dtype.kind in "fc" and not np.isfinite(a).all():
-            # caught here, once: in training it would look like a learning-rate problem
-            where = tuple(int(i) for i in np.argwhere(~np.isfinite(a))[0])
-            raise ValueError(
-                f"{name}{list(where)} is {a[where]}: training data must be finite numbers"
-            )
+        # caught here, once: in training it would look like a learning-rate problem
+        check_finite(name, a, "training data")
     check_targets = getattr(loss_fn, "check_targets", None)  # a loss of the user's own may
     if check_targets is not None:  # have none; once here rather than every step
         check_targets(y)
