@@ -52,8 +52,9 @@ def test_the_python_api_screen_runs_and_says_what_its_comments_say(tmp_path, mon
     (code,) = [b for b in _blocks("python") if "import proplab" in b]
     monkeypatch.chdir(tmp_path)  # it saves xor.npz where it runs
     out = io.StringIO()
+    ns: dict = {}
     with redirect_stdout(out):
-        exec(compile(code, "README.md", "exec"), {})  # noqa: S102 (our own README)
+        exec(compile(code, "README.md", "exec"), ns)  # noqa: S102 (our own README)
     lines = out.getvalue().splitlines()
     loss, acc = (float(v) for v in lines[4].split())  # after fit's 4 progress lines
     assert loss < 2e-4 and acc == 1.0  # "~1e-4, 1.0"
@@ -67,6 +68,9 @@ def test_the_python_api_screen_runs_and_says_what_its_comments_say(tmp_path, mon
     text = out.getvalue()
     accuracies = [float(v) for v in text[text.rindex("[") + 1 : text.rindex("]")].split()]
     assert len(accuracies) == 10 and all(0.0 <= a <= 1.0 for a in accuracies)
+    # model 3 taken out of the stack: its weights predict as the stack's replica 3 does
+    np.testing.assert_array_equal(ns["single"](ns["x"]), ns["stack"](ns["x"])[3])
+    assert ns["h3"].accuracy[-1] == ns["h"].final_accuracy[3]
 
 
 # --- what the README (and docs/conv.md, benchmarks/README.md) says about the CLI ---
