@@ -28,17 +28,19 @@ class EpochSignals:
     for. ``deliver()`` runs the first held signal's own handler (for Ctrl-C, Python's:
     it raises ``KeyboardInterrupt``; for SIGTERM under the CLI, a ``StopSignal``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, second_stops: bool = True) -> None:
         self.held: list[tuple[int, Any]] = []
         self.handlers: dict[int, Callable[[int, Any], Any]] = {}
+        self.second_stops = second_stops
         # whether a second signal stopped training at once, part-way through an epoch
         self.at_once = False
 
     def hold(self, signum: int, frame: Any) -> None:
         """The handler installed during training: the first signal waits for the epoch's
         end; a second one (Ctrl-C pressed again) is not held: the user insists (an epoch
-        of a slow layer of one's own may take minutes), and ``at_once`` says so."""
-        if self.held:
+        of a slow layer of one's own may take minutes), and ``at_once`` says so. Without
+        ``second_stops`` every signal waits (files being written)."""
+        if self.held and self.second_stops:
             self.at_once = True
             self.handlers[signum](signum, frame)  # usually raises
             self.at_once = False  # it did not (an outer block holds signals too)
@@ -53,13 +55,16 @@ class EpochSignals:
 
 
 @contextlib.contextmanager
-def signals_at_epoch_end() -> Iterator[EpochSignals]:
+def signals_at_epoch_end(second_stops: bool = True) -> Iterator[EpochSignals]:
     """Within the block, a stop signal (SIGINT, and SIGTERM or SIGHUP where a Python handler
     takes them) is recorded in the yielded ``EpochSignals.held`` instead of raising at once;
-    the training loop calls ``deliver()`` when an epoch is complete. Outside the main thread
-    (where no signal arrives as an exception) nothing changes, nor for a signal the OS
-    handles (default action, ignored)."""
-    signals = EpochSignals()
+    the training loop calls ``deliver()`` when an epoch is complete, and a signal still held
+    when the block ends is delivered then. ``second_stops=False``: a second signal waits
+    too (:func:`proplab.runio.uninterrupted`, around a run's files). Blocks nest (the inner
+    one hands its signal to the outer). Outside the main thread (where no signal arrives
+    as an exception) nothing changes, nor for a signal the OS handles (default action,
+    ignored)."""
+    signals = EpochSignals(second_stops)
     if threading.current_thread() is not threading.main_thread():
         yield signals
         return

@@ -24,6 +24,8 @@ from typing import IO, Any
 
 import numpy as np
 
+from proplab.interrupts import STOP_SIGNALS, signals_at_epoch_end
+
 # mkstemp creates files readable by the owner only; give run files the usual
 # permissions (0666 minus the umask), like open() would.
 _UMASK = os.umask(0)
@@ -225,9 +227,7 @@ def short_folder_name(name: str) -> str:
 
 # Ctrl-C (and the signals a sweep treats as one) while a finished run's files are written
 # would leave a folder with neither summary.json nor interrupted.json, the training lost.
-DEFERRED_SIGNALS = tuple(
-    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
-)
+DEFERRED_SIGNALS = STOP_SIGNALS
 _protected = 0  # how many protected blocks are open (a sweep worker's watchdog waits for 0)
 
 
@@ -243,38 +243,22 @@ def uninterrupted() -> Iterator[None]:
     For writing a run whose training is over: a SIGINT (or a SIGTERM or SIGHUP that
     has a Python handler, as in ``proplab sweep``) arriving inside the block is
     recorded, and the handler it would have run is called once the block is done,
-    so its ``KeyboardInterrupt`` comes after the files are written, not between them.
-    Signals left to the OS (default action, ignored) are not touched. Nests (the inner
-    block hands the signal to the outer one). Outside the main thread, where Python
-    cannot set handlers, the block runs unprotected.
+    so its ``KeyboardInterrupt`` comes after the files are written, not between them;
+    a second one waits too. Signals left to the OS (default action, ignored) are not
+    touched. Nests. Outside the main thread, where Python cannot set handlers, the
+    block runs unprotected. The mechanism is training's own, held for the whole block
+    (:func:`proplab.interrupts.signals_at_epoch_end`).
     """
     global _protected
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    held: list[tuple[int, Any]] = []
-    previous = {}
-    for signum in DEFERRED_SIGNALS:
-        handler = signal.getsignal(signum)
-        if callable(handler):  # a Python handler (SIG_DFL and SIG_IGN are ints)
-            previous[signum] = handler
-            signal.signal(signum, lambda s, frame: held.append((s, frame)))
     _protected += 1
-    error: BaseException | None = None
     try:
-        yield
-    except BaseException as exc:
-        error = exc
-        raise
+        with signals_at_epoch_end(second_stops=False):
+            yield
     finally:
         _protected -= 1
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-        # the stop the user asked for wins over another error (a full disk, say); a
-        # KeyboardInterrupt of the block's own (an interrupted run) already is that stop
-        if held and not isinstance(error, KeyboardInterrupt):
-            signum, frame = held[0]
-            previous[signum](signum, frame)  # e.g. default_int_handler: KeyboardInterrupt
 
 
 class StopSignal(KeyboardInterrupt):
