@@ -816,3 +816,35 @@ def test_gradient_sizes_keep_no_epoch_label_on_top_of_the_0(tmp_path: Path, firs
     values = [t.get_position()[0] for t in shown]
     assert values[0] == 0 and 1000 in values  # 0 and the decades past the first epoch stay
     assert all(v >= first / 4 for v in values[1:])
+
+
+def _wide_panels(titles: list[str]) -> list[BoundaryPanel]:
+    """Panels over moons-like data, 3.5 wide and 2 high: drawn at equal scales, short."""
+    x, y = _moons()
+    u, v, points = sweep_boundaries.boundary_grid(x, size=21)
+    prob = _by_half_plane(points).reshape(v.size, u.size)
+    return [BoundaryPanel(t, u, v, prob, x, y) for t in titles]
+
+
+@pytest.mark.parametrize("across", [4, 8])
+def test_held_out_titles_take_two_lines_where_they_fit_and_leave_no_band(
+    tmp_path: Path, across: int
+):
+    # look17: over four panels "train 100.0 %, test 100.0 %" (27 characters) wrapped to a
+    # third line, and the short moons row then ended ~50 px above the figure's bottom
+    # (the room for a third line went unused); eight across still need the third line
+    titles = [f"lr {i}\ntrain 100.0 %, test 100.0 %" for i in range(across)]
+    rows = [_panels(titles), _wide_panels(titles)]
+    fig = sweep_boundaries.decision_boundaries(rows, tmp_path / "b.png", "T", ["circle", "moons"])
+    renderer = _renderer(fig)
+    axes = _boundary_axes(fig)
+    assert len(axes) == 2 * across
+    lines = {a.get_title().count("\n") + 1 for a in axes}
+    assert lines == ({2} if across == 4 else {3})  # eight across are too narrow for one line
+    boxes = [a.title.get_window_extent(renderer) for a in axes]
+    assert _overlapping(boxes) == [] and all(_inside(fig, b) for b in boxes)
+    lowest = min(
+        t.get_window_extent(renderer).y0 for a in axes for t in a.get_xticklabels() if t.get_text()
+    )
+    if across == 4:  # the tick values near the bottom edge, no band
+        assert 0 <= lowest < 0.2 * plots.DPI

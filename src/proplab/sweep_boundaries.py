@@ -113,8 +113,8 @@ def _height_share(panel: BoundaryPanel) -> float:
 
 
 def _wrap(title: str, width: int = 26) -> str:
-    """Break each line of ``title`` longer than ``width`` after its commas (a panel is narrow),
-    and a part still too long at its spaces."""
+    """Break each line of ``title`` longer than ``width`` characters after its commas (a panel
+    is narrow), and a part still too long at its spaces."""
     lines = []
     for line in title.split("\n"):
         current = ""
@@ -147,9 +147,22 @@ def _wrap_rows(
     return out, out_labels
 
 
-def _panel_axes(ax, panel: BoundaryPanel) -> None:
+def _title_width(n_cols: int) -> int:
+    """How many characters of a 9-point title fit over one of ``n_cols`` panels: 26 over
+    the narrowest (eight across, 1.85 in), more over wider ones (2.6 in fits 33), so that
+    "train 100.0 %, test 100.0 %" keeps to one line where it fits."""
+    panel_inches = (_figure_width(n_cols) - 1.2) / n_cols
+    return max(26, int(13 * panel_inches))
+
+
+def _figure_width(n_cols: int) -> float:
+    """The figure's width in inches: 2.6 in per panel and 1.2 for the colour bar, at most 16."""
+    return min(2.6 * n_cols + 1.2, 16.0)
+
+
+def _panel_axes(ax, panel: BoundaryPanel, title_width: int) -> None:
     """A boundary panel's title, aspect, limits and ticks."""
-    ax.set_title(_wrap(panel.title), fontsize=9)
+    ax.set_title(_wrap(panel.title, title_width), fontsize=9)
     ax.set_aspect(_aspect(panel))
     ax.set_xlim(panel.grid_u[0], panel.grid_u[-1])
     ax.set_ylim(panel.grid_v[0], panel.grid_v[-1])
@@ -206,7 +219,7 @@ def _row_label(ax, label: str) -> None:
     )
 
 
-def _value_panel(ax, panel: BoundaryPanel, pred: np.ma.MaskedArray, limit: float):
+def _value_panel(ax, panel: BoundaryPanel, pred: np.ma.MaskedArray, limit: float, title_width: int):
     """A regression's panel: the predicted value over the inputs (pale), the targets as dots
     (full colours of the same scale, black rims); returns the heatmap for the colour bar."""
     image = ax.pcolormesh(
@@ -222,7 +235,7 @@ def _value_panel(ax, panel: BoundaryPanel, pred: np.ma.MaskedArray, limit: float
     targets = np.asarray(panel.y, dtype=np.float64).reshape(-1)
     for marker, m in _point_sets(panel):
         _dots(ax, panel, m, marker, c=targets[m], cmap=VALUE_CMAP, vmin=-limit, vmax=limit)
-    _panel_axes(ax, panel)
+    _panel_axes(ax, panel, title_width)
     return image
 
 
@@ -258,9 +271,12 @@ def decision_boundaries(
     n_rows = max(1, len(rows))
     n_cols = max(1, max(len(r) for r in rows))
     # titles of more than two lines (long setting names) get their own room
-    lines = max((_wrap(p.title).count("\n") + 1 for row in rows for p in row if p), default=2)
+    title_width = _title_width(n_cols)
+    lines = max(
+        (_wrap(p.title, title_width).count("\n") + 1 for row in rows for p in row if p), default=2
+    )
     extra = 0.18 * max(0, lines - 2)
-    width = min(2.6 * n_cols + 1.2, 16.0)
+    width = _figure_width(n_cols)
     # each row fits its own tallest panel: wide data (moons, 3.5 x 2) drawn at equal scales
     # makes short panels, and a 2.6-inch row would leave them floating, the colour bar
     # above them (and sized by the grid's tallest, a short row left an empty band)
@@ -291,7 +307,7 @@ def decision_boundaries(
                 continue
             prob = np.ma.masked_invalid(panel.prob)
             if panel.regression:
-                value_image = _value_panel(ax, panel, prob, limit)
+                value_image = _value_panel(ax, panel, prob, limit, title_width)
                 value_axes.append(ax)
                 continue
             prob_axes.append(ax)
@@ -314,7 +330,7 @@ def decision_boundaries(
             for marker, part in _point_sets(panel):
                 for cls in (0, 1):
                     _dots(ax, panel, part & (labels == bool(cls)), marker, c=CLASS_COLORS[cls])
-            _panel_axes(ax, panel)
+            _panel_axes(ax, panel, title_width)
     _name_axes(axes, rows)
     _tick_the_lowest(axes, rows)
     for r, label in enumerate(row_labels[:n_rows]):
