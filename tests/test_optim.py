@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pytest
 
-from proplab import SGD, AdaGrad, Adam, MSELoss, Parameter, RMSProp, fit, mlp
+from proplab import SGD, AdaGrad, Adam, Linear, MSELoss, Parameter, RMSProp, fit, mlp
 
 
 def run(opt_factory, data, grads, replica_ndim=0):
@@ -742,3 +742,21 @@ def test_an_optimizer_given_the_model_or_its_method_says_what_to_pass() -> None:
     with pytest.raises(TypeError, match=r"not its result: call it, model.parameters\(\)$"):
         proplab.Adam(model.parameters)
     assert len(proplab.Adam(model.parameters()).params) == 6
+
+
+def test_values_written_into_a_packed_parameter_are_the_ones_trained():
+    # Parameter's docstring: after an optimizer is built, `p.data = v` and `p.data[...] = v`
+    # write into its buffer, and an array taken from p.data before is a copy left behind
+    layer = Linear(2, 1, rng=np.random.default_rng(0))
+    before = layer.weight.data
+    opt = SGD(layer.parameters(), lr=0.5)
+    assert not np.shares_memory(before, layer.weight.data)
+    layer.weight.data = np.array([[1.0], [2.0]])
+    layer.bias.data[...] = 3.0
+    np.testing.assert_array_equal(opt.groups[0].data, [1.0, 2.0, 3.0])
+    layer.forward(np.array([[1.0, 1.0]]))
+    layer.backward(np.array([[1.0]]))
+    opt.step()  # each entry: value - 0.5 * gradient (x = 1, g = 1: every gradient is 1)
+    np.testing.assert_array_equal(layer.weight.data, [[0.5], [1.5]])
+    np.testing.assert_array_equal(layer.bias.data, [2.5])
+    assert not np.array_equal(before, layer.weight.data)

@@ -312,3 +312,30 @@ def test_a_value_one_block_refuses_changes_no_block(kind, name, bad):
     with pytest.raises(ValueError, match=rf"{name} must be in \[0, 1"):
         opt.set_hyper(name, np.array(bad))
     np.testing.assert_array_equal(opt.hyper_array(name), before)
+
+
+class _SoftplusReturningItsOwn(Identity):
+    """A student's activation that copied Sigmoid's template (``supports_out`` and an
+    ``out=`` argument) but returns a new array and never writes into ``out``."""
+
+    supports_out = True
+
+    def forward(self, x, out=None):
+        self.x = x
+        return np.logaddexp(0.0, x)
+
+    def backward(self, grad_out, need_input_grad=True, out=None):
+        return grad_out / (1.0 + np.exp(-self.x))
+
+
+def test_a_module_that_flags_out_but_returns_a_new_array_is_still_used(rng):
+    # read18: PerReplica took such a module's writes into `out` on trust and passed on
+    # np.empty's garbage, with no error
+    x, g = rng.normal(size=(3, 4, 2)), rng.normal(size=(3, 4, 2))
+    mixed = PerReplica([(1, _SoftplusReturningItsOwn()), (2, Sigmoid())])
+    y, dx = mixed.forward(x), mixed.backward(g)
+    np.testing.assert_array_equal(y[0], np.logaddexp(0.0, x[0]))
+    np.testing.assert_array_equal(dx[0], g[0] / (1.0 + np.exp(-x[0])))
+    alone = Sigmoid()
+    np.testing.assert_array_equal(y[1:], alone.forward(x[1:]))
+    np.testing.assert_array_equal(dx[1:], alone.backward(g[1:]))

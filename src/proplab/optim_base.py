@@ -78,7 +78,8 @@ class ParamGroup:
     """Parameters of one dtype and replica shape packed into one flat buffer.
 
     ``data`` and ``grad`` are ``(*R, total)`` arrays; each parameter's
-    ``data``/``grad`` become views into them. One elementwise update of the
+    ``data``/``grad`` become views into them (arrays taken from a parameter before
+    are no longer its own: read ``p.data`` anew). One elementwise update of the
     flat buffer then replaces one per parameter: on the lab's tiny networks the
     time is per-call overhead, so this halves the optimizer's cost.
     """

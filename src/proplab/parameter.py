@@ -49,15 +49,22 @@ def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.nd
 class Parameter:
     """A trainable array and the gradient of the loss with respect to it.
 
-    ``data`` and ``grad`` have the same shape. ``replica_ndim`` counts the
-    leading replica axes (0 for a single model), so optimizers can broadcast
-    per-replica hyperparameters such as the learning rate.
+    ``data`` and ``grad`` have the same shape; ``grad`` is dL/d``data``, summed (``+=``)
+    by every backward until ``zero_grad()``.
 
-    Gradients accumulate (``+=``) until ``zero_grad()``. Clearing is lazy: the
-    next accumulation overwrites instead of adding, which saves one NumPy call
-    per parameter per step; reading ``.grad`` always shows the true value.
+    Keep the Parameter, not its arrays: read ``p.data`` and ``p.grad`` each time.
+    Building an optimizer moves both into views of its flat buffer
+    (:class:`~proplab.optim_base.ParamGroup`), so an array taken from ``p.data``
+    before that is a copy training never changes. ``p.data = values`` and
+    ``p.data[...] = values`` both write into the live array. Clearing is lazy too:
+    ``zero_grad()`` sets a flag and the next accumulation overwrites instead of
+    adding (one NumPy call less per parameter per step), so an array taken from
+    ``p.grad`` before ``zero_grad()`` keeps the old numbers; ``p.grad`` read anew
+    shows the true value.
 
-    ``grad_mask`` (default ``None``): an array of 0s and 1s broadcastable to
+    For replica stacks: ``replica_ndim`` counts the leading replica axes (0 for a
+    single model), so optimizers can broadcast per-replica hyperparameters such as
+    the learning rate. ``grad_mask`` (default ``None``): an array of 0s and 1s broadcastable to
     ``data``; optimizers multiply the gradient by it before every update, so
     entries where it is 0 keep their value, if the mask is set before the first
     step (momentum or Adam state built up earlier still moves them) and, with

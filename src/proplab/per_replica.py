@@ -118,7 +118,7 @@ class PerReplica(Module):
         for block, module in self.blocks:
             try:
                 if module.supports_out:  # written straight into its slice, no copy
-                    module.forward(x[block], out=out[block])
+                    _into(out, block, module.forward(x[block], out=out[block]))
                 else:
                     out[block] = module.forward(x[block])
             except ValueError as exc:
@@ -133,7 +133,7 @@ class PerReplica(Module):
         for block, module in self.blocks:
             try:
                 if module.supports_out:
-                    module.backward(grad_out[block], out=grad_in[block])
+                    _into(grad_in, block, module.backward(grad_out[block], out=grad_in[block]))
                 else:
                     grad_in[block] = module.backward(grad_out[block])
             except ValueError as exc:
@@ -142,6 +142,14 @@ class PerReplica(Module):
 
     def extra_repr(self) -> str:
         return ", ".join(f"{b.start}:{b.stop}={type(m).__name__}" for b, m in self.blocks)
+
+
+def _into(out: np.ndarray, block: slice, result: np.ndarray) -> None:
+    """Make sure ``out[block]`` holds ``result``, what a module with ``supports_out`` returned:
+    proplab's own wrote it there already; a layer of one's own that copied the flag but
+    returned a new array left ``out`` as np.empty made it, and that garbage went on (read18)."""
+    if not np.may_share_memory(result, out):
+        out[block] = result
 
 
 class _Rows:
