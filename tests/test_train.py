@@ -873,3 +873,64 @@ def test_evaluate_refuses_data_with_nan_as_fit_does() -> None:
         evaluate(model, MSELoss(), x, y)
     with pytest.raises(ValueError, match=r"^x\[0, 1\] is nan: training data must be finite"):
         fit(model, MSELoss(), SGD(model.parameters()), x, y, 1)
+
+
+class _Huber(proplab.Loss):
+    """A student's Huber loss (delta 1), mean over samples and outputs."""
+
+    def forward(self, pred, target):
+        self.d = pred - target
+        a = np.abs(self.d)
+        return np.mean(np.where(a <= 1.0, 0.5 * self.d**2, a - 0.5), axis=(-2, -1))
+
+    def backward(self):
+        return np.clip(self.d, -1.0, 1.0) / (self.d.shape[-2] * self.d.shape[-1])
+
+
+class _HuberOverEveryAxis(_Huber):
+    def forward(self, pred, target):
+        return float(np.mean(super().forward(pred, target)))  # a stack's replicas averaged too
+
+
+class _HuberFlatGradient(_Huber):
+    def backward(self):
+        return super().backward().ravel()
+
+
+def test_a_loss_of_ones_own_is_checked_before_training_and_named() -> None:
+    # read18: a loss averaging a stack's replicas trained them silently (one float of loss
+    # beside three accuracies); a flat dL/dpred failed inside the Sigmoid below it
+    x, y = proplab.generate_xor_easy()
+
+    def train(loss, seeds=None):
+        model = mlp(seeds=seeds) if seeds else mlp(rng=np.random.default_rng(0))
+        return fit(model, loss, SGD(model.parameters(), lr=1.0), x, y, epochs=3)
+
+    with pytest.raises(ValueError) as err:
+        train(_HuberOverEveryAxis(), seeds=range(3))
+    assert str(err.value) == (
+        "_HuberOverEveryAxis.forward returned a loss of shape () for predictions of shape "
+        "(3, 1, 1) (one sample, checked before training): it must return one loss per "
+        "model, an array of shape (3,), one per replica (reduce over the last two axes only, "
+        "axis=(-2, -1): samples and outputs)"
+    )
+    with pytest.raises(ValueError, match=r"^_HuberFlatGradient.backward returned shape \(1,\) "):
+        train(_HuberFlatGradient())
+    # the same loss done right trains a stack as its models alone
+    stacked = train(_Huber(), seeds=range(3))
+    alone = [train(_Huber(), seeds=[s]) for s in range(3)]
+    np.testing.assert_array_equal(stacked.final_loss, [h.final_loss[0] for h in alone])
+    assert stacked.epochs_run == 3
+
+
+def test_a_loss_that_cannot_take_one_sample_is_left_to_training() -> None:
+    class _NeedsTwo(_Huber):
+        def forward(self, pred, target):
+            if pred.shape[-2] < 2:
+                raise ValueError("needs two samples")
+            return super().forward(pred, target)
+
+    x, y = proplab.generate_xor_easy()
+    model = mlp(rng=np.random.default_rng(0))
+    history = fit(model, _NeedsTwo(), SGD(model.parameters(), lr=1.0), x, y, epochs=3)
+    assert history.epochs_run == 3 and np.isfinite(history.final_loss)

@@ -21,7 +21,7 @@ from proplab.core import Module, eval_mode, train_mode
 from proplab.history import History, interrupt_cause, interrupted_message
 from proplab.interrupts import signals_at_epoch_end
 from proplab.losses import Loss
-from proplab.module_errors import returned_no_array
+from proplab.module_errors import is_proplabs, returned_no_array
 from proplab.optim_base import Optimizer
 from proplab.scoring import (
     accuracy,
@@ -135,6 +135,15 @@ def fit(
 ) -> History:
     """Train ``model`` on ``(x, y)`` for up to ``epochs`` epochs; return the History.
 
+    Each full-batch epoch is, in order (the rest of this module is checks, records and
+    stopping)::
+
+        optimizer.zero_grad()
+        pred = model.forward(x)
+        loss = loss_fn.forward(pred, y)
+        model.backward(loss_fn.backward(), need_input_grad=False)
+        optimizer.step()
+
     Args:
         optimizer: built on ``model.parameters()`` (or some of them, to freeze the
             rest); one over another model's parameters is refused.
@@ -157,6 +166,12 @@ def fit(
     accuracy are training-mode numbers; afterwards every module is back in the mode
     it was in (a new model's is training mode, as in PyTorch: predict with
     :func:`evaluate`, ``model.eval()`` or ``proplab.eval_mode(model)``).
+
+    Before the first epoch ``fit`` runs ``model.forward`` once on the first sample, in
+    evaluation mode, to learn the output width and the replica axes (no backward, no
+    update): a layer that prints or counts its calls sees that call first. A loss of
+    one's own is run on that prediction too, and refused there when its forward does
+    not return one loss per model or its backward no array of pred's shape.
     """
     _check_roles(model, loss_fn, optimizer)
     # overflow on the way to divergence is reported once, as "diverged", not as
@@ -264,54 +279,12 @@ def _fit(
     """The training loop behind :func:`fit` (same arguments, checked here): per epoch,
     zero_grad -> forward -> loss -> backward -> step, over the whole data or its
     mini-batches, recording the loss and accuracy in a :class:`History`."""
-    epochs = check_int(epochs, "epochs")  # also refuses bools, None, inf and NaN
-    callback_every = check_int(callback_every, "callback_every")
-    if batch_size is not None and not is_whole(batch_size, 1):
-        raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")
-    if batch_size is not None:
-        batch_size = int(batch_size)  # 4.0 is whole: range() needs the int
-    if rng is not None and not isinstance(rng, np.random.Generator):
-        raise TypeError(
-            f"rng must be a numpy Generator such as np.random.default_rng(0), got {rng!r}"
-        )
-    if tol is not None and not (
-        isinstance(tol, numbers.Real)
-        and not isinstance(tol, bool | np.bool_)
-        and math.isfinite(tol)
-        and tol >= 0
-    ):
-        # a loss is never negative: tol < 0 (or NaN) would silently never stop training
-        raise ValueError(f"tol must be a finite number >= 0 or None, got {tol!r}")
-    if not is_whole(print_every, 0):
-        raise ValueError(f"print_every must be an integer >= 0 (0: never), got {print_every!r}")
+    epochs, batch_size, callback_every = _checked_settings(
+        epochs, batch_size, rng, tol, print_every, callback_every
+    )
     check_optimizer_of(model, optimizer)
-    x, y = as_arrays(x, y)
-    for name, a in (("x", x), ("y", y)):
-        if a.dtype.kind not in "biuf":
-            raise TypeError(f"{name} must hold numbers, got an array of dtype {a.dtype}")
-        if np.ndim(a) < 2:
-            raise ValueError(
-                f"{name} must be (n, columns) (or stacked (*R, n, columns)), got shape "
-                f"{np.shape(a)}; one column is {name}.reshape(-1, 1)"
-                + (
-                    " (class labels for a model with C > 1 outputs: proplab.one_hot(y, C),"
-                    " or CrossEntropyLoss with labels y.reshape(-1, 1))"
-                    if name == "y"
-                    else ""
-                )
-            )
-        # caught here, once: in training it would look like a learning-rate problem
-        check_finite(name, a, "training data")
-    check_targets = getattr(loss_fn, "check_targets", None)  # a loss of the user's own may
-    if check_targets is not None:  # have none; once here rather than every step
-        check_targets(y)
+    x, y = _checked_data(loss_fn, x, y, batch_size, shuffle, rng)
     n = x.shape[-2]
-    if n == 0:
-        raise ValueError(f"x has no samples (shape {x.shape})")
-    if y.shape[-2] != n:
-        raise ValueError(f"x has {n} samples but y has {y.shape[-2]}")
-    if batch_size is not None and batch_size < n and shuffle and rng is None:
-        raise ValueError("mini-batch shuffling needs rng=np.random.default_rng(seed)")
     # a float32 model computes in float32 (MSE's and BCE's integer targets too)
     x, y = in_model_dtype(model, x, y, getattr(loss_fn, "numeric_targets", False))
     history = History(tol=tol)
@@ -323,29 +296,7 @@ def _fit(
         history.wall_time,
     )
     deferred = None
-    # one forward pass on one sample tells the output width and the replica axes (in
-    # eval mode: batchnorm cannot take one sample in training mode, which would also
-    # move its running statistics, and dropout would draw a mask from the run's stream)
-    try:
-        with eval_mode(model):
-            probe_shape = model.forward(x[..., :1, :]).shape
-    except (ValueError, TypeError):
-        model.forward(x)  # the same error, naming the caller's array rather than one row
-        raise
-    replicas = probe_shape[:-2]
-    if replicas:
-        _check_replica_parameters(model, replicas)
-    if y.ndim > 2:
-        try:
-            fits = np.broadcast_shapes(y.shape[:-2], replicas) == replicas
-        except ValueError:
-            fits = False
-        if not fits:
-            raise ValueError(
-                f"y is stacked as {y.shape} (replicas {y.shape[:-2]}), but the model "
-                f"predicts {probe_shape[:-2] + (n, probe_shape[-1])} (replicas {replicas}): "
-                "one target per replica, or one (n, out) shared by all"
-            )
+    probe_shape = _probe(model, loss_fn, x, y)
     # accuracy is defined for labels; one output's targets are checked here, once
     scored = are_class_targets(y, probe_shape[-1], (*probe_shape[:-2], n, probe_shape[-1]))
     if full_batch and probe_shape[-1] == 1:
@@ -454,6 +405,140 @@ def _fit(
     if callback is not None:
         callback(history.epochs_run, history)
     return history
+
+
+def _checked_settings(
+    epochs: int,
+    batch_size: int | None,
+    rng: np.random.Generator | None,
+    tol: float | None,
+    print_every: int,
+    callback_every: int,
+) -> tuple[int, int | None, int]:
+    """:func:`fit`'s settings checked, each refused with its value named; returns
+    ``epochs``, ``batch_size`` and ``callback_every`` as ints."""
+    epochs = check_int(epochs, "epochs")  # also refuses bools, None, inf and NaN
+    callback_every = check_int(callback_every, "callback_every")
+    if batch_size is not None and not is_whole(batch_size, 1):
+        raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")
+    if batch_size is not None:
+        batch_size = int(batch_size)  # 4.0 is whole: range() needs the int
+    if rng is not None and not isinstance(rng, np.random.Generator):
+        raise TypeError(
+            f"rng must be a numpy Generator such as np.random.default_rng(0), got {rng!r}"
+        )
+    if tol is not None and not (
+        isinstance(tol, numbers.Real)
+        and not isinstance(tol, bool | np.bool_)
+        and math.isfinite(tol)
+        and tol >= 0
+    ):
+        # a loss is never negative: tol < 0 (or NaN) would silently never stop training
+        raise ValueError(f"tol must be a finite number >= 0 or None, got {tol!r}")
+    if not is_whole(print_every, 0):
+        raise ValueError(f"print_every must be an integer >= 0 (0: never), got {print_every!r}")
+    return epochs, batch_size, callback_every
+
+
+def _checked_data(
+    loss_fn: Loss,
+    x: np.ndarray,
+    y: np.ndarray,
+    batch_size: int | None,
+    shuffle: bool,
+    rng: np.random.Generator | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``x`` and ``y`` as arrays, checked: numbers, at least 2-D, finite, as many samples,
+    targets the loss takes; returns them."""
+    x, y = as_arrays(x, y)
+    for name, a in (("x", x), ("y", y)):
+        if a.dtype.kind not in "biuf":
+            raise TypeError(f"{name} must hold numbers, got an array of dtype {a.dtype}")
+        if np.ndim(a) < 2:
+            raise ValueError(
+                f"{name} must be (n, columns) (or stacked (*R, n, columns)), got shape "
+                f"{np.shape(a)}; one column is {name}.reshape(-1, 1)"
+                + (
+                    " (class labels for a model with C > 1 outputs: proplab.one_hot(y, C),"
+                    " or CrossEntropyLoss with labels y.reshape(-1, 1))"
+                    if name == "y"
+                    else ""
+                )
+            )
+        # caught here, once: in training it would look like a learning-rate problem
+        check_finite(name, a, "training data")
+    check_targets = getattr(loss_fn, "check_targets", None)  # a loss of the user's own may
+    if check_targets is not None:  # have none; once here rather than every step
+        check_targets(y)
+    n = x.shape[-2]
+    if n == 0:
+        raise ValueError(f"x has no samples (shape {x.shape})")
+    if y.shape[-2] != n:
+        raise ValueError(f"x has {n} samples but y has {y.shape[-2]}")
+    if batch_size is not None and batch_size < n and shuffle and rng is None:
+        raise ValueError("mini-batch shuffling needs rng=np.random.default_rng(seed)")
+    return x, y
+
+
+def _probe(model: Module, loss_fn: Loss, x: np.ndarray, y: np.ndarray) -> tuple[int, ...]:
+    """The shape of the model's prediction for one sample, ``(*R, 1, out)``: it tells the
+    output width and the replica axes ``R``. Checked on it, before any training: a stack's
+    parameters, a stacked ``y``, and a loss of the user's own (its forward returns one loss
+    per model, its backward dL/dpred of pred's shape), which in training failed far from
+    the loss (a flat gradient inside the Sigmoid below it) or not at all (a loss that
+    averages the replicas trains them on each other's errors; read18)."""
+    # in eval mode: batchnorm cannot take one sample in training mode, which would also
+    # move its running statistics, and dropout would draw a mask from the run's stream
+    try:
+        with eval_mode(model):
+            pred = model.forward(x[..., :1, :])
+    except (ValueError, TypeError):
+        model.forward(x)  # the same error, naming the caller's array rather than one row
+        raise
+    replicas = pred.shape[:-2]
+    if replicas:
+        _check_replica_parameters(model, replicas)
+    if y.ndim > 2:
+        try:
+            fits = np.broadcast_shapes(y.shape[:-2], replicas) == replicas
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ValueError(
+                f"y is stacked as {y.shape} (replicas {y.shape[:-2]}), but the model "
+                f"predicts {replicas + (x.shape[-2], pred.shape[-1])} (replicas {replicas}): "
+                "one target per replica, or one (n, out) shared by all"
+            )
+    if not is_proplabs(type(loss_fn)):  # proplab's own losses are tested to keep it
+        _check_loss_contract(loss_fn, pred, y[..., :1, :])
+    return pred.shape
+
+
+def _check_loss_contract(loss_fn: Loss, pred: np.ndarray, target: np.ndarray) -> None:
+    """Refuse a loss whose forward on ``pred`` ``(*R, 1, out)`` does not return one loss per
+    model (a float, or an array ``R`` for a stack) or whose backward returns no array of
+    pred's shape. A loss that cannot take one sample is left to fail, or not, in training."""
+    name = type(loss_fn).__name__
+    try:
+        loss = loss_fn.forward(pred, target)
+        grad = loss_fn.backward()
+    except Exception:  # e.g. a loss that needs two samples: training runs it on all of them
+        return
+    replicas = pred.shape[:-2]
+    if np.shape(loss) != replicas:
+        one = "a float" if not replicas else f"an array of shape {replicas}, one per replica"
+        raise ValueError(
+            f"{name}.forward returned a loss of shape {np.shape(loss)} for predictions of "
+            f"shape {pred.shape} (one sample, checked before training): it must return one loss per model, {one} (reduce over the "
+            "last two axes only, axis=(-2, -1): samples and outputs)"
+        )
+    if not isinstance(grad, np.ndarray):
+        raise returned_no_array(name, grad, loss=True)
+    if grad.shape != pred.shape:
+        raise ValueError(
+            f"{name}.backward returned shape {grad.shape} for predictions of shape "
+            f"{pred.shape} (one sample, checked before training): dL/dpred has pred's shape (do not ravel or squeeze it)"
+        )
 
 
 def _check_replica_parameters(model: Module, replicas: tuple[int, ...]) -> None:
