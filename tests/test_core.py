@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from proplab import SGD, Linear, Module, MSELoss, Parameter, Sequential, Sigmoid, fit, mlp
+from proplab.layers import linear_naive, linear_naive_backward
 
 # --- Parameter -----------------------------------------------------------------------
 
@@ -615,6 +616,14 @@ def test_a_loss_backward_returning_none_is_named_in_fit() -> None:
     x, y = np.ones((4, 2)), np.zeros((4, 1))
     with pytest.raises(TypeError) as err:
         fit(model, _ForgetfulMSE(), SGD(model.parameters(), lr=0.1), x, y, epochs=1)
+    assert str(err.value) == (  # fit tries a loss of one's own before training
+        "_ForgetfulMSE.backward returned None (did you forget `return`?): a loss's backward "
+        "must return dL/dpred, a NumPy array of pred's shape"
+    )
+    loss = _ForgetfulMSE()
+    loss.forward(model.forward(x), y)  # a loop of one's own hands the model the None
+    with pytest.raises(TypeError) as err:
+        model.backward(loss.backward(), need_input_grad=False)
     assert str(err.value) == (
         "Sequential.backward was given None for dL/d(output): it takes an array of the "
         "output's shape (a loss's backward that forgot `return`?)"
@@ -712,3 +721,56 @@ def test_a_gradient_assigned_whole_must_have_the_parameters_shape():
     w.grad = np.arange(6.0).reshape(3, 2)  # the right shape, as before
     w.grad += np.ones((3, 2))  # and += (which assigns the sum back)
     np.testing.assert_array_equal(w.grad, np.arange(6.0).reshape(3, 2) + 1)
+
+
+# --- Linear against its slow textbook twin ------------------------------------------------
+
+
+def test_the_naive_twin_is_the_textbook_formula_by_hand():
+    x, w, b = np.array([[1.0, 2.0]]), np.array([[3.0], [4.0]]), np.array([0.5])
+    np.testing.assert_array_equal(linear_naive(x, w, b), [[11.5]])  # 1*3 + 2*4 + 0.5
+    dx, dw, db = linear_naive_backward(x, w, np.array([[2.0]]))
+    np.testing.assert_array_equal(dx, [[6.0, 8.0]])  # g * w^T
+    np.testing.assert_array_equal(dw, [[2.0], [4.0]])  # x^T g
+    np.testing.assert_array_equal(db, [2.0])
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_linear_equals_its_naive_twin(bias):
+    rng = np.random.default_rng(3)
+    layer = Linear(4, 3, bias=bias, rng=rng)
+    if bias:
+        layer.bias.data = rng.normal(size=3)
+    x, g = rng.normal(size=(7, 4)), rng.normal(size=(7, 3))
+    b = layer.bias.data if bias else None
+    np.testing.assert_allclose(layer.forward(x), linear_naive(x, layer.weight.data, b), rtol=1e-13)
+    dx = layer.backward(g)
+    naive_dx, naive_dw, naive_db = linear_naive_backward(x, layer.weight.data, g)
+    np.testing.assert_allclose(dx, naive_dx, rtol=1e-13)
+    np.testing.assert_allclose(layer.weight.grad, naive_dw, rtol=1e-13)
+    if bias:
+        np.testing.assert_allclose(layer.bias.grad, naive_db, rtol=1e-13)
+
+
+@pytest.mark.parametrize("shared", [True, False])
+def test_a_linear_stack_is_its_naive_twin_replica_by_replica(shared):
+    rng = np.random.default_rng(4)
+    layer = Linear(3, 2, replicas=(3,), rng=rng)
+    layer.bias.data = rng.normal(size=(3, 2))
+    x = rng.normal(size=(5, 3)) if shared else rng.normal(size=(3, 5, 3))
+    g = rng.normal(size=(3, 5, 2))
+    y, dx = layer.forward(x), layer.backward(g)
+    summed_dx = 0.0
+    for k in range(3):
+        xk = x if shared else x[k]
+        w, b = layer.weight.data[k], layer.bias.data[k]
+        np.testing.assert_allclose(y[k], linear_naive(xk, w, b), rtol=1e-12)
+        naive_dx, naive_dw, naive_db = linear_naive_backward(xk, w, g[k])
+        np.testing.assert_allclose(layer.weight.grad[k], naive_dw, rtol=1e-12)
+        np.testing.assert_allclose(layer.bias.grad[k], naive_db, rtol=1e-12)
+        if shared:
+            summed_dx = summed_dx + naive_dx
+        else:
+            np.testing.assert_allclose(dx[k], naive_dx, rtol=1e-12)
+    if shared:  # shared data feeds every replica: its gradient is the replicas' sum
+        np.testing.assert_allclose(dx, summed_dx, rtol=1e-12, atol=1e-15)

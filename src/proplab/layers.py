@@ -1,4 +1,4 @@
-"""Layers with weights: Linear (and, beside it, the shape helpers).
+"""Layers with weights: Linear, its slow textbook twin (read first), and the shape helpers.
 
 Shapes carry optional leading replica axes ``R`` (``()`` for one model):
 Linear maps ``(*R, n, in)`` (or shared data ``(n, in)``) to ``(*R, n, out)``
@@ -22,8 +22,41 @@ from proplab.parameter import Parameter, matmul
 _TRANSPOSED_COPY_LIMIT = 128 * 128
 
 
+def linear_naive(x: np.ndarray, w: np.ndarray, b: np.ndarray | None) -> np.ndarray:
+    """The textbook layer, one sample and one output at a time (slow; read it first, test
+    :class:`Linear` against it): y[i, k] = sum_j x[i, j] w[j, k] + b[k].
+
+    x ``(n, in)``, w ``(in, out)``, b ``(out,)`` or None -> y ``(n, out)``.
+    """
+    n, (n_in, n_out) = x.shape[0], w.shape
+    y = np.zeros((n, n_out), dtype=np.result_type(x, w))
+    for i in range(n):
+        for k in range(n_out):
+            y[i, k] = sum(x[i, j] * w[j, k] for j in range(n_in)) + (0.0 if b is None else b[k])
+    return y
+
+
+def linear_naive_backward(
+    x: np.ndarray, w: np.ndarray, g: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The chain rule of :func:`linear_naive`, sample by sample: given g = dL/dy ``(n, out)``,
+    returns dL/dx ``(n, in)``, dL/dw ``(in, out)`` and dL/db ``(out,)``.
+
+    y[i, k] depends on w[j, k] through x[i, j], on b[k] with slope 1 and on x[i, j]
+    through w[j, k]; every sample's contribution to dw and db is summed (the loss's
+    backward already divided by n).
+    """
+    dx, dw, db = np.zeros_like(x, dtype=g.dtype), np.zeros_like(w), np.zeros(w.shape[1])
+    for i in range(x.shape[0]):
+        dw += np.outer(x[i], g[i])  # dy[i, k]/dw[j, k] = x[i, j]
+        db += g[i]  # dy[i, k]/db[k] = 1
+        dx[i] = w @ g[i]  # dL/dx[i, j] = sum_k w[j, k] g[i, k]
+    return dx, dw, db
+
+
 class Linear(Module):
-    """y = x @ W + b.
+    """y = x @ W + b: :func:`linear_naive` and :func:`linear_naive_backward` for whole
+    arrays, plus optional leading replica axes and a few speed paths (each marked).
 
     Args:
         in_features, out_features: sizes of the last axis of input and output.
