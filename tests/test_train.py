@@ -14,6 +14,8 @@ are caught where their code is tested:
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -146,6 +148,32 @@ def test_huge_learning_rate_diverges_with_advice(xor):
     assert history.epochs_run < 500 and len(history.loss) == history.epochs_run
     assert not np.isfinite(history.loss[-1]) and np.all(np.isfinite(history.loss[:-1]))
     assert f"epoch {history.epochs_run}" in history.message
+
+
+def test_a_diverged_epoch_with_nan_predictions_has_no_accuracy(xor):
+    # full batch, one output: the accuracies are scored in chunks (_DeferredAccuracy)
+    x, y = xor
+    model = lab_model(0, activation="identity", output_activation=None)
+    history = lab_fit(model, x, y, epochs=200, lr=1e5)
+    assert history.stop_reason == "diverged" and np.isnan(history.loss[-1])
+    assert np.isnan(history.accuracy[-1]) and np.all(np.isfinite(history.accuracy[:-1]))
+    stack = mlp(2, 10, 1, activation="identity", output_activation="identity", seeds=[0, 1])
+    stacked = fit(stack, MSELoss(), SGD(stack.parameters(), lr=np.array([0.01, 1e5])), x, y, 200)
+    assert list(stacked.replica_stop_reason) == ["completed", "diverged"]
+    assert (
+        np.isnan(stacked.replica(1).accuracy[-1]) and np.isfinite(stacked.replica(0).accuracy).all()
+    )
+
+
+def test_a_diverged_mini_batch_epoch_has_no_accuracy_and_evaluate_no_warning(xor):
+    x, y = xor
+    model = lab_model(0, activation="identity", output_activation=None)
+    history = lab_fit(model, x, y, epochs=200, lr=50.0, batch_size=7, rng=np.random.default_rng(0))
+    assert history.stop_reason == "diverged" and np.isnan(history.accuracy[-1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # overflow in its forward pass: no RuntimeWarning
+        loss, acc, pred = proplab.evaluate(model, MSELoss(), x, y)
+    assert not np.isfinite(pred).all() and np.isnan(loss) and np.isnan(acc)
 
 
 def test_data_that_is_not_finite_is_refused_before_training(xor):

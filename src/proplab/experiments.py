@@ -69,7 +69,7 @@ from proplab.runio import (
     write_columns_csv,
     write_json,
 )
-from proplab.scoring import evaluate
+from proplab.scoring import are_class_targets, evaluate
 from proplab.serialize import save
 from proplab.snapshots import (
     GRADIENT_WORK,
@@ -467,9 +467,9 @@ def finish_run(
             loss, acc, pred = evaluate(model, loss_fn, x, y)
             test = None if x_test is None else evaluate(model, loss_fn, x_test, y_test)
             # a regression (even of 0/1 values, task="regression"), or targets that are values
-            # (accuracy NaN): R² instead of an accuracy
+            # (not classes; a diverged classifier's accuracy is NaN too): R² instead
             r2 = None
-            if dataload.is_regression_run(cfg) or np.isnan(acc):
+            if dataload.is_regression_run(cfg) or not are_class_targets(y, pred.shape[-1]):
                 acc, r2 = math.nan, r2_score(pred, y)
                 if test is not None:
                     test = (test[0], math.nan, test[2], r2_score(test[2], y_test))

@@ -21,8 +21,9 @@ def accuracy(
 
     One output column: prediction thresholded at 0.5 against 0/1 labels
     ``(n, 1)``. Several columns: argmax against integer labels ``(n,)`` or
-    ``(n, 1)``, or one-hot rows / class probabilities ``(n, C)``. NaN for targets
-    that are not labels (:func:`are_class_targets`: a regression's values, where
+    ``(n, 1)``, or one-hot rows / class probabilities ``(n, C)``. NaN for a model
+    with a prediction that is not a finite number (a diverged one: thresholded, its NaN
+    outputs would count as class 0), and for targets that are not labels (:func:`are_class_targets`: a regression's values, where
     thresholding or an argmax would invent a "correct"). Shape: ``(*R, n, C)`` ->
     float or ``R``. Arrays, or nested lists of numbers. ``labels_checked``: the
     caller knows the targets are labels (fit checks once, not every mini-batch).
@@ -60,6 +61,9 @@ def accuracy(
         )
         hits = np.count_nonzero(pred.argmax(-1) == labels, axis=-1)
     acc = hits / pred.shape[-2]
+    unscored = ~np.isfinite(pred).all(axis=(-2, -1))
+    if unscored.any():  # NaN > 0.5 is False: a diverged model's NaN outputs scored as class 0
+        acc = np.where(unscored, math.nan, acc)
     return float(acc) if np.ndim(acc) == 0 else acc
 
 
@@ -115,9 +119,10 @@ def evaluate(
         raise ValueError(f"x has no samples (shape {x.shape})")
     for name, a in (("x", x), ("y", y)):
         check_finite(name, a, "data to score")  # NaN predictions scored as class 0
-    with eval_mode(model):
+    # a diverged model overflows: its NaN loss and accuracy say so, warnings would repeat it
+    with eval_mode(model), np.errstate(over="ignore", invalid="ignore"):
         pred = model.forward(x)
-    return loss_fn.forward(pred, y), accuracy(pred, y), pred
+        return loss_fn.forward(pred, y), accuracy(pred, y), pred
 
 
 def in_model_dtype(

@@ -71,11 +71,15 @@ class _DeferredAccuracy:
     def flush(self) -> None:
         if not self.pending:
             return
-        correct = np.stack(self.pending) > 0.5
+        preds = np.stack(self.pending)
+        correct = preds > 0.5
         correct = correct == self.truth
         hits = np.count_nonzero(correct, axis=(-2, -1))
         self.pending.clear()
         values = hits / self.n
+        unscored = ~np.isfinite(preds).all(axis=(-2, -1))
+        if unscored.any():  # a diverged epoch's NaN outputs: no accuracy (as accuracy())
+            values[unscored] = math.nan
         if values.ndim == 1:
             self.accuracies.extend(values.tolist())
         else:
