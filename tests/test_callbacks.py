@@ -434,3 +434,63 @@ def test_a_float32_models_data_is_cast_once_not_every_epoch(monkeypatch) -> None
     history = train(model, MSELoss(), SGD(model.parameters(), lr=0.5), x, y, 30, validation=(x, y))
     assert history.epochs_run == 30 and isinstance(history.val_loss[-1], float)
     assert len(copies) <= 2  # the validation's first check, before the loop casts it once
+
+
+# --- divergence (diverge18) -----------------------------------------------------------------
+
+
+def _exploding() -> tuple[proplab.Module, SGD]:
+    """XOR's 2-10-10-1 net without nonlinearity at lr 50: losses 1.06, 3.1e10, 6.9e64, then
+    inf in epoch 4; after 3 epochs the weights are finite but the final model's loss is inf."""
+    model = mlp(2, 10, 1, activation="identity", output_activation="identity", rng=np.random.default_rng(0))  # fmt: skip
+    return model, SGD(model.parameters(), lr=50.0)
+
+
+def test_a_last_update_that_blows_the_model_up_is_divergence():
+    # it was "completed": each epoch's loss is measured before its update
+    x, y = generate_xor_easy()
+    model, opt = _exploding()
+    history = proplab.fit(model, MSELoss(), opt, x, y, 3)
+    assert history.stop_reason == "diverged" and history.epochs_run == 3
+    assert history.message == (
+        "training diverged with its last update (epoch 3): the final model's loss is inf; "
+        "try a smaller learning rate"
+    )
+    model, opt = _exploding()
+    trained = train(model, MSELoss(), opt, x, y, 3)
+    assert (trained.stop_reason, trained.message) == (history.stop_reason, history.message)
+    model, opt = _exploding()  # two epochs: the final model is finite, the run completed
+    assert proplab.fit(model, MSELoss(), opt, x, y, 2).stop_reason == "completed"
+
+
+def test_an_infinite_validation_loss_is_divergence_not_a_plateau():
+    # early stopping called it "not improved" and ReduceLROnPlateau cut the rate; with inf
+    # from the start, "best inf at epoch 0", nothing restored
+    x, y = generate_xor_easy()
+    model, opt = _exploding()
+    stopper = EarlyStopping(patience=2)
+    schedule = ReduceLROnPlateau(opt, patience=0)
+    history = train(
+        model, MSELoss(), opt, x, y, 50,
+        validation=(x, y), early_stopping=stopper, schedule=schedule,
+    )  # fmt: skip
+    assert history.stop_reason == "diverged" and history.epochs_run == 3
+    assert history.message == (
+        "training diverged at epoch 3: the validation loss became inf; try a smaller learning rate"
+    )
+    assert history.best_epoch == 1  # the best weights are back: the model predicts again
+    assert evaluate(model, MSELoss(), x, y)[0] == pytest.approx(history.val_loss[0])
+    assert history.lr == [50.0, 50.0, 5.0]  # cut once, after epoch 2's rise; not for the inf
+
+
+def test_the_convergence_warning_of_a_growing_loss_says_to_lower_the_rate():
+    # it said the loss "was still improving ... raise epochs or the learning rate"
+    x, y = generate_xor_easy()
+    model = mlp(2, 4, 1, activation="identity", output_activation="identity", rng=np.random.default_rng(0))  # fmt: skip
+    with pytest.warns(ConvergenceWarning) as caught:
+        history = train(model, MSELoss(), SGD(model.parameters(), lr=0.5), x, y, 4, min_improvement=0.0)  # fmt: skip
+    assert history.stop_reason == "completed" and history.loss[-1] > history.loss[0]
+    assert str(caught[0].message) == (
+        f"training stopped at the maximum of 4 epochs and has not converged: the training loss "
+        f"grew from {history.loss[0]:.3g} to {history.loss[-1]:.3g}; try a smaller learning rate"
+    )

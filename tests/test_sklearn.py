@@ -341,6 +341,43 @@ def test_a_diverging_fit_raises_and_names_the_learning_rate() -> None:
         MLPClassifier(solver="sgd", learning_rate_init=1e6, random_state=0).fit(x * 1e3, y)
 
 
+def test_a_last_update_that_blows_up_raises_and_a_growing_loss_says_lower_the_rate() -> None:
+    # diverge18: max_iter=6 fitted "successfully", predict_proba gave NaN and score 52 %;
+    # at max_iter=5 the warning said the loss "still improved" (1.34 -> 1.27e86)
+    from proplab.data import generate_xor_easy
+
+    x, y = generate_xor_easy()
+
+    def net(max_iter):
+        return MLPClassifier(
+            hidden_layer_sizes=(10, 10), max_iter=max_iter, random_state=0, activation="identity",
+            solver="sgd", learning_rate_init=50.0, tol=0.0,
+        )  # fmt: skip
+
+    with pytest.raises(ValueError, match=r"^training diverged with its last update \(epoch 6\)"):
+        net(6).fit(x, y.ravel())
+    with pytest.warns(ConvergenceWarning) as caught:
+        clf = net(5).fit(x, y.ravel())
+    start, end = clf.loss_curve_[0], clf.loss_curve_[-1]
+    assert str(caught[0].message) == (
+        f"MLPClassifier: stopped at max_iter=5 epochs without converging (the loss grew from "
+        f"{start:.3g} to {end:.3g}); lower learning_rate_init"
+    )
+
+
+def test_early_stopping_on_a_validation_loss_never_finite_raises_divergence() -> None:
+    # types18: every validation loss inf (a huge target among the validation rows) left
+    # best_epoch None and fit died in a bare TypeError, the estimator half-fitted
+    x = np.random.default_rng(0).normal(size=(40, 2))
+    t = x[:, 0].copy()
+    t[4] = 1e200  # random_state=0 puts row 4 among the validation rows
+    reg = MLPRegressor(hidden_layer_sizes=(4,), early_stopping=True, validation_fraction=0.1,
+                       max_iter=5, random_state=0)  # fmt: skip
+    with pytest.raises(ValueError, match=r"^training diverged at epoch 1: the validation loss"):
+        reg.fit(x, t)
+    assert not hasattr(reg, "n_iter_")
+
+
 def test_scikit_learns_own_values_of_activation_and_batch_size_work() -> None:
     # a grid written for scikit-learn's MLPClassifier was refused: "logistic" is its
     # sigmoid, "auto" its min(200, n_samples) batch

@@ -36,7 +36,7 @@ from proplab.losses import Loss
 from proplab.optim_base import Optimizer
 from proplab.schedules import LRSchedule, ReduceLROnPlateau
 from proplab.scoring import as_arrays, evaluate, in_model_dtype
-from proplab.train import fit
+from proplab.train import fit_without_last_check, last_update_diverged
 from proplab.train_text import format_epoch_line
 
 
@@ -213,7 +213,7 @@ def train(
             for epoch in range(1, int(epochs) + 1):
                 if signals.held:
                     signals.deliver()
-                one = fit(
+                one = fit_without_last_check(
                     model,
                     loss_fn,
                     optimizer,
@@ -256,6 +256,15 @@ def train(
                     history.val_loss.append(float(val_loss))
                     history.val_accuracy.append(float(val_acc))
                     watched = float(val_loss)
+                    if not math.isfinite(watched):  # the epoch's update blew the model up
+                        # (early stopping and the plateau schedule would take it for "no
+                        # improvement": "best inf at epoch 0", the lr cut, no "diverged")
+                        history.stop_reason = "diverged"
+                        history.message = (
+                            f"training diverged at epoch {epoch}: the validation loss "
+                            f"became {watched}; try a smaller learning rate"
+                        )
+                        break
                 if isinstance(schedule, ReduceLROnPlateau):
                     schedule.step(watched)
                 elif schedule is not None:
@@ -284,6 +293,13 @@ def train(
             _align(history, validation is not None)
             history.message = interrupted_message(history.epochs_run, history.interrupted_by)
     _align(history, validation is not None)
+    if validation is None and history.stop_reason in ("completed", "converged"):
+        # each epoch's loss is measured before its update: the last update is checked here
+        # (a model that predicts NaN after it was "completed", and scored 52 %)
+        final_loss = evaluate(model, loss_fn, x, y)[0]
+        if not np.isfinite(final_loss):
+            history.stop_reason = "diverged"
+            history.message = last_update_diverged(history.epochs_run, final_loss)
     if early_stopping is not None and early_stopping.restore(model):
         history.best_epoch = early_stopping.best_epoch
     if warn and history.stop_reason == "completed" and (plateau is not None or early_stopping):
@@ -356,8 +372,16 @@ def _checked_validation(
 def unconverged_message(
     history: History, min_improvement: float | None, early_stopping: EarlyStopping | None = None
 ) -> str:
-    """The warning for a run that used all its epochs while still improving."""
+    """The warning for a run that used all its epochs while still improving, or while its
+    loss grew (then the advice is a smaller learning rate, not more epochs)."""
     watched = "validation loss" if early_stopping is not None else "training loss"
+    values = history.val_loss if isinstance(history, TrainHistory) and early_stopping else None
+    grew = loss_grew(values if values else history.loss)
+    if grew:
+        return (
+            f"training stopped at the maximum of {history.epochs_run} epochs and has not "
+            f"converged: the {watched} {grew}; try a smaller learning rate"
+        )
     rule = (
         f"patience={early_stopping.patience}"
         if early_stopping is not None
@@ -367,3 +391,11 @@ def unconverged_message(
         f"training stopped at the maximum of {history.epochs_run} epochs and has not converged "
         f"(the {watched} was still improving, {rule}); raise epochs or the learning rate"
     )
+
+
+def loss_grew(losses: list[float]) -> str | None:
+    """ "grew from A to B" when the last of ``losses`` (one per epoch) ends above the first:
+    training that got worse overall, whose fix is a smaller learning rate; else None."""
+    if len(losses) < 2 or not float(losses[-1]) > float(losses[0]):
+        return None
+    return f"grew from {float(losses[0]):.3g} to {float(losses[-1]):.3g}"

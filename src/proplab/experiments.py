@@ -83,7 +83,7 @@ from proplab.snapshots import (
     zero_from,
 )
 from proplab.threads import blas_threads, blas_threads_for_a_run
-from proplab.train import EpochCallback
+from proplab.train import EpochCallback, last_update_diverged
 
 CONFIG = "config.json"
 HISTORY = "history.csv"
@@ -476,10 +476,7 @@ def finish_run(
         if history.stop_reason == "completed" and not np.isfinite(loss):
             # every epoch's loss was finite (if huge), but the last update blew the model up
             history.stop_reason = "diverged"
-            history.message = (
-                f"training diverged with its last update (epoch {history.epochs_run}): the final "
-                f"model's loss is {float(loss)}; try a smaller learning rate"
-            )
+            history.message = last_update_diverged(history.epochs_run, loss)
         summary = _summary(cfg, history, float(loss), float(acc), model, x)
         if r2 is not None:  # None after divergence, or for a single sample (no variance)
             summary["r2"] = r2 if np.isfinite(loss) and np.isfinite(r2) else None

@@ -71,7 +71,7 @@ except ImportError as exc:
         f"found {_found}; upgrade it with: pip install -U 'scikit-learn>=1.6'"
     ) from exc
 
-from proplab.callbacks import EarlyStopping, train
+from proplab.callbacks import EarlyStopping, loss_grew, train
 from proplab.checks import did_you_mean
 from proplab.core import Sequential, eval_mode
 from proplab.layers import Linear
@@ -482,7 +482,7 @@ class _BaseMLP(BaseEstimator):
         # scikit-learn's validation_scores_ (one held-out score per epoch); the best is
         # that of the weights kept, those of the lowest validation loss
         self.validation_scores_ = stopper.scores if stopper is not None else None
-        kept = stopper is not None and 1 <= self.best_epoch_ <= len(stopper.scores)
+        kept = stopper is not None and 1 <= (self.best_epoch_ or 0) <= len(stopper.scores)
         self.best_validation_score_ = stopper.scores[self.best_epoch_ - 1] if kept else None
         # scikit-learn's other fitted attributes, with its semantics: the last and the
         # lowest training loss (None with early stopping, which stops on the validation
@@ -495,10 +495,15 @@ class _BaseMLP(BaseEstimator):
         self.n_outputs_ = n_outputs
         self.out_activation_ = self._out_activation
         if not incremental and history.stop_reason == "completed":
+            grew = loss_grew(history.val_loss if self.early_stopping else history.loss)
             warnings.warn(
                 f"{name}: stopped at max_iter={self.max_iter} epochs without converging "
-                f"(the loss still improved by more than tol={self.tol} within "
-                f"{self.n_iter_no_change} epochs); raise max_iter",
+                + (
+                    f"(the loss {grew}); lower learning_rate_init"
+                    if grew
+                    else f"(the loss still improved by more than tol={self.tol} within "
+                    f"{self.n_iter_no_change} epochs); raise max_iter"
+                ),
                 ConvergenceWarning,
                 stacklevel=3,
             )

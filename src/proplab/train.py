@@ -28,6 +28,7 @@ from proplab.scoring import (
     are_class_targets,
     as_arrays,
     check_finite,
+    evaluate,
     in_model_dtype,
     no_accuracy,
 )
@@ -161,9 +162,10 @@ def fit(
         callback: called as ``callback(epoch, history)`` every ``callback_every``
             epochs and at the end (progress bars hook in here).
 
-    A NaN or infinite loss stops training with ``stop_reason="diverged"``;
-    Ctrl-C stops it with ``"interrupted"``. Either way the model and the
-    history so far are kept.
+    A NaN or infinite loss stops training with ``stop_reason="diverged"``, as does
+    (for one model) a last update that leaves the final model's loss NaN or infinite;
+    Ctrl-C stops it with ``"interrupted"``. Either way the model and the history so far
+    are kept.
 
     Trains in training mode (dropout draws its masks, batchnorm normalises with each
     batch's statistics and updates its running ones), so the history's loss and
@@ -279,6 +281,7 @@ def _fit(
     tol: float | None,
     callback: EpochCallback | None,
     callback_every: int,
+    check_last_update: bool = True,
 ) -> History:
     """The training loop behind :func:`fit` (same arguments, checked here): per epoch,
     zero_grad -> forward -> loss -> backward -> step, over the whole data or its
@@ -406,9 +409,57 @@ def _fit(
         stops.restore()
         history.replica_stop_epoch = stops.stop_epoch
         history.replica_stop_reason = stops.reason
+    elif check_last_update and history.stop_reason == "completed":
+        _check_last_update(model, loss_fn, x, y, history)
     if callback is not None:
         callback(history.epochs_run, history)
     return history
+
+
+def _check_last_update(
+    model: Module, loss_fn: Loss, x: np.ndarray, y: np.ndarray, history: History
+) -> None:
+    """Call a run diverged whose last update blew the model up. Each epoch's loss is
+    measured before its update, so a run whose final weights predict NaN was "completed"
+    (and scored 52 % on XOR); this scores the final model once, in evaluation mode (no
+    dropout mask drawn), as the lab's runs have always been."""
+    final_loss = evaluate(model, loss_fn, x, y)[0]
+    if not np.isfinite(final_loss):
+        history.stop_reason = "diverged"
+        history.message = last_update_diverged(history.epochs_run, final_loss)
+
+
+def last_update_diverged(epochs: int, final_loss: float | np.ndarray) -> str:
+    """The message for a run whose last update made the final model's loss ``final_loss``
+    (NaN or infinite)."""
+    return (
+        f"training diverged with its last update (epoch {epochs}): the final model's loss "
+        f"is {float(final_loss)}; try a smaller learning rate"
+    )
+
+
+def fit_without_last_check(
+    model: Module,
+    loss_fn: Loss,
+    optimizer: Optimizer,
+    x: np.ndarray,
+    y: np.ndarray,
+    epochs: int,
+    *,
+    batch_size: int | None = None,
+    shuffle: bool = True,
+    rng: np.random.Generator | None = None,
+    tol: float | None = None,
+) -> History:
+    """:func:`fit` without its last step, the final model scored once: for
+    :func:`proplab.callbacks.train`, which fits one epoch at a time, scores the model
+    between epochs itself and checks the last update once at the end."""
+    _check_roles(model, loss_fn, optimizer)
+    with overflow_ignored(), train_mode(model):
+        return _fit(
+            model, loss_fn, optimizer, x, y, epochs, batch_size, shuffle, rng,
+            0, print, tol, None, 100, check_last_update=False,
+        )  # fmt: skip
 
 
 def _checked_settings(
