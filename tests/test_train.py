@@ -311,6 +311,22 @@ def test_lab_line_formats():
     assert format_summary_line(0.25, 11 / 21) == "loss=0.2500000000 accuracy=52.38%"
 
 
+def test_huge_numbers_are_printed_in_exponent_form_not_in_190_digits():
+    # diverge18: a loss on its way to divergence printed every digit of 1.46e192
+    assert format_epoch_line(100, 1.4639439054e192) == "epoch 100 loss : 1.4639439054e+192"
+    assert format_epoch_line(1, 999999.5) == "epoch 1 loss : 999999.5000000000"
+    assert format_epoch_line(1, 1e6) == "epoch 1 loss : 1.0000000000e+06"
+    assert format_epoch_line(4, float("inf")) == "epoch 4 loss : inf"
+    assert format_prediction_lines(np.array([[-1.9568398945e9]]), np.array([[1]])) == [
+        "Iter: 0 | Ground truth: 1 | Predict: -1.9568398945e+09"
+    ]
+    assert format_prediction_lines(np.array([[0.5]]), np.array([[0.25]])) == [
+        "Iter: 0 | Ground truth: 0.2500000000 | Predict: 0.5000000000"
+    ]
+    assert format_summary_line(3.8292e306, 11 / 21) == "loss=3.8292000000e+306 accuracy=52.38%"
+    assert format_summary_line(6.6e158, 0.5, r2=-1.0) == "loss=6.6000000000e+158 r2=-1.0000"
+
+
 def test_prediction_line_numbering_matches_the_handout():
     pred = np.full((8, 1), 0.5)
     pred[7, 0] = 0.9999763808

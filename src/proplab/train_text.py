@@ -17,9 +17,17 @@ def fixed(value: float, digits: int) -> str:
     return f"{round(value, digits) + 0.0:.{digits}f}"
 
 
+def lab_number(value: float) -> str:
+    """``value`` as the handout prints it, to 10 decimals (``0.0123456789``), but from a
+    million on in exponent form (``1.4639439054e+192``): a loss on its way to divergence
+    printed 190 digits."""
+    value = float(value) + 0.0  # + 0.0: a ReLU output's -0.0 printed as "-0.0000000000"
+    return f"{value:.10e}" if abs(value) >= 1e6 and math.isfinite(value) else f"{value:.10f}"
+
+
 def format_epoch_line(epoch: int, loss: float) -> str:
     """The lab's progress line: ``epoch 5000 loss : 0.0123456789``."""
-    return f"epoch {epoch} loss : {loss:.10f}"
+    return f"epoch {epoch} loss : {lab_number(loss)}"
 
 
 def format_prediction_lines(pred: np.ndarray, y: np.ndarray) -> list[str]:
@@ -29,10 +37,8 @@ def format_prediction_lines(pred: np.ndarray, y: np.ndarray) -> list[str]:
     ``Ground truth: -0.4210000000``."""
     truth = y.reshape(-1)
     whole = bool(np.all(truth == np.round(truth)))
-    # + 0.0 turns a ReLU output's -0.0 into 0.0 ("Predict: -0.0000000000" looked negative)
     return [
-        f"Iter: {i} | Ground truth: {int(t) if whole else f'{float(t) + 0.0:.10f}'} | "
-        f"Predict: {float(p) + 0.0:.10f}"
+        f"Iter: {i} | Ground truth: {int(t) if whole else lab_number(t)} | Predict: {lab_number(p)}"
         for i, (t, p) in enumerate(zip(truth, pred.reshape(-1), strict=True))
     ]
 
@@ -47,5 +53,5 @@ def format_summary_line(loss: float, acc: float, r2: float | None = None) -> str
     """The lab's summary: ``loss=0.0000019285 accuracy=99.0%``; a regression run gives
     its R² instead (``r2`` not None): ``loss=0.0045829671 r2=0.9712``."""
     if r2 is not None:  # NaN: a single sample has no variance to explain
-        return f"loss={loss:.10f} r2={'n/a' if math.isnan(r2) else fixed(r2, 4)}"
-    return f"loss={loss:.10f} accuracy={format_percent(acc)}%"
+        return f"loss={lab_number(loss)} r2={'n/a' if math.isnan(r2) else fixed(r2, 4)}"
+    return f"loss={lab_number(loss)} accuracy={format_percent(acc)}%"
