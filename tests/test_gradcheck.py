@@ -982,6 +982,18 @@ def test_a_backward_returning_a_number_and_one_layer_twice_in_a_row_are_named():
     sig = Sigmoid()
     with pytest.raises(ValueError, match="layer 1 is the same Sigmoid object as layer 0"):
         Sequential(sig, sig, Linear(3, 3, rng=np.random.default_rng(0)))
+    # one level down too (types18): two blocks sharing a ReLU trained on wrong gradients,
+    # and gradcheck crashed on the model ("'ReLU' object has no attribute 'forward'")
+    relu, rng = ReLU(), np.random.default_rng(0)
+    first, second = Sequential(Linear(2, 3, rng=rng), relu), Sequential(Linear(3, 3, rng=rng), relu)
+    with pytest.raises(ValueError) as err:
+        Sequential(first, second)
+    assert str(err.value).startswith("Sequential: layer 1.1 is the same ReLU object as layer 0.1:")
+    with pytest.raises(ValueError, match="layer 1 is the same Sequential object as layer 0:"):
+        Sequential(first, first)
+    assert gradcheck(
+        Sequential(first, Sequential(Linear(3, 3, rng=rng), ReLU())), rng.normal(size=(4, 2))
+    ).ok
     model = Sequential(Linear(3, 3, rng=np.random.default_rng(0)), Tanh())
     model.forward(np.ones((4, 3)))
     with pytest.raises(TypeError) as err:

@@ -276,6 +276,13 @@ class ModeSwitch:
         self.switched = []
 
 
+def _module_paths(module: Module, path: str) -> Iterator[tuple[str, Module]]:
+    """``(path, module)`` for ``module`` and every module below it: ``"1"``, ``"1.0"``, ..."""
+    yield path, module
+    for j, child in enumerate(module.children()):
+        yield from _module_paths(child, f"{path}.{j}")
+
+
 class Sequential(Module):
     """Modules applied in order; backward runs them in reverse.
 
@@ -286,17 +293,23 @@ class Sequential(Module):
         super().__init__()
         if len(layers) == 1 and isinstance(layers[0], list | tuple):
             layers = tuple(layers[0])
-        for i, layer in enumerate(layers):
+        for layer in layers:
             if not isinstance(layer, Module):
                 raise TypeError(f"Sequential takes Modules, got {type(layer).__name__}")
-            first = next(j for j, other in enumerate(layers) if other is layer)
-            if first < i:  # its backward would use the values of its later forward
-                name = type(layer).__name__
-                raise ValueError(
-                    f"Sequential: layer {i} is the same {name} object as layer {first}: a "
-                    "module keeps its forward's values for its backward, so each place needs "
-                    f"one of its own ({name}(...) again)"
-                )
+        # one module object in two places, here or inside a block: its backward would use
+        # the values of its later forward (a ReLU shared by two blocks trained on wrong
+        # gradients, and gradcheck crashed on it; types18)
+        seen: dict[int, str] = {}
+        for i, layer in enumerate(layers):
+            for path, module in _module_paths(layer, str(i)):
+                if id(module) in seen:
+                    name = type(module).__name__
+                    raise ValueError(
+                        f"Sequential: layer {path} is the same {name} object as layer "
+                        f"{seen[id(module)]}: a module keeps its forward's values for its "
+                        f"backward, so each place needs one of its own ({name}(...) again)"
+                    )
+                seen[id(module)] = path
         self.layers: list[Module] = list(layers)
 
     def children(self) -> list[Module]:
