@@ -445,7 +445,12 @@ def test_saturated_outputs_are_not_compared_and_told_apart_from_a_wrong_backward
             return 1.5 * super().backward(grad_out, need_input_grad, out)
 
     wrong = gradcheck(Sequential(Linear(2, 3, rng=np.random.default_rng(0)), Wrong()), x)
-    assert not wrong.ok and wrong.notes == []  # a real error gets no excuse
+    # a real error gets no excuse, only what it is: 1.5 times the true gradient
+    factor = "the backward is 1.5 times the central differences everywhere"
+    assert not wrong.ok and wrong.notes == [
+        f"{name}: {factor}: a constant factor is missing or extra"
+        for name in ("input", "0.weight", "0.bias")
+    ]
     assert wrong.errors["input"] == pytest.approx(1 / 3, rel=1e-6)
 
 
@@ -555,7 +560,10 @@ def test_a_sharply_curved_loss_failure_is_explained_and_a_wrong_one_is_not():
     wrong = BCELoss()
     wrong.backward = lambda: BCELoss.backward(wrong) * 1.01
     result = gradcheck(wrong, pred, target)
-    assert not result.ok and not own_notes(result)
+    assert not result.ok and own_notes(result) == [  # no excuse: what it is
+        "pred: the backward is 1.01 times the central differences everywhere: a constant "
+        "factor is missing or extra"
+    ]
 
 
 def test_a_deep_sigmoid_network_within_round_off_passes_and_a_one_percent_bug_does_not(
@@ -1275,3 +1283,38 @@ def test_a_loss_backward_without_return_or_of_the_wrong_shape_is_named():
         "pred's shape; the target is (4,): pred (4, 1) - target broadcasts to (4, 4) "
         "(labels (n,) need .reshape(-1, 1))"
     ]
+
+
+def test_a_backward_off_by_a_constant_factor_is_named_with_the_factor():
+    # read18: a forgotten 1/N said only "pred: 8.33e-01 / gradcheck FAILED"
+    rng = np.random.default_rng(0)
+
+    class _MSEWithoutMean(MSELoss):
+        def backward(self):
+            return super().backward() * self.diff.shape[-2]  # the 1/N forgotten
+
+    result = gradcheck(_MSEWithoutMean(), rng.normal(size=(6, 1)), rng.normal(size=(6, 1)))
+    assert not result.ok
+    assert (
+        "pred: the backward is 6 times the central differences everywhere: a constant factor "
+        "is missing or extra (the mean's 1/N? N = 6 samples here)"
+    ) in result.notes
+
+    class _DoubledTanh(Tanh):
+        def backward(self, grad_out, need_input_grad=True):
+            return 2 * super().backward(grad_out)
+
+    result = gradcheck(_DoubledTanh(), rng.normal(size=(4, 3)))
+    assert any(
+        note.endswith("is 2 times the central differences everywhere: a constant factor is "
+                      "missing or extra")
+        for note in result.notes
+    ), result.notes  # fmt: skip
+
+    # a wrong backward that is no constant factor gets no such note
+    class _WrongTanh(Tanh):
+        def backward(self, grad_out, need_input_grad=True):
+            return grad_out * (1 - self.t)  # forgot the square: 1 - t**2
+
+    result = gradcheck(_WrongTanh(), rng.normal(size=(4, 3)))
+    assert not result.ok and not any("times the central" in note for note in result.notes)

@@ -31,6 +31,7 @@ from proplab.gradcheck_notes import (
     few_samples_note,
     loss_shape_note,
     no_flag_note,
+    note_constant_factors,
     note_grad_out_modified,
     note_kinks,
     note_non_finite,
@@ -344,6 +345,17 @@ def _check_loss(
     )
     if result.worst > tolerance and not refined:
         explain_loss_failure(result, loss_value, pred, eps, analytic, numeric, valid)
+        n, outputs = (pred.shape[-2], pred.shape[-1]) if pred.ndim >= 2 else (pred.size, 1)
+        replicas = int(np.prod(pred.shape[:-2])) if pred.ndim > 2 else 1
+        causes = {  # the usual slips, by the factor they leave
+            n * outputs: f"the mean's 1/N? N = {n} samples x {outputs} outputs here",
+            n: f"the mean's 1/N? N = {n} samples here",  # (the one above for one output)
+            2: "the 2 of a square's derivative?",
+            replicas: f"a forward that averages the {replicas} replicas too?",
+        }
+        note_constant_factors(
+            result, {"pred": analytic}, {"pred": numeric}, {"pred": valid}, causes
+        )
     samples = pred.shape[-2] if pred.ndim >= 2 else pred.size
     if samples < 3:
         result.notes.append(few_samples_note(samples))
@@ -496,6 +508,7 @@ def _check_module(
                 f"differences of eps = {eps:g} drown in its round-off (compute in float64)"
             )
         explain_failure(result, analytics, numeric, valids, roundoff)
+        note_constant_factors(result, analytics, numeric, valids)
         if not deterministic:
             result.notes.append(
                 f"{who}.forward is not deterministic: two forward passes "
