@@ -68,10 +68,10 @@ def batchnorm_naive_forward(
         total = total + sq[i]
     var = total / n  # biased: the normalisation PyTorch (and the paper) use in training
     std = np.sqrt(var + eps)
-    ivar = 1.0 / std
-    xhat = xc * ivar
+    inv_std = 1.0 / std
+    xhat = xc * inv_std
     out = gamma * xhat + beta
-    cache = {"xc": xc, "var": var, "std": std, "ivar": ivar, "xhat": xhat, "gamma": gamma}
+    cache = {"xc": xc, "var": var, "std": std, "inv_std": inv_std, "xhat": xhat, "gamma": gamma}
     cache["mu"], cache["var_unbiased"] = mu, total / (n - 1)
     return out, cache
 
@@ -82,7 +82,7 @@ def batchnorm_naive_backward(
     """``(dx, dgamma, dbeta)`` through each step of :func:`batchnorm_naive_forward`, in
     reverse: every node passes dL/d(its output) times its local derivative to its inputs,
     and a node used twice (xc) adds the gradients of both uses."""
-    xc, std, ivar, xhat, gamma = (cache[k] for k in ("xc", "std", "ivar", "xhat", "gamma"))
+    xc, std, inv_std, xhat, gamma = (cache[k] for k in ("xc", "std", "inv_std", "xhat", "gamma"))
     n = grad_out.shape[0]
     dbeta = np.zeros(grad_out.shape[1:], dtype=grad_out.dtype)
     dgamma = np.zeros_like(dbeta)
@@ -90,12 +90,12 @@ def batchnorm_naive_backward(
         dbeta = dbeta + grad_out[i]
         dgamma = dgamma + grad_out[i] * xhat[i]
     dxhat = grad_out * gamma
-    # xhat = xc * ivar: to xc (first use) and to ivar (summed over the samples it scaled)
-    dxc = dxhat * ivar
-    divar = np.zeros_like(dbeta)
+    # xhat = xc * inv_std: to xc (first use) and to inv_std (summed over the samples it scaled)
+    dxc = dxhat * inv_std
+    dinv_std = np.zeros_like(dbeta)
     for i in range(n):
-        divar = divar + dxhat[i] * xc[i]
-    dstd = -divar / std**2  # ivar = 1 / std
+        dinv_std = dinv_std + dxhat[i] * xc[i]
+    dstd = -dinv_std / std**2  # inv_std = 1 / std
     dvar = dstd / (2.0 * std)  # std = sqrt(var + eps)
     dsq = np.ones_like(xc) * dvar / n  # var = (1/n) sum_i sq_i
     dxc = dxc + 2.0 * xc * dsq  # sq = xc^2: the second use of xc

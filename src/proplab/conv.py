@@ -252,7 +252,7 @@ class Conv1d(Module):
             if self.input_length is not None and length != self.input_length:
                 raise ValueError(
                     f"Conv1d was built for inputs of length {self.input_length} "
-                    f"(in_features={self.input_length}), got length {length} (shape {x.shape})"
+                    f"(conv_net's in_features={self.input_length}), got length {length} (shape {x.shape})"
                 )
             known = self._length_out[length] = self.output_length(length)
         return known

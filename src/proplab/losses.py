@@ -282,10 +282,10 @@ class CrossEntropyLoss(Loss):
         n, c = pred.shape[-2], pred.shape[-1]
         target = np.asarray(target)
         shifted = pred - pred.max(axis=-1, keepdims=True)
-        exp = np.exp(shifted)
-        sum_exp = exp.sum(axis=-1, keepdims=True)
-        exp /= sum_exp
-        self.probs, self.n = exp, n
+        probs = np.exp(shifted)
+        sum_exp = probs.sum(axis=-1, keepdims=True)
+        probs /= sum_exp  # softmax(z), in place
+        self.probs, self.n = probs, n
         log_sum = np.log(sum_exp)[..., 0]  # logsumexp(z) - max(z), per sample
         if (
             target.ndim >= 2

@@ -88,7 +88,8 @@ def mlp(
     """A multilayer perceptron: Linear + activation per hidden layer, then Linear + output activation.
 
     Args:
-        hidden: units per hidden layer; an int ``H`` means the lab's two layers ``(H, H)``.
+        hidden: units per hidden layer; an int ``H`` means the lab's *two* hidden layers
+            ``(H, H)`` (``mlp(2, 8, 1)`` is 2-8-8-1), ``[H]`` one.
         activation: hidden activation (name, class or factory); ``"identity"`` for none.
         output_activation: activation after the last Linear (``None`` for raw outputs).
         bias: give every Linear a bias (``False``: the handout's ``Z = sigma(X W)``).
