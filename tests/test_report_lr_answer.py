@@ -246,3 +246,32 @@ def test_with_every_lower_rate_diverged_in_some_seed_nothing_is_compared():
         "No tested rate was shown to be too high on XOR: the highest, lr 10, ends at "
         "80.0 ± 0.0 %." + FALLING
     )
+
+
+def test_rates_below_the_highest_that_ended_worse_are_too_high_not_a_plateau():
+    # diverge18: lr 100 and lr 1000 saturated exactly as lr 10000 did (loss 0.27 -> 0.51),
+    # and the answer said they "sit on a plateau ... the smaller the rate the more epochs"
+    def saturated(setting: str, lr: float) -> list[RunView]:
+        runs = _runs(setting, lr, [PLATEAU] * 5, single=True, end_loss=0.51)
+        for r in runs:
+            r.loss[:] = np.linspace(0.27, 0.51, r.loss.size)
+            r.saturated = True
+        return runs
+
+    groups = {
+        "10000": saturated("10000", 1e4),
+        "1000": saturated("1000", 1e3),
+        "100": saturated("100", 100.0),
+        "1": _runs("1", 1.0, [1.0] * 5, first=700),
+        "0.1": _stuck("0.1", 0.1),  # the loss flat at its start: a plateau still
+        "0.01": _stuck("0.01", 0.01),
+    }
+    paras = report_answers.answers([_view(groups)], BASE, (130, 21))[1][1]
+    assert paras[2] == (
+        "Too high as well: lr 1000 (loss 0.27 → 5.10e-01 ± 0.0e+00) and lr 100 (loss 0.27 → "
+        "5.10e-01 ± 0.0e+00) give every XOR point the same class after 1,000 epochs in every "
+        "seed, the loss higher at the end than at the first epoch: no plateau that more epochs "
+        "would leave; a smaller rate is what helps."
+    )
+    plateau = [p for p in paras if "plateau where the gradient is small" in p]
+    assert len(plateau) == 1 and plateau[0].startswith("In between, lr 0.1 still gives")

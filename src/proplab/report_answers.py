@@ -456,6 +456,12 @@ def _lr_classes(f: Finder, gs: list[GroupView], name: str, brief: bool = False) 
         return paras
     between = [g for g in reversed(gs) if g is not high and g is not low]
     stuck = [g for g in between if g.n_single == g.n]
+    # stuck above where it started (saturated, or a ReLU net blown up): too high as well,
+    # no plateau that more epochs would leave (diverge18: lr 100 and 1000 beside 10000)
+    worse = [g for g in stuck if _ended_worse(g)]
+    if worse:  # beside the highest rate's paragraph, which it extends
+        paras.insert(1, _too_high_as_well(worse, name))
+        stuck = [g for g in stuck if g not in worse]
     # a rate that stays on the plateau in some seeds only (lr 0.1 on XOR, 4 of 5)
     partly = [g for g in between if 0 < g.n_single < g.n]
     if stuck or partly:
@@ -479,6 +485,33 @@ def _lr_classes(f: Finder, gs: list[GroupView], name: str, brief: bool = False) 
             "the rate the more epochs it takes to leave it."
         )
     return paras
+
+
+def _ended_worse(g: GroupView) -> bool:
+    """Whether every seed of ``g`` ended with its final loss at least 1.5 times its first
+    epoch's, or saturated on one class: the rate made the model worse, not slow."""
+    return bool(g.runs) and all(
+        (r.saturated and r.single_class)
+        or (
+            r.loss.size >= 2 and math.isfinite(r.loss[0]) and r.record.final_loss >= 1.5 * r.loss[0]
+        )
+        for r in g.runs
+    )
+
+
+def _too_high_as_well(worse: list[GroupView], name: str) -> str:
+    """The sentence for rates below the highest that ended worse than they started."""
+    lr = format_value
+    parts = []
+    for g in worse:
+        first = float(np.median([r.loss[0] for r in g.runs if r.loss.size]))
+        parts.append(f"lr {lr(g.config.lr)} (loss {first:.3g} → {loss_text(g)})")
+    return (
+        f"Too high as well: {listing(parts)} {'give' if len(worse) > 1 else 'gives'} every "
+        f"{name} point the same class after {_epochs(worse[0]):,} epochs in every seed, the "
+        "loss higher at the end than at the first epoch: no plateau that more epochs would "
+        "leave; a smaller rate is what helps."
+    )
 
 
 def _lr_values(gs: list[GroupView], name: str, intro: bool = True) -> list[str]:
