@@ -448,9 +448,17 @@ def _lr_classes(f: Finder, gs: list[GroupView], name: str, brief: bool = False) 
                 "seed; it is still on its way, and more epochs may take it there."
             )
         else:
+            # a lowest rate that diverged in some seeds ends at its other seeds' accuracy
+            # (diverge18: "ends at 100.0 ± 0.0 %" for a rate just called too high)
+            survivors = (
+                f" in the {seeds(low.n - low.n_diverged, low.n)} that did not diverge"
+                if low.n_diverged
+                else ""
+            )
             paras.append(
                 f"No tested rate was too low on {name}: even lr {lr(low.config.lr)} changes the "
-                f"loss by a median of {moved_text} % over {epochs} and ends at {acc_text(low)}."
+                f"loss by a median of {moved_text} % over {epochs} and ends at "
+                f"{acc_text(low)}{survivors}."
             )
     if brief:
         return paras
