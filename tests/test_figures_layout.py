@@ -102,6 +102,22 @@ def test_a_diverged_run_marks_its_epoch_off_the_frame(tmp_path: Path):
     assert vline.get_xdata()[0] == 21 < high  # the dashed line is not hidden by the frame
 
 
+def test_a_run_diverged_in_its_first_epoch_says_there_is_nothing_to_draw(tmp_path: Path):
+    # diverge18: empty axes over an invented 1-10 loss scale, and only the dashed line
+    fig = plots.learning_curve(_history([math.nan], [math.nan]), tmp_path / "div.png")
+    ax = fig.axes[0]
+    texts = [t.get_text() for t in ax.texts]
+    assert "no finite loss to draw: training diverged in epoch 1" in texts
+    assert list(ax.get_yticks()) == [] and list(ax.get_yticks(minor=True)) == []
+    assert imread(tmp_path / "div.png").shape[2] == 4  # written
+    # one finite point: drawn, with its scale, and no such text
+    fig = plots.learning_curve(_history([0.5, math.nan], [0.5, math.nan]), tmp_path / "d2.png")
+    assert not any(
+        "nothing" in t.get_text() or "no finite" in t.get_text() for t in fig.axes[0].texts
+    )
+    assert len(fig.axes[0].get_yticks()) > 0
+
+
 def _y_labels(fig, ax) -> list[str]:
     """The y tick labels the saved figure shows (minor ones too), bottom to top."""
     renderer = _renderer(fig)

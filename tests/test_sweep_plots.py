@@ -415,3 +415,23 @@ def test_a_run_stopped_early_on_a_longer_ones_line_is_striped_not_hidden(
     longer = [ln for ln in ax.get_lines() if to_hex(ln.get_color()) == sweep_plots.PALETTE[1]]
     styles = sorted(ln.get_linestyle() for ln in longer)
     assert styles == ["-", "--"]  # dashed up to the stop, solid after it
+
+
+def test_a_setting_that_diverged_before_any_point_gets_its_cross(tmp_path: Path) -> None:
+    # diverge18: lr 2 on digits had a legend entry but nothing drawn (every loss NaN
+    # from epoch 1): now a cross in its colour on the top edge at the epoch it diverged
+    falling = [np.linspace(1.0, 0.1, 20)] * 2
+    sets = [
+        CurveSet("0.1", falling),
+        CurveSet("2", [np.array([np.nan]), np.array([np.nan, np.nan])]),
+    ]
+    fig = sweep_plots.learning_curves({"digits": sets}, tmp_path / "c.png")
+    crosses = [line for line in fig.axes[0].get_lines() if line.get_marker() == "x"]
+    assert len(crosses) == 1 and list(crosses[0].get_xdata()) == [1.0]
+    colours = {line.get_color() for line in fig.axes[0].get_lines() if line.get_marker() != "x"}
+    assert crosses[0].get_color() not in colours  # its own colour, not 0.1's
+    assert "x on the top edge: diverged there" in fig.legends[0].get_title().get_text()
+    # a setting with no epoch at all (stopped before one) did not diverge: no cross
+    sets = [CurveSet("0.1", falling), CurveSet("2", [np.array([])])]
+    fig = sweep_plots.learning_curves({"digits": sets}, tmp_path / "d.png")
+    assert not [line for line in fig.axes[0].get_lines() if line.get_marker() == "x"]

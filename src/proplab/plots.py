@@ -366,6 +366,17 @@ def learning_curve(
             max(right if len(epoch) > 1 else epoch[0] + 1, test_right),
         )
     plain_log_ticks(ax)
+    if not (shown.any() or huge.any()):
+        # nothing to draw (diverged in its first epoch): say so, with no invented scale
+        ax.yaxis.set_major_locator(NullLocator())
+        ax.yaxis.set_minor_locator(NullLocator())
+        ax.text(
+            0.5, 0.5,
+            "no finite loss to draw"
+            + (f": training diverged in epoch {int(epoch[bad[0]])}" if bad.size else ""),
+            transform=ax.transAxes, ha="center", va="center", fontsize=11, color="0.3",
+            bbox={"facecolor": "white", "edgecolor": "none", "pad": 4},
+        )  # fmt: skip
     if accuracy_label is None:  # a regression: the loss is the whole story
         handles = [
             Line2D([], [], color=LOSS_COLOR, linewidth=1.8, label=loss_label, **marker),

@@ -275,6 +275,18 @@ def _same_curve_label(labels: Sequence[str]) -> str:
     return f"{wrap_label(', '.join(labels), 28)}\n(lines overlap)"
 
 
+def _first_non_finite(sets: list[CurveSet]) -> dict[str, int]:
+    """Each setting of ``sets`` with a seed whose loss became NaN or inf: the first epoch
+    (1-based) at which one did."""
+    first: dict[str, int] = {}
+    for s in sets:
+        for loss in s.losses:
+            bad = np.flatnonzero(~np.isfinite(np.asarray(loss, dtype=np.float64).reshape(-1)))
+            if bad.size:
+                first[s.label] = min(first.get(s.label, bad[0] + 1), int(bad[0]) + 1)
+    return first
+
+
 def _leaving_marks(ax: Any, leaving: list[tuple[float, str]]) -> None:
     """A cross on the top edge at each ``(epoch, colour)`` where a median line leaves the
     axis; crosses that would cover each other (two rates diverging in the same few
@@ -363,16 +375,25 @@ def learning_curves(
     fig = Figure(figsize=(legend.width, legend.height), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, n, squeeze=False, sharey=True)[0])
     band_alpha = 0.18 if len(labels) <= 3 else 0.11  # many overlapping bands turn muddy
-    striped = False
-    for ax, dataset, drawn, panel_groups in zip(axes, panels, bands, groups, strict=False):
+    striped = crossed = False
+    # per panel: label -> the first epoch at which one of its seeds' loss is not finite
+    diverged_at = [_first_non_finite(sets) for sets in panels.values()]
+    for ax_index, (ax, dataset, drawn, panel_groups) in enumerate(
+        zip(axes, panels, bands, groups, strict=False)
+    ):
         leaving: list[tuple[float, str]] = []  # (epoch, colour) of each median leaving the top
         for group in panel_groups:
             for j, lab in enumerate(group):
                 epochs, med, low, high = drawn[lab]
                 positive = (low > 0) & (high < OFF_SCALE)  # what a log axis can show
-                if not np.any(positive):
-                    continue
                 c, linestyle = style[lab]
+                if not np.any(positive):
+                    # diverged before a point could be drawn: a cross on the top edge where
+                    # its first seed did (a legend entry with nothing drawn; diverge18)
+                    if lab in diverged_at[ax_index]:
+                        leaving.append((float(diverged_at[ax_index][lab]), c))
+                        crossed = True
+                    continue
                 ax.fill_between(
                     epochs[positive],
                     low[positive],
@@ -387,6 +408,7 @@ def learning_curves(
                     # a median leaving through the top within a few epochs is a sliver at
                     # x = 0: a cross in its colour on the top edge where it leaves
                     leaving.append((float(x[np.argmax(y > ceiling)]), c))
+                    crossed = True
                 near = np.zeros(x.size, dtype=bool)  # where another one's line lies on it
                 for other in group:
                     if other != lab:
@@ -430,6 +452,8 @@ def learning_curves(
     if ceiling is not None:
         # two short lines: one long line beside a single panel squeezed it to a strip
         how += ("x on the top edge: diverging there", f"(loss over {RUNAWAY:g} x the start)")
+    elif crossed:  # no ceiling: only settings with no finite loss at all have crosses
+        how += ("x on the top edge: diverged there",)
     if legend.below:  # many or long labels: in columns under the panels
         title_text = (f"{legend_title}. " if legend_title else "") + ", ".join(how)
         place = {"loc": "outside lower center", "ncols": legend.columns}
