@@ -874,10 +874,30 @@ def test_a_run_whose_gradients_died_says_so(tmp_path: Path, capsys) -> None:
     sizes = np.loadtxt(tmp_path / "dead" / "gradients.csv", delimiter=",", skiprows=1)
     assert sizes[0, 1:].min() > 0 and not sizes[1:, 1:].any()  # alive at 0, dead after
     assert lines[-1] == (
-        f"every gradient is exactly 0 at each kept epoch from {int(sizes[1, 0])} on "
-        "(gradients.csv): the units saturated, so training stopped changing the weights; "
-        "try a smaller learning rate"
+        f"every weight gradient is exactly 0 at each kept epoch from {int(sizes[1, 0])} on "
+        "(gradients.csv): no gradient passes back through the units (saturated, or dead "
+        "ReLUs), so the weights stopped changing; try a smaller learning rate"
     )
     # the lab's rate learns: no such line
     code, lines, _ = run_cli(capsys, "train", "--epochs", "200", "--out", str(tmp_path / "ok"))
-    assert code == 0 and not any("every gradient" in line for line in lines)
+    assert code == 0 and not any("every weight gradient" in line for line in lines)
+
+
+def test_a_run_that_blew_up_without_overflowing_says_so(tmp_path: Path, capsys) -> None:
+    # diverge18: dead ReLUs and an output bias swinging wider every step (lr 5): the loss
+    # reached 3.8e306, finite, and the run printed only its 52 % and a false "stopped
+    # changing the weights" (gradients.csv holds the weights': the bias still moved)
+    args = ["--activation", "relu", "--output-activation", "identity", "--lr", "5"]
+    code, lines, _ = run_cli(
+        capsys, "train", *args, "--epochs", "160", "--print-every", "0",
+        "--out", str(tmp_path / "up"),
+    )  # fmt: skip
+    summary = runio.read_json(tmp_path / "up" / "summary.json")
+    assert code == 0 and summary["stop_reason"] == "completed"
+    first = float(runio.read_csv(tmp_path / "up" / "history.csv")[0]["loss"])
+    assert lines[-1] == (
+        f"the loss grew from {first:.3g} to {summary['loss']:.3g} over 160 epochs: the model "
+        "blew up without overflowing (a loss past inf would be called diverged); try a "
+        "smaller learning rate"
+    )
+    assert summary["loss"] > 1e300

@@ -169,9 +169,9 @@ def test_a_run_whose_gradients_die_says_so_and_keeps_its_first_sizes_visible(
     ax = figure.axes[0]
     (note,) = [t.get_text() for t in ax.texts]
     assert note.startswith(
-        f"every gradient is exactly 0 at each kept epoch from {rows[1]['epoch']} on"
+        f"every weight gradient is exactly 0 at each kept epoch from {rows[1]['epoch']} on"
     )
-    assert "the units saturated" in note
+    assert "through the units (saturated, or dead ReLUs)" in note
     for line, size in zip(ax.lines, sizes[0], strict=True):  # epoch 0's point, marked
         assert list(line.get_xdata()) == [0.0] and list(line.get_ydata()) == [size]
         assert line.get_marker() == "o"

@@ -420,6 +420,25 @@ def start_run_dir(cfg: RunConfig, run_dir: Path) -> Path:
     return run_dir
 
 
+BLEW_UP = 1e3  # a final loss this many times the first epoch's: blown up, if finite
+
+
+def _blew_up(losses: list[float], final_loss: float) -> str | None:
+    """The line for a run whose final loss is at least BLEW_UP times its first epoch's
+    and still finite (so not called diverged): a ReLU net whose output bias swings wider
+    every step reached 3.8e306 and printed only its 52 % accuracy (diverge18)."""
+    first = float(losses[0]) if losses else math.nan
+    if not (math.isfinite(first) and first > 0 and math.isfinite(final_loss)):
+        return None
+    if final_loss < BLEW_UP * first:
+        return None
+    return (
+        f"the loss grew from {first:.3g} to {final_loss:.3g} over {len(losses):,} epochs: the "
+        "model blew up without overflowing (a loss past inf would be called diverged); try "
+        "a smaller learning rate"
+    )
+
+
 def finish_run(
     cfg: RunConfig,
     run_dir: Path,
@@ -499,11 +518,16 @@ def finish_run(
             dead = None if gradients is None else zero_from(gradients.epochs, gradients.sizes)
             if dead is not None:
                 # not diverged (every number is finite), yet nothing more can be learnt
+                # ({GRADIENTS} holds the weights' gradients: a bias may still move)
                 say(
-                    f"every gradient is exactly 0 at each kept epoch from {dead:,} on "
-                    f"({GRADIENTS}): the units saturated, so training stopped changing the "
-                    "weights; try a smaller learning rate"
+                    f"every weight gradient is exactly 0 at each kept epoch from {dead:,} on "
+                    f"({GRADIENTS}): no gradient passes back through the units (saturated, "
+                    "or dead ReLUs), so the weights stopped changing; try a smaller learning "
+                    "rate"
                 )
+            blown = _blew_up(history.loss, float(loss))
+            if blown and history.stop_reason == "completed":
+                say(blown)
 
         if test_curve is not None:
             write_columns_csv(

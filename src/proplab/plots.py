@@ -506,9 +506,9 @@ def gradient_sizes_figure(
         # 0 has no place on a log scale: without this the axes would be empty from there on
         ax.text(
             0.5, 0.5,
-            f"every gradient is exactly 0 at each kept epoch from {dead:,} on\n(0 has no "
-            "place on a log scale): the units saturated,\nso no gradient passes back "
-            "through them",
+            f"every weight gradient is exactly 0 at each kept epoch from {dead:,} on\n(0 has "
+            "no place on a log scale): no gradient passes back\nthrough the units "
+            "(saturated, or dead ReLUs)",
             transform=ax.transAxes, ha="center", va="center", fontsize=10, color="0.25",
             bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": "0.7"},
         )  # fmt: skip
