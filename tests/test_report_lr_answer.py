@@ -290,3 +290,30 @@ def test_a_lowest_rate_with_diverged_seeds_ends_at_its_other_seeds_accuracy_and_
         "No tested rate was too low on XOR: even lr 0.32 changes the loss by a median of 100 % "
         "over 1,000 epochs and ends at 100.0 ± 0.0 % in the 3/5 seeds that did not diverge."
     ]
+
+
+def test_rates_varied_under_other_settings_too_are_named_with_what_diverged():
+    # diverge18: lr x {sigmoid, relu}: the answer measured the base's sigmoid rates without
+    # saying so, and never mentioned that every relu rate from 10 up diverged
+    def relu(runs: list[RunView]) -> list[RunView]:
+        for r in runs:
+            r.record.config = r.record.config.replace(activation="relu")
+        return runs
+
+    groups = {
+        "1": _runs("1", 1.0, [1.0] * 5, first=700),
+        "0.1": _stuck("0.1", 0.1),
+        "relu 1": relu(_runs("relu 1", 1.0, [1.0] * 5, first=300)),
+        "relu 10": relu(_diverge(_runs("relu 10", 10.0, [1.0] * 5), [0, 3])),
+        "relu 100": relu(_diverge(_runs("relu 100", 100.0, [1.0] * 5), [0, 1, 2, 3, 4])),
+    }
+    paras = report_answers.answers([_view(groups)], BASE, (130, 21))[1][1]
+    assert paras[1] == "The rates on XOR compared here have every other setting as in the base."
+    assert paras[-1] == (
+        "The rate was also varied under other settings: with activation relu, lr 10 and "
+        "lr 100 diverge in some seed."
+    )
+    # the base's rates alone: neither sentence
+    alone = {k: v for k, v in groups.items() if not k.startswith("relu")}
+    paras = report_answers.answers([_view(alone)], BASE, (130, 21))[1][1]
+    assert not any("other setting" in p for p in paras)

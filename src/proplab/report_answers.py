@@ -317,6 +317,33 @@ def _family_note(f: Finder, gs: list[GroupView], name: str) -> str | None:
     )
 
 
+def _other_families_note(f: Finder, gs: list[GroupView], ds: str) -> str | None:
+    """One sentence on the other settings of ``ds`` whose rate was varied too (besides the
+    family ``gs`` the answer measures): which rates diverged under each; None if none."""
+    key = _sans_lr(gs[0])
+    families: dict[str, list[GroupView]] = {}
+    for g in f.groups:
+        if g.dataset == ds and _sans_lr(g) != key:
+            families.setdefault(_sans_lr(g), []).append(g)
+    parts = []
+    for family in families.values():
+        if len({g.config.lr for g in family}) < 2:
+            continue
+        family.sort(key=lambda g: g.config.lr)
+        own = [f"{k} {format_value(v)}" for k, v in f.diff(family[0]).items() if k != "lr"]
+        gone = [g for g in family if g.n_diverged]
+        rates = listing([f"lr {format_value(g.config.lr)}" for g in gone])
+        what = (
+            f"{rates} {'diverges' if len(gone) == 1 else 'diverge'} in some seed"
+            if gone
+            else "no rate diverges"
+        )
+        parts.append(f"with {listing(own)}, {what}")
+    if not parts:
+        return None
+    return f"The rate was also varied under other settings: {'; '.join(parts)}."
+
+
 def _lr_answer(f: Finder) -> list[str]:
     paras = [
         "Each step moves the weights by the learning rate times the gradient. Too large, and "
@@ -339,6 +366,13 @@ def _lr_answer(f: Finder) -> list[str]:
         else:
             # the scale of R² is explained once, for the first regression set
             found = _lr_values(gs, name, intro=ds == values[0])
+        others = _other_families_note(f, gs, ds)
+        if others is not None:
+            # the rates of other settings were varied too: say which ones this answer
+            # measures, and what the others did (diverge18: 12 relu runs diverged unsaid)
+            if note is None:
+                note = f"The rates on {name} compared here have every other setting as in the base."
+            found = [*found, others]
         if note is not None:
             found = [note, *found]
         full = i == 0 or (values and ds == values[0])
