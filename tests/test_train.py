@@ -150,6 +150,34 @@ def test_huge_learning_rate_diverges_with_advice(xor):
     assert f"epoch {history.epochs_run}" in history.message
 
 
+def test_a_loss_not_finite_before_any_update_does_not_blame_the_learning_rate(xor):
+    # diverge18: a model loaded from a diverged run, trained on at lr 0.01, was told to try
+    # a smaller learning rate; epoch 1's full-batch loss comes before any update
+    x, y = xor
+    model = lab_model(0)
+    model[0].weight.data[0, 0] = np.nan
+    history = lab_fit(model, x, y, epochs=10, lr=0.01)
+    assert history.stop_reason == "diverged" and history.epochs_run == 1
+    assert history.message == (
+        "training diverged at epoch 1: the loss is nan before any update, which no learning "
+        "rate causes (weights from a diverged run? inputs so large that the forward pass "
+        "overflows?)"
+    )
+
+
+def test_a_stack_that_completed_with_diverged_replicas_says_how_many(xor):
+    x, y = xor
+    stack = mlp(2, 10, 1, activation="relu", output_activation=None, seeds=[0, 1, 2, 3])
+    opt = SGD(stack.parameters(), lr=np.array([0.01, 1e6, 0.01, 1e6]))
+    history = fit(stack, MSELoss(), opt, x, y, 100)
+    assert history.stop_reason == "completed"
+    assert list(history.replica_stop_reason) == ["completed", "diverged"] * 2
+    assert history.message == (
+        "2 of 4 replicas diverged (replica_stop_reason, replica_stop_epoch); the others "
+        "completed or stopped below tol"
+    )
+
+
 def test_a_diverged_epoch_with_nan_predictions_has_no_accuracy(xor):
     # full batch, one output: the accuracies are scored in chunks (_DeferredAccuracy)
     x, y = xor

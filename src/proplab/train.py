@@ -367,6 +367,11 @@ def _fit(
                     history.message = (
                         f"training diverged at epoch {epoch}: the loss became {_show(loss)}; "
                         "try a smaller learning rate"
+                        if epoch > 1 or not full_batch
+                        # measured before the first update: no rate did this (diverge18)
+                        else f"training diverged at epoch 1: the loss is {_show(loss)} before "
+                        "any update, which no learning rate causes (weights from a diverged "
+                        "run? inputs so large that the forward pass overflows?)"
                     )
                     break
                 if print_every and epoch % print_every == 0:
@@ -409,6 +414,13 @@ def _fit(
         stops.restore()
         history.replica_stop_epoch = stops.stop_epoch
         history.replica_stop_reason = stops.reason
+        diverged = int(np.count_nonzero(stops.reason == "diverged"))
+        if history.stop_reason == "completed" and diverged:
+            # "completed" is the stack's; its replicas' own ends are replica_stop_reason
+            history.message = (
+                f"{diverged} of {stops.reason.size} replicas diverged (replica_stop_reason, "
+                "replica_stop_epoch); the others completed or stopped below tol"
+            )
     elif check_last_update and history.stop_reason == "completed":
         _check_last_update(model, loss_fn, x, y, history)
     if callback is not None:
