@@ -1297,8 +1297,15 @@ def test_a_backward_off_by_a_constant_factor_is_named_with_the_factor():
     assert not result.ok
     assert (
         "pred: the backward is 6 times the central differences everywhere: a constant factor "
-        "is missing or extra (the mean's 1/N? N = 6 samples here)"
+        "is missing or extra (the mean's 1/N forgotten? N = 6 samples here)"
     ) in result.notes
+
+    class _MSEWithoutTwo(MSELoss):
+        def backward(self):
+            return super().backward() / 2  # the square's 2 forgotten
+
+    result = gradcheck(_MSEWithoutTwo(), rng.normal(size=(6, 1)), rng.normal(size=(6, 1)))
+    assert result.notes[-1].endswith("(the 2 of a square's derivative forgotten?)")
 
     class _DoubledTanh(Tanh):
         def backward(self, grad_out, need_input_grad=True):

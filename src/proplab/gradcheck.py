@@ -347,12 +347,15 @@ def _check_loss(
         explain_loss_failure(result, loss_value, pred, eps, analytic, numeric, valid)
         n, outputs = (pred.shape[-2], pred.shape[-1]) if pred.ndim >= 2 else (pred.size, 1)
         replicas = int(np.prod(pred.shape[:-2])) if pred.ndim > 2 else 1
-        causes = {  # the usual slips, by the factor they leave
-            n * outputs: f"the mean's 1/N? N = {n} samples x {outputs} outputs here",
-            n: f"the mean's 1/N? N = {n} samples here",  # (the one above for one output)
-            2: "the 2 of a square's derivative?",
-            replicas: f"a forward that averages the {replicas} replicas too?",
-        }
+        entries = f"{n} samples" + (f" x {outputs} outputs" if outputs > 1 else "")
+        causes = [  # the usual slips, by the factor (backward / true gradient) they leave
+            (n * outputs, f"the mean's 1/N forgotten? N = {entries} here"),
+            (n * outputs / 2, f"the mean squared error's 2/N forgotten? N = {entries} here"),
+            (0.5, "the 2 of a square's derivative forgotten?"),
+            (replicas, f"a forward that averages the {replicas} replicas too?"),
+        ]
+        if outputs > 1:  # a mean over the samples only
+            causes.insert(1, (n, f"the mean's 1/N forgotten? N = {n} samples here"))
         note_constant_factors(
             result, {"pred": analytic}, {"pred": numeric}, {"pred": valid}, causes
         )

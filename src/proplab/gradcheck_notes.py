@@ -171,13 +171,13 @@ def note_constant_factors(
     analytic: dict[str, np.ndarray],
     numeric: dict[str, np.ndarray],
     valid: dict[str, np.ndarray],
-    causes: dict[int, str] | None = None,
+    causes: list[tuple[float, str]] = (),
 ) -> None:
     """Note each failed array whose backward is one constant c times the central
     differences wherever both are nonzero: a factor forgotten or added (a mean's 1/N, the
     2 of a square), which the error alone (e.g. ``8.33e-01``) does not say. An array
     another note already explains (an overwritten gradient, a modified input) is left to
-    it. ``causes``: factor -> its usual cause, named when c or 1/c is that factor."""
+    it. ``causes``: ``(factor, its usual cause)``, each named when c is that factor."""
     for name, error in result.errors.items():
         if not result.tolerance < error < math.inf or name not in numeric:
             continue
@@ -191,11 +191,8 @@ def note_constant_factors(
         c = float(np.median(ratio))
         if abs(c) < 1e-3 or abs(c - 1.0) < 1e-3 or np.max(np.abs(ratio - c)) > 1e-5 * abs(c):
             continue  # a zero gradient has notes of its own
-        cause = next(
-            (text for k, text in (causes or {}).items() if k > 1 and min(
-                abs(c - k), abs(1 / c - k)) < 1e-3 * k),
-            "",
-        )  # fmt: skip
+        matched = [text for k, text in causes if k != 1 and abs(c - k) < 1e-3 * abs(k)]
+        cause = "; or ".join(dict.fromkeys(matched))  # in order, each once
         result.notes.append(
             f"{name}: the backward is {c:.4g} times the central differences everywhere: "
             f"a constant factor is missing or extra" + (f" ({cause})" if cause else "")

@@ -177,7 +177,9 @@ def fit(
     evaluation mode, to learn the output width and the replica axes (no backward, no
     update): a layer that prints or counts its calls sees that call first. A loss of
     one's own is run on that prediction too, and refused there when its forward does
-    not return one loss per model or its backward no array of pred's shape.
+    not return one loss per model or its backward no array of pred's shape. After a run
+    of one model that completed its epochs, the final model is scored once more, also
+    in evaluation mode: a last update that blew it up makes the run "diverged".
     """
     _check_roles(model, loss_fn, optimizer)
     # overflow on the way to divergence is reported once, as "diverged", not as
