@@ -69,31 +69,33 @@ class GradcheckResult:
     ``bool(result)``) says every one is within ``tolerance``, and ``print(result)``
     shows one line per array, then ``gradcheck ok`` or ``FAILED``, then ``notes``.
 
-    Entries whose +-eps nudge moves a ReLU/LeakyReLU input across its kink at 0
-    are not compared (a central difference there is not the derivative); they are
-    counted in ``kink_skipped``. An array none of whose entries could be compared
-    has the error NaN, and the check is then incomplete, not ok; so has an array
-    whose every gradient entry is below the central differences' own round-off (a
-    saturated sigmoid's; a cross-entropy whose every sample has a wide margin).
-    Otherwise ``errors`` are measured against at least that round-off over the
-    tolerance: a backward within round-off of the central differences passes.
-    ``relative`` holds the plain relative errors, which do not depend on the
-    tolerance, and ``print(result)`` shows those, marking an array above the
-    tolerance that passes by being within round-off. For a
-    loss, the entries it refuses once nudged (BCELoss at a prediction within eps of
-    0 or 1) are left out the same way, and where it curves too sharply for one step
-    eps (BCELoss a few eps from 0 or 1) a failure is rechecked against Ridders'
-    extrapolation of the central differences to step 0 (with a note), if that pins
-    every derivative down. A NaN or inf gradient has the error inf (FAILED); a
-    backward that overwrites ``.grad`` instead of adding to it is FAILED with a note:
-    its ``errors`` entry is that of the second gradient (typically 1), while
-    ``relative`` keeps the single backward's error, which ``print(result)`` shows
-    marked ``(overwrites: see note)`` (``marks``): the formula may well be right.
-    When every gradient of every array is exactly 0, in the backward and in the
-    central differences alike (a dead ReLU output), nothing was compared either:
-    those arrays are NaN, and the check incomplete. A check on fewer than 3 samples
-    gets a note: there a missing 1/n or 2/n can be exactly 1, which no tolerance
-    catches (a module's note only when it has parameters).
+    The special cases, each with a note in ``notes`` when it applies:
+
+    - **Kinks:** entries whose +-eps nudge moves a ReLU/LeakyReLU input across its
+      kink at 0 are not compared (a central difference there is not the derivative);
+      they are counted in ``kink_skipped``.
+    - **Nothing compared:** an array none of whose entries could be compared has the
+      error NaN, and the check is then incomplete, not ok; so has an array whose every
+      gradient entry is below the central differences' own round-off (a saturated
+      sigmoid's; a cross-entropy whose every sample has a wide margin), and every array
+      when every gradient is exactly 0 in the backward and the central differences
+      alike (a dead ReLU output).
+    - **Round-off:** otherwise ``errors`` are measured against at least that round-off
+      over the tolerance, so a backward within round-off of the central differences
+      passes; ``relative`` holds the plain relative errors, which ``print(result)``
+      shows, marking an array above the tolerance that passes by being within round-off.
+    - **A loss's edges:** entries it refuses once nudged (BCELoss within eps of 0 or 1)
+      are left out; where it curves too sharply for one step eps, a failure is
+      rechecked against Ridders' extrapolation of the central differences to step 0.
+    - **Non-finite:** a NaN or inf gradient has the error inf (FAILED).
+    - **Overwriting:** a backward that overwrites ``.grad`` instead of adding to it is
+      FAILED; its ``errors`` entry is that of the second gradient (typically 1), while
+      ``relative`` keeps the single backward's error, shown marked ``(overwrites: see
+      note)`` (``marks``): the formula may well be right.
+    - **A constant factor:** a backward that is one constant times the central
+      differences everywhere is named with that factor (a forgotten 1/N, say).
+    - **Few samples:** a check on fewer than 3 samples, where a missing 1/n or 2/n can
+      be exactly 1, which no tolerance catches (a module's only when it has parameters).
 
     ``gradcheck`` leaves the target as it found it: parameters, buffers, Dropout's
     ``hold_mask`` and every parameter's ``.grad``.
