@@ -114,7 +114,8 @@ def test_a_diverged_highest_rate_is_too_high_however_its_survivors_do():
     high = _diverge(_runs("10", 10.0, [1.0] * 5, first=90), [0, 3])
     groups = {"10": high, "1": _runs("1", 1.0, [1.0, 1.0, 0.9, 1.0, 0.8])}
     assert _too_high_paragraph(groups) == (
-        "Too high, measured: at lr 10 the loss diverges (it becomes inf or NaN) in 2/5 seeds on XOR."
+        "Too high, measured: the loss diverges (it becomes inf or NaN) at lr 10 in 2/5 seeds on "
+        "XOR, at epoch 1,000 (median over those runs)."
     )
 
 

@@ -381,13 +381,22 @@ def _lr_answer(f: Finder) -> list[str]:
 
 
 def _diverged_text(gs: list[GroupView], name: str) -> str:
-    """Every rate of ``gs`` that diverged in some seed, named with its seed count."""
+    """Every rate of ``gs`` that diverged in some seed, with its seed count (rates with the
+    same count together: "lr 100 and lr 1000 in every seed"), and when the runs diverged."""
     gone = [g for g in gs if g.n_diverged]
-    rates = listing([f"lr {format_value(g.config.lr)}" for g in gone])
-    counts = listing([seeds(g.n_diverged, g.n) for g in gone])
+    chunks: list[tuple[list[str], str]] = []  # (rates, "in k/n seeds"), in rate order
+    for g in gone:
+        count = "in every seed" if g.n_diverged == g.n else f"in {seeds(g.n_diverged, g.n)}"
+        rate = f"lr {format_value(g.config.lr)}"
+        if chunks and chunks[-1][1] == count:
+            chunks[-1][0].append(rate)
+        else:
+            chunks.append(([rate], count))
+    where = listing([f"{listing(rates)} {count}" for rates, count in chunks])
+    ends = [r.record.epochs for g in gone for r in g.runs if r.record.diverged]
+    when = f", at epoch {int(np.median(ends)):,} (median over those runs)" if ends else ""
     return (
-        f"Too high, measured: at {rates} the loss diverges (it becomes inf or NaN) in "
-        f"{counts} on {name}."
+        f"Too high, measured: the loss diverges (it becomes inf or NaN) at {where} on {name}{when}."
     )
 
 

@@ -85,6 +85,11 @@ def epochs_text(value: float) -> str:
     return "n/a" if not math.isfinite(value) else f"{value:,.0f}"
 
 
+def _some_or_every(gs: Sequence[GroupView]) -> str:
+    """``"every seed"`` when every seed of every group diverged, else ``"some seed"``."""
+    return "every seed" if all(g.n_diverged == g.n for g in gs) else "some seed"
+
+
 def seeds(k: int, n: int) -> str:
     return f"{k}/{n} seeds"
 
@@ -269,7 +274,7 @@ def _value_headline(name: str, gs: list[GroupView], nm: Callable[[GroupView], st
     # as for accuracy: a setting with diverged seeds is averaged over its survivors only
     clean = [g for g in gs if not g.n_diverged and g.r2.n]
     if not clean:
-        return f"On {name}, every setting diverged in some seed: no R² to compare."
+        return f"On {name}, every setting diverged in {_some_or_every(gs)}: no R² to compare."
     means = [g.r2.mean for g in clean]
     if len(clean) == len(gs) and len({shown_score(g) for g in clean}) == 1:
         return f"On {name}, every setting ends at {shown_score(clean[0])}."
@@ -380,7 +385,7 @@ def _headline(name: str, gs: list[GroupView], nm: Callable[[GroupView], str]) ->
         return f"On {name}, no setting reaches 100 % {_in_seeds(gs)}; all end at {shown.pop()}."
     text = f"On {name}, no setting reaches 100 % {_in_seeds(gs)}"
     if not clean:
-        return f"{text}, and every setting diverged in some seed."
+        return f"{text}, and every setting diverged in {_some_or_every(gs)}."
     among = "" if len(clean) == len(gs) else " of the settings with no diverged seed"
     return f"{text}; the best{among} {best_of(clean, nm)}."
 
