@@ -1215,3 +1215,20 @@ def test_a_dataset_that_cannot_be_loaded_is_named_where_the_file_sets_it(tmp_pat
     message = str(err.value)
     assert message.startswith(f"{tmp_path / 's.toml'}: {where}"), message
     assert "dataset: dataset:" not in message and "experiment 'first'" not in message
+
+
+@pytest.mark.parametrize("stack", ["auto", "off"])
+def test_the_progress_line_counts_the_runs_that_diverged(tmp_path, stack):
+    # diverge18: "40/40 runs done" for a sweep in which 18 runs diverged
+    spec = spec_of(
+        '[base]\nepochs = 30\nactivation = "relu"\noutput_activation = "identity"\n'
+        "[vary]\nlr = [0.1, 1e6]\nseed = [0, 1]\n"
+    )
+    stream = io.StringIO()
+    result = run_sweep(spec, tmp_path / "out", stream=stream, runner=sweep.choose_runner(stack))
+    assert result.exit_code == 0
+    rows = list(read_rows(tmp_path / "out" / "results.csv"))
+    diverged = sum(r["stop_reason"] == "diverged" for r in rows)
+    assert diverged == 2  # lr 1e6 in both seeds
+    last = [line for line in stream.getvalue().splitlines() if "runs done" in line][-1]
+    assert last.startswith("sweep: 4/4 runs done (2 diverged), 100 % of the work")

@@ -192,7 +192,8 @@ def run_sweep(
         if failed:
             result.failed[job.name] = outcome.get("error", "unknown error")
             progress.say(f"sweep: run {job.name} failed: {result.failed[job.name]}")
-        progress.update(costs[job.name], job.name, failed=failed)
+        diverged = (outcome.get("summary") or {}).get("stop_reason") == "diverged"
+        progress.update(costs[job.name], job.name, failed=failed, diverged=diverged)
 
     def on_stop(runs: int, stacked: int = 0) -> None:
         if runs == 0:  # the workers' runs ended with the signal: nothing to wait for

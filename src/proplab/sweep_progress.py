@@ -18,6 +18,7 @@ class Progress:
     ) -> None:
         self.total, self.done, self.cost_total, self.cost_done = total, skipped, cost, 0.0
         self.failed = 0
+        self.diverged = 0  # of the runs done: finished, but their loss became inf or NaN
         self.in_flight = 0.0  # the done part of runs not finished yet (stacks in training)
         self.stream = sys.stderr if stream is None else stream
         self.start = time.perf_counter()
@@ -34,8 +35,9 @@ class Progress:
             eta = _clock(elapsed / done * max(self.cost_total - done, 0.0))
         share = f", {100 * done / self.cost_total:.0f} % of the work" if self.cost_total else ""
         failed = f", {self.failed} failed" if self.failed else ""
+        diverged = f" ({self.diverged} diverged)" if self.diverged else ""
         return (
-            f"sweep: {self.done}/{self.total} runs done{failed}{share}, "
+            f"sweep: {self.done}/{self.total} runs done{diverged}{failed}{share}, "
             f"elapsed {_clock(elapsed)}, remaining ~{eta}"
         )
 
@@ -43,13 +45,16 @@ class Progress:
         """The work still to do is ``cost`` in all, in new units (before any progress)."""
         self.cost_total, self.cost_done, self.in_flight = cost, 0.0, 0.0
 
-    def update(self, cost: float, note: str = "", failed: bool = False) -> None:
-        """One run finished (or ``failed``); ``cost`` is its :attr:`RunJob.cost` (or the
-        runner's plan for it)."""
+    def update(
+        self, cost: float, note: str = "", failed: bool = False, diverged: bool = False
+    ) -> None:
+        """One run finished (or ``failed``; ``diverged``: finished by diverging); ``cost``
+        is its :attr:`RunJob.cost` (or the runner's plan for it)."""
         if failed:
             self.failed += 1
         else:
             self.done += 1
+            self.diverged += diverged
         self.cost_done += cost
         # its share of the work in flight is now done work
         self.in_flight = max(self.in_flight - cost, 0.0)
