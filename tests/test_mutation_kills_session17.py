@@ -1,0 +1,71 @@
+"""Tests that kill mutants of session 17's code which the rest of the suite let live.
+
+A mutation testing pass (hand-made slips in interrupts.py and its users, fit's new checks,
+check_finite, gradcheck's restored randomness, the sweep's worker handling, the TOML hint,
+the report's wordings and the figures): each test names the slip it catches, fails on it
+and passes on the real code.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from proplab import SGD, Linear, MSELoss, Sequential, Sigmoid, data, fit, mlp
+from proplab.core import Module
+
+
+class _ForgetfulMSE(MSELoss):
+    """A loss whose backward forgot ``return``."""
+
+    def backward(self):
+        super().backward()
+
+
+def test_fit_refuses_a_legacy_random_state_as_rng() -> None:
+    """Slip: the rng check refusing only an int seed. A RandomState has ``permutation``
+    too, so it trained on silently, its stream outside the run's recorded seed."""
+    x, y = data.generate_xor_easy()
+    model = mlp(rng=np.random.default_rng(0))
+    legacy = np.random.RandomState(0)
+    with pytest.raises(TypeError, match=r"^rng must be a numpy Generator .*, got RandomState"):
+        fit(model, MSELoss(), SGD(model.parameters()), x, y, 3, batch_size=4, rng=legacy)
+
+
+def test_a_forgetful_loss_under_a_sequential_keeps_the_sequential_s_own_message() -> None:
+    """Slip: the ``_proplab_noted`` check dropped: the Sequential's own word on the None it
+    was given (which already suggests the forgotten ``return``) was replaced."""
+    x, y = data.generate_xor_easy()
+    model = mlp(rng=np.random.default_rng(0))
+    with pytest.raises(TypeError) as err:
+        fit(model, _ForgetfulMSE(), SGD(model.parameters()), x, y, epochs=2)
+    assert str(err.value).startswith(
+        "Sequential.backward was given None for dL/d(output): it takes an array of the "
+        "output's shape (a loss's backward that forgot `return`?)"
+    )
+
+
+class _TrainingOnlyNoise(Module):
+    """A layer of one's own whose training forward uses an rng it was never given: the
+    probe forward (eval mode) passes, the first epoch's forward fails before the loss."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rng = None
+
+    def forward(self, x):
+        if self.training:
+            return x + self.rng.normal(size=x.shape)
+        return x
+
+    def backward(self, grad_out, need_input_grad=True):
+        return grad_out
+
+
+def test_an_error_before_the_loss_ran_is_raised_as_it_is() -> None:
+    """Slip: the handler raising the loss's own complaint (its backward called before any
+    forward) instead of the model's error, which names what is wrong."""
+    x, y = data.generate_xor_easy()
+    model = Sequential(_TrainingOnlyNoise(), Linear(2, 1, rng=np.random.default_rng(0)), Sigmoid())
+    with pytest.raises(AttributeError, match=r"'NoneType' object has no attribute 'normal'"):
+        fit(model, MSELoss(), SGD(model.parameters()), x, y, epochs=2)
