@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from proplab import SGD, Linear, MSELoss, Sequential, Sigmoid, data, fit, mlp
-from proplab.core import Module
+from proplab.core import Module, Parameter
 
 
 class _ForgetfulMSE(MSELoss):
@@ -69,3 +69,31 @@ def test_an_error_before_the_loss_ran_is_raised_as_it_is() -> None:
     model = Sequential(_TrainingOnlyNoise(), Linear(2, 1, rng=np.random.default_rng(0)), Sigmoid())
     with pytest.raises(AttributeError, match=r"'NoneType' object has no attribute 'normal'"):
         fit(model, MSELoss(), SGD(model.parameters()), x, y, epochs=2)
+
+
+class _SharedScale(Module):
+    """``x * a`` with one learnable ``a`` and no replica axis: a stack would share it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.a = Parameter(np.ones(()))
+        self.params["a"] = self.a
+
+    def forward(self, x):
+        self.x = x
+        return x * self.a.data
+
+    def backward(self, grad_out, need_input_grad=True):
+        self.a.accumulate(np.sum(grad_out * self.x))
+        return grad_out * self.a.data
+
+
+def test_a_shared_parameter_in_a_stack_s_last_layer_is_refused_too() -> None:
+    """Slip: the replica check skipping the last parameter (an output layer of one's own)."""
+    x, y = data.generate_xor_easy()
+    model = Sequential(*mlp(seeds=[0, 1, 2]).layers, _SharedScale())
+    with pytest.raises(ValueError) as err:
+        fit(model, MSELoss(), SGD(model.parameters(), lr=1.0), x, y, epochs=2)
+    assert str(err.value).startswith(
+        "parameter '6.a' has shape (), but this stack's replica shape is (3,)"
+    )
