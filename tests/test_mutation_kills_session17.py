@@ -74,9 +74,9 @@ def test_an_error_before_the_loss_ran_is_raised_as_it_is() -> None:
 class _SharedScale(Module):
     """``x * a`` with one learnable ``a`` and no replica axis: a stack would share it."""
 
-    def __init__(self) -> None:
+    def __init__(self, shape: tuple[int, ...] = ()) -> None:
         super().__init__()
-        self.a = Parameter(np.ones(()))
+        self.a = Parameter(np.ones(shape))
         self.params["a"] = self.a
 
     def forward(self, x):
@@ -96,4 +96,17 @@ def test_a_shared_parameter_in_a_stack_s_last_layer_is_refused_too() -> None:
         fit(model, MSELoss(), SGD(model.parameters(), lr=1.0), x, y, epochs=2)
     assert str(err.value).startswith(
         "parameter '6.a' has shape (), but this stack's replica shape is (3,)"
+    )
+
+
+def test_a_grid_stack_refuses_a_parameter_with_only_its_first_replica_axis() -> None:
+    """Slip: the replica check comparing only the first replica axis. In a (2, 3) grid of
+    models, a scale of shape (2, 1, 1, 1) is shared by each row's 3 replicas."""
+    x, y = data.generate_xor_easy()
+    grid = mlp(rng=np.random.default_rng(0), replicas=(2, 3))
+    model = Sequential(*grid.layers, _SharedScale((2, 1, 1, 1)))
+    with pytest.raises(ValueError) as err:
+        fit(model, MSELoss(), SGD(model.parameters(), lr=1.0), x, y, epochs=2)
+    assert str(err.value).startswith(
+        "parameter '6.a' has shape (2, 1, 1, 1), but this stack's replica shape is (2, 3)"
     )
