@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from test_interrupts import _ctrl_c, _signal_in_step, _xor_run
 
-from proplab import SGD, Linear, MSELoss, Sequential, Sigmoid, data, fit, mlp
+from proplab import SGD, BCELoss, Linear, MSELoss, Sequential, Sigmoid, data, fit, mlp
 from proplab.core import Module, Parameter
+from proplab.interrupts import signals_at_epoch_end
 
 
 class _ForgetfulMSE(MSELoss):
@@ -110,3 +112,33 @@ def test_a_grid_stack_refuses_a_parameter_with_only_its_first_replica_axis() -> 
     assert str(err.value).startswith(
         "parameter '6.a' has shape (2, 1, 1, 1), but this stack's replica shape is (2, 3)"
     )
+
+
+def test_bool_labels_train_a_float32_model_exactly_as_float_ones() -> None:
+    """Slip: only int and uint targets cast to the model's dtype, not bool. BCE's ``1 - t``
+    made bool labels int64, and the float32 model's loss came out computed in float64."""
+    x, labels = data.generate_xor_easy()
+    runs = []
+    for y in (labels.astype(bool), labels.astype(np.float32)):
+        model = mlp(rng=np.random.default_rng(0), dtype=np.float32)
+        runs.append(fit(model, BCELoss(), SGD(model.parameters(), lr=1.0), x, y, 20).loss)
+    assert runs[0] == runs[1]
+
+
+def test_fit_in_an_outer_block_stopped_at_the_epoch_s_end_claims_no_partial_epoch(ctrl_c):
+    """Slip: ``at_once`` left True when the second Ctrl-C went to an outer block that held
+    it. fit in a block of one's own (as callbacks.train runs it): Ctrl-C twice in epoch 7
+    stops fit at that epoch's end, so its history says nothing of a partial epoch 8."""
+    model, opt, x, y = _xor_run()
+
+    def twice():
+        _ctrl_c()
+        _ctrl_c()
+
+    _signal_in_step(opt, at_call=7, send=twice)
+    histories = []
+    with pytest.raises(KeyboardInterrupt), signals_at_epoch_end():
+        histories.append(fit(model, MSELoss(), opt, x, y, epochs=40))
+    (history,) = histories
+    assert (history.stop_reason, history.epochs_run, history.mid_epoch) == ("interrupted", 7, False)
+    assert history.message == "interrupted after 7 epochs (Ctrl-C)"
