@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from test_interrupts import _ctrl_c, _signal_in_step, _xor_run
 
-from proplab import SGD, BCELoss, Linear, MSELoss, Sequential, Sigmoid, data, fit, mlp
+from proplab import SGD, BCELoss, Linear, MSELoss, Sequential, Sigmoid, data, evaluate, fit, mlp
 from proplab.core import Module, Parameter
 from proplab.interrupts import signals_at_epoch_end
 
@@ -142,3 +142,17 @@ def test_fit_in_an_outer_block_stopped_at_the_epoch_s_end_claims_no_partial_epoc
     (history,) = histories
     assert (history.stop_reason, history.epochs_run, history.mid_epoch) == ("interrupted", 7, False)
     assert history.message == "interrupted after 7 epochs (Ctrl-C)"
+
+
+def test_check_finite_names_the_first_bad_value_in_fit_and_evaluate() -> None:
+    """Slip: the message naming the last NaN or inf found instead of the first."""
+    x, y = data.generate_xor_easy()
+    x = x.copy()
+    x[1, 0], x[5, 1] = np.nan, np.inf
+    model = mlp(rng=np.random.default_rng(0))
+    with pytest.raises(ValueError) as err:
+        fit(model, MSELoss(), SGD(model.parameters()), x, y, epochs=2)
+    assert str(err.value) == "x[1, 0] is nan: training data must be finite numbers"
+    with pytest.raises(ValueError) as err:
+        evaluate(model, MSELoss(), x, y)
+    assert str(err.value) == "x[1, 0] is nan: data to score must be finite numbers"
