@@ -8,13 +8,29 @@ and passes on the real code.
 
 from __future__ import annotations
 
+import os
+import signal
+
 import numpy as np
 import pytest
 from test_interrupts import _ctrl_c, _signal_in_step, _xor_run
 
-from proplab import SGD, BCELoss, Linear, MSELoss, Sequential, Sigmoid, data, evaluate, fit, mlp
+from proplab import (
+    SGD,
+    BCELoss,
+    Linear,
+    MSELoss,
+    Sequential,
+    Sigmoid,
+    data,
+    evaluate,
+    fit,
+    mlp,
+    runio,
+)
 from proplab.core import Module, Parameter
 from proplab.interrupts import signals_at_epoch_end
+from proplab.runio import StopSignal, stop_signals_as_ctrl_c
 
 
 class _ForgetfulMSE(MSELoss):
@@ -156,3 +172,16 @@ def test_check_finite_names_the_first_bad_value_in_fit_and_evaluate() -> None:
     with pytest.raises(ValueError) as err:
         evaluate(model, MSELoss(), x, y)
     assert str(err.value) == "x[1, 0] is nan: data to score must be finite numbers"
+
+
+def test_a_block_s_first_held_signal_is_the_one_delivered(ctrl_c):
+    """Slip: ``deliver`` running the last held signal's handler. While a run's files are
+    written (every signal waits), SIGTERM then Ctrl-C: the stop that comes is SIGTERM's,
+    so the run is saved as stopped by SIGTERM (exit 143), not by Ctrl-C."""
+    with stop_signals_as_ctrl_c() as caught:
+        # KeyboardInterrupt, not StopSignal: Ctrl-C's own stop must fail the test, not end it
+        with pytest.raises(KeyboardInterrupt) as stop, runio.uninterrupted():
+            os.kill(os.getpid(), signal.SIGTERM)
+            os.kill(os.getpid(), signal.SIGINT)
+    assert type(stop.value) is StopSignal and str(stop.value) == "SIGTERM"
+    assert caught == [signal.SIGTERM]
