@@ -185,3 +185,21 @@ def test_a_block_s_first_held_signal_is_the_one_delivered(ctrl_c):
             os.kill(os.getpid(), signal.SIGINT)
     assert type(stop.value) is StopSignal and str(stop.value) == "SIGTERM"
     assert caught == [signal.SIGTERM]
+
+
+def _twice() -> None:
+    _ctrl_c()
+    _ctrl_c()
+
+
+def test_ctrl_c_twice_in_the_first_epoch_says_epoch_1_was_part_done(ctrl_c):
+    """Slip: the partial-epoch note left out when no epoch was complete. Weights one step
+    into epoch 1 are not the initial ones, and the message must say so."""
+    model, opt, x, y = _xor_run()
+    _signal_in_step(opt, at_call=1, send=_twice)
+    history = fit(model, MSELoss(), opt, x, y, epochs=10)
+    assert (history.epochs_run, history.mid_epoch) == (0, True)
+    assert history.message == (
+        "interrupted after 0 epochs (Ctrl-C); a second signal stopped it part-way through "
+        "epoch 1, so the weights may hold some of that epoch's updates"
+    )
