@@ -160,8 +160,9 @@ def test_fit_in_an_outer_block_stopped_at_the_epoch_s_end_claims_no_partial_epoc
     assert history.message == "interrupted after 7 epochs (Ctrl-C)"
 
 
-def test_check_finite_names_the_first_bad_value_in_fit_and_evaluate() -> None:
-    """Slip: the message naming the last NaN or inf found instead of the first."""
+def test_check_finite_names_the_first_bad_value_in_fit_and_evaluate_x_and_y() -> None:
+    """Slip: the message naming the last NaN or inf found instead of the first, and
+    evaluate checking its x only."""
     x, y = data.generate_xor_easy()
     x = x.copy()
     x[1, 0], x[5, 1] = np.nan, np.inf
@@ -172,6 +173,13 @@ def test_check_finite_names_the_first_bad_value_in_fit_and_evaluate() -> None:
     with pytest.raises(ValueError) as err:
         evaluate(model, MSELoss(), x, y)
     assert str(err.value) == "x[1, 0] is nan: data to score must be finite numbers"
+    # and its targets (slip: evaluate checking x only; a NaN target scored a NaN loss)
+    x, y = data.generate_xor_easy()
+    y = y.astype(np.float64)
+    y[2, 0] = np.nan
+    with pytest.raises(ValueError) as err:
+        evaluate(model, MSELoss(), x, y)
+    assert str(err.value) == "y[2, 0] is nan: data to score must be finite numbers"
 
 
 def test_a_block_s_first_held_signal_is_the_one_delivered(ctrl_c):
