@@ -18,6 +18,7 @@ from test_interrupts import _ctrl_c, _signal_in_step, _xor_run
 from proplab import (
     SGD,
     BCELoss,
+    Dropout,
     Linear,
     MSELoss,
     Sequential,
@@ -25,6 +26,7 @@ from proplab import (
     data,
     evaluate,
     fit,
+    gradcheck,
     mlp,
     runio,
 )
@@ -211,3 +213,15 @@ def test_ctrl_c_twice_in_the_first_epoch_says_epoch_1_was_part_done(ctrl_c):
         "interrupted after 0 epochs (Ctrl-C); a second signal stopped it part-way through "
         "epoch 1, so the weights may hold some of that epoch's updates"
     )
+
+
+def test_gradcheck_puts_a_held_dropout_mask_back() -> None:
+    """Slip: gradcheck restoring ``hold_mask`` but not the mask itself. A layer holding
+    its mask (a check of one's own in progress) kept the check's mask instead."""
+    x = np.random.default_rng(3).normal(size=(6, 4))
+    drop = Dropout(0.5, rng=np.random.default_rng(0))
+    drop.hold_mask = True
+    before = drop.forward(x)
+    assert gradcheck(drop, x).ok
+    assert drop.hold_mask
+    np.testing.assert_array_equal(drop.forward(x), before)  # the mask it held, still held
