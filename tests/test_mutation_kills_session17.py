@@ -225,3 +225,21 @@ def test_gradcheck_puts_a_held_dropout_mask_back() -> None:
     assert gradcheck(drop, x).ok
     assert drop.hold_mask
     np.testing.assert_array_equal(drop.forward(x), before)  # the mask it held, still held
+
+
+def test_signals_held_together_are_one_stop_delivered_once():
+    """Slip: ``deliver`` not clearing what it held. Two SIGTERMs held while files are
+    written are one stop: the handler runs once, at ``deliver``, not again when the block
+    ends (a handler that records rather than raises, as an outer block's does)."""
+    calls = []
+    before = signal.signal(signal.SIGTERM, lambda signum, frame: calls.append(signum))
+    try:
+        with signals_at_epoch_end(second_stops=False) as signals:
+            os.kill(os.getpid(), signal.SIGTERM)
+            os.kill(os.getpid(), signal.SIGTERM)
+            assert calls == [] and len(signals.held) == 2
+            signals.deliver()
+            assert calls == [signal.SIGTERM] and signals.held == []
+        assert calls == [signal.SIGTERM]
+    finally:
+        signal.signal(signal.SIGTERM, before)
