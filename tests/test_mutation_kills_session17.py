@@ -243,3 +243,14 @@ def test_signals_held_together_are_one_stop_delivered_once():
         assert calls == [signal.SIGTERM]
     finally:
         signal.signal(signal.SIGTERM, before)
+
+
+@pytest.mark.parametrize("loss_fn", [MSELoss, BCELoss])
+def test_evaluate_scores_integer_labels_as_the_model_s_float_dtype(loss_fn) -> None:
+    """Slip: evaluate ignoring the loss's ``numeric_targets``: a float32 model's score on
+    XOR's int64 labels was computed in float64, not what training on them computed."""
+    x, labels = data.generate_xor_easy()
+    model = mlp(rng=np.random.default_rng(0), dtype=np.float32)
+    as_int = evaluate(model, loss_fn(), x, labels)[0]
+    as_float32 = evaluate(model, loss_fn(), x, labels.astype(np.float32))[0]
+    assert as_int == as_float32
