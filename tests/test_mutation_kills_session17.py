@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 
 import numpy as np
 import pytest
@@ -23,6 +24,7 @@ from proplab import (
     MSELoss,
     Sequential,
     Sigmoid,
+    callbacks,
     data,
     evaluate,
     fit,
@@ -254,3 +256,43 @@ def test_evaluate_scores_integer_labels_as_the_model_s_float_dtype(loss_fn) -> N
     as_int = evaluate(model, loss_fn(), x, labels)[0]
     as_float32 = evaluate(model, loss_fn(), x, labels.astype(np.float32))[0]
     assert as_int == as_float32
+
+
+def test_sighup_under_the_cli_handler_waits_for_the_epoch_too():
+    """Slip: SIGHUP left out of the stop signals held (a closed ssh session): it stopped
+    fit mid-epoch, weights one update ahead of the history."""
+    model, opt, x, y = _xor_run()
+    _signal_in_step(opt, at_call=12, send=lambda: os.kill(os.getpid(), signal.SIGHUP))
+    with stop_signals_as_ctrl_c() as caught:
+        history = fit(model, MSELoss(), opt, x, y, epochs=100)
+    assert caught == [signal.SIGHUP]
+    assert (history.epochs_run, history.mid_epoch) == (12, False)
+    assert history.message == "interrupted after 12 epochs (SIGHUP)"
+
+
+def test_fit_and_train_run_in_a_thread_as_in_the_main_one():
+    """Slip: the main-thread guard dropped: only the main thread may set signal handlers,
+    so fit in a worker thread (a web playground's) failed with ValueError."""
+    x, y = data.generate_xor_easy()
+
+    def run(result: list) -> None:
+        model = mlp(rng=np.random.default_rng(0))
+        opt = SGD(model.parameters(), lr=1.0)
+        result.append(fit(model, MSELoss(), opt, x, y, epochs=5).loss)
+        with runio.uninterrupted():
+            result.append(callbacks.train(model, MSELoss(), opt, x, y, epochs=3).loss)
+
+    here: list = []
+    run(here)
+    there: list = []
+
+    def in_thread() -> None:
+        try:
+            run(there)
+        except Exception as exc:  # said in the main thread, not lost in the worker's
+            there.append(exc)
+
+    worker = threading.Thread(target=in_thread)
+    worker.start()
+    worker.join()
+    assert there == here and len(here) == 2
