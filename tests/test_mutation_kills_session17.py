@@ -15,6 +15,7 @@ import threading
 import numpy as np
 import pytest
 from test_interrupts import _ctrl_c, _signal_in_step, _xor_run
+from test_sweep import write
 
 from proplab import (
     SGD,
@@ -31,10 +32,12 @@ from proplab import (
     gradcheck,
     mlp,
     runio,
+    sweep,
 )
 from proplab.core import Module, Parameter
 from proplab.interrupts import signals_at_epoch_end
 from proplab.runio import StopSignal, stop_signals_as_ctrl_c
+from proplab.sweep_spec import SweepError
 
 
 class _ForgetfulMSE(MSELoss):
@@ -328,3 +331,43 @@ def test_ctrl_c_twice_during_train_s_validation_stops_it_at_once(ctrl_c):
         pytest.fail("KeyboardInterrupt escaped callbacks.train")
     assert (history.stop_reason, history.epochs_run) == ("interrupted", 5)
     assert np.isfinite(history.val_loss[:4]).all() and np.isnan(history.val_loss[4])
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        # slip: the outermost open bracket named, not the innermost
+        (
+            "[base]\nhidden = [[4, 4],\n  [8, 8\nepochs = 100\n",
+            "Unclosed array (at line 4, column 1); the array opened on line 3 is never closed",
+        ),
+        # slip: an escaped quote taken for the string's end (its "[" then counted)
+        (
+            '[base]\nlabel = "a \\" [ b"\nhidden = [4,\n  4\n',
+            "Unclosed array (at end of document); the array opened on line 3 is never closed",
+        ),
+        # slip: the lines of a multi-line string not counted
+        (
+            '[base]\nnote = """one\ntwo [\nthree"""\nhidden = [4,\n  4\n',
+            "Unclosed array (at end of document); the array opened on line 5 is never closed",
+        ),
+        # slip: an inline table's "{" looked for as "[" (an array inside it may span lines)
+        (
+            "[base]\nopt = {hidden = [4,\n  4], lr = 1\nepochs = 100\n",
+            "Unclosed inline table (at line 3, column 13); the inline table opened on line 2 "
+            "is never closed",
+        ),
+        # slip: the hint added where tomllib already names the array's own line
+        ("[base]\nhidden = [4, 4 epochs = 3\n", "Unclosed array (at line 2, column 16)"),
+        # slip: brackets counted past the place tomllib gave up ("lr = [" on line 3)
+        (
+            "[base]\nhidden = [4, 4\nlr = [1.0]\n",
+            "Unclosed array (at line 3, column 1); the array opened on line 2 is never closed",
+        ),
+    ],
+)
+def test_an_unclosed_bracket_is_named_where_it_opened_in_harder_files(tmp_path, text, said):
+    path = write(tmp_path, text, "bad.toml")
+    with pytest.raises(SweepError) as err:
+        sweep.load_spec(path)
+    assert str(err.value) == f"{path}: malformed TOML: {said}"
