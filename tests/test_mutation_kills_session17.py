@@ -8,6 +8,7 @@ and passes on the real code.
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import threading
@@ -15,7 +16,7 @@ import threading
 import numpy as np
 import pytest
 from test_interrupts import _ctrl_c, _signal_in_step, _xor_run
-from test_sweep import write
+from test_sweep import SIMPLE, spec_of, write
 
 from proplab import (
     SGD,
@@ -37,7 +38,7 @@ from proplab import (
 from proplab.core import Module, Parameter
 from proplab.interrupts import signals_at_epoch_end
 from proplab.runio import StopSignal, stop_signals_as_ctrl_c
-from proplab.sweep_spec import SweepError
+from proplab.sweep import SweepError, run_sweep
 
 
 class _ForgetfulMSE(MSELoss):
@@ -371,3 +372,20 @@ def test_an_unclosed_bracket_is_named_where_it_opened_in_harder_files(tmp_path, 
     with pytest.raises(SweepError) as err:
         sweep.load_spec(path)
     assert str(err.value) == f"{path}: malformed TOML: {said}"
+
+
+def test_a_sweep_stopped_by_ctrl_c_does_not_blame_a_dead_worker(tmp_path):
+    """Slip: the "did not run (a worker process died)" line written after Ctrl-C too,
+    where the interrupted line already says what is left and how to resume."""
+
+    def stopped_runner(jobs, *, workers, on_done):
+        raise KeyboardInterrupt
+
+    stream = io.StringIO()
+    result = run_sweep(spec_of(SIMPLE), tmp_path / "out", runner=stopped_runner, stream=stream)
+    assert result.interrupted and result.exit_code == 130
+    assert "did not run" not in stream.getvalue()
+    assert stream.getvalue().splitlines()[-1] == (
+        "sweep: interrupted; 0/12 runs are finished and kept (0 of them trained now). "
+        "Rerun the same command to resume."
+    )
