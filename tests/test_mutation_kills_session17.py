@@ -423,3 +423,18 @@ def test_ctrl_c_three_times_in_train_s_epoch_says_the_epoch_was_part_done(ctrl_c
         "interrupted after 7 epochs (Ctrl-C); a second signal stopped it part-way through "
         "epoch 8, so the weights may hold some of that epoch's updates"
     )
+
+
+def test_one_run_a_dead_worker_left_unrun_is_one_run(tmp_path):
+    """Slip: "runs" whatever the count."""
+
+    def all_but_one_fail(jobs, *, workers, on_done):
+        for job in jobs[:-1]:
+            on_done(job, {"status": "failed", "error": "worker process died (...)"})
+
+    stream = io.StringIO()
+    result = run_sweep(spec_of(SIMPLE), tmp_path / "out", runner=all_but_one_fail, stream=stream)
+    assert len(result.failed) == 11
+    assert stream.getvalue().splitlines()[-1] == (
+        "sweep: 1 run did not run (a worker process died); rerun the same command to run them"
+    )
