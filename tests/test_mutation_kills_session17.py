@@ -349,6 +349,11 @@ def test_ctrl_c_twice_during_train_s_validation_stops_it_at_once(ctrl_c):
             '[base]\nlabel = "a \\" [ b"\nhidden = [4,\n  4\n',
             "Unclosed array (at end of document); the array opened on line 3 is never closed",
         ),
+        # slip: brackets in a comment counted (one inside the unclosed array)
+        (
+            "[base]\nhidden = [4,\n  # [ 8 was slower\n  4\n",
+            "Unclosed array (at end of document); the array opened on line 2 is never closed",
+        ),
         # slip: the lines of a multi-line string not counted
         (
             '[base]\nnote = """one\ntwo [\nthree"""\nhidden = [4,\n  4\n',
