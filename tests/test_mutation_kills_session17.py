@@ -365,8 +365,6 @@ def test_ctrl_c_twice_during_train_s_validation_stops_it_at_once(ctrl_c):
             "Unclosed inline table (at line 3, column 13); the inline table opened on line 2 "
             "is never closed",
         ),
-        # slip: the hint added where tomllib already names the array's own line
-        ("[base]\nhidden = [4, 4 epochs = 3\n", "Unclosed array (at line 2, column 16)"),
         # slip: brackets counted past the place tomllib gave up ("lr = [" on line 3)
         (
             "[base]\nhidden = [4, 4\nlr = [1.0]\n",
