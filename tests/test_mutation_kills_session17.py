@@ -42,6 +42,16 @@ from proplab.runio import StopSignal, stop_signals_as_ctrl_c
 from proplab.sweep import SweepError, run_sweep
 
 
+@pytest.fixture
+def stops_not_ignored():
+    """SIGTERM and SIGHUP at their default action, as in a terminal: under ``nohup`` (or a
+    background job) they come ignored, and stop_signals_as_ctrl_c rightly leaves them so."""
+    previous = {s: signal.signal(s, signal.SIG_DFL) for s in (signal.SIGTERM, signal.SIGHUP)}
+    yield
+    for signum, handler in previous.items():
+        signal.signal(signum, handler)
+
+
 class _ForgetfulMSE(MSELoss):
     """A loss whose backward forgot ``return``."""
 
@@ -192,7 +202,7 @@ def test_check_finite_names_the_first_bad_value_in_fit_and_evaluate_x_and_y() ->
     assert str(err.value) == "y[2, 0] is nan: data to score must be finite numbers"
 
 
-def test_a_block_s_first_held_signal_is_the_one_delivered(ctrl_c):
+def test_a_block_s_first_held_signal_is_the_one_delivered(ctrl_c, stops_not_ignored):
     """Slip: ``deliver`` running the last held signal's handler. While a run's files are
     written (every signal waits), SIGTERM then Ctrl-C: the stop that comes is SIGTERM's,
     so the run is saved as stopped by SIGTERM (exit 143), not by Ctrl-C."""
@@ -264,7 +274,7 @@ def test_evaluate_scores_integer_labels_as_the_model_s_float_dtype(loss_fn) -> N
     assert as_int == as_float32
 
 
-def test_sighup_under_the_cli_handler_waits_for_the_epoch_too():
+def test_sighup_under_the_cli_handler_waits_for_the_epoch_too(stops_not_ignored):
     """Slip: SIGHUP left out of the stop signals held (a closed ssh session): it stopped
     fit mid-epoch, weights one update ahead of the history."""
     model, opt, x, y = _xor_run()
