@@ -17,6 +17,7 @@ import threading
 import numpy as np
 import pytest
 from test_interrupts import _ctrl_c, _signal_in_step, _xor_run
+from test_mutation_kills_session12 import _in_a_sweep_pool
 from test_sweep import SIMPLE, spec_of, write
 
 from proplab import (
@@ -451,3 +452,39 @@ def test_one_run_a_dead_worker_left_unrun_is_one_run(tmp_path):
     assert stream.getvalue().splitlines()[-1] == (
         "sweep: 1 run did not run (a worker process died); rerun the same command to run them"
     )
+
+
+def _dispositions() -> dict[str, str]:
+    def name(handler: object) -> str:
+        if handler is signal.SIG_IGN:
+            return "ignored"
+        return getattr(handler, "__name__", repr(handler))
+
+    return {s: name(signal.getsignal(getattr(signal, s))) for s in ("SIGTERM", "SIGHUP")}
+
+
+def _sigterm_my_run() -> str:
+    try:
+        os.kill(os.getpid(), signal.SIGTERM)
+    except KeyboardInterrupt as exc:  # raised by the handler, in this very call
+        return f"{type(exc).__name__}: {exc}"
+    return "not stopped"
+
+
+def test_a_sweep_worker_takes_sigterm_as_a_named_stop_and_leaves_nohup_s_sighup_ignored():
+    """Slips: the workers' SIGTERM handler set only over a Python handler (a sweep run from
+    Python, SIGTERM at its default: a worker then died of it, its run lost); SIGHUP set
+    even where ``nohup`` ignores it; and the stop in a task not named after its signal."""
+    before = {
+        signal.SIGTERM: signal.signal(signal.SIGTERM, signal.SIG_DFL),
+        signal.SIGHUP: signal.signal(signal.SIGHUP, signal.SIG_IGN),
+    }
+    try:
+        results = _in_a_sweep_pool([(_dispositions, ()), (_sigterm_my_run, ())])
+    finally:
+        for signum, handler in before.items():
+            signal.signal(signum, handler)
+    assert results == {
+        0: {"SIGTERM": "_stop_in_a_task", "SIGHUP": "ignored"},
+        1: "StopSignal: SIGTERM",
+    }
