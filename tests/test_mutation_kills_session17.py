@@ -488,3 +488,17 @@ def test_a_sweep_worker_takes_sigterm_as_a_named_stop_and_leaves_nohup_s_sighup_
         0: {"SIGTERM": "_stop_in_a_task", "SIGHUP": "ignored"},
         1: "StopSignal: SIGTERM",
     }
+
+
+def test_a_ctrl_c_in_train_s_last_epoch_is_returned_as_an_interrupted_history(ctrl_c):
+    """Slip: callbacks.train not delivering a signal held after its loop: the block then
+    delivered it on its way out, and KeyboardInterrupt escaped train, its history lost."""
+    model, opt, x, y = _xor_run()
+    _signal_in_step(opt, at_call=6)
+    try:
+        history = callbacks.train(model, MSELoss(), opt, x, y, epochs=6, validation=(x, y))
+    except KeyboardInterrupt:  # caught: escaping a test it would end the whole session
+        pytest.fail("KeyboardInterrupt escaped callbacks.train")
+    assert (history.stop_reason, history.epochs_run) == ("interrupted", 6)
+    assert history.message == "interrupted after 6 epochs (Ctrl-C)"
+    assert np.isfinite(history.val_loss).all() and len(history.val_loss) == 6
