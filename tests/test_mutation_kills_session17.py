@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 from test_interrupts import _ctrl_c, _signal_in_step, _xor_run
 from test_mutation_kills_session12 import _in_a_sweep_pool
+from test_signals import _wait_until_ended
 from test_sweep import SIMPLE, spec_of, write
 
 from proplab import (
@@ -36,9 +37,11 @@ from proplab import (
     mlp,
     runio,
     sweep,
+    sweep_workers,
 )
 from proplab.core import Module, Parameter
 from proplab.interrupts import signals_at_epoch_end
+from proplab.pools import pool_context
 from proplab.runio import StopSignal, stop_signals_as_ctrl_c
 from proplab.sweep import SweepError, run_sweep
 
@@ -502,3 +505,26 @@ def test_a_ctrl_c_in_train_s_last_epoch_is_returned_as_an_interrupted_history(ct
     assert (history.stop_reason, history.epochs_run) == ("interrupted", 6)
     assert history.message == "interrupted after 6 epochs (Ctrl-C)"
     assert np.isfinite(history.val_loss).all() and len(history.val_loss) == 6
+
+
+def test_a_sweep_worker_between_runs_ends_on_sigterm(stops_not_ignored):
+    """Slip: the workers' SIGTERM handler doing nothing between tasks. A worker waiting for
+    a run has nothing to save: SIGTERM (its sweep's process group signalled) must end it,
+    as the default action would, not leave it behind."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = pool_context()
+    pool = ProcessPoolExecutor(
+        max_workers=1,
+        mp_context=context,
+        initializer=sweep_workers.init_worker,
+        initargs=(context.Event(),),
+    )
+    try:
+        pid = pool.submit(os.getpid).result()  # the task is done: the worker waits
+        process = pool._processes[pid]
+        os.kill(pid, signal.SIGTERM)
+        assert _wait_until_ended([process.sentinel], seconds=30) == 1
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)  # its thread joins the worker
+    assert process.exitcode == -signal.SIGTERM
