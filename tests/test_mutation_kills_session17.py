@@ -528,3 +528,18 @@ def test_a_sweep_worker_between_runs_ends_on_sigterm(stops_not_ignored):
     finally:
         pool.shutdown(wait=True, cancel_futures=True)  # its thread joins the worker
     assert process.exitcode == -signal.SIGTERM
+
+
+def test_a_short_curve_is_not_read_past_its_last_epoch() -> None:
+    """Slip: a shorter median line read off beyond its last epoch (np.interp holds its
+    last value there). A run stopped early on a plateau then "lay on" the longer run's
+    flat tail it never reached, and the two were taken for one curve."""
+    from proplab.sweep_plots import _near, _shares
+
+    epochs = np.arange(1, 101)
+    loss = np.where(epochs < 20, 1.0 / epochs, 0.05)  # falls, then a plateau at 0.05
+    long = (epochs, loss)
+    short = (epochs[:30], loss[:30])  # stopped at epoch 30, on the plateau
+    near = _near(long, short, 0.01)
+    np.testing.assert_array_equal(near, epochs <= 30)  # no line of its own after 30
+    assert _shares(long, short, 0.01) == (1.0, 0.3)
