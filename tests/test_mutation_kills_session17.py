@@ -542,4 +542,7 @@ def test_a_short_curve_is_not_read_past_its_last_epoch() -> None:
     short = (epochs[:30], loss[:30])  # stopped at epoch 30, on the plateau
     near = _near(long, short, 0.01)
     np.testing.assert_array_equal(near, epochs <= 30)  # no line of its own after 30
-    assert _shares(long, short, 0.01) == (1.0, 0.3)
+    # (most, least) whichever comes first (slip: the two shares in argument order)
+    assert _shares(long, short, 0.01) == _shares(short, long, 0.01) == (1.0, 0.3)
+    # one point draws no line for another to lie on (slip: a single point interpolated)
+    assert not _near(long, (epochs[:1], loss[:1]), 0.01).any()
