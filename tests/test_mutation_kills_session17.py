@@ -219,6 +219,15 @@ def test_a_block_s_first_held_signal_is_the_one_delivered(ctrl_c, stops_not_igno
     assert caught == [signal.SIGTERM]
 
 
+def _train(*args, **kwargs):
+    """callbacks.train, a KeyboardInterrupt escaping it made a test failure (raised in a
+    test, it would end the whole session)."""
+    try:
+        return callbacks.train(*args, **kwargs)
+    except KeyboardInterrupt:
+        pytest.fail("KeyboardInterrupt escaped callbacks.train")
+
+
 def _twice() -> None:
     _ctrl_c()
     _ctrl_c()
@@ -340,12 +349,7 @@ def test_ctrl_c_twice_during_train_s_validation_stops_it_at_once(ctrl_c):
                     _twice()
             return super().forward(pred, target)
 
-    try:
-        history = callbacks.train(
-            model, _ImpatientMSE(), opt, x, y, epochs=40, validation=(val_x, val_y)
-        )
-    except KeyboardInterrupt:  # caught: escaping a test it would end the whole session
-        pytest.fail("KeyboardInterrupt escaped callbacks.train")
+    history = _train(model, _ImpatientMSE(), opt, x, y, epochs=40, validation=(val_x, val_y))
     assert (history.stop_reason, history.epochs_run) == ("interrupted", 5)
     assert np.isfinite(history.val_loss[:4]).all() and np.isnan(history.val_loss[4])
 
@@ -421,7 +425,7 @@ def test_ctrl_c_three_times_in_train_s_epoch_stops_it_at_once(ctrl_c):
     whose update the weights may hold."""
     model, opt, x, y = _xor_run()
     _signal_in_step(opt, at_call=8, send=_thrice)
-    history = callbacks.train(model, MSELoss(), opt, x, y, epochs=40)
+    history = _train(model, MSELoss(), opt, x, y, epochs=40)
     assert (history.stop_reason, history.epochs_run, history.mid_epoch) == ("interrupted", 7, True)
 
 
@@ -435,7 +439,7 @@ def test_ctrl_c_three_times_in_train_s_epoch_says_the_epoch_was_part_done(ctrl_c
     """Slip: callbacks.train leaving fit's ``mid_epoch`` out of its message."""
     model, opt, x, y = _xor_run()
     _signal_in_step(opt, at_call=8, send=_thrice)
-    history = callbacks.train(model, MSELoss(), opt, x, y, epochs=40)
+    history = _train(model, MSELoss(), opt, x, y, epochs=40)
     assert history.message == (
         "interrupted after 7 epochs (Ctrl-C); a second signal stopped it part-way through "
         "epoch 8, so the weights may hold some of that epoch's updates"
@@ -498,10 +502,7 @@ def test_a_ctrl_c_in_train_s_last_epoch_is_returned_as_an_interrupted_history(ct
     delivered it on its way out, and KeyboardInterrupt escaped train, its history lost."""
     model, opt, x, y = _xor_run()
     _signal_in_step(opt, at_call=6)
-    try:
-        history = callbacks.train(model, MSELoss(), opt, x, y, epochs=6, validation=(x, y))
-    except KeyboardInterrupt:  # caught: escaping a test it would end the whole session
-        pytest.fail("KeyboardInterrupt escaped callbacks.train")
+    history = _train(model, MSELoss(), opt, x, y, epochs=6, validation=(x, y))
     assert (history.stop_reason, history.epochs_run) == ("interrupted", 6)
     assert history.message == "interrupted after 6 epochs (Ctrl-C)"
     assert np.isfinite(history.val_loss).all() and len(history.val_loss) == 6
