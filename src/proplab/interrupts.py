@@ -42,7 +42,14 @@ class EpochSignals:
         ``second_stops`` every signal waits (files being written)."""
         if self.held and self.second_stops:
             self.at_once = True
-            self.handlers[signum](signum, frame)  # usually raises
+            try:
+                self.handlers[signum](signum, frame)  # usually raises
+            except BaseException:
+                # the stop is under way: the first signal, still held, must not be
+                # delivered again when the block ends (it escaped callbacks.train's own
+                # handling, losing its history; mut18)
+                self.held.clear()
+                raise
             self.at_once = False  # it did not (an outer block holds signals too)
         else:
             self.held.append((signum, frame))
