@@ -455,7 +455,7 @@ def test_one_run_a_dead_worker_left_unrun_is_one_run(tmp_path):
     result = run_sweep(spec_of(SIMPLE), tmp_path / "out", runner=all_but_one_fail, stream=stream)
     assert len(result.failed) == 11
     assert stream.getvalue().splitlines()[-1] == (
-        "sweep: 1 run did not run (a worker process died); rerun the same command to run them"
+        "sweep: 1 run did not run (a worker process died); rerun the same command to run it"
     )
 
 

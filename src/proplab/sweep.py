@@ -238,7 +238,7 @@ def run_sweep(
     if left and not result.interrupted:  # a worker process died: its pool ran no more
         stream.write(
             f"sweep: {left} run{'s' * (left != 1)} did not run (a worker process died); "
-            "rerun the same command to run them\n"
+            f"rerun the same command to run {'them' if left != 1 else 'it'}\n"
         )
     if result.interrupted:
         by = (
