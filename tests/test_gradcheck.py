@@ -1318,6 +1318,16 @@ def test_a_backward_off_by_a_constant_factor_is_named_with_the_factor():
         for note in result.notes
     ), result.notes  # fmt: skip
 
+    # a sign slip (t - p where p - t belongs) is named as one (review18)
+    class _MSEWrongSign(MSELoss):
+        def backward(self):
+            return -super().backward()
+
+    result = gradcheck(_MSEWrongSign(), rng.normal(size=(6, 1)), rng.normal(size=(6, 1)))
+    assert result.notes[-1] == (
+        "pred: the backward is -1 times the central differences everywhere: its sign is flipped"
+    )
+
     # a wrong backward that is no constant factor gets no such note
     class _WrongTanh(Tanh):
         def backward(self, grad_out, need_input_grad=True):

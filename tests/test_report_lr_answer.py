@@ -318,3 +318,22 @@ def test_rates_varied_under_other_settings_too_are_named_with_what_diverged():
     alone = {k: v for k, v in groups.items() if not k.startswith("relu")}
     paras = report_answers.answers([_view(alone)], BASE, (130, 21))[1][1]
     assert not any("other setting" in p for p in paras)
+
+
+def test_a_saturated_rate_whose_loss_fell_is_not_said_to_have_risen():
+    # review18: on unbalanced data a saturated rate's loss can fall (0.26 -> 0.10), and the
+    # answer said "the loss higher at the end than at the first epoch"
+    def saturated_falling(setting: str, lr: float) -> list[RunView]:
+        runs = _runs(setting, lr, [PLATEAU] * 5, single=True, end_loss=0.10)
+        for r in runs:
+            r.saturated = True
+        return runs
+
+    groups = {
+        "10": saturated_falling("10", 10.0),
+        "3": saturated_falling("3", 3.0),
+        "1": _runs("1", 1.0, [1.0] * 5, first=700),
+        "0.1": _stuck("0.1", 0.1),
+    }
+    paras = report_answers.answers([_view(groups)], BASE, (130, 21))[1][1]
+    assert not any(p.startswith("Too high as well") for p in paras)

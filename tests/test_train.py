@@ -150,6 +150,34 @@ def test_huge_learning_rate_diverges_with_advice(xor):
     assert f"epoch {history.epochs_run}" in history.message
 
 
+def test_the_final_model_is_scored_in_chunks_not_all_the_data_at_once():
+    # review18: the last-update check ran one forward pass over 50 000 rows: 872 MB where
+    # the mini-batch training of the same run peaked at 3 MB
+    class Rows(proplab.Module):
+        """Records how many rows each evaluation-mode forward pass gets."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.rows: list[int] = []
+
+        def forward(self, x):
+            if not self.training:
+                self.rows.append(x.shape[-2])
+            return x
+
+        def backward(self, grad_out, need_input_grad=True):
+            return grad_out
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(10_000, 2)), rng.normal(size=(10_000, 1))
+    rows = Rows()
+    model = proplab.Sequential(Linear(2, 1, rng=rng), rows)
+    opt = SGD(model.parameters(), lr=0.01)
+    history = fit(model, MSELoss(), opt, x, y, 1, batch_size=100, rng=rng)
+    assert history.stop_reason == "completed"
+    assert rows.rows == [1, 4096, 4096, 1808]  # the probe, then the final model in chunks
+
+
 def test_a_loss_not_finite_before_any_update_does_not_blame_the_learning_rate(xor):
     # diverge18: a model loaded from a diverged run, trained on at lr 0.01, was told to try
     # a smaller learning rate; epoch 1's full-batch loss comes before any update
@@ -202,6 +230,12 @@ def test_a_diverged_mini_batch_epoch_has_no_accuracy_and_evaluate_no_warning(xor
         warnings.simplefilter("error")  # overflow in its forward pass: no RuntimeWarning
         loss, acc, pred = proplab.evaluate(model, MSELoss(), x, y)
     assert not np.isfinite(pred).all() and np.isnan(loss) and np.isnan(acc)
+    for p in model.parameters():  # huge but finite weights: the forward pass overflows
+        p.data[...] = 1e200  # (NaN weights above raise no overflow warning; review18)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loss, acc, pred = proplab.evaluate(model, MSELoss(), x, y)
+    assert not np.isfinite(loss) and np.isnan(acc)
 
 
 def test_data_that_is_not_finite_is_refused_before_training(xor):

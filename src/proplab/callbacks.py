@@ -35,7 +35,7 @@ from proplab.interrupts import signals_at_epoch_end
 from proplab.losses import Loss
 from proplab.optim_base import Optimizer
 from proplab.schedules import LRSchedule, ReduceLROnPlateau
-from proplab.scoring import as_arrays, evaluate, in_model_dtype
+from proplab.scoring import as_arrays, evaluate, in_model_dtype, non_finite_loss
 from proplab.train import fit_without_last_check, last_update_diverged
 from proplab.train_text import format_epoch_line
 
@@ -296,8 +296,8 @@ def train(
     if validation is None and history.stop_reason in ("completed", "converged"):
         # each epoch's loss is measured before its update: the last update is checked here
         # (a model that predicts NaN after it was "completed", and scored 52 %)
-        final_loss = evaluate(model, loss_fn, x, y)[0]
-        if not np.isfinite(final_loss):
+        final_loss = non_finite_loss(model, loss_fn, x, y)
+        if final_loss is not None:
             history.stop_reason = "diverged"
             history.message = last_update_diverged(history.epochs_run, final_loss)
     if early_stopping is not None and early_stopping.restore(model):

@@ -193,9 +193,15 @@ def note_constant_factors(
             continue  # a zero gradient has notes of its own
         matched = [text for k, text in causes if k != 1 and abs(c - k) < 1e-3 * abs(k)]
         cause = "; or ".join(dict.fromkeys(matched))  # in order, each once
+        if c < 0:  # review18: a sign slip (t - p where p - t belongs) is no missing factor
+            what = "its sign is flipped" + (
+                "" if abs(c + 1.0) < 1e-3 else ", and a constant factor is missing or extra"
+            )
+        else:
+            what = "a constant factor is missing or extra"
         result.notes.append(
             f"{name}: the backward is {c:.4g} times the central differences everywhere: "
-            f"a constant factor is missing or extra" + (f" ({cause})" if cause else "")
+            f"{what}" + (f" ({cause})" if cause else "")
         )
 
 

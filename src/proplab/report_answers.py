@@ -540,12 +540,10 @@ def _lr_classes(f: Finder, gs: list[GroupView], name: str, brief: bool = False) 
 
 def _ended_worse(g: GroupView) -> bool:
     """Whether every seed of ``g`` ended with its final loss at least 1.5 times its first
-    epoch's, or saturated on one class: the rate made the model worse, not slow."""
+    epoch's: the rate made the model worse, not slow (a saturated run whose loss fell, as
+    on unbalanced data, is not said to have risen; review18)."""
     return bool(g.runs) and all(
-        (r.saturated and r.single_class)
-        or (
-            r.loss.size >= 2 and math.isfinite(r.loss[0]) and r.record.final_loss >= 1.5 * r.loss[0]
-        )
+        r.loss.size >= 2 and math.isfinite(r.loss[0]) and r.record.final_loss >= 1.5 * r.loss[0]
         for r in g.runs
     )
 

@@ -28,9 +28,9 @@ from proplab.scoring import (
     are_class_targets,
     as_arrays,
     check_finite,
-    evaluate,
     in_model_dtype,
     no_accuracy,
+    non_finite_loss,
 )
 from proplab.train_text import format_epoch_line
 
@@ -437,8 +437,8 @@ def _check_last_update(
     measured before its update, so a run whose final weights predict NaN was "completed"
     (and scored 52 % on XOR); this scores the final model once, in evaluation mode (no
     dropout mask drawn), as the lab's runs have always been."""
-    final_loss = evaluate(model, loss_fn, x, y)[0]
-    if not np.isfinite(final_loss):
+    final_loss = non_finite_loss(model, loss_fn, x, y)
+    if final_loss is not None:
         history.stop_reason = "diverged"
         history.message = last_update_diverged(history.epochs_run, final_loss)
 
