@@ -494,3 +494,15 @@ def test_the_convergence_warning_of_a_growing_loss_says_to_lower_the_rate():
         f"training stopped at the maximum of 4 epochs and has not converged: the training loss "
         f"grew from {history.loss[0]:.3g} to {history.loss[-1]:.3g}; try a smaller learning rate"
     )
+
+
+def test_a_loss_not_finite_before_any_update_does_not_blame_the_rate_in_train_either():
+    x, y = generate_xor_easy()
+    model = mlp(2, 4, 1, rng=np.random.default_rng(0))
+    model[0].weight.data[0, 0] = np.nan  # weights of a diverged run
+    history = train(model, MSELoss(), SGD(model.parameters(), lr=0.01), x, y, 5)
+    assert history.stop_reason == "diverged" and history.epochs_run == 1
+    assert history.message.startswith(
+        "training diverged at epoch 1: the loss is nan before any update, which no learning "
+        "rate causes"
+    )

@@ -116,6 +116,10 @@ def test_a_run_diverged_in_its_first_epoch_says_there_is_nothing_to_draw(tmp_pat
         "nothing" in t.get_text() or "no finite" in t.get_text() for t in fig.axes[0].texts
     )
     assert len(fig.axes[0].get_yticks()) > 0
+    fig = plots.learning_curve(_history([0.0, 0.0], [1.0, 1.0]), tmp_path / "zero.png")
+    assert "the loss is 0 at every epoch: 0 has no place on a log scale" in [
+        t.get_text() for t in fig.axes[0].texts
+    ]  # (review18: "no finite loss" for a loss of exactly 0)
 
 
 def _y_labels(fig, ax) -> list[str]:

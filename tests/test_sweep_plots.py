@@ -431,6 +431,12 @@ def test_a_setting_that_diverged_before_any_point_gets_its_cross(tmp_path: Path)
     colours = {line.get_color() for line in fig.axes[0].get_lines() if line.get_marker() != "x"}
     assert crosses[0].get_color() not in colours  # its own colour, not 0.1's
     assert "x on the top edge: diverged there" in fig.legends[0].get_title().get_text()
+    # beside a curve leaving through the top, the legend says what the other cross is
+    runaway = [np.geomspace(1.0, 1e8, 20)] * 2
+    sets = [CurveSet("0.1", falling), CurveSet("5", runaway), CurveSet("2", [np.array([np.nan])])]
+    fig = sweep_plots.learning_curves({"digits": sets}, tmp_path / "e.png")
+    legend = fig.legends[0].get_title().get_text()
+    assert "(loss over 100 x the start)" in legend and "or diverged before any point" in legend
     # a setting with no epoch at all (stopped before one) did not diverge: no cross
     sets = [CurveSet("0.1", falling), CurveSet("2", [np.array([])])]
     fig = sweep_plots.learning_curves({"digits": sets}, tmp_path / "d.png")

@@ -242,7 +242,11 @@ def train(
                     # fit ran one epoch: its message counts from 1, these epochs from the start
                     history.stop_reason = one.stop_reason
                     history.message = {
-                        "diverged": f"training diverged at epoch {epoch}: the loss became "
+                        # epoch 1: fit's own words (a full batch's loss before any update
+                        # is no learning rate's doing; review18)
+                        "diverged": one.message
+                        if epoch == 1
+                        else f"training diverged at epoch {epoch}: the loss became "
                         f"{loss}; try a smaller learning rate",
                         "converged": f"loss below tol={tol} at epoch {epoch}",
                     }.get(one.stop_reason, interrupted_message(epoch, one.interrupted_by))

@@ -1,4 +1,5 @@
-"""What training recorded: ``History``, one entry per epoch (loss, accuracy, wall time) and why it stopped.
+"""What training recorded: ``History``, one entry per epoch (loss, accuracy, wall time)
+and why it stopped.
 
 :func:`proplab.train.fit` fills it; for a replica stack it also says when and why each
 replica stopped, and gives each replica's own History.
@@ -38,18 +39,24 @@ class History:
     floats for one model, arrays of the replica shape (``(K,)``) for a stack, each
     measured on that epoch's forward pass, before its update (with mini-batches:
     the sample-weighted mean over the epoch's batches); accuracy is a fraction in
-    [0, 1], NaN for targets that are not 0/1 labels (regression). ``wall_time`` holds the seconds since training started, at each
-    epoch's end. ``stop_reason`` is one of ``"completed"``, ``"converged"`` (loss
-    below tolerance), ``"diverged"`` (NaN/inf loss) or ``"interrupted"`` (Ctrl-C,
-    that is a KeyboardInterrupt; SIGTERM and SIGHUP only where they are turned into
-    one: under the CLI, or inside :func:`proplab.runio.stop_signals_as_ctrl_c`, else
-    they keep their default action and end the process; ``interrupted_by`` names
-    which); ``message`` says it in words (``""`` when completed). For a stack,
-    ``replica_stop_epoch`` and ``replica_stop_reason`` (shape ``R``) say when and
-    why each replica stopped, and :meth:`replica` gives one replica's History; the
-    stack's own ``stop_reason`` is ``"diverged"`` only when every replica diverged,
-    and ``"converged"`` once every replica has stopped with at least one below the
-    tolerance (some may have diverged: ``replica_stop_reason`` says which).
+    [0, 1], NaN for targets that are not 0/1 labels (regression) and for an epoch
+    whose predictions are not all finite numbers (diverged). ``wall_time`` holds the
+    seconds since training started, at each epoch's end.
+
+    ``stop_reason`` is one of ``"completed"``, ``"converged"`` (loss below tolerance),
+    ``"diverged"`` (a NaN/inf loss; for one model also a last update that leaves the
+    final model's loss NaN/inf) or ``"interrupted"`` (Ctrl-C, that is a
+    KeyboardInterrupt; SIGTERM and SIGHUP only where they are turned into one: under
+    the CLI, or inside :func:`proplab.runio.stop_signals_as_ctrl_c`, else they keep
+    their default action and end the process; ``interrupted_by`` names which);
+    ``message`` says it in words (``""`` when a single model completed).
+
+    For a stack, ``replica_stop_epoch`` and ``replica_stop_reason`` (shape ``R``) say
+    when and why each replica stopped, and :meth:`replica` gives one replica's
+    History; the stack's own ``stop_reason`` is ``"diverged"`` only when every replica
+    diverged, and ``"converged"`` once every replica has stopped with at least one
+    below the tolerance (some may have diverged: ``replica_stop_reason`` says which);
+    a stack that completed with diverged replicas says how many in ``message``.
     """
 
     epoch: list[int] = field(default_factory=list)

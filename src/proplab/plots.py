@@ -372,7 +372,10 @@ def learning_curve(
         ax.yaxis.set_minor_locator(NullLocator())
         ax.text(
             0.5, 0.5,
-            "no finite loss to draw"
+            # (a loss of exactly 0 everywhere is finite, but has no place on a log scale)
+            "the loss is 0 at every epoch: 0 has no place on a log scale"
+            if len(loss) and np.all(loss == 0)
+            else "no finite loss to draw"
             + (f": training diverged in epoch {int(epoch[bad[0]])}" if bad.size else ""),
             transform=ax.transAxes, ha="center", va="center", fontsize=11, color="0.3",
             bbox={"facecolor": "white", "edgecolor": "none", "pad": 4},

@@ -23,8 +23,9 @@ def accuracy(
     ``(n, 1)``. Several columns: argmax against integer labels ``(n,)`` or
     ``(n, 1)``, or one-hot rows / class probabilities ``(n, C)``. NaN for a model
     with a prediction that is not a finite number (a diverged one: thresholded, its NaN
-    outputs would count as class 0), and for targets that are not labels (:func:`are_class_targets`: a regression's values, where
-    thresholding or an argmax would invent a "correct"). Shape: ``(*R, n, C)`` ->
+    outputs would count as class 0), and for targets that are not labels
+    (:func:`are_class_targets`: a regression's values, where thresholding or an argmax
+    would invent a "correct"). Shape: ``(*R, n, C)`` ->
     float or ``R``. Arrays, or nested lists of numbers. ``labels_checked``: the
     caller knows the targets are labels (fit checks once, not every mini-batch).
     """

@@ -375,7 +375,7 @@ def learning_curves(
     fig = Figure(figsize=(legend.width, legend.height), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, n, squeeze=False, sharey=True)[0])
     band_alpha = 0.18 if len(labels) <= 3 else 0.11  # many overlapping bands turn muddy
-    striped = crossed = False
+    striped = crossed = never_drawn = False
     # per panel: label -> the first epoch at which one of its seeds' loss is not finite
     diverged_at = [_first_non_finite(sets) for sets in panels.values()]
     for ax_index, (ax, dataset, drawn, panel_groups) in enumerate(
@@ -392,7 +392,7 @@ def learning_curves(
                     # its first seed did (a legend entry with nothing drawn; diverge18)
                     if lab in diverged_at[ax_index]:
                         leaving.append((float(diverged_at[ax_index][lab]), c))
-                        crossed = True
+                        crossed = never_drawn = True
                     continue
                 ax.fill_between(
                     epochs[positive],
@@ -452,6 +452,8 @@ def learning_curves(
     if ceiling is not None:
         # two short lines: one long line beside a single panel squeezed it to a strip
         how += ("x on the top edge: diverging there", f"(loss over {RUNAWAY:g} x the start)")
+        if never_drawn:  # a setting with no finite point has no start to compare with
+            how += ("or diverged before any point",)
     elif crossed:  # no ceiling: only settings with no finite loss at all have crosses
         how += ("x on the top edge: diverged there",)
     if legend.below:  # many or long labels: in columns under the panels

@@ -598,15 +598,17 @@ def _check_loss_contract(loss_fn: Loss, pred: np.ndarray, target: np.ndarray) ->
         one = "a float" if not replicas else f"an array of shape {replicas}, one per replica"
         raise ValueError(
             f"{name}.forward returned a loss of shape {np.shape(loss)} for predictions of "
-            f"shape {pred.shape} (one sample, checked before training): it must return one loss per model, {one} (reduce over the "
-            "last two axes only, axis=(-2, -1): samples and outputs)"
+            f"shape {pred.shape} (one sample, checked before training): it must return one "
+            f"loss per model, {one} (reduce over the last two axes only, axis=(-2, -1): "
+            "samples and outputs)"
         )
     if not isinstance(grad, np.ndarray):
         raise returned_no_array(name, grad, loss=True)
     if grad.shape != pred.shape:
         raise ValueError(
             f"{name}.backward returned shape {grad.shape} for predictions of shape "
-            f"{pred.shape} (one sample, checked before training): dL/dpred has pred's shape (do not ravel or squeeze it)"
+            f"{pred.shape} (one sample, checked before training): dL/dpred has pred's "
+            "shape (do not ravel or squeeze it)"
         )
 
 
