@@ -251,12 +251,23 @@ def test_a_diverged_epoch_has_no_accuracy_and_a_huge_loss_is_marked(tmp_path: Pa
     acc = twin.lines[0].get_ydata()
     assert np.isnan(acc[5]) and np.all(acc[:5] == 50.0)
     marks = [line for line in ax.lines if line.get_marker() == "^"]
-    assert len(marks) == 1 and list(marks[0].get_xdata()) == [5]
+    # over 100x the first epoch's loss (0.3): off the scale, marked at the top edge, as a
+    # sweep's curves are (a 1e100 cut squeezed the learning part into the bottom tenth)
+    assert len(marks) == 1 and list(marks[0].get_xdata()) == [4, 5]
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
-    assert labels == ["loss", "accuracy", "loss off the scale (>= 1e+100)"]
+    assert labels == ["loss", "accuracy", "loss off the scale (over 100x the first epoch's)"]
+    assert ax.get_ylim()[1] == pytest.approx(30.0)
     # drawn losses: the finite ones below the scale's end
     (loss_line,) = [line for line in ax.lines if line.get_label() == "loss"]
-    assert list(loss_line.get_xdata()) == [1, 2, 3, 4]
+    assert list(loss_line.get_xdata()) == [1, 2, 3]
+    # a long run off the scale gets at most 40 marks, from its first epoch there to its last
+    long = [0.3] + [1e10] * 300
+    fig = plots.learning_curve(_history(long, [0.5] * 301), tmp_path / "long.png")
+    (marks,) = [line for line in fig.axes[0].lines if line.get_marker() == "^"]
+    assert len(marks.get_xdata()) == 40 and (marks.get_xdata()[0], marks.get_xdata()[-1]) == (
+        2,
+        301,
+    )
 
 
 def test_a_short_run_has_whole_epoch_ticks_and_the_accuracy_says_whose(tmp_path: Path) -> None:
@@ -277,7 +288,8 @@ def test_a_short_run_has_whole_epoch_ticks_and_the_accuracy_says_whose(tmp_path:
 def test_a_loss_of_exactly_off_scale_is_marked_not_drawn(tmp_path: Path) -> None:
     # mutation testing: OFF_SCALE itself is the first value off the scale
     assert plots.OFF_SCALE == 1e100
-    fig = plots.learning_curve(_history([0.3, 1e100, 0.2], [0.5] * 3), tmp_path / "lc.png")
+    # (a first loss so large that 100x it is beyond OFF_SCALE: the absolute cut applies)
+    fig = plots.learning_curve(_history([1e99, 1e100, 0.2], [0.5] * 3), tmp_path / "lc.png")
     ax = fig.axes[0]
     (loss_line,) = [line for line in ax.lines if line.get_label() == "loss"]
     assert list(loss_line.get_xdata()) == [1, 3]
@@ -347,8 +359,12 @@ def test_no_ring_without_overfitting(case: str, tmp_path: Path) -> None:
         _regression_history(train), tmp_path / "lc.png", accuracy_label=None, test_loss=curve
     )
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
-    assert labels == (["loss"] if test is None else ["training loss", "test loss"])
-    assert len(fig.axes[0].get_lines()) == (1 if test is None else 2)
+    expected = ["loss"] if test is None else ["training loss", "test loss"]
+    lines = 1 if test is None else 2
+    if case.startswith("both"):  # the training loss runs past 100x its start: marked
+        expected, lines = [*expected, "loss off the scale (over 100x the first epoch's)"], 3
+    assert labels == expected
+    assert len(fig.axes[0].get_lines()) == lines
 
 
 def _y_labels(ax) -> tuple[list[str], list[str]]:

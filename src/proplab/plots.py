@@ -40,6 +40,10 @@ MARKED_EPOCHS = 30  # runs this short get a marker per epoch: one point alone dr
 # losses above this are marked at the top edge instead of drawn: a log axis reaching
 # toward 1e308 overflows its autoscaling, and would flatten every other epoch anyway
 OFF_SCALE = 1e100
+# a loss this many times its first epoch's is off the scale too, marked at the top edge as
+# in a sweep's curves: a 1e100 cut left the learning part in the bottom tenth (diverge18)
+RUNAWAY = 1e2
+MAX_OFF_SCALE_MARKS = 40  # at most this many marks, evenly spread (a row of 160 was heavy)
 
 
 def plain_log_ticks(ax: Any) -> None:
@@ -320,14 +324,17 @@ def learning_curve(
     ax = fig.subplots()
     # a log scale cannot show 0, NaN or inf, and its autoscaling overflows near
     # 1e308 (a diverging run): plot what it can, mark where divergence happened
-    shown = np.isfinite(loss) & (loss > 0) & (loss < OFF_SCALE)
-    huge = np.isfinite(loss) & (loss >= OFF_SCALE)
+    finite = np.isfinite(loss)
+    ceiling = _ceiling(loss[finite & (loss > 0)])
+    shown = finite & (loss > 0) & (loss < ceiling)
+    huge = finite & (loss >= ceiling)
     bad = np.flatnonzero(~np.isfinite(loss))
     if bad.size:
         ax.axvline(epoch[bad[0]], color="0.35", linestyle="--", linewidth=1.0)
         ax.annotate(
             f"diverged at epoch {int(epoch[bad[0]])}",
-            (epoch[bad[0]], 0.97),
+            # below the top edge's row of off-scale marks, when there is one
+            (epoch[bad[0]], 0.92 if huge.any() else 0.97),
             xycoords=("data", "axes fraction"),
             xytext=(-6, 0),
             textcoords="offset points",
@@ -344,11 +351,25 @@ def learning_curve(
         test_handles, test_right = _test_loss(ax, *test_loss, training=(epoch, loss))
     off_scale = {"marker": "^", "linestyle": "", "color": LOSS_COLOR, "markersize": 6}
     if huge.any():  # finite but too large to draw: a mark at the top edge, not nothing
+        marked = epoch[huge]
+        if marked.size > MAX_OFF_SCALE_MARKS:
+            marked = marked[
+                np.linspace(0, marked.size - 1, MAX_OFF_SCALE_MARKS).round().astype(int)
+            ]
         ax.plot(
-            epoch[huge], np.full(huge.sum(), 0.985), transform=ax.get_xaxis_transform(),
+            marked, np.full(marked.size, 0.985), transform=ax.get_xaxis_transform(),
             clip_on=False, **off_scale,
         )  # fmt: skip
     ax.set_yscale("log")
+    off_label = None
+    if huge.any():
+        off_label = "loss off the scale " + (
+            f"(over {RUNAWAY:g}x the first epoch's)"
+            if ceiling < OFF_SCALE
+            else f"(>= {OFF_SCALE:.0e})"
+        )
+    if huge.any() and ceiling < OFF_SCALE:
+        ax.set_ylim(top=ceiling)  # the curve leaves through the top where it ran away
     ax.set_xlabel("epoch")
     ax.set_ylabel(f"{'training loss' if held_out else 'loss'} (log scale)", color=LOSS_COLOR)
     # minor labels too: a loss within one decade is labelled by minor ticks only
@@ -388,7 +409,7 @@ def learning_curve(
         # one axis for both curves: black, not the training curve's colour
         ax.set_ylabel("loss (log scale)", color="black")
         ax.tick_params(axis="y", which="both", colors="black")
-        return _finish_curve(fig, ax, handles, huge, off_scale, title, path)
+        return _finish_curve(fig, ax, handles, off_label, off_scale, title, path)
     twin = ax.twinx()
     # draw the loss above the accuracy: the twin axes would otherwise cover it
     ax.set_zorder(twin.get_zorder() + 1)
@@ -404,23 +425,30 @@ def learning_curve(
         *test_handles,
         Line2D([], [], color=ACCURACY_COLOR, linewidth=1.1, label=accuracy_legend, **marker),
     ]
-    return _finish_curve(fig, ax, handles, huge, off_scale, title, path)
+    return _finish_curve(fig, ax, handles, off_label, off_scale, title, path)
+
+
+def _ceiling(losses: np.ndarray) -> float:
+    """The loss axis' top for the finite, positive ``losses`` (in epoch order): RUNAWAY
+    times the first when a later one reaches that (a diverging run), else OFF_SCALE."""
+    if losses.size and np.any(losses >= RUNAWAY * losses[0]):
+        return float(min(OFF_SCALE, RUNAWAY * losses[0]))
+    return OFF_SCALE
 
 
 def _finish_curve(
     fig: Figure,
     ax: Any,
     handles: list[Line2D],
-    huge: np.ndarray,
+    off_label: str | None,
     off_scale: dict[str, Any],
     title: str,
     path: str | os.PathLike[str],
 ) -> Figure:
-    """The learning curve's legend (an off-scale entry when needed) and title; save it."""
-    if huge.any():
-        handles.append(
-            Line2D([], [], label=f"loss off the scale (>= {OFF_SCALE:.0e})", **off_scale)
-        )
+    """The learning curve's legend (an off-scale entry ``off_label`` when some loss is
+    marked at the top edge) and title; save it."""
+    if off_label is not None:
+        handles.append(Line2D([], [], label=off_label, **off_scale))
     # under the axes, where no curve can run beneath it; in one row while it fits the
     # figure's width (~80 characters), else in two columns, else (two long labels: a
     # mini-batch run's notes) in one
