@@ -22,7 +22,7 @@ import math
 import numbers
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -193,7 +193,8 @@ def train(
     # in the model's dtype once, not in every epoch's fit and evaluate (a float32 model's
     # float64 data was copied four times an epoch)
     numeric = getattr(loss_fn, "numeric_targets", False)
-    x, y = in_model_dtype(model, *as_arrays(x, y), numeric)
+    x, y = as_arrays(x, y)
+    x, y = in_model_dtype(model, x, y, numeric)
     if validation is not None:
         validation = in_model_dtype(model, *validation, numeric)
     if early_stopping is not None:
@@ -315,7 +316,7 @@ def _align(history: TrainHistory, validated: bool) -> None:
     """One entry per epoch in every column: an epoch cut short by Ctrl-C is dropped, and an
     epoch without a validation score (diverged, or Ctrl-C during it) gets NaN there."""
     columns = (history.epoch, history.loss, history.accuracy, history.wall_time, history.lr)
-    complete = min(map(len, columns))
+    complete = min(len(column) for column in columns)
     for column in columns:
         del column[complete:]
     for column in (history.val_loss, history.val_accuracy):
@@ -393,7 +394,7 @@ def unconverged_message(
     )
 
 
-def loss_grew(losses: list[float]) -> str | None:
+def loss_grew(losses: Sequence[float | np.ndarray]) -> str | None:
     """ "grew from A to B" when the last of ``losses`` (one per epoch) ends above the first:
     training that got worse overall, whose fix is a smaller learning rate; else None."""
     if len(losses) < 2 or not float(losses[-1]) > float(losses[0]):

@@ -114,7 +114,8 @@ def evaluate(
     Scores in evaluation mode (dropout off, batchnorm's running statistics: what the
     model predicts with), then puts every module back in the mode it had.
     """
-    x, y = in_model_dtype(model, *as_arrays(x, y), getattr(loss_fn, "numeric_targets", False))
+    x, y = as_arrays(x, y)
+    x, y = in_model_dtype(model, x, y, getattr(loss_fn, "numeric_targets", False))
     if x.ndim >= 2 and x.shape[-2] == 0:  # as fit says it (the loss divided by 0)
         raise ValueError(f"x has no samples (shape {x.shape})")
     for name, a in (("x", x), ("y", y)):
