@@ -26,6 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from proplab.activations import overflow_ignored
 from proplab.checks import check_int
@@ -122,8 +123,8 @@ def train(
     model: Module,
     loss_fn: Loss,
     optimizer: Optimizer,
-    x: np.ndarray,
-    y: np.ndarray,
+    x: ArrayLike,
+    y: ArrayLike,
     epochs: int,
     *,
     batch_size: int | None = None,
@@ -325,7 +326,7 @@ def _align(history: TrainHistory, validated: bool) -> None:
             column.extend([math.nan] * (complete - len(column)))
 
 
-def _check_one_model(model: Module, x: np.ndarray) -> None:
+def _check_one_model(model: Module, x: ArrayLike) -> None:
     """train() watches one loss: refuse a replica stack before its first epoch."""
     stacked = [name for name, p in model.named_parameters() if p.replica_ndim]
     if stacked or np.ndim(x) > 2:
@@ -338,7 +339,7 @@ def _check_one_model(model: Module, x: np.ndarray) -> None:
 
 
 def _checked_validation(
-    validation: object, x: np.ndarray, y: np.ndarray
+    validation: object, x: ArrayLike, y: ArrayLike
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(x_val, y_val)`` as arrays shaped like the training data, finite, else a clear error."""
     if not isinstance(validation, tuple | list) or len(validation) != 2:

@@ -9,13 +9,14 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from proplab.core import Module, eval_mode
 from proplab.losses import Loss, are_stacked_labels
 
 
 def accuracy(
-    pred: np.ndarray, target: np.ndarray, *, labels_checked: bool = False
+    pred: ArrayLike, target: ArrayLike, *, labels_checked: bool = False
 ) -> float | np.ndarray:
     """Fraction correct, per replica.
 
@@ -100,7 +101,7 @@ def no_accuracy(pred: np.ndarray) -> float | np.ndarray:
 
 
 def evaluate(
-    model: Module, loss_fn: Loss, x: np.ndarray, y: np.ndarray
+    model: Module, loss_fn: Loss, x: ArrayLike, y: ArrayLike
 ) -> tuple[float | np.ndarray, float | np.ndarray, np.ndarray]:
     """``(loss, accuracy, predictions)`` of the model on ``(x, y)``, without training.
 

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import cast
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from proplab.activations import overflow_ignored
 from proplab.checks import check_int, is_whole
@@ -127,8 +128,8 @@ def fit(
     model: Module,
     loss_fn: Loss,
     optimizer: Optimizer,
-    x: np.ndarray,
-    y: np.ndarray,
+    x: ArrayLike,
+    y: ArrayLike,
     epochs: int,
     *,
     batch_size: int | None = None,
@@ -277,8 +278,8 @@ def _fit(
     model: Module,
     loss_fn: Loss,
     optimizer: Optimizer,
-    x: np.ndarray,
-    y: np.ndarray,
+    x: ArrayLike,
+    y: ArrayLike,
     epochs: int,
     batch_size: int | None,
     shuffle: bool,
@@ -462,8 +463,8 @@ def fit_without_last_check(
     model: Module,
     loss_fn: Loss,
     optimizer: Optimizer,
-    x: np.ndarray,
-    y: np.ndarray,
+    x: ArrayLike,
+    y: ArrayLike,
     epochs: int,
     *,
     batch_size: int | None = None,
@@ -517,8 +518,8 @@ def _checked_settings(
 
 def _checked_data(
     loss_fn: Loss,
-    x: np.ndarray,
-    y: np.ndarray,
+    x: ArrayLike,
+    y: ArrayLike,
     batch_size: int | None,
     shuffle: bool,
     rng: np.random.Generator | None,
