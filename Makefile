@@ -1,4 +1,5 @@
-# make lab / make test / make test-oldest / make bench / make lint: each target is self-sufficient.
+# make lab / make test / make test-oldest / make bench / make lint / make typecheck: each target
+# is self-sufficient.
 # It creates .venv if missing and installs what it needs; a stamp file inside
 # .venv makes reinstalling happen only when pyproject.toml changes.
 #
@@ -13,6 +14,7 @@ TORCH_VERSION := 2.13.0
 TORCH_PIP_FLAGS ?=
 LAB_ARGS ?=
 DEV_STAMP := $(VENV)/.proplab-dev.stamp
+TYPECHECK_STAMP := $(VENV)/.proplab-typecheck.stamp
 TORCH_STAMP := $(VENV)/.proplab-torch-$(TORCH_VERSION).stamp
 
 ifeq ($(PROPLAB_NO_TORCH),1)
@@ -21,7 +23,7 @@ else
 TORCH_DEP := $(TORCH_STAMP)
 endif
 
-.PHONY: lab test test-oldest bench lint venv
+.PHONY: lab test test-oldest bench lint typecheck venv
 
 lab: $(DEV_STAMP)
 	$(BIN)/proplab lab $(LAB_ARGS)
@@ -44,6 +46,11 @@ lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# mypy (pinned in pyproject's typecheck extra) on the NumPy core: [tool.mypy] in
+# pyproject.toml holds the settings and the files (the CORE list of tests/test_layering.py)
+typecheck: $(TYPECHECK_STAMP)
+	$(BIN)/mypy
+
 venv: $(DEV_STAMP)
 
 $(BIN)/python:
@@ -51,6 +58,10 @@ $(BIN)/python:
 
 $(DEV_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -e '.[dev]'
+	touch $@
+
+$(TYPECHECK_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -e '.[typecheck]'
 	touch $@
 
 $(TORCH_STAMP): | $(BIN)/python

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,19 @@ ON_TOP = {
     "sweep_boundaries", "sweep_dots", "sweep_folder", "sweep_plots", "sweep_progress", "sweep_spec", "sweep_workers",
     "threads", "trace_plots", "trace_run", "unit_plots", "value_plots", "zoo_plots",
 }  # fmt: skip
+
+
+def test_make_typecheck_checks_exactly_the_core() -> None:
+    # `make typecheck` runs mypy on pyproject's [tool.mypy] files: they must be the CORE
+    # modules above, so that a module moved into the core is type-checked too
+    pyproject = Path(__file__).parents[1] / "pyproject.toml"
+    files = tomllib.loads(pyproject.read_text(encoding="utf-8"))["tool"]["mypy"]["files"]
+    assert len(files) == len(set(files))
+    assert {Path(f).parent.as_posix() for f in files} == {"src/proplab"}
+    assert {Path(f).stem for f in files} == CORE, (
+        f"in [tool.mypy] files but not CORE: {sorted({Path(f).stem for f in files} - CORE)}; "
+        f"CORE but not in files: {sorted(CORE - {Path(f).stem for f in files})}"
+    )
 
 
 def imported_modules(source: str) -> set[str]:

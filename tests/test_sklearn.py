@@ -7,6 +7,7 @@ import importlib
 import pickle
 import sys
 import warnings
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -161,6 +162,32 @@ def test_bad_parameters_are_named_at_fit() -> None:
     ):
         with pytest.raises(ValueError, match=rf"^{name} must be a finite number {accepted}, got"):
             MLPClassifier(**{name: bad}).fit(x, y)
+
+
+def test_a_fraction_hyperparameter_is_a_number_like_any_other() -> None:
+    # a Fraction is a numbers.Real: it passed the type check, then np.isfinite refused it
+    # with "ufunc 'isfinite' not supported for the input types" (types18 L2)
+    x, y = load_iris(return_X_y=True)
+    x = StandardScaler().fit_transform(x)
+    for name, accepted in (
+        ("alpha", ">= 0"),
+        ("tol", ">= 0"),
+        ("learning_rate_init", "> 0"),
+        ("momentum", ">= 0"),
+    ):
+        with pytest.raises(
+            ValueError,
+            match=rf"^{name} must be a finite number {accepted}, got Fraction\(-1, 10\)$",
+        ):
+            MLPClassifier(**{name: Fraction(-1, 10)}).fit(x, y)
+        # one tenth as a Fraction trains exactly as 0.1 does
+        common = {"solver": "sgd", "max_iter": 3, "random_state": 0}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            exact = MLPClassifier(**common, **{name: Fraction(1, 10)}).fit(x, y)
+            floating = MLPClassifier(**common, **{name: 0.1}).fit(x, y)
+        assert exact.loss_curve_ == floating.loss_curve_
+        assert np.all(np.isfinite(exact.loss_curve_))
 
 
 @pytest.mark.slow

@@ -1,5 +1,7 @@
 """The data zoo: exact geometry without noise, seeding, and learnability by a small MLP."""
 
+from fractions import Fraction
+
 import numpy as np
 import pytest
 
@@ -188,6 +190,21 @@ def test_spiral_arms_start_at_their_inner_radius_and_noise_must_be_finite():
     for bad in (np.inf, np.nan, -0.1):
         with pytest.raises(ValueError, match="moons: noise must be a finite number >= 0"):
             moons(20, noise=bad)
+
+
+@pytest.mark.parametrize("name", list(ZOO))
+def test_a_fraction_noise_is_a_number_like_any_other(name: str) -> None:
+    # a Fraction is a numbers.Real: it passed the type check, then np.isfinite refused it
+    # with a ufunc TypeError, and a Fraction times the points made an object array (types18 L2)
+    x, y = load_zoo(name, n=30, noise=Fraction(1, 10), rng=1)
+    x_float, y_float = load_zoo(name, n=30, noise=0.1, rng=1)
+    assert x.dtype == np.float64
+    np.testing.assert_array_equal(x, x_float)
+    np.testing.assert_array_equal(y, y_float)
+    with pytest.raises(
+        ValueError, match=r"noise must be a finite number >= 0, got Fraction\(-1, 10\)$"
+    ):
+        load_zoo(name, n=30, noise=Fraction(-1, 10), rng=1)
 
 
 def test_a_finite_noise_that_overflows_the_samples_is_refused(capsys, tmp_path) -> None:

@@ -168,8 +168,8 @@ class BatchNorm1d(Module):
         self.weight = Parameter(np.ones(shape, dtype), r, "weight")
         self.bias = Parameter(np.zeros(shape, dtype), r, "bias")
         self.params = {"weight": self.weight, "bias": self.bias}
-        self.running_mean = np.zeros(shape, dtype)
-        self.running_var = np.ones(shape, dtype)
+        self.running_mean: np.ndarray = np.zeros(shape, dtype)
+        self.running_var: np.ndarray = np.ones(shape, dtype)
         self.buffers = {"running_mean": self.running_mean, "running_var": self.running_var}
 
     def _check_input(self, x: object) -> np.ndarray:

@@ -22,10 +22,11 @@ import math
 import numbers
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from proplab.activations import overflow_ignored
 from proplab.checks import check_int
@@ -122,8 +123,8 @@ def train(
     model: Module,
     loss_fn: Loss,
     optimizer: Optimizer,
-    x: np.ndarray,
-    y: np.ndarray,
+    x: ArrayLike,
+    y: ArrayLike,
     epochs: int,
     *,
     batch_size: int | None = None,
@@ -193,7 +194,8 @@ def train(
     # in the model's dtype once, not in every epoch's fit and evaluate (a float32 model's
     # float64 data was copied four times an epoch)
     numeric = getattr(loss_fn, "numeric_targets", False)
-    x, y = in_model_dtype(model, *as_arrays(x, y), numeric)
+    x, y = as_arrays(x, y)
+    x, y = in_model_dtype(model, x, y, numeric)
     if validation is not None:
         validation = in_model_dtype(model, *validation, numeric)
     if early_stopping is not None:
@@ -319,7 +321,7 @@ def _align(history: TrainHistory, validated: bool) -> None:
     """One entry per epoch in every column: an epoch cut short by Ctrl-C is dropped, and an
     epoch without a validation score (diverged, or Ctrl-C during it) gets NaN there."""
     columns = (history.epoch, history.loss, history.accuracy, history.wall_time, history.lr)
-    complete = min(map(len, columns))
+    complete = min(len(column) for column in columns)
     for column in columns:
         del column[complete:]
     for column in (history.val_loss, history.val_accuracy):
@@ -328,7 +330,7 @@ def _align(history: TrainHistory, validated: bool) -> None:
             column.extend([math.nan] * (complete - len(column)))
 
 
-def _check_one_model(model: Module, x: np.ndarray) -> None:
+def _check_one_model(model: Module, x: ArrayLike) -> None:
     """train() watches one loss: refuse a replica stack before its first epoch."""
     stacked = [name for name, p in model.named_parameters() if p.replica_ndim]
     if stacked or np.ndim(x) > 2:
@@ -341,7 +343,7 @@ def _check_one_model(model: Module, x: np.ndarray) -> None:
 
 
 def _checked_validation(
-    validation: object, x: np.ndarray, y: np.ndarray
+    validation: object, x: ArrayLike, y: ArrayLike
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(x_val, y_val)`` as arrays shaped like the training data, finite, else a clear error."""
     if not isinstance(validation, tuple | list) or len(validation) != 2:
@@ -397,7 +399,7 @@ def unconverged_message(
     )
 
 
-def loss_grew(losses: list[float]) -> str | None:
+def loss_grew(losses: Sequence[float | np.ndarray]) -> str | None:
     """ "grew from A to B" when the last of ``losses`` (one per epoch) ends above the first:
     training that got worse overall, whose fix is a smaller learning rate; else None."""
     if len(losses) < 2 or not float(losses[-1]) > float(losses[0]):

@@ -17,7 +17,9 @@ def is_whole(value: object, low: int | None = None) -> bool:
     if not isinstance(value, numbers.Real) or isinstance(value, bool | np.bool_):
         return False
     try:
-        return int(value) == value and (low is None or value >= low)
+        # mypy's stubs type neither int() of a numbers.Real nor comparing one (the ABCs
+        # are not typed as numbers); both work for every Real that gets here
+        return int(value) == value and (low is None or value >= low)  # type: ignore[call-overload, operator]
     except (OverflowError, ValueError):  # inf, nan
         return False
 

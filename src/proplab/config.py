@@ -12,7 +12,7 @@ import dataclasses
 import math
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 
@@ -167,7 +167,8 @@ class RunConfig:
             )
         for width in self.hidden_sizes:
             _positive_int("hidden", width)
-        if self.model == "conv" and not _is_int(self.hidden) and len(self.hidden) != 1:
+        # (hidden is an int or a list by now: the check above refused the rest)
+        if self.model == "conv" and isinstance(self.hidden, list | tuple) and len(self.hidden) != 1:
             # conv_net's Conv1d stands for the first hidden layer: one Linear width remains
             raise ConfigError(
                 f"hidden: the conv model has one hidden Linear layer after its Conv1d (which "
@@ -262,7 +263,7 @@ def check_batches(cfg: RunConfig, n_samples: int) -> None:
         )
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: Any) -> TypeGuard[int]:
     return isinstance(value, int | np.integer) and not isinstance(value, bool)
 
 

@@ -14,7 +14,7 @@ checks in :mod:`proplab.checks` and the errors a failing module raises in
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 
@@ -289,18 +289,21 @@ class Sequential(Module):
     Shape: whatever the first module takes to whatever the last returns.
     """
 
-    def __init__(self, *layers: Module) -> None:
+    def __init__(self, *layers: Module | Sequence[Module]) -> None:
+        """``Sequential(a, b, c)``, or one list or tuple of them: ``Sequential([a, b, c])``."""
         super().__init__()
         if len(layers) == 1 and isinstance(layers[0], list | tuple):
             layers = tuple(layers[0])
+        modules: list[Module] = []
         for layer in layers:
             if not isinstance(layer, Module):
                 raise TypeError(f"Sequential takes Modules, got {type(layer).__name__}")
+            modules.append(layer)
         # one module object in two places, here or inside a block: its backward would use
         # the values of its later forward (a ReLU shared by two blocks trained on wrong
         # gradients, and gradcheck crashed on it; types18)
         seen: dict[int, str] = {}
-        for i, layer in enumerate(layers):
+        for i, layer in enumerate(modules):
             for path, module in _module_paths(layer, str(i)):
                 if id(module) in seen:
                     name = type(module).__name__
@@ -310,7 +313,7 @@ class Sequential(Module):
                         f"backward, so each place needs one of its own ({name}(...) again)"
                     )
                 seen[id(module)] = path
-        self.layers: list[Module] = list(layers)
+        self.layers: list[Module] = modules
 
     def children(self) -> list[Module]:
         return self.layers
@@ -341,7 +344,9 @@ class Sequential(Module):
             # every layer above `first`, from the last one down (the chain rule runs
             # from the output to the input)
             for layer in layers[:first:-1]:
-                grad_out = layer.backward(grad_out)
+                # need_input_grad defaults to True: an array, never None (not expressible
+                # in Module.backward's one signature)
+                grad_out = layer.backward(grad_out)  # type: ignore[assignment]
             layer = layers[first]
             # the flag only when False: a parameterless layer of the user's may not take it
             grad_in = (

@@ -506,10 +506,9 @@ def _csv_columns(
     )
 
 
-def test_summary(
-    test: tuple[Any, Any, np.ndarray] | None, x_test: np.ndarray | None
-) -> dict[str, Any]:
-    """Summary fields for the held-out set (none without one); NaN after divergence -> None."""
+def test_summary(test: tuple[Any, ...] | None, x_test: np.ndarray | None) -> dict[str, Any]:
+    """Summary fields for the held-out set (none without one); NaN after divergence -> None.
+    ``test``: ``(loss, accuracy, predictions)``, and a regression's R² fourth."""
     if test is None or x_test is None:
         return {}
     loss, acc = float(test[0]), float(test[1])

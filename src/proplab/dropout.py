@@ -29,7 +29,8 @@ from proplab.module_errors import forward_first
 def check_probability(p: object, owner: str = "Dropout") -> float:
     """``p`` as a float if it is a number in [0, 1), else a ValueError naming it."""
     ok = isinstance(p, numbers.Real) and not isinstance(p, bool | np.bool_)
-    if not (ok and math.isfinite(p) and 0.0 <= p < 1.0):  # type: ignore[arg-type]
+    # mypy narrows p to a Real through neither `ok` nor the numbers ABC (not typed as numbers)
+    if not (ok and math.isfinite(p) and 0.0 <= p < 1.0):  # type: ignore[arg-type, operator]
         raise ValueError(
             f"{owner}: p must be a probability in [0, 1) (the share of units zeroed in "
             f"training; 1 would zero them all), got {short_repr(p)}"

@@ -224,7 +224,8 @@ def gradcheck(
     if isinstance(target, Loss):
         if len(arrays) != 2:
             raise ValueError("gradcheck of a loss takes (pred, target)")
-        _check_loss(target, *arrays, eps, result)
+        pred, tgt = arrays
+        _check_loss(target, pred, tgt, eps, result)
     else:
         if len(arrays) != 1:
             raise ValueError("gradcheck of a module takes one input array")
@@ -423,8 +424,10 @@ def _check_module(
         raise TypeError(no_flag_note(refused)) from exc
     if not np.array_equal(grad_out, weights):
         note_grad_out_modified(result, who)
+    # the input's (name, value, analytic gradient), compared with the parameters' below
+    checked: list[tuple[str, np.ndarray, np.ndarray]] = []
     if check_inputs:
-        _check_input_gradient(target, x, grad_x, result)
+        checked.append(("input", x, _check_input_gradient(target, x, grad_x, result)))
     analytic = {name: p.grad.copy() for name, p in target.named_parameters()}
     # backward must add into .grad: a second backward without zero_grad adds as much again
     run()
@@ -437,7 +440,6 @@ def _check_module(
     # measured against at least roundoff / tolerance (see compared_error)
     roundoff = 4 * np.finfo(np.float64).eps * float(np.sum(np.abs(out * weights))) / eps
     floor = roundoff / tolerance if tolerance > 0 else 0.0
-    checked = [("input", x, grad_x)] if check_inputs else []
     checked += [(name, p.data, analytic[name]) for name, p in target.named_parameters()]
     numeric: dict[str, np.ndarray] = {}
     valids: dict[str, np.ndarray] = {}
@@ -551,8 +553,9 @@ def _samples(target: Module, x: np.ndarray) -> int:
 
 def _check_input_gradient(
     target: Module, x: np.ndarray, grad_x: object, result: GradcheckResult
-) -> None:
-    """Refuse a backward that returned no array (``return`` forgotten); note a wrong shape."""
+) -> np.ndarray:
+    """Refuse a backward that returned no array (``return`` forgotten); note a wrong shape.
+    Returns ``grad_x``, known to be an array."""
     name = type(target).__name__
     if not isinstance(grad_x, np.ndarray):
         raise returned_no_array(name, grad_x, x.shape)
@@ -561,6 +564,7 @@ def _check_input_gradient(
             f"input: {name}.backward returned shape {grad_x.shape} for an input of shape "
             f"{x.shape}: dL/dx has the input's shape (one row per sample: no sum over them)"
         )
+    return grad_x
 
 
 def _compare(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -171,7 +171,7 @@ def note_constant_factors(
     analytic: dict[str, np.ndarray],
     numeric: dict[str, np.ndarray],
     valid: dict[str, np.ndarray],
-    causes: list[tuple[float, str]] = (),
+    causes: Sequence[tuple[float, str]] = (),
 ) -> None:
     """Note each failed array whose backward is one constant c times the central
     differences wherever both are nonzero: a factor forgotten or added (a mean's 1/N, the

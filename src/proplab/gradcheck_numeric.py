@@ -45,7 +45,8 @@ class KinkWatch:
 
     def __enter__(self) -> KinkWatch:
         for m in self.modules:
-            m.forward = self._watching(m.forward)
+            # an instance attribute shadows the method while the check runs (__exit__ removes it)
+            m.forward = self._watching(m.forward)  # type: ignore[method-assign]
         return self
 
     def __exit__(self, *exc: object) -> None:

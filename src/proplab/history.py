@@ -89,7 +89,7 @@ class History:
         Epochs after the replica stopped (converged or diverged; it was frozen
         while the others went on) are cut off, and its own stop reason is kept.
         """
-        if self.replica_stop_epoch is None:
+        if self.replica_stop_epoch is None or self.replica_stop_reason is None:
             raise ValueError("this History is of a single model, not a replica stack")
         stop = int(self.replica_stop_epoch[index])
         end = stop if stop else self.epochs_run
@@ -97,9 +97,10 @@ class History:
         if reason == "completed" and self.stop_reason == "interrupted":
             reason = "interrupted"
         # one (epochs, *R) array per column, built once and shared by every replica
-        if getattr(self, "_stacked", None) is None or len(self._stacked[0]) != self.epochs_run:
-            self._stacked = (np.asarray(self.loss), np.asarray(self.accuracy))
-        losses, accuracies = self._stacked
+        stacked: tuple[np.ndarray, np.ndarray] | None = getattr(self, "_stacked", None)
+        if stacked is None or len(stacked[0]) != self.epochs_run:
+            stacked = self._stacked = (np.asarray(self.loss), np.asarray(self.accuracy))
+        losses, accuracies = stacked
         loss = losses[(slice(0, end), *np.atleast_1d(index))].tolist()
         message = {
             "converged": f"loss below tol={self.tol} at epoch {{end}}",

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -50,7 +51,8 @@ def _fans(shape: tuple[int, ...], fan_in: int | None, fan_out: int | None) -> tu
 def _check_scale(label: str, value: object, who: str) -> float:
     """A finite number >= 0 (a gain or a standard deviation)."""
     try:
-        ok = not isinstance(value, bool | str) and math.isfinite(value) and value >= 0  # type: ignore[arg-type]
+        # value may be anything (a TypeError is caught): math.isfinite and >= take any number
+        ok = not isinstance(value, bool | str) and math.isfinite(value) and value >= 0  # type: ignore[arg-type, operator]
     except TypeError:
         ok = False
     if not ok:
@@ -236,7 +238,8 @@ def replica_shape(replicas: object, owner: str) -> tuple[int, ...]:
             raise ValueError(f"{owner}: replicas must be >= 0 (0: a single model), got {replicas}")
         return (int(replicas),) if replicas else ()
     try:
-        shape = tuple(replicas)  # type: ignore[arg-type]
+        # any iterable will do (each entry is checked below); the rest raise TypeError
+        shape: tuple[Any, ...] | None = tuple(replicas)  # type: ignore[arg-type]
     except TypeError:
         shape = None
     if shape is None or not all(

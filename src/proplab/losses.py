@@ -13,7 +13,7 @@ divides by N, and every layer below only sums over samples.
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 
 import numpy as np
 
@@ -272,6 +272,10 @@ class CrossEntropyLoss(Loss):
     The loss is a float for one model, an array ``R`` for a stack.
     """
 
+    # set by forward: the class-probability targets, or the integer labels (one is None)
+    soft: np.ndarray | None
+    labels: np.ndarray | None
+
     def forward(self, pred: np.ndarray, target: np.ndarray) -> float | np.ndarray:
         """Mean over the n samples of -log softmax(z)[label] (of -sum_c t_c log softmax(z)_c
         for one-hot or probability rows): a float, or an array ``R`` for a stack."""
@@ -349,7 +353,7 @@ class CrossEntropyLoss(Loss):
             return (self.probs * t.sum(axis=-1, keepdims=True) - t) * scale
         # (p - onehot(t)) / n: start from p / n and subtract 1/n at each sample's label
         grad = self.probs * scale
-        labels = self.labels
+        labels = cast(np.ndarray, self.labels)  # soft is None: forward kept labels
         if grad.ndim == 2:
             grad[np.arange(grad.shape[0]), labels] -= scale
         else:

@@ -7,6 +7,7 @@ The lab model is ``2 -> H -> H -> 1`` with a sigmoid after every layer.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -281,7 +282,14 @@ def conv_net(
             raise ValueError(f"conv_net: {label} must be a positive integer, got {value!r}")
     init_fn = resolve("init", init) if isinstance(init, str) else init
     shape, rngs = replica_generators(seeds, replicas, rng)
-    common = {"rng": rng, "rngs": rngs, "init": init_fn, "replicas": shape, "dtype": dtype}
+    # keyword arguments shared by the conv and Linear layers (of different types)
+    common: dict[str, Any] = {
+        "rng": rng,
+        "rngs": rngs,
+        "init": init_fn,
+        "replicas": shape,
+        "dtype": dtype,
+    }
     check_int(out_features, "conv_net out_features")
     conv = Conv1d(1, filters, kernel_size, stride, padding, dilation, bias, **common)
     length_out = conv.output_length(int(in_features))

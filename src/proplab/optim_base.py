@@ -359,7 +359,8 @@ class Optimizer:
         """
         key = (name, id(group), "array")
         try:
-            return self._shaped[key]
+            # an "array" key holds what the except branch stored: an ndarray, never a float
+            return self._shaped[key]  # type: ignore[return-value]
         except KeyError:
             value = np.asarray(self.shaped(name, group), dtype=group.data.dtype)
             self._shaped[key] = value

@@ -176,12 +176,12 @@ class ReduceLROnPlateau(LRSchedule):
         for name, value in (("patience", patience), ("cooldown", cooldown)):
             if not is_whole(value, 0):
                 raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
-        for name, value in (("threshold", threshold), ("min_lr", min_lr), ("eps", eps)):
+        for name, number in (("threshold", threshold), ("min_lr", min_lr), ("eps", eps)):
             # a NaN min_lr used to turn the learning rate into NaN at the first cut
-            if isinstance(value, bool) or not (
-                isinstance(value, int | float) and math.isfinite(value) and value >= 0
+            if isinstance(number, bool) or not (
+                isinstance(number, int | float) and math.isfinite(number) and number >= 0
             ):
-                raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+                raise ValueError(f"{name} must be a finite number >= 0, got {number!r}")
         super().__init__(optimizer)
         self.mode, self.threshold_mode = mode, threshold_mode
         self.factor, self.threshold = float(factor), float(threshold)

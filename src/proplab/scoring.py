@@ -9,13 +9,14 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from proplab.core import Module, eval_mode
 from proplab.losses import Loss, are_stacked_labels
 
 
 def accuracy(
-    pred: np.ndarray, target: np.ndarray, *, labels_checked: bool = False
+    pred: ArrayLike, target: ArrayLike, *, labels_checked: bool = False
 ) -> float | np.ndarray:
     """Fraction correct, per replica.
 
@@ -101,7 +102,7 @@ def no_accuracy(pred: np.ndarray) -> float | np.ndarray:
 
 
 def evaluate(
-    model: Module, loss_fn: Loss, x: np.ndarray, y: np.ndarray
+    model: Module, loss_fn: Loss, x: ArrayLike, y: ArrayLike
 ) -> tuple[float | np.ndarray, float | np.ndarray, np.ndarray]:
     """``(loss, accuracy, predictions)`` of the model on ``(x, y)``, without training.
 
@@ -115,7 +116,8 @@ def evaluate(
     Scores in evaluation mode (dropout off, batchnorm's running statistics: what the
     model predicts with), then puts every module back in the mode it had.
     """
-    x, y = in_model_dtype(model, *as_arrays(x, y), getattr(loss_fn, "numeric_targets", False))
+    x, y = as_arrays(x, y)
+    x, y = in_model_dtype(model, x, y, getattr(loss_fn, "numeric_targets", False))
     if x.ndim >= 2 and x.shape[-2] == 0:  # as fit says it (the loss divided by 0)
         raise ValueError(f"x has no samples (shape {x.shape})")
     for name, a in (("x", x), ("y", y)):

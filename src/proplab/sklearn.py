@@ -272,7 +272,8 @@ class _BaseMLP(BaseEstimator):
             value = getattr(self, name)
             if (
                 not isinstance(value, numbers.Real)
-                or not np.isfinite(value)
+                # math's, not NumPy's: np.isfinite refuses a Fraction (a Real) with a ufunc error
+                or not math.isfinite(value)
                 or (value <= low if open_low else value < low)
             ):
                 bound = "> 0" if open_low else ">= 0"

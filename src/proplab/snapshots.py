@@ -14,11 +14,12 @@ only: the drawing is elsewhere.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from proplab.batchnorm import BatchNorm1d
 from proplab.core import Module, eval_mode, train_mode
@@ -78,7 +79,7 @@ def kept_epochs(epochs: int, most: int = KEPT) -> list[int]:
     return sorted({0, *(e for e in early if e < epochs), *range(step, epochs, step), int(epochs)})
 
 
-def loss_falls(losses: Sequence[float]) -> bool:
+def loss_falls(losses: Sequence[float | np.ndarray] | np.ndarray) -> bool:
     """Whether a loss curve is finite and falls by more than :data:`FLAT` of its first
     value (then :func:`pick_epochs` picks from it)."""
     loss = np.asarray(losses, dtype=np.float64).reshape(-1)
@@ -87,7 +88,9 @@ def loss_falls(losses: Sequence[float]) -> bool:
     return bool(loss[0] - loss.min() > FLAT * abs(loss[0]))
 
 
-def pick_epochs(kept: Sequence[int], losses: Sequence[float]) -> list[int]:
+def pick_epochs(
+    kept: Iterable[int], losses: Sequence[float | np.ndarray] | np.ndarray
+) -> list[int]:
     """The epochs to show, from the ``kept`` ones (0 and the last included).
 
     0, the first kept epoch by which the loss had made each of :data:`LEVELS` of its
@@ -105,7 +108,9 @@ def pick_epochs(kept: Sequence[int], losses: Sequence[float]) -> list[int]:
     return _levels(kept, measured, float(loss[0]), float(loss.min()))
 
 
-def pick_kept_epochs(epochs: Sequence[int], losses: Sequence[float]) -> list[int]:
+def pick_kept_epochs(
+    epochs: Sequence[int], losses: Sequence[float | np.ndarray] | np.ndarray
+) -> list[int]:
     """:func:`pick_epochs` from the loss of each kept state: ``losses[i]`` (E,) is the
     loss of the weights kept at ``epochs[i]`` (E,) (:attr:`GradientSizes.losses`).
 
@@ -165,7 +170,7 @@ class Snapshots:
         self.every = math.gcd(*positive) if positive else 1
 
     def shown(
-        self, losses: Sequence[float], epochs: Sequence[int] | None = None
+        self, losses: Sequence[float | np.ndarray] | np.ndarray, epochs: Sequence[int] | None = None
     ) -> dict[int, dict[str, np.ndarray]]:
         """The states at the epochs :func:`pick_epochs` picks from ``losses``
         (``History.loss``), or, given ``epochs``, :func:`pick_kept_epochs` from the loss
@@ -321,7 +326,7 @@ def losses_at(
     return epochs, losses
 
 
-def zero_from(epochs: np.ndarray, sizes: np.ndarray) -> int | None:
+def zero_from(epochs: Sequence[int] | np.ndarray, sizes: ArrayLike) -> int | None:
     """The first epoch from which every layer's gradient size is exactly 0 to the end
     (``epochs`` (E,), ``sizes`` (E, L)), or None: the gradient died (saturated units
     pass none back: the lab's sigmoids at ``--lr 1000`` output exactly 1.0)."""

@@ -120,9 +120,9 @@ def stratified_indices(
     for size, later_parts in ((sizes[2], 1 + (sizes[1] > 0)), (sizes[1], 1)):
         alloc = _allocate(counts, size) if size else np.zeros_like(counts)
         if size:
-            for c in np.flatnonzero(alloc == 0):
+            for empty in np.flatnonzero(alloc == 0):
                 alloc[alloc.argmax()] -= 1
-                alloc[c] += 1
+                alloc[empty] += 1
         alloc = np.minimum(alloc, remaining - later_parts)
         remaining -= alloc
         per_part.append(alloc)
@@ -134,7 +134,9 @@ def stratified_indices(
         test.append(members[:t])
         val.append(members[t : t + v])
         train.append(members[t + v :])
-    return tuple(gen.permutation(np.concatenate(p)).astype(np.int64) for p in (train, val, test))
+    shuffled = (gen.permutation(np.concatenate(p)).astype(np.int64) for p in (train, val, test))
+    train_idx, val_idx, test_idx = shuffled
+    return train_idx, val_idx, test_idx
 
 
 def shuffled_indices(
@@ -210,9 +212,12 @@ def minibatches(
     n = x.shape[-2]
     if y.shape[-2] != n:
         raise ValueError(f"x has {n} samples but y has {y.shape[-2]}")
-    if shuffle and rng is None:
+    if not shuffle:
+        order = np.arange(n)
+    elif rng is None:
         raise ValueError("shuffling needs rng=np.random.default_rng(seed)")
-    order = rng.permutation(n) if shuffle else np.arange(n)
+    else:
+        order = rng.permutation(n)
     stop = n - n % batch_size if drop_last else n
     for start in range(0, stop, batch_size):
         idx = order[start : start + batch_size]

@@ -369,7 +369,7 @@ def run_stacked(
     on_done,
     on_progress: Callable[[float], None] | None = None,
     on_plan: Callable[[dict[str, float]], None] | None = None,
-    on_stop: Callable[[int], None] | None = None,
+    on_stop: Callable[[int, int], None] | None = None,
     budget: int = DEFAULT_MEMORY_BUDGET,
     poll_seconds: float = 0.5,
 ) -> None:
@@ -387,7 +387,8 @@ def run_stacked(
     done, in those units: a stack of many long runs reports nothing to
     ``on_done`` until it ends, and the progress line should still move.
     Raises KeyboardInterrupt on Ctrl-C after the units in flight stop (with
-    workers, ``on_stop(runs)`` first hears how many runs it waits for; the
+    workers, ``on_stop(runs, stacked)`` first hears how many runs it waits for, and how
+    many of them are in stacks (which save nothing when stopped); the
     workers stop their training at once, and a second Ctrl-C abandons them);
     finished run folders are never touched again.
     """

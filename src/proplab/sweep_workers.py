@@ -45,6 +45,12 @@ OnPlan = Callable[[dict[str, float]], None]
 OnStop = Callable[..., None]
 
 
+class TrainOne(Protocol):
+    """What :func:`run_job` trains a job with: :func:`train_one`'s signature."""
+
+    def __call__(self, cfg: RunConfig, run_dir: Path, figures: bool = False) -> dict[str, Any]: ...
+
+
 class Runner(Protocol):
     """Trains every job, in any order and any processes, calling ``on_done`` once per job.
 
@@ -206,7 +212,7 @@ def stops_sweep(outcome: dict[str, Any]) -> bool:
 
 def run_job(
     job: RunJob,
-    train: Callable[[RunConfig, Path], dict[str, Any]] | None = None,
+    train: TrainOne | None = None,
     progress: Callable[[float], None] | None = None,
 ) -> dict[str, Any]:
     """Train one job with ``train`` (default :func:`train_one`); never raises except on Ctrl-C.

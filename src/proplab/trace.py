@@ -28,7 +28,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -167,7 +167,7 @@ class StepTrace:
         out["L"] = np.asarray(self.loss)
         out["dL/dp"] = self.grad_pred
         for step in reversed(self.modules):
-            out[f"dL/d{step.name}"] = step.grad_output
+            out[f"dL/d{step.name}"] = cast(np.ndarray, step.grad_output)  # set by the backward
             if step.local is not None:
                 out[f"f'({step.input_name})"] = step.local
             for pname, grad in step.grads.items():
@@ -361,7 +361,8 @@ def _record(
         if type(m) in _ELEMENTWISE:
             # the local derivative alone: the backward of a gradient of ones
             step.local = np.asarray(m.backward(np.ones_like(grad)), dtype=float).copy()
-        grad = m.backward(grad, need_input_grad=step.index > 0)
+        # None only from the first module (index 0), the loop's last: grad is not read again
+        grad = m.backward(grad, need_input_grad=step.index > 0)  # type: ignore[assignment]
         step.grad_input = None if grad is None else np.asarray(grad).copy()
         step.grads = {pname: p.grad.copy() for pname, p in m.named_parameters()}
     return StepTrace(
@@ -401,7 +402,8 @@ def _check_gradients(
     grads = [p.grad.copy() for p in params]
     chain = chain_size(
         [s.output for s in trace.modules] + [trace.pred],
-        [s.grad_output for s in trace.modules] + [trace.grad_pred],
+        # every grad_output was set by the backward that built the trace
+        [cast(np.ndarray, s.grad_output) for s in trace.modules] + [trace.grad_pred],
     )
     check = check_step(
         model, trace.loss_fn, trace.x, target, grads, trace.loss, trace.pred, progress, chain

@@ -155,7 +155,7 @@ def check_step(
     # value says. The predictions and targets count on their own only for cross-entropy,
     # whose log-sum-exp of large logits cancels inside the loss, where no array shows it
     ulps = 4 * np.finfo(np.float64).eps / EPS
-    roundoff = max(ulps * abs(loss), ulps * chain)
+    roundoff: float = max(ulps * abs(loss), ulps * chain)
     if isinstance(loss_fn, CrossEntropyLoss):
         roundoff = max(roundoff, loss_roundoff(loss, pred, np.asarray(target, float), EPS))
     floor = roundoff / TOLERANCE

@@ -29,10 +29,11 @@ from proplab.trace import (
 INDENT = "    "
 
 
-def number(value: float, digits: int) -> str:
+def number(value: float | np.ndarray, digits: int) -> str:
     """``value`` with ``digits`` significant digits, trailing zeros kept so every number
     shows its precision (``0.5744``, ``0.5000``, ``-12.50``, ``1.235e-07``, as ``%#.4g``
-    writes them); a whole number as one (``0``, ``1``: data and labels)."""
+    writes them); a whole number as one (``0``, ``1``: data and labels). ``value`` may be
+    a 0-d array (an entry of a 0-d loss array, say)."""
     value = float(value)
     if np.isfinite(value) and value == int(value) and abs(value) < 1e5:
         return str(int(value))

@@ -12,8 +12,10 @@ import numbers
 import time
 import weakref
 from collections.abc import Callable
+from typing import cast
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from proplab.activations import overflow_ignored
 from proplab.checks import check_int, is_whole
@@ -114,7 +116,8 @@ def _batches(
     ``batch_size`` (in an order ``rng`` shuffles, when ``shuffle``)."""
     if batch_size is None or batch_size >= n:
         return [slice(None)]
-    order = rng.permutation(n) if shuffle else np.arange(n)
+    # rng is None only with shuffle off (_checked_data refuses shuffling without one)
+    order = rng.permutation(n) if shuffle and rng is not None else np.arange(n)
     return [order[i : i + batch_size] for i in range(0, n, batch_size)]
 
 
@@ -125,8 +128,8 @@ def fit(
     model: Module,
     loss_fn: Loss,
     optimizer: Optimizer,
-    x: np.ndarray,
-    y: np.ndarray,
+    x: ArrayLike,
+    y: ArrayLike,
     epochs: int,
     *,
     batch_size: int | None = None,
@@ -213,7 +216,10 @@ def _check_roles(model: object, loss_fn: object, optimizer: object) -> None:
     Objects of the user's own (a loss written as a Module, say) pass as they are."""
     if isinstance(model, Module) and isinstance(loss_fn, Loss) and isinstance(optimizer, Optimizer):
         return  # all in place (callbacks.train calls fit every epoch: no loops then)
-    kinds = (("a model", Module, "model"), ("a loss", Loss, "loss_fn"))
+    kinds: tuple[tuple[str, type, str], ...] = (
+        ("a model", Module, "model"),
+        ("a loss", Loss, "loss_fn"),
+    )
     kinds += (("an optimizer", Optimizer, "optimizer"),)
     for value, role, example, misplaced in (
         (model, "model", "proplab.mlp(2, 10, 1)", ("a loss", "an optimizer")),
@@ -272,8 +278,8 @@ def _fit(
     model: Module,
     loss_fn: Loss,
     optimizer: Optimizer,
-    x: np.ndarray,
-    y: np.ndarray,
+    x: ArrayLike,
+    y: ArrayLike,
     epochs: int,
     batch_size: int | None,
     shuffle: bool,
@@ -304,7 +310,7 @@ def _fit(
         history.accuracy,
         history.wall_time,
     )
-    deferred = None
+    deferred: _DeferredAccuracy | _NoAccuracy | None = None
     probe_shape = _probe(model, loss_fn, x, y)
     # accuracy is defined for labels; one output's targets are checked here, once
     scored = are_class_targets(y, probe_shape[-1], (*probe_shape[:-2], n, probe_shape[-1]))
@@ -354,6 +360,7 @@ def _fit(
                 times.append(clock() - start)
                 if stops.shape:
                     # a stack: stopped replicas are frozen, the others go on
+                    loss = cast(np.ndarray, loss)  # a stack's loss: one per replica
                     if stops.check(epoch, loss):
                         history.stop_reason, history.message = stops.overall(epoch)
                         break
@@ -456,8 +463,8 @@ def fit_without_last_check(
     model: Module,
     loss_fn: Loss,
     optimizer: Optimizer,
-    x: np.ndarray,
-    y: np.ndarray,
+    x: ArrayLike,
+    y: ArrayLike,
     epochs: int,
     *,
     batch_size: int | None = None,
@@ -511,8 +518,8 @@ def _checked_settings(
 
 def _checked_data(
     loss_fn: Loss,
-    x: np.ndarray,
-    y: np.ndarray,
+    x: ArrayLike,
+    y: ArrayLike,
     batch_size: int | None,
     shuffle: bool,
     rng: np.random.Generator | None,
@@ -727,7 +734,7 @@ def _minibatch_epoch(
     optimizer: Optimizer,
     x: np.ndarray,
     y: np.ndarray,
-    batch_size: int,
+    batch_size: int | None,
     shuffle: bool,
     rng: np.random.Generator | None,
     scored: bool = True,

@@ -21,6 +21,7 @@ With the default ``noise=0.1`` every set is learnable by a small MLP (see
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Callable
 
@@ -48,7 +49,8 @@ def _setup(
     if (
         isinstance(noise, bool)
         or not isinstance(noise, numbers.Real)
-        or not (np.isfinite(noise) and noise >= 0)
+        # math's, not NumPy's: np.isfinite refuses a Fraction (a Real) with a ufunc error
+        or not (math.isfinite(noise) and noise >= 0)
     ):
         raise ValueError(f"{name}: noise must be a finite number >= 0, got {noise!r}")
     return n // 2, n - n // 2, generator(rng, name)
@@ -60,6 +62,8 @@ def _finish(x0: np.ndarray, x1: np.ndarray, noise: float, rng: np.random.Generat
     y = np.concatenate([np.zeros(len(x0), np.int64), np.ones(len(x1), np.int64)])
     # drawn even for noise 0, so one seed gives the same clean points and order
     # at every noise level: only the noise changes
+    # as a float: a Fraction times an array would make an array of Python objects
+    noise = float(noise)
     with np.errstate(over="ignore"):  # a noise near 1e308: refused just below
         x = x + noise * rng.standard_normal(x.shape)
     if not np.isfinite(x).all():
