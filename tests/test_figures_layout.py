@@ -212,6 +212,30 @@ def test_a_csv_deep_in_folders_keeps_its_lab_figure_titles_inside(tmp_path: Path
         assert _inside(fig, title.get_window_extent(_renderer(fig)))
 
 
+def test_a_diverged_run_s_comparison_says_whose_predictions_it_shows(tmp_path, monkeypatch):
+    # diverge18: "accuracy n/a (diverged)" above "misclassified (10 of 21)": the figure
+    # draws the final model's (finite) predictions, and now says so
+    from proplab import run_figures
+    from proplab.config import RunConfig
+
+    titles = []
+
+    def keep(*args, **kwargs):
+        titles.append(kwargs["title"])
+        return draw(*args, **kwargs)
+
+    draw = plots.comparison_figure
+    monkeypatch.setattr(plots, "comparison_figure", keep)
+    x, y = generate_xor_easy()
+    history = _history([0.3, math.inf], [0.5, 0.5])
+    run_figures.lab_figures(tmp_path, RunConfig(), history, x, y, np.full(y.shape, 1e150), None)
+    run_figures.lab_figures(tmp_path, RunConfig(), history, x, y, np.full(y.shape, np.nan), None)
+    assert [t.split(", accuracy ")[1] for t in titles] == [
+        "n/a (diverged; the final model's predictions shown)",
+        "n/a (diverged)",
+    ]
+
+
 # --- a sweep's decision boundaries -------------------------------------------------------
 
 

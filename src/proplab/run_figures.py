@@ -118,7 +118,17 @@ def lab_figures(
     if regression:
         _value_comparison(run_dir, x, y, pred, label, r2, test_r2, y_test, pred_test, names)
     elif pred.shape[-1] <= 2:  # two classes (two logits: the arg-max is the class)
-        shown = "n/a (diverged)" if acc is None else f"{100 * acc:.4g}%"
+        # a diverged run has no accuracy; when its final predictions are numbers still,
+        # the figure shows them, so the title says that is what they are (diverge18: "n/a"
+        # beside "misclassified (10 of 21)")
+        finite = bool(np.isfinite(pred).all())
+        shown = (
+            f"{100 * acc:.4g}%"
+            if acc is not None
+            else "n/a (diverged; the final model's predictions shown)"
+            if finite
+            else "n/a (diverged)"
+        )
         if held_out and acc is not None and test_acc is not None:
             shown = f"{shown} (training data; test {100 * test_acc:.4g}%)"
         # two logits: the arg-max, unless a logit is NaN/inf (a diverged model: no class)
