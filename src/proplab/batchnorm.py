@@ -232,7 +232,7 @@ class BatchNorm1d(Module):
             inv_std = (1.0 / np.sqrt(self.running_var + self.eps))[..., None, :]
             xhat = (x - self.running_mean[..., None, :]) * inv_std
         self.xhat, self.inv_std = xhat, inv_std
-        self.batch_stats, self.in_ndim = self.training, x.ndim  # which backward; shared x?
+        self.used_batch_stats, self.in_ndim = self.training, x.ndim  # which backward; shared x?
         return xhat * self.weight.data[..., None, :] + self.bias.data[..., None, :]
 
     def backward(self, grad_out: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
@@ -257,7 +257,7 @@ class BatchNorm1d(Module):
         if not need_input_grad:
             return None
         scale = self.weight.data[..., None, :] * inv_std  # gamma / sqrt(var + eps)
-        if self.batch_stats:
+        if self.used_batch_stats:
             # xhat_i = (x_i - mu) inv_std, and mu, var depend on every x_j:
             # dL/dx_i = inv_std / n * (n dxhat_i - sum_j dxhat_j - xhat_i sum_j dxhat_j xhat_j)
             # with dxhat = gamma g, the two sums are gamma dbeta and gamma dgamma, just computed:
@@ -311,7 +311,7 @@ class BatchNorm1dNaive(BatchNorm1d):
                 xhat = (xr - self.running_mean[r]) / std
                 out[r] = gamma[r] * xhat + beta[r]
                 self.caches[r] = {"xhat": xhat, "std": std}
-        self.batch_stats, self.x = self.training, x
+        self.used_batch_stats, self.x = self.training, x
         return out
 
     def backward(self, grad_out: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
@@ -325,7 +325,7 @@ class BatchNorm1dNaive(BatchNorm1d):
         dx = np.zeros(x.shape, dtype=np.result_type(x, grad_out))
         for r in np.ndindex(self.replicas):
             cache, g = caches[r], grad_out[r]
-            if self.batch_stats:
+            if self.used_batch_stats:
                 dxr, dgamma[r], dbeta[r] = batchnorm_naive_backward(g, cache)
             else:  # y = gamma (x - running_mean) / std + beta, the statistics fixed
                 dxr = g * gamma[r] / cache["std"]
