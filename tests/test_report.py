@@ -2293,3 +2293,31 @@ def test_boundary_panels_mark_the_points_each_run_held_out(tmp_path):
     assert len(dots) == 4
     diamonds = np.concatenate([c.get_offsets() for c in dots[2:]])
     assert sorted(map(tuple, diamonds)) == sorted(map(tuple, x_test))
+
+
+def test_a_one_setting_sweep_of_a_standardized_csv_reports_its_units(tmp_path, capsys):
+    # csv18: seeds only (one setting: the units figure) and `standardize = true` made
+    # `proplab report` end in a traceback, and the figure's name held the CSV's path
+    from proplab.cli import main
+
+    rng = np.random.default_rng(0)
+    x = rng.normal([170.0, 70.0], [10.0, 15.0], size=(40, 2))
+    label = ((x[:, 0] - 170) / 10 + (x[:, 1] - 70) / 15 > 0).astype(int)
+    data = tmp_path / "data" / "people.csv"
+    data.parent.mkdir()
+    data.write_text(
+        "height,weight,tall\n"
+        + "".join(f"{a:.1f},{b:.1f},{c}\n" for (a, b), c in zip(x, label, strict=True))
+    )
+    spec = tmp_path / "s.toml"
+    spec.write_text(
+        f'title = "one csv"\n[base]\ndataset = "{data}"\nepochs = 30\nstandardize = true\n'
+        "[vary]\nseed = [0, 1]\n"
+    )
+    out = tmp_path / "out"
+    assert main(["sweep", str(spec), "--out", str(out), "--no-progress"]) == 0
+    capsys.readouterr()
+    assert main(["report", str(out), "--jobs", "1"]) == 0
+    assert "Traceback" not in capsys.readouterr().err
+    assert (out / "figures" / "sweep-units-csv-people.png").is_file()
+    assert "figures/sweep-units-csv-people.png" in (out / "report.md").read_text()

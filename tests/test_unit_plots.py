@@ -40,6 +40,30 @@ def test_hidden_activations_are_each_hidden_layers_output():
     assert h1.shape == (7, 3) and h2.shape == (7, 4)
 
 
+def test_a_standardizing_model_s_units_are_computed_on_its_standardized_inputs(tmp_path):
+    # csv18: `standardize = true` put a Standardize layer first, and the report's units
+    # figure (a one-setting sweep) crashed: "hidden_activations takes one MLP ..."
+    from proplab.config import RunConfig, build_model
+    from proplab.features import standardize_stats
+    from proplab.models import hidden_activation_names
+
+    x = np.random.default_rng(0).normal([170.0, 70.0], [10.0, 15.0], size=(9, 2))
+    cfg = RunConfig(hidden=[4, 3], activation="tanh", standardize=True, batchnorm=True)
+    model = build_model(cfg, 2, 1, rng=np.random.default_rng(1), stats=standardize_stats(x))
+    assert type(model[0]).__name__ == "Standardize"
+    units = hidden_activations(model, x)
+    alone = Sequential(*model.layers[1:])  # the MLP behind it, fed standardized inputs
+    expected = hidden_activations(alone, (x - x.mean(0)) / x.std(0))
+    assert [u.shape for u in units] == [(9, 4), (9, 3)]
+    for got, want in zip(units, expected, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+    # the activations by name, wherever batchnorm sits (the figure named model[2i+1])
+    assert hidden_activation_names(model) == ["Tanh", "Tanh"]
+    assert hidden_activation_names(
+        mlp(2, [3], 1, activation="relu", rng=np.random.default_rng(0))
+    ) == ["ReLU"]
+
+
 @pytest.mark.parametrize(
     ("activation", "f"),
     [("tanh", np.tanh), ("relu", lambda z: np.maximum(z, 0.0)), ("identity", lambda z: z)],

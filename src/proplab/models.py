@@ -14,7 +14,7 @@ import numpy as np
 from proplab import init as initializers
 from proplab.checks import check_int, is_whole, short_repr
 from proplab.core import Module, Sequential
-from proplab.features import Features
+from proplab.features import Features, Standardize
 from proplab.layers import Linear
 from proplab.registry import resolve
 
@@ -171,18 +171,16 @@ def hidden_activations(model: Sequential, x: np.ndarray) -> list[np.ndarray]:
     array is the output of its activation (column ``j`` is unit ``j``), computed in
     evaluation mode (batchnorm's running statistics, no dropout: what the trained
     model predicts with); the model's output is not included. ``x`` is
-    ``(n, in_features)``; a model whose first layer is :class:`~proplab.features.Features`
-    takes the raw ``(n, 2)`` inputs. Raises ValueError for other models (a Conv1d
+    ``(n, in_features)``; a model whose first layers are
+    :class:`~proplab.features.Standardize` or :class:`~proplab.features.Features` takes
+    the raw inputs. Raises ValueError for other models (a Conv1d
     network, a replica stack).
     """
     from proplab.batchnorm import BatchNorm1d
     from proplab.core import eval_mode
     from proplab.dropout import Dropout
 
-    layers = model.layers if isinstance(model, Sequential) else []
-    first = layers[0] if layers else None
-    if isinstance(first, Features):  # input features, then the MLP
-        layers = layers[1:]
+    front, layers = _input_layers(model)
     stacked = [m.replicas for m in layers if isinstance(m, Linear | BatchNorm1d) and m.replicas]
     if stacked:
         raise ValueError(
@@ -199,14 +197,41 @@ def hidden_activations(model: Sequential, x: np.ndarray) -> list[np.ndarray]:
         )
     outputs = []
     with eval_mode(model):
-        if isinstance(first, Features):
-            x = first.forward(x)
+        for layer in front:  # the raw inputs through Standardize and Features first
+            x = layer.forward(x)
         for block in blocks:
             for layer in block:
                 x = layer.forward(x)
                 if not isinstance(layer, Linear | BatchNorm1d | Dropout):
                     outputs.append(x)  # the activation's output: the units' values
     return outputs
+
+
+def hidden_activation_names(model: Sequential) -> list[str]:
+    """The class name of each hidden layer's activation of an MLP as :func:`mlp` builds it
+    (``["Sigmoid", "Sigmoid"]``), in the order :func:`hidden_activations` gives their
+    outputs; [] for other models."""
+    from proplab.batchnorm import BatchNorm1d
+    from proplab.dropout import Dropout
+
+    blocks = _hidden_blocks(_input_layers(model)[1], BatchNorm1d, Dropout) or []
+    return [
+        type(m).__name__
+        for block in blocks
+        for m in block
+        if not isinstance(m, Linear | BatchNorm1d | Dropout)
+    ]
+
+
+def _input_layers(model: Sequential) -> tuple[list[Module], list[Module]]:
+    """A model's leading input layers (Standardize, then Features: what ``--standardize``
+    and ``--features`` put before the MLP) and the layers after them. A model that
+    standardises its inputs broke the report's hidden-units figure (csv18)."""
+    layers = model.layers if isinstance(model, Sequential) else []
+    k = 0
+    while k < len(layers) and isinstance(layers[k], Standardize | Features):
+        k += 1
+    return layers[:k], layers[k:]
 
 
 def _hidden_blocks(layers: list[Module], norm: type, drop: type) -> list[list[Module]] | None:

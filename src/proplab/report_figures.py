@@ -15,8 +15,8 @@ import numpy as np
 from proplab import sweep_boundaries, sweep_dots, sweep_plots, unit_plots
 from proplab.aggregate import RunRecord
 from proplab.config import RunConfig
-from proplab.dataload import csv_summary, holdout
-from proplab.models import hidden_activations
+from proplab.dataload import csv_summary, holdout, is_csv
+from proplab.models import hidden_activation_names, hidden_activations
 from proplab.plots import input_axis_labels
 from proplab.report_data import (
     ExperimentView,
@@ -26,7 +26,7 @@ from proplab.report_data import (
     saved_model,
     training_data,
 )
-from proplab.report_doc import Figure, Para
+from proplab.report_doc import Figure, Para, slug
 from proplab.report_text import r2_value, setting_name
 from proplab.sweep_spec import Experiment
 
@@ -169,9 +169,12 @@ def _unit_figures(v: ExperimentView, out: Path, folder: str) -> list[Figure | Pa
         u, w, points = sweep_boundaries.boundary_grid(x)
         with np.errstate(all="ignore"):
             layers = hidden_activations(model, points)
-        kinds = [type(model[2 * i + 1]).__name__ for i in range(len(layers))]
+        kinds = hidden_activation_names(model)
         name = dataset_name(ds)
-        rel = f"{folder}/{v.experiment.name}-units-{ds}.png"
+        # a CSV dataset is a path: its file's stem names the figure (csv18: a path with
+        # slashes made a file name in folders that do not exist)
+        part = f"csv-{slug(Path(ds).stem)}" if is_csv(ds) else ds
+        rel = f"{folder}/{v.experiment.name}-units-{part}.png"
         title = f"{v.experiment.title} on {name}: what each hidden unit computes (seed {cfg.seed})"
         unit_plots.hidden_units(u, w, layers, x, y, out / rel, title=title, kinds=kinds)
         maps = "predicted-value maps" if g.regression else "decision boundaries"
