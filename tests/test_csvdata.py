@@ -278,6 +278,25 @@ def test_a_label_column_of_measurements_is_refused(tmp_path: Path) -> None:
     assert load_csv(_write(tmp_path, "a,b\n0.1,1.0\n0.2,2.0\n", "ok.csv")).classes == [1, 2]
 
 
+def test_a_label_column_of_whole_number_values_is_refused(tmp_path: Path) -> None:
+    # csv18: house prices in the last column made 100 classes of one row each (accuracy
+    # 1 %); an ID column as the label, 60 classes
+    rows = "\n".join(f"{50 + i},{100_000 + 997 * i}" for i in range(30))
+    path = _write(tmp_path, "size_m2,price\n" + rows + "\n")
+    with pytest.raises(CsvError) as err:
+        load_csv(path)
+    assert str(err.value) == (
+        f"{path}: label column 'price' holds 30 distinct whole numbers in 30 rows ('100000' on "
+        "line 2, ...): as classes they would have about one row each; if they are values to "
+        "predict, say --task regression; if the label is another column, choose it with --label"
+    )
+    values = load_csv(path, values=True)  # --task regression reads them as they are
+    assert values.y[-1, 0] == 100_000 + 997 * 29
+    # twenty classes of two rows each are classes still (fewer than half the rows)
+    rows = "\n".join(f"{i},{i % 20}" for i in range(41))
+    assert len(load_csv(_write(tmp_path, "x,c\n" + rows + "\n", "c.csv")).classes) == 20
+
+
 def test_a_header_with_a_number_among_its_names_is_explained(tmp_path: Path) -> None:
     path = _write(tmp_path, "x1,2,label\n0.5,1.5,0\n1.0,2.0,1\n")
     with pytest.raises(

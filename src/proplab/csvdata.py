@@ -141,6 +141,11 @@ def _label_column(label: str | int | None, names: list[str], path: Path) -> int:
     )
 
 
+# a label column of at least this many distinct whole numbers, with about one row each (at
+# least half as many classes as rows), is taken for values (prices, counts) or IDs
+MANY_CLASSES = 20
+
+
 def _class_values(cells: list[str]) -> tuple[list[float | int | str], dict[str, int]]:
     """Sorted distinct labels (numerically when every label is a number) and a cell -> index map."""
     numbers = [_number(c) for c in cells]
@@ -272,6 +277,16 @@ def _parse(path: Path, label: str | int | None, header: bool | None, values: boo
             f"on line {line}{count}): class labels are integers or names; if it is a feature, "
             "choose the label column by name or index (--label); if it is a value to predict, "
             "say --task regression"
+        )
+    numeric = all(isinstance(c, int) for c in classes)
+    if numeric and len(classes) >= MANY_CLASSES and 2 * len(classes) >= len(label_cells):
+        # whole-number values (prices, counts, IDs) made one class per row, silently:
+        # 100 houses, 100 classes, 1 % accuracy (csv18)
+        raise CsvError(
+            f"{path}: label column {names[target]!r} holds {len(classes)} distinct whole "
+            f"numbers in {len(label_cells)} rows ({label_cells[0]!r} on line {data[0][0]}, ...): "
+            "as classes they would have about one row each; if they are values to predict, "
+            "say --task regression; if the label is another column, choose it with --label"
         )
     if len(classes) < 2:
         raise CsvError(
