@@ -305,9 +305,13 @@ def test_a_header_with_a_number_among_its_names_is_explained(tmp_path: Path) -> 
         r"some of its cells are numbers; if it is a header, name every column with text\)",
     ):
         load_csv(path)
-    # a bad cell further down says only what is wrong there
+    # a bad cell further down says only what is wrong there (and what such a cell may be)
     path = _write(tmp_path, "0.5,1.5,0\n1.0,oops,1\n", "b.csv")
-    with pytest.raises(CsvError, match=r"line 2, column '1': 'oops' is not a number$"):
+    with pytest.raises(
+        CsvError,
+        match=r"line 2, column '1': 'oops' is not a number \(only the label column may hold "
+        r"names: [^()]*\(0/1 for two kinds\), or delete it\)$",
+    ):
         load_csv(path)
 
 
@@ -448,3 +452,39 @@ def test_csv_summary_of_a_file_gone_since_training_is_empty(tmp_path: Path) -> N
     path.unlink()
     assert csv_summary(cfg) == {}
     assert csv_summary(RunConfig(dataset="xor")) == {}
+
+
+@pytest.mark.parametrize(
+    ("cell", "hint"),
+    [
+        ("171,3", "a decimal comma? proplab reads a decimal point (171.3)"),
+        ("1.234,5", "thousands '.' and a decimal ','? write 1234.5"),
+        ("61,814", "thousands separators? write the number without them"),
+        ("57%", "drop the % sign"),
+        ("$12.50", "drop the currency sign"),
+        ("2024-01-01", "a date? delete the column"),
+        ("female", "only the label column may hold names"),
+    ],
+)
+def test_a_cell_that_is_no_number_gets_a_hint_of_what_it_is(tmp_path, cell, hint):
+    # csv18: what a spreadsheet exports was refused with "'171,3' is not a number" alone
+    path = _write(tmp_path, f"x;y\n1.0;0\n{cell};1\n2.0;0\n")  # as a spreadsheet exports
+    with pytest.raises(CsvError) as err:
+        load_csv(path)
+    message = str(err.value)
+    assert "line 3, column 'x': " in message and f"({hint}" in message
+
+
+def test_a_question_mark_is_missing_and_labels_differing_in_case_are_refused(tmp_path):
+    with pytest.raises(CsvError, match=r"line 3, column 'x': missing value \(\?\); fill it in"):
+        load_csv(_write(tmp_path, "x,y\n1.0,0\n?,1\n2.0,0\n"))
+    with pytest.raises(CsvError, match=r"line 3, column 'y': missing label$"):
+        load_csv(_write(tmp_path, "x,y\n1.0,no\n2.0,?\n3.0,yes\n", "q.csv"))
+    # "yes" and "Yes" made two classes of one (a yes/no file trained a 5-output network)
+    path = _write(tmp_path, "x,smoker\n1.0,yes\n2.0,no\n3.0,Yes\n4.0,no\n", "case.csv")
+    with pytest.raises(CsvError) as err:
+        load_csv(path)
+    assert str(err.value) == (
+        f"{path}: label column 'smoker' has 'yes' (line 2) and 'Yes' (line 4), which differ "
+        "only in case: spell them alike"
+    )

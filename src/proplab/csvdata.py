@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,7 +54,22 @@ class CsvDataset:
 
 
 # cells that spreadsheets and pandas write for "no value" (float() reads "nan" itself)
-_MISSING_WORDS = ("nan", "na", "n/a", "null", "none")
+_MISSING_WORDS = ("nan", "na", "n/a", "null", "none", "?")
+
+# what a cell that is no number usually is, and what to do about it (the first that fits);
+# a spreadsheet export writes these (csv18)
+_NOT_A_NUMBER_HINTS = (
+    (r"[-+]?\d{1,3}(\.\d{3})+(,\d+)?", "thousands '.' and a decimal ','? write 1234.5"),
+    (r"[-+]?\d{1,3}(,\d{3})+(\.\d+)?", "thousands separators? write the number without them"),
+    (r"[-+]?\d*,\d+", "a decimal comma? proplab reads a decimal point (171.3): export the file "
+     "with '.' as the decimal separator"),
+    (r"[-+]?[\d.]+\s*%", "drop the % sign (57% is 57, or 0.57)"),
+    (r"[$€£¥]\s*[-+]?[\d.,]+|[-+]?[\d.,]+\s*[$€£¥]", "drop the currency sign"),
+    (r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}.*|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}.*",
+     "a date? delete the column, or turn it into a number (days since a start)"),
+    (r".*[^\W\d_].*", "only the label column may hold names: code this column as numbers "
+     "in the file (0/1 for two kinds), or delete it"),
+)  # fmt: skip
 
 
 def _column(names: list[str], j: int) -> str:
@@ -139,6 +155,21 @@ def _label_column(label: str | int | None, names: list[str], path: Path) -> int:
     raise CsvLabelError(
         f"{path}: label column {text!r} not found (columns: {', '.join(names)})" + hint
     )
+
+
+def _check_label_spellings(
+    cells: list[str], data: list[tuple[int, list[str]]], path: Path, name: str
+) -> None:
+    """Refuse labels that differ only in case ('yes' and 'Yes'): they made two classes of
+    one, silently (a yes/no file trained a 5-output network; csv18)."""
+    first: dict[str, tuple[str, int]] = {}
+    for (line, _), cell in zip(data, cells, strict=True):
+        seen = first.setdefault(cell.lower(), (cell, line))
+        if seen[0] != cell:
+            raise CsvError(
+                f"{path}: label column {name!r} has {seen[0]!r} (line {seen[1]}) and {cell!r} "
+                f"(line {line}), which differ only in case: spell them alike"
+            )
 
 
 # a label column of at least this many distinct whole numbers, with about one row each (at
@@ -232,12 +263,14 @@ def _parse(path: Path, label: str | int | None, header: bool | None, values: boo
         for k, j in enumerate(features):
             try:
                 x[i, k] = _feature_value(cells[j], path, line, _column(names, j))
-            except CsvError as exc:
+            except CsvError:
                 if header or i > 0:
                     raise
-                # "x1,2,label": a header with a number among its names reads as data
+                # "x1,2,label": a header with a number among its names reads as data (no
+                # hint of what the cell is: it is a name)
                 raise CsvError(
-                    f"{exc} (line {line} was read as data because some of its cells are "
+                    f"{path}: line {line}, column {_column(names, j)}: {cells[j]!r} is not a "
+                    f"number (line {line} was read as data because some of its cells are "
                     "numbers; if it is a header, name every column with text)"
                 ) from None
     label_cells = []
@@ -261,6 +294,7 @@ def _parse(path: Path, label: str | int | None, header: bool | None, values: boo
             label_name=names[target],
             path=str(path),
         )
+    _check_label_spellings(label_cells, data, path, names[target])
     classes, index = _class_values(label_cells)
     fractional = [c for c in classes if isinstance(c, float)]
     if fractional:
@@ -313,7 +347,8 @@ def _feature_value(cell: str, path: Path, line: int, column: str) -> float:
         raise CsvError(f"{where}: missing value ({cell}); fill it in or drop the row")
     value = _number(cell)
     if value is None:
-        raise CsvError(f"{where}: {cell!r} is not a number")
+        hint = next((h for pattern, h in _NOT_A_NUMBER_HINTS if re.fullmatch(pattern, cell)), "")
+        raise CsvError(f"{where}: {cell!r} is not a number" + (f" ({hint})" if hint else ""))
     if not math.isfinite(value):
         kind = "missing value (NaN)" if math.isnan(value) else "infinite value"
         raise CsvError(f"{where}: {kind} {cell!r}; fill it in or drop the row")
