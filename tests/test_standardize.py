@@ -17,7 +17,7 @@ from proplab import gradcheck, load
 from proplab.cli import main
 from proplab.config import ConfigError, RunConfig, build_model
 from proplab.core import Sequential
-from proplab.dataload import holdout, input_scale_note
+from proplab.dataload import holdout, input_scale_note, target_scale_note
 from proplab.experiments import load_dataset, run_one
 from proplab.features import Standardize, standardize_stats
 from proplab.serialize import save
@@ -221,6 +221,31 @@ def test_the_note_names_only_columns_far_from_unit_scale(tmp_path) -> None:
     assert " is far from unit scale" in note
     assert input_scale_note(RunConfig(dataset=str(csv), standardize=True)) is None
     assert input_scale_note(RunConfig(dataset="circle")) is None  # generated: near unit scale
+
+
+def test_an_id_column_is_named_standardized_or_not_and_targets_say_what_standardize_does(
+    tmp_path,
+) -> None:
+    # csv18: an ID column 1..60 trained as an input, and the note said to standardise it;
+    # a student who passed --standardize for prices of ~1e5 was not told it left them as is
+    csv = tmp_path / "ids.csv"
+    rows = ["id,height,tall"] + [f"{i + 1},{1.5 + (i % 7) / 10:.1f},{i % 2}" for i in range(30)]
+    csv.write_text("\n".join(rows) + "\n")
+    expected = (
+        f"the input column 'id' of {csv} counts 1, 2, ..., 30: a row number is no property of "
+        "a row; if it is an ID, delete the column from the file (it is an input of the model)"
+    )
+    assert input_scale_note(RunConfig(dataset=str(csv))) == expected
+    assert input_scale_note(RunConfig(dataset=str(csv), standardize=True)) == expected
+    prices = tmp_path / "prices.csv"
+    rows = ["size,price"] + [f"{50 + i},{100_000 + 1000 * i}.5" for i in range(30)]
+    prices.write_text("\n".join(rows) + "\n")
+    cfg = RunConfig(dataset=str(prices), task="regression")
+    plain = target_scale_note(cfg)
+    assert plain is not None and "(subtract 114500, divide by 8655.44)" in plain
+    assert target_scale_note(cfg.replace(standardize=True)) == (
+        plain + "; --standardize scales the input columns only"
+    )
 
 
 def test_a_stacked_sweep_of_standardised_runs_equals_the_runs_alone(tmp_path) -> None:

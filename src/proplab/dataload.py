@@ -236,18 +236,21 @@ def target_scale_note(cfg: RunConfig) -> str | None:
     return (
         f"the targets of {cfg.dataset} have mean {mean:.4g} and standard deviation "
         f"{spread:.4g}; a network learns values near [-1, 1] far faster (and its loss is "
-        "in the targets' squared units): standardise the column (subtract its mean, "
-        "divide by its standard deviation) for a fair start"
+        "in the targets' squared units): standardise the column in the file (subtract "
+        f"{mean:.6g}, divide by {spread:.6g}) for a fair start"
+        # (csv18: a student who passed --standardize was left wondering why it did nothing)
+        + ("; --standardize scales the input columns only" if cfg.standardize else "")
     )
 
 
 def input_scale_note(cfg: RunConfig) -> str | None:
-    """A note for a CSV run without ``standardize`` whose input columns are far from unit
+    """A note for a CSV run with an input column that counts the rows 1, 2, ..., n (an
+    ID), or, without ``standardize``, whose input columns are far from unit
     scale (some column's mean or standard deviation beyond ``LARGE_TARGETS``), naming
     them, or None. Sigmoid and tanh units saturate on inputs such as heights in cm (every
     row gives nearly the same output), so such a run can end at one class everywhere or
     R² 0 with nothing else to say why."""
-    if cfg.standardize or not is_csv(str(cfg.dataset)):
+    if not is_csv(str(cfg.dataset)):
         return None
     from proplab.csvdata import CsvError, load_csv
 
@@ -258,6 +261,19 @@ def input_scale_note(cfg: RunConfig) -> str | None:
     if not data.x.size:
         return None
     means, spreads = data.x.mean(axis=0), data.x.std(axis=0)
+    counters = [
+        name
+        for name, column in zip(data.feature_names, data.x.T, strict=True)
+        if column.size >= 10 and np.array_equal(np.sort(column), np.arange(1, column.size + 1))
+    ]
+    if counters:  # csv18: an ID column trained as an input, and the note said to scale it
+        return (
+            f"the input column {counters[0]!r} of {cfg.dataset} counts 1, 2, ..., "
+            f"{data.x.shape[0]}: a row number is no property of a row; if it is an ID, delete "
+            "the column from the file (it is an input of the model)"
+        )
+    if cfg.standardize:
+        return None
     far = [
         f"{name!r} (mean {mean:.4g}, standard deviation {spread:.4g})"
         for name, mean, spread in zip(data.feature_names, means, spreads, strict=True)
