@@ -1895,6 +1895,11 @@ def test_the_base_table_shows_a_penalty_or_features_the_base_sets():
     assert (rows["weight_decay"], rows["l1"], rows["tol"]) == ("0.001", "0.0001", "1e-05")
     assert rows["features"] == "(x1, x1_x2)"
     assert "momentum" not in rows and "filters" not in rows
+    # csv18: standardised inputs, a held-out share and a chosen label column were unsaid
+    rows = dict(
+        report_setup._base_rows(RunConfig(standardize=True, test_fraction=0.25, label="tall"))
+    )
+    assert (rows["standardize"], rows["test_fraction"], rows["label"]) == ("true", "0.25", "tall")
     conv = dict(report_setup._base_rows(RunConfig(model="conv", hidden=8, kernel_size=3)))
     assert (conv["hidden"], conv["filters"], conv["kernel_size"], conv["padding"]) == (
         "8", "4", "3", "1",

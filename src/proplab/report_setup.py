@@ -212,7 +212,16 @@ _SHOWN_FIELDS = (
     "optimizer", "lr", "epochs", "batch_size",
 )  # fmt: skip
 # shown only when the base sets them (the conv model's geometry whenever it is the model)
-_SHOWN_IF_SET = ("features", "momentum", "weight_decay", "l1", "tol")
+_SHOWN_IF_SET = (
+    "features",
+    "standardize",
+    "test_fraction",
+    "label",
+    "momentum",
+    "weight_decay",
+    "l1",
+    "tol",
+)  # fmt: skip  (standardize, test_fraction, label: csv18 found them unsaid)
 
 
 def _base_rows(base: RunConfig, outputs: str = "") -> list[list[str]]:
