@@ -471,3 +471,15 @@ def test_a_mini_batch_learning_curve_says_its_numbers_are_means_over_the_batches
     full = cfg.replace(batch_size=100, dropout=0.0)
     experiments.run_one(full, tmp_path / "full", quiet=True, progress=False)
     assert [t.get_text() for t in curves[0].legends[0].get_texts()] == ["loss", "accuracy"]
+
+
+def test_the_comparison_legend_names_a_csv_s_classes(tmp_path: Path) -> None:
+    # csv18: "class 0", "class 1" for a file whose labels are "no" and "yes" (the decision
+    # boundary's legend used the file's names)
+    x = np.array([[0.0, 0.0], [1.0, 1.0], [0.0, 1.0]])
+    y, pred = np.array([[0], [1], [1]]), np.array([[0.2], [0.8], [0.3]])
+    fig = plots.comparison_figure(x, y, pred, tmp_path / "c.png", class_names=["no", "yes"])
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert labels == ["no", "yes", "misclassified (1 of 3)"]
+    fig = plots.comparison_figure(x, y, pred, tmp_path / "d.png")
+    assert [t.get_text() for t in fig.legends[0].get_texts()][:2] == ["class 0", "class 1"]

@@ -373,6 +373,23 @@ def test_lab_line_formats():
     assert format_summary_line(0.25, 11 / 21) == "loss=0.2500000000 accuracy=52.38%"
 
 
+def test_a_csv_s_class_names_are_the_truth_printed():
+    # csv18: "Ground truth: 0" for a row whose file cell is "no"
+    from proplab.dataload import result_lines
+
+    pred, y = np.array([[0.2], [0.9]]), np.array([[0], [1]])
+    assert format_prediction_lines(pred, y, ["no", "yes"]) == [
+        "Iter: 0 | Ground truth: no | Predict: 0.2000000000",
+        "Iter: 1 | Ground truth: yes | Predict: 0.9000000000",
+    ]
+    lines = result_lines(pred, y, 0.1, 1.0, None, class_names=[1, 2])
+    assert lines[:2] == [
+        "(Predict: the probability of 2; 1 below 0.5)",
+        "Iter: 0 | Ground truth: 1 | Predict: 0.2000000000",
+    ]
+    assert result_lines(pred, y, 0.1, 1.0, None)[0].startswith("Iter: 0 | Ground truth: 0 |")
+
+
 def test_huge_numbers_are_printed_in_exponent_form_not_in_190_digits():
     # diverge18: a loss on its way to divergence printed every digit of 1.46e192
     assert format_epoch_line(100, 1.4639439054e192) == "epoch 100 loss : 1.4639439054e+192"

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -546,8 +547,10 @@ def result_lines(
     acc: float,
     test: tuple[Any, ...] | None,
     r2: float | None = None,
+    class_names: Sequence[object] | None = None,
 ) -> list[str]:
-    """What a run prints after training.
+    """What a run prints after training (``class_names``: a CSV's labels, which the
+    ``Iter:`` lines print the truth by, with a line saying what Predict is).
 
     Without a test set, the lab's lines: one ``Iter:`` line per sample (the
     probability of class 1, or a regression's value; skipped for more than two
@@ -565,9 +568,12 @@ def result_lines(
             f"test: {format_summary_line(float(test[0]), float(test[1]), test_r2)}",
         ]
     lines = []
+    names = class_names if class_names is not None and len(class_names) == 2 else None
     if pred.shape[-1] == 1:
-        lines = format_prediction_lines(pred, y)
+        lines = format_prediction_lines(pred, y, names)
     elif pred.shape[-1] == 2 and y.shape[-1] == 1:
         with np.errstate(all="ignore"):  # logits blown up by the last step: NaN, no warning
-            lines = format_prediction_lines(softmax(pred)[..., 1:], y)
+            lines = format_prediction_lines(softmax(pred)[..., 1:], y, names)
+    if lines and names is not None:  # csv18: "Ground truth: 0" for a file's "no"
+        lines.insert(0, f"(Predict: the probability of {names[1]!r}; {names[0]!r} below 0.5)")
     return [*lines, format_summary_line(loss, acc, r2)]

@@ -507,7 +507,8 @@ def finish_run(
         elif history.stop_reason == "diverged":
             say(history.message)
         else:
-            for line in dataload.result_lines(pred, y, float(loss), float(acc), test, r2):
+            classes = dataload.csv_summary(cfg).get("classes")
+            for line in dataload.result_lines(pred, y, float(loss), float(acc), test, r2, classes):
                 say(line)
             if history.stop_reason == "interrupted":
                 say(f"{history.message}; partial run saved to {run_dir} ({INTERRUPTED})")

@@ -170,6 +170,7 @@ def comparison_figure(
     path: str | os.PathLike[str],
     title: str | None = None,
     feature_names: Sequence[str] | None = None,
+    class_names: Sequence[object] | None = None,
 ) -> Figure:
     """The handout's figure: "Ground truth" and "Predict result" side by side.
 
@@ -183,6 +184,8 @@ def comparison_figure(
         title: optional figure title (e.g. ``"xor: accuracy 100%"``).
         feature_names: one name per input (a CSV's columns), for the axes; default
             ``x1``, ``x2``.
+        class_names: what the file calls class 0 and class 1 (a CSV's labels, as the
+            decision boundary's legend names them); default ``class 0``, ``class 1``.
     """
     fig, axes, (u, v, xlabel, ylabel) = comparison_canvas(x, width=10.0, names=feature_names)
     truth = np.asarray(y).reshape(len(u)) > 0.5
@@ -212,8 +215,12 @@ def comparison_figure(
         u[wrong], v[wrong], s=130, facecolors="none", edgecolors="black", linewidths=1.2
     )
     handles = [
-        Line2D([], [], marker="o", linestyle="", color=CLASS_COLORS[c], label=f"class {c}")
-        for c in (0, 1)
+        Line2D([], [], marker="o", linestyle="", color=CLASS_COLORS[c], label=name)
+        for c, name in enumerate(
+            [str(n) for n in class_names]
+            if class_names is not None and len(class_names) == 2
+            else ["class 0", "class 1"]
+        )
     ]
     if n_wrong:
         label = f"misclassified ({n_wrong} of {len(u)})"

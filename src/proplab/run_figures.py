@@ -141,8 +141,14 @@ def lab_figures(
         draw_figure(
             run_dir / COMPARISON,
             lambda path: plots.comparison_figure(
-                x, y, shown_pred, path, title=title, feature_names=names
-            ),
+                x,
+                y,
+                shown_pred,
+                path,
+                title=title,
+                feature_names=names,
+                class_names=csv_summary(cfg).get("classes"),
+            ),  # fmt: skip
         )
     accuracy_label = None if regression else "training accuracy" if held_out else "accuracy"
     # how fit measured the history's loss and accuracy, where that is not the model's own

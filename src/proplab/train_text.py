@@ -7,6 +7,7 @@ and ``loss=0.0000019285 accuracy=99.0%``, as the handout's script prints them.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -30,15 +31,24 @@ def format_epoch_line(epoch: int, loss: float) -> str:
     return f"epoch {epoch} loss : {lab_number(loss)}"
 
 
-def format_prediction_lines(pred: np.ndarray, y: np.ndarray) -> list[str]:
+def format_prediction_lines(
+    pred: np.ndarray, y: np.ndarray, class_names: Sequence[object] | None = None
+) -> list[str]:
     """One lab line per sample: ``Iter: 7 | Ground truth: 1 | Predict: 0.9999763808``.
 
     A regression target (not a whole number) is printed as the prediction is:
-    ``Ground truth: -0.4210000000``."""
+    ``Ground truth: -0.4210000000``. ``class_names``: what the file calls class k (a
+    CSV's labels, ``["no", "yes"]``): the truth is printed by its name."""
     truth = y.reshape(-1)
     whole = bool(np.all(truth == np.round(truth)))
+
+    def shown(t: float) -> str:
+        if not whole:
+            return lab_number(t)
+        return str(class_names[int(t)]) if class_names is not None else str(int(t))
+
     return [
-        f"Iter: {i} | Ground truth: {int(t) if whole else lab_number(t)} | Predict: {lab_number(p)}"
+        f"Iter: {i} | Ground truth: {shown(t)} | Predict: {lab_number(p)}"
         for i, (t, p) in enumerate(zip(truth, pred.reshape(-1), strict=True))
     ]
 
