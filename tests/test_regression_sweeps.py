@@ -419,6 +419,41 @@ def test_a_regression_panel_shows_the_predicted_values_and_the_targets(tmp_path)
     assert len(class_ax.collections) > 2  # the classification panel as before: mesh, contour, dots
 
 
+def test_datasets_of_far_apart_values_get_a_colour_scale_each(tmp_path):
+    # csv18: house prices (~1e5) beside values near 1 on one scale from -4e5 to 4e5: the
+    # small dataset's panels were all white
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, size=(30, 2))
+
+    def panel(scale: float) -> sweep_boundaries.BoundaryPanel:
+        y = scale * x.sum(axis=1, keepdims=True) / 2
+        u, v, points = sweep_boundaries.boundary_grid(x, size=11)
+        pred = (scale * points.sum(axis=1) / 2).reshape(v.size, u.size)
+        return sweep_boundaries.BoundaryPanel("p", u, v, pred, x, y)
+
+    fig = sweep_boundaries.decision_boundaries(
+        [[panel(2e5), panel(2e5)], [panel(1.0), panel(1.0)]], tmp_path / "b.png",
+        row_labels=["houses", "body"],
+    )  # fmt: skip
+    meshes = [
+        next(c for c in ax.collections if hasattr(c, "get_clim") and c.get_array().ndim == 2)
+        for ax in fig.axes[:4]
+    ]
+    high, low = (meshes[0].get_clim()[1], meshes[2].get_clim()[1])
+    assert 1e5 < high < 2e5 and low == 1.0 and meshes[1].get_clim()[1] == high
+    bars = [a for a in fig.axes[4:] if a.get_ylabel() == "predicted value (dots: targets)"]
+    assert len(bars) == 2  # one per dataset
+    # within 10x of each other: one scale, one bar, as before
+    fig = sweep_boundaries.decision_boundaries(
+        [[panel(3.0)], [panel(1.0)]], tmp_path / "c.png", row_labels=["a", "b"]
+    )
+    meshes = [
+        next(c for c in ax.collections if hasattr(c, "get_clim") and c.get_array().ndim == 2)
+        for ax in fig.axes[:2]
+    ]
+    assert meshes[0].get_clim() == meshes[1].get_clim() and len(fig.axes) == 3
+
+
 def test_a_records_score_is_the_r2_of_a_regression_and_the_accuracy_otherwise(mixed):
     spec, _, stacked, _ = mixed
     records = {r.run: r for r in aggregate.collect(spec, stacked)}

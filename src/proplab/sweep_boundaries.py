@@ -13,6 +13,7 @@ import os
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from matplotlib.colors import LinearSegmentedColormap
@@ -63,9 +64,25 @@ class BoundaryPanel:
 def panels_value_limit(panels: Sequence[BoundaryPanel]) -> float:
     """The colour scale's half-range for a sweep's regression panels: their targets'
     largest size (a run's :func:`~proplab.value_plots.value_limit`), but at least 1 (the
-    zoo's targets span [-1, 1]), one scale for every dataset of the figure; predictions
-    beyond it take the end colours."""
+    zoo's targets span [-1, 1]), one scale for every dataset of the figure (unless their
+    ranges are far apart: :func:`_row_value_limits`); predictions beyond it take the end
+    colours."""
     return max(1.0, value_limit(*(p.y for p in panels)))
+
+
+def _row_value_limits(rows: Sequence[Sequence[BoundaryPanel | None]]) -> list[float | None] | None:
+    """Each row's colour-scale half-range for its regression panels (None for a row with
+    none), when the rows' ranges are more than 10x apart; else None (one scale for all).
+    On one scale from -400 000 to 400 000 a dataset of values near 1 was all white (csv18)."""
+    limits = [
+        panels_value_limit(regression) if (regression := [p for p in row if p and p.regression])
+        else None
+        for row in rows
+    ]  # fmt: skip
+    present = [v for v in limits if v is not None]
+    if len(present) < 2 or max(present) <= 10 * min(present):
+        return None
+    return limits
 
 
 def boundary_grid(x: np.ndarray, size: int = 121) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -297,8 +314,12 @@ def decision_boundaries(
     )
     image = value_image = None
     limit = panels_value_limit([p for row in rows for p in row if p is not None and p.regression])
+    row_limits = _row_value_limits(rows)
     prob_axes, value_axes = [], []
+    row_images: list[tuple[Any, list[Any]]] = []  # per-row colour scales: (image, its axes)
     for r, row in enumerate(rows):
+        if row_limits is not None and row_limits[r] is not None:
+            row_images.append((None, []))
         for c in range(n_cols):
             ax = axes[r][c]
             panel = row[c] if c < len(row) else None
@@ -307,8 +328,11 @@ def decision_boundaries(
                 continue
             prob = np.ma.masked_invalid(panel.prob)
             if panel.regression:
-                value_image = _value_panel(ax, panel, prob, limit, title_width)
+                own = row_limits[r] if row_limits is not None else None
+                value_image = _value_panel(ax, panel, prob, own or limit, title_width)
                 value_axes.append(ax)
+                if own is not None:
+                    row_images[-1] = (value_image, [*row_images[-1][1], ax])
                 continue
             prob_axes.append(ax)
             image = ax.pcolormesh(
@@ -342,7 +366,12 @@ def decision_boundaries(
         bar = fig.colorbar(image, ax=prob_axes if both else axes, shrink=0.8, pad=0.01)
         bar.set_label("P(class 1)", fontsize=8)
         bar.ax.tick_params(labelsize=7)
-    if value_image is not None:
+    if row_images:  # datasets of far apart values: a colour scale (and bar) each
+        for row_image, row_axes in row_images:
+            bar = fig.colorbar(row_image, ax=row_axes, shrink=0.8, pad=0.01)
+            bar.set_label("predicted value (dots: targets)", fontsize=8)
+            bar.ax.tick_params(labelsize=7)
+    elif value_image is not None:
         bar = fig.colorbar(value_image, ax=value_axes if both else axes, shrink=0.8, pad=0.01)
         bar.set_label("predicted value (dots: targets)", fontsize=8)
         bar.ax.tick_params(labelsize=7)
