@@ -92,7 +92,7 @@ def test_a_diverged_two_logit_model_is_drawn_with_no_class(tmp_path: Path, monke
 
     seen = {}
 
-    def capture(x, y, pred, path, title=None, feature_names=None):
+    def capture(x, y, pred, path, title=None, feature_names=None, class_names=None):
         seen["pred"] = np.asarray(pred, dtype=np.float64)
 
     monkeypatch.setattr(plots, "comparison_figure", capture)
