@@ -318,3 +318,22 @@ def test_gradcheck_and_trace_take_standardize_as_the_report_prints_them(tmp_path
     assert main(["trace", "--dataset", str(data), "--label", "tall", "--standardize", "--hidden",
                  "2", "--samples", "1", "--digits", "3"]) == 0  # fmt: skip
     assert "h1 = Standardize(x)" in capsys.readouterr().out
+
+
+def test_train_says_what_standardize_standardised_with(tmp_path, capsys) -> None:
+    # csv18: nothing said what --standardize had done; the line gives each column's mean and
+    # deviation over the training rows, the numbers the saved model keeps
+    csv = body_csv(tmp_path / "body.csv")
+    out = tmp_path / "run"
+    argv = ["train", "--dataset", str(csv), "--label", "tall", "--standardize", "--epochs", "5"]
+    assert main([*argv, "--test-fraction", "0.2", "--out", str(out), "--no-progress"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    layer = load(out / "model.npz").layers[0]
+    (line,) = [e for e in err if "inputs standardised" in e]
+    assert line == (
+        "proplab train: inputs standardised with the training rows' mean ± standard deviation: "
+        f"height {layer.mean[0]:.4g} ± {layer.std[0]:.4g}, weight {layer.mean[1]:.4g} ± "
+        f"{layer.std[1]:.4g} (model.npz keeps them: it takes raw rows)"
+    )
+    x_train = np.loadtxt(csv, delimiter=",", skiprows=1, usecols=(0, 1))
+    assert abs(layer.mean[0] - x_train[:, 0].mean()) < 2  # the training 80 %, near the whole

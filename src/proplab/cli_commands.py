@@ -97,8 +97,35 @@ def cmd_train(args: argparse.Namespace) -> int:
     for scale in (dataload.input_scale_note(checked), dataload.target_scale_note(checked)):
         if scale is not None:
             print(f"proplab train: {scale}", file=sys.stderr)
+    standardized = _standardized_note(checked, out) if not diverged else None
+    if standardized is not None:
+        print(f"proplab train: {standardized}", file=sys.stderr)
     print(f"run saved to {out}", file=sys.stderr)
     return EXIT_FAILED if diverged else EXIT_OK
+
+
+def _standardized_note(cfg: RunConfig, out: Path) -> str | None:
+    """With ``--standardize``, what the inputs were standardised with: each column's mean
+    and standard deviation over the training rows, which the saved model keeps (csv18:
+    nothing said what --standardize had done)."""
+    if not cfg.standardize or not (out / "model.npz").is_file():
+        return None
+    from proplab.features import Standardize
+    from proplab.serialize import load
+
+    first = load(out / "model.npz").layers[0]
+    if not isinstance(first, Standardize):
+        return None
+    names = dataload.csv_summary(cfg).get("features") or [
+        f"x{k + 1}" for k in range(first.mean.shape[-1])
+    ]
+    columns = ", ".join(
+        f"{name} {m:.4g} ± {s:.4g}" for name, m, s in zip(names, first.mean, first.std, strict=True)
+    )
+    return (
+        f"inputs standardised with the training rows' mean ± standard deviation: {columns} "
+        "(model.npz keeps them: it takes raw rows)"
+    )
 
 
 def cmd_gradcheck(args: argparse.Namespace) -> int:
