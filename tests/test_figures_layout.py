@@ -505,6 +505,18 @@ def test_a_three_class_confusion_matrix_keeps_its_whole_title(tmp_path: Path):
     assert _inside(fig, ax.title.get_window_extent(_renderer(fig)), slack=-3)
 
 
+def test_a_confusion_matrix_s_long_class_names_do_not_run_into_each_other(tmp_path: Path):
+    # csv18: "setosa versicolor virginica" printed as "versicolorvirginica"
+    matrix = np.array([[8, 0, 0], [0, 8, 0], [0, 1, 7]])
+    names = ["setosa", "versicolor", "virginica"]
+    fig = zoo_plots.confusion_matrix_figure(matrix, tmp_path / "cm.png", class_names=names)
+    renderer = _renderer(fig)
+    labels = [t for t in fig.axes[0].get_xticklabels() if t.get_text()]
+    assert [t.get_text() for t in labels] == names
+    boxes = [t.get_window_extent(renderer) for t in labels]
+    assert _overlapping(boxes) == [] and all(_inside(fig, b) for b in boxes)
+
+
 # --- the report's boundary panels -------------------------------------------------------
 
 

@@ -18,7 +18,14 @@ from matplotlib.colors import ListedColormap, to_hex
 from matplotlib.figure import Figure
 
 from proplab.metrics import labels_of, predicted_labels
-from proplab.plots import CLASS_COLORS, _save, equal_scales, fit_text, input_axis_labels
+from proplab.plots import (
+    CHAR_INCHES,
+    CLASS_COLORS,
+    _save,
+    equal_scales,
+    fit_text,
+    input_axis_labels,
+)
 
 # class 0 red, class 1 blue (the handout's), then matplotlib's tab10 for more classes
 PALETTE = (*CLASS_COLORS, "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22")
@@ -216,9 +223,11 @@ def confusion_matrix_figure(
     matrix = np.asarray(matrix)
     c = matrix.shape[0]
     names = [str(k) for k in range(c)] if class_names is None else [str(n) for n in class_names]
+    # a cell as wide as its longest class name (csv18: "versicolorvirginica" ran together);
     # a small matrix still leaves its title room (3 classes: 2.65 inches cut it off)
-    width = max(1.0 + 0.55 * c, 3.6)
-    fig = Figure(figsize=(width, 0.6 + 0.55 * c), layout="constrained")
+    cell = max(0.55, CHAR_INCHES * max(map(len, names)) + 0.2)
+    width = max(1.0 + cell * c, 3.6)
+    fig = Figure(figsize=(width, 0.6 + cell * c), layout="constrained")
     ax = fig.subplots()
     # row-normalised colours, so a rare class's errors show as strongly as a common one's
     share = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
