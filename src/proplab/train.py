@@ -12,7 +12,7 @@ import numbers
 import time
 import weakref
 from collections.abc import Callable
-from typing import cast
+from typing import Any, cast
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -184,26 +184,23 @@ def fit(
     of one model that completed its epochs, the final model is scored once more, also
     in evaluation mode: a last update that blew it up makes the run "diverged".
     """
+    return _guarded_fit(
+        model, loss_fn, optimizer, x, y, epochs, batch_size, shuffle, rng,
+        print_every, log, tol, callback, callback_every,
+    )  # fmt: skip
+
+
+def _guarded_fit(
+    model: Module, loss_fn: Loss, optimizer: Optimizer, *args: Any, **kw: Any
+) -> History:
+    """:func:`_fit` with the roles of its first three arguments checked, overflow warnings
+    off and the model in training mode (put back after): what :func:`fit` and
+    :func:`fit_without_last_check` run."""
     _check_roles(model, loss_fn, optimizer)
     # overflow on the way to divergence is reported once, as "diverged", not as
     # a stream of NumPy warnings (and the sigmoid can skip its overflow clamp)
     with overflow_ignored(), train_mode(model):
-        return _fit(
-            model,
-            loss_fn,
-            optimizer,
-            x,
-            y,
-            epochs,
-            batch_size,
-            shuffle,
-            rng,
-            print_every,
-            log,
-            tol,
-            callback,
-            callback_every,
-        )
+        return _fit(model, loss_fn, optimizer, *args, **kw)
 
 
 _ROLES = "fit takes (model, loss_fn, optimizer, x, y, epochs)"
@@ -475,12 +472,10 @@ def fit_without_last_check(
     """:func:`fit` without its last step, the final model scored once: for
     :func:`proplab.callbacks.train`, which fits one epoch at a time, scores the model
     between epochs itself and checks the last update once at the end."""
-    _check_roles(model, loss_fn, optimizer)
-    with overflow_ignored(), train_mode(model):
-        return _fit(
-            model, loss_fn, optimizer, x, y, epochs, batch_size, shuffle, rng,
-            0, print, tol, None, 100, check_last_update=False,
-        )  # fmt: skip
+    return _guarded_fit(
+        model, loss_fn, optimizer, x, y, epochs, batch_size, shuffle, rng,
+        0, print, tol, None, 100, check_last_update=False,
+    )  # fmt: skip
 
 
 def _checked_settings(
