@@ -557,24 +557,25 @@ def test_a_huge_jobs_count_starts_no_more_processes_than_there_is_work(tmp_path,
 # --- mutation-testing gaps: every per-replica scalar reaches its own replica ------------
 
 
-def _alone(cfg: RunConfig, x: np.ndarray, y: np.ndarray):
+def _alone(cfg: RunConfig, x: np.ndarray, y: np.ndarray, n_out: int = 1):
     from proplab.config import build_loss, build_model, build_optimizer
     from proplab.train import fit
 
-    model = build_model(cfg, x.shape[-1], y.shape[-1])
+    model = build_model(cfg, x.shape[-1], n_out)
     opt = build_optimizer(cfg, model.parameters())
     history = fit(model, build_loss(cfg), opt, x, y, cfg.epochs, tol=cfg.tol)
     return model, history
 
 
-def _assert_stack_equals_alone(cfgs, xs, ys):
+def _assert_stack_equals_alone(cfgs, xs, ys, n_out=1):
     """Every replica of ``train_stack(cfgs, ...)`` has the history and weights of its run alone."""
-    runs = stacking.train_stack(cfgs, xs, ys, 1)
+    runs = stacking.train_stack(cfgs, xs, ys, n_out)
     for cfg, run, x, y in zip(cfgs, runs, xs, ys, strict=True):
-        model, history = _alone(cfg, x, y)
+        model, history = _alone(cfg, x, y, n_out)
         assert run.cfg == cfg
         mine = run.history
         assert (mine.stop_reason, mine.epoch) == (history.stop_reason, history.epoch), cfg.seed
+        assert mine.message == history.message
         np.testing.assert_allclose(mine.loss, history.loss, rtol=1e-12)
         assert mine.accuracy == history.accuracy
         own = dict(run.model.named_parameters())
@@ -615,6 +616,35 @@ def test_a_stack_of_runs_on_different_data_trains_each_on_its_own():
         ("converged", 24),
         ("converged", 5),
     ]
+
+
+def test_a_replica_blown_up_by_its_last_update_is_diverged_as_its_run_alone():
+    # at lr 5 the 30th update sends this run's logits to inf (every epoch's loss, measured
+    # before its update, is finite: 1.7e202 at epoch 30); its stack-mates train on
+    from proplab.experiments import prepare_run
+
+    base = RunConfig(
+        dataset="linear", hidden=3, activation="leaky_relu", bias=False,
+        loss="cross_entropy", output_activation="identity",
+        lr=5.0, momentum=0.5, weight_decay=1e-3, epochs=30, seed=2, print_every=0,
+    ).validate()  # fmt: skip
+    cfgs = [base, base.replace(lr=0.05), base.replace(lr=0.1, seed=3)]
+    preps = [prepare_run(c)[1] for c in cfgs]
+    xs, ys = [p.x for p in preps], [p.y for p in preps]
+    runs = _assert_stack_equals_alone(cfgs, xs, ys, preps[0].n_out)
+    assert [r.history.stop_reason for r in runs] == ["diverged", "completed", "completed"]
+    assert runs[0].history.message.startswith(
+        "training diverged with its last update (epoch 30): the final model's loss is "
+    )
+    stack = runs[0].stack_history
+    assert list(stack.replica_stop_epoch) == [30, 0, 0]
+    assert stack.message.startswith("1 of 3 replicas diverged")
+    # every replica blown up: the stack itself diverged, as fit says for a stack
+    every = stacking.train_stack([base, base.replace(seed=2, lr=5.0 + 1e-12)], xs[:2], ys[:2], 2)
+    assert every[0].stack_history.stop_reason == "diverged"
+    assert every[0].stack_history.message == (
+        "every replica diverged by epoch 30; try a smaller learning rate"
+    )
 
 
 def test_a_stack_interrupted_in_training_writes_no_run_folder(tmp_path):

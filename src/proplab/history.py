@@ -31,6 +31,15 @@ def interrupted_message(epochs: int, cause: str, mid_epoch: bool = False) -> str
     return text
 
 
+def last_update_diverged(epochs: int, final_loss: float | np.ndarray) -> str:
+    """The message for a run whose last update made the final model's loss ``final_loss``
+    (NaN or infinite)."""
+    return (
+        f"training diverged with its last update (epoch {epochs}): the final model's loss "
+        f"is {float(final_loss)}; try a smaller learning rate"
+    )
+
+
 @dataclass
 class History:
     """What happened during training, one entry per completed epoch.
@@ -44,8 +53,8 @@ class History:
     seconds since training started, at each epoch's end.
 
     ``stop_reason`` is one of ``"completed"``, ``"converged"`` (loss below tolerance),
-    ``"diverged"`` (a NaN/inf loss; for one model also a last update that leaves the
-    final model's loss NaN/inf) or ``"interrupted"`` (Ctrl-C, that is a
+    ``"diverged"`` (a NaN/inf loss, or a last update that leaves the final model's loss
+    NaN/inf) or ``"interrupted"`` (Ctrl-C, that is a
     KeyboardInterrupt; SIGTERM and SIGHUP only where they are turned into one: under
     the CLI, or inside :func:`proplab.runio.stop_signals_as_ctrl_c`, else they keep
     their default action and end the process; ``interrupted_by`` names which);
@@ -74,6 +83,9 @@ class History:
     # and why ("completed", "converged", "diverged"); shape R
     replica_stop_epoch: np.ndarray | None = None
     replica_stop_reason: np.ndarray | None = None
+    # and the final model's loss of each replica whose last update blew it up (NaN or
+    # inf; 0.0 for the others), or None when none did
+    replica_final_loss: np.ndarray | None = None
     # scratch space a stack's history shares with the replica histories it gives
     # (writers cache what is the same for all of them there, e.g. the epoch column)
     shared: dict = field(default_factory=dict, repr=False, compare=False)
@@ -108,6 +120,9 @@ class History:
             f"{loss[-1] if loss else 'nan'}; try a smaller learning rate",
             "interrupted": self.message,
         }.get(reason, "")
+        if self.replica_final_loss is not None and not np.isfinite(self.replica_final_loss[index]):
+            # every epoch's loss was finite: its last update blew the replica up
+            message = last_update_diverged(end, self.replica_final_loss[index])
         return History(
             epoch=list(self.epoch[:end]),
             loss=loss,

@@ -144,6 +144,26 @@ def non_finite_loss(
     return None
 
 
+def replica_losses_if_not_finite(
+    model: Module, loss_fn: Loss, x: np.ndarray, y: np.ndarray, rows: int = 4096
+) -> np.ndarray:
+    """A stack's final loss per replica ``R`` where it is NaN or infinite, 0.0 where it is
+    finite (``~np.isfinite(result)`` picks the replicas blown up): :func:`non_finite_loss`
+    for every replica at once, scoring ``rows`` samples at a time. For each replica the
+    value is that of its first chunk whose loss is not finite, as a lone run's is."""
+    n = np.shape(x)[-2]
+    found = None
+    for start in range(0, n, rows):
+        part = slice(start, start + rows)
+        loss = np.asarray(evaluate(model, loss_fn, x[..., part, :], y[..., part, :])[0])
+        new = ~np.isfinite(loss) if found is None else ~np.isfinite(loss) & np.isfinite(found)
+        found = np.where(new, loss, 0.0 if found is None else found)
+        if not np.isfinite(found).any():  # every replica blown up: no need to look further
+            break
+    assert found is not None  # fit refuses data with no samples
+    return found
+
+
 def in_model_dtype(
     model: Module, x: np.ndarray, y: np.ndarray, numeric_targets: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:

@@ -20,7 +20,12 @@ from numpy.typing import ArrayLike
 from proplab.activations import overflow_ignored
 from proplab.checks import check_int, is_whole
 from proplab.core import Module, eval_mode, train_mode
-from proplab.history import History, interrupt_cause, interrupted_message
+from proplab.history import (
+    History,
+    interrupt_cause,
+    interrupted_message,
+    last_update_diverged,
+)
 from proplab.interrupts import signals_at_epoch_end
 from proplab.losses import Loss
 from proplab.module_errors import is_proplabs, returned_no_array
@@ -33,6 +38,7 @@ from proplab.scoring import (
     in_model_dtype,
     no_accuracy,
     non_finite_loss,
+    replica_losses_if_not_finite,
 )
 from proplab.train_text import format_epoch_line
 
@@ -165,8 +171,9 @@ def fit(
         callback: called as ``callback(epoch, history)`` every ``callback_every``
             epochs and at the end (progress bars hook in here).
 
-    A NaN or infinite loss stops training with ``stop_reason="diverged"``, as does
-    (for one model) a last update that leaves the final model's loss NaN or infinite;
+    A NaN or infinite loss stops training with ``stop_reason="diverged"``, as does a
+    last update that leaves the final model's loss NaN or infinite (a stack's replica:
+    its ``replica_stop_reason``);
     Ctrl-C stops it with ``"interrupted"``. Either way the model and the history so far
     are kept.
 
@@ -181,8 +188,9 @@ def fit(
     update): a layer that prints or counts its calls sees that call first. A loss of
     one's own is run on that prediction too, and refused there when its forward does
     not return one loss per model or its backward no array of pred's shape. After a run
-    of one model that completed its epochs, the final model is scored once more, also
-    in evaluation mode: a last update that blew it up makes the run "diverged".
+    that completed its epochs, the final model is scored once more, also in evaluation
+    mode (every replica still training, for a stack): a last update that blew it up
+    makes the run (the replica) "diverged".
     """
     return _guarded_fit(
         model, loss_fn, optimizer, x, y, epochs, batch_size, shuffle, rng,
@@ -418,10 +426,15 @@ def _fit(
         history.message = interrupted_message(complete, history.interrupted_by, history.mid_epoch)
     if stops.shape:
         stops.restore()
+        if check_last_update and history.stop_reason == "completed":
+            _check_replicas_last_update(model, loss_fn, x, y, history, stops)
         history.replica_stop_epoch = stops.stop_epoch
         history.replica_stop_reason = stops.reason
         diverged = int(np.count_nonzero(stops.reason == "diverged"))
-        if history.stop_reason == "completed" and diverged:
+        if history.stop_reason == "completed" and diverged == stops.reason.size:
+            # every replica's last update blew it up
+            history.stop_reason, history.message = stops.overall(history.epochs_run)
+        elif history.stop_reason == "completed" and diverged:
             # "completed" is the stack's; its replicas' own ends are replica_stop_reason
             history.message = (
                 f"{diverged} of {stops.reason.size} replicas diverged (replica_stop_reason, "
@@ -447,13 +460,19 @@ def _check_last_update(
         history.message = last_update_diverged(history.epochs_run, final_loss)
 
 
-def last_update_diverged(epochs: int, final_loss: float | np.ndarray) -> str:
-    """The message for a run whose last update made the final model's loss ``final_loss``
-    (NaN or infinite)."""
-    return (
-        f"training diverged with its last update (epoch {epochs}): the final model's loss "
-        f"is {float(final_loss)}; try a smaller learning rate"
-    )
+def _check_replicas_last_update(
+    model: Module, loss_fn: Loss, x: np.ndarray, y: np.ndarray, history: History, stops: Any
+) -> None:
+    """:func:`_check_last_update` for each replica of a stack that ran every epoch: one
+    whose last update blew it up is diverged at the last epoch, with the message a lone
+    run gives (a replica that stopped earlier keeps the weights of its stop, which its
+    last recorded loss scored)."""
+    final = replica_losses_if_not_finite(model, loss_fn, x, y)
+    blown = ~np.isfinite(final) & (stops.reason == "completed")
+    if blown.any():
+        stops.reason[blown] = "diverged"
+        stops.stop_epoch[blown] = history.epochs_run
+        history.replica_final_loss = np.where(blown, final, 0.0)
 
 
 def fit_without_last_check(
