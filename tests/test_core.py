@@ -266,12 +266,16 @@ def test_matmul_falls_back_to_np_matmul():
     assert not np.array_equal(np.dot(wide[:, ::2], column), np.matmul(wide[:, ::2], column))
     assert np.array_equal(matmul(wide[:, ::2], column), np.matmul(wide[:, ::2], column))
     # an out np.dot refuses (not C-contiguous, other dtype) still gets the product
-    out = np.zeros((3, 21)).T
+    # (compared with np.matmul into the same kind of out: on some CPUs, AVX-512 ones,
+    # its product into a Fortran-ordered out rounds differently from a @ b)
+    out, expected = np.zeros((3, 21)).T, np.zeros((3, 21)).T
     matmul(wide[:, :10].copy(), b, out=out)
-    assert np.array_equal(out, wide[:, :10] @ b)
-    out32 = np.zeros((21, 3), np.float32)
+    assert np.array_equal(out, np.matmul(wide[:, :10].copy(), b, out=expected))
+    np.testing.assert_allclose(out, wide[:, :10] @ b, rtol=1e-13)
+    out32, expected32 = np.zeros((21, 3), np.float32), np.zeros((21, 3), np.float32)
     matmul(wide[:, :10].copy(), b, out=out32)
-    assert np.array_equal(out32, (wide[:, :10] @ b).astype(np.float32))
+    assert np.array_equal(out32, np.matmul(wide[:, :10].copy(), b, out=expected32))
+    np.testing.assert_allclose(out32, (wide[:, :10] @ b).astype(np.float32), rtol=1e-6)
     # stacks and vectors keep np.matmul's broadcasting and errors
     stack = rng.standard_normal((4, 21, 10))
     assert np.array_equal(matmul(stack, b), np.matmul(stack, b))

@@ -21,9 +21,11 @@ FIGURES = ROOT / "docs" / "figures"
 
 
 def assert_same_picture(shipped_png: Path, drawn_png: Path) -> None:
-    """Under the matplotlib that drew the shipped PNG, all but 0.1 % of the pixels the same
-    (a changed axis label alone changes 0.9 %); under a newer one, which may place glyphs a
-    little differently, all but 1 %. Skipped under an older one: 3.8.4 (the floor) changes
+    """Under the matplotlib that drew the shipped PNG, all but 0.6 % of the pixels the same
+    (a changed axis label alone changes 0.9 %; a CPU with other floating-point kernels,
+    AVX-512 against AVX2, trains multi-gauss's network to weights whose contour lines and
+    a title digit move 0.4 %); under a newer one, which may place glyphs a little
+    differently, all but 1 %. Skipped under an older one: 3.8.4 (the floor) changes
     5 % of the pixels against 3.11.2's, more than drawing another seed's numbers does
     (1.4 %), so no tolerance tells the two apart."""
     from packaging.version import Version
@@ -38,7 +40,7 @@ def assert_same_picture(shipped_png: Path, drawn_png: Path) -> None:
         pytest.skip(f"{shipped_png.name} was drawn by matplotlib {drawn_by}, this is older")
     assert shipped.shape == drawn.shape, shipped_png.name
     changed = np.mean(np.abs(shipped - drawn).max(axis=-1) > 0.1)
-    allowed = 0.001 if Version(matplotlib.__version__) == Version(drawn_by) else 0.01
+    allowed = 0.006 if Version(matplotlib.__version__) == Version(drawn_by) else 0.01
     assert changed < allowed, f"{shipped_png.name}: {changed:.2%} of its pixels differ"
 
 

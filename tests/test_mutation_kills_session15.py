@@ -8,6 +8,7 @@ names): each test names the slip it catches, fails on it and passes on the real 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -307,7 +308,9 @@ def test_an_array_settled_by_extrapolation_prints_its_extrapolated_relative_erro
     cfg = RunConfig(**{**_CURVED, "dataset": "xor"}, activation="tanh", seed=69)
     text = trace_config(cfg, samples=2, after=500).text()
     assert "compared with Ridders' extrapolation" in text
-    assert "the largest relative error is 3.6e-07 (passed, tolerance 1e-06;" in text
+    # (3.6e-07 on one CPU, 5.0e-07 on another: its digits move with the BLAS kernels)
+    shown = re.search(r"the largest relative error is (\S+) \(passed, tolerance 1e-06;", text)
+    assert shown is not None and float(shown.group(1)) <= 1e-6, text
 
 
 # ---------------------------------------------------------------- the scikit-learn wrapper

@@ -285,7 +285,21 @@ def test_the_train_example_prints_the_lines_the_readme_shows(tmp_path, capsys):
     code, out, _ = _run_cli([*argv, "--no-progress"], capsys)
     printed = out.splitlines()
     assert code == 0
-    assert [line for line in shown if line != "..."] == [printed[0], printed[4], printed[-1]]
+    kept = [line for line in shown if line != "..."]
+    assert len(kept) == 3
+    for line, got in zip(kept, [printed[0], printed[4], printed[-1]], strict=True):
+        _assert_same_but_the_last_digits(line, got)
+
+
+_NUMBER = re.compile(r"\d+\.\d+")
+
+
+def _assert_same_but_the_last_digits(shown: str, printed: str) -> None:
+    """The same line but for the last digits of its decimals (within 1 %): 20 000 epochs
+    amplify a rounding difference between CPUs' BLAS and exp kernels (the README says so)."""
+    assert _NUMBER.sub("#", shown) == _NUMBER.sub("#", printed), (shown, printed)
+    expected = [float(v) for v in _NUMBER.findall(shown)]
+    assert [float(v) for v in _NUMBER.findall(printed)] == pytest.approx(expected, rel=1e-2)
 
 
 def test_the_gradcheck_example_prints_the_readmes_lines(capsys):
