@@ -517,6 +517,27 @@ def test_a_confusion_matrix_s_long_class_names_do_not_run_into_each_other(tmp_pa
     assert _overlapping(boxes) == [] and all(_inside(fig, b) for b in boxes)
 
 
+def test_a_confusion_matrix_of_many_classes_stays_a_readable_size(tmp_path: Path):
+    # scale19: 50 classes of 20-character names made a 9870-pixel PNG (82 inches a side)
+    # and took 4.4 GB to draw; the cells now fill at most MATRIX_INCHES a side
+    names = [f"category_{i:02d}_alpha_x" for i in range(50)] + ["a" * 40]
+    matrix = np.diag(np.arange(100, 151))
+    fig = zoo_plots.confusion_matrix_figure(matrix, tmp_path / "cm.png", class_names=names)
+    width, height = fig.get_size_inches()
+    assert width < 16 and height < 16
+    ax = fig.axes[0]
+    assert "51 classes: shades only" in ax.get_title().replace("\n", " ")
+    assert not ax.texts  # no counts crammed into 0.2-inch cells
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    assert labels[:2] == names[:2] and labels[-1] == "a" * 23 + "\u2026"  # cut at 24
+    renderer = _renderer(fig)
+    boxes = [t.get_window_extent(renderer) for t in ax.get_yticklabels()]
+    assert _overlapping(boxes) == [] and all(_inside(fig, b) for b in boxes)
+    # ten digits keep their counts, every one of them
+    ten = zoo_plots.confusion_matrix_figure(np.diag(np.arange(30, 40)), tmp_path / "ten.png")
+    assert sorted(t.get_text() for t in ten.axes[0].texts) == [str(k) for k in range(30, 40)]
+
+
 # --- the report's boundary panels -------------------------------------------------------
 
 

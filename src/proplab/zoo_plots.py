@@ -212,6 +212,16 @@ def decision_boundary(
     return fig
 
 
+# a confusion matrix's cells fill at most this many inches a side, whatever the number of
+# classes (50 classes of 20-character names once made a 9870-pixel PNG and took 4.4 GB)
+MATRIX_INCHES = 11.0
+NAME_CHARS = 24  # longer class names are cut, with an ellipsis
+
+
+def _short_name(name: str) -> str:
+    return name if len(name) <= NAME_CHARS else name[: NAME_CHARS - 1] + "\u2026"
+
+
 def confusion_matrix_figure(
     matrix: np.ndarray,
     path: str | os.PathLike[str] | None = None,
@@ -219,38 +229,55 @@ def confusion_matrix_figure(
     class_names: Sequence[str] | None = None,
     title: str = "",
 ) -> Figure:
-    """A confusion matrix ``(C, C)`` (rows: truth, columns: prediction) with its counts."""
+    """A confusion matrix ``(C, C)`` (rows: truth, columns: prediction) with its counts.
+
+    A cell is as wide as its largest count needs; the cells together fill at most
+    :data:`MATRIX_INCHES` a side (beyond that the counts are left out, the title says so,
+    and the class names get smaller); names longer than the cell stand upright under the
+    columns, and names over :data:`NAME_CHARS` characters are cut.
+    """
     matrix = np.asarray(matrix)
     c = matrix.shape[0]
-    names = [str(k) for k in range(c)] if class_names is None else [str(n) for n in class_names]
-    # a cell as wide as its longest class name (csv18: "versicolorvirginica" ran together);
-    # a small matrix still leaves its title room (3 classes: 2.65 inches cut it off)
-    cell = max(0.55, CHAR_INCHES * max(map(len, names)) + 0.2)
-    width = max(1.0 + cell * c, 3.6)
-    fig = Figure(figsize=(width, 0.6 + cell * c), layout="constrained")
+    raw = [str(k) for k in range(c)] if class_names is None else [str(n) for n in class_names]
+    names = [_short_name(n) for n in raw]
+    digits = len(str(int(matrix.max()))) if matrix.size else 1
+    count_pt = 8
+    needed = CHAR_INCHES * count_pt / 10 * digits + 0.2  # a count and some air around it
+    cell = min(max(0.45, needed), MATRIX_INCHES / max(c, 1))
+    counts_shown = cell >= needed
+    # the class names' font: at most 9 pt, smaller when the cells are (a name per row)
+    name_pt = float(np.clip(cell * 72 * 0.75, 4.0, 9.0))
+    name_inches = CHAR_INCHES * name_pt / 10 * max(map(len, names), default=1)
+    upright = name_inches > cell  # under the columns, names wider than a cell run together
+    width = max(1.0 + name_inches + cell * c, 3.6)
+    height = 0.9 + cell * c + (name_inches if upright else 0.3)
+    fig = Figure(figsize=(width, height), layout="constrained")
     ax = fig.subplots()
     # row-normalised colours, so a rare class's errors show as strongly as a common one's
     share = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
     ax.imshow(share, cmap="Blues", vmin=0.0, vmax=1.0)
-    for i in range(c):
-        for j in range(c):
-            if matrix[i, j]:
-                ax.text(
-                    j,
-                    i,
-                    str(int(matrix[i, j])),
-                    ha="center",
-                    va="center",
-                    fontsize=8,
-                    color="white" if share[i, j] > 0.5 else ("#b00000" if i != j else "black"),
-                )
-    ax.set_xticks(range(c), names)
-    ax.set_yticks(range(c), names)
+    if counts_shown:
+        for i in range(c):
+            for j in range(c):
+                if matrix[i, j]:
+                    ax.text(
+                        j,
+                        i,
+                        str(int(matrix[i, j])),
+                        ha="center",
+                        va="center",
+                        fontsize=count_pt,
+                        color="white" if share[i, j] > 0.5 else ("#b00000" if i != j else "black"),
+                    )
+    ax.set_xticks(range(c), names, fontsize=name_pt, rotation=90 if upright else 0)
+    ax.set_yticks(range(c), names, fontsize=name_pt)
     # the shade is the row's share, not the count: say so (17, 8 and 13 all read dark)
     ax.set_xlabel("predicted (shade: share of the true class)")
     ax.set_ylabel("true")
     accuracy = np.trace(matrix) / max(matrix.sum(), 1)
     title = title or f"accuracy {100 * accuracy:.2f}% ({int(matrix.sum())} samples)"
+    if not counts_shown:
+        title += f"; {c} classes: shades only, too many for their counts"
     ax.set_title(fit_text(title, width - 0.3, fontsize=10), fontsize=10)
     if path is not None:
         _save(fig, path)
