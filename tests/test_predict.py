@@ -12,6 +12,7 @@ import csv
 import functools
 import io
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -27,6 +28,8 @@ from proplab.losses import softmax
 from proplab.metrics import r2_score
 from proplab.scoring import evaluate, predictions
 from proplab.train_text import format_percent
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def cli(capsys, *argv: str) -> tuple[int, str, str]:
@@ -357,3 +360,22 @@ def test_an_interrupted_run_predicts_with_the_weights_it_had_and_says_so(runs, c
         f"proplab predict: {run} was interrupted (Ctrl-C) after 300 of 300 epochs: these are "
         "the predictions of the weights it had then"
     )
+
+
+def test_the_readmes_predict_example_scores_what_it_says(capsys, tmp_path, monkeypatch):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    (block,) = [b for b in re.findall(r"```sh\n(.*?)```", readme, flags=re.S) if "predict" in b]
+    commands = [line.split("#")[0].split() for line in block.splitlines()]
+    claimed = block.splitlines()[1].split("#")[1].split(":")[0].strip()  # accuracy=...%
+    # the training command above it, into the folder the example predicts with
+    (trained,) = re.findall(r"^proplab train --dataset examples/body.csv .*$", readme, flags=re.M)
+    monkeypatch.chdir(tmp_path)
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    Path("new.csv").write_text("height,weight\n150,50\n185,90\n", encoding="utf-8")
+    train(*trained.split()[2:], "--out", "runs/body")
+    for argv in commands:
+        assert argv[0] == "proplab"
+        code, out, err = cli(capsys, *argv[1:])
+        assert code == 0, err
+    assert f" {claimed}" in err.splitlines()[0]
+    assert Path("predicted.csv").is_file()
