@@ -65,8 +65,8 @@ class TrainedRun:
     ``features``: the CSV columns the model takes, by name (None: the file's columns by
     position, ``n_inputs`` of them); ``label``: the label column's name (None: the last
     column after the inputs, if the file has one); ``classes``: what output class ``k``
-    is called (empty for a regression); ``scale``: what the inputs are multiplied by
-    before the model sees them (digits' 1/16).
+    is called (empty for a regression, and 0, 1, ... for a dataset without names);
+    ``pixels``: digits' inputs, pixels 0..16 divided by 16 before the model sees them.
     """
 
     run_dir: Path
@@ -78,7 +78,7 @@ class TrainedRun:
     label: str | None
     n_inputs: int
     classes: list[Any]
-    scale: float = 1.0
+    pixels: bool = False
     interrupted: bool = False
 
 
@@ -204,7 +204,7 @@ def open_run(run_dir: str | os.PathLike[str]) -> TrainedRun:
     if name.lower() == dataload.DIGITS:
         n_in = int(np.prod(IMAGE_SHAPE))
         return TrainedRun(
-            **common, features=None, label=None, n_inputs=n_in, classes=[], scale=1 / DIGITS_MAX
+            **common, features=None, label=None, n_inputs=n_in, classes=[], pixels=True
         )
     if dataload.is_csv(name):
         features = summary.get("features")
@@ -297,7 +297,7 @@ def read_rows(run: TrainedRun, path: str | os.PathLike[str]) -> Rows:
         x = table.numbers(columns)
     except CsvError as exc:
         raise PredictError(str(exc)) from None
-    if run.scale != 1.0:
+    if run.pixels:
         # digits: pixels 0..16 divided by 16 as load_digits does (other units would
         # predict nonsense, silently)
         outside = np.argwhere((x < 0) | (x > DIGITS_MAX))
