@@ -274,6 +274,9 @@ def _bad_cases(runs: dict[str, Path], tmp: Path) -> dict[str, tuple[list[str], s
     shutil.copytree(runs["xor"], diverged)
     s = summary(diverged)
     (diverged / "summary.json").write_text(json.dumps(s | {"stop_reason": "diverged"}))
+    damaged = tmp / "damaged"
+    shutil.copytree(runs["xor"], damaged)
+    (damaged / "model.npz").write_bytes(b"not a model")
     pts = str(tmp / "wide.csv")
     return {
         "no folder": ([str(tmp / "nope"), "--data", pts], "no such folder"),
@@ -282,6 +285,10 @@ def _bad_cases(runs: dict[str, Path], tmp: Path) -> dict[str, tuple[list[str], s
         "no model": ([str(no_model), "--data", pts], "has no model.npz"),
         "sweep root": ([str(sweep), "--data", pts], f"e.g. {sweep / 'runs' / 'dataset=xor'}"),
         "diverged": ([str(diverged), "--data", pts], "diverged"),
+        "damaged model": (
+            [str(damaged), "--data", pts],
+            f"error: {damaged / 'model.npz'}: not a readable proplab model file",
+        ),
         "wide": ([xor, "--data", pts], "has 4 columns; a run on xor takes 2 (x1, x2)"),
         "text": ([xor, "--data", str(tmp / "text.csv")], "line 2, column 'x2': 'abc' is not a"),
         "empty": ([xor, "--data", str(tmp / "empty.csv")], "the file is empty"),

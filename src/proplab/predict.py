@@ -186,8 +186,10 @@ def open_run(run_dir: str | os.PathLike[str]) -> TrainedRun:
     summary, interrupted = _read_summary(run_dir)
     try:
         model = load(run_dir / MODEL)
-    except (OSError, ValueError) as exc:  # ModelFileError is a ValueError
-        raise PredictError(f"{run_dir / MODEL}: {exc}") from None
+    except (OSError, ValueError) as exc:  # ModelFileError is a ValueError, naming the file
+        text = str(exc)
+        named = text if str(run_dir / MODEL) in text else f"{run_dir / MODEL}: {text}"
+        raise PredictError(named) from None
     name = str(cfg.dataset).strip()
     regression = dataload.is_regression_run(cfg)
     common = {"run_dir": run_dir, "cfg": cfg, "model": model, "summary": summary}
