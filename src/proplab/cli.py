@@ -1,5 +1,5 @@
-"""Command line: ``proplab train``, ``gradcheck``, ``trace``, ``lab``, ``sweep``, ``report``
-and ``play``.
+"""Command line: ``proplab train``, ``predict``, ``gradcheck``, ``trace``, ``lab``,
+``sweep``, ``report`` and ``play``.
 
 ``main(argv) -> int`` is the whole interface (tests call it directly). Bad
 input never shows a traceback: it prints one line naming the bad value and
@@ -32,6 +32,7 @@ from proplab.cli_commands import (
     cmd_gradcheck,
     cmd_lab,
     cmd_play,
+    cmd_predict,
     cmd_report,
     cmd_sweep,
     cmd_trace,
@@ -143,7 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(
         dest="command",
         required=True,
-        metavar="{train,gradcheck,trace,lab,sweep,report,play}",
+        metavar="{train,predict,gradcheck,trace,lab,sweep,report,play}",
         parser_class=_CommandParser,
     )
 
@@ -158,6 +159,46 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.epilog = _digits_epilog(train)
     train.set_defaults(func=cmd_train)
+
+    predict = sub.add_parser(
+        "predict",
+        help="a trained run's predictions for the rows of a CSV file",
+        description="Run a trained run's model (model.npz, in evaluation mode, as its own "
+        "scores) on the rows of a CSV file and write them out as CSV: the file's columns as "
+        "given, then 'prediction' (the class, named as the training file's label column "
+        "names it, or a regression's value), then for a classification each class's "
+        "probability, p_<class> (a model whose outputs are no probabilities, e.g. mse on "
+        "an identity output, gets its outputs as output_<class>). A run trained on a CSV "
+        "file takes its input columns by name (others are ignored); one trained on a "
+        "generated dataset takes x1, x2 as the first two columns (digits: the 64 pixels, "
+        "0 to 16). When the file also has the label column, the loss and accuracy (R² for "
+        "a regression) on its rows go to stderr.",
+        epilog="Example: proplab train --dataset examples/body.csv --label tall "
+        "--standardize --out runs/body, then proplab predict runs/body --data new.csv "
+        "--out predicted.csv. Exit status: 0, or 2 on bad input (no run folder, a missing "
+        "column, a cell that is no number).",
+    )
+    predict.add_argument(
+        "run_dir",
+        type=path,
+        metavar="RUN_DIR",
+        help="a run folder of proplab train or a sweep (e.g. runs/lab/xor, or a sweep's "
+        "runs/<name>)",
+    )
+    predict.add_argument(
+        "--data",
+        type=path,
+        required=True,
+        metavar="FILE",
+        help="CSV file of the rows to predict (read as proplab train reads one)",
+    )
+    predict.add_argument(
+        "--out",
+        type=path,
+        metavar="FILE.csv",
+        help="write the predictions to this file (default: stdout)",
+    )
+    predict.set_defaults(func=cmd_predict)
 
     check = sub.add_parser(
         "gradcheck",

@@ -1,6 +1,6 @@
-"""The commands of ``proplab``: ``cmd_train``, ``cmd_gradcheck``, ``cmd_trace``,
-``cmd_lab``, ``cmd_sweep``, ``cmd_report`` and ``cmd_play``, each taking the parsed
-arguments and returning the exit code.
+"""The commands of ``proplab``: ``cmd_train``, ``cmd_predict``, ``cmd_gradcheck``,
+``cmd_trace``, ``cmd_lab``, ``cmd_sweep``, ``cmd_report`` and ``cmd_play``, each taking
+the parsed arguments and returning the exit code.
 
 Bad input raises :class:`UsageError` (a whole line, printed as it is) or
 :class:`~proplab.config.ConfigError` (``field: message``, which :func:`proplab.cli.main`
@@ -294,4 +294,56 @@ def cmd_play(args: argparse.Namespace) -> int:
         serve(args.host, args.port, open_browser=args.open)
     except OSError as exc:  # the port taken, the host unknown
         raise UsageError(f"proplab play: error: {exc}") from None
+    return EXIT_OK
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    """``proplab predict RUN_DIR --data FILE [--out FILE.csv]``: a run's model on the rows
+    of a CSV file, as CSV on stdout (or in ``--out``); the score on labelled rows and a
+    note of where the rows went on stderr."""
+    from proplab.predict import PredictError, as_csv, open_run, output_names, predict, read_rows
+    from proplab.runio import write_text
+
+    out = None if args.out is None else Path(args.out)
+    if out is not None:
+        problem = (
+            "is a folder"
+            if out.is_dir()
+            else f"has no folder {str(out.parent)!r}"
+            if not out.parent.is_dir()
+            else "is the --data file itself"
+            if Path(args.data).exists() and out.exists() and out.samefile(args.data)
+            else None
+        )
+        if problem is not None:
+            raise UsageError(
+                f"proplab predict: error: argument --out: {str(out)!r} {problem}; give a new "
+                ".csv file in a folder that exists"
+            )
+    try:
+        run = open_run(args.run_dir)
+        rows = read_rows(run, args.data)
+        predicted = predict(run, rows)
+        text = as_csv(rows, predicted, output_names(run, rows))
+    except PredictError as exc:
+        raise UsageError(f"proplab predict: error: {exc}") from None
+    if run.interrupted:
+        print(
+            f"proplab predict: {run.run_dir} was interrupted (Ctrl-C) after "
+            f"{run.summary.get('epochs_run', '?')} of {run.cfg.epochs} epochs: these are the "
+            "predictions of the weights it had then",
+            file=sys.stderr,
+        )
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        write_text(out, text)  # whole or not at all
+    n = len(rows.table.rows)
+    if predicted.score is not None:
+        print(f"proplab predict: {predicted.score}", file=sys.stderr)
+    where = "stdout" if out is None else str(out)
+    print(
+        f"proplab predict: {n} row{'s' if n != 1 else ''} predicted by {run.run_dir} -> {where}",
+        file=sys.stderr,
+    )
     return EXIT_OK

@@ -14,6 +14,9 @@ the numeric columns (judged by the second line) is not a number, so
 their 0-based index (``"0"``, ``"1"``, ...). ``label`` is a column name, an
 index (``-1``, the default, is the last column) or its string form. Blank
 lines and lines starting with ``#`` (comments) are skipped.
+
+:func:`read_table` reads a file the same way but keeps its cells as text, no column
+taken for a label (``proplab predict`` picks a run's input columns from it by name).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from __future__ import annotations
 import csv
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -237,25 +241,76 @@ def load_csv(
     )
 
 
-def _parse(path: Path, label: str | int | None, header: bool | None, values: bool) -> CsvDataset:
+@dataclass
+class CsvTable:
+    """A CSV file's cells as text, read as :func:`load_csv` reads them: ``names`` (the
+    header's, or ``"0"``, ``"1"``, ... without one), ``rows`` the data rows as ``(line,
+    cells)`` with the file's 1-based line numbers, every row as wide as ``names``."""
+
+    names: list[str]
+    rows: list[tuple[int, list[str]]]
+    header: bool
+    path: Path
+
+    def numbers(self, columns: Sequence[int]) -> np.ndarray:
+        """The cells of ``columns`` (0-based) as floats ``(n, len(columns))``; a cell
+        that is no finite number raises :class:`CsvError` naming its line and column."""
+        x = np.empty((len(self.rows), len(columns)))
+        for i, (line, cells) in enumerate(self.rows):
+            for k, j in enumerate(columns):
+                x[i, k] = _feature_value(cells[j], self.path, line, _column(self.names, j))
+        return x
+
+    def column_name(self, j: int) -> str:
+        """Column ``j`` as messages name it (``'weight'``, or its position when unnamed)."""
+        return _column(self.names, j)
+
+
+def _table(path: Path, header: bool | None) -> tuple[CsvTable, int]:
+    """The file's names and data rows, unchecked, and the line number of its first row."""
     rows = _read_rows(path)
     if header is None:
         header = _looks_like_header(rows)
     width = len(rows[0][1])
     names = rows[0][1] if header else [str(j) for j in range(width)]
     data = rows[1:] if header else rows
-    if width < 2:
-        raise CsvError(
-            f"{path}: needs at least 2 columns (features and a label), line {rows[0][0]} has {width}"
-        )
-    if not data:
-        raise CsvError(f"{path}: has a header but no data rows")
-    for line, cells in data:
+    return CsvTable(names, data, header, path), rows[0][0]
+
+
+def _check_rows(table: CsvTable, first_line: int) -> None:
+    """Refuse a file with no data rows, or a row of another width than the first."""
+    if not table.rows:
+        raise CsvError(f"{table.path}: has a header but no data rows")
+    width = len(table.names)
+    for line, cells in table.rows:
         if len(cells) != width:
             raise CsvError(
-                f"{path}: line {line} has {len(cells)} cells, expected {width} "
-                f"(like line {rows[0][0]})"
+                f"{table.path}: line {line} has {len(cells)} cells, expected {width} "
+                f"(like line {first_line})"
             )
+
+
+def read_table(path: str | Path, header: bool | None = None) -> CsvTable:
+    """Read ``path`` as :func:`load_csv` does (delimiter, comments, BOM, the header
+    guessed unless ``header`` says), keeping every cell as text; no column is a label.
+
+    Raises :class:`CsvError` for a missing, empty or non-UTF-8 file, a header without
+    data rows, or a ragged row.
+    """
+    table, first_line = _table(Path(path), header)
+    _check_rows(table, first_line)
+    return table
+
+
+def _parse(path: Path, label: str | int | None, header: bool | None, values: bool) -> CsvDataset:
+    table, first_line = _table(path, header)
+    names, data, header = table.names, table.rows, table.header
+    width = len(names)
+    if width < 2:
+        raise CsvError(
+            f"{path}: needs at least 2 columns (features and a label), line {first_line} has {width}"
+        )
+    _check_rows(table, first_line)
     target = _label_column(label, names, path)
     features = [j for j in range(width) if j != target]
     x = np.empty((len(data), len(features)))

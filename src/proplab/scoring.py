@@ -1,4 +1,5 @@
-"""Scoring a model: ``accuracy()``, ``evaluate()`` and the predicates that say when targets are labels.
+"""Scoring a model: ``accuracy()``, ``evaluate()``, ``predictions()`` (its outputs alone) and
+the predicates that say when targets are labels.
 
 Accuracy is defined for labels only (0/1 for one output, classes for several); for a
 regression's values it is NaN rather than an invented "correct".
@@ -122,10 +123,35 @@ def evaluate(
         raise ValueError(f"x has no samples (shape {x.shape})")
     for name, a in (("x", x), ("y", y)):
         check_finite(name, a, "data to score")  # NaN predictions scored as class 0
+    pred = _outputs(model, x)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return loss_fn.forward(pred, y), accuracy(pred, y), pred
+
+
+def predictions(model: Module, x: ArrayLike) -> np.ndarray:
+    """The model's outputs on ``x`` as :func:`evaluate` scores them, without targets.
+
+    In evaluation mode (dropout off, batchnorm's running statistics; every module is put
+    back in the mode it had), ``x`` in the model's float dtype. Shape: ``(n, in)`` or
+    ``(*R, n, in)`` -> ``(n, out)`` or ``(*R, n, out)``. ``proplab predict`` names its
+    classes from these, so it cannot disagree with a run's own scores.
+    """
+    (x,) = as_arrays(x)
+    dtype = model_dtype(model)
+    if dtype is not None and x.dtype != dtype and x.dtype.kind in "biuf":
+        x = x.astype(dtype)
+    if x.ndim >= 2 and x.shape[-2] == 0:
+        raise ValueError(f"x has no samples (shape {x.shape})")
+    check_finite("x", x, "data to predict on")
+    return _outputs(model, x)
+
+
+def _outputs(model: Module, x: np.ndarray) -> np.ndarray:
+    """``model.forward(x)`` in evaluation mode (the one forward of :func:`evaluate` and
+    :func:`predictions`)."""
     # a diverged model overflows: its NaN loss and accuracy say so, warnings would repeat it
     with eval_mode(model), np.errstate(over="ignore", invalid="ignore"):
-        pred = model.forward(x)
-        return loss_fn.forward(pred, y), accuracy(pred, y), pred
+        return model.forward(x)
 
 
 def non_finite_loss(
@@ -178,15 +204,22 @@ def in_model_dtype(
     generator step, not a walk of the whole tree: evaluate runs every epoch of
     :func:`proplab.callbacks.train`).
     """
-    first = next(iter(model.named_parameters()), None)
-    dtype = first[1].data.dtype if first is not None else None
-    if dtype is None or dtype.kind != "f":
+    dtype = model_dtype(model)
+    if dtype is None:
         return x, y
     if x.dtype != dtype and x.dtype.kind in "biuf":
         x = x.astype(dtype)
     if y.dtype != dtype and (y.dtype.kind == "f" or (numeric_targets and y.dtype.kind in "biu")):
         y = y.astype(dtype)
     return x, y
+
+
+def model_dtype(model: Module) -> np.dtype | None:
+    """The float dtype of the model's first parameter, which stands for the model's (None:
+    no parameters, or not floats)."""
+    first = next(iter(model.named_parameters()), None)
+    dtype = first[1].data.dtype if first is not None else None
+    return dtype if dtype is not None and dtype.kind == "f" else None
 
 
 def check_finite(name: str, a: np.ndarray, what: str) -> None:
