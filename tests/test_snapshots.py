@@ -68,7 +68,10 @@ def test_the_hook_passes_on_to_a_progress_callback_at_its_own_pace_and_at_a_stop
     cfg, model, opt = _xor_model()
     snaps = Snapshots(model, [0, 5, 10, 300])
     seen = []
-    hook = snaps.hook(lambda epoch, history: seen.append(epoch), then_every=50)
+    # (then_seconds: no calls for time's sake, however slow the machine)
+    hook = snaps.hook(
+        lambda epoch, history: seen.append(epoch), then_every=50, then_seconds=float("inf")
+    )
     # the loss falls below its value at epoch 203 (of 300) there: a stop off the 5-epoch beat
     history = fit(
         model,
@@ -84,6 +87,23 @@ def test_the_hook_passes_on_to_a_progress_callback_at_its_own_pace_and_at_a_stop
     assert history.stop_reason == "converged" and history.epochs_run % 5 != 0
     assert history.epochs_run == 203 and seen == [50, 100, 150, 200, 203]
     assert sorted(snaps.states) == [5, 10]  # 300 never came; run_one takes the final one
+
+
+def test_the_hook_passes_on_slow_epochs_to_a_progress_callback_every_half_second(monkeypatch):
+    # scale19 M3: a bar over 8 epochs of 0.4 s (100 000 rows in mini-batches) was drawn once,
+    # at the end, the hook waiting for epoch 100
+    import proplab.snapshots
+
+    ticks = iter(np.arange(0.0, 100.0, 0.3))  # each look at the clock: 0.3 s later
+    monkeypatch.setattr(proplab.snapshots.time, "perf_counter", lambda: float(next(ticks)))
+    _, model, _ = _xor_model()
+    snaps = Snapshots(model, [0, 1, 2, 8])
+    seen = []
+    hook = snaps.hook(lambda epoch, history: seen.append(epoch))
+    for epoch in range(1, 9):  # fit calls it every epoch (every = 1)
+        hook(epoch, None)
+    assert seen == [2, 4, 6, 8]  # 0.6 s apart, and the last
+    assert sorted(snaps.states) == [1, 2, 8]
 
 
 @pytest.fixture

@@ -1060,3 +1060,38 @@ def test_a_loss_that_cannot_take_one_sample_is_left_to_training() -> None:
     model = mlp(rng=np.random.default_rng(0))
     history = fit(model, _NeedsTwo(), SGD(model.parameters(), lr=1.0), x, y, epochs=3)
     assert history.epochs_run == 3 and np.isfinite(history.final_loss)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "tick", "called"),
+    [
+        (None, 0.3, [10]),  # every 100 epochs (never, in 10) and at the end
+        (0.5, 0.3, [2, 4, 6, 8, 10, 10]),  # epochs ending 0.6 s after the last call
+        (0.5, 1.0, list(range(1, 11)) + [10]),  # every epoch takes a second
+    ],
+)
+def test_callback_seconds_calls_back_on_slow_epochs(xor, monkeypatch, seconds, tick, called):
+    # scale19 M3: a progress bar over a few slow epochs was drawn once, at the end
+    import proplab.train
+
+    ticks = iter(np.arange(0.0, 100.0, tick))  # fit's clock: each epoch ends `tick` s later
+    monkeypatch.setattr(proplab.train.time, "perf_counter", lambda: float(next(ticks)))
+    x, y = xor
+    model = lab_model(0)
+    seen = []
+    fit(
+        model, MSELoss(), SGD(model.parameters(), lr=1.0), x, y, 10,
+        callback=lambda epoch, history: seen.append((epoch, history.epochs_run)),
+        callback_seconds=seconds,
+    )  # fmt: skip
+    assert seen == [(e, e) for e in called]
+
+
+@pytest.mark.parametrize("bad", [0, -1.0, True, "1", float("nan")])
+def test_callback_seconds_refuses_what_is_no_positive_number(xor, bad):
+    x, y = xor
+    model = lab_model(0)
+    with pytest.raises(
+        ValueError, match=f"callback_seconds must be a number of seconds > 0 or None, got {bad!r}"
+    ):
+        fit(model, MSELoss(), SGD(model.parameters(), lr=1.0), x, y, 2, callback_seconds=bad)

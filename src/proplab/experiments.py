@@ -48,7 +48,7 @@ from proplab.config import (
 )
 from proplab.history import History
 from proplab.metrics import r2_score
-from proplab.progress import ProgressBar
+from proplab.progress import PROGRESS_SECONDS, ProgressBar
 from proplab.run_figures import (
     BOUNDARY_DURING_TRAINING,
     COMPARISON,
@@ -294,6 +294,8 @@ def _run_one(
         log=say or _silent,
         callback=callback,
         callback_every=callback_every,
+        # a few slow epochs (100 000 rows in mini-batches) still move the bar
+        callback_seconds=PROGRESS_SECONDS,
     )
     # training has returned: a Ctrl-C from here on waits for the run to be written
     # (the kept weights' gradients and test losses are part of it)

@@ -14,6 +14,7 @@ only: the drawing is elsewhere.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -184,19 +185,35 @@ class Snapshots:
         self.states[int(epoch)] = self.model.state_dict()
 
     def hook(
-        self, then: Callable[[int, Any], None] | None = None, then_every: int = 100
+        self,
+        then: Callable[[int, Any], None] | None = None,
+        then_every: int = 100,
+        then_seconds: float = 0.5,
     ) -> Callable[[int, Any], None]:
         """A ``fit`` callback that takes the wanted epochs, and calls ``then(epoch,
-        history)`` (a progress bar) every ``then_every`` epochs and at the end."""
+        history)`` (a progress bar) every ``then_every`` epochs, at least every
+        ``then_seconds`` while fit calls this hook, and at the end."""
         wanted, last, every = set(self.epochs), max(self.epochs), self.every
+        clock = time.perf_counter
+        called = [clock()]
 
         def callback(epoch: int, history: Any) -> None:
             if epoch in wanted:
                 self.take(epoch)
+            if then is None:
+                return
             # fit's own calls come every `every` epochs; one off that beat is its last
-            # (training stopped early), which a progress bar must see too
-            if then is not None and (epoch % then_every == 0 or epoch % every or epoch == last):
+            # (training stopped early) or a progress call on slow epochs, which a progress
+            # bar must see too; slow epochs also on the beat (every = 1, few epochs)
+            now = clock()
+            if (
+                epoch % then_every == 0
+                or epoch % every
+                or epoch == last
+                or now - called[0] >= then_seconds
+            ):
                 then(epoch, history)
+                called[0] = now
 
         return callback
 

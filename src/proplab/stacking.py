@@ -29,6 +29,7 @@ from proplab.history import History
 from proplab.layers import Linear
 from proplab.optim_base import Optimizer
 from proplab.per_replica import PerReplica, PerReplicaOptimizer
+from proplab.progress import PROGRESS_SECONDS
 from proplab.registry import resolve
 from proplab.stack_plan import (
     DEFAULT_MEMORY_BUDGET,
@@ -209,6 +210,7 @@ def train_stack(
         tol=cfg.tol,
         callback=hook,
         callback_every=max(100, cfg.epochs // 100),
+        callback_seconds=PROGRESS_SECONDS,
     )
     runs: list[StackedRun | None] = [None] * len(cfgs)
     # the weights and the buffers (batchnorm's running statistics) of every replica

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from proplab.config import ConfigError, RunConfig, network_label
-from proplab.progress import ProgressBar
+from proplab.progress import PROGRESS_SECONDS, ProgressBar
 from proplab.run_parts import build_run_parts
 from proplab.threads import blas_threads_for_a_run
 from proplab.trace import StepTrace, trace_step
@@ -75,7 +75,10 @@ def trace_config(
             # the first epochs of proplab train's run (its batches, its tol: it stops there)
             bar = ProgressBar(after, desc=cfg.dataset, enabled=None if progress else False)
             history = parts.fit(
-                after, callback=bar.fit_callback() if bar.enabled else None, callback_every=100
+                after,
+                callback=bar.fit_callback() if bar.enabled else None,
+                callback_every=100,
+                callback_seconds=PROGRESS_SECONDS,
             )
             bar.close()
             if history.stop_reason == "diverged":

@@ -146,6 +146,7 @@ def fit(
     tol: float | None = None,
     callback: EpochCallback | None = None,
     callback_every: int = 100,
+    callback_seconds: float | None = None,
 ) -> History:
     """Train ``model`` on ``(x, y)`` for up to ``epochs`` epochs; return the History.
 
@@ -169,7 +170,9 @@ def fit(
         print_every: log ``epoch E loss : L`` every this many epochs (0: never).
         tol: stop once the epoch loss is below ``tol`` (every replica's, for a stack).
         callback: called as ``callback(epoch, history)`` every ``callback_every``
-            epochs and at the end (progress bars hook in here).
+            epochs and at the end (progress bars hook in here); with
+            ``callback_seconds``, also after any epoch that ends that many seconds after
+            the last call (a progress bar over a few slow epochs).
 
     A NaN or infinite loss stops training with ``stop_reason="diverged"``, as does a
     last update that leaves the final model's loss NaN or infinite (a stack's replica:
@@ -194,7 +197,7 @@ def fit(
     """
     return _guarded_fit(
         model, loss_fn, optimizer, x, y, epochs, batch_size, shuffle, rng,
-        print_every, log, tol, callback, callback_every,
+        print_every, log, tol, callback, callback_every, callback_seconds=callback_seconds,
     )  # fmt: skip
 
 
@@ -295,6 +298,7 @@ def _fit(
     callback: EpochCallback | None,
     callback_every: int,
     check_last_update: bool = True,
+    callback_seconds: float | None = None,
 ) -> History:
     """The training loop behind :func:`fit` (same arguments, checked here): per epoch,
     zero_grad -> forward -> loss -> backward -> step, over the whole data or its
@@ -332,6 +336,17 @@ def _fit(
     loss_forward, loss_backward = loss_fn.forward, loss_fn.backward
     clock = time.perf_counter
     start = clock()
+    if callback_seconds is not None and not (
+        isinstance(callback_seconds, numbers.Real)
+        and not isinstance(callback_seconds, bool | np.bool_)
+        and callback_seconds > 0
+    ):
+        raise ValueError(
+            f"callback_seconds must be a number of seconds > 0 or None, got {callback_seconds!r}"
+        )
+    # the time of the last callback (from start): with callback_seconds, an epoch ending
+    # that long after it calls back too (never, without)
+    called_at, wait = 0.0, math.inf if callback_seconds is None else float(callback_seconds)
     signals = None
     try:
         with signals_at_epoch_end() as signals:
@@ -371,10 +386,13 @@ def _fit(
                         break
                     if print_every and epoch % print_every == 0:
                         log(format_epoch_line(epoch, float(np.mean(loss[stops.active]))))
-                    if callback is not None and epoch % callback_every == 0:
+                    if callback is not None and (
+                        epoch % callback_every == 0 or times[-1] - called_at >= wait
+                    ):
                         if deferred is not None:
                             deferred.flush()
                         callback(epoch, history)
+                        called_at = times[-1]
                     continue
                 if not _finite(loss):
                     history.stop_reason = "diverged"
@@ -390,10 +408,13 @@ def _fit(
                     break
                 if print_every and epoch % print_every == 0:
                     log(format_epoch_line(epoch, float(np.mean(loss))))
-                if callback is not None and epoch % callback_every == 0:
+                if callback is not None and (
+                    epoch % callback_every == 0 or times[-1] - called_at >= wait
+                ):
                     if deferred is not None:
                         deferred.flush()
                     callback(epoch, history)
+                    called_at = times[-1]
                 if tol is not None and np.all(loss < tol):
                     history.stop_reason = "converged"
                     history.message = f"loss below tol={tol} at epoch {epoch}"
