@@ -809,6 +809,8 @@ def test_a_digits_run_given_every_option_says_nothing_of_digits_defaults(
     assert (code, err) == (0, [f"run saved to {run}"])
     # and the lab's datasets have no defaults of their own to name
     code, _, err = run_cli(capsys, "train", "--epochs", "1", "--quiet", "--out", str(run))
+    # (one epoch predicts one class everywhere, which a note says)
+    err = [line for line in err if "every training row is predicted" not in line]
     assert (code, err) == (0, [f"run saved to {run}"])
 
 

@@ -550,3 +550,41 @@ def test_a_zoo_dataset_is_drawn_with_the_runs_n_noise_and_seed() -> None:
     np.testing.assert_array_equal(y, y_ref)
     quiet, _ = experiments.load_dataset(cfg.replace(noise=0.0))
     assert not np.array_equal(quiet, x)
+
+
+def test_a_run_predicting_one_class_everywhere_says_its_accuracy_is_that_share(
+    tmp_path: Path, capsys
+) -> None:
+    # scale19 M4: 98.03 % on a file whose rare class is 2 % of the rows, every row predicted
+    # the common class, and nothing said
+    from proplab import cli
+
+    stuck = ["train", "--dataset", "xor", "--lr", "0.001", "--epochs", "200", "--no-progress"]
+    assert cli.main([*stuck, "--out", str(tmp_path / "stuck")]) == 0
+    out, err = capsys.readouterr()
+    note = (
+        "every training row is predicted class 0, the class of 52.4 % of them: the accuracy is "
+        "that share, and the model tells no classes apart (too few epochs, a learning rate too "
+        "small or too large, saturated units?)"
+    )
+    assert f"proplab train: {note}\n" in err
+    assert out.splitlines()[-1] == "loss=0.2663457096 accuracy=52.38%"  # the lab's lines end so
+    summary = json.loads((tmp_path / "stuck" / "summary.json").read_text())
+    assert summary["notes"] == [note] and summary["accuracy"] == pytest.approx(11 / 21)
+    learnt = RunConfig(dataset="xor", epochs=3000, print_every=0)
+    assert "notes" not in experiments.run_one(learnt, tmp_path / "ok", progress=False)
+
+
+def test_the_one_class_note_names_a_file_s_class_and_keeps_out_of_regressions() -> None:
+    from proplab.dataload import one_class_note
+
+    y = np.array([[0], [1], [1], [1]])
+    sure = np.array([[0.9], [0.8], [0.7], [0.6]])  # all above 0.5: class 1
+    assert one_class_note(sure, y, 0.75, ["no", "yes"]).startswith(
+        "every training row is predicted 'yes', the class of 75.0 % of them"
+    )
+    logits = np.array([[2.0, 0.0, 1.0]] * 4)  # argmax 0 everywhere, three classes
+    assert "predicted class 0, the class of 25.0 %" in one_class_note(logits, y, 0.25)
+    assert one_class_note(sure, y, math.nan) is None  # a regression
+    assert one_class_note(sure, np.ones((4, 1), int), 1.0) is None  # one class in the data
+    assert one_class_note(np.array([[0.1], [0.8], [0.7], [0.6]]), y, 1.0) is None

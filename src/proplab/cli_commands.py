@@ -94,6 +94,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     note = _dataset_defaults_note(args, checked)
     if note is not None:
         print(note, file=sys.stderr)
+    for run_note in summary.get("notes", []):
+        print(f"proplab train: {run_note}", file=sys.stderr)
     for scale in (dataload.input_scale_note(checked), dataload.target_scale_note(checked)):
         if scale is not None:
             print(f"proplab train: {scale}", file=sys.stderr)

@@ -29,7 +29,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from proplab.config import ConfigError, RunConfig, data_rng, physical_memory
-from proplab.metrics import one_hot
+from proplab.metrics import labels_of, one_hot, predicted_labels
 from proplab.registry import canonical
 from proplab.splits import SplitError, shuffled_indices, stratified_indices
 from proplab.zoo import ZOO
@@ -538,6 +538,28 @@ def test_summary(test: tuple[Any, ...] | None, x_test: np.ndarray | None) -> dic
     if len(test) > 3:  # a regression's R²
         fields["test_r2"] = test[3] if finite and np.isfinite(test[3]) else None
     return fields
+
+
+def one_class_note(
+    pred: np.ndarray, y: np.ndarray, acc: float, class_names: Sequence[object] | None = None
+) -> str | None:
+    """A note when a classifier predicts one class for every training row while the rows
+    hold several: its accuracy is then that class's share, however high (98 % on a file
+    whose rare class is 2 % of the rows, with nothing said; scale19). ``pred`` ``(n, out)``
+    and ``y`` as the run's accuracy takes them; None for a regression (``acc`` NaN)."""
+    if not math.isfinite(acc) or pred.ndim != 2:
+        return None
+    truth, guess = labels_of(y), predicted_labels(pred)
+    if np.unique(truth).size < 2 or np.unique(guess).size != 1:
+        return None
+    k = int(guess[0])
+    name = repr(str(class_names[k])) if class_names is not None else f"class {k}"
+    share = 100 * float(np.mean(truth == k))
+    return (
+        f"every training row is predicted {name}, the class of {share:.1f} % of them: the "
+        "accuracy is that share, and the model tells no classes apart (too few epochs, a "
+        "learning rate too small or too large, saturated units?)"
+    )
 
 
 def result_lines(
