@@ -1095,3 +1095,22 @@ def test_callback_seconds_refuses_what_is_no_positive_number(xor, bad):
         ValueError, match=f"callback_seconds must be a number of seconds > 0 or None, got {bad!r}"
     ):
         fit(model, MSELoss(), SGD(model.parameters(), lr=1.0), x, y, 2, callback_seconds=bad)
+
+
+def test_a_large_file_prints_the_first_rows_iter_lines_and_says_how_many_more() -> None:
+    # scale19 L2: a 50 000-row file printed 50 000 Iter: lines
+    from proplab.dataload import ITER_LINES_MAX, ITER_LINES_SHOWN, result_lines
+
+    rng = np.random.default_rng(0)
+    for n in (ITER_LINES_MAX, ITER_LINES_MAX + 1):
+        pred, y = rng.random((n, 1)), rng.integers(0, 2, (n, 1))
+        lines = result_lines(pred, y, 0.25, 0.5, None)
+        assert lines[-1] == "loss=0.2500000000 accuracy=50.0%"
+        iters = [line for line in lines if line.startswith("Iter: ")]
+        shown = n if n <= ITER_LINES_MAX else ITER_LINES_SHOWN
+        assert iters[-1].startswith(f"Iter: {shown - 1} | Ground truth: {y[shown - 1, 0]} |")
+        assert len(iters) == shown and len(lines) == shown + 1 + (n > ITER_LINES_MAX)
+    assert lines[-2] == (
+        f"... {n - ITER_LINES_SHOWN:,} more rows not shown (proplab predict RUN --data FILE "
+        "writes every row's prediction)"
+    )

@@ -591,11 +591,24 @@ def result_lines(
         ]
     lines = []
     names = class_names if class_names is not None and len(class_names) == 2 else None
+    # a large file's rows: the first ones only (a 50 000-row file printed 50 000 lines)
+    rows = len(pred) if len(pred) <= ITER_LINES_MAX else ITER_LINES_SHOWN
     if pred.shape[-1] == 1:
-        lines = format_prediction_lines(pred, y, names)
+        lines = format_prediction_lines(pred[:rows], y[:rows], names)
     elif pred.shape[-1] == 2 and y.shape[-1] == 1:
         with np.errstate(all="ignore"):  # logits blown up by the last step: NaN, no warning
-            lines = format_prediction_lines(softmax(pred)[..., 1:], y, names)
+            lines = format_prediction_lines(softmax(pred[:rows])[..., 1:], y[:rows], names)
+    if lines and rows < len(pred):
+        lines.append(
+            f"... {len(pred) - rows:,} more rows not shown (proplab predict RUN --data FILE "
+            "writes every row's prediction)"
+        )
     if lines and names is not None:  # csv18: "Ground truth: 0" for a file's "no"
         lines.insert(0, f"(Predict: the probability of {names[1]!r}; {names[0]!r} below 0.5)")
     return [*lines, format_summary_line(loss, acc, r2)]
+
+
+# proplab train prints an Iter: line for every row up to ITER_LINES_MAX rows (the lab's
+# 21 and 100, digits' 1 797), and the first ITER_LINES_SHOWN of a larger file
+ITER_LINES_MAX = 2000
+ITER_LINES_SHOWN = 20
