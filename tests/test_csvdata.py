@@ -488,3 +488,18 @@ def test_a_question_mark_is_missing_and_labels_differing_in_case_are_refused(tmp
         f"{path}: label column 'smoker' has 'yes' (line 2) and 'Yes' (line 4), which differ "
         "only in case: spell them alike"
     )
+
+
+def test_a_class_too_rare_to_split_is_named_by_the_file_s_label(tmp_path, capsys) -> None:
+    # scale19 L6: "class 0 has 1 row(s)" where class 0 is the file's 'chargeback'
+    from proplab import cli
+
+    rows = ["a,b,label"] + [f"{i},{i % 7},{'ok' if i % 3 else 'fraud'}" for i in range(30)]
+    path = tmp_path / "rare.csv"
+    path.write_text("\n".join([*rows, "99,1,chargeback"]) + "\n")
+    argv = ["train", "--dataset", str(path), "--test-fraction", "0.2", "--epochs", "1"]
+    assert cli.main([*argv, "--out", str(tmp_path / "run"), "--no-progress"]) == 2
+    assert capsys.readouterr().err == (
+        f"proplab train: error: argument --test-fraction: {path}: class 'chargeback' has 1 "
+        "row(s); a train/test split needs at least 2 of every class\n"
+    )

@@ -396,7 +396,10 @@ def holdout(
         if is_regression_run(cfg):  # values, not classes: nothing to stratify by
             train, _, test = shuffled_indices(len(y), 0.0, cfg.test_fraction, rng=SPLIT_SEED)
         else:
-            train, _, test = stratified_indices(y, 0.0, cfg.test_fraction, rng=SPLIT_SEED)
+            names = csv_summary(cfg).get("classes")
+            train, _, test = stratified_indices(
+                y, 0.0, cfg.test_fraction, rng=SPLIT_SEED, class_names=names
+            )
     except SplitError as exc:
         raise ConfigError(f"test_fraction: {cfg.dataset}: {exc}") from None
     return x[train], y[train], x[test], y[test]

@@ -7,7 +7,7 @@ A stratified split keeps each class's share the same in every part, so a
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -76,12 +76,14 @@ def stratified_indices(
     val_fraction: float = 0.0,
     test_fraction: float = 0.2,
     rng: np.random.Generator | int | None = None,
+    class_names: Sequence[object] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Index arrays ``(train, val, test)`` with every class shared out proportionally.
 
     ``y``: labels ``(n,)`` / ``(n, 1)`` or one-hot ``(n, C)``. Raises
     :class:`SplitError` when a non-empty part could not hold every class at
-    least once (too few rows, or a class with too few members).
+    least once (too few rows, or a class with too few members), naming a class k by
+    ``class_names[k]`` when given (a CSV file's labels).
     """
     labels = labels_of(y)
     n = labels.size
@@ -108,7 +110,7 @@ def stratified_indices(
     rare = counts.argmin()
     if counts[rare] < len(parts):
         raise SplitError(
-            f"class {classes[rare].item()!r} has {counts[rare]} row(s); a "
+            f"class {_named(classes[rare].item(), class_names)} has {counts[rare]} row(s); a "
             f"{'/'.join(name for name, _, _ in parts)} split needs at least {len(parts)} of every class"
         )
     gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng or 0)
@@ -222,3 +224,8 @@ def minibatches(
     for start in range(0, stop, batch_size):
         idx = order[start : start + batch_size]
         yield x[..., idx, :], y[..., idx, :]
+
+
+def _named(label: int, class_names: Sequence[object] | None) -> str:
+    """``0`` as a message names it: ``0``, or ``'chargeback'`` (class 0 of a file's)."""
+    return repr(label) if class_names is None else repr(str(class_names[label]))
