@@ -517,6 +517,44 @@ def test_a_confusion_matrix_s_long_class_names_do_not_run_into_each_other(tmp_pa
     assert _overlapping(boxes) == [] and all(_inside(fig, b) for b in boxes)
 
 
+def test_a_boundary_over_many_samples_draws_a_subset_and_says_so(tmp_path: Path):
+    # scale19 L3/L4: 80 000 points hid the boundary and the rare class; 50 classes had no
+    # legend and nothing said why
+    rng = np.random.default_rng(1)
+    n = zoo_plots.MAX_DRAWN_POINTS * 3
+    x = rng.normal(size=(n, 2))
+    y = (np.hypot(x[:, 0], x[:, 1]) < 0.5).astype(int)[:, None]  # a rare inner class
+    fig = zoo_plots.decision_boundary(
+        lambda p: (np.hypot(p[:, 0], p[:, 1]) < 0.5).astype(float)[:, None], x, y, None,
+        class_names=["no", "yes"],
+    )  # fmt: skip
+    ax = fig.axes[0]
+    (legend,) = fig.legends
+    assert [t.get_text() for t in legend.get_texts()] == [
+        f"{name} (train, 2,000 of {n:,} shown)" for name in ("no", "yes")
+    ]
+    no, yes = ax.collections[-2:]  # the two classes' points, in class order
+    drawn = np.concatenate([no.get_offsets(), yes.get_offsets()])
+    assert len(drawn) == 2000 and len(np.unique(drawn, axis=0)) == 2000
+    assert all((x == point).all(axis=1).any() for point in drawn[:50])  # real samples
+    assert yes.get_zorder() > no.get_zorder()  # the rarer class on top
+    lines = [c for c in ax.collections if c.get_zorder() == 2.5]
+    assert lines and all(line.get_zorder() > yes.get_zorder() for line in lines)
+    few = zoo_plots.decision_boundary(lambda p: p[:, :1] * 0, x[:30], y[:30], None, title="t")
+    assert [t.get_text() for t in few.legends[0].get_texts()] == [
+        "class 0 (train)",
+        "class 1 (train)",
+    ]
+    assert few.axes[0].get_title() == "t"
+    classes = zoo_plots.LEGEND_CLASSES + 1
+    many = zoo_plots.decision_boundary(
+        lambda p: np.tile(np.eye(classes)[0], (len(p), 1)), x[:200],
+        np.arange(200)[:, None] % classes, None, title="ring",
+    )  # fmt: skip
+    assert not many.legends
+    assert many.axes[0].get_title() == f"ring; {classes} classes: too many for a legend"
+
+
 def test_a_confusion_matrix_of_many_classes_stays_a_readable_size(tmp_path: Path):
     # scale19: 50 classes of 20-character names made a 9870-pixel PNG (82 inches a side)
     # and took 4.4 GB to draw; the cells now fill at most MATRIX_INCHES a side

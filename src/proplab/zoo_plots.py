@@ -33,6 +33,9 @@ PALETTE = (*CLASS_COLORS, "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
 Predictor = Callable[[np.ndarray], np.ndarray]
 LEGEND_CLASSES = 20  # more classes than this get no legend (40 entries with a test set)
 LEGEND_ROWS = 20  # a legend column holds this many entries
+# a decision boundary draws at most this many samples of each set (a seeded random subset,
+# the legend says so): 80 000 points hid the boundary and every smaller class under them
+MAX_DRAWN_POINTS = 2000
 PLOT_INCHES = 4.6  # decision boundary: width of the axes
 
 
@@ -157,7 +160,10 @@ def decision_boundary(
     # would stack |i - j| lines where classes i and j meet (0 next to 11: a line 11 times
     # as heavy), and those of a class's cells drew a staircase
     for c in np.unique(regions):
-        ax.contour(grid_u, grid_v, margins[c], levels=[0.0], colors="0.25", linewidths=0.8)
+        # over the samples (zorder 2.5): under 100 000 of them the boundary could not be seen
+        ax.contour(
+            grid_u, grid_v, margins[c], levels=[0.0], colors="0.25", linewidths=0.8, zorder=2.5
+        )
 
     def named(c: int) -> str:
         if class_names is None or c >= len(class_names):
@@ -165,32 +171,39 @@ def decision_boundary(
         return str(class_names[c])
 
     labels = labels_of(y)
+    # the smaller classes drawn over the larger ones (a 2 % class hid under the rest)
+    counts = np.bincount(labels, minlength=n_classes)
+    layer = {c: 1.0 + 0.5 * rank / n_classes for rank, c in enumerate(np.argsort(-counts))}
+    shown, of = _drawn(len(x))
     for c in range(n_classes):
-        mask = labels == c
+        mask = labels[shown] == c
         ax.scatter(
-            x[mask, 0],
-            x[mask, 1],
+            x[shown][mask, 0],
+            x[shown][mask, 1],
             s=22,
             c=colors[c],
             edgecolors="white",
             linewidths=0.5,
-            label=f"{named(c)} (train)",
+            label=f"{named(c)} (train{of})",
+            zorder=layer[c],
         )
     if x_test is not None and y_test is not None:
         test_labels = labels_of(y_test)
+        shown, of = _drawn(len(x_test))
         for c in range(n_classes):
-            mask = test_labels == c
+            mask = test_labels[shown] == c
             # diamonds, as the report's boundary panels and a regression's value map draw
             # held-out points (hollow rings here said the same thing another way)
             ax.scatter(
-                x_test[mask, 0],
-                x_test[mask, 1],
+                x_test[shown][mask, 0],
+                x_test[shown][mask, 1],
                 s=30,
                 marker="D",
                 c=colors[c],
                 edgecolors="black",
                 linewidths=0.6,
-                label=f"{named(c)} (test)",
+                label=f"{named(c)} (test{of})",
+                zorder=layer[c],
             )
     ax.set_xlim(u[0], u[-1])
     ax.set_ylim(v[0], v[-1])
@@ -205,11 +218,22 @@ def decision_boundary(
             ncols=columns,
             frameon=False,
         )
+    if not columns:  # what the colours stand for has to be said somewhere
+        title = f"{title + '; ' if title else ''}{n_classes} classes: too many for a legend"
     if title:
         ax.set_title(fit_text(title, PLOT_INCHES, fontsize=11), fontsize=11)
     if path is not None:
         _save(fig, path, settle=equal)
     return fig
+
+
+def _drawn(n: int) -> tuple[np.ndarray, str]:
+    """Which of ``n`` samples a boundary figure draws (every one, or a seeded random subset
+    of :data:`MAX_DRAWN_POINTS` in their order), and what the legend adds to say so."""
+    if n <= MAX_DRAWN_POINTS:
+        return np.arange(n), ""
+    picked = np.sort(np.random.default_rng(0).choice(n, MAX_DRAWN_POINTS, replace=False))
+    return picked, f", {MAX_DRAWN_POINTS:,} of {n:,} shown"
 
 
 # a confusion matrix's cells fill at most this many inches a side, whatever the number of
