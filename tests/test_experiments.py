@@ -588,3 +588,30 @@ def test_the_one_class_note_names_a_file_s_class_and_keeps_out_of_regressions() 
     assert one_class_note(sure, y, math.nan) is None  # a regression
     assert one_class_note(sure, np.ones((4, 1), int), 1.0) is None  # one class in the data
     assert one_class_note(np.array([[0.1], [0.8], [0.7], [0.6]]), y, 1.0) is None
+
+
+def test_a_run_that_will_take_long_says_so_once_after_its_first_seconds() -> None:
+    # scale19 L7: the lab's 20 000 full-batch epochs of a 200 000-row file took an hour,
+    # with nothing said (the bar's ETA was cut off, or no bar off a terminal)
+    from proplab.history import History
+
+    notes: list[str] = []
+    slow = experiments._pace_note(RunConfig(epochs=20000), notes.append)
+    slow(1, History(epoch=[1], wall_time=[1.5]))  # too early to judge
+    assert notes == []
+    slow(2, History(epoch=[1, 2], wall_time=[1.5, 3.0]))
+    slow(3, History(epoch=[1, 2, 3], wall_time=[1.5, 3.0, 4.5]))
+    assert notes == [
+        "at this pace the 20,000 epochs take about 500 min (1.5 s each); Ctrl-C stops and "
+        "keeps the run so far, and mini-batches (--batch-size 256) and fewer --epochs train "
+        "a large file faster"
+    ]
+    notes.clear()
+    batches = experiments._pace_note(RunConfig(epochs=400, batch_size=32), notes.append)
+    batches(2, History(epoch=[1, 2], wall_time=[1.0, 2.0]))  # 400 s: over 300
+    assert notes[0].startswith("at this pace the 400 epochs take about 7 min (1 s each)")
+    assert notes[0].endswith("and fewer --epochs train a large file faster")
+    notes.clear()
+    fast = experiments._pace_note(RunConfig(epochs=20000), notes.append)
+    fast(2000, History(epoch=list(range(1, 2001)), wall_time=[2.0] * 2000))  # 20 s in all
+    assert notes == []

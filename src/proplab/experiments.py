@@ -29,6 +29,7 @@ from __future__ import annotations
 import functools
 import math
 import platform
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -273,6 +274,9 @@ def _run_one(
     callback = bar.fit_callback() if bar.enabled else None
     if extra_callback is not None:
         callback = _both(callback, extra_callback)
+    if not quiet:  # a sweep has its own ETA
+        note = bar.wrap_log(lambda line: print(f"proplab train: {line}", file=sys.stderr))
+        callback = _both(callback, _pace_note(cfg, note))
     callback_every = 100
     snapshots = None
     shows_boundary = x.shape[-1] == 2 and prep.n_out == 1
@@ -334,6 +338,40 @@ def _run_one(
             test_curve=test_curve,
             picked_by_loss=picked_by_loss,
         )
+
+
+# a run whose training would take longer than this at its first seconds' pace says so
+SLOW_RUN_SECONDS = 300.0
+PACE_AFTER_SECONDS = 2.0  # judged once, after this much training
+
+
+def _pace_note(cfg: RunConfig, note: Callable[[str], Any]) -> EpochCallback:
+    """A fit callback that, once training has run :data:`PACE_AFTER_SECONDS`, tells
+    ``note`` how long the run will take if that is over :data:`SLOW_RUN_SECONDS` (the lab's
+    20 000 full-batch epochs of a 200 000-row file: an hour, with nothing said; scale19)."""
+    judged = False
+
+    def callback(epoch: int, history: History) -> None:
+        nonlocal judged
+        if judged or not history.wall_time or history.wall_time[-1] < PACE_AFTER_SECONDS:
+            return
+        judged = True
+        each = history.wall_time[-1] / epoch
+        total = each * cfg.epochs
+        if total <= SLOW_RUN_SECONDS:
+            return
+        faster = (
+            "mini-batches (--batch-size 256) and fewer --epochs"
+            if cfg.batch_size is None
+            else "fewer --epochs"
+        )
+        note(
+            f"at this pace the {cfg.epochs:,} epochs take about {round(total / 60):,} min "
+            f"({each:.3g} s each); Ctrl-C stops and keeps the run so far, and {faster} "
+            "train a large file faster"
+        )
+
+    return callback
 
 
 def _both(first: EpochCallback | None, second: EpochCallback) -> EpochCallback:
