@@ -1483,6 +1483,13 @@ def test_data_lines_state_the_class_shares(tmp_path):
     assert report_setup._describe_data(str(csv), recs(str(csv))) == (
         "10 samples of 2 features in 3 classes (the largest is 60 %)."
     )
+    # two named classes: class 1 by its name too (scale19: "class 1" of 'no' and 'yes')
+    named = tmp_path / "named.csv"
+    rows = "".join(f"{i},{i % 3},{'yes' if i % 4 == 0 else 'no'}\n" for i in range(12))
+    named.write_text("a,b,answer\n" + rows)
+    assert report_setup._describe_data(str(named), recs(str(named))) == (
+        "12 samples of 2 features; class 1 ('yes') is 25 % of them."
+    )
 
 
 def test_time_line_counts_each_run_once_and_the_sweep_calls(tmp_path):

@@ -16,7 +16,7 @@ import numpy as np
 from proplab import aggregate
 from proplab.config import CONV_FIELDS, RunConfig
 from proplab.data import LAB_DATASETS
-from proplab.dataload import is_regression_run, zoo_key
+from proplab.dataload import csv_summary, is_regression_run, zoo_key
 from proplab.features import inputs_label
 from proplab.report_data import (
     MOVING,
@@ -278,9 +278,12 @@ def _describe_data(ds: str, records: list[aggregate.RunRecord]) -> str:
     if classes.size > 2:  # digits, a CSV of several classes: no single "class 1"
         return f"{what} in {classes.size} classes (the largest is {100 * counts.max() / n:.0f} %)."
     lo, hi = 100 * min(shares), 100 * max(shares)
+    # a CSV file's class 1 by its name too (scale19: "class 1" of a file of 'no' and 'yes')
+    names = csv_summary(next(iter(cfgs.values()))).get("classes") or []
+    one = f"class 1 ({str(names[1])!r})" if len(names) == 2 else "class 1"
     if round(lo) == round(hi):
-        return f"{what}; class 1 is {lo:.0f} % of them."
-    return f"{what}; class 1 is {lo:.0f}–{hi:.0f} % of them across seeds."
+        return f"{what}; {one} is {lo:.0f} % of them."
+    return f"{what}; {one} is {lo:.0f}–{hi:.0f} % of them across seeds."
 
 
 def _describe_values(ds: str, cfgs: dict[int, RunConfig]) -> str:
