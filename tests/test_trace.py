@@ -866,3 +866,22 @@ def _plain_relative_error_after(epochs: int, eps: float = 1e-6) -> float:
         scale = max(np.abs(analytic).max(), np.abs(numeric).max())
         worst = max(worst, float(np.abs(analytic - numeric).max() / scale))
     return worst
+
+
+def test_a_trace_of_more_samples_than_a_page_can_hold_is_refused(tmp_path, capsys) -> None:
+    # scale19 L8: --samples all on 30 000 rows printed 540 068 lines (49 MB)
+    from proplab.trace_run import MAX_TRACED_SAMPLES
+
+    rows = MAX_TRACED_SAMPLES + 1
+    path = tmp_path / "big.csv"
+    path.write_text("a,b,label\n" + "".join(f"{i},{i % 7},{i % 2}\n" for i in range(rows)))
+    for samples in ("all", str(rows)):
+        assert cli.main(["trace", "--dataset", str(path), "--samples", samples]) == 2
+        shown = "all" if samples == "all" else rows
+        assert capsys.readouterr().err == (
+            f"proplab trace: error: argument --samples: a trace prints every number of every "
+            f"sample, so at most 1,000 (a hand calculation follows 1 to 4), got {shown} "
+            f"({rows:,} training rows); proplab gradcheck checks the gradients on many rows\n"
+        )
+    assert cli.main(["trace", "--dataset", str(path), "--samples", "3", "--no-check"]) == 0
+    assert "3 samples" in capsys.readouterr().out

@@ -18,6 +18,9 @@ from proplab.run_parts import build_run_parts
 from proplab.threads import blas_threads_for_a_run
 from proplab.trace import StepTrace, trace_step
 
+# a trace of more samples than this is refused: 30 000 rows printed 540 068 lines (49 MB)
+MAX_TRACED_SAMPLES = 1000
+
 
 def trace_config(
     cfg: RunConfig,
@@ -55,11 +58,20 @@ def trace_config(
                 f"row: must be from 0 to {rows - 1} (the training rows of {cfg.dataset}), "
                 f"got {row!r}"
             )
+    asked = samples
     if samples is None:
         samples = rows
-    if not (isinstance(samples, int) and 1 <= samples <= rows):
+    if not (isinstance(samples, int) and 1 <= samples <= min(rows, MAX_TRACED_SAMPLES)):
+        most = min(rows, MAX_TRACED_SAMPLES)
+        if isinstance(samples, int) and MAX_TRACED_SAMPLES < samples <= rows:
+            raise ConfigError(
+                f"samples: a trace prints every number of every sample, so at most "
+                f"{MAX_TRACED_SAMPLES:,} (a hand calculation follows 1 to 4), got "
+                f"{'all' if asked is None else samples} ({rows:,} training rows); proplab "
+                "gradcheck checks the gradients on many rows"
+            )
         raise ConfigError(
-            f"samples: must be from 1 to {rows} (the training rows of {cfg.dataset}) or "
+            f"samples: must be from 1 to {most} (the training rows of {cfg.dataset}) or "
             f"'all', got {samples!r}"
         )
     if cfg.batchnorm and samples < 2:
