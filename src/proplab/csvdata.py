@@ -26,11 +26,14 @@ messages); tests/test_csv_bulk.py holds them to the same result.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import itertools
 import math
+import os
 import re
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -207,6 +210,42 @@ _PARSED: dict[tuple, CsvDataset] = {}
 _PARSED_MAX = 4
 
 
+# A read this slow, or of a file this big, is told to whoever listens (reads_reported): a
+# 143 MB file was read for 23 s without a word (scale19). The library prints nothing itself.
+READ_NOTE_SECONDS = 1.0
+READ_NOTE_BYTES = 10_000_000
+_LISTENERS: list[tuple[int, Callable[[str], object]]] = []
+
+
+@contextlib.contextmanager
+def reads_reported(say: Callable[[str], object]) -> Iterator[None]:
+    """Within the block, each CSV file read (parsed, not taken from the cache) that took
+    over ``READ_NOTE_SECONDS`` or is over ``READ_NOTE_BYTES`` is told to ``say`` in one
+    line: the file, its size, what it held and how long it took. Reads in this process
+    only: a forked worker's line would cut through a sweep's progress line."""
+    entry = (os.getpid(), say)
+    _LISTENERS.append(entry)
+    try:
+        yield
+    finally:
+        _LISTENERS.remove(entry)
+
+
+def _tell(path: Path, size: int, seconds: float, what: str) -> None:
+    """Say (see :func:`reads_reported`) that ``path`` (``size`` bytes) was read."""
+    if not _LISTENERS or (seconds <= READ_NOTE_SECONDS and size <= READ_NOTE_BYTES):
+        return
+    pid, say = _LISTENERS[-1]
+    if pid == os.getpid():
+        say(f"read {path} ({_megabytes(size)}): {what}, in {seconds:.1f} s")
+
+
+def _megabytes(size: int) -> str:
+    if size >= 10_000_000:
+        return f"{size / 1e6:,.0f} MB"
+    return f"{size / 1e6:.1f} MB" if size >= 1_000_000 else f"{size / 1e3:.0f} kB"
+
+
 def load_csv(
     path: str | Path,
     label: str | int | None = None,
@@ -232,7 +271,12 @@ def load_csv(
         key = None  # _read_rows says what is wrong with the path
     parsed = _PARSED.get(key) if key is not None else None
     if parsed is None:
+        began = time.perf_counter()
         parsed = _parse(path, label, header, values)
+        n, d = parsed.x.shape
+        what = f"{len(parsed.classes)} classes" if not values else "values to predict"
+        size = key[1] if key is not None else 0
+        _tell(path, size, time.perf_counter() - began, f"{n:,} rows x {d} features, {what}")
         if key is not None:
             if len(_PARSED) >= _PARSED_MAX:
                 _PARSED.pop(next(iter(_PARSED)))  # the oldest
@@ -311,8 +355,11 @@ def read_table(path: str | Path, header: bool | None = None) -> CsvTable:
     Raises :class:`CsvError` for a missing, empty or non-UTF-8 file, a header without
     data rows, or a ragged row.
     """
+    began = time.perf_counter()
     table, first_line = _table(Path(path), header)
     _check_rows(table, first_line)
+    what = f"{len(table.rows):,} rows x {len(table.names)} columns"
+    _tell(table.path, table.path.stat().st_size, time.perf_counter() - began, what)
     return table
 
 
