@@ -61,6 +61,7 @@ PLAIN = [
     ("a,b,lang\n1,2,C#\n3,4,Go\n", {}),  # a # inside a line is data
     ('"x1","x2","species"\n5.1,3.5,"setosa"\n"4.9","3.0","versicolor"\n', {}),  # R's quotes
     ('x,y\n1,"a ""quoted"" name"\n2,plain\n', {}),  # a doubled quote inside a quoted label
+    ('a,lab,b\n1,"x",10\n2," y ",20\n3, "x",30\n4,x"z,1\n', {"label": "lab"}),  # quotes mid-row
     ("a,lab,b\n1,0,10\n2,1,20\n3,1,-0.0\n", {"label": "lab"}),  # the label in the middle
     ("a,lab,b\n1,0,10\n2,1,20\n", {"label": 0}),  # the label first
     ("a,lab,b\n1,0,10\n2,1,20\n", {"label": "-2"}),
@@ -100,6 +101,7 @@ NOT_PLAIN = [
     ("a,b,y\n1,2,0\n3,4,1\u20285,6,0\n", {}),  # so does U+2028
     ("a,b,y\n1,2,0\n3,4,x\x00\n5,6,y\n", {}),  # NUL in a label
     ('a,b,y\n1,"2,5",0\n3,4,1\n', {}),  # a quoted cell holding the delimiter
+    ('a,b,y\n1,2,"p,q"\n3,4,r\n', {}),  # a quoted label holding it
     ("a,b,y\n1,2,0\n1,zz,1\n", {}),
     ("a,b,y\n1,2,0\nNaN,2,1\n", {}),
     ("a,b,y\n1,inf,0\n1,2,1\n", {}),
@@ -111,6 +113,7 @@ NOT_PLAIN = [
     ("a,b,y\n1,2,1\n3,4,1\n", {}),  # a single class
     ("a,b,y\n1,2,0\n3,4\n", {}),  # ragged
     ("a,b,y\n1,2,0\n3,4,1,5\n", {}),
+    ("a,b,y\n1,2,0\n3,4,1\n5,6\n7,8,0\n", {}),  # the rows around it make a dataset
     ("a,b,y\n1,2,0\n3,4,1\n", {"label": "z"}),
     ("x,label,label\n0.1,0.7,0\n0.9,0.2,1\n", {"label": "label"}),
     ("a,b,y\n", {}),

@@ -497,11 +497,11 @@ def _line_cells(line: str, delimiter: str) -> list[str]:
 
 
 def _label_cell(line: str, delimiter: str, target: int, width: int) -> str:
-    """Cell ``target`` of an unquoted ``line`` of ``width`` cells, stripped, split off from
-    the nearer end (a label in the last of 101 columns costs one split, not 100)."""
+    """Cell ``target`` of a ``line`` of ``width`` cells split at every delimiter, as it is,
+    split off from the nearer end (a label in the last of 101 columns costs one split, not 100)."""
     if 2 * target < width:
-        return line.split(delimiter, target + 1)[target].strip()
-    return line.rsplit(delimiter, width - target)[target - width].strip()
+        return line.split(delimiter, target + 1)[target]
+    return line.rsplit(delimiter, width - target)[target - width]
 
 
 def _parse_bulk(
@@ -560,7 +560,14 @@ def _read_bulk(
                 continue  # a blank line, a comment
             if stripped[0] == delimiter and not stripped.replace(delimiter, "").strip():
                 continue  # a row of empty cells (",,,"), skipped as a blank line is
-            if '"' in line:
+            plain = line.count(delimiter) == width - 1
+            cell = _label_cell(line, delimiter, target, width) if plain else ""
+            if plain and cell.count('"') == line.count('"'):
+                # no quotes, or in the label cell only (R quotes every text cell): the
+                # feature cells are NumPy's, the label is the csv module's
+                labels.append(_line_cells(cell, delimiter)[0] if '"' in cell else cell.strip())
+                yield line
+            elif '"' in line:  # quoted feature cells: the csv module splits the line
                 cells = _line_cells(line, delimiter)
                 if not any(cells):
                     continue
@@ -568,9 +575,6 @@ def _read_bulk(
                     raise _NotPlain
                 labels.append(cells[target])
                 yield delimiter.join(cells)
-            elif line.count(delimiter) == width - 1:
-                labels.append(_label_cell(line, delimiter, target, width))
-                yield line
             else:
                 raise _NotPlain  # a ragged row
 
