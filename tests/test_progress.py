@@ -104,6 +104,31 @@ def test_a_narrow_terminal_cuts_the_line_and_drops_a_bar_under_5_columns(clock, 
     assert "epoch  50/100 [##---] " in out.getvalue() and len(out.getvalue()) == 1 + 67
 
 
+@pytest.mark.parametrize(
+    ("columns", "head"),
+    [
+        (130, "data/blobs2d_100k.csv epoch   300/20000 [#"),  # room for all, and a bar
+        (86, "blobs2d_100k.csv epoch   300/20000  "),  # the file's name, no bar
+        (80, "blobs2d_10… epoch   300/20000  "),  # the name cut with an ellipsis
+    ],
+)
+def test_a_long_description_gives_way_before_the_eta(clock, monkeypatch, columns, head):
+    # scale19 L1: in 80 columns a CSV path pushed "ETA 32:50" off the end of the line.
+    # 300 of 20 000 epochs in 30 s: 10 ep/s, 19 700 left: 1970 s. The tail is 50 columns,
+    # "epoch   300/20000" 17: of 79 columns 79 - 17 - 50 - 1 = 11 are left for the name
+    monkeypatch.setenv("COLUMNS", str(columns))
+    bar, out = _bar(20000, desc="data/blobs2d_100k.csv")
+    clock.now += 30.0
+    bar.update(300, "loss 0.152 acc 39.9%", force=True)
+    line = out.getvalue()[1:]
+    assert line.startswith(head) and line.endswith("  10 ep/s ETA 32:50"), line
+    assert len(line) <= columns - 1  # the line never wraps
+    # in 30 columns not even 4 are left: the name goes, then the line is cut at its end
+    monkeypatch.setenv("COLUMNS", "30")
+    bar.update(301, force=True)
+    assert out.getvalue().split("\r")[-1].startswith("epoch   301/20000   2%")
+
+
 def test_a_shorter_line_blanks_what_is_left_of_the_longer_one(clock, monkeypatch):
     bar, out = _bar(100)
     bar.update(50, force=True)  # 79 columns

@@ -337,3 +337,34 @@ def test_train_says_what_standardize_standardised_with(tmp_path, capsys) -> None
     )
     x_train = np.loadtxt(csv, delimiter=",", skiprows=1, usecols=(0, 1))
     assert abs(layer.mean[0] - x_train[:, 0].mean()) < 2  # the training 80 %, near the whole
+
+
+def test_notes_on_many_columns_list_the_first_eight_and_count_the_rest(tmp_path, capsys) -> None:
+    # scale19 L5: 100 columns' means and deviations made one 2.4 KB line on stderr
+    csv = tmp_path / "wide.csv"
+    rows = [",".join([f"c{j}" for j in range(20)] + ["label"])]
+    rows += [
+        ",".join([f"{1000 * (j + 1) + i}" for j in range(20)] + [str(i % 2)]) for i in range(12)
+    ]
+    csv.write_text("\n".join(rows) + "\n")
+    far = input_scale_note(RunConfig(dataset=str(csv)))
+    assert far is not None and far.startswith(
+        "the input columns 'c0' (mean 1006, standard deviation 3.452), 'c1' (mean 2006, "
+    )
+    assert f"'c7' (mean 8006, standard deviation 3.452), ... and 12 more of {csv} are far" in far
+    assert "'c8'" not in far
+    out = tmp_path / "run"
+    argv = ["train", "--dataset", str(csv), "--standardize", "--epochs", "2", "--quiet"]
+    assert main([*argv, "--no-progress", "--out", str(out)]) == 0
+    (line,) = [e for e in capsys.readouterr().err.splitlines() if "inputs standardised" in e]
+    layer = load(out / "model.npz").layers[0]
+    assert layer.mean.shape == (20,)  # the model keeps all 20
+    assert line.startswith(
+        "proplab train: inputs standardised with the training rows' mean ± standard deviation: "
+        f"c0 {layer.mean[0]:.4g} ± {layer.std[0]:.4g}, c1 "
+    )
+    assert line.endswith(
+        f", c7 {layer.mean[7]:.4g} ± {layer.std[7]:.4g}, ... and 12 more (model.npz keeps "
+        "them: it takes raw rows)"
+    )
+    assert " c8 " not in line and len(line) < 300

@@ -52,6 +52,7 @@ from proplab.cli_flags import (
     samples,
 )
 from proplab.config import ConfigError, RunConfig
+from proplab.csvdata import reads_reported
 from proplab.registry import REGISTRIES
 from proplab.runio import OutputDirError, stop_signals_as_ctrl_c
 from proplab.threads import limit_blas_threads
@@ -490,9 +491,13 @@ def _main(argv: Sequence[str] | None) -> int:
         args = parser.parse_args(argv)
         prog = f"proplab {args.command}"
         limit_blas_threads()  # small networks: extra BLAS threads only spin (see threads.py)
+
+        def say(line: str) -> None:  # a big (or slow) CSV file read is said, not read in silence
+            print(f"{prog}: {line}", file=sys.stderr)
+
         # kill PID / a closed terminal stop a command as Ctrl-C does: a run saves what it
         # trained (interrupted.json), a sweep keeps its finished runs
-        with stop_signals_as_ctrl_c() as caught:
+        with stop_signals_as_ctrl_c() as caught, reads_reported(say):
             try:
                 return args.func(args)
             except KeyboardInterrupt:

@@ -121,8 +121,11 @@ def _standardized_note(cfg: RunConfig, out: Path) -> str | None:
     names = dataload.csv_summary(cfg).get("features") or [
         f"x{k + 1}" for k in range(first.mean.shape[-1])
     ]
-    columns = ", ".join(
-        f"{name} {m:.4g} ± {s:.4g}" for name, m, s in zip(names, first.mean, first.std, strict=True)
+    columns = dataload.first_columns(
+        [
+            f"{name} {m:.4g} ± {s:.4g}"
+            for name, m, s in zip(names, first.mean, first.std, strict=True)
+        ]
     )
     return (
         f"inputs standardised with the training rows' mean ± standard deviation: {columns} "

@@ -244,6 +244,19 @@ def target_scale_note(cfg: RunConfig) -> str | None:
     )
 
 
+# a note lists at most this many columns: 100 columns' means and deviations made one
+# 2.4 KB line (scale19 L5)
+NOTE_COLUMNS = 8
+
+
+def first_columns(parts: Sequence[str]) -> str:
+    """``parts`` (one per column) joined by commas, the first ``NOTE_COLUMNS`` of them and
+    then how many more there are."""
+    if len(parts) <= NOTE_COLUMNS:
+        return ", ".join(parts)
+    return ", ".join(parts[:NOTE_COLUMNS]) + f", ... and {len(parts) - NOTE_COLUMNS} more"
+
+
 def input_scale_note(cfg: RunConfig) -> str | None:
     """A note for a CSV run with an input column that counts the rows 1, 2, ..., n (an
     ID), or, without ``standardize``, whose input columns are far from unit
@@ -283,7 +296,7 @@ def input_scale_note(cfg: RunConfig) -> str | None:
     if not far:
         return None
     return (
-        f"the input column{'s' if len(far) > 1 else ''} {', '.join(far)} of {cfg.dataset} "
+        f"the input column{'s' if len(far) > 1 else ''} {first_columns(far)} of {cfg.dataset} "
         f"{'are' if len(far) > 1 else 'is'} far from unit scale, where sigmoid and tanh "
         "units saturate (a run may end at "
         "one class everywhere, or R² 0): pass --standardize (standardize = true in a sweep "

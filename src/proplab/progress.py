@@ -12,6 +12,7 @@ import shutil
 import sys
 import time
 from collections.abc import Callable
+from pathlib import PurePath
 from typing import Any, TextIO
 
 import numpy as np
@@ -71,12 +72,14 @@ class ProgressBar:
         rate = self.count / elapsed if elapsed > 0 else 0.0
         # a count past the total (a caller's extra steps) has nothing left: ETA 0:00
         eta = max(self.total - self.count, 0) / rate if rate > 0 else math.nan
-        head = f"{self.desc} " if self.desc else ""
         # fixed-width fields keep the bar from jumping as the numbers change
-        head += f"{self.unit} {self.count:>{len(str(self.total))}}/{self.total}"
+        head = f"{self.unit} {self.count:>{len(str(self.total))}}/{self.total}"
         per = "ep" if self.unit == "epoch" else self.unit[0]  # ep/s, or w/s for weights
         tail = f" {100 * frac:3.0f}% {self.postfix:<24} {_rate(rate, per):>9} ETA {_clock(eta)}"
         width = shutil.get_terminal_size((80, 20)).columns - 1
+        # a long description (a CSV file's path) gives way before the ETA is cut off
+        desc = _shortened(self.desc, width - len(head) - len(tail) - 1)
+        head = f"{desc} {head}" if desc else head
         bar_width = max(width - len(head) - len(tail) - 3, 0)
         filled = int(round(bar_width * frac))
         bar = f" [{'#' * filled}{'-' * (bar_width - filled)}]" if bar_width >= 5 else ""
@@ -124,6 +127,18 @@ class ProgressBar:
             )
 
         return callback
+
+
+def _shortened(desc: str, room: int) -> str:
+    """``desc`` in at most ``room`` columns: whole, else its file's name
+    (``data/blobs2d_100k.csv`` -> ``blobs2d_100k.csv``), else that name cut with an
+    ellipsis (``blobs2d_10…``), else nothing (fewer than 4 columns)."""
+    if len(desc) <= room:
+        return desc
+    name = PurePath(desc).name or desc
+    if len(name) <= room:
+        return name
+    return name[: room - 1] + "…" if room >= 4 else ""
 
 
 def _rate(per_second: float, per: str = "ep") -> str:
