@@ -115,6 +115,19 @@ def test_dropout_with_torchs_mask_equals_torch(p, rng) -> None:
     )
 
 
+@pytest.mark.parametrize("p", [0.1, 0.5, 0.9])
+def test_dropout_draws_its_own_mask_as_torch_does(p) -> None:
+    # hollow19: the test above writes torch's mask in by hand, so Dropout's own draw (which
+    # units it keeps, and the 1/(1-p) it scales them by) was never compared with torch's
+    torch.manual_seed(0)
+    ours = Dropout(p, rng=np.random.default_rng(0))(np.ones((400, 50)))
+    ones = torch.ones(400, 50, dtype=torch.float64)
+    theirs = torch.nn.functional.dropout(ones, p, training=True).numpy()
+    np.testing.assert_array_equal(np.unique(ours), np.unique(theirs))  # 0 and 1/(1-p)
+    assert abs(np.mean(ours != 0) - np.mean(theirs != 0)) < 0.02  # both keep ~1 - p
+    assert abs(np.mean(ours != 0) - (1 - p)) < 0.02
+
+
 def test_a_batchnorm_network_trains_as_torchs_does(xor) -> None:
     # the lab's 2-10-10-1 sigmoid network with batchnorm, full-batch SGD at lr 1 on XOR
     x, y = xor

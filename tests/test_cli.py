@@ -165,8 +165,6 @@ def test_other_knobs_reach_the_config(tmp_path: Path, capsys) -> None:
 
 
 def test_conv_flags_reach_the_model(tmp_path: Path, capsys) -> None:
-    if not hasattr(models, "conv_net"):
-        pytest.skip("proplab.models.conv_net is not in this installation")
     run = tmp_path / "conv"
     code, lines, _ = run_cli(
         capsys,

@@ -10,6 +10,7 @@ import json
 import numpy as np
 import pytest
 
+from proplab import cli, serialize
 from proplab.config import RunConfig, build_loss, build_model, build_optimizer
 from proplab.conv import (
     Conv1d,
@@ -321,7 +322,6 @@ def test_build_model_reads_the_conv_fields() -> None:
 
 
 def test_save_and_load_round_trip(tmp_path) -> None:
-    serialize = pytest.importorskip("proplab.serialize")
     x = np.random.default_rng(3).random((7, 2))
     for model in (
         conv_net(2, 3, 5, 1, kernel_size=3, padding=2, stride=2, rng=np.random.default_rng(0)),
@@ -362,8 +362,6 @@ def test_conv_model_learns_the_lab_datasets_for_seeds_0_to_4(dataset, wanted) ->
 
 
 def test_cli_conv_flags_reach_the_saved_model(tmp_path, capsys) -> None:
-    cli = pytest.importorskip("proplab.cli")
-    serialize = pytest.importorskip("proplab.serialize")
     out = tmp_path / "run"
     argv = ["train", "--model", "conv", "--dataset", "xor", "--filters", "3"]
     argv += ["--kernel-size", "3", "--stride", "2", "--padding", "2", "--epochs", "5"]
@@ -378,7 +376,6 @@ def test_cli_conv_flags_reach_the_saved_model(tmp_path, capsys) -> None:
 
 
 def test_cli_impossible_geometry_is_a_one_line_error(tmp_path, capsys) -> None:
-    cli = pytest.importorskip("proplab.cli")
     argv = ["train", "--model", "conv", "--kernel-size", "5", "--padding", "0"]
     assert cli.main([*argv, "--quiet", "--no-progress", "--out", str(tmp_path / "r")]) == 2
     err = capsys.readouterr().err.strip()
@@ -390,8 +387,6 @@ def test_cli_impossible_geometry_is_a_one_line_error(tmp_path, capsys) -> None:
 
 @pytest.mark.slow
 def test_cli_conv_defaults_solve_xor(tmp_path) -> None:
-    cli = pytest.importorskip("proplab.cli")
-    serialize = pytest.importorskip("proplab.serialize")
     out = tmp_path / "run"
     assert (
         cli.main(["train", "--model", "conv", "--quiet", "--no-progress", "--out", str(out)]) == 0

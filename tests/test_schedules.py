@@ -211,6 +211,31 @@ def test_plateau_max_mode_needs_a_rise_beyond_the_threshold(threshold_mode) -> N
     assert lrs == [1.0, 0.5, 0.5]
 
 
+@pytest.mark.parametrize(
+    ("mode", "threshold_mode", "metrics", "lrs"),
+    [
+        # from best 2.0, threshold 0.1: the rel bar is 1.8 (min) / 2.2 (max), the abs bar
+        # 1.9 / 2.1, so 1.85 and 2.15 are bad epochs (a cut each) for rel, improvements for abs
+        ("min", "rel", (2.0, 1.85, 1.85), [1.0, 0.5, 0.25]),
+        ("min", "abs", (2.0, 1.85, 1.85), [1.0, 1.0, 0.5]),
+        ("max", "rel", (2.0, 2.15, 2.15), [1.0, 0.5, 0.25]),
+        ("max", "abs", (2.0, 2.15, 2.15), [1.0, 1.0, 0.5]),
+    ],
+)
+def test_plateau_threshold_is_relative_or_absolute_as_asked(mode, threshold_mode, metrics, lrs):
+    # hollow19: every threshold test started from best 1.0, where best * (1 - t) = best - t;
+    # reading rel as abs (or abs as rel) passed the whole suite. torch gives these lrs
+    opt = _sgd(1.0)
+    sched = ReduceLROnPlateau(
+        opt, mode=mode, factor=0.5, patience=0, threshold=0.1, threshold_mode=threshold_mode
+    )
+    seen = []
+    for metric in metrics:
+        sched.step(metric)
+        seen.append(opt.lr)
+    assert seen == lrs
+
+
 @pytest.mark.parametrize("mode", ["min", "max"])
 def test_plateau_an_equal_metric_is_no_improvement(mode) -> None:
     # threshold 0: the same metric again is not better (strictly < or >, as in torch)

@@ -368,3 +368,16 @@ def test_notes_on_many_columns_list_the_first_eight_and_count_the_rest(tmp_path,
         "them: it takes raw rows)"
     )
     assert " c8 " not in line and len(line) < 300
+
+
+def test_standardize_equals_scikit_learns_standard_scaler() -> None:
+    # hollow19: the one module with no outside reference; its statistics follow
+    # StandardScaler (ddof 0, a constant column only centred)
+    preprocessing = pytest.importorskip("sklearn.preprocessing")
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(50, 4)) * [1.0, 100.0, 0.01, 0.0] + [0.0, 170.0, -3.0, 7.0]
+    ours = Standardize(*standardize_stats(x)).forward(x)
+    np.testing.assert_allclose(
+        ours, preprocessing.StandardScaler().fit_transform(x), rtol=1e-12, atol=1e-12
+    )
+    assert np.all(ours[:, 3] == 0.0)  # the constant column: centred only

@@ -301,3 +301,24 @@ def test_sgd_momentum_set_to_zero_and_back_steps_as_torch(xor, weight_decay):
         opt_t.step()
     for p, q in zip(model.parameters(), torch_params_as_proplab(twin), strict=True):
         np.testing.assert_allclose(p.data, q, **TOL)
+
+
+def test_the_defaults_copied_from_torch_are_torchs() -> None:
+    # hollow19: the torch comparisons pass every hyperparameter explicitly, so Adam's lr,
+    # AdaGrad's lr, RMSprop's alpha and Dropout's p could drift from torch's unseen
+    import inspect
+
+    import proplab
+
+    def defaults(function, names):
+        parameters = inspect.signature(function).parameters
+        return {name: parameters[name].default for name in names}
+
+    pairs = [
+        (proplab.Adam, torch.optim.Adam, ["lr", "betas", "eps", "weight_decay", "amsgrad"]),
+        (proplab.AdaGrad, torch.optim.Adagrad, ["lr", "lr_decay", "eps", "weight_decay"]),
+        (proplab.RMSProp, torch.optim.RMSprop, ["lr", "alpha", "eps", "momentum", "centered"]),
+    ]
+    for ours, theirs, names in pairs:
+        assert defaults(ours, names) == defaults(theirs, names), ours.__name__
+    assert proplab.Dropout(rng=np.random.default_rng(0)).p == torch.nn.Dropout().p

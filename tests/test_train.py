@@ -124,8 +124,14 @@ def test_stack_history_holds_arrays(xor):
     x, y = xor
     stack = mlp(2, 4, 1, seeds=[0, 1, 2])
     history = fit(stack, MSELoss(), SGD(stack.parameters(), lr=1.0), x, y, 5)
-    assert history.as_arrays()["loss"].shape == (5, 3)
-    assert history.as_arrays()["accuracy"].shape == (5, 3)
+    arrays = history.as_arrays()
+    assert arrays["loss"].shape == arrays["accuracy"].shape == (5, 3)
+    # every epoch's row holds each replica's own number (hollow19: only shapes were checked)
+    np.testing.assert_array_equal(arrays["loss"], np.array(history.loss))
+    np.testing.assert_array_equal(arrays["accuracy"], np.array(history.accuracy))
+    for k in range(3):
+        assert arrays["loss"][:, k].tolist() == history.replica(k).loss
+    assert len({tuple(column) for column in arrays["loss"].T}) == 3  # three trajectories
 
 
 # --- stopping ------------------------------------------------------------------------
