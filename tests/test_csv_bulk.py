@@ -19,6 +19,12 @@ def _write(tmp_path: Path, text: str | bytes, name: str = "data.csv") -> Path:
     return path
 
 
+def _parse_args(tmp_path: Path, text: str | bytes, kwargs: dict) -> tuple:
+    """The file written, and both readers' arguments: (path, label, header, values)."""
+    path = _write(tmp_path, text)
+    return (path, kwargs.get("label"), kwargs.get("header"), kwargs.get("values", False))
+
+
 def _assert_same(fast: CsvDataset, slow: CsvDataset) -> None:
     """Equal arrays of equal dtypes and shapes, and equal classes of equal Python types."""
     for a, b in ((fast.x, slow.x), (fast.y, slow.y)):
@@ -83,8 +89,8 @@ PLAIN = [
 def test_a_plain_file_reads_in_bulk_exactly_as_cell_by_cell(
     tmp_path: Path, text: str | bytes, kwargs: dict
 ) -> None:
-    path = _write(tmp_path, text)
-    args = (path, kwargs.get("label"), kwargs.get("header"), kwargs.get("values", False))
+    args = _parse_args(tmp_path, text, kwargs)
+    path = args[0]
     fast, slow = csvdata._parse_bulk(*args), csvdata._parse_cells(*args)
     assert fast is not None, "the bulk reader gave up on a plain file"
     _assert_same(fast, slow)
@@ -136,8 +142,8 @@ NOT_PLAIN = [
 def test_any_other_file_is_left_to_the_per_cell_reader(
     tmp_path: Path, text: str | bytes, kwargs: dict
 ) -> None:
-    path = _write(tmp_path, text)
-    args = (path, kwargs.get("label"), kwargs.get("header"), kwargs.get("values", False))
+    args = _parse_args(tmp_path, text, kwargs)
+    path = args[0]
     assert csvdata._parse_bulk(*args) is None
     try:
         slow = csvdata._parse_cells(*args)

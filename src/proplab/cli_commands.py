@@ -174,16 +174,8 @@ def cmd_trace(args: argparse.Namespace) -> int:
         )
     figure = None if args.figure is None else Path(args.figure)
     if figure is not None:
-        problem = (
-            "is a folder"
-            if figure.is_dir()
-            else f"has no folder {str(figure.parent)!r}"
-            if not figure.parent.is_dir()
-            else f"is in a folder this user cannot write, {str(figure.parent)!r}"
-            if not os.access(figure.parent, os.W_OK)
-            else "is not a .png file (the figure is a PNG)"
-            if figure.suffix.lower() != ".png"
-            else None
+        problem = _new_file_problem(
+            figure, (figure.suffix.lower() != ".png", "is not a .png file (the figure is a PNG)")
         )
         if problem is not None:
             raise ConfigError(
@@ -302,6 +294,19 @@ def cmd_play(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _new_file_problem(path: Path, *more: tuple[bool, str]) -> str | None:
+    """Why ``path`` cannot be written as a new file, in words ("is a folder", "has no folder
+    'x'", "is in a folder this user cannot write, 'x'"), else the words of the first of
+    ``more`` (a test that holds, its words); None when nothing stands in the way."""
+    if path.is_dir():
+        return "is a folder"
+    if not path.parent.is_dir():
+        return f"has no folder {str(path.parent)!r}"
+    if not os.access(path.parent, os.W_OK):
+        return f"is in a folder this user cannot write, {str(path.parent)!r}"
+    return next((words for holds, words in more if holds), None)
+
+
 def cmd_predict(args: argparse.Namespace) -> int:
     """``proplab predict RUN_DIR --data FILE [--out FILE.csv]``: a run's model on the rows
     of a CSV file, as CSV on stdout (or in ``--out``); the score on labelled rows and a
@@ -311,15 +316,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
     out = None if args.out is None else Path(args.out)
     if out is not None:
-        problem = (
-            "is a folder"
-            if out.is_dir()
-            else f"has no folder {str(out.parent)!r}"
-            if not out.parent.is_dir()
-            else "is the --data file itself"
-            if Path(args.data).exists() and out.exists() and out.samefile(args.data)
-            else None
-        )
+        same = Path(args.data).exists() and out.exists() and out.samefile(args.data)
+        problem = _new_file_problem(out, (same, "is the --data file itself"))
         if problem is not None:
             raise UsageError(
                 f"proplab predict: error: argument --out: {str(out)!r} {problem}; give a new "
