@@ -91,6 +91,9 @@ def test_header_detection_and_override(tmp_path: Path) -> None:
         ("a,b,y\n1,2,0\nNaN,2,1\n", {}, r"line 3, column 'a': missing value \(NaN\) 'NaN'"),
         ("a,b,y\n1,inf,0\n1,2,1\n", {}, r"line 2, column 'b': infinite value 'inf'"),
         ("a,b,y\n1,2,0\n1,2,\n", {}, r"line 3, column 'y': missing label"),
+        # any spelling of NaN (review19: '-nan' crashed with a bare StopIteration)
+        ("a,b,y\n1,2,-nan\n3,4,1\n5,6,0\n", {}, r"line 2, column 'y': missing label"),
+        ("a,b,y\n1,2,0\n3,4,+NaN\n5,6,1\n", {}, r"line 3, column 'y': missing label"),
         ("a,b,y\n1,2,1\n3,4,1\n", {}, r"label column 'y' has a single class \(1\)"),
         ("a,b,y\n1,2,0\n3,4\n", {}, r"line 3 has 2 cells, expected 3"),
         (

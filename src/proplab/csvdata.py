@@ -101,6 +101,15 @@ def _number(cell: str) -> float | None:
         return None
 
 
+def _missing_label(cell: str) -> bool:
+    """An empty label cell, a missing word ("NA", "?"), or any spelling of NaN ("-nan",
+    "+NaN": a class no row could equal, which crashed the line lookup; review19)."""
+    if not cell or cell.lower() in _MISSING_WORDS:
+        return True
+    number = _number(cell)
+    return number is not None and math.isnan(number)
+
+
 def _sniff_delimiter(first_line: str) -> str:
     counts = {d: first_line.count(d) for d in (",", ";", "\t")}
     best = max(counts, key=lambda d: counts[d])
@@ -404,7 +413,7 @@ def _parse_cells(
     label_cells = []
     for line, cells in data:
         cell = cells[target]
-        if not cell or cell.lower() in _MISSING_WORDS:
+        if _missing_label(cell):
             raise CsvError(f"{path}: line {line}, column {_column(names, target)}: missing label")
         label_cells.append(cell)
     if values:  # a regression's targets: numbers, as they are
@@ -607,7 +616,7 @@ def _bulk_classes(labels: list[str]) -> tuple[list[float | int | str], np.ndarra
     :func:`_parse_cells` checked on the distinct labels only; :class:`_NotPlain` if one fails."""
     distinct, inverse = np.unique(np.array(labels), return_inverse=True)
     texts: list[str] = distinct.tolist()
-    if any(not t or t.lower() in _MISSING_WORDS for t in texts):
+    if any(_missing_label(t) for t in texts):
         raise _NotPlain  # a missing label
     if len({t.lower() for t in texts}) < len(texts):
         raise _NotPlain  # labels differing only in case
