@@ -309,6 +309,15 @@ def _bad_cases(runs: dict[str, Path], tmp: Path) -> dict[str, tuple[list[str], s
             [xor, "--data", str(tmp / "text.csv"), "--out", str(tmp / "text.csv")],
             "is the --data file itself",
         ),
+        # review19: --out RUN/model.npz replaced the trained model with CSV text
+        "out the model": (
+            [xor, "--data", pts, "--out", str(Path(xor) / "model.npz")],
+            "is a file of the run itself",
+        ),
+        "out a non-csv file": (
+            [xor, "--data", pts, "--out", str(tmp / "empty.txt")],
+            "exists and is no .csv file",
+        ),
         "predicted before": (
             [body, "--data", str(tmp / "predicted.csv")],
             "already has a column 'prediction' (an earlier prediction?)",
@@ -317,6 +326,7 @@ def _bad_cases(runs: dict[str, Path], tmp: Path) -> dict[str, tuple[list[str], s
 
 
 def test_bad_input_is_one_line_and_exit_2(runs, capsys, tmp_path):
+    (tmp_path / "empty.txt").write_text("keep me\n")
     for name, (argv, words) in _bad_cases(runs, tmp_path).items():
         code, out, err = cli(capsys, "predict", *argv)
         assert code == 2, (name, err)
@@ -386,3 +396,14 @@ def test_the_readmes_predict_example_scores_what_it_says(capsys, tmp_path, monke
         assert code == 0, err
     assert f" {claimed}" in err.splitlines()[0]
     assert Path("predicted.csv").is_file()
+
+
+def test_a_refused_out_leaves_the_run_and_the_file_as_they_were(runs, capsys, tmp_path):
+    xor = runs["xor"]
+    pts = tmp_path / "pts.csv"
+    pts.write_text("x1,x2\n0.1,0.9\n")
+    model = Path(xor) / "model.npz"
+    before = model.read_bytes()
+    assert cli(capsys, "predict", str(xor), "--data", str(pts), "--out", str(model))[0] == 2
+    assert model.read_bytes() == before
+    assert cli(capsys, "predict", str(xor), "--data", str(pts))[0] == 0  # still loads

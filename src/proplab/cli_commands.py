@@ -317,7 +317,15 @@ def cmd_predict(args: argparse.Namespace) -> int:
     out = None if args.out is None else Path(args.out)
     if out is not None:
         same = Path(args.data).exists() and out.exists() and out.samefile(args.data)
-        problem = _new_file_problem(out, (same, "is the --data file itself"))
+        # an existing file is replaced only if it is a .csv outside the run folder (review19:
+        # --out RUN/model.npz replaced the trained model with CSV text)
+        run_file = out.exists() and out.resolve().parent == Path(args.run_dir).resolve()
+        problem = _new_file_problem(
+            out,
+            (same, "is the --data file itself"),
+            (run_file, "is a file of the run itself"),
+            (out.exists() and out.suffix.lower() != ".csv", "exists and is no .csv file"),
+        )
         if problem is not None:
             raise UsageError(
                 f"proplab predict: error: argument --out: {str(out)!r} {problem}; give a new "
