@@ -540,12 +540,11 @@ def finish_run(
         if r2 is not None:  # None after divergence, or for a single sample (no variance)
             summary["r2"] = r2 if np.isfinite(loss) and np.isfinite(r2) else None
         summary.update(dataload.test_summary(test, x_test))
-        summary.update(dataload.csv_summary(cfg))
+        csv_fields = dataload.csv_summary(cfg)
+        summary.update(csv_fields)
         if history.stop_reason != "diverged":
             # said on stderr by proplab train, beside the lab's lines (not among them)
-            one_class = dataload.one_class_note(
-                pred, y, float(acc), dataload.csv_summary(cfg).get("classes")
-            )
+            one_class = dataload.one_class_note(pred, y, float(acc), csv_fields.get("classes"))
             if one_class is not None:
                 summary["notes"] = [one_class]
         summary.update(extra or {})

@@ -158,25 +158,21 @@ def non_finite_loss(
     model: Module, loss_fn: Loss, x: np.ndarray, y: np.ndarray, rows: int = 4096
 ) -> float | None:
     """The loss of one model on ``(x (n, in), y)`` if it is NaN or infinite, else None:
-    :func:`evaluate` on ``rows`` samples at a time (one pass over a large data set at once
-    took 872 MB where its mini-batch training took 3), stopping at the first chunk whose
-    loss is not finite (then the whole data's is not either)."""
-    n = np.shape(x)[-2]
-    for start in range(0, n, rows):
-        part = slice(start, start + rows)
-        loss = evaluate(model, loss_fn, x[..., part, :], y[..., part, :])[0]
-        if not np.isfinite(loss):
-            return float(loss)
-    return None
+    :func:`replica_losses_if_not_finite` of a model that is no stack."""
+    loss = replica_losses_if_not_finite(model, loss_fn, x, y, rows)
+    return None if np.isfinite(loss) else float(loss)
 
 
 def replica_losses_if_not_finite(
     model: Module, loss_fn: Loss, x: np.ndarray, y: np.ndarray, rows: int = 4096
 ) -> np.ndarray:
-    """A stack's final loss per replica ``R`` where it is NaN or infinite, 0.0 where it is
-    finite (``~np.isfinite(result)`` picks the replicas blown up): :func:`non_finite_loss`
-    for every replica at once, scoring ``rows`` samples at a time. For each replica the
-    value is that of its first chunk whose loss is not finite, as a lone run's is."""
+    """The final loss per replica ``R`` (``()`` for one model) where it is NaN or infinite,
+    0.0 where it is finite (``~np.isfinite(result)`` picks the replicas blown up).
+
+    :func:`evaluate` on ``rows`` samples at a time (one pass over a large data set at once
+    took 872 MB where its mini-batch training took 3); a replica's value is that of its
+    first chunk whose loss is not finite (then the whole data's is not either), and the
+    scoring stops once every replica has one."""
     n = np.shape(x)[-2]
     found = None
     for start in range(0, n, rows):
