@@ -24,6 +24,7 @@ import numpy as np
 
 from proplab.checks import check_int
 from proplab.core import Module
+from proplab.module_errors import returned_no_array
 from proplab.optim_base import Hyper, Optimizer, ParamGroup, check_steps, layout_difference
 from proplab.parameter import Parameter
 
@@ -118,9 +119,10 @@ class PerReplica(Module):
         for block, module in self.blocks:
             try:
                 if module.supports_out:  # written straight into its slice, no copy
-                    _into(out, block, module.forward(x[block], out=out[block]))
+                    got = _call_with_out(module.forward, x[block], out[block])
                 else:
-                    out[block] = module.forward(x[block])
+                    got = module.forward(x[block])
+                _into(out, block, got, f"{type(module).__name__}.forward", x[block].shape)
             except ValueError as exc:
                 raise self._failed(module, block, x, exc) from exc
         return out
@@ -133,9 +135,10 @@ class PerReplica(Module):
         for block, module in self.blocks:
             try:
                 if module.supports_out:
-                    _into(grad_in, block, module.backward(grad_out[block], out=grad_in[block]))
+                    back = _call_with_out(module.backward, grad_out[block], grad_in[block])
                 else:
-                    grad_in[block] = module.backward(grad_out[block])
+                    back = module.backward(grad_out[block])
+                _into(grad_in, block, back, type(module).__name__, grad_out[block].shape)
             except ValueError as exc:
                 raise self._failed(module, block, grad_out, exc) from exc
         return grad_in
@@ -144,10 +147,28 @@ class PerReplica(Module):
         return ", ".join(f"{b.start}:{b.stop}={type(m).__name__}" for b, m in self.blocks)
 
 
-def _into(out: np.ndarray, block: slice, result: np.ndarray) -> None:
-    """Make sure ``out[block]`` holds ``result``, what a module with ``supports_out`` returned:
-    proplab's own wrote it there already; a layer of one's own that copied the flag but
-    returned a new array left ``out`` as np.empty made it, and that garbage went on (read18)."""
+def _call_with_out(
+    method: Callable[..., np.ndarray | None], a: np.ndarray, out: np.ndarray
+) -> np.ndarray | None:
+    """``method(a, out=out)``: a module with ``supports_out`` takes ``out=`` beside what
+    :class:`Module`'s own signature names (``forward(x)``, ``backward(grad_out)``)."""
+    return method(a, out=out)
+
+
+def _into(out: np.ndarray, block: slice, result: object, who: str, shape: tuple[int, ...]) -> None:
+    """Make sure ``out[block]`` holds ``result``, what module ``who`` returned for the block:
+    one with ``supports_out`` that is proplab's own wrote it there already; a layer of one's
+    own that copied the flag but returned a new array left ``out`` as np.empty made it, and
+    that garbage went on (read18). No array (a forgotten ``return``) is an error: assigned,
+    None became NaN in every row of the block, with no error."""
+    if not isinstance(result, np.ndarray):
+        if who.endswith(".forward"):
+            what = "None (did you forget `return`?)" if result is None else repr(result)
+            raise TypeError(
+                f"PerReplica: {who} returned {what}: it must return a NumPy array of its "
+                f"input's shape {shape}"
+            )
+        raise returned_no_array(f"PerReplica: {who}", result, shape)
     if not np.may_share_memory(result, out):
         out[block] = result
 
