@@ -46,8 +46,9 @@ lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# mypy (pinned in pyproject's typecheck extra) on the NumPy core: [tool.mypy] in
-# pyproject.toml holds the settings and the files (the CORE list of tests/test_layering.py)
+# mypy (pinned in pyproject's typecheck extra) on the whole package but the modules
+# [tool.mypy] in pyproject.toml excludes (tests/test_layering.py names them); it holds the
+# settings too
 typecheck: $(TYPECHECK_STAMP)
 	$(BIN)/mypy
 

@@ -4,6 +4,7 @@ reports, the CLI or the web (DESIGN's layout; README's "Layout")."""
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 import tomllib
@@ -37,17 +38,29 @@ ON_TOP = {
 }  # fmt: skip
 
 
-def test_make_typecheck_checks_exactly_the_core() -> None:
-    # `make typecheck` runs mypy on pyproject's [tool.mypy] files: they must be the CORE
-    # modules above, so that a module moved into the core is type-checked too
+# the modules `make typecheck` leaves out for now (another change edits them; they join
+# once it is merged): pyproject's [tool.mypy] exclude must name exactly these
+NOT_TYPECHECKED = {"csvdata", "predict"}
+
+
+def test_make_typecheck_checks_every_module_but_the_named_few() -> None:
+    # `make typecheck` runs mypy on pyproject's [tool.mypy] files, the whole package, less
+    # what its exclude patterns match (as mypy matches them: re.search on the path from the
+    # project root): a pattern widened by mistake would drop modules unseen
     pyproject = Path(__file__).parents[1] / "pyproject.toml"
-    files = tomllib.loads(pyproject.read_text(encoding="utf-8"))["tool"]["mypy"]["files"]
-    assert len(files) == len(set(files))
-    assert {Path(f).parent.as_posix() for f in files} == {"src/proplab"}
-    assert {Path(f).stem for f in files} == CORE, (
-        f"in [tool.mypy] files but not CORE: {sorted({Path(f).stem for f in files} - CORE)}; "
-        f"CORE but not in files: {sorted(CORE - {Path(f).stem for f in files})}"
+    mypy = tomllib.loads(pyproject.read_text(encoding="utf-8"))["tool"]["mypy"]
+    assert mypy["files"] == ["src/proplab"]
+    paths = {p: f"src/proplab/{p.relative_to(PACKAGE).as_posix()}" for p in PACKAGE.rglob("*.py")}
+    excluded = {
+        p.relative_to(PACKAGE).with_suffix("").as_posix()
+        for p, path in paths.items()
+        if any(re.search(pattern, path) for pattern in mypy["exclude"])
+    }
+    assert excluded == NOT_TYPECHECKED, (
+        f"excluded but not named here: {sorted(excluded - NOT_TYPECHECKED)}; "
+        f"named here but checked: {sorted(NOT_TYPECHECKED - excluded)}"
     )
+    assert NOT_TYPECHECKED < CORE | ON_TOP  # modules that exist
 
 
 def imported_modules(source: str) -> set[str]:

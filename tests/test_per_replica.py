@@ -339,3 +339,33 @@ def test_a_module_that_flags_out_but_returns_a_new_array_is_still_used(rng):
     alone = Sigmoid()
     np.testing.assert_array_equal(y[1:], alone.forward(x[1:]))
     np.testing.assert_array_equal(dx[1:], alone.backward(g[1:]))
+
+
+class _DoubleWithoutReturn(Identity):
+    """A student's activation whose forward or backward forgot ``return``; with ``out``
+    (``supports_out``) it writes the right numbers there first."""
+
+    def __init__(self, forgets: str, supports_out: bool) -> None:
+        super().__init__()
+        self.forgets, self.supports_out = forgets, supports_out
+
+    def forward(self, x, out=None):
+        y = np.multiply(x, 2.0, out=out)
+        return None if self.forgets == "forward" else y
+
+    def backward(self, grad_out, need_input_grad=True, out=None):
+        g = np.multiply(grad_out, 2.0, out=out)
+        return None if self.forgets == "backward" else g
+
+
+@pytest.mark.parametrize("supports_out", [False, True])
+@pytest.mark.parametrize("forgets", ["forward", "backward"])
+def test_a_module_that_returns_none_is_named_not_turned_into_nan(rng, forgets, supports_out):
+    # PerReplica assigned what the block's module returned into its slice: None became NaN
+    # in every row of the block (forward or gradient), with no error
+    x = rng.normal(size=(3, 4, 2))
+    mixed = PerReplica([(1, Tanh()), (2, _DoubleWithoutReturn(forgets, supports_out))])
+    where = rf"_DoubleWithoutReturn\.{forgets} returned None \(did you forget `return`\?\)"
+    shape = r"shape \(2, 4, 2\)"
+    with pytest.raises(TypeError, match=rf"PerReplica: {where}: .*{shape}"):
+        mixed.backward(mixed.forward(x)) if forgets == "backward" else mixed.forward(x)

@@ -102,11 +102,14 @@ class _CommandParser(_Parser):
     to the top parser, whose error then says ``proplab: error:``; everything after the
     command's name is the command's, so its parser names them, as its other errors do."""
 
-    def parse_known_args(self, args=None, namespace=None):
-        namespace, extras = super().parse_known_args(args, namespace)
+    # typeshed overloads it for a namespace of one's own class; proplab passes none
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        parsed, extras = super().parse_known_args(args, namespace)
         if extras:
             self.error(f"unrecognized arguments: {' '.join(extras)}")
-        return namespace, extras
+        return parsed, extras
 
 
 def _digits_epilog(parser: argparse.ArgumentParser) -> str:
@@ -457,7 +460,7 @@ class _ReaderGone:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI with ``argv`` (default ``sys.argv[1:]``); return the exit code."""
     out = _ReaderGone(sys.stdout)
-    sys.stdout = out  # type: ignore[assignment]
+    sys.stdout = out
     try:
         code = _main(argv)
         out.flush()  # what is still buffered: the reader may have gone meanwhile

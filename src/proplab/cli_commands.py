@@ -112,10 +112,12 @@ def _standardized_note(cfg: RunConfig, out: Path) -> str | None:
     nothing said what --standardize had done)."""
     if not cfg.standardize or not (out / "model.npz").is_file():
         return None
+    from proplab.core import Sequential
     from proplab.features import Standardize
     from proplab.serialize import load
 
-    first = load(out / "model.npz").layers[0]
+    model = load(out / "model.npz")  # train saved it: a Sequential, Standardize first
+    first = model.layers[0] if isinstance(model, Sequential) else model
     if not isinstance(first, Standardize):
         return None
     names = dataload.csv_summary(cfg).get("features") or [

@@ -17,7 +17,7 @@ from typing import Any, TypeGuard
 import numpy as np
 
 from proplab.checks import did_you_mean
-from proplab.core import Module
+from proplab.core import Sequential
 from proplab.losses import Loss
 from proplab.optim_base import Optimizer
 from proplab.registry import canonical, resolve
@@ -353,7 +353,7 @@ def build_model(
     seeds: list[int] | None = None,
     samples: int = 1,
     stats: tuple[np.ndarray, np.ndarray] | None = None,
-) -> Module:
+) -> Sequential:
     """The network ``cfg`` describes (one model, or a stack when ``seeds`` is given).
 
     With ``cfg.standardize`` a :class:`~proplab.features.Standardize` layer comes first,
@@ -382,7 +382,6 @@ def build_model(
         raise too_big from None
     if not cfg.standardize:
         return model
-    from proplab.core import Sequential
     from proplab.features import Standardize
 
     shape = (*([len(seeds)] if seeds is not None else []), in_features)
@@ -393,8 +392,7 @@ def build_model(
             f"got {np.shape(mean)} and {np.shape(std)}"
         )
     # first, and flat (as Features): the network's layers keep their order behind it
-    layers = model.layers if isinstance(model, Sequential) else [model]
-    return Sequential(Standardize(mean, std), *layers)
+    return Sequential(Standardize(mean, std), *model.layers)
 
 
 def input_stats(cfg: RunConfig, x: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
@@ -462,7 +460,7 @@ def _build_model(
     out_features: int,
     rng: np.random.Generator | None,
     seeds: list[int] | None,
-) -> Module:
+) -> Sequential:
     from proplab.models import mlp  # local: models imports registry, keep this module light
 
     if rng is None and seeds is None:
@@ -510,7 +508,6 @@ def _build_model(
     )
     if not cfg.features:
         return net
-    from proplab.core import Sequential
     from proplab.features import Features
 
     # first, and flat: the MLP's layers keep their order behind it

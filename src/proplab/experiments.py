@@ -31,7 +31,7 @@ import math
 import platform
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -322,8 +322,9 @@ def _run_one(
                 picked_by_loss = loss_falls(gradients.losses)
             elif shows_boundary:
                 shown = snapshots.shown(history.loss)
-            if tests_as_it_trains:
-                test_curve = losses_at(model, loss_fn, prep.x_test, prep.y_test, snapshots.states)
+            x_test, y_test = prep.x_test, prep.y_test  # both arrays, or both None (holdout)
+            if tests_as_it_trains and x_test is not None and y_test is not None:
+                test_curve = losses_at(model, loss_fn, x_test, y_test, snapshots.states)
         return finish_run(
             cfg,
             run_dir,
@@ -463,7 +464,7 @@ def start_run_dir(cfg: RunConfig, run_dir: Path) -> Path:
 BLEW_UP = 1e3  # a final loss this many times the first epoch's: blown up, if finite
 
 
-def _blew_up(losses: list[float], final_loss: float) -> str | None:
+def _blew_up(losses: Sequence[float | np.ndarray], final_loss: float) -> str | None:
     """The line for a run whose final loss is at least BLEW_UP times its first epoch's
     and still finite (so not called diverged): a ReLU net whose output bias swings wider
     every step reached 3.8e306 and printed only its 52 % accuracy (diverge18)."""
@@ -524,13 +525,18 @@ def finish_run(
         x, y, x_test, y_test = prep.x, prep.y, prep.x_test, prep.y_test
         with np.errstate(all="ignore"):  # a diverged model predicts NaN; the summary says so
             loss, acc, pred = evaluate(model, loss_fn, x, y)
-            test = None if x_test is None else evaluate(model, loss_fn, x_test, y_test)
+            # both arrays, or both None (holdout)
+            test: tuple[Any, ...] | None = (
+                None
+                if x_test is None or y_test is None
+                else evaluate(model, loss_fn, x_test, y_test)
+            )
             # a regression (even of 0/1 values, task="regression"), or targets that are values
             # (not classes; a diverged classifier's accuracy is NaN too): R² instead
-            r2 = None
+            r2: float | None = None
             if dataload.is_regression_run(cfg) or not are_class_targets(y, pred.shape[-1]):
-                acc, r2 = math.nan, r2_score(pred, y)
-                if test is not None:
+                acc, r2 = math.nan, float(r2_score(pred, y))  # one model: one R²
+                if test is not None and y_test is not None:
                     test = (test[0], math.nan, test[2], r2_score(test[2], y_test))
         if history.stop_reason == "completed" and not np.isfinite(loss):
             # every epoch's loss was finite (if huge), but the last update blew the model up
@@ -589,7 +595,7 @@ def finish_run(
                 picked_by_loss = loss_falls(history.loss)
             boundary_during_training(run_dir, cfg, x, y, snapshots, picked_by_loss, x_test, y_test)
         if gradients is not None:
-            columns = {"epoch": gradients.epochs}
+            columns: dict[str, np.ndarray | Sequence[Any]] = {"epoch": gradients.epochs}
             columns.update(
                 {layer: gradients.sizes[:, i] for i, layer in enumerate(gradients.layers)}
             )

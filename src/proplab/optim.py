@@ -35,6 +35,7 @@ from proplab.checks import short_repr
 from proplab.optim_base import (  # noqa: F401  (Optimizer and regularized re-exported)
     Hyper,
     Optimizer,
+    PackedArrays,
     ParamGroup,
     check,
     nonzero,
@@ -137,7 +138,7 @@ class SGD(Optimizer):
                 or nonzero(self.hyper["l1"])
             )
 
-    def update(self, group: ParamGroup, state: dict[str, np.ndarray]) -> None:
+    def update(self, group: PackedArrays, state: dict[str, np.ndarray]) -> None:
         """One SGD step (the class's rule) on packed ``group``; buffers kept in ``state``."""
         if self.plain:
             # plain gradient descent, the lab's rule, for every parameter at once:
@@ -223,7 +224,7 @@ class AdaGrad(Optimizer):
             check("initial_accumulator_value", initial_accumulator_value, 0.0)
         )
 
-    def update(self, group: ParamGroup, state: dict[str, np.ndarray]) -> None:
+    def update(self, group: PackedArrays, state: dict[str, np.ndarray]) -> None:
         """One AdaGrad step (the class's rule) on packed ``group``; buffers kept in ``state``."""
         if "sum" not in state:
             state["sum"] = np.full_like(group.data, self.initial_accumulator_value)
@@ -328,7 +329,7 @@ class RMSProp(Optimizer):
         if name == "momentum":
             self.use_momentum = nonzero(self.hyper["momentum"])
 
-    def update(self, group: ParamGroup, state: dict[str, np.ndarray]) -> None:
+    def update(self, group: PackedArrays, state: dict[str, np.ndarray]) -> None:
         """One RMSProp step (the class's rule) on packed ``group``; buffers kept in ``state``."""
         if "square_avg" not in state:
             state["square_avg"] = np.zeros_like(group.data)
@@ -465,7 +466,7 @@ class Adam(Optimizer):
         )
         self.amsgrad = bool(amsgrad)
 
-    def update(self, group: ParamGroup, state: dict[str, np.ndarray]) -> None:
+    def update(self, group: PackedArrays, state: dict[str, np.ndarray]) -> None:
         """One Adam step (the class's rule) on packed ``group``; buffers kept in ``state``."""
         if "exp_avg" not in state:
             state["exp_avg"] = np.zeros_like(group.data)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -72,6 +72,15 @@ def regularized(grad: np.ndarray, data: np.ndarray, weight_decay: Hyper, l1: Hyp
     if nonzero(l1):
         g = g + l1 * np.sign(data)
     return g
+
+
+class PackedArrays(Protocol):
+    """What an update rule changes in place: ``data`` from ``grad``, both ``(*R, total)``.
+    A :class:`ParamGroup` is one; so are the rows of one that a block of replicas owns
+    (:class:`proplab.per_replica.PerReplicaOptimizer` hands each block's rule those)."""
+
+    data: np.ndarray
+    grad: np.ndarray
 
 
 class ParamGroup:
@@ -338,7 +347,7 @@ class Optimizer:
     def _hyper_changed(self, name: str) -> None:
         """Hook for subclasses that precompute something from a hyperparameter."""
 
-    def shaped(self, name: str, group: ParamGroup) -> Hyper:
+    def shaped(self, name: str, group: PackedArrays) -> Hyper:
         """Hyperparameter ``name`` broadcastable against ``group.data`` (cached)."""
         key = (name, id(group))
         try:
@@ -350,7 +359,7 @@ class Optimizer:
             self._shaped[key] = value
             return value
 
-    def shaped_array(self, name: str, group: ParamGroup) -> np.ndarray:
+    def shaped_array(self, name: str, group: PackedArrays) -> np.ndarray:
         """Like :meth:`shaped`, but a float comes back as a 0-d array of the group's dtype.
 
         NumPy converts a Python float operand on every ufunc call (~0.25 us on
@@ -385,7 +394,7 @@ class Optimizer:
             group.sync_grads()
             self.update(group, state)
 
-    def update(self, group: ParamGroup, state: dict[str, np.ndarray]) -> None:
+    def update(self, group: PackedArrays, state: dict[str, np.ndarray]) -> None:
         """The rule itself, for one packed group: change ``group.data`` in place from
         ``group.grad`` (both ``(*R, total)``). ``state`` is the group's dict of buffers,
         empty before the first step; the rule creates and keeps what it needs there.

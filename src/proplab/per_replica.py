@@ -24,7 +24,15 @@ import numpy as np
 
 from proplab.checks import check_int
 from proplab.core import Module
-from proplab.optim_base import Hyper, Optimizer, ParamGroup, check_steps, layout_difference
+from proplab.module_errors import returned_no_array
+from proplab.optim_base import (
+    Hyper,
+    Optimizer,
+    PackedArrays,
+    ParamGroup,
+    check_steps,
+    layout_difference,
+)
 from proplab.parameter import Parameter
 
 
@@ -118,9 +126,10 @@ class PerReplica(Module):
         for block, module in self.blocks:
             try:
                 if module.supports_out:  # written straight into its slice, no copy
-                    _into(out, block, module.forward(x[block], out=out[block]))
+                    got = _call_with_out(module.forward, x[block], out[block])
                 else:
-                    out[block] = module.forward(x[block])
+                    got = module.forward(x[block])
+                _into(out, block, got, f"{type(module).__name__}.forward", x[block].shape)
             except ValueError as exc:
                 raise self._failed(module, block, x, exc) from exc
         return out
@@ -133,9 +142,10 @@ class PerReplica(Module):
         for block, module in self.blocks:
             try:
                 if module.supports_out:
-                    _into(grad_in, block, module.backward(grad_out[block], out=grad_in[block]))
+                    back = _call_with_out(module.backward, grad_out[block], grad_in[block])
                 else:
-                    grad_in[block] = module.backward(grad_out[block])
+                    back = module.backward(grad_out[block])
+                _into(grad_in, block, back, type(module).__name__, grad_out[block].shape)
             except ValueError as exc:
                 raise self._failed(module, block, grad_out, exc) from exc
         return grad_in
@@ -144,10 +154,28 @@ class PerReplica(Module):
         return ", ".join(f"{b.start}:{b.stop}={type(m).__name__}" for b, m in self.blocks)
 
 
-def _into(out: np.ndarray, block: slice, result: np.ndarray) -> None:
-    """Make sure ``out[block]`` holds ``result``, what a module with ``supports_out`` returned:
-    proplab's own wrote it there already; a layer of one's own that copied the flag but
-    returned a new array left ``out`` as np.empty made it, and that garbage went on (read18)."""
+def _call_with_out(
+    method: Callable[..., np.ndarray | None], a: np.ndarray, out: np.ndarray
+) -> np.ndarray | None:
+    """``method(a, out=out)``: a module with ``supports_out`` takes ``out=`` beside what
+    :class:`Module`'s own signature names (``forward(x)``, ``backward(grad_out)``)."""
+    return method(a, out=out)
+
+
+def _into(out: np.ndarray, block: slice, result: object, who: str, shape: tuple[int, ...]) -> None:
+    """Make sure ``out[block]`` holds ``result``, what module ``who`` returned for the block:
+    one with ``supports_out`` that is proplab's own wrote it there already; a layer of one's
+    own that copied the flag but returned a new array left ``out`` as np.empty made it, and
+    that garbage went on (read18). No array (a forgotten ``return``) is an error: assigned,
+    None became NaN in every row of the block, with no error."""
+    if not isinstance(result, np.ndarray):
+        if who.endswith(".forward"):
+            what = "None (did you forget `return`?)" if result is None else repr(result)
+            raise TypeError(
+                f"PerReplica: {who} returned {what}: it must return a NumPy array of its "
+                f"input's shape {shape}"
+            )
+        raise returned_no_array(f"PerReplica: {who}", result, shape)
     if not np.may_share_memory(result, out):
         out[block] = result
 
@@ -182,14 +210,15 @@ class PerReplicaOptimizer(Optimizer):
         params: Iterable[Parameter],
         parts: Sequence[tuple[int, Callable[[list[Parameter]], Optimizer]]],
     ) -> None:
-        parts = _parts("PerReplicaOptimizer", parts, "make")
-        for i, (_, make) in enumerate(parts):
+        makes: list[tuple[int, Callable[[list[Parameter]], object]]] = []
+        for i, (count, make) in enumerate(_parts("PerReplicaOptimizer", parts, "make")):
             if not callable(make):
                 raise TypeError(
                     f"PerReplicaOptimizer: part {i}'s make must be a callable taking the "
                     f"block's parameters, e.g. lambda ps: SGD(ps, lr=0.1), got {make!r}"
                 )
-        total = sum(count for count, _ in parts)
+            makes.append((count, make))
+        total = sum(count for count, _ in makes)
         super().__init__(params)
         for group in self.groups:
             if group.data.ndim != 2 or group.data.shape[0] != total:
@@ -201,7 +230,7 @@ class PerReplicaOptimizer(Optimizer):
         # step runs every epoch and zip(strict=True) costs ~0.3 us per loop
         self.blocks: list[tuple[slice, Optimizer, list[tuple[_Rows, dict]]]] = []
         start = 0
-        for i, (count, make) in enumerate(parts):
+        for i, (count, make) in enumerate(makes):
             block = slice(start, start + count)
             rows = [_Rows(group, block) for group in self.groups]
             # the block's rule and hyperparameters, built on stand-ins of its rows' shapes
@@ -248,12 +277,12 @@ class PerReplicaOptimizer(Optimizer):
 
     def hyper_array(self, name: str) -> np.ndarray:
         """Hyperparameter ``name`` of every replica, shape ``(K,)``."""
+        missing = self._missing(name)
+        if missing is not None:
+            raise missing
         out = np.empty(self.replicas)
-        try:
-            for block, rule, _ in self.blocks:
-                out[block] = rule.hyper[name]
-        except KeyError:
-            raise self._missing(name) from None
+        for block, rule, _ in self.blocks:
+            out[block] = rule.hyper[name]
         return out
 
     def set_hyper(self, name: str, value: Hyper) -> None:
@@ -266,10 +295,11 @@ class PerReplicaOptimizer(Optimizer):
             raise missing
         if isinstance(value, list | tuple):
             value = np.asarray(value, dtype=np.float64)
-        per_replica = isinstance(value, np.ndarray) and value.ndim > 0
-        if per_replica and value.shape != (self.replicas,):
+        # one value per replica, else one value for all
+        per_replica = value if isinstance(value, np.ndarray) and value.ndim > 0 else None
+        if per_replica is not None and per_replica.shape != (self.replicas,):
             raise ValueError(
-                f"{name} per replica must have shape ({self.replicas},), got {value.shape}"
+                f"{name} per replica must have shape ({self.replicas},), got {per_replica.shape}"
             )
         if isinstance(value, float | int) and not isinstance(value, bool):
             ok = math.isfinite(value) and value >= 0
@@ -287,7 +317,10 @@ class PerReplicaOptimizer(Optimizer):
                 f"PerReplicaOptimizer: {name} must be a finite number >= 0 or an array of "
                 f"{self.replicas} of them, got {shown!r}"
             )
-        values = [(rule, value[block] if per_replica else value) for block, rule, _ in self.blocks]
+        values = [
+            (rule, value if per_replica is None else per_replica[block])
+            for block, rule, _ in self.blocks
+        ]
         for rule, v in values:  # every block's checks (its range too) before any change
             rule.check_hyper(name, v)
         for rule, v in values:
@@ -360,7 +393,7 @@ class PerReplicaOptimizer(Optimizer):
 
         return apply
 
-    def update(self, group: ParamGroup, state: dict[str, np.ndarray]) -> None:
+    def update(self, group: PackedArrays, state: dict[str, np.ndarray]) -> None:
         raise NotImplementedError("PerReplicaOptimizer.step updates each block with its own rule")
 
     def __repr__(self) -> str:

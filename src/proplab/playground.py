@@ -222,7 +222,11 @@ class Playground:
             "widths": [len(names), *self.cfg.hidden_sizes, _out_width(self.model)],
             "inputs": {"names": names, "maps": _rounded(maps.T)},
             "train": self._points_of(self.x, self.y),
-            "test": None if self.x_test is None else self._points_of(self.x_test, self.y_test),
+            "test": (  # x_test and y_test: both arrays, or both None (holdout)
+                None
+                if self.x_test is None or self.y_test is None
+                else self._points_of(self.x_test, self.y_test)
+            ),
             "grid": {"u": _floats(self.grid_u), "v": _floats(self.grid_v)},
             "unit_grid": {"u": _floats(self.unit_u), "v": _floats(self.unit_v)},
             "state": self.state(list(self.curve), list(self.test_curve)),
@@ -389,7 +393,9 @@ class Playground:
         not finite (a diverged model's) is None."""
         loss, acc, r2 = self._measure(self.x, self.y)
         test_loss, test_acc, test_r2 = (
-            (None, None, None) if self.x_test is None else self._measure(self.x_test, self.y_test)
+            (None, None, None)
+            if self.x_test is None or self.y_test is None
+            else self._measure(self.x_test, self.y_test)
         )
         with eval_mode(self.model):  # predictions: dropout off, batchnorm's running stats
             out = self.model.forward(self._points)

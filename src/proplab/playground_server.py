@@ -75,6 +75,8 @@ class PlaygroundServer(ThreadingHTTPServer):
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
+        if isinstance(host, bytes):  # typeshed allows it; an AF_INET server's is a str
+            host = host.decode()
         return f"http://{host}:{port}/"
 
 

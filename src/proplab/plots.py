@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 from matplotlib import colormaps
 from matplotlib.figure import Figure
+from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, Locator, LogLocator, MaxNLocator, NullLocator
 
@@ -64,7 +65,7 @@ def plain_log_ticks(ax: Any) -> None:
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:.4g}"))
         return
     ax.yaxis.set_major_locator(LogLocator(10))
-    ax.yaxis.set_minor_locator(LogLocator(10, subs=np.arange(2, 10)))
+    ax.yaxis.set_minor_locator(LogLocator(10, subs=tuple(range(2, 10))))
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
     ax.yaxis.set_minor_formatter(
         FuncFormatter(lambda v, _pos: f"{v:g}" if _leading_digit(v) in (2, 5) else "")
@@ -125,8 +126,10 @@ def settle_layout(fig: Figure, passes: int = SETTLE_PASSES) -> None:
     fig.set_dpi(DPI)
     with np.errstate(over="ignore", invalid="ignore"):
         before = None
+        engine = fig.get_layout_engine()
+        assert engine is not None, "settle_layout lays out a figure made with a layout"
         for _ in range(passes):
-            fig.get_layout_engine().execute(fig)
+            engine.execute(fig)
             now = np.array([ax.get_position().bounds for ax in fig.axes])
             if before is not None and np.abs(now - before).max() < 5e-4:
                 break
@@ -264,7 +267,9 @@ def comparison_canvas(
     share their axes, and each sample's two plotting coordinates with their axis labels
     (:func:`_points_2d` of ``x (n, features)`` and the features' ``names``)."""
     fig = Figure(figsize=(width, 5.0), layout="constrained")
-    fig.get_layout_engine().set(wspace=0.08)  # keep the two panels apart
+    engine = fig.get_layout_engine()
+    assert isinstance(engine, ConstrainedLayoutEngine)  # layout="constrained", just above
+    engine.set(wspace=0.08)  # keep the two panels apart
     axes = fig.subplots(1, 2, sharex=True, sharey=True)
     return fig, axes, _points_2d(x, names)
 
@@ -299,7 +304,7 @@ def learning_curve(
     path: str | os.PathLike[str],
     title: str = "",
     accuracy_label: str | None = "accuracy",
-    test_loss: tuple[np.ndarray, np.ndarray] | None = None,
+    test_loss: tuple[Sequence[int] | np.ndarray, np.ndarray] | None = None,
     training_note: str = "",
     held_out: bool = False,
 ) -> Figure:
@@ -351,12 +356,19 @@ def learning_curve(
             color="0.3",
         )
     # a very short run: a marker per epoch (a single epoch draws no line at all)
-    marker = {"marker": "o", "markersize": 4} if len(epoch) <= MARKED_EPOCHS else {}
+    # (matplotlib's keyword arguments: Any, as its own signatures take them)
+    marker: dict[str, Any] = {"marker": "o", "markersize": 4} if len(epoch) <= MARKED_EPOCHS else {}
     ax.plot(epoch[shown], loss[shown], color=LOSS_COLOR, linewidth=1.8, label=loss_label, **marker)
-    test_handles, test_right = [], -np.inf
+    test_handles: list[Line2D] = []
+    test_right = -np.inf
     if test_loss is not None:
         test_handles, test_right = _test_loss(ax, *test_loss, training=(epoch, loss))
-    off_scale = {"marker": "^", "linestyle": "", "color": LOSS_COLOR, "markersize": 6}
+    off_scale: dict[str, Any] = {
+        "marker": "^",
+        "linestyle": "",
+        "color": LOSS_COLOR,
+        "markersize": 6,
+    }
     if huge.any():  # finite but too large to draw: a mark at the top edge, not nothing
         marked = epoch[huge]
         if marked.size > MAX_OFF_SCALE_MARKS:
@@ -459,7 +471,7 @@ def _finish_curve(
     # under the axes, where no curve can run beneath it; in one row while it fits the
     # figure's width (~80 characters), else in two columns, else (two long labels: a
     # mini-batch run's notes) in one
-    widths = sorted((len(h.get_label()) + 6 for h in handles), reverse=True)
+    widths = sorted((len(str(h.get_label())) + 6 for h in handles), reverse=True)
     ncols = len(handles) if sum(widths) <= 80 else 2 if sum(widths[:2]) <= 80 else 1
     fig.legend(handles=handles, loc="outside lower center", ncols=ncols, frameon=False)
     ax.set_title(fit_text(title or "Learning curve", 6.4, fontsize=12))
@@ -483,10 +495,11 @@ class _ClearOfZero(Locator):
         ticks = np.asarray(ticks, dtype=np.float64)
         return ticks[(ticks <= 0) | (ticks >= self.linthresh / 4)]
 
-    def __call__(self) -> np.ndarray:
+    # matplotlib's stubs say Sequence[float]; its own locators return arrays, as these do
+    def __call__(self) -> np.ndarray:  # type: ignore[override]
         return self._keep(self.base())
 
-    def tick_values(self, vmin: float, vmax: float) -> np.ndarray:
+    def tick_values(self, vmin: float, vmax: float) -> np.ndarray:  # type: ignore[override]
         return self._keep(self.base.tick_values(vmin, vmax))
 
 
@@ -515,7 +528,7 @@ def gradient_sizes_figure(
         shown = np.isfinite(values) & (values > 0)  # a log scale cannot show 0 or NaN
         # a single drawable point draws no line: a marker (a run whose gradients are 0 after
         # its first kept epoch keeps that epoch's sizes visible)
-        marker = {}
+        marker: dict[str, Any] = {}
         if len(epochs) <= MARKED_EPOCHS or shown.sum() == 1:
             marker = {"marker": "o", "markersize": 3 if shown.sum() > 1 else 5, "clip_on": False}
         ax.plot(
@@ -562,7 +575,7 @@ TURNED_UP = 1.1
 
 def _test_loss(
     ax: Any,
-    updates: np.ndarray,
+    updates: Sequence[int] | np.ndarray,
     losses: np.ndarray,
     training: tuple[np.ndarray, np.ndarray],
 ) -> tuple[list[Line2D], float]:
@@ -578,8 +591,13 @@ def _test_loss(
     values = np.asarray(losses, dtype=np.float64).reshape(-1)
     drawn = np.isfinite(values) & (values > 0) & (values < OFF_SCALE)
     # a few points (a short run, or only the final model's): each marked
-    marker = {"marker": "o", "markersize": 4} if len(at) <= MARKED_EPOCHS else {}
-    style = {"color": TEST_LOSS_COLOR, "linewidth": 1.4, "label": "test loss", **marker}
+    marker: dict[str, Any] = {"marker": "o", "markersize": 4} if len(at) <= MARKED_EPOCHS else {}
+    style: dict[str, Any] = {
+        "color": TEST_LOSS_COLOR,
+        "linewidth": 1.4,
+        "label": "test loss",
+        **marker,
+    }
     ax.plot(at[drawn], values[drawn], **style)
     handles = [Line2D([], [], **style)]
     if not drawn.any():
@@ -594,7 +612,12 @@ def _test_loss(
         and np.isfinite(train[-1])
         and train[-1] < then[0]
     ):
-        ring = {"marker": "o", "markersize": 9, "markerfacecolor": "none", "linestyle": ""}
+        ring: dict[str, Any] = {
+            "marker": "o",
+            "markersize": 9,
+            "markerfacecolor": "none",
+            "linestyle": "",
+        }
         ring.update(markeredgecolor="black", markeredgewidth=1.3)
         ax.plot(at[lowest], values[lowest], **ring)
         label = f"lowest test loss ({values[lowest]:.3g}, epoch {int(at[lowest]):,})"

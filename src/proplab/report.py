@@ -16,6 +16,7 @@ This module assembles the document and writes the experiments' sections;
 from __future__ import annotations
 
 import math
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -65,7 +66,7 @@ FIGURES = "figures"
 
 
 def build_report(
-    out: str | Path, *, log: Callable[[str], Any] = print, jobs: int = 1
+    out: str | os.PathLike[str], *, log: Callable[[str], Any] = print, jobs: int = 1
 ) -> tuple[Path, Path]:
     """Write ``report.md``, ``report.html`` and ``figures/`` into ``out``; return both paths.
 
@@ -221,7 +222,7 @@ def _lab_runs(out: Path, views: list[ExperimentView]) -> list[Block]:
         loss, acc, r2 = summary.get("loss"), summary.get("accuracy"), summary.get("r2")
         values = r2 is not None  # a regression: no accuracy, its R² instead
         line = (
-            format_summary_line(loss, math.nan if values else acc, r2)
+            format_summary_line(loss, math.nan if values or acc is None else acc, r2)
             if loss is not None and (acc is not None or values)
             else f"diverged: {summary.get('message', '')}"
         )

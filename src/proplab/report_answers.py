@@ -226,7 +226,7 @@ def _activation_answer(f: Finder) -> list[str]:
             + listing(parts)
             + "."
         )
-    others = {}
+    others: dict[str, list[GroupView]] = {}
     for ds in f.datasets():
         for g in f.groups:
             d = f.diff(g)
@@ -588,7 +588,7 @@ def _lr_values(gs: list[GroupView], name: str, intro: bool = True) -> list[str]:
     best = max(clean, key=lambda g: g.score(held).mean) if clean else None
     # the highest rate "ends best" was said just above, on the training data: only the
     # held-out set has more to add
-    if len(clean) > 1 and (held or best is not high):
+    if len(clean) > 1 and best is not None and (held or best is not high):
         among = "Of the rates that did not diverge, the" if len(clean) < len(gs) else "The"
         text = (
             f"{among} highest {where}R² on {name} "

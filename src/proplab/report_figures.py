@@ -39,7 +39,7 @@ def experiment_figures(v: ExperimentView, out: Path, folder: str) -> list[Figure
     single = len(v.settings) == 1
     n_seeds = max(g.n for g in v.groups)
     axis = ", ".join(a.name for a in exp.setting_axes) or "setting"
-    figures = []
+    figures: list[Figure | Para] = []
 
     curves = {
         dataset_name(ds): [
@@ -126,10 +126,10 @@ def experiment_figures(v: ExperimentView, out: Path, folder: str) -> list[Figure
         seed = min(r.record.seed for g in v.groups for r in g.runs)
         rel = f"{folder}/{exp.name}-boundaries.png"
         drawn = [p for row in rows for p in row if p is not None]
-        kinds = {p.regression for p in drawn} or {g.regression for g in v.groups}
+        regressions = {p.regression for p in drawn} or {g.regression for g in v.groups}
         # a regression's panels show its predicted value, which has no boundary
-        what = "decision boundaries" if kinds == {False} else "predicted values"
-        if kinds == {False, True}:  # short: the panels' titles say which is which
+        what = "decision boundaries" if regressions == {False} else "predicted values"
+        if regressions == {False, True}:  # short: the panels' titles say which is which
             what = "boundaries and values"
         sweep_boundaries.decision_boundaries(
             rows,
@@ -137,7 +137,7 @@ def experiment_figures(v: ExperimentView, out: Path, folder: str) -> list[Figure
             title=f"{exp.title}: {what} (seed {seed})",
             row_labels=labels,
         )
-        caption = _boundary_caption(exp.title, seed, kinds)
+        caption = _boundary_caption(exp.title, seed, regressions)
         if any(p.held_out is not None for p in drawn):
             caption += "; diamonds: the points held out as the test set"
         figures.append(Figure(rel, caption))

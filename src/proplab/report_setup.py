@@ -234,7 +234,7 @@ def _base_rows(base: RunConfig, outputs: str = "") -> list[list[str]]:
         extra += CONV_FIELDS
 
     def shown(k: str) -> str:
-        if k == "features":
+        if k == "features" and base.features is not None:  # shown only when set
             return inputs_label(base.features)
         text = format_value(getattr(base, k))
         return f"{text} ({outputs})" if k == "output_activation" and outputs else text

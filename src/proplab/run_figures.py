@@ -241,10 +241,12 @@ def boundary_during_training(
         if not regression:
             shown = f"{100 * accuracy(model.forward(x), y):.1f} %"
             return f"training accuracy {shown}" if held_out else shown
-        text = f"R² {value_plots.r2_text(r2_score(model.forward(x), y))}"
+        text = f"R² {value_plots.r2_text(float(r2_score(model.forward(x), y)))}"
         if x_test is not None and y_test is not None:
             text = f"training {text}"
-            text += f"\ntest R² {value_plots.r2_text(r2_score(model.forward(x_test), y_test))}"
+            text += (
+                f"\ntest R² {value_plots.r2_text(float(r2_score(model.forward(x_test), y_test)))}"
+            )
         return text
 
     def draw(path: Path) -> None:
@@ -359,7 +361,8 @@ def write_figures(
                 class_names=classes,
             ),
         )
-    shown_x, shown_y = (x, y) if x_test is None else (x_test, y_test)
+    # x_test and y_test: both arrays, or both None (holdout)
+    shown_x, shown_y = (x, y) if x_test is None or y_test is None else (x_test, y_test)
     shown_pred = model.forward(shown_x)
     part = "training set" if x_test is None else "test set"
     if shown_pred.shape[-1] > 2:
@@ -408,9 +411,9 @@ def draw_value_map(
     title says what it shows. ``x`` ``(n, 2)``, ``y`` ``(n, 1)`` target values."""
     from proplab import value_plots
 
-    score = f"training R² {value_plots.r2_text(r2_score(model.forward(x), y))}"
+    score = f"training R² {value_plots.r2_text(float(r2_score(model.forward(x), y)))}"
     if x_test is not None and y_test is not None:
-        score += f", test R² {value_plots.r2_text(r2_score(model.forward(x_test), y_test))}"
+        score += f", test R² {value_plots.r2_text(float(r2_score(model.forward(x_test), y_test)))}"
     return draw_figure(
         run_dir / DECISION_BOUNDARY,
         lambda path: value_plots.value_map(

@@ -23,7 +23,7 @@ from proplab.config import (
     input_stats,
     shuffle_rng,
 )
-from proplab.core import Module
+from proplab.core import Sequential
 from proplab.dataload import Prepared
 from proplab.history import History
 from proplab.losses import Loss
@@ -41,7 +41,7 @@ class RunParts:
     in several :meth:`fit` calls draws the batches one long run would.
     """
 
-    model: Module
+    model: Sequential  # build_model's
     loss_fn: Loss
     optimizer: Optimizer
     x: np.ndarray

@@ -53,8 +53,10 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO[A
         raise _naming(exc, path) from exc
     try:
         os.fchmod(fd, _FILE_MODE)
-        kwargs = {"encoding": "utf-8", "newline": ""} if mode == "w" else {}
-        with os.fdopen(fd, mode, **kwargs) as f:
+        text = mode == "w"  # binary mode takes no encoding (None: the default)
+        with os.fdopen(
+            fd, mode, encoding="utf-8" if text else None, newline="" if text else None
+        ) as f:
             yield f
             f.flush()
             os.fsync(f.fileno())
@@ -182,7 +184,7 @@ def write_npz(path: str | os.PathLike[str], arrays: dict[str, np.ndarray]) -> Pa
             raise TypeError(f"array {name!r} has dtype object; it would need pickle to load")
     with atomic_open(path, "wb") as f:
         # writing to a file object keeps numpy from appending ".npz" to the name
-        np.savez(f, **arrays)
+        np.savez(f, allow_pickle=False, **arrays)
     return Path(path)
 
 

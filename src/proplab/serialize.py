@@ -54,7 +54,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 
@@ -95,16 +95,20 @@ class ModelFileError(ValueError):
     """A model file is unreadable, corrupt or does not match its architecture."""
 
 
+M = TypeVar("M", bound=Module)
+
+
 @dataclass(frozen=True)
-class ModuleType:
-    """How to turn one module class into constructor arguments and back."""
+class ModuleType(Generic[M]):
+    """How to turn one module class ``M`` into constructor arguments and back."""
 
-    cls: type[Module]
-    to_spec: Callable[[Module, Describe], Spec]
-    from_spec: Callable[[Spec, Build], Module]
+    cls: type[M]
+    to_spec: Callable[[M, Describe], Spec]
+    from_spec: Callable[[Spec, Build], M]
 
 
-MODULE_TYPES: dict[str, ModuleType] = {}
+# each entry's functions take and build its own class (describe picks it by type(module))
+MODULE_TYPES: dict[str, ModuleType[Any]] = {}
 
 
 def dummy_rng() -> np.random.Generator:
@@ -113,9 +117,9 @@ def dummy_rng() -> np.random.Generator:
 
 
 def register_module_type(
-    cls: type[Module],
-    to_spec: Callable[[Module, Describe], Spec] | None = None,
-    from_spec: Callable[[Spec, Build], Module] | None = None,
+    cls: type[M],
+    to_spec: Callable[[M, Describe], Spec] | None = None,
+    from_spec: Callable[[Spec, Build], M] | None = None,
     name: str | None = None,
 ) -> None:
     """Make ``cls`` saveable. Without ``to_spec``/``from_spec`` it must take no arguments."""
@@ -403,7 +407,8 @@ def save(
         arrays[BUFFER_PREFIX + name] = b
     arrays.update(optim_arrays)
     buf = io.BytesIO()
-    np.savez(buf, **arrays)
+    # no array needs pickle (load refuses pickles): one that did is refused here, not saved
+    np.savez(buf, allow_pickle=False, **arrays)
     return write_bytes(path, buf.getvalue())
 
 
@@ -435,12 +440,15 @@ def load(path: str | os.PathLike[str]) -> Module:
     params = dict(model.named_parameters())
     for name, mask in masks.items():
         p = params.get(name)
-        fits = p is not None and mask.dtype.kind in "biuf"
         try:
-            fits = fits and np.broadcast_shapes(mask.shape, p.data.shape) == p.data.shape
+            fits = (
+                p is not None
+                and mask.dtype.kind in "biuf"
+                and np.broadcast_shapes(mask.shape, p.data.shape) == p.data.shape
+            )
         except ValueError:
             fits = False
-        if not fits:
+        if p is None or not fits:
             raise ModelFileError(
                 f"{path}: grad_mask {name!r} of shape {mask.shape} fits no parameter "
                 f"of the architecture"
@@ -492,7 +500,8 @@ def optimizer_from_state(params: list[Parameter], state: dict[str, Any]) -> Opti
 def _rule_from_state(state: dict[str, Any], params: list[Parameter]) -> Optimizer:
     """One rule (SGD, Adam...) built from its saved state: the optimizer itself, or a
     PerReplicaOptimizer block's (no nesting)."""
-    cls = OPTIMIZER_TYPES.get(state.get("type"))
+    kind = state.get("type")
+    cls = OPTIMIZER_TYPES.get(kind) if isinstance(kind, str) else None
     if cls is None or cls is PerReplicaOptimizer:
         raise ValueError(f"a PerReplicaOptimizer block cannot be a {state.get('type')!r}")
     return cls(params, **cls.init_args(state["hyper"], state["options"]))

@@ -64,10 +64,13 @@ def streams_of(model: Module) -> dict[str, Any] | None:
             states.append(jsonable(generator.bit_generator.state))
         return index[id(generator)]
 
-    entries = [
-        {"rng": place(m.rng)} if m.rngs is None else {"rngs": [place(g) for g in m.rngs]}
-        for m in layers
-    ]
+    def entry(m: Dropout) -> dict[str, Any]:
+        if m.rngs is not None:
+            return {"rngs": [place(g) for g in m.rngs]}
+        assert m.rng is not None  # Dropout refuses to be built with neither
+        return {"rng": place(m.rng)}
+
+    entries = [entry(m) for m in layers]
     return {"states": states, "dropout": entries}
 
 

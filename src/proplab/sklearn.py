@@ -100,7 +100,7 @@ def _generator(random_state: Any) -> np.random.Generator:
         return np.random.default_rng()
     # a negative seed would reach NumPy's "expected non-negative integer", which names
     # neither random_state nor what it accepts
-    if isinstance(random_state, numbers.Integral) and random_state >= 0:
+    if isinstance(random_state, numbers.Integral) and int(random_state) >= 0:
         return np.random.default_rng(int(random_state))
     raise ValueError(f"random_state must be {_RANDOM_STATES}, got {random_state!r}")
 
@@ -177,6 +177,10 @@ class _BaseMLP(BaseEstimator):
 
     _y_checks: dict[str, Any] = {}
     _out_activation: str  # out_activation_, as scikit-learn names the output function
+    # set by fit (the ones the next warm fit or partial_fit reads back)
+    model_: Sequential
+    loss_curve_: list[float]
+    _rng: np.random.Generator
 
     def __init__(
         self,
@@ -246,8 +250,8 @@ class _BaseMLP(BaseEstimator):
     # ------------------------------------------------------------------ parameters
 
     def _validate_params(self) -> tuple[list[int], str, str]:
-        sizes = self.hidden_layer_sizes
-        sizes = [sizes] if isinstance(sizes, numbers.Integral) else list(sizes)
+        given = self.hidden_layer_sizes
+        sizes = [given] if isinstance(given, numbers.Integral) else list(given)
         if any(not isinstance(h, numbers.Integral) or h <= 0 for h in sizes):
             raise ValueError(
                 f"hidden_layer_sizes must be positive integers, got {self.hidden_layer_sizes!r}"
@@ -334,7 +338,7 @@ class _BaseMLP(BaseEstimator):
         if opt is None or not isinstance(opt, Adam if self.solver == "adam" else SGD):
             return self._new_optimizer(model)
         wanted = {"lr": self.learning_rate_init, "weight_decay": self.alpha}
-        if self.solver == "sgd":
+        if isinstance(opt, SGD):  # solver "sgd" (the check above)
             wanted["momentum"] = self.momentum
             # an option, not a hyperparameter: the momentum buffer serves both rules
             opt.nesterov = self._nesterov()
@@ -483,8 +487,11 @@ class _BaseMLP(BaseEstimator):
         # scikit-learn's validation_scores_ (one held-out score per epoch); the best is
         # that of the weights kept, those of the lowest validation loss
         self.validation_scores_ = stopper.scores if stopper is not None else None
-        kept = stopper is not None and 1 <= (self.best_epoch_ or 0) <= len(stopper.scores)
-        self.best_validation_score_ = stopper.scores[self.best_epoch_ - 1] if kept else None
+        best = self.best_epoch_ or 0
+        kept = stopper is not None and 1 <= best <= len(stopper.scores)
+        self.best_validation_score_ = (
+            stopper.scores[best - 1] if stopper is not None and kept else None
+        )
         # scikit-learn's other fitted attributes, with its semantics: the last and the
         # lowest training loss (None with early stopping, which stops on the validation
         # loss), samples seen across warm fits and partial_fit calls, layers counting
@@ -519,7 +526,8 @@ class _BaseMLP(BaseEstimator):
     @property
     def intercepts_(self) -> list[np.ndarray]:
         """Each layer's biases ``(units out,)``, as scikit-learn's ``intercepts_``."""
-        return [layer.bias.data for layer in self._linear_layers()]
+        # the network is built with biases: every Linear has one
+        return [layer.params["bias"].data for layer in self._linear_layers()]
 
     def _linear_layers(self) -> list[Linear]:
         check_is_fitted(self)
@@ -636,7 +644,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         check_classification_targets(y)
         present = np.unique(y)
         if keep or classes is not None:
-            known = self.classes_ if keep else classes
+            known = self.classes_ if keep or classes is None else classes
             outside = present[~np.isin(present, known)]
             if warm:
                 # scikit-learn's rule for a warm fit: the same classes, all of them

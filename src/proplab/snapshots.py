@@ -17,7 +17,7 @@ import math
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -242,12 +242,29 @@ def _owner(model: Module, name: str) -> Module:
     return model
 
 
+@runtime_checkable
+class _Dense(Protocol):
+    """A layer of ``in_features`` -> ``out_features`` (Linear, or one of one's own)."""
+
+    in_features: int
+    out_features: int
+
+
+@runtime_checkable
+class _Convolution(Protocol):
+    """A layer of ``in_channels`` -> ``out_channels`` (Conv1d, or one of one's own)."""
+
+    in_channels: int
+    out_channels: int
+    kernel_size: int
+
+
 def _layer_label(position: int, module: Module) -> str:
     """``"1: Linear 2->10"``, ``"1: Conv1d 1->4 (kernel 2)"``: a weighted layer, for a legend."""
     name = type(module).__name__
-    if hasattr(module, "in_features"):
+    if isinstance(module, _Dense):
         return f"{position}: {name} {module.in_features}->{module.out_features}"
-    if hasattr(module, "in_channels"):
+    if isinstance(module, _Convolution):
         return (
             f"{position}: {name} {module.in_channels}->{module.out_channels} "
             f"(kernel {module.kernel_size})"

@@ -15,10 +15,11 @@ floating-point summation order in the loss value (see ``tests/test_stacking.py``
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -28,6 +29,7 @@ from proplab.core import Module
 from proplab.history import History
 from proplab.layers import Linear
 from proplab.optim_base import Optimizer
+from proplab.parameter import Parameter
 from proplab.per_replica import PerReplica, PerReplicaOptimizer
 from proplab.progress import PROGRESS_SECONDS
 from proplab.registry import resolve
@@ -44,6 +46,10 @@ from proplab.stack_plan import (
 )
 from proplab.threads import blas_threads_for_a_run
 from proplab.train import fit
+
+if TYPE_CHECKING:  # the workers load multiprocessing: imported where a sweep runs them
+    from proplab.sweep_folder import RunJob
+    from proplab.sweep_workers import OnDone
 
 
 @dataclass
@@ -75,7 +81,7 @@ def _per_replica(values: Sequence[float]) -> float | np.ndarray:
     return float(values[0]) if len(set(values)) == 1 else np.asarray(values, dtype=np.float64)
 
 
-def _blocks(cfgs: Sequence[RunConfig], key) -> list[list[RunConfig]]:
+def _blocks(cfgs: Sequence[RunConfig], key: Callable[[RunConfig], object]) -> list[list[RunConfig]]:
     """Consecutive runs with equal ``key(cfg)``, as lists."""
     blocks: list[list[RunConfig]] = []
     for c in cfgs:
@@ -86,7 +92,7 @@ def _blocks(cfgs: Sequence[RunConfig], key) -> list[list[RunConfig]]:
     return blocks
 
 
-def build_stack_optimizer(cfgs: Sequence[RunConfig], params: list) -> Optimizer:
+def build_stack_optimizer(cfgs: Sequence[RunConfig], params: list[Parameter]) -> Optimizer:
     """The optimizer for a stack of ``cfgs``, each replica with its own lr (momentum, L2, L1).
 
     One rule (see :func:`update_rule`): that optimizer with per-replica
@@ -97,7 +103,7 @@ def build_stack_optimizer(cfgs: Sequence[RunConfig], params: list) -> Optimizer:
     if len(blocks) > 1:
         return PerReplicaOptimizer(
             params,
-            [(len(b), lambda ps, b=b: build_stack_optimizer(b, ps)) for b in blocks],
+            [(len(b), functools.partial(build_stack_optimizer, b)) for b in blocks],
         )
     cfg = cfgs[0]
     kwargs = {
@@ -189,7 +195,9 @@ def train_stack(
         # each run's statistics from its own training rows (a generated dataset's differ
         # with the seed), computed as the run alone computes them: the same bits
         own = [input_stats(c, xs[k]) for c, k in zip(cfgs, order, strict=True)]
-        stats = (np.stack([m for m, _ in own]), np.stack([s for _, s in own]))
+        pairs = [p for p in own if p is not None]  # all: standardize is in structure_key
+        assert len(pairs) == len(own)
+        stats = (np.stack([m for m, _ in pairs]), np.stack([s for _, s in pairs]))
     stack = build_stack_model(cfgs, n_in, n_out, stats)
     optimizer = build_stack_optimizer(cfgs, stack.parameters())
     hook = callback
@@ -212,16 +220,16 @@ def train_stack(
         callback_every=max(100, cfg.epochs // 100),
         callback_seconds=PROGRESS_SECONDS,
     )
-    runs: list[StackedRun | None] = [None] * len(cfgs)
+    runs: dict[int, StackedRun] = {}  # by the index of its config in those given
     # the weights and the buffers (batchnorm's running statistics) of every replica
     stacked_state = {name: p.data for name, p in stack.named_parameters()}
     stacked_state.update(stack.named_buffers())
     for k, c in enumerate(cfgs):
         single = build_model(c, n_in, n_out)
-        own = single.state_dict()  # without a bias, fewer than the stack has
-        single.load_state_dict({name: stacked_state[name][k] for name in own})
+        names = single.state_dict()  # without a bias, fewer than the stack has
+        single.load_state_dict({name: stacked_state[name][k] for name in names})
         runs[order[k]] = StackedRun(c, single, history, k)
-    return runs
+    return [runs[i] for i in range(len(cfgs))]
 
 
 # ---------------------------------------------------------------------------
@@ -365,10 +373,10 @@ def _run_unit(
 
 
 def run_stacked(
-    jobs: Sequence,
+    jobs: Sequence[RunJob],
     *,
     workers: int = 1,
-    on_done,
+    on_done: OnDone,
     on_progress: Callable[[float], None] | None = None,
     on_plan: Callable[[dict[str, float]], None] | None = None,
     on_stop: Callable[[int, int], None] | None = None,

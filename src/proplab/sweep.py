@@ -184,19 +184,20 @@ def run_sweep(
     if result.reused:
         stream.write(f"sweep: {result.reused} of {result.total} runs already finished in {out}\n")
     costs = {j.name: j.cost for j in todo}
-    progress = Progress(len(all_jobs), result.reused, sum(costs.values()), stream, shown=progress)
+    # the flag ``progress`` (shown or not) becomes the progress line it asked for
+    line = Progress(len(all_jobs), result.reused, sum(costs.values()), stream, shown=progress)
 
     def on_plan(planned: dict[str, float]) -> None:
         costs.update(planned)
-        progress.replan(sum(costs.values()))
+        line.replan(sum(costs.values()))
 
     def on_done(job: RunJob, outcome: dict[str, Any]) -> None:
         failed = outcome["status"] == "failed"
         if failed:
             result.failed[job.name] = outcome.get("error", "unknown error")
-            progress.say(f"sweep: run {job.name} failed: {result.failed[job.name]}")
+            line.say(f"sweep: run {job.name} failed: {result.failed[job.name]}")
         diverged = (outcome.get("summary") or {}).get("stop_reason") == "diverged"
-        progress.update(costs[job.name], job.name, failed=failed, diverged=diverged)
+        line.update(costs[job.name], job.name, failed=failed, diverged=diverged)
 
     def on_stop(runs: int, stacked: int = 0) -> None:
         if runs == 0:  # the workers' runs ended with the signal: nothing to wait for
@@ -210,13 +211,17 @@ def run_sweep(
             waiting += (
                 f" ({stacked} of them stacked: those save nothing, a rerun trains them again)"
             )
-        progress.say(f"sweep: stopping: {waiting}; Ctrl-C again to abandon them")
+        line.say(f"sweep: stopping: {waiting}; Ctrl-C again to abandon them")
 
     start = time.perf_counter() if started is None else started
     with stop_signals_as_ctrl_c() as caught:
         try:
             if todo:
-                hooks = {"on_progress": progress.partial, "on_plan": on_plan, "on_stop": on_stop}
+                hooks: dict[str, Callable[..., None]] = {
+                    "on_progress": line.partial,
+                    "on_plan": on_plan,
+                    "on_stop": on_stop,
+                }
                 runner(
                     todo,
                     workers=max(1, int(jobs)),
@@ -227,7 +232,7 @@ def run_sweep(
         except KeyboardInterrupt:
             result.interrupted = True
         finally:
-            progress.close()
+            line.close()
             result.seconds = time.perf_counter() - start
             # what this call finished, read from the folders: after Ctrl-C, workers
             # finish runs the runner no longer reports
@@ -273,7 +278,9 @@ def _append_log(out: Path, result: SweepResult, jobs: int, spec: SweepSpec) -> N
     path = out / SWEEP_LOG
     header = ["finished_at", "seconds", "jobs", "trained", "reused", "failed", "interrupted"]
     header += ["title", "sweep_sha256", "file"]  # which sweep file this call ran
-    rows = [[r.get(k, "") for k in header] for r in read_csv(path)] if path.is_file() else []
+    rows: list[list[object]] = (
+        [[r.get(k, "") for k in header] for r in read_csv(path)] if path.is_file() else []
+    )
     rows.append(
         [
             time.strftime("%Y-%m-%dT%H:%M:%S%z"),

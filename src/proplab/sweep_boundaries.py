@@ -13,9 +13,11 @@ import os
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.collections import QuadMesh
 from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
 
@@ -97,7 +99,7 @@ def boundary_grid(x: np.ndarray, size: int = 121) -> tuple[np.ndarray, np.ndarra
     return u, v, plane_points(u, v)
 
 
-def _shared_axes(rows: Sequence[Sequence[BoundaryPanel | None]]) -> bool | str:
+def _shared_axes(rows: Sequence[Sequence[BoundaryPanel | None]]) -> bool | Literal["row"]:
     """Share axes between panels drawn on one grid of the same inputs: all of them, or
     those of each row (two CSVs' columns on equal ranges are still other scales)."""
 
@@ -177,7 +179,7 @@ def _figure_width(n_cols: int) -> float:
     return min(2.6 * n_cols + 1.2, 16.0)
 
 
-def _panel_axes(ax, panel: BoundaryPanel, title_width: int) -> None:
+def _panel_axes(ax: Axes, panel: BoundaryPanel, title_width: int) -> None:
     """A boundary panel's title, aspect, limits and ticks."""
     ax.set_title(_wrap(panel.title, title_width), fontsize=9)
     ax.set_aspect(_aspect(panel))
@@ -186,7 +188,7 @@ def _panel_axes(ax, panel: BoundaryPanel, title_width: int) -> None:
     ax.tick_params(labelsize=7)
 
 
-def _name_axes(axes, rows: Sequence[Sequence[BoundaryPanel | None]]) -> None:
+def _name_axes(axes: np.ndarray, rows: Sequence[Sequence[BoundaryPanel | None]]) -> None:
     """Name the inputs of panels that have names (a CSV's columns): the horizontal one
     under the lowest panel of a column, the vertical one left of the first panel of a
     row, and again wherever a panel's names differ from its neighbour's."""
@@ -207,7 +209,7 @@ def _below(rows: Sequence[Sequence[BoundaryPanel | None]], r: int, c: int) -> Bo
     return rows[r + 1][c] if r + 1 < len(rows) and c < len(rows[r + 1]) else None
 
 
-def _tick_the_lowest(axes, rows: Sequence[Sequence[BoundaryPanel | None]]) -> None:
+def _tick_the_lowest(axes: np.ndarray, rows: Sequence[Sequence[BoundaryPanel | None]]) -> None:
     """Tick values under every panel with none below it: a shared x axis shows them only
     on the grid's last row, which left a panel above a shorter last row without them."""
     for r, row in enumerate(rows[:-1]):
@@ -216,7 +218,7 @@ def _tick_the_lowest(axes, rows: Sequence[Sequence[BoundaryPanel | None]]) -> No
                 axes[r][c].tick_params(axis="x", labelbottom=True)
 
 
-def _row_label(ax, label: str) -> None:
+def _row_label(ax: Axes, label: str) -> None:
     """A row's dataset name, bold, left of its first panel: the panel's y-axis label, or
     beside it when that names an input (a CSV's column)."""
     if not ax.get_ylabel():
@@ -236,7 +238,9 @@ def _row_label(ax, label: str) -> None:
     )
 
 
-def _value_panel(ax, panel: BoundaryPanel, pred: np.ma.MaskedArray, limit: float, title_width: int):
+def _value_panel(
+    ax: Axes, panel: BoundaryPanel, pred: np.ma.MaskedArray, limit: float, title_width: int
+) -> QuadMesh:
     """A regression's panel: the predicted value over the inputs (pale), the targets as dots
     (full colours of the same scale, black rims); returns the heatmap for the colour bar."""
     image = ax.pcolormesh(
@@ -256,7 +260,7 @@ def _value_panel(ax, panel: BoundaryPanel, pred: np.ma.MaskedArray, limit: float
     return image
 
 
-def _dots(ax, panel: BoundaryPanel, mask: np.ndarray, marker: str, **colour) -> None:
+def _dots(ax: Axes, panel: BoundaryPanel, mask: np.ndarray, marker: str, **colour: Any) -> None:
     """The points ``mask`` of ``panel`` in full colour with black rims, over its map."""
     x = panel.x[mask]
     ax.scatter(x[:, 0], x[:, 1], s=14, marker=marker, edgecolors="black", linewidths=0.5, **colour)

@@ -17,7 +17,7 @@ import os
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -35,7 +35,8 @@ PALETTE = (
 CHAR_INCHES = 0.075  # width of an average character of 10 pt text
 MAX_WIDTH = 13.0  # inches: the widest figure a report shows without shrinking it much
 # after the ten colours, the settings repeat them dashed, then dotted
-LINESTYLES = ("-", "--", ":")
+LineStyle = Literal["-", "--", ":"]
+LINESTYLES: tuple[LineStyle, ...] = ("-", "--", ":")
 MAX_POINTS = 600  # points per curve after thinning: plenty for a 7-inch figure
 
 
@@ -347,7 +348,9 @@ def learning_curves(
     labels: list[str] = []
     for sets in panels.values():
         labels += [s.label for s in sets if s.label not in labels]
-    bands = [{s.label: band(s.losses) for s in sets if s.losses} for sets in panels.values()]
+    bands: list[dict[str, tuple[np.ndarray, ...]]] = [
+        {s.label: band(s.losses) for s in sets if s.losses} for sets in panels.values()
+    ]
     ceiling = _ceiling(bands)
     tolerance = _line_tolerance(bands, ceiling)
     groups = [_overlapping(drawn, tolerance, STRIPE_SHARE) for drawn in bands]
@@ -364,7 +367,7 @@ def learning_curves(
             entry.append(lab)
         else:
             entries.append([lab])
-    style: dict[str, tuple[str, str]] = {}
+    style: dict[str, tuple[str, LineStyle]] = {}
     others = [lab for lab in labels if lab != highlight]
     for k, lab in enumerate(others):
         style[lab] = (PALETTE[k % len(PALETTE)], LINESTYLES[(k // len(PALETTE)) % len(LINESTYLES)])
@@ -458,12 +461,13 @@ def learning_curves(
         how += ("x on the top edge: diverged there",)
     if legend.below:  # many or long labels: in columns under the panels
         title_text = (f"{legend_title}. " if legend_title else "") + ", ".join(how)
-        place = {"loc": "outside lower center", "ncols": legend.columns}
+        place: dict[str, Any] = {"loc": "outside lower center", "ncols": legend.columns}
     else:
         title_text = "\n".join(((legend_title,) if legend_title else ()) + how)
         place = {"loc": "outside right center", "alignment": "left"}
     fig.legend(
-        handles,
+        # a tuple of lines is one entry (HandlerTuple); matplotlib's stubs take Artists only
+        handles,  # type: ignore[arg-type]
         entry_labels,
         handler_map={tuple: HandlerTuple(ndivide=None, pad=0.0)},
         frameon=False,

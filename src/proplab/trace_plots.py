@@ -23,10 +23,11 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle, FancyBboxPatch, Patch
 from matplotlib.text import Text
@@ -93,9 +94,9 @@ def _layers(trace: StepTrace) -> list[_Layer]:
             layers.append(_Layer(step))
         else:  # an activation
             if not layers or layers[-1].activation is not None:
-                where = "first module" if not layers else "second activation in a row"
+                which = "first module" if not layers else "second activation in a row"
                 raise ValueError(
-                    f"the figure cannot draw module {step.index + 1} ({type(m).__name__}), a {where}; "
+                    f"the figure cannot draw module {step.index + 1} ({type(m).__name__}), a {which}; "
                     f"it draws {ACCEPTED}"
                 )
             layers[-1].activation = step
@@ -142,20 +143,24 @@ class _Canvas:
     taken: list[np.ndarray]
     lines: list[np.ndarray]
 
-    def text(
-        self, x: float, y: float, s: str, gid: str, color: str = "black", **kw: object
-    ) -> Text:
+    def text(self, x: float, y: float, s: str, gid: str, color: str = "black", **kw: Any) -> Text:
         box = {"facecolor": "white", "edgecolor": "none", "pad": 0.6, "alpha": 0.9}
         return self.ax.text(x, y, s, color=color, fontsize=FONT, gid=gid, zorder=4, bbox=box, **kw)
 
+    def renderer(self) -> RendererAgg:
+        """What measures text: the figure was given an Agg canvas when made."""
+        canvas = self.fig.canvas
+        assert isinstance(canvas, FigureCanvasAgg)
+        return canvas.get_renderer()
+
     def size(self, t: Text) -> tuple[float, float]:
         """Width and height of an unturned text, in inches."""
-        box = t.get_window_extent(self.fig.canvas.get_renderer())
+        box = t.get_window_extent(self.renderer())
         return box.width / self.fig.dpi, box.height / self.fig.dpi
 
     def keep(self, t: Text) -> None:
         """Mark an unturned text's area taken."""
-        box = t.get_window_extent(self.fig.canvas.get_renderer())
+        box = t.get_window_extent(self.renderer())
         box = box.transformed(self.ax.transData.inverted())
         self.taken.append(corners(box.x0 + box.width / 2, box.y0 + box.height / 2,
                                    box.width / 2 + MARGIN, box.height / 2 + MARGIN, 0.0))  # fmt: skip
@@ -376,10 +381,14 @@ def step_figure(trace: StepTrace, digits: int = 3) -> Figure:
         at_unit(xs[0], y, [(f"x = {number(trace.x[0, i], digits)}", f"x[{i + 1}]")], [])
     for k, layer in enumerate(layers, 1):
         z = layer.linear.output[0]
-        dz = layer.linear.grad_output[0]
+        dz = cast(np.ndarray, layer.linear.grad_output)[0]  # set by the traced backward
         a = None if layer.activation is None else layer.activation.output[0]
         bias = layer.linear.params.get("bias")
-        act = "no activation" if a is None else type(layer.activation.module).__name__.lower()
+        act = (
+            "no activation"
+            if layer.activation is None
+            else type(layer.activation.module).__name__.lower()
+        )
         headers.append(f"layer {k}" + (" (output)" if k == len(layers) else "") + f"\n{act}")
         for j, y in enumerate(ys[k]):
             above = [(f"z = {number(z[j], digits)}", f"z{k}[{j + 1}]")]

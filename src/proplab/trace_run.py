@@ -10,6 +10,8 @@ options, bit for bit.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from proplab.config import ConfigError, RunConfig, network_label
@@ -126,7 +128,7 @@ def trace_config(
         return trace
 
 
-def _ticks(bar: ProgressBar):  # noqa: ANN202 (a closure)
+def _ticks(bar: ProgressBar) -> Callable[[int, int], None]:
     """``progress(done, total)`` drawing ``bar``."""
 
     def tick(done: int, total: int) -> None:

@@ -24,6 +24,7 @@ import math
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -188,7 +189,7 @@ def value_comparison_figure(
     )  # fmt: skip
     bar.set_label("value (red negative, white 0, blue positive)")
     # one row while it fits the figure's width (~100 characters), else one entry a row
-    wide = sum(len(h.get_label()) for h in handles) > 100
+    wide = sum(len(str(h.get_label())) for h in handles) > 100
     fig.legend(
         handles=handles, loc="outside lower center", ncols=1 if wide else len(handles),
         frameon=False,
@@ -346,7 +347,7 @@ def value_levels(limit: float) -> np.ndarray:
     return np.array([-level, level])
 
 
-def _value_points(ax, x: np.ndarray, y: np.ndarray, norm: Normalize, **style) -> None:
+def _value_points(ax: Axes, x: np.ndarray, y: np.ndarray, norm: Normalize, **style: Any) -> None:
     """Samples ``(n, 2)`` filled with their targets' colours."""
     ax.scatter(
         x[:, 0], x[:, 1], c=np.asarray(y, dtype=np.float64).reshape(len(x)), cmap=VALUE_CMAP,
@@ -487,11 +488,12 @@ def label_contours_inside(
     labels), or is left out when its line has none. Measures in pixels: call it once the
     figure is laid out (:func:`~proplab.plots.settle_layout`)."""
     fig = ax.figure  # get_figure(root=True) is matplotlib 3.10+; proplab takes 3.8.4
+    assert isinstance(fig, Figure)  # proplab draws no subfigures
     # a Figure made without pyplot has a bare canvas, which cannot measure text
     canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
     renderer = canvas.get_renderer()
     frame = ax.get_window_extent(renderer)
-    style = {"fmt": fmt, "fontsize": fontsize}
+    style: dict[str, Any] = {"fmt": fmt, "fontsize": fontsize}  # clabel's keywords
 
     def clear() -> None:  # the labels only: inline=False left the lines whole
         while lines.labelTexts:
@@ -508,7 +510,7 @@ def label_contours_inside(
         ax.transData.transform(piece)
         for path in lines.get_paths()
         for piece in path.to_polygons(closed_only=False)
-        if len(piece)
+        if len(np.asarray(piece))  # (the stubs say ArrayLike; arrays (k, 2) here)
     ]
     kept = [p for p, box in auto if _fits(box, frame)]
     for point, box in auto:

@@ -49,7 +49,8 @@ def class_colors(n_classes: int) -> list[str]:
         return list(PALETTE[:n_classes])
     # as "#rrggbb": an RGBA tuple given to scatter(c=...) for 4 points reads as 4 values
     if n_classes <= 20:
-        return [to_hex(c) for c in colormaps["tab20"].colors[:n_classes]]
+        # tab20's i-th colour, its colors[i] (which matplotlib's stubs type as any array)
+        return [to_hex(colormaps["tab20"](i)) for i in range(n_classes)]
     return [to_hex(c) for c in colormaps["turbo"](np.linspace(0.0, 1.0, n_classes))]
 
 
