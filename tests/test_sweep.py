@@ -519,6 +519,21 @@ def test_interrupted_sweep_resumes_without_redoing_finished_runs(tmp_path, monke
     ]
 
 
+def test_an_unreadable_sweep_log_is_kept_aside_and_a_new_one_begun(tmp_path, monkeypatch):
+    # cli20 H2: a sweep_log.csv that is not UTF-8 crashed the sweep after its runs
+    monkeypatch.setattr(sweep_workers, "train_one", FakeTrainer(tmp_path / "calls.txt"))
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "sweep_log.csv").write_bytes(b"a\xff\n\xfe")
+    said = io.StringIO()
+    result = run_sweep(spec_of("[vary]\nseed = [0]\n"), out, stream=said)
+    assert result.exit_code == 0 and result.ran == 1
+    assert (out / "sweep_log.csv.unreadable").read_bytes() == b"a\xff\n\xfe"
+    assert [r["trained"] for r in read_rows(out / "sweep_log.csv")] == ["1"]
+    assert "sweep_log.csv is unreadable ('utf-8' codec" in said.getvalue()
+    assert "moved to sweep_log.csv.unreadable, a new log begun" in said.getvalue()
+
+
 def test_a_failing_run_is_reported_and_the_others_finish(tmp_path, monkeypatch):
     log = tmp_path / "calls.txt"
     bad = "dataset=linear,lr=0.01,seed=1"
