@@ -154,7 +154,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = sub.add_parser("train", help="train one model and write its run folder")
     add_training_flags(train)
-    train.add_argument("--out", type=path, help="run folder (default runs/train/<dataset>-...)")
+    train.add_argument(
+        "--out",
+        type=path,
+        help="run folder (default runs/train/<dataset>-...): a new or empty folder, or a run "
+        "folder of the same configuration (trained again); another folder is refused",
+    )
+    train.add_argument(
+        "--replace",
+        action="store_true",
+        help="train into a --out run folder that holds a run of another configuration, or "
+        "an interrupted run's partial results (its run files are replaced, other files stay)",
+    )
     train.add_argument(
         "--quiet",
         action="store_true",

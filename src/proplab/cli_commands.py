@@ -74,6 +74,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     checked = cfg.validate()
     refuse_ignored_flags(args, checked)
     out = Path(args.out) if args.out else _default_out(cfg)
+    from proplab.train_out import check_out_folder
+
+    check_out_folder(out, checked, replace=args.replace)  # before anything is written
     log: Callable[[str], Any] = (lambda line: None) if args.quiet else print
     try:
         summary = run_one(cfg, out, log=log, progress=not args.no_progress)
