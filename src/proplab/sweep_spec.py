@@ -39,8 +39,8 @@ from pathlib import Path
 from typing import Any
 
 from proplab.checks import did_you_mean
-from proplab.config import CONV_FIELDS, ConfigError, RunConfig
-from proplab.dataload import is_csv, is_regression_task, regression_problem
+from proplab.config import CONV_FIELDS, MOMENTUM_OPTIMIZERS, ConfigError, RunConfig
+from proplab.dataload import ALL_ZOO, drawn_with, is_csv, is_regression_task, regression_problem
 from proplab.runio import short_folder_name
 
 SPEC_KEYS = ("title", "description", "base", "vary", "experiment")
@@ -470,6 +470,10 @@ def _expand(
     csv_runs = conv_runs = 0
     label_without_csv: tuple[str, RunConfig] | None = None  # a base's column on a non-CSV run
     conv_field_unused: tuple[str, str, RunConfig] | None = None  # (field, run, config)
+    # momentum, n, noise written in the file: the first run that ignores each (its
+    # settings and why), and the ones some run uses (cli20 M2, as refuse_ignored_flags)
+    ignored: dict[str, tuple[str, str, Any]] = {}
+    used: set[str] = set()
     for combo in itertools.product(*(a.settings for a in axes)):
         values = dict(exp.base)
         owner: dict[str, str] = {}
@@ -508,6 +512,13 @@ def _expand(
             if from_bundle:
                 raise _label_without_csv(where, shown, cfg)
             label_without_csv = label_without_csv or (shown, cfg)
+        for key in IGNORABLE:
+            if key in values:
+                why = _ignores(key, cfg)
+                if why:
+                    ignored.setdefault(key, (shown, why, values[key]))
+                else:
+                    used.add(key)
         conv_runs += cfg.model == "conv"
         unused = next((k for k in CONV_FIELDS if k in values and cfg.model != "conv"), None)
         if unused is not None and conv_field_unused is None:
@@ -527,6 +538,12 @@ def _expand(
         exp.runs.append((name, labels))
     if label_without_csv is not None and csv_runs == 0:
         raise _label_without_csv(where, *label_without_csv)
+    for key, (shown, why, value) in ignored.items():
+        if key not in used:  # beside a run that uses it (vary.optimizer), it is theirs
+            raise SweepError(
+                f"{where}: {_run(shown)} sets {key!r} = {_show(value)}, "
+                f"but {why}, and no run of this experiment uses it"
+            )
     if conv_field_unused is not None and conv_runs == 0:
         # as `proplab train --filters 8` without --model conv; beside conv runs (vary.model
         # = ["mlp", "conv"]) the geometry is theirs
@@ -536,6 +553,26 @@ def _expand(
             f'convolutional model uses it (model = "conv"), and no run of this experiment '
             f"has it (this one is {cfg.model!r})"
         )
+
+
+IGNORABLE = ("momentum", "n", "noise")  # fields some runs ignore (refuse_ignored_flags)
+
+
+def _ignores(key: str, cfg: RunConfig) -> str:
+    """Why the run ``cfg`` ignores ``key`` of :data:`IGNORABLE` ('' when it uses it)."""
+    if key == "momentum":
+        if cfg.optimizer in MOMENTUM_OPTIMIZERS:
+            return ""
+        return (
+            f"optimizer {cfg.optimizer!r} has no momentum (accepted with: "
+            f"{', '.join(MOMENTUM_OPTIMIZERS)})"
+        )
+    if key in drawn_with(cfg.dataset):
+        return ""
+    zoo = ", ".join(ALL_ZOO)
+    if key == "n":
+        return f"only linear and the zoo sets ({zoo}) are drawn with n samples, not {cfg.dataset!r}"
+    return f"only the zoo sets ({zoo}) are drawn with noise, not {cfg.dataset!r}"
 
 
 def _run(shown: str) -> str:
