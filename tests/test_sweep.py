@@ -1115,6 +1115,19 @@ def _finished_run(run_dir: Path) -> Path:
             lambda d: (d / "summary.json").write_text('{"epochs_run": "12"}'),
             "summary.json: epochs_run is '12', not a number",
         ),
+        # cli20 M6: a config.json that is no JSON was called finished
+        (
+            lambda d: (d / "config.json").write_text("{"),
+            "config.json: not a readable run configuration",
+        ),
+        (
+            lambda d: (d / "config.json").write_bytes(b"\xff"),
+            "config.json: not a readable run configuration",
+        ),
+        (
+            lambda d: (d / "config.json").write_text("[1]"),
+            "config.json: not a readable run configuration",
+        ),
     ],
 )
 def test_each_kind_of_damage_makes_a_run_unfinished_and_is_named(tmp_path, damage, problem):
