@@ -983,6 +983,25 @@ def test_a_setting_some_run_of_the_experiment_uses_is_accepted():
         spec_of(suite)
 
 
+def test_batchnorm_runs_whose_batches_leave_one_sample_are_refused_before_anything_runs():
+    # cli20 M7: parse_spec accepted them, then every such run failed mid-sweep. xor has
+    # 21 rows: batches of 4 leave one over; with a quarter held out, 15 rows of 7 do (21
+    # rows of 7 would not), and 15 rows of 5 do not (21 rows of 5 would)
+    text = "[base]\nbatchnorm = true\nhidden = 2\n[vary]\nbatch_size = [3, 4]\n"
+    with pytest.raises(SweepError) as err:
+        spec_of(text)
+    assert str(err.value) == (
+        "sweep.toml: experiment 'sweep', run dataset=xor,batch_size=4,seed=0: batch_size: 4 "
+        "leaves a mini-batch of 1 sample (21 training samples), which batchnorm cannot "
+        "normalise (no variance); choose a batch size of at least 2 that leaves no single "
+        "sample over"
+    )
+    held_out = "[base]\nbatchnorm = true\nhidden = 2\ntest_fraction = 0.25\n"
+    with pytest.raises(SweepError, match=r"batch_size: 7 leaves a mini-batch of 1 sample \(15 "):
+        spec_of(held_out + "[vary]\nbatch_size = [7]\n")
+    assert len(spec_of(held_out + "[vary]\nbatch_size = [3, 5, 15]\n").runs) == 3
+
+
 def test_an_unknown_bundle_key_lists_each_accepted_key_once():
     with pytest.raises(SweepError) as err:
         spec_of('[vary]\nopt = [{ optimizer = "sgd", lrr = 1 }]\n')

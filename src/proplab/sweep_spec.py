@@ -622,6 +622,11 @@ def _check_data_and_models(spec: SweepSpec, check_build: bool) -> None:
     """Load each distinct dataset and build each distinct model once, before any training."""
     data_cache: dict[tuple[Any, ...], tuple[int, int]] = {}
     built: dict[tuple[Any, ...], str] = {}
+    # batchnorm runs meet their batch sizes on the training rows (cli20 M7: every run of
+    # batch_size 1 failed mid-sweep): the data of those runs is kept to split it
+    arrays: dict[tuple[Any, ...], tuple[Any, Any]] = {}
+    trained_rows: dict[tuple[Any, ...], int] = {}
+    batchnorm = any(cfg.batchnorm for cfg in spec.runs.values())
     for exp in spec.experiments:
         for name, _ in exp.runs:
             cfg = spec.runs[name]
@@ -640,6 +645,12 @@ def _check_data_and_models(spec: SweepSpec, check_build: bool) -> None:
                         f"{spec.path}: {_dataset_origin(spec, exp, cfg)}: {exc}"
                     ) from None
                 data_cache[dkey] = (int(x.shape[-1]), int(y.shape[-1]))
+                if batchnorm:
+                    arrays[dkey] = (x, y)
+            if cfg.batchnorm:
+                problem = _batch_problem(cfg, arrays[dkey], trained_rows, dkey)
+                if problem:
+                    raise SweepError(f"{spec.path}: experiment {exp.name!r}, run {name}: {problem}")
             if not check_build:
                 continue
             arch = (
@@ -655,6 +666,28 @@ def _check_data_and_models(spec: SweepSpec, check_build: bool) -> None:
                         f"{spec.path}: experiment {exp.name!r}, run {name}: {built[arch]}"
                     )
                 exp.skipped = exp.skipped or built[arch]
+
+
+def _batch_problem(
+    cfg: RunConfig,
+    data: tuple[Any, Any],
+    trained_rows: dict[tuple[Any, ...], int],
+    dkey: tuple[Any, ...],
+) -> str:
+    """Why batchnorm run ``cfg`` would fail on its batches ("" when it would not): the
+    training rows after the test share is held out (``experiments.prepare_run``'s check,
+    counted once per data and split)."""
+    from proplab.config import check_batches
+    from proplab.dataload import holdout, is_regression_run
+
+    key = (*dkey, cfg.test_fraction, is_regression_run(cfg))
+    try:
+        if key not in trained_rows:
+            trained_rows[key] = int(holdout(cfg, *data)[0].shape[0])
+        check_batches(cfg, trained_rows[key])
+    except ConfigError as exc:
+        return str(exc)
+    return ""
 
 
 def _build_problem(cfg: RunConfig, n_in: int, n_out: int) -> str:
