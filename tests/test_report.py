@@ -664,6 +664,14 @@ def test_report_on_a_folder_that_is_not_a_sweep(tmp_path, capsys):
     assert report.main(str(tmp_path)) == 2
     err = capsys.readouterr().err
     assert "not a sweep folder (no sweep.toml)" in err and "proplab sweep" in err
+    # cli20 L5: a file was told to run `proplab sweep FILE.toml --out` onto itself
+    data = tmp_path / "data.csv"
+    data.write_text("x,y\n1,0\n")
+    assert report.main(str(data)) == 2
+    assert capsys.readouterr().err == (
+        f"proplab report: error: {data}: is a file, not a sweep folder; give the folder "
+        "`proplab sweep` or `proplab lab` wrote (its --out)\n"
+    )
 
 
 @pytest.mark.slow
