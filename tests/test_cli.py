@@ -437,6 +437,19 @@ def test_train_out_refuses_to_replace_an_interrupted_runs_partial_results(tmp_pa
     assert (out / "summary.json").is_file() and not (out / "interrupted.json").exists()
 
 
+@pytest.mark.parametrize("suite", ["lab", "mine.toml"])
+def test_lab_refuses_a_suite_with_no_suite(tmp_path: Path, capsys, suite: str) -> None:
+    # cli20 L13: --suite was ignored silently with --no-suite (the two models only)
+    out = tmp_path / "lab"
+    code, lines, err = run_cli(capsys, "lab", "--suite", suite, "--no-suite", "--out", str(out))
+    assert (code, lines) == (2, [])
+    assert err == [
+        f"proplab lab: error: argument --suite: {suite!r} is not run with --no-suite; give "
+        "one of the two"
+    ]
+    assert not out.exists()
+
+
 def test_conv_model_without_conv_net(tmp_path: Path, capsys, monkeypatch) -> None:
     monkeypatch.delattr(models, "conv_net", raising=False)
     code, _, err = run_cli(capsys, "train", "--model", "conv", "--out", str(tmp_path / "r"))

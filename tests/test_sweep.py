@@ -814,6 +814,12 @@ def test_shipped_suite_by_name():
     assert sweep.load_suite("lab").path == sweep.suite_path("lab")
     with pytest.raises(SweepError, match="no such sweep file"):
         sweep.load_suite("no_such_suite")
+    # cli20 L13: a misspelt suite name gets the shipped ones and the nearest
+    with pytest.raises(SweepError) as err:
+        sweep.load_suite("labb")
+    assert str(err.value) == (
+        "labb: no such sweep file, nor a shipped suite (shipped: lab); did you mean 'lab'?"
+    )
 
 
 def test_a_folder_is_never_read_as_a_sweep_file(tmp_path, monkeypatch):

@@ -340,9 +340,8 @@ def build_parser() -> argparse.ArgumentParser:
     lab.add_argument(
         "--suite",
         type=path,
-        default="lab",
         help="experiment suite run after the two lab models, a TOML file or a shipped "
-        "suite name (default: lab); it keeps its own settings",
+        "suite name (default: lab); it keeps its own settings (refused with --no-suite)",
     )
     lab.add_argument("--no-suite", action="store_true", help="only train the two lab models")
     lab.add_argument("--jobs", type=integer, default=2, help="parallel processes (default 2)")

@@ -233,8 +233,13 @@ def cmd_lab(args: argparse.Namespace) -> int:
     # every input is checked before any training (lab() checks the settings and its folders)
     if args.jobs < 1:
         raise UsageError(f"proplab lab: error: argument --jobs: must be >= 1, got {args.jobs}")
+    if args.no_suite and args.suite is not None:  # one of them would be ignored (cli20 L13)
+        raise UsageError(
+            f"proplab lab: error: argument --suite: {args.suite!r} is not run with "
+            "--no-suite; give one of the two"
+        )
     runner = choose_runner(args.stack, args.stack_memory)
-    spec = None if args.no_suite else load_suite(args.suite)
+    spec = None if args.no_suite else load_suite(args.suite or "lab")
     if spec is not None:
         ensure_writable_dir(Path(args.out) / RUNS_DIR)
     if args.print_every is None and args.epochs is not None:

@@ -313,7 +313,21 @@ def load_suite(file: str | os.PathLike[str]) -> SweepSpec:
         try:
             path = suite_path(str(file))
         except SweepError:
-            pass  # neither a file nor a shipped suite: load_spec says "no such sweep file"
+            # neither a file nor a shipped suite: name the shipped ones (`--suite labb`)
+            from importlib import resources
+
+            from proplab.checks import did_you_mean
+
+            shipped = sorted(
+                p.name.removesuffix(".toml")
+                for p in resources.files("proplab").joinpath("suites").iterdir()
+                if p.name.endswith(".toml")
+            )
+            if not path.exists():
+                raise SweepError(
+                    f"{file}: no such sweep file, nor a shipped suite (shipped: "
+                    f"{', '.join(shipped)})" + did_you_mean(file, shipped)
+                ) from None
     if path.is_dir():
         hint = (
             f"; it holds the one it ran as {path / SPEC_COPY}"
