@@ -179,8 +179,16 @@ def cmd_trace(args: argparse.Namespace) -> int:
         )
     figure = None if args.figure is None else Path(args.figure)
     if figure is not None:
+        from proplab.runio import TRACE_FIGURE, png_text
+
         problem = _new_file_problem(
-            figure, (figure.suffix.lower() != ".png", "is not a .png file (the figure is a PNG)")
+            figure,
+            (figure.suffix.lower() != ".png", "is not a .png file (the figure is a PNG)"),
+            # only a figure trace drew is replaced, not a picture of the user's (cli20 L12)
+            (
+                figure.exists() and png_text(figure, "Source") != TRACE_FIGURE,
+                "exists and is not a figure proplab trace drew (one it drew is replaced)",
+            ),
         )
         if problem is not None:
             raise ConfigError(
