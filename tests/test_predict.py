@@ -260,6 +260,7 @@ def _bad_cases(runs: dict[str, Path], tmp: Path) -> dict[str, tuple[list[str], s
         "ragged": "x1,x2\n0.1,0.2\n0.3\n",
         "header_only": "x1,x2\n",
         "predicted": "height,weight,prediction,p_short,p_tall\n170,70,tall,0.1,0.9\n",
+        "headerless": "# measured today\n170,70\n",
     }
     for name, text in files.items():
         (tmp / f"{name}.csv").write_text(text, encoding="utf-8")
@@ -317,6 +318,12 @@ def _bad_cases(runs: dict[str, Path], tmp: Path) -> dict[str, tuple[list[str], s
         "out a non-csv file": (
             [xor, "--data", pts, "--out", str(tmp / "empty.txt")],
             "exists and is no .csv file",
+        ),
+        "no header": (
+            [body, "--data", str(tmp / "headerless.csv")],
+            "no column 'height', an input of the run (it takes height, weight; the file has 0, "
+            "1) (no header: line 2 holds numbers, read as data; add a header line naming the "
+            "columns)",
         ),
         "predicted before": (
             [body, "--data", str(tmp / "predicted.csv")],

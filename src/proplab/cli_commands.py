@@ -351,7 +351,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
     else:
         write_text(out, text)  # whole or not at all
-    n = len(rows.table.rows)
+    n = len(rows.table)
     if predicted.score is not None:
         print(f"proplab predict: {predicted.score}", file=sys.stderr)
     where = "stdout" if out is None else str(out)

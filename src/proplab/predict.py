@@ -33,7 +33,8 @@ from proplab import dataload
 from proplab.checks import did_you_mean
 from proplab.config import ConfigError, RunConfig, build_loss
 from proplab.core import Module
-from proplab.csvdata import CsvError, CsvTable, read_table
+from proplab.csvdata import CsvError
+from proplab.csvtable import CsvTable, read_table
 from proplab.digits import IMAGE_SHAPE
 from proplab.losses import softmax
 from proplab.metrics import predicted_labels, r2_score
@@ -259,7 +260,7 @@ def _columns_by_name(run: TrainedRun, table: CsvTable) -> tuple[list[int], int |
             why = (
                 ""
                 if table.header
-                else f" (no header: line {table.rows[0][0]} holds numbers, read as data;"
+                else f" (no header: line {table.lines[0]} holds numbers, read as data;"
                 " add a header line naming the columns)"
             )
             raise PredictError(
@@ -306,8 +307,8 @@ def read_rows(run: TrainedRun, path: str | os.PathLike[str]) -> Rows:
         if outside.size:
             i, j = (int(v) for v in outside[0])
             raise PredictError(
-                f"{table.path}: line {table.rows[i][0]}, column {table.column_name(columns[j])}:"
-                f" {table.rows[i][1][columns[j]]} is no pixel of the digits (0 to 16, as "
+                f"{table.path}: line {table.lines[i]}, column {table.column_name(columns[j])}:"
+                f" {table.cells(i)[columns[j]]} is no pixel of the digits (0 to 16, as "
                 "scikit-learn's load_digits gives them; proplab divides them by 16)"
             )
         x = x / DIGITS_MAX
@@ -333,9 +334,8 @@ def _label_indices(run: TrainedRun, rows: Rows, classes: Sequence[Any]) -> np.nd
     table, j = rows.table, rows.label_column
     numeric = all(isinstance(c, int | float) for c in classes)
     index = {(float(c) if numeric else str(c)): k for k, c in enumerate(classes)}
-    out = np.empty((len(table.rows), 1), dtype=np.int64)
-    for i, (line, cells) in enumerate(table.rows):
-        cell = cells[j]
+    out = np.empty((len(table), 1), dtype=np.int64)
+    for i, (line, cell) in enumerate(zip(table.lines, table.column(j), strict=True)):
         key: Any = cell
         if numeric:
             try:
@@ -362,7 +362,7 @@ def predict(run: TrainedRun, rows: Rows) -> Predicted:
     bad = np.flatnonzero(~np.isfinite(outputs).all(axis=-1))
     if bad.size:
         raise PredictError(
-            f"{rows.table.path}: line {rows.table.rows[bad[0]][0]}: the model's output is "
+            f"{rows.table.path}: line {rows.table.lines[bad[0]]}: the model's output is "
             f"{outputs[bad[0]].tolist()} (inputs far beyond the training data?)"
         )
     if run.regression:
@@ -413,7 +413,7 @@ def _score_line(rows: Rows, line: str) -> str:
     """The lab's ``loss=... accuracy=...%`` line, saying which rows and labels it scores."""
     assert rows.label_column is not None
     label = rows.table.column_name(rows.label_column)
-    return f"on these {len(rows.table.rows)} rows (labels: column {label}): {line}"
+    return f"on these {len(rows.table)} rows (labels: column {label}): {line}"
 
 
 def as_csv(rows: Rows, predicted: Predicted, input_names: Sequence[str] | None = None) -> str:
@@ -434,8 +434,8 @@ def as_csv(rows: Rows, predicted: Predicted, input_names: Sequence[str] | None =
     buf = io.StringIO(newline="")
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(names + list(predicted.columns))
-    for i, (_, cells) in enumerate(table.rows):
-        writer.writerow([*cells, *(column[i] for column in texts)])
+    for i in range(len(table)):
+        writer.writerow([*table.cells(i), *(column[i] for column in texts)])
     return buf.getvalue()
 
 
