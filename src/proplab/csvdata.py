@@ -544,8 +544,8 @@ def _read_bulk(
     lines: Iterable[str], path: Path, label: str | int | None, header: bool | None, values: bool
 ) -> CsvDataset:
     """The body of :func:`_parse_bulk`; raises :class:`_NotPlain` (or a ValueError) to give up."""
-    content = _content_lines(lines)
-    head = _head(content, header)
+    lines = iter(lines)
+    head = _head(_content_lines(lines), header)  # the rest of the file is left in lines
     names, delimiter, width = head.names, head.delimiter, len(head.names)
     if width < 2:
         raise _NotPlain
@@ -558,9 +558,16 @@ def _read_bulk(
             text = _joined(cells, delimiter, width)
             labels.append(cells[target])
             yield text
-        for _, line, stripped in content:
-            if _empty_cells(stripped, delimiter):
-                continue
+        # the rules of _content_lines and _empty_cells, inline: a call per line took 13 %
+        # longer on 400 000 short rows
+        for line in lines:
+            if _ODD_CHARACTERS.search(line):
+                raise _NotPlain
+            stripped = line.strip()
+            if not stripped or stripped[0] == "#":
+                continue  # a blank line, a comment
+            if stripped[0] == delimiter and not stripped.replace(delimiter, "").strip():
+                continue  # a row of empty cells (",,,"), skipped as a blank line is
             plain = line.count(delimiter) == width - 1
             cell = _label_cell(line, delimiter, target, width) if plain else ""
             if plain and cell.count('"') == line.count('"'):
