@@ -4,7 +4,7 @@
 and says what its model takes and gives; :func:`read_rows` takes the model's inputs
 from a CSV file (a CSV run's ``features`` columns by name, a generated dataset's ``x1,
 x2`` by position) and, when the file has the label column too, its labels;
-:func:`predict` runs the model and names its outputs; :func:`as_csv` writes the file's
+:func:`predict` runs the model and names its outputs; :func:`write_csv` writes the file's
 columns as given followed by the prediction and each class's probability.
 
 The outputs are :func:`proplab.scoring.predictions` (evaluation mode, as the run's own
@@ -18,14 +18,13 @@ prediction never disagrees with the run's ``summary.json``. Every refusal is a
 from __future__ import annotations
 
 import csv
-import io
 import math
 import os
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import numpy as np
 
@@ -416,27 +415,35 @@ def _score_line(rows: Rows, line: str) -> str:
     return f"on these {len(rows.table)} rows (labels: column {label}): {line}"
 
 
-def as_csv(rows: Rows, predicted: Predicted, input_names: Sequence[str] | None = None) -> str:
-    """The file's columns as given, then ``prediction`` and the probability (or output)
-    columns, numbers as ``repr`` (they read back to the same floats)."""
-    table = rows.table
-    names = list(input_names or table.names)
+def output_header(
+    rows: Rows, predicted: Predicted, input_names: Sequence[str] | None = None
+) -> list[str]:
+    """The output's header: the file's columns (or ``input_names``), then ``prediction``
+    and the probability (or output) columns; PredictError if the file has one of these."""
+    names = list(input_names or rows.table.names)
     taken = [n for n in predicted.columns if n in names]
     if taken:
         raise PredictError(
-            f"{table.path}: already has a column {taken[0]!r} (an earlier prediction?), which "
-            "predict adds: rename or delete it"
+            f"{rows.table.path}: already has a column {taken[0]!r} (an earlier prediction?), "
+            "which predict adds: rename or delete it"
         )
+    return names + list(predicted.columns)
+
+
+def write_csv(file: TextIO, rows: Rows, predicted: Predicted, header: Sequence[str]) -> None:
+    """Write ``header`` (:func:`output_header`) and each row to ``file``: the file's cells
+    as given, then the predicted columns, numbers as ``repr`` (they read back to the same
+    floats). Row by row: the whole text of a 50 MB file, built and then encoded, took
+    another 100 MB."""
     texts = [
         list(map(repr, column.tolist())) if isinstance(column, np.ndarray) else column
         for column in predicted.columns.values()
     ]
-    buf = io.StringIO(newline="")
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(names + list(predicted.columns))
+    writer = csv.writer(file, lineterminator="\n")
+    writer.writerow(header)
+    table = rows.table
     for i in range(len(table)):
         writer.writerow([*table.cells(i), *(column[i] for column in texts)])
-    return buf.getvalue()
 
 
 def output_names(run: TrainedRun, rows: Rows) -> list[str] | None:
