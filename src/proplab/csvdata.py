@@ -201,8 +201,8 @@ MANY_CLASSES = 20
 
 def _class_values(cells: list[str]) -> tuple[list[float | int | str], dict[str, int]]:
     """Sorted distinct labels (numerically when every label is a number) and a cell -> index map."""
-    numbers = [_number(c) for c in cells]
-    if all(v is not None for v in numbers):
+    numbers = [v for v in map(_number, cells) if v is not None]
+    if len(numbers) == len(cells):  # every label a number
         distinct = sorted(set(numbers))
         classes: list[float | int | str] = [int(v) if v.is_integer() else v for v in distinct]
         position = {v: k for k, v in enumerate(distinct)}
@@ -586,12 +586,12 @@ def _read_bulk(
                 raise _NotPlain  # a ragged row
 
     data = rows()
-    head = next(data, None)
-    if head is None:  # no data rows (NumPy would warn)
+    first = next(data, None)
+    if first is None:  # no data rows (NumPy would warn)
         raise _NotPlain
     features = [j for j in range(width) if j != target]
     x = np.loadtxt(
-        itertools.chain([head], data),
+        itertools.chain([first], data),
         delimiter=delimiter,
         comments=None,
         usecols=features,
@@ -618,9 +618,9 @@ def _bulk_classes(labels: list[str]) -> tuple[list[float | int | str], np.ndarra
         raise _NotPlain  # a missing label
     if len({t.lower() for t in texts}) < len(texts):
         raise _NotPlain  # labels differing only in case
-    numbers = [_number(t) for t in texts]
+    numbers = [v for v in map(_number, texts) if v is not None]
     classes: list[float | int | str]
-    if all(v is not None for v in numbers):  # sorted by value: "1" and "1.0" are one class
+    if len(numbers) == len(texts):  # sorted by value: "1" and "1.0" are one class
         ordered = sorted(set(numbers))
         position = {v: k for k, v in enumerate(ordered)}
         classes = [int(v) if v.is_integer() else v for v in ordered]

@@ -192,7 +192,7 @@ def open_run(run_dir: str | os.PathLike[str]) -> TrainedRun:
         raise PredictError(named) from None
     name = str(cfg.dataset).strip()
     regression = dataload.is_regression_run(cfg)
-    common = {"run_dir": run_dir, "cfg": cfg, "model": model, "summary": summary}
+    common: dict[str, Any] = {"run_dir": run_dir, "cfg": cfg, "model": model, "summary": summary}
     common |= {"regression": regression, "interrupted": interrupted}
     if name.lower() == dataload.DIABETES:
         # its columns and values are standardised over scikit-learn's 442 rows: new rows
