@@ -24,7 +24,7 @@ import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import IO, Any
 
 import numpy as np
 
@@ -430,7 +430,7 @@ def output_header(
     return names + list(predicted.columns)
 
 
-def write_csv(file: TextIO, rows: Rows, predicted: Predicted, header: Sequence[str]) -> None:
+def write_csv(file: IO[str], rows: Rows, predicted: Predicted, header: Sequence[str]) -> None:
     """Write ``header`` (:func:`output_header`) and each row to ``file``: the file's cells
     as given, then the predicted columns, numbers as ``repr`` (they read back to the same
     floats). Row by row: the whole text of a 50 MB file, built and then encoded, took
