@@ -27,8 +27,8 @@ CORE = {
 }  # fmt: skip
 # everything built on top of it (run folders, figures, reports, sweeps, CLI, web)
 ON_TOP = {
-    "__init__", "__main__", "aggregate", "cli", "cli_commands", "cli_flags", "csvdata", "dataload",
-    "diabetes", "digits", "experiments", "label_geometry", "model_check", "per_replica",
+    "__init__", "__main__", "aggregate", "cli", "cli_commands", "cli_flags", "csvdata", "csvtable",
+    "dataload", "diabetes", "digits", "experiments", "label_geometry", "model_check", "per_replica",
     "playground", "playground_server", "plots", "pools", "predict", "progress", "run_parts",
     "report", "report_answers", "report_data", "report_doc", "report_figures",
     "report_html", "report_network", "report_setup", "report_text", "run_figures", "runio",
