@@ -329,10 +329,13 @@ def test_each_replica_keeps_the_loss_of_its_first_blown_up_chunk_and_all_are_loo
     from proplab.losses import MSELoss
     from proplab.scoring import replica_losses_if_not_finite
 
-    model = Linear(2, 1, bias=False, rng=np.random.default_rng(0), replicas=(2,))
-    model.weight.data[0] = 1e308  # rows 0 and 2 inf, row 1 inf - inf = nan
-    model.weight.data[1] = [[0.0], [1e308]]  # row 0 finite, rows 1 and 2 inf
-    x = np.array([[10.0, 0.0], [10.0, -10.0], [0.0, 10.0]])
+    model = Linear(2, 1, rng=np.random.default_rng(0), replicas=(2,))
+    # replica 0: x @ w + b is -inf for rows 0 and 2 and inf - inf = nan for row 1 (the
+    # inf - inf in NumPy's addition, not in BLAS, whose kernels may round it either way)
+    model.weight.data[0] = [[1e308], [0.0]]
+    model.bias.data[0] = -np.inf
+    model.weight.data[1] = [[0.0], [1e308]]  # replica 1: row 0 finite, rows 1 and 2 inf
+    x = np.array([[0.0, 0.0], [10.0, 10.0], [0.0, 10.0]])
     y = np.zeros((3, 1))
     each_row = [
         replica_losses_if_not_finite(model, MSELoss(), x[i : i + 1], y[i : i + 1]).tolist()
@@ -343,7 +346,7 @@ def test_each_replica_keeps_the_loss_of_its_first_blown_up_chunk_and_all_are_loo
         np.inf,
         np.inf,
     ]
-    finite = Linear(2, 1, bias=False, rng=np.random.default_rng(0), replicas=(2,))
+    finite = Linear(2, 1, rng=np.random.default_rng(0), replicas=(2,))
     assert replica_losses_if_not_finite(finite, MSELoss(), x, y, rows=2).tolist() == [0.0, 0.0]
 
 
@@ -491,3 +494,168 @@ def test_a_boundary_draws_every_sample_up_to_the_cap_and_a_fixed_subset_beyond()
     assert len(shown) == 2000 and np.unique(shown).size == 2000
     assert np.all(np.diff(shown) > 0) and shown[0] >= 0 and shown[-1] < 5001
     np.testing.assert_array_equal(_drawn(5001)[0], shown)
+
+
+def test_a_confusion_matrix_stands_only_names_wider_than_a_cell_upright() -> None:
+    """Z10 (the names' rotation test flipped): class names wider than a cell ran together
+    under the columns (csv18's "versicolorvirginica") unless they stand upright; short
+    names such as 0, 1, 2 lie flat, readable without turning the head."""
+    from proplab.zoo_plots import confusion_matrix_figure
+
+    matrix = np.array([[5, 1, 0], [0, 6, 2], [1, 0, 7]])
+    flat = confusion_matrix_figure(matrix).axes[0]
+    assert [t.get_rotation() for t in flat.get_xticklabels()] == [0.0, 0.0, 0.0]
+    names = ["setosa_long_name", "versicolor_long", "virginica_long_"]
+    upright = confusion_matrix_figure(matrix, class_names=names).axes[0]
+    assert [t.get_text() for t in upright.get_xticklabels()] == names
+    assert [t.get_rotation() for t in upright.get_xticklabels()] == [90.0, 90.0, 90.0]
+    assert [t.get_rotation() for t in upright.get_yticklabels()] == [0.0, 0.0, 0.0]
+
+
+# --- notes and caps: first_columns, proplab trace's samples, the progress line -----------
+
+
+def test_a_note_lists_up_to_8_columns_whole_and_counts_the_rest() -> None:
+    """D6 (8 columns cut to "... and 0 more"): the cap is for 100-column files (a 2.4 KB
+    note, scale19 L5); a note of exactly NOTE_COLUMNS columns names them all."""
+    from proplab.dataload import NOTE_COLUMNS, first_columns
+
+    names = [f"c{k}" for k in range(10)]
+    assert NOTE_COLUMNS == 8
+    assert first_columns(names[:8]) == "c0, c1, c2, c3, c4, c5, c6, c7"
+    assert first_columns(names[:9]) == "c0, c1, c2, c3, c4, c5, c6, c7, ... and 1 more"
+    assert first_columns(names[:1]) == "c0"
+
+
+def test_samples_out_of_range_on_a_big_file_names_the_cap_as_the_most(tmp_path, capsys) -> None:
+    """R3 (the most samples said as the training rows, not the trace's cap): on 1 001 rows
+    --samples 0 was told "from 1 to 1001", and 1001 is then refused for being over 1 000."""
+    path = tmp_path / "big.csv"
+    path.write_text("a,b,label\n" + "".join(f"{i},{i % 7},{i % 2}\n" for i in range(1001)))
+    assert main(["trace", "--dataset", str(path), "--samples", "0"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("proplab trace: error: argument --samples: must be from 1 to 1000 (")
+    assert err.endswith(" or 'all', got 0\n")
+
+
+def test_a_description_that_just_fits_is_shown_whole() -> None:
+    """G1 (a description exactly as long as its room cut to its file name): the progress
+    line gives the path way only when it does not fit, not when it fills the room."""
+    from proplab.progress import _shortened
+
+    assert _shortened("data/blobs.csv", 14) == "data/blobs.csv"
+    assert _shortened("data/blobs.csv", 13) == "blobs.csv"
+    assert _shortened("data/blobs.csv", 8) == "blobs.c…"
+    assert _shortened("data/blobs.csv", 3) == ""
+
+
+def test_each_drawn_sample_of_a_subset_has_its_own_class_s_colour() -> None:
+    """Z15 (a subset's points coloured by the first 2 000 labels, not their own): over
+    MAX_DRAWN_POINTS samples, the points drawn as class 1 must be samples of class 1 (here
+    right of x1 = 0), else the figure shows the classes mixed where the model separated
+    them, training and test points alike."""
+    from proplab.zoo_plots import MAX_DRAWN_POINTS, decision_boundary
+
+    rng = np.random.default_rng(3)
+    n = 2 * MAX_DRAWN_POINTS + 1
+    x, x_test = rng.normal(size=(n, 2)), rng.normal(size=(n, 2))
+    y, y_test = (x[:, :1] > 0).astype(int), (x_test[:, :1] > 0).astype(int)
+    fig = decision_boundary(
+        lambda p: (p[:, :1] > 0).astype(float), x, y, x_test=x_test, y_test=y_test, resolution=20
+    )
+    points = {c.get_label(): c.get_offsets() for c in fig.axes[0].collections if c.get_label()}
+    left, right = "class 0 (train, 2,000 of 4,001 shown)", "class 1 (train, 2,000 of 4,001 shown)"
+    assert len(points[left]) + len(points[right]) == MAX_DRAWN_POINTS
+    assert (points[left][:, 0] <= 0).all() and (points[right][:, 0] > 0).all()
+    left, right = left.replace("train", "test"), right.replace("train", "test")
+    assert len(points[left]) + len(points[right]) == MAX_DRAWN_POINTS
+    assert (points[left][:, 0] <= 0).all() and (points[right][:, 0] > 0).all()
+
+
+def test_a_stack_s_progress_is_heard_after_each_slow_epoch(monkeypatch) -> None:
+    """A1 (train_stack no longer passes callback_seconds to fit): a sweep's stack of runs on
+    a big file, whose epochs take seconds, moved its progress line only every
+    max(100, epochs / 100) epochs; it must hear from fit at least every PROGRESS_SECONDS
+    (here every epoch: the clock says each takes a second)."""
+    import itertools
+
+    import proplab.train
+    from proplab import stacking
+    from proplab.experiments import prepare_run
+
+    cfgs = [RunConfig(epochs=5, seed=s, print_every=0).validate() for s in (0, 1)]
+    preps = [prepare_run(c)[1] for c in cfgs]
+    ticks = itertools.count(0.0, 1.0)  # fit's clock: a second between any two readings
+    monkeypatch.setattr(proplab.train.time, "perf_counter", lambda: float(next(ticks)))
+    heard: list[float] = []
+    stacking.train_stack(
+        cfgs, [p.x for p in preps], [p.y for p in preps], preps[0].n_out, heard.append
+    )
+    assert heard == [0.2, 0.4, 0.6, 0.8, 1.0, 1.0]
+
+
+def _seconds_per_clock_reading(monkeypatch) -> None:
+    """Every reading of the clock a second after the last: each epoch takes over a second."""
+    import itertools
+
+    import proplab.train
+
+    ticks = itertools.count(0.0, 1.0)
+    monkeypatch.setattr(proplab.train.time, "perf_counter", lambda: float(next(ticks)))
+
+
+def test_a_run_hears_from_fit_after_each_slow_epoch(monkeypatch, tmp_path) -> None:
+    """E8 (run_one no longer passes callback_seconds to fit): a run of 100 000 rows in
+    mini-batches (0.4 s an epoch) moved its progress bar, and a sweep's, every 100 epochs,
+    40 s; a callback must hear from fit after every epoch that ends PROGRESS_SECONDS later."""
+    _seconds_per_clock_reading(monkeypatch)
+    heard: list[int] = []
+    experiments.run_one(
+        RunConfig(epochs=5, print_every=0).validate(), tmp_path / "run", quiet=True,
+        progress=False, figures=False, callback=lambda epoch, history: heard.append(epoch),
+    )  # fmt: skip
+    assert heard == [1, 2, 3, 4, 5, 5]
+
+
+def test_a_run_whose_pace_says_it_will_be_long_says_so_on_stderr_once(
+    monkeypatch, tmp_path, capsys
+) -> None:
+    """E7 (run_one no longer hooks _pace_note into fit): the lab's 20 000 full-batch epochs
+    of a 200 000-row file took an hour with nothing said (scale19 L7); _pace_note alone was
+    tested, not that a run uses it. A quiet run (a sweep's) says nothing: the sweep has its
+    own ETA."""
+    _seconds_per_clock_reading(monkeypatch)
+    cfg = RunConfig(epochs=400, print_every=0).validate()
+    experiments.run_one(cfg, tmp_path / "run", log=lambda line: None, progress=False,
+                        figures=False)  # fmt: skip
+    notes = [line for line in capsys.readouterr().err.splitlines() if "at this pace" in line]
+    assert len(notes) == 1
+    assert notes[0].startswith("proplab train: at this pace the 400 epochs take about ")
+    assert notes[0].endswith(
+        "Ctrl-C stops and keeps the run so far, and mini-batches (--batch-size 256) and "
+        "fewer --epochs train a large file faster"
+    )
+    experiments.run_one(cfg, tmp_path / "quiet", quiet=True, progress=False, figures=False)
+    assert "at this pace" not in capsys.readouterr().err
+
+
+def test_a_csv_run_stuck_on_one_class_names_that_class_as_the_file_does(tmp_path) -> None:
+    """E10 (finish_run no longer gives one_class_note the file's class names): a file's
+    classes are 'ok' and 'fraud', not "class 0" and "class 1"; the note said "every
+    training row is predicted class 0", a name the file never used."""
+    rng = np.random.default_rng(5)
+    x = rng.uniform(0, 1, (40, 2))
+    label = np.where(x[:, 0] > 0.85, "fraud", "ok")
+    rows = [f"{a:.3f},{b:.3f},{k}" for (a, b), k in zip(x, label, strict=True)]
+    path = _write(tmp_path, "amount,hour,kind\n" + "\n".join(rows) + "\n")
+    cfg = RunConfig(dataset=str(path), label="kind", lr=0.001, epochs=20, print_every=0)
+    summary = experiments.run_one(
+        cfg.validate(), tmp_path / "run", quiet=True, progress=False, figures=False
+    )
+    assert summary["classes"] == ["fraud", "ok"]  # class 0 is 'fraud'
+    assert summary["accuracy"] == pytest.approx(np.mean(label == "fraud"))
+    assert summary["notes"] == [
+        "every training row is predicted 'fraud', the class of 10.0 % of them: the "
+        "accuracy is that share, and the model tells no classes apart (too few epochs, a "
+        "learning rate too small or too large, saturated units?)"
+    ]
