@@ -20,7 +20,8 @@ import pytest
 from proplab import csvdata, experiments
 from proplab.cli import main
 from proplab.config import RunConfig
-from proplab.csvdata import CsvError, load_csv, read_table
+from proplab.csvdata import CsvError, load_csv
+from proplab.csvtable import read_table
 from proplab.layers import Linear
 from proplab.predict import PredictError, TrainedRun, predict, read_rows
 from proplab.scoring import predictions
