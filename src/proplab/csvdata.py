@@ -12,8 +12,10 @@ the numeric columns (judged by the second line) is not a number, so
 ``x1,x2,label`` is a header and ``5.1,3.5,setosa`` is data. Pass
 ``header=True/False`` to decide. Without a header the columns are named by
 their 0-based index (``"0"``, ``"1"``, ...). ``label`` is a column name, an
-index (``-1``, the default, is the last column) or its string form. Blank
-lines and lines starting with ``#`` (comments) are skipped.
+index (``-1``, the default, is the last column) or its string form. ``drop``
+names columns to leave out (names or indices, as ``label``): an ID, a name, a
+date; their cells are never read as numbers. Blank lines and lines starting
+with ``#`` (comments) are skipped.
 
 :func:`proplab.csvtable.read_table` reads a file the same way but keeps its cells as text,
 no column taken for a label (``proplab predict`` picks a run's input columns from it by name).
@@ -33,7 +35,7 @@ import math
 import os
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +46,10 @@ from proplab.checks import did_you_mean
 
 class CsvError(ValueError):
     """The CSV file cannot be used; the message says where and why, in one line."""
+
+
+class CsvDropError(CsvError):
+    """A column asked to be dropped is not in the file, is the label, or leaves no input."""
 
 
 class CsvLabelError(CsvError):
@@ -79,9 +85,10 @@ _NOT_A_NUMBER_HINTS = (
     (r"[-+]?[\d.]+\s*%", "drop the % sign (57% is 57, or 0.57)"),
     (r"[$€£¥]\s*[-+]?[\d.,]+|[-+]?[\d.,]+\s*[$€£¥]", "drop the currency sign"),
     (r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}.*|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}.*",
-     "a date? delete the column, or turn it into a number (days since a start)"),
+     "a date? leave the column out (--drop-columns {column}), or turn it into a number "
+     "(days since a start)"),
     (r".*[^\W\d_].*", "only the label column may hold names: code this column as numbers "
-     "in the file (0/1 for two kinds), or delete it"),
+     "in the file (0/1 for two kinds), or leave it out (--drop-columns {column})"),
 )  # fmt: skip
 
 
@@ -260,8 +267,12 @@ def load_csv(
     label: str | int | None = None,
     header: bool | None = None,
     values: bool = False,
+    drop: Sequence[str | int] = (),
 ) -> CsvDataset:
     """Read ``path`` into features ``x (n, d)`` float64 and class indices ``y (n, 1)`` int64.
+
+    ``d`` counts every column but the label and the ``drop`` columns (names or
+    indices): a student's file often holds an ID or a name that is no input.
 
     With ``values=True`` (a regression: ``--task regression``) the label column
     holds the numbers to predict: ``y (n, 1)`` float64 as they are, and
@@ -275,13 +286,14 @@ def load_csv(
     path = Path(path)
     try:
         stat = path.stat()
-        key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns, label, header, values)
+        drop = tuple(drop)
+        key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns, label, header, values, drop)
     except OSError:
         key = None  # _read_rows says what is wrong with the path
     parsed = _PARSED.get(key) if key is not None else None
     if parsed is None:
         began = time.perf_counter()
-        parsed = _parse(path, label, header, values)
+        parsed = _parse(path, label, header, values, tuple(drop))
         n, d = parsed.x.shape
         what = f"{len(parsed.classes)} classes" if not values else "values to predict"
         size = key[1] if key is not None else 0
@@ -329,15 +341,52 @@ def _check_rows(
             )
 
 
-def _parse(path: Path, label: str | int | None, header: bool | None, values: bool) -> CsvDataset:
+def _parse(
+    path: Path,
+    label: str | int | None,
+    header: bool | None,
+    values: bool,
+    drop: tuple[str | int, ...] = (),
+) -> CsvDataset:
     """The file read in bulk when it is plain (:func:`_parse_bulk`), else cell by cell
     (:func:`_parse_cells`, which also words every message); the same result either way."""
-    fast = _parse_bulk(path, label, header, values)
-    return fast if fast is not None else _parse_cells(path, label, header, values)
+    fast = _parse_bulk(path, label, header, values, drop)
+    return fast if fast is not None else _parse_cells(path, label, header, values, drop)
+
+
+def _feature_columns(
+    drop: Sequence[str | int], names: list[str], target: int, path: Path
+) -> list[int]:
+    """The input columns: every one but the label (``target``) and the ``drop`` columns
+    (each a name or an index, resolved as the label is); :class:`CsvDropError` names a
+    column that is not there, the label, or a drop that leaves no input."""
+    dropped: set[int] = set()
+    for spec in drop:
+        try:
+            j = _label_column(spec, names, path)
+        except CsvLabelError as exc:  # the same look-up, worded for a dropped column
+            raise CsvDropError(str(exc).replace("label column", "column to drop", 1)) from None
+        if j == target:
+            raise CsvDropError(
+                f"{path}: column {names[j]!r} is the label column, which is never an input; "
+                "drop only input columns"
+            )
+        dropped.add(j)
+    features = [j for j in range(len(names)) if j != target and j not in dropped]
+    if not features:
+        raise CsvDropError(
+            f"{path}: dropping {', '.join(repr(names[j]) for j in sorted(dropped))} leaves no "
+            f"input column (columns: {', '.join(names)}; label {names[target]!r})"
+        )
+    return features
 
 
 def _parse_cells(
-    path: Path, label: str | int | None, header: bool | None, values: bool
+    path: Path,
+    label: str | int | None,
+    header: bool | None,
+    values: bool,
+    drop: tuple[str | int, ...] = (),
 ) -> CsvDataset:
     """The reference reader: every cell checked one at a time in Python, each problem named
     by its line and column. :func:`_parse_bulk` must give the same result; it hands
@@ -350,7 +399,7 @@ def _parse_cells(
         )
     _check_rows(path, names, data, first_line)
     target = _label_column(label, names, path)
-    features = [j for j in range(width) if j != target]
+    features = _feature_columns(drop, names, target, path)
     x = np.empty((len(data), len(features)))
     for i, (line, cells) in enumerate(data):
         for k, j in enumerate(features):
@@ -529,19 +578,28 @@ def _joined(cells: list[str], delimiter: str, width: int) -> str:
 
 
 def _parse_bulk(
-    path: Path, label: str | int | None, header: bool | None, values: bool
+    path: Path,
+    label: str | int | None,
+    header: bool | None,
+    values: bool,
+    drop: tuple[str | int, ...] = (),
 ) -> CsvDataset | None:
     """:func:`_parse_cells`'s result for a plain file, read in bulk; None for any file it
     cannot vouch for, or that breaks a rule (the per-cell reader says which)."""
     try:
         with open(path, encoding="utf-8-sig") as file:
-            return _read_bulk(file, path, label, header, values)
+            return _read_bulk(file, path, label, header, values, drop)
     except (_NotPlain, OSError, ValueError):  # ValueError: NumPy's, a decoding error, CsvError
         return None
 
 
 def _read_bulk(
-    lines: Iterable[str], path: Path, label: str | int | None, header: bool | None, values: bool
+    lines: Iterable[str],
+    path: Path,
+    label: str | int | None,
+    header: bool | None,
+    values: bool,
+    drop: tuple[str | int, ...] = (),
 ) -> CsvDataset:
     """The body of :func:`_parse_bulk`; raises :class:`_NotPlain` (or a ValueError) to give up."""
     lines = iter(lines)
@@ -550,6 +608,7 @@ def _read_bulk(
     if width < 2:
         raise _NotPlain
     target = _label_column(label, names, path)
+    features = _feature_columns(drop, names, target, path)
     labels: list[str] = []
 
     def rows() -> Iterator[str]:
@@ -589,7 +648,6 @@ def _read_bulk(
     first = next(data, None)
     if first is None:  # no data rows (NumPy would warn)
         raise _NotPlain
-    features = [j for j in range(width) if j != target]
     x = np.loadtxt(
         itertools.chain([first], data),
         delimiter=delimiter,
@@ -654,6 +712,7 @@ def _feature_value(cell: str, path: Path, line: int, names: list[str], j: int) -
         raise CsvError(f"{where}: missing value ({cell}); fill it in or drop the row")
     if value is None:
         hint = next((h for pattern, h in _NOT_A_NUMBER_HINTS if re.fullmatch(pattern, cell)), "")
+        hint = hint.replace("{column}", names[j])  # not format(): a name may hold braces
         raise CsvError(f"{where}: {cell!r} is not a number" + (f" ({hint})" if hint else ""))
     kind = "missing value (NaN)" if math.isnan(value) else "infinite value"
     raise CsvError(f"{where}: {kind} {cell!r}; fill it in or drop the row")

@@ -469,6 +469,7 @@ def _expand(
             )
     csv_runs = conv_runs = 0
     label_without_csv: tuple[str, RunConfig] | None = None  # a base's column on a non-CSV run
+    drop_without_csv: tuple[str, RunConfig] | None = None  # the same for drop_columns
     conv_field_unused: tuple[str, str, RunConfig] | None = None  # (field, run, config)
     for combo in itertools.product(*(a.settings for a in axes)):
         values = dict(exp.base)
@@ -508,6 +509,8 @@ def _expand(
             if from_bundle:
                 raise _label_without_csv(where, shown, cfg)
             label_without_csv = label_without_csv or (shown, cfg)
+        if cfg.drop_columns and not reads_csv:  # beside CSV runs, theirs (as a base's label)
+            drop_without_csv = drop_without_csv or (shown, cfg)
         conv_runs += cfg.model == "conv"
         unused = next((k for k in CONV_FIELDS if k in values and cfg.model != "conv"), None)
         if unused is not None and conv_field_unused is None:
@@ -527,6 +530,13 @@ def _expand(
         exp.runs.append((name, labels))
     if label_without_csv is not None and csv_runs == 0:
         raise _label_without_csv(where, *label_without_csv)
+    if drop_without_csv is not None and csv_runs == 0:
+        shown, cfg = drop_without_csv
+        raise SweepError(
+            f"{where}: {_run(shown)} sets drop_columns = {cfg.drop_columns!r}, but its dataset "
+            f"{cfg.dataset!r} is not a CSV file (only a .csv file has columns to drop), and no "
+            "run of this experiment reads one"
+        )
     if conv_field_unused is not None and conv_runs == 0:
         # as `proplab train --filters 8` without --model conv; beside conv runs (vary.model
         # = ["mlp", "conv"]) the geometry is theirs
