@@ -46,9 +46,8 @@ lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# mypy (pinned in pyproject's typecheck extra) on the whole package but the modules
-# [tool.mypy] in pyproject.toml excludes (tests/test_layering.py names them); it holds the
-# settings too
+# mypy (pinned in pyproject's typecheck extra) on the whole package; [tool.mypy] in
+# pyproject.toml holds the settings
 typecheck: $(TYPECHECK_STAMP)
 	$(BIN)/mypy
 

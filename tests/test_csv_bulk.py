@@ -20,9 +20,15 @@ def _write(tmp_path: Path, text: str | bytes, name: str = "data.csv") -> Path:
 
 
 def _parse_args(tmp_path: Path, text: str | bytes, kwargs: dict) -> tuple:
-    """The file written, and both readers' arguments: (path, label, header, values)."""
+    """The file written, and both readers' arguments: (path, label, header, values, drop)."""
     path = _write(tmp_path, text)
-    return (path, kwargs.get("label"), kwargs.get("header"), kwargs.get("values", False))
+    return (
+        path,
+        kwargs.get("label"),
+        kwargs.get("header"),
+        kwargs.get("values", False),
+        tuple(kwargs.get("drop", ())),
+    )
 
 
 def _assert_same(fast: CsvDataset, slow: CsvDataset) -> None:
@@ -80,6 +86,11 @@ PLAIN = [
     ("a,b,y\n1,2,0\n,,\n3,4,1\n\t\n", {}),  # a row of empty cells, a blank line
     ("a,b,y\n1,2,Yes please\n3,4,no\n", {}),
     ("a,b,y\n1,2,1e-400\n3,4,0\n", {"values": True}),  # underflow to 0 either way
+    # columns left out: a name and an ID are never read as numbers, by name or by index
+    ("id,name,h,w,y\n7,ann,1.5,2,no\n9,bo,3,4,yes\n", {"drop": ["id", "name"]}),
+    ("id,name,h,w,y\n7,ann,1.5,2,no\n9,bo,3,4,yes\n", {"drop": [1, "-5"]}),
+    ("7,ann,1.5,2,no\n9,bo,3,4,yes\n", {"drop": ["1"], "header": False}),
+    ("h,when,y\n1.5,2024-01-02,0\n3,2024-02-03,1\n", {"drop": ["when"], "values": True}),
     (_random_file(3000, 0), {"label": "species"}),
     (_random_file(800, 1), {"label": 2, "header": True}),
 ]
@@ -135,6 +146,12 @@ NOT_PLAIN = [
     ("a,b,price\n1,2,inf\n3,4,5\n", {"values": True}),
     ("a,b,price\n1,2,NA\n3,4,5\n", {"values": True}),
     (b"a,b\n\xff\xd8\xff,1\n", {}),  # not UTF-8
+    ('n,h,y\n"Smith, J",1,0\n"Li, K",2,1\n', {"drop": ["n"]}),  # a dropped cell holding ','
+    ("id,h,y\n1,2,0\n2,3,1\n", {"drop": ["idd"]}),  # no such column
+    ("id,h,y\n1,2,0\n2,3,1\n", {"drop": ["y"]}),  # the label
+    ("id,h,y\n1,2,0\n2,3,1\n", {"drop": ["id", 1]}),  # no input left
+    ("id,h,y\n1,2,0\n2,3,1\n", {"drop": [3]}),  # an index out of range
+    ("id,h,y\n1,2,0\n2,x,1\n", {"drop": ["id"]}),  # a bad cell in a kept column
 ]
 
 

@@ -313,7 +313,7 @@ def test_a_header_with_a_number_among_its_names_is_explained(tmp_path: Path) -> 
     with pytest.raises(
         CsvError,
         match=r"line 2, column '1': 'oops' is not a number \(only the label column may hold "
-        r"names: [^()]*\(0/1 for two kinds\), or delete it\)$",
+        r"names: [^()]*\(0/1 for two kinds\), or leave it out \(--drop-columns 1\)\)$",
     ):
         load_csv(path)
 
@@ -465,7 +465,7 @@ def test_csv_summary_of_a_file_gone_since_training_is_empty(tmp_path: Path) -> N
         ("61,814", "thousands separators? write the number without them"),
         ("57%", "drop the % sign"),
         ("$12.50", "drop the currency sign"),
-        ("2024-01-01", "a date? delete the column"),
+        ("2024-01-01", "a date? leave the column out (--drop-columns x)"),
         ("female", "only the label column may hold names"),
     ],
 )

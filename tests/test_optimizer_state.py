@@ -7,6 +7,7 @@ restart and the runs part: test_serialize's test without ``optimizer=``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -362,3 +363,17 @@ def test_a_state_without_a_buffer_its_rule_keeps_is_refused():
     broken["groups"][0] = {"dtype": "float64"}  # no layout: was a raw KeyError
     with pytest.raises(ValueError, match=r"not a state_dict\(\) \(KeyError\('replicas'\)\)"):
         Adam(model.parameters(), amsgrad=True).load_state_dict(broken)
+
+
+@pytest.mark.parametrize("kind", [["SGD"], {"name": "SGD"}, None, 3])
+def test_a_hand_edited_optimizer_type_that_is_not_text_is_refused_by_name(kind: object) -> None:
+    # a list there was looked up in the dict of types: TypeError (unhashable), a traceback
+    from proplab.serialize import optimizer_from_state
+
+    model = mlp(2, 3, 1, rng=np.random.default_rng(0))
+    state = SGD(model.parameters(), lr=0.1).state_dict()
+    state["type"] = kind
+    with pytest.raises(
+        ValueError, match=rf"unknown optimizer type {re.escape(repr(kind))} \(known"
+    ):
+        optimizer_from_state(model.parameters(), state)

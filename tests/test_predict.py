@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import errno
 import functools
 import io
 import json
@@ -20,7 +21,7 @@ import numpy as np
 import pytest
 
 import proplab
-from proplab import experiments
+from proplab import experiments, predict
 from proplab.cli import main
 from proplab.core import train_mode
 from proplab.csvdata import load_csv
@@ -260,6 +261,7 @@ def _bad_cases(runs: dict[str, Path], tmp: Path) -> dict[str, tuple[list[str], s
         "ragged": "x1,x2\n0.1,0.2\n0.3\n",
         "header_only": "x1,x2\n",
         "predicted": "height,weight,prediction,p_short,p_tall\n170,70,tall,0.1,0.9\n",
+        "headerless": "# measured today\n170,70\n",
     }
     for name, text in files.items():
         (tmp / f"{name}.csv").write_text(text, encoding="utf-8")
@@ -317,6 +319,12 @@ def _bad_cases(runs: dict[str, Path], tmp: Path) -> dict[str, tuple[list[str], s
         "out a non-csv file": (
             [xor, "--data", pts, "--out", str(tmp / "empty.txt")],
             "exists and is no .csv file",
+        ),
+        "no header": (
+            [body, "--data", str(tmp / "headerless.csv")],
+            "no column 'height', an input of the run (it takes height, weight; the file has 0, "
+            "1) (no header: line 2 holds numbers, read as data; add a header line naming the "
+            "columns)",
         ),
         "predicted before": (
             [body, "--data", str(tmp / "predicted.csv")],
@@ -407,3 +415,28 @@ def test_a_refused_out_leaves_the_run_and_the_file_as_they_were(runs, capsys, tm
     assert cli(capsys, "predict", str(xor), "--data", str(pts), "--out", str(model))[0] == 2
     assert model.read_bytes() == before
     assert cli(capsys, "predict", str(xor), "--data", str(pts))[0] == 0  # still loads
+
+
+def test_a_write_failing_halfway_leaves_the_old_out_file_as_it_was(
+    runs, capsys, tmp_path, monkeypatch
+):
+    # the rows go to --out as they are written (the whole text of a 50 MB file took another
+    # 100 MB), into a temporary file: a disk filling up halfway leaves the old file as it was
+    run, data = runs["iris"], runs["iris.csv"]
+    target = tmp_path / "predicted.csv"
+    target.write_text("the old predictions\n", encoding="utf-8")
+    written = []
+
+    def disk_full_after_three_rows(file, rows, predicted, header) -> None:
+        writer = csv.writer(file, lineterminator="\n")
+        for i in range(3):
+            writer.writerow([*rows.table.cells(i)])
+            written.append(i)
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(predict, "write_csv", disk_full_after_three_rows)
+    code, out, err = cli(capsys, "predict", str(run), "--data", str(data), "--out", str(target))
+    assert (code, out, written) == (1, "", [0, 1, 2])
+    assert f"{target}" in err and "No space left on device" in err
+    assert target.read_text(encoding="utf-8") == "the old predictions\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["predicted.csv"]  # no leftovers

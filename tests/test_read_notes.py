@@ -17,7 +17,8 @@ from test_sweep import SIMPLE, FakeTrainer, write
 
 from proplab import csvdata, sweep, sweep_workers
 from proplab.cli import main
-from proplab.csvdata import load_csv, read_table, reads_reported
+from proplab.csvdata import load_csv, reads_reported
+from proplab.csvtable import read_table
 
 
 def _csv(tmp_path: Path) -> Path:

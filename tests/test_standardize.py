@@ -233,10 +233,12 @@ def test_an_id_column_is_named_standardized_or_not_and_targets_say_what_standard
     csv.write_text("\n".join(rows) + "\n")
     expected = (
         f"the input column 'id' of {csv} counts 1, 2, ..., 30: a row number is no property of "
-        "a row; if it is an ID, delete the column from the file (it is an input of the model)"
+        "a row; if it is an ID, leave it out (--drop-columns id; it is an input of the model)"
     )
     assert input_scale_note(RunConfig(dataset=str(csv))) == expected
     assert input_scale_note(RunConfig(dataset=str(csv), standardize=True)) == expected
+    # what it says works: without the column nothing counts rows
+    assert input_scale_note(RunConfig(dataset=str(csv), drop_columns=["id"])) is None
     prices = tmp_path / "prices.csv"
     rows = ["size,price"] + [f"{50 + i},{100_000 + 1000 * i}.5" for i in range(30)]
     prices.write_text("\n".join(rows) + "\n")

@@ -329,8 +329,16 @@ def cmd_predict(args: argparse.Namespace) -> int:
     """``proplab predict RUN_DIR --data FILE [--out FILE.csv]``: a run's model on the rows
     of a CSV file, as CSV on stdout (or in ``--out``); the score on labelled rows and a
     note of where the rows went on stderr."""
-    from proplab.predict import PredictError, as_csv, open_run, output_names, predict, read_rows
-    from proplab.runio import write_text
+    from proplab.predict import (
+        PredictError,
+        open_run,
+        output_header,
+        output_names,
+        predict,
+        read_rows,
+        write_csv,
+    )
+    from proplab.runio import atomic_open
 
     out = None if args.out is None else Path(args.out)
     if out is not None:
@@ -353,7 +361,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         run = open_run(args.run_dir)
         rows = read_rows(run, args.data)
         predicted = predict(run, rows)
-        text = as_csv(rows, predicted, output_names(run, rows))
+        header = output_header(rows, predicted, output_names(run, rows))
     except PredictError as exc:
         raise UsageError(f"proplab predict: error: {exc}") from None
     if run.interrupted:
@@ -364,10 +372,11 @@ def cmd_predict(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     if out is None:
-        sys.stdout.write(text)
+        write_csv(sys.stdout, rows, predicted, header)
     else:
-        write_text(out, text)  # whole or not at all
-    n = len(rows.table.rows)
+        with atomic_open(out, "w") as file:  # whole or not at all
+            write_csv(file, rows, predicted, header)
+    n = len(rows.table)
     if predicted.score is not None:
         print(f"proplab predict: {predicted.score}", file=sys.stderr)
     where = "stdout" if out is None else str(out)

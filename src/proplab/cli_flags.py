@@ -82,6 +82,13 @@ def add_data_flags(p: argparse.ArgumentParser, test_fraction: bool = True) -> No
         )
     add("--label", help="CSV label column: a name, or an index (default: the last column)")
     add(
+        "--drop-columns",
+        nargs="+",
+        metavar="COL",
+        help="CSV columns that are no input, by name or index: an ID, a name, a date (default: "
+        "every column but the label is an input)",
+    )
+    add(
         "--task",
         help="classification, regression (a CSV file's label column holds values to predict: "
         "MSE, R²), or auto (default: regression for plane, multi-gauss and diabetes)",
@@ -309,6 +316,10 @@ def refuse_ignored_flags(args: argparse.Namespace, cfg: RunConfig) -> None:
     if args.label is not None and not dataload.is_csv(cfg.dataset):
         raise ConfigError(
             f"label: only a CSV dataset has label columns, and {cfg.dataset!r} is not one"
+        )
+    if getattr(args, "drop_columns", None) is not None and not dataload.is_csv(cfg.dataset):
+        raise ConfigError(
+            f"drop_columns: only a CSV dataset has columns to drop, and {cfg.dataset!r} is not one"
         )
     if cfg.model != "conv":
         for name in CONV_FIELDS:

@@ -45,6 +45,8 @@ class RunConfig:
     noise: float = 0.1  # zoo datasets only
     test_fraction: float = 0.0  # held-out share for evaluation (0: train = test, as in the lab)
     label: str | None = None  # CSV datasets: the label column
+    # CSV datasets: columns that are no input (an ID, a name, a date), by name or index
+    drop_columns: list[str | int] | None = None
     # "classification", "regression" (the label column holds values to predict), or
     # "auto": regression for the regression sets (plane, multi-gauss, diabetes) only
     task: str = "auto"
@@ -145,6 +147,7 @@ class RunConfig:
         fixed["task"] = task
         if self.label is not None and not isinstance(self.label, str | int):
             raise ConfigError(f"label: must be a column name or index, got {self.label!r}")
+        fixed["drop_columns"] = _drop_columns(self.drop_columns)
         if not isinstance(self.standardize, bool | np.bool_):
             raise ConfigError(
                 f"standardize: must be true or false (standardise the inputs with the "
@@ -302,6 +305,26 @@ def _number_in(name: str, value: Any, low: float, high: float) -> None:
 # data coordinates.
 DATA_STREAM = 2
 SHUFFLE_STREAM = 1
+
+
+def _drop_columns(value: object) -> list[str | int] | None:
+    """``drop_columns`` checked: a list of column names or indices (None or [] for none)."""
+    if value is None:
+        return None
+    given = [value] if isinstance(value, str) else value
+    if not isinstance(given, list | tuple) or not all(
+        isinstance(c, str | int) and not isinstance(c, bool) for c in given
+    ):
+        raise ConfigError(
+            f"drop_columns: must be a list of CSV column names or indices, got {value!r}"
+        )
+    blank = next((c for c in given if isinstance(c, str) and not c.strip()), None)
+    if blank is not None:
+        raise ConfigError(f"drop_columns: a column name cannot be blank, got {blank!r}")
+    twice = next((c for k, c in enumerate(given) if c in given[:k]), None)
+    if twice is not None:
+        raise ConfigError(f"drop_columns: names column {twice!r} twice")
+    return list(given) or None
 
 
 def network_label(cfg: RunConfig, n_in: int | str, n_out: int | str) -> str:

@@ -12,11 +12,13 @@ the numeric columns (judged by the second line) is not a number, so
 ``x1,x2,label`` is a header and ``5.1,3.5,setosa`` is data. Pass
 ``header=True/False`` to decide. Without a header the columns are named by
 their 0-based index (``"0"``, ``"1"``, ...). ``label`` is a column name, an
-index (``-1``, the default, is the last column) or its string form. Blank
-lines and lines starting with ``#`` (comments) are skipped.
+index (``-1``, the default, is the last column) or its string form. ``drop``
+names columns to leave out (names or indices, as ``label``): an ID, a name, a
+date; their cells are never read as numbers. Blank lines and lines starting
+with ``#`` (comments) are skipped.
 
-:func:`read_table` reads a file the same way but keeps its cells as text, no column
-taken for a label (``proplab predict`` picks a run's input columns from it by name).
+:func:`proplab.csvtable.read_table` reads a file the same way but keeps its cells as text,
+no column taken for a label (``proplab predict`` picks a run's input columns from it by name).
 
 Two readers, one result: a plain file is read in bulk (NumPy's C parser for the
 feature columns, the label rules checked on the distinct labels), anything else and
@@ -33,7 +35,7 @@ import math
 import os
 import re
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +46,10 @@ from proplab.checks import did_you_mean
 
 class CsvError(ValueError):
     """The CSV file cannot be used; the message says where and why, in one line."""
+
+
+class CsvDropError(CsvError):
+    """A column asked to be dropped is not in the file, is the label, or leaves no input."""
 
 
 class CsvLabelError(CsvError):
@@ -79,9 +85,10 @@ _NOT_A_NUMBER_HINTS = (
     (r"[-+]?[\d.]+\s*%", "drop the % sign (57% is 57, or 0.57)"),
     (r"[$€£¥]\s*[-+]?[\d.,]+|[-+]?[\d.,]+\s*[$€£¥]", "drop the currency sign"),
     (r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}.*|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}.*",
-     "a date? delete the column, or turn it into a number (days since a start)"),
+     "a date? leave the column out (--drop-columns {column}), or turn it into a number "
+     "(days since a start)"),
     (r".*[^\W\d_].*", "only the label column may hold names: code this column as numbers "
-     "in the file (0/1 for two kinds), or delete it"),
+     "in the file (0/1 for two kinds), or leave it out (--drop-columns {column})"),
 )  # fmt: skip
 
 
@@ -201,8 +208,8 @@ MANY_CLASSES = 20
 
 def _class_values(cells: list[str]) -> tuple[list[float | int | str], dict[str, int]]:
     """Sorted distinct labels (numerically when every label is a number) and a cell -> index map."""
-    numbers = [_number(c) for c in cells]
-    if all(v is not None for v in numbers):
+    numbers = [v for v in map(_number, cells) if v is not None]
+    if len(numbers) == len(cells):  # every label a number
         distinct = sorted(set(numbers))
         classes: list[float | int | str] = [int(v) if v.is_integer() else v for v in distinct]
         position = {v: k for k, v in enumerate(distinct)}
@@ -260,8 +267,12 @@ def load_csv(
     label: str | int | None = None,
     header: bool | None = None,
     values: bool = False,
+    drop: Sequence[str | int] = (),
 ) -> CsvDataset:
     """Read ``path`` into features ``x (n, d)`` float64 and class indices ``y (n, 1)`` int64.
+
+    ``d`` counts every column but the label and the ``drop`` columns (names or
+    indices): a student's file often holds an ID or a name that is no input.
 
     With ``values=True`` (a regression: ``--task regression``) the label column
     holds the numbers to predict: ``y (n, 1)`` float64 as they are, and
@@ -275,13 +286,14 @@ def load_csv(
     path = Path(path)
     try:
         stat = path.stat()
-        key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns, label, header, values)
+        drop = tuple(drop)
+        key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns, label, header, values, drop)
     except OSError:
         key = None  # _read_rows says what is wrong with the path
     parsed = _PARSED.get(key) if key is not None else None
     if parsed is None:
         began = time.perf_counter()
-        parsed = _parse(path, label, header, values)
+        parsed = _parse(path, label, header, values, tuple(drop))
         n, d = parsed.x.shape
         what = f"{len(parsed.classes)} classes" if not values else "values to predict"
         size = key[1] if key is not None else 0
@@ -300,101 +312,94 @@ def load_csv(
     )
 
 
-@dataclass
-class CsvTable:
-    """A CSV file's cells as text, read as :func:`load_csv` reads them: ``names`` (the
-    header's, or ``"0"``, ``"1"``, ... without one), ``rows`` the data rows as ``(line,
-    cells)`` with the file's 1-based line numbers, every row as wide as ``names``."""
-
-    names: list[str]
-    rows: list[tuple[int, list[str]]]
-    header: bool
-    path: Path
-
-    def numbers(self, columns: Sequence[int]) -> np.ndarray:
-        """The cells of ``columns`` (0-based) as floats ``(n, len(columns))``; a cell
-        that is no finite number raises :class:`CsvError` naming its line and column."""
-        try:  # every cell at once: the same float() as _feature_value, which names a bad one
-            x = np.array(
-                [[float(cells[j]) for j in columns] for _, cells in self.rows], dtype=np.float64
-            ).reshape(len(self.rows), len(columns))
-            if np.isfinite(x).all():
-                return x
-        except ValueError:
-            pass
-        x = np.empty((len(self.rows), len(columns)))
-        for i, (line, cells) in enumerate(self.rows):
-            for k, j in enumerate(columns):
-                x[i, k] = _feature_value(cells[j], self.path, line, self.names, j)
-        return x
-
-    def column_name(self, j: int) -> str:
-        """Column ``j`` as messages name it (``'weight'``, or its position when unnamed)."""
-        return _column(self.names, j)
-
-
-def _table(path: Path, header: bool | None) -> tuple[CsvTable, int]:
-    """The file's names and data rows, unchecked, and the line number of its first row."""
+def _table(
+    path: Path, header: bool | None
+) -> tuple[list[str], list[tuple[int, list[str]]], bool, int]:
+    """The file's column names, its data rows ``(line, cells)`` (unchecked), whether its
+    first row was a header, and the line number of that first row."""
     rows = _read_rows(path)
     if header is None:
         header = _looks_like_header(rows)
     width = len(rows[0][1])
     names = rows[0][1] if header else [str(j) for j in range(width)]
     data = rows[1:] if header else rows
-    return CsvTable(names, data, header, path), rows[0][0]
+    return names, data, header, rows[0][0]
 
 
-def _check_rows(table: CsvTable, first_line: int) -> None:
+def _check_rows(
+    path: Path, names: list[str], rows: list[tuple[int, list[str]]], first_line: int
+) -> None:
     """Refuse a file with no data rows, or a row of another width than the first."""
-    if not table.rows:
-        raise CsvError(f"{table.path}: has a header but no data rows")
-    width = len(table.names)
-    for line, cells in table.rows:
+    if not rows:
+        raise CsvError(f"{path}: has a header but no data rows")
+    width = len(names)
+    for line, cells in rows:
         if len(cells) != width:
             raise CsvError(
-                f"{table.path}: line {line} has {len(cells)} cells, expected {width} "
+                f"{path}: line {line} has {len(cells)} cells, expected {width} "
                 f"(like line {first_line})"
             )
 
 
-def read_table(path: str | Path, header: bool | None = None) -> CsvTable:
-    """Read ``path`` as :func:`load_csv` does (delimiter, comments, BOM, the header
-    guessed unless ``header`` says), keeping every cell as text; no column is a label.
-
-    Raises :class:`CsvError` for a missing, empty or non-UTF-8 file, a header without
-    data rows, or a ragged row.
-    """
-    began = time.perf_counter()
-    table, first_line = _table(Path(path), header)
-    _check_rows(table, first_line)
-    what = f"{len(table.rows):,} rows x {len(table.names)} columns"
-    _tell(table.path, table.path.stat().st_size, time.perf_counter() - began, what)
-    return table
-
-
-def _parse(path: Path, label: str | int | None, header: bool | None, values: bool) -> CsvDataset:
+def _parse(
+    path: Path,
+    label: str | int | None,
+    header: bool | None,
+    values: bool,
+    drop: tuple[str | int, ...] = (),
+) -> CsvDataset:
     """The file read in bulk when it is plain (:func:`_parse_bulk`), else cell by cell
     (:func:`_parse_cells`, which also words every message); the same result either way."""
-    fast = _parse_bulk(path, label, header, values)
-    return fast if fast is not None else _parse_cells(path, label, header, values)
+    fast = _parse_bulk(path, label, header, values, drop)
+    return fast if fast is not None else _parse_cells(path, label, header, values, drop)
+
+
+def _feature_columns(
+    drop: Sequence[str | int], names: list[str], target: int, path: Path
+) -> list[int]:
+    """The input columns: every one but the label (``target``) and the ``drop`` columns
+    (each a name or an index, resolved as the label is); :class:`CsvDropError` names a
+    column that is not there, the label, or a drop that leaves no input."""
+    dropped: set[int] = set()
+    for spec in drop:
+        try:
+            j = _label_column(spec, names, path)
+        except CsvLabelError as exc:  # the same look-up, worded for a dropped column
+            raise CsvDropError(str(exc).replace("label column", "column to drop", 1)) from None
+        if j == target:
+            raise CsvDropError(
+                f"{path}: column {names[j]!r} is the label column, which is never an input; "
+                "drop only input columns"
+            )
+        dropped.add(j)
+    features = [j for j in range(len(names)) if j != target and j not in dropped]
+    if not features:
+        raise CsvDropError(
+            f"{path}: dropping {', '.join(repr(names[j]) for j in sorted(dropped))} leaves no "
+            f"input column (columns: {', '.join(names)}; label {names[target]!r})"
+        )
+    return features
 
 
 def _parse_cells(
-    path: Path, label: str | int | None, header: bool | None, values: bool
+    path: Path,
+    label: str | int | None,
+    header: bool | None,
+    values: bool,
+    drop: tuple[str | int, ...] = (),
 ) -> CsvDataset:
     """The reference reader: every cell checked one at a time in Python, each problem named
     by its line and column. :func:`_parse_bulk` must give the same result; it hands
     every file it cannot vouch for (and every bad one) to this."""
-    table, first_line = _table(path, header)
-    names, data, header = table.names, table.rows, table.header
+    names, data, header, first_line = _table(path, header)
     width = len(names)
     if width < 2:
         raise CsvError(
             f"{path}: needs at least 2 columns (features and a label), line {first_line} has {width}"
         )
-    _check_rows(table, first_line)
+    _check_rows(path, names, data, first_line)
     target = _label_column(label, names, path)
-    features = [j for j in range(width) if j != target]
+    features = _feature_columns(drop, names, target, path)
     x = np.empty((len(data), len(features)))
     for i, (line, cells) in enumerate(data):
         for k, j in enumerate(features):
@@ -513,54 +518,107 @@ def _label_cell(line: str, delimiter: str, target: int, width: int) -> str:
     return line.rsplit(delimiter, width - target)[target - width]
 
 
-def _parse_bulk(
-    path: Path, label: str | int | None, header: bool | None, values: bool
-) -> CsvDataset | None:
-    """:func:`_parse_cells`'s result for a plain file, read in bulk; None for any file it
-    cannot vouch for, or that breaks a rule (the per-cell reader says which)."""
-    try:
-        with open(path, encoding="utf-8-sig") as file:
-            return _read_bulk(iter(file), path, label, header, values)
-    except (_NotPlain, OSError, ValueError):  # ValueError: NumPy's, a decoding error, CsvError
-        return None
-
-
-def _read_bulk(
-    lines: Iterator[str], path: Path, label: str | int | None, header: bool | None, values: bool
-) -> CsvDataset:
-    """The body of :func:`_parse_bulk`; raises :class:`_NotPlain` (or a ValueError) to give up."""
-    delimiter = ""
-    first: list[list[str]] = []  # the first two rows: the header is judged by them
-    for line in lines:
+def _content_lines(lines: Iterable[str]) -> Iterator[tuple[int, str, str]]:
+    """The lines that may hold cells, each with its 1-based line number and its stripped
+    text: blank lines and comments skipped; :class:`_NotPlain` at a character that
+    str.splitlines() breaks a line at (the line numbers would no longer be the file's)."""
+    for number, line in enumerate(lines, 1):
         if _ODD_CHARACTERS.search(line):
             raise _NotPlain
         stripped = line.strip()
-        if not stripped or stripped[0] == "#":
-            continue
+        if stripped and stripped[0] != "#":
+            yield number, line, stripped
+
+
+def _empty_cells(stripped: str, delimiter: str) -> bool:
+    """A row of empty cells (",,,"), skipped as a blank line is (``stripped``: the line's
+    stripped text)."""
+    return stripped[0] == delimiter and not stripped.replace(delimiter, "").strip()
+
+
+@dataclass
+class _Head:
+    """What a file's first two rows say: the delimiter, whether the first is a header, the
+    column names, and those of the two that are data rows, as ``(line, cells)``."""
+
+    delimiter: str
+    header: bool
+    names: list[str]
+    rows: list[tuple[int, list[str]]]
+
+
+def _head(content: Iterator[tuple[int, str, str]], header: bool | None) -> _Head:
+    """The head of a file (:class:`_Head`), read from :func:`_content_lines` (the rest is
+    left in it), the header judged as :func:`_table` does; :class:`_NotPlain` for a file
+    without a row."""
+    delimiter = ""
+    first: list[tuple[int, list[str]]] = []  # the first two rows: the header is judged by them
+    for number, line, _ in content:
         delimiter = delimiter or _sniff_delimiter(line)
         cells = _line_cells(line, delimiter)
         if any(cells):
-            first.append(cells)
+            first.append((number, cells))
             if len(first) == 2:
                 break
     if not first:
         raise _NotPlain
     if header is None:
-        header = _looks_like_header([(0, cells) for cells in first])
-    width = len(first[0])
-    names = first[0] if header else [str(j) for j in range(width)]
+        header = _looks_like_header(first)
+    width = len(first[0][1])
+    names = first[0][1] if header else [str(j) for j in range(width)]
+    return _Head(delimiter, header, names, first[1:] if header else first)
+
+
+def _joined(cells: list[str], delimiter: str, width: int) -> str:
+    """A row's cells as one line NumPy splits back into them; :class:`_NotPlain` for a row
+    of another width, or a (quoted) cell holding the delimiter."""
+    if len(cells) != width or any(delimiter in cell for cell in cells):
+        raise _NotPlain
+    return delimiter.join(cells)
+
+
+def _parse_bulk(
+    path: Path,
+    label: str | int | None,
+    header: bool | None,
+    values: bool,
+    drop: tuple[str | int, ...] = (),
+) -> CsvDataset | None:
+    """:func:`_parse_cells`'s result for a plain file, read in bulk; None for any file it
+    cannot vouch for, or that breaks a rule (the per-cell reader says which)."""
+    try:
+        with open(path, encoding="utf-8-sig") as file:
+            return _read_bulk(file, path, label, header, values, drop)
+    except (_NotPlain, OSError, ValueError):  # ValueError: NumPy's, a decoding error, CsvError
+        return None
+
+
+def _read_bulk(
+    lines: Iterable[str],
+    path: Path,
+    label: str | int | None,
+    header: bool | None,
+    values: bool,
+    drop: tuple[str | int, ...] = (),
+) -> CsvDataset:
+    """The body of :func:`_parse_bulk`; raises :class:`_NotPlain` (or a ValueError) to give up."""
+    lines = iter(lines)
+    head = _head(_content_lines(lines), header)  # the rest of the file is left in lines
+    names, delimiter, width = head.names, head.delimiter, len(head.names)
     if width < 2:
         raise _NotPlain
     target = _label_column(label, names, path)
+    features = _feature_columns(drop, names, target, path)
     labels: list[str] = []
 
     def rows() -> Iterator[str]:
         """The data lines as NumPy reads them; each one's label cell goes to ``labels``."""
-        for cells in first[1:] if header else first:
-            if len(cells) != width or any(delimiter in cell for cell in cells):
-                raise _NotPlain
+        for _, cells in head.rows:
+            text = _joined(cells, delimiter, width)
             labels.append(cells[target])
-            yield delimiter.join(cells)
+            yield text
+        # the rules of _content_lines and _empty_cells, inline: a call per line took 13 %
+        # longer on 400 000 short rows
         for line in lines:
             if _ODD_CHARACTERS.search(line):
                 raise _NotPlain
@@ -580,20 +638,18 @@ def _read_bulk(
                 cells = _line_cells(line, delimiter)
                 if not any(cells):
                     continue
-                if len(cells) != width or any(delimiter in cell for cell in cells):
-                    raise _NotPlain
+                text = _joined(cells, delimiter, width)
                 labels.append(cells[target])
-                yield delimiter.join(cells)
+                yield text
             else:
                 raise _NotPlain  # a ragged row
 
     data = rows()
-    head = next(data, None)
-    if head is None:  # no data rows (NumPy would warn)
+    first = next(data, None)
+    if first is None:  # no data rows (NumPy would warn)
         raise _NotPlain
-    features = [j for j in range(width) if j != target]
     x = np.loadtxt(
-        itertools.chain([head], data),
+        itertools.chain([first], data),
         delimiter=delimiter,
         comments=None,
         usecols=features,
@@ -620,9 +676,9 @@ def _bulk_classes(labels: list[str]) -> tuple[list[float | int | str], np.ndarra
         raise _NotPlain  # a missing label
     if len({t.lower() for t in texts}) < len(texts):
         raise _NotPlain  # labels differing only in case
-    numbers = [_number(t) for t in texts]
+    numbers = [v for v in map(_number, texts) if v is not None]
     classes: list[float | int | str]
-    if all(v is not None for v in numbers):  # sorted by value: "1" and "1.0" are one class
+    if len(numbers) == len(texts):  # sorted by value: "1" and "1.0" are one class
         ordered = sorted(set(numbers))
         position = {v: k for k, v in enumerate(ordered)}
         classes = [int(v) if v.is_integer() else v for v in ordered]
@@ -656,6 +712,7 @@ def _feature_value(cell: str, path: Path, line: int, names: list[str], j: int) -
         raise CsvError(f"{where}: missing value ({cell}); fill it in or drop the row")
     if value is None:
         hint = next((h for pattern, h in _NOT_A_NUMBER_HINTS if re.fullmatch(pattern, cell)), "")
+        hint = hint.replace("{column}", names[j])  # not format(): a name may hold braces
         raise CsvError(f"{where}: {cell!r} is not a number" + (f" ({hint})" if hint else ""))
     kind = "missing value (NaN)" if math.isnan(value) else "infinite value"
     raise CsvError(f"{where}: {kind} {cell!r}; fill it in or drop the row")

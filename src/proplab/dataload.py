@@ -283,7 +283,12 @@ def input_scale_note(cfg: RunConfig) -> str | None:
     from proplab.csvdata import CsvError, load_csv
 
     try:
-        data = load_csv(str(cfg.dataset).strip(), label=cfg.label, values=is_regression_run(cfg))
+        data = load_csv(
+            str(cfg.dataset).strip(),
+            label=cfg.label,
+            values=is_regression_run(cfg),
+            drop=cfg.drop_columns or (),
+        )
     except (CsvError, OSError):
         return None
     if not data.x.size:
@@ -297,8 +302,8 @@ def input_scale_note(cfg: RunConfig) -> str | None:
     if counters:  # csv18: an ID column trained as an input, and the note said to scale it
         return (
             f"the input column {counters[0]!r} of {cfg.dataset} counts 1, 2, ..., "
-            f"{data.x.shape[0]}: a row number is no property of a row; if it is an ID, delete "
-            "the column from the file (it is an input of the model)"
+            f"{data.x.shape[0]}: a row number is no property of a row; if it is an ID, leave it "
+            f"out (--drop-columns {counters[0]}; it is an input of the model)"
         )
     if cfg.standardize:
         return None
@@ -368,12 +373,16 @@ def load_named(cfg: RunConfig) -> tuple[np.ndarray, np.ndarray] | None:
         except MissingDependencyError as exc:
             raise ConfigError(f"dataset: {exc}") from None
     if is_csv(name):
-        from proplab.csvdata import CsvError, CsvLabelError, load_csv
+        from proplab.csvdata import CsvDropError, CsvError, CsvLabelError, load_csv
 
         try:
-            data = load_csv(name, label=cfg.label, values=is_regression_run(cfg))
+            data = load_csv(
+                name, label=cfg.label, values=is_regression_run(cfg), drop=cfg.drop_columns or ()
+            )
         except CsvLabelError as exc:  # the label asked for, not the file, is the problem
             raise ConfigError(f"label: {exc}") from None
+        except CsvDropError as exc:  # likewise the columns to drop
+            raise ConfigError(f"drop_columns: {exc}") from None
         except CsvError as exc:
             raise ConfigError(f"dataset: {exc}") from None
         return data.x, data.y
@@ -529,7 +538,10 @@ def csv_summary(cfg: RunConfig) -> dict[str, Any]:
     values = is_regression_run(cfg)
     try:  # the run trained already: a file changed or gone since costs only these fields
         stat = path.stat()
-        columns = dict(_csv_columns(str(path), cfg.label, stat.st_mtime_ns, stat.st_size, values))
+        drop = tuple(cfg.drop_columns or ())
+        columns = dict(
+            _csv_columns(str(path), cfg.label, stat.st_mtime_ns, stat.st_size, values, drop)
+        )
         if values:  # a regression's output is the label column's value: no classes
             del columns["classes"]
         return columns
@@ -539,13 +551,18 @@ def csv_summary(cfg: RunConfig) -> dict[str, Any]:
 
 @functools.lru_cache(maxsize=8)
 def _csv_columns(
-    path: str, label: str | int | None, _mtime: int, _size: int, values: bool = False
+    path: str,
+    label: str | int | None,
+    _mtime: int,
+    _size: int,
+    values: bool = False,
+    drop: tuple[str | int, ...] = (),
 ) -> tuple[tuple[str, Any], ...]:
     """The columns of a CSV file as read for training, cached per file version (a sweep
     finishes many runs of one file)."""
     from proplab.csvdata import load_csv
 
-    data = load_csv(path, label=label, values=values)
+    data = load_csv(path, label=label, values=values, drop=drop)
     return (
         ("classes", list(data.classes)),
         ("features", list(data.feature_names)),

@@ -4,7 +4,7 @@
 and says what its model takes and gives; :func:`read_rows` takes the model's inputs
 from a CSV file (a CSV run's ``features`` columns by name, a generated dataset's ``x1,
 x2`` by position) and, when the file has the label column too, its labels;
-:func:`predict` runs the model and names its outputs; :func:`as_csv` writes the file's
+:func:`predict` runs the model and names its outputs; :func:`write_csv` writes the file's
 columns as given followed by the prediction and each class's probability.
 
 The outputs are :func:`proplab.scoring.predictions` (evaluation mode, as the run's own
@@ -18,14 +18,13 @@ prediction never disagrees with the run's ``summary.json``. Every refusal is a
 from __future__ import annotations
 
 import csv
-import io
 import math
 import os
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 
@@ -33,7 +32,8 @@ from proplab import dataload
 from proplab.checks import did_you_mean
 from proplab.config import ConfigError, RunConfig, build_loss
 from proplab.core import Module
-from proplab.csvdata import CsvError, CsvTable, read_table
+from proplab.csvdata import CsvError
+from proplab.csvtable import CsvTable, read_table
 from proplab.digits import IMAGE_SHAPE
 from proplab.losses import softmax
 from proplab.metrics import predicted_labels, r2_score
@@ -192,7 +192,7 @@ def open_run(run_dir: str | os.PathLike[str]) -> TrainedRun:
         raise PredictError(named) from None
     name = str(cfg.dataset).strip()
     regression = dataload.is_regression_run(cfg)
-    common = {"run_dir": run_dir, "cfg": cfg, "model": model, "summary": summary}
+    common: dict[str, Any] = {"run_dir": run_dir, "cfg": cfg, "model": model, "summary": summary}
     common |= {"regression": regression, "interrupted": interrupted}
     if name.lower() == dataload.DIABETES:
         # its columns and values are standardised over scikit-learn's 442 rows: new rows
@@ -259,7 +259,7 @@ def _columns_by_name(run: TrainedRun, table: CsvTable) -> tuple[list[int], int |
             why = (
                 ""
                 if table.header
-                else f" (no header: line {table.rows[0][0]} holds numbers, read as data;"
+                else f" (no header: line {table.lines[0]} holds numbers, read as data;"
                 " add a header line naming the columns)"
             )
             raise PredictError(
@@ -306,8 +306,8 @@ def read_rows(run: TrainedRun, path: str | os.PathLike[str]) -> Rows:
         if outside.size:
             i, j = (int(v) for v in outside[0])
             raise PredictError(
-                f"{table.path}: line {table.rows[i][0]}, column {table.column_name(columns[j])}:"
-                f" {table.rows[i][1][columns[j]]} is no pixel of the digits (0 to 16, as "
+                f"{table.path}: line {table.lines[i]}, column {table.column_name(columns[j])}:"
+                f" {table.cells(i)[columns[j]]} is no pixel of the digits (0 to 16, as "
                 "scikit-learn's load_digits gives them; proplab divides them by 16)"
             )
         x = x / DIGITS_MAX
@@ -333,9 +333,8 @@ def _label_indices(run: TrainedRun, rows: Rows, classes: Sequence[Any]) -> np.nd
     table, j = rows.table, rows.label_column
     numeric = all(isinstance(c, int | float) for c in classes)
     index = {(float(c) if numeric else str(c)): k for k, c in enumerate(classes)}
-    out = np.empty((len(table.rows), 1), dtype=np.int64)
-    for i, (line, cells) in enumerate(table.rows):
-        cell = cells[j]
+    out = np.empty((len(table), 1), dtype=np.int64)
+    for i, (line, cell) in enumerate(zip(table.lines, table.column(j), strict=True)):
         key: Any = cell
         if numeric:
             try:
@@ -362,7 +361,7 @@ def predict(run: TrainedRun, rows: Rows) -> Predicted:
     bad = np.flatnonzero(~np.isfinite(outputs).all(axis=-1))
     if bad.size:
         raise PredictError(
-            f"{rows.table.path}: line {rows.table.rows[bad[0]][0]}: the model's output is "
+            f"{rows.table.path}: line {rows.table.lines[bad[0]]}: the model's output is "
             f"{outputs[bad[0]].tolist()} (inputs far beyond the training data?)"
         )
     if run.regression:
@@ -413,30 +412,38 @@ def _score_line(rows: Rows, line: str) -> str:
     """The lab's ``loss=... accuracy=...%`` line, saying which rows and labels it scores."""
     assert rows.label_column is not None
     label = rows.table.column_name(rows.label_column)
-    return f"on these {len(rows.table.rows)} rows (labels: column {label}): {line}"
+    return f"on these {len(rows.table)} rows (labels: column {label}): {line}"
 
 
-def as_csv(rows: Rows, predicted: Predicted, input_names: Sequence[str] | None = None) -> str:
-    """The file's columns as given, then ``prediction`` and the probability (or output)
-    columns, numbers as ``repr`` (they read back to the same floats)."""
-    table = rows.table
-    names = list(input_names or table.names)
+def output_header(
+    rows: Rows, predicted: Predicted, input_names: Sequence[str] | None = None
+) -> list[str]:
+    """The output's header: the file's columns (or ``input_names``), then ``prediction``
+    and the probability (or output) columns; PredictError if the file has one of these."""
+    names = list(input_names or rows.table.names)
     taken = [n for n in predicted.columns if n in names]
     if taken:
         raise PredictError(
-            f"{table.path}: already has a column {taken[0]!r} (an earlier prediction?), which "
-            "predict adds: rename or delete it"
+            f"{rows.table.path}: already has a column {taken[0]!r} (an earlier prediction?), "
+            "which predict adds: rename or delete it"
         )
+    return names + list(predicted.columns)
+
+
+def write_csv(file: IO[str], rows: Rows, predicted: Predicted, header: Sequence[str]) -> None:
+    """Write ``header`` (:func:`output_header`) and each row to ``file``: the file's cells
+    as given, then the predicted columns, numbers as ``repr`` (they read back to the same
+    floats). Row by row: the whole text of a 50 MB file, built and then encoded, took
+    another 100 MB."""
     texts = [
         list(map(repr, column.tolist())) if isinstance(column, np.ndarray) else column
         for column in predicted.columns.values()
     ]
-    buf = io.StringIO(newline="")
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(names + list(predicted.columns))
-    for i, (_, cells) in enumerate(table.rows):
-        writer.writerow([*cells, *(column[i] for column in texts)])
-    return buf.getvalue()
+    writer = csv.writer(file, lineterminator="\n")
+    writer.writerow(header)
+    table = rows.table
+    for i in range(len(table)):
+        writer.writerow([*table.cells(i), *(column[i] for column in texts)])
 
 
 def output_names(run: TrainedRun, rows: Rows) -> list[str] | None:

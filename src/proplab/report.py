@@ -59,6 +59,7 @@ from proplab.report_text import (
     range_text,
 )
 from proplab.runio import write_text
+from proplab.sweep_boundaries import probability_label
 from proplab.sweep_folder import SPEC_COPY, data_changed_message, data_changes, read_summary
 from proplab.sweep_spec import SweepError, load_spec, with_regression_defaults
 
@@ -248,8 +249,9 @@ def _lab_runs(out: Path, views: list[ExperimentView]) -> list[Block]:
                 (
                     "the predicted value as it forms, from the start of the run to its end"
                     if values
-                    else "the decision boundary as it forms, P(class 1) from the start of the "
-                    "run to its end"
+                    else "the decision boundary as it forms, "
+                    f"{probability_label(summary.get('classes'))} from the start of the run to "
+                    "its end"
                 )
                 + " (the title says which epochs are shown)",
             ),

@@ -137,7 +137,8 @@ def experiment_figures(v: ExperimentView, out: Path, folder: str) -> list[Figure
             title=f"{exp.title}: {what} (seed {seed})",
             row_labels=labels,
         )
-        caption = _boundary_caption(exp.title, seed, regressions)
+        probability = sweep_boundaries.panels_probability(drawn)  # P(yes): a CSV's label
+        caption = _boundary_caption(exp.title, seed, regressions, probability)
         if any(p.held_out is not None for p in drawn):
             caption += "; diamonds: the points held out as the test set"
         figures.append(Figure(rel, caption))
@@ -296,7 +297,8 @@ def _boundary_row(v: ExperimentView, ds: str, single: bool) -> Row | None:
             # its last weights are huge, not NaN: their outputs (1e156, say) would paint
             # the panel as a confident P(class 1) = 1 or 0. Drawn blank, with its data.
             grid = np.full_like(grid, np.nan, dtype=np.float64)
-        columns = csv_summary(run.record.config).get("features")
+        csv_columns = csv_summary(run.record.config)
+        columns = csv_columns.get("features")
         x, y, held = _marked_test_points(run.record.config, x, y)
         panel = sweep_boundaries.BoundaryPanel(
             f"{name}\n{acc}",
@@ -309,6 +311,7 @@ def _boundary_row(v: ExperimentView, ds: str, single: bool) -> Row | None:
             held_out=held,
             # "$" in a column name is a dollar sign, not mathtext (input_axis_labels escapes it)
             axis_names=input_axis_labels(columns, 2) if columns and len(columns) == 2 else None,
+            classes=csv_columns.get("classes"),  # a CSV's labels: P(yes), not P(class 1)
         )
         row.append(panel)
     return row
@@ -347,11 +350,14 @@ def score_name(v: ExperimentView, test: bool = False) -> str:
     return f"test {name}" if test else name
 
 
-def _boundary_caption(title: str, seed: int, kinds: set[bool]) -> str:
-    """The boundary figure's caption: P(class 1) and its 0.5 line for classification
-    panels, the predicted value for a regression's (``kinds``: their ``regression``)."""
+def _boundary_caption(
+    title: str, seed: int, kinds: set[bool], probability: str = "P(class 1)"
+) -> str:
+    """The boundary figure's caption: ``probability`` (``P(yes)`` for a CSV's labels) and
+    its 0.5 line for classification panels, the predicted value for a regression's
+    (``kinds``: their ``regression``)."""
     classes = (
-        "the trained model's P(class 1) over the inputs; black line: the 0.5 boundary; "
+        f"the trained model's {probability} over the inputs; black line: the 0.5 boundary; "
         "dots: the data, coloured by true class"
     )
     values = (
@@ -360,7 +366,7 @@ def _boundary_caption(title: str, seed: int, kinds: set[bool]) -> str:
     )
     if kinds == {False}:  # as it always read
         return (
-            f"{title}: the trained model's P(class 1) over the inputs (seed {seed}); "
+            f"{title}: the trained model's {probability} over the inputs (seed {seed}); "
             "black line: the 0.5 boundary; dots: the data, coloured by true class"
         )
     if kinds == {True}:

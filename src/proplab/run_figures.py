@@ -231,6 +231,7 @@ def boundary_during_training(
     columns = csv_summary(cfg).get("features")
     # a CSV's two columns name the axes (and, in units of their own, get square panels)
     names = input_axis_labels(columns, 2) if columns and len(columns) == 2 else None
+    classes = csv_summary(cfg).get("classes")  # a CSV's labels: P(yes), not P(class 1)
 
     # with a held-out set the panels' scores are the training data's, and say so (as the
     # comparison's title and the learning curve's labels do)
@@ -271,10 +272,13 @@ def boundary_during_training(
                 title=title + picked, limit=value_plots.value_limit(y, y_test),
             )  # fmt: skip
         else:
-            title = f"{name}: the decision boundary as it forms (P(class 1); black line: 0.5)"
+            p = sweep_boundaries.probability_label(classes)
+            title = f"{name}: the decision boundary as it forms ({p}; black line: 0.5)"
             sweep_boundaries.decision_boundaries(
                 [[
-                    sweep_boundaries.BoundaryPanel(name, u, v, grid, x, y, axis_names=names)
+                    sweep_boundaries.BoundaryPanel(
+                        name, u, v, grid, x, y, axis_names=names, classes=classes
+                    )
                     for name, grid in panels
                 ]],
                 path, title=title + picked,

@@ -477,7 +477,8 @@ def optimizer_from_state(params: list[Parameter], state: dict[str, Any]) -> Opti
     Raises ValueError naming what differs when ``params`` are not shaped as the ones the
     state was saved for (checked before anything is built)."""
     name = state.get("type") if isinstance(state, dict) else None
-    if name not in OPTIMIZER_TYPES:
+    # a hand-edited file may hold any JSON there: a list is unhashable for the look-up
+    if not isinstance(name, str) or name not in OPTIMIZER_TYPES:
         raise ValueError(f"unknown optimizer type {name!r} (known: {', '.join(OPTIMIZER_TYPES)})")
     difference = layout_difference(state.get("groups", []), layout_of(params), "these parameters")
     if difference:

@@ -32,6 +32,7 @@ BOUNDARY_CMAP = LinearSegmentedColormap.from_list(
     "proplab_boundary", ["#eb9293", "#ffffff", "#8fbbe0"]
 )
 MAX_PANELS_ACROSS = 8  # decision boundaries: panels per line before wrapping
+BAR_LABEL_CHARS = 32  # a colour bar's label beside one row of panels, at 8 points
 
 
 @dataclass
@@ -56,11 +57,32 @@ class BoundaryPanel:
     # (n,) True for the points the run held out as its test set (drawn as diamonds);
     # None: every point was trained on
     held_out: np.ndarray | None = None
+    # what classes 0 and 1 are called (a CSV run's labels, summary.json's "classes"), for
+    # the colour bar: P(yes); None: P(class 1)
+    classes: Sequence[object] | None = None
 
     @property
     def regression(self) -> bool:
         """Whether the panel shows predicted values rather than P(class 1)."""
         return not are_binary_labels(np.asarray(self.y)) if self.values is None else self.values
+
+
+def probability_label(classes: Sequence[object] | None) -> str:
+    """What a classification panel maps: ``"P(yes)"`` for a CSV run's labels ``classes``
+    (``["no", "yes"]``; a number as ``"P(class 9)"``), else ``"P(class 1)"`` (the lab's
+    datasets have no names)."""
+    if classes is None or len(classes) != 2:
+        return "P(class 1)"
+    one = classes[1]
+    return f"P({one})" if isinstance(one, str) else f"P(class {one})"
+
+
+def panels_probability(panels: Sequence[BoundaryPanel]) -> str:
+    """What the classification panels among ``panels`` map: the probability their runs'
+    classes name (:func:`probability_label`) if they all name the same, else
+    ``"P(class 1)"`` (datasets of other labels side by side)."""
+    labels = {probability_label(p.classes) for p in panels if not p.regression}
+    return labels.pop() if len(labels) == 1 else probability_label(None)
 
 
 def panels_value_limit(panels: Sequence[BoundaryPanel]) -> float:
@@ -368,7 +390,10 @@ def decision_boundaries(
     both = image is not None and value_image is not None
     if image is not None:
         bar = fig.colorbar(image, ax=prob_axes if both else axes, shrink=0.8, pad=0.01)
-        bar.set_label("P(class 1)", fontsize=8)
+        label = panels_probability([p for row in rows for p in row if p is not None])
+        if len(label) > BAR_LABEL_CHARS:  # a long class name: cut short, beside the panels
+            label = label[: BAR_LABEL_CHARS - 2] + "…)"
+        bar.set_label(label, fontsize=8)
         bar.ax.tick_params(labelsize=7)
     if row_images:  # datasets of far apart values: a colour scale (and bar) each
         for row_image, row_axes in row_images:

@@ -469,6 +469,7 @@ def _expand(
             )
     csv_runs = conv_runs = 0
     label_without_csv: tuple[str, RunConfig] | None = None  # a base's column on a non-CSV run
+    drop_without_csv: tuple[str, RunConfig] | None = None  # the same for drop_columns
     conv_field_unused: tuple[str, str, RunConfig] | None = None  # (field, run, config)
     # momentum, n, noise written in the file: the first run that ignores each (its
     # settings and why), and the ones some run uses (cli20 M2, as refuse_ignored_flags)
@@ -519,6 +520,8 @@ def _expand(
                     ignored.setdefault(key, (shown, why, values[key]))
                 else:
                     used.add(key)
+        if cfg.drop_columns and not reads_csv:  # beside CSV runs, theirs (as a base's label)
+            drop_without_csv = drop_without_csv or (shown, cfg)
         conv_runs += cfg.model == "conv"
         unused = next((k for k in CONV_FIELDS if k in values and cfg.model != "conv"), None)
         if unused is not None and conv_field_unused is None:
@@ -544,6 +547,13 @@ def _expand(
                 f"{where}: {_run(shown)} sets {key!r} = {_show(value)}, "
                 f"but {why}, and no run of this experiment uses it"
             )
+    if drop_without_csv is not None and csv_runs == 0:
+        shown, cfg = drop_without_csv
+        raise SweepError(
+            f"{where}: {_run(shown)} sets drop_columns = {cfg.drop_columns!r}, but its dataset "
+            f"{cfg.dataset!r} is not a CSV file (only a .csv file has columns to drop), and no "
+            "run of this experiment reads one"
+        )
     if conv_field_unused is not None and conv_runs == 0:
         # as `proplab train --filters 8` without --model conv; beside conv runs (vary.model
         # = ["mlp", "conv"]) the geometry is theirs
