@@ -85,8 +85,8 @@ def add_data_flags(p: argparse.ArgumentParser, test_fraction: bool = True) -> No
         "--drop-columns",
         nargs="+",
         metavar="COL",
-        help="CSV columns that are no input, by name or index: an ID, a name, a date (default: "
-        "every column but the label is an input)",
+        help="CSV columns that are no input, each a name or else an index, as --label: an ID, a "
+        "name, a date (default: every column but the label is an input)",
     )
     add(
         "--task",

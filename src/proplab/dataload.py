@@ -515,7 +515,8 @@ def targets_and_width(cfg: RunConfig, y: np.ndarray, classes: int) -> tuple[np.n
 def csv_summary(cfg: RunConfig) -> dict[str, Any]:
     """Summary fields naming a CSV dataset's columns (none for another dataset):
     ``classes[k]`` is the label output k stands for, which a reloaded model needs to name
-    its predictions, ``features`` the input columns in order, ``label_column`` the label's."""
+    its predictions, ``features`` the input columns in order, ``label_column`` the label's,
+    ``dropped_columns`` those left out, ``header`` whether the file had a header line."""
     if not is_csv(str(cfg.dataset)):
         return {}
     from proplab.csvdata import CsvError
@@ -553,6 +554,9 @@ def _csv_columns(
         ("classes", list(data.classes)),
         ("features", list(data.feature_names)),
         ("label_column", data.label_name),
+        # what predict needs to read a file without a header by position (review20)
+        ("dropped_columns", data.dropped_names),
+        ("header", data.header),
     )
 
 
