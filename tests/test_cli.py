@@ -292,6 +292,18 @@ def test_help_exits_zero(capsys) -> None:
         (["--epochs", "ten"], "--epochs: expected an integer, got 'ten'"),
         (["--epochs", "1.5"], "--epochs: expected an integer, got '1.5'"),
         (["--hidden", "ten"], "--hidden: expected an integer, got 'ten'"),
+        # cli20 L1 and M1: only ASCII digits, no "_", and no 300-digit integers
+        (["--epochs", "1_0"], "--epochs: expected an integer, got '1_0'"),
+        (["--epochs", "\u0661"], "--epochs: expected an integer, got '\u0661'"),
+        (["--lr", "1_0"], "--lr: expected a number, got '1_0'"),
+        (["--test-fraction", "\u0661"], "--test-fraction: expected a number, got '\u0661'"),
+        (["--hidden", "1e308"], "--hidden: expected an integer from -1e15 to 1e15, got '1e308'"),
+        (["--n", "-1e16"], "--n: expected an integer from -1e15 to 1e15, got '-1e16'"),
+        (
+            ["--model", "conv", "--kernel-size", "1e14"],
+            "--kernel-size: Conv1d: input length 2 + 2*padding 1 = 4 is shorter than the "
+            "dilated kernel 100000000000000",
+        ),
         (["--momentum", "-0.5"], "--momentum: must be a finite number in [0.0, inf], got -0.5"),
         (
             ["--loss", "bce", "--output-activation", "relu"],

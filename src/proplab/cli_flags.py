@@ -21,22 +21,42 @@ from proplab.registry import REGISTRIES
 CONFIG_FIELDS = {f.name for f in fields(RunConfig)}
 
 
+# the largest whole number a flag takes: far beyond any epoch count, width or seed that
+# could run, and exact as a float, so no later message or size estimate meets a 300-digit
+# integer (``int(1e308)``) or float arithmetic that overflows on one
+MAX_INTEGER = 10**15
+
+
+def _plain(text: str) -> bool:
+    """Whether ``text`` is written in ASCII without ``_``: Python's int() and float() also
+    read ``1_0`` (10) and other scripts' digits (``١``, 1), which a flag should not."""
+    return text.isascii() and "_" not in text
+
+
 def integer(text: str) -> int:
-    """An integer; ``1e5`` and ``20_000`` are accepted when they are whole numbers."""
-    try:
-        return int(text)
-    except ValueError:
-        pass
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if not (math.isfinite(value) and value.is_integer()):
+    """An integer from -10**15 to 10**15 in ASCII digits; ``1e5`` is accepted as the whole
+    number it is."""
+    if not _plain(text):
         raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}")
-    return int(value)
+    try:
+        value = int(text)
+    except ValueError:
+        try:
+            number = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if not (math.isfinite(number) and number.is_integer()):
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        value = int(number)
+    if abs(value) > MAX_INTEGER:
+        raise argparse.ArgumentTypeError(f"expected an integer from -1e15 to 1e15, got {text!r}")
+    return value
 
 
 def number(text: str) -> float:
+    """A number in ASCII (``1e-3``, ``inf``; not ``1_0``), as float() reads it."""
+    if not _plain(text):
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}")
     try:
         return float(text)
     except ValueError:
@@ -262,13 +282,13 @@ def _hidden_layers(hidden: int | list[int] | None, layers: int, dataset: Any) ->
         )
     # the list of N widths is made before RunConfig's size check, so an N no machine
     # could hold ([H] * 10**30) must be refused here, not raise MemoryError/OverflowError
-    from proplab.config import physical_memory
+    from proplab.config import float64_size, physical_memory
 
     memory = physical_memory()
     floats = layers * hidden * (hidden + 1)  # each hidden-to-hidden Linear, bias included
     too_big = ConfigError(
-        f"layers: {layers} layers of {hidden} units need {floats:,} floats "
-        f"({8 * floats / 2**30:,.0f} GiB in float64), more than this machine can allocate"
+        f"layers: {layers} layers of {hidden} units need {float64_size(floats)}, more "
+        "than this machine can allocate"
     )
     if memory is not None and 8 * floats > memory:
         raise too_big

@@ -367,11 +367,19 @@ def build_model(
     way through the conv layer) cannot be allocated. The check is arithmetic
     only: it runs before any array exists.
     """
+    if cfg.model == "conv":
+        # a kernel longer than the padded input is the error, whatever size it would take
+        # (--kernel-size 1e14 was refused as too big, blamed on --hidden)
+        from proplab.conv import conv1d_output_length
+
+        try:
+            conv1d_output_length(in_features, cfg.kernel_size, cfg.stride, cfg.padding)
+        except ValueError as exc:
+            raise ConfigError(f"kernel_size: {exc}") from None
     floats, field, what = _network_size(cfg, in_features, out_features, samples)
     floats *= max(1, len(seeds or ()))
     too_big = ConfigError(
-        f"{field}: {what} needs {floats:,} floats "
-        f"({8 * floats / 2**30:,.0f} GiB in float64), more than this machine can allocate"
+        f"{field}: {what} needs {float64_size(floats)}, more than this machine can allocate"
     )
     memory = _physical_memory()
     if memory is not None and 8 * floats > memory:  # refused before touching any of it
@@ -419,7 +427,8 @@ def _network_size(
     if cfg.model != "conv":
         widths = [len(cfg.features or ()) or in_features, *cfg.hidden_sizes, out_features]
         weights = sum(a * b for a, b in zip(widths[:-1], widths[1:], strict=False))
-        return weights, "hidden", f"a network of widths {widths} has {weights:,} weights and"
+        shown = ", ".join(_count(w, sep="") for w in widths)
+        return weights, "hidden", f"a network of widths [{shown}] has {_count(weights)} weights and"
     hidden, k = cfg.hidden_sizes[-1], cfg.kernel_size
     padded = in_features + 2 * cfg.padding
     # conv1d_output_length without its checks: impossible geometry is left to the builder
@@ -431,14 +440,32 @@ def _network_size(
     # --stride makes few maps but a huge padded input)
     field = max(
         ("filters", cfg.filters), ("padding", 2 * cfg.padding), ("hidden", hidden),
-        key=lambda pair: pair[1],
+        ("kernel_size", k), key=lambda pair: pair[1],
     )[0]  # fmt: skip
     what = (
-        f"a conv network of {cfg.filters:,} filters x {length_out:,} positions (kernel "
-        f"{k}, stride {cfg.stride:,}, padding {cfg.padding:,}) into {hidden:,} hidden units "
-        f"has {weights:,} weights and, for {samples:,} sample(s),"
+        f"a conv network of {_count(cfg.filters)} filters x {_count(length_out)} positions "
+        f"(kernel {_count(k, sep='')}, stride {_count(cfg.stride)}, padding "
+        f"{_count(cfg.padding)}) into {_count(hidden)} hidden units has {_count(weights)} "
+        f"weights and, for {samples:,} sample(s),"
     )
     return floats, field, what
+
+
+def float64_size(floats: int) -> str:
+    """``"1,200 floats (0 GiB in float64)"``: a count and its size, in integer arithmetic
+    (``8 * floats / 2**30`` of a width squared past 1e154 raised OverflowError)."""
+    gib = (8 * floats + 2**29) // 2**30  # rounded to the nearest GiB
+    return f"{_count(floats)} floats ({_count(gib)} GiB in float64)"
+
+
+def _count(n: int, sep: str = ",") -> str:
+    """``"1,200"``, or ``"about 2.7e+616"`` past 15 digits: a message naming a size
+    prints no 300-digit number (and str() refuses ints past 4,300 digits)."""
+    if n < 10**15:
+        return f"{n:,}" if sep else str(n)
+    exponent = math.floor(math.log10(n))  # log10 takes ints of any size
+    tenths = n // 10 ** (exponent - 1)  # the first two digits, in integers
+    return f"about {tenths // 10}.{tenths % 10}e+{exponent}"
 
 
 def physical_memory() -> int | None:
