@@ -95,10 +95,17 @@ def test_hidden_layers_past_float_range_are_refused_not_overflowed(four_gib) -> 
     [
         (1_200, "1,200 floats (0 GiB in float64)"),
         (3 * 2**27 + 3 * 2**25, "503,316,480 floats (4 GiB in float64)"),  # 3.75, rounded
-        (10**15 - 1, "999,999,999,999,999 floats (7,450,581 GiB in float64)"),
+        (10**21 - 1, "999,999,999,999,999,999,999 floats (7,450,580,596,924 GiB in float64)"),
+        (10**21, "about 1.0e+21 floats (7,450,580,596,924 GiB in float64)"),
         (27 * 10**5000, "about 2.7e+5001 floats (about 2.0e+4993 GiB in float64)"),
     ],
-    ids=["small", "rounded", "15 digits", "5002 digits"],  # str() of 5002 digits raises
+    ids=[
+        "small",
+        "rounded",
+        "21 digits",
+        "22 digits",
+        "5002 digits",
+    ],  # str() of 5002 digits raises
 )
 def test_float64_size_words(floats: int, words: str) -> None:
     assert config.float64_size(floats) == words

@@ -459,9 +459,9 @@ def float64_size(floats: int) -> str:
 
 
 def _count(n: int, sep: str = ",") -> str:
-    """``"1,200"``, or ``"about 2.7e+616"`` past 15 digits: a message naming a size
+    """``"1,200"``, or ``"about 2.7e+616"`` past 21 digits: a message naming a size
     prints no 300-digit number (and str() refuses ints past 4,300 digits)."""
-    if n < 10**15:
+    if n < 10**21:
         return f"{n:,}" if sep else str(n)
     exponent = math.floor(math.log10(n))  # log10 takes ints of any size
     tenths = n // 10 ** (exponent - 1)  # the first two digits, in integers
