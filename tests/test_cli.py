@@ -396,19 +396,22 @@ def test_lab_bad_input(tmp_path: Path, capsys) -> None:
     assert err == ["proplab lab: error: argument --epochs: must be a positive integer, got -5"]
 
 
+STACK_MEMORY = "argument --stack-memory: must be a number of MB > 0 and <= 1,000,000,000,"
+
+
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
         (["--seed", "-3"], "argument --seed: must be an integer >= 0, got -3"),
         (["--jobs", "0"], "argument --jobs: must be >= 1, got 0"),
         (["--jobs", "-1"], "argument --jobs: must be >= 1, got -1"),
-        (["--stack-memory", "0"], "--stack-memory: must be a number of MB > 0, got 0.0"),
-        (["--stack-memory", "-5"], "--stack-memory: must be a number of MB > 0, got -5.0"),
-        (["--stack-memory", "nan"], "--stack-memory: must be a number of MB > 0, got nan"),
-        (
-            ["--no-suite", "--stack-memory", "0"],
-            "--stack-memory: must be a number of MB > 0, got 0.0",
-        ),
+        (["--stack-memory", "0"], f"{STACK_MEMORY} got '0'"),
+        (["--stack-memory", "-5"], f"{STACK_MEMORY} got '-5'"),
+        (["--stack-memory", "nan"], f"{STACK_MEMORY} got 'nan'"),
+        # 1e308 MB in bytes overflowed int(): a traceback (cli20 H6)
+        (["--stack-memory", "1e308"], f"{STACK_MEMORY} got '1e308'"),
+        (["--no-suite", "--stack-memory", "0"], f"{STACK_MEMORY} got '0'"),
+        (["--no-suite", "--stack-memory", "inf"], f"{STACK_MEMORY} got 'inf'"),
     ],
 )
 def test_lab_checks_every_input_before_training(
@@ -421,6 +424,26 @@ def test_lab_checks_every_input_before_training(
     code, lines, err = run_cli(capsys, "lab", "--epochs", "5", *args, "--out", str(tmp_path))
     assert code == 2 and lines == []
     assert err == [f"proplab lab: error: {expected}"]
+
+
+def test_sweep_refuses_a_stack_memory_whose_bytes_overflow(tmp_path: Path, capsys) -> None:
+    # cli20 H6: 1e308 MB passed the "> 0, finite" check; int(1e308 * 2**20) raised
+    out = tmp_path / "sweep"
+    code, lines, err = run_cli(
+        capsys, "sweep", "lab", "--stack-memory", "1e308", "--out", str(out), "--no-progress"
+    )
+    assert (code, lines) == (2, [])
+    assert err == [f"proplab sweep: error: {STACK_MEMORY} got '1e308'"]
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("mb", [1e308, float("inf"), 0.0])
+def test_choose_runner_refuses_a_budget_out_of_range(mb: float) -> None:
+    from proplab.sweep import SweepError, choose_runner
+
+    with pytest.raises(SweepError, match=f"^{re.escape(STACK_MEMORY)} got {re.escape(repr(mb))}$"):
+        choose_runner("auto", mb)
+    choose_runner("auto", 1e9)  # the ceiling itself is a budget
 
 
 @pytest.mark.parametrize(

@@ -17,6 +17,7 @@ from proplab.config import CONV_FIELDS, MODELS, MOMENTUM_OPTIMIZERS, ConfigError
 from proplab.data import LAB_DATASETS
 from proplab.features import FEATURES
 from proplab.registry import REGISTRIES
+from proplab.stack_plan import MAX_STACK_MB
 
 CONFIG_FIELDS = {f.name for f in fields(RunConfig)}
 
@@ -61,6 +62,17 @@ def number(text: str) -> float:
         return float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+
+
+def stack_memory(text: str) -> float:
+    """``--stack-memory``: MB, more than 0 and at most
+    :data:`~proplab.stack_plan.MAX_STACK_MB`."""
+    value = number(text)
+    if not 0 < value <= MAX_STACK_MB:  # NaN fails both
+        raise argparse.ArgumentTypeError(
+            f"must be a number of MB > 0 and <= {MAX_STACK_MB:,}, got {text!r}"
+        )
+    return value
 
 
 def path(text: str) -> str:
@@ -236,10 +248,11 @@ def add_stack_flags(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--stack-memory",
-        type=number,
+        type=stack_memory,
         default=512,
         metavar="MB",
-        help="largest stack, in MB of arrays; bigger groups are split (default 512)",
+        help="largest stack, in MB of arrays (more than 0, at most 1,000,000,000); bigger groups are "
+        "split (default 512)",
     )
 
 
