@@ -581,7 +581,46 @@ def test_gradcheck_options_reach_the_check(capsys) -> None:
     )
     code, _, err = run_cli(capsys, "gradcheck", "--eps", "inf")
     assert code == 2
-    assert err == ["proplab gradcheck: error: argument --eps: must be a number > 0, got inf"]
+    assert err == [f"proplab gradcheck: error: argument --eps: {EPS_RANGE_WORDS}, got 'inf'"]
+
+
+EPS_RANGE_WORDS = (
+    "must be a step from 1e-10 to 0.001 (central differences mean nothing outside it in float64)"
+)
+
+
+@pytest.mark.parametrize("eps", ["1e308", "1", "0.01", "1e-300", "1e-11", "nan", "0"])
+def test_gradcheck_refuses_a_step_central_differences_cannot_use(capsys, eps) -> None:
+    # cli20 H4: --eps 1e308 told the student a correct layer does not read its weights;
+    # --eps 1 failed correct layers; --eps 1e-300 blamed saturation for round-off
+    code, out, err = run_cli(capsys, "gradcheck", "--hidden", "2", "--eps", eps)
+    assert (code, out) == (2, [])
+    assert err == [f"proplab gradcheck: error: argument --eps: {EPS_RANGE_WORDS}, got {eps!r}"]
+
+
+def test_check_config_refuses_a_step_out_of_range() -> None:
+    from proplab.config import ConfigError
+    from proplab.model_check import check_config
+
+    with pytest.raises(
+        ConfigError, match=r"^eps: must be a step from 1e-10 to 0.001, got 1e\+308$"
+    ):
+        check_config(RunConfig(hidden=2), eps=1e308)
+
+
+def test_a_failure_at_a_large_step_blames_the_step(capsys) -> None:
+    # a correct batchnorm network fails at eps 1e-4 by truncation error alone: the check
+    # says the step may be why, not only that a backward failed
+    flags = ["--dataset", "moons", "--activation", "tanh", "--batchnorm"]
+    code, out, _ = run_cli(capsys, "gradcheck", *flags, "--eps", "1e-4")
+    assert code == 1 and out[-3].startswith("gradcheck FAILED")
+    assert out[-1] == (
+        "note: the step eps 0.0001 is large: a central difference is off from the derivative "
+        "by about eps² (1e-08) times the function's third derivative; check again with a "
+        "smaller eps (the default 1e-06) before looking for a bug in a backward"
+    )
+    code, out, _ = run_cli(capsys, "gradcheck", *flags)  # the default step: it passes
+    assert code == 0 and not any("is large" in line for line in out)
 
 
 def test_one_hidden_value_means_two_layers_of_that_width() -> None:

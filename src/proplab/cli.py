@@ -46,6 +46,7 @@ from proplab.cli_flags import (
     add_stack_flags,
     add_training_flags,
     as_flags,
+    eps_step,
     integer,
     number,
     path,
@@ -53,6 +54,7 @@ from proplab.cli_flags import (
 )
 from proplab.config import ConfigError, RunConfig
 from proplab.csvdata import reads_reported
+from proplab.gradcheck_numeric import EPS_RANGE
 from proplab.registry import REGISTRIES
 from proplab.runio import OutputDirError, stop_signals_as_ctrl_c
 from proplab.threads import limit_blas_threads
@@ -225,7 +227,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--samples", type=integer, default=4, help="data rows to check on (default 4)"
     )
     check.add_argument(
-        "--eps", type=number, default=1e-6, help="central-difference step (default 1e-06)"
+        "--eps",
+        type=eps_step,
+        default=1e-6,
+        help=f"central-difference step, from {EPS_RANGE[0]:g} to {EPS_RANGE[1]:g} (default 1e-06)",
     )
     check.add_argument(
         "--tolerance",

@@ -16,6 +16,7 @@ from proplab import dataload
 from proplab.config import CONV_FIELDS, MODELS, MOMENTUM_OPTIMIZERS, ConfigError, RunConfig
 from proplab.data import LAB_DATASETS
 from proplab.features import FEATURES
+from proplab.gradcheck_numeric import EPS_RANGE
 from proplab.registry import REGISTRIES
 from proplab.stack_plan import MAX_STACK_MB
 
@@ -71,6 +72,19 @@ def stack_memory(text: str) -> float:
     if not 0 < value <= MAX_STACK_MB:  # NaN fails both
         raise argparse.ArgumentTypeError(
             f"must be a number of MB > 0 and <= {MAX_STACK_MB:,}, got {text!r}"
+        )
+    return value
+
+
+def eps_step(text: str) -> float:
+    """``gradcheck --eps``: a central-difference step within
+    :data:`~proplab.gradcheck_numeric.EPS_RANGE`."""
+    low, high = EPS_RANGE
+    value = number(text)
+    if not low <= value <= high:  # NaN fails both
+        raise argparse.ArgumentTypeError(
+            f"must be a step from {low:g} to {high:g} (central differences mean nothing "
+            f"outside it in float64), got {text!r}"
         )
     return value
 
