@@ -71,7 +71,7 @@ CLI_CASES: list[tuple[list[str], tuple[str, ...]]] = [
     (["train", "--features", "sigmod"], ("sigmod", "features", "x1_sq")),
     (["train", "--label", "y"], ("'xor'", "--label", "CSV")),
     (["gradcheck", "--samples", "0"], ("0", "--samples", ">= 1")),
-    (["gradcheck", "--eps", "nan"], ("nan", "--eps", "> 0")),
+    (["gradcheck", "--eps", "nan"], ("nan", "--eps", "from 1e-10 to 0.001")),
     (["gradcheck", "--tolerance", "-1"], ("-1", "--tolerance", "> 0")),
     (["trace", "--digits", "0"], ("0", "--digits", "1 to 17")),
     (["trace", "--after", "-1"], ("-1", "--after", ">= 0")),
