@@ -36,7 +36,7 @@ CLI_CASES: list[tuple[list[str], tuple[str, ...]]] = [
     (["train", "--lr", "-1e-3"], ("-0.001", "--lr", "> 0")),
     (["train", "--noise", "-1E5"], ("-100000.0", "--noise", "[0.0, inf]")),
     (["trace", "--lr", "-Infinity"], ("-inf", "--lr", "> 0")),
-    (["train", "--momentum", "-1"], ("-1", "--momentum", "[0.0, inf]")),
+    (["train", "--momentum", "-1"], ("-1", "--momentum", "[0, 1)")),
     (["train", "--weight-decay", "inf"], ("inf", "--weight-decay", "finite")),
     (["train", "--l1", "nan"], ("nan", "--l1", "finite")),
     (["train", "--tol", "-1"], ("-1", "--tol", "> 0")),

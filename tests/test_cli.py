@@ -304,7 +304,12 @@ def test_help_exits_zero(capsys) -> None:
             "--kernel-size: Conv1d: input length 2 + 2*padding 1 = 4 is shorter than the "
             "dilated kernel 100000000000000",
         ),
-        (["--momentum", "-0.5"], "--momentum: must be a finite number in [0.0, inf], got -0.5"),
+        (["--momentum", "-0.5"], "--momentum: must be a finite number in [0, 1) (a "),
+        (
+            ["--momentum", "1.5"],
+            "--momentum: must be a finite number in [0, 1) (a velocity that never decays "
+            "diverges), got 1.5",
+        ),
         (
             ["--loss", "bce", "--output-activation", "relu"],
             "'bce' needs output_activation 'sigmoid'",

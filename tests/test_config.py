@@ -124,12 +124,33 @@ def test_a_huge_kernel_that_fits_is_named_by_the_size_check(four_gib) -> None:
 
 # --- mutation-testing gaps: validate's bounds and canonical names ------------------------
 
+MOMENTUM = "a velocity that never decays diverges"
+
 
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"test_fraction": 1.0}, "test_fraction: must be in [0, 1), got 1.0"),
-        ({"momentum": -0.5}, "momentum: must be a finite number in [0.0, inf], got -0.5"),
+        ({"test_fraction": 1.0}, "test_fraction: must be a finite number in [0, 1), got 1.0"),
+        # cli20 L3: a bool is no number (false was taken as 0, true named no number)
+        (
+            {"test_fraction": False},
+            "test_fraction: must be a finite number in [0, 1), got False",
+        ),
+        ({"test_fraction": True}, "test_fraction: must be a finite number in [0, 1), got True"),
+        ({"label": True}, "label: must be a column name or index, got True"),
+        (
+            {"momentum": -0.5},
+            f"momentum: must be a finite number in [0, 1) ({MOMENTUM}), got -0.5",
+        ),
+        # cli20 M3: a momentum of 1 or more never lets the velocity decay, and diverges
+        (
+            {"momentum": 1.0},
+            f"momentum: must be a finite number in [0, 1) ({MOMENTUM}), got 1.0",
+        ),
+        (
+            {"momentum": 1.5},
+            f"momentum: must be a finite number in [0, 1) ({MOMENTUM}), got 1.5",
+        ),
         ({"seed": -1}, "seed: must be an integer >= 0, got -1"),
         ({"batch_size": 0}, "batch_size: must be a positive integer, got 0"),
         ({"tol": 0.0}, "tol: must be a finite number > 0, got 0.0"),

@@ -236,7 +236,11 @@ def add_optimizer_flags(p: argparse.ArgumentParser) -> None:
     add = p.add_argument
     add("--optimizer", help=f"{_names('optimizer')} (default {d.optimizer})")
     add("--lr", type=number, help=f"learning rate (default {d.lr:g})")
-    add("--momentum", type=number, help="momentum (default 0.9 for 'momentum', else 0)")
+    add(
+        "--momentum",
+        type=number,
+        help="momentum, in [0, 1) (default 0.9 for 'momentum', else 0)",
+    )
     add(
         "--weight-decay",
         type=number,

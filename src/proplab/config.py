@@ -143,7 +143,9 @@ class RunConfig:
         if task not in TASKS:
             raise ConfigError(f"task: must be one of {', '.join(TASKS)}, got {self.task!r}")
         fixed["task"] = task
-        if self.label is not None and not isinstance(self.label, str | int):
+        if self.label is not None and (
+            isinstance(self.label, bool) or not isinstance(self.label, str | int)
+        ):  # (true is no column index)
             raise ConfigError(f"label: must be a column name or index, got {self.label!r}")
         if not isinstance(self.standardize, bool | np.bool_):
             raise ConfigError(
@@ -178,13 +180,12 @@ class RunConfig:
             # as config.json gives it back, so a run's config reads back equal to itself
             fixed["hidden"] = list(self.hidden)
         if self.momentum is not None:
-            _number_in("momentum", self.momentum, 0.0, math.inf)
+            _number_in("momentum", self.momentum, 0.0, 1.0, below=True, why=MOMENTUM_WHY)
         _number_in("weight_decay", self.weight_decay, 0.0, math.inf)
         _number_in("l1", self.l1, 0.0, math.inf)
         self._check_dropout_and_batchnorm()
         _number_in("noise", self.noise, 0.0, math.inf)
-        if not (isinstance(self.test_fraction, int | float) and 0.0 <= self.test_fraction < 1.0):
-            raise ConfigError(f"test_fraction: must be in [0, 1), got {self.test_fraction!r}")
+        _number_in("test_fraction", self.test_fraction, 0.0, 1.0, below=True)
         if self.batch_size is not None:
             _positive_int("batch_size", self.batch_size)
         if self.tol is not None:
@@ -286,13 +287,27 @@ def _positive_number(name: str, value: Any) -> None:
         raise ConfigError(f"{name}: must be a finite number > 0, got {value!r}")
 
 
-def _number_in(name: str, value: Any, low: float, high: float) -> None:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or not (math.isfinite(value) and low <= value <= high)
-    ):
-        raise ConfigError(f"{name}: must be a finite number in [{low}, {high}], got {value!r}")
+# momentum's upper end, 1, excluded: the velocity v <- momentum * v + g of a momentum of
+# 1 or more never decays, and the run diverges (cli20 M3: 1.5 was accepted)
+MOMENTUM_WHY = "a velocity that never decays diverges"
+
+
+def _number_in(
+    name: str, value: Any, low: float, high: float, below: bool = False, why: str = ""
+) -> None:
+    """A finite number (not a bool) in ``[low, high]``, or ``[low, high)`` with ``below``;
+    ``why`` follows the range in the message."""
+    ok = (
+        not isinstance(value, bool)
+        and isinstance(value, int | float)
+        and math.isfinite(value)
+        and low <= value
+        and (value < high if below else value <= high)
+    )
+    if not ok:
+        span = f"[{low:g}, {high:g})" if below else f"[{low}, {high}]"
+        because = f" ({why})" if why else ""
+        raise ConfigError(f"{name}: must be a finite number in {span}{because}, got {value!r}")
 
 
 # Random streams of one run, all derived from its seed: the weights use
