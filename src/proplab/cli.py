@@ -47,6 +47,7 @@ from proplab.cli_flags import (
     add_training_flags,
     as_flags,
     eps_step,
+    host,
     integer,
     number,
     path,
@@ -377,7 +378,11 @@ def build_parser() -> argparse.ArgumentParser:
         "each hidden unit and the loss as it trains (stop with Ctrl-C).",
     )
     play.add_argument(
-        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+        "--host",
+        type=host,
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1: this machine only; 0.0.0.0: every "
+        "interface)",
     )
     play.add_argument(
         "--port", type=integer, default=8000, help="port (default 8000; 0: any free port)"

@@ -89,6 +89,18 @@ def eps_step(text: str) -> float:
     return value
 
 
+def host(text: str) -> str:
+    """``play --host``: an address or host name. A blank one (``--host "$HOST"`` with the
+    variable unset) would listen on every interface, the opposite of the local default
+    (cli20 M4); one with spaces names no host."""
+    if not text or any(c.isspace() for c in text):
+        raise argparse.ArgumentTypeError(
+            f"expected an address without spaces (127.0.0.1: this machine only; 0.0.0.0: "
+            f"every interface), got {text!r}"
+        )
+    return text
+
+
 def path(text: str) -> str:
     """A file or folder argument: an empty one would silently mean the current folder."""
     if not text.strip():
