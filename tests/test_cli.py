@@ -760,7 +760,18 @@ def test_the_flags_are_still_taken_where_they_apply(capsys) -> None:
     ("argv", "prog", "extra"),
     [
         (["train", "--frobnicate", "x"], "proplab train", "--frobnicate x"),
-        (["gradcheck", "--epochs", "5"], "proplab gradcheck", "--epochs 5"),
+        (
+            ["gradcheck", "--epochs", "5"],
+            "proplab gradcheck",
+            # not "did you mean '--eps'?": the flag is another command's
+            "--epochs 5; --epochs is an option of proplab train and lab, not of proplab gradcheck",
+        ),
+        (
+            ["play", "--seed", "1"],
+            "proplab play",
+            "--seed 1; --seed is an option of proplab train, gradcheck, trace and lab, not of "
+            "proplab play",
+        ),
         (["lab", "--epochs", "5", "--frobnicate"], "proplab lab", "--frobnicate"),
         (["sweep", "lab", "--out", "x", "--frobnicate"], "proplab sweep", "--frobnicate"),
         (["report", "x", "--frobnicate"], "proplab report", "--frobnicate"),
@@ -772,6 +783,43 @@ def test_an_unrecognized_argument_names_its_command(capsys, argv, prog, extra) -
     code, lines, err = run_cli(capsys, *argv)
     assert (code, lines) == (2, [])
     assert err == [f"{prog}: error: unrecognized arguments: {extra}"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        # cli20 L9: a mistyped flag gets the nearest one, as a sweep file's key does
+        (["--hiden", "3"], "unrecognized arguments: --hiden 3; did you mean '--hidden'?"),
+        (
+            ["--optimiser=adam"],
+            "unrecognized arguments: --optimiser=adam; did you mean '--optimizer'?",
+        ),
+        (
+            ["--batchsize", "4"],
+            "unrecognized arguments: --batchsize 4; did you mean '--batch-size'?",
+        ),
+        (
+            ["--learning-rate", "0.1"],
+            "unrecognized arguments: --learning-rate 0.1; did you mean '--lr'?",
+        ),
+        (["--frobnicate"], "unrecognized arguments: --frobnicate"),  # nothing near it
+        # cli20 L2: a second value after a flag that takes one names that flag
+        (["--lr", "1", "2"], "argument --lr: takes one value, got 1 2"),
+        (
+            ["--epochs", "5", "-2", "3", "--seed", "1"],
+            "argument --epochs: takes one value, got 5 -2 3",
+        ),
+        (["--quiet", "2"], "unrecognized arguments: 2"),  # --quiet takes no value
+    ],
+)
+def test_an_unrecognized_argument_points_at_the_flag_meant(
+    tmp_path, capsys, argv, expected
+) -> None:
+    out = tmp_path / "run"
+    code, lines, err = run_cli(capsys, "train", *argv, "--out", str(out))
+    assert (code, lines) == (2, [])
+    assert err == [f"proplab train: error: {expected}"]
+    assert not out.exists()
 
 
 def test_lab_help_says_epochs_lr_and_seed_leave_the_suite_alone(capsys) -> None:

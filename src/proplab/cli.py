@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from proplab import dataload
+from proplab.checks import did_you_mean
 from proplab.cli_commands import (
     EXIT_FAILED,
     EXIT_OK,
@@ -100,10 +101,17 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: error: {message}")
 
 
+# names other libraries give a flag that proplab spells otherwise (difflib finds no match)
+_FLAG_ALIASES = {"--learning-rate": "--lr"}
+
+
 class _CommandParser(_Parser):
     """A subcommand's parser. argparse hands the arguments a subcommand does not know up
     to the top parser, whose error then says ``proplab: error:``; everything after the
     command's name is the command's, so its parser names them, as its other errors do."""
+
+    # flag -> the other commands that take it (set by build_parser)
+    elsewhere: dict[str, list[str]] = {}  # (replaced per parser, never mutated)
 
     # typeshed overloads it for a namespace of one's own class; proplab passes none
     def parse_known_args(  # type: ignore[override]
@@ -111,8 +119,35 @@ class _CommandParser(_Parser):
     ) -> tuple[argparse.Namespace, list[str]]:
         parsed, extras = super().parse_known_args(args, namespace)
         if extras:
-            self.error(f"unrecognized arguments: {' '.join(extras)}")
+            self.error(self._unrecognized(extras, list(args or [])))
         return parsed, extras
+
+    def _unrecognized(self, extras: list[str], args: list[str]) -> str:
+        """argparse's "unrecognized arguments: ...", with the flag nearest a mistyped one
+        (``--hiden``: did you mean '--hidden'?), or, for a second value after a flag that
+        takes one (``--lr 1 2``), that flag named."""
+        words = f"unrecognized arguments: {' '.join(extras)}"
+        first = extras[0]
+        if first.startswith("--"):
+            name = first.split("=", 1)[0]
+            if name in self.elsewhere:  # (gradcheck --epochs is no misspelt --eps)
+                *most, last = self.elsewhere[name]
+                commands = f"{', '.join(most)} and {last}" if most else last
+                return f"{words}; {name} is an option of proplab {commands}, not of {self.prog}"
+            flags = [o for o in self._option_string_actions if o.startswith("--")]
+            alias = _FLAG_ALIASES.get(name.lower().replace("_", "-"))
+            return words + (f"; did you mean {alias!r}?" if alias else did_you_mean(name, flags))
+        # the first stray value, right after a flag and its one value: that flag's
+        at = args.index(first) if first in args else -1
+        flag = self._option_string_actions.get(args[at - 2]) if at >= 2 else None
+        if flag is None or flag.nargs is not None or args[at - 1].startswith("--"):
+            return words
+        values = [args[at - 1]]
+        for arg in args[at:]:  # up to the next flag (-2 is a value here)
+            if arg.startswith("--"):
+                break
+            values.append(arg)
+        return f"argument {args[at - 2]}: takes one value, got {' '.join(values)}"
 
 
 def _digits_epilog(parser: argparse.ArgumentParser) -> str:
@@ -389,6 +424,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     play.add_argument("--open", action="store_true", help="open the page in a web browser")
     play.set_defaults(func=cmd_play)
+    commands: dict[str, _CommandParser] = sub.choices
+    for parser_ in commands.values():  # which other commands take a flag this one lacks
+        parser_.elsewhere = {
+            flag: [name for name, other in commands.items() if flag in other._option_string_actions]
+            for cmd in commands.values()
+            for flag in cmd._option_string_actions
+            if flag.startswith("--") and flag not in parser_._option_string_actions
+        }
     return parser
 
 
