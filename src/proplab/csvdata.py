@@ -171,11 +171,16 @@ def _label_column(label: str | int | None, names: list[str], path: Path) -> int:
         index = None
     if index is not None and -len(names) <= index < len(names):
         return index % len(names)
-    # a misspelt name gets the nearest column's ('Species' -> 'species'); an index out
-    # of range gets none ('10' is not a misspelt '1')
-    hint = "" if index is not None else did_you_mean(text, names)
+    if index is not None:  # no misspelt name ('10' is not '1'): an index out of range
+        n = len(names)
+        raise CsvLabelError(
+            f"{path}: label column index {index} is out of range: the file has {n} columns "
+            f"(0 to {n - 1}, or -{n} to -1 from the end: {', '.join(names)})"
+        )
+    # a misspelt name gets the nearest column's ('Species' -> 'species')
     raise CsvLabelError(
-        f"{path}: label column {text!r} not found (columns: {', '.join(names)})" + hint
+        f"{path}: label column {text!r} not found (columns: {', '.join(names)})"
+        + did_you_mean(text, names)
     )
 
 
