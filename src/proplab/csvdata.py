@@ -50,6 +50,11 @@ class CsvLabelError(CsvError):
     """The label column asked for is not in the file, or not one column."""
 
 
+class CsvFractionalLabelError(CsvError):
+    """The label column holds fractions, which no class is: a value to predict, or a
+    feature taken for the label (the caller knows whether --task classification said so)."""
+
+
 @dataclass
 class CsvDataset:
     """A loaded CSV: ``x (n, d)`` float64 features, ``y (n, 1)`` int64 class indices
@@ -448,7 +453,7 @@ def _parse_cells(
             if _number(cell) == fractional[0]
         )
         count = "" if len(fractional) == 1 else f", {len(fractional)} distinct such values"
-        raise CsvError(
+        raise CsvFractionalLabelError(
             f"{path}: label column {names[target]!r} holds non-integer numbers ({fractional[0]!r} "
             f"on line {line}{count}): class labels are integers or names; if it is a feature, "
             "choose the label column by name or index (--label); if it is a value to predict, "

@@ -354,12 +354,17 @@ def load_named(cfg: RunConfig) -> tuple[np.ndarray, np.ndarray] | None:
         except MissingDependencyError as exc:
             raise ConfigError(f"dataset: {exc}") from None
     if is_csv(name):
-        from proplab.csvdata import CsvError, CsvLabelError, load_csv
+        from proplab.csvdata import CsvError, CsvFractionalLabelError, CsvLabelError, load_csv
 
         try:
             data = load_csv(name, label=cfg.label, values=is_regression_run(cfg))
         except CsvLabelError as exc:  # the label asked for, not the file, is the problem
             raise ConfigError(f"label: {exc}") from None
+        except CsvFractionalLabelError as exc:
+            # fractions are no classes: with --task classification given, the task is
+            # what to change (cli20 L11: --dataset was blamed)
+            field = "task" if cfg.task == "classification" else "dataset"
+            raise ConfigError(f"{field}: {exc}") from None
         except CsvError as exc:
             raise ConfigError(f"dataset: {exc}") from None
         return data.x, data.y
