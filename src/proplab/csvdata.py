@@ -57,6 +57,11 @@ class CsvLabelError(CsvError):
     """The label column asked for is not in the file, or not one column."""
 
 
+class CsvFractionalLabelError(CsvError):
+    """The label column holds fractions, which no class is: a value to predict, or a
+    feature taken for the label (the caller knows whether --task classification said so)."""
+
+
 @dataclass
 class CsvDataset:
     """A loaded CSV: ``x (n, d)`` float64 features, ``y (n, 1)`` int64 class indices
@@ -189,11 +194,16 @@ def _label_column(label: str | int | None, names: list[str], path: Path) -> int:
         index = None
     if index is not None and -len(names) <= index < len(names):
         return index % len(names)
-    # a misspelt name gets the nearest column's ('Species' -> 'species'); an index out
-    # of range gets none ('10' is not a misspelt '1')
-    hint = "" if index is not None else did_you_mean(text, names)
+    if index is not None:  # no misspelt name ('10' is not '1'): an index out of range
+        n = len(names)
+        raise CsvLabelError(
+            f"{path}: label column index {index} is out of range: the file has {n} columns "
+            f"(0 to {n - 1}, or -{n} to -1 from the end: {', '.join(names)})"
+        )
+    # a misspelt name gets the nearest column's ('Species' -> 'species')
     raise CsvLabelError(
-        f"{path}: label column {text!r} not found (columns: {', '.join(names)})" + hint
+        f"{path}: label column {text!r} not found (columns: {', '.join(names)})"
+        + did_you_mean(text, names)
     )
 
 
@@ -485,7 +495,7 @@ def _parse_cells(
             if _number(cell) == fractional[0]
         )
         count = "" if len(fractional) == 1 else f", {len(fractional)} distinct such values"
-        raise CsvError(
+        raise CsvFractionalLabelError(
             f"{path}: label column {names[target]!r} holds non-integer numbers ({fractional[0]!r} "
             f"on line {line}{count}): class labels are integers or names; if it is a feature, "
             "choose the label column by name or index (--label); if it is a value to predict, "

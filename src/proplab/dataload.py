@@ -359,7 +359,13 @@ def load_named(cfg: RunConfig) -> tuple[np.ndarray, np.ndarray] | None:
         except MissingDependencyError as exc:
             raise ConfigError(f"dataset: {exc}") from None
     if is_csv(name):
-        from proplab.csvdata import CsvDropError, CsvError, CsvLabelError, load_csv
+        from proplab.csvdata import (
+            CsvDropError,
+            CsvError,
+            CsvFractionalLabelError,
+            CsvLabelError,
+            load_csv,
+        )
 
         try:
             data = load_csv(
@@ -369,6 +375,11 @@ def load_named(cfg: RunConfig) -> tuple[np.ndarray, np.ndarray] | None:
             raise ConfigError(f"label: {exc}") from None
         except CsvDropError as exc:  # likewise the columns to drop
             raise ConfigError(f"drop_columns: {exc}") from None
+        except CsvFractionalLabelError as exc:
+            # fractions are no classes: with --task classification given, the task is
+            # what to change (cli20 L11: --dataset was blamed)
+            field = "task" if cfg.task == "classification" else "dataset"
+            raise ConfigError(f"{field}: {exc}") from None
         except CsvError as exc:
             raise ConfigError(f"dataset: {exc}") from None
         return data.x, data.y
