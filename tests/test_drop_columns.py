@@ -54,7 +54,8 @@ def test_dropped_columns_are_no_inputs_by_name_or_by_index(tmp_path: Path) -> No
     [
         (["nmae"], r"column to drop 'nmae' not found \(columns: id, name, height, weight, "
                    r"sport\); did you mean 'name'\?$"),
-        ([7], r"column to drop '7' not found \(columns: id, name, height, weight, sport\)$"),
+        ([7], r"the index 7 to drop is out of range: the file has 5 columns \(0 to 4, or -5 to "
+              r"-1 from the end: id, name, height, weight, sport\)$"),
         (["sport"], r"column 'sport' is the label column, which is never an input; drop only "
                     r"input columns$"),
         (["id", "name", 2, "weight"], r"dropping 'id', 'name', 'height', 'weight' leaves no "

@@ -388,7 +388,10 @@ def _feature_columns(
         try:
             j = _label_column(spec, names, path)
         except CsvLabelError as exc:  # the same look-up, worded for a dropped column
-            message = str(exc).replace("label column", "column to drop", 1)
+            message = re.sub(
+                r"label column index (\S+) is out", r"the index \1 to drop is out", str(exc)
+            )
+            message = message.replace("label column", "column to drop", 1)
             message = message.replace("give the label as", "give it as")
             raise CsvDropError(message) from None
         if j == target:
