@@ -160,3 +160,26 @@ lr = [0.3]
     md = (out / "report.md").read_text(encoding="utf-8")
     assert "csv classes: the trained model's P(yes) over the inputs (seed 0)" in md
     assert "P(class 1)" not in md
+
+
+def test_a_class_name_with_dollar_signs_is_text_in_every_figure(tmp_path, capsys) -> None:
+    # review20: matplotlib read 'z $\foo$' as mathtext: the boundary and comparison figures
+    # were not drawn ("Unknown symbol: \foo"), and '$5-$9' lost its dollars
+    rng = np.random.default_rng(3)
+    x = rng.uniform(size=(40, 2))
+    names = np.where(x[:, 0] > x[:, 1], "a", "z $\\foo$ $5-$9")
+    rows = "".join(f"{a!r},{b!r},{c}\n" for (a, b), c in zip(x.tolist(), names, strict=True))
+    data = tmp_path / "dollars.csv"
+    data.write_text("p,q,kind\n" + rows, encoding="utf-8")
+    run = tmp_path / "run"
+    code = main(["train", "--dataset", str(data), "--epochs", "300", "--no-progress",
+                 "--quiet", "--out", str(run)])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 0 and "not drawn" not in err, err
+    for figure in ("decision_boundary.png", "comparison.png", BOUNDARY_DURING_TRAINING):
+        assert (run / figure).stat().st_size > 10_000, figure
+    # the colour bar says the name as written, dollars and backslash included
+    panel = _panel(classes=["a", "z $\\foo$ $5-$9"])
+    fig = sweep_boundaries.decision_boundaries([[panel]], tmp_path / "b.png")
+    assert _bar_label(fig) == r"P(z \$\foo\$ \$5-\$9)"  # escaped: drawn as written
+    FigureCanvasAgg(fig).draw()  # as mathtext, this raised

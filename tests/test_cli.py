@@ -292,7 +292,24 @@ def test_help_exits_zero(capsys) -> None:
         (["--epochs", "ten"], "--epochs: expected an integer, got 'ten'"),
         (["--epochs", "1.5"], "--epochs: expected an integer, got '1.5'"),
         (["--hidden", "ten"], "--hidden: expected an integer, got 'ten'"),
-        (["--momentum", "-0.5"], "--momentum: must be a finite number in [0.0, inf], got -0.5"),
+        # cli20 L1 and M1: only ASCII digits, no "_", and no 300-digit integers
+        (["--epochs", "1_0"], "--epochs: expected an integer, got '1_0'"),
+        (["--epochs", "\u0661"], "--epochs: expected an integer, got '\u0661'"),
+        (["--lr", "1_0"], "--lr: expected a number, got '1_0'"),
+        (["--test-fraction", "\u0661"], "--test-fraction: expected a number, got '\u0661'"),
+        (["--hidden", "1e308"], "--hidden: expected an integer from -1e15 to 1e15, got '1e308'"),
+        (["--n", "-1e16"], "--n: expected an integer from -1e15 to 1e15, got '-1e16'"),
+        (
+            ["--model", "conv", "--kernel-size", "1e14"],
+            "--kernel-size: Conv1d: input length 2 + 2*padding 1 = 4 is shorter than the "
+            "dilated kernel 100000000000000",
+        ),
+        (["--momentum", "-0.5"], "--momentum: must be a finite number in [0, 1) (a "),
+        (
+            ["--momentum", "1.5"],
+            "--momentum: must be a finite number in [0, 1) (a velocity that never decays "
+            "diverges), got 1.5",
+        ),
         (
             ["--loss", "bce", "--output-activation", "relu"],
             "'bce' needs output_activation 'sigmoid'",
@@ -466,19 +483,22 @@ def test_lab_bad_input(tmp_path: Path, capsys) -> None:
     assert err == ["proplab lab: error: argument --epochs: must be a positive integer, got -5"]
 
 
+STACK_MEMORY = "argument --stack-memory: must be a number of MB > 0 and <= 1,000,000,000,"
+
+
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
         (["--seed", "-3"], "argument --seed: must be an integer >= 0, got -3"),
         (["--jobs", "0"], "argument --jobs: must be >= 1, got 0"),
         (["--jobs", "-1"], "argument --jobs: must be >= 1, got -1"),
-        (["--stack-memory", "0"], "--stack-memory: must be a number of MB > 0, got 0.0"),
-        (["--stack-memory", "-5"], "--stack-memory: must be a number of MB > 0, got -5.0"),
-        (["--stack-memory", "nan"], "--stack-memory: must be a number of MB > 0, got nan"),
-        (
-            ["--no-suite", "--stack-memory", "0"],
-            "--stack-memory: must be a number of MB > 0, got 0.0",
-        ),
+        (["--stack-memory", "0"], f"{STACK_MEMORY} got '0'"),
+        (["--stack-memory", "-5"], f"{STACK_MEMORY} got '-5'"),
+        (["--stack-memory", "nan"], f"{STACK_MEMORY} got 'nan'"),
+        # 1e308 MB in bytes overflowed int(): a traceback (cli20 H6)
+        (["--stack-memory", "1e308"], f"{STACK_MEMORY} got '1e308'"),
+        (["--no-suite", "--stack-memory", "0"], f"{STACK_MEMORY} got '0'"),
+        (["--no-suite", "--stack-memory", "inf"], f"{STACK_MEMORY} got 'inf'"),
     ],
 )
 def test_lab_checks_every_input_before_training(
@@ -491,6 +511,26 @@ def test_lab_checks_every_input_before_training(
     code, lines, err = run_cli(capsys, "lab", "--epochs", "5", *args, "--out", str(tmp_path))
     assert code == 2 and lines == []
     assert err == [f"proplab lab: error: {expected}"]
+
+
+def test_sweep_refuses_a_stack_memory_whose_bytes_overflow(tmp_path: Path, capsys) -> None:
+    # cli20 H6: 1e308 MB passed the "> 0, finite" check; int(1e308 * 2**20) raised
+    out = tmp_path / "sweep"
+    code, lines, err = run_cli(
+        capsys, "sweep", "lab", "--stack-memory", "1e308", "--out", str(out), "--no-progress"
+    )
+    assert (code, lines) == (2, [])
+    assert err == [f"proplab sweep: error: {STACK_MEMORY} got '1e308'"]
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("mb", [1e308, float("inf"), 0.0])
+def test_choose_runner_refuses_a_budget_out_of_range(mb: float) -> None:
+    from proplab.sweep import SweepError, choose_runner
+
+    with pytest.raises(SweepError, match=f"^{re.escape(STACK_MEMORY)} got {re.escape(repr(mb))}$"):
+        choose_runner("auto", mb)
+    choose_runner("auto", 1e9)  # the ceiling itself is a budget
 
 
 @pytest.mark.parametrize(
@@ -628,7 +668,46 @@ def test_gradcheck_options_reach_the_check(capsys) -> None:
     )
     code, _, err = run_cli(capsys, "gradcheck", "--eps", "inf")
     assert code == 2
-    assert err == ["proplab gradcheck: error: argument --eps: must be a number > 0, got inf"]
+    assert err == [f"proplab gradcheck: error: argument --eps: {EPS_RANGE_WORDS}, got 'inf'"]
+
+
+EPS_RANGE_WORDS = (
+    "must be a step from 1e-10 to 0.001 (central differences mean nothing outside it in float64)"
+)
+
+
+@pytest.mark.parametrize("eps", ["1e308", "1", "0.01", "1e-300", "1e-11", "nan", "0"])
+def test_gradcheck_refuses_a_step_central_differences_cannot_use(capsys, eps) -> None:
+    # cli20 H4: --eps 1e308 told the student a correct layer does not read its weights;
+    # --eps 1 failed correct layers; --eps 1e-300 blamed saturation for round-off
+    code, out, err = run_cli(capsys, "gradcheck", "--hidden", "2", "--eps", eps)
+    assert (code, out) == (2, [])
+    assert err == [f"proplab gradcheck: error: argument --eps: {EPS_RANGE_WORDS}, got {eps!r}"]
+
+
+def test_check_config_refuses_a_step_out_of_range() -> None:
+    from proplab.config import ConfigError
+    from proplab.model_check import check_config
+
+    with pytest.raises(
+        ConfigError, match=r"^eps: must be a step from 1e-10 to 0.001, got 1e\+308$"
+    ):
+        check_config(RunConfig(hidden=2), eps=1e308)
+
+
+def test_a_failure_at_a_large_step_blames_the_step(capsys) -> None:
+    # a correct batchnorm network fails at eps 1e-4 by truncation error alone: the check
+    # says the step may be why, not only that a backward failed
+    flags = ["--dataset", "moons", "--activation", "tanh", "--batchnorm"]
+    code, out, _ = run_cli(capsys, "gradcheck", *flags, "--eps", "1e-4")
+    assert code == 1 and out[-3].startswith("gradcheck FAILED")
+    assert out[-1] == (
+        "note: the step eps 0.0001 is large: a central difference is off from the derivative "
+        "by about eps² (1e-08) times the function's third derivative; check again with a "
+        "smaller eps (the default 1e-06) before looking for a bug in a backward"
+    )
+    code, out, _ = run_cli(capsys, "gradcheck", *flags)  # the default step: it passes
+    assert code == 0 and not any("is large" in line for line in out)
 
 
 def test_one_hidden_value_means_two_layers_of_that_width() -> None:
@@ -763,7 +842,18 @@ def test_the_flags_are_still_taken_where_they_apply(capsys) -> None:
     ("argv", "prog", "extra"),
     [
         (["train", "--frobnicate", "x"], "proplab train", "--frobnicate x"),
-        (["gradcheck", "--epochs", "5"], "proplab gradcheck", "--epochs 5"),
+        (
+            ["gradcheck", "--epochs", "5"],
+            "proplab gradcheck",
+            # not "did you mean '--eps'?": the flag is another command's
+            "--epochs 5; --epochs is an option of proplab train and lab, not of proplab gradcheck",
+        ),
+        (
+            ["play", "--seed", "1"],
+            "proplab play",
+            "--seed 1; --seed is an option of proplab train, gradcheck, trace and lab, not of "
+            "proplab play",
+        ),
         (["lab", "--epochs", "5", "--frobnicate"], "proplab lab", "--frobnicate"),
         (["sweep", "lab", "--out", "x", "--frobnicate"], "proplab sweep", "--frobnicate"),
         (["report", "x", "--frobnicate"], "proplab report", "--frobnicate"),
@@ -775,6 +865,43 @@ def test_an_unrecognized_argument_names_its_command(capsys, argv, prog, extra) -
     code, lines, err = run_cli(capsys, *argv)
     assert (code, lines) == (2, [])
     assert err == [f"{prog}: error: unrecognized arguments: {extra}"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        # cli20 L9: a mistyped flag gets the nearest one, as a sweep file's key does
+        (["--hiden", "3"], "unrecognized arguments: --hiden 3; did you mean '--hidden'?"),
+        (
+            ["--optimiser=adam"],
+            "unrecognized arguments: --optimiser=adam; did you mean '--optimizer'?",
+        ),
+        (
+            ["--batchsize", "4"],
+            "unrecognized arguments: --batchsize 4; did you mean '--batch-size'?",
+        ),
+        (
+            ["--learning-rate", "0.1"],
+            "unrecognized arguments: --learning-rate 0.1; did you mean '--lr'?",
+        ),
+        (["--frobnicate"], "unrecognized arguments: --frobnicate"),  # nothing near it
+        # cli20 L2: a second value after a flag that takes one names that flag
+        (["--lr", "1", "2"], "argument --lr: takes one value, got 1 2"),
+        (
+            ["--epochs", "5", "-2", "3", "--seed", "1"],
+            "argument --epochs: takes one value, got 5 -2 3",
+        ),
+        (["--quiet", "2"], "unrecognized arguments: 2"),  # --quiet takes no value
+    ],
+)
+def test_an_unrecognized_argument_points_at_the_flag_meant(
+    tmp_path, capsys, argv, expected
+) -> None:
+    out = tmp_path / "run"
+    code, lines, err = run_cli(capsys, "train", *argv, "--out", str(out))
+    assert (code, lines) == (2, [])
+    assert err == [f"proplab train: error: {expected}"]
+    assert not out.exists()
 
 
 def test_lab_help_says_epochs_lr_and_seed_leave_the_suite_alone(capsys) -> None:

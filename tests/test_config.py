@@ -72,14 +72,85 @@ def test_cli_names_the_conv_option(tmp_path: Path, capsys, four_gib) -> None:
     assert not out.exists()
 
 
+def test_widths_squared_past_float_range_are_refused_not_overflowed(four_gib) -> None:
+    # cli20 H1: (1e308)**2 floats, divided by 2**30 as floats, raised OverflowError
+    with pytest.raises(
+        ConfigError,
+        match=r"^hidden: a network of widths \[2, about 1\.0e\+308, about 1\.0e\+308, 1\] "
+        r"has about 1\.0e\+616 weights and needs about 1\.0e\+616 floats "
+        r"\(about 7\.4e\+607 GiB in float64\), more than this machine can allocate$",
+    ):
+        build_model(RunConfig(hidden=10**308).validate(), 2, 1)
+
+
+def test_hidden_layers_past_float_range_are_refused_not_overflowed(four_gib) -> None:
+    from proplab.cli_flags import _hidden_layers
+
+    with pytest.raises(ConfigError, match=r"^layers: 3 layers of .* need about 3\.0e\+616 floats"):
+        _hidden_layers(10**308, 3, "xor")
+
+
+@pytest.mark.parametrize(
+    ("floats", "words"),
+    [
+        (1_200, "1,200 floats (0 GiB in float64)"),
+        (3 * 2**27 + 3 * 2**25, "503,316,480 floats (4 GiB in float64)"),  # 3.75, rounded
+        (10**21 - 1, "999,999,999,999,999,999,999 floats (7,450,580,596,924 GiB in float64)"),
+        (10**21, "about 1.0e+21 floats (7,450,580,596,924 GiB in float64)"),
+        (27 * 10**5000, "about 2.7e+5001 floats (about 2.0e+4993 GiB in float64)"),
+    ],
+    ids=[
+        "small",
+        "rounded",
+        "21 digits",
+        "22 digits",
+        "5002 digits",
+    ],  # str() of 5002 digits raises
+)
+def test_float64_size_words(floats: int, words: str) -> None:
+    assert config.float64_size(floats) == words
+
+
+def test_a_kernel_longer_than_the_input_is_blamed_not_the_size(four_gib) -> None:
+    # cli20 M1: kernel 1e14 made 4e14 weights, refused as too big and blamed on --hidden
+    with pytest.raises(ConfigError, match=r"^kernel_size: Conv1d: input length 2 \+ 2\*padding 1"):
+        build_model(conv(kernel_size=10**14), 2, 1)
+
+
+def test_a_huge_kernel_that_fits_is_named_by_the_size_check(four_gib) -> None:
+    cfg = conv(kernel_size=10**10 + 2, padding=5 * 10**9)  # just fits the padded input
+    assert config._network_size(cfg, 2, 1, samples=1)[1] == "kernel_size"
+
+
 # --- mutation-testing gaps: validate's bounds and canonical names ------------------------
+
+MOMENTUM = "a velocity that never decays diverges"
 
 
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"test_fraction": 1.0}, "test_fraction: must be in [0, 1), got 1.0"),
-        ({"momentum": -0.5}, "momentum: must be a finite number in [0.0, inf], got -0.5"),
+        ({"test_fraction": 1.0}, "test_fraction: must be a finite number in [0, 1), got 1.0"),
+        # cli20 L3: a bool is no number (false was taken as 0, true named no number)
+        (
+            {"test_fraction": False},
+            "test_fraction: must be a finite number in [0, 1), got False",
+        ),
+        ({"test_fraction": True}, "test_fraction: must be a finite number in [0, 1), got True"),
+        ({"label": True}, "label: must be a column name or index, got True"),
+        (
+            {"momentum": -0.5},
+            f"momentum: must be a finite number in [0, 1) ({MOMENTUM}), got -0.5",
+        ),
+        # cli20 M3: a momentum of 1 or more never lets the velocity decay, and diverges
+        (
+            {"momentum": 1.0},
+            f"momentum: must be a finite number in [0, 1) ({MOMENTUM}), got 1.0",
+        ),
+        (
+            {"momentum": 1.5},
+            f"momentum: must be a finite number in [0, 1) ({MOMENTUM}), got 1.5",
+        ),
         ({"seed": -1}, "seed: must be an integer >= 0, got -1"),
         ({"batch_size": 0}, "batch_size: must be a positive integer, got 0"),
         ({"tol": 0.0}, "tol: must be a finite number > 0, got 0.0"),

@@ -152,6 +152,8 @@ NOT_PLAIN = [
     ("id,h,y\n1,2,0\n2,3,1\n", {"drop": ["id", 1]}),  # no input left
     ("id,h,y\n1,2,0\n2,3,1\n", {"drop": [3]}),  # an index out of range
     ("id,h,y\n1,2,0\n2,x,1\n", {"drop": ["id"]}),  # a bad cell in a kept column
+    # a header with numbers for names, its one text name in a dropped column (review20)
+    ("country,1990,2000,rich\nChad,300,400,no\nPeru,500,700,yes\n", {"drop": [0]}),
 ]
 
 

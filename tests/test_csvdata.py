@@ -401,7 +401,11 @@ def test_a_misspelt_label_name_gets_the_nearest_column(
     headerless = _write(tmp_path, "1,2,0\n3,4,1\n", name="bare.csv")
     with pytest.raises(CsvError) as info:
         load_csv(headerless, label=10)
-    assert str(info.value) == f"{headerless}: label column '10' not found (columns: 0, 1, 2)"
+    # cli20 L10: an index out of range said "not found", as a missing name does
+    assert str(info.value) == (
+        f"{headerless}: label column index 10 is out of range: the file has 3 columns "
+        "(0 to 2, or -3 to -1 from the end: 0, 1, 2)"
+    )
 
 
 def test_an_ambiguous_label_is_blamed_on_the_label_not_the_dataset(tmp_path: Path) -> None:

@@ -92,7 +92,7 @@ def test_command_line(capsys, monkeypatch):
     assert out.splitlines()[-1] == "note: " + few_samples_note(2)  # once, not per layer
     for argv, message in (
         (["--samples", "0"], "argument --samples: must be >= 1, got 0"),
-        (["--eps", "0"], "argument --eps: must be a number > 0"),
+        (["--eps", "0"], "argument --eps: must be a step from 1e-10 to 0.001"),
         (["--lr", "3"], "unrecognized arguments: --lr 3"),
         (["--activation", "soft"], "argument --activation: unknown activation 'soft'"),
         (["--label", "y"], "label: only a CSV dataset has label columns"),

@@ -220,6 +220,20 @@ def test_a_port_in_use_is_a_clear_cli_error(capsys) -> None:
     assert err.endswith("(pass --port 0 for any free port)")
 
 
+@pytest.mark.parametrize("host", ["", " ", " localhost", "local host"])
+def test_cli_refuses_a_blank_host_quoting_it(capsys, monkeypatch, host) -> None:
+    # cli20 M4: --host '' listened on 0.0.0.0, every interface; ' ' said "cannot listen
+    # on  :0", the host unquoted
+    import proplab.playground_server as server
+
+    monkeypatch.setattr(server, "serve", lambda *a, **k: pytest.fail("served"))
+    assert main(["play", "--host", host, "--port", "0"]) == 2
+    assert capsys.readouterr().err == (
+        "proplab play: error: argument --host: expected an address without spaces "
+        f"(127.0.0.1: this machine only; 0.0.0.0: every interface), got {host!r}\n"
+    )
+
+
 def test_cli_refuses_a_port_out_of_range(capsys) -> None:
     assert main(["play", "--port", "70000"]) == 2
     err = capsys.readouterr().err.strip()

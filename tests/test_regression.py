@@ -341,6 +341,24 @@ def test_the_default_multi_gauss_run_fits_it() -> None:
 PRICES = "a,b,price\n1,2,3.5\n2,1,2.25\n3,3,6.0\n4,1,4.5\n0,0,0.1\n1,1,1.9\n"
 
 
+@pytest.mark.parametrize(
+    ("task", "blamed"), [([], "--dataset"), (["--task", "classification"], "--task")]
+)
+def test_fractional_labels_blame_the_task_when_classification_was_asked_for(
+    tmp_path: Path, capsys, task, blamed
+) -> None:
+    # cli20 L11: --task classification on a column of values blamed --dataset
+    path = tmp_path / "prices.csv"
+    path.write_text(PRICES)
+    out = tmp_path / "r"
+    code, _, err = run_cli(capsys, "train", "--dataset", str(path), *task, "--out", str(out))
+    assert code == 2 and len(err) == 1 and not out.exists()
+    assert err[0].startswith(
+        f"proplab train: error: argument {blamed}: {path}: label column 'price' holds "
+        "non-integer numbers (0.1 on line 6, 5 distinct such values): class labels are "
+    )
+
+
 def test_a_csv_label_column_of_values_needs_task_regression(tmp_path: Path, capsys) -> None:
     path = tmp_path / "prices.csv"
     path.write_text(PRICES)

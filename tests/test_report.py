@@ -993,19 +993,24 @@ def test_report_on_a_sweep_of_more_than_two_classes(tmp_path):
         RunConfig(dataset="digits", loss="cross_entropy", output_activation="identity"),
         RunConfig(dataset="moons", n=50, hidden=[6, 3], activation="relu", bias=False, seed=3),
         RunConfig(model="conv", filters=3, kernel_size=3, padding=0, init="he"),
+        # review20: the columns a CSV run leaves out (the command failed on the name column)
+        RunConfig(dataset="people.csv", label="sport", drop_columns=["id", "patient name"]),
     ],
 )
 def test_the_gradcheck_command_in_the_report_checks_the_reports_network(cfg):
+    import shlex
+
     from proplab import cli, cli_flags
 
     command = report_network._gradcheck_command(cfg)
-    args = cli.build_parser().parse_args(command.split()[1:])
+    args = cli.build_parser().parse_args(shlex.split(command)[1:])
     again = cli_flags.config_from(args)
     for name in report_network._GRADCHECK_FIELDS:
         if name == "hidden":  # 10 and [10, 10] are one network
             assert again.hidden_sizes == cfg.hidden_sizes
         else:  # (an `or` over both let every other field pass once the widths matched)
             assert getattr(again, name) == getattr(cfg, name), name
+    assert again.drop_columns == cfg.drop_columns  # named above only since review20
 
 
 def test_the_commands_for_a_csv_regression_say_task_regression_and_run(tmp_path, capsys):

@@ -117,6 +117,25 @@ def test_file_is_plain_npz_without_pickle(tmp_path: Path, rng: np.random.Generat
         assert all(name.endswith(".npy") for name in zf.namelist())
 
 
+def test_files_are_written_as_numpy_2_0_writes_them(tmp_path: Path, rng, monkeypatch) -> None:
+    # NumPy 2.0 (the oldest release proplab accepts) has no allow_pickle keyword in savez:
+    # it saved one as an array named "allow_pickle", which load then took for a parameter
+    from proplab import runio
+
+    seen: list[str] = []
+
+    def savez_2_0(file, *args, **kwds):  # every keyword is an array name
+        seen.extend(kwds)
+        return savez(file, *args, **kwds)
+
+    savez = np.savez
+    monkeypatch.setattr(np, "savez", savez_2_0)
+    model = mlp(2, 3, 1, rng=rng)
+    proplab.save(model, tmp_path / "m.npz")
+    runio.write_npz(tmp_path / "w.npz", {"a": np.ones(2)})
+    assert seen == ["architecture", *(f"param.{n}" for n, _ in model.named_parameters()), "a"]
+
+
 def test_metadata_is_stored(tmp_path: Path, rng: np.random.Generator) -> None:
     path = proplab.save(mlp(2, 2, 1, rng=rng), tmp_path / "m.npz", metadata={"seed": 7})
     assert serialize.read_header(path)["metadata"] == {"seed": 7}

@@ -271,6 +271,15 @@ def test_missing_file(tmp_path):
             ["[base]", "hidden: must be a positive integer or a list of them ([] for no hidden"],
         ),
         ("[vary]\nbias = [true, 0]\n", ["bias[1]", "bias: must be true or false, got 0"]),
+        # cli20 M3 and L3: a momentum of 1 diverges; false is no test fraction of 0
+        (
+            '[base]\noptimizer = "momentum"\n[vary]\nmomentum = [0.5, 1.0]\n',
+            ["momentum[1]", "momentum: must be a finite number in [0, 1) (a velocity that"],
+        ),
+        (
+            "[base]\ntest_fraction = false\n",
+            ["[base]", "test_fraction: must be a finite number in [0, 1), got False"],
+        ),
         (
             '[vary]\nmodel = ["mlp", "rnn"]\n',
             ["model[1]", "unknown model 'rnn'", "accepted: mlp, conv"],

@@ -319,7 +319,8 @@ def test_an_infinite_stack_memory_is_one_line(tmp_path, capsys):
     path.write_text(SWEEP_A)
     assert main(["sweep", str(path), "--out", str(tmp_path / "o"), "--stack-memory", "inf"]) == 2
     assert capsys.readouterr().err.splitlines() == [
-        "proplab sweep: error: --stack-memory: must be a number of MB > 0, got inf"
+        "proplab sweep: error: argument --stack-memory: must be a number of MB > 0 and <= "
+        "1,000,000,000, got 'inf'"
     ]
     with pytest.raises(SweepError, match="got inf"):
         sweep.choose_runner("auto", math.inf)

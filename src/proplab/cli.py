@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from proplab import dataload
+from proplab.checks import did_you_mean
 from proplab.cli_commands import (
     EXIT_FAILED,
     EXIT_OK,
@@ -46,6 +47,8 @@ from proplab.cli_flags import (
     add_stack_flags,
     add_training_flags,
     as_flags,
+    eps_step,
+    host,
     integer,
     number,
     path,
@@ -53,6 +56,7 @@ from proplab.cli_flags import (
 )
 from proplab.config import ConfigError, RunConfig
 from proplab.csvdata import reads_reported
+from proplab.gradcheck_numeric import EPS_RANGE
 from proplab.registry import REGISTRIES
 from proplab.runio import OutputDirError, stop_signals_as_ctrl_c
 from proplab.threads import limit_blas_threads
@@ -97,10 +101,17 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: error: {message}")
 
 
+# names other libraries give a flag that proplab spells otherwise (difflib finds no match)
+_FLAG_ALIASES = {"--learning-rate": "--lr"}
+
+
 class _CommandParser(_Parser):
     """A subcommand's parser. argparse hands the arguments a subcommand does not know up
     to the top parser, whose error then says ``proplab: error:``; everything after the
     command's name is the command's, so its parser names them, as its other errors do."""
+
+    # flag -> the other commands that take it (set by build_parser)
+    elsewhere: dict[str, list[str]] = {}  # (replaced per parser, never mutated)
 
     # typeshed overloads it for a namespace of one's own class; proplab passes none
     def parse_known_args(  # type: ignore[override]
@@ -108,8 +119,35 @@ class _CommandParser(_Parser):
     ) -> tuple[argparse.Namespace, list[str]]:
         parsed, extras = super().parse_known_args(args, namespace)
         if extras:
-            self.error(f"unrecognized arguments: {' '.join(extras)}")
+            self.error(self._unrecognized(extras, list(args or [])))
         return parsed, extras
+
+    def _unrecognized(self, extras: list[str], args: list[str]) -> str:
+        """argparse's "unrecognized arguments: ...", with the flag nearest a mistyped one
+        (``--hiden``: did you mean '--hidden'?), or, for a second value after a flag that
+        takes one (``--lr 1 2``), that flag named."""
+        words = f"unrecognized arguments: {' '.join(extras)}"
+        first = extras[0]
+        if first.startswith("--"):
+            name = first.split("=", 1)[0]
+            if name in self.elsewhere:  # (gradcheck --epochs is no misspelt --eps)
+                *most, last = self.elsewhere[name]
+                commands = f"{', '.join(most)} and {last}" if most else last
+                return f"{words}; {name} is an option of proplab {commands}, not of {self.prog}"
+            flags = [o for o in self._option_string_actions if o.startswith("--")]
+            alias = _FLAG_ALIASES.get(name.lower().replace("_", "-"))
+            return words + (f"; did you mean {alias!r}?" if alias else did_you_mean(name, flags))
+        # the first stray value, right after a flag and its one value: that flag's
+        at = args.index(first) if first in args else -1
+        flag = self._option_string_actions.get(args[at - 2]) if at >= 2 else None
+        if flag is None or flag.nargs is not None or args[at - 1].startswith("--"):
+            return words
+        values = [args[at - 1]]
+        for arg in args[at:]:  # up to the next flag (-2 is a value here)
+            if arg.startswith("--"):
+                break
+            values.append(arg)
+        return f"argument {args[at - 2]}: takes one value, got {' '.join(values)}"
 
 
 def _digits_epilog(parser: argparse.ArgumentParser) -> str:
@@ -236,7 +274,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--samples", type=integer, default=4, help="data rows to check on (default 4)"
     )
     check.add_argument(
-        "--eps", type=number, default=1e-6, help="central-difference step (default 1e-06)"
+        "--eps",
+        type=eps_step,
+        default=1e-6,
+        help=f"central-difference step, from {EPS_RANGE[0]:g} to {EPS_RANGE[1]:g} (default 1e-06)",
     )
     check.add_argument(
         "--tolerance",
@@ -382,13 +423,25 @@ def build_parser() -> argparse.ArgumentParser:
         "each hidden unit and the loss as it trains (stop with Ctrl-C).",
     )
     play.add_argument(
-        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+        "--host",
+        type=host,
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1: this machine only; 0.0.0.0: every "
+        "interface)",
     )
     play.add_argument(
         "--port", type=integer, default=8000, help="port (default 8000; 0: any free port)"
     )
     play.add_argument("--open", action="store_true", help="open the page in a web browser")
     play.set_defaults(func=cmd_play)
+    commands: dict[str, _CommandParser] = sub.choices
+    for parser_ in commands.values():  # which other commands take a flag this one lacks
+        parser_.elsewhere = {
+            flag: [name for name, other in commands.items() if flag in other._option_string_actions]
+            for cmd in commands.values()
+            for flag in cmd._option_string_actions
+            if flag.startswith("--") and flag not in parser_._option_string_actions
+        }
     return parser
 
 

@@ -147,12 +147,12 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
         raise UsageError(
             f"proplab gradcheck: error: argument --samples: must be >= 1, got {args.samples}"
         )
-    for flag in ("eps", "tolerance"):
-        value = getattr(args, flag)
-        if not (math.isfinite(value) and value > 0):
-            raise UsageError(
-                f"proplab gradcheck: error: argument --{flag}: must be a number > 0, got {value:g}"
-            )
+    # (--eps's type, cli_flags.eps_step, keeps it within gradcheck_numeric.EPS_RANGE)
+    if not (math.isfinite(args.tolerance) and args.tolerance > 0):
+        raise UsageError(
+            "proplab gradcheck: error: argument --tolerance: must be a number > 0, got "
+            f"{args.tolerance:g}"
+        )
     cfg = config_from(args)
     _regression_reason_first(cfg)
     refuse_ignored_flags(args, cfg.validate())

@@ -16,31 +16,89 @@ from proplab import dataload
 from proplab.config import CONV_FIELDS, MODELS, MOMENTUM_OPTIMIZERS, ConfigError, RunConfig
 from proplab.data import LAB_DATASETS
 from proplab.features import FEATURES
+from proplab.gradcheck_numeric import EPS_RANGE
 from proplab.registry import REGISTRIES
+from proplab.stack_plan import MAX_STACK_MB
 
 CONFIG_FIELDS = {f.name for f in fields(RunConfig)}
 
 
+# the largest whole number a flag takes: far beyond any epoch count, width or seed that
+# could run, and exact as a float, so no later message or size estimate meets a 300-digit
+# integer (``int(1e308)``) or float arithmetic that overflows on one
+MAX_INTEGER = 10**15
+
+
+def _plain(text: str) -> bool:
+    """Whether ``text`` is written in ASCII without ``_``: Python's int() and float() also
+    read ``1_0`` (10) and other scripts' digits (``١``, 1), which a flag should not."""
+    return text.isascii() and "_" not in text
+
+
 def integer(text: str) -> int:
-    """An integer; ``1e5`` and ``20_000`` are accepted when they are whole numbers."""
-    try:
-        return int(text)
-    except ValueError:
-        pass
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if not (math.isfinite(value) and value.is_integer()):
+    """An integer from -10**15 to 10**15 in ASCII digits; ``1e5`` is accepted as the whole
+    number it is."""
+    if not _plain(text):
         raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}")
-    return int(value)
+    try:
+        value = int(text)
+    except ValueError:
+        try:
+            number = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if not (math.isfinite(number) and number.is_integer()):
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        value = int(number)
+    if abs(value) > MAX_INTEGER:
+        raise argparse.ArgumentTypeError(f"expected an integer from -1e15 to 1e15, got {text!r}")
+    return value
 
 
 def number(text: str) -> float:
+    """A number in ASCII (``1e-3``, ``inf``; not ``1_0``), as float() reads it."""
+    if not _plain(text):
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}")
     try:
         return float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+
+
+def stack_memory(text: str) -> float:
+    """``--stack-memory``: MB, more than 0 and at most
+    :data:`~proplab.stack_plan.MAX_STACK_MB`."""
+    value = number(text)
+    if not 0 < value <= MAX_STACK_MB:  # NaN fails both
+        raise argparse.ArgumentTypeError(
+            f"must be a number of MB > 0 and <= {MAX_STACK_MB:,}, got {text!r}"
+        )
+    return value
+
+
+def eps_step(text: str) -> float:
+    """``gradcheck --eps``: a central-difference step within
+    :data:`~proplab.gradcheck_numeric.EPS_RANGE`."""
+    low, high = EPS_RANGE
+    value = number(text)
+    if not low <= value <= high:  # NaN fails both
+        raise argparse.ArgumentTypeError(
+            f"must be a step from {low:g} to {high:g} (central differences mean nothing "
+            f"outside it in float64), got {text!r}"
+        )
+    return value
+
+
+def host(text: str) -> str:
+    """``play --host``: an address or host name. A blank one (``--host "$HOST"`` with the
+    variable unset) would listen on every interface, the opposite of the local default
+    (cli20 M4); one with spaces names no host."""
+    if not text or any(c.isspace() for c in text):
+        raise argparse.ArgumentTypeError(
+            f"expected an address without spaces (127.0.0.1: this machine only; 0.0.0.0: "
+            f"every interface), got {text!r}"
+        )
+    return text
 
 
 def path(text: str) -> str:
@@ -85,8 +143,8 @@ def add_data_flags(p: argparse.ArgumentParser, test_fraction: bool = True) -> No
         "--drop-columns",
         nargs="+",
         metavar="COL",
-        help="CSV columns that are no input, by name or index: an ID, a name, a date (default: "
-        "every column but the label is an input)",
+        help="CSV columns that are no input, each a name or else an index, as --label: an ID, a "
+        "name, a date (default: every column but the label is an input)",
     )
     add(
         "--task",
@@ -197,7 +255,11 @@ def add_optimizer_flags(p: argparse.ArgumentParser) -> None:
     add = p.add_argument
     add("--optimizer", help=f"{_names('optimizer')} (default {d.optimizer})")
     add("--lr", type=number, help=f"learning rate (default {d.lr:g})")
-    add("--momentum", type=number, help="momentum (default 0.9 for 'momentum', else 0)")
+    add(
+        "--momentum",
+        type=number,
+        help="momentum, in [0, 1) (default 0.9 for 'momentum', else 0)",
+    )
     add(
         "--weight-decay",
         type=number,
@@ -223,10 +285,11 @@ def add_stack_flags(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--stack-memory",
-        type=number,
+        type=stack_memory,
         default=512,
         metavar="MB",
-        help="largest stack, in MB of arrays; bigger groups are split (default 512)",
+        help="largest stack, in MB of arrays (more than 0, at most 1,000,000,000); bigger groups are "
+        "split (default 512)",
     )
 
 
@@ -269,13 +332,13 @@ def _hidden_layers(hidden: int | list[int] | None, layers: int, dataset: Any) ->
         )
     # the list of N widths is made before RunConfig's size check, so an N no machine
     # could hold ([H] * 10**30) must be refused here, not raise MemoryError/OverflowError
-    from proplab.config import physical_memory
+    from proplab.config import float64_size, physical_memory
 
     memory = physical_memory()
     floats = layers * hidden * (hidden + 1)  # each hidden-to-hidden Linear, bias included
     too_big = ConfigError(
-        f"layers: {layers} layers of {hidden} units need {floats:,} floats "
-        f"({8 * floats / 2**30:,.0f} GiB in float64), more than this machine can allocate"
+        f"layers: {layers} layers of {hidden} units need {float64_size(floats)}, more "
+        "than this machine can allocate"
     )
     if memory is not None and 8 * floats > memory:
         raise too_big

@@ -145,7 +145,9 @@ class RunConfig:
         if task not in TASKS:
             raise ConfigError(f"task: must be one of {', '.join(TASKS)}, got {self.task!r}")
         fixed["task"] = task
-        if self.label is not None and not isinstance(self.label, str | int):
+        if self.label is not None and (
+            isinstance(self.label, bool) or not isinstance(self.label, str | int)
+        ):  # (true is no column index)
             raise ConfigError(f"label: must be a column name or index, got {self.label!r}")
         fixed["drop_columns"] = _drop_columns(self.drop_columns)
         if not isinstance(self.standardize, bool | np.bool_):
@@ -181,13 +183,12 @@ class RunConfig:
             # as config.json gives it back, so a run's config reads back equal to itself
             fixed["hidden"] = list(self.hidden)
         if self.momentum is not None:
-            _number_in("momentum", self.momentum, 0.0, math.inf)
+            _number_in("momentum", self.momentum, 0.0, 1.0, below=True, why=MOMENTUM_WHY)
         _number_in("weight_decay", self.weight_decay, 0.0, math.inf)
         _number_in("l1", self.l1, 0.0, math.inf)
         self._check_dropout_and_batchnorm()
         _number_in("noise", self.noise, 0.0, math.inf)
-        if not (isinstance(self.test_fraction, int | float) and 0.0 <= self.test_fraction < 1.0):
-            raise ConfigError(f"test_fraction: must be in [0, 1), got {self.test_fraction!r}")
+        _number_in("test_fraction", self.test_fraction, 0.0, 1.0, below=True)
         if self.batch_size is not None:
             _positive_int("batch_size", self.batch_size)
         if self.tol is not None:
@@ -289,13 +290,27 @@ def _positive_number(name: str, value: Any) -> None:
         raise ConfigError(f"{name}: must be a finite number > 0, got {value!r}")
 
 
-def _number_in(name: str, value: Any, low: float, high: float) -> None:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or not (math.isfinite(value) and low <= value <= high)
-    ):
-        raise ConfigError(f"{name}: must be a finite number in [{low}, {high}], got {value!r}")
+# momentum's upper end, 1, excluded: the velocity v <- momentum * v + g of a momentum of
+# 1 or more never decays, and the run diverges (cli20 M3: 1.5 was accepted)
+MOMENTUM_WHY = "a velocity that never decays diverges"
+
+
+def _number_in(
+    name: str, value: Any, low: float, high: float, below: bool = False, why: str = ""
+) -> None:
+    """A finite number (not a bool) in ``[low, high]``, or ``[low, high)`` with ``below``;
+    ``why`` follows the range in the message."""
+    ok = (
+        not isinstance(value, bool)
+        and isinstance(value, int | float)
+        and math.isfinite(value)
+        and low <= value
+        and (value < high if below else value <= high)
+    )
+    if not ok:
+        span = f"[{low:g}, {high:g})" if below else f"[{low}, {high}]"
+        because = f" ({why})" if why else ""
+        raise ConfigError(f"{name}: must be a finite number in {span}{because}, got {value!r}")
 
 
 # Random streams of one run, all derived from its seed: the weights use
@@ -390,11 +405,19 @@ def build_model(
     way through the conv layer) cannot be allocated. The check is arithmetic
     only: it runs before any array exists.
     """
+    if cfg.model == "conv":
+        # a kernel longer than the padded input is the error, whatever size it would take
+        # (--kernel-size 1e14 was refused as too big, blamed on --hidden)
+        from proplab.conv import conv1d_output_length
+
+        try:
+            conv1d_output_length(in_features, cfg.kernel_size, cfg.stride, cfg.padding)
+        except ValueError as exc:
+            raise ConfigError(f"kernel_size: {exc}") from None
     floats, field, what = _network_size(cfg, in_features, out_features, samples)
     floats *= max(1, len(seeds or ()))
     too_big = ConfigError(
-        f"{field}: {what} needs {floats:,} floats "
-        f"({8 * floats / 2**30:,.0f} GiB in float64), more than this machine can allocate"
+        f"{field}: {what} needs {float64_size(floats)}, more than this machine can allocate"
     )
     memory = _physical_memory()
     if memory is not None and 8 * floats > memory:  # refused before touching any of it
@@ -442,7 +465,8 @@ def _network_size(
     if cfg.model != "conv":
         widths = [len(cfg.features or ()) or in_features, *cfg.hidden_sizes, out_features]
         weights = sum(a * b for a, b in zip(widths[:-1], widths[1:], strict=False))
-        return weights, "hidden", f"a network of widths {widths} has {weights:,} weights and"
+        shown = ", ".join(_count(w, sep="") for w in widths)
+        return weights, "hidden", f"a network of widths [{shown}] has {_count(weights)} weights and"
     hidden, k = cfg.hidden_sizes[-1], cfg.kernel_size
     padded = in_features + 2 * cfg.padding
     # conv1d_output_length without its checks: impossible geometry is left to the builder
@@ -454,14 +478,32 @@ def _network_size(
     # --stride makes few maps but a huge padded input)
     field = max(
         ("filters", cfg.filters), ("padding", 2 * cfg.padding), ("hidden", hidden),
-        key=lambda pair: pair[1],
+        ("kernel_size", k), key=lambda pair: pair[1],
     )[0]  # fmt: skip
     what = (
-        f"a conv network of {cfg.filters:,} filters x {length_out:,} positions (kernel "
-        f"{k}, stride {cfg.stride:,}, padding {cfg.padding:,}) into {hidden:,} hidden units "
-        f"has {weights:,} weights and, for {samples:,} sample(s),"
+        f"a conv network of {_count(cfg.filters)} filters x {_count(length_out)} positions "
+        f"(kernel {_count(k, sep='')}, stride {_count(cfg.stride)}, padding "
+        f"{_count(cfg.padding)}) into {_count(hidden)} hidden units has {_count(weights)} "
+        f"weights and, for {samples:,} sample(s),"
     )
     return floats, field, what
+
+
+def float64_size(floats: int) -> str:
+    """``"1,200 floats (0 GiB in float64)"``: a count and its size, in integer arithmetic
+    (``8 * floats / 2**30`` of a width squared past 1e154 raised OverflowError)."""
+    gib = (8 * floats + 2**29) // 2**30  # rounded to the nearest GiB
+    return f"{_count(floats)} floats ({_count(gib)} GiB in float64)"
+
+
+def _count(n: int, sep: str = ",") -> str:
+    """``"1,200"``, or ``"about 2.7e+616"`` past 21 digits: a message naming a size
+    prints no 300-digit number (and str() refuses ints past 4,300 digits)."""
+    if n < 10**21:
+        return f"{n:,}" if sep else str(n)
+    exponent = math.floor(math.log10(n))  # log10 takes ints of any size
+    tenths = n // 10 ** (exponent - 1)  # the first two digits, in integers
+    return f"about {tenths // 10}.{tenths % 10}e+{exponent}"
 
 
 def physical_memory() -> int | None:

@@ -34,9 +34,10 @@ import itertools
 import math
 import os
 import re
+import shlex
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -56,12 +57,19 @@ class CsvLabelError(CsvError):
     """The label column asked for is not in the file, or not one column."""
 
 
+class CsvFractionalLabelError(CsvError):
+    """The label column holds fractions, which no class is: a value to predict, or a
+    feature taken for the label (the caller knows whether --task classification said so)."""
+
+
 @dataclass
 class CsvDataset:
     """A loaded CSV: ``x (n, d)`` float64 features, ``y (n, 1)`` int64 class indices
     (float64 values for a regression, ``load_csv(values=True)``).
 
     ``classes[k]`` is the label value that index ``k`` stands for (empty for values).
+    ``columns`` are every column of the file in order (inputs, label and dropped ones),
+    named by their 0-based index when ``header`` is False.
     """
 
     x: np.ndarray
@@ -70,6 +78,14 @@ class CsvDataset:
     feature_names: list[str]
     label_name: str
     path: str
+    columns: list[str] = field(default_factory=list)
+    header: bool = True
+
+    @property
+    def dropped_names(self) -> list[str]:
+        """The columns left out (``drop``), in file order."""
+        kept = {*self.feature_names, self.label_name}
+        return [c for c in self.columns if c not in kept]
 
 
 # cells that spreadsheets and pandas write for "no value" (float() reads "nan" itself)
@@ -178,11 +194,16 @@ def _label_column(label: str | int | None, names: list[str], path: Path) -> int:
         index = None
     if index is not None and -len(names) <= index < len(names):
         return index % len(names)
-    # a misspelt name gets the nearest column's ('Species' -> 'species'); an index out
-    # of range gets none ('10' is not a misspelt '1')
-    hint = "" if index is not None else did_you_mean(text, names)
+    if index is not None:  # no misspelt name ('10' is not '1'): an index out of range
+        n = len(names)
+        raise CsvLabelError(
+            f"{path}: label column index {index} is out of range: the file has {n} columns "
+            f"(0 to {n - 1}, or -{n} to -1 from the end: {', '.join(names)})"
+        )
+    # a misspelt name gets the nearest column's ('Species' -> 'species')
     raise CsvLabelError(
-        f"{path}: label column {text!r} not found (columns: {', '.join(names)})" + hint
+        f"{path}: label column {text!r} not found (columns: {', '.join(names)})"
+        + did_you_mean(text, names)
     )
 
 
@@ -309,6 +330,8 @@ def load_csv(
         feature_names=list(parsed.feature_names),
         label_name=parsed.label_name,
         path=parsed.path,
+        columns=list(parsed.columns),
+        header=parsed.header,
     )
 
 
@@ -365,7 +388,12 @@ def _feature_columns(
         try:
             j = _label_column(spec, names, path)
         except CsvLabelError as exc:  # the same look-up, worded for a dropped column
-            raise CsvDropError(str(exc).replace("label column", "column to drop", 1)) from None
+            message = re.sub(
+                r"label column index (\S+) is out", r"the index \1 to drop is out", str(exc)
+            )
+            message = message.replace("label column", "column to drop", 1)
+            message = message.replace("give the label as", "give it as")
+            raise CsvDropError(message) from None
         if j == target:
             raise CsvDropError(
                 f"{path}: column {names[j]!r} is the label column, which is never an input; "
@@ -381,6 +409,23 @@ def _feature_columns(
     return features
 
 
+def _check_first_row(
+    row: tuple[int, list[str]], features: list[int], target: int, names: list[str], path: Path
+) -> None:
+    """Refuse a first row guessed to be data (some of its cells are numbers) that has text in
+    a dropped column: ``country,1990,2000,rich`` is a header whose one text input was the
+    only thing that showed it (review20); dropped, the header trained as a row."""
+    line, cells = row
+    for j, cell in enumerate(cells):
+        if j != target and j not in features and _number(cell) is None:
+            raise CsvError(
+                f"{path}: line {line}, column {_column(names, j)}: {cell!r} is not a number, in "
+                f"a column left out: line {line} was read as data because some of its cells "
+                "are numbers; if it is a header, name every column with text; if it is data, "
+                "add a header line"
+            )
+
+
 def _parse_cells(
     path: Path,
     label: str | int | None,
@@ -391,6 +436,7 @@ def _parse_cells(
     """The reference reader: every cell checked one at a time in Python, each problem named
     by its line and column. :func:`_parse_bulk` must give the same result; it hands
     every file it cannot vouch for (and every bad one) to this."""
+    guessed = header is None
     names, data, header, first_line = _table(path, header)
     width = len(names)
     if width < 2:
@@ -400,6 +446,8 @@ def _parse_cells(
     _check_rows(path, names, data, first_line)
     target = _label_column(label, names, path)
     features = _feature_columns(drop, names, target, path)
+    if guessed and not header:
+        _check_first_row(data[0], features, target, names, path)
     x = np.empty((len(data), len(features)))
     for i, (line, cells) in enumerate(data):
         for k, j in enumerate(features):
@@ -435,6 +483,8 @@ def _parse_cells(
             feature_names=[names[j] for j in features],
             label_name=names[target],
             path=str(path),
+            columns=list(names),
+            header=header,
         )
     _check_label_spellings(label_cells, data, path, names[target])
     classes, index = _class_values(label_cells)
@@ -448,7 +498,7 @@ def _parse_cells(
             if _number(cell) == fractional[0]
         )
         count = "" if len(fractional) == 1 else f", {len(fractional)} distinct such values"
-        raise CsvError(
+        raise CsvFractionalLabelError(
             f"{path}: label column {names[target]!r} holds non-integer numbers ({fractional[0]!r} "
             f"on line {line}{count}): class labels are integers or names; if it is a feature, "
             "choose the label column by name or index (--label); if it is a value to predict, "
@@ -477,6 +527,8 @@ def _parse_cells(
         feature_names=[names[j] for j in features],
         label_name=names[target],
         path=str(path),
+        columns=list(names),
+        header=header,
     )
 
 
@@ -609,6 +661,10 @@ def _read_bulk(
         raise _NotPlain
     target = _label_column(label, names, path)
     features = _feature_columns(drop, names, target, path)
+    if header is None and not head.header and head.rows:
+        row = head.rows[0][1]  # a header guessed to be data: _check_first_row's case
+        if any(j != target and j not in features and _number(c) is None for j, c in enumerate(row)):
+            raise _NotPlain
     labels: list[str] = []
 
     def rows() -> Iterator[str]:
@@ -662,9 +718,13 @@ def _read_bulk(
         y = np.array([float(cell) for cell in labels], dtype=np.float64).reshape(-1, 1)
         if not np.isfinite(y).all():
             raise _NotPlain
-        return CsvDataset(x, y, [], [names[j] for j in features], names[target], str(path))
+        return CsvDataset(
+            x, y, [], [names[j] for j in features], names[target], str(path), names, head.header
+        )
     classes, y = _bulk_classes(labels)
-    return CsvDataset(x, y, classes, [names[j] for j in features], names[target], str(path))
+    return CsvDataset(
+        x, y, classes, [names[j] for j in features], names[target], str(path), names, head.header
+    )
 
 
 def _bulk_classes(labels: list[str]) -> tuple[list[float | int | str], np.ndarray]:
@@ -712,7 +772,8 @@ def _feature_value(cell: str, path: Path, line: int, names: list[str], j: int) -
         raise CsvError(f"{where}: missing value ({cell}); fill it in or drop the row")
     if value is None:
         hint = next((h for pattern, h in _NOT_A_NUMBER_HINTS if re.fullmatch(pattern, cell)), "")
-        hint = hint.replace("{column}", names[j])  # not format(): a name may hold braces
+        # not format(): a name may hold braces; quoted as a shell takes it ('patient name')
+        hint = hint.replace("{column}", shlex.quote(names[j]))
         raise CsvError(f"{where}: {cell!r} is not a number" + (f" ({hint})" if hint else ""))
     kind = "missing value (NaN)" if math.isnan(value) else "infinite value"
     raise CsvError(f"{where}: {kind} {cell!r}; fill it in or drop the row")

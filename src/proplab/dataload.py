@@ -373,7 +373,13 @@ def load_named(cfg: RunConfig) -> tuple[np.ndarray, np.ndarray] | None:
         except MissingDependencyError as exc:
             raise ConfigError(f"dataset: {exc}") from None
     if is_csv(name):
-        from proplab.csvdata import CsvDropError, CsvError, CsvLabelError, load_csv
+        from proplab.csvdata import (
+            CsvDropError,
+            CsvError,
+            CsvFractionalLabelError,
+            CsvLabelError,
+            load_csv,
+        )
 
         try:
             data = load_csv(
@@ -383,6 +389,11 @@ def load_named(cfg: RunConfig) -> tuple[np.ndarray, np.ndarray] | None:
             raise ConfigError(f"label: {exc}") from None
         except CsvDropError as exc:  # likewise the columns to drop
             raise ConfigError(f"drop_columns: {exc}") from None
+        except CsvFractionalLabelError as exc:
+            # fractions are no classes: with --task classification given, the task is
+            # what to change (cli20 L11: --dataset was blamed)
+            field = "task" if cfg.task == "classification" else "dataset"
+            raise ConfigError(f"{field}: {exc}") from None
         except CsvError as exc:
             raise ConfigError(f"dataset: {exc}") from None
         return data.x, data.y
@@ -529,7 +540,8 @@ def targets_and_width(cfg: RunConfig, y: np.ndarray, classes: int) -> tuple[np.n
 def csv_summary(cfg: RunConfig) -> dict[str, Any]:
     """Summary fields naming a CSV dataset's columns (none for another dataset):
     ``classes[k]`` is the label output k stands for, which a reloaded model needs to name
-    its predictions, ``features`` the input columns in order, ``label_column`` the label's."""
+    its predictions, ``features`` the input columns in order, ``label_column`` the label's,
+    ``dropped_columns`` those left out, ``header`` whether the file had a header line."""
     if not is_csv(str(cfg.dataset)):
         return {}
     from proplab.csvdata import CsvError
@@ -567,6 +579,9 @@ def _csv_columns(
         ("classes", list(data.classes)),
         ("features", list(data.feature_names)),
         ("label_column", data.label_name),
+        # what predict needs to read a file without a header by position (review20)
+        ("dropped_columns", data.dropped_names),
+        ("header", data.header),
     )
 
 

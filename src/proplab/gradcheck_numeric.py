@@ -19,6 +19,13 @@ from proplab.core import Module
 
 KINKED = (ReLU, LeakyReLU)  # modules whose derivative jumps at 0
 
+# The steps a central difference means something with, in float64: below 1e-10 the
+# difference of two losses is mostly round-off (at 1e-300 every array was "not
+# compared"); above 1e-3 the eps**2 truncation error fails correct sigmoid, tanh and
+# batchnorm layers at the default tolerance (cli20: --eps 1 and 1e308 blamed correct
+# backwards, 1e308 with the hint that forward does not read its parameter).
+EPS_RANGE = (1e-10, 1e-3)
+
 
 def numeric_gradient(f: Callable[[], float], array: np.ndarray, eps: float = 1e-6) -> np.ndarray:
     """dF/d(array) by central differences, perturbing ``array`` in place and restoring it."""

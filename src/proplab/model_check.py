@@ -39,10 +39,15 @@ from proplab.config import (
 from proplab.core import Module, Sequential
 from proplab.gradcheck import DROPOUT_NOTE, KINKED, GradcheckResult, gradcheck
 from proplab.gradcheck_notes import FEW_SAMPLES_NOTE, few_samples_note
+from proplab.gradcheck_numeric import EPS_RANGE
 
 # a sample is used only if every kinked layer's input is this many eps from 0: nudging
 # one weight by eps moves a pre-activation by eps times an input (digits' reach 16)
 KINK_MARGIN = 1000
+
+# above this step a failure may be the central differences' own truncation error (a
+# correct batchnorm network fails at 1e-4): the check says so
+LARGE_EPS = 1e-5
 
 # central differences run two forward passes per entry: above this many entries the
 # check takes minutes, and a smaller model shows the same backward code at work
@@ -151,6 +156,9 @@ def check_config(
     """
     from proplab.experiments import prepare_run
 
+    low, high = EPS_RANGE
+    if isinstance(eps, bool) or not isinstance(eps, int | float) or not low <= eps <= high:
+        raise ConfigError(f"eps: must be a step from {low:g} to {high:g}, got {eps!r}")
     cfg, prep = prepare_run(cfg)
     if cfg.batchnorm and samples < 2:
         raise ConfigError(
@@ -210,6 +218,13 @@ def check_config(
     pred = model.forward(x)
     result = gradcheck(loss, pred, y, eps=eps, tolerance=tolerance)
     check.rows += _rows(None, type(loss).__name__, result, loss, pred)
+    if check.failed and eps > LARGE_EPS:
+        check.notes.append(
+            f"the step eps {eps:g} is large: a central difference is off from the derivative "
+            f"by about eps² ({eps**2:.0e}) times the function's third derivative; check "
+            "again with a smaller eps (the default 1e-06) before looking for a bug in a "
+            "backward"
+        )
     return check
 
 

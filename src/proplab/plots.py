@@ -226,7 +226,7 @@ def comparison_figure(
     handles = [
         Line2D([], [], marker="o", linestyle="", color=CLASS_COLORS[c], label=name)
         for c, name in enumerate(
-            [str(n) for n in class_names]
+            [str(n).replace("$", r"\$") for n in class_names]  # '$5' is text, no mathtext
             if class_names is not None and len(class_names) == 2
             else ["class 0", "class 1"]
         )

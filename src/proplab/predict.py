@@ -67,6 +67,8 @@ class TrainedRun:
     column after the inputs, if the file has one); ``classes``: what output class ``k``
     is called (empty for a regression, and 0, 1, ... for a dataset without names);
     ``pixels``: digits' inputs, pixels 0..16 divided by 16 before the model sees them.
+    ``headerless_columns``: for a CSV run whose file had no header, its number of columns
+    (a file without a header is read by position: it must have that layout); else None.
     """
 
     run_dir: Path
@@ -80,6 +82,7 @@ class TrainedRun:
     classes: list[Any]
     pixels: bool = False
     interrupted: bool = False
+    headerless_columns: int | None = None
 
 
 @dataclass
@@ -223,12 +226,18 @@ def open_run(run_dir: str | os.PathLike[str]) -> TrainedRun:
             raise PredictError(
                 f"{run_dir / SUMMARY} names no classes for the outputs ('classes'): train it again"
             )
+        dropped = summary.get("dropped_columns")
+        # a run from before summaries said (no "header"): columns by name, as then
+        columns = None
+        if summary.get("header") is False and isinstance(dropped, list):
+            columns = len(features) + 1 + len(dropped)
         return TrainedRun(
             **common,
             features=list(features),
             label=label if isinstance(label, str) else None,
             n_inputs=len(features),
             classes=classes,
+            headerless_columns=columns,
         )
     # a generated 2-D dataset (linear, xor, the zoo): x1, x2 as drawn
     return TrainedRun(
@@ -251,6 +260,8 @@ def _find(table: CsvTable, name: str) -> int | None:
 def _columns_by_name(run: TrainedRun, table: CsvTable) -> tuple[list[int], int | None]:
     """A CSV run's input columns in the file, by name, and its label column's (or None)."""
     assert run.features is not None
+    if not table.header and run.headerless_columns is not None:
+        _check_layout(run, table)
     columns = []
     for feature in run.features:
         j = _find(table, feature)
@@ -270,6 +281,28 @@ def _columns_by_name(run: TrainedRun, table: CsvTable) -> tuple[list[int], int |
         columns.append(j)
     label = None if run.label is None else _find(table, run.label)
     return columns, label
+
+
+def _check_layout(run: TrainedRun, table: CsvTable) -> None:
+    """A file without a header, for a run whose file had none: its columns are known by
+    position only, so it must have the training file's columns in their order (or all but
+    the label when that was the last column and none was dropped). Matched by index names
+    alone, a file without a dropped ID column had its inputs shifted one place (review20)."""
+    width, trained = len(table.names), run.headerless_columns
+    assert trained is not None
+    no_label = run.label == str(trained - 1) and trained == len(run.features or []) + 1
+    if width == trained or (no_label and width == trained - 1):
+        return
+    dropped = trained - 1 - len(run.features or [])
+    left_out = f", {dropped} left out" if dropped else ""
+    without = " (or without the label, the last)" if no_label else ""
+    raise PredictError(
+        f"{table.path}: has {width} column{'s' if width != 1 else ''} and no header, so its "
+        f"columns are known by position only; the run was trained on a file of {trained} "
+        f"without a header (inputs {', '.join(run.features or [])}, label {run.label}"
+        f"{left_out}): give every row those {trained} columns in that order{without}, or "
+        "train on a file with a header line (its columns are then found by name)"
+    )
 
 
 def _columns_by_position(run: TrainedRun, table: CsvTable) -> tuple[list[int], int | None]:

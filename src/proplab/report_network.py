@@ -8,6 +8,7 @@ with the ``proplab gradcheck`` command that prints the same check row by row.
 from __future__ import annotations
 
 import math
+import shlex
 from typing import Any
 
 from proplab import aggregate
@@ -23,7 +24,7 @@ from proplab.report_text import (
 from proplab.sweep_spec import format_value, with_regression_defaults
 
 # what a run's data depends on: the rest of the base config is the model and its training
-_DATA_FIELDS = ("dataset", "n", "noise", "test_fraction", "label", "seed")
+_DATA_FIELDS = ("dataset", "n", "noise", "test_fraction", "label", "drop_columns", "seed")
 
 
 def _base_on_data_of(base: RunConfig, rec: aggregate.RunRecord) -> tuple[RunConfig, Any]:
@@ -164,7 +165,8 @@ def _uncompared_causes(check: Any) -> str:
 
 # the options of proplab gradcheck, as RunConfig fields
 _GRADCHECK_FIELDS = (
-    "dataset", "n", "noise", "label", "task", "standardize", "model", "features", "hidden",
+    "dataset", "n", "noise", "label", "drop_columns", "task", "standardize", "model", "features",
+    "hidden",
     "activation",
     "output_activation",
     "bias", "init", "loss", "seed", "filters", "kernel_size", "stride", "padding",
@@ -221,7 +223,9 @@ def _gradcheck_command(cfg: RunConfig) -> str:
         if name == "standardize":
             words.append("--standardize" if value else "")
             continue
-        if value == []:  # no hidden layer
+        if name == "drop_columns":  # names as a shell takes them: "patient name" is one
+            shown = " ".join(shlex.quote(str(c)) for c in value)
+        elif value == []:  # no hidden layer
             shown = "0"
         elif name == "hidden" and isinstance(value, list) and len(value) == 1:
             shown = f"{value[0]} --layers 1"  # one value alone means the lab's two layers

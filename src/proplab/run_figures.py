@@ -272,7 +272,8 @@ def boundary_during_training(
                 title=title + picked, limit=value_plots.value_limit(y, y_test),
             )  # fmt: skip
         else:
-            p = sweep_boundaries.probability_label(classes)
+            # a class named '$5' or 'a$b$' is text, not matplotlib's mathtext
+            p = sweep_boundaries.probability_label(classes).replace("$", r"\$")
             title = f"{name}: the decision boundary as it forms ({p}; black line: 0.5)"
             sweep_boundaries.decision_boundaries(
                 [[

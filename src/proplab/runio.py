@@ -213,7 +213,9 @@ def write_npz(path: str | os.PathLike[str], arrays: dict[str, np.ndarray]) -> Pa
             raise TypeError(f"array {name!r} has dtype object; it would need pickle to load")
     with atomic_open(path, "wb") as f:
         # writing to a file object keeps numpy from appending ".npz" to the name
-        np.savez(f, allow_pickle=False, **arrays)
+        # no allow_pickle=False: NumPy 2.0 (the oldest proplab accepts) would save it as an
+        # array of that name; the stubs see **arrays reaching that bool keyword
+        np.savez(f, **arrays)  # type: ignore[arg-type]
     return Path(path)
 
 

@@ -407,8 +407,10 @@ def save(
         arrays[BUFFER_PREFIX + name] = b
     arrays.update(optim_arrays)
     buf = io.BytesIO()
-    # no array needs pickle (load refuses pickles): one that did is refused here, not saved
-    np.savez(buf, allow_pickle=False, **arrays)
+    # no array needs pickle (every one is numbers; load refuses pickles). No
+    # allow_pickle=False: NumPy 2.0 (the oldest proplab accepts) would save it as an array
+    # of that name; the stubs see **arrays reaching that bool keyword
+    np.savez(buf, **arrays)  # type: ignore[arg-type]
     return write_bytes(path, buf.getvalue())
 
 

@@ -26,6 +26,9 @@ PER_REPLICA = ("seed", "lr", "momentum", "weight_decay", "l1", "print_every")
 VARIANTS = ("optimizer", "activation", "output_activation", "bias")
 
 DEFAULT_MEMORY_BUDGET = 512 * 2**20  # bytes of arrays one stack may hold
+# the largest budget --stack-memory takes, in MB (a petabyte): 1e308 MB in bytes
+# overflowed int() (cli20 H6), and no stack of a lab's runs comes near it
+MAX_STACK_MB = 10**9
 
 
 def structure_key(cfg: RunConfig) -> str:

@@ -22,7 +22,6 @@ unstacked runner and its worker processes) and :mod:`proplab.sweep_progress`
 from __future__ import annotations
 
 import functools
-import math
 import os
 import shlex
 import signal
@@ -33,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from proplab.stack_plan import MAX_STACK_MB
 from proplab.sweep_folder import (  # noqa: F401  (re-exported)
     NPZ_MAGIC,
     RUNS_DIR,
@@ -351,9 +351,13 @@ def choose_runner(stack: str = "auto", stack_memory_mb: float = 512) -> Runner:
     """
     if stack not in STACK_MODES:
         raise SweepError(f"--stack: unknown mode {stack!r} (accepted: {', '.join(STACK_MODES)})")
-    # inf MB would overflow int() below: a budget is a finite number
-    if not (stack_memory_mb > 0 and math.isfinite(stack_memory_mb)):
-        raise SweepError(f"--stack-memory: must be a number of MB > 0, got {stack_memory_mb!r}")
+    # inf MB, or 1e308 MB times 2**20, would overflow int() below (the CLI's type,
+    # cli_flags.stack_memory, refuses the same numbers as typed)
+    if not 0 < stack_memory_mb <= MAX_STACK_MB:
+        raise SweepError(
+            f"argument --stack-memory: must be a number of MB > 0 and <= {MAX_STACK_MB:,}, "
+            f"got {stack_memory_mb!r}"
+        )
     if stack == "off":
         return run_jobs
     from proplab.stacking import run_stacked

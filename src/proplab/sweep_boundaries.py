@@ -393,7 +393,7 @@ def decision_boundaries(
         label = panels_probability([p for row in rows for p in row if p is not None])
         if len(label) > BAR_LABEL_CHARS:  # a long class name: cut short, beside the panels
             label = label[: BAR_LABEL_CHARS - 2] + "…)"
-        bar.set_label(label, fontsize=8)
+        bar.set_label(label.replace("$", r"\$"), fontsize=8)  # '$5' is no mathtext
         bar.ax.tick_params(labelsize=7)
     if row_images:  # datasets of far apart values: a colour scale (and bar) each
         for row_image, row_axes in row_images:

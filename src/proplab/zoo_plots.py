@@ -169,7 +169,7 @@ def decision_boundary(
     def named(c: int) -> str:
         if class_names is None or c >= len(class_names):
             return f"class {c}"
-        return str(class_names[c])
+        return str(class_names[c]).replace("$", r"\$")  # '$5' is text, no mathtext
 
     labels = labels_of(y)
     # the smaller classes drawn over the larger ones (a 2 % class hid under the rest)
@@ -264,6 +264,7 @@ def confusion_matrix_figure(
     matrix = np.asarray(matrix)
     c = matrix.shape[0]
     raw = [str(k) for k in range(c)] if class_names is None else [str(n) for n in class_names]
+    raw = [n.replace("$", r"\$") for n in raw]  # '$5' is text, not matplotlib's mathtext
     names = [_short_name(n) for n in raw]
     digits = len(str(int(matrix.max()))) if matrix.size else 1
     count_pt = 8
