@@ -249,7 +249,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--out",
         type=path,
         metavar="FILE.csv",
-        help="write the predictions to this file (default: stdout)",
+        help="write the predictions to this file (default: stdout); an existing file is "
+        "replaced only if it is an earlier output of predict (refused otherwise)",
     )
     predict.set_defaults(func=cmd_predict)
 

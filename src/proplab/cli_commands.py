@@ -341,21 +341,14 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from proplab.runio import atomic_open
 
     out = None if args.out is None else Path(args.out)
-    if out is not None:
-        same = Path(args.data).exists() and out.exists() and out.samefile(args.data)
-        # an existing file is replaced only if it is a .csv outside the run folder (review19:
-        # --out RUN/model.npz replaced the trained model with CSV text)
-        run_file = out.exists() and out.resolve().parent == Path(args.run_dir).resolve()
-        problem = _new_file_problem(
-            out,
-            (same, "is the --data file itself"),
-            (run_file, "is a file of the run itself"),
-            (out.exists() and out.suffix.lower() != ".csv", "exists and is no .csv file"),
-        )
+    if out is not None:  # before anything is predicted (predict_out says what is replaced)
+        from proplab.predict_out import out_problem
+
+        problem = out_problem(out, Path(args.data), Path(args.run_dir))
         if problem is not None:
             raise UsageError(
                 f"proplab predict: error: argument --out: {str(out)!r} {problem}; give a new "
-                ".csv file in a folder that exists"
+                ".csv file in a folder you can write"
             )
     try:
         run = open_run(args.run_dir)
