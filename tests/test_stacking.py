@@ -672,7 +672,7 @@ def test_runs_differing_in_any_field_but_per_replica_scalars_and_variants_never_
         "dataset": "linear", "n": 50, "noise": 0.2, "test_fraction": 0.25, "model": "conv",
         "hidden": 4, "init": "he", "loss": "bce", "epochs": 20, "batch_size": 7, "tol": 0.1,
         "filters": 2, "kernel_size": 3, "stride": 2, "padding": 0, "extra": {"note": "x"},
-        "label": "y", "features": ["x1", "x1_x2"], "task": "classification",
+        "label": "y", "drop_columns": ["id"], "features": ["x1", "x1_x2"], "task": "classification",
         "dropout": 0.2, "batchnorm": True, "standardize": True,
     }  # fmt: skip
     fields = set(base.to_dict()) - set(stack_plan.PER_REPLICA) - set(stack_plan.VARIANTS)
