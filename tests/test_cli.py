@@ -385,6 +385,88 @@ def test_unwritable_output_folder(tmp_path: Path, capsys) -> None:
     ]
 
 
+TRAIN = ("train", "--epochs", "3", "--hidden", "2", "--print-every", "0", "--no-progress")
+OTHER = ("train", "--epochs", "3", "--hidden", "3", "--print-every", "0", "--no-progress")
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+@pytest.mark.parametrize(
+    ("files", "said"),
+    [
+        # cli20 H3: a user's own config.json was replaced by the run's
+        ({"config.json": '{"mine": 1}'}, "is not a run folder (its config.json is no run's"),
+        ({"notes.txt": "mine", "a.csv": "x\n"}, "is not a run folder (no config.json; it holds"),
+        ({"sweep.toml": "[vary]\nseed = [0]\n", "results.csv": "run\n"}, "is a sweep folder"),
+    ],
+)
+def test_train_out_into_a_folder_that_is_no_run_is_refused(tmp_path, capsys, files, said):
+    out = tmp_path / "mine"
+    out.mkdir()
+    for name, text in files.items():
+        (out / name).write_text(text)
+    before = _files(out)
+    for replace in ((), ("--replace",)):  # --replace is for runs only
+        code, lines, err = run_cli(capsys, *TRAIN, *replace, "--out", str(out))
+        assert code == 2 and lines == [] and len(err) == 1, err
+        assert err[0].startswith(f"proplab train: error: argument --out: '{out}' {said}")
+        assert err[0].endswith("give a new or empty folder (nothing there is replaced)")
+        assert _files(out) == before
+
+
+def test_train_out_reruns_the_same_run_and_refuses_another_without_replace(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert run_cli(capsys, *TRAIN, "--out", str(out))[0] == 0
+    (out / "notes.txt").write_text("mine")
+    assert run_cli(capsys, *TRAIN, "--out", str(out))[0] == 0  # the same command again
+    before = _files(out)
+    code, lines, err = run_cli(capsys, *OTHER, "--out", str(out))
+    assert code == 2 and len(err) == 1
+    assert err[0] == (
+        f"proplab train: error: argument --out: '{out}' holds a run of another configuration "
+        "(hidden=2 there, 3 here); give another folder, or --replace to train this run there "
+        "(its run files are replaced; other files stay)"
+    )
+    assert _files(out) == before
+    code, _, err = run_cli(capsys, *OTHER, "--replace", "--out", str(out))
+    assert code == 0, err
+    assert runio.read_json(out / "config.json")["config"]["hidden"] == 3
+    assert (out / "notes.txt").read_text() == "mine"
+
+
+def test_train_out_refuses_to_replace_an_interrupted_runs_partial_results(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert run_cli(capsys, *TRAIN, "--out", str(out))[0] == 0
+    # as a Ctrl-C leaves it (experiments: interrupted.json instead of summary.json)
+    (out / "summary.json").rename(out / "interrupted.json")
+    runio.write_json(out / "interrupted.json", {"epochs_run": 2, "epochs": 3})
+    before = _files(out)
+    code, _, err = run_cli(capsys, *TRAIN, "--out", str(out))
+    assert code == 2 and len(err) == 1
+    assert (
+        f"'{out}' holds the partial results of an interrupted run (interrupted.json: 2 of 3 "
+        "epochs); give another folder, or --replace"
+    ) in err[0]
+    assert _files(out) == before
+    assert run_cli(capsys, *TRAIN, "--replace", "--out", str(out))[0] == 0
+    assert (out / "summary.json").is_file() and not (out / "interrupted.json").exists()
+
+
+@pytest.mark.parametrize("suite", ["lab", "mine.toml"])
+def test_lab_refuses_a_suite_with_no_suite(tmp_path: Path, capsys, suite: str) -> None:
+    # cli20 L13: --suite was ignored silently with --no-suite (the two models only)
+    out = tmp_path / "lab"
+    code, lines, err = run_cli(capsys, "lab", "--suite", suite, "--no-suite", "--out", str(out))
+    assert (code, lines) == (2, [])
+    assert err == [
+        f"proplab lab: error: argument --suite: {suite!r} is not run with --no-suite; give "
+        "one of the two"
+    ]
+    assert not out.exists()
+
+
 def test_conv_model_without_conv_net(tmp_path: Path, capsys, monkeypatch) -> None:
     monkeypatch.delattr(models, "conv_net", raising=False)
     code, _, err = run_cli(capsys, "train", "--model", "conv", "--out", str(tmp_path / "r"))
@@ -933,6 +1015,7 @@ def test_a_digits_run_given_every_option_says_nothing_of_digits_defaults(
     code, _, err = run_cli(capsys, *argv, "--quiet", "--out", str(run))
     assert (code, err) == (0, [f"run saved to {run}"])
     # and the lab's datasets have no defaults of their own to name
+    run = tmp_path / "xor"
     code, _, err = run_cli(capsys, "train", "--epochs", "1", "--quiet", "--out", str(run))
     # (one epoch predicts one class everywhere, which a note says)
     err = [line for line in err if "every training row is predicted" not in line]

@@ -596,7 +596,7 @@ def test_a_run_that_will_take_long_says_so_once_after_its_first_seconds() -> Non
     from proplab.history import History
 
     notes: list[str] = []
-    slow = experiments._pace_note(RunConfig(epochs=20000), notes.append)
+    slow = experiments._pace_note(RunConfig(epochs=20000), notes.append, rows=200_000)
     slow(1, History(epoch=[1], wall_time=[1.5]))  # too early to judge
     assert notes == []
     slow(2, History(epoch=[1, 2], wall_time=[1.5, 3.0]))
@@ -607,11 +607,19 @@ def test_a_run_that_will_take_long_says_so_once_after_its_first_seconds() -> Non
         "a large file faster"
     ]
     notes.clear()
-    batches = experiments._pace_note(RunConfig(epochs=400, batch_size=32), notes.append)
+    batches = experiments._pace_note(
+        RunConfig(epochs=400, batch_size=32), notes.append, rows=200_000
+    )
     batches(2, History(epoch=[1, 2], wall_time=[1.0, 2.0]))  # 400 s: over 300
     assert notes[0].startswith("at this pace the 400 epochs take about 7 min (1 s each)")
     assert notes[0].endswith("and fewer --epochs train a large file faster")
     notes.clear()
-    fast = experiments._pace_note(RunConfig(epochs=20000), notes.append)
+    # cli20 L8: `proplab lab --epochs 1e308` (21 rows) was told of a --batch-size lab has
+    # no flag for, and of a large file
+    small = experiments._pace_note(RunConfig(epochs=10**12), notes.append, rows=21)
+    small(2, History(epoch=[1, 2], wall_time=[1.0, 2.0]))
+    assert notes[0].endswith("keeps the run so far, and fewer --epochs finish sooner")
+    notes.clear()
+    fast = experiments._pace_note(RunConfig(epochs=20000), notes.append, rows=200_000)
     fast(2000, History(epoch=list(range(1, 2001)), wall_time=[2.0] * 2000))  # 20 s in all
     assert notes == []

@@ -278,11 +278,12 @@ def test_out_may_name_an_existing_upper_case_csv_or_a_new_file_of_any_name(
     runs, tmp_path, capsys
 ) -> None:
     """K3 (an existing file's suffix compared case-sensitively) and K4 (a new file refused
-    unless it ends in .csv): only an existing file that is no CSV is protected (the run's
-    model.npz once was overwritten); OLD.CSV is a CSV, and a new file harms nothing."""
+    unless it ends in .csv): a new file of any name harms nothing; an existing one is
+    replaced when it is an earlier output of predict, whatever its suffix's case (cli20
+    H5: only such a file is replaced, not any CSV)."""
     data = runs["root"] / "body.csv"
     old = tmp_path / "OLD.CSV"
-    old.write_text("old\n")
+    old.write_text("height,weight,kind,prediction,p_short,p_tall\n")
     for out in (old, tmp_path / "predicted.txt"):
         code, stdout, err = _cli(capsys, "predict", str(runs["body"]), "--data", str(data),
                                  "--out", str(out))  # fmt: skip
@@ -291,7 +292,7 @@ def test_out_may_name_an_existing_upper_case_csv_or_a_new_file_of_any_name(
     (tmp_path / "notes.txt").write_text("mine\n")
     code, _, err = _cli(capsys, "predict", str(runs["body"]), "--data", str(data),
                         "--out", str(tmp_path / "notes.txt"))  # fmt: skip
-    assert code == 2 and "exists and is no .csv file" in err
+    assert code == 2 and "exists and is no output of proplab predict" in err
     assert (tmp_path / "notes.txt").read_text() == "mine\n"
 
 
@@ -632,9 +633,9 @@ def test_a_run_whose_pace_says_it_will_be_long_says_so_on_stderr_once(
     notes = [line for line in capsys.readouterr().err.splitlines() if "at this pace" in line]
     assert len(notes) == 1
     assert notes[0].startswith("proplab train: at this pace the 400 epochs take about ")
+    # xor's 21 rows: no mini-batches to suggest (cli20 L8)
     assert notes[0].endswith(
-        "Ctrl-C stops and keeps the run so far, and mini-batches (--batch-size 256) and "
-        "fewer --epochs train a large file faster"
+        "Ctrl-C stops and keeps the run so far, and fewer --epochs finish sooner"
     )
     experiments.run_one(cfg, tmp_path / "quiet", quiet=True, progress=False, figures=False)
     assert "at this pace" not in capsys.readouterr().err

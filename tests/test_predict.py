@@ -318,7 +318,24 @@ def _bad_cases(runs: dict[str, Path], tmp: Path) -> dict[str, tuple[list[str], s
         ),
         "out a non-csv file": (
             [xor, "--data", pts, "--out", str(tmp / "empty.txt")],
-            "exists and is no .csv file",
+            "exists and is no output of proplab predict",
+        ),
+        # cli20 H5: the run's training file, a sweep's results.csv and any data file were
+        # replaced by the predictions
+        "out the training file": (
+            [body, "--data", str(tmp / "unknown_label.csv"), "--out", str(runs["body.csv"])],
+            "is the CSV file the run trained on (its config.json records it)",
+        ),
+        "out a data file": (
+            [xor, "--data", pts, "--out", str(tmp / "missing_column.csv")],
+            f"'{tmp / 'missing_column.csv'}' exists and is no output of proplab predict (only "
+            "one is replaced: its header ends in 'prediction' and the p_/output_ columns); give "
+            "a new .csv file in a folder you can write",
+        ),
+        # cli20 M5: exit 1 and a bare OSError text, after predicting
+        "out where nothing can be made": (
+            [xor, "--data", pts, "--out", "/proc/predicted.csv"],
+            "argument --out: '/proc/predicted.csv' cannot be written (No such file or directory)",
         ),
         "no header": (
             [body, "--data", str(tmp / "headerless.csv")],
@@ -417,6 +434,26 @@ def test_a_refused_out_leaves_the_run_and_the_file_as_they_were(runs, capsys, tm
     assert cli(capsys, "predict", str(xor), "--data", str(pts))[0] == 0  # still loads
 
 
+def test_out_replaces_only_an_earlier_output_of_predict(runs, capsys, tmp_path):
+    # cli20 H5: the run's own training CSV was replaced by 1 row of predictions (retraining
+    # then failed: "label column 'tall' not found"), as were a sweep's results.csv and data
+    run, data = runs["body"], runs["body.csv"]
+    results = tmp_path / "results.csv"
+    results.write_text("run,experiment,final_loss\nlr=1,sweep,0.5\n")
+    rows = tmp_path / "rows.csv"  # not the training file itself, which is refused as --data
+    rows.write_bytes(data.read_bytes())
+    for target in (data, results):
+        before = target.read_bytes()
+        code, out, err = cli(capsys, "predict", str(run), "--data", str(rows), "--out", str(target))
+        assert (code, out) == (2, ""), err
+        assert target.read_bytes() == before
+    target = tmp_path / "predicted.csv"
+    assert cli(capsys, "predict", str(run), "--data", str(data), "--out", str(target))[0] == 0
+    first = target.read_text()
+    assert cli(capsys, "predict", str(run), "--data", str(data), "--out", str(target))[0] == 0
+    assert target.read_text() == first  # an earlier output is replaced
+
+
 def test_a_write_failing_halfway_leaves_the_old_out_file_as_it_was(
     runs, capsys, tmp_path, monkeypatch
 ):
@@ -424,7 +461,7 @@ def test_a_write_failing_halfway_leaves_the_old_out_file_as_it_was(
     # 100 MB), into a temporary file: a disk filling up halfway leaves the old file as it was
     run, data = runs["iris"], runs["iris.csv"]
     target = tmp_path / "predicted.csv"
-    target.write_text("the old predictions\n", encoding="utf-8")
+    target.write_text("x,prediction,p_0,p_1\nthe old predictions\n", encoding="utf-8")
     written = []
 
     def disk_full_after_three_rows(file, rows, predicted, header) -> None:
@@ -438,5 +475,5 @@ def test_a_write_failing_halfway_leaves_the_old_out_file_as_it_was(
     code, out, err = cli(capsys, "predict", str(run), "--data", str(data), "--out", str(target))
     assert (code, out, written) == (1, "", [0, 1, 2])
     assert f"{target}" in err and "No space left on device" in err
-    assert target.read_text(encoding="utf-8") == "the old predictions\n"
+    assert target.read_text(encoding="utf-8") == "x,prediction,p_0,p_1\nthe old predictions\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["predicted.csv"]  # no leftovers

@@ -664,6 +664,14 @@ def test_report_on_a_folder_that_is_not_a_sweep(tmp_path, capsys):
     assert report.main(str(tmp_path)) == 2
     err = capsys.readouterr().err
     assert "not a sweep folder (no sweep.toml)" in err and "proplab sweep" in err
+    # cli20 L5: a file was told to run `proplab sweep FILE.toml --out` onto itself
+    data = tmp_path / "data.csv"
+    data.write_text("x,y\n1,0\n")
+    assert report.main(str(data)) == 2
+    assert capsys.readouterr().err == (
+        f"proplab report: error: {data}: is a file, not a sweep folder; give the folder "
+        "`proplab sweep` or `proplab lab` wrote (its --out)\n"
+    )
 
 
 @pytest.mark.slow
@@ -1511,6 +1519,36 @@ def test_time_line_counts_each_run_once_and_the_sweep_calls(tmp_path):
         "the stack's time until it stopped). Wall time of the sweep: 40 s over 1 call of `proplab sweep` (the "
         "last: --jobs 2, 3 runs trained, 0 reused)."
     )
+
+
+@pytest.mark.parametrize(
+    ("log", "said"),
+    [
+        # cli20 H2: an edited seconds cell was a ValueError traceback
+        ("seconds,jobs,trained,reused\n40.0,2,3,0\nabc,1,1,0\n", "(line 3: seconds 'abc')"),
+        # text without the log's columns was a KeyError
+        ("x\n\x00\x01\n", "(line 2: no seconds)"),
+        ("seconds,jobs,trained,reused\n40.0,2,3,0\n5,two,1,0\n", "(line 3: jobs 'two')"),
+        ("seconds,jobs,trained,reused\n40.0,2,3,0\ninf,1,1,0\n", "(line 3: seconds 'inf')"),
+    ],
+)
+def test_a_bad_sweep_log_row_is_left_out_and_said(tmp_path, log, said):
+    from types import SimpleNamespace
+
+    (tmp_path / "sweep_log.csv").write_text(log)
+    text = report_setup._timing(tmp_path, [SimpleNamespace(run="a", seconds=1.0)])
+    assert text.endswith(f" 1 row of sweep_log.csv left out {said}.")
+    wall = " Wall time of the sweep: 40 s over 1 call"
+    assert (wall in text) == log.startswith("seconds")  # the good row still counts
+
+
+def test_an_undecodable_sweep_log_is_left_out_and_said(tmp_path):
+    from types import SimpleNamespace
+
+    (tmp_path / "sweep_log.csv").write_bytes(b"seconds\n\xff\xfe\n")
+    text = report_setup._timing(tmp_path, [SimpleNamespace(run="a", seconds=1.0)])
+    assert "sweep_log.csv left out: unreadable ('utf-8' codec can't decode" in text
+    assert report_setup._sweep_calls(tmp_path, None)[0] == []
 
 
 def test_experiment_table_counts_seeds_and_diverged_ones(tmp_path):

@@ -528,6 +528,21 @@ def test_interrupted_sweep_resumes_without_redoing_finished_runs(tmp_path, monke
     ]
 
 
+def test_an_unreadable_sweep_log_is_kept_aside_and_a_new_one_begun(tmp_path, monkeypatch):
+    # cli20 H2: a sweep_log.csv that is not UTF-8 crashed the sweep after its runs
+    monkeypatch.setattr(sweep_workers, "train_one", FakeTrainer(tmp_path / "calls.txt"))
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "sweep_log.csv").write_bytes(b"a\xff\n\xfe")
+    said = io.StringIO()
+    result = run_sweep(spec_of("[vary]\nseed = [0]\n"), out, stream=said)
+    assert result.exit_code == 0 and result.ran == 1
+    assert (out / "sweep_log.csv.unreadable").read_bytes() == b"a\xff\n\xfe"
+    assert [r["trained"] for r in read_rows(out / "sweep_log.csv")] == ["1"]
+    assert "sweep_log.csv is unreadable ('utf-8' codec" in said.getvalue()
+    assert "moved to sweep_log.csv.unreadable, a new log begun" in said.getvalue()
+
+
 def test_a_failing_run_is_reported_and_the_others_finish(tmp_path, monkeypatch):
     log = tmp_path / "calls.txt"
     bad = "dataset=linear,lr=0.01,seed=1"
@@ -808,6 +823,12 @@ def test_shipped_suite_by_name():
     assert sweep.load_suite("lab").path == sweep.suite_path("lab")
     with pytest.raises(SweepError, match="no such sweep file"):
         sweep.load_suite("no_such_suite")
+    # cli20 L13: a misspelt suite name gets the shipped ones and the nearest
+    with pytest.raises(SweepError) as err:
+        sweep.load_suite("labb")
+    assert str(err.value) == (
+        "labb: no such sweep file, nor a shipped suite (shipped: lab); did you mean 'lab'?"
+    )
 
 
 def test_a_folder_is_never_read_as_a_sweep_file(tmp_path, monkeypatch):
@@ -922,6 +943,78 @@ def test_a_conv_setting_is_refused_only_where_no_run_of_the_experiment_is_conv()
         spec_of("[base]\npadding = 0\n[vary]\nseed = [0, 1]\n")
     spec = spec_of('[base]\nfilters = 8\n[vary]\nmodel = ["mlp", "conv"]\n')
     assert sorted((c.model, c.filters) for c in spec.runs.values()) == [("conv", 8), ("mlp", 8)]
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        (
+            '[base]\noptimizer = "adam"\nmomentum = 0.5\n',
+            "its run sets 'momentum' = 0.5, but optimizer 'adam' has no momentum (accepted "
+            "with: sgd, momentum, rmsprop), and no run of this experiment uses it",
+        ),
+        (
+            "[base]\nn = 5000\n[vary]\nseed = [0, 1]\n",
+            "run (seed=0) sets 'n' = 5000, but only linear and the zoo sets (circle, "
+            "xor-quadrants, gauss, spiral, moons, plane, multi-gauss) are drawn with n "
+            "samples, not 'xor', and no run of this experiment uses it",
+        ),
+        (
+            '[base]\ndataset = "linear"\nnoise = 3.0\n',
+            "its run sets 'noise' = 3.0, but only the zoo sets (circle, xor-quadrants, gauss, "
+            "spiral, moons, plane, multi-gauss) are drawn with noise, not 'linear', and no "
+            "run of this experiment uses it",
+        ),
+        (
+            '[base]\ndataset = "digits"\nn = 50\n',
+            "its run sets 'n' = 50, but only linear and the zoo sets",
+        ),
+    ],
+)
+def test_a_setting_no_run_of_the_experiment_uses_is_refused_as_the_cli_refuses_it(text, said):
+    # cli20 M2: the runs trained as if the key were not there (adam's loss bit for bit
+    # the same without momentum; xor's fixed 21 points under n = 5000), while config.json
+    # recorded it; `proplab train --optimizer adam --momentum 0.5` is refused
+    with pytest.raises(SweepError) as err:
+        spec_of(text)
+    assert f"sweep.toml: experiment 'sweep': {said}" in str(err.value)
+
+
+def test_a_setting_some_run_of_the_experiment_uses_is_accepted():
+    spec = spec_of('[base]\nmomentum = 0.9\n[vary]\noptimizer = ["momentum", "adam"]\n')
+    assert sorted((c.optimizer, c.momentum) for c in spec.runs.values()) == [
+        ("adam", 0.9),
+        ("momentum", 0.9),
+    ]
+    spec = spec_of('[base]\nn = 50\n[vary]\ndataset = ["xor", "linear", "circle"]\n')
+    assert sorted((c.dataset, c.n) for c in spec.runs.values())[0] == ("circle", 50)
+    # per experiment: the shared base's noise is refused where no run draws with it
+    suite = (
+        "[base]\nnoise = 0.2\n"
+        '[[experiment]]\nname = "zoo"\nvary.dataset = ["circle"]\n'
+        '[[experiment]]\nname = "lab"\nvary.dataset = ["xor"]\n'
+    )
+    with pytest.raises(SweepError, match=r"experiment 'lab': run \(dataset=xor\) sets 'noise'"):
+        spec_of(suite)
+
+
+def test_batchnorm_runs_whose_batches_leave_one_sample_are_refused_before_anything_runs():
+    # cli20 M7: parse_spec accepted them, then every such run failed mid-sweep. xor has
+    # 21 rows: batches of 4 leave one over; with a quarter held out, 15 rows of 7 do (21
+    # rows of 7 would not), and 15 rows of 5 do not (21 rows of 5 would)
+    text = "[base]\nbatchnorm = true\nhidden = 2\n[vary]\nbatch_size = [3, 4]\n"
+    with pytest.raises(SweepError) as err:
+        spec_of(text)
+    assert str(err.value) == (
+        "sweep.toml: experiment 'sweep', run dataset=xor,batch_size=4,seed=0: batch_size: 4 "
+        "leaves a mini-batch of 1 sample (21 training samples), which batchnorm cannot "
+        "normalise (no variance); choose a batch size of at least 2 that leaves no single "
+        "sample over"
+    )
+    held_out = "[base]\nbatchnorm = true\nhidden = 2\ntest_fraction = 0.25\n"
+    with pytest.raises(SweepError, match=r"batch_size: 7 leaves a mini-batch of 1 sample \(15 "):
+        spec_of(held_out + "[vary]\nbatch_size = [7]\n")
+    assert len(spec_of(held_out + "[vary]\nbatch_size = [3, 5, 15]\n").runs) == 3
 
 
 def test_an_unknown_bundle_key_lists_each_accepted_key_once():
@@ -1055,6 +1148,19 @@ def _finished_run(run_dir: Path) -> Path:
         (
             lambda d: (d / "summary.json").write_text('{"epochs_run": "12"}'),
             "summary.json: epochs_run is '12', not a number",
+        ),
+        # cli20 M6: a config.json that is no JSON was called finished
+        (
+            lambda d: (d / "config.json").write_text("{"),
+            "config.json: not a readable run configuration",
+        ),
+        (
+            lambda d: (d / "config.json").write_bytes(b"\xff"),
+            "config.json: not a readable run configuration",
+        ),
+        (
+            lambda d: (d / "config.json").write_text("[1]"),
+            "config.json: not a readable run configuration",
         ),
     ],
 )
@@ -1210,8 +1316,8 @@ def test_the_runs_of_a_skipped_experiment_are_left_out_of_the_tables(tmp_path, m
         ('[base]\ndataset = "gone.csv"\n', "[base]: "),
         ('[[experiment]]\nname = "b"\nbase.dataset = "gone.csv"\n', "experiment 'b' base: "),
         (
-            '[[experiment]]\nname = "v"\nvary.dataset = [{dataset = "gone.csv", n = 3}]\n',
-            "experiment 'v' vary dataset[0] = {dataset = 'gone.csv', n = 3}: ",
+            '[[experiment]]\nname = "v"\nvary.dataset = [{dataset = "gone.csv", lr = 0.5}]\n',
+            "experiment 'v' vary dataset[0] = {dataset = 'gone.csv', lr = 0.5}: ",
         ),
     ],
 )

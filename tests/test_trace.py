@@ -447,6 +447,31 @@ def test_training_that_diverges_before_the_step_is_refused_not_blamed_on_the_bac
     )
 
 
+def test_ctrl_c_during_after_exits_130_without_a_traceback(capsys, monkeypatch) -> None:
+    # cli20 H7: fit keeps the Ctrl-C as stop_reason "interrupted"; the title then
+    # formatted the unset tol (a TypeError traceback)
+    from proplab import run_parts, train
+
+    def fit_with_ctrl_c(*args, **kwargs):
+        pressed = []
+
+        def press(epoch, history):  # Ctrl-C during epoch 7 (fit calls back again at the end)
+            if not pressed and epoch == 7:
+                pressed.append(epoch)
+                raise KeyboardInterrupt
+
+        return train.fit(*args, **{**kwargs, "callback": press, "callback_every": 1})
+
+    monkeypatch.setattr(run_parts, "fit", fit_with_ctrl_c)
+    assert cli.main(["trace", "--after", "1000", "--no-progress"]) == 130
+    out, err = capsys.readouterr()
+    assert (out, err) == ("", "proplab trace: interrupted\n")
+    monkeypatch.undo()
+    # a run that ends at its epochs with a tol set does not claim it stopped at the tol
+    trace = trace_config(RunConfig(dataset="xor", tol=1e-9), after=3, check=False)
+    assert trace.title.endswith("after 3 epochs of training")
+
+
 def test_after_stops_where_proplab_train_stops_at_its_tol() -> None:
     # proplab train --tol 0.249 stops once the loss is below it: the traced model too
     cfg = RunConfig(dataset="xor", tol=0.249)

@@ -435,6 +435,34 @@ def test_the_cli_refuses_a_figure_path_it_cannot_write(tmp_path, capsys) -> None
     assert "Traceback" not in err and not (tmp_path / "step.svg").exists()
 
 
+def test_the_cli_replaces_only_a_figure_trace_drew(tmp_path, capsys) -> None:
+    # cli20 L12: an existing PNG of the user's was overwritten silently
+    import matplotlib.pyplot as plt
+
+    argv = ["trace", "--dataset", "xor", "--hidden", "2", "--samples", "1", "--no-check"]
+    mine = tmp_path / "mine.png"
+    fig = plt.figure(figsize=(1, 1))
+    fig.savefig(mine)  # a matplotlib PNG, but not trace's
+    plt.close(fig)
+    text = tmp_path / "notes.png"
+    text.write_text("not a picture")
+    for path in (mine, text):
+        before = path.read_bytes()
+        assert cli.main([*argv, "--figure", str(path)]) == 2
+        out, err = capsys.readouterr()
+        assert out == "" and err == (
+            f"proplab trace: error: argument --figure: {str(path)!r} exists and is not a figure "
+            "proplab trace drew (one it drew is replaced); give a .png file in a folder you "
+            "can write\n"
+        )
+        assert path.read_bytes() == before
+    step = tmp_path / "step.png"
+    assert cli.main([*argv, "--figure", str(step)]) == 0
+    step.write_bytes(step.read_bytes())  # touched: still trace's
+    assert cli.main([*argv, "--digits", "2", "--figure", str(step)]) == 0  # drawn again
+    assert "figure saved to" in capsys.readouterr().err
+
+
 def test_the_readmes_figure_is_this_command_s(tmp_path) -> None:
     # README shows docs/figures/trace_step.png as what this command draws: the same
     # picture, pixel for pixel, as long as the same matplotlib draws it

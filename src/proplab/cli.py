@@ -192,7 +192,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = sub.add_parser("train", help="train one model and write its run folder")
     add_training_flags(train)
-    train.add_argument("--out", type=path, help="run folder (default runs/train/<dataset>-...)")
+    train.add_argument(
+        "--out",
+        type=path,
+        help="run folder (default runs/train/<dataset>-...): a new or empty folder, or a run "
+        "folder of the same configuration (trained again); another folder is refused",
+    )
+    train.add_argument(
+        "--replace",
+        action="store_true",
+        help="train into a --out run folder that holds a run of another configuration, or "
+        "an interrupted run's partial results (its run files are replaced, other files stay)",
+    )
     train.add_argument(
         "--quiet",
         action="store_true",
@@ -238,7 +249,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--out",
         type=path,
         metavar="FILE.csv",
-        help="write the predictions to this file (default: stdout)",
+        help="write the predictions to this file (default: stdout); an existing file is "
+        "replaced only if it is an earlier output of predict (refused otherwise)",
     )
     predict.set_defaults(func=cmd_predict)
 
@@ -370,9 +382,8 @@ def build_parser() -> argparse.ArgumentParser:
     lab.add_argument(
         "--suite",
         type=path,
-        default="lab",
         help="experiment suite run after the two lab models, a TOML file or a shipped "
-        "suite name (default: lab); it keeps its own settings",
+        "suite name (default: lab); it keeps its own settings (refused with --no-suite)",
     )
     lab.add_argument("--no-suite", action="store_true", help="only train the two lab models")
     lab.add_argument("--jobs", type=integer, default=2, help="parallel processes (default 2)")

@@ -74,6 +74,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     checked = cfg.validate()
     refuse_ignored_flags(args, checked)
     out = Path(args.out) if args.out else _default_out(cfg)
+    from proplab.train_out import check_out_folder
+
+    check_out_folder(out, checked, replace=args.replace)  # before anything is written
     log: Callable[[str], Any] = (lambda line: None) if args.quiet else print
     try:
         summary = run_one(cfg, out, log=log, progress=not args.no_progress)
@@ -176,8 +179,16 @@ def cmd_trace(args: argparse.Namespace) -> int:
         )
     figure = None if args.figure is None else Path(args.figure)
     if figure is not None:
+        from proplab.runio import TRACE_FIGURE, png_text
+
         problem = _new_file_problem(
-            figure, (figure.suffix.lower() != ".png", "is not a .png file (the figure is a PNG)")
+            figure,
+            (figure.suffix.lower() != ".png", "is not a .png file (the figure is a PNG)"),
+            # only a figure trace drew is replaced, not a picture of the user's (cli20 L12)
+            (
+                figure.exists() and png_text(figure, "Source") != TRACE_FIGURE,
+                "exists and is not a figure proplab trace drew (one it drew is replaced)",
+            ),
         )
         if problem is not None:
             raise ConfigError(
@@ -230,8 +241,13 @@ def cmd_lab(args: argparse.Namespace) -> int:
     # every input is checked before any training (lab() checks the settings and its folders)
     if args.jobs < 1:
         raise UsageError(f"proplab lab: error: argument --jobs: must be >= 1, got {args.jobs}")
+    if args.no_suite and args.suite is not None:  # one of them would be ignored (cli20 L13)
+        raise UsageError(
+            f"proplab lab: error: argument --suite: {args.suite!r} is not run with "
+            "--no-suite; give one of the two"
+        )
     runner = choose_runner(args.stack, args.stack_memory)
-    spec = None if args.no_suite else load_suite(args.suite)
+    spec = None if args.no_suite else load_suite(args.suite or "lab")
     if spec is not None:
         ensure_writable_dir(Path(args.out) / RUNS_DIR)
     if args.print_every is None and args.epochs is not None:
@@ -325,21 +341,14 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from proplab.runio import atomic_open
 
     out = None if args.out is None else Path(args.out)
-    if out is not None:
-        same = Path(args.data).exists() and out.exists() and out.samefile(args.data)
-        # an existing file is replaced only if it is a .csv outside the run folder (review19:
-        # --out RUN/model.npz replaced the trained model with CSV text)
-        run_file = out.exists() and out.resolve().parent == Path(args.run_dir).resolve()
-        problem = _new_file_problem(
-            out,
-            (same, "is the --data file itself"),
-            (run_file, "is a file of the run itself"),
-            (out.exists() and out.suffix.lower() != ".csv", "exists and is no .csv file"),
-        )
+    if out is not None:  # before anything is predicted (predict_out says what is replaced)
+        from proplab.predict_out import out_problem
+
+        problem = out_problem(out, Path(args.data), Path(args.run_dir))
         if problem is not None:
             raise UsageError(
                 f"proplab predict: error: argument --out: {str(out)!r} {problem}; give a new "
-                ".csv file in a folder that exists"
+                ".csv file in a folder you can write"
             )
     try:
         run = open_run(args.run_dir)

@@ -74,6 +74,20 @@ def is_csv(name: str) -> bool:
     return str(name).lower().endswith(".csv") or Path(str(name)).suffix != ""
 
 
+def drawn_with(dataset: str) -> tuple[str, ...]:
+    """Which of ``n`` and ``noise`` shape ``dataset``'s data: both for the zoo sets,
+    ``n`` for linear, neither for fixed data (xor, digits, diabetes, a CSV file). A
+    name that is no dataset gets both: the loader names the nearest dataset."""
+    from proplab.data import LAB_DATASETS
+
+    key = str(dataset).strip().lower()
+    if key == "linear":
+        return ("n",)
+    if key in LAB_DATASETS or key in (DIGITS, DIABETES) or is_csv(dataset):
+        return ()
+    return ("n", "noise")
+
+
 # `proplab train --dataset plane` / `multi-gauss` without other flags. The targets span
 # [-1, 1]: the lab's sigmoid output cannot reach the negative half, so the output is
 # identity (TensorFlow Playground's "linear" output). The lab's SGD at lr 1.0 blows up

@@ -276,7 +276,7 @@ def _run_one(
         callback = _both(callback, extra_callback)
     if not quiet:  # a sweep has its own ETA
         note = bar.wrap_log(lambda line: print(f"proplab train: {line}", file=sys.stderr))
-        callback = _both(callback, _pace_note(cfg, note))
+        callback = _both(callback, _pace_note(cfg, note, rows=x.shape[-2]))
     callback_every = 100
     snapshots = None
     shows_boundary = x.shape[-1] == 2 and prep.n_out == 1
@@ -346,10 +346,16 @@ SLOW_RUN_SECONDS = 300.0
 PACE_AFTER_SECONDS = 2.0  # judged once, after this much training
 
 
-def _pace_note(cfg: RunConfig, note: Callable[[str], Any]) -> EpochCallback:
+MINI_BATCH = 256  # the batch size the note suggests: on fewer rows it changes nothing
+
+
+def _pace_note(cfg: RunConfig, note: Callable[[str], Any], rows: int) -> EpochCallback:
     """A fit callback that, once training has run :data:`PACE_AFTER_SECONDS`, tells
     ``note`` how long the run will take if that is over :data:`SLOW_RUN_SECONDS` (the lab's
-    20 000 full-batch epochs of a 200 000-row file: an hour, with nothing said; scale19)."""
+    20 000 full-batch epochs of a 200 000-row file: an hour, with nothing said; scale19).
+    Mini-batches are suggested only for more than :data:`MINI_BATCH` training ``rows``:
+    `proplab lab --epochs 1e308` on 21 rows was told of a --batch-size it has no flag for
+    and of "a large file" (cli20 L8)."""
     judged = False
 
     def callback(epoch: int, history: History) -> None:
@@ -361,15 +367,18 @@ def _pace_note(cfg: RunConfig, note: Callable[[str], Any]) -> EpochCallback:
         total = each * cfg.epochs
         if total <= SLOW_RUN_SECONDS:
             return
-        faster = (
-            "mini-batches (--batch-size 256) and fewer --epochs"
-            if cfg.batch_size is None
-            else "fewer --epochs"
-        )
+        if rows <= MINI_BATCH:
+            faster = "fewer --epochs finish sooner"
+        elif cfg.batch_size is None:
+            faster = (
+                f"mini-batches (--batch-size {MINI_BATCH}) and fewer --epochs train a large "
+                "file faster"
+            )
+        else:
+            faster = "fewer --epochs train a large file faster"
         note(
             f"at this pace the {cfg.epochs:,} epochs take about {round(total / 60):,} min "
-            f"({each:.3g} s each); Ctrl-C stops and keeps the run so far, and {faster} "
-            "train a large file faster"
+            f"({each:.3g} s each); Ctrl-C stops and keeps the run so far, and {faster}"
         )
 
     return callback

@@ -102,8 +102,14 @@ def fit_text(text: str, width: float, fontsize: float = 10.0) -> str:
     )
 
 
-def _save(fig: Figure, path: str | os.PathLike[str], settle: bool | int = False) -> None:
-    """Write ``fig`` as a PNG at :data:`DPI`, atomically.
+def _save(
+    fig: Figure,
+    path: str | os.PathLike[str],
+    settle: bool | int = False,
+    metadata: dict[str, str] | None = None,
+) -> None:
+    """Write ``fig`` as a PNG at :data:`DPI`, atomically (``metadata``: the PNG's text
+    chunks, e.g. ``{"Source": runio.TRACE_FIGURE}``).
 
     ``settle``: lay the figure out before saving until the axes stop moving (at most
     SETTLE_PASSES times, or ``settle`` times if it is a number; layout only, nothing drawn). Constrained layout needs
@@ -115,7 +121,7 @@ def _save(fig: Figure, path: str | os.PathLike[str], settle: bool | int = False)
         settle_layout(fig, SETTLE_PASSES if settle is True else int(settle))
     # a diverged run's loss reaches ~1e308; the log axis' tick maths then overflows harmlessly
     with np.errstate(over="ignore", invalid="ignore"):
-        fig.savefig(buf, format="png", dpi=DPI)
+        fig.savefig(buf, format="png", dpi=DPI, metadata=metadata)
     write_bytes(path, buf.getvalue())
 
 

@@ -75,6 +75,11 @@ def build_report(
     figures are most of the time a report takes; the document is the same).
     """
     out = Path(out)
+    if out.is_file():  # `--out` a file would be refused too: name what is wrong (cli20 L5)
+        raise SweepError(
+            f"{out}: is a file, not a sweep folder; give the folder `proplab sweep` or "
+            "`proplab lab` wrote (its --out)"
+        )
     if not (out / SPEC_COPY).is_file():
         raise SweepError(
             f"{out}: not a sweep folder (no {SPEC_COPY}); run `proplab sweep FILE.toml --out {out}` "

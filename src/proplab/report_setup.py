@@ -6,6 +6,7 @@ whether the runs settled in their epochs, how long they took and with which vers
 
 from __future__ import annotations
 
+import csv
 import math
 from collections import Counter
 from collections.abc import Sequence
@@ -42,7 +43,7 @@ from proplab.report_text import (
     seeds,
     setting_name,
 )
-from proplab.runio import read_csv, read_json
+from proplab.runio import read_json
 from proplab.sweep_folder import RUNS_DIR, SPEC_COPY, SWEEP_LOG
 from proplab.sweep_spec import SweepSpec, format_value
 from proplab.train_text import fixed
@@ -199,7 +200,7 @@ def setup_section(
     doc.add(Para(_epochs_note(views, base)))
     doc.add(Para(_timing(out, records, spec.title)))
     doc.add(Para(_versions(out, records)))
-    calls = _sweep_calls(out, spec.title)
+    calls, _ = _sweep_calls(out, spec.title)  # _timing says what was left out
     jobs = (calls[-1].get("jobs") or 2) if calls else 2  # as the last call had it
     doc.add(
         Para("Rebuild this report from the run folders, or rerun (finished runs are reused):"),
@@ -408,15 +409,47 @@ def _score_move(g: GroupView) -> str:
     return f"mean accuracy {100 * before:.1f} → {pct(after)}"
 
 
-def _sweep_calls(out: Path, title: str | None) -> list[dict[str, str]]:
+def _sweep_calls(out: Path, title: str | None) -> tuple[list[dict[str, str]], list[str]]:
     """The rows of ``sweep_log.csv`` (one per call of ``proplab sweep``, oldest first) of
     the sweep ``title``: `--replace` may have run it where another sweep had been; a row
-    from before the log named its sweep counts."""
+    from before the log named its sweep counts. Second: what was skipped (``'line 2:
+    seconds 'abc''``): the log only feeds the wall-time sentence, so an edited or garbled
+    row is left out and said, never a reason to lose the report (cli20 H2)."""
     path = out / SWEEP_LOG
-    rows = read_csv(path) if path.is_file() else []
-    if title is not None:
-        rows = [r for r in rows if r.get("title") in (None, "", title)]
-    return rows
+    if not path.is_file():
+        return [], []
+    try:
+        with open(path, encoding="utf-8", newline="") as f:
+            reader = csv.DictReader(f)
+            rows = [(reader.line_num, row) for row in reader]  # line_num: the row's last line
+    except (OSError, ValueError, csv.Error) as e:  # not UTF-8, not CSV
+        return [], [f"unreadable ({e})"]
+    kept, skipped = [], []
+    for line, row in rows:
+        if title is not None and row.get("title") not in (None, "", title):
+            continue
+        problem = _log_row_problem(row)
+        if problem:
+            skipped.append(f"line {line}: {problem}")
+        else:
+            kept.append(row)
+    return kept, skipped
+
+
+def _log_row_problem(row: dict[str, str]) -> str:
+    """Why a row of the sweep log cannot be counted ('' when it can)."""
+    value = row.get("seconds")
+    try:
+        ok = value is not None and math.isfinite(float(value)) and float(value) >= 0
+    except ValueError:
+        ok = False
+    if not ok:
+        return "no seconds" if value in (None, "") else f"seconds {value!r}"
+    for key in ("jobs", "trained", "reused"):
+        value = row.get(key)
+        if value is None or not value.isascii() or not value.isdigit():
+            return f"no {key}" if value in (None, "") else f"{key} {value!r}"
+    return ""
 
 
 def _seconds(t: float) -> str:
@@ -432,7 +465,7 @@ def _timing(out: Path, records: list[aggregate.RunRecord], title: str | None = N
         "per run; figures and files not counted; a run trained in a stack of K counts 1/K "
         "of the stack's time until it stopped)."
     )
-    rows = _sweep_calls(out, title)
+    rows, skipped = _sweep_calls(out, title)
     if rows:
         wall = sum(float(r["seconds"]) for r in rows)
         last = rows[-1]
@@ -440,6 +473,14 @@ def _timing(out: Path, records: list[aggregate.RunRecord], title: str | None = N
         text += (
             f" Wall time of the sweep: {wall:,.0f} s over {calls} of `proplab sweep` (the last: "
             f"--jobs {last['jobs']}, {last['trained']} runs trained, {last['reused']} reused)."
+        )
+    if skipped:
+        shown = "; ".join(skipped[:3]) + ("; ..." if len(skipped) > 3 else "")
+        rows_word = "rows" if len(skipped) > 1 else "row"
+        text += (
+            f" {len(skipped)} {rows_word} of {SWEEP_LOG} left out ({shown})."
+            if skipped[0].startswith("line")
+            else f" {SWEEP_LOG} left out: {skipped[0]}."
         )
     return text
 

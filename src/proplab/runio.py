@@ -33,6 +33,35 @@ os.umask(_UMASK)
 _FILE_MODE = 0o666 & ~_UMASK
 
 
+TRACE_FIGURE = "proplab trace"  # the Source text of a PNG `proplab trace --figure` drew
+
+
+def png_text(path: str | os.PathLike[str], key: str) -> str | None:
+    """The ``key`` text chunk of the PNG at ``path`` (matplotlib writes ``Software``, its
+    name and version), or None: no such chunk, not a PNG, or unreadable. Only the chunks
+    before the image data are read."""
+    import struct
+
+    tag = key.encode("latin-1") + b"\0"
+    try:
+        with open(path, "rb") as f:
+            if f.read(8) != b"\x89PNG\r\n\x1a\n":
+                return None
+            while True:
+                head = f.read(8)
+                if len(head) < 8:
+                    return None
+                size, kind = struct.unpack(">I4s", head)
+                if kind in (b"IDAT", b"IEND") or size > 1 << 20:
+                    return None
+                body = f.read(size)
+                f.read(4)  # the CRC
+                if kind == b"tEXt" and body.startswith(tag):
+                    return body[len(tag) :].decode("latin-1")
+    except OSError:
+        return None
+
+
 class OutputDirError(ValueError):
     """An output folder cannot be created or written; the message names it and why."""
 

@@ -238,7 +238,7 @@ def run_sweep(
             # finish runs the runner no longer reports
             result.ran = sum(is_finished(j.run_dir) for j in todo)
             result.records = aggregate.write_tables(spec, out)
-            _append_log(out, result, jobs, spec)
+            _append_log(out, result, jobs, spec, stream)
     if caught:
         result.stopped_by = caught[0]
     finished = result.reused + result.ran
@@ -272,15 +272,21 @@ def _takes(function: Callable[..., Any], keyword: str) -> bool:
     return keyword in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
 
 
-def _append_log(out: Path, result: SweepResult, jobs: int, spec: SweepSpec) -> None:
+def _append_log(out: Path, result: SweepResult, jobs: int, spec: SweepSpec, stream: Any) -> None:
+    import csv
+
     from proplab.runio import read_csv, write_csv
 
     path = out / SWEEP_LOG
     header = ["finished_at", "seconds", "jobs", "trained", "reused", "failed", "interrupted"]
     header += ["title", "sweep_sha256", "file"]  # which sweep file this call ran
-    rows: list[list[object]] = (
-        [[r.get(k, "") for k in header] for r in read_csv(path)] if path.is_file() else []
-    )
+    rows: list[list[object]] = []
+    try:
+        rows = [[r.get(k, "") for k in header] for r in read_csv(path)] if path.is_file() else []
+    except (OSError, ValueError, csv.Error) as e:  # garbled (not UTF-8): keep it aside, go on
+        kept = path.with_name(f"{SWEEP_LOG}.unreadable")
+        path.replace(kept)  # the runs are done: a log no one can read must not undo them
+        stream.write(f"sweep: {path} is unreadable ({e}); moved to {kept.name}, a new log begun\n")
     rows.append(
         [
             time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -307,7 +313,21 @@ def load_suite(file: str | os.PathLike[str]) -> SweepSpec:
         try:
             path = suite_path(str(file))
         except SweepError:
-            pass  # neither a file nor a shipped suite: load_spec says "no such sweep file"
+            # neither a file nor a shipped suite: name the shipped ones (`--suite labb`)
+            from importlib import resources
+
+            from proplab.checks import did_you_mean
+
+            shipped = sorted(
+                p.name.removesuffix(".toml")
+                for p in resources.files("proplab").joinpath("suites").iterdir()
+                if p.name.endswith(".toml")
+            )
+            if not path.exists():
+                raise SweepError(
+                    f"{file}: no such sweep file, nor a shipped suite (shipped: "
+                    f"{', '.join(shipped)})" + did_you_mean(file, shipped)
+                ) from None
     if path.is_dir():
         hint = (
             f"; it holds the one it ran as {path / SPEC_COPY}"

@@ -97,6 +97,13 @@ def run_problem(run_dir: Path) -> str | None:
     with open(model, "rb") as f:
         if f.read(len(NPZ_MAGIC)) != NPZ_MAGIC:
             return f"{model}: not an .npz file"
+    # a config.json no one can read (cli20 M6: `{`) cannot be checked against the sweep,
+    # and predict and the report refuse the run: trained again, it is written anew (the
+    # run's name is the sweep's, so its configuration is known), rather than refused
+    # and left for the user to delete by hand
+    config = run_dir / "config.json"
+    if config.exists() and _stored(run_dir) is None:
+        return f"{config}: not a readable run configuration"
     return None
 
 

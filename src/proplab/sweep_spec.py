@@ -39,8 +39,8 @@ from pathlib import Path
 from typing import Any
 
 from proplab.checks import did_you_mean
-from proplab.config import CONV_FIELDS, ConfigError, RunConfig
-from proplab.dataload import is_csv, is_regression_task, regression_problem
+from proplab.config import CONV_FIELDS, MOMENTUM_OPTIMIZERS, ConfigError, RunConfig
+from proplab.dataload import ALL_ZOO, drawn_with, is_csv, is_regression_task, regression_problem
 from proplab.runio import short_folder_name
 
 SPEC_KEYS = ("title", "description", "base", "vary", "experiment")
@@ -471,6 +471,10 @@ def _expand(
     label_without_csv: tuple[str, RunConfig] | None = None  # a base's column on a non-CSV run
     drop_without_csv: tuple[str, RunConfig] | None = None  # the same for drop_columns
     conv_field_unused: tuple[str, str, RunConfig] | None = None  # (field, run, config)
+    # momentum, n, noise written in the file: the first run that ignores each (its
+    # settings and why), and the ones some run uses (cli20 M2, as refuse_ignored_flags)
+    ignored: dict[str, tuple[str, str, Any]] = {}
+    used: set[str] = set()
     for combo in itertools.product(*(a.settings for a in axes)):
         values = dict(exp.base)
         owner: dict[str, str] = {}
@@ -509,6 +513,13 @@ def _expand(
             if from_bundle:
                 raise _label_without_csv(where, shown, cfg)
             label_without_csv = label_without_csv or (shown, cfg)
+        for key in IGNORABLE:
+            if key in values:
+                why = _ignores(key, cfg)
+                if why:
+                    ignored.setdefault(key, (shown, why, values[key]))
+                else:
+                    used.add(key)
         if cfg.drop_columns and not reads_csv:  # beside CSV runs, theirs (as a base's label)
             drop_without_csv = drop_without_csv or (shown, cfg)
         conv_runs += cfg.model == "conv"
@@ -530,6 +541,12 @@ def _expand(
         exp.runs.append((name, labels))
     if label_without_csv is not None and csv_runs == 0:
         raise _label_without_csv(where, *label_without_csv)
+    for key, (shown, why, value) in ignored.items():
+        if key not in used:  # beside a run that uses it (vary.optimizer), it is theirs
+            raise SweepError(
+                f"{where}: {_run(shown)} sets {key!r} = {_show(value)}, "
+                f"but {why}, and no run of this experiment uses it"
+            )
     if drop_without_csv is not None and csv_runs == 0:
         shown, cfg = drop_without_csv
         raise SweepError(
@@ -546,6 +563,26 @@ def _expand(
             f'convolutional model uses it (model = "conv"), and no run of this experiment '
             f"has it (this one is {cfg.model!r})"
         )
+
+
+IGNORABLE = ("momentum", "n", "noise")  # fields some runs ignore (refuse_ignored_flags)
+
+
+def _ignores(key: str, cfg: RunConfig) -> str:
+    """Why the run ``cfg`` ignores ``key`` of :data:`IGNORABLE` ('' when it uses it)."""
+    if key == "momentum":
+        if cfg.optimizer in MOMENTUM_OPTIMIZERS:
+            return ""
+        return (
+            f"optimizer {cfg.optimizer!r} has no momentum (accepted with: "
+            f"{', '.join(MOMENTUM_OPTIMIZERS)})"
+        )
+    if key in drawn_with(cfg.dataset):
+        return ""
+    zoo = ", ".join(ALL_ZOO)
+    if key == "n":
+        return f"only linear and the zoo sets ({zoo}) are drawn with n samples, not {cfg.dataset!r}"
+    return f"only the zoo sets ({zoo}) are drawn with noise, not {cfg.dataset!r}"
 
 
 def _run(shown: str) -> str:
@@ -595,6 +632,11 @@ def _check_data_and_models(spec: SweepSpec, check_build: bool) -> None:
     """Load each distinct dataset and build each distinct model once, before any training."""
     data_cache: dict[tuple[Any, ...], tuple[int, int]] = {}
     built: dict[tuple[Any, ...], str] = {}
+    # batchnorm runs meet their batch sizes on the training rows (cli20 M7: every run of
+    # batch_size 1 failed mid-sweep): the data of those runs is kept to split it
+    arrays: dict[tuple[Any, ...], tuple[Any, Any]] = {}
+    trained_rows: dict[tuple[Any, ...], int] = {}
+    batchnorm = any(cfg.batchnorm for cfg in spec.runs.values())
     for exp in spec.experiments:
         for name, _ in exp.runs:
             cfg = spec.runs[name]
@@ -613,6 +655,12 @@ def _check_data_and_models(spec: SweepSpec, check_build: bool) -> None:
                         f"{spec.path}: {_dataset_origin(spec, exp, cfg)}: {exc}"
                     ) from None
                 data_cache[dkey] = (int(x.shape[-1]), int(y.shape[-1]))
+                if batchnorm:
+                    arrays[dkey] = (x, y)
+            if cfg.batchnorm:
+                problem = _batch_problem(cfg, arrays[dkey], trained_rows, dkey)
+                if problem:
+                    raise SweepError(f"{spec.path}: experiment {exp.name!r}, run {name}: {problem}")
             if not check_build:
                 continue
             arch = (
@@ -628,6 +676,28 @@ def _check_data_and_models(spec: SweepSpec, check_build: bool) -> None:
                         f"{spec.path}: experiment {exp.name!r}, run {name}: {built[arch]}"
                     )
                 exp.skipped = exp.skipped or built[arch]
+
+
+def _batch_problem(
+    cfg: RunConfig,
+    data: tuple[Any, Any],
+    trained_rows: dict[tuple[Any, ...], int],
+    dkey: tuple[Any, ...],
+) -> str:
+    """Why batchnorm run ``cfg`` would fail on its batches ("" when it would not): the
+    training rows after the test share is held out (``experiments.prepare_run``'s check,
+    counted once per data and split)."""
+    from proplab.config import check_batches
+    from proplab.dataload import holdout, is_regression_run
+
+    key = (*dkey, cfg.test_fraction, is_regression_run(cfg))
+    try:
+        if key not in trained_rows:
+            trained_rows[key] = int(holdout(cfg, *data)[0].shape[0])
+        check_batches(cfg, trained_rows[key])
+    except ConfigError as exc:
+        return str(exc)
+    return ""
 
 
 def _build_problem(cfg: RunConfig, n_in: int, n_out: int) -> str:

@@ -502,6 +502,8 @@ def draw_step(trace: StepTrace, path: str | os.PathLike[str], digits: int = 3) -
     ``digits``: significant digits of every number. Raises ValueError for a trace it
     cannot draw (:func:`check_drawable`). Returns ``Path(path)``.
     """
+    from proplab.runio import TRACE_FIGURE
+
     fig = step_figure(trace, digits)
-    _save(fig, path)
+    _save(fig, path, metadata={"Source": TRACE_FIGURE})  # so a rerun may replace it
     return Path(path)

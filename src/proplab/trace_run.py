@@ -84,7 +84,7 @@ def trace_config(
     with blas_threads_for_a_run():
         parts = build_run_parts(cfg, prep)
         model, loss_fn, optimizer = parts.model, parts.loss_fn, parts.optimizer
-        trained = 0
+        trained, stopped_at_tol = 0, False
         if after:
             # the first epochs of proplab train's run (its batches, its tol: it stops there)
             bar = ProgressBar(after, desc=cfg.dataset, enabled=None if progress else False)
@@ -95,10 +95,15 @@ def trace_config(
                 callback_seconds=PROGRESS_SECONDS,
             )
             bar.close()
+            if history.stop_reason == "interrupted":
+                # fit kept the Ctrl-C as its stop reason: the command stops as train does
+                # (exit 130), not with a trace of an epoch no one asked for (cli20 H7)
+                raise KeyboardInterrupt
             if history.stop_reason == "diverged":
                 # a NaN model's trace would read as a wrong backward (its check fails)
                 raise ConfigError(f"after: {history.message}")
             trained = history.epochs_run
+            stopped_at_tol = history.stop_reason == "converged" and cfg.tol is not None
         picked = slice(0, samples) if row is None else slice(row, row + 1)
         which = "" if row is None else f", training row {row}"
         title = (
@@ -106,7 +111,7 @@ def trace_config(
             f"({cfg.activation}, output {cfg.output_activation}, {cfg.loss} loss) on "
             f"{cfg.dataset}, seed {cfg.seed}, "
             + (f"after {trained:,} epochs of training" if trained else "at its initial weights")
-            + (f" (stopped at the loss tol {cfg.tol:g})" if trained < after else "")
+            + (f" (stopped at the loss tol {cfg.tol:g})" if stopped_at_tol else "")
             + which
         )
         checking = ProgressBar(
