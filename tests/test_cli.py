@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import re
 import subprocess
 import sys
@@ -452,6 +453,39 @@ def test_train_out_refuses_to_replace_an_interrupted_runs_partial_results(tmp_pa
     assert _files(out) == before
     assert run_cli(capsys, *TRAIN, "--replace", "--out", str(out))[0] == 0
     assert (out / "summary.json").is_file() and not (out / "interrupted.json").exists()
+
+
+def test_train_without_out_keeps_a_run_of_another_configuration_beside_it(
+    tmp_path, capsys, monkeypatch
+):
+    # the default folder is named after a few settings: --epochs 3 then --epochs 4 both
+    # went to runs/train/xor-mlp-h2x2-...; the second replaced the first (before cli20 H3),
+    # then was refused until --replace; now it goes beside it
+    monkeypatch.chdir(tmp_path)
+    name = "runs/train/xor-mlp-h2x2-sigmoid-sgd-lr1-seed0"
+
+    def train(epochs: str, *more: str) -> list[str]:  # stderr, less 3 epochs' one-class note
+        code, _, err = run_cli(capsys, *TRAIN[:2], epochs, *TRAIN[3:], *more)
+        assert code == 0, err
+        return [line for line in err if "every training row is predicted" not in line]
+
+    assert train("3") == [f"run saved to {name}"]
+    first = _files(tmp_path / name)
+    beside = [
+        f"proplab train: {name} holds a run of another configuration (epochs=3 there, 4 here), "
+        f"kept; this run goes to {name}-2",
+        f"run saved to {name}-2",
+    ]
+    assert train("4") == beside
+    assert _files(tmp_path / name) == first
+    assert json.loads((tmp_path / f"{name}-2" / "summary.json").read_text())["epochs"] == 4
+    # the same command again reuses its own folder; --replace takes the default itself
+    assert train("4") == beside
+    assert train("5", "--replace") == [f"run saved to {name}"]
+    assert sorted(p.name for p in (tmp_path / "runs" / "train").iterdir()) == [
+        Path(name).name,
+        f"{Path(name).name}-2",
+    ]
 
 
 @pytest.mark.parametrize("suite", ["lab", "mine.toml"])

@@ -195,8 +195,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--out",
         type=path,
-        help="run folder (default runs/train/<dataset>-...): a new or empty folder, or a run "
-        "folder of the same configuration (trained again); another folder is refused",
+        help="run folder: a new or empty folder, or a run folder of the same configuration "
+        "(trained again); another folder is refused (default runs/train/<dataset>-...; when "
+        "that holds a run of another configuration, it is kept and this run goes to the "
+        "first free <name>-2, <name>-3, ...)",
     )
     train.add_argument(
         "--replace",

@@ -73,10 +73,17 @@ def cmd_train(args: argparse.Namespace) -> int:
     _regression_reason_first(cfg)
     checked = cfg.validate()
     refuse_ignored_flags(args, checked)
-    out = Path(args.out) if args.out else _default_out(cfg)
-    from proplab.train_out import check_out_folder
+    from proplab.train_out import check_out_folder, free_default_folder
 
-    check_out_folder(out, checked, replace=args.replace)  # before anything is written
+    if args.out:
+        out = Path(args.out)
+        check_out_folder(out, checked, replace=args.replace)  # before anything is written
+    else:
+        # the default folder is named after a few settings only: a run of another
+        # configuration there (another --epochs) is kept, and this one goes beside it
+        out, note = free_default_folder(_default_out(cfg), checked, replace=args.replace)
+        if note:
+            print(f"proplab train: {note}", file=sys.stderr)
     log: Callable[[str], Any] = (lambda line: None) if args.quiet else print
     try:
         summary = run_one(cfg, out, log=log, progress=not args.no_progress)

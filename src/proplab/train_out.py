@@ -18,6 +18,7 @@ user's inside a run folder stays.
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -82,6 +83,29 @@ def check_out_folder(out: Path, cfg: RunConfig, replace: bool = False) -> None:
         "(its run files are replaced; other files stay)",
         replaceable=True,
     )
+
+
+def free_default_folder(
+    default: Path, cfg: RunConfig, replace: bool = False
+) -> tuple[Path, str | None]:
+    """The folder a run without ``--out`` goes to: ``default``
+    (``runs/train/xor-mlp-h10x10-...``), or, when that holds something the rule keeps
+    (a run of another configuration, say another ``--epochs``), the first of
+    ``default-2``, ``default-3``, ... it may use; and a note saying so (None when
+    ``default`` itself is used). ``--replace`` trains into ``default`` as with ``--out``."""
+    try:
+        check_out_folder(default, cfg, replace)
+        return default, None
+    except OutFolderError as exc:
+        why = str(exc).split("; ")[0].removeprefix(f"'{default}' ")
+    for k in itertools.count(2):
+        candidate = default.with_name(f"{default.name}-{k}")
+        try:
+            check_out_folder(candidate, cfg)
+        except OutFolderError:
+            continue
+        return candidate, f"{default} {why}, kept; this run goes to {candidate}"
+    raise AssertionError("unreachable")  # itertools.count never ends
 
 
 def _stored_config(path: Path) -> dict[str, Any] | None:
