@@ -269,3 +269,23 @@ def test_the_drop_messages_word_a_dropped_column_and_quote_its_name(tmp_path) ->
     with pytest.raises(CsvError, match=r"or leave it out \(--drop-columns 'patient name'\)\)$"):
         load_csv(spaced)
     assert load_csv(spaced, drop=["patient name"]).feature_names == ["h"]
+
+
+def test_a_sweep_checks_every_drop_before_anything_runs(tmp_path) -> None:
+    # review20 F7: only the first setting's columns were loaded up front (the data cache
+    # did not tell drops apart); a misspelt one failed its run mid-sweep, blamed on [base]
+    path = _people(tmp_path, rows=6)
+    text = f"""
+[base]
+dataset = "{path.as_posix()}"
+label = "sport"
+epochs = 5
+[vary]
+drop_columns = [["id", "name"], ["id", "nmae"]]
+"""
+    with pytest.raises(
+        SweepError,
+        match=r"vary drop_columns\[1\] = \['id', 'nmae'\]: drop_columns: .*column to drop 'nmae' "
+        r"not found .*did you mean 'name'\?$",
+    ):
+        parse_spec(text, tmp_path / "sweep.toml")

@@ -612,20 +612,22 @@ def _naming_reference(
     return reference.replace(**changes) if changes else reference
 
 
-def _dataset_origin(spec: SweepSpec, exp: Experiment, cfg: RunConfig) -> str:
-    """Where the file sets the dataset ``cfg`` trains on, for an error about its data:
-    ``[vary] dataset[1] = 'multi-gaus'``, ``experiment 'arch' vary dataset[0] = ...``,
-    ``experiment 'arch' base`` or ``[base]`` (the experiment that first needs it is not
-    always the place to fix it)."""
+def _dataset_origin(
+    spec: SweepSpec, exp: Experiment, cfg: RunConfig, field: str = "dataset"
+) -> str:
+    """Where the file sets the dataset ``cfg`` trains on (or its ``field``: the columns it
+    drops), for an error about its data: ``[vary] dataset[1] = 'multi-gaus'``,
+    ``experiment 'arch' vary dataset[0] = ...``, ``experiment 'arch' base`` or ``[base]``
+    (the experiment that first needs it is not always the place to fix it)."""
     own = [a for a in exp.axes if a not in spec.shared_axes]
     for where, axes in (("[vary]", spec.shared_axes), (f"experiment {exp.name!r} vary", own)):
         for axis in axes:
             for j, setting in enumerate(axis.settings):
                 values = setting.values
-                if values.get("dataset") == cfg.dataset:
-                    shown = values if len(values) > 1 else values["dataset"]  # a bundle, or it
+                if field in values and values[field] == getattr(cfg, field):
+                    shown = values if len(values) > 1 else values[field]  # a bundle, or it
                     return f"{where} {axis.name}[{j}] = {_show(shown)}"
-    return f"experiment {exp.name!r} base" if "dataset" in exp.own_base else "[base]"
+    return f"experiment {exp.name!r} base" if field in exp.own_base else "[base]"
 
 
 def _check_data_and_models(spec: SweepSpec, check_build: bool) -> None:
@@ -645,14 +647,20 @@ def _check_data_and_models(spec: SweepSpec, check_build: bool) -> None:
                 cfg.n,
                 cfg.noise,
                 cfg.label,
+                # the columns left out change the inputs (and can be misspelt in one
+                # setting only: review20 F7 found it when that run failed mid-sweep)
+                tuple(cfg.drop_columns or ()),
+                cfg.task,
                 cfg.seed if cfg.dataset != "xor" else 0,
             )
             if dkey not in data_cache:
                 try:
                     x, y = _load_dataset(cfg)
                 except (ValueError, OSError, KeyError) as exc:
+                    # a column to drop that is not there: where that list is set
+                    field = "drop_columns" if str(exc).startswith("drop_columns:") else "dataset"
                     raise SweepError(
-                        f"{spec.path}: {_dataset_origin(spec, exp, cfg)}: {exc}"
+                        f"{spec.path}: {_dataset_origin(spec, exp, cfg, field)}: {exc}"
                     ) from None
                 data_cache[dkey] = (int(x.shape[-1]), int(y.shape[-1]))
                 if batchnorm:
