@@ -536,8 +536,10 @@ def test_samples_out_of_range_on_a_big_file_names_the_cap_as_the_most(tmp_path, 
     path.write_text("a,b,label\n" + "".join(f"{i},{i % 7},{i % 2}\n" for i in range(1001)))
     assert main(["trace", "--dataset", str(path), "--samples", "0"]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("proplab trace: error: argument --samples: must be from 1 to 1000 (")
-    assert err.endswith(" or 'all', got 0\n")
+    assert err == (
+        "proplab trace: error: argument --samples: must be from 1 to 1000 (a trace's most; "
+        f"{path} has 1,001 training rows) or 'all', got 0\n"
+    )
 
 
 def test_a_description_that_just_fits_is_shown_whole() -> None:

@@ -72,10 +72,14 @@ def trace_config(
                 f"{'all' if asked is None else samples} ({rows:,} training rows); proplab "
                 "gradcheck checks the gradients on many rows"
             )
-        raise ConfigError(
-            f"samples: must be from 1 to {most} (the training rows of {cfg.dataset}) or "
-            f"'all', got {samples!r}"
+        # the most is the training rows, or the trace's cap on a bigger file (mut20: 1 000
+        # was called "the training rows" of a file of 1 001)
+        why = (
+            f"the training rows of {cfg.dataset}"
+            if most == rows
+            else f"a trace's most; {cfg.dataset} has {rows:,} training rows"
         )
+        raise ConfigError(f"samples: must be from 1 to {most} ({why}) or 'all', got {samples!r}")
     if cfg.batchnorm and samples < 2:
         raise ConfigError(
             f"samples: a batchnorm network needs at least 2 samples in a step (a batch of "
