@@ -455,6 +455,30 @@ def test_train_out_refuses_to_replace_an_interrupted_runs_partial_results(tmp_pa
     assert (out / "summary.json").is_file() and not (out / "interrupted.json").exists()
 
 
+def test_lab_no_suite_keeps_the_runs_and_files_in_its_folders_as_train_does(tmp_path, capsys):
+    # verify20 N3: lab --no-suite replaced a user's <out>/xor/config.json, and an earlier
+    # lab run of other settings, without a word
+    out = tmp_path / "lab"
+    argv = ("lab", "--no-suite", "--no-progress", "--out", str(out))
+    assert run_cli(capsys, *argv, "--epochs", "3")[0] == 0
+    before = _files(out / "xor")
+    code, _, err = run_cli(capsys, *argv, "--epochs", "4")
+    assert code == 2 and err == [
+        f"proplab lab: error: argument --out: '{out / 'linear'}' holds a run of another "
+        "configuration (epochs=3 there, 4 here); give another folder, "
+        "or --replace to train this run there (its run files are replaced; other files stay)"
+    ]
+    assert _files(out / "xor") == before
+    assert run_cli(capsys, *argv, "--epochs", "4", "--replace")[0] == 0
+    mine = tmp_path / "mine"
+    (mine / "xor").mkdir(parents=True)
+    (mine / "xor" / "config.json").write_text('{"mine": 1}')
+    code, _, err = run_cli(capsys, *argv[:-1], str(mine), "--epochs", "3")
+    assert code == 2 and "is not a run folder" in err[0]
+    assert (mine / "xor" / "config.json").read_text() == '{"mine": 1}'
+    assert sorted(p.name for p in mine.iterdir()) == ["xor"]
+
+
 def test_train_without_out_keeps_a_run_of_another_configuration_beside_it(
     tmp_path, capsys, monkeypatch
 ):
@@ -926,6 +950,8 @@ def test_an_unrecognized_argument_names_its_command(capsys, argv, prog, extra) -
             "argument --epochs: takes one value, got 5 -2 3",
         ),
         (["--quiet", "2"], "unrecognized arguments: 2"),  # --quiet takes no value
+        # verify20: the stray 2 was looked for at the earlier flag's value (--epochs 2)
+        (["--epochs", "2", "--lr", "1", "2"], "argument --lr: takes one value, got 1 2"),
     ],
 )
 def test_an_unrecognized_argument_points_at_the_flag_meant(
@@ -936,6 +962,15 @@ def test_an_unrecognized_argument_points_at_the_flag_meant(
     assert (code, lines) == (2, [])
     assert err == [f"proplab train: error: {expected}"]
     assert not out.exists()
+
+
+def test_an_alias_is_suggested_only_where_its_flag_is(capsys) -> None:
+    # verify20: gradcheck (no --lr) was told "did you mean '--lr'?" for --learning-rate
+    code, _, err = run_cli(capsys, "gradcheck", "--learning-rate", "0.1")
+    assert code == 2 and err == [
+        "proplab gradcheck: error: unrecognized arguments: --learning-rate 0.1; --lr is an "
+        "option of proplab train, trace and lab, not of proplab gradcheck"
+    ]
 
 
 def test_lab_help_says_epochs_lr_and_seed_leave_the_suite_alone(capsys) -> None:

@@ -289,3 +289,13 @@ drop_columns = [["id", "name"], ["id", "nmae"]]
         r"not found .*did you mean 'name'\?$",
     ):
         parse_spec(text, tmp_path / "sweep.toml")
+
+
+@pytest.mark.parametrize("spec", ["١", "1_0", "٠"])
+def test_a_column_index_is_ascii_digits_only(tmp_path, spec) -> None:
+    # verify20 (cli20 L1): '١' read as column 1 for --label and --drop-columns
+    path = _people(tmp_path, rows=6)
+    with pytest.raises(CsvDropError, match=rf"column to drop '{spec}' not found \(columns: "):
+        load_csv(path, label="sport", drop=[spec, "name"])
+    with pytest.raises(Exception, match=rf"label column '{spec}' not found \(columns: "):
+        load_csv(path, label=spec, drop=["name"])

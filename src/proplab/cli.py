@@ -122,6 +122,12 @@ class _CommandParser(_Parser):
             self.error(self._unrecognized(extras, list(args or [])))
         return parsed, extras
 
+    def _elsewhere(self, flag: str) -> str:
+        """``"--epochs is an option of proplab train and lab, not of proplab gradcheck"``."""
+        *most, last = self.elsewhere[flag]
+        commands = f"{', '.join(most)} and {last}" if most else last
+        return f"{flag} is an option of proplab {commands}, not of {self.prog}"
+
     def _unrecognized(self, extras: list[str], args: list[str]) -> str:
         """argparse's "unrecognized arguments: ...", with the flag nearest a mistyped one
         (``--hiden``: did you mean '--hidden'?), or, for a second value after a flag that
@@ -131,16 +137,23 @@ class _CommandParser(_Parser):
         if first.startswith("--"):
             name = first.split("=", 1)[0]
             if name in self.elsewhere:  # (gradcheck --epochs is no misspelt --eps)
-                *most, last = self.elsewhere[name]
-                commands = f"{', '.join(most)} and {last}" if most else last
-                return f"{words}; {name} is an option of proplab {commands}, not of {self.prog}"
+                return f"{words}; {self._elsewhere(name)}"
             flags = [o for o in self._option_string_actions if o.startswith("--")]
             alias = _FLAG_ALIASES.get(name.lower().replace("_", "-"))
+            if alias is not None and alias not in flags:  # a command without --lr (verify20)
+                if alias in self.elsewhere:
+                    return f"{words}; {self._elsewhere(alias)}"
+                alias = None
             return words + (f"; did you mean {alias!r}?" if alias else did_you_mean(name, flags))
-        # the first stray value, right after a flag and its one value: that flag's
-        at = args.index(first) if first in args else -1
-        flag = self._option_string_actions.get(args[at - 2]) if at >= 2 else None
-        if flag is None or flag.nargs is not None or args[at - 1].startswith("--"):
+
+        # the first stray value, right after a flag and its one value: that flag's (the
+        # same text may be an earlier flag's value: --epochs 2 --lr 1 2, verify20)
+        def after_one_value(i: int) -> bool:
+            flag = self._option_string_actions.get(args[i - 2])
+            return flag is not None and flag.nargs is None and not args[i - 1].startswith("--")
+
+        at = next((i for i in range(2, len(args)) if args[i] == first and after_one_value(i)), -1)
+        if at < 0:
             return words
         values = [args[at - 1]]
         for arg in args[at:]:  # up to the next flag (-2 is a value here)

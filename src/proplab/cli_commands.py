@@ -260,7 +260,15 @@ def cmd_lab(args: argparse.Namespace) -> int:
     if args.print_every is None and args.epochs is not None:
         # a short demo run still shows its loss falling (the default 5000 would print none)
         args.print_every = min(RunConfig().print_every, max(1, args.epochs // 4))
-    results = lab(args.out, config_from(args), progress=not args.no_progress)
+    base = config_from(args)
+    from proplab.data import LAB_DATASETS
+    from proplab.train_out import check_out_folder
+
+    for name in LAB_DATASETS:  # the two runs' folders, as train --out (verify20 N3)
+        check_out_folder(
+            Path(args.out) / name, base.replace(dataset=name).validate(), replace=args.replace
+        )
+    results = lab(args.out, base, progress=not args.no_progress)
     where = " and ".join(str(Path(args.out) / name) for name in results)
     print(f"lab runs saved to {where}")
     failed = [name for name, s in results.items() if s["stop_reason"] == "diverged"]

@@ -188,8 +188,8 @@ def _label_column(label: str | int | None, names: list[str], path: Path) -> int:
         )
     if matches:
         return matches[0]
-    try:
-        index = int(text)
+    try:  # ASCII digits only: int() also reads '١' and '1_0' (verify20, as the flags)
+        index = int(text) if text.isascii() and "_" not in text else None
     except ValueError:
         index = None
     if index is not None and -len(names) <= index < len(names):
