@@ -182,12 +182,18 @@ def _digits_epilog(parser: argparse.ArgumentParser) -> str:
     )
 
 
-def _add_replace_flag(parser: argparse.ArgumentParser) -> None:
+def _add_replace_flag(parser: argparse.ArgumentParser, lab_runs: bool = False) -> None:
+    runs = (
+        "; and the two lab runs (<out>/linear, <out>/xor) when they hold runs of other "
+        "settings: their run files are replaced"
+        if lab_runs
+        else ""
+    )
     parser.add_argument(
         "--replace",
         action="store_true",
         help="run into a --out folder that holds another sweep (another title): its "
-        "results and report are replaced, its run folders kept",
+        f"results and report are replaced, its run folders kept{runs}",
     )
 
 
@@ -403,7 +409,7 @@ def build_parser() -> argparse.ArgumentParser:
     lab.add_argument("--no-suite", action="store_true", help="only train the two lab models")
     lab.add_argument("--jobs", type=integer, default=2, help="parallel processes (default 2)")
     add_stack_flags(lab)
-    _add_replace_flag(lab)
+    _add_replace_flag(lab, lab_runs=True)
     lab.set_defaults(func=cmd_lab)
 
     sweep = sub.add_parser("sweep", help="run every configuration of a TOML experiment file")
