@@ -29,3 +29,22 @@ def ctrl_c():
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     yield
     signal.signal(signal.SIGINT, previous)
+
+
+def fit_pressing_ctrl_c(at_epoch: int = 7):
+    """A stand-in for ``train.fit`` (monkeypatched into ``run_parts.fit``) that trains as fit
+    does and raises KeyboardInterrupt during epoch ``at_epoch``, as Ctrl-C would (fit
+    keeps it as stop_reason "interrupted" and calls back again at the end)."""
+    from proplab import train
+
+    def fit_with_ctrl_c(*args, **kwargs):
+        pressed = []
+
+        def press(epoch, history):
+            if not pressed and epoch == at_epoch:
+                pressed.append(epoch)
+                raise KeyboardInterrupt
+
+        return train.fit(*args, **{**kwargs, "callback": press, "callback_every": 1})
+
+    return fit_with_ctrl_c

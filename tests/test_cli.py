@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import proplab
-from proplab import experiments, models, run_parts, runio, scoring, serialize, train, train_text
+from proplab import experiments, models, run_parts, runio, scoring, serialize, train_text
 from proplab.cli import main
 from proplab.config import RunConfig, data_rng
 from proplab.data import generate_linear, generate_xor_easy
@@ -488,24 +488,24 @@ def test_train_without_out_keeps_a_run_of_another_configuration_beside_it(
     monkeypatch.chdir(tmp_path)
     name = "runs/train/xor-mlp-h2x2-sigmoid-sgd-lr1-seed0"
 
-    def train(epochs: str, *more: str) -> list[str]:  # stderr, less 3 epochs' one-class note
+    def train_run(epochs: str, *more: str) -> list[str]:  # stderr, less 3 epochs' one-class note
         code, _, err = run_cli(capsys, *TRAIN[:2], epochs, *TRAIN[3:], *more)
         assert code == 0, err
         return [line for line in err if "every training row is predicted" not in line]
 
-    assert train("3") == [f"run saved to {name}"]
+    assert train_run("3") == [f"run saved to {name}"]
     first = _files(tmp_path / name)
     beside = [
         f"proplab train: {name} holds a run of another configuration (epochs=3 there, 4 here), "
         f"kept; this run goes to {name}-2",
         f"run saved to {name}-2",
     ]
-    assert train("4") == beside
+    assert train_run("4") == beside
     assert _files(tmp_path / name) == first
     assert json.loads((tmp_path / f"{name}-2" / "summary.json").read_text())["epochs"] == 4
     # the same command again reuses its own folder; --replace takes the default itself
-    assert train("4") == beside
-    assert train("5", "--replace") == [f"run saved to {name}"]
+    assert train_run("4") == beside
+    assert train_run("5", "--replace") == [f"run saved to {name}"]
     assert sorted(p.name for p in (tmp_path / "runs" / "train").iterdir()) == [
         Path(name).name,
         f"{Path(name).name}-2",
@@ -644,17 +644,9 @@ def test_quiet_divergence_still_says_why_on_stderr(tmp_path: Path, capsys) -> No
 
 
 def test_ctrl_c_saves_the_run_and_exits_130(tmp_path: Path, capsys, monkeypatch) -> None:
-    def fit_with_ctrl_c(*args, **kwargs):
-        pressed = []
+    from conftest import fit_pressing_ctrl_c
 
-        def press(epoch, history):  # Ctrl-C during epoch 7 (fit calls back again at the end)
-            if not pressed and epoch == 7:
-                pressed.append(epoch)
-                raise KeyboardInterrupt
-
-        return train.fit(*args, **{**kwargs, "callback": press, "callback_every": 1})
-
-    monkeypatch.setattr(run_parts, "fit", fit_with_ctrl_c)
+    monkeypatch.setattr(run_parts, "fit", fit_pressing_ctrl_c(at_epoch=7))
     code, lines, err = run_cli(capsys, "train", "--out", str(tmp_path))
     assert code == 130
     assert err == ["proplab train: interrupted"]

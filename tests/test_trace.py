@@ -450,19 +450,11 @@ def test_training_that_diverges_before_the_step_is_refused_not_blamed_on_the_bac
 def test_ctrl_c_during_after_exits_130_without_a_traceback(capsys, monkeypatch) -> None:
     # cli20 H7: fit keeps the Ctrl-C as stop_reason "interrupted"; the title then
     # formatted the unset tol (a TypeError traceback)
-    from proplab import run_parts, train
+    from conftest import fit_pressing_ctrl_c
 
-    def fit_with_ctrl_c(*args, **kwargs):
-        pressed = []
+    from proplab import run_parts
 
-        def press(epoch, history):  # Ctrl-C during epoch 7 (fit calls back again at the end)
-            if not pressed and epoch == 7:
-                pressed.append(epoch)
-                raise KeyboardInterrupt
-
-        return train.fit(*args, **{**kwargs, "callback": press, "callback_every": 1})
-
-    monkeypatch.setattr(run_parts, "fit", fit_with_ctrl_c)
+    monkeypatch.setattr(run_parts, "fit", fit_pressing_ctrl_c(at_epoch=7))
     assert cli.main(["trace", "--after", "1000", "--no-progress"]) == 130
     out, err = capsys.readouterr()
     assert (out, err) == ("", "proplab trace: interrupted\n")
