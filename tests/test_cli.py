@@ -455,6 +455,21 @@ def test_train_out_refuses_to_replace_an_interrupted_runs_partial_results(tmp_pa
     assert (out / "summary.json").is_file() and not (out / "interrupted.json").exists()
 
 
+def test_a_run_diverged_by_its_weight_decay_says_so(tmp_path, capsys) -> None:
+    # cli20 L4: only "try a smaller learning rate" was said, at lr 1 and weight decay 3
+    code, _, err = run_cli(capsys, *TRAIN[:2], "2000", *TRAIN[3:], "--weight-decay", "3",
+                           "--quiet", "--out", str(tmp_path / "run"))  # fmt: skip
+    assert code == 1
+    assert err[0].startswith("proplab train: training diverged at epoch ")
+    assert err[1] == (
+        "proplab train: lr x weight_decay = 3 is over 2: each step multiplies every weight by "
+        "-2 whatever its gradient, so the weights grow until they overflow; a weight_decay "
+        "below 2 (at lr 1) cannot do that"
+    )
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["stop_reason"] == "diverged" and summary["notes"] == [err[1][15:]]
+
+
 def test_lab_no_suite_keeps_the_runs_and_files_in_its_folders_as_train_does(tmp_path, capsys):
     # verify20 N3: lab --no-suite replaced a user's <out>/xor/config.json, and an earlier
     # lab run of other settings, without a word

@@ -208,3 +208,27 @@ def test_an_unknown_config_key_is_named_with_the_nearest_field() -> None:
         match=r"^config: unknown key 'epoch' \(accepted: .*\); did you mean 'epochs'\?$",
     ):
         RunConfig.from_dict({"dataset": "xor", "epoch": 5})
+
+
+def test_a_weight_decay_that_alone_diverges_sgd_is_named() -> None:
+    # cli20 L4: weight_decay 1e308 diverged and was told only "try a smaller learning rate"
+    from proplab.config import weight_decay_divergence_note
+
+    note = weight_decay_divergence_note(RunConfig(weight_decay=3.0))
+    assert note == (
+        "lr x weight_decay = 3 is over 2: each step multiplies every weight by -2 whatever its "
+        "gradient, so the weights grow until they overflow; a weight_decay below 2 (at lr 1) "
+        "cannot do that"
+    )
+    # the bound is 2 / lr, and 2 (1 + momentum) / lr with momentum (0.9 for 'momentum')
+    assert "below 0.4 (at lr 5)" in weight_decay_divergence_note(
+        RunConfig(lr=5.0, weight_decay=0.5)
+    )
+    assert weight_decay_divergence_note(RunConfig(weight_decay=1.9)) is None
+    assert weight_decay_divergence_note(RunConfig(optimizer="momentum", weight_decay=3.7)) is None
+    assert "is over 3.8" in weight_decay_divergence_note(
+        RunConfig(optimizer="momentum", weight_decay=3.9)
+    )
+    # Adam normalises the step: the decay's factor is no longer 1 - lr x weight_decay
+    assert weight_decay_divergence_note(RunConfig(optimizer="adam", weight_decay=1e9)) is None
+    assert weight_decay_divergence_note(RunConfig()) is None

@@ -383,6 +383,27 @@ MOMENTUM_OPTIMIZERS = ("sgd", "momentum", "rmsprop")
 CONV_FIELDS = ("filters", "kernel_size", "stride", "padding")
 
 
+def weight_decay_divergence_note(cfg: RunConfig) -> str | None:
+    """Why a diverged run of ``cfg`` blew up when its weight decay alone does it, or None.
+
+    With SGD, weight decay makes each step ``w -= lr * (g + weight_decay * w)``: a
+    weight is multiplied by ``1 - lr * weight_decay`` whatever its gradient, which grows
+    it once ``lr * weight_decay`` is over 2 (over ``2 (1 + momentum)`` with momentum, the
+    heavy ball's bound). The divergence message says "a smaller learning rate", which is
+    true but hides the knob that was set (cli20 L4: weight_decay 1e308 at lr 1)."""
+    if cfg.optimizer not in ("sgd", "momentum") or not cfg.weight_decay:
+        return None
+    bound = 2 * (1 + cfg.effective_momentum)
+    shrink = cfg.lr * cfg.weight_decay
+    if not shrink > bound:
+        return None
+    return (
+        f"lr x weight_decay = {shrink:g} is over {bound:g}: each step multiplies every weight "
+        f"by {1 - shrink:g} whatever its gradient, so the weights grow until they overflow; "
+        f"a weight_decay below {bound / cfg.lr:g} (at lr {cfg.lr:g}) cannot do that"
+    )
+
+
 def build_model(
     cfg: RunConfig,
     in_features: int,

@@ -46,6 +46,7 @@ from proplab.config import (
     check_batches,
     data_rng,
     is_mini_batch,
+    weight_decay_divergence_note,
 )
 from proplab.history import History
 from proplab.metrics import r2_score
@@ -562,6 +563,8 @@ def finish_run(
             one_class = dataload.one_class_note(pred, y, float(acc), csv_fields.get("classes"))
             if one_class is not None:
                 summary["notes"] = [one_class]
+        elif (decay := weight_decay_divergence_note(cfg)) is not None:
+            summary["notes"] = [decay]  # the knob that was set, beside "a smaller lr"
         summary.update(extra or {})
         if say is None:
             pass
