@@ -176,15 +176,33 @@ def _looks_like_header(rows: list[tuple[int, list[str]]]) -> bool:
     return all(_number(first[j]) is None for j in numeric_columns)
 
 
-def _label_column(label: str | int | None, names: list[str], path: Path) -> int:
+@dataclass(frozen=True)
+class _Role:
+    """How messages name a column asked for by name or index, and the error they raise."""
+
+    name: str  # "label column 'x' not found"
+    it: str  # "give the label as a column index"
+    index: str  # "label column index 9 is out of range" ({} is the index)
+    error: type[CsvError]
+
+
+_LABEL = _Role("label column", "the label", "label column index {}", CsvLabelError)
+_DROPPED = _Role("column to drop", "it", "the index {} to drop", CsvDropError)
+
+
+def _label_column(
+    label: str | int | None, names: list[str], path: Path, role: _Role = _LABEL
+) -> int:
+    """The 0-based index of column ``label`` (a name, else an index; None: the last), or
+    ``role.error`` naming what is wrong (a column to drop is looked up the same way)."""
     if label is None:
         return len(names) - 1
     text = str(label).strip()
     matches = [j for j, name in enumerate(names) if name == text]
     if len(matches) > 1:  # taking the first would silently train on another column
-        raise CsvLabelError(
-            f"{path}: label column {text!r} is ambiguous: columns {matches} (0-based) all have "
-            "that name; rename them or give the label as a column index"
+        raise role.error(
+            f"{path}: {role.name} {text!r} is ambiguous: columns {matches} (0-based) all have "
+            f"that name; rename them or give {role.it} as a column index"
         )
     if matches:
         return matches[0]
@@ -196,13 +214,13 @@ def _label_column(label: str | int | None, names: list[str], path: Path) -> int:
         return index % len(names)
     if index is not None:  # no misspelt name ('10' is not '1'): an index out of range
         n = len(names)
-        raise CsvLabelError(
-            f"{path}: label column index {index} is out of range: the file has {n} columns "
+        raise role.error(
+            f"{path}: {role.index.format(index)} is out of range: the file has {n} columns "
             f"(0 to {n - 1}, or -{n} to -1 from the end: {', '.join(names)})"
         )
     # a misspelt name gets the nearest column's ('Species' -> 'species')
-    raise CsvLabelError(
-        f"{path}: label column {text!r} not found (columns: {', '.join(names)})"
+    raise role.error(
+        f"{path}: {role.name} {text!r} not found (columns: {', '.join(names)})"
         + did_you_mean(text, names)
     )
 
@@ -385,15 +403,7 @@ def _feature_columns(
     column that is not there, the label, or a drop that leaves no input."""
     dropped: set[int] = set()
     for spec in drop:
-        try:
-            j = _label_column(spec, names, path)
-        except CsvLabelError as exc:  # the same look-up, worded for a dropped column
-            message = re.sub(
-                r"label column index (\S+) is out", r"the index \1 to drop is out", str(exc)
-            )
-            message = message.replace("label column", "column to drop", 1)
-            message = message.replace("give the label as", "give it as")
-            raise CsvDropError(message) from None
+        j = _label_column(spec, names, path, _DROPPED)  # the label's look-up, its own words
         if j == target:
             raise CsvDropError(
                 f"{path}: column {names[j]!r} is the label column, which is never an input; "
@@ -409,6 +419,18 @@ def _feature_columns(
     return features
 
 
+def _text_left_out(cells: list[str], features: list[int], target: int) -> int | None:
+    """The first dropped column whose cell in ``cells`` is no number, or None."""
+    return next(
+        (
+            j
+            for j, c in enumerate(cells)
+            if j != target and j not in features and _number(c) is None
+        ),
+        None,
+    )
+
+
 def _check_first_row(
     row: tuple[int, list[str]], features: list[int], target: int, names: list[str], path: Path
 ) -> None:
@@ -416,14 +438,15 @@ def _check_first_row(
     a dropped column: ``country,1990,2000,rich`` is a header whose one text input was the
     only thing that showed it (review20); dropped, the header trained as a row."""
     line, cells = row
-    for j, cell in enumerate(cells):
-        if j != target and j not in features and _number(cell) is None:
-            raise CsvError(
-                f"{path}: line {line}, column {_column(names, j)}: {cell!r} is not a number, in "
-                f"a column left out: line {line} was read as data because some of its cells "
-                "are numbers; if it is a header, name every column with text; if it is data, "
-                "add a header line"
-            )
+    j = _text_left_out(cells, features, target)
+    if j is not None:
+        cell = cells[j]
+        raise CsvError(
+            f"{path}: line {line}, column {_column(names, j)}: {cell!r} is not a number, in "
+            f"a column left out: line {line} was read as data because some of its cells "
+            "are numbers; if it is a header, name every column with text; if it is data, "
+            "add a header line"
+        )
 
 
 def _parse_cells(
@@ -662,8 +685,8 @@ def _read_bulk(
     target = _label_column(label, names, path)
     features = _feature_columns(drop, names, target, path)
     if header is None and not head.header and head.rows:
-        row = head.rows[0][1]  # a header guessed to be data: _check_first_row's case
-        if any(j != target and j not in features and _number(c) is None for j, c in enumerate(row)):
+        # a header guessed to be data: _check_first_row's case, worded by the per-cell reader
+        if _text_left_out(head.rows[0][1], features, target) is not None:
             raise _NotPlain
     labels: list[str] = []
 
