@@ -525,6 +525,12 @@ def test_train_without_out_keeps_a_run_of_another_configuration_beside_it(
         Path(name).name,
         f"{Path(name).name}-2",
     ]
+    # two settings differ: the note keeps its parenthesis whole (docs21 L1: it was cut at
+    # the "; " inside it, "(epochs=5 there, 6 here, kept; ...")
+    assert train_run("6", "--init", "he")[0] == (
+        f"proplab train: {name} holds a run of another configuration (init='xavier' there, 'he' here; "
+        f"1 more setting differs), kept; this run goes to {name}-3"
+    )
 
 
 @pytest.mark.parametrize("suite", ["lab", "mine.toml"])

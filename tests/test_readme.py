@@ -302,6 +302,18 @@ def _assert_same_but_the_last_digits(shown: str, printed: str) -> None:
     assert [float(v) for v in _NUMBER.findall(printed)] == pytest.approx(expected, rel=1e-2)
 
 
+@pytest.mark.slow  # 5 000 epochs of Adam on 400 points, ~2.5 s
+def test_the_regression_result_the_readme_quotes_is_what_its_command_prints(tmp_path, capsys):
+    # docs21 H1: the quoted line was another command's (the train line of --test-fraction 0.2)
+    command, shown = re.search(
+        r"`(proplab train --dataset multi-gauss)` prints\n`(loss=\S+ r2=\S+)`", README
+    ).groups()
+    argv = [*command.split()[1:], "--out", str(tmp_path / "run"), "--no-progress"]
+    code, out, _ = _run_cli(argv, capsys)
+    assert code == 0
+    _assert_same_but_the_last_digits(shown, out.splitlines()[-1])
+
+
 def test_the_gradcheck_example_prints_the_readmes_lines(capsys):
     block = next(b for _, b in _fenced(README) if b.startswith("$ proplab gradcheck"))
     command, *shown = block.strip().splitlines()

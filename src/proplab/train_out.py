@@ -32,11 +32,13 @@ CONFIG, SUMMARY, INTERRUPTED = "config.json", "summary.json", "interrupted.json"
 class OutFolderError(OutputDirError):
     """``--out`` names a folder train must not write into; the message says why and
     what to do (``replaceable``: ``--replace`` would allow it). The CLI prints it as
-    ``argument --out: ...``, exit 2."""
+    ``argument --out: ...``, exit 2. ``problem``: what the folder holds, without the
+    folder's name or the advice (``holds a run of another configuration (...)``)."""
 
-    def __init__(self, message: str, replaceable: bool) -> None:
+    def __init__(self, message: str, replaceable: bool, problem: str) -> None:
         super().__init__(message)
         self.replaceable = replaceable
+        self.problem = problem
 
 
 def check_out_folder(out: Path, cfg: RunConfig, replace: bool = False) -> None:
@@ -59,6 +61,7 @@ def check_out_folder(out: Path, cfg: RunConfig, replace: bool = False) -> None:
         raise OutFolderError(
             f"'{out}' {what}; give a new or empty folder (nothing there is replaced)",
             replaceable=False,
+            problem=what,
         )
     now = json.loads(json.dumps(jsonable(cfg.to_dict())))
     # a field an older proplab did not write counts as its default
@@ -82,6 +85,7 @@ def check_out_folder(out: Path, cfg: RunConfig, replace: bool = False) -> None:
         f"'{out}' {problem}; give another folder, or --replace to train this run there "
         "(its run files are replaced; other files stay)",
         replaceable=True,
+        problem=problem,
     )
 
 
@@ -97,7 +101,9 @@ def free_default_folder(
         check_out_folder(default, cfg, replace)
         return default, None
     except OutFolderError as exc:
-        why = str(exc).split("; ")[0].removeprefix(f"'{default}' ")
+        # the problem itself, not the message cut at its first "; ": a problem naming
+        # several settings has one inside its parentheses
+        why = exc.problem
     for k in itertools.count(2):
         candidate = default.with_name(f"{default.name}-{k}")
         try:
