@@ -314,3 +314,62 @@ def test_labels_for_a_loss_of_two_outputs_point_to_one_hot():
         with pytest.raises(ValueError) as err:
             MSELoss().forward(np.zeros((4, 2)), target)
         assert "(class labels for 2 outputs: proplab.one_hot(labels, 2))" in str(err.value)
+
+
+# --- yes/no options (api21 H1) -------------------------------------------------------------
+
+
+def _yes_no_calls(value):
+    """Every public yes/no option, given ``value``: each took any truthy value as True."""
+    from proplab import Adam, RMSProp, gradcheck, trace_step
+    from proplab.splits import minibatches
+
+    x, y = generate_xor_easy()
+    model = mlp(2, 3, 1, rng=rng())
+    params = model.parameters()
+    return [
+        ("SGD nesterov", lambda: SGD(params, lr=0.1, momentum=0.9, nesterov=value)),
+        ("Adam amsgrad", lambda: Adam(params, amsgrad=value)),
+        ("RMSProp centered", lambda: RMSProp(params, centered=value)),
+        ("mlp bias", lambda: mlp(2, 3, 1, rng=rng(), bias=value)),
+        ("mlp batchnorm", lambda: mlp(2, 3, 1, rng=rng(), batchnorm=value)),
+        ("conv_net bias", lambda: conv_net(2, rng=rng(), bias=value)),
+        (
+            "fit shuffle",
+            lambda: fit(
+                model, MSELoss(), SGD(params), x, y, 2, batch_size=5, shuffle=value, rng=rng()
+            ),
+        ),
+        (
+            "gradcheck check_inputs",
+            lambda: gradcheck(Linear(2, 3, rng=rng()), x, check_inputs=value),
+        ),
+        ("trace_step check", lambda: trace_step(model, MSELoss(), x, y, check=value)),
+        ("minibatches shuffle", lambda: list(minibatches(x, y, 4, shuffle=value, rng=rng()))),
+        ("minibatches drop_last", lambda: list(minibatches(x, y, 4, drop_last=value, rng=rng()))),
+    ]
+
+
+@pytest.mark.parametrize("value", ["False", None, 0, 1.0])
+@pytest.mark.parametrize("case", range(11))
+def test_a_yes_no_option_takes_only_true_or_false(case, value):
+    """'False' is truthy: SGD(nesterov='False') was Nesterov, mlp(bias='False') had biases,
+    fit(shuffle='False') shuffled; None switched amsgrad off. Refused as Linear refuses it."""
+    label, call = _yes_no_calls(value)[case]
+    with pytest.raises(TypeError) as err:
+        call()
+    assert str(err.value) == f"{label} must be True or False, got {value!r}"
+
+
+@pytest.mark.parametrize("case", range(11))
+def test_a_yes_no_option_takes_numpy_bools(case):
+    _, call = _yes_no_calls(np.bool_(False))[case]
+    call()  # accepted, as Linear(bias=np.False_) is
+
+
+def test_numpy_false_means_off():
+    from proplab import Adam
+
+    assert Adam(mlp(2, 3, 1, rng=rng()).parameters(), amsgrad=np.bool_(False)).amsgrad is False
+    names = [n for n, _ in mlp(2, 3, 1, rng=rng(), bias=np.bool_(False)).named_parameters()]
+    assert not any(n.endswith("bias") for n in names), names

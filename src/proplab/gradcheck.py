@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from proplab.batchnorm import BatchNorm1d
+from proplab.checks import check_bool
 from proplab.conv import Conv1d
 from proplab.core import Module
 from proplab.dropout import Dropout
@@ -206,6 +207,7 @@ def gradcheck(
         raise ValueError(f"gradcheck: eps must be a finite number > 0, got {eps!r}")
     if not (isinstance(tolerance, int | float) and tolerance >= 0):
         raise ValueError(f"gradcheck: tolerance must be a number >= 0, got {tolerance!r}")
+    check_bool(check_inputs, "gradcheck check_inputs")  # "False" is truthy: it checked
     if not isinstance(target, Module | Loss):
         raise TypeError(f"gradcheck checks a proplab Module or Loss, got {type(target).__name__}")
     if rng is not None and not isinstance(rng, np.random.Generator):

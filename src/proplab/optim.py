@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from proplab.checks import short_repr
+from proplab.checks import check_bool, short_repr
 from proplab.optim_base import (  # noqa: F401  (Optimizer and regularized re-exported)
     Hyper,
     Optimizer,
@@ -107,6 +107,7 @@ class SGD(Optimizer):
         weight_decay: Hyper = 0.0,
         l1: Hyper = 0.0,
     ) -> None:
+        nesterov = check_bool(nesterov, "SGD nesterov")  # "False" is truthy: it meant True
         lr = check("learning rate", lr, 0.0)
         momentum = check("momentum", momentum, 0.0)
         dampening = check("dampening", dampening, 0.0, 1.0)
@@ -125,7 +126,7 @@ class SGD(Optimizer):
             weight_decay=weight_decay,
             l1=l1,
         )
-        self.nesterov = bool(nesterov)
+        self.nesterov = nesterov
         self._hyper_changed("momentum")
 
     def _hyper_changed(self, name: str) -> None:
@@ -313,6 +314,7 @@ class RMSProp(Optimizer):
         centered: bool = False,
         l1: Hyper = 0.0,
     ) -> None:
+        centered = check_bool(centered, "RMSProp centered")
         super().__init__(
             params,
             lr=check("learning rate", lr, 0.0),
@@ -322,7 +324,7 @@ class RMSProp(Optimizer):
             momentum=check("momentum value", momentum, 0.0),
             l1=check("l1", l1, 0.0),
         )
-        self.centered = bool(centered)
+        self.centered = centered
         self._hyper_changed("momentum")
 
     def _hyper_changed(self, name: str) -> None:
@@ -450,6 +452,7 @@ class Adam(Optimizer):
         amsgrad: bool = False,
         l1: Hyper = 0.0,
     ) -> None:
+        amsgrad = check_bool(amsgrad, "Adam amsgrad")
         if not isinstance(betas, tuple | list) or len(betas) != 2:
             raise ValueError(
                 f"Adam betas must be a pair (beta1, beta2) such as (0.9, 0.999), got "
@@ -464,7 +467,7 @@ class Adam(Optimizer):
             weight_decay=check("weight_decay", weight_decay, 0.0),
             l1=check("l1", l1, 0.0),
         )
-        self.amsgrad = bool(amsgrad)
+        self.amsgrad = amsgrad
 
     def update(self, group: PackedArrays, state: dict[str, np.ndarray]) -> None:
         """One Adam step (the class's rule) on packed ``group``; buffers kept in ``state``."""

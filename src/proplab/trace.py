@@ -34,6 +34,7 @@ import numpy as np
 
 from proplab.activations import Identity, LeakyReLU, ReLU, Sigmoid, Tanh
 from proplab.batchnorm import BatchNorm1d
+from proplab.checks import check_bool
 from proplab.conv import Unsqueeze
 from proplab.core import Module, Sequential, train_mode
 from proplab.dropout import Dropout
@@ -313,6 +314,7 @@ def trace_step(
             raise TypeError(
                 f"trace_step: {name} must hold numbers, got an array of dtype {a.dtype}"
             )
+    check_bool(check, "trace_step check")  # "False" is truthy: it checked
     _check_single(model, x)
     if optimizer is not None:
         # before anything runs: stepping it would move another model's weights while

@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from proplab.activations import overflow_ignored
-from proplab.checks import check_int, is_whole
+from proplab.checks import check_bool, check_int, is_whole
 from proplab.core import Module, eval_mode, train_mode
 from proplab.history import (
     History,
@@ -306,6 +306,7 @@ def _fit(
     epochs, batch_size, callback_every = _checked_settings(
         epochs, batch_size, rng, tol, print_every, callback_every
     )
+    shuffle = check_bool(shuffle, "fit shuffle")  # "False" is truthy: it shuffled
     check_optimizer_of(model, optimizer)
     x, y = _checked_data(loss_fn, x, y, batch_size, shuffle, rng)
     n = x.shape[-2]
