@@ -373,3 +373,21 @@ def test_numpy_false_means_off():
     assert Adam(mlp(2, 3, 1, rng=rng()).parameters(), amsgrad=np.bool_(False)).amsgrad is False
     names = [n for n, _ in mlp(2, 3, 1, rng=rng(), bias=np.bool_(False)).named_parameters()]
     assert not any(n.endswith("bias") for n in names), names
+
+
+@pytest.mark.parametrize("bad", [2.5, True, -1.0])
+def test_a_builders_replica_count_is_checked_as_an_integer(bad):
+    """mlp(replicas=2.5) failed as "'float' object is not iterable" (api21 M6)."""
+    with pytest.raises(ValueError) as err:
+        mlp(2, 3, 1, rng=rng(), replicas=bad)
+    assert str(err.value) == f"mlp replicas must be an integer >= 0, got {bad!r}"
+    with pytest.raises(
+        ValueError, match=rf"^conv_net replicas must be an integer >= 0, got {bad!r}$"
+    ):
+        conv_net(2, rng=rng(), replicas=bad)
+
+
+def test_a_builders_replica_count_may_be_a_numpy_or_whole_float_integer():
+    for count in (np.int64(3), 3.0):
+        assert mlp(2, 3, 1, rng=rng(), replicas=count)[0].weight.shape == (3, 2, 3)
+    assert mlp(2, 3, 1, rng=rng(), replicas=np.int64(0))[0].weight.shape == (2, 3)

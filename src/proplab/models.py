@@ -46,6 +46,10 @@ def replica_generators(
 ) -> tuple[tuple[int, ...], list[np.random.Generator] | None]:
     """Replica shape and one Generator per replica when ``seeds`` are given. ``owner``
     names the builder in messages."""
+    if not hasattr(replicas, "__iter__"):
+        # one number (2.5 or np.int64(2) failed as "object is not iterable"): 0 is none
+        count = check_int(replicas, f"{owner} replicas", low=0)
+        replicas = count if count else ()
     if seeds is not None and rng is not None:
         # the weights would come from the seeds alone: a silently unused rng misleads
         raise ValueError(
