@@ -315,6 +315,8 @@ def trace_step(
                 f"trace_step: {name} must hold numbers, got an array of dtype {a.dtype}"
             )
     check_bool(check, "trace_step check")  # "False" is truthy: it checked
+    if x.ndim >= 2 and x.shape[-2] == 0:  # as fit says it (the loss divided by 0)
+        raise ValueError(f"trace_step: x has no samples (shape {x.shape})")
     _check_single(model, x)
     if optimizer is not None:
         # before anything runs: stepping it would move another model's weights while
