@@ -803,3 +803,16 @@ def test_numpy_and_fraction_hyperparameters_are_still_numbers():
     opt = SGD([Parameter(np.zeros(3))], lr=np.float32(0.5), momentum=Fraction(1, 2))
     opt.lr = np.int64(1)
     assert opt.lr == 1 and opt.hyper["momentum"] == 0.5
+
+
+def test_an_optimizer_without_an_update_rule_says_what_to_write():
+    """Optimizer(...).step() raised NotImplementedError with an empty message (api21 M8)."""
+    from proplab import Optimizer
+
+    class Mine(Optimizer):
+        pass
+
+    with pytest.raises(NotImplementedError) as err:
+        Mine([Parameter(np.zeros(3))], lr=0.1).step()
+    assert str(err.value).startswith("Mine has no update rule: an Optimizer subclass writes ")
+    assert "update(self, group, state)" in str(err.value)

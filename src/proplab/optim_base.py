@@ -422,7 +422,12 @@ class Optimizer:
         ``group.grad`` (both ``(*R, total)``). ``state`` is the group's dict of buffers,
         empty before the first step; the rule creates and keeps what it needs there.
         Called by :meth:`step`; subclasses implement it."""
-        raise NotImplementedError
+        # an empty NotImplementedError said nothing of what was missing (api21 M8)
+        raise NotImplementedError(
+            f"{type(self).__name__} has no update rule: an Optimizer subclass writes "
+            "update(self, group, state), which changes group.data in place from group.grad "
+            "(proplab.SGD.update is one)"
+        )
 
     @classmethod
     def init_args(cls, hyper: dict[str, Hyper], options: dict[str, Any]) -> dict[str, Any]:
