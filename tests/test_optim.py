@@ -164,6 +164,20 @@ def test_rmsprop_centered():
     np.testing.assert_allclose(p2, [0.1586669985], atol=1e-10)
 
 
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_centered_rmsprop_skips_a_gradient_whose_square_overflows(momentum):
+    """Above |g| ~ 1.3e156 both v and m^2 overflow: v - m^2 was inf - inf = NaN and the
+    weights NaN for every later step (num21 M1). As torch: the variance stays inf, so the
+    step g / inf is 0 and the weight keeps its value; later steps too (v stays inf)."""
+    with np.errstate(over="ignore", invalid="ignore"):  # the overflow itself warns
+        steps = run(
+            lambda ps: RMSProp(ps, lr=0.01, centered=True, momentum=momentum),
+            [1.0],
+            [[2e156], [0.5], [0.5]],
+        )
+    np.testing.assert_array_equal(steps, [[1.0], [1.0], [1.0]])
+
+
 def test_rmsprop_momentum():
     # step 1: b = g / avg = 2 / 1.5 = 4/3;               p = 1 - 0.3 * 4/3 = 0.6
     # step 2: b = 0.5 * 4/3 + 2 / (sqrt(1.75) + 0.5) = 0.66667 + 1.09717 = 1.76383

@@ -263,7 +263,12 @@ def rmsprop_update(
     if grad_avg is not None:
         grad_avg *= alpha
         grad_avg += (1.0 - alpha) * g
-        avg = np.sqrt(square_avg - grad_avg * grad_avg) + eps
+        # where square_avg overflowed to inf and grad_avg^2 did too (|g| > ~1.3e156),
+        # inf - inf is NaN and poisoned the weights for good; torch's fused addcmul keeps
+        # inf there (the step is 0). fmin picks square_avg (inf) over NaN and is v - m^2
+        # elsewhere (never above v): one call, not an isposinf + where per step
+        var = square_avg - grad_avg * grad_avg
+        avg = np.sqrt(np.fmin(var, square_avg, out=var)) + eps
     else:
         avg = np.sqrt(square_avg) + eps
     if buf is not None:
