@@ -7,6 +7,7 @@ as in the lab; mini-batches with shuffling on request.
 
 from __future__ import annotations
 
+import inspect
 import math
 import numbers
 import time
@@ -18,7 +19,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from proplab.activations import overflow_ignored
-from proplab.checks import check_bool, check_int, is_whole
+from proplab.checks import check_bool, check_int, is_whole, short_repr
 from proplab.core import Module, eval_mode, train_mode
 from proplab.history import (
     History,
@@ -307,6 +308,7 @@ def _fit(
         epochs, batch_size, rng, tol, print_every, callback_every
     )
     shuffle = check_bool(shuffle, "fit shuffle")  # "False" is truthy: it shuffled
+    _check_hooks(callback, log, print_every)
     check_optimizer_of(model, optimizer)
     x, y = _checked_data(loss_fn, x, y, batch_size, shuffle, rng)
     n = x.shape[-2]
@@ -550,6 +552,33 @@ def _checked_settings(
     if not is_whole(print_every, 0):
         raise ValueError(f"print_every must be an integer >= 0 (0: never), got {print_every!r}")
     return epochs, batch_size, callback_every
+
+
+def _check_hooks(callback: object, log: object, print_every: int) -> None:
+    """Refuse a ``callback`` that cannot be called as ``callback(epoch, history)`` and a
+    ``log`` that cannot be called with one line (when ``print_every`` uses it), before the
+    first epoch: they failed at their first call, the model trained and the History lost."""
+    hooks: list[tuple[object, str, str, tuple]] = []
+    if callback is not None:
+        hooks.append(
+            (callback, "callback", "a function callback(epoch, history) or None", (0, None))
+        )
+    if print_every:
+        hooks.append((log, "log", "a function taking one line of text, such as print", ("",)))
+    for value, label, usage, args in hooks:
+        if not callable(value):
+            raise TypeError(f"fit {label} must be {usage}, got {short_repr(value)}")
+        try:
+            signature = inspect.signature(value)
+        except (TypeError, ValueError):  # some builtins have none: left to their call
+            continue
+        try:
+            signature.bind(*args)
+        except TypeError as exc:
+            name = getattr(value, "__name__", type(value).__name__)
+            raise TypeError(
+                f"fit {label} must be {usage}; {name}{signature} cannot be called so ({exc})"
+            ) from None
 
 
 def _checked_data(
