@@ -204,6 +204,40 @@ def test_fit_names_a_class_passed_for_an_instance_and_arguments_out_of_order():
         assert not np.array_equal(before, model[0].weight.data)  # it trained
 
 
+def test_fit_and_evaluate_name_none_or_a_function_in_a_role():
+    """They raised AttributeError: 'NoneType' object has no attribute 'forward' from inside
+    the loop, or evaluate(model, MSELoss, ...) a TypeError about forward's arguments (api21 M1)."""
+    from proplab import evaluate
+
+    x, y = generate_xor_easy()
+    model = mlp(2, 4, 1, rng=np.random.default_rng(0))
+    sgd = SGD(model.parameters(), lr=1.0)
+    before = model[0].weight.data.copy()
+    head = "fit takes (model, loss_fn, optimizer, x, y, epochs): "
+    mse = "pass e.g. proplab.MSELoss()"
+    cases = [
+        ((model, None, sgd), f"loss_fn got None, which has no forward or backward method: {mse}"),
+        ((None, MSELoss(), sgd), "model got None, which has no forward or backward method: pass e.g. proplab.mlp(2, 10, 1)"),
+        ((model, lambda p, t: ((p - t) ** 2).mean(), sgd), f"loss_fn got the function <lambda>, which has no forward or backward method: {mse}"),
+        ((model, MSELoss(), "sgd"), "optimizer got a str, which has no step or zero_grad method: pass e.g. proplab.SGD(model.parameters(), lr=1.0)"),
+    ]  # fmt: skip
+    for args, message in cases:
+        with pytest.raises(TypeError) as err:
+            fit(*args, x, y, epochs=2)
+        assert str(err.value) == head + message
+    np.testing.assert_array_equal(model[0].weight.data, before)
+    head = "evaluate takes (model, loss_fn, x, y): "
+    cases = [
+        ((MSELoss(), model), "model got a loss (MSELoss), which belongs in loss_fn: arguments in the wrong order?"),
+        ((model, None), f"loss_fn got None, which has no forward or backward method: {mse}"),
+        ((model, MSELoss), f"loss_fn is the class MSELoss, not an instance of it: {mse}"),
+    ]  # fmt: skip
+    for args, message in cases:
+        with pytest.raises(TypeError) as err:
+            evaluate(*args, x, y)
+        assert str(err.value) == head + message
+
+
 def test_class_labels_for_a_model_with_several_outputs_point_to_one_hot():
     labels = np.array([0, 2, 1, 2])
     x = np.random.default_rng(0).normal(size=(4, 2))

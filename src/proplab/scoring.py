@@ -14,6 +14,77 @@ from numpy.typing import ArrayLike
 
 from proplab.core import Module, eval_mode
 from proplab.losses import Loss, are_stacked_labels
+from proplab.optim_base import Optimizer
+
+_FIT = "fit takes (model, loss_fn, optimizer, x, y, epochs)"
+_EVALUATE = "evaluate takes (model, loss_fn, x, y)"
+# what each role must have: training calls these (a user's own loss or optimizer
+# written from scratch has them too)
+_NEEDS = {
+    "model": ("forward", "backward"),
+    "loss_fn": ("forward", "backward"),
+    "optimizer": ("step", "zero_grad"),
+}
+
+
+def check_roles(model: object, loss_fn: object, *optimizer: object) -> None:
+    """Refuse a class where an instance belongs (``MSELoss`` for ``MSELoss()``), proplab
+    objects in another argument's place, and ``None``, a function or anything else
+    without the methods training calls, naming what was passed; they failed deep inside
+    the loop ("forward() missing 1 required positional argument: 'target'", "'NoneType'
+    object has no attribute 'forward'"). Objects of the user's own (a loss written as a
+    Module, say) pass as they are. Without ``optimizer``: :func:`evaluate`'s check."""
+    scoring = not optimizer
+    if (
+        isinstance(model, Module)
+        and isinstance(loss_fn, Loss)
+        and (scoring or isinstance(optimizer[0], Optimizer))
+    ):
+        return  # all in place (callbacks.train calls fit every epoch: no loops then)
+    roles = _EVALUATE if scoring else _FIT
+    kinds: tuple[tuple[str, type, str], ...] = (
+        ("a model", Module, "model"),
+        ("a loss", Loss, "loss_fn"),
+        ("an optimizer", Optimizer, "optimizer"),
+    )
+    checked: list[tuple[object, str, str, tuple[str, ...]]] = [
+        (model, "model", "proplab.mlp(2, 10, 1)", ("a loss", "an optimizer")),
+        # a loss may be a Module of the user's own: only an optimizer is surely misplaced
+        (loss_fn, "loss_fn", "proplab.MSELoss()", ("an optimizer",)),
+    ]
+    if not scoring:
+        checked.append(
+            (
+                optimizer[0],
+                "optimizer",
+                "proplab.SGD(model.parameters(), lr=1.0)",
+                ("a model", "a loss"),
+            )
+        )
+    for value, role, example, misplaced in checked:
+        if isinstance(value, type) and issubclass(value, (Module, Loss, Optimizer)):
+            raise TypeError(
+                f"{roles}: {role} is the class {value.__name__}, not an instance of it: "
+                f"pass e.g. {example}"
+            )
+        for what, kind, belongs in kinds:
+            if what in misplaced and isinstance(value, kind):
+                raise TypeError(
+                    f"{roles}: {role} got {what} ({type(value).__name__}), which belongs in "
+                    f"{belongs}: arguments in the wrong order?"
+                )
+        missing = [name for name in _NEEDS[role] if not callable(getattr(value, name, None))]
+        if missing:
+            if value is None:
+                got = "None"
+            elif callable(value):
+                got = f"the function {getattr(value, '__name__', type(value).__name__)}"
+            else:
+                got = f"a {type(value).__name__}"
+            raise TypeError(
+                f"{roles}: {role} got {got}, which has no {' or '.join(missing)} method: "
+                f"pass e.g. {example}"
+            )
 
 
 def accuracy(
@@ -117,6 +188,7 @@ def evaluate(
     Scores in evaluation mode (dropout off, batchnorm's running statistics: what the
     model predicts with), then puts every module back in the mode it had.
     """
+    check_roles(model, loss_fn)
     x, y = as_arrays(x, y)
     x, y = in_model_dtype(model, x, y, getattr(loss_fn, "numeric_targets", False))
     if x.ndim >= 2 and x.shape[-2] == 0:  # as fit says it (the loss divided by 0)

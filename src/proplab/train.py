@@ -36,6 +36,7 @@ from proplab.scoring import (
     are_class_targets,
     as_arrays,
     check_finite,
+    check_roles,
     in_model_dtype,
     no_accuracy,
     non_finite_loss,
@@ -208,45 +209,11 @@ def _guarded_fit(
     """:func:`_fit` with the roles of its first three arguments checked, overflow warnings
     off and the model in training mode (put back after): what :func:`fit` and
     :func:`fit_without_last_check` run."""
-    _check_roles(model, loss_fn, optimizer)
+    check_roles(model, loss_fn, optimizer)
     # overflow on the way to divergence is reported once, as "diverged", not as
     # a stream of NumPy warnings (and the sigmoid can skip its overflow clamp)
     with overflow_ignored(), train_mode(model):
         return _fit(model, loss_fn, optimizer, *args, **kw)
-
-
-_ROLES = "fit takes (model, loss_fn, optimizer, x, y, epochs)"
-
-
-def _check_roles(model: object, loss_fn: object, optimizer: object) -> None:
-    """Refuse a proplab class where an instance belongs (``MSELoss`` for ``MSELoss()``)
-    and proplab objects in another argument's place, naming what was passed; they failed
-    deep inside the loop ("forward() missing 1 required positional argument: 'target'").
-    Objects of the user's own (a loss written as a Module, say) pass as they are."""
-    if isinstance(model, Module) and isinstance(loss_fn, Loss) and isinstance(optimizer, Optimizer):
-        return  # all in place (callbacks.train calls fit every epoch: no loops then)
-    kinds: tuple[tuple[str, type, str], ...] = (
-        ("a model", Module, "model"),
-        ("a loss", Loss, "loss_fn"),
-    )
-    kinds += (("an optimizer", Optimizer, "optimizer"),)
-    for value, role, example, misplaced in (
-        (model, "model", "proplab.mlp(2, 10, 1)", ("a loss", "an optimizer")),
-        # a loss may be a Module of the user's own: only an optimizer is surely misplaced
-        (loss_fn, "loss_fn", "proplab.MSELoss()", ("an optimizer",)),
-        (optimizer, "optimizer", "proplab.SGD(model.parameters(), lr=1.0)", ("a model", "a loss")),
-    ):
-        if isinstance(value, type) and issubclass(value, (Module, Loss, Optimizer)):
-            raise TypeError(
-                f"{_ROLES}: {role} is the class {value.__name__}, not an instance of it: "
-                f"pass e.g. {example}"
-            )
-        for what, kind, belongs in kinds:
-            if what in misplaced and isinstance(value, kind):
-                raise TypeError(
-                    f"{_ROLES}: {role} got {what} ({type(value).__name__}), which belongs in "
-                    f"{belongs}: arguments in the wrong order?"
-                )
 
 
 def check_optimizer_of(model: Module, optimizer: Optimizer, caller: str = "fit") -> None:
