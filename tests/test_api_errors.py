@@ -425,3 +425,125 @@ def test_a_builders_replica_count_may_be_a_numpy_or_whole_float_integer():
     for count in (np.int64(3), 3.0):
         assert mlp(2, 3, 1, rng=rng(), replicas=count)[0].weight.shape == (3, 2, 3)
     assert mlp(2, 3, 1, rng=rng(), replicas=np.int64(0))[0].weight.shape == (2, 3)
+
+
+# --- evaluate, accuracy and r2_score check data as fit does (api21 H4, M7, L6, L7) ---------
+
+
+def _data_cases():
+    from proplab import BCELoss, evaluate
+
+    x, y = generate_xor_easy()
+    model = mlp(2, 4, 1, rng=rng())
+    three = mlp(2, 4, 3, rng=rng(), output_activation=None)
+    labels = np.arange(21) % 3
+    masked = np.ma.masked_array(x, mask=np.zeros(x.shape, bool))
+    return [
+        # BCE targets 3.0 gave a negative loss (-0.15)
+        (
+            lambda: evaluate(model, BCELoss(), x, 3 * y),
+            ValueError,
+            "BCELoss needs targets in [0, 1] (0/1 labels or probabilities), got 3.0",
+        ),
+        # the imaginary part was dropped: the same numbers as for x
+        (
+            lambda: evaluate(model, MSELoss(), x + 5j, y),
+            TypeError,
+            "x must hold numbers, got an array of dtype complex128",
+        ),
+        (
+            lambda: evaluate(model, MSELoss(), x, np.full(y.shape, "a")),
+            TypeError,
+            "y must hold numbers, got an array of dtype <U1",
+        ),
+        # a stacked y or x for one model gave an array of one loss (or two)
+        (
+            lambda: evaluate(model, MSELoss(), x, y[None]),
+            ValueError,
+            "y is stacked as (1, 21, 1) (replicas (1,)), but the model predicts (21, 1) "
+            "(replicas ()): one target per replica, or one (n, out) shared by all",
+        ),
+        (
+            lambda: evaluate(model, MSELoss(), np.stack([x, x]), y),
+            ValueError,
+            "parameter '0.bias' has shape (4,), but this stack's replica shape is (2,): in "
+            "a stack each layer with parameters needs one set per replica, on leading axes (2,) "
+            "(a layer of your own: see docs/own_layer.md, before 'An activation without "
+            "parameters')",
+        ),
+        (
+            lambda: evaluate(three, CrossEntropyLoss(), x, np.stack([labels, labels])),
+            ValueError,
+            "x has 21 samples but y has 2",
+        ),
+        # numpy/ma failed inside the loss: 'numpy.ndarray' object has no attribute '_data'
+        (
+            lambda: evaluate(model, MSELoss(), masked, y),
+            TypeError,
+            "x is a masked array, which is not taken: fill its masked entries (x.filled(value)) "
+            "or leave those samples out of x and y, and pass a plain array",
+        ),
+        (
+            lambda: fit(model, MSELoss(), SGD(model.parameters()), x, np.ma.masked_array(y), 2),
+            TypeError,
+            "y is a masked array, which is not taken: fill its masked entries (y.filled(value)) "
+            "or leave those samples out of x and y, and pass a plain array",
+        ),
+    ]
+
+
+@pytest.mark.parametrize("case", range(8))
+def test_evaluate_checks_its_data_as_fit_does(case):
+    call, kind, message = _data_cases()[case]
+    with pytest.raises(kind) as err:
+        call()
+    assert str(err.value) == message
+
+
+def test_rows_of_different_lengths_are_named():
+    model = mlp(2, 2, 1, rng=rng())
+    with pytest.raises(ValueError) as err:
+        fit(model, MSELoss(), SGD(model.parameters()), [[0.0, 1.0], [1.0]], [[0], [1]], 1)
+    assert str(err.value).startswith("x is no table of numbers: rows of different lengths? (")
+
+
+@pytest.mark.parametrize(
+    ("target", "bad"),
+    [(np.array([5, 7]), "5"), (np.array([-1, 2]), "-1"), (np.array([0.5, 1.5]), "0.5"),
+     (np.array([[2.0], [np.nan]]), "nan")],
+)  # fmt: skip
+def test_accuracy_refuses_labels_that_are_no_class_index(target, bad):
+    """5 and 7 of 3 classes scored 0.0, -1 scored 0.5 (api21 H4)."""
+    from proplab import accuracy
+
+    scores = np.array([[1.0, 2.0, 0.5], [0.1, 0.2, 3.0]])
+    with pytest.raises(ValueError) as err:
+        accuracy(scores, target)
+    assert str(err.value) == (
+        f"accuracy: label {bad} is not a class index (accepted: integers 0..2)"
+    )
+    assert accuracy(scores, np.array([1, 0])) == 0.5
+    assert accuracy(scores, np.array([[1.0], [2.0]])) == 1.0
+
+
+def test_accuracy_and_r2_score_refuse_text():
+    """Both failed inside NumPy (UFuncTypeError; could not convert string to float)."""
+    from proplab import accuracy, r2_score
+
+    text = np.array([["a"], ["b"]])
+    with pytest.raises(
+        TypeError, match=r"^accuracy: predictions must hold numbers, got an array of dtype <U1$"
+    ):
+        accuracy(text, np.array([[0], [1]]))
+    with pytest.raises(
+        TypeError, match=r"^accuracy: target must hold numbers, got an array of dtype <U1$"
+    ):
+        accuracy(np.array([[0.2], [0.9]]), text)
+    with pytest.raises(
+        TypeError, match=r"^r2_score: predictions must hold numbers, got an array of dtype <U1$"
+    ):
+        r2_score(text, np.ones((2, 1)))
+    with pytest.raises(
+        TypeError, match=r"^r2_score: target must hold numbers, got an array of dtype <U1$"
+    ):
+        r2_score(np.ones((2, 1)), text)

@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from proplab.checks import check_int, is_whole
-from proplab.scoring import accuracy
+from proplab.scoring import accuracy, check_numbers
 
 __all__ = [
     "accuracy",
@@ -135,7 +135,10 @@ def r2_score(pred: np.ndarray, target: np.ndarray) -> float | np.ndarray:
     ``r2_score(y_true, y_pred)``; R² is not symmetric. Returns a float for one
     model, an array ``R`` for a stack.
     """
-    pred, target = np.asarray(pred, dtype=np.float64), np.asarray(target, dtype=np.float64)
+    pred, target = np.asarray(pred), np.asarray(target)
+    check_numbers("r2_score: predictions", pred)  # text: "could not convert string to float"
+    check_numbers("r2_score: target", target)
+    pred, target = pred.astype(np.float64, copy=False), target.astype(np.float64, copy=False)
     if pred.ndim < 2 or target.shape[-2:] != pred.shape[-2:]:
         raise ValueError(
             f"r2_score: target shape {target.shape} does not fit predictions {pred.shape}; "

@@ -36,7 +36,9 @@ from proplab.scoring import (
     are_class_targets,
     as_arrays,
     check_finite,
+    check_numbers,
     check_roles,
+    check_stacking,
     in_model_dtype,
     no_accuracy,
     non_finite_loss,
@@ -560,8 +562,7 @@ def _checked_data(
     targets the loss takes; returns them."""
     x, y = as_arrays(x, y)
     for name, a in (("x", x), ("y", y)):
-        if a.dtype.kind not in "biuf":
-            raise TypeError(f"{name} must hold numbers, got an array of dtype {a.dtype}")
+        check_numbers(name, a)
         if np.ndim(a) < 2:
             raise ValueError(
                 f"{name} must be (n, columns) (or stacked (*R, n, columns)), got shape "
@@ -603,20 +604,7 @@ def _probe(model: Module, loss_fn: Loss, x: np.ndarray, y: np.ndarray) -> tuple[
     except (ValueError, TypeError):
         model.forward(x)  # the same error, naming the caller's array rather than one row
         raise
-    replicas = pred.shape[:-2]
-    if replicas:
-        _check_replica_parameters(model, replicas)
-    if y.ndim > 2:
-        try:
-            fits = np.broadcast_shapes(y.shape[:-2], replicas) == replicas
-        except ValueError:
-            fits = False
-        if not fits:
-            raise ValueError(
-                f"y is stacked as {y.shape} (replicas {y.shape[:-2]}), but the model "
-                f"predicts {replicas + (x.shape[-2], pred.shape[-1])} (replicas {replicas}): "
-                "one target per replica, or one (n, out) shared by all"
-            )
+    check_stacking(model, pred, x.shape[-2], y)
     if not is_proplabs(type(loss_fn)):  # proplab's own losses are tested to keep it
         _check_loss_contract(loss_fn, pred, y[..., :1, :])
     return pred.shape
@@ -649,20 +637,6 @@ def _check_loss_contract(loss_fn: Loss, pred: np.ndarray, target: np.ndarray) ->
             f"{pred.shape} (one sample, checked before training): dL/dpred has pred's "
             "shape (do not ravel or squeeze it)"
         )
-
-
-def _check_replica_parameters(model: Module, replicas: tuple[int, ...]) -> None:
-    """Refuse a stack with a parameter shared by its replicas: a layer of one's own with a
-    parameter but no replica axes (an activation with a learnable beta, put in
-    ``mlp(seeds=...)``) made the replicas train each other, silently (api17)."""
-    for name, p in model.named_parameters():
-        if p.data.shape[: len(replicas)] != replicas:
-            raise ValueError(
-                f"parameter {name!r} has shape {p.data.shape}, but this stack's replica shape "
-                f"is {replicas}: in a stack each layer with parameters needs one set per "
-                f"replica, on leading axes {replicas} (a layer of your own: see "
-                "docs/own_layer.md, before 'An activation without parameters')"
-            )
 
 
 class _ReplicaStops:
