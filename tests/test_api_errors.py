@@ -204,6 +204,40 @@ def test_fit_names_a_class_passed_for_an_instance_and_arguments_out_of_order():
         assert not np.array_equal(before, model[0].weight.data)  # it trained
 
 
+def test_fit_and_evaluate_name_none_or_a_function_in_a_role():
+    """They raised AttributeError: 'NoneType' object has no attribute 'forward' from inside
+    the loop, or evaluate(model, MSELoss, ...) a TypeError about forward's arguments (api21 M1)."""
+    from proplab import evaluate
+
+    x, y = generate_xor_easy()
+    model = mlp(2, 4, 1, rng=np.random.default_rng(0))
+    sgd = SGD(model.parameters(), lr=1.0)
+    before = model[0].weight.data.copy()
+    head = "fit takes (model, loss_fn, optimizer, x, y, epochs): "
+    mse = "pass e.g. proplab.MSELoss()"
+    cases = [
+        ((model, None, sgd), f"loss_fn got None, which has no forward or backward method: {mse}"),
+        ((None, MSELoss(), sgd), "model got None, which has no forward or backward method: pass e.g. proplab.mlp(2, 10, 1)"),
+        ((model, lambda p, t: ((p - t) ** 2).mean(), sgd), f"loss_fn got the function <lambda>, which has no forward or backward method: {mse}"),
+        ((model, MSELoss(), "sgd"), "optimizer got a str, which has no step or zero_grad method: pass e.g. proplab.SGD(model.parameters(), lr=1.0)"),
+    ]  # fmt: skip
+    for args, message in cases:
+        with pytest.raises(TypeError) as err:
+            fit(*args, x, y, epochs=2)
+        assert str(err.value) == head + message
+    np.testing.assert_array_equal(model[0].weight.data, before)
+    head = "evaluate takes (model, loss_fn, x, y): "
+    cases = [
+        ((MSELoss(), model), "model got a loss (MSELoss), which belongs in loss_fn: arguments in the wrong order?"),
+        ((model, None), f"loss_fn got None, which has no forward or backward method: {mse}"),
+        ((model, MSELoss), f"loss_fn is the class MSELoss, not an instance of it: {mse}"),
+    ]  # fmt: skip
+    for args, message in cases:
+        with pytest.raises(TypeError) as err:
+            evaluate(*args, x, y)
+        assert str(err.value) == head + message
+
+
 def test_class_labels_for_a_model_with_several_outputs_point_to_one_hot():
     labels = np.array([0, 2, 1, 2])
     x = np.random.default_rng(0).normal(size=(4, 2))
@@ -314,3 +348,202 @@ def test_labels_for_a_loss_of_two_outputs_point_to_one_hot():
         with pytest.raises(ValueError) as err:
             MSELoss().forward(np.zeros((4, 2)), target)
         assert "(class labels for 2 outputs: proplab.one_hot(labels, 2))" in str(err.value)
+
+
+# --- yes/no options (api21 H1) -------------------------------------------------------------
+
+
+def _yes_no_calls(value):
+    """Every public yes/no option, given ``value``: each took any truthy value as True."""
+    from proplab import Adam, RMSProp, gradcheck, trace_step
+    from proplab.splits import minibatches
+
+    x, y = generate_xor_easy()
+    model = mlp(2, 3, 1, rng=rng())
+    params = model.parameters()
+    return [
+        ("SGD nesterov", lambda: SGD(params, lr=0.1, momentum=0.9, nesterov=value)),
+        ("Adam amsgrad", lambda: Adam(params, amsgrad=value)),
+        ("RMSProp centered", lambda: RMSProp(params, centered=value)),
+        ("mlp bias", lambda: mlp(2, 3, 1, rng=rng(), bias=value)),
+        ("mlp batchnorm", lambda: mlp(2, 3, 1, rng=rng(), batchnorm=value)),
+        ("conv_net bias", lambda: conv_net(2, rng=rng(), bias=value)),
+        (
+            "fit shuffle",
+            lambda: fit(
+                model, MSELoss(), SGD(params), x, y, 2, batch_size=5, shuffle=value, rng=rng()
+            ),
+        ),
+        (
+            "gradcheck check_inputs",
+            lambda: gradcheck(Linear(2, 3, rng=rng()), x, check_inputs=value),
+        ),
+        ("trace_step check", lambda: trace_step(model, MSELoss(), x, y, check=value)),
+        ("minibatches shuffle", lambda: list(minibatches(x, y, 4, shuffle=value, rng=rng()))),
+        ("minibatches drop_last", lambda: list(minibatches(x, y, 4, drop_last=value, rng=rng()))),
+    ]
+
+
+@pytest.mark.parametrize("value", ["False", None, 0, 1.0])
+@pytest.mark.parametrize("case", range(11))
+def test_a_yes_no_option_takes_only_true_or_false(case, value):
+    """'False' is truthy: SGD(nesterov='False') was Nesterov, mlp(bias='False') had biases,
+    fit(shuffle='False') shuffled; None switched amsgrad off. Refused as Linear refuses it."""
+    label, call = _yes_no_calls(value)[case]
+    with pytest.raises(TypeError) as err:
+        call()
+    assert str(err.value) == f"{label} must be True or False, got {value!r}"
+
+
+@pytest.mark.parametrize("case", range(11))
+def test_a_yes_no_option_takes_numpy_bools(case):
+    _, call = _yes_no_calls(np.bool_(False))[case]
+    call()  # accepted, as Linear(bias=np.False_) is
+
+
+def test_numpy_false_means_off():
+    from proplab import Adam
+
+    assert Adam(mlp(2, 3, 1, rng=rng()).parameters(), amsgrad=np.bool_(False)).amsgrad is False
+    names = [n for n, _ in mlp(2, 3, 1, rng=rng(), bias=np.bool_(False)).named_parameters()]
+    assert not any(n.endswith("bias") for n in names), names
+
+
+@pytest.mark.parametrize("bad", [2.5, True, -1.0])
+def test_a_builders_replica_count_is_checked_as_an_integer(bad):
+    """mlp(replicas=2.5) failed as "'float' object is not iterable" (api21 M6)."""
+    with pytest.raises(ValueError) as err:
+        mlp(2, 3, 1, rng=rng(), replicas=bad)
+    assert str(err.value) == f"mlp replicas must be an integer >= 0, got {bad!r}"
+    with pytest.raises(
+        ValueError, match=rf"^conv_net replicas must be an integer >= 0, got {bad!r}$"
+    ):
+        conv_net(2, rng=rng(), replicas=bad)
+
+
+def test_a_builders_replica_count_may_be_a_numpy_or_whole_float_integer():
+    for count in (np.int64(3), 3.0):
+        assert mlp(2, 3, 1, rng=rng(), replicas=count)[0].weight.shape == (3, 2, 3)
+    assert mlp(2, 3, 1, rng=rng(), replicas=np.int64(0))[0].weight.shape == (2, 3)
+
+
+# --- evaluate, accuracy and r2_score check data as fit does (api21 H4, M7, L6, L7) ---------
+
+
+def _data_cases():
+    from proplab import BCELoss, evaluate
+
+    x, y = generate_xor_easy()
+    model = mlp(2, 4, 1, rng=rng())
+    three = mlp(2, 4, 3, rng=rng(), output_activation=None)
+    labels = np.arange(21) % 3
+    masked = np.ma.masked_array(x, mask=np.zeros(x.shape, bool))
+    return [
+        # BCE targets 3.0 gave a negative loss (-0.15)
+        (
+            lambda: evaluate(model, BCELoss(), x, 3 * y),
+            ValueError,
+            "BCELoss needs targets in [0, 1] (0/1 labels or probabilities), got 3.0",
+        ),
+        # the imaginary part was dropped: the same numbers as for x
+        (
+            lambda: evaluate(model, MSELoss(), x + 5j, y),
+            TypeError,
+            "x must hold numbers, got an array of dtype complex128",
+        ),
+        (
+            lambda: evaluate(model, MSELoss(), x, np.full(y.shape, "a")),
+            TypeError,
+            "y must hold numbers, got an array of dtype <U1",
+        ),
+        # a stacked y or x for one model gave an array of one loss (or two)
+        (
+            lambda: evaluate(model, MSELoss(), x, y[None]),
+            ValueError,
+            "y is stacked as (1, 21, 1) (replicas (1,)), but the model predicts (21, 1) "
+            "(replicas ()): one target per replica, or one (n, out) shared by all",
+        ),
+        (
+            lambda: evaluate(model, MSELoss(), np.stack([x, x]), y),
+            ValueError,
+            "parameter '0.bias' has shape (4,), but this stack's replica shape is (2,): in "
+            "a stack each layer with parameters needs one set per replica, on leading axes (2,) "
+            "(a layer of your own: see docs/own_layer.md, before 'An activation without "
+            "parameters')",
+        ),
+        (
+            lambda: evaluate(three, CrossEntropyLoss(), x, np.stack([labels, labels])),
+            ValueError,
+            "x has 21 samples but y has 2",
+        ),
+        # numpy/ma failed inside the loss: 'numpy.ndarray' object has no attribute '_data'
+        (
+            lambda: evaluate(model, MSELoss(), masked, y),
+            TypeError,
+            "x is a masked array, which is not taken: fill its masked entries (x.filled(value)) "
+            "or leave those samples out of x and y, and pass a plain array",
+        ),
+        (
+            lambda: fit(model, MSELoss(), SGD(model.parameters()), x, np.ma.masked_array(y), 2),
+            TypeError,
+            "y is a masked array, which is not taken: fill its masked entries (y.filled(value)) "
+            "or leave those samples out of x and y, and pass a plain array",
+        ),
+    ]
+
+
+@pytest.mark.parametrize("case", range(8))
+def test_evaluate_checks_its_data_as_fit_does(case):
+    call, kind, message = _data_cases()[case]
+    with pytest.raises(kind) as err:
+        call()
+    assert str(err.value) == message
+
+
+def test_rows_of_different_lengths_are_named():
+    model = mlp(2, 2, 1, rng=rng())
+    with pytest.raises(ValueError) as err:
+        fit(model, MSELoss(), SGD(model.parameters()), [[0.0, 1.0], [1.0]], [[0], [1]], 1)
+    assert str(err.value).startswith("x is no table of numbers: rows of different lengths? (")
+
+
+@pytest.mark.parametrize(
+    ("target", "bad"),
+    [(np.array([5, 7]), "5"), (np.array([-1, 2]), "-1"), (np.array([0.5, 1.5]), "0.5"),
+     (np.array([[2.0], [np.nan]]), "nan")],
+)  # fmt: skip
+def test_accuracy_refuses_labels_that_are_no_class_index(target, bad):
+    """5 and 7 of 3 classes scored 0.0, -1 scored 0.5 (api21 H4)."""
+    from proplab import accuracy
+
+    scores = np.array([[1.0, 2.0, 0.5], [0.1, 0.2, 3.0]])
+    with pytest.raises(ValueError) as err:
+        accuracy(scores, target)
+    assert str(err.value) == (
+        f"accuracy: label {bad} is not a class index (accepted: integers 0..2)"
+    )
+    assert accuracy(scores, np.array([1, 0])) == 0.5
+    assert accuracy(scores, np.array([[1.0], [2.0]])) == 1.0
+
+
+def test_accuracy_and_r2_score_refuse_text():
+    """Both failed inside NumPy (UFuncTypeError; could not convert string to float)."""
+    from proplab import accuracy, r2_score
+
+    text = np.array([["a"], ["b"]])
+    with pytest.raises(
+        TypeError, match=r"^accuracy: predictions must hold numbers, got an array of dtype <U1$"
+    ):
+        accuracy(text, np.array([[0], [1]]))
+    with pytest.raises(
+        TypeError, match=r"^accuracy: target must hold numbers, got an array of dtype <U1$"
+    ):
+        accuracy(np.array([[0.2], [0.9]]), text)
+    with pytest.raises(
+        TypeError, match=r"^r2_score: predictions must hold numbers, got an array of dtype <U1$"
+    ):
+        r2_score(text, np.ones((2, 1)))
+    with pytest.raises(
+        TypeError, match=r"^r2_score: target must hold numbers, got an array of dtype <U1$"
+    ):
+        r2_score(np.ones((2, 1)), text)

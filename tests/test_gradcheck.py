@@ -289,6 +289,33 @@ def test_gradcheck_eps_must_be_positive(eps):
         proplab.gradcheck(model, np.ones((3, 2)), eps=eps)
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"eps": True}, r"eps must be a finite number > 0, got True"),
+        ({"tolerance": True}, r"tolerance must be a finite number >= 0, got True"),
+        ({"tolerance": float("inf")}, r"tolerance must be a finite number >= 0, got inf"),
+        ({"tolerance": "1e-6"}, r"tolerance must be a finite number >= 0, got '1e-6'"),
+    ],
+)
+def test_gradcheck_refuses_bool_or_infinite_settings(kwargs, message):
+    """tolerance=True and eps=True were taken, tolerance=inf made a check that cannot fail
+    (api21 M5)."""
+    import proplab
+
+    with pytest.raises(ValueError, match="^gradcheck: " + message + "$"):
+        proplab.gradcheck(Linear(2, 3, rng=np.random.default_rng(0)), np.ones((3, 2)), **kwargs)
+
+
+def test_gradcheck_takes_numpy_numbers():
+    """np.float32(1e-6) was refused as 'no finite number' (api21 M5)."""
+    import proplab
+
+    layer = Linear(2, 3, rng=np.random.default_rng(0))
+    result = proplab.gradcheck(layer, np.ones((3, 2)), eps=np.float64(1e-6), tolerance=np.int64(1))
+    assert result.ok and result.tolerance == 1
+
+
 def test_gradcheck_refuses_float32_models_and_non_modules():
     import proplab
 

@@ -126,3 +126,40 @@ def test_a_model_with_non_finite_predictions_has_no_accuracy():
     scores = accuracy(stack, y)
     assert scores[0] == 1.0 and np.isnan(scores[1])
     assert accuracy(np.array([[0.1], [0.9], [0.6], [0.3]]), y) == 0.75  # finite: scored
+
+
+@pytest.mark.parametrize(
+    ("labels", "message"),
+    [
+        (np.eye(3), r"got shape \(3, 3\) \(already one-hot\?\)"),
+        (np.array([[0, 2, 1]]), r"got shape \(1, 3\) \(labels as a row\? pass labels.ravel\(\)\)"),
+        (np.zeros((2, 2, 1)), r"got shape \(2, 2, 1\) \(a stack's labels: one replica at a time\)"),
+    ],
+)
+def test_one_hot_refuses_what_it_would_flatten(labels, message):
+    """one_hot(np.eye(3)) gave (9, 2): the one-hot rows read as 9 labels (api21 H3)."""
+    with pytest.raises(ValueError, match=r"^one_hot takes labels \(n,\) or \(n, 1\), " + message):
+        one_hot(labels)
+    with pytest.raises(ValueError, match=r"^one_hot takes labels"):
+        one_hot(labels, 3)
+
+
+def test_labels_as_a_row_are_refused_with_a_ravel_hint():
+    """confusion_matrix([[0, 1, 1]], [[0, 1, 0]]) counted 1 sample, not 3 (api21 H3)."""
+    with pytest.raises(ValueError) as err:
+        confusion_matrix(np.array([[0, 1, 1]]), np.array([[0, 1, 0]]))
+    assert str(err.value) == (
+        "labels must be (n,), (n, 1) or one-hot (n, C), got one row of shape (1, 3) that is "
+        "no one-hot row: labels as a row? pass y.ravel()"
+    )
+    with pytest.raises(ValueError) as err:  # [[0, 1, 0]] looks one-hot: the counts disagree
+        confusion_matrix(np.array([0, 1, 1]), np.array([[0, 1, 0]]))
+    assert str(err.value) == (
+        "y_true has 3 labels but y_pred has 1 (y_pred is one row (1, 3): labels as a row? "
+        "pass y_pred.ravel())"
+    )
+    with pytest.raises(ValueError, match=r"got shape \(2, 3, 1\)"):
+        labels_of(np.zeros((2, 3, 1)))
+    # one sample's one-hot row or probabilities is still one label
+    np.testing.assert_array_equal(labels_of(np.array([[0, 1, 0]])), [1])
+    np.testing.assert_array_equal(labels_of(np.array([[0.2, 0.1, 0.7]])), [2])

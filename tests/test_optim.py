@@ -164,6 +164,20 @@ def test_rmsprop_centered():
     np.testing.assert_allclose(p2, [0.1586669985], atol=1e-10)
 
 
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_centered_rmsprop_skips_a_gradient_whose_square_overflows(momentum):
+    """Above |g| ~ 1.3e156 both v and m^2 overflow: v - m^2 was inf - inf = NaN and the
+    weights NaN for every later step (num21 M1). As torch: the variance stays inf, so the
+    step g / inf is 0 and the weight keeps its value; later steps too (v stays inf)."""
+    with np.errstate(over="ignore", invalid="ignore"):  # the overflow itself warns
+        steps = run(
+            lambda ps: RMSProp(ps, lr=0.01, centered=True, momentum=momentum),
+            [1.0],
+            [[2e156], [0.5], [0.5]],
+        )
+    np.testing.assert_array_equal(steps, [[1.0], [1.0], [1.0]])
+
+
 def test_rmsprop_momentum():
     # step 1: b = g / avg = 2 / 1.5 = 4/3;               p = 1 - 0.3 * 4/3 = 0.6
     # step 2: b = 0.5 * 4/3 + 2 / (sqrt(1.75) + 0.5) = 0.66667 + 1.09717 = 1.76383
@@ -760,3 +774,59 @@ def test_values_written_into_a_packed_parameter_are_the_ones_trained():
     np.testing.assert_array_equal(layer.weight.data, [[0.5], [1.5]])
     np.testing.assert_array_equal(layer.bias.data, [2.5])
     assert not np.array_equal(before, layer.weight.data)
+
+
+# --- hyperparameter types, set after construction too (api21 M2, L5) ---------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "kind"),
+    [("0.1", "str"), (None, "NoneType"), (0.1 + 0j, "complex"), ([0.1, "a"], "list")],
+)
+def test_a_hyperparameter_that_is_no_real_number_is_refused_by_name(value, kind):
+    """SGD(lr='0.1') trained at 0.1 while opt.lr = '0.1' failed inside NumPy ('ufunc
+    isfinite not supported'), and opt.lr = 0.1+0j was taken and failed at the next step."""
+    p = Parameter(np.zeros((2, 3)))
+    with pytest.raises(TypeError) as err:
+        SGD([p], lr=value)
+    assert str(err.value) == (
+        f"Invalid learning rate: {value!r} (accepted: a real number, or an array of them, "
+        f"one per replica; got {kind})"
+    )
+    opt = SGD([p], lr=0.1)
+    with pytest.raises(
+        TypeError, match=rf"^Invalid lr: .* \(accepted: a real number.*got {kind}\)$"
+    ):
+        opt.lr = value
+    assert opt.lr == 0.1
+
+
+def test_true_as_a_hyperparameter_is_refused_when_set_too():
+    """SGD(lr=True) was refused, opt.lr = True taken (float(True) is 1.0)."""
+    opt = Adam([Parameter(np.zeros(3))])
+    with pytest.raises(
+        ValueError, match=r"^Invalid eps: True \(accepted: a number, not True/False\)$"
+    ):
+        opt.set_hyper("eps", True)
+    assert opt.hyper["eps"] == 1e-8
+
+
+def test_numpy_and_fraction_hyperparameters_are_still_numbers():
+    from fractions import Fraction
+
+    opt = SGD([Parameter(np.zeros(3))], lr=np.float32(0.5), momentum=Fraction(1, 2))
+    opt.lr = np.int64(1)
+    assert opt.lr == 1 and opt.hyper["momentum"] == 0.5
+
+
+def test_an_optimizer_without_an_update_rule_says_what_to_write():
+    """Optimizer(...).step() raised NotImplementedError with an empty message (api21 M8)."""
+    from proplab import Optimizer
+
+    class Mine(Optimizer):
+        pass
+
+    with pytest.raises(NotImplementedError) as err:
+        Mine([Parameter(np.zeros(3))], lr=0.1).step()
+    assert str(err.value).startswith("Mine has no update rule: an Optimizer subclass writes ")
+    assert "update(self, group, state)" in str(err.value)

@@ -1,6 +1,7 @@
 """Learning-rate schedules and L2 weight decay: one step by hand, sequences against PyTorch."""
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -377,3 +378,23 @@ def test_a_schedule_state_is_a_copy_and_misfits_are_refused() -> None:
     )
     with pytest.raises(TypeError, match="StepLR.load_state_dict takes the dict state_dict"):
         step.load_state_dict([("last_epoch", 3)])
+
+
+def test_reduce_on_plateau_takes_numpy_numbers_and_names_a_factor_of_text():
+    """np.float32(1e-4) was 'no finite number'; factor='0.5' failed comparing str (api21 M5)."""
+    opt = SGD([Parameter(np.zeros(2))], lr=1.0)
+    s = ReduceLROnPlateau(
+        opt,
+        factor=np.float64(0.5),
+        min_lr=np.float32(1e-4),
+        threshold=np.int64(0),
+        eps=np.float32(1e-9),
+    )
+    assert (s.factor, s.min_lr, s.threshold) == (0.5, np.float32(1e-4), 0.0)
+    for bad in ("0.5", None, True):
+        with pytest.raises(
+            ValueError, match=rf"^factor must be in \[0, 1\), got {re.escape(repr(bad))}$"
+        ):
+            ReduceLROnPlateau(opt, factor=bad)
+    with pytest.raises(ValueError, match=r"^min_lr must be a finite number >= 0, got True$"):
+        ReduceLROnPlateau(opt, min_lr=True)

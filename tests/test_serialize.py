@@ -465,3 +465,49 @@ def test_training_on_after_load_without_the_optimizer_restarts_its_state(
         assert gap == 0.0
     else:  # momentum or moments started afresh at epoch 100: another trajectory
         assert gap > 1e-6  # far beyond rounding (0 for SGD: the same arithmetic)
+
+
+def test_save_and_load_name_a_path_they_cannot_use(tmp_path: Path, monkeypatch) -> None:
+    """api21 L3: save(m, '') said "' is a folder ... e.g. /model.npz", save(m, b'...') gave
+    pathlib's TypeError, load of a folder without model.npz did not say it is a folder."""
+    model = mlp(2, 3, 1, rng=np.random.default_rng(0))
+    for call, name in ((lambda p: proplab.save(model, p), "save"), (proplab.load, "load")):
+        with pytest.raises(
+            ValueError, match=rf"^{name} takes a file path, got an empty one \(''\)$"
+        ):
+            call("")
+        with pytest.raises(TypeError) as err:
+            call(b"m.npz")
+        assert str(err.value) == (
+            f"{name} takes a file path as a str or pathlib.Path, got bytes b'm.npz' "
+            "(os.fsdecode(path) gives the str)"
+        )
+    with pytest.raises(FileNotFoundError) as err:
+        proplab.load(tmp_path)
+    assert (
+        str(err.value)
+        == f"no model file at {tmp_path} ({tmp_path} is a folder, with no model.npz in it)"
+    )
+    with pytest.raises(TypeError, match=r"^load_optimizer takes a file path .*got None$"):
+        proplab.load_optimizer(None, model)
+    assert not list(tmp_path.iterdir())
+
+
+def test_save_and_load_expand_a_home_folder(tmp_path: Path, monkeypatch) -> None:
+    """save(m, '~/m.npz') said "no folder ~" (api21 L3)."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    model = mlp(2, 3, 1, rng=np.random.default_rng(0))
+    assert proplab.save(model, "~/m.npz") == tmp_path / "m.npz"
+    loaded = proplab.load("~/m.npz")
+    np.testing.assert_array_equal(loaded[0].weight.data, model[0].weight.data)
+
+
+@pytest.mark.parametrize("metadata", [[1], "run 3", 5])
+def test_save_refuses_metadata_that_is_no_dict(tmp_path: Path, metadata) -> None:
+    """metadata=[1] was stored although the docstring says a dict (api21 L8)."""
+    with pytest.raises(TypeError) as err:
+        proplab.save(mlp(2, 3, 1, rng=np.random.default_rng(0)), tmp_path / "m.npz", metadata)
+    assert (
+        str(err.value) == f"save's metadata must be a dict of JSON values or None, got {metadata!r}"
+    )
+    assert not list(tmp_path.iterdir())

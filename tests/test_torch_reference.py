@@ -322,3 +322,23 @@ def test_the_defaults_copied_from_torch_are_torchs() -> None:
     for ours, theirs, names in pairs:
         assert defaults(ours, names) == defaults(theirs, names), ours.__name__
     assert proplab.Dropout(rng=np.random.default_rng(0)).p == torch.nn.Dropout().p
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_centered_rmsprop_with_an_overflowing_gradient_stays_finite_as_torch(momentum):
+    """num21 M1: v - m^2 was inf - inf = NaN (weights NaN for good); torch keeps inf."""
+    from proplab import Parameter
+
+    q = Parameter(np.array([1.0, -3.0]))
+    ours = RMSProp([q], lr=0.01, centered=True, momentum=momentum)
+    p = t(np.array([1.0, -3.0]), grad=True)
+    theirs = torch.optim.RMSprop([p], lr=0.01, centered=True, momentum=momentum)
+    for g in ([2e156, 0.5], [0.5, -4e200], [0.5, 0.5]):
+        ours.zero_grad()
+        q.grad = np.array(g)
+        with np.errstate(over="ignore", invalid="ignore"):
+            ours.step()
+        p.grad = t(np.array(g))
+        theirs.step()
+        np.testing.assert_array_equal(q.data, p.detach().numpy())
+    assert np.isfinite(q.data).all()

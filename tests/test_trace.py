@@ -902,3 +902,10 @@ def test_a_trace_of_more_samples_than_a_page_can_hold_is_refused(tmp_path, capsy
         )
     assert cli.main(["trace", "--dataset", str(path), "--samples", "3", "--no-check"]) == 0
     assert "3 samples" in capsys.readouterr().out
+
+
+def test_trace_step_refuses_data_with_no_samples_as_fit_does():
+    """It divided by the zero rows: ZeroDivisionError: float division by zero (api21 M3)."""
+    model = proplab.mlp(2, 2, 1, rng=np.random.default_rng(0))
+    with pytest.raises(ValueError, match=r"^trace_step: x has no samples \(shape \(0, 2\)\)$"):
+        trace_step(model, proplab.MSELoss(), np.zeros((0, 2)), np.zeros((0, 1)))

@@ -677,6 +677,54 @@ def test_fit_names_bad_arguments_before_training(xor, change, message):
         fit(model, MSELoss(), opt, x, y, 10, **kwargs)
 
 
+@pytest.mark.parametrize(
+    ("hooks", "message"),
+    [
+        (
+            {"callback": "progress"},
+            r"^fit callback must be a function callback\(epoch, history\) or None, got 'progress'$",
+        ),
+        (
+            {"callback": lambda epoch: None},
+            r"^fit callback must be a function callback\(epoch, history\) or None; "
+            r"<lambda>\(epoch\) cannot be called so \(too many positional arguments\)$",
+        ),
+        (
+            {"print_every": 10, "log": "stdout"},
+            r"^fit log must be a function taking one line of text, such as print, got 'stdout'$",
+        ),
+        ({"print_every": 10, "log": None}, r"^fit log must be .* got None$"),
+        ({"print_every": 10, "log": lambda: None}, r"^fit log must be .*<lambda>\(\) cannot"),
+    ],
+)
+def test_fit_refuses_a_callback_or_log_it_cannot_call_before_training(xor, hooks, message):
+    """They failed at their first call (epoch 10, or after the last epoch): the model had
+    trained and the History was lost (api21 H2). Now nothing changes."""
+    x, y = xor
+    model = lab_model(0)
+    opt = SGD(model.parameters(), lr=1.0)
+    before = [p.data.copy() for p in model.parameters()]
+    with pytest.raises(TypeError, match=message):
+        fit(model, MSELoss(), opt, x, y, 50, **hooks)
+    assert opt.steps == 0
+    for p, b in zip(model.parameters(), before, strict=True):
+        np.testing.assert_array_equal(p.data, b)
+
+
+def test_fit_takes_callbacks_with_defaults_or_star_args_and_an_unused_log(xor):
+    x, y = xor
+    model = lab_model(0)
+    assert fit(model, MSELoss(), SGD(model.parameters()), x, y, 2, log=None).epochs_run == 2
+    seen: list = []
+    history = fit(
+        model, MSELoss(), SGD(model.parameters()), x, y, 2,
+        callback=lambda *args, extra=1: seen.append(args[0]), print_every=1, log=seen.append,
+    )  # fmt: skip
+    assert history.epochs_run == 2
+    assert [type(s) for s in seen] == [str, str, int] and seen[2] == 2, seen
+    assert seen[0].startswith("epoch 1 ") and seen[1].startswith("epoch 2 "), seen
+
+
 # --- mutation-testing gaps: exact thresholds and partial epochs ------------------------
 
 

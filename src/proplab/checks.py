@@ -37,6 +37,15 @@ def check_int(value: object, label: str, low: int = 1) -> int:
     return int(value)  # type: ignore[call-overload]
 
 
+def check_bool(value: object, label: str) -> bool:
+    """``value`` as a bool if it is ``True`` or ``False`` (or NumPy's), else a TypeError
+    naming it: a yes/no option given ``"False"`` (truthy) or ``None`` would silently mean
+    the wrong thing. ``label`` names the option, e.g. ``"Adam amsgrad"``."""
+    if not isinstance(value, bool | np.bool_):
+        raise TypeError(f"{label} must be True or False, got {short_repr(value)}")
+    return bool(value)
+
+
 def did_you_mean(name: object, choices: Iterable[str]) -> str:
     """``"; did you mean 'epochs'?"`` for the accepted name nearest a misspelt one (as
     difflib judges close), or ``""``: the end of an "unknown name" error message."""

@@ -13,6 +13,7 @@ and the notes that say why a check failed (or could not compare) in
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from proplab.batchnorm import BatchNorm1d
+from proplab.checks import check_bool
 from proplab.conv import Conv1d
 from proplab.core import Module
 from proplab.dropout import Dropout
@@ -174,6 +176,11 @@ def relative_error(analytic: np.ndarray, numeric: np.ndarray) -> float:
     return float(np.max(np.abs(analytic - numeric))) / scale
 
 
+def _is_number(value: object) -> bool:
+    """A real number (NumPy's too), not a bool."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
+
+
 def gradcheck(
     target: Module | Loss,
     *inputs: np.ndarray,
@@ -202,10 +209,13 @@ def gradcheck(
         >>> proplab.gradcheck(model, np.random.default_rng(1).normal(size=(5, 2))).ok
         True
     """
-    if not (isinstance(eps, int | float) and math.isfinite(eps) and eps > 0):
+    # NumPy scalars are numbers (np.float32(1e-6) was refused), bools are not (eps=True
+    # nudged by 1), and an infinite tolerance is a check that cannot fail
+    if not (_is_number(eps) and math.isfinite(eps) and eps > 0):
         raise ValueError(f"gradcheck: eps must be a finite number > 0, got {eps!r}")
-    if not (isinstance(tolerance, int | float) and tolerance >= 0):
-        raise ValueError(f"gradcheck: tolerance must be a number >= 0, got {tolerance!r}")
+    if not (_is_number(tolerance) and math.isfinite(tolerance) and tolerance >= 0):
+        raise ValueError(f"gradcheck: tolerance must be a finite number >= 0, got {tolerance!r}")
+    check_bool(check_inputs, "gradcheck check_inputs")  # "False" is truthy: it checked
     if not isinstance(target, Module | Loss):
         raise TypeError(f"gradcheck checks a proplab Module or Loss, got {type(target).__name__}")
     if rng is not None and not isinstance(rng, np.random.Generator):

@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from proplab.checks import check_int, is_whole
-from proplab.scoring import accuracy
+from proplab.scoring import accuracy, check_numbers
 
 __all__ = [
     "accuracy",
@@ -32,9 +32,29 @@ def labels_of(y: np.ndarray) -> np.ndarray:
     such as 0.9 would otherwise be truncated to class 0: use predicted_labels).
     """
     y = np.asarray(y)
+    if y.ndim > 2:  # flattened, a stack's labels were read as one long list
+        raise ValueError(
+            f"labels must be (n,), (n, 1) or one-hot (n, C), got shape {y.shape} (a stack's "
+            "labels: one replica at a time)"
+        )
     if y.ndim == 2 and y.shape[1] > 1:
+        if y.shape[0] == 1 and not _one_hot_like(y):
+            # labels as a row (y.T): argmax read them as 1 sample
+            raise ValueError(
+                f"labels must be (n,), (n, 1) or one-hot (n, C), got one row of shape "
+                f"{y.shape} that is no one-hot row: labels as a row? pass y.ravel()"
+            )
         return y.argmax(axis=1)
     return _whole_labels(y.reshape(-1))
+
+
+def _one_hot_like(rows: np.ndarray) -> bool:
+    """Whether every row holds values in [0, 1] summing to 1 (one-hot, or probabilities)."""
+    if rows.dtype.kind not in "biuf":
+        return False
+    return bool(
+        np.all((rows >= 0) & (rows <= 1)) and np.allclose(rows.sum(axis=-1), 1.0, atol=1e-6)
+    )
 
 
 def _whole_labels(flat: np.ndarray) -> np.ndarray:
@@ -78,8 +98,19 @@ def predicted_labels(pred: np.ndarray) -> np.ndarray:
 
 def one_hot(labels: np.ndarray, n_classes: int | None = None) -> np.ndarray:
     """Rows of zeros with a one at each label. Shape: ``(n,)`` or ``(n, 1)`` -> ``(n, C)`` float64."""
+    labels = np.asarray(labels)
+    if labels.ndim > 2 or (labels.ndim == 2 and labels.shape[1] != 1):
+        # flattened, one-hot rows (one_hot called twice) were read as n * C labels
+        hint = (
+            "labels as a row? pass labels.ravel()"
+            if labels.ndim == 2 and labels.shape[0] == 1
+            else "already one-hot?"
+            if labels.ndim == 2
+            else "a stack's labels: one replica at a time"
+        )
+        raise ValueError(f"one_hot takes labels (n,) or (n, 1), got shape {labels.shape} ({hint})")
     # a negative or fractional label would index the wrong column silently
-    labels = _whole_labels(np.asarray(labels).reshape(-1))
+    labels = _whole_labels(labels.reshape(-1))
     if n_classes is not None:
         c = check_int(n_classes, "one_hot n_classes")
     elif labels.size:
@@ -108,7 +139,13 @@ def confusion_matrix(
     """
     t, p = labels_of(y_true), labels_of(y_pred)
     if t.shape != p.shape:
-        raise ValueError(f"y_true has {t.size} labels but y_pred has {p.size}")
+        hint = ""
+        for name, given, other in (("y_true", y_true, p), ("y_pred", y_pred, t)):
+            shape = np.shape(given)
+            if len(shape) == 2 and shape[0] == 1 and shape[1] == other.size:
+                # a one-hot-looking row of labels, e.g. [[0, 1, 0]]: read as 1 sample
+                hint = f" ({name} is one row {shape}: labels as a row? pass {name}.ravel())"
+        raise ValueError(f"y_true has {t.size} labels but y_pred has {p.size}{hint}")
     largest = int(max(t.max(initial=-1), p.max(initial=-1)))
     if n_classes is None:
         c = largest + 1
@@ -135,7 +172,10 @@ def r2_score(pred: np.ndarray, target: np.ndarray) -> float | np.ndarray:
     ``r2_score(y_true, y_pred)``; R² is not symmetric. Returns a float for one
     model, an array ``R`` for a stack.
     """
-    pred, target = np.asarray(pred, dtype=np.float64), np.asarray(target, dtype=np.float64)
+    pred, target = np.asarray(pred), np.asarray(target)
+    check_numbers("r2_score: predictions", pred)  # text: "could not convert string to float"
+    check_numbers("r2_score: target", target)
+    pred, target = pred.astype(np.float64, copy=False), target.astype(np.float64, copy=False)
     if pred.ndim < 2 or target.shape[-2:] != pred.shape[-2:]:
         raise ValueError(
             f"r2_score: target shape {target.shape} does not fit predictions {pred.shape}; "

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from proplab import init as initializers
-from proplab.checks import check_int, is_whole, short_repr
+from proplab.checks import check_bool, check_int, is_whole, short_repr
 from proplab.core import Module, Sequential
 from proplab.features import Features, Standardize
 from proplab.layers import Linear
@@ -39,9 +39,17 @@ def make_activation(spec: ActivationSpec) -> Module:
 
 
 def replica_generators(
-    seeds: Sequence[int] | None, replicas: int | tuple[int, ...], rng: np.random.Generator | None
+    seeds: Sequence[int] | None,
+    replicas: int | tuple[int, ...],
+    rng: np.random.Generator | None,
+    owner: str = "mlp",
 ) -> tuple[tuple[int, ...], list[np.random.Generator] | None]:
-    """Replica shape and one Generator per replica when ``seeds`` are given."""
+    """Replica shape and one Generator per replica when ``seeds`` are given. ``owner``
+    names the builder in messages."""
+    if not hasattr(replicas, "__iter__"):
+        # one number (2.5 or np.int64(2) failed as "object is not iterable"): 0 is none
+        count = check_int(replicas, f"{owner} replicas", low=0)
+        replicas = count if count else ()
     if seeds is not None and rng is not None:
         # the weights would come from the seeds alone: a silently unused rng misleads
         raise ValueError(
@@ -118,8 +126,8 @@ def mlp(
     from proplab.dropout import Dropout, check_probability
 
     p = check_probability(dropout, "mlp dropout")
-    if not isinstance(batchnorm, bool | np.bool_):
-        raise TypeError(f"mlp batchnorm must be True or False, got {short_repr(batchnorm)}")
+    check_bool(batchnorm, "mlp batchnorm")
+    check_bool(bias, "mlp bias")  # "False" is truthy: it gave every Linear a bias
     if isinstance(hidden, int | np.integer | float) and not isinstance(hidden, bool):
         widths = [hidden, hidden]
     elif isinstance(hidden, str) or not hasattr(hidden, "__iter__"):
@@ -305,8 +313,9 @@ def conv_net(
     for label, value in (("filters", filters), ("hidden", hidden), ("in_features", in_features)):
         if not is_whole(value, 1):
             raise ValueError(f"conv_net: {label} must be a positive integer, got {value!r}")
+    check_bool(bias, "conv_net bias")
     init_fn = resolve("init", init) if isinstance(init, str) else init
-    shape, rngs = replica_generators(seeds, replicas, rng)
+    shape, rngs = replica_generators(seeds, replicas, rng, "conv_net")
     # keyword arguments shared by the conv and Linear layers (of different types)
     common: dict[str, Any] = {
         "rng": rng,

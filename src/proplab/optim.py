@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from proplab.checks import short_repr
+from proplab.checks import check_bool, short_repr
 from proplab.optim_base import (  # noqa: F401  (Optimizer and regularized re-exported)
     Hyper,
     Optimizer,
@@ -107,6 +107,7 @@ class SGD(Optimizer):
         weight_decay: Hyper = 0.0,
         l1: Hyper = 0.0,
     ) -> None:
+        nesterov = check_bool(nesterov, "SGD nesterov")  # "False" is truthy: it meant True
         lr = check("learning rate", lr, 0.0)
         momentum = check("momentum", momentum, 0.0)
         dampening = check("dampening", dampening, 0.0, 1.0)
@@ -125,7 +126,7 @@ class SGD(Optimizer):
             weight_decay=weight_decay,
             l1=l1,
         )
-        self.nesterov = bool(nesterov)
+        self.nesterov = nesterov
         self._hyper_changed("momentum")
 
     def _hyper_changed(self, name: str) -> None:
@@ -262,7 +263,12 @@ def rmsprop_update(
     if grad_avg is not None:
         grad_avg *= alpha
         grad_avg += (1.0 - alpha) * g
-        avg = np.sqrt(square_avg - grad_avg * grad_avg) + eps
+        # where square_avg overflowed to inf and grad_avg^2 did too (|g| > ~1.3e156),
+        # inf - inf is NaN and poisoned the weights for good; torch's fused addcmul keeps
+        # inf there (the step is 0). fmin picks square_avg (inf) over NaN and is v - m^2
+        # elsewhere (never above v): one call, not an isposinf + where per step
+        var = square_avg - grad_avg * grad_avg
+        avg = np.sqrt(np.fmin(var, square_avg, out=var)) + eps
     else:
         avg = np.sqrt(square_avg) + eps
     if buf is not None:
@@ -313,6 +319,7 @@ class RMSProp(Optimizer):
         centered: bool = False,
         l1: Hyper = 0.0,
     ) -> None:
+        centered = check_bool(centered, "RMSProp centered")
         super().__init__(
             params,
             lr=check("learning rate", lr, 0.0),
@@ -322,7 +329,7 @@ class RMSProp(Optimizer):
             momentum=check("momentum value", momentum, 0.0),
             l1=check("l1", l1, 0.0),
         )
-        self.centered = bool(centered)
+        self.centered = centered
         self._hyper_changed("momentum")
 
     def _hyper_changed(self, name: str) -> None:
@@ -450,6 +457,7 @@ class Adam(Optimizer):
         amsgrad: bool = False,
         l1: Hyper = 0.0,
     ) -> None:
+        amsgrad = check_bool(amsgrad, "Adam amsgrad")
         if not isinstance(betas, tuple | list) or len(betas) != 2:
             raise ValueError(
                 f"Adam betas must be a pair (beta1, beta2) such as (0.9, 0.999), got "
@@ -464,7 +472,7 @@ class Adam(Optimizer):
             weight_decay=check("weight_decay", weight_decay, 0.0),
             l1=check("l1", l1, 0.0),
         )
-        self.amsgrad = bool(amsgrad)
+        self.amsgrad = amsgrad
 
     def update(self, group: PackedArrays, state: dict[str, np.ndarray]) -> None:
         """One Adam step (the class's rule) on packed ``group``; buffers kept in ``state``."""

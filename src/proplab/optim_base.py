@@ -7,11 +7,13 @@ the flat buffer the parameters are packed into. The rules themselves are in
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
 import numpy as np
 
+from proplab.checks import short_repr
 from proplab.parameter import Parameter
 
 Hyper = float | np.ndarray
@@ -32,8 +34,7 @@ def check(
     follow later writes into the caller's array (they would skip these checks),
     and writing into its own raises instead of changing a rate unchecked.
     """
-    if np.asarray(value).dtype.kind == "b":  # True is no learning rate (float(True) is 1.0)
-        raise ValueError(f"Invalid {name}: {value!r} (accepted: a number, not True/False)")
+    check_number_type(name, value)
     arr = np.asarray(value, dtype=np.float64)
     too_low = arr <= low if open_low else arr < low
     too_high = arr >= high if open_high else arr > high
@@ -44,6 +45,27 @@ def check(
             f"Invalid {name}: {shown} (accepted: a finite number in {lo}{low}, {high}{hi})"
         )
     return float(arr) if arr.ndim == 0 else _read_only(arr)
+
+
+def check_number_type(name: str, value: object) -> None:
+    """Refuse a hyperparameter that is no real number (nor an array of them), naming it:
+    ``True`` (a ValueError: ``float(True)`` is 1.0, so ``lr=True`` trained at 1), text,
+    ``None``, a complex number or any other object (TypeError). Text such as ``"0.1"``
+    was converted by NumPy where the constructor took it but failed inside NumPy
+    (``isfinite``) when assigned as ``opt.lr``."""
+    try:
+        kind = np.asarray(value).dtype.kind
+    except ValueError:  # a ragged list
+        kind = "O"
+    if kind == "b":  # True is no learning rate (float(True) is 1.0)
+        raise ValueError(f"Invalid {name}: {value!r} (accepted: a number, not True/False)")
+    if kind not in "iuf" and not (
+        isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
+    ):  # (a Fraction is a real number in an object array)
+        raise TypeError(
+            f"Invalid {name}: {short_repr(value)} (accepted: a real number, or an array of "
+            f"them, one per replica; got {type(value).__name__})"
+        )
 
 
 def _read_only(value: np.ndarray | list | tuple) -> np.ndarray:
@@ -327,7 +349,8 @@ class Optimizer:
                 f"{type(self).__name__} has no hyperparameter {name!r} "
                 f"(accepted: {', '.join(self.hyper)})"
             )
-        arr = np.asarray(value)
+        check_number_type(name, value)  # the constructor's type check (text, None, True...)
+        arr = np.asarray(value, dtype=np.float64)
         if not np.all(np.isfinite(arr) & (arr >= 0)):  # NaN fails >= too
             raise ValueError(
                 f"{name} must be a finite number >= 0 (or an array of them), got {value!r}"
@@ -399,7 +422,12 @@ class Optimizer:
         ``group.grad`` (both ``(*R, total)``). ``state`` is the group's dict of buffers,
         empty before the first step; the rule creates and keeps what it needs there.
         Called by :meth:`step`; subclasses implement it."""
-        raise NotImplementedError
+        # an empty NotImplementedError said nothing of what was missing (api21 M8)
+        raise NotImplementedError(
+            f"{type(self).__name__} has no update rule: an Optimizer subclass writes "
+            "update(self, group, state), which changes group.data in place from group.grad "
+            "(proplab.SGD.update is one)"
+        )
 
     @classmethod
     def init_args(cls, hyper: dict[str, Hyper], options: dict[str, Any]) -> dict[str, Any]:

@@ -171,16 +171,16 @@ class ReduceLROnPlateau(LRSchedule):
             raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
         if threshold_mode not in ("rel", "abs"):
             raise ValueError(f"threshold_mode must be 'rel' or 'abs', got {threshold_mode!r}")
-        if not (0.0 <= factor < 1.0):
+        # the type first: factor="0.5" failed as "'<=' not supported between ... 'str'"
+        if not (_is_real(factor) and 0.0 <= factor < 1.0):
             raise ValueError(f"factor must be in [0, 1), got {factor!r}")
         for name, value in (("patience", patience), ("cooldown", cooldown)):
             if not is_whole(value, 0):
                 raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
         for name, number in (("threshold", threshold), ("min_lr", min_lr), ("eps", eps)):
             # a NaN min_lr used to turn the learning rate into NaN at the first cut
-            if isinstance(number, bool) or not (
-                isinstance(number, int | float) and math.isfinite(number) and number >= 0
-            ):
+            # NumPy scalars are numbers (np.float32(1e-4) was refused as no finite number)
+            if not (_is_real(number) and math.isfinite(number) and number >= 0):
                 raise ValueError(f"{name} must be a finite number >= 0, got {number!r}")
         super().__init__(optimizer)
         self.mode, self.threshold_mode = mode, threshold_mode

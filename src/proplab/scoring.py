@@ -14,6 +14,77 @@ from numpy.typing import ArrayLike
 
 from proplab.core import Module, eval_mode
 from proplab.losses import Loss, are_stacked_labels
+from proplab.optim_base import Optimizer
+
+_FIT = "fit takes (model, loss_fn, optimizer, x, y, epochs)"
+_EVALUATE = "evaluate takes (model, loss_fn, x, y)"
+# what each role must have: training calls these (a user's own loss or optimizer
+# written from scratch has them too)
+_NEEDS = {
+    "model": ("forward", "backward"),
+    "loss_fn": ("forward", "backward"),
+    "optimizer": ("step", "zero_grad"),
+}
+
+
+def check_roles(model: object, loss_fn: object, *optimizer: object) -> None:
+    """Refuse a class where an instance belongs (``MSELoss`` for ``MSELoss()``), proplab
+    objects in another argument's place, and ``None``, a function or anything else
+    without the methods training calls, naming what was passed; they failed deep inside
+    the loop ("forward() missing 1 required positional argument: 'target'", "'NoneType'
+    object has no attribute 'forward'"). Objects of the user's own (a loss written as a
+    Module, say) pass as they are. Without ``optimizer``: :func:`evaluate`'s check."""
+    scoring = not optimizer
+    if (
+        isinstance(model, Module)
+        and isinstance(loss_fn, Loss)
+        and (scoring or isinstance(optimizer[0], Optimizer))
+    ):
+        return  # all in place (callbacks.train calls fit every epoch: no loops then)
+    roles = _EVALUATE if scoring else _FIT
+    kinds: tuple[tuple[str, type, str], ...] = (
+        ("a model", Module, "model"),
+        ("a loss", Loss, "loss_fn"),
+        ("an optimizer", Optimizer, "optimizer"),
+    )
+    checked: list[tuple[object, str, str, tuple[str, ...]]] = [
+        (model, "model", "proplab.mlp(2, 10, 1)", ("a loss", "an optimizer")),
+        # a loss may be a Module of the user's own: only an optimizer is surely misplaced
+        (loss_fn, "loss_fn", "proplab.MSELoss()", ("an optimizer",)),
+    ]
+    if not scoring:
+        checked.append(
+            (
+                optimizer[0],
+                "optimizer",
+                "proplab.SGD(model.parameters(), lr=1.0)",
+                ("a model", "a loss"),
+            )
+        )
+    for value, role, example, misplaced in checked:
+        if isinstance(value, type) and issubclass(value, (Module, Loss, Optimizer)):
+            raise TypeError(
+                f"{roles}: {role} is the class {value.__name__}, not an instance of it: "
+                f"pass e.g. {example}"
+            )
+        for what, kind, belongs in kinds:
+            if what in misplaced and isinstance(value, kind):
+                raise TypeError(
+                    f"{roles}: {role} got {what} ({type(value).__name__}), which belongs in "
+                    f"{belongs}: arguments in the wrong order?"
+                )
+        missing = [name for name in _NEEDS[role] if not callable(getattr(value, name, None))]
+        if missing:
+            if value is None:
+                got = "None"
+            elif callable(value):
+                got = f"the function {getattr(value, '__name__', type(value).__name__)}"
+            else:
+                got = f"a {type(value).__name__}"
+            raise TypeError(
+                f"{roles}: {role} got {got}, which has no {' or '.join(missing)} method: "
+                f"pass e.g. {example}"
+            )
 
 
 def accuracy(
@@ -33,6 +104,9 @@ def accuracy(
     """
     if not isinstance(pred, np.ndarray) or not isinstance(target, np.ndarray):
         pred, target = np.asarray(pred), np.asarray(target)
+    if not labels_checked:  # text failed inside NumPy ("ufunc 'greater' did not contain...")
+        check_numbers("accuracy: predictions", pred)
+        check_numbers("accuracy: target", target)
     if pred.ndim < 2:  # (n,) from .ravel(): which axis holds the samples is lost
         raise ValueError(
             f"accuracy: predictions must be (n, out) or stacked (*R, n, out), got shape "
@@ -53,21 +127,41 @@ def accuracy(
     else:
         if not labels_checked and not are_class_targets(target, pred.shape[-1], pred.shape):
             return no_accuracy(pred)
-        labels = (
-            target.argmax(-1)
-            if target.shape[-1] == pred.shape[-1]
+        if (
+            target.shape[-1] == pred.shape[-1]
             and target.ndim >= 2
             and not are_stacked_labels(pred, target)
-            else target.reshape(
+        ):
+            labels = target.argmax(-1)
+        else:
+            labels = target.reshape(
                 target.shape[:-1] if target.ndim >= 2 and target.shape[-1] == 1 else target.shape
             )
-        )
+            if not labels_checked:
+                _check_class_indices(labels, pred.shape[-1])
         hits = np.count_nonzero(pred.argmax(-1) == labels, axis=-1)
     acc = hits / pred.shape[-2]
     unscored = ~np.isfinite(pred).all(axis=(-2, -1))
     if unscored.any():  # NaN > 0.5 is False: a diverged model's NaN outputs scored as class 0
         acc = np.where(unscored, math.nan, acc)
     return float(acc) if np.ndim(acc) == 0 else acc
+
+
+def _check_class_indices(labels: np.ndarray, classes: int) -> None:
+    """Refuse labels that are no class index ``0..classes-1`` (in CrossEntropyLoss's words):
+    labels 5 and 7 of 3 classes scored 0.0, fractions 0.0, -1 matched no argmax (api21 H4)."""
+    if labels.dtype.kind == "b":
+        return  # 0 and 1: classes of every model with several outputs
+    if labels.dtype.kind == "f":
+        whole = np.isfinite(labels) & (np.round(labels) == labels)
+        bad = ~(whole & (labels >= 0) & (labels < classes))
+    else:
+        bad = (labels < 0) | (labels >= classes)
+    if np.any(bad):
+        raise ValueError(
+            f"accuracy: label {labels[bad].flat[0]} is not a class index (accepted: integers "
+            f"0..{classes - 1})"
+        )
 
 
 def are_class_targets(
@@ -117,13 +211,22 @@ def evaluate(
     Scores in evaluation mode (dropout off, batchnorm's running statistics: what the
     model predicts with), then puts every module back in the mode it had.
     """
+    check_roles(model, loss_fn)
     x, y = as_arrays(x, y)
+    for name, a in (("x", x), ("y", y)):
+        check_numbers(name, a)  # x + 5j lost its imaginary part in the model's dtype
     x, y = in_model_dtype(model, x, y, getattr(loss_fn, "numeric_targets", False))
     if x.ndim >= 2 and x.shape[-2] == 0:  # as fit says it (the loss divided by 0)
         raise ValueError(f"x has no samples (shape {x.shape})")
     for name, a in (("x", x), ("y", y)):
         check_finite(name, a, "data to score")  # NaN predictions scored as class 0
+    check_targets = getattr(loss_fn, "check_targets", None)  # as fit: BCE's targets 3.0
+    if check_targets is not None:  # gave a negative loss
+        check_targets(y)
     pred = _outputs(model, x)
+    check_stacking(model, pred, x.shape[-2], y)
+    if y.ndim >= 2 and y.shape[-2] != x.shape[-2] and not are_stacked_labels(pred, y):
+        raise ValueError(f"x has {x.shape[-2]} samples but y has {y.shape[-2]}")
     with np.errstate(over="ignore", invalid="ignore"):
         return loss_fn.forward(pred, y), accuracy(pred, y), pred
 
@@ -228,5 +331,69 @@ def check_finite(name: str, a: np.ndarray, what: str) -> None:
 
 def as_arrays(*arrays: object) -> tuple[np.ndarray, ...]:
     """Lists (XOR typed in by hand) as arrays; arrays as they are (strings or objects
-    are refused by fit's checks, naming the dtype)."""
-    return tuple(a if isinstance(a, np.ndarray) else np.asarray(a) for a in arrays)
+    are refused by fit's checks, naming the dtype). The arrays are ``x`` and ``y`` in
+    messages: a masked array is refused (NumPy's masked arithmetic failed inside the
+    loop, "'numpy.ndarray' object has no attribute '_data'", and its hidden values would
+    train), and rows of different lengths get a note on NumPy's error."""
+    out = []
+    for name, a in zip(("x", "y"), arrays, strict=False):
+        if isinstance(a, np.ma.MaskedArray):
+            raise TypeError(
+                f"{name} is a masked array, which is not taken: fill its masked entries "
+                f"({name}.filled(value)) or leave those samples out of x and y, and pass "
+                "a plain array"
+            )
+        if not isinstance(a, np.ndarray):
+            try:
+                a = np.asarray(a)
+            except ValueError as exc:  # ragged nested lists
+                raise ValueError(
+                    f"{name} is no table of numbers: rows of different lengths? ({exc})"
+                ) from None
+        out.append(a)
+    return tuple(out)
+
+
+def check_numbers(name: str, a: np.ndarray) -> None:
+    """Refuse an array that holds no real numbers (text, complex, dates, objects), naming
+    its dtype: ``"x must hold numbers, got an array of dtype <U1"``."""
+    if a.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold numbers, got an array of dtype {a.dtype}")
+
+
+def check_stacking(model: Module, pred: np.ndarray, n: int, y: np.ndarray) -> None:
+    """Refuse targets stacked for other replicas than the model's prediction ``pred`` has
+    (a stacked ``y`` for one model, whose loss came back as an array of one) and a stack
+    whose layers do not all have its replica axes (an unstacked model given a stacked
+    ``x``). ``n``: the samples of x (``fit`` checks one sample's prediction before
+    training)."""
+    replicas = pred.shape[:-2]
+    if replicas:
+        check_replica_parameters(model, replicas)
+    if are_stacked_labels(pred, y):
+        return  # integer labels per replica (*R, n): the loss reads them so
+    if y.ndim > 2:
+        try:
+            fits = np.broadcast_shapes(y.shape[:-2], replicas) == replicas
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ValueError(
+                f"y is stacked as {y.shape} (replicas {y.shape[:-2]}), but the model "
+                f"predicts {replicas + (n, pred.shape[-1])} (replicas {replicas}): "
+                "one target per replica, or one (n, out) shared by all"
+            )
+
+
+def check_replica_parameters(model: Module, replicas: tuple[int, ...]) -> None:
+    """Refuse a stack with a parameter shared by its replicas: a layer of one's own with a
+    parameter but no replica axes (an activation with a learnable beta, put in
+    ``mlp(seeds=...)``) made the replicas train each other, silently (api17)."""
+    for name, p in model.named_parameters():
+        if p.data.shape[: len(replicas)] != replicas:
+            raise ValueError(
+                f"parameter {name!r} has shape {p.data.shape}, but this stack's replica shape "
+                f"is {replicas}: in a stack each layer with parameters needs one set per "
+                f"replica, on leading axes {replicas} (a layer of your own: see "
+                "docs/own_layer.md, before 'An activation without parameters')"
+            )

@@ -60,6 +60,7 @@ import numpy as np
 
 from proplab import activations
 from proplab.batchnorm import BatchNorm1d
+from proplab.checks import short_repr
 from proplab.conv import Conv1d, Unsqueeze
 from proplab.core import Module, Sequential
 from proplab.dropout import Dropout
@@ -343,9 +344,14 @@ def save(
     ``optimizer``, a new optimizer starts its state afresh (the same run for plain SGD only),
     and a loaded Dropout draws from ``default_rng(0)``.
     """
-    if Path(path).is_dir():
+    path = file_path(path, "save")
+    if metadata is not None and not isinstance(metadata, dict):  # [1] was stored as it was
+        raise TypeError(
+            f"save's metadata must be a dict of JSON values or None, got {short_repr(metadata)}"
+        )
+    if path.is_dir():
         raise IsADirectoryError(
-            f"{path} is a folder: save takes a file path, e.g. {path}/model.npz"
+            f"{path} is a folder: save takes a file path, e.g. {path / 'model.npz'}"
         )
     folder = Path(path).parent
     if folder.exists() and not folder.is_dir():
@@ -412,6 +418,24 @@ def save(
     # of that name; the stubs see **arrays reaching that bool keyword
     np.savez(buf, **arrays)  # type: ignore[arg-type]
     return write_bytes(path, buf.getvalue())
+
+
+def file_path(path: object, caller: str) -> Path:
+    """``path`` as a Path with ``~`` expanded (NumPy and open() take it literally: "no
+    folder ~"), or a clear error: an empty path (read as the current folder) is a
+    ValueError; bytes (pathlib's own TypeError) and any other type a TypeError."""
+    if isinstance(path, bytes):
+        raise TypeError(
+            f"{caller} takes a file path as a str or pathlib.Path, got bytes {short_repr(path)} "
+            "(os.fsdecode(path) gives the str)"
+        )
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(
+            f"{caller} takes a file path as a str or pathlib.Path, got {short_repr(path)}"
+        )
+    if not os.fspath(path):
+        raise ValueError(f"{caller} takes a file path, got an empty one ('')")
+    return Path(path).expanduser()
 
 
 def read_header(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -570,9 +594,16 @@ def _read(
 ) -> tuple[dict[str, Any], dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray]]:
     """``(header, parameter and buffer arrays, grad masks, optimizer arrays)`` of a model
     file, names without prefixes but the optimizer's (read only ``with_optimizer``)."""
-    if not Path(path).is_file():
-        inside = Path(path) / "model.npz"
-        hint = f" ({path} is a folder; its model is {inside})" if inside.is_file() else ""
+    path = file_path(path, "load_optimizer" if with_optimizer else "load")
+    if not path.is_file():
+        inside = path / "model.npz"
+        hint = (
+            f" ({path} is a folder; its model is {inside})"
+            if inside.is_file()
+            else f" ({path} is a folder, with no model.npz in it)"
+            if path.is_dir()
+            else ""
+        )
         raise FileNotFoundError(f"no model file at {path}{hint}")
     with open(path, "rb") as f:
         if f.read(4) != b"PK\x03\x04":  # np.load reads any other file as a pickle ...

@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from proplab.checks import is_whole
+from proplab.checks import check_bool, is_whole
 from proplab.metrics import labels_of
 
 
@@ -211,6 +211,8 @@ def minibatches(
     """
     if not is_whole(batch_size, 1):
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    check_bool(shuffle, "minibatches shuffle")  # "False" is truthy: it shuffled
+    check_bool(drop_last, "minibatches drop_last")
     n = x.shape[-2]
     if y.shape[-2] != n:
         raise ValueError(f"x has {n} samples but y has {y.shape[-2]}")

@@ -34,6 +34,7 @@ import numpy as np
 
 from proplab.activations import Identity, LeakyReLU, ReLU, Sigmoid, Tanh
 from proplab.batchnorm import BatchNorm1d
+from proplab.checks import check_bool
 from proplab.conv import Unsqueeze
 from proplab.core import Module, Sequential, train_mode
 from proplab.dropout import Dropout
@@ -313,6 +314,9 @@ def trace_step(
             raise TypeError(
                 f"trace_step: {name} must hold numbers, got an array of dtype {a.dtype}"
             )
+    check_bool(check, "trace_step check")  # "False" is truthy: it checked
+    if x.ndim >= 2 and x.shape[-2] == 0:  # as fit says it (the loss divided by 0)
+        raise ValueError(f"trace_step: x has no samples (shape {x.shape})")
     _check_single(model, x)
     if optimizer is not None:
         # before anything runs: stepping it would move another model's weights while

@@ -7,6 +7,7 @@ as in the lab; mini-batches with shuffling on request.
 
 from __future__ import annotations
 
+import inspect
 import math
 import numbers
 import time
@@ -18,7 +19,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from proplab.activations import overflow_ignored
-from proplab.checks import check_int, is_whole
+from proplab.checks import check_bool, check_int, is_whole, short_repr
 from proplab.core import Module, eval_mode, train_mode
 from proplab.history import (
     History,
@@ -35,6 +36,9 @@ from proplab.scoring import (
     are_class_targets,
     as_arrays,
     check_finite,
+    check_numbers,
+    check_roles,
+    check_stacking,
     in_model_dtype,
     no_accuracy,
     non_finite_loss,
@@ -207,45 +211,11 @@ def _guarded_fit(
     """:func:`_fit` with the roles of its first three arguments checked, overflow warnings
     off and the model in training mode (put back after): what :func:`fit` and
     :func:`fit_without_last_check` run."""
-    _check_roles(model, loss_fn, optimizer)
+    check_roles(model, loss_fn, optimizer)
     # overflow on the way to divergence is reported once, as "diverged", not as
     # a stream of NumPy warnings (and the sigmoid can skip its overflow clamp)
     with overflow_ignored(), train_mode(model):
         return _fit(model, loss_fn, optimizer, *args, **kw)
-
-
-_ROLES = "fit takes (model, loss_fn, optimizer, x, y, epochs)"
-
-
-def _check_roles(model: object, loss_fn: object, optimizer: object) -> None:
-    """Refuse a proplab class where an instance belongs (``MSELoss`` for ``MSELoss()``)
-    and proplab objects in another argument's place, naming what was passed; they failed
-    deep inside the loop ("forward() missing 1 required positional argument: 'target'").
-    Objects of the user's own (a loss written as a Module, say) pass as they are."""
-    if isinstance(model, Module) and isinstance(loss_fn, Loss) and isinstance(optimizer, Optimizer):
-        return  # all in place (callbacks.train calls fit every epoch: no loops then)
-    kinds: tuple[tuple[str, type, str], ...] = (
-        ("a model", Module, "model"),
-        ("a loss", Loss, "loss_fn"),
-    )
-    kinds += (("an optimizer", Optimizer, "optimizer"),)
-    for value, role, example, misplaced in (
-        (model, "model", "proplab.mlp(2, 10, 1)", ("a loss", "an optimizer")),
-        # a loss may be a Module of the user's own: only an optimizer is surely misplaced
-        (loss_fn, "loss_fn", "proplab.MSELoss()", ("an optimizer",)),
-        (optimizer, "optimizer", "proplab.SGD(model.parameters(), lr=1.0)", ("a model", "a loss")),
-    ):
-        if isinstance(value, type) and issubclass(value, (Module, Loss, Optimizer)):
-            raise TypeError(
-                f"{_ROLES}: {role} is the class {value.__name__}, not an instance of it: "
-                f"pass e.g. {example}"
-            )
-        for what, kind, belongs in kinds:
-            if what in misplaced and isinstance(value, kind):
-                raise TypeError(
-                    f"{_ROLES}: {role} got {what} ({type(value).__name__}), which belongs in "
-                    f"{belongs}: arguments in the wrong order?"
-                )
 
 
 def check_optimizer_of(model: Module, optimizer: Optimizer, caller: str = "fit") -> None:
@@ -306,6 +276,8 @@ def _fit(
     epochs, batch_size, callback_every = _checked_settings(
         epochs, batch_size, rng, tol, print_every, callback_every
     )
+    shuffle = check_bool(shuffle, "fit shuffle")  # "False" is truthy: it shuffled
+    _check_hooks(callback, log, print_every)
     check_optimizer_of(model, optimizer)
     x, y = _checked_data(loss_fn, x, y, batch_size, shuffle, rng)
     n = x.shape[-2]
@@ -551,6 +523,33 @@ def _checked_settings(
     return epochs, batch_size, callback_every
 
 
+def _check_hooks(callback: object, log: object, print_every: int) -> None:
+    """Refuse a ``callback`` that cannot be called as ``callback(epoch, history)`` and a
+    ``log`` that cannot be called with one line (when ``print_every`` uses it), before the
+    first epoch: they failed at their first call, the model trained and the History lost."""
+    hooks: list[tuple[object, str, str, tuple]] = []
+    if callback is not None:
+        hooks.append(
+            (callback, "callback", "a function callback(epoch, history) or None", (0, None))
+        )
+    if print_every:
+        hooks.append((log, "log", "a function taking one line of text, such as print", ("",)))
+    for value, label, usage, args in hooks:
+        if not callable(value):
+            raise TypeError(f"fit {label} must be {usage}, got {short_repr(value)}")
+        try:
+            signature = inspect.signature(value)
+        except (TypeError, ValueError):  # some builtins have none: left to their call
+            continue
+        try:
+            signature.bind(*args)
+        except TypeError as exc:
+            name = getattr(value, "__name__", type(value).__name__)
+            raise TypeError(
+                f"fit {label} must be {usage}; {name}{signature} cannot be called so ({exc})"
+            ) from None
+
+
 def _checked_data(
     loss_fn: Loss,
     x: ArrayLike,
@@ -563,8 +562,7 @@ def _checked_data(
     targets the loss takes; returns them."""
     x, y = as_arrays(x, y)
     for name, a in (("x", x), ("y", y)):
-        if a.dtype.kind not in "biuf":
-            raise TypeError(f"{name} must hold numbers, got an array of dtype {a.dtype}")
+        check_numbers(name, a)
         if np.ndim(a) < 2:
             raise ValueError(
                 f"{name} must be (n, columns) (or stacked (*R, n, columns)), got shape "
@@ -606,20 +604,7 @@ def _probe(model: Module, loss_fn: Loss, x: np.ndarray, y: np.ndarray) -> tuple[
     except (ValueError, TypeError):
         model.forward(x)  # the same error, naming the caller's array rather than one row
         raise
-    replicas = pred.shape[:-2]
-    if replicas:
-        _check_replica_parameters(model, replicas)
-    if y.ndim > 2:
-        try:
-            fits = np.broadcast_shapes(y.shape[:-2], replicas) == replicas
-        except ValueError:
-            fits = False
-        if not fits:
-            raise ValueError(
-                f"y is stacked as {y.shape} (replicas {y.shape[:-2]}), but the model "
-                f"predicts {replicas + (x.shape[-2], pred.shape[-1])} (replicas {replicas}): "
-                "one target per replica, or one (n, out) shared by all"
-            )
+    check_stacking(model, pred, x.shape[-2], y)
     if not is_proplabs(type(loss_fn)):  # proplab's own losses are tested to keep it
         _check_loss_contract(loss_fn, pred, y[..., :1, :])
     return pred.shape
@@ -652,20 +637,6 @@ def _check_loss_contract(loss_fn: Loss, pred: np.ndarray, target: np.ndarray) ->
             f"{pred.shape} (one sample, checked before training): dL/dpred has pred's "
             "shape (do not ravel or squeeze it)"
         )
-
-
-def _check_replica_parameters(model: Module, replicas: tuple[int, ...]) -> None:
-    """Refuse a stack with a parameter shared by its replicas: a layer of one's own with a
-    parameter but no replica axes (an activation with a learnable beta, put in
-    ``mlp(seeds=...)``) made the replicas train each other, silently (api17)."""
-    for name, p in model.named_parameters():
-        if p.data.shape[: len(replicas)] != replicas:
-            raise ValueError(
-                f"parameter {name!r} has shape {p.data.shape}, but this stack's replica shape "
-                f"is {replicas}: in a stack each layer with parameters needs one set per "
-                f"replica, on leading axes {replicas} (a layer of your own: see "
-                "docs/own_layer.md, before 'An activation without parameters')"
-            )
 
 
 class _ReplicaStops:
