@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from proplab import BCELoss, MSELoss
+from proplab import BCELoss, CrossEntropyLoss, MSELoss
 
 # --- MSE -----------------------------------------------------------------------------
 
@@ -179,3 +179,32 @@ def test_mse_of_integer_predictions_and_targets_has_its_float_gradient() -> None
     pred, target = np.array([[1], [2], [3], [4]]), np.array([[0], [2], [3], [3]])
     assert loss.forward(pred, target) == 0.5
     np.testing.assert_array_equal(loss.backward(), [[0.5], [0.0], [0.0], [0.5]])
+
+
+@pytest.mark.parametrize(
+    "loss, pred, target",
+    [
+        (MSELoss(), np.empty((0, 1)), np.empty((0, 1))),
+        (MSELoss(), np.empty((3, 0, 1)), np.empty((0, 1))),  # a stack of empty batches
+        (BCELoss(), np.empty((0, 1)), np.empty((0, 1))),
+        (CrossEntropyLoss(), np.empty((0, 3)), np.empty(0, dtype=int)),
+        (CrossEntropyLoss(), np.empty((0, 3)), np.empty((0, 3))),  # one-hot rows
+    ],
+)
+def test_a_loss_of_no_samples_is_refused_as_fit_refuses_it(loss, pred, target) -> None:
+    """They raised ZeroDivisionError (MSE), returned NaN with a RuntimeWarning (BCE, soft
+    cross-entropy) or NumPy's zero-size reduction error (cross-entropy labels)."""
+    name = type(loss).__name__
+    with pytest.raises(ValueError) as info:
+        loss(pred, target)
+    assert str(info.value) == f"{name}: pred has no samples (shape {pred.shape})"
+    # the same loss still works on a batch afterwards (MSE caches 2 / N per shape)
+    good = np.array([[0.2, 0.7, 0.1], [0.5, 0.25, 0.25]])[:, : pred.shape[-1]]
+    labels = np.array([0, 1]) if target.ndim == 1 else np.array([[1.0, 0, 0], [0, 1, 0]])
+    value = loss(good, labels if name == "CrossEntropyLoss" else np.ones((2, 1)))
+    assert math.isfinite(value) and value > 0
+
+
+def test_mse_of_no_outputs_says_outputs() -> None:
+    with pytest.raises(ValueError, match=r"^MSELoss: pred has no outputs \(shape \(4, 0\)\)$"):
+        MSELoss()(np.empty((4, 0)), np.empty((4, 0)))

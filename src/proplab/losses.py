@@ -114,6 +114,14 @@ def _flat_predictions(loss: Loss, pred: Any) -> NoReturn:
     )
 
 
+def _no_samples(loss: Loss, pred: np.ndarray) -> ValueError:
+    """The error for predictions with no samples (or no outputs): their mean has no value,
+    so refused as fit refuses an empty ``x``. (Raised where the count is computed, not
+    checked first: a Python comparison, no NumPy call.)"""
+    what = "samples" if pred.shape[-2] == 0 else "outputs"
+    return ValueError(f"{type(loss).__name__}: pred has no {what} (shape {pred.shape})")
+
+
 def _mean_last_two(a: np.ndarray) -> float | np.ndarray:
     """Mean over the sample and output axes; a float when there are no replica axes."""
     total = np.add.reduce(a.reshape(a.shape[:-2] + (-1,)), axis=-1)
@@ -151,6 +159,8 @@ class MSELoss(Loss):
         except IndexError:  # 1-D predictions and targets (caught here: free every epoch)
             _flat_predictions(self, pred)
         if self._two_over_n_key != (count, diff.dtype):
+            if not count:  # here, once per shape: 2 / N below would divide by zero
+                raise _no_samples(self, pred)
             # 2 / N as a 0-d array of the data's dtype: NumPy takes it as is,
             # where a Python float is converted on every call (same result)
             self._two_over_n_key = (count, diff.dtype)
@@ -212,7 +222,9 @@ class BCELoss(Loss):
             )
 
         self.pred, self.target = pred, target
-        self.count = pred.shape[-1] * pred.shape[-2]
+        self.count = count = pred.shape[-1] * pred.shape[-2]
+        if not count:  # the mean over no entries: NaN and a RuntimeWarning otherwise
+            raise _no_samples(self, pred)
         with np.errstate(divide="ignore"):
             log_p = np.maximum(np.log(pred), self._LOG_FLOOR)
             log_1mp = np.maximum(np.log1p(-pred), self._LOG_FLOOR)
@@ -284,6 +296,8 @@ class CrossEntropyLoss(Loss):
                 f"CrossEntropyLoss needs logits (*R, n, C) with C >= 2 classes, got shape {pred.shape}"
             )
         n, c = pred.shape[-2], pred.shape[-1]
+        if not n:  # no mean over no samples (and the labels' range check has no minimum)
+            raise _no_samples(self, pred)
         target = np.asarray(target)
         shifted = pred - pred.max(axis=-1, keepdims=True)
         probs = np.exp(shifted)
