@@ -118,3 +118,13 @@ def test_unsqueeze_backward_names_a_gradient_of_the_wrong_shape() -> None:
         up.backward(np.ones((6, 1, 3)))
     assert str(info.value) == _wrong_shape("Unsqueeze", (6, 1, 3), (6, 1, 2))
     assert up.backward(np.ones((6, 1, 2))).shape == (6, 2)
+
+
+def test_unsqueeze_backward_before_forward_says_so_as_every_layer_does() -> None:
+    """AttributeError: 'Unsqueeze' object has no attribute 'in_shape' before (api21 L1)."""
+    with pytest.raises(AttributeError) as info:
+        Unsqueeze().backward(np.ones((6, 1, 2)))
+    assert str(info.value) == (
+        "Unsqueeze.backward needs 'in_shape', which forward saves: run forward (or compute "
+        "the loss) before backward"
+    )

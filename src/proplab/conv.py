@@ -440,7 +440,10 @@ class Unsqueeze(Module):
         """dL/dx: ``grad_out`` ``(*R, n, 1, F)`` reshaped back to the input's ``(*R, n, F)``."""
         if not need_input_grad:
             return None
-        in_shape = self.in_shape
+        try:
+            in_shape = self.in_shape
+        except AttributeError:
+            raise forward_first(self, "in_shape") from None
         try:
             return grad_out.reshape(in_shape)
         except (AttributeError, ValueError) as exc:  # a list, or a wrong size: name it
