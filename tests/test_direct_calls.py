@@ -128,3 +128,14 @@ def test_unsqueeze_backward_before_forward_says_so_as_every_layer_does() -> None
         "Unsqueeze.backward needs 'in_shape', which forward saves: run forward (or compute "
         "the loss) before backward"
     )
+
+
+def test_flatten_of_no_samples_gives_no_rows() -> None:
+    """NumPy's 'cannot reshape array of size 0 into shape (0,newaxis)' before (api21 L2):
+    -1 cannot be worked out from a size of 0, the merged width can."""
+    flat = Flatten()
+    out = flat(np.empty((0, 3, 4)))
+    assert out.shape == (0, 12)
+    assert flat.backward(np.empty((0, 12))).shape == (0, 3, 4)
+    stacked = Flatten()(np.empty((2, 0, 3, 4)))  # a stack of 2 replicas, no samples
+    assert stacked.shape == (2, 0, 12)

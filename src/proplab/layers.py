@@ -257,7 +257,10 @@ class Flatten(Module):
                 f"Flatten(sample_axis={self.sample_axis}) needs inputs of at least "
                 f"{-self.sample_axis} axes, got shape {x.shape}"
             )
-        return x.reshape(x.shape[:keep] + (-1,))
+        try:
+            return x.reshape(x.shape[:keep] + (-1,))
+        except ValueError:  # no samples: -1 is ambiguous in a reshape of size 0
+            return x.reshape(self._out_shape(x.shape))
 
     def _out_shape(self, in_shape: tuple[int, ...]) -> tuple[int, ...]:
         """The output's shape for an input of ``in_shape``: the axes after the samples'
