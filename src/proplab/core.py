@@ -88,7 +88,10 @@ class Module:
         Also keeps what :meth:`backward` needs (the input, an activation's output...),
         replacing what the previous call kept.
         """
-        raise NotImplementedError
+        raise NotImplementedError(
+            f"{type(self).__name__} has no forward: write forward(self, x), which returns the "
+            "output and keeps on self what backward needs (docs/own_layer.md)"
+        )
 
     def backward(self, grad_out: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
         """Add dLoss/dParam into each parameter's grad; return dLoss/dInput.
@@ -99,7 +102,11 @@ class Module:
         steps. ``need_input_grad=False`` lets the first layer skip the input gradient
         (nobody uses it during training); it may then return ``None``.
         """
-        raise NotImplementedError
+        raise NotImplementedError(
+            f"{type(self).__name__} has no backward: write backward(self, grad_out, "
+            "need_input_grad=True), which adds dL/dparam into each parameter's grad and "
+            "returns dL/dx (docs/own_layer.md)"
+        )
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         """Same as :meth:`forward`."""

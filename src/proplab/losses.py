@@ -41,14 +41,21 @@ class Loss:
 
         Also keeps what :meth:`backward` needs (each call replaces the last).
         """
-        raise NotImplementedError
+        raise NotImplementedError(
+            f"{type(self).__name__} has no forward: write forward(self, pred, target), which "
+            "returns the loss and keeps on self what backward needs (docs/own_layer.md, "
+            "'Your own loss')"
+        )
 
     def backward(self) -> np.ndarray:
         """dL/dpred for the last :meth:`forward`, an array of ``pred``'s shape.
 
         For a stack, replica k's rows are the gradient of replica k's own loss.
         """
-        raise NotImplementedError
+        raise NotImplementedError(
+            f"{type(self).__name__} has no backward: write backward(self), which returns "
+            "dL/dpred for the last forward (docs/own_layer.md, 'Your own loss')"
+        )
 
     def check_targets(self, target: np.ndarray) -> None:
         """Refuse targets this loss cannot learn from (nothing by default). :func:`~proplab.fit`
