@@ -93,10 +93,21 @@ def test_bce_reduces_per_replica(rng):
         assert values[k] == pytest.approx(BCELoss()(pred[k], target[k]), rel=1e-15)
 
 
-@pytest.mark.parametrize("bad", [-0.1, 1.5])
+@pytest.mark.parametrize("bad", [-0.1, 1.5, math.nan])
 def test_bce_rejects_non_probabilities(bad):
+    """NaN passed ((p < 0) | (p > 1) is False for it) and gave a NaN loss (num21 M2)."""
     with pytest.raises(ValueError, match=f"probabilities in \\[0, 1\\], got {bad}.*sigmoid"):
         BCELoss()(np.array([[0.5], [bad]]), np.array([[0.0], [1.0]]))
+
+
+@pytest.mark.parametrize("bad", [-0.5, 2.0, math.nan])
+def test_bce_check_targets_names_a_target_outside_0_1_nan_included(bad):
+    with pytest.raises(ValueError) as info:
+        BCELoss().check_targets(np.array([[1.0], [bad]]))
+    assert str(info.value) == (
+        f"BCELoss needs targets in [0, 1] (0/1 labels or probabilities), got {bad}"
+    )
+    BCELoss().check_targets(np.array([[0.0], [0.25], [1.0]]))  # probabilities pass
 
 
 # --- target shapes -----------------------------------------------------------------

@@ -209,8 +209,9 @@ class BCELoss(Loss):
     The mean runs over samples and outputs, N = n * out (per replica). Shapes:
     ``pred`` ``(n, out)`` or ``(*R, n, out)`` (e.g. a sigmoid output ``(n, 1)``);
     ``target`` 0/1 labels (or probabilities) ``(n, out)``, shared, or
-    ``(*R, n, out)``. A ``pred`` outside [0, 1] is a ValueError, and so is a target
-    outside it in :func:`~proplab.fit` (:meth:`check_targets`). The loss is a
+    ``(*R, n, out)``. A ``pred`` outside [0, 1] (or NaN) is a ValueError, and so is such a
+    target in :func:`~proplab.fit` (:meth:`check_targets`; a direct call does not check
+    targets). The loss is a
     float for one model, an array ``R`` (``(K,)``) for a stack.
     """
 
@@ -222,8 +223,11 @@ class BCELoss(Loss):
     def forward(self, pred: np.ndarray, target: np.ndarray) -> float | np.ndarray:
         """-mean(t log p + (1 - t) log(1 - p)) per replica: a float, or an array ``R``."""
         target = _as_target(self, _predictions(self, pred), target)
-        if np.any((pred < 0) | (pred > 1)):
-            bad = pred[(pred < 0) | (pred > 1)].flat[0]
+        # inside [0, 1] rather than outside it: NaN is neither, and is refused too (same
+        # number of NumPy calls; the method .all() is quicker than the function np.any)
+        inside = (pred >= 0) & (pred <= 1)
+        if not inside.all():
+            bad = pred[~inside].flat[0]
             raise ValueError(
                 f"BCELoss needs probabilities in [0, 1], got {bad}; use a sigmoid output"
             )
@@ -240,7 +244,7 @@ class BCELoss(Loss):
     def check_targets(self, target: np.ndarray) -> None:
         """Refuse a target outside [0, 1]: no probability, and its loss has no minimum."""
         target = np.asarray(target)
-        outside = (target < 0) | (target > 1)
+        outside = ~((target >= 0) & (target <= 1))  # NaN included
         if np.any(outside):
             raise ValueError(
                 f"BCELoss needs targets in [0, 1] (0/1 labels or probabilities), got "
