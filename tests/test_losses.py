@@ -219,3 +219,19 @@ def test_a_loss_of_no_samples_is_refused_as_fit_refuses_it(loss, pred, target) -
 def test_mse_of_no_outputs_says_outputs() -> None:
     with pytest.raises(ValueError, match=r"^MSELoss: pred has no outputs \(shape \(4, 0\)\)$"):
         MSELoss()(np.empty((4, 0)), np.empty((4, 0)))
+
+
+def test_mse_of_a_stack_is_as_silent_on_overflow_as_each_model_alone() -> None:
+    """One model's loss (BLAS vdot) overflowed to inf silently, a stack's (vecdot) with a
+    RuntimeWarning, for the same numbers (num21 M3)."""
+    import warnings
+
+    pred = np.array([[[1e200], [0.0]], [[1.0], [0.0]]])  # replica 0 overflows
+    target = np.zeros((2, 1))
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        alone = [MSELoss()(pred[k], target) for k in range(2)]
+        stacked = MSELoss()(pred, target)
+    assert [str(w.message) for w in seen] == []
+    assert alone == [math.inf, 0.5]
+    np.testing.assert_array_equal(stacked, alone)

@@ -52,6 +52,13 @@ class Module:
     mode; :meth:`train` and :meth:`eval` set it on a module and every module below
     it. Only layers that behave differently when predicting read it (Dropout,
     BatchNorm1d); ``fit`` trains in training mode, ``evaluate`` scores in eval mode.
+
+    Overflow: a direct call (``layer(x)``, ``layer.backward(g)``) runs under NumPy's error
+    settings, so inputs near the float limits may give inf or NaN with NumPy's
+    RuntimeWarnings (overflow, invalid value), as the same arithmetic in NumPy would (the
+    sigmoid alone clamps, silent for any finite input). ``fit`` and ``evaluate`` turn those
+    warnings off and record the run as diverged. The losses behave the same
+    (:class:`~proplab.Loss`).
     """
 
     params: dict[str, Parameter]
