@@ -3,6 +3,12 @@
 Each forward keeps exactly what its backward needs: sigmoid and tanh keep their
 *output* (their derivatives are written in it), ReLU keeps the mask x > 0 and
 LeakyReLU its local slope (1 or the negative slope).
+
+Dtypes, in a direct call: ReLU's, LeakyReLU's and Identity's backward return dL/dx in
+NumPy's promoted dtype of ``grad_out`` and what forward kept; Sigmoid's and Tanh's write
+it into an array of their output's dtype, so a float32 Sigmoid given a float64
+``grad_out`` returns float32. (Promoting there too would take a dtype test on every
+call; in :func:`~proplab.fit` every array has the model's dtype, so nothing differs.)
 """
 
 from __future__ import annotations
@@ -150,7 +156,8 @@ class Sigmoid(Module):
     def backward(
         self, grad_out: np.ndarray, need_input_grad: bool = True, out: np.ndarray | None = None
     ) -> np.ndarray:
-        """dL/dx = ``grad_out`` * s (1 - s), with ``grad_out``'s (= ``x``'s) shape.
+        """dL/dx = ``grad_out`` * s (1 - s), with ``grad_out``'s (= ``x``'s) shape and s's
+        dtype (see the module docstring).
 
         Uses what the last :meth:`forward` kept. ``need_input_grad`` is ignored (no
         parameters: the input gradient is all there is). ``out``: as in :meth:`forward`.
@@ -196,7 +203,8 @@ class Tanh(Module):
     def backward(
         self, grad_out: np.ndarray, need_input_grad: bool = True, out: np.ndarray | None = None
     ) -> np.ndarray:
-        """dL/dx = ``grad_out`` * (1 - t^2), with ``grad_out``'s (= ``x``'s) shape.
+        """dL/dx = ``grad_out`` * (1 - t^2), with ``grad_out``'s (= ``x``'s) shape and t's
+        dtype (see the module docstring).
 
         Uses what the last :meth:`forward` kept. ``need_input_grad`` is ignored (no
         parameters: the input gradient is all there is). ``out``: as in :meth:`forward`.

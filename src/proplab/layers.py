@@ -74,7 +74,11 @@ class Linear(Module):
         rngs: optional list of K Generators, one per replica, so replica k gets
             exactly the weights a single model built with ``rngs[k]`` would get;
             without ``replicas``, ``replicas=(K,)`` (as Dropout).
-        dtype: float type of the weights and bias (default float64).
+        dtype: float type of the weights and bias (default float64). A direct call
+            computes in NumPy's promoted dtype of ``x`` and the weights (float64 ``x``
+            through float32 weights gives float64, and so does dL/dx for a float64
+            ``grad_out``); :func:`~proplab.fit` and :func:`~proplab.evaluate` cast ``x``
+            to the model's dtype first.
 
     Shape:
         x ``(*R, n, in)`` or ``(n, in)`` -> ``(*R, n, out)``; ``weight`` is
