@@ -72,8 +72,11 @@ def test_bce_at_zero_and_one_is_finite_like_pytorch():
     # PyTorch clamps each log at -100: a confidently wrong sample costs exactly 100,
     # a confidently right one 0 (0 * log 0 counts as 0). Mean = (100 + 100 + 0 + 0) / 4
     assert loss(pred, target) == 50.0
-    # gradient (p - t) / max(p (1 - p), 1e-12) / N: -1e12 / 4, 1e12 / 4, 0, 0
-    np.testing.assert_array_equal(loss.backward(), [[-0.25e12], [0.25e12], [0.0], [0.0]])
+    # gradient (p - t) / max(p (1 - p), eps) / N with torch's eps, 1e-12 as a float32:
+    # -1 / (4 eps), 1 / (4 eps), 0, 0, where 1 / (4 eps) = 2.5e11 (1 + 4.0e-9)
+    eps = float(np.float32(1e-12))
+    assert eps == 9.999999960041972e-13
+    np.testing.assert_array_equal(loss.backward(), [[-1 / (4 * eps)], [1 / (4 * eps)], [0], [0]])
 
 
 def test_bce_clamp_is_a_floor_on_the_log_not_on_p():

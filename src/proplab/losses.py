@@ -208,7 +208,8 @@ class BCELoss(Loss):
 
     L = -mean(t log p + (1 - t) log(1 - p)). As in PyTorch, each log is clamped
     at -100 so p = 0 or p = 1 give a finite loss, and the gradient
-    (p - t) / (p (1 - p)) / N is computed with p (1 - p) floored at 1e-12.
+    (p - t) / (p (1 - p)) / N is computed with p (1 - p) floored at 1e-12 (as a float32:
+    9.99999996e-13, PyTorch's exact floor).
 
     The gradient, per entry: d/dp of -[t log p + (1 - t) log(1 - p)] is
     -t/p + (1 - t)/(1 - p) = (p - t) / (p (1 - p)). After a sigmoid p = s(z) the
@@ -231,7 +232,10 @@ class BCELoss(Loss):
     numeric_targets = True  # integer targets are numbers here, cast to the model's dtype
 
     _LOG_FLOOR = -100.0
-    _EPS = 1e-12
+    # PyTorch's EPSILON, 1e-12, reaches its BCE gradient as a float32 constant:
+    # 9.99999996e-13, not 1e-12. The same value here, so the gradient where the floor
+    # binds (p within ~1e-12 of 0 or 1) is torch's, not 4e-9 off it
+    _EPS = float(np.float32(1e-12))
 
     def forward(self, pred: np.ndarray, target: np.ndarray) -> float | np.ndarray:
         """-mean(t log p + (1 - t) log(1 - p)) per replica: a float, or an array ``R``."""
@@ -265,7 +269,8 @@ class BCELoss(Loss):
             )
 
     def backward(self) -> np.ndarray:
-        """dL/dpred = (p - t) / (max(p (1 - p), 1e-12) * N), N = n * out, ``pred``'s shape."""
+        """dL/dpred = (p - t) / (max(p (1 - p), eps) * N), eps = float32(1e-12), N = n * out,
+        ``pred``'s shape."""
         try:
             p, t = self.pred, self.target
         except AttributeError:
