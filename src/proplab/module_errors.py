@@ -10,7 +10,7 @@ fails (:func:`backward_failure`: which layer, which gradient came from where).
 from __future__ import annotations
 
 import gc
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -56,7 +56,7 @@ def grad_not_an_array(owner: object, grad_out: object) -> TypeError:
 
 
 def wrong_grad_shape(
-    owner: object, grad_out: object, out_shape: tuple[int, ...], exc: Exception
+    owner: object, grad_out: Any, out_shape: tuple[int, ...], exc: Exception
 ) -> Exception:
     """What a backward raises when ``exc`` (NumPy's error) came of ``grad_out``: an error
     naming its shape and ``out_shape``, the forward output's, when the two differ; else
