@@ -10,7 +10,7 @@ import math
 import numpy as np
 import pytest
 
-from proplab import Identity, LeakyReLU, ReLU, Sigmoid, Tanh
+from proplab import Identity, LeakyReLU, Linear, ReLU, Sigmoid, Tanh
 from proplab.activations import sigmoid
 
 
@@ -201,3 +201,25 @@ def test_relu_gives_plus_zero_for_negatives_and_zero_at_minus_infinity():
 def test_relu_of_integers_is_float_like_every_activation():
     np.testing.assert_array_equal(ReLU()(np.array([[1, -2], [0, 3]])), [[1.0, 0.0], [0.0, 3.0]])
     assert ReLU()(np.array([[1, -2]])).dtype == np.float64
+
+
+def test_the_dtypes_the_module_docstring_states_for_direct_calls():
+    """Pinned so the docstring stays true (num21 M4): ReLU, LeakyReLU and Identity promote,
+    Sigmoid and Tanh keep their output's dtype (promoting would cost a test every call),
+    Linear computes in the promoted dtype of x and its weights."""
+    x32 = np.array([[-1.0, 0.5]], dtype=np.float32)
+    g64 = np.ones((1, 2))
+    for make, promoted in [
+        (Sigmoid, False),
+        (Tanh, False),
+        (ReLU, True),
+        (lambda: LeakyReLU(0.1), True),
+        (Identity, True),
+    ]:
+        act = make()
+        act(x32)
+        assert act.backward(g64).dtype == (np.float64 if promoted else np.float32)
+    layer = Linear(2, 3, rng=np.random.default_rng(0), dtype=np.float32)
+    assert layer(np.ones((1, 2))).dtype == np.float64
+    assert layer(x32).dtype == np.float32
+    assert layer.backward(np.ones((1, 3))).dtype == np.float64

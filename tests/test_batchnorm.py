@@ -525,3 +525,22 @@ def test_the_boundary_as_it_forms_is_drawn_in_eval_mode(tmp_path, monkeypatch) -
     np.testing.assert_array_equal(last.prob, model(points).reshape(v.size, u.size))
     summary = json.loads((out / "summary.json").read_text())
     assert last.title.endswith(f"{100 * summary['accuracy']:.1f} %")
+
+
+@pytest.mark.parametrize("cls", [BatchNorm1d, BatchNorm1dNaive])
+@pytest.mark.parametrize("training", [True, False])
+def test_float32_input_to_a_float64_layer_computes_in_float64(cls, training, rng) -> None:
+    """The statistics were summed in float32 and the output came back float64, 1.7e-7 off
+    the float64 computation (api21 L4); Linear and Conv1d promote exactly."""
+    x32 = rng.normal(size=(8, 3)).astype(np.float32)
+    g = rng.normal(size=(8, 3))
+    a, b = cls(3), cls(3)
+    for layer in (a, b):
+        layer.running_mean[...], layer.running_var[...] = 0.3, 2.0  # non-trivial in eval mode
+        layer.train(training)
+    out_a, out_b = a(x32), b(x32.astype(np.float64))
+    assert out_a.dtype == np.float64
+    np.testing.assert_array_equal(out_a, out_b)
+    np.testing.assert_array_equal(a.backward(g), b.backward(g))
+    np.testing.assert_array_equal(a.weight.grad, b.weight.grad)
+    np.testing.assert_array_equal(a.running_var, b.running_var)

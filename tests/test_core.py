@@ -778,3 +778,39 @@ def test_a_linear_stack_is_its_naive_twin_replica_by_replica(shared):
             np.testing.assert_allclose(dx[k], naive_dx, rtol=1e-12)
     if shared:  # shared data feeds every replica: its gradient is the replicas' sum
         np.testing.assert_allclose(dx, summed_dx, rtol=1e-12, atol=1e-15)
+
+
+def test_a_module_or_loss_without_backward_says_what_to_write():
+    """gradcheck of a Module with forward only raised NotImplementedError with no message
+    (api21 M8)."""
+    from proplab import Loss, Module, gradcheck
+
+    class Double(Module):
+        def forward(self, x):
+            return 2 * x
+
+    with pytest.raises(NotImplementedError) as info:
+        gradcheck(Double(), np.ones((3, 2)))
+    assert str(info.value) == (
+        "Double has no backward: write backward(self, grad_out, need_input_grad=True), which "
+        "adds dL/dparam into each parameter's grad and returns dL/dx (docs/own_layer.md)"
+    )
+
+    class Empty(Module):
+        pass
+
+    with pytest.raises(NotImplementedError, match=r"^Empty has no forward: write forward\(self"):
+        Empty()(np.ones((3, 2)))
+
+    class Half(Loss):
+        def forward(self, pred, target):
+            return 0.0
+
+    with pytest.raises(NotImplementedError) as info:
+        Half().backward()
+    assert str(info.value) == (
+        "Half has no backward: write backward(self), which returns dL/dpred for the last "
+        "forward (docs/own_layer.md, 'Your own loss')"
+    )
+    with pytest.raises(NotImplementedError, match=r"^Loss has no forward: write forward\(self"):
+        Loss()(np.ones((3, 1)), np.ones((3, 1)))

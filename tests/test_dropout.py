@@ -412,3 +412,19 @@ def test_a_missing_rng_is_the_error_linear_and_mlp_give_even_for_p_0(p: float) -
             build()
     with pytest.raises(TypeError, match="got rng=0"):  # a wrong type stays a TypeError
         Dropout(p, rng=0)
+
+
+@pytest.mark.parametrize(
+    ("p", "shown"),
+    [
+        (0.3, "p=0.3"),
+        (0.9999999999999999, "p=0.9999999999999999"),
+        (-0.0, "p=0"),
+        (1e-7, "p=1e-07"),
+    ],
+)
+def test_repr_never_rounds_p_to_another_value(p, shown) -> None:
+    """0.9999999999999999 (accepted) printed as p=1 (refused), -0.0 as p=-0 (num21 L5)."""
+    rng = np.random.default_rng(0)
+    assert repr(Dropout(p, rng=rng)) == f"Dropout({shown})"
+    assert repr(Dropout(p, rng=rng, replicas=2)) == f"Dropout({shown}, replicas=(2,))"

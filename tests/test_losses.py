@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from proplab import BCELoss, MSELoss
+from proplab import BCELoss, CrossEntropyLoss, MSELoss
 
 # --- MSE -----------------------------------------------------------------------------
 
@@ -72,8 +72,11 @@ def test_bce_at_zero_and_one_is_finite_like_pytorch():
     # PyTorch clamps each log at -100: a confidently wrong sample costs exactly 100,
     # a confidently right one 0 (0 * log 0 counts as 0). Mean = (100 + 100 + 0 + 0) / 4
     assert loss(pred, target) == 50.0
-    # gradient (p - t) / max(p (1 - p), 1e-12) / N: -1e12 / 4, 1e12 / 4, 0, 0
-    np.testing.assert_array_equal(loss.backward(), [[-0.25e12], [0.25e12], [0.0], [0.0]])
+    # gradient (p - t) / max(p (1 - p), eps) / N with torch's eps, 1e-12 as a float32:
+    # -1 / (4 eps), 1 / (4 eps), 0, 0, where 1 / (4 eps) = 2.5e11 (1 + 4.0e-9)
+    eps = float(np.float32(1e-12))
+    assert eps == 9.999999960041972e-13
+    np.testing.assert_array_equal(loss.backward(), [[-1 / (4 * eps)], [1 / (4 * eps)], [0], [0]])
 
 
 def test_bce_clamp_is_a_floor_on_the_log_not_on_p():
@@ -93,10 +96,21 @@ def test_bce_reduces_per_replica(rng):
         assert values[k] == pytest.approx(BCELoss()(pred[k], target[k]), rel=1e-15)
 
 
-@pytest.mark.parametrize("bad", [-0.1, 1.5])
+@pytest.mark.parametrize("bad", [-0.1, 1.5, math.nan])
 def test_bce_rejects_non_probabilities(bad):
+    """NaN passed ((p < 0) | (p > 1) is False for it) and gave a NaN loss (num21 M2)."""
     with pytest.raises(ValueError, match=f"probabilities in \\[0, 1\\], got {bad}.*sigmoid"):
         BCELoss()(np.array([[0.5], [bad]]), np.array([[0.0], [1.0]]))
+
+
+@pytest.mark.parametrize("bad", [-0.5, 2.0, math.nan])
+def test_bce_check_targets_names_a_target_outside_0_1_nan_included(bad):
+    with pytest.raises(ValueError) as info:
+        BCELoss().check_targets(np.array([[1.0], [bad]]))
+    assert str(info.value) == (
+        f"BCELoss needs targets in [0, 1] (0/1 labels or probabilities), got {bad}"
+    )
+    BCELoss().check_targets(np.array([[0.0], [0.25], [1.0]]))  # probabilities pass
 
 
 # --- target shapes -----------------------------------------------------------------
@@ -179,3 +193,48 @@ def test_mse_of_integer_predictions_and_targets_has_its_float_gradient() -> None
     pred, target = np.array([[1], [2], [3], [4]]), np.array([[0], [2], [3], [3]])
     assert loss.forward(pred, target) == 0.5
     np.testing.assert_array_equal(loss.backward(), [[0.5], [0.0], [0.0], [0.5]])
+
+
+@pytest.mark.parametrize(
+    "loss, pred, target",
+    [
+        (MSELoss(), np.empty((0, 1)), np.empty((0, 1))),
+        (MSELoss(), np.empty((3, 0, 1)), np.empty((0, 1))),  # a stack of empty batches
+        (BCELoss(), np.empty((0, 1)), np.empty((0, 1))),
+        (CrossEntropyLoss(), np.empty((0, 3)), np.empty(0, dtype=int)),
+        (CrossEntropyLoss(), np.empty((0, 3)), np.empty((0, 3))),  # one-hot rows
+    ],
+)
+def test_a_loss_of_no_samples_is_refused_as_fit_refuses_it(loss, pred, target) -> None:
+    """They raised ZeroDivisionError (MSE), returned NaN with a RuntimeWarning (BCE, soft
+    cross-entropy) or NumPy's zero-size reduction error (cross-entropy labels)."""
+    name = type(loss).__name__
+    with pytest.raises(ValueError) as info:
+        loss(pred, target)
+    assert str(info.value) == f"{name}: pred has no samples (shape {pred.shape})"
+    # the same loss still works on a batch afterwards (MSE caches 2 / N per shape)
+    good = np.array([[0.2, 0.7, 0.1], [0.5, 0.25, 0.25]])[:, : pred.shape[-1]]
+    labels = np.array([0, 1]) if target.ndim == 1 else np.array([[1.0, 0, 0], [0, 1, 0]])
+    value = loss(good, labels if name == "CrossEntropyLoss" else np.ones((2, 1)))
+    assert math.isfinite(value) and value > 0
+
+
+def test_mse_of_no_outputs_says_outputs() -> None:
+    with pytest.raises(ValueError, match=r"^MSELoss: pred has no outputs \(shape \(4, 0\)\)$"):
+        MSELoss()(np.empty((4, 0)), np.empty((4, 0)))
+
+
+def test_mse_of_a_stack_is_as_silent_on_overflow_as_each_model_alone() -> None:
+    """One model's loss (BLAS vdot) overflowed to inf silently, a stack's (vecdot) with a
+    RuntimeWarning, for the same numbers (num21 M3)."""
+    import warnings
+
+    pred = np.array([[[1e200], [0.0]], [[1.0], [0.0]]])  # replica 0 overflows
+    target = np.zeros((2, 1))
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        alone = [MSELoss()(pred[k], target) for k in range(2)]
+        stacked = MSELoss()(pred, target)
+    assert [str(w.message) for w in seen] == []
+    assert alone == [math.inf, 0.5]
+    np.testing.assert_array_equal(stacked, alone)

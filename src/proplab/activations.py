@@ -3,6 +3,12 @@
 Each forward keeps exactly what its backward needs: sigmoid and tanh keep their
 *output* (their derivatives are written in it), ReLU keeps the mask x > 0 and
 LeakyReLU its local slope (1 or the negative slope).
+
+Dtypes, in a direct call: ReLU's, LeakyReLU's and Identity's backward return dL/dx in
+NumPy's promoted dtype of ``grad_out`` and what forward kept; Sigmoid's and Tanh's write
+it into an array of their output's dtype, so a float32 Sigmoid given a float64
+``grad_out`` returns float32. (Promoting there too would take a dtype test on every
+call; in :func:`~proplab.fit` every array has the model's dtype, so nothing differs.)
 """
 
 from __future__ import annotations
@@ -12,8 +18,9 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from proplab.checks import short_repr
 from proplab.core import Module
-from proplab.module_errors import forward_first
+from proplab.module_errors import forward_first, wrong_grad_shape
 
 # exp(x) overflows just above log(max float); clamping there keeps every finite
 # input warning-free and changes sigmoid by less than the smallest normal float.
@@ -101,6 +108,17 @@ def _sigmoid(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     return np.divide(one, s, out=s)
 
 
+def _real_array(module: Module, x: object) -> np.ndarray:
+    """``x`` as an array of real numbers, for a forward that failed on it: a list is
+    converted (as ``np.tanh`` and :func:`sigmoid` take one), text or objects are a
+    TypeError naming them. Called on the failure path only: no per-call check."""
+    array = np.asarray(x)
+    if array.dtype.kind not in "biuf":
+        got = f"an array of dtype {x.dtype}" if isinstance(x, np.ndarray) else short_repr(x)
+        raise TypeError(f"{type(module).__name__} takes real numbers, got {got}")
+    return array
+
+
 # The element-wise activations below take an optional ``out`` (an array of the
 # result's shape, never their input): PerReplica has each block of a replica
 # stack written straight into its slice of one array instead of copying it there.
@@ -124,17 +142,22 @@ class Sigmoid(Module):
         try:
             self.s = _sigmoid(x, out)
         except (KeyError, TypeError, AttributeError):  # only on failure: no per-call checks
-            # integers, lists (a Linear layer's output is always float): as sigmoid() does
-            floats = np.asarray(x)
+            # integers, lists (a Linear layer's output is always a float array): as
+            # sigmoid() does
+            floats = _real_array(self, x)
             if np.issubdtype(floats.dtype, np.floating):
-                raise
-            self.s = _sigmoid(floats.astype(np.float64), out)
+                if floats is x:
+                    raise  # not the input's type (a float type with no clamp, an ``out``)
+            else:
+                floats = floats.astype(np.float64)
+            self.s = _sigmoid(floats, out)
         return self.s
 
     def backward(
         self, grad_out: np.ndarray, need_input_grad: bool = True, out: np.ndarray | None = None
     ) -> np.ndarray:
-        """dL/dx = ``grad_out`` * s (1 - s), with ``grad_out``'s (= ``x``'s) shape.
+        """dL/dx = ``grad_out`` * s (1 - s), with ``grad_out``'s (= ``x``'s) shape and s's
+        dtype (see the module docstring).
 
         Uses what the last :meth:`forward` kept. ``need_input_grad`` is ignored (no
         parameters: the input gradient is all there is). ``out``: as in :meth:`forward`.
@@ -148,7 +171,10 @@ class Sigmoid(Module):
         one = _one(s.dtype)
         grad_in = np.subtract(one, s) if out is None else np.subtract(one, s, out=out)
         grad_in *= s  # the local derivative ds/dx = s (1 - s)
-        grad_in *= grad_out  # the chain rule: dL/dx = dL/ds * ds/dx
+        try:
+            grad_in *= grad_out  # the chain rule: dL/dx = dL/ds * ds/dx
+        except ValueError as exc:  # only on failure: both shapes named, not NumPy's words
+            raise wrong_grad_shape(self, grad_out, s.shape, exc) from None
         return grad_in
 
 
@@ -167,13 +193,18 @@ class Tanh(Module):
         ``out``: optional array of the result's shape (never ``x`` itself) to write the
         result into; PerReplica passes its slice of a stack's output so nothing is copied.
         """
-        self.t = np.tanh(x, out=out)
+        try:
+            self.t = np.tanh(x, out=out)
+        except TypeError:  # text, objects (np.tanh converts a list of numbers itself)
+            _real_array(self, x)
+            raise
         return self.t
 
     def backward(
         self, grad_out: np.ndarray, need_input_grad: bool = True, out: np.ndarray | None = None
     ) -> np.ndarray:
-        """dL/dx = ``grad_out`` * (1 - t^2), with ``grad_out``'s (= ``x``'s) shape.
+        """dL/dx = ``grad_out`` * (1 - t^2), with ``grad_out``'s (= ``x``'s) shape and t's
+        dtype (see the module docstring).
 
         Uses what the last :meth:`forward` kept. ``need_input_grad`` is ignored (no
         parameters: the input gradient is all there is). ``out``: as in :meth:`forward`.
@@ -185,7 +216,10 @@ class Tanh(Module):
         # dL/dx = dL/dt * (1 - t^2), in one array (or in out); _one(dtype) is the number 1
         grad_in = np.multiply(t, t, out=out)
         np.subtract(_one(t.dtype), grad_in, out=grad_in)  # the local derivative 1 - t^2
-        grad_in *= grad_out  # the chain rule: dL/dx = dL/dt * dt/dx
+        try:
+            grad_in *= grad_out  # the chain rule: dL/dx = dL/dt * dt/dx
+        except ValueError as exc:  # only on failure: both shapes named, not NumPy's words
+            raise wrong_grad_shape(self, grad_out, t.shape, exc) from None
         return grad_in
 
 
@@ -204,11 +238,17 @@ class ReLU(Module):
         ``out``: optional array of the result's shape (never ``x`` itself) to write the
         result into; PerReplica passes its slice of a stack's output so nothing is copied.
         """
-        # not (x <= 0) rather than x > 0: a NaN input passes its gradient through, as
-        # PyTorch's threshold_backward does, so a NaN stays visible below it
-        self.mask = ~(x <= 0)
-        # max(x, 0): 0 (not x * 0 = -0.0) for negative x and 0 (not NaN) at -inf, as PyTorch
-        return np.maximum(x, _zero(x.dtype), out=out)
+        try:
+            # not (x <= 0) rather than x > 0: a NaN input passes its gradient through, as
+            # PyTorch's threshold_backward does, so a NaN stays visible below it
+            self.mask = ~(x <= 0)
+            # max(x, 0): 0 (not x * 0 = -0.0) for negative x, 0 (not NaN) at -inf, as PyTorch
+            return np.maximum(x, _zero(x.dtype), out=out)
+        except (TypeError, AttributeError):  # a list, text: only on failure, no per-call check
+            array = _real_array(self, x)
+            if array is x:
+                raise
+            return self.forward(array, out)
 
     def backward(
         self, grad_out: np.ndarray, need_input_grad: bool = True, out: np.ndarray | None = None
@@ -223,6 +263,8 @@ class ReLU(Module):
             return np.multiply(grad_out, self.mask, out=out)
         except AttributeError:
             raise forward_first(self, "mask") from None
+        except ValueError as exc:  # only on failure: both shapes named, not NumPy's words
+            raise wrong_grad_shape(self, grad_out, self.mask.shape, exc) from None
 
 
 class LeakyReLU(Module):
@@ -253,9 +295,15 @@ class LeakyReLU(Module):
         """
         # the slope in the input's float dtype: cast to an integer input's dtype, 0.01
         # became 0 and negative inputs came out as 0
-        dtype = x.dtype if x.dtype.kind == "f" else np.float64
-        self.slope = np.where(x > 0, 1.0, self.negative_slope).astype(dtype, copy=False)
-        return np.multiply(x, self.slope, out=out)
+        try:
+            dtype = x.dtype if x.dtype.kind == "f" else np.float64
+            self.slope = np.where(x > 0, 1.0, self.negative_slope).astype(dtype, copy=False)
+            return np.multiply(x, self.slope, out=out)
+        except (TypeError, AttributeError):  # a list, text: only on failure, no per-call check
+            array = _real_array(self, x)
+            if array is x:
+                raise
+            return self.forward(array, out)
 
     def backward(
         self, grad_out: np.ndarray, need_input_grad: bool = True, out: np.ndarray | None = None
@@ -269,6 +317,8 @@ class LeakyReLU(Module):
             return np.multiply(grad_out, self.slope, out=out)
         except AttributeError:
             raise forward_first(self, "slope") from None
+        except ValueError as exc:  # only on failure: both shapes named, not NumPy's words
+            raise wrong_grad_shape(self, grad_out, self.slope.shape, exc) from None
 
     def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}"

@@ -173,7 +173,8 @@ class BatchNorm1d(Module):
         self.buffers = {"running_mean": self.running_mean, "running_var": self.running_var}
 
     def _check_input(self, x: object) -> np.ndarray:
-        """``x`` if it is an array this layer takes, else a clear error."""
+        """``x`` if it is an array this layer takes (in the promoted dtype of ``x`` and the
+        parameters), else a clear error."""
         if not isinstance(x, np.ndarray):
             raise TypeError(
                 f"BatchNorm1d takes a NumPy array (n, {self.num_features}), got "
@@ -184,8 +185,17 @@ class BatchNorm1d(Module):
             raise ValueError(
                 f"BatchNorm1d({self.num_features}) expects inputs {expected}, got shape {x.shape}"
             )
-        if x.dtype.kind not in "biuf":
-            raise TypeError(f"BatchNorm1d takes real numbers, got an array of dtype {x.dtype}")
+        # the parameters' dtype (read from a buffer: a plain attribute, where .data is a
+        # property): x of that dtype, the usual case, passes with this one comparison
+        dtype = self.running_mean.dtype
+        if x.dtype is not dtype:
+            if x.dtype.kind not in "biuf":
+                raise TypeError(f"BatchNorm1d takes real numbers, got an array of dtype {x.dtype}")
+            # float32 x, float64 parameters: the statistics in float64 too, cast once here
+            # (Linear's matmul promotes the same way); they were summed in float32
+            promoted = np.promote_types(x.dtype, dtype)
+            if x.dtype != promoted:
+                x = x.astype(promoted)
         lead = x.shape[:-2]
         if lead and lead != self.replicas:
             hint = (
@@ -211,7 +221,7 @@ class BatchNorm1d(Module):
         -> ``(*R, n, F)``. Training mode: the batch's statistics (and the running ones
         updated); eval mode: the running statistics. Keeps ``xhat`` and ``1 / sqrt(var +
         eps)`` for :meth:`backward`."""
-        self._check_input(x)
+        x = self._check_input(x)
         if self.training:
             n = x.shape[-2]
             # (*R, 1, F): one mean per replica and feature. add.reduce and / n is np.mean's
@@ -294,7 +304,7 @@ class BatchNorm1dNaive(BatchNorm1d):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """As :meth:`BatchNorm1d.forward`, step by step per replica."""
-        self._check_input(x)
+        x = self._check_input(x)
         gamma, beta = self.weight.data, self.bias.data
         out = np.zeros(self.replicas + x.shape[-2:], dtype=np.result_type(x, gamma))
         self.caches: dict[tuple[int, ...], dict[str, np.ndarray]] = {}

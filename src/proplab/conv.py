@@ -31,7 +31,12 @@ from numpy.lib.stride_tricks import as_strided
 from proplab import init as initializers
 from proplab.checks import check_int, is_whole
 from proplab.core import Module
-from proplab.module_errors import forward_first
+from proplab.module_errors import (
+    forward_first,
+    grad_not_an_array,
+    not_an_array,
+    wrong_grad_shape,
+)
 from proplab.parameter import Parameter
 
 
@@ -415,7 +420,12 @@ class Unsqueeze(Module):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """``(*R, n, F)`` -> ``(*R, n, 1, F)`` (with the default ``axis=-2``), a view."""
-        if -self.axis > x.ndim + 1:
+        try:
+            ndim = x.ndim
+        except AttributeError:  # a list: only on failure, no per-call check
+            takes = "(n, F)" if self.axis == -2 else f"with {max(-self.axis - 1, 1)}+ axes"
+            raise not_an_array(self, x, takes) from None
+        if -self.axis > ndim + 1:
             raise ValueError(
                 f"Unsqueeze(axis={self.axis}) needs an input of at least {-self.axis - 1} "
                 f"axes, got shape {x.shape}"
@@ -428,7 +438,20 @@ class Unsqueeze(Module):
 
     def backward(self, grad_out: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
         """dL/dx: ``grad_out`` ``(*R, n, 1, F)`` reshaped back to the input's ``(*R, n, F)``."""
-        return grad_out.reshape(self.in_shape) if need_input_grad else None
+        if not need_input_grad:
+            return None
+        try:
+            in_shape = self.in_shape
+        except AttributeError:
+            raise forward_first(self, "in_shape") from None
+        try:
+            return grad_out.reshape(in_shape)
+        except (AttributeError, ValueError) as exc:  # a list, or a wrong size: name it
+            if not isinstance(grad_out, np.ndarray):
+                raise grad_not_an_array(self, grad_out) from None
+            cut = len(in_shape) + 1 + self.axis
+            out_shape = in_shape[:cut] + (1,) + in_shape[cut:]
+            raise wrong_grad_shape(self, grad_out, out_shape, exc) from None
 
     def extra_repr(self) -> str:
         return f"axis={self.axis}"

@@ -52,6 +52,13 @@ class Module:
     mode; :meth:`train` and :meth:`eval` set it on a module and every module below
     it. Only layers that behave differently when predicting read it (Dropout,
     BatchNorm1d); ``fit`` trains in training mode, ``evaluate`` scores in eval mode.
+
+    Overflow: a direct call (``layer(x)``, ``layer.backward(g)``) runs under NumPy's error
+    settings, so inputs near the float limits may give inf or NaN with NumPy's
+    RuntimeWarnings (overflow, invalid value), as the same arithmetic in NumPy would (the
+    sigmoid alone clamps, silent for any finite input). ``fit`` and ``evaluate`` turn those
+    warnings off and record the run as diverged. The losses behave the same
+    (:class:`~proplab.Loss`).
     """
 
     params: dict[str, Parameter]
@@ -88,7 +95,10 @@ class Module:
         Also keeps what :meth:`backward` needs (the input, an activation's output...),
         replacing what the previous call kept.
         """
-        raise NotImplementedError
+        raise NotImplementedError(
+            f"{type(self).__name__} has no forward: write forward(self, x), which returns the "
+            "output and keeps on self what backward needs (docs/own_layer.md)"
+        )
 
     def backward(self, grad_out: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
         """Add dLoss/dParam into each parameter's grad; return dLoss/dInput.
@@ -99,7 +109,11 @@ class Module:
         steps. ``need_input_grad=False`` lets the first layer skip the input gradient
         (nobody uses it during training); it may then return ``None``.
         """
-        raise NotImplementedError
+        raise NotImplementedError(
+            f"{type(self).__name__} has no backward: write backward(self, grad_out, "
+            "need_input_grad=True), which adds dL/dparam into each parameter's grad and "
+            "returns dL/dx (docs/own_layer.md)"
+        )
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         """Same as :meth:`forward`."""

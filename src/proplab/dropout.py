@@ -178,4 +178,8 @@ class Dropout(Module):
 
     def extra_repr(self) -> str:
         r = f", replicas={self.replicas}" if self.replicas else ""
-        return f"p={self.p:g}{r}"
+        p = self.p + 0.0  # -0.0 shown as 0
+        text = f"{p:g}"  # 0.3, not 0.30000000000000004 ...
+        if float(text) != p:  # ... but never rounded: 0.9999999999999999 is not p=1, refused
+            text = repr(p)
+        return f"p={text}{r}"

@@ -7,12 +7,19 @@ with weight ``(*R, in, out)`` and bias ``(*R, out)``.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from proplab import init as initializers
 from proplab.checks import check_int
 from proplab.core import Module
-from proplab.module_errors import forward_first
+from proplab.module_errors import (
+    forward_first,
+    grad_not_an_array,
+    not_an_array,
+    wrong_grad_shape,
+)
 from proplab.parameter import Parameter, matmul
 
 # From this many weights on, W^T is used as a view (BLAS's transposed kernel) instead of
@@ -67,7 +74,11 @@ class Linear(Module):
         rngs: optional list of K Generators, one per replica, so replica k gets
             exactly the weights a single model built with ``rngs[k]`` would get;
             without ``replicas``, ``replicas=(K,)`` (as Dropout).
-        dtype: float type of the weights and bias (default float64).
+        dtype: float type of the weights and bias (default float64). A direct call
+            computes in NumPy's promoted dtype of ``x`` and the weights (float64 ``x``
+            through float32 weights gives float64, and so does dL/dx for a float64
+            ``grad_out``); :func:`~proplab.fit` and :func:`~proplab.evaluate` cast ``x``
+            to the model's dtype first.
 
     Shape:
         x ``(*R, n, in)`` or ``(n, in)`` -> ``(*R, n, out)``; ``weight`` is
@@ -172,9 +183,12 @@ class Linear(Module):
         # x.mT: x transposed in its last two axes (x.T for one model; replica axes stay
         # in front)
         # (shared data x (n, in) feeding a replica stack: x^T broadcasts over R)
-        self.weight.accumulate_matmul(x.mT, grad_out)
-        if self.bias is not None:
-            self.bias.accumulate_sum(grad_out, axis=-2)
+        try:
+            self.weight.accumulate_matmul(x.mT, grad_out)
+            if self.bias is not None:
+                self.bias.accumulate_sum(grad_out, axis=-2)
+        except (ValueError, TypeError, AttributeError) as exc:  # only on failure
+            raise self._grad_error(grad_out, exc) from None
         if not need_input_grad:
             return None
         w = self.weight.data
@@ -199,6 +213,17 @@ class Linear(Module):
             # shared data feeds every replica, so its gradient is the sum over replicas
             grad_in = grad_in.sum(axis=tuple(range(grad_in.ndim - x.ndim)))
         return grad_in
+
+    def _grad_error(self, grad_out: object, exc: Exception) -> Exception:
+        """The clear error for a ``grad_out`` :meth:`backward` could not use (else ``exc``)."""
+        x = self.x
+        if not isinstance(grad_out, np.ndarray):
+            return grad_not_an_array(self, grad_out)
+        if x.ndim < 2:  # a 1-D input: forward's matmul took it, backward's x^T cannot
+            return exc
+        # the forward output's shape: x's rows, broadcast against the layer's replicas
+        lead = np.broadcast_shapes(x.shape[:-2], self.replicas)
+        return wrong_grad_shape(self, grad_out, lead + (x.shape[-2], self.out_features), exc)
 
     def extra_repr(self) -> str:
         r = f", replicas={self.replicas}" if self.replicas else ""
@@ -225,19 +250,38 @@ class Flatten(Module):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """``x`` reshaped to ``(*R, n, a*b*...)`` (a view where NumPy can); keeps its shape."""
-        self.in_shape = x.shape
+        try:
+            self.in_shape = x.shape
+        except AttributeError:  # a list: only on failure, no per-call check
+            takes = "(n, C, L)" if self.sample_axis == -3 else f"with {-self.sample_axis}+ axes"
+            raise not_an_array(self, x, takes) from None
         keep = x.ndim + self.sample_axis + 1
         if keep < 1:  # too few axes: the sample axis itself would be flattened away
             raise ValueError(
                 f"Flatten(sample_axis={self.sample_axis}) needs inputs of at least "
                 f"{-self.sample_axis} axes, got shape {x.shape}"
             )
-        return x.reshape(x.shape[:keep] + (-1,))
+        try:
+            return x.reshape(x.shape[:keep] + (-1,))
+        except ValueError:  # no samples: -1 is ambiguous in a reshape of size 0
+            return x.reshape(self._out_shape(x.shape))
+
+    def _out_shape(self, in_shape: tuple[int, ...]) -> tuple[int, ...]:
+        """The output's shape for an input of ``in_shape``: the axes after the samples'
+        merged into one."""
+        keep = len(in_shape) + self.sample_axis + 1
+        return in_shape[:keep] + (math.prod(in_shape[keep:]),)
 
     def backward(self, grad_out: np.ndarray, need_input_grad: bool = True) -> np.ndarray:
         """``grad_out`` reshaped back to the forward input's shape (no parameters; a
         reshape has derivative 1, and ``need_input_grad`` is ignored)."""
         try:
-            return grad_out.reshape(self.in_shape)
+            in_shape = self.in_shape
         except AttributeError:
             raise forward_first(self, "in_shape") from None
+        try:
+            return grad_out.reshape(in_shape)
+        except (AttributeError, ValueError) as exc:  # a list, or a wrong size: name it
+            if not isinstance(grad_out, np.ndarray):
+                raise grad_not_an_array(self, grad_out) from None
+            raise wrong_grad_shape(self, grad_out, self._out_shape(in_shape), exc) from None

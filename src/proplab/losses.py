@@ -17,6 +17,7 @@ from typing import Any, NoReturn, cast
 
 import numpy as np
 
+from proplab import activations
 from proplab.module_errors import forward_first
 
 
@@ -27,6 +28,12 @@ class Loss:
     ``(n, out)`` gives a float, ``(*R, n, out)`` (a stack of K models: ``(K, n, out)``)
     an array ``R`` (``(K,)``). ``backward()`` then returns dL/dpred, shape of ``pred``,
     which is what the model's ``backward`` takes.
+
+    Overflow: a direct call runs under NumPy's error settings, so values near the float
+    limits may give inf or NaN with NumPy's RuntimeWarnings (overflow, invalid value), as
+    the same arithmetic in NumPy would; :func:`~proplab.fit` and :func:`~proplab.evaluate`
+    turn those warnings off and record the run as diverged. (Modules: the same, see
+    :class:`~proplab.Module`.)
 
     ``numeric_targets``: the loss computes with its targets as numbers (MSE, BCE), so
     :func:`~proplab.fit` hands it integer targets (XOR's 0/1 labels) in the model's float
@@ -41,14 +48,21 @@ class Loss:
 
         Also keeps what :meth:`backward` needs (each call replaces the last).
         """
-        raise NotImplementedError
+        raise NotImplementedError(
+            f"{type(self).__name__} has no forward: write forward(self, pred, target), which "
+            "returns the loss and keeps on self what backward needs (docs/own_layer.md, "
+            "'Your own loss')"
+        )
 
     def backward(self) -> np.ndarray:
         """dL/dpred for the last :meth:`forward`, an array of ``pred``'s shape.
 
         For a stack, replica k's rows are the gradient of replica k's own loss.
         """
-        raise NotImplementedError
+        raise NotImplementedError(
+            f"{type(self).__name__} has no backward: write backward(self), which returns "
+            "dL/dpred for the last forward (docs/own_layer.md, 'Your own loss')"
+        )
 
     def check_targets(self, target: np.ndarray) -> None:
         """Refuse targets this loss cannot learn from (nothing by default). :func:`~proplab.fit`
@@ -114,6 +128,14 @@ def _flat_predictions(loss: Loss, pred: Any) -> NoReturn:
     )
 
 
+def _no_samples(loss: Loss, pred: np.ndarray) -> ValueError:
+    """The error for predictions with no samples (or no outputs): their mean has no value,
+    so refused as fit refuses an empty ``x``. (Raised where the count is computed, not
+    checked first: a Python comparison, no NumPy call.)"""
+    what = "samples" if pred.shape[-2] == 0 else "outputs"
+    return ValueError(f"{type(loss).__name__}: pred has no {what} (shape {pred.shape})")
+
+
 def _mean_last_two(a: np.ndarray) -> float | np.ndarray:
     """Mean over the sample and output axes; a float when there are no replica axes."""
     total = np.add.reduce(a.reshape(a.shape[:-2] + (-1,)), axis=-1)
@@ -151,6 +173,8 @@ class MSELoss(Loss):
         except IndexError:  # 1-D predictions and targets (caught here: free every epoch)
             _flat_predictions(self, pred)
         if self._two_over_n_key != (count, diff.dtype):
+            if not count:  # here, once per shape: 2 / N below would divide by zero
+                raise _no_samples(self, pred)
             # 2 / N as a 0-d array of the data's dtype: NumPy takes it as is,
             # where a Python float is converted on every call (same result)
             self._two_over_n_key = (count, diff.dtype)
@@ -163,7 +187,13 @@ class MSELoss(Loss):
         if diff.ndim == 2:
             return float(np.vdot(diff, diff)) / count
         rows = diff.reshape(diff.shape[:-2] + (-1,))  # (*R, n*out)
-        return np.vecdot(rows, rows) / count
+        if activations._OVERFLOW_IGNORED:  # in fit: overflow is ignored already
+            return np.vecdot(rows, rows) / count
+        # vecdot warns on overflow where vdot (BLAS, one model's path) is silent: a stack
+        # is silent too, as its models alone are (np.errstate costs ~1 us a call, so only
+        # outside fit: 5.4 -> 6.5 us on an (85, 100, 1) stack)
+        with np.errstate(over="ignore"):
+            return np.vecdot(rows, rows) / count
 
     def backward(self) -> np.ndarray:
         """dL/dpred = 2 (pred - target) / N, N = n * out, with ``pred``'s shape."""
@@ -178,7 +208,8 @@ class BCELoss(Loss):
 
     L = -mean(t log p + (1 - t) log(1 - p)). As in PyTorch, each log is clamped
     at -100 so p = 0 or p = 1 give a finite loss, and the gradient
-    (p - t) / (p (1 - p)) / N is computed with p (1 - p) floored at 1e-12.
+    (p - t) / (p (1 - p)) / N is computed with p (1 - p) floored at 1e-12 (as a float32:
+    9.99999996e-13, PyTorch's exact floor).
 
     The gradient, per entry: d/dp of -[t log p + (1 - t) log(1 - p)] is
     -t/p + (1 - t)/(1 - p) = (p - t) / (p (1 - p)). After a sigmoid p = s(z) the
@@ -192,27 +223,36 @@ class BCELoss(Loss):
     The mean runs over samples and outputs, N = n * out (per replica). Shapes:
     ``pred`` ``(n, out)`` or ``(*R, n, out)`` (e.g. a sigmoid output ``(n, 1)``);
     ``target`` 0/1 labels (or probabilities) ``(n, out)``, shared, or
-    ``(*R, n, out)``. A ``pred`` outside [0, 1] is a ValueError, and so is a target
-    outside it in :func:`~proplab.fit` (:meth:`check_targets`). The loss is a
+    ``(*R, n, out)``. A ``pred`` outside [0, 1] (or NaN) is a ValueError, and so is such a
+    target in :func:`~proplab.fit` (:meth:`check_targets`; a direct call does not check
+    targets). The loss is a
     float for one model, an array ``R`` (``(K,)``) for a stack.
     """
 
     numeric_targets = True  # integer targets are numbers here, cast to the model's dtype
 
     _LOG_FLOOR = -100.0
-    _EPS = 1e-12
+    # PyTorch's EPSILON, 1e-12, reaches its BCE gradient as a float32 constant:
+    # 9.99999996e-13, not 1e-12. The same value here, so the gradient where the floor
+    # binds (p within ~1e-12 of 0 or 1) is torch's, not 4e-9 off it
+    _EPS = float(np.float32(1e-12))
 
     def forward(self, pred: np.ndarray, target: np.ndarray) -> float | np.ndarray:
         """-mean(t log p + (1 - t) log(1 - p)) per replica: a float, or an array ``R``."""
         target = _as_target(self, _predictions(self, pred), target)
-        if np.any((pred < 0) | (pred > 1)):
-            bad = pred[(pred < 0) | (pred > 1)].flat[0]
+        # inside [0, 1] rather than outside it: NaN is neither, and is refused too (same
+        # number of NumPy calls; the method .all() is quicker than the function np.any)
+        inside = (pred >= 0) & (pred <= 1)
+        if not inside.all():
+            bad = pred[~inside].flat[0]
             raise ValueError(
                 f"BCELoss needs probabilities in [0, 1], got {bad}; use a sigmoid output"
             )
 
         self.pred, self.target = pred, target
-        self.count = pred.shape[-1] * pred.shape[-2]
+        self.count = count = pred.shape[-1] * pred.shape[-2]
+        if not count:  # the mean over no entries: NaN and a RuntimeWarning otherwise
+            raise _no_samples(self, pred)
         with np.errstate(divide="ignore"):
             log_p = np.maximum(np.log(pred), self._LOG_FLOOR)
             log_1mp = np.maximum(np.log1p(-pred), self._LOG_FLOOR)
@@ -221,7 +261,7 @@ class BCELoss(Loss):
     def check_targets(self, target: np.ndarray) -> None:
         """Refuse a target outside [0, 1]: no probability, and its loss has no minimum."""
         target = np.asarray(target)
-        outside = (target < 0) | (target > 1)
+        outside = ~((target >= 0) & (target <= 1))  # NaN included
         if np.any(outside):
             raise ValueError(
                 f"BCELoss needs targets in [0, 1] (0/1 labels or probabilities), got "
@@ -229,7 +269,8 @@ class BCELoss(Loss):
             )
 
     def backward(self) -> np.ndarray:
-        """dL/dpred = (p - t) / (max(p (1 - p), 1e-12) * N), N = n * out, ``pred``'s shape."""
+        """dL/dpred = (p - t) / (max(p (1 - p), eps) * N), eps = float32(1e-12), N = n * out,
+        ``pred``'s shape."""
         try:
             p, t = self.pred, self.target
         except AttributeError:
@@ -284,6 +325,8 @@ class CrossEntropyLoss(Loss):
                 f"CrossEntropyLoss needs logits (*R, n, C) with C >= 2 classes, got shape {pred.shape}"
             )
         n, c = pred.shape[-2], pred.shape[-1]
+        if not n:  # no mean over no samples (and the labels' range check has no minimum)
+            raise _no_samples(self, pred)
         target = np.asarray(target)
         shifted = pred - pred.max(axis=-1, keepdims=True)
         probs = np.exp(shifted)

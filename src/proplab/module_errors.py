@@ -1,7 +1,8 @@
 """The errors a module's failing forward or backward raises, and the words they say.
 
-A backward run before its forward (:func:`forward_first`), a backward that returned no
-array (:func:`returned_no_array`), a Parameter kept outside a module's ``params``
+A backward run before its forward (:func:`forward_first`), an input that is no array
+(:func:`not_an_array`), a ``grad_out`` of another shape than the forward's output
+(:func:`wrong_grad_shape`), a backward that returned no array (:func:`returned_no_array`), a Parameter kept outside a module's ``params``
 (:func:`unregistered_parameter`), and what a Sequential adds when a layer's backward
 fails (:func:`backward_failure`: which layer, which gradient came from where).
 """
@@ -9,7 +10,7 @@ fails (:func:`backward_failure`: which layer, which gradient came from where).
 from __future__ import annotations
 
 import gc
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -29,6 +30,46 @@ def forward_first(owner: object, name: str) -> AttributeError:
     return AttributeError(
         f"{type(owner).__name__}.backward needs {name!r}, which forward saves: "
         "run forward (or compute the loss) before backward"
+    )
+
+
+def not_an_array(owner: object, x: object, expected: str) -> TypeError:
+    """The error for a forward given ``x`` that is not a NumPy array of real numbers (a
+    list, text): ``expected`` is the shape it takes, e.g. ``"(n, features)"``.
+
+    Raised from a forward's ``except`` (free when nothing is raised), as Linear does.
+    """
+    name = type(owner).__name__
+    if isinstance(x, np.ndarray):
+        return TypeError(f"{name} takes real numbers, got an array of dtype {x.dtype}")
+    return TypeError(
+        f"{name} takes a NumPy array {expected}, got {type(x).__name__}; pass np.asarray(...)"
+    )
+
+
+def grad_not_an_array(owner: object, grad_out: object) -> TypeError:
+    """The error for a backward given a ``grad_out`` that is not a NumPy array."""
+    return TypeError(
+        f"{type(owner).__name__}.backward takes grad_out as a NumPy array (the output's "
+        f"shape), got {type(grad_out).__name__}; pass np.asarray(...)"
+    )
+
+
+def wrong_grad_shape(
+    owner: object, grad_out: Any, out_shape: tuple[int, ...], exc: Exception
+) -> Exception:
+    """What a backward raises when ``exc`` (NumPy's error) came of ``grad_out``: an error
+    naming its shape and ``out_shape``, the forward output's, when the two differ; else
+    ``exc`` itself (something else failed). Called from a backward's ``except`` only."""
+    try:
+        shape = np.shape(grad_out)
+    except ValueError:  # a ragged list: NumPy's own error says it
+        return exc
+    if shape == out_shape:
+        return exc
+    return ValueError(
+        f"{type(owner).__name__}.backward: grad_out has shape {shape}, but the forward's "
+        f"output had {out_shape} (dL/doutput has the output's shape)"
     )
 
 
