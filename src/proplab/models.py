@@ -109,6 +109,8 @@ def mlp(
         replicas: leading replica shape (default: none, or ``len(seeds)``).
         dtype: float type of every weight (default float64); fit and evaluate cast the
             data (x, and float targets) to it, so a float32 model computes in float32.
+            A direct call (``model(x)``) does not: it computes in NumPy's promoted dtype
+            of x and the weights (a float32 model given float64 x returns float64).
         dropout: p of a :class:`~proplab.dropout.Dropout` after each hidden activation
             (0: none). Its masks continue the weights' stream: ``rng`` (or replica k's
             ``seeds[k]`` Generator) draws them after every weight is drawn.
