@@ -2376,3 +2376,19 @@ def test_a_one_setting_sweep_of_a_standardized_csv_reports_its_units(tmp_path, c
     assert "Traceback" not in capsys.readouterr().err
     assert (out / "figures" / "sweep-units-csv-people.png").is_file()
     assert "figures/sweep-units-csv-people.png" in (out / "report.md").read_text()
+
+
+def test_a_spread_of_seeds_that_all_give_one_class_is_the_datas_not_the_seeds():
+    # found by report21 (M2): "the result depends on the seed for lr 100 (40.0–54.0 %)"
+    # while every seed gave every point one class: each scored its data's class share
+    one_class = _runs("100", 100.0, [0.40, 0.54, 0.50], single=True)
+    partly = _runs("0.001", 0.001, [0.52, 0.87, 0.55], single=True)
+    partly[1].single_class = False  # one seed left the plateau: that spread is the seed's
+    notes = report_text.observations(_view({"100": one_class, "0.001": partly}))
+    assert notes[1] == (
+        "On XOR, some runs end up giving every point the same class: lr 100 (3/3 seeds, "
+        "48.0 ± 7.2 %) and lr 0.001 (2/3 seeds, 64.7 ± 19.4 %). Where every seed does "
+        "(lr 100), the accuracies range over 40.0–54.0 %: each is that seed's share of the "
+        "class it gives, the data's spread, not the training's."
+    )
+    assert notes[2] == "On XOR, the result depends on the seed for lr 0.001 (52.0–87.0 %)."

@@ -171,6 +171,7 @@ def _dataset_notes(
     if values:
         notes += _near_mean(name, gs, nm)
     stalled = [g for g in gs if g.n_single]
+    at = len(notes)  # where the one-class line goes, if any
     if len(gs) == 1 and stalled:
         notes.append(
             f"On {name}, {seeds(gs[0].n_single, gs[0].n)} end up giving every point the same class."
@@ -204,7 +205,18 @@ def _dataset_notes(
             return shown[0]
         return f"{shown[0]} on the training set, {shown[1]} on the test set"
 
+    # a seed that gives every point one class scores that class's share of its data:
+    # where every seed does, the range is the datasets' class shares, not the seed's
+    # luck in training (report21 M2); said beside the runs that end in one class
     spread = [g for g in gs if any(spreads(g, t) for t in scored)]
+    shares = [g for g in spread if not values and g.n_single == g.n]
+    spread = [g for g in spread if g not in shares]
+    if shares:  # every seed of each gives one class: the one-class line is there
+        notes[at] += (
+            f" Where every seed does ({listing([nm(g) for g in shares])}), the accuracies "
+            f"range over {listing([f'{range_text(g)} %' for g in shares])}: each is that "
+            "seed's share of the class it gives, the data's spread, not the training's."
+        )
     if spread:
         parts = [f"{nm(g)} ({ranges(g)})" for g in spread]
         notes.append(f"On {name}, the result depends on the seed for {listing(parts)}.")
