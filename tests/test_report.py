@@ -724,6 +724,19 @@ def test_lab_command_trains_runs_the_suite_and_writes_the_report(tmp_path, capsy
         in md
     )
     assert f"`{format_summary_line(xor['loss'], xor['accuracy'])}`" in md
+    # the handout's per-sample lines, as printed, kept in the run folder and in the report
+    # (report21 M3): XOR's 21 whole, linear's 100 folded with a link to the file
+    kept = (out / "xor" / "predictions.txt").read_text().splitlines()
+    assert len(kept) == 22 and kept[-1] == format_summary_line(xor["loss"], xor["accuracy"])
+    assert kept == [line for line in lines if line.startswith(("Iter: ", "loss="))][100 + 1 :]
+    assert "```\n" + "\n".join(kept) + "\n```" in md
+    assert "All of it: [linear/predictions.txt](linear/predictions.txt)" in md
+    assert len((out / "linear" / "predictions.txt").read_text().splitlines()) == 101
+    # a lab folder from before the file: the report recomputes it from model.npz, the same
+    (out / "xor" / "predictions.txt").unlink()
+    report.build_report(out, log=lambda m: None)
+    assert (out / "xor" / "predictions.txt").read_text().splitlines() == kept
+    assert (out / "report.md").read_text() == md
     assert len(list((out / "runs").iterdir())) == 8
     # each layer's gradient size, with the order its gradients.csv shows
     order = report.gradient_order(out / "xor" / "gradients.csv")
@@ -2412,3 +2425,4 @@ def test_the_gradient_caption_says_which_layer_the_csv_shows_smallest(tmp_path):
         "in 1 of the 2 logged points"
     )
     assert report.gradient_order(tmp_path / "missing.csv") == ""
+

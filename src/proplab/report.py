@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ from proplab.experiments import (
     COMPARISON,
     GRADIENTS,
     GRADIENTS_FIGURE,
+    LAB_PREDICTIONS,
     LEARNING_CURVE,
 )
 from proplab.report_answers import answers
@@ -44,6 +45,7 @@ from proplab.report_data import (
 from proplab.report_doc import (
     Block,
     Bullets,
+    Code,
     Document,
     Figure,
     Heading,
@@ -127,7 +129,7 @@ def build_report(
             doc.add(Heading(2, SECTION_TITLES[section]), *lab)
         for v in mine:
             figures = drawn.get(v.experiment.name)
-            _experiment(doc, out, v, figures)
+            _experiment(doc, out, v, figures, views)
             if figures is None and _draws_figures(v):  # drawn just now, in this process
                 done += 1
                 log(f"report: figures {done}/{drawing} ({v.experiment.name})")
@@ -244,6 +246,13 @@ def _lab_runs(out: Path, views: list[ExperimentView]) -> list[Block]:
             Heading(3, f"The lab model on {dataset_name(ds)}"),
             Para(f"From {where} (seed {summary.get('seed')}), after {summary.get('epochs_run', 0):,} epochs: `{line}`"),
         ]  # fmt: skip
+        listing = _prediction_listing(run_dir, summary)
+        if listing:
+            n = len(listing) - 1
+            blocks += [
+                Para(f"Its prediction for each of the {n} training points, as the lab prints it:"),
+                Code("\n".join(listing), link=f"{rel}/{LAB_PREDICTIONS}"),
+            ]
         figures = (
             (COMPARISON, "ground truth and prediction (the lab's comparison figure)"),
             (LEARNING_CURVE, "learning curve of the lab model"),
@@ -272,6 +281,40 @@ def _lab_runs(out: Path, views: list[ExperimentView]) -> list[Block]:
             if (run_dir / name).is_file()
         ]
     return blocks
+
+
+def _prediction_listing(run_dir: Path, summary: dict[str, Any]) -> list[str]:
+    """The handout's per-sample lines (``Iter: i | Ground truth: g | Predict: p``) and
+    the summary line: from the run's predictions.txt, which the lab run writes; for a
+    folder from before it, recomputed from model.npz the same way and written there
+    (the link beside the listing needs the file). Empty for a diverged run, a regression
+    or one of more than two classes or rows than the lab prints."""
+    path = run_dir / LAB_PREDICTIONS
+    if path.is_file():
+        return path.read_text(encoding="utf-8").splitlines()
+    if summary.get("accuracy") is None or summary.get("r2") is not None:
+        return []
+    from proplab import dataload
+    from proplab.experiments import read_run_config
+    from proplab.report_data import final_predictions
+
+    try:
+        cfg = read_run_config(run_dir)
+        _, y, pred = final_predictions(run_dir, cfg)
+    except (OSError, ValueError, KeyError):  # a damaged folder: the rest of the report stays
+        return []
+    if pred.shape[-1] != 1 or len(pred) > dataload.ITER_LINES_MAX or not np.all(np.isfinite(pred)):
+        return []
+    lines = [
+        line
+        for line in dataload.result_lines(pred, y, summary["loss"], summary["accuracy"], None)
+        if line.startswith(("Iter: ", "loss="))
+    ]
+    try:
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    except OSError:
+        pass  # a read-only folder: the listing is still shown
+    return lines
 
 
 def gradient_order(csv_path: Path) -> str:
@@ -344,7 +387,15 @@ def _draw_in_processes(
     return drawn
 
 
-def _experiment(doc: Document, out: Path, v: ExperimentView, figures: list | None = None) -> None:
+def _experiment(
+    doc: Document,
+    out: Path,
+    v: ExperimentView,
+    figures: list | None = None,
+    views: Sequence[ExperimentView] = (),
+) -> None:
+    """One experiment's heading, description, table, findings and figures (``views``: the
+    sweep's experiments, which a finding may point at)."""
     exp = v.experiment
     doc.add(Heading(3, exp.title))
     if exp.description:
