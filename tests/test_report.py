@@ -2426,3 +2426,43 @@ def test_the_gradient_caption_says_which_layer_the_csv_shows_smallest(tmp_path):
     )
     assert report.gradient_order(tmp_path / "missing.csv") == ""
 
+
+def test_settings_compared_at_one_shared_rate_point_at_the_rate_that_fits_them():
+    # found by report21 (M5): "sgd ends at 50.5 ± 4.3 %" on XOR among optimizers at lr 0.1,
+    # unsaid that the lr experiment's sgd reaches 100 % in every seed at lr 1 and 10
+    spec = parse_spec(
+        '[vary]\ndataset = ["xor"]\nseed = [0, 1]\n'
+        '[[experiment]]\nname = "opt"\ntitle = "Optimizers"\nbase.lr = 0.1\n'
+        'vary.optimizer = ["sgd", "adam"]\n'
+        '[[experiment]]\nname = "lr"\ntitle = "Learning rate"\nvary.lr = [1.0, 0.1]\n',
+        Path("s.toml"),
+        check_build=False,
+    )
+
+    def group(exp: str, setting: str, accs: list[float], **cfg: object) -> GroupView:
+        runs = _runs(setting, 1.0, accs, first=200)
+        for r in runs:
+            r.record.config = RunConfig(dataset="xor", seed=r.record.seed, epochs=1000, **cfg)
+        return GroupView(Group(exp, setting, "xor", [r.record for r in runs]), runs)
+
+    opt, lr = spec.experiments
+    at_01 = group("opt", "sgd", [11 / 21] * 2, lr=0.1)
+    views = [
+        ExperimentView(
+            opt, [at_01, group("opt", "adam", [1.0] * 2, lr=0.1, optimizer="adam")], 0,
+            ["sgd", "adam"], ["xor"],
+        ),
+        ExperimentView(
+            lr, [group("lr", "1", [1.0] * 2, lr=1.0), group("lr", "0.1", [11 / 21] * 2, lr=0.1)],
+            0, ["1", "0.1"], ["xor"],
+        ),
+    ]  # fmt: skip
+    assert report_text.shared_rate_notes(views[0], views) == [
+        "On XOR, every setting here trains at lr 0.1: sgd ends at 52.4 ± 0.0 % but reaches "
+        '100 % in every seed at lr 1 in "Learning rate" (its rows of that table), so the rate '
+        "decides this ranking as much as the setting: each is compared at one shared rate, "
+        "not at its own best."
+    ]
+    assert report_text.shared_rate_notes(views[1], views) == []  # lr is its axis, not its base
+    views[1].groups[0].runs[1].record.final_accuracy = 20 / 21  # no rate reaches 100 %: nothing
+    assert report_text.shared_rate_notes(views[0], views) == []

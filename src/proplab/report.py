@@ -62,6 +62,7 @@ from proplab.report_text import (
     observations,
     pct,
     range_text,
+    shared_rate_notes,
 )
 from proplab.runio import write_text
 from proplab.sweep_boundaries import probability_label
@@ -453,7 +454,7 @@ def _experiment(
     )
     spread = f"mean ± std over {n_seeds} seeds" if n_seeds > 1 else "one seed"
     doc.add(Table(header, rows, caption=f"{exp.title}: {what}, {spread}"))
-    notes = observations(v)
+    notes = observations(v) + shared_rate_notes(v, views)
     if notes:
         doc.add(Bullets(notes))
 

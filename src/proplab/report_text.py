@@ -23,6 +23,7 @@ from proplab.report_data import (
     RunView,
     dataset_name,
 )
+from proplab.sweep_spec import format_value
 from proplab.train_text import fixed
 
 
@@ -148,6 +149,51 @@ def observations(view: ExperimentView) -> list[str]:
     speed = _cost_note(view)
     if speed:
         notes.append(speed)
+    return notes
+
+
+def shared_rate_notes(view: ExperimentView, views: Sequence[ExperimentView]) -> list[str]:
+    """For an experiment that sets its own learning rate for every setting (the
+    optimizers at one lr): per dataset, each setting short of 100 % here that another
+    experiment's lr axis takes to 100 % in every seed, with everything else the same
+    (report21 M5: "sgd ends at 50.5 %" at lr 0.1, while the lr table's sgd rows at lr 1
+    and 10 reach 100 %). The rate decides that ranking as much as the setting does."""
+    if "lr" not in view.experiment.own_base or not view.groups:
+        return []
+    rated = [
+        v for v in views if v is not view and any(a.name == "lr" for a in v.experiment.setting_axes)
+    ]
+
+    def key(g: GroupView) -> dict[str, object]:
+        return {k: v for k, v in g.config.to_dict().items() if k not in ("lr", "seed")}
+
+    notes = []
+    for ds in view.datasets:
+        parts = []
+        for s in view.settings:
+            g = view.get(s, ds)
+            if g is None or g.regression or g.perfect_for_good:
+                continue
+            for other in rated:
+                better = [
+                    h
+                    for h in other.groups
+                    if h.dataset == ds and h.perfect_for_good and key(h) == key(g)
+                ]
+                if better:
+                    rates = listing([f"lr {format_value(h.config.lr)}" for h in better])
+                    parts.append(
+                        f"{setting_name(view, s)} ends at {acc_text(g)} but reaches 100 % "
+                        f'in every seed at {rates} in "{other.experiment.title}"'
+                    )
+                    break
+        if parts:
+            notes.append(
+                f"On {dataset_name(ds)}, every setting here trains at lr "
+                f"{format_value(view.groups[0].config.lr)}: {listing(parts)} (its rows of "
+                "that table), so the rate decides this ranking as much as the setting: each "
+                "is compared at one shared rate, not at its own best."
+            )
     return notes
 
 
