@@ -724,13 +724,28 @@ def test_lab_command_trains_runs_the_suite_and_writes_the_report(tmp_path, capsy
         in md
     )
     assert f"`{format_summary_line(xor['loss'], xor['accuracy'])}`" in md
+    # the handout's per-sample lines, as printed, kept in the run folder and in the report
+    # (report21 M3): XOR's 21 whole, linear's 100 folded with a link to the file
+    kept = (out / "xor" / "predictions.txt").read_text().splitlines()
+    assert len(kept) == 22 and kept[-1] == format_summary_line(xor["loss"], xor["accuracy"])
+    assert kept == [line for line in lines if line.startswith(("Iter: ", "loss="))][100 + 1 :]
+    assert "```\n" + "\n".join(kept) + "\n```" in md
+    assert "All of it: [linear/predictions.txt](linear/predictions.txt)" in md
+    assert len((out / "linear" / "predictions.txt").read_text().splitlines()) == 101
+    # a lab folder from before the file: the report recomputes it from model.npz, the same
+    (out / "xor" / "predictions.txt").unlink()
+    report.build_report(out, log=lambda m: None)
+    assert (out / "xor" / "predictions.txt").read_text().splitlines() == kept
+    assert (out / "report.md").read_text() == md
     assert len(list((out / "runs").iterdir())) == 8
-    # each layer's gradient size, with the sigmoid's lesson (the lab model is sigmoid)
+    # each layer's gradient size, with the order its gradients.csv shows
+    order = report.gradient_order(out / "xor" / "gradients.csv")
+    assert order.startswith(": at epoch 0 the smallest is layer") or order.startswith(
+        ": the smallest is layer"
+    )
     assert (
         "![XOR: how large each layer's weight gradient is as the model trains (mean \\|dL/dW\\| "
-        "on the training data, log scales): each sigmoid passes at most a quarter of the "
-        "gradient down, so the layers nearest the input start with the smallest]"
-        "(xor/gradients.png)" in md
+        f"on the training data, log scales){order}](xor/gradients.png)" in md
     )
     assert (out / "linear" / "gradients.png").is_file()
     html = (out / "report.html").read_text()
@@ -2376,3 +2391,78 @@ def test_a_one_setting_sweep_of_a_standardized_csv_reports_its_units(tmp_path, c
     assert "Traceback" not in capsys.readouterr().err
     assert (out / "figures" / "sweep-units-csv-people.png").is_file()
     assert "figures/sweep-units-csv-people.png" in (out / "report.md").read_text()
+
+
+def test_a_spread_of_seeds_that_all_give_one_class_is_the_datas_not_the_seeds():
+    # found by report21 (M2): "the result depends on the seed for lr 100 (40.0–54.0 %)"
+    # while every seed gave every point one class: each scored its data's class share
+    one_class = _runs("100", 100.0, [0.40, 0.54, 0.50], single=True)
+    partly = _runs("0.001", 0.001, [0.52, 0.87, 0.55], single=True)
+    partly[1].single_class = False  # one seed left the plateau: that spread is the seed's
+    notes = report_text.observations(_view({"100": one_class, "0.001": partly}))
+    assert notes[1] == (
+        "On XOR, some runs end up giving every point the same class: lr 100 (3/3 seeds, "
+        "48.0 ± 7.2 %) and lr 0.001 (2/3 seeds, 64.7 ± 19.4 %). Where every seed does "
+        "(lr 100), the accuracies range over 40.0–54.0 %: each is that seed's share of the "
+        "class it gives, the data's spread, not the training's."
+    )
+    assert notes[2] == "On XOR, the result depends on the seed for lr 0.001 (52.0–87.0 %)."
+
+
+def test_the_gradient_caption_says_which_layer_the_csv_shows_smallest(tmp_path):
+    # found by report21 (M1): "the layers nearest the input start with the smallest" stood
+    # beside a figure where the middle layer was the smallest in 203 of 204 points
+    path = tmp_path / "gradients.csv"
+    head = "epoch,1: Linear 2->10,2: Linear 10->10,3: Linear 10->1\n"
+    path.write_text(head + "0,0.001,0.003,0.04\n10,0.001,0.0004,0.001\n20,0.002,0.0003,0.001\n")
+    assert report.gradient_order(path) == (
+        ": at epoch 0 the smallest is layer 1 (Linear 2->10), nearest the input; after it, "
+        "layer 2 (Linear 10->10), in all 2 logged points"
+    )
+    path.write_text(head + "0,0.001,0.003,0.04\n10,0.001,0.004,0.01\n20,0.002,0.0003,0.001\n")
+    assert report.gradient_order(path) == (
+        ": the smallest is layer 1 (Linear 2->10), nearest the input, at epoch 0 and after it "
+        "in 1 of the 2 logged points"
+    )
+    assert report.gradient_order(tmp_path / "missing.csv") == ""
+
+
+def test_settings_compared_at_one_shared_rate_point_at_the_rate_that_fits_them():
+    # found by report21 (M5): "sgd ends at 50.5 ± 4.3 %" on XOR among optimizers at lr 0.1,
+    # unsaid that the lr experiment's sgd reaches 100 % in every seed at lr 1 and 10
+    spec = parse_spec(
+        '[vary]\ndataset = ["xor"]\nseed = [0, 1]\n'
+        '[[experiment]]\nname = "opt"\ntitle = "Optimizers"\nbase.lr = 0.1\n'
+        'vary.optimizer = ["sgd", "adam"]\n'
+        '[[experiment]]\nname = "lr"\ntitle = "Learning rate"\nvary.lr = [1.0, 0.1]\n',
+        Path("s.toml"),
+        check_build=False,
+    )
+
+    def group(exp: str, setting: str, accs: list[float], **cfg: object) -> GroupView:
+        runs = _runs(setting, 1.0, accs, first=200)
+        for r in runs:
+            r.record.config = RunConfig(dataset="xor", seed=r.record.seed, epochs=1000, **cfg)
+        return GroupView(Group(exp, setting, "xor", [r.record for r in runs]), runs)
+
+    opt, lr = spec.experiments
+    at_01 = group("opt", "sgd", [11 / 21] * 2, lr=0.1)
+    views = [
+        ExperimentView(
+            opt, [at_01, group("opt", "adam", [1.0] * 2, lr=0.1, optimizer="adam")], 0,
+            ["sgd", "adam"], ["xor"],
+        ),
+        ExperimentView(
+            lr, [group("lr", "1", [1.0] * 2, lr=1.0), group("lr", "0.1", [11 / 21] * 2, lr=0.1)],
+            0, ["1", "0.1"], ["xor"],
+        ),
+    ]  # fmt: skip
+    assert report_text.shared_rate_notes(views[0], views) == [
+        "On XOR, every setting here trains at lr 0.1: sgd ends at 52.4 ± 0.0 % but reaches "
+        '100 % in every seed at lr 1 in "Learning rate" (its rows of that table), so the rate '
+        "decides this ranking as much as the setting: each is compared at one shared rate, "
+        "not at its own best."
+    ]
+    assert report_text.shared_rate_notes(views[1], views) == []  # lr is its axis, not its base
+    views[1].groups[0].runs[1].record.final_accuracy = 20 / 21  # no rate reaches 100 %: nothing
+    assert report_text.shared_rate_notes(views[0], views) == []

@@ -203,3 +203,19 @@ def test_html_header_numbers_stay_whole_and_a_word_ending_in_digits_is_left_alon
     page = to_html(Document("T", [table]), tmp_path)
     assert '<th class="r">lr <span class="nw">1e-06</span></th>' in page
     assert "<td>run2e-3</td>" in page and '<td class="r">3</td>' in page
+
+
+def test_a_long_linked_code_block_is_folded_a_short_one_shown_whole(tmp_path: Path):
+    # report21 M3: the lab's 100 + 21 "Iter:" lines, XOR's in full, linear's folded
+    lines = [f"Iter: {i} | Ground truth: 1 | Predict: 0.9" for i in range(100)] + ["loss=0.1"]
+    doc = Document("t")
+    doc.add(Code("\n".join(lines), link="linear/predictions.txt"), Code("\n".join(lines[:21])))
+    md = to_markdown(doc)
+    assert "Iter: 99 |" not in md and md.count("Iter: 10 |") == 1  # the short one's
+    assert "Iter: 9 | Ground truth: 1 | Predict: 0.9\n... 90 more lines ...\nloss=0.1\n```" in md
+    assert "All of it: [linear/predictions.txt](linear/predictions.txt)" in md
+    assert md.count("Iter: 0 |") == 2  # the short one whole, unlinked
+    page = to_html(doc, tmp_path)
+    assert "<details><summary>all 101 lines</summary><pre><code>Iter: 0" in page
+    assert "Iter: 99 | Ground truth" in page  # the page stands alone: every line is in it
+    assert page.count("<details>") == 1

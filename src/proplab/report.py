@@ -18,16 +18,20 @@ from __future__ import annotations
 import math
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from proplab import aggregate
 from proplab.config import RunConfig
 from proplab.experiments import (
     BOUNDARY_DURING_TRAINING,
     COMPARISON,
+    GRADIENTS,
     GRADIENTS_FIGURE,
+    LAB_PREDICTIONS,
     LEARNING_CURVE,
 )
 from proplab.report_answers import answers
@@ -41,6 +45,7 @@ from proplab.report_data import (
 from proplab.report_doc import (
     Block,
     Bullets,
+    Code,
     Document,
     Figure,
     Heading,
@@ -57,6 +62,7 @@ from proplab.report_text import (
     observations,
     pct,
     range_text,
+    shared_rate_notes,
 )
 from proplab.runio import write_text
 from proplab.sweep_boundaries import probability_label
@@ -124,7 +130,7 @@ def build_report(
             doc.add(Heading(2, SECTION_TITLES[section]), *lab)
         for v in mine:
             figures = drawn.get(v.experiment.name)
-            _experiment(doc, out, v, figures)
+            _experiment(doc, out, v, figures, views)
             if figures is None and _draws_figures(v):  # drawn just now, in this process
                 done += 1
                 log(f"report: figures {done}/{drawing} ({v.experiment.name})")
@@ -241,6 +247,13 @@ def _lab_runs(out: Path, views: list[ExperimentView]) -> list[Block]:
             Heading(3, f"The lab model on {dataset_name(ds)}"),
             Para(f"From {where} (seed {summary.get('seed')}), after {summary.get('epochs_run', 0):,} epochs: `{line}`"),
         ]  # fmt: skip
+        listing = _prediction_listing(run_dir, summary)
+        if listing:
+            n = len(listing) - 1
+            blocks += [
+                Para(f"Its prediction for each of the {n} training points, as the lab prints it:"),
+                Code("\n".join(listing), link=f"{rel}/{LAB_PREDICTIONS}"),
+            ]
         figures = (
             (COMPARISON, "ground truth and prediction (the lab's comparison figure)"),
             (LEARNING_CURVE, "learning curve of the lab model"),
@@ -258,13 +271,7 @@ def _lab_runs(out: Path, views: list[ExperimentView]) -> list[Block]:
             (
                 GRADIENTS_FIGURE,
                 "how large each layer's weight gradient is as the model trains (mean "
-                "|dL/dW| on the training data, log scales)"
-                + (
-                    ": each sigmoid passes at most a quarter of the gradient down, so the "
-                    "layers nearest the input start with the smallest"
-                    if summary.get("activation") == "sigmoid"
-                    else ""
-                ),
+                "|dL/dW| on the training data, log scales)" + gradient_order(run_dir / GRADIENTS),
             ),
         )
         # only the figures the run has: no comparison for more than two classes, and
@@ -275,6 +282,81 @@ def _lab_runs(out: Path, views: list[ExperimentView]) -> list[Block]:
             if (run_dir / name).is_file()
         ]
     return blocks
+
+
+def _prediction_listing(run_dir: Path, summary: dict[str, Any]) -> list[str]:
+    """The handout's per-sample lines (``Iter: i | Ground truth: g | Predict: p``) and
+    the summary line: from the run's predictions.txt, which the lab run writes; for a
+    folder from before it, recomputed from model.npz the same way and written there
+    (the link beside the listing needs the file). Empty for a diverged run, a regression
+    or one of more than two classes or rows than the lab prints."""
+    path = run_dir / LAB_PREDICTIONS
+    if path.is_file():
+        return path.read_text(encoding="utf-8").splitlines()
+    if summary.get("accuracy") is None or summary.get("r2") is not None:
+        return []
+    from proplab import dataload
+    from proplab.experiments import read_run_config
+    from proplab.report_data import final_predictions
+
+    try:
+        cfg = read_run_config(run_dir)
+        _, y, pred = final_predictions(run_dir, cfg)
+    except (OSError, ValueError, KeyError):  # a damaged folder: the rest of the report stays
+        return []
+    if pred.shape[-1] != 1 or len(pred) > dataload.ITER_LINES_MAX or not np.all(np.isfinite(pred)):
+        return []
+    lines = [
+        line
+        for line in dataload.result_lines(pred, y, summary["loss"], summary["accuracy"], None)
+        if line.startswith(("Iter: ", "loss="))
+    ]
+    try:
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    except OSError:
+        pass  # a read-only folder: the listing is still shown
+    return lines
+
+
+def gradient_order(csv_path: Path) -> str:
+    """What a run's ``gradients.csv`` shows of its layers' mean |dL/dW|: which is the
+    smallest at the first logged epoch and which over the rest (``': at epoch 0 the
+    smallest is layer 1 (Linear 2->10), nearest the input; after it, layer 2 (Linear
+    10->10), in all 203 logged points'``); "" when there is no such file. Measured, not
+    a fixed lesson: a sigmoid passes at most a quarter of the gradient down, but the
+    input layer's |dW| also scales with its inputs (report21 M1)."""
+    from proplab.runio import read_csv
+
+    try:
+        rows = read_csv(csv_path)
+        layers = [name for name in rows[0] if name != "epoch"] if rows else []
+        sizes = np.array([[float(r[k]) for k in layers] for r in rows])
+    except (OSError, ValueError, KeyError):  # missing or edited: the figure says it all
+        return ""
+    if len(layers) < 2 or not np.all(np.isfinite(sizes)):
+        return ""
+
+    def name(i: int) -> str:
+        number, _, kind = layers[i].partition(": ")
+        text = f"layer {number} ({kind})" if kind else layers[i]
+        side = {0: ", nearest the input", len(layers) - 1: ", nearest the output"}
+        return text + side.get(i, "")
+
+    first = int(np.argmin(sizes[0]))
+    epoch = rows[0]["epoch"]
+    later = np.argmin(sizes[1:], axis=1)
+    if later.size == 0:
+        return f": at epoch {epoch} the smallest is {name(first)}"
+    counts = np.bincount(later, minlength=len(layers))
+    top = int(np.argmax(counts))
+    share = (
+        f"in all {later.size} logged points"
+        if counts[top] == later.size
+        else f"in {counts[top]} of the {later.size} logged points"
+    )
+    if top == first:
+        return f": the smallest is {name(first)}, at epoch {epoch} and after it {share}"
+    return f": at epoch {epoch} the smallest is {name(first)}; after it, {name(top)}, {share}"
 
 
 def _draws_figures(v: ExperimentView) -> bool:
@@ -306,7 +388,15 @@ def _draw_in_processes(
     return drawn
 
 
-def _experiment(doc: Document, out: Path, v: ExperimentView, figures: list | None = None) -> None:
+def _experiment(
+    doc: Document,
+    out: Path,
+    v: ExperimentView,
+    figures: list | None = None,
+    views: Sequence[ExperimentView] = (),
+) -> None:
+    """One experiment's heading, description, table, findings and figures (``views``: the
+    sweep's experiments, which a finding may point at)."""
     exp = v.experiment
     doc.add(Heading(3, exp.title))
     if exp.description:
@@ -364,7 +454,7 @@ def _experiment(doc: Document, out: Path, v: ExperimentView, figures: list | Non
     )
     spread = f"mean ± std over {n_seeds} seeds" if n_seeds > 1 else "one seed"
     doc.add(Table(header, rows, caption=f"{exp.title}: {what}, {spread}"))
-    notes = observations(v)
+    notes = observations(v) + shared_rate_notes(v, views)
     if notes:
         doc.add(Bullets(notes))
 

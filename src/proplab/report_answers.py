@@ -26,6 +26,7 @@ from proplab.report_text import (
     NEAR_MEAN,
     acc_text,
     best_of,
+    bounce_text,
     epochs_text,
     listing,
     loss_text,
@@ -380,6 +381,33 @@ def _lr_answer(f: Finder) -> list[str]:
     return paras
 
 
+def _overshoot_text(f: Finder, gs: list[GroupView], name: str) -> str:
+    """The overshoot as measured: the rates (highest first) with a seed whose loss still
+    goes up and down at the end, and how ("" when none does; report21 H1)."""
+    parts = []
+    for g in reversed(gs):
+        if g.n_diverged or not g.oscillating:
+            continue
+        lab = " (the lab's)" if g.config.lr == f.base["lr"] == RunConfig().lr else ""
+        for r in g.oscillating_runs:
+            rate = f"lr {format_value(g.config.lr)}{lab}"
+            text = f"at {rate} in seed {r.record.seed}, {bounce_text(r)}"
+            if r.cycle_from is not None and r.loss.size >= 2:
+                lo, hi = sorted(float(v) for v in r.loss[-2:])
+                text += f", the loss alternating between {lo:.3g} and {hi:.3g} at the end"
+            parts.append(text)
+    if not parts:
+        return ""
+    # only where some seed of each such rate does not bounce: "the others descend"
+    others = all(len(g.oscillating_runs) < g.n for g in gs if g.oscillating and not g.n_diverged)
+    return (
+        f"Overshooting, measured on {name}: {'; '.join(parts)}. There the step is too long "
+        "for the valley's curvature: it lands on the far side, higher than it started, and "
+        "the next one jumps back, so the loss goes up on alternate epochs instead of "
+        "settling" + (" (the other seeds, at the same rate, still descend)." if others else ".")
+    )
+
+
 def _diverged_text(gs: list[GroupView], name: str) -> str:
     """Every rate of ``gs`` that diverged in some seed, with its seed count (rates with the
     same count together: "lr 100 and lr 1000 in every seed"), and when the runs diverged."""
@@ -454,7 +482,10 @@ def _lr_classes(f: Finder, gs: list[GroupView], name: str, brief: bool = False) 
         # low accuracy alone is no sign of a too high rate: a rate that ends below 90 %
         # while every lower one ends lower still is undertrained, not past the valley
         paras.append(_too_high_compared(high, gs[:-1], name))
-    perfect = [g for g in gs if g.all_perfect]
+    overshoot = _overshoot_text(f, gs, name)
+    if overshoot:
+        paras.append(overshoot)
+    perfect = [g for g in gs if g.perfect_for_good]
     if perfect and not brief:
         fast = min(perfect, key=lambda g: g.median_perfect_from)
         # the rates compared are the base's optimizer's: say so beside runs of others

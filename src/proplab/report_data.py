@@ -25,6 +25,14 @@ from proplab.sweep_spec import Experiment, SweepSpec
 TAIL = 0.1  # "still moving" is judged over the last 10 % of epochs
 MOVING = 0.05  # ... by a relative loss change above 5 % (the median seed's)
 ACCURACY_MOVING = 0.01  # ... or a change of the mean accuracy of 1 point or more
+# a seed oscillates when, over the same window, its loss rises by over RISE (relative) on
+# OSCILLATING of the epochs or more (a step that overshoots and the next that comes back:
+# a period-2 cycle rises on half), or its accuracy goes both up and down; a loss near its
+# floor jitters by far less than 1 % (XOR's relu runs: rises of 1e-4) and is not counted
+OSCILLATING = 0.25
+RISE = 0.01
+CYCLE = 0.9  # a window whose loss alternates up/down on 90 % of its epochs is a period-2 cycle
+CYCLE_BREAK = 10  # ... that started after the last 10 epochs in a row that did not alternate
 PERFECT = 1.0 - 1e-9
 # the runs that trained every epoch they were given: one stopped by its own rule (tol,
 # early stopping) has no "more epochs" to ask about
@@ -130,6 +138,83 @@ class RunView:
             return math.nan, math.nan
         variance = loss / (1 - r2)
         return 1 - float(self.loss[start]) / variance, 1 - float(self.loss[-1]) / variance
+
+    def _tail(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """The loss and accuracy rows of the last 10 % of epochs, the accuracy with the
+        final model's appended (it is measured after the last update: the rows before
+        each); None under 10 epochs."""
+        start = self._window_start()
+        if start is None:
+            return None
+        accuracy = np.append(self.accuracy[start:], self.record.final_accuracy)
+        return self.loss[start:], accuracy
+
+    @property
+    def tail_rises(self) -> float:
+        """The share of the last 10 % of epochs on which the loss rose by more than 1 % of
+        its value (NaN under 10 epochs): about 0.5 for a loss going up and down on
+        alternate epochs, about 0 for one falling or flat."""
+        tail = self._tail()
+        if tail is None:
+            return math.nan
+        loss = tail[0]
+        with np.errstate(invalid="ignore"):
+            rises = np.diff(loss) > RISE * np.abs(loss[:-1])
+        return float(np.mean(rises))
+
+    @property
+    def tail_accuracy_range(self) -> tuple[float, float]:
+        """The lowest and highest accuracy (fraction) over the last 10 % of epochs and the
+        final model (NaN, NaN under 10 epochs or without an accuracy)."""
+        tail = self._tail()
+        if tail is None or not np.all(np.isfinite(tail[1])):
+            return math.nan, math.nan
+        return float(tail[1].min()), float(tail[1].max())
+
+    @property
+    def accuracy_swings(self) -> bool:
+        """Whether its accuracy went both up and down over the last 10 % of epochs (the
+        final model included): not learning one way, but bouncing."""
+        tail = self._tail()
+        if tail is None or not np.all(np.isfinite(tail[1])):
+            return False
+        steps = np.diff(tail[1])
+        return bool(np.any(steps > 0) and np.any(steps < 0))
+
+    @property
+    def oscillating(self) -> bool:
+        """A run that trained all its epochs and is still bouncing at the end: its loss
+        rises by over 1 % on a quarter or more of the last 10 % of epochs, or its accuracy
+        goes both up and down over them. Its last value is wherever the bounce left it:
+        one epoch more or less may give another."""
+        if not self.ran_out or self.record.diverged:
+            return False
+        rises = self.tail_rises
+        return (math.isfinite(rises) and rises >= OSCILLATING) or self.accuracy_swings
+
+    @property
+    def cycle_from(self) -> int | None:
+        """The epoch (1-based, as in history.csv) from which the loss goes up and down on
+        alternate epochs to the end, a period-2 cycle (every step overshoots and the next
+        comes back), or None when the last 10 % of epochs do not alternate on 90 % of
+        them. Short breaks (under 10 epochs in a row) do not end a cycle."""
+        tail = self._tail()
+        if tail is None or not self.oscillating or not np.all(np.isfinite(self.loss)):
+            return None
+        up = np.diff(self.loss) > 0
+        alternates = up[:-1] != up[1:]  # entry k: loss k -> k+1 -> k+2 turns
+        start = self._window_start() or 0
+        if np.mean(alternates[start:]) < CYCLE:
+            return None
+        breaks = np.flatnonzero(~alternates)
+        # runs of breaks in a row: the cycle starts after the last one of CYCLE_BREAK or more
+        cuts = np.flatnonzero(np.diff(breaks) != 1)
+        firsts = np.concatenate([[0], cuts + 1])
+        lasts = np.concatenate([cuts, [breaks.size - 1]])
+        long = [breaks[b] for a, b in zip(firsts, lasts, strict=True) if b - a + 1 >= CYCLE_BREAK]
+        # entry k of alternates turns at loss k + 1 (epoch k + 2): the last long break's
+        # k ends it, so the cycle's first turn is the next entry's
+        return int(long[-1]) + 3 if breaks.size and long else 1
 
     @property
     def tail_change(self) -> float:
@@ -249,6 +334,34 @@ class GroupView:
         return self.n > 0 and self.n_perfect == self.n
 
     @property
+    def oscillating_runs(self) -> list[RunView]:
+        """Its seeds still bouncing at the end (:attr:`RunView.oscillating`)."""
+        return [r for r in self.runs if r.oscillating]
+
+    @property
+    def oscillating(self) -> bool:
+        """Some seed is still bouncing at the end: whatever the others do, not settled."""
+        return bool(self.oscillating_runs)
+
+    @property
+    def swings_across_perfect(self) -> int:
+        """How many of its seeds oscillate across 100 %: at it on some of the last 10 %
+        of epochs and below it on others, so ending there (or not) is the bounce's luck."""
+        return sum(
+            lo < PERFECT <= hi for lo, hi in (r.tail_accuracy_range for r in self.oscillating_runs)
+        )
+
+    @property
+    def perfect_for_good(self) -> bool:
+        """At 100 % in every seed, none of them by an oscillation's luck."""
+        return self.all_perfect and not self.swings_across_perfect
+
+    def _steady(self) -> list[RunView]:
+        """The seeds that ran all their epochs and do not oscillate: a bouncing seed's
+        last row is wherever the bounce left it, no trend to read."""
+        return [r for r in self.runs if r.ran_out and not r.oscillating]
+
+    @property
     def median_perfect_from(self) -> float:
         """Median over the seeds that end at 100 % of the epoch from which they stay there
         (:attr:`RunView.perfect_from`; NaN if none): how long they took to get there for
@@ -259,15 +372,16 @@ class GroupView:
     @property
     def median_tail_change(self) -> float:
         """The median seed's relative loss change over the last 10 % of epochs, over the
-        seeds that ran all their epochs (NaN if none did)."""
-        values = [r.tail_change for r in self.runs if r.ran_out and math.isfinite(r.tail_change)]
+        seeds that ran all their epochs and do not oscillate (NaN if none)."""
+        values = [r.tail_change for r in self._steady() if math.isfinite(r.tail_change)]
         return float(np.median(values)) if values else math.nan
 
     @property
     def tail_accuracy(self) -> tuple[float, float]:
-        """The mean accuracy (fraction) over the seeds that ran all their epochs, where the
-        last 10 % of epochs starts and at the end of history.csv (NaN, NaN if none)."""
-        return _mean_ends([r.tail_accuracy for r in self.runs if r.ran_out])
+        """The mean accuracy (fraction) over the seeds that ran all their epochs and do not
+        oscillate, where the last 10 % of epochs starts and at the end of history.csv (NaN,
+        NaN if none)."""
+        return _mean_ends([r.tail_accuracy for r in self._steady()])
 
     @property
     def accuracy_moving(self) -> bool:
@@ -280,9 +394,10 @@ class GroupView:
 
     @property
     def tail_r2(self) -> tuple[float, float]:
-        """A regression's mean training R² over the seeds that ran all their epochs, where
-        the last 10 % of epochs starts and at the end of history.csv (NaN, NaN if none)."""
-        return _mean_ends([r.tail_r2 for r in self.runs if r.ran_out])
+        """A regression's mean training R² over the seeds that ran all their epochs and do
+        not oscillate, where the last 10 % of epochs starts and at the end of history.csv
+        (NaN, NaN if none)."""
+        return _mean_ends([r.tail_r2 for r in self._steady()])
 
     @property
     def r2_moving(self) -> bool:
@@ -295,13 +410,19 @@ class GroupView:
         return abs(after - before) >= ACCURACY_MOVING - 1e-12
 
     @property
-    def moving(self) -> bool:
-        """Not at 100 % in every seed, and still changing at the end: its loss (the median
-        seed's, by more than 5 %) or its mean accuracy (by 1 point or more; a regression's
-        R², by 0.01)."""
+    def steady_moving(self) -> bool:
+        """Not at 100 % in every seed, and its seeds that do not oscillate still changing at
+        the end: their loss (the median seed's, by more than 5 %) or their mean accuracy (by
+        1 point or more; a regression's R², by 0.01)."""
         if self.all_perfect:
             return False
         return self.median_tail_change > MOVING or self.accuracy_moving or self.r2_moving
+
+    @property
+    def moving(self) -> bool:
+        """Not settled at the end: some seed oscillates, or the others are still moving
+        (:attr:`steady_moving`)."""
+        return self.oscillating or self.steady_moving
 
     @property
     def stopped_early(self) -> bool:
@@ -312,11 +433,7 @@ class GroupView:
     @property
     def trend(self) -> str:
         """Which way the moving loss goes at the end: ``falling``, ``rising`` or ``mixed``."""
-        signs = {
-            math.copysign(1, r.tail_trend)
-            for r in self.runs
-            if r.ran_out and r.tail_change > MOVING
-        }
+        signs = {math.copysign(1, r.tail_trend) for r in self._steady() if r.tail_change > MOVING}
         return "falling" if signs == {-1.0} else "rising" if signs == {1.0} else "mixed"
 
     @property

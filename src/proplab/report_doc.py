@@ -50,7 +50,16 @@ class Figure:
 
 @dataclass
 class Code:
+    """A block of fixed-width text. With ``link`` (a file beside the report holding the
+    whole text), a text longer than FOLD_LINES is folded: Markdown shows its first and
+    last lines and links the file, HTML puts it all in a block the reader opens."""
+
     text: str
+    link: str = ""
+
+
+FOLD_LINES = 25  # a linked Code block longer than this is folded
+FOLD_HEAD = 10  # ... Markdown then shows its first 10 lines and its last
 
 
 Block = Heading | Para | Bullets | Table | Figure | Code
@@ -154,5 +163,18 @@ def to_markdown(doc: Document) -> str:
             alt, caption = md_text(b.alt or b.caption), md_text(b.caption)
             out += [f"![{alt}]({link_target(b.path)})", "", f"*{caption}*", ""]
         elif isinstance(b, Code):
-            out += ["```", b.text.rstrip("\n"), "```", ""]
+            lines = b.text.rstrip("\n").split("\n")
+            if b.link and len(lines) > FOLD_LINES:
+                hidden = len(lines) - FOLD_HEAD - 1
+                lines = [*lines[:FOLD_HEAD], f"... {hidden} more lines ...", lines[-1]]
+                out += [
+                    "```",
+                    *lines,
+                    "```",
+                    "",
+                    f"All of it: [{b.link}]({link_target(b.link)})",
+                    "",
+                ]
+            else:
+                out += ["```", *lines, "```", ""]
     return "\n".join(out).rstrip("\n") + "\n"

@@ -11,7 +11,7 @@ import html
 import re
 from pathlib import Path
 
-from proplab.report_doc import Bullets, Code, Document, Figure, Heading, Para, Table
+from proplab.report_doc import FOLD_LINES, Bullets, Code, Document, Figure, Heading, Para, Table
 
 STYLE = """
 body { font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
@@ -106,7 +106,11 @@ def to_html(doc: Document, root: Path) -> str:
         elif isinstance(b, Figure):
             parts.append(_figure(b, root))
         elif isinstance(b, Code):
-            parts.append(f"<pre><code>{html.escape(b.text)}</code></pre>")
+            block = f"<pre><code>{html.escape(b.text)}</code></pre>"
+            lines = b.text.rstrip("\n").count("\n") + 1
+            if b.link and lines > FOLD_LINES:  # the page stands alone: folded, not linked
+                block = f"<details><summary>all {lines} lines</summary>{block}</details>"
+            parts.append(block)
     if open_section:
         parts.append("</section>")
     parts += ["</body>", "</html>", ""]

@@ -21,6 +21,8 @@ from proplab.dataload import csv_summary, is_regression_run, zoo_key
 from proplab.features import inputs_label
 from proplab.report_data import (
     MOVING,
+    OSCILLATING,
+    RISE,
     ExperimentView,
     GroupView,
     curve_points,
@@ -36,6 +38,7 @@ from proplab.report_doc import (
 )
 from proplab.report_network import base_shapes, gradients_line, network_line, other_outputs
 from proplab.report_text import (
+    bounce_short,
     change_pct,
     listing,
     pct,
@@ -372,6 +375,23 @@ def _epochs_note(views: list[ExperimentView], base: RunConfig) -> str:
     if diverged:
         text += f" {len(diverged)} diverged in at least one seed."
 
+    # a seed still bouncing at the end: its last value is no trend (report21 H1)
+    bouncing = [named(v, g, bounce_short(g)) for v, g in moving if g.oscillating]
+    if bouncing:
+        swing = any(lo < hi for _, g in moving for lo, hi in _ranges(g))
+        text += (
+            f" Oscillating at the end in some seed (its loss rising by over {100 * RISE:.0f} % "
+            f"on {100 * OSCILLATING:.0f} % or more of the last 10 % of epochs, or its accuracy "
+            "going both up and down): "
+            + ", ".join(bouncing)
+            + (
+                "; where the accuracy swings, the final one is where the last update happened "
+                "to land."
+                if swing
+                else "."
+            )
+        )
+    moving = [(v, g) for v, g in moving if not g.oscillating]
     for fit, score, unit in ((False, "accuracy", "a point"), (True, "R²", "0.01")):
         learning = [
             named(v, g, _score_move(g))
@@ -397,6 +417,11 @@ def _epochs_note(views: list[ExperimentView], base: RunConfig) -> str:
                 f"the mean {score} moved less than {unit})."
             )
     return text
+
+
+def _ranges(g: GroupView) -> list[tuple[float, float]]:
+    """The accuracy ranges over the last 10 % of epochs of ``g``'s oscillating seeds."""
+    return [r.tail_accuracy_range for r in g.oscillating_runs]
 
 
 def _score_move(g: GroupView) -> str:

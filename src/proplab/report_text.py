@@ -15,7 +15,15 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from proplab.aggregate import Stats
-from proplab.report_data import MOVING, ExperimentView, GroupView, dataset_name
+from proplab.report_data import (
+    MOVING,
+    OSCILLATING,
+    ExperimentView,
+    GroupView,
+    RunView,
+    dataset_name,
+)
+from proplab.sweep_spec import format_value
 from proplab.train_text import fixed
 
 
@@ -144,6 +152,51 @@ def observations(view: ExperimentView) -> list[str]:
     return notes
 
 
+def shared_rate_notes(view: ExperimentView, views: Sequence[ExperimentView]) -> list[str]:
+    """For an experiment that sets its own learning rate for every setting (the
+    optimizers at one lr): per dataset, each setting short of 100 % here that another
+    experiment's lr axis takes to 100 % in every seed, with everything else the same
+    (report21 M5: "sgd ends at 50.5 %" at lr 0.1, while the lr table's sgd rows at lr 1
+    and 10 reach 100 %). The rate decides that ranking as much as the setting does."""
+    if "lr" not in view.experiment.own_base or not view.groups:
+        return []
+    rated = [
+        v for v in views if v is not view and any(a.name == "lr" for a in v.experiment.setting_axes)
+    ]
+
+    def key(g: GroupView) -> dict[str, object]:
+        return {k: v for k, v in g.config.to_dict().items() if k not in ("lr", "seed")}
+
+    notes = []
+    for ds in view.datasets:
+        parts = []
+        for s in view.settings:
+            g = view.get(s, ds)
+            if g is None or g.regression or g.perfect_for_good:
+                continue
+            for other in rated:
+                better = [
+                    h
+                    for h in other.groups
+                    if h.dataset == ds and h.perfect_for_good and key(h) == key(g)
+                ]
+                if better:
+                    rates = listing([f"lr {format_value(h.config.lr)}" for h in better])
+                    parts.append(
+                        f"{setting_name(view, s)} ends at {acc_text(g)} but reaches 100 % "
+                        f'in every seed at {rates} in "{other.experiment.title}"'
+                    )
+                    break
+        if parts:
+            notes.append(
+                f"On {dataset_name(ds)}, every setting here trains at lr "
+                f"{format_value(view.groups[0].config.lr)}: {listing(parts)} (its rows of "
+                "that table), so the rate decides this ranking as much as the setting: each "
+                "is compared at one shared rate, not at its own best."
+            )
+    return notes
+
+
 # below this training R², a model does hardly better than predicting the targets' mean
 NEAR_MEAN = 0.1
 
@@ -164,6 +217,7 @@ def _dataset_notes(
     if values:
         notes += _near_mean(name, gs, nm)
     stalled = [g for g in gs if g.n_single]
+    at = len(notes)  # where the one-class line goes, if any
     if len(gs) == 1 and stalled:
         notes.append(
             f"On {name}, {seeds(gs[0].n_single, gs[0].n)} end up giving every point the same class."
@@ -197,14 +251,88 @@ def _dataset_notes(
             return shown[0]
         return f"{shown[0]} on the training set, {shown[1]} on the test set"
 
+    # a seed that gives every point one class scores that class's share of its data:
+    # where every seed does, the range is the datasets' class shares, not the seed's
+    # luck in training (report21 M2); said beside the runs that end in one class
     spread = [g for g in gs if any(spreads(g, t) for t in scored)]
+    shares = [g for g in spread if not values and g.n_single == g.n]
+    spread = [g for g in spread if g not in shares]
+    if shares:  # every seed of each gives one class: the one-class line is there
+        notes[at] += (
+            f" Where every seed does ({listing([nm(g) for g in shares])}), the accuracies "
+            f"range over {listing([f'{range_text(g)} %' for g in shares])}: each is that "
+            "seed's share of the class it gives, the data's spread, not the training's."
+        )
     if spread:
         parts = [f"{nm(g)} ({ranges(g)})" for g in spread]
         notes.append(f"On {name}, the result depends on the seed for {listing(parts)}.")
     for g in gs:
-        if g.moving:
-            notes.append(f"On {name}, {nm(g)} {_moving_text(g, what)}")
+        if g.oscillating:
+            notes.append(f"On {name}, {nm(g)} {oscillation_text(g)}")
+        if g.steady_moving:
+            # the other seeds' trend, said apart: an oscillating seed has none
+            rest = g.n - len(g.oscillating_runs)
+            other = f"in its other {rest} seed{'s' if rest > 1 else ''}, "
+            who = f"{other}{nm(g)}" if g.oscillating else nm(g)
+            notes.append(f"On {name}, {who} {_moving_text(g, what)}")
     return notes
+
+
+def bounce_text(r: RunView) -> str:
+    """How one oscillating seed bounces over the last 10 % of epochs: ``'its loss rises on
+    50 % of the last 10 % of epochs (up and down on alternate epochs from epoch 3,582) and
+    its accuracy stays at 99.0 %'``."""
+    parts = []
+    rises = r.tail_rises
+    if math.isfinite(rises) and rises >= OSCILLATING:
+        text = f"its loss rises on {100 * rises:.0f} % of the last 10 % of epochs"
+        if r.cycle_from is not None:
+            text += f" (up and down on alternate epochs from epoch {r.cycle_from:,})"
+        parts.append(text)
+    lo, hi = r.tail_accuracy_range
+    if math.isfinite(lo):
+        over = "" if parts else " over the last 10 % of epochs"
+        parts.append(
+            f"its accuracy stays at {pct(lo)}{over}"
+            if lo == hi
+            else f"its accuracy swings between {pct(lo)} and {pct(hi)}{over}"
+        )
+    return listing(parts)
+
+
+def bounce_short(g: GroupView) -> str:
+    """``'seed 2 at 96.0–100.0 %'``: the oscillating seeds and their accuracy's range over
+    the last 10 % of epochs, for a list of settings."""
+    parts = []
+    for r in g.oscillating_runs:
+        lo, hi = r.tail_accuracy_range
+        acc = (
+            ""
+            if not math.isfinite(lo)
+            else f" at {pct(lo)}"
+            if lo == hi
+            else f" at {100 * lo:.1f}–{pct(hi)}"
+        )
+        parts.append(f"seed {r.record.seed}{acc}")
+    return listing(parts)
+
+
+def oscillation_text(g: GroupView) -> str:
+    """What a group with oscillating seeds does at the end: ``'oscillates at the end in
+    seed 2: its loss rises on ...'``; where a seed's accuracy swings, its final one is
+    where the last update happened to land."""
+    runs = g.oscillating_runs
+    if len(runs) == 1:
+        text = f"oscillates at the end in seed {runs[0].record.seed}: {bounce_text(runs[0])}."
+    else:
+        each = "; ".join(f"in seed {r.record.seed}, {bounce_text(r)}" for r in runs)
+        text = f"oscillates at the end in {seeds(len(runs), g.n)}: {each}."
+    if any(r.tail_accuracy_range[0] < r.tail_accuracy_range[1] for r in runs):
+        text += (
+            " A seed's final accuracy there is where the last update happened to land: "
+            "one epoch more or less can change it."
+        )
+    return text
 
 
 def change_pct(change: float) -> str:
@@ -347,8 +475,13 @@ def _headline(name: str, gs: list[GroupView], nm: Callable[[GroupView], str]) ->
         text = f"On {name}, {seeds(g.n_perfect, g.n)} reach 100 %"
         if g.n_perfect:
             text += f" (there for good from a median epoch of {epochs_text(g.median_perfect_from)})"
+        if g.swings_across_perfect:
+            k = g.swings_across_perfect
+            text += f", {seeds(k, g.n)} oscillating across it at the end"
         return text + f"; accuracy {acc_text(g)}, final loss {loss_text(g)}."
-    perfect = [g for g in gs if g.all_perfect]
+    # a setting whose seed ends at 100 % on an oscillation's upswing is not ranked as
+    # reaching it: one epoch more or less and it would not (report21 H1)
+    perfect = [g for g in gs if g.perfect_for_good]
     if perfect:
         by_speed = sorted(perfect, key=lambda g: g.median_perfect_from)
         if len(perfect) == len(gs):
@@ -373,21 +506,36 @@ def _headline(name: str, gs: list[GroupView], nm: Callable[[GroupView], str]) ->
                 for g in by_speed
             ]
             speed = f"median epochs to get there for good: {listing(speeds)}"
-        rest = [f"{nm(g)} ends at {acc_text(g)}" for g in gs if not g.all_perfect and g.accuracy.n]
+        rest = [_ends_at(g, nm) for g in gs if not g.perfect_for_good and g.accuracy.n]
         others = f"; {listing(rest)}" if rest else ""
         return f"On {name}, {who} 100 % {_in_seeds(gs)}; {speed}{others}."
     # a setting with diverged seeds is averaged over its survivors only: it is neither
     # "all the same" as the others nor "the best" (its diverged seeds are said elsewhere)
     clean = [g for g in gs if not g.n_diverged]
     shown = {pct(g.accuracy.mean) for g in clean}
+    # one that ends at 100 % by an oscillation's luck did reach it, but does not stay
+    reach = "stays at" if any(g.all_perfect for g in gs) else "reaches"
     # "all end at" only when every mean shows the same (99.0 and 99.3 % are not one value)
     if len(clean) == len(gs) and len(shown) == 1:
-        return f"On {name}, no setting reaches 100 % {_in_seeds(gs)}; all end at {shown.pop()}."
-    text = f"On {name}, no setting reaches 100 % {_in_seeds(gs)}"
+        return f"On {name}, no setting {reach} 100 % {_in_seeds(gs)}; all end at {shown.pop()}."
+    text = f"On {name}, no setting {reach} 100 % {_in_seeds(gs)}"
     if not clean:
         return f"{text}, and every setting diverged in {_some_or_every(gs)}."
     among = "" if len(clean) == len(gs) else " of the settings with no diverged seed"
-    return f"{text}; the best{among} {best_of(clean, nm)}."
+    swinging = [
+        f"{seeds(g.swings_across_perfect, g.n)} of {nm(g)}" for g in gs if g.swings_across_perfect
+    ]
+    across = f"; {listing(swinging)} oscillate across 100 % at the end" if swinging else ""
+    return f"{text}; the best{among} {best_of(clean, nm)}{across}."
+
+
+def _ends_at(g: GroupView, nm: Callable[[GroupView], str]) -> str:
+    """``'relu ends at 99.8 ± 0.4 %'``, and how many of its seeds oscillate across 100 %."""
+    text = f"{nm(g)} ends at {acc_text(g)}"
+    k = g.swings_across_perfect
+    if k:
+        text += f" ({seeds(k, g.n)} oscillating across 100 %)"
+    return text
 
 
 def _updates(g: GroupView) -> str:
