@@ -229,13 +229,63 @@ def test_fit_and_evaluate_name_none_or_a_function_in_a_role():
     head = "evaluate takes (model, loss_fn, x, y): "
     cases = [
         ((MSELoss(), model), "model got a loss (MSELoss), which belongs in loss_fn: arguments in the wrong order?"),
-        ((model, None), f"loss_fn got None, which has no forward or backward method: {mse}"),
+        ((model, None), f"loss_fn got None, which has no forward method: {mse}"),
         ((model, MSELoss), f"loss_fn is the class MSELoss, not an instance of it: {mse}"),
     ]  # fmt: skip
     for args, message in cases:
         with pytest.raises(TypeError) as err:
             evaluate(*args, x, y)
         assert str(err.value) == head + message
+
+
+def test_evaluate_takes_what_it_took_before_its_checks():
+    """verify21 R1, R2: evaluate refused a loss of one's own with no backward (evaluate
+    never calls it), and fit/evaluate a masked array with nothing masked."""
+    from proplab import evaluate
+
+    x, y = generate_xor_easy()
+    model = mlp(2, 4, 1, rng=np.random.default_rng(0))
+
+    class ScoreOnly:  # a metric written as a class: forward only
+        def forward(self, pred, target):
+            return float(((pred - target) ** 2).mean())
+
+    loss, acc, _ = evaluate(model, MSELoss(), x, y)
+    assert evaluate(model, ScoreOnly(), x, y)[:2] == (pytest.approx(loss, rel=1e-15), acc)
+    assert evaluate(model, MSELoss(), np.ma.array(x), np.ma.array(y))[:2] == (loss, acc)
+    sgd = SGD(model.parameters(), lr=1.0)
+    assert fit(model, MSELoss(), sgd, np.ma.array(x), np.ma.array(y), epochs=2).epochs_run == 2
+    masked = np.ma.array(x, mask=np.eye(21, 2, dtype=bool))
+    with pytest.raises(TypeError, match=r"^x is a masked array, which is not taken: fill its"):
+        evaluate(model, MSELoss(), masked, y)
+
+
+def test_stacked_data_for_one_model_is_named_as_such():
+    """verify21 N1, N2: a stacked x for one model was blamed on 'this stack' and a layer
+    of one's own; labels (R, n) got only 'x has 21 samples but y has 2'."""
+    from proplab import accuracy
+
+    x, y = generate_xor_easy()
+    model = mlp(2, 4, 1, rng=np.random.default_rng(0))
+    single = (
+        "x is stacked for replicas (2,), but the model is one model (no replica axes on its "
+        "parameters): pass x (n, in), or build a stack with mlp(..., seeds=[...])"
+    )
+    with pytest.raises(ValueError) as err:  # evaluate's: test_evaluate_checks_its_data...
+        fit(model, MSELoss(), SGD(model.parameters(), lr=1.0), np.stack([x, x]), y, epochs=1)
+    assert str(err.value) == single
+    three = mlp(2, 4, 3, rng=np.random.default_rng(0))
+    labels = np.zeros((2, 21), dtype=int)
+    rows = (
+        "x has 21 samples but y has 2 (y (2, 21) looks like 2 rows of 21 labels: labels are "
+        "(n,) or (n, 1); labels (R, n) need a stack of R models)"
+    )
+    with pytest.raises(ValueError) as err:
+        fit(three, CrossEntropyLoss(), SGD(three.parameters(), lr=1.0), x, labels, epochs=1)
+    assert str(err.value) == rows
+    with pytest.raises(TypeError) as err:  # verify21 R8: "an array of dtype object"
+        accuracy(None, y)
+    assert str(err.value) == "accuracy: predictions must be an array of numbers, got None"
 
 
 def test_class_labels_for_a_model_with_several_outputs_point_to_one_hot():
@@ -437,7 +487,7 @@ def _data_cases():
     model = mlp(2, 4, 1, rng=rng())
     three = mlp(2, 4, 3, rng=rng(), output_activation=None)
     labels = np.arange(21) % 3
-    masked = np.ma.masked_array(x, mask=np.zeros(x.shape, bool))
+    masked = np.ma.masked_array(x, mask=np.eye(21, 2, dtype=bool))  # two entries masked
     return [
         # BCE targets 3.0 gave a negative loss (-0.15)
         (
@@ -466,15 +516,15 @@ def _data_cases():
         (
             lambda: evaluate(model, MSELoss(), np.stack([x, x]), y),
             ValueError,
-            "parameter '0.bias' has shape (4,), but this stack's replica shape is (2,): in "
-            "a stack each layer with parameters needs one set per replica, on leading axes (2,) "
-            "(a layer of your own: see docs/own_layer.md, before 'An activation without "
-            "parameters')",
+            # (verify21 N1: it blamed "this stack" and a layer of one's own)
+            "x is stacked for replicas (2,), but the model is one model (no replica axes on "
+            "its parameters): pass x (n, in), or build a stack with mlp(..., seeds=[...])",
         ),
         (
             lambda: evaluate(three, CrossEntropyLoss(), x, np.stack([labels, labels])),
             ValueError,
-            "x has 21 samples but y has 2",
+            "x has 21 samples but y has 2 (y (2, 21) looks like 2 rows of 21 labels: labels "
+            "are (n,) or (n, 1); labels (R, n) need a stack of R models)",
         ),
         # numpy/ma failed inside the loss: 'numpy.ndarray' object has no attribute '_data'
         (
@@ -484,7 +534,7 @@ def _data_cases():
             "or leave those samples out of x and y, and pass a plain array",
         ),
         (
-            lambda: fit(model, MSELoss(), SGD(model.parameters()), x, np.ma.masked_array(y), 2),
+            lambda: fit(model, MSELoss(), SGD(model.parameters()), x, np.ma.masked_less(y, 1), 2),
             TypeError,
             "y is a masked array, which is not taken: fill its masked entries (y.filled(value)) "
             "or leave those samples out of x and y, and pass a plain array",

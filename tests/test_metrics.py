@@ -149,8 +149,8 @@ def test_labels_as_a_row_are_refused_with_a_ravel_hint():
     with pytest.raises(ValueError) as err:
         confusion_matrix(np.array([[0, 1, 1]]), np.array([[0, 1, 0]]))
     assert str(err.value) == (
-        "labels must be (n,), (n, 1) or one-hot (n, C), got one row of shape (1, 3) that is "
-        "no one-hot row: labels as a row? pass y.ravel()"
+        "y_true must be (n,), (n, 1) or one-hot (n, C), got one row of shape (1, 3) that is "
+        "no one-hot row: labels as a row? pass y_true.ravel()"
     )
     with pytest.raises(ValueError) as err:  # [[0, 1, 0]] looks one-hot: the counts disagree
         confusion_matrix(np.array([0, 1, 1]), np.array([[0, 1, 0]]))
@@ -163,3 +163,9 @@ def test_labels_as_a_row_are_refused_with_a_ravel_hint():
     # one sample's one-hot row or probabilities is still one label
     np.testing.assert_array_equal(labels_of(np.array([[0, 1, 0]])), [1])
     np.testing.assert_array_equal(labels_of(np.array([[0.2, 0.1, 0.7]])), [2])
+    # and one sample's scores are its argmax, as several samples' are; only whole numbers
+    # >= 0 read as a row of labels (verify21 R3: scores were refused with a .ravel() hint)
+    np.testing.assert_array_equal(labels_of(np.array([[0.2, 3.0, -1.0]])), [1])
+    np.testing.assert_array_equal(
+        confusion_matrix(np.array([1]), np.array([[0.2, 3.0, -1.0]])), [[0, 0], [0, 1]]
+    )

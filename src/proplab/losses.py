@@ -224,8 +224,8 @@ class BCELoss(Loss):
     ``pred`` ``(n, out)`` or ``(*R, n, out)`` (e.g. a sigmoid output ``(n, 1)``);
     ``target`` 0/1 labels (or probabilities) ``(n, out)``, shared, or
     ``(*R, n, out)``. A ``pred`` outside [0, 1] (or NaN) is a ValueError, and so is such a
-    target in :func:`~proplab.fit` (:meth:`check_targets`; a direct call does not check
-    targets). The loss is a
+    target in :func:`~proplab.fit` and :func:`~proplab.evaluate` (:meth:`check_targets`;
+    a direct call does not check targets). The loss is a
     float for one model, an array ``R`` (``(K,)``) for a stack.
     """
 

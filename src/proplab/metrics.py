@@ -25,11 +25,13 @@ __all__ = [
 ]
 
 
-def labels_of(y: np.ndarray) -> np.ndarray:
-    """Integer class labels ``(n,)`` from labels ``(n,)`` / ``(n, 1)`` or one-hot ``(n, C)``.
+def labels_of(y: np.ndarray, name: str = "y") -> np.ndarray:
+    """Integer class labels ``(n,)`` from labels ``(n,)`` / ``(n, 1)`` or one-hot ``(n, C)``
+    (or scores ``(n, C)``: their argmax).
 
     Raises ValueError for values that are not whole numbers >= 0 (probabilities
     such as 0.9 would otherwise be truncated to class 0: use predicted_labels).
+    ``name``: the argument in messages (``y_true``).
     """
     y = np.asarray(y)
     if y.ndim > 2:  # flattened, a stack's labels were read as one long list
@@ -38,14 +40,23 @@ def labels_of(y: np.ndarray) -> np.ndarray:
             "labels: one replica at a time)"
         )
     if y.ndim == 2 and y.shape[1] > 1:
-        if y.shape[0] == 1 and not _one_hot_like(y):
-            # labels as a row (y.T): argmax read them as 1 sample
+        if y.shape[0] == 1 and _label_row(y):
+            # labels as a row (y.T): argmax read them as 1 sample. Only whole numbers
+            # >= 0 that are no one-hot row: one sample's scores (0.2, 3.0, -1.0) are
+            # read by argmax, as several samples' are (verify21 R3)
             raise ValueError(
-                f"labels must be (n,), (n, 1) or one-hot (n, C), got one row of shape "
-                f"{y.shape} that is no one-hot row: labels as a row? pass y.ravel()"
+                f"{name} must be (n,), (n, 1) or one-hot (n, C), got one row of shape "
+                f"{y.shape} that is no one-hot row: labels as a row? pass {name}.ravel()"
             )
         return y.argmax(axis=1)
     return _whole_labels(y.reshape(-1))
+
+
+def _label_row(row: np.ndarray) -> bool:
+    """Whether a ``(1, C)`` row looks like C labels: whole numbers >= 0, no one-hot row."""
+    if row.dtype.kind not in "biuf" or _one_hot_like(row):
+        return False
+    return bool(np.all(np.isfinite(row)) and np.all(row >= 0) and np.all(np.round(row) == row))
 
 
 def _one_hot_like(rows: np.ndarray) -> bool:
@@ -137,7 +148,7 @@ def confusion_matrix(
     :func:`predicted_labels` first). ``C`` is ``n_classes``, or the largest
     label + 1 when it is not given.
     """
-    t, p = labels_of(y_true), labels_of(y_pred)
+    t, p = labels_of(y_true, "y_true"), labels_of(y_pred, "y_pred")
     if t.shape != p.shape:
         hint = ""
         for name, given, other in (("y_true", y_true, p), ("y_pred", y_pred, t)):

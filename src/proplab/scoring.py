@@ -12,6 +12,7 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike
 
+from proplab.checks import short_repr
 from proplab.core import Module, eval_mode
 from proplab.losses import Loss, are_stacked_labels
 from proplab.optim_base import Optimizer
@@ -25,6 +26,9 @@ _NEEDS = {
     "loss_fn": ("forward", "backward"),
     "optimizer": ("step", "zero_grad"),
 }
+# ... and what evaluate calls: a loss of one's own that only scores (forward, no
+# backward) worked there before the check and still does (verify21 R1)
+_SCORING_NEEDS = {"model": ("forward",), "loss_fn": ("forward",)}
 
 
 def check_roles(model: object, loss_fn: object, *optimizer: object) -> None:
@@ -73,7 +77,8 @@ def check_roles(model: object, loss_fn: object, *optimizer: object) -> None:
                     f"{roles}: {role} got {what} ({type(value).__name__}), which belongs in "
                     f"{belongs}: arguments in the wrong order?"
                 )
-        missing = [name for name in _NEEDS[role] if not callable(getattr(value, name, None))]
+        needs = (_SCORING_NEEDS if scoring else _NEEDS)[role]
+        missing = [name for name in needs if not callable(getattr(value, name, None))]
         if missing:
             if value is None:
                 got = "None"
@@ -226,7 +231,7 @@ def evaluate(
     pred = _outputs(model, x)
     check_stacking(model, pred, x.shape[-2], y)
     if y.ndim >= 2 and y.shape[-2] != x.shape[-2] and not are_stacked_labels(pred, y):
-        raise ValueError(f"x has {x.shape[-2]} samples but y has {y.shape[-2]}")
+        raise samples_mismatch(x, y)
     with np.errstate(over="ignore", invalid="ignore"):
         return loss_fn.forward(pred, y), accuracy(pred, y), pred
 
@@ -337,6 +342,8 @@ def as_arrays(*arrays: object) -> tuple[np.ndarray, ...]:
     train), and rows of different lengths get a note on NumPy's error."""
     out = []
     for name, a in zip(("x", "y"), arrays, strict=False):
+        if isinstance(a, np.ma.MaskedArray) and not np.ma.getmaskarray(a).any():
+            a = np.ma.getdata(a)  # nothing masked: its plain values (verify21 R2)
         if isinstance(a, np.ma.MaskedArray):
             raise TypeError(
                 f"{name} is a masked array, which is not taken: fill its masked entries "
@@ -358,7 +365,22 @@ def check_numbers(name: str, a: np.ndarray) -> None:
     """Refuse an array that holds no real numbers (text, complex, dates, objects), naming
     its dtype: ``"x must hold numbers, got an array of dtype <U1"``."""
     if a.dtype.kind not in "biuf":
+        if a.dtype.kind == "O" and a.ndim == 0:  # not an array at all: None, say
+            raise TypeError(f"{name} must be an array of numbers, got {short_repr(a.item())}")
         raise TypeError(f"{name} must hold numbers, got an array of dtype {a.dtype}")
+
+
+def samples_mismatch(x: np.ndarray, y: np.ndarray) -> ValueError:
+    """The error for ``x`` and ``y`` of different sample counts; labels given as a row per
+    replica, ``(R, n)`` for one model, get a word on what is accepted (verify21 N2)."""
+    n = x.shape[-2]
+    hint = ""
+    if y.ndim == 2 and y.shape[-1] == n:
+        hint = (
+            f" (y {y.shape} looks like {y.shape[0]} rows of {n} labels: labels are (n,) or "
+            f"(n, 1); labels (R, n) need a stack of R models)"
+        )
+    return ValueError(f"x has {n} samples but y has {y.shape[-2]}{hint}")
 
 
 def check_stacking(model: Module, pred: np.ndarray, n: int, y: np.ndarray) -> None:
@@ -369,6 +391,17 @@ def check_stacking(model: Module, pred: np.ndarray, n: int, y: np.ndarray) -> No
     training)."""
     replicas = pred.shape[:-2]
     if replicas:
+        params = [p for _, p in model.named_parameters()]
+        if any(p.data.shape[: len(replicas)] != replicas for p in params) and all(
+            p.replica_ndim == 0 for p in params
+        ):
+            # no layer has the replica axes: one model, given a stacked x (verify21 N1: the
+            # message below spoke of "this stack" and a layer of one's own)
+            raise ValueError(
+                f"x is stacked for replicas {replicas}, but the model is one model (no "
+                "replica axes on its parameters): pass x (n, in), or build a stack with "
+                "mlp(..., seeds=[...])"
+            )
         check_replica_parameters(model, replicas)
     if are_stacked_labels(pred, y):
         return  # integer labels per replica (*R, n): the loss reads them so

@@ -43,6 +43,7 @@ from proplab.scoring import (
     no_accuracy,
     non_finite_loss,
     replica_losses_if_not_finite,
+    samples_mismatch,
 )
 from proplab.train_text import format_epoch_line
 
@@ -583,7 +584,7 @@ def _checked_data(
     if n == 0:
         raise ValueError(f"x has no samples (shape {x.shape})")
     if y.shape[-2] != n:
-        raise ValueError(f"x has {n} samples but y has {y.shape[-2]}")
+        raise samples_mismatch(x, y)
     if batch_size is not None and batch_size < n and shuffle and rng is None:
         raise ValueError("mini-batch shuffling needs rng=np.random.default_rng(seed)")
     return x, y
