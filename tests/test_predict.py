@@ -15,6 +15,7 @@ import io
 import json
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -407,18 +408,25 @@ def test_an_interrupted_run_predicts_with_the_weights_it_had_and_says_so(runs, c
 def test_the_readmes_predict_example_scores_what_it_says(capsys, tmp_path, monkeypatch):
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     (block,) = [b for b in re.findall(r"```sh\n(.*?)```", readme, flags=re.S) if "predict" in b]
-    commands = [line.split("#")[0].split() for line in block.splitlines()]
-    claimed = block.splitlines()[1].split("#")[1].split(":")[0].strip()  # accuracy=...%
+    lines = block.splitlines()
+    (scored,) = [line for line in lines if "accuracy=" in line]
+    claimed = scored.split("#")[1].split(":")[0].strip()  # accuracy=...%
     # the training command above it, into the folder the example predicts with
     (trained,) = re.findall(r"^proplab train --dataset examples/body.csv .*$", readme, flags=re.M)
     monkeypatch.chdir(tmp_path)
     shutil.copytree(ROOT / "examples", tmp_path / "examples")
-    Path("new.csv").write_text("height,weight\n150,50\n185,90\n", encoding="utf-8")
     train(*trained.split()[2:], "--out", "runs/body")
-    for argv in commands:
+    for line in lines:
+        if line.startswith("printf"):  # the block makes its own new.csv
+            subprocess.run(["sh", "-c", line.split("#")[0]], check=True)
+            assert Path("new.csv").read_text(encoding="utf-8").startswith("height,weight\n")
+            continue
+        argv = line.split("#")[0].split()
         assert argv[0] == "proplab"
         code, out, err = cli(capsys, *argv[1:])
         assert code == 0, err
+        if "new.csv" in argv:  # one prediction per row made above
+            assert len(out.splitlines()) == 3  # header + 2 rows
     assert f" {claimed}" in err.splitlines()[0]
     assert Path("predicted.csv").is_file()
 
