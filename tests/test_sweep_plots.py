@@ -7,6 +7,7 @@ constrained layout collapses (matplotlib warns) fails its test.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -441,3 +442,57 @@ def test_a_setting_that_diverged_before_any_point_gets_its_cross(tmp_path: Path)
     sets = [CurveSet("0.1", falling), CurveSet("2", [np.array([])])]
     fig = sweep_plots.learning_curves({"digits": sets}, tmp_path / "d.png")
     assert not [line for line in fig.axes[0].get_lines() if line.get_marker() == "x"]
+
+
+def test_each_panel_names_the_settings_on_its_own_striped_line(tmp_path: Path):
+    # report21 M6: the lab's lr figure had 0.01, 0.001 and 1e-06 on one line on linear and
+    # 0.1 too on XOR, but one legend entry ("0.001, 1e-06 (lines overlap)", the pair sharing
+    # a line in both panels) was all that named them: XOR's stripe was explained by none
+    plateau = [0.25 * np.ones(300) for _ in range(3)]
+    learns = [np.geomspace(0.25, 1e-4, 300) for _ in range(3)]
+    curves = {
+        "linear": [CurveSet("1", learns), CurveSet("0.1", learns[:1] * 3)]
+        + [CurveSet(lr, plateau) for lr in ("0.01", "0.001")],
+        "XOR": [CurveSet("1", learns)] + [CurveSet(lr, plateau) for lr in ("0.1", "0.01", "0.001")],
+    }
+    fig = sweep_plots.learning_curves(curves, tmp_path / "c.png", legend_title="lr")
+    notes = [[t.get_text() for t in ax.texts] for ax in fig.axes]
+    assert notes == [
+        ["one striped line (lr): 1, 0.1\none striped line (lr): 0.01, 0.001"],
+        ["one striped line (lr): 0.1, 0.01, 0.001"],
+    ]
+    assert "named under each panel" in fig.legends[0].get_title().get_text()
+    # a panel without a shared line has no note
+    fig = sweep_plots.learning_curves({"XOR": curves["XOR"][:2]}, tmp_path / "d.png")
+    assert len(fig.axes[0].texts) == 0
+
+
+def _wide_bands(centre: float) -> list[np.ndarray]:
+    """Three seeds whose losses span two decades around ``centre`` (one oscillating seed
+    widening every band, as the lab's linear seed 2 did)."""
+    t = np.linspace(0.0, 1.0, 200)
+    return [centre * np.exp(-t) * f for f in (0.1, 1.0, 10.0)]
+
+
+def test_bands_on_top_of_each_other_are_drawn_as_edge_lines(tmp_path: Path):
+    # report21 M6: four pale bands on one another blended into one grey-beige area
+    from matplotlib.collections import PolyCollection
+
+    def fills(fig: Any) -> int:
+        return sum(isinstance(c, PolyCollection) for ax in fig.axes for c in ax.collections)
+
+    crowded = {"linear": [CurveSet(a, _wide_bands(c)) for a, c in
+                          (("sigmoid", 0.1), ("tanh", 0.12), ("relu", 0.09), ("leaky", 0.11))]}  # fmt: skip
+    fig = sweep_plots.learning_curves(crowded, tmp_path / "c.png")
+    assert fills(fig) == 0
+    ax = fig.axes[0]
+    thin = [ln for ln in ax.get_lines() if ln.get_linewidth() == sweep_plots.EDGE_WIDTH]
+    assert len(thin) == 8  # each band's min and max
+    title = fig.legends[0].get_title().get_text()
+    assert "thin lines: min and max" in title and "band" not in title
+    # two of them, or bands apart, stay filled
+    two = {"linear": crowded["linear"][:2]}
+    assert fills(sweep_plots.learning_curves(two, tmp_path / "d.png")) == 2
+    apart = {"linear": [CurveSet(a, _wide_bands(c)) for a, c in
+                        (("a", 1.0), ("b", 1e-3), ("c", 1e-6))]}  # fmt: skip
+    assert fills(sweep_plots.learning_curves(apart, tmp_path / "e.png")) == 3
