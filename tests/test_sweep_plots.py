@@ -496,3 +496,29 @@ def test_bands_on_top_of_each_other_are_drawn_as_edge_lines(tmp_path: Path):
     apart = {"linear": [CurveSet(a, _wide_bands(c)) for a, c in
                         (("a", 1.0), ("b", 1e-3), ("c", 1e-6))]}  # fmt: skip
     assert fills(sweep_plots.learning_curves(apart, tmp_path / "e.png")) == 3
+
+
+def test_accuracy_dots_all_near_100_zoom_the_axis_and_mark_the_cut(tmp_path: Path):
+    # report21 M7: hidden units on the lab, every dot on the 100 line of a 0-100 % axis;
+    # 99 vs 100 % and XOR's 95.2 % seed were a few pixels apart
+    sets = [DotSet("2", "linear", [1.0, 1.0, 0.99]), DotSet("2", "XOR", [1.0, 0.952, 1.0])]
+    fig = sweep_dots.accuracy_dots(sets, tmp_path / "a.png")
+    ax = fig.axes[0]
+    low, high = ax.get_ylim()
+    assert low == 90.0  # the multiple of 5 under 95.2 - 0.5
+    mean, std = np.mean([100, 95.2, 100]), np.std([100, 95.2, 100], ddof=1)
+    assert mean + std < high < mean + std + 0.5  # the std bar stays in view
+    assert ax.get_ylabel() == "final accuracy (%; axis starts at 90)"
+    # the broken-axis mark: two strokes on the axis' bottom left corner
+    marks = [ln for ln in ax.get_lines() if ln.get_transform() == ax.transAxes]
+    assert len(marks) == 2
+    # 99 % and 100 % are now more than 2 % of the axis' height apart (were 1 %)
+    assert (100 - 99) / (high - low) > 0.08
+    # one accuracy under 90 %: the whole 0-100 % axis, no mark
+    sets.append(DotSet("4", "XOR", [0.5, 1.0, 1.0]))
+    ax = sweep_dots.accuracy_dots(sets, tmp_path / "b.png").axes[0]
+    assert ax.get_ylim()[0] < 0 and ax.get_ylabel() == "final accuracy (%)"
+    assert not [ln for ln in ax.get_lines() if ln.get_transform() == ax.transAxes]
+    # all at 100 %: from 95
+    ax = sweep_dots.accuracy_dots([DotSet("a", "XOR", [1.0, 1.0])], tmp_path / "c.png").axes[0]
+    assert ax.get_ylim()[0] == 95.0
