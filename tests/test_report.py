@@ -625,6 +625,8 @@ def test_report_text_answers_the_lab_questions_with_numbers(built):
         "What are weights and biases for?",
     ):
         assert f"### {question}" in md
+    # the `built` lab report's sweep varies no width: no fourth question (report_hidden)
+    assert "### What does the number of hidden units change?" not in md
     assert "Measured with the identity in the hidden layers: XOR reaches" in md
     # the setup states what was run
     assert "2 → 10 → 10 → 1 (MLP)" in md and "151 parameters (130 weights, 21 biases)" in md

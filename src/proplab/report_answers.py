@@ -22,6 +22,8 @@ from proplab.report_data import (
     dataset_name,
     training_data,
 )
+from proplab.report_hidden import QUESTION as HIDDEN_QUESTION
+from proplab.report_hidden import hidden_answer
 from proplab.report_text import (
     NEAR_MEAN,
     acc_text,
@@ -103,18 +105,24 @@ def answers(
     where: str = "",
     values: dict[str, object] | None = None,
 ) -> list[tuple[str, list[str]]]:
-    """The lab's three questions, each answered in a few paragraphs with the measured numbers.
+    """The lab's three questions, each answered in a few paragraphs with the measured numbers,
+    and a fourth on the hidden layers' width when the sweep varies it alone
+    (:mod:`proplab.report_hidden`).
 
     ``n_params``: (weights, biases) of the base model; ``where`` (e.g. ``" on digits"``)
     says which dataset's model that is when the sweep's datasets differ in shape;
     ``values``: the sweep file's ``[base]`` table (see :class:`Finder`).
     """
     f = Finder(views, base, values)
-    return [
+    out = [
         ("What are activation functions for?", _activation_answer(f)),
         ("What does a too high or too low learning rate do?", _lr_answer(f)),
         ("What are weights and biases for?", _bias_answer(f, n_params, where)),
     ]
+    hidden = hidden_answer(f)  # asked only when the sweep compares widths
+    if hidden is not None:
+        out.append((HIDDEN_QUESTION, hidden))
+    return out
 
 
 def _activation_answer(f: Finder) -> list[str]:
