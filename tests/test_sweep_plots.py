@@ -522,3 +522,23 @@ def test_accuracy_dots_all_near_100_zoom_the_axis_and_mark_the_cut(tmp_path: Pat
     # all at 100 %: from 95
     ax = sweep_dots.accuracy_dots([DotSet("a", "XOR", [1.0, 1.0])], tmp_path / "c.png").axes[0]
     assert ax.get_ylim()[0] == 95.0
+
+
+def test_an_identity_output_is_drawn_as_its_output_over_its_own_range(tmp_path: Path):
+    # report21 L1: the purely linear network's outputs (-0.56 to 1.58 on linear) were
+    # clipped to the 0..1 map of a colour bar named P(class 1)
+    x = np.array([[0.1, 0.2], [0.9, 0.8]])
+    sigmoid, identity = _panels(x, ["sigmoid\n100.0 %", "none anywhere\n98.0 %"])
+    identity.prob = identity.prob * 2.14 - 0.56  # -0.56 .. 1.58
+    identity.raw_output = True
+    fig = sweep_boundaries.decision_boundaries([[sigmoid, identity]], tmp_path / "b.png")
+    bars = [ax for ax in fig.axes if ax.get_label() == "<colorbar>"]
+    assert sorted(b.get_ylabel() for b in bars) == [
+        "P(class 1)",
+        "output (identity, no probability)",
+    ]
+    grid = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
+    mesh = grid[1].collections[0]
+    assert mesh.norm.vmin == pytest.approx(-0.56) and mesh.norm.vmax == pytest.approx(1.58)
+    assert mesh.norm(0.5) == pytest.approx(0.5)  # the boundary is the map's white middle
+    assert (grid[0].collections[0].norm.vmin, grid[0].collections[0].norm.vmax) == (0.0, 1.0)
