@@ -384,8 +384,9 @@ def _lr_answer(f: Finder) -> list[str]:
             found = [*found, others]
         if note is not None:
             found = [note, *found]
-        full = i == 0 or (values and ds == values[0])
-        paras += found if full else [" ".join(found)]
+        # a paragraph per effect, each dataset's together (report21 L2: a further dataset's
+        # were one run-on paragraph after the first's "In between")
+        paras += found
     return paras
 
 
@@ -482,9 +483,13 @@ def _lr_classes(f: Finder, gs: list[GroupView], name: str, brief: bool = False) 
         paras.append(
             f"Too high, measured: at lr {lr(high.config.lr)} on {name}, {jump}. In "
             f"{seeds(n_sat, high.n)} every output ends within 0.001 of 0 or 1 and every point "
-            f"gets the same class ({acc_text(high)}, final loss {loss_text(high)}); where the "
-            "sigmoid is flat its slope s(1 − s) is about 0, so the gradient vanishes and "
-            "training never recovers."
+            f"gets the same class ({acc_text(high)}, final loss {loss_text(high)}); "
+            + (
+                "with the sigmoids flat, the gradient vanishes and training never recovers."
+                if brief
+                else "where the sigmoid is flat its slope s(1 − s) is about 0, so the gradient "
+                "vanishes and training never recovers."
+            )
         )
     else:
         # low accuracy alone is no sign of a too high rate: a rate that ends below 90 %
@@ -518,8 +523,12 @@ def _lr_classes(f: Finder, gs: list[GroupView], name: str, brief: bool = False) 
         if moved < BARELY_MOVED:
             paras.append(
                 f"Too low, measured: at lr {lr(low.config.lr)} the loss changes by a median of "
-                f"only {moved_text} % over {epochs} and {name} ends at {acc_text(low)}: the steps "
-                "are so small that the weights stay near their random start."
+                f"only {moved_text} % over {epochs} and {name} ends at {acc_text(low)}"
+                + (
+                    ": the weights stay near their random start."
+                    if brief
+                    else ": the steps are so small that the weights stay near their random start."
+                )
             )
         elif not low.all_perfect and perfect and not low.n_diverged:
             # still moving, but short of what a higher rate reached in the same epochs
