@@ -896,9 +896,15 @@ def test_bias_answer_names_the_base_models_own_network():
 def test_activation_answer_writes_the_product_of_the_base_networks_matrices():
     view = _view({"1": _runs("1", 1.0, [1.0] * 5, first=700)})
     lab = report_answers.answers([view], RunConfig(), (130, 21))[0][1][0]
-    assert "the layers collapse: x·W1·W2·W3 is itself a single linear map" in lab
+    # with biases each layer is x·W + b, and so is their composition (report21 L4)
+    assert (
+        "the layers collapse: ((x·W1 + b1)·W2 + b2)·W3 + b3 = x·W + b is itself a single affine "
+        "map, so the network can draw only one straight boundary" in lab
+    )
     one_hidden = report_answers.answers([view], RunConfig(hidden=[5]), (15, 6))[0][1][0]
-    assert "the layers collapse: x·W1·W2 is itself a single linear map" in one_hidden
+    assert "the layers collapse: (x·W1 + b1)·W2 + b2 = x·W + b is itself" in one_hidden
+    no_bias = report_answers.answers([view], RunConfig(bias=False), (130, 0))[0][1][0]
+    assert "the layers collapse: x·W1·W2·W3 = x·W is itself a single linear map" in no_bias
 
 
 # ---------------------------------------------------------------- damaged run folders
@@ -1367,8 +1373,9 @@ def test_bias_answer_thresholds():
     paras = said([1.0] * 3, [0.99] * 3)
     # one dataset, XOR: not "Both datasets", and no word of the linear dataset's line
     assert paras[2] == (
-        "XOR is still fit without biases: the hidden sigmoids output 0.5 at a zero input, a "
-        "constant that the next layer can use like a bias."
+        "XOR is still fit without biases: the hidden sigmoids' outputs lie between 0 and 1, "
+        "never centred on 0, so a weight on one adds a positive offset (its mean output times "
+        "the weight) that the next layer can use like a bias."
     )
     # base below 90 %, without biases above: not "neither fits"
     paras = said([0.89] * 3, [0.95] * 3)

@@ -79,8 +79,9 @@ def test_the_bias_answer_explains_only_what_holds_for_the_data_and_units():
         for s, kw in (("b", {}), ("nob", {"bias": False}))
     ]
     assert _answers(groups, lab)[2][2] == (
-        "Both datasets are still fit without biases: the hidden sigmoids output 0.5 at a zero "
-        "input, a constant that the next layer can use like a bias, and the linear dataset's "
+        "Both datasets are still fit without biases: the hidden sigmoids' outputs lie between 0 "
+        "and 1, never centred on 0, so a weight on one adds a positive offset (its mean output "
+        "times the weight) that the next layer can use like a bias, and the linear dataset's "
         "boundary x1 = x2 passes through the origin anyway."
     )
 

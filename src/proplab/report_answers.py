@@ -127,7 +127,15 @@ def answers(
 
 def _activation_answer(f: Finder) -> list[str]:
     layers = len(RunConfig.from_dict(f.base).hidden_sizes) + 1  # weight matrices of the base
-    product = "·".join(["x", *(f"W{i}" for i in range(1, layers + 1))])
+    if f.base.get("bias", True):  # each layer x·W + b: the composition is one affine map
+        product = "x"
+        for i in range(1, layers + 1):
+            product = f"({product}·W{i} + b{i})" if i < layers else f"{product}·W{i} + b{i}"
+        product += " = x·W + b"
+        kind = "affine map"
+    else:
+        product = "·".join(["x", *(f"W{i}" for i in range(1, layers + 1))]) + " = x·W"
+        kind = "linear map"
     # a regression has no boundary: what the single linear map limits is the fitted function
     values = bool(f.groups) and all(g.regression for g in f.groups)
     can = (
@@ -137,7 +145,7 @@ def _activation_answer(f: Finder) -> list[str]:
     )
     paras = [
         "Each hidden layer applies a nonlinear function after its linear map. Without one, "
-        f"the layers collapse: {product} is itself a single linear map, so the network can "
+        f"the layers collapse: {product} is itself a single {kind}, so the network can "
         f"{can}, however many layers it has."
     ]
     if RunConfig.from_dict(f.base).validate().activation == "identity":
@@ -1004,8 +1012,9 @@ def _still_fit(datasets: list[str], bases: list[GroupView], on: str) -> str:
     reasons = []
     if all(g.config.activation == "sigmoid" for g in bases):
         reasons.append(
-            "the hidden sigmoids output 0.5 at a zero input, a constant that the next layer "
-            "can use like a bias"
+            "the hidden sigmoids' outputs lie between 0 and 1, never centred on 0, so a weight "
+            "on one adds a positive offset (its mean output times the weight) that the next "
+            "layer can use like a bias"
         )
     if "linear" in datasets:
         reasons.append("the linear dataset's boundary x1 = x2 passes through the origin anyway")
