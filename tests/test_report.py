@@ -785,7 +785,7 @@ def test_report_draws_boundaries_over_any_2d_data_and_names_the_rest(tmp_path):
     assert "A unit computes σ(w·x + b):" in md  # sigmoid units, as in the lab
     assert "figures/zoo-boundaries.png" in md and "figures/digits-boundaries.png" not in md
     # with a held-out set the curves are the training loss, as a run's own figure says
-    assert "training loss per epoch, median over 2 seeds" in md
+    assert "training loss per epoch, pointwise median over 2 seeds" in md
     assert ": loss per epoch" not in md
     # the rerun command has the --jobs of the sweep's last call (it said 2 after --jobs 1)
     assert f"proplab sweep {tmp_path / 'sweep.toml'} --out {tmp_path} --jobs 1\n" in md
@@ -1625,7 +1625,8 @@ def test_figures_name_the_lowest_seed_and_skip_a_diverged_runs_units(monkeypatch
     figures = report_figures.experiment_figures(view, tmp_path, "figures")
     # seed 1 of lr 1 diverged: past its end the median is over the other two (audit15a)
     assert figures[0].caption == (
-        f"{view.experiment.title}: loss per epoch, median over 3 seeds with the min-max band; "
+        f"{view.experiment.title}: loss per epoch, pointwise median over 3 seeds (at each epoch, "
+        "so it can switch seeds) with their min and max; "
         "a seed that stopped early or diverged (lr 1) leaves them where its curve ends"
     )
     assert figures[-1].caption.startswith(

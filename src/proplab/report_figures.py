@@ -61,7 +61,8 @@ def experiment_figures(v: ExperimentView, out: Path, folder: str) -> list[Figure
         loss_name=loss_name,
     )
     caption = (
-        f"{exp.title}: {loss_name} per epoch, median over {n_seeds} seeds with the min-max band"
+        f"{exp.title}: {loss_name} per epoch, pointwise median over {n_seeds} seeds (at each "
+        "epoch, so it can switch seeds) with their min and max"
         if n_seeds > 1
         else f"{exp.title}: {loss_name} per epoch (one seed)"
     )

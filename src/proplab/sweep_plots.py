@@ -519,7 +519,7 @@ def learning_curves(
         else:  # the shared line's colours side by side
             handles.append(tuple(Line2D([], [], color=style[lab][0], linewidth=2.0) for lab in e))
     band_words = "thin lines: min and max" if edges else "band: min to max"
-    how: tuple[str, ...] = ("line: median over seeds", band_words)
+    how: tuple[str, ...] = ("line: pointwise median over seeds", band_words)
     if all(len(s.losses) <= 1 for sets in panels.values() for s in sets):
         how = ("one run per line",)  # a single seed has no median and no band
     if striped:
