@@ -147,7 +147,9 @@ def test_many_settings_wrap_into_even_lines_with_the_label_once(tmp_path: Path):
     grid = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
     assert len(grid) == 12  # 12 panels in 2 lines of 6, not 8 + 4 (nor 12 slivers)
     assert fig.axes[0].get_gridspec().get_geometry() == (2, 6)
-    assert [ax.get_ylabel() for ax in grid if ax.get_ylabel()] == ["XOR"]
+    # the inputs named at each line's first panel (report21 L6), the row label once
+    assert [ax.get_ylabel() for ax in grid if ax.get_ylabel()] == ["x2", "x2"]
+    assert [t.get_text() for ax in grid for t in ax.texts] == ["XOR"]
     assert [ax.get_title().split("\n")[0] for ax in grid] == [f"lr {i}" for i in range(12)]
 
 

@@ -227,19 +227,26 @@ def _panel_axes(ax: Axes, panel: BoundaryPanel, title_width: int) -> None:
 
 
 def _name_axes(axes: np.ndarray, rows: Sequence[Sequence[BoundaryPanel | None]]) -> None:
-    """Name the inputs of panels that have names (a CSV's columns): the horizontal one
-    under the lowest panel of a column, the vertical one left of the first panel of a
-    row, and again wherever a panel's names differ from its neighbour's."""
+    """Name the inputs of the panels (:func:`input_names`): the horizontal one under the
+    lowest panel of a column, the vertical one left of the first panel of a row, and
+    again wherever a panel's names differ from its neighbour's."""
     for r, row in enumerate(rows):
         for c, panel in enumerate(row):
-            if panel is None or panel.axis_names is None:
+            if panel is None:
                 continue
+            names = input_names(panel)
             left = row[c - 1] if c > 0 else None
             below = _below(rows, r, c)
-            if below is None or below.axis_names != panel.axis_names:
-                axes[r][c].set_xlabel(panel.axis_names[0], fontsize=8)
-            if left is None or left.axis_names != panel.axis_names:
-                axes[r][c].set_ylabel(panel.axis_names[1], fontsize=8)
+            if below is None or input_names(below) != names:
+                axes[r][c].set_xlabel(names[0], fontsize=8)
+            if left is None or input_names(left) != names:
+                axes[r][c].set_ylabel(names[1], fontsize=8)
+
+
+def input_names(panel: BoundaryPanel) -> tuple[str, str]:
+    """A panel's two inputs: a CSV's column names, else ``x1`` and ``x2`` (report21 L6: the
+    lab's grids had no axis names where its comparison figure has them)."""
+    return panel.axis_names or ("x1", "x2")
 
 
 def _below(rows: Sequence[Sequence[BoundaryPanel | None]], r: int, c: int) -> BoundaryPanel | None:
