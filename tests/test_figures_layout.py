@@ -317,12 +317,12 @@ def test_csv_columns_name_the_boundary_axes_beside_the_row_label(tmp_path: Path)
         ("height", ""),
         ("age", "income"),  # the lab row below has no names
         ("age", ""),
-        ("", "XOR"),  # no input names: the row label is the axis label, as before
-        ("", ""),
+        ("x1", "x2"),  # no input names: x1 and x2, as the comparison figure (report21 L6)
+        ("x1", ""),
     ]
     renderer = _renderer(fig)
     bold = {t.get_text(): t for a in axes for t in a.texts}
-    assert sorted(bold) == ["money.csv", "people.csv"]
+    assert sorted(bold) == ["XOR", "money.csv", "people.csv"]
     for row, name in ((0, "people.csv"), (2, "money.csv")):
         label = bold[name].get_window_extent(renderer)
         column = axes[row].yaxis.label.get_window_extent(renderer)
@@ -959,7 +959,10 @@ def test_held_out_titles_take_two_lines_where_they_fit_and_leave_no_band(
     boxes = [a.title.get_window_extent(renderer) for a in axes]
     assert _overlapping(boxes) == [] and all(_inside(fig, b) for b in boxes)
     lowest = min(
-        t.get_window_extent(renderer).y0 for a in axes for t in a.get_xticklabels() if t.get_text()
+        t.get_window_extent(renderer).y0
+        for a in axes
+        for t in [*a.get_xticklabels(), a.xaxis.label]
+        if t.get_text()
     )
-    if across == 4:  # the tick values near the bottom edge, no band
+    if across == 4:  # the tick values (and x1 under them) near the bottom edge, no band
         assert 0 <= lowest < 0.2 * plots.DPI

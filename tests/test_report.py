@@ -625,6 +625,8 @@ def test_report_text_answers_the_lab_questions_with_numbers(built):
         "What are weights and biases for?",
     ):
         assert f"### {question}" in md
+    # the `built` lab report's sweep varies no width: no fourth question (report_hidden)
+    assert "### What does the number of hidden units change?" not in md
     assert "Measured with the identity in the hidden layers: XOR reaches" in md
     # the setup states what was run
     assert "2 → 10 → 10 → 1 (MLP)" in md and "151 parameters (130 weights, 21 biases)" in md
@@ -783,7 +785,7 @@ def test_report_draws_boundaries_over_any_2d_data_and_names_the_rest(tmp_path):
     assert "A unit computes σ(w·x + b):" in md  # sigmoid units, as in the lab
     assert "figures/zoo-boundaries.png" in md and "figures/digits-boundaries.png" not in md
     # with a held-out set the curves are the training loss, as a run's own figure says
-    assert "training loss per epoch, median over 2 seeds" in md
+    assert "training loss per epoch, pointwise median over 2 seeds" in md
     assert ": loss per epoch" not in md
     # the rerun command has the --jobs of the sweep's last call (it said 2 after --jobs 1)
     assert f"proplab sweep {tmp_path / 'sweep.toml'} --out {tmp_path} --jobs 1\n" in md
@@ -894,9 +896,15 @@ def test_bias_answer_names_the_base_models_own_network():
 def test_activation_answer_writes_the_product_of_the_base_networks_matrices():
     view = _view({"1": _runs("1", 1.0, [1.0] * 5, first=700)})
     lab = report_answers.answers([view], RunConfig(), (130, 21))[0][1][0]
-    assert "the layers collapse: x·W1·W2·W3 is itself a single linear map" in lab
+    # with biases each layer is x·W + b, and so is their composition (report21 L4)
+    assert (
+        "the layers collapse: ((x·W1 + b1)·W2 + b2)·W3 + b3 = x·W + b is itself a single affine "
+        "map, so the network can draw only one straight boundary" in lab
+    )
     one_hidden = report_answers.answers([view], RunConfig(hidden=[5]), (15, 6))[0][1][0]
-    assert "the layers collapse: x·W1·W2 is itself a single linear map" in one_hidden
+    assert "the layers collapse: (x·W1 + b1)·W2 + b2 = x·W + b is itself" in one_hidden
+    no_bias = report_answers.answers([view], RunConfig(bias=False), (130, 0))[0][1][0]
+    assert "the layers collapse: x·W1·W2·W3 = x·W is itself a single linear map" in no_bias
 
 
 # ---------------------------------------------------------------- damaged run folders
@@ -1365,8 +1373,9 @@ def test_bias_answer_thresholds():
     paras = said([1.0] * 3, [0.99] * 3)
     # one dataset, XOR: not "Both datasets", and no word of the linear dataset's line
     assert paras[2] == (
-        "XOR is still fit without biases: the hidden sigmoids output 0.5 at a zero input, a "
-        "constant that the next layer can use like a bias."
+        "XOR is still fit without biases: the hidden sigmoids' outputs lie between 0 and 1, "
+        "never centred on 0, so a weight on one adds a positive offset (its mean output times "
+        "the weight) that the next layer can use like a bias."
     )
     # base below 90 %, without biases above: not "neither fits"
     paras = said([0.89] * 3, [0.95] * 3)
@@ -1616,7 +1625,8 @@ def test_figures_name_the_lowest_seed_and_skip_a_diverged_runs_units(monkeypatch
     figures = report_figures.experiment_figures(view, tmp_path, "figures")
     # seed 1 of lr 1 diverged: past its end the median is over the other two (audit15a)
     assert figures[0].caption == (
-        f"{view.experiment.title}: loss per epoch, median over 3 seeds with the min-max band; "
+        f"{view.experiment.title}: loss per epoch, pointwise median over 3 seeds (at each epoch, "
+        "so it can switch seeds) with their min and max; "
         "a seed that stopped early or diverged (lr 1) leaves them where its curve ends"
     )
     assert figures[-1].caption.startswith(

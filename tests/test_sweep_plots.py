@@ -7,6 +7,7 @@ constrained layout collapses (matplotlib warns) fails its test.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -146,7 +147,9 @@ def test_many_settings_wrap_into_even_lines_with_the_label_once(tmp_path: Path):
     grid = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
     assert len(grid) == 12  # 12 panels in 2 lines of 6, not 8 + 4 (nor 12 slivers)
     assert fig.axes[0].get_gridspec().get_geometry() == (2, 6)
-    assert [ax.get_ylabel() for ax in grid if ax.get_ylabel()] == ["XOR"]
+    # the inputs named at each line's first panel (report21 L6), the row label once
+    assert [ax.get_ylabel() for ax in grid if ax.get_ylabel()] == ["x2", "x2"]
+    assert [t.get_text() for ax in grid for t in ax.texts] == ["XOR"]
     assert [ax.get_title().split("\n")[0] for ax in grid] == [f"lr {i}" for i in range(12)]
 
 
@@ -441,3 +444,103 @@ def test_a_setting_that_diverged_before_any_point_gets_its_cross(tmp_path: Path)
     sets = [CurveSet("0.1", falling), CurveSet("2", [np.array([])])]
     fig = sweep_plots.learning_curves({"digits": sets}, tmp_path / "d.png")
     assert not [line for line in fig.axes[0].get_lines() if line.get_marker() == "x"]
+
+
+def test_each_panel_names_the_settings_on_its_own_striped_line(tmp_path: Path):
+    # report21 M6: the lab's lr figure had 0.01, 0.001 and 1e-06 on one line on linear and
+    # 0.1 too on XOR, but one legend entry ("0.001, 1e-06 (lines overlap)", the pair sharing
+    # a line in both panels) was all that named them: XOR's stripe was explained by none
+    plateau = [0.25 * np.ones(300) for _ in range(3)]
+    learns = [np.geomspace(0.25, 1e-4, 300) for _ in range(3)]
+    curves = {
+        "linear": [CurveSet("1", learns), CurveSet("0.1", learns[:1] * 3)]
+        + [CurveSet(lr, plateau) for lr in ("0.01", "0.001")],
+        "XOR": [CurveSet("1", learns)] + [CurveSet(lr, plateau) for lr in ("0.1", "0.01", "0.001")],
+    }
+    fig = sweep_plots.learning_curves(curves, tmp_path / "c.png", legend_title="lr")
+    notes = [[t.get_text() for t in ax.texts] for ax in fig.axes]
+    assert notes == [
+        ["one striped line (lr): 1, 0.1\none striped line (lr): 0.01, 0.001"],
+        ["one striped line (lr): 0.1, 0.01, 0.001"],
+    ]
+    assert "named under each panel" in fig.legends[0].get_title().get_text()
+    # a panel without a shared line has no note
+    fig = sweep_plots.learning_curves({"XOR": curves["XOR"][:2]}, tmp_path / "d.png")
+    assert len(fig.axes[0].texts) == 0
+
+
+def _wide_bands(centre: float) -> list[np.ndarray]:
+    """Three seeds whose losses span two decades around ``centre`` (one oscillating seed
+    widening every band, as the lab's linear seed 2 did)."""
+    t = np.linspace(0.0, 1.0, 200)
+    return [centre * np.exp(-t) * f for f in (0.1, 1.0, 10.0)]
+
+
+def test_bands_on_top_of_each_other_are_drawn_as_edge_lines(tmp_path: Path):
+    # report21 M6: four pale bands on one another blended into one grey-beige area
+    from matplotlib.collections import PolyCollection
+
+    def fills(fig: Any) -> int:
+        return sum(isinstance(c, PolyCollection) for ax in fig.axes for c in ax.collections)
+
+    crowded = {"linear": [CurveSet(a, _wide_bands(c)) for a, c in
+                          (("sigmoid", 0.1), ("tanh", 0.12), ("relu", 0.09), ("leaky", 0.11))]}  # fmt: skip
+    fig = sweep_plots.learning_curves(crowded, tmp_path / "c.png")
+    assert fills(fig) == 0
+    ax = fig.axes[0]
+    thin = [ln for ln in ax.get_lines() if ln.get_linewidth() == sweep_plots.EDGE_WIDTH]
+    assert len(thin) == 8  # each band's min and max
+    title = fig.legends[0].get_title().get_text()
+    assert "thin lines: min and max" in title and "band" not in title
+    # two of them, or bands apart, stay filled
+    two = {"linear": crowded["linear"][:2]}
+    assert fills(sweep_plots.learning_curves(two, tmp_path / "d.png")) == 2
+    apart = {"linear": [CurveSet(a, _wide_bands(c)) for a, c in
+                        (("a", 1.0), ("b", 1e-3), ("c", 1e-6))]}  # fmt: skip
+    assert fills(sweep_plots.learning_curves(apart, tmp_path / "e.png")) == 3
+
+
+def test_accuracy_dots_all_near_100_zoom_the_axis_and_mark_the_cut(tmp_path: Path):
+    # report21 M7: hidden units on the lab, every dot on the 100 line of a 0-100 % axis;
+    # 99 vs 100 % and XOR's 95.2 % seed were a few pixels apart
+    sets = [DotSet("2", "linear", [1.0, 1.0, 0.99]), DotSet("2", "XOR", [1.0, 0.952, 1.0])]
+    fig = sweep_dots.accuracy_dots(sets, tmp_path / "a.png")
+    ax = fig.axes[0]
+    low, high = ax.get_ylim()
+    assert low == 90.0  # the multiple of 5 under 95.2 - 0.5
+    mean, std = np.mean([100, 95.2, 100]), np.std([100, 95.2, 100], ddof=1)
+    assert mean + std < high < mean + std + 0.5  # the std bar stays in view
+    assert ax.get_ylabel() == "final accuracy (%; axis starts at 90)"
+    # the broken-axis mark: two strokes on the axis' bottom left corner
+    marks = [ln for ln in ax.get_lines() if ln.get_transform() == ax.transAxes]
+    assert len(marks) == 2
+    # 99 % and 100 % are now more than 2 % of the axis' height apart (were 1 %)
+    assert (100 - 99) / (high - low) > 0.08
+    # one accuracy under 90 %: the whole 0-100 % axis, no mark
+    sets.append(DotSet("4", "XOR", [0.5, 1.0, 1.0]))
+    ax = sweep_dots.accuracy_dots(sets, tmp_path / "b.png").axes[0]
+    assert ax.get_ylim()[0] < 0 and ax.get_ylabel() == "final accuracy (%)"
+    assert not [ln for ln in ax.get_lines() if ln.get_transform() == ax.transAxes]
+    # all at 100 %: from 95
+    ax = sweep_dots.accuracy_dots([DotSet("a", "XOR", [1.0, 1.0])], tmp_path / "c.png").axes[0]
+    assert ax.get_ylim()[0] == 95.0
+
+
+def test_an_identity_output_is_drawn_as_its_output_over_its_own_range(tmp_path: Path):
+    # report21 L1: the purely linear network's outputs (-0.56 to 1.58 on linear) were
+    # clipped to the 0..1 map of a colour bar named P(class 1)
+    x = np.array([[0.1, 0.2], [0.9, 0.8]])
+    sigmoid, identity = _panels(x, ["sigmoid\n100.0 %", "none anywhere\n98.0 %"])
+    identity.prob = identity.prob * 2.14 - 0.56  # -0.56 .. 1.58
+    identity.raw_output = True
+    fig = sweep_boundaries.decision_boundaries([[sigmoid, identity]], tmp_path / "b.png")
+    bars = [ax for ax in fig.axes if ax.get_label() == "<colorbar>"]
+    assert sorted(b.get_ylabel() for b in bars) == [
+        "P(class 1)",
+        "output (identity, no probability)",
+    ]
+    grid = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
+    mesh = grid[1].collections[0]
+    assert mesh.norm.vmin == pytest.approx(-0.56) and mesh.norm.vmax == pytest.approx(1.58)
+    assert mesh.norm(0.5) == pytest.approx(0.5)  # the boundary is the map's white middle
+    assert (grid[0].collections[0].norm.vmin, grid[0].collections[0].norm.vmax) == (0.0, 1.0)

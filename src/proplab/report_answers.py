@@ -22,6 +22,8 @@ from proplab.report_data import (
     dataset_name,
     training_data,
 )
+from proplab.report_hidden import QUESTION as HIDDEN_QUESTION
+from proplab.report_hidden import hidden_answer
 from proplab.report_text import (
     NEAR_MEAN,
     acc_text,
@@ -103,23 +105,37 @@ def answers(
     where: str = "",
     values: dict[str, object] | None = None,
 ) -> list[tuple[str, list[str]]]:
-    """The lab's three questions, each answered in a few paragraphs with the measured numbers.
+    """The lab's three questions, each answered in a few paragraphs with the measured numbers,
+    and a fourth on the hidden layers' width when the sweep varies it alone
+    (:mod:`proplab.report_hidden`).
 
     ``n_params``: (weights, biases) of the base model; ``where`` (e.g. ``" on digits"``)
     says which dataset's model that is when the sweep's datasets differ in shape;
     ``values``: the sweep file's ``[base]`` table (see :class:`Finder`).
     """
     f = Finder(views, base, values)
-    return [
+    out = [
         ("What are activation functions for?", _activation_answer(f)),
         ("What does a too high or too low learning rate do?", _lr_answer(f)),
         ("What are weights and biases for?", _bias_answer(f, n_params, where)),
     ]
+    hidden = hidden_answer(f)  # asked only when the sweep compares widths
+    if hidden is not None:
+        out.append((HIDDEN_QUESTION, hidden))
+    return out
 
 
 def _activation_answer(f: Finder) -> list[str]:
     layers = len(RunConfig.from_dict(f.base).hidden_sizes) + 1  # weight matrices of the base
-    product = "·".join(["x", *(f"W{i}" for i in range(1, layers + 1))])
+    if f.base.get("bias", True):  # each layer x·W + b: the composition is one affine map
+        product = "x"
+        for i in range(1, layers + 1):
+            product = f"({product}·W{i} + b{i})" if i < layers else f"{product}·W{i} + b{i}"
+        product += " = x·W + b"
+        kind = "affine map"
+    else:
+        product = "·".join(["x", *(f"W{i}" for i in range(1, layers + 1))]) + " = x·W"
+        kind = "linear map"
     # a regression has no boundary: what the single linear map limits is the fitted function
     values = bool(f.groups) and all(g.regression for g in f.groups)
     can = (
@@ -129,7 +145,7 @@ def _activation_answer(f: Finder) -> list[str]:
     )
     paras = [
         "Each hidden layer applies a nonlinear function after its linear map. Without one, "
-        f"the layers collapse: {product} is itself a single linear map, so the network can "
+        f"the layers collapse: {product} is itself a single {kind}, so the network can "
         f"{can}, however many layers it has."
     ]
     if RunConfig.from_dict(f.base).validate().activation == "identity":
@@ -376,8 +392,9 @@ def _lr_answer(f: Finder) -> list[str]:
             found = [*found, others]
         if note is not None:
             found = [note, *found]
-        full = i == 0 or (values and ds == values[0])
-        paras += found if full else [" ".join(found)]
+        # a paragraph per effect, each dataset's together (report21 L2: a further dataset's
+        # were one run-on paragraph after the first's "In between")
+        paras += found
     return paras
 
 
@@ -474,9 +491,13 @@ def _lr_classes(f: Finder, gs: list[GroupView], name: str, brief: bool = False) 
         paras.append(
             f"Too high, measured: at lr {lr(high.config.lr)} on {name}, {jump}. In "
             f"{seeds(n_sat, high.n)} every output ends within 0.001 of 0 or 1 and every point "
-            f"gets the same class ({acc_text(high)}, final loss {loss_text(high)}); where the "
-            "sigmoid is flat its slope s(1 − s) is about 0, so the gradient vanishes and "
-            "training never recovers."
+            f"gets the same class ({acc_text(high)}, final loss {loss_text(high)}); "
+            + (
+                "with the sigmoids flat, the gradient vanishes and training never recovers."
+                if brief
+                else "where the sigmoid is flat its slope s(1 − s) is about 0, so the gradient "
+                "vanishes and training never recovers."
+            )
         )
     else:
         # low accuracy alone is no sign of a too high rate: a rate that ends below 90 %
@@ -510,8 +531,12 @@ def _lr_classes(f: Finder, gs: list[GroupView], name: str, brief: bool = False) 
         if moved < BARELY_MOVED:
             paras.append(
                 f"Too low, measured: at lr {lr(low.config.lr)} the loss changes by a median of "
-                f"only {moved_text} % over {epochs} and {name} ends at {acc_text(low)}: the steps "
-                "are so small that the weights stay near their random start."
+                f"only {moved_text} % over {epochs} and {name} ends at {acc_text(low)}"
+                + (
+                    ": the weights stay near their random start."
+                    if brief
+                    else ": the steps are so small that the weights stay near their random start."
+                )
             )
         elif not low.all_perfect and perfect and not low.n_diverged:
             # still moving, but short of what a higher rate reached in the same epochs
@@ -987,8 +1012,9 @@ def _still_fit(datasets: list[str], bases: list[GroupView], on: str) -> str:
     reasons = []
     if all(g.config.activation == "sigmoid" for g in bases):
         reasons.append(
-            "the hidden sigmoids output 0.5 at a zero input, a constant that the next layer "
-            "can use like a bias"
+            "the hidden sigmoids' outputs lie between 0 and 1, never centred on 0, so a weight "
+            "on one adds a positive offset (its mean output times the weight) that the next "
+            "layer can use like a bias"
         )
     if "linear" in datasets:
         reasons.append("the linear dataset's boundary x1 = x2 passes through the origin anyway")

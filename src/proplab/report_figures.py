@@ -27,7 +27,7 @@ from proplab.report_data import (
     training_data,
 )
 from proplab.report_doc import Figure, Para, slug
-from proplab.report_text import r2_value, setting_name
+from proplab.report_text import listing, r2_value, setting_name
 from proplab.sweep_spec import Experiment
 
 
@@ -61,7 +61,8 @@ def experiment_figures(v: ExperimentView, out: Path, folder: str) -> list[Figure
         loss_name=loss_name,
     )
     caption = (
-        f"{exp.title}: {loss_name} per epoch, median over {n_seeds} seeds with the min-max band"
+        f"{exp.title}: {loss_name} per epoch, pointwise median over {n_seeds} seeds (at each "
+        "epoch, so it can switch seeds) with their min and max"
         if n_seeds > 1
         else f"{exp.title}: {loss_name} per epoch (one seed)"
     )
@@ -139,6 +140,16 @@ def experiment_figures(v: ExperimentView, out: Path, folder: str) -> list[Figure
         )
         probability = sweep_boundaries.panels_probability(drawn)  # P(yes): a CSV's label
         caption = _boundary_caption(exp.title, seed, regressions, probability)
+        raw = list(
+            dict.fromkeys(
+                p.title.split("\n")[0] for p in drawn if p.raw_output and not p.regression
+            )
+        )
+        if raw:
+            caption += (
+                f"; {listing(raw)}: the output itself, on a colour bar of its own (an identity "
+                "output layer gives no probability; class 1 where it is above 0.5)"
+            )
         if any(p.held_out is not None for p in drawn):
             caption += "; diamonds: the points held out as the test set"
         figures.append(Figure(rel, caption))
@@ -312,6 +323,8 @@ def _boundary_row(v: ExperimentView, ds: str, single: bool) -> Row | None:
             # "$" in a column name is a dollar sign, not mathtext (input_axis_labels escapes it)
             axis_names=input_axis_labels(columns, 2) if columns and len(columns) == 2 else None,
             classes=csv_columns.get("classes"),  # a CSV's labels: P(yes), not P(class 1)
+            # an identity output is no probability: its own range, a bar named "output"
+            raw_output=not g.regression and run.record.config.output_activation == "identity",
         )
         row.append(panel)
     return row

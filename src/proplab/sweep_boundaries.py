@@ -18,7 +18,7 @@ from typing import Any, Literal
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.collections import QuadMesh
-from matplotlib.colors import LinearSegmentedColormap
+from matplotlib.colors import LinearSegmentedColormap, TwoSlopeNorm
 from matplotlib.figure import Figure
 
 from proplab.data import plane_axes, plane_points
@@ -60,11 +60,27 @@ class BoundaryPanel:
     # what classes 0 and 1 are called (a CSV run's labels, summary.json's "classes"), for
     # the colour bar: P(yes); None: P(class 1)
     classes: Sequence[object] | None = None
+    # a classifier whose output layer is the identity: ``prob`` is its raw output, no
+    # probability (report21 L1: values -0.56 to 1.58 clipped to a 0..1 map called
+    # P(class 1)); drawn over its own range, 0.5 (the boundary) white, with a bar "output"
+    raw_output: bool = False
 
     @property
     def regression(self) -> bool:
         """Whether the panel shows predicted values rather than P(class 1)."""
         return not are_binary_labels(np.asarray(self.y)) if self.values is None else self.values
+
+
+def raw_output_norm(panels: Sequence[BoundaryPanel]) -> TwoSlopeNorm | None:
+    """The colour scale of the raw-output panels among ``panels`` (None when there are
+    none): their outputs' range, at least 0..1 so that 0 and 1 keep their colours, with
+    0.5 (where the class changes) white in the middle of the colour map."""
+    values = [p.prob[np.isfinite(p.prob)] for p in panels if p.raw_output and not p.regression]
+    if not values:
+        return None
+    low = min([0.0, *(float(v.min()) for v in values if v.size)])
+    high = max([1.0, *(float(v.max()) for v in values if v.size)])
+    return TwoSlopeNorm(0.5, vmin=low, vmax=high)
 
 
 def probability_label(classes: Sequence[object] | None) -> str:
@@ -211,19 +227,26 @@ def _panel_axes(ax: Axes, panel: BoundaryPanel, title_width: int) -> None:
 
 
 def _name_axes(axes: np.ndarray, rows: Sequence[Sequence[BoundaryPanel | None]]) -> None:
-    """Name the inputs of panels that have names (a CSV's columns): the horizontal one
-    under the lowest panel of a column, the vertical one left of the first panel of a
-    row, and again wherever a panel's names differ from its neighbour's."""
+    """Name the inputs of the panels (:func:`input_names`): the horizontal one under the
+    lowest panel of a column, the vertical one left of the first panel of a row, and
+    again wherever a panel's names differ from its neighbour's."""
     for r, row in enumerate(rows):
         for c, panel in enumerate(row):
-            if panel is None or panel.axis_names is None:
+            if panel is None:
                 continue
+            names = input_names(panel)
             left = row[c - 1] if c > 0 else None
             below = _below(rows, r, c)
-            if below is None or below.axis_names != panel.axis_names:
-                axes[r][c].set_xlabel(panel.axis_names[0], fontsize=8)
-            if left is None or left.axis_names != panel.axis_names:
-                axes[r][c].set_ylabel(panel.axis_names[1], fontsize=8)
+            if below is None or input_names(below) != names:
+                axes[r][c].set_xlabel(names[0], fontsize=8)
+            if left is None or input_names(left) != names:
+                axes[r][c].set_ylabel(names[1], fontsize=8)
+
+
+def input_names(panel: BoundaryPanel) -> tuple[str, str]:
+    """A panel's two inputs: a CSV's column names, else ``x1`` and ``x2`` (report21 L6: the
+    lab's grids had no axis names where its comparison figure has them)."""
+    return panel.axis_names or ("x1", "x2")
 
 
 def _below(rows: Sequence[Sequence[BoundaryPanel | None]], r: int, c: int) -> BoundaryPanel | None:
@@ -341,7 +364,9 @@ def decision_boundaries(
     image = value_image = None
     limit = panels_value_limit([p for row in rows for p in row if p is not None and p.regression])
     row_limits = _row_value_limits(rows)
-    prob_axes, value_axes = [], []
+    prob_axes, value_axes, raw_axes = [], [], []
+    raw_image = None
+    raw_norm = raw_output_norm([p for row in rows for p in row if p is not None])
     row_images: list[tuple[Any, list[Any]]] = []  # per-row colour scales: (image, its axes)
     for r, row in enumerate(rows):
         if row_limits is not None and row_limits[r] is not None:
@@ -360,17 +385,22 @@ def decision_boundaries(
                 if own is not None:
                     row_images[-1] = (value_image, [*row_images[-1][1], ax])
                 continue
-            prob_axes.append(ax)
-            image = ax.pcolormesh(
-                panel.grid_u,
-                panel.grid_v,
-                prob,
-                cmap=BOUNDARY_CMAP,
-                vmin=0.0,
-                vmax=1.0,
-                shading="auto",
-                rasterized=True,
-            )
+            if panel.raw_output:
+                raw_axes.append(ax)
+                raw_image = ax.pcolormesh(panel.grid_u, panel.grid_v, prob, cmap=BOUNDARY_CMAP,
+                                          norm=raw_norm, shading="auto", rasterized=True)  # fmt: skip
+            else:
+                prob_axes.append(ax)
+                image = ax.pcolormesh(
+                    panel.grid_u,
+                    panel.grid_v,
+                    prob,
+                    cmap=BOUNDARY_CMAP,
+                    vmin=0.0,
+                    vmax=1.0,
+                    shading="auto",
+                    rasterized=True,
+                )
             finite = panel.prob[np.isfinite(panel.prob)]  # a diverged model's are all NaN
             if finite.size and finite.min() < 0.5 < finite.max():
                 ax.contour(
@@ -388,6 +418,12 @@ def decision_boundaries(
             _row_label(axes[r][0], label)
     # one colour bar per kind, beside its own panels (all of them when one kind)
     both = image is not None and value_image is not None
+    if raw_image is not None:  # an identity output's own scale, right of the grid
+        # (beside its own panels, a bar between two columns pushed them apart)
+        bar = fig.colorbar(raw_image, ax=axes if value_image is None else raw_axes, shrink=0.8,
+                           pad=0.01)  # fmt: skip
+        bar.set_label("output (identity, no probability)", fontsize=8)
+        bar.ax.tick_params(labelsize=7)
     if image is not None:
         bar = fig.colorbar(image, ax=prob_axes if both else axes, shrink=0.8, pad=0.01)
         label = panels_probability([p for row in rows for p in row if p is not None])

@@ -276,6 +276,58 @@ def _same_curve_label(labels: Sequence[str]) -> str:
     return f"{wrap_label(', '.join(labels), 28)}\n(lines overlap)"
 
 
+CROWD = 3  # bands on top of each other from which their colours blend into one grey area
+CROWD_DECADES = 0.2  # ... sharing at least this much of the loss axis (decades) ...
+CROWD_SHARE = 0.15  # ... over at least this share of the panel's epochs
+EDGE_WIDTH = 0.7  # points: a band drawn as its two edges
+
+
+def _crowded(drawn: dict[str, tuple[np.ndarray, ...]]) -> bool:
+    """Whether CROWD or more of one panel's min-max bands lie on top of each other (each
+    holding the same CROWD_DECADES of the loss axis) over CROWD_SHARE of its epochs or more.
+
+    Filled bands, each a pale colour, then blend into one grey-beige area in which no band
+    can be told from another (report21 M6: the activation functions on linear, where one
+    oscillating seed widens every band); such a figure draws its bands as edge lines.
+    Bands of different lengths are compared on the longest one's epochs, where they exist.
+    """
+    shown = [b for b in drawn.values() if b[0].size > 1]
+    if len(shown) < CROWD:
+        return False
+    epochs = max((b[0] for b in shown), key=len)
+    lows, highs = [], []
+    for e, _, low, high in (b[:4] for b in shown):
+        ok = (low > 0) & (high < OFF_SCALE)
+        if ok.sum() < 2:
+            continue
+        inside = (epochs >= e[ok][0]) & (epochs <= e[ok][-1])
+        lo = np.interp(epochs, e[ok], np.log10(low[ok]))
+        hi = np.interp(epochs, e[ok], np.log10(high[ok]))
+        lows.append(np.where(inside, lo, np.nan))
+        highs.append(np.where(inside, hi, np.nan))
+    if len(lows) < CROWD:
+        return False
+    lo, hi = np.array(lows), np.array(highs)  # (bands, epochs)
+    # depth[j, t]: the bands holding [lo[j], lo[j] + CROWD_DECADES] at epoch t (NaN: no)
+    with np.errstate(invalid="ignore"):
+        holds = (lo[:, None, :] <= lo[None, :, :]) & (
+            hi[:, None, :] >= lo[None, :, :] + CROWD_DECADES
+        )
+    depth = holds.sum(axis=0).max(axis=0)
+    return bool(np.mean(depth >= CROWD) >= CROWD_SHARE)
+
+
+def _shared_line_note(groups: list[list[str]], legend_title: str) -> str:
+    """A panel's note naming the settings on each of its striped lines, one line each:
+    ``"one striped line (lr): 0.1, 0.01, 0.001, 1e-06"`` (empty when it has none).
+
+    Per panel: two panels rarely share the same groups (the lab's XOR stripe held four
+    rates, the linear one three), and a legend entry for one panel's group left the
+    other's stripe unexplained (report21 M6)."""
+    name = f" ({legend_title})" if legend_title else ""
+    return "\n".join(f"one striped line{name}: {', '.join(g)}" for g in groups if len(g) > 1)
+
+
 def _first_non_finite(sets: list[CurveSet]) -> dict[str, int]:
     """Each setting of ``sets`` with a seed whose loss became NaN or inf: the first epoch
     (1-based) at which one did."""
@@ -342,7 +394,10 @@ def learning_curves(
     width, for settings that do so over at least half their epochs) they are drawn in
     dashes that take turns, each setting's colour in its place, instead of the last one
     drawn hiding the others; settings on one line over 95 % of the epochs in every panel
-    also share one legend entry, ``"relu, leaky_relu (lines overlap)"``.
+    also share one legend entry, ``"relu, leaky_relu (lines overlap)"``, and each panel
+    names the settings on its own striped lines under its epoch label (the groups differ
+    from panel to panel). Where CROWD bands or more lie on one another (:func:`_crowded`),
+    every band is drawn as its two edges, thin lines in its colour, instead of a filled area.
     """
     n = max(1, len(panels))
     labels: list[str] = []
@@ -378,6 +433,11 @@ def learning_curves(
     fig = Figure(figsize=(legend.width, legend.height), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, n, squeeze=False, sharey=True)[0])
     band_alpha = 0.18 if len(labels) <= 3 else 0.11  # many overlapping bands turn muddy
+    # bands blending into one area in some panel: every panel draws them as edge lines,
+    # so one legend line says what they are
+    edges = any(_crowded(drawn) for drawn in bands) and any(
+        len(s.losses) > 1 for sets in panels.values() for s in sets
+    )
     striped = crossed = never_drawn = False
     # per panel: label -> the first epoch at which one of its seeds' loss is not finite
     diverged_at = [_first_non_finite(sets) for sets in panels.values()]
@@ -397,14 +457,19 @@ def learning_curves(
                         leaving.append((float(diverged_at[ax_index][lab]), c))
                         crossed = never_drawn = True
                     continue
-                ax.fill_between(
-                    epochs[positive],
-                    low[positive],
-                    high[positive],
-                    color=c,
-                    alpha=band_alpha,
-                    linewidth=0,
-                )
+                if edges:  # crowded bands: each one's min and max as thin lines
+                    for edge in (low, high):
+                        ax.plot(epochs[positive], edge[positive], color=c, alpha=0.6,
+                                linewidth=EDGE_WIDTH, linestyle=linestyle, zorder=1.5)  # fmt: skip
+                else:
+                    ax.fill_between(
+                        epochs[positive],
+                        low[positive],
+                        high[positive],
+                        color=c,
+                        alpha=band_alpha,
+                        linewidth=0,
+                    )
                 x, y = epochs[positive], med[positive]
                 z = 2.5 if lab == highlight else 2
                 if ceiling is not None and np.any(y > ceiling):
@@ -432,6 +497,12 @@ def learning_curves(
             ax.set_ylim(_floor(bands, ceiling), ceiling)
         ax.set_title(dataset)
         ax.set_xlabel("epoch")
+        note = _shared_line_note(panel_groups, legend_title)
+        if note:  # under the panel's epoch label: which settings its striped lines hold
+            chars = max(20, int((legend.width - 2.5) / n / 0.062))  # 8 pt characters
+            text = "\n".join(wrap_label(line, chars) for line in note.split("\n"))
+            ax.annotate(text, xy=(0.5, 0.0), xycoords=ax.xaxis.label, xytext=(0, -3),
+                        textcoords="offset points", ha="center", va="top", fontsize=8)  # fmt: skip
         ax.xaxis.set_major_locator(MaxNLocator(5, integer=True, steps=[1, 2, 2.5, 5, 10]))
         ax.xaxis.set_major_formatter(FuncFormatter(_epochs_tick))
         ax.grid(True, which="major", color="0.88", linewidth=0.8)
@@ -447,11 +518,12 @@ def learning_curves(
             handles.append(Line2D([], [], color=c, linestyle=linestyle, linewidth=2.0))
         else:  # the shared line's colours side by side
             handles.append(tuple(Line2D([], [], color=style[lab][0], linewidth=2.0) for lab in e))
-    how: tuple[str, ...] = ("line: median over seeds", "band: min to max")
+    band_words = "thin lines: min and max" if edges else "band: min to max"
+    how: tuple[str, ...] = ("line: pointwise median over seeds", band_words)
     if all(len(s.losses) <= 1 for sets in panels.values() for s in sets):
         how = ("one run per line",)  # a single seed has no median and no band
     if striped:
-        how += ("striped: lines on top of each other",)
+        how += ("striped: lines on top of each other", "(named under each panel)")
     if ceiling is not None:
         # two short lines: one long line beside a single panel squeezed it to a strip
         how += ("x on the top edge: diverging there", f"(loss over {RUNAWAY:g} x the start)")
