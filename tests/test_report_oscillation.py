@@ -113,3 +113,23 @@ def test_the_learning_rate_answer_cites_the_measured_overshoot():
     calm = {"1": _runs("1", 1.0, [1.0] * 5, first=300)}
     (_, paras) = report_answers.answers([_view(calm)], RunConfig(lr=1.0, epochs=1000), (130, 21))[1]
     assert not any("Overshooting" in p for p in paras)
+
+
+def test_a_run_told_oscillating_in_an_earlier_experiment_is_pointed_at():
+    """The lab model is a setting of most experiments and a sweep trains it once: its
+    bouncing seed 2 on linear was described in full seven times, once per section."""
+    runs = _bouncing("1", 1.0, [1.0] * 5)
+    calm = _runs("0.1", 0.1, [1.0] * 5, first=300)
+    later = _view({"1": runs, "0.1": calm})
+    full = report_text.observations(later)[1]
+    assert full.startswith("On XOR, lr 1 oscillates at the end in seed 0: its loss rises")
+    title = later.experiment.title
+    # an earlier experiment of one setting is named by its title; of several, by setting too
+    for earlier, named in ((_view({"1": runs}), ""), (_view({"1": runs, "0.1": calm}), "lr 1 ")):
+        notes = report_text.observations(later, [earlier])
+        assert notes[1] == (
+            f'On XOR, lr 1 oscillates at the end in seed 0, the same run as {named}in "{title}".'
+        )
+    # other runs of the same shape (runs named r2<seed>, not r1<seed>): told in full
+    other = _view({"2": _bouncing("2", 1.0, [1.0] * 5)})
+    assert report_text.observations(later, [other])[1] == full

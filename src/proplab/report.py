@@ -123,6 +123,7 @@ def build_report(
     doc = Document(f"{spec.title}: report")
     done = len(drawn)
     setup_section(doc, out, spec, views, records, base)
+    shown: list[ExperimentView] = []  # in the report's order: findings told once
     for section in ("results", "discussion", "extras", "other"):
         mine = [v for v in views if v.experiment.section == section]
         lab = _lab_runs(out, views) if section == "results" else []
@@ -130,7 +131,8 @@ def build_report(
             doc.add(Heading(2, SECTION_TITLES[section]), *lab)
         for v in mine:
             figures = drawn.get(v.experiment.name)
-            _experiment(doc, out, v, figures, views)
+            _experiment(doc, out, v, figures, views, earlier=shown)
+            shown.append(v)
             if figures is None and _draws_figures(v):  # drawn just now, in this process
                 done += 1
                 log(f"report: figures {done}/{drawing} ({v.experiment.name})")
@@ -394,9 +396,11 @@ def _experiment(
     v: ExperimentView,
     figures: list | None = None,
     views: Sequence[ExperimentView] = (),
+    earlier: Sequence[ExperimentView] = (),
 ) -> None:
     """One experiment's heading, description, table, findings and figures (``views``: the
-    sweep's experiments, which a finding may point at)."""
+    sweep's experiments, which a finding may point at; ``earlier``: those shown before
+    it, whose findings it does not repeat)."""
     exp = v.experiment
     doc.add(Heading(3, exp.title))
     if exp.description:
@@ -454,7 +458,7 @@ def _experiment(
     )
     spread = f"mean ± std over {n_seeds} seeds" if n_seeds > 1 else "one seed"
     doc.add(Table(header, rows, caption=f"{exp.title}: {what}, {spread}"))
-    notes = observations(v) + shared_rate_notes(v, views)
+    notes = observations(v, earlier) + shared_rate_notes(v, views)
     if notes:
         doc.add(Bullets(notes))
 

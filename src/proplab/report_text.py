@@ -131,8 +131,10 @@ def setting_name(view: ExperimentView, setting: str, bracket: bool = True) -> st
 # ---------------------------------------------------------------- observations
 
 
-def observations(view: ExperimentView) -> list[str]:
-    """Short findings for one experiment, per dataset, from its groups."""
+def observations(view: ExperimentView, earlier: Sequence[ExperimentView] = ()) -> list[str]:
+    """Short findings for one experiment, per dataset, from its groups. ``earlier``: the
+    experiments the report shows before it, whose findings it need not repeat (the lab
+    model's runs are a setting of most experiments)."""
     notes: list[str] = []
     for ds in view.datasets:
         every = [g for s in view.settings if (g := view.get(s, ds)) is not None]
@@ -145,7 +147,7 @@ def observations(view: ExperimentView) -> list[str]:
         # axis is both kinds: each kind gets its own lines)
         for gs in ([g for g in every if not g.regression], [g for g in every if g.regression]):
             if gs:
-                notes += _dataset_notes(view, name, gs, nm)
+                notes += _dataset_notes(view, name, gs, nm, earlier)
     speed = _cost_note(view)
     if speed:
         notes.append(speed)
@@ -202,7 +204,11 @@ NEAR_MEAN = 0.1
 
 
 def _dataset_notes(
-    view: ExperimentView, name: str, gs: list[GroupView], nm: Callable[[GroupView], str]
+    view: ExperimentView,
+    name: str,
+    gs: list[GroupView],
+    nm: Callable[[GroupView], str],
+    earlier: Sequence[ExperimentView] = (),
 ) -> list[str]:
     """The findings on one dataset, from its groups of one kind (classification or values)."""
     notes: list[str] = []
@@ -268,7 +274,8 @@ def _dataset_notes(
         notes.append(f"On {name}, the result depends on the seed for {listing(parts)}.")
     for g in gs:
         if g.oscillating:
-            notes.append(f"On {name}, {nm(g)} {oscillation_text(g)}")
+            told = _told_before(g, earlier)
+            notes.append(f"On {name}, {nm(g)} {told or oscillation_text(g)}")
         if g.steady_moving:
             # the other seeds' trend, said apart: an oscillating seed has none
             rest = g.n - len(g.oscillating_runs)
@@ -315,6 +322,26 @@ def bounce_short(g: GroupView) -> str:
         )
         parts.append(f"seed {r.record.seed}{acc}")
     return listing(parts)
+
+
+def _told_before(g: GroupView, earlier: Sequence[ExperimentView]) -> str | None:
+    """``'oscillates at the end in seed 2, the same run as in "The lab model"'`` when
+    an earlier experiment has a setting whose oscillating runs are this group's (a sweep
+    trains a configuration once: the lab model is a setting of most experiments, and its
+    bouncing seed was described seven times); None when none has."""
+    mine = {r.record.run for r in g.oscillating_runs}  # a run's name in the sweep folder
+    for view in earlier:
+        for h in view.groups:
+            if h.dataset == g.dataset and mine <= {r.record.run for r in h.oscillating_runs}:
+                which = listing([f"seed {r.record.seed}" for r in g.oscillating_runs])
+                run = "run" if len(mine) == 1 else "runs"
+                # an experiment of one setting ("base") is named by its title alone
+                what = "" if len(view.settings) == 1 else f"{setting_name(view, h.setting)} "
+                return (
+                    f"oscillates at the end in {which}, the same {run} as "
+                    f'{what}in "{view.experiment.title}".'
+                )
+    return None
 
 
 def oscillation_text(g: GroupView) -> str:
