@@ -24,6 +24,7 @@ from proplab import (
     generate_xor_easy,
     mlp,
 )
+from proplab.metrics import confusion_matrix, labels_of, one_hot
 
 
 def _model():
@@ -116,3 +117,65 @@ def test_accuracy_refuses_a_negative_float_label():
         accuracy(scores, np.array([1.0, -1.0]))
     assert str(err.value) == "accuracy: label -1.0 is not a class index (accepted: integers 0..2)"
     assert accuracy(scores, np.array([1.0, 0.0])) == 0.5
+
+
+def test_evaluate_scores_a_two_axis_stack_given_labels_per_replica():
+    """Kills S8 (scoring.check_stacking without its early return for labels per replica).
+    Labels (2, 3, n) for a (2, 3) stack of classifiers are one row per replica; the
+    shared-target rule (y.shape[:-2] broadcast to the replicas) refused them."""
+    x = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    stack = mlp(2, 4, 2, seeds=range(6), replicas=(2, 3))
+    labels = np.tile([0, 1, 1, 0], (2, 3, 1))
+    labels[1, 2] = [1, 1, 1, 1]
+    loss, acc, pred = evaluate(stack, CrossEntropyLoss(), x, labels)
+    assert pred.shape == (2, 3, 4, 2) and np.shape(loss) == (2, 3)
+    np.testing.assert_array_equal(acc, (pred.argmax(-1) == labels).mean(axis=-1))
+    np.testing.assert_allclose(loss[1, 2], CrossEntropyLoss().forward(pred[1, 2], labels[1, 2]))
+
+
+# --- metrics --------------------------------------------------------------------------------
+
+
+def test_labels_of_reads_several_rows_of_whole_scores_by_argmax():
+    """Kills L2 (metrics.labels_of: the "labels as a row" refusal without
+    ``y.shape[0] == 1``). Several samples' whole-number scores (votes per class) are
+    their argmax; only a single row can be labels typed as a row."""
+    votes = np.array([[0, 3, 1], [2, 0, 0], [1, 1, 4]])
+    np.testing.assert_array_equal(labels_of(votes), [1, 0, 2])
+
+
+def test_one_samples_whole_scores_with_a_negative_are_its_argmax():
+    """Kills L3 (metrics._label_row without ``row >= 0``). One sample's scores
+    [[-1, 3, 0]] cannot be labels (no label is negative): their argmax, class 1."""
+    np.testing.assert_array_equal(labels_of(np.array([[-1.0, 3.0, 0.0]])), [1])
+
+
+def test_one_samples_fractional_scores_are_its_argmax():
+    """Kills L4 (metrics._label_row without the whole-number test). One sample's scores
+    [[0.5, 3.0, 1.0]] (>= 0, not summing to 1) cannot be labels: their argmax, class 1,
+    not a "labels as a row?" error."""
+    np.testing.assert_array_equal(labels_of(np.array([[0.5, 3.0, 1.0]])), [1])
+
+
+def test_one_hot_refuses_two_class_one_hot_rows():
+    """Kills L8 (metrics.one_hot: ``labels.shape[1] != 1`` as ``> 2``). one_hot called
+    twice on binary labels gets (n, 2) rows; read as 2n labels they gave (2n, 2)."""
+    once = one_hot(np.array([0, 1, 1]))
+    assert once.shape == (3, 2)
+    with pytest.raises(ValueError) as err:
+        one_hot(once)
+    assert str(err.value) == (
+        "one_hot takes labels (n,) or (n, 1), got shape (3, 2) (already one-hot?)"
+    )
+
+
+def test_confusion_matrix_names_y_pred_given_as_a_row_of_labels():
+    """Kills L12 (metrics.confusion_matrix: y_pred's labels_of called with the name
+    "y_true"). The hint must name the argument that is a row, or the user ravels the
+    wrong one."""
+    with pytest.raises(ValueError) as err:
+        confusion_matrix(np.array([0, 1, 1]), np.array([[0, 2, 1]]))
+    assert str(err.value) == (
+        "y_pred must be (n,), (n, 1) or one-hot (n, C), got one row of shape (1, 3) that is "
+        "no one-hot row: labels as a row? pass y_pred.ravel()"
+    )
