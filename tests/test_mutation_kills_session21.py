@@ -10,6 +10,7 @@ the behaviour matters.
 from __future__ import annotations
 
 import collections
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -17,14 +18,19 @@ import pytest
 from proplab import (
     SGD,
     CrossEntropyLoss,
+    Flatten,
+    Linear,
     MSELoss,
+    ReduceLROnPlateau,
     accuracy,
     evaluate,
     fit,
     generate_xor_easy,
     mlp,
 )
+from proplab.conv import Unsqueeze
 from proplab.metrics import confusion_matrix, labels_of, one_hot
+from proplab.parameter import Parameter
 
 
 def _model():
@@ -178,4 +184,91 @@ def test_confusion_matrix_names_y_pred_given_as_a_row_of_labels():
     assert str(err.value) == (
         "y_pred must be (n,), (n, 1) or one-hot (n, C), got one row of shape (1, 3) that is "
         "no one-hot row: labels as a row? pass y_pred.ravel()"
+    )
+
+
+# --- optimizers and schedules -----------------------------------------------------------
+
+
+def test_a_ragged_learning_rate_is_named_by_the_constructor_and_the_setter():
+    """Kills OB5 (optim_base.check_number_type: NumPy's ValueError for a ragged list not
+    caught). lr=[0.1, [0.2]] must be named with what is accepted, not NumPy's
+    "inhomogeneous shape" error."""
+    p = Parameter(np.ones(3))
+    accepted = "(accepted: a real number, or an array of them, one per replica; got list)"
+    with pytest.raises(TypeError) as err:
+        SGD([p], lr=[0.1, [0.2]])
+    assert str(err.value) == f"Invalid learning rate: [0.1, [0.2]] {accepted}"
+    opt = SGD([p], lr=0.5)
+    with pytest.raises(TypeError) as err:
+        opt.lr = [0.1, [0.2]]
+    assert str(err.value) == f"Invalid lr: [0.1, [0.2]] {accepted}"
+    assert opt.lr == 0.5  # unchanged
+
+
+def test_a_fraction_set_as_the_learning_rate_after_construction_trains():
+    """Kills OB6 (Optimizer.check_hyper: the value's array without dtype=float64). The
+    constructor takes Fraction(1, 10) (a real number); so must ``opt.lr = ...``, where
+    an object array failed in np.isfinite."""
+    p = Parameter(np.ones(3))
+    opt = SGD([p], lr=0.5)
+    opt.lr = Fraction(1, 10)
+    p.grad[:] = 1.0
+    opt.step()
+    np.testing.assert_allclose(p.data, 0.9)
+
+
+@pytest.mark.parametrize("name", ["threshold", "min_lr", "eps"])
+def test_reduce_on_plateau_refuses_an_infinite_number(name):
+    """Kills SC2 (ReduceLROnPlateau: threshold/min_lr/eps without ``math.isfinite``). An
+    infinite threshold never sees an improvement, an infinite min_lr sets the rate to inf
+    at the first cut."""
+    opt = SGD([Parameter(np.ones(3))], lr=0.5)
+    with pytest.raises(ValueError) as err:
+        ReduceLROnPlateau(opt, **{name: float("inf")})
+    assert str(err.value) == f"{name} must be a finite number >= 0, got inf"
+
+
+# --- layers called by hand ------------------------------------------------------------------
+
+
+def test_a_gradient_of_the_right_shape_keeps_numpys_own_error():
+    """Kills ME1 (module_errors.wrong_grad_shape without ``shape == out_shape: return
+    exc``). A complex grad_out of the right shape fails NumPy's cast; the error must stay
+    NumPy's, not "grad_out has shape (4, 2), but the forward's output had (4, 2)"."""
+    layer = Linear(3, 2, rng=np.random.default_rng(0))
+    layer(np.ones((4, 3)))
+    with pytest.raises(TypeError) as err:
+        layer.backward(np.ones((4, 2)) * 1j)
+    assert str(err.value).startswith("Cannot cast ufunc 'matmul' output from dtype('complex128')")
+
+
+def test_linear_backward_after_a_one_dimensional_input_raises_numpys_error():
+    """Kills LY1 (Linear._grad_error: ``x.ndim < 2`` as ``< 1``). Forward's matmul takes
+    x (in,), backward's x^T cannot: NumPy's ValueError, not an IndexError from building
+    the wrong-shape message."""
+    layer = Linear(3, 2, rng=np.random.default_rng(0))
+    np.testing.assert_allclose(layer(np.ones(3)), layer.weight.data.sum(0) + layer.bias.data)
+    with pytest.raises(ValueError, match=r"^matrix transpose with ndim < 2 is undefined$"):
+        layer.backward(np.ones(2))
+
+
+@pytest.mark.parametrize(
+    ("module", "takes"),
+    [
+        (Flatten(sample_axis=-2), "with 2+ axes"),
+        (Flatten(), "(n, C, L)"),
+        (Unsqueeze(axis=-3), "with 2+ axes"),
+        (Unsqueeze(axis=-1), "with 1+ axes"),
+        (Unsqueeze(), "(n, F)"),
+    ],
+)
+def test_flatten_and_unsqueeze_given_a_list_name_the_axes_they_take(module, takes):
+    """Kills LY7 and CV3 (Flatten's and Unsqueeze's not-an-array message always saying
+    the default axis's shape). Flatten(sample_axis=-2) takes (n, F), not (n, C, L):
+    the message must say what this layer takes."""
+    with pytest.raises(TypeError) as err:
+        module([[1.0, 2.0]])
+    assert str(err.value) == (
+        f"{type(module).__name__} takes a NumPy array {takes}, got list; pass np.asarray(...)"
     )
