@@ -272,3 +272,39 @@ def test_flatten_and_unsqueeze_given_a_list_name_the_axes_they_take(module, take
     assert str(err.value) == (
         f"{type(module).__name__} takes a NumPy array {takes}, got list; pass np.asarray(...)"
     )
+
+
+def test_unsqueeze_backward_given_a_list_asks_for_an_array():
+    """Kills CV4 (Unsqueeze.backward without its grad_not_an_array branch). A list of the
+    right shape must get the same TypeError as Linear's and Flatten's, not Python's
+    "'list' object has no attribute 'reshape'"."""
+    layer = Unsqueeze()
+    np.testing.assert_array_equal(layer(np.ones((4, 3))), np.ones((4, 1, 3)))
+    with pytest.raises(TypeError) as err:
+        layer.backward(np.ones((4, 1, 3)).tolist())
+    assert str(err.value) == (
+        "Unsqueeze.backward takes grad_out as a NumPy array (the output's shape), got list; "
+        "pass np.asarray(...)"
+    )
+
+
+# --- train's default folder -----------------------------------------------------------------
+
+
+def test_the_default_folder_note_says_what_a_folder_that_is_no_run_holds(tmp_path):
+    """Kills TO3 (train_out.check_out_folder: the non-replaceable OutFolderError's
+    ``problem`` cut at its parenthesis). The note a run without --out prints must say why
+    the default folder was kept, files and all, as the --out error says it."""
+    from proplab.config import RunConfig
+    from proplab.train_out import free_default_folder
+
+    default = tmp_path / "xor-run"
+    default.mkdir()
+    (default / "notes.txt").write_text("mine", encoding="utf-8")
+    (default / "b.txt").write_text("mine", encoding="utf-8")
+    folder, note = free_default_folder(default, RunConfig())
+    assert folder == tmp_path / "xor-run-2"
+    assert note == (
+        f"{default} is not a run folder (no config.json; it holds 'b.txt' and 1 more), kept; "
+        f"this run goes to {folder}"
+    )
