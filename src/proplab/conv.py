@@ -33,9 +33,8 @@ from proplab.checks import check_int, is_whole
 from proplab.core import Module
 from proplab.module_errors import (
     forward_first,
-    grad_not_an_array,
     not_an_array,
-    wrong_grad_shape,
+    reshaped_back,
 )
 from proplab.parameter import Parameter
 
@@ -444,14 +443,8 @@ class Unsqueeze(Module):
             in_shape = self.in_shape
         except AttributeError:
             raise forward_first(self, "in_shape") from None
-        try:
-            return grad_out.reshape(in_shape)
-        except (AttributeError, ValueError) as exc:  # a list, or a wrong size: name it
-            if not isinstance(grad_out, np.ndarray):
-                raise grad_not_an_array(self, grad_out) from None
-            cut = len(in_shape) + 1 + self.axis
-            out_shape = in_shape[:cut] + (1,) + in_shape[cut:]
-            raise wrong_grad_shape(self, grad_out, out_shape, exc) from None
+        cut = len(in_shape) + 1 + self.axis
+        return reshaped_back(self, grad_out, in_shape, in_shape[:cut] + (1,) + in_shape[cut:])
 
     def extra_repr(self) -> str:
         return f"axis={self.axis}"

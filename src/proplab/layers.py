@@ -18,6 +18,7 @@ from proplab.module_errors import (
     forward_first,
     grad_not_an_array,
     not_an_array,
+    reshaped_back,
     wrong_grad_shape,
 )
 from proplab.parameter import Parameter, matmul
@@ -279,9 +280,4 @@ class Flatten(Module):
             in_shape = self.in_shape
         except AttributeError:
             raise forward_first(self, "in_shape") from None
-        try:
-            return grad_out.reshape(in_shape)
-        except (AttributeError, ValueError) as exc:  # a list, or a wrong size: name it
-            if not isinstance(grad_out, np.ndarray):
-                raise grad_not_an_array(self, grad_out) from None
-            raise wrong_grad_shape(self, grad_out, self._out_shape(in_shape), exc) from None
+        return reshaped_back(self, grad_out, in_shape, self._out_shape(in_shape))

@@ -73,6 +73,20 @@ def wrong_grad_shape(
     )
 
 
+def reshaped_back(
+    owner: object, grad_out: Any, in_shape: tuple[int, ...], out_shape: tuple[int, ...]
+) -> np.ndarray:
+    """``grad_out`` (the forward output's ``out_shape``) reshaped to the input's
+    ``in_shape``: the backward of a layer that only reshapes (Flatten, Unsqueeze), whose
+    derivative is 1. A list, or an array of another size, gets the clear error."""
+    try:
+        return grad_out.reshape(in_shape)
+    except (AttributeError, ValueError) as exc:  # a list, or a wrong size: name it
+        if not isinstance(grad_out, np.ndarray):
+            raise grad_not_an_array(owner, grad_out) from None
+        raise wrong_grad_shape(owner, grad_out, out_shape, exc) from None
+
+
 def unregistered_parameter(module: Module, registered: set[int]) -> str | None:
     """The attribute name of a Parameter ``module`` holds that is not in ``registered``
     (ids), else None.
