@@ -70,6 +70,7 @@ from proplab.runio import (
     uninterrupted,
     write_columns_csv,
     write_json,
+    write_text,
 )
 from proplab.scoring import are_class_targets, evaluate
 from proplab.serialize import save
@@ -795,7 +796,19 @@ def lab(
 
         results[name] = run_one(cfg, Path(out) / name, log=both, progress=progress)
         # the handout's per-sample listing, as printed: the report shows it (report21 M3)
-        listing = [line for line in printed if line.startswith(("Iter: ", "loss="))]
-        if listing:
-            (Path(out) / name / LAB_PREDICTIONS).write_text("\n".join(listing) + "\n")
+        write_prediction_listing(Path(out) / name, prediction_listing(printed))
     return results
+
+
+def prediction_listing(printed: list[str]) -> list[str]:
+    """The handout's lines among a run's ``printed`` ones: ``Iter: i | Ground truth: g |
+    Predict: p`` per sample, then ``loss=... accuracy=...%``."""
+    return [line for line in printed if line.startswith(("Iter: ", "loss="))]
+
+
+def write_prediction_listing(run_dir: Path, listing: list[str]) -> None:
+    """``listing`` (:func:`prediction_listing`) as the run's :data:`LAB_PREDICTIONS`,
+    written at once (a Ctrl-C leaves no half a listing for the report to trust), when
+    there is one."""
+    if listing:
+        write_text(run_dir / LAB_PREDICTIONS, "\n".join(listing) + "\n")

@@ -298,7 +298,11 @@ def _prediction_listing(run_dir: Path, summary: dict[str, Any]) -> list[str]:
     if summary.get("accuracy") is None or summary.get("r2") is not None:
         return []
     from proplab import dataload
-    from proplab.experiments import read_run_config
+    from proplab.experiments import (
+        prediction_listing,
+        read_run_config,
+        write_prediction_listing,
+    )
     from proplab.report_data import final_predictions
 
     try:
@@ -308,13 +312,11 @@ def _prediction_listing(run_dir: Path, summary: dict[str, Any]) -> list[str]:
         return []
     if pred.shape[-1] != 1 or len(pred) > dataload.ITER_LINES_MAX or not np.all(np.isfinite(pred)):
         return []
-    lines = [
-        line
-        for line in dataload.result_lines(pred, y, summary["loss"], summary["accuracy"], None)
-        if line.startswith(("Iter: ", "loss="))
-    ]
+    lines = prediction_listing(
+        dataload.result_lines(pred, y, summary["loss"], summary["accuracy"], None)
+    )
     try:
-        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        write_prediction_listing(run_dir, lines)
     except OSError:
         pass  # a read-only folder: the listing is still shown
     return lines
