@@ -58,6 +58,10 @@ def test_the_python_api_screen_runs_and_says_what_its_comments_say(tmp_path, mon
     lines = out.getvalue().splitlines()
     loss, acc = (float(v) for v in lines[4].split())  # after fit's 4 progress lines
     assert loss < 2e-4 and acc == 1.0  # "~1e-4, 1.0"
+    # persona22 M1: the trained model's loss, not history.final_loss (the last epoch's row,
+    # scored before its update: 9.9575e-05 against the model's 9.9566e-05 here)
+    model, loss_fn, x, y = ns["model"], ns["loss_fn"], ns["x"], ns["y"]
+    assert loss == float(loss_fn.forward(model(x), y)) != ns["history"].final_loss
     assert (tmp_path / "xor.npz").is_file()
     # the trace of one step on XOR's fourth row, checked, and no update without an optimizer
     assert (
