@@ -62,6 +62,23 @@ def test_the_python_api_screen_runs_and_says_what_its_comments_say(tmp_path, mon
     # scored before its update: 9.9575e-05 against the model's 9.9566e-05 here)
     model, loss_fn, x, y = ns["model"], ns["loss_fn"], ns["x"], ns["y"]
     assert loss == float(loss_fn.forward(model(x), y)) != ns["history"].final_loss
+    # persona22 M2: the lab's lines and figures from Python, as `proplab train` gives them
+    # (the README's train example shows its first prediction line and its summary line)
+    shown = re.search(
+        r"prints exactly the lab's three kinds of lines on stdout\n\n```\n(.*?)```",
+        README,
+        flags=re.S,
+    )[1].splitlines()
+    predictions, summary = lines[5:26], lines[26]
+    assert [line.split(" | Predict")[0] for line in predictions] == [
+        f"Iter: {i} | Ground truth: {t}" for i, t in enumerate(y.ravel())
+    ]
+    _assert_same_but_the_last_digits(shown[2], predictions[0])
+    _assert_same_but_the_last_digits(shown[-1], summary)
+    comment = re.search(r"format_summary_line\(loss, acc\)\)  # (\S+ \S+)", code)[1]
+    _assert_same_but_the_last_digits(comment, summary)  # the comment beside the print
+    for name in ("comparison.png", "learning_curve.png"):
+        assert (tmp_path / name).read_bytes().startswith(b"\x89PNG")
     assert (tmp_path / "xor.npz").is_file()
     # the trace of one step on XOR's fourth row, checked, and no update without an optimizer
     assert (
