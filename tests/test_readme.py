@@ -94,6 +94,28 @@ def test_the_python_api_screen_runs_and_says_what_its_comments_say(tmp_path, mon
     assert ns["h3"].accuracy[-1] == ns["h"].final_accuracy[3]
 
 
+def _section(heading: str) -> str:
+    return README.split(f"\n## {heading}\n", 1)[1].split("\n## ", 1)[0]
+
+
+def test_doing_the_lab_comes_right_after_the_quick_start():
+    """persona22 M7: a student's ~10 commands came after 1 000 lines; the Quick start's
+    second paragraph was about planted bugs and the test count (now under Tests)."""
+    from proplab.cli_commands import _default_out
+
+    assert re.findall(r"^## (.+)$", README, flags=re.M)[:2] == ["Quick start", "Doing the lab"]
+    section = _section("Doing the lab")
+    folder = _default_out(RunConfig(dataset="xor")).as_posix()
+    assert f"(`{folder}/`, or `--out DIR`" in " ".join(section.split())
+    commands = {line.split()[1] for line in _command_lines(section)}
+    assert commands >= {"train", "lab", "trace", "gradcheck", "play"}
+    for doc in ("by_hand", "pitfalls", "own_layer"):
+        assert f"(docs/{doc}.md)" in section
+    quick = " ".join(_section("Quick start").split())
+    assert "hand-written bugs" not in quick and "5 000 tests" not in quick
+    assert "hand-written bugs" in _section("Tests") and "5 000 tests" in _section("Tests")
+
+
 # --- what the README (and docs/conv.md, benchmarks/README.md) says about the CLI ---
 
 DOCS = Path(__file__).resolve().parents[1]
