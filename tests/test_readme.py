@@ -58,6 +58,27 @@ def test_the_python_api_screen_runs_and_says_what_its_comments_say(tmp_path, mon
     lines = out.getvalue().splitlines()
     loss, acc = (float(v) for v in lines[4].split())  # after fit's 4 progress lines
     assert loss < 2e-4 and acc == 1.0  # "~1e-4, 1.0"
+    # persona22 M1: the trained model's loss, not history.final_loss (the last epoch's row,
+    # scored before its update: 9.9575e-05 against the model's 9.9566e-05 here)
+    model, loss_fn, x, y = ns["model"], ns["loss_fn"], ns["x"], ns["y"]
+    assert loss == float(loss_fn.forward(model(x), y)) != ns["history"].final_loss
+    # persona22 M2: the lab's lines and figures from Python, as `proplab train` gives them
+    # (the README's train example shows its first prediction line and its summary line)
+    shown = re.search(
+        r"prints exactly the lab's three kinds of lines on stdout\n\n```\n(.*?)```",
+        README,
+        flags=re.S,
+    )[1].splitlines()
+    predictions, summary = lines[5:26], lines[26]
+    assert [line.split(" | Predict")[0] for line in predictions] == [
+        f"Iter: {i} | Ground truth: {t}" for i, t in enumerate(y.ravel())
+    ]
+    _assert_same_but_the_last_digits(shown[2], predictions[0])
+    _assert_same_but_the_last_digits(shown[-1], summary)
+    comment = re.search(r"format_summary_line\(loss, acc\)\)  # (\S+ \S+)", code)[1]
+    _assert_same_but_the_last_digits(comment, summary)  # the comment beside the print
+    for name in ("comparison.png", "learning_curve.png"):
+        assert (tmp_path / name).read_bytes().startswith(b"\x89PNG")
     assert (tmp_path / "xor.npz").is_file()
     # the trace of one step on XOR's fourth row, checked, and no update without an optimizer
     assert (
@@ -71,6 +92,28 @@ def test_the_python_api_screen_runs_and_says_what_its_comments_say(tmp_path, mon
     # model 3 taken out of the stack: its weights predict as the stack's replica 3 does
     np.testing.assert_array_equal(ns["single"](ns["x"]), ns["stack"](ns["x"])[3])
     assert ns["h3"].accuracy[-1] == ns["h"].final_accuracy[3]
+
+
+def _section(heading: str) -> str:
+    return README.split(f"\n## {heading}\n", 1)[1].split("\n## ", 1)[0]
+
+
+def test_doing_the_lab_comes_right_after_the_quick_start():
+    """persona22 M7: a student's ~10 commands came after 1 000 lines; the Quick start's
+    second paragraph was about planted bugs and the test count (now under Tests)."""
+    from proplab.cli_commands import _default_out
+
+    assert re.findall(r"^## (.+)$", README, flags=re.M)[:2] == ["Quick start", "Doing the lab"]
+    section = _section("Doing the lab")
+    folder = _default_out(RunConfig(dataset="xor")).as_posix()
+    assert f"(`{folder}/`, or `--out DIR`" in " ".join(section.split())
+    commands = {line.split()[1] for line in _command_lines(section)}
+    assert commands >= {"train", "lab", "trace", "gradcheck", "play"}
+    for doc in ("by_hand", "pitfalls", "own_layer"):
+        assert f"(docs/{doc}.md)" in section
+    quick = " ".join(_section("Quick start").split())
+    assert "hand-written bugs" not in quick and "5 000 tests" not in quick
+    assert "hand-written bugs" in _section("Tests") and "5 000 tests" in _section("Tests")
 
 
 # --- what the README (and docs/conv.md, benchmarks/README.md) says about the CLI ---

@@ -534,6 +534,27 @@ def test_cross_entropy_names_the_logits_and_shows_the_softmax() -> None:
     assert "-sum_c t_c log softmax(p)_c" in text and "(softmax(p) sum_c t_c - t) / n" in text
 
 
+def test_bce_after_a_sigmoid_says_the_p_1_minus_p_cancels() -> None:
+    """persona22 M4: the trace showed dL/dp = (p - t) / (p (1 - p) N) times f'(z) = p (1 - p)
+    without a word on why BCE suits a sigmoid output; the line it adds is what it computed."""
+    rng = np.random.default_rng(1)
+    x, t = rng.normal(size=(3, 2)), np.array([[0.0], [1.0], [1.0]])
+    model = proplab.mlp(2, [3], 1, rng=rng)
+    trace = trace_step(model, proplab.BCELoss(), x, t)
+    text = trace.text()
+    line = (
+        "        (BCE after a sigmoid: the p (1 - p) dividing dL/dp cancels f'(z2) = p (1 - p), "
+        "so dL/dz2 = (p - t) / N: no factor that vanishes when p is saturated and wrong)"
+    )
+    lines = text.splitlines()
+    k = lines.index(line)  # right under the output sigmoid's dL/dz2 rows
+    start = max(i for i in range(k) if lines[i].startswith("        dL/dz2 = [["))
+    assert k - start == 3 and lines[start + 1].startswith(" " * 18 + "[")
+    np.testing.assert_allclose(trace.arrays()["dL/dz2"], (trace.pred - t) / t.size, rtol=1e-12)
+    # MSE keeps the factor: nothing cancels
+    assert "cancels" not in trace_step(model, proplab.MSELoss(), x, t).text()
+
+
 def test_a_conv_step_names_its_axes_and_parts_its_samples() -> None:
     trace = trace_config(RunConfig(dataset="xor", model="conv", filters=2, hidden=2), samples=2)
     text = trace.text()

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from proplab.activations import Sigmoid
 from proplab.batchnorm import BatchNorm1d
 from proplab.core import Module
 from proplab.dropout import Dropout
 from proplab.layers import Linear
-from proplab.losses import CrossEntropyLoss, softmax
+from proplab.losses import BCELoss, CrossEntropyLoss, softmax
 from proplab.optim import SGD
 from proplab.optim_base import Optimizer
 from proplab.trace import (
@@ -229,6 +230,25 @@ def _uphill(opt: Optimizer) -> str:
     )
 
 
+def _bce_after_sigmoid(trace: StepTrace) -> bool:
+    """The prediction is a sigmoid's output and the loss BCE: the classic pairing."""
+    return (
+        bool(trace.modules)
+        and isinstance(trace.modules[-1].module, Sigmoid)
+        and isinstance(trace.loss_fn, BCELoss)
+    )
+
+
+def _bce_cancels(step: ModuleStep) -> str:
+    """Why BCE suits a sigmoid output: the chain rule's two factors cancel (the lesson
+    docs/pitfalls.md measures: MSE keeps p (1 - p), which vanishes when p is saturated)."""
+    z = step.input_name
+    return (
+        f"(BCE after a sigmoid: the p (1 - p) dividing dL/dp cancels f'({z}) = p (1 - p), "
+        f"so dL/d{z} = (p - t) / N: no factor that vanishes when p is saturated and wrong)"
+    )
+
+
 def step_text(trace: StepTrace, digits: int = 4) -> str:
     """The whole step as text (see the module docstring)."""
     if not (isinstance(digits, int) and 1 <= digits <= 17):
@@ -277,6 +297,8 @@ def step_text(trace: StepTrace, digits: int = 4) -> str:
     ]
     for step in reversed(trace.modules):
         lines += [INDENT + s for s in _backward(step, digits)]
+        if step is trace.modules[-1] and _bce_after_sigmoid(trace):
+            lines.append(2 * INDENT + _bce_cancels(step))
     lines += _update(trace, digits)
     if trace.check_note:
         what = "CHECK  every weight's gradient against central differences of L"
