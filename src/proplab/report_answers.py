@@ -400,28 +400,65 @@ def _lr_answer(f: Finder) -> list[str]:
 
 def _overshoot_text(f: Finder, gs: list[GroupView], name: str) -> str:
     """The overshoot as measured: the rates (highest first) with a seed whose loss still
-    goes up and down at the end, and how ("" when none does; report21 H1)."""
+    goes up and down at the end, and how ("" when none does; report21 H1). A seed whose
+    accuracy alone swings while its loss falls did not overshoot: it is told apart by
+    :func:`_flipping_text` (persona22 H1)."""
     parts = []
     for g in reversed(gs):
-        if g.n_diverged or not g.oscillating:
+        if g.n_diverged:
             continue
         lab = " (the lab's)" if g.config.lr == f.base["lr"] == RunConfig().lr else ""
         for r in g.oscillating_runs:
+            if not r.loss_bounces:
+                continue
             rate = f"lr {format_value(g.config.lr)}{lab}"
             text = f"at {rate} in seed {r.record.seed}, {bounce_text(r)}"
             if r.cycle_from is not None and r.loss.size >= 2:
                 lo, hi = sorted(float(v) for v in r.loss[-2:])
                 text += f", the loss alternating between {lo:.3g} and {hi:.3g} at the end"
             parts.append(text)
+    flipping = _flipping_text(f, gs, name)
     if not parts:
-        return ""
+        return flipping
     # only where some seed of each such rate does not bounce: "the others descend"
-    others = all(len(g.oscillating_runs) < g.n for g in gs if g.oscillating and not g.n_diverged)
-    return (
+    counts = [(sum(r.loss_bounces for r in g.runs), g.n) for g in gs if not g.n_diverged]
+    others = all(k < n for k, n in counts if k)
+    text = (
         f"Overshooting, measured on {name}: {'; '.join(parts)}. There the step is too long "
         "for the valley's curvature: it lands on the far side, higher than it started, and "
         "the next one jumps back, so the loss goes up on alternate epochs instead of "
         "settling" + (" (the other seeds, at the same rate, still descend)." if others else ".")
+    )
+    return f"{text} {flipping}" if flipping else text
+
+
+def _flipping_text(f: Finder, gs: list[GroupView], name: str) -> str:
+    """The seeds whose accuracy swings at the end while their loss falls over the same
+    epochs, said as what they are: points near the decision boundary crossing it as it
+    moves, not a step too long (persona22 H1: lr 0.01 on linear was called overshooting,
+    its loss falling on every one of those epochs). "" when there is none."""
+    parts = []
+    for g in reversed(gs):
+        if g.n_diverged:
+            continue
+        lab = " (the lab's)" if g.config.lr == f.base["lr"] == RunConfig().lr else ""
+        for r in g.oscillating_runs:
+            lo, hi = r.tail_accuracy_range
+            if r.loss_bounces or not r.tail_trend < 0 or not lo < hi:
+                continue  # a loss that did not fall over them is left to the bullets
+            window = r.tail_loss
+            how = "falls on every one of them" if np.all(np.diff(window) <= 0) else "still falls"
+            parts.append(
+                f"at lr {format_value(g.config.lr)}{lab} in seed {r.record.seed}, the "
+                f"accuracy swings between {pct(lo)} and {pct(hi)} over the last 10 % of "
+                f"epochs while the loss {how}, from {window[0]:.6g} to {window[-1]:.6g}"
+            )
+    if not parts:
+        return ""
+    return (
+        f"Not overshooting, on {name}: {'; '.join(parts)}. A few points sit near the "
+        "decision boundary, and as the weights keep moving they cross it back and forth: "
+        "the loss, taken over every point, still goes down."
     )
 
 
