@@ -178,8 +178,12 @@ def _activation_answer(f: Finder) -> list[str]:
             text += f", against {acc_text(b, held)} with {b.config.activation}"
             if held:
                 text += f" (training: {acc_text(g)} against {acc_text(b)})"
-                # the activations fit the training data better but generalise worse
-                if b.score().mean > g.score().mean and g.score(True).mean > b.score(True).mean:
+                # the activations fit the training data better but generalise worse, each
+                # by more than the seeds explain (persona22 M6: the bias answer's rule)
+                noise = R2_NOISE if g.regression else ACC_NOISE
+                if _clearly_below(g.score(), b.score(), noise) and _clearly_below(
+                    b.score(True), g.score(True), noise
+                ):
                     reversed_on.append((ds, b.config.activation))
         elif held:
             text += f" (training: {acc_text(g)})"
@@ -989,6 +993,7 @@ def _bias_answer(f: Finder, n_params: tuple[int, int], where: str = "") -> list[
     on = " on the held-out set" if held else ""
     parts = []
     worse, unfit, regression = [], [], []
+    unclear: list[tuple[str, GroupView, GroupView]] = []  # lower, but within the seeds' spread
     for ds, nob, base in pairs:
         text = f"{dataset_name(ds)} {acc_text(nob, held)}{on} without biases"
         if nob.all_perfect and base.all_perfect and not held:
@@ -1001,18 +1006,28 @@ def _bias_answer(f: Finder, n_params: tuple[int, int], where: str = "") -> list[
         if held:
             text += f" (training: {acc_text(nob)} against {acc_text(base)})"
         parts.append(text)
-        # accuracy, or a regression's R²: 0.02 is 2 points of accuracy, 0.02 of R²
-        if nob.score(held).mean < base.score(held).mean - 0.02:
+        # worse only by more than the seeds explain, the rule the learning-rate answer
+        # uses (persona22 M6: "does worse" from 2 points inside a 10-13 point spread)
+        noise = R2_NOISE if base.regression else ACC_NOISE
+        a, b = nob.score(held), base.score(held)
+        if _clearly_below(a, b, noise):
             worse.append(dataset_name(ds))
+        elif a.n and b.n and a.mean < b.mean - noise:
+            unclear.append((dataset_name(ds), nob, base))
         # (an R² of 0.7 fits values, if not closely: no threshold of "fitting" for them)
         if not base.regression and base.score(held).mean < 0.9 and nob.score(held).mean < 0.9:
             unfit.append(dataset_name(ds))
         if base.regression:
             regression.append(dataset_name(ds))
     paras.append("Measured: " + "; ".join(parts) + ".")
-    if worse:
-        where = "the held-out set of " if held else ""
-        paras.append(f"Without biases the network does worse on {where}{listing(worse)}.")
+    if worse or unclear:
+        text = []
+        if worse:
+            where = "the held-out set of " if held else ""
+            text.append(f"Without biases the network does worse on {where}{listing(worse)}.")
+        if unclear:
+            text.append(_unclear_text(unclear, held, bool(worse)))
+        paras.append(" ".join(text))
     elif unfit:
         paras.append(
             f"On {listing(unfit)} neither variant fits the data{on} at this budget, so the "
@@ -1026,6 +1041,24 @@ def _bias_answer(f: Finder, n_params: tuple[int, int], where: str = "") -> list[
     else:
         paras.append(_still_fit([ds for ds, _, _ in pairs], [b for _, _, b in pairs], on))
     return paras
+
+
+def _unclear_text(unclear: list[tuple[str, GroupView, GroupView]], held: bool, also: bool) -> str:
+    """The datasets where the network without biases ends lower on average, but by no
+    more than the spread over seeds explains (:func:`_clearly_below`): no clear
+    difference, said with the seed counts (``also``: another dataset was clearly worse)."""
+    names = listing([name for name, _, _ in unclear])
+    counts = sorted({g.n for _, nob, base in unclear for g in (nob, base)})
+    on = " on the held-out set" if held else ""
+    lead = (
+        f"On {names} it also ends lower{on}"
+        if also
+        else (f"Without biases the network ends lower on average on {names}{on}")
+    )
+    return (
+        f"{lead}, but by less than the spread over {' and '.join(map(str, counts))} seeds: "
+        "no clear difference either way. More seeds would tell whether the biases matter there."
+    )
 
 
 def _all_held_out(groups: list[GroupView]) -> bool:
