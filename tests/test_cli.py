@@ -299,6 +299,11 @@ def test_help_exits_zero(capsys) -> None:
             "--hidden: expected an integer, got '4,4' (one width per layer is written "
             "--hidden 4 4)",
         ),
+        # persona22 L5: the handout's XOR_easy is refused with the name that is 'xor'
+        (["--dataset", "xor_easy"], "--dataset: unknown dataset 'xor_easy' (accepted: linear"),
+        (["--dataset", "xor_easy"], "or a path to a .csv file); did you mean 'xor'?"),
+        (["--dataset", "XOR_easy"], "or a path to a .csv file); did you mean 'xor'?"),
+        (["--dataset", "xor-easy"], "or a path to a .csv file); did you mean 'xor'?"),
         # cli20 L1 and M1: only ASCII digits, no "_", and no 300-digit integers
         (["--epochs", "1_0"], "--epochs: expected an integer, got '1_0'"),
         (["--epochs", "\u0661"], "--epochs: expected an integer, got '\u0661'"),
