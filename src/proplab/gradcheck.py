@@ -267,6 +267,11 @@ def gradcheck(
     return result
 
 
+# how the note naming a failed Sequential's first failing layer starts: model_check's table
+# checks every layer itself, and leaves the note out
+LAYERS_NOTE = "checked layer by layer"
+
+
 def layer_inputs(layers: Sequence[Module], x: np.ndarray) -> list[np.ndarray]:
     """What each of ``layers`` receives in their forward pass on ``x``, in order: ``x``
     for the first, the one before's output for each other (shapes as the layers give)."""
@@ -300,7 +305,7 @@ def _layer_by_layer_note(model: Sequential, x: np.ndarray, eps: float, tolerance
         results = check_layers(layers, layer_inputs(layers, x), eps, tolerance)
     except Exception:  # the whole model's check has said what it could
         return ""
-    how = "checked layer by layer (each alone, on the input it receives in this forward pass)"
+    how = f"{LAYERS_NOTE} (each alone, on the input it receives in this forward pass)"
     for i, (layer, r) in enumerate(zip(layers, results, strict=True)):
         if r.worst > r.tolerance or r.problems:
             wrong = [

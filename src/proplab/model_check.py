@@ -40,6 +40,7 @@ from proplab.core import Module, Sequential
 from proplab.gradcheck import (
     DROPOUT_NOTE,
     KINKED,
+    LAYERS_NOTE,
     GradcheckResult,
     check_layers,
     gradcheck,
@@ -234,8 +235,10 @@ def check_config(
 
 def _own(notes: list[str]) -> list[str]:
     """A check's notes but the held-dropout-mask and few-samples ones, which the table's
-    notes say once."""
-    return [note for note in notes if not note.startswith((DROPOUT_NOTE, FEW_SAMPLES_NOTE))]
+    notes say once, and the whole model's layer by layer one: the table has a row per
+    layer alone."""
+    skip = (DROPOUT_NOTE, FEW_SAMPLES_NOTE, LAYERS_NOTE)
+    return [note for note in notes if not note.startswith(skip)]
 
 
 def _rows_clear_of_kinks(
