@@ -1021,13 +1021,13 @@ def _bias_answer(f: Finder, n_params: tuple[int, int], where: str = "") -> list[
             regression.append(dataset_name(ds))
     paras.append("Measured: " + "; ".join(parts) + ".")
     if worse or unclear:
-        text = []
+        said: list[str] = []
         if worse:
             where = "the held-out set of " if held else ""
-            text.append(f"Without biases the network does worse on {where}{listing(worse)}.")
+            said.append(f"Without biases the network does worse on {where}{listing(worse)}.")
         if unclear:
-            text.append(_unclear_text(unclear, held, bool(worse)))
-        paras.append(" ".join(text))
+            said.append(_unclear_text(unclear, held, bool(worse)))
+        paras.append(" ".join(said))
     elif unfit:
         paras.append(
             f"On {listing(unfit)} neither variant fits the data{on} at this budget, so the "
