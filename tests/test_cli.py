@@ -293,6 +293,17 @@ def test_help_exits_zero(capsys) -> None:
         (["--epochs", "ten"], "--epochs: expected an integer, got 'ten'"),
         (["--epochs", "1.5"], "--epochs: expected an integer, got '1.5'"),
         (["--hidden", "ten"], "--hidden: expected an integer, got 'ten'"),
+        # persona22 L4: widths joined by a comma are said how to write, nothing else is
+        (
+            ["--hidden", "4,4"],
+            "--hidden: expected an integer, got '4,4' (one width per layer is written "
+            "--hidden 4 4)",
+        ),
+        # persona22 L5: the handout's XOR_easy is refused with the name that is 'xor'
+        (["--dataset", "xor_easy"], "--dataset: unknown dataset 'xor_easy' (accepted: linear"),
+        (["--dataset", "xor_easy"], "or a path to a .csv file); did you mean 'xor'?"),
+        (["--dataset", "XOR_easy"], "or a path to a .csv file); did you mean 'xor'?"),
+        (["--dataset", "xor-easy"], "or a path to a .csv file); did you mean 'xor'?"),
         # cli20 L1 and M1: only ASCII digits, no "_", and no 300-digit integers
         (["--epochs", "1_0"], "--epochs: expected an integer, got '1_0'"),
         (["--epochs", "\u0661"], "--epochs: expected an integer, got '\u0661'"),
@@ -353,6 +364,14 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, capsys, args, expected
     assert err[0].startswith("proplab")
     assert expected in err[0]
     assert not out.exists()  # nothing trained, nothing written
+
+
+def test_a_comma_hint_only_for_widths(tmp_path: Path, capsys) -> None:
+    # persona22 L4: '4,a' is no list of widths: no "written --hidden 4 a" for it
+    code, _, err = run_cli(capsys, "train", "--hidden", "4,a", "--out", str(tmp_path / "r"))
+    assert code == 2 and err == [
+        "proplab train: error: argument --hidden: expected an integer, got '4,a'"
+    ]
 
 
 @pytest.mark.parametrize(

@@ -474,10 +474,11 @@ def test_saturated_outputs_are_not_compared_and_told_apart_from_a_wrong_backward
     wrong = gradcheck(Sequential(Linear(2, 3, rng=np.random.default_rng(0)), Wrong()), x)
     # a real error gets no excuse, only what it is: 1.5 times the true gradient
     factor = "the backward is 1.5 times the central differences everywhere"
-    assert not wrong.ok and wrong.notes == [
+    assert not wrong.ok and wrong.notes[:-1] == [
         f"{name}: {factor}: a constant factor is missing or extra"
         for name in ("input", "0.weight", "0.bias")
     ]
+    assert ": layer 1, Wrong(), is the first to fail (input 3.3e-01)" in wrong.notes[-1]
     assert wrong.errors["input"] == pytest.approx(1 / 3, rel=1e-6)
 
 
@@ -693,7 +694,8 @@ def test_a_failure_within_ten_times_the_round_off_is_explained():
     lin.bias.data[...] = 17.5
     result = gradcheck(Sequential(lin, Wrong()), np.random.default_rng(1).normal(size=(4, 2)))
     assert not result.ok and "FAILED" in str(result)
-    [note] = result.notes
+    [note, layers] = result.notes
+    assert ": layer 1, Wrong(), is the first to fail" in layers
     assert note.split(":")[0] in ("input, 0.weight", "input, 0.weight, 0.bias")
     assert "likely not a backward error" in note
 
@@ -1362,3 +1364,85 @@ def test_a_backward_off_by_a_constant_factor_is_named_with_the_factor():
 
     result = gradcheck(_WrongTanh(), rng.normal(size=(4, 3)))
     assert not result.ok and not any("times the central" in note for note in result.notes)
+
+
+# --- which layer, and a transposed gradient (persona22 M5) -----------------------------
+
+
+class SharedOutputSigmoid(Sigmoid):
+    """Keeps its output on the class, shared by every instance: each passes alone, but in
+    a model the second one's forward overwrites what the first one's backward reads."""
+
+    kept: np.ndarray | None = None
+
+    def forward(self, x):
+        SharedOutputSigmoid.kept = 1.0 / (1.0 + np.exp(-x))
+        return SharedOutputSigmoid.kept
+
+    def backward(self, grad_out, need_input_grad=True):
+        s = SharedOutputSigmoid.kept
+        return grad_out * s * (1.0 - s)
+
+
+class TransposedWeightGrad(Linear):
+    """dL/dW = (x^T dL/dz)^T: for a square W, the right shape and the wrong values."""
+
+    def backward(self, grad_out, need_input_grad=True):
+        self.weight.accumulate((self.x.mT @ grad_out).mT)
+        self.bias.accumulate(grad_out.sum(axis=-2))
+        return grad_out @ self.weight.data.mT
+
+
+def test_a_failed_sequential_names_the_first_layer_that_fails_alone(rng):
+    # a wrong activation has no parameters: in the whole model it shows only as the
+    # failing parameters below it (0.weight, 0.bias) and the input
+    model = Sequential(Linear(2, 3, rng=rng), SigmoidDerivativeOfZ(), Linear(3, 1, rng=rng))
+    x = rng.uniform(-2, 2, size=(5, 2))
+    result = gradcheck(model, x)
+    assert not result.ok and result.errors["2.weight"] < TOL and result.errors["0.weight"] > 0.01
+    (note,) = [n for n in result.notes if n.startswith("checked layer by layer")]
+    alone = gradcheck(model.layers[1], model.layers[0].forward(x), rng=np.random.default_rng(1))
+    assert note == (
+        "checked layer by layer (each alone, on the input it receives in this forward pass): "
+        f"layer 1, SigmoidDerivativeOfZ(), is the first to fail (input "
+        f"{alone.relative['input']:.1e}): the bug is in its backward, and the wrong dL/dx it "
+        "returns reaches every layer below it"
+    )
+    assert f"note: {note}" in str(result)
+    # a bad parameter gradient is named by its array, and nothing is said passed down
+    model = Sequential(Linear(2, 3, rng=rng), Sigmoid(), ScalarBiasGrad(3, 2, rng=rng))
+    (note,) = [n for n in gradcheck(model, x).notes if n.startswith("checked layer")]
+    assert note.endswith(": layer 2, ScalarBiasGrad(in=3, out=2, bias=True), is the first to fail "
+                         "(bias 1.0e+00): "
+                         "the bug is in its backward")  # fmt: skip
+    # a model that passes keeps its output: no layer-by-layer note
+    model = Sequential(Linear(2, 3, rng=rng), Sigmoid(), Linear(3, 1, rng=rng))
+    passing = gradcheck(model, x)
+    assert passing.ok and not any("layer by layer" in n for n in passing.notes)
+
+
+def test_layers_that_each_pass_alone_are_said_to_pass(rng):
+    model = Sequential(
+        Linear(2, 3, rng=rng), SharedOutputSigmoid(), Linear(3, 1, rng=rng), SharedOutputSigmoid()
+    )
+    result = gradcheck(model, rng.uniform(-2, 2, size=(5, 2)))
+    assert not result.ok
+    assert result.notes[-1] == (
+        "checked layer by layer (each alone, on the input it receives in this forward pass): "
+        "every layer passes, so each backward is right on its own; look at what the layers "
+        "share (a class attribute or a global array that one layer's forward overwrites "
+        "before another's backward reads it?)"
+    )
+
+
+def test_a_transposed_weight_gradient_is_named(rng):
+    layer = TransposedWeightGrad(3, 3, rng=rng)
+    result = gradcheck(layer, rng.standard_normal((4, 3)))
+    assert result.errors["weight"] > 0.1 and result.errors["bias"] < TOL
+    assert own_notes(result) == [
+        "weight: the backward is the transpose of the central differences: a .T missing or "
+        "extra (for a weight W of shape (in, out), used as x W, dL/dW = x^T dL/dout)"
+    ]
+    # a square weight whose gradient is wrong otherwise gets no such note
+    assert not any("transpose" in n for n in gradcheck(ScalarBiasGrad(3, 3, rng=rng),
+                                                       rng.standard_normal((4, 3))).notes)  # fmt: skip

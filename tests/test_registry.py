@@ -57,6 +57,13 @@ def test_did_you_mean_picks_the_closest_or_nothing():
     assert did_you_mean("epoch", ["lr", "epochs", "seed"]) == "; did you mean 'epochs'?"
     assert did_you_mean("xro", ["linear", "xor", "moons"]) == "; did you mean 'xor'?"
     assert did_you_mean("zzz", ["linear", "xor", "moons"]) == ""
+    # persona22 L5: an accepted name with a part added after a separator, the longest
+    for handout in ("xor_easy", "XOR_easy", "xor-easy"):
+        assert did_you_mean(handout, ["linear", "xor", "xor-quadrants"]) == "; did you mean 'xor'?"
+    assert did_you_mean("xor-quadrants-2", ["xor", "xor-quadrants"]) == (
+        "; did you mean 'xor-quadrants'?"
+    )
+    assert did_you_mean("xorandmore", ["linear", "xor"]) == ""
     assert did_you_mean("", []) == ""
 
 

@@ -133,3 +133,33 @@ def test_a_run_told_oscillating_in_an_earlier_experiment_is_pointed_at():
     # other runs of the same shape (runs named r2<seed>, not r1<seed>): told in full
     other = _view({"2": _bouncing("2", 1.0, [1.0] * 5)})
     assert report_text.observations(later, [other])[1] == full
+
+
+def test_an_accuracy_flipping_while_the_loss_falls_is_not_called_overshooting():
+    """persona22 H1: at 4,000 epochs lr 0.01 on linear swung between 92 and 94 % while
+    its loss fell on every one of the last 400 epochs, and the answer said "the loss goes
+    up on alternate epochs", a rate the same report calls too low."""
+    runs = _runs("1", 1.0, [1.0] * 5, first=100)  # the loss falls linearly to 1e-3
+    runs[0].accuracy[700:] = np.where(np.arange(300) % 2, LOW, 1.0)
+    flipping = runs[0]
+    assert flipping.oscillating and flipping.tail_rises == 0.0
+    assert not flipping.loss_bounces and flipping.cycle_from is None
+    groups = {"1": runs, "0.1": _runs("0.1", 0.1, [1.0] * 5, first=300)}
+    base = RunConfig(lr=1.0, epochs=1000)
+    (_, paras) = report_answers.answers([_view(groups)], base, (130, 21))[1]
+    assert not any("Overshooting" in p or "alternate epochs" in p for p in paras)
+    window = flipping.tail_loss
+    assert (
+        "Not overshooting, on XOR: at lr 1 (the lab's) in seed 0, the accuracy swings between "
+        "95.2 % and 100.0 % over the last 10 % of epochs while the loss falls on every one "
+        f"of them, from {window[0]:.6g} to {window[-1]:.6g}. A few points sit near the decision "
+        "boundary, and as the weights keep moving they cross it back and forth: the loss, "
+        "taken over every point, still goes down."
+    ) in paras
+    # with a seed whose loss does go up and down too, both are said, each for what it is
+    groups["1"][1].loss[700:] = np.where(np.arange(300) % 2, 0.012, 0.010)
+    groups["1"][1].accuracy[700:] = np.where(np.arange(300) % 2, LOW, 1.0)
+    (_, paras) = report_answers.answers([_view(groups)], base, (130, 21))[1]
+    (text,) = [p for p in paras if p.startswith("Overshooting")]
+    assert "in seed 1, its loss rises on 50 %" in text and "in seed 0" not in text.split(".")[0]
+    assert "(the other seeds, at the same rate, still descend). Not overshooting, on XOR: " in text

@@ -674,10 +674,20 @@ def test_a_trace_and_its_steps_print_as_one_line_in_a_repl() -> None:
 # --- your own backprop against proplab's (trace.compare) ----------------------------------
 
 
+def _lab_model():
+    """The 2-3-1 sigmoid network of :func:`_lab_step`, freshly made (seed 7)."""
+    return proplab.mlp(2, [3], 1, rng=np.random.default_rng(7))
+
+
+def _lab_data() -> tuple[np.ndarray, np.ndarray]:
+    """The two samples of :func:`_lab_step`."""
+    return np.array([[0.2, 0.9], [0.7, 0.1]]), np.array([[1.0], [0.0]])
+
+
 def _lab_step():
     """A 2-3-1 sigmoid step on two samples, and the same step written out in NumPy."""
-    model = proplab.mlp(2, [3], 1, rng=np.random.default_rng(7))
-    x, t = np.array([[0.2, 0.9], [0.7, 0.1]]), np.array([[1.0], [0.0]])
+    model = _lab_model()
+    x, t = _lab_data()
     (W1, b1), (W2, b2) = _weights(model)[:2]
     trace = trace_step(model, proplab.MSELoss(), x, t, proplab.SGD(model.parameters(), lr=0.5))
     z1 = x @ W1 + b1
@@ -734,6 +744,58 @@ def test_a_slip_is_found_where_it_starts_and_named(slip, first: str, note: str) 
     names = [r.name for r in result.rows]
     assert all(r.ok for r in result.rows[: names.index(first)])
     assert f"first wrong: {first} (" in result.text()
+
+
+def test_a_missing_or_doubled_activation_derivative_is_named_on_the_first_wrong_array() -> None:
+    """persona22 M3: the lab's #1 slip, dL/dz of the output taken as dL/dp (no sigmoid
+    derivative), got no note on dL/dz, and "times 4.49995: the mean's 1/N? the
+    square's 2?" on the 1-entry dL/db below it."""
+    trace, mine = _lab_step()
+    p, dp = mine["p"], mine["dL/dp"]
+    left_out = {**mine, "dL/dz2": dp, "dL/db2": dp.sum(0, keepdims=True)}
+    result = trace.compare(left_out)
+    assert result.first_wrong.name == "dL/dz2"
+    assert result.first_wrong.note == (
+        "it is dL/da2 without the factor f'(z2): the activation's derivative left out? "
+        "(dL/dz2 = dL/da2 * f'(z2))"
+    )
+    # one entry is a constant times any other: no constant factor is read into it
+    (db2,) = [r for r in result.rows if r.name == "dL/db2"]
+    assert not db2.ok and db2.note == ""
+    twice = trace.compare({**mine, "dL/dz2": dp * (p * (1 - p)) ** 2})
+    assert twice.first_wrong.note == (
+        "it is proplab's times f'(z2) once more: the activation's derivative applied twice?"
+    )
+    # a hidden layer's too, and only on the first wrong array (the later ones inherit it)
+    da1 = mine["dL/dz2"] @ _weights(_lab_model())[1][0].T
+    x = _lab_data()[0]
+    hidden = trace.compare({**mine, "dL/dz1": da1, "dL/dW1": x.T @ da1})
+    assert hidden.first_wrong.name == "dL/dz1"
+    assert "f'(z1): the activation's derivative left out?" in hidden.first_wrong.note
+    assert [r.note for r in hidden.rows if r.name == "dL/dW1"] == [""]
+
+
+def test_a_dl_da_from_the_weights_after_the_update_is_named() -> None:
+    """persona22 L6: the seed report's own bug (W2 stepped before dL/da1 = dL/dz2 W2^T)
+    read "look at how your code computes it from them", and W2 is not among them."""
+    trace, mine = _lab_step()
+    W2 = _weights(_lab_model())[1][0]
+    dW2, dz2 = mine["dL/dW2"], mine["dL/dz2"]
+    note = (
+        "it is dL/dz2 W2^T with W2 after the update: the backward must use W2 as the "
+        "forward had it, before the step changes it"
+    )
+    stepped = {**mine, "dL/da1": dz2 @ (W2 - 0.5 * dW2).T}
+    stepped.pop("dL/dz1"), stepped.pop("dL/dW1"), stepped.pop("W1 new")
+    result = trace.compare(stepped)
+    assert result.first_wrong.name == "dL/da1" and result.first_wrong.note == note
+    # without an optimizer in the trace, the plain step of whatever rate fits is found
+    bare = trace_step(_lab_model(), proplab.MSELoss(), *_lab_data())
+    assert bare.compare({**stepped, "dL/da1": dz2 @ (W2 - 3.0 * dW2).T}).first_wrong.note == note
+    # another wrong dL/da1 is not blamed on the update
+    other = trace.compare({**stepped, "dL/da1": dz2 @ W2.T + 0.01})
+    assert other.first_wrong.name == "dL/da1" and "update" not in other.first_wrong.note
+    assert trace.compare({**stepped, "dL/da1": dz2 @ W2.T}).ok
 
 
 def test_compare_refuses_what_it_cannot_compare_in_words() -> None:

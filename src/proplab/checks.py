@@ -50,7 +50,14 @@ def did_you_mean(name: object, choices: Iterable[str]) -> str:
     """``"; did you mean 'epochs'?"`` for the accepted name nearest a misspelt one (as
     difflib judges close), or ``""``: the end of an "unknown name" error message."""
     key = str(name).strip().lower()
-    close = difflib.get_close_matches(key, [str(c) for c in choices], n=1)
+    names = [str(c) for c in choices]
+    close = difflib.get_close_matches(key, names, n=1)
+    if not close:
+        # an accepted name with a part added after a separator: the handout's XOR_easy
+        # (generate_XOR_easy) is 'xor' (persona22 L5); the longest such name
+        dashed = key.replace("_", "-")
+        starts = [c for c in names if dashed.startswith(c.lower().replace("_", "-") + "-")]
+        close = sorted(starts, key=len, reverse=True)[:1]
     return f"; did you mean {close[0]!r}?" if close else ""
 
 

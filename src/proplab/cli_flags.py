@@ -55,6 +55,25 @@ def integer(text: str) -> int:
     return value
 
 
+def width(text: str) -> int:
+    """One ``--hidden`` width (:func:`integer`); ``4,4`` is refused with how a width per
+    layer is written: ``--hidden 4 4`` (persona22 L4)."""
+    try:
+        return integer(text)
+    except argparse.ArgumentTypeError as exc:
+        parts = [part.strip() for part in text.split(",") if part.strip()]
+        try:  # only widths, joined by commas: say how they are written
+            widths = [integer(part) for part in parts] if "," in text else []
+        except argparse.ArgumentTypeError:
+            widths = []
+        if not widths:
+            raise
+        written = " ".join(map(str, widths))
+        raise argparse.ArgumentTypeError(
+            f"{exc} (one width per layer is written --hidden {written})"
+        ) from None
+
+
 def number(text: str) -> float:
     """A number in ASCII (``1e-3``, ``inf``; not ``1_0``), as float() reads it."""
     if not _plain(text):
@@ -169,7 +188,7 @@ def add_model_flags(p: argparse.ArgumentParser) -> None:
     add("--model", help=f"{' or '.join(MODELS)} (default {d.model})")
     add(
         "--hidden",
-        type=integer,
+        type=width,
         nargs="+",
         metavar="H",
         help=f"units per hidden layer: one value H for two layers (H, H), or one per layer; 0 for none (default {d.hidden})",

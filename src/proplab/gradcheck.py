@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -23,7 +23,7 @@ import numpy as np
 from proplab.batchnorm import BatchNorm1d
 from proplab.checks import check_bool
 from proplab.conv import Conv1d
-from proplab.core import Module
+from proplab.core import Module, Sequential
 from proplab.dropout import Dropout
 from proplab.gradcheck_notes import (
     all_zero_note,
@@ -37,6 +37,7 @@ from proplab.gradcheck_notes import (
     note_grad_out_modified,
     note_kinks,
     note_non_finite,
+    note_transposed,
     note_unread_parameters,
     refused_flag,
 )
@@ -96,6 +97,13 @@ class GradcheckResult:
       note)`` (``marks``): the formula may well be right.
     - **A constant factor:** a backward that is one constant times the central
       differences everywhere is named with that factor (a forgotten 1/N, say).
+    - **A transposed gradient:** a square array whose backward is the central
+      differences transposed is named (a ``.T`` missing or extra).
+    - **Which layer:** a failed :class:`~proplab.core.Sequential` is checked again layer
+      by layer, each alone on the input it receives in the forward pass, and a note
+      names the first layer that fails alone (a wrong activation, which has no
+      parameters, otherwise shows only as failures of the parameters below it), or says
+      that every layer passes alone.
     - **Few samples:** a check on fewer than 3 samples, where a missing 1/n or 2/n can
       be exactly 1, which no tolerance catches (a module's only when it has parameters).
 
@@ -252,7 +260,74 @@ def gradcheck(
                 if x.ndim < 2:
                     raise ValueError(_sample_axis_message(x)) from exc
                 raise
+            if isinstance(target, Sequential) and result.worst > tolerance:
+                note = _layer_by_layer_note(target, x, eps, tolerance)
+                if note:
+                    result.notes.append(note)
     return result
+
+
+# how the note naming a failed Sequential's first failing layer starts: model_check's table
+# checks every layer itself, and leaves the note out
+LAYERS_NOTE = "checked layer by layer"
+
+
+def layer_inputs(layers: Sequence[Module], x: np.ndarray) -> list[np.ndarray]:
+    """What each of ``layers`` receives in their forward pass on ``x``, in order: ``x``
+    for the first, the one before's output for each other (shapes as the layers give)."""
+    inputs, h = [], x
+    for layer in layers:
+        inputs.append(h)
+        h = layer.forward(h)
+    return inputs
+
+
+def check_layers(
+    layers: Sequence[Module], inputs: Sequence[np.ndarray], eps: float, tolerance: float
+) -> list[GradcheckResult]:
+    """:func:`gradcheck` of each layer alone on its input (:func:`layer_inputs`), with a
+    generator seeded by its index for its output weights: ``proplab gradcheck``'s table
+    and a failed check of a Sequential (which names the first failing layer) both."""
+    return [
+        gradcheck(layer, inp, eps=eps, tolerance=tolerance, rng=np.random.default_rng(i))
+        for i, (layer, inp) in enumerate(zip(layers, inputs, strict=True))
+    ]
+
+
+def _layer_by_layer_note(model: Sequential, x: np.ndarray, eps: float, tolerance: float) -> str:
+    """Which layer of a failed ``model`` fails alone, on the input it receives (persona22
+    M5: a wrong parameterless activation showed only as failures of the parameters below
+    it); "" when the layers cannot be checked alone (a layer refuses its input)."""
+    layers = list(model.layers)
+    if len(layers) < 2:
+        return ""
+    try:
+        results = check_layers(layers, layer_inputs(layers, x), eps, tolerance)
+    except Exception:  # the whole model's check has said what it could
+        return ""
+    how = f"{LAYERS_NOTE} (each alone, on the input it receives in this forward pass)"
+    for i, (layer, r) in enumerate(zip(layers, results, strict=True)):
+        if r.worst > r.tolerance or r.problems:
+            wrong = [
+                f"{n} {r.relative.get(n, e):.1e}" for n, e in r.errors.items() if e > tolerance
+            ]
+            name = repr(layer).split("\n")[0]
+            passed = r.errors.get("input", 0.0) > tolerance and i > 0
+            return (
+                f"{how}: layer {i}, {name}, is the first to fail"
+                + (f" ({', '.join(wrong)})" if wrong else "")
+                + (": the bug is in its backward" if wrong else f": {'; '.join(r.problems)}")
+                + (
+                    ", and the wrong dL/dx it returns reaches every layer below it"
+                    if passed
+                    else ""
+                )
+            )
+    return (
+        f"{how}: every layer passes, so each backward is right on its own; look at what "
+        "the layers share (a class attribute or a global array that one layer's forward "
+        "overwrites before another's backward reads it?)"
+    )
 
 
 def _sample_axis_message(x: np.ndarray) -> str:
@@ -526,6 +601,7 @@ def _check_module(
             )
         explain_failure(result, analytics, numeric, valids, roundoff)
         note_constant_factors(result, analytics, numeric, valids)
+        note_transposed(result, analytics, numeric, valids)
         if not deterministic:
             result.notes.append(
                 f"{who}.forward is not deterministic: two forward passes "

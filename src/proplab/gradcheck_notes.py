@@ -205,6 +205,33 @@ def note_constant_factors(
         )
 
 
+def note_transposed(
+    result: GradcheckResult,
+    analytic: dict[str, np.ndarray],
+    numeric: dict[str, np.ndarray],
+    valid: dict[str, np.ndarray],
+) -> None:
+    """Note each failed square array whose backward is the central differences
+    transposed (persona22 M5: a ``W`` of shape ``(k, k)`` with ``dL/dW = dz^T x`` for
+    ``x^T dz`` got a bare 5.33e-01): the shapes agree, so only the values tell.
+    ``trace.compare`` gives the same hint for a student's own arrays."""
+    for name, error in result.errors.items():
+        if not result.tolerance < error < math.inf or name not in numeric:
+            continue
+        a, n, v = analytic[name], numeric[name], valid[name]
+        if a.ndim != 2 or a.shape[0] != a.shape[1] or a.shape[0] < 2 or not v.all():
+            continue
+        if any(note.startswith(f"{name}: ") for note in result.notes):
+            continue
+        scale = max(float(np.max(np.abs(a))), float(np.max(np.abs(n))), 1e-12)
+        if float(np.max(np.abs(a.T - n))) / scale <= result.tolerance:
+            result.notes.append(
+                f"{name}: the backward is the transpose of the central differences: a .T "
+                "missing or extra (for a weight W of shape (in, out), used as x W, "
+                "dL/dW = x^T dL/dout)"
+            )
+
+
 def note_unread_parameters(
     result: GradcheckResult,
     analytic: dict[str, np.ndarray],

@@ -37,7 +37,15 @@ from proplab.config import (
     network_label,
 )
 from proplab.core import Module, Sequential
-from proplab.gradcheck import DROPOUT_NOTE, KINKED, GradcheckResult, gradcheck
+from proplab.gradcheck import (
+    DROPOUT_NOTE,
+    KINKED,
+    LAYERS_NOTE,
+    GradcheckResult,
+    check_layers,
+    gradcheck,
+    layer_inputs,
+)
 from proplab.gradcheck_notes import FEW_SAMPLES_NOTE, few_samples_note
 from proplab.gradcheck_numeric import EPS_RANGE
 
@@ -172,10 +180,7 @@ def check_config(
     rows, skipped = _rows_clear_of_kinks(layers, prep.x, samples, KINK_MARGIN * eps)
     x = np.array(prep.x[rows], dtype=np.float64)
     y = np.array(prep.y[rows])
-    inputs, h = [], x
-    for layer in layers:  # what each layer sees in the model's own forward pass
-        inputs.append(h)
-        h = layer.forward(h)
+    inputs = layer_inputs(layers, x)  # what each layer sees in the model's own forward pass
     entries = _entries(layers, inputs, model, x)
     if entries > MAX_ENTRIES:
         raise CheckTooLargeError(
@@ -207,8 +212,8 @@ def check_config(
     if x.shape[0] < 3:  # every check would say so: said once, here
         check.notes.append(few_samples_note(x.shape[0]))
     # the same random output weights for every check: a seeded generator per check
-    for i, (layer, inp) in enumerate(zip(layers, inputs, strict=True)):
-        result = gradcheck(layer, inp, eps=eps, tolerance=tolerance, rng=np.random.default_rng(i))
+    results = check_layers(layers, inputs, eps, tolerance)
+    for i, (layer, inp, result) in enumerate(zip(layers, inputs, results, strict=True)):
         name = repr(layer).split("\n")[0]
         check.rows += _rows(i, name, result, layer, inp)
         check.notes += [f"{i} {name}: {note}" for note in _own(result.notes)]
@@ -230,8 +235,10 @@ def check_config(
 
 def _own(notes: list[str]) -> list[str]:
     """A check's notes but the held-dropout-mask and few-samples ones, which the table's
-    notes say once."""
-    return [note for note in notes if not note.startswith((DROPOUT_NOTE, FEW_SAMPLES_NOTE))]
+    notes say once, and the whole model's layer by layer one: the table has a row per
+    layer alone."""
+    skip = (DROPOUT_NOTE, FEW_SAMPLES_NOTE, LAYERS_NOTE)
+    return [note for note in notes if not note.startswith(skip)]
 
 
 def _rows_clear_of_kinks(

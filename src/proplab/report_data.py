@@ -150,6 +150,12 @@ class RunView:
         return self.loss[start:], accuracy
 
     @property
+    def tail_loss(self) -> np.ndarray:
+        """The loss rows of the last 10 % of epochs (empty under 10 epochs)."""
+        tail = self._tail()
+        return tail[0] if tail is not None else self.loss[:0]
+
+    @property
     def tail_rises(self) -> float:
         """The share of the last 10 % of epochs on which the loss rose by more than 1 % of
         its value (NaN under 10 epochs): about 0.5 for a loss going up and down on
@@ -191,6 +197,17 @@ class RunView:
             return False
         rises = self.tail_rises
         return (math.isfinite(rises) and rises >= OSCILLATING) or self.accuracy_swings
+
+    @property
+    def loss_bounces(self) -> bool:
+        """An oscillating run whose *loss* goes up and down at the end (it rises by over
+        1 % on a quarter or more of the last 10 % of epochs, or alternates as a period-2
+        cycle), not only its accuracy: the mark of a step that overshoots (persona22 H1:
+        an accuracy flipping while the loss only fell was called overshooting)."""
+        if not self.oscillating:
+            return False
+        rises = self.tail_rises
+        return (math.isfinite(rises) and rises >= OSCILLATING) or self.cycle_from is not None
 
     @property
     def cycle_from(self) -> int | None:
