@@ -107,7 +107,6 @@ RUN_OUTPUTS = (
 )  # fmt: skip
 
 Log = Callable[[str], Any]
-_lab_figures = lab_figures  # its name before it moved to run_figures (tests call it)
 
 
 def _silent(_line: str) -> None:
