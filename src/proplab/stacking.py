@@ -1,4 +1,4 @@
-"""Train many compatible runs as one replica stack (DESIGN principle 5).
+"""Train many compatible runs as one replica stack: a stack of models is a leading axis.
 
 On the lab's networks an epoch costs a few dozen NumPy calls of ~1 us each,
 whatever the array sizes. Runs that share their structure (data shape,
