@@ -406,7 +406,6 @@ def test_labels_for_a_loss_of_two_outputs_point_to_one_hot():
 def _yes_no_calls(value):
     """Every public yes/no option, given ``value``: each took any truthy value as True."""
     from proplab import Adam, RMSProp, gradcheck, trace_step
-    from proplab.splits import minibatches
 
     x, y = generate_xor_easy()
     model = mlp(2, 3, 1, rng=rng())
@@ -429,13 +428,11 @@ def _yes_no_calls(value):
             lambda: gradcheck(Linear(2, 3, rng=rng()), x, check_inputs=value),
         ),
         ("trace_step check", lambda: trace_step(model, MSELoss(), x, y, check=value)),
-        ("minibatches shuffle", lambda: list(minibatches(x, y, 4, shuffle=value, rng=rng()))),
-        ("minibatches drop_last", lambda: list(minibatches(x, y, 4, drop_last=value, rng=rng()))),
     ]
 
 
 @pytest.mark.parametrize("value", ["False", None, 0, 1.0])
-@pytest.mark.parametrize("case", range(11))
+@pytest.mark.parametrize("case", range(9))
 def test_a_yes_no_option_takes_only_true_or_false(case, value):
     """'False' is truthy: SGD(nesterov='False') was Nesterov, mlp(bias='False') had biases,
     fit(shuffle='False') shuffled; None switched amsgrad off. Refused as Linear refuses it."""
@@ -445,7 +442,7 @@ def test_a_yes_no_option_takes_only_true_or_false(case, value):
     assert str(err.value) == f"{label} must be True or False, got {value!r}"
 
 
-@pytest.mark.parametrize("case", range(11))
+@pytest.mark.parametrize("case", range(9))
 def test_a_yes_no_option_takes_numpy_bools(case):
     _, call = _yes_no_calls(np.bool_(False))[case]
     call()  # accepted, as Linear(bias=np.False_) is

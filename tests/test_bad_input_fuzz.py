@@ -248,9 +248,9 @@ def _api_cases():
     from proplab.models import conv_net
     from proplab.optim import Adam
     from proplab.schedules import ReduceLROnPlateau
-    from proplab.splits import minibatches
 
-    params = mlp(2, 3, rng=np.random.default_rng(0)).parameters()
+    model = mlp(2, 3, rng=np.random.default_rng(0))
+    params = model.parameters()
     x, y = np.zeros((4, 2)), np.zeros((4, 1))
     return [
         ("Unsqueeze axis inf", lambda: Unsqueeze(axis=-math.inf), ("axis", "-inf")),
@@ -260,7 +260,7 @@ def _api_cases():
         ("conv_net inf", lambda: conv_net(math.inf), ("in_features", "inf")),
         ("conv_net filters inf", lambda: conv_net(2, filters=math.inf, rng=np.random.default_rng(0)), ("filters", "inf")),
         ("n_classes inf", lambda: confusion_matrix([0, 1], [1, 0], n_classes=math.inf), ("n_classes", "inf")),
-        ("minibatches inf", lambda: list(minibatches(x, y, math.inf)), ("batch_size", "inf")),
+        ("fit batch_size inf", lambda: fit(model, MSELoss(), SGD(params), x, y, 2, batch_size=math.inf), ("batch_size", "inf")),
         ("SGD lr True", lambda: SGD(params, lr=True), ("learning rate", "True", "not True/False")),
         ("SGD momentum True", lambda: SGD(params, momentum=True), ("momentum", "True")),
         ("Adam lr [True]", lambda: Adam(params, lr=[True]), ("learning rate", "True")),

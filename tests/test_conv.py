@@ -20,7 +20,8 @@ from proplab.conv import (
     conv1d_naive_backward,
     conv1d_output_length,
 )
-from proplab.data import load_lab_dataset
+from proplab.data import generate_xor_easy
+from proplab.experiments import load_dataset
 from proplab.gradcheck import gradcheck
 from proplab.init import xavier_uniform
 from proplab.layers import Flatten, Linear
@@ -342,11 +343,12 @@ def test_conv_model_learns_the_lab_datasets_for_seeds_0_to_4(dataset, wanted) ->
     """The CLI defaults for ``--model conv``, five seeds trained at once as a replica stack.
 
     Each seed k gets what ``proplab train --model conv --seed k`` gets: weights
-    from default_rng(k) and, for ``linear``, data drawn with default_rng(k).
+    from default_rng(k) and, for ``linear``, data drawn from seed k's data stream
+    (``experiments.load_dataset``).
     """
     cfg = RunConfig(dataset=dataset, model="conv").validate()
     seeds = [0, 1, 2, 3, 4]
-    data = [load_lab_dataset(dataset, cfg.n, np.random.default_rng(s)) for s in seeds]
+    data = [load_dataset(cfg.replace(seed=s)) for s in seeds]
     x = np.stack([d[0] for d in data])
     y = np.stack([d[1] for d in data]).astype(np.float64)
     model = build_model(cfg, 2, 1, seeds=seeds)
@@ -393,7 +395,7 @@ def test_cli_conv_defaults_solve_xor(tmp_path) -> None:
     )
     summary = json.loads((out / "summary.json").read_text())
     assert summary["accuracy"] == 1.0
-    x, y = load_lab_dataset("xor")
+    x, y = generate_xor_easy()
     pred = serialize.load(out / "model.npz")(x)
     np.testing.assert_array_equal(pred > 0.5, y == 1)  # the reloaded model scores 100 % too
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from proplab.data import generate_linear, generate_xor_easy, load_lab_dataset
+from proplab.data import LAB_DATASETS, generate_linear, generate_xor_easy
 
 # --- generate_linear -----------------------------------------------------------------
 
@@ -128,14 +128,13 @@ def test_the_handouts_name_generate_XOR_easy_gives_the_same_points(xor):
 # --- by name -------------------------------------------------------------------------
 
 
-def test_load_lab_dataset_by_name(xor):
-    x, y = load_lab_dataset("xor")
-    np.testing.assert_array_equal(x, xor[0])
-    np.testing.assert_array_equal(
-        load_lab_dataset("linear", 30, rng=4)[0], generate_linear(30, 4)[0]
-    )
-    with pytest.raises(ValueError, match=r"unknown dataset 'circle' \(accepted: linear, xor\)"):
-        load_lab_dataset("circle")
+def test_the_lab_dataset_names_are_the_ones_a_run_loads_by_name():
+    """LAB_DATASETS (what the CLI, the reports and dataload check a name against) and
+    experiments.DATASETS (the one name -> loader mapping) must name the same datasets;
+    loading by name is tested in test_experiments.py."""
+    from proplab.experiments import DATASETS
+
+    assert tuple(DATASETS) == LAB_DATASETS
 
 
 @pytest.mark.parametrize(

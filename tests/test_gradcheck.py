@@ -255,6 +255,48 @@ def test_numeric_gradient_perturbs_a_strided_view_in_place():
     np.testing.assert_array_equal(view, [[1.0, -2.0], [0.5, 3.0]])
 
 
+def test_numeric_gradient_restores_the_entry_when_f_raises():
+    a = np.array([1.0, 2.0])
+    calls = []
+
+    def f() -> float:
+        calls.append(1)
+        if len(calls) == 2:  # the -eps nudge of the first entry
+            raise ValueError("refused")
+        return float(np.sum(a))
+
+    with pytest.raises(ValueError, match="refused"):
+        numeric_gradient(f, a)
+    np.testing.assert_array_equal(a, [1.0, 2.0])  # not [0.999999, 2.0]
+
+
+class _RefusesLargeWeight(Module):
+    """A 1 x 1 linear map whose forward raises when its weight exceeds 1: gradcheck's
+    +eps nudge of the weight (1.0 -> 1.000001) makes the forward raise."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.w = Parameter(np.array([[1.0]]), name="weight")
+        self.params = {"weight": self.w}
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        if self.w.data[0, 0] > 1.0:
+            raise ValueError("weight above 1 not allowed")
+        self.x = x
+        return x @ self.w.data
+
+    def backward(self, grad: np.ndarray, need_input_grad: bool = True) -> np.ndarray:
+        self.w.grad += self.x.T @ grad
+        return grad @ self.w.data.T
+
+
+def test_gradcheck_leaves_a_parameter_exactly_as_found_when_a_nudged_forward_raises():
+    model = _RefusesLargeWeight()
+    with pytest.raises(ValueError, match="weight above 1"):
+        gradcheck(model, np.ones((2, 1)))
+    assert model.w.data[0, 0] == 1.0  # exactly: the nudged 1.000001 was put back
+
+
 def test_relative_error_scales_by_array_magnitude():
     # max |a - n| = 0.5, largest magnitude 10 -> 0.05
     assert relative_error(np.array([10.0, 1.0]), np.array([10.0, 1.5])) == pytest.approx(0.05)

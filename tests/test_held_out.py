@@ -18,6 +18,7 @@ import pytest
 
 from proplab import experiments, plots, report, sweep_boundaries, sweep_dots
 from proplab.config import RunConfig
+from proplab.run_figures import lab_figures
 from proplab.runio import read_csv
 from proplab.sweep import RUNS_DIR, parse_spec, run_sweep
 
@@ -271,9 +272,9 @@ def test_a_held_out_run_without_a_test_accuracy_titles_its_figure_with_the_train
     y = np.array([[0.0], [1.0], [1.0], [0.0]])
     history = {"epoch": [1, 2], "loss": [0.3, 0.2], "accuracy": [0.5, 0.75]}
     cfg = RunConfig(dataset="xor", test_fraction=0.25)
-    experiments._lab_figures(tmp_path, cfg, history, x, y, y * 0.8, 0.75, None)
+    lab_figures(tmp_path, cfg, history, x, y, y * 0.8, 0.75, None)
     assert titles[0].endswith(", accuracy 75%")
-    experiments._lab_figures(tmp_path, cfg, history, x, y, y * 0.8, 0.75, 0.5)
+    lab_figures(tmp_path, cfg, history, x, y, y * 0.8, 0.75, 0.5)
     assert titles[1].endswith(", accuracy 75% (training data; test 50%)")
 
 

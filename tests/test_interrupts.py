@@ -162,6 +162,32 @@ def test_a_second_signal_inside_train_s_own_block_waits_with_the_first(ctrl_c):
     assert history.message == "interrupted after 8 epochs (Ctrl-C)"
 
 
+def test_a_second_signal_during_train_s_validation_keeps_the_whole_epochs(ctrl_c, monkeypatch):
+    """Ctrl-C twice during epoch 5's validation pass stops at once, outside the epoch's fit:
+    nothing there updates the weights, so they are 5 whole epochs' and the message claims
+    no partial epoch (callbacks.train does not pass fit's mid_epoch)."""
+    model, opt, x, y = _xor_run()
+    real, calls = callbacks.evaluate, []
+
+    def evaluate(*args):
+        calls.append(1)
+        if len(calls) == 6:  # 1: train's check of the validation set, then one per epoch
+            _ctrl_c()
+            _ctrl_c()
+        return real(*args)
+
+    monkeypatch.setattr(callbacks, "evaluate", evaluate)
+    history = callbacks.train(model, MSELoss(), opt, x, y, epochs=40, validation=(x, y))
+    assert (history.stop_reason, history.epochs_run, history.mid_epoch) == ("interrupted", 5, False)
+    assert history.message == "interrupted after 5 epochs (Ctrl-C)"
+    assert np.isnan(history.val_loss[-1]) and len(history.val_loss) == 5
+    alone, alone_opt, _, _ = _xor_run()
+    monkeypatch.setattr(callbacks, "evaluate", real)
+    callbacks.train(alone, MSELoss(), alone_opt, x, y, epochs=5, validation=(x, y))
+    for mine, theirs in zip(_weights(model), _weights(alone), strict=True):
+        np.testing.assert_array_equal(mine, theirs)
+
+
 def test_the_block_holds_a_signal_delivers_it_once_and_restores_the_handler(ctrl_c):
     with signals_at_epoch_end() as signals:
         _ctrl_c()

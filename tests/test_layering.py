@@ -1,5 +1,5 @@
 """The dependency arrow points one way: the NumPy core knows nothing of plotting,
-reports, the CLI or the web (DESIGN's layout; README's "Layout")."""
+reports, the CLI or the web (README's "Layout")."""
 
 from __future__ import annotations
 

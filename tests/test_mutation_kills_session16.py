@@ -259,7 +259,7 @@ def test_an_r2_moving_with_a_loss_under_the_5_percent_limit_is_still_moving():
     group = _regression_group(np.linspace(1.0, 0.9, 1000), variance=0.5)
     assert group.median_tail_change < MOVING
     assert group.r2_moving and group.moving
-    assert report_text._moving_text(group, "R²") == (
+    assert report_text._moving_text(group) == (
         "is still learning at the end: its mean R² rose from -0.820 to -0.800 over the last "
         "10 % of epochs, and may change with more epochs."
     )

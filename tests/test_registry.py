@@ -68,10 +68,11 @@ def test_did_you_mean_picks_the_closest_or_nothing():
 
 
 def test_the_dataset_loaders_suggest_the_nearest_name_too():
-    from proplab.data import load_lab_dataset
+    from proplab.config import RunConfig
+    from proplab.experiments import load_dataset
     from proplab.zoo import load_zoo
 
-    with pytest.raises(ValueError, match=r"\(accepted: linear, xor\); did you mean 'xor'\?$"):
-        load_lab_dataset("xro")
+    with pytest.raises(ValueError, match=r"\(accepted: linear, xor, .*; did you mean 'xor'\?$"):
+        load_dataset(RunConfig(dataset="xro"))
     with pytest.raises(ValueError, match=r"; did you mean 'spiral'\?$"):
         load_zoo("sprial", rng=np.random.default_rng(0))

@@ -2267,7 +2267,7 @@ def test_a_regression_loss_halving_at_r2_1_is_not_an_r2_that_may_change():
     assert after - before == pytest.approx((group.runs[0].loss[899] - 3e-5) / 0.185)
     assert 0 < after - before < 1e-3
     assert group.moving and not group.r2_moving and not group.accuracy_moving
-    assert report_text._moving_text(group, "R²") == (
+    assert report_text._moving_text(group) == (
         "is still improving at the end (its loss is falling; median change 59 % over the last "
         "10 % of epochs), while its mean R² moved less than 0.01 over them."
     )
@@ -2276,7 +2276,7 @@ def test_a_regression_loss_halving_at_r2_1_is_not_an_r2_that_may_change():
     before, after = rising.tail_r2
     assert (round(before, 3), round(after, 3)) == (0.676, 0.730)
     assert rising.r2_moving and rising.moving
-    assert report_text._moving_text(rising, "R²") == (
+    assert report_text._moving_text(rising) == (
         "is still learning at the end: its mean R² rose from 0.676 to 0.730 over the last "
         "10 % of epochs, and may change with more epochs."
     )

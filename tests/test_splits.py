@@ -1,4 +1,4 @@
-"""Stratified splits and the mini-batch iterator."""
+"""Stratified splits (fit's mini-batches: tests/test_train.py)."""
 
 import signal
 
@@ -10,7 +10,6 @@ from proplab.splits import (
     SplitError,
     _min_rows,
     _part_sizes,
-    minibatches,
     stratified_indices,
     train_test_split,
     train_val_test_split,
@@ -110,33 +109,6 @@ def test_min_rows_of_a_tiny_share_is_computed_not_counted() -> None:
         signal.alarm(0)
     assert n == 9_000_000_001  # ceil(1e-9 * n) >= 10 first holds past n = 9e9
     assert _part_sizes(n, 0.0, 1e-9)[2] == 10 and _part_sizes(n - 1, 0.0, 1e-9)[2] == 9
-
-
-def test_minibatches_cover_each_sample_once() -> None:
-    x = np.arange(10.0)[:, None] * np.ones((1, 3))
-    y = np.arange(10)[:, None]
-    batches = list(minibatches(x, y, 4, rng=np.random.default_rng(0)))
-    assert [len(b[0]) for b in batches] == [4, 4, 2]
-    seen = np.concatenate([yb[:, 0] for _, yb in batches])
-    assert sorted(seen.tolist()) == list(range(10)) and seen.tolist() != list(range(10))
-    for xb, yb in batches:
-        np.testing.assert_array_equal(xb[:, 0], yb[:, 0])  # pairs stay together
-    # a fresh order every epoch from the same generator
-    rng = np.random.default_rng(0)
-    first = [yb[:, 0].tolist() for _, yb in minibatches(x, y, 4, rng=rng)]
-    second = [yb[:, 0].tolist() for _, yb in minibatches(x, y, 4, rng=rng)]
-    assert first != second
-    ordered = [yb[:, 0].tolist() for _, yb in minibatches(x, y, 4, shuffle=False, drop_last=True)]
-    assert ordered == [[0, 1, 2, 3], [4, 5, 6, 7]]
-
-
-def test_minibatches_cut_replica_stacks_along_samples() -> None:
-    x = np.arange(2 * 6 * 1.0).reshape(2, 6, 1)  # 2 replicas, 6 samples
-    y = np.arange(6)[:, None]
-    (xb, yb), *_ = minibatches(x, np.broadcast_to(y, (2, 6, 1)), 3, shuffle=False)
-    np.testing.assert_array_equal(xb[:, :, 0], [[0, 1, 2], [6, 7, 8]])
-    with pytest.raises(ValueError, match="needs rng"):
-        next(minibatches(x, y, 3))
 
 
 # --- mutation-testing gaps: the allocation rules -----------------------------------------

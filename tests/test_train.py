@@ -296,6 +296,40 @@ def test_ctrl_c_from_a_callback_keeps_the_history(xor):
 # --- mini-batches --------------------------------------------------------------------
 
 
+def test_an_epochs_batches_cover_each_sample_once_in_a_fresh_order():
+    """fit's batches (train._batches): index arrays of at most batch_size covering every
+    sample once, drawn afresh each epoch from the one generator."""
+    from proplab.train import _batches
+
+    rng = np.random.default_rng(0)
+    first = _batches(10, 4, True, rng)
+    assert [len(b) for b in first] == [4, 4, 2]
+    seen = np.concatenate(first).tolist()
+    assert sorted(seen) == list(range(10)) and seen != list(range(10))
+    again = np.concatenate(_batches(10, 4, True, rng)).tolist()
+    assert sorted(again) == list(range(10)) and again != seen  # the next epoch's order
+    ordered = [b.tolist() for b in _batches(10, 4, False, None)]
+    assert ordered == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+    # the whole data in one batch is a slice (a view, no gather), shuffled or not
+    assert _batches(10, None, True, rng) == _batches(10, 10, True, rng) == [slice(None)]
+
+
+def test_a_stacks_mini_batches_cut_every_replica_along_the_same_samples(xor):
+    """x (R, n, in) is cut along axis -2: each replica trains as it would alone on its own
+    data with the same shuffle order."""
+    x, y = xor
+    xs = np.stack([x, 1.0 - x])  # two replicas, two datasets
+    stack = mlp(2, 4, 1, seeds=[0, 1])
+    fit(stack, MSELoss(), SGD(stack.parameters(), lr=1.0), xs, np.stack([y, y]), 3,
+        batch_size=5, rng=np.random.default_rng(7))  # fmt: skip
+    for k in range(2):
+        alone = mlp(2, 4, 1, rng=np.random.default_rng(k))
+        fit(alone, MSELoss(), SGD(alone.parameters(), lr=1.0), xs[k], y, 3,
+            batch_size=5, rng=np.random.default_rng(7))  # fmt: skip
+        for name, value in alone.state_dict().items():
+            np.testing.assert_allclose(stack.state_dict()[name][k], value, rtol=1e-12, atol=0)
+
+
 def test_minibatches_are_reproducible_with_the_same_seed(xor):
     x, y = xor
     runs = []

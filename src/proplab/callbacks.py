@@ -36,8 +36,8 @@ from proplab.interrupts import signals_at_epoch_end
 from proplab.losses import Loss
 from proplab.optim_base import Optimizer
 from proplab.schedules import LRSchedule, ReduceLROnPlateau
-from proplab.scoring import as_arrays, evaluate, in_model_dtype, non_finite_loss
-from proplab.train import fit_without_last_check, last_update_diverged
+from proplab.scoring import as_arrays, evaluate, in_model_dtype
+from proplab.train import _check_last_update, fit_without_last_check
 from proplab.train_text import format_epoch_line
 
 
@@ -297,15 +297,15 @@ def train(
             history.stop_reason = "interrupted"
             history.interrupted_by = interrupt_cause(exc)
             _align(history, validation is not None)
+            # no mid_epoch (fit's handler passes it): outside the epoch's fit nothing updates
+            # the weights (validation, the schedule and early stopping only read them), so
+            # they are those of the epochs_run whole epochs even after a second signal
             history.message = interrupted_message(history.epochs_run, history.interrupted_by)
     _align(history, validation is not None)
     if validation is None and history.stop_reason in ("completed", "converged"):
         # each epoch's loss is measured before its update: the last update is checked here
         # (a model that predicts NaN after it was "completed", and scored 52 %)
-        final_loss = non_finite_loss(model, loss_fn, x, y)
-        if final_loss is not None:
-            history.stop_reason = "diverged"
-            history.message = last_update_diverged(history.epochs_run, final_loss)
+        _check_last_update(model, loss_fn, x, y, history)
     if early_stopping is not None and early_stopping.restore(model):
         history.best_epoch = early_stopping.best_epoch
     if warn and history.stop_reason == "completed" and (plateau is not None or early_stopping):

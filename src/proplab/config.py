@@ -367,14 +367,20 @@ def shuffle_rng(cfg: RunConfig) -> np.random.Generator:
     return np.random.default_rng([cfg.seed, SHUFFLE_STREAM])
 
 
-def build_optimizer(cfg: RunConfig, params: list, lr: Any = None) -> Optimizer:
-    """The optimizer named by ``cfg`` over ``params`` (``lr`` may be a per-replica array)."""
-    cls = resolve("optimizer", cfg.optimizer)
-    lr = cfg.lr if lr is None else lr
-    kwargs: dict[str, Any] = {"lr": lr, "weight_decay": cfg.weight_decay, "l1": cfg.l1}
+def optimizer_kwargs(cfg: RunConfig) -> dict[str, Any]:
+    """The keyword arguments ``cfg``'s optimizer is built with: ``lr``, ``weight_decay``,
+    ``l1``, and ``momentum`` for the optimizers that have one. The one place a RunConfig
+    field becomes an optimizer hyperparameter, for a single run (:func:`build_optimizer`)
+    and a stack (:func:`proplab.stacking.build_stack_optimizer`) alike."""
+    kwargs: dict[str, Any] = {"lr": cfg.lr, "weight_decay": cfg.weight_decay, "l1": cfg.l1}
     if cfg.optimizer in MOMENTUM_OPTIMIZERS:
         kwargs["momentum"] = cfg.effective_momentum
-    return cls(params, **kwargs)
+    return kwargs
+
+
+def build_optimizer(cfg: RunConfig, params: list) -> Optimizer:
+    """The optimizer named by ``cfg`` over ``params``."""
+    return resolve("optimizer", cfg.optimizer)(params, **optimizer_kwargs(cfg))
 
 
 # the optimizers a config's momentum goes to (AdaGrad and Adam have none)

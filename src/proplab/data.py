@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from proplab.checks import check_int, did_you_mean
+from proplab.checks import check_int
 
 
 def generator(rng: np.random.Generator | int | None, owner: str) -> np.random.Generator:
@@ -70,21 +70,8 @@ def generate_xor_easy() -> tuple[np.ndarray, np.ndarray]:
 generate_XOR_easy = generate_xor_easy
 
 
+# the lab's dataset names; :data:`proplab.experiments.DATASETS` loads them by a run's config
 LAB_DATASETS = ("linear", "xor")
-
-
-def load_lab_dataset(
-    name: str, n: int = 100, rng: np.random.Generator | int | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """``"linear"`` or ``"xor"`` by name (the CLI's ``--dataset``)."""
-    if name == "linear":
-        return generate_linear(n, rng)
-    if name == "xor":
-        return generate_xor_easy()
-    raise ValueError(
-        f"unknown dataset {name!r} (accepted: {', '.join(LAB_DATASETS)})"
-        + did_you_mean(name, LAB_DATASETS)
-    )
 
 
 def plane_axes(x: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:

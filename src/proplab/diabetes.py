@@ -22,7 +22,6 @@ import numpy as np
 from proplab.digits import MissingDependencyError
 
 N_SAMPLES = 442
-N_FEATURES = 10
 
 MISSING_MESSAGE = (
     "the diabetes dataset comes with scikit-learn, which is not installed; "

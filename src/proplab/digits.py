@@ -12,7 +12,6 @@ from typing import NamedTuple
 
 import numpy as np
 
-N_CLASSES = 10
 IMAGE_SHAPE = (8, 8)
 # the fixed evaluation split: stratified 80/20, scikit-learn random_state 0
 TEST_FRACTION = 0.2

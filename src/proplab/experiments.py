@@ -1,6 +1,6 @@
-"""Run one configuration into a run folder (DESIGN "Runs on disk").
+"""Run one configuration into a run folder: everything needed to rerun it, and its results.
 
-A run folder holds::
+A run folder holds (:data:`RUN_OUTPUTS` names every file; a rerun clears them all)::
 
     config.json       {"config": RunConfig.to_dict(), "versions": {...}, "platform": "...",
                        "blas_threads": N, and for a CSV dataset "data": {"file": path,
@@ -12,8 +12,17 @@ A run folder holds::
     learning_curve.png
     boundary_during_training.png   (2 inputs, one output) P(class 1) at six epochs
                       (a regression's: its predicted value)
+    gradients.csv     (2 inputs, one output, not diverged) each layer's mean |dL/dW| at
+                      the kept weights
+    gradients.png     those against epoch
     test_loss.csv     a regression run with a test share: the test loss at the kept weights
+    predictions.txt   ``proplab lab``'s runs: the per-sample lines it printed
+    decision_boundary.png   a 2-input dataset other than the lab's (a regression's: its
+                      predicted value over the plane)
+    confusion_matrix.png    more than 2 outputs (classes); predictions.png: the digits,
+                      mistakes first
     summary.json      final metrics; written LAST and only for a finished run
+    interrupted.json  instead of summary.json for a run stopped by Ctrl-C (below)
 
 The figures are drawn by :mod:`proplab.run_figures`.
 
@@ -107,7 +116,6 @@ RUN_OUTPUTS = (
 )  # fmt: skip
 
 Log = Callable[[str], Any]
-_lab_figures = lab_figures  # its name before it moved to run_figures (tests call it)
 
 
 def _silent(_line: str) -> None:

@@ -27,17 +27,41 @@ KINKED = (ReLU, LeakyReLU)  # modules whose derivative jumps at 0
 EPS_RANGE = (1e-10, 1e-3)
 
 
-def numeric_gradient(f: Callable[[], float], array: np.ndarray, eps: float = 1e-6) -> np.ndarray:
-    """dF/d(array) by central differences, perturbing ``array`` in place and restoring it."""
-    grad = np.zeros(array.shape, dtype=np.float64)
-    for i in np.ndindex(array.shape):
-        old = array[i]
+def _central(
+    f: Callable[[], float],
+    array: np.ndarray,
+    i: tuple[int, ...],
+    eps: float,
+    after_each: Callable[[], None] | None = None,
+) -> float:
+    """(F(array[i] + eps) - F(array[i] - eps)) / (2 eps), nudging ``array[i]`` in place.
+
+    The entry is restored in a ``finally``: a forward that raises on a nudged value
+    (a model refusing a weight, a loss refusing a prediction) must not leave the
+    caller's parameter off by eps. ``after_each`` runs after each of the two calls
+    of ``f`` (the kink watch reads what that forward pass saw).
+    """
+    old = array[i]
+    try:
         array[i] = old + eps
         plus = f()
+        if after_each is not None:
+            after_each()
         array[i] = old - eps
         minus = f()
+        if after_each is not None:
+            after_each()
+    finally:
         array[i] = old
-        grad[i] = (plus - minus) / (2 * eps)
+    return (plus - minus) / (2 * eps)
+
+
+def numeric_gradient(f: Callable[[], float], array: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+    """dF/d(array) by central differences, perturbing ``array`` in place and restoring it
+    (also when ``f`` raises)."""
+    grad = np.zeros(array.shape, dtype=np.float64)
+    for i in np.ndindex(array.shape):
+        grad[i] = _central(f, array, i, eps)
     return grad
 
 
@@ -89,22 +113,20 @@ def numeric_gradient_watched(
 ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`numeric_gradient`, and which entries are valid: False where a +-eps nudge
     put a watched input on the other side of its kink than ``base``. ``on_entry`` is
-    called after each entry (a progress bar's tick)."""
+    called as each entry's nudges start (a progress bar's tick)."""
     grad = np.zeros(array.shape, dtype=np.float64)
     valid = np.ones(array.shape, dtype=bool)
+    crossings: list[bool] = []  # for the current entry: one per nudge, +eps then -eps
+
+    def note_crossing() -> None:
+        crossings.append(_crossed(watch.take(), base))
+
     for i in np.ndindex(array.shape):
         if on_entry is not None:
             on_entry()
-        old = array[i]
-        array[i] = old + eps
-        plus = f()
-        crossed = _crossed(watch.take(), base)
-        array[i] = old - eps
-        minus = f()
-        crossed = _crossed(watch.take(), base) or crossed
-        array[i] = old
-        grad[i] = (plus - minus) / (2 * eps)
-        valid[i] = not crossed
+        crossings.clear()
+        grad[i] = _central(f, array, i, eps, note_crossing)
+        valid[i] = not any(crossings)
     return grad, valid
 
 
@@ -118,18 +140,10 @@ def numeric_gradient_of_loss(
     valid = np.ones(array.shape, dtype=bool)
     refused = ""
     for i in np.ndindex(array.shape):
-        old = array[i]
         try:
-            array[i] = old + eps
-            plus = f()
-            array[i] = old - eps
-            minus = f()
+            grad[i] = _central(f, array, i, eps)
         except ValueError as exc:
             valid[i], refused = False, refused or str(exc)
-            continue
-        finally:
-            array[i] = old
-        grad[i] = (plus - minus) / (2 * eps)
     return grad, valid, refused
 
 
@@ -144,25 +158,13 @@ def ridders_derivative(
     sharply (BCE near 0 or 1). Stops when round-off starts to grow the error estimate.
     (Numerical Recipes' ``dfridr``.)
     """
-    old = array[index]
-
-    def central(h: float) -> float:
-        try:
-            array[index] = old + h
-            plus = f()
-            array[index] = old - h
-            minus = f()
-        finally:
-            array[index] = old
-        return (plus - minus) / (2 * h)
-
     shrink, rows = 1.4, 10
     table = np.zeros((rows, rows))
-    table[0, 0] = best = central(step)
+    table[0, 0] = best = _central(f, array, index, step)
     error = math.inf
     for k in range(1, rows):
         step /= shrink
-        table[0, k] = central(step)
+        table[0, k] = _central(f, array, index, step)
         factor = shrink**2
         for j in range(1, k + 1):  # eliminate the step^2, step^4, ... terms in turn
             table[j, k] = (table[j - 1, k] * factor - table[j - 1, k - 1]) / (factor - 1)

@@ -359,7 +359,7 @@ def _classes(run: TrainedRun, outputs: int) -> list[Any]:
     return classes
 
 
-def _label_indices(run: TrainedRun, rows: Rows, classes: Sequence[Any]) -> np.ndarray:
+def _label_indices(rows: Rows, classes: Sequence[Any]) -> np.ndarray:
     """The label column's classes as indices ``(n, 1)``, or PredictError for a label the
     run does not know (naming it and the classes it knows)."""
     assert rows.label_column is not None
@@ -414,7 +414,7 @@ def predict(run: TrainedRun, rows: Rows) -> Predicted:
         columns |= {f"output_{c}": o for c, o in zip(shown, outputs.T, strict=True)}
     score = None
     if rows.label_column is not None:
-        y = _label_indices(run, rows, classes)
+        y = _label_indices(rows, classes)
         targets, _ = dataload.targets_and_width(run.cfg, y, len(classes))
         loss, acc, _ = evaluate(run.model, build_loss(run.cfg), rows.x, targets)
         score = _score_line(rows, format_summary_line(float(loss), float(acc)))

@@ -1,4 +1,4 @@
-"""Names become classes here, and only here (DESIGN principle 4).
+"""Names become classes here, and only here: one registry, resolved once at the boundary.
 
 The CLI and config files speak in strings (``"sigmoid"``, ``"adagrad"``); they
 call :func:`resolve` once and pass objects everywhere else.

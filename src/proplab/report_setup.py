@@ -256,7 +256,7 @@ def _describe_data(ds: str, records: list[aggregate.RunRecord]) -> str:
 
     cfgs = {r.seed: r.config for r in records if r.dataset == ds}
     if _fits_values(ds, records):  # values, not classes: their range and spread
-        return _describe_values(ds, cfgs)
+        return _describe_values(cfgs)
     shares = []
     for cfg in cfgs.values():
         _, y = load_dataset(cfg)
@@ -290,7 +290,7 @@ def _describe_data(ds: str, records: list[aggregate.RunRecord]) -> str:
     return f"{what}; {one} is {lo:.0f}–{hi:.0f} % of them across seeds."
 
 
-def _describe_values(ds: str, cfgs: dict[int, RunConfig]) -> str:
+def _describe_values(cfgs: dict[int, RunConfig]) -> str:
     """A regression set's Data line: samples, features, and the targets' range and
     spread (over every seed's draw, which differ for generated data)."""
     from proplab.experiments import load_dataset

@@ -213,7 +213,6 @@ def _dataset_notes(
     """The findings on one dataset, from its groups of one kind (classification or values)."""
     notes: list[str] = []
     values = gs[0].regression
-    what = "R²" if values else "accuracy"
     # with a held-out set, the score is the training data's: the headline says so and
     # a second line gives the test set's
     train = f"{name} (training set)" if view.has_test else name
@@ -281,7 +280,7 @@ def _dataset_notes(
             rest = g.n - len(g.oscillating_runs)
             other = f"in its other {rest} seed{'s' if rest > 1 else ''}, "
             who = f"{other}{nm(g)}" if g.oscillating else nm(g)
-            notes.append(f"On {name}, {who} {_moving_text(g, what)}")
+            notes.append(f"On {name}, {who} {_moving_text(g)}")
     return notes
 
 
@@ -393,7 +392,7 @@ def _stopped_text(g: GroupView) -> str:
     )
 
 
-def _moving_text(g: GroupView, what: str) -> str:
+def _moving_text(g: GroupView) -> str:
     """What a group still changing at the end does: its accuracy, when that moved by a
     point or more, else its loss (a loss heading for 0 keeps falling by large relative
     steps while the accuracy stays put: that is said, not left as "may change")."""

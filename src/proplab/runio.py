@@ -1,4 +1,4 @@
-"""Atomic file writes and small readers for run folders (DESIGN principle 7: nothing is lost).
+"""Atomic file writes and small readers for run folders, so that nothing a run wrote is lost.
 
 Every writer here writes to a temporary file in the target's folder and then
 ``os.replace``-s it onto the target, so a reader (or a resumed sweep) sees

@@ -241,6 +241,3 @@ class ReduceLROnPlateau(LRSchedule):
     def lr_at(self, epoch: int) -> Hyper:
         """Not available: this schedule's lr depends on the metrics (raises TypeError)."""
         raise TypeError("ReduceLROnPlateau has no closed form: its lr depends on the metrics seen")
-
-
-SCHEDULES = {"step": StepLR, "cosine": CosineAnnealingLR, "plateau": ReduceLROnPlateau}

@@ -1,4 +1,6 @@
-"""Stratified train/validation/test splits and a shuffling mini-batch iterator.
+"""Stratified train/validation/test splits.
+
+(Mini-batches are cut by :func:`proplab.train.fit` itself, ``train._batches``.)
 
 A stratified split keeps each class's share the same in every part, so a
 20 % test set of a 10-class problem holds about 20 % of every digit.
@@ -7,12 +9,11 @@ A stratified split keeps each class's share the same in every part, so a
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
 
-from proplab.checks import check_bool, is_whole
 from proplab.metrics import labels_of
 
 
@@ -191,41 +192,6 @@ def train_test_split(
     """Stratified ``(x_train, x_test, y_train, y_test)`` (scikit-learn's order)."""
     s = train_val_test_split(x, y, 0.0, test_fraction, rng)
     return s.x_train, s.x_test, s.y_train, s.y_test
-
-
-def minibatches(
-    x: np.ndarray,
-    y: np.ndarray,
-    batch_size: int,
-    *,
-    shuffle: bool = True,
-    rng: np.random.Generator | None = None,
-    drop_last: bool = False,
-) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Yield ``(x_batch, y_batch)`` pairs covering the data once (one epoch).
-
-    The sample axis is ``-2`` (``x (*R, n, in)``, ``y (*R, n, out)``), so a
-    replica stack's data is cut along the same samples for every replica.
-    ``shuffle`` draws a fresh order from ``rng`` on every call; the last batch
-    is smaller unless ``drop_last``.
-    """
-    if not is_whole(batch_size, 1):
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-    check_bool(shuffle, "minibatches shuffle")  # "False" is truthy: it shuffled
-    check_bool(drop_last, "minibatches drop_last")
-    n = x.shape[-2]
-    if y.shape[-2] != n:
-        raise ValueError(f"x has {n} samples but y has {y.shape[-2]}")
-    if not shuffle:
-        order = np.arange(n)
-    elif rng is None:
-        raise ValueError("shuffling needs rng=np.random.default_rng(seed)")
-    else:
-        order = rng.permutation(n)
-    stop = n - n % batch_size if drop_last else n
-    for start in range(0, stop, batch_size):
-        idx = order[start : start + batch_size]
-        yield x[..., idx, :], y[..., idx, :]
 
 
 def _named(label: int, class_names: Sequence[object] | None) -> str:

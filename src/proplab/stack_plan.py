@@ -1,11 +1,11 @@
-"""Which runs of a sweep train together, and in what order (DESIGN principle 5).
+"""Which runs of a sweep train together, and in what order.
 
 Runs whose configs differ only in per-replica scalars (seed, learning rate...)
 and in variants a stack realises per block of replicas (activation, bias,
 optimizer) share a *structure* and can train as one replica stack
-(:mod:`proplab.stacking`). Here: that grouping, splitting groups to a memory
-budget, a time model of each training unit, and balancing units over worker
-processes.
+(:mod:`proplab.stacking`: K models are one model whose arrays carry a leading
+axis of K). Here: that grouping, splitting groups to a memory budget, a time
+model of each training unit, and balancing units over worker processes.
 """
 
 from __future__ import annotations

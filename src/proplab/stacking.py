@@ -1,4 +1,4 @@
-"""Train many compatible runs as one replica stack (DESIGN principle 5).
+"""Train many compatible runs as one replica stack: a stack of models is a leading axis.
 
 On the lab's networks an epoch costs a few dozen NumPy calls of ~1 us each,
 whatever the array sizes. Runs that share their structure (data shape,
@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from proplab.config import MOMENTUM_OPTIMIZERS, RunConfig, build_loss, build_model, input_stats
+from proplab.config import RunConfig, build_loss, build_model, input_stats, optimizer_kwargs
 from proplab.conv import Conv1d
 from proplab.core import Module
 from proplab.history import History
@@ -105,15 +105,10 @@ def build_stack_optimizer(cfgs: Sequence[RunConfig], params: list[Parameter]) ->
             params,
             [(len(b), functools.partial(build_stack_optimizer, b)) for b in blocks],
         )
-    cfg = cfgs[0]
-    kwargs = {
-        "lr": _per_replica([c.lr for c in cfgs]),
-        "weight_decay": _per_replica([c.weight_decay for c in cfgs]),
-        "l1": _per_replica([c.l1 for c in cfgs]),
-    }
-    if cfg.optimizer in MOMENTUM_OPTIMIZERS:
-        kwargs["momentum"] = _per_replica([c.effective_momentum for c in cfgs])
-    return resolve("optimizer", cfg.optimizer)(params, **kwargs)
+    # one rule: every replica's kwargs have the same names (sgd and momentum both take one)
+    each = [optimizer_kwargs(c) for c in cfgs]
+    kwargs = {name: _per_replica([k[name] for k in each]) for name in each[0]}
+    return resolve("optimizer", cfgs[0].optimizer)(params, **kwargs)
 
 
 def build_stack_model(

@@ -126,12 +126,14 @@ def _row_value_limits(rows: Sequence[Sequence[BoundaryPanel | None]]) -> list[fl
 
 
 def boundary_grid(x: np.ndarray, size: int = 121) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(u, v, points)``: a grid over the unit square widened to hold every sample of ``x``.
+    """``(u, v, points)``: a grid over the plane holding every sample of ``x``.
 
-    ``x`` is ``(n, 2)``; the box is the union of ``[0, 1]^2`` and the samples'
-    box, plus 5 % of its span on each side: ``[-0.05, 1.05]^2`` for the lab's
-    data, the whole cloud for a zoo dataset. ``u`` and ``v`` are ``(size,)``,
-    ``points`` is ``(size * size, 2)`` with ``points[j * size + i] = (u[i], v[j])``.
+    ``x`` is ``(n, 2)``; along each input the box is its samples' range, widened to
+    include ``[0, 1]`` where the samples meet it, plus 5 % of its span on each side
+    (:func:`proplab.data.plane_axes`): ``[-0.05, 1.05]^2`` for the lab's data, the
+    whole cloud for a zoo dataset, 145 to 190 (padded) for a CSV's heights. ``u`` and
+    ``v`` are ``(size,)``, ``points`` is ``(size * size, 2)`` with
+    ``points[j * size + i] = (u[i], v[j])``.
     """
     u, v = plane_axes(x, size)
     return u, v, plane_points(u, v)

@@ -249,7 +249,7 @@ def parse_spec(text: str, path: Path | str = "<sweep>", *, check_build: bool = T
         exp = _experiment(raw, base, where, own)
         if any(e.name == exp.name for e in experiments):
             raise SweepError(f"{where}: duplicate experiment name {exp.name!r}")
-        _expand(exp, shared, base, reference, runs, f"{path}: experiment {exp.name!r}")
+        _expand(exp, shared, reference, runs, f"{path}: experiment {exp.name!r}")
         experiments.append(exp)
     spec = SweepSpec(
         path=path,
@@ -445,7 +445,6 @@ def _experiment(raw: Any, base: dict[str, Any], where: str, own: list[Axis] | No
 def _expand(
     exp: Experiment,
     shared: list[Axis],
-    base: dict[str, Any],
     reference: RunConfig,
     runs: dict[str, RunConfig],
     where: str,

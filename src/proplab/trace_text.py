@@ -80,10 +80,6 @@ def _aligned(column: tuple[str, ...]) -> list[str]:
     return [(whole.rjust(left) + (dot + frac).ljust(right)) for whole, dot, frac in parts]
 
 
-def _is_layer(module: Module) -> bool:
-    return isinstance(module, Linear) or type(module).__name__ == "Conv1d"
-
-
 def _sizes(step: ModuleStep) -> str:
     return f"{step.input.shape[-1]} -> {step.output.shape[-1]}"
 

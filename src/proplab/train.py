@@ -56,17 +56,17 @@ class _DeferredAccuracy:
     On the lab's networks one epoch costs ~40 NumPy calls; scoring every
     epoch on its own would add three more. Holding the (fresh, never reused)
     prediction arrays and thresholding a few thousand epochs in one vectorised
-    call gives identical numbers for a fraction of the cost. Memory stays
-    bounded: a chunk holds at most ~8 MB of predictions. Most proplab modules
-    return a fresh array from each forward pass; one that returns its input
-    (Identity) or a view, or a hand-written one that returns one buffer it
+    call (:func:`~proplab.scoring.accuracy` of the stacked epochs: one 0.5-threshold
+    rule for fit and for a lone score) gives identical numbers for a fraction of the
+    cost. Memory stays bounded: a chunk holds at most ~8 MB of predictions. Most
+    proplab modules return a fresh array from each forward pass; one that returns its
+    input (Identity) or a view, or a hand-written one that returns one buffer it
     overwrites every epoch (``np.exp(..., out=self.buf)``), would score every kept
     epoch as the last: such a prediction is copied.
     """
 
     def __init__(self, y: np.ndarray, accuracies: list, pred_size: int) -> None:
-        self.truth = y > 0.5
-        self.n = y.shape[-2]
+        self.y = y
         self.accuracies = accuracies
         self.pending: list[np.ndarray] = []
         self.chunk = max(1, 1_000_000 // max(pred_size, 1))
@@ -85,15 +85,10 @@ class _DeferredAccuracy:
     def flush(self) -> None:
         if not self.pending:
             return
-        preds = np.stack(self.pending)
-        correct = preds > 0.5
-        correct = correct == self.truth
-        hits = np.count_nonzero(correct, axis=(-2, -1))
+        preds = np.stack(self.pending)  # (epochs, *R, n, 1)
         self.pending.clear()
-        values = hits / self.n
-        unscored = ~np.isfinite(preds).all(axis=(-2, -1))
-        if unscored.any():  # a diverged epoch's NaN outputs: no accuracy (as accuracy())
-            values[unscored] = math.nan
+        # once per chunk, not per epoch; NaN for a diverged epoch's outputs, as ever
+        values = np.asarray(accuracy(preds, self.y, labels_checked=True))  # (epochs, *R)
         if values.ndim == 1:
             self.accuracies.extend(values.tolist())
         else:

@@ -77,8 +77,18 @@ def class_regions(
     Returns ``u (resolution,)``, ``v (resolution,)`` and ``regions
     (resolution, resolution)`` with ``regions[i, j]`` the class at ``(u[j], v[i])``.
     """
+    u, v, _, regions = _scored_regions(predict, x, resolution)
+    return u, v, regions
+
+
+def _scored_regions(
+    predict: Predictor, x: np.ndarray, resolution: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`class_regions`' ``u``, ``v`` and ``regions``, with the model's ``scores
+    (resolution ** 2, C)`` on the grid they come from (a decision boundary draws both)."""
     u, v, points = box_grid(x, resolution)
-    return u, v, predicted_labels(predict(points)).reshape(v.size, u.size)
+    scores = np.asarray(predict(points))
+    return u, v, scores, predicted_labels(scores).reshape(v.size, u.size)
 
 
 def class_margins(scores: np.ndarray) -> np.ndarray:
@@ -128,9 +138,7 @@ def decision_boundary(
     if x.ndim != 2 or x.shape[1] != 2:
         raise ValueError(f"a decision boundary needs 2-D inputs (n, 2), got shape {x.shape}")
     everything = x if x_test is None else np.concatenate([x, x_test])
-    u, v, points = box_grid(everything, resolution)
-    scores = np.asarray(predict(points))
-    regions = predicted_labels(scores).reshape(v.size, u.size)
+    u, v, scores, regions = _scored_regions(predict, everything, resolution)
     margins = class_margins(scores).reshape(-1, v.size, u.size)
     grid_u, grid_v = np.meshgrid(u, v)
     n_classes = int(max(regions.max(), labels_of(y).max())) + 1
