@@ -966,3 +966,21 @@ def test_held_out_titles_take_two_lines_where_they_fit_and_leave_no_band(
     )
     if across == 4:  # the tick values (and x1 under them) near the bottom edge, no band
         assert 0 <= lowest < 0.2 * plots.DPI
+
+
+def test_one_row_under_a_one_line_title_keeps_it_off_the_panel_titles(tmp_path: Path):
+    # F1 (figs22): a run's boundary during training whose loss stayed flat has a one-line
+    # title; after one layout pass it sat on the third panel's title and "x1" was cut off
+    titles = [f"after {e} epochs\n52.4 %" for e in (0, 10, 50, 200, 500, 2000)]
+    fig = sweep_boundaries.decision_boundaries(
+        [_panels(titles)],
+        tmp_path / "b.png",
+        title="xor: the decision boundary as it forms (P(class 1); black line: 0.5)",
+    )
+    renderer = _renderer(fig)
+    top = fig._suptitle.get_window_extent(renderer)
+    axes = _boundary_axes(fig)
+    assert len(axes) == 6
+    for ax in axes:
+        assert not top.overlaps(ax.title.get_window_extent(renderer)), ax.get_title()
+        assert _inside(fig, ax.xaxis.label.get_window_extent(renderer)), ax.get_title()

@@ -445,6 +445,8 @@ def decision_boundaries(
     # fixed-aspect panels: one layout pass leaves a row's titles on the tick marks of the
     # row above. One more pass separates the lab's two rows (the lab's hidden-units grid:
     # titles ~10 px lower); wrapped lines need up to SETTLE_PASSES, and settling the lab's
-    # grids that far took 3-5 passes of 0.1-0.3 s each for no further change
-    _save(fig, path, settle=True if len(rows) > given else 1)
+    # grids that far took 3-5 passes of 0.1-0.3 s each for no further change. A single row
+    # (a run's boundary during training) needs them too: after one pass a one-line title
+    # sat on the panels' titles and the x labels were cut by the bottom edge
+    _save(fig, path, settle=True if len(rows) > given or n_rows == 1 else 1)
     return fig
