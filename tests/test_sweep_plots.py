@@ -566,3 +566,41 @@ def test_accuracy_bars_end_at_100_percent(tmp_path: Path, scores: list[float]):
     mean = 100 * np.mean(scores)
     assert ends.min() == pytest.approx(min(mean - 100 * np.std(scores, ddof=1), 50.0))
     assert "bars end at the best score" in fig.legends[0].get_title().get_text()
+
+
+# Machado, Oliveira and Fernandes (2009), severity 1: linear RGB -> what a dichromat sees
+_CVD = {
+    "deuteranopia": [[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413],
+                     [-0.011820, 0.042940, 0.968881]],
+    "protanopia": [[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216],
+                   [-0.003882, -0.048116, 1.051998]],
+}  # fmt: skip
+
+
+def _lab_as_seen(colour: str, vision: str | None) -> np.ndarray:
+    """CIELAB (D65) of ``colour`` as a viewer with ``vision`` (None: typical) sees it."""
+    from matplotlib.colors import to_rgb
+
+    rgb = np.asarray(to_rgb(colour))
+    lin = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    if vision is not None:
+        lin = np.clip(np.asarray(_CVD[vision]) @ lin, 0.0, 1.0)
+    xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]])
+    xyz = xyz @ lin / np.array([0.95047, 1.0, 1.08883])
+    f = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+def test_the_first_settings_colours_stay_apart_under_red_green_colour_blindness():
+    # F4 (figs22): settings 2 and 3 were tab10's red and green, one olive under
+    # deuteranopia (CIELAB distance 7); the lab model's black must stay apart from all
+    from itertools import combinations
+
+    first = [*sweep_plots.PALETTE[:6], sweep_plots.HIGHLIGHT_COLOR]
+    for vision in (None, "deuteranopia", "protanopia"):
+        seen = {c: _lab_as_seen(c, vision) for c in first}
+        closest = min(
+            (float(np.linalg.norm(seen[a] - seen[b])), a, b) for a, b in combinations(first, 2)
+        )
+        assert closest[0] > 15.0, (vision, closest)  # tab10's red/green: 7.3 (deuteranopia)
+    assert len(set(sweep_plots.PALETTE)) == 10

@@ -28,9 +28,13 @@ from matplotlib.transforms import offset_copy
 
 from proplab.plots import OFF_SCALE, _save, fit_text, plain_log_ticks
 
+# the settings' colours in order: Okabe and Ito's, ordered so that the first six stay apart
+# under red-green colour blindness too (tab10's red and green, the 2nd and 3rd settings,
+# became one olive under deuteranopia; figs22 F4), then tab10's brown, grey, olive, cyan.
+# Black is the lab model's (HIGHLIGHT_COLOR), so none here is near it.
 PALETTE = (
-    "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
-    "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22",
+    "#0072b2", "#e69f00", "#009e73", "#56b4e9", "#d55e00",
+    "#cc79a7", "#8c564b", "#7f7f7f", "#bcbd22", "#17becf",
 )  # fmt: skip
 CHAR_INCHES = 0.075  # width of an average character of 10 pt text
 MAX_WIDTH = 13.0  # inches: the widest figure a report shows without shrinking it much
