@@ -537,8 +537,8 @@ def test_an_identity_output_is_drawn_as_its_output_over_its_own_range(tmp_path: 
     bars = [ax for ax in fig.axes if ax.get_label() == "<colorbar>"]
     assert sorted(b.get_ylabel() for b in bars) == [
         "P(class 1)",
-        "output (identity, no probability)",
-    ]
+        "none anywhere:\noutput (identity, no probability)",
+    ]  # two lines: a bar beside one row is too short for one
     grid = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
     mesh = grid[1].collections[0]
     assert mesh.norm.vmin == pytest.approx(-0.56) and mesh.norm.vmax == pytest.approx(1.58)
@@ -604,3 +604,47 @@ def test_the_first_settings_colours_stay_apart_under_red_green_colour_blindness(
         )
         assert closest[0] > 15.0, (vision, closest)  # tab10's red/green: 7.3 (deuteranopia)
     assert len(set(sweep_plots.PALETTE)) == 10
+
+
+def test_each_colour_bar_names_the_panels_it_belongs_to(tmp_path: Path):
+    # F3 (figs22): the raw-output column used the P(class 1) map on a scale of its own, and
+    # nothing on the figure said which of the two bars was its; the eye paired it with
+    # the P(class 1) bar standing next to it
+    x = np.array([[0.1, 0.2], [0.9, 0.8]])
+    row = _panels(x, ["sigmoid (lab)\n100.0 %", "none anywhere (lr 0.1)\n98.0 %"])
+    row[1].prob = row[1].prob * 2.14 - 0.56
+    row[1].raw_output = True
+    fig = sweep_boundaries.decision_boundaries([row, row], tmp_path / "b.png", "T", ["a", "b"])
+    grid = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
+    titles = [ax.get_title() for ax in grid]
+    assert (
+        titles == ["sigmoid (lab)\n100.0 %", "none anywhere (lr 0.1)\n98.0 %, own colour bar"] * 2
+    )
+    bars = {ax.get_ylabel() for ax in fig.axes if ax.get_label() == "<colorbar>"}
+    assert bars == {"P(class 1)", "none anywhere (lr 0.1): output (identity, no probability)"}
+    # alone (no P(class 1) bar beside it) the bar needs no name, nor the panels a note
+    fig = sweep_boundaries.decision_boundaries([row[1:]], tmp_path / "c.png")
+    assert [ax.get_ylabel() for ax in fig.axes if ax.get_label() == "<colorbar>"] == [
+        "output (identity, no probability)"
+    ]
+    assert fig.axes[0].get_title() == "none anywhere (lr 0.1)\n98.0 %"
+
+
+def test_raw_output_panels_that_all_diverged_get_no_colour_bar(tmp_path: Path):
+    # F7 (figs22): identity outputs NaN by epoch 5 drew nothing, yet a bar "output" 0..1
+    # (the default range, nothing measured) stood beside the grid
+    x = np.array([[0.1, 0.2], [0.9, 0.8]])
+    sigmoid, lr1, lr5 = _panels(x, ["sigmoid\n100.0 %", "lr 1\ndiverged", "lr 5\ndiverged"])
+    for p in (lr1, lr5):
+        p.prob = np.full_like(p.prob, np.nan)
+        p.raw_output = True
+    assert sweep_boundaries.raw_output_norm([sigmoid, lr1, lr5]) is None
+    fig = sweep_boundaries.decision_boundaries([[sigmoid, lr1, lr5]], tmp_path / "b.png")
+    bars = [ax.get_ylabel() for ax in fig.axes if ax.get_label() == "<colorbar>"]
+    assert bars == ["P(class 1)"]
+    grid = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
+    assert [ax.get_title() for ax in grid] == [
+        "sigmoid\n100.0 %",
+        "lr 1\ndiverged",
+        "lr 5\ndiverged",
+    ]

@@ -142,7 +142,10 @@ def experiment_figures(v: ExperimentView, out: Path, folder: str) -> list[Figure
         caption = _boundary_caption(exp.title, seed, regressions, probability)
         raw = list(
             dict.fromkeys(
-                p.title.split("\n")[0] for p in drawn if p.raw_output and not p.regression
+                p.title.split("\n")[0]
+                for p in drawn
+                # a diverged raw output (all NaN) has no bar (figs22 F7)
+                if p.raw_output and not p.regression and np.isfinite(p.prob).any()
             )
         )
         if raw:
