@@ -179,12 +179,29 @@ def test_long_titles_and_unequal_scales_keep_panels_square_and_clear(tmp_path: P
 def test_band_is_the_median_and_range_over_the_seeds_that_have_each_epoch():
     a = np.array([1.0, 2.0, 3.0, 4.0])
     b = np.array([3.0, 6.0, np.inf])  # diverged at epoch 3: overflowed there
-    c = np.array([2.0, 100.0])  # stopped early
+    c = np.array([2.0, 100.0])  # stopped early: counts at its last loss from then on
     epochs, median, low, high = sweep_plots.band([a, b, c])
     np.testing.assert_array_equal(epochs, [1, 2, 3, 4])
-    np.testing.assert_array_equal(median, [2.0, 6.0, 3.0, 4.0])
+    np.testing.assert_array_equal(median, [2.0, 6.0, 51.5, 52.0])
     np.testing.assert_array_equal(low, [1.0, 2.0, 3.0, 4.0])
-    np.testing.assert_array_equal(high, [3.0, 100.0, 3.0, 4.0])  # not the mean, 36
+    np.testing.assert_array_equal(high, [3.0, 100.0, 100.0, 100.0])  # not the mean, 36
+
+
+def test_a_median_does_not_rise_where_seeds_stop_early():
+    # F5 (figs22): tol 0.01 stopped three of five seeds at ~1 100 epochs (loss 0.00998);
+    # the median of the two still training (0.0105, 0.022) jumped from 0.010 to 0.024
+    epochs = np.arange(1, 2001)
+    fall = [np.maximum(0.25 * np.exp(-epochs / k), floor) for k, floor in
+            ((150, 0.00998), (160, 0.00998), (170, 0.00998), (400, 0.0105), (600, 0.022))]  # fmt: skip
+    stops = [1094, 1110, 1122, 2000, 2000]
+    curves = [f[:stop] for f, stop in zip(fall, stops, strict=True)]
+    _, median, low, high = sweep_plots.band(curves)
+    assert np.all(np.diff(median) <= 1e-12)  # every seed's loss falls: so does the median
+    assert median[-1] == pytest.approx(0.00998)  # three of five seeds are done at 0.00998
+    assert low[-1] == pytest.approx(0.00998) and high[-1] == pytest.approx(0.022)
+    # a diverged seed (NaN to the end) is not carried: the others' median only
+    _, median, _, _ = sweep_plots.band([np.array([1.0, np.nan]), np.array([3.0, 2.0, 1.0])])
+    np.testing.assert_array_equal(median, [2.0, 2.0, 1.0])
 
 
 def test_thin_keeps_every_epoch_up_to_the_limit_and_both_ends_beyond():

@@ -80,8 +80,11 @@ def _bins(n: int) -> tuple[np.ndarray, np.ndarray]:
 def band(losses: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``(epochs, median, low, high)`` over seeds, epoch by epoch, thinned for plotting.
 
-    Runs shorter than the longest (diverged or stopped early) count only where
-    they exist; non-finite losses are ignored. Epochs are 1-based.
+    A run shorter than the longest whose curve ends on a finite loss stopped early
+    (``tol``, early stopping): it is done, and from its stop on it counts with that last
+    loss (left out, the median of the seeds still training jumped up where seeds
+    stopped; figs22 F5). A diverged run's non-finite losses are ignored: it counts only
+    where it has a loss. Epochs are 1-based.
 
     The min, max and median over the seeds are taken at every epoch first; a long
     run then keeps about MAX_POINTS plotted epochs, each standing for the bin of
@@ -96,6 +99,8 @@ def band(losses: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarr
     for i, a in enumerate(losses):
         a = np.asarray(a, dtype=np.float64).reshape(-1)
         stack[i, : a.size] = a
+        if 0 < a.size < length and np.isfinite(a[-1]):  # stopped early: its loss stays
+            stack[i, a.size :] = a[-1]
     stack[~np.isfinite(stack)] = np.nan
     has = ~np.all(np.isnan(stack), axis=0)  # nan-reductions warn on all-NaN columns
     median = np.full(length, np.nan)
