@@ -6,6 +6,7 @@ constrained layout collapses (matplotlib warns) fails its test.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -665,3 +666,26 @@ def test_raw_output_panels_that_all_diverged_get_no_colour_bar(tmp_path: Path):
         "lr 1\ndiverged",
         "lr 5\ndiverged",
     ]
+
+
+def test_datasets_decades_apart_get_a_loss_axis_each(tmp_path: Path):
+    # F6 (figs22): a CSV's targets ~4 500 (loss ~2.4e7) beside multi-gauss (0.15 -> 0.03)
+    # on one shared axis from 1e-2 to 1e7: multi-gauss's curves, where hidden 4 and 16
+    # differ, were a flat line in the bottom 5 % of the panel
+    epochs = np.arange(1, 301)
+    big = [CurveSet(h, [2.45e7 - 1e3 * epochs * k for k in (1.0, 1.1)]) for h in ("4", "16")]
+    small = [
+        CurveSet(h, [0.03 + 0.12 * np.exp(-epochs / t) for t in (60, 70)]) for h in ("4", "16")
+    ]
+    fig = sweep_plots.learning_curves({"ownreg.csv": big, "multi-gauss": small}, tmp_path / "c.png")
+    own, gauss = fig.axes[:2]
+    low, high = gauss.get_ylim()
+    assert math.log10(high / low) < 1.5  # multi-gauss fills its own panel (0.03 .. 0.15)
+    assert own.get_ylim()[0] > 1e6  # and the CSV's
+    assert own.get_ylabel() == "loss (log scale; each panel its own)"
+    # the lab's flat XOR beside a falling linear still share one axis
+    flat = [CurveSet("a", [np.full(300, 0.25)])]
+    falling = [CurveSet("a", [0.25 * np.exp(-epochs / 40)])]
+    fig = sweep_plots.learning_curves({"linear": falling, "XOR": flat}, tmp_path / "d.png")
+    assert fig.axes[0].get_ylim() == fig.axes[1].get_ylim()
+    assert fig.axes[0].get_ylabel() == "loss (log scale)"

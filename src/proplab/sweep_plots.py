@@ -191,6 +191,34 @@ def _floor(bands: Sequence[dict[str, tuple[np.ndarray, ...]]], ceiling: float) -
     return low / 10 ** (0.05 * math.log10(ceiling / low))
 
 
+# curves panels share their loss axis unless their losses leave a gap of more than this
+# many decades between them: an empty stretch of axis that only squeezes the curves
+SHARE_GAP_DECADES = 2.0
+
+
+def _share_loss_axis(bands: Sequence[dict[str, tuple[np.ndarray, ...]]]) -> bool:
+    """Whether the curves panels (one ``bands`` dict each) can share one loss axis: unless
+    the datasets' losses lie decades apart, with an empty gap of more than
+    SHARE_GAP_DECADES between them (a CSV of targets ~4 500 at 2e7 and multi-gauss at
+    0.03-0.15 on one axis from 1e-2 to 1e7 left multi-gauss's curves, where hidden 4
+    and 16 differ, a flat line at the bottom; figs22 F6). A flat curve beside a falling
+    one (the lab's XOR at 0.25, linear from 0.25 down) still shares."""
+    spans = []
+    for drawn in bands:
+        values = [v[(v > 0) & (v < OFF_SCALE)] for b in drawn.values() for v in (b[2], b[3])]
+        values = [v for v in values if v.size]
+        if values:
+            low = min(float(v.min()) for v in values)
+            spans.append((math.log10(low), math.log10(max(float(v.max()) for v in values))))
+    spans.sort()
+    reached = spans[0][1] if spans else 0.0
+    for low, high in spans[1:]:
+        if low - reached > SHARE_GAP_DECADES:
+            return False
+        reached = max(reached, high)
+    return True
+
+
 def _line_tolerance(
     bands: Sequence[dict[str, tuple[np.ndarray, ...]]], ceiling: float | None = None
 ) -> float:
@@ -394,7 +422,9 @@ def learning_curves(
 ) -> Figure:
     """One panel per dataset: loss against epoch per setting, median line and min-max band over seeds.
 
-    The panels share their loss axis, so the datasets can be compared at a glance;
+    The panels share their loss axis, so the datasets can be compared at a glance,
+    unless their losses lie decades apart (:func:`_share_loss_axis`): then each has its
+    own, and the axis label says so;
     ``loss_name`` names it (``"training loss"`` when the runs held out a test set).
 
     ``highlight`` names the reference setting (the base model): its line is black and
@@ -416,9 +446,18 @@ def learning_curves(
         {s.label: band(s.losses) for s in sets if s.losses} for sets in panels.values()
     ]
     ceiling = _ceiling(bands)
-    tolerance = _line_tolerance(bands, ceiling)
-    groups = [_overlapping(drawn, tolerance, STRIPE_SHARE) for drawn in bands]
-    same = [_overlapping(drawn, tolerance, SAME_SHARE, both=True) for drawn in bands]
+    # datasets decades apart get a loss axis each (a runaway's ceiling is every panel's)
+    share = ceiling is not None or _share_loss_axis(bands)
+    # a line's width in loss: on the shared axis, or on each panel's own
+    tolerances = (
+        [_line_tolerance(bands, ceiling)] * len(bands)
+        if share
+        else [_line_tolerance([drawn]) for drawn in bands]
+    )
+    groups = [_overlapping(d, t, STRIPE_SHARE) for d, t in zip(bands, tolerances, strict=True)]
+    same = [
+        _overlapping(d, t, SAME_SHARE, both=True) for d, t in zip(bands, tolerances, strict=True)
+    ]
     # one legend entry for settings that share a line in every panel they appear in
     shared = {
         lab: tuple(next((i for i, g in enumerate(gs) if lab in g), -1) for gs in same)
@@ -440,7 +479,7 @@ def learning_curves(
     entry_labels = [e[0] if len(e) == 1 else _same_curve_label(e) for e in entries]
     legend = _legend_layout(entry_labels, width=min(5.2 * n, MAX_WIDTH))
     fig = Figure(figsize=(legend.width, legend.height), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(1, n, squeeze=False, sharey=True)[0])
+    axes = np.atleast_1d(fig.subplots(1, n, squeeze=False, sharey=share)[0])
     band_alpha = 0.18 if len(labels) <= 3 else 0.11  # many overlapping bands turn muddy
     # bands blending into one area in some panel: every panel draws them as edge lines,
     # so one legend line says what they are
@@ -489,7 +528,7 @@ def learning_curves(
                 near = np.zeros(x.size, dtype=bool)  # where another one's line lies on it
                 for other in group:
                     if other != lab:
-                        near |= _near(drawn[lab], drawn[other], tolerance)[positive]
+                        near |= _near(drawn[lab], drawn[other], tolerances[ax_index])[positive]
                 if not near.any():
                     ax.plot(x, y, color=c, linestyle=linestyle, linewidth=LINE_WIDTH, zorder=z)
                     continue
@@ -519,7 +558,8 @@ def learning_curves(
         _leaving_marks(ax, leaving)
     for ax in axes:  # once every panel is drawn (a shared y axis takes all their data)
         plain_log_ticks(ax)
-    axes[0].set_ylabel(f"{loss_name} (log scale)")
+    # own axes: the label says so, so that no one compares the panels' heights
+    axes[0].set_ylabel(f"{loss_name} (log scale" + ("" if share else "; each panel its own") + ")")
     handles: list[Line2D | tuple[Line2D, ...]] = []
     for e in entries:
         if len(e) == 1:
