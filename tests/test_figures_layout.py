@@ -984,3 +984,26 @@ def test_one_row_under_a_one_line_title_keeps_it_off_the_panel_titles(tmp_path: 
     for ax in axes:
         assert not top.overlaps(ax.title.get_window_extent(renderer)), ax.get_title()
         assert _inside(fig, ax.xaxis.label.get_window_extent(renderer)), ax.get_title()
+
+
+def test_a_saturated_layer_does_not_crush_the_other_gradient_sizes(tmp_path: Path):
+    # F8 (figs22): an input of std 1e6 saturated layer 1's sigmoids (mean |dL/dW| 5e-305);
+    # the axis ran from 1e-300 to 1e9 and layers 2 and 3 (6e-3 .. 2e-8) were a flat line
+    epochs = np.arange(0, 300, 8)
+    fall = np.exp(-epochs / 20.0)
+    sizes = np.stack([5e-305 * np.ones_like(fall), 6e-3 * fall + 2e-8, 3e-2 * fall + 6e-8], 1)
+    fig = plots.gradient_sizes_figure(epochs, sizes, ["1: L", "2: L", "3: L"], tmp_path / "g.png")
+    ax = fig.axes[0]
+    low, high = ax.get_ylim()
+    decades = math.log10(high) - math.log10(low)
+    assert decades < plots.GRADIENT_DECADES + 2  # not 1e-300 .. 1e9
+    assert math.log10(6e-3 / 2e-8) / decades > 0.3  # layer 2's fall fills a third of it
+    dotted = [ln for ln in ax.get_lines() if ln.get_linestyle() == ":"]
+    assert len(dotted) == 1 and np.nanmax(dotted[0].get_ydata()) < 1e-15 * high
+    renderer = _renderer(fig)
+    (note,) = [t for t in ax.texts if "layer 1 under" in t.get_text()]
+    assert _inside(fig, note.get_window_extent(renderer))
+    # sizes within the range: the axis is matplotlib's own, nothing dotted
+    fig = plots.gradient_sizes_figure(epochs, sizes[:, 1:], ["2: L", "3: L"], tmp_path / "h.png")
+    assert not [ln for ln in fig.axes[0].get_lines() if ln.get_linestyle() == ":"]
+    assert fig.axes[0].get_ylim()[0] > 1e-9
