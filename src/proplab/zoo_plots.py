@@ -27,8 +27,13 @@ from proplab.plots import (
     input_axis_labels,
 )
 
-# class 0 red, class 1 blue (the handout's), then matplotlib's tab10 for more classes
-PALETTE = (*CLASS_COLORS, "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22")
+# class 0 red, class 1 blue (the handout's), then the rest of matplotlib's tab10: ten
+# hues for up to ten classes (with 8 here, 9 and 10 classes took tab20, whose classes 2k
+# and 2k+1 are one hue dark and light: neighbouring regions read as one class; figs22 F9)
+PALETTE = (
+    *CLASS_COLORS, "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
+    "#ff7f0e", "#17becf",
+)  # fmt: skip
 
 Predictor = Callable[[np.ndarray], np.ndarray]
 LEGEND_CLASSES = 20  # more classes than this get no legend (40 entries with a test set)
