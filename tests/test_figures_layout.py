@@ -1007,3 +1007,17 @@ def test_a_saturated_layer_does_not_crush_the_other_gradient_sizes(tmp_path: Pat
     fig = plots.gradient_sizes_figure(epochs, sizes[:, 1:], ["2: L", "3: L"], tmp_path / "h.png")
     assert not [ln for ln in fig.axes[0].get_lines() if ln.get_linestyle() == ":"]
     assert fig.axes[0].get_ylim()[0] > 1e-9
+
+
+def test_accuracy_dots_name_what_their_ticks_are(tmp_path: Path):
+    # F15 (figs22): lr-accuracy.png's ticks read 100 ... 1e-06 with nothing saying "lr"
+    rates = ["100", "10", "1", "0.1", "0.01", "0.001", "0.0001", "1e-05", "1e-06"]
+    sets = [DotSet(r, d, [0.9, 0.8]) for r in rates for d in ("linear", "XOR")]
+    fig = sweep_dots.accuracy_dots(sets, tmp_path / "a.png", title="lr", xlabel="lr")
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "lr"
+    renderer = _renderer(fig)
+    name = ax.xaxis.label.get_window_extent(renderer)
+    assert _inside(fig, name)
+    ticks = [t.get_window_extent(renderer) for t in ax.get_xticklabels() if t.get_text()]
+    assert all(name.y1 <= t.y0 + 0.5 for t in ticks)  # under the slanted tick labels

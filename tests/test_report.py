@@ -1634,6 +1634,7 @@ def test_figures_name_the_lowest_seed_and_skip_a_diverged_runs_units(monkeypatch
     )
     assert drawn["decision_boundaries"][1]["title"].endswith("decision boundaries (seed 0)")
     dots = drawn["accuracy_dots"][0][0]
+    assert drawn["accuracy_dots"][1]["xlabel"] == "lr"  # the ticks' values are lr's (F15)
     assert dots[0].accuracies[0] == 1.0 and math.isnan(dots[0].accuracies[1])  # seed 1 diverged
     # one setting whose lowest seed diverged: no hidden units drawn (nor its model read)
     single = _view({"1": _diverge(_runs("1", 1.0, [0.5] * 2), [0])})

@@ -101,7 +101,7 @@ def experiment_figures(v: ExperimentView, out: Path, folder: str) -> list[Figure
         kinds = v.kinds()
         name = "accuracy" if kinds == {"accuracy"} else "r2" if kinds == {"r2"} else "scores"
         rel = f"{folder}/{exp.name}-{name}.png"
-        sweep_dots.accuracy_dots(dots, out / rel, title=f"{exp.title}: final {which}")
+        sweep_dots.accuracy_dots(dots, out / rel, title=f"{exp.title}: final {which}", xlabel=axis)
         # one seed has no spread: its diamond is that seed's score
         spread = "of every seed, mean ± std" if max(g.n for g in v.groups) > 1 else "(one seed)"
         figures.append(Figure(rel, f"{exp.title}: final {which} {spread}"))

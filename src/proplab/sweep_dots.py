@@ -143,7 +143,9 @@ def _cut_mark(ax: Any) -> None:
                 color="black", linewidth=1.0, clip_on=False, zorder=5)  # fmt: skip
 
 
-def accuracy_dots(sets: Sequence[DotSet], path: str | os.PathLike[str], title: str = "") -> Figure:
+def accuracy_dots(
+    sets: Sequence[DotSet], path: str | os.PathLike[str], title: str = "", xlabel: str = ""
+) -> Figure:
     """Final accuracy per setting: a dot per seed, the mean with a +-std bar, datasets side by side.
 
     A bar ends at the best score there is (100 %, R² 1) and an accuracy's at 0: no
@@ -155,6 +157,7 @@ def accuracy_dots(sets: Sequence[DotSet], path: str | os.PathLike[str], title: s
     ``metric="r2"`` (regression runs) get their own axis of R² (1: a perfect fit, 0: no
     better than the targets' mean; values under -1 drawn as a triangle at the floor);
     a sweep of both kinds gets both panels side by side, classification first.
+    ``xlabel`` names what the settings vary (``"lr"``), under every panel.
     """
     settings: list[str] = []
     datasets: list[str] = []
@@ -226,6 +229,8 @@ def accuracy_dots(sets: Sequence[DotSet], path: str | os.PathLike[str], title: s
             rotation_mode="anchor",  # each label ends at its tick, lines parallel
         )
         ax.set_xlim(-0.6, len(settings) - 0.4)
+        if xlabel:  # the ticks say 100 ... 1e-06: of what (figs22 F15)
+            ax.set_xlabel(xlabel)
         top = scale.top
         if scale.cut:  # room for the bars' caps at 100 % (they end there)
             top = max(top, bar_top + 0.02 * (scale.top - scale.low))
