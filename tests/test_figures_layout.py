@@ -1021,3 +1021,27 @@ def test_accuracy_dots_name_what_their_ticks_are(tmp_path: Path):
     assert _inside(fig, name)
     ticks = [t.get_window_extent(renderer) for t in ax.get_xticklabels() if t.get_text()]
     assert all(name.y1 <= t.y0 + 0.5 for t in ticks)  # under the slanted tick labels
+
+
+@pytest.mark.parametrize("held_out", [False, True])
+def test_a_two_class_boundary_s_legend_sits_under_the_plot(tmp_path: Path, held_out: bool):
+    # F11 (figs22): "class 0 (train)", "class 1 (train)" in 8 pt text in the figure's top
+    # right corner, outside the axes, with a fifth of the width empty under it
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, (80, 2))
+    y = (x[:, 0] * x[:, 1] > 0).astype(int)
+    test = {"x_test": x[:20], "y_test": y[:20]} if held_out else {}
+    fig = zoo_plots.decision_boundary(
+        lambda g: (g[:, :1] * g[:, 1:] > 0) * 1.0, x, y, tmp_path / "b.png", **test
+    )
+    renderer = _renderer(fig)
+    ax = fig.axes[0]
+    (legend,) = fig.legends
+    box = legend.get_window_extent(renderer)
+    plot = ax.get_window_extent(renderer)
+    name = ax.xaxis.label.get_window_extent(renderer)
+    assert box.y1 <= name.y0 + 1 and _inside(fig, box)  # under the x label, whole
+    assert abs((box.x0 + box.x1) / 2 - (plot.x0 + plot.x1) / 2) < 0.15 * plot.width
+    assert all(t.get_fontsize() >= 9 for t in legend.get_texts())
+    # nothing to the right of the plot but its tick labels: no empty column
+    assert fig.bbox.width - plot.x1 < 0.1 * fig.bbox.width
