@@ -689,3 +689,24 @@ def test_datasets_decades_apart_get_a_loss_axis_each(tmp_path: Path):
     fig = sweep_plots.learning_curves({"linear": falling, "XOR": flat}, tmp_path / "d.png")
     assert fig.axes[0].get_ylim() == fig.axes[1].get_ylim()
     assert fig.axes[0].get_ylabel() == "loss (log scale)"
+
+
+def test_a_legend_heading_under_the_panels_reads_as_one_sentence(tmp_path: Path):
+    # figs22 (other small things): moved below, the heading read "activation. line:
+    # pointwise median over seeds, thin lines: min and max, striped: ..., (named under
+    # each panel)": a stray ". " and ", ("
+    fall = np.geomspace(1.0, 0.01, 50)
+    scales = [1.0, 1.0] + [2.0**k for k in range(2, len(LONG))]  # the first two: one line
+    curves = {
+        "digits": [
+            CurveSet(lab, [fall * k, fall * k * 1.1]) for lab, k in zip(LONG, scales, strict=True)
+        ]
+    }
+    fig = sweep_plots.learning_curves(curves, tmp_path / "c.png", legend_title="activation")
+    renderer = _renderer(fig)
+    legend = fig.legends[0].get_window_extent(renderer)
+    assert legend.y1 < fig.axes[0].get_window_extent(renderer).y0  # under the panel
+    heading = fig.legends[0].get_title().get_text()
+    assert heading.startswith("activation; line: pointwise median over seeds; ")
+    assert "striped: lines on top of each other (named under each panel)" in heading
+    assert ". " not in heading and ", (" not in heading

@@ -581,7 +581,14 @@ def learning_curves(
     elif crossed:  # no ceiling: only settings with no finite loss at all have crosses
         how += ("x on the top edge: diverged there",)
     if legend.below:  # many or long labels: in columns under the panels
-        title_text = (f"{legend_title}. " if legend_title else "") + ", ".join(how)
+        # one line: a "(...)" or "or ..." piece goes on from the one before it, and the
+        # pieces (each with its own colon) are set apart by semicolons (a stray ". " and
+        # ", (" read "activation. line: ..., (named under each panel)"; figs22)
+        text = ""
+        for piece in how:
+            joined = piece.startswith(("(", "or "))
+            text += (" " if joined else "; " if text else "") + piece
+        title_text = (f"{legend_title}; " if legend_title else "") + text
         place: dict[str, Any] = {"loc": "outside lower center", "ncols": legend.columns}
     else:
         title_text = "\n".join(((legend_title,) if legend_title else ()) + how)
