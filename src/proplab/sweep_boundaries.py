@@ -22,7 +22,14 @@ from matplotlib.colors import LinearSegmentedColormap, TwoSlopeNorm
 from matplotlib.figure import Figure
 
 from proplab.data import plane_axes, plane_points
-from proplab.plots import CHAR_INCHES, CLASS_COLORS, _save, equal_scales, fit_text
+from proplab.plots import (
+    CHAR_INCHES,
+    CLASS_COLORS,
+    _save,
+    equal_scales,
+    fit_text,
+    settle_layout,
+)
 from proplab.scoring import are_binary_labels
 from proplab.value_plots import VALUE_CMAP, VALUE_CMAP_PALE, value_limit
 
@@ -255,6 +262,28 @@ def _panel_axes(ax: Axes, panel: BoundaryPanel, title_width: int) -> None:
     ax.tick_params(labelsize=7)
 
 
+def _text_collides(fig: Figure) -> bool:
+    """Whether ``fig``'s title runs into a panel's title, or a panel's axis label into the
+    figure's edge, as laid out so far."""
+    renderer = fig._get_renderer()  # type: ignore[attr-defined]  # the layout's own
+    width, height = fig.bbox.width, fig.bbox.height
+    top = fig._suptitle.get_window_extent(renderer) if fig._suptitle else None  # type: ignore[attr-defined]
+    for ax in fig.axes:
+        if (
+            top is not None
+            and ax.get_title()
+            and top.overlaps(ax.title.get_window_extent(renderer))
+        ):
+            return True
+        for label in (ax.xaxis.label, ax.yaxis.label):
+            if label.get_text():
+                box = label.get_window_extent(renderer)
+                # a pixel of slack: constrained layout puts labels on the edge itself
+                if box.y0 < -1 or box.x0 < -1 or box.x1 > width + 1 or box.y1 > height + 1:
+                    return True
+    return False
+
+
 def _name_axes(axes: np.ndarray, rows: Sequence[Sequence[BoundaryPanel | None]]) -> None:
     """Name the inputs of the panels (:func:`input_names`): the horizontal one under the
     lowest panel of a column, the vertical one left of the first panel of a row, and
@@ -483,8 +512,19 @@ def decision_boundaries(
     # fixed-aspect panels: one layout pass leaves a row's titles on the tick marks of the
     # row above. One more pass separates the lab's two rows (the lab's hidden-units grid:
     # titles ~10 px lower); wrapped lines need up to SETTLE_PASSES, and settling the lab's
-    # grids that far took 3-5 passes of 0.1-0.3 s each for no further change. A single row
-    # (a run's boundary during training) needs them too: after one pass a one-line title
-    # sat on the panels' titles and the x labels were cut by the bottom edge
-    _save(fig, path, settle=True if len(rows) > given or n_rows == 1 else 1)
+    # grids that far took 3-5 passes of 0.1-0.3 s each for no further change
+    if len(rows) > given:
+        _save(fig, path, settle=True)
+        return fig
+    # two layout passes (one, then saving's own) as every grid had; a single row under a
+    # one-line title (a run whose loss stayed flat) could come out of them with the title
+    # on the panels' titles and the x labels cut by the bottom edge (figs22 F1): then it
+    # settles fully. Else it is saved as laid out (settling on moved square CSV panels
+    # 0.2 inch apart for nothing)
+    settle_layout(fig, 2)
+    if _text_collides(fig):
+        _save(fig, path, settle=True)
+    else:
+        fig.set_layout_engine("none")  # saving lays nothing out again
+        _save(fig, path)
     return fig
