@@ -966,3 +966,82 @@ def test_held_out_titles_take_two_lines_where_they_fit_and_leave_no_band(
     )
     if across == 4:  # the tick values (and x1 under them) near the bottom edge, no band
         assert 0 <= lowest < 0.2 * plots.DPI
+
+
+def test_one_row_under_a_one_line_title_keeps_it_off_the_panel_titles(tmp_path: Path):
+    # F1 (figs22): a run's boundary during training whose loss stayed flat has a one-line
+    # title; after one layout pass it sat on the third panel's title and "x1" was cut off
+    titles = [f"after {e} epochs\n52.4 %" for e in (0, 10, 50, 200, 500, 2000)]
+    fig = sweep_boundaries.decision_boundaries(
+        [_panels(titles)],
+        tmp_path / "b.png",
+        title="xor: the decision boundary as it forms (P(class 1); black line: 0.5)",
+    )
+    renderer = _renderer(fig)
+    top = fig._suptitle.get_window_extent(renderer)
+    axes = _boundary_axes(fig)
+    assert len(axes) == 6
+    for ax in axes:
+        assert not top.overlaps(ax.title.get_window_extent(renderer)), ax.get_title()
+        assert _inside(fig, ax.xaxis.label.get_window_extent(renderer)), ax.get_title()
+
+
+def test_a_saturated_layer_does_not_crush_the_other_gradient_sizes(tmp_path: Path):
+    # F8 (figs22): an input of std 1e6 saturated layer 1's sigmoids (mean |dL/dW| 5e-305);
+    # the axis ran from 1e-300 to 1e9 and layers 2 and 3 (6e-3 .. 2e-8) were a flat line
+    epochs = np.arange(0, 300, 8)
+    fall = np.exp(-epochs / 20.0)
+    sizes = np.stack([5e-305 * np.ones_like(fall), 6e-3 * fall + 2e-8, 3e-2 * fall + 6e-8], 1)
+    fig = plots.gradient_sizes_figure(epochs, sizes, ["1: L", "2: L", "3: L"], tmp_path / "g.png")
+    ax = fig.axes[0]
+    low, high = ax.get_ylim()
+    decades = math.log10(high) - math.log10(low)
+    assert decades < 17  # float64 resolves ~16 decades: not 1e-300 .. 1e9
+    assert math.log10(6e-3 / 2e-8) / decades > 0.3  # layer 2's fall fills a third of it
+    dotted = [ln for ln in ax.get_lines() if ln.get_linestyle() == ":"]
+    assert len(dotted) == 1 and np.nanmax(dotted[0].get_ydata()) < 1e-15 * high
+    renderer = _renderer(fig)
+    (note,) = [t for t in ax.texts if "layer 1 under" in t.get_text()]
+    assert _inside(fig, note.get_window_extent(renderer))
+    # sizes within the range: the axis is matplotlib's own, nothing dotted
+    fig = plots.gradient_sizes_figure(epochs, sizes[:, 1:], ["2: L", "3: L"], tmp_path / "h.png")
+    assert not [ln for ln in fig.axes[0].get_lines() if ln.get_linestyle() == ":"]
+    assert fig.axes[0].get_ylim()[0] > 1e-9
+
+
+def test_accuracy_dots_name_what_their_ticks_are(tmp_path: Path):
+    # F15 (figs22): lr-accuracy.png's ticks read 100 ... 1e-06 with nothing saying "lr"
+    rates = ["100", "10", "1", "0.1", "0.01", "0.001", "0.0001", "1e-05", "1e-06"]
+    sets = [DotSet(r, d, [0.9, 0.8]) for r in rates for d in ("linear", "XOR")]
+    fig = sweep_dots.accuracy_dots(sets, tmp_path / "a.png", title="lr", xlabel="lr")
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "lr"
+    renderer = _renderer(fig)
+    name = ax.xaxis.label.get_window_extent(renderer)
+    assert _inside(fig, name)
+    ticks = [t.get_window_extent(renderer) for t in ax.get_xticklabels() if t.get_text()]
+    assert all(name.y1 <= t.y0 + 0.5 for t in ticks)  # under the slanted tick labels
+
+
+@pytest.mark.parametrize("held_out", [False, True])
+def test_a_two_class_boundary_s_legend_sits_under_the_plot(tmp_path: Path, held_out: bool):
+    # F11 (figs22): "class 0 (train)", "class 1 (train)" in 8 pt text in the figure's top
+    # right corner, outside the axes, with a fifth of the width empty under it
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, (80, 2))
+    y = (x[:, 0] * x[:, 1] > 0).astype(int)
+    test = {"x_test": x[:20], "y_test": y[:20]} if held_out else {}
+    fig = zoo_plots.decision_boundary(
+        lambda g: (g[:, :1] * g[:, 1:] > 0) * 1.0, x, y, tmp_path / "b.png", **test
+    )
+    renderer = _renderer(fig)
+    ax = fig.axes[0]
+    (legend,) = fig.legends
+    box = legend.get_window_extent(renderer)
+    plot = ax.get_window_extent(renderer)
+    name = ax.xaxis.label.get_window_extent(renderer)
+    assert box.y1 <= name.y0 + 1 and _inside(fig, box)  # under the x label, whole
+    assert abs((box.x0 + box.x1) / 2 - (plot.x0 + plot.x1) / 2) < 0.15 * plot.width
+    assert all(t.get_fontsize() >= 9 for t in legend.get_texts())
+    # nothing to the right of the plot but its tick labels: no empty column
+    assert fig.bbox.width - plot.x1 < 0.1 * fig.bbox.width

@@ -48,9 +48,9 @@ def _report_with_spies(out: Path, spec_text: str) -> tuple[list, list]:
         sweep_boundaries.decision_boundaries,
     )
 
-    def spy_dots(sets, path, title=""):
+    def spy_dots(sets, path, title="", **more):
         dots.append((list(sets), title))
-        return original_dots(sets, path, title=title)
+        return original_dots(sets, path, title=title, **more)
 
     def spy_boundaries(rows, path, title="", row_labels=()):
         panels.extend(p for row in rows for p in row if p is not None)

@@ -401,6 +401,9 @@ def test_the_value_as_it_forms_at_the_picked_epochs(gauss: Run) -> None:
     assert len(panels) == len(picked) >= 3
     for ax, epoch in zip(panels, picked, strict=True):
         assert ax.get_title().startswith(f"after {epoch:,} epoch")
+    # named inputs as the classification's panels have them (figs22 F10: none at all)
+    assert [ax.get_xlabel() for ax in panels] == ["x1"] * len(panels)
+    assert [ax.get_ylabel() for ax in panels] == ["x2"] + [""] * (len(panels) - 1)
     # the last panel is the final model: its map and both R² are the summary's
     last = panels[-1]
     # (the first R² is the training data's, and says so: audit15c L3)

@@ -94,9 +94,9 @@ def _build(out: Path, text: str) -> tuple[list, list]:
         sweep_boundaries.decision_boundaries,
     )
 
-    def spy_dots(sets, path, title=""):
+    def spy_dots(sets, path, title="", **more):
         dots.append((list(sets), title))
-        return original_dots(sets, path, title=title)
+        return original_dots(sets, path, title=title, **more)
 
     def spy_boundaries(rows, path, title="", row_labels=()):
         panels.append(([p for row in rows for p in row if p is not None], title))

@@ -1627,17 +1627,43 @@ def test_figures_name_the_lowest_seed_and_skip_a_diverged_runs_units(monkeypatch
     assert figures[0].caption == (
         f"{view.experiment.title}: loss per epoch, pointwise median over 3 seeds (at each epoch, "
         "so it can switch seeds) with their min and max; "
-        "a seed that stopped early or diverged (lr 1) leaves them where its curve ends"
+        "a seed that diverged (lr 1) leaves them where its curve ends"
     )
     assert figures[-1].caption.startswith(
         f"{view.experiment.title}: the trained model's P(class 1) over the inputs (seed 0)"
     )
     assert drawn["decision_boundaries"][1]["title"].endswith("decision boundaries (seed 0)")
     dots = drawn["accuracy_dots"][0][0]
+    assert drawn["accuracy_dots"][1]["xlabel"] == "lr"  # the ticks' values are lr's (F15)
     assert dots[0].accuracies[0] == 1.0 and math.isnan(dots[0].accuracies[1])  # seed 1 diverged
     # one setting whose lowest seed diverged: no hidden units drawn (nor its model read)
     single = _view({"1": _diverge(_runs("1", 1.0, [0.5] * 2), [0])})
     assert report_figures._unit_figures(single, tmp_path, "figures") == []
+
+
+def test_a_curves_caption_says_a_stopped_seed_counts_with_its_last_loss(monkeypatch, tmp_path):
+    # F5 (figs22): a seed stopped early by tol is carried at its last loss by the median
+    # and band (sweep_plots.band); a diverged one is left out where its loss is not finite
+    from proplab import report_figures, sweep_boundaries, sweep_dots, sweep_plots
+
+    for module, name in (
+        (sweep_plots, "learning_curves"),
+        (sweep_dots, "accuracy_dots"),
+        (sweep_boundaries, "decision_boundaries"),
+    ):
+        monkeypatch.setattr(module, name, lambda *a, **k: None)
+    monkeypatch.setattr(report_figures, "_boundary_rows", lambda v, single: ([[None]], [""], []))
+
+    stopped = _runs("0.1", 0.1, [1.0] * 3)
+    stopped[0].loss = stopped[0].loss[:400]  # tol stopped seed 0 at epoch 400
+    view = _view({"0.1": stopped, "1": _diverge(_runs("1", 1.0, [1.0] * 3), [2])})
+    assert report_figures._ragged(view) == (["lr 0.1"], ["lr 1"])
+    figures = report_figures.experiment_figures(view, tmp_path, "figures")
+    caption = figures[0].caption
+    assert (
+        "a seed that stopped early (lr 0.1) counts with its last loss from its stop on" in caption
+    )
+    assert "a seed that diverged (lr 1) leaves them where its curve ends" in caption
 
 
 def test_the_base_setting_of_each_lab_experiment_is_found_for_its_black_curve():

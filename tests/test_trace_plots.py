@@ -499,3 +499,31 @@ def test_the_worked_update_says_when_no_weight_moves_and_keeps_three_digits() ->
     w, g, new = (float(v) for v in match.groups())
     assert all(len(v.lstrip("-0.")) >= 3 for v in match.groups())
     assert new == pytest.approx(w - g, abs=2e-3)
+
+
+def test_a_layer_whose_labels_sit_on_crossings_is_left_bare() -> None:
+    # F13 (figs22): 3 inputs to 5 units; 7 of W1's 15 labels sat on line crossings, so
+    # which line each belonged to was a guess. Every layer still labelled has at most a
+    # quarter of its labels with another line under them (measured in pixels)
+    rng = np.random.default_rng(0)
+    model = Sequential(
+        Linear(3, 5, rng=rng), proplab.Tanh(), Linear(5, 5, rng=rng), proplab.Tanh(),
+        Linear(5, 1, rng=rng),
+    )  # fmt: skip
+    x = np.array([[-1.157, -1.365, -0.2310]])
+    fig = step_figure(proplab.trace_step(model, proplab.MSELoss(), x, np.array([[2434.0]])))
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    segments = [ax.transData.transform(line.get_xydata()) for line in ax.lines]
+    drawn = _numbers(fig)
+    for k, edges in ((1, 15), (2, 25), (3, 5)):
+        labels = [t for g, t in drawn.items() if g.startswith(f"W{k}[")]
+        assert len(labels) in (0, edges), k  # all of a layer's weights, or none
+        on_crossing = 0
+        for t in labels:
+            box = _box_corners(t, renderer)
+            # its own line passes beside it; any other one through it is a crossing
+            on_crossing += sum(_crosses(seg, box) for seg in segments) > 0
+        assert on_crossing * 4 <= len(labels), (k, on_crossing)
+    assert not any(g.startswith("W1[") for g in drawn)
+    assert "The lines of W1 and W2 are too many to label legibly" in _caption(fig)

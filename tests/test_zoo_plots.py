@@ -118,6 +118,28 @@ def test_digit_grid_puts_mistakes_first(tmp_path: Path) -> None:
     assert fig.get_suptitle() == "2 mistakes of 5; mistakes first, in red"
 
 
+def test_ten_classes_get_ten_hues_not_dark_and_light_pairs() -> None:
+    # F9 (figs22): 9-20 classes took tab20, whose classes 2k and 2k+1 are one hue dark and
+    # light (0/1 blues, 8/9 purples): neighbouring class regions read as one class
+    from itertools import combinations
+
+    from matplotlib.colors import to_rgb
+
+    def lab(colour: str) -> np.ndarray:  # CIELAB (D65) of an sRGB colour
+        rgb = np.asarray(to_rgb(colour))
+        lin = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+        m = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]])
+        xyz = m @ lin / np.array([0.95047, 1.0, 1.08883])
+        f = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
+        return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+    for n in (9, 10):
+        colours = class_colors(n)
+        assert colours[:2] == ["#d62728", "#1f77b4"]  # the lab's red and blue stay
+        closest = min(np.linalg.norm(lab(a) - lab(b)) for a, b in combinations(colours, 2))
+        assert closest > 25.0, n  # tab20's first ten: 16.6 (light blue and light purple)
+
+
 def test_more_classes_than_the_palette_get_distinct_colours(tmp_path: Path) -> None:
     assert class_colors(2) == list(PALETTE[:2])  # the lab's red and blue stay
     for n in (9, 20, 40):

@@ -509,6 +509,12 @@ class _ClearOfZero(Locator):
         return self._keep(self.base.tick_values(vmin, vmax))
 
 
+# the gradient sizes' axis spans at most this many decades below the largest: float64
+# resolves ~16 decades, and one saturated layer at 5e-305 (sigmoids of inputs ~1e6) drew
+# the axis from 1e-300 with ticks 41 decades apart, the other layers a flat line on top
+GRADIENT_DECADES = 15
+
+
 def gradient_sizes_figure(
     epochs: np.ndarray,
     sizes: np.ndarray,
@@ -522,6 +528,10 @@ def gradient_sizes_figure(
         epochs: ``(E,)`` the epochs the weights were kept at (after that many epochs).
         sizes: ``(E, L)`` mean absolute weight gradient of each of the L layers.
         layers: L legend labels, input side first (``"1: Linear 2->10"``).
+
+    The axis spans at most GRADIENT_DECADES below the largest size; a layer's sizes
+    under that floor are drawn dotted on the bottom edge (a legend entry says so), as the
+    sweep curves mark a runaway loss on the top edge.
     """
     epochs = np.asarray(epochs, dtype=np.float64)
     sizes = np.asarray(sizes, dtype=np.float64).reshape(len(epochs), len(layers))
@@ -529,9 +539,17 @@ def gradient_sizes_figure(
     ax = fig.subplots()
     # input side dark to output side light (viridis stops short of its pale yellow)
     shades = [colormaps["viridis"](0.85 * i / max(1, len(layers) - 1)) for i in range(len(layers))]
+    drawable = sizes[np.isfinite(sizes) & (sizes > 0)]
+    floor = float(drawable.max()) * 10.0**-GRADIENT_DECADES if drawable.size else 0.0
+    under = False  # some layer's sizes lie under the floor: dotted on the bottom edge
     for column, (label, shade) in enumerate(zip(layers, shades, strict=True)):
         values = sizes[:, column]
-        shown = np.isfinite(values) & (values > 0)  # a log scale cannot show 0 or NaN
+        low = np.isfinite(values) & (values > 0) & (values < floor)
+        if low.any():
+            under = True
+            ax.plot(epochs, np.where(low, floor, np.nan), color=shade, linewidth=2.4,
+                    linestyle=":", clip_on=False, zorder=3)  # fmt: skip
+        shown = np.isfinite(values) & (values >= floor)  # a log scale: no 0 nor NaN
         # a single drawable point draws no line: a marker (a run whose gradients are 0 after
         # its first kept epoch keeps that epoch's sizes visible)
         marker: dict[str, Any] = {}
@@ -557,6 +575,14 @@ def gradient_sizes_figure(
     ax.grid(True, which="minor", axis="y", color="0.95", linewidth=0.5)
     if len(epochs) > 1:
         ax.set_xlim(epochs[0], epochs[-1])
+    if under:  # the dotted lines just above the frame, named over them
+        ax.set_ylim(floor / 10**0.4, None)
+        names = ", ".join(
+            f"layer {c + 1}" for c in range(len(layers)) if (sizes[:, c] < floor).any()
+        )
+        ax.annotate(f"dotted: {names} under {floor:.0e} (about 0: saturated units pass none back)",
+                    xy=(0.01, floor), xycoords=("axes fraction", "data"), xytext=(0, 4),
+                    textcoords="offset points", fontsize=8, color="0.25")  # fmt: skip
     plain_log_ticks(ax)
     dead = zero_from(epochs, sizes)
     if dead is not None:

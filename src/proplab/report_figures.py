@@ -70,12 +70,16 @@ def experiment_figures(v: ExperimentView, out: Path, folder: str) -> list[Figure
     points = curve_points([r.record.config for g in v.groups for r in g.runs])
     if points:
         caption += "; " + "; ".join(points)
-    ragged = _ragged(v)
-    if n_seeds > 1 and ragged:
-        # past a seed's last epoch the median is over the seeds still running: it can jump
+    stopped, diverged = _ragged(v)
+    if n_seeds > 1 and stopped:  # sweep_plots.band carries a stopped seed's last loss
         caption += (
-            f"; a seed that stopped early or diverged ({', '.join(ragged)}) leaves them where "
-            "its curve ends"
+            f"; a seed that stopped early ({', '.join(stopped)}) counts with its last loss "
+            "from its stop on"
+        )
+    if n_seeds > 1 and diverged:
+        # past a seed's last finite loss the median is over the others: it can jump
+        caption += (
+            f"; a seed that diverged ({', '.join(diverged)}) leaves them where its curve ends"
         )
     figures.append(Figure(rel, caption))
 
@@ -97,7 +101,7 @@ def experiment_figures(v: ExperimentView, out: Path, folder: str) -> list[Figure
         kinds = v.kinds()
         name = "accuracy" if kinds == {"accuracy"} else "r2" if kinds == {"r2"} else "scores"
         rel = f"{folder}/{exp.name}-{name}.png"
-        sweep_dots.accuracy_dots(dots, out / rel, title=f"{exp.title}: final {which}")
+        sweep_dots.accuracy_dots(dots, out / rel, title=f"{exp.title}: final {which}", xlabel=axis)
         # one seed has no spread: its diamond is that seed's score
         spread = "of every seed, mean ± std" if max(g.n for g in v.groups) > 1 else "(one seed)"
         figures.append(Figure(rel, f"{exp.title}: final {which} {spread}"))
@@ -142,7 +146,10 @@ def experiment_figures(v: ExperimentView, out: Path, folder: str) -> list[Figure
         caption = _boundary_caption(exp.title, seed, regressions, probability)
         raw = list(
             dict.fromkeys(
-                p.title.split("\n")[0] for p in drawn if p.raw_output and not p.regression
+                p.title.split("\n")[0]
+                for p in drawn
+                # a diverged raw output (all NaN) has no bar (figs22 F7)
+                if p.raw_output and not p.regression and np.isfinite(p.prob).any()
             )
         )
         if raw:
@@ -387,12 +394,20 @@ def _boundary_caption(
     return f"{title} (seed {seed}): for a classification, {classes}; for a regression, {values}"
 
 
-def _ragged(v: ExperimentView) -> list[str]:
-    """The settings whose seeds have curves of different lengths: one stopped early, or
-    diverged (its non-finite losses are left out of the median and band)."""
-    names = [
-        setting_name(v, g.setting)
-        for g in v.groups
-        if len({int(np.isfinite(r.loss).sum()) for r in g.runs}) > 1
-    ]
-    return list(dict.fromkeys(names))  # once each, over the datasets
+def _ragged(v: ExperimentView) -> tuple[list[str], list[str]]:
+    """``(stopped, diverged)``: the settings whose seeds have curves of different lengths
+    because one stopped early (its curve ends on a finite loss, which the median and
+    band carry on), and those where one diverged (its non-finite losses are left out)."""
+    stopped: list[str] = []
+    diverged: list[str] = []
+    for g in v.groups:
+        if len({int(np.isfinite(r.loss).sum()) for r in g.runs}) < 2:
+            continue
+        longest = max(r.loss.size for r in g.runs)
+        name = setting_name(v, g.setting)
+        if any(not np.isfinite(r.loss).all() for r in g.runs):
+            diverged.append(name)
+        if any(0 < r.loss.size < longest and np.isfinite(r.loss[-1]) for r in g.runs):
+            stopped.append(name)
+    # once each, over the datasets
+    return list(dict.fromkeys(stopped)), list(dict.fromkeys(diverged))

@@ -12,7 +12,7 @@ import math
 import os
 import textwrap
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -22,7 +22,14 @@ from matplotlib.colors import LinearSegmentedColormap, TwoSlopeNorm
 from matplotlib.figure import Figure
 
 from proplab.data import plane_axes, plane_points
-from proplab.plots import CLASS_COLORS, _save, equal_scales, fit_text
+from proplab.plots import (
+    CHAR_INCHES,
+    CLASS_COLORS,
+    _save,
+    equal_scales,
+    fit_text,
+    settle_layout,
+)
 from proplab.scoring import are_binary_labels
 from proplab.value_plots import VALUE_CMAP, VALUE_CMAP_PALE, value_limit
 
@@ -73,14 +80,43 @@ class BoundaryPanel:
 
 def raw_output_norm(panels: Sequence[BoundaryPanel]) -> TwoSlopeNorm | None:
     """The colour scale of the raw-output panels among ``panels`` (None when there are
-    none): their outputs' range, at least 0..1 so that 0 and 1 keep their colours, with
-    0.5 (where the class changes) white in the middle of the colour map."""
+    none, or none has a finite value: diverged runs draw nothing to scale): their outputs'
+    range, at least 0..1 so that 0 and 1 keep their colours, with 0.5 (where the class
+    changes) white in the middle of the colour map."""
     values = [p.prob[np.isfinite(p.prob)] for p in panels if p.raw_output and not p.regression]
-    if not values:
+    if not any(v.size for v in values):
         return None
     low = min([0.0, *(float(v.min()) for v in values if v.size)])
     high = max([1.0, *(float(v.max()) for v in values if v.size)])
     return TwoSlopeNorm(0.5, vmin=low, vmax=high)
+
+
+RAW_BAR = "output (identity, no probability)"  # the raw-output panels' colour bar
+
+
+def _raw_bar_label(panels: Sequence[BoundaryPanel], room: int) -> str:
+    """The raw-output colour bar's label: the settings it is for, when both kinds of bar
+    stand side by side and the names fit in ``room`` characters (else RAW_BAR alone)."""
+    names = list(dict.fromkeys(p.title.split("\n")[0] for p in panels if _is_raw(p)))
+    if not any(not p.raw_output and not p.regression for p in panels):
+        return RAW_BAR  # the only bar of its kind: nothing to tell apart
+    label = f"{', '.join(names)}: {RAW_BAR}"
+    if len(label) <= room:
+        return label
+    return f"{', '.join(names)}:\n{RAW_BAR}" if len(label) - len(RAW_BAR) <= room else RAW_BAR
+
+
+def _is_raw(panel: BoundaryPanel) -> bool:
+    """A classifier's raw-output panel (drawn on its own colour scale)."""
+    return panel.raw_output and not panel.regression
+
+
+def _own_scale(panel: BoundaryPanel) -> BoundaryPanel:
+    """``panel`` whose title's last line (its accuracy) says its colours are on a bar of
+    their own, the one named after it (the setting's name, the first line, may fill its
+    line already)."""
+    *head, last = panel.title.split("\n")
+    return replace(panel, title="\n".join([*head, f"{last}, own colour bar"]))
 
 
 def probability_label(classes: Sequence[object] | None) -> str:
@@ -228,6 +264,28 @@ def _panel_axes(ax: Axes, panel: BoundaryPanel, title_width: int) -> None:
     ax.tick_params(labelsize=7)
 
 
+def _text_collides(fig: Figure) -> bool:
+    """Whether ``fig``'s title runs into a panel's title, or a panel's axis label into the
+    figure's edge, as laid out so far."""
+    renderer = fig._get_renderer()  # type: ignore[attr-defined]  # the layout's own
+    width, height = fig.bbox.width, fig.bbox.height
+    top = fig._suptitle.get_window_extent(renderer) if fig._suptitle else None  # type: ignore[attr-defined]
+    for ax in fig.axes:
+        if (
+            top is not None
+            and ax.get_title()
+            and top.overlaps(ax.title.get_window_extent(renderer))
+        ):
+            return True
+        for label in (ax.xaxis.label, ax.yaxis.label):
+            if label.get_text():
+                box = label.get_window_extent(renderer)
+                # a pixel of slack: constrained layout puts labels on the edge itself
+                if box.y0 < -1 or box.x0 < -1 or box.x1 > width + 1 or box.y1 > height + 1:
+                    return True
+    return False
+
+
 def _name_axes(axes: np.ndarray, rows: Sequence[Sequence[BoundaryPanel | None]]) -> None:
     """Name the inputs of the panels (:func:`input_names`): the horizontal one under the
     lowest panel of a column, the vertical one left of the first panel of a row, and
@@ -336,6 +394,12 @@ def decision_boundaries(
     """
     given = len(rows)
     rows, row_labels = _wrap_rows(rows, row_labels)
+    everything = [p for row in rows for p in row if p is not None]
+    raw_norm = raw_output_norm(everything)  # None: no raw output with a value to draw
+    if raw_norm is not None and any(not p.raw_output and not p.regression for p in everything):
+        # two colour bars of the same map: each raw-output panel says it has its own
+        # (the eye paired the raw column with the P(class 1) bar beside it; figs22 F3)
+        rows = [[_own_scale(p) if p is not None and _is_raw(p) else p for p in r] for r in rows]
     n_rows = max(1, len(rows))
     n_cols = max(1, max(len(r) for r in rows))
     # titles of more than two lines (long setting names) get their own room
@@ -368,7 +432,6 @@ def decision_boundaries(
     row_limits = _row_value_limits(rows)
     prob_axes, value_axes, raw_axes = [], [], []
     raw_image = None
-    raw_norm = raw_output_norm([p for row in rows for p in row if p is not None])
     row_images: list[tuple[Any, list[Any]]] = []  # per-row colour scales: (image, its axes)
     for r, row in enumerate(rows):
         if row_limits is not None and row_limits[r] is not None:
@@ -389,8 +452,10 @@ def decision_boundaries(
                 continue
             if panel.raw_output:
                 raw_axes.append(ax)
-                raw_image = ax.pcolormesh(panel.grid_u, panel.grid_v, prob, cmap=BOUNDARY_CMAP,
-                                          norm=raw_norm, shading="auto", rasterized=True)  # fmt: skip
+                if raw_norm is not None:  # else every raw panel diverged: no scale, no bar
+                    raw_image = ax.pcolormesh(panel.grid_u, panel.grid_v, prob,
+                                              cmap=BOUNDARY_CMAP, norm=raw_norm, shading="auto",
+                                              rasterized=True)  # fmt: skip
             else:
                 prob_axes.append(ax)
                 image = ax.pcolormesh(
@@ -424,7 +489,9 @@ def decision_boundaries(
         # (beside its own panels, a bar between two columns pushed them apart)
         bar = fig.colorbar(raw_image, ax=axes if value_image is None else raw_axes, shrink=0.8,
                            pad=0.01)  # fmt: skip
-        bar.set_label("output (identity, no probability)", fontsize=8)
+        # the settings named on the bar, when they fit its length at 8 points
+        room = int(0.8 * size[1] / (CHAR_INCHES * 0.8))
+        bar.set_label(_raw_bar_label(everything, room).replace("$", r"\$"), fontsize=8)
         bar.ax.tick_params(labelsize=7)
     if image is not None:
         bar = fig.colorbar(image, ax=prob_axes if both else axes, shrink=0.8, pad=0.01)
@@ -448,5 +515,18 @@ def decision_boundaries(
     # row above. One more pass separates the lab's two rows (the lab's hidden-units grid:
     # titles ~10 px lower); wrapped lines need up to SETTLE_PASSES, and settling the lab's
     # grids that far took 3-5 passes of 0.1-0.3 s each for no further change
-    _save(fig, path, settle=True if len(rows) > given else 1)
+    if len(rows) > given:
+        _save(fig, path, settle=True)
+        return fig
+    # two layout passes (one, then saving's own) as every grid had; a single row under a
+    # one-line title (a run whose loss stayed flat) could come out of them with the title
+    # on the panels' titles and the x labels cut by the bottom edge (figs22 F1): then it
+    # settles fully. Else it is saved as laid out (settling on moved square CSV panels
+    # 0.2 inch apart for nothing)
+    settle_layout(fig, 2)
+    if _text_collides(fig):
+        _save(fig, path, settle=True)
+    else:
+        fig.set_layout_engine("none")  # saving lays nothing out again
+        _save(fig, path)
     return fig

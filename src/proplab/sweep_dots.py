@@ -126,6 +126,11 @@ class _Scale:
         bottom = low - span * (0.16 if any_diverged else 0.09 if off else 0.04)
         return cls(metric, low, 1.0 + 0.04 * span, low - 0.05 * span, low - 0.11 * span, bottom)
 
+    @property
+    def best(self) -> float:
+        """The highest score there is, where a mean + std bar ends: 100 % or R² 1."""
+        return 100.0 if self.metric == "accuracy" else 1.0
+
     def y(self, values: np.ndarray) -> np.ndarray:
         return 100.0 * values if self.metric == "accuracy" else values
 
@@ -138,8 +143,13 @@ def _cut_mark(ax: Any) -> None:
                 color="black", linewidth=1.0, clip_on=False, zorder=5)  # fmt: skip
 
 
-def accuracy_dots(sets: Sequence[DotSet], path: str | os.PathLike[str], title: str = "") -> Figure:
+def accuracy_dots(
+    sets: Sequence[DotSet], path: str | os.PathLike[str], title: str = "", xlabel: str = ""
+) -> Figure:
     """Final accuracy per setting: a dot per seed, the mean with a +-std bar, datasets side by side.
+
+    A bar ends at the best score there is (100 %, R² 1) and an accuracy's at 0: no
+    whisker claims a score no run can have (the legend says so when one is cut).
 
     Diverged runs (NaN accuracy) are drawn as an ``x`` below the axis floor. When every
     accuracy is ZOOM_FROM % or more, the axis starts just under the lowest (its label says
@@ -147,6 +157,7 @@ def accuracy_dots(sets: Sequence[DotSet], path: str | os.PathLike[str], title: s
     ``metric="r2"`` (regression runs) get their own axis of R² (1: a perfect fit, 0: no
     better than the targets' mean; values under -1 drawn as a triangle at the floor);
     a sweep of both kinds gets both panels side by side, classification first.
+    ``xlabel`` names what the settings vary (``"lr"``), under every panel.
     """
     settings: list[str] = []
     datasets: list[str] = []
@@ -166,7 +177,7 @@ def accuracy_dots(sets: Sequence[DotSet], path: str | os.PathLike[str], title: s
     fig = Figure(figsize=(width, 4.0 + max(0.0, drop - 1.0)), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, len(metrics), squeeze=False)[0])
     rng = np.random.default_rng(0)  # fixed jitter: the same data always gives the same picture
-    any_diverged = any_off = False
+    any_diverged = any_off = cut_bars = False
     for ax, metric in zip(axes, metrics, strict=True):
         mine = [s for s in sets if s.metric == metric]
         # side by side within the panel: its own datasets (their colours stay the figure's)
@@ -199,8 +210,15 @@ def accuracy_dots(sets: Sequence[DotSet], path: str | os.PathLike[str], title: s
             if np.any(ok):
                 mean = y[ok].mean()
                 std = y[ok].std(ddof=1) if ok.sum() > 1 else 0.0
-                bar_top = max(bar_top, mean + std)
-                ax.errorbar(x0, max(mean, scale.below), yerr=std if mean >= scale.low else 0.0,
+                # no score is above the best (100 %, R² 1) nor an accuracy below 0: the bar
+                # ends there (99.05 ± 2.13 % drew a whisker to 101.2 %, figs22 F2)
+                up, down = min(std, scale.best - mean), std
+                if metric == "accuracy":
+                    down = min(std, mean)
+                cut_bars = cut_bars or up < std
+                bar_top = max(bar_top, mean + up)
+                bar = [[down], [up]] if mean >= scale.low else 0.0
+                ax.errorbar(x0, max(mean, scale.below), yerr=bar,
                             fmt="D" if mean >= scale.low else "v", color=c, markersize=6,
                             capsize=4, markeredgecolor="black", markeredgewidth=0.6)  # fmt: skip
         ax.set_xticks(
@@ -211,8 +229,10 @@ def accuracy_dots(sets: Sequence[DotSet], path: str | os.PathLike[str], title: s
             rotation_mode="anchor",  # each label ends at its tick, lines parallel
         )
         ax.set_xlim(-0.6, len(settings) - 0.4)
+        if xlabel:  # the ticks say 100 ... 1e-06: of what (figs22 F15)
+            ax.set_xlabel(xlabel)
         top = scale.top
-        if scale.cut:  # 104 % had room for a std bar over 100; 100.4 has not
+        if scale.cut:  # room for the bars' caps at 100 % (they end there)
             top = max(top, bar_top + 0.02 * (scale.top - scale.low))
         ax.set_ylim(scale.bottom, top)
         if metric == "accuracy" and scale.cut:
@@ -257,7 +277,9 @@ def accuracy_dots(sets: Sequence[DotSet], path: str | os.PathLike[str], title: s
         handles=handles,
         loc="outside right center",
         frameon=False,
-        title="diamond: mean ± std" if spread else "diamond: the one seed",
+        title=("diamond: mean ± std" + (",\nbars end at the best score" if cut_bars else ""))
+        if spread
+        else "diamond: the one seed",
         title_fontsize=8,
     )
     if title and len(metrics) > 1:

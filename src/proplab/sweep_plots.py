@@ -28,9 +28,13 @@ from matplotlib.transforms import offset_copy
 
 from proplab.plots import OFF_SCALE, _save, fit_text, plain_log_ticks
 
+# the settings' colours in order: Okabe and Ito's, ordered so that the first six stay apart
+# under red-green colour blindness too (tab10's red and green, the 2nd and 3rd settings,
+# became one olive under deuteranopia; figs22 F4), then tab10's brown, grey, olive, cyan.
+# Black is the lab model's (HIGHLIGHT_COLOR), so none here is near it.
 PALETTE = (
-    "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
-    "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22",
+    "#0072b2", "#e69f00", "#009e73", "#56b4e9", "#d55e00",
+    "#cc79a7", "#8c564b", "#7f7f7f", "#bcbd22", "#17becf",
 )  # fmt: skip
 CHAR_INCHES = 0.075  # width of an average character of 10 pt text
 MAX_WIDTH = 13.0  # inches: the widest figure a report shows without shrinking it much
@@ -76,8 +80,11 @@ def _bins(n: int) -> tuple[np.ndarray, np.ndarray]:
 def band(losses: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``(epochs, median, low, high)`` over seeds, epoch by epoch, thinned for plotting.
 
-    Runs shorter than the longest (diverged or stopped early) count only where
-    they exist; non-finite losses are ignored. Epochs are 1-based.
+    A run shorter than the longest whose curve ends on a finite loss stopped early
+    (``tol``, early stopping): it is done, and from its stop on it counts with that last
+    loss (left out, the median of the seeds still training jumped up where seeds
+    stopped; figs22 F5). A diverged run's non-finite losses are ignored: it counts only
+    where it has a loss. Epochs are 1-based.
 
     The min, max and median over the seeds are taken at every epoch first; a long
     run then keeps about MAX_POINTS plotted epochs, each standing for the bin of
@@ -92,6 +99,8 @@ def band(losses: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarr
     for i, a in enumerate(losses):
         a = np.asarray(a, dtype=np.float64).reshape(-1)
         stack[i, : a.size] = a
+        if 0 < a.size < length and np.isfinite(a[-1]):  # stopped early: its loss stays
+            stack[i, a.size :] = a[-1]
     stack[~np.isfinite(stack)] = np.nan
     has = ~np.all(np.isnan(stack), axis=0)  # nan-reductions warn on all-NaN columns
     median = np.full(length, np.nan)
@@ -180,6 +189,34 @@ def _floor(bands: Sequence[dict[str, tuple[np.ndarray, ...]]], ceiling: float) -
     lows = [b[2][b[2] > 0] for drawn in bands for b in drawn.values()]
     low = min((float(x.min()) for x in lows if x.size), default=ceiling / 10)
     return low / 10 ** (0.05 * math.log10(ceiling / low))
+
+
+# curves panels share their loss axis unless their losses leave a gap of more than this
+# many decades between them: an empty stretch of axis that only squeezes the curves
+SHARE_GAP_DECADES = 2.0
+
+
+def _share_loss_axis(bands: Sequence[dict[str, tuple[np.ndarray, ...]]]) -> bool:
+    """Whether the curves panels (one ``bands`` dict each) can share one loss axis: unless
+    the datasets' losses lie decades apart, with an empty gap of more than
+    SHARE_GAP_DECADES between them (a CSV of targets ~4 500 at 2e7 and multi-gauss at
+    0.03-0.15 on one axis from 1e-2 to 1e7 left multi-gauss's curves, where hidden 4
+    and 16 differ, a flat line at the bottom; figs22 F6). A flat curve beside a falling
+    one (the lab's XOR at 0.25, linear from 0.25 down) still shares."""
+    spans = []
+    for drawn in bands:
+        values = [v[(v > 0) & (v < OFF_SCALE)] for b in drawn.values() for v in (b[2], b[3])]
+        values = [v for v in values if v.size]
+        if values:
+            low = min(float(v.min()) for v in values)
+            spans.append((math.log10(low), math.log10(max(float(v.max()) for v in values))))
+    spans.sort()
+    reached = spans[0][1] if spans else 0.0
+    for low, high in spans[1:]:
+        if low - reached > SHARE_GAP_DECADES:
+            return False
+        reached = max(reached, high)
+    return True
 
 
 def _line_tolerance(
@@ -385,7 +422,9 @@ def learning_curves(
 ) -> Figure:
     """One panel per dataset: loss against epoch per setting, median line and min-max band over seeds.
 
-    The panels share their loss axis, so the datasets can be compared at a glance;
+    The panels share their loss axis, so the datasets can be compared at a glance,
+    unless their losses lie decades apart (:func:`_share_loss_axis`): then each has its
+    own, and the axis label says so;
     ``loss_name`` names it (``"training loss"`` when the runs held out a test set).
 
     ``highlight`` names the reference setting (the base model): its line is black and
@@ -407,9 +446,18 @@ def learning_curves(
         {s.label: band(s.losses) for s in sets if s.losses} for sets in panels.values()
     ]
     ceiling = _ceiling(bands)
-    tolerance = _line_tolerance(bands, ceiling)
-    groups = [_overlapping(drawn, tolerance, STRIPE_SHARE) for drawn in bands]
-    same = [_overlapping(drawn, tolerance, SAME_SHARE, both=True) for drawn in bands]
+    # datasets decades apart get a loss axis each (a runaway's ceiling is every panel's)
+    share = ceiling is not None or _share_loss_axis(bands)
+    # a line's width in loss: on the shared axis, or on each panel's own
+    tolerances = (
+        [_line_tolerance(bands, ceiling)] * len(bands)
+        if share
+        else [_line_tolerance([drawn]) for drawn in bands]
+    )
+    groups = [_overlapping(d, t, STRIPE_SHARE) for d, t in zip(bands, tolerances, strict=True)]
+    same = [
+        _overlapping(d, t, SAME_SHARE, both=True) for d, t in zip(bands, tolerances, strict=True)
+    ]
     # one legend entry for settings that share a line in every panel they appear in
     shared = {
         lab: tuple(next((i for i, g in enumerate(gs) if lab in g), -1) for gs in same)
@@ -431,7 +479,7 @@ def learning_curves(
     entry_labels = [e[0] if len(e) == 1 else _same_curve_label(e) for e in entries]
     legend = _legend_layout(entry_labels, width=min(5.2 * n, MAX_WIDTH))
     fig = Figure(figsize=(legend.width, legend.height), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(1, n, squeeze=False, sharey=True)[0])
+    axes = np.atleast_1d(fig.subplots(1, n, squeeze=False, sharey=share)[0])
     band_alpha = 0.18 if len(labels) <= 3 else 0.11  # many overlapping bands turn muddy
     # bands blending into one area in some panel: every panel draws them as edge lines,
     # so one legend line says what they are
@@ -480,7 +528,7 @@ def learning_curves(
                 near = np.zeros(x.size, dtype=bool)  # where another one's line lies on it
                 for other in group:
                     if other != lab:
-                        near |= _near(drawn[lab], drawn[other], tolerance)[positive]
+                        near |= _near(drawn[lab], drawn[other], tolerances[ax_index])[positive]
                 if not near.any():
                     ax.plot(x, y, color=c, linestyle=linestyle, linewidth=LINE_WIDTH, zorder=z)
                     continue
@@ -510,7 +558,8 @@ def learning_curves(
         _leaving_marks(ax, leaving)
     for ax in axes:  # once every panel is drawn (a shared y axis takes all their data)
         plain_log_ticks(ax)
-    axes[0].set_ylabel(f"{loss_name} (log scale)")
+    # own axes: the label says so, so that no one compares the panels' heights
+    axes[0].set_ylabel(f"{loss_name} (log scale" + ("" if share else "; each panel its own") + ")")
     handles: list[Line2D | tuple[Line2D, ...]] = []
     for e in entries:
         if len(e) == 1:
@@ -532,7 +581,14 @@ def learning_curves(
     elif crossed:  # no ceiling: only settings with no finite loss at all have crosses
         how += ("x on the top edge: diverged there",)
     if legend.below:  # many or long labels: in columns under the panels
-        title_text = (f"{legend_title}. " if legend_title else "") + ", ".join(how)
+        # one line: a "(...)" or "or ..." piece goes on from the one before it, and the
+        # pieces (each with its own colon) are set apart by semicolons (a stray ". " and
+        # ", (" read "activation. line: ..., (named under each panel)"; figs22)
+        text = ""
+        for piece in how:
+            joined = piece.startswith(("(", "or "))
+            text += (" " if joined else "; " if text else "") + piece
+        title_text = (f"{legend_title}; " if legend_title else "") + text
         place: dict[str, Any] = {"loc": "outside lower center", "ncols": legend.columns}
     else:
         title_text = "\n".join(((legend_title,) if legend_title else ()) + how)

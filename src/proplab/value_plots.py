@@ -590,10 +590,12 @@ def value_maps(
         ax.set_ylim(panel.grid_v[0], panel.grid_v[-1])
         ax.set_title(panel.title, fontsize=9)
         ax.tick_params(labelsize=7)
-        if panel.axis_names is not None:  # a CSV's columns: under each panel, left of the first
-            ax.set_xlabel(panel.axis_names[0], fontsize=8)
-            if ax is axes[0]:
-                ax.set_ylabel(panel.axis_names[1], fontsize=8)
+        # a CSV's columns, else x1 and x2 as the classification's panels name them (figs22
+        # F10: the lab's datasets had no axis names): under each panel, left of the first
+        names = panel.axis_names or ("x1", "x2")
+        ax.set_xlabel(names[0], fontsize=8)
+        if ax is axes[0]:
+            ax.set_ylabel(names[1], fontsize=8)
     for ax in axes[len(panels) :]:
         ax.set_axis_off()
     if mesh is not None:

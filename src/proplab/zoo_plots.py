@@ -27,12 +27,21 @@ from proplab.plots import (
     input_axis_labels,
 )
 
-# class 0 red, class 1 blue (the handout's), then matplotlib's tab10 for more classes
-PALETTE = (*CLASS_COLORS, "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22")
+# class 0 red, class 1 blue (the handout's), then the rest of matplotlib's tab10: ten
+# hues for up to ten classes (with 8 here, 9 and 10 classes took tab20, whose classes 2k
+# and 2k+1 are one hue dark and light: neighbouring regions read as one class; figs22 F9)
+PALETTE = (
+    *CLASS_COLORS, "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
+    "#ff7f0e", "#17becf",
+)  # fmt: skip
 
 Predictor = Callable[[np.ndarray], np.ndarray]
 LEGEND_CLASSES = 20  # more classes than this get no legend (40 entries with a test set)
 LEGEND_ROWS = 20  # a legend column holds this many entries
+# up to this many legend entries go under the plot, as many a row as fit its width (as
+# comparison.png has them): beside it, 8 pt text in the figure's top corner left a column
+# empty under it (figs22 F11)
+LEGEND_BELOW = 8
 # a decision boundary draws at most this many samples of each set (a seeded random subset,
 # the legend says so): 80 000 points hid the boundary and every smaller class under them
 MAX_DRAWN_POINTS = 2000
@@ -144,14 +153,31 @@ def decision_boundary(
     n_classes = int(max(regions.max(), labels_of(y).max())) + 1
     colors = class_colors(n_classes)
 
+    def named(c: int) -> str:
+        if class_names is None or c >= len(class_names):
+            return f"class {c}"
+        return str(class_names[c]).replace("$", r"\$")  # '$5' is text, no mathtext
+
     # else a square panel: equal scales made a CSV's cm and kg a tall, narrow one
     ratio = float((u[-1] - u[0]) / (v[-1] - v[0]))
     equal = equal_scales(ratio, feature_names is not None, 3.0)
     entries = n_classes * (1 if x_test is None else 2) if n_classes <= LEGEND_CLASSES else 0
-    columns = math.ceil(entries / LEGEND_ROWS)
+    below = 0 < entries <= LEGEND_BELOW
+    columns = 0 if below else math.ceil(entries / LEGEND_ROWS)
+    # an entry: its marker and gap (~0.6 inch) and "class 0 (train)"-like text at 9 points
+    sets = [("train", len(x))] + ([] if x_test is None else [("test", len(x_test))])
+    suffix = max(len(f" ({part}{_drawn(n)[1]})") for part, n in sets)
+    longest = max(len(named(c)) for c in range(n_classes)) + suffix
+    across = max(1, min(entries, int((PLOT_INCHES + 0.6) / (0.6 + 0.9 * CHAR_INCHES * longest))))
+    if x_test is not None and 2 <= across < entries:
+        across = 2  # not all in one row: a column of training entries, one of test entries
+    legend_rows = math.ceil(entries / across) if below else 0
     height = PLOT_INCHES / ratio if equal else PLOT_INCHES
     fig = Figure(
-        figsize=(PLOT_INCHES + 0.9 + 1.6 * columns, min(max(height, 2.4), 6.0) + 1.0),
+        figsize=(
+            PLOT_INCHES + 0.9 + 1.6 * columns,
+            min(max(height, 2.4), 6.0) + 1.0 + 0.22 * legend_rows,
+        ),
         layout="constrained",
     )
     ax = fig.subplots()
@@ -173,11 +199,6 @@ def decision_boundary(
         ax.contour(
             grid_u, grid_v, margins[c], levels=[0.0], colors="0.25", linewidths=0.8, zorder=2.5
         )
-
-    def named(c: int) -> str:
-        if class_names is None or c >= len(class_names):
-            return f"class {c}"
-        return str(class_names[c]).replace("$", r"\$")  # '$5' is text, no mathtext
 
     labels = labels_of(y)
     # the smaller classes drawn over the larger ones (a 2 % class hid under the rest)
@@ -219,7 +240,15 @@ def decision_boundary(
     xlabel, ylabel = input_axis_labels(feature_names, 2)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    if columns:  # beside the plot: inside, it hid the samples in its corner
+    if below:  # under the plot: inside, it hid the samples in its corner
+        fig.legend(
+            *ax.get_legend_handles_labels(),
+            fontsize=9,
+            loc="outside lower center",
+            ncols=across,
+            frameon=False,
+        )
+    elif columns:  # many classes: in columns beside the plot
         fig.legend(
             *ax.get_legend_handles_labels(),
             fontsize=8,
@@ -227,7 +256,7 @@ def decision_boundary(
             ncols=columns,
             frameon=False,
         )
-    if not columns:  # what the colours stand for has to be said somewhere
+    if not entries:  # what the colours stand for has to be said somewhere
         title = f"{title + '; ' if title else ''}{n_classes} classes: too many for a legend"
     if title:
         ax.set_title(fit_text(title, PLOT_INCHES, fontsize=11), fontsize=11)
