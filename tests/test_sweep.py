@@ -784,6 +784,22 @@ def test_runs_a_dead_worker_left_unrun_are_said_to_be_left_for_the_rerun(tmp_pat
     )
 
 
+def test_runs_left_unfinished_without_a_dead_worker_blame_no_worker(tmp_path):
+    """With --jobs 1 there is no worker: a run whose files another program removed under
+    the sweep was said to be lost to "a worker process died" (robust22 H1)."""
+
+    def one_run_lost(jobs, *, workers, on_done):
+        for job in jobs[1:]:
+            on_done(job, {"status": "failed", "error": "OSError: gone"})
+
+    stream = io.StringIO()
+    result = run_sweep(spec_of(SIMPLE), tmp_path / "out", runner=one_run_lost, stream=stream)
+    assert result.exit_code == 1 and len(result.failed) == 11
+    assert stream.getvalue().splitlines()[-1] == (
+        "sweep: 1 run did not finish; rerun the same command to run it"
+    )
+
+
 def test_cli_sweep_runs_and_resumes(tmp_path, monkeypatch, capsys):
     from proplab.cli import main
 

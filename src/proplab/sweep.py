@@ -77,6 +77,7 @@ from proplab.sweep_spec import (  # noqa: F401  (re-exported: the sweep API in o
 # proplab.sweep_workers, where run_jobs looks them up; here it would not see them)
 from proplab.sweep_workers import (  # noqa: F401
     EXIT_ORPHANED,
+    WORKER_DIED,
     OnDone,
     OnPlan,
     OnProgress,
@@ -139,12 +140,33 @@ def run_sweep(
     ``SweepResult.seconds`` counts from ``started`` (a ``time.perf_counter()``; default:
     this call), so that a caller's own work (reading the data) is counted too.
     """
+    from proplab.runio import ensure_writable_dir, folder_lock
+
+    out = ensure_writable_dir(out)
+    # a second sweep (or lab) into this folder is refused before it reads or writes a thing
+    with folder_lock(out, "sweep"):
+        return _sweep_into(
+            spec, out, jobs, runner, sys.stderr if stream is None else stream, figures,
+            replace, progress, started,
+        )  # fmt: skip
+
+
+def _sweep_into(
+    spec: SweepSpec,
+    out: Path,
+    jobs: int,
+    runner: Runner,
+    stream: Any,
+    figures: bool,
+    replace: bool,
+    progress: bool,
+    started: float | None,
+) -> SweepResult:
+    """:func:`run_sweep` once it holds ``out``'s lock."""
     from proplab import aggregate
     from proplab.runio import ensure_writable_dir, stop_signals_as_ctrl_c, write_text
 
-    out = ensure_writable_dir(out)
     ensure_writable_dir(out / RUNS_DIR)  # OutputDirError (exit 2), not a traceback, if a file
-    stream = sys.stderr if stream is None else stream
     # all refusals come before anything is written
     check_same_sweep(spec, out, replace, stream)
     folders = survey(spec, out, figures)
@@ -243,10 +265,16 @@ def run_sweep(
         result.stopped_by = caught[0]
     finished = result.reused + result.ran
     left = result.total - finished - len(result.failed)
-    if left and not result.interrupted:  # a worker process died: its pool ran no more
+    if left and not result.interrupted:
+        # a worker that died takes its pool down with it; with none reported dead (--jobs 1)
+        # a run's files were removed under it, by hand or by another program (robust22 H1)
+        dead = any(e.startswith(WORKER_DIED) for e in result.failed.values())
+        s, them = "s" * (left != 1), "them" if left != 1 else "it"
         stream.write(
-            f"sweep: {left} run{'s' * (left != 1)} did not run (a worker process died); "
-            f"rerun the same command to run {'them' if left != 1 else 'it'}\n"
+            f"sweep: {left} run{s} did not run (a {WORKER_DIED}); rerun the same command to "
+            f"run {them}\n"
+            if dead
+            else f"sweep: {left} run{s} did not finish; rerun the same command to run {them}\n"
         )
     if result.interrupted:
         by = (

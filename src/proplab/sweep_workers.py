@@ -87,6 +87,7 @@ _PROGRESS: Any = None  # in run_jobs' workers: a shared array, each job's fracti
 _REPORT: Callable[[float], None] | None = None  # the fraction sink of the run in hand
 _IN_TASK = False  # in a worker: whether it is running a task (else it waits for one)
 EXIT_ORPHANED = 1  # a worker whose sweep is gone
+WORKER_DIED = "worker process died"  # how a run a dead worker took with it failed
 
 
 def init_worker(stop: Any, progress: Any = None) -> None:
@@ -330,7 +331,7 @@ def run_jobs(
         initializer=init_worker,
         costs=[costs[job.name] for job in jobs],
         on_result=result,
-        on_dead=lambda i, exc: {"status": "failed", "error": f"worker process died ({exc})"},
+        on_dead=lambda i, exc: {"status": "failed", "error": f"{WORKER_DIED} ({exc})"},
         on_progress=on_progress,
         on_stop=None if on_stop is None else lambda running: on_stop(len(running)),
         poll_seconds=poll_seconds,
