@@ -937,6 +937,8 @@ def _cut(path: Path) -> None:
         ("history.csv", Path.unlink, "missing"),
         ("model.npz", Path.unlink, "missing"),
         ("model.npz", lambda p: p.write_text("junk\n"), "not an .npz file"),
+        # JSON that parses but is no run's summary (robust22 M1: a traceback, rc 1)
+        ("summary.json", lambda p: p.write_text("{}"), "has no epochs_run"),
     ],
 )
 def test_a_damaged_run_stops_the_report_and_a_resumed_sweep_redoes_it(

@@ -67,6 +67,11 @@ def read_summary(run_dir: Path) -> dict[str, Any]:
         value = summary.get(key)
         if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
             raise DamagedRunError(f"{path}: {key} is {value!r}, not a number")
+    # every run writes how many epochs it ran; JSON that parses without it (``{}``, a hand
+    # edit) is no run's summary, and the tables would turn its NaN into int (robust22 M1)
+    epochs = [summary.get(k) for k in ("epochs_run", "epochs")]
+    if not any(isinstance(v, int | float) and not isinstance(v, bool) for v in epochs):
+        raise DamagedRunError(f"{path}: has no epochs_run (the epochs the run trained)")
     return summary
 
 
