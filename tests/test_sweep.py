@@ -395,11 +395,13 @@ def test_stats_of_huge_finite_losses_are_finite_and_warning_free():
     assert big.std == pytest.approx(math.sqrt(2) * 1e307, rel=1e-14)
 
 
-def write_run_files(run_dir: Path) -> None:
-    """The history and model a finished run has besides its summary (a resume checks them)."""
+def write_run_files(run_dir: Path, epochs: int = 1) -> None:
+    """The history (``epochs`` rows, as its summary's epochs_run says) and model a finished
+    run has besides its summary (a resume checks them)."""
     from proplab.runio import write_npz, write_text
 
-    write_text(run_dir / "history.csv", "epoch,loss,accuracy,wall_time\n1,0.5,0.5,0.01\n")
+    rows = "".join(f"{e},0.5,0.5,0.01\n" for e in range(1, epochs + 1))
+    write_text(run_dir / "history.csv", "epoch,loss,accuracy,wall_time\n" + rows)
     write_npz(run_dir / "model.npz", {"w": np.zeros(1)})
 
 
@@ -425,7 +427,7 @@ class FakeTrainer:
             raise ValueError("this run is broken")
         run_dir.mkdir(parents=True, exist_ok=True)
         write_json(run_dir / "config.json", {"config": cfg.to_dict()})
-        write_run_files(run_dir)
+        write_run_files(run_dir, cfg.epochs)
         summary = {
             "loss": 1.0 - self.accuracy(cfg),
             "accuracy": self.accuracy(cfg),
@@ -485,7 +487,7 @@ def test_diverged_runs_are_counted_and_left_out_of_the_means(tmp_path):
     for name, cfg in spec.runs.items():
         run = tmp_path / "runs" / name
         run.mkdir(parents=True)
-        write_run_files(run)
+        write_run_files(run, 7)
         diverged = cfg.seed == 2
         write_json(run / "summary.json", {
             "loss": None if diverged else 0.1 * (cfg.seed + 1),
@@ -1285,7 +1287,7 @@ def test_aggregate_csv_counts_every_seed_and_the_diverged_ones(tmp_path):
     for name, cfg in spec.runs.items():
         run_dir = tmp_path / "runs" / name
         run_dir.mkdir(parents=True)
-        write_run_files(run_dir)
+        write_run_files(run_dir, 5)
         write_json(run_dir / "config.json", {"config": cfg.to_dict()})
         summary = {"loss": 0.25 * (cfg.seed + 1), "accuracy": 0.5, "stop_reason": "completed"}
         if cfg.seed == 2:

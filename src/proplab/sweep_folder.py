@@ -80,12 +80,13 @@ def run_problem(run_dir: Path) -> str | None:
 
     Cheap enough to run for every run of a resumed sweep: the small summary is
     parsed, the other files are only looked at (history.csv must end its last
-    row, model.npz must start like a zip), not read.
+    row and hold one per epoch the summary counts; model.npz must start like a zip),
+    not parsed.
     """
     if not (run_dir / "summary.json").is_file():
         return None
     try:
-        read_summary(run_dir)
+        summary = read_summary(run_dir)
     except DamagedRunError as exc:
         return str(exc)
     history, model = run_dir / "history.csv", run_dir / "model.npz"
@@ -93,12 +94,18 @@ def run_problem(run_dir: Path) -> str | None:
         if not path.is_file():
             return f"{path}: missing"
     with open(history, "rb") as f:
-        f.seek(0, os.SEEK_END)
-        if f.tell() == 0:
-            return f"{history}: empty"
-        f.seek(-1, os.SEEK_END)
-        if f.read(1) != b"\n":  # the file is written whole (atomically): a cut one was damaged
-            return f"{history}: cut short (its last row has no end of line)"
+        # counted, not parsed: ~1 ms for 20 000 epochs
+        lines, last = 0, b""
+        while chunk := f.read(1 << 20):
+            lines, last = lines + chunk.count(b"\n"), chunk
+    if not last:
+        return f"{history}: empty"
+    if not last.endswith(b"\n"):  # the file is written whole (atomically): a cut one was damaged
+        return f"{history}: cut short (its last row has no end of line)"
+    # one row per epoch run: a file cut at a line's end by hand is damaged too (robust22 M3)
+    epochs = summary.get("epochs_run")
+    if isinstance(epochs, int) and not isinstance(epochs, bool) and lines - 1 != epochs:
+        return f"{history}: {lines - 1} rows, but summary.json says {epochs} epochs run"
     with open(model, "rb") as f:
         if f.read(len(NPZ_MAGIC)) != NPZ_MAGIC:
             return f"{model}: not an .npz file"
