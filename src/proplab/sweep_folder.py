@@ -23,6 +23,7 @@ from proplab.sweep_spec import SweepError, SweepSpec
 RUNS_DIR = "runs"
 SPEC_COPY = "sweep.toml"
 SWEEP_LOG = "sweep_log.csv"  # one row per `proplab sweep` call: when, how long, what it did
+PARKED = ".moving-"  # apply_moves' hidden folders in runs/, a run in each between its steps
 
 
 @dataclass(frozen=True)
@@ -232,18 +233,48 @@ def apply_moves(moves: dict[str, Path], runs_dir: Path) -> None:
 
     Two steps, so folders may swap names (a [base] edit does that): every folder first
     moves into a hidden temporary folder of ``runs_dir``, then to its new name. A
-    crash in between leaves the runs in ``runs_dir/.moving-*``, not lost.
+    crash in between leaves the runs in ``runs_dir/.moving-*``, not lost: the next
+    sweep brings them back (:func:`recover_parked`).
     """
     import tempfile
 
-    parked = []
-    for name, folder in moves.items():
-        hold = Path(tempfile.mkdtemp(dir=runs_dir, prefix=".moving-"))
-        os.rename(folder, hold / "run")
-        parked.append((name, hold))
-    for name, hold in parked:
-        os.rename(hold / "run", runs_dir / name)
-        hold.rmdir()
+    from proplab.runio import uninterrupted
+
+    # a Ctrl-C waits for the renames, as for the rest of the folder's bookkeeping
+    with uninterrupted():
+        parked = []
+        for name, folder in moves.items():
+            hold = Path(tempfile.mkdtemp(dir=runs_dir, prefix=PARKED))
+            os.rename(folder, hold / "run")
+            parked.append((name, hold))
+        for name, hold in parked:
+            os.rename(hold / "run", runs_dir / name)
+            hold.rmdir()
+
+
+def recover_parked(runs_dir: Path) -> list[str]:
+    """Move every run an :func:`apply_moves` killed between its two steps left in
+    ``runs_dir/.moving-*/run`` back in sight, as ``recovered-1``, ``recovered-2``, ...,
+    where :func:`survey` finds it (and reuses it under the name a sweep wants it by);
+    returns those names. Empty ``.moving-*`` folders are removed."""
+    import contextlib
+
+    from proplab.runio import uninterrupted
+
+    names: list[str] = []
+    if not runs_dir.is_dir():
+        return names
+    with uninterrupted():
+        for hold in sorted(runs_dir.glob(f"{PARKED}*")):
+            if (hold / "run").is_dir():
+                k = 1
+                while (runs_dir / f"recovered-{k}").exists():
+                    k += 1
+                os.rename(hold / "run", runs_dir / f"recovered-{k}")
+                names.append(f"recovered-{k}")
+            with contextlib.suppress(OSError):  # not empty: something else, left alone
+                hold.rmdir()
+    return names
 
 
 def data_changed_message(
