@@ -432,6 +432,40 @@ def test_a_full_disk_is_one_line_naming_the_file(tmp_path, capsys, full_disk, ar
     assert not any("Traceback" in line for line in err)
 
 
+@pytest.mark.parametrize("code", [errno.ENOSPC, errno.EFBIG])
+def test_a_full_disk_stops_the_sweep_at_the_first_run_it_fails(tmp_path, monkeypatch, code):
+    """robust22 L1: every run trained to its end and then failed to save, one by one."""
+    tried = []
+
+    def cannot_save(cfg, run_dir):
+        tried.append(run_dir.name)
+        raise OSError(code, os.strerror(code), str(run_dir / "history.csv"))
+
+    monkeypatch.setattr(sweep_workers, "train_one", cannot_save)
+    stream = io.StringIO()
+    spec = parse_spec(SWEEP_A, tmp_path / "s.toml")
+    result = run_sweep(spec, tmp_path / "out", runner=sweep.run_jobs, stream=stream)
+    assert len(tried) == 1 and list(result.failed) == tried and result.exit_code == 1
+    assert not result.interrupted
+    assert stream.getvalue().splitlines()[-1] == (
+        f"sweep: stopped: cannot write {tmp_path / 'out' / 'runs' / tried[0] / 'history.csv'}: "
+        f"{os.strerror(code)} (finished runs are kept; rerun the same command to resume)"
+    )
+
+
+def test_another_failure_does_not_stop_the_sweep(tmp_path, monkeypatch):
+    tried = []
+
+    def broken(cfg, run_dir):
+        tried.append(run_dir.name)
+        raise OSError(errno.EACCES, os.strerror(errno.EACCES), str(run_dir / "history.csv"))
+
+    monkeypatch.setattr(sweep_workers, "train_one", broken)
+    spec = parse_spec(SWEEP_A, tmp_path / "s.toml")
+    result = run_sweep(spec, tmp_path / "out", runner=sweep.run_jobs, stream=io.StringIO())
+    assert len(tried) == len(result.failed) == 4 and not result.write_error
+
+
 def test_a_full_disk_in_report_is_one_line(tmp_path, monkeypatch, capsys, full_disk):
     out = tmp_path / "out"
     path = tmp_path / "s.toml"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import errno
 import hashlib
 import io
 import json
@@ -61,6 +62,19 @@ def png_text(path: str | os.PathLike[str], key: str) -> str | None:
                     return body[len(tag) :].decode("latin-1")
     except OSError:
         return None
+
+
+# errnos that mean "this could not be written", and will not be for the next file either
+WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG})
+
+
+def write_error(exc: BaseException) -> str | None:
+    """ "cannot write FILE: No space left on device" for an OSError of
+    :data:`WRITE_ERRNOS` naming its file (a full disk, a quota, a read-only file system,
+    a file size limit), else None."""
+    if not isinstance(exc, OSError) or exc.errno not in WRITE_ERRNOS or exc.filename is None:
+        return None
+    return f"cannot write {os.fsdecode(exc.filename)}: {exc.strerror or exc}"
 
 
 class OutputDirError(ValueError):

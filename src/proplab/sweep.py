@@ -107,6 +107,7 @@ class SweepResult:
     stopped_by: int = int(signal.SIGINT)
     seconds: float = 0.0
     skipped_experiments: dict[str, str] = field(default_factory=dict)
+    write_error: str = ""  # "cannot write FILE: No space left on device": the sweep stopped
     records: list[Any] = field(default_factory=list)  # aggregate.RunRecord of every finished run
 
     @property
@@ -117,6 +118,12 @@ class SweepResult:
         if self.interrupted:
             return 128 + self.stopped_by
         return 1 if self.failed else 0
+
+
+class _WriteStop(KeyboardInterrupt):
+    """A run could not write its files (a full disk, a quota, a file size limit): the
+    runners stop as on Ctrl-C (workers stop, queued runs are cancelled), and
+    :func:`run_sweep` says why instead of "interrupted"."""
 
 
 def run_sweep(
@@ -231,11 +238,17 @@ def _sweep_into(
             line.say(f"sweep: run {job.name} failed: {result.failed[job.name]}")
         diverged = (outcome.get("summary") or {}).get("stop_reason") == "diverged"
         line.update(costs[job.name], job.name, failed=failed, diverged=diverged)
+        if outcome.get("write_error"):  # a full disk: every run after it would train for nothing
+            result.write_error = outcome["write_error"]
+            raise _WriteStop(result.write_error)
 
     def on_stop(runs: int, stacked: int = 0) -> None:
         if runs == 0:  # the workers' runs ended with the signal: nothing to wait for
             return
         waiting = f"waiting for the {runs} run{'s' * (runs != 1)} in progress to stop"
+        if result.write_error:  # they could not save either: no Ctrl-C hint
+            line.say(f"sweep: stopping ({result.write_error}): {waiting}")
+            return
         if stacked == 0:  # each saves what it trained (interrupted.json)
             waiting += " and save"
         elif stacked == runs:
@@ -262,6 +275,8 @@ def _sweep_into(
                     # a runner written before a hook existed need not take it
                     **{k: v for k, v in hooks.items() if _takes(runner, k)},
                 )
+        except _WriteStop:
+            pass  # on_done set result.write_error; said below
         except KeyboardInterrupt:
             result.interrupted = True
         finally:
@@ -276,7 +291,12 @@ def _sweep_into(
         result.stopped_by = caught[0]
     finished = result.reused + result.ran
     left = result.total - finished - len(result.failed)
-    if left and not result.interrupted:
+    if result.write_error:  # the runners stopped as on Ctrl-C: say why, once
+        stream.write(
+            f"sweep: stopped: {result.write_error} (finished runs are kept; rerun the same "
+            "command to resume)\n"
+        )
+    elif left and not result.interrupted:
         # a worker that died takes its pool down with it; with none reported dead (--jobs 1)
         # a run's files were removed under it, by hand or by another program (robust22 H1)
         dead = any(e.startswith(WORKER_DIED) for e in result.failed.values())

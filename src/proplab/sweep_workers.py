@@ -15,7 +15,6 @@ import os
 import signal
 import threading
 import time
-import traceback
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -242,11 +241,9 @@ def run_job(
             return {"status": "done", "summary": summary, "seconds": seconds, "stopped": True}
         return {"status": "interrupted"}
     except Exception as exc:  # one broken run must not stop the sweep
-        return {
-            "status": "failed",
-            "error": f"{type(exc).__name__}: {exc}",
-            "traceback": traceback.format_exc(),
-        }
+        from proplab.stack_plan import failed_outcome
+
+        return failed_outcome(exc)
     finally:
         _REPORT = None
     if not is_finished(job.run_dir):
