@@ -1365,3 +1365,18 @@ def test_the_progress_line_counts_the_runs_that_diverged(tmp_path, stack):
     assert diverged == 2  # lr 1e6 in both seeds
     last = [line for line in stream.getvalue().splitlines() if "runs done" in line][-1]
     assert last.startswith("sweep: 4/4 runs done (2 diverged), 100 % of the work")
+
+
+@pytest.mark.slow
+def test_figures_on_a_resume_draw_those_of_the_reused_runs(tmp_path):
+    """robust22 L3: `--figures` on a finished sweep reused every run and drew nothing."""
+    spec = spec_of("[base]\nepochs = 5\nprint_every = 0\n[vary]\nseed = [0, 1]\n")
+    out = tmp_path / "out"
+    assert run_sweep(spec, out, stream=io.StringIO()).exit_code == 0
+    runs = sorted((out / "runs").iterdir())
+    assert not any((r / "learning_curve.png").exists() for r in runs)
+    stream = io.StringIO()
+    result = run_sweep(spec, out, stream=stream, figures=True)
+    assert (result.reused, result.ran, result.exit_code) == (2, 0, 0)
+    assert "sweep: drawing the figures of 2 reused runs (--figures)" in stream.getvalue()
+    assert all((r / "learning_curve.png").is_file() for r in runs)

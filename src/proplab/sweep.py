@@ -289,6 +289,8 @@ def _sweep_into(
             _append_log(out, result, jobs, spec, stream)
     if caught:
         result.stopped_by = caught[0]
+    if figures and not result.interrupted and not result.write_error:
+        _draw_reused(all_jobs, todo, stream)
     finished = result.reused + result.ran
     left = result.total - finished - len(result.failed)
     if result.write_error:  # the runners stopped as on Ctrl-C: say why, once
@@ -318,6 +320,29 @@ def _sweep_into(
             f"({result.ran} of them trained now). Rerun the same command to resume.\n"
         )
     return result
+
+
+def _draw_reused(jobs: list[RunJob], trained: list[RunJob], stream: Any) -> None:
+    """``--figures`` on a resumed sweep: the per-run figures of the reused runs that were
+    trained without them (robust22 L3: they were left without, silently)."""
+    from proplab.experiments import write_run_figures
+    from proplab.run_figures import LEARNING_CURVE
+
+    now = {j.name for j in trained}
+    bare = [
+        j for j in jobs
+        if j.name not in now and is_finished(j.run_dir)
+        and not (j.run_dir / LEARNING_CURVE).is_file()
+    ]  # fmt: skip
+    if not bare:
+        return
+    n = len(bare)
+    stream.write(f"sweep: drawing the figures of {n} reused run{'s' * (n != 1)} (--figures)\n")
+    for job in bare:
+        try:
+            write_run_figures(job.run_dir)
+        except (OSError, ValueError) as exc:
+            stream.write(f"sweep: could not draw the figures of {job.name}: {exc}\n")
 
 
 def _takes(function: Callable[..., Any], keyword: str) -> bool:
