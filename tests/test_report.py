@@ -926,6 +926,14 @@ def _cut(path: Path) -> None:
     path.write_bytes(path.read_bytes()[:300])
 
 
+def _header_only(path: Path) -> None:
+    path.write_text(path.read_text().splitlines(keepends=True)[0])
+
+
+def _first_rows(path: Path) -> None:
+    path.write_text("".join(path.read_text().splitlines(keepends=True)[:10]))
+
+
 @pytest.mark.parametrize(
     ("file", "damage", "problem"),
     [
@@ -937,6 +945,11 @@ def _cut(path: Path) -> None:
         ("history.csv", Path.unlink, "missing"),
         ("model.npz", Path.unlink, "missing"),
         ("model.npz", lambda p: p.write_text("junk\n"), "not an .npz file"),
+        # JSON that parses but is no run's summary (robust22 M1: a traceback, rc 1)
+        ("summary.json", lambda p: p.write_text("{}"), "has no epochs_run"),
+        # cut at a line's end (robust22 M3: the report trusted them)
+        ("history.csv", _header_only, "0 rows, but summary.json says 20 epochs run"),
+        ("history.csv", _first_rows, "9 rows, but summary.json says 20 epochs run"),
     ],
 )
 def test_a_damaged_run_stops_the_report_and_a_resumed_sweep_redoes_it(
@@ -969,7 +982,9 @@ def test_a_history_with_junk_rows_is_named_by_the_report(small_sweep, tmp_path, 
     out = tmp_path / "sweep"
     shutil.copytree(small_sweep, out)
     path = out / "runs" / VICTIM / "history.csv"
-    path.write_text("epoch,loss,accuracy,wall_time\n1,abc,0.5,0.1\n")  # whole, but not numbers
+    # whole (a row per epoch), but not numbers
+    rows = "".join(f"{e},{'abc' if e == 1 else 0.5},0.5,0.1\n" for e in range(1, 21))
+    path.write_text("epoch,loss,accuracy,wall_time\n" + rows)
     assert report.main(str(out)) == 2
     err = capsys.readouterr().err.splitlines()
     assert err[-1:] == [  # after the progress line "report: reading 4 runs"

@@ -395,11 +395,13 @@ def test_stats_of_huge_finite_losses_are_finite_and_warning_free():
     assert big.std == pytest.approx(math.sqrt(2) * 1e307, rel=1e-14)
 
 
-def write_run_files(run_dir: Path) -> None:
-    """The history and model a finished run has besides its summary (a resume checks them)."""
+def write_run_files(run_dir: Path, epochs: int = 1) -> None:
+    """The history (``epochs`` rows, as its summary's epochs_run says) and model a finished
+    run has besides its summary (a resume checks them)."""
     from proplab.runio import write_npz, write_text
 
-    write_text(run_dir / "history.csv", "epoch,loss,accuracy,wall_time\n1,0.5,0.5,0.01\n")
+    rows = "".join(f"{e},0.5,0.5,0.01\n" for e in range(1, epochs + 1))
+    write_text(run_dir / "history.csv", "epoch,loss,accuracy,wall_time\n" + rows)
     write_npz(run_dir / "model.npz", {"w": np.zeros(1)})
 
 
@@ -425,7 +427,7 @@ class FakeTrainer:
             raise ValueError("this run is broken")
         run_dir.mkdir(parents=True, exist_ok=True)
         write_json(run_dir / "config.json", {"config": cfg.to_dict()})
-        write_run_files(run_dir)
+        write_run_files(run_dir, cfg.epochs)
         summary = {
             "loss": 1.0 - self.accuracy(cfg),
             "accuracy": self.accuracy(cfg),
@@ -485,7 +487,7 @@ def test_diverged_runs_are_counted_and_left_out_of_the_means(tmp_path):
     for name, cfg in spec.runs.items():
         run = tmp_path / "runs" / name
         run.mkdir(parents=True)
-        write_run_files(run)
+        write_run_files(run, 7)
         diverged = cfg.seed == 2
         write_json(run / "summary.json", {
             "loss": None if diverged else 0.1 * (cfg.seed + 1),
@@ -781,6 +783,22 @@ def test_runs_a_dead_worker_left_unrun_are_said_to_be_left_for_the_rerun(tmp_pat
     assert result.exit_code == 1 and len(result.failed) == 1
     assert stream.getvalue().splitlines()[-1] == (
         "sweep: 11 runs did not run (a worker process died); rerun the same command to run them"
+    )
+
+
+def test_runs_left_unfinished_without_a_dead_worker_blame_no_worker(tmp_path):
+    """With --jobs 1 there is no worker: a run whose files another program removed under
+    the sweep was said to be lost to "a worker process died" (robust22 H1)."""
+
+    def one_run_lost(jobs, *, workers, on_done):
+        for job in jobs[1:]:
+            on_done(job, {"status": "failed", "error": "OSError: gone"})
+
+    stream = io.StringIO()
+    result = run_sweep(spec_of(SIMPLE), tmp_path / "out", runner=one_run_lost, stream=stream)
+    assert result.exit_code == 1 and len(result.failed) == 11
+    assert stream.getvalue().splitlines()[-1] == (
+        "sweep: 1 run did not finish; rerun the same command to run it"
     )
 
 
@@ -1269,7 +1287,7 @@ def test_aggregate_csv_counts_every_seed_and_the_diverged_ones(tmp_path):
     for name, cfg in spec.runs.items():
         run_dir = tmp_path / "runs" / name
         run_dir.mkdir(parents=True)
-        write_run_files(run_dir)
+        write_run_files(run_dir, 5)
         write_json(run_dir / "config.json", {"config": cfg.to_dict()})
         summary = {"loss": 0.25 * (cfg.seed + 1), "accuracy": 0.5, "stop_reason": "completed"}
         if cfg.seed == 2:
@@ -1347,3 +1365,18 @@ def test_the_progress_line_counts_the_runs_that_diverged(tmp_path, stack):
     assert diverged == 2  # lr 1e6 in both seeds
     last = [line for line in stream.getvalue().splitlines() if "runs done" in line][-1]
     assert last.startswith("sweep: 4/4 runs done (2 diverged), 100 % of the work")
+
+
+@pytest.mark.slow
+def test_figures_on_a_resume_draw_those_of_the_reused_runs(tmp_path):
+    """robust22 L3: `--figures` on a finished sweep reused every run and drew nothing."""
+    spec = spec_of("[base]\nepochs = 5\nprint_every = 0\n[vary]\nseed = [0, 1]\n")
+    out = tmp_path / "out"
+    assert run_sweep(spec, out, stream=io.StringIO()).exit_code == 0
+    runs = sorted((out / "runs").iterdir())
+    assert not any((r / "learning_curve.png").exists() for r in runs)
+    stream = io.StringIO()
+    result = run_sweep(spec, out, stream=stream, figures=True)
+    assert (result.reused, result.ran, result.exit_code) == (2, 0, 0)
+    assert "sweep: drawing the figures of 2 reused runs (--figures)" in stream.getvalue()
+    assert all((r / "learning_curve.png").is_file() for r in runs)

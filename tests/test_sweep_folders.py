@@ -259,6 +259,63 @@ def test_a_base_edit_that_renames_runs_reuses_them_under_their_new_names(tmp_pat
     assert rows == {("1", "0"): 0.55, ("1", "1"): 0.65, ("0.5", "0"): 0.55, ("0.5", "1"): 0.65}
 
 
+def _renames_of(edited: str, out: Path) -> dict[str, Path]:
+    from proplab.sweep_folder import survey
+
+    return survey(parse_spec(edited, Path("c5.toml")), out).moves
+
+
+def test_runs_a_killed_rename_left_hidden_are_brought_back_and_reused(tmp_path, monkeypatch):
+    """robust22 M2: a sweep killed between apply_moves' two steps left its finished runs in
+    runs/.moving-*/run, which no later sweep looked at: all were trained again, silently."""
+    import tempfile
+
+    out = tmp_path / "out"
+    fake_sweep(tmp_path, monkeypatch, SWEEP_A, out)
+    edited = SWEEP_A.replace("epochs = 5", "epochs = 5\nlr = 0.5")
+    runs = out / "runs"
+    for folder in _renames_of(edited, out).values():  # apply_moves' first step only
+        os.rename(folder, Path(tempfile.mkdtemp(dir=runs, prefix=".moving-")) / "run")
+    assert [p.name[:8] for p in runs.iterdir()] == [".moving-"] * 4
+    stream = io.StringIO()
+    result = run_sweep(parse_spec(edited, tmp_path / "c5.toml"), out, stream=stream)
+    assert (result.reused, result.ran) == (4, 0) and len(calls(tmp_path / "calls.txt")) == 4
+    assert stream.getvalue().splitlines()[0] == (
+        f"sweep: 4 run folders an interrupted sweep left in {runs}/.moving-* moved back as "
+        "recovered-1, recovered-2, recovered-3, recovered-4"
+    )
+    assert sorted(p.name for p in runs.iterdir()) == [
+        "dataset=xor,lr=1,seed=0", "dataset=xor,lr=1,seed=1", "dataset=xor,seed=0",
+        "dataset=xor,seed=1",
+    ]  # fmt: skip
+    lrs = {
+        p.parent.name: json.loads(p.read_text())["config"]["lr"] for p in runs.glob("*/config.json")
+    }
+    assert lrs["dataset=xor,lr=1,seed=0"] == 1.0 and lrs["dataset=xor,seed=1"] == 0.5
+
+
+def test_a_ctrl_c_during_the_renames_waits_for_them(tmp_path, monkeypatch):
+    """robust22 M2: apply_moves ran outside runio.uninterrupted, so a Ctrl-C between its
+    two steps left the runs hidden."""
+    import signal
+
+    from proplab.sweep_folder import apply_moves
+
+    out = tmp_path / "out"
+    fake_sweep(tmp_path, monkeypatch, SWEEP_A, out)
+    moves = _renames_of(SWEEP_A.replace("epochs = 5", "epochs = 5\nlr = 0.5"), out)
+    rename = os.rename
+
+    def ctrl_c_then_rename(src, dst):
+        signal.raise_signal(signal.SIGINT)
+        rename(src, dst)
+
+    monkeypatch.setattr(os, "rename", ctrl_c_then_rename)
+    with pytest.raises(KeyboardInterrupt):
+        apply_moves(moves, out / "runs")
+    assert sorted(p.name for p in (out / "runs").iterdir()) == sorted(moves)
+
+
 def test_a_changed_run_whose_config_is_finished_nowhere_is_refused_without_deleting(
     tmp_path, monkeypatch
 ):
@@ -373,6 +430,40 @@ def test_a_full_disk_is_one_line_naming_the_file(tmp_path, capsys, full_disk, ar
         "left on device" + (" (finished runs are kept; rerun the same command to resume)" * kept)
     )
     assert not any("Traceback" in line for line in err)
+
+
+@pytest.mark.parametrize("code", [errno.ENOSPC, errno.EFBIG])
+def test_a_full_disk_stops_the_sweep_at_the_first_run_it_fails(tmp_path, monkeypatch, code):
+    """robust22 L1: every run trained to its end and then failed to save, one by one."""
+    tried = []
+
+    def cannot_save(cfg, run_dir):
+        tried.append(run_dir.name)
+        raise OSError(code, os.strerror(code), str(run_dir / "history.csv"))
+
+    monkeypatch.setattr(sweep_workers, "train_one", cannot_save)
+    stream = io.StringIO()
+    spec = parse_spec(SWEEP_A, tmp_path / "s.toml")
+    result = run_sweep(spec, tmp_path / "out", runner=sweep.run_jobs, stream=stream)
+    assert len(tried) == 1 and list(result.failed) == tried and result.exit_code == 1
+    assert not result.interrupted
+    assert stream.getvalue().splitlines()[-1] == (
+        f"sweep: stopped: cannot write {tmp_path / 'out' / 'runs' / tried[0] / 'history.csv'}: "
+        f"{os.strerror(code)} (finished runs are kept; rerun the same command to resume)"
+    )
+
+
+def test_another_failure_does_not_stop_the_sweep(tmp_path, monkeypatch):
+    tried = []
+
+    def broken(cfg, run_dir):
+        tried.append(run_dir.name)
+        raise OSError(errno.EACCES, os.strerror(errno.EACCES), str(run_dir / "history.csv"))
+
+    monkeypatch.setattr(sweep_workers, "train_one", broken)
+    spec = parse_spec(SWEEP_A, tmp_path / "s.toml")
+    result = run_sweep(spec, tmp_path / "out", runner=sweep.run_jobs, stream=io.StringIO())
+    assert len(tried) == len(result.failed) == 4 and not result.write_error
 
 
 def test_a_full_disk_in_report_is_one_line(tmp_path, monkeypatch, capsys, full_disk):

@@ -14,7 +14,6 @@ options and the RunConfig they make live in :mod:`proplab.cli_flags`, the comman
 from __future__ import annotations
 
 import argparse
-import errno
 import os
 import re
 import signal
@@ -58,7 +57,7 @@ from proplab.config import ConfigError, RunConfig
 from proplab.csvdata import reads_reported
 from proplab.gradcheck_numeric import EPS_RANGE
 from proplab.registry import REGISTRIES
-from proplab.runio import OutputDirError, stop_signals_as_ctrl_c
+from proplab.runio import WRITE_ERRNOS, OutputDirError, stop_signals_as_ctrl_c
 from proplab.threads import limit_blas_threads
 
 EXIT_INTERRUPTED = 130
@@ -555,7 +554,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 # errnos that mean "this could not be written" (other OSErrors name the call that failed)
-_WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG}
+_WRITE_ERRNOS = WRITE_ERRNOS
 
 
 def disk_error(exc: OSError, args: argparse.Namespace | None) -> str:

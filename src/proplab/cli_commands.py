@@ -67,23 +67,32 @@ def _regression_reason_first(cfg: RunConfig) -> None:
 
 def cmd_train(args: argparse.Namespace) -> int:
     """``proplab train``: one run, the lab's printout, a run folder."""
-    from proplab.experiments import run_one  # heavy imports only when training
-
     cfg = config_from(args)
     _regression_reason_first(cfg)
     checked = cfg.validate()
     refuse_ignored_flags(args, checked)
+    from proplab.runio import folder_lock
     from proplab.train_out import check_out_folder, free_default_folder
 
     if args.out:
         out = Path(args.out)
-        check_out_folder(out, checked, replace=args.replace)  # before anything is written
     else:
         # the default folder is named after a few settings only: a run of another
         # configuration there (another --epochs) is kept, and this one goes beside it
         out, note = free_default_folder(_default_out(cfg), checked, replace=args.replace)
         if note:
             print(f"proplab train: {note}", file=sys.stderr)
+    # a second train into this run folder is refused while this one runs (robust22 H1)
+    with folder_lock(out, "train"):
+        if args.out:
+            check_out_folder(out, checked, replace=args.replace)  # before anything is written
+        return _train_into(args, cfg, checked, out)
+
+
+def _train_into(args: argparse.Namespace, cfg: RunConfig, checked: RunConfig, out: Path) -> int:
+    """:func:`cmd_train` once ``out`` is checked and locked: train, save, say what it did."""
+    from proplab.experiments import run_one
+
     log: Callable[[str], Any] = (lambda line: None) if args.quiet else print
     try:
         summary = run_one(cfg, out, log=log, progress=not args.no_progress)
@@ -240,9 +249,7 @@ def cmd_lab(args: argparse.Namespace) -> int:
     then the lab suite into ``<out>/runs`` and the report ``<out>/report.md`` (+ .html)."""
     import time
 
-    from proplab.experiments import lab
-    from proplab.runio import ensure_writable_dir
-    from proplab.sweep import RUNS_DIR, choose_runner, lab_suite, load_suite
+    from proplab.sweep import choose_runner, load_suite
 
     started = time.perf_counter()
     # every input is checked before any training (lab() checks the settings and its folders)
@@ -255,15 +262,29 @@ def cmd_lab(args: argparse.Namespace) -> int:
         )
     runner = choose_runner(args.stack, args.stack_memory)
     spec = None if args.no_suite else load_suite(args.suite or "lab")
-    if spec is not None:
-        ensure_writable_dir(Path(args.out) / RUNS_DIR)
     if args.print_every is None and args.epochs is not None:
         # a short demo run still shows its loss falling (the default 5000 would print none)
         args.print_every = min(RunConfig().print_every, max(1, args.epochs // 4))
     base = config_from(args)
+    from proplab.runio import folder_lock
+
+    # the lab's sweep takes the same lock again; another lab or sweep here is refused
+    with folder_lock(args.out, "lab"):
+        return _lab_into(args, base, spec, runner, started)
+
+
+def _lab_into(
+    args: argparse.Namespace, base: RunConfig, spec: Any, runner: Any, started: float
+) -> int:
+    """:func:`cmd_lab` once ``args.out`` is locked: the two lab runs, then the suite."""
     from proplab.data import LAB_DATASETS
+    from proplab.experiments import lab
+    from proplab.runio import ensure_writable_dir
+    from proplab.sweep import RUNS_DIR, lab_suite
     from proplab.train_out import check_out_folder
 
+    if spec is not None:
+        ensure_writable_dir(Path(args.out) / RUNS_DIR)
     for name in LAB_DATASETS:  # the two runs' folders, as train --out (verify20 N3)
         check_out_folder(
             Path(args.out) / name, base.replace(dataset=name).validate(), replace=args.replace

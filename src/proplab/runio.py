@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import errno
 import hashlib
 import io
 import json
@@ -18,6 +19,7 @@ import os
 import signal
 import tempfile
 import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
@@ -60,6 +62,19 @@ def png_text(path: str | os.PathLike[str], key: str) -> str | None:
                     return body[len(tag) :].decode("latin-1")
     except OSError:
         return None
+
+
+# errnos that mean "this could not be written", and will not be for the next file either
+WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG})
+
+
+def write_error(exc: BaseException) -> str | None:
+    """ "cannot write FILE: No space left on device" for an OSError of
+    :data:`WRITE_ERRNOS` naming its file (a full disk, a quota, a read-only file system,
+    a file size limit), else None."""
+    if not isinstance(exc, OSError) or exc.errno not in WRITE_ERRNOS or exc.filename is None:
+        return None
+    return f"cannot write {os.fsdecode(exc.filename)}: {exc.strerror or exc}"
 
 
 class OutputDirError(ValueError):
@@ -330,3 +345,98 @@ def stop_signals_as_ctrl_c() -> Iterator[list[int]]:
     finally:
         for signum, old in previous.items():
             signal.signal(signum, old)
+
+
+LOCK_FILE = ".proplab.lock"  # in a folder a sweep, the lab or a run is writing into
+
+
+class FolderBusyError(OutputDirError):
+    """Another proplab process is writing into the folder (it holds its lock); the
+    message names the folder and that process (pid, start time)."""
+
+
+_held: dict[str, tuple[int, int]] = {}  # resolved folder -> (lock file descriptor, nesting)
+
+
+@contextlib.contextmanager
+def folder_lock(folder: str | os.PathLike[str], what: str) -> Iterator[None]:
+    """Hold ``folder``'s lock (``folder/.proplab.lock``, created with the folder) for the
+    block, or raise :class:`FolderBusyError` at once when another process holds it: two
+    sweeps into one folder would delete each other's run files and mix their results.
+
+    ``what`` names this process's work in the lock file ("sweep", "lab", "train"), which
+    the other process's message quotes with the pid and start time. A kernel lock
+    (``flock``): it dies with its process, so a killed sweep leaves no stale lock. The
+    same process may nest it (the lab's sweep inside the lab); processes forked by the
+    holder (a sweep's workers) share it. The folder is created if need be, and removed
+    again if the block leaves it empty; the lock file is removed when the block ends. Where ``fcntl`` does not exist (Windows) the
+    block runs unlocked.
+    """
+    try:
+        import fcntl
+    except ImportError:  # no flock: run as before rather than refuse
+        yield
+        return
+    created = not os.path.isdir(folder)
+    folder = ensure_writable_dir(folder)
+    key = os.path.realpath(folder)
+    if key in _held:  # this process holds it already
+        fd, depth = _held[key]
+        _held[key] = (fd, depth + 1)
+        try:
+            yield
+        finally:
+            _held[key] = (fd, depth)
+        return
+    path = folder / LOCK_FILE
+    while True:
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, _FILE_MODE)
+        except OSError as exc:
+            raise OutputDirError(
+                f"cannot write to output folder '{folder}' ({exc.strerror}); "
+                "choose a writable folder"
+            ) from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = _holder(fd)
+            os.close(fd)
+            raise FolderBusyError(
+                f"{folder}: another proplab {holder} is running into this folder; "
+                "wait for it or use another --out"
+            ) from None
+        try:  # the holder before us removed the file as it let go: lock the new one
+            same = os.stat(path).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)
+    started = time.strftime("%Y-%m-%d %H:%M:%S")
+    os.ftruncate(fd, 0)
+    os.write(fd, f"{what}\n{os.getpid()}\n{started}\n".encode())
+    _held[key] = (fd, 1)
+    try:
+        yield
+    finally:
+        del _held[key]
+        with contextlib.suppress(OSError):  # removed while still held: no one waits on it
+            os.unlink(path)
+        os.close(fd)
+        if created:  # a folder made for the lock and left empty (the run refused): gone
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+
+
+def _holder(fd: int) -> str:
+    """The holder as a lock file names it, "sweep (pid 1234, started 2025-01-02 09:01:21)",
+    or "process" when it holds nothing readable yet (the other process has only just
+    taken it)."""
+    try:
+        lines = os.pread(fd, 256, 0).decode("utf-8", "replace").splitlines()
+    except OSError:
+        lines = []
+    if len(lines) < 3:
+        return "process"
+    return f"{lines[0]} (pid {lines[1]}, started {lines[2]})"

@@ -249,9 +249,17 @@ def alone_costs(jobs: Sequence) -> dict[str, float]:
 
 
 def failed_outcome(exc: BaseException) -> dict:
-    """The outcome of a run that raised ``exc`` (what :func:`proplab.sweep.run_job` reports)."""
-    return {
+    """The outcome of a run that raised ``exc`` (what :func:`proplab.sweep.run_job` reports);
+    ``"write_error"``: a full disk's line (:func:`proplab.runio.write_error`), which stops
+    the sweep, as every run after it would fail the same way."""
+    from proplab.runio import write_error
+
+    outcome = {
         "status": "failed",
         "error": f"{type(exc).__name__}: {exc}",
         "traceback": traceback.format_exc(),
     }
+    disk = write_error(exc)
+    if disk is not None:
+        outcome["write_error"] = disk
+    return outcome

@@ -397,7 +397,7 @@ def run_stacked(
     workers stop their training at once, and a second Ctrl-C abandons them);
     finished run folders are never touched again.
     """
-    from proplab.sweep_workers import run_in_pool, stops_sweep
+    from proplab.sweep_workers import WORKER_DIED, run_in_pool, stops_sweep
 
     by_name = {job.name: job for job in jobs}
     units, failures = plan_units(jobs, budget, workers)
@@ -440,7 +440,7 @@ def run_stacked(
         return sum(n for _, n in runs), sum(n for kind, n in runs if kind == "stack")
 
     def dead(i: int, exc: Exception) -> list[tuple[str, dict]]:
-        err = {"status": "failed", "error": f"worker process died ({exc})"}
+        err = {"status": "failed", "error": f"{WORKER_DIED} ({exc})"}
         return [(m[0].name, err) for m in units[i][1]]
 
     run_in_pool(

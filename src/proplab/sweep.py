@@ -35,6 +35,7 @@ from typing import Any
 from proplab.stack_plan import MAX_STACK_MB
 from proplab.sweep_folder import (  # noqa: F401  (re-exported)
     NPZ_MAGIC,
+    PARKED,
     RUNS_DIR,
     SPEC_COPY,
     SUMMARY_NUMBERS,
@@ -49,6 +50,7 @@ from proplab.sweep_folder import (  # noqa: F401  (re-exported)
     is_finished,
     plan,
     read_summary,
+    recover_parked,
     run_problem,
     survey,
     sweep_digest,
@@ -77,6 +79,7 @@ from proplab.sweep_spec import (  # noqa: F401  (re-exported: the sweep API in o
 # proplab.sweep_workers, where run_jobs looks them up; here it would not see them)
 from proplab.sweep_workers import (  # noqa: F401
     EXIT_ORPHANED,
+    WORKER_DIED,
     OnDone,
     OnPlan,
     OnProgress,
@@ -104,6 +107,7 @@ class SweepResult:
     stopped_by: int = int(signal.SIGINT)
     seconds: float = 0.0
     skipped_experiments: dict[str, str] = field(default_factory=dict)
+    write_error: str = ""  # "cannot write FILE: No space left on device": the sweep stopped
     records: list[Any] = field(default_factory=list)  # aggregate.RunRecord of every finished run
 
     @property
@@ -114,6 +118,12 @@ class SweepResult:
         if self.interrupted:
             return 128 + self.stopped_by
         return 1 if self.failed else 0
+
+
+class _WriteStop(KeyboardInterrupt):
+    """A run could not write its files (a full disk, a quota, a file size limit): the
+    runners stop as on Ctrl-C (workers stop, queued runs are cancelled), and
+    :func:`run_sweep` says why instead of "interrupted"."""
 
 
 def run_sweep(
@@ -139,14 +149,44 @@ def run_sweep(
     ``SweepResult.seconds`` counts from ``started`` (a ``time.perf_counter()``; default:
     this call), so that a caller's own work (reading the data) is counted too.
     """
+    from proplab.runio import ensure_writable_dir, folder_lock
+
+    out = ensure_writable_dir(out)
+    # a second sweep (or lab) into this folder is refused before it reads or writes a thing
+    with folder_lock(out, "sweep"):
+        return _sweep_into(
+            spec, out, jobs, runner, sys.stderr if stream is None else stream, figures,
+            replace, progress, started,
+        )  # fmt: skip
+
+
+def _sweep_into(
+    spec: SweepSpec,
+    out: Path,
+    jobs: int,
+    runner: Runner,
+    stream: Any,
+    figures: bool,
+    replace: bool,
+    progress: bool,
+    started: float | None,
+) -> SweepResult:
+    """:func:`run_sweep` once it holds ``out``'s lock."""
     from proplab import aggregate
     from proplab.runio import ensure_writable_dir, stop_signals_as_ctrl_c, write_text
 
-    out = ensure_writable_dir(out)
     ensure_writable_dir(out / RUNS_DIR)  # OutputDirError (exit 2), not a traceback, if a file
-    stream = sys.stderr if stream is None else stream
     # all refusals come before anything is written
     check_same_sweep(spec, out, replace, stream)
+    # runs a sweep killed while renaming them left hidden (robust22 M2): back in sight,
+    # where survey reuses them under the names this sweep wants them by
+    recovered = recover_parked(out / RUNS_DIR)
+    if recovered:
+        n = len(recovered)
+        stream.write(
+            f"sweep: {n} run folder{'s' * (n != 1)} an interrupted sweep left in "
+            f"{out / RUNS_DIR}/{PARKED}* moved back as {', '.join(recovered)}\n"
+        )
     folders = survey(spec, out, figures)
     all_jobs = folders.jobs
     # a half-written table of a sweep killed outright (runio.atomic_open's
@@ -198,11 +238,17 @@ def run_sweep(
             line.say(f"sweep: run {job.name} failed: {result.failed[job.name]}")
         diverged = (outcome.get("summary") or {}).get("stop_reason") == "diverged"
         line.update(costs[job.name], job.name, failed=failed, diverged=diverged)
+        if outcome.get("write_error"):  # a full disk: every run after it would train for nothing
+            result.write_error = outcome["write_error"]
+            raise _WriteStop(result.write_error)
 
     def on_stop(runs: int, stacked: int = 0) -> None:
         if runs == 0:  # the workers' runs ended with the signal: nothing to wait for
             return
         waiting = f"waiting for the {runs} run{'s' * (runs != 1)} in progress to stop"
+        if result.write_error:  # they could not save either: no Ctrl-C hint
+            line.say(f"sweep: stopping ({result.write_error}): {waiting}")
+            return
         if stacked == 0:  # each saves what it trained (interrupted.json)
             waiting += " and save"
         elif stacked == runs:
@@ -229,6 +275,8 @@ def run_sweep(
                     # a runner written before a hook existed need not take it
                     **{k: v for k, v in hooks.items() if _takes(runner, k)},
                 )
+        except _WriteStop:
+            pass  # on_done set result.write_error; said below
         except KeyboardInterrupt:
             result.interrupted = True
         finally:
@@ -241,12 +289,25 @@ def run_sweep(
             _append_log(out, result, jobs, spec, stream)
     if caught:
         result.stopped_by = caught[0]
+    if figures and not result.interrupted and not result.write_error:
+        _draw_reused(all_jobs, todo, stream)
     finished = result.reused + result.ran
     left = result.total - finished - len(result.failed)
-    if left and not result.interrupted:  # a worker process died: its pool ran no more
+    if result.write_error:  # the runners stopped as on Ctrl-C: say why, once
         stream.write(
-            f"sweep: {left} run{'s' * (left != 1)} did not run (a worker process died); "
-            f"rerun the same command to run {'them' if left != 1 else 'it'}\n"
+            f"sweep: stopped: {result.write_error} (finished runs are kept; rerun the same "
+            "command to resume)\n"
+        )
+    elif left and not result.interrupted:
+        # a worker that died takes its pool down with it; with none reported dead (--jobs 1)
+        # a run's files were removed under it, by hand or by another program (robust22 H1)
+        dead = any(e.startswith(WORKER_DIED) for e in result.failed.values())
+        s, them = "s" * (left != 1), "them" if left != 1 else "it"
+        stream.write(
+            f"sweep: {left} run{s} did not run (a {WORKER_DIED}); rerun the same command to "
+            f"run {them}\n"
+            if dead
+            else f"sweep: {left} run{s} did not finish; rerun the same command to run {them}\n"
         )
     if result.interrupted:
         by = (
@@ -259,6 +320,29 @@ def run_sweep(
             f"({result.ran} of them trained now). Rerun the same command to resume.\n"
         )
     return result
+
+
+def _draw_reused(jobs: list[RunJob], trained: list[RunJob], stream: Any) -> None:
+    """``--figures`` on a resumed sweep: the per-run figures of the reused runs that were
+    trained without them (robust22 L3: they were left without, silently)."""
+    from proplab.experiments import write_run_figures
+    from proplab.run_figures import LEARNING_CURVE
+
+    now = {j.name for j in trained}
+    bare = [
+        j for j in jobs
+        if j.name not in now and is_finished(j.run_dir)
+        and not (j.run_dir / LEARNING_CURVE).is_file()
+    ]  # fmt: skip
+    if not bare:
+        return
+    n = len(bare)
+    stream.write(f"sweep: drawing the figures of {n} reused run{'s' * (n != 1)} (--figures)\n")
+    for job in bare:
+        try:
+            write_run_figures(job.run_dir)
+        except (OSError, ValueError) as exc:
+            stream.write(f"sweep: could not draw the figures of {job.name}: {exc}\n")
 
 
 def _takes(function: Callable[..., Any], keyword: str) -> bool:

@@ -15,7 +15,6 @@ import os
 import signal
 import threading
 import time
-import traceback
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -87,6 +86,7 @@ _PROGRESS: Any = None  # in run_jobs' workers: a shared array, each job's fracti
 _REPORT: Callable[[float], None] | None = None  # the fraction sink of the run in hand
 _IN_TASK = False  # in a worker: whether it is running a task (else it waits for one)
 EXIT_ORPHANED = 1  # a worker whose sweep is gone
+WORKER_DIED = "worker process died"  # how a run a dead worker took with it failed
 
 
 def init_worker(stop: Any, progress: Any = None) -> None:
@@ -241,11 +241,9 @@ def run_job(
             return {"status": "done", "summary": summary, "seconds": seconds, "stopped": True}
         return {"status": "interrupted"}
     except Exception as exc:  # one broken run must not stop the sweep
-        return {
-            "status": "failed",
-            "error": f"{type(exc).__name__}: {exc}",
-            "traceback": traceback.format_exc(),
-        }
+        from proplab.stack_plan import failed_outcome
+
+        return failed_outcome(exc)
     finally:
         _REPORT = None
     if not is_finished(job.run_dir):
@@ -330,7 +328,7 @@ def run_jobs(
         initializer=init_worker,
         costs=[costs[job.name] for job in jobs],
         on_result=result,
-        on_dead=lambda i, exc: {"status": "failed", "error": f"worker process died ({exc})"},
+        on_dead=lambda i, exc: {"status": "failed", "error": f"{WORKER_DIED} ({exc})"},
         on_progress=on_progress,
         on_stop=None if on_stop is None else lambda running: on_stop(len(running)),
         poll_seconds=poll_seconds,

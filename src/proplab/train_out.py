@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from proplab.config import RunConfig
-from proplab.runio import OutputDirError, jsonable, read_json
+from proplab.runio import LOCK_FILE, OutputDirError, jsonable, read_json
 
 CONFIG, SUMMARY, INTERRUPTED = "config.json", "summary.json", "interrupted.json"
 
@@ -46,7 +46,8 @@ def check_out_folder(out: Path, cfg: RunConfig, replace: bool = False) -> None:
     the rule above keeps (``cfg`` validated, as config.json records it)."""
     if not out.is_dir():  # new (or a file in the way: ensure_writable_dir says so)
         return
-    entries = sorted(p.name for p in out.iterdir())
+    # a lock file a killed proplab left is no file of the user's
+    entries = sorted(p.name for p in out.iterdir() if p.name != LOCK_FILE)
     if not entries:
         return
     stored = _stored_config(out / CONFIG)
