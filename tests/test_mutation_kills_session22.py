@@ -14,13 +14,13 @@ import argparse
 
 import numpy as np
 import pytest
-from test_gradcheck import SigmoidDerivativeOfZ
+from test_gradcheck import SigmoidDerivativeOfZ, own_notes
 from test_report import _answers, _gv, _runs, _view  # synthetic runs and groups
 from test_report_answers_suites import _held, diabetes_activations
 from test_trace import _lab_data, _lab_model, _lab_step, _weights
 
 import proplab
-from proplab import Linear, ReLU, Sequential, report_answers
+from proplab import Linear, ReLU, Sequential, Tanh, report_answers
 from proplab.checks import did_you_mean
 from proplab.cli_flags import width
 from proplab.config import RunConfig
@@ -139,9 +139,10 @@ def _bias_paras(groups: list) -> list[str]:
 
 
 def test_a_dataset_inside_the_spread_is_named_after_one_clearly_worse():
-    """Kills RA29 (_unclear_text's ``also`` flipped). XOR clearly worse and linear lower
-    only within the spread: the second sentence says "On linear it also ends lower", not
-    a second "Without biases the network ends lower on average" beside "does worse"."""
+    """RA29 (_unclear_text's ``also`` flipped) was caught by the suite on one dataset; this
+    pins the two-dataset sentence it has no test of. XOR clearly worse and linear lower
+    only within the spread: the second sentence says "On linear it also ends lower", not a
+    second "Without biases the network ends lower on average" beside "does worse"."""
     groups = [
         _gv("b", [1.0, 1.0], "xor", lr=1.0),
         _gv("nob", [0.9, 0.91], "xor", lr=1.0, bias=False),
@@ -247,11 +248,92 @@ def test_of_two_failing_layers_the_first_is_named(rng):
     assert note.startswith(LAYERS + "layer 1, SigmoidDerivativeOfZ(), is the first to fail")
 
 
+class InPlaceTanh(Tanh):
+    """tanh written over its input (``np.tanh(x, out=x)``), with a right backward."""
+
+    def forward(self, x):
+        np.tanh(x, out=x)
+        self.t = x
+        return x
+
+    def backward(self, grad_out, need_input_grad=True):
+        return grad_out * (1 - self.t**2)
+
+
+def test_a_layer_with_a_problem_but_right_gradients_is_named_first(rng):
+    """Kills GC5 (a layer alone fails only by its errors, not its problems). Layer 1
+    overwrites its input in place (layer 0's output, which a caller may still hold): its
+    gradients are right, yet it is the first thing to fix, before the wrong layer 3."""
+    model = Sequential(Linear(2, 3, rng=rng), InPlaceTanh(), Linear(3, 2, rng=rng),
+                       SigmoidDerivativeOfZ())  # fmt: skip
+    result = gradcheck(model, rng.uniform(-2, 2, size=(5, 2)))
+    assert not result.ok
+    assert result.notes[-1] == (
+        LAYERS + "layer 1, InPlaceTanh(), is the first to fail: InPlaceTanh.forward modified "
+        "its input in place"
+    )
+
+
+class SymmetricLinear(Linear):
+    """``x (W + W^T) + b``: dL/dW is symmetric, so it equals its own transpose."""
+
+    sign = 1.0  # the sign of W^T in the forward
+
+    def forward(self, x):
+        self.x = x
+        return x @ self._square() + self.bias.data
+
+    def _square(self):
+        return self.weight.data + self.sign * self.weight.data.T
+
+    weight_factor, bias_factor = 1.0, 1.0  # 1: the right backward
+
+    def backward(self, grad_out, need_input_grad=True):
+        g = self.x.T @ grad_out
+        self.weight.accumulate(self.weight_factor * (g + self.sign * g.T))
+        self.bias.accumulate(self.bias_factor * grad_out.sum(axis=-2))
+        return grad_out @ self._square().T
+
+
+class AntisymmetricSignFlipped(SymmetricLinear):
+    """``x (W - W^T) + b`` with dL/dW's sign flipped: the flipped gradient of an
+    antisymmetric one is also its transpose."""
+
+    sign, weight_factor = -1.0, -1.0
+
+
+def test_a_passing_symmetric_gradient_gets_no_transposed_note(rng):
+    """Kills GN1 (note_transposed also reads the arrays that pass, in a check that fails
+    on another). A right, symmetric dL/dW is its own transpose: "a .T missing or extra"
+    on it would send the student after a bug that is not there; the bias is the bug."""
+
+    class DoubleBias(SymmetricLinear):
+        bias_factor = 2.0
+
+    result = gradcheck(DoubleBias(3, 3, rng=rng), rng.normal(size=(4, 3)))
+    assert result.errors["weight"] < 1e-7 and result.errors["bias"] > 0.1
+    assert own_notes(result) == [
+        "bias: the backward is 2 times the central differences everywhere: a constant factor "
+        "is missing or extra"
+    ]
+
+
+def test_an_array_already_explained_gets_one_note(rng):
+    """Kills GN5 (note_transposed adds a second note on an array a first one explains). A
+    flipped sign on an antisymmetric gradient is also its transpose: the sign note says
+    what it is, once."""
+    result = gradcheck(AntisymmetricSignFlipped(3, 3, rng=rng), rng.normal(size=(4, 3)))
+    assert result.errors["weight"] > 1 and result.errors["input"] < 1e-7
+    assert own_notes(result) == [
+        "weight: the backward is -1 times the central differences everywhere: its sign is flipped"
+    ]
+
+
 def test_a_kink_crossed_by_either_nudge_is_not_compared():
-    """Kills NU3 (the -eps nudge's kink crossing not read) and NU4 (an entry left out only
-    when both nudges cross). 0.4e-6 crosses ReLU's kink on -eps only, -0.4e-6 on +eps
-    only: each central difference mixes both slopes (0.7 of the true 1 or 0.3 of 0), and
-    must be left out, not compared."""
+    """NU3 (the -eps nudge's kink crossing not read) and NU4 (an entry left out only when
+    both nudges cross) were caught by the suite on two-sided cases; this pins the one-sided
+    ones. 0.4e-6 crosses ReLU's kink on -eps only, -0.4e-6 on +eps only: each central
+    difference mixes both slopes (0.7 of the true 1, or 0.3 of 0) and is left out."""
     x = np.array([[0.4e-6, 1.0, -1.0], [0.5, -0.3, 2.0], [-0.4e-6, 2.0, 3.0]])
     result = gradcheck(ReLU(), x)
     assert result.ok, str(result)
@@ -268,6 +350,15 @@ def test_an_accepted_name_with_an_underscore_is_found_before_a_separator():
     choices = ["relu", "leaky_relu", "sigmoid"]
     assert did_you_mean("leaky_relu_with_slope_0_01", choices) == "; did you mean 'leaky_relu'?"
     assert did_you_mean("Leaky-ReLU-with-slope-0-01", choices) == "; did you mean 'leaky_relu'?"
+
+
+def test_of_two_accepted_names_a_long_key_starts_with_the_longer_is_named():
+    """Kills DY4 (the shortest accepted prefix named). xor_quadrants_from_the_2024_handout
+    (too long for difflib) starts with both xor and xor-quadrants: it means the longer,
+    the more of it that matches; the suite's xor-quadrants-2 is close enough for difflib."""
+    choices = ["linear", "xor", "xor-quadrants"]
+    key = "xor_quadrants_from_the_2024_handout"
+    assert did_you_mean(key, choices) == "; did you mean 'xor-quadrants'?"
 
 
 @pytest.mark.parametrize(("text", "written"), [("4,,4", "4 4"), ("4,4,", "4 4"), ("8, 4", "8 4")])
@@ -288,3 +379,49 @@ def test_a_comma_list_with_a_part_that_is_no_width_reads_as_before(text: str):
     with pytest.raises(argparse.ArgumentTypeError) as info:
         width(text)
     assert str(info.value) == f"expected an integer, got {text!r}"
+
+
+# --- callbacks.train's last-update check -----------------------------------------------------
+
+
+def _blown_on_converging(run):
+    """``run`` (fit or callbacks.train) on XOR with a linear 2-10-10-1 net at lr 1e200 and
+    tol 2: epoch 1's loss (1.06, measured before its update) is under tol, and that
+    update makes the final model predict NaN."""
+    from test_callbacks import _exploding
+
+    from proplab import SGD, MSELoss, generate_xor_easy
+
+    x, y = generate_xor_easy()
+    model, _ = _exploding()
+    with np.errstate(over="ignore", invalid="ignore"):
+        return run(model, MSELoss(), SGD(model.parameters(), lr=1e200), x, y, 5, tol=2.0)
+
+
+BLOWN = (
+    "training diverged with its last update (epoch 1): the final model's loss is nan; try a "
+    "smaller learning rate"
+)
+
+
+def test_a_converged_run_whose_last_update_blows_up_is_diverged():
+    """Kills CB2 (callbacks.train checks the last update of completed runs only). tol
+    stops a run whose loss, measured before the epoch's update, is under it: that update
+    can still blow the model up, and "converged" would hand back a model that predicts
+    NaN."""
+    from proplab.callbacks import train
+
+    history = _blown_on_converging(train)
+    assert (history.stop_reason, history.epochs_run, history.message) == ("diverged", 1, BLOWN)
+
+
+@pytest.mark.xfail(strict=True, reason="mut22 finding: fit checks the last update of "
+                   "'completed' runs only, callbacks.train of 'converged' ones too")  # fmt: skip
+def test_fit_calls_a_converged_run_whose_last_update_blows_up_diverged():
+    """Found with CB2: fit's own last-update check (train.fit, ``check_last_update and
+    history.stop_reason == "completed"``) leaves this run "converged: loss below tol=2.0
+    at epoch 1" while its model predicts NaN; callbacks.train says "diverged"."""
+    from proplab import fit
+
+    history = _blown_on_converging(fit)
+    assert (history.stop_reason, history.epochs_run, history.message) == ("diverged", 1, BLOWN)
