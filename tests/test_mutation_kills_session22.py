@@ -406,13 +406,58 @@ def test_a_converged_run_whose_last_update_blows_up_is_diverged():
     assert (history.stop_reason, history.epochs_run, history.message) == ("diverged", 1, BLOWN)
 
 
-@pytest.mark.xfail(strict=True, reason="mut22 finding: fit checks the last update of "
-                   "'completed' runs only, callbacks.train of 'converged' ones too")  # fmt: skip
 def test_fit_calls_a_converged_run_whose_last_update_blows_up_diverged():
-    """Found with CB2: fit's own last-update check (train.fit, ``check_last_update and
-    history.stop_reason == "completed"``) leaves this run "converged: loss below tol=2.0
-    at epoch 1" while its model predicts NaN; callbacks.train says "diverged"."""
+    """Found with CB2 (a strict xfail until fixed): fit's own last-update check ran for
+    "completed" runs only, and left this run "converged: loss below tol=2.0 at epoch 1"
+    while its model predicts NaN; callbacks.train said "diverged"."""
     from proplab import fit
 
     history = _blown_on_converging(fit)
     assert (history.stop_reason, history.epochs_run, history.message) == ("diverged", 1, BLOWN)
+
+
+def _stack_below_tol(stop_others_later: bool):
+    """A stack of two linear 2-10-10-1 XOR nets (seeds 0 and 1): replica 0 at lr 1e200
+    stops below tol 2 at epoch 1 and its update there blows it up; replica 1 at lr 0.01
+    stops below tol too (at epoch 1), or, with ``stop_others_later``, trains on to the
+    end (tol 1e-9 for it is never met: tol is one number, so it gets a loss above it)."""
+    from proplab import SGD, MSELoss, fit, generate_xor_easy, mlp
+
+    x, y = generate_xor_easy()
+    kw = dict(activation="identity", output_activation="identity")
+    stack = mlp(2, 10, 1, seeds=[0, 1], **kw)
+    lr = np.array([1e200, 0.01])
+    tol = 2.0
+    if stop_others_later:  # replica 1 far from tol: its loss from seed 1 scaled up
+        y_stack = np.stack([y, y * 0.0 + 40.0])
+    else:
+        y_stack = np.stack([y, y])
+    x_stack = np.stack([x, x])
+    with np.errstate(over="ignore", invalid="ignore"):
+        history = fit(
+            stack, MSELoss(), SGD(stack.parameters(), lr=lr), x_stack, y_stack, 3, tol=tol
+        )
+    alone = []
+    for k, (seed, rate) in enumerate(zip((0, 1), lr, strict=True)):
+        model = mlp(2, 10, 1, rng=np.random.default_rng(seed), **kw)
+        with np.errstate(over="ignore", invalid="ignore"):
+            alone.append(
+                fit(model, MSELoss(), SGD(model.parameters(), lr=rate), x, y_stack[k], 3, tol=tol)
+            )
+    return history, alone
+
+
+@pytest.mark.parametrize("stop_others_later", [False, True])
+def test_a_stacked_replica_below_tol_whose_last_update_blows_up_is_diverged(stop_others_later):
+    """The stack's twin of the test above: a replica stopped below tol whose last update
+    blew it up is diverged, with the message and epoch the same run alone gets, whether
+    the whole stack stopped there ("converged") or the others trained on ("completed");
+    the other replica's end is its own run's."""
+    history, alone = _stack_below_tol(stop_others_later)
+    for k, run in enumerate(alone):
+        mine = history.replica(k)
+        assert (mine.stop_reason, mine.epochs_run, mine.message) == (
+            run.stop_reason, run.epochs_run, run.message,
+        )  # fmt: skip
+    assert (alone[0].stop_reason, alone[0].message) == ("diverged", BLOWN)
+    assert alone[1].stop_reason == ("completed" if stop_others_later else "converged")

@@ -413,14 +413,19 @@ def _fit(
         del column[complete:]
     if history.stop_reason == "interrupted":  # counted once the records agree
         history.message = interrupted_message(complete, history.interrupted_by, history.mid_epoch)
+    # a run stopped by tol had its last update after the loss that stopped it: that
+    # update may have blown the model up as well as a completed run's last one
+    last_update_unscored = history.stop_reason in ("completed", "converged")
     if stops.shape:
         stops.restore()
-        if check_last_update and history.stop_reason == "completed":
+        if check_last_update and last_update_unscored:
             _check_replicas_last_update(model, loss_fn, x, y, history, stops)
         history.replica_stop_epoch = stops.stop_epoch
         history.replica_stop_reason = stops.reason
         diverged = int(np.count_nonzero(stops.reason == "diverged"))
-        if history.stop_reason == "completed" and diverged == stops.reason.size:
+        if history.stop_reason == "converged":  # every replica stopped: recount their ends
+            history.stop_reason, history.message = stops.overall(history.epochs_run)
+        elif history.stop_reason == "completed" and diverged == stops.reason.size:
             # every replica's last update blew it up
             history.stop_reason, history.message = stops.overall(history.epochs_run)
         elif history.stop_reason == "completed" and diverged:
@@ -429,7 +434,7 @@ def _fit(
                 f"{diverged} of {stops.reason.size} replicas diverged (replica_stop_reason, "
                 "replica_stop_epoch); the others completed or stopped below tol"
             )
-    elif check_last_update and history.stop_reason == "completed":
+    elif check_last_update and last_update_unscored:
         _check_last_update(model, loss_fn, x, y, history)
     if callback is not None:
         callback(history.epochs_run, history)
@@ -452,15 +457,17 @@ def _check_last_update(
 def _check_replicas_last_update(
     model: Module, loss_fn: Loss, x: np.ndarray, y: np.ndarray, history: History, stops: Any
 ) -> None:
-    """:func:`_check_last_update` for each replica of a stack that ran every epoch: one
-    whose last update blew it up is diverged at the last epoch, with the message a lone
-    run gives (a replica that stopped earlier keeps the weights of its stop, which its
-    last recorded loss scored)."""
+    """:func:`_check_last_update` for each replica of a stack that ran every epoch or
+    stopped below tol: one whose last update blew it up is diverged, at the last epoch or
+    at the epoch of its stop, with the message a lone run gives. (A replica below tol
+    keeps the weights of its stop, which its last update made after the loss that stopped
+    it; a diverged one was scored non-finite already.)"""
     final = replica_losses_if_not_finite(model, loss_fn, x, y)
-    blown = ~np.isfinite(final) & (stops.reason == "completed")
+    unscored = (stops.reason == "completed") | (stops.reason == "converged")
+    blown = ~np.isfinite(final) & unscored
     if blown.any():
+        stops.stop_epoch[blown & (stops.reason == "completed")] = history.epochs_run
         stops.reason[blown] = "diverged"
-        stops.stop_epoch[blown] = history.epochs_run
         history.replica_final_loss = np.where(blown, final, 0.0)
 
 
