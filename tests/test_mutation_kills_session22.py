@@ -106,6 +106,23 @@ def test_an_accuracy_flipping_on_a_flat_loss_is_not_said_to_fall():
     assert not any("Not overshooting" in p or "Overshooting" in p for p in paras)
 
 
+def test_a_loss_with_one_flat_step_still_falls_but_not_on_every_epoch():
+    """RA14 (mut22, left to the lead, now the fix: ``np.diff(window) <= 0`` for "falls on
+    every one of them"). A window whose loss stays exactly equal for one step did not fall
+    on that step: it "still falls", and "on every one of them" would be false."""
+    runs = _runs("1", 1.0, [1.0] * 5, first=100)
+    _flip(runs[0])
+    runs[0].loss[700:] = np.linspace(0.010, 0.005, 300)
+    runs[0].loss[950] = runs[0].loss[949]  # one flat step, in the last 10 %
+    paras = _lr_paras({"1": runs, "0.1": _runs("0.1", 0.1, [1.0] * 5, first=300)})
+    (text,) = [p for p in paras if "Not overshooting" in p]
+    assert (
+        "in seed 0, the accuracy swings between 95.2 % and 100.0 % over the last 10 % "
+        "of epochs while the loss still falls, from " in text
+    )
+    assert "falls on every one" not in text
+
+
 def test_flipping_seeds_are_told_highest_rate_first():
     """Kills RA17 (_flipping_text walks the rates lowest first). The overshoot paragraph
     names the highest rates first; the paragraph after it keeps that order."""

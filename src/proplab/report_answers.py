@@ -451,7 +451,8 @@ def _flipping_text(f: Finder, gs: list[GroupView], name: str) -> str:
             if r.loss_bounces or not r.tail_trend < 0 or not lo < hi:
                 continue  # a loss that did not fall over them is left to the bullets
             window = r.tail_loss
-            how = "falls on every one of them" if np.all(np.diff(window) <= 0) else "still falls"
+            # literal: two equal losses in a row are a step on which it did not fall
+            how = "falls on every one of them" if np.all(np.diff(window) < 0) else "still falls"
             parts.append(
                 f"at lr {format_value(g.config.lr)}{lab} in seed {r.record.seed}, the "
                 f"accuracy swings between {pct(lo)} and {pct(hi)} over the last 10 % of "
