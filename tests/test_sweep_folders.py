@@ -506,8 +506,29 @@ def test_lab_into_a_folder_of_another_sweep_is_refused_unless_replace(tmp_path, 
     assert main([*argv, "--jobs", "1"]) == 2
     err = capsys.readouterr().err
     assert "holds the sweep 'first'" in err and "pass --replace" in err
+    # refused before the two lab runs trained (verify22 N2: they were written first)
+    assert not (out / "linear").exists() and not (out / "xor").exists()
     assert main([*argv, "--jobs", "1", "--replace"]) == 0
     assert 'title = "other"' in (out / "sweep.toml").read_text()
+
+
+def test_another_sweep_with_the_same_run_names_is_said_to_replace_only(tmp_path, capsys):
+    """verify22 N2: a folder whose run folders the new sweep would all reuse by name lost
+    nothing but its tables and report; "0 of its 1 run folders ... would be left out" gave
+    no reason for the refusal."""
+    first, second = tmp_path / "first.toml", tmp_path / "second.toml"
+    first.write_text('title = "first"\n[base]\nepochs = 20\ndataset = "xor"\n')
+    second.write_text('title = "second"\n[base]\nepochs = 20\ndataset = "xor"\n')
+    out = tmp_path / "out"
+    assert main(["sweep", str(first), "--out", str(out), "--jobs", "1", "--no-progress"]) == 0
+    capsys.readouterr()
+    assert main(["sweep", str(second), "--out", str(out), "--jobs", "1", "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert (
+        f"holds the sweep 'first' ({out / 'sweep.toml'}); its results.csv and report would "
+        f"be replaced by {second} ('second')'s. Use another --out folder" in err
+    )
+    assert "of its 1 run folders" not in err
 
 
 UNTITLED_A = SWEEP_A.replace('title = "first"\n', "")

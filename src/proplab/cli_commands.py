@@ -280,11 +280,13 @@ def _lab_into(
     from proplab.data import LAB_DATASETS
     from proplab.experiments import lab
     from proplab.runio import ensure_writable_dir
-    from proplab.sweep import RUNS_DIR, lab_suite
+    from proplab.sweep import RUNS_DIR, check_same_sweep, lab_suite
     from proplab.train_out import check_out_folder
 
     if spec is not None:
         ensure_writable_dir(Path(args.out) / RUNS_DIR)
+        if not args.replace:  # another sweep's folder: refused before the lab runs train
+            check_same_sweep(spec, Path(args.out), replace=False, stream=sys.stderr)
     for name in LAB_DATASETS:  # the two runs' folders, as train --out (verify20 N3)
         check_out_folder(
             Path(args.out) / name, base.replace(dataset=name).validate(), replace=args.replace

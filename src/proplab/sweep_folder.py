@@ -400,6 +400,8 @@ def check_same_sweep(spec: SweepSpec, out: Path, replace: bool, stream: Any) -> 
     what = (
         f"{foreign} of its {len(folders)} run folders are not part of {new_name} "
         "and would be left out"
+        if foreign
+        else f"its results.csv and report would be replaced by {new_name}'s"
     )
     if replace:
         stream.write(f"sweep: --replace: {out} held the sweep {old_name}; {what}\n")
