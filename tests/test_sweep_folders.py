@@ -294,7 +294,7 @@ def test_runs_a_killed_rename_left_hidden_are_brought_back_and_reused(tmp_path, 
     assert lrs["dataset=xor,lr=1,seed=0"] == 1.0 and lrs["dataset=xor,seed=1"] == 0.5
 
 
-def test_a_ctrl_c_during_the_renames_waits_for_them(tmp_path, monkeypatch):
+def test_a_ctrl_c_during_the_renames_waits_for_them(tmp_path, monkeypatch, ctrl_c):
     """robust22 M2: apply_moves ran outside runio.uninterrupted, so a Ctrl-C between its
     two steps left the runs hidden."""
     import signal
