@@ -1076,3 +1076,80 @@ def test_scores_are_never_rounded_to_a_perfect_or_signed_zero(
     assert errors == []
     notes_of(dom, 1)
     assert {element: text_of(dom, element) for element in shown} == shown
+
+
+def test_a_page_playing_when_another_page_starts_the_session_again_loads_it(
+    chromium, serve, tmp_path
+):
+    # play22's H1: "another tab" (a fetch behind the page's back) starts the shared session
+    # again with another network, while the page plays: the page pauses, loads the new setup
+    # and says so (it used to throw and freeze). Then again with the same shape on another
+    # dataset, the page paused, and Step pressed: no error, but the page used to draw the
+    # new model's map and accuracy over the old points and form.
+    def reset_behind(settings: dict, then: str = "") -> str:
+        return (
+            'fetch("api/reset", {method: "POST", headers: {"Content-Type": "application/json"},'
+            f" body: JSON.stringify({json.dumps(settings)})}}).then(function () {{ {then} }})"
+        )
+
+    page = (
+        '{dataset: $$("f-dataset").value, hidden: $$("f-hidden").value,'
+        ' caption: $$("net-caption").textContent, notice: $$("notice").textContent,'
+        ' playing: data("playing"), epoch: data("epoch"), accuracy: $$("accuracy").textContent}'
+    )
+    spiral = {"dataset": "spiral", "hidden": [3, 5, 2], "n": 300}
+    quadrants = {**spiral, "dataset": "xor-quadrants", "n": 200, "lr": 3, "activation": "tanh"}
+    action = staged(
+        ('data("ready") === "1" && Number(data("frames")) >= 3', reset_behind(spiral)),
+        ('$$("f-dataset").value === "spiral" && data("playing") === "0"', f"notes.first = {page}"),
+        ("true", reset_behind(quadrants, '$$("step").click()')),
+        ('$$("f-dataset").value === "xor-quadrants"', f"notes.second = {page}"),
+    )
+    server = serve(Playground({"dataset": "circle", "hidden": [4]}), action=action)
+    dom, errors, stderr = load(chromium, f"{server.url}?autoplay=1", tmp_path / "p", 8000)
+    assert errors == []
+    assert console_lines(stderr) == []
+    notes = notes_of(dom, 4)
+    said = (
+        "Paused: the session was started again from another page (or a Link); "
+        "this page now shows that session."
+    )
+    first, second = notes["first"], notes["second"]
+    assert first["notice"] == said and first["playing"] == "0"
+    assert first["hidden"] == "3, 5, 2"
+    assert first["caption"] == "2 → 3 → 5 → 2 → 1 units, 300 training points"
+    # the second: loaded again, showing the server's session, its epoch and accuracy
+    session = server.playground
+    assert session.session == 3 and session.cfg.dataset == "xor-quadrants"
+    assert second["notice"] == said and second["playing"] == "0"
+    assert second["caption"] == "2 → 3 → 5 → 2 → 1 units, 200 training points"
+    assert second["epoch"] == str(session.epoch) == "10"  # the Step the page sent trained it
+    accuracy = session.state([])["accuracy"]
+    assert second["accuracy"] == f"{100 * accuracy:.1f}%"
+    assert text_of(dom, "net-caption") == second["caption"]
+
+
+class _BrokenStep(Playground):
+    """A session whose steps answer a state the page cannot draw (no weights)."""
+
+    def step(self, epochs):
+        return {**super().step(epochs), "weights": None}
+
+
+def test_a_step_the_page_fails_to_draw_pauses_it_saying_so(chromium, serve, tmp_path):
+    # a bug while drawing a frame used to leave the page "playing" (Pause shown) with
+    # nothing moving; now it pauses and says so (and logs the error: the probe sees it)
+    action = staged(
+        (
+            'data("frames") === "1" && data("playing") === "0"',
+            'notes.notice = $$("notice").textContent; notes.play = $$("play").textContent',
+        ),
+    )
+    server = serve(_BrokenStep({"hidden": [4]}), action=action)
+    dom, errors, _ = load(chromium, f"{server.url}?autoplay=1", tmp_path / "p")
+    notes = notes_of(dom, 1)
+    assert notes["notice"].startswith("Paused: this page failed to show the server's answer (")
+    assert notes["notice"].endswith("); reload the page to go on.")
+    assert notes["play"] == "Play"
+    assert len(errors) == 1 and "TypeError" in errors[0]
+    assert server.playground.epoch == 10  # one frame, then no more

@@ -172,6 +172,10 @@ class Playground:
     """
 
     def __init__(self, settings: Mapping[str, Any] | None = None) -> None:
+        # how many times the session was started (each reset adds one: 1 for the first);
+        # every state carries it, so a page drawing an earlier session's setup (another
+        # page or a Link started it again) sees that it must load the new one
+        self.session = 0
         self.reset(settings or {})
 
     def reset(self, settings: Mapping[str, Any]) -> dict[str, Any]:
@@ -189,6 +193,7 @@ class Playground:
         # trained as proplab train trains these settings: steps of E1, E2, ... epochs are
         # the first E1 + E2 + ... epochs of that run
         self.parts = parts
+        self.session += 1
         self.model, self.loss_fn, self.optimizer = parts.model, parts.loss_fn, parts.optimizer
         self.epoch = 0
         self.curve: list[list[float | None]] = []  # every step's curve, thinned as it grows
@@ -298,8 +303,8 @@ class Playground:
         epoch count are as they were. The session's own steps may be mini-batches or the
         full batch; this is the step this one sample alone would take.
 
-        Returns ``{"sample", "x" (its two inputs), "target" (a class 0/1, or a
-        regression's value), "epoch" (epochs trained so far), "text"
+        Returns ``{"session" (as :meth:`state`'s), "sample", "x" (its two inputs),
+        "target" (a class 0/1, or a regression's value), "epoch" (epochs trained so far), "text"
         (``StepTrace.text(digits)``), "checked" (every gradient matched central
         differences), "loss_before", "loss_after"}`` (the loss on this sample before and
         after the step; None if not finite).
@@ -351,6 +356,7 @@ class Playground:
             title=self._trace_title(i),
         )
         return {
+            "session": self.session,
             "sample": i,
             "x": _floats(self.x[i]),
             "target": self._points_of(self.x[i : i + 1], self.y[i : i + 1])["y"][0],
@@ -378,7 +384,10 @@ class Playground:
         curve: list[list[float | None]],
         test_curve: list[list[float | None]] | None = None,
     ) -> dict[str, Any]:
-        """The model now: ``task`` (as :meth:`setup`'s), ``epoch`` (epochs trained),
+        """The model now: ``session`` (how many times the session was started: each
+        :meth:`reset` adds one, nothing else changes it; a page whose setup carries another
+        number is drawing an earlier session and must load the setup again), ``task``
+        (as :meth:`setup`'s), ``epoch`` (epochs trained),
         ``curve`` (``[epoch, loss]`` pairs of the last step, the loss measured before that
         epoch's update; ``None`` for a non-finite loss), ``test_curve`` (``[epoch, test
         loss]`` pairs, one per step), training and test ``loss``, ``accuracy`` (a
@@ -403,6 +412,7 @@ class Playground:
         boundary = out[:, 0] if self.task == REGRESSION else _class1(out, self.cfg.loss)
         units = hidden_activations(self.model, self._unit_points)
         return {
+            "session": self.session,
             "task": self.task,
             "epoch": self.epoch,
             "curve": curve,
