@@ -1153,3 +1153,49 @@ def test_a_step_the_page_fails_to_draw_pauses_it_saying_so(chromium, serve, tmp_
     assert notes["play"] == "Play"
     assert len(errors) == 1 and "TypeError" in errors[0]
     assert server.playground.epoch == 10  # one frame, then no more
+
+
+class _Traces(Playground):
+    """A session that counts the traces it is asked for."""
+
+    traces = 0
+
+    def trace(self, sample, digits=4):
+        self.traces += 1
+        return super().trace(sample, digits)
+
+
+def test_one_step_by_hand_is_off_with_batchnorm_saying_why(chromium, serve, tmp_path):
+    # play22's M2: with batchnorm the button was offered, then the server refused the step;
+    # now it is disabled with the reason as its title, the map's hint says it, and a click
+    # on a training point asks nothing. Batchnorm unticked: all back.
+    session = _Traces({"hidden": [4], "batchnorm": True})
+    session.step(20)
+    point = session.x[3].tolist()
+    shown = (
+        '{disabled: $$("trace").disabled, title: $$("trace").title,'
+        ' hint: $$("trace-hint").textContent, panel: $$("trace-panel").hidden}'
+    )
+    action = ON_THE_MAP + staged(
+        (READY, f"clickAt({point}); notes.on = {shown}"),
+        (
+            "true",
+            'var b = $$("f-batchnorm"); b.checked = false; b.dispatchEvent(new Event("change"))',
+        ),
+        ('!$$("trace").disabled', f"notes.off = {shown}"),
+    )
+    server = serve(playground=session, action=action)
+    dom, errors, stderr = load(chromium, server.url, tmp_path / "p")
+    assert errors == [] and console_lines(stderr) == []
+    notes = notes_of(dom, 3)
+    why = "off with batchnorm: a step on one sample alone has no variance to normalise by"
+    assert notes["on"] == {
+        "disabled": True,
+        "title": "One step by hand is " + why,
+        "hint": "one step by hand: " + why,
+        "panel": True,
+    }
+    assert session.traces == 0
+    assert notes["off"]["hint"] == "paused: click a training point for one step by hand"
+    assert notes["off"]["title"].startswith("paused: the next training step on one point")
+    assert server.playground.cfg.batchnorm is False
