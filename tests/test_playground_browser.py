@@ -21,6 +21,7 @@ import threading
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
+import numpy as np
 import pytest
 import test_report_browser
 from test_report_browser import FLAGS, console_lines
@@ -1199,3 +1200,21 @@ def test_one_step_by_hand_is_off_with_batchnorm_saying_why(chromium, serve, tmp_
     assert notes["off"]["hint"] == "paused: click a training point for one step by hand"
     assert notes["off"]["title"].startswith("paused: the next training step on one point")
     assert server.playground.cfg.batchnorm is False
+
+
+def test_weight_lines_are_drawn_on_one_scale_for_every_layer(chromium, serve, tmp_path):
+    # play22's M1: widths were scaled by each layer's own largest |w|, so a layer of tiny
+    # weights (L1 shrinking them, a dead layer) was drawn as thick as a trained one
+    session = Playground({"dataset": "circle", "hidden": [4, 4]})
+    first, second, third = (p for p in session.model.parameters() if p.data.ndim == 2)
+    first.data[0, 0] = 3.0  # past the thickest
+    second.data *= 0.01 / np.abs(second.data).max()  # largest |w| 0.01
+    third.data *= 1.0 / np.abs(third.data).max()  # largest |w| 1: half the scale
+    server = serve(session, action=staged((READY, "notes.ok = 1")))
+    dom, errors, stderr = load(chromium, server.url, tmp_path / "p")
+    assert errors == [] and console_lines(stderr) == []
+    notes_of(dom, 1)
+    widest = [float(w) for w in attrs_of(dom, 'canvas id="net"')["data-line-widths"].split()]
+    # 0.4 + 3.4 * min(|w|, 2) / 2 (px): one scale, whatever the layer's own largest |w|
+    assert widest == pytest.approx([3.8, 0.4 + 3.4 * 0.005, 0.4 + 3.4 * 0.5], abs=0.006)
+    assert text_of(dom, "weight-full") == "2"
