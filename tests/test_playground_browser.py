@@ -89,14 +89,17 @@ def serve(monkeypatch):
         thread.join()
 
 
-def load(browser: str, url: str, profile: Path, budget_ms: int = 5000) -> tuple[str, list, str]:
-    """Load ``url`` headless; return the DOM after ``budget_ms`` of virtual time, the
-    probe's errors and chromium's stderr. Virtual time stands still while a request to
-    the server is open, so the budget counts the page's own waiting, not training."""
+def load(
+    browser: str, url: str, profile: Path, budget_ms: int = 5000, window: str = "1280,900"
+) -> tuple[str, list, str]:
+    """Load ``url`` headless in a ``window`` ("width,height"); return the DOM after
+    ``budget_ms`` of virtual time, the probe's errors and chromium's stderr. Virtual time
+    stands still while a request to the server is open, so the budget counts the page's
+    own waiting, not training."""
     flags = [f for f in FLAGS if not f.startswith("--virtual-time-budget")]
     proc = subprocess.run(
         [browser, *flags, f"--virtual-time-budget={budget_ms}", f"--user-data-dir={profile}"]
-        + ["--window-size=1280,900", "--dump-dom", url],
+        + [f"--window-size={window}", "--dump-dom", url],
         capture_output=True,
         text=True,
         timeout=600,  # a hang guard, not a speed check
@@ -1218,3 +1221,26 @@ def test_weight_lines_are_drawn_on_one_scale_for_every_layer(chromium, serve, tm
     # 0.4 + 3.4 * min(|w|, 2) / 2 (px): one scale, whatever the layer's own largest |w|
     assert widest == pytest.approx([3.8, 0.4 + 3.4 * 0.005, 0.4 + 3.4 * 0.5], abs=0.006)
     assert text_of(dom, "weight-full") == "2"
+
+
+@pytest.mark.parametrize("window", ["1000,768", "1024,768", "1400,900"])
+def test_the_network_is_in_sight_beside_the_map_on_a_projector(chromium, serve, tmp_path, window):
+    # play22's M3: from 641 to 1120 px wide the map took the whole right column and the
+    # network started ~1 270 px down, out of sight on a 1024 x 768 projector
+    where = (
+        "function box(id) { var r = $$(id).getBoundingClientRect();"
+        " return [Math.round(r.left), Math.round(r.top), Math.round(r.right),"
+        " Math.round(r.bottom)]; }"
+        "notes.net = box('net'); notes.map = box('boundary'); notes.height = window.innerHeight;"
+        "notes.width = window.innerWidth"
+    )
+    session = Playground({"dataset": "circle", "hidden": [4, 4]})
+    server = serve(session, action=staged((READY, where)))
+    dom, errors, _ = load(chromium, server.url, tmp_path / "p", window=window)
+    assert errors == []
+    notes = notes_of(dom, 1)
+    net, map_, height = notes["net"], notes["map"], notes["height"]
+    assert net[3] <= height  # the whole network drawing in sight
+    assert map_[1] < height / 2  # the map beside it, its top half way up at most
+    assert net[2] <= map_[0]  # side by side: the network left of the map
+    assert net[2] - net[0] >= 300  # and wide enough to draw
