@@ -920,6 +920,10 @@ def test_batchnorm_and_dropout_from_a_link_are_shown_and_the_link_gives_them_bac
     assert start["batchnorm"] is True and start["dropout"] == "0.2"
     assert start["caption"] == "2 → 8 → 8 → 1 units, batchnorm, dropout 0.2, 21 training points"
     assert "eval mode (batchnorm's running statistics, no dropout)" in start["eval_key"]
+    # play22's L3: the lines are the raw weights, which batchnorm rescales after them
+    assert start["eval_key"].endswith(
+        "; lines: the Linear layers' weights, before batchnorm rescales them"
+    )
     # the Link button: the address of these settings, the same as the link opened
     assert start["share"] is True
     link = dict(parse_qsl(urlsplit(start["link"]).query))
