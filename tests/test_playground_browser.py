@@ -183,6 +183,9 @@ def test_the_page_trains_and_draws_what_the_server_holds(chromium, serve, tmp_pa
     assert int(boundary["data-orange"]) > 0.1 * boundary_area
     assert int(network["data-blue"]) > 500 and int(network["data-orange"]) > 500
     assert int(curve["data-blue"]) > 250  # the line (#23486e); axes and labels are grey
+    # play22's L5: the P(class 1) key's ramp ends in the map's colours (62 % of the classes')
+    ramp = attrs_of(dom, 'span class="ramp" id="p-ramp"')["style"]
+    assert "rgb(249, 188, 118)" in ramp and "rgb(102, 171, 214)" in ramp, ramp
 
 
 def test_a_refused_setting_is_shown_and_the_old_session_trains_on(chromium, serve, tmp_path):
