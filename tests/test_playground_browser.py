@@ -1251,3 +1251,19 @@ def test_the_network_is_in_sight_beside_the_map_on_a_projector(chromium, serve, 
     assert map_[1] < height / 2  # the map beside it, its top half way up at most
     assert net[2] <= map_[0]  # side by side: the network left of the map
     assert net[2] - net[0] >= 300  # and wide enough to draw
+
+
+@pytest.mark.parametrize(
+    ("query", "given"),
+    [
+        ("dataset=xor&n=1000000000&noise=3&lr=0.5", "dataset=xor&lr=0.5"),
+        ("dataset=linear&n=60&noise=2", "dataset=linear&n=60"),
+    ],
+)
+def test_the_link_leaves_out_what_the_dataset_ignores(chromium, serve, tmp_path, query, given):
+    # play22's L2: xor ignores n and noise, linear noise; the Link carried them all the same
+    server = serve(action=staged((READY, 'notes.link = $$("link-url").href')))
+    dom, errors, _ = load(chromium, f"{server.url}?{query}", tmp_path / "p")
+    assert errors == []
+    link = notes_of(dom, 1)["link"]
+    assert link.split("?", 1)[1] == given
