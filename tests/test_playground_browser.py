@@ -26,7 +26,7 @@ import pytest
 import test_report_browser
 from test_report_browser import FLAGS, console_lines
 
-from proplab import playground_server
+from proplab import playground, playground_server
 from proplab.playground import Playground, options
 from proplab.playground_server import PlaygroundServer
 
@@ -1267,3 +1267,25 @@ def test_the_link_leaves_out_what_the_dataset_ignores(chromium, serve, tmp_path,
     assert errors == []
     link = notes_of(dom, 1)["link"]
     assert link.split("?", 1)[1] == given
+
+
+def test_frames_bigger_than_one_step_may_take_are_capped_saying_so(
+    chromium, serve, tmp_path, monkeypatch
+):
+    # play22's L1: 1000 epochs a frame of a network the server takes at most 5 of in one
+    # step were refused at once, pausing Play; now each frame takes 5, and the page says so
+    monkeypatch.setattr(playground, "MAX_STEP_UPDATES", 250)  # 50 mini-batches an epoch: 5
+    session = Playground({"dataset": "circle", "n": 500, "hidden": [8], "batch_size": 10})
+    action = staged(
+        (
+            PAUSED_AT.format(2),
+            'notes.notice = $$("notice").textContent; notes.cap = $$("frame-cap")'
+            '.hidden ? "" : $$("frame-cap").textContent',
+        ),
+    )
+    server = serve(session, action=action)
+    dom, errors, _ = load(chromium, f"{server.url}?autoplay=1&epochs=1000&frames=2", tmp_path / "p")
+    assert errors == []
+    notes = notes_of(dom, 1)
+    assert session.epoch == 10 and notes["notice"] == ""
+    assert notes["cap"] == "(5 here: the most one step of this network on these points takes)"

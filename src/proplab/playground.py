@@ -214,8 +214,9 @@ class Playground:
         canonical spelling), the ``task`` (``"classification"`` or ``"regression"``),
         the layer widths, the data ``x`` ``(n, 2)`` and ``y`` ``(n,)``: labels of 0/1,
         or a regression's target values (training and test), the axes of the
-        boundary's grid and of the units' grid, and :meth:`state` with the whole curve
-        so far (thinned to at most :data:`MAX_KEPT_CURVE` points) and test curve, for a
+        boundary's grid and of the units' grid, ``max_step_epochs`` (the most epochs one
+        :meth:`step` of this network on these points may take), and :meth:`state` with
+        the whole curve so far (thinned to at most :data:`MAX_KEPT_CURVE` points) and test curve, for a
         page opened on a trained session.
         ``inputs`` names the network's inputs (``x1``, ``x2``, or the chosen features)
         and gives each one's values on the units' grid (flattened row by row)."""
@@ -232,6 +233,7 @@ class Playground:
                 if self.x_test is None or self.y_test is None
                 else self._points_of(self.x_test, self.y_test)
             ),
+            "max_step_epochs": min(self._most_epochs(), MAX_STEP_EPOCHS),
             "grid": {"u": _floats(self.grid_u), "v": _floats(self.grid_v)},
             "unit_grid": {"u": _floats(self.unit_u), "v": _floats(self.unit_v)},
             "state": self.state(list(self.curve), list(self.test_curve)),
@@ -248,14 +250,9 @@ class Playground:
             raise PlaygroundError(f"epochs: must be from 1 to {MAX_STEP_EPOCHS:,}, got {epochs:,}")
         if self.stopped:
             raise PlaygroundError(f"{self.stopped}; reset to train again")
-        # one step holds the server: bound its arithmetic (samples x weights) and its
-        # updates (each costs ~50 us of Python however small: batches of 1 add up)
-        n = self.x.shape[0]
-        batch = self.cfg.batch_size
-        updates = 1 if batch is None else -(-n // batch)
-        per_epoch = n * sum(p.data.size for p in self.model.parameters())
-        most = max(1, min(int(MAX_STEP_WORK // per_epoch), MAX_STEP_UPDATES // updates))
+        most = self._most_epochs()
         if epochs > most:
+            n, batch = self.x.shape[0], self.cfg.batch_size
             batches = "" if batch is None else f" in batches of {batch:,}"
             raise PlaygroundError(
                 f"epochs: {epochs:,} epochs of this network on {n:,} samples{batches} are "
@@ -275,6 +272,16 @@ class Playground:
             state["test_curve"] = [[self.epoch, state["test_loss"]]]
             self.test_curve = _kept(self.test_curve + state["test_curve"])
         return state
+
+    def _most_epochs(self) -> int:
+        """The most epochs one step of this session may take (at least 1)."""
+        # one step holds the server: bound its arithmetic (samples x weights) and its
+        # updates (each costs ~50 us of Python however small: batches of 1 add up)
+        n = self.x.shape[0]
+        batch = self.cfg.batch_size
+        updates = 1 if batch is None else -(-n // batch)
+        per_epoch = n * sum(p.data.size for p in self.model.parameters())
+        return max(1, min(int(MAX_STEP_WORK // per_epoch), MAX_STEP_UPDATES // updates))
 
     def set_lr(self, lr: float) -> dict[str, Any]:
         """Change the learning rate without starting again (the optimizer keeps its state,
