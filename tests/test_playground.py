@@ -641,3 +641,15 @@ def test_options_offer_batchnorm_and_dropout_and_setup_gives_them_back() -> None
     assert setup["widths"] == [2, 8, 8, 1]
     # the weights sent are the Linear layers' (batchnorm's scale and shift are not drawn)
     assert [np.shape(w) for w in setup["state"]["weights"]] == [(2, 8), (8, 8), (8, 1)]
+
+
+def test_setup_gives_the_most_epochs_one_step_may_take(monkeypatch) -> None:
+    # play22's L1: the page caps its frames by it (a bigger one was refused, pausing Play)
+    assert Playground().setup()["max_step_epochs"] == playground.MAX_STEP_EPOCHS  # the lab's
+    monkeypatch.setattr(playground, "MAX_STEP_UPDATES", 250)
+    session = Playground({"dataset": "circle", "n": 500, "hidden": [8], "batch_size": 10})
+    most = session.setup()["max_step_epochs"]
+    assert most == 250 // 50 == 5  # 50 mini-batches an epoch
+    assert session.step(most)["epoch"] == most
+    with pytest.raises(PlaygroundError, match=r"at most 5 here"):
+        session.step(most + 1)

@@ -21,11 +21,12 @@ import threading
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
+import numpy as np
 import pytest
 import test_report_browser
 from test_report_browser import FLAGS, console_lines
 
-from proplab import playground_server
+from proplab import playground, playground_server
 from proplab.playground import Playground, options
 from proplab.playground_server import PlaygroundServer
 
@@ -88,14 +89,17 @@ def serve(monkeypatch):
         thread.join()
 
 
-def load(browser: str, url: str, profile: Path, budget_ms: int = 5000) -> tuple[str, list, str]:
-    """Load ``url`` headless; return the DOM after ``budget_ms`` of virtual time, the
-    probe's errors and chromium's stderr. Virtual time stands still while a request to
-    the server is open, so the budget counts the page's own waiting, not training."""
+def load(
+    browser: str, url: str, profile: Path, budget_ms: int = 5000, window: str = "1280,900"
+) -> tuple[str, list, str]:
+    """Load ``url`` headless in a ``window`` ("width,height"); return the DOM after
+    ``budget_ms`` of virtual time, the probe's errors and chromium's stderr. Virtual time
+    stands still while a request to the server is open, so the budget counts the page's
+    own waiting, not training."""
     flags = [f for f in FLAGS if not f.startswith("--virtual-time-budget")]
     proc = subprocess.run(
         [browser, *flags, f"--virtual-time-budget={budget_ms}", f"--user-data-dir={profile}"]
-        + ["--window-size=1280,900", "--dump-dom", url],
+        + [f"--window-size={window}", "--dump-dom", url],
         capture_output=True,
         text=True,
         timeout=600,  # a hang guard, not a speed check
@@ -179,6 +183,9 @@ def test_the_page_trains_and_draws_what_the_server_holds(chromium, serve, tmp_pa
     assert int(boundary["data-orange"]) > 0.1 * boundary_area
     assert int(network["data-blue"]) > 500 and int(network["data-orange"]) > 500
     assert int(curve["data-blue"]) > 250  # the line (#23486e); axes and labels are grey
+    # play22's L5: the P(class 1) key's ramp ends in the map's colours (62 % of the classes')
+    ramp = attrs_of(dom, 'span class="ramp" id="p-ramp"')["style"]
+    assert "rgb(249, 188, 118)" in ramp and "rgb(102, 171, 214)" in ramp, ramp
 
 
 def test_a_refused_setting_is_shown_and_the_old_session_trains_on(chromium, serve, tmp_path):
@@ -916,6 +923,10 @@ def test_batchnorm_and_dropout_from_a_link_are_shown_and_the_link_gives_them_bac
     assert start["batchnorm"] is True and start["dropout"] == "0.2"
     assert start["caption"] == "2 → 8 → 8 → 1 units, batchnorm, dropout 0.2, 21 training points"
     assert "eval mode (batchnorm's running statistics, no dropout)" in start["eval_key"]
+    # play22's L3: the lines are the raw weights, which batchnorm rescales after them
+    assert start["eval_key"].endswith(
+        "; lines: the Linear layers' weights, before batchnorm rescales them"
+    )
     # the Link button: the address of these settings, the same as the link opened
     assert start["share"] is True
     link = dict(parse_qsl(urlsplit(start["link"]).query))
@@ -1076,3 +1087,205 @@ def test_scores_are_never_rounded_to_a_perfect_or_signed_zero(
     assert errors == []
     notes_of(dom, 1)
     assert {element: text_of(dom, element) for element in shown} == shown
+
+
+def test_a_page_playing_when_another_page_starts_the_session_again_loads_it(
+    chromium, serve, tmp_path
+):
+    # play22's H1: "another tab" (a fetch behind the page's back) starts the shared session
+    # again with another network, while the page plays: the page pauses, loads the new setup
+    # and says so (it used to throw and freeze). Then again with the same shape on another
+    # dataset, the page paused, and Step pressed: no error, but the page used to draw the
+    # new model's map and accuracy over the old points and form.
+    def reset_behind(settings: dict, then: str = "") -> str:
+        return (
+            'fetch("api/reset", {method: "POST", headers: {"Content-Type": "application/json"},'
+            f" body: JSON.stringify({json.dumps(settings)})}}).then(function () {{ {then} }})"
+        )
+
+    page = (
+        '{dataset: $$("f-dataset").value, hidden: $$("f-hidden").value,'
+        ' caption: $$("net-caption").textContent, notice: $$("notice").textContent,'
+        ' playing: data("playing"), epoch: data("epoch"), accuracy: $$("accuracy").textContent}'
+    )
+    spiral = {"dataset": "spiral", "hidden": [3, 5, 2], "n": 300}
+    quadrants = {**spiral, "dataset": "xor-quadrants", "n": 200, "lr": 3, "activation": "tanh"}
+    action = staged(
+        ('data("ready") === "1" && Number(data("frames")) >= 3', reset_behind(spiral)),
+        ('$$("f-dataset").value === "spiral" && data("playing") === "0"', f"notes.first = {page}"),
+        ("true", reset_behind(quadrants, '$$("step").click()')),
+        ('$$("f-dataset").value === "xor-quadrants"', f"notes.second = {page}"),
+    )
+    server = serve(Playground({"dataset": "circle", "hidden": [4]}), action=action)
+    dom, errors, stderr = load(chromium, f"{server.url}?autoplay=1", tmp_path / "p", 8000)
+    assert errors == []
+    assert console_lines(stderr) == []
+    notes = notes_of(dom, 4)
+    said = (
+        "Paused: the session was started again from another page (or a Link); "
+        "this page now shows that session."
+    )
+    first, second = notes["first"], notes["second"]
+    assert first["notice"] == said and first["playing"] == "0"
+    assert first["hidden"] == "3, 5, 2"
+    assert first["caption"] == "2 → 3 → 5 → 2 → 1 units, 300 training points"
+    # the second: loaded again, showing the server's session, its epoch and accuracy
+    session = server.playground
+    assert session.session == 3 and session.cfg.dataset == "xor-quadrants"
+    assert second["notice"] == said and second["playing"] == "0"
+    assert second["caption"] == "2 → 3 → 5 → 2 → 1 units, 200 training points"
+    assert second["epoch"] == str(session.epoch) == "10"  # the Step the page sent trained it
+    accuracy = session.state([])["accuracy"]
+    assert second["accuracy"] == f"{100 * accuracy:.1f}%"
+    assert text_of(dom, "net-caption") == second["caption"]
+
+
+class _BrokenStep(Playground):
+    """A session whose steps answer a state the page cannot draw (no weights)."""
+
+    def step(self, epochs):
+        return {**super().step(epochs), "weights": None}
+
+
+def test_a_step_the_page_fails_to_draw_pauses_it_saying_so(chromium, serve, tmp_path):
+    # a bug while drawing a frame used to leave the page "playing" (Pause shown) with
+    # nothing moving; now it pauses and says so (and logs the error: the probe sees it)
+    action = staged(
+        (
+            'data("frames") === "1" && data("playing") === "0"',
+            'notes.notice = $$("notice").textContent; notes.play = $$("play").textContent',
+        ),
+    )
+    server = serve(_BrokenStep({"hidden": [4]}), action=action)
+    dom, errors, _ = load(chromium, f"{server.url}?autoplay=1", tmp_path / "p")
+    notes = notes_of(dom, 1)
+    assert notes["notice"].startswith("Paused: this page failed to show the server's answer (")
+    assert notes["notice"].endswith("); reload the page to go on.")
+    assert notes["play"] == "Play"
+    assert len(errors) == 1 and "TypeError" in errors[0]
+    assert server.playground.epoch == 10  # one frame, then no more
+
+
+class _Traces(Playground):
+    """A session that counts the traces it is asked for."""
+
+    traces = 0
+
+    def trace(self, sample, digits=4):
+        self.traces += 1
+        return super().trace(sample, digits)
+
+
+def test_one_step_by_hand_is_off_with_batchnorm_saying_why(chromium, serve, tmp_path):
+    # play22's M2: with batchnorm the button was offered, then the server refused the step;
+    # now it is disabled with the reason as its title, the map's hint says it, and a click
+    # on a training point asks nothing. Batchnorm unticked: all back.
+    session = _Traces({"hidden": [4], "batchnorm": True})
+    session.step(20)
+    point = session.x[3].tolist()
+    shown = (
+        '{disabled: $$("trace").disabled, title: $$("trace").title,'
+        ' hint: $$("trace-hint").textContent, panel: $$("trace-panel").hidden}'
+    )
+    action = ON_THE_MAP + staged(
+        (READY, f"clickAt({point}); notes.on = {shown}"),
+        (
+            "true",
+            'var b = $$("f-batchnorm"); b.checked = false; b.dispatchEvent(new Event("change"))',
+        ),
+        ('!$$("trace").disabled', f"notes.off = {shown}"),
+    )
+    server = serve(playground=session, action=action)
+    dom, errors, stderr = load(chromium, server.url, tmp_path / "p")
+    assert errors == [] and console_lines(stderr) == []
+    notes = notes_of(dom, 3)
+    why = "off with batchnorm: a step on one sample alone has no variance to normalise by"
+    assert notes["on"] == {
+        "disabled": True,
+        "title": "One step by hand is " + why,
+        "hint": "one step by hand: " + why,
+        "panel": True,
+    }
+    assert session.traces == 0
+    assert notes["off"]["hint"] == "paused: click a training point for one step by hand"
+    assert notes["off"]["title"].startswith("paused: the next training step on one point")
+    assert server.playground.cfg.batchnorm is False
+
+
+def test_weight_lines_are_drawn_on_one_scale_for_every_layer(chromium, serve, tmp_path):
+    # play22's M1: widths were scaled by each layer's own largest |w|, so a layer of tiny
+    # weights (L1 shrinking them, a dead layer) was drawn as thick as a trained one
+    session = Playground({"dataset": "circle", "hidden": [4, 4]})
+    first, second, third = (p for p in session.model.parameters() if p.data.ndim == 2)
+    first.data[0, 0] = 3.0  # past the thickest
+    second.data *= 0.01 / np.abs(second.data).max()  # largest |w| 0.01
+    third.data *= 1.0 / np.abs(third.data).max()  # largest |w| 1: half the scale
+    server = serve(session, action=staged((READY, "notes.ok = 1")))
+    dom, errors, stderr = load(chromium, server.url, tmp_path / "p")
+    assert errors == [] and console_lines(stderr) == []
+    notes_of(dom, 1)
+    widest = [float(w) for w in attrs_of(dom, 'canvas id="net"')["data-line-widths"].split()]
+    # 0.4 + 3.4 * min(|w|, 2) / 2 (px): one scale, whatever the layer's own largest |w|
+    assert widest == pytest.approx([3.8, 0.4 + 3.4 * 0.005, 0.4 + 3.4 * 0.5], abs=0.006)
+    assert text_of(dom, "weight-full") == "2"
+
+
+@pytest.mark.parametrize("window", ["1000,768", "1024,768", "1400,900"])
+def test_the_network_is_in_sight_beside_the_map_on_a_projector(chromium, serve, tmp_path, window):
+    # play22's M3: from 641 to 1120 px wide the map took the whole right column and the
+    # network started ~1 270 px down, out of sight on a 1024 x 768 projector
+    where = (
+        "function box(id) { var r = $$(id).getBoundingClientRect();"
+        " return [Math.round(r.left), Math.round(r.top), Math.round(r.right),"
+        " Math.round(r.bottom)]; }"
+        "notes.net = box('net'); notes.map = box('boundary'); notes.height = window.innerHeight;"
+        "notes.width = window.innerWidth"
+    )
+    session = Playground({"dataset": "circle", "hidden": [4, 4]})
+    server = serve(session, action=staged((READY, where)))
+    dom, errors, _ = load(chromium, server.url, tmp_path / "p", window=window)
+    assert errors == []
+    notes = notes_of(dom, 1)
+    net, map_, height = notes["net"], notes["map"], notes["height"]
+    assert net[3] <= height  # the whole network drawing in sight
+    assert map_[1] < height / 2  # the map beside it, its top half way up at most
+    assert net[2] <= map_[0]  # side by side: the network left of the map
+    assert net[2] - net[0] >= 300  # and wide enough to draw
+
+
+@pytest.mark.parametrize(
+    ("query", "given"),
+    [
+        ("dataset=xor&n=1000000000&noise=3&lr=0.5", "dataset=xor&lr=0.5"),
+        ("dataset=linear&n=60&noise=2", "dataset=linear&n=60"),
+    ],
+)
+def test_the_link_leaves_out_what_the_dataset_ignores(chromium, serve, tmp_path, query, given):
+    # play22's L2: xor ignores n and noise, linear noise; the Link carried them all the same
+    server = serve(action=staged((READY, 'notes.link = $$("link-url").href')))
+    dom, errors, _ = load(chromium, f"{server.url}?{query}", tmp_path / "p")
+    assert errors == []
+    link = notes_of(dom, 1)["link"]
+    assert link.split("?", 1)[1] == given
+
+
+def test_frames_bigger_than_one_step_may_take_are_capped_saying_so(
+    chromium, serve, tmp_path, monkeypatch
+):
+    # play22's L1: 1000 epochs a frame of a network the server takes at most 5 of in one
+    # step were refused at once, pausing Play; now each frame takes 5, and the page says so
+    monkeypatch.setattr(playground, "MAX_STEP_UPDATES", 250)  # 50 mini-batches an epoch: 5
+    session = Playground({"dataset": "circle", "n": 500, "hidden": [8], "batch_size": 10})
+    action = staged(
+        (
+            PAUSED_AT.format(2),
+            'notes.notice = $$("notice").textContent; notes.cap = $$("frame-cap")'
+            '.hidden ? "" : $$("frame-cap").textContent',
+        ),
+    )
+    server = serve(session, action=action)
+    dom, errors, _ = load(chromium, f"{server.url}?autoplay=1&epochs=1000&frames=2", tmp_path / "p")
+    assert errors == []
+    notes = notes_of(dom, 1)
+    assert session.epoch == 10 and notes["notice"] == ""
+    assert notes["cap"] == "(5 here: the most one step of this network on these points takes)"

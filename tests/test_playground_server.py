@@ -555,3 +555,21 @@ def test_an_answer_that_is_not_json_is_a_500_not_silence(server, monkeypatch, ca
         "the playground failed: ValueError: Out of range float values are not JSON compliant"
     )
     capsys.readouterr()
+
+
+def test_every_state_carries_the_session_number_and_only_a_reset_changes_it(server) -> None:
+    # a page compares it with its setup's: another number means another page (or a Link)
+    # started the session again, and the page must load the new setup (play22's H1)
+    status, _, first = request(server, "GET", "/api/setup")
+    assert status == 200 and first["state"]["session"] == 1
+    assert request(server, "POST", "/api/step", {"epochs": 3})[2]["session"] == 1
+    assert request(server, "POST", "/api/lr", {"lr": 0.5})[2]["state"]["session"] == 1
+    assert request(server, "POST", "/api/trace", {"sample": 0})[2]["session"] == 1
+    refused = request(server, "POST", "/api/reset", {"hidden": [99]})
+    assert refused[0] == 400 and "session" not in refused[2]
+    assert request(server, "GET", "/api/setup")[2]["state"]["session"] == 1  # refused: kept
+    status, _, second = request(server, "POST", "/api/reset", {"dataset": "circle"})
+    assert status == 200 and second["state"]["session"] == 2
+    assert request(server, "POST", "/api/step", {"epochs": 1})[2]["session"] == 2
+    assert request(server, "POST", "/api/reset", {"dataset": "circle"})[2]["state"]["session"] == 3
+    assert server.playground.session == 3

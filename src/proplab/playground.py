@@ -172,6 +172,10 @@ class Playground:
     """
 
     def __init__(self, settings: Mapping[str, Any] | None = None) -> None:
+        # how many times the session was started (each reset adds one: 1 for the first);
+        # every state carries it, so a page drawing an earlier session's setup (another
+        # page or a Link started it again) sees that it must load the new one
+        self.session = 0
         self.reset(settings or {})
 
     def reset(self, settings: Mapping[str, Any]) -> dict[str, Any]:
@@ -189,6 +193,7 @@ class Playground:
         # trained as proplab train trains these settings: steps of E1, E2, ... epochs are
         # the first E1 + E2 + ... epochs of that run
         self.parts = parts
+        self.session += 1
         self.model, self.loss_fn, self.optimizer = parts.model, parts.loss_fn, parts.optimizer
         self.epoch = 0
         self.curve: list[list[float | None]] = []  # every step's curve, thinned as it grows
@@ -209,8 +214,9 @@ class Playground:
         canonical spelling), the ``task`` (``"classification"`` or ``"regression"``),
         the layer widths, the data ``x`` ``(n, 2)`` and ``y`` ``(n,)``: labels of 0/1,
         or a regression's target values (training and test), the axes of the
-        boundary's grid and of the units' grid, and :meth:`state` with the whole curve
-        so far (thinned to at most :data:`MAX_KEPT_CURVE` points) and test curve, for a
+        boundary's grid and of the units' grid, ``max_step_epochs`` (the most epochs one
+        :meth:`step` of this network on these points may take), and :meth:`state` with
+        the whole curve so far (thinned to at most :data:`MAX_KEPT_CURVE` points) and test curve, for a
         page opened on a trained session.
         ``inputs`` names the network's inputs (``x1``, ``x2``, or the chosen features)
         and gives each one's values on the units' grid (flattened row by row)."""
@@ -227,6 +233,7 @@ class Playground:
                 if self.x_test is None or self.y_test is None
                 else self._points_of(self.x_test, self.y_test)
             ),
+            "max_step_epochs": min(self._most_epochs(), MAX_STEP_EPOCHS),
             "grid": {"u": _floats(self.grid_u), "v": _floats(self.grid_v)},
             "unit_grid": {"u": _floats(self.unit_u), "v": _floats(self.unit_v)},
             "state": self.state(list(self.curve), list(self.test_curve)),
@@ -243,14 +250,9 @@ class Playground:
             raise PlaygroundError(f"epochs: must be from 1 to {MAX_STEP_EPOCHS:,}, got {epochs:,}")
         if self.stopped:
             raise PlaygroundError(f"{self.stopped}; reset to train again")
-        # one step holds the server: bound its arithmetic (samples x weights) and its
-        # updates (each costs ~50 us of Python however small: batches of 1 add up)
-        n = self.x.shape[0]
-        batch = self.cfg.batch_size
-        updates = 1 if batch is None else -(-n // batch)
-        per_epoch = n * sum(p.data.size for p in self.model.parameters())
-        most = max(1, min(int(MAX_STEP_WORK // per_epoch), MAX_STEP_UPDATES // updates))
+        most = self._most_epochs()
         if epochs > most:
+            n, batch = self.x.shape[0], self.cfg.batch_size
             batches = "" if batch is None else f" in batches of {batch:,}"
             raise PlaygroundError(
                 f"epochs: {epochs:,} epochs of this network on {n:,} samples{batches} are "
@@ -270,6 +272,16 @@ class Playground:
             state["test_curve"] = [[self.epoch, state["test_loss"]]]
             self.test_curve = _kept(self.test_curve + state["test_curve"])
         return state
+
+    def _most_epochs(self) -> int:
+        """The most epochs one step of this session may take (at least 1)."""
+        # one step holds the server: bound its arithmetic (samples x weights) and its
+        # updates (each costs ~50 us of Python however small: batches of 1 add up)
+        n = self.x.shape[0]
+        batch = self.cfg.batch_size
+        updates = 1 if batch is None else -(-n // batch)
+        per_epoch = n * sum(p.data.size for p in self.model.parameters())
+        return max(1, min(int(MAX_STEP_WORK // per_epoch), MAX_STEP_UPDATES // updates))
 
     def set_lr(self, lr: float) -> dict[str, Any]:
         """Change the learning rate without starting again (the optimizer keeps its state,
@@ -298,8 +310,8 @@ class Playground:
         epoch count are as they were. The session's own steps may be mini-batches or the
         full batch; this is the step this one sample alone would take.
 
-        Returns ``{"sample", "x" (its two inputs), "target" (a class 0/1, or a
-        regression's value), "epoch" (epochs trained so far), "text"
+        Returns ``{"session" (as :meth:`state`'s), "sample", "x" (its two inputs),
+        "target" (a class 0/1, or a regression's value), "epoch" (epochs trained so far), "text"
         (``StepTrace.text(digits)``), "checked" (every gradient matched central
         differences), "loss_before", "loss_after"}`` (the loss on this sample before and
         after the step; None if not finite).
@@ -351,6 +363,7 @@ class Playground:
             title=self._trace_title(i),
         )
         return {
+            "session": self.session,
             "sample": i,
             "x": _floats(self.x[i]),
             "target": self._points_of(self.x[i : i + 1], self.y[i : i + 1])["y"][0],
@@ -378,7 +391,10 @@ class Playground:
         curve: list[list[float | None]],
         test_curve: list[list[float | None]] | None = None,
     ) -> dict[str, Any]:
-        """The model now: ``task`` (as :meth:`setup`'s), ``epoch`` (epochs trained),
+        """The model now: ``session`` (how many times the session was started: each
+        :meth:`reset` adds one, nothing else changes it; a page whose setup carries another
+        number is drawing an earlier session and must load the setup again), ``task``
+        (as :meth:`setup`'s), ``epoch`` (epochs trained),
         ``curve`` (``[epoch, loss]`` pairs of the last step, the loss measured before that
         epoch's update; ``None`` for a non-finite loss), ``test_curve`` (``[epoch, test
         loss]`` pairs, one per step), training and test ``loss``, ``accuracy`` (a
@@ -403,6 +419,7 @@ class Playground:
         boundary = out[:, 0] if self.task == REGRESSION else _class1(out, self.cfg.loss)
         units = hidden_activations(self.model, self._unit_points)
         return {
+            "session": self.session,
             "task": self.task,
             "epoch": self.epoch,
             "curve": curve,

@@ -16,7 +16,7 @@ bug):
 - ``POST /api/reset`` with settings ``{"dataset": "circle", "hidden": [4, 2], ...}``:
   start again; returns the new setup.
 - ``POST /api/step`` with ``{"epochs": 50}``: train; returns the state
-  (:meth:`~proplab.playground.Playground.state`): ``task``, ``epoch``, the training
+  (:meth:`~proplab.playground.Playground.state`): ``session``, ``task``, ``epoch``, the training
   and test ``loss``, ``accuracy`` and ``r2`` (``test_loss``, ``test_accuracy``,
   ``test_r2``; accuracy is None for a regression set such as ``plane`` or
   ``multi-gauss``, R² None for a classification, the test ones None without a test
@@ -26,14 +26,16 @@ bug):
   where it is; returns the setup.
 - ``POST /api/trace`` with ``{"sample": 3}`` (and optionally ``"digits": 4``): the next
   training step of the model as it is, on training point 3 alone, every number as
-  ``proplab trace`` prints it (:meth:`~proplab.playground.Playground.trace`: ``sample``,
-  ``x``, ``target``, ``epoch``, ``text``, ``checked``, ``loss_before``,
+  ``proplab trace`` prints it (:meth:`~proplab.playground.Playground.trace`: ``session``,
+  ``sample``, ``x``, ``target``, ``epoch``, ``text``, ``checked``, ``loss_before``,
   ``loss_after``); the session does not move. Refused (400) for an index that is not a
   training point's, and for a network with batchnorm (one sample has no variance).
 
 One session per server, shared by every page that opens it (a lock keeps
 requests one at a time): the server is meant for one person on this machine,
-and listens on 127.0.0.1 unless told otherwise.
+and listens on 127.0.0.1 unless told otherwise. Every state carries the ``session``
+number, which each reset raises: a page that sees another number than its setup's
+(another page or a Link started the session again) loads the setup again.
 """
 
 from __future__ import annotations
