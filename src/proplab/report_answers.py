@@ -8,7 +8,7 @@ Nothing here is canned: each answer is chosen and filled from the measured group
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -18,6 +18,7 @@ from proplab.report_data import (
     MOVING,
     ExperimentView,
     GroupView,
+    RunView,
     best_line_hits,
     dataset_name,
     training_data,
@@ -402,25 +403,31 @@ def _lr_answer(f: Finder) -> list[str]:
     return paras
 
 
+def _oscillating_seeds(f: Finder, gs: list[GroupView]) -> Iterator[tuple[str, RunView]]:
+    """Each seed still oscillating at the end, of the rates that did not diverge, highest
+    rate first, with its rate as the answers name it ("lr 1 (the lab's)")."""
+    for g in reversed(gs):
+        if g.n_diverged:
+            continue
+        lab = " (the lab's)" if g.config.lr == f.base["lr"] == RunConfig().lr else ""
+        for r in g.oscillating_runs:
+            yield f"lr {format_value(g.config.lr)}{lab}", r
+
+
 def _overshoot_text(f: Finder, gs: list[GroupView], name: str) -> str:
     """The overshoot as measured: the rates (highest first) with a seed whose loss still
     goes up and down at the end, and how ("" when none does; report21 H1). A seed whose
     accuracy alone swings while its loss falls did not overshoot: it is told apart by
     :func:`_flipping_text` (persona22 H1)."""
     parts = []
-    for g in reversed(gs):
-        if g.n_diverged:
+    for rate, r in _oscillating_seeds(f, gs):
+        if not r.loss_bounces:
             continue
-        lab = " (the lab's)" if g.config.lr == f.base["lr"] == RunConfig().lr else ""
-        for r in g.oscillating_runs:
-            if not r.loss_bounces:
-                continue
-            rate = f"lr {format_value(g.config.lr)}{lab}"
-            text = f"at {rate} in seed {r.record.seed}, {bounce_text(r)}"
-            if r.cycle_from is not None and r.loss.size >= 2:
-                lo, hi = sorted(float(v) for v in r.loss[-2:])
-                text += f", the loss alternating between {lo:.3g} and {hi:.3g} at the end"
-            parts.append(text)
+        text = f"at {rate} in seed {r.record.seed}, {bounce_text(r)}"
+        if r.cycle_from is not None and r.loss.size >= 2:
+            lo, hi = sorted(float(v) for v in r.loss[-2:])
+            text += f", the loss alternating between {lo:.3g} and {hi:.3g} at the end"
+        parts.append(text)
     flipping = _flipping_text(f, gs, name)
     if not parts:
         return flipping
@@ -442,22 +449,18 @@ def _flipping_text(f: Finder, gs: list[GroupView], name: str) -> str:
     moves, not a step too long (persona22 H1: lr 0.01 on linear was called overshooting,
     its loss falling on every one of those epochs). "" when there is none."""
     parts = []
-    for g in reversed(gs):
-        if g.n_diverged:
-            continue
-        lab = " (the lab's)" if g.config.lr == f.base["lr"] == RunConfig().lr else ""
-        for r in g.oscillating_runs:
-            lo, hi = r.tail_accuracy_range
-            if r.loss_bounces or not r.tail_trend < 0 or not lo < hi:
-                continue  # a loss that did not fall over them is left to the bullets
-            window = r.tail_loss
-            # literal: two equal losses in a row are a step on which it did not fall
-            how = "falls on every one of them" if np.all(np.diff(window) < 0) else "still falls"
-            parts.append(
-                f"at lr {format_value(g.config.lr)}{lab} in seed {r.record.seed}, the "
-                f"accuracy swings between {pct(lo)} and {pct(hi)} over the last 10 % of "
-                f"epochs while the loss {how}, from {window[0]:.6g} to {window[-1]:.6g}"
-            )
+    for rate, r in _oscillating_seeds(f, gs):
+        lo, hi = r.tail_accuracy_range
+        if r.loss_bounces or not r.tail_trend < 0 or not lo < hi:
+            continue  # a loss that did not fall over them is left to the bullets
+        window = r.tail_loss
+        # literal: two equal losses in a row are a step on which it did not fall
+        how = "falls on every one of them" if np.all(np.diff(window) < 0) else "still falls"
+        parts.append(
+            f"at {rate} in seed {r.record.seed}, the accuracy swings between {pct(lo)} and "
+            f"{pct(hi)} over the last 10 % of epochs while the loss {how}, from "
+            f"{window[0]:.6g} to {window[-1]:.6g}"
+        )
     if not parts:
         return ""
     return (
