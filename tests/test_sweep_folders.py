@@ -583,3 +583,37 @@ def test_a_folder_logged_before_files_were_recorded_takes_an_untitled_edit(tmp_p
     stream = io.StringIO()
     result = run_sweep(parse_spec(UNTITLED_B, tmp_path / "other.toml"), out, stream=stream)
     assert result.ran == 2 and "run folders in" in stream.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("base", "edit"),
+    [
+        ("", "print_every = 500"),
+        ("", "momentum = 0.0"),
+        ('optimizer = "momentum"', "momentum = 0.9"),
+        ('optimizer = "rmsprop"', "momentum = 0"),
+    ],
+    ids=["print_every", "sgd-momentum-0", "momentum-0.9", "rmsprop-momentum-int-0"],
+)
+def test_a_resume_takes_edits_that_change_no_result(tmp_path, monkeypatch, base, edit):
+    """robust22 L2: adding `print_every = 500` (a sweep's runs print nothing) or sgd's own
+    momentum 0 to [base] was refused as a changed run, though no number could change."""
+    from proplab.sweep_folder import survey
+
+    out = tmp_path / "out"
+    first = SWEEP_A.replace("epochs = 5", f"epochs = 5\n{base}")
+    fake_sweep(tmp_path, monkeypatch, first, out)
+    edited = first.replace("epochs = 5", f"epochs = 5\n{edit}")
+    plan = survey(parse_spec(edited, tmp_path / "e.toml"), out)
+    assert not plan.moves and not plan.left_out and len(plan.jobs) == 4
+
+
+def test_a_resume_still_refuses_a_momentum_that_changes_results(tmp_path, monkeypatch):
+    from proplab.sweep_folder import survey
+
+    out = tmp_path / "out"
+    fake_sweep(tmp_path, monkeypatch, SWEEP_A, out)
+    edited = SWEEP_A.replace("epochs = 5", "epochs = 5\nmomentum = 0.5")
+    with pytest.raises(SweepError, match="holds a run with momentum=None, but .* now asks for "
+                       "momentum=0.5"):  # fmt: skip
+        survey(parse_spec(edited, tmp_path / "e.toml"), out)

@@ -176,7 +176,8 @@ def survey(spec: SweepSpec, out: Path, figures: bool = False) -> FolderPlan:
         if record is None:
             continue
         config, data = record
-        diff = [k for k, v in _as_json(cfg.to_dict()).items() if config[k] != v]
+        stored_now, wanted_now = _results_of(config), _results_of(_as_json(cfg.to_dict()))
+        diff = [k for k, v in wanted_now.items() if stored_now[k] != v]
         if diff:
             conflicts[name] = diff[0]
         elif data is not None and is_finished(run_dir):
@@ -343,7 +344,26 @@ def _as_json(values: dict[str, Any]) -> dict[str, Any]:
 def _config_key(config: dict[str, Any]) -> str:
     import json
 
-    return json.dumps(config, sort_keys=True)
+    return json.dumps(_results_of(config), sort_keys=True)
+
+
+def _results_of(config: dict[str, Any]) -> dict[str, Any]:
+    """``config`` (config.json's form) with only what can change a run's numbers: without
+    ``print_every`` (a sweep's runs print nothing), and with ``momentum`` as the optimizer
+    uses it (unset is 0.9 for "momentum" and 0 for "sgd" and "rmsprop"; the others take
+    none), so a resume does not refuse an edit that changes no result (robust22 L2)."""
+    from proplab.config import MOMENTUM_OPTIMIZERS
+
+    out = {k: v for k, v in config.items() if k != "print_every"}
+    if "momentum" in out:
+        optimizer = out.get("optimizer")
+        if optimizer not in MOMENTUM_OPTIMIZERS:
+            out["momentum"] = None
+        elif out["momentum"] is None:
+            out["momentum"] = 0.9 if optimizer == "momentum" else 0.0
+        else:
+            out["momentum"] = float(out["momentum"])
+    return out
 
 
 def _stored(run_dir: Path) -> tuple[dict[str, Any], dict[str, Any] | None] | None:
