@@ -104,9 +104,7 @@ class RunConfig:
 
     @property
     def effective_momentum(self) -> float:
-        if self.momentum is not None:
-            return self.momentum
-        return 0.9 if self.optimizer == "momentum" else 0.0
+        return effective_momentum(self.optimizer, self.momentum)
 
     def validate(self) -> RunConfig:
         """Check every field; return a copy with registry names in canonical spelling."""
@@ -384,6 +382,14 @@ def build_optimizer(cfg: RunConfig, params: list) -> Optimizer:
 
 
 # the optimizers a config's momentum goes to (AdaGrad and Adam have none)
+def effective_momentum(optimizer: str, momentum: float | None) -> float:
+    """The momentum ``optimizer`` runs with: ``momentum`` if set, else its default (0.9 for
+    "momentum", 0 for the others that take one)."""
+    if momentum is not None:
+        return momentum
+    return 0.9 if optimizer == "momentum" else 0.0
+
+
 MOMENTUM_OPTIMIZERS = ("sgd", "momentum", "rmsprop")
 # the fields only the convolutional model (model = "conv") reads
 CONV_FIELDS = ("filters", "kernel_size", "stride", "padding")

@@ -352,17 +352,16 @@ def _results_of(config: dict[str, Any]) -> dict[str, Any]:
     ``print_every`` (a sweep's runs print nothing), and with ``momentum`` as the optimizer
     uses it (unset is 0.9 for "momentum" and 0 for "sgd" and "rmsprop"; the others take
     none), so a resume does not refuse an edit that changes no result (robust22 L2)."""
-    from proplab.config import MOMENTUM_OPTIMIZERS
+    from proplab.config import MOMENTUM_OPTIMIZERS, effective_momentum
 
     out = {k: v for k, v in config.items() if k != "print_every"}
     if "momentum" in out:
         optimizer = out.get("optimizer")
-        if optimizer not in MOMENTUM_OPTIMIZERS:
-            out["momentum"] = None
-        elif out["momentum"] is None:
-            out["momentum"] = 0.9 if optimizer == "momentum" else 0.0
-        else:
-            out["momentum"] = float(out["momentum"])
+        out["momentum"] = (
+            float(effective_momentum(optimizer, out["momentum"]))
+            if optimizer in MOMENTUM_OPTIMIZERS
+            else None
+        )
     return out
 
 
