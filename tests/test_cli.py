@@ -304,6 +304,12 @@ def test_help_exits_zero(capsys) -> None:
         (["--dataset", "xor_easy"], "or a path to a .csv file); did you mean 'xor'?"),
         (["--dataset", "XOR_easy"], "or a path to a .csv file); did you mean 'xor'?"),
         (["--dataset", "xor-easy"], "or a path to a .csv file); did you mean 'xor'?"),
+        # a name asking for a regression is told the regression sets, not 'linear' (a
+        # classification set the prefix rule would pick)
+        (
+            ["--dataset", "linear_regression"],
+            "or a path to a .csv file); the regression sets are 'plane', 'multi-gauss', 'diabetes'",
+        ),
         # cli20 L1 and M1: only ASCII digits, no "_", and no 300-digit integers
         (["--epochs", "1_0"], "--epochs: expected an integer, got '1_0'"),
         (["--epochs", "\u0661"], "--epochs: expected an integer, got '\u0661'"),

@@ -148,9 +148,19 @@ def load_dataset(cfg: RunConfig) -> tuple[np.ndarray, np.ndarray]:
         raise ConfigError(
             f"dataset: unknown dataset {cfg.dataset!r} (accepted: {', '.join(DATASETS)}, "
             f"{', '.join(dataload.ALL_ZOO)}, digits, diabetes, or a path to a .csv file)"
-            + did_you_mean(cfg.dataset, known)
+            + _dataset_hint(cfg.dataset, known)
         )
     return loader(cfg)
+
+
+def _dataset_hint(name: object, known: list[str]) -> str:
+    """The end of the unknown-dataset message: a name that asks for a regression
+    ("linear_regression") gets the regression sets, not the nearest name ('linear' is a
+    classification set); any other name the nearest accepted one."""
+    if "regress" in str(name).lower():
+        regression = [*dataload.REGRESSION_ZOO, dataload.DIABETES]
+        return f"; the regression sets are {', '.join(map(repr, regression))}"
+    return did_you_mean(name, known)
 
 
 def check_available(cfg: RunConfig) -> None:
