@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from test_report import _diverge, _runs, _view  # synthetic runs of one setting on XOR
 
-from proplab import report_answers
+from proplab import aggregate, report_answers
 from proplab.config import RunConfig
 from proplab.report_data import RunView
 
@@ -139,7 +139,7 @@ def test_a_lower_rate_that_diverged_in_some_seed_is_not_a_comparison():
 def test_clearly_below_takes_the_floor_strictly_and_two_standard_errors():
     from proplab.aggregate import Stats
 
-    below = report_answers._clearly_below
+    below = aggregate.clearly_below
     one = Stats.of([0.5])  # a lone seed: its std is NaN, counted as 0
     # by more than the floor: exactly the floor (0.75 - 0.5 = 0.25) is not more
     assert not below(one, Stats.of([0.75]), 0.25)

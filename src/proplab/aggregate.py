@@ -128,6 +128,22 @@ class Stats:
         return cls(scale * float(a.mean()), std, lo, hi, int(a.size))
 
 
+def clearly_below(a: Stats, b: Stats, floor: float) -> bool:
+    """Whether mean ``a`` is below mean ``b`` by more than the seeds explain: by more than
+    ``floor`` and than twice the standard error of the difference (a lone seed has no
+    spread, so its std counts as 0). The report's one rule for "X ends better than Y"."""
+    if not (a.n and b.n):
+        return False
+    return b.mean - a.mean > max(floor, difference_spread(a, b))
+
+
+def difference_spread(a: Stats, b: Stats) -> float:
+    """Twice the standard error of the difference of the means of ``a`` and ``b``: the gap
+    the seeds' spread alone explains (a lone seed's std counts as 0; an empty side adds 0)."""
+    var = sum((s.std if math.isfinite(s.std) else 0.0) ** 2 / s.n for s in (a, b) if s.n)
+    return 2.0 * math.sqrt(var)
+
+
 @dataclass
 class Group:
     """All seeds of one setting on one dataset in one experiment."""

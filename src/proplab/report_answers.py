@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 
-from proplab.aggregate import Stats
+from proplab.aggregate import Stats, clearly_below, difference_spread
 from proplab.config import ConfigError, RunConfig, is_mini_batch
 from proplab.report_data import (
     MOVING,
@@ -182,7 +182,7 @@ def _activation_answer(f: Finder) -> list[str]:
                 # the activations fit the training data better but generalise worse, each
                 # by more than the seeds explain (persona22 M6: the bias answer's rule)
                 noise = R2_NOISE if g.regression else ACC_NOISE
-                if _clearly_below(g.score(), b.score(), noise) and _clearly_below(
+                if clearly_below(g.score(), b.score(), noise) and clearly_below(
                     b.score(True), g.score(True), noise
                 ):
                     reversed_on.append((ds, b.config.activation))
@@ -723,7 +723,7 @@ def _lr_values(gs: list[GroupView], name: str, intro: bool = True) -> list[str]:
             f"only {moved_text} % over {epochs} and {name} ends at {acc_text(low, held)}{on}: "
             "the steps are so small that the weights stay near their random start."
         )
-    elif top is not low and _clearly_below(low.score(held), top.score(held), R2_NOISE):
+    elif top is not low and clearly_below(low.score(held), top.score(held), R2_NOISE):
         text = (
             f"Too low for {epochs}: at lr {lr(low.config.lr)} the loss changes by a median of "
             f"{moved_text} %, yet {name} ends at {acc_text(low, held)}{on} against "
@@ -774,7 +774,7 @@ def _measured_too_high(
     are the held-out set's (no training loss is compared then)."""
     lr = format_value
     h = f"lr {lr(high.config.lr)}"
-    better = [g for g in lower if _clearly_below(score(high), score(g), noise)]
+    better = [g for g in lower if clearly_below(score(high), score(g), noise)]
     on = " on the held-out set of" if held else " on"
     if better:
         b = max(better, key=lambda g: (score(g).mean, g.config.lr))
@@ -788,9 +788,9 @@ def _measured_too_high(
         )
     if held:
         return None
-    same = [g for g in lower if not _clearly_below(score(g), score(high), noise)]
+    same = [g for g in lower if not clearly_below(score(g), score(high), noise)]
     # "more than twice as low": the floor of the gap is the lower rate's own loss
-    better = [g for g in same if _clearly_below(g.loss, high.loss, g.loss.mean)]
+    better = [g for g in same if clearly_below(g.loss, high.loss, g.loss.mean)]
     if better:
         b = min(better, key=lambda g: (g.loss.mean, -g.config.lr))
         return (
@@ -883,12 +883,11 @@ def _longer_run(above: bool) -> str:
 
 
 def _not_clearly(a: Stats, b: Stats, regression: bool) -> str:
-    """Why mean ``a``, below ``b``, is not :func:`_clearly_below` it, as a sentence says it
+    """Why mean ``a``, below ``b``, is not :func:`clearly_below` it, as a sentence says it
     ("not by more than ..."): the seeds' spread (twice the standard error of the
     difference), or the noise floor (0.02 of R², 2 points of accuracy) when the gap is
     beyond the spread but under the floor."""
-    var = sum((s.std if math.isfinite(s.std) else 0.0) ** 2 / s.n for s in (a, b) if s.n)
-    if b.mean - a.mean <= 2.0 * math.sqrt(var):
+    if b.mean - a.mean <= difference_spread(a, b):
         return "the spread over seeds"
     return f"{R2_NOISE:g} of R²" if regression else f"{100 * ACC_NOISE:g} points"
 
@@ -899,16 +898,6 @@ def _not_clearly_any(high: GroupView, above: list[GroupView], held: bool = False
     on the held-out set)."""
     whys = {_not_clearly(high.score(held), g.score(held), high.regression) for g in above}
     return " and ".join(sorted(whys)) if whys else "the spread over seeds"
-
-
-def _clearly_below(a: Stats, b: Stats, floor: float) -> bool:
-    """Whether mean ``a`` is below mean ``b`` by more than the seeds explain: by more than
-    ``floor`` and than twice the standard error of the difference (a lone seed has no
-    spread, so its std counts as 0)."""
-    if not (a.n and b.n):
-        return False
-    var = sum((s.std if math.isfinite(s.std) else 0.0) ** 2 / s.n for s in (a, b))
-    return b.mean - a.mean > max(floor, 2.0 * math.sqrt(var))
 
 
 def _too_high_compared(high: GroupView, lower: list[GroupView], name: str) -> str:
@@ -1014,7 +1003,7 @@ def _bias_answer(f: Finder, n_params: tuple[int, int], where: str = "") -> list[
         # uses (persona22 M6: "does worse" from 2 points inside a 10-13 point spread)
         noise = R2_NOISE if base.regression else ACC_NOISE
         a, b = nob.score(held), base.score(held)
-        if _clearly_below(a, b, noise):
+        if clearly_below(a, b, noise):
             worse.append(dataset_name(ds))
         elif a.n and b.n and a.mean < b.mean - noise:
             unclear.append((dataset_name(ds), nob, base))
@@ -1049,7 +1038,7 @@ def _bias_answer(f: Finder, n_params: tuple[int, int], where: str = "") -> list[
 
 def _unclear_text(unclear: list[tuple[str, GroupView, GroupView]], held: bool, also: bool) -> str:
     """The datasets where the network without biases ends lower on average, but by no
-    more than the spread over seeds explains (:func:`_clearly_below`): no clear
+    more than the spread over seeds explains (:func:`clearly_below`): no clear
     difference, said with the seed counts (``also``: another dataset was clearly worse)."""
     names = listing([name for name, _, _ in unclear])
     counts = sorted({g.n for _, nob, base in unclear for g in (nob, base)})

@@ -380,11 +380,16 @@ class GroupView:
         return [r for r in self.runs if r.ran_out and not r.oscillating]
 
     @property
+    def perfect_epochs(self) -> list[int]:
+        """For each seed that ends at 100 %, the epoch from which it stays there
+        (:attr:`RunView.perfect_from`): how long it took to get there for good, not its
+        first touch of 100 %."""
+        return [r.perfect_from for r in self.runs if r.perfect_from is not None]
+
+    @property
     def median_perfect_from(self) -> float:
-        """Median over the seeds that end at 100 % of the epoch from which they stay there
-        (:attr:`RunView.perfect_from`; NaN if none): how long they took to get there for
-        good, not their first touch of 100 %."""
-        hits = [r.perfect_from for r in self.runs if r.perfect_from is not None]
+        """The median of :attr:`perfect_epochs` (NaN if no seed ends at 100 %)."""
+        hits = self.perfect_epochs
         return float(np.median(hits)) if hits else math.nan
 
     @property

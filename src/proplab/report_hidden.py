@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from proplab.aggregate import Stats, clearly_below
 from proplab.report_data import PERFECT, GroupView, RunView, best_line_hits, dataset_name
 from proplab.report_text import acc_text, epochs_text, listing, pct
 
@@ -207,7 +208,9 @@ def _points_wrong(r: RunView, level: float) -> str:
 
 def _speed_text(gs: list[GroupView]) -> str:
     """Which widths reach 100 % and how soon (median over the seeds that do), and whether
-    the widest was the fastest; '' when fewer than two widths reach it."""
+    the widest was the fastest: "takes longer" only when the seeds' spread does not explain
+    the gap (:func:`~proplab.aggregate.clearly_below`); '' when fewer than two widths reach
+    100 %."""
     reach = [g for g in gs if math.isfinite(g.median_perfect_from)]
     if len(reach) < 2:
         return ""
@@ -221,6 +224,15 @@ def _speed_text(gs: list[GroupView]) -> str:
     wide = reach[-1]
     fastest = min(sure if len(sure) > 1 else reach, key=lambda g: g.median_perfect_from)
     if fastest is not wide and fastest.median_perfect_from < wide.median_perfect_from:
+        if not clearly_below(
+            Stats.of(fastest.perfect_epochs), Stats.of(wide.perfect_epochs), floor=0.0
+        ):
+            # a later median the seeds' spread explains: no claim either way
+            return text + (
+                f" More units are not faster here, nor clearly slower: {width_name(wide)}'s "
+                f"median is later than {width_name(fastest)}'s by less than the spread over "
+                "seeds."
+            )
         text += (
             f" More units are not faster here: {width_name(wide)} takes longer than "
             f"{width_name(fastest)}"
