@@ -30,7 +30,7 @@ ON_TOP = {
     "__init__", "__main__", "aggregate", "cli", "cli_commands", "cli_flags", "csvdata", "csvtable",
     "dataload", "diabetes", "digits", "experiments", "label_geometry", "model_check", "per_replica",
     "playground", "playground_server", "plots", "pools", "predict", "predict_out", "progress", "run_parts",
-    "report", "report_answers", "report_data", "report_doc", "report_figures", "report_hidden",
+    "report", "report_answers", "report_data", "report_doc", "report_figures", "report_hidden", "report_lr",
     "report_html", "report_network", "report_setup", "report_text", "run_figures", "runio",
     "serialize", "serialize_streams", "sklearn", "snapshots", "stack_plan", "stacking", "sweep",
     "sweep_boundaries", "sweep_dots", "sweep_folder", "sweep_plots", "sweep_progress", "sweep_spec", "sweep_workers",

@@ -35,6 +35,9 @@ RISE = 0.01
 CYCLE = 0.9  # a window whose loss alternates up/down on 90 % of its epochs is a period-2 cycle
 CYCLE_BREAK = 10  # ... that started after the last 10 epochs in a row that did not alternate
 PERFECT = 1.0 - 1e-9
+# score differences under these are noise even with no spread over seeds
+R2_NOISE = 0.02  # of R²
+ACC_NOISE = 0.02  # of accuracy: 2 points
 # the runs that trained every epoch they were given: one stopped by its own rule (tol,
 # early stopping) has no "more epochs" to ask about
 RAN_OUT = "completed"
@@ -346,6 +349,12 @@ class GroupView:
     @property
     def n_perfect(self) -> int:
         return sum(r.record.final_accuracy >= PERFECT for r in self.runs)
+
+    @property
+    def epochs_trained(self) -> int:
+        """The epochs this setting trained: its longest run's (a seed may stop early at
+        ``tol``)."""
+        return max(r.loss.size for r in self.runs)
 
     @property
     def all_perfect(self) -> bool:
