@@ -2074,6 +2074,34 @@ def test_the_epochs_note_names_the_handout_only_for_the_handouts_data():
     assert other.startswith("**Epochs**: 1,000 per run. Of the 1 distinct setting, 1 has ")
 
 
+def test_the_epochs_note_names_experiments_of_their_own_length_and_tol():
+    # claims23 M4: "5,000 per run ... settled by then" when experiments ran 1,500 and 8,000
+    # epochs and two runs stopped at tol
+    import dataclasses
+
+    done = _runs("1", 1.0, [1.0] * 3, first=700)  # 1,000 epochs each
+    note = report_setup._epochs_note([_view({"1": done})], RunConfig(epochs=5000))
+    assert note.startswith(
+        '**Epochs**: 5,000 per run (1,000 in "All runs"; the handout trains up to 100,000). '
+        "Of the 1 distinct setting, 1 has settled by the end of their runs: "
+    )
+    stops = [
+        dataclasses.replace(
+            r, record=dataclasses.replace(r.record, config=r.record.config.replace(tol=1e-3))
+        )
+        for r in done
+    ]
+    note = report_setup._epochs_note([_view({"1": stops})], RunConfig(epochs=1000))
+    assert note.startswith(
+        "**Epochs**: 1,000 per run (the handout trains up to 100,000); a run stops early once "
+        "its loss is below tol 0.001. Of the 1 distinct setting, 1 has settled by the end of "
+        "their runs: "
+    )
+    # the same length everywhere and no tol: as before
+    same = report_setup._epochs_note([_view({"1": done})], RunConfig(epochs=1000))
+    assert "settled by then: " in same and "tol" not in same
+
+
 def test_the_units_pointer_says_when_the_run_it_points_at_has_not_fitted_xor():
     # found by review: "the output combines those into the boundary XOR needs" under the
     # units of a run stuck at 52.4 %

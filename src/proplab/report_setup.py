@@ -307,6 +307,32 @@ def _describe_values(cfgs: dict[int, RunConfig]) -> str:
     )
 
 
+def _other_epochs(views: list[ExperimentView], epochs: int) -> list[str]:
+    """``['1,500 in "Learning rate"', '8,000 in "Hidden units"']``: the experiments whose runs
+    train another number of epochs than the base's ``epochs`` (a sweep file's
+    ``base.epochs`` or ``vary.epochs`` per experiment)."""
+    parts = []
+    for v in views:
+        counts = sorted({r.record.config.epochs for g in v.groups for r in g.runs})
+        if counts and counts != [epochs]:
+            span = f"{counts[0]:,}" if len(counts) == 1 else f"{counts[0]:,} to {counts[-1]:,}"
+            parts.append(f'{span} in "{v.experiment.title}"')
+    return parts
+
+
+def _tol_text(views: list[ExperimentView]) -> str:
+    """``'; a run stops early once its loss is below tol 0.001'`` when some run has a tol (the
+    lowest if they differ), or ''."""
+    tols = {
+        r.record.config.tol
+        for v in views
+        for g in v.groups
+        for r in g.runs
+        if r.record.config.tol is not None
+    }
+    return f"; a run stops early once its loss is below tol {min(tols):g}" if tols else ""
+
+
 def _epochs_note(views: list[ExperimentView], base: RunConfig) -> str:
     seen: dict[tuple[str, ...], tuple[ExperimentView, GroupView]] = {}
     for v in views:
@@ -347,15 +373,23 @@ def _epochs_note(views: list[ExperimentView], base: RunConfig) -> str:
         rule += ", or stopped early in every seed by their own rule (tol or early stopping)"
     # the handout's own numbers only where its datasets are
     lab_data = any(g.runs[0].record.dataset in LAB_DATASETS for _, g in seen.values() if g.runs)
-    handout = " (the handout trains up to 100,000)" if lab_data else ""
+    others = _other_epochs(views, base.epochs)
+    notes = [", ".join(others)] if others else []
+    notes += ["the handout trains up to 100,000"] if lab_data else []
+    aside = f" ({'; '.join(notes)})" if notes else ""
+    # "by then" reads as the base's epochs: with experiments of their own length (or runs
+    # stopped by tol), each setting is judged at the end of its own runs
+    stops = _tol_text(views)
+    by_then = "by the end of their runs" if others or stops else "by then"
     text = (
-        f"**Epochs**: {base.epochs:,} per run{handout}. Of the "
+        f"**Epochs**: {base.epochs:,} per run{aside}{stops}. Of the "
         f"{n} distinct setting{'s' if n != 1 else ''}, "
     )
     if settled:
-        text += f"{len(settled)} {'has' if len(settled) == 1 else 'have'} settled by then: {rule}."
+        has = "has" if len(settled) == 1 else "have"
+        text += f"{len(settled)} {has} settled {by_then}: {rule}."
     else:
-        text += f"none has settled by then ({rule})."
+        text += f"none has settled {by_then} ({rule})."
     # two experiments may each have an "lr 1 on moons" (their own bases differ): those say
     # which experiment they are from
     shown = Counter((setting_name(v, g.setting), g.dataset) for v, g in seen.values())
