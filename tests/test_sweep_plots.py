@@ -457,7 +457,9 @@ def test_a_setting_that_diverged_before_any_point_gets_its_cross(tmp_path: Path)
     sets = [CurveSet("0.1", falling), CurveSet("5", runaway), CurveSet("2", [np.array([np.nan])])]
     fig = sweep_plots.learning_curves({"digits": sets}, tmp_path / "e.png")
     legend = fig.legends[0].get_title().get_text()
-    assert "(loss over 100 x the start)" in legend and "or diverged before any point" in legend
+    assert (
+        "(loss over 100 x the highest start)" in legend and "or diverged before any point" in legend
+    )
     # a setting with no epoch at all (stopped before one) did not diverge: no cross
     sets = [CurveSet("0.1", falling), CurveSet("2", [np.array([])])]
     fig = sweep_plots.learning_curves({"digits": sets}, tmp_path / "d.png")

@@ -575,7 +575,10 @@ def learning_curves(
         how += ("striped: lines on top of each other", "(named under each panel)")
     if ceiling is not None:
         # two short lines: one long line beside a single panel squeezed it to a strip
-        how += ("x on the top edge: diverging there", f"(loss over {RUNAWAY:g} x the start)")
+        how += (
+            "x on the top edge: diverging there",
+            f"(loss over {RUNAWAY:g} x the highest start)",
+        )
         if never_drawn:  # a setting with no finite point has no start to compare with
             how += ("or diverged before any point",)
     elif crossed:  # no ceiling: only settings with no finite loss at all have crosses
