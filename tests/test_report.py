@@ -1642,7 +1642,8 @@ def test_figures_name_the_lowest_seed_and_skip_a_diverged_runs_units(monkeypatch
     assert figures[0].caption == (
         f"{view.experiment.title}: loss per epoch, pointwise median over 3 seeds (at each epoch, "
         "so it can switch seeds) with their min and max; "
-        "a seed that diverged (lr 1) leaves them where its curve ends"
+        "past the last finite loss of a seed that diverged before the others of its setting "
+        "(lr 1), they are over the seeds still going"
     )
     assert figures[-1].caption.startswith(
         f"{view.experiment.title}: the trained model's P(class 1) over the inputs (seed 0)"
@@ -1678,7 +1679,10 @@ def test_a_curves_caption_says_a_stopped_seed_counts_with_its_last_loss(monkeypa
     assert (
         "a seed that stopped early (lr 0.1) counts with its last loss from its stop on" in caption
     )
-    assert "a seed that diverged (lr 1) leaves them where its curve ends" in caption
+    assert (
+        "past the last finite loss of a seed that diverged before the others of its setting "
+        "(lr 1), they are over the seeds still going" in caption
+    )
 
 
 def test_the_base_setting_of_each_lab_experiment_is_found_for_its_black_curve():

@@ -79,7 +79,8 @@ def experiment_figures(v: ExperimentView, out: Path, folder: str) -> list[Figure
     if n_seeds > 1 and diverged:
         # past a seed's last finite loss the median is over the others: it can jump
         caption += (
-            f"; a seed that diverged ({', '.join(diverged)}) leaves them where its curve ends"
+            f"; past the last finite loss of a seed that diverged before the others of its "
+            f"setting ({', '.join(diverged)}), they are over the seeds still going"
         )
     figures.append(Figure(rel, caption))
 
