@@ -1289,3 +1289,101 @@ def test_frames_bigger_than_one_step_may_take_are_capped_saying_so(
     notes = notes_of(dom, 1)
     assert session.epoch == 10 and notes["notice"] == ""
     assert notes["cap"] == "(5 here: the most one step of this network on these points takes)"
+
+
+# The network canvas as the page draws it: each unit's box (data-unit-boxes, column by
+# column) and a weight line's Bezier curve (as drawNetwork makes it); hovering a point
+ON_THE_NET = """
+function netBoxes() {
+  return $$("net").getAttribute("data-unit-boxes").split(";").map(function (b) {
+    return b.split(",").map(Number);
+  });
+}
+function linePoint(a, b, t) {
+  var s = Number($$("net").getAttribute("data-spacing")), u = 1 - t;
+  var p = [[a[0] + a[2] / 2, a[1]], [a[0] + s / 2, a[1]], [b[0] - s / 2, b[1]], [b[0] - b[2] / 2, b[1]]];
+  var k = [u * u * u, 3 * u * u * t, 3 * u * t * t, t * t * t];
+  return [0, 1].map(function (d) { return k[0] * p[0][d] + k[1] * p[1][d] + k[2] * p[2][d] + k[3] * p[3][d]; });
+}
+function hover(p) {
+  var c = $$("net"), box = c.getBoundingClientRect();
+  c.dispatchEvent(new MouseEvent("mousemove", {bubbles: true, clientX: box.left + p[0], clientY: box.top + p[1]}));
+  return $$("net-tip").hidden ? "" : $$("net-tip").textContent;
+}
+function pixel(p) {
+  var c = $$("net"), r = window.devicePixelRatio || 1;
+  var copy = document.createElement("canvas");
+  copy.width = c.width; copy.height = c.height;
+  var ctx = copy.getContext("2d", {willReadFrequently: true});
+  ctx.drawImage(c, 0, 0);
+  return Array.prototype.slice.call(ctx.getImageData(Math.round(p[0] * r), Math.round(p[1] * r), 1, 1).data, 0, 3);
+}
+"""
+
+
+def test_hovering_the_network_shows_weights_and_biases_and_biases_are_drawn(
+    chromium, serve, tmp_path
+):
+    # TensorFlow Playground's tooltips: a line gives its weight, a unit its bias; each
+    # unit's bias is a small square at its foot in the lines' colours
+    session = Playground(
+        {"dataset": "circle", "hidden": [2], "activation": "tanh", "optimizer": "adam", "lr": 0.03}
+    )
+    state = session.step(100)
+    weights, biases = state["weights"], state["biases"]
+    # boxes: x1, x2 (inputs), the two hidden units, the output
+    action = ON_THE_NET + staged(
+        (
+            READY,
+            "var b = netBoxes(); notes.boxes = b.length;"
+            " notes.line = hover(linePoint(b[1], b[2], 0.3));"  # x2 -> hidden unit 1
+            " notes.line2 = hover(linePoint(b[3], b[4], 0.5));"  # hidden unit 2 -> output
+            " notes.unit = hover([b[3][0], b[3][1]]);"  # hidden unit 2
+            " notes.mark = hover([b[4][0] - b[4][2] / 2 - 3, b[4][1] + b[4][3] / 2 - 2]);"
+            " notes.input = hover([b[0][0], b[0][1]]);"
+            " notes.nothing = hover([2, 2]); notes.caption = $$('net-hover').textContent;"
+            " notes.marks = $$('net').getAttribute('data-bias-marks');"
+            " notes.hidden_colour = pixel([b[2][0] - b[2][2] / 2 - 3, b[2][1] + b[2][3] / 2 - 3]);"
+            " notes.out_colour = pixel([b[4][0] - b[4][2] / 2 - 3, b[4][1] + b[4][3] / 2 - 3])",
+        ),
+    )
+    server = serve(session, action=action)
+    dom, errors, stderr = load(chromium, server.url, tmp_path / "p")
+    assert errors == [] and console_lines(stderr) == []
+    notes = notes_of(dom, 1)
+    assert notes["boxes"] == 5
+    # the numbers are the model's, as the server sent them
+    assert notes["line"] == f"weight x2 → layer 1 unit 1: {weights[0][1][0]}"
+    assert notes["line2"] == f"weight layer 1 unit 2 → output: {weights[1][1][0]}"
+    assert notes["unit"].startswith("hidden layer 1, unit 2: tanh output ")
+    assert notes["unit"].endswith(f"; bias {biases[0][1]}")
+    assert notes["mark"] == f"output: P(class 1); bias {biases[1][0]}"
+    assert notes["input"].startswith("input x1: ") and "bias" not in notes["input"]
+    assert notes["nothing"] == "" and notes["caption"] == ""
+    # a mark on each hidden unit and the output, coloured by the bias's sign (hidden
+    # biases positive: blue; the output's negative: orange), strongly (|b| > 1.5)
+    assert biases[0][0] > 1.5 and biases[1][0] < -1.5
+    assert notes["marks"] == "0 2 1"
+    r, g, b = notes["hidden_colour"]
+    assert b > r + 80, notes["hidden_colour"]
+    r, g, b = notes["out_colour"]
+    assert r > b + 80, notes["out_colour"]
+
+
+def test_without_biases_no_mark_is_drawn_and_the_key_says_why(chromium, serve, tmp_path):
+    session = Playground({"dataset": "circle", "hidden": [3], "bias": False})
+    action = ON_THE_NET + staged(
+        (
+            READY,
+            "var b = netBoxes(); notes.unit = hover([b[2][0], b[2][1]]);"
+            " notes.marks = $$('net').getAttribute('data-bias-marks');"
+            " notes.key = $$('no-bias-key').textContent",
+        ),
+    )
+    server = serve(session, action=action)
+    dom, errors, _ = load(chromium, server.url, tmp_path / "p")
+    assert errors == []
+    notes = notes_of(dom, 1)
+    assert notes["marks"] == "0 0 0"
+    assert notes["unit"].endswith("; no bias")
+    assert notes["key"] == " (none here: bias is off)"
