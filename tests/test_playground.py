@@ -678,3 +678,19 @@ def test_biases_sent_are_each_linear_layers_bias(settings, has_bias) -> None:
             assert np.abs(layer.bias.data).max() > 1e-3  # trained away from their zeros
             np.testing.assert_allclose(sent, layer.bias.data, rtol=1e-4, atol=1e-9)
     assert strict_json(state["biases"]) == state["biases"]
+
+
+def test_a_new_seed_draws_new_data_and_the_same_seed_the_same() -> None:
+    # the page's Regenerate is the next seed: new training and test points (and first
+    # weights); a Link with the seed gives the same points again
+    settings = {"dataset": "circle", "n": 120, "test_fraction": 0.25}
+    first = Playground({**settings, "seed": 4})
+    again = Playground({**settings, "seed": 4})
+    other = Playground({**settings, "seed": 5})
+    np.testing.assert_array_equal(first.x, again.x)
+    np.testing.assert_array_equal(first.x_test, again.x_test)
+    np.testing.assert_array_equal(first.y, again.y)
+    assert first.x.shape == other.x.shape == (90, 2)
+    assert not (first.x == other.x).all(axis=1).any()  # not one point in the same place
+    assert not np.array_equal(first.x_test, other.x_test)
+    assert other.setup()["settings"]["seed"] == 5

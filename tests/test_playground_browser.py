@@ -1387,3 +1387,64 @@ def test_without_biases_no_mark_is_drawn_and_the_key_says_why(chromium, serve, t
     assert notes["marks"] == "0 0 0"
     assert notes["unit"].endswith("; no bias")
     assert notes["key"] == " (none here: bias is off)"
+
+
+def test_regenerate_draws_new_data_by_the_next_seed_and_the_link_gives_it_back(
+    chromium, serve, tmp_path
+):
+    # TensorFlow Playground's Regenerate: the next seed (new points, started again); the
+    # Link carries the seed. "show test data" off leaves the test points off the map
+    settings = {"dataset": "circle", "n": 80, "test_fraction": 0.25, "seed": 6}
+    session = Playground(settings)
+    session.step(20)
+    old_x = session.x.copy()
+    action = staged(
+        (
+            READY,
+            'notes.drawn = $$("boundary").getAttribute("data-test-drawn");'
+            ' $$("regenerate").click()',
+        ),
+        (
+            '$$("link-url").href.indexOf("seed=7") >= 0',
+            'notes.link = $$("link-url").href; notes.seed = $$("f-seed").value;'
+            ' notes.epoch = $$("epoch").textContent;'
+            ' var box = $$("show-test"); box.checked = false; box.dispatchEvent(new Event("change"));'
+            ' notes.hidden_drawn = $$("boundary").getAttribute("data-test-drawn")',
+        ),
+    )
+    server = serve(session, action=action)
+    dom, errors, _ = load(chromium, server.url, tmp_path / "p")
+    assert errors == []
+    notes = notes_of(dom, 2)
+    assert notes["drawn"] == "20" and notes["hidden_drawn"] == "0"
+    # started again on the next seed's points (as a new Playground of seed 7 draws them)
+    assert server.playground.cfg.seed == 7 and server.playground.epoch == 0
+    assert notes["seed"] == "7" and notes["epoch"] == "0"
+    fresh = Playground({**settings, "seed": 7})
+    np.testing.assert_array_equal(server.playground.x, fresh.x)
+    np.testing.assert_array_equal(server.playground.x_test, fresh.x_test)
+    assert not np.array_equal(server.playground.x, old_x)
+
+    # the Link starts that session (the same points) in a page of another server
+    query = notes["link"].split("?", 1)[1]
+    assert dict(parse_qsl(query))["seed"] == "7"
+    other = serve(action=staged((READY, "notes.ok = 1")))
+    _, errors, _ = load(chromium, f"{other.url}?{query}", tmp_path / "q")
+    assert errors == []
+    np.testing.assert_array_equal(other.playground.x, fresh.x)
+    np.testing.assert_array_equal(other.playground.x_test, fresh.x_test)
+
+
+def test_regenerate_is_off_for_xor_saying_why(chromium, serve, tmp_path):
+    action = staged(
+        (
+            READY,
+            'notes.off = $$("regenerate").disabled; notes.title = $$("regenerate").title',
+        ),
+    )
+    server = serve(Playground({"dataset": "xor"}), action=action)
+    dom, errors, _ = load(chromium, server.url, tmp_path / "p")
+    assert errors == []
+    notes = notes_of(dom, 1)
+    assert notes["off"] is True
+    assert notes["title"] == "xor's 21 points are fixed: no new data to draw"
