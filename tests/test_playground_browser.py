@@ -1448,3 +1448,63 @@ def test_regenerate_is_off_for_xor_saying_why(chromium, serve, tmp_path):
     notes = notes_of(dom, 1)
     assert notes["off"] is True
     assert notes["title"] == "xor's 21 points are fixed: no new data to draw"
+
+
+UNIT_BUTTON = '$$("unit-buttons").querySelector(\'[data-layer="{}"][data-delta="{}"]\')'
+
+
+def test_plus_and_minus_buttons_change_the_hidden_layers(chromium, serve, tmp_path):
+    # TensorFlow Playground's +/-: a layer (of 2 units) more or fewer, a unit more or fewer
+    # in one layer; each starts again through the "hidden layers" field, as typing would
+    caption = '$$("net-caption").textContent.indexOf("{}") === 0'
+    action = staged(
+        (READY, '$$("layers-plus").click()'),
+        (caption.format("2 → 2 → 2 → 1 units"), UNIT_BUTTON.format(1, 1) + ".click()"),
+        (
+            caption.format("2 → 2 → 3 → 1 units"),
+            'notes.field = $$("f-hidden").value; ' + UNIT_BUTTON.format(0, -1) + ".click()",
+        ),
+        (caption.format("2 → 1 → 3 → 1 units"), '$$("layers-minus").click()'),
+        (
+            caption.format("2 → 1 → 1 units"),
+            'notes.unit_minus_off = $$("unit-buttons").querySelectorAll("button")[0].disabled;'
+            ' $$("layers-minus").click()',
+        ),
+        (
+            caption.format("2 → 1 units (no hidden layer)"),
+            'notes.minus_off = $$("layers-minus").disabled;'
+            ' notes.unit_buttons = $$("unit-buttons").children.length',
+        ),
+    )
+    server = serve(Playground({"hidden": [2]}), action=action)
+    dom, errors, _ = load(chromium, server.url, tmp_path / "p")
+    assert errors == []
+    notes = notes_of(dom, 6)
+    assert notes["field"] == "2, 3"
+    assert notes["unit_minus_off"] is True  # a layer keeps at least one unit
+    assert notes["minus_off"] is True and notes["unit_buttons"] == 0
+    assert server.playground.cfg.hidden_sizes == []
+
+
+def test_plus_buttons_stop_at_the_limits_the_server_keeps(chromium, serve, tmp_path):
+    limits = options()["limits"]
+    widest = [limits["width"]] + [1] * (limits["layers"] - 1)  # 6 layers, the first of 32
+    action = staged(
+        (
+            READY,
+            'notes.layers_plus = $$("layers-plus").disabled;'
+            " notes.first_plus = " + UNIT_BUTTON.format(0, 1) + ".disabled;"
+            " notes.first_minus = " + UNIT_BUTTON.format(0, -1) + ".disabled;"
+            " notes.last_plus = " + UNIT_BUTTON.format(5, 1) + ".disabled;"
+            ' change("f-hidden", "33")',  # typed past the limit: the server's refusal
+        ),
+        ("refused()", "notes.error = error()"),
+    )
+    server = serve(Playground({"hidden": widest}), action=action)
+    dom, errors, _ = load(chromium, server.url, tmp_path / "p")
+    assert errors == []
+    notes = notes_of(dom, 2)
+    assert notes["layers_plus"] is True and notes["first_plus"] is True
+    assert notes["first_minus"] is False and notes["last_plus"] is False
+    assert notes["error"].startswith("hidden: the playground draws at most 6 hidden layers")
+    assert server.playground.cfg.hidden_sizes == widest
