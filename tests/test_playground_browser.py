@@ -1508,3 +1508,43 @@ def test_plus_buttons_stop_at_the_limits_the_server_keeps(chromium, serve, tmp_p
     assert notes["first_minus"] is False and notes["last_plus"] is False
     assert notes["error"].startswith("hidden: the playground draws at most 6 hidden layers")
     assert server.playground.cfg.hidden_sizes == widest
+
+
+def test_with_5000_points_test_rings_leave_the_training_points_in_sight(chromium, serve, tmp_path):
+    # play22's L4: each test point was a white disc in two rings, 4 px across at 5 000
+    # points, so the test points covered the training points under them
+    session = Playground({"dataset": "circle", "n": 5000, "test_fraction": 0.2, "hidden": [2]})
+    # the training point with a test point closest on top of it (well inside its dot)
+    gaps = np.linalg.norm(session.x[:, None, :] - session.x_test[None, :, :], axis=-1)
+    k = int(gaps.min(axis=1).argmin())
+    assert gaps[k].min() < 0.003  # under a tenth of a pixel on this map
+    colour = (
+        "function colourAt(p) { var c = $$('boundary'), w = where(p), r = window.devicePixelRatio || 1;"
+        " var copy = document.createElement('canvas'); copy.width = c.width; copy.height = c.height;"
+        " var ctx = copy.getContext('2d', {willReadFrequently: true}); ctx.drawImage(c, 0, 0);"
+        " return Array.prototype.slice.call(ctx.getImageData(Math.round(w.x * r),"
+        " Math.round(w.y * r), 1, 1).data, 0, 3); }"
+    )
+    point = session.x[k].tolist()
+    action = (
+        ON_THE_MAP
+        + colour
+        + staged(
+            (
+                READY,
+                f'notes.style = $$("boundary").getAttribute("data-test-style");'
+                f" notes.centre = colourAt({point});"
+                ' notes.key = $$("test-key").querySelector(".dot").className',
+            ),
+        )
+    )
+    server = serve(session, action=action)
+    dom, errors, _ = load(chromium, server.url, tmp_path / "p")
+    assert errors == []
+    notes = notes_of(dom, 1)
+    assert notes["style"] == "thin" and notes["key"] == "dot ring thin"
+    # the training point's fill (its class's hue, maybe a neighbour's dark edge) shows
+    # through the test point's ring; it was the test point's white disc
+    r, g, b = notes["centre"]
+    assert min(r, g, b) < 200, notes["centre"]
+    assert (b > r + 60) if session.y[k] else (r > b + 60), notes["centre"]
