@@ -1514,10 +1514,17 @@ def test_with_5000_points_test_rings_leave_the_training_points_in_sight(chromium
     # play22's L4: each test point was a white disc in two rings, 4 px across at 5 000
     # points, so the test points covered the training points under them
     session = Playground({"dataset": "circle", "n": 5000, "test_fraction": 0.2, "hidden": [2]})
-    # the training point with a test point closest on top of it (well inside its dot)
-    gaps = np.linalg.norm(session.x[:, None, :] - session.x_test[None, :, :], axis=-1)
-    k = int(gaps.min(axis=1).argmin())
-    assert gaps[k].min() < 0.003  # under a tenth of a pixel on this map
+    # a training point with a test point on top of it (under half a pixel apart: ~0.01 a
+    # pixel on this map) and no other point within 4 pixels: what is drawn at its centre is
+    # the pair's alone
+    points = np.concatenate([session.x, session.x_test])
+    gaps = np.linalg.norm(session.x[:, None, :] - points[None, :, :], axis=-1)
+    gaps[np.arange(len(session.x)), np.arange(len(session.x))] = np.inf  # not itself
+    near = np.sort(gaps, axis=1)
+    nearest_test = gaps[:, len(session.x) :].min(axis=1)
+    alone = (nearest_test < 0.005) & (near[:, 1] > 0.04)
+    assert alone.any()
+    k = int(np.flatnonzero(alone)[0])
     colour = (
         "function colourAt(p) { var c = $$('boundary'), w = where(p), r = window.devicePixelRatio || 1;"
         " var copy = document.createElement('canvas'); copy.width = c.width; copy.height = c.height;"
