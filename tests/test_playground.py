@@ -653,3 +653,44 @@ def test_setup_gives_the_most_epochs_one_step_may_take(monkeypatch) -> None:
     assert session.step(most)["epoch"] == most
     with pytest.raises(PlaygroundError, match=r"at most 5 here"):
         session.step(most + 1)
+
+
+@pytest.mark.parametrize(
+    ("settings", "has_bias"),
+    [
+        ({"dataset": "circle", "hidden": [3, 2], "bias": True}, [True, True, True]),
+        ({"dataset": "circle", "hidden": [3, 2], "bias": False}, [False, False, False]),
+        # batchnorm's shift stands for a hidden layer's bias: its Linear has none
+        ({"dataset": "circle", "hidden": [3, 2], "batchnorm": True}, [False, False, True]),
+    ],
+)
+def test_biases_sent_are_each_linear_layers_bias(settings, has_bias) -> None:
+    # the network drawing's bias marks and its hover tooltips show these numbers
+    session = Playground(settings)
+    state = session.step(30)
+    linears = [m for m in session.model.modules() if type(m).__name__ == "Linear"]
+    assert [b is not None for b in state["biases"]] == has_bias
+    assert len(state["biases"]) == len(state["weights"]) == len(linears)
+    for sent, weights, layer in zip(state["biases"], state["weights"], linears, strict=True):
+        # the tooltip's weight is the model's, to the 5 digits sent
+        np.testing.assert_allclose(weights, layer.weight.data, rtol=1e-4, atol=1e-9)
+        if layer.bias is not None:
+            assert np.abs(layer.bias.data).max() > 1e-3  # trained away from their zeros
+            np.testing.assert_allclose(sent, layer.bias.data, rtol=1e-4, atol=1e-9)
+    assert strict_json(state["biases"]) == state["biases"]
+
+
+def test_a_new_seed_draws_new_data_and_the_same_seed_the_same() -> None:
+    # the page's Regenerate is the next seed: new training and test points (and first
+    # weights); a Link with the seed gives the same points again
+    settings = {"dataset": "circle", "n": 120, "test_fraction": 0.25}
+    first = Playground({**settings, "seed": 4})
+    again = Playground({**settings, "seed": 4})
+    other = Playground({**settings, "seed": 5})
+    np.testing.assert_array_equal(first.x, again.x)
+    np.testing.assert_array_equal(first.x_test, again.x_test)
+    np.testing.assert_array_equal(first.y, again.y)
+    assert first.x.shape == other.x.shape == (90, 2)
+    assert not (first.x == other.x).all(axis=1).any()  # not one point in the same place
+    assert not np.array_equal(first.x_test, other.x_test)
+    assert other.setup()["settings"]["seed"] == 5

@@ -1289,3 +1289,269 @@ def test_frames_bigger_than_one_step_may_take_are_capped_saying_so(
     notes = notes_of(dom, 1)
     assert session.epoch == 10 and notes["notice"] == ""
     assert notes["cap"] == "(5 here: the most one step of this network on these points takes)"
+
+
+# The network canvas as the page draws it: each unit's box (data-unit-boxes, column by
+# column) and a weight line's Bezier curve (as drawNetwork makes it); hovering a point
+ON_THE_NET = """
+function netBoxes() {
+  return $$("net").getAttribute("data-unit-boxes").split(";").map(function (b) {
+    return b.split(",").map(Number);
+  });
+}
+function linePoint(a, b, t) {
+  var s = Number($$("net").getAttribute("data-spacing")), u = 1 - t;
+  var p = [[a[0] + a[2] / 2, a[1]], [a[0] + s / 2, a[1]], [b[0] - s / 2, b[1]], [b[0] - b[2] / 2, b[1]]];
+  var k = [u * u * u, 3 * u * u * t, 3 * u * t * t, t * t * t];
+  return [0, 1].map(function (d) { return k[0] * p[0][d] + k[1] * p[1][d] + k[2] * p[2][d] + k[3] * p[3][d]; });
+}
+function hover(p) {
+  var c = $$("net"), box = c.getBoundingClientRect();
+  c.dispatchEvent(new MouseEvent("mousemove", {bubbles: true, clientX: box.left + p[0], clientY: box.top + p[1]}));
+  return $$("net-tip").hidden ? "" : $$("net-tip").textContent;
+}
+function pixel(p) {
+  var c = $$("net"), r = window.devicePixelRatio || 1;
+  var copy = document.createElement("canvas");
+  copy.width = c.width; copy.height = c.height;
+  var ctx = copy.getContext("2d", {willReadFrequently: true});
+  ctx.drawImage(c, 0, 0);
+  return Array.prototype.slice.call(ctx.getImageData(Math.round(p[0] * r), Math.round(p[1] * r), 1, 1).data, 0, 3);
+}
+"""
+
+
+def test_hovering_the_network_shows_weights_and_biases_and_biases_are_drawn(
+    chromium, serve, tmp_path
+):
+    # TensorFlow Playground's tooltips: a line gives its weight, a unit its bias; each
+    # unit's bias is a small square at its foot in the lines' colours
+    session = Playground(
+        {"dataset": "circle", "hidden": [2], "activation": "tanh", "optimizer": "adam", "lr": 0.03}
+    )
+    state = session.step(100)
+    weights, biases = state["weights"], state["biases"]
+    # boxes: x1, x2 (inputs), the two hidden units, the output
+    action = ON_THE_NET + staged(
+        (
+            READY,
+            "var b = netBoxes(); notes.boxes = b.length;"
+            " notes.line = hover(linePoint(b[1], b[2], 0.3));"  # x2 -> hidden unit 1
+            " notes.line2 = hover(linePoint(b[3], b[4], 0.5));"  # hidden unit 2 -> output
+            " notes.unit = hover([b[3][0], b[3][1]]);"  # hidden unit 2
+            " notes.mark = hover([b[4][0] - b[4][2] / 2 - 3, b[4][1] + b[4][3] / 2 - 2]);"
+            " notes.input = hover([b[0][0], b[0][1]]);"
+            " notes.nothing = hover([2, 2]); notes.caption = $$('net-hover').textContent;"
+            " notes.marks = $$('net').getAttribute('data-bias-marks');"
+            " notes.hidden_colour = pixel([b[2][0] - b[2][2] / 2 - 3, b[2][1] + b[2][3] / 2 - 3]);"
+            " notes.out_colour = pixel([b[4][0] - b[4][2] / 2 - 3, b[4][1] + b[4][3] / 2 - 3])",
+        ),
+    )
+    server = serve(session, action=action)
+    dom, errors, stderr = load(chromium, server.url, tmp_path / "p")
+    assert errors == [] and console_lines(stderr) == []
+    notes = notes_of(dom, 1)
+    assert notes["boxes"] == 5
+    # the numbers are the model's, as the server sent them
+    assert notes["line"] == f"weight x2 → layer 1 unit 1: {weights[0][1][0]}"
+    assert notes["line2"] == f"weight layer 1 unit 2 → output: {weights[1][1][0]}"
+    assert notes["unit"].startswith("hidden layer 1, unit 2: tanh output ")
+    assert notes["unit"].endswith(f"; bias {biases[0][1]}")
+    assert notes["mark"] == f"output: P(class 1); bias {biases[1][0]}"
+    assert notes["input"].startswith("input x1: ") and "bias" not in notes["input"]
+    assert notes["nothing"] == "" and notes["caption"] == ""
+    # a mark on each hidden unit and the output, coloured by the bias's sign (hidden
+    # biases positive: blue; the output's negative: orange), strongly (|b| > 1.5)
+    assert biases[0][0] > 1.5 and biases[1][0] < -1.5
+    assert notes["marks"] == "0 2 1"
+    r, g, b = notes["hidden_colour"]
+    assert b > r + 80, notes["hidden_colour"]
+    r, g, b = notes["out_colour"]
+    assert r > b + 80, notes["out_colour"]
+
+
+def test_without_biases_no_mark_is_drawn_and_the_key_says_why(chromium, serve, tmp_path):
+    session = Playground({"dataset": "circle", "hidden": [3], "bias": False})
+    action = ON_THE_NET + staged(
+        (
+            READY,
+            "var b = netBoxes(); notes.unit = hover([b[2][0], b[2][1]]);"
+            " notes.marks = $$('net').getAttribute('data-bias-marks');"
+            " notes.key = $$('no-bias-key').textContent",
+        ),
+    )
+    server = serve(session, action=action)
+    dom, errors, _ = load(chromium, server.url, tmp_path / "p")
+    assert errors == []
+    notes = notes_of(dom, 1)
+    assert notes["marks"] == "0 0 0"
+    assert notes["unit"].endswith("; no bias")
+    assert notes["key"] == " (none here: bias is off)"
+
+
+def test_regenerate_draws_new_data_by_the_next_seed_and_the_link_gives_it_back(
+    chromium, serve, tmp_path
+):
+    # TensorFlow Playground's Regenerate: the next seed (new points, started again); the
+    # Link carries the seed. "show test data" off leaves the test points off the map
+    settings = {"dataset": "circle", "n": 80, "test_fraction": 0.25, "seed": 6}
+    session = Playground(settings)
+    session.step(20)
+    old_x = session.x.copy()
+    action = staged(
+        (
+            READY,
+            'notes.drawn = $$("boundary").getAttribute("data-test-drawn");'
+            ' $$("regenerate").click()',
+        ),
+        (
+            '$$("link-url").href.indexOf("seed=7") >= 0',
+            'notes.link = $$("link-url").href; notes.seed = $$("f-seed").value;'
+            ' notes.epoch = $$("epoch").textContent;'
+            ' var box = $$("show-test"); box.checked = false; box.dispatchEvent(new Event("change"));'
+            ' notes.hidden_drawn = $$("boundary").getAttribute("data-test-drawn")',
+        ),
+    )
+    server = serve(session, action=action)
+    dom, errors, _ = load(chromium, server.url, tmp_path / "p")
+    assert errors == []
+    notes = notes_of(dom, 2)
+    assert notes["drawn"] == "20" and notes["hidden_drawn"] == "0"
+    # started again on the next seed's points (as a new Playground of seed 7 draws them)
+    assert server.playground.cfg.seed == 7 and server.playground.epoch == 0
+    assert notes["seed"] == "7" and notes["epoch"] == "0"
+    fresh = Playground({**settings, "seed": 7})
+    np.testing.assert_array_equal(server.playground.x, fresh.x)
+    np.testing.assert_array_equal(server.playground.x_test, fresh.x_test)
+    assert not np.array_equal(server.playground.x, old_x)
+
+    # the Link starts that session (the same points) in a page of another server
+    query = notes["link"].split("?", 1)[1]
+    assert dict(parse_qsl(query))["seed"] == "7"
+    other = serve(action=staged((READY, "notes.ok = 1")))
+    _, errors, _ = load(chromium, f"{other.url}?{query}", tmp_path / "q")
+    assert errors == []
+    np.testing.assert_array_equal(other.playground.x, fresh.x)
+    np.testing.assert_array_equal(other.playground.x_test, fresh.x_test)
+
+
+def test_regenerate_is_off_for_xor_saying_why(chromium, serve, tmp_path):
+    action = staged(
+        (
+            READY,
+            'notes.off = $$("regenerate").disabled; notes.title = $$("regenerate").title',
+        ),
+    )
+    server = serve(Playground({"dataset": "xor"}), action=action)
+    dom, errors, _ = load(chromium, server.url, tmp_path / "p")
+    assert errors == []
+    notes = notes_of(dom, 1)
+    assert notes["off"] is True
+    assert notes["title"] == "xor's 21 points are fixed: no new data to draw"
+
+
+UNIT_BUTTON = '$$("unit-buttons").querySelector(\'[data-layer="{}"][data-delta="{}"]\')'
+
+
+def test_plus_and_minus_buttons_change_the_hidden_layers(chromium, serve, tmp_path):
+    # TensorFlow Playground's +/-: a layer (of 2 units) more or fewer, a unit more or fewer
+    # in one layer; each starts again through the "hidden layers" field, as typing would
+    caption = '$$("net-caption").textContent.indexOf("{}") === 0'
+    action = staged(
+        (READY, '$$("layers-plus").click()'),
+        (caption.format("2 → 2 → 2 → 1 units"), UNIT_BUTTON.format(1, 1) + ".click()"),
+        (
+            caption.format("2 → 2 → 3 → 1 units"),
+            'notes.field = $$("f-hidden").value; ' + UNIT_BUTTON.format(0, -1) + ".click()",
+        ),
+        (caption.format("2 → 1 → 3 → 1 units"), '$$("layers-minus").click()'),
+        (
+            caption.format("2 → 1 → 1 units"),
+            'notes.unit_minus_off = $$("unit-buttons").querySelectorAll("button")[0].disabled;'
+            ' $$("layers-minus").click()',
+        ),
+        (
+            caption.format("2 → 1 units (no hidden layer)"),
+            'notes.minus_off = $$("layers-minus").disabled;'
+            ' notes.unit_buttons = $$("unit-buttons").children.length',
+        ),
+    )
+    server = serve(Playground({"hidden": [2]}), action=action)
+    dom, errors, _ = load(chromium, server.url, tmp_path / "p")
+    assert errors == []
+    notes = notes_of(dom, 6)
+    assert notes["field"] == "2, 3"
+    assert notes["unit_minus_off"] is True  # a layer keeps at least one unit
+    assert notes["minus_off"] is True and notes["unit_buttons"] == 0
+    assert server.playground.cfg.hidden_sizes == []
+
+
+def test_plus_buttons_stop_at_the_limits_the_server_keeps(chromium, serve, tmp_path):
+    limits = options()["limits"]
+    widest = [limits["width"]] + [1] * (limits["layers"] - 1)  # 6 layers, the first of 32
+    action = staged(
+        (
+            READY,
+            'notes.layers_plus = $$("layers-plus").disabled;'
+            " notes.first_plus = " + UNIT_BUTTON.format(0, 1) + ".disabled;"
+            " notes.first_minus = " + UNIT_BUTTON.format(0, -1) + ".disabled;"
+            " notes.last_plus = " + UNIT_BUTTON.format(5, 1) + ".disabled;"
+            ' change("f-hidden", "33")',  # typed past the limit: the server's refusal
+        ),
+        ("refused()", "notes.error = error()"),
+    )
+    server = serve(Playground({"hidden": widest}), action=action)
+    dom, errors, _ = load(chromium, server.url, tmp_path / "p")
+    assert errors == []
+    notes = notes_of(dom, 2)
+    assert notes["layers_plus"] is True and notes["first_plus"] is True
+    assert notes["first_minus"] is False and notes["last_plus"] is False
+    assert notes["error"].startswith("hidden: the playground draws at most 6 hidden layers")
+    assert server.playground.cfg.hidden_sizes == widest
+
+
+def test_with_5000_points_test_rings_leave_the_training_points_in_sight(chromium, serve, tmp_path):
+    # play22's L4: each test point was a white disc in two rings, 4 px across at 5 000
+    # points, so the test points covered the training points under them
+    session = Playground({"dataset": "circle", "n": 5000, "test_fraction": 0.2, "hidden": [2]})
+    # a training point with a test point on top of it (under half a pixel apart: ~0.01 a
+    # pixel on this map) and no other point within 4 pixels: what is drawn at its centre is
+    # the pair's alone
+    points = np.concatenate([session.x, session.x_test])
+    gaps = np.linalg.norm(session.x[:, None, :] - points[None, :, :], axis=-1)
+    gaps[np.arange(len(session.x)), np.arange(len(session.x))] = np.inf  # not itself
+    near = np.sort(gaps, axis=1)
+    nearest_test = gaps[:, len(session.x) :].min(axis=1)
+    alone = (nearest_test < 0.005) & (near[:, 1] > 0.04)
+    assert alone.any()
+    k = int(np.flatnonzero(alone)[0])
+    colour = (
+        "function colourAt(p) { var c = $$('boundary'), w = where(p), r = window.devicePixelRatio || 1;"
+        " var copy = document.createElement('canvas'); copy.width = c.width; copy.height = c.height;"
+        " var ctx = copy.getContext('2d', {willReadFrequently: true}); ctx.drawImage(c, 0, 0);"
+        " return Array.prototype.slice.call(ctx.getImageData(Math.round(w.x * r),"
+        " Math.round(w.y * r), 1, 1).data, 0, 3); }"
+    )
+    point = session.x[k].tolist()
+    action = (
+        ON_THE_MAP
+        + colour
+        + staged(
+            (
+                READY,
+                f'notes.style = $$("boundary").getAttribute("data-test-style");'
+                f" notes.centre = colourAt({point});"
+                ' notes.key = $$("test-key").querySelector(".dot").className',
+            ),
+        )
+    )
+    server = serve(session, action=action)
+    dom, errors, _ = load(chromium, server.url, tmp_path / "p")
+    assert errors == []
+    notes = notes_of(dom, 1)
+    assert notes["style"] == "thin" and notes["key"] == "dot ring thin"
+    # the training point's fill (its class's hue, maybe a neighbour's dark edge) shows
+    # through the test point's ring; it was the test point's white disc
+    r, g, b = notes["centre"]
+    assert min(r, g, b) < 200, notes["centre"]
+    assert (b > r + 60) if session.y[k] else (r > b + 60), notes["centre"]

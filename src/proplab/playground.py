@@ -53,6 +53,7 @@ from proplab.data import plane_axes, plane_points
 from proplab.dataload import ZOO, dataset_defaults, is_regression, regression_problem, zoo_key
 from proplab.experiments import DATASETS, prepare_run
 from proplab.features import FEATURES, Features
+from proplab.layers import Linear
 from proplab.metrics import r2_score
 from proplab.models import hidden_activations
 from proplab.registry import REGISTRIES
@@ -405,8 +406,10 @@ class Playground:
         ``GRID``: P(class 1), or a regression's predicted value as the network outputs
         it, not clipped), ``units`` (per hidden layer, per unit, its output on a
         ``UNIT_GRID`` x ``UNIT_GRID`` grid, flattened row by row), ``weights`` (per
-        Linear layer, its ``(in, out)`` weights) and ``stopped``. Every number that is
-        not finite (a diverged model's) is None."""
+        Linear layer, its ``(in, out)`` weights), ``biases`` (per Linear layer, its
+        ``(out,)`` bias, or None for a layer without one: ``bias`` off, or a hidden layer
+        batchnorm follows) and ``stopped``. Every number that is not finite (a diverged
+        model's) is None."""
         loss, acc, r2 = self._measure(self.x, self.y)
         test_loss, test_acc, test_r2 = (
             (None, None, None)
@@ -433,6 +436,11 @@ class Playground:
             "boundary": _rounded(boundary.reshape(GRID, GRID)),
             "units": [_rounded(layer.T) for layer in units],
             "weights": [_floats(p.data) for p in self.model.parameters() if p.data.ndim == 2],
+            "biases": [
+                None if m.bias is None else _floats(m.bias.data)
+                for m in self.model.modules()
+                if isinstance(m, Linear)
+            ],
             "stopped": self.stopped,
         }
 

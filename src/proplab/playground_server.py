@@ -21,7 +21,7 @@ bug):
   ``test_r2``; accuracy is None for a regression set such as ``plane`` or
   ``multi-gauss``, R² None for a classification, the test ones None without a test
   share), the map ``boundary`` (P(class 1), or a regression's predicted value),
-  the hidden ``units``' maps and the ``weights``.
+  the hidden ``units``' maps, the ``weights`` and the ``biases``.
 - ``POST /api/lr`` with ``{"lr": 0.1}``: a new learning rate, training goes on from
   where it is; returns the setup.
 - ``POST /api/trace`` with ``{"sample": 3}`` (and optionally ``"digits": 4``): the next
