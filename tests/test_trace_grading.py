@@ -49,7 +49,7 @@ def _student(
     dp = sign * 2 * (p - t) / p.size
     if slip == "p - t":
         dp = p - t
-    dz3 = dp * p * (1 - p)
+    dz3 = dp if slip == "no f'(z3)" else dp * p * (1 - p)
     da2 = dz3 @ w["W3"].T
     dz2 = da2 * a2 * (1 - a2)
     da1 = dz2 @ w["W2"].T
@@ -115,6 +115,18 @@ def test_a_float32_submission_is_judged_at_float32s_rounding() -> None:
     assert slipped.text().endswith(
         "(tolerance 0.00012: your arrays are float32, whose rounding reaches this)"
     )
+
+
+def test_float16s_wider_tolerance_names_the_slip_before_a_factor() -> None:
+    # float16's tolerance (1e-2) let dL/da3 for dL/dz3 pass for "times 4.5" (f'(z3) is
+    # nearly the same 0.22 on every row): the first wrong array's slip comes first
+    trace = _trace()
+    result = trace.compare(_student(trace, np.float16, "no f'(z3)"))
+    assert result.tolerance == 1e-2 and result.precision == "float16"
+    assert result.first_wrong.name == "dL/dz3"
+    assert result.first_wrong.note.startswith("it is dL/da3 without the factor f'(z3)")
+    (dw3,) = [r for r in result.rows if r.name == "dL/dW3"]
+    assert dw3.note.startswith("it is proplab's times 4.")  # what dL/dz3 would have had
 
 
 # --- the classic slips, named ---------------------------------------------------------------
