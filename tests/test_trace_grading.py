@@ -232,7 +232,7 @@ def test_the_descent_direction_convention_is_a_convention_not_a_slip() -> None:
     assert not result.ok and result.sign_convention
     assert sum(not r.ok for r in result.rows) == 12
     assert result.text().splitlines()[-1] == (
-        "12 gradients are proplab's with every sign flipped and all 6 updated arrays match: "
+        "12 gradients are proplab's with every sign flipped, and the 6 updated arrays match: "
         "your gradients are -dL/d..., the descent direction (t - p where proplab has p - t), "
         "and your update adds them (W + lr dW): a sign convention, not a slip"
     )

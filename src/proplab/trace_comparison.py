@@ -89,7 +89,7 @@ class Comparison:
             wrong = sum(not r.ok for r in self.rows)
             updates = sum(r.name.endswith(" new") for r in self.rows)
             lines.append(
-                f"{wrong} gradients are proplab's with every sign flipped and all {updates} "
+                f"{wrong} gradients are proplab's with every sign flipped, and the {updates} "
                 "updated arrays match: your gradients are -dL/d..., the descent direction "
                 "(t - p where proplab has p - t), and your update adds them (W + lr dW): a "
                 "sign convention, not a slip"
