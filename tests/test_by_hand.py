@@ -25,7 +25,7 @@ def ran() -> tuple[dict, list[str]]:
 
 def test_each_block_prints_what_the_doc_shows(ran) -> None:
     _, printed = ran
-    assert len(BLOCKS) == 3 and BLOCKS[1][1] and BLOCKS[2][1]
+    assert len(BLOCKS) == 4 and BLOCKS[1][1] and BLOCKS[2][1] and BLOCKS[3][1]
     for (_, shown), actual in zip(BLOCKS, printed, strict=True):
         # rounding-sized differences (2.0e-16) depend on the machine's BLAS and exp
         mine, doc = (docblocks.normalized(CHECK_ERROR.sub("<error>", s)) for s in (actual, shown))
@@ -43,6 +43,25 @@ def test_the_students_slip_is_found_where_the_doc_says(ran) -> None:
     fixed["dL/dz1"] = namespace["da1"] * a1 * (1 - a1)
     fixed["dL/dW1"] = namespace["x"].T @ fixed["dL/dz1"]
     assert namespace["trace"].compare(fixed).ok
+
+
+def test_the_grading_example_passes_what_is_right_and_names_the_slip(ran) -> None:
+    """ta23 M1, M3, L3: the class loop passes a float32 student (WRONG at the float64
+    tolerance 1e-7) and one with the descent-direction sign convention, and names Ben's
+    slip; its starting weights are trace.weights(), the ones the step began from."""
+    namespace, printed = ran
+    step, start, submission = namespace["step"], namespace["start"], namespace["submission"]
+    data = {"x": namespace["x_lab"], "t": namespace["t_lab"], "lr": 1.0}
+    ana = submission(**start, **data, dtype=np.float32)
+    assert ana["p"].dtype == np.float32
+    assert not step.compare(ana, tolerance=1e-7).ok and step.compare(ana).ok
+    dan = step.compare(submission(**start, **data, sign=-1))
+    assert not dan.ok and dan.sign_convention
+    assert [line.split(":")[:2] for line in printed[3].splitlines() if ":" in line[:6]] == [
+        ["ana", " pass"], ["ben", " FAIL"], ["dan", " pass"]
+    ]  # fmt: skip
+    for name, array in start.items():
+        np.testing.assert_array_equal(array, step.arrays()[name])
 
 
 def _trace_values(trace) -> list[float]:

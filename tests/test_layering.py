@@ -23,7 +23,7 @@ CORE = {
     "interrupts", "layers", "losses", "metrics", "models", "module_errors", "optim", "optim_base",
     "parameter",
     "registry", "schedules", "scoring", "splits", "trace", "trace_check", "trace_compare",
-    "trace_comparison", "trace_text", "train", "train_text", "zoo", "zoo_regression",
+    "trace_comparison", "trace_slips", "trace_text", "train", "train_text", "zoo", "zoo_regression",
 }  # fmt: skip
 # everything built on top of it (run folders, figures, reports, sweeps, CLI, web)
 ON_TOP = {

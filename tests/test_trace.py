@@ -725,13 +725,13 @@ def test_a_correct_hand_written_step_matches_array_by_array() -> None:
                 "dL/dz1": m["dL/dz1"] / (m["a1"] * (1 - m["a1"])) * m["z1"] * (1 - m["z1"]),
             },
             "dL/dz1",
-            "",
+            "f'(z1) computed from z1, not from a1?",
         ),
         (lambda m: {**m, "dL/dW1": m["dL/dW1"].T}, "dL/dW1", "transposed (a missing .T?)"),
         (
             lambda m: {**m, "dL/dp": m["dL/dp"] * 2 / 2 * 2},
             "dL/dp",
-            "times 2 (a missing or extra factor",
+            "times 2: a 2 too many (the square's 2 twice?), or N with N = 2 samples",
         ),
         (lambda m: {**m, "dL/dz2": -m["dL/dz2"]}, "dL/dz2", "every sign flipped"),
     ],
@@ -808,7 +808,7 @@ def test_compare_refuses_what_it_cannot_compare_in_words() -> None:
         trace.compare({})
     with pytest.raises(TypeError, match="your 'z1' must be numbers, got an array of dtype <U"):
         trace.compare({"z1": ["a", "b"]})
-    with pytest.raises(ValueError, match="tolerance must be a finite number > 0, got 0"):
+    with pytest.raises(ValueError, match="tolerance must be a finite number > 0 or None, got 0"):
         trace.compare(mine, tolerance=0)
     # another shape is wrong (said), the same values with axes of length 1 are not
     result = trace.compare({"z1": mine["z1"][:1], "dL/db2": mine["dL/db2"].reshape(1, 1)})

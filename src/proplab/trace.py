@@ -182,12 +182,30 @@ class StepTrace:
             out["L after"] = np.asarray(self.loss_after)
         return out
 
-    def compare(self, mine: Mapping[str, Any], tolerance: float = 1e-7) -> Comparison:
+    def weights(self, layout: str = "in_out") -> dict[str, np.ndarray]:
+        """Every parameter as it was before the step (copies), named as :meth:`arrays`
+        names them: ``{"W1": (in, out), "b1": (out,), "W2": ..., ...}``, the weights
+        to give your own code so that it takes the same step. ``layout="out_in"``: each
+        2-D weight transposed, ``(out, in)``, for code computing ``z = x W^T + b`` (then
+        ``compare(..., layout="out_in")`` transposes its weight arrays back)."""
+        if layout not in ("in_out", "out_in"):
+            raise ValueError(f"layout must be 'in_out' or 'out_in', got {layout!r}")
+        out: dict[str, np.ndarray] = {}
+        for step in self.modules:
+            for pname, value in step.params.items():
+                flip = layout == "out_in" and pname == "weight" and value.ndim == 2
+                out[param_label(step, pname)] = (value.T if flip else value).copy()
+        return out
+
+    def compare(
+        self, mine: Mapping[str, Any], tolerance: float | None = None, *, layout: str = "in_out"
+    ) -> Comparison:
         """Your own arrays (``{"z1": ..., "dL/dW1": ...}``, named as :meth:`arrays` names
-        them) against this step's: see :mod:`proplab.trace_compare`."""
+        them) against this step's: see :func:`proplab.trace_compare.compare` (``tolerance``
+        None: 1e-7, or one for float32's rounding when your arrays are float32)."""
         from proplab.trace_compare import compare
 
-        return compare(self, mine, tolerance)
+        return compare(self, mine, tolerance, layout=layout)
 
     def __repr__(self) -> str:
         """One line: what was traced and how it went (``print(trace)`` shows every number)."""
