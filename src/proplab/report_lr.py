@@ -331,43 +331,9 @@ def _lr_classes(f: Finder, gs: list[GroupView], name: str, brief: bool = False) 
             whose = "the lab's" if f.base["lr"] == RunConfig().lr else "the base"
             text += f", against {epochs_text(lab.median_perfect_from)} at {whose} lr {lr(lab.config.lr)}"
         paras.append(text + ".")
-    change = [r.total_change for r in low.runs if math.isfinite(r.total_change)]
-    if change:
-        moved = float(np.median(change))
-        pct = 100 * moved
-        moved_text = f"{pct:.0f}" if pct >= 10 else f"{pct:.2g}"  # 100, not 1e+02
-        epochs = f"{low.epochs_trained:,} epochs"
-        if moved < BARELY_MOVED:
-            paras.append(
-                f"Too low, measured: at lr {lr(low.config.lr)} the loss changes by a median of "
-                f"only {moved_text} % over {epochs} and {name} ends at {acc_text(low)}"
-                + (
-                    ": the weights stay near their random start."
-                    if brief
-                    else ": the steps are so small that the weights stay near their random start."
-                )
-            )
-        elif not low.all_perfect and perfect and not low.n_diverged:
-            # still moving, but short of what a higher rate reached in the same epochs
-            paras.append(
-                f"Too low for {epochs}: lr {lr(low.config.lr)} changes the loss by a median of "
-                f"{moved_text} % but ends at {acc_text(low)} on {name}, where lr "
-                f"{lr(min(perfect, key=lambda g: g.config.lr).config.lr)} reaches 100 % in every "
-                "seed; it is still on its way, and more epochs may take it there."
-            )
-        else:
-            # a lowest rate that diverged in some seeds ends at its other seeds' accuracy
-            # (diverge18: "ends at 100.0 ± 0.0 %" for a rate just called too high)
-            survivors = (
-                f" in the {seeds(low.n - low.n_diverged, low.n)} that did not diverge"
-                if low.n_diverged
-                else ""
-            )
-            paras.append(
-                f"No tested rate was too low on {name}: even lr {lr(low.config.lr)} changes the "
-                f"loss by a median of {moved_text} % over {epochs} and ends at "
-                f"{acc_text(low)}{survivors}."
-            )
+    low_text = _too_low_classes(gs, name, brief)
+    if low_text:
+        paras.append(low_text)
     if brief:
         return paras
     between = [g for g in reversed(gs) if g is not high and g is not low]
@@ -401,6 +367,110 @@ def _lr_classes(f: Finder, gs: list[GroupView], name: str, brief: bool = False) 
             "the rate the more epochs it takes to leave it."
         )
     return paras
+
+
+def _percent(change: float) -> str:
+    """A relative change in percent, two digits where it is small: ``'66'``, ``'7.5'``,
+    ``'0.12'`` (not ``'0'`` for a loss that moved by 0.1 %)."""
+    value = 100 * change
+    return f"{value:.0f}" if value >= 10 else f"{value:.2g}"  # 100, not 1e+02
+
+
+def _by_median(g: GroupView) -> str:
+    """``'by a median of'`` over seeds, or ``'by'`` for a setting that ran one seed (a
+    median of one is that seed's value)."""
+    return "by" if g.n == 1 else "by a median of"
+
+
+def _in_every(g: GroupView) -> str:
+    """``'in every seed'``, or ``'in its one seed'`` for a setting that ran one (as the
+    observations say it)."""
+    return "in every seed" if g.n > 1 else "in its one seed"
+
+
+def _too_low_classes(gs: list[GroupView], name: str, brief: bool) -> str:
+    """Whether the lowest rate of a classification's rates ``gs`` was too low, by the rule
+    the regression's answer uses (:func:`_lr_values`): it barely moved, or it ends clearly
+    below the best rate that did not diverge (``clearly_below``, 2 points and the seeds'
+    spread), or it is lower within that spread (not shown), or it is not lower ("" when
+    no seed has a loss change to measure). claims23 H1: "No tested rate was too low" for a
+    lowest rate at 66 % beside 98 %, because only a rate at 100 % in every seed counted."""
+    lr = format_value
+    low = gs[0]
+    change = [r.total_change for r in low.runs if math.isfinite(r.total_change)]
+    if not change:
+        return ""
+    moved = float(np.median(change))
+    moved_text = _percent(moved)
+    epochs = f"{low.epochs_trained:,} epochs"
+    by = _by_median(low)
+    if moved < BARELY_MOVED:
+        return (
+            f"Too low, measured: at lr {lr(low.config.lr)} the loss changes {by} only "
+            f"{moved_text} % over {epochs} and {name} ends at {acc_text(low)}"
+            + (
+                ": the weights stay near their random start."
+                if brief
+                else ": the steps are so small that the weights stay near their random start."
+            )
+        )
+    clean = [g for g in gs if not g.n_diverged and g.accuracy.n]
+    # the yardstick: the lowest rate at 100 % in every seed if one is, else the best
+    perfect = [g for g in clean if g.perfect_for_good and g is not low]
+    top = (
+        min(perfect, key=lambda g: g.config.lr)
+        if perfect
+        else max(clean, key=lambda g: (g.accuracy.mean, -g.config.lr), default=low)
+    )
+    if (
+        not low.n_diverged
+        and top is not low
+        and clearly_below(low.accuracy, top.accuracy, ACC_NOISE)
+    ):
+        where = (
+            f"where lr {lr(top.config.lr)} reaches 100 % {_in_every(top)}"
+            if perfect
+            else f"against {acc_text(top)} at lr {lr(top.config.lr)}"
+        )
+        text = (
+            f"Too low for {epochs}: lr {lr(low.config.lr)} changes the loss {by} "
+            f"{moved_text} % but ends at {acc_text(low)} on {name}, {where}"
+        )
+        if _still_falling(low):
+            return f"{text}; it is still on its way, and more epochs may take it there."
+        if low.median_tail_change <= MOVING:
+            # settled short of the yardstick, not "on its way" (claims23 ties: lr 0.1 on
+            # linear, 2/3 seeds on one class, the loss flat over the last 40 epochs)
+            median = "" if low.n == 1 else "median "
+            text += (
+                f"; its loss barely moves at the end ({median}change "
+                f"{_percent(low.median_tail_change)} % over the last 10 % of epochs)"
+            )
+        if low.n_single:
+            every = "every point still gets the same class"
+            text += (
+                f", and in {seeds(low.n_single, low.n)} {every}" if low.n > 1 else f", and {every}"
+            )
+        return text + "."
+    if not low.n_diverged and top is not low and pct(low.accuracy.mean) != pct(top.accuracy.mean):
+        # lower, but not by more than the seeds explain: not shown either way
+        return (
+            f"No tested rate was shown to be too low on {name}: lr {lr(low.config.lr)} "
+            f"changes the loss {by} {moved_text} % over {epochs} and ends at "
+            f"{acc_text(low)}, below lr {lr(top.config.lr)}'s {acc_text(top)} but not by "
+            f"more than {_not_clearly(low.accuracy, top.accuracy, regression=False)}."
+        )
+    # a lowest rate that diverged in some seeds ends at its other seeds' accuracy
+    # (diverge18: "ends at 100.0 ± 0.0 %" for a rate just called too high)
+    survivors = (
+        f" in the {seeds(low.n - low.n_diverged, low.n)} that did not diverge"
+        if low.n_diverged
+        else ""
+    )
+    return (
+        f"No tested rate was too low on {name}: even lr {lr(low.config.lr)} changes the "
+        f"loss {by} {moved_text} % over {epochs} and ends at {acc_text(low)}{survivors}."
+    )
 
 
 def _ended_worse(g: GroupView) -> bool:
