@@ -36,7 +36,8 @@ def _run(
     regression = dataset == "multi-gauss"
     if regression:
         config = {"output_activation": "identity", **config}
-    cfg = RunConfig(dataset=dataset, seed=seed, epochs=loss.size, **config)  # type: ignore[arg-type]
+    config = {"epochs": loss.size, **config}  # a diverged run stopped before its epochs
+    cfg = RunConfig(dataset=dataset, seed=seed, **config)  # type: ignore[arg-type]
     rec = RunRecord(
         "e", "s", dataset, seed, f"{dataset}{config}{seed}", cfg, float(loss[-1]),
         math.nan if regression else score, loss.size, "completed", 1.0, n_samples=100,
@@ -128,3 +129,63 @@ def test_the_lowest_rate_is_not_called_both_beaten_and_not_too_low():
         "Too low for 400 epochs: lr 0.1 changes the loss by a median of 16 % but ends at "
         "79.7 ± 2.1 % on moons, against 87.7 ± 3.2 % at lr 1;"
     )
+
+
+# ---------------------------------------------------------------- H4: a regression's rates
+
+
+def _diverged(run: RunView) -> RunView:
+    """``run`` as a diverged run folder has it: NaN at the end, stopped as diverged."""
+    run.record.final_loss = run.record.final_r2 = math.nan
+    run.record.stop_reason = "diverged"
+    run.loss[-10:] = math.nan
+    return run
+
+
+REG_BASE = RunConfig(dataset="multi-gauss", output_activation="identity", lr=1.0, epochs=1500)
+STARTS = [0.59, 0.50, 0.15]  # the first epoch's loss of seeds 0, 1, 2
+
+
+def _reg_rates(blown: list[float], r2: list[float]) -> list[GroupView]:
+    """claims23 `reg` (multi-gauss, 1,500 epochs): lr 0.01 and 0.1 settle near the
+    targets' mean, lr 1 ends with the losses ``blown`` (R² ``r2``), lr 5 diverges."""
+    flat = [
+        _group([_run("multi-gauss", s, _falls(a, 0.09, 1500, 0.5), v, lr=lr) for s, (a, v) in
+                enumerate(zip(STARTS, values, strict=True))])
+        for lr, values in ((0.01, [-0.0001, -0.002, -0.0004]), (0.1, [0.0056, 0.0029, 0.0056]))
+    ]  # fmt: skip
+    rising = [
+        _run("multi-gauss", s, np.linspace(a, b, 1500), v)
+        for s, (a, b, v) in enumerate(zip(STARTS, blown, r2, strict=True))
+    ]
+    gone = [_diverged(_run("multi-gauss", s, _falls(a, 0.1, 162), 0.0, lr=5.0, epochs=1500)) for s, a in
+            enumerate(STARTS)]  # fmt: skip
+    return [*flat, _group(rising), _group(gone)]
+
+
+def test_a_regression_rate_whose_loss_blew_up_without_nan_is_too_high_as_well():
+    paras = _answers(_reg_rates([144.0, 126.0, 240.0], [-1743, -1312, -2857]), REG_BASE)
+    lr = paras[LR_QUESTION]
+    assert lr[2].startswith("Too high, measured: the loss diverges (it becomes inf or NaN) at lr 5")
+    assert lr[3] == (
+        "Too high as well: lr 1 (loss 0.5 → 1.70e+02 ± 6.1e+01, R² -1970.667 ± 797.264) ends "
+        "with the loss higher than at the first epoch in every seed on multi-gauss: the steps "
+        "made the model worse than its random start, not slow; a smaller rate is what helps."
+    )
+    assert lr[4] == (
+        "Of the rates that did not diverge, the highest R² on multi-gauss is lr 0.1, at "
+        "R² 0.005 ± 0.002."
+    )
+    # the best R², 0.005, is under the near-mean level: no rate fits at this budget
+    assert lr[5] == (
+        "No tested rate fits multi-gauss in 1,500 epochs: that best R² is hardly better than "
+        "predicting the targets' mean everywhere (R² 0); these runs do not show which rate "
+        "would fit it best."
+    )
+
+
+def test_a_regression_rate_whose_loss_fell_is_not_too_high_as_well():
+    # lr 1 ends below its first epoch's loss in seed 2 (0.15 -> 0.12): not worse in every
+    # seed, nothing "too high as well"
+    lr = _answers(_reg_rates([144.0, 126.0, 0.12], [-1743, -1312, -0.3]), REG_BASE)[LR_QUESTION]
+    assert not any(p.startswith("Too high as well") for p in lr)

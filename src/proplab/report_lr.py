@@ -25,6 +25,7 @@ from proplab.report_data import (
     training_data,
 )
 from proplab.report_text import (
+    NEAR_MEAN,
     acc_text,
     best_of,
     bounce_text,
@@ -498,6 +499,44 @@ def _too_high_as_well(worse: list[GroupView], name: str) -> str:
     )
 
 
+def _too_high_as_well_values(worse: list[GroupView], name: str) -> str:
+    """A regression's counterpart of :func:`_too_high_as_well`: the rates (below the
+    highest, which did not diverge) whose loss ended higher than it started in every seed."""
+    parts = []
+    for g in worse:
+        first = float(np.median([r.loss[0] for r in g.runs if r.loss.size]))
+        parts.append(
+            f"lr {format_value(g.config.lr)} (loss {first:.3g} → {loss_text(g)}, {acc_text(g)})"
+        )
+    verb = "end" if len(worse) > 1 else "ends"
+    return (
+        f"Too high as well: {listing(parts)} {verb} with the loss higher than at the first "
+        f"epoch {_in_every(worse[0])} on {name}: the steps made the model worse than its "
+        "random start, not slow; a smaller rate is what helps."
+    )
+
+
+def _no_fit_text(best: GroupView, name: str, held: bool, named: bool) -> str:
+    """No rate fits the data: the best R² (``held``: on the held-out set) is under
+    NEAR_MEAN, near or below what predicting the targets' mean gets (``named``: the
+    sentence before named that best rate and its R²)."""
+    on = " on the held-out set" if held else ""
+    how = (
+        "worse than predicting the targets' mean everywhere (R² 0)"
+        if best.score(held).mean < 0
+        else "hardly better than predicting the targets' mean everywhere (R² 0)"
+    )
+    what = (
+        "that best R² is"
+        if named
+        else f"the best, lr {format_value(best.config.lr)}, ends at {acc_text(best, held)}{on},"
+    )
+    return (
+        f"No tested rate fits {name} in {best.epochs_trained:,} epochs: {what} {how}; these "
+        "runs do not show which rate would fit it best."
+    )
+
+
 def _lr_values(gs: list[GroupView], name: str, intro: bool = True) -> list[str]:
     """The learning-rate answer from a regression's rates ``gs`` (lowest first), by R²
     and loss: what was too high (diverged, or clearly worse than a lower rate), the best
@@ -516,6 +555,11 @@ def _lr_values(gs: list[GroupView], name: str, intro: bool = True) -> list[str]:
         paras.append(_diverged_text(gs, name))
     else:
         paras.append(_too_high_values(high, gs[:-1], name))
+    # a lower rate whose loss blew up without reaching inf (claims23 H4: lr 1 on
+    # multi-gauss from 0.5 to 144, R² -1971, never called too high)
+    worse = [g for g in reversed(gs[:-1]) if not g.n_diverged and _ended_worse(g)]
+    if worse:
+        paras.append(_too_high_as_well_values(worse, name))
     clean = [g for g in gs if not g.n_diverged and g.r2.n]
     # compared where it matters, on the held-out set, when every rate has one
     held = bool(clean) and all(g.has_test and g.test_r2.n for g in clean)
@@ -523,7 +567,8 @@ def _lr_values(gs: list[GroupView], name: str, intro: bool = True) -> list[str]:
     best = max(clean, key=lambda g: g.score(held).mean) if clean else None
     # the highest rate "ends best" was said just above, on the training data: only the
     # held-out set has more to add
-    if len(clean) > 1 and best is not None and (held or best is not high):
+    named = len(clean) > 1 and best is not None and (held or best is not high)
+    if named and best is not None:
         among = "Of the rates that did not diverge, the" if len(clean) < len(gs) else "The"
         text = (
             f"{among} highest {where}R² on {name} "
@@ -541,6 +586,8 @@ def _lr_values(gs: list[GroupView], name: str, intro: bool = True) -> list[str]:
                 "a difference between rates smaller than that spread is not shown by this sweep."
             )
         paras.append(text)
+    if best is not None and best.score(held).mean < NEAR_MEAN:
+        paras.append(_no_fit_text(best, name, held, named))
     if low is high or low.n_diverged:
         return paras
     change = [r.total_change for r in low.runs if math.isfinite(r.total_change)]
