@@ -341,7 +341,7 @@ def _lr_classes(f: Finder, gs: list[GroupView], name: str, brief: bool = False) 
     stuck = [g for g in between if g.n_single == g.n]
     # stuck above where it started (saturated, or a ReLU net blown up): too high as well,
     # no plateau that more epochs would leave (diverge18: lr 100 and 1000 beside 10000)
-    worse = [g for g in stuck if _ended_worse(g)]
+    worse = [g for g in stuck if ended_worse(g)]
     if worse:  # beside the highest rate's paragraph, which it extends
         paras.insert(1, _too_high_as_well(worse, name))
         stuck = [g for g in stuck if g not in worse]
@@ -474,7 +474,7 @@ def _too_low_classes(gs: list[GroupView], name: str, brief: bool) -> str:
     )
 
 
-def _ended_worse(g: GroupView) -> bool:
+def ended_worse(g: GroupView) -> bool:
     """Whether every seed of ``g`` ended with its final loss at least 1.5 times its first
     epoch's: the rate made the model worse, not slow (a saturated run whose loss fell, as
     on unbalanced data, is not said to have risen; review18)."""
@@ -557,7 +557,7 @@ def _lr_values(gs: list[GroupView], name: str, intro: bool = True) -> list[str]:
         paras.append(_too_high_values(high, gs[:-1], name))
     # a lower rate whose loss blew up without reaching inf (claims23 H4: lr 1 on
     # multi-gauss from 0.5 to 144, R² -1971, never called too high)
-    worse = [g for g in reversed(gs[:-1]) if not g.n_diverged and _ended_worse(g)]
+    worse = [g for g in reversed(gs[:-1]) if not g.n_diverged and ended_worse(g)]
     if worse:
         paras.append(_too_high_as_well_values(worse, name))
     clean = [g for g in gs if not g.n_diverged and g.r2.n]
