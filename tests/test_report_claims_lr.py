@@ -291,3 +291,76 @@ def test_one_seed_each_is_said_beside_still_fit():
         "100.0 % with them (300)."
     )
     assert paras[2].startswith("XOR is still fit without biases (one seed each): the hidden")
+
+
+# ---------------------------------------------------------------- M2: the overshoot
+
+
+def _cycling(start: float, epochs: int = 400) -> np.ndarray:
+    """Falls to 0.188, then alternates 0.187 / 0.189 every epoch from epoch 200 (a
+    period-2 cycle, each rise over 1 %)."""
+    loss = np.linspace(start, 0.188, epochs)
+    loss[200:] = 0.188 + 0.001 * (-1.0) ** np.arange(epochs - 200)
+    return loss
+
+
+def _bouncing(start: float, epochs: int = 400) -> np.ndarray:
+    """Up once, down twice, over and over from epoch 200: rises on a third of the epochs,
+    not on alternate ones."""
+    loss = np.linspace(start, 0.3, epochs)
+    loss[200:] = 0.3 + 0.01 * np.resize([1.0, 0.0, -1.0], epochs - 200)
+    return loss
+
+
+def _osc_groups(saturated: bool) -> list[GroupView]:
+    """claims23 osc (circle): lr 1 learns; lr 20 cycles in seed 1 while seeds 0 and 2
+    still descend; lr 100 bounces in seed 2 while seeds 0 and 1 sit saturated at a loss
+    of 0.5 (``saturated``), or still descend as well."""
+    lab = [_run("circle", s, _falls(0.27, 0.1), 0.95) for s in range(3)]
+    twenty = [
+        _run("circle", 0, _falls(0.27, 0.01), 1.0, lr=20.0),
+        _run("circle", 1, _cycling(0.27), 0.7, lr=20.0),
+        _run("circle", 2, _falls(0.27, 0.01), 1.0, lr=20.0),
+    ]
+    stuck = np.concatenate([[0.27], np.full(399, 0.5)])
+    hundred = [
+        _run("circle", s, stuck.copy(), 0.5, lr=100.0, single=True, saturated=True)
+        if saturated
+        else _run("circle", s, _falls(0.27, 0.2), 0.7, lr=100.0)
+        for s in (0, 1)
+    ]
+    hundred.append(_run("circle", 2, _bouncing(0.27), 0.7, lr=100.0))
+    return [_group(lab), _group(twenty), _group(hundred)]
+
+
+def _overshoot(groups: list[GroupView]) -> str:
+    paras = _answers(groups, RunConfig(epochs=400))[LR_QUESTION]
+    return next(p for p in paras if p.startswith("Overshooting"))
+
+
+def test_saturated_seeds_are_not_said_to_still_descend():
+    # claims23 osc: "(the other seeds, at the same rate, still descend)" beside lr 100's
+    # seeds 0 and 1, flat at 0.49999999 from epoch 2; and "on alternate epochs" for lr
+    # 100 seed 2, whose loss rose on 27 % of the last epochs
+    text = _overshoot(_osc_groups(saturated=True))
+    assert "at lr 100 in seed 2, its loss rises on 32 % of the last 10 % of epochs" in text
+    assert text.endswith(
+        "so the loss goes up and down instead of settling. Of the other seeds, seeds 0 and 1 "
+        "of lr 100 do not descend: every output is saturated and the loss flat at 0.5; seeds "
+        "0 and 2 of lr 20 still descend."
+    )
+    # every other seed still falling: the short form, as before
+    assert _overshoot(_osc_groups(saturated=False)).endswith(
+        "so the loss goes up and down instead of settling (the other seeds, at the same "
+        "rate, still descend)."
+    )
+
+
+def test_alternate_epochs_only_for_period_two_cycles():
+    groups = _osc_groups(saturated=False)[:2]  # lr 20's cycle alone
+    text = _overshoot(groups)
+    assert "at lr 20 in seed 1" in text and "alternating between 0.187 and 0.189" in text
+    assert text.endswith(
+        "so the loss goes up on alternate epochs instead of settling (the other seeds, at the "
+        "same rate, still descend)."
+    )

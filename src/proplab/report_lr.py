@@ -196,16 +196,77 @@ def _overshoot_text(f: Finder, gs: list[GroupView], name: str) -> str:
     flipping = _flipping_text(f, gs, name)
     if not parts:
         return flipping
-    # only where some seed of each such rate does not bounce: "the others descend"
-    counts = [(sum(r.loss_bounces for r in g.runs), g.n) for g in gs if not g.n_diverged]
-    others = all(k < n for k, n in counts if k)
+    bouncing = [r for _, r in _oscillating_seeds(f, gs) if r.loss_bounces]
+    # "on alternate epochs" only where every one is a period-2 cycle (claims23 M2: a loss
+    # rising on 27 % of the last epochs was said to go up on alternate ones)
+    how = (
+        "goes up on alternate epochs"
+        if all(r.cycle_from is not None for r in bouncing)
+        else "goes up and down"
+    )
     text = (
         f"Overshooting, measured on {name}: {'; '.join(parts)}. There the step is too long "
         "for the valley's curvature: it lands on the far side, higher than it started, and "
-        "the next one jumps back, so the loss goes up on alternate epochs instead of "
-        "settling" + (" (the other seeds, at the same rate, still descend)." if others else ".")
+        f"the next one jumps back, so the loss {how} instead of settling"
     )
+    text += _other_seeds_text([g for g in gs if not g.n_diverged])
     return f"{text} {flipping}" if flipping else text
+
+
+# a loss that fell by more than this over the last 10 % of epochs still descends
+DESCENDING = 0.01
+
+
+def _other_seeds_text(gs: list[GroupView]) -> str:
+    """What the seeds that do not bounce do, at the rates where some seed's loss bounces
+    (the end of the overshoot's sentence): " (the other seeds, at the same rate, still
+    descend)." when each of them still falls, else each rate's named ("seeds 0 and 1 of lr
+    100 do not descend: every output is saturated ..."; claims23 M2), "." when
+    every seed bounces."""
+    said, down_only = [], True
+    for g in reversed(gs):
+        if not any(r.loss_bounces for r in g.runs):
+            continue
+        rest = [r for r in g.runs if not r.loss_bounces]
+        if not rest:
+            continue
+        rate = f"lr {format_value(g.config.lr)}"
+        down = [r for r in rest if r.tail_trend < -DESCENDING]
+        if down:
+            verb = "still descends" if len(down) == 1 else "still descend"
+            said.append(f"{_seed_names(down)} of {rate} {verb}")
+        for saturated in (True, False):
+            still = [r for r in rest if r not in down and r.saturated == saturated]
+            if not still:
+                continue
+            down_only = False
+            end = float(np.median([r.record.final_loss for r in still]))
+            trend = float(np.median([r.tail_trend for r in still]))
+            if saturated:
+                what = f"every output is saturated and the loss flat at {end:.3g}"
+            elif trend > DESCENDING:
+                what = f"their loss rises ({_signed(trend)} % over the last 10 % of epochs)"
+            else:
+                what = f"their loss is flat ({_signed(trend)} % over the last 10 % of epochs)"
+            said.append(
+                f"{_seed_names(still)} of {rate} {'does' if len(still) == 1 else 'do'} not descend: {what}"
+            )
+    if not said:
+        return "."
+    if down_only:
+        return " (the other seeds, at the same rate, still descend)."
+    return f". Of the other seeds, {'; '.join(said)}."
+
+
+def _seed_names(runs: list[RunView]) -> str:
+    """``'seed 2'``, ``'seeds 0 and 1'``."""
+    ids = [str(r.record.seed) for r in runs]
+    return f"seed{'s' if len(ids) > 1 else ''} {listing(ids)}"
+
+
+def _signed(change: float) -> str:
+    """A relative change in percent with its sign: ``'-0.0'``, ``'+3.1'``."""
+    return f"{100 * change:+.2g}" if abs(change) < 0.1 else f"{100 * change:+.0f}"
 
 
 def _flipping_text(f: Finder, gs: list[GroupView], name: str) -> str:
