@@ -364,3 +364,29 @@ def test_alternate_epochs_only_for_period_two_cycles():
         "so the loss goes up on alternate epochs instead of settling (the other seeds, at the "
         "same rate, still descend)."
     )
+
+
+# ---------------------------------------------------------------- M5: one seed
+
+
+def test_a_one_seed_sweep_is_not_told_in_medians_and_every_seed():
+    # claims23 misc (XOR, one seed, 1,500 epochs): "after a median of 1,323 epochs", "by a
+    # median of only 7.5 %", "after 1,500 epochs in every seed"
+    learns = _falls(0.26, 0.01, 1500)
+    acc = np.where(np.arange(1500) < 1322, 0.5, 1.0)
+    fast = _run("xor", 0, learns, 1.0, lr=5.0)
+    fast.accuracy[:] = acc
+    plateau = _run("xor", 0, _falls(0.26, 0.25, 1500, 0.1), 11 / 21, single=True)
+    slow = _run("xor", 0, _falls(0.26, 0.2405, 1500), 11 / 21, single=True, lr=0.1)
+    paras = _answers([_group([fast]), _group([plateau]), _group([slow])], RunConfig(epochs=1500))
+    lr = paras[LR_QUESTION]
+    assert "The fastest rate here is lr 5: 100 % on XOR for good after 1,323 epochs." in lr
+    assert (
+        "Too low, measured: at lr 0.1 the loss changes by only 7.5 % over 1,500 epochs and "
+        "XOR ends at 52.4 %: the steps are so small that the weights stay near their random "
+        "start." in lr
+    )
+    assert lr[-1].startswith(
+        "In between, lr 1 still gives every XOR point the same class after 1,500 epochs in "
+        "its one seed: the loss sits on a plateau"
+    )

@@ -302,7 +302,7 @@ def _diverged_text(gs: list[GroupView], name: str) -> str:
     gone = [g for g in gs if g.n_diverged]
     chunks: list[tuple[list[str], str]] = []  # (rates, "in k/n seeds"), in rate order
     for g in gone:
-        count = "in every seed" if g.n_diverged == g.n else f"in {seeds(g.n_diverged, g.n)}"
+        count = _in_every(g) if g.n_diverged == g.n else f"in {seeds(g.n_diverged, g.n)}"
         rate = f"lr {format_value(g.config.lr)}"
         if chunks and chunks[-1][1] == count:
             chunks[-1][0].append(rate)
@@ -310,7 +310,8 @@ def _diverged_text(gs: list[GroupView], name: str) -> str:
             chunks.append(([rate], count))
     where = listing([f"{listing(rates)} {count}" for rates, count in chunks])
     ends = [r.record.epochs for g in gone for r in g.runs if r.record.diverged]
-    when = f", at epoch {int(np.median(ends)):,} (median over those runs)" if ends else ""
+    over = " (median over those runs)" if len(ends) > 1 else ""  # one run: its own epoch
+    when = f", at epoch {int(np.median(ends)):,}{over}" if ends else ""
     return (
         f"Too high, measured: the loss diverges (it becomes inf or NaN) at {where} on {name}{when}."
     )
@@ -354,14 +355,15 @@ def _lr_classes(f: Finder, gs: list[GroupView], name: str, brief: bool = False) 
         starts = [r.loss[:2] for r in high.runs if r.loss.size >= 2]
         first, second = (float(np.median([a[i] for a in starts])) for i in (0, 1))
         jump = (
-            f"{_first_epochs_text(high, first, second)} (median over seeds) and the "
+            f"{_first_epochs_text(high, first, second)}"
+            f"{' (median over seeds)' if len(starts) > 1 else ''} and the "
             "sigmoids saturate"
             if starts and second > first
             else "the sigmoids saturate"
         )
         paras.append(
             f"Too high, measured: at lr {lr(high.config.lr)} on {name}, {jump}. In "
-            f"{seeds(n_sat, high.n)} every output ends within 0.001 of 0 or 1 and every point "
+            f"{seeds(n_sat, high.n) if high.n > 1 else 'its one seed'} every output ends within 0.001 of 0 or 1 and every point "
             f"gets the same class ({acc_text(high)}, final loss {loss_text(high)}); "
             + (
                 "with the sigmoids flat, the gradient vanishes and training never recovers."
@@ -385,8 +387,8 @@ def _lr_classes(f: Finder, gs: list[GroupView], name: str, brief: bool = False) 
         others = any(g.config.optimizer != opt for g in f.groups)
         text = (
             f"The fastest rate here{f' with {opt}' if others else ''} is lr "
-            f"{lr(fast.config.lr)}: 100 % on {name} for good after a median "
-            f"of {epochs_text(fast.median_perfect_from)} epochs"
+            f"{lr(fast.config.lr)}: 100 % on {name} for good after "
+            f"{'' if fast.n == 1 else 'a median of '}{epochs_text(fast.median_perfect_from)} epochs"
         )
         lab = next((g for g in gs if g.config.lr == f.base["lr"]), None)
         if lab is not None and lab is not fast and lab.all_perfect:
@@ -416,8 +418,8 @@ def _lr_classes(f: Finder, gs: list[GroupView], name: str, brief: bool = False) 
             verb = "gives" if len(stuck) == 1 else "give"
             text = (
                 f"In between, {listing(['lr ' + lr(g.config.lr) for g in stuck])} still {verb} "
-                f"every {name} point the same class after {stuck[0].epochs_trained:,} epochs in every "
-                "seed" + (f", and so does {some}" if partly else "")
+                f"every {name} point the same class after {stuck[0].epochs_trained:,} epochs "
+                f"{_in_every(stuck[0])}" + (f", and so does {some}" if partly else "")
             )
         else:
             text = (
@@ -554,7 +556,8 @@ def _too_high_as_well(worse: list[GroupView], name: str) -> str:
         parts.append(f"lr {lr(g.config.lr)} (loss {first:.3g} → {loss_text(g)})")
     return (
         f"Too high as well: {listing(parts)} {'give' if len(worse) > 1 else 'gives'} every "
-        f"{name} point the same class after {worse[0].epochs_trained:,} epochs in every seed, the "
+        f"{name} point the same class after {worse[0].epochs_trained:,} epochs "
+        f"{_in_every(worse[0])}, the "
         "loss higher at the end than at the first epoch: no plateau that more epochs would "
         "leave; a smaller rate is what helps."
     )
@@ -657,24 +660,25 @@ def _lr_values(gs: list[GroupView], name: str, intro: bool = True) -> list[str]:
     moved = float(np.median(change))
     moved_text = f"{100 * moved:.0f}" if moved >= 0.1 else f"{100 * moved:.2g}"
     epochs = f"{low.epochs_trained:,} epochs"
+    by = _by_median(low)
     top = max(clean, key=lambda g: g.score(held).mean) if clean else low
     on = " on the held-out set" if held else ""
     if moved < BARELY_MOVED:
         paras.append(
-            f"Too low, measured: at lr {lr(low.config.lr)} the loss changes by a median of "
+            f"Too low, measured: at lr {lr(low.config.lr)} the loss changes {by} "
             f"only {moved_text} % over {epochs} and {name} ends at {acc_text(low, held)}{on}: "
             "the steps are so small that the weights stay near their random start."
         )
     elif top is not low and clearly_below(low.score(held), top.score(held), R2_NOISE):
         text = (
-            f"Too low for {epochs}: at lr {lr(low.config.lr)} the loss changes by a median of "
+            f"Too low for {epochs}: at lr {lr(low.config.lr)} the loss changes {by} "
             f"{moved_text} %, yet {name} ends at {acc_text(low, held)}{on} against "
             f"{acc_text(top, held)} at lr {lr(top.config.lr)}: smaller steps get less far in "
             "the same number of epochs"
         )
         if _still_falling(low):
             text += (
-                f"; its loss is still falling at the end (median change "
+                f"; its loss is still falling at the end ({'' if low.n == 1 else 'median '}change "
                 f"{100 * low.median_tail_change:.0f} % over the last 10 % of epochs), so it is "
                 "slow rather than stuck, and more epochs would take it further"
             )
@@ -684,14 +688,14 @@ def _lr_values(gs: list[GroupView], name: str, intro: bool = True) -> list[str]:
         why = _not_clearly(low.score(held), top.score(held), regression=True)
         paras.append(
             f"No tested rate was shown to be too low on {name}: lr {lr(low.config.lr)} changes "
-            f"the loss by a median of {moved_text} % over {epochs} and ends at "
+            f"the loss {by} {moved_text} % over {epochs} and ends at "
             f"{acc_text(low, held)}{on}, below lr {lr(top.config.lr)}'s "
             f"{acc_text(top, held, named=False)} but not by more than {why}."
         )
     else:
         paras.append(
             f"No tested rate was too low on {name}: even lr {lr(low.config.lr)} changes the "
-            f"loss by a median of {moved_text} % over {epochs} and ends at {acc_text(low, held)}{on}."
+            f"loss {by} {moved_text} % over {epochs} and ends at {acc_text(low, held)}{on}."
         )
     return paras
 
@@ -885,7 +889,8 @@ def _too_high_compared(high: GroupView, lower: list[GroupView], name: str) -> st
         text += _still_falling_text(high, bool(above))
     elif high.n_single:
         text += (
-            f" In {seeds(high.n_single, high.n)} it still gives every {name} point the same "
+            f" In {seeds(high.n_single, high.n) if high.n > 1 else 'its one seed'} it still "
+            f"gives every {name} point the same "
             f"class after {epochs}: those seeds have not left the plateau where the gradient "
             f"is small, so {_longer_run(bool(above))}."
         )
