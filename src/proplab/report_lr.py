@@ -25,6 +25,7 @@ from proplab.report_data import (
     training_data,
 )
 from proplab.report_text import (
+    NEAR_MEAN,
     acc_text,
     best_of,
     bounce_text,
@@ -195,16 +196,77 @@ def _overshoot_text(f: Finder, gs: list[GroupView], name: str) -> str:
     flipping = _flipping_text(f, gs, name)
     if not parts:
         return flipping
-    # only where some seed of each such rate does not bounce: "the others descend"
-    counts = [(sum(r.loss_bounces for r in g.runs), g.n) for g in gs if not g.n_diverged]
-    others = all(k < n for k, n in counts if k)
+    bouncing = [r for _, r in _oscillating_seeds(f, gs) if r.loss_bounces]
+    # "on alternate epochs" only where every one is a period-2 cycle (claims23 M2: a loss
+    # rising on 27 % of the last epochs was said to go up on alternate ones)
+    how = (
+        "goes up on alternate epochs"
+        if all(r.cycle_from is not None for r in bouncing)
+        else "goes up and down"
+    )
     text = (
         f"Overshooting, measured on {name}: {'; '.join(parts)}. There the step is too long "
         "for the valley's curvature: it lands on the far side, higher than it started, and "
-        "the next one jumps back, so the loss goes up on alternate epochs instead of "
-        "settling" + (" (the other seeds, at the same rate, still descend)." if others else ".")
+        f"the next one jumps back, so the loss {how} instead of settling"
     )
+    text += _other_seeds_text([g for g in gs if not g.n_diverged])
     return f"{text} {flipping}" if flipping else text
+
+
+# a loss that fell by more than this over the last 10 % of epochs still descends
+DESCENDING = 0.01
+
+
+def _other_seeds_text(gs: list[GroupView]) -> str:
+    """What the seeds that do not bounce do, at the rates where some seed's loss bounces
+    (the end of the overshoot's sentence): " (the other seeds, at the same rate, still
+    descend)." when each of them still falls, else each rate's named ("seeds 0 and 1 of lr
+    100 do not descend: every output is saturated ..."; claims23 M2), "." when
+    every seed bounces."""
+    said, down_only = [], True
+    for g in reversed(gs):
+        if not any(r.loss_bounces for r in g.runs):
+            continue
+        rest = [r for r in g.runs if not r.loss_bounces]
+        if not rest:
+            continue
+        rate = f"lr {format_value(g.config.lr)}"
+        down = [r for r in rest if r.tail_trend < -DESCENDING]
+        if down:
+            verb = "still descends" if len(down) == 1 else "still descend"
+            said.append(f"{_seed_names(down)} of {rate} {verb}")
+        for saturated in (True, False):
+            still = [r for r in rest if r not in down and r.saturated == saturated]
+            if not still:
+                continue
+            down_only = False
+            end = float(np.median([r.record.final_loss for r in still]))
+            trend = float(np.median([r.tail_trend for r in still]))
+            if saturated:
+                what = f"every output is saturated and the loss flat at {end:.3g}"
+            elif trend > DESCENDING:
+                what = f"their loss rises ({_signed(trend)} % over the last 10 % of epochs)"
+            else:
+                what = f"their loss is flat ({_signed(trend)} % over the last 10 % of epochs)"
+            said.append(
+                f"{_seed_names(still)} of {rate} {'does' if len(still) == 1 else 'do'} not descend: {what}"
+            )
+    if not said:
+        return "."
+    if down_only:
+        return " (the other seeds, at the same rate, still descend)."
+    return f". Of the other seeds, {'; '.join(said)}."
+
+
+def _seed_names(runs: list[RunView]) -> str:
+    """``'seed 2'``, ``'seeds 0 and 1'``."""
+    ids = [str(r.record.seed) for r in runs]
+    return f"seed{'s' if len(ids) > 1 else ''} {listing(ids)}"
+
+
+def _signed(change: float) -> str:
+    """A relative change in percent with its sign: ``'-0.0'``, ``'+3.1'``."""
+    return f"{100 * change:+.2g}" if abs(change) < 0.1 else f"{100 * change:+.0f}"
 
 
 def _flipping_text(f: Finder, gs: list[GroupView], name: str) -> str:
@@ -240,7 +302,7 @@ def _diverged_text(gs: list[GroupView], name: str) -> str:
     gone = [g for g in gs if g.n_diverged]
     chunks: list[tuple[list[str], str]] = []  # (rates, "in k/n seeds"), in rate order
     for g in gone:
-        count = "in every seed" if g.n_diverged == g.n else f"in {seeds(g.n_diverged, g.n)}"
+        count = _in_every(g) if g.n_diverged == g.n else f"in {seeds(g.n_diverged, g.n)}"
         rate = f"lr {format_value(g.config.lr)}"
         if chunks and chunks[-1][1] == count:
             chunks[-1][0].append(rate)
@@ -248,7 +310,8 @@ def _diverged_text(gs: list[GroupView], name: str) -> str:
             chunks.append(([rate], count))
     where = listing([f"{listing(rates)} {count}" for rates, count in chunks])
     ends = [r.record.epochs for g in gone for r in g.runs if r.record.diverged]
-    when = f", at epoch {int(np.median(ends)):,} (median over those runs)" if ends else ""
+    over = " (median over those runs)" if len(ends) > 1 else ""  # one run: its own epoch
+    when = f", at epoch {int(np.median(ends)):,}{over}" if ends else ""
     return (
         f"Too high, measured: the loss diverges (it becomes inf or NaN) at {where} on {name}{when}."
     )
@@ -292,14 +355,15 @@ def _lr_classes(f: Finder, gs: list[GroupView], name: str, brief: bool = False) 
         starts = [r.loss[:2] for r in high.runs if r.loss.size >= 2]
         first, second = (float(np.median([a[i] for a in starts])) for i in (0, 1))
         jump = (
-            f"{_first_epochs_text(high, first, second)} (median over seeds) and the "
+            f"{_first_epochs_text(high, first, second)}"
+            f"{' (median over seeds)' if len(starts) > 1 else ''} and the "
             "sigmoids saturate"
             if starts and second > first
             else "the sigmoids saturate"
         )
         paras.append(
             f"Too high, measured: at lr {lr(high.config.lr)} on {name}, {jump}. In "
-            f"{seeds(n_sat, high.n)} every output ends within 0.001 of 0 or 1 and every point "
+            f"{seeds(n_sat, high.n) if high.n > 1 else 'its one seed'} every output ends within 0.001 of 0 or 1 and every point "
             f"gets the same class ({acc_text(high)}, final loss {loss_text(high)}); "
             + (
                 "with the sigmoids flat, the gradient vanishes and training never recovers."
@@ -323,58 +387,24 @@ def _lr_classes(f: Finder, gs: list[GroupView], name: str, brief: bool = False) 
         others = any(g.config.optimizer != opt for g in f.groups)
         text = (
             f"The fastest rate here{f' with {opt}' if others else ''} is lr "
-            f"{lr(fast.config.lr)}: 100 % on {name} for good after a median "
-            f"of {epochs_text(fast.median_perfect_from)} epochs"
+            f"{lr(fast.config.lr)}: 100 % on {name} for good after "
+            f"{'' if fast.n == 1 else 'a median of '}{epochs_text(fast.median_perfect_from)} epochs"
         )
         lab = next((g for g in gs if g.config.lr == f.base["lr"]), None)
         if lab is not None and lab is not fast and lab.all_perfect:
             whose = "the lab's" if f.base["lr"] == RunConfig().lr else "the base"
             text += f", against {epochs_text(lab.median_perfect_from)} at {whose} lr {lr(lab.config.lr)}"
         paras.append(text + ".")
-    change = [r.total_change for r in low.runs if math.isfinite(r.total_change)]
-    if change:
-        moved = float(np.median(change))
-        pct = 100 * moved
-        moved_text = f"{pct:.0f}" if pct >= 10 else f"{pct:.2g}"  # 100, not 1e+02
-        epochs = f"{low.epochs_trained:,} epochs"
-        if moved < BARELY_MOVED:
-            paras.append(
-                f"Too low, measured: at lr {lr(low.config.lr)} the loss changes by a median of "
-                f"only {moved_text} % over {epochs} and {name} ends at {acc_text(low)}"
-                + (
-                    ": the weights stay near their random start."
-                    if brief
-                    else ": the steps are so small that the weights stay near their random start."
-                )
-            )
-        elif not low.all_perfect and perfect and not low.n_diverged:
-            # still moving, but short of what a higher rate reached in the same epochs
-            paras.append(
-                f"Too low for {epochs}: lr {lr(low.config.lr)} changes the loss by a median of "
-                f"{moved_text} % but ends at {acc_text(low)} on {name}, where lr "
-                f"{lr(min(perfect, key=lambda g: g.config.lr).config.lr)} reaches 100 % in every "
-                "seed; it is still on its way, and more epochs may take it there."
-            )
-        else:
-            # a lowest rate that diverged in some seeds ends at its other seeds' accuracy
-            # (diverge18: "ends at 100.0 ± 0.0 %" for a rate just called too high)
-            survivors = (
-                f" in the {seeds(low.n - low.n_diverged, low.n)} that did not diverge"
-                if low.n_diverged
-                else ""
-            )
-            paras.append(
-                f"No tested rate was too low on {name}: even lr {lr(low.config.lr)} changes the "
-                f"loss by a median of {moved_text} % over {epochs} and ends at "
-                f"{acc_text(low)}{survivors}."
-            )
+    low_text = _too_low_classes(gs, name, brief)
+    if low_text:
+        paras.append(low_text)
     if brief:
         return paras
     between = [g for g in reversed(gs) if g is not high and g is not low]
     stuck = [g for g in between if g.n_single == g.n]
     # stuck above where it started (saturated, or a ReLU net blown up): too high as well,
     # no plateau that more epochs would leave (diverge18: lr 100 and 1000 beside 10000)
-    worse = [g for g in stuck if _ended_worse(g)]
+    worse = [g for g in stuck if ended_worse(g)]
     if worse:  # beside the highest rate's paragraph, which it extends
         paras.insert(1, _too_high_as_well(worse, name))
         stuck = [g for g in stuck if g not in worse]
@@ -388,8 +418,8 @@ def _lr_classes(f: Finder, gs: list[GroupView], name: str, brief: bool = False) 
             verb = "gives" if len(stuck) == 1 else "give"
             text = (
                 f"In between, {listing(['lr ' + lr(g.config.lr) for g in stuck])} still {verb} "
-                f"every {name} point the same class after {stuck[0].epochs_trained:,} epochs in every "
-                "seed" + (f", and so does {some}" if partly else "")
+                f"every {name} point the same class after {stuck[0].epochs_trained:,} epochs "
+                f"{_in_every(stuck[0])}" + (f", and so does {some}" if partly else "")
             )
         else:
             text = (
@@ -403,7 +433,111 @@ def _lr_classes(f: Finder, gs: list[GroupView], name: str, brief: bool = False) 
     return paras
 
 
-def _ended_worse(g: GroupView) -> bool:
+def _percent(change: float) -> str:
+    """A relative change in percent, two digits where it is small: ``'66'``, ``'7.5'``,
+    ``'0.12'`` (not ``'0'`` for a loss that moved by 0.1 %)."""
+    value = 100 * change
+    return f"{value:.0f}" if value >= 10 else f"{value:.2g}"  # 100, not 1e+02
+
+
+def _by_median(g: GroupView) -> str:
+    """``'by a median of'`` over seeds, or ``'by'`` for a setting that ran one seed (a
+    median of one is that seed's value)."""
+    return "by" if g.n == 1 else "by a median of"
+
+
+def _in_every(g: GroupView) -> str:
+    """``'in every seed'``, or ``'in its one seed'`` for a setting that ran one (as the
+    observations say it)."""
+    return "in every seed" if g.n > 1 else "in its one seed"
+
+
+def _too_low_classes(gs: list[GroupView], name: str, brief: bool) -> str:
+    """Whether the lowest rate of a classification's rates ``gs`` was too low, by the rule
+    the regression's answer uses (:func:`_lr_values`): it barely moved, or it ends clearly
+    below the best rate that did not diverge (``clearly_below``, 2 points and the seeds'
+    spread), or it is lower within that spread (not shown), or it is not lower ("" when
+    no seed has a loss change to measure). claims23 H1: "No tested rate was too low" for a
+    lowest rate at 66 % beside 98 %, because only a rate at 100 % in every seed counted."""
+    lr = format_value
+    low = gs[0]
+    change = [r.total_change for r in low.runs if math.isfinite(r.total_change)]
+    if not change:
+        return ""
+    moved = float(np.median(change))
+    moved_text = _percent(moved)
+    epochs = f"{low.epochs_trained:,} epochs"
+    by = _by_median(low)
+    if moved < BARELY_MOVED:
+        return (
+            f"Too low, measured: at lr {lr(low.config.lr)} the loss changes {by} only "
+            f"{moved_text} % over {epochs} and {name} ends at {acc_text(low)}"
+            + (
+                ": the weights stay near their random start."
+                if brief
+                else ": the steps are so small that the weights stay near their random start."
+            )
+        )
+    clean = [g for g in gs if not g.n_diverged and g.accuracy.n]
+    # the yardstick: the lowest rate at 100 % in every seed if one is, else the best
+    perfect = [g for g in clean if g.perfect_for_good and g is not low]
+    top = (
+        min(perfect, key=lambda g: g.config.lr)
+        if perfect
+        else max(clean, key=lambda g: (g.accuracy.mean, -g.config.lr), default=low)
+    )
+    if (
+        not low.n_diverged
+        and top is not low
+        and clearly_below(low.accuracy, top.accuracy, ACC_NOISE)
+    ):
+        where = (
+            f"where lr {lr(top.config.lr)} reaches 100 % {_in_every(top)}"
+            if perfect
+            else f"against {acc_text(top)} at lr {lr(top.config.lr)}"
+        )
+        text = (
+            f"Too low for {epochs}: lr {lr(low.config.lr)} changes the loss {by} "
+            f"{moved_text} % but ends at {acc_text(low)} on {name}, {where}"
+        )
+        if _still_falling(low):
+            return f"{text}; it is still on its way, and more epochs may take it there."
+        if low.median_tail_change <= MOVING:
+            # settled short of the yardstick, not "on its way" (claims23 ties: lr 0.1 on
+            # linear, 2/3 seeds on one class, the loss flat over the last 40 epochs)
+            median = "" if low.n == 1 else "median "
+            text += (
+                f"; its loss barely moves at the end ({median}change "
+                f"{_percent(low.median_tail_change)} % over the last 10 % of epochs)"
+            )
+        if low.n_single:
+            every = "every point still gets the same class"
+            text += (
+                f", and in {seeds(low.n_single, low.n)} {every}" if low.n > 1 else f", and {every}"
+            )
+        return text + "."
+    if not low.n_diverged and top is not low and pct(low.accuracy.mean) != pct(top.accuracy.mean):
+        # lower, but not by more than the seeds explain: not shown either way
+        return (
+            f"No tested rate was shown to be too low on {name}: lr {lr(low.config.lr)} "
+            f"changes the loss {by} {moved_text} % over {epochs} and ends at "
+            f"{acc_text(low)}, below lr {lr(top.config.lr)}'s {acc_text(top)} but not by "
+            f"more than {_not_clearly(low.accuracy, top.accuracy, regression=False)}."
+        )
+    # a lowest rate that diverged in some seeds ends at its other seeds' accuracy
+    # (diverge18: "ends at 100.0 ± 0.0 %" for a rate just called too high)
+    survivors = (
+        f" in the {seeds(low.n - low.n_diverged, low.n)} that did not diverge"
+        if low.n_diverged
+        else ""
+    )
+    return (
+        f"No tested rate was too low on {name}: even lr {lr(low.config.lr)} changes the "
+        f"loss {by} {moved_text} % over {epochs} and ends at {acc_text(low)}{survivors}."
+    )
+
+
+def ended_worse(g: GroupView) -> bool:
     """Whether every seed of ``g`` ended with its final loss at least 1.5 times its first
     epoch's: the rate made the model worse, not slow (a saturated run whose loss fell, as
     on unbalanced data, is not said to have risen; review18)."""
@@ -422,9 +556,48 @@ def _too_high_as_well(worse: list[GroupView], name: str) -> str:
         parts.append(f"lr {lr(g.config.lr)} (loss {first:.3g} → {loss_text(g)})")
     return (
         f"Too high as well: {listing(parts)} {'give' if len(worse) > 1 else 'gives'} every "
-        f"{name} point the same class after {worse[0].epochs_trained:,} epochs in every seed, the "
+        f"{name} point the same class after {worse[0].epochs_trained:,} epochs "
+        f"{_in_every(worse[0])}, the "
         "loss higher at the end than at the first epoch: no plateau that more epochs would "
         "leave; a smaller rate is what helps."
+    )
+
+
+def _too_high_as_well_values(worse: list[GroupView], name: str) -> str:
+    """A regression's counterpart of :func:`_too_high_as_well`: the rates (below the
+    highest, which did not diverge) whose loss ended higher than it started in every seed."""
+    parts = []
+    for g in worse:
+        first = float(np.median([r.loss[0] for r in g.runs if r.loss.size]))
+        parts.append(
+            f"lr {format_value(g.config.lr)} (loss {first:.3g} → {loss_text(g)}, {acc_text(g)})"
+        )
+    verb = "end" if len(worse) > 1 else "ends"
+    return (
+        f"Too high as well: {listing(parts)} {verb} with the loss higher than at the first "
+        f"epoch {_in_every(worse[0])} on {name}: the steps made the model worse than its "
+        "random start, not slow; a smaller rate is what helps."
+    )
+
+
+def _no_fit_text(best: GroupView, name: str, held: bool, named: bool) -> str:
+    """No rate fits the data: the best R² (``held``: on the held-out set) is under
+    NEAR_MEAN, near or below what predicting the targets' mean gets (``named``: the
+    sentence before named that best rate and its R²)."""
+    on = " on the held-out set" if held else ""
+    how = (
+        "worse than predicting the targets' mean everywhere (R² 0)"
+        if best.score(held).mean < 0
+        else "hardly better than predicting the targets' mean everywhere (R² 0)"
+    )
+    what = (
+        "that best R² is"
+        if named
+        else f"the best, lr {format_value(best.config.lr)}, ends at {acc_text(best, held)}{on},"
+    )
+    return (
+        f"No tested rate fits {name} in {best.epochs_trained:,} epochs: {what} {how}; these "
+        "runs do not show which rate would fit it best."
     )
 
 
@@ -446,6 +619,11 @@ def _lr_values(gs: list[GroupView], name: str, intro: bool = True) -> list[str]:
         paras.append(_diverged_text(gs, name))
     else:
         paras.append(_too_high_values(high, gs[:-1], name))
+    # a lower rate whose loss blew up without reaching inf (claims23 H4: lr 1 on
+    # multi-gauss from 0.5 to 144, R² -1971, never called too high)
+    worse = [g for g in reversed(gs[:-1]) if not g.n_diverged and ended_worse(g)]
+    if worse:
+        paras.append(_too_high_as_well_values(worse, name))
     clean = [g for g in gs if not g.n_diverged and g.r2.n]
     # compared where it matters, on the held-out set, when every rate has one
     held = bool(clean) and all(g.has_test and g.test_r2.n for g in clean)
@@ -453,7 +631,8 @@ def _lr_values(gs: list[GroupView], name: str, intro: bool = True) -> list[str]:
     best = max(clean, key=lambda g: g.score(held).mean) if clean else None
     # the highest rate "ends best" was said just above, on the training data: only the
     # held-out set has more to add
-    if len(clean) > 1 and best is not None and (held or best is not high):
+    named = len(clean) > 1 and best is not None and (held or best is not high)
+    if named and best is not None:
         among = "Of the rates that did not diverge, the" if len(clean) < len(gs) else "The"
         text = (
             f"{among} highest {where}R² on {name} "
@@ -471,6 +650,8 @@ def _lr_values(gs: list[GroupView], name: str, intro: bool = True) -> list[str]:
                 "a difference between rates smaller than that spread is not shown by this sweep."
             )
         paras.append(text)
+    if best is not None and best.score(held).mean < NEAR_MEAN:
+        paras.append(_no_fit_text(best, name, held, named))
     if low is high or low.n_diverged:
         return paras
     change = [r.total_change for r in low.runs if math.isfinite(r.total_change)]
@@ -479,24 +660,25 @@ def _lr_values(gs: list[GroupView], name: str, intro: bool = True) -> list[str]:
     moved = float(np.median(change))
     moved_text = f"{100 * moved:.0f}" if moved >= 0.1 else f"{100 * moved:.2g}"
     epochs = f"{low.epochs_trained:,} epochs"
+    by = _by_median(low)
     top = max(clean, key=lambda g: g.score(held).mean) if clean else low
     on = " on the held-out set" if held else ""
     if moved < BARELY_MOVED:
         paras.append(
-            f"Too low, measured: at lr {lr(low.config.lr)} the loss changes by a median of "
+            f"Too low, measured: at lr {lr(low.config.lr)} the loss changes {by} "
             f"only {moved_text} % over {epochs} and {name} ends at {acc_text(low, held)}{on}: "
             "the steps are so small that the weights stay near their random start."
         )
     elif top is not low and clearly_below(low.score(held), top.score(held), R2_NOISE):
         text = (
-            f"Too low for {epochs}: at lr {lr(low.config.lr)} the loss changes by a median of "
+            f"Too low for {epochs}: at lr {lr(low.config.lr)} the loss changes {by} "
             f"{moved_text} %, yet {name} ends at {acc_text(low, held)}{on} against "
             f"{acc_text(top, held)} at lr {lr(top.config.lr)}: smaller steps get less far in "
             "the same number of epochs"
         )
         if _still_falling(low):
             text += (
-                f"; its loss is still falling at the end (median change "
+                f"; its loss is still falling at the end ({'' if low.n == 1 else 'median '}change "
                 f"{100 * low.median_tail_change:.0f} % over the last 10 % of epochs), so it is "
                 "slow rather than stuck, and more epochs would take it further"
             )
@@ -506,14 +688,14 @@ def _lr_values(gs: list[GroupView], name: str, intro: bool = True) -> list[str]:
         why = _not_clearly(low.score(held), top.score(held), regression=True)
         paras.append(
             f"No tested rate was shown to be too low on {name}: lr {lr(low.config.lr)} changes "
-            f"the loss by a median of {moved_text} % over {epochs} and ends at "
+            f"the loss {by} {moved_text} % over {epochs} and ends at "
             f"{acc_text(low, held)}{on}, below lr {lr(top.config.lr)}'s "
             f"{acc_text(top, held, named=False)} but not by more than {why}."
         )
     else:
         paras.append(
             f"No tested rate was too low on {name}: even lr {lr(low.config.lr)} changes the "
-            f"loss by a median of {moved_text} % over {epochs} and ends at {acc_text(low, held)}{on}."
+            f"loss {by} {moved_text} % over {epochs} and ends at {acc_text(low, held)}{on}."
         )
     return paras
 
@@ -707,7 +889,8 @@ def _too_high_compared(high: GroupView, lower: list[GroupView], name: str) -> st
         text += _still_falling_text(high, bool(above))
     elif high.n_single:
         text += (
-            f" In {seeds(high.n_single, high.n)} it still gives every {name} point the same "
+            f" In {seeds(high.n_single, high.n) if high.n > 1 else 'its one seed'} it still "
+            f"gives every {name} point the same "
             f"class after {epochs}: those seeds have not left the plateau where the gradient "
             f"is small, so {_longer_run(bool(above))}."
         )
