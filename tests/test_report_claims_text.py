@@ -1,0 +1,99 @@
+"""The report's generated sentences on data they were not tuned on (claims23): each claim
+is checked against the numbers it stands on, with groups built from curves."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from proplab import report_answers, report_hidden
+from proplab.aggregate import Group, RunRecord
+from proplab.config import RunConfig
+from proplab.report_data import ExperimentView, GroupView, RunView
+from proplab.sweep_spec import parse_spec
+
+EPOCHS = 1000
+HIDDEN = """
+title = "t"
+[base]
+epochs = 1000
+[[experiment]]
+name = "hidden"
+vary.hidden = [1, 4]
+"""
+
+
+def _run(
+    dataset: str, hidden: int, seed: int, loss: np.ndarray, acc: np.ndarray, n: int = 100
+) -> RunView:
+    """A run of ``n`` points whose loss and accuracy per epoch are given."""
+    config = RunConfig(dataset=dataset, hidden=hidden, seed=seed, epochs=EPOCHS)
+    rec = RunRecord(
+        "hidden", str(hidden), dataset, seed, f"h{hidden}{dataset}{seed}", config,
+        float(loss[-1]), float(acc[-1]), EPOCHS, "completed", 1.0, 1, n_samples=n,
+    )  # fmt: skip
+    return RunView(rec, Path("."), loss, acc)
+
+
+def _group(dataset: str, hidden: int, runs: list[RunView]) -> GroupView:
+    return GroupView(Group("hidden", str(hidden), dataset, [r.record for r in runs]), runs)
+
+
+def _hidden_answer(groups: list[GroupView]) -> list[str]:
+    exp = parse_spec(HIDDEN, Path("h.toml"), check_build=False).experiments[0]
+    view = ExperimentView(exp, groups, 0, [], [])
+    answers = dict(report_answers.answers([view], RunConfig(epochs=EPOCHS), (130, 21)))
+    return answers[report_hidden.QUESTION]
+
+
+def _plateau(start: float, end: float, acc: float, at: int = 300) -> tuple[np.ndarray, ...]:
+    """Falls from 0.4 to ``start`` by epoch ``at``, then creeps to ``end`` (within 1.25x:
+    a plateau to the end) at accuracy ``acc``."""
+    t = np.arange(EPOCHS)
+    loss = np.where(
+        t < at, 0.4 - (0.4 - start) * t / at, start - (start - end) * (t - at) / (EPOCHS - 1 - at)
+    )
+    return loss, np.where(t < at, 0.5, acc)
+
+
+def _learns(at: int) -> tuple[np.ndarray, ...]:
+    t = np.arange(EPOCHS)
+    loss = np.where(t < at, 0.26, 0.26 * np.exp(-(t - at) / 30.0) + 1e-4)
+    return loss, np.where(t < at, 0.5, 1.0)
+
+
+# ---------------------------------------------------------------- H5: "fully wrong"
+
+
+def test_points_fully_wrong_only_when_the_final_loss_bears_it_out():
+    # claims23 H5: circle hidden 1, 30 of 100 points wrong on a plateau that starts at 0.24
+    # (0.24 * 100 / 30 = 0.8: the old rule's 25 %) and ends at 0.193, every output hedging
+    # between 0.015 and 0.65: no point is fully wrong
+    hedging = _run("circle", 1, 0, *_plateau(0.24, 0.193, 0.7))
+    assert report_hidden._points_wrong(hedging) == ", 30 of 100 points wrong"
+    # 30 wrong points at an error of about 1 each cost 30/100 = 0.3
+    committed = _run("circle", 1, 0, *_plateau(0.32, 0.29, 0.7))
+    assert report_hidden._points_wrong(committed) == (
+        ", about 30/100 = 0.3: 30 points predicted fully wrong, the rest right"
+    )
+    # the lab's XOR hidden 2 seed 1: one point at an error of 0.908, final loss 0.0433
+    lab = _run("xor", 2, 1, *_plateau(0.054, 0.0433, 20 / 21), n=21)
+    assert report_hidden._points_wrong(lab) == (
+        ", about 1/21 = 0.048: one point predicted fully wrong, the rest right"
+    )
+    # an identity output's error is not bounded by 1: the loss tells nothing of each point
+    lab.record.config = RunConfig(dataset="xor", hidden=2, output_activation="identity")
+    assert report_hidden._points_wrong(lab) == ", 1 of 21 points wrong"
+
+
+def test_the_hidden_answer_says_hedging_runs_are_wrong_not_fully_wrong():
+    stuck = [_run("circle", 1, s, *_plateau(0.24, 0.193, 0.7)) for s in range(3)]
+    fits = [_run("circle", 4, s, *_learns(400 + 10 * s)) for s in range(3)]
+    circle = _hidden_answer([_group("circle", 1, stuck), _group("circle", 4, fits)])[1]
+    assert "fully wrong" not in circle
+    assert (
+        "Stuck on a plateau to the end: hidden 1 seed 0 (from epoch 299), hidden 1 seed 1 "
+        "(from epoch 299) and hidden 1 seed 2 (from epoch 299), at 70.0 %, the loss within "
+        "1.25x of 0.24, 30 of 100 points wrong." in circle
+    )
