@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from proplab import report_answers, report_hidden
+from proplab import report_answers, report_hidden, report_text
 from proplab.aggregate import Group, RunRecord
 from proplab.config import RunConfig
 from proplab.report_data import ExperimentView, GroupView, RunView
@@ -96,4 +96,60 @@ def test_the_hidden_answer_says_hedging_runs_are_wrong_not_fully_wrong():
         "Stuck on a plateau to the end: hidden 1 seed 0 (from epoch 299), hidden 1 seed 1 "
         "(from epoch 299) and hidden 1 seed 2 (from epoch 299), at 70.0 %, the loss within "
         "1.25x of 0.24, 30 of 100 points wrong." in circle
+    )
+
+
+# ---------------------------------------------------------------- regression observations
+
+LR = '[vary]\nlr = [0.01, 0.1, 1.0]\ndataset = ["multi-gauss"]\nseed = [0, 1, 2]\n'
+
+
+def _values(setting: str, r2: list[float], loss: np.ndarray | None = None) -> list[RunView]:
+    """Regression runs of one setting (lr ``setting``): training R² ``r2``, a loss per epoch
+    (``loss``, else falling from 0.1 to 0.02) whose last value is the final loss."""
+    curve = np.linspace(0.1, 0.02, EPOCHS) if loss is None else loss
+    views = []
+    for seed, value in enumerate(r2):
+        cfg = RunConfig(
+            dataset="multi-gauss", output_activation="identity", lr=float(setting), seed=seed
+        )
+        rec = RunRecord(
+            "lr", setting, "multi-gauss", seed, f"r{setting}{seed}", cfg, float(curve[-1]),
+            float("nan"), EPOCHS, "completed", 1.0, final_r2=value,
+        )  # fmt: skip
+        views.append(RunView(rec, Path("."), curve, np.full(EPOCHS, np.nan)))
+    return views
+
+
+def _notes(groups: dict[str, list[RunView]], spec: str = LR) -> list[str]:
+    exp = parse_spec(spec, Path("lr.toml"), check_build=False).experiments[0]
+    ds = groups[next(iter(groups))][0].record.dataset
+    gvs = [
+        GroupView(Group(exp.name, s, ds, [r.record for r in runs]), runs)
+        for s, runs in groups.items()
+    ]
+    return report_text.observations(ExperimentView(exp, gvs, 0, list(groups), [ds]))
+
+
+def test_each_near_mean_setting_is_worded_by_its_own_r2():
+    # claims23 H3: "lr 0.01 (R² -0.001), lr 0.1 (R² 0.005) and lr 1 (R² -1970.755) end
+    # hardly better than predicting the targets' mean": one setting above 0 made R² -1970
+    # "hardly better"
+    notes = _notes(
+        {
+            "0.01": _values("0.01", [-0.001] * 3),
+            "0.1": _values("0.1", [0.005] * 3),
+            "1": _values("1", [-1970.755] * 3),
+        }
+    )
+    assert (
+        "On multi-gauss, lr 1 (R² -1970.755 ± 0.000) ends worse than predicting the targets' "
+        "mean everywhere (R² 0); lr 0.01 (R² -0.001 ± 0.000) and lr 0.1 (R² 0.005 ± 0.000) "
+        "end no better than that." in notes
+    )
+    # above the noise floor but under NEAR_MEAN: hardly better
+    notes = _notes({"0.01": _values("0.01", [0.05] * 3), "0.1": _values("0.1", [-0.3] * 3)})
+    assert (
+        "On multi-gauss, lr 0.1 (R² -0.300 ± 0.000) ends worse than predicting the targets' "
+        "mean everywhere (R² 0); lr 0.01 (R² 0.050 ± 0.000) ends hardly better than that." in notes
     )

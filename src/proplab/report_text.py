@@ -18,6 +18,7 @@ from proplab.aggregate import Stats
 from proplab.report_data import (
     MOVING,
     OSCILLATING,
+    R2_NOISE,
     ExperimentView,
     GroupView,
     RunView,
@@ -441,20 +442,31 @@ def _value_headline(name: str, gs: list[GroupView], nm: Callable[[GroupView], st
 
 
 def _near_mean(name: str, gs: list[GroupView], nm: Callable[[GroupView], str]) -> list[str]:
-    """The settings whose training R² is near 0 or below: hardly better than the mean."""
+    """The settings whose training R² is under NEAR_MEAN, each by how it compares with
+    predicting the targets' mean (R² 0): worse (below -R2_NOISE), no better (within
+    R2_NOISE of 0) or hardly better. Each setting is worded by its own R² (claims23 H3: one
+    at 0.005 made R² -1970 "hardly better than the mean" with it)."""
     low = [g for g in gs if g.r2.n and g.r2.mean < NEAR_MEAN]
     if not low:
         return []
-    worse = all(g.r2.mean < 0 for g in low)
-    parts = [f"{nm(g)} ({acc_text(g)})" for g in low] if len(gs) > 1 else [acc_text(low[0])]
-    verb = "ends" if len(low) == 1 else "end"
-    how = (
-        "worse than predicting the targets' mean everywhere (R² 0)"
-        if worse
-        else "hardly better than predicting the targets' mean everywhere (R² 0)"
-    )
-    who = listing(parts) if len(gs) > 1 else f"the model ({parts[0]})"
-    return [f"On {name}, {who} {verb} {how}."]
+    bins = [
+        ("worse than", [g for g in low if g.r2.mean < -R2_NOISE]),
+        ("no better than", [g for g in low if abs(g.r2.mean) <= R2_NOISE]),
+        ("hardly better than", [g for g in low if g.r2.mean > R2_NOISE]),
+    ]
+    clauses = []
+    for how, members in bins:
+        if not members:
+            continue
+        if len(gs) > 1:
+            who = listing([f"{nm(g)} ({acc_text(g)})" for g in members])
+        else:
+            who = f"the model ({acc_text(members[0])})"
+        verb = "ends" if len(members) == 1 else "end"
+        # the mean's wording in full once; "than that" after it
+        what = "that" if clauses else "predicting the targets' mean everywhere (R² 0)"
+        clauses.append(f"{who} {verb} {how} {what}")
+    return [f"On {name}, {'; '.join(clauses)}."]
 
 
 def _cost_note(view: ExperimentView) -> str:
