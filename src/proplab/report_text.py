@@ -14,8 +14,9 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from proplab.aggregate import Stats
+from proplab.aggregate import Stats, clearly_below, difference_spread
 from proplab.report_data import (
+    ACC_NOISE,
     MOVING,
     OSCILLATING,
     R2_NOISE,
@@ -430,13 +431,17 @@ def _value_headline(name: str, gs: list[GroupView], nm: Callable[[GroupView], st
     clean = [g for g in gs if not g.n_diverged and g.r2.n]
     if not clean:
         return f"On {name}, every setting diverged in {_some_or_every(gs)}: no R² to compare."
-    means = [g.r2.mean for g in clean]
     if len(clean) == len(gs) and len({shown_score(g) for g in clean}) == 1:
-        return f"On {name}, every setting ends at {shown_score(clean[0])}."
+        end = "averages" if any(g.n > 1 for g in gs) else "ends at"
+        return f"On {name}, every setting {end} {shown_score(clean[0])}."
     among = "" if len(clean) == len(gs) else " of the settings with no diverged seed"
-    text = f"On {name}, the highest R²{among} {best_of(clean, nm)}"
+    # as for accuracy: R² within the seeds' spread (or 0.02) of the highest is level with it
+    tied = leaders(clean)
+    if len(clean) > 1 and len(tied) == len(clean):
+        return f"On {name}, none{among} ends clearly highest: {tie_list(tied, nm)}."
+    text = f"On {name}, the highest R²{among} {best_of(clean, nm, spread=True)}"
     low = min(clean, key=lambda g: g.r2.mean)
-    if len(clean) > 1 and shown_score(low) != shown_score(clean[means.index(max(means))]):
+    if low not in tied:
         text += f"; the lowest is {nm(low)}, at {acc_text(low)}"
     return text + "."
 
@@ -553,9 +558,12 @@ def _headline(name: str, gs: list[GroupView], nm: Callable[[GroupView], str]) ->
     shown = {pct(g.accuracy.mean) for g in clean}
     # one that ends at 100 % by an oscillation's luck did reach it, but does not stay
     reach = "stays at" if any(g.all_perfect for g in gs) else "reaches"
-    # "all end at" only when every mean shows the same (99.0 and 99.3 % are not one value)
+    # "all end at" only when every mean shows the same (99.0 and 99.3 % are not one value);
+    # over several seeds that value is their mean, not where each ends (claims23 L2)
     if len(clean) == len(gs) and len(shown) == 1:
-        return f"On {name}, no setting {reach} 100 % {_in_seeds(gs)}; all end at {shown.pop()}."
+        who = "both" if len(gs) == 2 else "all"
+        end = "average" if any(g.n > 1 for g in gs) else "end at"
+        return f"On {name}, no setting {reach} 100 % {_in_seeds(gs)}; {who} {end} {shown.pop()}."
     text = f"On {name}, no setting {reach} 100 % {_in_seeds(gs)}"
     if not clean:
         return f"{text}, and every setting diverged in {_some_or_every(gs)}."
@@ -564,7 +572,11 @@ def _headline(name: str, gs: list[GroupView], nm: Callable[[GroupView], str]) ->
         f"{seeds(g.swings_across_perfect, g.n)} of {nm(g)}" for g in gs if g.swings_across_perfect
     ]
     across = f"; {listing(swinging)} oscillate across 100 % at the end" if swinging else ""
-    return f"{text}; the best{among} {best_of(clean, nm)}{across}."
+    # a best within the seeds' spread of the others is no best (claims23 M1)
+    tied = leaders(clean)
+    if len(clean) > 1 and len(tied) == len(clean):
+        return f"{text}; none{among} ends clearly best: {tie_list(tied, nm)}{across}."
+    return f"{text}; the best{among} {best_of(clean, nm, spread=True)}{across}."
 
 
 def _ends_at(g: GroupView, nm: Callable[[GroupView], str]) -> str:
@@ -588,18 +600,66 @@ def _in_seeds(gs: list[GroupView]) -> str:
     return "in every seed" if any(g.n > 1 for g in gs) else "in its one seed"
 
 
-def best_of(gs: list[GroupView], nm: Callable[[GroupView], str], test: bool = False) -> str:
-    """``'is lr 1, at 99.8 ± 0.4 %'``, or every setting whose mean shows the same as the
-    best (``'are lr 1 and lr 0.1, at 99.8 ± 0.4 %'``): a tie has no single best. A
-    regression's groups by R² (``'is lr 0.3, at R² 0.710 ± 0.036'``)."""
-    top = shown_score(max(gs, key=lambda g: g.score(test).mean), test)
-    tied = [g for g in gs if shown_score(g, test) == top]
-    if len(tied) == 1:
-        return f"is {nm(tied[0])}, at {acc_text(tied[0], test)}"
+def leaders(gs: list[GroupView], test: bool = False) -> list[GroupView]:
+    """The settings of ``gs`` (each scored in some seed) that end level with the best: not
+    :func:`~proplab.aggregate.clearly_below` it (by more than the seeds' spread and
+    ACC_NOISE / R2_NOISE), the best first, then by mean (``test``: on the held-out set).
+    The answers' rule for "X ends better than Y"; one point in one seed is no ranking."""
+    top = max(gs, key=lambda g: g.score(test).mean)
+    floor = R2_NOISE if top.regression else ACC_NOISE
+    tied = [g for g in gs if not clearly_below(g.score(test), top.score(test), floor)]
+    return sorted(tied, key=lambda g: -g.score(test).mean)  # stable: ties keep their order
+
+
+def _gap_text(tied: list[GroupView], test: bool = False) -> str:
+    """``'a gap within the spread over seeds'``: why the settings ``tied`` (best first) are
+    level though their means show apart: the seeds' spread (twice the standard error of
+    the difference) or, beyond it, the noise floor; '' when every mean shows the same."""
+    top = tied[0]
+    apart = [g for g in tied[1:] if shown_score(g, test) != shown_score(top, test)]
+    if not apart:
+        return ""
+    floor = f"{R2_NOISE:g} of R²" if top.regression else f"{100 * ACC_NOISE:g} points"
+    b = top.score(test)
+    whys = {
+        "the spread over seeds"
+        if b.mean - g.score(test).mean <= difference_spread(g.score(test), b)
+        else floor
+        for g in apart
+    }
+    return f"{'a gap' if len(apart) == 1 else 'gaps'} within {' or '.join(sorted(whys))}"
+
+
+def tie_list(tied: list[GroupView], nm: Callable[[GroupView], str], test: bool = False) -> str:
+    """``'lr 1 and lr 0.1, at 99.8 ± 0.4 % each'`` when the settings ``tied`` show the same
+    score, else each with its own and why they are level: ``'with biases (87.7 ± 3.2 %) and
+    without biases (87.3 ± 3.8 %), a gap within the spread over seeds'``."""
     texts = {acc_text(g, test) for g in tied}
     if len(texts) == 1:
-        return f"are {listing([nm(g) for g in tied])}, at {texts.pop()} each"
-    return "are " + listing([f"{nm(g)} ({acc_text(g, test)})" for g in tied])
+        return f"{listing([nm(g) for g in tied])}, at {texts.pop()} each"
+    text = listing([f"{nm(g)} ({acc_text(g, test)})" for g in tied])
+    gap = _gap_text(tied, test)
+    return f"{text}, {gap}" if gap else text
+
+
+def best_of(
+    gs: list[GroupView],
+    nm: Callable[[GroupView], str],
+    test: bool = False,
+    spread: bool = False,
+) -> str:
+    """``'is lr 1, at 99.8 ± 0.4 %'``, or every setting whose mean shows the same as the
+    best (``'are lr 1 and lr 0.1, at 99.8 ± 0.4 % each'``): a tie has no single best. A
+    regression's groups by R² (``'is lr 0.3, at R² 0.710 ± 0.036'``). With ``spread``,
+    every setting not clearly below the best is tied with it (:func:`leaders`)."""
+    if spread:
+        tied = leaders(gs, test)
+    else:
+        top = shown_score(max(gs, key=lambda g: g.score(test).mean), test)
+        tied = [g for g in gs if shown_score(g, test) == top]
+    if len(tied) == 1:
+        return f"is {nm(tied[0])}, at {acc_text(tied[0], test)}"
+    return f"are {tie_list(tied, nm, test)}"
 
 
 def _test_line(name: str, gs: list[GroupView], nm: Callable[[GroupView], str]) -> str:
@@ -624,10 +684,15 @@ def _test_line(name: str, gs: list[GroupView], nm: Callable[[GroupView], str]) -
         g = scored[0]
         who = "" if len(gs) == 1 else f" of {nm(g)} (the only setting scored on one)"
         text = f"On {name}, the held-out test set{who} is scored at {acc_text(g, True)}"
+    elif len(leaders(scored, True)) == len(scored):  # level within the seeds' spread
+        text = (
+            f"On the held-out test set of {name}, none ends clearly best: "
+            f"{tie_list(leaders(scored, True), nm, True)}"
+        )
     else:
         low = scored[means.index(min(means))]
         text = (
-            f"On the held-out test set of {name}, the best {best_of(scored, nm, True)}; "
+            f"On the held-out test set of {name}, the best {best_of(scored, nm, True, True)}; "
             f"the lowest is {nm(low)}, at {acc_text(low, True)}"
         )
     gap = max(scored, key=lambda g: g.score().mean - g.score(True).mean)
