@@ -284,3 +284,102 @@ def test_a_shared_mean_is_said_as_an_average_over_several_seeds():
     # a regression's shared R² likewise
     notes = _notes({s: _values(s, [0.5, 0.6, 0.7], dataset="plane") for s in ("1", "0.1")})
     assert notes[0] == "On plane, every setting averages R² 0.600."
+
+
+# ---------------------------------------------------------------- one seed (M5), L3, L4
+
+
+def test_one_seed_each_is_said_without_medians_or_a_singular_its():
+    # claims23 M5: "hidden 2 and hidden 10 reach 100 % in its one seed; median epochs to
+    # get there for good: 3,774 ..." (a median of one seed)
+    notes = _notes(
+        {
+            "1": _classes("1", [1.0]),
+            "0.1": _classes("0.1", [1.0]),
+            "0.01": _classes("0.01", [0.6]),
+        }
+    )
+    assert notes[0] == (
+        "On moons, lr 1 and lr 0.1 reach 100 % in their one seed; epochs to get there for "
+        "good: 101 for lr 1 and 101 for lr 0.1; lr 0.01 ends at 60.0 %."
+    )
+    only = _notes({"1": _classes("1", [1.0]), "0.01": _classes("0.01", [0.6])})
+    assert only[0] == (
+        "On moons, only lr 1 reaches 100 % in its one seed; epochs to get there for good: 101; "
+        "lr 0.01 ends at 60.0 %."
+    )
+    # one setting of one seed: not "1/1 seeds reach 100 % (... from a median epoch of"
+    assert _notes({"1": _classes("1", [1.0])})[0] == (
+        "On moons, its one seed reaches 100 % (there for good from epoch 101); accuracy "
+        "100.0 %, final loss 1.00e-01."
+    )
+    assert _notes({"1": _classes("1", [0.9])})[0].startswith(
+        "On moons, its one seed does not reach 100 %; accuracy 90.0 %"
+    )
+    # with several seeds, medians as before
+    assert _notes({"1": _classes("1", [1.0] * 3), "0.1": _classes("0.1", [0.6] * 3)})[0] == (
+        "On moons, only lr 1 reaches 100 % in every seed; median epochs to get there for "
+        "good: 101; lr 0.1 ends at 60.0 ± 0.0 %."
+    )
+
+
+def test_the_hidden_speed_sentence_hedges_one_seed_each():
+    t = np.arange(EPOCHS)
+    narrow = _run("circle", 4, 0, *_learns(300))
+    wide = _run("circle", 128, 0, *_learns(500))
+    stuck = _run("circle", 1, 0, *_plateau(0.24, 0.193, 0.7))  # the widths do differ
+    groups = [_group("circle", 1, [stuck]), _group("circle", 4, [narrow])]
+    circle = _hidden_answer([*groups, _group("circle", 128, [wide])])[1]
+    halves = [int(np.flatnonzero(r.loss < 0.5 * r.loss[0])[0]) + 1 for r in (wide, narrow)]
+    assert halves == [int(t[500]) + 22, int(t[300]) + 22]
+    assert circle.endswith(
+        " Epochs to 100 % for good, one seed each: 301 for hidden 4 and 501 for hidden 128. "
+        "More units are not faster here: hidden 128 takes longer than hidden 4, and its loss "
+        "takes until epoch 522 to fall to half its start, against 322 (in one seed each: the "
+        "spread over seeds is unknown)."
+    )
+
+
+def test_the_seeds_besides_an_oscillating_one_are_counted_in_words():
+    # claims23 L3: "in its other 1 seed"
+    swinging = _classes("1", [0.79])[0]
+    swinging.loss, swinging.accuracy = _swings(0.70, 0.79, 0.78)
+    swinging.record.final_accuracy = 0.78
+    steady = _classes("1", [0.9, 0.9])
+    for seed, r in enumerate(steady, start=1):
+        r.record.seed = seed
+    notes = _notes({"1": [swinging, steady[0]]})
+    assert any(n.startswith("On moons, in its other seed, lr 1 is still improving") for n in notes)
+    notes = _notes({"1": [swinging, *steady]})
+    assert any(
+        n.startswith("On moons, in its other 2 seeds, lr 1 is still improving") for n in notes
+    )
+
+
+def _r2_tail(before: float, after: float) -> tuple[np.ndarray, float]:
+    """A loss curve whose training R² goes from ``before`` (where the last 10 % of epochs
+    start) to ``after`` (the end), at a final loss of 150 (multi-gauss at lr 1)."""
+    variance = 150.0 / (1.0 - after)
+    start = (1.0 - before) * variance
+    curve = np.full(EPOCHS, start)
+    curve[899:] = np.linspace(start, 150.0, EPOCHS - 899)
+    return curve, after
+
+
+def test_an_r2_far_below_0_is_not_still_changing_by_a_hundredth():
+    # claims23 L4: "lr 1 is still changing at the end: its mean R² fell from -1970.578 to
+    # -1970.754" (the loss moved by 0.009 %)
+    curve, r2 = _r2_tail(-1970.578, -1970.754)
+    notes = _notes({"1": _values("1", [r2] * 3, loss=curve)})
+    assert not any("still changing" in n for n in notes)
+    # R² -29.097 -> -29.718 (relu in the same sweep): 2 % of its loss, still said
+    curve, r2 = _r2_tail(-29.097, -29.718)
+    notes = _notes({"1": _values("1", [r2] * 3, loss=curve)})
+    assert (
+        "On multi-gauss, lr 1 is still changing at the end: its mean R² fell from -29.097 to "
+        "-29.718 over the last 10 % of epochs, and may change with more epochs." in notes
+    )
+    # between -1 and 1 the 0.01 rule stands: 0.50 -> 0.515 is still learning
+    curve, r2 = _r2_tail(0.5, 0.515)
+    notes = _notes({"1": _values("1", [r2] * 3, loss=curve)})
+    assert any("lr 1 is still learning at the end: its mean R² rose" in n for n in notes)

@@ -262,9 +262,13 @@ def _speed_text(gs: list[GroupView]) -> str:
     if len(reach) < 2:
         return ""
     parts = [f"{epochs_text(g.median_perfect_from)} for {width_name(g)}" for g in reach]
-    text = (
-        " Median epochs to 100 % for good, over the seeds that get there: " + listing(parts) + "."
-    )
+    # one seed each: no median, and no spread to weigh a gap against (claims23 M5)
+    lone = all(g.n == 1 for g in reach)
+    if lone:
+        lead = "Epochs to 100 % for good, one seed each"
+    else:
+        lead = "Median epochs to 100 % for good, over the seeds that get there"
+    text = f" {lead}: {listing(parts)}."
     # against the fastest width that reaches 100 % in every seed, when two do: a width
     # whose median counts only its lucky seeds is no fair rival
     sure = [g for g in reach if g.perfect_for_good]
@@ -286,11 +290,12 @@ def _speed_text(gs: list[GroupView]) -> str:
         )
         slow, quick = _median_halving(wide), _median_halving(fastest)
         if math.isfinite(slow) and math.isfinite(quick) and slow > quick:
+            median = "epoch" if lone else "a median epoch"
             text += (
-                f", and its loss takes until a median epoch {epochs_text(slow)} to "
+                f", and its loss takes until {median} {epochs_text(slow)} to "
                 f"fall to half its start, against {epochs_text(quick)}"
             )
-        text += "."
+        text += " (in one seed each: the spread over seeds is unknown)." if lone else "."
     return text
 
 

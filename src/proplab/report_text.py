@@ -280,7 +280,7 @@ def _dataset_notes(
         if g.steady_moving:
             # the other seeds' trend, said apart: an oscillating seed has none
             rest = g.n - len(g.oscillating_runs)
-            other = f"in its other {rest} seed{'s' if rest > 1 else ''}, "
+            other = "in its other seed, " if rest == 1 else f"in its other {rest} seeds, "
             who = f"{other}{nm(g)}" if g.oscillating else nm(g)
             notes.append(f"On {name}, {who} {_moving_text(g)}")
     return notes
@@ -515,12 +515,18 @@ def _cost_note(view: ExperimentView) -> str:
 def _headline(name: str, gs: list[GroupView], nm: Callable[[GroupView], str]) -> str:
     if len(gs) == 1:
         g = gs[0]
-        text = f"On {name}, {seeds(g.n_perfect, g.n)} reach 100 %"
+        if g.n == 1:  # not "1/1 seeds reach 100 % (... from a median epoch of" one
+            does = "reaches" if g.n_perfect else "does not reach"
+            text = f"On {name}, its one seed {does} 100 %"
+        else:
+            text = f"On {name}, {seeds(g.n_perfect, g.n)} reach 100 %"
         if g.n_perfect:
-            text += f" (there for good from a median epoch of {epochs_text(g.median_perfect_from)})"
+            median = "a median epoch of" if g.n_perfect > 1 else "epoch"
+            text += f" (there for good from {median} {epochs_text(g.median_perfect_from)})"
         if g.swings_across_perfect:
             k = g.swings_across_perfect
-            text += f", {seeds(k, g.n)} oscillating across it at the end"
+            who = "" if g.n == 1 else f" {seeds(k, g.n)}"
+            text += f",{who} oscillating across it at the end"
         return text + f"; accuracy {acc_text(g)}, final loss {loss_text(g)}."
     # a setting whose seed ends at 100 % on an oscillation's upswing is not ranked as
     # reaching it: one epoch more or less and it would not (report21 H1)
@@ -533,10 +539,12 @@ def _headline(name: str, gs: list[GroupView], nm: Callable[[GroupView], str]) ->
             who = f"only {nm(perfect[0])} reaches"
         else:
             who = f"{listing([nm(g) for g in perfect])} reach"
-        # "for good": a seed that touches 100 % and falls back is there from its last return
+        # "for good": a seed that touches 100 % and falls back is there from its last return;
+        # a "median" of one seed is its epoch (claims23 M5)
+        median = "median " if any(g.n > 1 for g in perfect) else ""
         if len(perfect) == 1:
             speed = (
-                "median epochs to get there for good: "
+                f"{median}epochs to get there for good: "
                 f"{epochs_text(perfect[0].median_perfect_from)}"
             )
         else:
@@ -548,10 +556,12 @@ def _headline(name: str, gs: list[GroupView], nm: Callable[[GroupView], str]) ->
                 + (f" ({work[id(g)]})" if differ else "")
                 for g in by_speed
             ]
-            speed = f"median epochs to get there for good: {listing(speeds)}"
+            speed = f"{median}epochs to get there for good: {listing(speeds)}"
         rest = [_ends_at(g, nm) for g in gs if not g.perfect_for_good and g.accuracy.n]
         others = f"; {listing(rest)}" if rest else ""
-        return f"On {name}, {who} 100 % {_in_seeds(gs)}; {speed}{others}."
+        # "hidden 2 and hidden 10 reach 100 % in their one seed", not "in its"
+        where = _in_seeds(gs, plural=1 < len(perfect) < len(gs))
+        return f"On {name}, {who} 100 % {where}; {speed}{others}."
     # a setting with diverged seeds is averaged over its survivors only: it is neither
     # "all the same" as the others nor "the best" (its diverged seeds are said elsewhere)
     clean = [g for g in gs if not g.n_diverged]
@@ -584,7 +594,7 @@ def _ends_at(g: GroupView, nm: Callable[[GroupView], str]) -> str:
     text = f"{nm(g)} ends at {acc_text(g)}"
     k = g.swings_across_perfect
     if k:
-        text += f" ({seeds(k, g.n)} oscillating across 100 %)"
+        text += f" ({'' if g.n == 1 else f'{seeds(k, g.n)} '}oscillating across 100 %)"
     return text
 
 
@@ -595,9 +605,12 @@ def _updates(g: GroupView) -> str:
     return f"epochs of {n:,} updates" if n > 1 else "1 update per epoch"
 
 
-def _in_seeds(gs: list[GroupView]) -> str:
-    """``'in every seed'``, or ``'in its one seed'`` when every setting ran one."""
-    return "in every seed" if any(g.n > 1 for g in gs) else "in its one seed"
+def _in_seeds(gs: list[GroupView], plural: bool = False) -> str:
+    """``'in every seed'``, or ``'in its one seed'`` when every setting ran one
+    (``plural``: the sentence's subject is a list of settings, ``'in their one seed'``)."""
+    if any(g.n > 1 for g in gs):
+        return "in every seed"
+    return "in their one seed" if plural else "in its one seed"
 
 
 def leaders(gs: list[GroupView], test: bool = False) -> list[GroupView]:
