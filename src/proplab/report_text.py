@@ -459,7 +459,7 @@ def _near_mean(name: str, gs: list[GroupView], nm: Callable[[GroupView], str]) -
         ("no better than", [g for g in low if abs(g.r2.mean) <= R2_NOISE]),
         ("hardly better than", [g for g in low if g.r2.mean > R2_NOISE]),
     ]
-    clauses = []
+    clauses: list[str] = []
     for how, members in bins:
         if not members:
             continue
