@@ -43,9 +43,10 @@ def _learns(at: int, start: float = 0.26) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _stuck(at: int) -> tuple[np.ndarray, np.ndarray]:
-    """Drops to 0.054 at ``at`` and stays there, one of 21 points wrong, to the end."""
+    """Drops to 0.054 at ``at`` and creeps down to 0.0433 by the end (within 1.25x: a
+    plateau), one of 21 points wrong, as the lab's XOR hidden 2 seed 1 does."""
     t = np.arange(EPOCHS)
-    loss = np.where(t < at, 0.26, 0.054 + 1e-4 * np.sin(t))
+    loss = np.where(t < at, 0.26, 0.054 - (0.054 - 0.0433) * (t - at) / (EPOCHS - 1 - at))
     acc = np.where(t < at, 0.5, 20 / 21)
     return loss, acc
 

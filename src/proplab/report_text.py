@@ -14,10 +14,12 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from proplab.aggregate import Stats
+from proplab.aggregate import Stats, clearly_below, difference_spread
 from proplab.report_data import (
+    ACC_NOISE,
     MOVING,
     OSCILLATING,
+    R2_NOISE,
     ExperimentView,
     GroupView,
     RunView,
@@ -278,7 +280,7 @@ def _dataset_notes(
         if g.steady_moving:
             # the other seeds' trend, said apart: an oscillating seed has none
             rest = g.n - len(g.oscillating_runs)
-            other = f"in its other {rest} seed{'s' if rest > 1 else ''}, "
+            other = "in its other seed, " if rest == 1 else f"in its other {rest} seeds, "
             who = f"{other}{nm(g)}" if g.oscillating else nm(g)
             notes.append(f"On {name}, {who} {_moving_text(g)}")
     return notes
@@ -429,32 +431,47 @@ def _value_headline(name: str, gs: list[GroupView], nm: Callable[[GroupView], st
     clean = [g for g in gs if not g.n_diverged and g.r2.n]
     if not clean:
         return f"On {name}, every setting diverged in {_some_or_every(gs)}: no R² to compare."
-    means = [g.r2.mean for g in clean]
     if len(clean) == len(gs) and len({shown_score(g) for g in clean}) == 1:
-        return f"On {name}, every setting ends at {shown_score(clean[0])}."
+        end = "averages" if any(g.n > 1 for g in gs) else "ends at"
+        return f"On {name}, every setting {end} {shown_score(clean[0])}."
     among = "" if len(clean) == len(gs) else " of the settings with no diverged seed"
-    text = f"On {name}, the highest R²{among} {best_of(clean, nm)}"
+    # as for accuracy: R² within the seeds' spread (or 0.02) of the highest is level with it
+    tied = leaders(clean)
+    if len(clean) > 1 and len(tied) == len(clean):
+        return f"On {name}, none{among} ends clearly highest: {tie_list(tied, nm)}."
+    text = f"On {name}, the highest R²{among} {best_of(clean, nm, spread=True)}"
     low = min(clean, key=lambda g: g.r2.mean)
-    if len(clean) > 1 and shown_score(low) != shown_score(clean[means.index(max(means))]):
+    if low not in tied:
         text += f"; the lowest is {nm(low)}, at {acc_text(low)}"
     return text + "."
 
 
 def _near_mean(name: str, gs: list[GroupView], nm: Callable[[GroupView], str]) -> list[str]:
-    """The settings whose training R² is near 0 or below: hardly better than the mean."""
+    """The settings whose training R² is under NEAR_MEAN, each by how it compares with
+    predicting the targets' mean (R² 0): worse (below -R2_NOISE), no better (within
+    R2_NOISE of 0) or hardly better. Each setting is worded by its own R² (claims23 H3: one
+    at 0.005 made R² -1970 "hardly better than the mean" with it)."""
     low = [g for g in gs if g.r2.n and g.r2.mean < NEAR_MEAN]
     if not low:
         return []
-    worse = all(g.r2.mean < 0 for g in low)
-    parts = [f"{nm(g)} ({acc_text(g)})" for g in low] if len(gs) > 1 else [acc_text(low[0])]
-    verb = "ends" if len(low) == 1 else "end"
-    how = (
-        "worse than predicting the targets' mean everywhere (R² 0)"
-        if worse
-        else "hardly better than predicting the targets' mean everywhere (R² 0)"
-    )
-    who = listing(parts) if len(gs) > 1 else f"the model ({parts[0]})"
-    return [f"On {name}, {who} {verb} {how}."]
+    bins = [
+        ("worse than", [g for g in low if g.r2.mean < -R2_NOISE]),
+        ("no better than", [g for g in low if abs(g.r2.mean) <= R2_NOISE]),
+        ("hardly better than", [g for g in low if g.r2.mean > R2_NOISE]),
+    ]
+    clauses: list[str] = []
+    for how, members in bins:
+        if not members:
+            continue
+        if len(gs) > 1:
+            who = listing([f"{nm(g)} ({acc_text(g)})" for g in members])
+        else:
+            who = f"the model ({acc_text(members[0])})"
+        verb = "ends" if len(members) == 1 else "end"
+        # the mean's wording in full once; "than that" after it
+        what = "that" if clauses else "predicting the targets' mean everywhere (R² 0)"
+        clauses.append(f"{who} {verb} {how} {what}")
+    return [f"On {name}, {'; '.join(clauses)}."]
 
 
 def _cost_note(view: ExperimentView) -> str:
@@ -498,12 +515,18 @@ def _cost_note(view: ExperimentView) -> str:
 def _headline(name: str, gs: list[GroupView], nm: Callable[[GroupView], str]) -> str:
     if len(gs) == 1:
         g = gs[0]
-        text = f"On {name}, {seeds(g.n_perfect, g.n)} reach 100 %"
+        if g.n == 1:  # not "1/1 seeds reach 100 % (... from a median epoch of" one
+            does = "reaches" if g.n_perfect else "does not reach"
+            text = f"On {name}, its one seed {does} 100 %"
+        else:
+            text = f"On {name}, {seeds(g.n_perfect, g.n)} reach 100 %"
         if g.n_perfect:
-            text += f" (there for good from a median epoch of {epochs_text(g.median_perfect_from)})"
+            median = "a median epoch of" if g.n_perfect > 1 else "epoch"
+            text += f" (there for good from {median} {epochs_text(g.median_perfect_from)})"
         if g.swings_across_perfect:
             k = g.swings_across_perfect
-            text += f", {seeds(k, g.n)} oscillating across it at the end"
+            who = "" if g.n == 1 else f" {seeds(k, g.n)}"
+            text += f",{who} oscillating across it at the end"
         return text + f"; accuracy {acc_text(g)}, final loss {loss_text(g)}."
     # a setting whose seed ends at 100 % on an oscillation's upswing is not ranked as
     # reaching it: one epoch more or less and it would not (report21 H1)
@@ -516,10 +539,12 @@ def _headline(name: str, gs: list[GroupView], nm: Callable[[GroupView], str]) ->
             who = f"only {nm(perfect[0])} reaches"
         else:
             who = f"{listing([nm(g) for g in perfect])} reach"
-        # "for good": a seed that touches 100 % and falls back is there from its last return
+        # "for good": a seed that touches 100 % and falls back is there from its last return;
+        # a "median" of one seed is its epoch (claims23 M5)
+        median = "median " if any(g.n > 1 for g in perfect) else ""
         if len(perfect) == 1:
             speed = (
-                "median epochs to get there for good: "
+                f"{median}epochs to get there for good: "
                 f"{epochs_text(perfect[0].median_perfect_from)}"
             )
         else:
@@ -531,19 +556,24 @@ def _headline(name: str, gs: list[GroupView], nm: Callable[[GroupView], str]) ->
                 + (f" ({work[id(g)]})" if differ else "")
                 for g in by_speed
             ]
-            speed = f"median epochs to get there for good: {listing(speeds)}"
+            speed = f"{median}epochs to get there for good: {listing(speeds)}"
         rest = [_ends_at(g, nm) for g in gs if not g.perfect_for_good and g.accuracy.n]
         others = f"; {listing(rest)}" if rest else ""
-        return f"On {name}, {who} 100 % {_in_seeds(gs)}; {speed}{others}."
+        # "hidden 2 and hidden 10 reach 100 % in their one seed", not "in its"
+        where = _in_seeds(gs, plural=1 < len(perfect) < len(gs))
+        return f"On {name}, {who} 100 % {where}; {speed}{others}."
     # a setting with diverged seeds is averaged over its survivors only: it is neither
     # "all the same" as the others nor "the best" (its diverged seeds are said elsewhere)
     clean = [g for g in gs if not g.n_diverged]
     shown = {pct(g.accuracy.mean) for g in clean}
     # one that ends at 100 % by an oscillation's luck did reach it, but does not stay
     reach = "stays at" if any(g.all_perfect for g in gs) else "reaches"
-    # "all end at" only when every mean shows the same (99.0 and 99.3 % are not one value)
+    # "all end at" only when every mean shows the same (99.0 and 99.3 % are not one value);
+    # over several seeds that value is their mean, not where each ends (claims23 L2)
     if len(clean) == len(gs) and len(shown) == 1:
-        return f"On {name}, no setting {reach} 100 % {_in_seeds(gs)}; all end at {shown.pop()}."
+        who = "both" if len(gs) == 2 else "all"
+        end = "average" if any(g.n > 1 for g in gs) else "end at"
+        return f"On {name}, no setting {reach} 100 % {_in_seeds(gs)}; {who} {end} {shown.pop()}."
     text = f"On {name}, no setting {reach} 100 % {_in_seeds(gs)}"
     if not clean:
         return f"{text}, and every setting diverged in {_some_or_every(gs)}."
@@ -552,7 +582,11 @@ def _headline(name: str, gs: list[GroupView], nm: Callable[[GroupView], str]) ->
         f"{seeds(g.swings_across_perfect, g.n)} of {nm(g)}" for g in gs if g.swings_across_perfect
     ]
     across = f"; {listing(swinging)} oscillate across 100 % at the end" if swinging else ""
-    return f"{text}; the best{among} {best_of(clean, nm)}{across}."
+    # a best within the seeds' spread of the others is no best (claims23 M1)
+    tied = leaders(clean)
+    if len(clean) > 1 and len(tied) == len(clean):
+        return f"{text}; none{among} ends clearly best: {tie_list(tied, nm)}{across}."
+    return f"{text}; the best{among} {best_of(clean, nm, spread=True)}{across}."
 
 
 def _ends_at(g: GroupView, nm: Callable[[GroupView], str]) -> str:
@@ -560,7 +594,7 @@ def _ends_at(g: GroupView, nm: Callable[[GroupView], str]) -> str:
     text = f"{nm(g)} ends at {acc_text(g)}"
     k = g.swings_across_perfect
     if k:
-        text += f" ({seeds(k, g.n)} oscillating across 100 %)"
+        text += f" ({'' if g.n == 1 else f'{seeds(k, g.n)} '}oscillating across 100 %)"
     return text
 
 
@@ -571,23 +605,74 @@ def _updates(g: GroupView) -> str:
     return f"epochs of {n:,} updates" if n > 1 else "1 update per epoch"
 
 
-def _in_seeds(gs: list[GroupView]) -> str:
-    """``'in every seed'``, or ``'in its one seed'`` when every setting ran one."""
-    return "in every seed" if any(g.n > 1 for g in gs) else "in its one seed"
+def _in_seeds(gs: list[GroupView], plural: bool = False) -> str:
+    """``'in every seed'``, or ``'in its one seed'`` when every setting ran one
+    (``plural``: the sentence's subject is a list of settings, ``'in their one seed'``)."""
+    if any(g.n > 1 for g in gs):
+        return "in every seed"
+    return "in their one seed" if plural else "in its one seed"
 
 
-def best_of(gs: list[GroupView], nm: Callable[[GroupView], str], test: bool = False) -> str:
-    """``'is lr 1, at 99.8 ± 0.4 %'``, or every setting whose mean shows the same as the
-    best (``'are lr 1 and lr 0.1, at 99.8 ± 0.4 %'``): a tie has no single best. A
-    regression's groups by R² (``'is lr 0.3, at R² 0.710 ± 0.036'``)."""
-    top = shown_score(max(gs, key=lambda g: g.score(test).mean), test)
-    tied = [g for g in gs if shown_score(g, test) == top]
-    if len(tied) == 1:
-        return f"is {nm(tied[0])}, at {acc_text(tied[0], test)}"
+def leaders(gs: list[GroupView], test: bool = False) -> list[GroupView]:
+    """The settings of ``gs`` (each scored in some seed) that end level with the best: not
+    :func:`~proplab.aggregate.clearly_below` it (by more than the seeds' spread and
+    ACC_NOISE / R2_NOISE), the best first, then by mean (``test``: on the held-out set).
+    The answers' rule for "X ends better than Y"; one point in one seed is no ranking."""
+    top = max(gs, key=lambda g: g.score(test).mean)
+    floor = R2_NOISE if top.regression else ACC_NOISE
+    tied = [g for g in gs if not clearly_below(g.score(test), top.score(test), floor)]
+    return sorted(tied, key=lambda g: -g.score(test).mean)  # stable: ties keep their order
+
+
+def _gap_text(tied: list[GroupView], test: bool = False) -> str:
+    """``'a gap within the spread over seeds'``: why the settings ``tied`` (best first) are
+    level though their means show apart: the seeds' spread (twice the standard error of
+    the difference) or, beyond it, the noise floor; '' when every mean shows the same."""
+    top = tied[0]
+    apart = [g for g in tied[1:] if shown_score(g, test) != shown_score(top, test)]
+    if not apart:
+        return ""
+    floor = f"{R2_NOISE:g} of R²" if top.regression else f"{100 * ACC_NOISE:g} points"
+    b = top.score(test)
+    whys = {
+        "the spread over seeds"
+        if b.mean - g.score(test).mean <= difference_spread(g.score(test), b)
+        else floor
+        for g in apart
+    }
+    return f"{'a gap' if len(apart) == 1 else 'gaps'} within {' or '.join(sorted(whys))}"
+
+
+def tie_list(tied: list[GroupView], nm: Callable[[GroupView], str], test: bool = False) -> str:
+    """``'lr 1 and lr 0.1, at 99.8 ± 0.4 % each'`` when the settings ``tied`` show the same
+    score, else each with its own and why they are level: ``'with biases (87.7 ± 3.2 %) and
+    without biases (87.3 ± 3.8 %), a gap within the spread over seeds'``."""
     texts = {acc_text(g, test) for g in tied}
     if len(texts) == 1:
-        return f"are {listing([nm(g) for g in tied])}, at {texts.pop()} each"
-    return "are " + listing([f"{nm(g)} ({acc_text(g, test)})" for g in tied])
+        return f"{listing([nm(g) for g in tied])}, at {texts.pop()} each"
+    text = listing([f"{nm(g)} ({acc_text(g, test)})" for g in tied])
+    gap = _gap_text(tied, test)
+    return f"{text}, {gap}" if gap else text
+
+
+def best_of(
+    gs: list[GroupView],
+    nm: Callable[[GroupView], str],
+    test: bool = False,
+    spread: bool = False,
+) -> str:
+    """``'is lr 1, at 99.8 ± 0.4 %'``, or every setting whose mean shows the same as the
+    best (``'are lr 1 and lr 0.1, at 99.8 ± 0.4 % each'``): a tie has no single best. A
+    regression's groups by R² (``'is lr 0.3, at R² 0.710 ± 0.036'``). With ``spread``,
+    every setting not clearly below the best is tied with it (:func:`leaders`)."""
+    if spread:
+        tied = leaders(gs, test)
+    else:
+        top = shown_score(max(gs, key=lambda g: g.score(test).mean), test)
+        tied = [g for g in gs if shown_score(g, test) == top]
+    if len(tied) == 1:
+        return f"is {nm(tied[0])}, at {acc_text(tied[0], test)}"
+    return f"are {tie_list(tied, nm, test)}"
 
 
 def _test_line(name: str, gs: list[GroupView], nm: Callable[[GroupView], str]) -> str:
@@ -612,10 +697,15 @@ def _test_line(name: str, gs: list[GroupView], nm: Callable[[GroupView], str]) -
         g = scored[0]
         who = "" if len(gs) == 1 else f" of {nm(g)} (the only setting scored on one)"
         text = f"On {name}, the held-out test set{who} is scored at {acc_text(g, True)}"
+    elif len(leaders(scored, True)) == len(scored):  # level within the seeds' spread
+        text = (
+            f"On the held-out test set of {name}, none ends clearly best: "
+            f"{tie_list(leaders(scored, True), nm, True)}"
+        )
     else:
         low = scored[means.index(min(means))]
         text = (
-            f"On the held-out test set of {name}, the best {best_of(scored, nm, True)}; "
+            f"On the held-out test set of {name}, the best {best_of(scored, nm, True, True)}; "
             f"the lowest is {nm(low)}, at {acc_text(low, True)}"
         )
     gap = max(scored, key=lambda g: g.score().mean - g.score(True).mean)
