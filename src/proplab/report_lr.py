@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from proplab.aggregate import Stats, clearly_below, difference_spread
+from proplab.aggregate import Stats, clearly_below
 from proplab.config import RunConfig, is_mini_batch
 from proplab.report_data import (
     ACC_NOISE,
@@ -32,6 +32,7 @@ from proplab.report_text import (
     epochs_text,
     listing,
     loss_text,
+    not_clearly,
     pct,
     r2_value,
     seeds,
@@ -522,7 +523,7 @@ def _too_low_classes(gs: list[GroupView], name: str, brief: bool) -> str:
             f"No tested rate was shown to be too low on {name}: lr {lr(low.config.lr)} "
             f"changes the loss {by} {moved_text} % over {epochs} and ends at "
             f"{acc_text(low)}, below lr {lr(top.config.lr)}'s {acc_text(top)} but not by "
-            f"more than {_not_clearly(low.accuracy, top.accuracy, regression=False)}."
+            f"more than {not_clearly(low.accuracy, top.accuracy, regression=False)}."
         )
     # a lowest rate that diverged in some seeds ends at its other seeds' accuracy
     # (diverge18: "ends at 100.0 ± 0.0 %" for a rate just called too high)
@@ -685,7 +686,7 @@ def _lr_values(gs: list[GroupView], name: str, intro: bool = True) -> list[str]:
         paras.append(text + ".")
     elif top is not low and shown_score(low, held) != shown_score(top, held):
         # lower, but not by more than the seeds' spread: not shown either way
-        why = _not_clearly(low.score(held), top.score(held), regression=True)
+        why = not_clearly(low.score(held), top.score(held), regression=True)
         paras.append(
             f"No tested rate was shown to be too low on {name}: lr {lr(low.config.lr)} changes "
             f"the loss {by} {moved_text} % over {epochs} and ends at "
@@ -820,21 +821,11 @@ def _longer_run(above: bool) -> str:
     return "a longer run would show how far it gets, and a higher rate where too high begins"
 
 
-def _not_clearly(a: Stats, b: Stats, regression: bool) -> str:
-    """Why mean ``a``, below ``b``, is not :func:`clearly_below` it, as a sentence says it
-    ("not by more than ..."): the seeds' spread (twice the standard error of the
-    difference), or the noise floor (0.02 of R², 2 points of accuracy) when the gap is
-    beyond the spread but under the floor."""
-    if b.mean - a.mean <= difference_spread(a, b):
-        return "the spread over seeds"
-    return f"{R2_NOISE:g} of R²" if regression else f"{100 * ACC_NOISE:g} points"
-
-
 def _not_clearly_any(high: GroupView, above: list[GroupView], held: bool = False) -> str:
     """Why none of the lower rates ``above`` (which end higher than ``high``) ends clearly
     better: the spread over seeds, the noise floor, or each for some of them (``held``:
     on the held-out set)."""
-    whys = {_not_clearly(high.score(held), g.score(held), high.regression) for g in above}
+    whys = {not_clearly(high.score(held), g.score(held), high.regression) for g in above}
     return " and ".join(sorted(whys)) if whys else "the spread over seeds"
 
 

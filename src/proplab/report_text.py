@@ -624,6 +624,16 @@ def leaders(gs: list[GroupView], test: bool = False) -> list[GroupView]:
     return sorted(tied, key=lambda g: -g.score(test).mean)  # stable: ties keep their order
 
 
+def not_clearly(a: Stats, b: Stats, regression: bool) -> str:
+    """Why mean ``a``, below ``b``, is not :func:`~proplab.aggregate.clearly_below` it, as a sentence says it
+    ("not by more than ..."): the seeds' spread (twice the standard error of the
+    difference), or the noise floor (0.02 of R², 2 points of accuracy) when the gap is
+    beyond the spread but under the floor."""
+    if b.mean - a.mean <= difference_spread(a, b):
+        return "the spread over seeds"
+    return f"{R2_NOISE:g} of R²" if regression else f"{100 * ACC_NOISE:g} points"
+
+
 def _gap_text(tied: list[GroupView], test: bool = False) -> str:
     """``'a gap within the spread over seeds'``: why the settings ``tied`` (best first) are
     level though their means show apart: the seeds' spread (twice the standard error of
@@ -632,14 +642,7 @@ def _gap_text(tied: list[GroupView], test: bool = False) -> str:
     apart = [g for g in tied[1:] if shown_score(g, test) != shown_score(top, test)]
     if not apart:
         return ""
-    floor = f"{R2_NOISE:g} of R²" if top.regression else f"{100 * ACC_NOISE:g} points"
-    b = top.score(test)
-    whys = {
-        "the spread over seeds"
-        if b.mean - g.score(test).mean <= difference_spread(g.score(test), b)
-        else floor
-        for g in apart
-    }
+    whys = {not_clearly(g.score(test), top.score(test), top.regression) for g in apart}
     return f"{'a gap' if len(apart) == 1 else 'gaps'} within {' or '.join(sorted(whys))}"
 
 
