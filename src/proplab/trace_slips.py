@@ -22,7 +22,7 @@ from typing import cast
 
 import numpy as np
 
-from proplab.activations import Sigmoid, Tanh
+from proplab.activations import Sigmoid, Tanh, sigmoid
 from proplab.gradcheck import relative_error
 from proplab.losses import CrossEntropyLoss
 from proplab.trace import ModuleStep, StepTrace, param_label, plain_sgd
@@ -34,15 +34,11 @@ FLIPPED = "it is proplab's with every sign flipped"
 _Array = Callable[[np.ndarray], np.ndarray]
 
 
-def _sigmoid(v: np.ndarray) -> np.ndarray:
-    return 1 / (1 + np.exp(-v))
-
-
 # per activation: its derivative as a formula of its output a and as a function of it
 # (what the backward uses), its name and function, and its derivative as a formula of
 # its input: the slips take the first from z, or the last from a
 _FROM_WRONG_ARRAY: dict[type, tuple[str, _Array, str, _Array, str]] = {
-    Sigmoid: ("{a} (1 - {a})", lambda v: v * (1 - v), "sigmoid", _sigmoid,
+    Sigmoid: ("{a} (1 - {a})", lambda v: v * (1 - v), "sigmoid", sigmoid,
               "sigmoid({v}) (1 - sigmoid({v}))"),
     Tanh: ("(1 - {a}^2)", lambda v: 1 - v**2, "tanh", np.tanh, "1 - tanh({v})^2"),
 }  # fmt: skip
