@@ -1,6 +1,6 @@
 """The commands of ``proplab``: ``cmd_train``, ``cmd_predict``, ``cmd_gradcheck``,
-``cmd_trace``, ``cmd_lab``, ``cmd_sweep``, ``cmd_report`` and ``cmd_play``, each taking
-the parsed arguments and returning the exit code.
+``cmd_trace``, ``cmd_lab``, ``cmd_sweep``, ``cmd_report``, ``cmd_verify`` and ``cmd_play``,
+each taking the parsed arguments and returning the exit code.
 
 Bad input raises :class:`UsageError` (a whole line, printed as it is) or
 :class:`~proplab.config.ConfigError` (``field: message``, which :func:`proplab.cli.main`
@@ -333,6 +333,23 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.jobs < 1:
         raise UsageError(f"proplab report: error: argument --jobs: must be >= 1, got {args.jobs}")
     return report_main(args.dir, jobs=args.jobs)
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    """``proplab verify RUN_DIR [RUN_DIR ...] [--rerun]``: does each run folder agree with
+    itself (and, with --rerun, with a new run of its config)? 0 yes, 1 no."""
+    from proplab.verify import run_folders, verify
+
+    for folder in args.dirs:  # every path checked before the first run is
+        run_folders(folder)
+    checks = verify(args.dirs, rerun=args.rerun, progress=not args.no_progress)
+    differ = sum(not c.ok for c in checks)
+    n = len(checks)
+    print(
+        f"{n - differ} of {n} run{'s' if n != 1 else ''} agree"
+        + (f"; {differ} differ{'s' if differ == 1 else ''}" if differ else "")
+    )
+    return EXIT_FAILED if differ else EXIT_OK
 
 
 def cmd_play(args: argparse.Namespace) -> int:
