@@ -404,7 +404,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--suite",
         type=path,
         help="experiment suite run after the two lab models, a TOML file or a shipped "
-        "suite name (default: lab); it keeps its own settings (refused with --no-suite)",
+        "suite name (default: lab); it keeps its own settings (refused with --no-suite). "
+        "The two lab models stay the handout's (2-10-10-1 on linear and xor), whatever the "
+        "suite trains, and the report is the suite's: for another class setup, use "
+        "proplab sweep FILE and proplab report",
     )
     lab.add_argument("--no-suite", action="store_true", help="only train the two lab models")
     lab.add_argument("--jobs", type=integer, default=2, help="parallel processes (default 2)")
