@@ -195,3 +195,32 @@ def test_an_unfinished_run_differs(xor_run):
     (xor_run / "summary.json").rename(xor_run / "interrupted.json")
     check = verify_run(xor_run)
     assert check.problems == ["no summary.json: an interrupted run (interrupted.json)"]
+
+
+README = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+
+
+def test_the_readmes_run_data_lines_give_the_arrays_the_fingerprint_hashed(
+    trained_xor, tmp_path, monkeypatch
+):
+    (code,) = [b for b in README.split("```python\n")[1:] if "prepare_run(" in b.split("```")[0]]
+    shutil.copytree(trained_xor, tmp_path / "runs" / "xor")
+    monkeypatch.chdir(tmp_path)
+    ns: dict = {}
+    exec(compile(code.split("```")[0], "README.md", "exec"), ns)  # noqa: S102 (our README)
+    arrays = json.loads((tmp_path / "runs/xor/config.json").read_text())["data"]["arrays"]
+    assert _sha(ns["x"]) == arrays["x"]["sha256"] and _sha(ns["y"]) == arrays["y"]["sha256"]
+    assert ns["x_test"] is None and ns["y_test"] is None
+
+
+def test_load_zoo_gives_a_runs_data_only_with_the_clis_n_and_the_runs_stream(tmp_path):
+    # the README's warning: load_zoo's n defaults to 200, --n to 100
+    import proplab
+
+    run = train(tmp_path / "moons", dataset="moons", seed=1)
+    recorded = json.loads((run / "config.json").read_text())["data"]["arrays"]["x"]
+    x, _ = proplab.load_zoo("moons", 100, 0.1, rng=np.random.default_rng([1, 2]))
+    assert _sha(x) == recorded["sha256"]
+    x200, _ = proplab.load_zoo("moons", rng=np.random.default_rng([1, 2]))
+    assert x200.shape == (200, 2)
+    assert '`load_zoo("moons", 100, 0.1, rng=np.random.default_rng([1, 2]))`' in README
