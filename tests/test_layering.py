@@ -34,7 +34,8 @@ ON_TOP = {
     "report_html", "report_network", "report_setup", "report_text", "run_figures", "runio",
     "serialize", "serialize_streams", "sklearn", "snapshots", "stack_plan", "stacking", "sweep",
     "sweep_boundaries", "sweep_dots", "sweep_folder", "sweep_plots", "sweep_progress", "sweep_spec", "sweep_workers",
-    "threads", "trace_plots", "trace_run", "train_out", "unit_plots", "value_plots", "zoo_plots",
+    "threads", "trace_plots", "trace_run", "train_out", "unit_plots", "value_plots", "verify",
+    "zoo_plots",
 }  # fmt: skip
 
 

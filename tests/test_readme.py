@@ -310,7 +310,7 @@ def test_the_run_folder_the_readme_lists_is_what_a_run_writes(tmp_path):
     config = json.loads((tmp_path / "config.json").read_text(encoding="utf-8"))
     versions = re.search(r'"versions": \{([^}]*)\}', block)[1].split(", ")
     listed_keys = set(re.findall(r'"(\w+)":', block.split("history.csv")[0]))
-    assert set(config) == listed_keys == {"config", "versions", "platform", "blas_threads"}
+    assert set(config) == listed_keys == {"config", "versions", "platform", "blas_threads", "data"}
     assert set(config["versions"]) == set(versions)
     assert set(config["config"]) == {f.name for f in dataclasses.fields(RunConfig)}
 

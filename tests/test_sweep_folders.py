@@ -116,7 +116,7 @@ def test_a_run_folder_without_a_data_record_is_still_reused(tmp_path, capsys):
     assert "sweep: 2 runs (2 reused, 0 trained, 0 failed)" in capsys.readouterr().out
 
 
-def test_generated_data_records_nothing_and_train_records_a_csv(tmp_path):
+def test_generated_data_records_its_arrays_and_train_records_a_csv(tmp_path):
     assert experiments.data_record(experiments.RunConfig(dataset="xor")) is None
     data = tmp_path / "d.csv"
     write_points(data, 20, "a>b", seed=0)
@@ -125,7 +125,9 @@ def test_generated_data_records_nothing_and_train_records_a_csv(tmp_path):
     stored = json.loads((tmp_path / "t" / "config.json").read_text())
     assert stored["data"]["sha256"] == hashlib.sha256(data.read_bytes()).hexdigest()
     assert main(["train", "--dataset", "xor", *flags[2:], "--out", str(tmp_path / "x")]) == 0
-    assert "data" not in json.loads((tmp_path / "x" / "config.json").read_text())
+    # no file: the arrays themselves (experiments.data_fingerprint; ta23 H2)
+    record = json.loads((tmp_path / "x" / "config.json").read_text())["data"]
+    assert set(record) == {"arrays"} and set(record["arrays"]) == {"x", "y"}
 
 
 def test_a_sweep_hashes_its_data_file_once(tmp_path, monkeypatch):

@@ -37,6 +37,7 @@ from proplab.cli_commands import (
     cmd_sweep,
     cmd_trace,
     cmd_train,
+    cmd_verify,
 )
 from proplab.cli_flags import (
     add_conv_flags,
@@ -204,7 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(
         dest="command",
         required=True,
-        metavar="{train,predict,gradcheck,trace,lab,sweep,report,play}",
+        metavar="{train,predict,gradcheck,trace,lab,sweep,report,verify,play}",
         parser_class=_CommandParser,
     )
 
@@ -403,7 +404,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--suite",
         type=path,
         help="experiment suite run after the two lab models, a TOML file or a shipped "
-        "suite name (default: lab); it keeps its own settings (refused with --no-suite)",
+        "suite name (default: lab); it keeps its own settings (refused with --no-suite). "
+        "The two lab models stay the handout's (2-10-10-1 on linear and xor), whatever the "
+        "suite trains, and the report is the suite's: for another class setup, use "
+        "proplab sweep FILE and proplab report",
     )
     lab.add_argument("--no-suite", action="store_true", help="only train the two lab models")
     lab.add_argument("--jobs", type=integer, default=2, help="parallel processes (default 2)")
@@ -435,6 +439,25 @@ def build_parser() -> argparse.ArgumentParser:
         "--jobs", type=integer, default=2, help="processes drawing the figures (default 2)"
     )
     report.set_defaults(func=cmd_report)
+
+    verify = sub.add_parser(
+        "verify",
+        help="check run folders: their data, model.npz against summary.json, a rerun",
+        description="Check each run folder (a sweep folder: each of its runs): the data "
+        "rebuilt from config.json against the fingerprint it recorded, model.npz re-scored "
+        "on it against summary.json's loss and accuracy (to 1e-9 relative), history.csv's "
+        "last row against summary.json's epochs_run and wall_time_s; with --rerun, the "
+        "config trained again must give history.csv and the weights bit for bit. One line "
+        "per run; exit code 0 when every run agrees, 1 when any differs.",
+    )
+    verify.add_argument("dirs", nargs="+", type=path, metavar="RUN_DIR", help="run or sweep folder")
+    verify.add_argument(
+        "--rerun",
+        action="store_true",
+        help="also train each run again and compare history.csv and model.npz bit for bit",
+    )
+    verify.add_argument("--no-progress", action="store_true", help="no progress bar")
+    verify.set_defaults(func=cmd_verify)
 
     play = sub.add_parser(
         "play",

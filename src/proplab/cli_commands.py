@@ -1,6 +1,6 @@
 """The commands of ``proplab``: ``cmd_train``, ``cmd_predict``, ``cmd_gradcheck``,
-``cmd_trace``, ``cmd_lab``, ``cmd_sweep``, ``cmd_report`` and ``cmd_play``, each taking
-the parsed arguments and returning the exit code.
+``cmd_trace``, ``cmd_lab``, ``cmd_sweep``, ``cmd_report``, ``cmd_verify`` and ``cmd_play``,
+each taking the parsed arguments and returning the exit code.
 
 Bad input raises :class:`UsageError` (a whole line, printed as it is) or
 :class:`~proplab.config.ConfigError` (``field: message``, which :func:`proplab.cli.main`
@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from proplab import dataload
-from proplab.cli_flags import as_flags, config_from, refuse_ignored_flags
+from proplab.cli_flags import as_flags, config_from, quarter_print_every, refuse_ignored_flags
 from proplab.config import ConfigError, RunConfig
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -67,7 +67,7 @@ def _regression_reason_first(cfg: RunConfig) -> None:
 
 def cmd_train(args: argparse.Namespace) -> int:
     """``proplab train``: one run, the lab's printout, a run folder."""
-    cfg = config_from(args)
+    cfg = quarter_print_every(args, config_from(args))
     _regression_reason_first(cfg)
     checked = cfg.validate()
     refuse_ignored_flags(args, checked)
@@ -262,10 +262,8 @@ def cmd_lab(args: argparse.Namespace) -> int:
         )
     runner = choose_runner(args.stack, args.stack_memory)
     spec = None if args.no_suite else load_suite(args.suite or "lab")
-    if args.print_every is None and args.epochs is not None:
-        # a short demo run still shows its loss falling (the default 5000 would print none)
-        args.print_every = min(RunConfig().print_every, max(1, args.epochs // 4))
-    base = config_from(args)
+    # a short demo run still shows its loss falling (the default 5000 would print none)
+    base = quarter_print_every(args, config_from(args))
     from proplab.runio import folder_lock
 
     # the lab's sweep takes the same lock again; another lab or sweep here is refused
@@ -292,6 +290,9 @@ def _lab_into(
             Path(args.out) / name, base.replace(dataset=name).validate(), replace=args.replace
         )
     results = lab(args.out, base, progress=not args.no_progress)
+    for name, summary in results.items():  # on stderr, as proplab train says them (ta23 M6)
+        for note in summary.get("notes", []):
+            print(f"proplab lab: {name}: {note}", file=sys.stderr)
     where = " and ".join(str(Path(args.out) / name) for name in results)
     print(f"lab runs saved to {where}")
     failed = [name for name, s in results.items() if s["stop_reason"] == "diverged"]
@@ -333,6 +334,23 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.jobs < 1:
         raise UsageError(f"proplab report: error: argument --jobs: must be >= 1, got {args.jobs}")
     return report_main(args.dir, jobs=args.jobs)
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    """``proplab verify RUN_DIR [RUN_DIR ...] [--rerun]``: does each run folder agree with
+    itself (and, with --rerun, with a new run of its config)? 0 yes, 1 no."""
+    from proplab.verify import run_folders, verify
+
+    for folder in args.dirs:  # every path checked before the first run is
+        run_folders(folder)
+    checks = verify(args.dirs, rerun=args.rerun, progress=not args.no_progress)
+    differ = sum(not c.ok for c in checks)
+    n = len(checks)
+    print(
+        f"{n - differ} of {n} run{'s' if n != 1 else ''} agree"
+        + (f"; {differ} differ{'s' if differ == 1 else ''}" if differ else "")
+    )
+    return EXIT_FAILED if differ else EXIT_OK
 
 
 def cmd_play(args: argparse.Namespace) -> int:

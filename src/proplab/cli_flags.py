@@ -263,7 +263,10 @@ def add_training_flags(p: argparse.ArgumentParser) -> None:
     add(
         "--print-every",
         type=integer,
-        help=f"log every N epochs, 0 for never (default {d.print_every})",
+        metavar="N",
+        help=f"log the lab's 'epoch E loss : L' line every N epochs, 0 for never (default "
+        f"{d.print_every}, or a quarter of --epochs when that is fewer; a dataset with "
+        "defaults of its own, such as digits, starts from its own N)",
     )
     add_conv_flags(p)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -310,6 +313,15 @@ def add_stack_flags(parser: argparse.ArgumentParser) -> None:
         help="largest stack, in MB of arrays (more than 0, at most 1,000,000,000); bigger groups are "
         "split (default 512)",
     )
+
+
+def quarter_print_every(args: argparse.Namespace, cfg: RunConfig) -> RunConfig:
+    """``cfg`` printing its loss line every quarter of ``--epochs`` when that is fewer than
+    its ``print_every`` and ``--print-every`` was not given: ``--epochs 3000`` prints every
+    750 (the default 5000 would print no line at all; ta23 M6). ``train`` and ``lab`` alike."""
+    if args.print_every is not None or args.epochs is None or not isinstance(cfg.print_every, int):
+        return cfg
+    return cfg.replace(print_every=min(cfg.print_every, max(1, args.epochs // 4)))
 
 
 def config_from(args: argparse.Namespace, **fixed: Any) -> RunConfig:

@@ -3,8 +3,9 @@
 A run folder holds (:data:`RUN_OUTPUTS` names every file; a rerun clears them all)::
 
     config.json       {"config": RunConfig.to_dict(), "versions": {...}, "platform": "...",
-                       "blas_threads": N, and for a CSV dataset "data": {"file": path,
-                       "bytes": size, "sha256": hex digest}}
+                       "blas_threads": N, and "data": for a CSV dataset {"file": path,
+                       "bytes": size, "sha256": hex digest}, else {"arrays": {"x": {"shape",
+                       "dtype", "sha256"}, "y": ..., and x_test, y_test with a test share}}}
     history.csv       epoch, loss, accuracy, wall_time (one row per epoch run)
     model.npz         weights + architecture (proplab.load, allow_pickle=False)
     comparison.png    "Ground truth" vs "Predict result" (a regression of other than 2
@@ -290,7 +291,7 @@ def _run_one(
     # build before touching the folder: an impossible model (conv geometry) writes nothing
     parts = build_run_parts(cfg, prep)
     model, loss_fn = parts.model, parts.loss_fn
-    run_dir = start_run_dir(cfg, run_dir)
+    run_dir = start_run_dir(cfg, run_dir, prep)
 
     bar = ProgressBar(cfg.epochs, desc=cfg.dataset, enabled=None if progress else False)
     say: Log | None = None if quiet else bar.wrap_log(log)
@@ -435,7 +436,7 @@ DATA = "data"  # config.json's record of the data file a run trained on
 
 def data_record(cfg: RunConfig) -> dict[str, Any] | None:
     """What ``cfg``'s data file holds: ``{"file", "bytes", "sha256"}`` for a CSV dataset,
-    None for a generated or built-in one (its data follows from the config alone) or a
+    None for a generated or built-in one (:func:`data_fingerprint` records those) or a
     file that cannot be read.
 
     Stored in each run's ``config.json``, so a resumed sweep and ``proplab report`` can
@@ -464,10 +465,34 @@ def _sha256(path: str, _size: int, _mtime_ns: int) -> str:
     return h.hexdigest()
 
 
-def start_run_dir(cfg: RunConfig, run_dir: Path) -> Path:
+ARRAYS = "arrays"  # config.json's "data" entry of a generated or built-in dataset
+
+
+def data_fingerprint(prep: dataload.Prepared) -> dict[str, dict[str, Any]]:
+    """The arrays a run trained and was tested on, each as ``{"shape", "dtype", "sha256"}``
+    (the sha256 of ``np.ascontiguousarray(a).tobytes()``): ``x``, ``y`` (the targets as
+    the loss takes them) and, with a test share, ``x_test``, ``y_test``.
+
+    Recorded for generated and built-in datasets (config.json's ``"data": {"arrays":
+    ...}``), whose data follow from the config only as long as proplab generates them the
+    same way: a later proplab (``proplab verify``) can tell its data differ."""
+    arrays = {"x": prep.x, "y": prep.y, "x_test": prep.x_test, "y_test": prep.y_test}
+    return {name: _array_record(a) for name, a in arrays.items() if a is not None}
+
+
+def _array_record(a: np.ndarray) -> dict[str, Any]:
+    import hashlib
+
+    a = np.ascontiguousarray(a)
+    digest = hashlib.sha256(a.tobytes()).hexdigest()
+    return {"shape": list(a.shape), "dtype": str(a.dtype), "sha256": digest}
+
+
+def start_run_dir(cfg: RunConfig, run_dir: Path, prep: dataload.Prepared | None = None) -> Path:
     """Create (or reuse) the run folder, remove what an earlier run wrote there (files of
     the user's stay) and write ``config.json`` (with the data file's :func:`data_record`
-    for a CSV dataset)."""
+    for a CSV dataset, else the :func:`data_fingerprint` of ``prep``, the run's data:
+    rebuilt from ``cfg`` when not given)."""
     run_dir = ensure_writable_dir(run_dir)
     # a rerun must leave nothing of the run before: no summary claiming the new run
     # finished, no figure of another dataset (or of a run that did not diverge)
@@ -489,6 +514,11 @@ def start_run_dir(cfg: RunConfig, run_dir: Path) -> Path:
     data = data_record(cfg)
     if data is not None:  # an edited CSV file must not pass for the one this run used
         record[DATA] = data
+    elif not dataload.is_csv(str(cfg.dataset)):
+        # nor data another proplab generates differently for the same config (ta23 H2)
+        if prep is None:
+            prep = prepare_run(cfg)[1]
+        record[DATA] = {ARRAYS: data_fingerprint(prep)}
     write_json(run_dir / CONFIG, record)
     return run_dir
 
@@ -555,21 +585,7 @@ def finish_run(
     with uninterrupted():
         model.eval()
         x, y, x_test, y_test = prep.x, prep.y, prep.x_test, prep.y_test
-        with np.errstate(all="ignore"):  # a diverged model predicts NaN; the summary says so
-            loss, acc, pred = evaluate(model, loss_fn, x, y)
-            # both arrays, or both None (holdout)
-            test: tuple[Any, ...] | None = (
-                None
-                if x_test is None or y_test is None
-                else evaluate(model, loss_fn, x_test, y_test)
-            )
-            # a regression (even of 0/1 values, task="regression"), or targets that are values
-            # (not classes; a diverged classifier's accuracy is NaN too): R² instead
-            r2: float | None = None
-            if dataload.is_regression_run(cfg) or not are_class_targets(y, pred.shape[-1]):
-                acc, r2 = math.nan, float(r2_score(pred, y))  # one model: one R²
-                if test is not None and y_test is not None:
-                    test = (test[0], math.nan, test[2], r2_score(test[2], y_test))
+        loss, acc, pred, test, r2 = final_scores(cfg, model, loss_fn, prep)
         if history.stop_reason == "completed" and not np.isfinite(loss):
             # every epoch's loss was finite (if huge), but the last update blew the model up
             history.stop_reason = "diverged"
@@ -644,6 +660,31 @@ def finish_run(
             raise KeyboardInterrupt
         write_json(run_dir / SUMMARY, summary)  # last: its presence means "finished"
         return summary
+
+
+def final_scores(
+    cfg: RunConfig, model: Any, loss_fn: Any, prep: dataload.Prepared
+) -> tuple[float, float, np.ndarray, tuple[Any, ...] | None, float | None]:
+    """The trained ``model``'s scores as summary.json records them: ``(loss, accuracy,
+    predictions (n, out), test, r2)`` on ``prep``'s training rows, ``test`` the held-out
+    rows' ``(loss, accuracy, predictions[, r2])`` or None. A regression (or targets that are
+    values) has accuracy NaN and its R² in ``r2`` (else None). Shared by :func:`finish_run`
+    and ``proplab verify`` (:mod:`proplab.verify`), which re-scores a saved model.npz."""
+    x, y, x_test, y_test = prep.x, prep.y, prep.x_test, prep.y_test
+    with np.errstate(all="ignore"):  # a diverged model predicts NaN; the summary says so
+        loss, acc, pred = evaluate(model, loss_fn, x, y)
+        # both arrays, or both None (holdout)
+        test: tuple[Any, ...] | None = (
+            None if x_test is None or y_test is None else evaluate(model, loss_fn, x_test, y_test)
+        )
+        # a regression (even of 0/1 values, task="regression"), or targets that are values
+        # (not classes; a diverged classifier's accuracy is NaN too): R² instead
+        r2: float | None = None
+        if dataload.is_regression_run(cfg) or not are_class_targets(y, pred.shape[-1]):
+            acc, r2 = math.nan, float(r2_score(pred, y))  # one model: one R²
+            if test is not None and y_test is not None:
+                test = (test[0], math.nan, test[2], r2_score(test[2], y_test))
+    return float(loss), float(acc), pred, test, r2
 
 
 def _summary(
