@@ -447,6 +447,9 @@ def test_train_out_reruns_the_same_run_and_refuses_another_without_replace(tmp_p
     assert run_cli(capsys, *TRAIN, "--out", str(out))[0] == 0
     (out / "notes.txt").write_text("mine")
     assert run_cli(capsys, *TRAIN, "--out", str(out))[0] == 0  # the same command again
+    # another --print-every is the same run (it changes what is printed, not the numbers)
+    assert run_cli(capsys, *TRAIN, "--print-every", "1", "--out", str(out))[0] == 0
+    assert runio.read_json(out / "config.json")["config"]["print_every"] == 1
     before = _files(out)
     code, lines, err = run_cli(capsys, *OTHER, "--out", str(out))
     assert code == 2 and len(err) == 1

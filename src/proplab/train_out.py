@@ -4,8 +4,8 @@ what it should not (cli20 H3: a user's own config.json, another run, a sweep fol
 The rule, as ``proplab train --help`` and the README state it:
 
 - a new or empty folder: written;
-- a run folder of the same configuration (the same command run again): trained again,
-  its run files replaced (as a sweep redoes a run);
+- a run folder of the same configuration (the same command run again, ``--print-every``
+  aside): trained again, its run files replaced (as a sweep redoes a run);
 - a run folder of another configuration, or the partial results of an interrupted run
   (``interrupted.json``): refused unless ``--replace``, as ``proplab sweep`` refuses
   another sweep's folder;
@@ -27,6 +27,7 @@ from proplab.config import RunConfig
 from proplab.runio import LOCK_FILE, OutputDirError, jsonable, read_json
 
 CONFIG, SUMMARY, INTERRUPTED = "config.json", "summary.json", "interrupted.json"
+IGNORED = ("print_every",)  # settings a run folder may differ in and still be this run
 
 
 class OutFolderError(OutputDirError):
@@ -67,7 +68,9 @@ def check_out_folder(out: Path, cfg: RunConfig, replace: bool = False) -> None:
     now = json.loads(json.dumps(jsonable(cfg.to_dict())))
     # a field an older proplab did not write counts as its default
     defaults = json.loads(json.dumps(jsonable(RunConfig().to_dict())))
-    diff = [k for k, v in now.items() if stored.get(k, defaults[k]) != v]
+    # print_every changes what is printed, not the run's numbers: a folder trained with
+    # another one is the same run (train's default became a quarter of --epochs; ta23 M6)
+    diff = [k for k, v in now.items() if k not in IGNORED and stored.get(k, defaults[k]) != v]
     if diff:
         k = diff[0]
         n = len(diff) - 1
