@@ -302,7 +302,9 @@ def data_changes(
 ) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
     """The finished runs of ``out/runs`` (name, config) whose recorded data file differs
     from the file now: (name, recorded, now). Each file is hashed once; runs without a
-    record (generated data, or a folder from before proplab recorded it) are not checked."""
+    file record (generated and built-in data, whose arrays' fingerprint ``proplab verify``
+    checks, or a folder from before proplab recorded it) are not checked: a resume would
+    otherwise rebuild every reused run's data."""
     from proplab.experiments import data_record
 
     files: dict[str, dict[str, Any] | None] = {}
