@@ -494,7 +494,19 @@ def test_a_runaway_loss_leaves_the_top_instead_of_flattening_the_other_curves(tm
     # bounded losses (a sigmoid MSE, BCE clamped at ~27.6) never reach the ceiling
     bounded = {"xor": [sweep_plots.CurveSet("bce", [np.minimum(0.69 * np.exp(epochs / 9), 27.6)])]}
     bands = [{s.label: sweep_plots.band(s.losses) for s in sets} for sets in bounded.values()]
-    assert sweep_plots._ceiling(bands) is None
+    assert sweep_plots._ceiling(bands, [0.69]) is None
+    # the start is epoch 1's loss: a run from 0.5 that jumps to 30 at its second epoch and
+    # stays near 150 over thousands of epochs is 300x its start (verify23: the thinned
+    # band's first point, the max of epochs 1-3, was taken for the start, and no x drawn)
+    long = np.arange(1, 3001)
+    jumped = [np.where(long == 1, 0.5, np.where(long == 2, 30.0, 150.0 + 0 * long))] * 3
+    calm = {"m": [sweep_plots.CurveSet("lr 0.1", [0.5 * np.exp(-long / 500)] * 3)]}
+    panels = {"m": calm["m"] + [sweep_plots.CurveSet("lr 1", jumped)]}
+    bands = [{s.label: sweep_plots.band(s.losses) for s in sets} for sets in panels.values()]
+    assert sweep_plots._ceiling(bands, [a[0] for s in panels["m"] for a in s.losses]) == 50.0
+    fig = sweep_plots.learning_curves(panels, tmp_path / "j.png", legend_title="lr")
+    assert fig.axes[0].get_ylim()[1] == pytest.approx(50.0)
+    assert "x on the top edge: diverging there" in fig.legends[0].get_title().get_text()
 
 
 def test_many_settings_on_one_curve_share_an_entry_of_short_lines():

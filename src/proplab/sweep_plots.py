@@ -165,13 +165,17 @@ STRIPE_POINTS = 9.0  # length of each setting's dash where curves share a line
 RUNAWAY = 1e2
 
 
-def _ceiling(bands: Sequence[dict[str, tuple[np.ndarray, ...]]]) -> float | None:
-    """The loss axis' top when some curve runs away (RUNAWAY times the highest start),
-    else None: a curve climbing to 1e100 squeezed every other into one flat line at the
-    bottom (and into one "lines overlap" legend entry). Bounded losses (the lab's sigmoid
-    MSE) never reach it, so their figures keep matplotlib's own limits."""
-    starts = [float(b[3][0]) for drawn in bands for b in drawn.values() if b[0].size]
-    starts = [v for v in starts if 0 < v < OFF_SCALE]
+def _ceiling(
+    bands: Sequence[dict[str, tuple[np.ndarray, ...]]], firsts: Sequence[float]
+) -> float | None:
+    """The loss axis' top when some curve runs away (RUNAWAY times the highest start,
+    ``firsts`` being every seed's first-epoch loss), else None: a curve climbing to 1e100
+    squeezed every other into one flat line at the bottom (and into one "lines overlap"
+    legend entry). Bounded losses (the lab's sigmoid MSE) never reach it, so their figures
+    keep matplotlib's own limits. The start is epoch 1's loss, not the thinned band's first
+    point: that is its bin's maximum, after updates that may have blown the loss up
+    already (verify23: 31 for a run starting at 0.5, so a curve 300x its start had no x)."""
+    starts = [v for v in map(float, firsts) if 0 < v < OFF_SCALE]
     if not starts:
         return None
     ceiling = RUNAWAY * max(starts)
@@ -445,7 +449,9 @@ def learning_curves(
     bands: list[dict[str, tuple[np.ndarray, ...]]] = [
         {s.label: band(s.losses) for s in sets if s.losses} for sets in panels.values()
     ]
-    ceiling = _ceiling(bands)
+    ceiling = _ceiling(
+        bands, [a[0] for sets in panels.values() for s in sets for a in s.losses if len(a)]
+    )
     # datasets decades apart get a loss axis each (a runaway's ceiling is every panel's)
     share = ceiling is not None or _share_loss_axis(bands)
     # a line's width in loss: on the shared axis, or on each panel's own
