@@ -189,6 +189,12 @@ def test_a_folder_that_is_no_run_is_exit_2_with_one_line(tmp_path, xor_run, caps
     assert out == ""  # nothing checked before every path is known to be a run or sweep
     assert err.count("\n") == 1
     assert err.startswith(f"proplab verify: error: {bad}: not a run folder nor a sweep folder")
+    said = {
+        "missing": "(no such folder)",
+        "empty": "(no config.json, nor runs/*/config.json)",
+        "file": f"(a file; give the folder that holds it: {tmp_path})",
+    }
+    assert said[what] in err
 
 
 def test_an_unfinished_run_differs(xor_run):

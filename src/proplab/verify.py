@@ -76,9 +76,12 @@ def run_folders(path: str | Path) -> list[Path]:
     runs = sorted(p.parent for p in (path / RUNS_DIR).glob(f"*/{ex.CONFIG}"))
     if runs:
         return runs
-    what = (
-        "no such folder" if not path.exists() else f"no {ex.CONFIG}, nor {RUNS_DIR}/*/{ex.CONFIG}"
-    )
+    if not path.exists():
+        what = "no such folder"
+    elif path.is_file():  # a run's file (config.json, model.npz) given for its folder
+        what = f"a file; give the folder that holds it: {path.parent}"
+    else:
+        what = f"no {ex.CONFIG}, nor {RUNS_DIR}/*/{ex.CONFIG}"
     raise ConfigError(
         f"{path}: not a run folder nor a sweep folder ({what}); give a folder written by "
         "proplab train, lab or sweep"
