@@ -101,6 +101,34 @@ def test_the_hidden_answer_reports_plateaus_speed_and_no_effect_from_the_runs():
     assert "not faster" not in _answer(groups)[3][1][1]
 
 
+def _creeping() -> tuple[np.ndarray, np.ndarray]:
+    """Flat at 0.25 (70 % right) for 900 epochs, then down to 0.21 by the end: within the
+    plateau's 1.25x band all along, yet still falling by 16 % over the last 10 %."""
+    t = np.arange(EPOCHS)
+    loss = np.where(t < 900, 0.25, 0.25 - 0.04 * (t - 900) / 99)
+    return loss, np.full(EPOCHS, 0.7)
+
+
+def test_a_loss_still_falling_at_the_end_is_not_stuck_on_a_plateau():
+    # ta23 H1, claims23 M3: "Stuck on a plateau to the end (from epoch 1)" of runs whose loss
+    # was still falling: a slow learner in a short run
+    groups = [
+        _group("circle", 2, [_creeping(), _learns(300)]),
+        _group("circle", 10, [_learns(300), _learns(320)]),
+    ]
+    text = _answer(groups)[3][1][1]
+    assert "Stuck on a plateau" not in text
+    assert (
+        "Short of 100 % but not stuck, the loss still falling: hidden 2 seed 0 (at 70.0 %, its "
+        "loss down 16 % over the last 10 % of epochs)." in text
+    )
+    groups[0] = _group("circle", 2, [_stuck(200), _learns(300)])  # flat to the end: stuck
+    assert (
+        "Stuck on a plateau to the end: hidden 2 seed 0 (from epoch 201)"
+        in _answer(groups)[3][1][1]
+    )
+
+
 def test_no_widths_to_compare_ask_no_hidden_question():
     groups = [_group("xor", 10, [_learns(300)] * 2), _group("linear", 10, [_learns(50)] * 2)]
     assert [q for q, _ in _answer(groups)] == [

@@ -18,6 +18,7 @@ import numpy as np
 from proplab.aggregate import Stats, clearly_below
 from proplab.report_data import (
     ACC_NOISE,
+    MOVING,
     PERFECT,
     R2_NOISE,
     GroupView,
@@ -146,6 +147,7 @@ def _dataset_text(ds: str, gs: list[GroupView]) -> str:
     stuck: list[tuple[str, int, str]] = []  # (seed, plateau's first epoch, what it ends at)
     left: list[str] = []
     stuck_widths: list[GroupView] = []
+    creeping: list[str] = []  # short of 100 % in a flat band, but the loss still falling
     for g in gs:
         for r in g.runs:
             if r.record.diverged or r.oscillating:
@@ -156,6 +158,14 @@ def _dataset_text(ds: str, gs: list[GroupView]) -> str:
             first, last, level = p
             seed = f"{width_name(g)} seed {r.record.seed}"
             if r.record.final_accuracy < PERFECT and last >= r.loss.size - 1:
+                if r.tail_trend < -MOVING:
+                    # within the band from the start, yet falling by over 5 % at the end: a
+                    # slow learner in a short run, not stuck (ta23 H1, claims23 M3)
+                    creeping.append(
+                        f"{seed} (at {pct(r.record.final_accuracy)}, its loss down "
+                        f"{100 * -r.tail_trend:.2g} % over the last 10 % of epochs)"
+                    )
+                    continue
                 stuck_widths += [g] if g not in stuck_widths else []
                 ends = (
                     f"{pct(r.record.final_accuracy)}, the loss within {PLATEAU_FACTOR:g}x of "
@@ -178,6 +188,8 @@ def _dataset_text(ds: str, gs: list[GroupView]) -> str:
                 + listing([f"{s}, at {e}" for s, (_, _, e) in zip(seeds, stuck, strict=True)])
                 + "."
             )
+    if creeping:
+        text += f" Short of 100 % but not stuck, the loss still falling: {listing(creeping)}."
     if left:
         text += f" On a plateau for a while, then off it: {listing(left)}."
     if stuck and widest_clear(gs, stuck_widths):
