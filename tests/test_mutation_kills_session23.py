@@ -388,3 +388,125 @@ def test_the_held_out_best_ties_a_setting_within_the_noise_floor():
         "On the held-out test set of XOR, the best are lr 1 (95.0 ± 0.0 %) and lr 0.1 "
         "(94.0 ± 0.0 %), a gap within 2 points; the lowest is lr 0.01, at 70.0 ± 0.0 %"
     ), line
+
+
+# --- the hidden-units answer -----------------------------------------------------------------
+
+
+def test_points_are_fully_wrong_only_within_a_tenth_of_k_over_n():
+    """Kills RH1 (FULLY_WRONG 0.1 as 0.25). 30 of 100 points wrong at a final loss of 0.25
+    is 0.83 of 30/100: the wrong points' squared errors average 0.83, not 'about 1', so
+    they are not 'predicted fully wrong' (the old rule's 25 % is what claims23 H5 fixed)."""
+    from test_report_claims_text import _plateau, _run
+
+    from proplab import report_hidden
+
+    hedging = _run("circle", 1, 0, *_plateau(0.27, 0.25, 0.7))
+    assert report_hidden._points_wrong(hedging) == ", 30 of 100 points wrong"
+
+
+def _const(acc: float) -> tuple[np.ndarray, np.ndarray]:
+    """A loss falling from 0.26 to 0.05 and an accuracy of ``acc`` from the first epoch."""
+    from test_report_claims_text import EPOCHS
+
+    return np.linspace(0.26, 0.05, EPOCHS), np.full(EPOCHS, acc)
+
+
+def test_a_widest_under_two_points_below_is_not_clearly_worse():
+    """Kills RH5 (_widest_text's clearly_below without ACC_NOISE). 98 % against 99 % in
+    every seed is beyond a spread of 0 but under the 2-point floor: calling the widest
+    'clearly worse' would claim a difference one point in 100 points cannot show."""
+    from test_report_claims_text import _group, _hidden_answer, _run
+
+    narrow = [_run("circle", 4, s, *_const(0.99)) for s in range(3)]
+    wide = [_run("circle", 128, s, *_const(0.98)) for s in range(3)]
+    circle = _hidden_answer([_group("circle", 4, narrow), _group("circle", 128, wide)])[1]
+    assert "hidden 128 98.0 ± 0.0 %" in circle  # the premise: the scores said
+    assert "widest" not in circle
+
+
+def test_a_regressions_widest_clearly_worse_is_said():
+    """Kills RH9 (a regression's width paragraph without _widest_text). claims23 M3's rule
+    covers regression widths too (R2_NOISE): R² 0.40 for the widest against 0.90 is
+    clearly worse, and the answer must say so there as well."""
+    from pathlib import Path
+
+    from test_report_claims_text import EPOCHS, _group
+
+    from proplab.aggregate import RunRecord
+    from proplab.config import RunConfig
+    from proplab.report_data import RunView
+
+    def runs(hidden: int, r2: float) -> list[RunView]:
+        out = []
+        for seed in range(3):
+            cfg = RunConfig(dataset="multi-gauss", output_activation="identity", hidden=hidden,
+                            seed=seed, epochs=EPOCHS)  # fmt: skip
+            rec = RunRecord(
+                "hidden", str(hidden), "multi-gauss", seed, f"h{hidden}{seed}", cfg, 0.02,
+                float("nan"), EPOCHS, "completed", 1.0, final_r2=r2,
+            )  # fmt: skip
+            curve = np.linspace(0.1, 0.02, EPOCHS)
+            out.append(RunView(rec, Path("."), curve, np.full(EPOCHS, np.nan)))
+        return out
+
+    from test_report_claims_text import HIDDEN
+
+    from proplab import report_answers, report_hidden
+    from proplab.report_data import ExperimentView
+    from proplab.sweep_spec import parse_spec
+
+    groups = [_group("multi-gauss", 4, runs(4, 0.9)), _group("multi-gauss", 128, runs(128, 0.4))]
+    exp = parse_spec(HIDDEN, Path("h.toml"), check_build=False).experiments[0]
+    base = RunConfig(dataset="multi-gauss", output_activation="identity", epochs=EPOCHS)
+    answers = dict(
+        report_answers.answers([ExperimentView(exp, groups, 0, [], [])], base, (130, 21))
+    )
+    (text,) = [p for p in answers[report_hidden.QUESTION] if p.startswith("On multi-gauss")]
+    assert text.endswith(
+        " The widest is clearly worse: hidden 128 ends at R² 0.400 ± 0.000 against R² 0.900 "
+        "± 0.000 for hidden 4."
+    ), text
+
+
+# --- the report's Setup ----------------------------------------------------------------------
+
+
+def _with_config(runs, **changes):
+    """``runs`` with each config changed by ``changes`` (a list: one value per run)."""
+    import dataclasses
+
+    out = []
+    for i, r in enumerate(runs):
+        values = {k: v[i] for k, v in changes.items()}
+        cfg = r.record.config.replace(**values)
+        out.append(dataclasses.replace(r, record=dataclasses.replace(r.record, config=cfg)))
+    return out
+
+
+def test_an_experiment_of_several_lengths_is_said_as_a_span():
+    """Kills RS2 (_other_epochs says only the shortest length). An experiment whose runs
+    train 1,000 to 3,000 epochs (vary.epochs) is not '1,000 in ...': the reader would take
+    every run for 1,000 epochs long."""
+    from test_report import _runs, _view
+
+    from proplab import report_setup
+    from proplab.config import RunConfig
+
+    runs = _with_config(_runs("1", 1.0, [1.0] * 3, first=700), epochs=[1000, 2000, 3000])
+    note = report_setup._epochs_note([_view({"1": runs})], RunConfig(epochs=5000))
+    assert note.startswith('**Epochs**: 5,000 per run (1,000 to 3,000 in "All runs"; '), note
+
+
+def test_the_tol_said_is_the_lowest_of_the_runs():
+    """Kills RS3 (_tol_text names the highest tol). With runs at tol 0.001 and 0.01, 'a run
+    stops early once its loss is below tol 0.01' is false for the runs at 0.001, which ran
+    on below it; the lowest is the one every run's stop is past."""
+    from test_report import _runs, _view
+
+    from proplab import report_setup
+    from proplab.config import RunConfig
+
+    runs = _with_config(_runs("1", 1.0, [1.0] * 3, first=700), tol=[1e-3, 1e-2, 1e-2])
+    note = report_setup._epochs_note([_view({"1": runs})], RunConfig(epochs=1000))
+    assert "; a run stops early once its loss is below tol 0.001. " in note, note
