@@ -186,11 +186,10 @@ def test_the_rerun_is_not_bit_for_bit_when_the_saved_model_lacks_parameters(xor_
     assert "rerun bit for bit" not in check.checked
 
 
-@pytest.mark.xfail(strict=True, reason="mut23: _check_rerun reads old[k] for a k only in new")
 def test_the_rerun_names_the_first_parameter_the_saved_model_lacks(xor_run):  # noqa: F811
-    """A real bug VF6's test found: _check_rerun's size note reads ``old[k]`` for the
-    first parameter only the rerun has, so the KeyError ends the check and the problem
-    reads "'0.bias'" instead of the rerun's line."""
+    """A real bug VF6's test found (fixed): _check_rerun's size note read ``old[k]`` for
+    the first parameter only the rerun has, so the KeyError ended the check and the problem
+    read "'0.bias'" instead of the rerun's line."""
     _without_biases(xor_run)
     check = verify_run(xor_run, rerun=True)
     assert "rerun: model.npz weights differ, first 0.bias" in check.problems

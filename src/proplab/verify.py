@@ -229,11 +229,12 @@ def _check_rerun(check: RunCheck, cfg: Any) -> None:
             )
         old, new = load(check.folder / ex.MODEL).state_dict(), load(again / ex.MODEL).state_dict()
         differ = [k for k in old if k not in new or not np.array_equal(old[k], new[k])]
-        if differ or set(new) - set(old):
-            k = (differ or sorted(set(new) - set(old)))[0]
+        differ += sorted(set(new) - set(old))  # parameters the saved model lacks
+        if differ:
+            k = differ[0]
             size = (
                 f" (max |difference| {np.max(np.abs(old[k] - new[k])):.3g})"
-                if k in new and old[k].shape == new[k].shape
+                if k in old and k in new and old[k].shape == new[k].shape
                 else ""
             )
             check.problems.append(f"rerun: {ex.MODEL} weights differ, first {k}{size}")
