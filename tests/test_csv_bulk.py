@@ -137,7 +137,7 @@ NOT_PLAIN = [
     ("\n\n", {}),
     ("# only a comment\n\n", {}),
     ("1\n2\n", {}),
-    ("x1,2,label\n0.5,1.5,0\n1.0,2.0,1\n", {}),  # a header read as data
+    ("x1,2.5,label\n0.5,1.5,0\n1.0,2.0,1\n", {}),  # a header read as data
     ("x,y\n1,yes\n2,no\n3,Yes\n", {}),  # labels differing in case
     ("x,y\n1,1E5\n2,1e5\n3,0\n", {}),
     ("x,y\n1,0.5\n2,1\n3,1.5\n", {}),  # fractional labels

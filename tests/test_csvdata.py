@@ -301,7 +301,9 @@ def test_a_label_column_of_whole_number_values_is_refused(tmp_path: Path) -> Non
 
 
 def test_a_header_with_a_number_among_its_names_is_explained(tmp_path: Path) -> None:
-    path = _write(tmp_path, "x1,2,label\n0.5,1.5,0\n1.0,2.0,1\n")
+    # a whole number among names is a name (csv23 H1: x1,2,label is a header); a decimal
+    # there is a measurement, so line 1 is data with a word in it, and says so
+    path = _write(tmp_path, "x1,2.5,label\n0.5,1.5,0\n1.0,2.0,1\n")
     with pytest.raises(
         CsvError,
         match=r"line 1, column '0': 'x1' is not a number \(line 1 was read as data because "

@@ -9,8 +9,10 @@ value (empty, NA, NaN or inf), a label column with a single class.
 
 Header: by default the first line is a header when every one of its cells in
 the numeric columns (judged by the second line) is not a number, so
-``x1,x2,label`` is a header and ``5.1,3.5,setosa`` is data. Pass
-``header=True/False`` to decide. Without a header the columns are named by
+``x1,x2,label`` is a header and ``5.1,3.5,setosa`` is data; also when names stand
+beside whole numbers that can only be names (pandas' ``0,1,...,63,label``, or
+``1990,2000,rich``: see :func:`_looks_like_header`). A first line that may be either
+is refused, never guessed. Pass ``header=True/False`` to decide. Without a header the columns are named by
 their 0-based index (``"0"``, ``"1"``, ...). ``label`` is a column name, an
 index (``-1``, the default, is the last column) or its string form. ``drop``
 names columns to leave out (names or indices, as ``label``): an ID, a name, a
@@ -165,7 +167,21 @@ def _read_rows(path: Path) -> list[tuple[int, list[str]]]:
     return rows
 
 
+# a column name in a header whose other names are numbers: it has a letter and is no
+# missing word ("NA") nor a spreadsheet's error value ("#N/A"), which a data row may hold
+_NAME = re.compile(r"(?!#).*[^\W\d_].*")
+# a number a header may have for a name: a year, pandas' column number (no sign, no point)
+_NUMBER_NAME = re.compile(r"\d+")
+
+
 def _looks_like_header(rows: list[tuple[int, list[str]]]) -> bool:
+    """Whether the first of ``rows`` (the file's first two) is a header, judged by the
+    columns that hold a number on the second: a header when every one of its cells there
+    is no number (``x1,x2,label``), or when it has names there beside whole numbers that
+    can only be names (``0,1,...,63,label``, pandas' header of an unnamed frame;
+    ``1990,2000,rich``; csv23 H1), or when its numbers are pandas' column numbers
+    ``0,1,2,3,...`` (4 or more) and the rest names. Data otherwise (``5.1,3.5,setosa``; ``5.1,abc,0``, whose bad cell
+    is then named)."""
     first = rows[0][1]
     probe = rows[1][1] if len(rows) > 1 else first
     numeric_columns = [
@@ -173,7 +189,28 @@ def _looks_like_header(rows: list[tuple[int, list[str]]]) -> bool:
     ]
     if not numeric_columns:  # nothing numeric to compare: a header if no cell is a number
         return all(_number(cell) is None for cell in first)
-    return all(_number(first[j]) is None for j in numeric_columns)
+    cells = [first[j] for j in numeric_columns]
+    texts = [c for c in cells if _number(c) is None]
+    if len(texts) == len(cells):
+        return True
+    numbers = [c for c in first if _number(c) is not None]
+    if not texts:  # numbers where the data has numbers: data, but for pandas' column
+        # numbers 0, 1, 2, 3, ... (4 or more: a row of data 0,1 is no rarity)
+        return len(numeric_columns) >= 4 and all(
+            cell == str(j) or (_number(cell) is None and _NAME.fullmatch(cell))
+            for j, cell in enumerate(first)
+        )
+    # names beside numbers: a header when the names are names (not "NA", "#N/A", "") and
+    # the numbers distinct whole numbers (a row of measurements holds decimals), and the
+    # numbers are the columns' numbers or the last column (the label's) has a name: a row
+    # of whole numbers with a word in a feature column ("3,abc,0") is data, its cell bad
+    indices = all(first[j] == str(j) for j in numeric_columns if _number(first[j]) is not None)
+    return (
+        all(_NAME.fullmatch(c) and c.lower() not in _MISSING_WORDS for c in texts)
+        and all(_NUMBER_NAME.fullmatch(c) for c in numbers)
+        and len(set(numbers)) == len(numbers)
+        and (indices or numeric_columns[-1] == len(first) - 1 and first[-1] in texts)
+    )
 
 
 @dataclass(frozen=True)
@@ -431,13 +468,32 @@ def _text_left_out(cells: list[str], features: list[int], target: int) -> int | 
     )
 
 
+def _column_numbers(cells: list[str], features: list[int]) -> bool:
+    """Whether a row's input cells are their columns' numbers (``0,1,...``), as pandas
+    names the columns of a frame without names."""
+    return len(features) >= 2 and all(cells[j] == str(j) for j in features)
+
+
 def _check_first_row(
-    row: tuple[int, list[str]], features: list[int], target: int, names: list[str], path: Path
+    data: list[tuple[int, list[str]]],
+    features: list[int],
+    target: int,
+    names: list[str],
+    path: Path,
 ) -> None:
     """Refuse a first row guessed to be data (some of its cells are numbers) that has text in
     a dropped column: ``country,1990,2000,rich`` is a header whose one text input was the
-    only thing that showed it (review20); dropped, the header trained as a row."""
-    line, cells = row
+    only thing that showed it (review20); dropped, the header trained as a row. Refuse it
+    too when its inputs are the columns' numbers ``0,1`` and its label is on no other row:
+    pandas' header ``0,1,class`` would train as a row of a class of its own (csv23 H1)."""
+    line, cells = data[0]
+    if _column_numbers(cells, features) and all(c[target] != cells[target] for _, c in data[1:]):
+        raise CsvError(
+            f"{path}: line {line} ({','.join(cells)}) looks like a header (pandas names the "
+            f"columns of a frame without names 0, 1, ...): its label {cells[target]!r} is on "
+            "no other line; if it is a header, name every column with text (in pandas, "
+            "give the frame column names); if it is data, add a header line"
+        )
     j = _text_left_out(cells, features, target)
     if j is not None:
         cell = cells[j]
@@ -470,7 +526,7 @@ def _parse_cells(
     target = _label_column(label, names, path)
     features = _feature_columns(drop, names, target, path)
     if guessed and not header:
-        _check_first_row(data[0], features, target, names, path)
+        _check_first_row(data, features, target, names, path)
     x = np.empty((len(data), len(features)))
     for i, (line, cells) in enumerate(data):
         for k, j in enumerate(features):
@@ -686,7 +742,8 @@ def _read_bulk(
     features = _feature_columns(drop, names, target, path)
     if header is None and not head.header and head.rows:
         # a header guessed to be data: _check_first_row's case, worded by the per-cell reader
-        if _text_left_out(head.rows[0][1], features, target) is not None:
+        cells = head.rows[0][1]
+        if _text_left_out(cells, features, target) is not None or _column_numbers(cells, features):
             raise _NotPlain
     labels: list[str] = []
 

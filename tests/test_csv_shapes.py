@@ -1,0 +1,114 @@
+"""Shapes of a student's own CSV file that were read other than meant (csv23): a header of
+numbers, '#' lines, duplicate and empty names, huge values. Each file is read by both
+readers (the bulk one and the cell-by-cell reference) and checked by its numbers: rows,
+inputs, classes, the label of a given row."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from proplab import csvdata
+from proplab.csvdata import CsvError, load_csv
+from proplab.csvtable import read_table
+
+
+def _write(tmp_path: Path, text: str, name: str = "data.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _both(path: Path, **kwargs) -> csvdata.CsvDataset:
+    """load_csv's result, checked to be the per-cell reader's too (the bulk reader may
+    decline a file, never read it otherwise)."""
+    slow = csvdata._parse_cells(path, kwargs.get("label"), None, kwargs.get("values", False))
+    fast = csvdata._parse_bulk(path, kwargs.get("label"), None, kwargs.get("values", False))
+    if fast is not None:
+        np.testing.assert_array_equal(fast.x, slow.x)
+        np.testing.assert_array_equal(fast.y, slow.y)
+        assert (fast.classes, fast.feature_names, fast.header) == (
+            slow.classes,
+            slow.feature_names,
+            slow.header,
+        )
+    return load_csv(path, **kwargs)
+
+
+# --- H1: a header of numbers ------------------------------------------------------------
+
+
+def test_pandas_header_of_column_numbers_is_a_header(tmp_path: Path) -> None:
+    # pd.DataFrame(X).assign(label=y).to_csv(index=False): 0,1,...,63,label
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 17, size=(30, 64))
+    y = np.arange(30) % 10
+    lines = [",".join([*map(str, range(64)), "label"])]
+    lines += [",".join([*map(str, row), str(c)]) for row, c in zip(x, y, strict=True)]
+    data = _both(_write(tmp_path, "\n".join(lines) + "\n"))
+    assert data.header and data.x.shape == (30, 64)
+    assert data.classes == list(range(10))  # numbers, not the text '0'..'9' and 'label'
+    assert data.label_name == "label" and data.feature_names[:3] == ["0", "1", "2"]
+    np.testing.assert_array_equal(data.x, x)
+    assert data.y[13, 0] == 3
+
+
+def test_pandas_header_of_an_unnamed_frame_with_a_text_label(tmp_path: Path) -> None:
+    # pd.DataFrame(np.c_[X, y]).to_csv(index=False): every name a column number
+    text = "0,1,2,3,4\n5.1,3.5,1.4,0.2,0\n4.9,3.0,1.4,0.2,1\n6.3,3.3,6.0,2.5,1\n"
+    data = _both(_write(tmp_path, text))
+    assert data.header and data.x.shape == (3, 4) and data.classes == [0, 1]
+    assert data.x[0, 0] == 5.1 and data.label_name == "4"
+    named = "0,1,2,3,species\n5.1,3.5,1.4,0.2,setosa\n6.3,3.3,6.0,2.5,virginica\n"
+    data = _both(_write(tmp_path, named, "n.csv"))
+    assert data.header and data.classes == ["setosa", "virginica"] and len(data.y) == 2
+
+
+def test_a_header_of_years_and_a_label_name_is_a_header(tmp_path: Path) -> None:
+    data = _both(_write(tmp_path, "1990,2000,rich\n1.5,2.5,0\n3.5,1.5,1\n0.5,0.5,0\n"))
+    assert data.header and data.feature_names == ["1990", "2000"] and data.classes == [0, 1]
+    assert data.x.shape == (3, 2) and data.y[:, 0].tolist() == [0, 1, 0]
+    data = _both(_write(tmp_path, "x1,2,label\n0.5,1.5,0\n1.0,2.0,1\n", "b.csv"))
+    assert data.header and data.feature_names == ["x1", "2"] and data.x.shape == (2, 2)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "5.1,3.5,0\n4.9,3.0,1\n4.7,3.2,0\n",  # plain data
+        "0,1,yes\n1,0,no\n0,0,yes\n1,1,no\n",  # data whose first inputs are 0, 1
+        "1,2,3,4,0\n5,6,7,8,1\n",  # whole numbers, not the column numbers
+    ],
+)
+def test_rows_of_numbers_stay_data(tmp_path: Path, text: str) -> None:
+    data = _both(_write(tmp_path, text))
+    assert not data.header and len(data.y) == text.count("\n")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        # a word in a feature column of a first row of whole numbers: a bad cell, not names
+        ("3,abc,0\n1,2,1\n3,4,0\n", r"line 1, column '1': 'abc' is not a number"),
+        # decimals are measurements: a data row with a word in it
+        ("x1,2.5,label\n0.5,1.5,0\n1.0,2.0,1\n", r"line 1, column '0': 'x1' is not a number"),
+        # pandas' 0,1,class over two inputs: a header, or a row of a class no other has
+        (
+            "0,1,class\n0.5,0.3,a\n0.1,0.9,b\n0.4,0.2,a\n",
+            r"line 1 \(0,1,class\) looks like a header \(pandas names the columns of a frame "
+            r"without names 0, 1, \.\.\.\): its label 'class' is on no other line",
+        ),
+    ],
+)
+def test_a_first_row_that_may_be_either_is_refused(tmp_path: Path, text, message) -> None:
+    path = _write(tmp_path, text)
+    assert csvdata._parse_bulk(path, None, None, False) is None
+    with pytest.raises(CsvError, match=message):
+        load_csv(path)
+
+
+def test_predict_reads_a_pandas_header_as_a_header(tmp_path: Path) -> None:
+    table = read_table(_write(tmp_path, "0,1,2,3,label\n1,2,3,4,0\n5,6,7,8,1\n"))
+    assert table.header and table.names == ["0", "1", "2", "3", "label"] and len(table) == 2
