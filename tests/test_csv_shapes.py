@@ -11,8 +11,10 @@ import numpy as np
 import pytest
 
 from proplab import csvdata
+from proplab.cli import main
 from proplab.csvdata import CsvError, load_csv
 from proplab.csvtable import read_table
+from proplab.predict import PredictError, open_run
 
 
 def _write(tmp_path: Path, text: str, name: str = "data.csv") -> Path:
@@ -24,8 +26,9 @@ def _write(tmp_path: Path, text: str, name: str = "data.csv") -> Path:
 def _both(path: Path, **kwargs) -> csvdata.CsvDataset:
     """load_csv's result, checked to be the per-cell reader's too (the bulk reader may
     decline a file, never read it otherwise)."""
-    slow = csvdata._parse_cells(path, kwargs.get("label"), None, kwargs.get("values", False))
-    fast = csvdata._parse_bulk(path, kwargs.get("label"), None, kwargs.get("values", False))
+    how = (kwargs.get("label"), None, kwargs.get("values", False), tuple(kwargs.get("drop", ())))
+    slow = csvdata._parse_cells(path, *how)
+    fast = csvdata._parse_bulk(path, *how)
     if fast is not None:
         np.testing.assert_array_equal(fast.x, slow.x)
         np.testing.assert_array_equal(fast.y, slow.y)
@@ -112,3 +115,41 @@ def test_a_first_row_that_may_be_either_is_refused(tmp_path: Path, text, message
 def test_predict_reads_a_pandas_header_as_a_header(tmp_path: Path) -> None:
     table = read_table(_write(tmp_path, "0,1,2,3,label\n1,2,3,4,0\n5,6,7,8,1\n"))
     assert table.header and table.names == ["0", "1", "2", "3", "label"] and len(table) == 2
+
+
+# --- H2: two columns of one name ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "kwargs", "message"),
+    [
+        ("a,a,label\n1,9,1\n9,0,0\n2,2,0\n", {}, r"columns 0 and 1 \(0-based\) are both named 'a'"),
+        ("a,b,a\n1,9,1\n9,0,0\n2,2,0\n", {}, r"columns 0 and 2 \(0-based\) are both named 'a'"),
+        ("a,b,a,y\n1,9,1,0\n9,0,0,1\n", {"drop": [1]}, r"columns 0 and 2 .* named 'a'"),
+    ],
+)
+def test_two_kept_columns_of_one_name_are_refused(tmp_path: Path, text, kwargs, message):
+    path = _write(tmp_path, text)
+    with pytest.raises(CsvError, match=message + r"; rename one in the header, or leave one"):
+        load_csv(path, **kwargs)
+    assert csvdata._parse_bulk(path, None, None, False, tuple(kwargs.get("drop", ()))) is None
+
+
+def test_a_duplicate_name_left_out_is_no_trouble(tmp_path: Path) -> None:
+    data = _both(_write(tmp_path, "a,a,b,y\n1,2,3,0\n4,5,6,1\n"), drop=[1])
+    assert data.feature_names == ["a", "b"] and data.x.tolist() == [[1, 3], [4, 6]]
+
+
+def test_predict_refuses_a_run_that_took_two_inputs_of_one_name(tmp_path: Path) -> None:
+    # a run trained before the refusal: by name, one column would feed both inputs
+    path = _write(
+        tmp_path, "a,b,label\n" + "".join(f"{i % 7},{i % 5},{i % 2}\n" for i in range(40))
+    )
+    run = tmp_path / "run"
+    assert main(["train", "--dataset", str(path), "--epochs", "2", "--quiet", "--no-progress",
+                 "--out", str(run)]) == 0  # fmt: skip
+    summary_path = run / "summary.json"
+    summary = summary_path.read_text()
+    summary_path.write_text(summary.replace('"b"', '"a"'))
+    with pytest.raises(PredictError, match=r"the run takes two input columns named 'a'"):
+        open_run(run)

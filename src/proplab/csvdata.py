@@ -453,7 +453,22 @@ def _feature_columns(
             f"{path}: dropping {', '.join(repr(names[j]) for j in sorted(dropped))} leaves no "
             f"input column (columns: {', '.join(names)}; label {names[target]!r})"
         )
+    _check_unique_names(names, sorted([*features, target]), path)
     return features
+
+
+def _check_unique_names(names: list[str], kept: list[int], path: Path) -> None:
+    """Refuse two kept columns (inputs and the label) of one name: the run would record
+    the name twice, and predict, which finds a run's inputs by name, could not tell them
+    apart (it took one column for both; csv23 H2)."""
+    first: dict[str, int] = {}
+    for j in kept:
+        k = first.setdefault(names[j], j)
+        if k != j and names[j]:
+            raise CsvError(
+                f"{path}: columns {k} and {j} (0-based) are both named {names[j]!r}; rename "
+                f"one in the header, or leave one out (--drop-columns {j})"
+            )
 
 
 def _text_left_out(cells: list[str], features: list[int], target: int) -> int | None:

@@ -220,6 +220,13 @@ def open_run(run_dir: str | os.PathLike[str]) -> TrainedRun:
                 f"{run_dir / SUMMARY} names no input columns ('features'; its data file "
                 f"{name} could not be read when the run finished): train it again"
             )
+        twice = next((f for k, f in enumerate(features) if f in features[:k]), None)
+        if twice is not None:  # by name, one column would feed both inputs (csv23 H2)
+            raise PredictError(
+                f"{run_dir / SUMMARY}: the run takes two input columns named {twice!r}, "
+                "which predict, finding the inputs by name, cannot tell apart: rename one "
+                f"in {name} and train again"
+            )
         label = summary.get("label_column")
         classes = [] if regression else summary.get("classes")
         if not isinstance(classes, list) or (not regression and len(classes) < 2):
