@@ -153,3 +153,47 @@ def test_predict_refuses_a_run_that_took_two_inputs_of_one_name(tmp_path: Path) 
     summary_path.write_text(summary.replace('"b"', '"a"'))
     with pytest.raises(PredictError, match=r"the run takes two input columns named 'a'"):
         open_run(run)
+
+
+# --- H3: a value too large to square ------------------------------------------------------
+
+
+@pytest.mark.parametrize("cell", ["1e300", "-2.5e151", "1E200"])
+def test_a_value_whose_square_overflows_is_refused(tmp_path: Path, cell: str) -> None:
+    rows = [f"{i % 5},{i % 3},{i % 2}" for i in range(20)]
+    rows[6] = f"1,{cell},0"
+    path = _write(tmp_path, "a,b,label\n" + "\n".join(rows) + "\n")
+    message = rf"line 8, column 'b': '{cell}' is too large to train on \(the limit is ±1e150"
+    assert csvdata._parse_bulk(path, None, None, False) is None
+    with pytest.raises(CsvError, match=message):
+        load_csv(path)
+    with pytest.raises(CsvError, match=message):  # as predict reads it
+        read_table(path).numbers([0, 1])
+    target = _write(tmp_path, "a,b,y\n1,2,3\n4,5,6\n7,8," + cell + "\n", "t.csv")
+    with pytest.raises(CsvError, match=rf"line 4, column 'y': '{cell}' is too large"):
+        load_csv(target, values=True)
+
+
+def test_a_value_within_the_limit_is_read_and_standardised(tmp_path, capsys) -> None:
+    rows = [f"{i % 5},{i % 3},{i % 2}" for i in range(20)]
+    rows[6] = "1,1e150,0"
+    path = _write(tmp_path, "a,b,label\n" + "\n".join(rows) + "\n")
+    data = _both(path)
+    assert data.x.shape == (20, 2) and data.x[6, 1] == 1e150 and data.y[6, 0] == 0
+    assert read_table(path).numbers([1])[6, 0] == 1e150
+    run = tmp_path / "run"
+    assert main(["train", "--dataset", str(path), "--epochs", "2", "--standardize",
+                 "--quiet", "--no-progress", "--out", str(run)]) == 0  # fmt: skip
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_train_refuses_a_huge_value_in_one_line(tmp_path, capsys) -> None:
+    rows = [f"{i % 5},{i % 3},{i % 2}" for i in range(20)]
+    rows[6] = "1,1e300,0"
+    path = _write(tmp_path, "a,b,label\n" + "\n".join(rows) + "\n")
+    run = tmp_path / "run"
+    assert main(["train", "--dataset", str(path), "--epochs", "2", "--standardize",
+                 "--quiet", "--no-progress", "--out", str(run)]) == 2  # fmt: skip
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "line 8, column 'b': '1e300' is too large to train on" in err[0]
+    assert not run.exists()

@@ -807,11 +807,11 @@ def _read_bulk(
         ndmin=2,
         dtype=np.float64,
     )
-    if x.shape != (len(labels), len(features)) or not np.isfinite(x).all():
+    if x.shape != (len(labels), len(features)) or not in_range(x):
         raise _NotPlain
     if values:  # float() of each, as _feature_value; a missing word is no finite float
         y = np.array([float(cell) for cell in labels], dtype=np.float64).reshape(-1, 1)
-        if not np.isfinite(y).all():
+        if not in_range(y):
             raise _NotPlain
         return CsvDataset(
             x, y, [], [names[j] for j in features], names[target], str(path), names, head.header
@@ -850,6 +850,16 @@ def _bulk_classes(labels: list[str]) -> tuple[list[float | int | str], np.ndarra
     return classes, index.reshape(-1, 1)
 
 
+# the largest magnitude a cell may hold: 1e300 was read, and its square (in the standard
+# deviation of --standardize and the input note) overflowed to a traceback (csv23 H3)
+LARGEST = 1e150
+
+
+def in_range(x: np.ndarray) -> bool:
+    """Whether every value of ``x`` is a number a cell may hold (finite, within ``LARGEST``)."""
+    return bool((np.abs(x) <= LARGEST).all())
+
+
 def _feature_value(cell: str, path: Path, line: int, names: list[str], j: int) -> float:
     """``cell`` (of column ``j``) as a float, or a :class:`CsvError` naming the line and
     the column. The message is built only when raising: building it for each of a big
@@ -858,7 +868,7 @@ def _feature_value(cell: str, path: Path, line: int, names: list[str], j: int) -
         value = float(cell)
     except ValueError:
         value = None
-    if value is not None and math.isfinite(value):
+    if value is not None and abs(value) <= LARGEST:  # and not NaN
         return value
     where = f"{path}: line {line}, column {_column(names, j)}"
     if not cell:
@@ -870,5 +880,11 @@ def _feature_value(cell: str, path: Path, line: int, names: list[str], j: int) -
         # not format(): a name may hold braces; quoted as a shell takes it ('patient name')
         hint = hint.replace("{column}", shlex.quote(names[j]))
         raise CsvError(f"{where}: {cell!r} is not a number" + (f" ({hint})" if hint else ""))
+    if math.isfinite(value):
+        raise CsvError(
+            f"{where}: {cell!r} is too large to train on (the limit is ±1e150: a square, "
+            "which a standard deviation and the loss take, would overflow); a typing error, "
+            "or a code for 'no value'? fix the cell or drop the row"
+        )
     kind = "missing value (NaN)" if math.isnan(value) else "infinite value"
     raise CsvError(f"{where}: {kind} {cell!r}; fill it in or drop the row")
