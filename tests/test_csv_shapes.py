@@ -5,6 +5,7 @@ inputs, classes, the label of a given row."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -197,3 +198,64 @@ def test_train_refuses_a_huge_value_in_one_line(tmp_path, capsys) -> None:
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "line 8, column 'b': '1e300' is too large to train on" in err[0]
     assert not run.exists()
+
+
+# --- H4: lines starting with '#' ----------------------------------------------------------
+
+
+def test_a_row_starting_with_a_spreadsheet_error_is_refused_not_dropped(tmp_path) -> None:
+    path = _write(tmp_path, "a,b,label\n1,2,1\n#N/A,3,0\n2,2,1\n4,4,0\n")
+    message = (
+        r"line 3, column 'a': '#N/A' is not a number \(a spreadsheet's error value: fix the "
+        r"formula in the spreadsheet, or drop the row\)$"
+    )
+    with pytest.raises(CsvError, match=message):
+        load_csv(path)
+    with pytest.raises(CsvError, match=message):
+        read_table(path).numbers([0, 1])
+    # in a column left out it is never read: the row counts
+    data = _both(path, drop=["a"])
+    assert data.x[:, 0].tolist() == [2, 3, 2, 4] and data.y[1, 0] == 0
+
+
+@pytest.mark.parametrize("error", ["#DIV/0!", "#VALUE!", "#N/A", "#NAME?"])
+def test_a_spreadsheet_error_is_refused_in_any_column(tmp_path: Path, error: str) -> None:
+    path = _write(tmp_path, f"a,b,label\n1,2,1\n3,{error},0\n2,2,1\n")
+    with pytest.raises(
+        CsvError, match=rf"line 3, column 'b': '{re.escape(error)}' is not a number \(a sp"
+    ):
+        load_csv(path)
+    path = _write(tmp_path, f"a,b,label\n1,2,1\n3,3,{error}\n2,2,0\n", "label.csv")
+    with pytest.raises(
+        CsvError,
+        match=rf"line 3, column 'label': '{re.escape(error)}' is a spreadsheet's error value",
+    ):
+        load_csv(path)
+    assert csvdata._parse_bulk(path, None, None, False) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("#,height,weight,label\n1,170,60,0\n2,180,80,1\n3,165,55,0\n", ["#", "height", "weight"]),
+        ("# x1,x2,label\n1.5,2,0\n3,4.5,1\n# a note, here\n5,6,0\n", ["x1", "x2"]),  # savetxt
+        ("# made by hand\n#id;h;label\n1;2.5;0\n2;3.5;1\n3;1.5;0\n", ["id", "h"]),
+    ],
+)
+def test_a_header_in_a_comment_names_the_columns(tmp_path, text: str, names) -> None:
+    data = _both(_write(tmp_path, text))
+    assert data.header and (data.feature_names, data.label_name) == (names, "label")
+    assert data.x.shape == (3, len(names)) and data.y[:, 0].tolist() == [0, 1, 0]
+    assert data.x[1, -1] in (80, 4.5, 3.5)  # the second data row, not the header's
+    assert read_table(tmp_path / "data.csv").names == [*names, "label"]
+
+
+def test_other_comments_are_still_comments(tmp_path: Path) -> None:
+    # before a header of its own, a comment of the table's width is a comment; a data
+    # line commented out later is left out, as before
+    text = "# a, b, c\nx,y,label\n1,2,0\n#5,6,1\n3,4,1\n  # 7,8,0\n5,6,0\n"
+    data = _both(_write(tmp_path, text))
+    assert data.feature_names == ["x", "y"] and data.x.tolist() == [[1, 2], [3, 4], [5, 6]]
+    assert data.y[:, 0].tolist() == [0, 1, 0]
+    table = read_table(tmp_path / "data.csv")
+    assert (table.names, len(table), list(table.lines)) == (["x", "y", "label"], 3, [3, 5, 7])

@@ -17,7 +17,10 @@ their 0-based index (``"0"``, ``"1"``, ...). ``label`` is a column name, an
 index (``-1``, the default, is the last column) or its string form. ``drop``
 names columns to leave out (names or indices, as ``label``): an ID, a name, a
 date; their cells are never read as numbers. Blank lines and lines starting
-with ``#`` (comments) are skipped.
+with ``#`` (comments) are skipped, but for a line starting with a spreadsheet's error
+value (``#N/A``, ``#DIV/0!``: a row with a bad cell, refused if the cell is read) and a
+comment before the first row that is its header (``# x1,x2,label`` as np.savetxt
+writes it, ``#,height,weight``: :func:`_commented_header`).
 
 :func:`proplab.csvtable.read_table` reads a file the same way but keeps its cells as text,
 no column taken for a label (``proplab predict`` picks a run's input columns from it by name).
@@ -93,9 +96,23 @@ class CsvDataset:
 # cells that spreadsheets and pandas write for "no value" (float() reads "nan" itself)
 _MISSING_WORDS = ("nan", "na", "n/a", "null", "none", "?")
 
+# the error values a spreadsheet writes for a formula that failed: a line starting with one is
+# a row with a bad cell, never a comment (#N/A in column 1 dropped its row silently; csv23 H4)
+_SPREADSHEET_ERROR = r"#(N/A|DIV/0!|VALUE!|REF!|NAME\?|NUM!|NULL!|SPILL!|CALC!|GETTING_DATA)"
+_STARTS_WITH_ERROR = re.compile(_SPREADSHEET_ERROR + r"(?![\w/!?])")
+
+
+def _comment(stripped: str) -> bool:
+    """Whether a line (``stripped``: its text without surrounding blanks) is a comment: it
+    starts with '#', and not with a spreadsheet's error value."""
+    return stripped[:1] == "#" and not _STARTS_WITH_ERROR.match(stripped)
+
+
 # what a cell that is no number usually is, and what to do about it (the first that fits);
 # a spreadsheet export writes these (csv18)
 _NOT_A_NUMBER_HINTS = (
+    (_SPREADSHEET_ERROR, "a spreadsheet's error value: fix the formula in the spreadsheet, or "
+     "drop the row"),
     (r"[-+]?\d{1,3}(\.\d{3})+(,\d+)?", "thousands '.' and a decimal ','? write 1234.5"),
     (r"[-+]?\d{1,3}(,\d{3})+(\.\d+)?", "thousands separators? write the number without them"),
     (r"[-+]?\d*,\d+", "a decimal comma? proplab reads a decimal point (171.3): export the file "
@@ -141,8 +158,12 @@ def _sniff_delimiter(first_line: str) -> str:
     return best if counts[best] else ","
 
 
-def _read_rows(path: Path) -> list[tuple[int, list[str]]]:
-    """Non-blank rows that are not comments, with their 1-based line numbers."""
+def _read_rows(
+    path: Path,
+) -> tuple[list[tuple[int, list[str]]], list[tuple[int, list[str]]]]:
+    """Non-blank rows that are not comments, with their 1-based line numbers; and the
+    comments before the first row, split into cells as rows are (one may be a header:
+    :func:`_commented_header`)."""
     if not path.exists():
         raise CsvError(f"{path}: no such file")
     if path.is_dir():
@@ -155,16 +176,47 @@ def _read_rows(path: Path) -> list[tuple[int, list[str]]]:
         ) from None
     # a line starting with # is a comment (as np.loadtxt reads them); blanked, not
     # dropped, so the reader's line numbers stay the file's
-    lines = ["" if line.lstrip().startswith("#") else line for line in text.splitlines()]
-    first = next((line for line in lines if line.strip()), None)
+    lines = text.splitlines()
+    comments = [_comment(line.strip()) for line in lines]
+    first = next((ln for ln, c in zip(lines, comments, strict=True) if ln.strip() and not c), None)
     if first is None:
         raise CsvError(f"{path}: the file is empty")
-    reader = csv.reader(lines, delimiter=_sniff_delimiter(first))
+    delimiter = _sniff_delimiter(first)
+    leading = []
+    for number, (line, comment) in enumerate(zip(lines, comments, strict=True), 1):
+        if line is first:
+            break
+        if comment:
+            leading.append(
+                (number, [c.strip() for c in next(csv.reader([line], delimiter=delimiter))])
+            )
+    reader = csv.reader(
+        ("" if c else line for line, c in zip(lines, comments, strict=True)), delimiter=delimiter
+    )
     rows = []
     for row in reader:
         if any(cell.strip() for cell in row):
             rows.append((reader.line_num, [cell.strip() for cell in row]))
-    return rows
+    return rows, leading
+
+
+def _commented_header(
+    leading: list[tuple[int, list[str]]], rows: list[tuple[int, list[str]]]
+) -> tuple[int, list[str]] | None:
+    """The header of a file whose names are in a comment (``# x1,x2,label``, as
+    np.savetxt writes a header; ``#,height,weight``, a first column named '#'), as
+    ``(line, names)``: the last comment before the first row with as many cells, when
+    that row is data and the comment's cells, its '#' taken off, are a header over it
+    (csv23 H4: such a header was skipped, its file read without names). None otherwise."""
+    width = len(rows[0][1])
+    if width < 2 or _looks_like_header(rows):
+        return None
+    found = next((c for c in reversed(leading) if len(c[1]) == width), None)
+    if found is None:
+        return None
+    line, cells = found
+    names = [cells[0][1:].strip() or cells[0], *cells[1:]]
+    return (line, names) if _looks_like_header([(line, names), rows[0]]) else None
 
 
 # a column name in a header whose other names are numbers: it has a letter and is no
@@ -395,9 +447,12 @@ def _table(
 ) -> tuple[list[str], list[tuple[int, list[str]]], bool, int]:
     """The file's column names, its data rows ``(line, cells)`` (unchecked), whether its
     first row was a header, and the line number of that first row."""
-    rows = _read_rows(path)
+    rows, leading = _read_rows(path)
     if header is None:
-        header = _looks_like_header(rows)
+        commented = _commented_header(leading, rows)
+        if commented is not None:
+            rows = [commented, *rows]
+        header = commented is not None or _looks_like_header(rows)
     width = len(rows[0][1])
     names = rows[0][1] if header else [str(j) for j in range(width)]
     data = rows[1:] if header else rows
@@ -562,6 +617,12 @@ def _parse_cells(
         cell = cells[target]
         if _missing_label(cell):
             raise CsvError(f"{path}: line {line}, column {_column(names, target)}: missing label")
+        if re.fullmatch(_SPREADSHEET_ERROR, cell):  # no class: a formula that failed
+            raise CsvError(
+                f"{path}: line {line}, column {_column(names, target)}: {cell!r} is a "
+                "spreadsheet's error value, no label: fix the formula in the spreadsheet, or "
+                "drop the row"
+            )
         label_cells.append(cell)
     if values:  # a regression's targets: numbers, as they are
         y = np.array(
@@ -666,13 +727,16 @@ def _label_cell(line: str, delimiter: str, target: int, width: int) -> str:
 
 def _content_lines(lines: Iterable[str]) -> Iterator[tuple[int, str, str]]:
     """The lines that may hold cells, each with its 1-based line number and its stripped
-    text: blank lines and comments skipped; :class:`_NotPlain` at a character that
+    text: blank lines and comments skipped, but for the comments before the first row (one
+    may be a header: :func:`_head` looks); :class:`_NotPlain` at a character that
     str.splitlines() breaks a line at (the line numbers would no longer be the file's)."""
+    row = False
     for number, line in enumerate(lines, 1):
         if _ODD_CHARACTERS.search(line):
             raise _NotPlain
         stripped = line.strip()
-        if stripped and stripped[0] != "#":
+        if stripped and not (row and _comment(stripped)):
+            row = row or not _comment(stripped)
             yield number, line, stripped
 
 
@@ -699,7 +763,11 @@ def _head(content: Iterator[tuple[int, str, str]], header: bool | None) -> _Head
     without a row."""
     delimiter = ""
     first: list[tuple[int, list[str]]] = []  # the first two rows: the header is judged by them
-    for number, line, _ in content:
+    leading: list[str] = []  # the comments before them
+    for number, line, stripped in content:
+        if not first and _comment(stripped):
+            leading.append(line)
+            continue
         delimiter = delimiter or _sniff_delimiter(line)
         cells = _line_cells(line, delimiter)
         if any(cells):
@@ -709,6 +777,10 @@ def _head(content: Iterator[tuple[int, str, str]], header: bool | None) -> _Head
     if not first:
         raise _NotPlain
     if header is None:
+        if len(first[0][1]) > 1 and any(
+            len(_line_cells(line, delimiter)) == len(first[0][1]) for line in leading
+        ):
+            raise _NotPlain  # a header in a comment? (_commented_header, cell by cell)
         header = _looks_like_header(first)
     width = len(first[0][1])
     names = first[0][1] if header else [str(j) for j in range(width)]
@@ -774,7 +846,7 @@ def _read_bulk(
             if _ODD_CHARACTERS.search(line):
                 raise _NotPlain
             stripped = line.strip()
-            if not stripped or stripped[0] == "#":
+            if not stripped or (stripped[0] == "#" and _comment(stripped)):
                 continue  # a blank line, a comment
             if stripped[0] == delimiter and not stripped.replace(delimiter, "").strip():
                 continue  # a row of empty cells (",,,"), skipped as a blank line is
@@ -827,8 +899,8 @@ def _bulk_classes(labels: list[str]) -> tuple[list[float | int | str], np.ndarra
     :func:`_parse_cells` checked on the distinct labels only; :class:`_NotPlain` if one fails."""
     distinct, inverse = np.unique(np.array(labels), return_inverse=True)
     texts: list[str] = distinct.tolist()
-    if any(_missing_label(t) for t in texts):
-        raise _NotPlain  # a missing label
+    if any(_missing_label(t) or re.fullmatch(_SPREADSHEET_ERROR, t) for t in texts):
+        raise _NotPlain  # a missing label, a spreadsheet's error value
     if len({t.lower() for t in texts}) < len(texts):
         raise _NotPlain  # labels differing only in case
     numbers = [v for v in map(_number, texts) if v is not None]
