@@ -259,3 +259,47 @@ def test_other_comments_are_still_comments(tmp_path: Path) -> None:
     assert data.y[:, 0].tolist() == [0, 1, 0]
     table = read_table(tmp_path / "data.csv")
     assert (table.names, len(table), list(table.lines)) == (["x", "y", "label"], 3, [3, 5, 7])
+
+
+# --- H5: pandas' index column; M1: a delimiter ending every line --------------------------
+
+
+def _iris_like(index: bool, end: str = "") -> str:
+    """A sorted 3-class file as pandas writes it, with its row index (``,a,b,species``)
+    or without; ``end`` after every line (a trailing delimiter)."""
+    head = (",a,b,species" if index else "a,b,species") + end
+    rows = [
+        (f"{i}," if index else "") + f"{i % 4 + 0.5},{i % 3 + 1.5},{'xyz'[i // 4]}{end}"
+        for i in range(12)
+    ]
+    return "\n".join([head, *rows]) + "\n"
+
+
+def test_pandas_index_column_is_refused_with_how_to_leave_it_out(tmp_path, capsys) -> None:
+    path = _write(tmp_path, _iris_like(index=True))
+    message = (
+        r"column 1, an input, has no name in the header \(pandas' row index\? to_csv writes "
+        r"it unless index=False\): leave it out \(--drop-columns 0\) or name it$"
+    )
+    with pytest.raises(CsvError, match=message):
+        load_csv(path, label="species")
+    assert csvdata._parse_bulk(path, "species", None, False) is None
+    data = _both(path, label="species", drop=[0])  # as the message says
+    assert data.feature_names == ["a", "b"] and data.classes == ["x", "y", "z"]
+    assert data.x.shape == (12, 2) and data.y[5, 0] == 1 and data.x[5].tolist() == [1.5, 3.5]
+    run = tmp_path / "run"
+    assert main(["train", "--dataset", str(path), "--label", "species", "--epochs", "2",
+                 "--quiet", "--no-progress", "--out", str(run)]) == 2  # fmt: skip
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "leave it out (--drop-columns 0)" in err[0] and not run.exists()
+
+
+@pytest.mark.parametrize("end", [",", ";", "\t"])
+def test_a_delimiter_ending_every_line_adds_no_column(tmp_path: Path, end: str) -> None:
+    text = _iris_like(index=False, end=",").replace(",", end)
+    path = _write(tmp_path, text)
+    data = _both(path)  # the default label is species, not the empty column after it
+    assert data.label_name == "species" and data.feature_names == ["a", "b"]
+    assert data.classes == ["x", "y", "z"] and data.x.shape == (12, 2) and data.y[11, 0] == 2
+    table = read_table(path)
+    assert table.names == ["a", "b", "species"] and table.cells(3) == ["3.5", "1.5", "x"]

@@ -109,20 +109,24 @@ def test_header_detection_and_override(tmp_path: Path) -> None:
         # "NA" and "null" are how spreadsheets and pandas write "no value": say so
         ("a,b,y\n1,2,0\n1,NA,1\n", {}, r"line 3, column 'b': missing value \(NA\); fill"),
         ("a,b,y\n1,2,0\nnull,2,1\n", {}, r"line 3, column 'a': missing value \(null\); fill"),
-        # a trailing comma on every line: an unnamed, empty last column, named by position
+        # a trailing comma on the lines but one: an unnamed last column, refused as unnamed
+        # (on every line it holds nothing and is taken off: tests/test_csv_shapes.py)
         (
-            "a,b,y,\n1,2,0,\n3,4,1,\n",
+            "a,b,y,\n1,2,0,\n3,4,1,5\n",
             {"label": "y"},
-            r"line 2, column 4 \(no name in the header: a trailing comma\?\): missing value "
-            r"\(empty cell\)",
+            r"column 4, an input, has no name in the header \(a delimiter ending some "
+            r"lines\?\): leave it out \(--drop-columns 3\) or name it$",
         ),
         (
-            "a,b,y,\n1,2,0,\n3,4,1,\n",
+            "a,b,y,\n1,2,0,\n3,4,1,5\n",
             {},
-            r"line 2, column 4 \(no name in the header: a trailing comma\?\): missing label",
+            r"column 4, the label column, has no name in the header \(a delimiter ending "
+            r"some lines\?\): name it$",
         ),
-        # an unnamed column that is not the last: no guess about a trailing comma
-        ("a,,y\n1,,0\n3,4,1\n", {}, r"line 2, column 2 \(no name in the header\): missing "),
+        # named by position when it is left out of the header only
+        ("a,b,y\n1,2,0\n3,4,\n", {}, r"line 3, column 'y': missing label"),
+        # an unnamed input column is refused before its cells are read (csv23 H5)
+        ("a,,y\n1,,0\n3,4,1\n", {}, r"column 2, an input, has no name in the header: "),
     ],
 )
 def test_bad_input_is_named(tmp_path: Path, text: str, kwargs: dict, message: str) -> None:

@@ -16,7 +16,9 @@ is refused, never guessed. Pass ``header=True/False`` to decide. Without a heade
 their 0-based index (``"0"``, ``"1"``, ...). ``label`` is a column name, an
 index (``-1``, the default, is the last column) or its string form. ``drop``
 names columns to leave out (names or indices, as ``label``): an ID, a name, a
-date; their cells are never read as numbers. Blank lines and lines starting
+date; their cells are never read as numbers. A kept column must have a name of its own
+in the header (an unnamed first column is pandas' row index); a delimiter ending every
+line makes no column. Blank lines and lines starting
 with ``#`` (comments) are skipped, but for a line starting with a spreadsheet's error
 value (``#N/A``, ``#DIV/0!``: a row with a bad cell, refused if the cell is read) and a
 comment before the first row that is its header (``# x1,x2,label`` as np.savetxt
@@ -448,6 +450,10 @@ def _table(
     """The file's column names, its data rows ``(line, cells)`` (unchecked), whether its
     first row was a header, and the line number of that first row."""
     rows, leading = _read_rows(path)
+    if len(rows[0][1]) > 2 and all(cells[-1] == "" for _, cells in rows):
+        # a delimiter at the end of every line (header too): an empty last column, which
+        # holds nothing; it was taken for the default label (csv23 M1)
+        rows = [(line, cells[:-1]) for line, cells in rows]
     if header is None:
         commented = _commented_header(leading, rows)
         if commented is not None:
@@ -508,18 +514,30 @@ def _feature_columns(
             f"{path}: dropping {', '.join(repr(names[j]) for j in sorted(dropped))} leaves no "
             f"input column (columns: {', '.join(names)}; label {names[target]!r})"
         )
-    _check_unique_names(names, sorted([*features, target]), path)
+    _check_kept_names(names, sorted([*features, target]), target, path)
     return features
 
 
-def _check_unique_names(names: list[str], kept: list[int], path: Path) -> None:
-    """Refuse two kept columns (inputs and the label) of one name: the run would record
-    the name twice, and predict, which finds a run's inputs by name, could not tell them
-    apart (it took one column for both; csv23 H2)."""
+def _check_kept_names(names: list[str], kept: list[int], target: int, path: Path) -> None:
+    """Refuse a kept column (an input, the label) without a name in the header, and two
+    of one name: the run would record the name twice, and predict, which finds a run's
+    inputs by name, could not tell them apart (it took one column for both; csv23 H2).
+    An unnamed first column is most often pandas' index (``to_csv()`` without
+    ``index=False``): the row numbers, which give the class away on a sorted file (H5)."""
+    for j in kept:
+        if not names[j]:
+            what = "the label column" if j == target else "an input"
+            why = ""
+            if j == 0:
+                why = " (pandas' row index? to_csv writes it unless index=False)"
+            elif j == len(names) - 1:
+                why = " (a delimiter ending some lines?)"
+            fix = "name it" if j == target else f"leave it out (--drop-columns {j}) or name it"
+            raise CsvError(f"{path}: column {j + 1}, {what}, has no name in the header{why}: {fix}")
     first: dict[str, int] = {}
     for j in kept:
         k = first.setdefault(names[j], j)
-        if k != j and names[j]:
+        if k != j:
             raise CsvError(
                 f"{path}: columns {k} and {j} (0-based) are both named {names[j]!r}; rename "
                 f"one in the header, or leave one out (--drop-columns {j})"
@@ -774,8 +792,8 @@ def _head(content: Iterator[tuple[int, str, str]], header: bool | None) -> _Head
             first.append((number, cells))
             if len(first) == 2:
                 break
-    if not first:
-        raise _NotPlain
+    if not first or all(cells[-1] == "" for _, cells in first):
+        raise _NotPlain  # no row; a delimiter ending every line (_table takes it off)
     if header is None:
         if len(first[0][1]) > 1 and any(
             len(_line_cells(line, delimiter)) == len(first[0][1]) for line in leading
