@@ -303,3 +303,34 @@ def test_a_delimiter_ending_every_line_adds_no_column(tmp_path: Path, end: str) 
     assert data.classes == ["x", "y", "z"] and data.x.shape == (12, 2) and data.y[11, 0] == 2
     table = read_table(path)
     assert table.names == ["a", "b", "species"] and table.cells(3) == ["3.5", "1.5", "x"]
+
+
+# --- M2, M5: advice that dropped the label ------------------------------------------------
+
+
+def test_a_label_in_the_first_column_gets_label_advice_first(tmp_path: Path) -> None:
+    path = _write(tmp_path, "species,a,b\nx,1.5,2\ny,3,4.5\nx,5,6\n")
+    with pytest.raises(
+        CsvError,
+        match=r"line 2, column 'species': 'x' is not a number \(only the label column may hold "
+        r"names: if it is the label, say --label species; else code this column as numbers",
+    ):
+        load_csv(path)
+    data = _both(path, label="species")  # as advised
+    assert data.classes == ["x", "y"] and data.x.tolist() == [[1.5, 2], [3, 4.5], [5, 6]]
+    # given a label, a column of names is no label: the advice is as before
+    with pytest.raises(CsvError, match=r"may hold names: code this column as numbers"):
+        load_csv(path, label="b")
+
+
+def test_a_regression_on_text_labels_is_told_so(tmp_path: Path) -> None:
+    path = _write(tmp_path, "a,b,target\n1,2,high\n3,4,low\n5,6,high\n")
+    with pytest.raises(
+        CsvError,
+        match=r"line 2, column 'target': the label 'high' is not a number, and a regression "
+        r"\(--task regression\) predicts numbers; if the labels are classes, leave out --task "
+        r"regression; if the label is another column, choose it with --label$",
+    ):
+        load_csv(path, values=True)
+    data = _both(path)  # as classes
+    assert data.classes == ["high", "low"] and data.y[:, 0].tolist() == [0, 1, 0]

@@ -619,7 +619,7 @@ def _parse_cells(
     for i, (line, cells) in enumerate(data):
         for k, j in enumerate(features):
             try:
-                x[i, k] = _feature_value(cells[j], path, line, names, j)
+                x[i, k] = _feature_value(cells[j], path, line, names, j, label is None)
             except CsvError:
                 if header or i > 0:
                     raise
@@ -643,6 +643,18 @@ def _parse_cells(
             )
         label_cells.append(cell)
     if values:  # a regression's targets: numbers, as they are
+        for (line, _), cell in zip(data, label_cells, strict=True):
+            if _number(cell) is None:  # not "leave the column out": it is the label (M5)
+                raise CsvError(
+                    f"{path}: line {line}, column {_column(names, target)}: the label "
+                    f"{cell!r} is not a number, and a regression (--task regression) "
+                    "predicts numbers; if the labels are classes, leave out --task regression"
+                    + (
+                        ""
+                        if label is not None
+                        else "; if the label is another column, choose it with --label"
+                    )
+                )
         y = np.array(
             [
                 _feature_value(cell, path, line, names, target)
@@ -950,9 +962,12 @@ def in_range(x: np.ndarray) -> bool:
     return bool((np.abs(x) <= LARGEST).all())
 
 
-def _feature_value(cell: str, path: Path, line: int, names: list[str], j: int) -> float:
+def _feature_value(
+    cell: str, path: Path, line: int, names: list[str], j: int, label_guessed: bool = False
+) -> float:
     """``cell`` (of column ``j``) as a float, or a :class:`CsvError` naming the line and
-    the column. The message is built only when raising: building it for each of a big
+    the column (``label_guessed``: the label column was not given, so a column of names
+    may be it: the hint says ``--label`` first). The message is built only when raising: building it for each of a big
     file's 20 million good cells took half of a 23 s read (scale19)."""
     try:
         value = float(cell)
@@ -969,6 +984,11 @@ def _feature_value(cell: str, path: Path, line: int, names: list[str], j: int) -
         hint = next((h for pattern, h in _NOT_A_NUMBER_HINTS if re.fullmatch(pattern, cell)), "")
         # not format(): a name may hold braces; quoted as a shell takes it ('patient name')
         hint = hint.replace("{column}", shlex.quote(names[j]))
+        if label_guessed and hint.startswith("only the label column"):
+            # the label in the first column: "leave it out" dropped the labels (csv23 M2)
+            hint = hint.replace(
+                "names: ", f"names: if it is the label, say --label {shlex.quote(names[j])}; else "
+            )
         raise CsvError(f"{where}: {cell!r} is not a number" + (f" ({hint})" if hint else ""))
     if math.isfinite(value):
         raise CsvError(
