@@ -334,3 +334,40 @@ def test_a_regression_on_text_labels_is_told_so(tmp_path: Path) -> None:
         load_csv(path, values=True)
     data = _both(path)  # as classes
     assert data.classes == ["high", "low"] and data.y[:, 0].tolist() == [0, 1, 0]
+
+
+# --- lows: predict's messages -------------------------------------------------------------
+
+
+@pytest.fixture
+def body_run(tmp_path: Path) -> Path:
+    """A run on ``height,weight,width,kind`` (kind: a or b)."""
+    rows = [f"{150 + i},{50 + i % 7},{20 + i % 3},{'ab'[i % 2]}" for i in range(30)]
+    path = _write(tmp_path, "height,weight,width,kind\n" + "\n".join(rows) + "\n", "body.csv")
+    run = tmp_path / "run"
+    assert main(["train", "--dataset", str(path), "--epochs", "2", "--quiet", "--no-progress",
+                 "--out", str(run)]) == 0  # fmt: skip
+    return run
+
+
+def test_predict_names_a_missing_label_as_missing(tmp_path, body_run, capsys) -> None:
+    new = _write(tmp_path, "height,weight,width,kind\n170,60,21,a\n160,55,22,\n", "new.csv")
+    capsys.readouterr()
+    assert main(["predict", str(body_run), "--data", str(new)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"proplab predict: error: {new}: line 3, column 'kind': missing label (a score needs "
+        "every row's label); fill it in, or delete the column to predict without a score"
+    )
+
+
+def test_predict_suggests_no_column_that_is_another_input(tmp_path, body_run, capsys) -> None:
+    # csv23 L3: without petal_width, 'did you mean sepal_width?', an input used already
+    new = _write(tmp_path, "height,width\n170,21\n", "new.csv")
+    capsys.readouterr()
+    assert main(["predict", str(body_run), "--data", str(new)]) == 2
+    err = capsys.readouterr().err
+    assert "no column 'weight'" in err and "did you mean" not in err  # not 'height'
+    new = _write(tmp_path, "height,width,weigth\n170,21,60\n", "two.csv")
+    assert main(["predict", str(body_run), "--data", str(new)]) == 2
+    err = capsys.readouterr().err
+    assert "no column 'weight'" in err and "did you mean 'weigth'?" in err

@@ -32,7 +32,7 @@ from proplab import dataload
 from proplab.checks import did_you_mean
 from proplab.config import ConfigError, RunConfig, build_loss
 from proplab.core import Module
-from proplab.csvdata import CsvError
+from proplab.csvdata import CsvError, _missing_label
 from proplab.csvtable import CsvTable, read_table
 from proplab.digits import IMAGE_SHAPE
 from proplab.losses import softmax
@@ -270,6 +270,7 @@ def _columns_by_name(run: TrainedRun, table: CsvTable) -> tuple[list[int], int |
     if not table.header and run.headerless_columns is not None:
         _check_layout(run, table)
     columns = []
+    others = [n for n in table.names if n not in run.features]
     for feature in run.features:
         j = _find(table, feature)
         if j is None:
@@ -283,7 +284,8 @@ def _columns_by_name(run: TrainedRun, table: CsvTable) -> tuple[list[int], int |
             raise PredictError(
                 f"{table.path}: no column {feature!r}, an input of the run (it takes "
                 f"{', '.join(run.features)}; the file has {given}){why}"
-                + (did_you_mean(feature, table.names) if table.header else "")
+                # a column that is another input already is no likely spelling (csv23 L3)
+                + (did_you_mean(feature, others) if table.header else "")
             )
         columns.append(j)
     label = None if run.label is None else _find(table, run.label)
@@ -381,6 +383,12 @@ def _label_indices(rows: Rows, classes: Sequence[Any]) -> np.ndarray:
                 key = float(cell)
             except ValueError:
                 key = None
+        if key not in index and _missing_label(cell):  # csv23 L2: not "no class of the run"
+            raise PredictError(
+                f"{table.path}: line {line}, column {table.column_name(j)}: missing label "
+                "(a score needs every row's label); fill it in, or delete the column to "
+                "predict without a score"
+            )
         if key not in index:
             raise PredictError(
                 f"{table.path}: line {line}, column {table.column_name(j)}: {cell!r} is not "
