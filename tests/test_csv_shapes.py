@@ -371,3 +371,10 @@ def test_predict_suggests_no_column_that_is_another_input(tmp_path, body_run, ca
     assert main(["predict", str(body_run), "--data", str(new)]) == 2
     err = capsys.readouterr().err
     assert "no column 'weight'" in err and "did you mean 'weigth'?" in err
+
+
+def test_a_file_of_one_row_is_told_so(tmp_path: Path) -> None:
+    with pytest.raises(CsvError, match=r"has a single data row \(line 2\); training needs rows"):
+        load_csv(_write(tmp_path, "a,b,label\n1,2,0\n"))
+    with pytest.raises(CsvError, match=r"label column 'label' has a single class \(0\)"):
+        load_csv(_write(tmp_path, "a,b,label\n1,2,0\n3,4,0\n", "two.csv"))

@@ -700,6 +700,11 @@ def _parse_cells(
             "say --task regression; if the label is another column, choose it with --label"
         )
     if len(classes) < 2:
+        if len(label_cells) == 1:  # csv23 L4: the class is not the trouble
+            raise CsvError(
+                f"{path}: has a single data row (line {data[0][0]}); training needs rows of "
+                "at least 2 classes"
+            )
         raise CsvError(
             f"{path}: label column {names[target]!r} has a single class ({classes[0]!r}); "
             "classification needs at least 2 classes"
