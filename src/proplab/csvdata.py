@@ -770,7 +770,7 @@ def _content_lines(lines: Iterable[str]) -> Iterator[tuple[int, str, str]]:
         if _ODD_CHARACTERS.search(line):
             raise _NotPlain
         stripped = line.strip()
-        if stripped and not (row and _comment(stripped)):
+        if stripped and not (row and stripped[0] == "#" and _comment(stripped)):
             row = row or not _comment(stripped)
             yield number, line, stripped
 
