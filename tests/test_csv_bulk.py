@@ -82,7 +82,7 @@ PLAIN = [
     ("1,2,0\n3,4,1\n5,6,0\n", {"header": True}),  # the first line taken for names
     ("x1,x2,y\n1,2,0\n3,4,1\n", {}),
     ("a,b,price\n1,2,250000.5\n3,4,-12\n5,6,1e3\n", {"values": True}),  # regression
-    ("a,b,y,\n1,2,0,9\n3,4,1,8\n", {"label": "y"}),  # an unnamed column
+    ("a,b,y,\n1,2,0,9\n3,4,1,8\n", {"label": "y", "drop": [3]}),  # an unnamed column
     ("a,b,y\n1,2,0\n,,\n3,4,1\n\t\n", {}),  # a row of empty cells, a blank line
     ("a,b,y\n1,2,Yes please\n3,4,no\n", {}),
     ("a,b,y\n1,2,1e-400\n3,4,0\n", {"values": True}),  # underflow to 0 either way
@@ -137,7 +137,7 @@ NOT_PLAIN = [
     ("\n\n", {}),
     ("# only a comment\n\n", {}),
     ("1\n2\n", {}),
-    ("x1,2,label\n0.5,1.5,0\n1.0,2.0,1\n", {}),  # a header read as data
+    ("x1,2.5,label\n0.5,1.5,0\n1.0,2.0,1\n", {}),  # a header read as data
     ("x,y\n1,yes\n2,no\n3,Yes\n", {}),  # labels differing in case
     ("x,y\n1,1E5\n2,1e5\n3,0\n", {}),
     ("x,y\n1,0.5\n2,1\n3,1.5\n", {}),  # fractional labels

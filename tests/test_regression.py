@@ -390,7 +390,9 @@ def test_values_in_a_csv_label_column_must_be_numbers(tmp_path: Path) -> None:
 
     path = tmp_path / "bad.csv"
     path.write_text("a,price\n1,2.5\n2,cheap\n")
-    with pytest.raises(CsvError, match=r"line 3, column 'price': 'cheap' is not a number"):
+    with pytest.raises(
+        CsvError, match=r"line 3, column 'price': the label 'cheap' is not a number"
+    ):
         load_csv(path, values=True)
     data = load_csv(_write(tmp_path, PRICES), values=True)
     assert data.y.dtype == np.float64 and data.y[:, 0].tolist() == [3.5, 2.25, 6.0, 4.5, 0.1, 1.9]

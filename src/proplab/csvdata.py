@@ -9,13 +9,20 @@ value (empty, NA, NaN or inf), a label column with a single class.
 
 Header: by default the first line is a header when every one of its cells in
 the numeric columns (judged by the second line) is not a number, so
-``x1,x2,label`` is a header and ``5.1,3.5,setosa`` is data. Pass
-``header=True/False`` to decide. Without a header the columns are named by
+``x1,x2,label`` is a header and ``5.1,3.5,setosa`` is data; also when names stand
+beside whole numbers that can only be names (pandas' ``0,1,...,63,label``, or
+``1990,2000,rich``: see :func:`_looks_like_header`). A first line that may be either
+is refused, never guessed. Pass ``header=True/False`` to decide. Without a header the columns are named by
 their 0-based index (``"0"``, ``"1"``, ...). ``label`` is a column name, an
 index (``-1``, the default, is the last column) or its string form. ``drop``
 names columns to leave out (names or indices, as ``label``): an ID, a name, a
-date; their cells are never read as numbers. Blank lines and lines starting
-with ``#`` (comments) are skipped.
+date; their cells are never read as numbers. A kept column must have a name of its own
+in the header (an unnamed first column is pandas' row index); a delimiter ending every
+line makes no column. Blank lines and lines starting
+with ``#`` (comments) are skipped, but for a line starting with a spreadsheet's error
+value (``#N/A``, ``#DIV/0!``: a row with a bad cell, refused if the cell is read) and a
+comment before the first row that is its header (``# x1,x2,label`` as np.savetxt
+writes it, ``#,height,weight``: :func:`_commented_header`).
 
 :func:`proplab.csvtable.read_table` reads a file the same way but keeps its cells as text,
 no column taken for a label (``proplab predict`` picks a run's input columns from it by name).
@@ -91,9 +98,23 @@ class CsvDataset:
 # cells that spreadsheets and pandas write for "no value" (float() reads "nan" itself)
 _MISSING_WORDS = ("nan", "na", "n/a", "null", "none", "?")
 
+# the error values a spreadsheet writes for a formula that failed: a line starting with one is
+# a row with a bad cell, never a comment (#N/A in column 1 dropped its row silently; csv23 H4)
+_SPREADSHEET_ERROR = r"#(N/A|DIV/0!|VALUE!|REF!|NAME\?|NUM!|NULL!|SPILL!|CALC!|GETTING_DATA)"
+_STARTS_WITH_ERROR = re.compile(_SPREADSHEET_ERROR + r"(?![\w/!?])")
+
+
+def _comment(stripped: str) -> bool:
+    """Whether a line (``stripped``: its text without surrounding blanks) is a comment: it
+    starts with '#', and not with a spreadsheet's error value."""
+    return stripped[:1] == "#" and not _STARTS_WITH_ERROR.match(stripped)
+
+
 # what a cell that is no number usually is, and what to do about it (the first that fits);
 # a spreadsheet export writes these (csv18)
 _NOT_A_NUMBER_HINTS = (
+    (_SPREADSHEET_ERROR, "a spreadsheet's error value: fix the formula in the spreadsheet, or "
+     "drop the row"),
     (r"[-+]?\d{1,3}(\.\d{3})+(,\d+)?", "thousands '.' and a decimal ','? write 1234.5"),
     (r"[-+]?\d{1,3}(,\d{3})+(\.\d+)?", "thousands separators? write the number without them"),
     (r"[-+]?\d*,\d+", "a decimal comma? proplab reads a decimal point (171.3): export the file "
@@ -139,8 +160,12 @@ def _sniff_delimiter(first_line: str) -> str:
     return best if counts[best] else ","
 
 
-def _read_rows(path: Path) -> list[tuple[int, list[str]]]:
-    """Non-blank rows that are not comments, with their 1-based line numbers."""
+def _read_rows(
+    path: Path,
+) -> tuple[list[tuple[int, list[str]]], list[tuple[int, list[str]]]]:
+    """Non-blank rows that are not comments, with their 1-based line numbers; and the
+    comments before the first row, split into cells as rows are (one may be a header:
+    :func:`_commented_header`)."""
     if not path.exists():
         raise CsvError(f"{path}: no such file")
     if path.is_dir():
@@ -153,19 +178,64 @@ def _read_rows(path: Path) -> list[tuple[int, list[str]]]:
         ) from None
     # a line starting with # is a comment (as np.loadtxt reads them); blanked, not
     # dropped, so the reader's line numbers stay the file's
-    lines = ["" if line.lstrip().startswith("#") else line for line in text.splitlines()]
-    first = next((line for line in lines if line.strip()), None)
+    lines = text.splitlines()
+    comments = [_comment(line.strip()) for line in lines]
+    first = next((ln for ln, c in zip(lines, comments, strict=True) if ln.strip() and not c), None)
     if first is None:
         raise CsvError(f"{path}: the file is empty")
-    reader = csv.reader(lines, delimiter=_sniff_delimiter(first))
+    delimiter = _sniff_delimiter(first)
+    leading = []
+    for number, (line, comment) in enumerate(zip(lines, comments, strict=True), 1):
+        if line is first:
+            break
+        if comment:
+            leading.append(
+                (number, [c.strip() for c in next(csv.reader([line], delimiter=delimiter))])
+            )
+    reader = csv.reader(
+        ("" if c else line for line, c in zip(lines, comments, strict=True)), delimiter=delimiter
+    )
     rows = []
     for row in reader:
         if any(cell.strip() for cell in row):
             rows.append((reader.line_num, [cell.strip() for cell in row]))
-    return rows
+    return rows, leading
+
+
+def _commented_header(
+    leading: list[tuple[int, list[str]]], rows: list[tuple[int, list[str]]]
+) -> tuple[int, list[str]] | None:
+    """The header of a file whose names are in a comment (``# x1,x2,label``, as
+    np.savetxt writes a header; ``#,height,weight``, a first column named '#'), as
+    ``(line, names)``: the last comment before the first row with as many cells, when
+    that row is data and the comment's cells, its '#' taken off, are a header over it
+    (csv23 H4: such a header was skipped, its file read without names). None otherwise."""
+    width = len(rows[0][1])
+    if width < 2 or _looks_like_header(rows):
+        return None
+    found = next((c for c in reversed(leading) if len(c[1]) == width), None)
+    if found is None:
+        return None
+    line, cells = found
+    names = [cells[0][1:].strip() or cells[0], *cells[1:]]
+    return (line, names) if _looks_like_header([(line, names), rows[0]]) else None
+
+
+# a column name in a header whose other names are numbers: it has a letter and is no
+# missing word ("NA") nor a spreadsheet's error value ("#N/A"), which a data row may hold
+_NAME = re.compile(r"(?!#).*[^\W\d_].*")
+# a number a header may have for a name: a year, pandas' column number (no sign, no point)
+_NUMBER_NAME = re.compile(r"\d+")
 
 
 def _looks_like_header(rows: list[tuple[int, list[str]]]) -> bool:
+    """Whether the first of ``rows`` (the file's first two) is a header, judged by the
+    columns that hold a number on the second: a header when every one of its cells there
+    is no number (``x1,x2,label``), or when it has names there beside whole numbers that
+    can only be names (``0,1,...,63,label``, pandas' header of an unnamed frame;
+    ``1990,2000,rich``; csv23 H1), or when its numbers are pandas' column numbers
+    ``0,1,2,3,...`` (4 or more) and the rest names. Data otherwise (``5.1,3.5,setosa``; ``5.1,abc,0``, whose bad cell
+    is then named)."""
     first = rows[0][1]
     probe = rows[1][1] if len(rows) > 1 else first
     numeric_columns = [
@@ -173,7 +243,28 @@ def _looks_like_header(rows: list[tuple[int, list[str]]]) -> bool:
     ]
     if not numeric_columns:  # nothing numeric to compare: a header if no cell is a number
         return all(_number(cell) is None for cell in first)
-    return all(_number(first[j]) is None for j in numeric_columns)
+    cells = [first[j] for j in numeric_columns]
+    texts = [c for c in cells if _number(c) is None]
+    if len(texts) == len(cells):
+        return True
+    numbers = [c for c in first if _number(c) is not None]
+    if not texts:  # numbers where the data has numbers: data, but for pandas' column
+        # numbers 0, 1, 2, 3, ... (4 or more: a row of data 0,1 is no rarity)
+        return len(numeric_columns) >= 4 and all(
+            cell == str(j) or (_number(cell) is None and _NAME.fullmatch(cell))
+            for j, cell in enumerate(first)
+        )
+    # names beside numbers: a header when the names are names (not "NA", "#N/A", "") and
+    # the numbers distinct whole numbers (a row of measurements holds decimals), and the
+    # numbers are the columns' numbers or the last column (the label's) has a name: a row
+    # of whole numbers with a word in a feature column ("3,abc,0") is data, its cell bad
+    indices = all(first[j] == str(j) for j in numeric_columns if _number(first[j]) is not None)
+    return (
+        all(_NAME.fullmatch(c) and c.lower() not in _MISSING_WORDS for c in texts)
+        and all(_NUMBER_NAME.fullmatch(c) for c in numbers)
+        and len(set(numbers)) == len(numbers)
+        and (indices or numeric_columns[-1] == len(first) - 1 and first[-1] in texts)
+    )
 
 
 @dataclass(frozen=True)
@@ -358,9 +449,16 @@ def _table(
 ) -> tuple[list[str], list[tuple[int, list[str]]], bool, int]:
     """The file's column names, its data rows ``(line, cells)`` (unchecked), whether its
     first row was a header, and the line number of that first row."""
-    rows = _read_rows(path)
+    rows, leading = _read_rows(path)
+    if len(rows[0][1]) > 2 and all(cells[-1] == "" for _, cells in rows):
+        # a delimiter at the end of every line (header too): an empty last column, which
+        # holds nothing; it was taken for the default label (csv23 M1)
+        rows = [(line, cells[:-1]) for line, cells in rows]
     if header is None:
-        header = _looks_like_header(rows)
+        commented = _commented_header(leading, rows)
+        if commented is not None:
+            rows = [commented, *rows]
+        header = commented is not None or _looks_like_header(rows)
     width = len(rows[0][1])
     names = rows[0][1] if header else [str(j) for j in range(width)]
     data = rows[1:] if header else rows
@@ -416,7 +514,34 @@ def _feature_columns(
             f"{path}: dropping {', '.join(repr(names[j]) for j in sorted(dropped))} leaves no "
             f"input column (columns: {', '.join(names)}; label {names[target]!r})"
         )
+    _check_kept_names(names, sorted([*features, target]), target, path)
     return features
+
+
+def _check_kept_names(names: list[str], kept: list[int], target: int, path: Path) -> None:
+    """Refuse a kept column (an input, the label) without a name in the header, and two
+    of one name: the run would record the name twice, and predict, which finds a run's
+    inputs by name, could not tell them apart (it took one column for both; csv23 H2).
+    An unnamed first column is most often pandas' index (``to_csv()`` without
+    ``index=False``): the row numbers, which give the class away on a sorted file (H5)."""
+    for j in kept:
+        if not names[j]:
+            what = "the label column" if j == target else "an input"
+            why = ""
+            if j == 0:
+                why = " (pandas' row index? to_csv writes it unless index=False)"
+            elif j == len(names) - 1:
+                why = " (a delimiter ending some lines?)"
+            fix = "name it" if j == target else f"leave it out (--drop-columns {j}) or name it"
+            raise CsvError(f"{path}: column {j + 1}, {what}, has no name in the header{why}: {fix}")
+    first: dict[str, int] = {}
+    for j in kept:
+        k = first.setdefault(names[j], j)
+        if k != j:
+            raise CsvError(
+                f"{path}: columns {k} and {j} (0-based) are both named {names[j]!r}; rename "
+                f"one in the header, or leave one out (--drop-columns {j})"
+            )
 
 
 def _text_left_out(cells: list[str], features: list[int], target: int) -> int | None:
@@ -431,13 +556,32 @@ def _text_left_out(cells: list[str], features: list[int], target: int) -> int | 
     )
 
 
+def _column_numbers(cells: list[str], features: list[int]) -> bool:
+    """Whether a row's input cells are their columns' numbers (``0,1,...``), as pandas
+    names the columns of a frame without names."""
+    return len(features) >= 2 and all(cells[j] == str(j) for j in features)
+
+
 def _check_first_row(
-    row: tuple[int, list[str]], features: list[int], target: int, names: list[str], path: Path
+    data: list[tuple[int, list[str]]],
+    features: list[int],
+    target: int,
+    names: list[str],
+    path: Path,
 ) -> None:
     """Refuse a first row guessed to be data (some of its cells are numbers) that has text in
     a dropped column: ``country,1990,2000,rich`` is a header whose one text input was the
-    only thing that showed it (review20); dropped, the header trained as a row."""
-    line, cells = row
+    only thing that showed it (review20); dropped, the header trained as a row. Refuse it
+    too when its inputs are the columns' numbers ``0,1`` and its label is on no other row:
+    pandas' header ``0,1,class`` would train as a row of a class of its own (csv23 H1)."""
+    line, cells = data[0]
+    if _column_numbers(cells, features) and all(c[target] != cells[target] for _, c in data[1:]):
+        raise CsvError(
+            f"{path}: line {line} ({','.join(cells)}) looks like a header (pandas names the "
+            f"columns of a frame without names 0, 1, ...): its label {cells[target]!r} is on "
+            "no other line; if it is a header, name every column with text (in pandas, "
+            "give the frame column names); if it is data, add a header line"
+        )
     j = _text_left_out(cells, features, target)
     if j is not None:
         cell = cells[j]
@@ -470,12 +614,12 @@ def _parse_cells(
     target = _label_column(label, names, path)
     features = _feature_columns(drop, names, target, path)
     if guessed and not header:
-        _check_first_row(data[0], features, target, names, path)
+        _check_first_row(data, features, target, names, path)
     x = np.empty((len(data), len(features)))
     for i, (line, cells) in enumerate(data):
         for k, j in enumerate(features):
             try:
-                x[i, k] = _feature_value(cells[j], path, line, names, j)
+                x[i, k] = _feature_value(cells[j], path, line, names, j, label is None)
             except CsvError:
                 if header or i > 0:
                     raise
@@ -491,8 +635,26 @@ def _parse_cells(
         cell = cells[target]
         if _missing_label(cell):
             raise CsvError(f"{path}: line {line}, column {_column(names, target)}: missing label")
+        if re.fullmatch(_SPREADSHEET_ERROR, cell):  # no class: a formula that failed
+            raise CsvError(
+                f"{path}: line {line}, column {_column(names, target)}: {cell!r} is a "
+                "spreadsheet's error value, no label: fix the formula in the spreadsheet, or "
+                "drop the row"
+            )
         label_cells.append(cell)
     if values:  # a regression's targets: numbers, as they are
+        for (line, _), cell in zip(data, label_cells, strict=True):
+            if _number(cell) is None:  # not "leave the column out": it is the label (M5)
+                raise CsvError(
+                    f"{path}: line {line}, column {_column(names, target)}: the label "
+                    f"{cell!r} is not a number, and a regression (--task regression) "
+                    "predicts numbers; if the labels are classes, leave out --task regression"
+                    + (
+                        ""
+                        if label is not None
+                        else "; if the label is another column, choose it with --label"
+                    )
+                )
         y = np.array(
             [
                 _feature_value(cell, path, line, names, target)
@@ -538,6 +700,11 @@ def _parse_cells(
             "say --task regression; if the label is another column, choose it with --label"
         )
     if len(classes) < 2:
+        if len(label_cells) == 1:  # csv23 L4: the class is not the trouble
+            raise CsvError(
+                f"{path}: has a single data row (line {data[0][0]}); training needs rows of "
+                "at least 2 classes"
+            )
         raise CsvError(
             f"{path}: label column {names[target]!r} has a single class ({classes[0]!r}); "
             "classification needs at least 2 classes"
@@ -595,13 +762,16 @@ def _label_cell(line: str, delimiter: str, target: int, width: int) -> str:
 
 def _content_lines(lines: Iterable[str]) -> Iterator[tuple[int, str, str]]:
     """The lines that may hold cells, each with its 1-based line number and its stripped
-    text: blank lines and comments skipped; :class:`_NotPlain` at a character that
+    text: blank lines and comments skipped, but for the comments before the first row (one
+    may be a header: :func:`_head` looks); :class:`_NotPlain` at a character that
     str.splitlines() breaks a line at (the line numbers would no longer be the file's)."""
+    row = False
     for number, line in enumerate(lines, 1):
         if _ODD_CHARACTERS.search(line):
             raise _NotPlain
         stripped = line.strip()
-        if stripped and stripped[0] != "#":
+        if stripped and not (row and stripped[0] == "#" and _comment(stripped)):
+            row = row or not _comment(stripped)
             yield number, line, stripped
 
 
@@ -628,16 +798,24 @@ def _head(content: Iterator[tuple[int, str, str]], header: bool | None) -> _Head
     without a row."""
     delimiter = ""
     first: list[tuple[int, list[str]]] = []  # the first two rows: the header is judged by them
-    for number, line, _ in content:
+    leading: list[str] = []  # the comments before them
+    for number, line, stripped in content:
+        if not first and _comment(stripped):
+            leading.append(line)
+            continue
         delimiter = delimiter or _sniff_delimiter(line)
         cells = _line_cells(line, delimiter)
         if any(cells):
             first.append((number, cells))
             if len(first) == 2:
                 break
-    if not first:
-        raise _NotPlain
+    if not first or all(cells[-1] == "" for _, cells in first):
+        raise _NotPlain  # no row; a delimiter ending every line (_table takes it off)
     if header is None:
+        if len(first[0][1]) > 1 and any(
+            len(_line_cells(line, delimiter)) == len(first[0][1]) for line in leading
+        ):
+            raise _NotPlain  # a header in a comment? (_commented_header, cell by cell)
         header = _looks_like_header(first)
     width = len(first[0][1])
     names = first[0][1] if header else [str(j) for j in range(width)]
@@ -686,7 +864,8 @@ def _read_bulk(
     features = _feature_columns(drop, names, target, path)
     if header is None and not head.header and head.rows:
         # a header guessed to be data: _check_first_row's case, worded by the per-cell reader
-        if _text_left_out(head.rows[0][1], features, target) is not None:
+        cells = head.rows[0][1]
+        if _text_left_out(cells, features, target) is not None or _column_numbers(cells, features):
             raise _NotPlain
     labels: list[str] = []
 
@@ -702,7 +881,7 @@ def _read_bulk(
             if _ODD_CHARACTERS.search(line):
                 raise _NotPlain
             stripped = line.strip()
-            if not stripped or stripped[0] == "#":
+            if not stripped or (stripped[0] == "#" and _comment(stripped)):
                 continue  # a blank line, a comment
             if stripped[0] == delimiter and not stripped.replace(delimiter, "").strip():
                 continue  # a row of empty cells (",,,"), skipped as a blank line is
@@ -735,11 +914,11 @@ def _read_bulk(
         ndmin=2,
         dtype=np.float64,
     )
-    if x.shape != (len(labels), len(features)) or not np.isfinite(x).all():
+    if x.shape != (len(labels), len(features)) or not in_range(x):
         raise _NotPlain
     if values:  # float() of each, as _feature_value; a missing word is no finite float
         y = np.array([float(cell) for cell in labels], dtype=np.float64).reshape(-1, 1)
-        if not np.isfinite(y).all():
+        if not in_range(y):
             raise _NotPlain
         return CsvDataset(
             x, y, [], [names[j] for j in features], names[target], str(path), names, head.header
@@ -755,8 +934,8 @@ def _bulk_classes(labels: list[str]) -> tuple[list[float | int | str], np.ndarra
     :func:`_parse_cells` checked on the distinct labels only; :class:`_NotPlain` if one fails."""
     distinct, inverse = np.unique(np.array(labels), return_inverse=True)
     texts: list[str] = distinct.tolist()
-    if any(_missing_label(t) for t in texts):
-        raise _NotPlain  # a missing label
+    if any(_missing_label(t) or re.fullmatch(_SPREADSHEET_ERROR, t) for t in texts):
+        raise _NotPlain  # a missing label, a spreadsheet's error value
     if len({t.lower() for t in texts}) < len(texts):
         raise _NotPlain  # labels differing only in case
     numbers = [v for v in map(_number, texts) if v is not None]
@@ -778,15 +957,28 @@ def _bulk_classes(labels: list[str]) -> tuple[list[float | int | str], np.ndarra
     return classes, index.reshape(-1, 1)
 
 
-def _feature_value(cell: str, path: Path, line: int, names: list[str], j: int) -> float:
+# the largest magnitude a cell may hold: 1e300 was read, and its square (in the standard
+# deviation of --standardize and the input note) overflowed to a traceback (csv23 H3)
+LARGEST = 1e150
+
+
+def in_range(x: np.ndarray) -> bool:
+    """Whether every value of ``x`` is a number a cell may hold (finite, within ``LARGEST``)."""
+    return bool((np.abs(x) <= LARGEST).all())
+
+
+def _feature_value(
+    cell: str, path: Path, line: int, names: list[str], j: int, label_guessed: bool = False
+) -> float:
     """``cell`` (of column ``j``) as a float, or a :class:`CsvError` naming the line and
-    the column. The message is built only when raising: building it for each of a big
+    the column (``label_guessed``: the label column was not given, so a column of names
+    may be it: the hint says ``--label`` first). The message is built only when raising: building it for each of a big
     file's 20 million good cells took half of a 23 s read (scale19)."""
     try:
         value = float(cell)
     except ValueError:
         value = None
-    if value is not None and math.isfinite(value):
+    if value is not None and abs(value) <= LARGEST:  # and not NaN
         return value
     where = f"{path}: line {line}, column {_column(names, j)}"
     if not cell:
@@ -797,6 +989,17 @@ def _feature_value(cell: str, path: Path, line: int, names: list[str], j: int) -
         hint = next((h for pattern, h in _NOT_A_NUMBER_HINTS if re.fullmatch(pattern, cell)), "")
         # not format(): a name may hold braces; quoted as a shell takes it ('patient name')
         hint = hint.replace("{column}", shlex.quote(names[j]))
+        if label_guessed and hint.startswith("only the label column"):
+            # the label in the first column: "leave it out" dropped the labels (csv23 M2)
+            hint = hint.replace(
+                "names: ", f"names: if it is the label, say --label {shlex.quote(names[j])}; else "
+            )
         raise CsvError(f"{where}: {cell!r} is not a number" + (f" ({hint})" if hint else ""))
+    if math.isfinite(value):
+        raise CsvError(
+            f"{where}: {cell!r} is too large to train on (the limit is ±1e150: a square, "
+            "which a standard deviation and the loss take, would overflow); a typing error, "
+            "or a code for 'no value'? fix the cell or drop the row"
+        )
     kind = "missing value (NaN)" if math.isnan(value) else "infinite value"
     raise CsvError(f"{where}: {kind} {cell!r}; fill it in or drop the row")

@@ -37,6 +37,7 @@ from proplab.csvdata import (
     _NotPlain,
     _table,
     _tell,
+    in_range,
 )
 
 # joins the cells of a row read cell by cell (a quoted cell may hold the file's delimiter,
@@ -88,7 +89,7 @@ class CsvTable:
                     ndmin=2,
                     dtype=np.float64,
                 )
-                if x.shape == (len(self), len(columns)) and np.isfinite(x).all():
+                if x.shape == (len(self), len(columns)) and in_range(x):
                     return x
         # cell by cell, the same float() as _feature_value, which names the first bad cell
         x = np.empty((len(self), len(columns)))

@@ -32,7 +32,7 @@ from proplab import dataload
 from proplab.checks import did_you_mean
 from proplab.config import ConfigError, RunConfig, build_loss
 from proplab.core import Module
-from proplab.csvdata import CsvError
+from proplab.csvdata import CsvError, _missing_label
 from proplab.csvtable import CsvTable, read_table
 from proplab.digits import IMAGE_SHAPE
 from proplab.losses import softmax
@@ -220,6 +220,13 @@ def open_run(run_dir: str | os.PathLike[str]) -> TrainedRun:
                 f"{run_dir / SUMMARY} names no input columns ('features'; its data file "
                 f"{name} could not be read when the run finished): train it again"
             )
+        twice = next((f for k, f in enumerate(features) if f in features[:k]), None)
+        if twice is not None:  # by name, one column would feed both inputs (csv23 H2)
+            raise PredictError(
+                f"{run_dir / SUMMARY}: the run takes two input columns named {twice!r}, "
+                "which predict, finding the inputs by name, cannot tell apart: rename one "
+                f"in {name} and train again"
+            )
         label = summary.get("label_column")
         classes = [] if regression else summary.get("classes")
         if not isinstance(classes, list) or (not regression and len(classes) < 2):
@@ -263,6 +270,7 @@ def _columns_by_name(run: TrainedRun, table: CsvTable) -> tuple[list[int], int |
     if not table.header and run.headerless_columns is not None:
         _check_layout(run, table)
     columns = []
+    others = [n for n in table.names if n not in run.features]
     for feature in run.features:
         j = _find(table, feature)
         if j is None:
@@ -276,7 +284,8 @@ def _columns_by_name(run: TrainedRun, table: CsvTable) -> tuple[list[int], int |
             raise PredictError(
                 f"{table.path}: no column {feature!r}, an input of the run (it takes "
                 f"{', '.join(run.features)}; the file has {given}){why}"
-                + (did_you_mean(feature, table.names) if table.header else "")
+                # a column that is another input already is no likely spelling (csv23 L3)
+                + (did_you_mean(feature, others) if table.header else "")
             )
         columns.append(j)
     label = None if run.label is None else _find(table, run.label)
@@ -374,6 +383,12 @@ def _label_indices(rows: Rows, classes: Sequence[Any]) -> np.ndarray:
                 key = float(cell)
             except ValueError:
                 key = None
+        if key not in index and _missing_label(cell):  # csv23 L2: not "no class of the run"
+            raise PredictError(
+                f"{table.path}: line {line}, column {table.column_name(j)}: missing label "
+                "(a score needs every row's label); fill it in, or delete the column to "
+                "predict without a score"
+            )
         if key not in index:
             raise PredictError(
                 f"{table.path}: line {line}, column {table.column_name(j)}: {cell!r} is not "
