@@ -230,3 +230,28 @@ def test_load_zoo_gives_a_runs_data_only_with_the_clis_n_and_the_runs_stream(tmp
     x200, _ = proplab.load_zoo("moons", rng=np.random.default_rng([1, 2]))
     assert x200.shape == (200, 2)
     assert '`load_zoo("moons", 100, 0.1, rng=np.random.default_rng([1, 2]))`' in README
+
+
+def test_a_csv_run_checked_from_another_folder_is_unchecked_not_a_difference(
+    tmp_path, monkeypatch, capsys
+):
+    # csv23 M3: a run records its CSV path as typed, relative to the folder it was trained
+    # from; from another folder verify said "DIFFERS ... no such file" of a run that is fine
+    project = tmp_path / "project"
+    project.mkdir()
+    shutil.copy(Path(__file__).parents[1] / "examples" / "body.csv", project / "body.csv")
+    monkeypatch.chdir(project)
+    run = train(tmp_path / "run", dataset="body.csv", standardize=True)
+    assert verify_run(run).ok  # from where it was trained
+    monkeypatch.chdir(tmp_path)
+    check = verify_run(run)
+    assert not check.ok and check.problems == []
+    assert check.unchecked == (
+        f"its data file 'body.csv' is not found from here ({tmp_path}); run verify from the "
+        "folder the run was trained in"
+    )
+    capsys.readouterr()
+    assert main(["verify", str(run), "--no-progress"]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith(f"{run}  UNCHECKED  its data file 'body.csv' is not found")
+    assert out[-1] == "0 of 1 run agree; 1 could not be checked"

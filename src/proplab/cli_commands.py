@@ -344,13 +344,15 @@ def cmd_verify(args: argparse.Namespace) -> int:
     for folder in args.dirs:  # every path checked before the first run is
         run_folders(folder)
     checks = verify(args.dirs, rerun=args.rerun, progress=not args.no_progress)
-    differ = sum(not c.ok for c in checks)
+    unchecked = sum(bool(c.unchecked) for c in checks)
+    differ = sum(not c.ok for c in checks) - unchecked
     n = len(checks)
     print(
-        f"{n - differ} of {n} run{'s' if n != 1 else ''} agree"
+        f"{n - differ - unchecked} of {n} run{'s' if n != 1 else ''} agree"
         + (f"; {differ} differ{'s' if differ == 1 else ''}" if differ else "")
+        + (f"; {unchecked} could not be checked" if unchecked else "")
     )
-    return EXIT_FAILED if differ else EXIT_OK
+    return EXIT_FAILED if differ or unchecked else EXIT_OK
 
 
 def cmd_play(args: argparse.Namespace) -> int:

@@ -53,13 +53,17 @@ class RunCheck:
     checked: list[str] = field(default_factory=list)  # what agreed
     problems: list[str] = field(default_factory=list)  # what differs, with the numbers
     notes: list[str] = field(default_factory=list)  # what could not be checked
+    unchecked: str = ""  # why nothing could be checked (the data file not found from here)
 
     @property
     def ok(self) -> bool:
-        return not self.problems
+        return not self.problems and not self.unchecked
 
     def line(self, name: str, width: int) -> str:
-        """``name  ok  data, scores, history`` or ``name  DIFFERS  what; what``."""
+        """``name  ok  data, scores, history``, ``name  DIFFERS  what; what`` or
+        ``name  UNCHECKED  why``."""
+        if self.unchecked:
+            return f"{name:<{width}}  UNCHECKED  {self.unchecked}"
         verdict = "ok" if self.ok else "DIFFERS"
         what = "; ".join(self.problems) if self.problems else ", ".join(self.checked)
         notes = "".join(f" ({note})" for note in self.notes)
@@ -109,6 +113,15 @@ def _verify(check: RunCheck, rerun: bool) -> None:
         )
         return
     summary = read_json(folder / ex.SUMMARY)
+    csv = Path(str(cfg.dataset).strip())
+    if dataload.is_csv(str(cfg.dataset)) and not csv.is_absolute() and not csv.exists():
+        # a run records its CSV path as typed: relative to the folder it was trained from,
+        # not a difference in the run (csv23 M3)
+        check.unchecked = (
+            f"its data file {str(csv)!r} is not found from here ({Path.cwd()}); run verify "
+            "from the folder the run was trained in"
+        )
+        return
     cfg, prep = ex.prepare_run(cfg)
     recorded = read_json(folder / ex.CONFIG).get(ex.DATA)
     _check_data(check, cfg, prep, recorded)
