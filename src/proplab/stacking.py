@@ -296,7 +296,7 @@ def _run_stack_unit(
             # the rest (each would take as long again)
             with uninterrupted():
                 try:
-                    run_dir = start_run_dir(cfg, job.run_dir)
+                    run_dir = start_run_dir(cfg, job.run_dir, prep)  # its data: no rebuild
                     summary = finish_run(
                         cfg,
                         run_dir,
