@@ -30,6 +30,7 @@ from proplab.report_text import (
     best_of,
     bounce_text,
     epochs_text,
+    in_seeds,
     listing,
     loss_text,
     not_clearly,
@@ -303,7 +304,7 @@ def _diverged_text(gs: list[GroupView], name: str) -> str:
     gone = [g for g in gs if g.n_diverged]
     chunks: list[tuple[list[str], str]] = []  # (rates, "in k/n seeds"), in rate order
     for g in gone:
-        count = _in_every(g) if g.n_diverged == g.n else f"in {seeds(g.n_diverged, g.n)}"
+        count = in_seeds([g]) if g.n_diverged == g.n else f"in {seeds(g.n_diverged, g.n)}"
         rate = f"lr {format_value(g.config.lr)}"
         if chunks and chunks[-1][1] == count:
             chunks[-1][0].append(rate)
@@ -420,7 +421,7 @@ def _lr_classes(f: Finder, gs: list[GroupView], name: str, brief: bool = False) 
             text = (
                 f"In between, {listing(['lr ' + lr(g.config.lr) for g in stuck])} still {verb} "
                 f"every {name} point the same class after {stuck[0].epochs_trained:,} epochs "
-                f"{_in_every(stuck[0])}" + (f", and so does {some}" if partly else "")
+                f"{in_seeds([stuck[0]])}" + (f", and so does {some}" if partly else "")
             )
         else:
             text = (
@@ -445,12 +446,6 @@ def _by_median(g: GroupView) -> str:
     """``'by a median of'`` over seeds, or ``'by'`` for a setting that ran one seed (a
     median of one is that seed's value)."""
     return "by" if g.n == 1 else "by a median of"
-
-
-def _in_every(g: GroupView) -> str:
-    """``'in every seed'``, or ``'in its one seed'`` for a setting that ran one (as the
-    observations say it)."""
-    return "in every seed" if g.n > 1 else "in its one seed"
 
 
 def _too_low_classes(gs: list[GroupView], name: str, brief: bool) -> str:
@@ -493,7 +488,7 @@ def _too_low_classes(gs: list[GroupView], name: str, brief: bool) -> str:
         and clearly_below(low.accuracy, top.accuracy, ACC_NOISE)
     ):
         where = (
-            f"where lr {lr(top.config.lr)} reaches 100 % {_in_every(top)}"
+            f"where lr {lr(top.config.lr)} reaches 100 % {in_seeds([top])}"
             if perfect
             else f"against {acc_text(top)} at lr {lr(top.config.lr)}"
         )
@@ -558,7 +553,7 @@ def _too_high_as_well(worse: list[GroupView], name: str) -> str:
     return (
         f"Too high as well: {listing(parts)} {'give' if len(worse) > 1 else 'gives'} every "
         f"{name} point the same class after {worse[0].epochs_trained:,} epochs "
-        f"{_in_every(worse[0])}, the "
+        f"{in_seeds([worse[0]])}, the "
         "loss higher at the end than at the first epoch: no plateau that more epochs would "
         "leave; a smaller rate is what helps."
     )
@@ -576,7 +571,7 @@ def _too_high_as_well_values(worse: list[GroupView], name: str) -> str:
     verb = "end" if len(worse) > 1 else "ends"
     return (
         f"Too high as well: {listing(parts)} {verb} with the loss higher than at the first "
-        f"epoch {_in_every(worse[0])} on {name}: the steps made the model worse than its "
+        f"epoch {in_seeds([worse[0]])} on {name}: the steps made the model worse than its "
         "random start, not slow; a smaller rate is what helps."
     )
 

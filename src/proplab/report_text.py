@@ -560,7 +560,7 @@ def _headline(name: str, gs: list[GroupView], nm: Callable[[GroupView], str]) ->
         rest = [_ends_at(g, nm) for g in gs if not g.perfect_for_good and g.accuracy.n]
         others = f"; {listing(rest)}" if rest else ""
         # "hidden 2 and hidden 10 reach 100 % in their one seed", not "in its"
-        where = _in_seeds(gs, plural=1 < len(perfect) < len(gs))
+        where = in_seeds(gs, plural=1 < len(perfect) < len(gs))
         return f"On {name}, {who} 100 % {where}; {speed}{others}."
     # a setting with diverged seeds is averaged over its survivors only: it is neither
     # "all the same" as the others nor "the best" (its diverged seeds are said elsewhere)
@@ -573,8 +573,8 @@ def _headline(name: str, gs: list[GroupView], nm: Callable[[GroupView], str]) ->
     if len(clean) == len(gs) and len(shown) == 1:
         who = "both" if len(gs) == 2 else "all"
         end = "average" if any(g.n > 1 for g in gs) else "end at"
-        return f"On {name}, no setting {reach} 100 % {_in_seeds(gs)}; {who} {end} {shown.pop()}."
-    text = f"On {name}, no setting {reach} 100 % {_in_seeds(gs)}"
+        return f"On {name}, no setting {reach} 100 % {in_seeds(gs)}; {who} {end} {shown.pop()}."
+    text = f"On {name}, no setting {reach} 100 % {in_seeds(gs)}"
     if not clean:
         return f"{text}, and every setting diverged in {_some_or_every(gs)}."
     among = "" if len(clean) == len(gs) else " of the settings with no diverged seed"
@@ -605,8 +605,8 @@ def _updates(g: GroupView) -> str:
     return f"epochs of {n:,} updates" if n > 1 else "1 update per epoch"
 
 
-def _in_seeds(gs: list[GroupView], plural: bool = False) -> str:
-    """``'in every seed'``, or ``'in its one seed'`` when every setting ran one
+def in_seeds(gs: list[GroupView], plural: bool = False) -> str:
+    """``'in every seed'``, or ``'in its one seed'`` when every setting of ``gs`` ran one
     (``plural``: the sentence's subject is a list of settings, ``'in their one seed'``)."""
     if any(g.n > 1 for g in gs):
         return "in every seed"
@@ -625,8 +625,8 @@ def leaders(gs: list[GroupView], test: bool = False) -> list[GroupView]:
 
 
 def not_clearly(a: Stats, b: Stats, regression: bool) -> str:
-    """Why mean ``a``, below ``b``, is not :func:`~proplab.aggregate.clearly_below` it, as a sentence says it
-    ("not by more than ..."): the seeds' spread (twice the standard error of the
+    """Why mean ``a``, below ``b``, is not :func:`~proplab.aggregate.clearly_below` it, as
+    a sentence says it ("not by more than ..."): the seeds' spread (twice the standard error of the
     difference), or the noise floor (0.02 of R², 2 points of accuracy) when the gap is
     beyond the spread but under the floor."""
     if b.mean - a.mean <= difference_spread(a, b):
@@ -700,10 +700,10 @@ def _test_line(name: str, gs: list[GroupView], nm: Callable[[GroupView], str]) -
         g = scored[0]
         who = "" if len(gs) == 1 else f" of {nm(g)} (the only setting scored on one)"
         text = f"On {name}, the held-out test set{who} is scored at {acc_text(g, True)}"
-    elif len(leaders(scored, True)) == len(scored):  # level within the seeds' spread
+    elif len(level := leaders(scored, True)) == len(scored):  # level within the spread
         text = (
             f"On the held-out test set of {name}, none ends clearly best: "
-            f"{tie_list(leaders(scored, True), nm, True)}"
+            f"{tie_list(level, nm, True)}"
         )
     else:
         low = scored[means.index(min(means))]
