@@ -478,6 +478,91 @@ def test_a_new_learning_rate_applies_without_starting_again() -> None:
     assert session.cfg.lr == 0.5
 
 
+def test_a_weight_or_bias_set_by_hand_trains_on_with_the_optimizers_state_kept() -> None:
+    # TensorFlow Playground's click on a line: the weight takes the value typed, and the
+    # next step moves it from there with the optimizer's state as it was (momentum's
+    # velocity: not started again, unlike a reset); the session number stays
+    settings = {"dataset": "circle", "n": 40, "hidden": [3], "optimizer": "momentum"}
+    session = Playground(settings)
+    session.step(20)
+    state = strict_json(session.set_weight(0, 1, 2, 0.5))
+    assert state["weights"][0][1][2] == 0.5 and state["curve"] == []
+    assert state["epoch"] == 20 and state["session"] == 1
+    state = strict_json(session.set_bias(1, 0, -1.25))
+    assert state["biases"][1] == [-1.25]
+    # the loss and map shown are the edited model's
+    loss, _, _ = evaluate(session.model, session.loss_fn, session.x, session.y)
+    assert state["loss"] == pytest.approx(float(loss), rel=1e-4)
+    # the same edit written straight into a twin's arrays: the next steps are the same,
+    # bit for bit (so the optimizer's velocity was kept, and reads the edited weight)
+    twin = Playground(settings)
+    twin.step(20)
+    first, second = (m for m in twin.model.modules() if isinstance(m, playground.Linear))
+    first.weight.data[1, 2] = 0.5
+    second.bias.data[0] = -1.25
+    velocity = [s["momentum_buffer"].copy() for s in twin.optimizer.state]
+    assert any(np.abs(v).max() > 0 for v in velocity)  # there is a velocity to keep
+    session.step(3)
+    twin.step(3)
+    for mine, theirs in zip(session.model.parameters(), twin.model.parameters(), strict=True):
+        np.testing.assert_array_equal(mine.data, theirs.data)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (
+            lambda s: s.set_weight(2, 0, 0, 1.0),
+            "layer: must be from 0 to 1 (the 2 Linear layers), got 2",
+        ),
+        (
+            lambda s: s.set_weight(0, 2, 0, 1.0),
+            "from: must be from 0 to 1 (the 2 units feeding layer 0), got 2",
+        ),
+        (
+            lambda s: s.set_weight(0, 0, 3, 1.0),
+            "to: must be from 0 to 2 (the 3 units of layer 0), got 3",
+        ),
+        (lambda s: s.set_weight(0, True, 0, 1.0), "from: must be an integer from 0 to 1"),
+        (lambda s: s.set_weight(0, 0, 0, None), "value: must be a finite number, got None"),
+        (lambda s: s.set_weight(0, 0, 0, float("inf")), "value: must be a finite number, got inf"),
+        (
+            lambda s: s.set_bias(1, 1, 1.0),
+            "unit: must be from 0 to 0 (the 1 units of layer 1), got 1",
+        ),
+        (lambda s: s.set_bias(0, 0, "1"), "value: must be a finite number, got '1'"),
+    ],
+)
+def test_an_edit_out_of_range_is_refused_and_nothing_changes(call, message) -> None:
+    session = Playground({"dataset": "circle", "n": 40, "hidden": [3]})
+    before = [p.data.copy() for p in session.model.parameters()]
+    with pytest.raises(PlaygroundError) as err:
+        call(session)
+    assert str(err.value).startswith(message)
+    for old, p in zip(before, session.model.parameters(), strict=True):
+        np.testing.assert_array_equal(old, p.data)
+
+
+@pytest.mark.parametrize(
+    ("settings", "why"),
+    [({"bias": False}, "bias is off"), ({"batchnorm": True}, "batchnorm's shift takes its place")],
+)
+def test_a_bias_that_is_not_there_cannot_be_set(settings, why) -> None:
+    session = Playground({"hidden": [3], **settings})
+    with pytest.raises(PlaygroundError, match=rf"^layer: layer 0 has no bias \({why}\)$"):
+        session.set_bias(0, 0, 1.0)
+
+
+def test_a_diverged_model_takes_no_edit() -> None:
+    session = Playground({"activation": "relu", "output_activation": "identity", "lr": 100})
+    session.step(100)
+    assert session.stopped
+    with pytest.raises(
+        PlaygroundError, match="^training diverged at epoch 67.*reset to train again$"
+    ):
+        session.set_weight(0, 0, 0, 1.0)
+
+
 def test_small_batches_bound_a_step_by_its_updates() -> None:
     # batches of 1 cost ~50 us of Python each: 1,000 epochs of 500 samples took 24 s
     session = Playground({"dataset": "moons", "n": 500, "hidden": [8, 8], "batch_size": 1})

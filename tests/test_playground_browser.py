@@ -1555,3 +1555,277 @@ def test_with_5000_points_test_rings_leave_the_training_points_in_sight(chromium
     r, g, b = notes["centre"]
     assert min(r, g, b) < 200, notes["centre"]
     assert (b > r + 60) if session.y[k] else (r > b + 60), notes["centre"]
+
+
+# the weight-editing box: open on a line or a bias square, type, Enter (or Esc)
+EDIT = """
+function clickNet(p) {
+  var c = $$("net"), box = c.getBoundingClientRect();
+  var at = {bubbles: true, clientX: box.left + p[0], clientY: box.top + p[1]};
+  c.dispatchEvent(new MouseEvent("mousedown", at));
+  c.dispatchEvent(new MouseEvent("click", at));
+}
+function key(target, name) {
+  target.dispatchEvent(new KeyboardEvent("keydown", {key: name, bubbles: true}));
+}
+function type(text, name) { $$("net-edit-value").value = text; key($$("net-edit-value"), name); }
+function editing() { return !$$("net-edit").hidden; }
+function box() {
+  return {open: editing(), label: $$("net-edit-label").textContent, value: $$("net-edit-value").value,
+          message: $$("net-edit-message").textContent, invalid: $$("net-edit-value").className,
+          focused: document.activeElement === $$("net-edit-value")};
+}
+"""
+
+
+def test_a_click_on_a_line_or_a_bias_square_sets_it(chromium, serve, tmp_path):
+    # TensorFlow Playground's click on a line: a box with its value; text that is not a
+    # number refused in the box; Enter sets it (the server's session moves), Esc leaves it.
+    # Clicked while playing: Play pauses, and the box opens on the last frame's value
+    session = Playground({"dataset": "circle", "hidden": [2], "optimizer": "momentum", "lr": 0.3})
+    # boxes: x1, x2, the two hidden units, the output; the line hidden unit 2 -> output
+    line = "linePoint(netBoxes()[3], netBoxes()[4], 0.5)"
+    mark = (
+        "[netBoxes()[4][0] - netBoxes()[4][2] / 2 - 3, netBoxes()[4][1] + netBoxes()[4][3] / 2 - 2]"
+    )
+    action = (
+        ON_THE_NET
+        + EDIT
+        + staged(
+            ('data("playing") === "1" && Number(data("frames")) >= 2', f"clickNet({line})"),
+            (
+                "editing()",
+                'notes.opened = box(); notes.playing = data("playing");'
+                ' notes.epoch = data("epoch"); type("1,5", "Enter")',
+            ),
+            ("box().invalid", 'notes.refused = box(); type("-1.5", "Enter")'),
+            ("!editing()", f'notes.caption = $$("net-hover").textContent; clickNet({mark})'),
+            ("editing()", 'notes.bias = box(); type("2", "Enter")'),
+            ("!editing()", f"clickNet({line})"),
+            ("editing()", 'notes.again = box().value; type("7", "Escape")'),
+            ("!editing()", "notes.closed = box().open"),
+        )
+    )
+    server = serve(session, action=action)
+    url = f"{server.url}?autoplay=1&epochs=10"
+    dom, errors, stderr = load(chromium, url, tmp_path / "p")
+    assert errors == [] and console_lines(stderr) == []
+    notes = notes_of(dom, 8)
+    # opening the box paused Play; no frame came after the value it showed
+    assert notes["playing"] == "0" and int(notes["epoch"]) == session.epoch >= 20
+    assert notes["opened"]["label"] == "set weight layer 1 unit 2 → output"
+    assert float(notes["opened"]["value"]) != -1.5
+    assert notes["opened"]["focused"] is True
+    assert notes["opened"]["message"] == "Enter sets it, Esc cancels"
+    assert notes["refused"]["open"] is True and notes["refused"]["invalid"] == "invalid"
+    assert notes["refused"]["message"] == (
+        "not a number: \u201c1,5\u201d (type one such as 0.5, -2 or 1e-3)"
+    )
+    # Enter set it: the server's model holds it, the caption says what was kept
+    state = session.state([])
+    assert state["weights"][1][1][0] == -1.5
+    assert notes["caption"] == (
+        "weight layer 1 unit 2 → output set to -1.5; training goes on from it "
+        "(the optimizer's state kept)"
+    )
+    assert notes["bias"]["label"] == "set bias of output"
+    assert state["biases"][1] == [2.0]
+    # Esc: the box showed the new value and closed leaving it
+    assert notes["again"] == "-1.5" and notes["closed"] is False
+    assert session.state([])["weights"][1][1][0] == -1.5
+
+
+def test_the_keyboard_picks_a_weight_and_enter_sets_it(chromium, serve, tmp_path):
+    # Tab to the network, arrows to pick (each layer's weights, then its biases), Enter,
+    # a value, Enter; Esc in the box gives the focus back to the network
+    session = Playground({"dataset": "circle", "hidden": [2]})
+    action = (
+        ON_THE_NET
+        + EDIT
+        + staged(
+            (
+                READY,
+                '$$("net").focus(); key($$("net"), "ArrowRight"); notes.tip = $$("net-tip").textContent;'
+                ' key($$("net"), "ArrowLeft"); notes.last = $$("net-tip").textContent;'
+                ' key($$("net"), "ArrowRight"); key($$("net"), "ArrowRight"); key($$("net"), "Enter")',
+            ),
+            ("editing()", 'notes.box = box(); type("0.25", "Enter")'),
+            (
+                "!editing()",
+                'notes.back = document.activeElement === $$("net"); key($$("net"), "Enter")',
+            ),
+            (
+                "editing()",
+                'type("9", "Escape"); notes.escaped = document.activeElement === $$("net")',
+            ),
+        )
+    )
+    server = serve(session, action=action)
+    dom, errors, stderr = load(chromium, server.url, tmp_path / "p")
+    assert errors == [] and console_lines(stderr) == []
+    notes = notes_of(dom, 4)
+    w = Playground({"dataset": "circle", "hidden": [2]}).state([])["weights"]
+    # the first item: layer 0's first weight; the last (going back): the output's bias
+    assert notes["tip"] == f"weight x1 → layer 1 unit 1: {w[0][0][0]}"
+    assert notes["last"] == "bias of output: 0"
+    # the second: x1 -> unit 2 (weights are listed from, then to)
+    assert notes["box"]["label"] == "set weight x1 → layer 1 unit 2" and notes["box"]["focused"]
+    assert notes["back"] is True and notes["escaped"] is True
+    assert session.state([])["weights"][0][0][1] == 0.25
+
+
+@pytest.mark.parametrize("window", ["1024,800", "1440,900"])
+def test_the_tooltip_leaves_the_units_next_to_the_hovered_one_in_sight(
+    chromium, serve, tmp_path, window
+):
+    # the tooltip sat 14 px right of and below the pointer: over the unit under the one
+    # hovered (and the next column's), in the crowded columns of 6 layers. Hovered here: a
+    # unit in the middle of layer 2, a bias square of layer 6, a line of layer 3
+    session = Playground({"dataset": "circle", "hidden": [4] * 6})
+    tip = (
+        "function tipBox() { var t = $$('net-tip');"
+        " return t.hidden ? null : [t.offsetLeft, t.offsetTop, t.offsetWidth, t.offsetHeight]; }"
+    )
+    action = (
+        ON_THE_NET
+        + tip
+        + staged(
+            (
+                READY,
+                "var b = netBoxes(); notes.boxes = b; notes.spacing = Number($$('net').getAttribute('data-spacing'));"
+                " notes.size = [$$('net').clientWidth, $$('net').clientHeight];"
+                " hover([b[8][0] + 2, b[8][1] + 2]); notes.unit = tipBox();"
+                " hover([b[24][0] - b[24][2] / 2 - 3, b[24][1] + b[24][3] / 2 - 2]); notes.mark = tipBox();"
+                " var p = linePoint(b[11], b[15], 0.5); notes.point = p; hover(p); notes.line = tipBox()",
+            ),
+        )
+    )
+    server = serve(session, action=action)
+    dom, errors, _ = load(chromium, server.url, tmp_path / "p", window=window)
+    assert errors == []
+    notes = notes_of(dom, 1)
+    boxes, spacing = notes["boxes"], notes["spacing"]
+    width, height = notes["size"]
+
+    def overlaps(tip_box, unit) -> bool:
+        left, top, w, h = tip_box
+        x, y, bw, bh = unit
+        # the unit with its bias square (up to 11 px left of it)
+        return (
+            left < x + bw / 2 + 1
+            and left + w > x - bw / 2 - 11
+            and top < y + bh / 2 + 1
+            and top + h > y - bh / 2 - 1
+        )
+
+    pitch = boxes[3][1] - boxes[2][1]  # the hidden columns' rows
+    for name, tip_box, centre in (
+        ("unit", notes["unit"], boxes[8][:2]),
+        ("mark", notes["mark"], boxes[24][:2]),
+        ("line", notes["line"], notes["point"]),
+    ):
+        assert tip_box is not None, name
+        left, top, w, h = tip_box
+        assert 0 <= left and left + w <= width and 0 <= top and top + h <= height, name
+        # no unit within a column and a row of what is hovered is under the tooltip
+        near = [
+            u
+            for u in boxes
+            if abs(u[0] - centre[0]) <= spacing + 1 and abs(u[1] - centre[1]) <= pitch + 1
+        ]
+        assert near, name
+        assert not [u for u in near if overlaps(tip_box, u)], (name, tip_box)
+        # and it is by what it is about: its nearest edge within two rows
+        gap_x = max(0, left - centre[0], centre[0] - (left + w))
+        gap_y = max(0, top - centre[1], centre[1] - (top + h))
+        assert (gap_x**2 + gap_y**2) ** 0.5 <= 2 * pitch, (name, tip_box)
+
+
+@pytest.mark.parametrize(
+    ("window", "hidden"),
+    [
+        ("1024,800", [12] * 6),
+        ("1024,800", [32, 4, 4, 4, 4, 4]),
+        ("1440,900", [12] * 6),
+        ("1024,800", [4]),
+        ("1440,900", [4]),
+    ],
+)
+def test_the_columns_labels_never_overlap(chromium, serve, tmp_path, window, hidden):
+    # 6 hidden layers in a 1024-px window: "h1 (12)h2 (12)h3 ..." ran into each other. Each
+    # label's lines as drawn (data-column-labels), measured here in the font drawn
+    measure = (
+        "var ctx = document.createElement('canvas').getContext('2d');"
+        " notes.labels = JSON.parse($$('net').getAttribute('data-column-labels')).map(function (l) {"
+        "   ctx.font = l.font;"
+        "   var w = Math.max.apply(null, l.lines.map(function (t) { return ctx.measureText(t).width; }));"
+        "   return [l.x - w / 2, l.x + w / 2, l.lines.join('/'), l.font]; });"
+        " notes.width = $$('net').clientWidth"
+    )
+    server = serve(
+        Playground({"dataset": "circle", "hidden": hidden}), action=staged((READY, measure))
+    )
+    dom, errors, _ = load(chromium, server.url, tmp_path / "p", window=window)
+    assert errors == []
+    notes = notes_of(dom, 1)
+    labels = notes["labels"]
+    assert len(labels) == len(hidden) + 2
+    assert labels[0][2] == "input" and labels[-1][2] == "output"
+    assert labels[0][0] >= 0 and labels[-1][1] <= notes["width"]
+    for (_, right, text, _), (left, _, after, _) in zip(labels[:-1], labels[1:], strict=True):
+        assert right + 4 <= left, (text, after, labels)
+    # a roomy window keeps the long names; a crowded one shortens them, never below 10 px
+    if len(hidden) == 1:
+        assert labels[1][2] == "hidden 1 (4)" and labels[1][3] == "12px system-ui, sans-serif"
+    else:
+        assert all(int(font.split("px")[0]) >= 10 for *_, font in labels)
+
+
+def test_show_test_data_off_is_kept_in_the_link_and_read_back(chromium, serve, tmp_path):
+    # "show test data" unchecked: the Link (and the address bar) carry show_test=0; a page
+    # opened on that link leaves the test points off; a bad value is said and ignored
+    settings = {"dataset": "circle", "n": 80, "test_fraction": 0.25}
+    uncheck = 'var b = $$("show-test"); b.checked = false; b.dispatchEvent(new Event("change"))'
+    action = staged(
+        (
+            READY,
+            f'notes.before = $$("link-url").href; {uncheck};'
+            ' notes.link = $$("link-url").href; notes.address = window.location.search;'
+            ' notes.drawn = $$("boundary").getAttribute("data-test-drawn")',
+        ),
+    )
+    server = serve(Playground(settings), action=action)
+    dom, errors, _ = load(chromium, server.url, tmp_path / "p")
+    assert errors == []
+    notes = notes_of(dom, 1)
+    assert "show_test" not in notes["before"]
+    query = dict(parse_qsl(urlsplit(notes["link"]).query))
+    assert query["show_test"] == "0" and query["dataset"] == "circle"
+    assert notes["address"] == "?show_test=0" and notes["drawn"] == "0"
+
+    # the link, opened: the box unchecked, no test point drawn, the link the same
+    read = staged(
+        (
+            READY,
+            'notes.checked = $$("show-test").checked; notes.link = $$("link-url").href;'
+            ' notes.drawn = $$("boundary").getAttribute("data-test-drawn");'
+            ' notes.notice = $$("notice").hidden ? "" : $$("notice").textContent',
+        ),
+    )
+    other = serve(action=read)
+    dom, errors, _ = load(chromium, f"{other.url}?{urlsplit(notes['link']).query}", tmp_path / "q")
+    assert errors == []
+    again = notes_of(dom, 1)
+    assert again["checked"] is False and again["drawn"] == "0" and again["notice"] == ""
+    assert dict(parse_qsl(urlsplit(again["link"]).query)) == query
+    assert other.playground.x_test is not None and len(other.playground.x_test) == 20
+
+    # a value that is neither 1 nor 0: said, and the test points shown
+    third = serve(Playground(settings), action=read)
+    dom, errors, _ = load(chromium, f"{third.url}?show_test=maybe", tmp_path / "r")
+    assert errors == []
+    bad = notes_of(dom, 1)
+    assert bad["checked"] is True and bad["drawn"] == "20"
+    assert bad["notice"] == (
+        "show_test: must be 1 or 0, got \u201cmaybe\u201d (ignored: the test points are shown)"
+    )

@@ -382,6 +382,28 @@ def test_a_new_learning_rate_over_http(server) -> None:
     assert server.playground.cfg.lr == 0.25
 
 
+def test_a_weight_and_a_bias_set_over_http(server) -> None:
+    request(server, "POST", "/api/reset", {"dataset": "circle", "n": 40, "hidden": [3]})
+    request(server, "POST", "/api/step", {"epochs": 5})
+    body = {"layer": 1, "from": 2, "to": 0, "value": -0.75}
+    status, _, state = request(server, "POST", "/api/weight", body)
+    assert status == 200 and state["weights"][1][2][0] == -0.75 and state["epoch"] == 5
+    status, _, state = request(server, "POST", "/api/bias", {"layer": 0, "unit": 1, "value": 2})
+    assert status == 200 and state["biases"][0][1] == 2
+    first = next(p for p in server.playground.model.parameters() if p.data.ndim == 1)
+    assert first.data[1] == 2.0  # the session's own model
+    for path, bad, message in (
+        ("/api/weight", {"layer": 0, "from": 0, "value": 1}, 'must be {"layer": L, "from": I'),
+        ("/api/weight", {**body, "unit": 0}, "unknown key 'unit' (accepted: layer, from, to"),
+        ("/api/weight", {**body, "layer": 5}, "layer: must be from 0 to 1"),
+        ("/api/bias", {"layer": 0, "unit": 0, "value": "x"}, "value: must be a finite number"),
+        ("/api/bias", {"layer": 0, "value": 1}, 'must be {"layer": L, "unit": J, "value": X}'),
+    ):
+        status, _, error = request(server, "POST", path, bad)
+        assert status == 400 and message in error["error"], error
+    assert server.playground.state([])["weights"][1][2][0] == -0.75
+
+
 def test_one_step_by_hand_over_http_leaves_the_session_where_it_was(server) -> None:
     request(server, "POST", "/api/reset", {"dataset": "circle", "n": 40, "hidden": [3]})
     request(server, "POST", "/api/step", {"epochs": 30})

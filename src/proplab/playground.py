@@ -25,6 +25,9 @@ same config, bit for bit (the mini-batch shuffling continues its one stream, and
 dropout's masks theirs), with batchnorm and dropout too: measuring the model between
 steps does not touch batchnorm's running statistics.
 
+:meth:`Playground.set_weight` and :meth:`Playground.set_bias` set one weight or bias
+(a click on the page's network), the optimizer's state kept; training goes on from there.
+
 :meth:`Playground.trace` shows the next step by hand, as ``proplab trace`` prints it
 (:func:`proplab.trace.trace_step`), on one training point alone, for the model as it
 is: it runs on a copy of the model and optimizer, so the session trains on exactly as
@@ -298,6 +301,53 @@ class Playground:
         self.cfg = cfg
         return self.setup()
 
+    def set_weight(self, layer: int, source: int, target: int, value: float) -> dict[str, Any]:
+        """Set one weight, as a click on a line of the page's network does: Linear layer
+        ``layer``'s (0: the inputs' to the first hidden layer) weight from unit ``source``
+        of the layer before to unit ``target`` (its ``weight[source, target]``, as
+        :meth:`state`'s ``weights[layer][source][target]``) becomes ``value``; return
+        :meth:`state` (an empty curve: no epoch was trained).
+
+        Training goes on from there: the optimizer keeps its state (momentum's velocity,
+        Adam's moments, the step count) as :meth:`set_lr` does, since they describe the
+        gradients seen, not the weight's value; the next step moves the weight from
+        ``value``. From here on the session is no longer one run of its settings.
+
+        Raises:
+            PlaygroundError: an index out of range (naming the ones there are), a value
+                that is not a finite number, or a diverged model (reset it).
+        """
+        linear = self._linear(layer)
+        rows, cols = linear.weight.data.shape
+        i = _index("from", source, rows, f"units feeding layer {layer}")
+        j = _index("to", target, cols, f"units of layer {layer}")
+        linear.weight.data[i, j] = _edited_value(value)  # in place: the optimizer's buffer
+        return self.state([])
+
+    def set_bias(self, layer: int, unit: int, value: float) -> dict[str, Any]:
+        """Set unit ``unit``'s bias in Linear layer ``layer`` (as :meth:`state`'s
+        ``biases[layer][unit]``) to ``value``, as a click on a unit's bias square does;
+        return :meth:`state`. The optimizer keeps its state, as in :meth:`set_weight`.
+
+        Raises:
+            PlaygroundError: as :meth:`set_weight`, and for a layer without a bias
+                (``bias`` off, or a hidden layer batchnorm follows).
+        """
+        linear = self._linear(layer)
+        if linear.bias is None:
+            why = "bias is off" if not self.cfg.bias else "batchnorm's shift takes its place"
+            raise PlaygroundError(f"layer: layer {layer} has no bias ({why})")
+        j = _index("unit", unit, linear.bias.data.shape[0], f"units of layer {layer}")
+        linear.bias.data[j] = _edited_value(value)
+        return self.state([])
+
+    def _linear(self, layer: int) -> Linear:
+        """Linear layer ``layer`` (0 first), checked, for an edit of a live model."""
+        if self.stopped:
+            raise PlaygroundError(f"{self.stopped}; reset to train again")
+        linears = [m for m in self.model.modules() if isinstance(m, Linear)]
+        return linears[_index("layer", layer, len(linears), "Linear layers")]
+
     def trace(self, sample: int, digits: int = 4) -> dict[str, Any]:
         """The next training step of the model as it is now, on training point ``sample``
         alone (its input row ``x[sample]`` ``(1, 2)`` and its target), every number, as
@@ -504,6 +554,29 @@ def _config(settings: Mapping[str, Any]) -> RunConfig:
     if cfg.model != "mlp":
         raise PlaygroundError(f"model: the playground trains 'mlp' models, got {cfg.model!r}")
     return cfg.replace(dataset=name)
+
+
+def _index(name: str, value: Any, count: int, what: str) -> int:
+    """``value`` checked to be an integer index from 0 to ``count - 1`` (of ``what``)."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise PlaygroundError(
+            f"{name}: must be an integer from 0 to {count - 1} (the {count} {what}), got {value!r}"
+        )
+    if not 0 <= value < count:
+        raise PlaygroundError(
+            f"{name}: must be from 0 to {count - 1} (the {count} {what}), got {int(value)}"
+        )
+    return int(value)
+
+
+def _edited_value(value: Any) -> float:
+    """A weight or bias typed on the page: a finite number (JSON has no NaN: the page
+    sends null for one)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.number):
+        raise PlaygroundError(f"value: must be a finite number, got {value!r}")
+    if not math.isfinite(value):
+        raise PlaygroundError(f"value: must be a finite number, got {value!r}")
+    return float(value)
 
 
 def _check_regression_first(cfg: RunConfig) -> None:

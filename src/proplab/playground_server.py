@@ -24,6 +24,12 @@ bug):
   the hidden ``units``' maps, the ``weights`` and the ``biases``.
 - ``POST /api/lr`` with ``{"lr": 0.1}``: a new learning rate, training goes on from
   where it is; returns the setup.
+- ``POST /api/weight`` with ``{"layer": 0, "from": 1, "to": 2, "value": 0.5}``: set
+  Linear layer 0's weight from unit 1 (of the inputs) to unit 2 (of the first hidden
+  layer), as ``state["weights"][0][1][2]`` holds it; ``POST /api/bias`` with
+  ``{"layer": 0, "unit": 2, "value": -1}``: that unit's bias. Training goes on from the
+  new value, the optimizer's state kept (:meth:`~proplab.playground.Playground.set_weight`);
+  returns the state (an empty curve).
 - ``POST /api/trace`` with ``{"sample": 3}`` (and optionally ``"digits": 4``): the next
   training step of the model as it is, on training point 3 alone, every number as
   ``proplab trace`` prints it (:meth:`~proplab.playground.Playground.trace`: ``session``,
@@ -104,6 +110,8 @@ class _Handler(BaseHTTPRequestHandler):
             "/api/step": lambda playground, body: playground.step(_epochs(body)),
             "/api/lr": lambda playground, body: playground.set_lr(_lr(body)),
             "/api/trace": lambda playground, body: playground.trace(*_trace_args(body)),
+            "/api/weight": lambda playground, body: playground.set_weight(*_weight_args(body)),
+            "/api/bias": lambda playground, body: playground.set_bias(*_bias_args(body)),
         }
         action = actions.get(path)
         origin = self.headers.get("Origin")
@@ -263,3 +271,28 @@ def _trace_args(body: Any) -> tuple[Any, Any]:
     """``(sample, digits)`` of a trace request (digits 4 unless given)."""
     body = _fields(body, "sample", "N", optional=("digits",))
     return body["sample"], body.get("digits", 4)
+
+
+def _weight_args(body: Any) -> tuple[Any, Any, Any, Any]:
+    """``(layer, from, to, value)`` of a weight edit: all four required."""
+    keys = ("layer", "from", "to", "value")
+    body = _all_of(body, keys, '{"layer": L, "from": I, "to": J, "value": X}')
+    return body["layer"], body["from"], body["to"], body["value"]
+
+
+def _bias_args(body: Any) -> tuple[Any, Any, Any]:
+    """``(layer, unit, value)`` of a bias edit: all three required."""
+    body = _all_of(body, ("layer", "unit", "value"), '{"layer": L, "unit": J, "value": X}')
+    return body["layer"], body["unit"], body["value"]
+
+
+def _all_of(body: Any, keys: tuple[str, ...], shape: str) -> dict[str, Any]:
+    """``body`` checked to be a JSON object with exactly ``keys``."""
+    if not isinstance(body, dict) or any(key not in body for key in keys):
+        raise PlaygroundError(f"request body: must be {shape}, got {body!r}")
+    unknown = sorted(set(body) - set(keys))
+    if unknown:
+        raise PlaygroundError(
+            f"request body: unknown key {unknown[0]!r} (accepted: {', '.join(keys)})"
+        )
+    return body
