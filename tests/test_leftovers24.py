@@ -1,0 +1,109 @@
+"""fix24c: the leftovers of verify23 and claims23 - the last epoch's loss line (verify23 L3),
+the float32 factor note (verify23 L1), the base model's name (claims23 L7), a paired bias
+comparison (claims23 L5), one near-the-mean rule, and wrong types refused as TypeError."""
+
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from proplab import experiments
+from proplab.cli import main
+
+
+@pytest.fixture
+def no_figures(monkeypatch):
+    """run_one without its figures (matplotlib's ~2 s): the printed lines are the same."""
+    real = experiments.run_one
+
+    def run_one(cfg, run_dir, **kwargs):
+        return real(cfg, run_dir, **{**kwargs, "figures": False})
+
+    monkeypatch.setattr(experiments, "run_one", run_one)
+
+
+def loss_epochs(text: str) -> list[int]:
+    return [int(e) for e in re.findall(r"^epoch (\d+) loss : ", text, flags=re.M)]
+
+
+# one small net: the printed epochs depend on --epochs only
+SMALL = ("--dataset", "xor", "--hidden", "2", "--layers", "1", "--no-progress", "--quiet")
+
+
+@pytest.mark.parametrize(
+    ("epochs", "printed"),
+    [
+        # a quarter of 19 999 is 4 999: the last line comes at 19 999, not only at 19 996
+        (19999, [4999, 9998, 14997, 19996, 19999]),
+        (10, [2, 4, 6, 8, 10]),  # every 2 (10 // 4), as documented; 10 once
+        (3000, [750, 1500, 2250, 3000]),
+        (30000, [5000, 10000, 15000, 20000, 25000, 30000]),  # the default 5000 is fewer
+    ],
+)
+def test_train_prints_the_last_epochs_line_once(
+    tmp_path: Path, capsys, no_figures, epochs: int, printed: list[int]
+) -> None:
+    argv = ["train", *SMALL[:-1], "--epochs", str(epochs), "--out", str(tmp_path / "run")]
+    assert main(argv) == 0
+    assert loss_epochs(capsys.readouterr().out) == printed
+
+
+def test_lab_prints_its_two_models_last_epoch_too(tmp_path: Path, capsys, no_figures) -> None:
+    argv = ["lab", "--no-suite", "--no-progress", "--epochs", "7", "--out", str(tmp_path)]
+    assert main(argv) == 0
+    assert loss_epochs(capsys.readouterr().out) == [1, 2, 3, 4, 5, 6, 7] * 2  # 7 // 4 = 1
+    argv = [*argv[:-1], str(tmp_path / "b"), "--print-every", "3"]
+    assert main(argv) == 0
+    assert loss_epochs(capsys.readouterr().out) == [3, 6, 7] * 2
+
+
+def _history(run: Path) -> list[tuple[str, ...]]:
+    """history.csv's rows without wall_time (the one column that differs run to run)."""
+    with (run / "history.csv").open() as f:
+        return [(r["epoch"], r["loss"], r["accuracy"]) for r in csv.DictReader(f)]
+
+
+def test_print_every_does_not_change_the_history(tmp_path: Path, capsys, no_figures) -> None:
+    rows = []
+    for every in ("0", "3", "1000"):
+        run = tmp_path / every
+        argv = ["train", *SMALL, "--epochs", "11", "--print-every", every, "--out", str(run)]
+        assert main(argv) == 0
+        rows.append(_history(run))
+    assert len(rows[0]) == 11 and rows[0] == rows[1] == rows[2]
+
+
+def test_fit_stack_and_callbacks_train_log_the_last_epoch_too() -> None:
+    """The rule lives in the training loops: fit (one model, a stack) and callbacks.train
+    log every print_every epochs and the last, once; a run stopped early ends where it
+    stopped (its stop says so), with no extra line."""
+    from proplab.callbacks import train
+    from proplab.config import RunConfig, build_loss, build_model, build_optimizer
+    from proplab.data import generate_xor_easy
+    from proplab.losses import MSELoss
+    from proplab.models import mlp
+    from proplab.optim import SGD
+    from proplab.train import fit
+
+    x, y = generate_xor_easy()
+    for trainer in (fit, train):
+        model = mlp(2, 3, 1, rng=np.random.default_rng(0))
+        lines: list[str] = []
+        trainer(model, MSELoss(), SGD(model.parameters(), lr=1.0), x, y, 11, print_every=4,
+                log=lines.append)  # fmt: skip
+        assert loss_epochs("\n".join(lines)) == [4, 8, 11], trainer
+    cfg = RunConfig().validate()
+    stack = build_model(cfg, 2, 1, seeds=[0, 1])
+    lines = []
+    opt = build_optimizer(cfg, stack.parameters())
+    fit(stack, build_loss(cfg), opt, x, y, 11, print_every=4, log=lines.append)
+    assert loss_epochs("\n".join(lines)) == [4, 8, 11]
+    model = mlp(2, 3, 1, rng=np.random.default_rng(0))
+    lines = []
+    history = fit(model, MSELoss(), SGD(model.parameters(), lr=1.0), x, y, 11, print_every=4,
+                  tol=10.0, log=lines.append)  # fmt: skip
+    assert history.epochs_run == 1 and lines == []
