@@ -107,3 +107,61 @@ def test_fit_stack_and_callbacks_train_log_the_last_epoch_too() -> None:
     history = fit(model, MSELoss(), SGD(model.parameters(), lr=1.0), x, y, 11, print_every=4,
                   tol=10.0, log=lines.append)  # fmt: skip
     assert history.epochs_run == 1 and lines == []
+
+
+# --- claims23 L7: "the lab model" only for the lab's network, data, epochs and tol ---------
+
+
+def test_lab_or_base_needs_the_labs_network_data_epochs_and_tol() -> None:
+    from proplab.config import RunConfig
+    from proplab.report_text import lab_or_base
+    from proplab.sweep import load_suite
+
+    lab = RunConfig.from_dict(load_suite("lab").base).validate().to_dict()  # the suite's base
+    assert lab_or_base(lab, ["linear", "xor"]) == "lab"
+    for changes, datasets in (
+        ({}, ["linear", "circle"]),  # another dataset
+        ({}, ["moons"]),
+        ({"epochs": 5000}, ["xor"]),  # other epochs
+        ({"tol": 0.001}, ["xor"]),  # an early stop
+        ({"hidden": 4}, ["xor"]),  # another network
+    ):
+        assert lab_or_base({**lab, **changes}, datasets) == "base", (changes, datasets)
+
+
+SHORT_XOR = """
+[base]
+dataset = "xor"
+epochs = 40
+print_every = 0
+[vary]
+seed = [0]
+[[experiment]]
+name = "baseline"
+title = "One model"
+section = "results"
+[[experiment]]
+name = "bias"
+title = "Biases"
+section = "discussion"
+vary.bias = [true, false]
+"""
+
+
+@pytest.mark.slow
+def test_a_custom_sweep_of_the_labs_network_is_the_base_model(tmp_path: Path) -> None:
+    """claims23 L7: 40 epochs of the lab's network on XOR were headed "The lab model on
+    XOR" and "The lab model has 151 parameters"."""
+    import io
+
+    from proplab import report
+    from proplab.sweep import parse_spec, run_sweep
+
+    spec = parse_spec(SHORT_XOR, Path("short.toml"))
+    assert run_sweep(spec, tmp_path, stream=io.StringIO()).exit_code == 0
+    report.build_report(tmp_path, log=lambda m: None, jobs=1)
+    md = (tmp_path / "report.md").read_text()
+    assert "### The base model on XOR" in md
+    assert "*XOR: learning curve of the base model*" in md
+    assert "The base model has 151 parameters: 130 weights and 21 biases." in md
+    assert "lab model" not in md

@@ -29,6 +29,7 @@ from proplab.report_text import (
     NEAR_MEAN,
     acc_text,
     epochs_text,
+    lab_or_base,
     listing,
     pct,
     seeds,
@@ -277,10 +278,8 @@ def _one_line_on_xor(xor: GroupView) -> str:
 
 def _bias_answer(f: Finder, n_params: tuple[int, int], where: str = "") -> list[str]:
     weights, biases = n_params
-    # the lab's network (2-10-10-1 sigmoid with biases), or whatever the sweep's base trains
-    lab = RunConfig()
-    shape = ("model", "hidden", "activation", "output_activation", "bias")
-    which = "lab" if all(f.base[k] == getattr(lab, k) for k in shape) else "base"
+    # the lab's network as the lab trains it, or whatever the sweep's base trains
+    which = lab_or_base(f.base, f.datasets())
     act = f.base["activation"]
     unit = "σ(w·x + b)" if act == "sigmoid" else f"f(w·x + b), with f its activation ({act})"
     # a regression has no class boundary: a unit's output changes across the line

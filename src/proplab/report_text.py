@@ -10,11 +10,13 @@ but which of them is said, and the numbers around them, come from the data.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
 from proplab.aggregate import Stats, clearly_below, difference_spread
+from proplab.config import RunConfig
+from proplab.data import LAB_DATASETS
 from proplab.report_data import (
     ACC_NOISE,
     MOVING,
@@ -109,6 +111,21 @@ def listing(items: Sequence[str]) -> str:
     if len(items) <= 1:
         return "".join(items)
     return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+# what makes a configuration "the lab model": the handout's network (2-10-10-1, sigmoid,
+# biases), on one of its two datasets, trained for its epochs with no early stop
+_LAB_SHAPE = ("model", "hidden", "activation", "output_activation", "bias")
+
+
+def lab_or_base(config: Mapping[str, object], datasets: Sequence[str]) -> str:
+    """``"lab"`` when ``config`` (a run's or a sweep's base, as a dict) is the lab model as
+    the lab trains it, on ``datasets`` that are all the lab's (linear, xor): the same
+    network, epochs and tol; else ``"base"``. (claims23 L7: a circle sweep's "The lab
+    model has 151 parameters", an XOR sweep with tol 0.001 headed "The lab model on XOR".)"""
+    lab = RunConfig()
+    same = all(config.get(k) == getattr(lab, k) for k in (*_LAB_SHAPE, "epochs", "tol"))
+    return "lab" if same and all(ds in LAB_DATASETS for ds in datasets) else "base"
 
 
 def setting_name(view: ExperimentView, setting: str, bracket: bool = True) -> str:
