@@ -165,3 +165,55 @@ def test_a_custom_sweep_of_the_labs_network_is_the_base_model(tmp_path: Path) ->
     assert "*XOR: learning curve of the base model*" in md
     assert "The base model has 151 parameters: 130 weights and 21 biases." in md
     assert "lab model" not in md
+
+
+# --- claims23 L5: a paired bias comparison that every seed agrees on ---------------------
+
+
+def _bias_paras(dataset: str, without: list[float], with_: list[float]) -> list[str]:
+    from test_report_claims_lr import BIAS_QUESTION, _answers, _bias_pair
+
+    from proplab.config import RunConfig
+
+    base = RunConfig(dataset=dataset, epochs=400)  # as _bias_pair trains them
+    return _answers(_bias_pair(dataset, without, with_), base)[BIAS_QUESTION]
+
+
+def test_biases_better_in_every_shared_seed_is_said_not_hedged() -> None:
+    # bias2's circle: with biases 89 / 69 / 70 %, without 63 / 64 / 67 % (seeds 0-2, the
+    # same data seed for seed); the means' gap (11 points) is within their spread
+    paras = _bias_paras("circle", [0.63, 0.64, 0.67], [0.89, 0.69, 0.70])
+    assert paras[2] == (
+        "Without biases the network ends lower on circle in every one of the 3 seeds, by "
+        "3-26 points (each seed against the same seed with biases, on the same data), though "
+        "the averages differ by less than the spread over seeds."
+    )
+    # bias2's xor-quadrants: 93 / 89 / 91 against 53 / 88 / 91, level in seed 2: the
+    # spread rule as before
+    paras = _bias_paras("xor-quadrants", [0.53, 0.88, 0.91], [0.93, 0.89, 0.91])
+    assert paras[2] == (
+        "Without biases the network ends lower on average on xor-quadrants, but by less than "
+        "the spread over 3 seeds: no clear difference either way. More seeds would tell "
+        "whether the biases matter there."
+    )
+    # the other way round: higher without biases in every seed
+    paras = _bias_paras("circle", [0.89, 0.69, 0.70], [0.63, 0.64, 0.67])
+    assert paras[2].startswith(
+        "Without biases the network ends higher on circle in every one of the 3 seeds, by 3-26"
+    )
+
+
+def test_the_paired_rule_needs_three_shared_finite_seeds() -> None:
+    from test_report_claims_lr import _bias_pair
+
+    from proplab.report_text import above_in_every_seed
+
+    nob, base = _bias_pair("circle", [0.63, 0.64, 0.67], [0.89, 0.69, 0.70])[::-1]
+    assert above_in_every_seed(nob, base) == (3, pytest.approx(0.03), pytest.approx(0.26))
+    assert above_in_every_seed(base, nob) is None
+    two_nob, two_base = _bias_pair("circle", [0.63, 0.64, 0.67], [0.89, 0.69, 0.70])[::-1]
+    two_nob.runs.pop(), two_base.runs.pop()  # two seeds: too few to tell
+    assert above_in_every_seed(two_nob, two_base) is None
+    other_seed = _bias_pair("circle", [0.63, 0.64, 0.67], [0.89, 0.69, 0.70])
+    other_seed[0].runs[2].record.seed = 7  # not the same seeds: nothing paired
+    assert above_in_every_seed(other_seed[1], other_seed[0]) is None
