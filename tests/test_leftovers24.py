@@ -217,3 +217,28 @@ def test_the_paired_rule_needs_three_shared_finite_seeds() -> None:
     other_seed = _bias_pair("circle", [0.63, 0.64, 0.67], [0.89, 0.69, 0.70])
     other_seed[0].runs[2].record.seed = 7  # not the same seeds: nothing paired
     assert above_in_every_seed(other_seed[1], other_seed[0]) is None
+
+
+# --- one rule for an R² near the mean ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("r2", "how"),
+    [(-0.5, "worse than"), (-0.01, "no better than"), (0.015, "no better than"),
+     (0.05, "hardly better than")],
+)  # fmt: skip
+def test_the_lr_answer_and_the_observations_word_an_r2_near_the_mean_alike(
+    r2: float, how: str
+) -> None:
+    """report_lr._no_fit_text had two bins (< 0 worse, else hardly better) where the
+    observations (report_text._near_mean) have three: R² 0.015 was "hardly better than"
+    the mean in the answer and "no better than" it in the bullets of the same report."""
+    from test_report_claims_lr import _falls, _group, _run
+
+    from proplab import report_lr, report_text
+
+    group = _group([_run("multi-gauss", s, _falls(0.5, 0.1, 50), r2) for s in range(3)])
+    answer = report_lr._no_fit_text(group, "multi-gauss", held=False, named=True)
+    assert f"that best R² is {how} predicting the targets' mean everywhere (R² 0)" in answer
+    (bullet,) = report_text._near_mean("multi-gauss", [group], lambda g: "lr 1")
+    assert f" ends {how} predicting the targets' mean everywhere (R² 0)." in bullet

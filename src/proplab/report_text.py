@@ -463,6 +463,19 @@ def _value_headline(name: str, gs: list[GroupView], nm: Callable[[GroupView], st
     return text + "."
 
 
+AGAINST_MEAN = ("worse than", "no better than", "hardly better than")
+
+
+def against_mean(r2: float) -> str:
+    """How an R² under NEAR_MEAN compares with predicting the targets' mean (R² 0), the
+    words of :data:`AGAINST_MEAN`: ``'worse than'`` below -R2_NOISE, ``'no better than'``
+    within R2_NOISE of 0, else ``'hardly better than'``. Every sentence on a model near the
+    mean words it so (one rule: the learning-rate answer had two bins of its own)."""
+    if r2 < -R2_NOISE:
+        return "worse than"
+    return "no better than" if r2 <= R2_NOISE else "hardly better than"
+
+
 def _near_mean(name: str, gs: list[GroupView], nm: Callable[[GroupView], str]) -> list[str]:
     """The settings whose training R² is under NEAR_MEAN, each by how it compares with
     predicting the targets' mean (R² 0): worse (below -R2_NOISE), no better (within
@@ -471,11 +484,7 @@ def _near_mean(name: str, gs: list[GroupView], nm: Callable[[GroupView], str]) -
     low = [g for g in gs if g.r2.n and g.r2.mean < NEAR_MEAN]
     if not low:
         return []
-    bins = [
-        ("worse than", [g for g in low if g.r2.mean < -R2_NOISE]),
-        ("no better than", [g for g in low if abs(g.r2.mean) <= R2_NOISE]),
-        ("hardly better than", [g for g in low if g.r2.mean > R2_NOISE]),
-    ]
+    bins = [(how, [g for g in low if against_mean(g.r2.mean) == how]) for how in AGAINST_MEAN]
     clauses: list[str] = []
     for how, members in bins:
         if not members:
