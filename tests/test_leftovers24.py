@@ -242,3 +242,23 @@ def test_the_lr_answer_and_the_observations_word_an_r2_near_the_mean_alike(
     assert f"that best R² is {how} predicting the targets' mean everywhere (R² 0)" in answer
     (bullet,) = report_text._near_mean("multi-gauss", [group], lambda g: "lr 1")
     assert f" ends {how} predicting the targets' mean everywhere (R² 0)." in bullet
+
+
+# --- api leftovers: dtype=None, a Decimal lr, wrong types ------------------------------------
+
+
+def test_mlp_dtype_none_is_the_default_float64_and_a_decimal_lr_is_refused() -> None:
+    """mlp(dtype=None) builds what mlp() does (NumPy reads None as float64: documented, not
+    refused); a Decimal lr is no real number to Python and is refused in one line."""
+    import decimal
+
+    from proplab.models import mlp
+    from proplab.optim import SGD
+
+    plain = mlp(rng=np.random.default_rng(3))
+    given = mlp(rng=np.random.default_rng(3), dtype=None)
+    for a, b in zip(plain.parameters(), given.parameters(), strict=True):
+        assert b.data.dtype == np.float64
+        np.testing.assert_array_equal(a.data, b.data)
+    with pytest.raises(TypeError, match=r"^Invalid learning rate: Decimal\('0.5'\) \(accepted"):
+        SGD(plain.parameters(), lr=decimal.Decimal("0.5"))
