@@ -224,7 +224,9 @@ def test_lab_trains_both_datasets(tmp_path: Path, capsys) -> None:
 
 
 @pytest.mark.parametrize(
-    ("flags", "printed"), [(["--print-every", "4"], [4, 8]), (["--print-every", "0"], [])]
+    # the last epoch's line too (verify23 L3)
+    ("flags", "printed"),
+    [(["--print-every", "4"], [4, 8, 10]), (["--print-every", "0"], [])],
 )
 def test_lab_print_every_is_the_lab_models_own(tmp_path: Path, capsys, flags, printed) -> None:
     out = tmp_path / "lab"
@@ -1029,7 +1031,8 @@ def test_lab_help_says_epochs_lr_and_seed_leave_the_suite_alone(capsys) -> None:
         )
     assert (
         "--print-every N print the lab's 'epoch E loss : L' line every N epochs of the two "
-        "lab models (default 5000, or a quarter of --epochs when that is fewer; 0: never)"
+        "lab models and at their last (default 5000, or a quarter of --epochs when that is "
+        "fewer; 0: never)"
     ) in help_text
     readme = _flat((Path(__file__).parents[1] / "README.md").read_text())
     assert (

@@ -332,20 +332,24 @@ def test_gradcheck_eps_must_be_positive(eps):
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "message"),
+    ("kwargs", "error", "message"),
     [
-        ({"eps": True}, r"eps must be a finite number > 0, got True"),
-        ({"tolerance": True}, r"tolerance must be a finite number >= 0, got True"),
-        ({"tolerance": float("inf")}, r"tolerance must be a finite number >= 0, got inf"),
-        ({"tolerance": "1e-6"}, r"tolerance must be a finite number >= 0, got '1e-6'"),
+        # no number at all: the wrong type, a TypeError as for an optimizer's lr
+        ({"eps": True}, TypeError, r"eps must be a finite number > 0, got True"),
+        ({"tolerance": True}, TypeError, r"tolerance must be a finite number >= 0, got True"),
+        ({"tolerance": "1e-6"}, TypeError, r"tolerance must be a finite number >= 0, got '1e-6'"),
+        ({"eps": None}, TypeError, r"eps must be a finite number > 0, got None"),
+        # a number out of range: the wrong value
+        ({"tolerance": float("inf")}, ValueError, r"tolerance must be a finite number >= 0, got inf"),
+        ({"eps": 0.0}, ValueError, r"eps must be a finite number > 0, got 0.0"),
     ],
-)
-def test_gradcheck_refuses_bool_or_infinite_settings(kwargs, message):
+)  # fmt: skip
+def test_gradcheck_refuses_bool_or_infinite_settings(kwargs, error, message):
     """tolerance=True and eps=True were taken, tolerance=inf made a check that cannot fail
-    (api21 M5)."""
+    (api21 M5); a wrong type is a TypeError, a wrong value a ValueError (fix24c)."""
     import proplab
 
-    with pytest.raises(ValueError, match="^gradcheck: " + message + "$"):
+    with pytest.raises(error, match="^gradcheck: " + message + "$"):
         proplab.gradcheck(Linear(2, 3, rng=np.random.default_rng(0)), np.ones((3, 2)), **kwargs)
 
 

@@ -638,7 +638,8 @@ def test_report_text_answers_the_lab_questions_with_numbers(built):
     # the setup states what was run
     assert "2 → 10 → 10 → 1 (MLP)" in md and "151 parameters (130 weights, 21 biases)" in md
     assert "**Seeds**: 0, 1, 2." in md and "300 per run" in md
-    assert "The lab model has 151 parameters: 130 weights and 21 biases." in md
+    # the lab's network, but 300 epochs, not the lab's 20 000: the base model (claims23 L7)
+    assert "The base model has 151 parameters: 130 weights and 21 biases." in md
     assert "A unit computes σ(w·x + b):" in md
     assert "(and the linear dataset's points)" in md and "training data = test data" in md
     # the gradient check the Setup states, and its command, which passes
@@ -1027,7 +1028,8 @@ def test_report_on_a_sweep_of_more_than_two_classes(tmp_path):
         )
         assert shown in md
     assert "inputs → 10 → 10 → outputs (MLP)" in md
-    assert "The lab model on digits has 870 parameters: 840 weights and 30 biases." in md
+    # the lab's network on another dataset: the base model (claims23 L7)
+    assert "The base model on digits has 870 parameters: 840 weights and 30 biases." in md
 
 
 @pytest.mark.parametrize(

@@ -117,24 +117,33 @@ def test_validation() -> None:
 
 
 @pytest.mark.parametrize(
-    ("build", "message"),
+    ("build", "error", "message"),
     [
-        (lambda: StepLR(_sgd(), float("inf")), "step_size must be a positive integer, got inf"),
-        (lambda: StepLR(_sgd(), None), "step_size must be a positive integer, got None"),
-        (lambda: StepLR(_sgd(), 2, "a"), "gamma must be a finite number > 0, got 'a'"),
-        (
-            lambda: CosineAnnealingLR(_sgd(), float("inf")),
-            "T_max must be a positive integer, got inf",
-        ),
-        (
-            lambda: CosineAnnealingLR(_sgd(), 5, "a"),
-            "eta_min must be a finite number >= 0, got 'a'",
-        ),
+        (lambda: StepLR(_sgd(), float("inf")), ValueError, "step_size must be a positive integer, got inf"),
+        (lambda: StepLR(_sgd(), None), TypeError, "step_size must be a positive integer, got None"),
+        (lambda: StepLR(_sgd(), "3"), TypeError, "step_size must be a positive integer, got '3'"),
+        (lambda: StepLR(_sgd(), 2, "a"), TypeError, "gamma must be a finite number > 0, got 'a'"),
+        (lambda: StepLR(_sgd(), 2, 0), ValueError, "gamma must be a finite number > 0, got 0"),
+        (lambda: CosineAnnealingLR(_sgd(), float("inf")), ValueError,
+         "T_max must be a positive integer, got inf"),
+        (lambda: CosineAnnealingLR(_sgd(), True), TypeError,
+         "T_max must be a positive integer, got True"),
+        (lambda: CosineAnnealingLR(_sgd(), 5, "a"), TypeError,
+         "eta_min must be a finite number >= 0, got 'a'"),
+        (lambda: ReduceLROnPlateau(_sgd(), mode=1), TypeError, "mode must be 'min' or 'max', got 1"),
+        (lambda: ReduceLROnPlateau(_sgd(), mode="mean"), ValueError,
+         "mode must be 'min' or 'max', got 'mean'"),
+        (lambda: ReduceLROnPlateau(_sgd(), patience="3"), TypeError,
+         "patience must be an integer >= 0, got '3'"),
+        (lambda: ReduceLROnPlateau(_sgd(), cooldown=-1), ValueError,
+         "cooldown must be an integer >= 0, got -1"),
     ],
-)
-def test_values_that_are_not_numbers_are_named(build, message):
-    """inf was an OverflowError, None a raw int() TypeError, 'a' 'must be real number'."""
-    with pytest.raises(ValueError, match=message):
+)  # fmt: skip
+def test_values_that_are_not_numbers_are_named(build, error, message):
+    """inf was an OverflowError, None a raw int() TypeError, 'a' 'must be real number'. No
+    number at all (None, text, a bool) is a TypeError, as an optimizer's lr of the wrong
+    type; a number out of range a ValueError (fix24c)."""
+    with pytest.raises(error, match=f"^{re.escape(message)}$"):
         build()
 
 
@@ -391,10 +400,12 @@ def test_reduce_on_plateau_takes_numpy_numbers_and_names_a_factor_of_text():
         eps=np.float32(1e-9),
     )
     assert (s.factor, s.min_lr, s.threshold) == (0.5, np.float32(1e-4), 0.0)
-    for bad in ("0.5", None, True):
+    for bad in ("0.5", None, True):  # the wrong type (fix24c: a ValueError before)
         with pytest.raises(
-            ValueError, match=rf"^factor must be in \[0, 1\), got {re.escape(repr(bad))}$"
+            TypeError, match=rf"^factor must be in \[0, 1\), got {re.escape(repr(bad))}$"
         ):
             ReduceLROnPlateau(opt, factor=bad)
-    with pytest.raises(ValueError, match=r"^min_lr must be a finite number >= 0, got True$"):
+    with pytest.raises(TypeError, match=r"^min_lr must be a finite number >= 0, got True$"):
         ReduceLROnPlateau(opt, min_lr=True)
+    with pytest.raises(ValueError, match=r"^min_lr must be a finite number >= 0, got nan$"):
+        ReduceLROnPlateau(opt, min_lr=float("nan"))

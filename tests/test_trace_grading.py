@@ -126,7 +126,9 @@ def test_float16s_wider_tolerance_names_the_slip_before_a_factor() -> None:
     assert result.first_wrong.name == "dL/dz3"
     assert result.first_wrong.note.startswith("it is dL/da3 without the factor f'(z3)")
     (dw3,) = [r for r in result.rows if r.name == "dL/dW3"]
-    assert dw3.note.startswith("it is proplab's times 4.")  # what dL/dz3 would have had
+    # nor a bare "times 4.5" on the arrays after it, which inherit dL/dz3's slip (verify23
+    # L1: it sent the student after a 1/N or a learning rate that is not there)
+    assert not dw3.ok and dw3.note == ""
 
 
 # --- the classic slips, named ---------------------------------------------------------------
@@ -288,3 +290,26 @@ def test_a_student_keeping_weights_out_by_in_passes_with_layout_out_in() -> None
     assert trace.compare(theirs, layout="out_in").ok
     with pytest.raises(ValueError, match="layout must be one of 'in_out', 'out_in', got 'T'"):
         trace.compare(theirs, layout="T")
+
+
+def test_no_bare_factor_note_on_an_array_after_the_first_wrong_one() -> None:
+    """verify23 L1: with f'(z3) left out and every output near 0.5, the float32 dL/db2 (4
+    entries) is proplab's times 5.2121-5.2128, constant within float32's 1.2e-4 by chance;
+    it got "times 5.21229 (a missing or extra factor ...)" where float64 gives none. After
+    the first wrong array only a factor the formulas name is noted."""
+    trace = _trace(hidden=4)
+    for dtype in (np.float64, np.float32):
+        result = trace.compare(_student(trace, dtype, "no f'(z3)"))
+        assert result.first_wrong.name == "dL/dz3"
+        assert result.first_wrong.note.startswith("it is dL/da3 without the factor f'(z3)")
+        rows = {r.name: r for r in result.rows}
+        assert not rows["dL/db2"].ok and not rows["b2 new"].ok
+        assert [r.name for r in result.rows if "times" in r.note] == [], dtype
+    # a named factor after the first wrong one is still said: the square's 2 left out
+    # shows on every gradient downstream of dL/dp
+    halves = trace.compare(_student(trace, np.float32, "p - t"))
+    noted = [r.name for r in halves.rows if r.note.startswith("it is proplab's times 10.5")]
+    assert noted[:3] == ["dL/dp", "dL/dz3", "dL/dW3"]
+    # the first wrong array keeps the open question for a factor no formula has
+    odd = trace.compare({"dL/dp": trace.arrays()["dL/dp"] * 3.7, "dL/db3": np.ones(1)})
+    assert odd.first_wrong.note.startswith("it is proplab's times 3.7 (a missing or extra")

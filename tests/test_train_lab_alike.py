@@ -36,7 +36,7 @@ def test_train_prints_the_loss_every_quarter_of_a_short_run_as_lab_does(
     assert main(["train", *flags, "--print-every", "0", "--out", str(tmp_path / "b")]) == 0
     assert loss_lines(capsys.readouterr().out) == []  # given: kept
     assert main(["train", *flags, "--print-every", "25", "--out", str(tmp_path / "c")]) == 0
-    assert loss_lines(capsys.readouterr().out) == ["25"]
+    assert loss_lines(capsys.readouterr().out) == ["25", "40"]  # and the last (verify23 L3)
 
 
 def test_a_dataset_with_its_own_print_every_takes_the_quarter_when_fewer(capsys):

@@ -254,7 +254,7 @@ def train(
                     }.get(one.stop_reason, interrupted_message(epoch, one.interrupted_by))
                     history.interrupted_by = one.interrupted_by
                     break
-                if print_every and epoch % print_every == 0:
+                if print_every and (epoch % print_every == 0 or epoch == epochs):
                     log(format_epoch_line(epoch, loss))
                 watched = loss
                 if validation is not None:

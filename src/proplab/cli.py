@@ -394,8 +394,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=integer,
         metavar="N",
         help="print the lab's 'epoch E loss : L' line every N epochs of the two lab models "
-        f"(default {RunConfig().print_every}, or a quarter of --epochs when that is fewer; "
-        "0: never)",
+        f"and at their last (default {RunConfig().print_every}, or a quarter of --epochs when "
+        "that is fewer; 0: never)",
     )
     lab.add_argument(
         "--no-progress", action="store_true", help="no progress bar, nor the suite's progress line"

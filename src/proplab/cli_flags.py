@@ -264,9 +264,9 @@ def add_training_flags(p: argparse.ArgumentParser) -> None:
         "--print-every",
         type=integer,
         metavar="N",
-        help=f"log the lab's 'epoch E loss : L' line every N epochs, 0 for never (default "
-        f"{d.print_every}, or a quarter of --epochs when that is fewer; a dataset with "
-        "defaults of its own, such as digits, starts from its own N)",
+        help=f"log the lab's 'epoch E loss : L' line every N epochs and at the last one, 0 for "
+        f"never (default {d.print_every}, or a quarter of --epochs when that is fewer; a "
+        "dataset with defaults of its own, such as digits, starts from its own N)",
     )
     add_conv_flags(p)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -318,7 +318,9 @@ def add_stack_flags(parser: argparse.ArgumentParser) -> None:
 def quarter_print_every(args: argparse.Namespace, cfg: RunConfig) -> RunConfig:
     """``cfg`` printing its loss line every quarter of ``--epochs`` when that is fewer than
     its ``print_every`` and ``--print-every`` was not given: ``--epochs 3000`` prints every
-    750 (the default 5000 would print no line at all; ta23 M6). ``train`` and ``lab`` alike."""
+    750 (the default 5000 would print no line at all; ta23 M6), ``--epochs 10`` every 2.
+    ``train`` and ``lab`` alike; :func:`proplab.fit` prints the last epoch's line as well
+    (``--epochs 19999``: 4999, 9998, 14997, 19996 and 19999)."""
     if args.print_every is not None or args.epochs is None or not isinstance(cfg.print_every, int):
         return cfg
     return cfg.replace(print_every=min(cfg.print_every, max(1, args.epochs // 4)))

@@ -219,10 +219,13 @@ def gradcheck(
     """
     # NumPy scalars are numbers (np.float32(1e-6) was refused), bools are not (eps=True
     # nudged by 1), and an infinite tolerance is a check that cannot fail
-    if not (_is_number(eps) and math.isfinite(eps) and eps > 0):
-        raise ValueError(f"gradcheck: eps must be a finite number > 0, got {eps!r}")
-    if not (_is_number(tolerance) and math.isfinite(tolerance) and tolerance >= 0):
-        raise ValueError(f"gradcheck: tolerance must be a finite number >= 0, got {tolerance!r}")
+    # text, None or a bool is the wrong type (TypeError, as for an optimizer's lr); a number
+    # out of range the wrong value (ValueError)
+    for name, value, low in (("eps", eps, "> 0"), ("tolerance", tolerance, ">= 0")):
+        if not _is_number(value):
+            raise TypeError(f"gradcheck: {name} must be a finite number {low}, got {value!r}")
+        if not (math.isfinite(value) and (value > 0 if low == "> 0" else value >= 0)):
+            raise ValueError(f"gradcheck: {name} must be a finite number {low}, got {value!r}")
     check_bool(check_inputs, "gradcheck check_inputs")  # "False" is truthy: it checked
     if not isinstance(target, Module | Loss):
         raise TypeError(f"gradcheck checks a proplab Module or Loss, got {type(target).__name__}")

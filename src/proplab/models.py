@@ -107,7 +107,8 @@ def mlp(
         seeds: one seed per replica instead of ``rng``: replica k then holds
             exactly the weights ``mlp(..., rng=np.random.default_rng(seeds[k]))`` has.
         replicas: leading replica shape (default: none, or ``len(seeds)``).
-        dtype: float type of every weight (default float64); fit and evaluate cast the
+        dtype: float type of every weight (default float64; ``None`` is float64 too, as
+            NumPy reads it, and an int type is refused); fit and evaluate cast the
             data (x, and float targets) to it, so a float32 model computes in float32.
             A direct call (``model(x)``) does not: it computes in NumPy's promoted dtype
             of x and the weights (a float32 model given float64 x returns float64).

@@ -58,6 +58,7 @@ from proplab.report_network import base_shapes, param_counts
 from proplab.report_setup import SECTION_TITLES, setup_section
 from proplab.report_text import (
     acc_text,
+    lab_or_base,
     loss_text,
     observations,
     pct,
@@ -207,7 +208,8 @@ def _units_pointer(base: RunConfig, run: aggregate.RunRecord | None) -> str:
 
 
 def _lab_runs(out: Path, views: list[ExperimentView]) -> list[Block]:
-    """The lab's figures: comparison and learning curve of the lab model on each dataset.
+    """The lab's figures: comparison and learning curve of the lab model on each dataset
+    (of the base model, for a sweep whose baseline is not the lab's).
 
     From the lab runs ``out/<dataset>/`` that ``proplab lab`` trains, else from
     the lowest seed of a one-setting results experiment (the suite's baseline).
@@ -225,13 +227,15 @@ def _lab_runs(out: Path, views: list[ExperimentView]) -> list[Block]:
     datasets = baseline.datasets if baseline else ["linear", "xor"]
     blocks: list[Block] = []
     for ds in datasets:
-        run_dir, where = out / ds, f"the lab run `{ds}/`"
+        run_dir, where, which = out / ds, f"the lab run `{ds}/`", "lab"
         if not (run_dir / "summary.json").is_file():
             g = baseline.get(baseline.settings[0], ds) if baseline else None
             if g is None:
                 continue
             run = min(g.runs, key=lambda r: r.record.seed)
             run_dir, where = run.run_dir, f"run `{run.run_dir.relative_to(out)}`"
+            # "the lab model" only for the lab's network, data, epochs and tol (claims23 L7)
+            which = lab_or_base(g.config.to_dict(), [ds])
         summary = read_summary(run_dir)
         loss, acc, r2 = summary.get("loss"), summary.get("accuracy"), summary.get("r2")
         values = r2 is not None  # a regression: no accuracy, its R² instead
@@ -246,7 +250,7 @@ def _lab_runs(out: Path, views: list[ExperimentView]) -> list[Block]:
 
             write_run_figures(run_dir)
         blocks += [
-            Heading(3, f"The lab model on {dataset_name(ds)}"),
+            Heading(3, f"The {which} model on {dataset_name(ds)}"),
             Para(f"From {where} (seed {summary.get('seed')}), after {summary.get('epochs_run', 0):,} epochs: `{line}`"),
         ]  # fmt: skip
         listing = _prediction_listing(run_dir, summary)
@@ -258,7 +262,7 @@ def _lab_runs(out: Path, views: list[ExperimentView]) -> list[Block]:
             ]
         figures = (
             (COMPARISON, "ground truth and prediction (the lab's comparison figure)"),
-            (LEARNING_CURVE, "learning curve of the lab model"),
+            (LEARNING_CURVE, f"learning curve of the {which} model"),
             (
                 BOUNDARY_DURING_TRAINING,
                 (

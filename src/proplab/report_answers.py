@@ -27,8 +27,11 @@ from proplab.report_hidden import hidden_answer
 from proplab.report_lr import ended_worse, lr_answer
 from proplab.report_text import (
     NEAR_MEAN,
+    above_in_every_seed,
     acc_text,
     epochs_text,
+    gap_range,
+    lab_or_base,
     listing,
     pct,
     seeds,
@@ -277,10 +280,8 @@ def _one_line_on_xor(xor: GroupView) -> str:
 
 def _bias_answer(f: Finder, n_params: tuple[int, int], where: str = "") -> list[str]:
     weights, biases = n_params
-    # the lab's network (2-10-10-1 sigmoid with biases), or whatever the sweep's base trains
-    lab = RunConfig()
-    shape = ("model", "hidden", "activation", "output_activation", "bias")
-    which = "lab" if all(f.base[k] == getattr(lab, k) for k in shape) else "base"
+    # the lab's network as the lab trains it, or whatever the sweep's base trains
+    which = lab_or_base(f.base, f.datasets())
     act = f.base["activation"]
     unit = "σ(w·x + b)" if act == "sigmoid" else f"f(w·x + b), with f its activation ({act})"
     # a regression has no class boundary: a unit's output changes across the line
@@ -316,6 +317,8 @@ def _bias_answer(f: Finder, n_params: tuple[int, int], where: str = "") -> list[
     better: list[tuple[str, GroupView, GroupView]] = []  # clearly better without biases
     unclear: list[tuple[str, GroupView, GroupView]] = []  # apart, but within the seeds' spread
     close: list[tuple[str, GroupView, GroupView]] = []  # within the noise floor of each other
+    # apart within the spread, but one variant above in every shared seed (lower: without)
+    paired: list[tuple[str, tuple[int, float, float], bool, bool]] = []
     for ds, nob, base in pairs:
         text = f"{dataset_name(ds)} {acc_text(nob, held)}{on} without biases"
         if nob.all_perfect and base.all_perfect and not held:
@@ -343,7 +346,15 @@ def _bias_answer(f: Finder, n_params: tuple[int, int], where: str = "") -> list[
         elif clearly_below(b, a, noise):
             better.append((name, nob, base))
         elif abs(a.mean - b.mean) > noise:
-            unclear.append((name, nob, base))
+            # within the means' spread, but the same seeds (the same data) may all agree
+            lo_side = above_in_every_seed(nob, base, held)
+            hi_side = above_in_every_seed(base, nob, held)
+            if lo_side is not None and a.mean < b.mean:
+                paired.append((name, lo_side, base.regression, True))
+            elif hi_side is not None and a.mean > b.mean:
+                paired.append((name, hi_side, base.regression, False))
+            else:
+                unclear.append((name, nob, base))
         else:
             close.append((name, nob, base))
             # (a regression fits values by degrees: R² 0.7 is not nothing; under NEAR_MEAN
@@ -359,12 +370,18 @@ def _bias_answer(f: Finder, n_params: tuple[int, int], where: str = "") -> list[
         said.append(f"Without biases the network does worse on {where}{listing(worse)}.")
     if better:
         said.append(_better_text(better, held))
+    for way in (True, False):
+        same_way = [p for p in paired if p[3] is way]
+        if same_way:
+            said.append(_paired_text(same_way, held, lower=way))
     lower = [u for u in unclear if u[1].score(held).mean < u[2].score(held).mean]
     if lower:
-        said.append(_unclear_text(lower, held, bool(worse)))
+        also = bool(worse) or any(p[3] for p in paired)
+        said.append(_unclear_text(lower, held, also))
     higher = [u for u in unclear if u not in lower]
     if higher:
-        said.append(_unclear_text(higher, held, bool(better), lower=False))
+        also = bool(better) or any(not p[3] for p in paired)
+        said.append(_unclear_text(higher, held, also, lower=False))
     if missing:
         said.append(
             f"On {listing(missing)} every seed of one variant diverged: there is nothing to "
@@ -435,6 +452,31 @@ def _rose(pairs: list[tuple[str, GroupView, GroupView]], n_better: int) -> str:
         return ""
     where = "" if n_better == 1 else f" on {listing(blown)}"
     return f"; with them the loss ends higher than at the first epoch in every seed{where}"
+
+
+def _paired_text(
+    paired: list[tuple[str, tuple[int, float, float], bool, bool]], held: bool, lower: bool
+) -> str:
+    """The datasets where the network without biases ends ``lower`` (else higher) than with
+    them in every one of the seeds both ran, though the means' gap is within their spread
+    (:func:`~proplab.report_text.above_in_every_seed`): said as the seeds show it."""
+    on = " on the held-out set" if held else ""
+    way = "lower" if lower else "higher"
+    counts = {n for _, (n, _, _), _, _ in paired}
+    each = [
+        f"{name} by {gap_range(lo, hi, regression)}" for name, (_, lo, hi), regression, _ in paired
+    ]
+    if len(paired) == 1:
+        name, (n, lo, hi), regression, _ = paired[0]
+        where = f"on {name}{on} in every one of the {n} seeds, by {gap_range(lo, hi, regression)}"
+    else:
+        seeds_n = f"the {counts.pop()}" if len(counts) == 1 else "their"
+        where = f"{on} in every one of {seeds_n} seeds, on {listing(each)}"
+    return (
+        f"Without biases the network ends {way} {where.strip()} (each seed against the same "
+        "seed with biases, on the same data), though the averages differ by less than the "
+        "spread over seeds."
+    )
 
 
 def _unclear_text(

@@ -27,6 +27,7 @@ from proplab.report_data import (
 from proplab.report_text import (
     NEAR_MEAN,
     acc_text,
+    against_mean,
     best_of,
     bounce_text,
     epochs_text,
@@ -581,11 +582,7 @@ def _no_fit_text(best: GroupView, name: str, held: bool, named: bool) -> str:
     NEAR_MEAN, near or below what predicting the targets' mean gets (``named``: the
     sentence before named that best rate and its R²)."""
     on = " on the held-out set" if held else ""
-    how = (
-        "worse than predicting the targets' mean everywhere (R² 0)"
-        if best.score(held).mean < 0
-        else "hardly better than predicting the targets' mean everywhere (R² 0)"
-    )
+    how = f"{against_mean(best.score(held).mean)} predicting the targets' mean everywhere (R² 0)"
     what = (
         "that best R² is"
         if named

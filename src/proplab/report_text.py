@@ -10,11 +10,13 @@ but which of them is said, and the numbers around them, come from the data.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
 from proplab.aggregate import Stats, clearly_below, difference_spread
+from proplab.config import RunConfig
+from proplab.data import LAB_DATASETS
 from proplab.report_data import (
     ACC_NOISE,
     MOVING,
@@ -109,6 +111,21 @@ def listing(items: Sequence[str]) -> str:
     if len(items) <= 1:
         return "".join(items)
     return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+# what makes a configuration "the lab model": the handout's network (2-10-10-1, sigmoid,
+# biases), on one of its two datasets, trained for its epochs with no early stop
+_LAB_SHAPE = ("model", "hidden", "activation", "output_activation", "bias")
+
+
+def lab_or_base(config: Mapping[str, object], datasets: Sequence[str]) -> str:
+    """``"lab"`` when ``config`` (a run's or a sweep's base, as a dict) is the lab model as
+    the lab trains it, on ``datasets`` that are all the lab's (linear, xor): the same
+    network, epochs and tol; else ``"base"``. (claims23 L7: a circle sweep's "The lab
+    model has 151 parameters", an XOR sweep with tol 0.001 headed "The lab model on XOR".)"""
+    lab = RunConfig()
+    same = all(config.get(k) == getattr(lab, k) for k in (*_LAB_SHAPE, "epochs", "tol"))
+    return "lab" if same and all(ds in LAB_DATASETS for ds in datasets) else "base"
 
 
 def setting_name(view: ExperimentView, setting: str, bracket: bool = True) -> str:
@@ -446,6 +463,19 @@ def _value_headline(name: str, gs: list[GroupView], nm: Callable[[GroupView], st
     return text + "."
 
 
+AGAINST_MEAN = ("worse than", "no better than", "hardly better than")
+
+
+def against_mean(r2: float) -> str:
+    """How an R² under NEAR_MEAN compares with predicting the targets' mean (R² 0), the
+    words of :data:`AGAINST_MEAN`: ``'worse than'`` below -R2_NOISE, ``'no better than'``
+    within R2_NOISE of 0, else ``'hardly better than'``. Every sentence on a model near the
+    mean words it so (one rule: the learning-rate answer had two bins of its own)."""
+    if r2 < -R2_NOISE:
+        return "worse than"
+    return "no better than" if r2 <= R2_NOISE else "hardly better than"
+
+
 def _near_mean(name: str, gs: list[GroupView], nm: Callable[[GroupView], str]) -> list[str]:
     """The settings whose training R² is under NEAR_MEAN, each by how it compares with
     predicting the targets' mean (R² 0): worse (below -R2_NOISE), no better (within
@@ -454,11 +484,7 @@ def _near_mean(name: str, gs: list[GroupView], nm: Callable[[GroupView], str]) -
     low = [g for g in gs if g.r2.n and g.r2.mean < NEAR_MEAN]
     if not low:
         return []
-    bins = [
-        ("worse than", [g for g in low if g.r2.mean < -R2_NOISE]),
-        ("no better than", [g for g in low if abs(g.r2.mean) <= R2_NOISE]),
-        ("hardly better than", [g for g in low if g.r2.mean > R2_NOISE]),
-    ]
+    bins = [(how, [g for g in low if against_mean(g.r2.mean) == how]) for how in AGAINST_MEAN]
     clauses: list[str] = []
     for how, members in bins:
         if not members:
@@ -611,6 +637,39 @@ def in_seeds(gs: list[GroupView], plural: bool = False) -> str:
     if any(g.n > 1 for g in gs):
         return "in every seed"
     return "in their one seed" if plural else "in its one seed"
+
+
+PAIRED_SEEDS = 3  # the fewest shared seeds whose every one can tell a paired comparison
+
+
+def above_in_every_seed(
+    a: GroupView, b: GroupView, test: bool = False
+) -> tuple[int, float, float] | None:
+    """``(n, smallest, largest)`` gap of ``b``'s final score over ``a``'s, seed by seed,
+    when both ran the same ``n >= PAIRED_SEEDS`` seeds, none diverged, and ``b`` ends above
+    ``a`` in every one; else None. Seed for seed the two settings share their data (and
+    held-out split): a paired comparison, which can tell what the means' spread cannot
+    (claims23 L5: with biases 89/69/70 % against 63/64/67 % without, "no clear
+    difference")."""
+    mine = {r.record.seed: s for r, s in zip(a.runs, a.run_scores(test), strict=True)}
+    other = {r.record.seed: s for r, s in zip(b.runs, b.run_scores(test), strict=True)}
+    if len(mine) != a.n or mine.keys() != other.keys() or len(mine) < PAIRED_SEEDS:
+        return None  # a seed twice (another axis in the group) or seeds not shared
+    gaps = [other[seed] - mine[seed] for seed in mine]
+    if not all(math.isfinite(gap) and gap > 0 for gap in gaps):
+        return None
+    return len(gaps), min(gaps), max(gaps)
+
+
+def gap_range(lo: float, hi: float, regression: bool) -> str:
+    """``'3-26 points'`` of accuracy (fractions ``lo``, ``hi``), ``'0.012-0.300 of R²'``;
+    one value when both show the same (``'5 points'``)."""
+
+    def one(v: float) -> str:
+        return r2_value(v) if regression else f"{100 * v:.1f}".removesuffix(".0")
+
+    shown = one(lo) if one(lo) == one(hi) else f"{one(lo)}-{one(hi)}"
+    return f"{shown} of R²" if regression else f"{shown} points"
 
 
 def leaders(gs: list[GroupView], test: bool = False) -> list[GroupView]:

@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from proplab.checks import check_int, is_whole
+from proplab.checks import is_whole, short_repr
 from proplab.optim_base import Hyper, Optimizer
 
 
@@ -103,16 +104,33 @@ def _copied(value: Any) -> Any:
 
 def _is_real(value: object) -> bool:
     """A real number, not a bool or a string (math.isfinite would raise on those)."""
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+    return isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
+
+
+def _checked(value: Any, name: str, accepted: str, ok: Callable[[Any], bool]) -> Any:
+    """``value`` when it is a real number that ``ok`` accepts. Else the one message
+    ``"<name> must be <accepted>, got <value>"``: a TypeError when it is no number at all
+    (text, None, a bool), as the optimizers refuse such a learning rate; a ValueError when
+    it is a number out of range (inf, 0, 1.5)."""
+    if not _is_real(value):
+        raise TypeError(f"{name} must be {accepted}, got {short_repr(value)}")
+    if not ok(value):
+        raise ValueError(f"{name} must be {accepted}, got {short_repr(value)}")
+    return value
+
+
+def _whole(value: Any, name: str, low: int = 1) -> int:
+    """``value`` as an int when it is a whole number >= ``low`` (see :func:`_checked`)."""
+    kind = "a positive integer" if low == 1 else f"an integer >= {low}"
+    return int(_checked(value, name, kind, lambda v: is_whole(v, low)))
 
 
 class StepLR(LRSchedule):
     """lr = base_lr * gamma ** (epoch // step_size): decay by ``gamma`` every ``step_size`` epochs."""
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
-        step_size = check_int(step_size, "step_size")  # also refuses None, inf, NaN
-        if not (_is_real(gamma) and math.isfinite(gamma) and gamma > 0):
-            raise ValueError(f"gamma must be a finite number > 0, got {gamma!r}")
+        step_size = _whole(step_size, "step_size")  # None, "3": TypeError; inf, 0: ValueError
+        _checked(gamma, "gamma", "a finite number > 0", lambda v: math.isfinite(v) and v > 0)
         super().__init__(optimizer)
         self.step_size, self.gamma = int(step_size), float(gamma)
 
@@ -129,9 +147,8 @@ class CosineAnnealingLR(LRSchedule):
     """
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0) -> None:  # noqa: N803
-        T_max = check_int(T_max, "T_max")  # also refuses None, inf, NaN
-        if not (_is_real(eta_min) and math.isfinite(eta_min) and eta_min >= 0):
-            raise ValueError(f"eta_min must be a finite number >= 0, got {eta_min!r}")
+        T_max = _whole(T_max, "T_max")
+        _checked(eta_min, "eta_min", "a finite number >= 0", lambda v: math.isfinite(v) and v >= 0)
         super().__init__(optimizer)
         self.T_max, self.eta_min = int(T_max), float(eta_min)
 
@@ -167,21 +184,19 @@ class ReduceLROnPlateau(LRSchedule):
         min_lr: float = 0.0,
         eps: float = 1e-8,
     ) -> None:
-        if mode not in ("min", "max"):
-            raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
-        if threshold_mode not in ("rel", "abs"):
-            raise ValueError(f"threshold_mode must be 'rel' or 'abs', got {threshold_mode!r}")
+        for name, text, choices in (("mode", mode, ("min", "max")),
+                                    ("threshold_mode", threshold_mode, ("rel", "abs"))):  # fmt: skip
+            if text not in choices:
+                error = ValueError if isinstance(text, str) else TypeError  # "mean" / 5
+                raise error(f"{name} must be {choices[0]!r} or {choices[1]!r}, got {text!r}")
         # the type first: factor="0.5" failed as "'<=' not supported between ... 'str'"
-        if not (_is_real(factor) and 0.0 <= factor < 1.0):
-            raise ValueError(f"factor must be in [0, 1), got {factor!r}")
+        _checked(factor, "factor", "in [0, 1)", lambda v: 0.0 <= v < 1.0)
         for name, value in (("patience", patience), ("cooldown", cooldown)):
-            if not is_whole(value, 0):
-                raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
+            _whole(value, name, 0)
         for name, number in (("threshold", threshold), ("min_lr", min_lr), ("eps", eps)):
             # a NaN min_lr used to turn the learning rate into NaN at the first cut
             # NumPy scalars are numbers (np.float32(1e-4) was refused as no finite number)
-            if not (_is_real(number) and math.isfinite(number) and number >= 0):
-                raise ValueError(f"{name} must be a finite number >= 0, got {number!r}")
+            _checked(number, name, "a finite number >= 0", lambda v: math.isfinite(v) and v >= 0)
         super().__init__(optimizer)
         self.mode, self.threshold_mode = mode, threshold_mode
         self.factor, self.threshold = float(factor), float(threshold)

@@ -9,7 +9,7 @@ in the order the calculation makes them, and names the first one that differs: t
 is there (every later array inherits it). For a wrong one it also says what it looks
 like (:mod:`proplab.trace_slips`): the right array transposed (a missing ``.T``), a
 constant times it (named when it is 1/N, N, 2, 2/N...; only for arrays of 2 entries or
-more), the right values with a different shape; for the first wrong one, checked
+more, and after the first wrong array only when it is one of those), the right values with a different shape; for the first wrong one, checked
 against the trace's own arrays, a dL/dz with the activation's derivative f'(z) left
 out, applied twice or computed from z instead of a, or a dL/da computed with the next
 layer's weights after the update; and for an updated weight whose gradient is right,
@@ -111,7 +111,10 @@ def compare(
         if name in given:
             mine_now = given[name]
             yours[name] = mine_now.T if name in transposed and mine_now.ndim == 2 else mine_now
-            row = _row(name, yours[name].astype(np.float64), reference, used, trace)
+            # after the first wrong array, a factor none of the formulas has is no clue:
+            # that array inherits the first one's slip (verify23 L1)
+            after_first = result.first_wrong is not None
+            row = _row(name, yours[name].astype(np.float64), reference, used, trace, after_first)
             if (
                 not row.ok
                 and tolerance is not None
@@ -168,7 +171,14 @@ def _numbers(name: str, value: Any) -> np.ndarray:
     return array if array.dtype.kind == "f" else array.astype(np.float64)
 
 
-def _row(name: str, yours: np.ndarray, ours: np.ndarray, tolerance: float, trace: StepTrace) -> Row:
+def _row(
+    name: str,
+    yours: np.ndarray,
+    ours: np.ndarray,
+    tolerance: float,
+    trace: StepTrace,
+    after_first: bool = False,
+) -> Row:
     ours = np.asarray(ours, dtype=np.float64)
     if yours.shape != ours.shape and yours.size == ours.size:
         squeezed = np.squeeze(yours).shape == np.squeeze(ours).shape
@@ -183,5 +193,5 @@ def _row(name: str, yours: np.ndarray, ours: np.ndarray, tolerance: float, trace
     if error <= tolerance:
         # an array of zeros is its own negative: no evidence against a sign convention
         return Row(name, error, True, flipped=close(-yours, ours, tolerance))
-    note = looks_like(yours, ours, tolerance, trace)
+    note = looks_like(yours, ours, tolerance, trace, named_only=after_first)
     return Row(name, error, False, note, flipped=note.startswith(FLIPPED))

@@ -49,8 +49,21 @@ def close(a: np.ndarray, b: np.ndarray, tolerance: float) -> bool:
     return relative_error(a, b) <= tolerance
 
 
-def looks_like(yours: np.ndarray, ours: np.ndarray, tolerance: float, trace: StepTrace) -> str:
-    """The usual slips a wrong array shows: transposed, signs flipped, scaled."""
+def looks_like(
+    yours: np.ndarray,
+    ours: np.ndarray,
+    tolerance: float,
+    trace: StepTrace,
+    named_only: bool = False,
+) -> str:
+    """The usual slips a wrong array shows: transposed, signs flipped, scaled.
+
+    ``named_only``: a factor is noted only when :func:`factor_fits` spells it (1/N, 2...),
+    for an array after the first wrong one. There a slip upstream that is nearly a
+    constant (a missing f'(z3), with every output near 0.5) makes a small array nearly
+    proportional to proplab's, within float32's tolerance by chance (verify23 L1: a bare
+    "times 5.21229" on dL/db2 that float64 does not give), which would send the student
+    after a 1/N or a learning rate that is not there."""
     if yours.ndim == 2 and yours.shape == yours.T.shape and close(yours.T, ours, tolerance):
         return "it is proplab's transposed (a missing .T?)"
     if close(-yours, ours, tolerance):
@@ -67,10 +80,11 @@ def looks_like(yours: np.ndarray, ours: np.ndarray, tolerance: float, trace: Ste
                 shown = f"{factor:.6g}"
                 spelled = "" if fits[0][0] == shown else f" = {fits[0][0]}"
                 return f"it is proplab's times {shown}{spelled}: {why}"
-            return (
-                f"it is proplab's times {factor:.6g} (a missing or extra factor: the mean's "
-                "1/N? the square's 2? the learning rate?)"
-            )
+            if not named_only:
+                return (
+                    f"it is proplab's times {factor:.6g} (a missing or extra factor: the "
+                    "mean's 1/N? the square's 2? the learning rate?)"
+                )
     return ""
 
 

@@ -167,7 +167,8 @@ def fit(
         y: targets ``(n, out)`` or ``(*R, n, out)``.
         batch_size: ``None`` for full batch (the lab); otherwise mini-batches,
             reshuffled every epoch with ``rng`` when ``shuffle``.
-        print_every: log ``epoch E loss : L`` every this many epochs (0: never).
+        print_every: log ``epoch E loss : L`` every this many epochs and at the last
+            (0: never).
         tol: stop once the epoch loss is below ``tol`` (every replica's, for a stack).
         callback: called as ``callback(epoch, history)`` every ``callback_every``
             epochs and at the end (progress bars hook in here); with
@@ -352,7 +353,7 @@ def _fit(
                     if stops.check(epoch, loss):
                         history.stop_reason, history.message = stops.overall(epoch)
                         break
-                    if print_every and epoch % print_every == 0:
+                    if print_every and (epoch % print_every == 0 or epoch == epochs):
                         log(format_epoch_line(epoch, float(np.mean(loss[stops.active]))))
                     if callback is not None and (
                         epoch % callback_every == 0 or times[-1] - called_at >= wait
@@ -374,7 +375,8 @@ def _fit(
                         "run? inputs so large that the forward pass overflows?)"
                     )
                     break
-                if print_every and epoch % print_every == 0:
+                # the last epoch too: --epochs 19999 ends on its own line (verify23 L3)
+                if print_every and (epoch % print_every == 0 or epoch == epochs):
                     log(format_epoch_line(epoch, float(np.mean(loss))))
                 if callback is not None and (
                     epoch % callback_every == 0 or times[-1] - called_at >= wait
