@@ -22,7 +22,9 @@ line makes no column. Blank lines and lines starting
 with ``#`` (comments) are skipped, but for a line starting with a spreadsheet's error
 value (``#N/A``, ``#DIV/0!``: a row with a bad cell, refused if the cell is read) and a
 comment before the first row that is its header (``# x1,x2,label`` as np.savetxt
-writes it, ``#,height,weight``: :func:`_commented_header`).
+writes it, ``#,height,weight``: :func:`_commented_header`). In a file delimited by ';'
+or a tab, a column of numbers with a decimal comma (``5,1``, a spreadsheet's export) is
+read with the comma as the decimal point (:func:`_decimal_commas`).
 
 :func:`proplab.csvtable.read_table` reads a file the same way but keeps its cells as text,
 no column taken for a label (``proplab predict`` picks a run's input columns from it by name).
@@ -154,6 +156,46 @@ def _missing_label(cell: str) -> bool:
     return number is not None and math.isnan(number)
 
 
+# a decimal comma (5,1), as a spreadsheet exports numbers where the comma is the decimal
+# separator, in a file delimited by ';' or a tab (there it holds no delimiter; csv23 M4)
+_DECIMAL_COMMA = re.compile(r"[-+]?\d+,\d+")
+_WHOLE = re.compile(r"[-+]?\d+")
+# a comma that may as well group thousands (1,234 or 12,500): never read as a decimal point
+_THOUSANDS = re.compile(r"[-+]?[1-9]\d{0,2},\d{3}")
+
+
+def _decimal_commas(rows: list[tuple[int, list[str]]]) -> list[tuple[int, list[str]]]:
+    """``rows`` (of a file delimited by ';' or a tab) with each decimal comma read as a
+    point (``5,1`` -> ``5.1``) in the columns of such numbers: a column whose cells, but
+    for missing ones and the first row's (a header, maybe), are all whole numbers or
+    numbers with a decimal comma, and whose decimal commas are not all like a thousands
+    separator (``1,234``: refused, not guessed). Any other column is left as it is, its
+    decimal commas refused with a hint, as a comma-delimited file's are."""
+    width = max((len(cells) for _, cells in rows), default=0)
+
+    def column(j: int, part: list[tuple[int, list[str]]]) -> list[str]:
+        return [cells[j] for _, cells in part if j < len(cells)]
+
+    def decimal(j: int) -> bool:
+        commas = [c for c in column(j, rows) if _DECIMAL_COMMA.fullmatch(c)]
+        if not commas or all(_THOUSANDS.fullmatch(c) for c in commas):
+            return False
+        return all(
+            not c
+            or c.lower() in _MISSING_WORDS
+            or _WHOLE.fullmatch(c)
+            or _DECIMAL_COMMA.fullmatch(c)
+            for c in column(j, rows[1:] if len(rows) > 1 else rows)
+        )
+
+    columns = [j for j in range(width) if any("," in c for c in column(j, rows)) and decimal(j)]
+    for _, cells in rows:
+        for j in columns:
+            if j < len(cells) and _DECIMAL_COMMA.fullmatch(cells[j]):
+                cells[j] = cells[j].replace(",", ".")
+    return rows
+
+
 def _sniff_delimiter(first_line: str) -> str:
     counts = {d: first_line.count(d) for d in (",", ";", "\t")}
     best = max(counts, key=lambda d: counts[d])
@@ -199,6 +241,8 @@ def _read_rows(
     for row in reader:
         if any(cell.strip() for cell in row):
             rows.append((reader.line_num, [cell.strip() for cell in row]))
+    if delimiter != ",":  # Excel's export where the comma is the decimal separator
+        rows = _decimal_commas(rows)
     return rows, leading
 
 
@@ -811,6 +855,8 @@ def _head(content: Iterator[tuple[int, str, str]], header: bool | None) -> _Head
                 break
     if not first or all(cells[-1] == "" for _, cells in first):
         raise _NotPlain  # no row; a delimiter ending every line (_table takes it off)
+    if delimiter != "," and any("," in cell for _, cells in first for cell in cells):
+        raise _NotPlain  # a decimal comma? (_decimal_commas, which needs every row)
     if header is None:
         if len(first[0][1]) > 1 and any(
             len(_line_cells(line, delimiter)) == len(first[0][1]) for line in leading
@@ -877,8 +923,9 @@ def _read_bulk(
             yield text
         # the rules of _content_lines and _empty_cells, inline: a call per line took 13 %
         # longer on 400 000 short rows
+        commas = delimiter != ","  # a comma may be a decimal one: read cell by cell
         for line in lines:
-            if _ODD_CHARACTERS.search(line):
+            if _ODD_CHARACTERS.search(line) or (commas and "," in line):
                 raise _NotPlain
             stripped = line.strip()
             if not stripped or (stripped[0] == "#" and _comment(stripped)):

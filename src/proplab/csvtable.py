@@ -137,7 +137,10 @@ def _plain_table(lines: Iterable[str], path: Path, header: bool | None) -> CsvTa
     delimiter, width = head.delimiter, len(head.names)
     texts = [_joined(cells, delimiter, width) for _, cells in head.rows]
     numbers = array("q", [number for number, _ in head.rows])
+    commas = delimiter != ","  # a comma may be a decimal one (csvdata._decimal_commas)
     for number, line, stripped in content:
+        if commas and "," in line:
+            raise _NotPlain
         if _empty_cells(stripped, delimiter):
             continue
         if '"' in line:  # the csv module splits it, as the per-cell reader does
