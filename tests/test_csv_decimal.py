@@ -33,7 +33,7 @@ def commas(text: str, delimiter: str = ";") -> str:
 
 
 @pytest.mark.parametrize("delimiter", [";", "\t"])
-@pytest.mark.parametrize("header", [True])
+@pytest.mark.parametrize("header", [True, False])
 def test_decimal_commas_read_as_the_same_numbers_as_points(tmp_path, delimiter, header):
     text = POINT if header else POINT.split("\n", 1)[1]
     expected = load_csv(write(tmp_path, text, "point.csv"))
@@ -107,3 +107,37 @@ def test_predict_reads_a_decimal_comma_file_as_train_does(tmp_path):
     assert np.array_equal(a.outputs, b.outputs) and a.score == b.score is not None
     # the rows are written with their numbers as read: a point, not the file's comma
     assert out["comma"][1].splitlines()[1].startswith("5.1,3.5,a,")
+
+
+# --------------------------------------------------- the delimiter, from two lines (L1)
+
+
+def test_the_delimiter_is_the_one_that_splits_the_first_two_lines_alike(tmp_path):
+    # csv23 L1: a comma in a name made ',' the delimiter of a ';' file (a tie on line 1)
+    path = write(tmp_path, "size, cm;label\n171.3;1\n160.2;0\n")
+    data = load_csv(path)
+    assert (data.feature_names, data.x.ravel().tolist()) == (["size, cm"], [171.3, 160.2])
+    assert data.y.ravel().tolist() == [1, 0]
+    assert read_table(path).names == ["size, cm", "label"]
+    args = (path, None, None, False, ())
+    assert csvdata._parse_bulk(*args) is None  # a comma in a ';' file: cell by cell
+    # a true tie (no numbers to tell) still goes to the comma
+    tie = write(tmp_path, "a,b;c\nd,e;f\ng,h;i\n", "tie.csv")
+    assert read_table(tie).names == ["a", "b;c"]
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("a;b;y\n1;2;0\n3;4\n", "';'"),
+        ("a\tb\ty\n1\t2\t0\n3\t4\n", "a tab"),
+        ("a,b,y\n1,2,0\n3,4\n", "','"),
+    ],
+)
+def test_a_ragged_row_is_named_with_the_delimiter(tmp_path, text, named):
+    path = write(tmp_path, text)
+    message = f"line 3 has 2 cells, expected 3 (like line 1; the delimiter is {named})"
+    for read in (load_csv, read_table):
+        with pytest.raises(CsvError) as err:
+            read(path)
+        assert str(err.value) == f"{path}: {message}"

@@ -196,18 +196,55 @@ def _decimal_commas(rows: list[tuple[int, list[str]]]) -> list[tuple[int, list[s
     return rows
 
 
-def _sniff_delimiter(first_line: str) -> str:
-    counts = {d: first_line.count(d) for d in (",", ";", "\t")}
-    best = max(counts, key=lambda d: counts[d])
-    return best if counts[best] else ","
+DELIMITERS = (",", ";", "\t")  # the ones a file may use, the comma first (it wins a tie)
+
+
+def _split(line: str, delimiter: str) -> list[str]:
+    """``line``'s cells at ``delimiter``, stripped, quotes read as the csv module reads them."""
+    try:
+        cells = next(csv.reader([line.rstrip("\r\n")], delimiter=delimiter), [])
+    except csv.Error:  # a NUL: as many cells as the delimiter makes
+        cells = line.split(delimiter)
+    return [cell.strip() for cell in cells]
+
+
+def _sniff_delimiter(first: str, second: str | None = None) -> str:
+    """The delimiter of a file whose first two lines that are no comment are ``first`` and
+    ``second`` (None: it has one): of ',', ';' and tab, those in ``first`` that split
+    ``second`` into as many cells (when any does), the one that splits ``first`` into the
+    most cells; then the one whose cells are more often numbers (``5,1;3,5`` splits into
+    two cells at either, but into numbers at ';', its decimal commas read as points); a
+    tie goes to the comma. ``size, cm;label`` over ``171.3;1`` is split at ';': the
+    comma, one more on line 1 than on line 2, is in a name (csv23 L1)."""
+    found = [d for d in DELIMITERS if d in first]
+    if not found:
+        return ","
+    lines = [first] if second is None else [first, second]
+    cells = {d: [_split(line, d) for line in lines] for d in found}
+    agree = [d for d in found if len({len(row) for row in cells[d]}) == 1]
+
+    def numbers(d: str) -> int:
+        return sum(
+            _number(c) is not None or (d != "," and bool(_DECIMAL_COMMA.fullmatch(c)))
+            for row in cells[d]
+            for c in row
+        )
+
+    # max() keeps the first of equal keys: the comma, DELIMITERS' first
+    return max(agree or found, key=lambda d: (len(cells[d][0]), numbers(d)))
+
+
+def _delimiter_name(delimiter: str) -> str:
+    """``';'``, or ``a tab``, as a message names the delimiter."""
+    return "a tab" if delimiter == "\t" else repr(delimiter)
 
 
 def _read_rows(
     path: Path,
-) -> tuple[list[tuple[int, list[str]]], list[tuple[int, list[str]]]]:
-    """Non-blank rows that are not comments, with their 1-based line numbers; and the
+) -> tuple[list[tuple[int, list[str]]], list[tuple[int, list[str]]], str]:
+    """Non-blank rows that are not comments, with their 1-based line numbers; the
     comments before the first row, split into cells as rows are (one may be a header:
-    :func:`_commented_header`)."""
+    :func:`_commented_header`); and the delimiter."""
     if not path.exists():
         raise CsvError(f"{path}: no such file")
     if path.is_dir():
@@ -222,10 +259,11 @@ def _read_rows(
     # dropped, so the reader's line numbers stay the file's
     lines = text.splitlines()
     comments = [_comment(line.strip()) for line in lines]
-    first = next((ln for ln, c in zip(lines, comments, strict=True) if ln.strip() and not c), None)
+    content = (ln for ln, c in zip(lines, comments, strict=True) if ln.strip() and not c)
+    first = next(content, None)
     if first is None:
         raise CsvError(f"{path}: the file is empty")
-    delimiter = _sniff_delimiter(first)
+    delimiter = _sniff_delimiter(first, next(content, None))
     leading = []
     for number, (line, comment) in enumerate(zip(lines, comments, strict=True), 1):
         if line is first:
@@ -243,7 +281,7 @@ def _read_rows(
             rows.append((reader.line_num, [cell.strip() for cell in row]))
     if delimiter != ",":  # Excel's export where the comma is the decimal separator
         rows = _decimal_commas(rows)
-    return rows, leading
+    return rows, leading, delimiter
 
 
 def _commented_header(
@@ -490,10 +528,10 @@ def load_csv(
 
 def _table(
     path: Path, header: bool | None
-) -> tuple[list[str], list[tuple[int, list[str]]], bool, int]:
+) -> tuple[list[str], list[tuple[int, list[str]]], bool, int, str]:
     """The file's column names, its data rows ``(line, cells)`` (unchecked), whether its
-    first row was a header, and the line number of that first row."""
-    rows, leading = _read_rows(path)
+    first row was a header, the line number of that first row, and the delimiter."""
+    rows, leading, delimiter = _read_rows(path)
     if len(rows[0][1]) > 2 and all(cells[-1] == "" for _, cells in rows):
         # a delimiter at the end of every line (header too): an empty last column, which
         # holds nothing; it was taken for the default label (csv23 M1)
@@ -506,13 +544,18 @@ def _table(
     width = len(rows[0][1])
     names = rows[0][1] if header else [str(j) for j in range(width)]
     data = rows[1:] if header else rows
-    return names, data, header, rows[0][0]
+    return names, data, header, rows[0][0], delimiter
 
 
 def _check_rows(
-    path: Path, names: list[str], rows: list[tuple[int, list[str]]], first_line: int
+    path: Path,
+    names: list[str],
+    rows: list[tuple[int, list[str]]],
+    first_line: int,
+    delimiter: str,
 ) -> None:
-    """Refuse a file with no data rows, or a row of another width than the first."""
+    """Refuse a file with no data rows, or a row of another width than the first (named
+    with the delimiter the cells were split at: the wrong one, maybe)."""
     if not rows:
         raise CsvError(f"{path}: has a header but no data rows")
     width = len(names)
@@ -520,7 +563,7 @@ def _check_rows(
         if len(cells) != width:
             raise CsvError(
                 f"{path}: line {line} has {len(cells)} cells, expected {width} "
-                f"(like line {first_line})"
+                f"(like line {first_line}; the delimiter is {_delimiter_name(delimiter)})"
             )
 
 
@@ -648,13 +691,13 @@ def _parse_cells(
     by its line and column. :func:`_parse_bulk` must give the same result; it hands
     every file it cannot vouch for (and every bad one) to this."""
     guessed = header is None
-    names, data, header, first_line = _table(path, header)
+    names, data, header, first_line, delimiter = _table(path, header)
     width = len(names)
     if width < 2:
         raise CsvError(
             f"{path}: needs at least 2 columns (features and a label), line {first_line} has {width}"
         )
-    _check_rows(path, names, data, first_line)
+    _check_rows(path, names, data, first_line, delimiter)
     target = _label_column(label, names, path)
     features = _feature_columns(drop, names, target, path)
     if guessed and not header:
@@ -840,14 +883,20 @@ def _head(content: Iterator[tuple[int, str, str]], header: bool | None) -> _Head
     """The head of a file (:class:`_Head`), read from :func:`_content_lines` (the rest is
     left in it), the header judged as :func:`_table` does; :class:`_NotPlain` for a file
     without a row."""
-    delimiter = ""
-    first: list[tuple[int, list[str]]] = []  # the first two rows: the header is judged by them
+    probe: list[tuple[int, str]] = []  # the first two lines that are no comment
     leading: list[str] = []  # the comments before them
     for number, line, stripped in content:
-        if not first and _comment(stripped):
+        if not probe and _comment(stripped):
             leading.append(line)
             continue
-        delimiter = delimiter or _sniff_delimiter(line)
+        probe.append((number, line))
+        if len(probe) == 2:
+            break
+    if not probe:
+        raise _NotPlain  # no row
+    delimiter = _sniff_delimiter(probe[0][1], probe[1][1] if len(probe) > 1 else None)
+    first: list[tuple[int, list[str]]] = []  # the first two rows: the header is judged by them
+    for number, line in itertools.chain(probe, ((n, line) for n, line, _ in content)):
         cells = _line_cells(line, delimiter)
         if any(cells):
             first.append((number, cells))
