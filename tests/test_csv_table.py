@@ -76,7 +76,6 @@ TABLES = (
         ("x,note,y\n1,,NA\n2,two words,inf\n", {}),
         ("a\n1\n2\n", {}),
         ('a,b\n1,"say ""hi"""\n2,"x"\n', {}),
-        ("a;b\n1,5;2\n", {}),  # a decimal comma: no number, named as cell by cell
         ("a,b\n1,1_000\n2,٣\n", {}),  # float() reads them, NumPy does not: read cell by cell
     ]
 )
@@ -109,6 +108,8 @@ LEFT = (
         ("", {}),
         ("\n# only a comment\n", {}),
         (b"a,b\n\xff\xd8\xff,1\n", {}),  # not UTF-8
+        ("a;b\n1,5;2\n", {}),  # a decimal comma, which needs every row (csv23 M4)
+        ("a;b\n1.5;x,y\n", {}),  # any comma in a file delimited otherwise
     ]
     + NOT_PLAIN[2:8]  # its quotes, odd characters
 )

@@ -28,7 +28,7 @@ CORE = {
 # everything built on top of it (run folders, figures, reports, sweeps, CLI, web)
 ON_TOP = {
     "__init__", "__main__", "aggregate", "cli", "cli_commands", "cli_flags", "csvdata", "csvtable",
-    "dataload", "diabetes", "digits", "experiments", "label_geometry", "model_check", "per_replica",
+    "datapath", "dataload", "diabetes", "digits", "experiments", "label_geometry", "model_check", "per_replica",
     "playground", "playground_server", "plots", "pools", "predict", "predict_out", "progress", "run_parts",
     "report", "report_answers", "report_data", "report_doc", "report_figures", "report_hidden", "report_lr",
     "report_html", "report_network", "report_setup", "report_text", "run_figures", "runio",

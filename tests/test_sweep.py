@@ -231,7 +231,7 @@ def test_missing_file(tmp_path):
             [
                 "top level",
                 "unknown key 'bas'",
-                "accepted: title, description, base, vary, experiment",
+                "accepted: title, description, data_files, base, vary, experiment",
             ],
         ),
         ("[base]\nlearning_rate = 1\n", ["[base]", "unknown key 'learning_rate'", "lr"]),

@@ -68,7 +68,8 @@ def test_a_csv_run_records_its_data_file_and_a_changed_file_is_refused(tmp_path,
     sha = hashlib.sha256(data.read_bytes()).hexdigest()
     for run in (out / "runs").iterdir():
         record = json.loads((run / "config.json").read_text())["data"]
-        assert record == {"file": str(data), "bytes": data.stat().st_size, "sha256": sha}
+        size, path = data.stat().st_size, str(data.resolve())
+        assert record == {"file": str(data), "path": path, "bytes": size, "sha256": sha}
     summaries = {p: p.read_bytes() for p in (out / "runs").glob("*/summary.json")}
     capsys.readouterr()
 

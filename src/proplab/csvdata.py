@@ -22,7 +22,9 @@ line makes no column. Blank lines and lines starting
 with ``#`` (comments) are skipped, but for a line starting with a spreadsheet's error
 value (``#N/A``, ``#DIV/0!``: a row with a bad cell, refused if the cell is read) and a
 comment before the first row that is its header (``# x1,x2,label`` as np.savetxt
-writes it, ``#,height,weight``: :func:`_commented_header`).
+writes it, ``#,height,weight``: :func:`_commented_header`). In a file delimited by ';'
+or a tab, a column of numbers with a decimal comma (``5,1``, a spreadsheet's export) is
+read with the comma as the decimal point (:func:`_decimal_commas`).
 
 :func:`proplab.csvtable.read_table` reads a file the same way but keeps its cells as text,
 no column taken for a label (``proplab predict`` picks a run's input columns from it by name).
@@ -154,18 +156,95 @@ def _missing_label(cell: str) -> bool:
     return number is not None and math.isnan(number)
 
 
-def _sniff_delimiter(first_line: str) -> str:
-    counts = {d: first_line.count(d) for d in (",", ";", "\t")}
-    best = max(counts, key=lambda d: counts[d])
-    return best if counts[best] else ","
+# a decimal comma (5,1), as a spreadsheet exports numbers where the comma is the decimal
+# separator, in a file delimited by ';' or a tab (there it holds no delimiter; csv23 M4)
+_DECIMAL_COMMA = re.compile(r"[-+]?\d+,\d+")
+_WHOLE = re.compile(r"[-+]?\d+")
+# a comma that may as well group thousands (1,234 or 12,500): never read as a decimal point
+_THOUSANDS = re.compile(r"[-+]?[1-9]\d{0,2},\d{3}")
+
+
+def _decimal_commas(rows: list[tuple[int, list[str]]]) -> list[tuple[int, list[str]]]:
+    """``rows`` (of a file delimited by ';' or a tab) with each decimal comma read as a
+    point (``5,1`` -> ``5.1``) in the columns of such numbers: a column whose cells, but
+    for missing ones and the first row's (a header, maybe), are all whole numbers or
+    numbers with a decimal comma, and whose decimal commas are not all like a thousands
+    separator (``1,234``: refused, not guessed). Any other column is left as it is, its
+    decimal commas refused with a hint, as a comma-delimited file's are."""
+    width = max((len(cells) for _, cells in rows), default=0)
+
+    def column(j: int, part: list[tuple[int, list[str]]]) -> list[str]:
+        return [cells[j] for _, cells in part if j < len(cells)]
+
+    def decimal(j: int) -> bool:
+        commas = [c for c in column(j, rows) if _DECIMAL_COMMA.fullmatch(c)]
+        if not commas or all(_THOUSANDS.fullmatch(c) for c in commas):
+            return False
+        return all(
+            not c
+            or c.lower() in _MISSING_WORDS
+            or _WHOLE.fullmatch(c)
+            or _DECIMAL_COMMA.fullmatch(c)
+            for c in column(j, rows[1:] if len(rows) > 1 else rows)
+        )
+
+    columns = [j for j in range(width) if any("," in c for c in column(j, rows)) and decimal(j)]
+    for _, cells in rows:
+        for j in columns:
+            if j < len(cells) and _DECIMAL_COMMA.fullmatch(cells[j]):
+                cells[j] = cells[j].replace(",", ".")
+    return rows
+
+
+DELIMITERS = (",", ";", "\t")  # the ones a file may use, the comma first (it wins a tie)
+
+
+def _split(line: str, delimiter: str) -> list[str]:
+    """``line``'s cells at ``delimiter``, stripped, quotes read as the csv module reads them."""
+    try:
+        cells = next(csv.reader([line.rstrip("\r\n")], delimiter=delimiter), [])
+    except csv.Error:  # a NUL: as many cells as the delimiter makes
+        cells = line.split(delimiter)
+    return [cell.strip() for cell in cells]
+
+
+def _sniff_delimiter(first: str, second: str | None = None) -> str:
+    """The delimiter of a file whose first two lines that are no comment are ``first`` and
+    ``second`` (None: it has one): of ',', ';' and tab, those in ``first`` that split
+    ``second`` into as many cells (when any does), the one that splits ``first`` into the
+    most cells; then the one whose cells are more often numbers (``5,1;3,5`` splits into
+    two cells at either, but into numbers at ';', its decimal commas read as points); a
+    tie goes to the comma. ``size, cm;label`` over ``171.3;1`` is split at ';': the
+    comma, one more on line 1 than on line 2, is in a name (csv23 L1)."""
+    found = [d for d in DELIMITERS if d in first]
+    if not found:
+        return ","
+    lines = [first] if second is None else [first, second]
+    cells = {d: [_split(line, d) for line in lines] for d in found}
+    agree = [d for d in found if len({len(row) for row in cells[d]}) == 1]
+
+    def numbers(d: str) -> int:
+        return sum(
+            _number(c) is not None or (d != "," and bool(_DECIMAL_COMMA.fullmatch(c)))
+            for row in cells[d]
+            for c in row
+        )
+
+    # max() keeps the first of equal keys: the comma, DELIMITERS' first
+    return max(agree or found, key=lambda d: (len(cells[d][0]), numbers(d)))
+
+
+def _delimiter_name(delimiter: str) -> str:
+    """``';'``, or ``a tab``, as a message names the delimiter."""
+    return "a tab" if delimiter == "\t" else repr(delimiter)
 
 
 def _read_rows(
     path: Path,
-) -> tuple[list[tuple[int, list[str]]], list[tuple[int, list[str]]]]:
-    """Non-blank rows that are not comments, with their 1-based line numbers; and the
+) -> tuple[list[tuple[int, list[str]]], list[tuple[int, list[str]]], str]:
+    """Non-blank rows that are not comments, with their 1-based line numbers; the
     comments before the first row, split into cells as rows are (one may be a header:
-    :func:`_commented_header`)."""
+    :func:`_commented_header`); and the delimiter."""
     if not path.exists():
         raise CsvError(f"{path}: no such file")
     if path.is_dir():
@@ -180,10 +259,11 @@ def _read_rows(
     # dropped, so the reader's line numbers stay the file's
     lines = text.splitlines()
     comments = [_comment(line.strip()) for line in lines]
-    first = next((ln for ln, c in zip(lines, comments, strict=True) if ln.strip() and not c), None)
+    content = (ln for ln, c in zip(lines, comments, strict=True) if ln.strip() and not c)
+    first = next(content, None)
     if first is None:
         raise CsvError(f"{path}: the file is empty")
-    delimiter = _sniff_delimiter(first)
+    delimiter = _sniff_delimiter(first, next(content, None))
     leading = []
     for number, (line, comment) in enumerate(zip(lines, comments, strict=True), 1):
         if line is first:
@@ -199,7 +279,9 @@ def _read_rows(
     for row in reader:
         if any(cell.strip() for cell in row):
             rows.append((reader.line_num, [cell.strip() for cell in row]))
-    return rows, leading
+    if delimiter != ",":  # Excel's export where the comma is the decimal separator
+        rows = _decimal_commas(rows)
+    return rows, leading, delimiter
 
 
 def _commented_header(
@@ -446,10 +528,10 @@ def load_csv(
 
 def _table(
     path: Path, header: bool | None
-) -> tuple[list[str], list[tuple[int, list[str]]], bool, int]:
+) -> tuple[list[str], list[tuple[int, list[str]]], bool, int, str]:
     """The file's column names, its data rows ``(line, cells)`` (unchecked), whether its
-    first row was a header, and the line number of that first row."""
-    rows, leading = _read_rows(path)
+    first row was a header, the line number of that first row, and the delimiter."""
+    rows, leading, delimiter = _read_rows(path)
     if len(rows[0][1]) > 2 and all(cells[-1] == "" for _, cells in rows):
         # a delimiter at the end of every line (header too): an empty last column, which
         # holds nothing; it was taken for the default label (csv23 M1)
@@ -462,13 +544,18 @@ def _table(
     width = len(rows[0][1])
     names = rows[0][1] if header else [str(j) for j in range(width)]
     data = rows[1:] if header else rows
-    return names, data, header, rows[0][0]
+    return names, data, header, rows[0][0], delimiter
 
 
 def _check_rows(
-    path: Path, names: list[str], rows: list[tuple[int, list[str]]], first_line: int
+    path: Path,
+    names: list[str],
+    rows: list[tuple[int, list[str]]],
+    first_line: int,
+    delimiter: str,
 ) -> None:
-    """Refuse a file with no data rows, or a row of another width than the first."""
+    """Refuse a file with no data rows, or a row of another width than the first (named
+    with the delimiter the cells were split at: the wrong one, maybe)."""
     if not rows:
         raise CsvError(f"{path}: has a header but no data rows")
     width = len(names)
@@ -476,7 +563,7 @@ def _check_rows(
         if len(cells) != width:
             raise CsvError(
                 f"{path}: line {line} has {len(cells)} cells, expected {width} "
-                f"(like line {first_line})"
+                f"(like line {first_line}; the delimiter is {_delimiter_name(delimiter)})"
             )
 
 
@@ -604,13 +691,13 @@ def _parse_cells(
     by its line and column. :func:`_parse_bulk` must give the same result; it hands
     every file it cannot vouch for (and every bad one) to this."""
     guessed = header is None
-    names, data, header, first_line = _table(path, header)
+    names, data, header, first_line, delimiter = _table(path, header)
     width = len(names)
     if width < 2:
         raise CsvError(
             f"{path}: needs at least 2 columns (features and a label), line {first_line} has {width}"
         )
-    _check_rows(path, names, data, first_line)
+    _check_rows(path, names, data, first_line, delimiter)
     target = _label_column(label, names, path)
     features = _feature_columns(drop, names, target, path)
     if guessed and not header:
@@ -796,14 +883,20 @@ def _head(content: Iterator[tuple[int, str, str]], header: bool | None) -> _Head
     """The head of a file (:class:`_Head`), read from :func:`_content_lines` (the rest is
     left in it), the header judged as :func:`_table` does; :class:`_NotPlain` for a file
     without a row."""
-    delimiter = ""
-    first: list[tuple[int, list[str]]] = []  # the first two rows: the header is judged by them
+    probe: list[tuple[int, str]] = []  # the first two lines that are no comment
     leading: list[str] = []  # the comments before them
     for number, line, stripped in content:
-        if not first and _comment(stripped):
+        if not probe and _comment(stripped):
             leading.append(line)
             continue
-        delimiter = delimiter or _sniff_delimiter(line)
+        probe.append((number, line))
+        if len(probe) == 2:
+            break
+    if not probe:
+        raise _NotPlain  # no row
+    delimiter = _sniff_delimiter(probe[0][1], probe[1][1] if len(probe) > 1 else None)
+    first: list[tuple[int, list[str]]] = []  # the first two rows: the header is judged by them
+    for number, line in itertools.chain(probe, ((n, line) for n, line, _ in content)):
         cells = _line_cells(line, delimiter)
         if any(cells):
             first.append((number, cells))
@@ -811,6 +904,8 @@ def _head(content: Iterator[tuple[int, str, str]], header: bool | None) -> _Head
                 break
     if not first or all(cells[-1] == "" for _, cells in first):
         raise _NotPlain  # no row; a delimiter ending every line (_table takes it off)
+    if delimiter != "," and any("," in cell for _, cells in first for cell in cells):
+        raise _NotPlain  # a decimal comma? (_decimal_commas, which needs every row)
     if header is None:
         if len(first[0][1]) > 1 and any(
             len(_line_cells(line, delimiter)) == len(first[0][1]) for line in leading
@@ -877,8 +972,9 @@ def _read_bulk(
             yield text
         # the rules of _content_lines and _empty_cells, inline: a call per line took 13 %
         # longer on 400 000 short rows
+        commas = delimiter != ","  # a comma may be a decimal one: read cell by cell
         for line in lines:
-            if _ODD_CHARACTERS.search(line):
+            if _ODD_CHARACTERS.search(line) or (commas and "," in line):
                 raise _NotPlain
             stripped = line.strip()
             if not stripped or (stripped[0] == "#" and _comment(stripped)):

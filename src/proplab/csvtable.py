@@ -137,7 +137,10 @@ def _plain_table(lines: Iterable[str], path: Path, header: bool | None) -> CsvTa
     delimiter, width = head.delimiter, len(head.names)
     texts = [_joined(cells, delimiter, width) for _, cells in head.rows]
     numbers = array("q", [number for number, _ in head.rows])
+    commas = delimiter != ","  # a comma may be a decimal one (csvdata._decimal_commas)
     for number, line, stripped in content:
+        if commas and "," in line:
+            raise _NotPlain
         if _empty_cells(stripped, delimiter):
             continue
         if '"' in line:  # the csv module splits it, as the per-cell reader does
@@ -158,7 +161,7 @@ def _plain_table(lines: Iterable[str], path: Path, header: bool | None) -> CsvTa
 def _read_cells(path: Path, header: bool | None) -> CsvTable:
     """The table read cell by cell (csvdata's reference reader), which words every
     message: a missing, empty or non-UTF-8 file, no data rows, a ragged row."""
-    names, rows, header, first_line = _table(path, header)
-    _check_rows(path, names, rows, first_line)
+    names, rows, header, first_line, delimiter = _table(path, header)
+    _check_rows(path, names, rows, first_line, delimiter)
     texts = [_JOINER.join(cells) for _, cells in rows]
     return CsvTable(names, header, path, texts, array("q", [n for n, _ in rows]), _JOINER)

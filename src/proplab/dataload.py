@@ -29,6 +29,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from proplab.config import ConfigError, RunConfig, data_rng, physical_memory
+from proplab.datapath import data_file
 from proplab.metrics import labels_of, one_hot, predicted_labels
 from proplab.registry import canonical
 from proplab.splits import SplitError, shuffled_indices, stratified_indices
@@ -284,7 +285,7 @@ def input_scale_note(cfg: RunConfig) -> str | None:
 
     try:
         data = load_csv(
-            str(cfg.dataset).strip(),
+            data_file(cfg.dataset),
             label=cfg.label,
             values=is_regression_run(cfg),
             drop=cfg.drop_columns or (),
@@ -383,7 +384,10 @@ def load_named(cfg: RunConfig) -> tuple[np.ndarray, np.ndarray] | None:
 
         try:
             data = load_csv(
-                name, label=cfg.label, values=is_regression_run(cfg), drop=cfg.drop_columns or ()
+                data_file(cfg.dataset),  # where a sweep file or a run folder found it
+                label=cfg.label,
+                values=is_regression_run(cfg),
+                drop=cfg.drop_columns or (),
             )
         except CsvLabelError as exc:  # the label asked for, not the file, is the problem
             raise ConfigError(f"label: {exc}") from None
@@ -546,7 +550,7 @@ def csv_summary(cfg: RunConfig) -> dict[str, Any]:
         return {}
     from proplab.csvdata import CsvError
 
-    path = Path(str(cfg.dataset).strip())
+    path = data_file(cfg.dataset)
     values = is_regression_run(cfg)
     try:  # the run trained already: a file changed or gone since costs only these fields
         stat = path.stat()

@@ -58,6 +58,7 @@ from proplab.config import (
     is_mini_batch,
     weight_decay_divergence_note,
 )
+from proplab.datapath import data_file, from_record
 from proplab.history import History
 from proplab.metrics import r2_score
 from proplab.progress import PROGRESS_SECONDS, ProgressBar
@@ -199,7 +200,9 @@ def _versions() -> dict[str, str]:
 
 
 def read_run_config(run_dir: str | Path) -> RunConfig:
-    """The :class:`RunConfig` stored in a run folder's ``config.json`` (validated).
+    """The :class:`RunConfig` stored in a run folder's ``config.json`` (validated); a CSV
+    dataset is located at the file the run recorded (a :class:`~proplab.datapath.DataPath`)
+    while that file exists, so the run's data is found from any folder.
 
     Raises ConfigError, naming the file, for a folder without ``config.json``, a file
     that is not the JSON :func:`run_one` writes, a configuration with keys this
@@ -225,7 +228,10 @@ def read_run_config(run_dir: str | Path) -> RunConfig:
         )
     written_by = stored.get("versions", {}) if isinstance(stored.get("versions"), dict) else {}
     try:
-        return RunConfig.from_dict(values, source=str(path)).validate()
+        cfg = RunConfig.from_dict(values, source=str(path)).validate()
+        if dataload.is_csv(cfg.dataset):  # the recorded file, from whatever folder (csv23 M3)
+            cfg = cfg.replace(dataset=from_record(cfg.dataset, stored.get(DATA)))
+        return cfg
     except ConfigError as exc:
         import proplab
 
@@ -435,23 +441,28 @@ DATA = "data"  # config.json's record of the data file a run trained on
 
 
 def data_record(cfg: RunConfig) -> dict[str, Any] | None:
-    """What ``cfg``'s data file holds: ``{"file", "bytes", "sha256"}`` for a CSV dataset,
-    None for a generated or built-in one (:func:`data_fingerprint` records those) or a
-    file that cannot be read.
+    """What ``cfg``'s data file holds: ``{"file", "path", "bytes", "sha256"}`` for a CSV
+    dataset (``file`` the path as typed, ``path`` the absolute path of the file read), None
+    for a generated or built-in one (:func:`data_fingerprint` records those) or a file
+    that cannot be read.
 
     Stored in each run's ``config.json``, so a resumed sweep and ``proplab report`` can
-    tell that the file changed after the run trained on it. Hashed once per process and
-    file version (path, size, modification time): a sweep's runs share one hash.
+    tell that the file changed after the run trained on it, and a later command run from
+    another folder finds it by ``path`` (:func:`proplab.datapath.from_record`; csv23 M3).
+    Hashed once per process and file version (path, size, modification time): a sweep's
+    runs share one hash.
     """
     if not dataload.is_csv(str(cfg.dataset)):
         return None
-    path = Path(str(cfg.dataset).strip())
+    path = data_file(cfg.dataset)
     try:
         stat = path.stat()
-        digest = _sha256(str(path), stat.st_size, stat.st_mtime_ns)
+        real = path.resolve()
+        digest = _sha256(str(real), stat.st_size, stat.st_mtime_ns)
     except OSError:
         return None
-    return {"file": str(path), "bytes": stat.st_size, "sha256": digest}
+    typed = str(cfg.dataset).strip()
+    return {"file": typed, "path": str(real), "bytes": stat.st_size, "sha256": digest}
 
 
 @functools.lru_cache(maxsize=16)

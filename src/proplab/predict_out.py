@@ -56,12 +56,14 @@ def out_problem(out: Path, data: Path, run_dir: Path) -> str | None:
 
 def _training_file(run_dir: Path) -> Path | None:
     """The data file ``run_dir``'s config.json records (None: none, or unreadable; open_run
-    then says what is wrong with the run)."""
+    then says what is wrong with the run): where it was found when the run trained, else
+    (a run from before that was recorded) the path as typed, from here."""
+    from proplab.datapath import data_file, from_record
     from proplab.runio import read_json
 
     try:
-        record = read_json(run_dir / "config.json")
-        return Path(str(record["data"]["file"]))
+        record = read_json(run_dir / "config.json")["data"]
+        return data_file(from_record(str(record["file"]), record))
     except (OSError, ValueError, TypeError, KeyError):
         return None
 

@@ -197,7 +197,7 @@ def _sweep_into(
     for leftover in out.glob(".*.tmp"):
         if leftover.name.startswith(own):
             leftover.unlink(missing_ok=True)
-    write_text(out / SPEC_COPY, spec.text)
+    write_text(out / SPEC_COPY, spec.copy_text)  # with where its CSV files were found
     if folders.moves:
         apply_moves(folders.moves, out / RUNS_DIR)
         old, new = next(iter(folders.moves.items()))

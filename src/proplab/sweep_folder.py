@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from proplab.config import RunConfig
+from proplab.datapath import data_file
 from proplab.sweep_spec import SweepError, SweepSpec
 
 RUNS_DIR = "runs"
@@ -163,7 +164,7 @@ def survey(spec: SweepSpec, out: Path, figures: bool = False) -> FolderPlan:
     files: dict[str, dict[str, Any] | None] = {}  # each data file hashed once per sweep
 
     def data_now(cfg: RunConfig) -> dict[str, Any] | None:
-        key = str(cfg.dataset).strip()
+        key = str(data_file(cfg.dataset))  # the file, wherever the sweep file found it
         if key not in files:
             files[key] = data_record(cfg)
         return files[key]
@@ -313,7 +314,7 @@ def data_changes(
         record = _stored(out / RUNS_DIR / name)
         if record is None or record[1] is None or not is_finished(out / RUNS_DIR / name):
             continue
-        key = str(cfg.dataset).strip()
+        key = str(data_file(cfg.dataset))  # the file, wherever the sweep file found it
         if key not in files:
             files[key] = data_record(cfg)
         now = files[key]
@@ -404,7 +405,7 @@ def check_same_sweep(spec: SweepSpec, out: Path, replace: bool, stream: Any) -> 
         old = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):  # no sweep here yet (or an unreadable copy: replaced)
         return
-    new = tomllib.loads(spec.text)
+    new = tomllib.loads(spec.copy_text)  # as the copy would be written now
     if old == new:  # comments and layout do not make another sweep
         return
     old_title = str(old.get("title", "") or "Sweep")

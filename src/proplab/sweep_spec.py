@@ -41,9 +41,10 @@ from typing import Any
 from proplab.checks import did_you_mean
 from proplab.config import CONV_FIELDS, MOMENTUM_OPTIMIZERS, ConfigError, RunConfig
 from proplab.dataload import ALL_ZOO, drawn_with, is_csv, is_regression_task, regression_problem
+from proplab.datapath import DataPath, in_folder
 from proplab.runio import short_folder_name
 
-SPEC_KEYS = ("title", "description", "base", "vary", "experiment")
+SPEC_KEYS = ("title", "description", "data_files", "base", "vary", "experiment")
 EXPERIMENT_KEYS = ("name", "title", "section", "description", "optional", "base", "vary")
 SECTIONS = ("results", "discussion", "extras", "other")
 SEED_AXIS = "seed"
@@ -133,6 +134,30 @@ class SweepSpec:
     shared_axes: list[Axis]
     experiments: list[Experiment]
     runs: dict[str, RunConfig]  # run name -> validated config (deduplicated)
+    # each relative CSV path as written -> the absolute file it was found at (csv23 M3)
+    data_files: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def copy_text(self) -> str:
+        """The text a sweep writes into its folder (``sweep.toml``): the file's own, headed
+        by a ``data_files`` table naming where each relative CSV path was found, so the
+        copy (``proplab report``, a sweep rerun from it) reads the same files from its own
+        folder, which is not the sweep file's. A file that sets ``data_files`` itself (a
+        copy run again) is copied as it is."""
+        if not self.data_files or "data_files" in tomllib.loads(self.text):
+            return self.text
+        import json
+
+        # JSON's string escapes are TOML's (non-ASCII kept as it is: TOML has no surrogates)
+        table = ", ".join(
+            f"{json.dumps(typed, ensure_ascii=False)} = {json.dumps(file, ensure_ascii=False)}"
+            for typed, file in self.data_files.items()
+        )
+        return (
+            "# proplab sweep: where each relative CSV path below was found when this copy "
+            "was written\n"
+            f"data_files = {{ {table} }}\n{self.text}"
+        )
 
     @property
     def active_runs(self) -> dict[str, RunConfig]:
@@ -227,6 +252,8 @@ def parse_spec(text: str, path: Path | str = "<sweep>", *, check_build: bool = T
         raise SweepError(f"{path}: malformed TOML: {exc}{_unclosed_hint(text, str(exc))}") from None
     _check_keys(doc, SPEC_KEYS, f"{path}: top level")
     _check_text(doc, ("title", "description"), f"{path}: top level")
+    data_files: dict[str, str] = {}
+    doc = _locate_data_files(doc, path, data_files)
     base = _table(doc.get("base", {}), f"{path}: [base]")
     reference = _validated(base, f"{path}: [base]")
     shared = _axes(doc.get("vary", {}), base, f"{path}: [vary]")
@@ -260,9 +287,44 @@ def parse_spec(text: str, path: Path | str = "<sweep>", *, check_build: bool = T
         shared_axes=shared,
         experiments=experiments,
         runs=runs,
+        data_files=data_files,
     )
     _check_data_and_models(spec, check_build)
     return spec
+
+
+def _locate_data_files(doc: dict[str, Any], path: Path, found: dict[str, str]) -> dict[str, Any]:
+    """``doc`` with every ``dataset`` value that is a relative CSV path located (a
+    :class:`~proplab.datapath.DataPath`): relative to the sweep file's folder, as in most
+    tools' configuration files, unless the file's ``data_files`` table names where it is
+    (a sweep folder's copy of the file); a path not found there is read from the current
+    folder, as before (csv23 M3). ``found`` gets each located path's file. The values stay
+    the text as written, so run names do not change."""
+    where = f"{path}: data_files"
+    recorded = doc.get("data_files", {})
+    if not isinstance(recorded, dict) or not all(
+        isinstance(v, str) and v.strip() for v in recorded.values()
+    ):
+        raise SweepError(
+            f"{where}: must be a table of CSV paths as written = the files they stand for "
+            f'(data_files = {{ "iris.csv" = "/home/me/data/iris.csv" }}), got {_show(recorded)}'
+        )
+    folder = Path(os.path.abspath(path)).parent
+
+    def locate(value: Any, key: str) -> Any:
+        if isinstance(value, dict):
+            return {k: locate(v, k) for k, v in value.items()}
+        if isinstance(value, list):
+            return [locate(v, key) for v in value]
+        if key != DATASET_AXIS or not isinstance(value, str) or not is_csv(value):
+            return value
+        typed = value.strip()
+        located = in_folder(value, folder, recorded.get(typed) or recorded.get(value))
+        if isinstance(located, DataPath):
+            found[typed] = str(located.file)
+        return located
+
+    return {k: v if k == "data_files" else locate(v, k) for k, v in doc.items()}
 
 
 def _check_keys(table: dict[str, Any], accepted: Sequence[str], where: str) -> None:

@@ -35,6 +35,7 @@ import numpy as np
 from proplab import dataload
 from proplab import experiments as ex
 from proplab.config import ConfigError, build_loss
+from proplab.datapath import data_file, is_relative, looked_in
 from proplab.runio import read_csv, read_json
 from proplab.sweep_folder import RUNS_DIR
 
@@ -113,18 +114,23 @@ def _verify(check: RunCheck, rerun: bool) -> None:
         )
         return
     summary = read_json(folder / ex.SUMMARY)
-    csv = Path(str(cfg.dataset).strip())
-    if dataload.is_csv(str(cfg.dataset)) and not csv.is_absolute() and not csv.exists():
-        # a run records its CSV path as typed: relative to the folder it was trained from,
-        # not a difference in the run (csv23 M3)
-        check.unchecked = (
-            f"its data file {str(csv)!r} is not found from here ({Path.cwd()}); run verify "
-            "from the folder the run was trained in"
-        )
-        return
-    cfg, prep = ex.prepare_run(cfg)
     recorded = read_json(folder / ex.CONFIG).get(ex.DATA)
-    _check_data(check, cfg, prep, recorded)
+    if dataload.is_csv(str(cfg.dataset)) and not data_file(cfg.dataset).is_file():
+        # neither where the run recorded it nor as typed from here: a file moved or deleted
+        # is no difference in the run (csv23 M3); read_run_config located it if it could
+        typed = str(cfg.dataset).strip()
+        check.unchecked = f"its data file {typed!r} is not found{looked_in(typed, recorded)}"
+        if is_relative(typed) and not (isinstance(recorded, dict) and "path" in recorded):
+            check.unchecked += "; run verify from the folder the run was trained in"
+        return
+    # a CSV file's bytes first: a changed file may no longer load as the run's data, and
+    # the check must still say that the data is what differs
+    csv_record = isinstance(recorded, dict) and ex.ARRAYS not in recorded
+    if csv_record:
+        _check_data(check, cfg, None, recorded)
+    cfg, prep = ex.prepare_run(cfg)
+    if not csv_record:
+        _check_data(check, cfg, prep, recorded)
     _check_scores(check, cfg, prep, summary, recorded)
     _check_history(check, summary)
     if rerun:
@@ -145,9 +151,16 @@ def _check_data(check: RunCheck, cfg: Any, prep: Any, recorded: Any) -> None:
     else:  # a CSV file: its bytes
         file = ex.data_record(cfg) or {}
         if file.get("sha256") != recorded.get("sha256"):
+            # the file read now, when it is not the one the run recorded (moved, or another
+            # file of that name from here)
+            elsewhere = (
+                f" (read from {file['path']})"
+                if file.get("path") != recorded.get("path") and file.get("path")
+                else ""
+            )
             differ.append(
                 f"{recorded.get('file')} sha256 {str(recorded.get('sha256'))[:12]} recorded, "
-                f"{str(file.get('sha256'))[:12]} now"
+                f"{str(file.get('sha256'))[:12]} now{elsewhere}"
             )
     if differ:
         check.problems.append("data differ: " + ", ".join(differ))
