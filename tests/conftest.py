@@ -7,6 +7,7 @@ import signal
 import numpy as np
 import pytest
 
+from proplab import experiments
 from proplab.data import generate_xor_easy
 
 
@@ -48,3 +49,14 @@ def fit_pressing_ctrl_c(at_epoch: int = 7):
         return train.fit(*args, **{**kwargs, "callback": press, "callback_every": 1})
 
     return fit_with_ctrl_c
+
+
+@pytest.fixture
+def no_figures(monkeypatch):
+    """run_one without its figures (matplotlib's ~2 s): the printed lines are the same."""
+    real = experiments.run_one
+
+    def run_one(cfg, run_dir, **kwargs):
+        return real(cfg, run_dir, **{**kwargs, "figures": False})
+
+    monkeypatch.setattr(experiments, "run_one", run_one)

@@ -11,19 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from proplab import experiments
 from proplab.cli import main
-
-
-@pytest.fixture
-def no_figures(monkeypatch):
-    """run_one without its figures (matplotlib's ~2 s): the printed lines are the same."""
-    real = experiments.run_one
-
-    def run_one(cfg, run_dir, **kwargs):
-        return real(cfg, run_dir, **{**kwargs, "figures": False})
-
-    monkeypatch.setattr(experiments, "run_one", run_one)
 
 
 def loss_epochs(text: str) -> list[int]:

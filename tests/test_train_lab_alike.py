@@ -6,21 +6,8 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from proplab import experiments
 from proplab.cli import build_parser, main
-
-
-@pytest.fixture
-def no_figures(monkeypatch):
-    """run_one without its figures (matplotlib's ~2 s): the printed lines are the same."""
-    real = experiments.run_one
-
-    def run_one(cfg, run_dir, **kwargs):
-        return real(cfg, run_dir, **{**kwargs, "figures": False})
-
-    monkeypatch.setattr(experiments, "run_one", run_one)
 
 
 def loss_lines(text: str) -> list[str]:
