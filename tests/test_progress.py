@@ -31,7 +31,7 @@ class Clock:
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     fake = Clock()
     monkeypatch.setattr(progress, "time", SimpleNamespace(perf_counter=fake))
-    monkeypatch.setenv("COLUMNS", "80")  # shutil.get_terminal_size reads it first
+    monkeypatch.setenv("COLUMNS", "80")  # progress.line_width reads it first
     return fake
 
 

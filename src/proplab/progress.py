@@ -8,7 +8,7 @@ output (the lab's printed lines go to stdout, the bar to stderr).
 from __future__ import annotations
 
 import math
-import shutil
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -76,7 +76,7 @@ class ProgressBar:
         head = f"{self.unit} {self.count:>{len(str(self.total))}}/{self.total}"
         per = "ep" if self.unit == "epoch" else self.unit[0]  # ep/s, or w/s for weights
         tail = f" {100 * frac:3.0f}% {self.postfix:<24} {_rate(rate, per):>9} ETA {_clock(eta)}"
-        width = shutil.get_terminal_size((80, 20)).columns - 1
+        width = line_width(self.stream)
         # a long description (a CSV file's path) gives way before the ETA is cut off
         desc = _shortened(self.desc, width - len(head) - len(tail) - 1)
         head = f"{desc} {head}" if desc else head
@@ -127,6 +127,25 @@ class ProgressBar:
             )
 
         return callback
+
+
+def line_width(stream: Any = None) -> int:
+    """The columns a line redrawn in place on ``stream`` may fill: the terminal's width
+    less one (a line that fills the last column wraps on some terminals, and ``\\r`` then
+    redraws only its last row). The width is ``$COLUMNS``, else that of ``stream``'s
+    terminal, else stdout's (``proplab lab > log``: the progress still goes to the
+    terminal on stderr), else 80."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns) - 1
+    for s in (stream, sys.__stdout__):
+        try:
+            size = os.get_terminal_size(s.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):  # no descriptor, or not a terminal
+            continue
+        if size > 0:
+            return size - 1
+    return 79
 
 
 def _shortened(desc: str, room: int) -> str:
