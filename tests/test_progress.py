@@ -31,7 +31,7 @@ class Clock:
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     fake = Clock()
     monkeypatch.setattr(progress, "time", SimpleNamespace(perf_counter=fake))
-    monkeypatch.setenv("COLUMNS", "80")  # shutil.get_terminal_size reads it first
+    monkeypatch.setenv("COLUMNS", "80")  # progress.line_width reads it first
     return fake
 
 
@@ -89,19 +89,44 @@ def test_updates_redraw_at_most_every_min_interval_unless_forced(clock):
     assert out.getvalue().count("\r") == 3
 
 
-def test_a_narrow_terminal_cuts_the_line_and_drops_a_bar_under_5_columns(clock, monkeypatch):
+def test_a_narrow_terminal_drops_the_padding_and_a_bar_under_5_columns(clock, monkeypatch):
     # no time has passed: rate 0, ETA "?"; the head "epoch  50/100" is 13 columns and
-    # the tail 46 ("  50% ", 24 for the postfix, 10 for the rate, " ETA ?")
+    # the tail 46 ("  50% ", 24 for the postfix, 10 for the rate, " ETA ?"): 59 do not
+    # fit in 29, so the fields go one space apart, which fits
     monkeypatch.setenv("COLUMNS", "30")
     bar, out = _bar(100)
     bar.update(50, force=True)
-    assert len(out.getvalue()) == 1 + 29 and "[" not in out.getvalue()
+    assert out.getvalue() == "\repoch 50/100 50% 0 ep/s ETA ?"
     # 68 columns: 67 for the line, 67 - 13 - 46 - 3 = 5 for a bar, still drawn
     # (half of 5 is 2.5, which rounds to 2)
     monkeypatch.setenv("COLUMNS", "68")
     bar, out = _bar(100)
     bar.update(50, force=True)
     assert "epoch  50/100 [##---] " in out.getvalue() and len(out.getvalue()) == 1 + 67
+
+
+@pytest.mark.parametrize(
+    ("columns", "line"),
+    [
+        (60, "epoch 100/20000 0% loss 0.249 acc 52.4% 20 ep/s ETA 16:35"),  # 57 columns
+        (57, "epoch 100/20000 0% loss 0.249 acc 52.4% ETA 16:35"),  # the rate goes first
+        (49, "epoch 100/20000 0% loss 0.249 acc 52.4%"),  # then the ETA
+        (40, "epoch 100/20000 0% loss 0.249 acc 52.4%"),  # 39 columns: all of the accuracy
+        (39, "epoch 100/20000 0% loss 0.249"),  # then the postfix's items, the last first
+        (29, "epoch 100/20000 0%"),
+        (18, "epoch 100/20000"),  # then the percentage
+        (15, "100/20000"),  # a terminal narrower than the count with its unit
+        (9, ""),
+    ],
+)
+def test_a_narrow_terminal_drops_whole_fields_never_digits(clock, monkeypatch, columns, line):
+    # env24 L8: in 40 columns "acc 52.4%" came out as "acc 5", the line cut mid-number.
+    # 100 of 20 000 epochs in 5 s: 20 a second, the other 19 900 take 995 s (16:35)
+    monkeypatch.setenv("COLUMNS", str(columns))
+    bar, out = _bar(20000)
+    clock.now += 5.0
+    bar.update(100, "loss 0.249 acc 52.4%", force=True)
+    assert out.getvalue() == "\r" + line
 
 
 @pytest.mark.parametrize(
@@ -123,10 +148,11 @@ def test_a_long_description_gives_way_before_the_eta(clock, monkeypatch, columns
     line = out.getvalue()[1:]
     assert line.startswith(head) and line.endswith("  10 ep/s ETA 32:50"), line
     assert len(line) <= columns - 1  # the line never wraps
-    # in 30 columns not even 4 are left: the name goes, then the line is cut at its end
+    # in 30 columns not even 4 are left: the name goes, and so do the padding and the rate
+    # (10 ep/s), whole; the ETA (19 699 epochs at 10.03 a second: 32:43) stays
     monkeypatch.setenv("COLUMNS", "30")
     bar.update(301, force=True)
-    assert out.getvalue().split("\r")[-1].startswith("epoch   301/20000   2%")
+    assert out.getvalue().split("\r")[-1].rstrip() == "epoch 301/20000 2% ETA 32:43"
 
 
 def test_a_shorter_line_blanks_what_is_left_of_the_longer_one(clock, monkeypatch):
@@ -135,7 +161,8 @@ def test_a_shorter_line_blanks_what_is_left_of_the_longer_one(clock, monkeypatch
     monkeypatch.setenv("COLUMNS", "40")  # the window shrinks: 39 columns
     bar.update(60, force=True)
     last = out.getvalue().split("\r")[-1]
-    assert len(last) == 79 and last.endswith(" " * 40) and last.startswith("epoch  60/100")
+    # the padded line (62 columns) does not fit: fields one space apart, 29 columns
+    assert last == "epoch 60/100 60% 0 ep/s ETA ?" + " " * 50
 
 
 def test_clear_blanks_the_line_once(clock):

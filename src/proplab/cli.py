@@ -14,6 +14,7 @@ options and the RunConfig they make live in :mod:`proplab.cli_flags`, the comman
 from __future__ import annotations
 
 import argparse
+import codecs
 import os
 import re
 import signal
@@ -564,8 +565,45 @@ class _ReaderGone:
         return getattr(self.stream, name)
 
 
+# what a stdout that cannot encode them gets for the few non-ASCII signs proplab prints
+# (PYTHONIOENCODING=ascii, or LC_ALL=C with UTF-8 mode off): "0.91 +- 0.02", "R^2"
+_PLAIN = {"±": "+-", "²": "^2", "·": "*", "→": "->", "–": "-", "−": "-", "…": "...", "µ": "u"}
+_PLAIN_ERRORS = "proplab.plain"
+
+
+def _plain_text(exc: UnicodeError) -> tuple[str | bytes, int]:
+    """A codec error handler: :data:`_PLAIN`'s stand-ins, anything else backslash-escaped
+    (as Python's stderr does), instead of a UnicodeEncodeError after the work is done.
+    A byte a file name had that the locale could not decode is written back as it was
+    (as ``surrogateescape``, the C locale's handler, does)."""
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    c = exc.object[exc.start]  # one at a time: the encoder calls again for the next
+    if "\udc80" <= c <= "\udcff":
+        return bytes([ord(c) - 0xDC00]), exc.start + 1
+    return _PLAIN.get(c) or c.encode("ascii", "backslashreplace").decode(), exc.start + 1
+
+
+codecs.register_error(_PLAIN_ERRORS, _plain_text)
+
+
+def _plain_stdout(stream: Any) -> str | None:
+    """Have ``stream`` write :func:`_plain_text` for what its encoding cannot encode;
+    return its errors handler before, to restore (``None``: left as it was)."""
+    errors = getattr(stream, "errors", None)
+    # "surrogateescape": Python's choice for a C locale's stdio (LC_ALL=C, UTF-8 mode off)
+    if errors not in ("strict", "surrogateescape") or not hasattr(stream, "reconfigure"):
+        return None
+    try:
+        stream.reconfigure(errors=_PLAIN_ERRORS)
+    except (ValueError, OSError):  # closed or detached: leave it
+        return None
+    return errors
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI with ``argv`` (default ``sys.argv[1:]``); return the exit code."""
+    errors = _plain_stdout(sys.stdout)
     out = _ReaderGone(sys.stdout)
     sys.stdout = out
     try:
@@ -573,6 +611,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         out.flush()  # what is still buffered: the reader may have gone meanwhile
     finally:
         sys.stdout = out.stream
+        if errors is not None:
+            try:
+                out.stream.reconfigure(errors=errors)
+            except (ValueError, OSError):  # closed, or a reader gone with output buffered
+                pass
     return EXIT_BROKEN_PIPE if out.gone else code
 
 

@@ -8,7 +8,7 @@ output (the lab's printed lines go to stdout, the bar to stderr).
 from __future__ import annotations
 
 import math
-import shutil
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -57,7 +57,9 @@ class ProgressBar:
         self.postfix = ""
 
     def update(self, count: int, postfix: str = "", force: bool = False) -> None:
-        """Set progress to ``count`` steps; redraw if enough time has passed."""
+        """Set progress to ``count`` steps; redraw if enough time has passed. ``postfix``
+        is ``name value`` items (``loss 0.0123 acc 95.2%``): a narrow terminal leaves
+        them out whole, the last first."""
         self.count, self.postfix = count, postfix
         if not self.enabled:
             return
@@ -72,18 +74,26 @@ class ProgressBar:
         rate = self.count / elapsed if elapsed > 0 else 0.0
         # a count past the total (a caller's extra steps) has nothing left: ETA 0:00
         eta = max(self.total - self.count, 0) / rate if rate > 0 else math.nan
+        per = "ep" if self.unit == "epoch" else self.unit[0]  # ep/s, or w/s for weights
+        width = line_width(self.stream)
         # fixed-width fields keep the bar from jumping as the numbers change
         head = f"{self.unit} {self.count:>{len(str(self.total))}}/{self.total}"
-        per = "ep" if self.unit == "epoch" else self.unit[0]  # ep/s, or w/s for weights
         tail = f" {100 * frac:3.0f}% {self.postfix:<24} {_rate(rate, per):>9} ETA {_clock(eta)}"
-        width = shutil.get_terminal_size((80, 20)).columns - 1
-        # a long description (a CSV file's path) gives way before the ETA is cut off
-        desc = _shortened(self.desc, width - len(head) - len(tail) - 1)
-        head = f"{desc} {head}" if desc else head
-        bar_width = max(width - len(head) - len(tail) - 3, 0)
-        filled = int(round(bar_width * frac))
-        bar = f" [{'#' * filled}{'-' * (bar_width - filled)}]" if bar_width >= 5 else ""
-        line = (head + bar + tail)[:width]
+        if len(head) + len(tail) <= width:
+            # a long description (a CSV file's path) gives way before the ETA is cut off
+            desc = _shortened(self.desc, width - len(head) - len(tail) - 1)
+            head = f"{desc} {head}" if desc else head
+            bar_width = max(width - len(head) - len(tail) - 3, 0)
+            filled = int(round(bar_width * frac))
+            bar = f" [{'#' * filled}{'-' * (bar_width - filled)}]" if bar_width >= 5 else ""
+            line = head + bar + tail
+        else:  # a narrow terminal: no padding, and whole fields give way, never digits
+            fields = [f"{self.unit} {self.count}/{self.total}", f"{100 * frac:.0f}%"]
+            fields += [*_pairs(self.postfix), _rate(rate, per), f"ETA {_clock(eta)}"]
+            n = len(fields)
+            # the rate first, then the ETA, the postfix's items from the last, the percentage
+            line = _squeezed(fields, [n - 2, n - 1, *range(n - 3, 0, -1)], width)
+            line = line or _squeezed([f"{self.count}/{self.total}"], [], width)
         self.stream.write("\r" + line + " " * max(len(self._line) - len(line), 0))
         self.stream.flush()
         self._line = line
@@ -127,6 +137,46 @@ class ProgressBar:
             )
 
         return callback
+
+
+def line_width(stream: Any = None) -> int:
+    """The columns a line redrawn in place on ``stream`` may fill: the terminal's width
+    less one (a line that fills the last column wraps on some terminals, and ``\\r`` then
+    redraws only its last row). The width is ``$COLUMNS``, else that of ``stream``'s
+    terminal, else stdout's (``proplab lab > log``: the progress still goes to the
+    terminal on stderr), else 80."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns) - 1
+    for s in (stream, sys.__stdout__):
+        try:
+            size = os.get_terminal_size(s.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):  # no descriptor, or not a terminal
+            continue
+        if size > 0:
+            return size - 1
+    return 79
+
+
+def _pairs(postfix: str) -> list[str]:
+    """``"loss 0.0123 acc 95.2%"`` -> ``["loss 0.0123", "acc 95.2%"]``: a postfix's
+    ``name value`` items, which a narrow terminal drops whole, last first."""
+    words = postfix.split()
+    return [" ".join(words[i : i + 2]) for i in range(0, len(words), 2)]
+
+
+def _squeezed(fields: list[str], dropped: list[int], width: int) -> str:
+    """``fields`` one space apart in at most ``width`` columns, leaving out whole fields
+    in the order of their indices in ``dropped`` until the line fits; ``""`` if it never
+    does."""
+    kept = list(range(len(fields)))
+    for i in [-1, *dropped]:
+        if i >= 0:
+            kept.remove(i)
+        line = " ".join(fields[k] for k in kept)
+        if len(line) <= width:
+            return line
+    return ""
 
 
 def _shortened(desc: str, room: int) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import os
+import shlex
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -89,8 +90,8 @@ def build_report(
         )
     if not (out / SPEC_COPY).is_file():
         raise SweepError(
-            f"{out}: not a sweep folder (no {SPEC_COPY}); run `proplab sweep FILE.toml --out {out}` "
-            "or `proplab lab` first"
+            f"{out}: not a sweep folder (no {SPEC_COPY}); run "
+            f"`proplab sweep FILE.toml --out {shlex.quote(str(out))}` or `proplab lab` first"
         )
     spec = load_spec(out / SPEC_COPY)
     # a CSV file edited since its runs trained: the figures would draw the new file's

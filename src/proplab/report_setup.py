@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import math
+import shlex
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -207,8 +208,16 @@ def setup_section(
     jobs = (calls[-1].get("jobs") or 2) if calls else 2  # as the last call had it
     doc.add(
         Para("Rebuild this report from the run folders, or rerun (finished runs are reused):"),
-        Code(f"proplab report {out}\nproplab sweep {out / SPEC_COPY} --out {out} --jobs {jobs}"),
+        Code(rebuild_commands(out, jobs)),
     )
+
+
+def rebuild_commands(out: Path, jobs: int | str) -> str:
+    """The two lines that rebuild the report of ``out`` and rerun its sweep (``--jobs jobs``,
+    as its sweep log has it), quoted for a shell: a folder such as ``My runs (1)`` pastes as
+    one argument, not a syntax error."""
+    folder, spec = shlex.quote(str(out)), shlex.quote(str(out / SPEC_COPY))
+    return f"proplab report {folder}\nproplab sweep {spec} --out {folder} --jobs {jobs}"
 
 
 _SHOWN_FIELDS = (

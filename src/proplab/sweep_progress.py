@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import math
+import os
 import sys
 import time
 from typing import Any
+
+from proplab.progress import line_width
+
+# what a line too wide for the terminal leaves out first (the run count always stays): a
+# line that wraps is redrawn over its last row only, and every redraw leaves a stale row
+DROPPED_FIRST = ("elapsed", "share", "diverged", "failed", "remaining")
 
 
 class Progress:
@@ -25,21 +32,51 @@ class Progress:
         self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
         self._last = -math.inf
         self._drawn = False  # a progress line is on the terminal, without its end of line
+        self._drawn_width = 0  # its length
+        # a dumb terminal (Emacs's shell, some IDE consoles) shows ESC[K as text: blank
+        # the line with spaces instead
+        self.dumb = os.environ.get("TERM") == "dumb"
         self.shown = shown
 
     def line(self) -> str:
+        """The whole line (a log's; a terminal's is :meth:`fitted` to its width)."""
+        return "".join(text for _, text in self._parts())
+
+    def _parts(self) -> list[tuple[str, str]]:
+        """The line's parts in order, each with its name in :data:`DROPPED_FIRST`."""
         elapsed = time.perf_counter() - self.start
         done = self.cost_done + self.in_flight
         eta = "?"
         if done > 0:
             eta = _clock(elapsed / done * max(self.cost_total - done, 0.0))
-        share = f", {100 * done / self.cost_total:.0f} % of the work" if self.cost_total else ""
-        failed = f", {self.failed} failed" if self.failed else ""
-        diverged = f" ({self.diverged} diverged)" if self.diverged else ""
-        return (
-            f"sweep: {self.done}/{self.total} runs done{diverged}{failed}{share}, "
-            f"elapsed {_clock(elapsed)}, remaining ~{eta}"
-        )
+        parts = [("count", f"sweep: {self.done}/{self.total} runs done")]
+        if self.diverged:
+            parts.append(("diverged", f" ({self.diverged} diverged)"))
+        if self.failed:
+            parts.append(("failed", f", {self.failed} failed"))
+        if self.cost_total:
+            parts.append(("share", f", {100 * done / self.cost_total:.0f} % of the work"))
+        parts.append(("elapsed", f", elapsed {_clock(elapsed)}"))
+        parts.append(("remaining", f", remaining ~{eta}"))
+        return parts
+
+    def fitted(self, note: str, width: int) -> str:
+        """The line, and ``note`` (the run just finished) after it, in at most ``width``
+        columns: the note goes first, then whole parts in the order of
+        :data:`DROPPED_FIRST`, never part of a number."""
+        parts = self._parts()
+        line = "".join(text for _, text in parts)
+        if note and len(line) + 2 + len(note) <= width:
+            return f"{line}  {note}"
+        for name in DROPPED_FIRST:
+            if len(line) <= width:
+                return line
+            parts = [(n, text) for n, text in parts if n != name]
+            line = "".join(text for _, text in parts)
+        if len(line) <= width:
+            return line
+        short = f"{self.done}/{self.total}"  # a terminal narrower than "sweep: 1/2 runs done"
+        return short if len(short) <= width else ""
 
     def replan(self, cost: float) -> None:
         """The work still to do is ``cost`` in all, in new units (before any progress)."""
@@ -69,7 +106,7 @@ class Progress:
         """A line of its own above the progress line (on a terminal, the progress line
         is cleared first and drawn again under it at the next update)."""
         if self._drawn:
-            self.stream.write("\r\033[K")
+            self._clear()
             self._drawn = False
             self._last = -math.inf  # draw it again at once
         self.stream.write(text + "\n")
@@ -80,14 +117,25 @@ class Progress:
         if not self.shown or (not final and now - self._last < min_interval):
             return
         if self.tty:
-            self.stream.write("\r\033[K" + self.line() + (f"  {note}" if note else ""))
-            self._drawn = not final
+            line = self.fitted(note, line_width(self.stream))
+            self._clear()
+            self.stream.write(line)
+            self._drawn, self._drawn_width = not final, len(line)
             if final:
                 self.stream.write("\n")
         else:
             self.stream.write(self.line() + "\n")
         self._last = now
         self.stream.flush()
+
+    def _clear(self) -> None:
+        """Blank the progress line on the terminal and go back to its start."""
+        if not self.dumb:
+            self.stream.write("\r\033[K")
+        elif self._drawn:
+            self.stream.write("\r" + " " * self._drawn_width + "\r")
+        else:
+            self.stream.write("\r")
 
     def close(self) -> None:
         if self._drawn:
