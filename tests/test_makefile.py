@@ -115,7 +115,9 @@ def test_make_help_names_every_target(project: Path) -> None:
     result = make(project, "help")
     assert result.returncode == 0, result.stderr
     phony = next(
-        line for line in (project / "Makefile").read_text().splitlines() if line.startswith(".PHONY")
+        line
+        for line in (project / "Makefile").read_text().splitlines()
+        if line.startswith(".PHONY")
     )
     targets = phony.split(":", 1)[1].split()
     assert len(targets) >= 8
