@@ -1,0 +1,92 @@
+"""Follow-ups of session 24's fixes (verify24 M1, M2, L2, L3, L4; L1 is in
+tests/test_playground_browser.py)."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+
+import numpy as np
+
+from proplab.cli import main
+from proplab.verify import verify_run
+
+SWEEP = """title = "old"
+[base]
+dataset = "data.csv"
+label = "label"
+epochs = 20
+optimizer = "adam"
+lr = 0.01
+[vary]
+seed = [0, 1]
+"""
+
+
+def points(path: Path, n: int, seed: int = 0) -> Path:
+    """``n`` rows ``a,b,label`` (label: a > b) at ``path``, its folder made."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    rows = ["a,b,label", *(f"{a:.4f},{b:.4f},{int(a > b)}" for a, b in rng.random((n, 2)))]
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+# ----------------------------------------- M1: an old sweep folder read from elsewhere
+
+
+def old_sweep_folder(tmp_path: Path, monkeypatch) -> tuple[Path, Path]:
+    """A sweep of ``C/sw.toml`` (``dataset = "data.csv"``, beside it) into ``out``, made
+    to look as proplab wrote it before runs recorded their file: no ``data.path`` in the
+    runs' config.json, no ``data_files`` in the copy. Returns (sweep file, out)."""
+    c = tmp_path / "C"
+    points(c / "data.csv", 80)
+    (c / "sw.toml").write_text(SWEEP)
+    out = tmp_path / "out"
+    monkeypatch.chdir(c)
+    assert main(["sweep", "sw.toml", "--out", str(out), "--no-progress"]) == 0
+    for config in out.glob("runs/*/config.json"):
+        stored = json.loads(config.read_text())
+        del stored["data"]["path"]
+        config.write_text(json.dumps(stored, indent=2))
+    (out / "sweep.toml").write_text(SWEEP)
+    return c / "sw.toml", out
+
+
+def test_an_old_sweep_folder_resumed_elsewhere_is_reported_and_verified_from_a_third(
+    tmp_path, monkeypatch, capsys
+):
+    file, out = old_sweep_folder(tmp_path, monkeypatch)
+    runs = {p: p.read_bytes() for p in out.glob("runs/*/*") if p.is_file()}
+    (tmp_path / "E").mkdir()
+    (tmp_path / "F").mkdir()
+    monkeypatch.chdir(tmp_path / "E")
+    assert main(["sweep", str(file), "--out", str(out), "--no-progress"]) == 0
+    assert "2 of 2 runs already finished" in capsys.readouterr().err
+    copy = tomllib.loads((out / "sweep.toml").read_text())
+    assert copy["data_files"] == {"data.csv": str(tmp_path / "C" / "data.csv")}
+    monkeypatch.chdir(tmp_path / "F")  # neither the sweep file's folder nor the resume's
+    assert main(["verify", str(out), "--no-progress"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "2 of 2 runs agree"
+    assert main(["report", str(out)]) == 0
+    assert "80 samples of 2 features" in (out / "report.md").read_text()
+    # the finished runs' files are read, never rewritten
+    assert {p: p.read_bytes() for p in runs} == runs
+
+
+def test_a_sweeps_run_whose_copy_names_a_missing_file_says_where_it_looked(
+    tmp_path, monkeypatch, capsys
+):
+    file, out = old_sweep_folder(tmp_path, monkeypatch)
+    (tmp_path / "E").mkdir()
+    monkeypatch.chdir(tmp_path / "E")
+    assert main(["sweep", str(file), "--out", str(out), "--no-progress"]) == 0
+    (tmp_path / "C" / "data.csv").rename(tmp_path / "moved.csv")
+    run = sorted((out / "runs").iterdir())[0]
+    check = verify_run(run)
+    assert check.unchecked == (
+        f"its data file 'data.csv' is not found at {tmp_path / 'C' / 'data.csv'} (where "
+        f"{out / 'sweep.toml'} names it) nor from here ({tmp_path / 'E'}); run verify from "
+        "the folder the run was trained in"
+    )
