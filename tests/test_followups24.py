@@ -8,8 +8,10 @@ import tomllib
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from proplab.cli import main
+from proplab.csvdata import CsvError, load_csv
 from proplab.verify import verify_run
 
 SWEEP = """title = "old"
@@ -90,3 +92,34 @@ def test_a_sweeps_run_whose_copy_names_a_missing_file_says_where_it_looked(
         f"{out / 'sweep.toml'} names it) nor from here ({tmp_path / 'E'}); run verify from "
         "the folder the run was trained in"
     )
+
+
+# ----------------------------- M2: a decimal comma that may be a thousands separator
+
+
+def test_three_decimals_after_a_comma_are_refused_naming_both_readings(tmp_path):
+    # weight in kg with a decimal comma, as the height beside it: the hint "write the number
+    # without thousands separators" made 96,573 kg 96573 kg
+    rows = ["height;weight;label", "1,70;96,573;1", "1,56;-48,484;0", "1,81;75,125;1"]
+    path = tmp_path / "dc3.csv"
+    path.write_text("\n".join(rows) + "\n")
+    with pytest.raises(CsvError) as err:
+        load_csv(path)
+    assert str(err.value) == (
+        f"{path}: line 2, column 'weight': '96,573' is not a number (96.573 with a decimal "
+        "comma, or 96573 with a thousands separator? write the one it is)"
+    )
+    path.write_text("\n".join(rows).replace("96,573", "96.573") + "\n")
+    with pytest.raises(CsvError) as err:
+        load_csv(path)  # beside a decimal point: the same hint, its sign kept
+    assert str(err.value).endswith(
+        "line 3, column 'weight': '-48,484' is not a number (-48.484 with a decimal comma, "
+        "or -48484 with a thousands separator? write the one it is)"
+    )
+    # the decimal reading, written as the hint says, is read as meant
+    path.write_text("height;weight;label\n1,70;96.573;1\n1,56;-48.484;0\n1,81;75.125;1\n")
+    assert load_csv(path).x.tolist() == [[1.7, 96.573], [1.56, -48.484], [1.81, 75.125]]
+    # more than one group is a thousands separator only: the hint as before
+    path.write_text("x;y\n1.5;0\n1,234,567;1\n")
+    with pytest.raises(CsvError, match=r"\(thousands separators\? write the number without"):
+        load_csv(path)
