@@ -10,8 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import proplab as pl
+from proplab.callbacks import train
 from proplab.cli import main
 from proplab.csvdata import CsvError, load_csv
+from proplab.train_text import format_epoch_line
 from proplab.verify import verify_run
 
 SWEEP = """title = "old"
@@ -56,6 +59,7 @@ def old_sweep_folder(tmp_path: Path, monkeypatch) -> tuple[Path, Path]:
     return c / "sw.toml", out
 
 
+@pytest.mark.slow
 def test_an_old_sweep_folder_resumed_elsewhere_is_reported_and_verified_from_a_third(
     tmp_path, monkeypatch, capsys
 ):
@@ -123,3 +127,52 @@ def test_three_decimals_after_a_comma_are_refused_naming_both_readings(tmp_path)
     path.write_text("x;y\n1.5;0\n1,234,567;1\n")
     with pytest.raises(CsvError, match=r"\(thousands separators\? write the number without"):
         load_csv(path)
+
+
+# ------------------------------------------ L4: the line of the epoch tol stopped at
+
+
+def test_a_run_stopped_by_tol_logs_its_last_epochs_line():
+    x, y = pl.generate_xor_easy()
+    model = pl.mlp(2, 10, 1, rng=np.random.default_rng(0))
+    lines: list[str] = []
+    history = pl.fit(
+        model, pl.MSELoss(), pl.SGD(model.parameters(), lr=2.0), x, y, 50000,
+        tol=5e-2, print_every=100, log=lines.append,
+    )  # fmt: skip
+    last = history.epochs_run
+    assert history.stop_reason == "converged" and last % 100 != 0
+    expected = [*range(100, last, 100), last]
+    assert lines == [format_epoch_line(e, history.loss[e - 1]) for e in expected]
+
+
+def test_a_stack_whose_last_replica_stops_by_tol_logs_that_epochs_line():
+    x, y = pl.generate_xor_easy()
+    stack = pl.mlp(2, 10, 1, seeds=[0, 1])
+    lines: list[str] = []
+    history = pl.fit(
+        stack, pl.MSELoss(), pl.SGD(stack.parameters(), lr=np.array([2.0, 2.0])), x, y,
+        50000, tol=5e-2, print_every=100, log=lines.append,
+    )  # fmt: skip
+    last = history.epochs_run
+    stops = list(history.replica_stop_epoch)
+    assert history.stop_reason == "converged" and last == max(stops) and last % 100 != 0
+    assert min(stops) < last  # one replica stopped before: the line is the other's loss
+    final = history.replica(stops.index(last)).loss[-1]
+    assert lines[-1] == format_epoch_line(last, final)
+    assert len(lines) == last // 100 + 1
+
+
+@pytest.mark.parametrize("stop", [{"tol": 5e-2}, {"min_improvement": 1e-3, "n_iter_no_change": 5}])
+def test_train_logs_the_line_of_the_epoch_a_stop_ended_on(stop):
+    x, y = pl.generate_xor_easy()
+    model = pl.mlp(2, 10, 1, rng=np.random.default_rng(0))
+    lines: list[str] = []
+    history = train(
+        model, pl.MSELoss(), pl.SGD(model.parameters(), lr=2.0), x, y, 50000,
+        print_every=100, log=lines.append, **stop,
+    )  # fmt: skip
+    last = history.epochs_run
+    assert history.stop_reason == "converged" and last % 100 != 0
+    expected = [*range(100, last, 100), last]
+    assert lines == [format_epoch_line(e, history.loss[e - 1]) for e in expected]
