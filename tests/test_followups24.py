@@ -176,3 +176,31 @@ def test_train_logs_the_line_of_the_epoch_a_stop_ended_on(stop):
     assert history.stop_reason == "converged" and last % 100 != 0
     expected = [*range(100, last, 100), last]
     assert lines == [format_epoch_line(e, history.loss[e - 1]) for e in expected]
+
+
+# --------------------------------------- L3: "no such file" names every place looked
+
+
+def test_a_sweep_files_missing_csv_names_every_place_it_was_looked_for(
+    tmp_path, monkeypatch, capsys
+):
+    (tmp_path / "sweeps").mkdir()
+    (tmp_path / "here").mkdir()
+    file = tmp_path / "sweeps" / "sw.toml"
+    file.write_text('data_files = { "x.csv" = "/nonexistent/x.csv" }\n' + SWEEP.replace(
+        "data.csv", "x.csv"))  # fmt: skip
+    monkeypatch.chdir(tmp_path / "here")
+    assert main(["sweep", str(file), "--out", str(tmp_path / "out"), "--no-progress"]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"proplab sweep: error: {file}: [base]: dataset: x.csv: no such file, not at "
+        f"/nonexistent/x.csv (where data_files puts it), beside the sweep file "
+        f"({tmp_path / 'sweeps' / 'x.csv'}) nor from here ({tmp_path / 'here' / 'x.csv'})"
+    ]
+    # started from the sweep file's folder: that place once
+    monkeypatch.chdir(tmp_path / "sweeps")
+    file.write_text(SWEEP.replace("data.csv", "x.csv"))
+    assert main(["sweep", "sw.toml", "--out", str(tmp_path / "out"), "--no-progress"]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "proplab sweep: error: sw.toml: [base]: dataset: x.csv: no such file, not beside the "
+        f"sweep file ({tmp_path / 'sweeps' / 'x.csv'})"
+    ]

@@ -42,14 +42,23 @@ class DataPath(str):
     """
 
     file: Path
+    # where it was looked for, (file, how a message names the place), when it was found
+    # nowhere (:func:`first_found`); empty when found, or located by a run folder's record
+    looked: tuple[tuple[Path, str], ...]
 
-    def __new__(cls, typed: str, file: str | os.PathLike[str]) -> DataPath:
+    def __new__(
+        cls,
+        typed: str,
+        file: str | os.PathLike[str],
+        looked: Sequence[tuple[str | os.PathLike[str], str]] = (),
+    ) -> DataPath:
         self = super().__new__(cls, typed)
         self.file = Path(os.path.abspath(file))
+        self.looked = tuple((Path(os.path.abspath(f)), place) for f, place in looked)
         return self
 
     def __reduce__(self) -> tuple[Any, ...]:  # copies and pickles keep the file
-        return (DataPath, (str(self), self.file))
+        return (DataPath, (str(self), self.file, self.looked))
 
 
 def data_file(dataset: str) -> Path:
@@ -64,11 +73,33 @@ def is_relative(dataset: str) -> bool:
     return not Path(str(dataset).strip()).is_absolute()
 
 
-def first_found(typed: str, candidates: Sequence[Path]) -> DataPath:
-    """``typed`` located at the first of ``candidates`` that is a file, or at the first
-    candidate when none is (reading it then says "no such file", naming where it looked)."""
-    found = next((c for c in candidates if c.is_file()), candidates[0])
-    return DataPath(typed, found)
+def first_found(typed: str, candidates: Sequence[tuple[Path, str]]) -> DataPath:
+    """``typed`` located at the first of ``candidates`` (``(file, place)``: where, and how
+    a message names it, ``"beside the sweep file"``) that is a file, or at the first
+    candidate when none is, remembering them all for :func:`not_found`'s message."""
+    found = next((c for c, _ in candidates if c.is_file()), None)
+    if found is not None:
+        return DataPath(typed, found)
+    return DataPath(typed, candidates[0][0], candidates)
+
+
+def not_found(dataset: str) -> str | None:
+    """Why a sweep file's located ``dataset`` cannot be read, naming every place it was
+    looked for (verify24 L3: only the first was named): ``"data/x.csv: no such file, not
+    at /data/x.csv (where data_files puts it), beside the sweep file (/p/data/x.csv) nor
+    from here (/cwd/data/x.csv)"``; None when it was found, or is no located path."""
+    looked = getattr(dataset, "looked", ())
+    if not looked or data_file(dataset).is_file():
+        return None
+    places, seen = [], set()
+    for file, place in looked:
+        if file not in seen:  # the sweep file's folder may be the current one
+            seen.add(file)
+            places.append(
+                f"at {file} ({place})" if place.startswith("where") else f"{place} ({file})"
+            )
+    listed = ", ".join(places[:-1]) + " nor " + places[-1] if len(places) > 1 else places[0]
+    return f"{str(dataset).strip()}: no such file, not {listed}"
 
 
 def in_folder(typed: str, folder: Path, recorded: str | None = None) -> str:
@@ -79,8 +110,8 @@ def in_folder(typed: str, folder: Path, recorded: str | None = None) -> str:
     name = str(typed).strip()
     if not is_relative(name):
         return typed
-    candidates = [folder / recorded] if recorded is not None else []
-    candidates += [folder / name, Path.cwd() / name]
+    candidates = [(folder / recorded, "where data_files puts it")] if recorded is not None else []
+    candidates += [(folder / name, "beside the sweep file"), (Path.cwd() / name, "from here")]
     return first_found(typed, candidates)
 
 
