@@ -13,7 +13,10 @@ import pytest
 import proplab as pl
 from proplab.callbacks import train
 from proplab.cli import main
+from proplab.config import RunConfig
 from proplab.csvdata import CsvError, load_csv
+from proplab.report_text import lab_or_base
+from proplab.sweep import load_suite
 from proplab.train_text import format_epoch_line
 from proplab.verify import verify_run
 
@@ -204,3 +207,39 @@ def test_a_sweep_files_missing_csv_names_every_place_it_was_looked_for(
         "proplab sweep: error: sw.toml: [base]: dataset: x.csv: no such file, not beside the "
         f"sweep file ({tmp_path / 'sweeps' / 'x.csv'})"
     ]
+
+
+# ------------------------- L2: "the lab model" is the lab's network trained the lab's way
+
+
+LAB_BASE = RunConfig.from_dict(load_suite("lab").base).validate().to_dict()
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"optimizer": "adam", "lr": 0.01},  # verify24 l7/adam.toml
+        {"loss": "bce"},  # l7/ce.toml
+        {"lr": 0.5},
+        {"init": "he"},
+        {"batch_size": 4},
+        {"momentum": 0.5},
+        {"optimizer": "momentum"},  # its own 0.9
+        {"weight_decay": 1e-4},
+        {"l1": 1e-4},
+        {"dropout": 0.1},
+        {"batchnorm": True},
+        {"standardize": True},
+        {"features": ["x1", "x2", "x1_x2"]},
+        {"hidden": [10, 4]},
+    ],
+)
+def test_a_base_that_trains_the_labs_network_another_way_is_not_the_lab_model(changes):
+    assert lab_or_base(LAB_BASE, ["linear", "xor"]) == "lab"
+    assert lab_or_base({**LAB_BASE, **changes}, ["xor"]) == "base"
+
+
+def test_the_lab_model_on_other_seeds_sizes_and_printing_is_still_the_lab_model():
+    same = {"seed": 3, "n": 200, "print_every": 100, "hidden": [10, 10], "momentum": 0.0}
+    assert lab_or_base({**LAB_BASE, **same}, ["linear"]) == "lab"
+    assert lab_or_base({**LAB_BASE, "test_fraction": 0.2}, ["xor"]) == "lab"
