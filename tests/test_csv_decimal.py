@@ -71,7 +71,7 @@ def test_a_missing_cell_among_decimal_commas_is_named_as_missing(tmp_path):
         # a column mixing a decimal point with a decimal comma: which is meant is unclear
         ("x;y\n1.5;0\n5,1;1\n", r"line 3, column 'x': '5,1' is not a number \(a decimal comma"),
         # every comma may group thousands (1,234): refused, never read as 1.234
-        ("x;y\n1,234;0\n12,500;1\n", r"line 2, column 'x': '1,234' is not a number \(thousands"),
+        ("x;y\n1,234;0\n12,500;1\n", r"line 2, column 'x': '1,234' is not a number \(1.234 with"),
         # text in the column: its decimal comma is not read either
         ("x;y\n5,1;0\nabc;1\n", r"line 2, column 'x': '5,1' is not a number \(a decimal comma"),
     ],

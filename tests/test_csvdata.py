@@ -477,7 +477,8 @@ def test_csv_summary_of_a_file_gone_since_training_is_empty(tmp_path: Path) -> N
     [
         ("171,3", "a decimal comma? proplab reads a decimal point (171.3)"),
         ("1.234,5", "thousands '.' and a decimal ','? write 1234.5"),
-        ("61,814", "thousands separators? write the number without them"),
+        ("61,814", "61.814 with a decimal comma, or 61814 with a thousands separator? write "),
+        ("1,234,567", "thousands separators? write the number without them"),
         ("57%", "drop the % sign"),
         ("$12.50", "drop the currency sign"),
         ("2024-01-01", "a date? leave the column out (--drop-columns x)"),

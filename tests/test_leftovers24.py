@@ -67,8 +67,8 @@ def test_print_every_does_not_change_the_history(tmp_path: Path, capsys, no_figu
 
 def test_fit_stack_and_callbacks_train_log_the_last_epoch_too() -> None:
     """The rule lives in the training loops: fit (one model, a stack) and callbacks.train
-    log every print_every epochs and the last, once; a run stopped early ends where it
-    stopped (its stop says so), with no extra line."""
+    log every print_every epochs and the last, once; a run stopped by tol logs the line
+    of the epoch it stopped at (verify24 L4: that loss was printed nowhere)."""
     from proplab.callbacks import train
     from proplab.config import RunConfig, build_loss, build_model, build_optimizer
     from proplab.data import generate_xor_easy
@@ -76,6 +76,7 @@ def test_fit_stack_and_callbacks_train_log_the_last_epoch_too() -> None:
     from proplab.models import mlp
     from proplab.optim import SGD
     from proplab.train import fit
+    from proplab.train_text import format_epoch_line
 
     x, y = generate_xor_easy()
     for trainer in (fit, train):
@@ -94,7 +95,7 @@ def test_fit_stack_and_callbacks_train_log_the_last_epoch_too() -> None:
     lines = []
     history = fit(model, MSELoss(), SGD(model.parameters(), lr=1.0), x, y, 11, print_every=4,
                   tol=10.0, log=lines.append)  # fmt: skip
-    assert history.epochs_run == 1 and lines == []
+    assert history.epochs_run == 1 and lines == [format_epoch_line(1, history.loss[0])]
 
 
 # --- claims23 L7: "the lab model" only for the lab's network, data, epochs and tol ---------

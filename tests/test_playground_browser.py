@@ -1829,3 +1829,40 @@ def test_show_test_data_off_is_kept_in_the_link_and_read_back(chromium, serve, t
     assert bad["notice"] == (
         "show_test: must be 1 or 0, got \u201cmaybe\u201d (ignored: the test points are shown)"
     )
+
+
+def test_the_note_of_a_set_weight_goes_with_a_step_a_reset_and_regenerate(
+    chromium, serve, tmp_path
+):
+    # verify24 L1: "weight ... set to 5; training goes on from it" stayed under the network
+    # after Step (the weight had moved on), Reset and Regenerate (a new session)
+    session = Playground({"dataset": "circle", "hidden": [2], "optimizer": "momentum"})
+    pick = '$$("net").focus(); key($$("net"), "ArrowRight"); key($$("net"), "ArrowRight");'
+    note = '$$("net-hover").textContent'
+    noted = f'!editing() && {note}.indexOf("set to 5") > 0'
+    action = (
+        ON_THE_NET
+        + EDIT
+        + staged(
+            (READY, pick + ' key($$("net"), "Enter")'),
+            ("editing()", 'type("5", "Enter")'),
+            (noted, f'notes.set = {note}; $$("step").click()'),
+            ('data("epoch") !== "0"', f'notes.stepped = {note}; key($$("net"), "Enter")'),
+            ("editing()", 'type("5", "Enter")'),
+            (noted, f'notes.set_again = {note}; $$("reset").click()'),
+            ('data("epoch") === "0"', f'notes.reset = {note}; {pick} key($$("net"), "Enter")'),
+            ("editing()", 'type("5", "Enter")'),
+            (noted, '$$("regenerate").click()'),
+            ('$$("f-seed").value === "1"', f"notes.regenerated = {note}"),
+        )
+    )
+    server = serve(session, action=action)
+    dom, errors, stderr = load(chromium, f"{server.url}?epochs=10", tmp_path / "p")
+    assert errors == [] and console_lines(stderr) == []
+    notes = notes_of(dom, 10)
+    assert notes["set"] == (
+        "weight x1 → layer 1 unit 2 set to 5; training goes on from it (the optimizer's state kept)"
+    )
+    assert notes["set_again"] == notes["set"]  # set after the step: shown again
+    assert notes["stepped"] == notes["reset"] == notes["regenerated"] == ""
+    assert server.playground.cfg.seed == 1 and server.playground.epoch == 0

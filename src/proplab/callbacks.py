@@ -207,6 +207,7 @@ def train(
         else None
     )
     start = time.perf_counter()
+    logged = 0  # the last epoch whose line print_every logged
     # overflow on the way to divergence (in a validation pass too) is reported once, as
     # "diverged", as fit does: not as NumPy warnings (exceptions under -W error)
     # a stop signal waits for the epoch's end (its validation and schedule step too), as in fit
@@ -256,6 +257,7 @@ def train(
                     break
                 if print_every and (epoch % print_every == 0 or epoch == epochs):
                     log(format_epoch_line(epoch, loss))
+                    logged = epoch
                 watched = loss
                 if validation is not None:
                     val_loss, val_acc, _ = evaluate(model, loss_fn, *validation)
@@ -293,6 +295,11 @@ def train(
                     break
             if signals.held:  # it came during the last epoch, or the one that stopped training
                 signals.deliver()
+            # the line of the epoch a stop (tol, min_improvement, early stopping) ended on,
+            # as fit logs it (verify24 L4)
+            stopped = history.stop_reason in ("converged", "early_stopped")
+            if print_every and stopped and logged < history.epoch[-1]:
+                log(format_epoch_line(history.epoch[-1], float(history.loss[-1])))
         except KeyboardInterrupt as exc:  # Ctrl-C pressed twice: during validation, say
             history.stop_reason = "interrupted"
             history.interrupted_by = interrupt_cause(exc)

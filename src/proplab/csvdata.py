@@ -118,6 +118,10 @@ _NOT_A_NUMBER_HINTS = (
     (_SPREADSHEET_ERROR, "a spreadsheet's error value: fix the formula in the spreadsheet, or "
      "drop the row"),
     (r"[-+]?\d{1,3}(\.\d{3})+(,\d+)?", "thousands '.' and a decimal ','? write 1234.5"),
+    # one comma before three digits: a decimal comma (a ';' file of them: 96,573 kg) as
+    # much as a thousands separator; "write it without them" turned 96.573 into 96573
+    (r"[-+]?\d{1,3},\d{3}", "{point} with a decimal comma, or {whole} with a thousands "
+     "separator? write the one it is"),
     (r"[-+]?\d{1,3}(,\d{3})+(\.\d+)?", "thousands separators? write the number without them"),
     (r"[-+]?\d*,\d+", "a decimal comma? proplab reads a decimal point (171.3): export the file "
      "with '.' as the decimal separator"),
@@ -1085,6 +1089,9 @@ def _feature_value(
         hint = next((h for pattern, h in _NOT_A_NUMBER_HINTS if re.fullmatch(pattern, cell)), "")
         # not format(): a name may hold braces; quoted as a shell takes it ('patient name')
         hint = hint.replace("{column}", shlex.quote(names[j]))
+        hint = hint.replace("{point}", cell.replace(",", ".")).replace(
+            "{whole}", cell.replace(",", "")
+        )
         if label_guessed and hint.startswith("only the label column"):
             # the label in the first column: "leave it out" dropped the labels (csv23 M2)
             hint = hint.replace(

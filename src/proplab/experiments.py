@@ -230,7 +230,7 @@ def read_run_config(run_dir: str | Path) -> RunConfig:
     try:
         cfg = RunConfig.from_dict(values, source=str(path)).validate()
         if dataload.is_csv(cfg.dataset):  # the recorded file, from whatever folder (csv23 M3)
-            cfg = cfg.replace(dataset=from_record(cfg.dataset, stored.get(DATA)))
+            cfg = cfg.replace(dataset=from_record(cfg.dataset, stored.get(DATA), run_dir))
         return cfg
     except ConfigError as exc:
         import proplab

@@ -63,7 +63,7 @@ def _training_file(run_dir: Path) -> Path | None:
 
     try:
         record = read_json(run_dir / "config.json")["data"]
-        return data_file(from_record(str(record["file"]), record))
+        return data_file(from_record(str(record["file"]), record, run_dir))
     except (OSError, ValueError, TypeError, KeyError):
         return None
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import fields
 
 import numpy as np
 
 from proplab.aggregate import Stats, clearly_below, difference_spread
-from proplab.config import RunConfig
+from proplab.config import RunConfig, effective_momentum
 from proplab.data import LAB_DATASETS
 from proplab.report_data import (
     ACC_NOISE,
@@ -113,19 +114,38 @@ def listing(items: Sequence[str]) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
-# what makes a configuration "the lab model": the handout's network (2-10-10-1, sigmoid,
-# biases), on one of its two datasets, trained for its epochs with no early stop
-_LAB_SHAPE = ("model", "hidden", "activation", "output_activation", "bias")
+# what a configuration says of its data (which, how much, which seed), its printing and the
+# Conv1d's settings (the lab's model is an MLP): any of these may differ from the lab's and
+# the network trained is still "the lab model"; every other setting is its network or its
+# training (verify24 L2: an Adam, a BCE or an lr 0.01 base was still "the lab model")
+_NOT_THE_MODEL = frozenset(
+    ("dataset", "n", "noise", "test_fraction", "label", "drop_columns", "task", "seed")
+    + ("print_every", "extra", "filters", "kernel_size", "stride", "padding")
+)
 
 
 def lab_or_base(config: Mapping[str, object], datasets: Sequence[str]) -> str:
     """``"lab"`` when ``config`` (a run's or a sweep's base, as a dict) is the lab model as
     the lab trains it, on ``datasets`` that are all the lab's (linear, xor): the same
-    network, epochs and tol; else ``"base"``. (claims23 L7: a circle sweep's "The lab
-    model has 151 parameters", an XOR sweep with tol 0.001 headed "The lab model on XOR".)"""
+    network (2-10-10-1, sigmoid, biases), loss, optimizer, learning rate, init, epochs and
+    every other setting of its training, no early stop; else ``"base"``. A setting left
+    out of ``config`` is the lab's. (claims23 L7: a circle sweep's "The lab model has 151
+    parameters", an XOR sweep with tol 0.001 headed "The lab model on XOR".)"""
     lab = RunConfig()
-    same = all(config.get(k) == getattr(lab, k) for k in (*_LAB_SHAPE, "epochs", "tol"))
-    return "lab" if same and all(ds in LAB_DATASETS for ds in datasets) else "base"
+
+    def same(key: str) -> bool:
+        mine, theirs = config.get(key, getattr(lab, key)), getattr(lab, key)
+        if key == "hidden":  # 10 is [10, 10]
+            mine, theirs = (v if isinstance(v, list) else [v, v] for v in (mine, theirs))
+        elif key == "momentum":  # unset: the optimizer's own (0 for SGD)
+            optimizer = str(config.get("optimizer", lab.optimizer))
+            mine = effective_momentum(optimizer, mine if isinstance(mine, float | int) else None)
+            theirs = effective_momentum(lab.optimizer, lab.momentum)
+        return bool(mine == theirs)
+
+    keys = [f.name for f in fields(RunConfig) if f.name not in _NOT_THE_MODEL]
+    lab_data = all(ds in LAB_DATASETS for ds in datasets)
+    return "lab" if lab_data and all(same(k) for k in keys) else "base"
 
 
 def setting_name(view: ExperimentView, setting: str, bracket: bool = True) -> str:

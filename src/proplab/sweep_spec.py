@@ -41,7 +41,7 @@ from typing import Any
 from proplab.checks import did_you_mean
 from proplab.config import CONV_FIELDS, MOMENTUM_OPTIMIZERS, ConfigError, RunConfig
 from proplab.dataload import ALL_ZOO, drawn_with, is_csv, is_regression_task, regression_problem
-from proplab.datapath import DataPath, in_folder
+from proplab.datapath import DataPath, in_folder, not_found
 from proplab.runio import short_folder_name
 
 SPEC_KEYS = ("title", "description", "data_files", "base", "vary", "experiment")
@@ -714,6 +714,10 @@ def _check_data_and_models(spec: SweepSpec, check_build: bool) -> None:
                 cfg.task,
                 cfg.seed if cfg.dataset != "xor" else 0,
             )
+            missing = not_found(cfg.dataset)  # every place looked, not the first (L3)
+            if missing is not None:
+                origin = _dataset_origin(spec, exp, cfg)
+                raise SweepError(f"{spec.path}: {origin}: dataset: {missing}")
             if dkey not in data_cache:
                 try:
                     x, y = _load_dataset(cfg)

@@ -167,8 +167,8 @@ def fit(
         y: targets ``(n, out)`` or ``(*R, n, out)``.
         batch_size: ``None`` for full batch (the lab); otherwise mini-batches,
             reshuffled every epoch with ``rng`` when ``shuffle``.
-        print_every: log ``epoch E loss : L`` every this many epochs and at the last
-            (0: never).
+        print_every: log ``epoch E loss : L`` every this many epochs and at the last,
+            also one that ``tol`` stopped at (0: never).
         tol: stop once the epoch loss is below ``tol`` (every replica's, for a stack).
         callback: called as ``callback(epoch, history)`` every ``callback_every``
             epochs and at the end (progress bars hook in here); with
@@ -352,6 +352,11 @@ def _fit(
                     loss = cast(np.ndarray, loss)  # a stack's loss: one per replica
                     if stops.check(epoch, loss):
                         history.stop_reason, history.message = stops.overall(epoch)
+                        # the last epoch's line, of the replicas that stopped below tol
+                        # in it (a lone run's stop by tol logs its line too; verify24 L4)
+                        last = (stops.stop_epoch == epoch) & (stops.reason == "converged")
+                        if print_every and last.any():
+                            log(format_epoch_line(epoch, float(np.mean(loss[last]))))
                         break
                     if print_every and (epoch % print_every == 0 or epoch == epochs):
                         log(format_epoch_line(epoch, float(np.mean(loss[stops.active]))))
@@ -375,8 +380,10 @@ def _fit(
                         "run? inputs so large that the forward pass overflows?)"
                     )
                     break
-                # the last epoch too: --epochs 19999 ends on its own line (verify23 L3)
-                if print_every and (epoch % print_every == 0 or epoch == epochs):
+                # the last epoch too: --epochs 19999 ends on its own line (verify23 L3),
+                # and so does a run stopped below tol (verify24 L4)
+                below_tol = tol is not None and bool(np.all(loss < tol))
+                if print_every and (epoch % print_every == 0 or epoch == epochs or below_tol):
                     log(format_epoch_line(epoch, float(np.mean(loss))))
                 if callback is not None and (
                     epoch % callback_every == 0 or times[-1] - called_at >= wait
@@ -385,7 +392,7 @@ def _fit(
                         deferred.flush()
                     callback(epoch, history)
                     called_at = times[-1]
-                if tol is not None and np.all(loss < tol):
+                if below_tol:
                     history.stop_reason = "converged"
                     history.message = f"loss below tol={tol} at epoch {epoch}"
                     break

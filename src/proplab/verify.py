@@ -119,7 +119,9 @@ def _verify(check: RunCheck, rerun: bool) -> None:
         # neither where the run recorded it nor as typed from here: a file moved or deleted
         # is no difference in the run (csv23 M3); read_run_config located it if it could
         typed = str(cfg.dataset).strip()
-        check.unchecked = f"its data file {typed!r} is not found{looked_in(typed, recorded)}"
+        check.unchecked = (
+            f"its data file {typed!r} is not found{looked_in(typed, recorded, folder)}"
+        )
         if is_relative(typed) and not (isinstance(recorded, dict) and "path" in recorded):
             check.unchecked += "; run verify from the folder the run was trained in"
         return
