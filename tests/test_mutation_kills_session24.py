@@ -33,14 +33,18 @@ from proplab.verify import verify_run
 def test_a_missing_file_is_named_beside_the_sweep_file(tmp_path, monkeypatch) -> None:
     """Kills D5 (first_found falls back to the last candidate, the current folder's). A
     file found nowhere is reported where a sweep file's relative path points first, beside
-    the sweep file: that is where the student should put it, not the folder they ran from."""
+    the sweep file: that is where the student should put it, not the folder they ran from
+    (since verify24 L3 the message names the current folder too, after it)."""
     c, d = tmp_path / "C", tmp_path / "D"
     c.mkdir(), d.mkdir()
     (c / "sw.toml").write_text('[base]\ndataset = "gone.csv"\nlabel = "label"\nepochs = 5\n')
     monkeypatch.chdir(d)
     with pytest.raises(SweepError) as err:
         load_spec(c / "sw.toml")
-    assert str(err.value) == f"{c / 'sw.toml'}: [base]: dataset: {c / 'gone.csv'}: no such file"
+    assert str(err.value) == (
+        f"{c / 'sw.toml'}: [base]: dataset: gone.csv: no such file, not beside the sweep file "
+        f"({c / 'gone.csv'}) nor from here ({d / 'gone.csv'})"
+    )
 
 
 def test_a_folder_named_like_the_file_beside_the_sweep_file_is_passed_over(
