@@ -39,6 +39,8 @@ CLASS_COLORS = ("#d62728", "#1f77b4")
 CLASS_MARKERS = ("o", "s", "^", "D", "v", "P", "*", "h", "<", ">")
 LOSS_COLOR = "#1f3a93"
 ACCURACY_COLOR = "#e07b00"
+# the accuracy axis's text: the line's orange is 3.0:1 on white, this shade 4.7:1 (a11y24 L1)
+ACCURACY_TEXT_COLOR = "#b05f00"
 TEST_LOSS_COLOR = "#e07b00"  # a regression's held-out loss (its figure has no accuracy)
 DPI = 120
 CHAR_INCHES = 0.075  # width of an average character of 10 pt text (generous: capitals, digits)
@@ -467,8 +469,8 @@ def learning_curve(
     shown_acc = np.where(np.isfinite(loss), 100.0 * acc, np.nan)
     twin.plot(epoch, shown_acc, color=ACCURACY_COLOR, linewidth=1.1, alpha=0.8, **marker)
     twin.set_ylim(-3, 103)
-    twin.set_ylabel(f"{accuracy_label} (%)", color=ACCURACY_COLOR)
-    twin.tick_params(axis="y", colors=ACCURACY_COLOR)
+    twin.set_ylabel(f"{accuracy_label} (%)", color=ACCURACY_TEXT_COLOR)
+    twin.tick_params(axis="y", colors=ACCURACY_TEXT_COLOR)  # the line keeps its orange
     handles = [
         Line2D([], [], color=LOSS_COLOR, linewidth=1.8, label=loss_label, **marker),
         *test_handles,
