@@ -393,9 +393,12 @@ def test_accuracy_dots_of_one_seed_do_not_claim_a_mean_and_std(tmp_path: Path):
         return box.get_title().get_text(), [t.get_text() for t in box.get_texts()]
 
     one = [DotSet(lr, ds, [0.9]) for lr in ("1", "0.1") for ds in ("linear", "XOR")]
-    assert legend(one) == ("diamond: the one seed", ["linear", "XOR"])
+    assert legend(one) == (
+        "large marker: the one seed\neach setting: linear, XOR\nleft to right",
+        ["linear", "XOR"],
+    )
     many = [DotSet(lr, "XOR", [0.9, 0.8]) for lr in ("1", "0.1")]
-    assert legend(many) == ("diamond: mean ± std", ["XOR", "one seed"])
+    assert legend(many) == ("large marker: mean ± std", ["XOR", "one seed"])
 
 
 def test_accuracy_dots_of_one_seed_draw_no_dot_beside_the_diamond(tmp_path: Path):
@@ -746,3 +749,18 @@ def test_settings_differ_in_line_style_from_the_first_not_by_hue_alone(tmp_path:
     alike = [sweep_plots.PALETTE[k] for k in (0, 2, 4)]
     assert len({s for c, s in shown.values() if c in alike}) == 3
     assert "#7f7f7f" not in sweep_plots.PALETTE  # the grey of the lab model's min/max lines
+
+
+def test_accuracy_dots_tell_the_datasets_apart_by_marker_and_say_which_side(tmp_path: Path):
+    # a11y24 L6: both datasets' means were diamonds told apart by hue, and the left/right
+    # offset between them was explained nowhere
+    sets = [DotSet(lr, ds, [0.9, 0.8]) for lr in ("1", "0.1") for ds in ("linear", "XOR")]
+    fig = sweep_dots.accuracy_dots(sets, tmp_path / "a.png", title="lr")
+    means = [ln for ln in fig.axes[0].get_lines() if ln.get_marker() not in ("_", "None", "")]
+    by_x = sorted((float(ln.get_xdata()[0]), ln.get_marker()) for ln in means)
+    # setting "1" at x 0: linear left in diamonds, XOR right in squares; then setting "0.1"
+    assert [m for _, m in by_x] == ["D", "s", "D", "s"]
+    assert by_x[0][0] < 0 < by_x[1][0] < 1
+    (box,) = fig.legends
+    assert [h.get_marker() for h in box.legend_handles[:2]] == ["D", "s"]
+    assert "each setting: linear, XOR\nleft to right" in box.get_title().get_text()
