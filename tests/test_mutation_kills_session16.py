@@ -41,7 +41,7 @@ def _markers(ax) -> list[tuple[str, int]]:
     from matplotlib.markers import MarkerStyle
 
     def name(path) -> str:
-        for m in ("o", "D"):
+        for m in ("o", "D", "s"):
             style = MarkerStyle(m)
             ref = style.get_path().transformed(style.get_transform()).vertices
             if path.vertices.shape == ref.shape and np.allclose(path.vertices, ref):
@@ -70,9 +70,14 @@ def test_held_out_points_are_drawn_as_diamonds_and_training_points_as_dots(tmp_p
     shown = _markers(fig.axes[0])
     if values:  # one colour map over the targets: dots, then diamonds
         assert shown == [("o", 9), ("D", 3)]
-    else:  # each class in its colour: the training classes, then the held-out ones
-        assert [m for m, _ in shown] == ["o", "o", "D", "D"]
-        assert sum(n for m, n in shown if m == "D") == 3
+    else:  # each class its marker: the training classes, then the held-out ones (black
+        # rims, a11y24 M2: diamonds are class 3's marker in a run's own boundary figure)
+        assert [m for m, _ in shown] == ["o", "s", "o", "s"]
+        rims = [
+            c.get_edgecolors()[0][0] for c in fig.axes[0].collections if hasattr(c, "get_sizes")
+        ]
+        assert rims[-4:] == [1.0, 1.0, 0.0, 0.0]
+        assert sum(n for _, n in shown[2:]) == 3
 
 
 _HELD = (
@@ -98,7 +103,7 @@ def test_a_reports_held_out_diamonds_and_batchnorms_training_mode(tmp_path, monk
 
     monkeypatch.setattr(report_figures.sweep_boundaries, "decision_boundaries", record)
     md = _report_of(tmp_path, _HELD)
-    diamonds = "; diamonds: the points held out as the test set"
+    diamonds = "; black-rimmed points: the ones held out as the test set"
     held_caption = next(ln for ln in md.splitlines() if ln.startswith("*Held: the trained model"))
     all_caption = next(ln for ln in md.splitlines() if ln.startswith("*All: the trained model"))
     assert held_caption.endswith(f"{diamonds}*")

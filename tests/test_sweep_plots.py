@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from matplotlib.lines import Line2D
 from PIL import Image
 
 from proplab import sweep_boundaries, sweep_dots, sweep_plots
@@ -289,8 +290,14 @@ def test_curves_on_top_of_each_other_are_striped_and_share_a_legend_entry(tmp_pa
     ]
     assert "striped" in legend.get_title().get_text()
     xor = fig.axes[1]
-    dashed = [ln for ln in xor.get_lines() if isinstance(ln.get_linestyle(), str) is False
-              or ln.get_linestyle() not in ("-", "None")]  # fmt: skip
+    # the stripes: dash patterns of their own (the settings' lines are solid, dashed or
+    # dash-dotted from the first one; a11y24 M1), each with some points drawn
+    plain = {style: Line2D([], [], linestyle=style, linewidth=sweep_plots.LINE_WIDTH)
+             for style in sweep_plots.LINESTYLES}  # fmt: skip
+    dashed = [ln for ln in xor.get_lines()
+              if np.isfinite(np.asarray(ln.get_ydata(), dtype=float)).any()
+              and ln._unscaled_dash_pattern != plain[ln.get_linestyle()]._unscaled_dash_pattern
+              if ln.get_linestyle() in plain]  # fmt: skip
     # on XOR, the four stuck rates take turns along one line: four colours, four offsets
     from matplotlib.colors import to_hex
 
@@ -386,9 +393,12 @@ def test_accuracy_dots_of_one_seed_do_not_claim_a_mean_and_std(tmp_path: Path):
         return box.get_title().get_text(), [t.get_text() for t in box.get_texts()]
 
     one = [DotSet(lr, ds, [0.9]) for lr in ("1", "0.1") for ds in ("linear", "XOR")]
-    assert legend(one) == ("diamond: the one seed", ["linear", "XOR"])
+    assert legend(one) == (
+        "large marker: the one seed\neach setting: linear, XOR\nleft to right",
+        ["linear", "XOR"],
+    )
     many = [DotSet(lr, "XOR", [0.9, 0.8]) for lr in ("1", "0.1")]
-    assert legend(many) == ("diamond: mean ± std", ["XOR", "one seed"])
+    assert legend(many) == ("large marker: mean ± std", ["XOR", "one seed"])
 
 
 def test_accuracy_dots_of_one_seed_draw_no_dot_beside_the_diamond(tmp_path: Path):
@@ -434,8 +444,10 @@ def test_a_run_stopped_early_on_a_longer_ones_line_is_striped_not_hidden(
     # the stopped run is all dashes, taking turns with the longer one's colour
     assert [ln.get_linestyle() for ln in drawn] == ["--"]
     longer = [ln for ln in ax.get_lines() if to_hex(ln.get_color()) == sweep_plots.PALETTE[1]]
-    styles = sorted(ln.get_linestyle() for ln in longer)
-    assert styles == ["-", "--"]  # dashed up to the stop, solid after it
+    styles = [ln._unscaled_dash_pattern for ln in longer]
+    # striped up to the stop, its own dashes (the second setting's) after it
+    assert styles[0] == Line2D([], [], linestyle="--", linewidth=2)._unscaled_dash_pattern
+    assert styles[1] != styles[0]
 
 
 def test_a_setting_that_diverged_before_any_point_gets_its_cross(tmp_path: Path) -> None:
@@ -511,7 +523,9 @@ def test_bands_on_top_of_each_other_are_drawn_as_edge_lines(tmp_path: Path):
     thin = [ln for ln in ax.get_lines() if ln.get_linewidth() == sweep_plots.EDGE_WIDTH]
     assert len(thin) == 8  # each band's min and max
     title = fig.legends[0].get_title().get_text()
-    assert "thin lines: min and max" in title and "band" not in title
+    assert "thin dotted lines: min and max" in title and "band" not in title
+    # dotted whatever the setting's line (a11y24 M1: a solid grey edge read as a setting)
+    assert {ln.get_linestyle() for ln in thin} == {":"}
     # two of them, or bands apart, stay filled
     two = {"linear": crowded["linear"][:2]}
     assert fills(sweep_plots.learning_curves(two, tmp_path / "d.png")) == 2
@@ -712,3 +726,41 @@ def test_a_legend_heading_under_the_panels_reads_as_one_sentence(tmp_path: Path)
     assert heading.startswith("activation; line: pointwise median over seeds; ")
     assert "striped: lines on top of each other (named under each panel)" in heading
     assert ". " not in heading and ", (" not in heading
+
+
+def test_settings_differ_in_line_style_from_the_first_not_by_hue_alone(tmp_path: Path):
+    from matplotlib.colors import to_hex
+
+    # a11y24 M1: up to ten settings were solid lines told apart by hue only; blue, green
+    # and sky blue (momentum, rmsprop, adam) were one teal under tritanopia
+    names = ("sgd", "momentum", "adagrad", "rmsprop", "adam", "nadam")
+    curves = {"XOR": [CurveSet(n, [np.geomspace(1, 10.0 ** -(k + 1), 40)])
+                      for k, n in enumerate(names)]}  # fmt: skip
+    fig = sweep_plots.learning_curves(curves, tmp_path / "c.png", highlight="sgd")
+    legend = fig.legends[0]
+    shown = {t.get_text(): (to_hex(h.get_color()), h.get_linestyle())
+             for t, h in zip(legend.get_texts(), legend.legend_handles, strict=True)}  # fmt: skip
+    assert shown["sgd"] == ("#000000", "-")
+    assert [shown[n][1] for n in names[1:]] == ["-", "--", "-.", "-", "--"]
+    # the lines drawn take the legend's styles
+    drawn = {(to_hex(ln.get_color()), ln.get_linestyle()) for ln in fig.axes[0].get_lines()}
+    assert set(shown.values()) <= drawn
+    # the colours alike under tritanopia (blue, green, sky blue) never share a style
+    alike = [sweep_plots.PALETTE[k] for k in (0, 2, 4)]
+    assert len({s for c, s in shown.values() if c in alike}) == 3
+    assert "#7f7f7f" not in sweep_plots.PALETTE  # the grey of the lab model's min/max lines
+
+
+def test_accuracy_dots_tell_the_datasets_apart_by_marker_and_say_which_side(tmp_path: Path):
+    # a11y24 L6: both datasets' means were diamonds told apart by hue, and the left/right
+    # offset between them was explained nowhere
+    sets = [DotSet(lr, ds, [0.9, 0.8]) for lr in ("1", "0.1") for ds in ("linear", "XOR")]
+    fig = sweep_dots.accuracy_dots(sets, tmp_path / "a.png", title="lr")
+    means = [ln for ln in fig.axes[0].get_lines() if ln.get_marker() not in ("_", "None", "")]
+    by_x = sorted((float(ln.get_xdata()[0]), ln.get_marker()) for ln in means)
+    # setting "1" at x 0: linear left in diamonds, XOR right in squares; then setting "0.1"
+    assert [m for _, m in by_x] == ["D", "s", "D", "s"]
+    assert by_x[0][0] < 0 < by_x[1][0] < 1
+    (box,) = fig.legends
+    assert [h.get_marker() for h in box.legend_handles[:2]] == ["D", "s"]
+    assert "each setting: linear, XOR\nleft to right" in box.get_title().get_text()

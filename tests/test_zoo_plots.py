@@ -9,6 +9,7 @@ from matplotlib.image import imread
 from matplotlib.markers import MarkerStyle
 
 from proplab.metrics import one_hot
+from proplab.plots import CLASS_COLORS
 from proplab.zoo_plots import (
     PALETTE,
     class_colors,
@@ -48,18 +49,21 @@ def test_decision_boundary_png_colours_each_side(tmp_path: Path) -> None:
     # 2 classes x (train, test) scatter layers, every sample drawn once
     sizes = [len(c.get_offsets()) for c in ax.collections if hasattr(c, "get_offsets")]
     assert sum(sizes[-4:]) == 65
-    # the held-out samples are diamonds in their class's colour, as in the report's panels
-    diamond = MarkerStyle("D").get_path().transformed(MarkerStyle("D").get_transform())
+    # the held-out samples: their class's marker and colour, rimmed in black as in the
+    # report's panels (class 0 circles, class 1 squares)
     test_layers = ax.collections[-2:]
     assert [c.get_label() for c in test_layers] == ["class 0 (test)", "class 1 (test)"]
     for k, layer in enumerate(test_layers):
-        np.testing.assert_allclose(layer.get_paths()[0].vertices, diamond.vertices)
-        np.testing.assert_allclose(layer.get_facecolors()[0], to_rgba(PALETTE[k]))
+        style = MarkerStyle("os"[k])
+        shape = style.get_path().transformed(style.get_transform())
+        np.testing.assert_allclose(layer.get_paths()[0].vertices, shape.vertices)
+        np.testing.assert_allclose(layer.get_facecolors()[0], to_rgba(CLASS_COLORS[k]))
+        np.testing.assert_allclose(layer.get_edgecolors()[0], to_rgba("black"))
     image = imread(path)
     assert image.shape[2] == 4 and image.shape[0] > 300
     # background far from any sample: tinted red left of the boundary, blue right of it
     height = image.shape[0]
-    for (px, py), colour in (((-1.1, 1.05), PALETTE[0]), ((1.1, -1.05), PALETTE[1])):
+    for (px, py), colour in (((-1.1, 1.05), CLASS_COLORS[0]), ((1.1, -1.05), CLASS_COLORS[1])):
         col, row = ax.transData.transform((px, py)) * image.shape[1] / fig.bbox.width
         rgb = image[int(height - row), int(col), :3]
         target = np.array([int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)])
@@ -135,13 +139,13 @@ def test_ten_classes_get_ten_hues_not_dark_and_light_pairs() -> None:
 
     for n in (9, 10):
         colours = class_colors(n)
-        assert colours[:2] == ["#d62728", "#1f77b4"]  # the lab's red and blue stay
+        assert colours[:2] == list(PALETTE[:2])  # 3+ classes: the palette (a11y24 H1)
         closest = min(np.linalg.norm(lab(a) - lab(b)) for a, b in combinations(colours, 2))
         assert closest > 25.0, n  # tab20's first ten: 16.6 (light blue and light purple)
 
 
 def test_more_classes_than_the_palette_get_distinct_colours(tmp_path: Path) -> None:
-    assert class_colors(2) == list(PALETTE[:2])  # the lab's red and blue stay
+    assert class_colors(2) == list(CLASS_COLORS)  # the lab's red and blue stay
     for n in (9, 20, 40):
         colours = class_colors(n)
         assert len(colours) == n and len(set(colours)) == n

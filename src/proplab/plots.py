@@ -31,8 +31,16 @@ from proplab.snapshots import zero_from
 
 # the handout's colours: class 0 red, class 1 blue
 CLASS_COLORS = ("#d62728", "#1f77b4")
+# class k's marker, in every figure that draws classes and in its legend: red and blue have
+# one lightness (a printed report shows one grey) and more hues merge under red-green
+# colour blindness, so the shape tells the classes apart where the colour cannot (a11y24
+# H1, M2); class k > 9 takes class k % 10's. Held-out points are the same shapes, larger
+# and rimmed in black (training points: a white rim).
+CLASS_MARKERS = ("o", "s", "^", "D", "v", "P", "*", "h", "<", ">")
 LOSS_COLOR = "#1f3a93"
 ACCURACY_COLOR = "#e07b00"
+# the accuracy axis's text: the line's orange is 3.0:1 on white, this shade 4.7:1 (a11y24 L1)
+ACCURACY_TEXT_COLOR = "#b05f00"
 TEST_LOSS_COLOR = "#e07b00"  # a regression's held-out loss (its figure has no accuracy)
 DPI = 120
 CHAR_INCHES = 0.075  # width of an average character of 10 pt text (generous: capitals, digits)
@@ -209,8 +217,9 @@ def comparison_figure(
         for cls in (0, 1):
             mask = (labels == bool(cls)) & shown
             ax.scatter(
-                u[mask], v[mask], s=42, c=CLASS_COLORS[cls], edgecolors="white", linewidths=0.6
-            )
+                u[mask], v[mask], s=42, c=CLASS_COLORS[cls], marker=class_marker(cls),
+                edgecolors="white", linewidths=0.6,
+            )  # fmt: skip
         comparison_panel(ax, name, u, v, xlabel)
     axes[0].set_ylabel(ylabel)
     if not known.all():
@@ -224,7 +233,7 @@ def comparison_figure(
         u[wrong], v[wrong], s=130, facecolors="none", edgecolors="black", linewidths=1.2
     )
     handles = [
-        Line2D([], [], marker="o", linestyle="", color=CLASS_COLORS[c], label=name)
+        Line2D([], [], marker=class_marker(c), linestyle="", color=CLASS_COLORS[c], label=name)
         for c, name in enumerate(
             [str(n).replace("$", r"\$") for n in class_names]  # '$5' is text, no mathtext
             if class_names is not None and len(class_names) == 2
@@ -264,6 +273,23 @@ def comparison_figure(
         fig.suptitle(fit_text(title, 9.6, fontsize=12), fontsize=12)
     _save(fig, path)
     return fig
+
+
+def class_marker(c: int) -> str:
+    """Class ``c``'s marker (:data:`CLASS_MARKERS`, repeating after ten classes)."""
+    return CLASS_MARKERS[c % len(CLASS_MARKERS)]
+
+
+def class_points(c: int, color: str, size: float, held_out: bool = False) -> dict[str, Any]:
+    """``scatter`` keywords for class ``c``'s points in ``color``: its marker, a white rim,
+    or (``held_out``) a black rim and 1.4 times the area, the test set's points in every
+    figure (a shape of their own would have taken one of the classes')."""
+    rim = (
+        {"edgecolors": "black", "linewidths": 0.8}
+        if held_out
+        else {"edgecolors": "white", "linewidths": 0.5}
+    )
+    return {"marker": class_marker(c), "c": color, "s": size * (1.4 if held_out else 1.0), **rim}
 
 
 def comparison_canvas(
@@ -443,8 +469,8 @@ def learning_curve(
     shown_acc = np.where(np.isfinite(loss), 100.0 * acc, np.nan)
     twin.plot(epoch, shown_acc, color=ACCURACY_COLOR, linewidth=1.1, alpha=0.8, **marker)
     twin.set_ylim(-3, 103)
-    twin.set_ylabel(f"{accuracy_label} (%)", color=ACCURACY_COLOR)
-    twin.tick_params(axis="y", colors=ACCURACY_COLOR)
+    twin.set_ylabel(f"{accuracy_label} (%)", color=ACCURACY_TEXT_COLOR)
+    twin.tick_params(axis="y", colors=ACCURACY_TEXT_COLOR)  # the line keeps its orange
     handles = [
         Line2D([], [], color=LOSS_COLOR, linewidth=1.8, label=loss_label, **marker),
         *test_handles,

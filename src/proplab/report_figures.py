@@ -159,7 +159,7 @@ def experiment_figures(v: ExperimentView, out: Path, folder: str) -> list[Figure
                 "output layer gives no probability; class 1 where it is above 0.5)"
             )
         if any(p.held_out is not None for p in drawn):
-            caption += "; diamonds: the points held out as the test set"
+            caption += "; black-rimmed points: the ones held out as the test set"
         figures.append(Figure(rel, caption))
     if single:
         figures += _unit_figures(v, out, folder)
@@ -371,6 +371,10 @@ def score_name(v: ExperimentView, test: bool = False) -> str:
     return f"test {name}" if test else name
 
 
+# how a caption says which point is which class (shape too: a11y24 M2)
+BY_CLASS = "coloured and shaped by true class (class 0 red circles, class 1 blue squares)"
+
+
 def _boundary_caption(
     title: str, seed: int, kinds: set[bool], probability: str = "P(class 1)"
 ) -> str:
@@ -379,7 +383,7 @@ def _boundary_caption(
     (``kinds``: their ``regression``)."""
     classes = (
         f"the trained model's {probability} over the inputs; black line: the 0.5 boundary; "
-        "dots: the data, coloured by true class"
+        f"points: the data, {BY_CLASS}"
     )
     values = (
         "the trained model's predicted value over the inputs (blue above 0, red below, "
@@ -388,7 +392,7 @@ def _boundary_caption(
     if kinds == {False}:  # as it always read
         return (
             f"{title}: the trained model's {probability} over the inputs (seed {seed}); "
-            "black line: the 0.5 boundary; dots: the data, coloured by true class"
+            f"black line: the 0.5 boundary; points: the data, {BY_CLASS}"
         )
     if kinds == {True}:
         return f"{title} (seed {seed}): {values}"

@@ -26,6 +26,7 @@ from proplab.plots import (
     CHAR_INCHES,
     CLASS_COLORS,
     _save,
+    class_points,
     equal_scales,
     fit_text,
     settle_layout,
@@ -61,7 +62,8 @@ class BoundaryPanel:
     # the two inputs' names (a CSV's columns: horizontal, vertical); None for x1, x2.
     # Named inputs are a file's columns, each in a unit of its own: never equal scales
     axis_names: tuple[str, str] | None = None
-    # (n,) True for the points the run held out as its test set (drawn as diamonds);
+    # (n,) True for the points the run held out as its test set (a class panel rims them in
+    # black, a regression's draws them as diamonds);
     # None: every point was trained on
     held_out: np.ndarray | None = None
     # what classes 0 and 1 are called (a CSV run's labels, summary.json's "classes"), for
@@ -371,11 +373,16 @@ def _dots(ax: Axes, panel: BoundaryPanel, mask: np.ndarray, marker: str, **colou
     ax.scatter(x[:, 0], x[:, 1], s=14, marker=marker, edgecolors="black", linewidths=0.5, **colour)
 
 
-def _point_sets(panel: BoundaryPanel) -> list[tuple[str, np.ndarray]]:
-    """``(marker, mask)`` of the training points (dots) and the held-out ones (diamonds,
-    as in a run's own boundary figure)."""
+def _held(panel: BoundaryPanel) -> np.ndarray:
+    """``(n,)`` True for the panel's held-out points."""
     n = len(panel.x)
-    held = np.zeros(n, dtype=bool) if panel.held_out is None else np.asarray(panel.held_out)
+    return np.zeros(n, dtype=bool) if panel.held_out is None else np.asarray(panel.held_out)
+
+
+def _point_sets(panel: BoundaryPanel) -> list[tuple[str, np.ndarray]]:
+    """``(marker, mask)`` of a regression panel's training points (dots) and held-out ones
+    (diamonds, as in a regression run's own value map)."""
+    held = _held(panel)
     return [(marker, m) for marker, m in (("o", ~held), ("D", held)) if m.any()]
 
 
@@ -474,9 +481,13 @@ def decision_boundaries(
                     panel.grid_u, panel.grid_v, prob, levels=[0.5], colors="black", linewidths=1.0
                 )
             labels = np.asarray(panel.y).reshape(-1) > 0.5
-            for marker, part in _point_sets(panel):
+            held = _held(panel)
+            for part, rimmed in ((~held, False), (held, True)):
                 for cls in (0, 1):
-                    _dots(ax, panel, part & (labels == bool(cls)), marker, c=CLASS_COLORS[cls])
+                    m = part & (labels == bool(cls))
+                    if m.any():  # each class its marker (a11y24 M2: one grey when printed)
+                        ax.scatter(panel.x[m, 0], panel.x[m, 1],
+                                   **class_points(cls, CLASS_COLORS[cls], 14, held_out=rimmed))  # fmt: skip
             _panel_axes(ax, panel, title_width)
     _name_axes(axes, rows)
     _tick_the_lowest(axes, rows)

@@ -25,6 +25,9 @@ from proplab.sweep_plots import CHAR_INCHES, MAX_WIDTH, wrap_label
 DATASET_COLORS = (
     "#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666",
 )  # fmt: skip
+# ... and each its mean's marker, so that the datasets differ by more than hue (a11y24 L6;
+# "v" and "x" mark an R² off the scale and a diverged seed)
+DATASET_MARKERS = ("D", "s", "p", "h", "P", "*", "^", "<")
 
 
 METRICS = ("accuracy", "r2")  # what a DotSet's values are
@@ -218,8 +221,9 @@ def accuracy_dots(
                 cut_bars = cut_bars or up < std
                 bar_top = max(bar_top, mean + up)
                 bar = [[down], [up]] if mean >= scale.low else 0.0
+                shape = DATASET_MARKERS[d % len(DATASET_MARKERS)]
                 ax.errorbar(x0, max(mean, scale.below), yerr=bar,
-                            fmt="D" if mean >= scale.low else "v", color=c, markersize=6,
+                            fmt=shape if mean >= scale.low else "v", color=c, markersize=6,
                             capsize=4, markeredgecolor="black", markeredgewidth=0.6)  # fmt: skip
         ax.set_xticks(
             range(len(settings)),
@@ -252,7 +256,7 @@ def accuracy_dots(
         Line2D(
             [],
             [],
-            marker="D",
+            marker=DATASET_MARKERS[i % len(DATASET_MARKERS)],
             linestyle="",
             color=DATASET_COLORS[i % len(DATASET_COLORS)],
             markeredgecolor="black",
@@ -273,13 +277,18 @@ def accuracy_dots(
         )
     if any_diverged:
         handles.append(Line2D([], [], marker="x", linestyle="", color="0.3", label="diverged"))
+    title_text = (
+        ("large marker: mean ± std" + (",\nbars end at the best score" if cut_bars else ""))
+        if spread
+        else "large marker: the one seed"
+    )
+    if len(datasets) > 1:  # why one setting's markers stand apart (a11y24 L6)
+        title_text += "\neach setting: " + wrap_label(", ".join(datasets), 24) + "\nleft to right"
     fig.legend(
         handles=handles,
         loc="outside right center",
         frameon=False,
-        title=("diamond: mean ± std" + (",\nbars end at the best score" if cut_bars else ""))
-        if spread
-        else "diamond: the one seed",
+        title=title_text,
         title_fontsize=8,
     )
     if title and len(metrics) > 1:

@@ -30,17 +30,23 @@ from proplab.plots import OFF_SCALE, _save, fit_text, plain_log_ticks
 
 # the settings' colours in order: Okabe and Ito's, ordered so that the first six stay apart
 # under red-green colour blindness too (tab10's red and green, the 2nd and 3rd settings,
-# became one olive under deuteranopia; figs22 F4), then tab10's brown, grey, olive, cyan.
-# Black is the lab model's (HIGHLIGHT_COLOR), so none here is near it.
+# became one olive under deuteranopia; figs22 F4), then tab10's brown, Tol's wine (tab10's
+# grey was the grey of the lab model's min/max lines; a11y24 M1), tab10's olive and cyan.
+# Colours alike under some colour blindness take different LINESTYLES (k % 3): blue (0),
+# green (2) and sky blue (4), one teal under tritanopia; orange (1), vermillion (3) and
+# olive (8) under deuteranopia. Black is the lab model's (HIGHLIGHT_COLOR), so none here is
+# near it.
 PALETTE = (
-    "#0072b2", "#e69f00", "#009e73", "#56b4e9", "#d55e00",
-    "#cc79a7", "#8c564b", "#7f7f7f", "#bcbd22", "#17becf",
+    "#0072b2", "#e69f00", "#009e73", "#d55e00", "#56b4e9",
+    "#cc79a7", "#8c564b", "#882255", "#bcbd22", "#17becf",
 )  # fmt: skip
 CHAR_INCHES = 0.075  # width of an average character of 10 pt text
 MAX_WIDTH = 13.0  # inches: the widest figure a report shows without shrinking it much
-# after the ten colours, the settings repeat them dashed, then dotted
-LineStyle = Literal["-", "--", ":"]
-LINESTYLES: tuple[LineStyle, ...] = ("-", "--", ":")
+# setting k's line: solid, dashed, dash-dotted in turn from the first setting, with the
+# colours: hue alone left lines the legend could not name under colour blindness (a11y24
+# M1; 30 settings before a pair repeats). Dotted is the min/max lines' (EDGE_STYLE).
+LineStyle = Literal["-", "--", "-."]
+LINESTYLES: tuple[LineStyle, ...] = ("-", "--", "-.")
 MAX_POINTS = 600  # points per curve after thinning: plenty for a 7-inch figure
 
 
@@ -321,6 +327,9 @@ CROWD = 3  # bands on top of each other from which their colours blend into one 
 CROWD_DECADES = 0.2  # ... sharing at least this much of the loss axis (decades) ...
 CROWD_SHARE = 0.15  # ... over at least this share of the panel's epochs
 EDGE_WIDTH = 0.7  # points: a band drawn as its two edges
+# ... dotted, whatever its setting's line: a solid thin grey edge of the black lab model
+# read as a setting's line (a11y24 M1)
+EDGE_STYLE = ":"
 
 
 def _crowded(drawn: dict[str, tuple[np.ndarray, ...]]) -> bool:
@@ -479,7 +488,7 @@ def learning_curves(
     style: dict[str, tuple[str, LineStyle]] = {}
     others = [lab for lab in labels if lab != highlight]
     for k, lab in enumerate(others):
-        style[lab] = (PALETTE[k % len(PALETTE)], LINESTYLES[(k // len(PALETTE)) % len(LINESTYLES)])
+        style[lab] = (PALETTE[k % len(PALETTE)], LINESTYLES[k % len(LINESTYLES)])
     if highlight in labels:
         style[highlight] = (HIGHLIGHT_COLOR, "-")
     entry_labels = [e[0] if len(e) == 1 else _same_curve_label(e) for e in entries]
@@ -514,7 +523,7 @@ def learning_curves(
                 if edges:  # crowded bands: each one's min and max as thin lines
                     for edge in (low, high):
                         ax.plot(epochs[positive], edge[positive], color=c, alpha=0.6,
-                                linewidth=EDGE_WIDTH, linestyle=linestyle, zorder=1.5)  # fmt: skip
+                                linewidth=EDGE_WIDTH, linestyle=EDGE_STYLE, zorder=1.5)  # fmt: skip
                 else:
                     ax.fill_between(
                         epochs[positive],
@@ -573,7 +582,7 @@ def learning_curves(
             handles.append(Line2D([], [], color=c, linestyle=linestyle, linewidth=2.0))
         else:  # the shared line's colours side by side
             handles.append(tuple(Line2D([], [], color=style[lab][0], linewidth=2.0) for lab in e))
-    band_words = "thin lines: min and max" if edges else "band: min to max"
+    band_words = "thin dotted lines: min and max" if edges else "band: min to max"
     how: tuple[str, ...] = ("line: pointwise median over seeds", band_words)
     if all(len(s.losses) <= 1 for sets in panels.values() for s in sets):
         how = ("one run per line",)  # a single seed has no median and no band
@@ -607,6 +616,7 @@ def learning_curves(
         handles,  # type: ignore[arg-type]
         entry_labels,
         handler_map={tuple: HandlerTuple(ndivide=None, pad=0.0)},
+        handlelength=3.0,  # long enough to show a dash-dot
         frameon=False,
         title=title_text,
         title_fontsize=8,

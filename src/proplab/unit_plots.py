@@ -21,7 +21,7 @@ import numpy as np
 from matplotlib.colors import LinearSegmentedColormap, Normalize
 from matplotlib.figure import Figure
 
-from proplab.plots import CLASS_COLORS, _save, fit_text
+from proplab.plots import CLASS_COLORS, _save, class_marker, fit_text
 from proplab.scoring import are_binary_labels
 from proplab.value_plots import VALUE_CMAP, value_limit
 
@@ -169,8 +169,9 @@ def hidden_units(
             for cls in (0, 1) if values is None else ():
                 m = labels == bool(cls)
                 ax.scatter(
-                    x[m, 0], x[m, 1], s=5, c=CLASS_COLORS[cls], edgecolors="black", linewidths=0.3
-                )
+                    x[m, 0], x[m, 1], s=5, c=CLASS_COLORS[cls], marker=class_marker(cls),
+                    edgecolors="black", linewidths=0.3,
+                )  # fmt: skip
             ax.set_xlim(grid_u[0], grid_u[-1])
             ax.set_ylim(grid_v[0], grid_v[-1])
             ax.set_xticks([])

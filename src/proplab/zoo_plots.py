@@ -22,17 +22,20 @@ from proplab.plots import (
     CHAR_INCHES,
     CLASS_COLORS,
     _save,
+    class_points,
     equal_scales,
     fit_text,
     input_axis_labels,
 )
 
-# class 0 red, class 1 blue (the handout's), then the rest of matplotlib's tab10: ten
-# hues for up to ten classes (with 8 here, 9 and 10 classes took tab20, whose classes 2k
-# and 2k+1 are one hue dark and light: neighbouring regions read as one class; figs22 F9)
+# three or more classes: Okabe-Ito's colours, ordered so that the first ones differ in
+# lightness as well as hue (L* 46, 89, 70, 54, ...), then three of Paul Tol's: tab10's
+# classes 0/2 and 1/3 (red/green, blue/purple) were one colour under red-green colour
+# blindness (a11y24 H1); the class markers (plots.CLASS_MARKERS) tell them apart too.
+# Two classes keep the handout's red and blue (plots.CLASS_COLORS).
 PALETTE = (
-    *CLASS_COLORS, "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
-    "#ff7f0e", "#17becf",
+    "#0072b2", "#f0e442", "#56b4e9", "#d55e00", "#cc79a7", "#009e73", "#e69f00",
+    "#882255", "#999933", "#332288",
 )  # fmt: skip
 
 Predictor = Callable[[np.ndarray], np.ndarray]
@@ -49,11 +52,14 @@ PLOT_INCHES = 4.6  # decision boundary: width of the axes
 
 
 def class_colors(n_classes: int) -> list[str]:
-    """One distinct colour per class: the palette, then tab20, then a sampled colormap.
+    """One distinct colour per class: red and blue for two (the handout's), else
+    :data:`PALETTE`, then tab20, then a sampled colormap.
 
     A CSV dataset may have any number of classes (a float column taken as the label
     makes one per row), so running out of colours must not take the run down.
     """
+    if n_classes <= len(CLASS_COLORS):
+        return list(CLASS_COLORS[:n_classes])
     if n_classes <= len(PALETTE):
         return list(PALETTE[:n_classes])
     # as "#rrggbb": an RGBA tuple given to scatter(c=...) for 4 points reads as 4 values
@@ -136,7 +142,7 @@ def decision_boundary(
         predict: model outputs for a batch, ``(m, 2) -> (m, 1)`` probabilities
             or ``(m, C)`` scores (e.g. ``model.forward``).
         x, y: training samples ``(n, 2)`` and their labels ``(n, 1)`` / ``(n,)``.
-        x_test, y_test: held-out samples, drawn as diamonds.
+        x_test, y_test: held-out samples, rimmed in black (:func:`~proplab.plots.class_points`).
         resolution: grid points per axis.
         feature_names: the two inputs' names for the axes (a CSV's columns);
             default $x_1$, $x_2$.
@@ -210,10 +216,7 @@ def decision_boundary(
         ax.scatter(
             x[shown][mask, 0],
             x[shown][mask, 1],
-            s=22,
-            c=colors[c],
-            edgecolors="white",
-            linewidths=0.5,
+            **class_points(c, colors[c], 22),
             label=f"{named(c)} (train{of})",
             zorder=layer[c],
         )
@@ -222,16 +225,12 @@ def decision_boundary(
         shown, of = _drawn(len(x_test))
         for c in range(n_classes):
             mask = test_labels[shown] == c
-            # diamonds, as the report's boundary panels and a regression's value map draw
-            # held-out points (hollow rings here said the same thing another way)
+            # the class's marker rimmed in black, as the report's boundary panels draw
+            # held-out points (diamonds once, which class 3's marker now is)
             ax.scatter(
                 x_test[shown][mask, 0],
                 x_test[shown][mask, 1],
-                s=30,
-                marker="D",
-                c=colors[c],
-                edgecolors="black",
-                linewidths=0.6,
+                **class_points(c, colors[c], 22, held_out=True),
                 label=f"{named(c)} (test{of})",
                 zorder=layer[c],
             )
