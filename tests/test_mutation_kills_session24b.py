@@ -1,0 +1,179 @@
+"""Tests for mutants the suite let live (mut24b: session 24's code fixes after 85b8543: the
+sweep's progress line and the training bar fitted to the terminal, the ASCII-only stdout's
+stand-ins, an old sweep's run finding its CSV file by its sweep's copy, the 96,573 hint,
+the line of the epoch a stop ended on, and what "the lab model" compares).
+
+Each test names the planted change (see /tmp/mut24b/mutants.md while the lead merges it) it
+kills and says why the behaviour matters.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import struct
+import sys
+from types import SimpleNamespace
+
+import pytest
+
+from proplab import progress, sweep_progress
+from proplab.progress import ProgressBar, line_width
+from proplab.sweep_progress import Progress
+
+# the lab's longest notes were about 75 columns (as tests/test_terminal_output.py has it)
+NOTE = "dataset=linear,activation=identity,output_activation=identity,lr=0.1,seed=4"
+
+
+class Terminal(io.StringIO):
+    """A stream that is a terminal of ``columns`` columns (a pseudo-terminal's descriptor for
+    os.get_terminal_size) and keeps what is written to it."""
+
+    def __init__(self, columns: int) -> None:
+        super().__init__()
+        termios, fcntl = pytest.importorskip("termios"), pytest.importorskip("fcntl")
+        self._leader, self._follower = os.openpty()
+        if columns:  # a new pseudo-terminal says 0 columns until its size is set
+            size = struct.pack("HHHH", 24, columns, 0, 0)
+            fcntl.ioctl(self._follower, termios.TIOCSWINSZ, size)
+
+    def fileno(self) -> int:
+        return self._follower
+
+    def isatty(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        os.close(self._leader)
+        os.close(self._follower)
+        super().close()
+
+
+@pytest.fixture
+def terminals(monkeypatch: pytest.MonkeyPatch):
+    """Make :class:`Terminal` s (closed after the test); no ``$COLUMNS``, and a stdout with no
+    descriptor (``proplab lab > log`` seen from line_width: its stdout is no terminal)."""
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.delenv("TERM", raising=False)
+    monkeypatch.setattr(sys, "__stdout__", io.StringIO())
+    made: list[Terminal] = []
+
+    def make(columns: int) -> Terminal:
+        made.append(Terminal(columns))
+        return made[-1]
+
+    yield make
+    for terminal in made:
+        terminal.close()
+
+
+@pytest.fixture
+def clocks(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """perf_counter for both progress lines, moved only by the test."""
+    now = [100.0]
+    fake = SimpleNamespace(perf_counter=lambda: now[0])
+    monkeypatch.setattr(sweep_progress, "time", fake)
+    monkeypatch.setattr(progress, "time", fake)
+    return now
+
+
+# --- line_width: $COLUMNS, else the stream's terminal, else stdout's, else 80 -------------------
+
+
+def test_the_streams_own_terminal_comes_before_stdouts(terminals, monkeypatch) -> None:
+    """Kills P14 (stdout's terminal asked before the stream's). The progress goes to stderr;
+    when stdout is another terminal (a second window, tmux pane) of another width, a line
+    fitted to stdout's 100 columns wraps on stderr's 50, leaving a stale row per redraw."""
+    monkeypatch.setattr(sys, "__stdout__", terminals(100))
+    assert line_width(terminals(50)) == 49
+    assert line_width(io.StringIO()) == 99  # no descriptor: stdout's
+
+
+def test_a_terminal_of_zero_columns_is_no_width(terminals) -> None:
+    """Kills P15 (``size >= 0``). A pseudo-terminal whose size was never set (a CI runner's,
+    `script`, some IDE consoles) says 0 columns: that is "unknown", not a width of -1 in
+    which nothing fits and the progress line comes out empty."""
+    assert line_width(terminals(0)) == 79
+
+
+def test_a_file_that_is_no_terminal_is_passed_over(terminals, tmp_path) -> None:
+    """Kills P16 (OSError not caught). ``proplab lab 2> log``: stderr is a real file, whose
+    descriptor os.get_terminal_size refuses with OSError (ENOTTY); that is no crash of the
+    sweep, the width is the 80 columns' default."""
+    with open(tmp_path / "log", "w") as log:
+        assert line_width(log) == 79
+
+
+def test_columns_zero_is_ignored(terminals, monkeypatch) -> None:
+    """Kills P13 (``COLUMNS=0`` taken as a width). An empty-looking ``COLUMNS=0`` (some
+    shells' scripts export it) is no width: the terminal's own 50 columns count, not -1."""
+    monkeypatch.setenv("COLUMNS", "0")
+    assert line_width(terminals(50)) == 49
+
+
+# --- the sweep's progress line --------------------------------------------------------------
+
+
+def _sweep_line(clock: list[float]) -> Progress:
+    # as tests/test_terminal_output.py: 35 of 100 cost units in 65 s: 35 %, ~2:01 left
+    progress = Progress(total=210, skipped=0, cost=100.0, stream=io.StringIO())
+    clock[0] += 65.0
+    progress.update(30.0, note=NOTE, diverged=True)
+    progress.update(5.0, failed=True)
+    return progress
+
+
+def test_a_note_that_just_fits_is_kept(clocks) -> None:
+    """Kills S04 (``len(line) + 2 + len(note) < width``). The note names the run just
+    finished; a terminal exactly as wide as the line, its two spaces and the note shows it
+    all (the line never wraps at the last column: line_width already left that out)."""
+    progress = _sweep_line(clocks)
+    line = progress.line()
+    assert len(line) == 94  # with the note: 94 + 2 + 75 = 171
+    assert progress.fitted(NOTE, 171) == f"{line}  {NOTE}"
+    assert progress.fitted(NOTE, 170) == line
+
+
+def test_the_run_count_alone_fills_a_terminal_just_as_wide(clocks) -> None:
+    """Kills S09 (``len(short) < width``). On a 6-column terminal (5 for the line) "1/210"
+    fits exactly: it is shown, not an empty line with no progress at all."""
+    progress = _sweep_line(clocks)
+    assert progress.fitted(NOTE, 5) == "1/210"
+    assert progress.fitted(NOTE, 4) == ""
+
+
+def test_the_sweep_line_fits_the_terminal_it_is_drawn_on(terminals, clocks) -> None:
+    """Kills S15 (``line_width()``: stdout's terminal, not the stream's). `proplab lab >
+    log`: the line goes to stderr's 50-column terminal while stdout is a file; fitted to the
+    80-column default it wrapped there, and each redraw left a stale row (env24 M2)."""
+    stream = terminals(50)
+    progress = Progress(total=210, skipped=0, cost=100.0, stream=stream)
+    clocks[0] += 65.0
+    progress.update(35.0, note=NOTE)
+    assert stream.getvalue() == "\r\033[Ksweep: 1/210 runs done, remaining ~2:01"
+
+
+# --- the training bar -----------------------------------------------------------------------
+
+
+def test_a_bar_line_exactly_as_wide_as_the_terminal_keeps_its_padding(monkeypatch, clocks):
+    """Kills P01 (``len(head) + len(tail) < width``). The padded fields keep the line from
+    jumping as its numbers change; at 60 columns (59 for the line) the head (13) and the tail
+    (46) fit exactly, so the line stays padded rather than switching to the narrow form."""
+    monkeypatch.setenv("COLUMNS", "60")
+    out = io.StringIO()
+    bar = ProgressBar(100, stream=out, enabled=True)
+    bar.update(50, force=True)  # no time has passed: 0 ep/s, ETA ?
+    line = "epoch  50/100  50% " + " " * 24 + "    0 ep/s ETA ?"
+    assert len(line) == 59 and out.getvalue() == "\r" + line
+
+
+def test_the_bar_fits_the_terminal_it_is_drawn_on(terminals, clocks) -> None:
+    """Kills P02 (``line_width()``: stdout's terminal, not the bar's stream's). The bar
+    goes to stderr; on a 40-column terminal with stdout a file it was drawn 79 columns wide
+    and wrapped at every redraw."""
+    stream = terminals(40)
+    bar = ProgressBar(20000, stream=stream, enabled=True)
+    clocks[0] += 5.0
+    bar.update(100, "loss 0.249 acc 52.4%", force=True)
+    assert stream.getvalue() == "\repoch 100/20000 0% loss 0.249 acc 52.4%"
