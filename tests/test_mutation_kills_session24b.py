@@ -17,7 +17,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from proplab import progress, sweep_progress
+from proplab import cli, progress, sweep_progress  # cli registers the proplab.plain handler
 from proplab.progress import ProgressBar, line_width
 from proplab.sweep_progress import Progress
 
@@ -177,3 +177,79 @@ def test_the_bar_fits_the_terminal_it_is_drawn_on(terminals, clocks) -> None:
     clocks[0] += 5.0
     bar.update(100, "loss 0.249 acc 52.4%", force=True)
     assert stream.getvalue() == "\repoch 100/20000 0% loss 0.249 acc 52.4%"
+
+
+# --- an ASCII-only stdout: cli._plain_text and cli._plain_stdout ---------------------------------
+
+
+def test_every_undecodable_byte_of_a_file_name_goes_out_as_it_came_in() -> None:
+    """Kills C03 (``"\\udc80" < c``: the lowest escaped byte left out). In a C locale a file
+    name's bytes 0x80-0xff come in as U+DC80-U+DCFF (surrogateescape); the first of them,
+    0x80, must go out as the byte, not as the text "\\udc80" naming another file."""
+    assert "a\udc80b\udcff".encode("ascii", "proplab.plain") == b"a\x80b\xff"
+
+
+def test_the_plain_handler_leaves_decoding_errors_to_the_codec() -> None:
+    """Kills C06 (no ``isinstance(exc, UnicodeEncodeError)`` check). The handler is
+    registered by name for the whole process: a decode that names it gets the codec's own
+    UnicodeDecodeError, not a TypeError from comparing a byte with a str."""
+    with pytest.raises(UnicodeDecodeError, match="can't decode byte 0xff in position 1"):
+        b"a\xff".decode("ascii", "proplab.plain")
+
+
+class _IdleOutput(io.TextIOBase):
+    """A stdout such as IDLE's shell has: a text stream with ``errors`` "strict" but no
+    ``reconfigure`` (only io.TextIOWrapper has one)."""
+
+    errors = "strict"  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        self.text: list[str] = []
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self.text.append(text)
+        return len(text)
+
+
+def test_a_stdout_without_reconfigure_is_written_as_it_is(monkeypatch) -> None:
+    """Kills C09 (no ``hasattr(stream, "reconfigure")`` check). cli.main run from IDLE's
+    shell, whose stdout cannot be reconfigured: the command prints as it always did
+    (its stream encodes whatever it is given), no AttributeError before it starts."""
+    stdout = _IdleOutput()
+    monkeypatch.setattr(sys, "stdout", stdout)
+    assert cli.main(["train", "--help"]) == 0
+    assert sys.stdout is stdout and "R²" in "".join(stdout.text)
+
+
+class _ReaderGone(io.RawIOBase):
+    """A pipe whose reader has gone: every write raises BrokenPipeError (until ``closed_pipe``
+    is set false, so the test's stream can be thrown away quietly)."""
+
+    closed_pipe = True
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:  # type: ignore[override]
+        if self.closed_pipe:
+            raise BrokenPipeError(32, "Broken pipe")
+        return len(data)
+
+
+def test_a_reader_gone_with_output_still_buffered_is_exit_141(monkeypatch) -> None:
+    """Kills C12 (reconfigure's ValueError/OSError not caught). Reconfiguring flushes: an
+    in-process caller's stdout whose reader has gone while text is still buffered raises
+    BrokenPipeError there. main leaves that stream as it is and ends as a Unix tool cut off
+    by its reader does (141), not with a traceback before the command starts."""
+    pipe = _ReaderGone()
+    stdout = io.TextIOWrapper(io.BufferedWriter(pipe), encoding="utf-8")
+    stdout.write("an earlier command's output")
+    monkeypatch.setattr(sys, "stdout", stdout)
+    try:
+        assert cli.main(["train", "--help"]) == cli.EXIT_BROKEN_PIPE == 141
+        assert stdout.errors == "strict"
+    finally:
+        pipe.closed_pipe = False  # the buffered text goes nowhere when the stream is dropped
