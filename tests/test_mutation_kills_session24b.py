@@ -253,3 +253,110 @@ def test_a_reader_gone_with_output_still_buffered_is_exit_141(monkeypatch) -> No
         assert stdout.errors == "strict"
     finally:
         pipe.closed_pipe = False  # the buffered text goes nowhere when the stream is dropped
+
+
+# --- an old sweep's run finding its CSV file by its sweep folder's copy -----------------------
+
+
+def _old_sweep_run(out, data_files: dict[str, str] | None):
+    """``out/runs/r``: a sweep's run as proplab wrote it before runs recorded their file's
+    path (``"data": {"file": "data.csv"}`` alone), beside a copy ``out/sweep.toml`` that
+    names ``data_files`` (None: an older copy without the table). Returns the run folder."""
+    import json
+
+    run = out / "runs" / "r"
+    run.mkdir(parents=True)
+    (run / "config.json").write_text(json.dumps({"data": {"file": "data.csv"}}))
+    table = ", ".join(f'"{k}" = "{v}"' for k, v in (data_files or {}).items())
+    head = f"data_files = {{ {table} }}\n" if data_files is not None else ""
+    (out / "sweep.toml").write_text(head + 'title = "old"\n[base]\ndataset = "data.csv"\n')
+    return run
+
+
+def test_a_copy_naming_a_file_that_is_gone_leaves_the_path_as_typed(tmp_path, monkeypatch):
+    """Kills D08 (the copy's entry taken without checking it is a file). A project copied
+    to another machine: the absolute path the copy names is gone, the file as typed is
+    here, where verify and predict are run; it is found here, as the docstring promises
+    ("while that exists, else as typed, from the current folder")."""
+    from proplab.datapath import data_file, from_record
+
+    run = _old_sweep_run(tmp_path / "out", {"data.csv": str(tmp_path / "gone" / "data.csv")})
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data.csv").write_text("a,label\n1,0\n")
+    located = from_record("data.csv", {"file": "data.csv"}, run)
+    assert data_file(located).resolve() == (tmp_path / "data.csv").resolve()
+
+
+def test_a_relative_entry_of_the_copy_is_read_from_the_copys_folder(tmp_path, monkeypatch):
+    """Kills D13 (a relative entry read from the run folder). The sweep reads its copy's
+    data_files from the copy's folder (datapath.in_folder); a run finding its file by the
+    same copy must read it from there too, or a copy that names "stash/data.csv" finds the
+    file for the sweep and not for the run's verify/predict."""
+    from proplab.datapath import data_file, from_record
+
+    run = _old_sweep_run(tmp_path / "out", {"data.csv": "stash/data.csv"})
+    (tmp_path / "out" / "stash").mkdir()
+    (tmp_path / "out" / "stash" / "data.csv").write_text("a,label\n1,0\n")
+    monkeypatch.chdir(tmp_path)  # which holds no data.csv
+    located = from_record("data.csv", {"file": "data.csv"}, run)
+    assert data_file(located) == tmp_path / "out" / "stash" / "data.csv"
+
+
+def test_an_older_copy_without_data_files_is_no_error(tmp_path, monkeypatch):
+    """Kills D14 (KeyError not caught). A sweep folder from before csv23 M3 has a copy
+    without data_files: its runs are read from the current folder, as then, not ended by a
+    KeyError (verify and predict of every older sweep's run)."""
+    from proplab.datapath import data_file, from_record, looked_in
+
+    run = _old_sweep_run(tmp_path / "out", None)
+    monkeypatch.chdir(tmp_path)
+    assert from_record("data.csv", {"file": "data.csv"}, run) == "data.csv"
+    assert data_file(from_record("data.csv", {"file": "data.csv"}, run)).name == "data.csv"
+    assert looked_in("data.csv", {"file": "data.csv"}, run) == f" from here ({tmp_path})"
+
+
+def test_the_place_the_run_recorded_is_named_once(tmp_path, monkeypatch):
+    """Kills D15 (the copy's entry listed even when it is the recorded path). A resumed
+    sweep's copy names the same absolute file the run recorded: "not found at X (where it
+    was when the run trained), at X (where ... names it)" said one place twice."""
+    from proplab.datapath import looked_in
+
+    gone = str(tmp_path / "C" / "data.csv")
+    run = _old_sweep_run(tmp_path / "out", {"data.csv": gone})
+    monkeypatch.chdir(tmp_path)
+    assert looked_in("data.csv", {"file": "data.csv", "path": gone}, run) == (
+        f" at {gone} (where it was when the run trained) nor from here ({tmp_path})"
+    )
+
+
+def test_predict_knows_an_old_sweep_runs_training_file_from_anywhere(tmp_path, monkeypatch):
+    """Kills D10 (predict_out._training_file without the run folder). ``--out`` the CSV an
+    old sweep's run trained on, from a third folder: the refusal says it is the training
+    file (found by the sweep's copy), not merely "no output of proplab predict"."""
+    from proplab.predict_out import out_problem
+
+    (tmp_path / "C").mkdir()
+    trained_on = tmp_path / "C" / "data.csv"
+    trained_on.write_text("a,label\n1,0\n")
+    run = _old_sweep_run(tmp_path / "out", {"data.csv": str(trained_on)})
+    (tmp_path / "E").mkdir()
+    monkeypatch.chdir(tmp_path / "E")
+    new = tmp_path / "E" / "new.csv"
+    new.write_text("a\n1\n")
+    assert out_problem(trained_on, new, run) == (
+        "is the CSV file the run trained on (its config.json records it)"
+    )
+
+
+def test_a_dataset_typed_with_a_space_finds_the_copys_entry(tmp_path, monkeypatch):
+    """Kills D19 (the copy's table looked up by the path with its spaces). A sweep file's
+    ``dataset = "data.csv "`` is kept as typed in the run's config (its run name), while the
+    copy's data_files keys it stripped, as the sweep located it: the run finds it there."""
+    from proplab.datapath import data_file, from_record
+
+    (tmp_path / "C").mkdir()
+    (tmp_path / "C" / "data.csv").write_text("a,label\n1,0\n")
+    run = _old_sweep_run(tmp_path / "out", {"data.csv": str(tmp_path / "C" / "data.csv")})
+    monkeypatch.chdir(tmp_path)
+    located = from_record("data.csv ", {"file": "data.csv "}, run)
+    assert located == "data.csv " and data_file(located) == tmp_path / "C" / "data.csv"
