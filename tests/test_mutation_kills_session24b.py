@@ -360,3 +360,79 @@ def test_a_dataset_typed_with_a_space_finds_the_copys_entry(tmp_path, monkeypatc
     monkeypatch.chdir(tmp_path)
     located = from_record("data.csv ", {"file": "data.csv "}, run)
     assert located == "data.csv " and data_file(located) == tmp_path / "C" / "data.csv"
+
+
+# --- callbacks.train: the line of the epoch a stop ended on ------------------------------------
+
+
+def _early_stopped(print_every: int) -> tuple[list[str], object]:
+    """callbacks.train on XOR watching a validation set with the labels flipped: its loss
+    rises as the training loss falls, so patience 5 stops training at epoch 7."""
+    import numpy as np
+
+    import proplab as pl
+    from proplab.callbacks import EarlyStopping, train
+
+    x, y = pl.generate_xor_easy()
+    model = pl.mlp(2, 10, 1, rng=np.random.default_rng(0))
+    lines: list[str] = []
+    history = train(
+        model, pl.MSELoss(), pl.SGD(model.parameters(), lr=2.0), x, y, 5000,
+        print_every=print_every, log=lines.append, validation=(x, 1 - y),
+        early_stopping=EarlyStopping(patience=5),
+    )  # fmt: skip
+    assert history.stop_reason == "early_stopped" and history.epochs_run == 7
+    return lines, history
+
+
+def test_an_early_stop_logs_its_last_epochs_line():
+    """Kills K02 (only "converged" counted as a stop). An early stop on the validation
+    loss ends training between two print_every lines as tol does: the last epoch's loss is
+    what the student compares with the next run, so its line is logged too."""
+    from proplab.train_text import format_epoch_line
+
+    lines, history = _early_stopped(print_every=100)
+    assert lines == [format_epoch_line(7, history.loss[-1])]
+
+
+def test_a_stop_on_a_logged_epoch_logs_its_line_once():
+    """Kills K01 (``logged`` never set) and K03 (``logged <= epoch``). With print_every 1
+    the stop's epoch was logged already: a second copy of its line would read as an extra
+    epoch in a log a student pastes or parses."""
+    from proplab.train_text import format_epoch_line
+
+    lines, history = _early_stopped(print_every=1)
+    assert lines == [format_epoch_line(e, history.loss[e - 1]) for e in range(1, 8)]
+
+
+def test_print_every_zero_logs_no_stop_line():
+    """Kills K04 (the stop's line without ``print_every``). print_every 0 means "never
+    log": a stopped run logged one line anyway (a quiet sweep worker printing)."""
+    lines, _ = _early_stopped(print_every=0)
+    assert lines == []
+
+
+# --- fit: a stack's stop line is of the replicas that stopped below tol ----------------------
+
+
+def test_a_stack_whose_last_replica_diverges_logs_no_stop_line():
+    """Kills T01 (the stop line of every replica stopping in the last epoch, diverged ones
+    too) and T04 (a stop line with no replica below tol). Replica 0 gets below tol at epoch
+    5, replica 1's learning rate of 100 overflows at epoch 51 and ends the stack: the line
+    logged for a stop by tol is not written for a divergence (an "inf"/"nan" loss line,
+    or NumPy's mean of nothing), and the print_every lines are replica 1's, the one left."""
+    import numpy as np
+
+    import proplab as pl
+    from proplab.train_text import format_epoch_line
+
+    x, y = pl.generate_xor_easy()
+    stack = pl.mlp(2, 10, 1, seeds=[0, 1], output_activation="identity")
+    lines: list[str] = []
+    history = pl.fit(
+        stack, pl.MSELoss(), pl.SGD(stack.parameters(), lr=np.array([0.5, 100.0])), x, y,
+        3000, tol=0.25, print_every=10, log=lines.append,
+    )  # fmt: skip
+    assert list(history.replica_stop_epoch) == [5, 51]
+    assert list(history.replica_stop_reason) == ["converged", "diverged"]
+    assert lines == [format_epoch_line(e, history.loss[e - 1][1]) for e in range(10, 51, 10)]
