@@ -436,3 +436,46 @@ def test_a_stack_whose_last_replica_diverges_logs_no_stop_line():
     assert list(history.replica_stop_epoch) == [5, 51]
     assert list(history.replica_stop_reason) == ["converged", "diverged"]
     assert lines == [format_epoch_line(e, history.loss[e - 1][1]) for e in range(10, 51, 10)]
+
+
+# --- csvdata: 96,573 and its neighbours -------------------------------------------------------
+
+
+def test_four_digits_before_a_comma_are_a_decimal_comma_only(tmp_path):
+    """Kills V01 (``\\d{1,4},\\d{3}``). "1234,567" cannot be a thousands separator (that
+    would be written 1,234,567): the hint names the decimal comma alone, not a reading
+    "1234567 with a thousands separator" that no spreadsheet writes."""
+    from proplab.csvdata import CsvError, load_csv
+
+    path = tmp_path / "w.csv"
+    path.write_text("x;y\n1.5;0\n1234,567;1\n")
+    with pytest.raises(CsvError) as err:
+        load_csv(path)
+    assert str(err.value) == (
+        f"{path}: line 3, column 'x': '1234,567' is not a number (a decimal comma? proplab "
+        "reads a decimal point (171.3): export the file with '.' as the decimal separator)"
+    )
+
+
+# --- report_text.lab_or_base: the settings it compares ---------------------------------------
+
+
+def test_a_setting_left_out_is_the_labs():
+    """Kills L07 (a missing setting compared as None). The docstring promises "a setting
+    left out of config is the lab's": a base dict naming only what it changes (the handout's
+    own TOML: dataset and seed) is the lab model, not "the base model"."""
+    from proplab.report_text import lab_or_base
+
+    assert lab_or_base({"dataset": "xor", "seed": 3}, ["xor"]) == "lab"
+    assert lab_or_base({"dataset": "xor", "lr": 0.5}, ["xor"]) == "base"
+
+
+def test_the_noise_of_a_zoo_dataset_does_not_make_another_model():
+    """Kills L03 ("noise" compared). noise is a setting of the data (the zoo's; the lab's
+    linear and xor take none): a lab base with another noise trains the same network the
+    same way, and is still "the lab model"."""
+    from proplab.config import RunConfig
+    from proplab.report_text import lab_or_base
+
+    lab = RunConfig().to_dict()
+    assert lab_or_base({**lab, "noise": 0.3}, ["xor"]) == "lab"
