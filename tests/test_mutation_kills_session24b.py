@@ -441,18 +441,20 @@ def test_a_stack_whose_last_replica_diverges_logs_no_stop_line():
 # --- csvdata: 96,573 and its neighbours -------------------------------------------------------
 
 
-def test_four_digits_before_a_comma_are_a_decimal_comma_only(tmp_path):
-    """Kills V01 (``\\d{1,4},\\d{3}``). "1234,567" cannot be a thousands separator (that
-    would be written 1,234,567): the hint names the decimal comma alone, not a reading
-    "1234567 with a thousands separator" that no spreadsheet writes."""
+@pytest.mark.parametrize("cell", ["1234,567", "1,70"])
+def test_a_comma_no_thousands_separator_writes_is_a_decimal_comma_only(tmp_path, cell):
+    """Kills V01 (``\\d{1,4},\\d{3}``) and V04 (``\\d{1,3},\\d{2,3}``). Neither "1234,567" (that
+    would be 1,234,567) nor "1,70" (a group has three digits) can hold a thousands
+    separator: the hint names the decimal comma alone, not a reading "1234567" or "170 with
+    a thousands separator" that no spreadsheet writes."""
     from proplab.csvdata import CsvError, load_csv
 
     path = tmp_path / "w.csv"
-    path.write_text("x;y\n1.5;0\n1234,567;1\n")
+    path.write_text(f"x;y\n1.5;0\n{cell};1\n")
     with pytest.raises(CsvError) as err:
         load_csv(path)
     assert str(err.value) == (
-        f"{path}: line 3, column 'x': '1234,567' is not a number (a decimal comma? proplab "
+        f"{path}: line 3, column 'x': '{cell}' is not a number (a decimal comma? proplab "
         "reads a decimal point (171.3): export the file with '.' as the decimal separator)"
     )
 
