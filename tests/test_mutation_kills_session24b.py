@@ -3,8 +3,8 @@ sweep's progress line and the training bar fitted to the terminal, the ASCII-onl
 stand-ins, an old sweep's run finding its CSV file by its sweep's copy, the 96,573 hint,
 the line of the epoch a stop ended on, and what "the lab model" compares).
 
-Each test names the planted change (see /tmp/mut24b/mutants.md while the lead merges it) it
-kills and says why the behaviour matters.
+Each test names the planted change it kills (mut24b's ids: its row in docs/mutation.md) and
+says why the behaviour matters.
 """
 
 from __future__ import annotations
@@ -215,9 +215,10 @@ class _IdleOutput(io.TextIOBase):
 
 
 def test_a_stdout_without_reconfigure_is_written_as_it_is(monkeypatch) -> None:
-    """Kills C09 (no ``hasattr(stream, "reconfigure")`` check). cli.main run from IDLE's
-    shell, whose stdout cannot be reconfigured: the command prints as it always did
-    (its stream encodes whatever it is given), no AttributeError before it starts."""
+    """Kills C09 (no ``hasattr(stream, "reconfigure")`` check) and C11 (the handler put
+    back on a stream it was never set on). cli.main run from IDLE's shell, whose stdout
+    cannot be reconfigured: the command prints as it always did (its stream encodes
+    whatever it is given), no AttributeError before it starts or after it ends."""
     stdout = _IdleOutput()
     monkeypatch.setattr(sys, "stdout", stdout)
     assert cli.main(["train", "--help"]) == 0
