@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_csv_paths import SWEEP, points  # a sweep of data.csv over 2 seeds; a CSV of n points
 
 import proplab as pl
 from proplab.callbacks import train
@@ -19,27 +20,6 @@ from proplab.report_text import lab_or_base
 from proplab.sweep import load_suite
 from proplab.train_text import format_epoch_line
 from proplab.verify import verify_run
-
-SWEEP = """title = "old"
-[base]
-dataset = "data.csv"
-label = "label"
-epochs = 20
-optimizer = "adam"
-lr = 0.01
-[vary]
-seed = [0, 1]
-"""
-
-
-def points(path: Path, n: int, seed: int = 0) -> Path:
-    """``n`` rows ``a,b,label`` (label: a > b) at ``path``, its folder made."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(seed)
-    rows = ["a,b,label", *(f"{a:.4f},{b:.4f},{int(a > b)}" for a, b in rng.random((n, 2)))]
-    path.write_text("\n".join(rows) + "\n")
-    return path
-
 
 # ----------------------------------------- M1: an old sweep folder read from elsewhere
 
