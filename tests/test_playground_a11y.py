@@ -1,0 +1,52 @@
+"""The playground for screen readers and keyboards (audit a11y24): what is announced and
+when, the canvases' text alternatives, tracing a point without a mouse, the controls' names
+and borders. Headless chromium as in ``test_playground_browser`` (skipped without it)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import test_playground_browser as pb
+from test_playground_browser import PAUSED_AT, load, notes_of, staged
+from test_report_browser import console_lines
+
+from proplab.playground import Playground
+
+pytestmark = pytest.mark.slow
+
+chromium = pb.chromium
+serve = pb.serve
+
+# every live region's changes, as texts, from the moment the page's script has run
+LIVE = """
+var live = [];
+new MutationObserver(function (records) {
+  records.forEach(function (r) {
+    var el = r.target.nodeType === 1 ? r.target : r.target.parentElement;
+    var region = el.closest('[aria-live], [role="status"], [role="alert"]');
+    if (region) live.push(region.id + ": " + region.textContent.replace(/\\s+/g, " ").trim());
+  });
+}).observe(document.body, {subtree: true, childList: true, characterData: true});
+"""
+
+
+def test_the_numbers_are_announced_on_pause_and_step_not_every_frame(chromium, serve, tmp_path):
+    # 12 frames of Play, paused by ?frames: one announcement (the pause), then Step: one more
+    action = LIVE + staged(
+        (PAUSED_AT.format(12), 'notes.played = live.slice(); $$("step").click()'),
+        ('data("frames") === "13" && live.length > notes.played.length', "notes.all = live"),
+    )
+    server = serve(Playground({"hidden": [2]}), action=action)
+    dom, errors, stderr = load(chromium, f"{server.url}?autoplay=1&epochs=10&frames=12", tmp_path)
+    assert errors == [] and console_lines(stderr) == []
+    notes = notes_of(dom, 2)
+    number = r"[0-9.]+(e-?\d+)?"
+    said = rf"epoch {{}}: train loss {number}, train accuracy [0-9.]+%$"
+    assert len(notes["played"]) == 1, notes["played"]  # not ~7 per frame as the stats change
+    assert re.match("announce: Paused at " + said.format(120), notes["played"][0])
+    assert len(notes["all"]) == 2 and re.match(
+        "announce: Stepped at " + said.format(130), notes["all"][1]
+    )
+    # the stats themselves are no live region (they change every frame)
+    assert not re.search(r'class="stats"[^>]*aria-live', dom)
