@@ -50,3 +50,34 @@ def test_the_numbers_are_announced_on_pause_and_step_not_every_frame(chromium, s
     )
     # the stats themselves are no live region (they change every frame)
     assert not re.search(r'class="stats"[^>]*aria-live', dom)
+
+
+def test_the_map_and_the_loss_curve_are_images_named_by_their_numbers(chromium, serve, tmp_path):
+    labels = (
+        '{map: $$("boundary").getAttribute("aria-label"), map_role: $$("boundary").getAttribute("role"),'
+        ' loss: $$("loss-curve").getAttribute("aria-label"),'
+        ' loss_role: $$("loss-curve").getAttribute("role"), accuracy: $$("test-accuracy").textContent}'
+    )
+    action = staged((PAUSED_AT.format(3), f"notes.at = {labels}"))
+    session = Playground({"dataset": "circle", "n": 100, "test_fraction": 0.3, "hidden": [3]})
+    server = serve(session, action=action)
+    dom, errors, stderr = load(chromium, f"{server.url}?autoplay=1&epochs=10&frames=3", tmp_path)
+    assert errors == [] and console_lines(stderr) == []
+    at = notes_of(dom, 1)["at"]
+    state = session.state([])
+    right = round(state["accuracy"] * 70)
+    assert at["map_role"] == "img" and at["loss_role"] == "img"
+    assert at["map"] == (
+        f"Decision boundary after 30 epochs: {right} of 70 training points on their class's"
+        f" side, test accuracy {at['accuracy']}"
+    )
+    (e0, first), (e1, last) = session.curve[0], session.curve[-1]
+
+    def shown(x: float) -> str:  # the page's fmtLoss for losses between 1e-3 and 1e4
+        return f"{float(f'{x:.4g}')}"
+
+    assert (e0, e1) == (1, 30)
+    assert at["loss"] == (
+        f"Loss per epoch, log scale: training loss from {shown(first)} at epoch 1 to"
+        f" {shown(last)} at epoch 30; test loss now {shown(state['test_loss'])}"
+    )
