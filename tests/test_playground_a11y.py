@@ -8,7 +8,7 @@ import re
 
 import pytest
 import test_playground_browser as pb
-from test_playground_browser import PAUSED_AT, load, notes_of, staged
+from test_playground_browser import PAUSED_AT, READY, load, notes_of, staged
 from test_report_browser import console_lines
 
 from proplab.playground import Playground
@@ -81,3 +81,46 @@ def test_the_map_and_the_loss_curve_are_images_named_by_their_numbers(chromium, 
         f"Loss per epoch, log scale: training loss from {shown(first)} at epoch 1 to"
         f" {shown(last)} at epoch 30; test loss now {shown(state['test_loss'])}"
     )
+
+
+def test_one_step_by_hand_takes_the_point_numbered_beside_it(chromium, serve, tmp_path):
+    # keyboard only: type a point's number, Enter; a number out of range says what is
+    # accepted; a click on the map numbers the nearest point (the button then takes it)
+    session = Playground({"hidden": [2, 2]})
+    session.step(200)
+    expected = {k: session.trace(k)["text"] for k in (5, 3)}
+    panel = '{about: $$("trace-about").textContent, text: $$("trace-text").textContent}'
+    shown = '!$$("trace-text").hidden'
+    near = (session.x[3] + 0.02).tolist()
+    action = pb.ON_THE_MAP + staged(
+        (
+            READY,
+            'notes.off = $$("trace-point").disabled; var box = $$("trace-point"); box.focus();'
+            ' box.value = "5"; box.dispatchEvent(new KeyboardEvent("keydown", {key: "Enter"}))',
+        ),
+        (shown, f'notes.five = {panel}; $$("trace-point").value = "21"; $$("trace").click()'),
+        (
+            '$$("trace-about").className === "bad"',
+            f'notes.bad = {panel}; notes.max = $$("trace-point").max; clickAt({near})',
+        ),
+        (
+            '$$("trace-point").value === "3"',
+            '$$("trace-close").click(); $$("trace").click()',
+        ),
+        (
+            shown + ' && $$("trace-about").textContent.indexOf("point 3 ") > 0',
+            f"notes.three = {panel}",
+        ),
+    )
+    server = serve(playground=session, action=action)
+    dom, errors, stderr = load(chromium, server.url, tmp_path / "p")
+    assert errors == [] and console_lines(stderr) == []
+    notes = notes_of(dom, 5)
+    assert notes["off"] is False
+    assert notes["five"]["text"] == expected[5]
+    assert notes["five"]["about"].startswith("Training point 5 (ringed on the map)")
+    assert notes["max"] == "20"
+    assert notes["bad"]["about"] == (
+        "One step by hand: the training point must be a whole number from 0 to 20, got \u201c21\u201d"
+    )
+    assert notes["three"]["text"] == expected[3]

@@ -1207,7 +1207,9 @@ def test_one_step_by_hand_is_off_with_batchnorm_saying_why(chromium, serve, tmp_
         "panel": True,
     }
     assert session.traces == 0
-    assert notes["off"]["hint"] == "paused: click a training point for one step by hand"
+    assert notes["off"]["hint"] == (
+        "paused: click a training point (or number it beside One step by hand) for one step by hand"
+    )
     assert notes["off"]["title"].startswith("paused: the next training step on one point")
     assert server.playground.cfg.batchnorm is False
 
