@@ -124,3 +124,33 @@ def test_one_step_by_hand_takes_the_point_numbered_beside_it(chromium, serve, tm
         "One step by hand: the training point must be a whole number from 0 to 20, got \u201c21\u201d"
     )
     assert notes["three"]["text"] == expected[3]
+
+
+CONTRAST = """
+function lum(c) {
+  var v = c.match(/[0-9.]+/g).slice(0, 3).map(function (x) {
+    x = Number(x) / 255;
+    return x <= 0.03928 ? x / 12.92 : Math.pow((x + 0.055) / 1.055, 2.4);
+  });
+  return 0.2126 * v[0] + 0.7152 * v[1] + 0.0722 * v[2];
+}
+function ratio(a, b) { var x = lum(a), y = lum(b); return (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05); }
+function borders() {
+  var out = {};
+  ["step", "trace-point", "f-n", "f-dataset", "layers-plus", "net-edit-value"].forEach(function (id) {
+    var style = getComputedStyle($$(id));
+    out[id] = ratio(style.borderTopColor, style.backgroundColor);
+  });
+  return out;
+}
+"""
+
+
+def test_the_controls_borders_stand_out_from_their_white_at_3_to_1(chromium, serve, tmp_path):
+    action = CONTRAST + staged((READY, "notes.borders = borders()"))
+    server = serve(Playground({"hidden": [2]}), action=action)
+    dom, errors, _ = load(chromium, server.url, tmp_path)
+    assert errors == []
+    borders = notes_of(dom, 1)["borders"]
+    assert len(borders) == 6
+    assert all(r >= 3 for r in borders.values()), borders
