@@ -154,3 +154,27 @@ def test_the_controls_borders_stand_out_from_their_white_at_3_to_1(chromium, ser
     borders = notes_of(dom, 1)["borders"]
     assert len(borders) == 6
     assert all(r >= 3 for r in borders.values()), borders
+
+
+def test_the_plus_and_minus_buttons_say_what_they_do(chromium, serve, tmp_path):
+    names = (
+        'Array.prototype.map.call(document.querySelectorAll("#net-panel button"),'
+        ' function (b) { return b.getAttribute("aria-label"); })'
+    )
+    heading = '$$("net-panel").querySelector("h2").textContent'
+    action = staged((READY, f"notes.names = {names}; notes.heading = {heading}"))
+    server = serve(Playground({"hidden": [3, 2]}), action=action)
+    dom, errors, _ = load(chromium, server.url, tmp_path)
+    assert errors == []
+    notes = notes_of(dom, 1)
+    assert notes["names"] == [
+        "remove the last hidden layer",
+        "add a hidden layer (of 2 units)",
+        "remove a unit from hidden layer 1",
+        "add a unit to hidden layer 1",
+        "remove a unit from hidden layer 2",
+        "add a unit to hidden layer 2",
+    ]
+    # the heading is the panel's name and caption only, its buttons beside it
+    assert notes["heading"].startswith("Network 2 → 3 → 2 → 1 units")
+    assert "−" not in notes["heading"] and "+" not in notes["heading"]
