@@ -178,3 +178,33 @@ def test_the_plus_and_minus_buttons_say_what_they_do(chromium, serve, tmp_path):
     # the heading is the panel's name and caption only, its buttons beside it
     assert notes["heading"].startswith("Network 2 → 3 → 2 → 1 units")
     assert "−" not in notes["heading"] and "+" not in notes["heading"]
+
+
+def test_the_arrow_keys_reach_each_units_range_as_hovering_does(chromium, serve, tmp_path):
+    # a11y24 L7: the range was shown on hover only; the arrows now step through the units too
+    walk = """
+    $$("net").focus();
+    var seen = [];
+    for (var k = 0; k < 12; k++) { key($$("net"), "ArrowRight"); seen.push($$("net-hover").textContent); }
+    notes.seen = seen;
+    """
+    action = pb.ON_THE_NET + pb.EDIT + staged((READY, walk))
+    session = Playground({"dataset": "circle", "hidden": [2], "activation": "tanh"})
+    server = serve(session, action=action)
+    dom, errors, _ = load(chromium, server.url, tmp_path)
+    assert errors == []
+    seen = notes_of(dom, 1)["seen"]
+    number = r"[-−]?[0-9.]+(e[-−]?\d+)?"
+    rng = rf"{number} to {number}"
+    # left to right: the inputs, their 4 weights, the hidden units, their 2 weights, the output
+    assert re.fullmatch(rf"input x1: {rng} over the plane shown", seen[0])
+    assert re.fullmatch(rf"input x2: {rng} over the plane shown", seen[1])
+    assert all(s.startswith("weight x") for s in seen[2:6])
+    for k, unit in ((6, 1), (7, 2)):
+        assert re.fullmatch(
+            rf"hidden layer 1, unit {unit}: tanh output {rng}; bias 0 \(Enter sets the bias\)",
+            seen[k],
+        ), seen[k]
+    assert all(s.startswith("weight layer 1 unit") for s in seen[8:10])
+    assert seen[10] == "output: P(class 1); bias 0 (Enter sets the bias)"
+    assert seen[11] == seen[0]  # round again
