@@ -141,7 +141,7 @@ def test_html_figures_alt_and_caption(tmp_path: Path):
     _png(tmp_path / "f.png", 800)
     doc = Document("T", [Figure("f.png", "**bold** caption", alt='a "quoted" <b>')])
     page = to_html(doc, tmp_path)
-    assert 'alt="a &quot;quoted&quot; &lt;b&gt;" width=' in page  # the attribute stays closed
+    assert 'alt="enlarge: a &quot;quoted&quot; &lt;b&gt;" width=' in page  # the attribute stays closed
     assert '<figcaption id="cap-1"><strong>bold</strong> caption <a class="shrink"' in page
 
 

@@ -107,3 +107,21 @@ def test_page_zoom_enlarges_every_figure_as_it_does_the_text(chromium, tmp_path)
     big = _scales(chromium, page, tmp_path / "pbig", 100, "#fig-1")
     assert big["scale"][0] == pytest.approx(2.0, abs=0.04) and big["scale"][1:] == at[100][1:]
     assert big["scroll"] == big["client"]
+
+
+def test_a_figures_alt_names_the_link_shortly_and_is_no_copy_of_its_caption(tmp_path: Path):
+    _png(tmp_path / "f.png", (4.0, 3.0))
+    long = "Learning rate: **cross-entropy** per epoch, pointwise median over 3 seeds; a note"
+    wordy = "XOR " + "word " * 30 + "end"
+    doc = Document(
+        "T", [Figure("f.png", long), Figure("f.png", wordy), Figure("f.png", "c", "a map")]
+    )
+    page = to_html(doc, tmp_path)
+    alts = [html.unescape(a) for a in re.findall(r'<img [^>]*alt="([^"]*)"', page)]
+    captions = re.findall(r'<figcaption id="cap-\d">(.*?) <a class="shrink"', page)
+    assert alts[0] == "enlarge: Learning rate: cross-entropy per epoch"
+    assert alts[1] == "enlarge: XOR " + "word " * 15 + "…" and len(alts[1]) < 100
+    assert alts[2] == "enlarge: a map"  # a figure's own alt, when it has one
+    assert all(
+        a != html.unescape(re.sub("<[^>]+>", "", c)) for a, c in zip(alts, captions, strict=True)
+    )

@@ -122,6 +122,21 @@ def to_html(doc: Document, root: Path) -> str:
     return "\n".join(parts)
 
 
+SHORT_CHARS = 80  # an alt text's title: at most this long
+
+
+def short_title(caption: str) -> str:
+    """A caption's head, for the alt text of the figure's link: up to its first ";", "," or
+    " (", at most SHORT_CHARS ("XOR: cross-entropy per epoch, median ..." -> "XOR:
+    cross-entropy per epoch"). The caption follows in full; a screen reader reading the
+    whole of it as the alt too would read it twice (a11y24 L2)."""
+    text = re.sub(r"\*\*|`", "", caption)
+    head = re.split(r";|,| \(", text, maxsplit=1)[0].strip()
+    if len(head) > SHORT_CHARS:
+        head = head[:SHORT_CHARS].rsplit(" ", 1)[0] + " …"
+    return head
+
+
 ENLARGE = 2  # a figure's enlarged view (a click on it): twice its width in the column
 ENLARGE_WIDE = 1.5  # a wide one's: 1.5 times its PNG's width
 
@@ -138,7 +153,8 @@ def _figure(b: Figure, root: Path, number: int) -> str:
     """
     data = (root / b.path).read_bytes()
     src = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
-    alt = html.escape(b.alt or b.caption)
+    # the link's name: what it does and which figure; the caption says the rest
+    alt = html.escape("enlarge: " + (b.alt or short_title(b.caption)))
     width, height = png_size(data)
     wide = width > WIDE_PX
     shown = width if wide else min(width, COLUMN_PX)
