@@ -13,7 +13,7 @@ import pytest
 from matplotlib.figure import Figure as MplFigure
 from test_report_browser import FLAGS, chromium  # noqa: F401 (the session fixture)
 
-from proplab.report_doc import Document, Figure, Heading, Para
+from proplab.report_doc import Document, Figure, Heading, Para, Table
 from proplab.report_html import to_html
 
 
@@ -125,3 +125,21 @@ def test_a_figures_alt_names_the_link_shortly_and_is_no_copy_of_its_caption(tmp_
     assert all(
         a != html.unescape(re.sub("<[^>]+>", "", c)) for a, c in zip(alts, captions, strict=True)
     )
+
+
+def test_the_page_has_a_main_and_tables_have_captions_and_row_headers(tmp_path: Path):
+    doc = Document("T", [Heading(2, "Results"), Para("p")])
+    doc.add(Table(["lr", "loss"], [["0.1", "2"], ["1", "3"]], caption="Final loss per lr"))
+    doc.add(Table(["epoch", "loss"], [["10", "2"]], align="rr"))  # numbers only: no row names
+    page = to_html(doc, tmp_path)
+    body = page[page.index("<body>") :]
+    # one <main> holding the title, the contents and every section
+    assert body.startswith("<body>\n<main>\n<h1>T</h1>") and body.count("<main>") == 1
+    assert body.index("</section>") < body.index("</main>") < body.index("</body>")
+    first, second = re.findall(r"<table>.*?</table>", page, re.S)
+    assert "<caption><span>Final loss per lr</span></caption>" in first
+    assert '<th scope="col">lr</th><th scope="col" class="r">loss</th>' in first
+    assert re.findall(r"<tr><(t[dh])[^>]*>", first) == ["th", "th", "th"]  # header + 2 rows
+    assert '<tr><th scope="row">0.1</th><td class="r">2</td></tr>' in first
+    assert "<caption" not in second and '<tr><td class="r">10</td>' in second
+    assert 'class="caption"' not in page

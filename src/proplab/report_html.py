@@ -27,7 +27,10 @@ th { background: #f2f2f5; }
 td.r, th.r { text-align: right; font-variant-numeric: tabular-nums; }
 td.r, .nw { white-space: nowrap; }
 div.table { overflow-x: auto; max-width: 100%; }
-p.caption { font-style: italic; margin: 1rem 0 .2rem; }
+th[scope=row] { background: none; font-weight: 400; text-align: left; }
+caption { caption-side: top; text-align: left; font-style: italic; padding: 1rem 0 .2rem;
+          contain: inline-size; }
+caption span { display: block; width: max-content; max-width: min(1100px, calc(100vw - 3rem)); }
 figure { margin: 1rem 0 1.6rem; }
 figure div.scroll { overflow-x: auto; }
 figure img { width: var(--w); max-width: none; height: auto; border: 1px solid #eee; }
@@ -83,6 +86,7 @@ def to_html(doc: Document, root: Path) -> str:
         f"<style>{STYLE}</style>",
         "</head>",
         "<body>",
+        "<main>",
         f"<h1>{inline(doc.title)}</h1>",
     ]
     sections = doc.sections
@@ -118,7 +122,7 @@ def to_html(doc: Document, root: Path) -> str:
             parts.append(block)
     if open_section:
         parts.append("</section>")
-    parts += ["</body>", "</html>", ""]
+    parts += ["</main>", "</body>", "</html>", ""]
     return "\n".join(parts)
 
 
@@ -193,24 +197,24 @@ def _cell(text: str) -> str:
 def _table(t: Table) -> str:
     align = t.align or "l" + "r" * (len(t.header) - 1)
     cls = [' class="r"' if a == "r" else "" for a in align]
-    # the caption goes above as a paragraph: a <caption> wraps to the table's (narrow) width
     # in a box that scrolls sideways by itself: a wide table must not widen the page
-    rows = ['<div class="table">']
+    rows = ['<div class="table">', "<table>"]
     if t.caption:
-        rows.append(f'<p class="caption">{inline(t.caption)}</p>')
-    rows.append("<table>")
+        # the table's title, read with it (a11y24 L3); the span may be wider than a narrow
+        # table (CSS: the caption's own width does not count), so the title wraps at the
+        # column's width, not the table's, and the table keeps its own
+        rows.append(f"<caption><span>{inline(t.caption)}</span></caption>")
     rows.append(
         "<thead><tr>"
-        + "".join(f"<th{c}>{_cell(h)}</th>" for c, h in zip(cls, t.header, strict=True))
+        + "".join(f'<th scope="col"{c}>{_cell(h)}</th>' for c, h in zip(cls, t.header, strict=True))
         + "</tr></thead>"
     )
     rows.append("<tbody>")
     for row in t.rows:
-        rows.append(
-            "<tr>"
-            + "".join(f"<td{c}>{_cell(v)}</td>" for c, v in zip(cls, row, strict=True))
-            + "</tr>"
-        )
+        cells = [f"<td{c}>{_cell(v)}</td>" for c, v in zip(cls, row, strict=True)]
+        if align[0] == "l":  # a left-aligned first column names its row: a setting, a dataset
+            cells[0] = f'<th scope="row">{_cell(row[0])}</th>'
+        rows.append("<tr>" + "".join(cells) + "</tr>")
     rows.append("</tbody></table>")
     rows.append("</div>")
     return "\n".join(rows)
