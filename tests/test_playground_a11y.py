@@ -5,12 +5,14 @@ and borders. Headless chromium as in ``test_playground_browser`` (skipped withou
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 import test_playground_browser as pb
 from test_playground_browser import PAUSED_AT, READY, load, notes_of, staged
 from test_report_browser import console_lines
 
+from proplab import playground_server
 from proplab.playground import Playground
 
 pytestmark = pytest.mark.slow
@@ -208,3 +210,18 @@ def test_the_arrow_keys_reach_each_units_range_as_hovering_does(chromium, serve,
     assert all(s.startswith("weight layer 1 unit") for s in seen[8:10])
     assert seen[10] == "output: P(class 1); bias 0 (Enter sets the bias)"
     assert seen[11] == seen[0]  # round again
+
+
+def test_a_larger_default_font_enlarges_the_playgrounds_text(chromium, serve, tmp_path):
+    from test_report_html_a11y import PX_FONT, big_default_font
+
+    page = playground_server.page_html().decode("utf-8")
+    style = page[page.index("<style>") : page.index("</style>")]
+    assert not PX_FONT.search(style), PX_FONT.search(style)
+    sizes = "{root: getComputedStyle(document.documentElement).fontSize,"
+    sizes += ' trace: getComputedStyle($$("trace-text")).fontSize}'
+    server = serve(Playground({"hidden": [2]}), action=staged((READY, f"notes.sizes = {sizes}")))
+    dom, errors, _ = load(chromium, server.url, big_default_font(Path(tmp_path) / "p"))
+    assert errors == []
+    # 15 px and 12.5 px at the usual 16 px default: 93.75 % of the reader's 24
+    assert notes_of(dom, 1)["sizes"] == {"root": "22.5px", "trace": "18.75px"}

@@ -143,3 +143,41 @@ def test_the_page_has_a_main_and_tables_have_captions_and_row_headers(tmp_path: 
     assert '<tr><th scope="row">0.1</th><td class="r">2</td></tr>' in first
     assert "<caption" not in second and '<tr><td class="r">10</td>' in second
     assert 'class="caption"' not in page
+
+
+PX_FONT = re.compile(r"font(-size)?:\s*[\d.]+px")
+
+
+def big_default_font(profile: Path) -> Path:
+    """A chromium profile whose reader set a 24 px default font (16 px unless set)."""
+    (profile / "Default").mkdir(parents=True)
+    prefs = {"webkit": {"webprefs": {"default_font_size": 24}}}
+    (profile / "Default" / "Preferences").write_text(json.dumps(prefs))
+    return profile
+
+
+def test_font_sizes_are_relative_so_a_readers_default_counts(tmp_path: Path):
+    page = to_html(Document("T", [Para("p")]), tmp_path)
+    style = page[page.index("<style>") : page.index("</style>")]
+    assert "body { font: 100%/1.5" in style and not PX_FONT.search(style)
+
+
+@pytest.mark.slow
+def test_a_larger_default_font_enlarges_the_text(chromium, tmp_path):  # noqa: F811
+    probe = "<script>window.addEventListener('load', function () { var pre ="
+    probe += " document.createElement('pre'); pre.id = 'probe'; pre.textContent ="
+    probe += (
+        " getComputedStyle(document.body).fontSize; document.body.appendChild(pre); });</script>"
+    )
+    page = tmp_path / "report.html"
+    page.write_text(
+        to_html(Document("T", [Para("p")]), tmp_path).replace("<head>", "<head>" + probe)
+    )
+    proc = subprocess.run(
+        [chromium, *FLAGS, f"--user-data-dir={big_default_font(tmp_path / 'p')}", "--dump-dom"]
+        + [page.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=600,  # a hang guard, not a speed check
+    )
+    assert '<pre id="probe">24px</pre>' in proc.stdout  # 16 px, fixed, before a11y24 L5

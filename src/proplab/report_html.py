@@ -14,7 +14,7 @@ from pathlib import Path
 from proplab.report_doc import FOLD_LINES, Bullets, Code, Document, Figure, Heading, Para, Table
 
 STYLE = """
-body { font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
+body { font: 100%/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
        color: #1d1d1f; max-width: 1100px; margin: 2rem auto; padding: 0 1.2rem; }
 h1 { font-size: 1.9rem; margin-bottom: .3rem; }
 h2 { border-bottom: 2px solid #e3e3e8; padding-bottom: .2rem; margin-top: 2.4rem; }
