@@ -225,3 +225,10 @@ def test_a_larger_default_font_enlarges_the_playgrounds_text(chromium, serve, tm
     assert errors == []
     # 15 px and 12.5 px at the usual 16 px default: 93.75 % of the reader's 24
     assert notes_of(dom, 1)["sizes"] == {"root": "22.5px", "trace": "18.75px"}
+
+
+def test_the_controls_bar_is_a_named_landmark():
+    # axe's "region": Play, the point's box and the stats sat outside every landmark
+    page = playground_server.page_html().decode("utf-8")
+    bar = re.search(r'<div class="bar" id="controls"[^>]*>', page)
+    assert bar and 'role="region" aria-label="training controls"' in bar.group(0)
