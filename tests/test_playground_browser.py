@@ -1207,7 +1207,9 @@ def test_one_step_by_hand_is_off_with_batchnorm_saying_why(chromium, serve, tmp_
         "panel": True,
     }
     assert session.traces == 0
-    assert notes["off"]["hint"] == "paused: click a training point for one step by hand"
+    assert notes["off"]["hint"] == (
+        "paused: click a training point (or number it beside One step by hand) for one step by hand"
+    )
     assert notes["off"]["title"].startswith("paused: the next training step on one point")
     assert server.playground.cfg.batchnorm is False
 
@@ -1647,6 +1649,8 @@ def test_the_keyboard_picks_a_weight_and_enter_sets_it(chromium, serve, tmp_path
                 READY,
                 '$$("net").focus(); key($$("net"), "ArrowRight"); notes.tip = $$("net-tip").textContent;'
                 ' key($$("net"), "ArrowLeft"); notes.last = $$("net-tip").textContent;'
+                ' key($$("net"), "ArrowRight"); key($$("net"), "ArrowRight");'
+                ' key($$("net"), "Enter"); notes.on_input = editing();'
                 ' key($$("net"), "ArrowRight"); key($$("net"), "ArrowRight"); key($$("net"), "Enter")',
             ),
             ("editing()", 'notes.box = box(); type("0.25", "Enter")'),
@@ -1664,11 +1668,12 @@ def test_the_keyboard_picks_a_weight_and_enter_sets_it(chromium, serve, tmp_path
     dom, errors, stderr = load(chromium, server.url, tmp_path / "p")
     assert errors == [] and console_lines(stderr) == []
     notes = notes_of(dom, 4)
-    w = Playground({"dataset": "circle", "hidden": [2]}).state([])["weights"]
-    # the first item: layer 0's first weight; the last (going back): the output's bias
-    assert notes["tip"] == f"weight x1 → layer 1 unit 1: {w[0][0][0]}"
-    assert notes["last"] == "bias of output: 0"
-    # the second: x1 -> unit 2 (weights are listed from, then to)
+    # the first item: input x1's box (its range; Enter sets nothing); the last (going
+    # back): the output unit, its bias set by Enter
+    assert notes["tip"].startswith("input x1: ") and notes["tip"].endswith(" over the plane shown")
+    assert notes["on_input"] is False
+    assert notes["last"] == "output: P(class 1); bias 0 (Enter sets the bias)"
+    # then x2's box, x1 -> unit 1, x1 -> unit 2 (weights are listed from, then to)
     assert notes["box"]["label"] == "set weight x1 → layer 1 unit 2" and notes["box"]["focused"]
     assert notes["back"] is True and notes["escaped"] is True
     assert session.state([])["weights"][0][0][1] == 0.25
@@ -1837,7 +1842,8 @@ def test_the_note_of_a_set_weight_goes_with_a_step_a_reset_and_regenerate(
     # verify24 L1: "weight ... set to 5; training goes on from it" stayed under the network
     # after Step (the weight had moved on), Reset and Regenerate (a new session)
     session = Playground({"dataset": "circle", "hidden": [2], "optimizer": "momentum"})
-    pick = '$$("net").focus(); key($$("net"), "ArrowRight"); key($$("net"), "ArrowRight");'
+    # (the inputs' boxes first, then x1 -> unit 1, x1 -> unit 2)
+    pick = '$$("net").focus();' + ' key($$("net"), "ArrowRight");' * 4
     note = '$$("net-hover").textContent'
     noted = f'!editing() && {note}.indexOf("set to 5") > 0'
     action = (

@@ -467,7 +467,7 @@ def test_html_embeds_figures_and_escapes_text(tmp_path):
     assert "x &lt; y <strong>bold</strong> <code>a&lt;b</code>" in page
     src = re.search(r'<img src="data:image/png;base64,([^"]+)"', page).group(1)
     assert base64.b64decode(src) == png.read_bytes()
-    assert "<figcaption>cap &amp; more</figcaption>" in page
+    assert '<figcaption id="cap-1">cap &amp; more <a class="shrink"' in page
     assert "<script" not in page and "http" not in page.replace("http-equiv", "")
     assert inline("**a** and **b**") == "<strong>a</strong> and <strong>b</strong>"
 

@@ -134,15 +134,17 @@ def test_only_a_figure_wider_than_1_25_columns_may_use_the_window(tmp_path: Path
     for width, wide in ((1200, False), (1375, False), (1376, True)):
         _png(tmp_path / "f.png", width)
         page = to_html(Document("T", [Figure("f.png", "cap")]), tmp_path)
-        assert ('<figure class="wide">' in page) is wide, width
+        assert ('<figure id="fig-1" class="wide">' in page) is wide, width
 
 
 def test_html_figures_alt_and_caption(tmp_path: Path):
     _png(tmp_path / "f.png", 800)
     doc = Document("T", [Figure("f.png", "**bold** caption", alt='a "quoted" <b>')])
     page = to_html(doc, tmp_path)
-    assert 'alt="a &quot;quoted&quot; &lt;b&gt;">' in page  # the attribute stays closed
-    assert "<figcaption><strong>bold</strong> caption</figcaption>" in page
+    assert (
+        'alt="enlarge: a &quot;quoted&quot; &lt;b&gt;" width=' in page
+    )  # the attribute stays closed
+    assert '<figcaption id="cap-1"><strong>bold</strong> caption <a class="shrink"' in page
 
 
 def test_html_bullets_code_and_tables(tmp_path: Path):
@@ -152,10 +154,11 @@ def test_html_bullets_code_and_tables(tmp_path: Path):
     page = to_html(doc, tmp_path)
     assert "<ul><li><strong>b</strong> &amp; c</li></ul>" in page
     assert "<pre><code>a &lt; b &amp;&amp; c</code></pre>" in page
-    assert '<p class="caption">the <code>cap</code></p>\n<table>' in page
-    # the first column left, the others right-aligned (class "r"), marks read in cells
-    assert '<thead><tr><th>k</th><th class="r">v</th></tr></thead>' in page
-    assert '<tr><td>x</td><td class="r"><strong>1</strong></td></tr>' in page
+    assert "<table>\n<caption><span>the <code>cap</code></span></caption>\n<thead>" in page
+    # the first column left (the row's header), the others right-aligned (class "r"),
+    # marks read in cells
+    assert '<thead><tr><th scope="col">k</th><th scope="col" class="r">v</th></tr></thead>' in page
+    assert '<tr><th scope="row">x</th><td class="r"><strong>1</strong></td></tr>' in page
 
 
 def test_empty_code_marks_stay_text_in_html_as_in_markdown():
@@ -170,14 +173,14 @@ def test_html_numbers_do_not_break_and_tables_scroll_in_their_own_box(tmp_path: 
     assert re.search(r"div\.table \{ overflow-x: auto;", style)
     assert re.search(r'<div class="table">\n<table>.*</table>\n</div>', page, re.S)
     # numbers kept whole, in the left (setting) column too: "1e-" / "06" read as another value
-    assert '<td><span class="nw">1e-06</span></td>' in page
+    assert '<th scope="row"><span class="nw">1e-06</span></th>' in page
     assert '<td class="r"><span class="nw">2.14e-03 ± 1.1e-03</span></td>' in page
     assert '<td class="r"><span class="nw">100.0 ± 0.0 %</span></td>' in page
     setting = to_html(Document("T", [Table(["setting", "n"], [["lr=1e-06, tanh", "3"]])]), tmp_path)
-    assert '<td>lr=<span class="nw">1e-06</span>, tanh</td>' in setting
+    assert '<th scope="row">lr=<span class="nw">1e-06</span>, tanh</th>' in setting
 
 
-def test_html_figures_link_to_their_png_and_wide_ones_scroll(tmp_path: Path):
+def test_html_figures_enlarge_in_the_page_and_wide_ones_scroll(tmp_path: Path):
     from matplotlib.figure import Figure as MplFigure
 
     (tmp_path / "figures").mkdir()
@@ -186,23 +189,26 @@ def test_html_figures_link_to_their_png_and_wide_ones_scroll(tmp_path: Path):
         fig.savefig(tmp_path / "figures" / name, dpi=120)
     doc = Document("T", [Figure("figures/wide.png", "w"), Figure("figures/narrow.png", "n")])
     page = to_html(doc, tmp_path)
-    # the full-size PNG beside the report, not a second copy of the data URI
-    assert page.count('<a href="figures/wide.png" title="full size"><img src="data:') == 1
-    assert page.count('<a href="figures/narrow.png" title="full size"><img src="data:') == 1
+    # the link enlarges the figure in the page (the page stands alone: no file beside it),
+    # not a second copy of the data URI
+    assert page.count('<a href="#fig-1" title="enlarge"><img src="data:') == 1
+    assert page.count('<a href="#fig-2" title="enlarge"><img src="data:') == 1
     assert page.count("data:image/png") == 2
-    assert '<figure class="wide"><div class="scroll"><a href="figures/wide.png"' in page
-    assert "<figure><a href=" in page
+    assert '<figure id="fig-1" class="wide"><div class="scroll"><a href="#fig-1"' in page
+    assert '<figure id="fig-2"><div class="scroll"><a href="#fig-2"' in page
     style = page[page.index("<style>") : page.index("</style>")]
-    assert "figure.wide div.scroll { overflow-x: auto; }" in style
-    assert re.search(r"figure\.wide img \{ min-width: \d+px; \}", style)
+    assert "figure div.scroll { overflow-x: auto; }" in style
+    assert re.search(
+        r"figure\.wide img \{ width: auto; max-width: 100%; min-width: \d+px; \}", style
+    )
 
 
 def test_html_header_numbers_stay_whole_and_a_word_ending_in_digits_is_left_alone(tmp_path: Path):
     # mutation testing: header cells are kept whole as body cells are; "run2e-3" is a name
     table = Table(["setting", "lr 1e-06"], [["run2e-3", "3"]])
     page = to_html(Document("T", [table]), tmp_path)
-    assert '<th class="r">lr <span class="nw">1e-06</span></th>' in page
-    assert "<td>run2e-3</td>" in page and '<td class="r">3</td>' in page
+    assert '<th scope="col" class="r">lr <span class="nw">1e-06</span></th>' in page
+    assert '<th scope="row">run2e-3</th>' in page and '<td class="r">3</td>' in page
 
 
 def test_a_long_linked_code_block_is_folded_a_short_one_shown_whole(tmp_path: Path):

@@ -14,7 +14,7 @@ from pathlib import Path
 from proplab.report_doc import FOLD_LINES, Bullets, Code, Document, Figure, Heading, Para, Table
 
 STYLE = """
-body { font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
+body { font: 100%/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
        color: #1d1d1f; max-width: 1100px; margin: 2rem auto; padding: 0 1.2rem; }
 h1 { font-size: 1.9rem; margin-bottom: .3rem; }
 h2 { border-bottom: 2px solid #e3e3e8; padding-bottom: .2rem; margin-top: 2.4rem; }
@@ -27,14 +27,20 @@ th { background: #f2f2f5; }
 td.r, th.r { text-align: right; font-variant-numeric: tabular-nums; }
 td.r, .nw { white-space: nowrap; }
 div.table { overflow-x: auto; max-width: 100%; }
-p.caption { font-style: italic; margin: 1rem 0 .2rem; }
+th[scope=row] { background: none; font-weight: 400; text-align: left; }
+caption { caption-side: top; text-align: left; font-style: italic; padding: 1rem 0 .2rem;
+          contain: inline-size; }
+caption span { display: block; width: max-content; max-width: min(1100px, calc(100vw - 3rem)); }
 figure { margin: 1rem 0 1.6rem; }
-figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
+figure div.scroll { overflow-x: auto; }
+figure img { width: var(--w); max-width: none; height: auto; border: 1px solid #eee; }
 figure.wide { width: max-content; max-width: calc(100vw - 2.4rem);
               position: relative; left: 50%; transform: translateX(-50%); }
 figure.wide figcaption { max-width: 1100px; margin: 0 auto; }
-figure.wide div.scroll { overflow-x: auto; }
-figure.wide img { min-width: 1200px; }
+figure.wide img { width: auto; max-width: 100%; min-width: 1200px; }
+figure:target img { width: var(--big); max-width: none; min-width: 0; }
+figure a.shrink { display: none; }
+figure:target a.shrink { display: inline; }
 figcaption { font-style: italic; color: #555; font-size: .92rem; }
 code, pre { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: .9em;
             background: #f5f5f7; border-radius: 4px; }
@@ -56,16 +62,16 @@ COLUMN_PX = 1100  # the text column: the body's max-width
 WIDE_PX = 1.25 * COLUMN_PX
 
 
+def png_size(data: bytes) -> tuple[int, int]:
+    """A PNG's (width, height) in pixels, from its header ((0, 0) if ``data`` is no PNG)."""
+    if data[:8] != b"\x89PNG\r\n\x1a\n" or data[12:16] != b"IHDR":
+        return 0, 0
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
 def png_width(data: bytes) -> int:
     """A PNG's width in pixels, from its header (0 if ``data`` is no PNG)."""
-    if data[:8] != b"\x89PNG\r\n\x1a\n" or data[12:16] != b"IHDR":
-        return 0
-    return int.from_bytes(data[16:20], "big")
-
-
-def data_uri(path: Path) -> str:
-    """A PNG file as a ``data:`` URI."""
-    return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+    return png_size(data)[0]
 
 
 def to_html(doc: Document, root: Path) -> str:
@@ -80,6 +86,7 @@ def to_html(doc: Document, root: Path) -> str:
         f"<style>{STYLE}</style>",
         "</head>",
         "<body>",
+        "<main>",
         f"<h1>{inline(doc.title)}</h1>",
     ]
     sections = doc.sections
@@ -87,6 +94,7 @@ def to_html(doc: Document, root: Path) -> str:
         links = " ".join(f'<a href="#{h.anchor}">{inline(h.text)}</a>' for h in sections)
         parts.append(f"<nav>Contents: {links}</nav>")
     open_section = False
+    figures = 0
     for b in doc.blocks:
         if isinstance(b, Heading):
             if b.level == 2:
@@ -104,7 +112,8 @@ def to_html(doc: Document, root: Path) -> str:
         elif isinstance(b, Table):
             parts.append(_table(b))
         elif isinstance(b, Figure):
-            parts.append(_figure(b, root))
+            figures += 1
+            parts.append(_figure(b, root, figures))
         elif isinstance(b, Code):
             block = f"<pre><code>{html.escape(b.text)}</code></pre>"
             lines = b.text.rstrip("\n").count("\n") + 1
@@ -113,26 +122,58 @@ def to_html(doc: Document, root: Path) -> str:
             parts.append(block)
     if open_section:
         parts.append("</section>")
-    parts += ["</body>", "</html>", ""]
+    parts += ["</main>", "</body>", "</html>", ""]
     return "\n".join(parts)
 
 
-def _figure(b: Figure, root: Path) -> str:
-    """A figure, embedded, as a link to its PNG file beside the report (full size, to zoom).
+SHORT_CHARS = 80  # an alt text's title: at most this long
 
-    The link is the figure's path relative to ``root``, where report.html is written
-    (the figures/ folder and the run folders sit beside it); a copy of the page mailed
-    on its own still shows every figure, only the links lead nowhere. A wide figure
-    scrolls sideways in a narrow window at a readable 1200 pixels, the page itself not.
+
+def short_title(caption: str) -> str:
+    """A caption's head, for the alt text of the figure's link: up to its first ";", "," or
+    " (", at most SHORT_CHARS ("XOR: cross-entropy per epoch, median ..." -> "XOR:
+    cross-entropy per epoch"). The caption follows in full; a screen reader reading the
+    whole of it as the alt too would read it twice (a11y24 L2)."""
+    text = re.sub(r"\*\*|`", "", caption)
+    head = re.split(r";|,| \(", text, maxsplit=1)[0].strip()
+    if len(head) > SHORT_CHARS:
+        head = head[:SHORT_CHARS].rsplit(" ", 1)[0] + " …"
+    return head
+
+
+ENLARGE = 2  # a figure's enlarged view (a click on it): twice its width in the column
+ENLARGE_WIDE = 1.5  # a wide one's: 1.5 times its PNG's width
+
+
+def _figure(b: Figure, root: Path, number: int) -> str:
+    """Figure ``number`` (1, 2, ... in the page), embedded, in a box that scrolls sideways.
+
+    Its width is set in CSS pixels (its PNG's, at most the text column's), not as a share
+    of the column, so page zoom enlarges it as it does the text (a11y24 M6); a narrow
+    window scrolls the figure, not the page. A wide figure scrolls at a readable 1200
+    pixels or more. A click on it shows it enlarged in the page (the figure is the URL's
+    target; "normal size" in its caption ends that): the page stands alone, with no file
+    beside it to link to and no script.
     """
-    src = data_uri(root / b.path)
-    alt = html.escape(b.alt or b.caption)
-    href = html.escape(Path(b.path).as_posix(), quote=True)
-    img = f'<a href="{href}" title="full size"><img src="{src}" alt="{alt}"></a>'
-    caption = f"<figcaption>{inline(b.caption)}</figcaption>"
-    if png_width((root / b.path).read_bytes()) > WIDE_PX:
-        return f'<figure class="wide"><div class="scroll">{img}</div>{caption}</figure>'
-    return f"<figure>{img}{caption}</figure>"
+    data = (root / b.path).read_bytes()
+    src = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+    # the link's name: what it does and which figure; the caption says the rest
+    alt = html.escape("enlarge: " + (b.alt or short_title(b.caption)))
+    width, height = png_size(data)
+    wide = width > WIDE_PX
+    shown = width if wide else min(width, COLUMN_PX)
+    size = ""  # (a file whose size cannot be read is shown at its own)
+    if shown:
+        big = round((ENLARGE_WIDE if wide else ENLARGE) * shown)
+        size = (
+            f' width="{shown}" height="{round(height * shown / width)}"'
+            f' style="--w: {shown}px; --big: {big}px"'
+        )
+    img = f'<a href="#fig-{number}" title="enlarge"><img src="{src}" alt="{alt}"{size}></a>'
+    shrink = f' <a class="shrink" href="#cap-{number}">normal size</a>'
+    caption = f'<figcaption id="cap-{number}">{inline(b.caption)}{shrink}</figcaption>'
+    cls = ' class="wide"' if wide else ""
+    return f'<figure id="fig-{number}"{cls}><div class="scroll">{img}</div>{caption}</figure>'
 
 
 # a number whose exponent, "± std" or "%" a browser would break onto the next line:
@@ -156,24 +197,24 @@ def _cell(text: str) -> str:
 def _table(t: Table) -> str:
     align = t.align or "l" + "r" * (len(t.header) - 1)
     cls = [' class="r"' if a == "r" else "" for a in align]
-    # the caption goes above as a paragraph: a <caption> wraps to the table's (narrow) width
     # in a box that scrolls sideways by itself: a wide table must not widen the page
-    rows = ['<div class="table">']
+    rows = ['<div class="table">', "<table>"]
     if t.caption:
-        rows.append(f'<p class="caption">{inline(t.caption)}</p>')
-    rows.append("<table>")
+        # the table's title, read with it (a11y24 L3); the span may be wider than a narrow
+        # table (CSS: the caption's own width does not count), so the title wraps at the
+        # column's width, not the table's, and the table keeps its own
+        rows.append(f"<caption><span>{inline(t.caption)}</span></caption>")
     rows.append(
         "<thead><tr>"
-        + "".join(f"<th{c}>{_cell(h)}</th>" for c, h in zip(cls, t.header, strict=True))
+        + "".join(f'<th scope="col"{c}>{_cell(h)}</th>' for c, h in zip(cls, t.header, strict=True))
         + "</tr></thead>"
     )
     rows.append("<tbody>")
     for row in t.rows:
-        rows.append(
-            "<tr>"
-            + "".join(f"<td{c}>{_cell(v)}</td>" for c, v in zip(cls, row, strict=True))
-            + "</tr>"
-        )
+        cells = [f"<td{c}>{_cell(v)}</td>" for c, v in zip(cls, row, strict=True)]
+        if align[0] == "l":  # a left-aligned first column names its row: a setting, a dataset
+            cells[0] = f'<th scope="row">{_cell(row[0])}</th>'
+        rows.append("<tr>" + "".join(cells) + "</tr>")
     rows.append("</tbody></table>")
     rows.append("</div>")
     return "\n".join(rows)
