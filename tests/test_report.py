@@ -14,7 +14,14 @@ from urllib.parse import unquote
 import numpy as np
 import pytest
 
-from proplab import report, report_answers, report_network, report_setup, report_text
+from proplab import (
+    report,
+    report_answers,
+    report_figures,
+    report_network,
+    report_setup,
+    report_text,
+)
 from proplab.aggregate import Group, RunRecord
 from proplab.config import ConfigError, RunConfig
 from proplab.report_data import ExperimentView, GroupView, RunView, dataset_name
@@ -602,6 +609,10 @@ def test_every_image_link_resolves_and_html_has_every_section(built):
     assert len(links) == 2 * 2 + 3 * 5 - 1 + 2
     units = [link for link in links if "-units-" in link]
     assert units == ["figures/baseline-units-linear.png", "figures/baseline-units-xor.png"]
+    for link in units:  # its points as hidden_units draws them: by class, in shape too
+        caption = re.search(rf"!\[([^\]]*)\]\({re.escape(link)}\)", md)
+        assert caption is not None
+        assert caption.group(1).endswith(f"; points: the data, {report_figures.BY_CLASS}")
     # the first question's answer points to the XOR one
     answer = md.split("### What are activation functions for?")[1].split("###")[0]
     assert (

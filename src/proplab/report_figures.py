@@ -200,12 +200,14 @@ def _unit_figures(v: ExperimentView, out: Path, folder: str) -> list[Figure | Pa
         maps = "predicted-value maps" if g.regression else "decision boundaries"
         # the level the figure draws as a line, in the words unit_plots gives it
         crossing = unit_plots.unit_scale(layers[0], kinds[0]).line if layers else "0.5"
+        # the points as unit_plots.hidden_units draws them: by target value, or by class
+        data = "coloured by their target value" if g.regression else BY_CLASS
         figures.append(
             Figure(
                 rel,
                 f"{v.experiment.title} on {name}: each hidden unit's activation over the "
                 f"inputs (seed {cfg.seed}; axes as in the {maps}), one row per "
-                f"layer; black line: where the unit crosses {crossing}; dots: the data",
+                f"layer; black line: where the unit crosses {crossing}; points: the data, {data}",
             )
         )
         with np.errstate(all="ignore"):
