@@ -72,6 +72,11 @@ def test_four_classes_each_get_their_marker_and_colour_in_the_plot_and_legend(
     ]
     assert shown[:4] == [("class 0 (train)", "o"), ("class 1 (train)", "s"),
                          ("class 2 (train)", "^"), ("class 3 (train)", "D")]  # fmt: skip
+    # on white paper a white rim is no edge: the legend's training keys are rimmed in grey
+    # (class 1's pale yellow nearly vanished), the held-out ones in black as on the map
+    rims = [to_hex(h.get_edgecolor()[0]) for h in legend.legend_handles]
+    assert rims == [to_hex("0.45")] * 4 + ["#000000"] * 4
+    assert {to_hex(c.get_edgecolors()[0]) for c in train} == {"#ffffff"}  # the map's unchanged
 
 
 def test_three_or_more_classes_differ_in_lightness_too() -> None:

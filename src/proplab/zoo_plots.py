@@ -14,8 +14,10 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 from matplotlib import colormaps
+from matplotlib.collections import Collection
 from matplotlib.colors import ListedColormap, to_hex
 from matplotlib.figure import Figure
+from matplotlib.legend import Legend
 
 from proplab.metrics import labels_of, predicted_labels
 from proplab.plots import (
@@ -121,6 +123,16 @@ def class_margins(scores: np.ndarray) -> np.ndarray:
     # the best class's rival is the runner-up; every other class's is the best
     rival = np.where(scores == best[:, None], second[:, None], best[:, None])
     return (scores - rival).T
+
+
+def _grey_rims(legend: Legend) -> None:
+    """Training points are rimmed in white, which sets them apart on the map; a legend's
+    key on white paper then has no edge, and a pale class (Okabe-Ito's yellow, class 1 of
+    3+) nearly vanished (fix24f): its key gets a grey rim instead."""
+    for handle in legend.legend_handles:
+        edges = handle.get_edgecolor() if isinstance(handle, Collection) else ()
+        if len(edges) and np.allclose(np.asarray(edges)[:, :3], 1.0):
+            handle.set_edgecolor("0.45")
 
 
 def decision_boundary(
@@ -240,20 +252,24 @@ def decision_boundary(
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if below:  # under the plot: inside, it hid the samples in its corner
-        fig.legend(
-            *ax.get_legend_handles_labels(),
-            fontsize=9,
-            loc="outside lower center",
-            ncols=across,
-            frameon=False,
+        _grey_rims(
+            fig.legend(
+                *ax.get_legend_handles_labels(),
+                fontsize=9,
+                loc="outside lower center",
+                ncols=across,
+                frameon=False,
+            )
         )
     elif columns:  # many classes: in columns beside the plot
-        fig.legend(
-            *ax.get_legend_handles_labels(),
-            fontsize=8,
-            loc="outside right upper",
-            ncols=columns,
-            frameon=False,
+        _grey_rims(
+            fig.legend(
+                *ax.get_legend_handles_labels(),
+                fontsize=8,
+                loc="outside right upper",
+                ncols=columns,
+                frameon=False,
+            )
         )
     if not entries:  # what the colours stand for has to be said somewhere
         title = f"{title + '; ' if title else ''}{n_classes} classes: too many for a legend"
