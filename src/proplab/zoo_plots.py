@@ -130,8 +130,10 @@ def _grey_rims(legend: Legend) -> None:
     key on white paper then has no edge, and a pale class (Okabe-Ito's yellow, class 1 of
     3+) nearly vanished (fix24f): its key gets a grey rim instead."""
     for handle in legend.legend_handles:
-        edges = handle.get_edgecolor() if isinstance(handle, Collection) else ()
-        if len(edges) and np.allclose(np.asarray(edges)[:, :3], 1.0):
+        if not isinstance(handle, Collection):  # a scatter's key is one
+            continue
+        edges = np.asarray(handle.get_edgecolor())
+        if len(edges) and np.allclose(edges[:, :3], 1.0):
             handle.set_edgecolor("0.45")
 
 
