@@ -54,6 +54,24 @@ def test_the_numbers_are_announced_on_pause_and_step_not_every_frame(chromium, s
     assert not re.search(r'class="stats"[^>]*aria-live', dom)
 
 
+def test_starting_again_is_announced(chromium, serve, tmp_path):
+    # Reset after 12 frames: the page is back at epoch 0, which a screen reader hears once
+    action = LIVE + staged(
+        (PAUSED_AT.format(12), 'notes.played = live.slice(); $$("reset").click()'),
+        ("live.length > notes.played.length", "notes.all = live"),
+    )
+    server = serve(Playground({"hidden": [2]}), action=action)
+    dom, errors, stderr = load(chromium, f"{server.url}?autoplay=1&epochs=10&frames=12", tmp_path)
+    assert errors == [] and console_lines(stderr) == []
+    notes = notes_of(dom, 2)
+    assert len(notes["all"]) == len(notes["played"]) + 1, notes["all"]
+    assert re.match(
+        r"announce: Started again at epoch 0: train loss [0-9.]+(e-?\d+)?, train accuracy "
+        r"[0-9.]+%$",
+        notes["all"][-1],
+    )
+
+
 def test_the_map_and_the_loss_curve_are_images_named_by_their_numbers(chromium, serve, tmp_path):
     labels = (
         '{map: $$("boundary").getAttribute("aria-label"), map_role: $$("boundary").getAttribute("role"),'
