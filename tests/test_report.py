@@ -2572,3 +2572,23 @@ def test_settings_compared_at_one_shared_rate_point_at_the_rate_that_fits_them()
     assert report_text.shared_rate_notes(views[1], views) == []  # lr is its axis, not its base
     views[1].groups[0].runs[1].record.final_accuracy = 20 / 21  # no rate reaches 100 %: nothing
     assert report_text.shared_rate_notes(views[0], views) == []
+
+
+def test_a_regression_sweeps_hidden_units_caption_says_points_by_target_value(tmp_path, capsys):
+    # unit_plots draws a regression's points by their target value on the value colour map
+    # (no class shapes): the caption says so, where a classification's says BY_CLASS
+    from proplab.cli import main
+
+    spec = tmp_path / "s.toml"
+    spec.write_text(
+        'title = "plane"\n[base]\ndataset = "plane"\nepochs = 30\n[vary]\nseed = [0, 1]\n'
+    )
+    out = tmp_path / "out"
+    assert main(["sweep", str(spec), "--out", str(out), "--no-progress"]) == 0
+    assert main(["report", str(out), "--jobs", "1"]) == 0
+    capsys.readouterr()
+    md = (out / "report.md").read_text()
+    caption = re.search(r"!\[([^\]]*)\]\((figures/[^)]*-units-plane\.png)\)", md)
+    assert caption is not None, md
+    assert caption.group(1).endswith("; points: the data, coloured by their target value")
+    assert report_figures.BY_CLASS not in caption.group(1)
