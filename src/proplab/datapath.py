@@ -98,8 +98,12 @@ def not_found(dataset: str) -> str | None:
             places.append(
                 f"at {file} ({place})" if place.startswith("where") else f"{place} ({file})"
             )
-    listed = ", ".join(places[:-1]) + " nor " + places[-1] if len(places) > 1 else places[0]
-    return f"{str(dataset).strip()}: no such file, not {listed}"
+    return f"{str(dataset).strip()}: no such file, not {_nor(places)}"
+
+
+def _nor(places: Sequence[str]) -> str:
+    """``"A, B nor C"``: the places a file was looked for, as its messages list them."""
+    return ", ".join(places[:-1]) + " nor " + places[-1] if len(places) > 1 else places[0]
 
 
 def in_folder(typed: str, folder: Path, recorded: str | None = None) -> str:
@@ -174,4 +178,4 @@ def looked_in(dataset: str, record: Any, run_dir: str | os.PathLike[str] | None 
     if entry is not None and run_dir is not None and str(entry) != path:
         places.append(f"at {entry} (where {sweep_copy(run_dir)} names it)")
     places.append(f"from here ({Path.cwd()})")
-    return " " + ", ".join(places[:-1]) + (" nor " if len(places) > 1 else "") + places[-1]
+    return " " + _nor(places)

@@ -201,7 +201,7 @@ def _unit_figures(v: ExperimentView, out: Path, folder: str) -> list[Figure | Pa
         # the level the figure draws as a line, in the words unit_plots gives it
         crossing = unit_plots.unit_scale(layers[0], kinds[0]).line if layers else "0.5"
         # the points as unit_plots.hidden_units draws them: by target value, or by class
-        data = "coloured by their target value" if g.regression else BY_CLASS
+        data = BY_VALUE if g.regression else BY_CLASS
         figures.append(
             Figure(
                 rel,
@@ -375,6 +375,7 @@ def score_name(v: ExperimentView, test: bool = False) -> str:
 
 # how a caption says which point is which class (shape too: a11y24 M2)
 BY_CLASS = "coloured and shaped by true class (class 0 red circles, class 1 blue squares)"
+BY_VALUE = "coloured by their target value"  # a regression's points
 
 
 def _boundary_caption(
@@ -389,7 +390,7 @@ def _boundary_caption(
     )
     values = (
         "the trained model's predicted value over the inputs (blue above 0, red below, "
-        "scale on the colour bar); dots: the data, coloured by their target value"
+        f"scale on the colour bar); dots: the data, {BY_VALUE}"
     )
     if kinds == {False}:  # as it always read
         return (
