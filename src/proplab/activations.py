@@ -1,8 +1,8 @@
 """Element-wise activations. Shape: any input shape, output of the same shape.
 
 Each forward keeps exactly what its backward needs: sigmoid and tanh keep their
-*output* (their derivatives are written in it), ReLU keeps the mask x > 0 and
-LeakyReLU its local slope (1 or the negative slope).
+*output* (their derivatives are written in it), ReLU keeps the mask of where x > 0
+(a NaN counted in, as PyTorch) and LeakyReLU its local slope (1 or the negative slope).
 
 Dtypes, in a direct call: ReLU's, LeakyReLU's and Identity's backward return dL/dx in
 NumPy's promoted dtype of ``grad_out`` and what forward kept; Sigmoid's and Tanh's write

@@ -344,6 +344,12 @@ class Sequential(Module):
         With ``need_input_grad=False`` it returns ``None`` and stops at the first layer
         that has parameters (layers below it have nothing to learn).
         """
+        # The chain rule, plainly:
+        #     for layer in reversed(self.layers):
+        #         grad_out = layer.backward(grad_out)
+        # The code below is that loop. It only stops early, at the first layer with
+        # parameters, when nobody needs dL/dx (fit: x is data), tells that layer so, and
+        # names the layer whose backward failed.
         layers = self.layers
         if not layers:  # an empty Sequential is the identity
             return grad_out if need_input_grad else None

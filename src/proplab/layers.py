@@ -50,9 +50,9 @@ def linear_naive_backward(
     """The chain rule of :func:`linear_naive`, sample by sample: given g = dL/dy ``(n, out)``,
     returns dL/dx ``(n, in)``, dL/dw ``(in, out)`` and dL/db ``(out,)``.
 
-    y[i, k] depends on w[j, k] through x[i, j], on b[k] with slope 1 and on x[i, j]
-    through w[j, k]; every sample's contribution to dw and db is summed (the loss's
-    backward already divided by n).
+    The local slopes are dy[i, k]/dw[j, k] = x[i, j], dy[i, k]/db[k] = 1 and
+    dy[i, k]/dx[i, j] = w[j, k]; every sample's contribution to dw and db is summed (the
+    loss's backward already divided by N: n * out for MSE and BCE, n for cross-entropy).
     """
     dx, dw, db = np.zeros_like(x, dtype=g.dtype), np.zeros_like(w), np.zeros(w.shape[1])
     for i in range(x.shape[0]):
@@ -192,6 +192,10 @@ class Linear(Module):
             raise self._grad_error(grad_out, exc) from None
         if not need_input_grad:
             return None
+        # dL/dx = grad_out W^T. Both branches below compute exactly that, bit for bit
+        # (tests/test_replicas.py); they only choose how W^T is laid out in memory, for
+        # speed in replica stacks. One model of the lab always takes the second: a matmul
+        # with a contiguous copy of W^T.
         w = self.weight.data
         if w.ndim > 2 and self.out_features == 1 and grad_out.size >= 256:
             # a stack's output layer: g W^T is an outer product per replica, which

@@ -85,7 +85,8 @@ class SGD(Optimizer):
     The lab handout's momentum rule ``v = b v + (1 - b) g`` is
     ``SGD(momentum=b, dampening=b)``, with one difference: here v starts at the
     first gradient g, where the handout's rule applied to v = 0 would give
-    (1 - b) g, so the first step is larger.
+    (1 - b) g, so the first step is 1 / (1 - b) times larger (10x at b = 0.9) and the
+    two trajectories stay apart.
 
     ``lr``, ``momentum``, ``dampening``, ``weight_decay`` and ``l1`` may each be a
     float or a per-replica array ``(K,)`` for a stack; ``nesterov`` is one bool for all
@@ -142,8 +143,10 @@ class SGD(Optimizer):
     def update(self, group: PackedArrays, state: dict[str, np.ndarray]) -> None:
         """One SGD step (the class's rule) on packed ``group``; buffers kept in ``state``."""
         if self.plain:
-            # plain gradient descent, the lab's rule, for every parameter at once:
-            # group.data and group.grad pack them all (ParamGroup)
+            # plain gradient descent, the lab's rule W <- W - lr dL/dW, for every parameter
+            # at once: the same as `for p in params: p.data -= lr * p.grad`, bit for bit,
+            # because every p.data and p.grad is a view into group.data and group.grad
+            # (ParamGroup), so this one subtraction updates them all
             group.data -= self.shaped_array("lr", group) * group.grad
             return
         first = "momentum_buffer" not in state

@@ -56,7 +56,7 @@ class Parameter:
     Building an optimizer moves both into views of its flat buffer
     (:class:`~proplab.optim_base.ParamGroup`), so an array taken from ``p.data``
     before that is a copy training never changes. ``p.data = values`` and
-    ``p.data[...] = values`` both write into the live array. Clearing is lazy too:
+    ``p.data[...] = values`` both write into the live array. Clearing is lazy:
     ``zero_grad()`` sets a flag and the next accumulation overwrites instead of
     adding (one NumPy call less per parameter per step), so an array taken from
     ``p.grad`` before ``zero_grad()`` keeps the old numbers; ``p.grad`` read anew
@@ -219,7 +219,9 @@ class Parameter:
         The sum over the sample axis (``axis=-2``) is written as ``ones(1, n) @ a``:
         for a replica stack ``(K, n, out)`` NumPy's reduction over a middle axis
         is several times slower than this one matrix product (3.5-5.8x for 10-85
-        replicas, 1.5x for one model, measured).
+        replicas, 1.5x for one model, measured). It is the same sum added in another
+        order, so it may differ from ``a.sum(axis)`` in the last bits (~1e-14): compare
+        your own bias gradient with ``np.allclose``, not ``==``.
         """
         if axis == -2 and a.ndim >= 2:
             ones = self._ones
