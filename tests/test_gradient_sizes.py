@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from matplotlib.image import imread
 
-from proplab import experiments, fit
+from proplab import experiments, fit, plots
 from proplab.cli import main
 from proplab.config import RunConfig, build_loss, build_model, build_optimizer
 from proplab.experiments import GRADIENTS, GRADIENTS_FIGURE, prepare_run, write_run_figures
@@ -175,6 +175,36 @@ def test_a_run_whose_gradients_die_says_so_and_keeps_its_first_sizes_visible(
     for line, size in zip(ax.lines, sizes[0], strict=True):  # epoch 0's point, marked
         assert list(line.get_xdata()) == [0.0] and list(line.get_ydata()) == [size]
         assert line.get_marker() == "o"
+
+
+def test_a_relu_output_dead_from_the_start_gets_a_sigmoid_output_advised_and_no_warning(
+    tmp_path, capsys
+) -> None:
+    """docs25 L6: `proplab train --dataset xor --output-activation relu` printed matplotlib's
+    raw "Data has no positive values, and therefore cannot be log-scaled" (every gradient
+    was 0 from epoch 0 on: nothing to scale a log axis to) and advised a smaller learning
+    rate, which no dead ReLU output recovers from (warnings are errors here)."""
+    out = tmp_path / "relu"
+    argv = ["train", "--dataset", "xor", "--output-activation", "relu", "--epochs", "50"]
+    assert main([*argv, "--out", str(out), "--no-progress"]) == 0
+    printed = capsys.readouterr().out  # beside the lab's result lines
+    rows = read_csv(out / GRADIENTS)
+    assert not np.array([[float(v) for k, v in r.items() if k != "epoch"] for r in rows]).any()
+    (line,) = [x for x in printed.splitlines() if x.startswith("every weight gradient is exa")]
+    assert line.endswith(
+        "so the weights stopped changing; a ReLU output is 0 with slope 0 wherever its input "
+        "is negative: for 0/1 targets use a sigmoid output (--output-activation sigmoid)"
+    )
+    # its figure: a log axis with nothing positive on it, and the note saying why
+    epochs = np.array([float(r["epoch"]) for r in rows])
+    figure = plots.gradient_sizes_figure(
+        epochs, np.zeros((len(rows), 3)), ["1: L", "2: L", "3: L"], tmp_path / "g.png"
+    )
+    assert figure.axes[0].get_ylim() == (1.0, 10.0) and (tmp_path / "g.png").stat().st_size
+    (note,) = [t.get_text() for t in figure.axes[0].texts]
+    assert note.startswith("every weight gradient is exactly 0 at each kept epoch from 0 on")
+    # no zero drawn on the log axis (a short run's were, marked, far under the frame)
+    assert [len(line.get_xdata()) for line in figure.axes[0].lines] == [0, 0, 0]
 
 
 def test_zero_from_is_the_first_epoch_of_the_all_zero_tail() -> None:

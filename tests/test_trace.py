@@ -992,3 +992,24 @@ def test_trace_step_refuses_data_with_no_samples_as_fit_does():
     model = proplab.mlp(2, 2, 1, rng=np.random.default_rng(0))
     with pytest.raises(ValueError, match=r"^trace_step: x has no samples \(shape \(0, 2\)\)$"):
         trace_step(model, proplab.MSELoss(), np.zeros((0, 2)), np.zeros((0, 1)))
+
+
+def test_the_readmes_trace_excerpt_is_what_the_command_prints(capsys) -> None:
+    """docs25: the README's excerpt had gone stale unchecked (it also stepped on row 0,
+    whose first-layer weight gradients are all 0); every line it shows is printed, in
+    its order ('...' stands for lines left out)."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```\n\$ (proplab trace [^\n]*)\n(.*?)```", readme, re.S)
+    command, shown = block.group(1), block.group(2)
+    assert "--row 3" in command
+    assert cli.main([*command.split()[1:], "--no-progress"]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    at = 0
+    for line in shown.splitlines():
+        if line == "...":
+            continue
+        # the next printed line equal to it, after the previous match
+        at = printed.index(line, at) + 1
+    assert at > 0

@@ -537,6 +537,18 @@ def start_run_dir(cfg: RunConfig, run_dir: Path, prep: dataload.Prepared | None 
 BLEW_UP = 1e3  # a final loss this many times the first epoch's: blown up, if finite
 
 
+def _dead_advice(cfg: RunConfig) -> str:
+    """What to try for a run whose weight gradients all became exactly 0."""
+    if cfg.output_activation == "relu":
+        # no learning rate helps: the output ReLU is 0, slope 0, for every z < 0 from the
+        # first epochs on (docs/pitfalls.md, "ReLU on the output layer")
+        return (
+            "a ReLU output is 0 with slope 0 wherever its input is negative: for 0/1 "
+            "targets use a sigmoid output (--output-activation sigmoid)"
+        )
+    return "try a smaller learning rate"
+
+
 def _blew_up(losses: Sequence[float | np.ndarray], final_loss: float) -> str | None:
     """The line for a run whose final loss is at least BLEW_UP times its first epoch's
     and still finite (so not called diverged): a ReLU net whose output bias swings wider
@@ -636,8 +648,7 @@ def finish_run(
                 say(
                     f"every weight gradient is exactly 0 at each kept epoch from {dead:,} on "
                     f"({GRADIENTS}): no gradient passes back through the units (saturated, "
-                    "or dead ReLUs), so the weights stopped changing; try a smaller learning "
-                    "rate"
+                    f"or dead ReLUs), so the weights stopped changing; {_dead_advice(cfg)}"
                 )
             blown = _blew_up(history.loss, float(loss))
             if blown and history.stop_reason == "completed":

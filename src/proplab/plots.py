@@ -575,17 +575,25 @@ def gradient_sizes_figure(
             under = True
             ax.plot(epochs, np.where(low, floor, np.nan), color=shade, linewidth=2.4,
                     linestyle=":", clip_on=False, zorder=3)  # fmt: skip
-        shown = np.isfinite(values) & (values >= floor)  # a log scale: no 0 nor NaN
+        # a log scale: no 0 nor NaN (> 0 too: with nothing drawable the floor is 0, and a
+        # short run's zeros, marked and unclipped, sat 1e5 px below the axes)
+        shown = np.isfinite(values) & (values > 0) & (values >= floor)
         # a single drawable point draws no line: a marker (a run whose gradients are 0 after
         # its first kept epoch keeps that epoch's sizes visible)
         marker: dict[str, Any] = {}
-        if len(epochs) <= MARKED_EPOCHS or shown.sum() == 1:
+        # (an empty line gets none: unclipped markers of no point count as one at the
+        # figure's corner in the layout, which then left a gap above the legend)
+        if shown.any() and (len(epochs) <= MARKED_EPOCHS or shown.sum() == 1):
             marker = {"marker": "o", "markersize": 3 if shown.sum() > 1 else 5, "clip_on": False}
         ax.plot(
             epochs[shown], values[shown], color=shade, linewidth=1.6,
             label=label + (" (input side)" if column == 0 and len(layers) > 1 else ""),
             **marker,
         )  # fmt: skip
+    if not drawable.size:
+        # nothing positive to scale to: fixed limits, or matplotlib warns that the data
+        # "cannot be log-scaled" (the note below says why the axes are empty)
+        ax.set_ylim(1.0, 10.0)
     ax.set_yscale("log")
     # epochs on a log scale past the first kept one (linear from 0 to it): the first
     # epochs, where the gradients change most, would be a sliver at the left edge
