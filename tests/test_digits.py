@@ -56,13 +56,13 @@ def test_missing_scikit_learn_names_the_extra(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, tmp_path: Path
 ) -> None:
     monkeypatch.setitem(sys.modules, "sklearn.datasets", None)  # makes the import fail
-    with pytest.raises(ImportError, match=r"pip install proplab\[datasets\]"):
+    with pytest.raises(ImportError, match=r"pip install 'proplab\[datasets\]'"):
         digits.load_digits()
     code = main(["train", "--dataset", "digits", "--out", str(tmp_path / "run")])
     err = capsys.readouterr().err.splitlines()
     assert code == 2 and len(err) == 1
     assert err[0].startswith("proplab train: error: argument --dataset: the digits dataset")
-    assert err[0].endswith("pip install proplab[datasets]")
+    assert err[0].endswith("pip install 'proplab[datasets]'")
 
 
 def test_cli_digits_defaults(capsys: pytest.CaptureFixture) -> None:

@@ -81,7 +81,7 @@ def test_diabetes_without_a_usable_scikit_learn_names_the_install(monkeypatch) -
     # (ImportError "cannot import name"): the same message (mutant: only the first)
     for module in (None, types.ModuleType("sklearn.datasets")):
         monkeypatch.setitem(sys.modules, "sklearn.datasets", module)
-        with pytest.raises(MissingDependencyError, match=r"pip install proplab\[datasets\]"):
+        with pytest.raises(MissingDependencyError, match=r"pip install 'proplab\[datasets\]'"):
             load_diabetes()
 
 

@@ -76,7 +76,7 @@ def test_no_scikit_learn_says_how_to_install_it(monkeypatch) -> None:
     with pytest.raises(ImportError) as info:
         importlib.import_module("proplab.sklearn")
     assert str(info.value) == (
-        "proplab.sklearn needs scikit-learn; install it with: pip install proplab[datasets]"
+        "proplab.sklearn needs scikit-learn; install it with: pip install 'proplab[datasets]'"
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import math
 import os
@@ -847,6 +848,37 @@ def test_shipped_suite_by_name():
     assert str(err.value) == (
         "labb: no such sweep file, nor a shipped suite (shipped: lab); did you mean 'lab'?"
     )
+
+
+def test_a_missing_sweep_file_path_names_the_shipped_suites(tmp_path, monkeypatch):
+    """pkg25 L2: an installed proplab has no src/proplab/suites/lab.toml; a path to no file
+    names the shipped suites, which go by name from any folder, as a misspelt name does."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SweepError) as err:
+        sweep.load_suite("src/proplab/suites/lab.toml")
+    assert str(err.value) == (
+        "src/proplab/suites/lab.toml: no such sweep file (the shipped suites go by name: lab); "
+        "did you mean 'lab'?"
+    )
+    with pytest.raises(SweepError) as err:
+        sweep.load_suite(Path("mine") / "exp.toml")  # nothing near: no guess
+    assert str(err.value) == (
+        f"{Path('mine') / 'exp.toml'}: no such sweep file (the shipped suites go by name: lab)"
+    )
+
+
+def test_the_lab_suites_own_command_runs_from_any_folder(tmp_path, monkeypatch):
+    """pkg25 L2: the header of lab.toml, which every runs/lab/sweep.toml copies, showed
+    `proplab sweep src/proplab/suites/lab.toml`, a path only the repo has."""
+    from proplab.cli import build_parser
+
+    monkeypatch.chdir(tmp_path)  # no src/ here, as beside an installed wheel
+    copied = sweep.load_suite("lab").copy_text  # what `proplab lab` writes as sweep.toml
+    header = itertools.takewhile(lambda line: line.startswith("#"), copied.splitlines())
+    shown = [line.removeprefix("#").strip() for line in header if line.startswith("#   proplab")]
+    assert shown == ["proplab sweep lab --out runs/lab --jobs 2"]
+    args = build_parser().parse_args(shown[0].split()[1:])
+    assert sweep.load_suite(args.file).path == sweep.suite_path("lab")
 
 
 def test_a_folder_is_never_read_as_a_sweep_file(tmp_path, monkeypatch):

@@ -26,6 +26,8 @@ from proplab.trace import StepTrace, trace_step
 from proplab.train import fit
 from proplab.zoo import load_zoo
 
+# the one place the version is written: pyproject.toml reads this literal when a wheel is
+# built. Raise it for every wheel handed out: pip keeps an installed proplab of the same version
 __version__ = "0.1.0"
 
 __all__ = [

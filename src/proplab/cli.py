@@ -248,7 +248,8 @@ def build_parser() -> argparse.ArgumentParser:
         "generated dataset takes x1, x2 as the first two columns (digits: the 64 pixels, "
         "0 to 16). When the file also has the label column, the loss and accuracy (R² for "
         "a regression) on its rows go to stderr.",
-        epilog="Example: proplab train --dataset examples/body.csv --label tall "
+        epilog="Example, on the repo's examples/body.csv (not in an installed wheel): "
+        "proplab train --dataset examples/body.csv --label tall "
         "--standardize --out runs/body, then proplab predict runs/body --data new.csv "
         "--out predicted.csv. Exit status: 0, or 2 on bad input (no run folder, a missing "
         "column, a cell that is no number).",

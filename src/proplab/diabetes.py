@@ -2,7 +2,7 @@
 
 The data ships *inside* scikit-learn (``sklearn/datasets/data/diabetes_*.csv.gz``),
 so loading it needs no download, only the optional dependency:
-``pip install proplab[datasets]`` (as for digits). It is a regression, and a
+``pip install 'proplab[datasets]'`` (as for digits). It is a regression, and a
 humbling one: a straight line explains about half of the variance, and a
 network does not do much better (README's "Beyond the lab").
 
@@ -25,7 +25,7 @@ N_SAMPLES = 442
 
 MISSING_MESSAGE = (
     "the diabetes dataset comes with scikit-learn, which is not installed; "
-    "install it with: pip install proplab[datasets]"
+    "install it with: pip install 'proplab[datasets]'"
 )
 
 
@@ -33,7 +33,7 @@ def load_diabetes() -> tuple[np.ndarray, np.ndarray]:
     """All 442 rows: ``x (442, 10)`` and ``y (442, 1)`` float64, each column standardised.
 
     Raises :class:`~proplab.digits.MissingDependencyError` (an ImportError) naming
-    ``pip install proplab[datasets]`` when scikit-learn is not installed.
+    ``pip install 'proplab[datasets]'`` when scikit-learn is not installed.
     """
     try:
         from sklearn.datasets import load_diabetes as sk_load_diabetes

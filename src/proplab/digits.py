@@ -2,7 +2,7 @@
 
 The data ships *inside* scikit-learn (``sklearn/datasets/data/digits.csv.gz``),
 so loading it needs no download, only the optional dependency:
-``pip install proplab[datasets]``. Pixels are integers 0..16; proplab scales
+``pip install 'proplab[datasets]'``. Pixels are integers 0..16; proplab scales
 them to [0, 1] by dividing by 16 (no statistics of the test set leak in).
 """
 
@@ -19,7 +19,7 @@ SPLIT_SEED = 0
 
 MISSING_MESSAGE = (
     "the digits dataset comes with scikit-learn, which is not installed; "
-    "install it with: pip install proplab[datasets]"
+    "install it with: pip install 'proplab[datasets]'"
 )
 
 
@@ -40,7 +40,7 @@ def load_digits() -> tuple[np.ndarray, np.ndarray]:
     """All 1797 digits: ``x (1797, 64)`` float64 in [0, 1], ``y (1797, 1)`` int64 labels.
 
     Raises :class:`MissingDependencyError` (an ImportError) naming
-    ``pip install proplab[datasets]`` when scikit-learn is not installed.
+    ``pip install 'proplab[datasets]'`` when scikit-learn is not installed.
     """
     try:
         from sklearn.datasets import load_digits as sk_load_digits

@@ -10,7 +10,7 @@ wherever scikit-learn expects a classifier or a regressor (``Pipeline``,
     reg = MLPRegressor(hidden_layer_sizes=(32,), random_state=0).fit(X_train, t_train)
     reg.score(X_test, t_test)  # R^2
 
-They need scikit-learn 1.6 or newer (``pip install proplab[datasets]``); the core of
+They need scikit-learn 1.6 or newer (``pip install 'proplab[datasets]'``); the core of
 proplab never imports this module. The classifier's network is
 ``in -> hidden... -> n_classes`` with a softmax cross-entropy loss (even for
 two classes); the regressor's is ``in -> hidden... -> n_outputs`` with an
@@ -64,7 +64,7 @@ except ImportError as exc:
         from sklearn import __version__ as _found
     except ImportError:
         raise ImportError(
-            "proplab.sklearn needs scikit-learn; install it with: pip install proplab[datasets]"
+            "proplab.sklearn needs scikit-learn; install it with: pip install 'proplab[datasets]'"
         ) from exc
     raise ImportError(
         f"proplab.sklearn needs scikit-learn>=1.6 (validate_data, __sklearn_tags__), "

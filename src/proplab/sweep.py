@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from proplab.checks import did_you_mean
 from proplab.stack_plan import MAX_STACK_MB
 from proplab.sweep_folder import (  # noqa: F401  (re-exported)
     NPZ_MAGIC,
@@ -72,6 +73,7 @@ from proplab.sweep_spec import (  # noqa: F401  (re-exported: the sweep API in o
     load_spec,
     parse_spec,
     run_name,
+    shipped_suites,
     suite_path,
 )
 
@@ -398,20 +400,20 @@ def load_suite(file: str | os.PathLike[str]) -> SweepSpec:
             path = suite_path(str(file))
         except SweepError:
             # neither a file nor a shipped suite: name the shipped ones (`--suite labb`)
-            from importlib import resources
-
-            from proplab.checks import did_you_mean
-
-            shipped = sorted(
-                p.name.removesuffix(".toml")
-                for p in resources.files("proplab").joinpath("suites").iterdir()
-                if p.name.endswith(".toml")
-            )
             if not path.exists():
+                shipped = shipped_suites()
                 raise SweepError(
                     f"{file}: no such sweep file, nor a shipped suite (shipped: "
                     f"{', '.join(shipped)})" + did_you_mean(file, shipped)
                 ) from None
+    elif not path.exists():
+        # a path to no file: the shipped suites too, which go by name from any folder (an
+        # installed proplab has no src/proplab/suites/lab.toml to point at: pkg25 L2)
+        shipped = shipped_suites()
+        raise SweepError(
+            f"{file}: no such sweep file (the shipped suites go by name: {', '.join(shipped)})"
+            + did_you_mean(path.stem, shipped)
+        )
     if path.is_dir():
         hint = (
             f"; it holds the one it ran as {path / SPEC_COPY}"

@@ -166,6 +166,14 @@ class SweepSpec:
         return {n: c for n, c in self.runs.items() if n in wanted}
 
 
+def shipped_suites() -> list[str]:
+    """The names of the shipped suites (``proplab/suites/*.toml``), sorted: ``["lab"]``."""
+    folder = resources.files("proplab").joinpath("suites")
+    return sorted(
+        p.name.removesuffix(".toml") for p in folder.iterdir() if p.name.endswith(".toml")
+    )
+
+
 def suite_path(name: str = "lab") -> Path:
     """The shipped suite ``proplab/suites/<name>.toml``."""
     path = Path(str(resources.files("proplab") / "suites" / f"{name}.toml"))
