@@ -1013,3 +1013,18 @@ def test_the_readmes_trace_excerpt_is_what_the_command_prints(capsys) -> None:
         # the next printed line equal to it, after the previous match
         at = printed.index(line, at) + 1
     assert at > 0
+
+
+def test_a_big_networks_check_gives_python_numbers_the_playground_can_send() -> None:
+    """sec25 M4: on a 2-32-32-32-1 network the check's error came out a numpy.float64, so
+    ``checked`` was a numpy.bool and the playground's "One step by hand" answered 500
+    (json refuses NumPy booleans)."""
+    import json
+
+    model = proplab.mlp(2, [32, 32, 32], 1, rng=np.random.default_rng(0))
+    x, y = proplab.generate_xor_easy()
+    opt = proplab.SGD(model.parameters(), lr=1.0)
+    trace = trace_step(model, proplab.MSELoss(), x[3:4], y[3:4].astype(float), opt)
+    assert type(trace.check_error) is float and trace.check_error < 1e-6
+    assert trace.checked is True and trace.check_failed is False
+    json.dumps({"checked": trace.checked, "error": trace.check_error}, allow_nan=False)

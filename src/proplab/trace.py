@@ -132,13 +132,13 @@ class StepTrace:
     @property
     def checked(self) -> bool:
         """Every parameter gradient matched central differences within the tolerance."""
-        return self.check_error is not None and self.check_error <= CHECK_TOLERANCE
+        return self.check_error is not None and bool(self.check_error <= CHECK_TOLERANCE)
 
     @property
     def check_failed(self) -> bool:
         """A gradient differed from central differences by more than the tolerance (False
         when unchecked, or when no weight could be compared)."""
-        return self.check_error is not None and self.check_error > CHECK_TOLERANCE
+        return self.check_error is not None and bool(self.check_error > CHECK_TOLERANCE)
 
     def text(self, digits: int = 4) -> str:
         """The step as a hand calculation: forward, loss, backward, update, check.

@@ -198,8 +198,9 @@ def check_step(
             errors.append(error)
             plain.append(relative)
     compared = [e for e in errors if not math.isnan(e)]
-    result.error = max(compared) if compared else math.nan
-    result.relative = max(plain) if plain else math.nan
+    # Python floats (some errors are NumPy scalars): the playground sends them as JSON
+    result.error = float(max(compared)) if compared else math.nan
+    result.relative = float(max(plain)) if plain else math.nan
     return result
 
 
