@@ -779,3 +779,85 @@ def test_a_new_seed_draws_new_data_and_the_same_seed_the_same() -> None:
     assert not (first.x == other.x).all(axis=1).any()  # not one point in the same place
     assert not np.array_equal(first.x_test, other.x_test)
     assert other.setup()["settings"]["seed"] == 5
+
+
+def test_a_units_map_is_its_output_over_the_boundarys_grid_in_eval_mode() -> None:
+    # what the page shows in the big map while a unit is hovered: as sharp as the
+    # boundary (GRID points a side, not the thumbnails' UNIT_GRID), eval mode's values
+    session = Playground(
+        {"dataset": "moons", "n": 80, "hidden": [3, 2], "activation": "relu", "dropout": 0.3}
+    )
+    session.step(60)
+    weights_before = [p.data.copy() for p in session.model.parameters()]
+    setup = session.setup()
+    u, v = np.array(setup["grid"]["u"]), np.array(setup["grid"]["v"])
+    w1, b1, w2, b2 = (p.data for p in session.model.parameters()[:4])
+    for i, j in [(0, 0), (17, 40), (63, 5)]:
+        point = np.array([u[i], v[j]])  # row j is v[j], as the boundary's
+        first = np.maximum(point @ w1 + b1, 0.0)  # dropout off: eval mode
+        second = np.maximum(first @ w2 + b2, 0.0)
+        for layer, values in ((1, first), (2, second)):
+            for k, expected in enumerate(values):
+                got = session.unit_map(layer, k)
+                assert (got["layer"], got["unit"], got["epoch"]) == (layer, k, 60)
+                assert np.shape(got["map"]) == (playground.GRID, playground.GRID)
+                assert got["map"][j][i] == pytest.approx(expected, abs=6e-4)
+    # layer 0: the inputs, here x1 and x2 themselves
+    x1, x2 = session.unit_map(0, 0)["map"], session.unit_map(0, 1)["map"]
+    assert x1[7][30] == pytest.approx(u[30], abs=6e-4) and x2[7][30] == pytest.approx(
+        v[7], abs=6e-4
+    )
+    # nothing moved: weights, epoch, and the next step's training mode
+    for before, now in zip(weights_before, session.model.parameters(), strict=True):
+        np.testing.assert_array_equal(before, now.data)
+    assert session.epoch == 60 and all(m.training for m in session.model.modules())
+
+
+def test_an_input_features_map_is_the_feature_over_the_grid() -> None:
+    session = Playground({"dataset": "circle", "features": ["x1_sq", "x1_x2"], "hidden": [2]})
+    setup = session.setup()
+    u, v = np.array(setup["grid"]["u"]), np.array(setup["grid"]["v"])
+    square, product = session.unit_map(0, 0)["map"], session.unit_map(0, 1)["map"]
+    assert square[3][50] == pytest.approx(u[50] ** 2, abs=6e-4)
+    assert product[60][9] == pytest.approx(u[9] * v[60], abs=6e-4)
+
+
+@pytest.mark.parametrize(
+    ("settings", "layer", "unit", "message"),
+    [
+        (
+            {"hidden": [4, 2]},
+            3,
+            0,
+            "layer: must be from 0 to 2 (0: the inputs, 1 to 2: the hidden layers), got 3",
+        ),
+        (
+            {"hidden": [4]},
+            -1,
+            0,
+            "layer: must be from 0 to 1 (0: the inputs, 1: the hidden layer), got -1",
+        ),
+        ({"hidden": []}, 1, 0, "layer: must be from 0 to 0 (0: the inputs), got 1"),
+        (
+            {"hidden": [4, 2]},
+            2,
+            2,
+            "unit: must be from 0 to 1 (the 2 units of hidden layer 2), got 2",
+        ),
+        (
+            {"hidden": [4], "features": ["x1_x2"]},
+            0,
+            1,
+            "unit: must be from 0 to 0 (the 1 input), got 1",
+        ),
+        ({"hidden": [4]}, "1", 0, "layer: must be an integer from 0 to 1"),
+        ({"hidden": [4]}, 1, True, "unit: must be an integer from 0 to 3"),
+    ],
+)
+def test_a_units_map_out_of_range_is_refused_naming_what_there_is(
+    settings, layer, unit, message
+) -> None:
+    session = Playground({"dataset": "circle", **settings})
+    with pytest.raises(PlaygroundError) as caught:
+        session.unit_map(layer, unit)
+    assert str(caught.value).startswith(message)

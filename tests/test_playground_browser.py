@@ -1872,3 +1872,149 @@ def test_the_note_of_a_set_weight_goes_with_a_step_a_reset_and_regenerate(
     assert notes["set_again"] == notes["set"]  # set after the step: shown again
     assert notes["stepped"] == notes["reset"] == notes["regenerated"] == ""
     assert server.playground.cfg.seed == 1 and server.playground.epoch == 0
+
+
+# the big map's colour at input point p (x1, x2): [r, g, b]
+MAP_PIXEL = """
+function mapPixel(p) {
+  var c = document.getElementById("boundary"), w = where(p), r = window.devicePixelRatio || 1;
+  var copy = document.createElement("canvas");
+  copy.width = c.width; copy.height = c.height;
+  var ctx = copy.getContext("2d", {willReadFrequently: true});
+  ctx.drawImage(c, 0, 0);
+  return Array.prototype.slice.call(ctx.getImageData(Math.round(w.x * r), Math.round(w.y * r), 1, 1).data, 0, 3);
+}
+function showing() {
+  var c = $$("boundary");
+  return c.getAttribute("data-showing") + (c.getAttribute("data-sharp") === "1" ? " sharp" : " coarse");
+}
+"""
+
+
+def _far_from_points(session: Playground, values: np.ndarray, u, v, largest: bool):
+    """The grid point (x1, x2) where ``values`` (GRID x GRID, row j at v[j]) is largest (or
+    smallest) among those at least 0.15 from every training point (no point drawn over it)."""
+    uu, vv = np.meshgrid(u, v)
+    grid = np.column_stack([uu.ravel(), vv.ravel()])
+    far = np.min(np.linalg.norm(grid[:, None, :] - session.x[None], axis=-1), axis=1) > 0.15
+    flat = np.where(far, values.ravel(), -np.inf if largest else np.inf)
+    k = int(np.argmax(flat) if largest else np.argmin(flat))
+    return [float(grid[k, 0]), float(grid[k, 1])], float(values.ravel()[k])
+
+
+def test_hovering_a_unit_shows_its_map_in_the_big_map_and_leaving_brings_the_output_back(
+    chromium, serve, tmp_path, monkeypatch
+):
+    # TensorFlow Playground's main lesson: hover a neuron, the big map shows what it computes
+    session = Playground(
+        {"dataset": "circle", "n": 60, "hidden": [4, 2], "activation": "tanh", "lr": 0.3}
+    )
+    session.step(200)
+    setup = session.setup()
+    u, v = setup["grid"]["u"], setup["grid"]["v"]
+    unit = np.array(session.unit_map(2, 0)["map"])  # hidden layer 2, unit 1
+    high, high_value = _far_from_points(session, unit, u, v, largest=True)
+    low, low_value = _far_from_points(session, unit, u, v, largest=False)
+    assert high_value > 0.5 and low_value < -0.5  # (tanh: blue and orange where drawn)
+    asked: list[tuple[int, int]] = []
+    unit_map = Playground.unit_map
+    monkeypatch.setattr(
+        Playground,
+        "unit_map",
+        lambda self, layer, j: asked.append((layer, j)) or unit_map(self, layer, j),
+    )
+    # boxes: x1, x2 (inputs), hidden 1's four units, hidden 2's two, the output
+    action = (
+        ON_THE_NET
+        + ON_THE_MAP
+        + MAP_PIXEL
+        + EDIT
+        + staged(
+            (
+                READY,
+                "notes.before = $$('boundary').toDataURL(); notes.idle = $$('map-showing').textContent;"
+                " notes.start = showing(); hover(netBoxes()[6])",
+            ),
+            (
+                'showing() === "2 0 sharp"',
+                "notes.caption = $$('map-showing').textContent;"
+                " notes.title = $$('map-title-unit').offsetParent !== null;"
+                f" notes.high = mapPixel({high}); notes.low = mapPixel({low});"
+                " notes.label = $$('boundary').getAttribute('aria-label');"
+                " hover(netBoxes()[8]); notes.output = showing();"
+                " hover(netBoxes()[1]); notes.input = showing();"
+                " $$('net').dispatchEvent(new MouseEvent('mouseleave'));"
+                " notes.left = showing(); notes.same = $$('boundary').toDataURL() === notes.before;"
+                " notes.title_back = $$('map-title-unit').offsetParent === null;"
+                " $$('net').focus(); key($$('net'), 'ArrowRight')",
+            ),
+            (
+                'showing() === "0 0 sharp"',
+                "notes.keyed = $$('map-showing').textContent; key($$('net'), 'Escape');"
+                " notes.escaped = showing()",
+            ),
+        )
+    )
+    server = serve(session, action=action)
+    dom, errors, stderr = load(chromium, server.url, tmp_path / "p")
+    assert errors == [] and console_lines(stderr) == []
+    notes = notes_of(dom, 3)
+    assert notes["start"] == "output sharp"
+    assert notes["idle"] == (
+        "Showing the output. Hover a unit of the network (or pick one with the arrow keys) for "
+        "its own map."
+    )
+    assert notes["caption"] == (
+        "Showing hidden layer 2, unit 1: its tanh output, -1 (orange) to 1 (blue). "
+        "Off the unit: the output again."
+    )
+    assert notes["title"] is True and notes["label"].startswith("The map: Showing hidden layer 2")
+    # the unit's own colours where it is high (blue) and low (orange)
+    r, g, b = notes["high"]
+    assert b > r + 60, notes
+    r, g, b = notes["low"]
+    assert r > b + 60, notes
+    # the output's box shows the output; leaving the network brings the output's map back
+    assert notes["output"] == "output sharp" and notes["input"].startswith("0 1")
+    assert notes["left"] == "output sharp" and notes["same"] is True and notes["title_back"]
+    # the keyboard's pick (the first input, x1) shows it; Escape lets go
+    assert notes["keyed"].startswith("Showing input x1: its value, -")
+    assert notes["escaped"] == "output sharp"
+    # one request per unit shown (the output's map is the state's own)
+    assert asked == [(2, 0), (0, 1), (0, 0)]
+
+
+def test_a_hovered_units_map_is_asked_once_a_frame_while_playing(
+    chromium, serve, tmp_path, monkeypatch
+):
+    # cheap while playing: one GET /api/unit per new state, and only while hovering
+    session = Playground({"dataset": "circle", "n": 60, "hidden": [3], "activation": "tanh"})
+    asked: list[tuple[int, int, int]] = []
+    unit_map = Playground.unit_map
+    monkeypatch.setattr(
+        Playground,
+        "unit_map",
+        lambda self, layer, j: asked.append((layer, j, self.epoch)) or unit_map(self, layer, j),
+    )
+    action = (
+        ON_THE_NET
+        + ON_THE_MAP
+        + MAP_PIXEL
+        + staged(
+            (READY, "hover(netBoxes()[3])"),  # hidden unit 2
+            ('showing() === "1 1 sharp"', '$$("play").click()'),
+            (
+                PAUSED_AT.format(3) + ' && showing() === "1 1 sharp"',
+                "notes.frames = data('frames'); $$('net').dispatchEvent(new MouseEvent('mouseleave'));"
+                " $$('step').click()",
+            ),
+            (PAUSED_AT.format(4), "notes.left = showing()"),
+        )
+    )
+    server = serve(session, action=action)
+    dom, errors, _ = load(chromium, f"{server.url}?epochs=10&frames=3", tmp_path / "p")
+    assert errors == []
+    notes = notes_of(dom, 4)
+    assert notes["left"] == "output sharp" and server.playground.epoch == 40
+    # at the hover, then after each of the three frames; none after the pointer left
+    assert asked == [(1, 1, 0), (1, 1, 10), (1, 1, 20), (1, 1, 30)]

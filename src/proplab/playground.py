@@ -341,6 +341,48 @@ class Playground:
         linear.bias.data[j] = _edited_value(value)
         return self.state([])
 
+    def unit_map(self, layer: int, unit: int) -> dict[str, Any]:
+        """One input's or hidden unit's output over the boundary's grid, as sharp as the
+        boundary (a page shows it in the big map while the unit is hovered): ``layer`` 0 is
+        the network's inputs (x1, x2 or the chosen features), 1 to H its hidden layers (as
+        the page numbers them), ``unit`` the unit's index in it (from 0). The model in
+        evaluation mode, as :meth:`state`'s maps; the session is not changed.
+
+        Returns ``{"session", "epoch", "layer", "unit", "map"}``: ``map`` is ``GRID`` rows of
+        ``GRID`` values (row ``j`` at the grid's ``v[j]``, as ``state["boundary"]``), None
+        where not finite.
+
+        Raises:
+            PlaygroundError: ``layer`` or ``unit`` not an integer index of the network's
+                inputs and hidden layers (naming the ones there are).
+        """
+        widths = [len(self.cfg.features or ("x1", "x2")), *self.cfg.hidden_sizes]
+        hidden = len(widths) - 1
+        layers = {0: "", 1: ", 1: the hidden layer"}.get(
+            hidden, f", 1 to {hidden}: the hidden layers"
+        )
+        where = "0: the inputs" + layers
+        if isinstance(layer, bool) or not isinstance(layer, int | np.integer):
+            raise PlaygroundError(
+                f"layer: must be an integer from 0 to {hidden} ({where}), got {layer!r}"
+            )
+        if not 0 <= layer <= hidden:
+            raise PlaygroundError(f"layer: must be from 0 to {hidden} ({where}), got {int(layer)}")
+        plural = "" if widths[layer] == 1 else "s"
+        what = f"input{plural}" if layer == 0 else f"unit{plural} of hidden layer {int(layer)}"
+        j = _index("unit", unit, widths[layer], what)
+        if layer == 0:
+            values = Features(self.cfg.features or ("x1", "x2")).forward(self._points)[:, j]
+        else:
+            values = hidden_activations(self.model, self._points)[layer - 1][:, j]
+        return {
+            "session": self.session,
+            "epoch": self.epoch,
+            "layer": int(layer),
+            "unit": j,
+            "map": _rounded(values.reshape(GRID, GRID)),
+        }
+
     def _linear(self, layer: int) -> Linear:
         """Linear layer ``layer`` (0 first), checked, for an edit of a live model."""
         if self.stopped:
