@@ -2018,3 +2018,88 @@ def test_a_hovered_units_map_is_asked_once_a_frame_while_playing(
     assert notes["left"] == "output sharp" and server.playground.epoch == 40
     # at the hover, then after each of the three frames; none after the pointer left
     assert asked == [(1, 1, 0), (1, 1, 10), (1, 1, 20), (1, 1, 30)]
+
+
+def _cell_between(session: Playground, values: np.ndarray, u, v, lo: float, hi: float):
+    """A grid point (x1, x2) whose value and its 8 neighbours' lie in (lo, hi) (a shade, not
+    an end of the scale), at least 0.15 from every training point (none drawn over it)."""
+    for j in range(1, len(v) - 1):
+        for i in range(1, len(u) - 1):
+            around = values[j - 1 : j + 2, i - 1 : i + 2]
+            near = np.min(np.linalg.norm(session.x - [u[i], v[j]], axis=1))
+            if (around > lo).all() and (around < hi).all() and near > 0.15:
+                return [float(u[i]), float(v[j])]
+    raise AssertionError(f"no cell between {lo} and {hi}")
+
+
+# diverging(+-1, P_STRENGTH): the map's two flat colours (blue: class 1, orange: class 0)
+FLAT_BLUE, FLAT_ORANGE = [102, 171, 214], [249, 188, 118]
+
+
+def test_discretize_output_draws_the_maps_in_two_flat_colours_and_the_link_keeps_it(
+    chromium, serve, tmp_path
+):
+    # TensorFlow Playground's "Discretize output": the boundary as a sharp line
+    session = Playground(
+        {"dataset": "circle", "n": 60, "hidden": [4], "activation": "tanh", "lr": 0.3}
+    )
+    session.step(200)
+    setup = session.setup()
+    u, v = setup["grid"]["u"], setup["grid"]["v"]
+    p = np.array(setup["state"]["boundary"])
+    blue = _cell_between(session, p, u, v, 0.6, 0.9)  # P(class 1) 0.6-0.9: pale blue shaded
+    orange = _cell_between(session, p, u, v, 0.1, 0.4)
+    unit = _cell_between(session, np.array(session.unit_map(1, 0)["map"]), u, v, 0.1, 0.6)
+    action = (
+        ON_THE_NET
+        + ON_THE_MAP
+        + MAP_PIXEL
+        + staged(
+            (
+                READY,
+                f"notes.blue = mapPixel({blue}); notes.orange = mapPixel({orange});"
+                " notes.checked = $$('discretize').checked; $$('link').click();"
+                " notes.link = $$('link-url').href; notes.address = location.search;"
+                " $$('discretize').click(); notes.shaded = mapPixel(" + str(blue) + ");"
+                " notes.address_off = location.search; notes.link_off = $$('link-url').href;"
+                " $$('discretize').click(); hover(netBoxes()[2])",
+            ),
+            (
+                'showing() === "1 0 sharp"',
+                f"notes.unit = mapPixel({unit}); notes.caption = $$('map-showing').textContent",
+            ),
+        )
+    )
+    server = serve(session, action=action)
+    dom, errors, _ = load(chromium, f"{server.url}?discretize=1", tmp_path / "p")
+    assert errors == []
+    notes = notes_of(dom, 2)
+    assert notes["checked"] is True
+    # the flat ends where P(class 1) is only 0.6-0.9 or 0.1-0.4, and the unit's where its
+    # tanh is 0.1-0.6
+    for got, want in ((notes["blue"], FLAT_BLUE), (notes["orange"], FLAT_ORANGE)):
+        assert np.abs(np.subtract(got, want)).max() <= 3, (got, want)
+    assert np.abs(np.subtract(notes["unit"], FLAT_BLUE)).max() <= 3, notes["unit"]
+    assert notes["caption"] == (
+        "Showing hidden layer 1, unit 1: its tanh output, orange below 0, blue from it on. "
+        "Off the unit: the output again."
+    )
+    # unchecked: shaded (paler than the flat end), and neither the Link nor the address has it
+    assert np.subtract(notes["shaded"], FLAT_BLUE).min() > 20, notes["shaded"]
+    assert dict(parse_qsl(urlsplit(notes["link"]).query))["discretize"] == "1"
+    assert notes["address"] == "?discretize=1"
+    assert "discretize" not in notes["link_off"] and notes["address_off"] == ""
+
+
+def test_a_bad_discretize_in_the_address_is_said_and_ignored(chromium, serve, tmp_path):
+    action = staged(
+        (READY, "notes.notice = $$('notice').textContent; notes.on = $$('discretize').checked")
+    )
+    server = serve(action=action)
+    dom, errors, _ = load(chromium, f"{server.url}?discretize=yes", tmp_path / "p")
+    assert errors == []
+    notes = notes_of(dom, 1)
+    assert notes["on"] is False
+    assert notes["notice"] == (
+        "discretize: must be 1 or 0, got \u201cyes\u201d (ignored: the maps are shaded)"
+    )
