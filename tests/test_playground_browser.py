@@ -296,7 +296,7 @@ def test_input_features_are_checkboxes_that_reset_the_network(chromium, serve, t
     notes = json.loads(text_of(dom, "notes"))
     assert notes["stage"] == 4, notes
 
-    # one checkbox per options().features, labelled as TensorFlow Playground writes them
+    # one checkbox per options().tf_features, labelled as TensorFlow Playground writes them
     names = re.findall(r'<input type="checkbox" name="features" value="([^"]*)">([^<]*)<', dom)
     assert names == [
         ("x1", "x1"),
@@ -304,10 +304,17 @@ def test_input_features_are_checkboxes_that_reset_the_network(chromium, serve, t
         ("x1_sq", "x1²"),
         ("x2_sq", "x2²"),
         ("x1_x2", "x1x2"),
-        ("sin_x1", "sin(x1)"),
-        ("sin_x2", "sin(x2)"),
+        ("sin_5x1", "sin(X1)"),
+        ("sin_5x2", "sin(X2)"),
     ]
-    assert [name for name, _ in names] == options()["features"]
+    assert [name for name, _ in names] == options()["tf_features"]
+    assert (
+        text_of(dom, "features-hint").split()
+        == (
+            "sin(X1), sin(X2): TensorFlow Playground's, whose data are ours × 5, so sin(5x1), "
+            "sin(5x2) here"
+        ).split()
+    )
     # the default session (features None): x1 and x2 checked, two input maps drawn
     assert notes["start"] == {
         "checked": ["x1", "x2"],
@@ -325,7 +332,8 @@ def test_input_features_are_checkboxes_that_reset_the_network(chromium, serve, t
     # none checked: the server's message, the group marked and put back to the features
     # training now (the three-input session, kept)
     assert notes["none"]["error"].startswith(
-        "features: at least one is needed (accepted: x1, x2, x1_sq, x2_sq, x1_x2, sin_x1, sin_x2)"
+        "features: at least one is needed (accepted: x1, x2, x1_sq, x2_sq, x1_x2, sin_x1, sin_x2, "
+        "sin_5x1, sin_5x2)"
     )
     assert "your change to input features was not applied" in notes["none"]["error"]
     assert notes["none"]["invalid"] is True
@@ -2103,3 +2111,32 @@ def test_a_bad_discretize_in_the_address_is_said_and_ignored(chromium, serve, tm
     assert notes["notice"] == (
         "discretize: must be 1 or 0, got \u201cyes\u201d (ignored: the maps are shaded)"
     )
+
+
+def test_a_link_with_a_feature_the_page_does_not_offer_gets_its_box(chromium, serve, tmp_path):
+    # the page offers TensorFlow Playground's seven (its sin(X1) is sin_5x1); a Link's
+    # sin_x1 (sin of our own x1) is shown checked in a box of its own, after them
+    read = (
+        "notes.boxes = Array.prototype.map.call(document.querySelectorAll('#f-features label'),"
+        " function (l) { return [l.querySelector('input').value, l.textContent,"
+        " l.querySelector('input').checked, l.title]; })"
+    )
+    server = serve(action=staged((READY + ' && data("epoch") === "0"', read)))
+    query = "dataset=spiral&features=x1,sin_x1,sin_5x2"
+    dom, errors, _ = load(chromium, f"{server.url}?{query}", tmp_path / "p")
+    assert errors == []
+    boxes = notes_of(dom, 1)["boxes"]
+    assert [(name, label, on) for name, label, on, _ in boxes] == [
+        ("x1", "x1", True),
+        ("x2", "x2", False),
+        ("x1_sq", "x1²", False),
+        ("x2_sq", "x2²", False),
+        ("x1_x2", "x1x2", False),
+        ("sin_5x1", "sin(X1)", False),
+        ("sin_5x2", "sin(X2)", True),
+        ("sin_x1", "sin(x1)", True),
+    ]
+    assert boxes[6][3] == (
+        "sin_5x2: sin(5 x2), TensorFlow Playground's sin(X2) (its data are ours times 5)"
+    )
+    assert server.playground.cfg.features == ["x1", "sin_x1", "sin_5x2"]

@@ -100,6 +100,10 @@ TASK_SETTINGS = ("loss", "output_activation", "activation", "optimizer", "lr", "
 # TensorFlow Playground's "Regularization" choice, each with the setting its one rate
 # goes to (None: neither; the setting not chosen is 0)
 REGULARIZATIONS = (("None", None), ("L1", "l1"), ("L2", "weight_decay"))
+# TensorFlow Playground's seven input features, as the page offers them: its sin(X1) and
+# sin(X2) are sin_5x1 and sin_5x2 on our data (features.TF_SCALE); on [-1, 1] sin_x1 is
+# nearly x1. A session holding another feature (from a Link) gets a box for it too
+TF_FEATURES = ("x1", "x2", "x1_sq", "x2_sq", "x1_x2", "sin_5x1", "sin_5x2")
 GRID = 64  # the decision boundary's grid: GRID x GRID points
 UNIT_GRID = 20  # each hidden unit's map: UNIT_GRID x UNIT_GRID points
 MAX_STEP_EPOCHS = 100_000
@@ -127,9 +131,11 @@ def task_of(dataset: str) -> str:
 
 
 def options() -> dict[str, Any]:
-    """The choices a page offers: dataset, activation, loss, optimizer and init names,
-    the regularizations (``{"name": "L1", "setting": "l1"}``: the setting the rate goes
-    to, ``None`` for none), the default settings and the limits.
+    """The choices a page offers: dataset, activation, loss, optimizer and init names, the
+    input features (``features``: every one accepted; ``tf_features``: TensorFlow
+    Playground's seven, which the page shows), the regularizations (``{"name": "L1",
+    "setting": "l1"}``: the setting the rate goes to, ``None`` for none), the default
+    settings and the limits.
 
     ``tasks`` maps each dataset to ``"classification"`` or ``"regression"``;
     ``dataset_defaults`` maps each to its own values of :data:`TASK_SETTINGS` (a
@@ -144,6 +150,7 @@ def options() -> dict[str, Any]:
         "optimizers": list(REGISTRIES["optimizer"][0]),
         "inits": list(REGISTRIES["init"][0]),
         "features": list(FEATURES),
+        "tf_features": list(TF_FEATURES),
         "momentum_optimizers": list(MOMENTUM_OPTIMIZERS),
         "regularizations": [{"name": n, "setting": s} for n, s in REGULARIZATIONS],
         "defaults": _settings_of(RunConfig().validate()),
