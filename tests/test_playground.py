@@ -213,6 +213,12 @@ def test_a_diverged_model_stops_and_is_sent_as_valid_json() -> None:
             r"n: the playground takes at most 5,000 samples, got 1,000,000",
         ),
         (
+            {"noise": 30, "dataset": "circle"},
+            r"^noise: the playground takes at most 1 \(the standard deviation of the noise on "
+            r"each coordinate, the data being about -1 to 1\), got 30$",
+        ),
+        ({"noise": 1.01, "dataset": "multi-gauss"}, r"^noise: the playground takes at most 1 "),
+        (
             {"loss": "bce", "output_activation": "tanh"},
             r"loss: 'bce' needs output_activation 'sigmoid'",
         ),
@@ -430,9 +436,11 @@ def test_one_step_has_a_bounded_amount_of_work(monkeypatch) -> None:
     assert session.step(2)["epoch"] == 2  # exactly at the bound: trained
 
 
-def test_a_noise_that_overflows_the_data_is_refused_at_reset() -> None:
+def test_a_noise_that_would_overflow_the_data_is_refused_at_reset() -> None:
+    # (refused by the playground's bound before the data are drawn: the zoo's own
+    # "puts samples at infinity" is tested in test_zoo)
     session = Playground({"dataset": "moons", "n": 40})
-    with pytest.raises(PlaygroundError, match=r"^noise: 1e\+308 puts samples at infinity"):
+    with pytest.raises(PlaygroundError, match=r"^noise: the playground takes at most 1 .*1e\+308$"):
         session.reset({"dataset": "moons", "noise": 1e308})
     assert session.cfg.noise == 0.1 and session.step(1)["epoch"] == 1
 
@@ -876,3 +884,11 @@ def test_tensorflow_playgrounds_sin_features_separate_the_spiral_where_sin_x1_ca
     near_x = Playground(base | {"features": ["x1", "x2", "sin_x1", "sin_x2"]}).step(300)
     tf_like = Playground(base | {"features": ["x1", "x2", "sin_5x1", "sin_5x2"]}).step(300)
     assert near_x["test_accuracy"] < 0.6 < 0.7 < tf_like["test_accuracy"]
+
+
+def test_a_noise_of_at_most_one_is_taken_and_xor_and_linear_ignore_it() -> None:
+    assert Playground({"dataset": "circle", "noise": 1.0}).cfg.noise == 1.0
+    # (they draw no noise: a Link's leftover value is not refused)
+    assert Playground({"dataset": "xor", "noise": 3}).cfg.noise == 3
+    assert Playground({"dataset": "linear", "noise": 2}).cfg.noise == 2
+    assert options()["limits"]["noise"] == 1.0

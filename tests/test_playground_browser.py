@@ -2140,3 +2140,42 @@ def test_a_link_with_a_feature_the_page_does_not_offer_gets_its_box(chromium, se
         "sin_5x2: sin(5 x2), TensorFlow Playground's sin(X2) (its data are ours times 5)"
     )
     assert server.playground.cfg.features == ["x1", "sin_x1", "sin_5x2"]
+
+
+def test_a_noise_over_the_bound_is_refused_and_the_hint_gives_its_unit(chromium, serve, tmp_path):
+    # tfp25 F5: TensorFlow Playground's "30" (%) typed here made circle a +-100 blob
+    session = Playground({"dataset": "circle", "n": 40})
+    action = staged(
+        (
+            READY,
+            "notes.max = $$('f-noise').max; notes.hint = $$('noise-hint').textContent;"
+            " change('f-noise', '30')",
+        ),
+        (
+            "refused()",
+            "notes.error = error(); notes.invalid = $$('f-noise').className;"
+            " notes.value = $$('f-noise').value; change('f-dataset', 'gauss')",
+        ),
+        (
+            '!refused() && data("epoch") === "0" && $$("f-dataset").value === "gauss"',
+            "notes.gauss = $$('noise-hint').textContent; change('f-dataset', 'xor')",
+        ),
+        ("$$('f-noise').disabled", "notes.xor = $$('noise-hint').style.display"),
+    )
+    server = serve(session, action=action)
+    dom, errors, _ = load(chromium, server.url, tmp_path / "p")
+    assert errors == []
+    notes = notes_of(dom, 4)
+    assert notes["max"] == "1"
+    assert notes["hint"] == (
+        "noise: the standard deviation of Gaussian noise on each coordinate (the data span "
+        "about −1 to 1; 0.1 to 0.3 is noisy); at most 1"
+    )
+    assert notes["error"].startswith(
+        "noise: the playground takes at most 1 (the standard deviation of the noise on each "
+        "coordinate, the data being about -1 to 1), got 30 (your change to noise was not applied"
+    )
+    assert notes["invalid"] == "invalid" and notes["value"] == "0.1"  # the form shows 0.1 again
+    assert notes["gauss"].startswith("noise: added to each blob's spread (its standard deviation")
+    assert notes["xor"] == "none"
+    assert server.playground.cfg.dataset == "xor"

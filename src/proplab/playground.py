@@ -114,6 +114,10 @@ MAX_STEP_UPDATES = 100_000  # parameter updates of one step (~5 s of Python at b
 MAX_LAYERS = 6  # what a page can draw as a network
 MAX_WIDTH = 32
 MAX_SAMPLES = 5_000
+# the noise's standard deviation, in the data's units (about [-1, 1] a side): 0.1 to 0.3 is
+# noisy; 1 blurs every set into one cloud. TensorFlow Playground's 0-50 (%) typed here (30)
+# would make circle a +-100 blob with nothing to learn
+MAX_NOISE = 1.0
 MAX_CURVE_POINTS = 500  # loss values one step returns (thinned evenly, the last kept)
 MAX_KEPT_CURVE = 6_000  # loss values a session keeps for a page opened later
 DIGITS = 5  # significant digits of the losses, accuracies and weights sent
@@ -159,6 +163,7 @@ def options() -> dict[str, Any]:
             "width": MAX_WIDTH,
             "samples": MAX_SAMPLES,
             "step_epochs": MAX_STEP_EPOCHS,
+            "noise": MAX_NOISE,
         },
     }
 
@@ -599,6 +604,11 @@ def _config(settings: Mapping[str, Any]) -> RunConfig:
     if name != "xor" and cfg.n > MAX_SAMPLES:
         raise PlaygroundError(
             f"n: the playground takes at most {MAX_SAMPLES:,} samples, got {cfg.n:,}"
+        )
+    if name not in ("xor", "linear") and cfg.noise > MAX_NOISE:  # (those two take no noise)
+        raise PlaygroundError(
+            f"noise: the playground takes at most {MAX_NOISE:g} (the standard deviation of the "
+            f"noise on each coordinate, the data being about -1 to 1), got {cfg.noise:g}"
         )
     if cfg.model != "mlp":
         raise PlaygroundError(f"model: the playground trains 'mlp' models, got {cfg.model!r}")
