@@ -2179,3 +2179,21 @@ def test_a_noise_over_the_bound_is_refused_and_the_hint_gives_its_unit(chromium,
     assert notes["gauss"].startswith("noise: added to each blob's spread (its standard deviation")
     assert notes["xor"] == "none"
     assert server.playground.cfg.dataset == "xor"
+
+
+def test_the_page_asks_for_no_favicon(chromium, serve, tmp_path, monkeypatch):
+    # tfp25 F9: every load logged "Failed to load resource: 404" for /favicon.ico
+    asked: list[str] = []
+    do_get = playground_server._Handler.do_GET
+
+    def recording(handler) -> None:
+        asked.append(handler.path)
+        do_get(handler)
+
+    monkeypatch.setattr(playground_server._Handler, "do_GET", recording)
+    server = serve(action=staged((READY, "notes.ready = 1")))
+    dom, errors, stderr = load(chromium, server.url, tmp_path / "p")
+    assert errors == [] and console_lines(stderr) == []
+    notes_of(dom, 1)
+    assert asked[0] == "/" and "/api/setup" in asked
+    assert not [path for path in asked if "favicon" in path], asked
