@@ -2197,3 +2197,49 @@ def test_the_page_asks_for_no_favicon(chromium, serve, tmp_path, monkeypatch):
     notes_of(dom, 1)
     assert asked[0] == "/" and "/api/setup" in asked
     assert not [path for path in asked if "favicon" in path], asked
+
+
+def test_a_click_or_enter_on_an_input_box_toggles_its_feature(chromium, serve, tmp_path):
+    # tfp25 F8: TensorFlow Playground's click on a feature; here an input's box leaves it out
+    session = Playground({"dataset": "circle", "features": ["x1", "x2", "x1_x2"], "hidden": [2]})
+    checked = (
+        "featureChecks() { return Array.prototype.filter.call("
+        "document.querySelectorAll('#f-features input'), function (b) { return b.checked; })"
+        ".map(function (b) { return b.value; }); }"
+    )
+    action = (
+        ON_THE_NET
+        + EDIT
+        + f"function {checked}\n"
+        + staged(
+            (
+                READY,
+                "notes.tip = hover(netBoxes()[2]); notes.cursor = $$('net').style.cursor;"
+                " clickNet(netBoxes()[2])",  # x1x2's box
+            ),
+            (
+                '$$("net").getAttribute("data-inputs") === "2"',
+                "notes.after_click = featureChecks(); $$('net').focus();"
+                " key($$('net'), 'ArrowRight'); key($$('net'), 'ArrowRight');"  # x2
+                " notes.picked = $$('net-hover').textContent; key($$('net'), 'Enter')",
+            ),
+            (
+                '$$("net").getAttribute("data-inputs") === "1"',
+                "notes.after_enter = featureChecks()",
+            ),
+        )
+    )
+    server = serve(session, action=action)
+    dom, errors, _ = load(chromium, server.url, tmp_path / "p")
+    assert errors == []
+    notes = notes_of(dom, 3)
+    assert notes["tip"].startswith("input x1x2: ") and notes["tip"].endswith(
+        " over the plane shown (a click leaves it out)"
+    )
+    assert notes["cursor"] == "pointer"
+    assert notes["after_click"] == ["x1", "x2"]
+    assert notes["picked"].startswith("input x2: ") and notes["picked"].endswith(
+        "(Enter leaves it out)"
+    )
+    assert notes["after_enter"] == ["x1"]
+    assert server.playground.cfg.features == ["x1"]
