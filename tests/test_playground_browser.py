@@ -2243,3 +2243,27 @@ def test_a_click_or_enter_on_an_input_box_toggles_its_feature(chromium, serve, t
     )
     assert notes["after_enter"] == ["x1"]
     assert server.playground.cfg.features == ["x1"]
+
+
+def _readme_tf_default_link() -> str:
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    found = re.search(
+        r"TensorFlow\nPlayground's default \(.*?\n`(\?dataset=circle[^`]*)`", readme, re.S
+    )
+    assert found, "README's playground section has no TensorFlow Playground default link"
+    return found.group(1)
+
+
+def test_the_readmes_tensorflow_playground_default_link_starts_it(chromium, serve, tmp_path):
+    # tfp25 F4: TF's default one click away; its names are the playground's settings
+    link = _readme_tf_default_link()
+    server = serve(action=staged((PAUSED_AT.format(1), "notes.search = location.search")))
+    dom, errors, _ = load(chromium, f"{server.url}{link}&frames=1&epochs=1", tmp_path / "p")
+    assert errors == []
+    notes_of(dom, 1)
+    cfg = server.playground.cfg
+    assert (cfg.dataset, cfg.n, cfg.noise, cfg.test_fraction) == ("circle", 500, 0, 0.5)
+    assert (cfg.hidden_sizes, cfg.activation, cfg.output_activation) == ([4, 2], "tanh", "tanh")
+    assert (cfg.optimizer, cfg.lr, cfg.batch_size, cfg.loss) == ("sgd", 0.03, 10, "mse")
+    assert cfg.features is None and cfg.l1 == cfg.weight_decay == 0
+    assert server.playground.epoch == 1  # autoplay=1 played (one frame of one epoch)
