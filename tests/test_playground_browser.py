@@ -1412,7 +1412,7 @@ def test_regenerate_draws_new_data_by_the_next_seed_and_the_link_gives_it_back(
         (
             READY,
             'notes.drawn = $$("boundary").getAttribute("data-test-drawn");'
-            ' $$("regenerate").click()',
+            ' notes.title = $$("regenerate").title; $$("regenerate").click()',
         ),
         (
             '$$("link-url").href.indexOf("seed=7") >= 0',
@@ -1427,6 +1427,11 @@ def test_regenerate_draws_new_data_by_the_next_seed_and_the_link_gives_it_back(
     assert errors == []
     notes = notes_of(dom, 2)
     assert notes["drawn"] == "20" and notes["hidden_drawn"] == "0"
+    # tfp25 F7: the button says it draws new first weights too, unlike TensorFlow Playground's
+    assert notes["title"] == (
+        "draw new data: the next seed, which draws new first weights too and starts again at "
+        "epoch 0 (TensorFlow Playground's Regenerate keeps the network training)"
+    )
     # started again on the next seed's points (as a new Playground of seed 7 draws them)
     assert server.playground.cfg.seed == 7 and server.playground.epoch == 0
     assert notes["seed"] == "7" and notes["epoch"] == "0"
