@@ -1663,7 +1663,6 @@ def test_the_keyboard_picks_a_weight_and_enter_sets_it(chromium, serve, tmp_path
                 '$$("net").focus(); key($$("net"), "ArrowRight"); notes.tip = $$("net-tip").textContent;'
                 ' key($$("net"), "ArrowLeft"); notes.last = $$("net-tip").textContent;'
                 ' key($$("net"), "ArrowRight"); key($$("net"), "ArrowRight");'
-                ' key($$("net"), "Enter"); notes.on_input = editing();'
                 ' key($$("net"), "ArrowRight"); key($$("net"), "ArrowRight"); key($$("net"), "Enter")',
             ),
             ("editing()", 'notes.box = box(); type("0.25", "Enter")'),
@@ -1681,10 +1680,11 @@ def test_the_keyboard_picks_a_weight_and_enter_sets_it(chromium, serve, tmp_path
     dom, errors, stderr = load(chromium, server.url, tmp_path / "p")
     assert errors == [] and console_lines(stderr) == []
     notes = notes_of(dom, 4)
-    # the first item: input x1's box (its range; Enter sets nothing); the last (going
-    # back): the output unit, its bias set by Enter
-    assert notes["tip"].startswith("input x1: ") and notes["tip"].endswith(" over the plane shown")
-    assert notes["on_input"] is False
+    # the first item: input x1's box (its range; Enter leaves it out: see
+    # test_a_click_or_enter_on_an_input_box_toggles_its_feature); the last (going back): the
+    # output unit, its bias set by Enter
+    assert notes["tip"].startswith("input x1: ")
+    assert notes["tip"].endswith(" over the plane shown (Enter leaves it out)")
     assert notes["last"] == "output: P(class 1); bias 0 (Enter sets the bias)"
     # then x2's box, x1 -> unit 1, x1 -> unit 2 (weights are listed from, then to)
     assert notes["box"]["label"] == "set weight x1 → layer 1 unit 2" and notes["box"]["focused"]
