@@ -18,8 +18,8 @@ def test_values_by_hand() -> None:
     x = np.array([[2.0, 3.0], [-1.0, 0.5]])
     out = Features(ALL).forward(x)
     expected = [
-        [2.0, 3.0, 4.0, 9.0, 6.0, math.sin(2.0), math.sin(3.0)],
-        [-1.0, 0.5, 1.0, 0.25, -0.5, math.sin(-1.0), math.sin(0.5)],
+        [2.0, 3.0, 4.0, 9.0, 6.0, math.sin(2.0), math.sin(3.0), math.sin(10.0), math.sin(15.0)],
+        [-1.0, 0.5, 1.0, 0.25, -0.5, math.sin(-1.0), math.sin(0.5), math.sin(-5.0), math.sin(2.5)],
     ]
     np.testing.assert_allclose(out, expected, rtol=1e-15)
     # the columns follow the order asked for
@@ -35,7 +35,19 @@ def test_backward_by_hand() -> None:
     np.testing.assert_allclose(grad, [[7.0, 2.0 + math.cos(3.0)]], rtol=1e-15)
 
 
-@pytest.mark.parametrize("names", [ALL, ["x1_x2"], ["sin_x1", "x2_sq"], ["x2", "x1"]])
+def test_tensorflow_playgrounds_sin_features_by_hand() -> None:
+    # TF's sin(X1) on its [-5, 5] data is sin(5 x1) on the zoo's [-1, 1]: x1 = 0.3 is its
+    # X1 = 1.5. L = 2 sin(5 x1) - sin(5 x2): dL/dx1 = 10 cos(5 x1), dL/dx2 = -5 cos(5 x2)
+    layer = Features(["sin_5x1", "sin_5x2"])
+    x = np.array([[0.3, -0.7]])
+    np.testing.assert_allclose(layer.forward(x), [[math.sin(1.5), math.sin(-3.5)]], rtol=1e-15)
+    grad = layer.backward(np.array([[2.0, -1.0]]))
+    np.testing.assert_allclose(grad, [[10 * math.cos(1.5), -5 * math.cos(-3.5)]], rtol=1e-15)
+
+
+@pytest.mark.parametrize(
+    "names", [ALL, ["x1_x2"], ["sin_x1", "x2_sq"], ["x2", "x1"], ["sin_5x2", "sin_5x1"]]
+)
 def test_backward_matches_central_differences(names) -> None:
     x = np.random.default_rng(0).normal(size=(6, 2))
     result = gradcheck(Features(names), x)
@@ -47,13 +59,13 @@ def test_a_stack_maps_each_replicas_inputs() -> None:
     x = np.random.default_rng(1).normal(size=(3, 5, 2))  # 3 replicas' own data
     layer = Features(ALL)
     out = layer.forward(x)
-    assert out.shape == (3, 5, 7)
+    assert out.shape == (3, 5, 9)
     for k in range(3):
         np.testing.assert_array_equal(out[k], Features(ALL).forward(x[k]))
     grad = layer.backward(np.ones_like(out))
     single = Features(ALL)
     single.forward(x[1])
-    np.testing.assert_array_equal(grad[1], single.backward(np.ones((5, 7))))
+    np.testing.assert_array_equal(grad[1], single.backward(np.ones((5, 9))))
 
 
 def test_names_and_aliases() -> None:
@@ -72,7 +84,8 @@ def test_names_and_aliases() -> None:
     [
         (
             ["x3"],
-            r"features: unknown feature 'x3' \(accepted: x1, x2, x1_sq, x2_sq, x1_x2, sin_x1, sin_x2\)",
+            r"features: unknown feature 'x3' \(accepted: x1, x2, x1_sq, x2_sq, x1_x2, sin_x1, sin_x2, "
+            r"sin_5x1, sin_5x2\)",
         ),
         (["sinx1"], r"did you mean 'sin_x1'\?"),
         (["x1", "x1^2", "x1_sq"], r"features: 'x1_sq' is given twice"),
@@ -97,13 +110,14 @@ def test_inputs_other_than_two_are_refused() -> None:
 def test_matches_torch_autograd() -> None:
     torch = pytest.importorskip("torch")
     x = np.random.default_rng(2).normal(size=(8, 2))
-    g = np.random.default_rng(3).normal(size=(8, 7))
+    g = np.random.default_rng(3).normal(size=(8, 9))
     layer = Features(ALL)
     out = layer.forward(x)
     grad = layer.backward(g)
     t = torch.tensor(x, requires_grad=True)
     a, b = t[:, 0], t[:, 1]
-    t_out = torch.stack([a, b, a * a, b * b, a * b, torch.sin(a), torch.sin(b)], dim=-1)
+    sines = [torch.sin(a), torch.sin(b), torch.sin(5 * a), torch.sin(5 * b)]
+    t_out = torch.stack([a, b, a * a, b * b, a * b, *sines], dim=-1)
     t_out.backward(torch.tensor(g))
     np.testing.assert_allclose(out, t_out.detach().numpy(), rtol=1e-15, atol=1e-15)
     np.testing.assert_allclose(grad, t.grad.numpy(), rtol=1e-14, atol=1e-15)
@@ -273,6 +287,10 @@ def test_every_alias_names_its_feature_and_blanks_are_not_part_of_a_name() -> No
         "x1x2": "x1_x2",
         "sin(x1)": "sin_x1",
         "sin(x2)": "sin_x2",
+        "sin(5x1)": "sin_5x1",
+        "sin(5*x1)": "sin_5x1",
+        "sin(5x2)": "sin_5x2",
+        "sin(5*x2)": "sin_5x2",
     }
     for alias, name in aliases.items():
         assert feature_names([alias]) == (name,), alias

@@ -217,8 +217,8 @@ def test_the_arrow_keys_reach_each_units_range_as_hovering_does(chromium, serve,
     number = r"[-−]?[0-9.]+(e[-−]?\d+)?"
     rng = rf"{number} to {number}"
     # left to right: the inputs, their 4 weights, the hidden units, their 2 weights, the output
-    assert re.fullmatch(rf"input x1: {rng} over the plane shown", seen[0])
-    assert re.fullmatch(rf"input x2: {rng} over the plane shown", seen[1])
+    assert re.fullmatch(rf"input x1: {rng} over the plane shown \(Enter leaves it out\)", seen[0])
+    assert re.fullmatch(rf"input x2: {rng} over the plane shown \(Enter leaves it out\)", seen[1])
     assert all(s.startswith("weight x") for s in seen[2:6])
     for k, unit in ((6, 1), (7, 2)):
         assert re.fullmatch(

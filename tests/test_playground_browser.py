@@ -296,7 +296,7 @@ def test_input_features_are_checkboxes_that_reset_the_network(chromium, serve, t
     notes = json.loads(text_of(dom, "notes"))
     assert notes["stage"] == 4, notes
 
-    # one checkbox per options().features, labelled as TensorFlow Playground writes them
+    # one checkbox per options().tf_features, labelled as TensorFlow Playground writes them
     names = re.findall(r'<input type="checkbox" name="features" value="([^"]*)">([^<]*)<', dom)
     assert names == [
         ("x1", "x1"),
@@ -304,10 +304,17 @@ def test_input_features_are_checkboxes_that_reset_the_network(chromium, serve, t
         ("x1_sq", "x1²"),
         ("x2_sq", "x2²"),
         ("x1_x2", "x1x2"),
-        ("sin_x1", "sin(x1)"),
-        ("sin_x2", "sin(x2)"),
+        ("sin_5x1", "sin(X1)"),
+        ("sin_5x2", "sin(X2)"),
     ]
-    assert [name for name, _ in names] == options()["features"]
+    assert [name for name, _ in names] == options()["tf_features"]
+    assert (
+        text_of(dom, "features-hint").split()
+        == (
+            "sin(X1), sin(X2): TensorFlow Playground's, whose data are ours × 5, so sin(5x1), "
+            "sin(5x2) here"
+        ).split()
+    )
     # the default session (features None): x1 and x2 checked, two input maps drawn
     assert notes["start"] == {
         "checked": ["x1", "x2"],
@@ -325,7 +332,8 @@ def test_input_features_are_checkboxes_that_reset_the_network(chromium, serve, t
     # none checked: the server's message, the group marked and put back to the features
     # training now (the three-input session, kept)
     assert notes["none"]["error"].startswith(
-        "features: at least one is needed (accepted: x1, x2, x1_sq, x2_sq, x1_x2, sin_x1, sin_x2)"
+        "features: at least one is needed (accepted: x1, x2, x1_sq, x2_sq, x1_x2, sin_x1, sin_x2, "
+        "sin_5x1, sin_5x2)"
     )
     assert "your change to input features was not applied" in notes["none"]["error"]
     assert notes["none"]["invalid"] is True
@@ -1404,7 +1412,7 @@ def test_regenerate_draws_new_data_by_the_next_seed_and_the_link_gives_it_back(
         (
             READY,
             'notes.drawn = $$("boundary").getAttribute("data-test-drawn");'
-            ' $$("regenerate").click()',
+            ' notes.title = $$("regenerate").title; $$("regenerate").click()',
         ),
         (
             '$$("link-url").href.indexOf("seed=7") >= 0',
@@ -1419,6 +1427,11 @@ def test_regenerate_draws_new_data_by_the_next_seed_and_the_link_gives_it_back(
     assert errors == []
     notes = notes_of(dom, 2)
     assert notes["drawn"] == "20" and notes["hidden_drawn"] == "0"
+    # tfp25 F7: the button says it draws new first weights too, unlike TensorFlow Playground's
+    assert notes["title"] == (
+        "draw new data: the next seed, which draws new first weights too and starts again at "
+        "epoch 0 (TensorFlow Playground's Regenerate keeps the network training)"
+    )
     # started again on the next seed's points (as a new Playground of seed 7 draws them)
     assert server.playground.cfg.seed == 7 and server.playground.epoch == 0
     assert notes["seed"] == "7" and notes["epoch"] == "0"
@@ -1650,7 +1663,6 @@ def test_the_keyboard_picks_a_weight_and_enter_sets_it(chromium, serve, tmp_path
                 '$$("net").focus(); key($$("net"), "ArrowRight"); notes.tip = $$("net-tip").textContent;'
                 ' key($$("net"), "ArrowLeft"); notes.last = $$("net-tip").textContent;'
                 ' key($$("net"), "ArrowRight"); key($$("net"), "ArrowRight");'
-                ' key($$("net"), "Enter"); notes.on_input = editing();'
                 ' key($$("net"), "ArrowRight"); key($$("net"), "ArrowRight"); key($$("net"), "Enter")',
             ),
             ("editing()", 'notes.box = box(); type("0.25", "Enter")'),
@@ -1668,10 +1680,11 @@ def test_the_keyboard_picks_a_weight_and_enter_sets_it(chromium, serve, tmp_path
     dom, errors, stderr = load(chromium, server.url, tmp_path / "p")
     assert errors == [] and console_lines(stderr) == []
     notes = notes_of(dom, 4)
-    # the first item: input x1's box (its range; Enter sets nothing); the last (going
-    # back): the output unit, its bias set by Enter
-    assert notes["tip"].startswith("input x1: ") and notes["tip"].endswith(" over the plane shown")
-    assert notes["on_input"] is False
+    # the first item: input x1's box (its range; Enter leaves it out: see
+    # test_a_click_or_enter_on_an_input_box_toggles_its_feature); the last (going back): the
+    # output unit, its bias set by Enter
+    assert notes["tip"].startswith("input x1: ")
+    assert notes["tip"].endswith(" over the plane shown (Enter leaves it out)")
     assert notes["last"] == "output: P(class 1); bias 0 (Enter sets the bias)"
     # then x2's box, x1 -> unit 1, x1 -> unit 2 (weights are listed from, then to)
     assert notes["box"]["label"] == "set weight x1 → layer 1 unit 2" and notes["box"]["focused"]
@@ -1872,3 +1885,390 @@ def test_the_note_of_a_set_weight_goes_with_a_step_a_reset_and_regenerate(
     assert notes["set_again"] == notes["set"]  # set after the step: shown again
     assert notes["stepped"] == notes["reset"] == notes["regenerated"] == ""
     assert server.playground.cfg.seed == 1 and server.playground.epoch == 0
+
+
+# the big map's colour at input point p (x1, x2): [r, g, b]
+MAP_PIXEL = """
+function mapPixel(p) {
+  var c = document.getElementById("boundary"), w = where(p), r = window.devicePixelRatio || 1;
+  var copy = document.createElement("canvas");
+  copy.width = c.width; copy.height = c.height;
+  var ctx = copy.getContext("2d", {willReadFrequently: true});
+  ctx.drawImage(c, 0, 0);
+  return Array.prototype.slice.call(ctx.getImageData(Math.round(w.x * r), Math.round(w.y * r), 1, 1).data, 0, 3);
+}
+function showing() {
+  var c = $$("boundary");
+  return c.getAttribute("data-showing") + (c.getAttribute("data-sharp") === "1" ? " sharp" : " coarse");
+}
+"""
+
+
+def _far_from_points(session: Playground, values: np.ndarray, u, v, largest: bool):
+    """The grid point (x1, x2) where ``values`` (GRID x GRID, row j at v[j]) is largest (or
+    smallest) among those at least 0.15 from every training point (no point drawn over it)."""
+    uu, vv = np.meshgrid(u, v)
+    grid = np.column_stack([uu.ravel(), vv.ravel()])
+    far = np.min(np.linalg.norm(grid[:, None, :] - session.x[None], axis=-1), axis=1) > 0.15
+    flat = np.where(far, values.ravel(), -np.inf if largest else np.inf)
+    k = int(np.argmax(flat) if largest else np.argmin(flat))
+    return [float(grid[k, 0]), float(grid[k, 1])], float(values.ravel()[k])
+
+
+def test_hovering_a_unit_shows_its_map_in_the_big_map_and_leaving_brings_the_output_back(
+    chromium, serve, tmp_path, monkeypatch
+):
+    # TensorFlow Playground's main lesson: hover a neuron, the big map shows what it computes
+    session = Playground(
+        {"dataset": "circle", "n": 60, "hidden": [4, 2], "activation": "tanh", "lr": 0.3}
+    )
+    session.step(200)
+    setup = session.setup()
+    u, v = setup["grid"]["u"], setup["grid"]["v"]
+    unit = np.array(session.unit_map(2, 0)["map"])  # hidden layer 2, unit 1
+    high, high_value = _far_from_points(session, unit, u, v, largest=True)
+    low, low_value = _far_from_points(session, unit, u, v, largest=False)
+    assert high_value > 0.5 and low_value < -0.5  # (tanh: blue and orange where drawn)
+    asked: list[tuple[int, int]] = []
+    unit_map = Playground.unit_map
+    monkeypatch.setattr(
+        Playground,
+        "unit_map",
+        lambda self, layer, j: asked.append((layer, j)) or unit_map(self, layer, j),
+    )
+    # boxes: x1, x2 (inputs), hidden 1's four units, hidden 2's two, the output
+    action = (
+        ON_THE_NET
+        + ON_THE_MAP
+        + MAP_PIXEL
+        + EDIT
+        + staged(
+            (
+                READY,
+                "notes.before = $$('boundary').toDataURL(); notes.idle = $$('map-showing').textContent;"
+                " notes.start = showing(); hover(netBoxes()[6])",
+            ),
+            (
+                'showing() === "2 0 sharp"',
+                "notes.caption = $$('map-showing').textContent;"
+                " notes.title = $$('map-title-unit').offsetParent !== null;"
+                f" notes.high = mapPixel({high}); notes.low = mapPixel({low});"
+                " notes.label = $$('boundary').getAttribute('aria-label');"
+                " hover(netBoxes()[8]); notes.output = showing();"
+                " hover(netBoxes()[1]); notes.input = showing();"
+                " $$('net').dispatchEvent(new MouseEvent('mouseleave'));"
+                " notes.left = showing(); notes.same = $$('boundary').toDataURL() === notes.before;"
+                " notes.title_back = $$('map-title-unit').offsetParent === null;"
+                " $$('net').focus(); key($$('net'), 'ArrowRight')",
+            ),
+            (
+                'showing() === "0 0 sharp"',
+                "notes.keyed = $$('map-showing').textContent; key($$('net'), 'Escape');"
+                " notes.escaped = showing()",
+            ),
+        )
+    )
+    server = serve(session, action=action)
+    dom, errors, stderr = load(chromium, server.url, tmp_path / "p")
+    assert errors == [] and console_lines(stderr) == []
+    notes = notes_of(dom, 3)
+    assert notes["start"] == "output sharp"
+    assert notes["idle"] == (
+        "Showing the output. Hover a unit of the network (or pick one with the arrow keys) for "
+        "its own map."
+    )
+    assert notes["caption"] == (
+        "Showing hidden layer 2, unit 1: its tanh output, -1 (orange) to 1 (blue). "
+        "Off the unit: the output again."
+    )
+    assert notes["title"] is True and notes["label"].startswith("The map: Showing hidden layer 2")
+    # the unit's own colours where it is high (blue) and low (orange)
+    r, g, b = notes["high"]
+    assert b > r + 60, notes
+    r, g, b = notes["low"]
+    assert r > b + 60, notes
+    # the output's box shows the output; leaving the network brings the output's map back
+    assert notes["output"] == "output sharp" and notes["input"].startswith("0 1")
+    assert notes["left"] == "output sharp" and notes["same"] is True and notes["title_back"]
+    # the keyboard's pick (the first input, x1) shows it; Escape lets go
+    assert notes["keyed"].startswith("Showing input x1: its value, -")
+    assert notes["escaped"] == "output sharp"
+    # one request per unit shown (the output's map is the state's own)
+    assert asked == [(2, 0), (0, 1), (0, 0)]
+
+
+def test_a_hovered_units_map_is_asked_once_a_frame_while_playing(
+    chromium, serve, tmp_path, monkeypatch
+):
+    # cheap while playing: one GET /api/unit per new state, and only while hovering
+    session = Playground({"dataset": "circle", "n": 60, "hidden": [3], "activation": "tanh"})
+    asked: list[tuple[int, int, int]] = []
+    unit_map = Playground.unit_map
+    monkeypatch.setattr(
+        Playground,
+        "unit_map",
+        lambda self, layer, j: asked.append((layer, j, self.epoch)) or unit_map(self, layer, j),
+    )
+    action = (
+        ON_THE_NET
+        + ON_THE_MAP
+        + MAP_PIXEL
+        + staged(
+            (READY, "hover(netBoxes()[3])"),  # hidden unit 2
+            ('showing() === "1 1 sharp"', '$$("play").click()'),
+            (
+                PAUSED_AT.format(3) + ' && showing() === "1 1 sharp"',
+                "notes.frames = data('frames'); $$('net').dispatchEvent(new MouseEvent('mouseleave'));"
+                " $$('step').click()",
+            ),
+            (PAUSED_AT.format(4), "notes.left = showing()"),
+        )
+    )
+    server = serve(session, action=action)
+    dom, errors, _ = load(chromium, f"{server.url}?epochs=10&frames=3", tmp_path / "p")
+    assert errors == []
+    notes = notes_of(dom, 4)
+    assert notes["left"] == "output sharp" and server.playground.epoch == 40
+    # at the hover, then after each of the three frames; none after the pointer left
+    assert asked == [(1, 1, 0), (1, 1, 10), (1, 1, 20), (1, 1, 30)]
+
+
+def _cell_between(session: Playground, values: np.ndarray, u, v, lo: float, hi: float):
+    """A grid point (x1, x2) whose value and its 8 neighbours' lie in (lo, hi) (a shade, not
+    an end of the scale), at least 0.15 from every training point (none drawn over it)."""
+    for j in range(1, len(v) - 1):
+        for i in range(1, len(u) - 1):
+            around = values[j - 1 : j + 2, i - 1 : i + 2]
+            near = np.min(np.linalg.norm(session.x - [u[i], v[j]], axis=1))
+            if (around > lo).all() and (around < hi).all() and near > 0.15:
+                return [float(u[i]), float(v[j])]
+    raise AssertionError(f"no cell between {lo} and {hi}")
+
+
+# diverging(+-1, P_STRENGTH): the map's two flat colours (blue: class 1, orange: class 0)
+FLAT_BLUE, FLAT_ORANGE = [102, 171, 214], [249, 188, 118]
+
+
+def test_discretize_output_draws_the_maps_in_two_flat_colours_and_the_link_keeps_it(
+    chromium, serve, tmp_path
+):
+    # TensorFlow Playground's "Discretize output": the boundary as a sharp line
+    session = Playground(
+        {"dataset": "circle", "n": 60, "hidden": [4], "activation": "tanh", "lr": 0.3}
+    )
+    session.step(200)
+    setup = session.setup()
+    u, v = setup["grid"]["u"], setup["grid"]["v"]
+    p = np.array(setup["state"]["boundary"])
+    blue = _cell_between(session, p, u, v, 0.6, 0.9)  # P(class 1) 0.6-0.9: pale blue shaded
+    orange = _cell_between(session, p, u, v, 0.1, 0.4)
+    unit = _cell_between(session, np.array(session.unit_map(1, 0)["map"]), u, v, 0.1, 0.6)
+    action = (
+        ON_THE_NET
+        + ON_THE_MAP
+        + MAP_PIXEL
+        + staged(
+            (
+                READY,
+                f"notes.blue = mapPixel({blue}); notes.orange = mapPixel({orange});"
+                " notes.checked = $$('discretize').checked; $$('link').click();"
+                " notes.link = $$('link-url').href; notes.address = location.search;"
+                " $$('discretize').click(); notes.shaded = mapPixel(" + str(blue) + ");"
+                " notes.address_off = location.search; notes.link_off = $$('link-url').href;"
+                " $$('discretize').click(); hover(netBoxes()[2])",
+            ),
+            (
+                'showing() === "1 0 sharp"',
+                f"notes.unit = mapPixel({unit}); notes.caption = $$('map-showing').textContent",
+            ),
+        )
+    )
+    server = serve(session, action=action)
+    dom, errors, _ = load(chromium, f"{server.url}?discretize=1", tmp_path / "p")
+    assert errors == []
+    notes = notes_of(dom, 2)
+    assert notes["checked"] is True
+    # the flat ends where P(class 1) is only 0.6-0.9 or 0.1-0.4, and the unit's where its
+    # tanh is 0.1-0.6
+    for got, want in ((notes["blue"], FLAT_BLUE), (notes["orange"], FLAT_ORANGE)):
+        assert np.abs(np.subtract(got, want)).max() <= 3, (got, want)
+    assert np.abs(np.subtract(notes["unit"], FLAT_BLUE)).max() <= 3, notes["unit"]
+    assert notes["caption"] == (
+        "Showing hidden layer 1, unit 1: its tanh output, orange below 0, blue from it on. "
+        "Off the unit: the output again."
+    )
+    # unchecked: shaded (paler than the flat end), and neither the Link nor the address has it
+    assert np.subtract(notes["shaded"], FLAT_BLUE).min() > 20, notes["shaded"]
+    assert dict(parse_qsl(urlsplit(notes["link"]).query))["discretize"] == "1"
+    assert notes["address"] == "?discretize=1"
+    assert "discretize" not in notes["link_off"] and notes["address_off"] == ""
+
+
+def test_a_bad_discretize_in_the_address_is_said_and_ignored(chromium, serve, tmp_path):
+    action = staged(
+        (READY, "notes.notice = $$('notice').textContent; notes.on = $$('discretize').checked")
+    )
+    server = serve(action=action)
+    dom, errors, _ = load(chromium, f"{server.url}?discretize=yes", tmp_path / "p")
+    assert errors == []
+    notes = notes_of(dom, 1)
+    assert notes["on"] is False
+    assert notes["notice"] == (
+        "discretize: must be 1 or 0, got \u201cyes\u201d (ignored: the maps are shaded)"
+    )
+
+
+def test_a_link_with_a_feature_the_page_does_not_offer_gets_its_box(chromium, serve, tmp_path):
+    # the page offers TensorFlow Playground's seven (its sin(X1) is sin_5x1); a Link's
+    # sin_x1 (sin of our own x1) is shown checked in a box of its own, after them
+    read = (
+        "notes.boxes = Array.prototype.map.call(document.querySelectorAll('#f-features label'),"
+        " function (l) { return [l.querySelector('input').value, l.textContent,"
+        " l.querySelector('input').checked, l.title]; })"
+    )
+    server = serve(action=staged((READY + ' && data("epoch") === "0"', read)))
+    query = "dataset=spiral&features=x1,sin_x1,sin_5x2"
+    dom, errors, _ = load(chromium, f"{server.url}?{query}", tmp_path / "p")
+    assert errors == []
+    boxes = notes_of(dom, 1)["boxes"]
+    assert [(name, label, on) for name, label, on, _ in boxes] == [
+        ("x1", "x1", True),
+        ("x2", "x2", False),
+        ("x1_sq", "x1²", False),
+        ("x2_sq", "x2²", False),
+        ("x1_x2", "x1x2", False),
+        ("sin_5x1", "sin(X1)", False),
+        ("sin_5x2", "sin(X2)", True),
+        ("sin_x1", "sin(x1)", True),
+    ]
+    assert boxes[6][3] == (
+        "sin_5x2: sin(5 x2), TensorFlow Playground's sin(X2) (its data are ours times 5)"
+    )
+    assert server.playground.cfg.features == ["x1", "sin_x1", "sin_5x2"]
+
+
+def test_a_noise_over_the_bound_is_refused_and_the_hint_gives_its_unit(chromium, serve, tmp_path):
+    # tfp25 F5: TensorFlow Playground's "30" (%) typed here made circle a +-100 blob
+    session = Playground({"dataset": "circle", "n": 40})
+    action = staged(
+        (
+            READY,
+            "notes.max = $$('f-noise').max; notes.hint = $$('noise-hint').textContent;"
+            " change('f-noise', '30')",
+        ),
+        (
+            "refused()",
+            "notes.error = error(); notes.invalid = $$('f-noise').className;"
+            " notes.value = $$('f-noise').value; change('f-dataset', 'gauss')",
+        ),
+        (
+            '!refused() && data("epoch") === "0" && $$("f-dataset").value === "gauss"',
+            "notes.gauss = $$('noise-hint').textContent; change('f-dataset', 'xor')",
+        ),
+        ("$$('f-noise').disabled", "notes.xor = $$('noise-hint').style.display"),
+    )
+    server = serve(session, action=action)
+    dom, errors, _ = load(chromium, server.url, tmp_path / "p")
+    assert errors == []
+    notes = notes_of(dom, 4)
+    assert notes["max"] == "1"
+    assert notes["hint"] == (
+        "noise: the standard deviation of Gaussian noise on each coordinate (the data span "
+        "about −1 to 1; 0.1 to 0.3 is noisy); at most 1"
+    )
+    assert notes["error"].startswith(
+        "noise: the playground takes at most 1 (the standard deviation of the noise on each "
+        "coordinate, the data being about -1 to 1), got 30 (your change to noise was not applied"
+    )
+    assert notes["invalid"] == "invalid" and notes["value"] == "0.1"  # the form shows 0.1 again
+    assert notes["gauss"].startswith("noise: added to each blob's spread (its standard deviation")
+    assert notes["xor"] == "none"
+    assert server.playground.cfg.dataset == "xor"
+
+
+def test_the_page_asks_for_no_favicon(chromium, serve, tmp_path, monkeypatch):
+    # tfp25 F9: every load logged "Failed to load resource: 404" for /favicon.ico
+    asked: list[str] = []
+    do_get = playground_server._Handler.do_GET
+
+    def recording(handler) -> None:
+        asked.append(handler.path)
+        do_get(handler)
+
+    monkeypatch.setattr(playground_server._Handler, "do_GET", recording)
+    server = serve(action=staged((READY, "notes.ready = 1")))
+    dom, errors, stderr = load(chromium, server.url, tmp_path / "p")
+    assert errors == [] and console_lines(stderr) == []
+    notes_of(dom, 1)
+    assert asked[0] == "/" and "/api/setup" in asked
+    assert not [path for path in asked if "favicon" in path], asked
+
+
+def test_a_click_or_enter_on_an_input_box_toggles_its_feature(chromium, serve, tmp_path):
+    # tfp25 F8: TensorFlow Playground's click on a feature; here an input's box leaves it out
+    session = Playground({"dataset": "circle", "features": ["x1", "x2", "x1_x2"], "hidden": [2]})
+    checked = (
+        "featureChecks() { return Array.prototype.filter.call("
+        "document.querySelectorAll('#f-features input'), function (b) { return b.checked; })"
+        ".map(function (b) { return b.value; }); }"
+    )
+    action = (
+        ON_THE_NET
+        + EDIT
+        + f"function {checked}\n"
+        + staged(
+            (
+                READY,
+                "notes.tip = hover(netBoxes()[2]); notes.cursor = $$('net').style.cursor;"
+                " clickNet(netBoxes()[2])",  # x1x2's box
+            ),
+            (
+                '$$("net").getAttribute("data-inputs") === "2"',
+                "notes.after_click = featureChecks(); $$('net').focus();"
+                " key($$('net'), 'ArrowRight'); key($$('net'), 'ArrowRight');"  # x2
+                " notes.picked = $$('net-hover').textContent; key($$('net'), 'Enter')",
+            ),
+            (
+                '$$("net").getAttribute("data-inputs") === "1"',
+                "notes.after_enter = featureChecks()",
+            ),
+        )
+    )
+    server = serve(session, action=action)
+    dom, errors, _ = load(chromium, server.url, tmp_path / "p")
+    assert errors == []
+    notes = notes_of(dom, 3)
+    assert notes["tip"].startswith("input x1x2: ") and notes["tip"].endswith(
+        " over the plane shown (a click leaves it out)"
+    )
+    assert notes["cursor"] == "pointer"
+    assert notes["after_click"] == ["x1", "x2"]
+    assert notes["picked"].startswith("input x2: ") and notes["picked"].endswith(
+        "(Enter leaves it out)"
+    )
+    assert notes["after_enter"] == ["x1"]
+    assert server.playground.cfg.features == ["x1"]
+
+
+def _readme_tf_default_link() -> str:
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    found = re.search(
+        r"TensorFlow\nPlayground's default \(.*?\n`(\?dataset=circle[^`]*)`", readme, re.S
+    )
+    assert found, "README's playground section has no TensorFlow Playground default link"
+    return found.group(1)
+
+
+def test_the_readmes_tensorflow_playground_default_link_starts_it(chromium, serve, tmp_path):
+    # tfp25 F4: TF's default one click away; its names are the playground's settings
+    link = _readme_tf_default_link()
+    server = serve(action=staged((PAUSED_AT.format(1), "notes.search = location.search")))
+    dom, errors, _ = load(chromium, f"{server.url}{link}&frames=1&epochs=1", tmp_path / "p")
+    assert errors == []
+    notes_of(dom, 1)
+    cfg = server.playground.cfg
+    assert (cfg.dataset, cfg.n, cfg.noise, cfg.test_fraction) == ("circle", 500, 0, 0.5)
+    assert (cfg.hidden_sizes, cfg.activation, cfg.output_activation) == ([4, 2], "tanh", "tanh")
+    assert (cfg.optimizer, cfg.lr, cfg.batch_size, cfg.loss) == ("sgd", 0.03, 10, "mse")
+    assert cfg.features is None and cfg.l1 == cfg.weight_decay == 0
+    assert server.playground.epoch == 1  # autoplay=1 played (one frame of one epoch)

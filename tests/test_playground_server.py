@@ -595,3 +595,37 @@ def test_every_state_carries_the_session_number_and_only_a_reset_changes_it(serv
     assert request(server, "POST", "/api/step", {"epochs": 1})[2]["session"] == 2
     assert request(server, "POST", "/api/reset", {"dataset": "circle"})[2]["state"]["session"] == 3
     assert server.playground.session == 3
+
+
+def test_a_units_map_over_http_is_the_sessions_own(server) -> None:
+    request(server, "POST", "/api/reset", {"dataset": "circle", "hidden": [4, 2]})
+    request(server, "POST", "/api/step", {"epochs": 5})
+    status, kind, body = request(server, "GET", "/api/unit?layer=2&unit=1")
+    assert (status, kind) == (200, "application/json")
+    assert body == json.loads(json.dumps(server.playground.unit_map(2, 1)))
+    assert (body["layer"], body["unit"], body["epoch"]) == (2, 1, 5)
+    assert np.shape(body["map"]) == (64, 64)
+    assert server.playground.epoch == 5  # looking trains nothing
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("", "request: layer missing; GET /api/unit takes ?layer=L&unit=J"),
+        ("?layer=1", "request: unit missing; GET /api/unit takes ?layer=L&unit=J"),
+        ("?layer=1&unit=0&unit=1", "request: unit given twice"),
+        ("?layer=1&unit=0&epochs=3", "request: unknown key 'epochs' (accepted: layer, unit)"),
+        ("?layer=one&unit=0", "layer: must be an integer, got 'one'"),
+        ("?layer=1&unit=1.5", "unit: must be an integer, got '1.5'"),
+        (
+            "?layer=9&unit=0",
+            "layer: must be from 0 to 2 (0: the inputs, 1 to 2: the hidden layers)",
+        ),
+        ("?layer=1&unit=4", "unit: must be from 0 to 3 (the 4 units of hidden layer 1), got 4"),
+    ],
+)
+def test_a_bad_unit_request_gets_a_json_error(server, query, message) -> None:
+    request(server, "POST", "/api/reset", {"dataset": "circle", "hidden": [4, 2]})
+    status, kind, body = request(server, "GET", f"/api/unit{query}")
+    assert (status, kind) == (400, "application/json")
+    assert message in body["error"]

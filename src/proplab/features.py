@@ -1,10 +1,17 @@
 """Input features of two-feature data, as TensorFlow Playground offers them.
 
 A network sees its inputs ``x1, x2``; :class:`Features` hands it chosen functions
-of them instead: ``x1_sq`` (x1²), ``x1_x2`` (x1·x2), ``sin_x1``... With ``x1_x2``
+of them instead: ``x1_sq`` (x1²), ``x1_x2`` (x1·x2), ``sin_x1``, ``sin_5x1``... With ``x1_x2``
 among its inputs, XOR (the product's sign) is linearly separable, and a
 network learns it in a fraction of the epochs: the classic lesson that the
 right features can stand for hidden layers.
+
+TensorFlow Playground's sin(X1) and sin(X2) are ``sin_5x1`` and ``sin_5x2`` here, sin(5 x1)
+and sin(5 x2): its circle, spiral and xor lie in [-5, 5] (radius 5), the zoo's in [-1, 1]
+(:mod:`proplab.zoo`: TF's points divided by :data:`TF_SCALE`), so its X1 is 5 x1. On
+[-1, 1] ``sin_x1`` = sin(x1) is nearly x1 itself (a correlation of 0.999 over spiral's
+points) and shows none of the stripes TF's lessons use; it stays as it is, for the runs
+recorded with it.
 
 It is a module without parameters, first in a model, so every figure that
 evaluates the model on raw ``(x1, x2)`` points (decision boundaries, hidden
@@ -35,6 +42,11 @@ class Feature:
     d_x2: Callable[[Array, Array], Array | float]
 
 
+# TensorFlow Playground's classification data (circle, spiral, xor: radius 5) over the zoo's
+# (radius 1): its X1 is TF_SCALE * x1 here (its regression sets and plotted square are 6
+# wide a side, the zoo_regression sets 1: the sin features are for the classification sets)
+TF_SCALE = 5.0
+
 FEATURES: dict[str, Feature] = {
     "x1": Feature(lambda a, b: a, lambda a, b: 1.0, lambda a, b: 0.0),
     "x2": Feature(lambda a, b: b, lambda a, b: 0.0, lambda a, b: 1.0),
@@ -43,6 +55,17 @@ FEATURES: dict[str, Feature] = {
     "x1_x2": Feature(lambda a, b: a * b, lambda a, b: b, lambda a, b: a),
     "sin_x1": Feature(lambda a, b: np.sin(a), lambda a, b: np.cos(a), lambda a, b: 0.0),
     "sin_x2": Feature(lambda a, b: np.sin(b), lambda a, b: 0.0, lambda a, b: np.cos(b)),
+    # TensorFlow Playground's sin(X1), sin(X2) in the zoo's units: d/dx1 sin(5 x1) = 5 cos(5 x1)
+    "sin_5x1": Feature(
+        lambda a, b: np.sin(TF_SCALE * a),
+        lambda a, b: TF_SCALE * np.cos(TF_SCALE * a),
+        lambda a, b: 0.0,
+    ),
+    "sin_5x2": Feature(
+        lambda a, b: np.sin(TF_SCALE * b),
+        lambda a, b: 0.0,
+        lambda a, b: TF_SCALE * np.cos(TF_SCALE * b),
+    ),
 }
 # how TensorFlow Playground and a formula write them
 FEATURE_ALIASES = {
@@ -54,6 +77,10 @@ FEATURE_ALIASES = {
     "x1x2": "x1_x2",
     "sin(x1)": "sin_x1",
     "sin(x2)": "sin_x2",
+    "sin(5x1)": "sin_5x1",
+    "sin(5*x1)": "sin_5x1",
+    "sin(5x2)": "sin_5x2",
+    "sin(5*x2)": "sin_5x2",
 }
 
 

@@ -100,6 +100,10 @@ TASK_SETTINGS = ("loss", "output_activation", "activation", "optimizer", "lr", "
 # TensorFlow Playground's "Regularization" choice, each with the setting its one rate
 # goes to (None: neither; the setting not chosen is 0)
 REGULARIZATIONS = (("None", None), ("L1", "l1"), ("L2", "weight_decay"))
+# TensorFlow Playground's seven input features, as the page offers them: its sin(X1) and
+# sin(X2) are sin_5x1 and sin_5x2 on our data (features.TF_SCALE); on [-1, 1] sin_x1 is
+# nearly x1. A session holding another feature (from a Link) gets a box for it too
+TF_FEATURES = ("x1", "x2", "x1_sq", "x2_sq", "x1_x2", "sin_5x1", "sin_5x2")
 GRID = 64  # the decision boundary's grid: GRID x GRID points
 UNIT_GRID = 20  # each hidden unit's map: UNIT_GRID x UNIT_GRID points
 MAX_STEP_EPOCHS = 100_000
@@ -110,6 +114,10 @@ MAX_STEP_UPDATES = 100_000  # parameter updates of one step (~5 s of Python at b
 MAX_LAYERS = 6  # what a page can draw as a network
 MAX_WIDTH = 32
 MAX_SAMPLES = 5_000
+# the noise's standard deviation, in the data's units (about [-1, 1] a side): 0.1 to 0.3 is
+# noisy; 1 blurs every set into one cloud. TensorFlow Playground's 0-50 (%) typed here (30)
+# would make circle a +-100 blob with nothing to learn
+MAX_NOISE = 1.0
 MAX_CURVE_POINTS = 500  # loss values one step returns (thinned evenly, the last kept)
 MAX_KEPT_CURVE = 6_000  # loss values a session keeps for a page opened later
 DIGITS = 5  # significant digits of the losses, accuracies and weights sent
@@ -127,9 +135,11 @@ def task_of(dataset: str) -> str:
 
 
 def options() -> dict[str, Any]:
-    """The choices a page offers: dataset, activation, loss, optimizer and init names,
-    the regularizations (``{"name": "L1", "setting": "l1"}``: the setting the rate goes
-    to, ``None`` for none), the default settings and the limits.
+    """The choices a page offers: dataset, activation, loss, optimizer and init names, the
+    input features (``features``: every one accepted; ``tf_features``: TensorFlow
+    Playground's seven, which the page shows), the regularizations (``{"name": "L1",
+    "setting": "l1"}``: the setting the rate goes to, ``None`` for none), the default
+    settings and the limits.
 
     ``tasks`` maps each dataset to ``"classification"`` or ``"regression"``;
     ``dataset_defaults`` maps each to its own values of :data:`TASK_SETTINGS` (a
@@ -144,6 +154,7 @@ def options() -> dict[str, Any]:
         "optimizers": list(REGISTRIES["optimizer"][0]),
         "inits": list(REGISTRIES["init"][0]),
         "features": list(FEATURES),
+        "tf_features": list(TF_FEATURES),
         "momentum_optimizers": list(MOMENTUM_OPTIMIZERS),
         "regularizations": [{"name": n, "setting": s} for n, s in REGULARIZATIONS],
         "defaults": _settings_of(RunConfig().validate()),
@@ -152,6 +163,7 @@ def options() -> dict[str, Any]:
             "width": MAX_WIDTH,
             "samples": MAX_SAMPLES,
             "step_epochs": MAX_STEP_EPOCHS,
+            "noise": MAX_NOISE,
         },
     }
 
@@ -340,6 +352,48 @@ class Playground:
         j = _index("unit", unit, linear.bias.data.shape[0], f"units of layer {layer}")
         linear.bias.data[j] = _edited_value(value)
         return self.state([])
+
+    def unit_map(self, layer: int, unit: int) -> dict[str, Any]:
+        """One input's or hidden unit's output over the boundary's grid, as sharp as the
+        boundary (a page shows it in the big map while the unit is hovered): ``layer`` 0 is
+        the network's inputs (x1, x2 or the chosen features), 1 to H its hidden layers (as
+        the page numbers them), ``unit`` the unit's index in it (from 0). The model in
+        evaluation mode, as :meth:`state`'s maps; the session is not changed.
+
+        Returns ``{"session", "epoch", "layer", "unit", "map"}``: ``map`` is ``GRID`` rows of
+        ``GRID`` values (row ``j`` at the grid's ``v[j]``, as ``state["boundary"]``), None
+        where not finite.
+
+        Raises:
+            PlaygroundError: ``layer`` or ``unit`` not an integer index of the network's
+                inputs and hidden layers (naming the ones there are).
+        """
+        widths = [len(self.cfg.features or ("x1", "x2")), *self.cfg.hidden_sizes]
+        hidden = len(widths) - 1
+        layers = {0: "", 1: ", 1: the hidden layer"}.get(
+            hidden, f", 1 to {hidden}: the hidden layers"
+        )
+        where = "0: the inputs" + layers
+        if isinstance(layer, bool) or not isinstance(layer, int | np.integer):
+            raise PlaygroundError(
+                f"layer: must be an integer from 0 to {hidden} ({where}), got {layer!r}"
+            )
+        if not 0 <= layer <= hidden:
+            raise PlaygroundError(f"layer: must be from 0 to {hidden} ({where}), got {int(layer)}")
+        plural = "" if widths[layer] == 1 else "s"
+        what = f"input{plural}" if layer == 0 else f"unit{plural} of hidden layer {int(layer)}"
+        j = _index("unit", unit, widths[layer], what)
+        if layer == 0:
+            values = Features(self.cfg.features or ("x1", "x2")).forward(self._points)[:, j]
+        else:
+            values = hidden_activations(self.model, self._points)[layer - 1][:, j]
+        return {
+            "session": self.session,
+            "epoch": self.epoch,
+            "layer": int(layer),
+            "unit": j,
+            "map": _rounded(values.reshape(GRID, GRID)),
+        }
 
     def _linear(self, layer: int) -> Linear:
         """Linear layer ``layer`` (0 first), checked, for an edit of a live model."""
@@ -550,6 +604,11 @@ def _config(settings: Mapping[str, Any]) -> RunConfig:
     if name != "xor" and cfg.n > MAX_SAMPLES:
         raise PlaygroundError(
             f"n: the playground takes at most {MAX_SAMPLES:,} samples, got {cfg.n:,}"
+        )
+    if name not in ("xor", "linear") and cfg.noise > MAX_NOISE:  # (those two take no noise)
+        raise PlaygroundError(
+            f"noise: the playground takes at most {MAX_NOISE:g} (the standard deviation of the "
+            f"noise on each coordinate, the data being about -1 to 1), got {cfg.noise:g}"
         )
     if cfg.model != "mlp":
         raise PlaygroundError(f"model: the playground trains 'mlp' models, got {cfg.model!r}")

@@ -13,6 +13,10 @@ bug):
 - ``GET /api/options``: :func:`proplab.playground.options` (the datasets, each one's
   ``tasks`` entry, ``"classification"`` or ``"regression"``, and ``dataset_defaults``).
 - ``GET /api/setup``: the session's :meth:`~proplab.playground.Playground.setup`.
+- ``GET /api/unit?layer=1&unit=0``: one unit's output over the map's whole grid
+  (:meth:`~proplab.playground.Playground.unit_map`: ``layer`` 0 the inputs, 1 on the
+  hidden layers; ``unit`` from 0), which the page shows in the big map while the unit is
+  hovered; the session does not move.
 - ``POST /api/reset`` with settings ``{"dataset": "circle", "hidden": [4, 2], ...}``:
   start again; returns the new setup.
 - ``POST /api/step`` with ``{"epochs": 50}``: train; returns the state
@@ -47,6 +51,7 @@ number, which each reset raises: a page that sees another number than its setup'
 from __future__ import annotations
 
 import json
+import re
 import threading
 import traceback
 from collections.abc import Callable
@@ -54,6 +59,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from typing import Any
+from urllib.parse import parse_qsl
 
 from proplab.playground import Playground, PlaygroundError, options
 
@@ -93,13 +99,15 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: a page polling every frame reuses one socket
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-        path = self.path.split("?", 1)[0]
+        path, _, query = self.path.partition("?")
         if path in ("/", "/index.html"):
             self._send(HTTPStatus.OK, page_html(), "text/html; charset=utf-8")
         elif path == "/api/options":
             self._json(HTTPStatus.OK, options())
         elif path == "/api/setup":
             self._locked(lambda playground: playground.setup())
+        elif path == "/api/unit":
+            self._locked(lambda playground: playground.unit_map(*_unit_args(query)))
         else:
             self._json(HTTPStatus.NOT_FOUND, {"error": f"no such page: {path}"})
 
@@ -261,6 +269,30 @@ def serve(
             server.serve_forever()
         except KeyboardInterrupt:
             log("proplab playground: stopped")
+
+
+def _unit_args(query: str) -> tuple[int, int]:
+    """``(layer, unit)`` of ``GET /api/unit?layer=L&unit=J``: both given once, as integers,
+    and nothing else (the playground checks their range)."""
+    usage = "GET /api/unit takes ?layer=L&unit=J (layer 0: the inputs, 1 on: hidden layers)"
+    try:
+        pairs = parse_qsl(query, keep_blank_values=True, strict_parsing=bool(query))
+    except ValueError:
+        raise PlaygroundError(f"request: {usage}, got {query!r}") from None
+    names = [name for name, _ in pairs]
+    unknown = sorted(set(names) - {"layer", "unit"})
+    if unknown:
+        raise PlaygroundError(
+            f"request: unknown key {unknown[0]!r} (accepted: layer, unit); {usage}"
+        )
+    values = dict(pairs)
+    for name in ("layer", "unit"):
+        if names.count(name) != 1:
+            given = "missing" if name not in values else "given twice"
+            raise PlaygroundError(f"request: {name} {given}; {usage}")
+        if not re.fullmatch(r"[+-]?\d{1,9}", values[name].strip()):
+            raise PlaygroundError(f"{name}: must be an integer, got {values[name]!r}; {usage}")
+    return int(values["layer"]), int(values["unit"])
 
 
 def _lr(body: Any) -> Any:
