@@ -514,6 +514,29 @@ def test_a_body_that_is_not_utf8_is_a_bad_request(server) -> None:
     assert status == 400 and body["error"].startswith("request body: not JSON ('utf-8' codec")
 
 
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        # sec25 M3: json.loads raised ValueError / RecursionError, which _body did not catch:
+        # no answer at all, and a traceback on the terminal
+        (
+            b'{"epochs": ' + b"1" * 5000 + b"}",
+            "request body: not read (Exceeds the limit (4300 digits) for integer string "
+            "conversion)",
+        ),
+        (
+            b"[" * 30_000 + b"]" * 30_000,
+            "request body: nested too deeply to read (a request is one flat object)",
+        ),
+    ],
+)
+def test_json_that_python_will_not_read_is_a_bad_request(server, capsys, raw, message) -> None:
+    status, _, body = request(server, "POST", "/api/step", raw=raw)
+    assert (status, body) == (400, {"error": message})
+    assert capsys.readouterr().err == ""
+    assert request(server, "POST", "/api/step", {"epochs": 1})[2]["epoch"] == 1
+
+
 def test_requests_use_the_session_under_the_servers_lock(server, monkeypatch) -> None:
     held: list[bool] = []
     playground_cls = type(server.playground)

@@ -174,6 +174,16 @@ class _Handler(BaseHTTPRequestHandler):
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             self._json(HTTPStatus.BAD_REQUEST, {"error": f"request body: not JSON ({exc})"})
             return _ANSWERED
+        except ValueError as exc:  # valid JSON Python will not read: an integer of 4 301+ digits
+            reason = str(exc).split(":")[0]  # (not its advice to raise the limit)
+            self._json(HTTPStatus.BAD_REQUEST, {"error": f"request body: not read ({reason})"})
+            return _ANSWERED
+        except RecursionError:  # valid JSON nested deeper than Python's stack: [[[[...
+            self._json(
+                HTTPStatus.BAD_REQUEST,
+                {"error": "request body: nested too deeply to read (a request is one flat object)"},
+            )
+            return _ANSWERED
 
     def _locked(self, action: Callable[[Playground], Any]) -> None:
         with self.server.lock:
