@@ -262,7 +262,12 @@ def test_page_is_shipped_with_the_package() -> None:
 
 
 def _raw(srv: PlaygroundServer, payloads: list[bytes]) -> list[tuple[int, bytes]]:
-    """Send raw HTTP requests on one socket; ``(status, body)`` of each answer read."""
+    """Send raw HTTP requests on one socket; ``(status, body)`` of each answer read. A
+    payload's ``Host: x`` stands for the server's own address (another Host is refused)."""
+    own = "Host: {}:{}".format(*srv.server_address[:2]).encode()
+    payloads = [
+        payload.replace(b"\r\nHost: x\r\n", b"\r\n" + own + b"\r\n") for payload in payloads
+    ]
     answers = []
     with (
         socket.create_connection(srv.server_address[:2], timeout=10) as sock,
@@ -325,7 +330,8 @@ def test_a_chunked_body_is_refused_not_taken_for_an_empty_one(server) -> None:
 def test_a_body_cut_short_is_refused_not_acted_on(server) -> None:
     # the client promised 50 bytes, sent 13 and stopped: a complete-looking {"epochs": 1}
     with socket.create_connection(server.server_address[:2], timeout=10) as sock:
-        sock.sendall(b"POST /api/step HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\n")
+        head = "POST /api/step HTTP/1.1\r\nHost: {}:{}\r\nContent-Length: 50\r\n\r\n"
+        sock.sendall(head.format(*server.server_address[:2]).encode())
         sock.sendall(b'{"epochs": 1}')
         sock.shutdown(socket.SHUT_WR)
         answer = sock.makefile("rb").read()
@@ -355,6 +361,82 @@ def test_a_post_from_another_sites_page_is_refused(server) -> None:
     own = _post("/api/step", b'{"epochs": 5}', f"Origin: http://{host}\r\n")
     (status, _), *_ = _raw(server, [own.replace(b"Host: x", f"Host: {host}".encode())])
     assert status == 200 and server.playground.epoch == 5
+
+
+def _asked(srv: PlaygroundServer, method: str, path: str, headers: dict[str, str]) -> tuple:
+    """``(status, JSON body)`` of one request with these headers (Host among them)."""
+    conn = http.client.HTTPConnection(*srv.server_address[:2], timeout=30)
+    conn.putrequest(method, path, skip_host="Host" in headers)
+    body = b'{"dataset": "spiral"}' if method == "POST" else b""
+    for name, value in {**headers, "Content-Length": str(len(body))}.items():
+        conn.putheader(name, value)
+    conn.endheaders(body)
+    response = conn.getresponse()
+    answer = response.status, json.loads(response.read())
+    conn.close()
+    return answer
+
+
+def test_a_host_that_is_not_this_server_is_refused(server) -> None:
+    # sec25 M2 (DNS rebinding): evil.example made to resolve to 127.0.0.1 is same-origin to
+    # the browser, its Origin matches its Host, and it could reset, train and read the session
+    port = server.server_address[1]
+    refused = {"error": f"Host 'evil.example:{port}' is not this server (open {server.url})"}
+    evil = {"Host": f"evil.example:{port}", "Origin": f"http://evil.example:{port}"}
+    assert _asked(server, "POST", "/api/reset", evil) == (403, refused)
+    assert _asked(server, "GET", "/api/setup", {"Host": evil["Host"]}) == (403, refused)
+    assert _asked(server, "GET", "/", {"Host": evil["Host"]}) == (403, refused)
+    for host in ("127.0.0.2", f"127.0.0.1:{port + 1}", "127.0.0.1", f"localhost.:{port}"):
+        status, body = _asked(server, "GET", "/api/setup", {"Host": host})
+        assert (status, body["error"]) == (
+            403,
+            f"Host {host!r} is not this server (open {server.url})",
+        )
+    status, body = _asked(server, "GET", "/api/setup", {"Host": ""})
+    assert status == 403
+    assert server.playground.cfg.dataset == "xor" and server.playground.session == 1
+    # this machine's names, with the server's port, are this server; the page's own POST too
+    for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"LocalHost:{port}", f"[::1]:{port}"):
+        assert _asked(server, "GET", "/api/setup", {"Host": host})[0] == 200
+        status, setup = _asked(
+            server, "POST", "/api/reset", {"Host": host, "Origin": f"http://{host}"}
+        )
+        assert status == 200 and setup["settings"]["dataset"] == "spiral"
+    # the page at localhost posting to 127.0.0.1 is this server's page too
+    own = {"Host": f"127.0.0.1:{port}", "Origin": f"http://localhost:{port}"}
+    assert _asked(server, "POST", "/api/reset", own)[0] == 200
+
+
+def test_a_request_without_a_host_is_refused(server) -> None:
+    (status, body), *_ = _raw(server, [b"GET /api/setup HTTP/1.0\r\n\r\n"])
+    assert status == 403
+    assert json.loads(body)["error"] == (
+        f"a request without a Host header is not this server (open {server.url})"
+    )
+
+
+def test_listening_on_every_interface_any_address_is_this_server_not_any_name() -> None:
+    srv = PlaygroundServer(("0.0.0.0", 0))
+    thread = threading.Thread(target=srv.serve_forever, args=(0.02,), daemon=True)
+    thread.start()
+    try:
+        port = srv.server_address[1]
+        lan = f"192.0.2.7:{port}"  # the address another machine typed
+        assert _asked(srv, "GET", "/api/setup", {"Host": lan})[0] == 200
+        assert _asked(srv, "POST", "/api/reset", {"Host": lan, "Origin": f"http://{lan}"})[0] == 200
+        assert _asked(srv, "GET", "/api/setup", {"Host": f"[2001:db8::1]:{port}"})[0] == 200
+        # a name is not an address: a rebinding site's still is refused
+        assert _asked(srv, "GET", "/api/setup", {"Host": f"evil.example:{port}"})[0] == 403
+        # a page at another address is another site's, though its Host would be accepted
+        other = {"Host": lan, "Origin": f"http://198.51.100.1:{port}"}
+        status, body = _asked(srv, "POST", "/api/reset", other)
+        assert status == 403 and body["error"] == (
+            f"request from another site's page (http://198.51.100.1:{port}) refused"
+        )
+    finally:
+        srv.shutdown()
+        srv.server_close()
+        thread.join()
 
 
 def test_a_bug_in_the_playground_is_answered_with_its_message(server, monkeypatch, capsys) -> None:

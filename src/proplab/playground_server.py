@@ -5,7 +5,9 @@ with the package, self-contained: no download at run time) asks the server for
 steps of training and draws what :class:`proplab.playground.Playground` returns.
 
 API (JSON in and out; an error is ``{"error": message}`` with status 400, or
-403 for a POST from another site's page (its ``Origin``), 404 for an unknown path,
+403 for a POST from another site's page (its ``Origin``) or a ``Host`` that does not name
+this server (127.0.0.1, localhost, [::1] or the host it was started on, with its port:
+a DNS-rebinding site's name is refused), 404 for an unknown path,
 411 for a chunked body, 413 for a body over :data:`MAX_BODY` bytes, 500 for a
 bug):
 
@@ -46,7 +48,9 @@ number, which each reset raises: a page that sees another number than its setup'
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import re
 import threading
 import traceback
 from collections.abc import Callable
@@ -58,6 +62,9 @@ from typing import Any
 from proplab.playground import Playground, PlaygroundError, options
 
 MAX_BODY = 64 * 1024  # a settings object is well under 1 kB
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")  # this machine, whatever --host says
+WILDCARDS = ("0.0.0.0", "")  # every interface: a Host may then name any of its addresses
+_AUTHORITY = re.compile(r"(\[[0-9a-f:.]+\]|[^\s:\[\]@/]+)(?::([0-9]{1,5}))?")  # host[:port]
 _ANSWERED = object()  # _body's "already answered with an error" (JSON null is None)
 PAGE = "playground.html"
 
@@ -76,6 +83,7 @@ class PlaygroundServer(ThreadingHTTPServer):
         self, address: tuple[str, int], playground: Playground | None = None, quiet: bool = True
     ) -> None:
         super().__init__(address, _Handler)
+        self.given_host = address[0]  # as typed ("localhost"); server_address has its address
         self.playground = playground if playground is not None else Playground()
         self.lock = threading.Lock()
         self.quiet = quiet
@@ -87,12 +95,34 @@ class PlaygroundServer(ThreadingHTTPServer):
             host = host.decode()
         return f"http://{host}:{port}/"
 
+    def names_me(self, authority: str, any_address: bool = True) -> bool:
+        """Whether ``authority`` (a Host header's ``host[:port]``, port 80 if left out) names
+        this server: a loopback name, the host it was started on, or, when it listens on
+        every interface and ``any_address``, any IP address, with this server's port.
+        A name that only resolves here (a DNS-rebinding site's) does not."""
+        found = _AUTHORITY.fullmatch(authority.strip().lower())
+        if found is None or int(found.group(2) or 80) != self.server_address[1]:
+            return False
+        name = found.group(1)
+        own = {*LOOPBACK_NAMES, str(self.given_host).lower(), str(self.server_address[0])}
+        if name in own - set(WILDCARDS):
+            return True
+        if not (any_address and self.given_host in WILDCARDS):
+            return False
+        try:  # an address typed in the address bar cannot be rebound
+            ipaddress.ip_address(name.strip("[]"))
+        except ValueError:
+            return False
+        return True
+
 
 class _Handler(BaseHTTPRequestHandler):
     server: PlaygroundServer
     protocol_version = "HTTP/1.1"  # keep-alive: a page polling every frame reuses one socket
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        if not self._host_ok():
+            return
         path = self.path.split("?", 1)[0]
         if path in ("/", "/index.html"):
             self._send(HTTPStatus.OK, page_html(), "text/html; charset=utf-8")
@@ -104,6 +134,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(HTTPStatus.NOT_FOUND, {"error": f"no such page: {path}"})
 
     def do_POST(self) -> None:  # noqa: N802
+        if not self._host_ok():
+            return
         path = self.path.split("?", 1)[0]
         actions: dict[str, Callable[[Playground, Any], Any]] = {
             "/api/reset": lambda playground, body: playground.reset(body),
@@ -115,7 +147,7 @@ class _Handler(BaseHTTPRequestHandler):
         }
         action = actions.get(path)
         origin = self.headers.get("Origin")
-        if origin is not None and origin != f"http://{self.headers.get('Host')}":
+        if origin is not None and not self._origin_ok(origin):
             # a page of another site open in the same browser may post here too
             self.close_connection = True  # its body stays unread
             self._json(
@@ -130,6 +162,31 @@ class _Handler(BaseHTTPRequestHandler):
         body = self._body()
         if body is not _ANSWERED:
             self._locked(lambda playground: action(playground, body))
+
+    def _host_ok(self) -> bool:
+        """Whether the request's Host names this server; else answered 403. A page of another
+        site whose name was made to resolve to 127.0.0.1 (DNS rebinding) is same-origin to
+        the browser, so its Origin matches its Host: only the Host shows it (sec25 M2)."""
+        host = self.headers.get("Host")
+        if host is not None and self.server.names_me(host):
+            return True
+        self.close_connection = True  # a POST's body stays unread
+        what = f"Host {host!r} is" if host is not None else "a request without a Host header is"
+        self._json(
+            HTTPStatus.FORBIDDEN, {"error": f"{what} not this server (open {self.server.url})"}
+        )
+        return False
+
+    def _origin_ok(self, origin: str) -> bool:
+        """Whether a POST's ``Origin`` is this server's page: the page as the request's own
+        (checked) Host names it, or at a loopback name or the host the server was given
+        (not every address: when listening on all, another site at an IP address would pass)."""
+        if not origin.startswith("http://"):
+            return False  # "null" (a sandboxed or no-referrer page), https://, ...
+        authority = origin.removeprefix("http://")
+        return authority == self.headers.get("Host") or self.server.names_me(
+            authority, any_address=False
+        )
 
     def _body(self) -> Any:
         """The request's JSON body (an empty one is ``{}``), or :data:`_ANSWERED` after
