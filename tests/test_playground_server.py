@@ -439,6 +439,46 @@ def test_listening_on_every_interface_any_address_is_this_server_not_any_name() 
         thread.join()
 
 
+def test_no_other_sites_page_may_frame_any_answer(server) -> None:
+    # sec25 M1: in a hidden frame, the page's own POSTs are same-origin; a link's settings
+    # and ?autoplay=1 then reset and trained the session. Every answer refuses framing.
+    own = f"127.0.0.1:{server.server_address[1]}"
+    asked = [("GET", "/", None, own), ("GET", "/api/options", None, own)]
+    asked += [("GET", "/api/nothing", None, own), ("POST", "/api/step", b'{"epochs": 1}', own)]
+    asked += [("POST", "/api/step", b"[", own), ("GET", "/", None, "evil.example")]
+    statuses = []
+    for method, path, body, host in asked:
+        conn = http.client.HTTPConnection(*server.server_address[:2], timeout=30)
+        conn.request(method, path, body=body, headers={"Host": host})
+        response = conn.getresponse()
+        response.read()
+        conn.close()
+        statuses.append(response.status)
+        assert response.getheader("X-Frame-Options") == "DENY", path
+        assert response.getheader("Content-Security-Policy") == "frame-ancestors 'none'", path
+    assert statuses == [200, 200, 404, 200, 400, 403]
+
+
+@pytest.mark.parametrize(
+    ("fetch_site", "marked"),
+    [("cross-site", True), ("same-site", False), ("same-origin", False), ("none", False)],
+)
+def test_the_page_is_marked_when_another_sites_link_opened_it(server, fetch_site, marked) -> None:
+    # sec25 M1: the page's ?autoplay=1 waits for a click then (see playground.html)
+    port = server.server_address[1]
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("GET", "/?dataset=moons&autoplay=1", headers={"Sec-Fetch-Site": fetch_site})
+    page = conn.getresponse().read()
+    conn.close()
+    assert (playground_server.CROSS_SITE_MARK in page) is marked
+    if marked:
+        assert page.replace(b"\n" + playground_server.CROSS_SITE_MARK, b"", 1) == page_html()
+        head = page.split(b"</head>")[0]
+        assert head.index(b'<meta charset="utf-8">') < head.index(playground_server.CROSS_SITE_MARK)
+    else:
+        assert page == page_html()
+
+
 def test_a_bug_in_the_playground_is_answered_with_its_message(server, monkeypatch, capsys) -> None:
     def broken(self, epochs):
         raise ZeroDivisionError("division by zero")

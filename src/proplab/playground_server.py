@@ -65,6 +65,7 @@ MAX_BODY = 64 * 1024  # a settings object is well under 1 kB
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")  # this machine, whatever --host says
 WILDCARDS = ("0.0.0.0", "")  # every interface: a Host may then name any of its addresses
 _AUTHORITY = re.compile(r"(\[[0-9a-f:.]+\]|[^\s:\[\]@/]+)(?::([0-9]{1,5}))?")  # host[:port]
+CROSS_SITE_MARK = b'<meta name="proplab-opened-by" content="another site">'
 _ANSWERED = object()  # _body's "already answered with an error" (JSON null is None)
 PAGE = "playground.html"
 
@@ -72,6 +73,17 @@ PAGE = "playground.html"
 def page_html() -> bytes:
     """The playground page, as shipped in the package."""
     return resources.files("proplab").joinpath(PAGE).read_bytes()
+
+
+def _page(fetch_site: str | None) -> bytes:
+    """The page as sent for a request with this ``Sec-Fetch-Site``: marked when another
+    site's link opened it, so that its ``?autoplay=1`` waits for a click (sec25 M1: a
+    lesson link starts its settings, but another site's page does not train the session)."""
+    page = page_html()
+    if fetch_site != "cross-site":
+        return page
+    charset = b'<meta charset="utf-8">'  # (first in <head>: the mark goes right after it)
+    return page.replace(charset, charset + b"\n" + CROSS_SITE_MARK, 1)
 
 
 class PlaygroundServer(ThreadingHTTPServer):
@@ -125,7 +137,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         path = self.path.split("?", 1)[0]
         if path in ("/", "/index.html"):
-            self._send(HTTPStatus.OK, page_html(), "text/html; charset=utf-8")
+            page = _page(self.headers.get("Sec-Fetch-Site"))
+            self._send(HTTPStatus.OK, page, "text/html; charset=utf-8")
         elif path == "/api/options":
             self._json(HTTPStatus.OK, options())
         elif path == "/api/setup":
@@ -266,6 +279,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "no-store")
+        # no other site's page may frame this one: in a frame, the page's own POSTs would be
+        # same-origin, and a hidden one could reset and train the session (sec25 M1)
+        self.send_header("X-Frame-Options", "DENY")
+        self.send_header("Content-Security-Policy", "frame-ancestors 'none'")
         self.end_headers()
         self.wfile.write(body)
 
