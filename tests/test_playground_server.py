@@ -7,6 +7,7 @@ import http.client
 import json
 import math
 import socket
+import struct
 import threading
 import tomllib
 from collections.abc import Iterator
@@ -264,10 +265,7 @@ def test_page_is_shipped_with_the_package() -> None:
 def _raw(srv: PlaygroundServer, payloads: list[bytes]) -> list[tuple[int, bytes]]:
     """Send raw HTTP requests on one socket; ``(status, body)`` of each answer read. A
     payload's ``Host: x`` stands for the server's own address (another Host is refused)."""
-    own = "Host: {}:{}".format(*srv.server_address[:2]).encode()
-    payloads = [
-        payload.replace(b"\r\nHost: x\r\n", b"\r\n" + own + b"\r\n") for payload in payloads
-    ]
+    payloads = [_raw_host(srv, payload) for payload in payloads]
     answers = []
     with (
         socket.create_connection(srv.server_address[:2], timeout=10) as sock,
@@ -288,6 +286,12 @@ def _raw(srv: PlaygroundServer, payloads: list[bytes]) -> list[tuple[int, bytes]
                     length = int(line.split(b":")[1])
             answers.append((status, reader.read(length)))
     return answers
+
+
+def _raw_host(srv: PlaygroundServer, payload: bytes) -> bytes:
+    """``payload`` with its ``Host: x`` made the server's own address."""
+    own = "Host: {}:{}".format(*srv.server_address[:2]).encode()
+    return payload.replace(b"\r\nHost: x\r\n", b"\r\n" + own + b"\r\n")
 
 
 def _post(path: str, body: bytes, headers: str = "") -> bytes:
@@ -477,6 +481,45 @@ def test_the_page_is_marked_when_another_sites_link_opened_it(server, fetch_site
         assert head.index(b'<meta charset="utf-8">') < head.index(playground_server.CROSS_SITE_MARK)
     else:
         assert page == page_html()
+
+
+def _hang_up(sock: socket.socket) -> None:
+    """Close ``sock`` with a reset (RST), as a closed tab or ``curl -m`` may."""
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()
+
+
+def test_a_client_that_left_prints_no_traceback(server, monkeypatch, capsys) -> None:
+    # sec25 L3: a client gone before its answer (a closed tab during a long step) put a
+    # BrokenPipeError traceback on the student's terminal; one gone mid-body, a reset one
+    asked, answer, done = threading.Event(), threading.Event(), threading.Event()
+    real_step = type(server.playground).step
+    real_shutdown = PlaygroundServer.shutdown_request
+
+    def step(self, epochs):
+        asked.set()
+        assert answer.wait(30)
+        return real_step(self, epochs)
+
+    def shutdown_request(self, request) -> None:
+        real_shutdown(self, request)
+        done.set()
+
+    monkeypatch.setattr(type(server.playground), "step", step)
+    monkeypatch.setattr(PlaygroundServer, "shutdown_request", shutdown_request)
+    sock = socket.create_connection(server.server_address[:2], timeout=10)
+    sock.sendall(_raw_host(server, _post("/api/step", b'{"epochs": 1}')))
+    assert asked.wait(30)
+    _hang_up(sock)
+    answer.set()  # the step ends, and its answer goes to a socket reset
+    assert done.wait(30)
+    done.clear()
+    sock = socket.create_connection(server.server_address[:2], timeout=10)
+    sock.sendall(_raw_host(server, _post("/api/step", b'{"epochs": 1}'))[:-5])
+    _hang_up(sock)
+    assert done.wait(30)
+    assert capsys.readouterr().err == ""
+    assert server.playground.epoch == 1  # the first step ran; the second was never acted on
 
 
 def test_a_bug_in_the_playground_is_answered_with_its_message(server, monkeypatch, capsys) -> None:

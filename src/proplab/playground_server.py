@@ -51,6 +51,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
+import sys
 import threading
 import traceback
 from collections.abc import Callable
@@ -99,6 +100,13 @@ class PlaygroundServer(ThreadingHTTPServer):
         self.playground = playground if playground is not None else Playground()
         self.lock = threading.Lock()
         self.quiet = quiet
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that left (a closed tab, ``curl -m``) is no error to show; a bug's
+        traceback is still printed (sec25 L3)."""
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            return
+        super().handle_error(request, client_address)
 
     @property
     def url(self) -> str:
