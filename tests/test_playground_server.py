@@ -9,6 +9,7 @@ import math
 import socket
 import struct
 import threading
+import time
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
@@ -520,6 +521,54 @@ def test_a_client_that_left_prints_no_traceback(server, monkeypatch, capsys) -> 
     assert done.wait(30)
     assert capsys.readouterr().err == ""
     assert server.playground.epoch == 1  # the first step ran; the second was never acted on
+
+
+def test_a_stalled_connection_is_closed_and_says_nothing(server, monkeypatch, capsys) -> None:
+    # sec25 L2: half-sent requests each kept a thread and a file descriptor for ever
+    assert playground_server._Handler.timeout == 30
+    monkeypatch.setattr(playground_server._Handler, "timeout", 0.5)  # (not to wait 30 s here)
+    with socket.create_connection(server.server_address[:2], timeout=20) as sock:
+        sock.sendall(b"POST /api/step HTTP/1.1\r\n")  # and its headers never come
+        assert sock.recv(100) == b""  # closed
+    with socket.create_connection(server.server_address[:2], timeout=20) as sock:
+        sock.sendall(_raw_host(server, _post("/api/step", b'{"epochs": 1}'))[:-3])
+        answer = sock.makefile("rb").read()  # the answer, then closed
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.split()[1] == b"408"
+    assert json.loads(body) == {"error": "request body: its 13 bytes did not arrive in 0.5 s"}
+    assert server.playground.epoch == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_connections_beyond_the_cap_are_refused_and_the_cap_frees(monkeypatch) -> None:
+    # sec25 L2: at the file-descriptor limit, accept() failed over and over (a core spun)
+    monkeypatch.setattr(playground_server, "MAX_CONNECTIONS", 2)
+    srv = PlaygroundServer(("127.0.0.1", 0))
+    thread = threading.Thread(target=srv.serve_forever, args=(0.02,), daemon=True)
+    thread.start()
+    try:
+        held = [socket.create_connection(srv.server_address[:2], timeout=20) for _ in range(2)]
+        held[0].sendall(_raw_host(srv, b"GET /api/options HTTP/1.1\r\nHost: x\r\n\r\n"))
+        assert held[0].recv(12) == b"HTTP/1.1 200"  # both are served: the cap is reached
+        with socket.create_connection(srv.server_address[:2], timeout=20) as third:
+            answer = third.makefile("rb").read()
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.split()[1] == b"503" and b"Connection: close" in head
+        assert json.loads(body) == {
+            "error": "too many connections open to the playground; try again"
+        }
+        for sock in held:
+            sock.close()
+        for _ in range(200):  # the threads notice the closes and free their slots
+            if request(srv, "GET", "/api/options")[0] == 200:
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail("the closed connections' slots were never freed")
+    finally:
+        srv.shutdown()
+        srv.server_close()
+        thread.join()
 
 
 def test_a_bug_in_the_playground_is_answered_with_its_message(server, monkeypatch, capsys) -> None:

@@ -67,6 +67,12 @@ LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")  # this machine, whatever -
 WILDCARDS = ("0.0.0.0", "")  # every interface: a Host may then name any of its addresses
 _AUTHORITY = re.compile(r"(\[[0-9a-f:.]+\]|[^\s:\[\]@/]+)(?::([0-9]{1,5}))?")  # host[:port]
 CROSS_SITE_MARK = b'<meta name="proplab-opened-by" content="another site">'
+MAX_CONNECTIONS = 64  # open at once; a browser keeps about 6 per server
+_BUSY_TEXT = b'{"error":"too many connections open to the playground; try again"}'
+_BUSY = (
+    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+    b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(_BUSY_TEXT), _BUSY_TEXT)
+)
 _ANSWERED = object()  # _body's "already answered with an error" (JSON null is None)
 PAGE = "playground.html"
 
@@ -100,11 +106,36 @@ class PlaygroundServer(ThreadingHTTPServer):
         self.playground = playground if playground is not None else Playground()
         self.lock = threading.Lock()
         self.quiet = quiet
+        self.slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """Serve the connection in a thread of its own, unless :data:`MAX_CONNECTIONS` are
+        open: then answer 503 and close it (sec25 L2: held-open connections used up the
+        file descriptors, and accept() failing spun a core)."""
+        if not self.slots.acquire(blocking=False):
+            try:
+                request.sendall(_BUSY)
+            except OSError:
+                pass
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:  # no thread started: its slot is free again
+            self.slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that left (a closed tab, ``curl -m``) is no error to show; a bug's
-        traceback is still printed (sec25 L3)."""
-        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+        """A client that left (a closed tab, ``curl -m``) or stalled past
+        :attr:`_Handler.timeout` is no error to show; a bug's traceback is still printed
+        (sec25 L3)."""
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError, TimeoutError)):
             return
         super().handle_error(request, client_address)
 
@@ -139,6 +170,10 @@ class PlaygroundServer(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: PlaygroundServer
     protocol_version = "HTTP/1.1"  # keep-alive: a page polling every frame reuses one socket
+    # a connection idle (or half-sent) this many seconds is closed: each holds a thread and a
+    # file descriptor (sec25 L2). Not a limit on a step: the clock runs only while reading
+    # or writing the socket
+    timeout = 30
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's name)
         if not self._host_ok():
@@ -239,7 +274,15 @@ class _Handler(BaseHTTPRequestHandler):
                 {"error": f"request body: {length:,} bytes; at most {MAX_BODY:,} are accepted"},
             )
             return _ANSWERED
-        raw = self.rfile.read(length) if length else b"{}"
+        try:
+            raw = self.rfile.read(length) if length else b"{}"
+        except TimeoutError:
+            self.close_connection = True
+            self._json(
+                HTTPStatus.REQUEST_TIMEOUT,
+                {"error": f"request body: its {length:,} bytes did not arrive in {self.timeout} s"},
+            )
+            return _ANSWERED
         if len(raw) < length:  # the client stopped sending: never act on half a request
             self.close_connection = True
             self._json(
