@@ -571,6 +571,58 @@ def test_connections_beyond_the_cap_are_refused_and_the_cap_frees(monkeypatch) -
         thread.join()
 
 
+def test_head_is_answered_as_get_without_the_body(server) -> None:
+    # sec25 L4: HEAD got http.server's HTML 501, so "is the server up?" checks failed
+    conn = http.client.HTTPConnection(*server.server_address[:2], timeout=30)
+    for path, status, length in (
+        ("/", 200, len(page_html())),
+        ("/api/options", 200, len(playground_server._encoded(options()))),
+        ("/api/nothing", 404, None),
+    ):
+        conn.request("HEAD", path)
+        response = conn.getresponse()
+        assert response.status == status and response.read() == b""
+        if length is not None:
+            assert int(response.getheader("Content-Length")) == length
+    conn.request("GET", "/api/setup")  # the same connection: no stray body was sent
+    assert json.loads(conn.getresponse().read())["state"]["epoch"] == 0
+    conn.close()
+
+
+@pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH", "OPTIONS", "TRACE"])
+def test_another_method_is_a_json_405_saying_which_are_accepted(server, method) -> None:
+    conn = http.client.HTTPConnection(*server.server_address[:2], timeout=30)
+    conn.request(method, "/api/reset", body=b'{"dataset": "moons"}')
+    response = conn.getresponse()
+    assert (response.status, response.getheader("Allow")) == (405, "GET, HEAD, POST")
+    assert json.loads(response.read()) == {
+        "error": f"method {method} not allowed (accepted: GET, HEAD, POST)"
+    }
+    conn.close()
+    assert server.playground.cfg.dataset == "xor"
+
+
+@pytest.mark.parametrize(
+    ("payload", "status", "message"),
+    [
+        (b"GET /" + b"a" * 70_000 + b" HTTP/1.1\r\n\r\n", 414, "Request-URI Too Long"),
+        (
+            b"GET / HTTP/1.1\r\nHost: x\r\n" + b"X-A: b\r\n" * 120 + b"\r\n",
+            431,
+            "Request Header Fields Too Large: Too many headers",
+        ),
+        (
+            b"BREW / HTTP/1.1\r\nHost: x\r\n\r\n",
+            501,
+            "Not Implemented: Unsupported method ('BREW')",
+        ),
+    ],
+)
+def test_http_servers_own_refusals_are_json(server, payload, status, message) -> None:
+    (got, body), *_ = _raw(server, [payload])
+    assert (got, json.loads(body)) == (status, {"error": message})
+
+
 def test_a_bug_in_the_playground_is_answered_with_its_message(server, monkeypatch, capsys) -> None:
     def broken(self, epochs):
         raise ZeroDivisionError("division by zero")

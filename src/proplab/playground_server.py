@@ -7,9 +7,11 @@ steps of training and draws what :class:`proplab.playground.Playground` returns.
 API (JSON in and out; an error is ``{"error": message}`` with status 400, or
 403 for a POST from another site's page (its ``Origin``) or a ``Host`` that does not name
 this server (127.0.0.1, localhost, [::1] or the host it was started on, with its port:
-a DNS-rebinding site's name is refused), 404 for an unknown path,
+a DNS-rebinding site's name is refused), 404 for an unknown path, 405 for a method
+other than GET, HEAD (GET's headers only) and POST, 408 for a body that stalls,
 411 for a chunked body, 413 for a body over :data:`MAX_BODY` bytes, 500 for a
-bug):
+bug, 503 beyond :data:`MAX_CONNECTIONS` open connections). Every answer forbids
+framing by another site's page (``X-Frame-Options``, ``frame-ancestors``).
 
 - ``GET /``: the page.
 - ``GET /api/options``: :func:`proplab.playground.options` (the datasets, each one's
@@ -67,6 +69,7 @@ LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")  # this machine, whatever -
 WILDCARDS = ("0.0.0.0", "")  # every interface: a Host may then name any of its addresses
 _AUTHORITY = re.compile(r"(\[[0-9a-f:.]+\]|[^\s:\[\]@/]+)(?::([0-9]{1,5}))?")  # host[:port]
 CROSS_SITE_MARK = b'<meta name="proplab-opened-by" content="another site">'
+ALLOWED_METHODS = "GET, HEAD, POST"
 MAX_CONNECTIONS = 64  # open at once; a browser keeps about 6 per server
 _BUSY_TEXT = b'{"error":"too many connections open to the playground; try again"}'
 _BUSY = (
@@ -219,6 +222,29 @@ class _Handler(BaseHTTPRequestHandler):
         if body is not _ANSWERED:
             self._locked(lambda playground: action(playground, body))
 
+    def do_HEAD(self) -> None:  # noqa: N802
+        """As GET, without the body (``_send`` leaves it out): "is the server up?" checks."""
+        self.do_GET()
+
+    def _not_allowed(self) -> None:
+        """Any other method (PUT, DELETE, PATCH, OPTIONS, TRACE): 405, saying which are
+        accepted (the ``Allow`` header too), as JSON, not http.server's HTML 501 (sec25 L4)."""
+        self.close_connection = True  # its body, if any, stays unread
+        self._json(
+            HTTPStatus.METHOD_NOT_ALLOWED,
+            {"error": f"method {self.command} not allowed (accepted: {ALLOWED_METHODS})"},
+        )
+
+    do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_TRACE = _not_allowed
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's own refusals (a request line over 64 kB: 414, too many headers:
+        431, an unknown method: 501, a malformed request: 400) as JSON, as every other
+        error here."""
+        self.close_connection = True
+        phrase = self.responses.get(code, ("error", ""))[0]
+        self._json(HTTPStatus(code), {"error": f"{phrase}: {message}" if message else phrase})
+
     def _host_ok(self) -> bool:
         """Whether the request's Host names this server; else answered 403. A page of another
         site whose name was made to resolve to 127.0.0.1 (DNS rebinding) is same-origin to
@@ -334,8 +360,11 @@ class _Handler(BaseHTTPRequestHandler):
         # same-origin, and a hidden one could reset and train the session (sec25 M1)
         self.send_header("X-Frame-Options", "DENY")
         self.send_header("Content-Security-Policy", "frame-ancestors 'none'")
+        if status == HTTPStatus.METHOD_NOT_ALLOWED:
+            self.send_header("Allow", ALLOWED_METHODS)
         self.end_headers()
-        self.wfile.write(body)
+        if self.command != "HEAD":  # (its Content-Length is still the GET's)
+            self.wfile.write(body)
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (http.server's name)
         if not self.server.quiet:
