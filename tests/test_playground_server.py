@@ -623,6 +623,55 @@ def test_http_servers_own_refusals_are_json(server, payload, status, message) ->
     assert (got, json.loads(body)) == (status, {"error": message})
 
 
+def test_a_bad_value_is_quoted_briefly_in_the_message(server) -> None:
+    # sec25 L5: a 64 kB body came back whole in the error, three times its size as JSON
+    long_key = "y" * 60_000
+    status, _, body = request(server, "POST", "/api/step", {long_key: 1})
+    assert status == 400
+    assert body["error"] == (
+        f'request body: must be {{"epochs": N}}, got {{\'{"y" * 70}... (60,007 characters)'
+    )
+    status, _, body = request(
+        server, "POST", "/api/weight", {"layer": 0, "from": 0, "to": 0, "value": 1, long_key: 2}
+    )
+    assert body["error"] == (
+        f"request body: unknown key '{'y' * 71}... (60,002 characters) (accepted: layer, from, "
+        "to, value)"
+    )
+    # the playground's own message (playground.py quotes the value whole): cut
+    status, _, body = request(
+        server,
+        "POST",
+        "/api/step",
+        raw=json.dumps({"epochs": "\U0001f600" * 16_000}, ensure_ascii=False).encode(),
+    )  # 64 kB in UTF-8
+    assert status == 400
+    error = body["error"]
+    assert error.startswith("epochs: must be an integer from 1 to 100,000, got '\U0001f600")
+    assert error.endswith("... (cut: 16,052 characters in all)") and len(error) < 700
+    # short values are quoted whole, as before
+    status, _, body = request(server, "POST", "/api/step", {"epochs": "12"})
+    assert body["error"] == "epochs: must be an integer from 1 to 100,000, got '12'"
+
+
+def test_every_answer_is_sent_after_the_lock_is_released(server, monkeypatch, capsys) -> None:
+    # sec25 L5: an error was written inside the lock: a client slow to read could hold it
+    held: list[tuple[int, bool]] = []
+    real_send = playground_server._Handler._send
+
+    def send(self, status, body, content_type):
+        held.append((int(status), self.server.lock.locked()))
+        real_send(self, status, body, content_type)
+
+    monkeypatch.setattr(playground_server._Handler, "_send", send)
+    request(server, "POST", "/api/step", {"epochs": 1})
+    request(server, "POST", "/api/step", {"epochs": 0})
+    monkeypatch.setattr(type(server.playground), "setup", lambda self: 1 / 0)
+    request(server, "GET", "/api/setup")
+    assert held == [(200, False), (400, False), (500, False)]
+    assert "ZeroDivisionError" in capsys.readouterr().err
+
+
 def test_a_bug_in_the_playground_is_answered_with_its_message(server, monkeypatch, capsys) -> None:
     def broken(self, epochs):
         raise ZeroDivisionError("division by zero")

@@ -70,6 +70,7 @@ WILDCARDS = ("0.0.0.0", "")  # every interface: a Host may then name any of its 
 _AUTHORITY = re.compile(r"(\[[0-9a-f:.]+\]|[^\s:\[\]@/]+)(?::([0-9]{1,5}))?")  # host[:port]
 CROSS_SITE_MARK = b'<meta name="proplab-opened-by" content="another site">'
 ALLOWED_METHODS = "GET, HEAD, POST"
+MAX_MESSAGE = 600  # characters of an error message (the longest the playground words: ~250)
 MAX_CONNECTIONS = 64  # open at once; a browser keeps about 6 per server
 _BUSY_TEXT = b'{"error":"too many connections open to the playground; try again"}'
 _BUSY = (
@@ -209,9 +210,10 @@ class _Handler(BaseHTTPRequestHandler):
         if origin is not None and not self._origin_ok(origin):
             # a page of another site open in the same browser may post here too
             self.close_connection = True  # its body stays unread
+            shown = _short(origin, quote=False)
             self._json(
                 HTTPStatus.FORBIDDEN,
-                {"error": f"request from another site's page ({origin}) refused"},
+                {"error": f"request from another site's page ({shown}) refused"},
             )
             return
         if action is None:
@@ -253,7 +255,7 @@ class _Handler(BaseHTTPRequestHandler):
         if host is not None and self.server.names_me(host):
             return True
         self.close_connection = True  # a POST's body stays unread
-        what = f"Host {host!r} is" if host is not None else "a request without a Host header is"
+        what = "a request without a Host header is" if host is None else f"Host {_short(host)} is"
         self._json(
             HTTPStatus.FORBIDDEN, {"error": f"{what} not this server (open {self.server.url})"}
         )
@@ -290,7 +292,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             self._json(
                 HTTPStatus.BAD_REQUEST,
-                {"error": f"Content-Length: not a byte count ({raw_length!r})"},
+                {"error": f"Content-Length: not a byte count ({_short(raw_length)})"},
             )
             return _ANSWERED
         if length > MAX_BODY:
@@ -333,20 +335,18 @@ class _Handler(BaseHTTPRequestHandler):
             return _ANSWERED
 
     def _locked(self, action: Callable[[Playground], Any]) -> None:
+        # every answer is sent after the lock is released: a client slow to read it must
+        # not hold up the session (sec25 L5)
         with self.server.lock:
             try:
-                body = _encoded(action(self.server.playground))  # a NaN fails here too
-            except PlaygroundError as exc:
-                self._json(HTTPStatus.BAD_REQUEST, {"error": str(exc)})
-                return
+                status, body = HTTPStatus.OK, _encoded(action(self.server.playground))
+            except PlaygroundError as exc:  # (a NaN fails in _encoded, a bug: below)
+                status, body = HTTPStatus.BAD_REQUEST, _encoded({"error": _cut(str(exc))})
             except Exception as exc:  # a bug: the page still gets an answer to show
                 traceback.print_exc()
-                self._json(
-                    HTTPStatus.INTERNAL_SERVER_ERROR,
-                    {"error": f"the playground failed: {type(exc).__name__}: {exc}"},
-                )
-                return
-        self._send(HTTPStatus.OK, body, "application/json")
+                message = _cut(f"the playground failed: {type(exc).__name__}: {exc}")
+                status, body = HTTPStatus.INTERNAL_SERVER_ERROR, _encoded({"error": message})
+        self._send(status, body, "application/json")
 
     def _json(self, status: HTTPStatus, value: Any) -> None:
         self._send(status, _encoded(value), "application/json")
@@ -377,17 +377,34 @@ def _encoded(value: Any) -> bytes:
     return json.dumps(value, allow_nan=False, separators=(",", ":")).encode()
 
 
+def _short(value: Any, quote: bool = True) -> str:
+    """``value`` as an error message quotes it (its repr, or the text if not ``quote``), cut
+    to about 80 characters: a 64 kB body is not echoed whole (sec25 L5)."""
+    text = repr(value) if quote else str(value)
+    return text if len(text) <= 80 else f"{text[:72]}... ({len(text):,} characters)"
+
+
+def _cut(message: str) -> str:
+    """A playground's message, cut after :data:`MAX_MESSAGE` characters (its own messages
+    are shorter; one quoting a huge value, ``got '😀😀...``, is not)."""
+    if len(message) <= MAX_MESSAGE:
+        return message
+    return f"{message[:MAX_MESSAGE]}... (cut: {len(message):,} characters in all)"
+
+
 def _fields(body: Any, required: str, placeholder: str, optional: tuple[str, ...] = ()) -> Any:
     """``body`` checked to be a JSON object with the key ``required`` and no key beyond it
     and ``optional`` (a misspelt ``"lr"`` in a step request is refused, not ignored)."""
     if not isinstance(body, dict) or required not in body:
         raise PlaygroundError(
-            f'request body: must be {{"{required}": {placeholder}}}, got {body!r}'
+            f'request body: must be {{"{required}": {placeholder}}}, got {_short(body)}'
         )
     unknown = sorted(set(body) - {required, *optional})
     if unknown:
         accepted = ", ".join((required, *optional))
-        raise PlaygroundError(f"request body: unknown key {unknown[0]!r} (accepted: {accepted})")
+        raise PlaygroundError(
+            f"request body: unknown key {_short(unknown[0])} (accepted: {accepted})"
+        )
     return body
 
 
@@ -453,10 +470,10 @@ def _bias_args(body: Any) -> tuple[Any, Any, Any]:
 def _all_of(body: Any, keys: tuple[str, ...], shape: str) -> dict[str, Any]:
     """``body`` checked to be a JSON object with exactly ``keys``."""
     if not isinstance(body, dict) or any(key not in body for key in keys):
-        raise PlaygroundError(f"request body: must be {shape}, got {body!r}")
+        raise PlaygroundError(f"request body: must be {shape}, got {_short(body)}")
     unknown = sorted(set(body) - set(keys))
     if unknown:
         raise PlaygroundError(
-            f"request body: unknown key {unknown[0]!r} (accepted: {', '.join(keys)})"
+            f"request body: unknown key {_short(unknown[0])} (accepted: {', '.join(keys)})"
         )
     return body
