@@ -248,12 +248,57 @@ def test_cli_serves_until_interrupted(monkeypatch, capsys) -> None:
 
     monkeypatch.setattr(PlaygroundServer, "serve_forever", interrupted)
     opened: list[str] = []
-    monkeypatch.setattr("webbrowser.open", opened.append)
+    monkeypatch.setattr("webbrowser.open", lambda url: opened.append(url) or True)
     assert main(["play", "--port", "0", "--open"]) == 0
-    out = capsys.readouterr().out.splitlines()
+    captured = capsys.readouterr()
+    out = captured.out.splitlines()
     assert out[0].startswith("proplab playground at http://127.0.0.1:")
     assert opened == [out[0].split(" at ")[1].split(" ")[0]]
     assert out[-1] == "proplab playground: stopped"
+    assert captured.err == ""  # this machine only, a browser opened: nothing to warn of
+
+
+def test_every_interface_is_warned_of_and_the_url_is_this_machines(monkeypatch, capsys) -> None:
+    # sec25 L1: --host 0.0.0.0 said nothing of the open API, printed and opened
+    # http://0.0.0.0:PORT/ (the wildcard, not an address), and L6: --open without a
+    # browser said nothing either
+    def interrupted(self, poll_interval: float = 0.5) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(PlaygroundServer, "serve_forever", interrupted)
+    opened: list[str] = []
+    monkeypatch.setattr("webbrowser.open", lambda url: opened.append(url) and False)
+    assert main(["play", "--host", "0.0.0.0", "--port", "0", "--open"]) == 0
+    captured = capsys.readouterr()
+    url = captured.out.splitlines()[0].split(" at ")[1].split(" ")[0]
+    assert url.startswith("http://127.0.0.1:") and not url.endswith(":0/") and opened == [url]
+    assert captured.err.splitlines() == [
+        "proplab play: warning: listening on every interface (0.0.0.0): anyone on this "
+        "network can reset and train this session; there is no password",
+        f"proplab play: no web browser found; open {url} yourself",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("host", "warned"),
+    [("localhost", False), ("127.0.0.2", False), ("192.0.2.1", True), ("::1", False)],
+)
+def test_only_a_host_beyond_this_machine_is_warned_of(host, warned) -> None:
+    assert playground_server._is_loopback(host) is not warned
+
+
+def test_the_port_hint_is_given_only_when_the_port_is_the_problem(capsys) -> None:
+    # sec25 L7: a host that is not this machine's (or an IPv6 address, which this server
+    # cannot take) said "pass --port 0 for any free port"
+    assert main(["play", "--host", "192.0.2.1", "--port", "8000"]) == 2
+    err = capsys.readouterr().err.strip()  # (Linux: "Cannot assign requested address")
+    assert err.startswith("proplab play: error: cannot listen on 192.0.2.1:8000: ")
+    assert "--port" not in err and "\n" not in err
+    assert main(["play", "--host", "::1", "--port", "8000"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "proplab play: error: cannot listen on ::1:8000: IPv6 addresses are not supported "
+        "(use 127.0.0.1, or 0.0.0.0 for every interface)"
+    )
 
 
 def test_page_is_shipped_with_the_package() -> None:

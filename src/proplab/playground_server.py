@@ -50,6 +50,7 @@ number, which each reset raises: a page that sees another number than its setup'
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import json
 import re
@@ -148,6 +149,8 @@ class PlaygroundServer(ThreadingHTTPServer):
         host, port = self.server_address[:2]
         if isinstance(host, bytes):  # typeshed allows it; an AF_INET server's is a str
             host = host.decode()
+        if host in WILDCARDS:  # not an address to open: this machine's is (sec25 L1)
+            host = "127.0.0.1"
         return f"http://{host}:{port}/"
 
     def names_me(self, authority: str, any_address: bool = True) -> bool:
@@ -418,30 +421,71 @@ def serve(
     open_browser: bool = False,
     log: Callable[[str], None] = print,
     ready: Callable[[PlaygroundServer], None] | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> None:
     """Serve the playground until Ctrl-C (which returns normally).
 
     ``port`` 0 takes any free port. ``ready`` is called with the server once it
-    listens (tests stop it from there). Raises OSError, with the address in its
-    message, when the address cannot be bound (a port in use, say).
+    listens (tests stop it from there). ``warn`` (stderr unless given) says when other
+    machines can reach the server, and when ``open_browser`` found no browser. Raises
+    OSError, with the address in its message, when the address cannot be bound (a port
+    in use, say).
     """
+    if warn is None:
+        warn = _to_stderr
     try:
         server = PlaygroundServer((host, port))
     except OSError as exc:
-        hint = " (pass --port 0 for any free port)" if port else ""
-        raise OSError(f"cannot listen on {host}:{port}: {exc.strerror or exc}{hint}") from None
+        raise OSError(f"cannot listen on {host}:{port}: {_bind_problem(host, port, exc)}") from None
     with server:
         log(f"proplab playground at {server.url} (Ctrl-C to stop)")
+        if not _is_loopback(host):
+            warn(_exposed_warning(host))
         if open_browser:
             import webbrowser
 
-            webbrowser.open(server.url)
+            if not webbrowser.open(server.url):
+                warn(f"proplab play: no web browser found; open {server.url} yourself")
         if ready is not None:
             ready(server)
         try:
             server.serve_forever()
         except KeyboardInterrupt:
             log("proplab playground: stopped")
+
+
+def _to_stderr(line: str) -> None:
+    print(line, file=sys.stderr)
+
+
+def _bind_problem(host: str, port: int, exc: OSError) -> str:
+    """Why ``(host, port)`` could not be bound, in words, with the hint that helps: another
+    port only when the port was the problem (sec25 L7)."""
+    if ":" in host:
+        return "IPv6 addresses are not supported (use 127.0.0.1, or 0.0.0.0 for every interface)"
+    hint = ""
+    if port and exc.errno in (errno.EADDRINUSE, errno.EACCES):
+        hint = " (pass --port 0 for any free port)"
+    return f"{exc.strerror or exc}{hint}"
+
+
+def _is_loopback(host: str) -> bool:
+    """Whether ``host`` is this machine only (127.0.0.1, localhost, ::1, ...)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a name: it may stand for any address
+        return False
+
+
+def _exposed_warning(host: str) -> str:
+    """The warning for a server other machines can reach (sec25 L1)."""
+    where = f"every interface ({host})" if host in WILDCARDS else host
+    return (
+        f"proplab play: warning: listening on {where}: anyone on this network can reset "
+        "and train this session; there is no password"
+    )
 
 
 def _lr(body: Any) -> Any:
