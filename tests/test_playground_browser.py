@@ -13,7 +13,9 @@ comment at the top of playground.html), and it keeps ``data-epoch`` and
 
 from __future__ import annotations
 
+import functools
 import html
+import http.server
 import json
 import re
 import subprocess
@@ -90,13 +92,18 @@ def serve(monkeypatch):
 
 
 def load(
-    browser: str, url: str, profile: Path, budget_ms: int = 5000, window: str = "1280,900"
+    browser: str,
+    url: str,
+    profile: Path,
+    budget_ms: int = 5000,
+    window: str = "1280,900",
+    more: tuple[str, ...] = (),
 ) -> tuple[str, list, str]:
     """Load ``url`` headless in a ``window`` ("width,height"); return the DOM after
     ``budget_ms`` of virtual time, the probe's errors and chromium's stderr. Virtual time
     stands still while a request to the server is open, so the budget counts the page's
-    own waiting, not training."""
-    flags = [f for f in FLAGS if not f.startswith("--virtual-time-budget")]
+    own waiting, not training. ``more``: further flags."""
+    flags = [f for f in FLAGS if not f.startswith("--virtual-time-budget")] + list(more)
     proc = subprocess.run(
         [browser, *flags, f"--virtual-time-budget={budget_ms}", f"--user-data-dir={profile}"]
         + [f"--window-size={window}", "--dump-dom", url],
@@ -587,17 +594,137 @@ def test_settings_from_the_url_reach_the_server_and_the_link_gives_them(chromium
 def test_a_refused_link_says_why_and_the_session_stays(chromium, serve, tmp_path):
     session = Playground({"dataset": "circle"})
     session.step(10)
-    server = serve(session, action=staged((READY, "notes.search = window.location.search")))
+    # (a session that has trained: the link's settings wait for "Start this link's settings")
+    action = staged(
+        (READY, '$$("url-start").click()'),
+        ("refused()", "notes.search = window.location.search"),
+    )
+    server = serve(session, action=action)
     dom, errors, stderr = load(chromium, f"{server.url}?dataset=moons&hiden=0", tmp_path / "p")
     assert errors == []
     assert console_lines(stderr) == []
-    notes = notes_of(dom, 1)
+    notes = notes_of(dom, 2)
     message = text_of(dom, "error")
     assert message.startswith("settings: unknown setting 'hiden'")
     assert "did you mean 'hidden'" in message and "the link's settings were not applied" in message
     assert session.cfg.dataset == "circle" and session.epoch == 10
     assert text_of(dom, "epoch") == "10"
     assert notes["search"] == "?dataset=moons&hiden=0"  # kept, to be corrected
+
+
+ASKED = (
+    '{shown: !$$("url-ask").hidden, text: $$("url-ask-text").textContent, epoch: data("epoch"),'
+    ' dataset: $$("f-dataset").value, playing: data("playing"), search: window.location.search}'
+)
+
+
+def test_a_link_over_a_trained_session_asks_before_starting_again(chromium, serve, tmp_path):
+    # sec25 M1: a link (another site's page, a hidden frame) started a student's trained
+    # session again with its settings, unasked. Now it asks; Start applies the link (and its
+    # autoplay: the click was the user's), Keep leaves the session and drops the settings.
+    query = "?dataset=moons&hidden=3&autoplay=1&epochs=5&frames=2"
+    for answer in ("url-start", "url-keep"):
+        session = Playground({"dataset": "circle"})
+        session.step(40)
+        action = staged(
+            (READY, f'notes.asked = {ASKED}; $$("{answer}").click()'),
+            (
+                '$$("url-ask").hidden && data("playing") === "0" && ' + PAUSED_AT.format(2)
+                if answer == "url-start"
+                else '$$("url-ask").hidden',
+                f"notes.after = {ASKED}",
+            ),
+        )
+        server = serve(session, action=action)
+        dom, errors, stderr = load(chromium, server.url + query, tmp_path / answer)
+        assert errors == [] and console_lines(stderr) == []
+        notes = notes_of(dom, 2)
+        assert notes["asked"] == {
+            "shown": True,
+            "text": "This link starts the session again with its settings: the training so far "
+            "(40 epochs) would be lost.",
+            "epoch": "40",
+            "dataset": "circle",
+            "playing": "0",
+            "search": query,
+        }
+        if answer == "url-start":
+            assert session.cfg.dataset == "moons" and session.cfg.hidden == [3]
+            assert session.epoch == 10 and session.session == 2  # two frames of its autoplay
+            assert notes["after"]["search"] == "?autoplay=1&epochs=5&frames=2"
+        else:
+            assert session.cfg.dataset == "circle" and session.epoch == 40 and session.session == 1
+            assert notes["after"] == {
+                **notes["asked"],
+                "shown": False,
+                "text": "",
+                "search": "?autoplay=1&epochs=5&frames=2",
+            }
+
+
+@pytest.fixture
+def other_site(tmp_path):
+    """``other_site(html)``: the URL of a page ``html`` on another site (127.0.0.2, a plain
+    file server: the same machine, another origin and another site)."""
+    started = []
+
+    def start(text: str) -> str:
+        folder = tmp_path / f"site{len(started)}"
+        folder.mkdir()
+        (folder / "page.html").write_text(text)
+        handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=folder)
+        handler.log_message = lambda *args: None
+        site = http.server.ThreadingHTTPServer(("127.0.0.2", 0), handler)
+        threading.Thread(target=site.serve_forever, daemon=True).start()
+        started.append(site)
+        return f"http://127.0.0.2:{site.server_address[1]}/page.html"
+
+    yield start
+    for site in started:
+        site.shutdown()
+        site.server_close()
+
+
+def test_another_sites_link_starts_its_settings_but_plays_only_when_clicked(
+    chromium, serve, other_site, tmp_path
+):
+    # sec25 M1: a top-level link from another site is how a lesson is handed out, so its
+    # settings start (the session had not trained); its autoplay waits for a click on Play
+    action = staged(
+        (
+            READY,
+            'notes.opened = {playing: data("playing"), notice: $$("notice").textContent};'
+            ' $$("play").click()',
+        ),
+        (PAUSED_AT.format(2), "notes.played = true"),
+    )
+    server = serve(action=action)
+    target = f"{server.url}?dataset=moons&autoplay=1&epochs=5&frames=2"
+    dom, errors, stderr = load(
+        chromium, other_site(f'<script>location.replace("{target}")</script>'), tmp_path / "p"
+    )
+    assert errors == [] and console_lines(stderr) == []
+    notes = notes_of(dom, 2)
+    assert notes["opened"] == {
+        "playing": "0",
+        "notice": "This page was opened from another site, and its link asks to play at once: "
+        "press Play to train.",
+    }
+    session = server.playground
+    assert session.cfg.dataset == "moons" and session.epoch == 10  # after the click only
+
+
+def test_another_sites_page_cannot_frame_the_playground(chromium, serve, other_site, tmp_path):
+    # sec25 M1: a hidden frame's link started the session again and trained it (the frame's
+    # POSTs are same-origin); the server's X-Frame-Options / frame-ancestors stop the page
+    server = serve()
+    frame = f'<iframe width="800" height="600" src="{server.url}?dataset=moons&hidden=7,7&autoplay=1"></iframe>'
+    page = other_site(f'<pre id="proplab-probe">[]</pre>{frame}')
+    # (another site's frame runs in its own process, out of virtual time's reach: the page
+    # would be dumped before the frame's requests; in one process, they count)
+    load(chromium, page, tmp_path / "p", more=("--disable-site-isolation-trials",))
+    session = server.playground
+    assert (session.cfg.dataset, session.session, session.epoch) == ("xor", 1, 0)
 
 
 def test_frames_pause_each_play(chromium, serve, tmp_path):
@@ -735,8 +862,18 @@ def shown(dom: str, element_id: str) -> bool:
     return "display: none" not in found.group(1)
 
 
+# a link opened on a session that has trained asks first: the user starts its settings
+START_LINK = """
+var startLink = setInterval(function () {
+  if (document.body.getAttribute("data-ready") !== "1") return;
+  clearInterval(startLink);
+  if (!document.getElementById("url-ask").hidden) document.getElementById("url-start").click();
+}, 50);
+"""
+
+
 def test_a_regression_link_shows_r2_and_no_accuracy(chromium, serve, tmp_path):
-    action = staged((PAUSED_AT.format(3), 'notes.link = $$("link-url").href'))
+    action = START_LINK + staged((PAUSED_AT.format(3), 'notes.link = $$("link-url").href'))
     server = serve(action=action)
     url = f"{server.url}?{BUMPS_QUERY}&autoplay=1&epochs=100&frames=3&probe=1"
     dom, errors, stderr = load(chromium, url, tmp_path / "p")
@@ -786,7 +923,7 @@ def test_a_regression_link_shows_r2_and_no_accuracy(chromium, serve, tmp_path):
         "batch_size": "10",
         "epochs": "100",
     }
-    # opened, it starts the same session again
+    # opened (and started: the session had trained), it starts the same session again
     before = session.setup()["settings"]
     dom, errors, _ = load(chromium, notes["link"], tmp_path / "p2", budget_ms=2000)
     assert errors == []
@@ -878,7 +1015,7 @@ def test_choosing_a_regression_set_switches_its_task_settings_and_back(chromium,
 def test_a_regression_link_with_a_sigmoid_output_says_why(chromium, serve, tmp_path):
     session = Playground({"dataset": "circle"})
     session.step(10)
-    server = serve(session, action=staged((READY, "notes.search = window.location.search")))
+    server = serve(session, action=START_LINK + staged(("refused()", "notes.refused = true")))
     url = f"{server.url}?dataset=plane&output_activation=sigmoid"
     dom, errors, stderr = load(chromium, url, tmp_path / "p")
     assert errors == []

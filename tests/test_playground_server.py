@@ -7,7 +7,9 @@ import http.client
 import json
 import math
 import socket
+import struct
 import threading
+import time
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
@@ -246,12 +248,57 @@ def test_cli_serves_until_interrupted(monkeypatch, capsys) -> None:
 
     monkeypatch.setattr(PlaygroundServer, "serve_forever", interrupted)
     opened: list[str] = []
-    monkeypatch.setattr("webbrowser.open", opened.append)
+    monkeypatch.setattr("webbrowser.open", lambda url: opened.append(url) or True)
     assert main(["play", "--port", "0", "--open"]) == 0
-    out = capsys.readouterr().out.splitlines()
+    captured = capsys.readouterr()
+    out = captured.out.splitlines()
     assert out[0].startswith("proplab playground at http://127.0.0.1:")
     assert opened == [out[0].split(" at ")[1].split(" ")[0]]
     assert out[-1] == "proplab playground: stopped"
+    assert captured.err == ""  # this machine only, a browser opened: nothing to warn of
+
+
+def test_every_interface_is_warned_of_and_the_url_is_this_machines(monkeypatch, capsys) -> None:
+    # sec25 L1: --host 0.0.0.0 said nothing of the open API, printed and opened
+    # http://0.0.0.0:PORT/ (the wildcard, not an address), and L6: --open without a
+    # browser said nothing either
+    def interrupted(self, poll_interval: float = 0.5) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(PlaygroundServer, "serve_forever", interrupted)
+    opened: list[str] = []
+    monkeypatch.setattr("webbrowser.open", lambda url: opened.append(url) and False)
+    assert main(["play", "--host", "0.0.0.0", "--port", "0", "--open"]) == 0
+    captured = capsys.readouterr()
+    url = captured.out.splitlines()[0].split(" at ")[1].split(" ")[0]
+    assert url.startswith("http://127.0.0.1:") and not url.endswith(":0/") and opened == [url]
+    assert captured.err.splitlines() == [
+        "proplab play: warning: listening on every interface (0.0.0.0): anyone on this "
+        "network can reset and train this session; there is no password",
+        f"proplab play: no web browser found; open {url} yourself",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("host", "warned"),
+    [("localhost", False), ("127.0.0.2", False), ("192.0.2.1", True), ("::1", False)],
+)
+def test_only_a_host_beyond_this_machine_is_warned_of(host, warned) -> None:
+    assert playground_server._is_loopback(host) is not warned
+
+
+def test_the_port_hint_is_given_only_when_the_port_is_the_problem(capsys) -> None:
+    # sec25 L7: a host that is not this machine's (or an IPv6 address, which this server
+    # cannot take) said "pass --port 0 for any free port"
+    assert main(["play", "--host", "192.0.2.1", "--port", "8000"]) == 2
+    err = capsys.readouterr().err.strip()  # (Linux: "Cannot assign requested address")
+    assert err.startswith("proplab play: error: cannot listen on 192.0.2.1:8000: ")
+    assert "--port" not in err and "\n" not in err
+    assert main(["play", "--host", "::1", "--port", "8000"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "proplab play: error: cannot listen on ::1:8000: IPv6 addresses are not supported "
+        "(use 127.0.0.1, or 0.0.0.0 for every interface)"
+    )
 
 
 def test_page_is_shipped_with_the_package() -> None:
@@ -262,7 +309,9 @@ def test_page_is_shipped_with_the_package() -> None:
 
 
 def _raw(srv: PlaygroundServer, payloads: list[bytes]) -> list[tuple[int, bytes]]:
-    """Send raw HTTP requests on one socket; ``(status, body)`` of each answer read."""
+    """Send raw HTTP requests on one socket; ``(status, body)`` of each answer read. A
+    payload's ``Host: x`` stands for the server's own address (another Host is refused)."""
+    payloads = [_raw_host(srv, payload) for payload in payloads]
     answers = []
     with (
         socket.create_connection(srv.server_address[:2], timeout=10) as sock,
@@ -283,6 +332,12 @@ def _raw(srv: PlaygroundServer, payloads: list[bytes]) -> list[tuple[int, bytes]
                     length = int(line.split(b":")[1])
             answers.append((status, reader.read(length)))
     return answers
+
+
+def _raw_host(srv: PlaygroundServer, payload: bytes) -> bytes:
+    """``payload`` with its ``Host: x`` made the server's own address."""
+    own = "Host: {}:{}".format(*srv.server_address[:2]).encode()
+    return payload.replace(b"\r\nHost: x\r\n", b"\r\n" + own + b"\r\n")
 
 
 def _post(path: str, body: bytes, headers: str = "") -> bytes:
@@ -325,7 +380,8 @@ def test_a_chunked_body_is_refused_not_taken_for_an_empty_one(server) -> None:
 def test_a_body_cut_short_is_refused_not_acted_on(server) -> None:
     # the client promised 50 bytes, sent 13 and stopped: a complete-looking {"epochs": 1}
     with socket.create_connection(server.server_address[:2], timeout=10) as sock:
-        sock.sendall(b"POST /api/step HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\n")
+        head = "POST /api/step HTTP/1.1\r\nHost: {}:{}\r\nContent-Length: 50\r\n\r\n"
+        sock.sendall(head.format(*server.server_address[:2]).encode())
         sock.sendall(b'{"epochs": 1}')
         sock.shutdown(socket.SHUT_WR)
         answer = sock.makefile("rb").read()
@@ -355,6 +411,310 @@ def test_a_post_from_another_sites_page_is_refused(server) -> None:
     own = _post("/api/step", b'{"epochs": 5}', f"Origin: http://{host}\r\n")
     (status, _), *_ = _raw(server, [own.replace(b"Host: x", f"Host: {host}".encode())])
     assert status == 200 and server.playground.epoch == 5
+
+
+def _asked(srv: PlaygroundServer, method: str, path: str, headers: dict[str, str]) -> tuple:
+    """``(status, JSON body)`` of one request with these headers (Host among them)."""
+    conn = http.client.HTTPConnection(*srv.server_address[:2], timeout=30)
+    conn.putrequest(method, path, skip_host="Host" in headers)
+    body = b'{"dataset": "spiral"}' if method == "POST" else b""
+    for name, value in {**headers, "Content-Length": str(len(body))}.items():
+        conn.putheader(name, value)
+    conn.endheaders(body)
+    response = conn.getresponse()
+    answer = response.status, json.loads(response.read())
+    conn.close()
+    return answer
+
+
+def test_a_host_that_is_not_this_server_is_refused(server) -> None:
+    # sec25 M2 (DNS rebinding): evil.example made to resolve to 127.0.0.1 is same-origin to
+    # the browser, its Origin matches its Host, and it could reset, train and read the session
+    port = server.server_address[1]
+    refused = {"error": f"Host 'evil.example:{port}' is not this server (open {server.url})"}
+    evil = {"Host": f"evil.example:{port}", "Origin": f"http://evil.example:{port}"}
+    assert _asked(server, "POST", "/api/reset", evil) == (403, refused)
+    assert _asked(server, "GET", "/api/setup", {"Host": evil["Host"]}) == (403, refused)
+    assert _asked(server, "GET", "/", {"Host": evil["Host"]}) == (403, refused)
+    for host in ("127.0.0.2", f"127.0.0.1:{port + 1}", "127.0.0.1", f"localhost.:{port}"):
+        status, body = _asked(server, "GET", "/api/setup", {"Host": host})
+        assert (status, body["error"]) == (
+            403,
+            f"Host {host!r} is not this server (open {server.url})",
+        )
+    status, body = _asked(server, "GET", "/api/setup", {"Host": ""})
+    assert status == 403
+    assert server.playground.cfg.dataset == "xor" and server.playground.session == 1
+    # this machine's names, with the server's port, are this server; the page's own POST too
+    for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"LocalHost:{port}", f"[::1]:{port}"):
+        assert _asked(server, "GET", "/api/setup", {"Host": host})[0] == 200
+        status, setup = _asked(
+            server, "POST", "/api/reset", {"Host": host, "Origin": f"http://{host}"}
+        )
+        assert status == 200 and setup["settings"]["dataset"] == "spiral"
+    # the page at localhost posting to 127.0.0.1 is this server's page too
+    own = {"Host": f"127.0.0.1:{port}", "Origin": f"http://localhost:{port}"}
+    assert _asked(server, "POST", "/api/reset", own)[0] == 200
+
+
+def test_a_request_without_a_host_is_refused(server) -> None:
+    (status, body), *_ = _raw(server, [b"GET /api/setup HTTP/1.0\r\n\r\n"])
+    assert status == 403
+    assert json.loads(body)["error"] == (
+        f"a request without a Host header is not this server (open {server.url})"
+    )
+
+
+def test_listening_on_every_interface_any_address_is_this_server_not_any_name() -> None:
+    srv = PlaygroundServer(("0.0.0.0", 0))
+    thread = threading.Thread(target=srv.serve_forever, args=(0.02,), daemon=True)
+    thread.start()
+    try:
+        port = srv.server_address[1]
+        lan = f"192.0.2.7:{port}"  # the address another machine typed
+        assert _asked(srv, "GET", "/api/setup", {"Host": lan})[0] == 200
+        assert _asked(srv, "POST", "/api/reset", {"Host": lan, "Origin": f"http://{lan}"})[0] == 200
+        assert _asked(srv, "GET", "/api/setup", {"Host": f"[2001:db8::1]:{port}"})[0] == 200
+        # a name is not an address: a rebinding site's still is refused
+        assert _asked(srv, "GET", "/api/setup", {"Host": f"evil.example:{port}"})[0] == 403
+        # a page at another address is another site's, though its Host would be accepted
+        other = {"Host": lan, "Origin": f"http://198.51.100.1:{port}"}
+        status, body = _asked(srv, "POST", "/api/reset", other)
+        assert status == 403 and body["error"] == (
+            f"request from another site's page (http://198.51.100.1:{port}) refused"
+        )
+    finally:
+        srv.shutdown()
+        srv.server_close()
+        thread.join()
+
+
+def test_no_other_sites_page_may_frame_any_answer(server) -> None:
+    # sec25 M1: in a hidden frame, the page's own POSTs are same-origin; a link's settings
+    # and ?autoplay=1 then reset and trained the session. Every answer refuses framing.
+    own = f"127.0.0.1:{server.server_address[1]}"
+    asked = [("GET", "/", None, own), ("GET", "/api/options", None, own)]
+    asked += [("GET", "/api/nothing", None, own), ("POST", "/api/step", b'{"epochs": 1}', own)]
+    asked += [("POST", "/api/step", b"[", own), ("GET", "/", None, "evil.example")]
+    statuses = []
+    for method, path, body, host in asked:
+        conn = http.client.HTTPConnection(*server.server_address[:2], timeout=30)
+        conn.request(method, path, body=body, headers={"Host": host})
+        response = conn.getresponse()
+        response.read()
+        conn.close()
+        statuses.append(response.status)
+        assert response.getheader("X-Frame-Options") == "DENY", path
+        assert response.getheader("Content-Security-Policy") == "frame-ancestors 'none'", path
+    assert statuses == [200, 200, 404, 200, 400, 403]
+
+
+@pytest.mark.parametrize(
+    ("fetch_site", "marked"),
+    [("cross-site", True), ("same-site", False), ("same-origin", False), ("none", False)],
+)
+def test_the_page_is_marked_when_another_sites_link_opened_it(server, fetch_site, marked) -> None:
+    # sec25 M1: the page's ?autoplay=1 waits for a click then (see playground.html)
+    port = server.server_address[1]
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("GET", "/?dataset=moons&autoplay=1", headers={"Sec-Fetch-Site": fetch_site})
+    page = conn.getresponse().read()
+    conn.close()
+    assert (playground_server.CROSS_SITE_MARK in page) is marked
+    if marked:
+        assert page.replace(b"\n" + playground_server.CROSS_SITE_MARK, b"", 1) == page_html()
+        head = page.split(b"</head>")[0]
+        assert head.index(b'<meta charset="utf-8">') < head.index(playground_server.CROSS_SITE_MARK)
+    else:
+        assert page == page_html()
+
+
+def _hang_up(sock: socket.socket) -> None:
+    """Close ``sock`` with a reset (RST), as a closed tab or ``curl -m`` may."""
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()
+
+
+def test_a_client_that_left_prints_no_traceback(server, monkeypatch, capsys) -> None:
+    # sec25 L3: a client gone before its answer (a closed tab during a long step) put a
+    # BrokenPipeError traceback on the student's terminal; one gone mid-body, a reset one
+    asked, answer, done = threading.Event(), threading.Event(), threading.Event()
+    real_step = type(server.playground).step
+    real_shutdown = PlaygroundServer.shutdown_request
+
+    def step(self, epochs):
+        asked.set()
+        assert answer.wait(30)
+        return real_step(self, epochs)
+
+    def shutdown_request(self, request) -> None:
+        real_shutdown(self, request)
+        done.set()
+
+    monkeypatch.setattr(type(server.playground), "step", step)
+    monkeypatch.setattr(PlaygroundServer, "shutdown_request", shutdown_request)
+    sock = socket.create_connection(server.server_address[:2], timeout=10)
+    sock.sendall(_raw_host(server, _post("/api/step", b'{"epochs": 1}')))
+    assert asked.wait(30)
+    _hang_up(sock)
+    answer.set()  # the step ends, and its answer goes to a socket reset
+    assert done.wait(30)
+    done.clear()
+    sock = socket.create_connection(server.server_address[:2], timeout=10)
+    sock.sendall(_raw_host(server, _post("/api/step", b'{"epochs": 1}'))[:-5])
+    _hang_up(sock)
+    assert done.wait(30)
+    assert capsys.readouterr().err == ""
+    assert server.playground.epoch == 1  # the first step ran; the second was never acted on
+
+
+def test_a_stalled_connection_is_closed_and_says_nothing(server, monkeypatch, capsys) -> None:
+    # sec25 L2: half-sent requests each kept a thread and a file descriptor for ever
+    assert playground_server._Handler.timeout == 30
+    monkeypatch.setattr(playground_server._Handler, "timeout", 0.5)  # (not to wait 30 s here)
+    with socket.create_connection(server.server_address[:2], timeout=20) as sock:
+        sock.sendall(b"POST /api/step HTTP/1.1\r\n")  # and its headers never come
+        assert sock.recv(100) == b""  # closed
+    with socket.create_connection(server.server_address[:2], timeout=20) as sock:
+        sock.sendall(_raw_host(server, _post("/api/step", b'{"epochs": 1}'))[:-3])
+        answer = sock.makefile("rb").read()  # the answer, then closed
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.split()[1] == b"408"
+    assert json.loads(body) == {"error": "request body: its 13 bytes did not arrive in 0.5 s"}
+    assert server.playground.epoch == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_connections_beyond_the_cap_are_refused_and_the_cap_frees(monkeypatch) -> None:
+    # sec25 L2: at the file-descriptor limit, accept() failed over and over (a core spun)
+    monkeypatch.setattr(playground_server, "MAX_CONNECTIONS", 2)
+    srv = PlaygroundServer(("127.0.0.1", 0))
+    thread = threading.Thread(target=srv.serve_forever, args=(0.02,), daemon=True)
+    thread.start()
+    try:
+        held = [socket.create_connection(srv.server_address[:2], timeout=20) for _ in range(2)]
+        held[0].sendall(_raw_host(srv, b"GET /api/options HTTP/1.1\r\nHost: x\r\n\r\n"))
+        assert held[0].recv(12) == b"HTTP/1.1 200"  # both are served: the cap is reached
+        with socket.create_connection(srv.server_address[:2], timeout=20) as third:
+            answer = third.makefile("rb").read()
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.split()[1] == b"503" and b"Connection: close" in head
+        assert json.loads(body) == {
+            "error": "too many connections open to the playground; try again"
+        }
+        for sock in held:
+            sock.close()
+        for _ in range(200):  # the threads notice the closes and free their slots
+            if request(srv, "GET", "/api/options")[0] == 200:
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail("the closed connections' slots were never freed")
+    finally:
+        srv.shutdown()
+        srv.server_close()
+        thread.join()
+
+
+def test_head_is_answered_as_get_without_the_body(server) -> None:
+    # sec25 L4: HEAD got http.server's HTML 501, so "is the server up?" checks failed
+    conn = http.client.HTTPConnection(*server.server_address[:2], timeout=30)
+    for path, status, length in (
+        ("/", 200, len(page_html())),
+        ("/api/options", 200, len(playground_server._encoded(options()))),
+        ("/api/nothing", 404, None),
+    ):
+        conn.request("HEAD", path)
+        response = conn.getresponse()
+        assert response.status == status and response.read() == b""
+        if length is not None:
+            assert int(response.getheader("Content-Length")) == length
+    conn.request("GET", "/api/setup")  # the same connection: no stray body was sent
+    assert json.loads(conn.getresponse().read())["state"]["epoch"] == 0
+    conn.close()
+
+
+@pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH", "OPTIONS", "TRACE"])
+def test_another_method_is_a_json_405_saying_which_are_accepted(server, method) -> None:
+    conn = http.client.HTTPConnection(*server.server_address[:2], timeout=30)
+    conn.request(method, "/api/reset", body=b'{"dataset": "moons"}')
+    response = conn.getresponse()
+    assert (response.status, response.getheader("Allow")) == (405, "GET, HEAD, POST")
+    assert json.loads(response.read()) == {
+        "error": f"method {method} not allowed (accepted: GET, HEAD, POST)"
+    }
+    conn.close()
+    assert server.playground.cfg.dataset == "xor"
+
+
+@pytest.mark.parametrize(
+    ("payload", "status", "message"),
+    [
+        (b"GET /" + b"a" * 70_000 + b" HTTP/1.1\r\n\r\n", 414, "Request-URI Too Long"),
+        (
+            b"GET / HTTP/1.1\r\nHost: x\r\n" + b"X-A: b\r\n" * 120 + b"\r\n",
+            431,
+            "Request Header Fields Too Large: Too many headers",
+        ),
+        (
+            b"BREW / HTTP/1.1\r\nHost: x\r\n\r\n",
+            501,
+            "Not Implemented: Unsupported method ('BREW')",
+        ),
+    ],
+)
+def test_http_servers_own_refusals_are_json(server, payload, status, message) -> None:
+    (got, body), *_ = _raw(server, [payload])
+    assert (got, json.loads(body)) == (status, {"error": message})
+
+
+def test_a_bad_value_is_quoted_briefly_in_the_message(server) -> None:
+    # sec25 L5: a 64 kB body came back whole in the error, three times its size as JSON
+    long_key = "y" * 60_000
+    status, _, body = request(server, "POST", "/api/step", {long_key: 1})
+    assert status == 400
+    assert body["error"] == (
+        f'request body: must be {{"epochs": N}}, got {{\'{"y" * 70}... (60,007 characters)'
+    )
+    status, _, body = request(
+        server, "POST", "/api/weight", {"layer": 0, "from": 0, "to": 0, "value": 1, long_key: 2}
+    )
+    assert body["error"] == (
+        f"request body: unknown key '{'y' * 71}... (60,002 characters) (accepted: layer, from, "
+        "to, value)"
+    )
+    # the playground's own message (playground.py quotes the value whole): cut
+    status, _, body = request(
+        server,
+        "POST",
+        "/api/step",
+        raw=json.dumps({"epochs": "\U0001f600" * 16_000}, ensure_ascii=False).encode(),
+    )  # 64 kB in UTF-8
+    assert status == 400
+    error = body["error"]
+    assert error.startswith("epochs: must be an integer from 1 to 100,000, got '\U0001f600")
+    assert error.endswith("... (cut: 16,052 characters in all)") and len(error) < 700
+    # short values are quoted whole, as before
+    status, _, body = request(server, "POST", "/api/step", {"epochs": "12"})
+    assert body["error"] == "epochs: must be an integer from 1 to 100,000, got '12'"
+
+
+def test_every_answer_is_sent_after_the_lock_is_released(server, monkeypatch, capsys) -> None:
+    # sec25 L5: an error was written inside the lock: a client slow to read could hold it
+    held: list[tuple[int, bool]] = []
+    real_send = playground_server._Handler._send
+
+    def send(self, status, body, content_type):
+        held.append((int(status), self.server.lock.locked()))
+        real_send(self, status, body, content_type)
+
+    monkeypatch.setattr(playground_server._Handler, "_send", send)
+    request(server, "POST", "/api/step", {"epochs": 1})
+    request(server, "POST", "/api/step", {"epochs": 0})
+    monkeypatch.setattr(type(server.playground), "setup", lambda self: 1 / 0)
+    request(server, "GET", "/api/setup")
+    assert held == [(200, False), (400, False), (500, False)]
+    assert "ZeroDivisionError" in capsys.readouterr().err
 
 
 def test_a_bug_in_the_playground_is_answered_with_its_message(server, monkeypatch, capsys) -> None:
@@ -512,6 +872,29 @@ def test_an_empty_body_resets_to_the_defaults(server) -> None:
 def test_a_body_that_is_not_utf8_is_a_bad_request(server) -> None:
     status, _, body = request(server, "POST", "/api/reset", raw=b'{"dataset": "\xff"}')
     assert status == 400 and body["error"].startswith("request body: not JSON ('utf-8' codec")
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        # sec25 M3: json.loads raised ValueError / RecursionError, which _body did not catch:
+        # no answer at all, and a traceback on the terminal
+        (
+            b'{"epochs": ' + b"1" * 5000 + b"}",
+            "request body: not read (Exceeds the limit (4300 digits) for integer string "
+            "conversion)",
+        ),
+        (
+            b"[" * 30_000 + b"]" * 30_000,
+            "request body: nested too deeply to read (a request is one flat object)",
+        ),
+    ],
+)
+def test_json_that_python_will_not_read_is_a_bad_request(server, capsys, raw, message) -> None:
+    status, _, body = request(server, "POST", "/api/step", raw=raw)
+    assert (status, body) == (400, {"error": message})
+    assert capsys.readouterr().err == ""
+    assert request(server, "POST", "/api/step", {"epochs": 1})[2]["epoch"] == 1
 
 
 def test_requests_use_the_session_under_the_servers_lock(server, monkeypatch) -> None:

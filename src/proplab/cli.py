@@ -473,7 +473,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=host,
         default="127.0.0.1",
         help="address to listen on (default 127.0.0.1: this machine only; 0.0.0.0: every "
-        "interface)",
+        "interface, and anyone on the network can reset and train the session: no password)",
     )
     play.add_argument(
         "--port", type=integer, default=8000, help="port (default 8000; 0: any free port)"
