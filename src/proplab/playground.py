@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 
 from proplab.batchnorm import BatchNorm1d
-from proplab.checks import did_you_mean
+from proplab.checks import did_you_mean, short_repr
 from proplab.config import (
     MOMENTUM_OPTIMIZERS,
     ConfigError,
@@ -260,7 +260,7 @@ class Playground:
         with this step's losses. A diverged model is not trained further (reset it)."""
         if isinstance(epochs, bool) or not isinstance(epochs, int | np.integer):
             raise PlaygroundError(
-                f"epochs: must be an integer from 1 to {MAX_STEP_EPOCHS:,}, got {epochs!r}"
+                f"epochs: must be an integer from 1 to {MAX_STEP_EPOCHS:,}, got {short_repr(epochs)}"
             )
         if not 1 <= epochs <= MAX_STEP_EPOCHS:
             raise PlaygroundError(f"epochs: must be from 1 to {MAX_STEP_EPOCHS:,}, got {epochs:,}")
@@ -376,7 +376,7 @@ class Playground:
         where = "0: the inputs" + layers
         if isinstance(layer, bool) or not isinstance(layer, int | np.integer):
             raise PlaygroundError(
-                f"layer: must be an integer from 0 to {hidden} ({where}), got {layer!r}"
+                f"layer: must be an integer from 0 to {hidden} ({where}), got {short_repr(layer)}"
             )
         if not 0 <= layer <= hidden:
             raise PlaygroundError(f"layer: must be from 0 to {hidden} ({where}), got {int(layer)}")
@@ -431,7 +431,7 @@ class Playground:
         if isinstance(sample, bool) or not isinstance(sample, int | np.integer):
             raise PlaygroundError(
                 f"sample: must be an integer from 0 to {n - 1:,} (a training point's index), "
-                f"got {sample!r}"
+                f"got {short_repr(sample)}"
             )
         if not 0 <= sample < n:
             raise PlaygroundError(
@@ -440,7 +440,7 @@ class Playground:
             )
         if isinstance(digits, bool) or not isinstance(digits, int | np.integer):
             raise PlaygroundError(
-                f"digits: must be an integer from 1 to {MAX_TRACE_DIGITS}, got {digits!r}"
+                f"digits: must be an integer from 1 to {MAX_TRACE_DIGITS}, got {short_repr(digits)}"
             )
         if not 1 <= digits <= MAX_TRACE_DIGITS:
             raise PlaygroundError(
@@ -572,11 +572,13 @@ class Playground:
 def _config(settings: Mapping[str, Any]) -> RunConfig:
     """The RunConfig ``settings`` describe, checked for what the playground can draw."""
     if not isinstance(settings, Mapping):
-        raise PlaygroundError(f"settings: must be an object of settings, got {settings!r}")
+        raise PlaygroundError(
+            f"settings: must be an object of settings, got {short_repr(settings)}"
+        )
     unknown = sorted(set(settings) - set(SETTINGS))
     if unknown:
         raise PlaygroundError(
-            f"settings: unknown setting {unknown[0]!r} (accepted: {', '.join(SETTINGS)})"
+            f"settings: unknown setting {short_repr(unknown[0])} (accepted: {', '.join(SETTINGS)})"
             + did_you_mean(unknown[0], SETTINGS)
         )
     raw = str(settings.get("dataset", RunConfig.dataset))
@@ -593,13 +595,13 @@ def _config(settings: Mapping[str, Any]) -> RunConfig:
     if name not in DATASET_NAMES:
         raise PlaygroundError(
             f"dataset: the playground draws two-feature datasets: {', '.join(DATASET_NAMES)} "
-            f"(got {cfg.dataset!r})" + did_you_mean(name, DATASET_NAMES)
+            f"(got {short_repr(cfg.dataset)})" + did_you_mean(name, DATASET_NAMES)
         )
     widths = cfg.hidden_sizes
     if len(widths) > MAX_LAYERS or max(widths, default=0) > MAX_WIDTH:
         raise PlaygroundError(
             f"hidden: the playground draws at most {MAX_LAYERS} hidden layers of at most "
-            f"{MAX_WIDTH} units, got {cfg.hidden!r}"
+            f"{MAX_WIDTH} units, got {short_repr(cfg.hidden)}"
         )
     if name != "xor" and cfg.n > MAX_SAMPLES:
         raise PlaygroundError(
@@ -611,7 +613,9 @@ def _config(settings: Mapping[str, Any]) -> RunConfig:
             f"noise on each coordinate, the data being about -1 to 1), got {cfg.noise:g}"
         )
     if cfg.model != "mlp":
-        raise PlaygroundError(f"model: the playground trains 'mlp' models, got {cfg.model!r}")
+        raise PlaygroundError(
+            f"model: the playground trains 'mlp' models, got {short_repr(cfg.model)}"
+        )
     return cfg.replace(dataset=name)
 
 
@@ -619,7 +623,7 @@ def _index(name: str, value: Any, count: int, what: str) -> int:
     """``value`` checked to be an integer index from 0 to ``count - 1`` (of ``what``)."""
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
         raise PlaygroundError(
-            f"{name}: must be an integer from 0 to {count - 1} (the {count} {what}), got {value!r}"
+            f"{name}: must be an integer from 0 to {count - 1} (the {count} {what}), got {short_repr(value)}"
         )
     if not 0 <= value < count:
         raise PlaygroundError(
@@ -632,9 +636,9 @@ def _edited_value(value: Any) -> float:
     """A weight or bias typed on the page: a finite number (JSON has no NaN: the page
     sends null for one)."""
     if isinstance(value, bool) or not isinstance(value, int | float | np.number):
-        raise PlaygroundError(f"value: must be a finite number, got {value!r}")
+        raise PlaygroundError(f"value: must be a finite number, got {short_repr(value)}")
     if not math.isfinite(value):
-        raise PlaygroundError(f"value: must be a finite number, got {value!r}")
+        raise PlaygroundError(f"value: must be a finite number, got {short_repr(value)}")
     return float(value)
 
 
