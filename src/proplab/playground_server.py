@@ -287,62 +287,59 @@ class _Handler(BaseHTTPRequestHandler):
         answering a bad one with an error (and closing the connection where its bytes
         were left unread)."""
         if self.headers.get("Transfer-Encoding"):
-            self.close_connection = True
-            self._json(
+            return self._refused(
                 HTTPStatus.LENGTH_REQUIRED,
-                {"error": "request body: send it with a Content-Length (chunks are not read)"},
+                "request body: send it with a Content-Length (chunks are not read)",
             )
-            return _ANSWERED
         raw_length = self.headers.get("Content-Length") or "0"
         try:
             length = int(raw_length)
             if length < 0:
                 raise ValueError
         except ValueError:
-            self.close_connection = True
-            self._json(
-                HTTPStatus.BAD_REQUEST,
-                {"error": f"Content-Length: not a byte count ({_short(raw_length)})"},
+            return self._refused(
+                HTTPStatus.BAD_REQUEST, f"Content-Length: not a byte count ({_short(raw_length)})"
             )
-            return _ANSWERED
-        if length > MAX_BODY:
-            self.close_connection = True  # the unread body would be taken for the next request
-            self._json(
+        if length > MAX_BODY:  # (closed: the unread body would be taken for the next request)
+            return self._refused(
                 HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-                {"error": f"request body: {length:,} bytes; at most {MAX_BODY:,} are accepted"},
+                f"request body: {length:,} bytes; at most {MAX_BODY:,} are accepted",
             )
-            return _ANSWERED
         try:
             raw = self.rfile.read(length) if length else b"{}"
         except TimeoutError:
-            self.close_connection = True
-            self._json(
+            return self._refused(
                 HTTPStatus.REQUEST_TIMEOUT,
-                {"error": f"request body: its {length:,} bytes did not arrive in {self.timeout} s"},
+                f"request body: its {length:,} bytes did not arrive in {self.timeout} s",
             )
-            return _ANSWERED
         if len(raw) < length:  # the client stopped sending: never act on half a request
-            self.close_connection = True
-            self._json(
+            return self._refused(
                 HTTPStatus.BAD_REQUEST,
-                {"error": f"request body: {len(raw):,} of its {length:,} bytes arrived"},
+                f"request body: {len(raw):,} of its {length:,} bytes arrived",
             )
-            return _ANSWERED
         try:
             return json.loads(raw)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            self._json(HTTPStatus.BAD_REQUEST, {"error": f"request body: not JSON ({exc})"})
-            return _ANSWERED
+            return self._refused(HTTPStatus.BAD_REQUEST, f"request body: not JSON ({exc})", False)
         except ValueError as exc:  # valid JSON Python will not read: an integer of 4 301+ digits
             reason = str(exc).split(":")[0]  # (not its advice to raise the limit)
-            self._json(HTTPStatus.BAD_REQUEST, {"error": f"request body: not read ({reason})"})
-            return _ANSWERED
-        except RecursionError:  # valid JSON nested deeper than Python's stack: [[[[...
-            self._json(
-                HTTPStatus.BAD_REQUEST,
-                {"error": "request body: nested too deeply to read (a request is one flat object)"},
+            return self._refused(
+                HTTPStatus.BAD_REQUEST, f"request body: not read ({reason})", False
             )
-            return _ANSWERED
+        except RecursionError:  # valid JSON nested deeper than Python's stack: [[[[...
+            return self._refused(
+                HTTPStatus.BAD_REQUEST,
+                "request body: nested too deeply to read (a request is one flat object)",
+                False,
+            )
+
+    def _refused(self, status: HTTPStatus, message: str, close: bool = True) -> Any:
+        """Answer ``{"error": message}`` with ``status``; :data:`_ANSWERED`, for :meth:`_body`.
+        ``close``: end the connection after it (a body left unread, wholly or in part)."""
+        if close:
+            self.close_connection = True
+        self._json(status, {"error": message})
+        return _ANSWERED
 
     def _locked(self, action: Callable[[Playground], Any]) -> None:
         # every answer is sent after the lock is released: a client slow to read it must
