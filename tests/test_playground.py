@@ -886,12 +886,17 @@ def test_tensorflow_playgrounds_sin_features_separate_the_spiral_where_sin_x1_ca
     assert near_x["test_accuracy"] < 0.6 < 0.7 < tf_like["test_accuracy"]
 
 
-def test_a_noise_of_at_most_one_is_taken_and_xor_and_linear_ignore_it() -> None:
+def test_a_noise_of_at_most_one_is_taken_on_every_dataset() -> None:
     assert Playground({"dataset": "circle", "noise": 1.0}).cfg.noise == 1.0
-    # (they draw no noise: a Link's leftover value is not refused)
-    assert Playground({"dataset": "xor", "noise": 3}).cfg.noise == 3
-    assert Playground({"dataset": "linear", "noise": 2}).cfg.noise == 2
     assert options()["limits"]["noise"] == 1.0
+    # xor and linear draw no noise, but a session of theirs with noise 3 could not switch to
+    # a noisy set from the page, which disables their noise field (verify25 L1)
+    for dataset in ("xor", "linear", "circle"):
+        with pytest.raises(PlaygroundError, match=r"noise: the playground takes at most 1 "):
+            Playground({"dataset": dataset, "noise": 3})
+    # the value as given, not rounded to "1" (verify25 L2)
+    with pytest.raises(PlaygroundError, match=r"got 1\.0000001$"):
+        Playground({"dataset": "circle", "noise": 1.0000001})
 
 
 def test_on_tensorflow_playgrounds_default_a_tanh_output_learns_faster_than_a_sigmoid() -> None:

@@ -1403,8 +1403,8 @@ def test_the_network_is_in_sight_beside_the_map_on_a_projector(chromium, serve, 
 @pytest.mark.parametrize(
     ("query", "given"),
     [
-        ("dataset=xor&n=1000000000&noise=3&lr=0.5", "dataset=xor&lr=0.5"),
-        ("dataset=linear&n=60&noise=2", "dataset=linear&n=60"),
+        ("dataset=xor&n=1000000000&noise=0.5&lr=0.5", "dataset=xor&lr=0.5"),
+        ("dataset=linear&n=60&noise=0.3", "dataset=linear&n=60"),
     ],
 )
 def test_the_link_leaves_out_what_the_dataset_ignores(chromium, serve, tmp_path, query, given):
@@ -2210,7 +2210,9 @@ def test_discretize_output_draws_the_maps_in_two_flat_colours_and_the_link_keeps
                 f"notes.blue = mapPixel({blue}); notes.orange = mapPixel({orange});"
                 " notes.checked = $$('discretize').checked; $$('link').click();"
                 " notes.link = $$('link-url').href; notes.address = location.search;"
+                " notes.key = $$('p-ramp').style.background;"
                 " $$('discretize').click(); notes.shaded = mapPixel(" + str(blue) + ");"
+                " notes.key_off = $$('p-ramp').style.background;"
                 " notes.address_off = location.search; notes.link_off = $$('link-url').href;"
                 " $$('discretize').click(); hover(netBoxes()[2])",
             ),
@@ -2225,6 +2227,9 @@ def test_discretize_output_draws_the_maps_in_two_flat_colours_and_the_link_keeps
     assert errors == []
     notes = notes_of(dom, 2)
     assert notes["checked"] is True
+    # the P(class 1) key shows the two flat ends too, and the ramp when unchecked (verify25)
+    assert "50%" in notes["key"] and "50%" not in notes["key_off"], notes
+    assert "255, 255, 255" in notes["key_off"] and "255, 255, 255" not in notes["key"], notes
     # the flat ends where P(class 1) is only 0.6-0.9 or 0.1-0.4, and the unit's where its
     # tanh is 0.1-0.6
     for got, want in ((notes["blue"], FLAT_BLUE), (notes["orange"], FLAT_ORANGE)):

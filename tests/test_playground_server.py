@@ -475,8 +475,18 @@ def test_listening_on_every_interface_any_address_is_this_server_not_any_name() 
         assert _asked(srv, "GET", "/api/setup", {"Host": lan})[0] == 200
         assert _asked(srv, "POST", "/api/reset", {"Host": lan, "Origin": f"http://{lan}"})[0] == 200
         assert _asked(srv, "GET", "/api/setup", {"Host": f"[2001:db8::1]:{port}"})[0] == 200
-        # a name is not an address: a rebinding site's still is refused
-        assert _asked(srv, "GET", "/api/setup", {"Host": f"evil.example:{port}"})[0] == 403
+        # a name is not an address: a rebinding site's still is refused, and the message
+        # points at the address the connection reached (127.0.0.2 here, another loopback
+        # address standing for the LAN's), not at the user's own 127.0.0.1 (verify25 L3)
+        conn = http.client.HTTPConnection("127.0.0.2", port, timeout=30)
+        conn.request("GET", "/api/setup", headers={"Host": f"vm:{port}"})
+        response = conn.getresponse()
+        status, body = response.status, json.loads(response.read())
+        conn.close()
+        assert status == 403 and body["error"] == (
+            f"Host 'vm:{port}' is not this server (open http://127.0.0.2:{port}/, by its "
+            "address: names are refused, as a DNS-rebinding site would use one)"
+        )
         # a page at another address is another site's, though its Host would be accepted
         other = {"Host": lan, "Origin": f"http://198.51.100.1:{port}"}
         status, body = _asked(srv, "POST", "/api/reset", other)

@@ -266,9 +266,16 @@ class _Handler(BaseHTTPRequestHandler):
             return True
         self.close_connection = True  # a POST's body stays unread
         what = "a request without a Host header is" if host is None else f"Host {_short(host)} is"
-        self._json(
-            HTTPStatus.FORBIDDEN, {"error": f"{what} not this server (open {self.server.url})"}
-        )
+        where = self.server.url
+        if self.server.given_host in WILDCARDS:
+            # another machine's user: not 127.0.0.1 (their own machine) but the address they
+            # reached this one at (verify25 L3)
+            address = self.connection.getsockname()[0]
+            where = (
+                f"http://{address}:{self.server.server_address[1]}/, by its address: names "
+                "are refused, as a DNS-rebinding site would use one"
+            )
+        self._json(HTTPStatus.FORBIDDEN, {"error": f"{what} not this server (open {where})"})
         return False
 
     def _origin_ok(self, origin: str) -> bool:
