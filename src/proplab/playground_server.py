@@ -107,6 +107,9 @@ class PlaygroundServer(ThreadingHTTPServer):
     """An HTTP server holding one :class:`Playground` (``server.playground``)."""
 
     daemon_threads = True  # a page left open does not keep Ctrl-C from stopping the server
+    # connections waiting to be accepted (socketserver's 5 made every ~7th of 64 quick ones
+    # wait ~1 s for a SYN resend)
+    request_queue_size = 64
 
     def __init__(
         self, address: tuple[str, int], playground: Playground | None = None, quiet: bool = True
