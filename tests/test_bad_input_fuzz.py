@@ -361,3 +361,11 @@ def test_report_of_a_two_epoch_sweep(capsys, tmp_path):
     assert f"report written to {out / 'report.md'}" in out_text + err
     assert "lr" in (out / "report.md").read_text()
     assert (out / "figures" / "sweep-curves.png").read_bytes()[:4] == b"\x89PNG"
+    assert "report: done (" in err
+    # --no-progress, as train, sweep, lab and verify take it: no 'report: ...' lines, the
+    # folder written still named (it was refused as an unknown argument)
+    assert main(["report", str(out), "--jobs", "1", "--no-progress"]) == 0
+    out_text, err = capsys.readouterr()
+    assert err == "" and out_text == (
+        f"report written to {out / 'report.md'} and {out / 'report.html'}\n"
+    )

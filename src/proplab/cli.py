@@ -440,6 +440,11 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument(
         "--jobs", type=integer, default=2, help="processes drawing the figures (default 2)"
     )
+    report.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="no 'report: ...' progress lines (the folder written is still named)",
+    )
     report.set_defaults(func=cmd_report)
 
     verify = sub.add_parser(

@@ -333,7 +333,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     if args.jobs < 1:
         raise UsageError(f"proplab report: error: argument --jobs: must be >= 1, got {args.jobs}")
-    return report_main(args.dir, jobs=args.jobs)
+    return report_main(args.dir, jobs=args.jobs, progress=not args.no_progress)
 
 
 def cmd_verify(args: argparse.Namespace) -> int:

@@ -472,10 +472,16 @@ def _experiment(
     doc.add(*(experiment_figures(v, out, FIGURES) if figures is None else figures))
 
 
-def main(out: str, jobs: int = 1) -> int:
-    """``proplab report DIR``: rebuild the report from finished runs; returns the exit code."""
+def main(out: str, jobs: int = 1, progress: bool = True) -> int:
+    """``proplab report DIR``: rebuild the report from finished runs; returns the exit code.
+    ``progress=False`` (``--no-progress``): none of the ``report: ...`` progress lines."""
+
+    def log(message: str) -> None:
+        if progress:
+            print(message, file=sys.stderr)
+
     try:
-        build_report(out, log=lambda m: print(m, file=sys.stderr), jobs=jobs)
+        build_report(out, log=log, jobs=jobs)
     except SweepError as exc:
         print(f"proplab report: error: {exc}", file=sys.stderr)
         return 2
