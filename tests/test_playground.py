@@ -460,12 +460,35 @@ def test_no_hidden_layer_is_a_linear_model_on_the_features() -> None:
 def test_the_test_curve_is_kept_for_a_page_opened_later() -> None:
     session = Playground({"dataset": "circle", "n": 40, "test_fraction": 0.25})
     states = [session.step(e) for e in (5, 10, 20)]
-    assert [s["test_curve"] for s in states] == [
-        [[e, s["test_loss"]]] for e, s in zip((5, 15, 35), states, strict=True)
-    ]
-    assert session.setup()["state"]["test_curve"] == [s["test_curve"][0] for s in states]
+    # up to TEST_POINTS_PER_STEP (10) a step, at even epochs, the last the state's own
+    epochs = [[e for e, _ in s["test_curve"]] for s in states]
+    assert epochs == [[1, 2, 3, 4, 5], list(range(6, 16)), list(range(17, 36, 2))]
+    for state in states:
+        assert state["test_curve"][-1] == [state["epoch"], state["test_loss"]]
+    kept = [point for s in states for point in s["test_curve"]]
+    assert session.setup()["state"]["test_curve"] == kept
     # without a test set there is no test curve
     assert Playground({"dataset": "xor"}).step(3)["test_curve"] == []
+
+
+def test_the_test_losses_within_a_step_change_nothing_of_its_training() -> None:
+    """tfp25 F6: one test loss per frame made a coarse line beside the training curve (at
+    100 epochs a frame, 10 points for 1 000 epochs); TensorFlow Playground draws one each
+    epoch. They are measured in evaluation mode: the training (dropout's masks and the
+    batches' order included) is the same bits, and each is the loss a session stopped there
+    has."""
+    settings = {"dataset": "circle", "n": 80, "test_fraction": 0.5, "hidden": [6]}
+    settings |= {"dropout": 0.2, "batch_size": 8}
+    measured = Playground(settings)
+    state = measured.step(40)
+    assert [e for e, _ in state["test_curve"]] == list(range(4, 41, 4))
+    plain = Playground(settings)
+    plain.parts.fit(40)  # the same training, nothing measured in between
+    for mine, theirs in zip(measured.model.parameters(), plain.model.parameters(), strict=True):
+        np.testing.assert_array_equal(mine.data, theirs.data)
+    stopped = Playground(settings)
+    assert stopped.step(4)["test_loss"] == state["test_curve"][0][1]
+    assert stopped.step(4)["test_loss"] == state["test_curve"][1][1]
 
 
 def test_a_new_learning_rate_applies_without_starting_again() -> None:

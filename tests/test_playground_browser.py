@@ -424,20 +424,20 @@ def test_no_hidden_layer_from_the_url(chromium, serve, tmp_path):
 
 def test_a_page_opened_on_a_trained_session_draws_its_whole_test_curve(chromium, serve, tmp_path):
     settings = {"dataset": "circle", "n": 60, "test_fraction": 0.5, "hidden": [4]}
-    # one step: the one test loss is a dot (a one-point line would show nothing)
+    # one step of one epoch: the one test loss is a dot (a one-point line would show nothing)
     once = Playground(settings)
-    once.step(20)
+    once.step(1)
     dom, errors, _ = load(chromium, f"{serve(once).url}?probe=1", tmp_path / "p1")
     assert errors == []
     curve = attrs_of(dom, 'canvas id="loss-curve"')
-    assert curve["data-test-points"] == "1" and curve["data-train-points"] == "20"
+    assert curve["data-test-points"] == "1" and curve["data-train-points"] == "1"
     assert int(curve["data-orange"]) > 10
 
     # seven steps before the page opens, one Step after: every test loss drawn
     trained = Playground(settings)
     for _ in range(7):
         trained.step(20)
-    assert len(trained.test_curve) == 7
+    assert len(trained.test_curve) == 70  # 10 a step
     action = staged(
         (
             READY,
@@ -449,10 +449,10 @@ def test_a_page_opened_on_a_trained_session_draws_its_whole_test_curve(chromium,
     assert errors == []
     assert console_lines(stderr) == []
     notes = notes_of(dom, 1)
-    assert notes["opened"] == "7"
+    assert notes["opened"] == "70"
     curve = attrs_of(dom, 'canvas id="loss-curve"')
     assert attrs_of(dom, "body")["data-epoch"] == "160" and trained.epoch == 160
-    assert curve["data-test-points"] == str(len(trained.test_curve)) == "8"
+    assert curve["data-test-points"] == str(len(trained.test_curve)) == "80"
     assert curve["data-train-points"] == str(len(trained.curve)) == "160"
     assert int(curve["data-orange"]) > 200  # the dashed line and its dots
 

@@ -119,6 +119,7 @@ MAX_SAMPLES = 5_000
 # would make circle a +-100 blob with nothing to learn
 MAX_NOISE = 1.0
 MAX_CURVE_POINTS = 500  # loss values one step returns (thinned evenly, the last kept)
+TEST_POINTS_PER_STEP = 10  # test losses one step measures, at even epochs (the last after it)
 MAX_KEPT_CURVE = 6_000  # loss values a session keeps for a page opened later
 DIGITS = 5  # significant digits of the losses, accuracies and weights sent
 MAP_DECIMALS = 3  # decimals of the boundary's and the units' maps (colours need no more)
@@ -274,8 +275,22 @@ class Playground:
                 f"epochs: {epochs:,} epochs of this network on {n:,} samples{batches} are "
                 f"too much for one step; at most {most:,} here (train in smaller steps)"
             )
-        history = self.parts.fit(int(epochs))
         first = self.epoch
+        test_points: list[list[float | None]] = []
+        every = max(1, -(-int(epochs) // TEST_POINTS_PER_STEP))
+        x_test, y_test = self.x_test, self.y_test
+
+        def measured(epoch: int, _: Any) -> None:
+            # the test loss within the step too, as TensorFlow Playground draws it each
+            # epoch (tfp25 F6); evaluation mode changes no weight nor any random stream,
+            # so the training is the same bits. The step's end: the state's own, below
+            last = epoch >= epochs
+            if x_test is not None and y_test is not None and epoch % every == 0 and not last:
+                test_points.append([first + epoch, self._measure(x_test, y_test)[0]])
+
+        history = self.parts.fit(
+            int(epochs), callback=None if x_test is None else measured, callback_every=every
+        )
         self.epoch += len(history.epoch)
         if history.stop_reason == "diverged":
             # fit counts this step's epochs ("... at epoch 7: the loss became inf; ...")
@@ -284,8 +299,8 @@ class Playground:
         curve = _thinned([first + e for e in history.epoch], history.loss)
         self.curve = _kept(self.curve + curve)
         state = self.state(curve, [])
-        if self.x_test is not None:  # one test loss per step, after it
-            state["test_curve"] = [[self.epoch, state["test_loss"]]]
+        if self.x_test is not None:  # the step's test losses, the last after it
+            state["test_curve"] = [*test_points, [self.epoch, state["test_loss"]]]
             self.test_curve = _kept(self.test_curve + state["test_curve"])
         return state
 
@@ -502,7 +517,8 @@ class Playground:
         (as :meth:`setup`'s), ``epoch`` (epochs trained),
         ``curve`` (``[epoch, loss]`` pairs of the last step, the loss measured before that
         epoch's update; ``None`` for a non-finite loss), ``test_curve`` (``[epoch, test
-        loss]`` pairs, one per step), training and test ``loss``, ``accuracy`` (a
+        loss]`` pairs: up to :data:`TEST_POINTS_PER_STEP` a step, at even epochs, the last
+        after it), training and test ``loss``, ``accuracy`` (a
         fraction; None for a regression) and ``r2`` (the coefficient of determination of
         :func:`proplab.metrics.r2_score`; None for a classification), the test ones
         (``test_loss``, ``test_accuracy``, ``test_r2``) None without a test set,
